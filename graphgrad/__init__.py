@@ -1,0 +1,32 @@
+"""graphgrad: a small autodiff framework you can see through.
+
+Define models imperatively with `Tensor`; every op records a node of a dynamic computation
+graph; ``J.backward()`` runs reverse-mode backpropagation and fills ``.grad`` (the course's
+``dvar``: ``dW``, ``dz``, ``da``) for every node. Reading order for newcomers:
+`tensor` -> `function` (the op base class) -> `engine` (the graph walk) -> `ops/` ->
+`gradcheck`; then `nn/` and `optim`.
+"""
+from graphgrad.tensor import Tensor
+from graphgrad.function import Function
+from graphgrad.engine import grad
+from graphgrad.modes import enable_grad, is_grad_enabled, name_scope, no_grad
+from graphgrad.debug import detect_anomaly, strict_shapes
+from graphgrad.errors import (
+    AnomalyError, BackwardError, GraphgradError, GraphgradTypeError, InplaceError, OpError,
+    ShapeError,
+)
+from graphgrad.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
+from graphgrad.ops.elementwise import (
+    abs, clip, cos, exp, leaky_relu, log, maximum, minimum, relu, sigmoid, sin, sqrt, tanh,
+    where,
+)
+from graphgrad.ops.reductions import max, mean, min, sum
+from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
+from graphgrad.ops.shape import (
+    astype, broadcast_to, concatenate, expand_dims, pad, reshape, split, squeeze, stack,
+    swapaxes, transpose,
+)
+
+
+from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
+__version__ = "0.1.0"

@@ -1,0 +1,147 @@
+"""Debugging aids, each a context manager: `detect_anomaly` and `strict_shapes`.
+
+They cost nothing when off: ops only call `after_forward` (and backprop `check_gradients`)
+while one of them, or a name scope, is active. Depends on `modes` and `errors`.
+"""
+from __future__ import annotations
+
+import contextlib
+import linecache
+import os
+import sys
+from typing import Any, Iterator
+
+import numpy as np
+
+from graphgrad.errors import AnomalyError, ShapeError, describe
+from graphgrad.modes import _setting, _state
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
+    """Raise as soon as an op makes a NaN or Inf, in forward or in backward.
+
+    The error names the op, its inputs and the line of your code that created it. Ops made
+    inside the block remember that line, so keep ``backward()`` inside it too. Slower: use it
+    to find a NaN, not to train.
+    """
+    return _setting("anomaly", True)
+
+
+def strict_shapes() -> contextlib.AbstractContextManager[None]:
+    """Turn the course's advice against rank-1 arrays into errors.
+
+    Inside the block, an op that silently broadcasts two operands into a bigger matrix than
+    either (a (5,) with a (5, 1) gives (5, 5)), or an ``@`` with a rank-1 operand, raises a
+    `ShapeError` that shows the shapes and the ``reshape`` that fixes it.
+    """
+    return _setting("strict_shapes", True)
+
+
+def creation_site() -> str | None:
+    """``file:line in function: code`` of the innermost caller outside graphgrad's engine."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        if os.sep + "nn" + os.sep in frame.f_code.co_filename:  # layers are user-facing code
+            break
+        frame = frame.f_back
+    if frame is None:
+        return None
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    code = linecache.getline(filename, line).strip()
+    return f"{filename}:{line} in {frame.f_code.co_name}" + (f": {code}" if code else "")
+
+
+def after_forward(ctx: Any, arrays: tuple, attrs: dict) -> None:
+    """Hooks run after an op's forward while a debugging mode or a name scope is active."""
+    if _state.scope is not None:
+        ctx.scope = _state.scope
+    if _state.strict_shapes:
+        _check_strict(ctx, arrays)
+    if _state.anomaly:
+        ctx.created_at = creation_site()
+        for index, array in enumerate(arrays):
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise AnomalyError(_anomaly_message(ctx, "forward", f"output {index}", array))
+
+
+def check_gradients(node: Any, grads: tuple, upstream: Any) -> None:
+    """Raise if backward of ``node`` produced a NaN or Inf (called by backprop in anomaly mode)."""
+    for index, grad in enumerate(grads):
+        if grad is None:
+            continue
+        array = np.asarray(getattr(grad, "data", grad))
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            where = f"the gradient of input {index} ({describe(node.inputs[index])})"
+            message = _anomaly_message(node, "backward", where, array)
+            upstream_arrays = upstream if isinstance(upstream, tuple) else (upstream,)
+            if all(np.isfinite(np.asarray(getattr(u, "data", u))).all()
+                   for u in upstream_arrays if u is not None):
+                message += "\n  The upstream gradient was finite: this op's backward made it."
+            else:
+                message += "\n  The upstream gradient was already non-finite."
+            raise AnomalyError(message)
+
+
+def _anomaly_message(ctx: Any, phase: str, what: str, array: np.ndarray) -> str:
+    bad = ~np.isfinite(array)
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
+    kinds = [k for k, present in (("NaN", np.isnan(array).any()), ("Inf", np.isinf(array).any()))
+             if present]
+    inputs = "\n".join(f"    {describe(t)}: {_value_summary(t.data)}" for t in ctx.inputs)
+    lines = [
+        f"detect_anomaly: {type(ctx).__name__} produced {' and '.join(kinds)} in {phase}, in "
+        f"{what} ({int(bad.sum())} of {array.size} elements, first at index {first}).",
+        f"  inputs:\n{inputs}",
+    ]
+    if ctx.created_at:
+        lines.append(f"  created at {ctx.created_at}")
+    lines.append(
+        "  Common causes: log or division of 0, sqrt of a negative number, exp of a large value, "
+        "a learning rate that makes the cost diverge."
+    )
+    return "\n".join(lines)
+
+
+def _value_summary(array: np.ndarray) -> str:
+    if array.dtype.kind not in "fiub" or array.size == 0:
+        return str(array.dtype)
+    finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
+    if finite.size == 0:
+        return "no finite values"
+    note = "" if finite.size == array.size else f", {array.size - finite.size} non-finite"
+    return f"min {finite.min():.4g}, max {finite.max():.4g}{note}"
+
+
+def _check_strict(ctx: Any, arrays: tuple) -> None:
+    cls = type(ctx)
+    operands = [(t, t.data.shape) for t in ctx.inputs]
+    if getattr(cls, "rank1_is_error", False):
+        for tensor, shape in operands:
+            if len(shape) == 1:
+                n = shape[0]
+                raise ShapeError(
+                    f"strict_shapes: {cls.__name__} got a rank-1 array, {describe(tensor)}, which "
+                    f"is neither a row nor a column vector. Reshape it: .reshape({n}, 1) for a "
+                    f"column vector or .reshape(1, {n}) for a row vector."
+                )
+    if getattr(cls, "broadcasts", False):
+        out_shape = arrays[0].shape
+        shapes = [shape for _, shape in operands]
+        if hasattr(ctx, "condition"):  # where(): the condition also carries the shape
+            shapes.append(np.shape(ctx.condition))
+        if all(shape != out_shape for shape in shapes):
+            names = " with ".join(describe(t) for t, _ in operands)
+            rank1 = [t for t, shape in operands if len(shape) == 1 and shape[0] > 1]
+            if rank1:
+                n = rank1[0].data.shape[0]
+                fix = (f"Give the rank-1 array an explicit shape: .reshape({n}, 1) for a column "
+                       f"vector or .reshape(1, {n}) for a row vector.")
+            else:
+                fix = ("If the outer broadcast is intended, make it explicit with "
+                       "gg.broadcast_to; otherwise check which axis holds the examples.")
+            raise ShapeError(
+                f"strict_shapes: {cls.__name__} broadcasts {names} into a {out_shape} array, "
+                f"larger than either operand, which is rarely intended. {fix}"
+            )

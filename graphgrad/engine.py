@@ -1,0 +1,359 @@
+"""Backpropagation: the graph walk behind ``Tensor.backward`` and ``gg.grad``.
+
+The walk is iterative (no recursion limit) and deterministic. A first pass counts, for every
+node reachable from the roots, how many edges consume its outputs; the second pass runs each
+node's backward once all of them have delivered their gradient (Kahn's algorithm), so every
+node runs exactly once, after everything that depends on it. Gradients waiting to be used live
+in a dict and are dropped as soon as they are consumed. Depends on `function`, `tensor`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphgrad import debug
+from graphgrad.errors import BackwardError, GraphgradError, ShapeError, describe
+from graphgrad.function import Function, _unpin
+from graphgrad.modes import _setting, _state
+from graphgrad.tensor import Tensor, _lift
+
+
+def backward(
+    root: Tensor,
+    grad: Any = None,
+    retain_graph: bool = False,
+    keep_intermediate_grads: bool = True,
+) -> None:
+    """Fill ``.grad`` with dJ/d(node) for every node of J's graph that requires grad.
+
+    See `Tensor.backward`, which calls this.
+    """
+    seed = _seed(root, grad, "backward")
+    _backprop((root,), (seed,), retain_graph, keep_intermediate_grads, create_graph=False,
+              wanted=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    retain_graph: bool | None = None,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Args:
+        outputs: a tensor or a sequence of tensors (their gradients are summed).
+        inputs: a tensor or a sequence of tensors that the outputs depend on.
+        grad_outputs: dJ/d(output) for each output; defaults to 1 for one-element outputs.
+        create_graph: return Tensors on a new graph, so the gradient can itself be
+            differentiated (second derivatives, Hessian-vector products).
+        retain_graph: keep the graph for another backward (defaults to ``create_graph``).
+        allow_unused: return None for an input the outputs do not depend on, instead of
+            raising.
+
+    Returns:
+        a tuple with one gradient per input: an ndarray, or a Tensor with ``create_graph``.
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for t in (*outputs, *inputs):
+        if not isinstance(t, Tensor):
+            raise GraphgradError(f"gg.grad takes Tensors, got {type(t).__name__}")
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise GraphgradError(
+            f"gg.grad got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    seeds = tuple(_seed(out, g, "gg.grad", keep_tensor=create_graph)
+                  for out, g in zip(outputs, grad_outputs))
+    wanted: dict[Tensor, Any] = {t: None for t in inputs}
+    keep = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        with _setting("grad_enabled", True):
+            _backprop(outputs, seeds, keep, False, create_graph=True, wanted=wanted)
+    else:
+        _backprop(outputs, seeds, keep, False, create_graph=False, wanted=wanted)
+    results = []
+    for t in inputs:
+        g = wanted[t]
+        if g is None and not allow_unused:
+            raise GraphgradError(
+                f"gg.grad: the outputs do not depend on input {describe(t)} (is it part of "
+                "their graph, with requires_grad=True?). Pass allow_unused=True to get None."
+            )
+        if create_graph and g is not None and not isinstance(g, Tensor):
+            g = _lift(g)
+        results.append(g)
+    return tuple(results)
+
+
+def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> Any:
+    if not isinstance(root, Tensor):
+        raise GraphgradError(f"{caller} needs a Tensor, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise BackwardError(
+            f"{caller}: {describe(root)} does not require grad, so it has no graph to "
+            "backpropagate through. Give its parameters requires_grad=True, and don't compute "
+            "it inside gg.no_grad()."
+        )
+    data = root.data
+    if grad is None:
+        if data.size != 1:
+            raise BackwardError(
+                f"{caller}: {describe(root)} is not a single number, so its gradient must be "
+                "given: pass grad=np.ones(shape) to backpropagate its sum, or reduce it first "
+                "(J = loss.mean(); J.backward())."
+            )
+        return np.ones(data.shape, dtype=data.dtype)
+    if isinstance(grad, Tensor):
+        if keep_tensor:
+            seed_shape = grad.shape
+            if seed_shape != data.shape:
+                raise ShapeError(f"{caller}: grad has shape {seed_shape}, but "
+                                 f"{describe(root)} has shape {data.shape}")
+            return grad
+        grad = grad.data
+    seed = np.array(grad, dtype=data.dtype)  # a copy: the caller's array stays theirs
+    if seed.shape != data.shape:
+        raise ShapeError(
+            f"{caller}: grad has shape {seed.shape}, but {describe(root)} has shape "
+            f"{data.shape}; they must match."
+        )
+    return seed
+
+
+def _freed_error(node: Function) -> BackwardError:
+    where = f" (created at {node.created_at})" if node.created_at else ""
+    return BackwardError(
+        f"cannot backpropagate through {node.name}{where} a second time: the first backward "
+        "freed the values it saved. Pass retain_graph=True to the first backward() if you need "
+        "to backpropagate twice, or run the forward pass again."
+    )
+
+
+def _count_consumers(roots: Sequence[Tensor]) -> tuple[dict[Function, int], list[Function]]:
+    """For each node reachable from the roots: how many edges consume its outputs."""
+    consumers: dict[Function, int] = {}
+    starts = []
+    stack = []
+    for root in roots:
+        node = root.creator
+        if node is not None and node not in consumers:
+            consumers[node] = 0
+            starts.append(node)
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        if node.saved is None:
+            raise _freed_error(node)
+        for t in node.inputs:
+            parent = t.creator
+            if parent is not None:
+                n = consumers.get(parent)
+                if n is None:
+                    consumers[parent] = 1
+                    stack.append(parent)
+                else:
+                    consumers[parent] = n + 1
+    return consumers, starts
+
+
+def _backprop(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Any],
+    retain_graph: bool,
+    keep_intermediate_grads: bool,
+    create_graph: bool,
+    wanted: dict[Tensor, Any] | None,
+) -> None:
+    consumers, starts = _count_consumers(roots)
+    # Gradients not yet used, by tensor. An intermediate's entry is popped when its node runs;
+    # what is left at the end are the leaves' gradients.
+    pending: dict[Tensor, Any] = {}
+    for root, seed in zip(roots, seeds):
+        previous = pending.get(root)
+        pending[root] = seed if previous is None else _add(previous, seed)
+
+    record_steps = keep_intermediate_grads and wanted is None
+    check = _state.anomaly
+    ready = [node for node in starts if consumers[node] == 0]
+    step = 0
+    while ready:
+        node = ready.pop()
+        inputs = node.inputs
+        refs = node._outputs
+        if type(refs) is not tuple:
+            out = refs()
+            upstream = pending.pop(out, None)
+            if upstream is not None:
+                if wanted is None:
+                    if keep_intermediate_grads:
+                        out.grad = upstream
+                elif out in wanted:
+                    wanted[out] = upstream
+            multi = False
+        else:
+            upstream = _gather_outputs(node, pending, wanted, keep_intermediate_grads)
+            multi = True
+
+        if upstream is None:  # nothing flowed into this node: its inputs get nothing from it
+            grads = (None,) * len(inputs)
+        elif create_graph:
+            grads = _run_backward_on_graph(node, upstream, multi)
+        else:
+            try:
+                grads = node.backward(node, *upstream) if multi else node.backward(node, upstream)
+            except GraphgradError:
+                raise
+            except Exception as exc:
+                raise _backward_failed(node, exc) from exc
+            if type(grads) is not tuple:
+                grads = (grads,)
+            if len(grads) != len(inputs):
+                raise _grad_count_error(node, grads)
+        if check and upstream is not None:
+            debug.check_gradients(node, grads, upstream)
+        if record_steps and upstream is not None:
+            node.backward_order = step
+            node.input_grads = grads
+            step += 1
+        if not retain_graph:  # release(node), inlined: this loop runs once per node
+            node.saved = None
+            if node._pinned:
+                _unpin(node._pinned)
+
+        for t, g in zip(inputs, grads):
+            parent = t.creator
+            if g is not None and t.requires_grad:
+                data = t.data
+                if type(g) is not np.ndarray:
+                    g = _as_gradient(node, t, g, create_graph)
+                if g.shape != data.shape:
+                    raise _shape_error(node, t, g)
+                if g.dtype is not data.dtype and g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
+                previous = pending.get(t)
+                pending[t] = g if previous is None else _add(previous, g)
+            if parent is not None:
+                n = consumers[parent] - 1
+                consumers[parent] = n
+                if n == 0:
+                    ready.append(parent)
+
+    for leaf, g in pending.items():
+        if wanted is None:
+            _accumulate_leaf(leaf, g)
+        elif leaf in wanted:
+            wanted[leaf] = g
+
+
+def _backward_failed(node: Function, exc: Exception) -> BackwardError:
+    where = f" (created at {node.created_at})" if node.created_at else ""
+    return BackwardError(f"{node.name}.backward{where} failed: {exc}")
+
+
+def _grad_count_error(node: Function, grads: tuple) -> BackwardError:
+    return BackwardError(
+        f"{node.name}.backward returned {len(grads)} gradients for {len(node.inputs)} "
+        "inputs; return one per input of forward (None where there is none)."
+    )
+
+
+def _as_gradient(node: Function, t: Tensor, g: Any, create_graph: bool) -> Any:
+    if isinstance(g, Tensor):
+        if create_graph:
+            return g
+        raise BackwardError(
+            f"{node.name}.backward returned a Tensor for input {describe(t)}; backward works on "
+            "numpy arrays and must return arrays (or None)."
+        )
+    array = np.asarray(g)  # numpy turns 0-d results into scalars; grads are arrays
+    if array.dtype.kind not in "fc":
+        raise BackwardError(
+            f"{node.name}.backward returned {type(g).__name__} for input {describe(t)}; return a float "
+            "array of the input's shape, or None."
+        )
+    return array
+
+
+def _add(a: Any, b: Any) -> Any:
+    """a + b for gradients: never in place (they are shared), and 0-d stays an array."""
+    total = a + b
+    return total if isinstance(total, (np.ndarray, Tensor)) else np.asarray(total)
+
+
+def _accumulate_leaf(leaf: Tensor, g: Any) -> None:
+    if not leaf.requires_grad:
+        return
+    total = g if leaf.grad is None else _add(leaf.grad, g)
+    # Gradients are shared between nodes (x + y hands both the same array): read-only keeps an
+    # in-place edit of one parameter's grad from changing another's.
+    total.flags.writeable = False
+    leaf.grad = total
+
+
+def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bool) -> tuple | None:
+    """The upstream gradients of a node with several outputs (zeros for unused outputs)."""
+    grads = []
+    any_grad = False
+    for ref, (shape, dtype) in zip(node._outputs, node.output_meta):
+        out = ref()
+        g = pending.pop(out, None) if out is not None else None
+        if g is None:
+            g = np.zeros(shape, dtype=dtype)
+        else:
+            any_grad = True
+            if wanted is None:
+                if keep:
+                    out.grad = g
+            elif out in wanted:
+                wanted[out] = g
+        grads.append(g)
+    return tuple(grads) if any_grad else None
+
+
+def _run_backward_on_graph(node: Function, upstream: Any, multi: bool) -> tuple:
+    """Run a backward body on Tensors, so its own graph is recorded (``create_graph``)."""
+    by_identity = {id(t.data): t for t in node.inputs}
+    for out in node.outputs:
+        if out is not None:
+            by_identity[id(out.data)] = out
+    saved = node.saved
+    node.saved = tuple(by_identity.get(id(a), a) if isinstance(a, np.ndarray) else a
+                       for a in saved)
+    try:
+        if multi:
+            grads = node.backward(node, *[_as_tensor(u) for u in upstream])
+        else:
+            grads = node.backward(node, _as_tensor(upstream))
+    except GraphgradError:
+        raise
+    except Exception as exc:
+        raise _backward_failed(node, exc) from exc
+    finally:
+        node.saved = saved
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(node.inputs):
+        raise _grad_count_error(node, grads)
+    return tuple(g if g is None else _as_tensor(g) for g in grads)
+
+
+def _as_tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else _lift(value)
+
+
+def _shape_error(node: Function, t: Tensor, g: Any) -> ShapeError:
+    index = next(i for i, x in enumerate(node.inputs) if x is t)
+    return ShapeError(
+        f"{node.name}.backward returned a gradient of shape {tuple(g.shape)} for input {index}, "
+        f"{describe(t)}; a gradient must have its input's shape. If forward broadcast this "
+        "input, sum the gradient over the broadcast axes (graphgrad.ops.broadcasting."
+        "unbroadcast)."
+    )

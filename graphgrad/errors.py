@@ -1,0 +1,56 @@
+"""The errors graphgrad raises, and how they name tensors.
+
+Every graphgrad error subclasses :class:`GraphgradError` and, where it fits, the matching
+built-in (``ValueError`` for shapes, ``TypeError`` for dtypes), so ``except ValueError`` keeps
+working. Messages name the op, the operands (name, shape, dtype) and say what to do.
+Depends on nothing else in graphgrad.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class GraphgradError(Exception):
+    """Base class of every error graphgrad raises."""
+
+
+class OpError(GraphgradError, ValueError):
+    """An op could not run on its inputs (shapes that don't fit, bad arguments)."""
+
+
+class ShapeError(OpError):
+    """A shape is wrong: a gradient of the wrong shape, or a broadcast `strict_shapes` forbids."""
+
+
+class GraphgradTypeError(GraphgradError, TypeError):
+    """A value of the wrong type or dtype was given to graphgrad."""
+
+
+class BackwardError(GraphgradError, RuntimeError):
+    """Backpropagation cannot run: a freed graph, a non-scalar root without `grad`, ..."""
+
+
+class AnomalyError(GraphgradError, FloatingPointError):
+    """`detect_anomaly` found a NaN or Inf made by an op, in forward or in backward."""
+
+
+class InplaceError(GraphgradError, RuntimeError):
+    """An array saved for backward was about to be modified in place."""
+
+
+def describe(tensor: Any) -> str:
+    """One phrase naming a tensor for error messages: ``'W1' (4, 3) float64``."""
+    data = getattr(tensor, "data", tensor)
+    shape = getattr(data, "shape", ())
+    dtype = getattr(data, "dtype", type(data).__name__)
+    name = getattr(tensor, "name", None)
+    creator = getattr(tensor, "creator", None)
+    if name:
+        label = repr(name)
+    elif creator is not None:
+        label = f"output of {type(creator).__name__}"
+    elif hasattr(tensor, "requires_grad"):
+        label = "unnamed tensor"
+    else:
+        label = type(tensor).__name__
+    return f"{label} {tuple(shape)} {dtype}"

@@ -1,0 +1,322 @@
+"""`Function`: the base class of every op, built-in or a user's own.
+
+An op is one class with two static methods side by side::
+
+    class Mul(Function):
+        '''z = x * y;  dz/dx = y,  dz/dy = x'''
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved
+            return grad * y, grad * x
+
+``forward`` receives numpy arrays and returns an array (or a tuple of arrays for several
+outputs); ``backward`` receives dJ/d(output) and returns dJ/d(input), one per input (``None``
+where there is none). ``Mul.apply(a, b)`` runs the op on Tensors and, when grad is enabled and
+an input requires grad, records a node of the graph. The node *is* the ``ctx`` object: its
+``inputs`` (a tuple of Tensors) and ``attrs`` (the keyword arguments, such as ``axis``) are the
+public graph that `viz` draws; ``type(node).__name__`` is the op's label.
+
+Backward bodies are written with numpy operators, methods and functions only. Under
+``gg.grad(..., create_graph=True)`` the same body runs on Tensors (numpy dispatches to them),
+which records the graph of the gradient itself: that is how second derivatives work. For this
+to be right, a value the backward differentiates through must be an input or the output,
+passed through ``save_for_backward``; other saved values (masks, indices) are constants.
+
+Arrays an op saves are protected: an input leaf's array is made read-only while a node that
+used it is alive and not yet backpropagated, and op outputs are read-only for good, so an
+in-place write can never silently change a gradient. Depends on `tensor`, `modes`, `errors`.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, ClassVar
+
+import numpy as np
+
+from graphgrad import debug
+from graphgrad.errors import GraphgradError, OpError, describe
+from graphgrad.modes import CHECKED, OFF, _state
+from graphgrad.tensor import Tensor, _lift, _op_output
+
+_new = object.__new__
+_ref = weakref.ref
+_NEEDS_ONE = (True,)
+
+
+class Function:
+    """Base class of every op. Subclass it, define static ``forward`` and ``backward``.
+
+    Inside ``forward``/``backward`` the first argument ``ctx`` is the node itself:
+    ``ctx.save_for_backward(*arrays)`` / ``ctx.saved``, any attribute you assign
+    (``ctx.axis = axis``), and ``ctx.needs_input_grad`` (a tuple of bools, one per input:
+    does backward need to compute that input's gradient?).
+    """
+
+    # Class-level defaults keep node creation cheap: only what differs is set per node.
+    saved: tuple = ()
+    attrs: ClassVar[dict] = {}
+    scope: str | None = None
+    created_at: str | None = None
+    backward_order: int | None = None
+    input_grads: tuple | None = None
+    differentiable: ClassVar[bool] = True
+    _pinned: list | None = None
+    # A weakref to the output (a tuple of them for several outputs): never a strong
+    # reference, so output -> node -> inputs has no cycle and a dropped loss frees its graph.
+    _outputs: Any = None
+    inputs: tuple = ()
+    needs_input_grad: tuple[bool, ...] = ()
+
+    forward: ClassVar[Any]
+    backward: ClassVar[Any]
+
+    # -- what forward/backward use -------------------------------------------------------
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward (read back as ``ctx.saved``); freed after backward."""
+        self.saved = arrays
+
+    # -- the public graph -----------------------------------------------------------------
+    @property
+    def outputs(self) -> tuple[Tensor | None, ...]:
+        """The tensors this node made (``None`` for an output already garbage-collected)."""
+        refs = self._outputs
+        if refs is None:
+            return ()
+        return tuple([ref() for ref in refs]) if type(refs) is tuple else (refs(),)
+
+    @property
+    def name(self) -> str:
+        """The op's label: its class name (``Mul``, ``MatMul``, a custom op's own name)."""
+        return type(self).__name__
+
+    @property
+    def released(self) -> bool:
+        """True once backward has freed this node's saved values (no second backward)."""
+        return self.saved is None
+
+    def __repr__(self) -> str:
+        ins = ", ".join(describe(t) for t in self.inputs)
+        attrs = "".join(f", {k}={v!r}" for k, v in self.attrs.items())
+        return f"<{self.name}({ins}{attrs})>"
+
+    # -- running an op ----------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs: Any, **attrs: Any) -> Any:
+        """Run the op on Tensors (numbers and arrays become constants); record it if needed.
+
+        Returns one Tensor, or a tuple of Tensors when ``forward`` returns a tuple.
+        """
+        # Every op goes through here, so it is written for speed: no helper calls on the
+        # common path, and the 1- and 2-input cases spelled out.
+        for x in inputs:
+            if type(x) is not Tensor:
+                inputs = _lift_inputs(cls, inputs)
+                break
+        ctx = _new(cls)
+        ctx.inputs = inputs
+        mode = _state.mode
+        n = len(inputs)
+        if not mode:
+            needs = None
+        elif n == 2:
+            needs_x, needs_y = inputs[0].requires_grad, inputs[1].requires_grad
+            needs = (needs_x, needs_y) if needs_x or needs_y else None
+        elif n == 1:
+            needs = _NEEDS_ONE if inputs[0].requires_grad else None
+        else:
+            needs = tuple([x.requires_grad for x in inputs])
+            needs = needs if True in needs else None
+        record = needs is not None
+        ctx.needs_input_grad = needs or (False,) * n
+        try:
+            if attrs:
+                out = cls.forward(ctx, *[x.data for x in inputs], **attrs)
+            elif n == 1:
+                out = cls.forward(ctx, inputs[0].data)
+            elif n == 2:
+                out = cls.forward(ctx, inputs[0].data, inputs[1].data)
+            else:
+                out = cls.forward(ctx, *[x.data for x in inputs])
+        except GraphgradError:
+            raise
+        except Exception as exc:
+            raise _op_failed(cls, inputs, attrs, exc) from exc
+
+        if type(out) is tuple:
+            return _finish_multi(ctx, out, attrs, record, mode)
+        if type(out) is not np.ndarray:
+            out = _as_output_array(cls, out)
+        result = _new(Tensor)
+        result.grad = None
+        result.name = None
+        if not record:
+            result.data = out
+            result.requires_grad = False
+            result.creator = None
+            if mode == CHECKED:
+                debug.after_forward(ctx, (out,), attrs)
+            return result
+        pins = None
+        for x in inputs:
+            if out is x.data:  # an identity forward: the output gets its own view to lock
+                out = out.view()
+            if x.creator is None:
+                pins = _pin(x.data, pins)
+        if pins:
+            ctx._pinned = pins
+        out.setflags(False)  # write=False; the positional form is twice as fast
+        if attrs:
+            ctx.attrs = attrs
+        result.data = out
+        result.requires_grad = True
+        result.creator = ctx
+        ctx._outputs = _ref(result)
+        if mode == CHECKED:
+            debug.after_forward(ctx, (out,), attrs)
+        return result
+
+    @classmethod
+    def call(cls, *args: Any, **attrs: Any) -> Any:
+        """Run the op inside a backward body: recorded on Tensors, plain numpy on arrays.
+
+        This is what lets a backward that needs another op (a scatter-add, say) stay
+        differentiable under ``create_graph=True`` while costing nothing extra otherwise.
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                return cls.apply(*args, **attrs)
+        ctx = _new(cls)
+        ctx.needs_input_grad = (False,) * len(args)
+        return cls.forward(ctx, *args, **attrs)
+
+
+def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: int) -> tuple:
+    arrays = tuple(o if type(o) is np.ndarray else _as_output_array(type(ctx), o) for o in outs)
+    if not record:
+        if mode == CHECKED:
+            debug.after_forward(ctx, arrays, attrs)
+        return tuple(_op_output(a, None, i) for i, a in enumerate(arrays))
+    input_arrays = [x.data for x in ctx.inputs]
+    arrays = tuple(a.view() if any(a is x for x in input_arrays) else a for a in arrays)
+    pins = None
+    for x in ctx.inputs:
+        if x.creator is None:
+            pins = _pin(x.data, pins)
+    if pins:
+        ctx._pinned = pins
+    for a in arrays:
+        a.setflags(write=False)
+    if attrs:
+        ctx.attrs = attrs
+    ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
+    results = tuple(_op_output(a, ctx, i) for i, a in enumerate(arrays))
+    ctx._outputs = tuple(_ref(r) for r in results)
+    if mode == CHECKED:
+        debug.after_forward(ctx, arrays, attrs)
+    return results
+
+
+def _lift_inputs(cls: type, inputs: tuple) -> tuple:
+    like = next((x for x in inputs if isinstance(x, Tensor)), None)
+    lifted = []
+    for i, x in enumerate(inputs):
+        if type(x) is Tensor:
+            lifted.append(x)
+            continue
+        try:
+            lifted.append(_lift(x, like))
+        except GraphgradError as exc:
+            raise OpError(f"{cls.__name__}: input {i} cannot be used as a tensor: {exc}") from exc
+    return tuple(lifted)
+
+
+def _as_output_array(cls: type, value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        raise OpError(
+            f"{cls.__name__}.forward returned a Tensor; forward works on numpy arrays and "
+            "must return arrays. Use the .data of tensors inside forward, or build the op "
+            "from graphgrad functions instead of a Function."
+        )
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise OpError(f"{cls.__name__}.forward returned {type(value).__name__}, not an array")
+    return array
+
+
+def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError:
+    operands = ", ".join(describe(x) for x in inputs)
+    settings = "".join(f", {k}={v!r}" for k, v in attrs.items())
+    hint = getattr(cls, "hint", None)
+    advice = hint(*[x.data for x in inputs], **attrs) if hint else None
+    message = f"{cls.__name__}({operands}{settings}) failed: {exc}"
+    if advice:
+        message += f"\n  {advice}"
+    return OpError(message)
+
+
+# -- protecting saved arrays from in-place writes ---------------------------------------------
+# id(array) -> [number of live nodes pinning it, the array]. Holding the array keeps its id
+# from being reused while it is pinned; an array is only unlocked by the pin that locked it.
+_PINS: dict[int, list] = {}
+
+
+class _Pins(list):
+    """The arrays one node pinned. Released by backward, or when the node is dropped."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        _unpin(self)
+
+
+def _pin(array: np.ndarray, pins: _Pins | None) -> _Pins | None:
+    """Make a leaf's array (and the arrays it is a view of) read-only while a node needs it."""
+    while True:
+        entry = _PINS.get(id(array))
+        if entry is not None:
+            entry[0] += 1
+        elif array.flags.writeable:
+            array.setflags(False)
+            _PINS[id(array)] = [1, array]
+        else:  # read-only, and not by us (a constant): nothing to release later
+            entry = False
+        if entry is not False:
+            if pins is None:
+                pins = _Pins()
+            pins.append(array)
+        base = array.base
+        if type(base) is not np.ndarray:
+            return pins
+        array = base
+
+
+def _unpin(pins: list) -> None:
+    # Bases were pinned after their views; a view can only be made writeable again once its
+    # base is, so release in reverse.
+    for array in reversed(pins):
+        entry = _PINS.get(id(array))
+        if entry is None:
+            continue
+        entry[0] -= 1
+        if entry[0] == 0:
+            del _PINS[id(array)]
+            try:
+                array.setflags(write=True)
+            except ValueError:  # its base went read-only meanwhile: leave it locked
+                pass
+    pins.clear()
+
+
+def release(node: Function) -> None:
+    """Free what backward no longer needs: saved arrays and the pins on leaves' arrays.
+
+    ``saved`` becomes None, which marks the node as released (a second backward refuses it).
+    """
+    node.saved = None
+    if node._pinned:
+        _unpin(node._pinned)

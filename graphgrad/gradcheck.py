@@ -1,0 +1,338 @@
+"""Gradient checking: compare an op's backward with centred finite differences.
+
+One pipeline, readable top to bottom: copy the inputs to float64, run the function once to
+get analytic vector-Jacobian products for random upstream gradients, estimate the same
+quantities by centred differences ``(f(x + eps) - f(x - eps)) / (2 eps)`` element by element,
+compare per (output, input), and write a report that says which input and which element
+disagree. ``fast=True`` compares random projections first and only runs the full, per-element
+diagnosis when they disagree. Depends on `tensor`, `engine`, `function`.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from graphgrad.engine import grad as _grad
+from graphgrad.errors import GraphgradError, describe
+from graphgrad.function import Function
+from graphgrad.tensor import Tensor, _lift
+
+
+class GradcheckError(GraphgradError, AssertionError):
+    """A gradient check failed; ``.result`` holds the full `GradcheckResult`."""
+
+    def __init__(self, result: GradcheckResult) -> None:
+        super().__init__(str(result))
+        self.result = result
+
+
+def reading(difference: float) -> str:
+    """The course's reading of ||g - g_num|| / (||g|| + ||g_num||)."""
+    if difference <= 1e-7:
+        return "great"
+    if difference <= 1e-5:
+        return "fine, look closer if it should be exact"
+    if difference <= 1e-3:
+        return "suspicious: look closer"
+    return "likely a bug"
+
+
+@dataclass
+class PairCheck:
+    """How d(output)/d(input) compares, for one (output, input) pair."""
+
+    output: int
+    input: int
+    input_label: str
+    passed: bool
+    relative_difference: float
+    worst_index: tuple[int, ...] | None = None
+    analytic: float = 0.0
+    numeric: float = 0.0
+    abs_error: float = 0.0
+    rel_error: float = 0.0
+    mismatches: int = 0
+    size: int = 0
+    kinks: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
+    projected: bool = False
+
+    def __str__(self) -> str:
+        head = f"output {self.output} wrt input {self.input} {self.input_label}:"
+        if self.projected:
+            return (f"{head} random projection: analytic {self.analytic:.6g} vs numeric "
+                    f"{self.numeric:.6g} ({'ok' if self.passed else 'MISMATCH'})")
+        text = (f"{head} relative difference {self.relative_difference:.2e} "
+                f"({reading(self.relative_difference)})")
+        if self.mismatches:
+            text += f"; {self.mismatches} of {self.size} elements disagree"
+        if self.worst_index is not None:
+            text += (f"; worst element {self.worst_index}: analytic {self.analytic:.6g} vs "
+                     f"numeric {self.numeric:.6g} (abs err {self.abs_error:.2e}, rel err "
+                     f"{self.rel_error:.2e})")
+        for index, left, right, value in self.kinks[:3]:
+            text += (f"\n    element {index} sits at a kink: one-sided slopes {left:.4g} and "
+                     f"{right:.4g}; the analytic {value:.4g} is a valid subgradient, not a bug")
+        if len(self.kinks) > 3:
+            text += f"\n    ... and {len(self.kinks) - 3} more elements at kinks"
+        return text
+
+
+@dataclass
+class GradcheckResult:
+    """Truthy when the check passed; ``str()`` gives the readable report."""
+
+    passed: bool
+    pairs: list[PairCheck]
+    zero_grad_failures: list[str]
+    settings: str
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def failures(self) -> list[PairCheck]:
+        return [p for p in self.pairs if not p.passed]
+
+    def __str__(self) -> str:
+        lines = [f"gradcheck {'passed' if self.passed else 'FAILED'} ({self.settings})"]
+        if self.note:
+            lines.append(f"  {self.note}")
+        lines += [f"  {p}" for p in self.pairs]
+        if self.zero_grad_failures:
+            lines += [f"  zero upstream gradient gave a non-zero gradient for {w}"
+                      for w in self.zero_grad_failures]
+        else:
+            lines.append("  a zero upstream gradient gives a zero gradient: yes")
+        return "\n".join(lines)
+
+
+def _outputs_of(value: Any) -> tuple[Tensor, ...]:
+    outs = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    for out in outs:
+        if not isinstance(out, Tensor):
+            raise GraphgradError(f"gradcheck: the function must return Tensors, got "
+                                 f"{type(out).__name__}")
+    return outs
+
+
+def _prepare(fn: Any, inputs: Sequence[Any]) -> tuple[Callable, list[Tensor], list[int]]:
+    if isinstance(fn, type) and issubclass(fn, Function):
+        fn = fn.apply
+    copies = []
+    for position, x in enumerate(inputs):
+        tensor = x if isinstance(x, Tensor) else Tensor(x, requires_grad=True)
+        if tensor.dtype.kind != "f":
+            raise GraphgradError(f"gradcheck: input {position} is not a float tensor")
+        if tensor.dtype != np.float64 and tensor.requires_grad:
+            warnings.warn(
+                f"gradcheck: input {position} {describe(tensor)} is {tensor.dtype}; it is checked "
+                "in float64, since finite differences in low precision are too coarse.",
+                stacklevel=3,
+            )
+        copies.append(Tensor(tensor.data.astype(np.float64, copy=True),
+                             requires_grad=tensor.requires_grad, name=tensor.name))
+    checked = [j for j, t in enumerate(copies) if t.requires_grad]
+    if not checked:
+        raise GraphgradError("gradcheck: no input requires grad, so there is nothing to check")
+    return fn, copies, checked
+
+
+def gradcheck(
+    fn: Callable[..., Any] | type[Function],
+    inputs: Sequence[Any],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast: bool = False,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> GradcheckResult:
+    """Check the backward of ``fn`` against centred finite differences, in float64.
+
+    Args:
+        fn: a function of Tensors returning a Tensor or a tuple of Tensors, or a `Function`
+            subclass (its ``apply`` is used). It must be deterministic.
+        inputs: Tensors (or arrays, which become Tensors requiring grad). Every input with
+            ``requires_grad`` is checked, element by element.
+        eps: the finite-difference step.
+        atol, rtol: an element passes when |analytic - numeric| <= atol + rtol * |numeric|.
+        fast: compare one random projection per (output, input) first; fall back to the full
+            element-by-element diagnosis only if one disagrees.
+        raise_exception: raise `GradcheckError` on failure (otherwise return the result).
+        seed: seeds the random upstream gradients and projections.
+
+    Returns:
+        a `GradcheckResult`: truthy when every pair passes; ``print(result)`` shows the report.
+    """
+    fn, x, checked = _prepare(fn, inputs)
+    rng = np.random.default_rng(seed)
+    outputs = _outputs_of(fn(*x))
+    float_outputs = [i for i, out in enumerate(outputs) if out.dtype.kind == "f"]
+    # Random upstream gradients: an all-ones seed hides backwards such as a softmax's, whose
+    # true vjp with a constant upstream gradient is exactly zero.
+    upstream = {i: rng.standard_normal(outputs[i].shape) for i in float_outputs}
+    analytic = {i: _vjp(outputs[i], x, checked, upstream[i]) for i in float_outputs}
+    zero_failures = _zero_upstream_failures(outputs, x, checked, float_outputs)
+    settings = f"eps={eps:g}, atol={atol:g}, rtol={rtol:g}"
+
+    def losses(arrays: list[np.ndarray]) -> np.ndarray:
+        """sum(upstream_i * output_i) for each float output, at the given input values."""
+        tensors = [Tensor(a, requires_grad=t.requires_grad) for a, t in zip(arrays, x)]
+        outs = _outputs_of(fn(*tensors))
+        return np.array([np.sum(upstream[i] * outs[i].data.astype(np.float64))
+                         for i in float_outputs])
+
+    base = [t.data.copy() for t in x]
+    if fast:
+        pairs = _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng,
+                                 eps, atol, rtol)
+        if all(p.passed for p in pairs) and not zero_failures:
+            return GradcheckResult(True, pairs, [], f"fast: random projections, {settings}")
+        note = "the fast check (random projections) failed; full element-by-element diagnosis:"
+    else:
+        note = ""
+    pairs = _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, atol, rtol)
+    passed = all(p.passed for p in pairs) and not zero_failures
+    result = GradcheckResult(passed, pairs, zero_failures, f"full: every element, {settings}",
+                             note)
+    if not passed and raise_exception:
+        raise GradcheckError(result)
+    return result
+
+
+def _vjp(out: Tensor, x: list[Tensor], checked: list[int], upstream: np.ndarray) -> list:
+    if not out.requires_grad:
+        return [np.zeros(x[j].shape) for j in checked]
+    grads = _grad(out, [x[j] for j in checked], grad_outputs=upstream, retain_graph=True,
+                  allow_unused=True)
+    return [np.zeros(x[j].shape) if g is None else np.asarray(getattr(g, "data", g), np.float64)
+            for j, g in zip(checked, grads)]
+
+
+def _zero_upstream_failures(outputs, x, checked, float_outputs) -> list[str]:
+    failures = []
+    for i in float_outputs:
+        if not outputs[i].requires_grad:
+            continue
+        grads = _vjp(outputs[i], x, checked, np.zeros(outputs[i].shape))
+        for j, g in zip(checked, grads):
+            if np.any(g != 0):
+                failures.append(f"output {i} wrt input {j} {describe(x[j])}")
+    return failures
+
+
+def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, atol, rtol):
+    at_base = losses(base)
+    numeric: dict[tuple[int, int], np.ndarray] = {}
+    left: dict[tuple[int, int], np.ndarray] = {}
+    right: dict[tuple[int, int], np.ndarray] = {}
+    for j in checked:
+        shape = base[j].shape
+        for k, i in enumerate(float_outputs):
+            numeric[i, j] = np.zeros(shape)
+            left[i, j] = np.zeros(shape)
+            right[i, j] = np.zeros(shape)
+        for index in np.ndindex(shape):
+            plus = [a.copy() for a in base]
+            minus = [a.copy() for a in base]
+            plus[j][index] += eps
+            minus[j][index] -= eps
+            up, down = losses(plus), losses(minus)
+            for k, i in enumerate(float_outputs):
+                numeric[i, j][index] = (up[k] - down[k]) / (2 * eps)
+                right[i, j][index] = (up[k] - at_base[k]) / eps
+                left[i, j][index] = (at_base[k] - down[k]) / eps
+    pairs = []
+    for k, i in enumerate(float_outputs):
+        for position, j in enumerate(checked):
+            pairs.append(_compare(i, j, x[j], analytic[i][position], numeric[i, j],
+                                  left[i, j], right[i, j], atol, rtol))
+    return pairs
+
+
+def _compare(i, j, tensor, a, n, left, right, atol, rtol) -> PairCheck:
+    allowed = atol + rtol * np.abs(n)
+    error = np.abs(a - n)
+    bad = error > allowed
+    # Near a kink (relu at 0, |x| at 0) the two one-sided slopes differ; a backward that returns
+    # either slope, or anything between them, is a valid subgradient, not a bug.
+    jump = np.abs(right - left) > 1e-3 * np.maximum(1.0, np.maximum(np.abs(left), np.abs(right)))
+    between = (a >= np.minimum(left, right) - allowed) & (a <= np.maximum(left, right) + allowed)
+    kink = bad & jump & between
+    bad &= ~kink
+    norm = np.linalg.norm(a) + np.linalg.norm(n)
+    mask = ~kink
+    difference = float(np.linalg.norm((a - n)[mask]) / norm) if norm > 0 else 0.0
+    pair = PairCheck(i, j, describe(tensor), passed=not bad.any(),
+                     relative_difference=difference, mismatches=int(bad.sum()), size=a.size)
+    pair.kinks = [(idx, float(left[idx]), float(right[idx]), float(a[idx]))
+                  for idx in (tuple(int(v) for v in row) for row in np.argwhere(kink))]
+    if a.size:
+        ratio = np.where(mask, error / allowed, -1.0)
+        worst = tuple(int(v) for v in np.unravel_index(int(np.argmax(ratio)), a.shape))
+        pair.worst_index = worst
+        pair.analytic, pair.numeric = float(a[worst]), float(n[worst])
+        pair.abs_error = float(error[worst])
+        pair.rel_error = float(error[worst] / max(abs(n[worst]), 1e-300)) if error[worst] else 0.0
+    return pair
+
+
+def _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng, eps, atol, rtol):
+    pairs = []
+    for position, j in enumerate(checked):
+        direction = rng.standard_normal(base[j].shape)
+        plus = [a.copy() for a in base]
+        minus = [a.copy() for a in base]
+        plus[j] += eps * direction
+        minus[j] -= eps * direction
+        numeric = (losses(plus) - losses(minus)) / (2 * eps)
+        for k, i in enumerate(float_outputs):
+            a = float(np.sum(analytic[i][position] * direction))
+            n = float(numeric[k])
+            ok = abs(a - n) <= atol + rtol * abs(n)
+            diff = abs(a - n) / (abs(a) + abs(n)) if (a or n) else 0.0
+            pairs.append(PairCheck(i, j, describe(x[j]), ok, diff, analytic=a, numeric=n,
+                                   abs_error=abs(a - n), projected=True))
+    return pairs
+
+
+def gradgradcheck(
+    fn: Callable[..., Any] | type[Function],
+    inputs: Sequence[Any],
+    grad_outputs: Sequence[Any] | None = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast: bool = False,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> GradcheckResult:
+    """Check second derivatives: gradcheck the gradient of ``fn`` (computed with
+    ``create_graph=True``) with respect to the inputs and the upstream gradients."""
+    fn, x, checked = _prepare(fn, inputs)
+    outputs = [o for o in _outputs_of(fn(*x)) if o.dtype.kind == "f"]
+    rng = np.random.default_rng(seed + 1)
+    if grad_outputs is None:
+        grad_outputs = [rng.standard_normal(o.shape) for o in outputs]
+    upstream = [Tensor(np.asarray(getattr(g, "data", g), dtype=np.float64), requires_grad=True)
+                for g in grad_outputs]
+    n_inputs = len(x)
+
+    def first_derivatives(*args: Tensor) -> tuple[Tensor, ...]:
+        xs, us = args[:n_inputs], args[n_inputs:]
+        outs = [o for o in _outputs_of(fn(*xs)) if o.dtype.kind == "f"]
+        pairs = [(o, u) for o, u in zip(outs, us) if o.requires_grad]
+        wrt = [xs[j] for j in checked]
+        if not pairs:
+            return tuple(_lift(np.zeros(t.shape)) for t in wrt)
+        grads = _grad([o for o, _ in pairs], wrt, grad_outputs=[u for _, u in pairs],
+                      create_graph=True, allow_unused=True)
+        return tuple(_lift(np.zeros(t.shape)) if g is None else g for g, t in zip(grads, wrt))
+
+    return gradcheck(first_derivatives, [*x, *upstream], eps=eps, atol=atol, rtol=rtol,
+                     fast=fast, raise_exception=raise_exception, seed=seed)

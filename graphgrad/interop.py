@@ -1,0 +1,98 @@
+"""numpy calls on Tensors: ``np.exp(t)``, ``ndarray * t``, ``np.sum(t, axis=0)`` run graphgrad ops.
+
+Tensors implement numpy's dispatch protocols (``__array_ufunc__``, ``__array_function__``), so
+a numpy function given a Tensor returns a Tensor on the graph. This is also what lets the
+numpy-written backward bodies of the ops run on Tensors for second derivatives. Functions
+without a graphgrad counterpart raise a TypeError naming the function.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
+from graphgrad.ops import arithmetic as A
+from graphgrad.ops import elementwise as E
+from graphgrad.ops import reductions as R
+from graphgrad.ops import shape as S
+from graphgrad.ops import softmax as SM
+from graphgrad.tensor import Tensor, _constant, _data
+
+
+def _constant_of(ufunc: np.ufunc) -> Callable[..., Tensor]:
+    """A ufunc with no derivative (comparisons, sign): computed on the data, no graph."""
+    return lambda *args: _constant(ufunc(*[_data(a) for a in args]))
+
+
+_UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
+    np.add: A.add,
+    np.subtract: A.sub,
+    np.multiply: A.mul,
+    np.true_divide: A.div,
+    np.negative: A.neg,
+    np.power: A.pow,
+    np.matmul: A.matmul,
+    np.exp: E.exp,
+    np.log: E.log,
+    np.sqrt: E.sqrt,
+    np.absolute: E.abs,
+    np.sin: E.sin,
+    np.cos: E.cos,
+    np.tanh: E.tanh,
+    np.maximum: E.maximum,
+    np.minimum: E.minimum,
+    np.positive: lambda x: x,
+    np.square: lambda x: A.mul(x, x),
+}
+for _ufunc in (np.sign, np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
+               np.not_equal, np.isfinite, np.isnan, np.isinf, np.logical_not, np.logical_and,
+               np.logical_or):
+    _UFUNCS[_ufunc] = _constant_of(_ufunc)
+
+
+def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Tensor]:
+    return lambda a, dtype=None, **kwargs: _constant(fill(_data(a), dtype=dtype, **kwargs))
+
+
+_FUNCTIONS: dict[Callable, Callable[..., Any]] = {
+    np.sum: R.sum,
+    np.mean: R.mean,
+    np.max: R.max,
+    np.min: R.min,
+    np.amax: R.max,
+    np.amin: R.min,
+    np.reshape: S.reshape,
+    np.transpose: S.transpose,
+    np.swapaxes: S.swapaxes,
+    np.expand_dims: S.expand_dims,
+    np.squeeze: S.squeeze,
+    np.broadcast_to: S.broadcast_to,
+    np.concatenate: S.concatenate,
+    np.stack: S.stack,
+    np.split: S.split,
+    np.pad: S.pad,
+    np.clip: E.clip,
+    np.where: E.where,
+    np.dot: A.matmul,
+    np.zeros_like: _like(np.zeros_like),
+    np.ones_like: _like(np.ones_like),
+    np.shape: lambda a: np.shape(_data(a)),
+    np.ndim: lambda a: np.ndim(_data(a)),
+    np.size: lambda a, axis=None: np.size(_data(a), axis),
+}
+_FUNCTIONS[SM.logsumexp] = SM.logsumexp
+
+
+def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    handler = _UFUNCS.get(ufunc)
+    if method != "__call__" or handler is None or kwargs:
+        return NotImplemented
+    return handler(*inputs)
+
+
+def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
+    handler = _FUNCTIONS.get(func)
+    if handler is None:
+        return NotImplemented
+    return handler(*args, **kwargs)

@@ -1,0 +1,82 @@
+"""Thread-local modes: grad recording (`no_grad`, `enable_grad`) and name scopes.
+
+The op hot path reads one attribute, ``_state.mode``, to decide what to do:
+``OFF`` records nothing, ``FAST`` records the graph, ``CHECKED`` records it and also runs the
+debugging hooks (`detect_anomaly`, `strict_shapes`) and tags nodes with their name scope.
+Depends on nothing else in graphgrad.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator
+
+OFF, FAST, CHECKED = 0, 1, 2
+
+
+class _State(threading.local):
+    grad_enabled = True
+    anomaly = False
+    strict_shapes = False
+    scope: str | None = None
+    mode = FAST
+
+    def refresh(self) -> None:
+        if not self.grad_enabled:
+            self.mode = OFF
+        elif self.anomaly or self.strict_shapes or self.scope is not None:
+            self.mode = CHECKED
+        else:
+            self.mode = FAST
+
+
+_state = _State()
+
+
+@contextlib.contextmanager
+def _setting(attribute: str, value: object) -> Iterator[None]:
+    previous = getattr(_state, attribute)
+    setattr(_state, attribute, value)
+    _state.refresh()
+    try:
+        yield
+    finally:
+        setattr(_state, attribute, previous)
+        _state.refresh()
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Run ops without recording a graph (evaluation, parameter updates). Thread-local.
+
+    >>> with gg.no_grad():
+    ...     y = W @ x          # y.requires_grad is False, no graph is kept
+    """
+    return _setting("grad_enabled", False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Record the graph again inside a `no_grad` block. Thread-local."""
+    return _setting("grad_enabled", True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops on this thread record a graph right now."""
+    return _state.grad_enabled
+
+
+@contextlib.contextmanager
+def name_scope(name: str) -> Iterator[str]:
+    """Tag every op made inside with ``name`` (nested scopes join with ``/``).
+
+    Pictures group the ops of a scope in one cluster (``layer1/Linear``...).
+    """
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"name_scope needs a non-empty name without '/', got {name!r}")
+    full = name if _state.scope is None else f"{_state.scope}/{name}"
+    with _setting("scope", full):
+        yield full
+
+
+def current_scope() -> str | None:
+    """The name scope ops are tagged with right now (``None`` outside any scope)."""
+    return _state.scope

@@ -1,0 +1,12 @@
+"""The built-in ops, one `Function` subclass each, grouped by concept:
+
+- `arithmetic`: + - * / ** neg @
+- `elementwise`: exp log sqrt abs sin cos tanh sigmoid relu leaky_relu maximum minimum clip where
+- `reductions`: sum mean max min
+- `softmax`: softmax log_softmax logsumexp
+- `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
+  pad astype
+- `indexing`: t[...] and its scatter-add backward
+
+`broadcasting.unbroadcast` is the one place numpy broadcasting is undone in backward.
+"""

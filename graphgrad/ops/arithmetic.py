@@ -1,0 +1,213 @@
+"""Arithmetic ops: + - * / ** neg @, with numpy broadcasting undone in backward."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.tensor import Tensor
+
+
+def _broadcast_hint(x: np.ndarray, y: np.ndarray, **_: Any) -> str | None:
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        return (
+            f"shapes {x.shape} and {y.shape} do not broadcast: trailing dimensions must be "
+            "equal or 1. Check which axis holds the examples (m); a .T or .reshape(...) "
+            "usually fixes it."
+        )
+    return None
+
+
+class Add(Function):
+    """z = x + y;  dz/dx = dz/dy = 1"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.shapes = (x.shape, y.shape)
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad, x_shape), unbroadcast(grad, y_shape)
+
+
+class Sub(Function):
+    """z = x - y;  dz/dx = 1, dz/dy = -1"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.shapes = (x.shape, y.shape)
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad, x_shape), unbroadcast(-grad, y_shape)
+
+
+class Mul(Function):
+    """z = x * y;  dz/dx = y, dz/dy = x"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * y, x.shape) if need_x else None,
+            unbroadcast(grad * x, y.shape) if need_y else None,
+        )
+
+
+class Div(Function):
+    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y**2"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        return (
+            unbroadcast(grad / y, x.shape) if need_x else None,
+            unbroadcast(-grad * x / (y * y), y.shape) if need_y else None,
+        )
+
+
+class Neg(Function):
+    """z = -x;  dz/dx = -1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """z = x ** p;  dz/dx = p * x**(p-1), dz/dp = z * log(x)"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, p):
+        z = x**p
+        ctx.save_for_backward(x, p, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, z = ctx.saved
+        need_x, need_p = ctx.needs_input_grad
+        return (
+            unbroadcast(grad * p * x ** (p - 1), x.shape) if need_x else None,
+            unbroadcast(grad * z * np.log(x), p.shape) if need_p else None,
+        )
+
+
+class MatMul(Function):
+    """Z = X @ Y (numpy semantics: 1-D operands, batched stacks);  dX = dZ Y^T, dY = X^T dZ"""
+
+    rank1_is_error = True  # under strict_shapes
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x @ y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        need_x, need_y = ctx.needs_input_grad
+        if x.ndim == 2 and y.ndim == 2:  # the common case, without reshapes
+            return (grad @ y.T if need_x else None, x.T @ grad if need_y else None)
+        # Promote 1-D operands to matrices as numpy does, then undo it.
+        x2 = x.reshape(1, -1) if x.ndim == 1 else x
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        g2 = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:]) if x.ndim == 1 else grad
+        g2 = g2.reshape(g2.shape + (1,)) if y.ndim == 1 else g2
+        dx = unbroadcast(g2 @ y2.swapaxes(-1, -2), x2.shape).reshape(x.shape) if need_x else None
+        dy = unbroadcast(x2.swapaxes(-1, -2) @ g2, y2.shape).reshape(y.shape) if need_y else None
+        return dx, dy
+
+    @staticmethod
+    def hint(x, y):
+        if x.ndim == 0 or y.ndim == 0:
+            return "@ needs arrays with at least one dimension; use * to scale by a number."
+        inner_x = x.shape[-1]
+        inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+        if inner_x == inner_y:
+            return None
+        tips = []
+        if x.ndim >= 2 and x.shape[-2] == inner_y:
+            tips.append("x.T @ y")
+        if y.ndim >= 2 and y.shape[-1] == inner_x:
+            tips.append("x @ y.T")
+        tip = f" Did you mean {' or '.join(tips)}?" if tips else ""
+        return (
+            f"x @ y needs x's last dimension ({inner_x}) to equal y's "
+            f"{'only' if y.ndim == 1 else 'second-to-last'} dimension ({inner_y}). With W[l] of "
+            f"shape (n[l], n[l-1]) and A of shape (n[l-1], m), Z = W @ A.{tip}"
+        )
+
+
+def add(x: Any, y: Any) -> Tensor:
+    """x + y with numpy broadcasting."""
+    return Add.apply(x, y)
+
+
+def sub(x: Any, y: Any) -> Tensor:
+    """x - y with numpy broadcasting."""
+    return Sub.apply(x, y)
+
+
+def mul(x: Any, y: Any) -> Tensor:
+    """x * y (elementwise) with numpy broadcasting."""
+    return Mul.apply(x, y)
+
+
+def div(x: Any, y: Any) -> Tensor:
+    """x / y with numpy broadcasting."""
+    return Div.apply(x, y)
+
+
+def neg(x: Any) -> Tensor:
+    """-x"""
+    return Neg.apply(x)
+
+
+def pow(x: Any, p: Any) -> Tensor:  # noqa: A001 - mirrors numpy/torch naming
+    """x ** p (either may be a tensor)."""
+    return Pow.apply(x, p)
+
+
+def matmul(x: Any, y: Any) -> Tensor:
+    """x @ y: (n, k) @ (k, m) -> (n, m); 1-D and batched operands as in numpy."""
+    return MatMul.apply(x, y)

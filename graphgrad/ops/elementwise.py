@@ -1,0 +1,316 @@
+"""Elementwise math and activations: each output element depends on one input element
+(or, for maximum/minimum/where, on the matching elements of two inputs)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.ops.arithmetic import _broadcast_hint
+from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.tensor import Tensor, _data
+
+
+class Exp(Function):
+    """y = e**x;  dy/dx = y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at the kink x = 0)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(np.sign(x))
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (sign,) = ctx.saved
+        return grad * sign
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return -grad * np.sin(x)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y**2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e**-x);  dy/dx = y (1 - y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        # 1/(1+exp(-x)) overflows for x < -709; the tanh form is exact and never does.
+        y = np.tanh(x * 0.5)
+        y += 1
+        y *= 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * (y * (1 - y))
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0 (0 at the kink)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved
+        return grad * positive
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else alpha x;  dy/dx = 1 or alpha"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=0.01):
+        slope = np.where(x > 0, 1, alpha).astype(x.dtype, copy=False)
+        ctx.save_for_backward(slope)
+        return x * slope
+
+    @staticmethod
+    def backward(ctx, grad):
+        (slope,) = ctx.saved
+        return grad * slope
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = np.maximum(x, y)
+        share_x = ((x > y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
+        ctx.save_for_backward(share_x)
+        ctx.shapes = (x.shape, y.shape)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share_x,) = ctx.saved
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+
+
+class Minimum(Function):
+    """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = np.minimum(x, y)
+        share_x = ((x < y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
+        ctx.save_for_backward(share_x)
+        ctx.shapes = (x.shape, y.shape)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share_x,) = ctx.saved
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+
+
+class Clip(Function):
+    """y = min(max(x, low), high);  dy/dx = 1 where low <= x <= high, else 0"""
+
+    @staticmethod
+    def forward(ctx, x, low=None, high=None):
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.save_for_backward(inside)
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved
+        return grad * inside
+
+
+class Where(Function):
+    """z = x where condition else y;  the gradient goes to the input that was chosen"""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y, condition):
+        ctx.condition = condition
+        ctx.shapes = (x.shape, y.shape)
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        condition = ctx.condition
+        x_shape, y_shape = ctx.shapes
+        return (
+            unbroadcast(np.where(condition, grad, 0), x_shape),
+            unbroadcast(np.where(condition, 0, grad), y_shape),
+        )
+
+
+def exp(x: Any) -> Tensor:
+    """e ** x, elementwise."""
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Natural logarithm, elementwise."""
+    return Log.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Square root, elementwise."""
+    return Sqrt.apply(x)
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - mirrors numpy
+    """|x|, elementwise."""
+    return Abs.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """sin x, elementwise."""
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """cos x, elementwise."""
+    return Cos.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """tanh x, elementwise: the course's hidden-layer activation g(z)."""
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """1 / (1 + e**-x), elementwise, stable for any x: the course's sigma(z)."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """max(x, 0), elementwise."""
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
+    """x where x > 0, else alpha * x."""
+    return LeakyReLU.apply(x, alpha=alpha)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Elementwise max of two tensors (broadcasting); ties share the gradient evenly."""
+    return Maximum.apply(x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Elementwise min of two tensors (broadcasting); ties share the gradient evenly."""
+    return Minimum.apply(x, y)
+
+
+def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
+    """x limited to [low, high] (either may be None)."""
+    return Clip.apply(x, low=low, high=high)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """x where condition is true, else y (all three broadcast together).
+
+    ``condition`` is a boolean array or tensor (``x > 0``); it gets no gradient.
+    """
+    return Where.apply(x, y, condition=np.asarray(_data(condition), dtype=bool))

@@ -1,0 +1,122 @@
+"""Reductions over axes: sum, mean, max, min (``axis`` an int, a tuple or None; ``keepdims``)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.tensor import Tensor
+
+Axis = int | Sequence[int] | None
+
+
+def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints (None means every axis)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for an array of {ndim} dimensions")
+        normalized.append(int(a) % ndim)
+    return tuple(sorted(normalized))
+
+
+def expand_reduced(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """Put back the reduced axes (as size 1) so ``grad`` broadcasts against the input."""
+    if keepdims or not axes:
+        return grad
+    shape = list(grad.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return grad.reshape(tuple(shape))
+
+
+class Sum(Function):
+    """y = sum of x over axes;  dy/dx = 1 for every summed element"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        ctx.in_shape = x.shape
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(expand_reduced(grad, ctx.axes, ctx.keepdims), ctx.in_shape)
+
+
+class Mean(Function):
+    """y = mean of x over axes;  dy/dx = 1/n for each of the n averaged elements"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        ctx.in_shape = x.shape
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        count = 1
+        for a in ctx.axes:
+            count *= ctx.in_shape[a]
+        grad = expand_reduced(grad, ctx.axes, ctx.keepdims)
+        return np.broadcast_to(grad * (1.0 / count), ctx.in_shape)
+
+
+class _Extreme(Function):
+    """Shared by max and min: the gradient goes to the extreme element, and tied elements
+    share it evenly, so the gradient still sums to the upstream gradient."""
+
+    reduce: Any = None
+
+    @classmethod
+    def forward(cls, ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        y = np.asarray(cls.reduce(x, axis=axis, keepdims=True))
+        chosen = x == y
+        share = (chosen / chosen.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(share)
+        return y if keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in ctx.axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share,) = ctx.saved
+        return share * expand_reduced(grad, ctx.axes, ctx.keepdims)
+
+
+class Max(_Extreme):
+    """y = max of x over axes;  dy/dx = 1 at the maximum (1/k each for k tied maxima)"""
+
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    """y = min of x over axes;  dy/dx = 1 at the minimum (1/k each for k tied minima)"""
+
+    reduce = staticmethod(np.min)
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (all axes when None)."""
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (all axes when None)."""
+    return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; tied maxima share the gradient evenly."""
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``; tied minima share the gradient evenly."""
+    return Min.apply(x, axis=axis, keepdims=keepdims)

@@ -1,0 +1,227 @@
+"""Ops that move elements without changing them: reshape, transpose, swapaxes, expand_dims,
+squeeze, broadcast_to, concatenate, stack, split, pad, astype. Each backward moves the
+gradient back to where the elements came from."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.tensor import Tensor
+
+
+class _Rearrange(Function):
+    """Backward of the ops that only reshape: put the gradient back in the input's shape."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+class Reshape(_Rearrange):
+    """y = x with a new shape (same elements, same order)"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def hint(x, shape):
+        return f"an array of {x.size} elements cannot take shape {shape}"
+
+
+class ExpandDims(_Rearrange):
+    """y = x with a new axis of size 1 at ``axis``"""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.in_shape = x.shape
+        return np.expand_dims(x, axis)
+
+
+class Squeeze(_Rearrange):
+    """y = x without its axes of size 1 (or only those in ``axis``)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None):
+        ctx.in_shape = x.shape
+        return np.squeeze(x, axis)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted (reversed when ``axes`` is None);  dx = dy permuted back"""
+
+    @staticmethod
+    def forward(ctx, x, axes=None):
+        ctx.inverse = None if axes is None else tuple(np.argsort(axes))
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(ctx.inverse)
+
+
+class SwapAxes(Function):
+    """y = x with two axes exchanged;  dx = dy with them exchanged back"""
+
+    @staticmethod
+    def forward(ctx, x, axis1, axis2):
+        ctx.axis_pair = (axis1, axis2)
+        return x.swapaxes(axis1, axis2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.swapaxes(*ctx.axis_pair)
+
+
+class BroadcastTo(Function):
+    """y = x repeated along broadcast axes;  dx = dy summed over them"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.in_shape)
+
+
+class Cast(Function):
+    """y = x converted to ``dtype``;  dx = dy converted back"""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.in_dtype)
+
+
+def _slice_along(axis: int, ndim: int, index: Any) -> tuple:
+    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
+class Concatenate(Function):
+    """y = the inputs joined along ``axis``;  each input gets its own slice of dy"""
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        y = np.concatenate(arrays, axis=axis)
+        ctx.axis = axis % y.ndim
+        ctx.bounds = np.cumsum([0] + [a.shape[ctx.axis] for a in arrays])
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        ends = ctx.bounds
+        return tuple(
+            grad[_slice_along(ctx.axis, grad.ndim, slice(ends[i], ends[i + 1]))]
+            for i in range(len(ends) - 1)
+        )
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new ``axis``;  input i gets dy[..., i, ...]"""
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        y = np.stack(arrays, axis=axis)
+        ctx.axis = axis % y.ndim
+        ctx.count = len(arrays)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(grad[_slice_along(ctx.axis, grad.ndim, i)] for i in range(ctx.count))
+
+
+class Split(Function):
+    """the input cut into pieces along ``axis`` (numpy's indices_or_sections);
+    dx = the pieces' gradients joined back"""
+
+    @staticmethod
+    def forward(ctx, x, indices_or_sections, axis=0):
+        ctx.axis = axis
+        return tuple(np.split(x, indices_or_sections, axis=axis))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.concatenate(grads, axis=ctx.axis)
+
+
+class Pad(Function):
+    """y = x surrounded by ``constant_values``;  dx = the middle of dy"""
+
+    @staticmethod
+    def forward(ctx, x, pad_width, constant_values=0):
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+        ctx.interior = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.interior]
+
+
+def reshape(x: Any, shape: Sequence[int]) -> Tensor:
+    """x with a new shape; one dimension may be -1 (inferred)."""
+    return Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """x with its axes permuted (reversed when ``axes`` is None, like ``x.T``)."""
+    return Transpose.apply(x, axes=None if axes is None else tuple(axes))
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """x with ``axis1`` and ``axis2`` exchanged."""
+    return SwapAxes.apply(x, axis1=axis1, axis2=axis2)
+
+
+def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
+    """x with a new axis of size 1 at ``axis``: (n,) -> (n, 1) with axis=1."""
+    return ExpandDims.apply(x, axis=axis)
+
+
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
+    """x without axes of size 1 (only those in ``axis`` when given)."""
+    return Squeeze.apply(x, axis=axis)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    """x repeated to ``shape`` by numpy's broadcasting rules."""
+    return BroadcastTo.apply(x, shape=tuple(shape))
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    return Stack.apply(*tensors, axis=axis)
+
+
+def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+    """Cut x into equal sections (an int) or at the given indices along ``axis``."""
+    if not isinstance(indices_or_sections, int):
+        indices_or_sections = tuple(indices_or_sections)
+    return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
+
+
+def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
+    """x surrounded by ``constant_values``; ``pad_width`` as in ``np.pad`` (``((1, 1), (2, 2))``,
+    or one ``(before, after)`` pair for every axis). Used for 'same' convolutions."""
+    return Pad.apply(x, pad_width=pad_width, constant_values=constant_values)
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """x converted to ``dtype`` (gradients are converted back)."""
+    return Cast.apply(x, dtype=np.dtype(dtype))

@@ -1,0 +1,89 @@
+"""Softmax, log-softmax and logsumexp along an axis, computed stably (max subtracted first)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.ops.reductions import expand_reduced, normalize_axis
+from graphgrad.tensor import Tensor
+
+
+def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
+    """x minus its max along axis; an all -inf slice stays -inf instead of becoming NaN."""
+    peak = x.max(axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    return x - peak
+
+
+class Softmax(Function):
+    """y_i = e**x_i / sum_j e**x_j;  dx = y * (dy - sum(dy * y))"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        ctx.axis = axis
+        y = np.exp(_shifted(x, axis))
+        y /= y.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - log sum_j e**x_j;  dx = dy - softmax(x) * sum(dy)"""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        ctx.axis = axis
+        z = _shifted(x, axis)
+        y = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+class LogSumExp(Function):
+    """y = log sum_i e**x_i over axes;  dy/dx_i = softmax(x)_i"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        axes = ctx.axes
+        peak = x.max(axis=axes, keepdims=True)
+        peak = np.where(np.isfinite(peak), peak, 0)
+        y = np.log(np.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
+        if not keepdims:
+            y = y.reshape([n for i, n in enumerate(y.shape) if i not in axes])
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        y = expand_reduced(y, ctx.axes, ctx.keepdims)
+        return expand_reduced(grad, ctx.axes, ctx.keepdims) * np.exp(x - y)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Softmax along ``axis``: for logits Z of shape (m, n_classes), softmax(Z, axis=1)."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis``, without the overflow/underflow of computing it so."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def logsumexp(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, stable for large x."""
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)

@@ -1,0 +1,424 @@
+"""`Tensor`: a numpy array that remembers the op that made it.
+
+A Tensor holds ``data`` (an ndarray), ``grad`` (dJ/d(this tensor) after backward, or None),
+``requires_grad``, an optional ``name`` and ``creator``: the node (a `Function` instance) whose
+forward produced it, ``None`` for a leaf. ``creator.inputs`` are the tensors it was computed
+from, so ``t.creator.inputs[0].creator ...`` walks the graph backwards; this is the public graph
+that `viz` draws.
+
+Dtypes: Python numbers, bools and integer arrays become float64; float32 stays float32 end to
+end, and a Python scalar in an op takes the dtype of the tensor it meets.
+
+Operators and methods are thin: each calls one op's ``apply`` (``a * b`` is ``Mul.apply(a, b)``)
+so every op can be found with grep. The op classes are imported at the bottom of this module
+because they are built on `Function`, which is built on `Tensor`.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from graphgrad.errors import GraphgradTypeError, InplaceError, describe
+
+ArrayLike = Any
+Axis = int | Sequence[int] | None
+
+
+def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data)
+    kind = array.dtype.kind
+    if kind == "f":
+        return array
+    if kind in "biu":
+        return array.astype(np.float64)
+    raise GraphgradTypeError(
+        f"Tensor needs numbers, got {type(data).__name__} of dtype {array.dtype}. "
+        "Pass a number, a nested list of numbers or a numeric numpy array."
+    )
+
+
+class Tensor:
+    """A node of the computation graph: an ndarray plus what backprop needs.
+
+    Args:
+        data: a number, nested list or ndarray. Integers and bools become float64;
+            float arrays keep their dtype (and share memory with the array given).
+        requires_grad: compute dJ/d(this) when a result is backpropagated (parameters).
+        name: a label for pictures and error messages (``"W1"``, ``"a"``).
+        dtype: convert ``data`` to this dtype (``np.float32``).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "__weakref__")
+
+    def __init__(
+        self,
+        data: ArrayLike,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise GraphgradTypeError(
+                f"only float tensors can require grad; {describe(self)} has dtype "
+                f"{self.data.dtype}. Pass dtype=np.float64 (or float32)."
+            )
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.creator = None
+
+    # -- array-like attributes ----------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (parameters, data), not by an op."""
+        return self.creator is None
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a one-element tensor, got {describe(self)}")
+        return self.data.item()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is None or dtype == self.data.dtype:
+            return self.data.copy() if copy else self.data
+        return self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError(f"len() of a 0-d tensor {describe(self)}")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # Operators compare elementwise, so identity is the hash (tensors are dict keys in backprop).
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        extras = []
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.data.dtype != np.float64:
+            extras.append(f"dtype={self.data.dtype}")
+        if self.creator is not None:
+            extras.append(f"op={type(self.creator).__name__}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.grad is not None:
+            extras.append("grad=" + _short(self.grad))
+        body = _short(self.data)
+        return "Tensor(" + ", ".join([body, *extras]) + ")"
+
+    # -- graph ---------------------------------------------------------------------------------
+    def backward(
+        self,
+        grad: ArrayLike = None,
+        retain_graph: bool = False,
+        keep_intermediate_grads: bool = True,
+    ) -> None:
+        """Backpropagate from this tensor J: afterwards every node that requires grad holds
+        dJ/d(node) in ``.grad``, intermediates included.
+
+        Args:
+            grad: dJ/d(this tensor); defaults to 1 for a one-element tensor.
+            retain_graph: keep saved values so backward can run through the graph again.
+            keep_intermediate_grads: False keeps only the leaves' grads (parameters), which
+                frees each intermediate gradient as soon as it is used: less memory in training.
+
+        Leaves accumulate (``x.grad`` grows across calls until reset to None); intermediates
+        hold the latest backward's value.
+        """
+        from graphgrad.engine import backward
+
+        backward(self, grad, retain_graph=retain_graph, keep_intermediate_grads=keep_intermediate_grads)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this data, cut from the graph (requires_grad False)."""
+        return Tensor(self.data)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise InplaceError(
+            f"{describe(self)} does not support item assignment: ops read tensors, they never "
+            "change them. Build a new tensor instead (gg.where(mask, value, t), gg.concatenate, "
+            "gg.pad), or assign a new array to a leaf: t.data = new_array."
+        )
+
+    # -- arithmetic -----------------------------------------------------------------------------
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return Add.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return Add.apply(_lift(other, self), self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return Sub.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return Sub.apply(_lift(other, self), self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return Mul.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return Mul.apply(_lift(other, self), self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return Div.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return Div.apply(_lift(other, self), self)
+
+    def __pow__(self, exponent: ArrayLike) -> Tensor:
+        return Pow.apply(self, exponent if type(exponent) is Tensor else _lift(exponent, self))
+
+    def __rpow__(self, base: ArrayLike) -> Tensor:
+        return Pow.apply(_lift(base, self), self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return MatMul.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return MatMul.apply(_lift(other, self), self)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return Abs.apply(self)
+
+    # -- comparisons: constant bool tensors, no graph ------------------------------------------
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return _constant(self.data < _data(other))
+
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return _constant(self.data <= _data(other))
+
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return _constant(self.data > _data(other))
+
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return _constant(self.data >= _data(other))
+
+    def __eq__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
+        return _constant(self.data == _data(other))
+
+    def __ne__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
+        return _constant(self.data != _data(other))
+
+    # -- numpy interoperability (see graphgrad.interop) ----------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return interop.array_function(func, args, kwargs)
+
+    # -- methods mirroring numpy ----------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return Sqrt.apply(self)
+
+    def tanh(self) -> Tensor:
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ReLU.apply(self)
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        return Clip.apply(self, low=low, high=high)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return LogSoftmax.apply(self, axis=axis)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return Reshape.apply(self, shape=shape)
+
+    def flatten(self) -> Tensor:
+        return Reshape.apply(self, shape=(-1,))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self) -> Tensor:
+        return Transpose.apply(self, axes=None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return SwapAxes.apply(self, axis1=axis1, axis2=axis2)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        return Squeeze.apply(self, axis=axis)
+
+    def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
+        return ExpandDims.apply(self, axis=axis)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return Cast.apply(self, dtype=np.dtype(dtype))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return GetItem.apply(self, index=normalize_index(index))
+
+
+def _short(array: np.ndarray) -> str:
+    if array.ndim == 0:
+        return f"{array.item():.6g}" if array.dtype.kind == "f" else str(array.item())
+    if array.size <= 12:
+        return np.array2string(array, precision=4, separator=", ", suppress_small=True)
+    return f"<{array.dtype} array {array.shape}>"
+
+
+def _data(value: ArrayLike) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+_new = object.__new__
+
+
+def _op_output(data: np.ndarray, creator: Any, _index: int) -> Tensor:
+    """A Tensor made by an op: no conversion, no checks (the hot path of every op)."""
+    tensor = _new(Tensor)
+    tensor.data = data
+    tensor.grad = None
+    tensor.requires_grad = creator is not None
+    tensor.name = None
+    tensor.creator = creator
+    return tensor
+
+
+def _constant(array: np.ndarray) -> Tensor:
+    return _op_output(np.asarray(array), None, 0)
+
+
+_PYTHON_SCALARS = (int, float, bool)
+# Constants made from Python numbers are read-only, so one Tensor can serve every op that
+# meets the same number in the same dtype (``y * 0.5`` in a loop makes no new arrays).
+_SCALAR_CACHE: dict[tuple, Tensor] = {}
+_SCALAR_CACHE_SIZE = 512
+
+
+def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
+    """A constant Tensor for a number or array met in an op with the tensor ``like``.
+
+    Python numbers take ``like``'s float dtype (float32 stays float32); integer arrays become
+    that dtype too; float arrays keep theirs.
+    """
+    if isinstance(value, Tensor):
+        return value
+    float_dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" else None
+    if type(value) in _PYTHON_SCALARS:
+        dtype = float_dtype or np.dtype(np.float64)
+        # -0.0 == 0.0 and NaN != NaN: keep those out of the cache.
+        key = (value, dtype) if value else None
+        cached = _SCALAR_CACHE.get(key) if key is not None else None
+        if cached is not None:
+            return cached
+        array = np.array(value, dtype=dtype)
+        array.setflags(write=False)
+        constant = _op_output(array, None, 0)
+        if key is not None and value == value and len(_SCALAR_CACHE) < _SCALAR_CACHE_SIZE:
+            _SCALAR_CACHE[key] = constant
+        return constant
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind in "biu":
+        array = array.astype(float_dtype or np.float64)
+    elif kind != "f":
+        raise GraphgradTypeError(
+            f"cannot use a {type(value).__name__} of dtype {array.dtype} as a tensor; "
+            "pass numbers or a numeric array"
+        )
+    return _op_output(array, None, 0)
+
+
+def normalize_index(index: Any) -> Any:
+    """An index with Tensors and lists turned into arrays, so numpy reads it one way."""
+    if isinstance(index, tuple):
+        return tuple(normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data if index.data.dtype.kind == "b" else index.data.astype(np.intp)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+# The ops are built on Function, which is built on Tensor: import them last.
+from graphgrad import interop  # noqa: E402
+from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
+from graphgrad.ops.elementwise import (  # noqa: E402
+    Abs, Clip, Exp, Log, ReLU, Sigmoid, Sqrt, Tanh,
+)
+from graphgrad.ops.indexing import GetItem  # noqa: E402
+from graphgrad.ops.reductions import Max, Mean, Min, Sum  # noqa: E402
+from graphgrad.ops.shape import (  # noqa: E402
+    Cast, ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
+)
+from graphgrad.ops.softmax import LogSoftmax, LogSumExp, Softmax  # noqa: E402
