@@ -9,7 +9,7 @@ import contextlib
 import linecache
 import os
 import sys
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,8 @@ in a dict and are dropped as soon as they are consumed. Depends on `function`, `
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -276,8 +277,8 @@ def _as_gradient(node: Function, t: Tensor, g: Any, create_graph: bool) -> Any:
     array = np.asarray(g)  # numpy turns 0-d results into scalars; grads are arrays
     if array.dtype.kind not in "fc":
         raise BackwardError(
-            f"{node.name}.backward returned {type(g).__name__} for input {describe(t)}; return a float "
-            "array of the input's shape, or None."
+            f"{node.name}.backward returned {type(g).__name__} for input {describe(t)}; return "
+            "a float array of the input's shape, or None."
         )
     return array
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from graphgrad import debug
 from graphgrad.errors import GraphgradError, OpError, describe
-from graphgrad.modes import CHECKED, OFF, _state
+from graphgrad.modes import CHECKED, _state
 from graphgrad.tensor import Tensor, _lift, _op_output
 
 _new = object.__new__

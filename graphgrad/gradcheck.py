@@ -10,8 +10,9 @@ diagnosis when they disagree. Depends on `tensor`, `engine`, `function`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -232,7 +233,7 @@ def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, a
     right: dict[tuple[int, int], np.ndarray] = {}
     for j in checked:
         shape = base[j].shape
-        for k, i in enumerate(float_outputs):
+        for i in float_outputs:
             numeric[i, j] = np.zeros(shape)
             left[i, j] = np.zeros(shape)
             right[i, j] = np.zeros(shape)
@@ -247,7 +248,7 @@ def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, a
                 right[i, j][index] = (up[k] - at_base[k]) / eps
                 left[i, j][index] = (at_base[k] - down[k]) / eps
     pairs = []
-    for k, i in enumerate(float_outputs):
+    for i in float_outputs:
         for position, j in enumerate(checked):
             pairs.append(_compare(i, j, x[j], analytic[i][position], numeric[i, j],
                                   left[i, j], right[i, j], atol, rtol))

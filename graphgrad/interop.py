@@ -7,7 +7,8 @@ without a graphgrad counterpart raise a TypeError naming the function.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

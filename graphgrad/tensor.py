@@ -15,7 +15,8 @@ because they are built on `Function`, which is built on `Tensor`.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -167,7 +168,7 @@ class Tensor:
         """
         from graphgrad.engine import backward
 
-        backward(self, grad, retain_graph=retain_graph, keep_intermediate_grads=keep_intermediate_grads)
+        backward(self, grad, retain_graph, keep_intermediate_grads)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this data, cut from the graph (requires_grad False)."""

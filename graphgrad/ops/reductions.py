@@ -1,7 +1,8 @@
 """Reductions over axes: sum, mean, max, min (``axis`` an int, a tuple or None; ``keepdims``)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -3,7 +3,8 @@ squeeze, broadcast_to, concatenate, stack, split, pad, astype. Each backward mov
 gradient back to where the elements came from."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -1,7 +1,8 @@
 """Softmax, log-softmax and logsumexp along an axis, computed stably (max subtracted first)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
