@@ -252,7 +252,7 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
     operands = ", ".join(describe(x) for x in inputs)
     settings = "".join(f", {k}={v!r}" for k, v in attrs.items())
     hint = getattr(cls, "hint", None)
-    advice = hint(*[x.data for x in inputs], **attrs) if hint else None
+    advice = hint(*inputs, **attrs) if hint else None
     message = f"{cls.__name__}({operands}{settings}) failed: {exc}"
     if advice:
         message += f"\n  {advice}"

@@ -10,14 +10,19 @@ from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor
 
 
-def _broadcast_hint(x: np.ndarray, y: np.ndarray, **_: Any) -> str | None:
+def _label(t: Tensor, default: str) -> str:
+    return t.name or default
+
+
+def _broadcast_hint(x: Tensor, y: Tensor, **_: Any) -> str | None:
+    """Shown when forward fails: why two shapes do not broadcast, and what usually fixes it."""
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
         return (
-            f"shapes {x.shape} and {y.shape} do not broadcast: trailing dimensions must be "
-            "equal or 1. Check which axis holds the examples (m); a .T or .reshape(...) "
-            "usually fixes it."
+            f"{_label(x, 'x')} {x.shape} and {_label(y, 'y')} {y.shape} do not broadcast: "
+            "aligned from the right, each pair of dimensions must be equal or 1. Check which "
+            "axis holds the examples (m); a .T or .reshape(...) usually fixes it."
         )
     return None
 
@@ -159,22 +164,25 @@ class MatMul(Function):
 
     @staticmethod
     def hint(x, y):
+        """Shown when forward fails: which dimensions disagree and the transpose that fits."""
         if x.ndim == 0 or y.ndim == 0:
             return "@ needs arrays with at least one dimension; use * to scale by a number."
+        a, b = _label(x, "x"), _label(y, "y")
         inner_x = x.shape[-1]
         inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
         if inner_x == inner_y:
             return None
         tips = []
         if x.ndim >= 2 and x.shape[-2] == inner_y:
-            tips.append("x.T @ y")
+            tips.append(f"{a}.T @ {b}")
         if y.ndim >= 2 and y.shape[-1] == inner_x:
-            tips.append("x @ y.T")
+            tips.append(f"{a} @ {b}.T")
         tip = f" Did you mean {' or '.join(tips)}?" if tips else ""
         return (
-            f"x @ y needs x's last dimension ({inner_x}) to equal y's "
-            f"{'only' if y.ndim == 1 else 'second-to-last'} dimension ({inner_y}). With W[l] of "
-            f"shape (n[l], n[l-1]) and A of shape (n[l-1], m), Z = W @ A.{tip}"
+            f"{a} @ {b} needs the last dimension of {a} ({inner_x}) to equal the "
+            f"{'only' if y.ndim == 1 else 'second-to-last'} dimension of {b} ({inner_y}). "
+            f"With W[l] of shape (n[l], n[l-1]) and A[l-1] of shape (n[l-1], m), "
+            f"Z[l] = W[l] @ A[l-1].{tip}"
         )
 
 

@@ -31,6 +31,7 @@ class Reshape(_Rearrange):
 
     @staticmethod
     def hint(x, shape):
+        """Shown when forward fails: the element counts that disagree."""
         return f"an array of {x.size} elements cannot take shape {shape}"
 
 

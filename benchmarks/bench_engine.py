@@ -1,0 +1,191 @@
+"""Engine benchmarks: per-op overhead, an MLP training step, a long chain, float32.
+
+Every figure is measured in this process next to a baseline doing the same work by hand in
+numpy (the course's forward and backward code), so ratios hold across machines. PyTorch is
+timed too when it is installed. Run: ``.venv/bin/python -m benchmarks.bench_engine``.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import graphgrad as gg
+from benchmarks.common import best_time, print_table
+
+try:  # optional reference
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None
+
+
+# -- per-op overhead ----------------------------------------------------------------------------
+CHAIN = 2000
+
+
+def _chain(op, x0, n=CHAIN):
+    x = gg.Tensor(x0, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = op(y)
+    y.sum().backward()
+
+
+def per_op_overhead() -> list[tuple[str, ...]]:
+    """Forward + backward time per op on 4x4 float64, in a chain of CHAIN ops."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((4, 4)) * 0.1
+    w = gg.Tensor(rng.standard_normal((4, 4)) * 0.1, requires_grad=True)
+    c = gg.Tensor(rng.standard_normal((4, 4)) * 0.1)
+    ops = {
+        "neg": (lambda y: -y, lambda a, g: (-a, -g)),
+        "tanh": (gg.tanh, lambda a, g: (np.tanh(a), g * (1 - np.tanh(a) ** 2))),
+        "mul by constant": (lambda y: y * c, lambda a, g: (a * c.data, g * c.data)),
+        "add parameter": (lambda y: y + w, lambda a, g: (a + w.data, g)),
+        "mul parameter": (lambda y: y * w, lambda a, g: (a * w.data, (g * w.data, g * a))),
+    }
+    rows = []
+    for name, (op, by_hand) in ops.items():
+        t_gg = best_time(lambda op=op: _chain(op, x0), repeat=5) / CHAIN
+
+        def numpy_chain(by_hand=by_hand):
+            a, g = x0, np.ones((4, 4))
+            saved = []
+            for _ in range(CHAIN):
+                saved.append(a)
+                a = by_hand(a, g)[0]
+            for a in reversed(saved):
+                g = by_hand(a, g)[1]
+                g = g[0] if isinstance(g, tuple) else g
+
+        t_np = best_time(numpy_chain, repeat=5) / CHAIN
+        t_torch = _torch_chain(name, x0, w.data, c.data) if torch else None
+        rows.append((name, f"{t_gg * 1e6:.2f} us", f"{t_np * 1e6:.2f} us",
+                     f"{t_gg / t_np:.1f}x", f"{t_torch * 1e6:.2f} us" if t_torch else "-"))
+    return rows
+
+
+def _torch_chain(name, x0, w0, c0):
+    w = torch.tensor(w0, requires_grad=True)
+    c = torch.tensor(c0)
+    op = {"neg": lambda y: -y, "tanh": torch.tanh, "mul by constant": lambda y: y * c,
+          "add parameter": lambda y: y + w, "mul parameter": lambda y: y * w}[name]
+
+    def run():
+        x = torch.tensor(x0, requires_grad=True)
+        y = x
+        for _ in range(CHAIN):
+            y = op(y)
+        y.sum().backward()
+
+    return best_time(run, repeat=5) / CHAIN
+
+
+# -- MLP step -----------------------------------------------------------------------------------
+def _init(sizes, rng, dtype=np.float64):
+    params = []
+    for n_prev, n in zip(sizes[:-1], sizes[1:]):
+        params.append((rng.standard_normal((n, n_prev)) * np.sqrt(2 / n_prev)).astype(dtype))
+        params.append(np.zeros((n, 1), dtype=dtype))
+    return params
+
+
+def numpy_step(params, X, Y, lr):
+    """The course's code: Z[l] = W[l] A[l-1] + b[l], ReLU, softmax, dZ, dW, db, update."""
+    m = X.shape[1]
+    caches, A = [], X
+    L = len(params) // 2
+    for l in range(L):
+        W, b = params[2 * l], params[2 * l + 1]
+        Z = W @ A + b
+        caches.append((A, Z))
+        A = np.maximum(Z, 0) if l < L - 1 else Z
+    shifted = A - A.max(axis=0, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    cost = -np.sum(Y * log_probs) / m
+    dZ = (np.exp(log_probs) - Y) / m
+    for l in reversed(range(L)):
+        A_prev, Z = caches[l]
+        W = params[2 * l]
+        dW = dZ @ A_prev.T
+        db = dZ.sum(axis=1, keepdims=True)
+        if l > 0:
+            dA = W.T @ dZ
+            dZ = dA * (caches[l - 1][1] > 0)
+        params[2 * l] -= lr * dW
+        params[2 * l + 1] -= lr * db
+    return cost
+
+
+def graphgrad_step(params, X, Y, lr):
+    """The same step with graphgrad ops; backward computes every dW, db."""
+    m = X.shape[1]
+    A = X
+    L = len(params) // 2
+    for l in range(L):
+        Z = params[2 * l] @ A + params[2 * l + 1]
+        A = gg.relu(Z) if l < L - 1 else Z
+    cost = -(Y * gg.log_softmax(A, axis=0)).sum() * (1.0 / m)
+    cost.backward(keep_intermediate_grads=False)
+    for p in params:
+        p.data -= lr * p.grad
+        p.grad = None
+    return cost
+
+
+def mlp_step(sizes, batch, dtype=np.float64) -> tuple[str, ...]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((sizes[0], batch)).astype(dtype)
+    Y = np.eye(sizes[-1], dtype=dtype)[:, rng.integers(0, sizes[-1], batch)]
+    np_params = _init(sizes, rng, dtype)
+    gg_params = [gg.Tensor(p.copy(), requires_grad=True) for p in np_params]
+    lr = 0.01
+    number = 20 if sizes[0] > 100 else 200
+    t_np = best_time(lambda: numpy_step(np_params, X, Y, lr), number=number)
+    t_gg = best_time(lambda: graphgrad_step(gg_params, X, Y, lr), number=number)
+    label = "-".join(map(str, sizes)) + f", batch {batch}"
+    return (label, f"{t_np * 1e6:.0f} us", f"{t_gg * 1e6:.0f} us", f"{t_gg / t_np:.2f}x")
+
+
+# -- long chain, float32 ------------------------------------------------------------------------
+def long_chain(n=100_000) -> tuple[str, ...]:
+    x0 = np.random.default_rng(0).standard_normal((4, 4)) * 0.1
+
+    def run():
+        _chain(lambda y: y * 0.999, x0, n)
+
+    start = time.perf_counter()
+    run()
+    return (f"{n:,}-op chain, forward + backward", f"{time.perf_counter() - start:.3f} s")
+
+
+def float32_kept() -> tuple[str, ...]:
+    rng = np.random.default_rng(0)
+    X = gg.Tensor(rng.standard_normal((8, 5)), dtype=np.float32)
+    W = gg.Tensor(rng.standard_normal((3, 8)), dtype=np.float32, requires_grad=True)
+    Z = W @ X + 1.0
+    J = (gg.tanh(Z) * 0.5).mean()
+    J.backward()
+    dtypes = {str(t.dtype) for t in (Z, J)} | {str(W.grad.dtype), str(Z.grad.dtype)}
+    return ("float32 in: dtypes of outputs and grads", ", ".join(sorted(dtypes)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the big MLP")
+    args = parser.parse_args()
+    print_table("Per-op time, forward + backward, 4x4 float64",
+                per_op_overhead(), ("op", "graphgrad", "numpy by hand", "ratio", "PyTorch"))
+    rows = [mlp_step((64, 32, 10), 32)]
+    if not args.quick:
+        rows.insert(0, mlp_step((784, 256, 128, 10), 64))
+    print_table("One SGD step of an MLP (ReLU, softmax cross-entropy, float64)", rows,
+                ("model", "numpy by hand", "graphgrad", "ratio"))
+    print_table("Long graphs and dtypes", [long_chain(), float32_kept()], ("what", "result"))
+
+
+if __name__ == "__main__":
+    main()
