@@ -30,3 +30,4 @@ from graphgrad.ops.shape import (
 
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 __version__ = "0.1.0"
+from graphgrad import nn

@@ -1,0 +1,26 @@
+"""graphgrad.nn: the course's deep-learning toolkit built on the engine.
+
+`Module` and `Parameter` (module), `Linear` and `Flatten` (layers), the activation layers,
+`Dropout` and `l2_penalty` (regularization), `BatchNorm1d` (normalization), the losses, and
+the weight initialisers (``nn.init``). Layers take batch-first input X of shape (m, n_x); see
+`graphgrad.nn.layers` for how that maps to the course's (n_x, m).
+"""
+from graphgrad.nn import init
+from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from graphgrad.nn.layers import Affine, Flatten, Linear, linear
+from graphgrad.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse,
+)
+from graphgrad.nn.module import Module, Parameter, Sequential, StateDictError, use_name_scopes
+from graphgrad.nn.normalization import BatchNorm1d
+from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty
+
+__all__ = [
+    "Affine", "BatchNorm1d", "Dropout", "Flatten", "InvertedDropout", "LeakyReLU", "Linear",
+    "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "init",
+    "l2_penalty", "linear", "mse", "use_name_scopes",
+]

@@ -1,0 +1,80 @@
+"""Activation layers: the course's g(z) as modules, to put between layers in a `Sequential`.
+
+Each is a thin module over the engine's op of the same name (`gg.sigmoid`, `gg.tanh`,
+`gg.relu`, `gg.leaky_relu`, `gg.softmax`), so its node in a picture is that op, inside the
+layer's cluster. Shapes are unchanged: (m, n) -> (m, n). Depends on `ops`, `nn.module`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from graphgrad.nn.module import Module
+from graphgrad.ops.elementwise import LeakyReLU as _LeakyReLU
+from graphgrad.ops.elementwise import ReLU as _ReLU
+from graphgrad.ops.elementwise import Sigmoid as _Sigmoid
+from graphgrad.ops.elementwise import Tanh as _Tanh
+from graphgrad.ops.softmax import Softmax as _Softmax
+from graphgrad.tensor import Tensor
+
+
+class Sigmoid(Module):
+    """A = 1 / (1 + e**-Z): the course's output activation for a binary label."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        return _Sigmoid.apply(Z)
+
+
+class Tanh(Module):
+    """A = tanh(Z): the course's hidden activation for shallow networks."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        return _Tanh.apply(Z)
+
+
+class ReLU(Module):
+    """A = max(Z, 0): the course's default hidden activation."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        return _ReLU.apply(Z)
+
+
+class LeakyReLU(Module):
+    """A = Z where Z > 0, else alpha * Z."""
+
+    single_node = True
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, Z: Any) -> Tensor:
+        return _LeakyReLU.apply(Z, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha:g}"
+
+
+class Softmax(Module):
+    """A = e**Z / sum(e**Z) along ``axis`` (the classes; 1 for Z of shape (m, n_classes)).
+
+    For training, give the logits Z to `cross_entropy` instead: it fuses softmax and the
+    log, which is stabler and faster. Use this layer for probabilities at prediction time.
+    """
+
+    single_node = True
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, Z: Any) -> Tensor:
+        return _Softmax.apply(Z, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"

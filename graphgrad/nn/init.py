@@ -1,0 +1,103 @@
+"""Weight initialisers, the course's and the classic ones, on a seedable numpy Generator.
+
+Each initialiser takes a weight shape ``(n_out, n_in)`` = the course's (n[l], n[l-1]) and a
+``np.random.Generator`` and returns a new array. `Linear` accepts their names
+(``init="he"``). Without an explicit generator, layers draw from a module-level generator
+that `seed` resets, so ``nn.init.seed(1)`` before building a model makes it reproducible.
+Depends on numpy only.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError
+
+Shape = tuple[int, ...]
+Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
+
+_default = {"rng": np.random.default_rng(0)}
+
+
+def seed(value: int) -> None:
+    """Reset the generator layers use when they are given none (like np.random.seed)."""
+    _default["rng"] = np.random.default_rng(value)
+
+
+def generator(rng: np.random.Generator | int | None = None) -> np.random.Generator:
+    """``rng`` as a Generator: an int seeds a new one, None gives the module-level one."""
+    if rng is None:
+        return _default["rng"]
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(rng)
+
+
+def _fans(shape: Shape) -> tuple[int, int]:
+    """(n_in, n_out) of a weight of shape (n_out, n_in): n[l-1] and n[l]."""
+    if len(shape) < 2:
+        raise GraphgradError(f"weight initialisers need a shape (n_out, n_in), got {shape}")
+    return int(np.prod(shape[1:])), shape[0]
+
+
+def zeros(shape: Shape, rng: np.random.Generator | None = None) -> np.ndarray:
+    """All zeros: right for biases; for weights it leaves every unit of a layer identical
+    (symmetry is never broken), which the course shows as a failure case."""
+    return np.zeros(shape)
+
+
+def small_random(shape: Shape, rng: np.random.Generator, scale: float = 0.01) -> np.ndarray:
+    """The course's first initialisation: np.random.randn(n[l], n[l-1]) * 0.01."""
+    return rng.standard_normal(shape) * scale
+
+
+def xavier(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """The course's Xavier initialisation for tanh: randn * sqrt(1 / n[l-1])."""
+    n_in, _ = _fans(shape)
+    return rng.standard_normal(shape) * np.sqrt(1.0 / n_in)
+
+
+def glorot(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """Glorot & Bengio (2010): variance 2 / (n[l-1] + n[l]), drawn from a normal."""
+    n_in, n_out = _fans(shape)
+    return rng.standard_normal(shape) * np.sqrt(2.0 / (n_in + n_out))
+
+
+def he(shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """He et al. (2015), the course's choice for ReLU: randn * sqrt(2 / n[l-1])."""
+    n_in, _ = _fans(shape)
+    return rng.standard_normal(shape) * np.sqrt(2.0 / n_in)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "zeros": zeros,
+    "small_random": small_random,
+    "random": small_random,
+    "xavier": xavier,
+    "glorot": glorot,
+    "he": he,
+}
+
+
+def get(init: str | Initializer) -> Initializer:
+    """The initialiser named ``init`` (see `INITIALIZERS`), or ``init`` itself if callable."""
+    if callable(init):
+        return init
+    try:
+        return INITIALIZERS[init]
+    except (KeyError, TypeError):
+        raise GraphgradError(
+            f"unknown initialiser {init!r}; use one of {', '.join(map(repr, INITIALIZERS))} "
+            "or a function (shape, rng) -> array"
+        ) from None
+
+
+def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
+               dtype: Any = np.float64) -> np.ndarray:
+    """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``."""
+    array = np.asarray(get(init)(tuple(shape), generator(rng)), dtype=dtype)
+    if array.shape != tuple(shape):
+        raise GraphgradError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")
+    return array

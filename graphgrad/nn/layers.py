@@ -1,0 +1,118 @@
+"""The fully connected layer and its fused op, and `Flatten`.
+
+Batch-first, like PyTorch and Keras: X has shape (m, n_x), one example per row. The course
+writes examples as columns, A[l] of shape (n[l], m), and Z[l] = W[l] A[l-1] + b[l]. Here
+`Linear` keeps W with the course's shape (n[l], n[l-1]) and computes Z = X W.T + b, which is
+the course's Z[l] transposed: Z_here = (W[l] A[l-1] + b[l]).T. So ``layer.W`` *is* W[l],
+``layer.b`` is b[l] flattened to (n[l],), and ``X_here = X_course.T``.
+
+`Affine` does X @ W.T + b as one node (one op forward, one backward), which is what keeps an
+MLP step within a few percent of hand-written numpy. Depends on `function`, `nn.module`,
+`nn.init`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.nn import init as initializers
+from graphgrad.nn.module import Module, Parameter
+from graphgrad.ops.shape import Reshape
+from graphgrad.tensor import Tensor
+
+
+class Affine(Function):
+    """Z = X @ W.T + b;  dX = dZ @ W,  dW = dZ.T @ X,  db = dZ summed over the examples"""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        z = x @ w.T
+        if b is not None:
+            z += b
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        needs = ctx.needs_input_grad
+        # dX is skipped when X is data (the first layer): the biggest saving of a fused op.
+        dx = grad @ w if needs[0] else None
+        if grad.ndim > 2:  # (..., n_out): every leading axis holds examples
+            grad = grad.reshape((-1, grad.shape[-1]))
+            x = x.reshape((-1, x.shape[-1]))
+        dw = grad.T @ x if needs[1] else None
+        if len(needs) == 2:
+            return dx, dw
+        return dx, dw, grad.sum(axis=0) if needs[2] else None
+
+    @staticmethod
+    def hint(x, w, b=None):
+        """Shown when forward fails: the shapes a linear layer expects."""
+        if w.ndim != 2:
+            return f"the weight must have shape (n_out, n_in), got {w.shape}"
+        n_out, n_in = w.shape
+        if x.ndim == 0 or x.shape[-1] != n_in:
+            tip = " (X.T, if X holds one example per column as in the course)" if (
+                x.ndim == 2 and x.shape[0] == n_in) else ""
+            return (f"a linear layer with W of shape ({n_out}, {n_in}) takes X of shape "
+                    f"(m, {n_in}), one example per row; got {x.shape}{tip}")
+        if b is not None and b.shape not in ((n_out,), (1, n_out)):
+            return f"the bias must have shape ({n_out},), got {b.shape}"
+        return None
+
+
+def linear(X: Any, W: Any, b: Any = None) -> Tensor:
+    """Z = X @ W.T + b in one node.  X: (m, n_in), W: (n_out, n_in), b: (n_out,) -> (m, n_out)."""
+    if b is None:
+        return Affine.apply(X, W)
+    return Affine.apply(X, W, b)
+
+
+class Linear(Module):
+    """A fully connected layer: Z = X @ W.T + b, with W of the course's shape (n[l], n[l-1]).
+
+    Args:
+        n_in: inputs per example, n[l-1].
+        n_out: units of the layer, n[l].
+        init: how W starts: "he" (ReLU), "xavier" (tanh), "glorot", "small_random"
+            (randn * 0.01), "zeros", or a function (shape, rng) -> array. b starts at zero.
+        bias: False leaves out b (before BatchNorm, whose beta plays its part).
+        rng: a seed or np.random.Generator for the initialisation (default: the one
+            `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32.
+
+    Shapes: X (m, n_in) -> Z (m, n_out).
+    """
+
+    single_node = True
+
+    def __init__(self, n_in: int, n_out: int, init: Any = "he", bias: bool = True,
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.init = init
+        self.W = Parameter(initializers.initialize(init, (self.n_out, self.n_in), rng, dtype))
+        self.b = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None
+
+    def forward(self, X: Any) -> Tensor:
+        if self.b is None:
+            return Affine.apply(X, self.W)
+        return Affine.apply(X, self.W, self.b)
+
+    def extra_repr(self) -> str:
+        init = self.init if isinstance(self.init, str) else getattr(self.init, "__name__", "?")
+        bias = "" if self.b is not None else ", bias=False"
+        return f"{self.n_in} -> {self.n_out}, init={init!r}{bias}"
+
+
+class Flatten(Module):
+    """(m, d1, d2, ...) -> (m, d1 * d2 * ...): one row per example."""
+
+    single_node = True
+
+    def forward(self, X: Any) -> Tensor:
+        shape = np.shape(X.data if isinstance(X, Tensor) else X)
+        return Reshape.apply(X, shape=(shape[0], -1))

@@ -1,0 +1,256 @@
+"""Losses, each the mean over the m examples of the course's per-example loss L(a, y).
+
+`cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
+(sigmoid + log loss) and `binary_cross_entropy` are each one fused node: the forward is
+computed stably (no NaN or Inf for logits of +-1000) and the backward is the short formula
+the course derives, dZ = A - Y, instead of a chain of divisions by small probabilities.
+Backward bodies call the engine's `Softmax` / `Sigmoid` through ``Function.call``, so second
+derivatives work too. `mse` is built from the engine's ops. Depends on `function`, `ops`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError, ShapeError, describe
+from graphgrad.function import Function
+from graphgrad.ops.elementwise import Clip, Sigmoid
+from graphgrad.ops.softmax import Softmax
+from graphgrad.tensor import Tensor
+
+_INDEX_KINDS = "iub"
+
+
+class SoftmaxCrossEntropy(Function):
+    """J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k;  dZ = (softmax(Z) - Y) / m  (rows of Y
+    summing to 1), dY = -log softmax(Z) / m.  Y: (m, C) probabilities, or (m,) class indices."""
+
+    @staticmethod
+    def forward(ctx, z, y):
+        shifted = z - z.max(axis=-1, keepdims=True)
+        p = np.exp(shifted)
+        total = p.sum(axis=-1, keepdims=True)
+        p /= total
+        log_p = shifted
+        log_p -= np.log(total)  # shifted is ours: reuse it for log softmax(Z)
+        n_classes = z.shape[-1]
+        m = z.size // n_classes if n_classes else 0
+        ctx.scale = 1.0 / max(m, 1)
+        if y.shape == z.shape:
+            cost = -np.vdot(y, log_p) * ctx.scale
+            ctx.save_for_backward(z, y, p, log_p)
+        else:  # class indices (m,), checked by `cross_entropy`
+            ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
+            cost = -log_p.reshape(-1, n_classes)[ctx.rows, ctx.index].sum() * ctx.scale
+            ctx.save_for_backward(z, y, p, None)
+        return np.asarray(cost, dtype=z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, y, p, log_p = ctx.saved
+        step = grad * ctx.scale
+        dense = y.shape == z.shape
+        if type(z) is np.ndarray:  # plain backward: reuse softmax(Z) from forward
+            if dense:
+                dz = (p * y.sum(axis=-1, keepdims=True) - y) * step
+            else:
+                dz = p.copy()
+                dz.reshape(-1, z.shape[-1])[ctx.rows, ctx.index] -= 1
+                dz *= step
+        else:  # create_graph: recompute softmax(Z) on the graph so it is differentiable
+            p = Softmax.call(z, axis=-1)
+            target = y if dense else _one_hot(ctx.rows, ctx.index, z)
+            dz = (p * target.sum(axis=-1, keepdims=True) - target) * step
+        dy = None
+        if ctx.needs_input_grad[1] and dense:
+            log_p = log_p if type(z) is np.ndarray else np.log(p)
+            dy = -log_p * step
+        return dz, dy
+
+
+def _one_hot(rows: np.ndarray, index: np.ndarray, z: Any) -> np.ndarray:
+    one_hot = np.zeros((len(rows), z.shape[-1]), dtype=z.dtype)
+    one_hot[rows, index] = 1.0
+    return one_hot.reshape(z.shape)
+
+
+class SigmoidCrossEntropy(Function):
+    """J = scale * sum[max(z, 0) - z y + log(1 + e**-|z|)] (= -[y log a + (1-y) log(1-a)]
+    with a = sigmoid(z));  dz = (a - y) * scale,  dy = -z * scale"""
+
+    @staticmethod
+    def forward(ctx, z, y, scale):
+        losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        ctx.scale = scale
+        ctx.save_for_backward(z, y)
+        return np.asarray(losses.sum() * scale, dtype=z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, y = ctx.saved
+        step = grad * ctx.scale
+        dz = (Sigmoid.call(z) - y) * step
+        dy = -z * step if ctx.needs_input_grad[1] else None
+        return dz, dy
+
+
+class BinaryCrossEntropy(Function):
+    """J = -(1/n) sum[y log a + (1-y) log(1-a)], a clipped to [eps, 1-eps];
+    da = (a - y) / (a (1 - a)) / n inside the clip, 0 outside;  dy = -log(a / (1-a)) / n"""
+
+    @staticmethod
+    def forward(ctx, a, y, eps):
+        clipped = np.clip(a, eps, 1 - eps)
+        losses = y * np.log(clipped) + (1 - y) * np.log1p(-clipped)
+        ctx.save_for_backward(a, y)
+        ctx.eps = eps
+        ctx.scale = 1.0 / max(a.size, 1)
+        return np.asarray(-losses.sum() * ctx.scale, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, y = ctx.saved
+        eps = ctx.eps
+        step = grad * ctx.scale
+        clipped = Clip.call(a, low=eps, high=1 - eps)
+        da = None
+        if ctx.needs_input_grad[0]:  # the clip is flat outside [eps, 1 - eps]: no gradient
+            inside = np.logical_and(a >= eps, a <= 1 - eps)
+            da = (clipped - y) / (clipped * (1 - clipped)) * inside * step
+        dy = -np.log(clipped / (1 - clipped)) * step if ctx.needs_input_grad[1] else None
+        return da, dy
+
+
+# -- the functions a user calls -----------------------------------------------------------------
+def _as_labels(labels: Any, like: Tensor) -> Tensor:
+    """Labels as a constant Tensor named "Y" in the logits' dtype (a Tensor is kept as is)."""
+    if type(labels) is Tensor:
+        return labels
+    array = labels if type(labels) is np.ndarray else np.asarray(labels)
+    if array.dtype != like.data.dtype and array.dtype.kind in "fiub":
+        array = array.astype(like.data.dtype)
+    return Tensor(array, name="Y")
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if type(x) is Tensor else Tensor(x)
+
+
+def _same_shape(loss: str, a: Tensor, y: Tensor, a_name: str) -> None:
+    if a.shape == y.shape:
+        return
+    tip = ""
+    if y.shape[::-1] == a.shape:
+        tip = " Transpose the labels (Y.T): here examples are rows, the course's Y is (1, m)."
+    elif a.size == y.size:
+        tip = f" Reshape the labels: Y.reshape({a.shape})."
+    raise ShapeError(
+        f"{loss}: {a_name} {describe(a)} and labels {describe(y)} must have the same shape; "
+        f"broadcasting them would silently compare every example with every label.{tip}"
+    )
+
+
+def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor:
+    """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
+
+    Args:
+        logits: Z of shape (m, C), the last layer's output before softmax.
+        labels: class indices of shape (m,) (integers 0..C-1), or one-hot / probability rows
+            of shape (m, C).
+        multi_label: each of the C outputs is its own yes/no question (labels (m, C) of 0s
+            and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
+
+    Returns:
+        J, a scalar Tensor. dZ = (softmax(Z) - Y) / m, the course's formula.
+    """
+    z = _as_tensor(logits)
+    if z.data.ndim < 1:
+        raise ShapeError(f"cross_entropy: logits must have shape (m, C), got {describe(z)}")
+    if multi_label:
+        y = _as_labels(labels, z)
+        _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
+        m = z.size // z.shape[-1] if z.ndim > 1 else 1
+        return SigmoidCrossEntropy.apply(z, y, scale=1.0 / m)
+    shape = z.data.shape
+    raw = labels.data if type(labels) is Tensor else labels
+    if type(raw) is not np.ndarray:
+        raw = np.asarray(raw)
+    if raw.shape == shape:
+        if shape[-1] == 1:
+            raise ShapeError(
+                f"cross_entropy: logits {describe(z)} have one class; a softmax over one "
+                "class is always 1. For a yes/no label use binary_cross_entropy_with_logits."
+            )
+        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z))
+    if raw.shape == shape[:-1]:
+        _check_indices(raw, shape[-1])
+        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z))
+    tip = ""
+    if raw.shape == shape[:-1] + (1,):
+        tip = " Flatten the class indices: labels.ravel()."
+    elif raw.shape[::-1] == shape:
+        tip = " Transpose the labels (Y.T): here examples are rows, the course's Y is (C, m)."
+    raise ShapeError(
+        f"cross_entropy: logits {describe(z)} take labels of shape {shape[:-1]} (class "
+        f"indices) or {shape} (one-hot or probabilities), got {raw.shape}.{tip}"
+    )
+
+
+def _check_indices(raw: np.ndarray, n_classes: int) -> None:
+    if raw.size == 0:
+        return
+    if raw.dtype.kind not in _INDEX_KINDS and np.any(raw != np.round(raw)):
+        raise GraphgradError(
+            "cross_entropy: labels of shape (m,) are class indices and must be whole numbers; "
+            "for probabilities give them one row per example, of shape (m, C)"
+        )
+    low, high = raw.min(), raw.max()
+    if low < 0 or high >= n_classes:
+        raise GraphgradError(
+            f"cross_entropy: class indices must be in 0..{n_classes - 1} for {n_classes} "
+            f"logits per example, got values from {low} to {high}"
+        )
+
+
+def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Tensor:
+    """The course's logistic cost on logits: J = -(1/m) sum [y log a + (1-y) log(1-a)], with
+    a = sigmoid(z) folded in so that no logit, however large, gives NaN or Inf.
+
+    Args:
+        logits: Z of shape (m, 1) (or (m, k) for k independent yes/no outputs; the mean is
+            then over all m * k of them).
+        labels: Y of 0s and 1s (or probabilities), the same shape.
+
+    Returns:
+        J, a scalar Tensor; dZ = (sigmoid(Z) - Y) / m.
+    """
+    z = _as_tensor(logits)
+    y = _as_labels(labels, z)
+    _same_shape("binary_cross_entropy_with_logits", z, y, "logits")
+    return SigmoidCrossEntropy.apply(z, y, scale=1.0 / max(z.size, 1))
+
+
+def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
+    """The course's logistic cost on probabilities A = sigmoid(Z):
+    J = -(1/m) sum [y log a + (1-y) log(1-a)].
+
+    A is clipped to [eps, 1 - eps] first, so A of exactly 0 or 1 gives a large finite cost
+    instead of Inf (and no gradient: the clip is flat there). Prefer
+    `binary_cross_entropy_with_logits` on Z for training; it never saturates so.
+
+    Shapes: probs and labels alike, (m, 1) or (m,).
+    """
+    a = _as_tensor(probs)
+    y = _as_labels(labels, a)
+    _same_shape("binary_cross_entropy", a, y, "probabilities")
+    return BinaryCrossEntropy.apply(a, y, eps=eps)
+
+
+def mse(predictions: Any, targets: Any) -> Tensor:
+    """Mean squared error over all elements: J = mean((A - Y)**2).  A, Y: (m, n_y)."""
+    a = _as_tensor(predictions)
+    y = _as_labels(targets, a)
+    _same_shape("mse", a, y, "predictions")
+    error = a - y
+    return (error * error).mean()

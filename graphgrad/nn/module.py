@@ -1,0 +1,332 @@
+"""`Module` and `Parameter`: how a model owns its weights, its layers and its state.
+
+A `Module` registers every parameter (a leaf Tensor that requires grad, as `Parameter`
+makes), submodule and buffer (a numpy array of state that is not learned, such as
+BatchNorm's running mean) assigned to it, in assignment order. From that registry it answers
+``parameters()`` (what an optimizer updates), ``named_parameters()``, ``state_dict()`` /
+``load_state_dict()`` (what is saved), ``train()`` / ``eval()`` and its ``repr``.
+
+Calling a module runs its ``forward`` with the ops it makes tagged with a name scope named
+after the module (``linear1``, ``block/relu2``), so each layer is one cluster in graph
+pictures. `Sequential` chains modules. Depends on `tensor`, `modes`, `errors`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError
+from graphgrad.modes import _state
+from graphgrad.tensor import Tensor
+
+
+class StateDictError(GraphgradError, KeyError):
+    """A state dict does not fit the model: missing or unexpected keys, or wrong shapes."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
+def Parameter(data: Any, name: str | None = None, dtype: Any = None) -> Tensor:
+    """A tensor for a module to learn: a leaf Tensor with ``requires_grad=True``.
+
+    A module registers every such tensor assigned to it as a parameter (part of
+    ``parameters()`` and ``state_dict()``), naming it after the attribute unless it has a
+    name. ``self.W = nn.Parameter(np.zeros((n_out, n_in)))`` in ``__init__`` is the usual way;
+    a Tensor made with ``requires_grad=True`` is the same thing. (Parameters are plain
+    Tensors, not a subclass, so ops take them on the engine's fastest path.)
+    """
+    return Tensor(data, requires_grad=True, name=name, dtype=dtype)
+
+
+def is_parameter(value: Any) -> bool:
+    """Whether a module registers ``value`` as a parameter: a leaf Tensor that requires grad."""
+    return isinstance(value, Tensor) and value.requires_grad and value.creator is None
+
+
+# Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns
+# that off (the scope costs about a microsecond per layer call and a little per op).
+_SCOPES = {"enabled": True}
+
+
+def use_name_scopes(enabled: bool) -> None:
+    """Whether calling a module tags its ops with a name scope (on by default)."""
+    _SCOPES["enabled"] = bool(enabled)
+
+
+class Module:
+    """Base class of layers and models. Subclass it: assign layers and `Parameter`s in
+    ``__init__``, compute the output in ``forward``, call the module to run it.
+
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(2, 4, init="xavier")
+    ...         self.out = nn.Linear(4, 1, init="xavier")
+    ...     def forward(self, X):                      # X: (m, 2)
+    ...         return self.out(gg.tanh(self.hidden(X)))  # logits: (m, 1)
+    """
+
+    training: bool = True
+    # How `Sequential` names an unnamed layer of this class (with a count: linear1, linear2).
+    short_name: str | None = None
+    # True for layers whose forward makes a single node (Linear, activations): they tag it
+    # with their scope directly instead of opening a name scope (see __call__).
+    single_node: bool = False
+    # Set once a submodule is assigned: a container's ops are its layers' ops.
+    _container: bool = False
+    # The name scope the module's ops get (its attribute name in its parent); None for a
+    # top-level model, which then uses its class name if it has no submodules.
+    _scope: str | None = None
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_members", {})
+        object.__setattr__(self, "_buffers", set())
+        object.__setattr__(self, "training", True)
+
+    # -- registration ------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        members = self.__dict__.get("_members")
+        if members is None:
+            raise GraphgradError(
+                f"{type(self).__name__}: call super().__init__() at the start of __init__, "
+                f"before assigning self.{name}"
+            )
+        if is_parameter(value):
+            if value.name is None:
+                value.name = name
+            members[name] = value
+        elif isinstance(value, Module):
+            object.__setattr__(value, "_scope", name)
+            object.__setattr__(self, "_container", True)
+            members[name] = value
+        elif name in self._buffers:
+            value = np.asarray(value)
+            members[name] = value
+        elif name in members:  # replacing a parameter or a layer by something else
+            del members[name]
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._members.pop(name, None)
+        self._buffers.discard(name)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Keep a numpy array as part of the state (saved, loaded) but not learned."""
+        self._buffers.add(name)
+        setattr(self, name, np.asarray(array))
+
+    # -- running -----------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = self._scope
+        if name is None:  # a top-level model: its layers are the clusters, not itself
+            if self._container or not _SCOPES["enabled"]:
+                return self.forward(*args, **kwargs)
+            name = type(self).__name__
+        elif not _SCOPES["enabled"]:
+            return self.forward(*args, **kwargs)
+        state = _state
+        outer = state.scope
+        scope = name if outer is None else f"{outer}/{name}"
+        if self.single_node:
+            # A layer that makes one node tags it itself: the same picture as a name scope,
+            # without switching the engine to its slower checked path for the layer's op.
+            out = self.forward(*args, **kwargs)
+            node = getattr(out, "creator", None)
+            if node is not None and (not args or out is not args[0]):
+                node.scope = scope
+            return out
+        # gg.name_scope, inlined: a context manager costs more than a small layer's ops.
+        state.scope = scope
+        state.refresh()
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            state.scope = outer
+            state.refresh()
+
+    # -- walking the registry ----------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, submodule) for the direct submodules, in assignment order."""
+        for name, value in self._members.items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every module inside it ('' for self)."""
+        yield prefix, self
+        for name, module in self.named_children():
+            yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Tensor]]:
+        """(dotted name, parameter) pairs in assignment order: ``[('linear1.W', W1), ...]``."""
+        pairs = []
+        for name, value in self._members.items():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Tensor):
+                pairs.append((full, value))
+            elif isinstance(value, Module):
+                pairs.extend(value.named_parameters(full))
+        return pairs
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter (W[1], b[1], W[2], ...): what an optimizer updates."""
+        return [p for _, p in self.named_parameters()]
+
+    def count_parameters(self) -> int:
+        """How many numbers the model learns."""
+        return sum(p.data.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of the last backward (``.grad`` becomes None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout drops, BatchNorm uses batch statistics). Returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: dropout off, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    # -- state -------------------------------------------------------------------------------
+    def state_dict(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, by dotted name, in assignment order."""
+        state = {}
+        for name, value in self._members.items():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Tensor):
+                state[full] = value.data.copy()
+            elif isinstance(value, Module):
+                state.update(value.state_dict(full))
+            else:
+                state[full] = np.array(value, copy=True)
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Set parameters and buffers from ``state`` (as made by ``state_dict()``).
+
+        Raises `StateDictError` listing every missing or unexpected key and every shape that
+        differs, before changing anything. ``strict=False`` ignores missing and unexpected keys
+        (shapes must still fit).
+        """
+        targets = dict(self._state_targets())
+        source = getattr(state, "source", None)
+        origin = f" from {source}" if source else ""
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        for key, (owner, attr) in targets.items():
+            if key not in state:
+                continue
+            current = owner._members[attr].shape
+            given = np.shape(state[key])
+            if given != current:
+                problems.append(f"{key}: the state has shape {given}, the model {current}")
+        if problems:
+            raise StateDictError(
+                f"{type(self).__name__}.load_state_dict: the state{origin} does not fit the "
+                "model:\n  " + "\n  ".join(problems) + "\n  Build the model with the same "
+                "layers and sizes as the one that was saved (compare print(model) with the "
+                "keys above), or pass strict=False to load a part of the state."
+            )
+        for key, (owner, attr) in targets.items():
+            if key not in state:
+                continue
+            value = owner._members[attr]
+            if isinstance(value, Tensor):
+                # A new array: never an in-place write into one a graph may have saved.
+                value.data = np.array(state[key], dtype=value.data.dtype)
+            else:
+                setattr(owner, attr, np.array(state[key], dtype=np.asarray(value).dtype))
+
+    def _state_targets(self, prefix: str = "") -> Iterator[tuple[str, tuple[Module, str]]]:
+        for name, value in self._members.items():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Module):
+                yield from value._state_targets(full)
+            else:
+                yield full, (self, name)
+
+    # -- repr --------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """What goes between the parentheses of this module's repr (sizes, settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        children = list(self.named_children())
+        count = self.count_parameters()
+        note = f"  # {count:,} parameters" if count else ""
+        if not children:
+            return head + ")" + note
+        lines = [head + note]
+        for name, module in children:
+            body = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
+
+    Layers given in order are named by their class and a count per class (``linear1``,
+    ``tanh1``, ``linear2``), so ``linear2.W`` is the course's W[2]. Give a dict to choose the
+    names: ``Sequential({"hidden": Linear(2, 4), "act": Tanh(), "out": Linear(4, 1)})``.
+    Index it like a list: ``model[0]`` is the first layer.
+    """
+
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            named = list(layers[0].items())
+        else:
+            counts: dict[str, int] = {}
+            named = []
+            for layer in layers:
+                kind = getattr(layer, "short_name", None) or type(layer).__name__.lower()
+                counts[kind] = counts.get(kind, 0) + 1
+                named.append((f"{kind}{counts[kind]}", layer))
+        for name, layer in named:
+            if not isinstance(layer, Module):
+                raise GraphgradError(
+                    f"Sequential: {name} is a {type(layer).__name__}, not a Module; wrap a "
+                    "function in a Module subclass, or use an activation module (nn.ReLU())."
+                )
+            setattr(self, name, layer)
+        object.__setattr__(self, "_layers", tuple(layer for _, layer in named))
+
+    def forward(self, X: Any) -> Any:
+        for layer in self._layers:
+            X = layer(X)
+        return X
+
+    def __getitem__(self, index: int) -> Module:
+        return self._layers[index]
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._layers)

@@ -1,0 +1,75 @@
+"""Batch normalisation, the course's way: normalise each unit over the mini-batch, then let
+the layer learn the scale gamma and the shift beta.
+
+Built from the engine's ops (mean, subtract, sqrt, divide), so backward, second derivatives
+and the pictures come for free: the node names spell out the course's formulas. Depends on
+`ops`, `nn.module`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError
+from graphgrad.nn.module import Module, Parameter
+from graphgrad.ops.elementwise import Sqrt
+from graphgrad.tensor import Tensor
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation of Z of shape (m, n), per unit (column).
+
+    Training mode, over the m examples of the batch (the course's formulas)::
+
+        mu = mean(Z),  sigma2 = mean((Z - mu)**2),  Z_norm = (Z - mu) / sqrt(sigma2 + eps)
+        Z_tilde = gamma * Z_norm + beta
+
+    and the running statistics follow an exponentially weighted average:
+    ``running = momentum * running + (1 - momentum) * batch`` (the course's form;
+    PyTorch's momentum=0.1 is this class's momentum=0.9). sigma2 is the batch's (biased)
+    variance, also in the running average. Eval mode uses the running statistics, so a
+    prediction does not depend on the rest of the batch.
+
+    Args:
+        n: units per example (the preceding layer's n_out).
+        momentum: weight of the old running statistics in each update.
+        eps: keeps the division finite when a unit does not vary within the batch.
+    """
+
+    short_name = "batchnorm"
+
+    def __init__(self, n: int, momentum: float = 0.9, eps: float = 1e-5,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        if not 0.0 <= momentum < 1.0:
+            raise GraphgradError(f"BatchNorm1d: momentum must be in [0, 1), got {momentum}")
+        self.n = int(n)
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.gamma = Parameter(np.ones(self.n, dtype=dtype))
+        self.beta = Parameter(np.zeros(self.n, dtype=dtype))
+        self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype))
+        self.register_buffer("running_var", np.ones(self.n, dtype=dtype))
+
+    def forward(self, Z: Any) -> Tensor:
+        if not isinstance(Z, Tensor):
+            Z = Tensor(Z)
+        if Z.ndim != 2 or Z.shape[1] != self.n:
+            raise GraphgradError(
+                f"BatchNorm1d({self.n}) takes Z of shape (m, {self.n}), got {Z.shape}"
+            )
+        if self.training:
+            mu = Z.mean(axis=0)
+            centred = Z - mu
+            sigma2 = (centred * centred).mean(axis=0)
+            Z_norm = centred / Sqrt.apply(sigma2 + self.eps)
+            keep = self.momentum
+            self.running_mean = keep * self.running_mean + (1 - keep) * mu.data
+            self.running_var = keep * self.running_var + (1 - keep) * sigma2.data
+        else:
+            Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
+        return self.gamma * Z_norm + self.beta
+
+    def extra_repr(self) -> str:
+        return f"{self.n}, momentum={self.momentum:g}, eps={self.eps:g}"

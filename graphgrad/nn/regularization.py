@@ -1,0 +1,103 @@
+"""Regularisation, the course's two kinds: inverted dropout and the L2 penalty.
+
+`Dropout` keeps each unit with probability keep_prob during training and scales the kept
+ones by 1/keep_prob, so the expected activation is unchanged and nothing needs rescaling at
+test time; in eval mode it passes its input through. `l2_penalty` is the course's
+lambda/(2m) * sum_l ||W[l]||_F^2, added to the cost. Depends on `function`, `nn.module`,
+`nn.init`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError
+from graphgrad.function import Function
+from graphgrad.nn import init as initializers
+from graphgrad.nn.module import Module
+from graphgrad.tensor import Tensor
+
+
+class InvertedDropout(Function):
+    """A = X * D / keep_prob;  dX = dA * D / keep_prob  (D, the 0/1 mask, gets no gradient)"""
+
+    @staticmethod
+    def forward(ctx, x, d, keep_prob):
+        scaled = d * (1.0 / keep_prob)
+        ctx.save_for_backward(scaled)
+        return x * scaled
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scaled,) = ctx.saved
+        return grad * scaled, None
+
+
+class Dropout(Module):
+    """The course's inverted dropout: D = rand < keep_prob;  A = A * D / keep_prob.
+
+    Args:
+        keep_prob: the probability of keeping a unit (the course's keep_prob; PyTorch's p is
+            1 - keep_prob). 1 turns dropout off.
+        rng: a seed or np.random.Generator for the masks (default: the generator
+            `nn.init.seed` resets). `fit(seed=...)` reseeds it, for reproducible runs.
+
+    Only in training mode; ``model.eval()`` turns it into the identity. Shapes unchanged.
+    The mask of the last call is kept as ``self.D`` (a Tensor named "D"), as in the course.
+    """
+
+    single_node = True
+
+    def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
+        super().__init__()
+        if not 0.0 < keep_prob <= 1.0:
+            raise GraphgradError(
+                f"Dropout: keep_prob is the probability of keeping a unit and must be in "
+                f"(0, 1], got {keep_prob}"
+            )
+        self.keep_prob = float(keep_prob)
+        self.rng = None if rng is None else initializers.generator(rng)
+        self.D: Tensor | None = None
+
+    def reseed(self, seed: Any) -> None:
+        """Draw the masks from a new generator seeded with ``seed``."""
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, A: Any) -> Any:
+        if not self.training or self.keep_prob == 1.0:
+            return A
+        data = A.data if isinstance(A, Tensor) else np.asarray(A, dtype=np.float64)
+        rng = self.rng if self.rng is not None else initializers.generator()
+        D = rng.random(data.shape) < self.keep_prob
+        self.D = Tensor(D.astype(data.dtype), name="D")
+        return InvertedDropout.apply(A, self.D, keep_prob=self.keep_prob)
+
+    def extra_repr(self) -> str:
+        return f"keep_prob={self.keep_prob:g}"
+
+
+def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tensor:
+    """The course's L2 regularisation cost: lambd / (2 m) * sum_l ||W[l]||_F^2.
+
+    Args:
+        params: a model (its weights are used: parameters with 2 or more dimensions, not
+            the biases, as in the course) or the tensors to penalise.
+        lambd: the regularisation strength lambda.
+        m: the number of examples the cost averages over (the batch size).
+
+    Its gradient adds (lambd / m) * W[l] to each dW[l]: weight decay of lambd / m.
+    """
+    if isinstance(params, Module):
+        weights = [p for p in params.parameters() if p.data.ndim >= 2]
+    else:
+        weights = list(params)
+    if not weights:
+        raise GraphgradError("l2_penalty: there are no weights to penalise")
+    if m <= 0:
+        raise GraphgradError(f"l2_penalty: m is the number of examples, got {m}")
+    total = (weights[0] * weights[0]).sum()
+    for W in weights[1:]:
+        total = total + (W * W).sum()
+    return total * (lambd / (2.0 * m))

@@ -1,0 +1,203 @@
+"""Layers: gradient checks for every layer (one table), the course's formulas, initialisers,
+dropout's statistics and BatchNorm's train and eval modes."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn
+from graphgrad.nn.layers import Affine
+
+RNG = np.random.default_rng(7)
+
+
+def _set(layer, **params):
+    for name, value in params.items():
+        setattr(layer, name, value)
+    return layer
+
+
+def _dropout(X):
+    layer = nn.Dropout(keep_prob=0.7)
+    layer.reseed(3)  # the same mask on every call, so finite differences see one function
+    return layer(X)
+
+
+def _batchnorm_train(X, gamma, beta):
+    return _set(nn.BatchNorm1d(3), gamma=gamma, beta=beta)(X)
+
+
+def _batchnorm_eval(X, gamma, beta):
+    bn = _set(nn.BatchNorm1d(3), gamma=gamma, beta=beta)
+    bn.running_mean = np.array([0.5, -1.0, 2.0])
+    bn.running_var = np.array([4.0, 0.25, 1.0])
+    return bn.eval()(X)
+
+
+# name -> (function of the inputs, input shapes); each input is checked element by element.
+LAYERS = {
+    "Linear": (lambda X, W, b: _set(nn.Linear(4, 3), W=W, b=b)(X), [(5, 4), (3, 4), (3,)]),
+    "Linear without bias": (lambda X, W: _set(nn.Linear(4, 3, bias=False), W=W)(X),
+                            [(5, 4), (3, 4)]),
+    "Linear on (m, t, n_in)": (lambda X, W, b: nn.linear(X, W, b), [(2, 3, 4), (3, 4), (3,)]),
+    "Sigmoid": (lambda Z: nn.Sigmoid()(Z), [(4, 3)]),
+    "Tanh": (lambda Z: nn.Tanh()(Z), [(4, 3)]),
+    "ReLU": (lambda Z: nn.ReLU()(Z), [(4, 3)]),
+    "LeakyReLU": (lambda Z: nn.LeakyReLU(0.1)(Z), [(4, 3)]),
+    "Softmax": (lambda Z: nn.Softmax()(Z), [(4, 3)]),
+    "Flatten": (lambda X: nn.Flatten()(X), [(2, 3, 2)]),
+    "Dropout": (_dropout, [(6, 5)]),
+    "BatchNorm1d, train": (_batchnorm_train, [(6, 3), (3,), (3,)]),
+    "BatchNorm1d, eval": (_batchnorm_eval, [(6, 3), (3,), (3,)]),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_every_layer_passes_gradcheck_in_float64(name):
+    fn, shapes = LAYERS[name]
+    rng = np.random.default_rng(0)
+    # Away from ReLU's kink: finite differences across it measure a slope that is not there.
+    inputs = [rng.uniform(0.2, 1.0, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+    result = gg.gradcheck(fn, inputs)
+    assert result.passed
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_affine_second_derivatives(with_bias):
+    shapes = [(3, 4), (2, 4), (2,)] if with_bias else [(3, 4), (2, 4)]
+    inputs = [RNG.standard_normal(s) for s in shapes]
+    assert gg.gradgradcheck(Affine, inputs)
+
+
+def test_linear_is_the_course_layer_transposed():
+    """Z_here = (W[l] A[l-1] + b[l]).T, with layer.W the course's W[l] of shape (n[l], n[l-1])."""
+    layer = nn.Linear(4, 3, init="he", rng=0)
+    A_course = RNG.standard_normal((4, 5))  # (n[l-1], m), examples in columns
+    W, b = layer.W.data, layer.b.data
+    Z = layer(A_course.T)
+    assert layer.W.shape == (3, 4) and layer.b.shape == (3,)
+    np.testing.assert_allclose(Z.data, (W @ A_course + b.reshape(3, 1)).T, rtol=1e-12)
+
+    dZ_course = RNG.standard_normal((3, 5))
+    Z.backward(dZ_course.T)
+    m_free_dW = dZ_course @ A_course.T  # the course's dW without its 1/m (that is in dZ)
+    np.testing.assert_allclose(layer.W.grad, m_free_dW, rtol=1e-12)
+    np.testing.assert_allclose(layer.b.grad, dZ_course.sum(axis=1), rtol=1e-12)
+
+
+def test_first_layer_skips_the_gradient_of_the_data():
+    X = gg.Tensor(RNG.standard_normal((5, 4)))
+    layer = nn.Linear(4, 3)
+    Z = layer(X)
+    assert Z.creator.needs_input_grad == (False, True, True)
+    Z.sum().backward()
+    assert X.grad is None and layer.W.grad is not None
+
+
+def test_linear_explains_a_transposed_input():
+    layer = nn.Linear(4, 3)
+    with pytest.raises(gg.OpError, match=r"takes X of shape \(m, 4\).*X\.T"):
+        layer(np.ones((4, 10)))
+
+
+def test_float32_stays_float32():
+    layer = nn.Linear(4, 3, dtype=np.float32)
+    Z = layer(np.ones((2, 4), dtype=np.float32))
+    Z.sum().backward()
+    assert Z.dtype == np.float32 and layer.W.grad.dtype == np.float32
+
+
+# -- initialisers ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("init, std", [
+    ("he", np.sqrt(2 / 400)),
+    ("xavier", np.sqrt(1 / 400)),
+    ("glorot", np.sqrt(2 / (400 + 300))),
+    ("small_random", 0.01),
+])
+def test_initialisers_have_the_variance_of_their_formula(init, std):
+    W = nn.init.initialize(init, (300, 400), rng=0)
+    assert abs(W.mean()) < 0.01 * std * 10
+    assert W.std() == pytest.approx(std, rel=0.01)  # 120,000 draws: within 1%
+
+
+def test_zeros_init_and_biases_start_at_zero():
+    layer = nn.Linear(3, 2, init="zeros")
+    assert not layer.W.data.any() and not layer.b.data.any()
+
+
+def test_initialisation_is_reproducible_from_a_seed():
+    a = nn.Linear(5, 4, rng=42).W.data
+    b = nn.Linear(5, 4, rng=np.random.default_rng(42)).W.data
+    nn.init.seed(42)
+    c = nn.Linear(5, 4).W.data
+    nn.init.seed(42)
+    d = nn.Linear(5, 4).W.data
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(c, d)
+    assert not np.array_equal(a, nn.Linear(5, 4, rng=43).W.data)
+
+
+def test_custom_and_unknown_initialisers():
+    layer = nn.Linear(2, 3, init=lambda shape, rng: np.full(shape, 0.5))
+    assert (layer.W.data == 0.5).all()
+    with pytest.raises(gg.GraphgradError, match="unknown initialiser 'kaiming'.*'he'"):
+        nn.Linear(2, 3, init="kaiming")
+
+
+# -- dropout --------------------------------------------------------------------------------------
+def test_dropout_drops_about_one_minus_keep_prob_and_keeps_the_mean():
+    keep_prob = 0.8
+    layer = nn.Dropout(keep_prob, rng=0)
+    A = np.full((200, 500), 3.0)
+    out = layer(A).data
+    dropped = np.mean(out == 0)
+    assert dropped == pytest.approx(1 - keep_prob, abs=0.005)  # 100,000 draws
+    assert out.mean() == pytest.approx(3.0, rel=0.01)
+    assert set(np.unique(out)) == {0.0, 3.0 / keep_prob}
+    np.testing.assert_array_equal(layer.D.data, out != 0)  # the course's mask D, kept
+
+
+def test_dropout_gradient_is_the_mask_over_keep_prob():
+    layer = nn.Dropout(0.5, rng=1)
+    A = gg.Tensor(RNG.standard_normal((4, 6)), requires_grad=True)
+    layer(A).sum().backward()
+    np.testing.assert_array_equal(A.grad, layer.D.data / 0.5)
+
+
+def test_dropout_is_off_in_eval_mode_and_at_keep_prob_one():
+    A = gg.Tensor(RNG.standard_normal((4, 6)))
+    assert nn.Dropout(0.5).eval()(A) is A
+    assert nn.Dropout(1.0)(A) is A
+    with pytest.raises(gg.GraphgradError, match="keep_prob"):
+        nn.Dropout(0.0)
+
+
+# -- batch normalisation --------------------------------------------------------------------------
+def test_batchnorm_train_normalises_with_the_batch_and_updates_running_stats():
+    bn = nn.BatchNorm1d(3, momentum=0.9)
+    Z = RNG.standard_normal((50, 3)) * [1.0, 5.0, 0.1] + [3.0, -2.0, 0.0]
+    out = bn(Z).data
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=0), Z.var(axis=0) / (Z.var(axis=0) + 1e-5),
+                               rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean, 0.1 * Z.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var, 0.9 + 0.1 * Z.var(axis=0), rtol=1e-12)
+
+
+def test_batchnorm_eval_uses_running_stats_so_examples_are_independent():
+    bn = nn.BatchNorm1d(2)
+    bn.gamma.data = np.array([2.0, 1.0])
+    bn.beta.data = np.array([0.5, -0.5])
+    bn.running_mean = np.array([1.0, 2.0])
+    bn.running_var = np.array([4.0, 9.0])
+    bn.eval()
+    Z = np.array([[3.0, 2.0], [1.0, 5.0]])
+    expected = (Z - [1.0, 2.0]) / np.sqrt(np.array([4.0, 9.0]) + 1e-5) * [2.0, 1.0] + [0.5, -0.5]
+    np.testing.assert_allclose(bn(Z).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(bn(Z[:1]).data, expected[:1], rtol=1e-12)
+    np.testing.assert_array_equal(bn.running_mean, [1.0, 2.0])  # eval leaves them alone
+
+
+def test_batchnorm_shape_error_names_the_layer():
+    with pytest.raises(gg.GraphgradError, match=r"BatchNorm1d\(3\) takes Z of shape \(m, 3\)"):
+        nn.BatchNorm1d(3)(np.ones((4, 2)))

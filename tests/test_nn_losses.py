@@ -1,0 +1,165 @@
+"""Losses: values against the course's formulas, gradient checks (first and second order),
+stability at extreme logits (hypothesis), and errors for labels of the wrong shape."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import graphgrad as gg
+from graphgrad import nn
+
+RNG = np.random.default_rng(3)
+Z = RNG.standard_normal((5, 4))
+CLASSES = np.array([0, 3, 1, 1, 2])
+ONE_HOT = np.eye(4)[CLASSES]
+SOFT = RNG.dirichlet(np.ones(4), size=5)
+BINARY = np.array([[1.0], [0.0], [1.0], [1.0], [0.0]])
+MULTI = (RNG.random((5, 4)) > 0.5).astype(float)
+
+
+def _log_softmax(z):
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _course_logistic_cost(A, Y):
+    m = Y.shape[0]
+    return -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
+
+
+# -- values ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("labels", [CLASSES, ONE_HOT, CLASSES.astype(float)],
+                         ids=["indices", "one-hot", "float indices"])
+def test_cross_entropy_is_the_course_softmax_cost(labels):
+    J = nn.cross_entropy(Z, labels)
+    expected = -np.sum(ONE_HOT * _log_softmax(Z)) / 5
+    assert J.item() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("labels", [CLASSES, ONE_HOT], ids=["indices", "one-hot"])
+def test_cross_entropy_gradient_is_softmax_minus_y_over_m(labels):
+    logits = gg.Tensor(Z, requires_grad=True)
+    nn.cross_entropy(logits, labels).backward()
+    np.testing.assert_allclose(logits.grad, (np.exp(_log_softmax(Z)) - ONE_HOT) / 5, rtol=1e-12)
+
+
+def test_cross_entropy_with_soft_labels_and_multi_label():
+    assert nn.cross_entropy(Z, SOFT).item() == pytest.approx(
+        -np.sum(SOFT * _log_softmax(Z)) / 5, rel=1e-12)
+    A = _sigmoid(Z)
+    expected = -np.sum(MULTI * np.log(A) + (1 - MULTI) * np.log(1 - A)) / 5  # sum over labels
+    assert nn.cross_entropy(Z, MULTI, multi_label=True).item() == pytest.approx(expected,
+                                                                                rel=1e-12)
+
+
+def test_binary_losses_are_the_course_logistic_cost():
+    z = RNG.standard_normal((5, 1))
+    expected = _course_logistic_cost(_sigmoid(z), BINARY)
+    assert nn.binary_cross_entropy_with_logits(z, BINARY).item() == pytest.approx(expected,
+                                                                                  rel=1e-12)
+    assert nn.binary_cross_entropy(_sigmoid(z), BINARY).item() == pytest.approx(expected,
+                                                                                 rel=1e-12)
+    logits = gg.Tensor(z, requires_grad=True)
+    nn.binary_cross_entropy_with_logits(logits, BINARY).backward()
+    np.testing.assert_allclose(logits.grad, (_sigmoid(z) - BINARY) / 5, rtol=1e-12)  # dZ = A - Y
+
+
+def test_mse_and_l2_penalty_values():
+    A, Y = RNG.standard_normal((4, 2)), RNG.standard_normal((4, 2))
+    assert nn.mse(A, Y).item() == pytest.approx(np.mean((A - Y) ** 2), rel=1e-12)
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
+    W1, W2 = model.linear1.W.data, model.linear2.W.data
+    expected = 0.7 / (2 * 10) * (np.sum(W1 ** 2) + np.sum(W2 ** 2))  # weights only, no biases
+    J = nn.l2_penalty(model, lambd=0.7, m=10)
+    assert J.item() == pytest.approx(expected, rel=1e-12)
+    J.backward()
+    np.testing.assert_allclose(model.linear1.W.grad, 0.7 / 10 * W1, rtol=1e-12)
+    assert model.linear1.b.grad is None
+
+
+# -- gradient checks ------------------------------------------------------------------------------
+LOSSES = {
+    "cross_entropy, class indices": (lambda z: nn.cross_entropy(z, CLASSES), [Z]),
+    "cross_entropy, one-hot": (lambda z: nn.cross_entropy(z, ONE_HOT), [Z]),
+    "cross_entropy, soft labels (both inputs)": (nn.cross_entropy, [Z, SOFT]),
+    "cross_entropy, multi-label": (lambda z: nn.cross_entropy(z, MULTI, multi_label=True), [Z]),
+    "binary_cross_entropy_with_logits (both inputs)": (nn.binary_cross_entropy_with_logits,
+                                                       [Z[:, :1], BINARY * 0.8 + 0.1]),
+    "binary_cross_entropy (both inputs)": (nn.binary_cross_entropy,
+                                           [_sigmoid(Z[:, :1]), BINARY * 0.8 + 0.1]),
+    "mse": (nn.mse, [Z, SOFT]),
+    "l2_penalty": (lambda w1, w2: nn.l2_penalty([w1, w2], 0.5, 7), [Z, SOFT]),
+}
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_every_loss_passes_gradcheck(name):
+    fn, inputs = LOSSES[name]
+    assert gg.gradcheck(fn, [a.copy() for a in inputs])
+
+
+@pytest.mark.parametrize("name", [n for n in LOSSES if n != "l2_penalty"])
+def test_every_loss_has_right_second_derivatives(name):
+    fn, inputs = LOSSES[name]
+    assert gg.gradgradcheck(fn, [a.copy() for a in inputs])
+
+
+# -- stability ------------------------------------------------------------------------------------
+logits_strategy = hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1,
+                                                          max_side=6),
+                             elements=st.floats(-1000, 1000))
+
+
+@given(logits_strategy, st.data())
+def test_cross_entropy_is_finite_and_exact_for_any_logit(z, data):
+    m, C = z.shape
+    labels = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(0, C - 1)))
+    logits = gg.Tensor(z, requires_grad=True)
+    J = nn.cross_entropy(logits, labels)
+    J.backward()
+    reference = np.mean(np.logaddexp.reduce(z, axis=1) - z[np.arange(m), labels])
+    assert np.isfinite(J.item()) and np.isfinite(logits.grad).all()
+    assert J.item() == pytest.approx(reference, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(logits.grad.sum(axis=1), 0, atol=1e-12)  # softmax - one-hot
+
+
+@given(logits_strategy)
+def test_logistic_losses_are_finite_and_exact_for_any_logit(z):
+    y = (z > 0.5).astype(float)[:, ::-1].copy()  # often wrong, with a huge confident logit
+    logits = gg.Tensor(z, requires_grad=True)
+    J = nn.binary_cross_entropy_with_logits(logits, y)
+    J.backward()
+    reference = np.mean(np.logaddexp(0, z) - z * y)  # log(1 + e**z) - z y
+    assert J.item() == pytest.approx(reference, rel=1e-9, abs=1e-12)
+    assert np.isfinite(logits.grad).all()
+    multi = nn.cross_entropy(z, y, multi_label=True)
+    assert multi.item() == pytest.approx(reference * z.shape[1], rel=1e-9, abs=1e-12)
+    A = gg.Tensor(gg.sigmoid(z).data, requires_grad=True)  # exactly 0 and 1 at +-1000
+    J = nn.binary_cross_entropy(A, y)
+    J.backward()
+    assert np.isfinite(J.item()) and np.isfinite(A.grad).all()
+
+
+# -- errors ---------------------------------------------------------------------------------------
+def test_labels_of_the_wrong_shape_are_explained():
+    with pytest.raises(gg.ShapeError, match=r"labels.ravel\(\)"):
+        nn.cross_entropy(Z, CLASSES.reshape(5, 1))
+    with pytest.raises(gg.ShapeError, match=r"Y\.T"):
+        nn.cross_entropy(Z, ONE_HOT.T)
+    with pytest.raises(gg.ShapeError, match=r"Y\.T.*\(1, m\)"):
+        nn.binary_cross_entropy_with_logits(Z[:, :1], BINARY.T)
+    with pytest.raises(gg.ShapeError, match=r"would silently compare every example"):
+        nn.binary_cross_entropy(_sigmoid(Z[:, 0]), BINARY)
+    with pytest.raises(gg.ShapeError, match="binary_cross_entropy_with_logits"):
+        nn.cross_entropy(Z[:, :1], BINARY)
+
+
+def test_class_indices_must_be_whole_and_in_range():
+    with pytest.raises(gg.GraphgradError, match=r"0\.\.3 for 4 logits.*from 0 to 4"):
+        nn.cross_entropy(Z, np.array([0, 1, 2, 3, 4]))
+    with pytest.raises(gg.GraphgradError, match="whole numbers"):
+        nn.cross_entropy(Z, np.array([0, 1.5, 2, 3, 0]))

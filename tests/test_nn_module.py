@@ -1,0 +1,171 @@
+"""Module: registration order, parameters, modes, state dicts, repr, Sequential, name scopes."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(2, 4, init="xavier", rng=0)
+        self.scale = nn.Parameter(np.ones(4))
+        self.out = nn.Linear(4, 1, init="xavier", rng=1)
+
+    def forward(self, X):
+        return self.out(gg.tanh(self.hidden(X)) * self.scale)
+
+
+def test_parameters_are_registered_in_assignment_order():
+    model = TwoLayer()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["hidden.W", "hidden.b", "scale", "out.W", "out.b"]
+    assert model.parameters()[0] is model.hidden.W
+    assert model.count_parameters() == 4 * 2 + 4 + 4 + 4 + 1
+    assert model.scale.name == "scale" and model.hidden.W.name == "W"
+    assert [name for name, _ in model.named_modules()] == ["", "hidden", "out"]
+
+
+def test_zero_grad_forgets_every_gradient():
+    model = TwoLayer()
+    model(np.ones((3, 2))).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_train_and_eval_reach_every_submodule():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Sequential(nn.BatchNorm1d(3)))
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_sequential_names_layers_like_the_course():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.BatchNorm1d(2))
+    assert [n for n, _ in model.named_children()] == ["linear1", "relu1", "linear2", "batchnorm1"]
+    assert model[2] is model.linear2 and len(model) == 4
+    named = nn.Sequential({"hidden": nn.Linear(3, 4), "act": nn.Tanh()})
+    assert [n for n, _ in named.named_parameters()] == ["hidden.W", "hidden.b"]
+    with pytest.raises(gg.GraphgradError, match="not a Module"):
+        nn.Sequential(nn.Linear(3, 4), gg.relu)
+
+
+def test_forgetting_super_init_is_explained():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.W = nn.Parameter(np.ones(2))
+
+    with pytest.raises(gg.GraphgradError, match=r"super\(\).__init__\(\)"):
+        Broken()
+
+
+def test_repr_shows_the_layers_and_parameter_counts():
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.8), nn.Linear(256, 10))
+    text = repr(model)
+    assert text.splitlines()[0] == "Sequential(  # 203,530 parameters"
+    assert "(linear1): Linear(784 -> 256, init='he')  # 200,960 parameters" in text
+    assert "(relu1): ReLU()" in text and "(dropout1): Dropout(keep_prob=0.8)" in text
+    assert "(linear2): Linear(256 -> 10, init='he')  # 2,570 parameters" in text
+
+
+# -- state dicts -----------------------------------------------------------------------------------
+def test_state_dict_round_trip_restores_outputs():
+    model, other = TwoLayer(), TwoLayer()
+    other.hidden.W.data = other.hidden.W.data + 1.0
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    state = model.state_dict()
+    assert list(state) == ["hidden.W", "hidden.b", "scale", "out.W", "out.b"]
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other(X).data, model(X).data)
+
+
+def test_state_dict_is_a_copy():
+    model = TwoLayer()
+    state = model.state_dict()
+    model.hidden.W.data += 1.0
+    assert not np.array_equal(state["hidden.W"], model.hidden.W.data)
+
+
+def test_buffers_are_saved_and_loaded():
+    bn = nn.BatchNorm1d(2)
+    bn(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    state = bn.state_dict()
+    assert list(state) == ["gamma", "beta", "running_mean", "running_var"]
+    fresh = nn.BatchNorm1d(2)
+    fresh.load_state_dict(state)
+    np.testing.assert_array_equal(fresh.running_mean, bn.running_mean)
+
+
+def test_load_state_dict_lists_every_problem_and_changes_nothing():
+    model = TwoLayer()
+    before = model.hidden.W.data.copy()
+    state = model.state_dict()
+    del state["out.b"]
+    state["extra.W"] = np.zeros(2)
+    state["hidden.W"] = np.zeros((5, 2))
+    with pytest.raises(nn.StateDictError) as caught:
+        model.load_state_dict(state)
+    message = str(caught.value)
+    assert "missing keys: out.b" in message
+    assert "unexpected keys: extra.W" in message
+    assert "hidden.W: the state has shape (5, 2), the model (4, 2)" in message
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, gg.GraphgradError)
+    np.testing.assert_array_equal(model.hidden.W.data, before)
+
+
+def test_load_state_dict_non_strict_loads_what_fits():
+    model = TwoLayer()
+    model.load_state_dict({"scale": np.full(4, 2.0), "nothing": np.zeros(1)}, strict=False)
+    np.testing.assert_array_equal(model.scale.data, np.full(4, 2.0))
+
+
+def test_loading_never_writes_into_an_array_a_graph_saved():
+    model = nn.Linear(2, 2, rng=0)
+    W_seen = model.W.data
+    copy = W_seen.copy()
+    model(np.ones((1, 2)))  # a graph that still needs W's values for its backward
+    model.load_state_dict({"W": np.zeros((2, 2)), "b": np.zeros(2)})
+    np.testing.assert_array_equal(W_seen, copy)
+    assert not model.W.data.any()
+
+
+# -- name scopes -----------------------------------------------------------------------------------
+def _scopes(J):
+    scopes, stack = [], [J.creator]
+    while stack:
+        node = stack.pop()
+        scopes.append((node.name, node.scope))
+        stack.extend(t.creator for t in node.inputs if t.creator is not None)
+    return sorted(scopes, key=str)
+
+
+def test_each_layer_is_a_name_scope_in_the_graph():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Linear(3, 1))
+    Z = model(np.ones((4, 2)))
+    scopes = _scopes(Z)
+    assert ("Affine", "linear1") in scopes and ("Affine", "linear2") in scopes
+    assert ("ReLU", "relu1") in scopes
+    batchnorm_ops = [name for name, scope in scopes if scope == "batchnorm1"]
+    assert {"Mean", "Sub", "Sqrt", "Div", "Mul", "Add"} <= set(batchnorm_ops)
+    assert all(scope is not None for _, scope in scopes)
+    assert gg.modes.current_scope() is None  # restored after the call
+
+
+def test_nested_modules_make_nested_scopes_and_can_be_turned_off():
+    model = nn.Sequential({"block": nn.Sequential(nn.Linear(2, 2), nn.Tanh())})
+    assert ("Affine", "block/linear1") in _scopes(model(np.ones((1, 2))))
+    with gg.name_scope("model"):
+        assert ("Tanh", "model/block/tanh1") in _scopes(model(np.ones((1, 2))))
+    nn.use_name_scopes(False)
+    try:
+        assert {scope for _, scope in _scopes(model(np.ones((1, 2))))} == {None}
+    finally:
+        nn.use_name_scopes(True)
+
+
+def test_a_layer_returning_its_input_does_not_retag_the_previous_node():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).eval()
+    assert model(np.ones((1, 2))).creator.scope == "linear1"
