@@ -1,0 +1,121 @@
+"""Saving and loading state dicts as ``.npz`` files, safely.
+
+`save` writes each array of a state dict (``model.state_dict()``, ``optimizer.state_dict()``)
+as one ``.npy`` entry of a zip file, the format ``np.savez`` writes. `load` reads it back with
+``allow_pickle=False``: a file from someone else can hold numbers only, never code to run.
+Files are written to a temporary name and renamed, so a crash never leaves half a file.
+Errors name the file and the entry. Depends on numpy only.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import GraphgradError
+
+PathLike = str | os.PathLike
+
+
+class SaveFileError(GraphgradError, OSError):
+    """A file cannot be saved or loaded: missing, corrupt, pickled, or not a state dict."""
+
+
+class StateDict(dict):
+    """A loaded state dict: a dict of arrays that remembers the file it came from, so
+    ``load_state_dict`` can name the file when it does not fit the model."""
+
+    source: str | None = None
+
+
+def _as_array(key: str, value: Any) -> np.ndarray:
+    array = np.asarray(getattr(value, "data", value))
+    if array.dtype.kind not in "biufcU":
+        raise SaveFileError(
+            f"gg.save: {key!r} holds a {type(value).__name__} of dtype {array.dtype}; only "
+            "numbers, arrays and strings can be saved (never pickled objects)"
+        )
+    return array
+
+
+def save(state: Mapping[str, Any], path: PathLike) -> None:
+    """Write a state dict (names -> arrays, numbers or strings) to ``path`` as ``.npz``.
+
+    >>> gg.save(model.state_dict(), "model.npz")
+    >>> gg.save(optimizer.state_dict(), "adam.npz")
+    """
+    if hasattr(state, "state_dict") and not isinstance(state, Mapping):
+        raise SaveFileError("gg.save takes a state dict: gg.save(model.state_dict(), path)")
+    if not isinstance(state, Mapping):
+        raise SaveFileError(f"gg.save takes a dict of arrays, got {type(state).__name__}")
+    arrays = {}
+    for key, value in state.items():
+        if not isinstance(key, str) or not key or "/" in key:
+            raise SaveFileError(f"gg.save: keys must be non-empty strings without '/', got "
+                                f"{key!r}")
+        arrays[key] = _as_array(key, value)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".graphgrad-", suffix=".npz")
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
+            for key, array in arrays.items():
+                with archive.open(key + ".npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, array, allow_pickle=False)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def load(path: PathLike) -> StateDict:
+    """Read a state dict written by `save` (or ``np.savez``), refusing pickled data.
+
+    >>> model.load_state_dict(gg.load("model.npz"))
+
+    Raises:
+        SaveFileError: the file is missing, is not an ``.npz`` file (a pickle, say), is
+            truncated or corrupt, or holds an entry that would need pickle to read.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise SaveFileError(f"gg.load: no file {path!r}")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise SaveFileError(
+                f"gg.load: {path!r} holds pickled Python objects, not an .npz of arrays. "
+                "Loading a pickle can run any code its author chose, so graphgrad never does. "
+                "Save state with gg.save(model.state_dict(), path)."
+            ) from None
+        raise SaveFileError(f"gg.load: {path!r} is not a readable .npz file: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise SaveFileError(
+            f"gg.load: {path!r} is not a readable .npz file (truncated or corrupt?): {exc}"
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise SaveFileError(
+            f"gg.load: {path!r} holds a single array (.npy), not a state dict (.npz); "
+            "write state dicts with gg.save"
+        )
+    state = StateDict()
+    state.source = path
+    with archive:
+        for key in archive.files:
+            try:
+                state[key] = archive[key]
+            except ValueError as exc:
+                reason = ("it holds pickled objects, which graphgrad never loads"
+                          if "pickle" in str(exc).lower() else str(exc))
+                raise SaveFileError(f"gg.load: entry {key!r} of {path!r}: {reason}") from None
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise SaveFileError(
+                    f"gg.load: entry {key!r} of {path!r} is corrupt: {exc}"
+                ) from None
+    return state

@@ -1,0 +1,88 @@
+"""gg.save / gg.load: round trips, and refusal of pickled, corrupt or mismatched files."""
+import pickle
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn, optim
+from graphgrad.io import SaveFileError
+
+
+def _model(seed):
+    return nn.Sequential(nn.Linear(3, 4, rng=seed), nn.BatchNorm1d(4), nn.ReLU(),
+                         nn.Linear(4, 2, rng=seed + 1))
+
+
+def test_model_round_trip(tmp_path):
+    model = _model(0)
+    model(np.random.default_rng(0).standard_normal((8, 3)))  # running statistics move
+    path = tmp_path / "model.npz"
+    gg.save(model.state_dict(), path)
+    state = gg.load(path)
+    assert list(state) == list(model.state_dict())
+    assert state.source == str(path)
+    restored = _model(5)
+    restored.load_state_dict(state)
+    X = np.random.default_rng(1).standard_normal((4, 3))
+    model.eval(), restored.eval()
+    np.testing.assert_array_equal(restored(X).data, model(X).data)
+
+
+def test_optimizer_state_round_trip_keeps_numbers_and_names(tmp_path):
+    model = _model(0)
+    adam = optim.Adam(model.parameters(), lr=0.003)
+    nn.cross_entropy(model(np.ones((4, 3))), np.array([0, 1, 1, 0])).backward()
+    adam.step()
+    gg.save(adam.state_dict(), tmp_path / "adam.npz")
+    state = gg.load(tmp_path / "adam.npz")
+    assert str(state["optimizer"]) == "Adam" and float(state["lr"]) == 0.003
+    assert int(state["t"]) == 1
+    np.testing.assert_array_equal(state["state.0.v"], adam.state[0]["v"])
+
+
+def test_a_pickled_file_is_refused(tmp_path):
+    path = tmp_path / "model.pkl"
+    with open(path, "wb") as file:
+        pickle.dump(_model(0).state_dict(), file)
+    with pytest.raises(SaveFileError, match=r"model\.pkl.*pickled.*never does"):
+        gg.load(path)
+
+
+def test_a_pickled_entry_inside_an_npz_is_refused(tmp_path):
+    path = tmp_path / "sneaky.npz"
+    np.savez(path, W=np.ones(2), payload=np.array([{"code": "run me"}], dtype=object))
+    with pytest.raises(SaveFileError, match=r"entry 'payload' of .*sneaky\.npz.*pickled"):
+        gg.load(path)
+
+
+def test_objects_are_never_saved(tmp_path):
+    with pytest.raises(SaveFileError, match="'W'.*never pickled"):
+        gg.save({"W": np.array([object()])}, tmp_path / "x.npz")
+    with pytest.raises(SaveFileError, match=r"model\.state_dict\(\)"):
+        gg.save(_model(0), tmp_path / "x.npz")
+    assert not list(tmp_path.iterdir())  # nothing half-written left behind
+
+
+def test_corrupt_missing_and_single_array_files(tmp_path):
+    good = tmp_path / "good.npz"
+    gg.save(_model(0).state_dict(), good)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(SaveFileError, match=r"truncated\.npz"):
+        gg.load(truncated)
+    with pytest.raises(SaveFileError, match=r"no file .*absent\.npz"):
+        gg.load(tmp_path / "absent.npz")
+    np.save(tmp_path / "one.npy", np.ones(3))
+    with pytest.raises(SaveFileError, match=r"one\.npy.*single array"):
+        gg.load(tmp_path / "one.npy")
+    assert isinstance(SaveFileError("x"), OSError)
+
+
+def test_a_file_for_another_model_names_the_file_and_the_keys(tmp_path):
+    path = tmp_path / "other.npz"
+    gg.save(nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2)).state_dict(), path)
+    with pytest.raises(nn.StateDictError, match=r"(?s)other\.npz.*missing keys: batchnorm1\."
+                                                r"gamma.*linear1\.W: the state has shape "
+                                                r"\(5, 3\), the model \(4, 3\)"):
+        _model(0).load_state_dict(gg.load(path))

@@ -1,0 +1,195 @@
+"""Optimizers against the course's update formulas computed by hand over several steps; their
+state dicts; robustness to read-only parameters; learning-rate schedules."""
+import math
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn, optim
+
+RNG = np.random.default_rng(11)
+W0 = RNG.standard_normal((3, 2))
+b0 = RNG.standard_normal(3)
+GRADS = [(RNG.standard_normal((3, 2)), RNG.standard_normal(3)) for _ in range(4)]
+
+
+def _run(make, steps=GRADS):
+    """Apply ``steps`` of given gradients (dW, db) with the optimizer ``make(params)``."""
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = make([W, b])
+    for dW, db in steps:
+        W.grad, b.grad = dW, db
+        opt.step()
+    return W.data, b.data, opt
+
+
+def test_gradient_descent():
+    lr = 0.1
+    W, b, _ = _run(lambda p: optim.SGD(p, lr=lr))
+    np.testing.assert_allclose(W, W0 - lr * sum(g for g, _ in GRADS), rtol=1e-12)
+    np.testing.assert_allclose(b, b0 - lr * sum(g for _, g in GRADS), rtol=1e-12)
+
+
+def test_momentum_is_the_course_exponentially_weighted_average():
+    lr, beta = 0.1, 0.9
+    W_got, b_got, opt = _run(lambda p: optim.SGD(p, lr=lr, momentum=beta))
+    W, b = W0.copy(), b0.copy()
+    v_dW, v_db = np.zeros_like(W), np.zeros_like(b)  # the course's initialize_velocity
+    for dW, db in GRADS:  # the course's update_parameters_with_momentum
+        v_dW = beta * v_dW + (1 - beta) * dW
+        v_db = beta * v_db + (1 - beta) * db
+        W = W - lr * v_dW
+        b = b - lr * v_db
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(b_got, b, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["v"], v_dW, rtol=1e-12)
+
+
+def test_momentum_equals_pytorch_form_with_scaled_learning_rate():
+    """PyTorch: v = mu v + g, W -= lr v. The same path as the course's with lr = alpha (1-beta)."""
+    alpha, beta = 0.5, 0.9
+    W_got, _, _ = _run(lambda p: optim.SGD(p, lr=alpha, momentum=beta))
+    W, v = W0.copy(), np.zeros_like(W0)
+    for dW, _ in GRADS:
+        v = beta * v + dW
+        W = W - alpha * (1 - beta) * v
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+
+
+def test_rmsprop():
+    lr, beta, eps = 0.01, 0.9, 1e-8
+    W_got, _, _ = _run(lambda p: optim.RMSprop(p, lr=lr, beta=beta, eps=eps))
+    W, s = W0.copy(), np.zeros_like(W0)
+    for dW, _ in GRADS:
+        s = beta * s + (1 - beta) * dW ** 2
+        W = W - lr * dW / (np.sqrt(s) + eps)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+
+
+def test_adam_is_the_course_update_with_bias_correction():
+    lr, beta1, beta2, eps = 0.01, 0.9, 0.999, 1e-8
+    W_got, b_got, opt = _run(lambda p: optim.Adam(p, lr=lr))
+    assert (opt.beta1, opt.beta2, opt.eps) == (beta1, beta2, eps)
+    W, b = W0.copy(), b0.copy()
+    v = {"dW": np.zeros_like(W), "db": np.zeros_like(b)}
+    s = {"dW": np.zeros_like(W), "db": np.zeros_like(b)}
+    for t, (dW, db) in enumerate(GRADS, start=1):  # the course's update_parameters_with_adam
+        params = {"dW": W, "db": b}
+        grads = {"dW": dW, "db": db}
+        for key in ("dW", "db"):
+            v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
+            s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
+            v_corrected = v[key] / (1 - beta1 ** t)
+            s_corrected = s[key] / (1 - beta2 ** t)
+            params[key] = params[key] - lr * v_corrected / (np.sqrt(s_corrected) + eps)
+        W, b = params["dW"], params["db"]
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(b_got, b, rtol=1e-12)
+    assert opt.t == len(GRADS)
+
+
+def test_weight_decay_equals_the_l2_penalty_gradient():
+    """weight_decay = lambda / m gives the step of the course's L2-regularised cost."""
+    lambd, m, lr = 0.7, 10, 0.1
+    X = RNG.standard_normal((m, 2))
+    a, b = nn.Linear(2, 3, rng=0), nn.Linear(2, 3, rng=0)
+    (a(X) ** 2).mean().backward()
+    optim.SGD([a.W], lr=lr, weight_decay=lambd / m).step()
+    J = (b(X) ** 2).mean() + nn.l2_penalty([b.W], lambd, m)
+    J.backward()
+    optim.SGD([b.W], lr=lr).step()
+    np.testing.assert_allclose(a.W.data, b.W.data, rtol=1e-12)
+
+
+def test_gradients_are_never_modified_and_missing_ones_are_skipped():
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    unused = gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.Adam([W, unused], lr=0.1, weight_decay=0.1)
+    (W * 2.0).sum().backward()
+    grad = W.grad.copy()
+    opt.step()
+    np.testing.assert_array_equal(W.grad, grad)
+    np.testing.assert_array_equal(unused.data, b0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: optim.RMSprop(p, lr=0.1), lambda p: optim.Adam(p, lr=0.1),
+], ids=["SGD", "momentum", "RMSprop", "Adam"])
+def test_step_works_while_another_graph_still_needs_the_old_values(make):
+    layer = nn.Linear(2, 2, rng=0)
+    opt = make(layer.parameters())
+    layer(np.ones((1, 2))).sum().backward()
+    X = gg.Tensor(np.ones((1, 2)), requires_grad=True)
+    pending = layer(X).sum()  # an evaluation forward, outside gg.no_grad()
+    assert not layer.W.data.flags.writeable  # pinned by the pending graph
+    W_before = layer.W.data.copy()
+    opt.step()
+    assert not np.array_equal(layer.W.data, W_before)
+    pending.backward()  # still backpropagates through the values it saw: dX = dZ @ W_before
+    np.testing.assert_array_equal(X.grad, np.ones((1, 2)) @ W_before)
+
+
+def test_zero_grad_and_bad_arguments():
+    layer = nn.Linear(2, 2)
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    layer(np.ones((1, 2))).sum().backward()
+    opt.zero_grad()
+    assert layer.W.grad is None
+    with pytest.raises(gg.GraphgradError, match="no parameters"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(gg.GraphgradError, match="given twice"):
+        optim.SGD([layer.W, layer.W], lr=0.1)
+    with pytest.raises(gg.GraphgradError, match="not a leaf Tensor that requires grad"):
+        optim.Adam([gg.Tensor(1.0)])
+    with pytest.raises(gg.GraphgradError, match="momentum"):
+        optim.SGD(layer.parameters(), lr=0.1, momentum=1.0)
+
+
+# -- state dicts ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.RMSprop(p, lr=0.01),
+    lambda p: optim.Adam(p, lr=0.01),
+], ids=["momentum", "RMSprop", "Adam"])
+def test_optimizer_state_dict_resumes_exactly(make, tmp_path):
+    W_full, _, _ = _run(make)
+    W_half, b_half, first = _run(make, GRADS[:2])
+    gg.save(first.state_dict(), tmp_path / "opt.npz")
+    W, b = gg.Tensor(W_half.copy(), requires_grad=True), gg.Tensor(b_half.copy(),
+                                                                   requires_grad=True)
+    second = make([W, b])
+    second.load_state_dict(gg.load(tmp_path / "opt.npz"))
+    for dW, db in GRADS[2:]:
+        W.grad, b.grad = dW, db
+        second.step()
+    np.testing.assert_array_equal(W.data, W_full)
+
+
+def test_optimizer_state_dict_mismatches_are_explained():
+    _, _, adam = _run(lambda p: optim.Adam(p, lr=0.01))
+    state = adam.state_dict()
+    with pytest.raises(gg.GraphgradError, match="is from Adam"):
+        optim.RMSprop([gg.Tensor(W0, requires_grad=True)]).load_state_dict(state)
+    with pytest.raises(gg.GraphgradError, match=r"unexpected keys: state\.1\.v"):
+        optim.Adam([gg.Tensor(W0, requires_grad=True)]).load_state_dict(state)
+    other = optim.Adam([gg.Tensor(W0.T, requires_grad=True), gg.Tensor(b0, requires_grad=True)])
+    with pytest.raises(gg.GraphgradError, match=r"state\.0\.v: shape \(3, 2\)"):
+        other.load_state_dict(state)
+
+
+# -- schedules ------------------------------------------------------------------------------------
+def test_course_decay_and_its_staircase_version():
+    decay = optim.InverseTimeDecay(0.5, decay_rate=1.0)
+    assert [decay(e) for e in range(4)] == [0.5, 0.25, 0.5 / 3, 0.125]
+    staircase = optim.InverseTimeDecay(0.5, decay_rate=0.3, time_interval=1000)
+    assert staircase(999) == 0.5 and staircase(1000) == pytest.approx(0.5 / 1.3)
+    assert staircase(2500) == pytest.approx(0.5 / 1.6)
+
+
+def test_exponential_step_and_inverse_sqrt_decay():
+    assert optim.ExponentialDecay(0.2, rate=0.95)(10) == pytest.approx(0.2 * 0.95 ** 10)
+    step = optim.StepDecay(0.1, factor=0.5, every=10)
+    assert [step(e) for e in (0, 9, 10, 25)] == [0.1, 0.1, 0.05, 0.025]
+    assert optim.InverseSqrtDecay(0.1, k=2.0)(3) == pytest.approx(2.0 / math.sqrt(4) * 0.1)
+    assert repr(step) == "StepDecay(alpha0=0.1, factor=0.5, every=10)"
