@@ -30,5 +30,6 @@ from graphgrad.ops.shape import (
 
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 __version__ = "0.1.0"
-from graphgrad import nn, optim
+from graphgrad import data, nn, optim
 from graphgrad.io import load, save
+from graphgrad.train import fit

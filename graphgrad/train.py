@@ -1,0 +1,265 @@
+"""The training loop: `fit` a model over epochs of mini-batches, `evaluate` it, `accuracy`.
+
+`fit` is the course's optimisation loop written once: for each epoch, for each mini-batch,
+forward, cost, backward, update; it records the cost and accuracy of every epoch (and on a
+dev set), shows them on a progress bar (tqdm, when installed), decays the learning rate on a
+schedule, and stops with a clear error when the cost becomes NaN or Inf.
+Depends on `tensor`, `modes`, `nn`, `optim`, `data`.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from graphgrad.data import DataLoader
+from graphgrad.errors import GraphgradError
+from graphgrad.modes import no_grad
+from graphgrad.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+)
+from graphgrad.nn.module import Module
+from graphgrad.optim.optimizers import Optimizer
+from graphgrad.tensor import Tensor
+
+
+class TrainingDiverged(GraphgradError, FloatingPointError):
+    """The cost became NaN or Inf during `fit`; ``.history`` holds the epochs done so far."""
+
+    def __init__(self, message: str, history: dict[str, list[float]]) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+# -- accuracy -----------------------------------------------------------------------------------
+ACCURACY_KINDS = ("argmax", "logits", "probabilities", "multi_label")
+
+
+def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
+    """The fraction of examples predicted right.
+
+    Args:
+        outputs: the model's output, (m, C) or (m, 1).
+        labels: class indices (m,), one-hot (m, C), or 0/1 labels (m, 1).
+        kind: how outputs become predictions: "argmax" (the largest of C scores),
+            "logits" (z > 0), "probabilities" (a > 0.5), "multi_label" (each z > 0; the
+            fraction of the m * C yes/no answers that are right).
+    """
+    out = np.asarray(getattr(outputs, "data", outputs))
+    y = np.asarray(getattr(labels, "data", labels))
+    if kind == "argmax":
+        predicted = out.argmax(axis=-1)
+        truth = y.argmax(axis=-1) if y.shape == out.shape else y.reshape(predicted.shape)
+        return float(np.mean(predicted == truth))
+    if kind in ("logits", "multi_label", "probabilities"):
+        threshold = 0.5 if kind == "probabilities" else 0.0
+        return float(np.mean((out > threshold) == (y.reshape(out.shape) > 0.5)))
+    raise GraphgradError(f"accuracy: kind must be one of {ACCURACY_KINDS}, got {kind!r}")
+
+
+def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
+    """The accuracy to report for ``loss_fn``: a kind, a function, or None for none."""
+    if choice != "auto":
+        return choice
+    func, keywords = loss_fn, {}
+    if isinstance(loss_fn, functools.partial):
+        func, keywords = loss_fn.func, loss_fn.keywords
+    if func is cross_entropy:
+        return "multi_label" if keywords.get("multi_label") else "argmax"
+    if func is binary_cross_entropy_with_logits:
+        return "logits"
+    if func is binary_cross_entropy:
+        return "probabilities"
+    if outputs.ndim >= 2 and outputs.shape[-1] > 1:  # a cost of one's own on class scores
+        return "argmax"
+    return None
+
+
+def _measure(kind: Any, outputs: np.ndarray, labels: np.ndarray) -> float:
+    if kind is None:
+        return math.nan
+    if callable(kind):
+        return float(kind(outputs, labels))
+    return accuracy(outputs, labels, kind)
+
+
+# -- evaluation -------------------------------------------------------------------------------
+def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "auto"
+             ) -> tuple[float, float]:
+    """The cost and accuracy of ``model`` on (X, Y), in eval mode, without a graph.
+
+    Returns:
+        (cost, accuracy); accuracy is NaN when there is none for this loss (see `fit`).
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = model(X)
+            cost = float(loss_fn(outputs, Y).item())
+    finally:
+        model.train(was_training)
+    out = np.asarray(getattr(outputs, "data", outputs))
+    kind = _accuracy_kind(loss_fn, accuracy, out)
+    return cost, _measure(kind, out, np.asarray(getattr(Y, "data", Y)))
+
+
+# -- the loop ---------------------------------------------------------------------------------
+def _progress_bar(epochs: int, enabled: bool) -> Any:
+    if enabled:
+        try:
+            from tqdm.auto import tqdm  # imported here: graphgrad itself needs numpy only
+        except ImportError:
+            return None
+        return tqdm(total=epochs, desc="fit", unit="epoch")
+    return None
+
+
+def _reseed(model: Module, loader: Any, seed: int) -> None:
+    """Seed the loader's shuffling and every layer that draws random numbers (dropout)."""
+    random_layers = [m for m in model.modules() if hasattr(m, "reseed")]
+    seeds = np.random.SeedSequence(seed).spawn(len(random_layers) + 1)
+    if hasattr(loader, "reseed"):
+        loader.reseed(seeds[0])
+    for layer, layer_seed in zip(random_layers, seeds[1:]):
+        layer.reseed(layer_seed)
+
+
+def fit(
+    model: Module,
+    loss_fn: Callable[[Tensor, Any], Tensor],
+    optimizer: Optimizer,
+    data: tuple[Any, Any] | Iterable[tuple[Any, Any]],
+    epochs: int,
+    dev_data: tuple[Any, Any] | None = None,
+    *,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    schedule: Callable[[int], float] | None = None,
+    accuracy: Any = "auto",
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train ``model`` with mini-batch optimisation; return the history of every epoch.
+
+    Each step is the course's: Z = model(X_batch); J = loss_fn(Z, Y_batch); backward; update.
+
+    Args:
+        model: a `Module`; its output goes to ``loss_fn``.
+        loss_fn: ``loss_fn(outputs, Y_batch) -> J``, e.g. ``nn.cross_entropy`` or
+            ``lambda Z, Y: nn.cross_entropy(Z, Y) + nn.l2_penalty(model, 0.7, len(Y))``.
+        optimizer: made with ``model.parameters()``.
+        data: (X, Y) with X of shape (m, n_x), cut into shuffled batches of ``batch_size``;
+            or a `DataLoader` (or any re-iterable of (X_batch, Y_batch) pairs).
+        epochs: passes over the data.
+        dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph).
+        seed: seeds the batches' order and the dropout masks, so a run with the same model
+            initialisation and seed repeats exactly. None leaves them as they are.
+        schedule: ``schedule(epoch) -> learning rate``, applied before each epoch (see
+            `optim.schedules`).
+        accuracy: "auto" (from the loss: argmax for cross_entropy, z > 0 for
+            binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; argmax for
+            other losses when there are several outputs per example, else none), a kind of
+            `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
+        progress: show a tqdm progress bar with the cost and accuracy.
+
+    Returns:
+        the history: lists by epoch under "cost" and "accuracy" (the mean over the epoch's
+        batches, as training saw them), "lr", and "dev_cost", "dev_accuracy" with dev_data.
+
+    Raises:
+        TrainingDiverged: the cost became NaN or Inf. Training stops before that step changes
+            the parameters; the error holds the history so far.
+    """
+    if isinstance(data, tuple) and len(data) == 2:
+        loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
+                                 seed=seed)
+    else:
+        loader = data
+    if seed is not None:
+        _reseed(model, loader, seed)
+    history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
+    if dev_data is not None:
+        history["dev_cost"], history["dev_accuracy"] = [], []
+    was_training = model.training
+    bar = _progress_bar(epochs, progress)
+    kind: Any = "unknown"
+    try:
+        for epoch in range(epochs):
+            if schedule is not None:
+                optimizer.lr = float(schedule(epoch))
+            model.train()
+            total_cost = total_correct = 0.0
+            seen = 0
+            for batch, (X_batch, Y_batch) in enumerate(loader):
+                outputs = model(X_batch)
+                J = loss_fn(outputs, Y_batch)
+                cost = _cost_value(J)
+                if not math.isfinite(cost):
+                    raise TrainingDiverged(_diverged_message(cost, epoch, batch, optimizer),
+                                           history)
+                optimizer.zero_grad()
+                J.backward(keep_intermediate_grads=False)
+                optimizer.step()
+                m = len(X_batch)
+                seen += m
+                total_cost += cost * m
+                out = outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
+                if kind == "unknown":
+                    kind = _accuracy_kind(loss_fn, accuracy, out)
+                if kind is not None:
+                    total_correct += _measure(kind, out, np.asarray(Y_batch)) * m
+            if seen == 0:
+                raise GraphgradError("fit: the data gave no batches")
+            history["cost"].append(total_cost / seen)
+            history["accuracy"].append(total_correct / seen if kind is not None else math.nan)
+            history["lr"].append(optimizer.lr)
+            if dev_data is not None:
+                dev_cost, dev_acc = evaluate(model, loss_fn, *dev_data, accuracy=accuracy)
+                history["dev_cost"].append(dev_cost)
+                history["dev_accuracy"].append(dev_acc)
+            if bar is not None:
+                bar.set_postfix(_postfix(history), refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        model.train(was_training)
+    return history
+
+
+def _cost_value(J: Any) -> float:
+    if not isinstance(J, Tensor) or J.data.size != 1:
+        shape = getattr(J, "shape", None)
+        raise GraphgradError(
+            f"fit: loss_fn must return the cost J as a one-element Tensor, got "
+            f"{type(J).__name__}{f' of shape {shape}' if shape is not None else ''}; "
+            "reduce it with .mean() or use one of nn's losses"
+        )
+    return float(J.data)
+
+
+def _diverged_message(cost: float, epoch: int, batch: int, optimizer: Optimizer) -> str:
+    return (
+        f"fit: the cost became {cost} at epoch {epoch}, batch {batch}, with learning rate "
+        f"{optimizer.lr:g}; training stopped before that step changed the parameters. Try a "
+        "smaller learning rate, standardised inputs, or a loss on logits (cross_entropy, "
+        "binary_cross_entropy_with_logits) instead of one on probabilities; "
+        "gg.detect_anomaly() shows the op that made the first NaN."
+    )
+
+
+def _postfix(history: dict[str, list[float]]) -> dict[str, str]:
+    shown = {"cost": f"{history['cost'][-1]:.4f}"}
+    if not math.isnan(history["accuracy"][-1]):
+        shown["acc"] = f"{history['accuracy'][-1]:.3f}"
+    if "dev_cost" in history:
+        shown["dev_cost"] = f"{history['dev_cost'][-1]:.4f}"
+        if not math.isnan(history["dev_accuracy"][-1]):
+            shown["dev_acc"] = f"{history['dev_accuracy'][-1]:.3f}"
+    return shown

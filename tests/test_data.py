@@ -1,0 +1,106 @@
+"""Data: mini-batches like the course's random_mini_batches, the loader, standardisation,
+splits, one-hot labels and the planar flower data set."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad.data import (
+    DataLoader,
+    Standardizer,
+    minibatches,
+    one_hot,
+    planar_dataset,
+    standardize,
+    train_dev_test_split,
+)
+
+M = 148
+X = np.arange(M * 3, dtype=float).reshape(M, 3)
+Y = np.arange(M).reshape(M, 1) % 2  # row i of X starts with 3 i: pairs stay checkable
+
+
+def _aligned(Xb, Yb):
+    return np.array_equal(Yb[:, 0], (Xb[:, 0] // 3) % 2)
+
+
+def test_minibatches_keep_the_last_partial_batch_and_every_example_once():
+    batches = minibatches(X, Y, batch_size=64, seed=0)
+    assert [len(Xb) for Xb, _ in batches] == [64, 64, 20]  # 148 = 2 * 64 + 20
+    rows = np.concatenate([Xb[:, 0] // 3 for Xb, _ in batches])
+    assert sorted(rows) == list(range(M))
+    assert not np.array_equal(rows, np.arange(M))  # shuffled
+    assert all(_aligned(Xb, Yb) for Xb, Yb in batches)
+
+
+def test_minibatches_are_reproducible_and_can_keep_the_order():
+    a = minibatches(X, Y, batch_size=50, seed=3)
+    b = minibatches(X, Y, batch_size=50, seed=3)
+    c = minibatches(X, Y, batch_size=50, seed=4)
+    assert all(np.array_equal(x, y) for (x, _), (y, _) in zip(a, b))
+    assert not np.array_equal(a[0][0], c[0][0])
+    ordered = minibatches(X, Y, batch_size=50, shuffle=False)
+    np.testing.assert_array_equal(np.concatenate([Xb for Xb, _ in ordered]), X)
+
+
+def test_minibatches_explain_the_course_layout():
+    with pytest.raises(gg.ShapeError, match=r"X\.T and Y\.T"):
+        minibatches(X.T, Y.T)
+
+
+def test_loader_reshuffles_each_epoch_reproducibly():
+    loader = DataLoader(X, Y, batch_size=64, seed=5)
+    assert len(loader) == 3 and loader.m == M
+    first = [Xb.copy() for Xb, _ in loader]
+    second = [Xb.copy() for Xb, _ in loader]
+    assert not np.array_equal(first[0], second[0])
+    again = DataLoader(X, Y, batch_size=64, seed=5)
+    assert all(np.array_equal(a, b) for a, (b, _) in zip(first, again))
+    assert all(_aligned(Xb, Yb) for Xb, Yb in loader)
+
+
+def test_standardize_uses_the_training_statistics_everywhere():
+    rng = np.random.default_rng(0)
+    train = rng.normal([5.0, -3.0, 7.0], [2.0, 0.5, 0.0], size=(200, 3))
+    dev = rng.normal([5.0, -3.0, 7.0], [2.0, 0.5, 0.0], size=(50, 3))
+    train_std, dev_std = standardize(train, dev)
+    np.testing.assert_allclose(train_std[:, :2].mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(train_std[:, :2].std(axis=0), 1, rtol=1e-12)
+    expected = (dev - train.mean(axis=0))[:, :2] / train.std(axis=0)[:2]
+    np.testing.assert_allclose(dev_std[:, :2], expected, rtol=1e-12)
+    assert np.isfinite(dev_std).all() and not train_std[:, 2].any()  # a constant feature
+    with pytest.raises(gg.GraphgradError, match="fit"):
+        Standardizer().transform(dev)
+
+
+def test_train_dev_test_split_is_disjoint_and_sized():
+    (Xtr, Ytr), (Xdv, Ydv), (Xte, Yte) = train_dev_test_split(X, Y, dev=0.1, test=20, seed=0)
+    assert (len(Xtr), len(Xdv), len(Xte)) == (M - 15 - 20, 15, 20)
+    rows = np.concatenate([Xtr[:, 0], Xdv[:, 0], Xte[:, 0]]) // 3
+    assert sorted(rows) == list(range(M))
+    assert _aligned(Xtr, Ytr) and _aligned(Xte, Yte)
+    with pytest.raises(gg.GraphgradError, match="leave none"):
+        train_dev_test_split(X, Y, dev=0.5, test=0.5)
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(one_hot([2, 0, 1], 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    with pytest.raises(gg.GraphgradError, match=r"0\.\.2"):
+        one_hot([3], 3)
+
+
+def test_planar_dataset_is_the_course_flower():
+    X_flower, Y_flower = planar_dataset()
+    assert X_flower.shape == (400, 2) and Y_flower.shape == (400, 1)
+    assert Y_flower.sum() == 200  # two classes of 200 points
+    # Each point is (r sin t, r cos t) with r = 4 sin(4 t) + noise of std 0.2: its distance
+    # from the origin differs from |4 sin(4 t)| by the radial noise alone.
+    t = np.arctan2(X_flower[:, 0], X_flower[:, 1])
+    residual = np.hypot(X_flower[:, 0], X_flower[:, 1]) - np.abs(4 * np.sin(4 * t))
+    assert np.abs(residual).max() < 5 * 0.2
+    assert np.median(np.abs(residual)) == pytest.approx(0.6745 * 0.2, rel=0.2)
+    np.testing.assert_array_equal(planar_dataset()[0], X_flower)  # seeded
+    # Not linearly separable: no straight line through the origin gets much above chance.
+    angles = np.linspace(0, np.pi, 180)
+    best = max(np.mean((X_flower @ [np.cos(a), np.sin(a)] > 0) == Y_flower[:, 0])
+               for a in angles)
+    assert max(best, 1 - best) < 0.75
