@@ -272,9 +272,12 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         # The bias corrections depend on t only: computed once per step, not per parameter.
+        # alpha v / (1 - b1**t) / (sqrt(s / (1 - b2**t)) + eps)
+        #   = [alpha sqrt(1 - b2**t) / (1 - b1**t)] * v / (sqrt(s) + eps sqrt(1 - b2**t))
         t = self.t + 1
-        self._v_scale = self.lr / (1.0 - self.beta1 ** t)
-        self._s_scale = 1.0 / np.sqrt(1.0 - self.beta2 ** t)
+        root = np.sqrt(1.0 - self.beta2 ** t)
+        self._step_scale = self.lr * root / (1.0 - self.beta1 ** t)
+        self._eps_scaled = self.eps * root
         super().step()
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
@@ -287,10 +290,8 @@ class Adam(Optimizer):
         np.multiply(g, g, out=scratch)
         scratch *= 1.0 - b2
         s += scratch
-        # alpha v / (1 - b1**t) / (sqrt(s / (1 - b2**t)) + eps), without temporaries
-        np.sqrt(s, out=scratch)
-        scratch *= self._s_scale
-        scratch += self.eps
+        np.sqrt(s, out=scratch)  # the corrected step, in three passes (see step)
+        scratch += self._eps_scaled
         np.divide(v, scratch, out=scratch)
-        scratch *= self._v_scale
+        scratch *= self._step_scale
         _subtract(p, scratch)
