@@ -1,0 +1,226 @@
+"""The MLP training step written with graphgrad.nn, against the same step by hand in numpy.
+
+graphgrad: ``J = nn.cross_entropy(model(X), Y); optimizer.zero_grad(); J.backward();
+optimizer.step()`` with ``nn.Linear`` / ``nn.ReLU`` layers and ``optim.SGD``. The baseline is
+the course's numpy code for the same work (Z[l] = W[l] A[l-1] + b[l], ReLU, softmax
+cross-entropy, dZ, dW, db, W -= alpha dW), with examples in columns as in the course; a
+batch-first numpy version is timed too. Both run in this process, interleaved, best of N.
+Also reported: the cost of the layers' name scopes, and Adam's step.
+
+BLAS runs on one thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: on a
+machine shared with other work, BLAS threads waiting for each other make timings erratic, and
+both sides use the same BLAS.
+
+Run: ``.venv/bin/python -m benchmarks.bench_nn_mlp`` (``--quick`` skips the big MLP).
+"""
+from __future__ import annotations
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before numpy loads BLAS
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import graphgrad as gg  # noqa: E402
+from benchmarks.common import print_table  # noqa: E402
+from graphgrad import nn, optim  # noqa: E402
+
+LR = 0.01
+
+
+def course_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
+    """The course's code, examples in columns: X (n_x, m), Y one-hot (C, m), b[l] (n[l], 1)."""
+    m = X.shape[1]
+    L = len(params) // 2
+    caches, A = [], X
+    for l in range(L):
+        Z = params[2 * l] @ A + params[2 * l + 1]
+        caches.append((A, Z))
+        A = np.maximum(Z, 0) if l < L - 1 else Z
+    shifted = A - A.max(axis=0, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    cost = -np.sum(Y * log_probs) / m
+    dZ = (np.exp(log_probs) - Y) / m
+    for l in reversed(range(L)):
+        A_prev, _ = caches[l]
+        W = params[2 * l]
+        dW = dZ @ A_prev.T
+        db = dZ.sum(axis=1, keepdims=True)
+        if l > 0:
+            dZ = (W.T @ dZ) * (caches[l - 1][1] > 0)
+        params[2 * l] -= LR * dW
+        params[2 * l + 1] -= LR * db
+    return cost
+
+
+def tight_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
+    """The course's code with the update done without temporaries (dW *= alpha; W -= dW),
+    as graphgrad's optimizers do it: the strictest baseline."""
+    m = X.shape[1]
+    L = len(params) // 2
+    caches, A = [], X
+    for l in range(L):
+        Z = params[2 * l] @ A + params[2 * l + 1]
+        caches.append((A, Z))
+        A = np.maximum(Z, 0) if l < L - 1 else Z
+    shifted = A - A.max(axis=0, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    cost = -np.sum(Y * log_probs) / m
+    dZ = (np.exp(log_probs) - Y) / m
+    for l in reversed(range(L)):
+        A_prev, _ = caches[l]
+        W = params[2 * l]
+        dW = dZ @ A_prev.T
+        db = dZ.sum(axis=1, keepdims=True)
+        if l > 0:
+            dZ = (W.T @ dZ) * (caches[l - 1][1] > 0)
+        dW *= LR
+        W -= dW
+        db *= LR
+        params[2 * l + 1] -= db
+    return cost
+
+
+def rows_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
+    """The same step batch-first, as graphgrad lays it out: X (m, n_x), Z = X W.T + b."""
+    m = X.shape[0]
+    L = len(params) // 2
+    caches, A = [], X
+    for l in range(L):
+        Z = A @ params[2 * l].T + params[2 * l + 1]
+        caches.append((A, Z))
+        A = np.maximum(Z, 0) if l < L - 1 else Z
+    shifted = A - A.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    cost = -np.sum(Y * log_probs) / m
+    dZ = (np.exp(log_probs) - Y) / m
+    for l in reversed(range(L)):
+        A_prev, _ = caches[l]
+        W = params[2 * l]
+        dW = dZ.T @ A_prev
+        db = dZ.sum(axis=0)
+        if l > 0:
+            dZ = (dZ @ W) * (caches[l - 1][1] > 0)
+        params[2 * l] -= LR * dW
+        params[2 * l + 1] -= LR * db
+    return cost
+
+
+def build(sizes: tuple[int, ...]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out, init="he", rng=0), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def graphgrad_step(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray,
+                   Y: np.ndarray) -> gg.Tensor:
+    J = nn.cross_entropy(model(X), Y)
+    optimizer.zero_grad()
+    J.backward(keep_intermediate_grads=False)  # training needs dW, db only, as by hand
+    optimizer.step()
+    return J
+
+
+def interleaved(runs: dict[str, Callable[[], object]], number: int, repeat: int
+                ) -> dict[str, float]:
+    """Best time per call of each run, timed in turns so that load from other work on the
+    machine hits them all alike."""
+    best = {name: float("inf") for name in runs}
+    for run in runs.values():
+        run()
+    for _ in range(repeat):
+        for name, run in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            best[name] = min(best[name], (time.perf_counter() - start) / number)
+    return best
+
+
+def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((batch, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+    model = build(sizes)
+    sgd = optim.SGD(model.parameters(), lr=LR)
+    adam_model = build(sizes)
+    adam = optim.Adam(adam_model.parameters(), lr=1e-4)
+    course = [a for layer in model if isinstance(layer, nn.Linear)
+              for a in (layer.W.data.copy(), layer.b.data.reshape(-1, 1).copy())]
+    rows = [a.copy() if a.shape[1] > 1 else a.ravel().copy() for a in course]
+    tight = [a.copy() for a in course]
+    X_course, Y_course = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
+
+    def unscoped() -> None:
+        nn.use_name_scopes(False)
+        try:
+            graphgrad_step(model, sgd, X, Y)
+        finally:
+            nn.use_name_scopes(True)
+
+    times = interleaved({
+        "course": lambda: course_numpy_step(course, X_course, Y_course),
+        "rows": lambda: rows_numpy_step(rows, X, Y),
+        "tight": lambda: tight_numpy_step(tight, X_course, Y_course),
+        "nn": lambda: graphgrad_step(model, sgd, X, Y),
+        "nn, no scopes": unscoped,
+        "adam": lambda: graphgrad_step(adam_model, adam, X, Y),
+    }, number, repeat)
+    label = "-".join(map(str, sizes)) + f", batch {batch}"
+    base = times["course"]
+    return [
+        (label, "numpy by hand, course layout (n_x, m)", f"{base * 1e6:.0f} us", "1.00x"),
+        (label, "numpy by hand, batch-first (m, n_x)", f"{times['rows'] * 1e6:.0f} us",
+         f"{times['rows'] / base:.2f}x"),
+        (label, "numpy by hand, course layout, update without temporaries",
+         f"{times['tight'] * 1e6:.0f} us", f"{times['tight'] / base:.2f}x"),
+        (label, "graphgrad nn + SGD", f"{times['nn'] * 1e6:.0f} us",
+         f"{times['nn'] / base:.2f}x ({times['nn'] / times['tight']:.2f}x the one without "
+         "temporaries)"),
+        (label, "graphgrad nn + SGD, name scopes off",
+         f"{times['nn, no scopes'] * 1e6:.0f} us", f"{times['nn, no scopes'] / base:.2f}x"),
+        (label, "graphgrad nn + Adam", f"{times['adam'] * 1e6:.0f} us",
+         f"{times['adam'] / base:.2f}x"),
+    ]
+
+
+def optimizer_steps(sizes: tuple[int, ...], number: int, repeat: int) -> list[tuple[str, ...]]:
+    """``optimizer.step()`` alone, on the gradients of one backward."""
+    model = build(sizes)
+    rng = np.random.default_rng(1)
+    for p in model.parameters():
+        p.grad = rng.standard_normal(p.shape) * 1e-3
+    params = model.parameters()
+    made = {"SGD": optim.SGD(params, lr=1e-6), "SGD, momentum 0.9": optim.SGD(
+        params, lr=1e-6, momentum=0.9), "RMSprop": optim.RMSprop(params, lr=1e-6),
+        "Adam": optim.Adam(params, lr=1e-6)}
+    times = interleaved({name: opt.step for name, opt in made.items()}, number, repeat)
+    label = "-".join(map(str, sizes))
+    return [(label, name, f"{t * 1e6:.1f} us") for name, t in times.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip the big MLP")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    rows = mlp((64, 32, 10), 32, number=300, repeat=args.repeat)
+    steps = optimizer_steps((64, 32, 10), number=2000, repeat=args.repeat)
+    if not args.quick:
+        rows = mlp((784, 256, 128, 10), 64, number=30, repeat=args.repeat) + rows
+        steps = optimizer_steps((784, 256, 128, 10), number=100, repeat=args.repeat) + steps
+    print_table("One training step of an MLP (ReLU, softmax cross-entropy, float64), "
+                "ratio to the course's numpy step", rows, ("model", "how", "time", "ratio"))
+    print_table("optimizer.step() alone", steps, ("model", "optimizer", "time"))
+
+
+if __name__ == "__main__":
+    main()
