@@ -16,6 +16,8 @@ ONE_HOT = np.eye(4)[CLASSES]
 SOFT = RNG.dirichlet(np.ones(4), size=5)
 BINARY = np.array([[1.0], [0.0], [1.0], [1.0], [0.0]])
 MULTI = (RNG.random((5, 4)) > 0.5).astype(float)
+Z_SEQUENCE = RNG.standard_normal((2, 2, 3))  # (m, t, C): a class per example and time step
+SEQUENCE_CLASSES = np.array([[0, 2], [1, 1]])
 
 
 def _log_softmax(z):
@@ -86,6 +88,8 @@ LOSSES = {
     "cross_entropy, class indices": (lambda z: nn.cross_entropy(z, CLASSES), [Z]),
     "cross_entropy, one-hot": (lambda z: nn.cross_entropy(z, ONE_HOT), [Z]),
     "cross_entropy, soft labels (both inputs)": (nn.cross_entropy, [Z, SOFT]),
+    "cross_entropy, (m, t, C) logits": (lambda z: nn.cross_entropy(z, SEQUENCE_CLASSES),
+                                         [Z_SEQUENCE]),
     "cross_entropy, multi-label": (lambda z: nn.cross_entropy(z, MULTI, multi_label=True), [Z]),
     "binary_cross_entropy_with_logits (both inputs)": (nn.binary_cross_entropy_with_logits,
                                                        [Z[:, :1], BINARY * 0.8 + 0.1]),

@@ -62,6 +62,16 @@ def test_forgetting_super_init_is_explained():
         Broken()
 
 
+def test_a_list_of_layers_is_refused_with_the_fix():
+    class Listed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2), nn.ReLU()]
+
+    with pytest.raises(gg.GraphgradError, match=r"Listed.layers.*nn.Sequential\(\*layers\)"):
+        Listed()
+
+
 def test_repr_shows_the_layers_and_parameter_counts():
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.8), nn.Linear(256, 10))
     text = repr(model)

@@ -105,6 +105,12 @@ class Module:
         elif name in self._buffers:
             value = np.asarray(value)
             members[name] = value
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+            raise GraphgradError(
+                f"{type(self).__name__}.{name}: a list of layers is not registered, so their "
+                "parameters would never be trained or saved. Use nn.Sequential(*layers), or "
+                "assign each layer to its own attribute (setattr(self, f'layer{l}', layer))."
+            )
         elif name in members:  # replacing a parameter or a layer by something else
             del members[name]
         object.__setattr__(self, name, value)
