@@ -159,3 +159,20 @@ def test_fit_explains_a_loss_that_is_not_a_number():
     with pytest.raises(gg.GraphgradError, match=r"one-element Tensor.*shape \(20, 1\)"):
         gg.fit(model, lambda Z, Y: (Z - Y) ** 2, optim.SGD(model.parameters(), lr=0.1),
                (X, Y), epochs=1, progress=False)
+
+
+def test_float32_stays_float32_through_training():
+    X, Y = planar_dataset(m=64)
+    X, Y = X.astype(np.float32), Y.astype(np.float32)
+    nn.init.seed(0)
+    model = nn.Sequential(nn.Linear(2, 8, dtype=np.float32), nn.BatchNorm1d(8, dtype=np.float32),
+                          nn.ReLU(), nn.Dropout(0.9), nn.Linear(8, 1, dtype=np.float32))
+    for make in (lambda p: optim.Adam(p, lr=0.01), lambda p: optim.SGD(p, lr=0.1, momentum=0.9)):
+        opt = make(model.parameters())
+        gg.fit(model, nn.binary_cross_entropy_with_logits, opt, (X, Y), epochs=2,
+               batch_size=16, progress=False)
+        assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+        assert {a.dtype for state in opt.state for a in state.values()} == {
+            np.dtype(np.float32)}
+    assert model.batchnorm1.running_var.dtype == np.float32
+    assert model(X).dtype == np.float32
