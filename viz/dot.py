@@ -209,8 +209,8 @@ class _Drawing:
             if edge.target is not None:
                 self.arrivals[edge.target] = self.arrivals.get(edge.target, 0) + 1
                 self.ready[edge.target] = max(self.ready.get(edge.target, -1), edge.step)
-        for root in graph.roots:
-            self.ready[root] = -1
+        for root in graph.roots:  # its dvar (dJ = 1) is where backward starts, at step 0
+            self.ready[root] = 0
         self.last_step = max((edge.step for edge in backward), default=-1)
 
     # -- the picture ------------------------------------------------------------------------
@@ -312,17 +312,16 @@ class _Drawing:
         limit = o.max_label_chars
         names = list(dict.fromkeys(op.node.name for op in box.ops))
         count = len(box.ops)
-        rows = [
-            f"<b>{labels.escape(labels.shorten(box.scope, limit))}</b>",
-            labels.escape(labels.shorten(
-                f"{count} op{'s' if count != 1 else ''}: {', '.join(names)}", limit)),
-        ]
+        rows = [f"<b>{labels.escape(labels.shorten(box.scope, limit))}</b>"]
+        plural = "s" if count != 1 else ""
+        for row in labels.wrap(f"{count} op{plural}: {', '.join(names)}", limit):
+            rows.append(labels.escape(row))
         for kind, heading in ((PARAMETER, "parameters"), (CONSTANT, "data")):
             inside = [_name_and_shape(info) for info in box.hidden
                       if info.kind == kind and info.name]
             if inside:
-                rows.append(labels.font(labels.escape(labels.shorten(
-                    f"{heading}: {', '.join(inside)}", limit)), styles.MUTED, 9))
+                for row in labels.wrap(f"{heading}: {', '.join(inside)}", limit):
+                    rows.append(labels.font(labels.escape(row), styles.MUTED, 9))
         style = styles.BOX
         steps = [op.step for op in box.ops if op.step is not None]
         if self.frame is not None and steps and self.frame - 1 in steps:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,15 @@ def escape(text: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """At most ``limit`` characters, an ellipsis marking what was cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def wrap(text: str, limit: int, max_rows: int = 3) -> list[str]:
+    """``text`` in lines of at most ``limit`` characters, the last cut with ``…`` if needed."""
+    rows = textwrap.wrap(text, limit, break_on_hyphens=False) or [""]
+    if len(rows) > max_rows:
+        rows = rows[:max_rows]
+        rows[-1] = shorten(rows[-1] + " …", limit)
+    return rows
 
 
 def number(value: Any, precision: int) -> str:

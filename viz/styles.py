@@ -73,7 +73,7 @@ def legend(show_backward: bool, caption: str | None = None) -> str:
         f'<td><font color="{FORWARD}">→ forward: values</font></td>',
     ]
     if show_backward:
-        cells.append(f'<td><font color="{BACKWARD}">← backward: step: dvar</font></td>')
+        cells.append(f'<td><font color="{BACKWARD}">← backward: order: gradient</font></td>')
     cells.append(swatch(NONFINITE, labels.escape("NaN / Inf")))
     cells.append(swatch(EXPLODING, "exploding gradient"))
     rows = f"<tr>{''.join(cells)}</tr>"
