@@ -11,6 +11,7 @@ Reading order: `walk` (the graph, read through graphgrad's public attributes) ->
 `dot` (the picture) -> `render` (files) -> `animate` -> `plots`. viz depends on graphgrad;
 graphgrad never imports viz.
 """
+from viz.animate import animate, backprop_frames
 from viz.dot import DrawOptions, draw_graph, to_dot
 from viz.errors import (
     DotNotFoundError,
@@ -28,5 +29,5 @@ from viz.render import render
 __all__ = [
     "DotNotFoundError", "DrawOptions", "LargeGraphWarning", "NoBackwardError", "NoGraphError",
     "NotATensorError", "OptionError", "RenderFormatError", "UnknownScopeError", "VizError",
-    "draw_graph", "render", "to_dot",
+    "animate", "backprop_frames", "draw_graph", "render", "to_dot",
 ]
