@@ -24,10 +24,12 @@ from viz.errors import (
     UnknownScopeError,
     VizError,
 )
+from viz.plots import plot_costs, plot_decision_boundary
 from viz.render import render
 
 __all__ = [
     "DotNotFoundError", "DrawOptions", "LargeGraphWarning", "NoBackwardError", "NoGraphError",
     "NotATensorError", "OptionError", "RenderFormatError", "UnknownScopeError", "VizError",
-    "animate", "backprop_frames", "draw_graph", "render", "to_dot",
+    "animate", "backprop_frames", "draw_graph", "plot_costs", "plot_decision_boundary",
+    "render", "to_dot",
 ]
