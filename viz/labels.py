@@ -69,11 +69,16 @@ def values(array: np.ndarray, precision: int, max_elements: int) -> str:
     if array.size == 1 and array.ndim == 0:
         return number(array.item(), precision)
     if array.size <= max_elements:
-        as_text = {"float_kind": lambda x: number(x, precision)}
-        return np.array2string(
-            array, separator=", ", max_line_width=10_000, formatter=as_text
-        ).replace("\n", "")
+        return _nested(array.tolist(), precision)
     return summary(array, precision)
+
+
+def _nested(items: Any, precision: int) -> str:
+    # np.array2string does this too, but at ~50 us a call it was most of the time a
+    # 5,000-node picture took; a nested list of a few numbers needs none of its options.
+    if isinstance(items, list):
+        return "[" + ", ".join([_nested(item, precision) for item in items]) + "]"
+    return number(items, precision)
 
 
 def summary(array: np.ndarray, precision: int) -> str:
