@@ -87,3 +87,16 @@ def test_frames_need_a_recorded_backward_pass():
         next(viz.backprop_frames(y))
     with pytest.raises(viz.OptionError, match="backward_steps"):
         next(viz.backprop_frames(course_graph()["J"], backward_steps=1))
+
+
+def test_part_of_a_graph_counts_its_own_steps_from_the_first():
+    parts = course_graph()
+    v = parts["v"]
+    source = viz.to_dot(v)
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: da = 3", "2: du = 3", "3: db = 6", "4: dc = 9"]
+    frames = [frame.source for frame in viz.backprop_frames(v)]
+    assert len(frames) == 1 + 2
+    ids = node_ids(frames[1])
+    assert visible_red_edges(frames[1]) == [
+        (ids["v"], "op2", ""), ("op2", ids["a"], "1: da = 3"), ("op2", ids["u"], "2: du = 3")]

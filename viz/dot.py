@@ -275,23 +275,24 @@ class _Drawing:
             text = labels.assignment(name, data, o.precision, o.max_elements)
             row = labels.escape(labels.shorten(text, limit))
             rows.append(labels.font(row, styles.NONFINITE_TEXT) if bad_value else row)
-        trouble = styles.NONFINITE if bad_value else None
         grad = tensor.grad
+        grad_trouble = None
         if o.show_grads and grad is not None:
             grad = np.asarray(grad)
             text = labels.assignment("d" + name, grad, o.precision, o.max_elements)
             color = styles.BACKWARD
             if labels.nonfinite(grad) != (0, 0):
-                color, trouble = styles.NONFINITE_TEXT, styles.NONFINITE
+                color, grad_trouble = styles.NONFINITE_TEXT, styles.NONFINITE
             elif self._explodes(grad):
-                color = styles.EXPLODING_TEXT
+                color, grad_trouble = styles.EXPLODING_TEXT, styles.EXPLODING
                 text = labels.shorten(text, limit - 12) + " (exploding)"
-                trouble = trouble or styles.EXPLODING
             if not self._grad_shown(info):
-                color = styles.HIDDEN
+                color, grad_trouble = styles.HIDDEN, None
             rows.append(labels.font(labels.escape(labels.shorten(text, limit)), color))
-        if trouble is not None and (trouble is not styles.EXPLODING or self._grad_shown(info)):
-            style.update(trouble)
+        if grad_trouble is not None:
+            style.update(grad_trouble)
+        if bad_value:  # a NaN/Inf value is the bigger problem: its style wins
+            style.update(styles.NONFINITE)
         dot.node(info.id, label=labels.table(rows), **style)
 
     def _op_node(self, dot: graphviz.Digraph, op: OpInfo) -> None:

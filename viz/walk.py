@@ -49,15 +49,13 @@ class OpInfo:
     id: str  # the DOT id: op1, op2, ...
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
+    # When the last recorded backward pass ran it, counted among the ops drawn (0 first);
+    # None if it did not run. Drawing part of a bigger graph still counts from 0.
+    step: int | None = None
 
     @property
     def scope(self) -> str | None:
         return self.node.scope
-
-    @property
-    def step(self) -> int | None:
-        """Its position in the last recorded backward pass (None if backward did not run it)."""
-        return self.node.backward_order
 
 
 @dataclass
@@ -71,8 +69,7 @@ class Snapshot:
     @property
     def steps(self) -> list[OpInfo]:
         """The ops the last backward pass ran, in the order it ran them."""
-        ran = [op for op in self.ops if op.step is not None]
-        return sorted(ran, key=lambda op: op.step)
+        return sorted((op for op in self.ops if op.step is not None), key=lambda op: op.step)
 
 
 def as_roots(roots: Any, caller: str) -> tuple[Tensor, ...]:
@@ -149,6 +146,10 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
                 op.outputs.append(info)
         ops.append(op)
 
+    ran = sorted((op for op in ops if op.node.backward_order is not None),
+                 key=lambda op: op.node.backward_order)
+    for step, op in enumerate(ran):
+        op.step = step
     root_infos = []
     for root in roots:
         info = drawn[root]
