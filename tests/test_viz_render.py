@@ -99,3 +99,19 @@ def test_png_bytes_are_the_same_for_the_same_graph(tmp_path):
     second = viz.render(course_graph()["J"], tmp_path / "second.png").read_bytes()
     assert Image.open(io.BytesIO(first)).size == Image.open(io.BytesIO(second)).size
     assert first == second
+
+
+def test_any_name_and_scope_renders(tmp_path):
+    names = ['W<1> & "b"', "x\\n{y}|z", "ünïcode λ → ∂", "tab\tnew\nline", "]]>--"]
+    tensors = [gg.Tensor(float(i), requires_grad=True, name=n) for i, n in enumerate(names)]
+    with gg.name_scope('scope <"&">'):
+        total = tensors[0]
+        for t in tensors[1:]:
+            total = total + t
+    total.name = "</table>"
+    total.backward()
+    root = ET.parse(viz.render(total, tmp_path / "names.svg")).getroot()
+    texts = [t.text for t in root.iter(SVG + "text")]
+    for name in names[:3] + ["tab\\tnew\\nline", "]]>--", "</table>", 'scope <"&">']:
+        assert name in texts
+    assert f"d{names[2]} = 1" in texts

@@ -225,12 +225,13 @@ class _Drawing:
             graph_attrs.update(label=labels.table([f"<b>{caption}</b>"]), labelloc="b")
         dot = graphviz.Digraph(graph_attr=graph_attrs, node_attr=styles.NODE,
                                edge_attr=styles.EDGE)
-        self._fill(dot, self.layout.top, 0, [0])
+        self.clusters_drawn = 0
+        self._fill(dot, self.layout.top, 0)
         self._forward_edges(dot)
         self._backward_edges(dot)
         return dot
 
-    def _fill(self, dot: graphviz.Digraph, cluster: Cluster, depth: int, count: list[int]) -> None:
+    def _fill(self, dot: graphviz.Digraph, cluster: Cluster, depth: int) -> None:
         """The members of ``cluster`` as nodes, then each nested scope as a subgraph."""
         for member in cluster.members:
             if isinstance(member, TensorInfo):
@@ -240,12 +241,12 @@ class _Drawing:
             else:
                 self._box_node(dot, member)
         for child in cluster.children.values():
-            count[0] += 1
+            self.clusters_drawn += 1
             fill = styles.CLUSTER_FILLS[min(depth, len(styles.CLUSTER_FILLS) - 1)]
-            with dot.subgraph(name=f"cluster_{count[0]}") as sub:
+            with dot.subgraph(name=f"cluster_{self.clusters_drawn}") as sub:
                 sub.attr(label=labels.table([labels.escape(child.label)]), fillcolor=fill,
                          **styles.CLUSTER)
-                self._fill(sub, child, depth + 1, count)
+                self._fill(sub, child, depth + 1)
 
     # -- nodes --------------------------------------------------------------------------------
     def _tensor_node(self, dot: graphviz.Digraph, info: TensorInfo) -> None:
@@ -357,7 +358,7 @@ class _Drawing:
             attrs = {}
             if edge.target is not None:
                 text = str(edge.number)
-                grad = edge.grads[0] if len(edge.grads) == 1 else _total(edge.grads)
+                grad = sum(edge.grads[1:], edge.grads[0])  # a box's edge carries the sum
                 if o.show_grads:
                     accumulates = self.arrivals[edge.target] > 1
                     name = labels.shorten(edge.target.name, o.max_label_chars)
@@ -389,13 +390,6 @@ class _Drawing:
 def _name_and_shape(info: TensorInfo) -> str:
     shape = info.tensor.shape
     return f"{info.name} {shape}" if shape else info.name
-
-
-def _total(grads: list[np.ndarray]) -> np.ndarray:
-    total = grads[0]
-    for grad in grads[1:]:
-        total = total + grad
-    return total
 
 
 def _warn_if_large(graph: Snapshot, layout: Layout, options: DrawOptions) -> None:
