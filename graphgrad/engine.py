@@ -235,10 +235,14 @@ def _backprop(
                 data = t.data
                 if type(g) is not np.ndarray:
                     g = _as_gradient(node, t, g, create_graph)
+                    if record_steps:
+                        _record_conformed(node, t, g)
                 if g.shape != data.shape:
                     raise _shape_error(node, t, g)
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
                     g = g.astype(data.dtype)
+                    if record_steps:
+                        _record_conformed(node, t, g)
                 previous = pending.get(t)
                 pending[t] = g if previous is None else _add(previous, g)
             if parent is not None:
@@ -281,6 +285,12 @@ def _as_gradient(node: Function, t: Tensor, g: Any, create_graph: bool) -> Any:
             "a float array of the input's shape, or None."
         )
     return array
+
+
+def _record_conformed(node: Function, t: Tensor, g: Any) -> None:
+    """Keep ``input_grads`` as the arrays that really flowed (after a scalar became an array
+    or a gradient took its input's dtype)."""
+    node.input_grads = tuple(g if x is t else old for x, old in zip(node.inputs, node.input_grads))
 
 
 def _add(a: Any, b: Any) -> Any:
