@@ -1,16 +1,21 @@
-"""graphgrad in three minutes: the course's computation graph, a model trained on it, and a
-custom op checked against finite differences.
+"""graphgrad in three minutes: the course's computation graph, a model trained on it, a
+custom op checked against finite differences, and pictures of it all in demo_output/.
 
 Run it with ``scripts/demo`` (which sets everything up first).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 import graphgrad as gg
+import viz
+
+OUTPUT = Path(__file__).resolve().parent / "demo_output"
 
 
-def course_graph() -> None:
+def course_graph() -> gg.Tensor:
     """J = 3(a + bc), the course's first computation graph, with dvar for every node."""
     print("1. The course's computation graph: u = bc, v = a + u, J = 3v")
     a = gg.Tensor(5.0, name="a", requires_grad=True)
@@ -26,6 +31,7 @@ def course_graph() -> None:
     for node in (a, b, c, u, v, J):
         print(f"   {node.name} = {node.item():g}    d{node.name} = dJ/d{node.name} = "
               f"{node.grad.item():g}")
+    return J
 
 
 class Softplus(gg.Function):
@@ -51,7 +57,7 @@ class BrokenSoftplus(Softplus):
         return grad * np.exp(x)
 
 
-def logistic_regression(seed: int = 0) -> None:
+def logistic_regression(seed: int = 0) -> dict:
     """The course's vectorized logistic regression: X (n_x, m), w (n_x, 1), b scalar."""
     print("\n2. Logistic regression, vectorized, on generated data (two blobs)")
     rng = np.random.default_rng(seed)
@@ -63,6 +69,7 @@ def logistic_regression(seed: int = 0) -> None:
     w = gg.Tensor(np.zeros((2, 1)), requires_grad=True, name="w")
     b = gg.Tensor(0.0, requires_grad=True, name="b")
     learning_rate = 0.5
+    costs = []
     for i in range(301):
         A = gg.sigmoid(w.T @ X + b)                                  # (1, m)
         cost = -(Y * gg.log(A) + (1 - Y) * gg.log(1 - A)).mean()
@@ -71,10 +78,12 @@ def logistic_regression(seed: int = 0) -> None:
             w.data = w.data - learning_rate * w.grad
             b.data = b.data - learning_rate * b.grad
         w.grad = b.grad = None
+        costs.append(cost.item())
         if i % 50 == 0:
             print(f"   iteration {i:3d}: cost {cost.item():.4f}")
     accuracy = np.mean((A.data > 0.5) == Y)
     print(f"   training accuracy: {accuracy:.1%}")
+    return {"w": w, "b": b, "X": X, "Y": Y, "costs": costs}
 
 
 def check_custom_op() -> None:
@@ -85,10 +94,58 @@ def check_custom_op() -> None:
     print(gg.gradcheck(BrokenSoftplus, [x], raise_exception=False))
 
 
+def logistic_regression_graph(
+    w: gg.Tensor, b: gg.Tensor, X: np.ndarray, Y: np.ndarray
+) -> gg.Tensor:
+    """One more pass of the trained model on a few examples, with names and scopes to draw."""
+    X = gg.Tensor(X[:, :4], name="X")
+    Y = gg.Tensor(Y[:, :4], name="Y")
+    with gg.name_scope("forward"):
+        Z = w.T @ X + b
+        Z.name = "Z"
+        A = gg.sigmoid(Z)
+        A.name = "A"
+    with gg.name_scope("cost"):
+        J = -(Y * gg.log(A) + (1 - Y) * gg.log(1 - A)).mean()
+    J.name = "J"
+    J.backward()
+    return J
+
+
+def pictures(J: gg.Tensor, model: dict) -> None:
+    """The graphs, the backprop animation and the training plots, written to demo_output/."""
+    print(f"\n4. Pictures, in {OUTPUT}")
+    OUTPUT.mkdir(exist_ok=True)
+    graph = logistic_regression_graph(model["w"], model["b"], model["X"], model["Y"])
+    w, b = model["w"].data, model["b"].data
+
+    def predict(points: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(w.T @ points + b)))
+
+    written = []
+    try:
+        written.append(viz.render(J, OUTPUT / "course_graph.png"))
+        written.append(viz.render(graph, OUTPUT / "logistic_regression_graph.png"))
+        written.append(viz.render(graph, OUTPUT / "logistic_regression_collapsed.png",
+                                  collapse=True))
+        written.append(viz.animate(J, OUTPUT / "backprop.gif"))
+    except viz.DotNotFoundError as missing:
+        print(f"   {missing}")
+        written.append(viz.render(J, OUTPUT / "course_graph.dot"))
+    written.append(OUTPUT / "costs.png")
+    viz.plot_costs(model["costs"], title="Logistic regression: cost", path=written[-1])
+    written.append(OUTPUT / "decision_boundary.png")
+    viz.plot_decision_boundary(predict, model["X"], model["Y"], path=written[-1],
+                               title="Logistic regression: decision boundary")
+    for path in written:
+        print(f"   wrote {path}")
+
+
 def main() -> None:
-    course_graph()
-    logistic_regression()
+    J = course_graph()
+    model = logistic_regression()
     check_custom_op()
+    pictures(J, model)
 
 
 if __name__ == "__main__":

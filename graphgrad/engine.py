@@ -235,10 +235,14 @@ def _backprop(
                 data = t.data
                 if type(g) is not np.ndarray:
                     g = _as_gradient(node, t, g, create_graph)
+                    if record_steps:
+                        _record_conformed(node, t, grads, g)
                 if g.shape != data.shape:
                     raise _shape_error(node, t, g)
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
                     g = g.astype(data.dtype)
+                    if record_steps:
+                        _record_conformed(node, t, grads, g)
                 previous = pending.get(t)
                 pending[t] = g if previous is None else _add(previous, g)
             if parent is not None:
@@ -281,6 +285,17 @@ def _as_gradient(node: Function, t: Tensor, g: Any, create_graph: bool) -> Any:
             "a float array of the input's shape, or None."
         )
     return array
+
+
+def _record_conformed(node: Function, t: Tensor, returned: tuple, g: Any) -> None:
+    """Keep ``input_grads`` as the arrays that really flowed (after a scalar became an array
+    or a gradient took its input's dtype): replace the first slot of ``t`` not yet replaced."""
+    recorded = list(node.input_grads)
+    for i, (x, old) in enumerate(zip(node.inputs, recorded)):
+        if x is t and old is returned[i]:
+            recorded[i] = g
+            break
+    node.input_grads = tuple(recorded)
 
 
 def _add(a: Any, b: Any) -> Any:

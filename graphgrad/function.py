@@ -114,7 +114,7 @@ class Function:
         # Every op goes through here, so it is written for speed: no helper calls on the
         # common path, and the 1- and 2-input cases spelled out.
         for x in inputs:
-            if type(x) is not Tensor:
+            if type(x) is not Tensor and not isinstance(x, Tensor):  # Parameter is a Tensor
                 inputs = _lift_inputs(cls, inputs)
                 break
         ctx = _new(cls)
@@ -225,7 +225,7 @@ def _lift_inputs(cls: type, inputs: tuple) -> tuple:
     like = next((x for x in inputs if isinstance(x, Tensor)), None)
     lifted = []
     for i, x in enumerate(inputs):
-        if type(x) is Tensor:
+        if isinstance(x, Tensor):
             lifted.append(x)
             continue
         try:

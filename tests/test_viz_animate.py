@@ -1,0 +1,102 @@
+"""Backprop in motion: one frame per backward step, and the animated GIF."""
+import re
+
+import pytest
+from PIL import Image
+from viz_helpers import course_graph, edges, node_ids, node_label, two_layer_net
+
+import graphgrad as gg
+import viz
+from viz import styles
+from viz.walk import snapshot
+
+
+def visible_red_edges(source: str) -> list[tuple[str, str, str]]:
+    """The backward edges a frame shows (the others are drawn transparent)."""
+    lines = source[source.index("subgraph backward"):].splitlines()
+    shown = []
+    for (tail, head, label) in edges(source)[1]:
+        line = next(x for x in lines if re.match(rf"\s*{tail} -> {head}\b", x)
+                    and (not label or label in x))
+        if "transparent" not in line:
+            shown.append((tail, head, label))
+    return shown
+
+
+def test_one_frame_per_backward_step_after_the_forward_pass():
+    parts = course_graph()
+    frames = [frame.source for frame in viz.backprop_frames(parts["J"])]
+    assert len(frames) == 1 + 3  # the forward pass, then Mul(3, v), Add, Mul(b, c)
+    ids = node_ids(frames[0])
+    J, v, a, u, b, c = (ids[n] for n in "Jvaubc")
+
+    assert visible_red_edges(frames[0]) == []
+    assert visible_red_edges(frames[1]) == [(J, "op3", ""), ("op3", v, "1: dv = 3")]
+    assert visible_red_edges(frames[2])[2:] == [
+        (v, "op2", ""), ("op2", a, "2: da = 3"), ("op2", u, "3: du = 3")]
+    assert visible_red_edges(frames[3]) == edges(frames[3])[1]
+
+    # Every frame lays out the same nodes and edges; only colours change.
+    def structure(source):
+        return [re.sub(r"\[.*", "", line).rstrip() for line in source.splitlines()]
+
+    for frame in frames[1:]:
+        assert structure(frame) == structure(frames[0])
+
+    # A dvar appears once every gradient flowing into it has arrived.
+    hidden = f'<font color="{styles.HIDDEN}">'
+    assert hidden + "dJ = 1" in frames[0] and hidden + "dv = 3" in frames[0]
+    assert hidden + "dv = 3" not in frames[1] and hidden + "da = 3" in frames[1]
+    assert hidden not in re.sub(r"subgraph backward.*", "", frames[3], flags=re.S)
+    assert node_label(frames[3], a).endswith("da = 3")
+
+    # The step being taken is drawn bold, its op outlined in red, and the caption says so.
+    assert re.search(r'op2 -> \w+ \[label=<2: da = 3> penwidth=2.5\]', frames[2])
+    assert re.search(r'op2 \[label=.*color="#d62728".*penwidth=2.5', frames[2])
+    assert "backward step 2 of 3: Add" in frames[2] and "forward pass" in frames[0]
+
+
+def test_frames_count_the_backward_steps_of_a_network():
+    J = two_layer_net()
+    steps = len(snapshot([J]).steps)
+    assert steps == 14  # 3 ops per layer, 8 in the cost: backward ran each once
+    assert sum(1 for _ in viz.backprop_frames(J, collapse=True)) == 1 + steps
+
+
+def test_animate_writes_a_looping_gif_with_a_frame_per_step(tmp_path):
+    J = course_graph()["J"]
+    path = viz.animate(J, tmp_path / "backprop.gif", seconds_per_step=0.5, hold_last=2)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.is_animated
+        assert gif.n_frames == 4
+        durations = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            durations.append(gif.info["duration"])
+        assert durations == [500, 500, 500, 2000]
+        assert gif.info.get("loop") == 0
+
+
+def test_frames_need_a_recorded_backward_pass():
+    with pytest.raises(viz.NoBackwardError, match=r"J.backward\(\)"):
+        next(viz.backprop_frames(course_graph(backward=False)["J"]))
+    x = gg.Tensor(2.0, requires_grad=True)
+    y = x * x
+    gg.grad(y, x)
+    with pytest.raises(viz.NoBackwardError):
+        next(viz.backprop_frames(y))
+    with pytest.raises(viz.OptionError, match="backward_steps"):
+        next(viz.backprop_frames(course_graph()["J"], backward_steps=1))
+
+
+def test_part_of_a_graph_counts_its_own_steps_from_the_first():
+    parts = course_graph()
+    v = parts["v"]
+    source = viz.to_dot(v)
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: da = 3", "2: du = 3", "3: db = 6", "4: dc = 9"]
+    frames = [frame.source for frame in viz.backprop_frames(v)]
+    assert len(frames) == 1 + 2
+    ids = node_ids(frames[1])
+    assert visible_red_edges(frames[1]) == [
+        (ids["v"], "op2", ""), ("op2", ids["a"], "1: da = 3"), ("op2", ids["u"], "2: du = 3")]

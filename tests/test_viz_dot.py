@@ -1,0 +1,227 @@
+"""The DOT text of graph pictures: what each node says, the edges, options, determinism."""
+import re
+
+import numpy as np
+import pytest
+from viz_helpers import course_graph, edges, node_attrs, node_ids, node_label
+
+import graphgrad as gg
+import viz
+from viz import styles
+
+
+def test_course_graph_nodes_show_values_and_dvars():
+    source = viz.to_dot(course_graph()["J"])
+    ids = node_ids(source)
+    expected = {"a": (5, 3), "b": (3, 6), "c": (2, 9), "u": (6, 3), "v": (11, 3), "J": (33, 1)}
+    for name, (value, dvar) in expected.items():
+        label = node_label(source, ids[name])
+        assert label == f"{name} | scalar float64 | {name} = {value} | d{name} = {dvar}"
+
+
+def test_course_graph_forward_edges_run_input_op_output():
+    source = viz.to_dot(course_graph()["J"])
+    ids = node_ids(source)
+    forward, _ = edges(source)
+    a, b, c, u, v, J = (ids[n] for n in "abcuvJ")
+    constant = re.search(r"(\w+) \[label=<.*<td>3</td>", source).group(1)
+    mul_bc, add, mul_3 = "op1", "op2", "op3"
+    assert [(tail, head) for tail, head, _ in forward] == [
+        (b, mul_bc), (c, mul_bc), (mul_bc, u),
+        (a, add), (u, add), (add, v),
+        (constant, mul_3), (v, mul_3), (mul_3, J),
+    ]
+    assert "Mul" in node_label(source, mul_bc) and "Add" in node_label(source, add)
+    # The default edge is the blue forward one, the backward block overrides it with red.
+    assert re.search(r'edge \[.*color="#1f63c6"', source)
+
+
+def test_course_graph_backward_edges_run_back_numbered_with_the_gradient():
+    source = viz.to_dot(course_graph()["J"])
+    ids = node_ids(source)
+    _, backward = edges(source)
+    a, b, c, u, v, J = (ids[n] for n in "abcuvJ")
+    assert backward == [
+        (J, "op3", ""), ("op3", v, "1: dv = 3"),
+        (v, "op2", ""), ("op2", a, "2: da = 3"), ("op2", u, "3: du = 3"),
+        (u, "op1", ""), ("op1", b, "4: db = 6"), ("op1", c, "5: dc = 9"),
+    ]
+    block = source[source.index("subgraph backward"):]
+    assert re.search(r'edge \[color="#d62728" constraint=false fontcolor="#d62728"\]', block)
+
+
+def test_before_backward_only_the_blue_graph_is_drawn():
+    source = viz.to_dot(course_graph(backward=False)["J"])
+    forward, backward = edges(source)
+    assert len(forward) == 9 and backward == []
+    assert "subgraph backward" not in source
+    assert node_label(source, node_ids(source)["a"]) == "a | scalar float64 | a = 5"
+
+
+def test_options_hide_values_grads_and_backward_edges():
+    J = course_graph()["J"]
+    no_values = viz.to_dot(J, show_values=False)
+    assert node_label(no_values, node_ids(no_values)["a"]) == "a | scalar float64 | da = 3"
+    no_grads = viz.to_dot(J, show_grads=False)
+    assert node_label(no_grads, node_ids(no_grads)["a"]) == "a | scalar float64 | a = 5"
+    assert [label for *_, label in edges(no_grads)[1] if label] == ["1", "2", "3", "4", "5"]
+    no_backward = viz.to_dot(J, show_backward=False)
+    assert edges(no_backward)[1] == [] and "da = 3" in no_backward
+    assert "rankdir=TB" in viz.to_dot(J, rankdir="TB")
+    assert "legend" not in viz.to_dot(J, legend=False)
+    assert "parameter</td>" in viz.to_dot(J)
+    with pytest.raises(viz.OptionError, match="rankdir"):
+        viz.to_dot(J, rankdir="sideways")
+
+
+def test_same_graph_twice_and_identical_graphs_give_identical_dot():
+    first = course_graph()["J"]
+    assert viz.to_dot(first) == viz.to_dot(first)
+    second = course_graph()["J"]
+    assert viz.to_dot(second) == viz.to_dot(first)
+
+
+def test_unnamed_tensors_get_stable_generated_names():
+    x = gg.Tensor(0.5, requires_grad=True)
+    y = gg.Tensor(1.0, requires_grad=True)
+    J = gg.exp(x * y) + x
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    # x, y, x*y, exp(.), J: numbered in the order the walk meets them
+    assert list(ids) == ["t1", "t2", "Mul", "t3", "Exp", "t4", "Add", "t5"]
+    assert node_label(source, ids["t1"]) == "t1 | scalar float64 | t1 = 0.5 | dt1 = 2.65"
+    # two gradients flow into x: the edges say they add up
+    _, backward = edges(source)
+    into_x = [label for _, head, label in backward if head == ids["t1"]]
+    assert into_x == ["2: dt1 += 1", "4: dt1 += 1.65"]
+
+
+def test_each_use_of_a_shared_constant_gets_its_own_box():
+    x = gg.Tensor(1.0, requires_grad=True, name="x")
+    J = 3 * x + 3 * (x * 3)
+    J.backward()
+    source = viz.to_dot(J)
+    constant_boxes = re.findall(r"(\w+) \[label=<.*?<td>3</td></tr></table>>", source)
+    assert len(constant_boxes) == 3 and len(set(constant_boxes)) == 3
+
+
+def test_arrays_are_shown_whole_when_small_and_summarized_when_large():
+    small = gg.Tensor([1.0, 2.0], requires_grad=True, name="small")
+    large = gg.Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True, name="large")
+    J = (small.sum() * large).sum()
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    assert node_label(source, ids["small"]) == (
+        "small | (2,) float64 | small = [1, 2] | dsmall = [66, 66]")
+    assert node_label(source, ids["large"]) == (
+        "large | (3, 4) float64 | large: min 0  mean 5.5  max 11 | dlarge: min 3  mean 3  max 3")
+    _, backward = edges(source)
+    assert "dlarge ∈ [3, 3]" in [label.split(": ", 1)[1] for *_, label in backward if label]
+    more = viz.to_dot(J, max_elements=12, precision=2, max_label_chars=80)
+    assert "large = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]" in more
+
+
+def test_label_limits_cut_long_lines():
+    x = gg.Tensor(1.0, requires_grad=True, name="a_very_long_parameter_name_" * 3)
+    J = x * 2
+    J.backward()
+    source = viz.to_dot(J, max_label_chars=12)
+    label = node_label(source, node_ids(source)["a_very_long…"])
+    assert label.split(" | ")[0] == "a_very_long…"
+    assert all(len(row) <= 12 for row in label.split(" | "))
+
+
+def test_any_name_renders_escaped():
+    name = 'W<1> & "b"\n{x}|y\\z'
+    x = gg.Tensor(1.0, requires_grad=True, name=name)
+    J = x * 2
+    J.name = "</table>"
+    J.backward()
+    source = viz.to_dot(J)
+    assert "<b>W&lt;1&gt; &amp; &quot;b&quot;\\n{x}|y\\z</b>" in source
+    assert "<b>&lt;/table&gt;</b>" in source
+    assert name not in source
+
+
+def test_op_attributes_are_shown_and_arrays_summarized():
+    x = gg.Tensor(np.arange(-3.0, 3.0), requires_grad=True, name="x")
+    condition = np.arange(6) % 2 == 0
+    y = gg.where(condition, x, gg.leaky_relu(x, alpha=0.1))[1:5:2].sum(axis=0)
+    y.backward()
+    source = viz.to_dot(y)
+    labels = [node_label(source, op) for op in re.findall(r"^\s*(op\d+) ", source, re.M)]
+    assert "LeakyReLU | alpha=0.1" in labels
+    assert "Sum | axis=0 | keepdims=False" in labels
+    assert any(label.startswith("GetItem | index=1:5:2") for label in labels)
+
+
+def test_several_outputs_of_one_op_are_drawn():
+    x = gg.Tensor(np.arange(4.0), requires_grad=True, name="x")
+    left, right = gg.split(x, 2)
+    left.name, right.name = "left", "right"
+    J = (left * right).sum()
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    forward, backward = edges(source)
+    assert (ids["Split"], ids["left"]) in [(t, h) for t, h, _ in forward]
+    assert (ids["Split"], ids["right"]) in [(t, h) for t, h, _ in forward]
+    assert (ids["Split"], ids["x"], "4: dx = [2, 3, 0, 1]") in backward
+
+
+def test_nan_and_exploding_gradients_are_highlighted():
+    x = gg.Tensor([0.0, 1.0], requires_grad=True, name="x")
+    with np.errstate(divide="ignore"):
+        J = gg.sqrt(x).sum()  # d sqrt(x)/dx at 0 is inf
+        J.backward()
+    source = viz.to_dot(J)
+    assert "dx = [inf, 0.5]" in node_label(source, node_ids(source)["x"])
+    assert styles.NONFINITE["fillcolor"] in node_attrs(source, node_ids(source)["x"])
+
+    w = gg.Tensor(2.0, requires_grad=True, name="w")
+    K = w * 5000.0
+    K.backward()
+    source = viz.to_dot(K)
+    label = node_label(source, node_ids(source)["w"])
+    assert label.endswith("dw = 5000 (exploding)")
+    assert styles.EXPLODING["color"] in node_attrs(source, node_ids(source)["w"])
+    assert "(exploding)" not in viz.to_dot(K, exploding_grad=1e4)
+
+
+def test_nan_values_are_highlighted_and_counted():
+    x = gg.Tensor(np.array([1.0, -1.0, 2.0, 3.0, 4.0]), requires_grad=True, name="x")
+    with np.errstate(invalid="ignore"):
+        y = gg.log(x)
+    y.name = "y"
+    source = viz.to_dot(y)
+    assert "y: min 0  mean 0.795  max 1.39  1 NaN" in node_label(source, node_ids(source)["y"])
+    assert styles.NONFINITE["fillcolor"] in node_attrs(source, node_ids(source)["y"])
+
+
+def test_only_recorded_steps_are_drawn_without_intermediate_grads():
+    parts = course_graph(backward=False)
+    parts["J"].backward(keep_intermediate_grads=False)
+    source = viz.to_dot(parts["J"])
+    assert edges(source)[1] == []
+    assert "da = 3" in source and "dv =" not in source
+
+
+def test_several_roots_are_drawn_together():
+    parts = course_graph()
+    source = viz.to_dot([parts["J"], parts["u"] * 2])
+    ids = node_ids(source)
+    assert {"J", "u", "a"} <= set(ids)
+    assert 'fillcolor="#ffe9a8"' in node_attrs(source, ids["J"])
+
+
+def test_drawing_something_that_is_not_a_graph_says_what_to_do():
+    with pytest.raises(viz.NotATensorError, match="got ndarray"):
+        viz.draw_graph(np.ones(3))
+    with pytest.raises(gg.GraphgradError, match="leaf"):
+        viz.draw_graph(gg.Tensor(1.0, requires_grad=True, name="w"))
+    with gg.no_grad():
+        y = gg.Tensor(1.0, requires_grad=True) * 2
+    with pytest.raises(viz.NoGraphError, match="no_grad"):
+        viz.render(y, "never.png")

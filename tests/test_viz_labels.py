@@ -1,0 +1,45 @@
+"""The text inside pictures: numbers, arrays, op attributes, escaping."""
+import numpy as np
+
+from viz import labels
+
+
+def test_numbers_read_as_short_as_they_are():
+    as_text = [labels.number(x, 3) for x in (5.0, 33.0, -0.0, 0.25, 1234.5, 0.0001234, -2.5e7,
+                                             float("nan"), float("-inf"), np.float32(1.5), 7,
+                                             True)]
+    assert as_text == ["5", "33", "0", "0.25", "1234", "0.000123", "-2.5e+07", "nan", "-inf",
+                       "1.5", "7", "True"]
+
+
+def test_small_arrays_whole_large_ones_summarized_with_nan_counted():
+    assert labels.values(np.array([[1.0, 2.0], [3.0, 4.5]]), 3, 4) == "[[1, 2], [3, 4.5]]"
+    assert labels.values(np.array(5.0), 3, 0) == "5"
+    assert labels.values(np.arange(5.0), 3, 4) == "min 0  mean 2  max 4"
+    with_nan = np.array([1.0, np.nan, np.inf, 3.0, np.nan])
+    assert labels.summary(with_nan, 3) == "min 1  mean 2  max 3  2 NaN  1 Inf"
+    assert labels.summary(np.array([True, False, True]), 3) == "2 of 3 true"
+    assert labels.assignment("W", np.ones((3, 3)), 3, 4) == "W: min 1  mean 1  max 1"
+    assert labels.shape(np.zeros((2, 3), np.float32)) == "(2, 3) float32"
+
+
+def test_gradients_on_edges_are_short():
+    assert labels.flowing("dv", np.array(3.0), 3, 4, accumulates=False) == "dv = 3"
+    assert labels.flowing("dx", np.array([1.0, 2.0]), 3, 4, accumulates=True) == "dx += [1, 2]"
+    assert labels.flowing("dW", np.linspace(-0.5, 0.7, 9), 3, 4, False) == "dW ∈ [-0.5, 0.7]"
+
+
+def test_attributes_summarize_arrays_slices_and_tuples():
+    assert labels.attribute(np.arange(10) > 4, 3) == "<bool array (10,)>"
+    assert labels.attribute((slice(1, None), Ellipsis, np.array([0, 2])), 3) == (
+        "(1:, ..., [0, 2])")
+    assert labels.attribute(slice(None, 5, 2), 3) == ":5:2"
+    assert labels.attribute(0.1, 3) == "0.1" and labels.attribute(None, 3) == "None"
+    assert labels.attribute(np.dtype("float32"), 3) == "float32"
+
+
+def test_escaping_and_cutting_keep_labels_valid():
+    assert labels.escape('<b>&"\n\t') == "&lt;b&gt;&amp;&quot;\\n\\t"
+    assert labels.shorten("abcdef", 4) == "abc…" and labels.shorten("abc", 4) == "abc"
+    assert labels.wrap("a bb ccc dddd eeeee", 8) == ["a bb ccc", "dddd", "eeeee"]
+    assert labels.wrap("a bb ccc dddd eeeee ffffff", 8, max_rows=2) == ["a bb ccc", "dddd …"]

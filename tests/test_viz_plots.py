@@ -1,0 +1,87 @@
+"""The course's training plots: cost curves and decision boundaries (matplotlib, Agg)."""
+import matplotlib
+
+matplotlib.use("Agg")  # no display in tests
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import graphgrad as gg  # noqa: E402
+import viz  # noqa: E402
+
+
+def test_plot_costs_draws_cost_against_iterations_and_saves(tmp_path):
+    costs = [0.69, 0.41, 0.30, 0.25]
+    path = tmp_path / "costs.png"
+    figure = viz.plot_costs(costs, every=100, path=path)
+    assert isinstance(figure, Figure)
+    (ax,) = figure.axes
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [0, 100, 200, 300])
+    np.testing.assert_array_equal(line.get_ydata(), costs)
+    assert ax.get_xlabel() == "iterations (one point every 100)"
+    assert ax.get_ylabel() == "cost"
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (600, 450)
+
+
+def test_plot_costs_compares_runs_by_label_and_takes_tensors():
+    runs = {"learning rate 0.1": [gg.Tensor(1.0), gg.Tensor(0.5)], "learning rate 0.01": [1.0, 0.9]}
+    figure = viz.plot_costs(runs, log_scale=True)
+    ax = figure.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == list(runs)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(runs)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [1.0, 0.5])
+    assert ax.get_yscale() == "log"
+    with pytest.raises(viz.OptionError):
+        viz.plot_costs([])
+
+
+def blobs(m: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes in the course's layout: X (2, m), y (1, m); class 1 where x1 > 0."""
+    rng = np.random.default_rng(seed)
+    y = (np.arange(m) % 2).reshape(1, m)
+    X = rng.standard_normal((2, m)) * 0.5
+    X[0] += np.where(y[0] == 1, 2.0, -2.0)
+    return X, y
+
+
+def test_decision_boundary_regions_follow_the_classifier(tmp_path):
+    X, y = blobs()
+    seen_shapes = []
+
+    def predict(points):  # logistic regression with w = (4, 0), b = 0: probability of 1
+        seen_shapes.append(points.shape)
+        return gg.sigmoid(gg.Tensor(np.array([[4.0, 0.0]])) @ points)
+
+    figure = viz.plot_decision_boundary(predict, X, y, resolution=50, path=tmp_path / "b.png")
+    assert seen_shapes == [(2, 2500)]  # one example per column, as X
+    ax = figure.axes[0]
+    filled, boundary = ax.collections[0], ax.collections[1]
+    assert filled.get_array() is not None
+    # the 0.5 contour of sigmoid(4 x1) is the line x1 = 0
+    (segment,) = [s for s in boundary.allsegs[0]]
+    np.testing.assert_allclose(segment[:, 0], 0.0, atol=0.05)
+    points = ax.collections[-1]
+    np.testing.assert_array_equal(points.get_offsets(), X.T)
+    np.testing.assert_array_equal(points.get_array(), y.ravel())
+    assert (tmp_path / "b.png").stat().st_size > 1000
+
+
+def test_decision_boundary_takes_rows_and_class_labels():
+    X, y = blobs()
+    calls = []
+
+    def predict(rows):  # sklearn's layout: one example per row, labels 0/1
+        calls.append(rows.shape)
+        return (rows[:, 0] > 0).astype(int)
+
+    figure = viz.plot_decision_boundary(predict, X.T, y.ravel(), resolution=20)
+    assert calls == [(400, 2)]
+    assert len(figure.axes[0].collections) == 2  # filled regions, points: no 0.5 contour
+    with pytest.raises(viz.OptionError, match="one per point"):
+        viz.plot_decision_boundary(lambda p: np.zeros(3), X, y, resolution=20)
+    with pytest.raises(viz.OptionError, match="2-D"):
+        viz.plot_decision_boundary(predict, np.ones((3, 5)), np.ones(5))

@@ -1,0 +1,117 @@
+"""Pictures as files: PNG and SVG made by Graphviz, DOT text without it, and the errors."""
+import io
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+from viz_helpers import course_graph, node_ids
+
+import graphgrad as gg
+import viz
+from viz import styles
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def colour_pixels(path, rgb: str, tolerance: int = 40) -> int:
+    """How many pixels of the image are within ``tolerance`` of the colour ``#rrggbb``."""
+    target = np.array([int(rgb[i:i + 2], 16) for i in (1, 3, 5)])
+    pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    return int((np.abs(pixels - target).max(axis=-1) <= tolerance).sum())
+
+
+def test_png_has_blue_forward_and_red_backward_edges(tmp_path):
+    J = course_graph()["J"]
+    path = viz.render(J, tmp_path / "graph.png", legend=False)
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.width > 400 and image.height > 150
+    assert colour_pixels(path, styles.FORWARD) > 200
+    assert colour_pixels(path, styles.BACKWARD) > 200
+
+    before = viz.render(course_graph(backward=False)["J"], tmp_path / "before.png", legend=False)
+    assert colour_pixels(before, styles.FORWARD) > 200
+    assert colour_pixels(before, styles.BACKWARD) == 0
+
+
+def test_svg_parses_and_its_edges_have_the_course_colours(tmp_path):
+    J = course_graph()["J"]
+    path = viz.render(J, tmp_path / "graph.svg")
+    root = ET.parse(path).getroot()
+    assert root.tag == SVG + "svg"
+    groups = root.iter(SVG + "g")
+    colour_of = {}
+    texts = []
+    for group in groups:
+        title = group.find(SVG + "title")
+        if group.get("class") == "edge":
+            colour_of.setdefault(title.text, set()).add(group.find(SVG + "path").get("stroke"))
+        texts += [t.text for t in group.iter(SVG + "text")]
+    ids = node_ids(viz.to_dot(J))
+    # forward v -> Mul (op3) -> J in blue; backward J -> op3 -> v in red
+    assert colour_of[f"{ids['v']}->op3"] == {styles.FORWARD}
+    assert colour_of[f"op3->{ids['J']}"] == {styles.FORWARD}
+    assert colour_of[f"{ids['J']}->op3"] == {styles.BACKWARD}
+    assert colour_of[f"op3->{ids['v']}"] == {styles.BACKWARD}
+    assert sum(colours == {styles.BACKWARD} for colours in colour_of.values()) == 8
+    for text in ("a = 5", "da = 3", "J = 33", "dJ = 1", "1: dv = 3", "5: dc = 9"):
+        assert text in texts
+
+
+def test_dot_files_need_no_graphviz_program(tmp_path, monkeypatch):
+    J = course_graph()["J"]
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    for name in ("graph.dot", "graph.gv"):
+        path = viz.render(J, tmp_path / name, rankdir="TB")
+        assert path.read_text(encoding="utf-8") == viz.to_dot(J, rankdir="TB")
+
+
+def test_without_dot_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    J = course_graph()["J"]
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(viz.DotNotFoundError) as caught:
+        viz.render(J, tmp_path / "graph.png")
+    message = str(caught.value)
+    assert "`dot` program" in message
+    assert "sudo apt-get install graphviz" in message
+    assert "brew install graphviz" in message
+    assert "conda install -c conda-forge graphviz" in message
+    assert "viz.to_dot(J)" in message
+    assert caught.value.source == viz.to_dot(J)
+    assert isinstance(caught.value, gg.GraphgradError)
+    assert not (tmp_path / "graph.png").exists()
+    with pytest.raises(viz.DotNotFoundError):
+        viz.animate(J, tmp_path / "backprop.gif")
+
+
+def test_render_takes_a_drawn_digraph_and_refuses_unknown_formats(tmp_path):
+    J = course_graph()["J"]
+    picture = viz.render(viz.draw_graph(J, collapse=False), tmp_path / "graph.pdf")
+    assert picture.read_bytes().startswith(b"%PDF")
+    with pytest.raises(viz.RenderFormatError, match=r"\.png, \.svg"):
+        viz.render(J, tmp_path / "graph.bmp")
+    with pytest.raises(viz.OptionError, match="draw_graph"):
+        viz.render(viz.draw_graph(J), tmp_path / "graph.png", rankdir="TB")
+
+
+def test_png_bytes_are_the_same_for_the_same_graph(tmp_path):
+    first = viz.render(course_graph()["J"], tmp_path / "first.png").read_bytes()
+    second = viz.render(course_graph()["J"], tmp_path / "second.png").read_bytes()
+    assert Image.open(io.BytesIO(first)).size == Image.open(io.BytesIO(second)).size
+    assert first == second
+
+
+def test_any_name_and_scope_renders(tmp_path):
+    names = ['W<1> & "b"', "x\\n{y}|z", "ünïcode λ → ∂", "tab\tnew\nline", "]]>--"]
+    tensors = [gg.Tensor(float(i), requires_grad=True, name=n) for i, n in enumerate(names)]
+    with gg.name_scope('scope <"&">'):
+        total = tensors[0]
+        for t in tensors[1:]:
+            total = total + t
+    total.name = "</table>"
+    total.backward()
+    root = ET.parse(viz.render(total, tmp_path / "names.svg")).getroot()
+    texts = [t.text for t in root.iter(SVG + "text")]
+    for name in names[:3] + ["tab\\tnew\\nline", "]]>--", "</table>", 'scope <"&">']:
+        assert name in texts
+    assert f"d{names[2]} = 1" in texts

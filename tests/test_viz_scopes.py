@@ -1,0 +1,124 @@
+"""Big graphs: name scopes as clusters, collapsed scopes, the node-limit warning, 5,000 ops."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+from viz_helpers import edges, node_ids, node_label, two_layer_net
+
+import graphgrad as gg
+import viz
+
+
+def clusters(source: str) -> dict[str, str]:
+    """Cluster label -> the DOT text inside it (nested clusters included)."""
+    found = {}
+    for match in re.finditer(r"subgraph (cluster_\d+) \{", source):
+        depth, end = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(source[end], 0)
+            end += 1
+        body = source[match.end():end - 1]
+        label = re.search(r"label=<<table[^>]*><tr><td>(.*?)</td>", body).group(1)
+        found[label] = body
+    return found
+
+
+def declared(body: str) -> set[str]:
+    return set(re.findall(r"^\s*(\w+) \[label=", body, re.M))
+
+
+def test_each_name_scope_is_a_cluster_nested_like_the_scopes():
+    source = viz.to_dot(two_layer_net())
+    ids = node_ids(source)
+    found = clusters(source)
+    assert set(found) == {"model", "layer1", "layer2", "cost"}
+    assert found["layer1"] in found["model"] and found["layer2"] in found["model"]
+    # Parameters and data sit in the scope of the ops that use them; J (made outside any
+    # scope, by naming) sits with its op in "cost".
+    assert {ids["W1"], ids["b1"], ids["X"], ids["Tanh"]} <= declared(found["layer1"])
+    assert {ids["W2"], ids["b2"], ids["Sigmoid"]} <= declared(found["layer2"])
+    assert {ids["Y"], ids["Mean"], ids["J"]} <= declared(found["cost"])
+    assert ids["W1"] not in declared(found["layer2"])
+    assert "subgraph cluster" not in viz.to_dot(two_layer_net(), clusters=False)
+
+
+def test_collapse_draws_each_innermost_scope_as_one_box():
+    source = viz.to_dot(two_layer_net(), collapse=True)
+    boxes = dict(re.findall(r"^\s*(box\d+) \[label=<.*?<b>(.*?)</b>", source, re.M))
+    assert boxes == {"box1": "model/layer1", "box2": "model/layer2", "box3": "cost"}
+    assert "3 ops: MatMul, Add, Tanh | parameters: W1 (4, 3), b1 (4, 1) | data: X (3, 5)" in (
+        node_label(source, "box1"))
+    assert "W1" not in node_ids(source) and "MatMul" not in node_ids(source)
+    forward, backward = edges(source)
+    ids = node_ids(source)
+    A1, A2 = ids["t3"], ids["t6"]  # the activations leaving each layer
+    assert [(t, h) for t, h, _ in forward] == [
+        ("box1", A1), (A1, "box2"), ("box2", A2), (A2, "box3"), ("box3", ids["J"])]
+    assert [(t, h) for t, h, _ in backward] == [
+        (ids["J"], "box3"), ("box3", A2), (A2, "box2"), ("box2", A1), (A1, "box1")]
+    assert backward[1][2].startswith("1: dt6 ∈ [") and backward[3][2].startswith("2: dt3 ∈ [")
+    # the activations between layers stay in the model cluster, drawn
+    assert {A1, "box1", "box2"} <= declared(clusters(source)["model"])
+
+
+def test_collapse_by_name_takes_one_scope_or_everything_nested_in_it():
+    J = two_layer_net()
+    one = viz.to_dot(J, collapse="layer1")
+    assert re.findall(r"<b>(model/\w+)</b>", one) == ["model/layer1"]
+    assert {"Sigmoid", "W2", "Mean"} <= set(node_ids(one)) and "Tanh" not in node_ids(one)
+    whole = viz.to_dot(J, collapse=["model"])
+    assert "12 ops" not in whole and "6 ops: MatMul, Add, Tanh, Sigmoid" in node_label(
+        whole, "box1")
+    assert "parameters: W1 (4, 3), b1 (4, 1), W2 (1, 4), b2 (1, 1)" in node_label(
+        whole, "box1").replace(" | ", " ")  # wrapped over two rows
+    with pytest.raises(viz.UnknownScopeError, match="'layer3'.*'model', 'model/layer1'"):
+        viz.to_dot(J, collapse="layer3")
+
+
+def test_backward_through_a_box_adds_what_its_ops_send_to_one_input():
+    x = gg.Tensor(2.0, requires_grad=True, name="x")
+    with gg.name_scope("square_plus"):
+        y = x * x + x  # three gradients flow from the scope into x: 4 + 4 + 2
+    J = y * x
+    J.backward()
+    _, backward = edges(viz.to_dot(J, collapse=True))
+    assert [label for *_, label in backward if label] == [
+        "1: dt2 = 2", "2: dx += 6", "3: dx += 10"]
+    assert x.grad == 16
+
+
+def test_a_big_graph_warns_and_names_the_option_that_helps():
+    J = two_layer_net()
+    with pytest.warns(viz.LargeGraphWarning, match="collapse=True") as caught:
+        viz.to_dot(J, max_nodes=10)
+    assert caught[0].filename == __file__  # points at the caller, not inside viz
+    drawn = len(re.findall(r"^\s*\w+ \[label=", viz.to_dot(J, max_nodes=None), re.M))
+    assert f"has {drawn} nodes" in str(caught[0].message) and drawn == 36
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.to_dot(J, max_nodes=None)
+        viz.to_dot(J, collapse=True, max_nodes=10)  # 8 nodes once collapsed
+
+    x = gg.Tensor(1.0, requires_grad=True)
+    h = x
+    for _ in range(6):
+        h = h * 2
+    with pytest.warns(viz.LargeGraphWarning, match="gg.name_scope"):
+        viz.to_dot(h, max_nodes=5)
+
+
+def test_a_chain_of_5000_ops_is_drawn():
+    x = gg.Tensor(np.linspace(-1, 1, 4), requires_grad=True, name="x")
+    h = x
+    for _ in range(2500):
+        h = gg.tanh(h * 0.5)
+    J = h.sum()
+    J.backward()
+    source = viz.to_dot(J, max_nodes=None)
+    assert len(re.findall(r"^\s*op\d+ \[", source, re.M)) == 5001
+    forward, backward = edges(source)
+    assert len(forward) == 2 * 5001 + 2500  # every op's input and output, and the constants
+    numbers = [int(label.split(":")[0]) for *_, label in backward if label]
+    assert numbers == list(range(1, 5002))
+    assert backward[-1][1] == node_ids(source)["x"]

@@ -1,0 +1,429 @@
+"""`draw_graph` and `to_dot`: a computation graph as a Graphviz picture, drawn as the course does.
+
+Forward edges are blue and run left to right, input -> op -> output. Once backward has run,
+red edges run right to left along the gradient: from each output into the op that used its
+gradient, and from the op to each input, labelled with the gradient sent along that edge and
+numbered in the order backprop produced them (``node.backward_order``, ``node.input_grads``).
+Tensor boxes show name, shape, dtype, value and dvar. Scopes become clusters or, collapsed,
+single boxes. The DOT text needs no Graphviz installation; `viz.render` turns it into files.
+Depends on `walk`, `scopes`, `labels`, `styles`, and the ``graphviz`` package.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from graphgrad import Tensor
+from viz import labels, styles
+from viz.errors import LargeGraphWarning, OptionError
+from viz.scopes import Box, Cluster, Layout, lay_out, scopes_of
+from viz.walk import CONSTANT, PARAMETER, OpInfo, Snapshot, TensorInfo, as_roots, snapshot
+
+RANKDIRS = ("LR", "RL", "TB", "BT")
+
+
+@dataclass(frozen=True)
+class DrawOptions:
+    """What a picture shows; `draw_graph` documents each option."""
+
+    show_values: bool = True
+    show_grads: bool = True
+    show_backward: bool = True
+    rankdir: str = "LR"
+    precision: int = 3
+    max_elements: int = 4
+    max_label_chars: int = 48
+    clusters: bool = True
+    collapse: bool | str | Sequence[str] = False
+    legend: bool = True
+    exploding_grad: float = 1e3
+    max_nodes: int | None = 500
+    backward_steps: int | None = None
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.rankdir not in RANKDIRS:
+            raise OptionError(f"rankdir must be one of {', '.join(RANKDIRS)}, "
+                              f"got {self.rankdir!r}")
+        for option in ("precision", "max_label_chars"):
+            if getattr(self, option) < 1:
+                raise OptionError(f"{option} must be at least 1, got {getattr(self, option)}")
+        if self.max_elements < 0:
+            raise OptionError(f"max_elements must be 0 or more, got {self.max_elements}")
+
+
+def draw_graph(
+    roots: Tensor | Sequence[Tensor],
+    *,
+    show_values: bool = True,
+    show_grads: bool = True,
+    show_backward: bool = True,
+    rankdir: str = "LR",
+    precision: int = 3,
+    max_elements: int = 4,
+    max_label_chars: int = 48,
+    clusters: bool = True,
+    collapse: bool | str | Sequence[str] = False,
+    legend: bool = True,
+    exploding_grad: float = 1e3,
+    max_nodes: int | None = 500,
+    backward_steps: int | None = None,
+    title: str | None = None,
+) -> graphviz.Digraph:
+    """The computation graph behind ``roots`` (usually the cost J) as a `graphviz.Digraph`.
+
+    In Jupyter the result shows inline; ``viz.render`` writes it to a file; ``.source`` is its
+    DOT text. Reads the graph only (``creator``, ``inputs``, ``attrs``, ``scope``,
+    ``backward_order``, ``input_grads``) and changes nothing.
+
+    Args:
+        roots: a Tensor made by graphgrad ops, or a sequence of them.
+        show_values: write each tensor's value (``a = 5``) in its box.
+        show_grads: write each tensor's dvar (``da = 3``) in its box and on the red edges.
+        show_backward: draw the red backward edges (drawn only once backward has run).
+        rankdir: the direction of the forward pass: ``"LR"`` (left to right, as the course
+            draws it), ``"TB"`` (top to bottom), ``"RL"`` or ``"BT"``.
+        precision: significant digits of the numbers shown.
+        max_elements: arrays with at most this many elements are shown whole; bigger ones
+            as ``min / mean / max``.
+        max_label_chars: longest line in a label; longer lines are cut with ``…``.
+        clusters: frame the ops of each ``gg.name_scope`` together.
+        collapse: draw scopes as single boxes: True for every innermost scope, or a scope
+            name (``"layer1"``, ``"model/layer1"``) or a list of names.
+        legend: add a small legend of the styles.
+        exploding_grad: gradients with an element larger than this (in absolute value) are
+            highlighted as exploding; NaN and Inf are always highlighted.
+        max_nodes: warn (`LargeGraphWarning`) when the picture has more nodes than this;
+            None never warns.
+        backward_steps: show the backward pass as it stands after this many steps (the
+            frames of `backprop_frames`); None shows all of it.
+        title: a caption above the picture.
+
+    Raises:
+        NotATensorError: ``roots`` is not a graphgrad Tensor.
+        NoGraphError: a root was not made by a recorded op (a leaf, or made in no_grad).
+    """
+    options = DrawOptions(
+        show_values, show_grads, show_backward, rankdir, precision, max_elements,
+        max_label_chars, clusters, collapse, legend, exploding_grad, max_nodes,
+        backward_steps, title,
+    )
+    return draw(as_roots(roots, "viz.draw_graph"), options)
+
+
+def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
+    """The DOT text of `draw_graph` (same options); needs no Graphviz installation."""
+    return draw_graph(roots, **options).source
+
+
+def draw(roots: Sequence[Tensor], options: DrawOptions) -> graphviz.Digraph:
+    """`draw_graph` on checked roots with its options gathered."""
+    graph = snapshot(roots)
+    layout = lay_out(graph, options.clusters, options.collapse)
+    _warn_if_large(graph, layout, options)
+    backward = _backward_edges(graph, layout, options)
+    return _Drawing(graph, layout, backward, options).digraph()
+
+
+@dataclass(eq=False)
+class BackwardEdge:
+    """A red edge: a gradient flowing from ``tail`` to ``head`` at a backward step."""
+
+    tail: str
+    head: str
+    step: int
+    target: TensorInfo | None = None  # the input the gradient is for; None: output -> op
+    grads: list[np.ndarray] = field(default_factory=list)
+    number: int = 0  # its place in backprop order (1, 2, ...), for edges into inputs
+
+
+def _backward_edges(graph: Snapshot, layout: Layout, options: DrawOptions) -> list[BackwardEdge]:
+    """The red edges in the order backprop produced them."""
+    if not options.show_backward:
+        return []
+    edges: list[BackwardEdge] = []
+    by_ends: dict[tuple[str, str], BackwardEdge] = {}  # merges a collapsed box's edges
+    hidden = layout.hidden
+    for op in graph.steps:
+        step = op.step
+        end = layout.endpoint(op)
+        for info in op.outputs:
+            if info.tensor.grad is not None and info not in hidden:
+                _merge(edges, by_ends, BackwardEdge(info.id, end, step), end != op.id)
+        input_grads = op.node.input_grads or ()
+        for info, grad in zip(op.inputs, input_grads):
+            if grad is None or not info.tensor.requires_grad or info in hidden:
+                continue
+            grad = np.asarray(getattr(grad, "data", grad))
+            edge = BackwardEdge(end, info.id, step, info, [grad])
+            _merge(edges, by_ends, edge, end != op.id)
+    edges.sort(key=lambda edge: edge.step)  # stable: within a step, in input order
+    number = 0
+    for edge in edges:
+        if edge.target is not None:
+            number += 1
+            edge.number = number
+    return edges
+
+
+def _merge(
+    edges: list[BackwardEdge],
+    by_ends: dict[tuple[str, str], BackwardEdge],
+    edge: BackwardEdge,
+    from_box: bool,
+) -> None:
+    """Add ``edge``; a box sends one edge per input, carrying the sum, at its last step."""
+    if from_box or edge.target is None:
+        same = by_ends.get((edge.tail, edge.head))
+        if same is not None:
+            same.step = max(same.step, edge.step)
+            same.grads.extend(edge.grads)
+            return
+        by_ends[(edge.tail, edge.head)] = edge
+    edges.append(edge)
+
+
+class _Drawing:
+    """Builds one Digraph: nodes per cluster, then the blue edges, then the red ones."""
+
+    def __init__(
+        self, graph: Snapshot, layout: Layout, backward: list[BackwardEdge], options: DrawOptions
+    ) -> None:
+        self.graph = graph
+        self.layout = layout
+        self.backward = backward
+        self.options = options
+        self.frame = options.backward_steps  # None: the whole backward pass is shown
+        # How many red edges bring a gradient into each tensor (two or more: they add up),
+        # and the step after which its dvar is complete.
+        self.arrivals: dict[TensorInfo, int] = {}
+        self.ready: dict[TensorInfo, int] = {}
+        for edge in backward:
+            if edge.target is not None:
+                self.arrivals[edge.target] = self.arrivals.get(edge.target, 0) + 1
+                self.ready[edge.target] = max(self.ready.get(edge.target, -1), edge.step)
+        for root in graph.roots:  # its dvar (dJ = 1) is where backward starts, at step 0
+            self.ready[root] = 0
+        self.last_step = max((edge.step for edge in backward), default=-1)
+
+    # -- the picture ------------------------------------------------------------------------
+    def digraph(self) -> graphviz.Digraph:
+        o = self.options
+        graph_attrs = dict(styles.GRAPH, rankdir=o.rankdir)
+        caption = labels.escape(o.title) if o.title else None
+        if o.legend:  # the legend is the caption: it never moves the graph's nodes
+            graph_attrs.update(label=styles.legend(bool(self.backward), caption),
+                               labelloc="b", fontsize="9")
+        elif caption:
+            graph_attrs.update(label=labels.table([f"<b>{caption}</b>"]), labelloc="b")
+        dot = graphviz.Digraph(graph_attr=graph_attrs, node_attr=styles.NODE,
+                               edge_attr=styles.EDGE)
+        self.clusters_drawn = 0
+        self._fill(dot, self.layout.top, 0)
+        self._forward_edges(dot)
+        self._backward_edges(dot)
+        return dot
+
+    def _fill(self, dot: graphviz.Digraph, cluster: Cluster, depth: int) -> None:
+        """The members of ``cluster`` as nodes, then each nested scope as a subgraph."""
+        for member in cluster.members:
+            if isinstance(member, TensorInfo):
+                self._tensor_node(dot, member)
+            elif isinstance(member, OpInfo):
+                self._op_node(dot, member)
+            else:
+                self._box_node(dot, member)
+        for child in cluster.children.values():
+            self.clusters_drawn += 1
+            fill = styles.CLUSTER_FILLS[min(depth, len(styles.CLUSTER_FILLS) - 1)]
+            with dot.subgraph(name=f"cluster_{self.clusters_drawn}") as sub:
+                sub.attr(label=labels.table([labels.escape(child.label)]), fillcolor=fill,
+                         **styles.CLUSTER)
+                self._fill(sub, child, depth + 1)
+
+    # -- nodes --------------------------------------------------------------------------------
+    def _tensor_node(self, dot: graphviz.Digraph, info: TensorInfo) -> None:
+        o = self.options
+        tensor = info.tensor
+        data = tensor.data
+        style = dict(styles.TENSOR[info.kind])
+        limit = o.max_label_chars
+        bad_value = labels.nonfinite(data) != (0, 0)
+
+        if info.kind == CONSTANT and not info.name:  # a number or array used once
+            rows = [] if data.ndim == 0 else [
+                labels.font(labels.escape(labels.shorten(labels.shape(data), limit)), size=8)]
+            rows.append(labels.escape(labels.shorten(
+                labels.values(data, o.precision, o.max_elements), limit)))
+            style.update(styles.SMALL_CONSTANT)
+            if bad_value:
+                style.update(styles.NONFINITE)
+            dot.node(info.id, label=labels.table(rows), **style)
+            return
+
+        name = labels.shorten(info.name, limit)
+        rows = [f"<b>{labels.escape(name)}</b>",
+                labels.font(labels.escape(labels.shorten(labels.shape(data), limit)),
+                            styles.MUTED, 9)]
+        if o.show_values:
+            text = labels.assignment(name, data, o.precision, o.max_elements)
+            row = labels.escape(labels.shorten(text, limit))
+            rows.append(labels.font(row, styles.NONFINITE_TEXT) if bad_value else row)
+        grad = tensor.grad
+        grad_trouble = None
+        if o.show_grads and grad is not None:
+            grad = np.asarray(grad)
+            text = labels.assignment("d" + name, grad, o.precision, o.max_elements)
+            color = styles.BACKWARD
+            if labels.nonfinite(grad) != (0, 0):
+                color, grad_trouble = styles.NONFINITE_TEXT, styles.NONFINITE
+            elif self._explodes(grad):
+                color, grad_trouble = styles.EXPLODING_TEXT, styles.EXPLODING
+                text = labels.shorten(text, limit - 12) + " (exploding)"
+            if not self._grad_shown(info):
+                color, grad_trouble = styles.HIDDEN, None
+            rows.append(labels.font(labels.escape(labels.shorten(text, limit)), color))
+        if grad_trouble is not None:
+            style.update(grad_trouble)
+        if bad_value:  # a NaN/Inf value is the bigger problem: its style wins
+            style.update(styles.NONFINITE)
+        dot.node(info.id, label=labels.table(rows), **style)
+
+    def _op_node(self, dot: graphviz.Digraph, op: OpInfo) -> None:
+        o = self.options
+        node = op.node
+        rows = [f"<b>{labels.escape(labels.shorten(node.name, o.max_label_chars))}</b>"]
+        for key, value in node.attrs.items():
+            text = f"{key}={labels.attribute(value, o.precision)}"
+            rows.append(labels.font(labels.escape(labels.shorten(text, o.max_label_chars)),
+                                    styles.MUTED, 9))
+        style = styles.OP
+        if self.frame is not None and op.step is not None and op.step == self.frame - 1:
+            style = dict(style, color=styles.BACKWARD, penwidth="2.5")
+        dot.node(op.id, label=labels.table(rows), **style)
+
+    def _box_node(self, dot: graphviz.Digraph, box: Box) -> None:
+        o = self.options
+        limit = o.max_label_chars
+        names = list(dict.fromkeys(op.node.name for op in box.ops))
+        count = len(box.ops)
+        rows = [f"<b>{labels.escape(labels.shorten(box.scope, limit))}</b>"]
+        plural = "s" if count != 1 else ""
+        for row in labels.wrap(f"{count} op{plural}: {', '.join(names)}", limit):
+            rows.append(labels.escape(row))
+        for kind, heading in ((PARAMETER, "parameters"), (CONSTANT, "data")):
+            inside = [_name_and_shape(info) for info in box.hidden
+                      if info.kind == kind and info.name]
+            if inside:
+                for row in labels.wrap(f"{heading}: {', '.join(inside)}", limit):
+                    rows.append(labels.font(labels.escape(row), styles.MUTED, 9))
+        style = styles.BOX
+        steps = [op.step for op in box.ops if op.step is not None]
+        if self.frame is not None and steps and self.frame - 1 in steps:
+            style = dict(style, color=styles.BACKWARD, penwidth="2.5")
+        dot.node(box.id, label=labels.table(rows), **style)
+
+    # -- edges --------------------------------------------------------------------------------
+    def _forward_edges(self, dot: graphviz.Digraph) -> None:
+        hidden = self.layout.hidden
+        seen: set[tuple[str, str]] = set()  # a box takes each tensor once
+        for op in self.graph.ops:
+            end = self.layout.endpoint(op)
+            merged = end != op.id
+            for info in op.inputs:
+                if info not in hidden and not (merged and (info.id, end) in seen):
+                    seen.add((info.id, end))
+                    dot.edge(info.id, end)
+            for info in op.outputs:
+                if info not in hidden:
+                    dot.edge(end, info.id)
+
+    def _backward_edges(self, dot: graphviz.Digraph) -> None:
+        if not self.backward:
+            return
+        with dot.subgraph(name="backward") as back:  # a plain subgraph: only edge defaults
+            back.attr("edge", **styles.BACKWARD_EDGE)
+            self._red_edges(back)
+
+    def _red_edges(self, dot: graphviz.Digraph) -> None:
+        o = self.options
+        for edge in self.backward:
+            attrs = {}
+            if edge.target is not None:
+                text = str(edge.number)
+                grad = sum(edge.grads[1:], edge.grads[0])  # a box's edge carries the sum
+                if o.show_grads:
+                    accumulates = self.arrivals[edge.target] > 1
+                    name = labels.shorten(edge.target.name, o.max_label_chars)
+                    text += ": " + labels.flowing("d" + name, grad, o.precision,
+                                                  o.max_elements, accumulates)
+                if labels.nonfinite(grad) != (0, 0) or self._explodes(grad):
+                    attrs.update(styles.TROUBLE_EDGE)
+                attrs["label"] = f"<{labels.escape(labels.shorten(text, o.max_label_chars))}>"
+            if self.frame is not None:
+                if edge.step >= self.frame:
+                    attrs.update(styles.HIDDEN_EDGE)
+                elif edge.step == self.frame - 1:
+                    attrs.update(styles.CURRENT_STEP)
+            dot.edge(edge.tail, edge.head, **attrs)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _explodes(self, grad: np.ndarray) -> bool:
+        if grad.dtype.kind not in "fc" or grad.size == 0:
+            return False
+        return bool(np.abs(grad).max() > self.options.exploding_grad)
+
+    def _grad_shown(self, info: TensorInfo) -> bool:
+        """In a frame, a dvar appears once every gradient flowing into it has arrived."""
+        if self.frame is None:
+            return True
+        return self.ready.get(info, self.last_step) < self.frame
+
+
+def _name_and_shape(info: TensorInfo) -> str:
+    shape = info.tensor.shape
+    return f"{info.name} {shape}" if shape else info.name
+
+
+def _warn_if_large(graph: Snapshot, layout: Layout, options: DrawOptions) -> None:
+    if options.max_nodes is None:
+        return
+    shown_tensors = len(graph.tensors) - len(layout.hidden)
+    shown_ops = len(graph.ops) - len(layout.box_of)
+    count = shown_tensors + shown_ops + len(layout.boxes)
+    if count <= options.max_nodes:
+        return
+    if scopes_of(graph) and not options.collapse:
+        advice = ("Pass collapse=True to draw each gg.name_scope as one box (or collapse="
+                  "\"layer1\" for one scope)")
+    elif scopes_of(graph):
+        advice = "Collapse outer scopes too (collapse=[\"model\"])"
+    else:
+        advice = ("Wrap layers in `with gg.name_scope(\"layer1\"):` and pass collapse=True "
+                  "to draw each as one box")
+    warnings.warn(
+        f"this picture has {count} nodes (more than max_nodes={options.max_nodes}): Graphviz "
+        f"is slow to lay it out and it is hard to read. {advice}, draw a smaller part of "
+        "the graph, or pass max_nodes=None to draw it all anyway.",
+        LargeGraphWarning,
+        stacklevel=_caller_level(),
+    )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_level() -> int:
+    """The stacklevel that points a warning at the first caller outside `viz`."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level += 1
+        frame = frame.f_back
+    return level

@@ -1,0 +1,170 @@
+"""The text inside a picture: numbers, array summaries, op attributes, and escaping.
+
+Scalars are shown in full (``a = 5``, ``da = 3``), small arrays element by element, larger
+ones as ``min / mean / max``; NaN and Inf are counted so they cannot hide in a summary. Labels
+are Graphviz HTML-like labels: every piece of user text (names, scopes, attribute values) goes
+through `escape`, so any name renders. Depends on numpy only.
+"""
+from __future__ import annotations
+
+import html
+import math
+import re
+import textwrap
+from typing import Any
+
+import numpy as np
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escape(text: str) -> str:
+    """Text made safe inside an HTML-like label: markup escaped, control characters shown."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return html.escape(text, quote=True)
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, an ellipsis marking what was cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def wrap(text: str, limit: int, max_rows: int = 3) -> list[str]:
+    """``text`` in lines of at most ``limit`` characters, the last cut with ``…`` if needed."""
+    rows = textwrap.wrap(text, limit, break_on_hyphens=False) or [""]
+    if len(rows) > max_rows:
+        rows = rows[:max_rows]
+        rows[-1] = shorten(rows[-1] + " …", limit)
+    return rows
+
+
+def number(value: Any, precision: int) -> str:
+    """One number, as short as it reads: ``5``, ``0.25``, ``-1.5e-07``, ``nan``."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if value == 0:
+        return "0"  # -0.0 too
+    if 1 <= abs(value) < 1e6:  # whole digits are never cut into an exponent: 1234, not 1.23e+03
+        precision = max(precision, int(math.log10(abs(value))) + 1)
+    return f"{value:.{precision}g}"
+
+
+def nonfinite(array: np.ndarray) -> tuple[int, int]:
+    """How many NaN and how many ±Inf entries ``array`` has."""
+    if array.dtype.kind not in "fc":
+        return 0, 0
+    if np.isfinite(np.add.reduce(array, axis=None)):  # one pass; NaN and Inf spread to a sum
+        return 0, 0
+    finite = np.isfinite(array)
+    nans = int(np.isnan(array).sum())
+    return nans, int(array.size - finite.sum()) - nans
+
+
+def values(array: np.ndarray, precision: int, max_elements: int) -> str:
+    """The contents of an array in one line: all elements when small, else a summary."""
+    array = np.asarray(array)
+    if array.size == 1 and array.ndim == 0:
+        return number(array.item(), precision)
+    if array.size <= max_elements:
+        return _nested(array.tolist(), precision)
+    return summary(array, precision)
+
+
+def _nested(items: Any, precision: int) -> str:
+    # np.array2string does this too, but at ~50 us a call it was most of the time a
+    # 5,000-node picture took; a nested list of a few numbers needs none of its options.
+    if isinstance(items, list):
+        return "[" + ", ".join([_nested(item, precision) for item in items]) + "]"
+    return number(items, precision)
+
+
+def summary(array: np.ndarray, precision: int) -> str:
+    """``min -1.2  mean 0.03  max 2.1`` (bools: ``3 of 8 true``), with NaN/Inf counted."""
+    if array.size == 0:
+        return "empty"
+    if array.dtype.kind == "b":
+        return f"{int(array.sum())} of {array.size} true"
+    nans, infs = nonfinite(array)
+    finite = array[np.isfinite(array)] if nans or infs else array
+    parts = []
+    if finite.size:
+        parts.append(
+            f"min {number(finite.min(), precision)}  mean {number(finite.mean(), precision)}  "
+            f"max {number(finite.max(), precision)}"
+        )
+    if nans:
+        parts.append(f"{nans} NaN")
+    if infs:
+        parts.append(f"{infs} Inf")
+    return "  ".join(parts)
+
+
+def assignment(name: str, array: np.ndarray, precision: int, max_elements: int) -> str:
+    """A tensor's value as the course writes it: ``a = 5``, ``b = [1, 2]``, ``W: min ...``."""
+    array = np.asarray(array)
+    if array.size <= max_elements:
+        return f"{name} = {values(array, precision, max_elements)}"
+    return f"{name}: {summary(array, precision)}"
+
+
+def flowing(
+    dvar: str, array: np.ndarray, precision: int, max_elements: int, accumulates: bool
+) -> str:
+    """A gradient on an edge: ``dv = 3`` (``dv += 3`` when several edges add into v), or a
+    short range for a larger array: ``dW ∈ [-0.5, 0.7]``."""
+    array = np.asarray(array)
+    if array.size <= max_elements or array.dtype.kind not in "fc":
+        sign = "+=" if accumulates else "="
+        return f"{dvar} {sign} {values(array, precision, max_elements)}"
+    nans, infs = nonfinite(array)
+    if nans or infs:
+        return f"{dvar}: {summary(array, precision)}"
+    return f"{dvar} ∈ [{number(array.min(), precision)}, {number(array.max(), precision)}]"
+
+
+def shape(array: np.ndarray) -> str:
+    """``scalar float64`` or ``(3, 4) float32``."""
+    dims = "scalar" if array.ndim == 0 else str(tuple(array.shape))
+    return f"{dims} {array.dtype}"
+
+
+def attribute(value: Any, precision: int) -> str:
+    """An op's keyword argument as text: arrays and indices summarized, numbers short."""
+    if isinstance(value, np.ndarray):
+        if value.size <= 4:
+            return values(value, precision, 4)
+        return f"<{value.dtype} array {tuple(value.shape)}>"
+    if isinstance(value, slice):
+        parts = ["" if p is None else str(p) for p in (value.start, value.stop, value.step)]
+        return ":".join(parts[:2] if value.step is None else parts)
+    if isinstance(value, tuple):
+        inner = ", ".join(attribute(v, precision) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(attribute(v, precision) for v in value) + "]"
+    if isinstance(value, (float, np.floating, np.integer, np.bool_)):
+        return number(value, precision)
+    if isinstance(value, np.dtype) or value is Ellipsis:
+        return "..." if value is Ellipsis else str(value)
+    if isinstance(value, type):
+        return value.__name__
+    return repr(value)
+
+
+def table(rows: list[str]) -> str:
+    """An HTML-like label: one row per (already escaped) line."""
+    cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
+
+
+def font(text: str, color: str | None = None, size: int | None = None) -> str:
+    """Escaped-already ``text`` in a colour and/or point size."""
+    attrs = ""
+    if color:
+        attrs += f' color="{color}"'
+    if size:
+        attrs += f' point-size="{size}"'
+    return f"<font{attrs}>{text}</font>" if attrs else text

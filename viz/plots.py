@@ -1,0 +1,136 @@
+"""The course's training plots: cost against iterations, and a 2-D decision boundary.
+
+Both build a matplotlib `Figure` directly (no pyplot, so no window opens and no global state
+changes), return it, and save it when given a path. In Jupyter a returned figure shows inline.
+Depends on matplotlib and numpy.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from viz.errors import OptionError
+
+
+def plot_costs(
+    history: Sequence[float] | Mapping[str, Sequence[float]],
+    *,
+    every: int = 1,
+    title: str = "Cost during training",
+    log_scale: bool = False,
+    ax: Axes | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Cost against iterations, as in the course's assignments.
+
+    Args:
+        history: the costs recorded during training, or several runs by label
+            (``{"learning rate 0.01": costs, "learning rate 0.001": other_costs}``).
+        every: iterations between two recorded costs (100 if you recorded every hundredth).
+        title: the plot's title.
+        log_scale: a logarithmic cost axis (long runs, costs over orders of magnitude).
+        ax: draw into these axes instead of a new figure.
+        path: also save the figure there (the format from the extension).
+
+    Returns:
+        the figure drawn into.
+    """
+    if every < 1:
+        raise OptionError(f"every must be a positive number of iterations, got {every}")
+    runs = dict(history) if isinstance(history, Mapping) else {"": history}
+    figure, ax = _figure_and_axes(ax)
+    for label, costs in runs.items():
+        costs = np.asarray([float(np.asarray(c)) for c in costs])
+        if costs.ndim != 1 or costs.size == 0:
+            raise OptionError(f"plot_costs needs a non-empty list of costs, got {costs.size}")
+        iterations = np.arange(costs.size) * every
+        ax.plot(iterations, costs, label=label or None)
+    ax.set_xlabel("iterations" if every == 1 else f"iterations (one point every {every})")
+    ax.set_ylabel("cost")
+    ax.set_title(title)
+    if log_scale:
+        ax.set_yscale("log")
+    if len(runs) > 1:
+        ax.legend()
+    ax.grid(True, alpha=0.3)
+    return _saved(figure, path)
+
+
+def plot_decision_boundary(
+    predict: Callable[[np.ndarray], Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    resolution: int = 200,
+    padding: float = 1.0,
+    title: str = "Decision boundary",
+    ax: Axes | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """The regions a classifier assigns to each class, with the data on top.
+
+    Args:
+        predict: takes points laid out like ``X`` and returns one prediction per point: a
+            class label, or a probability of class 1 (thresholded at 0.5). Tensors are fine.
+        X: the 2-D inputs, ``(2, m)`` as in the course (one example per column); ``(m, 2)``
+            is accepted too, and ``predict`` then gets rows.
+        y: the labels, ``(1, m)`` or ``(m,)``.
+        resolution: grid points per axis.
+        padding: margin around the data, in the data's units.
+        title: the plot's title.
+        ax: draw into these axes instead of a new figure.
+        path: also save the figure there.
+
+    Returns:
+        the figure drawn into.
+    """
+    X = np.asarray(getattr(X, "data", X), dtype=float)
+    y = np.asarray(getattr(y, "data", y)).ravel()
+    if X.ndim != 2 or 2 not in X.shape:
+        raise OptionError(f"plot_decision_boundary draws 2-D data: X must be (2, m), got "
+                          f"{X.shape}")
+    columns = X.shape[0] == 2  # the course's layout: one example per column
+    points = X if columns else X.T
+    if y.size != points.shape[1]:
+        raise OptionError(f"y has {y.size} labels for {points.shape[1]} examples in X")
+
+    (x_min, y_min), (x_max, y_max) = points.min(axis=1) - padding, points.max(axis=1) + padding
+    xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution),
+                         np.linspace(y_min, y_max, resolution))
+    grid = np.stack([xx.ravel(), yy.ravel()])
+    predictions = predict(grid if columns else grid.T)
+    Z = np.asarray(getattr(predictions, "data", predictions), dtype=float).ravel()
+    if Z.size != grid.shape[1]:
+        raise OptionError(f"predict returned {Z.size} predictions for {grid.shape[1]} points; "
+                          "it must return one per point")
+    is_probability = np.any(Z != np.round(Z)) and Z.min() >= 0 and Z.max() <= 1
+    classes = (Z > 0.5).astype(float) if is_probability else Z
+    classes = classes.reshape(xx.shape)
+
+    figure, ax = _figure_and_axes(ax)
+    ax.contourf(xx, yy, classes, alpha=0.35, cmap="Spectral")
+    if is_probability:
+        ax.contour(xx, yy, Z.reshape(xx.shape), levels=[0.5], colors="black", linewidths=1)
+    ax.scatter(points[0], points[1], c=y, cmap="Spectral", edgecolors="black", s=25)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title)
+    return _saved(figure, path)
+
+
+def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    figure = Figure(figsize=(6, 4.5), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _saved(figure: Figure, path: str | os.PathLike | None) -> Figure:
+    if path is not None:
+        figure.savefig(path, dpi=100)
+    return figure

@@ -1,0 +1,75 @@
+"""`render`: a picture of the graph written to a file, its format picked from the extension.
+
+``.dot``/``.gv`` files are the DOT text itself and need nothing else; every other format is
+laid out by Graphviz's ``dot`` program. When ``dot`` is missing, the error says how to install
+it and carries the DOT text. Depends on `dot` and the ``graphviz`` package.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from graphgrad import Tensor
+from viz.dot import draw_graph
+from viz.errors import INSTALL_DOT, DotNotFoundError, OptionError, RenderFormatError
+
+TEXT_FORMATS = ("dot", "gv")
+PICTURE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
+
+
+def render(
+    graph: Tensor | Sequence[Tensor] | graphviz.Digraph,
+    path: str | os.PathLike,
+    **options: Any,
+) -> Path:
+    """Draw the graph behind a tensor (or an already drawn Digraph) into ``path``.
+
+    The format comes from the extension: ``.png``, ``.svg``, ``.pdf``, ``.jpg``, ``.gif``,
+    or ``.dot`` / ``.gv`` for the DOT text (no Graphviz program needed). ``options`` are those
+    of `viz.draw_graph` (``show_values``, ``collapse``, ``rankdir``, ...).
+
+    Returns:
+        the path written.
+
+    Raises:
+        DotNotFoundError: Graphviz's ``dot`` program is not installed (the error's
+            ``source`` holds the DOT text).
+        RenderFormatError: the extension names no format listed above.
+    """
+    path = Path(path)
+    file_format = path.suffix.lower().lstrip(".")
+    if file_format not in TEXT_FORMATS + PICTURE_FORMATS:
+        raise RenderFormatError(
+            f"viz.render cannot tell what to write from {path.name!r}: end the file name "
+            f"with one of {', '.join('.' + f for f in PICTURE_FORMATS + TEXT_FORMATS)}."
+        )
+    if isinstance(graph, graphviz.Digraph):
+        if options:
+            raise OptionError("viz.render takes drawing options with a tensor, not with an "
+                              "already drawn Digraph: pass them to viz.draw_graph")
+        digraph = graph
+    else:
+        digraph = draw_graph(graph, **options)
+    if file_format in TEXT_FORMATS:
+        path.write_text(digraph.source, encoding="utf-8")
+    else:
+        path.write_bytes(picture(digraph, file_format))
+    return path
+
+
+def picture(digraph: graphviz.Digraph, file_format: str) -> bytes:
+    """The picture's bytes in ``file_format`` (``"png"``, ``"svg"``...), laid out by ``dot``."""
+    try:
+        return digraph.pipe(format=file_format)
+    except graphviz.ExecutableNotFound as missing:
+        raise DotNotFoundError(
+            f"drawing a .{file_format} needs Graphviz's `dot` program, which is not installed "
+            f"(or not on PATH). {INSTALL_DOT}\n"
+            "The DOT text needs no Graphviz: viz.to_dot(J), viz.render(J, \"graph.dot\"), or "
+            "this error's .source.",
+            digraph.source,
+        ) from missing
