@@ -179,3 +179,18 @@ def test_nested_modules_make_nested_scopes_and_can_be_turned_off():
 def test_a_layer_returning_its_input_does_not_retag_the_previous_node():
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).eval()
     assert model(np.ones((1, 2))).creator.scope == "linear1"
+
+
+def test_parameters_are_tensors_and_plain_grad_tensors_count_too():
+    class Raw(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = gg.Tensor(np.ones((2, 2)), requires_grad=True)
+            self.constant = gg.Tensor(np.ones(2))  # no grad: not learned, not registered
+
+    W = nn.Parameter(np.zeros(3))
+    assert isinstance(W, gg.Tensor) and W.requires_grad and W.is_leaf
+    assert repr(W) == "Parameter([0., 0., 0.], requires_grad=True)"
+    assert [n for n, _ in Raw().named_parameters()] == ["W"]
+    J = nn.cross_entropy(nn.Parameter(np.zeros((2, 3))), np.array([0, 2]))
+    assert J.creator.inputs[0].requires_grad  # a Parameter given as logits stays on the graph

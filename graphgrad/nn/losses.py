@@ -125,7 +125,7 @@ class BinaryCrossEntropy(Function):
 # -- the functions a user calls -----------------------------------------------------------------
 def _as_labels(labels: Any, like: Tensor) -> Tensor:
     """Labels as a constant Tensor named "Y" in the logits' dtype (a Tensor is kept as is)."""
-    if type(labels) is Tensor:
+    if isinstance(labels, Tensor):
         return labels
     array = labels if type(labels) is np.ndarray else np.asarray(labels)
     if array.dtype != like.data.dtype and array.dtype.kind in "fiub":
@@ -134,7 +134,7 @@ def _as_labels(labels: Any, like: Tensor) -> Tensor:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if type(x) is Tensor else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _same_shape(loss: str, a: Tensor, y: Tensor, a_name: str) -> None:
@@ -173,7 +173,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
         m = z.size // z.shape[-1] if z.ndim > 1 else 1
         return SigmoidCrossEntropy.apply(z, y, scale=1.0 / m)
     shape = z.data.shape
-    raw = labels.data if type(labels) is Tensor else labels
+    raw = labels.data if isinstance(labels, Tensor) else labels
     if type(raw) is not np.ndarray:
         raw = np.asarray(raw)
     if raw.shape == shape:

@@ -29,16 +29,21 @@ class StateDictError(GraphgradError, KeyError):
         return str(self.args[0])
 
 
-def Parameter(data: Any, name: str | None = None, dtype: Any = None) -> Tensor:
+class Parameter(Tensor):
     """A tensor for a module to learn: a leaf Tensor with ``requires_grad=True``.
 
-    A module registers every such tensor assigned to it as a parameter (part of
-    ``parameters()`` and ``state_dict()``), naming it after the attribute unless it has a
-    name. ``self.W = nn.Parameter(np.zeros((n_out, n_in)))`` in ``__init__`` is the usual way;
-    a Tensor made with ``requires_grad=True`` is the same thing. (Parameters are plain
-    Tensors, not a subclass, so ops take them on the engine's fastest path.)
+    ``self.W = nn.Parameter(np.zeros((n_out, n_in)))`` in a module's ``__init__`` makes it
+    part of ``parameters()`` and ``state_dict()``, named after the attribute unless it has a
+    name. (A module registers a plain Tensor made with ``requires_grad=True`` the same way.)
     """
-    return Tensor(data, requires_grad=True, name=name, dtype=dtype)
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, name: str | None = None, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=True, name=name, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter" + super().__repr__()[len("Tensor"):]
 
 
 def is_parameter(value: Any) -> bool:
