@@ -161,14 +161,14 @@ class Function:
             if mode == CHECKED:
                 debug.after_forward(ctx, (out,), attrs)
             return result
-        pins = None
+        leaf = False
         for x in inputs:
             if out is x.data:  # an identity forward: the output gets its own view to lock
                 out = out.view()
             if x.creator is None:
-                pins = _pin(x.data, pins)
-        if pins:
-            ctx._pinned = pins
+                leaf = True
+        if leaf and ctx.saved:
+            _pin_saved_leaves(ctx, inputs)
         out.setflags(False)  # write=False; the positional form is twice as fast
         if attrs:
             ctx.attrs = attrs
@@ -203,12 +203,8 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
         return tuple(_op_output(a, None, i) for i, a in enumerate(arrays))
     input_arrays = [x.data for x in ctx.inputs]
     arrays = tuple(a.view() if any(a is x for x in input_arrays) else a for a in arrays)
-    pins = None
-    for x in ctx.inputs:
-        if x.creator is None:
-            pins = _pin(x.data, pins)
-    if pins:
-        ctx._pinned = pins
+    if ctx.saved:
+        _pin_saved_leaves(ctx, ctx.inputs)
     for a in arrays:
         a.setflags(write=False)
     if attrs:
@@ -260,9 +256,10 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
 
 
 # -- protecting saved arrays from in-place writes ---------------------------------------------
-# id(array) -> [number of live nodes pinning it, the array]. Holding the array keeps its id
-# from being reused while it is pinned; an array is only unlocked by the pin that locked it.
-_PINS: dict[int, list] = {}
+# id(array) -> how many live, not yet backpropagated nodes pinned it. The nodes' pin lists
+# hold the arrays, so an id cannot be reused while it is here; an array is only made writeable
+# again by the release of the last pin, and only if a pin made it read-only.
+_PINS: dict[int, int] = {}
 
 
 class _Pins(list):
@@ -271,21 +268,49 @@ class _Pins(list):
     __slots__ = ()
 
     def __del__(self) -> None:
-        _unpin(self)
+        if self:
+            _unpin(self)
+
+
+def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
+    """Make read-only the arrays of the leaves that ``ctx`` saved for backward (or saved a
+    view of), while the node needs them. Arrays it did not save cannot change its gradient."""
+    pins = None
+    for x in inputs:
+        if x.creator is not None:
+            continue
+        array = x.data
+        root = array
+        while type(root.base) is np.ndarray:
+            root = root.base
+        for kept in ctx.saved:
+            if kept is array or (type(kept) is np.ndarray and kept.base is not None
+                                 and _root(kept) is root):
+                pins = _pin(array, pins)
+                break
+    if pins:
+        ctx._pinned = pins
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    while type(array.base) is np.ndarray:
+        array = array.base
+    return array
 
 
 def _pin(array: np.ndarray, pins: _Pins | None) -> _Pins | None:
-    """Make a leaf's array (and the arrays it is a view of) read-only while a node needs it."""
+    """Pin ``array`` and the arrays it is a view of; return the node's pin list."""
     while True:
-        entry = _PINS.get(id(array))
-        if entry is not None:
-            entry[0] += 1
+        key = id(array)
+        count = _PINS.get(key)
+        if count is not None:
+            _PINS[key] = count + 1
         elif array.flags.writeable:
-            array.setflags(False)
-            _PINS[id(array)] = [1, array]
+            array.setflags(False)  # write=False; the positional form is twice as fast
+            _PINS[key] = 1
         else:  # read-only, and not by us (a constant): nothing to release later
-            entry = False
-        if entry is not False:
+            count = -1
+        if count != -1:
             if pins is None:
                 pins = _Pins()
             pins.append(array)
@@ -299,16 +324,16 @@ def _unpin(pins: list) -> None:
     # Bases were pinned after their views; a view can only be made writeable again once its
     # base is, so release in reverse.
     for array in reversed(pins):
-        entry = _PINS.get(id(array))
-        if entry is None:
+        key = id(array)
+        count = _PINS[key] - 1
+        if count:
+            _PINS[key] = count
             continue
-        entry[0] -= 1
-        if entry[0] == 0:
-            del _PINS[id(array)]
-            try:
-                array.setflags(write=True)
-            except ValueError:  # its base went read-only meanwhile: leave it locked
-                pass
+        del _PINS[key]
+        try:
+            array.setflags(True)  # write=True
+        except ValueError:  # its base went read-only meanwhile: leave it locked
+            pass
     pins.clear()
 
 
