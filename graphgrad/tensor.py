@@ -305,8 +305,8 @@ class Tensor:
         return Reshape.apply(self, shape=(-1,))
 
     def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = () if axes[0] is None else tuple(axes[0])  # numpy: None reverses the axes
         return Transpose.apply(self, axes=axes or None)
 
     @property
