@@ -1,0 +1,49 @@
+"""Every op of the table: forward against numpy, backward against finite differences
+(gradcheck, float64), second order (gradgradcheck) where second derivatives are meaningful."""
+import numpy as np
+import pytest
+from op_table import OPS, draw, leaves
+
+import graphgrad as gg
+
+
+def _outputs(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_forward_matches_numpy(op):
+    arrays = draw(op, np.random.default_rng(0))
+    got = _outputs(op.fn(*leaves(arrays)))
+    want = _outputs(op.ref(*[a.copy() for a in arrays]))
+    assert len(got) == len(want)
+    for out, expected in zip(got, want):
+        assert isinstance(out, gg.Tensor)
+        assert out.shape == np.shape(expected)
+        assert out.dtype == np.float64
+        assert out.requires_grad
+        np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_gradcheck(op):
+    arrays = draw(op, np.random.default_rng(1))
+    result = gg.gradcheck(op.fn, leaves(arrays), **op.check)
+    assert result
+    assert len(result.pairs) == len(_outputs(op.ref(*arrays))) * len(arrays)
+    assert all(pair.relative_difference < 1e-6 for pair in result.pairs), str(result)
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.second_order], ids=str)
+def test_gradgradcheck(op):
+    arrays = draw(op, np.random.default_rng(2))
+    assert gg.gradgradcheck(op.fn, leaves(arrays), **op.check)
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_backward_without_grad_records_nothing(op):
+    """Inputs that need no grad give outputs that need none, with no graph to walk."""
+    arrays = draw(op, np.random.default_rng(3))
+    for out in _outputs(op.fn(*[gg.Tensor(a) for a in arrays])):
+        assert not out.requires_grad
+        assert out.creator is None
