@@ -195,6 +195,7 @@ def _backprop(
             if upstream is not None:
                 if wanted is None:
                     if keep_intermediate_grads:
+                        upstream.setflags(False)  # shared with other nodes' grads: read-only
                         out.grad = upstream
                 elif out in wanted:
                     wanted[out] = upstream
@@ -312,6 +313,7 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
             any_grad = True
             if wanted is None:
                 if keep:
+                    g.setflags(False)  # shared with other nodes' grads: read-only
                     out.grad = g
             elif out in wanted:
                 wanted[out] = g

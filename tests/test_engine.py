@@ -246,6 +246,22 @@ def test_keep_intermediate_grads_false_keeps_only_the_leaves():
     assert (float(a.grad), float(b.grad), float(c.grad)) == (3.0, 6.0, 9.0)
 
 
+def test_every_grad_is_read_only():
+    """Gradients are shared between nodes (x + y hands both the same array): an in-place edit
+    of one .grad must not silently change another's."""
+    a = gg.Tensor(np.ones(3))
+    b = gg.Tensor(np.full(3, 2.0), requires_grad=True)
+    u = b * 3
+    v = a + u  # Add passes its upstream gradient to both inputs: u.grad is v.grad's array
+    J = (v * v).sum()
+    J.backward()
+    np.testing.assert_array_equal(u.grad, v.grad)
+    for t in (b, u, v, J):
+        with pytest.raises(ValueError, match="read-only"):
+            t.grad[...] = 0
+    np.testing.assert_array_equal(v.grad, [14.0, 14.0, 14.0])
+
+
 # -- backward's errors ----------------------------------------------------------------------------
 def test_non_scalar_root_without_grad_says_what_to_do():
     y = gg.Tensor(np.ones((2, 3)), requires_grad=True) * 2
@@ -390,6 +406,7 @@ def test_multi_output_backward_gets_one_grad_per_output_and_zeros_for_unused():
     np.testing.assert_array_equal(grad2, [0.0, 0.0])
     np.testing.assert_array_equal(x.grad, [0.0, 8.0, 0.0, 0.0])
     assert second.grad is None
+    assert not first.grad.flags.writeable
 
 
 def test_multi_output_with_both_outputs_used_and_one_dropped():
