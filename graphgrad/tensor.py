@@ -369,8 +369,8 @@ _SCALAR_CACHE_SIZE = 512
 def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
     """A constant Tensor for a number or array met in an op with the tensor ``like``.
 
-    Python numbers take ``like``'s float dtype (float32 stays float32); integer arrays become
-    that dtype too; float arrays keep theirs.
+    Python and numpy numbers take ``like``'s float dtype (float32 stays float32); integer
+    arrays become that dtype too; float arrays keep theirs.
     """
     if isinstance(value, Tensor):
         return value
@@ -388,6 +388,9 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         if key is not None and value == value and len(_SCALAR_CACHE) < _SCALAR_CACHE_SIZE:
             _SCALAR_CACHE[key] = constant
         return constant
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        # A numpy scalar (np.sqrt(2), an element of an array) is a number too: no upcast.
+        return _lift(value.item(), like)
     array = np.asarray(value)
     kind = array.dtype.kind
     if kind in "biu":
