@@ -156,3 +156,11 @@ def test_custom_backward_returning_the_wrong_type(op, message):
     y = op.apply(gg.Tensor(np.ones(2), requires_grad=True, name="x"))
     with pytest.raises(gg.BackwardError, match=message):
         y.sum().backward()
+def test_numpy_function_without_a_graphgrad_op_names_the_function():
+    W = gg.Tensor(np.eye(2), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.linalg\.inv.*\.data"):
+        np.linalg.inv(W)
+    with pytest.raises(gg.GraphgradTypeError, match=r"log1p"):
+        np.log1p(W)
+
+
