@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from graphgrad.errors import GraphgradTypeError, InplaceError, describe
+from graphgrad.errors import GraphgradTypeError, InplaceError, ShapeError, describe
 
 ArrayLike = Any
 Axis = int | Sequence[int] | None
@@ -103,7 +103,8 @@ class Tensor:
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got {describe(self)}")
+            raise ShapeError(f"item() needs a one-element tensor, got {describe(self)}; "
+                             "reduce it first (t.sum(), t.mean()) or index one element")
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -113,7 +114,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
-            raise TypeError(f"len() of a 0-d tensor {describe(self)}")
+            raise GraphgradTypeError(f"len() of a 0-d tensor {describe(self)}")
         return len(self.data)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -121,6 +122,9 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ShapeError(f"the truth value of {describe(self)} is ambiguous: use "
+                             "t.data.any() or t.data.all()")
         return bool(self.data)
 
     def __float__(self) -> float:

@@ -164,3 +164,22 @@ def test_numpy_function_without_a_graphgrad_op_names_the_function():
         np.log1p(W)
 
 
+def test_item_of_a_tensor_with_several_elements():
+    with pytest.raises(gg.GraphgradError, match=r"one-element.*'W' \(3, 4\)") as info:
+        gg.Tensor(np.ones((3, 4)), name="W").item()
+    assert isinstance(info.value, ValueError)
+
+
+def test_truth_value_of_a_tensor_with_several_elements():
+    t = gg.Tensor([1.0, 2.0], name="t")
+    with pytest.raises(gg.ShapeError, match=r"ambiguous.*any\(\).*all\(\)") as info:
+        bool(t > 0)
+    assert isinstance(info.value, ValueError)
+    assert bool(gg.Tensor([3.0]) > 2) and not bool(gg.Tensor(1.0) > 2)
+
+
+def test_len_of_a_0d_tensor():
+    with pytest.raises(gg.GraphgradTypeError, match="0-d"):
+        len(gg.Tensor(1.0))
+
+
