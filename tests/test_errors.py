@@ -183,3 +183,9 @@ def test_len_of_a_0d_tensor():
         len(gg.Tensor(1.0))
 
 
+def test_grad_of_things_that_are_not_tensors():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (W * W).sum()
+    for outputs, inputs in [(3.0, W), (J, 3.0), ([J, 3.0], W), (J, [W, "W"])]:
+        with pytest.raises(gg.GraphgradTypeError, match="gg.grad takes Tensors"):
+            gg.grad(outputs, inputs, retain_graph=True)
