@@ -130,6 +130,13 @@ def test_column_times_row_is_an_error_naming_both_shapes():
     assert "gg.broadcast_to" in message
 
 
+def test_column_with_a_row_of_the_same_length_suggests_the_reshape():
+    with gg.strict_shapes(), pytest.raises(gg.ShapeError) as info:
+        T((3, 1), "y_hat") - T((1, 3), "y")
+    message = str(info.value)
+    assert "(3, 3)" in message and ".reshape(3, 1)" in message
+
+
 @pytest.mark.parametrize("left, right", [((5,), (5, 1)), ((3, 5), (5,)), ((5,), (5,)),
                                          ((5,), (5, 2))])
 def test_rank1_meeting_matmul_is_an_error_with_the_reshape(left, right):
