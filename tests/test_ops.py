@@ -32,6 +32,7 @@ def test_gradcheck(op):
     assert result
     assert len(result.pairs) == len(_outputs(op.ref(*arrays))) * len(arrays)
     assert all(pair.relative_difference < 1e-6 for pair in result.pairs), str(result)
+    assert not any(pair.kinks for pair in result.pairs), str(result)  # domains avoid kinks
 
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.second_order], ids=str)
