@@ -224,6 +224,20 @@ def test_relu_at_exactly_zero_is_reported_as_a_kink_not_a_bug():
     assert "valid subgradient, not a bug" in str(result)
 
 
+@pytest.mark.parametrize("fn, data", [
+    (gg.max, [1.0, 3.0, 3.0, 2.0]),
+    (lambda t: gg.min(t, axis=1), [[2.0, 1.0, 1.0], [0.0, 5.0, 0.0]]),
+    (lambda t: gg.maximum(t, 1.0), [1.0, 2.0, 0.5]),
+    (gg.abs, [0.0, 2.0, -1.0]),
+], ids=["tied-max", "tied-min-axis", "maximum-tie", "abs-at-zero"])
+def test_ties_and_kinks_are_reported_as_kinks_not_bugs(fn, data):
+    x = gg.Tensor(np.array(data), requires_grad=True)
+    result = gg.gradcheck(fn, [x])
+    assert result
+    assert result.pairs[0].kinks, str(result)
+    assert "sits at a kink" in str(result)
+
+
 def test_a_smooth_function_has_no_kinks():
     result = gg.gradcheck(lambda t: gg.exp(t) * gg.sin(t), [_x((5,))])
     assert result and result.pairs[0].kinks == []
