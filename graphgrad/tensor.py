@@ -146,10 +146,11 @@ class Tensor:
             extras.append(f"op={type(self.creator).__name__}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
+        text = "Tensor(" + ", ".join([_short(self.data, "Tensor("), *extras])
         if self.grad is not None:
-            extras.append("grad=" + _short(self.grad))
-        body = _short(self.data)
-        return "Tensor(" + ", ".join([body, *extras]) + ")"
+            text += ", grad="
+            text += _short(self.grad, text[text.rfind("\n") + 1:])  # rows line up under it
+        return text + ")"
 
     # -- graph ---------------------------------------------------------------------------------
     def backward(
@@ -333,11 +334,13 @@ class Tensor:
         return GetItem.apply(self, index=normalize_index(index))
 
 
-def _short(array: np.ndarray) -> str:
+def _short(array: np.ndarray, prefix: str = "") -> str:
+    """The array in a repr; ``prefix`` is the text before it on its line (to align rows)."""
     if array.ndim == 0:
         return f"{array.item():.6g}" if array.dtype.kind == "f" else str(array.item())
     if array.size <= 12:
-        return np.array2string(array, precision=4, separator=", ", suppress_small=True)
+        return np.array2string(array, precision=4, separator=", ", suppress_small=True,
+                               prefix=prefix)
     return f"<{array.dtype} array {array.shape}>"
 
 

@@ -34,6 +34,16 @@ def test_repr_shows_values_name_dtype_op_and_grad():
         "Tensor(<float64 array (40, 40)>, name='A')")
 
 
+def test_repr_of_a_matrix_aligns_its_rows():
+    W = gg.Tensor(np.arange(6.0).reshape(2, 3), name="W", requires_grad=True)
+    (W * 2.0).sum().backward()
+    lines = repr(W).splitlines()
+    assert lines[0] == "Tensor([[0., 1., 2.],"
+    assert lines[1].startswith("        [3., 4., 5.]], name='W', requires_grad=True, grad=[[2.")
+    assert lines[2].strip() == "[2., 2., 2.]])"
+    assert lines[2].index("[") == lines[1].index("grad=[[") + len("grad=[")
+
+
 def test_public_graph_of_an_op():
     x = gg.Tensor(np.ones((2, 3)), name="x", requires_grad=True)
     y = gg.sum(x * 2.0, axis=1, keepdims=True)
