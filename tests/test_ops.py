@@ -1,5 +1,7 @@
 """Every op of the table: forward against numpy, backward against finite differences
 (gradcheck, float64), second order (gradgradcheck) where second derivatives are meaningful."""
+import warnings
+
 import numpy as np
 import pytest
 from op_table import OPS, draw, leaves
@@ -48,3 +50,23 @@ def test_backward_without_grad_records_nothing(op):
     for out in _outputs(op.fn(*[gg.Tensor(a) for a in arrays])):
         assert not out.requires_grad
         assert out.creator is None
+
+
+@pytest.mark.parametrize("fn, x, value, grad", [
+    (gg.sigmoid, [-800.0, 0.0, 800.0], [0.0, 0.5, 1.0], [0.0, 0.25, 0.0]),
+    (gg.tanh, [-800.0, 0.0, 800.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 0.0]),
+    (gg.softmax, [1000.0, 1000.0, -1000.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.0]),
+    (gg.log_softmax, [1000.0, 0.0], [0.0, -1000.0], [-1.0, 1.0]),
+    (gg.logsumexp, [1000.0, 1000.0], 1000.0 + np.log(2.0), [0.5, 0.5]),
+    (gg.softmax, [0.0, -np.inf, np.log(3.0)], [0.25, 0.0, 0.75], [0.0, 0.0, 0.0]),
+], ids=["sigmoid", "tanh", "softmax", "log_softmax", "logsumexp", "softmax-masked"])
+def test_stable_at_extreme_values(fn, x, value, grad):
+    """The upstream gradient is ones for a vjp, so softmax's is 0 and log_softmax's is
+    1 - n * softmax."""
+    t = gg.Tensor(np.array(x), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = fn(t)
+        y.backward(np.ones(y.shape))
+    np.testing.assert_allclose(y.data, value, atol=1e-12)
+    np.testing.assert_allclose(t.grad, grad, atol=1e-12)
