@@ -52,6 +52,19 @@ def test_backward_without_grad_records_nothing(op):
         assert out.creator is None
 
 
+def test_pow_gradient_wrt_the_exponent_at_a_zero_base():
+    """0 ** p is 0 for every p > 0, so d/dp is 0 there, not 0 * log(0) = NaN."""
+    base = gg.Tensor(np.array([0.0, 1.0, 2.0]), requires_grad=True)
+    p = gg.Tensor(2.0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no log(0) warning either
+        (dbase, dp) = gg.grad((base**p).sum(), [base, p], create_graph=True)
+        (d2p,) = gg.grad(dp, p)
+    np.testing.assert_allclose(dbase.data, [0.0, 2.0, 4.0])
+    assert float(dp.data) == pytest.approx(4 * np.log(2.0), rel=1e-12)
+    assert float(d2p) == pytest.approx(4 * np.log(2.0) ** 2, rel=1e-12)
+
+
 @pytest.mark.parametrize("fn, x, value, grad", [
     (gg.sigmoid, [-800.0, 0.0, 800.0], [0.0, 0.5, 1.0], [0.0, 0.25, 0.0]),
     (gg.tanh, [-800.0, 0.0, 800.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 0.0]),
