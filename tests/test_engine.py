@@ -14,6 +14,16 @@ import graphgrad as gg
 from graphgrad import function
 
 
+@pytest.fixture
+def no_gc():
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def course_graph():
     a = gg.Tensor(5.0, name="a", requires_grad=True)
     b = gg.Tensor(3.0, name="b", requires_grad=True)
@@ -117,19 +127,22 @@ def test_diamond_with_several_paths_of_different_lengths():
 
 
 # -- deep graphs ----------------------------------------------------------------------------------
-def test_million_op_chain_backward_without_recursion():
+def test_million_op_chain_backward_without_recursion(no_gc):
     x = gg.Tensor(np.ones(1), requires_grad=True)
     y = x
-    for _ in range(1_000_000):
+    for i in range(1_000_000):
         y = -y
+        if i == 500_000:
+            middle = weakref.ref(y)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(200)  # anything recursive in backward or in freeing would fail now
     try:
         y.backward(np.full(1, 2.0), keep_intermediate_grads=False)
-        del y  # frees the whole chain
+        del y  # frees the whole chain, without the garbage collector
     finally:
         sys.setrecursionlimit(limit)
     np.testing.assert_array_equal(x.grad, [2.0])  # an even number of negations
+    assert middle() is None
 
 
 def test_deep_chain_keeps_every_intermediate_grad():
@@ -174,16 +187,6 @@ def test_every_node_runs_after_all_nodes_that_use_its_outputs():
 
 
 # -- freeing the graph ----------------------------------------------------------------------------
-@pytest.fixture
-def no_gc():
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @pytest.mark.parametrize("after_backward", [False, True], ids=["dropped", "backpropagated"])
 def test_dropped_loss_frees_its_graph_without_the_garbage_collector(no_gc, after_backward):
     W = gg.Tensor(np.ones((2, 3)), requires_grad=True)
