@@ -238,8 +238,14 @@ def test_ties_and_kinks_are_reported_as_kinks_not_bugs(fn, data):
     assert "sits at a kink" in str(result)
 
 
-def test_a_smooth_function_has_no_kinks():
-    result = gg.gradcheck(lambda t: gg.exp(t) * gg.sin(t), [_x((5,))])
+@pytest.mark.parametrize("fn, data", [
+    (lambda t: gg.exp(t) * gg.sin(t), [0.25, 0.5, 0.75, 1.0, 1.25]),
+    (lambda t: t * t, [0.0, 1.0]),  # a zero slope between two opposite one-sided ones
+    (gg.log, [1e-4, 1e-3, 0.5]),  # steep and bending fast, but smooth
+    (lambda t: 1.0 / t, [1e-3, 2e-3, 0.5]),
+], ids=["exp-sin", "square-at-0", "log-near-0", "reciprocal-near-0"])
+def test_a_smooth_function_has_no_kinks(fn, data):
+    result = gg.gradcheck(fn, [np.array(data)])
     assert result and result.pairs[0].kinks == []
     assert "kink" not in str(result)
 
