@@ -2,6 +2,7 @@
 created a NaN/Inf, in forward and in backward; strict_shapes turns the course's advice
 against rank-1 arrays and accidental broadcasts into errors with the reshape that fixes it."""
 import inspect
+import threading
 
 import numpy as np
 import pytest
@@ -182,3 +183,32 @@ def test_strict_shapes_is_off_outside_the_block():
         pass
     assert (T((5,), "a") + T((5, 1), "b")).shape == (5, 5)
     assert (T((5,), "a") @ T((5,), "b")).shape == ()
+
+
+def test_debug_modes_are_thread_local():
+    inside, done = threading.Event(), threading.Event()
+    seen = {}
+
+    def strict_thread():
+        with gg.strict_shapes(), gg.detect_anomaly():
+            inside.set()
+            done.wait(5)
+            try:
+                T((5,), "a") + T((5, 1), "b")
+            except gg.ShapeError:
+                seen["strict thread"] = "refused"
+
+    def other_thread():
+        inside.wait(5)
+        seen["other thread"] = (T((5,), "a") + T((5, 1), "b")).shape
+        with np.errstate(invalid="ignore"):  # numpy's error state is per thread too
+            seen["other thread sqrt"] = bool(np.isnan(gg.sqrt(T((1,), "c") * -1.0).data).all())
+        done.set()
+
+    threads = [threading.Thread(target=strict_thread), threading.Thread(target=other_thread)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"strict thread": "refused", "other thread": (5, 5),
+                    "other thread sqrt": True}
