@@ -206,3 +206,28 @@ def test_writing_a_leaf_then_reading_its_gradient_is_right_after_a_training_step
         W.data -= 0.25 * W.grad  # W <- W - lr * 2W = W / 2
         W.grad = None
     np.testing.assert_allclose(W.data, [0.125, 0.25])
+
+
+# Arrays an op keeps besides its inputs: where's condition and an index. Changing the caller's
+# array after the op must not change the gradient.
+@pytest.mark.parametrize("make_mask", [lambda m: m, lambda m: gg.Tensor(m)],
+                         ids=["ndarray", "tensor"])
+def test_changing_a_where_condition_after_the_op_does_not_change_the_gradient(make_mask):
+    mask = np.array([True, False])
+    condition = make_mask(mask)
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    y = gg.Tensor([3.0, 4.0], requires_grad=True)
+    z = gg.where(condition, x, y)
+    (condition.data if isinstance(condition, gg.Tensor) else condition)[:] = [False, True]
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0])
+    np.testing.assert_array_equal(y.grad, [0.0, 1.0])
+
+
+def test_changing_a_comparison_used_as_a_condition_does_not_change_the_gradient():
+    x = gg.Tensor([1.0, -2.0], requires_grad=True)
+    positive = x > 0
+    z = gg.where(positive, x, 0.0)
+    positive.data[...] = True
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0])
