@@ -231,3 +231,17 @@ def test_changing_a_comparison_used_as_a_condition_does_not_change_the_gradient(
     positive.data[...] = True
     z.sum().backward()
     np.testing.assert_array_equal(x.grad, [1.0, 0.0])
+
+
+@pytest.mark.parametrize("index, changed, expected", [
+    (np.array([0, 0, 1]), 2, [3.0, 3.0, 0.0]),
+    (np.array([True, False, True]), False, [1.0, 0.0, 2.0]),
+    ((np.array([0, 2]),), 1, [1.0, 0.0, 2.0]),
+], ids=["int-array", "mask", "tuple"])
+def test_changing_an_index_array_after_the_op_does_not_change_the_gradient(index, changed,
+                                                                             expected):
+    x = gg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z = x[index]
+    (index[0] if isinstance(index, tuple) else index)[...] = changed
+    z.backward(np.arange(1.0, 1.0 + z.size).reshape(z.shape))
+    np.testing.assert_array_equal(x.grad, expected)
