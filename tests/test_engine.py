@@ -209,6 +209,30 @@ def test_graph_is_released_after_backward():
     assert all(node.saved is None for node in graph_nodes(J))
 
 
+class SavesATemporary(gg.Function):
+    """y = x**2, saving 2x (a temporary only this node holds) for backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(2 * x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (twice,) = ctx.saved
+        return grad * twice
+
+
+@pytest.mark.parametrize("retain", [False, True])
+def test_backward_frees_saved_arrays_unless_retain_graph(no_gc, retain):
+    x = gg.Tensor(np.ones(3), requires_grad=True)
+    y = SavesATemporary.apply(x)
+    saved = weakref.ref(y.creator.saved[0])
+    y.sum().backward(retain_graph=retain)
+    assert (saved() is not None) == retain
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
 def test_second_backward_through_a_freed_graph_says_retain_graph():
     a, b, c, u, v, J = course_graph()
     J.backward()
