@@ -141,6 +141,11 @@ def _check_strict(ctx: Any, arrays: tuple) -> None:
             else:
                 fix = ("If the outer broadcast is intended, make it explicit with "
                        "gg.broadcast_to; otherwise check which axis holds the examples.")
+                first, second = shapes[0], shapes[1]
+                size = int(np.prod(first))
+                if size > 1 and size == int(np.prod(second)):  # a row and a column, say
+                    fix = (f"If both hold the same {size} values, give them one shape: "
+                           f".reshape{first} on the {second} operand (or .T). " + fix)
             raise ShapeError(
                 f"strict_shapes: {cls.__name__} broadcasts {names} into a {out_shape} array, "
                 f"larger than either operand, which is rarely intended. {fix}"

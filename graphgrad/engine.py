@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad import debug
-from graphgrad.errors import BackwardError, GraphgradError, ShapeError, describe
+from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, ShapeError, describe
 from graphgrad.function import Function, _unpin
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _lift
@@ -58,11 +58,11 @@ def grad(
     Returns:
         a tuple with one gradient per input: an ndarray, or a Tensor with ``create_graph``.
     """
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else _as_tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else _as_tuple(inputs)
     for t in (*outputs, *inputs):
         if not isinstance(t, Tensor):
-            raise GraphgradError(f"gg.grad takes Tensors, got {type(t).__name__}")
+            raise GraphgradTypeError(f"gg.grad takes Tensors, got {type(t).__name__}")
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
@@ -92,6 +92,14 @@ def grad(
             g = _lift(g)
         results.append(g)
     return tuple(results)
+
+
+def _as_tuple(value: Any) -> tuple:
+    """A sequence of tensors as a tuple; anything else as a one-element tuple (to be refused)."""
+    try:
+        return tuple(value)
+    except TypeError:
+        return (value,)
 
 
 def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> Any:
@@ -195,6 +203,7 @@ def _backprop(
             if upstream is not None:
                 if wanted is None:
                     if keep_intermediate_grads:
+                        upstream.setflags(False)  # shared with other nodes' grads: read-only
                         out.grad = upstream
                 elif out in wanted:
                     wanted[out] = upstream
@@ -327,6 +336,7 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
             any_grad = True
             if wanted is None:
                 if keep:
+                    g.setflags(False)  # shared with other nodes' grads: read-only
                     out.grad = g
             elif out in wanted:
                 wanted[out] = g

@@ -3,7 +3,7 @@
 Tensors implement numpy's dispatch protocols (``__array_ufunc__``, ``__array_function__``), so
 a numpy function given a Tensor returns a Tensor on the graph. This is also what lets the
 numpy-written backward bodies of the ops run on Tensors for second derivatives. Functions
-without a graphgrad counterpart raise a TypeError naming the function.
+without a graphgrad counterpart raise a `GraphgradTypeError` (a TypeError) naming the function.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
+from graphgrad.errors import GraphgradTypeError
 from graphgrad.ops import arithmetic as A
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import reductions as R
@@ -85,15 +86,26 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
 _FUNCTIONS[SM.logsumexp] = SM.logsumexp
 
 
+def _unsupported(what: str) -> GraphgradTypeError:
+    return GraphgradTypeError(
+        f"{what} has no graphgrad op, so it cannot run on a Tensor and be differentiated. "
+        "Call it on t.data for a constant (no gradient flows through it), or write it as a "
+        "gg.Function with its forward and backward."
+    )
+
+
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     handler = _UFUNCS.get(ufunc)
     if method != "__call__" or handler is None or kwargs:
-        return NotImplemented
+        what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        if kwargs:
+            what += "(..., " + ", ".join(f"{k}=..." for k in kwargs) + ")"
+        raise _unsupported(what)
     return handler(*inputs)
 
 
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     handler = _FUNCTIONS.get(func)
     if handler is None:
-        return NotImplemented
+        raise _unsupported(f"{func.__module__}.{func.__name__}")
     return handler(*args, **kwargs)

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from graphgrad.errors import GraphgradTypeError, InplaceError, describe
+from graphgrad.errors import GraphgradTypeError, InplaceError, ShapeError, describe
 
 ArrayLike = Any
 Axis = int | Sequence[int] | None
@@ -103,7 +103,8 @@ class Tensor:
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got {describe(self)}")
+            raise ShapeError(f"item() needs a one-element tensor, got {describe(self)}; "
+                             "reduce it first (t.sum(), t.mean()) or index one element")
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -113,7 +114,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
-            raise TypeError(f"len() of a 0-d tensor {describe(self)}")
+            raise GraphgradTypeError(f"len() of a 0-d tensor {describe(self)}")
         return len(self.data)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -121,6 +122,9 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ShapeError(f"the truth value of {describe(self)} is ambiguous: use "
+                             "t.data.any() or t.data.all()")
         return bool(self.data)
 
     def __float__(self) -> float:
@@ -142,10 +146,11 @@ class Tensor:
             extras.append(f"op={type(self.creator).__name__}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
+        text = "Tensor(" + ", ".join([_short(self.data, "Tensor("), *extras])
         if self.grad is not None:
-            extras.append("grad=" + _short(self.grad))
-        body = _short(self.data)
-        return "Tensor(" + ", ".join([body, *extras]) + ")"
+            text += ", grad="
+            text += _short(self.grad, text[text.rfind("\n") + 1:])  # rows line up under it
+        return text + ")"
 
     # -- graph ---------------------------------------------------------------------------------
     def backward(
@@ -305,8 +310,8 @@ class Tensor:
         return Reshape.apply(self, shape=(-1,))
 
     def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = () if axes[0] is None else tuple(axes[0])  # numpy: None reverses the axes
         return Transpose.apply(self, axes=axes or None)
 
     @property
@@ -329,11 +334,13 @@ class Tensor:
         return GetItem.apply(self, index=normalize_index(index))
 
 
-def _short(array: np.ndarray) -> str:
+def _short(array: np.ndarray, prefix: str = "") -> str:
+    """The array in a repr; ``prefix`` is the text before it on its line (to align rows)."""
     if array.ndim == 0:
         return f"{array.item():.6g}" if array.dtype.kind == "f" else str(array.item())
     if array.size <= 12:
-        return np.array2string(array, precision=4, separator=", ", suppress_small=True)
+        return np.array2string(array, precision=4, separator=", ", suppress_small=True,
+                               prefix=prefix)
     return f"<{array.dtype} array {array.shape}>"
 
 
@@ -369,8 +376,8 @@ _SCALAR_CACHE_SIZE = 512
 def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
     """A constant Tensor for a number or array met in an op with the tensor ``like``.
 
-    Python numbers take ``like``'s float dtype (float32 stays float32); integer arrays become
-    that dtype too; float arrays keep theirs.
+    Python and numpy numbers take ``like``'s float dtype (float32 stays float32); integer
+    arrays become that dtype too; float arrays keep theirs.
     """
     if isinstance(value, Tensor):
         return value
@@ -388,6 +395,9 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         if key is not None and value == value and len(_SCALAR_CACHE) < _SCALAR_CACHE_SIZE:
             _SCALAR_CACHE[key] = constant
         return constant
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        # A numpy scalar (np.sqrt(2), an element of an array) is a number too: no upcast.
+        return _lift(value.item(), like)
     array = np.asarray(value)
     kind = array.dtype.kind
     if kind in "biu":

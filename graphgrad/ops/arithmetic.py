@@ -116,7 +116,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = x ** p;  dz/dx = p * x**(p-1), dz/dp = z * log(x)"""
+    """z = x ** p;  dz/dx = p * x**(p-1), dz/dp = z * log(x) (0 where x = 0)"""
 
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
@@ -131,9 +131,12 @@ class Pow(Function):
     def backward(ctx, grad):
         x, p, z = ctx.saved
         need_x, need_p = ctx.needs_input_grad
+        if need_p:
+            # 0 ** p is 0 for every p > 0: its slope in p is 0, not 0 * log(0) = NaN.
+            log_x = np.log(np.where(x == 0, 1, x))
         return (
             unbroadcast(grad * p * x ** (p - 1), x.shape) if need_x else None,
-            unbroadcast(grad * z * np.log(x), p.shape) if need_p else None,
+            unbroadcast(grad * z * log_x, p.shape) if need_p else None,
         )
 
 

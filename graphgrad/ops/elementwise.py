@@ -311,6 +311,7 @@ def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition is true, else y (all three broadcast together).
 
-    ``condition`` is a boolean array or tensor (``x > 0``); it gets no gradient.
+    ``condition`` is a boolean array or tensor (``x > 0``); it gets no gradient. The op keeps
+    its own copy, so changing the caller's array later cannot change the gradient.
     """
-    return Where.apply(x, y, condition=np.asarray(_data(condition), dtype=bool))
+    return Where.apply(x, y, condition=np.array(_data(condition), dtype=bool))

@@ -17,13 +17,22 @@ def _has_integer_array(index: Any) -> bool:
     return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
 
 
+def _own(index: Any) -> Any:
+    """The index with its arrays copied: the caller may change theirs before backward."""
+    if isinstance(index, tuple):
+        return tuple(_own(part) for part in index)
+    if isinstance(index, np.ndarray):
+        return index.copy()
+    return index
+
+
 class GetItem(Function):
     """y = x[index];  dx = zeros with dy added at index (repeated indices add up)"""
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.in_shape = x.shape
-        ctx.index = index
+        ctx.index = index = _own(index)
         return x[index]
 
     @staticmethod

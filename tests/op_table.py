@@ -1,0 +1,364 @@
+"""The table of ops that drives the op tests: one row per op (or per variant of an op).
+
+A row says how to call the op on Tensors (`fn`), what numpy computes for the same inputs
+(`ref`), the shapes of its inputs, where the inputs may be drawn from (`domain`: positive for
+log and sqrt, away from the kinks of relu, abs and clip, no ties for max/min), whether the
+broadcasting shape pairs apply, and whether second derivatives are meaningful. Adding an op
+means adding a row; `test_ops`, `test_broadcasting` and `test_properties` pick it up.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import graphgrad as gg
+
+Shape = tuple[int, ...]
+Domain = Callable[[np.random.Generator, Sequence[Shape]], list[np.ndarray]]
+
+
+# -- input domains ------------------------------------------------------------------------------
+def _real(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.standard_normal(shape)
+
+
+def _positive(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def _nonzero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Away from 0, the kink of relu, abs, leaky_relu (and the pole of 1/x)."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.3, 2.0, shape)
+
+
+def _away_from_clip_bounds(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Inside, below and above [-0.5, 0.5], never within 0.1 of a bound."""
+    return rng.choice([-1.5, 0.0, 1.5], shape) + rng.uniform(-0.35, 0.35, shape)
+
+
+def each(*kinds: Callable[[np.random.Generator, Shape], np.ndarray]) -> Domain:
+    """Draw every input independently; one kind for all inputs, or one kind per input."""
+
+    def draw(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+        chosen = kinds * len(shapes) if len(kinds) == 1 else kinds
+        return [kind(rng, shape) for kind, shape in zip(chosen, shapes)]
+
+    return draw
+
+
+def distinct(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """All elements of all inputs distinct and at least 0.1 apart: no ties for max, min,
+    maximum and minimum, so their gradients are smooth at the drawn point."""
+    sizes = [int(np.prod(s)) for s in shapes]
+    values = rng.permutation(np.arange(sum(sizes))) * 0.1 - 0.05 * sum(sizes)
+    values = values + rng.uniform(-0.02, 0.02, values.shape)
+    arrays, start = [], 0
+    for shape, size in zip(shapes, sizes):
+        arrays.append(values[start:start + size].reshape(shape))
+        start += size
+    return arrays
+
+
+REAL = each(_real)
+POSITIVE = each(_positive)
+NONZERO = each(_nonzero)
+
+
+# -- the rows -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Op:
+    """One row of the table.
+
+    name: the test id. fn: the op on Tensors. ref: the same computation in numpy.
+    shapes: the input shapes of the basic case. domain: draws inputs for given shapes.
+    broadcasting: a binary op that follows numpy broadcasting (the broadcasting pairs apply).
+    elementwise: any input shape works (unary elementwise ops, and broadcasting binary ops).
+    smooth: differentiable everywhere in its domain, so random compositions can use it.
+    second_order: second derivatives are meaningful (gradgradcheck applies).
+    check: extra keyword arguments for gradcheck (a coarser eps for float32 casts).
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    ref: Callable[..., Any]
+    shapes: tuple[Shape, ...]
+    domain: Domain = REAL
+    broadcasting: bool = False
+    elementwise: bool = False
+    smooth: bool = False
+    second_order: bool = True
+    check: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+
+
+def _checkerboard(shape: Shape) -> np.ndarray:
+    return (np.indices(shape).sum(axis=0) % 2 == 0) if shape else np.array(True)
+
+
+def _where(x: Any, y: Any) -> Any:
+    """where(checkerboard of the broadcast shape, x, y), in graphgrad or numpy."""
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+    if isinstance(x, gg.Tensor):
+        return gg.where(_checkerboard(shape), x, y)
+    return np.where(_checkerboard(shape), x, y)
+
+
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+REPEATED = np.array([0, 2, 2, 1, 0, 2])
+
+BINARY = [
+    Op("add", lambda x, y: x + y, np.add, ((3, 4), (3, 4)),
+       broadcasting=True, elementwise=True, smooth=True),
+    Op("sub", lambda x, y: x - y, np.subtract, ((3, 4), (3, 4)),
+       broadcasting=True, elementwise=True, smooth=True),
+    Op("mul", lambda x, y: x * y, np.multiply, ((3, 4), (3, 4)),
+       broadcasting=True, elementwise=True, smooth=True),
+    Op("div", lambda x, y: x / y, np.divide, ((3, 4), (3, 4)), each(_real, _nonzero),
+       broadcasting=True, elementwise=True),
+    Op("pow", lambda x, y: x**y, np.power, ((3, 4), (3, 4)), each(_positive, _real),
+       broadcasting=True, elementwise=True),
+    Op("maximum", gg.maximum, np.maximum, ((3, 4), (3, 4)), distinct,
+       broadcasting=True, elementwise=True),
+    Op("minimum", gg.minimum, np.minimum, ((3, 4), (3, 4)), distinct,
+       broadcasting=True, elementwise=True),
+    Op("where", _where, _where, ((3, 4), (3, 4)), broadcasting=True, elementwise=True),
+    Op("add_fn", gg.add, np.add, ((3, 4), (3, 4))),
+    Op("sub_fn", gg.sub, np.subtract, ((3, 4), (3, 4))),
+    Op("mul_fn", gg.mul, np.multiply, ((3, 4), (3, 4))),
+    Op("div_fn", gg.div, np.divide, ((3, 4), (3, 4)), each(_real, _nonzero)),
+    Op("pow_fn", gg.pow, np.power, ((3, 4), (3, 4)), each(_positive, _real)),
+]
+
+POWERS = [
+    Op("square", lambda x: x**2, lambda x: x**2, ((3, 4),), elementwise=True, smooth=True),
+    Op("cube", lambda x: x**3, lambda x: x**3, ((3, 4),), elementwise=True, smooth=True),
+    Op("pow_half", lambda x: x**0.5, np.sqrt, ((3, 4),), POSITIVE, elementwise=True),
+    Op("pow_negative", lambda x: x**-1.5, lambda x: x**-1.5, ((3, 4),), POSITIVE,
+       elementwise=True),
+    Op("rpow", lambda x: 2.0**x, lambda x: 2.0**x, ((3, 4),), elementwise=True, smooth=True),
+    Op("rsub", lambda x: 1.0 - x, lambda x: 1.0 - x, ((3, 4),), elementwise=True, smooth=True),
+    Op("rdiv", lambda x: 1.0 / x, lambda x: 1.0 / x, ((3, 4),), NONZERO, elementwise=True),
+]
+
+UNARY = [
+    Op("neg", lambda x: -x, np.negative, ((3, 4),), elementwise=True, smooth=True),
+    Op("neg_fn", gg.neg, np.negative, ((3, 4),), elementwise=True),
+    Op("exp", gg.exp, np.exp, ((3, 4),), elementwise=True),
+    Op("log", gg.log, np.log, ((3, 4),), POSITIVE, elementwise=True),
+    Op("sqrt", gg.sqrt, np.sqrt, ((3, 4),), POSITIVE, elementwise=True),
+    Op("abs", gg.abs, np.abs, ((3, 4),), NONZERO, elementwise=True),
+    Op("abs_operator", abs, np.abs, ((3, 4),), NONZERO, elementwise=True),
+    Op("sin", gg.sin, np.sin, ((3, 4),), elementwise=True, smooth=True),
+    Op("cos", gg.cos, np.cos, ((3, 4),), elementwise=True, smooth=True),
+    Op("tanh", gg.tanh, np.tanh, ((3, 4),), elementwise=True, smooth=True),
+    Op("sigmoid", gg.sigmoid, _sigmoid, ((3, 4),), elementwise=True, smooth=True),
+    Op("relu", gg.relu, lambda x: np.maximum(x, 0), ((3, 4),), NONZERO, elementwise=True),
+    Op("leaky_relu", gg.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x), ((3, 4),),
+       NONZERO, elementwise=True),
+    Op("leaky_relu_alpha", lambda x: gg.leaky_relu(x, alpha=0.2),
+       lambda x: np.where(x > 0, x, 0.2 * x), ((3, 4),), NONZERO, elementwise=True),
+    Op("clip", lambda x: gg.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), ((3, 4),),
+       each(_away_from_clip_bounds), elementwise=True),
+    Op("clip_low_only", lambda x: gg.clip(x, low=-0.5), lambda x: np.maximum(x, -0.5),
+       ((3, 4),), each(_away_from_clip_bounds), elementwise=True),
+    Op("clip_method", lambda x: x.clip(None, 0.5), lambda x: np.minimum(x, 0.5), ((3, 4),),
+       each(_away_from_clip_bounds), elementwise=True),
+    Op("exp_method", lambda x: x.exp(), np.exp, ((3, 4),)),
+    Op("log_method", lambda x: x.log(), np.log, ((3, 4),), POSITIVE),
+    Op("sqrt_method", lambda x: x.sqrt(), np.sqrt, ((3, 4),), POSITIVE),
+    Op("tanh_method", lambda x: x.tanh(), np.tanh, ((3, 4),)),
+    Op("sigmoid_method", lambda x: x.sigmoid(), _sigmoid, ((3, 4),)),
+    Op("relu_method", lambda x: x.relu(), lambda x: np.maximum(x, 0), ((3, 4),), NONZERO),
+]
+
+MATMUL = [
+    Op("matmul", lambda x, y: x @ y, np.matmul, ((3, 4), (4, 2))),
+    Op("matmul_fn", gg.matmul, np.matmul, ((3, 4), (4, 2))),
+    Op("matmul_vector_matrix", lambda x, y: x @ y, np.matmul, ((4,), (4, 2))),
+    Op("matmul_matrix_vector", lambda x, y: x @ y, np.matmul, ((3, 4), (4,))),
+    Op("matmul_dot", lambda x, y: x @ y, np.matmul, ((4,), (4,))),
+    Op("matmul_batched", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (2, 4, 5))),
+    Op("matmul_batch_broadcast", lambda x, y: x @ y, np.matmul, ((2, 1, 3, 4), (3, 4, 2))),
+    Op("matmul_batch_matrix", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (4, 5))),
+    Op("matmul_batch_vector", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (4,))),
+    Op("matmul_vector_batch", lambda x, y: x @ y, np.matmul, ((3,), (2, 3, 4))),
+]
+
+
+def _reductions(name: str, op: Callable, ref: Callable, domain: Domain) -> list[Op]:
+    variants = [
+        ("all", {}),
+        ("axis0", {"axis": 0}),
+        ("axis1", {"axis": 1}),
+        ("axis_neg", {"axis": -1}),
+        ("axes02", {"axis": (0, 2)}),
+        ("axis1_keepdims", {"axis": 1, "keepdims": True}),
+        ("all_keepdims", {"keepdims": True}),
+    ]
+    rows = [
+        Op(f"{name}_{label}", lambda x, kw=kw: op(x, **kw), lambda x, kw=kw: ref(x, **kw),
+           ((2, 3, 4),), domain)
+        for label, kw in variants
+    ]
+    method = getattr(gg.Tensor, name)
+    rows.append(Op(f"{name}_method", lambda x: method(x, axis=0), lambda x: ref(x, axis=0),
+                   ((3, 4),), domain))
+    return rows
+
+
+REDUCTIONS = [
+    *_reductions("sum", gg.sum, np.sum, REAL),
+    *_reductions("mean", gg.mean, np.mean, REAL),
+    *_reductions("max", gg.max, np.max, distinct),
+    *_reductions("min", gg.min, np.min, distinct),
+    Op("sum_vector", gg.sum, np.sum, ((5,),)),
+    Op("sum_scalar", gg.sum, np.sum, ((),)),
+    Op("max_vector", gg.max, np.max, ((5,),), distinct),
+]
+
+SOFTMAX = [
+    Op("softmax", gg.softmax, lambda x: _softmax(x, -1), ((3, 4),)),
+    Op("softmax_axis0", lambda x: gg.softmax(x, axis=0), lambda x: _softmax(x, 0), ((3, 4),)),
+    Op("softmax_3d_axis1", lambda x: gg.softmax(x, axis=1), lambda x: _softmax(x, 1),
+       ((2, 3, 4),)),
+    Op("softmax_method", lambda x: x.softmax(0), lambda x: _softmax(x, 0), ((4, 3),)),
+    Op("softmax_vector", gg.softmax, lambda x: _softmax(x, -1), ((5,),)),
+    Op("log_softmax", gg.log_softmax, lambda x: np.log(_softmax(x, -1)), ((3, 4),)),
+    Op("log_softmax_axis0", lambda x: gg.log_softmax(x, axis=0),
+       lambda x: np.log(_softmax(x, 0)), ((3, 4),)),
+    Op("log_softmax_method", lambda x: x.log_softmax(1), lambda x: np.log(_softmax(x, 1)),
+       ((2, 3, 4),)),
+    Op("logsumexp", gg.logsumexp, _logsumexp, ((3, 4),)),
+    Op("logsumexp_axis1", lambda x: gg.logsumexp(x, axis=1),
+       lambda x: _logsumexp(x, axis=1), ((3, 4),)),
+    Op("logsumexp_axes_keepdims", lambda x: gg.logsumexp(x, axis=(0, 2), keepdims=True),
+       lambda x: _logsumexp(x, axis=(0, 2), keepdims=True), ((2, 3, 4),)),
+    Op("logsumexp_method", lambda x: x.logsumexp(axis=0), lambda x: _logsumexp(x, axis=0),
+       ((3, 4),)),
+]
+
+SHAPE = [
+    Op("reshape", lambda x: gg.reshape(x, (4, 3)), lambda x: x.reshape(4, 3), ((3, 4),)),
+    Op("reshape_infer", lambda x: gg.reshape(x, (2, -1)), lambda x: x.reshape(2, -1),
+       ((3, 4),)),
+    Op("reshape_method", lambda x: x.reshape(2, 6), lambda x: x.reshape(2, 6), ((3, 4),)),
+    Op("reshape_method_tuple", lambda x: x.reshape((12,)), lambda x: x.reshape(12), ((3, 4),)),
+    Op("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1), ((2, 3, 4),)),
+    Op("transpose", gg.transpose, np.transpose, ((2, 3, 4),)),
+    Op("transpose_axes", lambda x: gg.transpose(x, (1, 2, 0)),
+       lambda x: np.transpose(x, (1, 2, 0)), ((2, 3, 4),)),
+    Op("transpose_method_axes", lambda x: x.transpose(2, 0, 1),
+       lambda x: x.transpose(2, 0, 1), ((2, 3, 4),)),
+    Op("transpose_method_none", lambda x: x.transpose(None), lambda x: x.transpose(None),
+       ((2, 3, 4),)),
+    Op("T", lambda x: x.T, lambda x: x.T, ((3, 4),)),
+    Op("T_3d", lambda x: x.T, lambda x: x.T, ((2, 3, 4),)),
+    Op("swapaxes", lambda x: gg.swapaxes(x, 0, 2), lambda x: np.swapaxes(x, 0, 2),
+       ((2, 3, 4),)),
+    Op("swapaxes_method", lambda x: x.swapaxes(-1, 1), lambda x: x.swapaxes(-1, 1),
+       ((2, 3, 4),)),
+    Op("expand_dims", lambda x: gg.expand_dims(x, 1), lambda x: np.expand_dims(x, 1), ((3, 4),)),
+    Op("expand_dims_method", lambda x: x.expand_dims(-1), lambda x: np.expand_dims(x, -1),
+       ((3, 4),)),
+    Op("squeeze", gg.squeeze, np.squeeze, ((3, 1, 4, 1),)),
+    Op("squeeze_axis", lambda x: gg.squeeze(x, 1), lambda x: np.squeeze(x, 1), ((3, 1, 4, 1),)),
+    Op("squeeze_method", lambda x: x.squeeze(-1), lambda x: x.squeeze(-1), ((3, 1, 4, 1),)),
+    Op("broadcast_to", lambda x: gg.broadcast_to(x, (2, 3, 4)),
+       lambda x: np.broadcast_to(x, (2, 3, 4)), ((3, 1),)),
+    Op("broadcast_to_scalar", lambda x: gg.broadcast_to(x, (2, 3)),
+       lambda x: np.broadcast_to(x, (2, 3)), ((),)),
+    Op("concatenate", lambda x, y, z: gg.concatenate([x, y, z], axis=1),
+       lambda x, y, z: np.concatenate([x, y, z], axis=1), ((3, 1), (3, 4), (3, 2))),
+    Op("concatenate_axis0", lambda x, y: gg.concatenate([x, y]),
+       lambda x, y: np.concatenate([x, y]), ((2, 3), (1, 3))),
+    Op("concatenate_negative_axis", lambda x, y: gg.concatenate([x, y], axis=-1),
+       lambda x, y: np.concatenate([x, y], axis=-1), ((2, 2, 3), (2, 2, 1))),
+    Op("stack", lambda x, y, z: gg.stack([x, y, z], axis=1),
+       lambda x, y, z: np.stack([x, y, z], axis=1), ((3, 4), (3, 4), (3, 4))),
+    Op("stack_last_axis", lambda x, y: gg.stack([x, y], axis=-1),
+       lambda x, y: np.stack([x, y], axis=-1), ((3, 4), (3, 4))),
+    Op("split_sections", lambda x: gg.split(x, 3, axis=1),
+       lambda x: tuple(np.split(x, 3, axis=1)), ((2, 6),)),
+    Op("split_indices", lambda x: gg.split(x, [1, 3]), lambda x: tuple(np.split(x, [1, 3])),
+       ((5, 2),)),
+    Op("split_negative_axis", lambda x: gg.split(x, 2, axis=-1),
+       lambda x: tuple(np.split(x, 2, axis=-1)), ((3, 2, 4),)),
+    Op("pad", lambda x: gg.pad(x, ((1, 2), (0, 1))), lambda x: np.pad(x, ((1, 2), (0, 1))),
+       ((3, 4),)),
+    Op("pad_every_axis", lambda x: gg.pad(x, 1, constant_values=-1.0),
+       lambda x: np.pad(x, 1, constant_values=-1.0), ((3, 4),)),
+    Op("pad_pair", lambda x: gg.pad(x, (2, 1)), lambda x: np.pad(x, (2, 1)), ((2, 3),)),
+    Op("astype_float64", lambda x: gg.astype(x, np.float64), lambda x: x, ((3, 4),)),
+    # Finite differences through float32 need a coarse step.
+    Op("astype_float32_and_back",
+       lambda x: x.astype(np.float32).astype(np.float64) * 1.0,
+       lambda x: x.astype(np.float32).astype(np.float64), ((3, 4),),
+       check={"eps": 1e-2, "atol": 1e-4}),
+]
+
+INDEXING = [
+    Op("index_int", lambda x: x[1], lambda x: x[1], ((3, 4),)),
+    Op("index_negative_int", lambda x: x[-1, 2], lambda x: x[-1, 2], ((3, 4),)),
+    Op("index_slice", lambda x: x[1:3], lambda x: x[1:3], ((4, 3),)),
+    Op("index_strided", lambda x: x[:, ::2], lambda x: x[:, ::2], ((3, 5),)),
+    Op("index_reversed", lambda x: x[::-1, 1:], lambda x: x[::-1, 1:], ((3, 4),)),
+    Op("index_ellipsis_newaxis", lambda x: x[..., None, 1], lambda x: x[..., None, 1],
+       ((2, 3, 4),)),
+    Op("index_mask", lambda x: x[MASK], lambda x: x[MASK], ((3, 4),)),
+    Op("index_mask_rows", lambda x: x[np.array([True, False, True])],
+       lambda x: x[np.array([True, False, True])], ((3, 4),)),
+    Op("index_int_array_repeats", lambda x: x[REPEATED], lambda x: x[REPEATED], ((3, 4),)),
+    Op("index_list_repeats", lambda x: x[[1, 1, 0]], lambda x: x[[1, 1, 0]], ((3, 4),)),
+    Op("index_int_arrays_pairs", lambda x: x[[0, 2, 0], [1, 3, 1]],
+       lambda x: x[[0, 2, 0], [1, 3, 1]], ((3, 4),)),
+    Op("index_int_array_2d", lambda x: x[:, np.array([[0, 1], [1, 3]])],
+       lambda x: x[:, np.array([[0, 1], [1, 3]])], ((3, 4),)),
+    Op("index_tensor", lambda x: x[gg.Tensor([2, 0, 2])], lambda x: x[[2, 0, 2]], ((3, 4),)),
+]
+
+OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING]
+
+# The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
+BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [
+    ((3, 1), (1, 4)),
+    ((1, 4), (3, 1)),
+    ((5,), (2, 5)),
+    ((2, 5), (5,)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((2, 1, 3), (4, 1)),
+    ((), ()),
+]
+
+
+def draw(op: Op, rng: np.random.Generator, shapes: Sequence[Shape] | None = None) -> list:
+    """Inputs for ``op`` (at its basic shapes unless given), as float64 arrays."""
+    return [np.asarray(a, dtype=np.float64) for a in op.domain(rng, shapes or op.shapes)]
+
+
+def leaves(arrays: Sequence[np.ndarray]) -> list[gg.Tensor]:
+    """Tensors requiring grad, named x0, x1, ... so reports can name them."""
+    return [gg.Tensor(a, requires_grad=True, name=f"x{i}") for i, a in enumerate(arrays)]
+
+
+def by_name(*names: str) -> list[Op]:
+    table = {op.name: op for op in OPS}
+    return [table[n] for n in names]

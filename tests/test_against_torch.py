@@ -1,0 +1,111 @@
+"""Optional: graphgrad against PyTorch on a few ops, a small MLP and a Hessian-vector product.
+Skipped when torch is not installed."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+torch = pytest.importorskip("torch")
+
+# (graphgrad op, the same in torch, input shapes)
+OPS = {
+    "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [(3, 4), (4, 2)]),
+    "batched_matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [(2, 3, 4), (4, 5)]),
+    "broadcast_mul": (lambda a, b: a * b, lambda a, b: a * b, [(3, 1), (1, 4)]),
+    "div": (lambda a, b: a / (b * b + 1), lambda a, b: a / (b * b + 1), [(5,), (2, 5)]),
+    "tanh": (gg.tanh, torch.tanh, [(3, 4)]),
+    "sigmoid": (gg.sigmoid, torch.sigmoid, [(3, 4)]),
+    "leaky_relu": (lambda x: gg.leaky_relu(x, 0.1),
+                   lambda x: torch.nn.functional.leaky_relu(x, 0.1), [(3, 4)]),
+    "softmax": (lambda x: gg.softmax(x, axis=1), lambda x: torch.softmax(x, dim=1), [(3, 4)]),
+    "log_softmax": (lambda x: gg.log_softmax(x, axis=0), lambda x: torch.log_softmax(x, dim=0),
+                    [(3, 4)]),
+    "logsumexp": (lambda x: gg.logsumexp(x, axis=1), lambda x: torch.logsumexp(x, dim=1),
+                  [(3, 4)]),
+    "mean": (lambda x: gg.mean(x, axis=(0, 2)), lambda x: x.mean(dim=(0, 2)), [(2, 3, 4)]),
+    "max": (lambda x: gg.max(x, axis=1), lambda x: x.amax(dim=1), [(3, 4)]),
+    "index": (lambda x: x[[0, 2, 2]], lambda x: x[[0, 2, 2]], [(3, 4)]),
+    "pad": (lambda x: gg.pad(x, ((1, 0), (2, 1))),
+            lambda x: torch.nn.functional.pad(x, (2, 1, 1, 0)), [(3, 4)]),
+    "concat": (lambda x, y: gg.concatenate([x, y], axis=1), lambda x, y: torch.cat([x, y], 1),
+               [(2, 3), (2, 1)]),
+}
+
+
+def _compare(ours, theirs, arrays, rng):
+    xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op_forward_and_gradient_match_torch(name):
+    ours, theirs, shapes = OPS[name]
+    rng = np.random.default_rng(0)
+    _compare(ours, theirs, [rng.standard_normal(s) for s in shapes], rng)
+
+
+def _mlp(lib, params, X, labels):
+    W1, b1, W2, b2 = params
+    if lib == "gg":
+        A1 = gg.relu(W1 @ X + b1)
+        log_probs = gg.log_softmax(W2 @ A1 + b2, axis=0)
+        return -(log_probs[labels, np.arange(X.shape[1])]).mean()
+    A1 = torch.relu(W1 @ X + b1)
+    log_probs = torch.log_softmax(W2 @ A1 + b2, dim=0)
+    return -(log_probs[labels, torch.arange(X.shape[1])]).mean()
+
+
+def test_mlp_gradients_match_torch():
+    """A 5-8-3 ReLU network with softmax cross-entropy, X: (n_x, m)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5, 16))
+    labels = rng.integers(0, 3, 16)
+    arrays = [rng.standard_normal((8, 5)) * 0.5, rng.standard_normal((8, 1)) * 0.1,
+              rng.standard_normal((3, 8)) * 0.5, rng.standard_normal((3, 1)) * 0.1]
+    ours = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    J = _mlp("gg", ours, X, labels)
+    J_ref = _mlp("torch", theirs, torch.tensor(X), torch.tensor(labels))
+    assert J.item() == pytest.approx(J_ref.item(), rel=1e-12)
+    J.backward()
+    J_ref.backward()
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_hessian_vector_product_matches_torch():
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((3, 4))
+    x0 = rng.standard_normal((4, 1))
+    v = rng.standard_normal((4, 1))
+
+    x = gg.Tensor(x0, requires_grad=True)
+    (g,) = gg.grad(gg.logsumexp(gg.tanh(W @ x)) + (x**3).sum(), x, create_graph=True)
+    (hv,) = gg.grad((g * v).sum(), x)
+
+    t = torch.tensor(x0, requires_grad=True)
+    Wt = torch.tensor(W)
+    (gt,) = torch.autograd.grad(torch.logsumexp(torch.tanh(Wt @ t), dim=(0, 1)) + (t**3).sum(),
+                                t, create_graph=True)
+    (hvt,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
+    np.testing.assert_allclose(hv, hvt.numpy(), rtol=1e-10)
+
+
+def test_float32_matches_torch_float32():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 6)).astype(np.float32)
+    x = gg.Tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    J = (gg.softmax(x * 2.0, axis=1) * gg.tanh(x)).sum()
+    J_ref = (torch.softmax(t * 2.0, dim=1) * torch.tanh(t)).sum()
+    J.backward()
+    J_ref.backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)

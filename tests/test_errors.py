@@ -1,0 +1,191 @@
+"""Errors: every one subclasses gg.GraphgradError (and ValueError/TypeError where fitting),
+names the op and the operands (name, shape) and says what to do."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+@pytest.mark.parametrize("error, builtin", [
+    (gg.OpError, ValueError),
+    (gg.ShapeError, ValueError),
+    (gg.GraphgradTypeError, TypeError),
+    (gg.BackwardError, RuntimeError),
+    (gg.AnomalyError, FloatingPointError),
+    (gg.InplaceError, RuntimeError),
+    (gg.GradcheckError, AssertionError),
+])
+def test_every_error_subclasses_graphgrad_error_and_a_builtin(error, builtin):
+    assert issubclass(error, gg.GraphgradError)
+    assert issubclass(error, builtin)
+
+
+def test_shape_error_is_an_op_error():
+    assert issubclass(gg.ShapeError, gg.OpError)
+
+
+def test_matmul_mismatch_names_the_op_operands_shapes_and_the_fix():
+    W = gg.Tensor(np.ones((3, 4)), name="W1", requires_grad=True)
+    A = gg.Tensor(np.ones((3, 5)), name="A0")
+    with pytest.raises(gg.OpError) as info:
+        W @ A
+    message = str(info.value)
+    for part in ("MatMul", "'W1' (3, 4)", "'A0' (3, 5)", "x.T @ y"):
+        assert part in message, f"{part!r} missing from: {message}"
+    assert isinstance(info.value, ValueError)
+
+
+def test_matmul_mismatch_suggests_transposing_the_second_operand():
+    with pytest.raises(gg.OpError, match=r"x @ y\.T"):
+        gg.Tensor(np.ones((2, 3)), name="x") @ gg.Tensor(np.ones((4, 3)), name="y")
+
+
+def test_matmul_of_a_scalar_says_to_use_star():
+    with pytest.raises(gg.OpError, match=r"use \*"):
+        gg.Tensor(2.0) @ gg.Tensor(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("op_name, op", [("Add", lambda x, y: x + y),
+                                         ("Mul", lambda x, y: x * y),
+                                         ("Sub", lambda x, y: x - y),
+                                         ("Div", lambda x, y: x / y),
+                                         ("Maximum", gg.maximum)])
+def test_broadcasting_failure_names_op_operands_and_gives_the_rule(op_name, op):
+    x = gg.Tensor(np.ones((3, 4)), name="Z")
+    y = gg.Tensor(np.ones((2, 4)), name="b")
+    with pytest.raises(gg.OpError) as info:
+        op(x, y)
+    message = str(info.value)
+    for part in (op_name, "'Z' (3, 4)", "'b' (2, 4)", "do not broadcast",
+                 "trailing dimensions must be equal or 1"):
+        assert part in message, f"{part!r} missing from: {message}"
+
+
+def test_unnamed_operands_are_described_by_the_op_that_made_them():
+    x = gg.Tensor(np.ones((3, 4)), requires_grad=True) * 2
+    with pytest.raises(gg.OpError, match=r"output of Mul \(3, 4\) float64"):
+        x + np.ones((2, 4))
+
+
+def test_non_float_tensor_cannot_require_grad():
+    with pytest.raises(gg.GraphgradTypeError, match=r"only float tensors.*int64.*dtype=np\."):
+        gg.Tensor(np.arange(3), requires_grad=True, dtype=np.int64)
+
+
+@pytest.mark.parametrize("bad", ["abc", {"a": 1}, None, object(), [1, "a"]],
+                         ids=["str", "dict", "None", "object", "mixed-list"])
+def test_bad_data_for_a_tensor(bad):
+    with pytest.raises(gg.GraphgradTypeError, match="Tensor needs numbers"):
+        gg.Tensor(bad)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, object()], ids=["str", "None", "object"])
+def test_bad_operand_for_an_operator(bad):
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match="cannot use a"):
+        W + bad
+    with pytest.raises(gg.GraphgradError, match=r"Exp: input 0"):
+        gg.exp(bad)
+
+
+def test_failing_op_names_its_settings():
+    W = gg.Tensor(np.ones((3, 4)), name="W")
+    with pytest.raises(gg.OpError, match=r"(?s)Reshape\('W' \(3, 4\).*shape=\(5, 5\).*12 elements"):
+        W.reshape(5, 5)
+    with pytest.raises(gg.OpError, match=r"Sum\('W'.*axis=3.*out of range"):
+        W.sum(axis=3)
+    with pytest.raises(gg.OpError, match=r"Concatenate\('W' \(3, 4\).*\(3, 5\)"):
+        gg.concatenate([W, np.ones((3, 5))])
+
+
+class ForwardFails(gg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        raise ValueError("no negative inputs, please")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ReturnsTensor(gg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return gg.Tensor(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_custom_forward_failure_names_the_op_and_its_inputs():
+    with pytest.raises(gg.OpError, match=r"ForwardFails\('x' \(2,\).*no negative inputs"):
+        ForwardFails.apply(gg.Tensor(np.ones(2), name="x"))
+
+
+def test_custom_forward_returning_a_tensor_is_explained():
+    with pytest.raises(gg.OpError, match=r"ReturnsTensor\.forward returned a Tensor"):
+        ReturnsTensor.apply(gg.Tensor(np.ones(2)))
+
+
+class BackwardReturnsText(gg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return "two"
+
+
+class BackwardReturnsTensor(gg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return gg.Tensor(grad)
+
+
+@pytest.mark.parametrize("op, message", [
+    (BackwardReturnsText, r"BackwardReturnsText\.backward returned str.*'x'.*float array"),
+    (BackwardReturnsTensor, r"BackwardReturnsTensor\.backward returned a Tensor"),
+])
+def test_custom_backward_returning_the_wrong_type(op, message):
+    y = op.apply(gg.Tensor(np.ones(2), requires_grad=True, name="x"))
+    with pytest.raises(gg.BackwardError, match=message):
+        y.sum().backward()
+def test_numpy_function_without_a_graphgrad_op_names_the_function():
+    W = gg.Tensor(np.eye(2), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.linalg\.inv.*\.data"):
+        np.linalg.inv(W)
+    with pytest.raises(gg.GraphgradTypeError, match=r"log1p"):
+        np.log1p(W)
+
+
+def test_item_of_a_tensor_with_several_elements():
+    with pytest.raises(gg.GraphgradError, match=r"one-element.*'W' \(3, 4\)") as info:
+        gg.Tensor(np.ones((3, 4)), name="W").item()
+    assert isinstance(info.value, ValueError)
+
+
+def test_truth_value_of_a_tensor_with_several_elements():
+    t = gg.Tensor([1.0, 2.0], name="t")
+    with pytest.raises(gg.ShapeError, match=r"ambiguous.*any\(\).*all\(\)") as info:
+        bool(t > 0)
+    assert isinstance(info.value, ValueError)
+    assert bool(gg.Tensor([3.0]) > 2) and not bool(gg.Tensor(1.0) > 2)
+
+
+def test_len_of_a_0d_tensor():
+    with pytest.raises(gg.GraphgradTypeError, match="0-d"):
+        len(gg.Tensor(1.0))
+
+
+def test_grad_of_things_that_are_not_tensors():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (W * W).sum()
+    for outputs, inputs in [(3.0, W), (J, 3.0), ([J, 3.0], W), (J, [W, "W"])]:
+        with pytest.raises(gg.GraphgradTypeError, match="gg.grad takes Tensors"):
+            gg.grad(outputs, inputs, retain_graph=True)

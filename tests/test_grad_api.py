@@ -1,0 +1,227 @@
+"""`gg.grad`: gradients returned, not stored; several inputs and outputs; grad_outputs;
+allow_unused; and create_graph=True for second derivatives and Hessian-vector products,
+checked against hand formulas and against finite differences of the gradient."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+def test_second_derivative_through_transpose():
+    """d/dx of grad(sum((x.T @ w)**2)) runs Transpose's backward on Tensors (create_graph)."""
+    rng = np.random.default_rng(0)
+    x = gg.Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    w = rng.standard_normal((3, 1))
+    for transpose in (lambda t: t.T, gg.transpose, lambda t: t.transpose(None)):
+        (g,) = gg.grad(((transpose(x) @ w) ** 2).sum(), x, create_graph=True)
+        np.testing.assert_allclose(g.data, 2 * w @ (x.data.T @ w).T, rtol=1e-12)
+        (h,) = gg.grad(g.sum(), x)
+        # d/dx of sum(2 w (x^T w)^T) = 2 w (sum of w), the same for every column.
+        np.testing.assert_allclose(h, np.tile(2 * w * w.sum(), (1, 2)), rtol=1e-12)
+
+
+def test_transpose_none_reverses_the_axes_as_numpy_does():
+    data = np.arange(24.0).reshape(2, 3, 4)
+    t = gg.Tensor(data)
+    np.testing.assert_array_equal(t.transpose(None).data, data.transpose(None))
+    np.testing.assert_array_equal(t.transpose().data, data.transpose())
+
+
+def _mlp(params, X):
+    W1, b1, W2, b2 = params
+    A1 = gg.tanh(W1 @ X + b1)
+    return (gg.sigmoid(W2 @ A1 + b2) ** 2).mean()
+
+
+def _mlp_params(rng):
+    return [gg.Tensor(rng.standard_normal((4, 3)), requires_grad=True, name="W1"),
+            gg.Tensor(rng.standard_normal((4, 1)), requires_grad=True, name="b1"),
+            gg.Tensor(rng.standard_normal((1, 4)), requires_grad=True, name="W2"),
+            gg.Tensor(rng.standard_normal((1, 1)), requires_grad=True, name="b2")]
+
+
+# -- first derivatives ----------------------------------------------------------------------------
+def test_grad_returns_gradients_without_touching_grad():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * x
+    J = (h * 3.0).sum()
+    (g,) = gg.grad(J, x)
+    assert isinstance(g, np.ndarray)
+    np.testing.assert_array_equal(g, [6.0, 12.0])
+    assert x.grad is None and h.grad is None and J.grad is None
+
+
+def test_grad_with_several_inputs_and_a_single_tensor_input():
+    x = gg.Tensor(2.0, requires_grad=True)
+    y = gg.Tensor(5.0, requires_grad=True)
+    J = x * x * y
+    gx, gy = gg.grad(J, [x, y], retain_graph=True)
+    assert (float(gx), float(gy)) == (20.0, 4.0)
+    (gy,) = gg.grad(J, y)  # a Tensor rather than a list still gives a tuple
+    assert float(gy) == 4.0
+
+
+def test_grad_wrt_an_intermediate():
+    x = gg.Tensor(np.array([1.0, -1.0]), requires_grad=True)
+    h = gg.exp(x)
+    J = (h * h).sum()
+    gh, gx = gg.grad(J, [h, x])
+    np.testing.assert_allclose(gh, 2 * np.exp([1.0, -1.0]), rtol=1e-12)
+    np.testing.assert_allclose(gx, 2 * np.exp([2.0, -2.0]), rtol=1e-12)
+
+
+def test_several_outputs_add_their_gradients():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (g,) = gg.grad([(x * 2.0).sum(), (x * x).sum()], x)
+    np.testing.assert_array_equal(g, [4.0, 6.0])
+
+
+@pytest.mark.parametrize("make_seed", [np.array, gg.Tensor, lambda v: [np.array(v)]],
+                         ids=["ndarray", "Tensor", "list"])
+def test_grad_outputs_seed_a_non_scalar_output(make_seed):
+    x = gg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    (g,) = gg.grad(x * x, x, grad_outputs=make_seed([1.0, 0.0, -1.0]))
+    np.testing.assert_array_equal(g, [2.0, 0.0, -6.0])
+
+
+def test_grad_outputs_one_per_output():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (g,) = gg.grad([x * 2.0, x * x], x, grad_outputs=[np.array([1.0, 1.0]), np.array([0.0, 1.0])])
+    np.testing.assert_array_equal(g, [2.0, 6.0])
+    with pytest.raises(gg.GraphgradError, match="2 outputs"):
+        gg.grad([x * 2.0, x * x], x, grad_outputs=[np.ones(2)])
+
+
+def test_grad_outputs_of_the_wrong_shape():
+    x = gg.Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(gg.ShapeError, match=r"\(2,\).*\(3,\)"):
+        gg.grad(x * 2.0, x, grad_outputs=np.ones(2))
+
+
+def test_non_scalar_output_without_grad_outputs():
+    x = gg.Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(gg.BackwardError, match="not a single number"):
+        gg.grad(x * 2.0, x)
+
+
+def test_unused_input_is_an_error_unless_allowed():
+    x = gg.Tensor(np.ones(2), requires_grad=True)
+    y = gg.Tensor(np.ones(2), requires_grad=True, name="y")
+    with pytest.raises(gg.GraphgradError, match=r"'y'.*allow_unused=True"):
+        gg.grad((x * 2.0).sum(), [x, y])
+    gx, gy = gg.grad((x * 2.0).sum(), [x, y], allow_unused=True)
+    np.testing.assert_array_equal(gx, [2.0, 2.0])
+    assert gy is None
+
+
+def test_grad_frees_the_graph_unless_retained():
+    x = gg.Tensor(2.0, requires_grad=True)
+    J = x * x
+    gg.grad(J, x, retain_graph=True)
+    (g,) = gg.grad(J, x)
+    assert float(g) == 4.0
+    with pytest.raises(gg.BackwardError, match="retain_graph=True"):
+        gg.grad(J, x)
+
+
+def test_grad_matches_backward_on_an_mlp():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3, 5))
+    params = _mlp_params(rng)
+    J = _mlp(params, X)
+    grads = gg.grad(J, params, retain_graph=True)
+    J.backward()
+    for p, g in zip(params, grads):
+        np.testing.assert_allclose(g, p.grad, rtol=1e-12)
+
+
+# -- second derivatives -------------------------------------------------------------------------
+def test_create_graph_returns_tensors_on_a_new_graph():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (g,) = gg.grad((x**3).sum(), x, create_graph=True)
+    assert isinstance(g, gg.Tensor)
+    assert g.requires_grad and g.creator is not None
+    np.testing.assert_array_equal(g.data, [3.0, 12.0])
+    assert x.grad is None
+
+
+def test_second_and_third_derivatives_of_x_to_the_fourth():
+    data = np.array([-1.0, 0.5, 2.0])
+    x = gg.Tensor(data, requires_grad=True)
+    (g1,) = gg.grad((x**4).sum(), x, create_graph=True)
+    (g2,) = gg.grad(g1.sum(), x, create_graph=True)
+    (g3,) = gg.grad(g2.sum(), x)
+    np.testing.assert_allclose(g1.data, 4 * data**3, rtol=1e-12)
+    np.testing.assert_allclose(g2.data, 12 * data**2, rtol=1e-12)
+    np.testing.assert_allclose(g3, 24 * data, rtol=1e-12)
+
+
+def test_hessian_vector_product_of_sum_of_cubes():
+    """f = sum(x**3): H = diag(6x), so Hv = 6 x v."""
+    x_data = np.array([1.0, -2.0, 0.5, 3.0])
+    v = np.array([0.3, 1.0, -2.0, 0.0])
+    x = gg.Tensor(x_data, requires_grad=True)
+    (g,) = gg.grad((x**3).sum(), x, create_graph=True)
+    (hv,) = gg.grad(g, x, grad_outputs=v)
+    np.testing.assert_allclose(hv, 6 * x_data * v, rtol=1e-12)
+
+
+def test_hessian_vector_product_of_a_quadratic_form():
+    """f = x^T A x: H = A + A^T."""
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((4, 4))
+    v = rng.standard_normal((4, 1))
+    x = gg.Tensor(rng.standard_normal((4, 1)), requires_grad=True)
+    (g,) = gg.grad((x.T @ A @ x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.data, (A + A.T) @ x.data, rtol=1e-12)
+    (hv,) = gg.grad((g * v).sum(), x)
+    np.testing.assert_allclose(hv, (A + A.T) @ v, rtol=1e-12)
+
+
+def test_hessian_of_logistic_regression_cost():
+    """J = mean of the cross-entropy of sigmoid(w^T X + b): the Hessian in w is
+    X diag(a (1 - a)) X^T / m."""
+    rng = np.random.default_rng(5)
+    n_x, m = 3, 8
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((1, m)) > 0.5).astype(np.float64)
+    w = gg.Tensor(rng.standard_normal((n_x, 1)), requires_grad=True)
+    A = gg.sigmoid(w.T @ X + 0.2)
+    J = -(Y * gg.log(A) + (1 - Y) * gg.log(1 - A)).mean()
+    (dw,) = gg.grad(J, w, create_graph=True)
+    a = A.data
+    np.testing.assert_allclose(dw.data, X @ (a - Y).T / m, rtol=1e-10)
+    H = X @ np.diag((a * (1 - a)).ravel()) @ X.T / m
+    columns = [gg.grad(dw, w, grad_outputs=np.eye(n_x)[:, [i]], retain_graph=True)[0]
+               for i in range(n_x)]
+    np.testing.assert_allclose(np.hstack(columns), H, rtol=1e-10)
+
+
+def test_hessian_vector_product_of_an_mlp_against_finite_differences():
+    """Hv = (grad(theta + eps v) - grad(theta - eps v)) / (2 eps), for all parameters."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((3, 5))
+    params = _mlp_params(rng)
+    vs = [rng.standard_normal(p.shape) for p in params]
+
+    grads = gg.grad(_mlp(params, X), params, create_graph=True)
+    hvp = gg.grad(sum((g * v).sum() for g, v in zip(grads, vs)), params)
+
+    def gradient_at(step):
+        moved = [gg.Tensor(p.data + step * v, requires_grad=True) for p, v in zip(params, vs)]
+        return gg.grad(_mlp(moved, X), moved)
+
+    eps = 1e-5
+    plus, minus = gradient_at(eps), gradient_at(-eps)
+    for h, gp, gm in zip(hvp, plus, minus):
+        np.testing.assert_allclose(h, (gp - gm) / (2 * eps), rtol=1e-5, atol=1e-8)
+
+
+def test_create_graph_records_the_gradient_graph_even_inside_no_grad():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    J = (x**3).sum()
+    with gg.no_grad():
+        (g,) = gg.grad(J, x, create_graph=True)
+    assert g.requires_grad
+    (h,) = gg.grad(g.sum(), x)
+    np.testing.assert_array_equal(h, [6.0, 12.0])

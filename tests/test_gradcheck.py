@@ -1,0 +1,326 @@
+"""gg.gradcheck and gg.gradgradcheck: right backwards pass with a report that reads like the
+course's, wrong ones fail with a report naming the input, the worst element, the analytic and
+numeric values; random seeds, the zero-gradient check, fast mode and kinks."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad.gradcheck import reading
+
+
+class Square(gg.Function):
+    """y = x**2;  dy/dx = 2x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return 2 * grad * x
+
+
+class SquareWrongAtOneElement(Square):
+    """The right derivative, except 1.5 times too large at element (1, 2)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        g = 2 * grad * x
+        g[1, 2] *= 1.5
+        return g
+
+
+def _x(shape=(3, 4), name="x"):
+    data = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) / 4
+    return gg.Tensor(data, requires_grad=True, name=name)
+
+
+def _number(text, label):
+    return float(re.search(label + r" (-?[\d.e+-]+)", text).group(1))
+
+
+# -- a right backward -----------------------------------------------------------------------------
+def test_a_right_backward_passes_with_the_courses_reading():
+    x = _x()
+    result = gg.gradcheck(Square, [x])
+    assert result and result.passed
+    report = str(result)
+    assert report.startswith("gradcheck passed (full: every element")
+    (pair,) = result.pairs
+    assert (pair.output, pair.input, pair.passed) == (0, 0, True)
+    assert pair.relative_difference < 1e-7
+    assert f"relative difference {pair.relative_difference:.2e} (great)" in report
+    assert "output 0 wrt input 0 'x' (3, 4) float64" in report
+    assert "a zero upstream gradient gives a zero gradient: yes" in report
+
+
+def test_gradcheck_leaves_the_inputs_alone():
+    x = _x()
+    before = x.data.copy()
+    gg.gradcheck(lambda t: (t * t).sum(), [x])
+    assert x.grad is None
+    np.testing.assert_array_equal(x.data, before)
+
+
+def test_arrays_become_inputs_and_tensors_without_grad_are_not_checked():
+    w = gg.Tensor(np.array([1.0, -2.0]))
+    result = gg.gradcheck(lambda x, w: x * w, [np.array([0.5, 3.0]), w])
+    assert [(p.output, p.input) for p in result.pairs] == [(0, 0)]
+
+
+def test_every_output_is_checked():
+    x = _x((4, 2))
+    result = gg.gradcheck(lambda t, y: gg.split(gg.exp(t) * y, 2), [x, _x((2,), "y")])
+    assert [(p.output, p.input) for p in result.pairs] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+# -- a wrong backward -----------------------------------------------------------------------------
+def test_a_wrong_backward_fails_with_a_report_naming_the_input_and_worst_element():
+    x = _x()
+    with pytest.raises(gg.GradcheckError) as info:
+        gg.gradcheck(SquareWrongAtOneElement, [x])
+    result = info.value.result
+    report = str(info.value)
+    assert report == str(result) and not result
+    assert report.startswith("gradcheck FAILED")
+    (pair,) = result.failures()
+    assert (pair.output, pair.input, pair.worst_index) == (0, 0, (1, 2))
+    assert (pair.mismatches, pair.size) == (1, 12)
+    assert pair.analytic == pytest.approx(1.5 * pair.numeric, rel=1e-6)
+    assert pair.rel_error == pytest.approx(0.5, rel=1e-6)
+    assert pair.relative_difference > 1e-3
+    assert "output 0 wrt input 0 'x' (3, 4) float64" in report
+    assert "(likely a bug); 1 of 12 elements disagree; worst element (1, 2)" in report
+    assert _number(report, "analytic") == pytest.approx(pair.analytic, rel=1e-5)
+    assert _number(report, "vs numeric") == pytest.approx(pair.numeric, rel=1e-5)
+
+
+def test_only_the_wrong_input_is_reported():
+    class MulWrongForY(gg.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved
+            return grad * y, grad * y  # dz/dy should be x
+
+    result = gg.gradcheck(MulWrongForY, [_x((2,), "x"), -_x((2,), "y").data],
+                          raise_exception=False)
+    assert not result
+    assert [(p.input, p.passed) for p in result.pairs] == [(0, True), (1, False)]
+    assert "wrt input 1 unnamed tensor (2,) float64: relative difference" in str(result)
+
+
+def test_raise_exception_false_returns_the_failed_result():
+    result = gg.gradcheck(SquareWrongAtOneElement, [_x()], raise_exception=False)
+    assert not result and result.failures()
+
+
+def test_a_softmax_whose_backward_returns_zeros_fails():
+    """With an all-ones upstream gradient the true vjp of softmax is 0, so a backward that
+    returns zeros would pass; random upstream gradients catch it."""
+
+    class ZeroGradSoftmax(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.zeros_like(grad)
+
+    x = gg.Tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    (ones_vjp,) = gg.grad(gg.softmax(x), x, grad_outputs=np.ones((2, 3)))
+    np.testing.assert_allclose(ones_vjp, 0.0, atol=1e-15)  # why an all-ones seed misses it
+    with pytest.raises(gg.GradcheckError, match=r"6 of 6 elements disagree"):
+        gg.gradcheck(ZeroGradSoftmax, [x])
+
+
+def test_a_nonzero_gradient_for_a_zero_upstream_gradient_fails():
+    class Offset(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * grad + 1e-9  # right to 1e-9, but not zero for a zero grad
+
+    result = gg.gradcheck(Offset, [_x((3,))], raise_exception=False)
+    assert not result
+    assert all(p.passed for p in result.pairs)
+    assert result.zero_grad_failures == ["output 0 wrt input 0 'x' (3,) float64"]
+    assert ("zero upstream gradient gave a non-zero gradient for output 0 wrt input 0 'x'"
+            in str(result))
+
+
+# -- float32 --------------------------------------------------------------------------------------
+def test_float32_inputs_warn_and_are_checked_in_float64():
+    x32 = gg.Tensor(np.array([0.5, 1.5], dtype=np.float32), requires_grad=True, name="x32")
+    with pytest.warns(UserWarning, match=r"'x32' \(2,\) float32 is float32.*float64") as record:
+        result = gg.gradcheck(Square, [x32])
+    assert record[0].filename == __file__  # the warning points at the caller
+    assert result and result.pairs[0].relative_difference < 1e-7
+
+
+def test_float64_inputs_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gg.gradcheck(Square, [_x()])
+
+
+# -- fast mode ------------------------------------------------------------------------------------
+def test_fast_mode_passes_a_right_op_with_random_projections():
+    result = gg.gradcheck(lambda a, b: gg.tanh(a @ b), [_x((2, 3)), _x((3, 2), "w")], fast=True)
+    assert result
+    assert "fast: random projections" in result.settings
+    assert [p.projected for p in result.pairs] == [True, True]
+    assert "random projection: analytic" in str(result)
+    for pair in result.pairs:
+        assert pair.analytic == pytest.approx(pair.numeric, rel=1e-6)
+
+
+def test_fast_mode_falls_back_to_the_full_diagnosis_on_failure():
+    with pytest.raises(gg.GradcheckError) as info:
+        gg.gradcheck(SquareWrongAtOneElement, [_x()], fast=True)
+    report = str(info.value)
+    assert "the fast check (random projections) failed; full element-by-element" in report
+    assert "full: every element" in report
+    assert info.value.result.failures()[0].worst_index == (1, 2)
+
+
+def test_fast_mode_catches_the_zero_upstream_check_too():
+    class Offset(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * grad + 1e-9
+
+    result = gg.gradcheck(Offset, [_x((3,))], fast=True, raise_exception=False)
+    assert not result and result.zero_grad_failures
+
+
+# -- kinks ----------------------------------------------------------------------------------------
+def test_relu_at_exactly_zero_is_reported_as_a_kink_not_a_bug():
+    x = gg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    result = gg.gradcheck(gg.relu, [x])
+    assert result
+    (pair,) = result.pairs
+    assert [k[0] for k in pair.kinks] == [(1,)]
+    assert "element (1,) sits at a kink" in str(result)
+    assert "valid subgradient, not a bug" in str(result)
+
+
+@pytest.mark.parametrize("fn, data", [
+    (gg.max, [1.0, 3.0, 3.0, 2.0]),
+    (lambda t: gg.min(t, axis=1), [[2.0, 1.0, 1.0], [0.0, 5.0, 0.0]]),
+    (lambda t: gg.maximum(t, 1.0), [1.0, 2.0, 0.5]),
+    (gg.abs, [0.0, 2.0, -1.0]),
+], ids=["tied-max", "tied-min-axis", "maximum-tie", "abs-at-zero"])
+def test_ties_and_kinks_are_reported_as_kinks_not_bugs(fn, data):
+    x = gg.Tensor(np.array(data), requires_grad=True)
+    result = gg.gradcheck(fn, [x])
+    assert result
+    assert result.pairs[0].kinks, str(result)
+    assert "sits at a kink" in str(result)
+
+
+@pytest.mark.parametrize("fn, data", [
+    (lambda t: gg.exp(t) * gg.sin(t), [0.25, 0.5, 0.75, 1.0, 1.25]),
+    (lambda t: t * t, [0.0, 1.0]),  # a zero slope between two opposite one-sided ones
+    (gg.log, [1e-4, 1e-3, 0.5]),  # steep and bending fast, but smooth
+    (lambda t: 1.0 / t, [1e-3, 2e-3, 0.5]),
+], ids=["exp-sin", "square-at-0", "log-near-0", "reciprocal-near-0"])
+def test_a_smooth_function_has_no_kinks(fn, data):
+    result = gg.gradcheck(fn, [np.array(data)])
+    assert result and result.pairs[0].kinks == []
+    assert "kink" not in str(result)
+
+
+def test_a_wrong_gradient_at_a_kink_is_still_a_bug():
+    class WrongRelu(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * np.where(x >= 0, 3.0, 0.0)  # slope 3 is outside [0, 1]
+
+    x = gg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    result = gg.gradcheck(WrongRelu, [x], raise_exception=False)
+    assert not result
+    assert result.pairs[0].mismatches == 2
+
+
+# -- reading --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("difference, words", [
+    (1e-9, "great"), (1e-7, "great"), (1e-6, "fine, look closer"), (1e-4, "suspicious"),
+    (1e-2, "likely a bug"), (1.0, "likely a bug")])
+def test_reading_of_the_relative_difference(difference, words):
+    assert reading(difference).startswith(words)
+
+
+# -- gradgradcheck --------------------------------------------------------------------------------
+@pytest.mark.parametrize("fn, shapes", [
+    (gg.tanh, [(3, 4)]), (gg.sigmoid, [(3, 4)]), (lambda a, b: a @ b, [(3, 4), (4, 2)]),
+    (gg.softmax, [(3, 4)]), (gg.log_softmax, [(2, 5)]), (lambda t: (t**3).sum(), [(4,)]),
+], ids=["tanh", "sigmoid", "matmul", "softmax", "log_softmax", "sum-cubes"])
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+def test_gradgradcheck_passes_for_built_ins(fn, shapes, fast):
+    rng = np.random.default_rng(1)
+    inputs = [gg.Tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    result = gg.gradgradcheck(fn, inputs, fast=fast)
+    assert result
+    # first derivatives are checked against every input and every upstream gradient
+    n_in = len(shapes)
+    assert {p.input for p in result.pairs} == set(range(n_in + 1))
+
+
+def test_gradgradcheck_fails_for_a_backward_that_saves_a_derived_constant():
+    """tanh's backward written with 1 - y**2 computed in forward and saved: right first
+    derivatives, but the saved value is a constant to the second derivative."""
+
+    class TanhSavingDerivative(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = np.tanh(x)
+            ctx.save_for_backward(1 - y * y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (slope,) = ctx.saved
+            return grad * slope
+
+    x = gg.Tensor(np.random.default_rng(2).standard_normal(4), requires_grad=True)
+    assert gg.gradcheck(TanhSavingDerivative, [x])
+    with pytest.raises(gg.GradcheckError) as info:
+        gg.gradgradcheck(TanhSavingDerivative, [x])
+    failing = [(p.output, p.input) for p in info.value.result.failures()]
+    assert failing == [(0, 0)]  # d(dx)/dx is wrong; d(dx)/d(upstream) is right
+
+
+def test_gradcheck_needs_an_input_that_requires_grad():
+    with pytest.raises(gg.GraphgradError, match="nothing to check"):
+        gg.gradcheck(gg.exp, [gg.Tensor(np.ones(2))])
+
+
+def test_gradcheck_needs_a_function_returning_tensors():
+    with pytest.raises(gg.GraphgradError, match="must return Tensors"):
+        gg.gradcheck(lambda t: t.data * 2, [_x((2,))])

@@ -1,0 +1,247 @@
+"""In-place writes never give a silently wrong gradient: a leaf's array is read-only while a
+recorded op needs it, op outputs and grads are read-only, and ``t[...] = v`` is refused."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import function
+
+
+def _writable(t):
+    return t.data.flags.writeable
+
+
+WRITES = {
+    "augmented": lambda a: a.__isub__(1.0),
+    "item": lambda a: a.__setitem__((0, 0), 5.0),
+    "slice": lambda a: a.__setitem__(slice(None), 0.0),
+    "ufunc out": lambda a: np.multiply(a, 2.0, out=a),
+    "fill": lambda a: a.fill(3.0),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_writing_a_leaf_saved_by_an_op_before_backward_is_refused(write):
+    W = gg.Tensor(np.ones((2, 2)), requires_grad=True)
+    J = (W * W).sum()  # Mul saved W's array for backward
+    with pytest.raises(ValueError, match="read-only"):
+        write(W.data)
+    np.testing.assert_array_equal(W.data, np.ones((2, 2)))
+    J.backward()
+    np.testing.assert_array_equal(W.grad, np.full((2, 2), 2.0))  # the right gradient
+    write(W.data)  # and afterwards the array is the user's again
+    assert not np.array_equal(W.data, np.ones((2, 2)))
+
+
+def test_the_users_array_is_protected_too():
+    array = np.ones(3)
+    x = gg.Tensor(array, requires_grad=True)
+    J = (x * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        array[0] = 7.0
+    J.backward()
+    array[0] = 7.0
+    assert x.data[0] == 7.0
+
+
+def test_a_base_array_of_a_leaf_view_is_protected():
+    base = np.ones((3, 3))
+    x = gg.Tensor(base[:2], requires_grad=True)
+    J = (x * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        base[0, 0] = 7.0
+    J.backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+    assert base.flags.writeable and x.data.flags.writeable
+
+
+def test_data_that_needs_no_grad_is_protected_as_well():
+    """X in Z = W @ X is saved for dW = dZ X^T: changing it would change W's gradient. The
+    same holds for a raw numpy array met in an op."""
+    X = gg.Tensor(np.ones((3, 2)))
+    raw = np.ones((2, 3))
+    W = gg.Tensor(np.ones((1, 3)), requires_grad=True)
+    J = (W @ X).sum() + (W * raw).sum()
+    for array in (X.data, raw):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0, 0] = 100.0
+    J.backward()
+    np.testing.assert_array_equal(W.grad, np.full((1, 3), 4.0))
+    assert X.data.flags.writeable and raw.flags.writeable
+
+
+def test_assigning_a_new_array_to_a_leaf_is_always_allowed():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (W * 3.0).sum()
+    W.data = W.data - 1.0  # a new array: the old one, saved by the graph, is untouched
+    J.backward()
+    np.testing.assert_array_equal(W.grad, [3.0, 3.0])
+    np.testing.assert_array_equal(W.data, [0.0, 0.0])
+
+
+def test_dropping_a_graph_that_was_never_backpropagated_unlocks_the_leaf():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (W * W).sum()
+    assert not _writable(W)
+    del J
+    assert _writable(W)
+
+
+def test_a_failed_backward_leaves_the_leaf_locked_until_the_graph_is_dropped():
+    class Broken(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError("broken backward")
+
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = Broken.apply(W).sum()
+    with pytest.raises(gg.BackwardError, match="Broken.backward.*broken backward"):
+        J.backward()
+    del J
+    assert _writable(W)
+
+
+def test_retain_graph_keeps_the_leaf_locked_until_the_last_backward():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (W * W).sum()
+    J.backward(retain_graph=True)
+    assert not _writable(W)
+    J.backward()
+    assert _writable(W)
+
+
+def test_gg_grad_unlocks_like_backward():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (W * W).sum()
+    gg.grad(J, W, retain_graph=True)
+    assert not _writable(W)
+    gg.grad(J, W)
+    assert _writable(W)
+
+
+def test_two_graphs_sharing_a_leaf_keep_it_locked_until_both_are_done():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J1, J2 = (W * 2.0).sum(), (W * W).sum()
+    J1.backward()
+    assert not _writable(W)
+    J2.backward()
+    assert _writable(W)
+    np.testing.assert_array_equal(W.grad, [4.0, 4.0])
+
+    J1, J2 = (W * 2.0).sum(), (W * W).sum()
+    del J1
+    assert not _writable(W)
+    J2.backward()
+    assert _writable(W)
+
+    J1, J2 = (W * 2.0).sum(), (W * W).sum()
+    J2.backward()
+    del J1
+    assert _writable(W)
+    assert id(W.data) not in function._PINS
+
+
+def test_a_leaf_used_twice_by_one_op_is_unlocked_once():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    (W * W).sum().backward()
+    assert _writable(W)
+
+
+def test_a_users_read_only_array_stays_read_only():
+    array = np.ones(2)
+    array.setflags(write=False)
+    W = gg.Tensor(array, requires_grad=True)
+    (W * W).sum().backward()
+    assert not array.flags.writeable
+
+
+def test_ops_under_no_grad_do_not_lock():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    with gg.no_grad():
+        y = W * W
+    W.data -= 1.0
+    np.testing.assert_array_equal(y.data, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("make", [lambda W: W * 2.0, lambda W: W.reshape(4), lambda W: W.T,
+                                  lambda W: W[0], lambda W: gg.split(W, 2)[0]],
+                         ids=["mul", "reshape-view", "transpose-view", "index-view", "split"])
+def test_op_outputs_are_read_only_for_good(make):
+    W = gg.Tensor(np.ones((2, 2)), requires_grad=True)
+    y = make(W)
+    y.sum().backward()
+    with pytest.raises(ValueError, match="read-only"):
+        y.data[...] = 0.0
+    assert W.data.flags.writeable
+
+
+def test_setitem_is_refused_with_the_alternatives():
+    t = gg.Tensor(np.ones(3), requires_grad=True, name="t")
+    with pytest.raises(gg.InplaceError, match=r"'t'.*gg\.where.*t\.data = ") as info:
+        t[0] = 5.0
+    assert isinstance(info.value, gg.GraphgradError)
+    np.testing.assert_array_equal(t.data, np.ones(3))
+
+
+def test_grads_are_read_only():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    h = W * 2.0
+    (h * h).sum().backward()
+    for t in (W, h):
+        with pytest.raises(ValueError, match="read-only"):
+            t.grad += 1.0
+    W.grad = W.grad * 0.5  # replacing a grad is fine
+    np.testing.assert_array_equal(W.grad, [4.0, 4.0])
+
+
+def test_writing_a_leaf_then_reading_its_gradient_is_right_after_a_training_step():
+    W = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    for _ in range(3):
+        J = (W * W).sum()
+        J.backward()
+        W.data -= 0.25 * W.grad  # W <- W - lr * 2W = W / 2
+        W.grad = None
+    np.testing.assert_allclose(W.data, [0.125, 0.25])
+
+
+# Arrays an op keeps besides its inputs: where's condition and an index. Changing the caller's
+# array after the op must not change the gradient.
+@pytest.mark.parametrize("make_mask", [lambda m: m, lambda m: gg.Tensor(m)],
+                         ids=["ndarray", "tensor"])
+def test_changing_a_where_condition_after_the_op_does_not_change_the_gradient(make_mask):
+    mask = np.array([True, False])
+    condition = make_mask(mask)
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    y = gg.Tensor([3.0, 4.0], requires_grad=True)
+    z = gg.where(condition, x, y)
+    (condition.data if isinstance(condition, gg.Tensor) else condition)[:] = [False, True]
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0])
+    np.testing.assert_array_equal(y.grad, [0.0, 1.0])
+
+
+def test_changing_a_comparison_used_as_a_condition_does_not_change_the_gradient():
+    x = gg.Tensor([1.0, -2.0], requires_grad=True)
+    positive = x > 0
+    z = gg.where(positive, x, 0.0)
+    positive.data[...] = True
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0])
+
+
+@pytest.mark.parametrize("index, changed, expected", [
+    (np.array([0, 0, 1]), 2, [3.0, 3.0, 0.0]),
+    (np.array([True, False, True]), False, [1.0, 0.0, 2.0]),
+    ((np.array([0, 2]),), 1, [1.0, 0.0, 2.0]),
+], ids=["int-array", "mask", "tuple"])
+def test_changing_an_index_array_after_the_op_does_not_change_the_gradient(index, changed,
+                                                                             expected):
+    x = gg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z = x[index]
+    (index[0] if isinstance(index, tuple) else index)[...] = changed
+    z.backward(np.arange(1.0, 1.0 + z.size).reshape(z.shape))
+    np.testing.assert_array_equal(x.grad, expected)

@@ -1,0 +1,117 @@
+"""numpy called on Tensors runs graphgrad ops: np.exp(t), ndarray @ t, np.sum(t, axis=0) give
+Tensors on the graph, with the gradients numpy's math implies; functions without an op are
+refused by name; np.asarray(t) gives the data."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+DATA = np.array([[0.5, 1.5, 2.0], [1.2, 0.7, 3.0]])
+CONSTANT = np.array([[2.0, -1.0, 0.5], [1.0, 3.0, -2.0]])
+
+# (name, the call on a Tensor or an ndarray); each is checked against numpy on the data.
+CALLS = [
+    ("exp", np.exp), ("log", np.log), ("sqrt", np.sqrt), ("abs", np.abs), ("sin", np.sin),
+    ("cos", np.cos), ("tanh", np.tanh), ("negative", np.negative), ("positive", np.positive),
+    ("square", np.square), ("power", lambda t: np.power(t, 3)),
+    ("add_left", lambda t: np.add(CONSTANT, t)), ("subtract", lambda t: np.subtract(t, CONSTANT)),
+    ("multiply_left", lambda t: CONSTANT * t), ("divide_left", lambda t: CONSTANT / t),
+    ("matmul_left", lambda t: CONSTANT.T @ t), ("matmul", lambda t: np.matmul(t, CONSTANT.T)),
+    ("dot", lambda t: np.dot(t, CONSTANT.T)),
+    ("maximum", lambda t: np.maximum(t, 1.0)), ("minimum", lambda t: np.minimum(t, 1.0)),
+    ("sum", np.sum), ("sum_axis", lambda t: np.sum(t, axis=0)),
+    ("sum_keepdims", lambda t: np.sum(t, axis=1, keepdims=True)),
+    ("mean", lambda t: np.mean(t, axis=1)), ("max", lambda t: np.max(t, axis=0)),
+    ("min", np.min), ("amax", np.amax), ("amin", lambda t: np.amin(t, axis=1)),
+    ("reshape", lambda t: np.reshape(t, (3, 2))), ("transpose", np.transpose),
+    ("swapaxes", lambda t: np.swapaxes(t, 0, 1)), ("expand_dims", lambda t: np.expand_dims(t, 0)),
+    ("squeeze", lambda t: np.squeeze(np.expand_dims(t, 0))),
+    ("broadcast_to", lambda t: np.broadcast_to(t, (2, 2, 3))),
+    ("concatenate", lambda t: np.concatenate([t, t * 2], axis=1)),
+    ("stack", lambda t: np.stack([t, t])), ("pad", lambda t: np.pad(t, 1)),
+    ("clip", lambda t: np.clip(t, 1.0, 2.5)), ("where", lambda t: np.where(DATA > 1, t, 0.0)),
+    ("split", lambda t: np.split(t, 3, axis=1)[1]),
+]
+
+
+@pytest.mark.parametrize("name, call", CALLS, ids=[c[0] for c in CALLS])
+def test_numpy_calls_on_tensors_are_graphgrad_ops(name, call):
+    x = gg.Tensor(DATA, requires_grad=True)
+    out = call(x)
+    assert type(out) is gg.Tensor
+    assert out.requires_grad
+    assert out.creator is not None or (name == "positive" and out is x)  # +x is x
+    np.testing.assert_allclose(out.data, call(DATA.copy()), rtol=1e-12)
+    assert gg.gradcheck(call, [x])
+
+
+CONSTANT_CALLS = [
+    ("sign", np.sign), ("greater", lambda t: np.greater(t, 1.0)), ("less", lambda t: t.data < t),
+    ("isfinite", np.isfinite), ("logical_not", lambda t: np.logical_not(t > 1)),
+    ("zeros_like", np.zeros_like), ("ones_like", lambda t: np.ones_like(t, dtype=np.float32)),
+]
+
+
+@pytest.mark.parametrize("name, call", CONSTANT_CALLS, ids=[c[0] for c in CONSTANT_CALLS])
+def test_numpy_calls_without_a_derivative_give_constant_tensors(name, call):
+    x = gg.Tensor(DATA, requires_grad=True)
+    out = call(x)
+    assert type(out) is gg.Tensor
+    assert not out.requires_grad and out.creator is None
+    np.testing.assert_array_equal(out.data, call(DATA.copy()))
+
+
+def test_shape_queries_give_plain_values():
+    x = gg.Tensor(DATA)
+    assert (np.shape(x), np.ndim(x), np.size(x), np.size(x, 1)) == ((2, 3), 2, 6, 3)
+
+
+def test_asarray_gives_the_data_and_array_copies():
+    x = gg.Tensor(DATA.copy(), requires_grad=True)
+    assert np.asarray(x) is x.data
+    copy = np.array(x)
+    assert copy is not x.data
+    np.testing.assert_array_equal(copy, DATA)
+    assert np.asarray(x, dtype=np.float32).dtype == np.float32
+
+
+def test_numpy_backward_bodies_are_differentiable_through_interop():
+    """A custom op whose backward is written with numpy functions gets second derivatives."""
+
+    class Softplus(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.logaddexp(0.0, x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * 0.5 * (1 + np.tanh(0.5 * x))
+
+    x = gg.Tensor(np.linspace(-2, 2, 5), requires_grad=True)
+    (g,) = gg.grad(Softplus.apply(x).sum(), x, create_graph=True)
+    (h,) = gg.grad(g.sum(), x)
+    s = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(h, s * (1 - s), rtol=1e-12)
+    assert gg.gradgradcheck(Softplus, [x])
+
+
+@pytest.mark.parametrize("call, name", [
+    (np.linalg.inv, r"numpy\.linalg\.inv"),
+    (np.log1p, r"numpy\.log1p"),
+    (lambda t: np.add.reduce(t), r"numpy\.add\.reduce"),
+    (lambda t: np.multiply(t, 2.0, out=np.empty((2, 2))), r"numpy\.multiply\(\.\.\., out=\.\.\.\)"),
+    (np.cumsum, r"numpy\.cumsum"),
+], ids=["linalg.inv", "log1p", "ufunc-method", "ufunc-out", "cumsum"])
+def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
+    x = gg.Tensor(np.eye(2), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=name + r".*t\.data.*gg\.Function"):
+        call(x)
+
+
+def test_a_numpy_call_on_data_is_a_constant():
+    x = gg.Tensor(np.eye(2) * 2.0, requires_grad=True)
+    J = (x * np.linalg.inv(x.data)).sum()  # inv(x.data) is a constant: dJ/dx = inv(x)
+    J.backward()
+    np.testing.assert_allclose(x.grad, np.eye(2) * 0.5)

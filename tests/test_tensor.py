@@ -1,0 +1,98 @@
+"""The Tensor API: construction, array-like attributes, a helpful repr, the public graph
+(creator, inputs, attrs, name, outputs, scope) that pictures walk, and name scopes."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+def test_constructor_arguments():
+    t = gg.Tensor([1, 2], requires_grad=True, name="w", dtype=np.float32)
+    assert (t.name, t.requires_grad, t.dtype, t.grad, t.creator) == (
+        "w", True, np.float32, None, None)
+    assert t.is_leaf
+    assert not gg.Tensor(1.0).requires_grad
+
+
+def test_a_tensor_of_a_tensor_copies_nothing_and_needs_no_grad():
+    x = gg.Tensor(np.ones(2), requires_grad=True)
+    y = gg.Tensor(x)
+    assert y.data is x.data and not y.requires_grad
+
+
+def test_repr_shows_values_name_dtype_op_and_grad():
+    W = gg.Tensor(np.array([0.5, -1.0]), name="W", requires_grad=True)
+    assert repr(W) == "Tensor([ 0.5, -1. ], name='W', requires_grad=True)"
+    J = (W * W).sum()
+    assert repr(J) == "Tensor(1.25, op=Sum)"
+    J.backward()
+    assert repr(J) == "Tensor(1.25, op=Sum, grad=1)"
+    assert repr(W) == "Tensor([ 0.5, -1. ], name='W', requires_grad=True, grad=[ 1., -2.])"
+    assert repr(gg.Tensor(np.ones(2, dtype=np.float32))) == "Tensor([1., 1.], dtype=float32)"
+    assert repr(gg.Tensor(np.ones(2)) > 0) == "Tensor([ True,  True], dtype=bool)"
+    assert repr(gg.Tensor(np.zeros((40, 40)), name="A")) == (
+        "Tensor(<float64 array (40, 40)>, name='A')")
+
+
+def test_repr_of_a_matrix_aligns_its_rows():
+    W = gg.Tensor(np.arange(6.0).reshape(2, 3), name="W", requires_grad=True)
+    (W * 2.0).sum().backward()
+    lines = repr(W).splitlines()
+    assert lines[0] == "Tensor([[0., 1., 2.],"
+    assert lines[1].startswith("        [3., 4., 5.]], name='W', requires_grad=True, grad=[[2.")
+    assert lines[2].strip() == "[2., 2., 2.]])"
+    assert lines[2].index("[") == lines[1].index("grad=[[") + len("grad=[")
+
+
+def test_public_graph_of_an_op():
+    x = gg.Tensor(np.ones((2, 3)), name="x", requires_grad=True)
+    y = gg.sum(x * 2.0, axis=1, keepdims=True)
+    node = y.creator
+    assert isinstance(node, gg.Function)
+    assert node.name == "Sum" and type(node).__name__ == "Sum"
+    assert node.attrs == {"axis": 1, "keepdims": True}
+    assert node.outputs == (y,)
+    (mul_out,) = node.inputs
+    assert mul_out.creator.name == "Mul"
+    assert mul_out.creator.inputs[0] is x
+    assert node.scope is None
+    assert "Sum(output of Mul (2, 3) float64, axis=1, keepdims=True)" in repr(node)
+    assert not node.released
+    y.backward(np.ones((2, 1)))
+    assert node.released
+    assert node.backward_order == 0 and mul_out.creator.backward_order == 1
+    (sent,) = node.input_grads
+    np.testing.assert_array_equal(sent, np.ones((2, 3)))
+
+
+def test_name_scopes_tag_nodes_and_nest():
+    x = gg.Tensor(np.ones(2), requires_grad=True)
+    with gg.name_scope("layer1") as outer:
+        a = x * 2.0
+        with gg.name_scope("linear") as inner:
+            b = a + 1.0
+    c = b * 3.0
+    assert (outer, inner) == ("layer1", "layer1/linear")
+    assert (a.creator.scope, b.creator.scope, c.creator.scope) == (
+        "layer1", "layer1/linear", None)
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", 3])
+def test_name_scope_needs_a_plain_name(bad):
+    with pytest.raises(ValueError, match="name_scope"):
+        with gg.name_scope(bad):
+            pass
+
+
+def test_detach_is_a_leaf_without_grad():
+    x = gg.Tensor(np.ones(2), requires_grad=True)
+    d = (x * 2.0).detach()
+    assert d.is_leaf and not d.requires_grad and d.grad is None
+
+
+def test_iteration_and_indexing_record_ops():
+    x = gg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = list(x)
+    assert [r.creator.name for r in rows] == ["GetItem"] * 3
+    (rows[0] * 1.0 + rows[2] * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]])
