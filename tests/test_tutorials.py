@@ -102,6 +102,10 @@ def test_notebooks_are_stored_without_outputs(path: Path) -> None:
         f"{path.name}: cells {dirty} were saved with outputs, execution counts or timings. "
         "Clear them before committing: scripts/clear-notebook-outputs"
     )
+    assert notebook.metadata.kernelspec.name == "python3", (
+        f"{path.name} names the kernel {notebook.metadata.kernelspec.name!r}, which other "
+        "machines may not have: scripts/clear-notebook-outputs sets the standard 'python3'"
+    )
 
 
 def test_the_tutorials_are_found_and_numbered_in_reading_order() -> None:
