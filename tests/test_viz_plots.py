@@ -1,4 +1,6 @@
 """The course's training plots: cost curves and decision boundaries (matplotlib, Agg)."""
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")  # no display in tests
@@ -85,3 +87,14 @@ def test_decision_boundary_takes_rows_and_class_labels():
         viz.plot_decision_boundary(lambda p: np.zeros(3), X, y, resolution=20)
     with pytest.raises(viz.OptionError, match="2-D"):
         viz.plot_decision_boundary(predict, np.ones((3, 5)), np.ones(5))
+
+
+def test_plots_show_inline_in_jupyter_without_the_matplotlib_magic():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    X, y = blobs()
+    for figure in (viz.plot_costs([0.7, 0.5]), viz.plot_decision_boundary(
+            lambda p: p[0] > 0, X, y, resolution=20)):
+        png = formatters.PNGFormatter()(figure)
+        assert png is not None and png.startswith(b"\x89PNG")
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.size == (600, 450)

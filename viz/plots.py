@@ -1,11 +1,12 @@
 """The course's training plots: cost against iterations, and a 2-D decision boundary.
 
 Both build a matplotlib `Figure` directly (no pyplot, so no window opens and no global state
-changes), return it, and save it when given a path. In Jupyter a returned figure shows inline.
-Depends on matplotlib and numpy.
+changes), return it, and save it when given a path. In Jupyter a returned figure shows inline,
+with or without ``%matplotlib inline``. Depends on matplotlib and numpy.
 """
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -123,10 +124,23 @@ def plot_decision_boundary(
     return _saved(figure, path)
 
 
+class InlineFigure(Figure):
+    """A Figure that Jupyter shows as a picture even when no pyplot backend is active.
+
+    Without pyplot, IPython knows no way to draw a bare `Figure` until ``%matplotlib inline``
+    has run, and shows ``<Figure size 600x450 with 1 Axes>`` instead.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    figure = Figure(figsize=(6, 4.5), layout="constrained")
+    figure = InlineFigure(figsize=(6, 4.5), layout="constrained")
     return figure, figure.add_subplot()
 
 

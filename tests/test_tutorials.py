@@ -1,0 +1,114 @@
+"""The tutorials are tests: every notebook in tutorials/ runs top to bottom, and is stored clean.
+
+Each notebook runs in a fresh kernel started from this interpreter (the .venv's), with
+tutorials/ as its working directory, as a reader would run it; a cell that raises fails the
+test with that cell's source and error. Notebooks are committed without outputs, so that
+their diffs stay readable.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from ipykernel.kernelspec import get_kernel_dict
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
+NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
+CELL_TIMEOUT = 120  # seconds; every cell takes a few at most, even on a busy machine
+ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class ThisPythonKernelManager(AsyncKernelManager):
+    """Starts the kernel with this interpreter, whichever "python3" kernels are installed.
+
+    jupyter_client looks "python3" up in the user's kernels before the .venv's own, so a kernel
+    installed user-wide (``ipykernel install --user``) would run the notebooks in another
+    Python, without graphgrad or with another copy of it.
+    """
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        # argv: [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        return KernelSpec(**get_kernel_dict())
+
+
+def run(notebook: nbformat.NotebookNode) -> None:
+    """Execute every cell in a fresh kernel, in tutorials/, as a reader would."""
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        kernel_manager_class=ThisPythonKernelManager,
+        timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(TUTORIALS)}},
+    )
+    client.execute()
+
+
+def failed_cell(notebook: nbformat.NotebookNode) -> tuple[int, nbformat.NotebookNode] | None:
+    for number, cell in enumerate(notebook.cells, start=1):
+        if any(output.output_type == "error" for output in cell.get("outputs", [])):
+            return number, cell
+    return None
+
+
+def failure_report(path: Path, notebook: nbformat.NotebookNode, error: Exception) -> str:
+    """The failing cell's number, source and error, without the terminal colours."""
+    found = failed_cell(notebook)
+    if found is None:  # a timeout whose interrupt left no error in the cell
+        return f"{path.name}: {ANSI_COLOURS.sub('', str(error))}"
+    number, cell = found
+    (output,) = [o for o in cell.outputs if o.output_type == "error"]
+    if isinstance(error, CellTimeoutError):  # the kernel was interrupted
+        what = f"took longer than {CELL_TIMEOUT} s"
+    else:
+        what = f"raised {output.ename}: {output.evalue}"
+    source = "\n".join("    " + line for line in cell.source.splitlines())
+    traceback = ANSI_COLOURS.sub("", "\n".join(output.traceback))
+    return f"{path.name}, cell {number} {what}\n\n{source}\n\n{traceback}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    # One more cell, to check which Python ran the notebook; the file is left as it is.
+    notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
+    failure = None
+    try:
+        run(notebook)
+    except (CellExecutionError, CellTimeoutError) as error:
+        failure = failure_report(path, notebook, error)
+    if failure:  # outside the except block, so the report is not followed by nbclient's own
+        pytest.fail(failure, pytrace=False)
+    (output,) = notebook.cells[-1].outputs
+    assert output.text.strip() == sys.executable
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_notebooks_are_stored_without_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    dirty = [number for number, cell in enumerate(notebook.cells, start=1)
+             if "execution" in cell.metadata or cell.cell_type == "code"
+             and (cell.outputs or cell.execution_count is not None)]
+    assert not dirty, (
+        f"{path.name}: cells {dirty} were saved with outputs, execution counts or timings. "
+        "Clear them before committing: scripts/clear-notebook-outputs"
+    )
+    assert notebook.metadata.kernelspec.name == "python3", (
+        f"{path.name} names the kernel {notebook.metadata.kernelspec.name!r}, which other "
+        "machines may not have: scripts/clear-notebook-outputs sets the standard 'python3'"
+    )
+
+
+def test_the_tutorials_are_found_and_numbered_in_reading_order() -> None:
+    names = [path.name for path in NOTEBOOKS]
+    assert "01_computation_graphs.ipynb" in names
+    assert all(re.fullmatch(r"\d\d_\w+\.ipynb", name) for name in names), names
