@@ -59,6 +59,7 @@ class PairCheck:
     size: int = 0
     kinks: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
     projected: bool = False
+    nonfinite: int = 0
 
     def __str__(self) -> str:
         head = f"output {self.output} wrt input {self.input} {self.input_label}:"
@@ -69,6 +70,9 @@ class PairCheck:
                 f"({reading(self.relative_difference)})")
         if self.mismatches:
             text += f"; {self.mismatches} of {self.size} elements disagree"
+        if self.nonfinite:
+            text += (f"; {self.nonfinite} derivative(s) are NaN or Inf (is an input within eps "
+                     "of the edge of the function's domain, such as log near 0?)")
         if self.worst_index is not None:
             text += (f"; worst element {self.worst_index}: analytic {self.analytic:.6g} vs "
                      f"numeric {self.numeric:.6g} (abs err {self.abs_error:.2e}, rel err "
@@ -228,56 +232,79 @@ def _zero_upstream_failures(outputs, x, checked, float_outputs) -> list[str]:
 
 def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, atol, rtol):
     at_base = losses(base)
-    numeric: dict[tuple[int, int], np.ndarray] = {}
-    left: dict[tuple[int, int], np.ndarray] = {}
-    right: dict[tuple[int, int], np.ndarray] = {}
-    for j in checked:
-        shape = base[j].shape
-        for i in float_outputs:
-            numeric[i, j] = np.zeros(shape)
-            left[i, j] = np.zeros(shape)
-            right[i, j] = np.zeros(shape)
-        for index in np.ndindex(shape):
-            plus = [a.copy() for a in base]
-            minus = [a.copy() for a in base]
-            plus[j][index] += eps
-            minus[j][index] -= eps
-            up, down = losses(plus), losses(minus)
-            for k, i in enumerate(float_outputs):
-                numeric[i, j][index] = (up[k] - down[k]) / (2 * eps)
-                right[i, j][index] = (up[k] - at_base[k]) / eps
-                left[i, j][index] = (at_base[k] - down[k]) / eps
     pairs = []
-    for i in float_outputs:
+    slopes = {}
+    for j in checked:
+        # One-sided slopes at steps eps and eps/2, for every output: the centred difference is
+        # their mean; whether the two sides differ, and whether that survives halving the
+        # step, tells a kink from curvature.
+        slopes[j] = _one_sided_slopes(losses, base, j, at_base, eps, len(float_outputs))
+    for k, i in enumerate(float_outputs):
         for position, j in enumerate(checked):
-            pairs.append(_compare(i, j, x[j], analytic[i][position], numeric[i, j],
-                                  left[i, j], right[i, j], atol, rtol))
+            left, right, half_left, half_right = (s[k] for s in slopes[j])
+            pairs.append(_compare(i, j, x[j], analytic[i][position], left, right,
+                                  half_left, half_right, atol, rtol))
     return pairs
 
 
-def _compare(i, j, tensor, a, n, left, right, atol, rtol) -> PairCheck:
+def _one_sided_slopes(losses, base, j, at_base, eps, n_outputs):
+    """Left and right slopes of every output's loss along each element of input j, at steps
+    eps and (only where the two sides differ) eps/2; elsewhere the eps/2 slopes repeat the
+    eps ones, which never reads as a kink."""
+    shape = base[j].shape
+
+    def slopes_at(step, indices):
+        left, right = np.zeros((n_outputs,) + shape), np.zeros((n_outputs,) + shape)
+        for index in indices:
+            moved = [a.copy() for a in base]
+            moved[j][index] += step
+            up = losses(moved)
+            moved[j][index] -= 2 * step
+            down = losses(moved)
+            right[(slice(None),) + index] = (up - at_base) / step
+            left[(slice(None),) + index] = (at_base - down) / step
+        return left, right
+
+    left, right = slopes_at(eps, np.ndindex(shape))
+    gap = np.abs(right - left)
+    differ = (gap > 1e-3 * np.maximum(1.0, np.maximum(np.abs(left), np.abs(right)))).any(axis=0)
+    half_left, half_right = slopes_at(eps / 2, map(tuple, np.argwhere(differ)))
+    keep = ~differ
+    half_left[:, keep], half_right[:, keep] = left[:, keep], right[:, keep]
+    return left, right, half_left, half_right
+
+
+def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) -> PairCheck:
+    n = (left + right) / 2  # the centred difference
     allowed = atol + rtol * np.abs(n)
     error = np.abs(a - n)
-    bad = error > allowed
-    # Near a kink (relu at 0, |x| at 0, a tied max) the two one-sided slopes differ; a backward
-    # that returns either slope, or anything between them, is a valid subgradient, not a bug.
-    # An element that passes anyway (a tie split evenly) is still reported as a kink when its
-    # slopes differ by more than a smooth but steep curve (log near 0) bends over 2 eps.
+    # NaN compares False: a derivative that is not finite is a mismatch unless both agree.
+    nonfinite = ~(np.isfinite(a) & np.isfinite(n)) & (a != n)
+    bad = (error > allowed) | nonfinite
+    # Near a kink (relu at 0, |x| at 0, a tied max) the one-sided slopes differ, and the gap
+    # stays when the step is halved (curvature's gap halves with the step). A backward that
+    # returns either slope, or anything between them, is a valid subgradient, not a bug.
     steepest = np.maximum(np.abs(left), np.abs(right))
-    jump = np.abs(right - left) > 1e-3 * np.maximum(1.0, steepest)
+    gap, half_gap = np.abs(right - left), np.abs(half_right - half_left)
+    jump = (gap > 1e-3 * np.maximum(1.0, steepest)) & (half_gap > 0.75 * gap)
     between = (a >= np.minimum(left, right) - allowed) & (a <= np.maximum(left, right) + allowed)
-    kink = jump & between & (bad | (np.abs(right - left) > 0.1 * steepest))
+    kink = jump & between & ~nonfinite
     excused = bad & kink
     bad &= ~kink
-    norm = np.linalg.norm(a) + np.linalg.norm(n)
     mask = ~excused
-    difference = float(np.linalg.norm((a - n)[mask]) / norm) if norm > 0 else 0.0
+    if nonfinite.any():
+        difference = float("inf")
+    else:
+        norm = np.linalg.norm(a) + np.linalg.norm(n)
+        difference = float(np.linalg.norm((a - n)[mask]) / norm) if norm > 0 else 0.0
     pair = PairCheck(i, j, describe(tensor), passed=not bad.any(),
-                     relative_difference=difference, mismatches=int(bad.sum()), size=a.size)
+                     relative_difference=difference, mismatches=int(bad.sum()), size=a.size,
+                     nonfinite=int(nonfinite.sum()))
     pair.kinks = [(idx, float(left[idx]), float(right[idx]), float(a[idx]) + 0.0)  # no -0
                   for idx in (tuple(int(v) for v in row) for row in np.argwhere(kink))]
     if a.size:
-        ratio = np.where(mask, error / allowed, -1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(nonfinite, np.inf, np.where(mask, error / allowed, -1.0))
         worst = tuple(int(v) for v in np.unravel_index(int(np.argmax(ratio)), a.shape))
         pair.worst_index = worst
         pair.analytic, pair.numeric = float(a[worst]), float(n[worst])

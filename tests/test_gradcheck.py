@@ -324,3 +324,48 @@ def test_gradcheck_needs_an_input_that_requires_grad():
 def test_gradcheck_needs_a_function_returning_tensors():
     with pytest.raises(gg.GraphgradError, match="must return Tensors"):
         gg.gradcheck(lambda t: t.data * 2, [_x((2,))])
+
+
+class _ScaledLog(gg.Function):
+    """log x with a backward scaled by ``factor`` (1.0 is right)."""
+
+    factor = 1.0
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved
+        return grad * cls.factor / x
+
+
+def test_a_nan_finite_difference_fails_instead_of_passing():
+    """Within eps of log's domain edge, f(x - eps) is NaN: no verdict can be 'great'."""
+
+    class WrongLog(_ScaledLog):
+        factor = 1000.0
+
+    x = gg.Tensor(np.array([1e-7]), requires_grad=True)
+    with np.errstate(invalid="ignore"), pytest.raises(gg.GradcheckError) as info:
+        gg.gradcheck(WrongLog, [x])
+    pair = info.value.result.pairs[0]
+    assert pair.nonfinite == 1 and pair.mismatches == 1
+    assert pair.relative_difference == float("inf")
+    assert "NaN or Inf" in str(info.value) and "likely a bug" in str(info.value)
+
+
+def test_curvature_at_a_large_eps_is_not_mistaken_for_a_kink():
+    """With eps = 0.05 the one-sided slopes of a smooth log differ by curvature; halving the
+    step halves that gap, so a 1%-wrong backward is reported, not excused as a kink."""
+
+    class SlightlyWrongLog(_ScaledLog):
+        factor = 1.01
+
+    x = gg.Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    result = gg.gradcheck(SlightlyWrongLog, [x], eps=0.05, raise_exception=False)
+    assert not result
+    assert result.pairs[0].kinks == []
+    assert result.pairs[0].mismatches == 2
