@@ -14,6 +14,10 @@ class GraphgradError(Exception):
     """Base class of every error graphgrad raises."""
 
 
+class ArgumentError(GraphgradError, ValueError):
+    """An argument graphgrad cannot use (an empty name scope, an unknown option)."""
+
+
 class OpError(GraphgradError, ValueError):
     """An op could not run on its inputs (shapes that don't fit, bad arguments)."""
 

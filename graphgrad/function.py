@@ -33,7 +33,10 @@ in-place write can never silently change a gradient. Depends on `tensor`, `modes
 """
 from __future__ import annotations
 
+import threading
 import weakref
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -59,7 +62,7 @@ class Function:
 
     # Class-level defaults keep node creation cheap: only what differs is set per node.
     saved: tuple = ()
-    attrs: ClassVar[dict] = {}
+    attrs: ClassVar[Mapping[str, Any]] = MappingProxyType({})  # shared default: read-only
     scope: str | None = None
     created_at: str | None = None
     backward_order: int | None = None
@@ -260,6 +263,7 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
 # hold the arrays, so an id cannot be reused while it is here; an array is only made writeable
 # again by the release of the last pin, and only if a pin made it read-only.
 _PINS: dict[int, int] = {}
+_PINS_LOCK = threading.Lock()  # graphs built on several threads may share a leaf
 
 
 class _Pins(list):
@@ -286,7 +290,8 @@ def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
         for kept in ctx.saved:
             if kept is array or (type(kept) is np.ndarray and kept.base is not None
                                  and _root(kept) is root):
-                pins = _pin(array, pins)
+                with _PINS_LOCK:
+                    pins = _pin(array, pins)
                 break
     if pins:
         ctx._pinned = pins
@@ -321,6 +326,11 @@ def _pin(array: np.ndarray, pins: _Pins | None) -> _Pins | None:
 
 
 def _unpin(pins: list) -> None:
+    with _PINS_LOCK:
+        _release_pins(pins)
+
+
+def _release_pins(pins: list) -> None:
     # Bases were pinned after their views; a view can only be made writeable again once its
     # base is, so release in reverse.
     for array in reversed(pins):

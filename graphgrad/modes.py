@@ -3,13 +3,15 @@
 The op hot path reads one attribute, ``_state.mode``, to decide what to do:
 ``OFF`` records nothing, ``FAST`` records the graph, ``CHECKED`` records it and also runs the
 debugging hooks (`detect_anomaly`, `strict_shapes`) and tags nodes with their name scope.
-Depends on nothing else in graphgrad.
+Depends on `errors` only.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
 from collections.abc import Iterator
+
+from graphgrad.errors import ArgumentError
 
 OFF, FAST, CHECKED = 0, 1, 2
 
@@ -71,7 +73,7 @@ def name_scope(name: str) -> Iterator[str]:
     Pictures group the ops of a scope in one cluster (``layer1/Linear``...).
     """
     if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"name_scope needs a non-empty name without '/', got {name!r}")
+        raise ArgumentError(f"name_scope needs a non-empty name without '/', got {name!r}")
     full = name if _state.scope is None else f"{_state.scope}/{name}"
     with _setting("scope", full):
         yield full

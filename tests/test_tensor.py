@@ -79,7 +79,7 @@ def test_name_scopes_tag_nodes_and_nest():
 
 @pytest.mark.parametrize("bad", ["", "a/b", 3])
 def test_name_scope_needs_a_plain_name(bad):
-    with pytest.raises(ValueError, match="name_scope"):
+    with pytest.raises(gg.GraphgradError, match="name_scope"):
         with gg.name_scope(bad):
             pass
 
