@@ -15,7 +15,7 @@ import numpy as np
 
 from graphgrad import debug
 from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, ShapeError, describe
-from graphgrad.function import Function, _unpin
+from graphgrad.function import Function, _unpin_all
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _lift
 
@@ -119,7 +119,7 @@ def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> An
                 "given: pass grad=np.ones(shape) to backpropagate its sum, or reduce it first "
                 "(J = loss.mean(); J.backward())."
             )
-        return np.ones(data.shape, dtype=data.dtype)
+        return _ones(data.shape, data.dtype)
     if isinstance(grad, Tensor):
         if keep_tensor:
             seed_shape = grad.shape
@@ -134,6 +134,19 @@ def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> An
             f"{caller}: grad has shape {seed.shape}, but {describe(root)} has shape "
             f"{data.shape}; they must match."
         )
+    return seed
+
+
+_ONES: dict[tuple, np.ndarray] = {}
+
+
+def _ones(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """dJ/dJ = 1, shared per shape and dtype: it is read-only, like every gradient."""
+    key = (shape, dtype)
+    seed = _ONES.get(key)
+    if seed is None:
+        seed = _ONES[key] = np.ones(shape, dtype=dtype)
+        seed.setflags(False)
     return seed
 
 
@@ -193,6 +206,7 @@ def _backprop(
     check = _state.anomaly
     ready = [node for node in starts if consumers[node] == 0]
     step = 0
+    pinned = []  # released together at the end: one lock for the whole pass
     while ready:
         node = ready.pop()
         inputs = node.inputs
@@ -236,7 +250,7 @@ def _backprop(
         if not retain_graph:  # release(node), inlined: this loop runs once per node
             node.saved = None
             if node._pinned:
-                _unpin(node._pinned)
+                pinned.append(node._pinned)
 
         for t, g in zip(inputs, grads):
             parent = t.creator
@@ -260,11 +274,21 @@ def _backprop(
                 if n == 0:
                     ready.append(parent)
 
-    for leaf, g in pending.items():
-        if wanted is None:
-            _accumulate_leaf(leaf, g)
-        elif leaf in wanted:
-            wanted[leaf] = g
+    if pinned:
+        _unpin_all(pinned)
+    if wanted is None:
+        for leaf, g in pending.items():
+            if leaf.requires_grad:
+                if leaf.grad is not None:
+                    g = _add(leaf.grad, g)
+                # Gradients are shared between nodes (x + y hands both the same array):
+                # read-only keeps an in-place edit of one parameter's grad from changing another's.
+                g.setflags(False)  # write=False; the positional form is twice as fast
+                leaf.grad = g
+    else:
+        for leaf, g in pending.items():
+            if leaf in wanted:
+                wanted[leaf] = g
 
 
 def _backward_failed(node: Function, exc: Exception) -> BackwardError:
@@ -311,16 +335,6 @@ def _add(a: Any, b: Any) -> Any:
     """a + b for gradients: never in place (they are shared), and 0-d stays an array."""
     total = a + b
     return total if isinstance(total, (np.ndarray, Tensor)) else np.asarray(total)
-
-
-def _accumulate_leaf(leaf: Tensor, g: Any) -> None:
-    if not leaf.requires_grad:
-        return
-    total = g if leaf.grad is None else _add(leaf.grad, g)
-    # Gradients are shared between nodes (x + y hands both the same array): read-only keeps an
-    # in-place edit of one parameter's grad from changing another's.
-    total.flags.writeable = False
-    leaf.grad = total
 
 
 def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bool) -> tuple | None:

@@ -44,11 +44,12 @@ import numpy as np
 from graphgrad import debug
 from graphgrad.errors import GraphgradError, OpError, describe
 from graphgrad.modes import CHECKED, _state
-from graphgrad.tensor import Tensor, _lift, _op_output
+from graphgrad.tensor import _TENSOR_TYPES, Tensor, _lift, _op_output
 
 _new = object.__new__
 _ref = weakref.ref
 _NEEDS_ONE = (True,)
+_NEEDS_NONE = ()  # grad mode is off: nothing is recorded
 
 
 class Function:
@@ -115,36 +116,34 @@ class Function:
         Returns one Tensor, or a tuple of Tensors when ``forward`` returns a tuple.
         """
         # Every op goes through here, so it is written for speed: no helper calls on the
-        # common path, and the 1- and 2-input cases spelled out.
+        # common path, and the 1-, 2- and 3-input cases spelled out.
         for x in inputs:
-            if type(x) is not Tensor and not isinstance(x, Tensor):  # Parameter is a Tensor
+            if type(x) not in _TENSOR_TYPES:
                 inputs = _lift_inputs(cls, inputs)
                 break
         ctx = _new(cls)
         ctx.inputs = inputs
         mode = _state.mode
         n = len(inputs)
-        if not mode:
-            needs = None
+        if n == 1:
+            x = inputs[0]
+            needs = _NEEDS_ONE if mode and x.requires_grad else _NEEDS_NONE
+            arrays = (x.data,)
         elif n == 2:
-            needs_x, needs_y = inputs[0].requires_grad, inputs[1].requires_grad
-            needs = (needs_x, needs_y) if needs_x or needs_y else None
-        elif n == 1:
-            needs = _NEEDS_ONE if inputs[0].requires_grad else None
+            x, y = inputs
+            needs = (x.requires_grad, y.requires_grad) if mode else _NEEDS_NONE
+            arrays = (x.data, y.data)
+        elif n == 3:
+            x, y, z = inputs
+            needs = (x.requires_grad, y.requires_grad, z.requires_grad) if mode else _NEEDS_NONE
+            arrays = (x.data, y.data, z.data)
         else:
-            needs = tuple([x.requires_grad for x in inputs])
-            needs = needs if True in needs else None
-        record = needs is not None
-        ctx.needs_input_grad = needs or (False,) * n
+            needs = tuple([x.requires_grad for x in inputs]) if mode else _NEEDS_NONE
+            arrays = tuple([x.data for x in inputs])
+        record = True in needs
+        ctx.needs_input_grad = needs if record else (False,) * n
         try:
-            if attrs:
-                out = cls.forward(ctx, *[x.data for x in inputs], **attrs)
-            elif n == 1:
-                out = cls.forward(ctx, inputs[0].data)
-            elif n == 2:
-                out = cls.forward(ctx, inputs[0].data, inputs[1].data)
-            else:
-                out = cls.forward(ctx, *[x.data for x in inputs])
+            out = cls.forward(ctx, *arrays, **attrs) if attrs else cls.forward(ctx, *arrays)
         except GraphgradError:
             raise
         except Exception as exc:
@@ -164,14 +163,15 @@ class Function:
             if mode == CHECKED:
                 debug.after_forward(ctx, (out,), attrs)
             return result
-        leaf = False
-        for x in inputs:
-            if out is x.data:  # an identity forward: the output gets its own view to lock
+        for a in arrays:
+            if out is a:  # an identity forward: give the output its own view to lock
                 out = out.view()
-            if x.creator is None:
-                leaf = True
-        if leaf and ctx.saved:
-            _pin_saved_leaves(ctx, inputs)
+                break
+        if ctx.saved:
+            for x in inputs:
+                if x.creator is None:
+                    _pin_saved_leaves(ctx, inputs)
+                    break
         out.setflags(False)  # write=False; the positional form is twice as fast
         if attrs:
             ctx.attrs = attrs
@@ -221,16 +221,25 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
 
 
 def _lift_inputs(cls: type, inputs: tuple) -> tuple:
-    like = next((x for x in inputs if isinstance(x, Tensor)), None)
+    """The inputs with numbers and arrays made constant Tensors (a float array as it is)."""
+    like = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            like = x
+            break
     lifted = []
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor):
             lifted.append(x)
-            continue
-        try:
-            lifted.append(_lift(x, like))
-        except GraphgradError as exc:
-            raise OpError(f"{cls.__name__}: input {i} cannot be used as a tensor: {exc}") from exc
+        elif type(x) is np.ndarray and x.dtype.kind == "f":  # a batch of data: the common case
+            lifted.append(_op_output(x, None, 0))
+        else:
+            try:
+                lifted.append(_lift(x, like))
+            except GraphgradError as exc:
+                raise OpError(
+                    f"{cls.__name__}: input {i} cannot be used as a tensor: {exc}"
+                ) from exc
     return tuple(lifted)
 
 
@@ -279,22 +288,50 @@ class _Pins(list):
 def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
     """Make read-only the arrays of the leaves that ``ctx`` saved for backward (or saved a
     view of), while the node needs them. Arrays it did not save cannot change its gradient."""
-    pins = None
+    saved = ctx.saved
+    arrays = []
     for x in inputs:
-        if x.creator is not None:
-            continue
-        array = x.data
-        root = array
-        while type(root.base) is np.ndarray:
-            root = root.base
-        for kept in ctx.saved:
-            if kept is array or (type(kept) is np.ndarray and kept.base is not None
-                                 and _root(kept) is root):
-                with _PINS_LOCK:
-                    pins = _pin(array, pins)
-                break
+        if x.creator is None:
+            array = x.data
+            for kept in saved:
+                if kept is array:
+                    arrays.append(array)
+                    while type(array.base) is np.ndarray:  # and what it is a view of, after it
+                        array = array.base
+                        arrays.append(array)
+                    break
+    for kept in saved:  # a saved view of a leaf's array protects the leaf too (rare)
+        if type(kept) is np.ndarray and kept.base is not None:
+            _add_viewed_leaves(arrays, kept, inputs)
+    if not arrays:
+        return
+    pins = _Pins()
+    with _PINS_LOCK:
+        for array in arrays:
+            key = id(array)
+            count = _PINS.get(key)
+            if count:
+                _PINS[key] = count + 1
+            elif array.flags.writeable:
+                array.setflags(False)  # write=False; the positional form is twice as fast
+                _PINS[key] = 1
+            else:  # read-only, and not by us (a constant): nothing to release later
+                continue
+            pins.append(array)
     if pins:
         ctx._pinned = pins
+
+
+def _add_viewed_leaves(arrays: list, view: np.ndarray, inputs: tuple) -> None:
+    """Add the leaf arrays ``view`` looks into, and the arrays they are views of."""
+    root = _root(view)
+    for x in inputs:
+        array = x.data
+        if x.creator is None and _root(array) is root and all(a is not array for a in arrays):
+            arrays.append(array)
+            while type(array.base) is np.ndarray:  # and what it is a view of, after it
+                array = array.base
+                arrays.append(array)
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -303,43 +340,26 @@ def _root(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _pin(array: np.ndarray, pins: _Pins | None) -> _Pins | None:
-    """Pin ``array`` and the arrays it is a view of; return the node's pin list."""
-    while True:
-        key = id(array)
-        count = _PINS.get(key)
-        if count is not None:
-            _PINS[key] = count + 1
-        elif array.flags.writeable:
-            array.setflags(False)  # write=False; the positional form is twice as fast
-            _PINS[key] = 1
-        else:  # read-only, and not by us (a constant): nothing to release later
-            count = -1
-        if count != -1:
-            if pins is None:
-                pins = _Pins()
-            pins.append(array)
-        base = array.base
-        if type(base) is not np.ndarray:
-            return pins
-        array = base
-
-
 def _unpin(pins: list) -> None:
     with _PINS_LOCK:
-        _release_pins(pins)
+        _release(pins)
 
 
-def _release_pins(pins: list) -> None:
+def _unpin_all(pin_lists: list[list]) -> None:
+    with _PINS_LOCK:
+        for pins in pin_lists:
+            _release(pins)
+
+
+def _release(pins: list) -> None:
     # Bases were pinned after their views; a view can only be made writeable again once its
-    # base is, so release in reverse.
+    # base is, so release in reverse. The caller holds _PINS_LOCK.
     for array in reversed(pins):
         key = id(array)
-        count = _PINS[key] - 1
+        count = _PINS.pop(key) - 1
         if count:
             _PINS[key] = count
             continue
-        del _PINS[key]
         try:
             array.setflags(True)  # write=True
         except ValueError:  # its base went read-only meanwhile: leave it locked

@@ -26,6 +26,10 @@ ArrayLike = Any
 Axis = int | Sequence[int] | None
 
 
+# Tensor and its subclasses: what an op takes as it is (anything else becomes a constant).
+_TENSOR_TYPES: set[type] = set()
+
+
 def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
@@ -55,6 +59,10 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "creator", "__weakref__")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _TENSOR_TYPES.add(cls)  # ops take subclasses (nn.Parameter) on their fast path
 
     def __init__(
         self,
@@ -332,6 +340,9 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=normalize_index(index))
+
+
+_TENSOR_TYPES.add(Tensor)
 
 
 def _short(array: np.ndarray, prefix: str = "") -> str:

@@ -17,7 +17,7 @@ from graphgrad.errors import GraphgradError, ShapeError, describe
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid
 from graphgrad.ops.softmax import Softmax
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _constant
 
 _INDEX_KINDS = "iub"
 
@@ -128,9 +128,14 @@ def _as_labels(labels: Any, like: Tensor) -> Tensor:
     if isinstance(labels, Tensor):
         return labels
     array = labels if type(labels) is np.ndarray else np.asarray(labels)
-    if array.dtype != like.data.dtype and array.dtype.kind in "fiub":
-        array = array.astype(like.data.dtype)
-    return Tensor(array, name="Y")
+    dtype = like.data.dtype
+    if array.dtype is not dtype and array.dtype != dtype and array.dtype.kind in "fiub":
+        array = array.astype(dtype)
+    if array.dtype.kind != "f":
+        return Tensor(array, name="Y")  # raises the usual clear error
+    labels = _constant(array)  # an array of the right dtype: no conversion, no copy
+    labels.name = "Y"
+    return labels
 
 
 def _as_tensor(x: Any) -> Tensor:
