@@ -159,15 +159,20 @@ def _freed_error(node: Function) -> BackwardError:
     )
 
 
-def _count_consumers(roots: Sequence[Tensor]) -> tuple[dict[Function, int], list[Function]]:
-    """For each node reachable from the roots: how many edges consume its outputs."""
+def _count_consumers(
+    roots: Sequence[Tensor],
+) -> tuple[dict[Function, int], list[Function], dict[Function, Tensor]]:
+    """For each node reachable from the roots: how many edges consume its outputs, and the
+    tensor through which the walk reached it (a single-output node's output)."""
     consumers: dict[Function, int] = {}
+    output_of: dict[Function, Tensor] = {}
     starts = []
     stack = []
     for root in roots:
         node = root.creator
         if node is not None and node not in consumers:
             consumers[node] = 0
+            output_of[node] = root
             starts.append(node)
             stack.append(node)
     while stack:
@@ -180,10 +185,11 @@ def _count_consumers(roots: Sequence[Tensor]) -> tuple[dict[Function, int], list
                 n = consumers.get(parent)
                 if n is None:
                     consumers[parent] = 1
+                    output_of[parent] = t
                     stack.append(parent)
                 else:
                     consumers[parent] = n + 1
-    return consumers, starts
+    return consumers, starts, output_of
 
 
 def _backprop(
@@ -194,7 +200,7 @@ def _backprop(
     create_graph: bool,
     wanted: dict[Tensor, Any] | None,
 ) -> None:
-    consumers, starts = _count_consumers(roots)
+    consumers, starts, output_of = _count_consumers(roots)
     # Gradients not yet used, by tensor. An intermediate's entry is popped when its node runs;
     # what is left at the end are the leaves' gradients.
     pending: dict[Tensor, Any] = {}
@@ -210,9 +216,8 @@ def _backprop(
     while ready:
         node = ready.pop()
         inputs = node.inputs
-        refs = node._outputs
-        if type(refs) is not tuple:
-            out = refs()
+        if node._outputs is None:
+            out = output_of[node]
             upstream = pending.pop(out, None)
             if upstream is not None:
                 if wanted is None:
@@ -229,7 +234,7 @@ def _backprop(
         if upstream is None:  # nothing flowed into this node: its inputs get nothing from it
             grads = (None,) * len(inputs)
         elif create_graph:
-            grads = _run_backward_on_graph(node, upstream, multi)
+            grads = _run_backward_on_graph(node, upstream, node.outputs if multi else (out,))
         else:
             try:
                 grads = node.backward(node, *upstream) if multi else node.backward(node, upstream)
@@ -358,10 +363,11 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
     return tuple(grads) if any_grad else None
 
 
-def _run_backward_on_graph(node: Function, upstream: Any, multi: bool) -> tuple:
+def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tuple:
     """Run a backward body on Tensors, so its own graph is recorded (``create_graph``)."""
+    multi = type(upstream) is tuple
     by_identity = {id(t.data): t for t in node.inputs}
-    for out in node.outputs:
+    for out in outputs:
         if out is not None:
             by_identity[id(out.data)] = out
     saved = node.saved

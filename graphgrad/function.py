@@ -44,7 +44,7 @@ import numpy as np
 from graphgrad import debug
 from graphgrad.errors import GraphgradError, OpError, describe
 from graphgrad.modes import CHECKED, _state
-from graphgrad.tensor import _TENSOR_TYPES, Tensor, _lift, _op_output
+from graphgrad.tensor import _CONSTANTS, _TENSOR_TYPES, Tensor, _lift, _op_output
 
 _new = object.__new__
 _ref = weakref.ref
@@ -70,9 +70,11 @@ class Function:
     input_grads: tuple | None = None
     differentiable: ClassVar[bool] = True
     _pinned: list | None = None
-    # A weakref to the output (a tuple of them for several outputs): never a strong
-    # reference, so output -> node -> inputs has no cycle and a dropped loss frees its graph.
-    _outputs: Any = None
+    # An op with several outputs keeps weak references to them (to gather their gradients).
+    # A single-output node keeps none: its output holds it (output -> node -> inputs, never
+    # back), so a dropped loss frees its graph without the garbage collector, and the graph
+    # walk finds the output as the tensor it came through.
+    _outputs: tuple | None = None
     inputs: tuple = ()
     needs_input_grad: tuple[bool, ...] = ()
 
@@ -87,11 +89,11 @@ class Function:
     # -- the public graph -----------------------------------------------------------------
     @property
     def outputs(self) -> tuple[Tensor | None, ...]:
-        """The tensors this node made (``None`` for an output already garbage-collected)."""
+        """For an op with several outputs (``gg.split``), its outputs in order (``None`` for
+        one no longer alive). A single-output node does not reference its output, which holds
+        it: that output is the tensor whose ``creator`` is this node, and this is empty."""
         refs = self._outputs
-        if refs is None:
-            return ()
-        return tuple([ref() for ref in refs]) if type(refs) is tuple else (refs(),)
+        return () if refs is None else tuple([ref() for ref in refs])
 
     @property
     def name(self) -> str:
@@ -169,7 +171,7 @@ class Function:
                 break
         if ctx.saved:
             for x in inputs:
-                if x.creator is None:
+                if x.creator is None and x not in _CONSTANTS:
                     _pin_saved_leaves(ctx, inputs)
                     break
         out.setflags(False)  # write=False; the positional form is twice as fast
@@ -178,7 +180,6 @@ class Function:
         result.data = out
         result.requires_grad = True
         result.creator = ctx
-        ctx._outputs = _ref(result)
         if mode == CHECKED:
             debug.after_forward(ctx, (out,), attrs)
         return result

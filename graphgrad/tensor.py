@@ -382,6 +382,9 @@ _PYTHON_SCALARS = (int, float, bool)
 # meets the same number in the same dtype (``y * 0.5`` in a loop makes no new arrays).
 _SCALAR_CACHE: dict[tuple, Tensor] = {}
 _SCALAR_CACHE_SIZE = 512
+# The cached constants themselves: their arrays are read-only from birth, so ops never need
+# to pin them.
+_CONSTANTS: set[Tensor] = set()
 
 
 def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
@@ -405,6 +408,7 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         constant = _op_output(array, None, 0)
         if key is not None and value == value and len(_SCALAR_CACHE) < _SCALAR_CACHE_SIZE:
             _SCALAR_CACHE[key] = constant
+            _CONSTANTS.add(constant)
         return constant
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         # A numpy scalar (np.sqrt(2), an element of an array) is a number too: no upcast.

@@ -51,7 +51,7 @@ def test_public_graph_of_an_op():
     assert isinstance(node, gg.Function)
     assert node.name == "Sum" and type(node).__name__ == "Sum"
     assert node.attrs == {"axis": 1, "keepdims": True}
-    assert node.outputs == (y,)
+    assert node.outputs == ()  # the output holds its node; the node keeps no reference back
     (mul_out,) = node.inputs
     assert mul_out.creator.name == "Mul"
     assert mul_out.creator.inputs[0] is x

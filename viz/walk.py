@@ -1,16 +1,17 @@
 """Walking graphgrad's public graph into a snapshot that the pictures are drawn from.
 
 The walk starts at the tensors to draw (the roots, usually the cost J) and follows
-``tensor.creator`` and ``node.inputs`` only: the public graph described in the README, never
-private attributes. It is iterative (a 10,000-op chain is fine) and deterministic: ops are
-listed inputs-first in the order a depth-first walk over the ordered ``inputs`` meets them, and
-every id and generated name comes from that order, never from ``id()``. So the same graph, or
-two graphs built the same way, give the same snapshot.
+``tensor.creator`` and ``node.inputs`` only (and ``node.outputs`` of ops with several outputs):
+the public graph described in the README, never private attributes. An op's single output is
+the tensor the walk met it through. It is iterative (a 10,000-op chain is fine) and
+deterministic: ops are listed inputs-first in the order a depth-first walk over the ordered
+``inputs`` meets them, and every id and generated name comes from that order, never from
+``id()``. So the same graph, or two graphs built the same way, give the same snapshot.
 
 Constants (unnamed leaves that need no gradient, such as the ``3`` in ``3 * v``) are listed
-once per use: graphgrad shares one constant tensor between every op that meets the same
-number, and a picture with one box per use stays readable. Nothing in the graph is changed.
-Depends on graphgrad's `Tensor` and `Function`.
+once per use: graphgrad shares one constant tensor between every op that meets the same number,
+and a picture with one box per use stays readable. Nothing in the graph is changed. Depends on
+graphgrad's `Tensor` and `Function`.
 """
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def _no_graph_message(root: Tensor, caller: str) -> str:
 def snapshot(roots: Sequence[Tensor]) -> Snapshot:
     """Walk the graph behind ``roots`` (checked by `as_roots`) into a `Snapshot`."""
     nodes = _ops_inputs_first(roots)
+    made = _outputs_met(roots, nodes)
     ops: list[OpInfo] = []
     tensors: list[TensorInfo] = []
     drawn: dict[Tensor, TensorInfo] = {}
@@ -140,10 +142,11 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
                     info = drawn[tensor] = add_tensor(tensor, None)
             info.consumers.append(op)
             op.inputs.append(info)
-        for tensor in node.outputs:
-            if tensor is not None:  # an output nobody holds any more is gone
-                info = drawn[tensor] = add_tensor(tensor, op)
-                op.outputs.append(info)
+        # An op with several outputs lists them; a single output is the tensor the walk met.
+        outputs = [t for t in node.outputs if t is not None] or made[node]
+        for tensor in outputs:  # an output nobody holds any more is gone
+            info = drawn[tensor] = add_tensor(tensor, op)
+            op.outputs.append(info)
         ops.append(op)
 
     ran = sorted((op for op in ops if op.node.backward_order is not None),
@@ -158,6 +161,18 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
     for info in tensors:
         info.scope = _scope_of(info)
     return Snapshot(ops, tensors, root_infos)
+
+
+def _outputs_met(roots: Sequence[Tensor], nodes: list[Function]) -> dict[Function, list[Tensor]]:
+    """The tensors the walk meets (the roots and every op's inputs), by the op that made them."""
+    made: dict[Function, list[Tensor]] = {}
+    for tensor in (*roots, *(t for node in nodes for t in node.inputs)):
+        node = tensor.creator
+        if node is not None:
+            outputs = made.setdefault(node, [])
+            if all(t is not tensor for t in outputs):
+                outputs.append(tensor)
+    return made
 
 
 def _is_constant_use(tensor: Tensor) -> bool:
