@@ -90,6 +90,8 @@ def grad(
             )
         if create_graph and g is not None and not isinstance(g, Tensor):
             g = _lift(g)
+        elif not create_graph and g is not None and type(g) is not np.ndarray:
+            g = np.asarray(g)  # a 0-d sum comes back from numpy as a scalar
         results.append(g)
     return tuple(results)
 
@@ -222,6 +224,8 @@ def _backprop(
             if upstream is not None:
                 if wanted is None:
                     if keep_intermediate_grads:
+                        if type(upstream) is not np.ndarray:
+                            upstream = np.asarray(upstream)
                         upstream.setflags(False)  # shared with other nodes' grads: read-only
                         out.grad = upstream
                 elif out in wanted:
@@ -272,7 +276,9 @@ def _backprop(
                     if record_steps:
                         _record_conformed(node, t, grads, g)
                 previous = pending.get(t)
-                pending[t] = g if previous is None else _add(previous, g)
+                # Never in place: gradient arrays are shared. (0-d sums come back as numpy
+                # scalars; they become arrays where they are stored.)
+                pending[t] = g if previous is None else previous + g
             if parent is not None:
                 n = consumers[parent] - 1
                 consumers[parent] = n
@@ -285,7 +291,9 @@ def _backprop(
         for leaf, g in pending.items():
             if leaf.requires_grad:
                 if leaf.grad is not None:
-                    g = _add(leaf.grad, g)
+                    g = leaf.grad + g
+                if type(g) is not np.ndarray:
+                    g = np.asarray(g)
                 # Gradients are shared between nodes (x + y hands both the same array):
                 # read-only keeps an in-place edit of one parameter's grad from changing another's.
                 g.setflags(False)  # write=False; the positional form is twice as fast
