@@ -2,17 +2,23 @@
 
 Every figure is measured in this process next to a baseline doing the same work by hand in
 numpy (the course's forward and backward code), so ratios hold across machines. PyTorch is
-timed too when it is installed. Run: ``.venv/bin/python -m benchmarks.bench_engine``.
+timed too when it is installed. BLAS runs on one thread (see bench_nn_mlp), on both sides.
+Run: ``.venv/bin/python -m benchmarks.bench_engine``.
 """
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before numpy loads BLAS
 
-import graphgrad as gg
-from benchmarks.common import best_time, print_table
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import graphgrad as gg  # noqa: E402
+from benchmarks.common import best_time, course_numpy_step, print_table  # noqa: E402
 
 try:  # optional reference
     import torch
@@ -103,33 +109,6 @@ def _init(sizes, rng, dtype=np.float64):
     return params
 
 
-def numpy_step(params, X, Y, lr):
-    """The course's code: Z[l] = W[l] A[l-1] + b[l], ReLU, softmax, dZ, dW, db, update."""
-    m = X.shape[1]
-    caches, A = [], X
-    L = len(params) // 2
-    for l in range(L):
-        W, b = params[2 * l], params[2 * l + 1]
-        Z = W @ A + b
-        caches.append((A, Z))
-        A = np.maximum(Z, 0) if l < L - 1 else Z
-    shifted = A - A.max(axis=0, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
-    cost = -np.sum(Y * log_probs) / m
-    dZ = (np.exp(log_probs) - Y) / m
-    for l in reversed(range(L)):
-        A_prev, Z = caches[l]
-        W = params[2 * l]
-        dW = dZ @ A_prev.T
-        db = dZ.sum(axis=1, keepdims=True)
-        if l > 0:
-            dA = W.T @ dZ
-            dZ = dA * (caches[l - 1][1] > 0)
-        params[2 * l] -= lr * dW
-        params[2 * l + 1] -= lr * db
-    return cost
-
-
 def graphgrad_step(params, X, Y, lr):
     """The same step with graphgrad ops; backward computes every dW, db."""
     m = X.shape[1]
@@ -154,7 +133,7 @@ def mlp_step(sizes, batch, dtype=np.float64) -> tuple[str, ...]:
     gg_params = [gg.Tensor(p.copy(), requires_grad=True) for p in np_params]
     lr = 0.01
     number = 20 if sizes[0] > 100 else 200
-    t_np = best_time(lambda: numpy_step(np_params, X, Y, lr), number=number)
+    t_np = best_time(lambda: course_numpy_step(np_params, X, Y, lr), number=number)
     t_gg = best_time(lambda: graphgrad_step(gg_params, X, Y, lr), number=number)
     label = "-".join(map(str, sizes)) + f", batch {batch}"
     return (label, f"{t_np * 1e6:.0f} us", f"{t_gg * 1e6:.0f} us", f"{t_gg / t_np:.2f}x")

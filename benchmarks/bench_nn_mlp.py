@@ -28,63 +28,16 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 import graphgrad as gg  # noqa: E402
-from benchmarks.common import print_table  # noqa: E402
+from benchmarks.common import course_numpy_step, print_table  # noqa: E402
 from graphgrad import nn, optim  # noqa: E402
 
 LR = 0.01
 
 
-def course_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
-    """The course's code, examples in columns: X (n_x, m), Y one-hot (C, m), b[l] (n[l], 1)."""
-    m = X.shape[1]
-    L = len(params) // 2
-    caches, A = [], X
-    for l in range(L):
-        Z = params[2 * l] @ A + params[2 * l + 1]
-        caches.append((A, Z))
-        A = np.maximum(Z, 0) if l < L - 1 else Z
-    shifted = A - A.max(axis=0, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
-    cost = -np.sum(Y * log_probs) / m
-    dZ = (np.exp(log_probs) - Y) / m
-    for l in reversed(range(L)):
-        A_prev, _ = caches[l]
-        W = params[2 * l]
-        dW = dZ @ A_prev.T
-        db = dZ.sum(axis=1, keepdims=True)
-        if l > 0:
-            dZ = (W.T @ dZ) * (caches[l - 1][1] > 0)
-        params[2 * l] -= LR * dW
-        params[2 * l + 1] -= LR * db
-    return cost
-
-
 def tight_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
-    """The course's code with the update done without temporaries (dW *= alpha; W -= dW),
-    as graphgrad's optimizers do it: the strictest baseline."""
-    m = X.shape[1]
-    L = len(params) // 2
-    caches, A = [], X
-    for l in range(L):
-        Z = params[2 * l] @ A + params[2 * l + 1]
-        caches.append((A, Z))
-        A = np.maximum(Z, 0) if l < L - 1 else Z
-    shifted = A - A.max(axis=0, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
-    cost = -np.sum(Y * log_probs) / m
-    dZ = (np.exp(log_probs) - Y) / m
-    for l in reversed(range(L)):
-        A_prev, _ = caches[l]
-        W = params[2 * l]
-        dW = dZ @ A_prev.T
-        db = dZ.sum(axis=1, keepdims=True)
-        if l > 0:
-            dZ = (W.T @ dZ) * (caches[l - 1][1] > 0)
-        dW *= LR
-        W -= dW
-        db *= LR
-        params[2 * l + 1] -= db
-    return cost
+    """The course's code with the update done without temporaries, as graphgrad's optimizers
+    do it: the strictest baseline."""
+    return course_numpy_step(params, X, Y, LR, in_place=True)
 
 
 def rows_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray) -> float:
@@ -167,7 +120,7 @@ def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tu
             nn.use_name_scopes(True)
 
     times = interleaved({
-        "course": lambda: course_numpy_step(course, X_course, Y_course),
+        "course": lambda: course_numpy_step(course, X_course, Y_course, LR),
         "rows": lambda: rows_numpy_step(rows, X, Y),
         "tight": lambda: tight_numpy_step(tight, X_course, Y_course),
         "nn": lambda: graphgrad_step(model, sgd, X, Y),

@@ -11,13 +11,13 @@ import argparse
 import re
 import sys
 import tempfile
-import timeit
 from pathlib import Path
 
 import numpy as np
 
 import graphgrad as gg
 import viz
+from benchmarks.common import best_time
 
 DOT_TARGET_SECONDS = 0.5  # for 5,000 drawn nodes
 
@@ -50,7 +50,7 @@ def course_graph() -> gg.Tensor:
 
 
 def best(run, repeat: int = 5) -> float:
-    return min(timeit.repeat(run, number=1, repeat=repeat))
+    return best_time(run, repeat=repeat)
 
 
 def nodes_in(source: str) -> int:
