@@ -215,16 +215,20 @@ def _backprop(
     ready = [node for node in starts if consumers[node] == 0]
     step = 0
     pinned = []  # released together at the end: one lock for the whole pass
+    # Bound once: this loop runs once per node and its inner loop once per edge.
+    pending_get, pending_pop, ready_pop, ready_append = (
+        pending.get, pending.pop, ready.pop, ready.append)
+    ndarray = np.ndarray
     while ready:
-        node = ready.pop()
+        node = ready_pop()
         inputs = node.inputs
         if node._outputs is None:
             out = output_of[node]
-            upstream = pending.pop(out, None)
+            upstream = pending_pop(out, None)
             if upstream is not None:
                 if wanted is None:
                     if keep_intermediate_grads:
-                        if type(upstream) is not np.ndarray:
+                        if type(upstream) is not ndarray:
                             upstream = np.asarray(upstream)
                         upstream.setflags(False)  # shared with other nodes' grads: read-only
                         out.grad = upstream
@@ -265,7 +269,7 @@ def _backprop(
             parent = t.creator
             if g is not None and t.requires_grad:
                 data = t.data
-                if type(g) is not np.ndarray:
+                if type(g) is not ndarray:
                     g = _as_gradient(node, t, g, create_graph)
                     if record_steps:
                         _record_conformed(node, t, grads, g)
@@ -275,7 +279,7 @@ def _backprop(
                     g = g.astype(data.dtype)
                     if record_steps:
                         _record_conformed(node, t, grads, g)
-                previous = pending.get(t)
+                previous = pending_get(t)
                 # Never in place: gradient arrays are shared. (0-d sums come back as numpy
                 # scalars; they become arrays where they are stored.)
                 pending[t] = g if previous is None else previous + g
@@ -283,7 +287,7 @@ def _backprop(
                 n = consumers[parent] - 1
                 consumers[parent] = n
                 if n == 0:
-                    ready.append(parent)
+                    ready_append(parent)
 
     if pinned:
         _unpin_all(pinned)

@@ -145,7 +145,14 @@ class Function:
         record = True in needs
         ctx.needs_input_grad = needs if record else (False,) * n
         try:
-            out = cls.forward(ctx, *arrays, **attrs) if attrs else cls.forward(ctx, *arrays)
+            if attrs:
+                out = cls.forward(ctx, *arrays, **attrs)
+            elif n == 1:
+                out = cls.forward(ctx, arrays[0])
+            elif n == 2:
+                out = cls.forward(ctx, arrays[0], arrays[1])
+            else:
+                out = cls.forward(ctx, *arrays)
         except GraphgradError:
             raise
         except Exception as exc:
