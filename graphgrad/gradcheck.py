@@ -309,7 +309,13 @@ def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) ->
         pair.worst_index = worst
         pair.analytic, pair.numeric = float(a[worst]), float(n[worst])
         pair.abs_error = float(error[worst])
-        pair.rel_error = float(error[worst] / max(abs(n[worst]), 1e-300)) if error[worst] else 0.0
+        # Relative to a numeric derivative of 0, any error is infinitely large.
+        if not error[worst]:
+            pair.rel_error = 0.0
+        elif n[worst]:
+            pair.rel_error = float(error[worst] / abs(n[worst]))
+        else:
+            pair.rel_error = float("inf")
     return pair
 
 

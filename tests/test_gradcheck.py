@@ -101,6 +101,26 @@ def test_a_wrong_backward_fails_with_a_report_naming_the_input_and_worst_element
     assert _number(report, "vs numeric") == pytest.approx(pair.numeric, rel=1e-5)
 
 
+def test_an_error_where_the_derivative_is_zero_reads_as_an_infinite_relative_error():
+    class ReLUWithoutMask(gg.Function):
+        """max(x, 0), with a backward that forgot the mask: dx = grad everywhere."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = gg.Tensor(np.array([-1.0, 2.0]), requires_grad=True, name="x")
+    result = gg.gradcheck(ReLUWithoutMask, [x], raise_exception=False)
+    (pair,) = result.failures()
+    assert (pair.worst_index, pair.numeric) == ((0,), 0.0)
+    assert pair.rel_error == float("inf")
+    assert "vs numeric 0 (abs err" in str(result) and "rel err inf)" in str(result)
+
+
 def test_only_the_wrong_input_is_reported():
     class MulWrongForY(gg.Function):
         @staticmethod
