@@ -192,6 +192,7 @@ def gradcheck(
                          for i in float_outputs])
 
     base = [t.data.copy() for t in x]
+    _require_deterministic(losses, base)
     if fast:
         pairs = _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng,
                                  eps, atol, rtol)
@@ -207,6 +208,17 @@ def gradcheck(
     if not passed and raise_exception:
         raise GradcheckError(result)
     return result
+
+
+def _require_deterministic(losses: Callable[[list], np.ndarray], base: list) -> None:
+    """Finite differences of a function that changes from call to call measure noise."""
+    first, second = losses(base), losses(base)
+    if not np.array_equal(first, second, equal_nan=True):
+        raise GraphgradError(
+            "gradcheck: the function gave different results for the same inputs (is dropout "
+            "or another random op on? call model.eval(), or fix its random seed), so finite "
+            "differences would measure noise, not the gradient."
+        )
 
 
 def _vjp(out: Tensor, x: list[Tensor], checked: list[int], upstream: np.ndarray) -> list:

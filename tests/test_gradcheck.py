@@ -389,3 +389,14 @@ def test_curvature_at_a_large_eps_is_not_mistaken_for_a_kink():
     assert not result
     assert result.pairs[0].kinks == []
     assert result.pairs[0].mismatches == 2
+
+
+def test_a_function_that_changes_from_call_to_call_is_refused():
+    """Dropout left on: finite differences would measure the random masks, not a gradient."""
+    rng = np.random.default_rng(0)
+
+    def noisy(t):
+        return (t * (rng.random(t.shape) < 0.5)).sum()
+
+    with pytest.raises(gg.GraphgradError, match="different results for the same inputs"):
+        gg.gradcheck(noisy, [_x((3,))])
