@@ -260,7 +260,7 @@ def _backprop(
             node.backward_order = step
             node.input_grads = grads
             step += 1
-        if not retain_graph:  # release(node), inlined: this loop runs once per node
+        if not retain_graph:  # free the saved values; None marks the node as released
             node.saved = None
             if node._pinned:
                 pinned.append(node._pinned)

@@ -68,7 +68,6 @@ class Function:
     created_at: str | None = None
     backward_order: int | None = None
     input_grads: tuple | None = None
-    differentiable: ClassVar[bool] = True
     _pinned: list | None = None
     # An op with several outputs keeps weak references to them (to gather their gradients).
     # A single-output node keeps none: its output holds it (output -> node -> inputs, never
@@ -373,13 +372,3 @@ def _release(pins: list) -> None:
         except ValueError:  # its base went read-only meanwhile: leave it locked
             pass
     pins.clear()
-
-
-def release(node: Function) -> None:
-    """Free what backward no longer needs: saved arrays and the pins on leaves' arrays.
-
-    ``saved`` becomes None, which marks the node as released (a second backward refuses it).
-    """
-    node.saved = None
-    if node._pinned:
-        _unpin(node._pinned)
