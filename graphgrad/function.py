@@ -229,20 +229,17 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
 
 def _lift_inputs(cls: type, inputs: tuple) -> tuple:
     """The inputs with numbers and arrays made constant Tensors (a float array as it is)."""
-    like = None
-    for x in inputs:
-        if isinstance(x, Tensor):
-            like = x
-            break
     lifted = []
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor):
+        kind = type(x)
+        if kind in _TENSOR_TYPES:
             lifted.append(x)
-        elif type(x) is np.ndarray and x.dtype.kind == "f":  # a batch of data: the common case
+        elif kind is np.ndarray and x.dtype.kind == "f":  # a batch of data: the common case
             lifted.append(_op_output(x, None, 0))
         else:
+            like = next((t for t in inputs if isinstance(t, Tensor)), None)
             try:
-                lifted.append(_lift(x, like))
+                lifted.append(x if isinstance(x, Tensor) else _lift(x, like))
             except GraphgradError as exc:
                 raise OpError(
                     f"{cls.__name__}: input {i} cannot be used as a tensor: {exc}"
@@ -313,18 +310,23 @@ def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
     if not arrays:
         return
     pins = _Pins()
-    with _PINS_LOCK:
+    pin = pins.append
+    counts = _PINS
+    _PINS_LOCK.acquire()  # not `with`: this runs for most nodes, and `with` costs more
+    try:
         for array in arrays:
             key = id(array)
-            count = _PINS.get(key)
+            count = counts.get(key)
             if count:
-                _PINS[key] = count + 1
+                counts[key] = count + 1
+                pin(array)
             elif array.flags.writeable:
                 array.setflags(False)  # write=False; the positional form is twice as fast
-                _PINS[key] = 1
-            else:  # read-only, and not by us (a constant): nothing to release later
-                continue
-            pins.append(array)
+                counts[key] = 1
+                pin(array)
+            # else: read-only, and not by us (a constant): nothing to release later
+    finally:
+        _PINS_LOCK.release()
     if pins:
         ctx._pinned = pins
 

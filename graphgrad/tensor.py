@@ -179,9 +179,7 @@ class Tensor:
         Leaves accumulate (``x.grad`` grows across calls until reset to None); intermediates
         hold the latest backward's value.
         """
-        from graphgrad.engine import backward
-
-        backward(self, grad, retain_graph, keep_intermediate_grads)
+        _engine.backward(self, grad, retain_graph, keep_intermediate_grads)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this data, cut from the graph (requires_grad False)."""
@@ -436,7 +434,8 @@ def normalize_index(index: Any) -> Any:
     return index
 
 
-# The ops are built on Function, which is built on Tensor: import them last.
+# The ops and the engine are built on Function, which is built on Tensor: import them last.
+from graphgrad import engine as _engine  # noqa: E402
 from graphgrad import interop  # noqa: E402
 from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from graphgrad.ops.elementwise import (  # noqa: E402

@@ -105,6 +105,17 @@ def test_float32_stays_float32():
     Z = layer(np.ones((2, 4), dtype=np.float32))
     Z.sum().backward()
     assert Z.dtype == np.float32 and layer.W.grad.dtype == np.float32
+    assert layer.b.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("m", [1, 3, 64])
+def test_bias_gradient_sums_dZ_over_the_examples(m):
+    layer = nn.Linear(4, 3, rng=0)
+    X = np.random.default_rng(1).standard_normal((m, 4))
+    dZ = np.random.default_rng(2).standard_normal((m, 3))
+    layer(X).backward(dZ)
+    np.testing.assert_allclose(layer.b.grad, dZ.sum(axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.W.grad, dZ.T @ X, rtol=1e-12, atol=1e-12)
 
 
 # -- initialisers ---------------------------------------------------------------------------------

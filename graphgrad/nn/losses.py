@@ -28,9 +28,9 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, z, y):
-        shifted = z - z.max(axis=-1, keepdims=True)
+        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
         p = np.exp(shifted)
-        total = p.sum(axis=-1, keepdims=True)
+        total = np.add.reduce(p, axis=-1, keepdims=True)
         p /= total
         log_p = shifted
         log_p -= np.log(total)  # shifted is ours: reuse it for log softmax(Z)
@@ -53,7 +53,9 @@ class SoftmaxCrossEntropy(Function):
         dense = y.shape == z.shape
         if type(z) is np.ndarray:  # plain backward: reuse softmax(Z) from forward
             if dense:
-                dz = (p * y.sum(axis=-1, keepdims=True) - y) * step
+                dz = p * np.add.reduce(y, axis=-1, keepdims=True)
+                dz -= y
+                dz *= step
             else:
                 dz = p.copy()
                 dz.reshape(-1, z.shape[-1])[ctx.rows, ctx.index] -= 1
