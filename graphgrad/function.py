@@ -239,7 +239,7 @@ def _lift_inputs(cls: type, inputs: tuple) -> tuple:
         else:
             like = next((t for t in inputs if isinstance(t, Tensor)), None)
             try:
-                lifted.append(x if isinstance(x, Tensor) else _lift(x, like))
+                lifted.append(_lift(x, like))
             except GraphgradError as exc:
                 raise OpError(
                     f"{cls.__name__}: input {i} cannot be used as a tensor: {exc}"

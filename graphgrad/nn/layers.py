@@ -75,6 +75,8 @@ def _sum_rows(grad: Any) -> Any:
     key = (grad.shape[0], grad.dtype)
     ones = _ONES.get(key)
     if ones is None:
+        if len(_ONES) >= 32:  # batch sizes are few; bound it if every call brings a new one
+            _ONES.clear()
         ones = _ONES[key] = np.ones(key[0], dtype=key[1])
         ones.setflags(write=False)
     return ones @ grad
