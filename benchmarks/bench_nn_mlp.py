@@ -5,7 +5,8 @@ optimizer.step()`` with ``nn.Linear`` / ``nn.ReLU`` layers and ``optim.SGD``. Th
 the course's numpy code for the same work (Z[l] = W[l] A[l-1] + b[l], ReLU, softmax
 cross-entropy, dZ, dW, db, W -= alpha dW), with examples in columns as in the course; a
 batch-first numpy version is timed too. Both run in this process, interleaved, best of N.
-Also reported: the cost of the layers' name scopes, and Adam's step.
+Also reported: the cost of the layers' name scopes, the same step with the ops applied
+directly (the engine's share without the modules), and Adam's step.
 
 BLAS runs on one thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: on a
 machine shared with other work, BLAS threads waiting for each other make timings erratic, and
@@ -30,6 +31,9 @@ import numpy as np  # noqa: E402
 import graphgrad as gg  # noqa: E402
 from benchmarks.common import course_numpy_step, print_table  # noqa: E402
 from graphgrad import nn, optim  # noqa: E402
+from graphgrad.nn.layers import Affine  # noqa: E402
+from graphgrad.nn.losses import SoftmaxCrossEntropy  # noqa: E402
+from graphgrad.ops.elementwise import ReLU  # noqa: E402
 
 LR = 0.01
 
@@ -81,6 +85,21 @@ def graphgrad_step(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray,
     return J
 
 
+def ops_step(layers: list[nn.Linear], optimizer: optim.Optimizer, X: np.ndarray,
+             Y: np.ndarray) -> gg.Tensor:
+    """The same step with the layers' ops applied directly: no Module calls, no loss wrapper.
+    What is left over the numpy step is the engine's own cost."""
+    A = X
+    for layer in layers[:-1]:
+        A = ReLU.apply(Affine.apply(A, layer.W, layer.b))
+    last = layers[-1]
+    J = SoftmaxCrossEntropy.apply(Affine.apply(A, last.W, last.b), Y)
+    optimizer.zero_grad()
+    J.backward(keep_intermediate_grads=False)
+    optimizer.step()
+    return J
+
+
 def interleaved(runs: dict[str, Callable[[], object]], number: int, repeat: int
                 ) -> dict[str, float]:
     """Best time per call of each run, timed in turns so that load from other work on the
@@ -119,12 +138,14 @@ def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tu
         finally:
             nn.use_name_scopes(True)
 
+    linears = [layer for layer in model if isinstance(layer, nn.Linear)]
     times = interleaved({
         "course": lambda: course_numpy_step(course, X_course, Y_course, LR),
         "rows": lambda: rows_numpy_step(rows, X, Y),
         "tight": lambda: tight_numpy_step(tight, X_course, Y_course),
         "nn": lambda: graphgrad_step(model, sgd, X, Y),
         "nn, no scopes": unscoped,
+        "ops": lambda: ops_step(linears, sgd, X, Y),
         "adam": lambda: graphgrad_step(adam_model, adam, X, Y),
     }, number, repeat)
     label = "-".join(map(str, sizes)) + f", batch {batch}"
@@ -140,6 +161,8 @@ def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tu
          "temporaries)"),
         (label, "graphgrad nn + SGD, name scopes off",
          f"{times['nn, no scopes'] * 1e6:.0f} us", f"{times['nn, no scopes'] / base:.2f}x"),
+        (label, "graphgrad ops alone (no modules, no loss wrapper) + SGD",
+         f"{times['ops'] * 1e6:.0f} us", f"{times['ops'] / base:.2f}x"),
         (label, "graphgrad nn + Adam", f"{times['adam'] * 1e6:.0f} us",
          f"{times['adam'] / base:.2f}x"),
     ]
