@@ -143,13 +143,16 @@ _ONES: dict[tuple, np.ndarray] = {}
 
 
 def _ones(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """dJ/dJ = 1, shared per shape and dtype: it is read-only, like every gradient."""
+    """A read-only array of ones, shared per shape and dtype: dJ/dJ = 1 as backward's seed,
+    and the vector `nn.Linear` sums a batch's rows with."""
     key = (shape, dtype)
-    seed = _ONES.get(key)
-    if seed is None:
-        seed = _ONES[key] = np.ones(shape, dtype=dtype)
-        seed.setflags(False)
-    return seed
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) >= 32:  # shapes are few; stay bounded if every call brings a new one
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(shape, dtype=dtype)
+        ones.setflags(False)  # write=False; the positional form is twice as fast
+    return ones
 
 
 def _freed_error(node: Function) -> BackwardError:

@@ -7,8 +7,8 @@ the course's Z[l] transposed: Z_here = (W[l] A[l-1] + b[l]).T. So ``layer.W`` *i
 ``layer.b`` is b[l] flattened to (n[l],), and ``X_here = X_course.T``.
 
 `Affine` does X @ W.T + b as one node (one op forward, one backward), which is what keeps an
-MLP step within a few percent of hand-written numpy. Depends on `function`, `nn.module`,
-`nn.init`.
+MLP step within a few percent of hand-written numpy. Depends on `engine`, `function`,
+`nn.module`, `nn.init`.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.engine import _ones
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter
@@ -64,22 +65,12 @@ class Affine(Function):
         return None
 
 
-_ONES: dict[tuple, np.ndarray] = {}
-
-
 def _sum_rows(grad: Any) -> Any:
     """grad.sum(axis=0) for a 2-D gradient, as ones(m) @ grad: BLAS sums the m rows in about
     half the time numpy's reduction takes on small batches."""
     if type(grad) is not np.ndarray:  # a Tensor under create_graph: keep it a graph op
         return grad.sum(axis=0)
-    key = (grad.shape[0], grad.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) >= 32:  # batch sizes are few; bound it if every call brings a new one
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(key[0], dtype=key[1])
-        ones.setflags(write=False)
-    return ones @ grad
+    return _ones(grad.shape[:1], grad.dtype) @ grad
 
 
 def linear(X: Any, W: Any, b: Any = None) -> Tensor:
