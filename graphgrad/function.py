@@ -310,23 +310,18 @@ def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
     if not arrays:
         return
     pins = _Pins()
-    pin = pins.append
-    counts = _PINS
-    _PINS_LOCK.acquire()  # not `with`: this runs for most nodes, and `with` costs more
-    try:
+    with _PINS_LOCK:
         for array in arrays:
             key = id(array)
-            count = counts.get(key)
+            count = _PINS.get(key)
             if count:
-                counts[key] = count + 1
-                pin(array)
+                _PINS[key] = count + 1
             elif array.flags.writeable:
                 array.setflags(False)  # write=False; the positional form is twice as fast
-                counts[key] = 1
-                pin(array)
-            # else: read-only, and not by us (a constant): nothing to release later
-    finally:
-        _PINS_LOCK.release()
+                _PINS[key] = 1
+            else:  # read-only, and not by us (a constant): nothing to release later
+                continue
+            pins.append(array)
     if pins:
         ctx._pinned = pins
 
