@@ -166,17 +166,20 @@ def test_a_softmax_whose_backward_returns_zeros_fails():
         gg.gradcheck(ZeroGradSoftmax, [x])
 
 
+class DoubleWithOffset(gg.Function):
+    """y = 2x, whose backward is right to 1e-9 but not zero for a zero upstream gradient."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2 * grad + 1e-9
+
+
 def test_a_nonzero_gradient_for_a_zero_upstream_gradient_fails():
-    class Offset(gg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return 2 * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            return 2 * grad + 1e-9  # right to 1e-9, but not zero for a zero grad
-
-    result = gg.gradcheck(Offset, [_x((3,))], raise_exception=False)
+    result = gg.gradcheck(DoubleWithOffset, [_x((3,))], raise_exception=False)
     assert not result
     assert all(p.passed for p in result.pairs)
     assert result.zero_grad_failures == ["output 0 wrt input 0 'x' (3,) float64"]
@@ -220,16 +223,7 @@ def test_fast_mode_falls_back_to_the_full_diagnosis_on_failure():
 
 
 def test_fast_mode_catches_the_zero_upstream_check_too():
-    class Offset(gg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return 2 * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            return 2 * grad + 1e-9
-
-    result = gg.gradcheck(Offset, [_x((3,))], fast=True, raise_exception=False)
+    result = gg.gradcheck(DoubleWithOffset, [_x((3,))], fast=True, raise_exception=False)
     assert not result and result.zero_grad_failures
 
 
