@@ -272,10 +272,14 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
 
 
 # -- protecting saved arrays from in-place writes ---------------------------------------------
-# id(array) -> how many live, not yet backpropagated nodes pinned it. The nodes' pin lists
-# hold the arrays, so an id cannot be reused while it is here; an array is only made writeable
-# again by the release of the last pin, and only if a pin made it read-only.
-_PINS: dict[int, int] = {}
+# A node pins the leaf arrays it saved: the first pin of a writeable array makes it read-only,
+# and the last release makes it writeable again. Most arrays are pinned by one node at a time
+# (a parameter by its one use per step) and need no table: being read-only is the record.
+# An array pinned again while read-only (by a second node, or the user's own read-only array)
+# gets a count here, id(array) -> pins beyond the first: a release that finds a count takes
+# one off and leaves the array locked. Nodes' pin lists hold the arrays, so an id cannot be
+# reused while it is here.
+_SHARED_PINS: dict[int, int] = {}
 _PINS_LOCK = threading.Lock()  # graphs built on several threads may share a leaf
 
 
@@ -293,37 +297,30 @@ def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
     """Make read-only the arrays of the leaves that ``ctx`` saved for backward (or saved a
     view of), while the node needs them. Arrays it did not save cannot change its gradient."""
     saved = ctx.saved
-    arrays = []
+    pins = _Pins()
     for x in inputs:
         if x.creator is None:
             array = x.data
             for kept in saved:
                 if kept is array:
-                    arrays.append(array)
+                    pins.append(array)
                     while type(array.base) is np.ndarray:  # and what it is a view of, after it
                         array = array.base
-                        arrays.append(array)
+                        pins.append(array)
                     break
     for kept in saved:  # a saved view of a leaf's array protects the leaf too (rare)
         if type(kept) is np.ndarray and kept.base is not None:
-            _add_viewed_leaves(arrays, kept, inputs)
-    if not arrays:
+            _add_viewed_leaves(pins, kept, inputs)
+    if not pins:
         return
-    pins = _Pins()
     with _PINS_LOCK:
-        for array in arrays:
-            key = id(array)
-            count = _PINS.get(key)
-            if count:
-                _PINS[key] = count + 1
-            elif array.flags.writeable:
+        for array in pins:
+            if array.flags.writeable:
                 array.setflags(False)  # write=False; the positional form is twice as fast
-                _PINS[key] = 1
-            else:  # read-only, and not by us (a constant): nothing to release later
-                continue
-            pins.append(array)
-    if pins:
-        ctx._pinned = pins
+            else:
+                key = id(array)
+                _SHARED_PINS[key] = _SHARED_PINS.get(key, 0) + 1
+    ctx._pinned = pins
 
 
 def _add_viewed_leaves(arrays: list, view: np.ndarray, inputs: tuple) -> None:
@@ -358,12 +355,17 @@ def _unpin_all(pin_lists: list[list]) -> None:
 def _release(pins: list) -> None:
     # Bases were pinned after their views; a view can only be made writeable again once its
     # base is, so release in reverse. The caller holds _PINS_LOCK.
+    shared = _SHARED_PINS
     for array in reversed(pins):
-        key = id(array)
-        count = _PINS.pop(key) - 1
-        if count:
-            _PINS[key] = count
-            continue
+        if shared:
+            key = id(array)
+            count = shared.get(key)
+            if count is not None:  # another pin holds it, or it was never ours to unlock
+                if count == 1:
+                    del shared[key]
+                else:
+                    shared[key] = count - 1
+                continue
         try:
             array.setflags(True)  # write=True
         except ValueError:  # its base went read-only meanwhile: leave it locked

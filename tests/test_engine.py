@@ -574,4 +574,4 @@ def test_training_loop_does_not_grow_memory_and_leaves_no_leaf_locked(no_gc):
     assert grown < 64 * 1024, f"memory grew by {grown} bytes over 200 steps"
     assert costs[-1] < first
     assert all(p.data.flags.writeable for p in params)
-    assert not any(id(p.data) in function._PINS for p in params)
+    assert not any(id(p.data) in function._SHARED_PINS for p in params)

@@ -142,7 +142,7 @@ def test_two_graphs_sharing_a_leaf_keep_it_locked_until_both_are_done():
     J2.backward()
     del J1
     assert _writable(W)
-    assert id(W.data) not in function._PINS
+    assert id(W.data) not in function._SHARED_PINS
 
 
 def test_a_leaf_used_twice_by_one_op_is_unlocked_once():
@@ -157,6 +157,24 @@ def test_a_users_read_only_array_stays_read_only():
     W = gg.Tensor(array, requires_grad=True)
     (W * W).sum().backward()
     assert not array.flags.writeable
+
+    J1, J2 = (W * 2.0).sum(), (W * 3.0).sum()  # two graphs on it, released in either order
+    J1.backward()
+    del J2
+    assert not array.flags.writeable
+    assert id(array) not in function._SHARED_PINS
+
+
+def test_an_array_pinned_by_several_nodes_unlocks_with_the_last_in_any_order():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    graphs = [(W * float(k)).sum() for k in range(1, 5)]
+    for J in (graphs[1], graphs[3], graphs[0]):
+        J.backward()
+        assert not _writable(W)
+    graphs[2].backward()
+    assert _writable(W)
+    np.testing.assert_array_equal(W.grad, [10.0, 10.0])
+    assert not function._SHARED_PINS
 
 
 def test_ops_under_no_grad_do_not_lock():
