@@ -8,6 +8,7 @@ in a dict and are dropped as soon as they are consumed. Depends on `function`, `
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from typing import Any
 
@@ -198,6 +199,31 @@ def _count_consumers(
 
 
 def _backprop(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Any],
+    retain_graph: bool,
+    keep_intermediate_grads: bool,
+    create_graph: bool,
+    wanted: dict[Tensor, Any] | None,
+) -> None:
+    """The walk, with Python's cyclic garbage collector paused while it runs.
+
+    The walk makes no reference cycles, and every collection it would trigger (it allocates
+    about one object per node when intermediate grads are kept) rescans the whole live graph
+    for nothing: on a 100,000-node graph that was a third of backward's time. If another
+    thread is also walking, the collector restarts when the first walk ends.
+    """
+    if not gc.isenabled():
+        _walk(roots, seeds, retain_graph, keep_intermediate_grads, create_graph, wanted)
+        return
+    gc.disable()
+    try:
+        _walk(roots, seeds, retain_graph, keep_intermediate_grads, create_graph, wanted)
+    finally:
+        gc.enable()
+
+
+def _walk(
     roots: Sequence[Tensor],
     seeds: Sequence[Any],
     retain_graph: bool,

@@ -575,3 +575,41 @@ def test_training_loop_does_not_grow_memory_and_leaves_no_leaf_locked(no_gc):
     assert costs[-1] < first
     assert all(p.data.flags.writeable for p in params)
     assert not any(id(p.data) in function._SHARED_PINS for p in params)
+
+
+class _CollectorState(gg.Function):
+    """Identity whose backward records whether the cyclic collector was running."""
+
+    seen: list = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        _CollectorState.seen.append(gc.isenabled())
+        if not np.all(np.isfinite(grad)):
+            raise ValueError("no finite gradient")
+        return grad
+
+
+def test_the_walk_pauses_the_garbage_collector_and_restores_it():
+    x = gg.Tensor(np.ones(3), requires_grad=True)
+    _CollectorState.seen.clear()
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        _CollectorState.apply(x).sum().backward()
+        assert gc.isenabled()
+        with pytest.raises(gg.BackwardError, match="no finite gradient"):
+            _CollectorState.apply(x).backward(np.full(3, np.nan))
+        assert gc.isenabled()  # restored after a failing backward too
+        gc.disable()
+        _CollectorState.apply(x).sum().backward()
+        assert not gc.isenabled()  # the caller's choice is kept
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert _CollectorState.seen == [False, False, False]
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])  # the failed backward added nothing
