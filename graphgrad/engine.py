@@ -1,15 +1,19 @@
 """Backpropagation: the graph walk behind ``Tensor.backward`` and ``gg.grad``.
 
-The walk is iterative (no recursion limit) and deterministic. A first pass counts, for every
-node reachable from the roots, how many edges consume its outputs; the second pass runs each
-node's backward once all of them have delivered their gradient (Kahn's algorithm), so every
-node runs exactly once, after everything that depends on it. Gradients waiting to be used live
-in a dict and are dropped as soon as they are consumed. Depends on `function`, `tensor`.
+The walk is iterative (no recursion limit), deterministic, and needs no pass over the graph
+before it starts. Every node carries its creation number (``node.sequence``), and a node is
+always created after the nodes whose outputs it consumes. So the walk keeps the nodes it has
+reached in a heap and always runs the most recently created one: by then everything that
+consumes its outputs has run (all of it was created later) and its gradient is complete.
+Every node runs exactly once, after everything that depends on it. Gradients waiting to be
+used live in a dict and are dropped as soon as they are consumed. Depends on `function`,
+`tensor`.
 """
 from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -165,39 +169,6 @@ def _freed_error(node: Function) -> BackwardError:
     )
 
 
-def _count_consumers(
-    roots: Sequence[Tensor],
-) -> tuple[dict[Function, int], list[Function], dict[Function, Tensor]]:
-    """For each node reachable from the roots: how many edges consume its outputs, and the
-    tensor through which the walk reached it (a single-output node's output)."""
-    consumers: dict[Function, int] = {}
-    output_of: dict[Function, Tensor] = {}
-    starts = []
-    stack = []
-    for root in roots:
-        node = root.creator
-        if node is not None and node not in consumers:
-            consumers[node] = 0
-            output_of[node] = root
-            starts.append(node)
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        if node.saved is None:
-            raise _freed_error(node)
-        for t in node.inputs:
-            parent = t.creator
-            if parent is not None:
-                n = consumers.get(parent)
-                if n is None:
-                    consumers[parent] = 1
-                    output_of[parent] = t
-                    stack.append(parent)
-                else:
-                    consumers[parent] = n + 1
-    return consumers, starts, output_of
-
-
 def _backprop(
     roots: Sequence[Tensor],
     seeds: Sequence[Any],
@@ -231,7 +202,6 @@ def _walk(
     create_graph: bool,
     wanted: dict[Tensor, Any] | None,
 ) -> None:
-    consumers, starts, output_of = _count_consumers(roots)
     # Gradients not yet used, by tensor. An intermediate's entry is popped when its node runs;
     # what is left at the end are the leaves' gradients.
     pending: dict[Tensor, Any] = {}
@@ -239,17 +209,27 @@ def _walk(
         previous = pending.get(root)
         pending[root] = seed if previous is None else _add(previous, seed)
 
+    # The nodes reached, each with the tensor it was reached through (a single-output node's
+    # output), and the heap of those waiting to run, latest created first.
+    output_of: dict[Function, Tensor] = {}
+    waiting: list[tuple[int, Function]] = []
+    for root in roots:
+        node = root.creator
+        if node is not None and node not in output_of:
+            output_of[node] = root
+            heappush(waiting, (-node.sequence, node))
+
     record_steps = keep_intermediate_grads and wanted is None
     check = _state.anomaly
-    ready = [node for node in starts if consumers[node] == 0]
     step = 0
     pinned = []  # released together at the end: one lock for the whole pass
     # Bound once: this loop runs once per node and its inner loop once per edge.
-    pending_get, pending_pop, ready_pop, ready_append = (
-        pending.get, pending.pop, ready.pop, ready.append)
+    pending_get, pending_pop = pending.get, pending.pop
     ndarray = np.ndarray
-    while ready:
-        node = ready_pop()
+    while waiting:
+        node = heappop(waiting)[1]
+        if node.saved is None:
+            raise _freed_error(node)
         inputs = node.inputs
         if node._outputs is None:
             out = output_of[node]
@@ -312,11 +292,9 @@ def _walk(
                 # Never in place: gradient arrays are shared. (0-d sums come back as numpy
                 # scalars; they become arrays where they are stored.)
                 pending[t] = g if previous is None else previous + g
-            if parent is not None:
-                n = consumers[parent] - 1
-                consumers[parent] = n
-                if n == 0:
-                    ready_append(parent)
+            if parent is not None and parent not in output_of:
+                output_of[parent] = t
+                heappush(waiting, (-parent.sequence, parent))
 
     if pinned:
         _unpin_all(pinned)

@@ -33,6 +33,7 @@ in-place write can never silently change a gradient. Depends on `tensor`, `modes
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Mapping
@@ -48,6 +49,7 @@ from graphgrad.tensor import _CONSTANTS, _TENSOR_TYPES, Tensor, _lift, _op_outpu
 
 _new = object.__new__
 _ref = weakref.ref
+_next_sequence = itertools.count(1).__next__  # atomic: graphs may be built on several threads
 _NEEDS_ONE = (True,)
 _NEEDS_NONE = ()  # grad mode is off: nothing is recorded
 
@@ -62,6 +64,9 @@ class Function:
     """
 
     # Class-level defaults keep node creation cheap: only what differs is set per node.
+    #: The node's creation number: a node is always created after those whose outputs it
+    #: consumes, so backward runs nodes from the highest number down.
+    sequence: int = 0
     saved: tuple = ()
     attrs: ClassVar[Mapping[str, Any]] = MappingProxyType({})  # shared default: read-only
     scope: str | None = None
@@ -183,6 +188,7 @@ class Function:
         out.setflags(False)  # write=False; the positional form is twice as fast
         if attrs:
             ctx.attrs = attrs
+        ctx.sequence = _next_sequence()
         result.data = out
         result.requires_grad = True
         result.creator = ctx
@@ -220,6 +226,7 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
     if attrs:
         ctx.attrs = attrs
     ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
+    ctx.sequence = _next_sequence()
     results = tuple(_op_output(a, ctx, i) for i, a in enumerate(arrays))
     ctx._outputs = tuple(_ref(r) for r in results)
     if mode == CHECKED:

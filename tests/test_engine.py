@@ -238,8 +238,20 @@ def test_second_backward_through_a_freed_graph_says_retain_graph():
     J.backward()
     with pytest.raises(gg.BackwardError, match=r"retain_graph=True"):
         J.backward()
+    grads = (float(a.grad), float(b.grad), float(c.grad))
     with pytest.raises(gg.BackwardError, match=r"a second time"):
         (v * 2).backward()  # a new node on top of a freed one
+    assert (float(a.grad), float(b.grad), float(c.grad)) == grads  # leaves untouched
+
+
+def test_nodes_are_numbered_in_creation_order_and_run_from_the_latest():
+    a, b, c, u, v, J = course_graph()
+    late = a * 2.0  # created last, but on a branch J does not use
+    assert u.creator.sequence < v.creator.sequence < J.creator.sequence < late.creator.sequence
+    J.backward()
+    assert (J.creator.backward_order, v.creator.backward_order, u.creator.backward_order) == (
+        0, 1, 2)
+    assert late.creator.backward_order is None
 
 
 def test_retain_graph_keeps_it_for_another_backward():
