@@ -32,14 +32,18 @@ class Add(Function):
 
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
+    shapes = None  # the inputs' shapes, kept only when they differ (broadcasting)
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.shapes = (x.shape, y.shape)
+        if x.shape != y.shape:
+            ctx.shapes = (x.shape, y.shape)
         return x + y
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.shapes is None:
+            return grad, grad
         x_shape, y_shape = ctx.shapes
         return unbroadcast(grad, x_shape), unbroadcast(grad, y_shape)
 
@@ -49,14 +53,18 @@ class Sub(Function):
 
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
+    shapes = None  # the inputs' shapes, kept only when they differ (broadcasting)
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.shapes = (x.shape, y.shape)
+        if x.shape != y.shape:
+            ctx.shapes = (x.shape, y.shape)
         return x - y
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.shapes is None:
+            return grad, -grad
         x_shape, y_shape = ctx.shapes
         return unbroadcast(grad, x_shape), unbroadcast(-grad, y_shape)
 
