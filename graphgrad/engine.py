@@ -36,8 +36,7 @@ def backward(
     See `Tensor.backward`, which calls this.
     """
     seed = _seed(root, grad, "backward")
-    _backprop((root,), (seed,), retain_graph, keep_intermediate_grads, create_graph=False,
-              wanted=None)
+    _backprop((root,), (seed,), retain_graph, keep_intermediate_grads, False, None)
 
 
 def grad(
@@ -82,9 +81,9 @@ def grad(
     keep = create_graph if retain_graph is None else retain_graph
     if create_graph:
         with _setting("grad_enabled", True):
-            _backprop(outputs, seeds, keep, False, create_graph=True, wanted=wanted)
+            _backprop(outputs, seeds, keep, False, True, wanted)
     else:
-        _backprop(outputs, seeds, keep, False, create_graph=False, wanted=wanted)
+        _backprop(outputs, seeds, keep, False, False, wanted)
     results = []
     for t in inputs:
         g = wanted[t]
@@ -169,15 +168,8 @@ def _freed_error(node: Function) -> BackwardError:
     )
 
 
-def _backprop(
-    roots: Sequence[Tensor],
-    seeds: Sequence[Any],
-    retain_graph: bool,
-    keep_intermediate_grads: bool,
-    create_graph: bool,
-    wanted: dict[Tensor, Any] | None,
-) -> None:
-    """The walk, with Python's cyclic garbage collector paused while it runs.
+def _backprop(*walk_args: Any) -> None:
+    """`_walk`, with Python's cyclic garbage collector paused while it runs.
 
     The walk makes no reference cycles, and every collection it would trigger (it allocates
     about one object per node when intermediate grads are kept) rescans the whole live graph
@@ -185,11 +177,11 @@ def _backprop(
     thread is also walking, the collector restarts when the first walk ends.
     """
     if not gc.isenabled():
-        _walk(roots, seeds, retain_graph, keep_intermediate_grads, create_graph, wanted)
+        _walk(*walk_args)
         return
     gc.disable()
     try:
-        _walk(roots, seeds, retain_graph, keep_intermediate_grads, create_graph, wanted)
+        _walk(*walk_args)
     finally:
         gc.enable()
 
