@@ -312,7 +312,7 @@ def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
     saved = ctx.saved
     pins = _Pins()
     for x in inputs:
-        if x.creator is None:
+        if x.creator is None and x not in _CONSTANTS:  # constants are read-only from birth
             array = x.data
             for kept in saved:
                 if kept is array:

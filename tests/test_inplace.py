@@ -165,6 +165,17 @@ def test_a_users_read_only_array_stays_read_only():
     assert id(array) not in function._SHARED_PINS
 
 
+def test_cached_number_constants_are_never_pinned():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    half = (W * 0.5).creator.inputs[1]  # the cached constant 0.5 that Mul saved
+    J = (W * 0.5).sum() + (W * 0.5).sum()
+    assert not _writable(W)
+    assert id(half.data) not in function._SHARED_PINS
+    J.backward()
+    assert _writable(W)
+    np.testing.assert_array_equal(W.grad, [1.0, 1.0])
+
+
 def test_an_array_pinned_by_several_nodes_unlocks_with_the_last_in_any_order():
     W = gg.Tensor(np.ones(2), requires_grad=True)
     graphs = [(W * float(k)).sum() for k in range(1, 5)]
