@@ -36,7 +36,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -303,7 +303,7 @@ class _Pins(list):
 
     def __del__(self) -> None:
         if self:
-            _unpin(self)
+            _unpin_all((self,))
 
 
 def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
@@ -354,12 +354,7 @@ def _root(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _unpin(pins: list) -> None:
-    with _PINS_LOCK:
-        _release(pins)
-
-
-def _unpin_all(pin_lists: list[list]) -> None:
+def _unpin_all(pin_lists: Sequence[list]) -> None:
     with _PINS_LOCK:
         for pins in pin_lists:
             _release(pins)
