@@ -27,9 +27,10 @@ which records the graph of the gradient itself: that is how second derivatives w
 to be right, a value the backward differentiates through must be an input or the output,
 passed through ``save_for_backward``; other saved values (masks, indices) are constants.
 
-Arrays an op saves are protected: an input leaf's array is made read-only while a node that
-used it is alive and not yet backpropagated, and op outputs are read-only for good, so an
-in-place write can never silently change a gradient. Depends on `tensor`, `modes`, `errors`.
+Arrays an op saves are protected: an input leaf's array that a node saved, or that its output
+is a view of, is made read-only while the node is alive and not yet backpropagated, and op
+outputs are read-only for good, so an in-place write can never silently change a gradient.
+Depends on `tensor`, `modes`, `errors`.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from graphgrad.modes import CHECKED, _state
 from graphgrad.tensor import _CONSTANTS, _TENSOR_TYPES, Tensor, _lift, _op_output
 
 _new = object.__new__
+_ndarray = np.ndarray
 _ref = weakref.ref
 _next_sequence = itertools.count(1).__next__  # atomic: graphs may be built on several threads
 _NEEDS_ONE = (True,)
@@ -186,10 +188,10 @@ class Function:
             if out is a:  # an identity forward: give the output its own view to lock
                 out = out.view()
                 break
-        if ctx.saved:
+        if ctx.saved or out.base is not None:
             for x in inputs:
                 if x.creator is None and x not in _CONSTANTS:
-                    _pin_saved_leaves(ctx, inputs)
+                    _pin_leaves(ctx, inputs, out)
                     break
         out.setflags(False)  # write=False; the positional form is twice as fast
         if attrs:
@@ -225,8 +227,8 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
         return tuple(_op_output(a, None, i) for i, a in enumerate(arrays))
     input_arrays = [x.data for x in ctx.inputs]
     arrays = tuple(a.view() if any(a is x for x in input_arrays) else a for a in arrays)
-    if ctx.saved:
-        _pin_saved_leaves(ctx, ctx.inputs)
+    if ctx.saved or any(a.base is not None for a in arrays):
+        _pin_leaves(ctx, ctx.inputs, *arrays)
     for a in arrays:
         a.setflags(write=False)
     if attrs:
@@ -306,24 +308,29 @@ class _Pins(list):
             _unpin_all((self,))
 
 
-def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
-    """Make read-only the arrays of the leaves that ``ctx`` saved for backward (or saved a
-    view of), while the node needs them. Arrays it did not save cannot change its gradient."""
+def _pin_leaves(ctx: Function, inputs: tuple, *outputs: np.ndarray) -> None:
+    """Make read-only, while ``ctx`` needs them, the arrays of its leaf inputs (and what they
+    are views of) that it saved for backward, or that a saved array or an output is a view
+    of. Arrays it neither saved nor looks into cannot change its gradient."""
     saved = ctx.saved
     pins = _Pins()
     for x in inputs:
-        if x.creator is None and x not in _CONSTANTS:  # constants are read-only from birth
+        if x.creator is None and x not in _CONSTANTS:  # constants: read-only from birth
             array = x.data
             for kept in saved:
                 if kept is array:
                     pins.append(array)
-                    while type(array.base) is np.ndarray:  # and what it is a view of, after it
-                        array = array.base
-                        pins.append(array)
+                    base = array.base
+                    while type(base) is _ndarray:  # and what it is a view of, after it
+                        pins.append(base)
+                        base = base.base
                     break
     for kept in saved:  # a saved view of a leaf's array protects the leaf too (rare)
-        if type(kept) is np.ndarray and kept.base is not None:
+        if type(kept) is _ndarray and kept.base is not None:
             _add_viewed_leaves(pins, kept, inputs)
+    for out in outputs:  # so does an output that is a view of it
+        if out.base is not None:
+            _add_viewed_leaves(pins, out, inputs)
     if not pins:
         return
     with _PINS_LOCK:
@@ -336,16 +343,19 @@ def _pin_saved_leaves(ctx: Function, inputs: tuple) -> None:
     ctx._pinned = pins
 
 
-def _add_viewed_leaves(arrays: list, view: np.ndarray, inputs: tuple) -> None:
-    """Add the leaf arrays ``view`` looks into, and the arrays they are views of."""
+def _add_viewed_leaves(pins: list, view: np.ndarray, inputs: tuple) -> None:
+    """Add the arrays of the non-constant leaves whose memory ``view`` looks into, and the
+    arrays they are views of."""
     root = _root(view)
     for x in inputs:
         array = x.data
-        if x.creator is None and _root(array) is root and all(a is not array for a in arrays):
-            arrays.append(array)
-            while type(array.base) is np.ndarray:  # and what it is a view of, after it
-                array = array.base
-                arrays.append(array)
+        if (x.creator is None and x not in _CONSTANTS and _root(array) is root
+                and all(a is not array for a in pins)):
+            pins.append(array)
+            base = array.base
+            while type(base) is _ndarray:  # and what it is a view of, after it
+                pins.append(base)
+                base = base.base
 
 
 def _root(array: np.ndarray) -> np.ndarray:

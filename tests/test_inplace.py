@@ -55,6 +55,43 @@ def test_a_base_array_of_a_leaf_view_is_protected():
     assert base.flags.writeable and x.data.flags.writeable
 
 
+VIEW_OPS = {
+    "reshape": lambda x: x.reshape((4,)),
+    "transpose": lambda x: x.T,
+    "slice": lambda x: x[1:].reshape((2,)),
+    "split": lambda x: gg.concatenate(gg.split(x, 2, axis=0), axis=1).reshape((4,)),
+}
+
+
+@pytest.mark.parametrize("view", VIEW_OPS.values(), ids=VIEW_OPS.keys())
+def test_a_leaf_seen_through_a_view_op_is_protected(view):
+    """The view op saves nothing, but its output shares the leaf's memory, and the op after
+    it saved that output: writing the leaf would change the gradient of w."""
+    x = gg.Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    y = view(x)
+    w = gg.Tensor(np.ones(y.shape), requires_grad=True)
+    J = (y * w).sum()
+    expected = y.data.copy()
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[0, 0] = 5.0
+    J.backward()
+    np.testing.assert_array_equal(w.grad, expected)
+    x.data[0, 0] = 5.0  # the leaf is the user's again
+    assert x.data[0, 0] == 5.0
+
+
+def test_a_parameter_used_as_w_transpose_is_protected():
+    """Z = X @ W.T saves W.T, a view of W's array: W stays read-only until backward."""
+    W = gg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    X = gg.Tensor(np.ones((4, 2)), requires_grad=True)
+    J = (X @ W.T).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        W.data[0, 0] = 100.0
+    J.backward()
+    np.testing.assert_array_equal(X.grad, np.tile(W.data.sum(axis=0), (4, 1)))
+    assert W.data.flags.writeable
+
+
 def test_data_that_needs_no_grad_is_protected_as_well():
     """X in Z = W @ X is saved for dW = dZ X^T: changing it would change W's gradient. The
     same holds for a raw numpy array met in an op."""
