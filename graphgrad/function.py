@@ -295,7 +295,10 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
 # one off and leaves the array locked. Nodes' pin lists hold the arrays, so an id cannot be
 # reused while it is here.
 _SHARED_PINS: dict[int, int] = {}
-_PINS_LOCK = threading.Lock()  # graphs built on several threads may share a leaf
+# Graphs built on several threads may share a leaf. Reentrant: any allocation can start a
+# garbage collection, even while the lock is held, and one that frees a pinned graph releases
+# its pins on this thread (each release runs whole, between the holder's steps).
+_PINS_LOCK = threading.RLock()
 _acquire, _release_lock = _PINS_LOCK.acquire, _PINS_LOCK.release
 
 
@@ -334,10 +337,7 @@ def _pin_leaves(ctx: Function, inputs: tuple, *outputs: np.ndarray) -> None:
             _add_viewed_leaves(pins, out, inputs)
     if not pins:
         return
-    # Acquired and released by hand: cheaper than `with`. Nothing in between allocates an
-    # object the garbage collector tracks, so no collection (and no __del__ that would take
-    # the lock again) can run while it is held.
-    _acquire()
+    _acquire()  # by hand: cheaper than `with`
     try:
         for array in pins:
             if array.flags.writeable:

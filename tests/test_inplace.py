@@ -1,5 +1,7 @@
 """In-place writes never give a silently wrong gradient: a leaf's array is read-only while a
 recorded op needs it, op outputs and grads are read-only, and ``t[...] = v`` is refused."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -186,6 +188,26 @@ def test_a_leaf_used_twice_by_one_op_is_unlocked_once():
     W = gg.Tensor(np.ones(2), requires_grad=True)
     (W * W).sum().backward()
     assert _writable(W)
+
+
+def test_a_graph_freed_while_its_thread_holds_the_pin_lock_still_unlocks():
+    """A garbage collection can start inside the pinning code (any allocation may start one)
+    and free a pinned graph caught in a reference cycle: its release, on the same thread,
+    must not wait for the lock that thread holds."""
+    W = gg.Tensor(np.ones((2, 2)), requires_grad=True)
+    graphs = [W * W]
+    released = threading.Event()
+
+    def free_while_holding_the_lock():
+        with function._PINS_LOCK:
+            graphs.clear()  # the node's pins are released here
+            released.set()
+
+    worker = threading.Thread(target=free_while_holding_the_lock, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert released.is_set(), "releasing the pins waited for a lock its own thread held"
+    assert W.data.flags.writeable
 
 
 def test_a_users_read_only_array_stays_read_only():
