@@ -316,22 +316,19 @@ def _pin_leaves(ctx: Function, inputs: tuple, *outputs: np.ndarray) -> None:
     """Make read-only, while ``ctx`` needs them, the arrays of its leaf inputs (and what they
     are views of) that it saved for backward, or that a saved array or an output is a view
     of. Arrays it neither saved nor looks into cannot change its gradient."""
-    saved = ctx.saved
     pins = _Pins()
-    for x in inputs:
-        if x.creator is None and x not in _CONSTANTS:  # constants: read-only from birth
-            array = x.data
-            for kept in saved:
-                if kept is array:
-                    pins.append(array)
-                    base = array.base
+    for kept in ctx.saved:
+        for x in inputs:
+            if x.data is kept:
+                if x.creator is None and x not in _CONSTANTS:  # constants: read-only from birth
+                    pins.append(kept)
+                    base = kept.base
                     while type(base) is _ndarray:  # and what it is a view of, after it
                         pins.append(base)
                         base = base.base
-                    break
-    for kept in saved:  # a saved view of a leaf's array protects the leaf too (rare)
+                break
         if type(kept) is _ndarray and kept.base is not None:
-            _add_viewed_leaves(pins, kept, inputs)
+            _add_viewed_leaves(pins, kept, inputs)  # a saved view of a leaf protects it too
     for out in outputs:  # so does an output that is a view of it
         if out.base is not None:
             _add_viewed_leaves(pins, out, inputs)
