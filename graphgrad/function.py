@@ -295,6 +295,12 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
 # one off and leaves the array locked. Nodes' pin lists hold the arrays, so an id cannot be
 # reused while it is here.
 _SHARED_PINS: dict[int, int] = {}
+# A view's last pin can be released while an array it looks into is still pinned by another
+# node, and numpy refuses to make a view writeable above a read-only base. Such a view waits
+# here (weakly held) and is made writeable by the release that unlocks what is above it. A
+# node that pins the view meanwhile pins its bases too, so it cannot be unlocked under that
+# node.
+_WAITING_VIEWS: list[weakref.ref] = []
 # Graphs built on several threads may share a leaf. Reentrant: any allocation can start a
 # garbage collection, even while the lock is held, and one that frees a pinned graph releases
 # its pins on this thread (each release runs whole, between the holder's steps).
@@ -388,8 +394,24 @@ def _unpin_all(pin_lists: Sequence[list]) -> None:
                         continue
                 try:
                     array.setflags(True)  # write=True
-                except ValueError:  # its base went read-only meanwhile: leave it locked
-                    pass
+                except ValueError:  # an array it looks into is still locked
+                    _WAITING_VIEWS.append(_ref(array))
             pins.clear()
+        if _WAITING_VIEWS:
+            _release_waiting_views()
     finally:
         _release_lock()
+
+
+def _release_waiting_views() -> None:
+    """Make writeable the waiting views whose bases are no longer locked."""
+    still_locked = []
+    for ref in _WAITING_VIEWS:
+        view = ref()
+        if view is not None:
+            try:
+                view.setflags(True)  # write=True
+            except ValueError:
+                still_locked.append(ref)
+    _WAITING_VIEWS[:] = still_locked
+

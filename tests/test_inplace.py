@@ -247,6 +247,28 @@ def test_an_array_pinned_by_several_nodes_unlocks_with_the_last_in_any_order():
     assert not function._SHARED_PINS
 
 
+def test_a_view_released_while_its_base_is_pinned_by_another_graph_unlocks_with_the_base():
+    base = np.ones((4, 2))
+    top = gg.Tensor(base[:2], requires_grad=True)
+    bottom = gg.Tensor(base[2:], requires_grad=True)
+    J_top, J_bottom = (top * 2.0).sum(), (bottom * 3.0).sum()
+    J_top.backward()  # top is done with, but numpy keeps a view of a locked base locked
+    assert not base.flags.writeable and not _writable(top)
+    J_bottom.backward()
+    assert base.flags.writeable and _writable(top) and _writable(bottom)
+    np.testing.assert_array_equal(top.grad, np.full((2, 2), 2.0))
+    assert not function._SHARED_PINS and not function._WAITING_VIEWS
+
+    J_top, J_bottom = (top * 2.0).sum(), (bottom * 3.0).sum()
+    del J_top  # the same when the first graph is dropped instead
+    J_top_again = (top * 4.0).sum()  # and pinned again while it waits for its base
+    J_bottom.backward()
+    assert not _writable(top)
+    J_top_again.backward()
+    assert base.flags.writeable and _writable(top) and _writable(bottom)
+    assert not function._SHARED_PINS and not function._WAITING_VIEWS
+
+
 def test_ops_under_no_grad_do_not_lock():
     W = gg.Tensor(np.ones(2), requires_grad=True)
     with gg.no_grad():
