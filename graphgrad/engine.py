@@ -382,6 +382,8 @@ def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tup
         if out is not None:
             by_identity[id(out.data)] = out
     saved = node.saved
+    if node._pinned:
+        _check_leaf_data_kept(node, by_identity)
     node.saved = tuple(by_identity.get(id(a), a) if isinstance(a, np.ndarray) else a
                        for a in saved)
     try:
@@ -400,6 +402,25 @@ def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tup
     if len(grads) != len(node.inputs):
         raise _grad_count_error(node, grads)
     return tuple(g if g is None else _as_tensor(g) for g in grads)
+
+
+def _check_leaf_data_kept(node: Function, by_identity: dict[int, Tensor]) -> None:
+    """Differentiating a backward body needs each saved leaf array to still be its tensor's
+    data: a leaf whose data was replaced since (``t.data = new``) leaves nothing to
+    differentiate the saved values through."""
+    pinned = node._pinned
+    for array in node.saved:
+        if id(array) not in by_identity and any(array is p for p in pinned):
+            replaced = dict.fromkeys(t for t in node.inputs if t.creator is None
+                                     and t.requires_grad
+                                     and all(t.data is not a for a in node.saved))
+            which = ", ".join(describe(t) for t in replaced) or "an input leaf"
+            raise BackwardError(
+                f"{node.name}: the data of {which} was replaced (t.data = ...) after the op "
+                "recorded it, so no tensor holds the values the op saved and create_graph=True "
+                "cannot differentiate its backward with respect to them. Replace a leaf's "
+                "data only once its graphs are done with, or run the forward pass again."
+            )
 
 
 def _as_tensor(value: Any) -> Tensor:

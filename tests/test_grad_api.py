@@ -225,3 +225,14 @@ def test_create_graph_records_the_gradient_graph_even_inside_no_grad():
     assert g.requires_grad
     (h,) = gg.grad(g.sum(), x)
     np.testing.assert_array_equal(h, [6.0, 12.0])
+
+
+def test_second_order_through_a_leaf_whose_data_was_replaced_is_refused():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    J = (x * x * x).sum()
+    x.data = np.array([5.0, 5.0])  # the graph saw [1, 2]; nothing holds those values now
+    with pytest.raises(gg.GraphgradError, match=r"Mul: the data of 'x' \(2,\) float64 was "
+                       r"replaced.*forward pass again"):
+        gg.grad(J, x, create_graph=True)
+    (first,) = gg.grad(J, x)  # first order uses what the ops saved: still right
+    np.testing.assert_array_equal(first, [3.0, 12.0])
