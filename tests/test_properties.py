@@ -1,7 +1,11 @@
 """Property tests (hypothesis): the table's ops over random shapes and broadcastable shape
-pairs, random compositions of ops checked against finite differences, and algebraic
-properties of gradients (linearity, a max's gradient sums to the upstream gradient even with
-ties, softmax sums to 1 and its vjp with ones is 0)."""
+pairs, random compositions of ops checked against finite differences (and freed without the
+garbage collector however they are finished), and algebraic properties of gradients
+(linearity, a max's gradient sums to the upstream gradient even with ties, softmax sums to 1
+and its vjp with ones is 0)."""
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -10,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 from op_table import OPS, draw, leaves
 
 import graphgrad as gg
+from graphgrad.tensor import _CONSTANTS
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -181,6 +186,64 @@ def test_backward_and_grad_agree_on_random_compositions(program, seed):
             assert x.grad is None
         else:
             np.testing.assert_allclose(x.grad, g, rtol=1e-12, atol=1e-300)
+
+
+def _nodes_and_tensors(root):
+    """Every node and tensor of root's graph, each once (through the public graph), but the
+    number constants graphgrad keeps for reuse (the 1.0 of ``1.0 + x``)."""
+    found, stack = {}, [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in found or t in _CONSTANTS:
+            continue
+        found[id(t)] = t
+        if t.creator is not None:
+            found.setdefault(id(t.creator), t.creator)
+            stack.extend(t.creator.inputs)
+    return list(found.values())
+
+
+FINISHES = ["backward", "backward, leaves only", "backward twice", "grad",
+            "grad with create_graph", "drop"]
+
+
+@given(program=programs(), finish=st.sampled_from(FINISHES), seed=SEEDS)
+def test_random_compositions_are_freed_without_the_garbage_collector(program, finish, seed):
+    """No reference cycles, whichever way a graph is finished: dropping the output and the
+    gradients frees every node and every intermediate tensor at once."""
+    shape, n_inputs, steps = program
+    rng = np.random.default_rng(seed)
+    inputs = [gg.Tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(n_inputs)]
+    upstream = rng.standard_normal(shape)
+    gc.collect()
+    gc.disable()
+    try:
+        out = gg.split(_run(steps, *inputs) * 1.0, [1], axis=-1)[0]  # a multi-output node too
+        refs = [weakref.ref(x) for x in _nodes_and_tensors(out) if all(x is not t for t in inputs)]
+        seed_grad = upstream[..., :1]
+        grads = None
+        if finish == "backward":
+            out.backward(seed_grad)
+        elif finish == "backward, leaves only":
+            out.backward(seed_grad, keep_intermediate_grads=False)
+        elif finish == "backward twice":
+            out.backward(seed_grad, retain_graph=True)
+            out.backward(seed_grad)
+        elif finish == "grad":
+            grads = gg.grad(out, inputs, seed_grad, allow_unused=True)
+        elif finish == "grad with create_graph":
+            grads = gg.grad(out, inputs, seed_grad, create_graph=True, allow_unused=True)
+            if any(g is not None and g.requires_grad for g in grads):
+                total = sum((g * g).sum() for g in grads if g is not None and g.requires_grad)
+                total.backward()
+                refs += [weakref.ref(x) for x in _nodes_and_tensors(total)
+                         if all(x is not t for t in inputs)]
+                del total
+        del out, grads
+        alive = [type(ref()).__name__ for ref in refs if ref() is not None]
+    finally:
+        gc.enable()
+    assert not alive
 
 
 # -- algebraic properties ------------------------------------------------------------------------
