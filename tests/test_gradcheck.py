@@ -6,6 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
 from graphgrad.gradcheck import reading
@@ -394,3 +397,40 @@ def test_a_function_that_changes_from_call_to_call_is_refused():
 
     with pytest.raises(gg.GraphgradError, match="different results for the same inputs"):
         gg.gradcheck(noisy, [_x((3,))])
+
+
+# -- any wrong element is found --------------------------------------------------------------------
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4),
+       wrong_input=st.integers(0, 1), element=st.integers(0, 63),
+       factor=st.sampled_from([0.0, -1.0, 1.01, 3.0]), seed=st.integers(0, 2**16))
+def test_a_wrong_element_is_reported_by_input_and_index_wherever_it_is(
+        shape, wrong_input, element, factor, seed):
+    """z = x * y with one element of one input's gradient scaled: gradcheck fails on exactly
+    that (input, element), and passes the other input."""
+    size = int(np.prod(shape))
+    index = np.unravel_index(element % size, shape)
+
+    class MulWrongAtOneElement(gg.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved
+            grads = [np.array(grad * y), np.array(grad * x)]
+            grads[wrong_input][index] *= factor
+            return tuple(grads)
+
+    rng = np.random.default_rng(seed)
+    # |values| in [0.5, 1.5]: every element's derivative is far from 0
+    x, y = (gg.Tensor(rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape),
+                      requires_grad=True, name=name) for name in ("x", "y"))
+    result = gg.gradcheck(MulWrongAtOneElement, [x, y], raise_exception=False)
+    assert [(p.input, p.passed) for p in result.pairs] == [
+        (0, wrong_input != 0), (1, wrong_input != 1)]
+    (pair,) = result.failures()
+    assert pair.worst_index == tuple(int(i) for i in index)
+    assert pair.mismatches == 1 and pair.size == size
+    assert pair.analytic == pytest.approx(factor * pair.numeric, rel=1e-6, abs=1e-9)
