@@ -246,6 +246,29 @@ def test_random_compositions_are_freed_without_the_garbage_collector(program, fi
     assert not alive
 
 
+@given(program=programs(), seed=SEEDS)
+def test_float32_stays_float32_through_random_compositions(program, seed):
+    """Every value and every gradient of the graph is float32 (constants such as the 1.0 of
+    ``1.0 + x`` take the tensor's dtype), and agrees with the same program in float64."""
+    shape, n_inputs, steps = program
+    data = [np.random.default_rng(seed + k).standard_normal(shape) for k in range(n_inputs)]
+    grads = {}
+    for dtype in (np.float32, np.float64):
+        inputs = [gg.Tensor(d.astype(dtype), requires_grad=True) for d in data]
+        out = _run(steps, *inputs)
+        out.backward(np.ones(shape, dtype=dtype))
+        tensors = [x for x in _nodes_and_tensors(out) if isinstance(x, gg.Tensor)]
+        assert {t.dtype for t in tensors} == {np.dtype(dtype)}
+        assert {t.grad.dtype for t in tensors if t.grad is not None} == {np.dtype(dtype)}
+        grads[dtype] = [x.grad for x in inputs]
+    for g32, g64 in zip(grads[np.float32], grads[np.float64]):
+        if g64 is None:
+            assert g32 is None
+        else:
+            scale = max(1.0, float(np.abs(g64).max()))  # cancellation leaves float32 residue
+            np.testing.assert_allclose(g32, g64, rtol=2e-3, atol=1e-4 * scale)
+
+
 # -- algebraic properties ------------------------------------------------------------------------
 @given(f=st.sampled_from(sorted(SMOOTH_UNARY)), g=st.sampled_from(sorted(SMOOTH_UNARY)),
        shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4), seed=SEEDS)
