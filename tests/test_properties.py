@@ -215,7 +215,6 @@ def test_random_compositions_are_freed_without_the_garbage_collector(program, fi
     rng = np.random.default_rng(seed)
     inputs = [gg.Tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(n_inputs)]
     upstream = rng.standard_normal(shape)
-    gc.collect()
     gc.disable()
     try:
         out = gg.split(_run(steps, *inputs) * 1.0, [1], axis=-1)[0]  # a multi-output node too
