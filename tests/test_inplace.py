@@ -1,5 +1,6 @@
 """In-place writes never give a silently wrong gradient: a leaf's array is read-only while a
 recorded op needs it, op outputs and grads are read-only, and ``t[...] = v`` is refused."""
+import sys
 import threading
 
 import numpy as np
@@ -208,6 +209,47 @@ def test_a_graph_freed_while_its_thread_holds_the_pin_lock_still_unlocks():
     worker.join(timeout=10)
     assert released.is_set(), "releasing the pins waited for a lock its own thread held"
     assert W.data.flags.writeable
+
+
+def test_graphs_built_on_several_threads_share_leaves_and_unlock_them_all():
+    """Threads record, backpropagate and drop graphs on the same leaves (two views of one
+    base among them) with thread switches forced often: every gradient is right, and at the
+    end every array is writeable and no pin is left."""
+    base = np.ones((4, 2))
+    top = gg.Tensor(base[:2], requires_grad=True, name="top")
+    bottom = gg.Tensor(base[2:], requires_grad=True, name="bottom")
+    W = gg.Tensor(np.full((2, 2), 3.0), requires_grad=True, name="W")
+    wrong = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(150):
+            x = top if rng.random() < 0.5 else bottom
+            J = (x * W).sum() + (W * W.T).sum()
+            if rng.random() < 0.3:
+                del J  # dropped without backward
+                continue
+            dx, dW = gg.grad(J, [x, W])
+            if not (np.array_equal(dx, np.full((2, 2), 3.0))
+                    and np.array_equal(dW, 1.0 + 2 * np.full((2, 2), 3.0))):
+                wrong.append((dx, dW))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not wrong
+    assert base.flags.writeable and _writable(top) and _writable(bottom) and _writable(W)
+    arrays = {id(a) for a in (base, top.data, bottom.data, W.data)}
+    assert not arrays & function._SHARED_PINS.keys()
+    assert not function._WAITING_VIEWS
 
 
 def test_a_users_read_only_array_stays_read_only():
