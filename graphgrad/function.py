@@ -405,13 +405,17 @@ def _unpin_all(pin_lists: Sequence[list]) -> None:
 
 def _release_waiting_views() -> None:
     """Make writeable the waiting views whose bases are no longer locked."""
-    still_locked = []
-    for ref in _WAITING_VIEWS:
+    # Over a copy, removing by identity: a collection in this loop can run a release that
+    # adds to the list, and what it adds must stay.
+    for ref in _WAITING_VIEWS[:]:
         view = ref()
         if view is not None:
             try:
                 view.setflags(True)  # write=True
             except ValueError:
-                still_locked.append(ref)
-    _WAITING_VIEWS[:] = still_locked
+                continue
+        for i, waiting in enumerate(_WAITING_VIEWS):
+            if waiting is ref:
+                del _WAITING_VIEWS[i]
+                break
 
