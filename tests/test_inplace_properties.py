@@ -105,18 +105,19 @@ def test_writes_between_recording_and_backward_never_change_a_gradient(graphs, s
     with_grad = [t for t in leaves if t.requires_grad]
     built = []
     for program, finish, then in graphs:
-        built.append([_run(program, leaves), _expected_grads(program, leaves, finish), finish,
-                      False])
+        # With it, the count of arrays so far: each replacement adds one, and a graph built
+        # before a replacement may refuse second order.
+        built.append((_run(program, leaves), _expected_grads(program, leaves, finish), finish,
+                      len(arrays)))
         if then == "write":  # into every array, whatever it is
             _write_everywhere([*arrays, *(t.data for t in leaves)], rng)
         elif then == "new array":  # always allowed: the graph keeps the old one
             leaf = with_grad[seed % len(with_grad)]
             leaf.data = leaf.data + 1.0
             arrays.append(leaf.data)
-            for i in range(len(built)):  # (a loop variable would keep a graph alive)
-                built[i][3] = True
 
-    for J, expected, finish, data_replaced in built:
+    for J, expected, finish, arrays_when_built in built:
+        data_replaced = len(arrays) > arrays_when_built
         if finish == "drop" or not J.requires_grad:
             continue
         if finish == "grad":
