@@ -418,4 +418,3 @@ def _release_waiting_views() -> None:
             if waiting is ref:
                 del _WAITING_VIEWS[i]
                 break
-
