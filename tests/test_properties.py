@@ -1,8 +1,8 @@
 """Property tests (hypothesis): the table's ops over random shapes and broadcastable shape
-pairs, random compositions of ops checked against finite differences (and freed without the
-garbage collector however they are finished), and algebraic properties of gradients
-(linearity, a max's gradient sums to the upstream gradient even with ties, softmax sums to 1
-and its vjp with ones is 0)."""
+pairs, random compositions of ops checked against finite differences in first and second
+order (and freed without the garbage collector however they are finished), and algebraic
+properties of gradients (linearity, a max's gradient sums to the upstream gradient even with
+ties, softmax sums to 1 and its vjp with ones is 0)."""
 import gc
 import weakref
 
@@ -186,6 +186,17 @@ def test_backward_and_grad_agree_on_random_compositions(program, seed):
             assert x.grad is None
         else:
             np.testing.assert_allclose(x.grad, g, rtol=1e-12, atol=1e-300)
+
+
+@given(program=programs(), seed=SEEDS)
+def test_second_derivatives_of_random_compositions_match_finite_differences(program, seed):
+    """``create_graph=True`` runs every backward body of the composition on Tensors: the
+    gradient of that gradient agrees with finite differences of the first-order one."""
+    shape, n_inputs, steps = program
+    rng = np.random.default_rng(seed)
+    inputs = [gg.Tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(n_inputs)]
+    result = gg.gradgradcheck(lambda *xs: _run(steps, *xs), inputs, fast=True)
+    assert result, str(result)
 
 
 def _nodes_and_tensors(root):
