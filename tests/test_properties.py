@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from op_table import OPS, draw, leaves
+from random_programs import SMOOTH_UNARY, programs, run_program
 
 import graphgrad as gg
 from graphgrad.tensor import _CONSTANTS
@@ -111,65 +112,14 @@ def test_logsumexp_is_stable_and_shifts(shape, shift, seed):
 
 
 # -- random compositions -------------------------------------------------------------------------
-# Smooth everywhere on the reals (no domain to respect, no kinks), so any composition is
-# differentiable at any point; each keeps the shape of its operands (after broadcasting).
-SMOOTH_UNARY = {op.name: op.fn for op in OPS if op.smooth and len(op.shapes) == 1}
-SMOOTH_UNARY.update({
-    "log1p_square": lambda x: gg.log(1.0 + x * x),
-    "sqrt1p_square": lambda x: gg.sqrt(1.0 + x * x),
-    "exp_tanh": lambda x: gg.exp(gg.tanh(x)),
-    "center": lambda x: x - x.mean(axis=-1, keepdims=True),
-    "scale_by_sum": lambda x: x * gg.tanh(x.sum(keepdims=True)),
-    "softmax": lambda x: gg.softmax(x, axis=-1),
-    "log_softmax": lambda x: gg.log_softmax(x, axis=0),
-    "lse_shift": lambda x: x - gg.logsumexp(x, axis=0, keepdims=True),
-    "double_transpose": lambda x: x.T.T,
-    "reshape_round_trip": lambda x: x.reshape(-1).reshape(x.shape),
-    "pad_crop": lambda x: gg.pad(x, 1)[(slice(1, -1),) * x.ndim],
-})
-SMOOTH_BINARY = {op.name: op.fn for op in OPS if op.smooth and len(op.shapes) == 2}
-SMOOTH_BINARY.update({
-    "div_smooth": lambda x, y: x / (1.0 + y * y),
-    "sigmoid_gate": lambda x, y: x * gg.sigmoid(y),
-    "stack_sum": lambda x, y: gg.stack([x, y * 2.0]).sum(axis=0),
-})
-
-
-@st.composite
-def programs(draw_):
-    """A random expression: inputs of one shape, then steps that each apply a unary or binary
-    op to earlier values (reusing them gives fan-out); the output is the last value."""
-    shape = draw_(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
-    n_inputs = draw_(st.integers(1, 3))
-    steps = []
-    for k in range(draw_(st.integers(1, 6))):
-        available = n_inputs + k
-        if draw_(st.booleans()):
-            steps.append((draw_(st.sampled_from(sorted(SMOOTH_UNARY))),
-                          (draw_(st.integers(0, available - 1)),)))
-        else:
-            steps.append((draw_(st.sampled_from(sorted(SMOOTH_BINARY))),
-                          (draw_(st.integers(0, available - 1)),
-                           draw_(st.integers(0, available - 1)))))
-    return shape, n_inputs, steps
-
-
-def _run(steps, *inputs):
-    values = list(inputs)
-    for name, args in steps:
-        fn = SMOOTH_UNARY.get(name) or SMOOTH_BINARY[name]
-        values.append(fn(*[values[i] for i in args]))
-    return values[-1]
-
-
 @given(program=programs(), seed=SEEDS)
 def test_random_compositions_match_finite_differences(program, seed):
     shape, n_inputs, steps = program
     rng = np.random.default_rng(seed)
     inputs = [gg.Tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(n_inputs)]
-    out = _run(steps, *inputs)
+    out = run_program(steps, *inputs)
     assert out.shape == shape and np.isfinite(out.data).all()
-    _check(lambda *xs: _run(steps, *xs), inputs)
+    _check(lambda *xs: run_program(steps, *xs), inputs)
 
 
 @given(program=programs(), seed=SEEDS)
@@ -178,7 +128,7 @@ def test_backward_and_grad_agree_on_random_compositions(program, seed):
     rng = np.random.default_rng(seed)
     inputs = [gg.Tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(n_inputs)]
     upstream = rng.standard_normal(shape)
-    out = _run(steps, *inputs)
+    out = run_program(steps, *inputs)
     grads = gg.grad(out, inputs, grad_outputs=upstream, retain_graph=True, allow_unused=True)
     out.backward(upstream)
     for x, g in zip(inputs, grads):
@@ -195,7 +145,7 @@ def test_second_derivatives_of_random_compositions_match_finite_differences(prog
     shape, n_inputs, steps = program
     rng = np.random.default_rng(seed)
     inputs = [gg.Tensor(rng.standard_normal(shape), requires_grad=True) for _ in range(n_inputs)]
-    result = gg.gradgradcheck(lambda *xs: _run(steps, *xs), inputs, fast=True)
+    result = gg.gradgradcheck(lambda *xs: run_program(steps, *xs), inputs, fast=True)
     assert result, str(result)
 
 
@@ -228,7 +178,8 @@ def test_random_compositions_are_freed_without_the_garbage_collector(program, fi
     upstream = rng.standard_normal(shape)
     gc.disable()
     try:
-        out = gg.split(_run(steps, *inputs) * 1.0, [1], axis=-1)[0]  # a multi-output node too
+        # a multi-output node too
+        out = gg.split(run_program(steps, *inputs) * 1.0, [1], axis=-1)[0]
         refs = [weakref.ref(x) for x in _nodes_and_tensors(out) if all(x is not t for t in inputs)]
         seed_grad = upstream[..., :1]
         grads = None
@@ -265,7 +216,7 @@ def test_float32_stays_float32_through_random_compositions(program, seed):
     grads = {}
     for dtype in (np.float32, np.float64):
         inputs = [gg.Tensor(d.astype(dtype), requires_grad=True) for d in data]
-        out = _run(steps, *inputs)
+        out = run_program(steps, *inputs)
         out.backward(np.ones(shape, dtype=dtype))
         tensors = [x for x in _nodes_and_tensors(out) if isinstance(x, gg.Tensor)]
         assert {t.dtype for t in tensors} == {np.dtype(dtype)}
