@@ -1,9 +1,11 @@
 """Module: registration order, parameters, modes, state dicts, repr, Sequential, name scopes."""
+import copy
+
 import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad import nn
+from graphgrad import nn, optim
 
 
 class TwoLayer(nn.Module):
@@ -97,6 +99,25 @@ def test_state_dict_is_a_copy():
     state = model.state_dict()
     model.hidden.W.data += 1.0
     assert not np.array_equal(state["hidden.W"], model.hidden.W.data)
+
+
+def test_a_deep_copy_is_an_independent_model_even_in_the_middle_of_a_step():
+    """``best = copy.deepcopy(model)``, as with PyTorch, also while a graph of the model waits
+    for its backward: the copy's arrays are its own and writeable, the original's stay
+    protected until that backward, and training one leaves the other alone."""
+    model = TwoLayer()
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    before = model(X).data.copy()
+    J = (model(X) ** 2).sum()  # pins the model's arrays until J.backward()
+    best = copy.deepcopy(model)
+    assert all(p.data.flags.writeable for p in best.parameters())
+    assert not model.hidden.W.data.flags.writeable
+    np.testing.assert_array_equal(best(X).data, before)
+    J.backward()
+    optim.SGD(model.parameters(), lr=0.5).step()
+    np.testing.assert_array_equal(best(X).data, before)
+    assert not np.array_equal(model(X).data, before)
+    assert [name for name, _ in best.named_parameters()] == list(model.state_dict())
 
 
 def test_buffers_are_saved_and_loaded():
