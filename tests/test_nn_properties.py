@@ -1,0 +1,78 @@
+"""Property test (hypothesis): whole models, not just single layers, get right gradients. A
+random stack of `Linear` layers (random sizes, initialisers, with or without bias), each maybe
+followed by `BatchNorm1d` (training mode) and a smooth activation, under a random loss and an
+optional L2 penalty, passes gradcheck with respect to its input and every parameter."""
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import graphgrad as gg
+from graphgrad import nn
+
+ACTIVATIONS = {"none": None, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softmax": nn.Softmax}
+LOSSES = ["cross_entropy, one-hot", "cross_entropy, class indices", "binary_cross_entropy",
+          "mse"]
+
+
+@st.composite
+def models(draw):
+    """(model, n_x): Linear layers with a batch norm and an activation after each, maybe."""
+    sizes = [draw(st.integers(1, 4)), *draw(st.lists(st.integers(1, 4), min_size=1,
+                                                         max_size=3))]
+    layers = []
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out, init=draw(st.sampled_from(["he", "xavier",
+                                                                         "small_random"])),
+                                bias=draw(st.booleans()), rng=k))
+        if draw(st.booleans()):
+            layers.append(nn.BatchNorm1d(n_out))
+        activation = ACTIVATIONS[draw(st.sampled_from(sorted(ACTIVATIONS)))]
+        if activation is not None:
+            layers.append(activation())
+    return nn.Sequential(*layers), sizes[0]
+
+
+def _compute_with(model: nn.Module, params: tuple[gg.Tensor, ...]) -> None:
+    """Make ``model`` compute with ``params`` (gradcheck's float64 copies of its parameters, in
+    ``named_parameters`` order), so that their gradients are the ones checked."""
+    for (name, _), param in zip(model.named_parameters(), params):
+        path, _, attribute = name.rpartition(".")
+        owner = model
+        for part in path.split("."):
+            owner = getattr(owner, part)
+        setattr(owner, attribute, param)
+    assert all(used is given for used, given in zip(model.parameters(), params))
+
+
+@given(model_and_n_x=models(), m=st.integers(2, 5), loss=st.sampled_from(LOSSES),
+       lambd=st.sampled_from([0.0, 0.7]), seed=st.integers(0, 2**32 - 1))
+def test_random_models_pass_gradcheck(model_and_n_x, m, loss, lambd, seed):
+    model, n_x = model_and_n_x
+    rng = np.random.default_rng(seed)
+    X = gg.Tensor(rng.standard_normal((m, n_x)), requires_grad=True)
+    n_classes = model(X).shape[-1]
+    if loss.startswith("cross_entropy") and n_classes == 1:
+        loss = "mse"  # a softmax over one class is constant (and refused)
+    if loss == "cross_entropy, one-hot":
+        Y = np.eye(n_classes)[rng.integers(0, n_classes, m)]
+    elif loss == "cross_entropy, class indices":
+        Y = rng.integers(0, n_classes, m)
+    elif loss == "binary_cross_entropy":
+        Y = (rng.random((m, n_classes)) > 0.5).astype(float)
+    else:
+        Y = rng.standard_normal((m, n_classes))
+
+    def cost(X, *params):
+        _compute_with(model, params)
+        Z = model(X)
+        if loss.startswith("cross_entropy"):
+            J = nn.cross_entropy(Z, Y)
+        elif loss == "binary_cross_entropy":
+            J = nn.binary_cross_entropy_with_logits(Z, Y)
+        else:
+            J = nn.mse(Z, Y)
+        return J + nn.l2_penalty(model, lambd, m) if lambd else J
+
+    result = gg.gradcheck(cost, [X, *model.parameters()])
+    assert result, str(result)
+    assert len(result.pairs) == 1 + len(model.parameters())
