@@ -94,6 +94,9 @@ class GradcheckResult:
     zero_grad_failures: list[str]
     settings: str
     note: str = ""
+    #: Labels of checked inputs that no output's graph contains (their gradient is zero by
+    #: construction, so their check proves nothing).
+    unreached: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -106,6 +109,7 @@ class GradcheckResult:
         if self.note:
             lines.append(f"  {self.note}")
         lines += [f"  {p}" for p in self.pairs]
+        lines += [f"  {_unreached_message(label)}" for label in self.unreached]
         if self.zero_grad_failures:
             lines += [f"  zero upstream gradient gave a non-zero gradient for {w}"
                       for w in self.zero_grad_failures]
@@ -172,8 +176,17 @@ def gradcheck(
 
     Returns:
         a `GradcheckResult`: truthy when every pair passes; ``print(result)`` shows the report.
+        An input that no output's graph contains is named in it, with a warning if the check
+        passed: its zero gradient matches anything constant, so passing proves nothing.
     """
     fn, x, checked = _prepare(fn, inputs)
+    return _gradcheck(fn, x, checked, eps, atol, rtol, fast, raise_exception, seed,
+                      report_unreached=True)
+
+
+def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], eps: float,
+               atol: float, rtol: float, fast: bool, raise_exception: bool, seed: int,
+               report_unreached: bool) -> GradcheckResult:
     rng = np.random.default_rng(seed)
     outputs = _outputs_of(fn(*x))
     float_outputs = [i for i, out in enumerate(outputs) if out.dtype.kind == "f"]
@@ -182,6 +195,7 @@ def gradcheck(
     upstream = {i: rng.standard_normal(outputs[i].shape) for i in float_outputs}
     analytic = {i: _vjp(outputs[i], x, checked, upstream[i]) for i in float_outputs}
     zero_failures = _zero_upstream_failures(outputs, x, checked, float_outputs)
+    unreached = _unreached(outputs, x, checked) if report_unreached else []
     settings = f"eps={eps:g}, atol={atol:g}, rtol={rtol:g}"
 
     def losses(arrays: list[np.ndarray]) -> np.ndarray:
@@ -197,17 +211,55 @@ def gradcheck(
         pairs = _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng,
                                  eps, atol, rtol)
         if all(p.passed for p in pairs) and not zero_failures:
-            return GradcheckResult(True, pairs, [], f"fast: random projections, {settings}")
+            _warn_unreached(unreached)
+            return GradcheckResult(True, pairs, [], f"fast: random projections, {settings}",
+                                   unreached=unreached)
         note = "the fast check (random projections) failed; full element-by-element diagnosis:"
     else:
         note = ""
     pairs = _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, atol, rtol)
     passed = all(p.passed for p in pairs) and not zero_failures
     result = GradcheckResult(passed, pairs, zero_failures, f"full: every element, {settings}",
-                             note)
+                             note, unreached)
     if not passed and raise_exception:
         raise GradcheckError(result)
+    if passed:
+        _warn_unreached(unreached)
     return result
+
+
+def _unreached(outputs: Sequence[Tensor], x: list[Tensor], checked: list[int]) -> list[str]:
+    """Labels of the checked inputs that the graphs behind ``outputs`` do not contain."""
+    position = {id(x[j]): j for j in checked}
+    found: set[int] = set()
+    seen: set[Function] = set()
+    stack = list(outputs)
+    while stack:
+        tensor = stack.pop()
+        j = position.get(id(tensor))
+        if j is not None and tensor is x[j]:
+            found.add(j)
+        node = tensor.creator
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack.extend(node.inputs)
+    return [f"{j} {describe(x[j])}" for j in checked if j not in found]
+
+
+def _unreached_message(label: str) -> str:
+    return (
+        f"input {label} is not part of any output's graph, so its analytic gradient is zero "
+        "by construction. If fn uses it, it does so off the graph (through .data, detach() or "
+        "no_grad), or uses another tensor in its place: gradcheck calls fn with float64 "
+        "copies of the inputs, so a function that closes over the originals (a model's own "
+        "parameters) checks nothing."
+    )
+
+
+def _warn_unreached(unreached: list[str]) -> None:
+    for label in unreached:
+        # stacklevel 4: the line that called gradcheck
+        warnings.warn(f"gradcheck passed, but {_unreached_message(label)}", stacklevel=4)
 
 
 def _require_deterministic(losses: Callable[[list], np.ndarray], base: list) -> None:
@@ -384,5 +436,7 @@ def gradgradcheck(
                       create_graph=True, allow_unused=True)
         return tuple(_lift(np.zeros(t.shape)) if g is None else g for g, t in zip(grads, wrt))
 
-    return gradcheck(first_derivatives, [*x, *upstream], eps=eps, atol=atol, rtol=rtol,
-                     fast=fast, raise_exception=raise_exception, seed=seed)
+    # The first derivatives of a linear function do not depend on its inputs: no report of
+    # inputs missing from their graphs.
+    return _gradcheck(*_prepare(first_derivatives, [*x, *upstream]), eps, atol, rtol, fast,
+                      raise_exception, seed, report_unreached=False)

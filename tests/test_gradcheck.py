@@ -144,6 +144,36 @@ def test_raise_exception_false_returns_the_failed_result():
     assert not result and result.failures()
 
 
+def test_an_input_outside_the_graph_is_named_and_a_vacuous_pass_warns():
+    """gradcheck calls fn with copies of the inputs: a function that closes over the originals
+    (a model's own parameters) passes whatever their gradient, since the copies it is given
+    get none. The report names such an input, and passing warns at the caller's line."""
+    W = gg.Tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, name="W")
+    X = gg.Tensor([[0.2, 0.4], [-1.0, 0.3], [0.7, -0.6]], requires_grad=True, name="X")
+    with pytest.warns(UserWarning, match=r"input 1 'W' \(2, 2\) float64 is not part of any "
+                                         r"output's graph.*closes over the originals") as record:
+        result = gg.gradcheck(lambda X, W_copy: gg.tanh(X @ W), [X, W])
+    assert record[0].filename == __file__
+    assert result and result.unreached == ["1 'W' (2, 2) float64"]
+    assert "input 1 'W' (2, 2) float64 is not part of any output's graph" in str(result)
+
+    # Used off the graph, the input's derivative is not zero: the check fails, and says why.
+    failed = gg.gradcheck(lambda X, W: gg.tanh(X @ W.data), [X, W], raise_exception=False)
+    assert not failed and failed.unreached == ["1 'W' (2, 2) float64"]
+    assert [p.passed for p in failed.pairs] == [True, False]
+    assert "through .data, detach() or no_grad" in str(failed)
+
+
+def test_inputs_in_the_graph_and_second_order_of_linear_functions_do_not_warn():
+    """The first derivatives of a linear function do not depend on its input: gradgradcheck
+    has nothing to report about that."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gg.gradcheck(lambda x, y: x * y, [_x(), _x(name="y")])
+        assert result and result.unreached == []
+        assert gg.gradgradcheck(lambda x: 3.0 * x, [_x()])
+
+
 def test_a_softmax_whose_backward_returns_zeros_fails():
     """With an all-ones upstream gradient the true vjp of softmax is 0, so a backward that
     returns zeros would pass; random upstream gradients catch it."""
