@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 import pytest
+from graph_walks import graph_nodes
 
 import graphgrad as gg
 from graphgrad import function
@@ -32,19 +33,6 @@ def course_graph():
     v = a + u
     J = 3 * v
     return a, b, c, u, v, J
-
-
-def graph_nodes(root):
-    """Every node reachable from root, each once (walks the public graph)."""
-    nodes, seen, stack = [], set(), [root.creator]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        nodes.append(node)
-        stack.extend(t.creator for t in node.inputs)
-    return nodes
 
 
 # -- dvar for every node --------------------------------------------------------------------------

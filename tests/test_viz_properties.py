@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 import numpy as np
+from graph_walks import graph_nodes
 from hypothesis import given
 from hypothesis import strategies as st
 from random_programs import programs, run_program
@@ -18,16 +19,6 @@ from viz import labels
 SCOPES = st.sampled_from(["", "layer1", "layer1/linear", "cost"])
 
 
-def _graph_nodes(root: gg.Tensor) -> list[gg.Function]:
-    found, stack = {}, [root.creator]
-    while stack:
-        node = stack.pop()
-        if node is not None and node not in found:
-            found[node] = None
-            stack.extend(t.creator for t in node.inputs)
-    return list(found)
-
-
 @given(program=programs(), data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_random_graphs_are_drawn_whole(program, data, seed):
     shape, n_inputs, steps = program
@@ -38,7 +29,7 @@ def test_random_graphs_are_drawn_whole(program, data, seed):
     out = run_program(steps, *inputs, scopes=scopes)
     J = (out * out).sum()
     J.backward()
-    nodes = _graph_nodes(J)
+    nodes = graph_nodes(J)
 
     # Labels whole and unmarked, so that each can be compared with its tensor's values.
     source = viz.to_dot(J, clusters=data.draw(st.booleans()), max_label_chars=200,
