@@ -35,12 +35,10 @@ def models(draw):
 def _compute_with(model: nn.Module, params: tuple[gg.Tensor, ...]) -> None:
     """Make ``model`` compute with ``params`` (gradcheck's float64 copies of its parameters, in
     ``named_parameters`` order), so that their gradients are the ones checked."""
+    owners = dict(model.named_modules())
     for (name, _), param in zip(model.named_parameters(), params):
         path, _, attribute = name.rpartition(".")
-        owner = model
-        for part in path.split("."):
-            owner = getattr(owner, part)
-        setattr(owner, attribute, param)
+        setattr(owners[path], attribute, param)
     assert all(used is given for used, given in zip(model.parameters(), params))
 
 
