@@ -131,6 +131,13 @@ def test_cross_entropy_is_finite_and_exact_for_any_logit(z, data):
     np.testing.assert_allclose(logits.grad.sum(axis=1), 0, atol=1e-12)  # softmax - one-hot
 
 
+
+@pytest.mark.parametrize("labels", [[0, 2], np.array([[1.0, 0, 0], [0, 0, 1]])])
+def test_a_perfect_fit_costs_zero_not_minus_zero(labels):
+    certain = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 0.0, 1000.0]])
+    J = nn.cross_entropy(certain, labels).item()
+    assert J == 0.0 and not np.signbit(J)
+
 @given(logits_strategy)
 def test_logistic_losses_are_finite_and_exact_for_any_logit(z):
     y = (z > 0.5).astype(float)[:, ::-1].copy()  # often wrong, with a huge confident logit

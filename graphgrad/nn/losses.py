@@ -39,13 +39,14 @@ class SoftmaxCrossEntropy(Function):
         m = z.size // n_classes if n_classes else 0
         ctx.scale = 1.0 / max(m, 1)
         if y.shape == z.shape:
-            cost = -np.vdot(y, log_p) * ctx.scale
+            log_likelihood = np.vdot(y, log_p)
             ctx.save_for_backward(z, y, p, log_p)
         else:  # class indices (m,), checked by `cross_entropy`
             ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
-            cost = -log_p.reshape(-1, n_classes)[ctx.rows, ctx.index].sum() * ctx.scale
+            log_likelihood = log_p.reshape(-1, n_classes)[ctx.rows, ctx.index].sum()
             ctx.save_for_backward(z, y, p, None)
-        return np.asarray(cost, dtype=z.dtype)
+        # 0 - x rather than -x: a perfect fit costs 0, not -0.
+        return np.asarray(0.0 - log_likelihood * ctx.scale, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx, grad):
