@@ -37,6 +37,8 @@ def test_plot_costs_compares_runs_by_label_and_takes_tensors():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(runs)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [1.0, 0.5])
     assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "iterations"
+    assert viz.plot_costs([0.7, 0.5], unit="epochs").axes[0].get_xlabel() == "epochs"
     with pytest.raises(viz.OptionError):
         viz.plot_costs([])
 

@@ -22,6 +22,7 @@ def plot_costs(
     history: Sequence[float] | Mapping[str, Sequence[float]],
     *,
     every: int = 1,
+    unit: str = "iterations",
     title: str = "Cost during training",
     log_scale: bool = False,
     ax: Axes | None = None,
@@ -33,6 +34,8 @@ def plot_costs(
         history: the costs recorded during training, or several runs by label
             (``{"learning rate 0.01": costs, "learning rate 0.001": other_costs}``).
         every: iterations between two recorded costs (100 if you recorded every hundredth).
+        unit: what one step of ``every`` counts, for the axis label: "iterations", or
+            "epochs" for the history `gg.fit` returns (one cost per epoch).
         title: the plot's title.
         log_scale: a logarithmic cost axis (long runs, costs over orders of magnitude).
         ax: draw into these axes instead of a new figure.
@@ -51,7 +54,7 @@ def plot_costs(
             raise OptionError(f"plot_costs needs a non-empty list of costs, got {costs.size}")
         iterations = np.arange(costs.size) * every
         ax.plot(iterations, costs, label=label or None)
-    ax.set_xlabel("iterations" if every == 1 else f"iterations (one point every {every})")
+    ax.set_xlabel(unit if every == 1 else f"{unit} (one point every {every})")
     ax.set_ylabel("cost")
     ax.set_title(title)
     if log_scale:
