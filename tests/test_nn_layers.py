@@ -108,6 +108,26 @@ def test_float32_stays_float32():
     assert layer.b.grad.dtype == np.float32
 
 
+def test_data_takes_the_layers_dtype():
+    """numpy's default float64 fed to a float32 model stays float32 (as Keras casts inputs);
+    a tensor that needs a gradient keeps its own dtype, since its gradient must too."""
+    layer = nn.Linear(4, 3, dtype=np.float32, rng=0)
+    X = np.random.default_rng(1).standard_normal((2, 4))
+    expected = X.astype(np.float32) @ layer.W.data.T + layer.b.data
+    for data in (X, gg.Tensor(X, name="X"), nn.Flatten()(X.reshape(2, 2, 2))):
+        Z = layer(data)
+        assert Z.dtype == np.float32
+        np.testing.assert_array_equal(Z.data, expected)
+    assert [t.name for t in layer(gg.Tensor(X, name="X")).creator.inputs] == ["X", "W", "b"]
+    Z.sum().backward()
+    assert layer.W.grad.dtype == layer.b.grad.dtype == np.float32
+    wide = nn.Linear(4, 3, rng=0)  # float64 meets float32 data: float64
+    assert wide(X.astype(np.float32)).dtype == np.float64
+    A = gg.Tensor(X, requires_grad=True)
+    layer(A).sum().backward()
+    assert A.grad.dtype == np.float64
+
+
 @pytest.mark.parametrize("m", [1, 3, 64])
 def test_bias_gradient_sums_dZ_over_the_examples(m):
     layer = nn.Linear(4, 3, rng=0)
