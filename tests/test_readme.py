@@ -1,0 +1,69 @@
+"""The README's code runs as written and gives what its comments say.
+
+Its ```python blocks run in order, in one namespace (the pictures block uses the quickstart's
+J), in a temporary folder for the files they write.
+"""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+@pytest.fixture(scope="module")
+def blocks() -> list[str]:
+    found = python_blocks()
+    assert len(found) == 4, "update this test with the README's examples"
+    return found
+
+
+def run(block: str, namespace: dict) -> dict:
+    exec(compile(block, str(README), "exec"), namespace)
+    return namespace
+
+
+def test_quickstart_gives_dvar_for_every_node(blocks):
+    ns = run(blocks[0], {})
+    grads = [ns[name].grad for name in ("a", "b", "c", "u", "v")]
+    assert [float(g) for g in grads] == [3.0, 6.0, 9.0, 3.0, 3.0]  # as its comment says
+    assert ns["J"].item() == 33.0
+
+
+def test_pictures_are_written(blocks, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ns = run(blocks[1], run(blocks[0], {}))
+    assert (tmp_path / "graph.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "backprop.gif").read_bytes().startswith(b"GIF8")
+    source = ns["g"].source
+    assert "da = 3" in source and "db = 6" in source and "dc = 9" in source
+
+
+def test_custom_op_passes_its_gradient_check(blocks, capsys):
+    ns = run(blocks[2], {})
+    report = capsys.readouterr().out
+    assert report.startswith("gradcheck passed") and "input 0 'x' (7,)" in report
+    x = np.linspace(-3, 3, 7)
+    out = ns["Softplus"].apply(gg.Tensor(x, requires_grad=True))
+    np.testing.assert_allclose(out.data, np.log1p(np.exp(x)))
+
+
+@pytest.mark.slow
+def test_toolkit_example_trains_the_flower_to_what_it_says(blocks, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    nn.init.seed(0)  # the initial weights of a fresh interpreter, as a reader would run it
+    ns = run(blocks[3], {})
+    assert ns["history"]["accuracy"][-1] == pytest.approx(0.93, abs=0.01)  # "about 0.93"
+    restored = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    restored.load_state_dict(gg.load("flower.npz"))
+    X = ns["X"]
+    with gg.no_grad():
+        np.testing.assert_array_equal(restored(X).data, ns["model"](X).data)
