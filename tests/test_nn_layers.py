@@ -126,6 +126,9 @@ def test_data_takes_the_layers_dtype():
     A = gg.Tensor(X, requires_grad=True)
     layer(A).sum().backward()
     assert A.grad.dtype == np.float64
+    norm = nn.BatchNorm1d(4, dtype=np.float32)
+    for data in (X, X.round().astype(int), X.tolist()):
+        assert norm(data).dtype == np.float32
 
 
 @pytest.mark.parametrize("m", [1, 3, 64])

@@ -19,7 +19,7 @@ import numpy as np
 from graphgrad.engine import _ones
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
-from graphgrad.nn.module import Module, Parameter
+from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
@@ -111,7 +111,7 @@ class Linear(Module):
         if type(X) is not Tensor or not X.requires_grad:
             dtype = self.W.data.dtype
             if type(X) is not np.ndarray or X.dtype is not dtype:
-                X = _as_data_of(X, dtype)
+                X = as_data_of(X, dtype)
         if self.b is None:
             return Affine.apply(X, self.W)
         return Affine.apply(X, self.W, self.b)
@@ -120,19 +120,6 @@ class Linear(Module):
         init = self.init if isinstance(self.init, str) else getattr(self.init, "__name__", "?")
         bias = "" if self.b is not None else ", bias=False"
         return f"{self.n_in} -> {self.n_out}, init={init!r}{bias}"
-
-
-def _as_data_of(X: Any, dtype: np.dtype) -> Any:
-    """Data (an array, or a tensor that needs no gradient) of another float dtype, converted
-    to the layer's, as Keras layers cast their inputs: a float32 model fed numpy's default
-    float64 stays float32 instead of silently computing in float64."""
-    array = X.data if isinstance(X, Tensor) else X
-    if type(array) is not np.ndarray or array.dtype == dtype or array.dtype.kind != "f":
-        return X  # lists, numbers and integers already take the layer's dtype in the op
-    converted = array.astype(dtype)
-    if isinstance(X, Tensor):
-        converted = Tensor(converted, name=X.name)
-    return converted
 
 
 class Flatten(Module):

@@ -51,6 +51,19 @@ def is_parameter(value: Any) -> bool:
     return isinstance(value, Tensor) and value.requires_grad and value.creator is None
 
 
+def as_data_of(X: Any, dtype: np.dtype) -> Any:
+    """Data (an array, or a tensor that needs no gradient) of another float dtype, converted
+    to the layer's, as Keras layers cast their inputs: a float32 model fed numpy's default
+    float64 stays float32 instead of silently computing in float64."""
+    array = X.data if isinstance(X, Tensor) else X
+    if type(array) is not np.ndarray or array.dtype == dtype or array.dtype.kind != "f":
+        return X  # lists, numbers and integers already take the layer's dtype in the op
+    converted = array.astype(dtype)
+    if isinstance(X, Tensor):
+        converted = Tensor(converted, name=X.name)
+    return converted
+
+
 # Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns
 # that off (the scope costs about a microsecond per layer call and a little per op).
 _SCOPES = {"enabled": True}

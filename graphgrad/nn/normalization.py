@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.errors import GraphgradError
-from graphgrad.nn.module import Module, Parameter
+from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
 from graphgrad.tensor import Tensor
 
@@ -55,6 +55,8 @@ class BatchNorm1d(Module):
     def forward(self, Z: Any) -> Tensor:
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
+        if not Z.requires_grad:
+            Z = as_data_of(Z, self.gamma.data.dtype)
         if Z.ndim != 2 or Z.shape[1] != self.n:
             raise GraphgradError(
                 f"BatchNorm1d({self.n}) takes Z of shape (m, {self.n}), got {Z.shape}"
