@@ -235,3 +235,15 @@ def test_batchnorm_eval_uses_running_stats_so_examples_are_independent():
 def test_batchnorm_shape_error_names_the_layer():
     with pytest.raises(gg.GraphgradError, match=r"BatchNorm1d\(3\) takes Z of shape \(m, 3\)"):
         nn.BatchNorm1d(3)(np.ones((4, 2)))
+
+
+def test_batchnorm_refuses_a_training_batch_of_one_and_says_to_call_eval():
+    """As PyTorch: one example normalised by its own statistics is 0 in every unit, so the
+    output would be beta whatever the input (a prediction made without model.eval())."""
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    one = np.ones((1, 3))
+    with pytest.raises(gg.GraphgradError, match=r"BatchNorm1d\(2\).*one example.*model\.eval\(\)"):
+        model(one)
+    np.testing.assert_array_equal(model.batchnorm1.running_mean, [0.0, 0.0])  # untouched
+    model.eval()
+    assert model(one).shape == (1, 2)

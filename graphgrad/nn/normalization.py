@@ -62,6 +62,14 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d({self.n}) takes Z of shape (m, {self.n}), got {Z.shape}"
             )
         if self.training:
+            if Z.shape[0] == 1:
+                raise GraphgradError(
+                    f"BatchNorm1d({self.n}) in training mode got a batch of one example: "
+                    "normalised by its own mean, every unit is 0 and the output is beta "
+                    "whatever the input. To predict, call model.eval() first (it uses the "
+                    "running averages); to train, use batches of two or more examples (with "
+                    "gg.fit, a batch_size that leaves no last batch of one)."
+                )
             mu = Z.mean(axis=0)
             centred = Z - mu
             sigma2 = (centred * centred).mean(axis=0)
