@@ -29,12 +29,15 @@ class BatchNorm1d(Module):
     ``running = momentum * running + (1 - momentum) * batch`` (the course's form;
     PyTorch's momentum=0.1 is this class's momentum=0.9). sigma2 is the batch's (biased)
     variance, also in the running average. Eval mode uses the running statistics, so a
-    prediction does not depend on the rest of the batch.
+    prediction does not depend on the rest of the batch. Training mode needs two or more
+    examples per batch: one example, normalised by its own mean, would give beta whatever it is.
 
     Args:
         n: units per example (the preceding layer's n_out).
         momentum: weight of the old running statistics in each update.
         eps: keeps the division finite when a unit does not vary within the batch.
+        dtype: np.float64 (default) or np.float32. Data of the other float dtype (an array,
+            or a tensor that needs no gradient) is converted to it.
     """
 
     short_name = "batchnorm"
