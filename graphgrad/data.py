@@ -32,7 +32,7 @@ def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
-                seed: int | None = 0) -> list[Batch]:
+                seed: int | None = 0, drop_last: bool = False) -> list[Batch]:
     """The course's random_mini_batches, batch-first: shuffle (X, Y) together, then cut into
     batches of ``batch_size``; the last, smaller batch is kept (m % batch_size examples).
 
@@ -41,6 +41,9 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
         batch_size: examples per batch (powers of two, 64 to 512, in the course).
         shuffle: False keeps the order.
         seed: the permutation's seed (None: a fresh, unseeded one).
+        drop_last: leave out the last, smaller batch (as PyTorch's DataLoader does): every
+            batch then has ``batch_size`` examples, which batch norm in training mode needs
+            when m % batch_size is 1. With shuffling, the examples left out change each time.
 
     Returns:
         a list of (X_batch, Y_batch) pairs.
@@ -52,7 +55,13 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
     if shuffle:
         order = np.random.default_rng(seed).permutation(m)
         X, Y = X[order], Y[order]
-    return [(X[k:k + batch_size], Y[k:k + batch_size]) for k in range(0, m, batch_size)]
+    return [(X[k:k + batch_size], Y[k:k + batch_size])
+            for k in range(0, _batched(m, batch_size, drop_last), batch_size)]
+
+
+def _batched(m: int, batch_size: int, drop_last: bool) -> int:
+    """How many of the m examples go into batches: all, or only the full batches'."""
+    return m - m % batch_size if drop_last else m
 
 
 class DataLoader:
@@ -60,17 +69,19 @@ class DataLoader:
 
     The epochs' orders come from one generator seeded with ``seed``, so a loader made with
     the same seed gives the same sequence of batches. ``len(loader)`` is the number of batches.
+    ``drop_last=True`` leaves out each epoch's last, smaller batch (see `minibatches`).
 
     >>> for X_batch, Y_batch in DataLoader(X, Y, batch_size=64, seed=0): ...
     """
 
     def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
-                 seed: int | None = 0) -> None:
+                 seed: int | None = 0, drop_last: bool = False) -> None:
         self.X, self.Y = _check_pair(X, Y, "DataLoader")
         if batch_size < 1:
             raise GraphgradError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.drop_last = drop_last
         self.rng = np.random.default_rng(seed)
 
     def reseed(self, seed: int | None) -> None:
@@ -83,7 +94,7 @@ class DataLoader:
         return len(self.X)
 
     def __len__(self) -> int:
-        return -(-self.m // self.batch_size)
+        return -(-_batched(self.m, self.batch_size, self.drop_last) // self.batch_size)
 
     def __iter__(self) -> Iterator[Batch]:
         X, Y = self.X, self.Y
@@ -91,7 +102,7 @@ class DataLoader:
             order = self.rng.permutation(self.m)
             X, Y = X[order], Y[order]
         size = self.batch_size
-        for k in range(0, self.m, size):
+        for k in range(0, _batched(self.m, size, self.drop_last), size):
             yield X[k:k + size], Y[k:k + size]
 
 

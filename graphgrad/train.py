@@ -140,6 +140,7 @@ def fit(
     *,
     batch_size: int = 64,
     shuffle: bool = True,
+    drop_last: bool = False,
     seed: int | None = 0,
     schedule: Callable[[int], float] | None = None,
     accuracy: Any = "auto",
@@ -157,6 +158,8 @@ def fit(
         data: (X, Y) with X of shape (m, n_x), cut into shuffled batches of ``batch_size``;
             or a `DataLoader` (or any re-iterable of (X_batch, Y_batch) pairs).
         epochs: passes over the data.
+        batch_size, shuffle, drop_last: how (X, Y) is cut into batches (see `DataLoader`);
+            ``drop_last=True`` leaves out each epoch's last, smaller batch.
         dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph).
         seed: seeds the batches' order and the dropout masks, so a run with the same model
             initialisation and seed repeats exactly. None leaves them as they are.
@@ -178,7 +181,7 @@ def fit(
     """
     if isinstance(data, tuple) and len(data) == 2:
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
-                                 seed=seed)
+                                 seed=seed, drop_last=drop_last)
     else:
         loader = data
     if seed is not None:
@@ -215,7 +218,7 @@ def fit(
                 if kind is not None:
                     total_correct += _measure(kind, out, np.asarray(Y_batch)) * m
             if seen == 0:
-                raise GraphgradError("fit: the data gave no batches")
+                raise GraphgradError(_no_batches_message(loader))
             history["cost"].append(total_cost / seen)
             history["accuracy"].append(total_correct / seen if kind is not None else math.nan)
             history["lr"].append(optimizer.lr)
@@ -231,6 +234,14 @@ def fit(
             bar.close()
         model.train(was_training)
     return history
+
+
+def _no_batches_message(loader: Any) -> str:
+    message = "fit: the data gave no batches"
+    if isinstance(loader, DataLoader) and loader.m:  # drop_last with fewer than a batch
+        message += (f": drop_last=True leaves out all {loader.m} examples, fewer than "
+                    f"batch_size={loader.batch_size}; use a smaller batch_size")
+    return message
 
 
 def _cost_value(J: Any) -> float:

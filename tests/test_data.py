@@ -32,6 +32,17 @@ def test_minibatches_keep_the_last_partial_batch_and_every_example_once():
     assert all(_aligned(Xb, Yb) for Xb, Yb in batches)
 
 
+def test_minibatches_can_drop_the_last_partial_batch():
+    batches = minibatches(X, Y, batch_size=64, seed=0, drop_last=True)
+    assert [len(Xb) for Xb, _ in batches] == [64, 64]  # the 20 left over are left out
+    kept = minibatches(X, Y, batch_size=64, seed=0)
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(batches, kept))  # same order
+    assert all(_aligned(Xb, Yb) for Xb, Yb in batches)
+    exact = minibatches(X, Y, batch_size=37, seed=0, drop_last=True)  # 148 = 4 * 37
+    assert sorted(np.concatenate([Xb[:, 0] // 3 for Xb, _ in exact])) == list(range(M))
+    assert minibatches(X, Y, batch_size=200, drop_last=True) == []
+
+
 def test_minibatches_are_reproducible_and_can_keep_the_order():
     a = minibatches(X, Y, batch_size=50, seed=3)
     b = minibatches(X, Y, batch_size=50, seed=3)
@@ -56,6 +67,18 @@ def test_loader_reshuffles_each_epoch_reproducibly():
     again = DataLoader(X, Y, batch_size=64, seed=5)
     assert all(np.array_equal(a, b) for a, (b, _) in zip(first, again))
     assert all(_aligned(Xb, Yb) for Xb, Yb in loader)
+
+
+def test_loader_can_drop_each_epochs_last_partial_batch():
+    loader = DataLoader(X, Y, batch_size=64, seed=5, drop_last=True)
+    assert len(loader) == 2
+    epochs = [[Xb[:, 0] // 3 for Xb, _ in loader] for _ in range(2)]
+    assert all([len(rows) for rows in epoch] == [64, 64] for epoch in epochs)
+    left_out = [set(range(M)) - set(np.concatenate(epoch)) for epoch in epochs]
+    assert [len(rows) for rows in left_out] == [20, 20]
+    assert left_out[0] != left_out[1]  # reshuffled: a different 20 each epoch
+    assert len(DataLoader(X, Y, batch_size=37, drop_last=True)) == 4
+    assert len(DataLoader(X, Y, batch_size=200, drop_last=True)) == 0
 
 
 def test_standardize_uses_the_training_statistics_everywhere():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad import nn
+from graphgrad import nn, optim
 from graphgrad.nn.layers import Affine
 
 RNG = np.random.default_rng(7)
@@ -247,3 +247,36 @@ def test_batchnorm_refuses_a_training_batch_of_one_and_says_to_call_eval():
     np.testing.assert_array_equal(model.batchnorm1.running_mean, [0.0, 0.0])  # untouched
     model.eval()
     assert model(one).shape == (1, 2)
+
+
+def test_fit_with_drop_last_trains_batchnorm_on_a_set_that_leaves_a_batch_of_one():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((65, 3))  # batches of 64 leave one example over
+    Y = (X[:, :1] > 0).astype(float)
+    batch_sizes = []
+
+    def cost(Z, Y_batch):
+        batch_sizes.append(len(Y_batch))
+        return nn.binary_cross_entropy_with_logits(Z, Y_batch)
+
+    def train(epochs, **options):
+        nn.init.seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+        return gg.fit(model, cost, optim.SGD(model.parameters(), lr=0.1), (X, Y),
+                      epochs=epochs, progress=False, **options)
+
+    with pytest.raises(gg.GraphgradError, match=r"batch of one.*drop_last=True"):
+        train(1)
+    assert batch_sizes == [64]  # the batch of one was refused before reaching the cost
+    batch_sizes.clear()
+    history = train(3, drop_last=True)
+    assert batch_sizes == [64, 64, 64]
+    assert history["cost"][-1] < history["cost"][0]
+
+
+def test_fit_says_when_drop_last_leaves_no_batch():
+    model = nn.Sequential(nn.Linear(3, 1))
+    with pytest.raises(gg.GraphgradError, match=r"drop_last=True leaves out all 10 examples"):
+        gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.1),
+               (np.ones((10, 3)), np.ones((10, 1))), epochs=1, batch_size=16, drop_last=True,
+               progress=False)

@@ -70,8 +70,8 @@ class BatchNorm1d(Module):
                     f"BatchNorm1d({self.n}) in training mode got a batch of one example: "
                     "normalised by its own mean, every unit is 0 and the output is beta "
                     "whatever the input. To predict, call model.eval() first (it uses the "
-                    "running averages); to train, use batches of two or more examples (with "
-                    "gg.fit, a batch_size that leaves no last batch of one)."
+                    "running averages); to train, use batches of two or more examples (gg.fit "
+                    "and DataLoader take drop_last=True to leave out a last, smaller batch)."
                 )
             mu = Z.mean(axis=0)
             centred = Z - mu
