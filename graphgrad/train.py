@@ -143,6 +143,7 @@ def fit(
     drop_last: bool = False,
     seed: int | None = 0,
     schedule: Callable[[int], float] | None = None,
+    patience: int | None = None,
     accuracy: Any = "auto",
     progress: bool = True,
 ) -> dict[str, list[float]]:
@@ -165,6 +166,10 @@ def fit(
             initialisation and seed repeats exactly. None leaves them as they are.
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch (see
             `optim.schedules`).
+        patience: early stopping (needs dev_data): stop once the dev cost has not gone below
+            its lowest for ``patience`` epochs in a row, and give the model back the
+            parameters (and batch norm statistics) of the epoch with the lowest dev cost,
+            ``int(np.argmin(history["dev_cost"]))``. The history keeps every epoch run.
         accuracy: "auto" (from the loss: argmax for cross_entropy, z > 0 for
             binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; argmax for
             other losses when there are several outputs per example, else none), a kind of
@@ -179,6 +184,11 @@ def fit(
         TrainingDiverged: the cost became NaN or Inf. Training stops before that step changes
             the parameters; the error holds the history so far.
     """
+    if patience is not None and (dev_data is None or patience < 1):
+        raise GraphgradError(
+            f"fit: patience={patience} stops training when the dev cost stops improving, so "
+            "it needs dev_data=(X_dev, Y_dev) and a number of epochs of at least 1"
+        )
     if isinstance(data, tuple) and len(data) == 2:
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
                                  seed=seed, drop_last=drop_last)
@@ -192,6 +202,7 @@ def fit(
     was_training = model.training
     bar = _progress_bar(epochs, progress)
     kind: Any = "unknown"
+    best_cost, best_state, waited = math.inf, None, 0
     try:
         for epoch in range(epochs):
             if schedule is not None:
@@ -229,6 +240,15 @@ def fit(
             if bar is not None:
                 bar.set_postfix(_postfix(history), refresh=False)
                 bar.update(1)
+            if patience is not None:
+                if history["dev_cost"][-1] < best_cost:
+                    best_cost, best_state, waited = history["dev_cost"][-1], model.state_dict(), 0
+                else:
+                    waited += 1
+                    if waited == patience:
+                        break
+        if best_state is not None:
+            model.load_state_dict(best_state)
     finally:
         if bar is not None:
             bar.close()

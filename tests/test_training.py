@@ -132,6 +132,41 @@ def test_fit_with_a_loader_and_a_regularised_cost_reports_argmax_accuracy():
     assert math.isnan(history["accuracy"][0])
 
 
+def _overfitting_run(**options):
+    """40 noisy training examples, a network far bigger than they need: the dev cost falls
+    for a few epochs, then rises."""
+    X, y = make_moons(n_samples=200, noise=0.35, random_state=0)
+    nn.init.seed(0)
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Linear(64, 2))
+    history = gg.fit(model, nn.cross_entropy, optim.Adam(model.parameters(), lr=0.002),
+                     (X[:40], y[:40]), epochs=60, dev_data=(X[40:], y[40:]), batch_size=40,
+                     progress=False, **options)
+    return model, history, (X[40:], y[40:])
+
+
+def test_early_stopping_stops_after_patience_epochs_and_restores_the_best_parameters():
+    _, full, _ = _overfitting_run()
+    best = int(np.argmin(full["dev_cost"]))
+    assert 0 < best < 50 and full["dev_cost"][-1] > full["dev_cost"][best] + 0.02
+
+    model, stopped, dev = _overfitting_run(patience=5)
+    assert len(stopped["dev_cost"]) == best + 5 + 1  # five epochs without a new lowest
+    assert stopped["dev_cost"] == full["dev_cost"][:best + 6]  # the same run, cut short
+    dev_cost, dev_accuracy = evaluate(model, nn.cross_entropy, *dev)
+    assert dev_cost == stopped["dev_cost"][best]  # the parameters of the best epoch
+    assert dev_accuracy == stopped["dev_accuracy"][best]
+    assert dev_cost < stopped["dev_cost"][-1]
+
+
+def test_early_stopping_needs_a_dev_set():
+    model = _flower_model()
+    X, Y = planar_dataset(m=20)
+    with pytest.raises(gg.GraphgradError, match=r"patience=3 .* needs dev_data"):
+        gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
+               (X, Y), epochs=5, patience=3, progress=False)
+
+
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
 def test_fit_stops_clearly_when_the_cost_becomes_nan():
     X, Y = planar_dataset(m=100)
