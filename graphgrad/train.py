@@ -167,9 +167,9 @@ def fit(
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch (see
             `optim.schedules`).
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
-            its lowest for ``patience`` epochs in a row, and give the model back the
-            parameters (and batch norm statistics) of the epoch with the lowest dev cost,
-            ``int(np.argmin(history["dev_cost"]))``. The history keeps every epoch run.
+            its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
+            with the parameters (and batch norm statistics) of the epoch with the lowest dev
+            cost, ``int(np.argmin(history["dev_cost"]))``. The history keeps every epoch run.
         accuracy: "auto" (from the loss: argmax for cross_entropy, z > 0 for
             binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; argmax for
             other losses when there are several outputs per example, else none), a kind of

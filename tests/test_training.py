@@ -158,6 +158,10 @@ def test_early_stopping_stops_after_patience_epochs_and_restores_the_best_parame
     assert dev_accuracy == stopped["dev_accuracy"][best]
     assert dev_cost < stopped["dev_cost"][-1]
 
+    model, unstopped, dev = _overfitting_run(patience=100)  # more than the 60 epochs
+    assert unstopped["dev_cost"] == full["dev_cost"]
+    assert evaluate(model, nn.cross_entropy, *dev)[0] == full["dev_cost"][best]
+
 
 def test_early_stopping_needs_a_dev_set():
     model = _flower_model()
