@@ -3,7 +3,8 @@
 `fit` is the course's optimisation loop written once: for each epoch, for each mini-batch,
 forward, cost, backward, update; it records the cost and accuracy of every epoch (and on a
 dev set), shows them on a progress bar (tqdm, when installed), decays the learning rate on a
-schedule, and stops with a clear error when the cost becomes NaN or Inf.
+schedule, can stop early when the dev cost stops improving, and stops with a clear error when
+the cost becomes NaN or Inf.
 Depends on `tensor`, `modes`, `nn`, `optim`, `data`.
 """
 from __future__ import annotations
