@@ -366,6 +366,8 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
             any_grad = True
             if wanted is None:
                 if keep:
+                    if type(g) is not np.ndarray:  # a 0-d sum: numpy gives back a scalar
+                        g = np.asarray(g)
                     g.setflags(False)  # shared with other nodes' grads: read-only
                     out.grad = g
             elif out in wanted:

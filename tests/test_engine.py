@@ -450,6 +450,30 @@ def test_multi_output_with_both_outputs_used_and_one_dropped():
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 0.0, 0.0])
 
 
+class Totals(gg.Function):
+    """y1 = sum(x), y2 = sum(2 x): two 0-d outputs"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.sum(), (2 * x).sum()
+
+    @staticmethod
+    def backward(ctx, grad1, grad2):
+        return np.ones(ctx.inputs[0].shape) * (grad1 + 2 * grad2)
+
+
+def test_a_0d_output_used_twice_gets_an_array_as_its_gradient():
+    """numpy adds two 0-d arrays into a scalar; .grad must still be an ndarray."""
+    x = gg.Tensor(np.ones(3), requires_grad=True)
+    first, second = Totals.apply(x)
+    J = first * first + first + second  # dJ/dfirst = 2 * 3 + 1, dJ/dsecond = 1
+    J.backward()
+    assert type(first.grad) is np.ndarray and first.grad.shape == ()
+    assert first.grad == 7.0 and second.grad == 1.0
+    assert not first.grad.flags.writeable
+    np.testing.assert_array_equal(x.grad, [9.0, 9.0, 9.0])
+
+
 class Weighted(gg.Function):
     """y = a x + b z (c is unused); records needs_input_grad."""
 
