@@ -215,3 +215,91 @@ def test_parameters_are_tensors_and_plain_grad_tensors_count_too():
     assert [n for n, _ in Raw().named_parameters()] == ["W"]
     J = nn.cross_entropy(nn.Parameter(np.zeros((2, 3))), np.array([0, 2]))
     assert J.creator.inputs[0].requires_grad  # a Parameter given as logits stays on the graph
+
+
+def test_a_layer_used_twice_is_one_set_of_parameters():
+    shared = nn.Linear(3, 3, rng=0)
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    assert [name for name, _ in model.named_parameters()] == ["linear1.W", "linear1.b"]
+    assert model.count_parameters() == 12
+    assert [name for name, _ in model.named_modules()] == ["", "linear1", "tanh1"]
+    # the penalty counts the tied W once: lambda/(2m) ||W||^2
+    expected = 0.1 / (2 * 4) * np.sum(shared.W.data ** 2)
+    assert nn.l2_penalty(model, 0.1, 4).item() == pytest.approx(expected)
+    # its gradient is the sum of both uses, and one optimizer step applies it once
+    X = np.random.default_rng(1).standard_normal((4, 3))
+    before = shared.W.data.copy()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    model(X).sum().backward()
+    grad = shared.W.grad.copy()
+    optimizer.step()
+    np.testing.assert_allclose(shared.W.data, before - 0.1 * grad)
+    # both names are saved, as in PyTorch, and load back into the one layer
+    state = model.state_dict()
+    assert list(state) == ["linear1.W", "linear1.b", "linear2.W", "linear2.b"]
+    model.load_state_dict(state)
+    np.testing.assert_array_equal(shared.W.data, state["linear1.W"])
+
+
+def test_replacing_a_layer_of_a_sequential_replaces_it_in_the_chain():
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
+    head = nn.Linear(4, 5, rng=2)
+    model.linear2 = head
+    X = np.ones((2, 3))
+    assert model(X).shape == (2, 5)
+    assert model[2] is head and len(model) == 3
+    del model.relu1
+    assert len(model) == 2 and list(model) == [model.linear1, head]
+    np.testing.assert_allclose(model(X).data, head(model.linear1(X)).data)
+
+
+def test_slicing_a_sequential_gives_a_sequential_of_the_same_layers():
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
+    first = model[:2]
+    assert isinstance(first, nn.Sequential)
+    assert [name for name, _ in first.named_children()] == ["linear1", "relu1"]
+    assert first[0] is model[0]
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    np.testing.assert_allclose(model[2](first(X)).data, model(X).data)
+
+
+@pytest.mark.parametrize("name", ["forward", "eval", "_members", "not a name", "a.b"])
+def test_a_sequential_layer_name_that_would_shadow_or_break_is_refused(name):
+    with pytest.raises(gg.GraphgradError, match="cannot name a layer") as info:
+        nn.Sequential({name: nn.Linear(2, 2), "act": nn.ReLU()})
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("holder", [list, tuple, lambda ps: dict(enumerate(ps))])
+def test_a_list_or_dict_of_parameters_or_layers_is_refused(holder):
+    class Net(nn.Module):
+        def __init__(self, values):
+            super().__init__()
+            self.group = holder(values)
+
+    for values in ([nn.Parameter(np.ones((2, 2)))], [nn.Linear(2, 1)]):
+        with pytest.raises(gg.GraphgradError, match="not registered"):
+            Net(values)
+    assert Net([1, 2]).parameters() == []  # plain values are just attributes
+
+
+def test_load_state_dict_refuses_values_that_are_not_numbers_and_changes_nothing():
+    layer = nn.Linear(2, 2, rng=0)
+    before = layer.W.data.copy()
+    bad = {"W": np.zeros((2, 2)), "b": np.array(["x", "y"])}
+    with pytest.raises(nn.StateDictError, match="b: the state holds <U1 values"):
+        layer.load_state_dict(bad)
+    np.testing.assert_array_equal(layer.W.data, before)
+    with pytest.raises(nn.StateDictError, match="complex128"):
+        layer.load_state_dict({"W": np.zeros((2, 2), complex), "b": np.zeros(2)})
+
+
+@pytest.mark.parametrize("given, advice", [
+    ("model.npz", r"gg.load\(path\)"),
+    (nn.Linear(2, 2), r"other_model.state_dict\(\)"),
+    ([("W", np.zeros((2, 2)))], "a dict of arrays"),
+])
+def test_load_state_dict_of_something_else_says_what_to_pass(given, advice):
+    with pytest.raises(gg.GraphgradError, match=advice) as info:
+        nn.Linear(2, 2).load_state_dict(given)
+    assert isinstance(info.value, TypeError)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError
 from graphgrad.modes import _state
 from graphgrad.tensor import Tensor
 
@@ -51,17 +51,25 @@ def is_parameter(value: Any) -> bool:
     return isinstance(value, Tensor) and value.requires_grad and value.creator is None
 
 
+def _holds_learned(values: Any) -> bool:
+    """Whether a list, tuple or dict holds a layer or a parameter (which it would hide)."""
+    items = values.values() if isinstance(values, Mapping) else values
+    return any(isinstance(v, Module) or is_parameter(v) for v in items)
+
+
 def as_data_of(X: Any, dtype: np.dtype) -> Any:
-    """Data (an array, or a tensor that needs no gradient) of another float dtype, converted
-    to the layer's, as Keras layers cast their inputs: a float32 model fed numpy's default
-    float64 stays float32 instead of silently computing in float64."""
-    array = X.data if isinstance(X, Tensor) else X
-    if type(array) is not np.ndarray or array.dtype == dtype or array.dtype.kind != "f":
-        return X  # lists, numbers and integers already take the layer's dtype in the op
-    converted = array.astype(dtype)
+    """Data (an array, a list, or a tensor that needs no gradient) converted to the layer's
+    dtype, as Keras layers cast their inputs: a float32 model fed numpy's default float64, or
+    a list of numbers, stays float32 instead of silently computing in float64."""
     if isinstance(X, Tensor):
-        converted = Tensor(converted, name=X.name)
-    return converted
+        array = X.data
+        if array.dtype == dtype or array.dtype.kind not in "biuf":
+            return X
+        return Tensor(array.astype(dtype), name=X.name)
+    array = X if type(X) is np.ndarray else np.asarray(X)
+    if array.dtype == dtype or array.dtype.kind not in "biuf":
+        return array  # anything else is refused by the op, with its name and shape
+    return array.astype(dtype)
 
 
 # Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns
@@ -123,11 +131,13 @@ class Module:
         elif name in self._buffers:
             value = np.asarray(value)
             members[name] = value
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+        elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
+            kind = "dict" if isinstance(value, Mapping) else "list"
             raise GraphgradError(
-                f"{type(self).__name__}.{name}: a list of layers is not registered, so their "
-                "parameters would never be trained or saved. Use nn.Sequential(*layers), or "
-                "assign each layer to its own attribute (setattr(self, f'layer{l}', layer))."
+                f"{type(self).__name__}.{name}: a {kind} of layers or parameters is not "
+                "registered, so they would never be trained or saved. Use nn.Sequential(*layers) "
+                "(or nn.Sequential({name: layer, ...})), or assign each to its own attribute "
+                "(setattr(self, f'layer{l}', layer))."
             )
         elif name in members:  # replacing a parameter or a layer by something else
             del members[name]
@@ -187,25 +197,43 @@ class Module:
             yield module
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(dotted name, module) for this module and every module inside it ('' for self)."""
-        yield prefix, self
+        """(dotted name, module) for this module and every module inside it ('' for self).
+
+        A module used in several places (a shared layer) comes once, under its first name.
+        """
+        return iter(self._walk_modules(prefix, set()))
+
+    def _walk_modules(self, prefix: str, seen: set[int]) -> list[tuple[str, Module]]:
+        seen.add(id(self))
+        found = [(prefix, self)]
         for name, module in self.named_children():
-            yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+            if id(module) not in seen:
+                found.extend(module._walk_modules(f"{prefix}.{name}" if prefix else name, seen))
+        return found
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Tensor]]:
-        """(dotted name, parameter) pairs in assignment order: ``[('linear1.W', W1), ...]``."""
-        pairs = []
+        """(dotted name, parameter) pairs in assignment order: ``[('linear1.W', W1), ...]``.
+
+        A parameter shared by several layers (tied weights, a layer used twice) comes once,
+        under its first name, so an optimizer updates it once and it is counted once.
+        """
+        pairs: list[tuple[str, Tensor]] = []
+        self._collect_parameters(prefix, pairs, set())
+        return pairs
+
+    def _collect_parameters(self, prefix: str, pairs: list, seen: set[int]) -> None:
         for name, value in self._members.items():
             full = f"{prefix}.{name}" if prefix else name
             if isinstance(value, Tensor):
-                pairs.append((full, value))
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    pairs.append((full, value))
             elif isinstance(value, Module):
-                pairs.extend(value.named_parameters(full))
-        return pairs
+                value._collect_parameters(full, pairs, seen)
 
     def parameters(self) -> list[Tensor]:
         """Every parameter (W[1], b[1], W[2], ...): what an optimizer updates."""
@@ -251,6 +279,15 @@ class Module:
         differs, before changing anything. ``strict=False`` ignores missing and unexpected keys
         (shapes must still fit).
         """
+        if not isinstance(state, Mapping):
+            hint = ("read the file with gg.load(path) first" if isinstance(state, (str, bytes))
+                    or hasattr(state, "__fspath__") else
+                    "pass other_model.state_dict()" if isinstance(state, Module) else
+                    "pass a dict of arrays, as state_dict() or gg.load(path) give")
+            raise GraphgradTypeError(
+                f"{type(self).__name__}.load_state_dict takes a dict of arrays by name, got "
+                f"{type(state).__name__}: {hint}."
+            )
         targets = dict(self._state_targets())
         source = getattr(state, "source", None)
         origin = f" from {source}" if source else ""
@@ -261,13 +298,22 @@ class Module:
             problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
             problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        # Every value is converted before any is set: a state that does not fit changes nothing.
+        converted: dict[str, np.ndarray] = {}
         for key, (owner, attr) in targets.items():
             if key not in state:
                 continue
-            current = owner._members[attr].shape
-            given = np.shape(state[key])
-            if given != current:
-                problems.append(f"{key}: the state has shape {given}, the model {current}")
+            current = owner._members[attr]
+            current_array = current.data if isinstance(current, Tensor) else np.asarray(current)
+            given = np.asarray(state[key])
+            if given.shape != current_array.shape:
+                problems.append(f"{key}: the state has shape {given.shape}, the model "
+                                f"{current_array.shape}")
+            elif given.dtype.kind not in "biuf":
+                problems.append(f"{key}: the state holds {given.dtype} values, not numbers")
+            else:
+                # A new array: never an in-place write into one a graph may have saved.
+                converted[key] = np.array(given, dtype=current_array.dtype)
         if problems:
             raise StateDictError(
                 f"{type(self).__name__}.load_state_dict: the state{origin} does not fit the "
@@ -275,15 +321,13 @@ class Module:
                 "layers and sizes as the one that was saved (compare print(model) with the "
                 "keys above), or pass strict=False to load a part of the state."
             )
-        for key, (owner, attr) in targets.items():
-            if key not in state:
-                continue
+        for key, array in converted.items():
+            owner, attr = targets[key]
             value = owner._members[attr]
             if isinstance(value, Tensor):
-                # A new array: never an in-place write into one a graph may have saved.
-                value.data = np.array(state[key], dtype=value.data.dtype)
+                value.data = array
             else:
-                setattr(owner, attr, np.array(state[key], dtype=np.asarray(value).dtype))
+                setattr(owner, attr, array)
 
     def _state_targets(self, prefix: str = "") -> Iterator[tuple[str, tuple[Module, str]]]:
         for name, value in self._members.items():
@@ -318,11 +362,13 @@ class Sequential(Module):
     Layers given in order are named by their class and a count per class (``linear1``,
     ``tanh1``, ``linear2``), so ``linear2.W`` is the course's W[2]. Give a dict to choose the
     names: ``Sequential({"hidden": Linear(2, 4), "act": Tanh(), "out": Linear(4, 1)})``.
-    Index it like a list: ``model[0]`` is the first layer.
+    Index it like a list: ``model[0]`` is the first layer, ``model[:2]`` a Sequential of the
+    first two. Replacing a layer (``model.linear2 = Linear(4, 3)``) replaces it in the chain.
     """
 
     def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
         super().__init__()
+        object.__setattr__(self, "_layers", ())
         if len(layers) == 1 and isinstance(layers[0], Mapping):
             named = list(layers[0].items())
         else:
@@ -338,15 +384,36 @@ class Sequential(Module):
                     f"Sequential: {name} is a {type(layer).__name__}, not a Module; wrap a "
                     "function in a Module subclass, or use an activation module (nn.ReLU())."
                 )
+            if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
+                    or hasattr(Sequential, name) or name in self._members):
+                raise ArgumentError(
+                    f"Sequential: {name!r} cannot name a layer: a name must be a Python "
+                    "identifier not starting with '_', used once, and not the name of a "
+                    "method or attribute of Sequential (forward, eval, ...); choose another."
+                )
             setattr(self, name, layer)
-        object.__setattr__(self, "_layers", tuple(layer for _, layer in named))
+
+    # The chain is the registered layers in order, kept in step with every assignment.
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        self._refresh_layers()
+
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        self._refresh_layers()
+
+    def _refresh_layers(self) -> None:
+        object.__setattr__(self, "_layers", tuple(
+            v for v in self._members.values() if isinstance(v, Module)))
 
     def forward(self, X: Any) -> Any:
         for layer in self._layers:
             X = layer(X)
         return X
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(dict(list(self.named_children())[index]))
         return self._layers[index]
 
     def __len__(self) -> int:
