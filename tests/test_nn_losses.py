@@ -174,3 +174,28 @@ def test_class_indices_must_be_whole_and_in_range():
         nn.cross_entropy(Z, np.array([0, 1, 2, 3, 4]))
     with pytest.raises(gg.GraphgradError, match="whole numbers"):
         nn.cross_entropy(Z, np.array([0, 1.5, 2, 3, 0]))
+
+
+def test_binary_cross_entropy_of_a_confident_float32_prediction_is_finite():
+    # In float32, 1 - 1e-12 rounds to 1: the clip must stop at the largest float32 below 1.
+    high = np.nextafter(np.float32(1), np.float32(0))
+    a = gg.Tensor(np.array([[1.0], [0.0]], np.float32), requires_grad=True)
+    J = nn.binary_cross_entropy(a, np.array([[1.0], [0.0]], np.float32))
+    J.backward()
+    assert J.dtype == np.float32 and a.grad.dtype == np.float32
+    expected = -(np.log(np.float64(high)) + np.log1p(-1e-12)) / 2
+    assert J.item() == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_array_equal(a.grad, 0.0)  # both outside the clip, where it is flat
+    wrong = nn.binary_cross_entropy(gg.Tensor(np.float32([[1.0]])), np.float32([[0.0]]))
+    assert wrong.item() == pytest.approx(-np.log1p(-np.float64(high)), rel=1e-5)  # 16.6
+    z = gg.Tensor(np.float32([[20.0]]), requires_grad=True)
+    nn.binary_cross_entropy(gg.sigmoid(z), np.float32([[1.0]])).backward()
+    assert np.isfinite(z.grad).all()
+
+
+def test_cross_entropy_with_class_names_as_labels_says_to_map_them_to_indices():
+    with pytest.raises(gg.GraphgradError, match="map each class to its index") as info:
+        nn.cross_entropy(np.zeros((2, 3)), np.array(["cat", "dog"]))
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(ValueError, match=r"in 0..2"):
+        nn.cross_entropy(np.zeros((2, 3)), np.array([0, 3]))

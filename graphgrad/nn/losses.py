@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import _ones
-from graphgrad.errors import GraphgradError, ShapeError, describe
+from graphgrad.errors import ArgumentError, GraphgradTypeError, ShapeError, describe
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid
 from graphgrad.ops.softmax import Softmax
@@ -105,25 +105,35 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, a, y, eps):
-        clipped = np.clip(a, eps, 1 - eps)
+        ctx.low, ctx.high = low, high = _clip_bounds(eps, a.dtype)
+        clipped = np.clip(a, low, high)
         losses = y * np.log(clipped) + (1 - y) * np.log1p(-clipped)
         ctx.save_for_backward(a, y)
-        ctx.eps = eps
         ctx.scale = 1.0 / max(a.size, 1)
         return np.asarray(-losses.sum() * ctx.scale, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         a, y = ctx.saved
-        eps = ctx.eps
+        low, high = ctx.low, ctx.high
         step = grad * ctx.scale
-        clipped = Clip.call(a, low=eps, high=1 - eps)
+        clipped = Clip.call(a, low=low, high=high)
         da = None
         if ctx.needs_input_grad[0]:  # the clip is flat outside [eps, 1 - eps]: no gradient
-            inside = np.logical_and(a >= eps, a <= 1 - eps)
+            inside = np.logical_and(a >= low, a <= high)
             da = (clipped - y) / (clipped * (1 - clipped)) * inside * step
         dy = -np.log(clipped / (1 - clipped)) * step if ctx.needs_input_grad[1] else None
         return da, dy
+
+
+def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[Any, Any]:
+    """[eps, 1 - eps] in ``dtype``. In float32, 1 - 1e-12 rounds to 1, where log(1 - a) is
+    -inf: the upper bound is then the largest float32 below 1."""
+    one = dtype.type(1)
+    high = dtype.type(1 - eps)
+    if high >= one:
+        high = np.nextafter(one, dtype.type(0))
+    return dtype.type(eps), high
 
 
 # -- the functions a user calls -----------------------------------------------------------------
@@ -209,14 +219,20 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
 def _check_indices(raw: np.ndarray, n_classes: int) -> None:
     if raw.size == 0:
         return
+    if raw.dtype.kind not in "biuf":
+        raise GraphgradTypeError(
+            f"cross_entropy: labels of shape (m,) are class indices 0..{n_classes - 1}, got "
+            f"{raw.dtype} values; map each class to its index first (for example with "
+            "np.unique(labels, return_inverse=True))"
+        )
     if raw.dtype.kind not in _INDEX_KINDS and np.any(raw != np.round(raw)):
-        raise GraphgradError(
+        raise ArgumentError(
             "cross_entropy: labels of shape (m,) are class indices and must be whole numbers; "
             "for probabilities give them one row per example, of shape (m, C)"
         )
     low, high = raw.min(), raw.max()
     if low < 0 or high >= n_classes:
-        raise GraphgradError(
+        raise ArgumentError(
             f"cross_entropy: class indices must be in 0..{n_classes - 1} for {n_classes} "
             f"logits per example, got values from {low} to {high}"
         )
@@ -244,7 +260,8 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     """The course's logistic cost on probabilities A = sigmoid(Z):
     J = -(1/m) sum [y log a + (1-y) log(1-a)].
 
-    A is clipped to [eps, 1 - eps] first, so A of exactly 0 or 1 gives a large finite cost
+    A is clipped to [eps, 1 - eps] first (in float32, where 1 - 1e-12 rounds to 1, the upper
+    bound is the largest float32 below 1), so A of exactly 0 or 1 gives a large finite cost
     instead of Inf (and no gradient: the clip is flat there). Prefer
     `binary_cross_entropy_with_logits` on Z for training; it never saturates so.
 
