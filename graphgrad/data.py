@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError, ShapeError
+from graphgrad.errors import ArgumentError, GraphgradError, ShapeError
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -50,7 +50,7 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
     """
     X, Y = _check_pair(X, Y, "minibatches")
     if batch_size < 1:
-        raise GraphgradError(f"minibatches: batch_size must be at least 1, got {batch_size}")
+        raise ArgumentError(f"minibatches: batch_size must be at least 1, got {batch_size}")
     m = len(X)
     if shuffle:
         order = np.random.default_rng(seed).permutation(m)
@@ -78,7 +78,7 @@ class DataLoader:
                  seed: int | None = 0, drop_last: bool = False) -> None:
         self.X, self.Y = _check_pair(X, Y, "DataLoader")
         if batch_size < 1:
-            raise GraphgradError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
+            raise ArgumentError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -121,7 +121,7 @@ class Standardizer:
         """Learn mu and sigma from X (m, n_x). Constant features get sigma = 1."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 1 or len(X) == 0:
-            raise GraphgradError(f"Standardizer.fit needs examples in rows, got shape {X.shape}")
+            raise ShapeError(f"Standardizer.fit needs examples in rows, got shape {X.shape}")
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
         self.std = np.where(std > self.eps, std, 1.0)
@@ -167,12 +167,12 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
 
     def count(share: float, label: str) -> int:
         if not share >= 0:  # also refuses NaN
-            raise GraphgradError(f"train_dev_test_split: {label} must be >= 0, got {share}")
+            raise ArgumentError(f"train_dev_test_split: {label} must be >= 0, got {share}")
         return int(round(share * m)) if share < 1 else int(share)
 
     n_dev, n_test = count(dev, "dev"), count(test, "test")
     if n_dev + n_test >= m:
-        raise GraphgradError(
+        raise ArgumentError(
             f"train_dev_test_split: {n_dev} dev + {n_test} test examples leave none of the "
             f"{m} for training"
         )
@@ -186,7 +186,7 @@ def one_hot(labels: Any, n_classes: int) -> np.ndarray:
     transposed."""
     labels = np.asarray(labels).reshape(-1)
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise GraphgradError(f"one_hot: labels must be in 0..{n_classes - 1}")
+        raise ArgumentError(f"one_hot: labels must be in 0..{n_classes - 1}")
     return np.eye(n_classes)[labels.astype(np.intp)]
 
 

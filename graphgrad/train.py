@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.data import DataLoader
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError
 from graphgrad.modes import no_grad
 from graphgrad.nn.losses import (
     binary_cross_entropy,
@@ -60,7 +60,7 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
     if kind in ("logits", "multi_label", "probabilities"):
         threshold = 0.5 if kind == "probabilities" else 0.0
         return float(np.mean((out > threshold) == (y.reshape(out.shape) > 0.5)))
-    raise GraphgradError(f"accuracy: kind must be one of {ACCURACY_KINDS}, got {kind!r}")
+    raise ArgumentError(f"accuracy: kind must be one of {ACCURACY_KINDS}, got {kind!r}")
 
 
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
@@ -186,7 +186,7 @@ def fit(
             the parameters; the error holds the history so far.
     """
     if patience is not None and (dev_data is None or patience < 1):
-        raise GraphgradError(
+        raise ArgumentError(
             f"fit: patience={patience} stops training when the dev cost stops improving, so "
             "it needs dev_data=(X_dev, Y_dev) and a number of epochs of at least 1"
         )
@@ -230,7 +230,7 @@ def fit(
                 if kind is not None:
                     total_correct += _measure(kind, out, np.asarray(Y_batch)) * m
             if seen == 0:
-                raise GraphgradError(_no_batches_message(loader))
+                raise ArgumentError(_no_batches_message(loader))
             history["cost"].append(total_cost / seen)
             history["accuracy"].append(total_correct / seen if kind is not None else math.nan)
             history["lr"].append(optimizer.lr)
@@ -268,7 +268,7 @@ def _no_batches_message(loader: Any) -> str:
 def _cost_value(J: Any) -> float:
     if not isinstance(J, Tensor) or J.data.size != 1:
         shape = getattr(J, "shape", None)
-        raise GraphgradError(
+        raise GraphgradTypeError(
             f"fit: loss_fn must return the cost J as a one-element Tensor, got "
             f"{type(J).__name__}{f' of shape {shape}' if shape is not None else ''}; "
             "reduce it with .mean() or use one of nn's losses"

@@ -280,3 +280,26 @@ def test_fit_says_when_drop_last_leaves_no_batch():
         gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.1),
                (np.ones((10, 3)), np.ones((10, 1))), epochs=1, batch_size=16, drop_last=True,
                progress=False)
+
+
+def test_float32_layers_keep_float32_for_lists_and_float64_arrays():
+    linear = nn.Linear(3, 2, dtype=np.float32, rng=0)
+    assert linear([[1.0, 2.0, 3.0]]).dtype == np.float32
+    assert linear(np.ones((1, 3), dtype=np.int64)).dtype == np.float32
+    dropout = nn.Dropout(0.5, rng=0)
+    A = dropout(np.ones((4, 3), np.float32))
+    assert A.dtype == np.float32 and dropout.D.dtype == np.float32
+    assert set(np.unique(A.data)) <= {0.0, 2.0}
+    assert nn.Dropout(0.5, rng=0)([[1, 2], [3, 4]]).dtype == np.float64
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Dropout(1.5), lambda: nn.BatchNorm1d(3, momentum=1.0),
+    lambda: nn.Linear(2, 2, init="kaiming"), lambda: optim.SGD([nn.Parameter(1.0)], lr=-1),
+    lambda: optim.Adam([nn.Parameter(1.0)], beta1=1.0), lambda: optim.StepDecay(0.1, every=0),
+    lambda: nn.l2_penalty([nn.Parameter(np.ones((2, 2)))], 0.1, m=0),
+])
+def test_a_bad_setting_is_a_value_error_too(make):
+    with pytest.raises(gg.GraphgradError) as info:
+        make()
+    assert isinstance(info.value, ValueError)

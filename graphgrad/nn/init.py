@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError, ShapeError
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
@@ -38,7 +38,7 @@ def generator(rng: np.random.Generator | int | None = None) -> np.random.Generat
 def _fans(shape: Shape) -> tuple[int, int]:
     """(n_in, n_out) of a weight of shape (n_out, n_in): n[l-1] and n[l]."""
     if len(shape) < 2:
-        raise GraphgradError(f"weight initialisers need a shape (n_out, n_in), got {shape}")
+        raise ArgumentError(f"weight initialisers need a shape (n_out, n_in), got {shape}")
     return int(np.prod(shape[1:])), shape[0]
 
 
@@ -88,7 +88,7 @@ def get(init: str | Initializer) -> Initializer:
     try:
         return INITIALIZERS[init]
     except (KeyError, TypeError):
-        raise GraphgradError(
+        raise ArgumentError(
             f"unknown initialiser {init!r}; use one of {', '.join(map(repr, INITIALIZERS))} "
             "or a function (shape, rng) -> array"
         ) from None
@@ -99,5 +99,5 @@ def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
     """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``."""
     array = np.asarray(get(init)(tuple(shape), generator(rng)), dtype=dtype)
     if array.shape != tuple(shape):
-        raise GraphgradError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")
+        raise ShapeError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")
     return array

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError, ShapeError
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
 from graphgrad.tensor import Tensor
@@ -46,7 +46,7 @@ class BatchNorm1d(Module):
                  dtype: Any = np.float64) -> None:
         super().__init__()
         if not 0.0 <= momentum < 1.0:
-            raise GraphgradError(f"BatchNorm1d: momentum must be in [0, 1), got {momentum}")
+            raise ArgumentError(f"BatchNorm1d: momentum must be in [0, 1), got {momentum}")
         self.n = int(n)
         self.momentum = float(momentum)
         self.eps = float(eps)
@@ -61,12 +61,12 @@ class BatchNorm1d(Module):
         if not Z.requires_grad:
             Z = as_data_of(Z, self.gamma.data.dtype)
         if Z.ndim != 2 or Z.shape[1] != self.n:
-            raise GraphgradError(
+            raise ShapeError(
                 f"BatchNorm1d({self.n}) takes Z of shape (m, {self.n}), got {Z.shape}"
             )
         if self.training:
             if Z.shape[0] == 1:
-                raise GraphgradError(
+                raise ArgumentError(
                     f"BatchNorm1d({self.n}) in training mode got a batch of one example: "
                     "normalised by its own mean, every unit is 0 and the output is beta "
                     "whatever the input. To predict, call model.eval() first (it uses the "

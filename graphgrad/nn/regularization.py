@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module
@@ -53,7 +53,7 @@ class Dropout(Module):
     def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
         super().__init__()
         if not 0.0 < keep_prob <= 1.0:
-            raise GraphgradError(
+            raise ArgumentError(
                 f"Dropout: keep_prob is the probability of keeping a unit and must be in "
                 f"(0, 1], got {keep_prob}"
             )
@@ -68,7 +68,11 @@ class Dropout(Module):
     def forward(self, A: Any) -> Any:
         if not self.training or self.keep_prob == 1.0:
             return A
-        data = A.data if isinstance(A, Tensor) else np.asarray(A, dtype=np.float64)
+        if not isinstance(A, Tensor):
+            A = np.asarray(A)
+            if A.dtype.kind != "f":  # numbers become float64, as in a Tensor; floats keep theirs
+                A = A.astype(np.float64)
+        data = A.data if isinstance(A, Tensor) else A
         rng = self.rng if self.rng is not None else initializers.generator()
         D = rng.random(data.shape) < self.keep_prob
         self.D = Tensor(D.astype(data.dtype), name="D")
@@ -94,9 +98,9 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
     else:
         weights = list(params)
     if not weights:
-        raise GraphgradError("l2_penalty: there are no weights to penalise")
+        raise ArgumentError("l2_penalty: there are no weights to penalise")
     if m <= 0:
-        raise GraphgradError(f"l2_penalty: m is the number of examples, got {m}")
+        raise ArgumentError(f"l2_penalty: m is the number of examples, got {m}")
     total = (weights[0] * weights[0]).sum()
     for W in weights[1:]:
         total = total + (W * W).sum()

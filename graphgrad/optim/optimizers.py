@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError, describe
+from graphgrad.errors import ArgumentError, describe
 from graphgrad.tensor import Tensor
 
 
@@ -36,19 +36,19 @@ class Optimizer:
         self.params = list(params)
         name = type(self).__name__
         if not self.params:
-            raise GraphgradError(f"{name}: got no parameters to optimize (model.parameters()?)")
+            raise ArgumentError(f"{name}: got no parameters to optimize (model.parameters()?)")
         seen = set()
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad or p.creator is not None:
-                raise GraphgradError(
+                raise ArgumentError(
                     f"{name}: parameter {i} ({describe(p)}) is not a leaf Tensor that requires "
                     "grad; pass model.parameters() or tensors made with requires_grad=True"
                 )
             if id(p) in seen:
-                raise GraphgradError(f"{name}: parameter {i} ({describe(p)}) is given twice")
+                raise ArgumentError(f"{name}: parameter {i} ({describe(p)}) is given twice")
             seen.add(id(p))
         if lr <= 0:
-            raise GraphgradError(f"{name}: the learning rate must be positive, got {lr}")
+            raise ArgumentError(f"{name}: the learning rate must be positive, got {lr}")
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.t = 0
@@ -98,7 +98,7 @@ class Optimizer:
         origin = f" in {source}" if source else ""
         saved_kind = str(np.asarray(state.get("optimizer", name)))
         if saved_kind != name:
-            raise GraphgradError(f"{name}.load_state_dict: the state{origin} is from {saved_kind}")
+            raise ArgumentError(f"{name}.load_state_dict: the state{origin} is from {saved_kind}")
         expected = ["lr", "t", "weight_decay", *self.hyper_names]
         expected += [f"state.{i}.{k}" for i in range(len(self.params)) for k in self.state_names]
         missing = [k for k in expected if k not in state]
@@ -116,7 +116,7 @@ class Optimizer:
                     problems.append(f"state.{i}.{key}: shape {np.shape(given)}, the parameter "
                                     f"{describe(self.params[i])} needs {array.shape}")
         if problems:
-            raise GraphgradError(f"{name}.load_state_dict: the state{origin} does not fit:\n  "
+            raise ArgumentError(f"{name}.load_state_dict: the state{origin} does not fit:\n  "
                                  + "\n  ".join(problems))
         self.lr = float(state["lr"])
         self.t = int(state["t"])
@@ -166,7 +166,7 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
         if not 0.0 <= momentum < 1.0:
-            raise GraphgradError(f"SGD: momentum beta must be in [0, 1), got {momentum}")
+            raise ArgumentError(f"SGD: momentum beta must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
         self.state_names = ("v",) if momentum else ()
         super().__init__(params, lr, weight_decay)
@@ -203,7 +203,7 @@ class SGD(Optimizer):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         saved = float(state.get("momentum", self.momentum))
         if bool(saved) != bool(self.momentum):
-            raise GraphgradError(
+            raise ArgumentError(
                 f"SGD.load_state_dict: the state has momentum={saved:g}, this optimizer "
                 f"{self.momentum:g}; make it with the momentum that was saved"
             )
@@ -228,7 +228,7 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta: float = 0.9,
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         if not 0.0 <= beta < 1.0:
-            raise GraphgradError(f"RMSprop: beta must be in [0, 1), got {beta}")
+            raise ArgumentError(f"RMSprop: beta must be in [0, 1), got {beta}")
         self.beta, self.eps = float(beta), float(eps)
         super().__init__(params, lr, weight_decay)
 
@@ -252,6 +252,12 @@ class Adam(Optimizer):
         v_corrected = v_dW / (1 - beta1**t)         s_corrected = s_dW / (1 - beta2**t)
         W = W - alpha v_corrected / (sqrt(s_corrected) + eps)
 
+    t is the optimizer's step count, shared by all parameters, as in the course's
+    update_parameters_with_adam. PyTorch counts per parameter instead; the two differ only for
+    a parameter that gets its first gradient after the first step (a layer unfrozen later):
+    its v and s start from zero without their bias correction, so its first update here is
+    about 3.2 alpha (0.1 / sqrt(0.001)) instead of alpha.
+
     Args:
         lr: alpha (0.001 is the usual start).
         beta1, beta2, eps: the course's defaults 0.9, 0.999, 1e-8.
@@ -266,7 +272,7 @@ class Adam(Optimizer):
                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= beta < 1.0:
-                raise GraphgradError(f"Adam: {label} must be in [0, 1), got {beta}")
+                raise ArgumentError(f"Adam: {label} must be in [0, 1), got {beta}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         super().__init__(params, lr, weight_decay)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError
 
 
 class Schedule:
@@ -16,7 +16,7 @@ class Schedule:
 
     def __init__(self, alpha0: float) -> None:
         if alpha0 <= 0:
-            raise GraphgradError(f"{type(self).__name__}: alpha0 must be positive, got {alpha0}")
+            raise ArgumentError(f"{type(self).__name__}: alpha0 must be positive, got {alpha0}")
         self.alpha0 = float(alpha0)
 
     def __call__(self, epoch: int) -> float:
@@ -37,7 +37,7 @@ class InverseTimeDecay(Schedule):
     def __init__(self, alpha0: float, decay_rate: float, time_interval: int = 1) -> None:
         super().__init__(alpha0)
         if decay_rate < 0 or time_interval < 1:
-            raise GraphgradError("InverseTimeDecay: decay_rate must be >= 0 and "
+            raise ArgumentError("InverseTimeDecay: decay_rate must be >= 0 and "
                                  "time_interval >= 1")
         self.decay_rate = float(decay_rate)
         self.time_interval = int(time_interval)
@@ -52,7 +52,7 @@ class ExponentialDecay(Schedule):
     def __init__(self, alpha0: float, rate: float = 0.95) -> None:
         super().__init__(alpha0)
         if not 0.0 < rate <= 1.0:
-            raise GraphgradError(f"ExponentialDecay: rate must be in (0, 1], got {rate}")
+            raise ArgumentError(f"ExponentialDecay: rate must be in (0, 1], got {rate}")
         self.rate = float(rate)
 
     def __call__(self, epoch: int) -> float:
@@ -65,7 +65,7 @@ class StepDecay(Schedule):
     def __init__(self, alpha0: float, factor: float = 0.5, every: int = 10) -> None:
         super().__init__(alpha0)
         if not 0.0 < factor <= 1.0 or every < 1:
-            raise GraphgradError("StepDecay: factor must be in (0, 1] and every >= 1")
+            raise ArgumentError("StepDecay: factor must be in (0, 1] and every >= 1")
         self.factor = float(factor)
         self.every = int(every)
 
