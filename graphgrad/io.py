@@ -60,17 +60,38 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
         arrays[key] = _as_array(key, value)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".graphgrad-", suffix=".npz")
     try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".graphgrad-", suffix=".npz")
+    except OSError as exc:
+        raise SaveFileError(f"gg.save: cannot write {path!r}: {exc.strerror} ({folder!r}); "
+                            "create the folder first, or save somewhere you can write") from None
+    try:
+        # mkstemp makes the file private; give it the mode any new file gets (np.savez's).
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
             for key, array in arrays.items():
                 with archive.open(key + ".npy", "w", force_zip64=True) as entry:
                     np.lib.format.write_array(entry, array, allow_pickle=False)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(temporary):
             os.unlink(temporary)
+        if isinstance(exc, OSError) and not isinstance(exc, SaveFileError):
+            raise SaveFileError(f"gg.save: cannot write {path!r}: {exc}") from exc
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _looks_pickled(path: str) -> bool:
+    """Whether a file starts as a pickle does: protocol 2 and later begin with 0x80."""
+    with open(path, "rb") as file:
+        return file.read(1) == b"\x80"
 
 
 def load(path: PathLike) -> StateDict:
@@ -88,11 +109,17 @@ def load(path: PathLike) -> StateDict:
     try:
         archive = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        if "pickle" in str(exc).lower():
+        # numpy reports any file that is neither .npz nor .npy as pickled: look for ourselves.
+        if "pickle" in str(exc).lower() and _looks_pickled(path):
             raise SaveFileError(
                 f"gg.load: {path!r} holds pickled Python objects, not an .npz of arrays. "
                 "Loading a pickle can run any code its author chose, so graphgrad never does. "
                 "Save state with gg.save(model.state_dict(), path)."
+            ) from None
+        if "pickle" in str(exc).lower():
+            raise SaveFileError(
+                f"gg.load: {path!r} is not an .npz file of arrays (another format, or "
+                "corrupt); write state dicts with gg.save"
             ) from None
         raise SaveFileError(f"gg.load: {path!r} is not a readable .npz file: {exc}") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
@@ -118,4 +145,9 @@ def load(path: PathLike) -> StateDict:
                 raise SaveFileError(
                     f"gg.load: entry {key!r} of {path!r} is corrupt: {exc}"
                 ) from None
+            if not isinstance(state[key], np.ndarray):  # numpy hands other entries as bytes
+                raise SaveFileError(
+                    f"gg.load: entry {key!r} of {path!r} is not an array (.npy); write state "
+                    "dicts with gg.save"
+                )
     return state

@@ -86,3 +86,36 @@ def test_a_file_for_another_model_names_the_file_and_the_keys(tmp_path):
                                                 r"gamma.*linear1\.W: the state has shape "
                                                 r"\(5, 3\), the model \(4, 3\)"):
         _model(0).load_state_dict(gg.load(path))
+
+
+def test_a_saved_file_gets_the_mode_of_any_new_file(tmp_path):
+    import os
+    path = tmp_path / "model.npz"
+    gg.save({"W": np.ones(2)}, path)
+    np.savez(tmp_path / "plain.npz", W=np.ones(2))
+    assert os.stat(path).st_mode & 0o777 == os.stat(tmp_path / "plain.npz").st_mode & 0o777
+
+
+def test_saving_into_a_missing_folder_names_the_path(tmp_path):
+    path = tmp_path / "no_such_folder" / "model.npz"
+    with pytest.raises(SaveFileError, match="create the folder first") as info:
+        gg.save({"W": np.ones(2)}, path)
+    assert str(path) in str(info.value)
+
+
+def test_a_file_of_another_format_is_called_that_not_a_pickle(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("these are notes, not arrays")
+    with pytest.raises(SaveFileError, match="not an .npz file of arrays") as info:
+        gg.load(path)
+    assert "pickle" not in str(info.value)
+
+
+def test_an_entry_that_is_not_an_array_is_refused(tmp_path):
+    import zipfile
+    path = tmp_path / "mixed.npz"
+    gg.save({"W": np.ones(2)}, path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(SaveFileError, match="'readme.txt' .* is not an array"):
+        gg.load(path)
