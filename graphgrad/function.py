@@ -173,7 +173,9 @@ class Function:
         if type(out) is tuple:
             return _finish_multi(ctx, out, attrs, record, mode)
         if type(out) is not np.ndarray:
-            out = _as_output_array(cls, out)
+            raw, out = out, _as_output_array(cls, out)
+            if ctx.saved:  # a 0-d result numpy gave as a scalar: save the output itself
+                ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
         result = _new(Tensor)
         result.grad = None
         result.name = None
@@ -221,6 +223,10 @@ class Function:
 
 def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: int) -> tuple:
     arrays = tuple(o if type(o) is np.ndarray else _as_output_array(type(ctx), o) for o in outs)
+    if ctx.saved:  # 0-d results numpy gave as scalars: save the outputs themselves
+        converted = {id(o): a for o, a in zip(outs, arrays) if a is not o}
+        if converted:
+            ctx.saved = tuple(converted.get(id(s), s) for s in ctx.saved)
     if not record:
         if mode == CHECKED:
             debug.after_forward(ctx, arrays, attrs)
@@ -277,13 +283,20 @@ def _as_output_array(cls: type, value: Any) -> np.ndarray:
 
 def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError:
     operands = ", ".join(describe(x) for x in inputs)
-    settings = "".join(f", {k}={v!r}" for k, v in attrs.items())
+    settings = "".join(f", {k}={_setting_text(v)}" for k, v in attrs.items())
     hint = getattr(cls, "hint", None)
     advice = hint(*inputs, **attrs) if hint else None
     message = f"{cls.__name__}({operands}{settings}) failed: {exc}"
     if advice:
         message += f"\n  {advice}"
     return OpError(message)
+
+
+def _setting_text(value: Any) -> str:
+    """An op's setting in an error message: an array by its dtype and shape, not its values."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"<{value.dtype} array {value.shape}>"
+    return repr(value)
 
 
 # -- protecting saved arrays from in-place writes ---------------------------------------------

@@ -76,7 +76,6 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.pad: S.pad,
     np.clip: E.clip,
     np.where: E.where,
-    np.dot: A.matmul,
     np.zeros_like: _like(np.zeros_like),
     np.ones_like: _like(np.ones_like),
     np.shape: lambda a: np.shape(_data(a)),
@@ -84,6 +83,21 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.size: lambda a, axis=None: np.size(_data(a), axis),
 }
 _FUNCTIONS[SM.logsumexp] = SM.logsumexp
+
+
+def _dot(a: Any, b: Any) -> Tensor:
+    """np.dot where it agrees with matmul (operands of 1 or 2 dimensions) or scales by a
+    number; its sum-product over stacks of matrices has no graphgrad op."""
+    ndims = (np.ndim(_data(a)), np.ndim(_data(b)))
+    if 0 in ndims:
+        return A.mul(a, b)
+    if max(ndims) > 2:
+        raise _unsupported(f"numpy.dot of arrays of {ndims[0]} and {ndims[1]} dimensions "
+                           "(use @ or gg.matmul for stacks of matrices)")
+    return A.matmul(a, b)
+
+
+_FUNCTIONS[np.dot] = _dot
 
 
 def _unsupported(what: str) -> GraphgradTypeError:
@@ -108,4 +122,11 @@ def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     handler = _FUNCTIONS.get(func)
     if handler is None:
         raise _unsupported(f"{func.__module__}.{func.__name__}")
-    return handler(*args, **kwargs)
+    try:
+        return handler(*args, **kwargs)
+    except TypeError as exc:
+        if isinstance(exc, GraphgradTypeError):
+            raise
+        # A keyword or form of the numpy function that graphgrad's counterpart lacks.
+        keywords = "".join(f", {k}=..." for k in kwargs)
+        raise _unsupported(f"numpy.{func.__name__}(...{keywords}) in this form ({exc})") from None

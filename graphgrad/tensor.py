@@ -334,7 +334,7 @@ class Tensor:
         return ExpandDims.apply(self, axis=axis)
 
     def astype(self, dtype: Any) -> Tensor:
-        return Cast.apply(self, dtype=np.dtype(dtype))
+        return _shape_ops.astype(self, dtype)
 
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=normalize_index(index))
@@ -428,7 +428,17 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data if index.data.dtype.kind == "b" else index.data.astype(np.intp)
+        data = index.data
+        if data.dtype.kind == "b":
+            return data
+        # Tensors made from ints hold float64: whole numbers are indices, anything else a
+        # mistake (a gg.Tensor of bools is float too: a mask is a bool array or x > 0).
+        if not np.array_equal(data, np.trunc(data)):
+            raise GraphgradTypeError(
+                f"an index tensor must hold whole numbers, got {describe(index)} with "
+                "fractions; for a mask, index with a bool array or a comparison (x[x > 0])"
+            )
+        return data.astype(np.intp)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -443,7 +453,8 @@ from graphgrad.ops.elementwise import (  # noqa: E402
 )
 from graphgrad.ops.indexing import GetItem  # noqa: E402
 from graphgrad.ops.reductions import Max, Mean, Min, Sum  # noqa: E402
+from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
-    Cast, ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
+    ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
 )
 from graphgrad.ops.softmax import LogSoftmax, LogSumExp, Softmax  # noqa: E402

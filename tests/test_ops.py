@@ -83,3 +83,109 @@ def test_stable_at_extreme_values(fn, x, value, grad):
         y.backward(np.ones(y.shape))
     np.testing.assert_allclose(y.data, value, atol=1e-12)
     np.testing.assert_allclose(t.grad, grad, atol=1e-12)
+
+
+# -- corner cases found beyond the table --------------------------------------------------------
+@pytest.mark.parametrize("fn", [gg.exp, gg.sqrt, gg.tanh, gg.sigmoid, lambda x: 2.0 ** x,
+                                lambda x: x ** 3, lambda x: gg.logsumexp(x)],
+                         ids=["exp", "sqrt", "tanh", "sigmoid", "2**x", "x**3", "logsumexp"])
+def test_second_derivatives_of_0d_tensors(fn):
+    # numpy gives 0-d results as scalars; the op must still save its output, not a copy
+    x = gg.Tensor(0.7, requires_grad=True)
+    (g,) = gg.grad(fn(x), x, create_graph=True)
+    assert g.requires_grad
+    assert gg.gradgradcheck(fn, [gg.Tensor(0.7, requires_grad=True)])
+
+
+def test_the_slope_of_x_to_the_zero_is_zero_even_at_zero():
+    x = gg.Tensor([0.0, 2.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    # d/dx (1 + 2x + 3x^2) = 2 + 6x = 2 at x = 0
+    x = gg.Tensor(0.0, requires_grad=True)
+    (np.array([1.0, 2.0, 3.0]) * x ** np.arange(3.0)).sum().backward()
+    assert x.grad == 2.0
+
+
+def test_a_cast_to_integers_or_bools_is_a_constant_without_gradient():
+    x = gg.Tensor([1.7, 2.2], requires_grad=True)
+    for dtype in (np.int64, bool):
+        y = x.astype(dtype)
+        assert y.dtype == dtype and not y.requires_grad and y.creator is None
+    np.testing.assert_array_equal(gg.astype(x, np.int64).data, [1, 2])
+    with pytest.raises(gg.GraphgradError, match="not understood") as info:
+        x.astype("nope")
+    assert isinstance(info.value, TypeError)
+
+
+def test_an_index_tensor_with_fractions_is_refused():
+    x = gg.Tensor(np.arange(4.0) * 10, requires_grad=True)
+    np.testing.assert_array_equal(x[gg.Tensor([3, 1])].data, [30.0, 10.0])
+    with pytest.raises(gg.GraphgradError, match="whole numbers") as info:
+        x[gg.Tensor([0.9, 2.7])]
+    assert isinstance(info.value, TypeError)
+
+
+def test_clip_with_float64_bounds_keeps_float32():
+    x = gg.Tensor(np.array([0.0, 0.5, 1.0], np.float32), requires_grad=True)
+    y = gg.clip(x, np.float64(1e-7), 1 - np.float64(1e-7))
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+
+
+def test_mean_over_an_empty_axis_gives_an_empty_gradient():
+    x = gg.Tensor(np.ones((0, 3)), requires_grad=True)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gg.mean(x, axis=0).backward(np.ones(3))
+    assert x.grad.shape == (0, 3)
+
+
+def test_logsumexp_of_huge_ties_has_a_gradient_that_sums_to_one():
+    for dtype, big in ((np.float64, 1e16), (np.float32, 3e6)):
+        x = gg.Tensor(np.array([big, big], dtype), requires_grad=True)
+        gg.logsumexp(x).backward()
+        np.testing.assert_allclose(x.grad, [0.5, 0.5])
+
+
+def test_logsumexp_over_nothing_is_minus_infinity():
+    y = gg.logsumexp(gg.Tensor(np.ones((2, 0))), axis=1)
+    np.testing.assert_array_equal(y.data, [-np.inf, -np.inf])
+
+
+def test_split_indices_that_go_back_are_refused():
+    x = gg.Tensor(np.arange(4.0), requires_grad=True)
+    with pytest.raises(gg.GraphgradError, match="go back"):
+        gg.split(x, [3, 1])
+    pieces = gg.split(x, [-1])  # negative indices count from the end, as in numpy
+    assert [p.shape for p in pieces] == [(3,), (1,)]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda W: gg.stack(5), "takes a list of tensors"),
+    (lambda W: gg.concatenate(W), "takes a list of tensors"),
+    (lambda W: gg.split(W, 2, axis=2), "axis 2 is out of range"),
+    (lambda W: W.sum(axis="0"), "axis must be an int"),
+    (lambda W: gg.pad(W, ((1, 1),) * 3), r"one \(before, after\) pair per axis"),
+    (lambda W: gg.where(np.ones((3, 4), bool), W, np.ones((2, 5))),
+     r"the condition \(3, 4\), x \(3, 4\) and y \(2, 5\) do not broadcast"),
+])
+def test_bad_arguments_to_ops_get_graphgrad_errors_that_explain(call, message):
+    W = gg.Tensor(np.ones((3, 4)), name="W")
+    with pytest.raises(gg.GraphgradError, match=message) as info:
+        call(W)
+    assert "array([[" not in str(info.value)  # settings are named by shape, not printed
+    assert gg.broadcast_to(gg.Tensor(1.0), 4).shape == (4,)  # an int shape, as in numpy
+
+
+def test_np_dot_on_tensors_is_matmul_or_scaling_and_refuses_stacks():
+    a = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    b = np.arange(3.0)
+    np.testing.assert_allclose(np.dot(a, b).data, a.data @ b)
+    np.testing.assert_allclose(np.dot(2.0, a).data, 2.0 * a.data)
+    with pytest.raises(gg.GraphgradError, match="stacks of matrices") as info:
+        np.dot(gg.Tensor(np.ones((2, 3, 4))), gg.Tensor(np.ones((2, 4, 5))))
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(gg.GraphgradError, match="mode=..."):
+        np.pad(a, 1, mode="edge")

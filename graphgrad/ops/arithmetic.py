@@ -129,23 +129,31 @@ class Pow(Function):
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
 
+    zero_exponent = None  # where p is 0, when it is somewhere
+
     @staticmethod
     def forward(ctx, x, p):
         z = x**p
         ctx.save_for_backward(x, p, z)
+        if (p == 0).any():
+            ctx.zero_exponent = p == 0
         return z
 
     @staticmethod
     def backward(ctx, grad):
         x, p, z = ctx.saved
         need_x, need_p = ctx.needs_input_grad
+        dx = dp = None
+        if need_x:
+            slope_power = p - 1
+            if ctx.zero_exponent is not None:  # x ** 0 is 1 for every x: slope 0, not 0 * inf
+                slope_power = np.where(ctx.zero_exponent, 0, slope_power)
+            dx = unbroadcast(grad * p * x ** slope_power, x.shape)
         if need_p:
             # 0 ** p is 0 for every p > 0: its slope in p is 0, not 0 * log(0) = NaN.
             log_x = np.log(np.where(x == 0, 1, x))
-        return (
-            unbroadcast(grad * p * x ** (p - 1), x.shape) if need_x else None,
-            unbroadcast(grad * z * log_x, p.shape) if need_p else None,
-        )
+            dp = unbroadcast(grad * z * log_x, p.shape)
+        return dx, dp
 
 
 class MatMul(Function):

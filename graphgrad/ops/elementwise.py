@@ -208,6 +208,11 @@ class Clip(Function):
 
     @staticmethod
     def forward(ctx, x, low=None, high=None):
+        # Bounds take x's dtype, as a number in any op does: float64 ones must not upcast float32.
+        if low is not None:
+            low = np.asarray(low, dtype=x.dtype)
+        if high is not None:
+            high = np.asarray(high, dtype=x.dtype)
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x >= low
@@ -226,6 +231,17 @@ class Where(Function):
     """z = x where condition else y;  the gradient goes to the input that was chosen"""
 
     broadcasts = True
+
+    @staticmethod
+    def hint(x, y, condition):
+        """Shown when forward fails: the three shapes that must broadcast together."""
+        try:
+            np.broadcast_shapes(x.shape, y.shape, condition.shape)
+        except ValueError:
+            return (f"the condition {condition.shape}, x {x.shape} and y {y.shape} do not "
+                    "broadcast together: aligned from the right, each dimension must be "
+                    "equal or 1")
+        return None
 
     @staticmethod
     def forward(ctx, x, y, condition):

@@ -19,6 +19,8 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}")
         if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of range for an array of {ndim} dimensions")
         normalized.append(int(a) % ndim)
@@ -66,6 +68,8 @@ class Mean(Function):
         for a in ctx.axes:
             count *= ctx.in_shape[a]
         grad = expand_reduced(grad, ctx.axes, ctx.keepdims)
+        if count == 0:  # the mean of nothing: an empty input gets an empty gradient
+            return np.broadcast_to(grad * 0.0, ctx.in_shape)
         return np.broadcast_to(grad * (1.0 / count), ctx.in_shape)
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import GraphgradTypeError, OpError
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _constant
 
 
 class _Rearrange(Function):
@@ -56,10 +57,14 @@ class Squeeze(_Rearrange):
 class Transpose(Function):
     """y = x with its axes permuted (reversed when ``axes`` is None);  dx = dy permuted back"""
 
+    inverse = None  # the permutation back; None reverses the axes again
+
     @staticmethod
     def forward(ctx, x, axes=None):
-        ctx.inverse = None if axes is None else tuple(np.argsort(axes))
-        return x.transpose(axes)
+        y = x.transpose(axes)  # numpy checks the axes first
+        if axes is not None:
+            ctx.inverse = tuple(np.argsort([axis % x.ndim for axis in axes]))  # -1 is the last
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -110,22 +115,40 @@ def _slice_along(axis: int, ndim: int, index: Any) -> tuple:
 
 
 class Concatenate(Function):
-    """y = the inputs joined along ``axis``;  each input gets its own slice of dy"""
+    """y = the inputs joined along ``axis`` (flattened first when it is None);
+    each input gets its own slice of dy"""
+
+    flattened = None  # the inputs' shapes, when axis=None flattened them
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
         y = np.concatenate(arrays, axis=axis)
-        ctx.axis = axis % y.ndim
-        ctx.bounds = np.cumsum([0] + [a.shape[ctx.axis] for a in arrays])
+        if axis is None:
+            ctx.flattened = tuple(a.shape for a in arrays)
+            ctx.axis = 0
+            ctx.bounds = np.cumsum([0] + [a.size for a in arrays])
+        else:
+            ctx.axis = axis % y.ndim
+            ctx.bounds = np.cumsum([0] + [a.shape[ctx.axis] for a in arrays])
         return y
 
     @staticmethod
     def backward(ctx, grad):
         ends = ctx.bounds
-        return tuple(
+        pieces = tuple(
             grad[_slice_along(ctx.axis, grad.ndim, slice(ends[i], ends[i + 1]))]
             for i in range(len(ends) - 1)
         )
+        if ctx.flattened is None:
+            return pieces
+        return tuple(piece.reshape(shape) for piece, shape in zip(pieces, ctx.flattened))
+
+    @staticmethod
+    def hint(*inputs, axis=0):
+        """Shown when forward fails: the shapes that must agree."""
+        shapes = ", ".join(str(x.shape) for x in inputs)
+        return (f"concatenate joins along an existing axis: every other dimension must be "
+                f"equal, and axis={axis} must exist in each; got shapes {shapes}")
 
 
 class Stack(Function):
@@ -149,7 +172,19 @@ class Split(Function):
 
     @staticmethod
     def forward(ctx, x, indices_or_sections, axis=0):
+        if not -x.ndim <= axis < x.ndim:
+            raise OpError(f"Split: axis {axis} is out of range for an input of shape {x.shape}")
         ctx.axis = axis
+        if not isinstance(indices_or_sections, int):
+            # numpy allows indices that go back (pieces that overlap); the pieces' gradients
+            # would then not join back into the input, so every index must be >= the last.
+            n = x.shape[axis]
+            cuts = [min(max(i + n if i < 0 else i, 0), n) for i in indices_or_sections]
+            if any(b < a for a, b in zip(cuts, cuts[1:])):
+                raise OpError(
+                    f"Split: the indices {list(indices_or_sections)} go back; give increasing "
+                    "indices, each piece starting where the previous one ends"
+                )
         return tuple(np.split(x, indices_or_sections, axis=axis))
 
     @staticmethod
@@ -170,6 +205,12 @@ class Pad(Function):
     def backward(ctx, grad):
         return grad[ctx.interior]
 
+    @staticmethod
+    def hint(x, pad_width, constant_values=0):
+        """Shown when forward fails: the form pad_width takes."""
+        return (f"pad_width takes one (before, after) pair per axis ({x.ndim} for shape "
+                f"{x.shape}), one pair for every axis, or one number; got {pad_width!r}")
+
 
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     """x with a new shape; one dimension may be -1 (inferred)."""
@@ -178,7 +219,20 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """x with its axes permuted (reversed when ``axes`` is None, like ``x.T``)."""
-    return Transpose.apply(x, axes=None if axes is None else tuple(axes))
+    return Transpose.apply(x, axes=None if axes is None else _as_tuple(axes))
+
+
+def _as_tuple(value: Any) -> tuple:
+    """A shape or axes given as one int, or as a sequence, as a tuple."""
+    return (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+
+
+def _tensors(op: str, tensors: Any) -> tuple:
+    if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, Sequence):
+        raise GraphgradTypeError(
+            f"{op} takes a list of tensors ({op}([a, b], axis=0)), got {type(tensors).__name__}"
+        )
+    return tuple(tensors)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -198,17 +252,17 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """x repeated to ``shape`` by numpy's broadcasting rules."""
-    return BroadcastTo.apply(x, shape=tuple(shape))
+    return BroadcastTo.apply(x, shape=_as_tuple(shape))
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
-    return Concatenate.apply(*tensors, axis=axis)
+def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis (``axis=None``: flattened, one after the other)."""
+    return Concatenate.apply(*_tensors("concatenate", tensors), axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    return Stack.apply(*tensors, axis=axis)
+    return Stack.apply(*_tensors("stack", tensors), axis=axis)
 
 
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
@@ -225,5 +279,12 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
-    """x converted to ``dtype`` (gradients are converted back)."""
-    return Cast.apply(x, dtype=np.dtype(dtype))
+    """x converted to ``dtype``. To another float dtype, gradients are converted back; to an
+    integer or bool dtype the result is a constant, as in PyTorch: rounding has no gradient."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise GraphgradTypeError(f"astype: {exc}; give a numpy dtype such as np.float32") from None
+    if dtype.kind != "f":
+        return _constant((x.data if isinstance(x, Tensor) else np.asarray(x)).astype(dtype))
+    return Cast.apply(x, dtype=dtype)

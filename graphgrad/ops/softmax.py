@@ -60,19 +60,24 @@ class LogSumExp(Function):
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         axes = ctx.axes
+        ctx.save_for_backward(x)
+        if x.size == 0:  # a sum of no terms is 0, and log 0 is -inf (as scipy's logsumexp)
+            return np.full(np.sum(x, axis=axes, keepdims=keepdims).shape, -np.inf, x.dtype)
         peak = x.max(axis=axes, keepdims=True)
         peak = np.where(np.isfinite(peak), peak, 0)
         y = np.log(np.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
         if not keepdims:
             y = y.reshape([n for i, n in enumerate(y.shape) if i not in axes])
-        ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved
-        y = expand_reduced(y, ctx.axes, ctx.keepdims)
-        return expand_reduced(grad, ctx.axes, ctx.keepdims) * np.exp(x - y)
+        (x,) = ctx.saved
+        if x.size == 0:
+            return x * 0.0
+        # softmax(x), not e**(x - y): where y rounds to the largest x (log n below one unit
+        # in the last place of x), e**(x - y) would give each of n tied maxima 1, not 1/n.
+        return expand_reduced(grad, ctx.axes, ctx.keepdims) * Softmax.call(x, axis=ctx.axes)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
