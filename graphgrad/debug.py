@@ -1,7 +1,8 @@
 """Debugging aids, each a context manager: `detect_anomaly` and `strict_shapes`.
 
 They cost nothing when off: ops only call `after_forward` (and backprop `check_gradients`)
-while one of them, or a name scope, is active. Depends on `modes` and `errors`.
+while one of them, or a name scope, is active, with or without `no_grad`. Depends on `modes`
+and `errors`.
 """
 from __future__ import annotations
 
@@ -116,9 +117,9 @@ def _value_summary(array: np.ndarray) -> str:
 
 def _check_strict(ctx: Any, arrays: tuple) -> None:
     cls = type(ctx)
-    operands = [(t, t.data.shape) for t in ctx.inputs]
     if getattr(cls, "rank1_is_error", False):
-        for tensor, shape in operands:
+        for tensor in ctx.inputs:
+            shape = tensor.data.shape
             if len(shape) == 1:
                 n = shape[0]
                 raise ShapeError(
@@ -127,26 +128,42 @@ def _check_strict(ctx: Any, arrays: tuple) -> None:
                     f"column vector or .reshape(1, {n}) for a row vector."
                 )
     if getattr(cls, "broadcasts", False):
-        out_shape = arrays[0].shape
-        shapes = [shape for _, shape in operands]
+        operands = [(describe(t), t.data.shape) for t in ctx.inputs]
         if hasattr(ctx, "condition"):  # where(): the condition also carries the shape
-            shapes.append(np.shape(ctx.condition))
-        if all(shape != out_shape for shape in shapes):
-            names = " with ".join(describe(t) for t, _ in operands)
-            rank1 = [t for t, shape in operands if len(shape) == 1 and shape[0] > 1]
-            if rank1:
-                n = rank1[0].data.shape[0]
-                fix = (f"Give the rank-1 array an explicit shape: .reshape({n}, 1) for a column "
-                       f"vector or .reshape(1, {n}) for a row vector.")
-            else:
-                fix = ("If the outer broadcast is intended, make it explicit with "
-                       "gg.broadcast_to; otherwise check which axis holds the examples.")
-                first, second = shapes[0], shapes[1]
-                size = int(np.prod(first))
-                if size > 1 and size == int(np.prod(second)):  # a row and a column, say
-                    fix = (f"If both hold the same {size} values, give them one shape: "
-                           f".reshape{first} on the {second} operand (or .T). " + fix)
-            raise ShapeError(
-                f"strict_shapes: {cls.__name__} broadcasts {names} into a {out_shape} array, "
-                f"larger than either operand, which is rarely intended. {fix}"
-            )
+            shape = np.shape(ctx.condition)
+            operands.append((f"the condition {shape}", shape))
+        _check_broadcast(cls.__name__, operands, arrays[0].shape)
+
+
+def check_comparison(symbol: str, x: Any, other: Any, out_shape: tuple) -> None:
+    """`strict_shapes` for ``x < other`` and the other comparisons, which record no op:
+    ``(A > 0.5) == Y`` with A of shape (m, 1) and Y of shape (m,) is an (m, m) matrix, the
+    classic wrong accuracy."""
+    operands = [(describe(x), np.shape(getattr(x, "data", x))),
+                (describe(other), np.shape(getattr(other, "data", other)))]
+    _check_broadcast(f"the comparison {symbol}", operands, out_shape)
+
+
+def _check_broadcast(what: str, operands: list[tuple[str, tuple]], out_shape: tuple) -> None:
+    """Raise if no operand has the result's shape: broadcasting made something bigger."""
+    shapes = [shape for _, shape in operands]
+    if any(shape == out_shape for shape in shapes):
+        return
+    names = " with ".join(label for label, _ in operands)
+    rank1 = [shape for shape in shapes if len(shape) == 1 and shape[0] > 1]
+    if rank1:
+        n = rank1[0][0]
+        fix = (f"Give the rank-1 array an explicit shape: .reshape({n}, 1) for a column "
+               f"vector or .reshape(1, {n}) for a row vector.")
+    else:
+        fix = ("If the outer broadcast is intended, make it explicit with "
+               "gg.broadcast_to; otherwise check which axis holds the examples.")
+        first, second = shapes[0], shapes[1]
+        size = int(np.prod(first))
+        if size > 1 and size == int(np.prod(second)):  # a row and a column, say
+            fix = (f"If both hold the same {size} values, give them one shape: "
+                   f".reshape{first} on the {second} operand (or .T). " + fix)
+    raise ShapeError(
+        f"strict_shapes: {what} broadcasts {names} into a {out_shape} array, "
+        f"larger than every operand, which is rarely intended. {fix}"
+    )

@@ -3,11 +3,13 @@
 Every graphgrad error subclasses :class:`GraphgradError` and, where it fits, the matching
 built-in (``ValueError`` for shapes, ``TypeError`` for dtypes), so ``except ValueError`` keeps
 working. Messages name the op, the operands (name, shape, dtype) and say what to do.
-Depends on nothing else in graphgrad.
+Depends on numpy only.
 """
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 
 class GraphgradError(Exception):
@@ -44,7 +46,8 @@ class InplaceError(GraphgradError, RuntimeError):
 
 def describe(tensor: Any) -> str:
     """One phrase naming a tensor for error messages: ``'W1' (4, 3) float64``."""
-    data = getattr(tensor, "data", tensor)
+    # An ndarray's own .data is its memory buffer: only a Tensor's .data is the array.
+    data = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", tensor)
     shape = getattr(data, "shape", ())
     dtype = getattr(data, "dtype", type(data).__name__)
     name = getattr(tensor, "name", None)

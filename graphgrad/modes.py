@@ -2,7 +2,8 @@
 
 The op hot path reads one attribute, ``_state.mode``, to decide what to do:
 ``OFF`` records nothing, ``FAST`` records the graph, ``CHECKED`` records it and also runs the
-debugging hooks (`detect_anomaly`, `strict_shapes`) and tags nodes with their name scope.
+debugging hooks (`detect_anomaly`, `strict_shapes`) and tags nodes with their name scope. With
+grad off the mode is ``OFF``, and ``_state.checks`` says whether the hooks still run.
 Depends on `errors` only.
 """
 from __future__ import annotations
@@ -22,11 +23,14 @@ class _State(threading.local):
     strict_shapes = False
     scope: str | None = None
     mode = FAST
+    # Whether the debugging hooks run: read by ops that record nothing, whose mode is OFF.
+    checks = False
 
     def refresh(self) -> None:
+        self.checks = self.anomaly or self.strict_shapes or self.scope is not None
         if not self.grad_enabled:
             self.mode = OFF
-        elif self.anomaly or self.strict_shapes or self.scope is not None:
+        elif self.checks:
             self.mode = CHECKED
         else:
             self.mode = FAST
@@ -35,15 +39,23 @@ class _State(threading.local):
 _state = _State()
 
 
-@contextlib.contextmanager
-def _setting(attribute: str, value: object) -> Iterator[None]:
-    previous = getattr(_state, attribute)
-    setattr(_state, attribute, value)
-    _state.refresh()
-    try:
-        yield
-    finally:
-        setattr(_state, attribute, previous)
+class _setting(contextlib.ContextDecorator):
+    """Set one attribute of this thread's state for the length of a block (or of a decorated
+    function). One object can be entered again, nested, and on several threads: each entry
+    keeps the value it replaced, on its own thread."""
+
+    def __init__(self, attribute: str, value: object) -> None:
+        self.attribute, self.value = attribute, value
+        self._replaced = threading.local()
+
+    def __enter__(self) -> None:
+        stack = self._replaced.__dict__.setdefault("stack", [])
+        stack.append(getattr(_state, self.attribute))
+        setattr(_state, self.attribute, self.value)
+        _state.refresh()
+
+    def __exit__(self, *exc_info: object) -> None:
+        setattr(_state, self.attribute, self._replaced.stack.pop())
         _state.refresh()
 
 

@@ -240,22 +240,22 @@ class Tensor:
 
     # -- comparisons: constant bool tensors, no graph ------------------------------------------
     def __lt__(self, other: ArrayLike) -> Tensor:
-        return _constant(self.data < _data(other))
+        return _compared(self, other, self.data < _data(other), "<")
 
     def __le__(self, other: ArrayLike) -> Tensor:
-        return _constant(self.data <= _data(other))
+        return _compared(self, other, self.data <= _data(other), "<=")
 
     def __gt__(self, other: ArrayLike) -> Tensor:
-        return _constant(self.data > _data(other))
+        return _compared(self, other, self.data > _data(other), ">")
 
     def __ge__(self, other: ArrayLike) -> Tensor:
-        return _constant(self.data >= _data(other))
+        return _compared(self, other, self.data >= _data(other), ">=")
 
     def __eq__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
-        return _constant(self.data == _data(other))
+        return _compared(self, other, self.data == _data(other), "==")
 
     def __ne__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
-        return _constant(self.data != _data(other))
+        return _compared(self, other, self.data != _data(other), "!=")
 
     # -- numpy interoperability (see graphgrad.interop) ----------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -353,6 +353,13 @@ def _short(array: np.ndarray, prefix: str = "") -> str:
     return f"<{array.dtype} array {array.shape}>"
 
 
+def _compared(x: Tensor, other: ArrayLike, result: Any, symbol: str) -> Tensor:
+    """A comparison's result as a constant; under `strict_shapes`, checked like an op's."""
+    if _state.strict_shapes:
+        debug.check_comparison(symbol, x, other, np.shape(result))
+    return _constant(result)
+
+
 def _data(value: ArrayLike) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
@@ -445,7 +452,9 @@ def normalize_index(index: Any) -> Any:
 
 
 # The ops and the engine are built on Function, which is built on Tensor: import them last.
+from graphgrad import debug  # noqa: E402
 from graphgrad import engine as _engine  # noqa: E402
+from graphgrad.modes import _state  # noqa: E402
 from graphgrad import interop  # noqa: E402
 from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from graphgrad.ops.elementwise import (  # noqa: E402

@@ -212,3 +212,45 @@ def test_debug_modes_are_thread_local():
         t.join(10)
     assert seen == {"strict thread": "refused", "other thread": (5, 5),
                     "other thread sqrt": True}
+
+
+def test_the_debugging_modes_also_check_ops_run_without_grad():
+    x = gg.Tensor([0.5, 1.0])
+    with gg.detect_anomaly(), gg.no_grad():
+        with pytest.raises(gg.AnomalyError, match="Log produced NaN in forward"):
+            gg.log(x - 2)
+    with gg.strict_shapes(), gg.no_grad():
+        with pytest.raises(gg.ShapeError, match=r"into a \(5, 5\) array"):
+            gg.Tensor(np.ones(5)) + gg.Tensor(np.ones((5, 1)))
+    with gg.no_grad():  # and nothing is checked once they are off
+        assert np.isnan(gg.log(x - 2).data).all()
+
+
+def test_strict_shapes_checks_comparisons_the_classic_wrong_accuracy():
+    A = gg.Tensor([[0.9], [0.2], [0.7]], name="A")
+    Y = np.array([1.0, 0.0, 0.0])
+    assert ((A > 0.5) == Y).shape == (3, 3)  # what it silently computes without the check
+    with gg.strict_shapes():
+        with pytest.raises(gg.ShapeError, match=r"the comparison == broadcasts .* \(3,\) "
+                                                r"float64 into a \(3, 3\) array") as info:
+            (A > 0.5) == Y
+        assert "memoryview" not in str(info.value)
+        assert "reshape(3, 1)" in str(info.value)
+        np.testing.assert_array_equal(((A > 0.5) == Y.reshape(3, 1)).data.ravel(),
+                                      [True, True, False])
+
+
+def test_strict_shapes_names_the_condition_of_where():
+    with gg.strict_shapes(), pytest.raises(gg.ShapeError, match=r"the condition \(5, 1\)"):
+        gg.where(np.ones((5, 1), bool), gg.Tensor(np.ones((1, 5)), name="a"), 0.0)
+
+
+def test_one_no_grad_object_can_be_entered_again_and_nested():
+    no_grad = gg.no_grad()
+    x = gg.Tensor(1.0, requires_grad=True)
+    for _ in range(2):
+        with no_grad:
+            with no_grad:
+                assert not (x * 2).requires_grad
+            assert not gg.is_grad_enabled()
+        assert gg.is_grad_enabled() and (x * 2).requires_grad
