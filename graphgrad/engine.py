@@ -233,6 +233,8 @@ def _walk(
                             upstream = np.asarray(upstream)
                         upstream.setflags(False)  # shared with other nodes' grads: read-only
                         out.grad = upstream
+                    elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
+                        out.grad = None
                 elif out in wanted:
                     wanted[out] = upstream
             multi = False
@@ -261,6 +263,9 @@ def _walk(
             node.backward_order = step
             node.input_grads = grads
             step += 1
+        elif wanted is None and node.input_grads is not None:
+            # This pass records no steps: an earlier pass's would be drawn as this one's.
+            node.backward_order = node.input_grads = None
         if not retain_graph:  # free the saved values; None marks the node as released
             node.saved = None
             if node._pinned:
@@ -370,6 +375,8 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
                         g = np.asarray(g)
                     g.setflags(False)  # shared with other nodes' grads: read-only
                     out.grad = g
+                elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
+                    out.grad = None
             elif out in wanted:
                 wanted[out] = g
         grads.append(g)

@@ -637,3 +637,18 @@ def test_the_walk_pauses_the_garbage_collector_and_restores_it():
             gc.enable()
     assert _CollectorState.seen == [False, False, False]
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])  # the failed backward added nothing
+
+
+def test_a_pass_that_keeps_no_intermediate_grads_leaves_no_stale_ones():
+    a = gg.Tensor(2.0, requires_grad=True, name="a")
+    u = a * 3
+    J = u * u
+    J.backward(retain_graph=True)
+    assert u.grad == 2 * u.data and u.creator.input_grads is not None
+    a.grad = None
+    K = J * 10
+    K.backward(keep_intermediate_grads=False)
+    assert a.grad == 10 * 2 * u.data * 3  # dK/da = 10 * 2u * 3
+    # the first pass's dJ/du and its recorded steps are not this pass's: both are gone
+    assert u.grad is None and J.grad is None
+    assert u.creator.input_grads is None and u.creator.backward_order is None
