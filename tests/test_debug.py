@@ -233,7 +233,7 @@ def test_strict_shapes_checks_comparisons_the_classic_wrong_accuracy():
     with gg.strict_shapes():
         with pytest.raises(gg.ShapeError, match=r"the comparison == broadcasts .* \(3,\) "
                                                 r"float64 into a \(3, 3\) array") as info:
-            (A > 0.5) == Y
+            _ = (A > 0.5) == Y
         assert "memoryview" not in str(info.value)
         assert "reshape(3, 1)" in str(info.value)
         np.testing.assert_array_equal(((A > 0.5) == Y.reshape(3, 1)).data.ravel(),
