@@ -4,8 +4,10 @@ One pipeline, readable top to bottom: copy the inputs to float64, run the functi
 get analytic vector-Jacobian products for random upstream gradients, estimate the same
 quantities by centred differences ``(f(x + eps) - f(x - eps)) / (2 eps)`` element by element,
 compare per (output, input), and write a report that says which input and which element
-disagree. ``fast=True`` compares random projections first and only runs the full, per-element
-diagnosis when they disagree. Depends on `tensor`, `engine`, `function`.
+disagree. Where the one-sided slopes differ, halving the step tells a kink at the point (any
+subgradient passes) and one within eps of it (the slope away from the kink is the numeric
+derivative) from curvature. ``fast=True`` compares random projections first and only runs
+the full, per-element diagnosis when they disagree. Depends on `tensor`, `engine`, `function`.
 """
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import grad as _grad
-from graphgrad.errors import GraphgradError, describe
+from graphgrad.errors import ArgumentError, GraphgradError, describe
 from graphgrad.function import Function
+from graphgrad.modes import enable_grad
 from graphgrad.tensor import Tensor, _lift
 
 
@@ -58,6 +61,8 @@ class PairCheck:
     mismatches: int = 0
     size: int = 0
     kinks: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
+    #: Elements within eps of a kink but not at it: (index, numeric slope used).
+    near_kinks: list[tuple[tuple[int, ...], float]] = field(default_factory=list)
     projected: bool = False
     nonfinite: int = 0
 
@@ -82,6 +87,12 @@ class PairCheck:
                      f"{right:.4g}; the analytic {value:.4g} is a valid subgradient, not a bug")
         if len(self.kinks) > 3:
             text += f"\n    ... and {len(self.kinks) - 3} more elements at kinks"
+        for index, value in self.near_kinks[:3]:
+            text += (f"\n    element {index} is near a kink, within eps of it: the centred "
+                     f"difference straddles it, so the numeric value {value:.4g} is the slope "
+                     "on the side away from the kink")
+        if len(self.near_kinks) > 3:
+            text += f"\n    ... and {len(self.near_kinks) - 3} more elements near kinks"
         return text
 
 
@@ -130,11 +141,14 @@ def _outputs_of(value: Any) -> tuple[Tensor, ...]:
 def _prepare(fn: Any, inputs: Sequence[Any]) -> tuple[Callable, list[Tensor], list[int]]:
     if isinstance(fn, type) and issubclass(fn, Function):
         fn = fn.apply
+    if isinstance(inputs, (Tensor, np.ndarray)):  # one input, not a sequence of rows
+        inputs = [inputs]
     copies = []
     for position, x in enumerate(inputs):
         tensor = x if isinstance(x, Tensor) else Tensor(x, requires_grad=True)
-        if tensor.dtype.kind != "f":
-            raise GraphgradError(f"gradcheck: input {position} is not a float tensor")
+        if tensor.dtype.kind != "f":  # a mask or indices: no gradient, passed through as is
+            copies.append(Tensor(tensor.data.copy(), name=tensor.name, dtype=tensor.dtype))
+            continue
         if tensor.dtype != np.float64 and tensor.requires_grad:
             warnings.warn(
                 f"gradcheck: input {position} {describe(tensor)} is {tensor.dtype}; it is checked "
@@ -165,8 +179,9 @@ def gradcheck(
     Args:
         fn: a function of Tensors returning a Tensor or a tuple of Tensors, or a `Function`
             subclass (its ``apply`` is used). It must be deterministic.
-        inputs: Tensors (or arrays, which become Tensors requiring grad). Every input with
-            ``requires_grad`` is checked, element by element.
+        inputs: Tensors (or arrays, which become Tensors requiring grad), or just one.
+            Every input with ``requires_grad`` is checked, element by element; the others
+            (a boolean mask, integer indices) are passed to ``fn`` as they are.
         eps: the finite-difference step.
         atol, rtol: an element passes when |analytic - numeric| <= atol + rtol * |numeric|.
         fast: compare one random projection per (output, input) first; fall back to the full
@@ -178,10 +193,17 @@ def gradcheck(
         a `GradcheckResult`: truthy when every pair passes; ``print(result)`` shows the report.
         An input that no output's graph contains is named in it, with a warning if the check
         passed: its zero gradient matches anything constant, so passing proves nothing.
+        An element within eps of a kink (relu near 0) is compared with the slope on the side
+        away from the kink, and one at a kink with the range of valid subgradients.
+
+    The check runs with grad mode on, even inside ``no_grad()``.
     """
     fn, x, checked = _prepare(fn, inputs)
-    return _gradcheck(fn, x, checked, eps, atol, rtol, fast, raise_exception, seed,
-                      report_unreached=True)
+    # Inside the caller's no_grad(), fn would record no graph and every analytic gradient
+    # would read as zero.
+    with enable_grad():
+        return _gradcheck(fn, x, checked, eps, atol, rtol, fast, raise_exception, seed,
+                          report_unreached=True)
 
 
 def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], eps: float,
@@ -200,7 +222,8 @@ def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], eps:
 
     def losses(arrays: list[np.ndarray]) -> np.ndarray:
         """sum(upstream_i * output_i) for each float output, at the given input values."""
-        tensors = [Tensor(a, requires_grad=t.requires_grad) for a, t in zip(arrays, x)]
+        tensors = [Tensor(a, requires_grad=t.requires_grad, dtype=a.dtype)
+                   for a, t in zip(arrays, x)]
         outs = _outputs_of(fn(*tensors))
         return np.array([np.sum(upstream[i] * outs[i].data.astype(np.float64))
                          for i in float_outputs])
@@ -302,7 +325,8 @@ def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, a
         # One-sided slopes at steps eps and eps/2, for every output: the centred difference is
         # their mean; whether the two sides differ, and whether that survives halving the
         # step, tells a kink from curvature.
-        slopes[j] = _one_sided_slopes(losses, base, j, at_base, eps, len(float_outputs))
+        slopes[j] = _one_sided_slopes(losses, base, j, at_base, eps, len(float_outputs),
+                                      atol, rtol)
     for k, i in enumerate(float_outputs):
         for position, j in enumerate(checked):
             left, right, half_left, half_right = (s[k] for s in slopes[j])
@@ -311,7 +335,7 @@ def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, a
     return pairs
 
 
-def _one_sided_slopes(losses, base, j, at_base, eps, n_outputs):
+def _one_sided_slopes(losses, base, j, at_base, eps, n_outputs, atol, rtol):
     """Left and right slopes of every output's loss along each element of input j, at steps
     eps and (only where the two sides differ) eps/2; elsewhere the eps/2 slopes repeat the
     eps ones, which never reads as a kink."""
@@ -330,27 +354,36 @@ def _one_sided_slopes(losses, base, j, at_base, eps, n_outputs):
         return left, right
 
     left, right = slopes_at(eps, np.ndindex(shape))
-    gap = np.abs(right - left)
-    differ = (gap > 1e-3 * np.maximum(1.0, np.maximum(np.abs(left), np.abs(right)))).any(axis=0)
+    differ = _sides_differ(left, right, atol, rtol).any(axis=0)
     half_left, half_right = slopes_at(eps / 2, map(tuple, np.argwhere(differ)))
     keep = ~differ
     half_left[:, keep], half_right[:, keep] = left[:, keep], right[:, keep]
     return left, right, half_left, half_right
 
 
+def _sides_differ(left, right, atol, rtol) -> np.ndarray:
+    """Where the one-sided slopes differ by more than curvature makes them at a small eps, or
+    by enough to fail the comparison: a kink may be within eps."""
+    steepest = np.maximum(np.abs(left), np.abs(right))
+    threshold = np.minimum(1e-3 * np.maximum(1.0, steepest), atol + rtol * steepest)
+    return np.abs(right - left) > threshold
+
+
 def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) -> PairCheck:
-    n = (left + right) / 2  # the centred difference
+    gap, half_gap = np.abs(right - left), np.abs(half_right - half_left)
+    sides_differ = _sides_differ(left, right, atol, rtol)
+    # At a kink (relu at 0, |x| at 0, a tied max) the one-sided slopes differ, and the gap
+    # stays when the step is halved (curvature's gap halves with the step). A backward that
+    # returns either slope, or anything between them, is a valid subgradient, not a bug.
+    jump = sides_differ & (half_gap > 0.75 * gap)
+    one_side_crosses, away = _slope_away_from_kink(left, right, half_left, half_right, gap)
+    near = sides_differ & ~jump & one_side_crosses
+    n = np.where(near, away, (left + right) / 2)  # elsewhere, the centred difference
     allowed = atol + rtol * np.abs(n)
     error = np.abs(a - n)
     # NaN compares False: a derivative that is not finite is a mismatch unless both agree.
     nonfinite = ~(np.isfinite(a) & np.isfinite(n)) & (a != n)
     bad = (error > allowed) | nonfinite
-    # Near a kink (relu at 0, |x| at 0, a tied max) the one-sided slopes differ, and the gap
-    # stays when the step is halved (curvature's gap halves with the step). A backward that
-    # returns either slope, or anything between them, is a valid subgradient, not a bug.
-    steepest = np.maximum(np.abs(left), np.abs(right))
-    gap, half_gap = np.abs(right - left), np.abs(half_right - half_left)
-    jump = (gap > 1e-3 * np.maximum(1.0, steepest)) & (half_gap > 0.75 * gap)
     between = (a >= np.minimum(left, right) - allowed) & (a <= np.maximum(left, right) + allowed)
     kink = jump & between & ~nonfinite
     excused = bad & kink
@@ -366,6 +399,8 @@ def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) ->
                      nonfinite=int(nonfinite.sum()))
     pair.kinks = [(idx, float(left[idx]), float(right[idx]), float(a[idx]) + 0.0)  # no -0
                   for idx in (tuple(int(v) for v in row) for row in np.argwhere(kink))]
+    pair.near_kinks = [(idx, float(n[idx]) + 0.0)
+                       for idx in (tuple(int(v) for v in row) for row in np.argwhere(near))]
     if a.size:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(nonfinite, np.inf, np.where(mask, error / allowed, -1.0))
@@ -381,6 +416,20 @@ def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) ->
         else:
             pair.rel_error = float("inf")
     return pair
+
+
+def _slope_away_from_kink(left, right, half_left, half_right, gap):
+    """Spot a kink within eps of the point but not at it, and the derivative there.
+
+    The stencil on the kink's side crosses it, so that side's slope changes when the step is
+    halved, while the other side's does not (curvature moves both sides alike, each by a
+    quarter of the gap). Returns where only one side changes, and the slope of the side that
+    stays, extrapolated to step 0: 2 s(eps/2) - s(eps) cancels the slope's error of order eps.
+    """
+    left_stays = np.abs(half_left - left) <= 0.1 * gap
+    right_stays = np.abs(half_right - right) <= 0.1 * gap
+    away = np.where(left_stays, 2 * half_left - left, 2 * half_right - right)
+    return left_stays != right_stays, away
 
 
 def _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng, eps, atol, rtol):
@@ -415,14 +464,30 @@ def gradgradcheck(
     seed: int = 0,
 ) -> GradcheckResult:
     """Check second derivatives: gradcheck the gradient of ``fn`` (computed with
-    ``create_graph=True``) with respect to the inputs and the upstream gradients."""
+    ``create_graph=True``) with respect to the inputs and the upstream gradients.
+
+    ``grad_outputs``, when given, holds one upstream gradient per float output of ``fn``,
+    shaped like it (one array for a single output); left out, they are random. Other
+    arguments are as for `gradcheck`; the check runs with grad mode on.
+    """
     fn, x, checked = _prepare(fn, inputs)
+    with enable_grad():  # see gradcheck
+        return _gradgradcheck(fn, x, checked, grad_outputs, eps, atol, rtol, fast,
+                              raise_exception, seed)
+
+
+def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
+                   grad_outputs: Any, eps: float, atol: float, rtol: float, fast: bool,
+                   raise_exception: bool, seed: int) -> GradcheckResult:
     outputs = [o for o in _outputs_of(fn(*x)) if o.dtype.kind == "f"]
     rng = np.random.default_rng(seed + 1)
     if grad_outputs is None:
         grad_outputs = [rng.standard_normal(o.shape) for o in outputs]
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
     upstream = [Tensor(np.asarray(getattr(g, "data", g), dtype=np.float64), requires_grad=True)
                 for g in grad_outputs]
+    _require_one_per_output(upstream, outputs)
     n_inputs = len(x)
 
     def first_derivatives(*args: Tensor) -> tuple[Tensor, ...]:
@@ -440,3 +505,14 @@ def gradgradcheck(
     # inputs missing from their graphs.
     return _gradcheck(*_prepare(first_derivatives, [*x, *upstream]), eps, atol, rtol, fast,
                       raise_exception, seed, report_unreached=False)
+
+
+def _require_one_per_output(upstream: list[Tensor], outputs: list[Tensor]) -> None:
+    """An upstream gradient missing for an output would leave that output unchecked."""
+    given, wanted = [u.shape for u in upstream], [o.shape for o in outputs]
+    if given != wanted:
+        raise ArgumentError(
+            f"gradgradcheck: grad_outputs has {len(given)} array(s) of shapes {given}, but fn "
+            f"has {len(wanted)} float output(s) of shapes {wanted}; give one upstream gradient "
+            "per output, shaped like it, or leave grad_outputs out for random ones"
+        )

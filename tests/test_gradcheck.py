@@ -425,7 +425,7 @@ def test_a_function_that_changes_from_call_to_call_is_refused():
         gg.gradcheck(noisy, [_x((3,))])
 
 
-# -- any wrong element is found --------------------------------------------------------------------
+# -- any wrong element is found -------------------------------------------------------------------
 @given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4),
        wrong_input=st.integers(0, 1), element=st.integers(0, 63),
        factor=st.sampled_from([0.0, -1.0, 1.01, 3.0]), seed=st.integers(0, 2**16))
@@ -455,3 +455,116 @@ def test_a_wrong_element_is_reported_by_input_and_index_wherever_it_is(
     assert pair.worst_index == tuple(int(i) for i in index)
     assert pair.mismatches == 1 and pair.size == size
     assert pair.analytic == pytest.approx(factor * pair.numeric, rel=1e-6, abs=1e-9)
+
+
+# -- near a kink, within eps of it but not at it --------------------------------------------------
+@pytest.mark.parametrize("fn, data, near", [
+    (gg.relu, [5e-7, 2.0, 3e-7, -7e-7], [(0,), (2,), (3,)]),  # kink at 0, eps = 1e-6
+    (gg.abs, [-4e-7, 1.0], [(0,)]),
+    (gg.max, [1.0, 1.0 + 5e-7, 0.0], [(0,), (1,)]),  # a near tie
+], ids=["relu", "abs", "max-near-tie"])
+def test_an_element_within_eps_of_a_kink_is_compared_with_the_slope_away_from_it(fn, data, near):
+    """The centred difference straddles the kink and averages two slopes; the function is
+    differentiable at the point, and the slope on the kink-free side is its derivative."""
+    x = gg.Tensor(np.array(data), requires_grad=True)
+    result = gg.gradcheck(fn, [x])
+    (pair,) = result.pairs
+    assert pair.relative_difference < 1e-7  # "great", not "likely a bug"
+    assert [index for index, _ in pair.near_kinks] == near
+    assert pair.kinks == []
+    report = str(result)
+    assert "near a kink" in report and "likely a bug" not in report
+
+
+def test_near_a_tie_the_smaller_argument_of_max_has_a_zero_numeric_derivative():
+    x = gg.Tensor(np.array([1.0, 1.0 + 5e-7, 0.0]), requires_grad=True)
+    (pair,) = gg.gradcheck(gg.max, [x]).pairs
+    assert dict(pair.near_kinks)[(0,)] == pytest.approx(0.0, abs=1e-8)
+
+
+def test_a_wrong_gradient_near_a_kink_is_still_a_bug():
+    """Near (not at) relu's kink the derivative is 1: a backward that already gives 0 there
+    is wrong, and the report says so."""
+
+    class ReluSwitchingLate(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * (x > 1e-6)
+
+    x = gg.Tensor(np.array([5e-7, 2.0]), requires_grad=True)
+    result = gg.gradcheck(ReluSwitchingLate, [x], raise_exception=False)
+    assert not result
+    (pair,) = result.pairs
+    assert pair.mismatches == 1 and pair.worst_index == (0,)
+    assert pair.analytic == 0.0
+    assert pair.numeric == pytest.approx(dict(pair.near_kinks)[(0,)]) and pair.numeric != 0
+    assert "likely a bug" in str(result)
+
+
+# -- grad mode and arguments ----------------------------------------------------------------------
+def test_gradcheck_and_gradgradcheck_record_graphs_inside_no_grad():
+    x = _x((3,))
+    with gg.no_grad():
+        assert gg.gradcheck(gg.tanh, [x]).pairs[0].relative_difference < 1e-7
+        assert gg.gradgradcheck(gg.tanh, [x])
+        assert not gg.gradcheck(SquareWrongAtOneElement, [_x()], raise_exception=False)
+        assert not gg.is_grad_enabled()  # the caller's mode is left as it was
+
+
+class _CubeWithConstantSecondDerivative(gg.Function):
+    """y = x**3 with 3 x**2 saved as a constant: a right first derivative, a wrong second."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(3 * a * a)
+        return a ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (slope,) = ctx.saved
+        return grad * slope
+
+
+def _tanh_and_cube(t):
+    return gg.tanh(t), _CubeWithConstantSecondDerivative.apply(t)
+
+
+def test_gradgradcheck_needs_one_grad_output_per_output_shaped_like_it():
+    a = gg.Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    with pytest.raises(gg.ArgumentError, match=r"1 array\(s\) of shapes \[\(2,\)\], but fn has "
+                                               r"2 float output\(s\) of shapes \[\(2,\), \(2,\)\]"):
+        gg.gradgradcheck(_tanh_and_cube, [a], grad_outputs=[np.ones(2)])
+    with pytest.raises(gg.ArgumentError, match=r"shapes \[\(3,\)\]"):
+        gg.gradgradcheck(gg.tanh, [a], grad_outputs=[np.ones(3)])
+    result = gg.gradgradcheck(_tanh_and_cube, [a], grad_outputs=[np.ones(2), np.ones(2)],
+                              raise_exception=False)
+    assert [(p.output, p.input) for p in result.failures()] == [(0, 0)]  # d(dx)/dx
+    assert gg.gradgradcheck(gg.tanh, [a], grad_outputs=np.ones(2))  # one array, one output
+
+
+def test_an_input_without_grad_that_is_not_float_is_passed_through_unchanged():
+    x = gg.Tensor(np.array([[-1.0, 2.0], [0.5, -3.0]]), requires_grad=True)
+    mask = x > 0
+    seen = []
+
+    def masked(a, m):
+        seen.append((m.dtype, m.requires_grad, m.data.tolist()))
+        return gg.where(m, a, 0.0)
+
+    result = gg.gradcheck(masked, [x, mask])
+    assert [(p.input, p.relative_difference < 1e-7) for p in result.pairs] == [(0, True)]
+    assert seen and all(call == (np.dtype(bool), False, [[False, True], [True, False]])
+                        for call in seen)
+
+
+def test_a_lone_tensor_is_one_input():
+    x = _x((3, 4))
+    result = gg.gradcheck(gg.tanh, x)
+    assert [(p.input, p.size) for p in result.pairs] == [(0, 12)]
+    assert result.pairs[0].relative_difference < 1e-7
