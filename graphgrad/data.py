@@ -7,6 +7,8 @@ reproduced. Depends on numpy only.
 """
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +33,20 @@ def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
+def _batch_size(value: Any, caller: str) -> int:
+    """``value`` as a number of examples: a whole number, at least 1."""
+    try:
+        size = operator.index(value)  # ints and numpy ints; not 2.5, 64.0 or None
+    except TypeError:
+        size = None
+    if size is None or isinstance(value, bool) or size < 1:
+        raise ArgumentError(
+            f"{caller}: batch_size must be a whole number of examples, at least 1, got "
+            f"{value!r}"
+        )
+    return size
+
+
 def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
                 seed: int | None = 0, drop_last: bool = False) -> list[Batch]:
     """The course's random_mini_batches, batch-first: shuffle (X, Y) together, then cut into
@@ -49,8 +65,7 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
         a list of (X_batch, Y_batch) pairs.
     """
     X, Y = _check_pair(X, Y, "minibatches")
-    if batch_size < 1:
-        raise ArgumentError(f"minibatches: batch_size must be at least 1, got {batch_size}")
+    batch_size = _batch_size(batch_size, "minibatches")
     m = len(X)
     if shuffle:
         order = np.random.default_rng(seed).permutation(m)
@@ -77,9 +92,7 @@ class DataLoader:
     def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
                  seed: int | None = 0, drop_last: bool = False) -> None:
         self.X, self.Y = _check_pair(X, Y, "DataLoader")
-        if batch_size < 1:
-            raise ArgumentError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
-        self.batch_size = int(batch_size)
+        self.batch_size = _batch_size(batch_size, "DataLoader")
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.rng = np.random.default_rng(seed)
@@ -110,6 +123,9 @@ class Standardizer:
     """Standardise features with the training set's mean and standard deviation:
     X_std = (X - mu) / sigma, per feature (column). Fit on the training set only, then apply
     the same mu and sigma to the dev and test sets, as the course insists.
+
+    The statistics are computed in float64; `transform` returns X's own float dtype (float32
+    stays float32), and float64 for integer X.
     """
 
     def __init__(self, eps: float = 1e-12) -> None:
@@ -118,24 +134,30 @@ class Standardizer:
         self.std: np.ndarray | None = None
 
     def fit(self, X: Any) -> Standardizer:
-        """Learn mu and sigma from X (m, n_x). Constant features get sigma = 1."""
+        """Learn mu and sigma from X (m, n_x). A constant feature (every value the same, or
+        a std of at most ``eps``) gets its value as mu and sigma = 1, so it becomes 0."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 1 or len(X) == 0:
             raise ShapeError(f"Standardizer.fit needs examples in rows, got shape {X.shape}")
-        self.mean = X.mean(axis=0)
+        # The mean of m equal values is off by rounding, and so the std is not 0 but about
+        # 1e-16 times the value: 1e-10 for 1e6, far above eps. Comparing the extremes is exact.
+        constant = X.max(axis=0) == X.min(axis=0)
+        self.mean = np.where(constant, X[0], X.mean(axis=0))
         std = X.std(axis=0)
-        self.std = np.where(std > self.eps, std, 1.0)
+        self.std = np.where(constant | (std <= self.eps), 1.0, std)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
         """(X - mu) / sigma with the training set's mu and sigma."""
         if self.mean is None:
             raise GraphgradError("Standardizer.transform: call fit(X_train) first")
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
         if X.shape[1:] != self.mean.shape:
             raise ShapeError(f"Standardizer: fitted on examples of shape {self.mean.shape}, "
                              f"got X of shape {X.shape}")
-        return (X - self.mean) / self.std
+        dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
+        # In float64 (mu and sigma are), then back to X's precision.
+        return ((X.astype(np.float64, copy=False) - self.mean) / self.std).astype(dtype, copy=False)
 
     def fit_transform(self, X: Any) -> np.ndarray:
         return self.fit(X).transform(X)
@@ -156,7 +178,9 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
     """Split (X, Y) into train, dev and test sets.
 
     Args:
-        dev, test: the share of examples for each (a fraction below 1) or a count.
+        dev, test: the share of examples for each (a fraction below 1) or a count (a whole
+            number). A positive share must give at least one example: 0.1 of 5 examples
+            rounds to none and is refused; pass a count, or 0 for no such set.
         shuffle: shuffle first (with ``seed``), so each set draws from the same distribution.
 
     Returns:
@@ -166,9 +190,23 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
     m = len(X)
 
     def count(share: float, label: str) -> int:
-        if not share >= 0:  # also refuses NaN
-            raise ArgumentError(f"train_dev_test_split: {label} must be >= 0, got {share}")
-        return int(round(share * m)) if share < 1 else int(share)
+        if not (share >= 0 and (share < 1 or float(share).is_integer())):  # NaN, inf too
+            raise ArgumentError(
+                f"train_dev_test_split: {label} must be a fraction in [0, 1) or a whole count "
+                f"of examples, got {share}"
+            )
+        if share >= 1:
+            return int(share)
+        n = int(round(share * m))
+        if share > 0 and n == 0:
+            needed = math.ceil(0.5 / share)  # the fewest m with round(share * m) >= 1
+            needed += round(share * needed) < 1  # round() takes 0.5 to 0
+            raise ArgumentError(
+                f"train_dev_test_split: {label}={share} of {m} examples rounds to no "
+                f"{label} examples; a share of {share} needs at least {needed} examples. "
+                f"Pass a count ({label}=1), a larger share, or {label}=0 for no {label} set."
+            )
+        return n
 
     n_dev, n_test = count(dev, "dev"), count(test, "test")
     if n_dev + n_test >= m:

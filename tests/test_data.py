@@ -127,3 +127,68 @@ def test_planar_dataset_is_the_course_flower():
     best = max(np.mean((X_flower @ [np.cos(a), np.sin(a)] > 0) == Y_flower[:, 0])
                for a in angles)
     assert max(best, 1 - best) < 0.75
+
+
+@pytest.mark.parametrize("batch_size", [2.5, 64.0, None, 0, -3, True, "64"])
+def test_a_batch_size_that_is_not_a_whole_number_of_at_least_one_is_refused(batch_size):
+    for make in (minibatches, DataLoader):
+        with pytest.raises(gg.ArgumentError, match=rf"{make.__name__}: batch_size must be a "
+                                                   r"whole number of examples, at least 1"):
+            make(X, Y, batch_size=batch_size)
+
+
+def test_a_numpy_integer_batch_size_is_a_batch_size():
+    batches = minibatches(X, Y, batch_size=np.int64(64), seed=0)
+    assert [len(Xb) for Xb, _ in batches] == [64, 64, 20]
+    assert len(DataLoader(X, Y, batch_size=np.int32(50))) == 3
+
+
+@pytest.mark.parametrize("share", [1.5, float("inf"), float("nan"), -0.1])
+def test_a_share_that_is_neither_a_fraction_nor_a_count_is_refused(share):
+    with pytest.raises(gg.ArgumentError, match=r"dev must be a fraction in \[0, 1\) or a whole "
+                                               r"count"):
+        train_dev_test_split(X, Y, dev=share, test=0)
+
+
+def test_a_whole_float_share_is_a_count():
+    (_, _), (Xdv, _), (Xte, _) = train_dev_test_split(X, Y, dev=2.0, test=0)
+    assert (len(Xdv), len(Xte)) == (2, 0)
+
+
+def test_a_positive_share_that_rounds_to_no_examples_is_refused():
+    """0.1 of 5 examples is 0.5, which rounds to 0: an empty dev set, whose cost is not a
+    number, would follow. 6 examples are the fewest that give one."""
+    with pytest.raises(gg.ArgumentError, match=r"dev=0\.1 of 5 examples rounds to no dev "
+                                               r"examples; a share of 0\.1 needs at least 6"):
+        train_dev_test_split(X[:5], Y[:5], dev=0.1, test=0)
+    with pytest.raises(gg.ArgumentError, match=r"test=0\.25 of 2 examples .* at least 3"):
+        train_dev_test_split(X[:2], Y[:2], dev=0, test=0.25)
+    (_, _), (Xdv, _), (Xte, _) = train_dev_test_split(X[:6], Y[:6], dev=0.1, test=0)
+    assert (len(Xdv), len(Xte)) == (1, 0)
+    (_, _), (Xdv, _), _ = train_dev_test_split(X[:5], Y[:5], dev=1, test=0)  # a count
+    assert len(Xdv) == 1
+
+
+def test_a_constant_feature_of_large_magnitude_standardises_to_zero():
+    """The mean of seven copies of 1e6 + 0.1 is off by rounding, which gives a std of about
+    1e-10 instead of 0: the feature is constant all the same."""
+    X_train = np.c_[np.random.default_rng(0).standard_normal(7), np.full(7, 1e6 + 0.1)]
+    X_dev = np.array([[0.0, 1e6 + 0.11]])
+    train_std, dev_std = standardize(X_train, X_dev)
+    assert np.array_equal(train_std[:, 1], np.zeros(7))
+    assert dev_std[0, 1] == pytest.approx(0.01, rel=1e-6)  # sigma = 1: the raw difference
+    assert np.array_equal(standardize(np.full((22, 1), 5280.1))[0], np.zeros((22, 1)))
+    np.testing.assert_allclose(train_std[:, 0].std(), 1.0, rtol=1e-12)  # the other still is
+
+
+def test_standardize_keeps_the_float_dtype_and_computes_in_float64():
+    X64 = np.random.default_rng(0).normal(1e4, 1.0, (8, 3))  # float32 alone loses digits here
+    X32 = X64.astype(np.float32)
+    scaler = Standardizer().fit(X32)
+    (std32,) = standardize(X32)
+    assert std32.dtype == np.float32
+    expected = (X32.astype(np.float64) - X32.astype(np.float64).mean(axis=0)) \
+        / X32.astype(np.float64).std(axis=0)
+    np.testing.assert_allclose(std32, expected, rtol=1e-6, atol=1e-6)
+    assert scaler.transform(X64).dtype == np.float64
+    assert scaler.transform(np.ones((2, 3), dtype=int)).dtype == np.float64
