@@ -4,7 +4,7 @@
 forward, cost, backward, update; it records the cost and accuracy of every epoch (and on a
 dev set), shows them on a progress bar (tqdm, when installed), decays the learning rate on a
 schedule, can stop early when the dev cost stops improving, and stops with a clear error when
-the cost becomes NaN or Inf.
+the cost or a gradient becomes NaN or Inf.
 Depends on `tensor`, `modes`, `nn`, `optim`, `data`.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.data import DataLoader
+from graphgrad.data import DataLoader, _check_pair
 from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError
 from graphgrad.modes import no_grad
 from graphgrad.nn.losses import (
@@ -94,20 +94,45 @@ def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "
              ) -> tuple[float, float]:
     """The cost and accuracy of ``model`` on (X, Y), in eval mode, without a graph.
 
+    X and Y need the same number m >= 1 of examples (rows). Every module's mode is put back
+    as it was afterwards.
+
     Returns:
         (cost, accuracy); accuracy is NaN when there is none for this loss (see `fit`).
     """
-    was_training = model.training
+    _require_examples(X, Y, "evaluate")
+    modes = _modes(model)
     model.eval()
     try:
         with no_grad():
             outputs = model(X)
             cost = float(loss_fn(outputs, Y).item())
     finally:
-        model.train(was_training)
+        _restore_modes(modes)
     out = np.asarray(getattr(outputs, "data", outputs))
     kind = _accuracy_kind(loss_fn, accuracy, out)
     return cost, _measure(kind, out, np.asarray(getattr(Y, "data", Y)))
+
+
+def _require_examples(X: Any, Y: Any, caller: str) -> None:
+    """Refuse a set whose cost is not a number: no examples, or X and Y of unequal lengths."""
+    X, Y = _check_pair(X, Y, caller)
+    if len(X) == 0:
+        raise ArgumentError(
+            f"{caller}: X {X.shape} and Y {Y.shape} hold no examples, and a cost over none is "
+            "not a number; give at least one (did train_dev_test_split leave a set empty?)"
+        )
+
+
+def _modes(model: Module) -> list[tuple[Module, bool]]:
+    """Each module's training flag: a submodule may be in eval mode (a frozen BatchNorm)
+    while the model trains, so the top module's flag alone cannot put them back."""
+    return [(module, module.training) for module in model.modules()]
+
+
+def _restore_modes(modes: list[tuple[Module, bool]]) -> None:
+    for module, training in modes:
+        module.training = training
 
 
 # -- the loop ---------------------------------------------------------------------------------
@@ -157,12 +182,14 @@ def fit(
         loss_fn: ``loss_fn(outputs, Y_batch) -> J``, e.g. ``nn.cross_entropy`` or
             ``lambda Z, Y: nn.cross_entropy(Z, Y) + nn.l2_penalty(model, 0.7, len(Y))``.
         optimizer: made with ``model.parameters()``.
-        data: (X, Y) with X of shape (m, n_x), cut into shuffled batches of ``batch_size``;
-            or a `DataLoader` (or any re-iterable of (X_batch, Y_batch) pairs).
+        data: (X, Y) (or [X, Y]) with X of shape (m, n_x), cut into shuffled batches of
+            ``batch_size``; or a `DataLoader` (or any re-iterable of (X_batch, Y_batch)
+            pairs, such as a list: a generator gives its batches once, enough for one epoch).
         epochs: passes over the data.
         batch_size, shuffle, drop_last: how (X, Y) is cut into batches (see `DataLoader`);
             ``drop_last=True`` leaves out each epoch's last, smaller batch.
-        dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph).
+        dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph); at
+            least one example, as many rows in Y_dev as in X_dev.
         seed: seeds the batches' order and the dropout masks, so a run with the same model
             initialisation and seed repeats exactly. None leaves them as they are.
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch (see
@@ -180,30 +207,38 @@ def fit(
     Returns:
         the history: lists by epoch under "cost" and "accuracy" (the mean over the epoch's
         batches, as training saw them), "lr", and "dev_cost", "dev_accuracy" with dev_data.
+        Every module's mode is put back as it was when fit was called.
 
     Raises:
-        TrainingDiverged: the cost became NaN or Inf. Training stops before that step changes
-            the parameters; the error holds the history so far.
+        TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf. Training
+            stops before that step changes the parameters; with patience, the model is then
+            given the parameters of the epoch with the lowest dev cost so far. The error holds
+            the history so far.
     """
     if patience is not None and (dev_data is None or patience < 1):
         raise ArgumentError(
             f"fit: patience={patience} stops training when the dev cost stops improving, so "
             "it needs dev_data=(X_dev, Y_dev) and a number of epochs of at least 1"
         )
-    if isinstance(data, tuple) and len(data) == 2:
+    if dev_data is not None:
+        if not isinstance(dev_data, (tuple, list)) or len(dev_data) != 2:
+            raise ArgumentError(f"fit: dev_data must be a pair (X_dev, Y_dev), got "
+                                f"{_what(dev_data)}")
+        _require_examples(*dev_data, "fit's dev_data")
+    if _is_X_and_Y(data):
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
                                  seed=seed, drop_last=drop_last)
     else:
-        loader = data
+        loader = _reiterable(data, epochs)
     if seed is not None:
         _reseed(model, loader, seed)
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
-    was_training = model.training
+    modes = _modes(model)
     bar = _progress_bar(epochs, progress)
     kind: Any = "unknown"
-    best_cost, best_state, waited = math.inf, None, 0
+    best_cost, best_state, best_epoch, waited = math.inf, None, 0, 0
     try:
         for epoch in range(epochs):
             if schedule is not None:
@@ -211,7 +246,8 @@ def fit(
             model.train()
             total_cost = total_correct = 0.0
             seen = 0
-            for batch, (X_batch, Y_batch) in enumerate(loader):
+            for batch, pair in enumerate(loader):
+                X_batch, Y_batch = _batch_pair(pair, batch)
                 outputs = model(X_batch)
                 J = loss_fn(outputs, Y_batch)
                 cost = _cost_value(J)
@@ -220,6 +256,10 @@ def fit(
                                            history)
                 optimizer.zero_grad()
                 J.backward(keep_intermediate_grads=False)
+                poisoned = _nonfinite_gradient(optimizer.params)
+                if poisoned is not None:
+                    raise TrainingDiverged(
+                        _bad_gradient_message(model, poisoned, cost, epoch, batch), history)
                 optimizer.step()
                 m = len(X_batch)
                 seen += m
@@ -244,17 +284,89 @@ def fit(
             if patience is not None:
                 if history["dev_cost"][-1] < best_cost:
                     best_cost, best_state, waited = history["dev_cost"][-1], model.state_dict(), 0
+                    best_epoch = epoch
                 else:
                     waited += 1
                     if waited == patience:
                         break
         if best_state is not None:
             model.load_state_dict(best_state)
+    except TrainingDiverged as diverged:
+        if best_state is None:
+            raise
+        model.load_state_dict(best_state)  # the best epoch's, as patience promises
+        raise TrainingDiverged(
+            f"{diverged} The model now has the parameters of epoch {best_epoch}, the one with "
+            f"the lowest dev cost ({best_cost:.6g}).", history) from None
     finally:
         if bar is not None:
             bar.close()
-        model.train(was_training)
+        _restore_modes(modes)
     return history
+
+
+def _what(value: Any) -> str:
+    """A value's type and size, for messages about data of the wrong form."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__} of {len(value)} items"
+    return type(value).__name__
+
+
+def _is_X_and_Y(data: Any) -> bool:
+    """(X, Y), or [X, Y] of two arrays: not a list of two (X_batch, Y_batch) pairs."""
+    if isinstance(data, tuple):
+        return len(data) == 2
+    return (isinstance(data, list) and len(data) == 2
+            and not any(isinstance(part, (tuple, list)) for part in data))
+
+
+def _reiterable(data: Any, epochs: int) -> Any:
+    """``data`` itself, once it is sure to give its batches again every epoch."""
+    try:
+        iterator = iter(data)
+    except TypeError:
+        raise GraphgradTypeError(
+            f"fit: data must be (X, Y), a DataLoader or a list of (X_batch, Y_batch) pairs, "
+            f"got {_what(data)}"
+        ) from None
+    if iterator is data and epochs > 1:
+        raise ArgumentError(
+            f"fit: data is an iterator (a generator?), which gives its batches only once, but "
+            f"epochs={epochs} needs them every epoch; pass (X, Y), a DataLoader, or a list of "
+            "the (X_batch, Y_batch) pairs"
+        )
+    return data
+
+
+def _batch_pair(pair: Any, batch: int) -> tuple[Any, Any]:
+    try:
+        X_batch, Y_batch = pair
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"fit: batch {batch} of data ({_what(pair)}) is not an (X_batch, Y_batch) pair; "
+            "pass data as (X, Y), a DataLoader, or a list of (X_batch, Y_batch) pairs"
+        ) from None
+    return X_batch, Y_batch
+
+
+def _nonfinite_gradient(params: list[Tensor]) -> Tensor | None:
+    """The first parameter whose gradient holds a NaN or Inf, or None.
+
+    One sum per parameter keeps this cheap in the inner loop: a NaN or Inf anywhere makes
+    the total non-finite. Only then is each gradient looked at element by element, since
+    finite gradients large enough can also make the total overflow.
+    """
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            total += float(np.add.reduce(p.grad, axis=None))
+    if math.isfinite(total):
+        return None
+    return next((p for p in params if p.grad is not None and not np.isfinite(p.grad).all()),
+                None)
 
 
 def _no_batches_message(loader: Any) -> str:
@@ -273,7 +385,7 @@ def _cost_value(J: Any) -> float:
             f"{type(J).__name__}{f' of shape {shape}' if shape is not None else ''}; "
             "reduce it with .mean() or use one of nn's losses"
         )
-    return float(J.data)
+    return J.data.item()  # J may be (1,) or (1, 1): the course's cost before np.squeeze
 
 
 def _diverged_message(cost: float, epoch: int, batch: int, optimizer: Optimizer) -> str:
@@ -283,6 +395,19 @@ def _diverged_message(cost: float, epoch: int, batch: int, optimizer: Optimizer)
         "smaller learning rate, standardised inputs, or a loss on logits (cross_entropy, "
         "binary_cross_entropy_with_logits) instead of one on probabilities; "
         "gg.detect_anomaly() shows the op that made the first NaN."
+    )
+
+
+def _bad_gradient_message(model: Module, parameter: Tensor, cost: float, epoch: int,
+                          batch: int) -> str:
+    names = {id(p): name for name, p in model.named_parameters()}
+    name = names.get(id(parameter), parameter.name or "unnamed")
+    return (
+        f"fit: the gradient of parameter {name!r} {parameter.shape} holds NaN or Inf at epoch "
+        f"{epoch}, batch {batch}, though the cost {cost:.6g} is finite; training stopped before "
+        "that step changed the parameters. An op's derivative is infinite where the cost is "
+        "not: sqrt or a power below 1 at 0 (an RMSE of 0), log at 0, or an overflow in "
+        "backward. gg.detect_anomaly() shows the op that made the first NaN or Inf."
     )
 
 

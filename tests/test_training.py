@@ -215,3 +215,138 @@ def test_float32_stays_float32_through_training():
             np.dtype(np.float32)}
     assert model.batchnorm1.running_var.dtype == np.float32
     assert model(X).dtype == np.float32
+
+
+# -- what fit and evaluate refuse, and what they leave behind -------------------------------------
+def _untouched(model):
+    return [p.data.copy() for p in model.parameters()]
+
+
+def test_an_empty_or_mismatched_dev_set_is_refused_before_training():
+    """A cost over no examples is not a number (it read as a perfect 0.0)."""
+    X, Y = planar_dataset(m=40)
+    model = _flower_model()
+    before = _untouched(model)
+    sgd = optim.SGD(model.parameters(), lr=0.5)
+    with pytest.raises(gg.ArgumentError, match=r"fit's dev_data: X \(0, 2\) and Y \(0, 1\) "
+                                               r"hold no examples"):
+        gg.fit(model, nn.binary_cross_entropy_with_logits, sgd, (X, Y), epochs=2,
+               dev_data=(X[:0], Y[:0]), patience=1, progress=False)
+    with pytest.raises(gg.ShapeError, match=r"fit's dev_data: X \(5, 2\) and Y \(4, 1\)"):
+        gg.fit(model, nn.binary_cross_entropy_with_logits, sgd, (X, Y), epochs=2,
+               dev_data=(X[:5], Y[:4]), progress=False)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    with pytest.raises(gg.ArgumentError, match=r"evaluate: .* hold no examples"):
+        evaluate(model, nn.binary_cross_entropy_with_logits, X[:0], Y[:0])
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+def test_with_patience_a_run_that_diverges_ends_with_the_best_epochs_parameters():
+    """The learning rate jumps to 1e9 at epoch 8: the cost explodes, and the model is given
+    back the parameters of the epoch with the lowest dev cost before the error is raised."""
+    X, y = make_moons(n_samples=200, noise=0.35, random_state=0)
+    Y = np.eye(2)[y]
+    nn.init.seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    with pytest.raises(TrainingDiverged) as caught:
+        gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.05), (X[:100], Y[:100]),
+               epochs=20, dev_data=(X[100:], Y[100:]), patience=5, progress=False,
+               schedule=lambda epoch: 0.05 if epoch < 8 else 1e9)
+    dev_costs = caught.value.history["dev_cost"]
+    best = int(np.argmin(dev_costs))
+    assert f"the parameters of epoch {best}, the one with the lowest dev cost" in str(
+        caught.value)
+    assert evaluate(model, nn.mse, X[100:], Y[100:])[0] == dev_costs[best]
+
+
+def test_a_nan_gradient_of_a_finite_cost_stops_training_before_the_step():
+    """RMSE at an exact fit: the cost is 0, but d sqrt(u)/du is infinite at u = 0, so the
+    gradients are NaN; a step would make every parameter NaN."""
+    X, Y = np.array([[1.0], [2.0]]), np.array([[2.0], [4.0]])
+    model = nn.Sequential(nn.Linear(1, 1, rng=0))
+    model.linear1.W.data, model.linear1.b.data = np.array([[2.0]]), np.array([0.0])
+
+    def rmse(Z, Y_batch):
+        return gg.sqrt(nn.mse(Z, Y_batch))
+
+    with np.errstate(all="ignore"), pytest.raises(TrainingDiverged, match=(
+            r"gradient of parameter 'linear1\.W' \(1, 1\) holds NaN or Inf at epoch 0, "
+            r"batch 0, though the cost 0 is finite")) as caught:
+        gg.fit(model, rmse, optim.SGD(model.parameters(), lr=0.1), (X, Y), epochs=3,
+               progress=False)
+    assert caught.value.history["cost"] == []
+    assert model.linear1.W.data.tolist() == [[2.0]] and model.linear1.b.data.tolist() == [0.0]
+
+
+def test_fit_and_evaluate_put_back_each_modules_own_mode():
+    X = np.random.default_rng(0).standard_normal((32, 2))
+    Y = (X[:, :1] > 0).astype(float)
+    model = nn.Sequential(nn.Linear(2, 4, rng=0), nn.BatchNorm1d(4), nn.Tanh(),
+                          nn.Linear(4, 1, rng=1))
+    model.batchnorm1.eval()  # frozen batch statistics
+    modes = [m.training for m in model.modules()]
+    assert modes == [True, True, False, True, True]
+    evaluate(model, nn.binary_cross_entropy_with_logits, X, Y)
+    assert [m.training for m in model.modules()] == modes
+    gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
+           (X, Y), epochs=1, progress=False, dev_data=(X, Y))
+    assert [m.training for m in model.modules()] == modes
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_a_one_element_cost_of_any_shape_is_the_cost(shape):
+    """The course's cost, np.sum(..., axis=1, keepdims=True) / m, has shape (1, 1)."""
+    X, Y = planar_dataset(m=40)
+    model = _flower_model()
+
+    def squared_error(Z, Y_batch):
+        return (((Z - Y_batch) ** 2).sum() / len(Y_batch)).reshape(shape)
+
+    history = gg.fit(model, squared_error, optim.SGD(model.parameters(), lr=1e-300), (X, Y),
+                     epochs=1, batch_size=40, progress=False)
+    expected = np.sum((model(X).data - Y) ** 2) / 40  # parameters too close to move
+    assert history["cost"] == [pytest.approx(expected, rel=1e-12)]
+
+
+def _linear_model_and_sgd():
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    return model, optim.SGD(model.parameters(), lr=0.1)
+
+
+def test_data_as_a_list_of_X_and_Y_is_data_as_a_tuple():
+    X, Y = planar_dataset(m=40)
+    histories, weights = [], []
+    for data in ((X, Y), [X, Y]):
+        model, sgd = _linear_model_and_sgd()
+        histories.append(gg.fit(model, nn.mse, sgd, data, epochs=3, batch_size=10,
+                                progress=False))
+        weights.append(model.linear1.W.data)
+    assert histories[0] == histories[1] and len(histories[0]["cost"]) == 3
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_a_one_shot_iterator_of_batches_is_refused_for_several_epochs():
+    X, Y = planar_dataset(m=40)
+
+    def batches():
+        return ((X[k:k + 10], Y[k:k + 10]) for k in range(0, 40, 10))
+
+    model, sgd = _linear_model_and_sgd()
+    before = _untouched(model)
+    with pytest.raises(gg.ArgumentError, match=r"iterator .* gives its batches only once, but "
+                                               r"epochs=3 needs them every epoch; pass"):
+        gg.fit(model, nn.mse, sgd, batches(), epochs=3, progress=False)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    one_epoch = gg.fit(model, nn.mse, sgd, batches(), epochs=1, progress=False)
+    listed_model, listed_sgd = _linear_model_and_sgd()
+    listed = gg.fit(listed_model, nn.mse, listed_sgd, list(batches()), epochs=1, progress=False)
+    assert len(one_epoch["cost"]) == 1 and one_epoch == listed  # one epoch is fine
+
+
+def test_a_batch_that_is_not_a_pair_is_named():
+    X, Y = planar_dataset(m=40)
+    model, sgd = _linear_model_and_sgd()
+    with pytest.raises(gg.ArgumentError, match=r"batch 0 of data \(ndarray of shape "
+                                               r"\(40, 2\)\) is not an \(X_batch, Y_batch\) pair"):
+        gg.fit(model, nn.mse, sgd, [X, Y, X], epochs=1, progress=False)
