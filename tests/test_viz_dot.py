@@ -140,7 +140,8 @@ def test_any_name_renders_escaped():
     J.name = "</table>"
     J.backward()
     source = viz.to_dot(J)
-    assert "<b>W&lt;1&gt; &amp; &quot;b&quot;\\n{x}|y\\z</b>" in source
+    # Backslashes doubled: Graphviz draws "\\\\" as one backslash.
+    assert "<b>W&lt;1&gt; &amp; &quot;b&quot;\\\\n{x}|y\\\\z</b>" in source
     assert "<b>&lt;/table&gt;</b>" in source
     assert name not in source
 
@@ -225,3 +226,84 @@ def test_drawing_something_that_is_not_a_graph_says_what_to_do():
         y = gg.Tensor(1.0, requires_grad=True) * 2
     with pytest.raises(viz.NoGraphError, match="no_grad"):
         viz.render(y, "never.png")
+
+
+def test_generated_names_skip_names_the_user_gave():
+    a = gg.Tensor(2.0, requires_grad=True, name="a")
+    h = a * 3  # unnamed: t1 would be its name, but the user calls another tensor t1
+    t = h + 1
+    t.name = "t1"
+    J = t * h
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    assert list(ids) == ["a", "Mul", "t2", "Add", "t1", "J"]
+    assert node_label(source, ids["t2"]) == "t2 | scalar float64 | t2 = 6 | dt2 = 13"
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dt1 = 6", "2: dt2 += 7", "3: dt2 += 6", "4: da = 39"]
+
+
+def test_names_that_are_not_str_are_drawn_as_text():
+    w = gg.Tensor(1.0, requires_grad=True, name=5)
+    b = gg.Tensor(2.0, requires_grad=True, name=("b", 1))
+    J = w * 2 + b
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    assert node_label(source, ids["5"]) == "5 | scalar float64 | 5 = 1 | d5 = 2"
+    assert node_label(source, ids["(&#x27;b&#x27;, 1)"]).startswith("(&#x27;b&#x27;, 1) |")
+
+
+class _ApplyFn(gg.Function):
+    """y = fn(x), an op whose attribute is a function; d/dx taken as 1 for the picture."""
+
+    @staticmethod
+    def forward(ctx, x, fn, helper):
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class _Helper:
+    pass
+
+
+def test_op_attributes_without_a_repr_keep_the_dot_text_the_same_every_run():
+    def build():
+        def double(a):
+            return a * 2
+
+        x = gg.Tensor(1.0, requires_grad=True, name="x")
+        return _ApplyFn.apply(x, fn=double, helper=_Helper())
+
+    source = viz.to_dot(build(), max_label_chars=200)
+    assert source == viz.to_dot(build(), max_label_chars=200)
+    assert "0x" not in source
+    function = "test_op_attributes_without_a_repr_keep_the_dot_text_the_same_every_run"
+    assert node_label(source, "op1") == (
+        f"_ApplyFn | fn={function}.&lt;locals&gt;.build.&lt;locals&gt;.double | "
+        "helper=&lt;test_viz_dot._Helper object&gt;")
+
+
+def test_max_elements_zero_still_shows_scalars_in_full():
+    a = gg.Tensor(5.0, requires_grad=True, name="a")
+    J = 3 * a
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J, max_elements=0)
+    ids = node_ids(source)
+    assert node_label(source, ids["a"]) == "a | scalar float64 | a = 5 | da = 3"
+    assert node_label(source, ids["J"]) == "J | scalar float64 | J = 15 | dJ = 1"
+    assert [label for *_, label in edges(source)[1] if label] == ["1: da = 3"]
+
+
+def test_gradients_adding_up_keep_their_mark_when_shown_as_a_range():
+    x = gg.Tensor(np.arange(1.0, 6.0), requires_grad=True, name="x")
+    J = (x * x).sum()
+    J.backward()
+    _, backward = edges(viz.to_dot(J))
+    assert [label for *_, label in backward if ": dx" in label] == [
+        "2: dx += min 1  max 5", "3: dx += min 1  max 5"]

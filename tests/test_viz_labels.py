@@ -39,7 +39,50 @@ def test_attributes_summarize_arrays_slices_and_tuples():
 
 
 def test_escaping_and_cutting_keep_labels_valid():
-    assert labels.escape('<b>&"\n\t') == "&lt;b&gt;&amp;&quot;\\n\\t"
+    assert labels.escape('<b>&"\n\t') == "&lt;b&gt;&amp;&quot;\\\\n\\\\t"
     assert labels.shorten("abcdef", 4) == "abc…" and labels.shorten("abc", 4) == "abc"
     assert labels.wrap("a bb ccc dddd eeeee", 8) == ["a bb ccc", "dddd", "eeeee"]
     assert labels.wrap("a bb ccc dddd eeeee ffffff", 8, max_rows=2) == ["a bb ccc", "dddd …"]
+
+
+def test_backslashes_are_doubled_so_graphviz_draws_them_as_written():
+    # Graphviz expands \G, \N, \E, \T, \H (graph, node, edge, tail, head names) in labels.
+    assert labels.escape(r"\Gamma \N") == r"\\Gamma \\N"
+    assert labels.escape("a\\") == "a\\\\"
+
+
+def test_characters_xml_forbids_are_shown_as_python_escapes():
+    # Lone surrogates cannot be written as UTF-8; U+FFFE, U+FFFF make `dot` reject the label.
+    assert labels.escape("bad\ud800\ufffe\uffff") == r"bad\\ud800\\ufffe\\uffff"
+    assert labels.escape("ünïcode λ → ∂ \ufffd") == "ünïcode λ → ∂ \ufffd"
+
+
+def test_scalars_are_shown_in_full_whatever_max_elements():
+    assert labels.assignment("a", np.array(5.0), 3, 0) == "a = 5"
+    assert labels.flowing("da", np.array(3.0), 3, 0, accumulates=False) == "da = 3"
+    assert labels.flowing("da", np.array(3.0), 3, 0, accumulates=True) == "da += 3"
+    assert labels.assignment("x", np.array([5.0]), 3, 0) == "x: min 5  mean 5  max 5"
+
+
+def test_gradients_shown_as_a_range_still_say_they_add_up():
+    large = np.arange(1.0, 6.0)
+    assert labels.flowing("dx", large, 3, 4, accumulates=True) == "dx += min 1  max 5"
+    assert labels.flowing("dx", large, 3, 4, accumulates=False) == "dx ∈ [1, 5]"
+    with_nan = np.array([1.0, np.nan, 3.0, 4.0, 5.0])
+    assert labels.flowing("dx", with_nan, 3, 4, True) == "dx += min 1  mean 3.25  max 5  1 NaN"
+    assert labels.flowing("dx", with_nan, 3, 4, False) == "dx: min 1  mean 3.25  max 5  1 NaN"
+
+
+class _Plain:
+    pass
+
+
+def test_attributes_never_show_memory_addresses():
+    def double(a):
+        return a * 2
+
+    assert labels.attribute(double, 3) == (
+        "test_attributes_never_show_memory_addresses.<locals>.double")
+    assert labels.attribute(np.exp, 3) == "exp"
+    assert labels.attribute(_Plain(), 3) == "<test_viz_labels._Plain object>"
+    assert labels.attribute(_Plain, 3) == "_Plain"

@@ -100,3 +100,33 @@ def test_plots_show_inline_in_jupyter_without_the_matplotlib_magic():
         assert png is not None and png.startswith(b"\x89PNG")
         with Image.open(io.BytesIO(png)) as image:
             assert image.size == (600, 450)
+
+
+def test_plot_costs_given_a_fit_history_draws_its_training_and_dev_costs():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 2))
+    Y = (X[:, :1] > 0).astype(float)
+    model = gg.nn.Linear(2, 1)
+    history = gg.fit(model, gg.nn.binary_cross_entropy_with_logits,
+                     gg.optim.SGD(model.parameters(), lr=0.5), (X, Y), epochs=3,
+                     dev_data=(X, Y), progress=False)
+    assert {"accuracy", "lr", "dev_accuracy"} <= set(history)
+    ax = viz.plot_costs(history, unit="epochs").axes[0]
+    train, dev = ax.get_lines()
+    assert (train.get_label(), dev.get_label()) == ("training set", "dev set")
+    np.testing.assert_array_equal(train.get_ydata(), history["cost"])
+    np.testing.assert_array_equal(dev.get_ydata(), history["dev_cost"])
+
+    without_dev = {"cost": [0.7, 0.5], "accuracy": [0.5, 0.8], "lr": [0.1, 0.1]}
+    (line,) = viz.plot_costs(without_dev).axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), [0.7, 0.5])
+
+
+def test_plot_costs_takes_one_element_arrays_and_tensors():
+    costs = [np.array([[0.69]]), gg.Tensor([[0.41]]), np.float32(0.3), np.array([0.25])]
+    (line,) = viz.plot_costs(costs).axes[0].get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [0.69, 0.41, 0.3, 0.25])
+    (column,) = viz.plot_costs(np.array([[0.69], [0.41]])).axes[0].get_lines()
+    np.testing.assert_array_equal(column.get_ydata(), [0.69, 0.41])
+    with pytest.raises(viz.OptionError, match=r"cost 1 of 'run' has shape \(2,\)"):
+        viz.plot_costs({"run": [0.7, np.array([0.5, 0.4])]})

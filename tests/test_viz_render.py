@@ -115,3 +115,45 @@ def test_any_name_and_scope_renders(tmp_path):
     for name in names[:3] + ["tab\\tnew\\nline", "]]>--", "</table>", 'scope <"&">']:
         assert name in texts
     assert f"d{names[2]} = 1" in texts
+
+
+def test_backslash_sequences_and_unwritable_characters_are_drawn_as_written(tmp_path):
+    # Graphviz would draw \G, \N, \E as the graph, node, edge names and \T, \H (edge labels)
+    # as the tail and head; U+FFFE, U+FFFF and lone surrogates cannot be in its input at all.
+    names = [r"\Gamma", r"\N", r"\Eta", r"\Theta", r"\Hat", "bad\ufffe", "bad\uffff",
+             "bad\ud800"]
+    tensors = [gg.Tensor(float(i), requires_grad=True, name=n) for i, n in enumerate(names)]
+    with gg.name_scope(r"scope\G"):
+        total = tensors[0]
+        for t in tensors[1:]:
+            total = total + t
+    total.name = "J"
+    total.backward()
+    root = ET.parse(viz.render(total, tmp_path / "names.svg", title=r"\G title")).getroot()
+    texts = [t.text for t in root.iter(SVG + "text")]
+    drawn = names[:5] + [r"bad\ufffe", r"bad\uffff", r"bad\ud800"]
+    for name in drawn:
+        assert name in texts  # the bold name row of its box
+        assert any(text.endswith(f": d{name} = 1") for text in texts if text)  # its red edge
+    assert r"scope\G" in texts and r"\G title" in texts
+
+
+def test_render_makes_missing_folders(tmp_path):
+    J = course_graph()["J"]
+    picture = viz.render(J, tmp_path / "new" / "deeper" / "graph.svg")
+    assert ET.parse(picture).getroot().tag == SVG + "svg"
+    text = viz.render(J, tmp_path / "other" / "graph.dot")
+    assert text.read_text(encoding="utf-8") == viz.to_dot(J)
+
+
+def test_errors_name_the_function_that_was_called(tmp_path):
+    leaf = gg.Tensor(1.0, requires_grad=True, name="w")
+    with pytest.raises(viz.NoGraphError, match="^viz.render: "):
+        viz.render(leaf, tmp_path / "graph.png")
+    with pytest.raises(viz.NoGraphError, match="^viz.to_dot: "):
+        viz.to_dot(leaf)
+    with pytest.raises(viz.NotATensorError, match="^viz.to_dot draws graphgrad Tensors"):
+        viz.to_dot(np.ones(3))
+    with pytest.raises(viz.NoGraphError, match="^viz.draw_graph: "):
+        viz.draw_graph(leaf)
+    assert not list(tmp_path.iterdir())

@@ -122,3 +122,74 @@ def test_a_chain_of_5000_ops_is_drawn():
     numbers = [int(label.split(":")[0]) for *_, label in backward if label]
     assert numbers == list(range(1, 5002))
     assert backward[-1][1] == node_ids(source)["x"]
+
+
+def layer_using_its_own_output() -> dict[str, gg.Tensor]:
+    """z = W x and a = tanh(z) in one scope; J uses both, so z leaves the scope and is used
+    inside it too."""
+    W = gg.Tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    x = gg.Tensor(np.ones((2, 1)), name="x")
+    with gg.name_scope("layer1"):
+        z = W @ x
+        z.name = "z"
+        a = gg.tanh(z)
+        a.name = "a"
+    J = a.sum() + z.sum()
+    J.name = "J"
+    J.backward()
+    return {"z": z, "a": a, "J": J}
+
+
+def test_a_box_using_a_tensor_it_made_draws_no_edge_back_into_itself():
+    J = layer_using_its_own_output()["J"]
+    source = viz.to_dot(J, collapse=True)
+    ids = node_ids(source)
+    z, a = ids["z"], ids["a"]
+    forward, backward = edges(source)
+    assert (z, "box1") not in [(t, h) for t, h, _ in forward]
+    assert [(t, h) for t, h, _ in forward if "box1" in (t, h)] == [("box1", z), ("box1", a)]
+    # Red edges into the box carry dz and da to it; none runs from the box to z, and the one
+    # gradient that reaches z from outside is not marked as adding up.
+    assert [(t, h) for t, h, _ in backward if "box1" in (t, h)] == [(a, "box1"), (z, "box1")]
+    assert [label for *_, label in backward if ": dz" in label] == ["3: dz = [[1], [1]]"]
+    assert node_label(source, z).endswith("dz = [[1.07], [1.07]]")
+
+
+def test_a_dvar_finished_inside_a_box_appears_once_the_box_has_sent_it():
+    J = layer_using_its_own_output()["J"]
+    # Steps: Add, Sum(z), Sum(a), then inside the box Tanh (completing dz), MatMul.
+    frames = [frame.source for frame in viz.backprop_frames(J, collapse=True)]
+    shown = ['<font color="#d62728">dz = [[1.07], [1.07]]</font>' in frame for frame in frames]
+    assert shown == [False, False, False, False, True, True]
+
+
+def test_long_scope_names_are_cut_in_cluster_labels():
+    w = gg.Tensor(2.0, requires_grad=True, name="w")
+    with gg.name_scope("encoder_block_with_a_long_descriptive_name"):
+        J = w * 3
+    assert list(clusters(viz.to_dot(J, max_label_chars=20))) == ["encoder_block_with_…"]
+
+
+def advice(J: gg.Tensor, **options) -> str:
+    """The LargeGraphWarning's message when drawing J with at most 3 nodes."""
+    with pytest.warns(viz.LargeGraphWarning) as caught:
+        viz.to_dot(J, max_nodes=3, **options)
+    return str(caught[0].message)
+
+
+def test_a_big_graph_warning_names_only_scopes_of_the_graph():
+    J = two_layer_net()
+    assert "collapse=True" in advice(J) and "collapse='model/layer1'" in advice(J)
+    assert "Pass collapse=True" in advice(J, collapse="layer1")  # cost is still open
+    collapsed = advice(J, collapse=True)
+    assert "collapse='model'" in collapsed and "collapse=[\"model\"]" not in collapsed
+    assert viz.to_dot(J, collapse="model", max_nodes=None)  # the advice works
+
+    W = gg.Tensor(np.eye(3), requires_grad=True, name="W")
+    h = gg.Tensor(np.ones((3, 1)), name="x")
+    for i in range(3):
+        with gg.name_scope(f"layer{i}"):
+            h = gg.tanh(W @ h)
+    every_scope_collapsed = advice(h.sum(), collapse=True)
+    assert "collapse=" not in every_scope_collapsed
+    assert "nest them in an enclosing `with gg.name_scope(" in every_scope_collapsed

@@ -92,8 +92,9 @@ def draw_graph(
             draws it), ``"TB"`` (top to bottom), ``"RL"`` or ``"BT"``.
         precision: significant digits of the numbers shown.
         max_elements: arrays with at most this many elements are shown whole; bigger ones
-            as ``min / mean / max``.
-        max_label_chars: longest line in a label; longer lines are cut with ``…``.
+            as ``min / mean / max`` (scalars are always shown whole).
+        max_label_chars: longest line in a label (scope frames' too); longer lines are cut
+            with ``…``.
         clusters: frame the ops of each ``gg.name_scope`` together.
         collapse: draw scopes as single boxes: True for every innermost scope, or a scope
             name (``"layer1"``, ``"model/layer1"``) or a list of names.
@@ -120,7 +121,7 @@ def draw_graph(
 
 def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
     """The DOT text of `draw_graph` (same options); needs no Graphviz installation."""
-    return draw_graph(roots, **options).source
+    return draw_graph(as_roots(roots, "viz.to_dot"), **options).source
 
 
 def draw(roots: Sequence[Tensor], options: DrawOptions) -> graphviz.Digraph:
@@ -159,7 +160,8 @@ def _backward_edges(graph: Snapshot, layout: Layout, options: DrawOptions) -> li
                 _merge(edges, by_ends, BackwardEdge(info.id, end, step), end != op.id)
         input_grads = op.node.input_grads or ()
         for info, grad in zip(op.inputs, input_grads):
-            if grad is None or not info.tensor.requires_grad or info in hidden:
+            if (grad is None or not info.tensor.requires_grad or info in hidden
+                    or layout.within_box(info, op)):  # a gradient that never leaves its box
                 continue
             grad = np.asarray(getattr(grad, "data", grad))
             edge = BackwardEdge(end, info.id, step, info, [grad])
@@ -209,6 +211,14 @@ class _Drawing:
             if edge.target is not None:
                 self.arrivals[edge.target] = self.arrivals.get(edge.target, 0) + 1
                 self.ready[edge.target] = max(self.ready.get(edge.target, -1), edge.step)
+        # A gradient sent inside a collapsed box has no edge, but the dvar is complete only
+        # once it has arrived too.
+        for op in layout.box_of:
+            if op.step is None:
+                continue
+            for info, grad in zip(op.inputs, op.node.input_grads or ()):
+                if grad is not None and info in self.ready and layout.within_box(info, op):
+                    self.ready[info] = max(self.ready[info], op.step)
         for root in graph.roots:  # its dvar (dJ = 1) is where backward starts, at step 0
             self.ready[root] = 0
         self.last_step = max((edge.step for edge in backward), default=-1)
@@ -244,7 +254,8 @@ class _Drawing:
             self.clusters_drawn += 1
             fill = styles.CLUSTER_FILLS[min(depth, len(styles.CLUSTER_FILLS) - 1)]
             with dot.subgraph(name=f"cluster_{self.clusters_drawn}") as sub:
-                sub.attr(label=labels.table([labels.escape(child.label)]), fillcolor=fill,
+                label = labels.shorten(child.label, self.options.max_label_chars)
+                sub.attr(label=labels.table([labels.escape(label)]), fillcolor=fill,
                          **styles.CLUSTER)
                 self._fill(sub, child, depth + 1)
 
@@ -338,7 +349,9 @@ class _Drawing:
             end = self.layout.endpoint(op)
             merged = end != op.id
             for info in op.inputs:
-                if info not in hidden and not (merged and (info.id, end) in seen):
+                if info in hidden or self.layout.within_box(info, op):  # no edge to itself
+                    continue
+                if not (merged and (info.id, end) in seen):
                     seen.add((info.id, end))
                     dot.edge(info.id, end)
             for info in op.outputs:
@@ -400,21 +413,34 @@ def _warn_if_large(graph: Snapshot, layout: Layout, options: DrawOptions) -> Non
     count = shown_tensors + shown_ops + len(layout.boxes)
     if count <= options.max_nodes:
         return
-    if scopes_of(graph) and not options.collapse:
-        advice = ("Pass collapse=True to draw each gg.name_scope as one box (or collapse="
-                  "\"layer1\" for one scope)")
-    elif scopes_of(graph):
-        advice = "Collapse outer scopes too (collapse=[\"model\"])"
-    else:
-        advice = ("Wrap layers in `with gg.name_scope(\"layer1\"):` and pass collapse=True "
-                  "to draw each as one box")
     warnings.warn(
         f"this picture has {count} nodes (more than max_nodes={options.max_nodes}): Graphviz "
-        f"is slow to lay it out and it is hard to read. {advice}, draw a smaller part of "
-        "the graph, or pass max_nodes=None to draw it all anyway.",
+        f"is slow to lay it out and it is hard to read. {_advice(graph, layout)}, draw a "
+        "smaller part of the graph, or pass max_nodes=None to draw it all anyway.",
         LargeGraphWarning,
         stacklevel=_caller_level(),
     )
+
+
+def _advice(graph: Snapshot, layout: Layout) -> str:
+    """How to draw fewer nodes, naming only scopes that are in the graph."""
+    scopes = scopes_of(graph)
+    if not scopes:
+        return ("Wrap layers in `with gg.name_scope(\"layer1\"):` and pass collapse=True "
+                "to draw each as one box")
+    open_scopes = layout.open_scopes(graph)
+    enclosing = {scope.rsplit("/", 1)[0] for scope in scopes if "/" in scope}
+    innermost = [scope for scope in open_scopes if scope not in enclosing]
+    if not layout.boxes:
+        return (f"Pass collapse=True to draw each gg.name_scope as one box (or "
+                f"collapse={innermost[0]!r} for one scope)")
+    if innermost:
+        return "Pass collapse=True to draw every innermost gg.name_scope as one box"
+    if open_scopes:  # enclosing scopes drawn as frames around boxes: collapse the outermost
+        return (f"Collapse an enclosing scope too (collapse={open_scopes[0]!r} draws it, "
+                "with everything in it, as one box)")
+    return ("Every scope is one box already: nest them in an enclosing "
+            "`with gg.name_scope(\"model\"):` and collapse that")
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

@@ -15,12 +15,19 @@ from typing import Any
 
 import numpy as np
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters a label cannot hold: control characters, and what XML forbids (lone surrogates,
+# which cannot even be written as UTF-8, and the non-characters U+FFFE, U+FFFF).
+_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def escape(text: str) -> str:
-    """Text made safe inside an HTML-like label: markup escaped, control characters shown."""
-    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """Text made safe inside an HTML-like label: markup escaped, unwritable characters shown
+    as their Python escapes (``\\n``, ``\\ud800``), backslashes shown as written."""
+    text = _UNWRITABLE.sub(lambda m: repr(m.group())[1:-1], text)
+    # Graphviz expands \N, \G, \E, \T, \H in labels (node name, graph name, ...); a doubled
+    # backslash is drawn as one, so ``\Gamma`` stays ``\Gamma``.
+    text = text.replace("\\", "\\\\")
     return html.escape(text, quote=True)
 
 
@@ -105,7 +112,7 @@ def summary(array: np.ndarray, precision: int) -> str:
 def assignment(name: str, array: np.ndarray, precision: int, max_elements: int) -> str:
     """A tensor's value as the course writes it: ``a = 5``, ``b = [1, 2]``, ``W: min ...``."""
     array = np.asarray(array)
-    if array.size <= max_elements:
+    if array.ndim == 0 or array.size <= max_elements:  # a scalar is always shown in full
         return f"{name} = {values(array, precision, max_elements)}"
     return f"{name}: {summary(array, precision)}"
 
@@ -114,15 +121,19 @@ def flowing(
     dvar: str, array: np.ndarray, precision: int, max_elements: int, accumulates: bool
 ) -> str:
     """A gradient on an edge: ``dv = 3`` (``dv += 3`` when several edges add into v), or a
-    short range for a larger array: ``dW ∈ [-0.5, 0.7]``."""
+    short range for a larger array: ``dW ∈ [-0.5, 0.7]`` (``dW += min -0.5  max 0.7``)."""
     array = np.asarray(array)
-    if array.size <= max_elements or array.dtype.kind not in "fc":
+    if array.ndim == 0 or array.size <= max_elements or array.dtype.kind not in "fc":
         sign = "+=" if accumulates else "="
         return f"{dvar} {sign} {values(array, precision, max_elements)}"
     nans, infs = nonfinite(array)
     if nans or infs:
-        return f"{dvar}: {summary(array, precision)}"
-    return f"{dvar} ∈ [{number(array.min(), precision)}, {number(array.max(), precision)}]"
+        separator = " +=" if accumulates else ":"
+        return f"{dvar}{separator} {summary(array, precision)}"
+    low, high = number(array.min(), precision), number(array.max(), precision)
+    if accumulates:  # "dW += [-0.5, 0.7]" would read as a two-element array
+        return f"{dvar} += min {low}  max {high}"
+    return f"{dvar} ∈ [{low}, {high}]"
 
 
 def shape(array: np.ndarray) -> str:
@@ -151,7 +162,11 @@ def attribute(value: Any, precision: int) -> str:
         return "..." if value is Ellipsis else str(value)
     if isinstance(value, type):
         return value.__name__
-    return repr(value)
+    if callable(value) and hasattr(value, "__qualname__"):  # a function: its name, not address
+        return value.__qualname__
+    # A default repr holds the object's memory address, which would change the picture
+    # from run to run.
+    return _ADDRESS.sub("", repr(value))
 
 
 def table(rows: list[str]) -> str:

@@ -31,8 +31,11 @@ def plot_costs(
     """Cost against iterations, as in the course's assignments.
 
     Args:
-        history: the costs recorded during training, or several runs by label
-            (``{"learning rate 0.01": costs, "learning rate 0.001": other_costs}``).
+        history: the costs recorded during training (numbers, or one-element arrays or
+            Tensors), or several runs by label (``{"learning rate 0.01": costs,
+            "learning rate 0.001": other_costs}``). The history `gg.fit` returns (a mapping
+            with "cost" and "lr") draws its training cost, and its dev cost when it has one;
+            its accuracies and learning rates are not costs and are left out.
         every: iterations between two recorded costs (100 if you recorded every hundredth).
         unit: what one step of ``every`` counts, for the axis label: "iterations", or
             "epochs" for the history `gg.fit` returns (one cost per epoch).
@@ -46,12 +49,12 @@ def plot_costs(
     """
     if every < 1:
         raise OptionError(f"every must be a positive number of iterations, got {every}")
-    runs = dict(history) if isinstance(history, Mapping) else {"": history}
+    runs = _runs(history)
     figure, ax = _figure_and_axes(ax)
     for label, costs in runs.items():
-        costs = np.asarray([float(np.asarray(c)) for c in costs])
-        if costs.ndim != 1 or costs.size == 0:
-            raise OptionError(f"plot_costs needs a non-empty list of costs, got {costs.size}")
+        costs = _numbers(costs, label)
+        if costs.size == 0:
+            raise OptionError("plot_costs needs a non-empty list of costs, got 0")
         iterations = np.arange(costs.size) * every
         ax.plot(iterations, costs, label=label or None)
     ax.set_xlabel(unit if every == 1 else f"{unit} (one point every {every})")
@@ -63,6 +66,35 @@ def plot_costs(
         ax.legend()
     ax.grid(True, alpha=0.3)
     return _saved(figure, path)
+
+
+def _runs(
+    history: Sequence[float] | Mapping[str, Sequence[float]]
+) -> dict[str, Sequence[float]]:
+    """The curves to draw, by label ("" for a single unlabelled one)."""
+    if not isinstance(history, Mapping):
+        return {"": history}
+    if "cost" in history and "lr" in history:  # gg.fit's history: its costs, not its rates
+        runs = {"training set": history["cost"]}
+        if "dev_cost" in history:
+            runs["dev set"] = history["dev_cost"]
+        return runs
+    return dict(history)
+
+
+def _numbers(costs: Sequence[Any], label: str) -> np.ndarray:
+    """The costs as floats; each may be a number, a one-element array or a Tensor."""
+    numbers = []
+    for index, cost in enumerate(costs):
+        value = np.asarray(cost)
+        if value.size != 1:
+            run = f" of {label!r}" if label else ""
+            raise OptionError(
+                f"plot_costs draws one number per cost, but cost {index}{run} has shape "
+                f"{value.shape}. Record J.item() (or float(J)) for each iteration."
+            )
+        numbers.append(float(value.item()))
+    return np.asarray(numbers, dtype=float)
 
 
 def plot_decision_boundary(

@@ -2,7 +2,7 @@
 
 ``.dot``/``.gv`` files are the DOT text itself and need nothing else; every other format is
 laid out by Graphviz's ``dot`` program. When ``dot`` is missing, the error says how to install
-it and carries the DOT text. Depends on `dot` and the ``graphviz`` package.
+it and carries the DOT text. Depends on `walk`, `dot` and the ``graphviz`` package.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import graphviz
 from graphgrad import Tensor
 from viz.dot import draw_graph
 from viz.errors import INSTALL_DOT, DotNotFoundError, OptionError, RenderFormatError
+from viz.walk import as_roots
 
 TEXT_FORMATS = ("dot", "gv")
 PICTURE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
@@ -30,7 +31,8 @@ def render(
 
     The format comes from the extension: ``.png``, ``.svg``, ``.pdf``, ``.jpg``, ``.gif``,
     or ``.dot`` / ``.gv`` for the DOT text (no Graphviz program needed). ``options`` are those
-    of `viz.draw_graph` (``show_values``, ``collapse``, ``rankdir``, ...).
+    of `viz.draw_graph` (``show_values``, ``collapse``, ``rankdir``, ...). Missing folders
+    of ``path`` are created.
 
     Returns:
         the path written.
@@ -53,11 +55,13 @@ def render(
                               "already drawn Digraph: pass them to viz.draw_graph")
         digraph = graph
     else:
-        digraph = draw_graph(graph, **options)
-    if file_format in TEXT_FORMATS:
+        digraph = draw_graph(as_roots(graph, "viz.render"), **options)
+    drawn = None if file_format in TEXT_FORMATS else picture(digraph, file_format)
+    path.parent.mkdir(parents=True, exist_ok=True)  # as graphviz's own Digraph.render does
+    if drawn is None:
         path.write_text(digraph.source, encoding="utf-8")
     else:
-        path.write_bytes(picture(digraph, file_format))
+        path.write_bytes(drawn)
     return path
 
 

@@ -60,6 +60,19 @@ class Layout:
         box = self.box_of.get(op)
         return op.id if box is None else box.id
 
+    def within_box(self, info: TensorInfo, op: OpInfo) -> bool:
+        """``op`` uses ``info`` inside the collapsed box that made it: no edge leaves the box."""
+        if info.creator is None:
+            return False
+        box = self.box_of.get(op)
+        return box is not None and self.box_of.get(info.creator) is box
+
+    def open_scopes(self, graph: Snapshot) -> list[str]:
+        """The scopes of ``graph`` drawn as clusters, outside every collapsed box."""
+        boxed = {box.scope for box in self.boxes}
+        return [scope for scope in scopes_of(graph)
+                if not any(outer in boxed for outer in _prefixes(scope))]
+
 
 def lay_out(
     graph: Snapshot, clusters: bool = True, collapse: bool | str | Sequence[str] = False

@@ -6,7 +6,8 @@ the public graph described in the README, never private attributes. An op's sing
 the tensor the walk met it through. It is iterative (a 10,000-op chain is fine) and
 deterministic: ops are listed inputs-first in the order a depth-first walk over the ordered
 ``inputs`` meets them, and every id and generated name comes from that order, never from
-``id()``. So the same graph, or two graphs built the same way, give the same snapshot.
+``id()``; a generated name (t1, t2, ...) skips the names the user gave. So the same graph, or
+two graphs built the same way, give the same snapshot.
 
 Constants (unnamed leaves that need no gradient, such as the ``3`` in ``3 * v``) are listed
 once per use: graphgrad shares one constant tensor between every op that meets the same number,
@@ -113,21 +114,19 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
     ops: list[OpInfo] = []
     tensors: list[TensorInfo] = []
     drawn: dict[Tensor, TensorInfo] = {}
-    unnamed = 0
+    unnamed: list[TensorInfo] = []  # named once every user's name is known
 
     def add_tensor(tensor: Tensor, creator: OpInfo | None) -> TensorInfo:
-        nonlocal unnamed
         if creator is not None:
             kind = INTERMEDIATE
         elif tensor.requires_grad:
             kind = PARAMETER
         else:
             kind = CONSTANT
-        name = tensor.name
-        if name is None and not _is_constant_use(tensor):
-            unnamed += 1
-            name = f"t{unnamed}"
-        info = TensorInfo(tensor, f"tensor{len(tensors) + 1}", name or "", kind, creator)
+        name = "" if tensor.name is None else str(tensor.name)  # graphgrad takes any name
+        info = TensorInfo(tensor, f"tensor{len(tensors) + 1}", name, kind, creator)
+        if tensor.name is None and not _is_constant_use(tensor):
+            unnamed.append(info)
         tensors.append(info)
         return info
 
@@ -160,7 +159,18 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
         root_infos.append(info)
     for info in tensors:
         info.scope = _scope_of(info)
+    _generate_names(unnamed, taken={info.name for info in tensors})
     return Snapshot(ops, tensors, root_infos)
+
+
+def _generate_names(unnamed: list[TensorInfo], taken: set[str]) -> None:
+    """Name unnamed tensors t1, t2, ... in walk order, skipping names the user gave."""
+    number = 0
+    for info in unnamed:
+        number += 1
+        while f"t{number}" in taken:
+            number += 1
+        info.name = f"t{number}"
 
 
 def _outputs_met(roots: Sequence[Tensor], nodes: list[Function]) -> dict[Function, list[Tensor]]:
