@@ -293,8 +293,10 @@ def test_a_smooth_function_has_no_kinks(fn, data):
     assert "kink" not in str(result)
 
 
-def test_a_wrong_gradient_at_a_kink_is_still_a_bug():
-    class WrongRelu(gg.Function):
+def _relu_with_slope(slope):
+    """A relu op whose backward multiplies the upstream gradient by ``slope(x)``."""
+
+    class Relu(gg.Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
@@ -303,8 +305,13 @@ def test_a_wrong_gradient_at_a_kink_is_still_a_bug():
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved
-            return grad * np.where(x >= 0, 3.0, 0.0)  # slope 3 is outside [0, 1]
+            return grad * slope(x)
 
+    return Relu
+
+
+def test_a_wrong_gradient_at_a_kink_is_still_a_bug():
+    WrongRelu = _relu_with_slope(lambda x: np.where(x >= 0, 3.0, 0.0))  # 3 is outside [0, 1]
     x = gg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
     result = gg.gradcheck(WrongRelu, [x], raise_exception=False)
     assert not result
@@ -485,18 +492,7 @@ def test_near_a_tie_the_smaller_argument_of_max_has_a_zero_numeric_derivative():
 def test_a_wrong_gradient_near_a_kink_is_still_a_bug():
     """Near (not at) relu's kink the derivative is 1: a backward that already gives 0 there
     is wrong, and the report says so."""
-
-    class ReluSwitchingLate(gg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return np.maximum(x, 0)
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved
-            return grad * (x > 1e-6)
-
+    ReluSwitchingLate = _relu_with_slope(lambda x: x > 1e-6)
     x = gg.Tensor(np.array([5e-7, 2.0]), requires_grad=True)
     result = gg.gradcheck(ReluSwitchingLate, [x], raise_exception=False)
     assert not result
