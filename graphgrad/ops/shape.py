@@ -214,7 +214,7 @@ class Pad(Function):
 
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     """x with a new shape; one dimension may be -1 (inferred)."""
-    return Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
+    return Reshape.apply(x, shape=_as_tuple(shape))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
