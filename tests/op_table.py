@@ -340,7 +340,62 @@ INDEXING = [
     Op("index_tensor", lambda x: x[gg.Tensor([2, 0, 2])], lambda x: x[[2, 0, 2]], ((3, 4),)),
 ]
 
-OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING]
+
+
+def conv_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
+                   pad: int = 0) -> np.ndarray:
+    """The course's conv_forward: a loop over output positions, each the course's
+    conv_single_step (window * W summed) for every example and filter at once."""
+    a = np.pad(a, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    f_h, f_w, _, n_c = w.shape
+    n_h = (a.shape[1] - f_h) // stride + 1
+    n_w = (a.shape[2] - f_w) // stride + 1
+    z = np.zeros((a.shape[0], n_h, n_w, n_c))
+    for h in range(n_h):
+        for v in range(n_w):
+            window = a[:, h * stride:h * stride + f_h, v * stride:v * stride + f_w, :]
+            z[:, h, v, :] = np.tensordot(window, w, axes=3)
+    return z if b is None else z + np.reshape(b, n_c)
+
+
+def pool_reference(a: np.ndarray, f: int, stride: int, reduce: Callable) -> np.ndarray:
+    """The course's pool_forward: ``reduce`` (np.max, np.mean) over each f x f window."""
+    n_h = (a.shape[1] - f) // stride + 1
+    n_w = (a.shape[2] - f) // stride + 1
+    out = np.zeros((a.shape[0], n_h, n_w, a.shape[3]))
+    for h in range(n_h):
+        for v in range(n_w):
+            window = a[:, h * stride:h * stride + f, v * stride:v * stride + f, :]
+            out[:, h, v, :] = reduce(window, axis=(1, 2))
+    return out
+
+
+CONVOLUTION = [
+    Op("conv2d", gg.conv2d, conv_reference, ((2, 5, 5, 3), (3, 3, 3, 4), (4,))),
+    Op("conv2d_same_no_bias", lambda a, w: gg.conv2d(a, w, pad=1),
+       lambda a, w: conv_reference(a, w, pad=1), ((2, 4, 5, 2), (3, 3, 2, 3))),
+    Op("conv2d_stride_pad", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=1),
+       lambda a, w, b: conv_reference(a, w, b, stride=2, pad=1),
+       ((1, 6, 5, 2), (3, 3, 2, 2), (2,))),
+    Op("conv2d_rectangular_filter", lambda a, w, b: gg.conv2d(a, w, b, stride=2),
+       lambda a, w, b: conv_reference(a, w, b, stride=2), ((2, 5, 6, 2), (2, 3, 2, 3), (3,))),
+    Op("conv2d_course_bias", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=2),
+       lambda a, w, b: conv_reference(a, w, b, stride=2, pad=2),
+       ((2, 4, 4, 3), (2, 2, 3, 8), (1, 1, 1, 8))),
+    Op("max_pool2d", lambda a: gg.max_pool2d(a, 2), lambda a: pool_reference(a, 2, 2, np.max),
+       ((2, 4, 6, 3),), domain=distinct),
+    Op("max_pool2d_overlapping", lambda a: gg.max_pool2d(a, 3, stride=1),
+       lambda a: pool_reference(a, 3, 1, np.max), ((1, 4, 5, 2),), domain=distinct),
+    Op("max_pool2d_uneven", lambda a: gg.max_pool2d(a, 2, stride=2),
+       lambda a: pool_reference(a, 2, 2, np.max), ((2, 5, 5, 1),), domain=distinct),
+    Op("avg_pool2d", lambda a: gg.avg_pool2d(a, 2), lambda a: pool_reference(a, 2, 2, np.mean),
+       ((2, 4, 6, 3),)),
+    Op("avg_pool2d_overlapping", lambda a: gg.avg_pool2d(a, 3, stride=2),
+       lambda a: pool_reference(a, 3, 2, np.mean), ((1, 7, 5, 2),)),
+]
+
+OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING,
+                 *CONVOLUTION]
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

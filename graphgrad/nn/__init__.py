@@ -1,12 +1,14 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
-`Module` and `Parameter` (module), `Linear` and `Flatten` (layers), the activation layers,
+`Module` and `Parameter` (module), `Linear` and `Flatten` (layers), `Conv2d`, `MaxPool2d` and
+`AvgPool2d` (conv, for images (m, n_H, n_W, n_C)), the activation layers,
 `Dropout` and `l2_penalty` (regularization), `BatchNorm1d` (normalization), the losses, and
 the weight initialisers (``nn.init``). Layers take batch-first input X of shape (m, n_x); see
 `graphgrad.nn.layers` for how that maps to the course's (n_x, m).
 """
 from graphgrad.nn import init
 from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from graphgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from graphgrad.nn.layers import Affine, Flatten, Linear, linear
 from graphgrad.nn.losses import (
     binary_cross_entropy,
@@ -19,8 +21,9 @@ from graphgrad.nn.normalization import BatchNorm1d
 from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty
 
 __all__ = [
-    "Affine", "BatchNorm1d", "Dropout", "Flatten", "InvertedDropout", "LeakyReLU", "Linear",
-    "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "init",
-    "l2_penalty", "linear", "mse", "use_name_scopes",
+    "Affine", "AvgPool2d", "BatchNorm1d", "Conv2d", "Dropout", "Flatten", "InvertedDropout",
+    "LeakyReLU", "Linear", "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "StateDictError", "Tanh", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "init", "l2_penalty", "linear", "mse",
+    "use_name_scopes",
 ]
