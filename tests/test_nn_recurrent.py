@@ -1,0 +1,385 @@
+"""Recurrent layers: the cells against the course's numpy formulas (examples in columns),
+gradient checks through time (first and second order), backpropagation through time against
+the course's rnn_backward, a property test over sizes, errors, and a small learning task."""
+import numpy as np
+import pytest
+from graph_walks import graph_nodes
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import graphgrad as gg
+from graphgrad import nn, optim
+from graphgrad.nn.recurrent import RNN, LSTMCell, RNNCell
+
+
+# -- the course's numpy code: x (n_x, m, T_x), a (n_a, m, T_x), biases (n_a, 1) --------------------
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _column(b):
+    return b.reshape(-1, 1)
+
+
+def rnn_cell_forward(xt, a_prev, p):
+    a_next = np.tanh(p["Waa"] @ a_prev + p["Wax"] @ xt + _column(p["ba"]))
+    return a_next, (a_next, a_prev, xt, p)
+
+
+def rnn_forward(x, a0, p):
+    n_x, m, T_x = x.shape
+    a = np.zeros((p["Waa"].shape[0], m, T_x))
+    caches = []
+    a_next = a0
+    for t in range(T_x):
+        a_next, cache = rnn_cell_forward(x[:, :, t], a_next, p)
+        a[:, :, t] = a_next
+        caches.append(cache)
+    return a, caches
+
+
+def rnn_cell_backward(da_next, cache):
+    a_next, a_prev, xt, p = cache
+    dtanh = (1 - a_next ** 2) * da_next
+    return {"dxt": p["Wax"].T @ dtanh, "da_prev": p["Waa"].T @ dtanh,
+            "dWax": dtanh @ xt.T, "dWaa": dtanh @ a_prev.T, "dba": dtanh.sum(axis=1)}
+
+
+def rnn_backward(da, caches):
+    """The course's rnn_backward: da holds dJ/da<t> from the outputs, for every t."""
+    n_a, m, T_x = da.shape
+    n_x = caches[0][2].shape[0]
+    dx = np.zeros((n_x, m, T_x))
+    dWax, dWaa, dba = np.zeros((n_a, n_x)), np.zeros((n_a, n_a)), np.zeros(n_a)
+    da_prevt = np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        g = rnn_cell_backward(da[:, :, t] + da_prevt, caches[t])
+        dx[:, :, t] = g["dxt"]
+        da_prevt = g["da_prev"]
+        dWax += g["dWax"]
+        dWaa += g["dWaa"]
+        dba += g["dba"]
+    return {"dx": dx, "da0": da_prevt, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+
+
+def lstm_cell_forward(xt, a_prev, c_prev, p):
+    concat = np.concatenate([a_prev, xt], axis=0)
+    ft = _sigmoid(p["Wf"] @ concat + _column(p["bf"]))
+    ut = _sigmoid(p["Wu"] @ concat + _column(p["bu"]))
+    cct = np.tanh(p["Wc"] @ concat + _column(p["bc"]))
+    c_next = ft * c_prev + ut * cct
+    ot = _sigmoid(p["Wo"] @ concat + _column(p["bo"]))
+    return ot * np.tanh(c_next), c_next
+
+
+def lstm_forward(x, a0, p):
+    n_x, m, T_x = x.shape
+    a = np.zeros((a0.shape[0], m, T_x))
+    a_next, c_next = a0, np.zeros_like(a0)
+    for t in range(T_x):
+        a_next, c_next = lstm_cell_forward(x[:, :, t], a_next, c_next, p)
+        a[:, :, t] = a_next
+    return a
+
+
+def _arrays(module):
+    """The module's parameters as arrays, by their own (unprefixed) names."""
+    return {name.rpartition(".")[2]: p.data for name, p in module.named_parameters()}
+
+
+def _randomise_biases(module, rng):
+    """Biases start at zero; random ones make the comparisons see them."""
+    for name, p in module.named_parameters():
+        if name.rpartition(".")[2].startswith("b"):
+            p.data = rng.standard_normal(p.shape)
+
+
+# -- forward against the course --------------------------------------------------------------------
+def test_rnn_cell_is_the_course_cell_transposed():
+    rng = np.random.default_rng(1)
+    cell = RNNCell(3, 5, rng=0)
+    _randomise_biases(cell, rng)
+    xt, a_prev = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))  # (n, m), columns
+    a_next = cell(xt.T, a_prev.T)
+    expected, _ = rnn_cell_forward(xt, a_prev, _arrays(cell))
+    assert a_next.shape == (4, 5)
+    np.testing.assert_allclose(a_next.data, expected.T, rtol=1e-12, atol=1e-12)
+
+
+def test_lstm_cell_is_the_course_cell_transposed():
+    rng = np.random.default_rng(2)
+    cell = LSTMCell(3, 5, rng=0)
+    _randomise_biases(cell, rng)
+    xt, a_prev, c_prev = (rng.standard_normal((n, 4)) for n in (3, 5, 5))
+    a_next, c_next = cell(xt.T, a_prev.T, c_prev.T)
+    expected_a, expected_c = lstm_cell_forward(xt, a_prev, c_prev, _arrays(cell))
+    np.testing.assert_allclose(a_next.data, expected_a.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(c_next.data, expected_c.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell, reference", [("rnn", rnn_forward), ("lstm", lstm_forward)])
+def test_rnn_over_a_sequence_is_the_course_forward(cell, reference):
+    rng = np.random.default_rng(3)
+    layer = RNN(3, 5, cell=cell, rng=0)
+    _randomise_biases(layer, rng)
+    x, a0 = rng.standard_normal((3, 4, 6)), rng.standard_normal((5, 4))  # (n_x, m, T_x)
+    A = layer(x.transpose(1, 2, 0), a0.T)
+    expected = reference(x, a0, _arrays(layer))
+    if cell == "rnn":
+        expected = expected[0]
+    assert A.shape == (4, 6, 5)
+    np.testing.assert_allclose(A.data, expected.transpose(1, 2, 0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(A[:, -1].data, expected[:, :, -1].T, rtol=1e-12, atol=1e-12)
+
+
+def test_a0_defaults_to_zeros_and_c0_is_the_first_memory_cell():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((2, 3, 2))
+    layer = RNN(2, 3, cell="lstm", rng=0)
+    zeros = np.zeros((2, 3))
+    np.testing.assert_array_equal(layer(X).data, layer(X, zeros, zeros).data)
+    c0 = rng.standard_normal((2, 3))
+    a, c = layer.cell(X[:, 0], zeros, c0)
+    np.testing.assert_allclose(layer(X, c0=c0).data[:, 0], a.data, rtol=1e-12)
+    assert not np.allclose(layer(X, c0=c0).data, layer(X).data)
+
+
+# -- gradients -------------------------------------------------------------------------------------
+def _with_parameters(module, params):
+    """Make ``module`` compute with ``params`` (gradcheck's float64 copies of its parameters, in
+    ``named_parameters`` order), so that their gradients are the ones checked."""
+    owners = dict(module.named_modules())
+    for (name, _), param in zip(module.named_parameters(), params):
+        path, _, attribute = name.rpartition(".")
+        setattr(owners[path], attribute, param)
+
+
+def _check_layer(layer, m, T_x, seed=0, check=gg.gradcheck):
+    """gradcheck of ``layer(X, a0)`` with respect to X, a0 and every parameter."""
+    rng = np.random.default_rng(seed)
+    _randomise_biases(layer, rng)
+    X = rng.standard_normal((m, T_x, layer.n_x))
+    a0 = rng.standard_normal((m, layer.n_a))
+
+    def run(X, a0, *params):
+        _with_parameters(layer, params)
+        return layer(X, a0)
+
+    return check(run, [X, a0, *layer.parameters()])
+
+
+def test_rnn_cell_gradcheck():
+    rng = np.random.default_rng(5)
+    cell = RNNCell(3, 4, rng=0)
+    _randomise_biases(cell, rng)
+
+    def run(x_t, a_prev, *params):
+        _with_parameters(cell, params)
+        return cell(x_t, a_prev)
+
+    result = gg.gradcheck(run, [rng.standard_normal((2, 3)), rng.standard_normal((2, 4)),
+                                *cell.parameters()])
+    assert result.passed and len(result.pairs) == 5
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+
+
+def test_lstm_cell_gradcheck_of_both_outputs():
+    rng = np.random.default_rng(6)
+    cell = LSTMCell(2, 3, rng=0)
+    _randomise_biases(cell, rng)
+
+    def run(x_t, a_prev, c_prev, *params):
+        _with_parameters(cell, params)
+        return cell(x_t, a_prev, c_prev)
+
+    inputs = [rng.standard_normal((2, 2)), rng.standard_normal((2, 3)),
+              rng.standard_normal((2, 3)), *cell.parameters()]
+    result = gg.gradcheck(run, inputs)
+    assert result.passed and len(result.pairs) == 2 * 11  # (a_next, c_next) x 11 inputs
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+
+
+@pytest.mark.parametrize("cell, T_x", [("rnn", 4), ("lstm", 3)])
+def test_rnn_gradcheck_through_time(cell, T_x):
+    layer = RNN(2, 3, cell=cell, rng=0)
+    result = _check_layer(layer, m=2, T_x=T_x)
+    assert result.passed
+    assert len(result.pairs) == 2 + (3 if cell == "rnn" else 8)  # X, a0 and the parameters
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+
+
+def test_rnn_cell_second_derivatives():
+    rng = np.random.default_rng(7)
+    cell = RNNCell(2, 2, rng=0)
+    _randomise_biases(cell, rng)
+
+    def run(x_t, a_prev, *params):
+        _with_parameters(cell, params)
+        return cell(x_t, a_prev)
+
+    assert gg.gradgradcheck(run, [rng.standard_normal((2, 2)), rng.standard_normal((2, 2)),
+                                  *cell.parameters()])
+
+
+def test_rnn_second_derivatives_through_time():
+    assert _check_layer(RNN(2, 2, rng=0), m=1, T_x=2, check=gg.gradgradcheck)
+
+
+def test_backpropagation_through_time_is_the_course_rnn_backward():
+    rng = np.random.default_rng(8)
+    layer = RNN(3, 5, rng=0)
+    _randomise_biases(layer, rng)
+    x, a0 = rng.standard_normal((3, 10, 4)), rng.standard_normal((5, 10))
+    da = rng.standard_normal((5, 10, 4))  # dJ/da<t> from the outputs, (n_a, m, T_x)
+    X, A0 = gg.Tensor(x.transpose(1, 2, 0), requires_grad=True), gg.Tensor(a0.T, requires_grad=True)
+    A = layer(X, A0)
+    A.backward(da.transpose(1, 2, 0))
+
+    _, caches = rnn_forward(x, a0, _arrays(layer))
+    g = rnn_backward(da, caches)
+    close = {"rtol": 1e-12, "atol": 1e-12}
+    np.testing.assert_allclose(layer.cell.Wax.grad, g["dWax"], **close)
+    np.testing.assert_allclose(layer.cell.Waa.grad, g["dWaa"], **close)
+    np.testing.assert_allclose(layer.cell.ba.grad, g["dba"], **close)
+    np.testing.assert_allclose(X.grad, g["dx"].transpose(1, 2, 0), **close)
+    np.testing.assert_allclose(A0.grad, g["da0"].T, **close)
+
+
+def test_a_sequence_that_needs_a_gradient_is_cut_into_time_steps_by_one_node():
+    """Two stacked layers: the second one's input is the first one's states."""
+    first, second = RNN(2, 3, rng=0), RNN(3, 2, cell="lstm", rng=1)
+    X = gg.Tensor(np.random.default_rng(9).standard_normal((2, 6, 2)), requires_grad=True)
+    A = second(first(X))
+    A.sum().backward()
+    ops = [type(node).__name__ for node in graph_nodes(A)]
+    assert ops.count("Split") == 2 and "GetItem" not in ops
+    assert X.grad.shape == X.shape
+
+    def stacked(X):
+        return second(first(X))
+
+    result = gg.gradcheck(stacked, [X.data])
+    assert result.passed and result.pairs[0].relative_difference < 1e-7
+
+
+@settings(max_examples=15, deadline=None)
+@given(m=st.integers(1, 3), T_x=st.integers(1, 3), n_x=st.integers(1, 3), n_a=st.integers(1, 3),
+       cell=st.sampled_from(["rnn", "lstm"]), seed=st.integers(0, 2**32 - 1))
+def test_random_sizes_give_every_state_and_pass_gradcheck(m, T_x, n_x, n_a, cell, seed):
+    layer = RNN(n_x, n_a, cell=cell, rng=seed)
+    assert layer(np.zeros((m, T_x, n_x))).shape == (m, T_x, n_a)
+    assert _check_layer(layer, m, T_x, seed=seed)
+
+
+# -- the module's bookkeeping ----------------------------------------------------------------------
+def test_parameters_have_the_course_names_and_shapes():
+    rnn = RNN(3, 5, rng=0)
+    assert [(n, p.shape) for n, p in rnn.named_parameters()] == [
+        ("cell.Wax", (5, 3)), ("cell.Waa", (5, 5)), ("cell.ba", (5,))]
+    lstm = RNN(3, 5, cell="lstm", rng=0)
+    assert [n for n, _ in lstm.named_parameters()] == [
+        f"cell.{kind}{gate}" for gate in "fuco" for kind in "Wb"]
+    assert {p.shape for p in lstm.parameters()} == {(5, 8), (5,)}
+    assert lstm.count_parameters() == 4 * (5 * 8 + 5)
+    assert repr(rnn) == ("RNN(n_x=3, n_a=5, cell='rnn'  # 45 parameters\n"
+                         "  (cell): RNNCell(n_x=3, n_a=5, init='xavier')  # 45 parameters\n)")
+
+
+def test_weights_are_drawn_from_one_stream_and_are_reproducible():
+    cell = RNNCell(4, 4, rng=0)
+    assert not np.array_equal(cell.Wax.data, cell.Waa.data)  # an int seed is used once
+    np.testing.assert_array_equal(cell.Wax.data, RNNCell(4, 4, rng=0).Wax.data)
+    assert cell.Wax.data.std() == pytest.approx(np.sqrt(1 / 4), rel=0.5)  # xavier: fan-in n_x
+    lstm = LSTMCell(2, 3, rng=1)
+    assert len({p.data.tobytes() for p in (lstm.Wf, lstm.Wu, lstm.Wc, lstm.Wo)}) == 4
+
+
+def test_state_dict_round_trip():
+    a, b = RNN(2, 3, cell="lstm", rng=0), RNN(2, 3, cell="lstm", rng=1)
+    X = np.random.default_rng(9).standard_normal((2, 4, 2))
+    assert not np.allclose(a(X).data, b(X).data)
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a(X).data, b(X).data)
+
+
+def test_float32_stays_float32():
+    layer = RNN(2, 3, cell="lstm", dtype=np.float32, rng=0)
+    A = layer(np.ones((2, 3, 2)))  # float64 data takes the layer's dtype
+    A.sum().backward()
+    assert A.dtype == np.float32 and layer.cell.Wf.grad.dtype == np.float32
+
+
+# -- errors ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape, tip", [
+    ((4, 3), r"X\[None\]"),                         # one sequence without its batch axis
+    ((2, 4, 5), ""),                                # the wrong n_x
+    ((3, 2, 4), r"X\.transpose\(1, 2, 0\)"),        # the course's (n_x, m, T_x)
+    ((2, 4, 3, 1), ""),
+])
+def test_wrong_X_names_the_layer_and_both_shapes(shape, tip):
+    layer = RNN(3, 5, cell="lstm")
+    got = str(shape).replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(gg.ShapeError, match=(
+            rf"RNN\(n_x=3, n_a=5, cell='lstm'\) takes X of shape \(m, T_x, 3\); "
+            rf"got 'X' {got} float64.*{tip}")):
+        layer(gg.Tensor(np.ones(shape), name="X"))
+
+
+def test_wrong_states_and_cell_inputs_name_the_layer_and_shapes():
+    with pytest.raises(gg.ShapeError, match=r"RNN\(n_x=3, n_a=5, cell='rnn'\) takes a0 of "
+                                            r"shape \(2, 5\); got ndarray \(5, 2\)"):
+        RNN(3, 5)(np.ones((2, 4, 3)), np.zeros((5, 2)))
+    with pytest.raises(gg.ShapeError, match=r"RNNCell\(n_x=3, n_a=5\) takes x_t of shape "
+                                            r"\(m, 3\); got ndarray \(3, 2\).*x_t\.T"):
+        RNNCell(3, 5)(np.ones((3, 2)), np.zeros((2, 5)))
+    with pytest.raises(gg.ShapeError, match=r"LSTMCell\(n_x=3, n_a=5\) takes c_prev of shape "
+                                            r"\(2, 5\); got ndarray \(2, 4\)"):
+        LSTMCell(3, 5)(np.ones((2, 3)), np.zeros((2, 5)), np.zeros((2, 4)))
+    with pytest.raises(gg.ShapeError, match="no time steps"):
+        RNN(3, 5)(np.ones((2, 0, 3)))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: RNN(3, 4, cell="gru"), r"unknown cell 'gru'.*'rnn'.*'lstm'"),
+    (lambda: RNN(0, 4), r"RNN: n_x must be a positive int, got 0"),
+    (lambda: RNNCell(3, 2.5), r"RNNCell: n_a must be a positive int, got 2\.5"),
+    (lambda: LSTMCell(True, 3), r"LSTMCell: n_x must be a positive int, got True"),
+    (lambda: RNN(3, 4, init="kaiming"), r"unknown initialiser 'kaiming'"),
+    (lambda: RNN(3, 4)(np.ones((1, 2, 3)), c0=np.zeros((1, 4))), r"c0 .* LSTM"),
+])
+def test_bad_arguments_are_argument_errors(make, message):
+    with pytest.raises(gg.ArgumentError, match=message):
+        make()
+
+
+# -- learning --------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_learns_whether_a_sequence_of_signs_sums_to_a_positive_number(cell):
+    """Many-to-one: the last state a<T_x> feeds a logistic output. An odd T_x makes every
+    sum non-zero. Judged on sequences it never saw, as well as the training set."""
+    rng = np.random.default_rng(0)
+
+    def batch(m, T_x=9):
+        X = rng.choice([-1.0, 1.0], size=(m, T_x, 1))
+        return X, (X.sum(axis=(1, 2)) > 0).astype(float).reshape(m, 1)
+
+    X, Y = batch(256)
+    X_test, Y_test = batch(500)
+    rnn, head = RNN(1, 8, cell=cell, rng=1), nn.Linear(8, 1, init="xavier", rng=2)
+    optimizer = optim.Adam(rnn.parameters() + head.parameters(), lr=0.05)
+    costs = []
+    for _ in range(150):
+        J = nn.binary_cross_entropy_with_logits(head(rnn(X)[:, -1]), Y)
+        optimizer.zero_grad()
+        J.backward()
+        optimizer.step()
+        costs.append(J.item())
+
+    def accuracy(X, Y):
+        with gg.no_grad():
+            return np.mean((head(rnn(X)[:, -1]).data > 0) == (Y == 1))
+
+    assert costs[-1] < 0.1 * costs[0]
+    assert accuracy(X, Y) >= 0.9
+    assert accuracy(X_test, Y_test) >= 0.9
