@@ -145,7 +145,12 @@ def _prepare(fn: Any, inputs: Sequence[Any]) -> tuple[Callable, list[Tensor], li
         inputs = [inputs]
     copies = []
     for position, x in enumerate(inputs):
-        tensor = x if isinstance(x, Tensor) else Tensor(x, requires_grad=True)
+        if isinstance(x, Tensor):
+            tensor = x
+        elif np.asarray(x).dtype.kind in "biu":  # a mask or indices, kept in their dtype
+            tensor = Tensor(x, dtype=np.asarray(x).dtype)
+        else:
+            tensor = Tensor(x, requires_grad=True)
         if tensor.dtype.kind != "f":  # a mask or indices: no gradient, passed through as is
             copies.append(Tensor(tensor.data.copy(), name=tensor.name, dtype=tensor.dtype))
             continue
@@ -179,9 +184,10 @@ def gradcheck(
     Args:
         fn: a function of Tensors returning a Tensor or a tuple of Tensors, or a `Function`
             subclass (its ``apply`` is used). It must be deterministic.
-        inputs: Tensors (or arrays, which become Tensors requiring grad), or just one.
-            Every input with ``requires_grad`` is checked, element by element; the others
-            (a boolean mask, integer indices) are passed to ``fn`` as they are.
+        inputs: Tensors or arrays, or just one. Float arrays and numbers become Tensors
+            requiring grad; bool and integer arrays (a mask, indices) become constant Tensors
+            of their own dtype. Every input with ``requires_grad`` is checked, element by
+            element; the others are passed to ``fn`` unchanged.
         eps: the finite-difference step.
         atol, rtol: an element passes when |analytic - numeric| <= atol + rtol * |numeric|.
         fast: compare one random projection per (output, input) first; fall back to the full

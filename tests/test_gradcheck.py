@@ -559,6 +559,21 @@ def test_an_input_without_grad_that_is_not_float_is_passed_through_unchanged():
                         for call in seen)
 
 
+@pytest.mark.parametrize("index", [np.array([True, False, True, False]), np.array([0, 3, 3]),
+                                   [0, 3, 3]])
+def test_a_numpy_mask_or_index_array_is_a_constant_of_its_own_dtype(index):
+    x = np.array([0.5, -1.0, 2.0, 3.0])
+    seen = []
+
+    def pick(a, i):
+        seen.append((i.dtype.kind, i.requires_grad))
+        return a[i]
+
+    result = gg.gradcheck(pick, [x, index])
+    assert [(p.input, p.relative_difference < 1e-7) for p in result.pairs] == [(0, True)]
+    assert set(seen) == {(np.asarray(index).dtype.kind, False)}
+
+
 def test_a_lone_tensor_is_one_input():
     x = _x((3, 4))
     result = gg.gradcheck(gg.tanh, x)
