@@ -231,25 +231,28 @@ def one_hot(labels: Any, n_classes: int) -> np.ndarray:
 def planar_dataset(m: int = 400, noise: float = 0.2, seed: int = 1) -> Batch:
     """The course's planar "flower" data set (load_planar_dataset), batch-first.
 
-    Two classes of m/2 points each, along the petals of the curve r = 4 sin(4 t): class j
-    takes the angles t in [3.12 j, 3.12 (j + 1)], each point jittered in angle and radius by
-    Gaussian noise. Not linearly separable: logistic regression does no better than chance
-    (51% on the default draw; the course's own draw gives 47%), one tanh hidden layer of 4
-    units about 90%.
+    Two classes of m/2 points each (class 1 gets the odd one out), along the petals of the
+    curve r = 4 sin(4 t): class j takes the angles t in [3.12 j, 3.12 (j + 1)], each point
+    jittered in angle and radius by Gaussian noise. Not linearly separable: logistic
+    regression does no better than chance (51% on the default draw; the course's own draw
+    gives 47%), one tanh hidden layer of 4 units about 90%.
 
     Returns:
         X of shape (m, 2) and Y of shape (m, 1) (0 or 1).
     """
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise ArgumentError(f"planar_dataset: m must be a whole number of at least 2 (one "
+                            f"point per class), got {m!r}")
     rng = np.random.default_rng(seed)
-    per_class = m // 2
     radius_max = 4.0
-    X = np.zeros((2 * per_class, 2))
-    Y = np.zeros((2 * per_class, 1))
-    for j in range(2):
-        rows = slice(per_class * j, per_class * (j + 1))
-        t = np.linspace(j * 3.12, (j + 1) * 3.12, per_class) + rng.standard_normal(per_class) \
-            * noise
-        r = radius_max * np.sin(4 * t) + rng.standard_normal(per_class) * noise
+    X = np.zeros((m, 2))
+    Y = np.zeros((m, 1))
+    start = 0
+    for j, count in enumerate((m // 2, m - m // 2)):
+        rows = slice(start, start + count)
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, count) + rng.standard_normal(count) * noise
+        r = radius_max * np.sin(4 * t) + rng.standard_normal(count) * noise
         X[rows] = np.c_[r * np.sin(t), r * np.cos(t)]
         Y[rows] = j
+        start += count
     return X, Y

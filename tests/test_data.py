@@ -129,6 +129,15 @@ def test_planar_dataset_is_the_course_flower():
     assert max(best, 1 - best) < 0.75
 
 
+def test_planar_dataset_gives_m_points_for_an_odd_m_and_refuses_too_few():
+    X, Y = planar_dataset(m=401)
+    assert X.shape == (401, 2) and Y.shape == (401, 1)
+    assert Y.sum() == 201  # class 1 gets the odd one out
+    for m in (1, 0, 2.5):
+        with pytest.raises(gg.ArgumentError, match="m must be a whole number of at least 2"):
+            planar_dataset(m=m)
+
+
 @pytest.mark.parametrize("batch_size", [2.5, 64.0, None, 0, -3, True, "64"])
 def test_a_batch_size_that_is_not_a_whole_number_of_at_least_one_is_refused(batch_size):
     for make in (minibatches, DataLoader):
