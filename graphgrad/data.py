@@ -3,7 +3,7 @@
 Everything is batch-first numpy: X of shape (m, n_x), one example per row, and labels Y of
 shape (m, 1), (m,) or (m, C). (The course's X is (n_x, m): pass ``X.T``.) Randomness comes
 from seeds, through numpy Generators, so every split and every epoch's order can be
-reproduced. Depends on numpy only.
+reproduced. Depends on numpy and `errors`.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ reached in a heap and always runs the most recently created one: by then everyth
 consumes its outputs has run (all of it was created later) and its gradient is complete.
 Every node runs exactly once, after everything that depends on it. Gradients waiting to be
 used live in a dict and are dropped as soon as they are consumed. Depends on `function`,
-`tensor`.
+`tensor`, `modes`, `debug`, `errors`.
 """
 from __future__ import annotations
 

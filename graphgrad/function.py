@@ -30,7 +30,7 @@ passed through ``save_for_backward``; other saved values (masks, indices) are co
 Arrays an op saves are protected: an input leaf's array that a node saved, or that its output
 is a view of, is made read-only while the node is alive and not yet backpropagated, and op
 outputs are read-only for good, so an in-place write can never silently change a gradient.
-Depends on `tensor`, `modes`, `errors`.
+Depends on `tensor`, `modes`, `debug`, `errors`.
 """
 from __future__ import annotations
 

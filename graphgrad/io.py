@@ -4,7 +4,7 @@
 as one ``.npy`` entry of a zip file, the format ``np.savez`` writes. `load` reads it back with
 ``allow_pickle=False``: a file from someone else can hold numbers only, never code to run.
 Files are written to a temporary name and renamed, so a crash never leaves half a file.
-Errors name the file and the entry. Depends on numpy only.
+Errors name the file and the entry. Depends on numpy and `errors`.
 """
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ from graphgrad.tensor import Tensor
 
 
 class TrainingDiverged(GraphgradError, FloatingPointError):
-    """The cost became NaN or Inf during `fit`; ``.history`` holds the epochs done so far."""
+    """The cost, or a parameter's gradient, became NaN or Inf during `fit`; ``.history`` holds
+    the epochs done so far."""
 
     def __init__(self, message: str, history: dict[str, list[float]]) -> None:
         super().__init__(message)

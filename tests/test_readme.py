@@ -67,3 +67,18 @@ def test_toolkit_example_trains_the_flower_to_what_it_says(blocks, tmp_path, mon
     X = ns["X"]
     with gg.no_grad():
         np.testing.assert_array_equal(restored(X).data, ns["model"](X).data)
+
+
+def test_every_name_the_readme_gives_exists():
+    """`gg.conv2d`, `nn.RNN`, `optim.Adam`, `viz.render`, ...: the API tables name real
+    functions and classes (and `nn.Sigmoid/Tanh/ReLU` each of them)."""
+    import viz
+    from graphgrad import data, optim, train
+
+    modules = {"gg": gg, "nn": nn, "optim": optim, "data": data, "viz": viz, "gg.train": train}
+    text = README.read_text()
+    named = re.findall(r"`(gg\.train|gg|nn|optim|data|viz)\.([A-Za-z_][\w/]*)", text)
+    assert len(named) > 60
+    missing = [f"{prefix}.{name}" for prefix, names in named for name in names.split("/")
+               if not hasattr(modules[prefix], name)]
+    assert not missing

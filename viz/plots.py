@@ -2,7 +2,7 @@
 
 Both build a matplotlib `Figure` directly (no pyplot, so no window opens and no global state
 changes), return it, and save it when given a path. In Jupyter a returned figure shows inline,
-with or without ``%matplotlib inline``. Depends on matplotlib and numpy.
+with or without ``%matplotlib inline``. Depends on matplotlib, numpy and `viz.errors`.
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 ``.dot``/``.gv`` files are the DOT text itself and need nothing else; every other format is
 laid out by Graphviz's ``dot`` program. When ``dot`` is missing, the error says how to install
-it and carries the DOT text. Depends on `walk`, `dot` and the ``graphviz`` package.
+it and carries the DOT text. Depends on `walk`, `dot`, `viz.errors` and the
+``graphviz`` package.
 """
 from __future__ import annotations
 

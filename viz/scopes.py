@@ -4,7 +4,7 @@ Ops made inside ``gg.name_scope("layer1")`` carry ``node.scope``; nested scopes 
 ``/`` (``model/layer1``). Every scope becomes a cluster (a framed group), nested like the
 scopes. A *collapsed* scope is drawn as a single box instead: its ops, the tensors that never
 leave it, and the parameters only it uses disappear into the box, which keeps a deep network
-readable. Depends on `walk`.
+readable. Depends on `walk` and `viz.errors`.
 """
 from __future__ import annotations
 

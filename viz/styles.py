@@ -3,7 +3,7 @@
 The course's convention is kept: forward computation in blue, derivatives in red. Tensors
 are coloured by what they are (parameters green, constants grey, the output gold), ops are
 grey ellipses, and trouble (NaN/Inf, exploding gradients) is marked so it is seen first.
-Depends on `labels` (for the legend's text).
+Depends on `labels` (for the legend's text) and `walk` (the kinds of tensor).
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ two graphs built the same way, give the same snapshot.
 Constants (unnamed leaves that need no gradient, such as the ``3`` in ``3 * v``) are listed
 once per use: graphgrad shares one constant tensor between every op that meets the same number,
 and a picture with one box per use stays readable. Nothing in the graph is changed. Depends on
-graphgrad's `Tensor` and `Function`.
+graphgrad's `Tensor`, `Function` and errors, and `viz.errors`.
 """
 from __future__ import annotations
 

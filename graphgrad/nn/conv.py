@@ -5,7 +5,7 @@ Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n
 `Conv2d` keeps the course's W of shape (f, f, n_C_prev, n_C) and b flattened to (n_C,), so
 ``layer.W`` *is* the course's W. A network for classification ends with `Flatten` and
 `Linear` layers, as the course's LeNet-5-like model does. Depends on `nn.module`, `nn.init`,
-`ops.convolution`.
+`ops.convolution`, `tensor`, `errors`.
 """
 from __future__ import annotations
 

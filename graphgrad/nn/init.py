@@ -4,7 +4,7 @@ Each initialiser takes a weight shape ``(n_out, n_in)`` = the course's (n[l], n[
 ``np.random.Generator`` and returns a new array. `Linear` accepts their names
 (``init="he"``). Without an explicit generator, layers draw from a module-level generator
 that `seed` resets, so ``nn.init.seed(1)`` before building a model makes it reproducible.
-Depends on numpy only.
+Depends on numpy and `errors`.
 """
 from __future__ import annotations
 

@@ -1,11 +1,14 @@
 """Losses, each the mean over the m examples of the course's per-example loss L(a, y).
 
 `cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
-(sigmoid + log loss) and `binary_cross_entropy` are each one fused node: the forward is
-computed stably (no NaN or Inf for logits of +-1000) and the backward is the short formula
-the course derives, dZ = A - Y, instead of a chain of divisions by small probabilities.
+(sigmoid + log loss) and `binary_cross_entropy` are each one fused node. The first two take
+logits: their forward is stable (no NaN or Inf for logits of +-1000) and their backward is the
+short formula the course derives, dZ = A - Y, instead of a chain of divisions by small
+probabilities. `binary_cross_entropy` takes probabilities A, clipped away from 0 and 1, and
+its backward is dA = (A - Y) / (A (1 - A)).
 Backward bodies call the engine's `Softmax` / `Sigmoid` through ``Function.call``, so second
-derivatives work too. `mse` is built from the engine's ops. Depends on `function`, `ops`.
+derivatives work too. `mse` is built from the engine's ops. Depends on `function`,
+`engine`, `ops`, `tensor`, `errors`.
 """
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ convolution) and `Conv2dWeightGrad`; the three are one bilinear map seen from ea
 each one's backward is made of the other two, and second derivatives of convolutions work.
 `MaxPool2d` passes each window's gradient to its largest element (the first one on a tie, so
 a max creates no gradient); `AvgPool2d` shares it equally. Pooling windows are not padded,
-as in the course. Depends on `function`, `ops.indexing`, `tensor`.
+as in the course. Depends on `function`, `ops.indexing`, `tensor`,
+`errors`.
 """
 from __future__ import annotations
 

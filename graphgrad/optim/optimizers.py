@@ -26,7 +26,9 @@ class Optimizer:
     count ``t``, per-parameter state, ``zero_grad``, ``state_dict`` / ``load_state_dict``.
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
-    ``hyper_names`` (their settings) and implement ``_update(p, g, state)``.
+    ``hyper_names`` (their settings) and implement ``_update(p, g, state, scratch)``: ``g`` is
+    dW (weight decay included), ``state`` the parameter's dict of arrays, ``scratch`` an array
+    of p's shape free to overwrite; apply the step with `_subtract(p, step)`.
     """
 
     state_names: tuple[str, ...] = ()
@@ -255,8 +257,10 @@ class Adam(Optimizer):
     t is the optimizer's step count, shared by all parameters, as in the course's
     update_parameters_with_adam. PyTorch counts per parameter instead; the two differ only for
     a parameter that gets its first gradient after the first step (a layer unfrozen later):
-    its v and s start from zero without their bias correction, so its first update here is
-    about 3.2 alpha (0.1 / sqrt(0.001)) instead of alpha.
+    its v and s start from zero with the correction of step t, so its first update here is
+    alpha 3.16 sqrt(1 - beta2**t) / (1 - beta1**t) instead of alpha: less than alpha if it
+    starts within the first hundred steps (0.48 alpha at t = 11), up to 3.16 alpha
+    (0.1 / sqrt(0.001)) after a few thousand.
 
     Args:
         lr: alpha (0.001 is the usual start).

@@ -2,7 +2,7 @@
 
 Each schedule is a small callable, ``schedule(epoch) -> alpha``; `fit` sets
 ``optimizer.lr = schedule(epoch)`` before every epoch, or do it yourself in your loop.
-Depends on nothing else in graphgrad.
+Depends on `errors` only.
 """
 from __future__ import annotations
 
