@@ -154,31 +154,32 @@ def _with_parameters(module, params):
         setattr(owners[path], attribute, param)
 
 
+def _of_inputs_and_parameters(module):
+    """``module`` as a function of its inputs followed by its parameters, for gradcheck."""
+    n_params = len(module.parameters())
+
+    def run(*args):
+        _with_parameters(module, args[-n_params:])
+        return module(*args[:-n_params])
+
+    return run
+
+
 def _check_layer(layer, m, T_x, seed=0, check=gg.gradcheck):
     """gradcheck of ``layer(X, a0)`` with respect to X, a0 and every parameter."""
     rng = np.random.default_rng(seed)
     _randomise_biases(layer, rng)
     X = rng.standard_normal((m, T_x, layer.n_x))
     a0 = rng.standard_normal((m, layer.n_a))
-
-    def run(X, a0, *params):
-        _with_parameters(layer, params)
-        return layer(X, a0)
-
-    return check(run, [X, a0, *layer.parameters()])
+    return check(_of_inputs_and_parameters(layer), [X, a0, *layer.parameters()])
 
 
 def test_rnn_cell_gradcheck():
     rng = np.random.default_rng(5)
     cell = RNNCell(3, 4, rng=0)
     _randomise_biases(cell, rng)
-
-    def run(x_t, a_prev, *params):
-        _with_parameters(cell, params)
-        return cell(x_t, a_prev)
-
-    result = gg.gradcheck(run, [rng.standard_normal((2, 3)), rng.standard_normal((2, 4)),
-                                *cell.parameters()])
+    result = gg.gradcheck(_of_inputs_and_parameters(cell), [
+        rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), *cell.parameters()])
     assert result.passed and len(result.pairs) == 5
     assert all(p.relative_difference < 1e-7 for p in result.pairs)
 
@@ -187,14 +188,9 @@ def test_lstm_cell_gradcheck_of_both_outputs():
     rng = np.random.default_rng(6)
     cell = LSTMCell(2, 3, rng=0)
     _randomise_biases(cell, rng)
-
-    def run(x_t, a_prev, c_prev, *params):
-        _with_parameters(cell, params)
-        return cell(x_t, a_prev, c_prev)
-
     inputs = [rng.standard_normal((2, 2)), rng.standard_normal((2, 3)),
               rng.standard_normal((2, 3)), *cell.parameters()]
-    result = gg.gradcheck(run, inputs)
+    result = gg.gradcheck(_of_inputs_and_parameters(cell), inputs)
     assert result.passed and len(result.pairs) == 2 * 11  # (a_next, c_next) x 11 inputs
     assert all(p.relative_difference < 1e-7 for p in result.pairs)
 
@@ -212,13 +208,8 @@ def test_rnn_cell_second_derivatives():
     rng = np.random.default_rng(7)
     cell = RNNCell(2, 2, rng=0)
     _randomise_biases(cell, rng)
-
-    def run(x_t, a_prev, *params):
-        _with_parameters(cell, params)
-        return cell(x_t, a_prev)
-
-    assert gg.gradgradcheck(run, [rng.standard_normal((2, 2)), rng.standard_normal((2, 2)),
-                                  *cell.parameters()])
+    assert gg.gradgradcheck(_of_inputs_and_parameters(cell), [
+        rng.standard_normal((2, 2)), rng.standard_normal((2, 2)), *cell.parameters()])
 
 
 def test_rnn_second_derivatives_through_time():

@@ -300,9 +300,7 @@ def max_pool2d(A: Any, f: int, stride: int | None = None) -> Tensor:
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev - f) / s) + 1.
     ``stride`` defaults to f (windows side by side).
     """
-    f = _whole(f, "the window size f", "max_pool2d", 1)
-    stride = f if stride is None else _whole(stride, "the stride", "max_pool2d", 1)
-    return MaxPool2d.apply(A, f=f, stride=stride)
+    return _pool(MaxPool2d, "max_pool2d", A, f, stride)
 
 
 def avg_pool2d(A: Any, f: int, stride: int | None = None) -> Tensor:
@@ -311,6 +309,10 @@ def avg_pool2d(A: Any, f: int, stride: int | None = None) -> Tensor:
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev - f) / s) + 1.
     ``stride`` defaults to f (windows side by side).
     """
-    f = _whole(f, "the window size f", "avg_pool2d", 1)
-    stride = f if stride is None else _whole(stride, "the stride", "avg_pool2d", 1)
-    return AvgPool2d.apply(A, f=f, stride=stride)
+    return _pool(AvgPool2d, "avg_pool2d", A, f, stride)
+
+
+def _pool(op: type[Function], caller: str, A: Any, f: int, stride: int | None) -> Tensor:
+    f = _whole(f, "the window size f", caller, 1)
+    stride = f if stride is None else _whole(stride, "the stride", caller, 1)
+    return op.apply(A, f=f, stride=stride)
