@@ -121,6 +121,18 @@ def test_overlapping_max_pooling_windows_add_their_gradients_at_a_shared_maximum
     assert A.grad.sum() == 4.0
 
 
+def test_max_pooling_keeps_a_nan_as_np_max_does_and_an_infinite_gradient_stays_put():
+    A = np.arange(16.0).reshape(1, 4, 4, 1)
+    A[0, 0, 1, 0] = np.nan
+    A = _leaf(A, "A")
+    out = gg.max_pool2d(A, 2)
+    np.testing.assert_array_equal(out.data, pool_reference(A.data, 2, 2, np.max))
+    out.backward(np.full(out.shape, np.inf))
+    # Each window's chosen element gets inf; the others get 0, not inf * 0 = NaN.
+    assert np.isinf(A.grad).sum() == 4 and A.grad[0, 0, 1, 0] == np.inf
+    assert not np.isnan(A.grad).any()
+
+
 def test_average_pooling_shares_each_gradient_equally_and_skips_uncovered_pixels():
     A = _leaf(np.random.default_rng(2).standard_normal((2, 5, 4, 3)), "A")
     out = gg.avg_pool2d(A, 2)  # the fifth row is in no window

@@ -1,0 +1,102 @@
+"""A small ConvNet's training step, against the same step written by hand in numpy.
+
+The model is the digits ConvNet of the tests, on a batch of 8 x 8 one-channel images:
+Conv2d(1 -> 8, 3 x 3, "same") -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(128 -> 10),
+softmax cross-entropy, SGD. The numpy step is what the course's vectorised conv_forward and
+conv_backward come to: the windows as rows (im2col), one matrix product each way, the max
+pooling mask. Both run in this process, interleaved, best of N; BLAS on one thread (see
+bench_nn_mlp).
+
+Run: ``.venv/bin/python -m benchmarks.bench_conv``.
+"""
+from __future__ import annotations
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before numpy loads BLAS
+
+import argparse  # noqa: E402
+
+import numpy as np  # noqa: E402
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
+
+from benchmarks.bench_nn_mlp import interleaved  # noqa: E402
+from benchmarks.common import print_table  # noqa: E402
+from graphgrad import nn, optim  # noqa: E402
+
+LR = 0.01
+F, N_C, POOL = 3, 8, 2
+
+
+def numpy_step(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> float:
+    """Forward and backward by hand, then W -= alpha dW. X (m, 8, 8, 1), y class indices."""
+    W, b, W2, b2 = params["W"], params["b"], params["W2"], params["b2"]
+    m, n_h, n_w, n_c_prev = X.shape
+    padded = np.pad(X, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    # (m, n_H, n_W, n_C_prev, f, f) -> rows in W's (f, f, n_C_prev) order
+    cols = sliding_window_view(padded, (F, F), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+    cols = cols.reshape(m * n_h * n_w, -1)
+    Z = (cols @ W.reshape(-1, N_C) + b).reshape(m, n_h, n_w, N_C)
+    A = np.maximum(Z, 0)
+    blocks = A.reshape(m, n_h // POOL, POOL, n_w // POOL, POOL, N_C)
+    P = blocks.max(axis=(2, 4))
+    flat = P.reshape(m, -1)
+    logits = flat @ W2.T + b2
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(m)
+    cost = -log_p[rows, y].sum() / m
+    dlogits = np.exp(log_p)
+    dlogits[rows, y] -= 1
+    dlogits /= m
+    dW2, db2 = dlogits.T @ flat, dlogits.sum(axis=0)
+    dP = (dlogits @ W2).reshape(P.shape)
+    mask = blocks == P[:, :, None, :, None, :]  # the course's create_mask_from_window
+    dA = (mask * dP[:, :, None, :, None, :]).reshape(A.shape)
+    dZ = (dA * (Z > 0)).reshape(-1, N_C)
+    dW, db = (cols.T @ dZ).reshape(W.shape), dZ.sum(axis=0)
+    for name, grad in (("W", dW), ("b", db), ("W2", dW2), ("b2", db2)):
+        params[name] -= LR * grad
+    return cost
+
+
+def conv_step(batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+    rng = np.random.default_rng(0)
+    X = rng.random((batch, 8, 8, 1))
+    y = rng.integers(0, 10, batch)
+    model = nn.Sequential(nn.Conv2d(1, N_C, F, padding="same", rng=0), nn.ReLU(),
+                          nn.MaxPool2d(POOL), nn.Flatten(), nn.Linear(16 * N_C, 10, rng=1))
+    conv, linear = model.conv2d1, model.linear1
+    params = {"W": conv.W.data.copy(), "b": conv.b.data.copy(), "W2": linear.W.data.copy(),
+              "b2": linear.b.data.copy()}
+    sgd = optim.SGD(model.parameters(), lr=LR)
+
+    def graphgrad_step() -> None:
+        J = nn.cross_entropy(model(X), y)
+        sgd.zero_grad()
+        J.backward(keep_intermediate_grads=False)
+        sgd.step()
+
+    check = {k: v.copy() for k, v in params.items()}
+    numpy_step(check, X, y)
+    graphgrad_step()
+    assert np.allclose(check["W"], conv.W.data) and np.allclose(check["W2"], linear.W.data)
+    times = interleaved({"numpy": lambda: numpy_step(params, X, y), "graphgrad": graphgrad_step},
+                        number, repeat)
+    label = f"ConvNet 8x8x1 -> conv 3x3x8 -> pool -> 10, batch {batch}"
+    return [(label, f"{times['numpy'] * 1e6:.0f} us", f"{times['graphgrad'] * 1e6:.0f} us",
+             f"{times['graphgrad'] / times['numpy']:.2f}x")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    rows = conv_step(64, 100, args.repeat) + conv_step(8, 400, args.repeat)
+    print_table("One SGD step of a small ConvNet (float64), ratio to the numpy step", rows,
+                ("model", "numpy by hand", "graphgrad nn", "ratio"))
+
+
+if __name__ == "__main__":
+    main()
