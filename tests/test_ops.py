@@ -97,6 +97,22 @@ def test_second_derivatives_of_0d_tensors(fn):
     assert gg.gradgradcheck(fn, [gg.Tensor(0.7, requires_grad=True)])
 
 
+@pytest.mark.parametrize("fn, value, slope", [
+    (gg.softmax, 1.0, 0.0), (gg.log_softmax, 0.0, 0.0),
+    (lambda x: gg.logsumexp(x, axis=-1), 0.7, 1.0), (lambda x: x.sum(axis=0), 0.7, 1.0),
+    (lambda x: x.mean(axis=-1), 0.7, 1.0), (lambda x: x.max(axis=0), 0.7, 1.0),
+], ids=["softmax", "log_softmax", "logsumexp_axis", "sum_axis", "mean_axis", "max_axis"])
+def test_axis_0_or_minus_1_of_a_0d_tensor_reduces_nothing_as_in_numpy(fn, value, slope):
+    """softmax's default axis=-1 on a scalar: forward, backward and second order."""
+    x = gg.Tensor(0.7, requires_grad=True)
+    y = fn(x)
+    y.backward()
+    assert y.shape == () and y.item() == pytest.approx(value) and x.grad == slope
+    assert gg.gradgradcheck(fn, [gg.Tensor(0.7, requires_grad=True)])
+    with pytest.raises(gg.OpError, match="axis 0 is out of range"):
+        x.sum(axis=(0,))  # numpy refuses a tuple here too
+
+
 def test_the_slope_of_x_to_the_zero_is_zero_even_at_zero():
     x = gg.Tensor([0.0, 2.0], requires_grad=True)
     (x ** 0).sum().backward()

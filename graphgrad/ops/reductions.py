@@ -16,6 +16,8 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints (None means every axis)."""
     if axis is None:
         return tuple(range(ndim))
+    if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
+        return ()  # numpy's rule for a 0-d array: axis 0 or -1 reduces nothing
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
@@ -60,7 +62,7 @@ class Mean(Function):
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.in_shape = x.shape
-        return x.mean(axis=axis, keepdims=keepdims)
+        return x.mean(axis=ctx.axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
