@@ -6,8 +6,8 @@ forward produced it, ``None`` for a leaf. ``creator.inputs`` are the tensors it 
 from, so ``t.creator.inputs[0].creator ...`` walks the graph backwards; this is the public graph
 that `viz` draws.
 
-Dtypes: Python numbers, bools and integer arrays become float64; float32 stays float32 end to
-end, and a Python scalar in an op takes the dtype of the tensor it meets.
+Dtypes: Python numbers and integer arrays become float64, bools stay bool (masks); float32
+stays float32 end to end, and a Python scalar in an op takes the dtype of the tensor it meets.
 
 Operators and methods are thin: each calls one op's ``apply`` (``a * b`` is ``Mul.apply(a, b)``)
 so every op can be found with grep. The op classes are imported at the bottom of this module
@@ -39,8 +39,10 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
     kind = array.dtype.kind
     if kind == "f":
         return array
-    if kind in "biu":
+    if kind in "iu":
         return array.astype(np.float64)
+    if kind == "b":  # a mask, as a comparison gives: x[mask] must select, not read 0s and 1s
+        return array
     raise GraphgradTypeError(
         f"Tensor needs numbers, got {type(data).__name__} of dtype {array.dtype}. "
         "Pass a number, a nested list of numbers or a numeric numpy array."
@@ -51,8 +53,9 @@ class Tensor:
     """A node of the computation graph: an ndarray plus what backprop needs.
 
     Args:
-        data: a number, nested list or ndarray. Integers and bools become float64;
-            float arrays keep their dtype (and share memory with the array given).
+        data: a number, nested list or ndarray. Integers become float64; bools stay bool
+            (a mask, as comparisons give); float arrays keep their dtype (and share memory
+            with the array given).
         requires_grad: compute dJ/d(this) when a result is backpropagated (parameters).
         name: a label for pictures and error messages (``"W1"``, ``"a"``).
         dtype: convert ``data`` to this dtype (``np.float32``).
@@ -439,7 +442,7 @@ def normalize_index(index: Any) -> Any:
         if data.dtype.kind == "b":
             return data
         # Tensors made from ints hold float64: whole numbers are indices, anything else a
-        # mistake (a gg.Tensor of bools is float too: a mask is a bool array or x > 0).
+        # mistake.
         if not np.array_equal(data, np.trunc(data)):
             raise GraphgradTypeError(
                 f"an index tensor must hold whole numbers, got {describe(index)} with "

@@ -12,14 +12,27 @@ import graphgrad as gg
 F32_OPS = [op for op in OPS if not op.name.startswith("astype")]
 
 
-@pytest.mark.parametrize("data", [3, 2.5, True, [1, 2], [[1.0, 2.0]], np.arange(3),
-                                  np.array([True, False]), np.arange(3, dtype=np.uint8)],
-                         ids=["int", "float", "bool", "int-list", "float-list", "int-array",
-                              "bool-array", "uint8-array"])
+@pytest.mark.parametrize("data", [3, 2.5, [1, 2], [[1.0, 2.0]], np.arange(3),
+                                  np.arange(3, dtype=np.uint8)],
+                         ids=["int", "float", "int-list", "float-list", "int-array",
+                              "uint8-array"])
 def test_numbers_and_integer_arrays_become_float64(data):
     t = gg.Tensor(data)
     assert t.dtype == np.float64
     np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float64))
+
+
+@pytest.mark.parametrize("data", [True, [True, False, True], np.array([True, False, True])])
+def test_bools_stay_bool_so_a_mask_tensor_selects(data):
+    """As comparisons give, and as in PyTorch: read as float 0s and 1s, a mask would index
+    elements 0 and 1 instead of selecting."""
+    mask = gg.Tensor(data)
+    assert mask.dtype == np.bool_ and not mask.requires_grad
+    if mask.ndim:
+        x = gg.Tensor([10.0, 20.0, 30.0], requires_grad=True)
+        np.testing.assert_array_equal(x[mask].data, [10.0, 30.0])
+        x[mask].sum().backward()
+        np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])

@@ -70,7 +70,7 @@ class Dropout(Module):
             return A
         if not isinstance(A, Tensor):
             A = np.asarray(A)
-            if A.dtype.kind != "f":  # numbers become float64, as in a Tensor; floats keep theirs
+            if A.dtype.kind != "f":  # numbers (bools too) become float64; floats keep theirs
                 A = A.astype(np.float64)
         data = A.data if isinstance(A, Tensor) else A
         rng = self.rng if self.rng is not None else initializers.generator()
