@@ -193,3 +193,46 @@ def test_exponential_step_and_inverse_sqrt_decay():
     assert [step(e) for e in (0, 9, 10, 25)] == [0.1, 0.1, 0.05, 0.025]
     assert optim.InverseSqrtDecay(0.1, k=2.0)(3) == pytest.approx(2.0 / math.sqrt(4) * 0.1)
     assert repr(step) == "StepDecay(alpha0=0.1, factor=0.5, every=10)"
+
+
+# -- gradient clipping ----------------------------------------------------------------------------
+def _params_with_grads(*grads):
+    params = [gg.Tensor(np.zeros_like(np.asarray(g, dtype=float)), requires_grad=True,
+                        name=f"W{i}") for i, g in enumerate(grads, start=1)]
+    for p, g in zip(params, grads):
+        p.grad = np.asarray(g, dtype=float)
+        p.grad.setflags(write=False)  # as backward leaves them: read-only
+    return params
+
+
+def test_clip_grad_value_is_the_course_clip_and_leaves_missing_grads_alone():
+    W1, W2 = _params_with_grads([[-7.0, 2.0], [5.5, -0.1]], [10.0])
+    free = gg.Tensor(np.ones(2), requires_grad=True)
+    optim.clip_grad_value([W1, W2, free], 5)
+    np.testing.assert_array_equal(W1.grad, [[-5.0, 2.0], [5.0, -0.1]])
+    np.testing.assert_array_equal(W2.grad, [5.0])
+    assert free.grad is None
+
+
+def test_clip_grad_norm_scales_every_gradient_by_one_factor_and_returns_the_norm():
+    W1, W2 = _params_with_grads([3.0, 0.0], [[4.0]])  # joint norm 5
+    assert optim.clip_grad_norm([W1, W2], 1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(W1.grad, [0.6, 0.0])
+    np.testing.assert_allclose(W2.grad, [[0.8]])
+    assert optim.clip_grad_norm([W1, W2], 2.0) == pytest.approx(1.0)  # under: unchanged
+    np.testing.assert_allclose(W1.grad, [0.6, 0.0])
+
+
+def test_clipping_keeps_float32_and_refuses_a_nan_gradient_and_bad_limits():
+    W = gg.Tensor(np.zeros(2, dtype=np.float32), requires_grad=True, name="W")
+    W.grad = np.array([30.0, 40.0], dtype=np.float32)
+    optim.clip_grad_norm([W], 5.0)
+    assert W.grad.dtype == np.float32
+    np.testing.assert_allclose(W.grad, [3.0, 4.0], rtol=1e-6)
+    (bad,) = _params_with_grads([1.0, np.nan])
+    with pytest.raises(gg.AnomalyError, match=r"clip_grad_norm: the gradient of 'W1' \(2,\)"):
+        optim.clip_grad_norm([bad], 1.0)
+    for call in (lambda: optim.clip_grad_value([W], 0), lambda: optim.clip_grad_norm([W], -1),
+                 lambda: optim.clip_grad_norm([W], np.inf)):
+        with pytest.raises(gg.ArgumentError, match="must be a positive number"):
+            call()

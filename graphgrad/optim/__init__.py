@@ -1,6 +1,7 @@
-"""graphgrad.optim: optimizers (SGD with the course's momentum, RMSprop, Adam) and
-learning-rate schedules (``optim.schedules``)."""
+"""graphgrad.optim: optimizers (SGD with the course's momentum, RMSprop, Adam),
+learning-rate schedules (``optim.schedules``) and gradient clipping (``optim.clipping``)."""
 from graphgrad.optim import schedules
+from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
 from graphgrad.optim.optimizers import SGD, Adam, Optimizer, RMSprop
 from graphgrad.optim.schedules import (
     ExponentialDecay,
@@ -12,5 +13,5 @@ from graphgrad.optim.schedules import (
 
 __all__ = [
     "SGD", "Adam", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "Optimizer",
-    "RMSprop", "Schedule", "StepDecay", "schedules",
+    "RMSprop", "Schedule", "StepDecay", "clip_grad_norm", "clip_grad_value", "schedules",
 ]

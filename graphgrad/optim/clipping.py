@@ -1,0 +1,66 @@
+"""Gradient clipping, the course's remedy for exploding gradients in recurrent networks.
+
+Call it between ``J.backward()`` and ``optimizer.step()``. Gradients are read-only (one array
+may serve several tensors), so a clipped gradient is a new array put in ``p.grad``. Depends on
+`tensor`, `errors`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import AnomalyError, ArgumentError, describe
+from graphgrad.tensor import Tensor
+
+
+def _positive(value: Any, what: str, caller: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < value < np.inf:
+        raise ArgumentError(f"{caller}: {what} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _with_grads(params: Iterable[Tensor], caller: str) -> list[Tensor]:
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise ArgumentError(f"{caller}: parameter {i} is a {type(p).__name__}, not a "
+                                "Tensor; pass model.parameters()")
+    return [p for p in params if p.grad is not None]
+
+
+def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
+    """Clip every element of every gradient to [-clip_value, clip_value], as the course's
+    ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone."""
+    clip_value = _positive(clip_value, "clip_value", "clip_grad_value")
+    for p in _with_grads(params, "clip_grad_value"):
+        p.grad = np.clip(p.grad, -clip_value, clip_value)
+
+
+def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
+    """Scale all gradients together so that their joint L2 norm is at most ``max_norm``: the
+    direction of the step is kept, only its length is capped.
+
+    Returns:
+        the norm before clipping (to watch for exploding gradients).
+
+    Raises:
+        AnomalyError: a gradient holds NaN or Inf, naming the parameter: no scale fixes that.
+    """
+    max_norm = _positive(max_norm, "max_norm", "clip_grad_norm")
+    params = _with_grads(params, "clip_grad_norm")
+    squares = [float(np.vdot(p.grad, p.grad).real) for p in params]
+    for p, square in zip(params, squares):
+        if not np.isfinite(square):
+            raise AnomalyError(
+                f"clip_grad_norm: the gradient of {describe(p)} holds NaN or Inf; find where it "
+                "comes from with gg.detect_anomaly()"
+            )
+    norm = float(np.sqrt(sum(squares)))
+    if norm > max_norm:
+        scale = max_norm / norm
+        for p in params:
+            p.grad = (p.grad * scale).astype(p.grad.dtype, copy=False)
+    return norm
