@@ -8,13 +8,12 @@ reproduced. Depends on numpy and `errors`.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradError, ShapeError
+from graphgrad.errors import ArgumentError, GraphgradError, ShapeError, whole_number
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -31,20 +30,6 @@ def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
             f"number m of them.{tip}"
         )
     return X, Y
-
-
-def _batch_size(value: Any, caller: str) -> int:
-    """``value`` as a number of examples: a whole number, at least 1."""
-    try:
-        size = operator.index(value)  # ints and numpy ints; not 2.5, 64.0 or None
-    except TypeError:
-        size = None
-    if size is None or isinstance(value, bool) or size < 1:
-        raise ArgumentError(
-            f"{caller}: batch_size must be a whole number of examples, at least 1, got "
-            f"{value!r}"
-        )
-    return size
 
 
 def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
@@ -65,7 +50,7 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
         a list of (X_batch, Y_batch) pairs.
     """
     X, Y = _check_pair(X, Y, "minibatches")
-    batch_size = _batch_size(batch_size, "minibatches")
+    batch_size = whole_number(batch_size, "batch_size", "minibatches")
     m = len(X)
     if shuffle:
         order = np.random.default_rng(seed).permutation(m)
@@ -92,7 +77,7 @@ class DataLoader:
     def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
                  seed: int | None = 0, drop_last: bool = False) -> None:
         self.X, self.Y = _check_pair(X, Y, "DataLoader")
-        self.batch_size = _batch_size(batch_size, "DataLoader")
+        self.batch_size = whole_number(batch_size, "batch_size", "DataLoader")
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.rng = np.random.default_rng(seed)
@@ -240,9 +225,7 @@ def planar_dataset(m: int = 400, noise: float = 0.2, seed: int = 1) -> Batch:
     Returns:
         X of shape (m, 2) and Y of shape (m, 1) (0 or 1).
     """
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-        raise ArgumentError(f"planar_dataset: m must be a whole number of at least 2 (one "
-                            f"point per class), got {m!r}")
+    m = whole_number(m, "m", "planar_dataset", least=2)  # one point per class at least
     rng = np.random.default_rng(seed)
     radius_max = 4.0
     X = np.zeros((m, 2))

@@ -7,6 +7,7 @@ Depends on numpy only.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,20 @@ class AnomalyError(GraphgradError, FloatingPointError):
 
 class InplaceError(GraphgradError, RuntimeError):
     """An array saved for backward was about to be modified in place."""
+
+
+def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
+    """A count or size setting (a layer size, a stride, a batch size) as an int, or an
+    `ArgumentError` saying what it must be: ints and numpy ints pass, 2.5, 64.0, True and
+    "64" do not."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or isinstance(value, (bool, np.bool_)) or number < least:
+        raise ArgumentError(f"{caller}: {what} must be a whole number of at least {least}, "
+                            f"got {value!r}")
+    return number
 
 
 def describe(tensor: Any) -> str:

@@ -142,7 +142,7 @@ def test_planar_dataset_gives_m_points_for_an_odd_m_and_refuses_too_few():
 def test_a_batch_size_that_is_not_a_whole_number_of_at_least_one_is_refused(batch_size):
     for make in (minibatches, DataLoader):
         with pytest.raises(gg.ArgumentError, match=rf"{make.__name__}: batch_size must be a "
-                                                   r"whole number of examples, at least 1"):
+                                                   r"whole number of at least 1, got "):
             make(X, Y, batch_size=batch_size)
 
 

@@ -332,9 +332,9 @@ def test_wrong_states_and_cell_inputs_name_the_layer_and_shapes():
 
 @pytest.mark.parametrize("make, message", [
     (lambda: RNN(3, 4, cell="gru"), r"unknown cell 'gru'.*'rnn'.*'lstm'"),
-    (lambda: RNN(0, 4), r"RNN: n_x must be a positive int, got 0"),
-    (lambda: RNNCell(3, 2.5), r"RNNCell: n_a must be a positive int, got 2\.5"),
-    (lambda: LSTMCell(True, 3), r"LSTMCell: n_x must be a positive int, got True"),
+    (lambda: RNN(0, 4), r"RNN: n_x must be a whole number of at least 1, got 0"),
+    (lambda: RNNCell(3, 2.5), r"RNNCell: n_a must be a whole number of at least 1, got 2\.5"),
+    (lambda: LSTMCell(True, 3), r"LSTMCell: n_x must be a whole number of at least 1, got True"),
     (lambda: RNN(3, 4, init="kaiming"), r"unknown initialiser 'kaiming'"),
     (lambda: RNN(3, 4)(np.ones((1, 2, 3)), c0=np.zeros((1, 4))), r"c0 .* LSTM"),
 ])

@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError
+from graphgrad.errors import ArgumentError, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import AvgPool2d as _AvgPool2d
 from graphgrad.ops.convolution import Conv2d as _Conv2d
 from graphgrad.ops.convolution import MaxPool2d as _MaxPool2d
-from graphgrad.ops.convolution import _whole
+from graphgrad.ops.convolution import pool_settings
 from graphgrad.tensor import Tensor
 
 
@@ -51,10 +51,10 @@ class Conv2d(Module):
                  padding: int | str = 0, init: Any = "he", bias: bool = True,
                  rng: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.n_C_prev = _whole(n_C_prev, "n_C_prev", "Conv2d", 1)
-        self.n_C = _whole(n_C, "n_C", "Conv2d", 1)
-        self.f = _whole(f, "the filter size f", "Conv2d", 1)
-        self.stride = _whole(stride, "the stride", "Conv2d", 1)
+        self.n_C_prev = whole_number(n_C_prev, "n_C_prev", "Conv2d", 1)
+        self.n_C = whole_number(n_C, "n_C", "Conv2d", 1)
+        self.f = whole_number(f, "the filter size f", "Conv2d", 1)
+        self.stride = whole_number(stride, "the stride", "Conv2d", 1)
         self.pad = self._padding(padding)
         self.init = init
         # Each filter is a unit of a Linear layer on flattened windows: initialise it as one
@@ -78,20 +78,18 @@ class Conv2d(Module):
         if isinstance(padding, str):
             raise ArgumentError(f"Conv2d: padding must be a number, 'valid' or 'same', got "
                                 f"{padding!r}")
-        return _whole(padding, "the padding", "Conv2d", 0)
+        return whole_number(padding, "the padding", "Conv2d", 0)
 
     def forward(self, A: Any) -> Tensor:
-        if type(A) is not Tensor or not A.requires_grad:
-            A = as_data_of(A, self.W.data.dtype)
+        A = as_data_of(A, self.W.data.dtype)
         if self.b is None:
             return _Conv2d.apply(A, self.W, stride=self.stride, pad=self.pad)
         return _Conv2d.apply(A, self.W, self.b, stride=self.stride, pad=self.pad)
 
     def extra_repr(self) -> str:
-        init = self.init if isinstance(self.init, str) else getattr(self.init, "__name__", "?")
         bias = "" if self.b is not None else ", bias=False"
         return (f"{self.n_C_prev} -> {self.n_C}, f={self.f}, stride={self.stride}, "
-                f"pad={self.pad}, init={init!r}{bias}")
+                f"pad={self.pad}, init={initializers.name_of(self.init)!r}{bias}")
 
 
 class _Pool(Module):
@@ -100,9 +98,7 @@ class _Pool(Module):
 
     def __init__(self, f: int, stride: int | None = None) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.f = _whole(f, "the window size f", name, 1)
-        self.stride = self.f if stride is None else _whole(stride, "the stride", name, 1)
+        self.f, self.stride = pool_settings(f, stride, type(self).__name__)
 
     def forward(self, A: Any) -> Tensor:
         return self.op.apply(A, f=self.f, stride=self.stride)

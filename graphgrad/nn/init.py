@@ -94,6 +94,11 @@ def get(init: str | Initializer) -> Initializer:
         ) from None
 
 
+def name_of(init: str | Initializer) -> str:
+    """How a layer's repr shows its initialiser: its name, or the function's name."""
+    return init if isinstance(init, str) else getattr(init, "__name__", "?")
+
+
 def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
                dtype: Any = np.float64) -> np.ndarray:
     """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``."""

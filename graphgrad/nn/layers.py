@@ -118,9 +118,8 @@ class Linear(Module):
         return Affine.apply(X, self.W, self.b)
 
     def extra_repr(self) -> str:
-        init = self.init if isinstance(self.init, str) else getattr(self.init, "__name__", "?")
         bias = "" if self.b is not None else ", bias=False"
-        return f"{self.n_in} -> {self.n_out}, init={init!r}{bias}"
+        return f"{self.n_in} -> {self.n_out}, init={initializers.name_of(self.init)!r}{bias}"
 
 
 class Flatten(Module):

@@ -60,8 +60,11 @@ def _holds_learned(values: Any) -> bool:
 def as_data_of(X: Any, dtype: np.dtype) -> Any:
     """Data (an array, a list, or a tensor that needs no gradient) converted to the layer's
     dtype, as Keras layers cast their inputs: a float32 model fed numpy's default float64, or
-    a list of numbers, stays float32 instead of silently computing in float64."""
+    a list of numbers, stays float32 instead of silently computing in float64. A tensor that
+    requires grad is returned as it is: a copy would cut it from its graph."""
     if isinstance(X, Tensor):
+        if X.requires_grad:
+            return X
         array = X.data
         if array.dtype == dtype or array.dtype.kind not in "biuf":
             return X

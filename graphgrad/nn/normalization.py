@@ -58,8 +58,7 @@ class BatchNorm1d(Module):
     def forward(self, Z: Any) -> Tensor:
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
-        if not Z.requires_grad:
-            Z = as_data_of(Z, self.gamma.data.dtype)
+        Z = as_data_of(Z, self.gamma.data.dtype)
         if Z.ndim != 2 or Z.shape[1] != self.n:
             raise ShapeError(
                 f"BatchNorm1d({self.n}) takes Z of shape (m, {self.n}), got {Z.shape}"

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, describe
+from graphgrad.errors import ArgumentError, ShapeError, describe, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.layers import Affine
 from graphgrad.nn.module import Module, Parameter, as_data_of
@@ -34,24 +34,8 @@ from graphgrad.tensor import Tensor
 CELLS = ("rnn", "lstm")
 
 
-def _size(owner: str, name: str, value: Any) -> int:
-    """A layer size given to a constructor, as a positive int."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
-        raise ArgumentError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def _shape(value: Any) -> tuple[int, ...]:
     return np.shape(value.data if isinstance(value, Tensor) else value)
-
-
-def _as_input(value: Any, dtype: np.dtype) -> Any:
-    """Data in the layer's dtype (as `Linear` does); a tensor that needs a gradient as it is,
-    since its gradient must keep its dtype."""
-    if isinstance(value, Tensor) and value.requires_grad:
-        return value
-    return as_data_of(value, dtype)
 
 
 def _require(layer: str, name: str, value: Any, expected: tuple[int | str, ...],
@@ -85,7 +69,8 @@ class RNNCell(Module):
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64) -> None:
         super().__init__()
-        self.n_x, self.n_a = _size("RNNCell", "n_x", n_x), _size("RNNCell", "n_a", n_a)
+        self.n_x = whole_number(n_x, "n_x", "RNNCell")
+        self.n_a = whole_number(n_a, "n_a", "RNNCell")
         self.init = init
         # One generator for both weights: a seed given as an int would otherwise draw Wax and
         # Waa from the same stream.
@@ -100,7 +85,7 @@ class RNNCell(Module):
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
         dtype = self.dtype
-        x_t, a_prev = _as_input(x_t, dtype), _as_input(a_prev, dtype)
+        x_t, a_prev = as_data_of(x_t, dtype), as_data_of(a_prev, dtype)
         label = f"RNNCell(n_x={self.n_x}, n_a={self.n_a})"
         _require(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
         _require(label, "a_prev", a_prev, (_shape(x_t)[0], self.n_a), _rows_tip(x_t))
@@ -109,7 +94,7 @@ class RNNCell(Module):
         return Tanh.apply(Affine.apply(x_t, self.Wax, self.ba) + Affine.apply(a_prev, self.Waa))
 
     def extra_repr(self) -> str:
-        return f"n_x={self.n_x}, n_a={self.n_a}, init={_init_name(self.init)!r}"
+        return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
 
 
 class LSTMCell(Module):
@@ -141,7 +126,8 @@ class LSTMCell(Module):
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64) -> None:
         super().__init__()
-        self.n_x, self.n_a = _size("LSTMCell", "n_x", n_x), _size("LSTMCell", "n_a", n_a)
+        self.n_x = whole_number(n_x, "n_x", "LSTMCell")
+        self.n_a = whole_number(n_a, "n_a", "LSTMCell")
         self.init = init
         rng = initializers.generator(rng)  # one stream for the four weights (see RNNCell)
         shape = (self.n_a, self.n_a + self.n_x)
@@ -155,8 +141,8 @@ class LSTMCell(Module):
 
     def forward(self, x_t: Any, a_prev: Any, c_prev: Any) -> tuple[Tensor, Tensor]:
         dtype = self.dtype
-        x_t, a_prev = _as_input(x_t, dtype), _as_input(a_prev, dtype)
-        c_prev = _as_input(c_prev, dtype)
+        x_t, a_prev = as_data_of(x_t, dtype), as_data_of(a_prev, dtype)
+        c_prev = as_data_of(c_prev, dtype)
         label = f"LSTMCell(n_x={self.n_x}, n_a={self.n_a})"
         _require(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
         m = _shape(x_t)[0]
@@ -172,7 +158,7 @@ class LSTMCell(Module):
         return a_next, c_next
 
     def extra_repr(self) -> str:
-        return f"n_x={self.n_x}, n_a={self.n_a}, init={_init_name(self.init)!r}"
+        return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
 
 
 class RNN(Module):
@@ -203,7 +189,7 @@ class RNN(Module):
             raise ArgumentError(
                 f"RNN: unknown cell {cell!r}; use 'rnn' (the basic RNN cell) or 'lstm'"
             )
-        n_x, n_a = _size("RNN", "n_x", n_x), _size("RNN", "n_a", n_a)
+        n_x, n_a = whole_number(n_x, "n_x", "RNN"), whole_number(n_a, "n_a", "RNN")
         self.kind = cell
         make = RNNCell if cell == "rnn" else LSTMCell
         self.cell = make(n_x, n_a, init=init, rng=rng, dtype=dtype)
@@ -220,12 +206,12 @@ class RNN(Module):
         n_x, n_a = self.n_x, self.n_a
         dtype = self.cell.dtype
         label = f"RNN(n_x={n_x}, n_a={n_a}, cell={self.kind!r})"
-        X = _as_input(X, dtype)
+        X = as_data_of(X, dtype)
         _require(label, "X", X, ("m", "T_x", n_x), _sequence_tip(X, n_x))
         m, T_x, _ = _shape(X)
         if T_x == 0:
             raise ShapeError(f"{label} got X of shape {_shape(X)}: a sequence of no time steps")
-        a = np.zeros((m, n_a), dtype=dtype) if a0 is None else _as_input(a0, dtype)
+        a = np.zeros((m, n_a), dtype=dtype) if a0 is None else as_data_of(a0, dtype)
         _require(label, "a0", a, (m, n_a), f" (one row per sequence of X, which holds {m})")
         if self.kind == "rnn":
             if c0 is not None:
@@ -236,7 +222,7 @@ class RNN(Module):
                 a = self.cell(x_t, a)
                 states.append(a)
         else:
-            c = np.zeros((m, n_a), dtype=dtype) if c0 is None else _as_input(c0, dtype)
+            c = np.zeros((m, n_a), dtype=dtype) if c0 is None else as_data_of(c0, dtype)
             _require(label, "c0", c, (m, n_a), f" (one row per sequence of X, which holds {m})")
             states = []
             for x_t in _time_steps(X):
@@ -256,10 +242,6 @@ def _time_steps(X: Any) -> list:
         m, _, n_x = X.shape
         return [piece.reshape(m, n_x) for piece in split(X, X.shape[1], axis=1)]
     return [X[:, t] for t in range(X.shape[1])]
-
-
-def _init_name(init: Any) -> str:
-    return init if isinstance(init, str) else getattr(init, "__name__", "?")
 
 
 def _course_tip(x_t: Any, n_x: int) -> str:

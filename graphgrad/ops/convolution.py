@@ -15,8 +15,7 @@ convolution) and `Conv2dWeightGrad`; the three are one bilinear map seen from ea
 each one's backward is made of the other two, and second derivatives of convolutions work.
 `MaxPool2d` passes each window's gradient to its largest element (the first one on a tie, so
 a max creates no gradient); `AvgPool2d` shares it equally. Pooling windows are not padded,
-as in the course. Depends on `function`, `ops.indexing`, `tensor`,
-`errors`.
+as in the course. Depends on `function`, `ops.indexing`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -25,21 +24,13 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from graphgrad.errors import ArgumentError
+from graphgrad.errors import whole_number
 from graphgrad.function import Function
 from graphgrad.ops.indexing import IndexAdd
 from graphgrad.tensor import Tensor
 
 
 # -- windows: the views every op here is built on ------------------------------------------
-def _whole(value: Any, what: str, caller: str, least: int) -> int:
-    """A setting (stride, padding, window size) as an int, or a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ArgumentError(f"{caller}: {what} must be a whole number of at least {least}, "
-                            f"got {value!r}")
-    return int(value)
-
-
 def _output_size(size: int, f: int, stride: int, pad: int) -> int:
     return (size + 2 * pad - f) // stride + 1
 
@@ -48,8 +39,7 @@ def _windows(x: np.ndarray, f_h: int, f_w: int, stride: int) -> np.ndarray:
     """The f_h x f_w windows of x (m, H, W, C), every ``stride`` pixels, as a read-only view
     of shape (m, n_H, n_W, f_h, f_w, C): window (h, w) starts at pixel (h s, w s)."""
     m, height, width, channels = x.shape
-    n_h = (height - f_h) // stride + 1
-    n_w = (width - f_w) // stride + 1
+    n_h, n_w = _output_size(height, f_h, stride, 0), _output_size(width, f_w, stride, 0)
     s_m, s_h, s_w, s_c = x.strides
     return as_strided(x, (m, n_h, n_w, f_h, f_w, channels),
                       (s_m, s_h * stride, s_w * stride, s_h, s_w, s_c), writeable=False)
@@ -85,8 +75,8 @@ def _col2im(pieces: np.ndarray, x_shape: tuple, stride: int, pad: int) -> np.nda
 
 
 def _check_pool(x: np.ndarray, f: Any, stride: Any, op: str) -> None:
-    _whole(f, "the window size f", op, 1)
-    _whole(stride, "the stride", op, 1)
+    whole_number(f, "the window size f", op, 1)
+    whole_number(stride, "the stride", op, 1)
     _check_images(x, "pooling")
     _check_fits(x.shape, f, f, stride, None)
 
@@ -98,8 +88,10 @@ def _check_images(x: np.ndarray, what: str) -> None:
                          f"got shape {x.shape}{tip}")
 
 
-def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int, pad: int | None) -> None:
-    """``pad`` is None for pooling, whose windows are never padded."""
+def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int,
+                pad: int | None) -> tuple[int, int]:
+    """The output's (n_H, n_W), or an error if a window does not fit. ``pad`` is None for
+    pooling, whose windows are never padded."""
     n_h = _output_size(x_shape[1], f_h, stride, pad or 0)
     n_w = _output_size(x_shape[2], f_w, stride, pad or 0)
     if n_h < 1 or n_w < 1:
@@ -113,6 +105,7 @@ def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int, pad: int | None
             f"a {f_h} x {f_w} window does not fit in {x_shape[1]} x {x_shape[2]} images"
             f"{where}: n_H = {formula} = {n_h} and n_W = {n_w}; {advice}"
         )
+    return n_h, n_w
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -122,8 +115,8 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, pad=0):
-        _whole(stride, "the stride", "Conv2d", 1)
-        _whole(pad, "the padding", "Conv2d", 0)
+        whole_number(stride, "the stride", "Conv2d", 1)
+        whole_number(pad, "the padding", "Conv2d", 0)
         _check_images(x, "a convolution")
         if w.ndim != 4:
             raise ValueError(f"the filters W must have shape (f, f, n_C_prev, n_C), got {w.shape}")
@@ -135,15 +128,12 @@ class Conv2d(Function):
                              f"{w.shape} take n_C_prev = {channels}{tip}")
         if b is not None and b.shape not in ((n_c,), (1, 1, 1, n_c)):
             raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
-        _check_fits(x.shape, f_h, f_w, stride, pad)
+        n_h, n_w = _check_fits(x.shape, f_h, f_w, stride, pad)
         ctx.stride, ctx.pad = stride, pad
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(x, w)
-        m = x.shape[0]
-        n_h = _output_size(x.shape[1], f_h, stride, pad)
-        n_w = _output_size(x.shape[2], f_w, stride, pad)
         z = _im2col(x, f_h, f_w, stride, pad) @ w.reshape(-1, n_c)
-        z = z.reshape(m, n_h, n_w, n_c)
+        z = z.reshape(x.shape[0], n_h, n_w, n_c)
         if b is not None:
             z += b.reshape(n_c)
         return z
@@ -287,8 +277,8 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tens
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1.
     """
-    stride = _whole(stride, "the stride", "conv2d", 1)
-    pad = _whole(pad, "the padding", "conv2d", 0)
+    stride = whole_number(stride, "the stride", "conv2d", 1)
+    pad = whole_number(pad, "the padding", "conv2d", 0)
     if b is None:
         return Conv2d.apply(A, W, stride=stride, pad=pad)
     return Conv2d.apply(A, W, b, stride=stride, pad=pad)
@@ -312,7 +302,13 @@ def avg_pool2d(A: Any, f: int, stride: int | None = None) -> Tensor:
     return _pool(AvgPool2d, "avg_pool2d", A, f, stride)
 
 
-def _pool(op: type[Function], caller: str, A: Any, f: int, stride: int | None) -> Tensor:
-    f = _whole(f, "the window size f", caller, 1)
-    stride = f if stride is None else _whole(stride, "the stride", caller, 1)
+def pool_settings(f: Any, stride: Any, caller: str) -> tuple[int, int]:
+    """A pooling layer's (f, stride), checked; the stride defaults to f (windows side by
+    side). Shared by the functions here and the `nn` pooling layers."""
+    f = whole_number(f, "the window size f", caller)
+    return f, f if stride is None else whole_number(stride, "the stride", caller)
+
+
+def _pool(op: type[Function], caller: str, A: Any, f: Any, stride: Any) -> Tensor:
+    f, stride = pool_settings(f, stride, caller)
     return op.apply(A, f=f, stride=stride)
