@@ -3,7 +3,7 @@ random stack of `Linear` layers (random sizes, initialisers, with or without bia
 followed by `BatchNorm1d` (training mode) and a smooth activation, under a random loss and an
 optional L2 penalty, passes gradcheck with respect to its input and every parameter."""
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import graphgrad as gg
@@ -42,8 +42,20 @@ def _compute_with(model: nn.Module, params: tuple[gg.Tensor, ...]) -> None:
     assert all(used is given for used, given in zip(model.parameters(), params))
 
 
+def _tiny_weights_into_batch_norms() -> tuple[nn.Module, int]:
+    layers = [nn.Linear(1, 3, init="small_random", bias=False, rng=0), nn.BatchNorm1d(3),
+              nn.Linear(3, 2, init="small_random", bias=False, rng=1), nn.BatchNorm1d(2),
+              nn.Linear(2, 2, init="he", bias=False, rng=2), nn.BatchNorm1d(2)]
+    return nn.Sequential(*layers), 1
+
+
 @given(model_and_n_x=models(), m=st.integers(2, 5), loss=st.sampled_from(LOSSES),
        lambd=st.sampled_from([0.0, 0.7]), seed=st.integers(0, 2**32 - 1))
+# Weights of 1e-3 feeding batch norms over 2 examples: the batch variance is far below eps,
+# where the cost curves sharply enough that a step of 1e-6 (gradcheck's default) misjudges
+# dW by 0.4%. Central differences converge to the backward's value as the step shrinks.
+@example(model_and_n_x=_tiny_weights_into_batch_norms(), m=2, loss="cross_entropy, one-hot",
+         lambd=0.0, seed=1)
 def test_random_models_pass_gradcheck(model_and_n_x, m, loss, lambd, seed):
     model, n_x = model_and_n_x
     rng = np.random.default_rng(seed)
@@ -71,6 +83,6 @@ def test_random_models_pass_gradcheck(model_and_n_x, m, loss, lambd, seed):
             J = nn.mse(Z, Y)
         return J + nn.l2_penalty(model, lambd, m) if lambd else J
 
-    result = gg.gradcheck(cost, [X, *model.parameters()])
+    result = gg.gradcheck(cost, [X, *model.parameters()], eps=1e-8)
     assert result, str(result)
     assert len(result.pairs) == 1 + len(model.parameters())
