@@ -1,6 +1,7 @@
 """Recurrent layers: the cells against the course's numpy formulas (examples in columns),
 gradient checks through time (first and second order), backpropagation through time against
-the course's rnn_backward, a property test over sizes, errors, and a small learning task."""
+the course's rnn_backward, bidirectional and stacked layers against single layers run by
+hand, property tests over sizes, errors, and a small learning task."""
 import numpy as np
 import pytest
 from graph_walks import graph_nodes
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 import graphgrad as gg
 from graphgrad import nn, optim
-from graphgrad.nn.recurrent import RNN, LSTMCell, RNNCell
+from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
 
 
 # -- the course's numpy code: x (n_x, m, T_x), a (n_a, m, T_x), biases (n_a, 1) --------------------
@@ -82,6 +83,25 @@ def lstm_forward(x, a0, p):
     return a
 
 
+def gru_cell_forward(xt, c_prev, p):
+    """The course's full GRU; its a<t> is c<t>."""
+    concat = np.concatenate([c_prev, xt], axis=0)
+    rt = _sigmoid(p["Wr"] @ concat + _column(p["br"]))
+    ut = _sigmoid(p["Wu"] @ concat + _column(p["bu"]))
+    cct = np.tanh(p["Wc"] @ np.concatenate([rt * c_prev, xt], axis=0) + _column(p["bc"]))
+    return ut * cct + (1 - ut) * c_prev
+
+
+def gru_forward(x, a0, p):
+    n_x, m, T_x = x.shape
+    a = np.zeros((a0.shape[0], m, T_x))
+    c_next = a0
+    for t in range(T_x):
+        c_next = gru_cell_forward(x[:, :, t], c_next, p)
+        a[:, :, t] = c_next
+    return a
+
+
 def _arrays(module):
     """The module's parameters as arrays, by their own (unprefixed) names."""
     return {name.rpartition(".")[2]: p.data for name, p in module.named_parameters()}
@@ -117,7 +137,27 @@ def test_lstm_cell_is_the_course_cell_transposed():
     np.testing.assert_allclose(c_next.data, expected_c.T, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("cell, reference", [("rnn", rnn_forward), ("lstm", lstm_forward)])
+def test_gru_cell_is_the_course_cell_transposed():
+    rng = np.random.default_rng(12)
+    cell = GRUCell(3, 5, rng=0)
+    _randomise_biases(cell, rng)
+    xt, c_prev = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    a_next = cell(xt.T, c_prev.T)
+    assert isinstance(a_next, gg.Tensor) and a_next.shape == (4, 5)
+    np.testing.assert_allclose(a_next.data, gru_cell_forward(xt, c_prev, _arrays(cell)).T,
+                               rtol=1e-12, atol=1e-12)
+    # Each gate matters: a shut update gate keeps c<t-1>, an open one takes the candidate.
+    cell.bu.data = np.full(5, -50.0)
+    np.testing.assert_allclose(cell(xt.T, c_prev.T).data, c_prev.T, atol=1e-12)
+    cell.bu.data = np.full(5, 50.0)
+    candidate = np.tanh(np.concatenate([_sigmoid(cell.Wr.data @ np.concatenate([c_prev, xt])
+                                                 + _column(cell.br.data)) * c_prev, xt])
+                        .T @ cell.Wc.data.T + cell.bc.data)
+    np.testing.assert_allclose(cell(xt.T, c_prev.T).data, candidate, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell, reference", [
+    ("rnn", rnn_forward), ("lstm", lstm_forward), ("gru", gru_forward)])
 def test_rnn_over_a_sequence_is_the_course_forward(cell, reference):
     rng = np.random.default_rng(3)
     layer = RNN(3, 5, cell=cell, rng=0)
@@ -165,12 +205,22 @@ def _of_inputs_and_parameters(module):
     return run
 
 
+def _cell_count(layer):
+    return layer.num_layers * (2 if layer.bidirectional else 1)
+
+
+def _a0_shape(layer, m):
+    """(m, n_a) for one cell; (num_layers * directions, m, n_a) for more, as PyTorch's h0."""
+    count = _cell_count(layer)
+    return (m, layer.n_a) if count == 1 else (count, m, layer.n_a)
+
+
 def _check_layer(layer, m, T_x, seed=0, check=gg.gradcheck):
     """gradcheck of ``layer(X, a0)`` with respect to X, a0 and every parameter."""
     rng = np.random.default_rng(seed)
     _randomise_biases(layer, rng)
     X = rng.standard_normal((m, T_x, layer.n_x))
-    a0 = rng.standard_normal((m, layer.n_a))
+    a0 = rng.standard_normal(_a0_shape(layer, m))
     return check(_of_inputs_and_parameters(layer), [X, a0, *layer.parameters()])
 
 
@@ -195,12 +245,23 @@ def test_lstm_cell_gradcheck_of_both_outputs():
     assert all(p.relative_difference < 1e-7 for p in result.pairs)
 
 
-@pytest.mark.parametrize("cell, T_x", [("rnn", 4), ("lstm", 3)])
+def test_gru_cell_gradcheck_and_second_derivatives():
+    rng = np.random.default_rng(13)
+    cell = GRUCell(2, 3, rng=0)
+    _randomise_biases(cell, rng)
+    inputs = [rng.standard_normal((2, 2)), rng.standard_normal((2, 3)), *cell.parameters()]
+    result = gg.gradcheck(_of_inputs_and_parameters(cell), inputs)
+    assert result.passed and len(result.pairs) == 8  # x_t, a_prev and the six parameters
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+    assert gg.gradgradcheck(_of_inputs_and_parameters(cell), inputs)
+
+
+@pytest.mark.parametrize("cell, T_x", [("rnn", 4), ("lstm", 3), ("gru", 3)])
 def test_rnn_gradcheck_through_time(cell, T_x):
     layer = RNN(2, 3, cell=cell, rng=0)
     result = _check_layer(layer, m=2, T_x=T_x)
     assert result.passed
-    assert len(result.pairs) == 2 + (3 if cell == "rnn" else 8)  # X, a0 and the parameters
+    assert len(result.pairs) == 2 + {"rnn": 3, "lstm": 8, "gru": 6}[cell]  # X, a0, parameters
     assert all(p.relative_difference < 1e-7 for p in result.pairs)
 
 
@@ -212,8 +273,9 @@ def test_rnn_cell_second_derivatives():
         rng.standard_normal((2, 2)), rng.standard_normal((2, 2)), *cell.parameters()])
 
 
-def test_rnn_second_derivatives_through_time():
-    assert _check_layer(RNN(2, 2, rng=0), m=1, T_x=2, check=gg.gradgradcheck)
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_rnn_second_derivatives_through_time(cell):
+    assert _check_layer(RNN(2, 2, cell=cell, rng=0), m=1, T_x=2, check=gg.gradgradcheck)
 
 
 def test_backpropagation_through_time_is_the_course_rnn_backward():
@@ -255,11 +317,141 @@ def test_a_sequence_that_needs_a_gradient_is_cut_into_time_steps_by_one_node():
 
 @settings(max_examples=15, deadline=None)
 @given(m=st.integers(1, 3), T_x=st.integers(1, 3), n_x=st.integers(1, 3), n_a=st.integers(1, 3),
-       cell=st.sampled_from(["rnn", "lstm"]), seed=st.integers(0, 2**32 - 1))
+       cell=st.sampled_from(["rnn", "lstm", "gru"]), seed=st.integers(0, 2**32 - 1))
 def test_random_sizes_give_every_state_and_pass_gradcheck(m, T_x, n_x, n_a, cell, seed):
     layer = RNN(n_x, n_a, cell=cell, rng=seed)
     assert layer(np.zeros((m, T_x, n_x))).shape == (m, T_x, n_a)
     assert _check_layer(layer, m, T_x, seed=seed)
+
+
+@settings(max_examples=15, deadline=None)
+@given(m=st.integers(1, 3), T_x=st.integers(1, 4), n_x=st.integers(1, 3), n_a=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_gru_over_random_sizes_is_the_course_gru(m, T_x, n_x, n_a, seed):
+    rng = np.random.default_rng(seed)
+    layer = RNN(n_x, n_a, cell="gru", rng=seed)
+    _randomise_biases(layer, rng)
+    x, a0 = rng.standard_normal((n_x, m, T_x)), rng.standard_normal((n_a, m))
+    A = layer(x.transpose(1, 2, 0), a0.T)
+    expected = gru_forward(x, a0, _arrays(layer)).transpose(1, 2, 0)
+    np.testing.assert_allclose(A.data, expected, rtol=1e-12, atol=1e-12)
+    assert _check_layer(layer, m, T_x, seed=seed)
+
+
+@settings(max_examples=10, deadline=None)
+@given(m=st.integers(1, 2), T_x=st.integers(1, 3), n_x=st.integers(1, 3), n_a=st.integers(1, 2),
+       num_layers=st.integers(1, 3), bidirectional=st.booleans(),
+       cell=st.sampled_from(["rnn", "lstm", "gru"]), seed=st.integers(0, 2**32 - 1))
+def test_random_stacks_are_their_layers_chained_and_pass_gradcheck(
+        m, T_x, n_x, n_a, num_layers, bidirectional, cell, seed):
+    layer = RNN(n_x, n_a, cell=cell, num_layers=num_layers, bidirectional=bidirectional,
+                rng=seed)
+    rng = np.random.default_rng(seed)
+    _randomise_biases(layer, rng)
+    X, a0 = rng.standard_normal((m, T_x, n_x)), rng.standard_normal(_a0_shape(layer, m))
+    A = layer(X, a0)
+    assert A.shape == (m, T_x, (2 if bidirectional else 1) * n_a)
+    np.testing.assert_allclose(A.data, _by_hand(layer, X, a0), rtol=1e-12, atol=1e-12)
+    assert _check_layer(layer, m, T_x, seed=seed)
+
+
+# -- bidirectional and stacked layers --------------------------------------------------------------
+def _single_layers(layer):
+    """``layer``'s layers as separate one-layer RNNs with its weights, first layer first."""
+    state = layer.state_dict()
+    width = 2 if layer.bidirectional else 1
+    singles = []
+    for l in range(layer.num_layers):
+        single = RNN(layer.n_x if l == 0 else width * layer.n_a, layer.n_a, cell=layer.kind,
+                     bidirectional=layer.bidirectional)
+        prefix = "cell" if l == 0 else f"cell_l{l}"
+        single.load_state_dict({
+            key.replace(prefix, "cell", 1): value for key, value in state.items()
+            if key.split(".")[0] in (prefix, f"{prefix}_reverse")})
+        singles.append(single)
+    return singles
+
+
+def _one_direction(cell, X, a0, c0=None):
+    """A one-layer forward RNN with ``cell``'s weights, run over X."""
+    layer = RNN(cell.n_x, cell.n_a, cell={RNNCell: "rnn", LSTMCell: "lstm", GRUCell: "gru"}[
+        type(cell)])
+    layer.load_state_dict({f"cell.{k}": v for k, v in cell.state_dict().items()})
+    return layer(X, a0, c0).data
+
+
+def _by_hand(layer, X, a0):
+    """``layer(X, a0)`` computed by one-direction, one-layer RNNs: each backward cell runs on
+    the time-reversed input and its states are reversed back."""
+    width = 2 if layer.bidirectional else 1
+    starts = iter(a0 if _cell_count(layer) > 1 else [a0])
+    for l in range(layer.num_layers):
+        prefix = "cell" if l == 0 else f"cell_l{l}"
+        halves = [_one_direction(getattr(layer, prefix), X, next(starts))]
+        if width == 2:
+            reverse = getattr(layer, f"{prefix}_reverse")
+            halves.append(_one_direction(reverse, X[:, ::-1], next(starts))[:, ::-1])
+        X = np.concatenate(halves, axis=-1)
+    return X
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_bidirectional_is_forward_and_reversed_runs_side_by_side(cell):
+    rng = np.random.default_rng(14)
+    layer = RNN(3, 4, cell=cell, bidirectional=True, rng=0)
+    _randomise_biases(layer, rng)
+    X = rng.standard_normal((2, 5, 3))
+    a0, c0 = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 2, 4))
+    A = layer(X, a0, c0 if cell == "lstm" else None)
+    assert A.shape == (2, 5, 8)
+    forward = _one_direction(layer.cell, X, a0[0], c0[0] if cell == "lstm" else None)
+    backward = _one_direction(layer.cell_reverse, X[:, ::-1], a0[1],
+                              c0[1] if cell == "lstm" else None)[:, ::-1]
+    np.testing.assert_allclose(A.data[..., :4], forward, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(A.data[..., 4:], backward, rtol=1e-12, atol=1e-12)
+    # The backward cell reads x<T_x> first: its last state has seen the whole sequence.
+    Y = X.copy()
+    Y[:, -1] += 1.0
+    changed = layer(Y, a0, c0 if cell == "lstm" else None).data != A.data
+    assert changed[:, :, 4:].all() and not changed[:, :-1, :4].any()
+
+
+@pytest.mark.parametrize("cell, bidirectional", [
+    ("rnn", False), ("lstm", False), ("gru", False), ("gru", True), ("lstm", True)])
+def test_stacked_layers_are_single_layers_chained(cell, bidirectional):
+    rng = np.random.default_rng(15)
+    layer = RNN(3, 4, cell=cell, num_layers=3, bidirectional=bidirectional, rng=0)
+    _randomise_biases(layer, rng)
+    X = rng.standard_normal((2, 5, 3))
+    width = 2 if bidirectional else 1
+    a0 = rng.standard_normal((3 * width, 2, 4))
+    expected = X
+    for l, single in enumerate(_single_layers(layer)):
+        starts = a0[width * l:width * (l + 1)]
+        expected = single(expected, starts if bidirectional else starts[0]).data
+    A = layer(X, a0)
+    assert A.shape == (2, 5, 4 * width)
+    np.testing.assert_allclose(A.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(layer(X).data, layer(X, np.zeros_like(a0)).data)
+
+
+def test_gradcheck_through_a_two_layer_bidirectional_gru():
+    layer = RNN(2, 2, cell="gru", num_layers=2, bidirectional=True, rng=0)
+    result = _check_layer(layer, m=2, T_x=3)
+    assert result.passed and len(result.pairs) == 2 + 4 * 6  # X, a0, four cells' parameters
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+
+
+def test_both_directions_share_one_cut_of_the_sequence():
+    layer = RNN(2, 3, cell="gru", num_layers=2, bidirectional=True, rng=0)
+    X = gg.Tensor(np.random.default_rng(16).standard_normal((2, 4, 2)), requires_grad=True)
+    A = layer(X)
+    A.sum().backward()
+    ops = [type(node).__name__ for node in graph_nodes(A)]
+    assert ops.count("Split") == 1 and "GetItem" not in ops
+    # Per layer, one per step joins the two directions; each GRU step makes two.
+    assert ops.count("Concatenate") == 2 * 4 + 4 * 4 * 2
+    assert all(p.grad is not None and p.grad.any() for p in layer.parameters())
 
 
 # -- the module's bookkeeping ----------------------------------------------------------------------
@@ -274,6 +466,28 @@ def test_parameters_have_the_course_names_and_shapes():
     assert lstm.count_parameters() == 4 * (5 * 8 + 5)
     assert repr(rnn) == ("RNN(n_x=3, n_a=5, cell='rnn'  # 45 parameters\n"
                          "  (cell): RNNCell(n_x=3, n_a=5, init='xavier')  # 45 parameters\n)")
+    gru = RNN(3, 5, cell="gru", rng=0)
+    assert [(n, p.shape) for n, p in gru.named_parameters()] == [
+        (f"cell.{kind}{gate}", (5, 8) if kind == "W" else (5,)) for gate in "ruc" for kind in "Wb"]
+    assert list(gru.state_dict()) == [n for n, _ in gru.named_parameters()]
+
+
+def test_stacked_and_bidirectional_cells_are_named_by_layer_and_direction():
+    layer = RNN(3, 5, cell="gru", num_layers=3, bidirectional=True, rng=0)
+    cells = ["cell", "cell_reverse", "cell_l1", "cell_l1_reverse", "cell_l2", "cell_l2_reverse"]
+    assert [name for name, _ in layer.named_children()] == cells
+    assert [(name, cell.n_x, cell.n_a) for name, cell in layer.named_children()] == [
+        (name, 3 if i < 2 else 10, 5) for i, name in enumerate(cells)]
+    assert layer.cell_l1.Wr.shape == (5, 15)  # [c<t-1>; x<t>] with x<t> of size 2 * n_a
+    assert list(layer.state_dict())[6:8] == ["cell_reverse.Wr", "cell_reverse.br"]
+    assert layer.count_parameters() == 2 * 3 * (5 * 8 + 5) + 4 * 3 * (5 * 15 + 5)
+    assert repr(layer).splitlines()[:3] == [
+        "RNN(n_x=3, n_a=5, cell='gru', num_layers=3, bidirectional=True  # 1,230 parameters",
+        "  (cell): GRUCell(n_x=3, n_a=5, init='xavier')  # 135 parameters",
+        "  (cell_reverse): GRUCell(n_x=3, n_a=5, init='xavier')  # 135 parameters"]
+    assert repr(RNN(3, 5, num_layers=2)).startswith("RNN(n_x=3, n_a=5, cell='rnn', num_layers=2 ")
+    assert repr(RNN(3, 5, bidirectional=True)).startswith(
+        "RNN(n_x=3, n_a=5, cell='rnn', bidirectional=True ")
 
 
 def test_weights_are_drawn_from_one_stream_and_are_reproducible():
@@ -283,6 +497,14 @@ def test_weights_are_drawn_from_one_stream_and_are_reproducible():
     assert cell.Wax.data.std() == pytest.approx(np.sqrt(1 / 4), rel=0.5)  # xavier: fan-in n_x
     lstm = LSTMCell(2, 3, rng=1)
     assert len({p.data.tobytes() for p in (lstm.Wf, lstm.Wu, lstm.Wc, lstm.Wo)}) == 4
+    gru = GRUCell(2, 3, rng=1)
+    assert len({p.data.tobytes() for p in (gru.Wr, gru.Wu, gru.Wc)}) == 3
+    assert gru.Wr.data.std() == pytest.approx(np.sqrt(1 / 5), rel=0.5)  # fan-in n_a + n_x
+    # A one-layer RNN draws its cell's weights as the cell alone would; more cells draw on.
+    np.testing.assert_array_equal(RNN(2, 3, cell="gru", rng=1).cell.Wr.data, gru.Wr.data)
+    bi = RNN(2, 3, cell="gru", bidirectional=True, rng=1)
+    np.testing.assert_array_equal(bi.cell.Wc.data, gru.Wc.data)
+    assert not np.array_equal(bi.cell.Wr.data, bi.cell_reverse.Wr.data)
 
 
 def test_state_dict_round_trip():
@@ -293,11 +515,18 @@ def test_state_dict_round_trip():
     np.testing.assert_array_equal(a(X).data, b(X).data)
 
 
-def test_float32_stays_float32():
-    layer = RNN(2, 3, cell="lstm", dtype=np.float32, rng=0)
-    A = layer(np.ones((2, 3, 2)))  # float64 data takes the layer's dtype
+@pytest.mark.parametrize("cell, settings", [
+    ("lstm", {}), ("gru", {}), ("gru", {"num_layers": 2, "bidirectional": True})])
+def test_float32_stays_float32(cell, settings):
+    layer = RNN(2, 3, cell=cell, dtype=np.float32, rng=0, **settings)
+    a0 = np.ones(_a0_shape(layer, 2))  # float64 data takes the layer's dtype
+    A = layer(np.ones((2, 3, 2)), a0)
     A.sum().backward()
-    assert A.dtype == np.float32 and layer.cell.Wf.grad.dtype == np.float32
+    assert A.dtype == np.float32
+    assert {p.dtype for p in layer.parameters()} == {p.grad.dtype for p in layer.parameters()} \
+        == {np.dtype(np.float32)}
+    a_next = GRUCell(2, 3, dtype=np.float32)(np.ones((1, 2)), np.ones((1, 3)))
+    assert a_next.dtype == np.float32
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -328,10 +557,40 @@ def test_wrong_states_and_cell_inputs_name_the_layer_and_shapes():
         LSTMCell(3, 5)(np.ones((2, 3)), np.zeros((2, 5)), np.zeros((2, 4)))
     with pytest.raises(gg.ShapeError, match="no time steps"):
         RNN(3, 5)(np.ones((2, 0, 3)))
+    with pytest.raises(gg.ShapeError, match=r"GRUCell\(n_x=3, n_a=5\) takes a_prev of shape "
+                                            r"\(2, 5\); got ndarray \(2, 4\).*one row per"):
+        GRUCell(3, 5)(np.ones((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(gg.ShapeError, match=r"GRUCell\(n_x=3, n_a=5\) takes x_t of shape "
+                                            r"\(m, 3\); got ndarray \(3, 2\).*x_t\.T"):
+        GRUCell(3, 5)(np.ones((3, 2)), np.zeros((2, 5)))
+
+
+def test_initial_states_of_several_cells_have_one_row_per_cell():
+    layer = RNN(3, 5, cell="lstm", num_layers=2, bidirectional=True)
+    with pytest.raises(gg.ShapeError, match=(
+            r"RNN\(n_x=3, n_a=5, cell='lstm', num_layers=2, bidirectional=True\) takes a0 of "
+            r"shape \(4, 2, 5\); got ndarray \(2, 5\).*cell, cell_reverse, cell_l1, "
+            r"cell_l1_reverse.*np\.stack\(\[a0\] \* 4\)")):
+        layer(np.ones((2, 4, 3)), np.zeros((2, 5)))
+    with pytest.raises(gg.ShapeError, match=r"takes c0 of shape \(4, 2, 5\); got ndarray "
+                                            r"\(2, 2, 5\)"):
+        layer(np.ones((2, 4, 3)), c0=np.zeros((2, 2, 5)))
+    with pytest.raises(gg.ShapeError, match=r"RNN\(n_x=3, n_a=5, cell='rnn', num_layers=2\) "
+                                            r"takes a0 of shape \(2, 1, 5\)"):
+        RNN(3, 5, num_layers=2)(np.ones((1, 4, 3)), np.zeros((1, 5)))
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: RNN(3, 4, cell="gru"), r"unknown cell 'gru'.*'rnn'.*'lstm'"),
+    (lambda: RNN(3, 4, cell="xyz"), r"RNN: unknown cell 'xyz'; use 'rnn' .*, 'lstm' or 'gru'"),
+    (lambda: RNN(3, 4, num_layers=0),
+     r"RNN: num_layers must be a whole number of at least 1, got 0"),
+    (lambda: RNN(3, 4, num_layers=2.0),
+     r"RNN: num_layers must be a whole number of at least 1, got 2\.0"),
+    (lambda: RNN(3, 4, bidirectional="yes"), r"RNN: bidirectional must be True or False"),
+    (lambda: RNN(3, 4, "rnn", "xavier"), r"num_layers must be a whole number.*'xavier'"),
+    (lambda: GRUCell(3, 0), r"GRUCell: n_a must be a whole number of at least 1, got 0"),
+    (lambda: RNN(3, 4, cell="gru")(np.ones((1, 2, 3)), c0=np.zeros((1, 4))),
+     r"c0 .* LSTM; the gru cell keeps its memory in its hidden state \(give it as a0"),
     (lambda: RNN(0, 4), r"RNN: n_x must be a whole number of at least 1, got 0"),
     (lambda: RNNCell(3, 2.5), r"RNNCell: n_a must be a whole number of at least 1, got 2\.5"),
     (lambda: LSTMCell(True, 3), r"LSTMCell: n_x must be a whole number of at least 1, got True"),
@@ -345,7 +604,7 @@ def test_bad_arguments_are_argument_errors(make, message):
 
 # -- learning --------------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_learns_whether_a_sequence_of_signs_sums_to_a_positive_number(cell):
     """Many-to-one: the last state a<T_x> feeds a logistic output. An odd T_x makes every
     sum non-zero. Judged on sequences it never saw, as well as the training set."""

@@ -1,5 +1,6 @@
-"""The course's sequence models (Course 5): the basic RNN cell, the LSTM cell, and `RNN`,
-which runs one of them over a sequence.
+"""The course's sequence models (Course 5): the basic RNN cell, the LSTM cell, the GRU cell,
+and `RNN`, which runs one of them over a sequence, in one or both directions (the course's
+bidirectional RNN) and in one or more layers (its deep RNN).
 
 Batch-first, like the rest of graphgrad.nn. The course keeps examples in columns and time
 last: x of shape (n_x, m, T_x), x<t> = x[:, :, t] of shape (n_x, m), and the hidden states
@@ -31,7 +32,7 @@ from graphgrad.ops.elementwise import Sigmoid, Tanh
 from graphgrad.ops.shape import concatenate, split, stack
 from graphgrad.tensor import Tensor
 
-CELLS = ("rnn", "lstm")
+CELLS = ("rnn", "lstm", "gru")
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -49,7 +50,60 @@ def _require(layer: str, name: str, value: Any, expected: tuple[int | str, ...],
     raise ShapeError(f"{layer} takes {name} of shape {wanted}; got {describe(value)}{tip}")
 
 
-class RNNCell(Module):
+class _Cell(Module):
+    """What the cells share: their sizes, one generator for all their weights (an int seed
+    given to each weight would draw them all from the same stream), their dtype, their
+    checks of x_t and the states, and their repr. A subclass makes its weights in
+    ``_make_weights``; the first one it registers gives the cell's dtype."""
+
+    def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.n_x = whole_number(n_x, "n_x", type(self).__name__)
+        self.n_a = whole_number(n_a, "n_a", type(self).__name__)
+        self.init = init
+        self._make_weights(initializers.generator(rng), dtype)
+
+    def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
+        raise NotImplementedError
+
+    @property
+    def dtype(self) -> np.dtype:
+        return next(iter(self._members.values())).data.dtype
+
+    def _inputs(self, x_t: Any, **states: Any) -> list:
+        """x_t and the states in the cell's dtype, each checked: x_t (m, n_x), states
+        (m, n_a)."""
+        dtype = self.dtype
+        x_t = as_data_of(x_t, dtype)
+        label = f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
+        _require(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
+        checked = [x_t]
+        for name, value in states.items():
+            value = as_data_of(value, dtype)
+            _require(label, name, value, (_shape(x_t)[0], self.n_a), _rows_tip(x_t))
+            checked.append(value)
+        return checked
+
+    def extra_repr(self) -> str:
+        return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
+
+
+class _GatedCell(_Cell):
+    """A cell whose weights act on [a<t-1>; x<t>]: one W of shape (n_a, n_a + n_x) and one b
+    of shape (n_a,) per letter of ``gates`` (Wf, bf, Wu, bu, ...), the biases at zero."""
+
+    gates: str
+
+    def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
+        shape = (self.n_a, self.n_a + self.n_x)
+        for gate in self.gates:
+            setattr(self, f"W{gate}", Parameter(initializers.initialize(self.init, shape, rng,
+                                                                        dtype)))
+            setattr(self, f"b{gate}", Parameter(np.zeros(self.n_a, dtype=dtype)))
+
+
+class RNNCell(_Cell):
     """One step of the course's basic RNN: a<t> = tanh(Waa a<t-1> + Wax x<t> + ba).
 
     Args:
@@ -66,38 +120,19 @@ class RNNCell(Module):
     a<t-1> (n_a, m) and a<t> (n_a, m) transposed.
     """
 
-    def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64) -> None:
-        super().__init__()
-        self.n_x = whole_number(n_x, "n_x", "RNNCell")
-        self.n_a = whole_number(n_a, "n_a", "RNNCell")
-        self.init = init
-        # One generator for both weights: a seed given as an int would otherwise draw Wax and
-        # Waa from the same stream.
-        rng = initializers.generator(rng)
-        self.Wax = Parameter(initializers.initialize(init, (self.n_a, self.n_x), rng, dtype))
-        self.Waa = Parameter(initializers.initialize(init, (self.n_a, self.n_a), rng, dtype))
+    def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
+        self.Wax = Parameter(initializers.initialize(self.init, (self.n_a, self.n_x), rng, dtype))
+        self.Waa = Parameter(initializers.initialize(self.init, (self.n_a, self.n_a), rng, dtype))
         self.ba = Parameter(np.zeros(self.n_a, dtype=dtype))
 
-    @property
-    def dtype(self) -> np.dtype:
-        return self.Wax.data.dtype
-
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
-        dtype = self.dtype
-        x_t, a_prev = as_data_of(x_t, dtype), as_data_of(a_prev, dtype)
-        label = f"RNNCell(n_x={self.n_x}, n_a={self.n_a})"
-        _require(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
-        _require(label, "a_prev", a_prev, (_shape(x_t)[0], self.n_a), _rows_tip(x_t))
+        x_t, a_prev = self._inputs(x_t, a_prev=a_prev)
         # Two products rather than one over [x<t>, a<t-1>]: stacking Wax and Waa at every step
         # would copy both weights for the same count of nodes.
         return Tanh.apply(Affine.apply(x_t, self.Wax, self.ba) + Affine.apply(a_prev, self.Waa))
 
-    def extra_repr(self) -> str:
-        return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
 
-
-class LSTMCell(Module):
+class LSTMCell(_GatedCell):
     """One step of the course's LSTM, on concat = [a<t-1>; x<t>]::
 
         Gamma_f = sigmoid(Wf concat + bf)          (forget gate)
@@ -123,31 +158,10 @@ class LSTMCell(Module):
     (m, n_a): the course's (n_x, m), (n_a, m) arrays transposed.
     """
 
-    def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64) -> None:
-        super().__init__()
-        self.n_x = whole_number(n_x, "n_x", "LSTMCell")
-        self.n_a = whole_number(n_a, "n_a", "LSTMCell")
-        self.init = init
-        rng = initializers.generator(rng)  # one stream for the four weights (see RNNCell)
-        shape = (self.n_a, self.n_a + self.n_x)
-        for gate in "fuco":
-            setattr(self, f"W{gate}", Parameter(initializers.initialize(init, shape, rng, dtype)))
-            setattr(self, f"b{gate}", Parameter(np.zeros(self.n_a, dtype=dtype)))
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.Wf.data.dtype
+    gates = "fuco"
 
     def forward(self, x_t: Any, a_prev: Any, c_prev: Any) -> tuple[Tensor, Tensor]:
-        dtype = self.dtype
-        x_t, a_prev = as_data_of(x_t, dtype), as_data_of(a_prev, dtype)
-        c_prev = as_data_of(c_prev, dtype)
-        label = f"LSTMCell(n_x={self.n_x}, n_a={self.n_a})"
-        _require(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
-        m = _shape(x_t)[0]
-        for name, value in (("a_prev", a_prev), ("c_prev", c_prev)):
-            _require(label, name, value, (m, self.n_a), _rows_tip(x_t))
+        x_t, a_prev, c_prev = self._inputs(x_t, a_prev=a_prev, c_prev=c_prev)
         concat = concatenate([a_prev, x_t], axis=1)  # the course's [a<t-1>; x<t>], as rows
         forget = Sigmoid.apply(Affine.apply(concat, self.Wf, self.bf))
         update = Sigmoid.apply(Affine.apply(concat, self.Wu, self.bu))
@@ -157,42 +171,106 @@ class LSTMCell(Module):
         a_next = output * Tanh.apply(c_next)
         return a_next, c_next
 
-    def extra_repr(self) -> str:
-        return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
 
+class GRUCell(_GatedCell):
+    """One step of the course's full GRU, whose memory cell is its hidden state
+    (c<t-1> = a<t-1>)::
 
-class RNN(Module):
-    """A recurrent layer: a cell ("rnn" or "lstm") run over every time step of a sequence,
-    as the course's rnn_forward and lstm_forward do.
+        Gamma_r = sigmoid(Wr [c<t-1>; x<t>] + br)               (relevance gate)
+        Gamma_u = sigmoid(Wu [c<t-1>; x<t>] + bu)               (update gate)
+        c~<t>   = tanh(Wc [Gamma_r * c<t-1>; x<t>] + bc)        (candidate)
+        c<t>    = Gamma_u * c~<t> + (1 - Gamma_u) * c<t-1>
+        a<t>    = c<t>
 
     Args:
         n_x: inputs per time step.
-        n_a: hidden units.
-        cell: "rnn" (`RNNCell`) or "lstm" (`LSTMCell`); the cell is ``self.cell``, so its
-            parameters are ``cell.Wax``, ``cell.Waa``, ... in ``named_parameters()``.
-        init, rng, dtype: passed to the cell.
+        n_a: hidden units (of a, which is the memory cell c).
+        init: how the three weights start (see `nn.init`). The biases start at zero.
+        rng: a seed or np.random.Generator for the initialisation (default: the one
+            `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32.
 
-    ``layer(X, a0=None, c0=None)`` takes X of shape (m, T_x, n_x), the course's x of shape
-    (n_x, m, T_x) as ``x.transpose(1, 2, 0)``, and returns every hidden state A of shape
-    (m, T_x, n_a), the course's a as ``a.transpose(1, 2, 0)``. ``A[:, t]`` is a<t>.T and
-    ``A[:, -1]``, the last state a<T_x>, is what a many-to-one model (sentiment
-    classification) feeds its output layer. a0 (m, n_a) is the first hidden state, zeros by
-    default; for an LSTM, c0 (m, n_a) is the first memory cell, zeros by default (the course
-    always starts it at zero). With cell="lstm" the result is the a states too; the memory
-    cells c<t> are not returned.
+    Parameters, with the course's shapes: Wr, Wu, Wc (n_a, n_a + n_x), whose first n_a
+    columns act on c<t-1> (Wc's on Gamma_r * c<t-1>) and the last n_x on x<t>; br, bu, bc
+    (n_a,).
+
+    Shapes: x_t (m, n_x), a_prev (m, n_a) -> a_next (m, n_a), the course's x<t> (n_x, m),
+    c<t-1> (n_a, m) and c<t> (n_a, m) transposed. One state goes in and out, as for
+    `RNNCell`: the course's c<t> is a<t>.
     """
 
-    def __init__(self, n_x: int, n_a: int, cell: str = "rnn", init: Any = "xavier",
-                 rng: Any = None, dtype: Any = np.float64) -> None:
+    gates = "ruc"
+
+    def forward(self, x_t: Any, a_prev: Any) -> Tensor:
+        x_t, c_prev = self._inputs(x_t, a_prev=a_prev)
+        concat = concatenate([c_prev, x_t], axis=1)  # the course's [c<t-1>; x<t>], as rows
+        relevance = Sigmoid.apply(Affine.apply(concat, self.Wr, self.br))
+        update = Sigmoid.apply(Affine.apply(concat, self.Wu, self.bu))
+        gated = concatenate([relevance * c_prev, x_t], axis=1)
+        candidate = Tanh.apply(Affine.apply(gated, self.Wc, self.bc))
+        return update * candidate + (1 - update) * c_prev
+
+
+class RNN(Module):
+    """A recurrent layer: a cell ("rnn", "lstm" or "gru") run over every time step of a
+    sequence, as the course's rnn_forward and lstm_forward do; in both directions if asked
+    (the course's bidirectional RNN), and in several layers (its deep RNN).
+
+    Args:
+        n_x: inputs per time step.
+        n_a: hidden units of every cell.
+        cell: "rnn" (`RNNCell`), "lstm" (`LSTMCell`) or "gru" (`GRUCell`). The first layer's
+            cell is ``self.cell``, so its parameters are ``cell.Wax``, ``cell.Waa``, ... in
+            ``named_parameters()``.
+        num_layers: layers of cells, as PyTorch's: layer l > 0 reads layer l-1's states, so
+            its cells take n_a inputs per step (2 * n_a when bidirectional). Layer l's cell is
+            ``self.cell_l{l}`` (``cell_l1``, ``cell_l2``, ...).
+        bidirectional: add to every layer a cell that reads the sequence backward, from
+            t = T_x down to 1 (``cell_reverse`` in the first layer, ``cell_l1_reverse``, ...),
+            so that each step's state sees the whole sequence: the course's BRNN, whose
+            output layer reads [forward a<t>; backward a<t>].
+        init, rng, dtype: passed to the cells (one generator draws all their weights).
+
+    ``layer(X, a0=None, c0=None)`` takes X of shape (m, T_x, n_x), the course's x of shape
+    (n_x, m, T_x) as ``x.transpose(1, 2, 0)``, and returns the last layer's hidden states A
+    of shape (m, T_x, n_a), the course's a as ``a.transpose(1, 2, 0)``. ``A[:, t]`` is a<t>.T
+    and ``A[:, -1]``, the last state a<T_x>, is what a many-to-one model (sentiment
+    classification) feeds its output layer. With cell="lstm" the result is the a states too;
+    the memory cells c<t> are not returned.
+
+    Bidirectional, A has shape (m, T_x, 2 * n_a): ``A[..., :n_a]`` holds the forward cell's
+    states and ``A[..., n_a:]`` the backward cell's, each at its own t, so the backward
+    direction's summary of the whole sequence is ``A[:, 0, n_a:]``.
+
+    a0 is the first hidden state, zeros by default; for an LSTM, c0 is the first memory cell,
+    zeros by default (the course always starts it at zero). With one layer in one direction
+    they have shape (m, n_a). Otherwise every cell starts from its own state, so they have
+    shape (num_layers * D, m, n_a), D = 2 if bidirectional else 1, in the order of the cells
+    (cell, cell_reverse, cell_l1, cell_l1_reverse, ...), as PyTorch's h0 and c0; the backward
+    cells start before reading x<T_x>.
+    """
+
+    def __init__(self, n_x: int, n_a: int, cell: str = "rnn", num_layers: int = 1,
+                 bidirectional: bool = False, init: Any = "xavier", rng: Any = None,
+                 dtype: Any = np.float64) -> None:
         super().__init__()
         if cell not in CELLS:
-            raise ArgumentError(
-                f"RNN: unknown cell {cell!r}; use 'rnn' (the basic RNN cell) or 'lstm'"
-            )
+            raise ArgumentError(f"RNN: unknown cell {cell!r}; use 'rnn' (the basic RNN cell), "
+                                "'lstm' or 'gru'")
         n_x, n_a = whole_number(n_x, "n_x", "RNN"), whole_number(n_a, "n_a", "RNN")
+        self.num_layers = whole_number(num_layers, "num_layers", "RNN")
+        if not isinstance(bidirectional, (bool, np.bool_)):
+            raise ArgumentError(f"RNN: bidirectional must be True or False, got "
+                                f"{bidirectional!r}")
+        self.bidirectional = bool(bidirectional)
         self.kind = cell
-        make = RNNCell if cell == "rnn" else LSTMCell
-        self.cell = make(n_x, n_a, init=init, rng=rng, dtype=dtype)
+        make = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell]
+        # One generator for every cell: an int seed passed to each would draw them all alike.
+        rng = initializers.generator(rng)
+        for l in range(self.num_layers):
+            n_in = n_x if l == 0 else len(self._cell_names(0)) * n_a
+            for name in self._cell_names(l):
+                setattr(self, name, make(n_in, n_a, init=init, rng=rng, dtype=dtype))
 
     @property
     def n_x(self) -> int:
@@ -202,36 +280,78 @@ class RNN(Module):
     def n_a(self) -> int:
         return self.cell.n_a
 
+    def _cell_names(self, l: int) -> tuple[str, ...]:
+        """Layer l's cells: its forward one, then its backward one if bidirectional."""
+        name = "cell" if l == 0 else f"cell_l{l}"
+        return (name, f"{name}_reverse") if self.bidirectional else (name,)
+
     def forward(self, X: Any, a0: Any = None, c0: Any = None) -> Tensor:
-        n_x, n_a = self.n_x, self.n_a
+        n_x = self.n_x
         dtype = self.cell.dtype
-        label = f"RNN(n_x={n_x}, n_a={n_a}, cell={self.kind!r})"
+        label = f"RNN({self.extra_repr()})"
         X = as_data_of(X, dtype)
         _require(label, "X", X, ("m", "T_x", n_x), _sequence_tip(X, n_x))
         m, T_x, _ = _shape(X)
         if T_x == 0:
             raise ShapeError(f"{label} got X of shape {_shape(X)}: a sequence of no time steps")
-        a = np.zeros((m, n_a), dtype=dtype) if a0 is None else as_data_of(a0, dtype)
-        _require(label, "a0", a, (m, n_a), f" (one row per sequence of X, which holds {m})")
-        if self.kind == "rnn":
-            if c0 is not None:
-                raise ArgumentError(f"{label}: c0 is the first memory cell of an LSTM; the "
-                                    "rnn cell has none (use cell='lstm', or leave c0 out)")
-            states = []
-            for x_t in _time_steps(X):
-                a = self.cell(x_t, a)
-                states.append(a)
-        else:
-            c = np.zeros((m, n_a), dtype=dtype) if c0 is None else as_data_of(c0, dtype)
-            _require(label, "c0", c, (m, n_a), f" (one row per sequence of X, which holds {m})")
-            states = []
-            for x_t in _time_steps(X):
-                a, c = self.cell(x_t, a, c)
-                states.append(a)
-        return stack(states, axis=1)
+        if c0 is not None and self.kind != "lstm":
+            why = ("has none (use cell='lstm', or leave c0 out)" if self.kind == "rnn" else
+                   "keeps its memory in its hidden state (give it as a0, and leave c0 out)")
+            raise ArgumentError(f"{label}: c0 is the first memory cell of an LSTM; the "
+                                f"{self.kind} cell {why}")
+        a_starts = self._starts(label, "a0", a0, m)
+        c_starts = (self._starts(label, "c0", c0, m) if self.kind == "lstm"
+                    else [None] * len(a_starts))
+        starts = iter(zip(a_starts, c_starts))
+        steps = _time_steps(X)
+        for l in range(self.num_layers):
+            directions = []
+            for name in self._cell_names(l):
+                a, c = next(starts)
+                if name.endswith("_reverse"):  # t = T_x down to 1, states put back in order
+                    directions.append(_run(getattr(self, name), steps[::-1], a, c)[::-1])
+                else:
+                    directions.append(_run(getattr(self, name), steps, a, c))
+            if len(directions) == 1:
+                steps = directions[0]
+            else:  # [forward a<t>; backward a<t>]: the next layer's x<t>, or the output
+                steps = [concatenate(pair, axis=1) for pair in zip(*directions)]
+        return stack(steps, axis=1)
+
+    def _starts(self, label: str, name: str, value: Any, m: int) -> list:
+        """The first state (a0 or c0) of every cell, in the order of the cells."""
+        n_a, dtype = self.n_a, self.cell.dtype
+        count = self.num_layers * len(self._cell_names(0))
+        if value is None:
+            return [np.zeros((m, n_a), dtype=dtype)] * count
+        value = as_data_of(value, dtype)
+        if count == 1:
+            _require(label, name, value, (m, n_a),
+                     f" (one row per sequence of X, which holds {m})")
+            return [value]
+        order = ", ".join(n for l in range(self.num_layers) for n in self._cell_names(l))
+        _require(label, name, value, (count, m, n_a), (
+            f" (one state (m, n_a) per cell, in the order {order}, with m = {m} as in X; "
+            f"np.stack([{name}] * {count}) starts every cell from the same {name})"))
+        return [value[k] for k in range(count)]
 
     def extra_repr(self) -> str:
-        return f"n_x={self.n_x}, n_a={self.n_a}, cell={self.kind!r}"
+        settings = f"n_x={self.n_x}, n_a={self.n_a}, cell={self.kind!r}"
+        if self.num_layers != 1:
+            settings += f", num_layers={self.num_layers}"
+        return settings + (", bidirectional=True" if self.bidirectional else "")
+
+
+def _run(cell: Module, steps: list, a: Any, c: Any) -> list:
+    """The states a<t> of ``cell`` over the inputs ``steps``, from a (and c, for an LSTM)."""
+    states = []
+    for x_t in steps:
+        if c is None:
+            a = cell(x_t, a)
+        else:
+            a, c = cell(x_t, a, c)
+        states.append(a)
+    return states
 
 
 def _time_steps(X: Any) -> list:
