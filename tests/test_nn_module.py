@@ -72,6 +72,9 @@ def test_a_list_of_layers_is_refused_with_the_fix():
 
     with pytest.raises(gg.GraphgradError, match=r"Listed.layers.*nn.Sequential\(\*layers\)"):
         Listed()
+    with pytest.raises(gg.GraphgradError, match=r"Use nn.ModuleList\(layers\) to hold them and "
+                       r"loop over them in forward, nn.Sequential\(\*layers\) to chain them"):
+        Listed()
 
 
 def test_repr_shows_the_layers_and_parameter_counts():
@@ -303,3 +306,154 @@ def test_load_state_dict_of_something_else_says_what_to_pass(given, advice):
     with pytest.raises(gg.GraphgradError, match=advice) as info:
         nn.Linear(2, 2).load_state_dict(given)
     assert isinstance(info.value, TypeError)
+
+
+# -- ModuleList ------------------------------------------------------------------------------------
+from graphgrad.nn.module import ModuleList  # noqa: E402  (nn does not export it yet)
+
+
+class Deep(nn.Module):
+    """The course's L-layer network: hidden layers in a ModuleList, a loop in forward."""
+
+    def __init__(self, sizes, seed=0):
+        super().__init__()
+        self.hidden = ModuleList(nn.Linear(a, b, rng=seed + l) for l, (a, b) in
+                                 enumerate(zip(sizes[:-2], sizes[1:-1])))
+        self.out = nn.Linear(sizes[-2], sizes[-1], init="xavier", rng=seed + 9)
+
+    def forward(self, X):
+        for layer in self.hidden:
+            X = gg.relu(layer(X))
+        return self.out(X)
+
+
+def test_a_module_list_registers_its_layers_in_order_under_their_positions():
+    model = Deep([3, 5, 4, 2])
+    assert [name for name, _ in model.named_parameters()] == [
+        "hidden.0.W", "hidden.0.b", "hidden.1.W", "hidden.1.b", "out.W", "out.b"]
+    assert model.parameters()[2] is model.hidden[1].W
+    assert [name for name, _ in model.named_modules()] == ["", "hidden", "hidden.0", "hidden.1",
+                                                          "out"]
+    assert model.count_parameters() == (3 * 5 + 5) + (5 * 4 + 4) + (4 * 2 + 2)
+    layers = ModuleList([nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)])
+    assert [name for name, _ in layers.named_parameters()] == ["0.W", "0.b", "2.W", "2.b"]
+    # the loop computes what the layers compute one by one
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    A1 = np.maximum(X @ model.hidden[0].W.data.T + model.hidden[0].b.data, 0)
+    A2 = np.maximum(A1 @ model.hidden[1].W.data.T + model.hidden[1].b.data, 0)
+    expected = A2 @ model.out.W.data.T + model.out.b.data
+    np.testing.assert_allclose(model(X).data, expected, rtol=1e-12)
+
+
+def test_a_module_list_state_dict_round_trip_and_training():
+    model, other = Deep([3, 5, 4, 2]), Deep([3, 5, 4, 2], seed=20)
+    X = np.random.default_rng(1).standard_normal((6, 3))
+    state = model.state_dict()
+    assert list(state) == ["hidden.0.W", "hidden.0.b", "hidden.1.W", "hidden.1.b", "out.W",
+                           "out.b"]
+    assert not np.array_equal(other(X).data, model(X).data)
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other(X).data, model(X).data)
+    # an optimizer over parameters() updates the layers in the list; zero_grad reaches them
+    before = model.hidden[0].W.data.copy()
+    nn.cross_entropy(model(X), [0, 1, 1, 0, 1, 0]).backward()
+    grad = model.hidden[0].W.grad.copy()
+    optim.SGD(model.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(model.hidden[0].W.data, before - 0.1 * grad, rtol=1e-15)
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_train_and_eval_reach_the_layers_of_a_module_list():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = ModuleList([nn.Dropout(0.5), nn.BatchNorm1d(3)])
+
+    model = Net()
+    assert model.eval() is model
+    assert [m.training for m in model.modules()] == [False, False, False, False]
+    assert not model.blocks[0].training and not model.blocks[1].training
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_module_list_indexing_slicing_and_growing():
+    a, b, c, d = (nn.Linear(2, 2, rng=i) for i in range(4))
+    layers = ModuleList([a, b])
+    assert len(layers) == 2 and list(layers) == [a, b]
+    assert layers[0] is a and layers[-1] is b and layers[-2] is a
+    with pytest.raises(IndexError, match="index 2 is out of range for 2 layers"):
+        layers[2]
+    with pytest.raises(IndexError, match="index -3 is out of range"):
+        layers[-3]
+    assert layers.append(c) is layers and layers.extend([d]) is layers
+    assert list(layers) == [a, b, c, d]
+    tail = layers[1:3]
+    assert isinstance(tail, ModuleList) and list(tail) == [b, c]
+    assert [name for name, _ in tail.named_parameters()] == ["0.W", "0.b", "1.W", "1.b"]
+    assert list(layers[::-1]) == [d, c, b, a] and len(layers[5:]) == 0
+    assert [n for n, _ in layers.named_children()] == ["0", "1", "2", "3"]  # unchanged
+    # insert moves the later layers up one, names and all
+    e = nn.Linear(2, 2, rng=9)
+    layers.insert(1, e)
+    assert list(layers) == [a, e, b, c, d]
+    assert list(layers.state_dict())[:4] == ["0.W", "0.b", "1.W", "1.b"]
+    np.testing.assert_array_equal(layers.state_dict()["1.W"], e.W.data)
+    np.testing.assert_array_equal(layers.state_dict()["4.W"], d.W.data)
+    layers.insert(-1, nn.ReLU())
+    assert isinstance(layers[4], nn.ReLU) and layers[5] is d
+    layers[0] = nn.Tanh()
+    assert isinstance(layers[0], nn.Tanh) and len(layers) == 6
+    assert "0.W" not in layers.state_dict()  # the replaced layer's parameters are gone
+
+
+def test_a_module_list_holds_modules_only_and_adds_none_of_a_bad_batch():
+    layers = ModuleList([nn.Linear(2, 2)])
+    with pytest.raises(gg.GraphgradError, match="ModuleList: layer 2 is a function, not a Module"):
+        layers.extend([nn.ReLU(), gg.relu])
+    assert len(layers) == 1
+    with pytest.raises(gg.GraphgradError, match="not a Module"):
+        layers.append(np.ones(2))
+    with pytest.raises(gg.GraphgradError, match=r"an iterable of modules, got one Linear"):
+        ModuleList(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="integers or slices"):
+        layers["0"]
+
+
+def test_calling_a_module_list_says_to_iterate_or_use_sequential():
+    layers = ModuleList([nn.Linear(2, 2), nn.ReLU()])
+    for call in (layers, layers.forward):
+        with pytest.raises(gg.GraphgradError, match=r"ModuleList \(2 layers\) is not a layer "
+                           r"and cannot be called.*for layer in self.layers: X = layer\(X\).*"
+                           r"nn.Sequential\(\*layers\)") as info:
+            call(np.ones((1, 2)))
+        assert isinstance(info.value, TypeError)
+
+
+def test_module_list_repr_shows_positions():
+    layers = ModuleList([nn.Linear(2, 3), nn.ReLU()])
+    assert repr(layers) == ("ModuleList(  # 9 parameters\n"
+                            "  (0): Linear(2 -> 3, init='he')  # 9 parameters\n"
+                            "  (1): ReLU()\n"
+                            ")")
+    assert repr(ModuleList()) == "ModuleList()"
+    assert "  (hidden): ModuleList(  # 44 parameters\n    (0): Linear(3 -> 5" in repr(
+        Deep([3, 5, 4, 2]))
+
+
+def test_layers_of_a_module_list_are_clusters_named_after_the_list():
+    class TwoLists(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoders = ModuleList([nn.Linear(2, 2, rng=0)])
+            self.decoders = ModuleList([nn.Linear(2, 2, rng=1)])
+            self.decoders.append(nn.Linear(2, 1, rng=2))
+
+        def forward(self, X):
+            for layer in [*self.encoders, *self.decoders[1:]]:  # a slice renames nothing
+                X = layer(X)
+            return X
+
+    scopes = {scope for name, scope in _scopes(TwoLists()(np.ones((1, 2)))) if name == "Affine"}
+    assert scopes == {"encoders/0", "decoders/1"}

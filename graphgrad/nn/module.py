@@ -8,11 +8,13 @@ BatchNorm's running mean) assigned to it, in assignment order. From that registr
 
 Calling a module runs its ``forward`` with the ops it makes tagged with a name scope named
 after the module (``linear1``, ``block/relu2``), so each layer is one cluster in graph
-pictures. `Sequential` chains modules. Depends on `tensor`, `modes`, `errors`.
+pictures. `Sequential` chains modules; `ModuleList` holds modules in order for a ``forward``
+that loops over them. Depends on `tensor`, `modes`, `errors`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -55,6 +57,25 @@ def _holds_learned(values: Any) -> bool:
     """Whether a list, tuple or dict holds a layer or a parameter (which it would hide)."""
     items = values.values() if isinstance(values, Mapping) else values
     return any(isinstance(v, Module) or is_parameter(v) for v in items)
+
+
+def _unregistered_message(owner: str, name: str, values: Any) -> str:
+    """Why ``self.<name> = values`` (a list, tuple or dict holding layers or parameters) is
+    refused, and the container that would register them."""
+    items = list(values.values() if isinstance(values, Mapping) else values)
+    kind = "dict" if isinstance(values, Mapping) else "list"
+    head = (f"{owner}.{name}: a {kind} of layers or parameters is not registered, so they "
+            "would never be trained or saved. ")
+    if not any(isinstance(v, Module) for v in items):
+        return head + ("Assign each parameter to its own attribute "
+                       "(setattr(self, f'W{l}', W)), or keep them in layers.")
+    if kind == "dict":
+        return head + ("Use nn.Sequential({name: layer, ...}) to chain them, "
+                       "nn.ModuleList(layers.values()) to hold them and loop over them in "
+                       "forward, or assign each to its own attribute (setattr(self, name, layer)).")
+    return head + ("Use nn.ModuleList(layers) to hold them and loop over them in forward, "
+                   "nn.Sequential(*layers) to chain them, or assign each to its own attribute "
+                   "(setattr(self, f'layer{l}', layer)).")
 
 
 def as_data_of(X: Any, dtype: np.dtype) -> Any:
@@ -128,20 +149,14 @@ class Module:
                 value.name = name
             members[name] = value
         elif isinstance(value, Module):
-            object.__setattr__(value, "_scope", name)
+            value._set_scope(name)
             object.__setattr__(self, "_container", True)
             members[name] = value
         elif name in self._buffers:
             value = np.asarray(value)
             members[name] = value
         elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
-            kind = "dict" if isinstance(value, Mapping) else "list"
-            raise GraphgradError(
-                f"{type(self).__name__}.{name}: a {kind} of layers or parameters is not "
-                "registered, so they would never be trained or saved. Use nn.Sequential(*layers) "
-                "(or nn.Sequential({name: layer, ...})), or assign each to its own attribute "
-                "(setattr(self, f'layer{l}', layer))."
-            )
+            raise GraphgradError(_unregistered_message(type(self).__name__, name, value))
         elif name in members:  # replacing a parameter or a layer by something else
             del members[name]
         object.__setattr__(self, name, value)
@@ -150,6 +165,10 @@ class Module:
         self._members.pop(name, None)
         self._buffers.discard(name)
         object.__delattr__(self, name)
+
+    def _set_scope(self, scope: str | None) -> None:
+        """Take the name scope this module's ops get: its name in the module that holds it."""
+        object.__setattr__(self, "_scope", scope)
 
     def register_buffer(self, name: str, array: Any) -> None:
         """Keep a numpy array as part of the state (saved, loaded) but not learned."""
@@ -359,44 +378,15 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
-class Sequential(Module):
-    """Modules applied one after the other: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
+class _OrderedLayers(Module):
+    """What `Sequential` and `ModuleList` share: their layers are the registered submodules,
+    kept in order as a tuple (``_layers``) that every assignment and deletion refreshes, so
+    ``len``, iteration and indexing see the registry and nothing else."""
 
-    Layers given in order are named by their class and a count per class (``linear1``,
-    ``tanh1``, ``linear2``), so ``linear2.W`` is the course's W[2]. Give a dict to choose the
-    names: ``Sequential({"hidden": Linear(2, 4), "act": Tanh(), "out": Linear(4, 1)})``.
-    Index it like a list: ``model[0]`` is the first layer, ``model[:2]`` a Sequential of the
-    first two. Replacing a layer (``model.linear2 = Linear(4, 3)``) replaces it in the chain.
-    """
-
-    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
+    def __init__(self) -> None:
         super().__init__()
         object.__setattr__(self, "_layers", ())
-        if len(layers) == 1 and isinstance(layers[0], Mapping):
-            named = list(layers[0].items())
-        else:
-            counts: dict[str, int] = {}
-            named = []
-            for layer in layers:
-                kind = getattr(layer, "short_name", None) or type(layer).__name__.lower()
-                counts[kind] = counts.get(kind, 0) + 1
-                named.append((f"{kind}{counts[kind]}", layer))
-        for name, layer in named:
-            if not isinstance(layer, Module):
-                raise GraphgradError(
-                    f"Sequential: {name} is a {type(layer).__name__}, not a Module; wrap a "
-                    "function in a Module subclass, or use an activation module (nn.ReLU())."
-                )
-            if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
-                    or hasattr(Sequential, name) or name in self._members):
-                raise ArgumentError(
-                    f"Sequential: {name!r} cannot name a layer: a name must be a Python "
-                    "identifier not starting with '_', used once, and not the name of a "
-                    "method or attribute of Sequential (forward, eval, ...); choose another."
-                )
-            setattr(self, name, layer)
 
-    # The chain is the registered layers in order, kept in step with every assignment.
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         self._refresh_layers()
@@ -409,6 +399,52 @@ class Sequential(Module):
         object.__setattr__(self, "_layers", tuple(
             v for v in self._members.values() if isinstance(v, Module)))
 
+    def _check_layer(self, name: Any, layer: Any) -> None:
+        if not isinstance(layer, Module):
+            raise GraphgradError(
+                f"{type(self).__name__}: {name} is a {type(layer).__name__}, not a Module; wrap "
+                "a function in a Module subclass, or use an activation module (nn.ReLU())."
+            )
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._layers)
+
+
+class Sequential(_OrderedLayers):
+    """Modules applied one after the other: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
+
+    Layers given in order are named by their class and a count per class (``linear1``,
+    ``tanh1``, ``linear2``), so ``linear2.W`` is the course's W[2]. Give a dict to choose the
+    names: ``Sequential({"hidden": Linear(2, 4), "act": Tanh(), "out": Linear(4, 1)})``.
+    Index it like a list: ``model[0]`` is the first layer, ``model[:2]`` a Sequential of the
+    first two. Replacing a layer (``model.linear2 = Linear(4, 3)``) replaces it in the chain.
+    """
+
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            named = list(layers[0].items())
+        else:
+            counts: dict[str, int] = {}
+            named = []
+            for layer in layers:
+                kind = getattr(layer, "short_name", None) or type(layer).__name__.lower()
+                counts[kind] = counts.get(kind, 0) + 1
+                named.append((f"{kind}{counts[kind]}", layer))
+        for name, layer in named:
+            self._check_layer(name, layer)
+            if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
+                    or hasattr(Sequential, name) or name in self._members):
+                raise ArgumentError(
+                    f"Sequential: {name!r} cannot name a layer: a name must be a Python "
+                    "identifier not starting with '_', used once, and not the name of a "
+                    "method or attribute of Sequential (forward, eval, ...); choose another."
+                )
+            setattr(self, name, layer)
+
     def forward(self, X: Any) -> Any:
         for layer in self._layers:
             X = layer(X)
@@ -419,8 +455,111 @@ class Sequential(Module):
             return Sequential(dict(list(self.named_children())[index]))
         return self._layers[index]
 
-    def __len__(self) -> int:
-        return len(self._layers)
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._layers)
+class ModuleList(_OrderedLayers):
+    """Layers held in order, registered under their positions, for a ``forward`` that loops
+    over them (as PyTorch's ``nn.ModuleList``)::
+
+        self.hidden = ModuleList(Linear(n[l - 1], n[l]) for l in range(1, L))
+        ...
+        for layer in self.hidden:
+            A = gg.relu(layer(A))
+
+    Its parameters are named by position (``hidden.0.W``, ``hidden.1.W``, ...) in
+    ``named_parameters()`` and ``state_dict()``; ``train()``, ``eval()``, ``zero_grad()`` and
+    the repr reach every layer. It supports ``len``, iteration, indexing (``layers[-1]``; a
+    slice is a new ModuleList of the same layers), ``layers[i] = layer``, ``append``,
+    ``extend`` and ``insert``. It is not a layer itself: calling it is an error, as the order
+    of the layers says nothing about how they connect (use `Sequential` for a chain).
+    In graph pictures a layer of ``self.hidden`` is the cluster ``hidden/0``, ``hidden/1``, ...
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise GraphgradTypeError(
+            f"ModuleList ({len(self)} layers) is not a layer and cannot be called: it holds "
+            "layers without saying how they connect. Iterate over it in forward (for layer in "
+            "self.layers: X = layer(X)), or use nn.Sequential(*layers) to chain them."
+        )
+
+    forward = __call__
+
+    # -- positions ---------------------------------------------------------------------------
+    def _position(self, index: Any, size: int) -> int:
+        """``index`` as a position in range(size), negative counting from the end."""
+        try:
+            position = operator.index(index)
+        except TypeError:
+            raise GraphgradTypeError(
+                f"ModuleList indices are integers or slices, got {type(index).__name__}"
+            ) from None
+        if not -size <= position < size:
+            raise IndexError(f"ModuleList index {position} is out of range for "
+                             f"{size} layers")
+        return position % size
+
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        if isinstance(index, slice):
+            sliced = ModuleList(self._layers[index])
+            # Building the slice named its layers 0, 1, ... in graph pictures; they stay this
+            # list's layers there (a slice is mostly a loop's view: self.layers[1:]).
+            self._set_scope(self._scope)
+            return sliced
+        return self._layers[self._position(index, len(self))]
+
+    def __setitem__(self, index: int, layer: Module) -> None:
+        position = self._position(index, len(self))
+        self._check_layer(f"layer {position}", layer)
+        setattr(self, str(position), layer)
+
+    def append(self, layer: Module) -> ModuleList:
+        """Add a layer at the end (named by its position). Returns self."""
+        self._check_layer(f"layer {len(self)}", layer)
+        setattr(self, str(len(self)), layer)
+        return self
+
+    def extend(self, layers: Iterable[Module]) -> ModuleList:
+        """Append each of ``layers`` in order. Returns self."""
+        if isinstance(layers, Module) and not isinstance(layers, _OrderedLayers):
+            raise GraphgradTypeError(
+                f"ModuleList takes an iterable of modules, got one {type(layers).__name__}; "
+                "pass a list: ModuleList([layer]) or layers.extend([layer])."
+            )
+        try:
+            layers = list(layers)
+        except TypeError:
+            raise GraphgradTypeError(
+                f"ModuleList takes an iterable of modules (a list, a tuple, a generator), "
+                f"got {type(layers).__name__}"
+            ) from None
+        for offset, layer in enumerate(layers):  # all checked first: a bad one adds none
+            self._check_layer(f"layer {len(self) + offset}", layer)
+        for layer in layers:
+            setattr(self, str(len(self)), layer)
+        return self
+
+    def insert(self, index: int, layer: Module) -> None:
+        """Put ``layer`` before position ``index`` (as list.insert); later layers move up one,
+        and their names with them."""
+        self._check_layer(f"the layer to insert at {index}", layer)
+        layers = list(self._layers)
+        layers.insert(operator.index(index), layer)
+        for name in [n for n, _ in self.named_children()]:
+            Module.__delattr__(self, name)
+        for position, each in enumerate(layers):
+            Module.__setattr__(self, str(position), each)
+        self._refresh_layers()
+
+    def _refresh_layers(self) -> None:
+        super()._refresh_layers()
+        self._set_scope(self._scope)
+
+    def _set_scope(self, scope: str | None) -> None:
+        # The list is never called, so it opens no name scope of its own: its layers carry its
+        # name in theirs, and two lists' layer 0 are not one cluster.
+        super()._set_scope(scope)
+        for name, layer in self.named_children():
+            layer._set_scope(name if scope is None else f"{scope}/{name}")

@@ -1,0 +1,179 @@
+"""`Embedding`: the course's word embeddings (Sequence Models, week 2), a learned vector per
+word of the vocabulary.
+
+The course keeps an embedding matrix E of shape (n_e, n_vocab) (300 x 10,000) and gets the
+embedding of word w with its one-hot vector o_w: e_w = E o_w, column w of E. Here, as in
+PyTorch and Keras, E has shape (n_vocab, n_e) and e_w is row w::
+
+    layer.E = E_course.T        e_w = layer.E[w] = (E_course @ o_w)
+
+A product with a one-hot vector costs n_vocab * n_e multiplications to pick one column, so
+(as the course says) it is done in practice by looking the row up: ``forward`` indexes E with
+the word indices, using the indexing op. Its backward is the gradient of those products: the
+gradient of each output row is added into the row of its word, and a word that appears
+several times in a batch gets the sum (``np.add.at``). The gradient of E is a dense
+(n_vocab, n_e) array, zero in the rows of words the batch does not use.
+Depends on `ops.indexing`, `nn.module`, `nn.init`, `tensor`, `errors`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    ShapeError,
+    describe,
+    whole_number,
+)
+from graphgrad.nn import init as initializers
+from graphgrad.nn.module import Module, Parameter
+from graphgrad.ops.indexing import GetItem
+from graphgrad.tensor import Tensor
+
+
+class Embedding(Module):
+    """A lookup table of word vectors: row w of E is the embedding e_w of word index w.
+
+    Args:
+        n_vocab: words in the vocabulary; indices run from 0 to n_vocab - 1.
+        n_e: numbers per embedding (the course's 300).
+        init: how E starts (see `nn.init`). The default "xavier" draws each number from
+            N(0, 1/n_e), so an embedding starts with a length of about 1, the scale of
+            normalised word vectors: similarities start near 0 and the next layer gets a
+            signal of unit size. PyTorch draws N(0, 1) (``init=lambda shape, rng:
+            rng.standard_normal(shape)``); "small_random" (randn * 0.01) is close to Keras's
+            uniform(-0.05, 0.05).
+        rng: a seed or np.random.Generator for the initialisation (default: the one
+            `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32, the dtype of E and of the output.
+
+    Shapes: indices (m,) -> (m, n_e); a batch of sentences (m, T_x) -> (m, T_x, n_e), which
+    `nn.RNN` takes as its X; any shape (...) -> (..., n_e). Indices are integers (an array, a
+    list or a Tensor that needs no gradient); floats are accepted when they are whole numbers,
+    as a Tensor made from integers holds them.
+
+    `Embedding.from_pretrained(E)` wraps a trained matrix (GloVe, word2vec) instead.
+    """
+
+    single_node = True
+
+    def __init__(self, n_vocab: int, n_e: int, init: Any = "xavier", rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.n_vocab = whole_number(n_vocab, "n_vocab", "Embedding")
+        self.n_e = whole_number(n_e, "n_e", "Embedding")
+        self.init = init
+        self.E = Parameter(initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype))
+
+    @classmethod
+    def from_pretrained(cls, E: Any, freeze: bool = True) -> Embedding:
+        """An Embedding holding a copy of ``E`` of shape (n_vocab, n_e), row w the vector of
+        word w (the course's E of shape (n_e, n_vocab) is ``E_course.T``).
+
+        ``freeze=True`` (the default, as in PyTorch) keeps the vectors as they are: E is a
+        Tensor that does not require grad, so it is not in ``parameters()`` (an optimizer
+        leaves it alone) nor in ``state_dict()`` (it is rebuilt from the same matrix).
+        ``freeze=False`` makes it a Parameter trained with the rest of the model. A float32
+        matrix stays float32; integers become float64.
+        """
+        data = E.data if isinstance(E, Tensor) else np.asarray(E)
+        if data.dtype.kind not in "iuf":
+            raise GraphgradTypeError(
+                f"Embedding.from_pretrained takes a matrix of numbers, got {describe(data)}"
+            )
+        if data.ndim != 2 or 0 in data.shape:
+            raise ShapeError(
+                f"Embedding.from_pretrained takes E of shape (n_vocab, n_e), one word vector "
+                f"per row, got {describe(E if isinstance(E, Tensor) else data)}"
+            )
+        dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+        vectors = np.array(data, dtype=dtype)  # a copy: training must not change the caller's
+
+        def pretrained(shape: tuple[int, ...], rng: Any) -> np.ndarray:
+            return vectors
+
+        layer = cls(data.shape[0], data.shape[1], init=pretrained, dtype=dtype)
+        layer.init = "pretrained"
+        if freeze:
+            layer.E = Tensor(vectors, name="E")  # no gradient: not registered as a parameter
+        return layer
+
+    @property
+    def frozen(self) -> bool:
+        """Whether E is fixed (from_pretrained(E, freeze=True)): not trained, not saved."""
+        return not self.E.requires_grad
+
+    def forward(self, indices: Any) -> Tensor:
+        return GetItem.apply(self.E, index=self._word_indices(indices))
+
+    def _word_indices(self, indices: Any) -> np.ndarray:
+        """``indices`` as an integer array, each in range(n_vocab), or an error naming the
+        first one that is not."""
+        label = f"Embedding(n_vocab={self.n_vocab}, n_e={self.n_e})"
+        if isinstance(indices, Tensor):
+            if indices.requires_grad:
+                raise GraphgradTypeError(
+                    f"{label} takes word indices, which have no gradient, got "
+                    f"{describe(indices)}, which requires grad. Pass the indices as integers "
+                    "(an array, or indices.detach() if they are indices); vectors that are "
+                    "already embeddings go to the next layer directly."
+                )
+            array, shown = indices.data, describe(indices)
+        else:
+            array = indices if type(indices) is np.ndarray else np.asarray(indices)
+            shown = describe(array)
+        kind = array.dtype.kind
+        if kind == "f":
+            whole = np.isfinite(array) & (array == np.trunc(array))
+            if not whole.all():
+                at = _first(~whole)
+                raise GraphgradTypeError(
+                    f"{label} takes word indices, whole numbers from 0 to {self.n_vocab - 1}; "
+                    f"{shown} holds {array[at].item()!r} at {_where(at)}. Round computed "
+                    "indices to integers (np.rint(indices).astype(int)); values that are not "
+                    "word numbers belong in another layer (nn.Linear)."
+                )
+        elif kind not in "iu":
+            tip = (" Map each word to its index with the vocabulary first "
+                   "(word_to_index[word])." if kind in "USO" else
+                   " A mask selects rows; pass the indices of the words instead "
+                   "(np.flatnonzero(mask))." if kind == "b" else "")
+            raise GraphgradTypeError(
+                f"{label} takes integer word indices from 0 to {self.n_vocab - 1}, got "
+                f"{shown}.{tip}"
+            )
+        if array.size and (array.min() < 0 or array.max() >= self.n_vocab):
+            outside = (array < 0) | (array >= self.n_vocab)
+            at = _first(outside)
+            value = array[at].item()
+            value = int(value) if kind == "f" else value
+            count = int(outside.sum())
+            others = f", the first of {count} in {shown}" if count > 1 else f" in {shown}"
+            fix = ("Negative indices do not count from the end here; give padding or "
+                   "unknown words an index of their own" if value < 0 else
+                   f"Build the layer with n_vocab = {int(array.max()) + 1} or more, or map "
+                   "words outside the vocabulary to an <UNK> index")
+            raise ArgumentError(
+                f"{label}: {_where(at)} = {value} is out of range{others}; word indices run "
+                f"from 0 to n_vocab - 1 = {self.n_vocab - 1}. {fix}."
+            )
+        return array.astype(np.intp, copy=False)
+
+    def extra_repr(self) -> str:
+        sizes = f"n_vocab={self.n_vocab}, n_e={self.n_e}"
+        if self.init == "pretrained":
+            return sizes + (", pretrained, frozen" if self.frozen else ", pretrained")
+        return sizes + f", init={initializers.name_of(self.init)!r}"
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    """The position of the first True element of ``mask``, in row-major order."""
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _where(at: tuple[int, ...]) -> str:
+    """A position in the indices as a reader writes it: ``indices[1, 3]``."""
+    return f"indices[{', '.join(map(str, at))}]" if at else "the index"

@@ -1,0 +1,243 @@
+"""Embedding: lookups against E[indices], the scatter-add gradient of repeated words, gradient
+checks, errors that name the offending index, pretrained matrices, dtypes and a small model
+that learns to sort words into two groups."""
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import graphgrad as gg
+from graphgrad import nn, optim
+from graphgrad.nn.embedding import Embedding
+from graphgrad.nn.module import Module, Sequential
+
+RNG = np.random.default_rng(11)
+
+
+def test_a_batch_of_words_looks_up_rows_of_E():
+    layer = Embedding(10, 4, rng=0)
+    words = np.array([3, 0, 9, 3])
+    out = layer(words)
+    assert layer.E.shape == (10, 4) and out.shape == (4, 4)
+    np.testing.assert_array_equal(out.data, layer.E.data[words])
+    np.testing.assert_array_equal(out.data[0], out.data[3])  # the same word, the same vector
+
+
+def test_a_batch_of_sentences_gives_m_by_T_x_by_n_e():
+    layer = Embedding(10, 4, rng=0)
+    sentences = np.array([[1, 2, 3, 0, 0], [4, 4, 9, 8, 1]])  # (m, T_x) = (2, 5)
+    out = layer(sentences)
+    assert out.shape == (2, 5, 4)
+    np.testing.assert_array_equal(out.data, layer.E.data[sentences])
+    np.testing.assert_array_equal(out.data[1, 2], layer.E.data[9])
+    # lists and Tensors of whole numbers (a Tensor made from ints holds float64) work alike
+    np.testing.assert_array_equal(layer(sentences.tolist()).data, out.data)
+    np.testing.assert_array_equal(layer(gg.Tensor(sentences)).data, out.data)
+
+
+def test_E_is_the_course_matrix_transposed():
+    """e_w = E_course o_w, the course's product with a one-hot vector, is row w of layer.E."""
+    layer = Embedding(6, 3, rng=1)
+    E_course = layer.E.data.T  # (n_e, n_vocab)
+    o_4 = np.eye(6)[:, [4]]  # (n_vocab, 1)
+    np.testing.assert_allclose(layer([4]).data.T, E_course @ o_4, rtol=0, atol=0)
+
+
+def test_the_gradient_of_E_adds_up_the_rows_of_repeated_words():
+    layer = Embedding(5, 3, rng=0)
+    words = np.array([[1, 4, 1], [1, 0, 4]])  # word 1 three times, word 4 twice, 2 and 3 never
+    G = RNG.standard_normal((2, 3, 3))  # dJ/d(output)
+    (layer(words) * G).sum().backward()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, words, G)
+    np.testing.assert_allclose(layer.E.grad, expected, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(layer.E.grad[1], G[0, 0] + G[0, 2] + G[1, 0], rtol=1e-15)
+    assert not layer.E.grad[[2, 3]].any()
+
+
+def _lookup(E, words):
+    layer = Embedding(*E.shape)
+    layer.E = E
+    return layer(words)
+
+
+@pytest.mark.parametrize("words", [np.array([2, 0, 2, 2]), np.array([[1, 3, 1], [0, 0, 3]])])
+def test_embedding_passes_gradcheck_in_float64(words):
+    E = RNG.standard_normal((4, 3))
+    result = gg.gradcheck(_lookup, [E, words])  # integer indices: a constant input
+    assert [(p.input, p.size) for p in result.pairs] == [(0, 12)]
+    assert result.pairs[0].relative_difference < 1e-7
+
+
+def test_embedding_has_right_second_derivatives():
+    E = RNG.standard_normal((4, 3))
+    assert gg.gradgradcheck(lambda E, w: _lookup(E, w) ** 2, [E, np.array([[1, 1], [3, 0]])])
+
+
+@given(st.integers(1, 12), st.integers(1, 5),
+       hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4), st.data())
+def test_lookup_and_gradient_for_any_vocabulary_and_index_shape(n_vocab, n_e, shape, data):
+    words = data.draw(hnp.arrays(np.int64, shape, elements=st.integers(0, n_vocab - 1)))
+    layer = Embedding(n_vocab, n_e, rng=0)
+    out = layer(words)
+    assert out.shape == shape + (n_e,)
+    np.testing.assert_array_equal(out.data, layer.E.data[words])
+    G = np.random.default_rng(words.size).standard_normal(out.shape)
+    (out * G).sum().backward()
+    expected = np.zeros((n_vocab, n_e))
+    np.add.at(expected, words, G)
+    np.testing.assert_allclose(layer.E.grad, expected, rtol=1e-12, atol=1e-12)
+
+
+# -- errors ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("words, message", [
+    (np.array([[1, 12, 3], [11, 0, 2]]),
+     r"Embedding\(n_vocab=10, n_e=4\): indices\[0, 1\] = 12 is out of range, the first of 2 "
+     r"in ndarray \(2, 3\) int64; word indices run from 0 to n_vocab - 1 = 9\. Build the "
+     r"layer with n_vocab = 13 or more"),
+    ([0, 10], r"indices\[1\] = 10 is out of range in ndarray \(2,\) int64.*n_vocab = 11 or more"),
+    ([3, -1], r"indices\[1\] = -1 is out of range.*Negative indices do not count from the end"),
+])
+def test_an_index_out_of_range_is_named_with_n_vocab(words, message):
+    with pytest.raises(gg.GraphgradError, match=message) as info:
+        Embedding(10, 4)(words)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("words, message", [
+    (np.array([[1.0, 2.5]]), r"whole numbers from 0 to 9; ndarray \(1, 2\) float64 holds 2\.5 "
+                             r"at indices\[0, 1\]\. Round"),
+    (np.array([np.nan]), r"holds nan at indices\[0\]"),
+    (gg.Tensor([0.0, 1.5]), r"unnamed tensor \(2,\) float64 holds 1\.5 at indices\[1\]"),
+    (np.array(["the", "cat"]), r"integer word indices.*word_to_index\[word\]"),
+    (np.array([True, False]), r"integer word indices.*bool.*np.flatnonzero\(mask\)"),
+])
+def test_indices_that_are_not_whole_numbers_are_refused(words, message):
+    with pytest.raises(gg.GraphgradError, match=message) as info:
+        Embedding(10, 4)(words)
+    assert isinstance(info.value, TypeError)
+    assert "Embedding(n_vocab=10, n_e=4)" in str(info.value)
+
+
+def test_indices_that_require_grad_are_refused():
+    X = gg.Tensor([1.0, 2.0], requires_grad=True, name="X")
+    with pytest.raises(gg.GraphgradError, match=r"Embedding\(n_vocab=10, n_e=4\) takes word "
+                       r"indices, which have no gradient, got 'X' \(2,\) float64, which "
+                       r"requires grad\. Pass the indices as integers") as info:
+        Embedding(10, 4)(X)
+    assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("n_vocab, n_e, what", [(0, 4, "n_vocab"), (10, 2.5, "n_e"),
+                                                ("10", 4, "n_vocab")])
+def test_sizes_must_be_whole_numbers(n_vocab, n_e, what):
+    with pytest.raises(gg.GraphgradError, match=f"Embedding: {what} must be a whole number"):
+        Embedding(n_vocab, n_e)
+
+
+def test_from_pretrained_refuses_a_matrix_of_the_wrong_shape():
+    with pytest.raises(gg.GraphgradError, match=r"E of shape \(n_vocab, n_e\).*\(5,\)"):
+        Embedding.from_pretrained(np.ones(5))
+    with pytest.raises(gg.GraphgradError, match="a matrix of numbers"):
+        Embedding.from_pretrained(np.array([["a", "b"]]))
+
+
+# -- pretrained, dtypes, modules -------------------------------------------------------------------
+def test_from_pretrained_frozen_keeps_the_vectors_and_learns_nothing():
+    E = RNG.standard_normal((6, 3))
+    layer = Embedding.from_pretrained(E)
+    assert layer.frozen and not layer.E.requires_grad
+    assert layer.parameters() == [] and layer.state_dict() == {}
+    np.testing.assert_array_equal(layer([5, 0]).data, E[[5, 0]])
+    assert layer.E.data is not E  # a copy: the caller's matrix is never written
+    # in a model, only the head trains; the gradient still flows through the lookup to nothing
+    head = nn.Linear(3, 2, rng=0)
+    model = Sequential(layer, head)
+    assert [name for name, _ in model.named_parameters()] == ["linear1.W", "linear1.b"]
+    nn.cross_entropy(model([1, 2]), [0, 1]).backward()
+    assert layer.E.grad is None and head.W.grad is not None
+    assert repr(layer) == "Embedding(n_vocab=6, n_e=3, pretrained, frozen)"
+
+
+def test_from_pretrained_trainable_is_a_parameter_that_learns():
+    E = RNG.standard_normal((6, 3))
+    layer = Embedding.from_pretrained(gg.Tensor(E), freeze=False)
+    assert not layer.frozen and isinstance(layer.E, nn.Parameter)
+    assert [name for name, _ in layer.named_parameters()] == ["E"]
+    np.testing.assert_array_equal(layer.state_dict()["E"], E)
+    (layer([1, 1, 4]) ** 2).sum().backward()
+    expected = np.zeros((6, 3))
+    expected[1], expected[4] = 4 * E[1], 2 * E[4]
+    np.testing.assert_allclose(layer.E.grad, expected, rtol=1e-15)
+    optim.SGD(layer.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(layer.E.data, E - 0.1 * expected, rtol=1e-15)
+    np.testing.assert_array_equal(E, gg.Tensor(E).data)  # the given matrix is unchanged
+    assert repr(layer) == "Embedding(n_vocab=6, n_e=3, pretrained)  # 18 parameters"
+
+
+def test_float32_embeddings_stay_float32():
+    layer = Embedding(8, 3, rng=0, dtype=np.float32)
+    out = layer(np.array([[1, 2], [2, 7]]))
+    assert layer.E.dtype == np.float32 and out.dtype == np.float32
+    out.sum().backward()
+    assert layer.E.grad.dtype == np.float32
+    assert layer.E.grad[2].tolist() == [2.0, 2.0, 2.0]
+    pretrained = Embedding.from_pretrained(np.ones((4, 2), np.float32), freeze=False)
+    assert pretrained.E.dtype == np.float32 and pretrained([0, 3]).dtype == np.float32
+    assert Embedding.from_pretrained(np.ones((4, 2), int)).E.dtype == np.float64
+
+
+def test_repr_state_dict_and_the_default_init():
+    layer = Embedding(1000, 50, rng=0)
+    assert repr(layer) == "Embedding(n_vocab=1000, n_e=50, init='xavier')  # 50,000 parameters"
+    # xavier on (n_vocab, n_e): N(0, 1/n_e), so an embedding starts with a length of about 1
+    lengths = np.linalg.norm(layer.E.data, axis=1)
+    assert lengths.mean() == pytest.approx(1.0, abs=0.05)
+    other = Embedding(1000, 50, rng=1)
+    other.load_state_dict(layer.state_dict())
+    np.testing.assert_array_equal(other([7, 999]).data, layer([7, 999]).data)
+    assert list(Sequential(layer).state_dict()) == ["embedding1.E"]
+    same = Embedding(4, 2, rng=5).E.data
+    np.testing.assert_array_equal(Embedding(4, 2, rng=5).E.data, same)
+
+
+def test_the_lookup_is_one_node_in_the_layer_s_scope():
+    model = Sequential(Embedding(5, 2, rng=0), nn.Linear(2, 1, rng=0))
+    out = model([[1, 2]])
+    lookup = out.creator.inputs[0].creator
+    assert type(lookup).__name__ == "GetItem" and lookup.scope == "embedding1"
+
+
+# -- learning --------------------------------------------------------------------------------------
+class WordClassifier(Module):
+    def __init__(self, n_vocab, n_e):
+        super().__init__()
+        self.embed = Embedding(n_vocab, n_e, rng=0)
+        self.out = nn.Linear(n_e, 2, init="xavier", rng=1)
+
+    def forward(self, words):
+        return self.out(self.embed(words))
+
+
+def test_a_tiny_model_learns_to_sort_words_into_two_groups():
+    n_vocab = 12
+    group = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0])  # no pattern in the indices
+    # every word 5 times, shuffled: each row of E gets the sum of 5 gradients per step
+    words = np.random.default_rng(0).permutation(np.repeat(np.arange(n_vocab), 5))
+    model = WordClassifier(n_vocab, 4)
+    optimizer = optim.SGD(model.parameters(), lr=1.0)
+    start = time.perf_counter()
+    for _ in range(300):
+        model.zero_grad()
+        J = nn.cross_entropy(model(words), group[words])
+        J.backward()
+        optimizer.step()
+    elapsed = time.perf_counter() - start
+    every_word = np.arange(n_vocab)
+    predicted = model(every_word).data.argmax(axis=1)
+    assert np.mean(predicted == group) == 1.0
+    assert J.item() < 0.01
+    assert elapsed < 1.0
