@@ -1,11 +1,14 @@
 """Layers: gradient checks for every layer (one table), the course's formulas, initialisers,
-dropout's statistics and BatchNorm's train and eval modes."""
+dropout's statistics and BatchNorm's train and eval modes (BatchNorm1d and BatchNorm2d)."""
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import graphgrad as gg
 from graphgrad import nn, optim
 from graphgrad.nn.layers import Affine
+from graphgrad.nn.normalization import BatchNorm2d
 
 RNG = np.random.default_rng(7)
 
@@ -33,6 +36,17 @@ def _batchnorm_eval(X, gamma, beta):
     return bn.eval()(X)
 
 
+def _batchnorm2d_train(Z, gamma, beta):
+    return _set(BatchNorm2d(3), gamma=gamma, beta=beta)(Z)
+
+
+def _batchnorm2d_eval(Z, gamma, beta):
+    bn = _set(BatchNorm2d(3), gamma=gamma, beta=beta)
+    bn.running_mean = np.array([0.5, -1.0, 2.0])
+    bn.running_var = np.array([4.0, 0.25, 1.0])
+    return bn.eval()(Z)
+
+
 # name -> (function of the inputs, input shapes); each input is checked element by element.
 LAYERS = {
     "Linear": (lambda X, W, b: _set(nn.Linear(4, 3), W=W, b=b)(X), [(5, 4), (3, 4), (3,)]),
@@ -48,6 +62,8 @@ LAYERS = {
     "Dropout": (_dropout, [(6, 5)]),
     "BatchNorm1d, train": (_batchnorm_train, [(6, 3), (3,), (3,)]),
     "BatchNorm1d, eval": (_batchnorm_eval, [(6, 3), (3,), (3,)]),
+    "BatchNorm2d, train": (_batchnorm2d_train, [(2, 3, 2, 3), (3,), (3,)]),
+    "BatchNorm2d, eval": (_batchnorm2d_eval, [(2, 3, 2, 3), (3,), (3,)]),
 }
 
 
@@ -303,3 +319,171 @@ def test_a_bad_setting_is_a_value_error_too(make):
     with pytest.raises(gg.GraphgradError) as info:
         make()
     assert isinstance(info.value, ValueError)
+
+
+# -- batch normalisation of images (BatchNorm2d) ----------------------------------------------
+def _batchnorm2d_reference(Z, gamma, beta, eps=1e-5):
+    """Per channel over (m, n_H, n_W), in numpy: (Z_tilde, mu, sigma2)."""
+    mu = Z.mean(axis=(0, 1, 2))
+    sigma2 = ((Z - mu) ** 2).mean(axis=(0, 1, 2))
+    return gamma * (Z - mu) / np.sqrt(sigma2 + eps) + beta, mu, sigma2
+
+
+def _images(shape, seed=0):
+    """Channels with different means and spreads, so a wrong axis shows."""
+    rng = np.random.default_rng(seed)
+    n_C = shape[-1]
+    return rng.standard_normal(shape) * rng.uniform(0.1, 5.0, n_C) + rng.uniform(-3, 3, n_C)
+
+
+def test_batchnorm2d_train_normalises_each_channel_over_examples_and_positions():
+    bn = BatchNorm2d(3)
+    gamma, beta = np.array([2.0, 0.5, -1.0]), np.array([0.1, -0.3, 4.0])
+    bn.gamma.data, bn.beta.data = gamma.copy(), beta.copy()
+    Z = _images((4, 5, 6, 3))
+    expected, _, _ = _batchnorm2d_reference(Z, gamma, beta)
+    out = bn(Z)
+    assert out.shape == (4, 5, 6, 3) and bn.gamma.shape == bn.beta.shape == (3,)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    Z_norm = (out.data - beta) / gamma
+    np.testing.assert_allclose(Z_norm.mean(axis=(0, 1, 2)), 0, atol=1e-12)
+    sigma2 = Z.var(axis=(0, 1, 2))
+    np.testing.assert_allclose(Z_norm.var(axis=(0, 1, 2)), sigma2 / (sigma2 + 1e-5), rtol=1e-12)
+
+
+def test_batchnorm2d_running_stats_follow_the_weighted_average_and_eval_uses_them():
+    momentum = 0.8
+    bn = BatchNorm2d(2, momentum=momentum)
+    mean, var = np.zeros(2), np.ones(2)
+    for seed in range(3):
+        Z = _images((3, 4, 4, 2), seed)
+        bn(Z)
+        mean = momentum * mean + (1 - momentum) * Z.mean(axis=(0, 1, 2))
+        var = momentum * var + (1 - momentum) * Z.var(axis=(0, 1, 2))  # biased, as BatchNorm1d
+    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var, var, rtol=1e-12)
+
+    bn.gamma.data, bn.beta.data = np.array([1.5, -2.0]), np.array([0.5, 1.0])
+    bn.eval()
+    Z = _images((2, 3, 3, 2), seed=9)
+    expected = (Z - mean) / np.sqrt(var + 1e-5) * [1.5, -2.0] + [0.5, 1.0]
+    np.testing.assert_allclose(bn(Z).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(bn(Z[:1]).data, expected[:1], rtol=1e-12)  # one image is fine
+    np.testing.assert_array_equal(bn.running_mean, mean)  # eval leaves them alone
+
+
+def test_batchnorm2d_is_batchnorm1d_over_every_position():
+    """A channel normalised over (m, n_H, n_W) is a unit normalised over m * n_H * n_W rows,
+    forward and backward."""
+    Z = _images((3, 4, 5, 2))
+    dY = np.random.default_rng(1).standard_normal(Z.shape)
+    images, rows = BatchNorm2d(2), nn.BatchNorm1d(2)
+    for bn in (images, rows):
+        bn.gamma.data, bn.beta.data = np.array([0.7, 1.3]), np.array([-0.2, 0.4])
+    Z4, Z2 = gg.Tensor(Z, requires_grad=True), gg.Tensor(Z.reshape(-1, 2), requires_grad=True)
+    out4, out2 = images(Z4), rows(Z2)
+    out4.backward(dY)
+    out2.backward(dY.reshape(-1, 2))
+    np.testing.assert_allclose(out4.data.reshape(-1, 2), out2.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(Z4.grad.reshape(-1, 2), Z2.grad, rtol=1e-10, atol=1e-12)
+    for name in ("gamma", "beta", "running_mean", "running_var"):
+        got, expected = getattr(images, name), getattr(rows, name)
+        np.testing.assert_allclose(getattr(got, "grad", got), getattr(expected, "grad", expected),
+                                   rtol=1e-10)
+
+
+@given(m=st.integers(1, 4), n_H=st.integers(1, 4), n_W=st.integers(1, 4),
+       n_C=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
+def test_batchnorm2d_forward_and_backward_match_the_formulas(m, n_H, n_W, n_C, seed):
+    assume(m * n_H * n_W >= 2)  # one value per channel is refused in training mode
+    rng = np.random.default_rng(seed)
+    Z = _images((m, n_H, n_W, n_C), seed)
+    gamma, beta = rng.uniform(0.5, 2.0, n_C), rng.standard_normal(n_C)
+    dY = rng.standard_normal(Z.shape)
+    bn = BatchNorm2d(n_C)
+    bn.gamma.data, bn.beta.data = gamma.copy(), beta.copy()
+    Z_t = gg.Tensor(Z, requires_grad=True)
+    out = bn(Z_t)
+    out.backward(dY)
+
+    expected, mu, sigma2 = _batchnorm2d_reference(Z, gamma, beta)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bn.running_mean, 0.1 * mu, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(bn.running_var, 0.9 + 0.1 * sigma2, rtol=1e-10)
+    # The batch-norm backward in closed form, means over the normalised axes.
+    Z_norm = (Z - mu) / np.sqrt(sigma2 + 1e-5)
+    axes = (0, 1, 2)
+    dZ = gamma / np.sqrt(sigma2 + 1e-5) * (
+        dY - dY.mean(axis=axes) - Z_norm * (dY * Z_norm).mean(axis=axes))
+    np.testing.assert_allclose(Z_t.grad, dZ, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(bn.gamma.grad, (dY * Z_norm).sum(axis=axes), rtol=1e-8,
+                               atol=1e-10)
+    np.testing.assert_allclose(bn.beta.grad, dY.sum(axis=axes), rtol=1e-10, atol=1e-10)
+
+
+def test_batchnorm2d_state_dict_round_trip(tmp_path):
+    bn = BatchNorm2d(3, momentum=0.5)
+    bn.gamma.data = np.array([1.0, 2.0, 3.0])
+    for seed in range(2):
+        bn(_images((2, 3, 3, 3), seed))
+    state = bn.state_dict()
+    assert list(state) == ["gamma", "beta", "running_mean", "running_var"]  # as BatchNorm1d
+    assert all(np.shape(value) == (3,) for value in state.values())
+    gg.save(state, tmp_path / "bn.npz")
+    fresh = BatchNorm2d(3, momentum=0.5)
+    fresh.load_state_dict(gg.load(tmp_path / "bn.npz"))
+    for name in state:
+        np.testing.assert_array_equal(fresh.state_dict()[name], state[name])
+    Z = _images((2, 2, 2, 3), seed=5)
+    np.testing.assert_array_equal(fresh.eval()(Z).data, bn.eval()(Z).data)
+    with pytest.raises(nn.StateDictError):
+        BatchNorm2d(4).load_state_dict(state)
+
+
+def test_batchnorm2d_errors_name_the_layer_and_the_shapes():
+    bn = BatchNorm2d(3)
+    expected = r"BatchNorm2d\(3\) takes Z of shape \(m, n_H, n_W, n_C\) with n_C = 3"
+    with pytest.raises(gg.GraphgradError, match=expected + r".*got \(2, 5, 5, 4\)$"):
+        bn(np.ones((2, 5, 5, 4)))
+    with pytest.raises(gg.GraphgradError, match=expected + r".*got \(2, 3, 5, 5\) \(channels "
+                       r"first\?.*channels last: Z\.transpose\(0, 2, 3, 1\)\)"):
+        bn(np.ones((2, 3, 5, 5)))
+    with pytest.raises(gg.GraphgradError, match=expected + r".*got \(4, 3\).*BatchNorm1d"):
+        bn(np.ones((4, 3)))
+    with pytest.raises(gg.GraphgradError, match=expected + r".*got \(2, 4, 4\)"):
+        bn(np.ones((2, 4, 4)))
+    with pytest.raises(gg.GraphgradError, match=r"BatchNorm2d\(3\).*one 1 x 1 image.*eval\(\)"):
+        bn(np.ones((1, 1, 1, 3)))
+    np.testing.assert_array_equal(bn.running_mean, np.zeros(3))  # the refusals changed nothing
+    assert bn(_images((1, 2, 2, 3))).shape == (1, 2, 2, 3)  # one image has 4 values a channel
+    for bad in (lambda: BatchNorm2d(3, momentum=1.0), lambda: BatchNorm2d(0),
+                lambda: BatchNorm2d(2.5)):
+        with pytest.raises(gg.ArgumentError, match="BatchNorm2d"):
+            bad()
+
+
+def test_batchnorm2d_float32_stays_float32():
+    bn = BatchNorm2d(2, dtype=np.float32)
+    Z32 = _images((2, 3, 3, 2)).astype(np.float32)
+    for data in (Z32, Z32.astype(np.float64), Z32.tolist()):  # float64 data is converted
+        assert bn(data).dtype == np.float32
+    Z = gg.Tensor(Z32, requires_grad=True)
+    out = bn(Z)
+    out.sum().backward()
+    assert Z.grad.dtype == bn.gamma.grad.dtype == bn.beta.grad.dtype == np.float32
+    assert bn.running_mean.dtype == bn.running_var.dtype == np.float32
+    expected, _, _ = _batchnorm2d_reference(Z32.astype(np.float64), np.ones(2), np.zeros(2))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-5)
+    assert bn.eval()(Z32).dtype == np.float32
+
+
+def test_batchnorm2d_in_a_convnet():
+    """Conv2d without bias, BatchNorm2d, ReLU, as in the course's ResNets; Sequential names it."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding="same", bias=False, rng=0), BatchNorm2d(2),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 1, rng=0))
+    assert [name for name, _ in model.named_children()][:2] == ["conv2d1", "batchnorm1"]
+    assert "batchnorm1.running_var" in model.state_dict()
+    X = _images((3, 4, 4, 1))
+    model(X).sum().backward()
+    assert model.batchnorm1.gamma.grad.shape == (2,)
+    assert model.conv2d1.W.grad.shape == (3, 3, 1, 2)

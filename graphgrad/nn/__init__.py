@@ -4,9 +4,9 @@
 (layers), `Conv2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
 `RNN`, `RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)),
 `Embedding` (embedding, word vectors), the activation layers, `Dropout` and `l2_penalty`
-(regularization), `BatchNorm1d` (normalization), the losses, and the weight initialisers
-(``nn.init``). Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers`
-for how that maps to the course's (n_x, m).
+(regularization), `BatchNorm1d` and `BatchNorm2d` (normalization), the losses, and the
+weight initialisers (``nn.init``). Layers take batch-first input X of shape (m, n_x); see
+`graphgrad.nn.layers` for how that maps to the course's (n_x, m).
 """
 from graphgrad.nn import init
 from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -27,14 +27,15 @@ from graphgrad.nn.module import (
     StateDictError,
     use_name_scopes,
 )
-from graphgrad.nn.normalization import BatchNorm1d
+from graphgrad.nn.normalization import BatchNorm1d, BatchNorm2d
 from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
 from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty
 
 __all__ = [
-    "Affine", "AvgPool2d", "BatchNorm1d", "Conv2d", "Dropout", "Embedding", "Flatten",
-    "GRUCell", "InvertedDropout", "LSTMCell", "LeakyReLU", "Linear", "MaxPool2d", "Module",
-    "ModuleList", "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "StateDictError", "Tanh", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "init", "l2_penalty", "linear", "mse", "use_name_scopes",
+    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding",
+    "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LeakyReLU", "Linear", "MaxPool2d",
+    "Module", "ModuleList", "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "StateDictError", "Tanh", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "init", "l2_penalty", "linear", "mse",
+    "use_name_scopes",
 ]

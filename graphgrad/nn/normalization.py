@@ -1,9 +1,12 @@
 """Batch normalisation, the course's way: normalise each unit over the mini-batch, then let
-the layer learn the scale gamma and the shift beta.
+the layer learn the scale gamma and the shift beta. `BatchNorm1d` normalises the units of
+Z (m, n); `BatchNorm2d` the channels of images Z (m, n_H, n_W, n_C), each over the batch and
+every position, as the course's ResNets do after a convolution. Both are one class,
+`_BatchNorm`, told which axes to average over.
 
 Built from the engine's ops (mean, subtract, sqrt, divide), so backward, second derivatives
 and the pictures come for free: the node names spell out the course's formulas. Depends on
-`ops`, `nn.module`.
+`ops`, `nn.module`, `errors`.
 """
 from __future__ import annotations
 
@@ -11,13 +14,83 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError
+from graphgrad.errors import ArgumentError, ShapeError, whole_number
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
 from graphgrad.tensor import Tensor
 
 
-class BatchNorm1d(Module):
+class _BatchNorm(Module):
+    """Batch normalisation of the last axis of Z (n features: units or channels), with the
+    statistics taken over ``axes``, every other axis of an input of rank ``ndim``. Subclasses
+    set those two and the words of the messages, and say in ``_expected_shape`` (and
+    ``_hint``, for a likely mistake) what input they take.
+
+    gamma, beta and the buffers running_mean, running_var all have shape (n,), so they
+    broadcast over the leading axes of Z.
+    """
+
+    short_name = "batchnorm"
+    ndim: int
+    axes: tuple[int, ...]
+    feature = "unit"  # what one of the n features is called in messages
+    one_value = "a batch of one example"  # the training batch with one value per feature
+
+    def __init__(self, n: int, momentum: float, eps: float, dtype: Any) -> None:
+        super().__init__()
+        if not 0.0 <= momentum < 1.0:
+            raise ArgumentError(
+                f"{type(self).__name__}: momentum must be in [0, 1), got {momentum}")
+        self.n = n
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.gamma = Parameter(np.ones(self.n, dtype=dtype))
+        self.beta = Parameter(np.zeros(self.n, dtype=dtype))
+        self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype))
+        self.register_buffer("running_var", np.ones(self.n, dtype=dtype))
+
+    def _expected_shape(self) -> str:
+        raise NotImplementedError
+
+    def _hint(self, shape: tuple[int, ...]) -> str:
+        """What a wrong shape probably means, or ""."""
+        return ""
+
+    def forward(self, Z: Any) -> Tensor:
+        if not isinstance(Z, Tensor):
+            Z = Tensor(Z)
+        Z = as_data_of(Z, self.gamma.data.dtype)
+        if Z.ndim != self.ndim or Z.shape[-1] != self.n:
+            raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
+                             f"{Z.shape}{self._hint(Z.shape)}")
+        if self.training:
+            if all(Z.shape[axis] == 1 for axis in self.axes):
+                raise ArgumentError(
+                    f"{self._label()} in training mode got {self.one_value}: normalised by "
+                    f"its own mean, every {self.feature} is 0 and the output is beta "
+                    "whatever the input. To predict, call model.eval() first (it uses the "
+                    "running averages); to train, use batches of two or more examples (gg.fit "
+                    "and DataLoader take drop_last=True to leave out a last, smaller batch)."
+                )
+            mu = Z.mean(axis=self.axes)
+            centred = Z - mu
+            sigma2 = (centred * centred).mean(axis=self.axes)
+            Z_norm = centred / Sqrt.apply(sigma2 + self.eps)
+            keep = self.momentum
+            self.running_mean = keep * self.running_mean + (1 - keep) * mu.data
+            self.running_var = keep * self.running_var + (1 - keep) * sigma2.data
+        else:
+            Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
+        return self.gamma * Z_norm + self.beta
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}({self.n})"
+
+    def extra_repr(self) -> str:
+        return f"{self.n}, momentum={self.momentum:g}, eps={self.eps:g}"
+
+
+class BatchNorm1d(_BatchNorm):
     """Batch normalisation of Z of shape (m, n), per unit (column).
 
     Training mode, over the m examples of the batch (the course's formulas)::
@@ -40,48 +113,64 @@ class BatchNorm1d(Module):
             or a tensor that needs no gradient) is converted to it.
     """
 
-    short_name = "batchnorm"
+    ndim = 2
+    axes = (0,)
 
     def __init__(self, n: int, momentum: float = 0.9, eps: float = 1e-5,
                  dtype: Any = np.float64) -> None:
-        super().__init__()
-        if not 0.0 <= momentum < 1.0:
-            raise ArgumentError(f"BatchNorm1d: momentum must be in [0, 1), got {momentum}")
-        self.n = int(n)
-        self.momentum = float(momentum)
-        self.eps = float(eps)
-        self.gamma = Parameter(np.ones(self.n, dtype=dtype))
-        self.beta = Parameter(np.zeros(self.n, dtype=dtype))
-        self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype))
-        self.register_buffer("running_var", np.ones(self.n, dtype=dtype))
+        super().__init__(int(n), momentum, eps, dtype)
 
-    def forward(self, Z: Any) -> Tensor:
-        if not isinstance(Z, Tensor):
-            Z = Tensor(Z)
-        Z = as_data_of(Z, self.gamma.data.dtype)
-        if Z.ndim != 2 or Z.shape[1] != self.n:
-            raise ShapeError(
-                f"BatchNorm1d({self.n}) takes Z of shape (m, {self.n}), got {Z.shape}"
-            )
-        if self.training:
-            if Z.shape[0] == 1:
-                raise ArgumentError(
-                    f"BatchNorm1d({self.n}) in training mode got a batch of one example: "
-                    "normalised by its own mean, every unit is 0 and the output is beta "
-                    "whatever the input. To predict, call model.eval() first (it uses the "
-                    "running averages); to train, use batches of two or more examples (gg.fit "
-                    "and DataLoader take drop_last=True to leave out a last, smaller batch)."
-                )
-            mu = Z.mean(axis=0)
-            centred = Z - mu
-            sigma2 = (centred * centred).mean(axis=0)
-            Z_norm = centred / Sqrt.apply(sigma2 + self.eps)
-            keep = self.momentum
-            self.running_mean = keep * self.running_mean + (1 - keep) * mu.data
-            self.running_var = keep * self.running_var + (1 - keep) * sigma2.data
-        else:
-            Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
-        return self.gamma * Z_norm + self.beta
+    def _expected_shape(self) -> str:
+        return f"(m, {self.n})"
 
-    def extra_repr(self) -> str:
-        return f"{self.n}, momentum={self.momentum:g}, eps={self.eps:g}"
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of images Z of shape (m, n_H, n_W, n_C), per channel: each
+    channel (the output of one filter) is normalised over the m examples and all n_H x n_W
+    positions, so every position of a channel gets the same gamma and beta, as a filter is the
+    same at every position. This is the normalisation of the course's ResNets
+    (``Conv2d(..., bias=False)``, then ``BatchNorm2d(n_C)``, then ``ReLU``).
+
+    Training mode, with mean over the axes (m, n_H, n_W)::
+
+        mu = mean(Z),  sigma2 = mean((Z - mu)**2),  Z_norm = (Z - mu) / sqrt(sigma2 + eps)
+        Z_tilde = gamma * Z_norm + beta                  (mu, sigma2, gamma, beta: (n_C,))
+
+    Everything else is as in `BatchNorm1d`: the running statistics
+    ``running = momentum * running + (1 - momentum) * batch`` (momentum=0.9 is PyTorch's
+    0.1; the biased variance), used in eval mode; the same state_dict keys (gamma, beta,
+    running_mean, running_var). Training mode needs more than one value per channel: a batch
+    of one 1 x 1 image is refused.
+
+    Args:
+        n_C: channels of the images (the preceding Conv2d's n_C).
+        momentum: weight of the old running statistics in each update.
+        eps: keeps the division finite when a channel does not vary within the batch.
+        dtype: np.float64 (default) or np.float32. Data of the other float dtype is
+            converted to it.
+    """
+
+    ndim = 4
+    axes = (0, 1, 2)
+    feature = "channel"
+    one_value = "a batch of one 1 x 1 image"
+
+    def __init__(self, n_C: int, momentum: float = 0.9, eps: float = 1e-5,
+                 dtype: Any = np.float64) -> None:
+        super().__init__(whole_number(n_C, "n_C", "BatchNorm2d", 1), momentum, eps, dtype)
+
+    @property
+    def n_C(self) -> int:
+        """The channels, the course's name for ``n``."""
+        return self.n
+
+    def _expected_shape(self) -> str:
+        return f"(m, n_H, n_W, n_C) with n_C = {self.n}, channels last"
+
+    def _hint(self, shape: tuple[int, ...]) -> str:
+        if len(shape) == 4 and shape[1] == self.n and shape[-1] != self.n:
+            return (" (channels first? graphgrad's images are channels last: "
+                    "Z.transpose(0, 2, 3, 1))")
+        if len(shape) == 2 and shape[-1] == self.n:
+            return " (vectors (m, n): use BatchNorm1d)"
+        return ""
