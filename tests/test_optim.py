@@ -1,5 +1,6 @@
-"""Optimizers against the course's update formulas computed by hand over several steps; their
-state dicts; robustness to read-only parameters; learning-rate schedules."""
+"""Optimizers against the course's update formulas computed by hand over several steps (AdamW
+against PyTorch's); their state dicts; robustness to read-only parameters; learning-rate
+schedules."""
 import math
 
 import numpy as np
@@ -176,6 +177,124 @@ def test_optimizer_state_dict_mismatches_are_explained():
     other = optim.Adam([gg.Tensor(W0.T, requires_grad=True), gg.Tensor(b0, requires_grad=True)])
     with pytest.raises(gg.GraphgradError, match=r"state\.0\.v: shape \(3, 2\)"):
         other.load_state_dict(state)
+
+
+# -- AdamW: Adam with decoupled weight decay ------------------------------------------------------
+def _adamw_by_hand(lr, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8, steps=GRADS):
+    """torch.optim.AdamW's update: W *= 1 - lr * weight_decay, then Adam's step from dW alone."""
+    params = [W0.copy(), b0.copy()]
+    v = [np.zeros_like(p) for p in params]
+    s = [np.zeros_like(p) for p in params]
+    for t, grads in enumerate(steps, start=1):
+        for k, g in enumerate(grads):
+            params[k] = params[k] * (1 - lr * weight_decay)
+            v[k] = beta1 * v[k] + (1 - beta1) * g
+            s[k] = beta2 * s[k] + (1 - beta2) * g ** 2
+            v_corrected = v[k] / (1 - beta1 ** t)
+            s_corrected = s[k] / (1 - beta2 ** t)
+            params[k] = params[k] - lr * v_corrected / (np.sqrt(s_corrected) + eps)
+    return params, v, s
+
+
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    lr, decay = 0.05, 0.3
+    W_got, b_got, opt = _run(lambda p: optim.AdamW(p, lr=lr, weight_decay=decay))
+    assert (opt.beta1, opt.beta2, opt.eps) == (0.9, 0.999, 1e-8)
+    (W, b), v, s = _adamw_by_hand(lr, decay)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(b_got, b, rtol=1e-12)
+    # v and s average the gradients alone: the decay never enters them.
+    np.testing.assert_allclose(opt.state[0]["v"], v[0], rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["s"], s[0], rtol=1e-12)
+    assert opt.t == len(GRADS)
+
+    W_got, _, opt = _run(lambda p: optim.AdamW(p, lr=0.02, beta1=0.8, beta2=0.99, eps=1e-6))
+    assert opt.weight_decay == 0.01  # PyTorch's default
+    (W, _), _, _ = _adamw_by_hand(0.02, 0.01, beta1=0.8, beta2=0.99, eps=1e-6)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+
+
+def test_adamw_without_weight_decay_is_adam_exactly():
+    W_adamw, b_adamw, adamw = _run(lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.0))
+    W_adam, b_adam, adam = _run(lambda p: optim.Adam(p, lr=0.01))
+    np.testing.assert_array_equal(W_adamw, W_adam)
+    np.testing.assert_array_equal(b_adamw, b_adam)
+    adam_state, adamw_state = adam.state_dict(), adamw.state_dict()
+    assert list(adamw_state) == list(adam_state)  # the same keys, in the same order
+    assert adamw_state.pop("optimizer") == "AdamW" and adam_state.pop("optimizer") == "Adam"
+    for key, value in adam_state.items():
+        np.testing.assert_array_equal(adamw_state[key], value)
+
+
+def test_adamw_differs_from_adam_with_l2_weight_decay():
+    """With dW = 0, Adam(weight_decay) normalises the decay gradient lambda W by its own size,
+    so every weight moves by about alpha whatever lambda; AdamW scales W by 1 - alpha lambda."""
+    lr = 0.01
+    zeros = [(np.zeros_like(W0), np.zeros_like(b0))]
+    for decay in (0.1, 1.0):
+        W_adamw, _, _ = _run(lambda p, d=decay: optim.AdamW(p, lr=lr, weight_decay=d), zeros)
+        np.testing.assert_allclose(W_adamw, W0 * (1 - lr * decay), rtol=1e-12)
+        W_adam, _, _ = _run(lambda p, d=decay: optim.Adam(p, lr=lr, weight_decay=d), zeros)
+        g = decay * W0  # the L2 term is dW; at t = 1, v_corrected = g, s_corrected = g**2
+        np.testing.assert_allclose(W_adam, W0 - lr * g / (np.abs(g) + 1e-8), rtol=1e-12)
+        np.testing.assert_allclose(np.abs(W_adam - W0), lr, rtol=1e-4)  # about alpha
+
+    # With real gradients too, Adam's L2 path is the by-hand formula with dW + lambda W.
+    lr, decay = 0.05, 0.3
+    W_adamw, _, _ = _run(lambda p: optim.AdamW(p, lr=lr, weight_decay=decay))
+    W_adam, _, _ = _run(lambda p: optim.Adam(p, lr=lr, weight_decay=decay))
+    W, v, s = W0.copy(), np.zeros_like(W0), np.zeros_like(W0)
+    for t, (dW, _) in enumerate(GRADS, start=1):
+        g = dW + decay * W
+        v = 0.9 * v + 0.1 * g
+        s = 0.999 * s + 0.001 * g ** 2
+        W = W - lr * (v / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(W_adam, W, rtol=1e-12)
+    assert np.abs(W_adamw - W_adam).max() > 1e-3
+
+
+def test_adamw_state_dict_resumes_exactly_and_refuses_an_adam_state(tmp_path):
+    def make(p):
+        return optim.AdamW(p, lr=0.05, weight_decay=0.2)
+
+    W_full, b_full, _ = _run(make)
+    W_half, b_half, first = _run(make, GRADS[:2])
+    state = first.state_dict()
+    assert str(state["optimizer"]) == "AdamW" and state["weight_decay"] == 0.2
+    gg.save(state, tmp_path / "adamw.npz")
+    W, b = gg.Tensor(W_half.copy(), requires_grad=True), gg.Tensor(b_half.copy(),
+                                                                   requires_grad=True)
+    second = optim.AdamW([W, b], lr=0.001, weight_decay=0.0)  # the settings come from the file
+    second.load_state_dict(gg.load(tmp_path / "adamw.npz"))
+    assert (second.lr, second.weight_decay, second.t) == (0.05, 0.2, 2)
+    for dW, db in GRADS[2:]:
+        W.grad, b.grad = dW, db
+        second.step()
+    np.testing.assert_array_equal(W.data, W_full)
+    np.testing.assert_array_equal(b.data, b_full)
+
+    _, _, adam = _run(lambda p: optim.Adam(p, lr=0.05, weight_decay=0.2))
+    with pytest.raises(gg.GraphgradError, match="AdamW.load_state_dict.*is from Adam"):
+        make([gg.Tensor(W0, requires_grad=True), gg.Tensor(b0, requires_grad=True)]
+             ).load_state_dict(adam.state_dict())
+
+
+def test_adamw_works_on_pinned_float32_parameters_and_names_itself():
+    layer = nn.Linear(2, 2, rng=0, dtype=np.float32)
+    opt = optim.AdamW(layer.parameters(), lr=0.1, weight_decay=0.5)
+    layer(np.ones((1, 2))).sum().backward()
+    X = gg.Tensor(np.ones((1, 2), dtype=np.float32), requires_grad=True)
+    pending = layer(X).sum()  # pins W until its backward
+    W_before = layer.W.data.copy()
+    opt.step()
+    assert layer.W.dtype == np.float32 and opt.state[0]["v"].dtype == np.float32
+    assert not np.array_equal(layer.W.data, W_before)
+    pending.backward()  # the graph kept the values it saw
+    np.testing.assert_array_equal(X.grad, np.ones((1, 2), np.float32) @ W_before)
+    assert repr(opt) == ("AdamW(2 parameters, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-08, "
+                         "weight_decay=0.5)")
+    with pytest.raises(gg.ArgumentError, match=r"AdamW: beta2 must be in \[0, 1\)"):
+        optim.AdamW(layer.parameters(), beta2=1.0)
 
 
 # -- schedules ------------------------------------------------------------------------------------

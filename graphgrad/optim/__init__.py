@@ -1,8 +1,8 @@
-"""graphgrad.optim: optimizers (SGD with the course's momentum, RMSprop, Adam),
+"""graphgrad.optim: optimizers (SGD with the course's momentum, RMSprop, Adam, AdamW),
 learning-rate schedules (``optim.schedules``) and gradient clipping (``optim.clipping``)."""
 from graphgrad.optim import schedules
 from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
-from graphgrad.optim.optimizers import SGD, Adam, Optimizer, RMSprop
+from graphgrad.optim.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from graphgrad.optim.schedules import (
     ExponentialDecay,
     InverseSqrtDecay,
@@ -12,6 +12,7 @@ from graphgrad.optim.schedules import (
 )
 
 __all__ = [
-    "SGD", "Adam", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "Optimizer",
-    "RMSprop", "Schedule", "StepDecay", "clip_grad_norm", "clip_grad_value", "schedules",
+    "SGD", "Adam", "AdamW", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
+    "Optimizer", "RMSprop", "Schedule", "StepDecay", "clip_grad_norm", "clip_grad_value",
+    "schedules",
 ]

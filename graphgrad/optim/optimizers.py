@@ -1,4 +1,5 @@
-"""Optimizers: gradient descent with momentum, RMSprop and Adam, in the course's notation.
+"""Optimizers: gradient descent with momentum, RMSprop, Adam and AdamW, in the course's
+notation.
 
 An optimizer holds the parameters it updates and its own state (the course's v_dW, s_dW,
 the step count t). After ``J.backward()`` fills every ``p.grad`` (dW, db),
@@ -27,12 +28,16 @@ class Optimizer:
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
     ``hyper_names`` (their settings) and implement ``_update(p, g, state, scratch)``: ``g`` is
-    dW (weight decay included), ``state`` the parameter's dict of arrays, ``scratch`` an array
-    of p's shape free to overwrite; apply the step with `_subtract(p, step)`.
+    dW (weight decay included, unless ``decay_in_gradient`` is False), ``state`` the
+    parameter's dict of arrays, ``scratch`` an array of p's shape free to overwrite; apply the
+    step with `_subtract(p, step)`.
     """
 
     state_names: tuple[str, ...] = ()
     hyper_names: tuple[str, ...] = ()
+    # True: weight_decay is added to dW (L2 regularisation). False: the subclass applies it to
+    # W itself in _update (AdamW's decoupled decay).
+    decay_in_gradient: bool = True
 
     def __init__(self, params: Iterable[Tensor], lr: float, weight_decay: float = 0.0) -> None:
         self.params = list(params)
@@ -68,7 +73,7 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, from its ``.grad``."""
         self.t += 1
-        decay = self.weight_decay
+        decay = self.weight_decay if self.decay_in_gradient else 0.0
         for p, state, scratch in zip(self.params, self.state, self._scratch):
             g = p.grad
             if g is None:
@@ -276,7 +281,8 @@ class Adam(Optimizer):
                  beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= beta < 1.0:
-                raise ArgumentError(f"Adam: {label} must be in [0, 1), got {beta}")
+                raise ArgumentError(
+                    f"{type(self).__name__}: {label} must be in [0, 1), got {beta}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         super().__init__(params, lr, weight_decay)
 
@@ -305,3 +311,45 @@ class Adam(Optimizer):
         np.divide(v, scratch, out=scratch)
         scratch *= self._step_scale
         _subtract(p, scratch)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), as ``torch.optim.AdamW``:
+    each step first shrinks W, then takes Adam's step from dW alone::
+
+        W = W - alpha weight_decay W;   then Adam's update of W from v_dW, s_dW (see `Adam`)
+
+    ``Adam(weight_decay=...)`` adds weight_decay * W to dW instead (the course's L2
+    regularisation): the decay then goes through v_dW and is divided by sqrt(s_dW), so weights
+    with large or noisy gradients are decayed less. AdamW shrinks every weight by the same factor
+    (1 - alpha weight_decay) per step, whatever its gradients. With weight_decay=0 it is Adam.
+
+    Args:
+        lr: alpha (0.001 is the usual start); the decay is scaled by it too, so a learning-rate
+            schedule scales both.
+        beta1, beta2, eps: as `Adam` (0.9, 0.999, 1e-8).
+        weight_decay: the decay rate lambda (PyTorch's default 0.01). It applies to every
+            parameter given: to leave out biases and BatchNorm's gamma and beta, give them to
+            a second optimizer without decay.
+
+    The state dict has Adam's keys (v, s, t and the settings), saved under the name AdamW: a
+    state saved by Adam, whose weight_decay means L2, is refused.
+    """
+
+    decay_in_gradient = False
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay)
+
+    def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
+        # W *= 1 - alpha lambda, as PyTorch does it; Adam's step below does not read W, so
+        # decaying first or last gives the same W.
+        shrink = 1.0 - self.lr * self.weight_decay
+        if shrink != 1.0:
+            data = p.data
+            if data.flags.writeable:
+                data *= shrink
+            else:  # a live graph still needs the old values (see `_subtract`)
+                p.data = data * shrink
+        super()._update(p, g, state, scratch)
