@@ -268,7 +268,7 @@ class RNN(Module):
         # One generator for every cell: an int seed passed to each would draw them all alike.
         rng = initializers.generator(rng)
         for l in range(self.num_layers):
-            n_in = n_x if l == 0 else len(self._cell_names(0)) * n_a
+            n_in = n_x if l == 0 else self._directions * n_a
             for name in self._cell_names(l):
                 setattr(self, name, make(n_in, n_a, init=init, rng=rng, dtype=dtype))
 
@@ -279,6 +279,11 @@ class RNN(Module):
     @property
     def n_a(self) -> int:
         return self.cell.n_a
+
+    @property
+    def _directions(self) -> int:
+        """Cells per layer: 2 when bidirectional, else 1."""
+        return 2 if self.bidirectional else 1
 
     def _cell_names(self, l: int) -> tuple[str, ...]:
         """Layer l's cells: its forward one, then its backward one if bidirectional."""
@@ -321,7 +326,7 @@ class RNN(Module):
     def _starts(self, label: str, name: str, value: Any, m: int) -> list:
         """The first state (a0 or c0) of every cell, in the order of the cells."""
         n_a, dtype = self.n_a, self.cell.dtype
-        count = self.num_layers * len(self._cell_names(0))
+        count = self.num_layers * self._directions
         if value is None:
             return [np.zeros((m, n_a), dtype=dtype)] * count
         value = as_data_of(value, dtype)
