@@ -30,7 +30,7 @@ class Optimizer:
     ``hyper_names`` (their settings) and implement ``_update(p, g, state, scratch)``: ``g`` is
     dW (weight decay included, unless ``decay_in_gradient`` is False), ``state`` the
     parameter's dict of arrays, ``scratch`` an array of p's shape free to overwrite; apply the
-    step with `_subtract(p, step)`.
+    step with `_write(p, np.subtract, step)`.
     """
 
     state_names: tuple[str, ...] = ()
@@ -141,13 +141,14 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
 
 
-def _subtract(p: Tensor, step: np.ndarray) -> None:
-    """W -= step, in place unless a live graph still needs W's current values."""
+def _write(p: Tensor, ufunc: np.ufunc, operand: Any) -> None:
+    """W = ufunc(W, operand) (``np.subtract`` for W -= step), in place unless a live graph
+    still needs W's current values."""
     data = p.data
     if data.flags.writeable:
-        data -= step
+        ufunc(data, operand, out=data)
     else:
-        p.data = data - step
+        p.data = ufunc(data, operand)
 
 
 class SGD(Optimizer):
@@ -205,7 +206,7 @@ class SGD(Optimizer):
             v += scratch
             g = v
         np.multiply(g, self.lr, out=scratch)
-        _subtract(p, scratch)
+        _write(p, np.subtract, scratch)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         saved = float(state.get("momentum", self.momentum))
@@ -249,7 +250,7 @@ class RMSprop(Optimizer):
         scratch += self.eps
         np.divide(g, scratch, out=scratch)
         scratch *= self.lr
-        _subtract(p, scratch)
+        _write(p, np.subtract, scratch)
 
 
 class Adam(Optimizer):
@@ -310,7 +311,7 @@ class Adam(Optimizer):
         scratch += self._eps_scaled
         np.divide(v, scratch, out=scratch)
         scratch *= self._step_scale
-        _subtract(p, scratch)
+        _write(p, np.subtract, scratch)
 
 
 class AdamW(Adam):
@@ -347,9 +348,5 @@ class AdamW(Adam):
         # decaying first or last gives the same W.
         shrink = 1.0 - self.lr * self.weight_decay
         if shrink != 1.0:
-            data = p.data
-            if data.flags.writeable:
-                data *= shrink
-            else:  # a live graph still needs the old values (see `_subtract`)
-                p.data = data * shrink
+            _write(p, np.multiply, shrink)
         super()._update(p, g, state, scratch)
