@@ -435,6 +435,72 @@ def test_stacked_layers_are_single_layers_chained(cell, bidirectional):
     np.testing.assert_array_equal(layer(X).data, layer(X, np.zeros_like(a0)).data)
 
 
+@pytest.mark.parametrize("cell, num_layers", [
+    ("rnn", 1), ("gru", 1), ("lstm", 1), ("rnn", 2), ("gru", 3), ("lstm", 2)])
+def test_returned_states_continue_the_sequence_where_it_stopped(cell, num_layers):
+    """Running x<1..3>, then x<4..6> from the returned states, is running x<1..6>."""
+    rng = np.random.default_rng(17)
+    layer = RNN(3, 4, cell=cell, num_layers=num_layers, rng=0)
+    _randomise_biases(layer, rng)
+    X = rng.standard_normal((2, 6, 3))
+    a0 = rng.standard_normal(_a0_shape(layer, 2))
+    c0 = rng.standard_normal(_a0_shape(layer, 2)) if cell == "lstm" else None
+    whole = layer(X, a0, c0).data
+    first, states = layer(X[:, :3], a0, c0, return_state=True)
+    if cell == "lstm":
+        a_last, c_last = states
+        assert c_last.shape == a_last.shape == a0.shape
+        second = layer(X[:, 3:], a_last, c_last)
+    else:
+        assert states.shape == a0.shape
+        second = layer(X[:, 3:], states)
+    np.testing.assert_allclose(np.concatenate([first.data, second.data], axis=1), whole,
+                               rtol=1e-12, atol=1e-12)
+    # The top layer's last state is the output's last step.
+    top = (states[0] if cell == "lstm" else states).data
+    np.testing.assert_array_equal((top if num_layers == 1 else top[-1]), first.data[:, -1])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_backward_cells_last_state_is_the_one_after_reading_x1(cell):
+    rng = np.random.default_rng(18)
+    layer = RNN(3, 4, cell=cell, bidirectional=True, rng=0)
+    X = rng.standard_normal((2, 5, 3))
+    A, states = layer(X, return_state=True)
+    a_last = states[0] if cell == "lstm" else states
+    assert a_last.shape == (2, 2, 4)
+    np.testing.assert_array_equal(a_last.data[0], A.data[:, -1, :4])
+    np.testing.assert_array_equal(a_last.data[1], A.data[:, 0, 4:])
+    if cell == "lstm":  # the memory cells: those of the two runs done by hand
+        forward = LSTMCell(3, 4)
+        forward.load_state_dict(layer.cell.state_dict())
+        reverse = LSTMCell(3, 4)
+        reverse.load_state_dict(layer.cell_reverse.state_dict())
+        expected = []
+        for cell_, steps in ((forward, range(5)), (reverse, range(4, -1, -1))):
+            a = c = np.zeros((2, 4))
+            for t in steps:
+                a, c = cell_(X[:, t], a, c)
+            expected.append(c.data)
+        np.testing.assert_allclose(states[1].data, np.stack(expected), rtol=1e-12)
+
+
+def test_gradcheck_through_the_last_memory_cells():
+    """J can depend on c<T_x> alone: its gradient reaches X, c0 and the weights."""
+    layer = RNN(2, 3, cell="lstm", num_layers=2, rng=0)
+    rng = np.random.default_rng(19)
+    _randomise_biases(layer, rng)
+    X, c0 = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2, 3))
+
+    def last_memory(X, c0, *parameters):
+        _with_parameters(layer, parameters)
+        return layer(X, c0=c0, return_state=True)[1][1]
+
+    result = gg.gradcheck(last_memory, [X, c0, *layer.parameters()])
+    assert result.passed and len(result.pairs) == 2 + 2 * 8
+    assert all(p.relative_difference < 1e-7 for p in result.pairs)
+
+
 def test_gradcheck_through_a_two_layer_bidirectional_gru():
     layer = RNN(2, 2, cell="gru", num_layers=2, bidirectional=True, rng=0)
     result = _check_layer(layer, m=2, T_x=3)

@@ -235,8 +235,13 @@ class RNN(Module):
     (n_x, m, T_x) as ``x.transpose(1, 2, 0)``, and returns the last layer's hidden states A
     of shape (m, T_x, n_a), the course's a as ``a.transpose(1, 2, 0)``. ``A[:, t]`` is a<t>.T
     and ``A[:, -1]``, the last state a<T_x>, is what a many-to-one model (sentiment
-    classification) feeds its output layer. With cell="lstm" the result is the a states too;
-    the memory cells c<t> are not returned.
+    classification) feeds its output layer. With cell="lstm" the result is the a states too.
+
+    ``layer(X, a0, c0, return_state=True)`` also returns every cell's last state, in the
+    shape a0 and c0 take, so it can be passed back to continue the sequence (or to start a
+    decoder from an encoder's summary): ``(A, a_last)``, and ``(A, (a_last, c_last))`` for an
+    LSTM, whose last memory cell c<T_x> is only returned this way, as PyTorch's
+    ``(output, (h_n, c_n))``. A backward cell's last state is the one after it read x<1>.
 
     Bidirectional, A has shape (m, T_x, 2 * n_a): ``A[..., :n_a]`` holds the forward cell's
     states and ``A[..., n_a:]`` the backward cell's, each at its own t, so the backward
@@ -290,7 +295,8 @@ class RNN(Module):
         name = "cell" if l == 0 else f"cell_l{l}"
         return (name, f"{name}_reverse") if self.bidirectional else (name,)
 
-    def forward(self, X: Any, a0: Any = None, c0: Any = None) -> Tensor:
+    def forward(self, X: Any, a0: Any = None, c0: Any = None,
+                return_state: bool = False) -> Any:
         n_x = self.n_x
         dtype = self.cell.dtype
         label = f"RNN({self.extra_repr()})"
@@ -309,19 +315,27 @@ class RNN(Module):
                     else [None] * len(a_starts))
         starts = iter(zip(a_starts, c_starts))
         steps = _time_steps(X)
+        a_lasts, c_lasts = [], []
         for l in range(self.num_layers):
             directions = []
             for name in self._cell_names(l):
                 a, c = next(starts)
-                if name.endswith("_reverse"):  # t = T_x down to 1, states put back in order
-                    directions.append(_run(getattr(self, name), steps[::-1], a, c)[::-1])
-                else:
-                    directions.append(_run(getattr(self, name), steps, a, c))
+                reverse = name.endswith("_reverse")  # t = T_x down to 1
+                states, c = _run(getattr(self, name), steps[::-1] if reverse else steps, a, c)
+                a_lasts.append(states[-1])
+                c_lasts.append(c)
+                directions.append(states[::-1] if reverse else states)  # back in time order
             if len(directions) == 1:
                 steps = directions[0]
             else:  # [forward a<t>; backward a<t>]: the next layer's x<t>, or the output
                 steps = [concatenate(pair, axis=1) for pair in zip(*directions)]
-        return stack(steps, axis=1)
+        A = stack(steps, axis=1)
+        if not return_state:
+            return A
+        a_last = a_lasts[0] if len(a_lasts) == 1 else stack(a_lasts, axis=0)
+        if self.kind != "lstm":
+            return A, a_last
+        return A, (a_last, c_lasts[0] if len(c_lasts) == 1 else stack(c_lasts, axis=0))
 
     def _starts(self, label: str, name: str, value: Any, m: int) -> list:
         """The first state (a0 or c0) of every cell, in the order of the cells."""
@@ -347,8 +361,9 @@ class RNN(Module):
         return settings + (", bidirectional=True" if self.bidirectional else "")
 
 
-def _run(cell: Module, steps: list, a: Any, c: Any) -> list:
-    """The states a<t> of ``cell`` over the inputs ``steps``, from a (and c, for an LSTM)."""
+def _run(cell: Module, steps: list, a: Any, c: Any) -> tuple[list, Any]:
+    """The states a<t> of ``cell`` over the inputs ``steps``, from a (and c, for an LSTM),
+    and the last memory cell (None for cells without one)."""
     states = []
     for x_t in steps:
         if c is None:
@@ -356,7 +371,7 @@ def _run(cell: Module, steps: list, a: Any, c: Any) -> list:
         else:
             a, c = cell(x_t, a, c)
         states.append(a)
-    return states
+    return states, c
 
 
 def _time_steps(X: Any) -> list:
