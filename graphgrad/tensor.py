@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from graphgrad.errors import GraphgradTypeError, InplaceError, ShapeError, describe
+from graphgrad.errors import GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe
 
 ArrayLike = Any
 Axis = int | Sequence[int] | None
@@ -183,6 +183,22 @@ class Tensor:
         hold the latest backward's value.
         """
         _engine.backward(self, grad, retain_graph, keep_intermediate_grads)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Turn gradient tracking of this leaf on or off, in place (``W.requires_grad_(False)``
+        freezes a parameter: later graphs treat it as a constant). Returns self."""
+        if self.creator is not None:
+            raise GraphgradError(
+                f"requires_grad_: {describe(self)} was computed by {self.creator.name}; only "
+                "a leaf's flag can change. Use t.detach() for a copy cut from the graph."
+            )
+        if requires_grad and self.data.dtype.kind != "f":
+            raise GraphgradTypeError(
+                f"only float tensors can require grad; {describe(self)} has dtype "
+                f"{self.data.dtype}. Make it with dtype=np.float64 (or float32)."
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
 
     def detach(self) -> Tensor:
         """A new leaf sharing this data, cut from the graph (requires_grad False)."""

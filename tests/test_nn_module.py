@@ -45,6 +45,34 @@ def test_train_and_eval_reach_every_submodule():
     assert all(m.training for m in model.modules())
 
 
+def test_a_frozen_layer_gets_no_gradient_and_the_others_the_same_as_unfrozen():
+    X = np.random.default_rng(3).standard_normal((5, 2))
+    reference = TwoLayer()
+    reference(X).sum().backward()
+    model = TwoLayer()
+    assert model.hidden.requires_grad_(False) is model.hidden
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["scale", "out.W",
+                                                                           "out.b"]
+    W_before = model.hidden.W.data.copy()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = optim.SGD(trainable, lr=0.1)
+    model(X).sum().backward()
+    assert model.hidden.W.grad is None and model.hidden.b.grad is None
+    for p, q in zip(trainable, reference.parameters()[2:]):
+        np.testing.assert_array_equal(p.grad, q.grad)
+    opt.step()
+    np.testing.assert_array_equal(model.hidden.W.data, W_before)
+    np.testing.assert_allclose(model.out.W.data, reference.out.W.data - 0.1 * reference.out.W.grad)
+    model.requires_grad_()  # unfrozen: every parameter learns again
+    model.zero_grad()
+    model(X).sum().backward()
+    same = TwoLayer()
+    same.load_state_dict(model.state_dict())
+    same(X).sum().backward()
+    assert model.hidden.W.grad.any()
+    np.testing.assert_array_equal(model.hidden.W.grad, same.hidden.W.grad)
+
+
 def test_sequential_names_layers_like_the_course():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.BatchNorm1d(2))
     assert [n for n, _ in model.named_children()] == ["linear1", "relu1", "linear2", "batchnorm1"]

@@ -90,6 +90,24 @@ def test_detach_is_a_leaf_without_grad():
     assert d.is_leaf and not d.requires_grad and d.grad is None
 
 
+def test_requires_grad_switches_a_leaf_and_refuses_computed_or_integer_tensors():
+    w = gg.Tensor(np.array([2.0, 3.0]), name="w")
+    assert w.requires_grad_() is w and w.requires_grad
+    y = w * w
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad, [4.0, 6.0])
+    w.grad = None
+    w.requires_grad_(False)
+    z = w * w
+    assert not z.requires_grad and z.creator is None  # a constant now: nothing recorded
+    with pytest.raises(gg.GraphgradError, match=r"requires_grad_: .* computed by Mul; only a "
+                       r"leaf's flag can change\. Use t\.detach\(\)"):
+        y.requires_grad_(False)
+    with pytest.raises(gg.GraphgradTypeError, match=r"only float tensors can require grad; "
+                       r".* dtype bool"):
+        gg.Tensor(np.array([True])).requires_grad_()
+
+
 def test_iteration_and_indexing_record_ops():
     x = gg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
     rows = list(x)

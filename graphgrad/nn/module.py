@@ -270,6 +270,14 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter, as Keras's ``trainable = False`` in the
+        course's transfer learning: a frozen layer still computes, but backward gives its
+        parameters no gradient, so an optimizer leaves them as they are. Returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout drops, BatchNorm uses batch statistics). Returns self."""
         for module in self.modules():
