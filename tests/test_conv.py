@@ -1,7 +1,12 @@
 """Convolutions and pooling: the course's output-size formula and loops as references over
 random shapes, the course's conv_backward, ties in max pooling, the layers, clear errors, and
-a small convolutional network trained on scikit-learn's digits. (Every op is also a row of
-the op table: gradcheck, gradgradcheck, float32.)"""
+a small convolutional network trained on scikit-learn's digits. Padded pooling: the course's
+pool_forward over windows cut down to their real pixels, gradcheck and gradgradcheck, "same"
+keeping the size, max pooling never choosing the padding, average pooling counting it or not.
+(Every op is also a row of the op table: gradcheck, gradgradcheck, float32.) 1-D
+convolutions are in test_conv1d."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -239,3 +244,210 @@ def test_a_small_convolutional_network_reaches_96_percent_on_digits():
     _, test_accuracy = evaluate(model, nn.cross_entropy, X_test, y_test)
     assert test_accuracy >= 0.96
     assert history["cost"][-1] < 0.1 * history["cost"][0]
+
+
+# -- padded pooling ------------------------------------------------------------------------------
+def padded_pool_reference(a, f, stride, pad, mode):
+    """The course's pool_forward over a padded image, loop by loop, each window cut down to
+    the real pixels it covers: "max" and "mean" reduce those (padding never wins, and does not
+    count), "sum/f^2" divides their sum by f * f (padding counts as zeros)."""
+    m, height, width, channels = a.shape
+    n_H, n_W = (height + 2 * pad - f) // stride + 1, (width + 2 * pad - f) // stride + 1
+    out = np.zeros((m, n_H, n_W, channels))
+    for h in range(n_H):
+        top = h * stride - pad
+        rows = slice(max(top, 0), min(top + f, height))
+        for w in range(n_W):
+            left = w * stride - pad
+            window = a[:, rows, max(left, 0):min(left + f, width), :]
+            if mode == "max":
+                out[:, h, w, :] = window.max(axis=(1, 2))
+            elif mode == "mean":
+                out[:, h, w, :] = window.mean(axis=(1, 2))
+            else:
+                out[:, h, w, :] = window.sum(axis=(1, 2)) / (f * f)
+    return out
+
+
+POOLS = {  # kind: (how to pool, the reference's mode)
+    "max": (gg.max_pool2d, "max"),
+    "avg": (gg.avg_pool2d, "sum/f^2"),
+    "avg_real_pixels": (lambda a, f, **kw: gg.avg_pool2d(a, f, count_include_pad=False, **kw),
+                        "mean"),
+}
+
+
+def _distinct_image(shape, seed):
+    """Values 0.1 apart, all negative: no ties (max pooling is differentiable there), and a
+    zero of padding would beat every one of them."""
+    return -1.0 - np.random.default_rng(seed).permutation(np.prod(shape)).reshape(shape) * 0.1
+
+
+@st.composite
+def padded_pool_cases(draw):
+    f, stride = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    pad = draw(st.integers(0, f // 2))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(max(1, f - 2 * pad), 6)),
+             draw(st.integers(max(1, f - 2 * pad), 6)), draw(st.integers(1, 2)))
+    return shape, f, stride, pad
+
+
+@given(padded_pool_cases(), st.sampled_from(sorted(POOLS)), st.integers(0, 2**32 - 1))
+def test_padded_pooling_over_random_shapes_follows_the_course_loops_and_finite_differences(
+        case, kind, seed):
+    shape, f, stride, pad = case
+    pool, mode = POOLS[kind]
+    A = _distinct_image(shape, seed)
+    out = pool(A, f, stride=stride, padding=pad)
+    assert out.shape == (shape[0], (shape[1] + 2 * pad - f) // stride + 1,
+                         (shape[2] + 2 * pad - f) // stride + 1, shape[3])
+    np.testing.assert_allclose(out.data, padded_pool_reference(A, f, stride, pad, mode),
+                               atol=1e-12)
+    assert gg.gradcheck(lambda a: pool(a, f, stride=stride, padding=pad), [_leaf(A, "A")])
+
+
+@pytest.mark.parametrize("kind", sorted(POOLS))
+@pytest.mark.parametrize("f, stride, pad", [(2, 2, 1), (3, 1, 1), (3, 2, 1), (4, 3, 2),
+                                            (5, 2, 2)])
+def test_padded_pooling_gradients_pass_gradcheck_and_gradgradcheck(kind, f, stride, pad):
+    pool, mode = POOLS[kind]
+    A = _distinct_image((2, 5, 6, 2), seed=f + stride + pad)
+    np.testing.assert_allclose(pool(A, f, stride=stride, padding=pad).data,
+                               padded_pool_reference(A, f, stride, pad, mode), atol=1e-12)
+
+    def padded_pool(a):
+        return pool(a, f, stride=stride, padding=pad)
+
+    assert gg.gradcheck(padded_pool, [_leaf(A, "A")])
+    assert gg.gradgradcheck(padded_pool, [_leaf(A, "A")])
+
+
+@pytest.mark.parametrize("kind", sorted(POOLS))
+@pytest.mark.parametrize("f", [1, 3, 5])
+def test_same_padded_pooling_keeps_the_image_size(kind, f):
+    pool, mode = POOLS[kind]
+    A = _distinct_image((2, 7, 6, 3), seed=f)
+    out = pool(A, f, stride=1, padding="same")
+    assert out.shape == A.shape
+    np.testing.assert_allclose(out.data, padded_pool_reference(A, f, 1, (f - 1) // 2, mode),
+                               atol=1e-12)
+    layer = (nn.MaxPool2d if kind == "max" else nn.AvgPool2d)(f, stride=1, padding="same")
+    assert layer(A).shape == A.shape and layer.pad == (f - 1) // 2
+    assert pool(A, f, stride=1, padding="valid").shape == (2, 8 - f, 7 - f, 3)
+
+
+def test_max_pooling_never_chooses_the_padding_of_negative_images():
+    A = _leaf(_distinct_image((1, 4, 4, 1), seed=0), "A")
+    out = gg.max_pool2d(A, 3, stride=2, padding=1)  # four windows, each with a padded border
+    assert (out.data <= -1.0).all()  # a zero of padding would have won everywhere
+    np.testing.assert_array_equal(out.data, padded_pool_reference(A.data, 3, 2, 1, "max"))
+    upstream = np.array([1.0, 2.0, 3.0, 4.0]).reshape(out.shape)
+    out.backward(upstream)
+    # Each window's gradient lands on its largest real pixel (the values are distinct).
+    expected = np.zeros(A.shape)
+    for value, g in zip(out.data.ravel(), upstream.ravel()):
+        expected[A.data == value] += g
+    np.testing.assert_array_equal(A.grad, expected)
+
+
+def test_max_pooling_of_minus_infinity_gives_the_gradient_to_a_real_pixel_not_the_padding():
+    A = np.full((1, 3, 3, 1), -np.inf)
+    A[0, 2, 2, 0] = 1.0  # only the last window sees a finite value
+    A = _leaf(A, "A")
+    out = gg.max_pool2d(A, 2, stride=2, padding=1)  # windows start at rows and columns -1, 1
+    np.testing.assert_array_equal(out.data[0, :, :, 0], [[-np.inf, -np.inf], [-np.inf, 1.0]])
+    out.backward(np.array([1.0, 2.0, 3.0, 4.0]).reshape(out.shape))
+    # The all -inf windows tie with their padding: each window's first real pixel gets it.
+    expected = np.zeros((3, 3))
+    expected[0, 0], expected[0, 1], expected[1, 0], expected[2, 2] = 1.0, 2.0, 3.0, 4.0
+    np.testing.assert_array_equal(A.grad[0, :, :, 0], expected)
+
+
+def test_average_pooling_counts_the_padding_or_not_as_the_formula_says():
+    A = _leaf(np.ones((1, 3, 3, 1)), "A")
+    counted = gg.avg_pool2d(A, 3, stride=1, padding=1)
+    # Windows hold 4 (corner), 6 (edge) or 9 real pixels of 1, always divided by f * f = 9.
+    np.testing.assert_allclose(counted.data[0, :, :, 0],
+                               np.array([[4, 6, 4], [6, 9, 6], [4, 6, 4]]) / 9, atol=1e-15)
+    real = gg.avg_pool2d(A, 3, stride=1, padding=1, count_include_pad=False)
+    np.testing.assert_allclose(real.data, np.ones((1, 3, 3, 1)), atol=1e-15)
+    # dA[pixel] = the sum, over the windows that hold it, of 1 / (what the window divides by).
+    real.backward(np.ones(real.shape))
+    share = 1 / np.array([[4, 6, 4], [6, 9, 6], [4, 6, 4]])
+    expected = np.array([[share[:2, :2].sum(), share[:2].sum(), share[:2, 1:].sum()],
+                         [share[:, :2].sum(), share.sum(), share[:, 1:].sum()],
+                         [share[1:, :2].sum(), share[1:].sum(), share[1:, 1:].sum()]])
+    np.testing.assert_allclose(A.grad[0, :, :, 0], expected, atol=1e-15)
+    A.grad = None
+    counted.backward(np.ones(counted.shape))
+    np.testing.assert_allclose(A.grad[0, :, :, 0],
+                               np.array([[4, 6, 4], [6, 9, 6], [4, 6, 4]]) / 9, atol=1e-15)
+
+
+def test_padded_pooling_in_float32_stays_float32_forward_and_backward():
+    A = _leaf(_distinct_image((2, 5, 5, 2), seed=3).astype(np.float32), "A")
+    for pool in (lambda a: gg.max_pool2d(a, 3, stride=2, padding=1),
+                 lambda a: gg.avg_pool2d(a, 3, stride=2, padding=1),
+                 lambda a: gg.avg_pool2d(a, 3, stride=2, padding=1, count_include_pad=False)):
+        A.grad = None
+        out = pool(A)
+        out.backward(np.ones(out.shape, dtype=np.float32))
+        assert out.dtype == np.float32 and A.grad.dtype == np.float32
+        np.testing.assert_allclose(out.data, pool(A.data.astype(np.float64)).data, rtol=1e-6)
+
+
+def test_pooling_layers_show_their_padding_when_they_have_some():
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(f=2, stride=2)"
+    assert repr(nn.MaxPool2d(3, stride=1, padding=1)) == "MaxPool2d(f=3, stride=1, pad=1)"
+    assert repr(nn.AvgPool2d(3, 2, "valid")) == "AvgPool2d(f=3, stride=2)"
+    assert (repr(nn.AvgPool2d(3, stride=1, padding="same", count_include_pad=False))
+            == "AvgPool2d(f=3, stride=1, pad=1, count_include_pad=False)")
+    assert repr(nn.AvgPool2d(4, padding=2)) == "AvgPool2d(f=4, stride=4, pad=2)"
+    assert not list(nn.AvgPool2d(3, padding=1).parameters())
+    # The node records the same settings: what a picture of the graph shows.
+    A = np.zeros((1, 4, 4, 1))
+    assert nn.MaxPool2d(2)(gg.Tensor(A, requires_grad=True)).creator.attrs == {
+        "f": 2, "stride": 2}
+    node = gg.avg_pool2d(gg.Tensor(A, requires_grad=True), 3, stride=1, padding=1,
+                         count_include_pad=False).creator
+    assert type(node).__name__ == "AvgPool2d"
+    assert dict(node.attrs) == {"f": 3, "stride": 1, "pad": 1, "count_include_pad": False}
+
+
+def test_a_padded_pooling_layer_computes_what_the_function_does():
+    A = _distinct_image((2, 6, 5, 3), seed=4)
+    for layer, function in [
+            (nn.MaxPool2d(3, stride=2, padding=1), lambda a: gg.max_pool2d(a, 3, 2, 1)),
+            (nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+             lambda a: gg.avg_pool2d(a, 3, 2, 1, count_include_pad=False))]:
+        np.testing.assert_array_equal(layer(A).data, function(A).data)
+
+
+@pytest.mark.parametrize("call, parts", [
+    (lambda: gg.max_pool2d(np.zeros((1, 6, 6, 1)), 3, padding=2),
+     ["max_pool2d: padding 2 is more than half the window size f=3; pooling pads at most "
+      "f / 2, as in PyTorch", "use padding <= 1"]),
+    (lambda: nn.AvgPool2d(2, padding=2),
+     ["AvgPool2d: padding 2 is more than half the window size f=2", "use padding <= 1"]),
+    (lambda: nn.MaxPool2d(3, padding="same"),
+     ["MaxPool2d: padding='same' needs stride 1 and an odd window size, got f=3, stride=3; "
+      "pass stride=1"]),
+    (lambda: gg.avg_pool2d(np.zeros((1, 4, 4, 1)), 2, stride=1, padding="same"),
+     ["avg_pool2d: padding='same' needs stride 1 and an odd window size, got f=2, stride=1"]),
+    (lambda: gg.max_pool2d(np.zeros((1, 4, 4, 1)), 2, padding="full"),
+     ["max_pool2d: padding must be a number, 'valid' or 'same', got 'full'"]),
+    (lambda: nn.MaxPool2d(2, padding=-1),
+     ["MaxPool2d: the padding must be a whole number of at least 0, got -1"]),
+    (lambda: gg.avg_pool2d(np.zeros((1, 4, 4, 1)), 3, padding=1, count_include_pad="no"),
+     ["avg_pool2d: count_include_pad must be True (divide by f * f) or False", "got 'no'"]),
+])
+def test_bad_pooling_padding_is_an_argument_error_that_says_what_to_do(call, parts):
+    with pytest.raises(gg.ArgumentError, match=".*".join(re.escape(part) for part in parts)):
+        call()
+
+
+def test_a_padded_window_that_still_does_not_fit_names_the_padding():
+    with pytest.raises(gg.OpError, match=r"MaxPool2d\(.*pad=1\) failed: a 5 x 5 window does "
+                       r"not fit in 1 x 2 images with pad=1: n_H = floor\(\(n_H_prev \+ 2 pad "
+                       r"- f\) / stride\) \+ 1 = 0 and n_W = 0; use a smaller window$"):
+        gg.max_pool2d(np.zeros((1, 1, 2, 1)), 5, padding=1)

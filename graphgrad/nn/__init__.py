@@ -1,16 +1,17 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
 `Module`, `Parameter`, `Sequential` and `ModuleList` (module), `Linear` and `Flatten`
-(layers), `Conv2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
-`RNN`, `RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)),
-`Embedding` (embedding, word vectors), the activation layers, `Dropout` and `l2_penalty`
-(regularization), `BatchNorm1d` and `BatchNorm2d` (normalization), the losses, and the
-weight initialisers (``nn.init``). Layers take batch-first input X of shape (m, n_x); see
-`graphgrad.nn.layers` for how that maps to the course's (n_x, m).
+(layers), `Conv2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)) and
+`Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
+(recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors), the
+activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d` and
+`BatchNorm2d` (normalization), the losses, and the weight initialisers (``nn.init``). Layers
+take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps to
+the course's (n_x, m).
 """
 from graphgrad.nn import init
 from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from graphgrad.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Affine, Flatten, Linear, linear
 from graphgrad.nn.losses import (
@@ -32,10 +33,10 @@ from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
 from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty
 
 __all__ = [
-    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding",
-    "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LeakyReLU", "Linear", "MaxPool2d",
-    "Module", "ModuleList", "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "StateDictError", "Tanh", "binary_cross_entropy",
+    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout",
+    "Embedding", "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LeakyReLU", "Linear",
+    "MaxPool2d", "Module", "ModuleList", "Parameter", "RNN", "RNNCell", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "StateDictError", "Tanh", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "init", "l2_penalty", "linear", "mse",
     "use_name_scopes",
 ]

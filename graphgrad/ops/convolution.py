@@ -1,4 +1,5 @@
-"""Convolutions and pooling over images, channels last as in the course.
+"""Convolutions and pooling, channels last as in the course: images, and sequences for 1-D
+convolutions.
 
 A batch of images is A of shape (m, n_H, n_W, n_C): m examples, height, width, channels (the
 course's A_prev of shape (m, n_H_prev, n_W_prev, n_C_prev)). A bank of filters is W of shape
@@ -13,9 +14,21 @@ rows of output, and the same for the width.
 matrix product. Its backward is two ops of its own, `Conv2dInputGrad` (the transposed
 convolution) and `Conv2dWeightGrad`; the three are one bilinear map seen from each side, so
 each one's backward is made of the other two, and second derivatives of convolutions work.
+Inside, the three take the padding as one number or as a pair (p_h, p_w).
+
+A batch of sequences is A of shape (m, n_L, n_C): time steps and channels, as the course's
+RNN input (m, T_x, n_x) and Keras's Conv1D (course 5's trigger-word model convolves a
+spectrogram this way). `Conv1d` is one node too: a sequence is an image one pixel high,
+A[:, None] of shape (m, 1, n_L, n_C), convolved by (1, f) filters W[None] with padding
+(0, p), so it shares the windows, the matrix product and both gradient ops of `Conv2d`.
+
 `MaxPool2d` passes each window's gradient to its largest element (the first one on a tie, so
-a max creates no gradient); `AvgPool2d` shares it equally. Pooling windows are not padded,
-as in the course. Depends on `function`, `ops.indexing`, `tensor`, `errors`.
+a max creates no gradient); `AvgPool2d` shares it equally. Pooling is unpadded by default, as
+in the course. With padding p (at most f / 2, as in PyTorch, so that half of a border
+window's rows and columns at least are real) max pooling pads with -inf, which never wins,
+and average pooling divides by f * f (``count_include_pad=True``, PyTorch's default) or by
+the real pixels of each window (False, Keras's 'same'). Depends on `function`,
+`ops.indexing`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -24,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from graphgrad.errors import whole_number
+from graphgrad.errors import ArgumentError, whole_number
 from graphgrad.function import Function
 from graphgrad.ops.indexing import IndexAdd
 from graphgrad.tensor import Tensor
@@ -33,6 +46,17 @@ from graphgrad.tensor import Tensor
 # -- windows: the views every op here is built on ------------------------------------------
 def _output_size(size: int, f: int, stride: int, pad: int) -> int:
     return (size + 2 * pad - f) // stride + 1
+
+
+def _pads(pad: Any, caller: str) -> tuple[int, int]:
+    """(p_h, p_w): the rows of zeros above and below each image, the columns left and right.
+    A number p is (p, p); a pair pads the axes apart, as a sequence (an image one pixel high)
+    is padded along its length only."""
+    if isinstance(pad, tuple) and len(pad) == 2:
+        return (whole_number(pad[0], "the vertical padding", caller, 0),
+                whole_number(pad[1], "the horizontal padding", caller, 0))
+    pad = whole_number(pad, "the padding", caller, 0)
+    return pad, pad
 
 
 def _windows(x: np.ndarray, f_h: int, f_w: int, stride: int) -> np.ndarray:
@@ -45,40 +69,123 @@ def _windows(x: np.ndarray, f_h: int, f_w: int, stride: int) -> np.ndarray:
                       (s_m, s_h * stride, s_w * stride, s_h, s_w, s_c), writeable=False)
 
 
-def _padded(x: np.ndarray, pad: int) -> np.ndarray:
-    """The course's zero_pad: p rows and columns of zeros around each image."""
-    if not pad:
+def _padded(x: np.ndarray, pads: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """The course's zero_pad: p_h rows and p_w columns of ``value`` on each side of each
+    image (zeros, or -inf around what max pooling reads)."""
+    p_h, p_w = pads
+    if not (p_h or p_w):
         return x
-    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    return np.pad(x, ((0, 0), (p_h, p_h), (p_w, p_w), (0, 0)), constant_values=value)
 
 
-def _im2col(x: np.ndarray, f_h: int, f_w: int, stride: int, pad: int) -> np.ndarray:
+def _im2col(x: np.ndarray, f_h: int, f_w: int, stride: int,
+            pads: tuple[int, int]) -> np.ndarray:
     """Every window of the padded x as one row: (m * n_H * n_W, f_h * f_w * n_C_prev)."""
-    windows = _windows(_padded(x, pad), f_h, f_w, stride)
+    windows = _windows(_padded(x, pads), f_h, f_w, stride)
     return windows.reshape(-1, f_h * f_w * x.shape[-1])  # a copy: the windows overlap
 
 
-def _col2im(pieces: np.ndarray, x_shape: tuple, stride: int, pad: int) -> np.ndarray:
-    """The adjoint of `_windows`: add each window's piece (m, n_H, n_W, f_h, f_w, C) back at
-    the pixels it came from, in an array of shape ``x_shape`` (overlaps add up)."""
+def _col2im(pieces: np.ndarray, x_shape: tuple, stride: int,
+            pads: tuple[int, int]) -> np.ndarray:
+    """The adjoint of `_windows` of the padded x: add each window's piece (m, n_H, n_W, f_h,
+    f_w, C) back at the pixels it came from, in an array of shape ``x_shape`` (overlaps add
+    up; what lands on the padding is dropped)."""
     m, n_h, n_w, f_h, f_w, channels = pieces.shape
-    height, width = x_shape[1] + 2 * pad, x_shape[2] + 2 * pad
+    p_h, p_w = pads
+    height, width = x_shape[1] + 2 * p_h, x_shape[2] + 2 * p_w
     out = np.zeros((m, height, width, channels), dtype=pieces.dtype)
     # One strided add per filter position (f * f of them), each over every window at once.
     for i in range(f_h):
         rows = slice(i, i + stride * (n_h - 1) + 1, stride)
         for j in range(f_w):
             out[:, rows, j:j + stride * (n_w - 1) + 1:stride] += pieces[:, :, :, i, j]
-    if pad:
-        return out[:, pad:height - pad, pad:width - pad]
+    if p_h or p_w:
+        return out[:, p_h:height - p_h, p_w:width - p_w]
     return out
 
 
-def _check_pool(x: np.ndarray, f: Any, stride: Any, op: str) -> None:
+def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
+              pads: tuple[int, int]) -> np.ndarray:
+    """conv(x, w) + b for images x (m, H, W, C) and filters w (f_h, f_w, C, n_C) that fit:
+    the windows of the padded x as rows (im2col) times the filters as columns."""
+    m, height, width, _ = x.shape
+    f_h, f_w, _, n_c = w.shape
+    n_h = _output_size(height, f_h, stride, pads[0])
+    n_w = _output_size(width, f_w, stride, pads[1])
+    z = _im2col(x, f_h, f_w, stride, pads) @ w.reshape(-1, n_c)
+    z = z.reshape(m, n_h, n_w, n_c)
+    if b is not None:
+        z += b.reshape(n_c)
+    return z
+
+
+# -- settings and checks -------------------------------------------------------------------
+def padding_setting(padding: int | str, f: int, stride: int, caller: str,
+                    window: str = "filter size") -> int:
+    """p from a layer's ``padding``: a whole number, "valid" (0) or "same" (p = (f - 1) / 2,
+    which keeps n_H and n_W with stride 1 and odd f). The one rule of convolution and
+    pooling layers, and of the pooling functions."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0
+        if padding == "same":
+            if stride != 1 or f % 2 == 0:
+                raise ArgumentError(
+                    f"{caller}: padding='same' needs stride 1 and an odd {window}, got f={f}, "
+                    f"stride={stride}; pass stride=1 with an odd f, or give the padding as a "
+                    "number instead"
+                )
+            return (f - 1) // 2
+        raise ArgumentError(f"{caller}: padding must be a number, 'valid' or 'same', got "
+                            f"{padding!r}")
+    return whole_number(padding, "the padding", caller, 0)
+
+
+def pool_settings(f: Any, stride: Any, padding: Any, caller: str) -> tuple[int, int, int]:
+    """A pooling layer's (f, stride, p), checked; the stride defaults to f (windows side by
+    side). Shared by the functions here and the `nn` pooling layers."""
+    f = whole_number(f, "the window size f", caller)
+    stride = f if stride is None else whole_number(stride, "the stride", caller)
+    pad = padding_setting(padding, f, stride, caller, "window size")
+    _check_pool_padding(f, pad, caller)
+    return f, stride, pad
+
+
+def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True) -> dict:
+    """A pooling node's settings: f and the stride, and the padding only where there is some
+    (the picture of an unpadded pool shows f and stride alone, as the course's do)."""
+    attrs: dict[str, Any] = {"f": f, "stride": stride}
+    if pad:
+        attrs["pad"] = pad
+        if not count_include_pad:
+            attrs["count_include_pad"] = False
+    return attrs
+
+
+def include_pad_setting(value: Any, caller: str) -> bool:
+    """Average pooling's ``count_include_pad``, which must be True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{caller}: count_include_pad must be True (divide by f * f) or "
+                            f"False (divide by the real pixels of each window), got {value!r}")
+    return bool(value)
+
+
+def _check_pool_padding(f: int, pad: int, caller: str) -> None:
+    if 2 * pad > f:
+        raise ArgumentError(
+            f"{caller}: padding {pad} is more than half the window size f={f}; pooling pads "
+            "at most f / 2, as in PyTorch, so that half of a border window's rows and "
+            f"columns at least are real: use padding <= {f // 2}"
+        )
+
+
+def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str) -> None:
     whole_number(f, "the window size f", op, 1)
     whole_number(stride, "the stride", op, 1)
+    whole_number(pad, "the padding", op, 0)
+    _check_pool_padding(f, pad, op)
     _check_images(x, "pooling")
-    _check_fits(x.shape, f, f, stride, None)
+    _check_fits(x.shape, f, f, stride, (pad, pad), pooling=True)
 
 
 def _check_images(x: np.ndarray, what: str) -> None:
@@ -88,24 +195,55 @@ def _check_images(x: np.ndarray, what: str) -> None:
                          f"got shape {x.shape}{tip}")
 
 
-def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int,
-                pad: int | None) -> tuple[int, int]:
-    """The output's (n_H, n_W), or an error if a window does not fit. ``pad`` is None for
-    pooling, whose windows are never padded."""
-    n_h = _output_size(x_shape[1], f_h, stride, pad or 0)
-    n_w = _output_size(x_shape[2], f_w, stride, pad or 0)
+def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int, pads: tuple[int, int],
+                pooling: bool = False) -> tuple[int, int]:
+    """The output's (n_H, n_W), or an error if a window does not fit."""
+    p_h, p_w = pads
+    n_h = _output_size(x_shape[1], f_h, stride, p_h)
+    n_w = _output_size(x_shape[2], f_w, stride, p_w)
     if n_h < 1 or n_w < 1:
-        if pad is None:
-            formula, advice = "floor((n_H_prev - f) / stride) + 1", "use a smaller window"
-        else:
+        padded = p_h or p_w or not pooling
+        if padded:
             formula = "floor((n_H_prev + 2 pad - f) / stride) + 1"
-            advice = "pad more or use a smaller window"
-        where = "" if pad is None else f" with pad={pad}"
+            where = f" with pad={p_h if p_h == p_w else pads}"
+        else:
+            formula, where = "floor((n_H_prev - f) / stride) + 1", ""
+        advice = "use a smaller window" if pooling else "pad more or use a smaller window"
         raise ValueError(
             f"a {f_h} x {f_w} window does not fit in {x_shape[1]} x {x_shape[2]} images"
             f"{where}: n_H = {formula} = {n_h} and n_W = {n_w}; {advice}"
         )
     return n_h, n_w
+
+
+def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
+                     pad: int) -> None:
+    """Conv1d's inputs: sequences (m, n_L, n_C_prev), filters (f, n_C_prev, n_C), bias
+    (n_C,), and a window that fits."""
+    if x.ndim != 3:
+        tip = {2: " (one sequence? add the batch axis: A[None])",
+               4: " (images? use conv2d)"}.get(x.ndim, "")
+        raise ValueError(f"a 1-D convolution takes sequences A of shape (m, n_L, n_C), "
+                         f"channels last; got shape {x.shape}{tip}")
+    if w.ndim != 3:
+        tip = " (f x f filters are conv2d's)" if w.ndim == 4 else ""
+        raise ValueError(f"the filters W must have shape (f, n_C_prev, n_C), got "
+                         f"{w.shape}{tip}")
+    f, channels, n_c = w.shape
+    if x.shape[-1] != channels:
+        tip = (" (channels first? graphgrad's sequences are channels last, (m, n_L, n_C): "
+               "A.transpose(0, 2, 1))") if x.shape[1] == channels else ""
+        raise ValueError(f"A has {x.shape[-1]} channels, but the filters W of shape "
+                         f"{w.shape} take n_C_prev = {channels}{tip}")
+    if b is not None and b.shape != (n_c,):
+        raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
+    n_l = _output_size(x.shape[1], f, stride, pad)
+    if n_l < 1:
+        raise ValueError(
+            f"a window of f={f} does not fit in sequences of n_L_prev = {x.shape[1]} steps "
+            f"with pad={pad}: n_L = floor((n_L_prev + 2 pad - f) / stride) + 1 = {n_l}; "
+            "pad more or use a smaller window"
+        )
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -116,7 +254,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, pad=0):
         whole_number(stride, "the stride", "Conv2d", 1)
-        whole_number(pad, "the padding", "Conv2d", 0)
+        pads = _pads(pad, "Conv2d")
         _check_images(x, "a convolution")
         if w.ndim != 4:
             raise ValueError(f"the filters W must have shape (f, f, n_C_prev, n_C), got {w.shape}")
@@ -128,15 +266,11 @@ class Conv2d(Function):
                              f"{w.shape} take n_C_prev = {channels}{tip}")
         if b is not None and b.shape not in ((n_c,), (1, 1, 1, n_c)):
             raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
-        n_h, n_w = _check_fits(x.shape, f_h, f_w, stride, pad)
+        _check_fits(x.shape, f_h, f_w, stride, pads)
         ctx.stride, ctx.pad = stride, pad
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(x, w)
-        z = _im2col(x, f_h, f_w, stride, pad) @ w.reshape(-1, n_c)
-        z = z.reshape(x.shape[0], n_h, n_w, n_c)
-        if b is not None:
-            z += b.reshape(n_c)
-        return z
+        return _convolve(x, w, b, stride, pads)
 
     @staticmethod
     def backward(ctx, grad):
@@ -168,7 +302,7 @@ class Conv2dInputGrad(Function):
         f_h, f_w, channels, _ = w.shape
         pieces = g.reshape(-1, n_c) @ w.reshape(-1, n_c).T
         return _col2im(pieces.reshape(m, n_h, n_w, f_h, f_w, channels), tuple(x_shape),
-                       stride, pad)
+                       stride, _pads(pad, "Conv2dInputGrad"))
 
     @staticmethod
     def backward(ctx, grad):
@@ -192,7 +326,7 @@ class Conv2dWeightGrad(Function):
         ctx.save_for_backward(x, g)
         f_h, f_w = f_shape
         n_c = g.shape[-1]
-        dw = _im2col(x, f_h, f_w, stride, pad).T @ g.reshape(-1, n_c)
+        dw = _im2col(x, f_h, f_w, stride, _pads(pad, "Conv2dWeightGrad")).T @ g.reshape(-1, n_c)
         return dw.reshape(f_h, f_w, x.shape[-1], n_c)
 
     @staticmethod
@@ -205,22 +339,67 @@ class Conv2dWeightGrad(Function):
         return dx, dg
 
 
+class Conv1d(Function):
+    """Z = conv(A, W) + b along a sequence: Z[i, l, c] = sum(window l of A[i] * W[..., c]) + b[c],
+    the convolution of one-pixel-high images A[:, None] by (1, f) filters W[None], padded along
+    the length only;  dA, dW = those of that convolution (Conv2dInputGrad, Conv2dWeightGrad),
+    db = dZ summed over i, l"""
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, stride=1, pad=0):
+        whole_number(stride, "the stride", "Conv1d", 1)
+        whole_number(pad, "the padding", "Conv1d", 0)
+        _check_sequences(x, w, b, stride, pad)
+        ctx.stride, ctx.pad = stride, pad
+        ctx.save_for_backward(x, w)
+        return _convolve(x[:, None], w[None], b, stride, (0, pad))[:, 0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        needs = ctx.needs_input_grad
+        m, n_l, n_c = grad.shape
+        g = grad.reshape(m, 1, n_l, n_c)  # dZ as one-pixel-high images
+        settings = {"stride": ctx.stride, "pad": (0, ctx.pad)}
+        dx = dw = db = None
+        if needs[0]:
+            dx = Conv2dInputGrad.call(g, w.reshape((1, *w.shape)), x_shape=(m, 1, *x.shape[1:]),
+                                      **settings).reshape(x.shape)
+        if needs[1]:
+            dw = Conv2dWeightGrad.call(x.reshape((m, 1, *x.shape[1:])), g,
+                                       f_shape=(1, w.shape[0]), **settings).reshape(w.shape)
+        if len(needs) == 2:
+            return dx, dw
+        if needs[2]:
+            db = grad.sum(axis=(0, 1))
+        return dx, dw, db
+
+
 # -- pooling ---------------------------------------------------------------------------------------
 class MaxPool2d(Function):
     """y = the largest element of each f x f window, per channel;  dx = dy at that element,
-    0 elsewhere (on a tie, the first in the window gets it all)"""
+    0 elsewhere (on a tie, the first in the window gets it all; padding never gets any)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride):
-        _check_pool(x, f, stride, "MaxPool2d")
-        windows = _windows(x, f, f, stride)
+    def forward(ctx, x, f, stride, pad=0):
+        _check_pool(x, f, stride, pad, "MaxPool2d")
+        # Padded with -inf, which never beats a real pixel (every window has one: p <= f / 2).
+        windows = _windows(_padded(x, (pad, pad), -np.inf), f, f, stride)
         m, n_h, n_w, _, _, channels = windows.shape
         flat = windows.transpose(0, 1, 2, 5, 3, 4).reshape(m, n_h, n_w, channels, f * f)
         best = flat.argmax(axis=-1)
         # Where each window's largest element sits in x: the index the gradient goes back to.
         i, j = np.divmod(best, f)
-        rows = np.arange(n_h)[:, None, None] * stride + i
-        cols = np.arange(n_w)[:, None] * stride + j
+        top = np.arange(n_h)[:, None, None] * stride - pad  # each window's first row in x
+        left = np.arange(n_w)[:, None] * stride - pad
+        rows, cols = top + i, left + j
+        if pad:
+            # A window whose real pixels are all -inf ties with its padding, and argmax may
+            # pick a padded cell: its gradient goes to the window's first real pixel instead.
+            padding = (rows < 0) | (rows >= x.shape[1]) | (cols < 0) | (cols >= x.shape[2])
+            if padding.any():
+                rows = np.where(padding, np.maximum(top, 0), rows)
+                cols = np.where(padding, np.maximum(left, 0), cols)
         ctx.index = (np.arange(m)[:, None, None, None], rows, cols, np.arange(channels))
         ctx.in_shape = x.shape
         return np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
@@ -231,36 +410,53 @@ class MaxPool2d(Function):
         return IndexAdd.call(grad, index=tuple(index), shape=ctx.in_shape)
 
 
+def _window_sizes(shape: tuple, f: int, stride: int, pad: int, count_include_pad: bool,
+                  dtype: Any) -> Any:
+    """What average pooling divides each window's sum by: f * f, or, with count_include_pad
+    False, the real pixels of each window, (1, n_H, n_W, 1) (fewer near a padded border)."""
+    if count_include_pad or not pad:
+        return f * f
+    ones = np.ones((1, shape[1], shape[2], 1), dtype=dtype)
+    return _windows(_padded(ones, (pad, pad)), f, f, stride).sum(axis=(3, 4))
+
+
 class AvgPool2d(Function):
-    """y = the mean of each f x f window, per channel;  dx = dy / f**2 at every element of the
-    window (overlapping windows add up)"""
+    """y = the mean of each f x f window, per channel (padding counts as zeros, or, with
+    count_include_pad False, not at all);  dx = dy / (f * f, or the window's real pixels) at
+    every real element of the window (overlapping windows add up)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride):
-        _check_pool(x, f, stride, "AvgPool2d")
-        ctx.f, ctx.stride, ctx.in_shape = f, stride, x.shape
-        return _windows(x, f, f, stride).mean(axis=(3, 4))
+    def forward(ctx, x, f, stride, pad=0, count_include_pad=True):
+        _check_pool(x, f, stride, pad, "AvgPool2d")
+        ctx.f, ctx.stride, ctx.pad, ctx.in_shape = f, stride, pad, x.shape
+        ctx.count_include_pad = count_include_pad
+        sums = _windows(_padded(x, (pad, pad)), f, f, stride).sum(axis=(3, 4))
+        return sums / _window_sizes(x.shape, f, stride, pad, count_include_pad, x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool2dGrad.call(grad, shape=ctx.in_shape, f=ctx.f, stride=ctx.stride)
+        return AvgPool2dGrad.call(grad, shape=ctx.in_shape, f=ctx.f, stride=ctx.stride,
+                                  pad=ctx.pad, count_include_pad=ctx.count_include_pad)
 
 
 class AvgPool2dGrad(Function):
-    """x = dy / f**2 spread over each window, of shape ``shape``: the gradient of average
-    pooling.  d(dy) = avg_pool(dx)"""
+    """x = each dy divided as in average pooling and spread over its window, of shape
+    ``shape`` (padding dropped): the gradient of average pooling.  d(dy) = avg_pool(dx)"""
 
     @staticmethod
-    def forward(ctx, g, shape, f, stride):
-        ctx.f, ctx.stride = f, stride
+    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True):
+        ctx.f, ctx.stride, ctx.pad = f, stride, pad
+        ctx.count_include_pad = count_include_pad
         m, n_h, n_w, channels = g.shape
-        share = (g * (1.0 / (f * f))).astype(g.dtype, copy=False)
+        sizes = _window_sizes(shape, f, stride, pad, count_include_pad, g.dtype)
+        share = (g / sizes).astype(g.dtype, copy=False)
         pieces = np.broadcast_to(share[:, :, :, None, None, :], (m, n_h, n_w, f, f, channels))
-        return _col2im(pieces, tuple(shape), stride, 0)
+        return _col2im(pieces, tuple(shape), stride, (pad, pad))
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool2d.call(grad, f=ctx.f, stride=ctx.stride)
+        return AvgPool2d.call(grad, f=ctx.f, stride=ctx.stride, pad=ctx.pad,
+                              count_include_pad=ctx.count_include_pad)
 
 
 # -- the functions a user calls -----------------------------------------------------------------
@@ -284,31 +480,48 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tens
     return Conv2d.apply(A, W, b, stride=stride, pad=pad)
 
 
-def max_pool2d(A: Any, f: int, stride: int | None = None) -> Tensor:
+def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tensor:
+    """A convolution along sequences as one node, as Keras's Conv1D: Z = conv(A, W) + b.
+
+    Args:
+        A: sequences (m, n_L_prev, n_C_prev), channels last: m examples of n_L_prev time
+            steps (the course's (m, T_x, n_x); a spectrogram's frequencies are its channels).
+        W: filters (f, n_C_prev, n_C): each looks at f consecutive steps.
+        b: bias (n_C,); None for no bias.
+        stride: s, the step between windows.
+        pad: p, the zeros added at both ends of each sequence ((f - 1) / 2 keeps the length).
+
+    Returns:
+        Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1.
+    """
+    stride = whole_number(stride, "the stride", "conv1d", 1)
+    pad = whole_number(pad, "the padding", "conv1d", 0)
+    if b is None:
+        return Conv1d.apply(A, W, stride=stride, pad=pad)
+    return Conv1d.apply(A, W, b, stride=stride, pad=pad)
+
+
+def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
     """The course's max pooling: the largest value of each f x f window, channel by channel.
 
-    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev - f) / s) + 1.
-    ``stride`` defaults to f (windows side by side).
+    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
+    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
+    or "same" (stride 1, odd f: the size is kept); padded cells are -inf and never chosen.
     """
-    return _pool(MaxPool2d, "max_pool2d", A, f, stride)
+    f, stride, pad = pool_settings(f, stride, padding, "max_pool2d")
+    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad))
 
 
-def avg_pool2d(A: Any, f: int, stride: int | None = None) -> Tensor:
+def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+               count_include_pad: bool = True) -> Tensor:
     """The course's average pooling: the mean of each f x f window, channel by channel.
 
-    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev - f) / s) + 1.
-    ``stride`` defaults to f (windows side by side).
+    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
+    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
+    or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
+    (``count_include_pad=True``: each sum is divided by f * f, as in PyTorch) or that do not
+    (False: divided by the real pixels of the window, as Keras's padding='same').
     """
-    return _pool(AvgPool2d, "avg_pool2d", A, f, stride)
-
-
-def pool_settings(f: Any, stride: Any, caller: str) -> tuple[int, int]:
-    """A pooling layer's (f, stride), checked; the stride defaults to f (windows side by
-    side). Shared by the functions here and the `nn` pooling layers."""
-    f = whole_number(f, "the window size f", caller)
-    return f, f if stride is None else whole_number(stride, "the stride", caller)
-
-
-def _pool(op: type[Function], caller: str, A: Any, f: Any, stride: Any) -> Tensor:
-    f, stride = pool_settings(f, stride, caller)
-    return op.apply(A, f=f, stride=stride)
+    f, stride, pad = pool_settings(f, stride, padding, "avg_pool2d")
+    include = include_pad_setting(count_include_pad, "avg_pool2d")
+    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include))
