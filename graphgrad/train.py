@@ -25,7 +25,7 @@ from graphgrad.nn.losses import (
     cross_entropy,
 )
 from graphgrad.nn.module import Module
-from graphgrad.optim.optimizers import Optimizer
+from graphgrad.optim.optimizer import Optimizer
 from graphgrad.tensor import Tensor
 
 

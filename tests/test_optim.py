@@ -297,6 +297,273 @@ def test_adamw_works_on_pinned_float32_parameters_and_names_itself():
         optim.AdamW(layer.parameters(), beta2=1.0)
 
 
+# -- parameter groups -----------------------------------------------------------------------------
+def _groups(first, second):
+    """Make an optimizer's params from W's group settings and b's: ``[{"params": [W]}, ...]``."""
+    return lambda p: [{"params": [p[0]], **first}, {"params": [p[1]], **second}]
+
+
+def test_each_group_steps_by_the_course_formulas_with_its_own_settings():
+    """W: lr 0.1, momentum 0.9, L2 decay 0.05 (the keywords); b: lr 0.03, no momentum, no decay."""
+    groups = _groups({}, {"lr": 0.03, "momentum": 0.0, "weight_decay": 0.0})
+    W_got, b_got, opt = _run(lambda p: optim.SGD(groups(p), lr=0.1, momentum=0.9,
+                                                 weight_decay=0.05))
+    W, b, v_dW = W0.copy(), b0.copy(), np.zeros_like(W0)
+    for dW, db in GRADS:
+        v_dW = 0.9 * v_dW + 0.1 * (dW + 0.05 * W)
+        W = W - 0.1 * v_dW
+        b = b - 0.03 * db
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(b_got, b, rtol=1e-12)
+    # v_dW is kept where the group has momentum only
+    np.testing.assert_allclose(opt.state[0]["v"], v_dW, rtol=1e-12)
+    assert opt.state[1] == {}
+    assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.0]
+    assert opt.param_groups[1] == {"params": [opt.params[1]], "lr": 0.03, "weight_decay": 0.0,
+                                   "momentum": 0.0}
+
+
+def test_adam_groups_share_t_and_have_their_own_betas():
+    groups = _groups({}, {"lr": 0.002, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6})
+    W_got, b_got, opt = _run(lambda p: optim.Adam(groups(p), lr=0.01))
+    params = [W0.copy(), b0.copy()]
+    settings = [(0.01, 0.9, 0.999, 1e-8), (0.002, 0.8, 0.99, 1e-6)]
+    v = [np.zeros_like(p) for p in params]
+    s = [np.zeros_like(p) for p in params]
+    for t, grads in enumerate(GRADS, start=1):  # the course's update_parameters_with_adam
+        for k, (g, (lr, beta1, beta2, eps)) in enumerate(zip(grads, settings)):
+            v[k] = beta1 * v[k] + (1 - beta1) * g
+            s[k] = beta2 * s[k] + (1 - beta2) * g ** 2
+            v_corrected, s_corrected = v[k] / (1 - beta1 ** t), s[k] / (1 - beta2 ** t)
+            params[k] = params[k] - lr * v_corrected / (np.sqrt(s_corrected) + eps)
+    np.testing.assert_allclose(W_got, params[0], rtol=1e-12)
+    np.testing.assert_allclose(b_got, params[1], rtol=1e-12)
+    assert opt.t == len(GRADS)
+
+
+@pytest.mark.parametrize("kind, first, second", [
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9}, {"lr": 0.05, "weight_decay": 0.2}),
+    (optim.RMSprop, {"lr": 0.01, "beta": 0.9}, {"lr": 0.03, "beta": 0.5, "eps": 1e-4}),
+    (optim.Adam, {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.03, "beta1": 0.5}),
+    (optim.AdamW, {"lr": 0.01}, {"lr": 0.03, "weight_decay": 0.0, "beta2": 0.9}),
+], ids=["SGD", "RMSprop", "Adam", "AdamW"])
+def test_two_groups_step_as_two_optimizers_would(kind, first, second):
+    W_got, b_got, _ = _run(lambda p: kind(_groups(first, second)(p), lr=0.5))
+    W, _, _ = _run(lambda p: kind([p[0]], **first))
+    _, b, _ = _run(lambda p: kind([p[1]], **second))
+    np.testing.assert_array_equal(W_got, W)
+    np.testing.assert_array_equal(b_got, b)
+
+
+def test_adamw_leaves_a_bias_group_undecayed():
+    lr, decay = 0.05, 0.3
+    zeros = [(np.zeros_like(W0), np.zeros_like(b0))]
+    groups = _groups({}, {"weight_decay": 0.0})
+    W, b, _ = _run(lambda p: optim.AdamW(groups(p), lr=lr, weight_decay=decay), zeros)
+    np.testing.assert_allclose(W, W0 * (1 - lr * decay), rtol=1e-12)
+    np.testing.assert_array_equal(b, b0)  # dW = 0 and no decay: b does not move
+
+    W, b, _ = _run(lambda p: optim.AdamW(groups(p), lr=lr, weight_decay=decay))
+    np.testing.assert_allclose(W, _adamw_by_hand(lr, decay)[0][0], rtol=1e-12)
+    np.testing.assert_allclose(b, _adamw_by_hand(lr, 0.0)[0][1], rtol=1e-12)
+
+    # The docstring's split: W decayed; b, gamma and beta (one axis) not.
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.BatchNorm1d(3), nn.Linear(3, 1, rng=1))
+    params = model.parameters()
+    opt = optim.AdamW([{"params": [p for p in params if p.ndim > 1]},
+                       {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}],
+                      lr=lr, weight_decay=decay)
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    for p in params:
+        p.grad = np.zeros_like(p.data)
+    opt.step()
+    for name, p in model.named_parameters():
+        factor = 1 - lr * decay if name.endswith(".W") else 1.0
+        np.testing.assert_allclose(p.data, before[name] * factor, rtol=1e-12, err_msg=name)
+
+
+def test_changing_a_group_setting_mid_training_changes_its_next_steps():
+    W_t, b_t = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.SGD([{"params": [W_t]}, {"params": [b_t], "lr": 0.02}], lr=0.1)
+    for step, (dW, db) in enumerate(GRADS):
+        if step == 2:
+            opt.param_groups[1]["lr"] = 0.5
+            opt.param_groups[0]["momentum"] = 0.9  # v_dW starts at 0 from here
+        W_t.grad, b_t.grad = dW, db
+        opt.step()
+    (dW1, db1), (dW2, db2), (dW3, db3), (dW4, db4) = GRADS
+    v3 = 0.1 * dW3
+    v4 = 0.9 * v3 + 0.1 * dW4
+    np.testing.assert_allclose(W_t.data, W0 - 0.1 * (dW1 + dW2 + v3 + v4), rtol=1e-12)
+    np.testing.assert_allclose(b_t.data, b0 - 0.02 * (db1 + db2) - 0.5 * (db3 + db4),
+                               rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["v"], v4, rtol=1e-12)
+
+
+def test_setting_optimizer_lr_keeps_each_group_ratio_to_the_keyword_lr():
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.SGD([{"params": [W]}, {"params": [b], "lr": 0.02, "momentum": 0.5}], lr=0.1)
+    assert opt.lr == 0.1 and opt.defaults["lr"] == 0.1
+    opt.lr = 0.05
+    assert opt.lr == 0.05
+    assert opt.param_groups[0]["lr"] == 0.05  # the group without its own lr gets it exactly
+    assert opt.param_groups[1]["lr"] == pytest.approx(0.01, rel=1e-12)  # 0.02 / 0.1 of it
+    W.grad, b.grad = GRADS[0]
+    opt.step()
+    np.testing.assert_allclose(W.data, W0 - 0.05 * GRADS[0][0], rtol=1e-12)
+    np.testing.assert_allclose(b.data, b0 - 0.01 * 0.5 * GRADS[0][1], rtol=1e-12)
+    # Other settings go to the groups that did not give their own.
+    opt.momentum = 0.9
+    assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.5] and opt.momentum == 0.9
+
+    # Every group with its own lr: both scale, and reading gives the last value set.
+    opt = optim.SGD([{"params": [W], "lr": 0.3}, {"params": [b], "lr": 0.03}], lr=0.1)
+    assert opt.lr == 0.1
+    opt.lr = 0.2
+    assert opt.lr == 0.2
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.6, 0.06], rel=1e-12)
+
+    # One group given as tensors: optimizer.lr and param_groups[0]["lr"] are one value.
+    opt = optim.SGD([W, b], lr=0.1)
+    opt.param_groups[0]["lr"] = 0.7
+    assert opt.lr == 0.7
+    opt.lr = 0.3
+    assert opt.param_groups[0]["lr"] == 0.3
+
+
+def test_fit_with_a_schedule_decays_every_group_alike():
+    X = RNG.standard_normal((20, 2))
+    Y = RNG.standard_normal((20, 1))
+
+    def model():
+        return nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 1, rng=1))
+
+    fitted = model()
+    opt = optim.SGD([{"params": fitted.linear1.parameters()},
+                     {"params": fitted.linear2.parameters(), "lr": 0.05}], lr=0.5)
+    schedule = optim.InverseTimeDecay(0.5, decay_rate=1.0)
+    history = gg.fit(fitted, nn.mse, opt, (X, Y), epochs=3, batch_size=20, shuffle=False,
+                     schedule=schedule, progress=False)
+    assert history["lr"] == [0.5, 0.25, 0.5 / 3]
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.5 / 3, 0.05 / 3], rel=1e-12)
+
+    by_hand = model()  # full-batch gradient descent, alpha(epoch) and alpha(epoch) / 10
+    for epoch in range(3):
+        alpha = schedule(epoch)
+        for p in by_hand.parameters():
+            p.grad = None
+        nn.mse(by_hand(X), Y).backward()
+        for layer, lr in ((by_hand.linear1, alpha), (by_hand.linear2, alpha * 0.1)):
+            for p in layer.parameters():
+                p.data = p.data - lr * p.grad
+    for (name, got), want in zip(fitted.named_parameters(), by_hand.parameters()):
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-12, err_msg=name)
+
+
+def _adam_groups(p):
+    return optim.Adam([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.002, "beta1": 0.8}],
+                      lr=0.01)
+
+
+def test_state_dict_with_groups_resumes_exactly(tmp_path):
+    W_full, b_full, _ = _run(_adam_groups)
+    W_half, b_half, first = _run(_adam_groups, GRADS[:2])
+    state = first.state_dict()
+    assert state["lr"] == 0.01 and state["beta1"] == 0.9  # the keywords'
+    assert state["group.1.lr"] == 0.002 and state["group.1.beta1"] == 0.8
+    assert state["group.0.lr"] == 0.01 and state["group.1.beta2"] == 0.999
+    np.testing.assert_array_equal(state["group.1.params"], [1])
+    gg.save(state, tmp_path / "adam.npz")
+    W, b = gg.Tensor(W_half.copy(), requires_grad=True), gg.Tensor(b_half.copy(),
+                                                                   requires_grad=True)
+    # The same groups with other settings: the settings come from the file.
+    second = optim.Adam([{"params": [W]}, {"params": [b], "lr": 0.5}], lr=0.1, beta1=0.5)
+    second.load_state_dict(gg.load(tmp_path / "adam.npz"))
+    assert [(g["lr"], g["beta1"]) for g in second.param_groups] == [(0.01, 0.9), (0.002, 0.8)]
+    assert (second.lr, second.t) == (0.01, 2)
+    for dW, db in GRADS[2:]:
+        W.grad, b.grad = dW, db
+        second.step()
+    np.testing.assert_array_equal(W.data, W_full)
+    np.testing.assert_array_equal(b.data, b_full)
+    second.lr = 0.02  # the ratio is the file's (0.002 / 0.01), not the constructor's
+    assert second.param_groups[1]["lr"] == pytest.approx(0.004, rel=1e-12)
+
+
+def test_a_state_with_other_groups_is_refused():
+    W, b = gg.Tensor(W0, requires_grad=True), gg.Tensor(b0, requires_grad=True)
+    _, _, grouped = _run(_adam_groups, GRADS[:1])
+    _, _, single = _run(lambda p: optim.Adam(p, lr=0.01), GRADS[:1])
+    with pytest.raises(gg.ArgumentError, match=r"Adam\.load_state_dict: the state has 2 "
+                       r"parameter groups, this optimizer 1; make it with the groups"):
+        optim.Adam([W, b]).load_state_dict(grouped.state_dict())
+    with pytest.raises(gg.ArgumentError, match="the state has 1 parameter group, this "
+                                               "optimizer 2"):
+        _adam_groups([W, b]).load_state_dict(single.state_dict())
+    swapped = optim.Adam([{"params": [W, b]}, {"params": [gg.Tensor(b0, requires_grad=True)]}])
+    with pytest.raises(gg.ArgumentError, match=r"the state has parameters \[0\] in group 0, "
+                                               r"this optimizer \[0, 1\]"):
+        swapped.load_state_dict(grouped.state_dict())
+    _, _, sgd = _run(lambda p: optim.SGD([{"params": [p[0]]}, {"params": [p[1]]}], lr=0.1))
+    with pytest.raises(gg.ArgumentError, match=r"SGD\.load_state_dict: the state has "
+                       r"momentum=0 in parameter group 1, this optimizer 0\.9; make it"):
+        optim.SGD([{"params": [W]}, {"params": [b], "momentum": 0.9}], lr=0.1
+                  ).load_state_dict(sgd.state_dict())
+    state = grouped.state_dict()
+    del state["group.1.beta2"]
+    with pytest.raises(gg.ArgumentError, match="missing keys: group.1.beta2"):
+        _adam_groups([W, b]).load_state_dict(state)
+
+
+def test_group_mistakes_are_explained():
+    W, b = gg.Tensor(W0, requires_grad=True, name="W"), gg.Tensor(b0, requires_grad=True)
+    cases = [
+        ([{"lr": 0.1}], r"SGD: parameter group 0 has no 'params': write \{'params': tensors"),
+        ([{"params": [W]}, {"params": [b], "momentun": 0.9}],
+         r"SGD: parameter group 1: unknown setting 'momentun'; the settings of SGD are lr, "
+         "weight_decay, momentum"),
+        ([{"params": [W]}, {"params": [b, W]}],
+         r"SGD: parameter group 1, parameter 1 \('W' \(3, 2\) float64\) is in parameter "
+         "group 0 too; give each parameter to one group"),
+        ([{"params": [W]}, {"params": []}],
+         "SGD: parameter group 1 has no parameters; give it some, or leave it out"),
+        ([{"params": [W]}, {"params": [b], "momentum": 1.0}],
+         r"SGD: parameter group 1: momentum must be in \[0, 1\), got 1.0"),
+        ([{"params": [W]}, {"params": [b], "lr": 0}],
+         "SGD: parameter group 1: lr must be positive, got 0"),
+        ([{"params": [W]}, {"params": [b], "weight_decay": -0.1}],
+         "SGD: parameter group 1: weight_decay must be >= 0, got -0.1"),
+        ([{"params": [W]}, {"params": [b], "lr": "fast"}],
+         "SGD: parameter group 1: lr must be a number, got 'fast'"),
+        ([{"params": [W]}, b], "SGD: parameter group 1 is a Tensor; give either tensors or dicts"),
+        ([{"params": [W, W]}], r"SGD: parameter 1 \('W' \(3, 2\) float64\) is given twice"),
+    ]
+    for params, message in cases:
+        with pytest.raises(gg.ArgumentError, match=message):
+            optim.SGD(params, lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"AdamW: parameter group 1: beta1 must be in "
+                                               r"\[0, 1\), got 1.5"):
+        optim.AdamW([{"params": [W]}, {"params": [b], "beta1": 1.5}])
+    with pytest.raises(gg.ArgumentError, match=r"RMSprop: parameter group 0: unknown setting "
+                                               "'momentum'; the settings of RMSprop are lr, "
+                                               "weight_decay, beta, eps"):
+        optim.RMSprop([{"params": W, "momentum": 0.9}])
+    with pytest.raises(gg.ArgumentError, match="SGD: lr must be positive, got -1"):
+        optim.SGD([W], lr=-1)
+
+
+def test_repr_shows_the_groups_that_differ():
+    W, b = gg.Tensor(W0, requires_grad=True), gg.Tensor(b0, requires_grad=True)
+    opt = optim.AdamW([{"params": W}, {"params": [b], "lr": 0.01, "weight_decay": 0.0}],
+                      lr=0.001)
+    assert repr(opt) == ("AdamW(2 parameters, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, "
+                         "weight_decay=0.01;\n"
+                         "  group 0: 1 parameter\n"
+                         "  group 1: 1 parameter, lr=0.01, weight_decay=0)")
+    single = optim.SGD([W, b], lr=0.1, momentum=0.9)
+    assert repr(single) == "SGD(2 parameters, lr=0.1, momentum=0.9)"
+
+
 # -- schedules ------------------------------------------------------------------------------------
 def test_course_decay_and_its_staircase_version():
     decay = optim.InverseTimeDecay(0.5, decay_rate=1.0)

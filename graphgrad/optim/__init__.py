@@ -1,8 +1,10 @@
-"""graphgrad.optim: optimizers (SGD with the course's momentum, RMSprop, Adam, AdamW),
+"""graphgrad.optim: optimizers (SGD with the course's momentum, RMSprop, Adam, AdamW, on the
+base class `Optimizer`, which keeps parameter groups and state),
 learning-rate schedules (``optim.schedules``) and gradient clipping (``optim.clipping``)."""
 from graphgrad.optim import schedules
 from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
-from graphgrad.optim.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from graphgrad.optim.optimizer import Optimizer
+from graphgrad.optim.optimizers import SGD, Adam, AdamW, RMSprop
 from graphgrad.optim.schedules import (
     ExponentialDecay,
     InverseSqrtDecay,

@@ -5,11 +5,17 @@ An optimizer holds the parameters it updates and its own state (the course's v_d
 the step count t). After ``J.backward()`` fills every ``p.grad`` (dW, db),
 ``optimizer.step()`` applies the update and ``optimizer.zero_grad()`` forgets the gradients.
 
+Parameters can be split into groups with their own settings, as in ``torch.optim``: pass
+dicts ``{"params": tensors, "lr": ..., "weight_decay": ...}`` instead of the tensors, e.g. no
+weight decay on biases or a smaller learning rate for pretrained layers. Each group's settings
+are in ``optimizer.param_groups``; `Optimizer` says how ``optimizer.lr`` and the state dict
+treat them.
+
 Updates are in place, without new arrays per step, except when a parameter's array is
 read-only because a graph that has not been backpropagated yet still uses it (say, a
 forward pass for evaluation made outside `gg.no_grad()`): then the parameter gets a new
 array, so that graph keeps the values it saw. Gradients are never modified (they may be
-shared between tensors). Depends on `tensor`, `errors`.
+shared between tensors). Depends on `optim.optimizer`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -18,137 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, describe
+from graphgrad.errors import ArgumentError
+from graphgrad.optim.optimizer import Optimizer, _Setting, _write
 from graphgrad.tensor import Tensor
-
-
-class Optimizer:
-    """Base class: the parameters, the learning rate ``lr`` (the course's alpha), the step
-    count ``t``, per-parameter state, ``zero_grad``, ``state_dict`` / ``load_state_dict``.
-
-    Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
-    ``hyper_names`` (their settings) and implement ``_update(p, g, state, scratch)``: ``g`` is
-    dW (weight decay included, unless ``decay_in_gradient`` is False), ``state`` the
-    parameter's dict of arrays, ``scratch`` an array of p's shape free to overwrite; apply the
-    step with `_write(p, np.subtract, step)`.
-    """
-
-    state_names: tuple[str, ...] = ()
-    hyper_names: tuple[str, ...] = ()
-    # True: weight_decay is added to dW (L2 regularisation). False: the subclass applies it to
-    # W itself in _update (AdamW's decoupled decay).
-    decay_in_gradient: bool = True
-
-    def __init__(self, params: Iterable[Tensor], lr: float, weight_decay: float = 0.0) -> None:
-        self.params = list(params)
-        name = type(self).__name__
-        if not self.params:
-            raise ArgumentError(f"{name}: got no parameters to optimize (model.parameters()?)")
-        seen = set()
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad or p.creator is not None:
-                raise ArgumentError(
-                    f"{name}: parameter {i} ({describe(p)}) is not a leaf Tensor that requires "
-                    "grad; pass model.parameters() or tensors made with requires_grad=True"
-                )
-            if id(p) in seen:
-                raise ArgumentError(f"{name}: parameter {i} ({describe(p)}) is given twice")
-            seen.add(id(p))
-        if lr <= 0:
-            raise ArgumentError(f"{name}: the learning rate must be positive, got {lr}")
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.t = 0
-        # One dict of arrays per parameter, plus a scratch array for the step itself.
-        self.state = [
-            {key: np.zeros_like(p.data) for key in self.state_names} for p in self.params
-        ]
-        self._scratch = [np.empty_like(p.data) for p in self.params]
-
-    def zero_grad(self) -> None:
-        """Forget the gradients (``p.grad = None``): the next backward starts from zero."""
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        """Update every parameter that has a gradient, from its ``.grad``."""
-        self.t += 1
-        decay = self.weight_decay if self.decay_in_gradient else 0.0
-        for p, state, scratch in zip(self.params, self.state, self._scratch):
-            g = p.grad
-            if g is None:
-                continue
-            if decay:  # L2 regularisation's dW += lambda/m * W, applied here
-                g = g + decay * p.data
-            self._update(p, g, state, scratch)
-
-    def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
-        raise NotImplementedError
-
-    # -- saving and restoring ----------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        """The settings, the step count and copies of the state arrays, flat by name
-        (``"state.0.v"``), ready for `gg.save`."""
-        out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": self.lr, "t": self.t,
-                               "weight_decay": self.weight_decay}
-        for name in self.hyper_names:
-            out[name] = getattr(self, name)
-        for i, state in enumerate(self.state):
-            for key, array in state.items():
-                out[f"state.{i}.{key}"] = array.copy()
-        return out
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Continue from a saved `state_dict` (same optimizer, same parameter shapes)."""
-        name = type(self).__name__
-        source = getattr(state, "source", None)
-        origin = f" in {source}" if source else ""
-        saved_kind = str(np.asarray(state.get("optimizer", name)))
-        if saved_kind != name:
-            raise ArgumentError(f"{name}.load_state_dict: the state{origin} is from {saved_kind}")
-        expected = ["lr", "t", "weight_decay", *self.hyper_names]
-        expected += [f"state.{i}.{k}" for i in range(len(self.params)) for k in self.state_names]
-        missing = [k for k in expected if k not in state]
-        unexpected = [k for k in state if k not in expected and k != "optimizer"]
-        problems = []
-        if missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
-        if unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)} (a different number of "
-                            "parameters?)")
-        for i, slots in enumerate(self.state):
-            for key, array in slots.items():
-                given = state.get(f"state.{i}.{key}")
-                if given is not None and np.shape(given) != array.shape:
-                    problems.append(f"state.{i}.{key}: shape {np.shape(given)}, the parameter "
-                                    f"{describe(self.params[i])} needs {array.shape}")
-        if problems:
-            raise ArgumentError(f"{name}.load_state_dict: the state{origin} does not fit:\n  "
-                                 + "\n  ".join(problems))
-        self.lr = float(state["lr"])
-        self.t = int(state["t"])
-        self.weight_decay = float(state["weight_decay"])
-        for key in self.hyper_names:
-            setattr(self, key, float(state[key]))
-        for i, slots in enumerate(self.state):
-            for key in slots:
-                slots[key] = np.array(state[f"state.{i}.{key}"], dtype=self.params[i].dtype)
-
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={getattr(self, k):g}" for k in ("lr", *self.hyper_names))
-        if self.weight_decay:
-            settings += f", weight_decay={self.weight_decay:g}"
-        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
-
-
-def _write(p: Tensor, ufunc: np.ufunc, operand: Any) -> None:
-    """W = ufunc(W, operand) (``np.subtract`` for W -= step), in place unless a live graph
-    still needs W's current values."""
-    data = p.data
-    if data.flags.writeable:
-        ufunc(data, operand, out=data)
-    else:
-        p.data = ufunc(data, operand)
 
 
 class SGD(Optimizer):
@@ -163,58 +41,67 @@ class SGD(Optimizer):
     an alpha 10 times the PyTorch learning rate.
 
     Args:
-        params: what to update (model.parameters()).
+        params: what to update (model.parameters()), or groups of it with their own settings
+            (see `Optimizer`); v_dW is kept for the parameters of groups with momentum only.
         lr: the learning rate alpha.
         momentum: beta (0.9 is the course's usual value; 0 turns momentum off).
         weight_decay: adds weight_decay * W to every dW (L2 regularisation: lambda / m).
     """
 
+    state_names = ("v",)
     hyper_names = ("momentum",)
+    momentum = _Setting()
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
-        if not 0.0 <= momentum < 1.0:
-            raise ArgumentError(f"SGD: momentum beta must be in [0, 1), got {momentum}")
-        self.momentum = float(momentum)
-        self.state_names = ("v",) if momentum else ()
-        super().__init__(params, lr, weight_decay)
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
+                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay, momentum=momentum)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        return super()._new_state(p, group) if group["momentum"] else {}
 
     def step(self) -> None:
-        if self.momentum or self.weight_decay:
-            super().step()
-            return
-        # Plain gradient descent, the hot loop of the course's models: W -= alpha dW, inlined.
         self.t += 1
-        lr = self.lr
-        for p, scratch in zip(self.params, self._scratch):
-            g = p.grad
-            if g is None:
+        for group, slots in self._groups:
+            if group["momentum"] or group["weight_decay"]:
+                self._step_group(group, slots)
                 continue
-            np.multiply(g, lr, out=scratch)
-            data = p.data
-            if data.flags.writeable:
-                data -= scratch
-            else:
-                p.data = data - scratch
+            # Plain gradient descent, the hot loop of the course's models: W -= alpha dW, inlined.
+            lr = group["lr"]
+            for p, _, scratch in slots:
+                g = p.grad
+                if g is None:
+                    continue
+                np.multiply(g, lr, out=scratch)
+                data = p.data
+                if data.flags.writeable:
+                    data -= scratch
+                else:
+                    p.data = data - scratch
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
-        beta = self.momentum
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        beta = group["momentum"]
         if beta:
-            v = state["v"]
+            v = state.get("v")
+            if v is None:  # momentum set in param_groups after construction: v_dW starts at 0
+                v = state["v"] = np.zeros_like(p.data)
             v *= beta
             np.multiply(g, 1.0 - beta, out=scratch)
             v += scratch
             g = v
-        np.multiply(g, self.lr, out=scratch)
+        np.multiply(g, group["lr"], out=scratch)
         _write(p, np.subtract, scratch)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        saved = float(state.get("momentum", self.momentum))
-        if bool(saved) != bool(self.momentum):
-            raise ArgumentError(
-                f"SGD.load_state_dict: the state has momentum={saved:g}, this optimizer "
-                f"{self.momentum:g}; make it with the momentum that was saved"
-            )
+        several = len(self.param_groups) > 1
+        for i, (group, saved) in enumerate(zip(self.param_groups, self._saved_groups(state))):
+            momentum = float(saved.get("momentum", group["momentum"]))
+            if bool(momentum) != bool(group["momentum"]):
+                which = f" in parameter group {i}" if several else ""
+                raise ArgumentError(
+                    f"{self._where(state)} has momentum={momentum:g}{which}, this optimizer "
+                    f"{group['momentum']:g}; make it with the momentum that was saved"
+                )
         super().load_state_dict(state)
 
 
@@ -224,6 +111,7 @@ class RMSprop(Optimizer):
         s_dW = beta s_dW + (1 - beta) dW**2;   W = W - alpha dW / (sqrt(s_dW) + eps)
 
     Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
         lr: alpha (0.001 is a good start).
         beta: the averaging of the squared gradients (PyTorch's alpha, Keras's rho).
         eps: keeps the division finite.
@@ -232,24 +120,26 @@ class RMSprop(Optimizer):
 
     state_names = ("s",)
     hyper_names = ("beta", "eps")
+    beta = _Setting()
+    eps = _Setting()
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta: float = 0.9,
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        if not 0.0 <= beta < 1.0:
-            raise ArgumentError(f"RMSprop: beta must be in [0, 1), got {beta}")
-        self.beta, self.eps = float(beta), float(eps)
-        super().__init__(params, lr, weight_decay)
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.001, beta: float = 0.9, eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay, beta=beta, eps=eps)
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        beta = group["beta"]
         s = state["s"]
-        s *= self.beta
+        s *= beta
         np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - self.beta
+        scratch *= 1.0 - beta
         s += scratch
         np.sqrt(s, out=scratch)
-        scratch += self.eps
+        scratch += group["eps"]
         np.divide(g, scratch, out=scratch)
-        scratch *= self.lr
+        scratch *= group["lr"]
         _write(p, np.subtract, scratch)
 
 
@@ -260,7 +150,7 @@ class Adam(Optimizer):
         v_corrected = v_dW / (1 - beta1**t)         s_corrected = s_dW / (1 - beta2**t)
         W = W - alpha v_corrected / (sqrt(s_corrected) + eps)
 
-    t is the optimizer's step count, shared by all parameters, as in the course's
+    t is the optimizer's step count, shared by all parameters and groups, as in the course's
     update_parameters_with_adam. PyTorch counts per parameter instead; the two differ only for
     a parameter that gets its first gradient after the first step (a layer unfrozen later):
     its v and s start from zero with the correction of step t, so its first update here is
@@ -269,6 +159,7 @@ class Adam(Optimizer):
     (0.1 / sqrt(0.001)) after a few thousand.
 
     Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
         lr: alpha (0.001 is the usual start).
         beta1, beta2, eps: the course's defaults 0.9, 0.999, 1e-8.
         weight_decay: adds weight_decay * W to every dW (L2 regularisation, as in the course;
@@ -277,28 +168,28 @@ class Adam(Optimizer):
 
     state_names = ("v", "s")
     hyper_names = ("beta1", "beta2", "eps")
+    beta1 = _Setting()
+    beta2 = _Setting()
+    eps = _Setting()
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        for label, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0.0 <= beta < 1.0:
-                raise ArgumentError(
-                    f"{type(self).__name__}: {label} must be in [0, 1), got {beta}")
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
-        super().__init__(params, lr, weight_decay)
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps)
 
-    def step(self) -> None:
-        # The bias corrections depend on t only: computed once per step, not per parameter.
+    def _step_group(self, group: dict[str, Any], slots: list) -> None:
+        # The bias corrections depend on t and the group's settings only: computed once per
+        # group and step, not per parameter.
         # alpha v / (1 - b1**t) / (sqrt(s / (1 - b2**t)) + eps)
         #   = [alpha sqrt(1 - b2**t) / (1 - b1**t)] * v / (sqrt(s) + eps sqrt(1 - b2**t))
-        t = self.t + 1
-        root = np.sqrt(1.0 - self.beta2 ** t)
-        self._step_scale = self.lr * root / (1.0 - self.beta1 ** t)
-        self._eps_scaled = self.eps * root
-        super().step()
+        root = np.sqrt(1.0 - group["beta2"] ** self.t)
+        self._step_scale = group["lr"] * root / (1.0 - group["beta1"] ** self.t)
+        self._eps_scaled = group["eps"] * root
+        super()._step_group(group, slots)
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
-        b1, b2 = self.beta1, self.beta2
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        b1, b2 = group["beta1"], group["beta2"]
         v, s = state["v"], state["s"]
         v *= b1
         np.multiply(g, 1.0 - b1, out=scratch)
@@ -307,7 +198,7 @@ class Adam(Optimizer):
         np.multiply(g, g, out=scratch)
         scratch *= 1.0 - b2
         s += scratch
-        np.sqrt(s, out=scratch)  # the corrected step, in three passes (see step)
+        np.sqrt(s, out=scratch)  # the corrected step, in three passes (see _step_group)
         scratch += self._eps_scaled
         np.divide(v, scratch, out=scratch)
         scratch *= self._step_scale
@@ -325,13 +216,21 @@ class AdamW(Adam):
     with large or noisy gradients are decayed less. AdamW shrinks every weight by the same factor
     (1 - alpha weight_decay) per step, whatever its gradients. With weight_decay=0 it is Adam.
 
+    Biases and BatchNorm's gamma and beta are usually left undecayed: give them a group of their
+    own with weight_decay 0 (they are the parameters with one axis)::
+
+        params = model.parameters()
+        optim.AdamW([{"params": [p for p in params if p.ndim > 1]},   # W: matrices, kernels
+                     {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}],
+                    lr=1e-3, weight_decay=0.01)
+
     Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
         lr: alpha (0.001 is the usual start); the decay is scaled by it too, so a learning-rate
             schedule scales both.
         beta1, beta2, eps: as `Adam` (0.9, 0.999, 1e-8).
-        weight_decay: the decay rate lambda (PyTorch's default 0.01). It applies to every
-            parameter given: to leave out biases and BatchNorm's gamma and beta, give them to
-            a second optimizer without decay.
+        weight_decay: the decay rate lambda (PyTorch's default 0.01), for every group that
+            does not give its own.
 
     The state dict has Adam's keys (v, s, t and the settings), saved under the name AdamW: a
     state saved by Adam, whose weight_decay means L2, is refused.
@@ -339,14 +238,16 @@ class AdamW(Adam):
 
     decay_in_gradient = False
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.01) -> None:
         super().__init__(params, lr, beta1, beta2, eps, weight_decay)
 
-    def _update(self, p: Tensor, g: np.ndarray, state: dict, scratch: np.ndarray) -> None:
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
         # W *= 1 - alpha lambda, as PyTorch does it; Adam's step below does not read W, so
         # decaying first or last gives the same W.
-        shrink = 1.0 - self.lr * self.weight_decay
+        shrink = 1.0 - group["lr"] * group["weight_decay"]
         if shrink != 1.0:
             _write(p, np.multiply, shrink)
-        super()._update(p, g, state, scratch)
+        super()._update(p, g, group, state, scratch)

@@ -1,8 +1,9 @@
 """Learning-rate decay: the learning rate alpha as a function of the epoch number (from 0).
 
 Each schedule is a small callable, ``schedule(epoch) -> alpha``; `fit` sets
-``optimizer.lr = schedule(epoch)`` before every epoch, or do it yourself in your loop.
-Depends on `errors` only.
+``optimizer.lr = schedule(epoch)`` before every epoch, or do it yourself in your loop. With
+parameter groups, each group's lr keeps its ratio to the optimizer's ``lr`` keyword: give the
+schedule alpha0 = that keyword's value. Depends on `errors` only.
 """
 from __future__ import annotations
 

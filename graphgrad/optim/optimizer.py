@@ -1,0 +1,328 @@
+"""`Optimizer`: what every optimizer shares. The parameters in groups with their settings
+(``param_groups``, as in ``torch.optim``), the settings as attributes (``optimizer.lr``, which
+`fit` and the schedules set), the step count t, the state kept per parameter, one step as a
+loop over the groups, and saving and restoring it all (``state_dict``). The update rules
+themselves are in `optim.optimizers`. Depends on `tensor`, `errors`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, describe
+from graphgrad.tensor import Tensor
+
+_IN_0_1 = (lambda x: 0.0 <= x < 1.0, "in [0, 1)")
+# What each setting must be, checked alike for the keyword arguments and every group's.
+_RULES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "lr": (lambda x: x > 0.0, "positive"),
+    "weight_decay": (lambda x: x >= 0.0, ">= 0"),
+    "eps": (lambda x: x >= 0.0, ">= 0"),
+    "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
+}
+
+
+class _Setting:
+    """A keyword setting as an optimizer attribute (``optimizer.lr``, ``optimizer.momentum``);
+    `Optimizer` says what reading and setting it do with several groups."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, opt: Optimizer | None, owner: type | None = None) -> Any:
+        if opt is None:
+            return self
+        for group, own in zip(opt.param_groups, opt._own):
+            if self.name not in own:
+                return group[self.name]
+        return opt.defaults[self.name]
+
+    def __set__(self, opt: Optimizer, value: float) -> None:
+        value = float(value)  # not range-checked, as when lr was a plain attribute
+        opt.defaults[self.name] = value
+        for group, own, ratio in zip(opt.param_groups, opt._own, opt._lr_ratios):
+            if self.name == "lr":
+                group["lr"] = value * ratio  # exactly value in the groups without their own
+            elif self.name not in own:
+                group[self.name] = value
+
+
+class Optimizer:
+    """Base class: the parameters in groups with their settings, the step count ``t``,
+    per-parameter state, ``zero_grad``, ``state_dict`` / ``load_state_dict``.
+
+    ``params`` is tensors (one group, with the keyword arguments' settings) or dicts, one per
+    group, ``{"params": tensors, **settings}``: each setting (``lr``, ``weight_decay``, and the
+    optimizer's own, such as SGD's ``momentum``) replaces the keyword's value in that group::
+
+        optim.SGD([{"params": pretrained, "lr": 0.001}, {"params": head}], lr=0.01)
+
+    ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` and
+    every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's next
+    step). ``optimizer.params`` lists every parameter, group after group, and
+    ``optimizer.defaults`` the keyword arguments' settings.
+
+    The settings as attributes (``optimizer.lr``, ``optimizer.momentum``) stand for the keyword
+    arguments. Reading one gives the value in the first group that did not give its own (the
+    last value set, at first the keyword's, when every group did); setting one sets it in every
+    group that did not give its own. ``optimizer.lr = alpha`` (what `fit` does with a schedule)
+    also sets the groups that gave their own lr, each to alpha times its ratio to the keyword's
+    lr at construction (group lr = alpha * its lr / the keyword's lr): a schedule whose alpha0
+    is the keyword's lr decays every group alike, each from its own lr. With the tensors given
+    directly (one group), the attributes are that group's settings.
+
+    ``state_dict`` holds the settings, ``t`` and the state arrays, numbered over
+    ``optimizer.params`` (``"state.0.v"``). With several groups it also holds each group's
+    settings (``"group.1.lr"``) and the numbers of its parameters (``"group.1.params"``), and
+    ``load_state_dict`` refuses a state whose groups are not this optimizer's.
+
+    Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
+    ``hyper_names`` (their settings, keyword arguments passed on to ``__init__``, each also
+    declared as ``name = _Setting()``) and implement ``_update(p, g, group, state, scratch)``:
+    ``g`` is dW (weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
+    parameter's group (``group["lr"]``), ``state`` the parameter's dict of arrays, ``scratch``
+    an array of p's shape free to overwrite; apply the step with `_write(p, np.subtract, step)`.
+    """
+
+    state_names: tuple[str, ...] = ()
+    hyper_names: tuple[str, ...] = ()
+    # True: weight_decay is added to dW (L2 regularisation). False: the subclass applies it to
+    # W itself in _update (AdamW's decoupled decay).
+    decay_in_gradient: bool = True
+    lr = _Setting()
+    weight_decay = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
+                 weight_decay: float = 0.0, **hypers: float) -> None:
+        name = type(self).__name__
+        given = list(params)
+        if not given:
+            raise ArgumentError(f"{name}: got no parameters to optimize (model.parameters()?)")
+        self.defaults = self._checked({"lr": lr, "weight_decay": weight_decay, **hypers}, name)
+        if isinstance(given[0], Mapping):
+            groups = [self._read_group(i, spec) for i, spec in enumerate(given)]
+        else:
+            groups = [({}, given)]
+        self.param_groups: list[dict[str, Any]] = [
+            {"params": tensors, **self.defaults, **own} for own, tensors in groups]
+        self._own = [frozenset(own) for own, _ in groups]  # the settings each group gave
+        alpha = self.defaults["lr"]
+        self._lr_ratios = [own.get("lr", alpha) / alpha for own, _ in groups]
+        self.params = [p for group in self.param_groups for p in group["params"]]
+        self._check_params()
+        self.t = 0
+        # One dict of arrays per parameter, plus a scratch array for the step itself.
+        self.state = [self._new_state(p, group)
+                      for group in self.param_groups for p in group["params"]]
+        self._scratch = [np.empty_like(p.data) for p in self.params]
+        slots = iter(zip(self.params, self.state, self._scratch))
+        self._groups = [(group, [next(slots) for _ in group["params"]])
+                        for group in self.param_groups]
+
+    def _checked(self, settings: Mapping[str, Any], where: str) -> dict[str, float]:
+        """The settings as floats, each checked against its rule in `_RULES`."""
+        out = {}
+        for key, value in settings.items():
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ArgumentError(f"{where}: {key} must be a number, got {value!r}") from None
+            test, what = _RULES.get(key, (None, ""))
+            if test is not None and not test(number):
+                raise ArgumentError(f"{where}: {key} must be {what}, got {value}")
+            out[key] = number
+        return out
+
+    def _read_group(self, i: int, spec: Any) -> tuple[dict[str, float], list[Any]]:
+        """One group given as ``{"params": tensors, **settings}``: its settings and tensors."""
+        name = type(self).__name__
+        where = f"{name}: parameter group {i}"
+        if not isinstance(spec, Mapping):
+            raise ArgumentError(f"{where} is a {type(spec).__name__}; give either tensors or "
+                                "dicts {'params': tensors, 'lr': ...}, not both")
+        tensors = spec.get("params")
+        if tensors is None or not isinstance(tensors, (Tensor, Iterable)):
+            raise ArgumentError(f"{where} has no 'params': write {{'params': tensors, ...}}, "
+                                "the tensors being a list such as model.linear1.parameters()")
+        unknown = [repr(key) for key in spec if key != "params" and key not in self.defaults]
+        if unknown:
+            raise ArgumentError(f"{where}: unknown setting {', '.join(unknown)}; the settings of "
+                                f"{name} are {', '.join(self.defaults)}")
+        tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+        if not tensors:
+            raise ArgumentError(f"{where} has no parameters; give it some, or leave it out")
+        return self._checked({k: v for k, v in spec.items() if k != "params"}, where), tensors
+
+    def _check_params(self) -> None:
+        name, several = type(self).__name__, len(self.param_groups) > 1
+        group_of: dict[int, int] = {}  # id(p) -> the group that has it
+        for i, group in enumerate(self.param_groups):
+            for j, p in enumerate(group["params"]):
+                which = f"parameter group {i}, parameter {j}" if several else f"parameter {j}"
+                if not isinstance(p, Tensor) or not p.requires_grad or p.creator is not None:
+                    raise ArgumentError(
+                        f"{name}: {which} ({describe(p)}) is not a leaf Tensor that requires "
+                        "grad; pass model.parameters() or tensors made with requires_grad=True "
+                        "(leave out frozen ones: [p for p in model.parameters() if "
+                        "p.requires_grad])"
+                    )
+                if group_of.get(id(p), i) != i:
+                    raise ArgumentError(
+                        f"{name}: {which} ({describe(p)}) is in parameter group "
+                        f"{group_of[id(p)]} too; give each parameter to one group")
+                if id(p) in group_of:
+                    raise ArgumentError(f"{name}: {which} ({describe(p)}) is given twice")
+                group_of[id(p)] = i
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        return {key: np.zeros_like(p.data) for key in self.state_names}
+
+    def zero_grad(self) -> None:
+        """Forget the gradients (``p.grad = None``): the next backward starts from zero."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, from its ``.grad``, with its group's
+        settings."""
+        self.t += 1
+        for group, slots in self._groups:
+            self._step_group(group, slots)
+
+    def _step_group(self, group: dict[str, Any], slots: list) -> None:
+        decay = group["weight_decay"] if self.decay_in_gradient else 0.0
+        for p, state, scratch in slots:
+            g = p.grad
+            if g is None:
+                continue
+            if decay:  # L2 regularisation's dW += lambda/m * W, applied here
+                g = g + decay * p.data
+            self._update(p, g, group, state, scratch)
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        raise NotImplementedError
+
+    # -- saving and restoring ----------------------------------------------------------------
+    def _indices(self) -> list[np.ndarray]:
+        """Each group's parameters, as their numbers in ``self.params``."""
+        sizes = [len(group["params"]) for group in self.param_groups]
+        return [np.arange(stop - size, stop) for size, stop in zip(sizes, np.cumsum(sizes))]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The settings, the step count and copies of the state arrays, flat by name
+        (``"state.0.v"``; with several groups, also ``"group.1.lr"``), ready for `gg.save`."""
+        groups = self.param_groups
+        top = groups[0] if len(groups) == 1 else self.defaults
+        out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": top["lr"], "t": self.t,
+                               "weight_decay": top["weight_decay"]}
+        for name in self.hyper_names:
+            out[name] = top[name]
+        if len(groups) > 1:
+            for i, (group, indices) in enumerate(zip(groups, self._indices())):
+                out[f"group.{i}.params"] = indices
+                for key in self.defaults:
+                    out[f"group.{i}.{key}"] = group[key]
+        for i, state in enumerate(self.state):
+            for key, array in state.items():
+                out[f"state.{i}.{key}"] = array.copy()
+        return out
+
+    def _where(self, state: Mapping[str, Any]) -> str:
+        source = getattr(state, "source", None)  # the file, when gg.load read it
+        origin = f" in {source}" if source else ""
+        return f"{type(self).__name__}.load_state_dict: the state{origin}"
+
+    def _saved_groups(self, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Each group's settings in a saved state (those it has), once the state is known to be
+        from this kind of optimizer, with the same groups."""
+        name, where = type(self).__name__, self._where(state)
+        saved_kind = str(np.asarray(state.get("optimizer", name)))
+        if saved_kind != name:
+            raise ArgumentError(f"{where} is from {saved_kind}")
+        saved = [k for k in state if k.startswith("group.") and k.endswith(".params")]
+        n_saved, n = len(saved) or 1, len(self.param_groups)
+        if n_saved != n:
+            raise ArgumentError(
+                f"{where} has {n_saved} parameter group{'s' * (n_saved > 1)}, this optimizer "
+                f"{n}; make it with the groups that were saved")
+        if n == 1:
+            return [{key: state[key] for key in self.defaults if key in state}]
+        groups = []
+        for i, ours in enumerate(self._indices()):
+            theirs = np.asarray(state.get(f"group.{i}.params", [])).tolist()
+            if theirs != ours.tolist():
+                raise ArgumentError(
+                    f"{where} has parameters {theirs} in group {i}, this optimizer "
+                    f"{ours.tolist()}; make it with the groups that were saved")
+            groups.append({key: state[f"group.{i}.{key}"] for key in self.defaults
+                           if f"group.{i}.{key}" in state})
+        return groups
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from a saved `state_dict` (same optimizer, same groups, same parameter
+        shapes). The settings, per group too, come from the state, and so do the ratios that
+        ``optimizer.lr = alpha`` keeps."""
+        saved_groups = self._saved_groups(state)
+        where = self._where(state)
+        expected = ["lr", "t", "weight_decay", *self.hyper_names]
+        if len(self.param_groups) > 1:
+            expected += [f"group.{i}.{key}" for i in range(len(self.param_groups))
+                         for key in ("params", *self.defaults)]
+        expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in expected and k != "optimizer"]
+        problems = []
+        if missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)} (a different number of "
+                            "parameters?)")
+        for i, slots in enumerate(self.state):
+            for key, array in slots.items():
+                given = state.get(f"state.{i}.{key}")
+                if given is not None and np.shape(given) != array.shape:
+                    problems.append(f"state.{i}.{key}: shape {np.shape(given)}, the parameter "
+                                    f"{describe(self.params[i])} needs {array.shape}")
+        if problems:
+            raise ArgumentError(f"{where} does not fit:\n  " + "\n  ".join(problems))
+        self.defaults = self._checked({key: state[key] for key in self.defaults}, where)
+        self.t = int(state["t"])
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            group.update(self._checked(saved, f"{where}, parameter group {i}"))
+            if "lr" in self._own[i]:
+                self._lr_ratios[i] = group["lr"] / self.defaults["lr"]
+        for i, slots in enumerate(self.state):
+            for key in slots:
+                slots[key] = np.array(state[f"state.{i}.{key}"], dtype=self.params[i].dtype)
+
+    def __repr__(self) -> str:
+        names = ("lr", *self.hyper_names)
+        settings = ", ".join(f"{k}={getattr(self, k):g}" for k in names)
+        if self.weight_decay:
+            settings += f", weight_decay={self.weight_decay:g}"
+        head = f"{type(self).__name__}({_count(self.params)}, {settings}"
+        if len(self.param_groups) == 1:
+            return head + ")"
+        lines = [head + ";"]
+        for i, group in enumerate(self.param_groups):
+            changed = "".join(f", {k}={group[k]:g}" for k in (*names, "weight_decay")
+                              if group[k] != getattr(self, k))
+            lines.append(f"  group {i}: {_count(group['params'])}{changed}")
+        return "\n".join(lines) + ")"
+
+
+def _count(params: list) -> str:
+    return f"{len(params)} parameter{'s' * (len(params) != 1)}"
+
+
+def _write(p: Tensor, ufunc: np.ufunc, operand: Any) -> None:
+    """W = ufunc(W, operand) (``np.subtract`` for W -= step), in place unless a live graph
+    still needs W's current values."""
+    data = p.data
+    if data.flags.writeable:
+        ufunc(data, operand, out=data)
+    else:
+        p.data = ufunc(data, operand)
