@@ -145,8 +145,8 @@ def test_zero_grad_and_bad_arguments():
     with pytest.raises(gg.GraphgradError, match="not a leaf Tensor that requires grad"):
         optim.Adam([gg.Tensor(1.0)])
     frozen = nn.Linear(2, 3, rng=0).requires_grad_(False)
-    with pytest.raises(gg.GraphgradError, match=r"parameter 0 \('W' \(3, 2\) float64\) is not a leaf Tensor "
-                       r"that requires grad; .*leave out frozen ones: \[p for p in "):
+    with pytest.raises(gg.GraphgradError, match=r"parameter 0 \('W' \(3, 2\) float64\) is not "
+                       r"a leaf Tensor that requires grad; .*leave out frozen ones: \[p for p in "):
         optim.SGD(frozen.parameters(), lr=0.1)
     with pytest.raises(gg.GraphgradError, match="momentum"):
         optim.SGD(layer.parameters(), lr=0.1, momentum=1.0)
