@@ -1,5 +1,6 @@
 """Layers: gradient checks for every layer (one table), the course's formulas, initialisers,
-dropout's statistics and BatchNorm's train and eval modes (BatchNorm1d and BatchNorm2d)."""
+dropout's statistics and BatchNorm's train and eval modes (BatchNorm1d and BatchNorm2d).
+LayerNorm has its row in the gradient-check table; its other tests are in test_nn_attention."""
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -47,6 +48,10 @@ def _batchnorm2d_eval(Z, gamma, beta):
     return bn.eval()(Z)
 
 
+def _layernorm(X, gamma, beta):
+    return _set(nn.LayerNorm(4), gamma=gamma, beta=beta)(X)
+
+
 # name -> (function of the inputs, input shapes); each input is checked element by element.
 LAYERS = {
     "Linear": (lambda X, W, b: _set(nn.Linear(4, 3), W=W, b=b)(X), [(5, 4), (3, 4), (3,)]),
@@ -64,6 +69,7 @@ LAYERS = {
     "BatchNorm1d, eval": (_batchnorm_eval, [(6, 3), (3,), (3,)]),
     "BatchNorm2d, train": (_batchnorm2d_train, [(2, 3, 2, 3), (3,), (3,)]),
     "BatchNorm2d, eval": (_batchnorm2d_eval, [(2, 3, 2, 3), (3,), (3,)]),
+    "LayerNorm": (_layernorm, [(2, 3, 4), (4,), (4,)]),
 }
 
 

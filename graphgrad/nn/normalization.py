@@ -1,12 +1,17 @@
-"""Batch normalisation, the course's way: normalise each unit over the mini-batch, then let
-the layer learn the scale gamma and the shift beta. `BatchNorm1d` normalises the units of
-Z (m, n); `BatchNorm2d` the channels of images Z (m, n_H, n_W, n_C), each over the batch and
-every position, as the course's ResNets do after a convolution. Both are one class,
-`_BatchNorm`, told which axes to average over.
+"""Normalisation layers, the course's two kinds: batch normalisation (course 2) and layer
+normalisation (the Transformer, course 5). Each normalises, then lets the layer learn the
+scale gamma and the shift beta.
 
-Built from the engine's ops (mean, subtract, sqrt, divide), so backward, second derivatives
-and the pictures come for free: the node names spell out the course's formulas. Depends on
-`ops`, `nn.module`, `errors`.
+`BatchNorm1d` normalises the units of Z (m, n) over the mini-batch; `BatchNorm2d` the
+channels of images Z (m, n_H, n_W, n_C), each over the batch and every position, as the
+course's ResNets do after a convolution. Both are one class, `_BatchNorm`, told which axes to
+average over. `LayerNorm` normalises each example (each position of a sequence) over its own
+d features instead, the same in training and evaluation.
+
+All of them compute ``(Z - mu) / sqrt(sigma2 + eps)`` in one helper, `_normalize`, built from
+the engine's ops (mean, subtract, sqrt, divide), so backward, second derivatives and the
+pictures come for free: the node names spell out the course's formulas. Depends on `ops`,
+`nn.module`, `errors`.
 """
 from __future__ import annotations
 
@@ -14,10 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, whole_number
+from graphgrad.errors import ArgumentError, ShapeError, describe, whole_number
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
 from graphgrad.tensor import Tensor
+
+
+def _normalize(Z: Tensor, axes: tuple[int, ...], eps: float,
+               keepdims: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+    """(Z_norm, mu, sigma2): Z_norm = (Z - mu) / sqrt(sigma2 + eps), with mu and sigma2 the
+    mean and the (biased) variance of Z over ``axes``. ``keepdims`` keeps the reduced axes
+    with size 1, for statistics over the last axes that must broadcast against Z."""
+    mu = Z.mean(axis=axes, keepdims=keepdims)
+    centred = Z - mu
+    sigma2 = (centred * centred).mean(axis=axes, keepdims=keepdims)
+    return centred / Sqrt.apply(sigma2 + eps), mu, sigma2
 
 
 class _BatchNorm(Module):
@@ -72,10 +88,7 @@ class _BatchNorm(Module):
                     "running averages); to train, use batches of two or more examples (gg.fit "
                     "and DataLoader take drop_last=True to leave out a last, smaller batch)."
                 )
-            mu = Z.mean(axis=self.axes)
-            centred = Z - mu
-            sigma2 = (centred * centred).mean(axis=self.axes)
-            Z_norm = centred / Sqrt.apply(sigma2 + self.eps)
+            Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
             keep = self.momentum
             self.running_mean = keep * self.running_mean + (1 - keep) * mu.data
             self.running_var = keep * self.running_var + (1 - keep) * sigma2.data
@@ -174,3 +187,55 @@ class BatchNorm2d(_BatchNorm):
         if len(shape) == 2 and shape[-1] == self.n:
             return " (vectors (m, n): use BatchNorm1d)"
         return ""
+
+
+class LayerNorm(Module):
+    """Layer normalisation, the Transformer's: each example (each position of a sequence) is
+    normalised over its own d features, the last axis, then scaled and shifted::
+
+        mu = mean(x),  sigma2 = mean((x - mu)**2),  x_norm = (x - mu) / sqrt(sigma2 + eps)
+        y = gamma * x_norm + beta                       (mu, sigma2 over the last axis)
+
+    with gamma and beta of shape (d,), starting at ones and zeros. Unlike `BatchNorm1d`, the
+    statistics are the example's own: nothing is averaged over the batch, there are no
+    running statistics, training and evaluation compute the same, and one example is fine.
+    sigma2 is the biased variance, as in torch.nn.LayerNorm(d) (whose eps is 1e-5, the
+    default here) and Keras's LayerNormalization() (epsilon=1e-3 by default; the course's
+    EncoderLayer uses epsilon=1e-6, as `TransformerEncoderLayer` does).
+
+    Args:
+        d: the features normalised together (the course's embedding_dim, d_model).
+        eps: keeps the division finite when an example's features are all equal.
+        dtype: np.float64 (default) or np.float32. Data of the other float dtype (an array,
+            or a tensor that needs no gradient) is converted to it.
+
+    Shapes: X (m, d), a sequence (m, T_x, d), or any (..., d) -> the same shape.
+    """
+
+    short_name = "layernorm"
+
+    def __init__(self, d: int, eps: float = 1e-5, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.d = whole_number(d, "d", "LayerNorm")
+        if not eps > 0:
+            raise ArgumentError(f"LayerNorm: eps must be positive, got {eps!r}")
+        self.eps = float(eps)
+        self.gamma = Parameter(np.ones(self.d, dtype=dtype))
+        self.beta = Parameter(np.zeros(self.d, dtype=dtype))
+
+    def forward(self, X: Any) -> Tensor:
+        if not isinstance(X, Tensor):
+            X = Tensor(X)
+        X = as_data_of(X, self.gamma.data.dtype)
+        if X.ndim == 0 or X.shape[-1] != self.d:
+            tip = ""
+            if self.d in X.shape:
+                tip = (f" (the {self.d} features must be the last axis: move them there "
+                       "with gg.swapaxes or X.transpose)")
+            raise ShapeError(f"LayerNorm({self.d}) takes X of shape (..., {self.d}), the "
+                             f"features of each example last; got {describe(X)}{tip}")
+        X_norm, _, _ = _normalize(X, (-1,), self.eps, keepdims=True)
+        return self.gamma * X_norm + self.beta
+
+    def extra_repr(self) -> str:
+        return f"{self.d}, eps={self.eps:g}"

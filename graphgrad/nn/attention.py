@@ -1,0 +1,344 @@
+"""The course's Transformer building blocks (Sequence Models, week 4): scaled dot-product
+attention, its masks, the sinusoidal positional encoding, multi-head attention and the
+encoder layer.
+
+The course's Transformer is written in TensorFlow, batch-first as graphgrad is, so its
+shapes carry over with new names only:
+
+| course | graphgrad |
+|---|---|
+| q (..., seq_len_q, depth), k (..., seq_len_k, depth) | Q (..., T_q, d_k), K (..., T_k, d_k) |
+| v (..., seq_len_v, depth_v), seq_len_v = seq_len_k | V (..., T_k, d_v) |
+| attention_weights (..., seq_len_q, seq_len_k) | weights (..., T_q, T_k) |
+| x (batch_size, input_seq_len, embedding_dim) | X (m, T_x, d_model) |
+| embedding_dim, fully_connected_dim, num_heads | d_model, d_ff, num_heads (h) |
+| dropout_rate, layernorm_eps | dropout, eps |
+| pos_encoding (1, positions, d) | positional_encoding(positions, d)[None] |
+
+Masks say which keys a query may attend to: True (or 1) = may attend, as the course's masks
+(1 keeps a score, 0 adds -1e9 to it) and PyTorch's boolean ``attn_mask`` (True takes part).
+A masked score is replaced by -1e9 before the softmax (the course adds -1e9 to it), so its
+weight is exactly 0 and the key gets exactly no gradient through it; -1e9 rather than -inf
+leaves no Inf for `gg.detect_anomaly` to report. A query whose keys are all masked gets
+uniform weights (every score is -1e9), never NaN: that is what the course's float32 code
+gives (in float64 its added -1e9 keeps the scores' differences, giving the unmasked
+softmax). Such a query (a padding position of a sequence that is all padding) should be left
+out of the loss.
+
+Everything is built from the engine's ops (matmul, swapaxes, where, softmax, reshape) and
+`Linear`, so gradients, second derivatives and graph pictures need no code of their own.
+Depends on `ops`, `nn.layers`, `nn.module`, `nn.normalization`, `nn.regularization`,
+`nn.activations`, `nn.recurrent` (its shape check), `nn.init`, `errors`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, GraphgradTypeError, ShapeError, describe, whole_number
+from graphgrad.nn import init as initializers
+from graphgrad.nn.activations import ReLU
+from graphgrad.nn.layers import Linear
+from graphgrad.nn.module import Module, Sequential, as_data_of
+from graphgrad.nn.normalization import LayerNorm
+from graphgrad.nn.recurrent import _require, _shape
+from graphgrad.nn.regularization import Dropout
+from graphgrad.ops.arithmetic import matmul
+from graphgrad.ops.elementwise import where
+from graphgrad.ops.shape import reshape, swapaxes, transpose
+from graphgrad.ops.softmax import softmax
+from graphgrad.tensor import Tensor
+
+# The score a masked key gets: exp(-1e9 - max score) is exactly 0 in float32 and float64.
+MASKED_SCORE = -1e9
+
+
+def _as_mask(mask: Any, scores_shape: tuple[int, ...], caller: str,
+             scores: str = "(..., T_q, T_k)") -> np.ndarray:
+    """``mask`` as a boolean array (True: may attend) that broadcasts to ``scores_shape``."""
+    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if array.dtype.kind in "iuf":
+        if not np.isin(array, (0, 1)).all():
+            raise ArgumentError(
+                f"{caller}: a mask holds True/1 where a query may attend and False/0 where it "
+                f"may not; got values other than 0 and 1 ({describe(mask)}). An additive "
+                "mask (0 and -inf, as PyTorch's float attn_mask) is mask == 0 in this "
+                "convention."
+            )
+        array = array != 0
+    elif array.dtype.kind != "b":
+        raise GraphgradTypeError(
+            f"{caller}: a mask is boolean or 0/1 numbers, got {describe(mask)}")
+    try:
+        fits = np.broadcast_shapes(array.shape, scores_shape) == tuple(scores_shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{caller}: the mask of shape {array.shape} does not broadcast to the scores' "
+            f"shape {scores} = {tuple(scores_shape)}: aligned from the right, each of its "
+            "dimensions must equal the scores' or be 1 (padding_mask(tokens) gives "
+            "(m, 1, 1, T_k), look_ahead_mask(T) gives (T, T))"
+        )
+    return array
+
+
+def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
+                                 mask: Any = None) -> tuple[Tensor, Tensor]:
+    """The course's scaled dot-product attention:
+    Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k) + masking) V.
+
+    Args:
+        Q: queries (..., T_q, d_k).
+        K: keys (..., T_k, d_k).
+        V: values (..., T_k, d_v). The leading axes (...) of Q, K and V broadcast together,
+            as for ``@``: (m, h) for the heads of a batch, nothing for one sequence.
+        mask: None, or booleans (or 0/1) broadcastable to (..., T_q, T_k): True/1 where query
+            t may attend to key s (the course's convention; PyTorch's boolean attn_mask).
+            A masked key gets weight exactly 0; a query with every key masked gets uniform
+            weights over them, as the course's -1e9 gives in float32 (see the module's
+            docstring).
+
+    Returns:
+        (output, weights): output (..., T_q, d_v), row t the weights' average of the values;
+        weights (..., T_q, T_k), each row summing to 1.
+    """
+    caller = "scaled_dot_product_attention"
+    q, k, v = _shape(Q), _shape(K), _shape(V)
+    if len(q) < 2 or len(k) < 2 or len(v) < 2:
+        raise ShapeError(
+            f"{caller} takes Q (..., T_q, d_k), K (..., T_k, d_k) and V (..., T_k, d_v), at "
+            f"least 2 axes each; got Q {describe(Q)}, K {describe(K)}, V {describe(V)}"
+        )
+    if q[-1] != k[-1]:
+        raise ShapeError(
+            f"{caller}: Q and K must have the same d_k (their last axis), one dot product "
+            f"per query and key; got Q {describe(Q)} and K {describe(K)}"
+        )
+    if k[-2] != v[-2]:
+        raise ShapeError(
+            f"{caller}: K and V must have the same T_k (their second-to-last axis), one value "
+            f"per key; got K {describe(K)} and V {describe(V)}"
+        )
+    try:
+        batch = np.broadcast_shapes(q[:-2], k[:-2], v[:-2])
+    except ValueError:
+        raise ShapeError(
+            f"{caller}: the leading axes of Q {describe(Q)}, K {describe(K)} and V "
+            f"{describe(V)} do not broadcast together"
+        ) from None
+    scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(q[-1])  # (..., T_q, T_k)
+    if mask is not None:
+        keep = _as_mask(mask, batch + (q[-2], k[-2]), caller)
+        scores = where(keep, scores, MASKED_SCORE)
+    weights = softmax(scores, axis=-1)
+    return matmul(weights, V), weights
+
+
+def look_ahead_mask(T: int) -> np.ndarray:
+    """The course's create_look_ahead_mask: (T, T) booleans, True on and below the diagonal,
+    so position t attends to positions 1..t and never to a later one (a decoder predicting
+    word t + 1 must not see it).
+
+    The course's mask has shape (1, T, T) and holds 1.0/0.0: ``look_ahead_mask(T)[None]``
+    and ``.astype(float)`` give it; either broadcasts over (m, h, T, T) as this one does.
+    Combine it with a padding mask by ``&``: ``padding_mask(tokens) & look_ahead_mask(T)``.
+    """
+    T = whole_number(T, "T", "look_ahead_mask")
+    return np.tril(np.ones((T, T), dtype=bool))
+
+
+def padding_mask(tokens: Any, pad: int = 0) -> np.ndarray:
+    """The course's create_padding_mask: True where a token is a word, False where it is the
+    padding ``pad``, shaped (m, 1, 1, T) to broadcast over the scores (m, h, T_q, T_k) of
+    multi-head attention, so no query attends to a padding key.
+
+    ``tokens``: word indices (m, T) (an array, a list or a Tensor). The course's version
+    returns (m, 1, T) 1.0/0.0 for Keras's attention_mask (m, T_q, T_k), which
+    `MultiHeadAttention` reads too (a mask of rank 3 gets the head axis);
+    ``padding_mask(tokens)[:, 0]`` is that shape.
+    """
+    array = np.asarray(tokens.data if isinstance(tokens, Tensor) else tokens)
+    if array.ndim != 2:
+        raise ShapeError(f"padding_mask takes word indices of shape (m, T), one sentence per "
+                         f"row; got {describe(tokens)}")
+    return (array != pad)[:, None, None, :]
+
+
+def positional_encoding(positions: int, d: int, dtype: Any = np.float64) -> np.ndarray:
+    """The course's sinusoidal positional encodings, (positions, d)::
+
+        PE[pos, 2i]     = sin(pos / 10000 ** (2i / d))
+        PE[pos, 2i + 1] = cos(pos / 10000 ** (2i / d))
+
+    Row pos is added to the embedding of the word at position pos (pos = 0, 1, ...), after
+    the embeddings are scaled by sqrt(d): ``E(tokens) * sqrt(d) + positional_encoding(T, d)``
+    for tokens (m, T). The course's function returns shape (1, positions, d) in float32:
+    ``positional_encoding(positions, d, np.float32)[None]``.
+    """
+    positions = whole_number(positions, "positions", "positional_encoding")
+    d = whole_number(d, "d", "positional_encoding")
+    pos = np.arange(positions, dtype=np.float64)[:, None]
+    i = np.arange(d)[None, :] // 2
+    angles = pos / np.power(10000.0, 2 * i / d)
+    angles[:, 0::2] = np.sin(angles[:, 0::2])
+    angles[:, 1::2] = np.cos(angles[:, 1::2])
+    return angles.astype(dtype)
+
+
+class MultiHeadAttention(Module):
+    """Multi-head attention: h heads, each attending with its own projections of Q, K and V
+    (d_k = d_model / h features each), their outputs concatenated and projected::
+
+        head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
+        MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O
+
+    The projections of all heads are one `Linear(d_model, d_model)` each: ``query``,
+    ``key``, ``value``, and ``out`` for W^O. Head i uses features i d_k .. (i + 1) d_k of the
+    projections, rows i d_k .. (i + 1) d_k of ``query.W`` (which is the paper's W^Q of all
+    heads side by side, transposed, as `Linear` keeps W). PyTorch's nn.MultiheadAttention
+    (batch_first=True) holds the same numbers as in_proj_weight (query, key and value
+    stacked) and out_proj; Keras's MultiHeadAttention names them query, key, value and
+    attention_output. The course builds its layer with Keras's MultiHeadAttention(num_heads,
+    key_dim=embedding_dim), whose heads have d_model features each (larger projections);
+    here, as in the paper and PyTorch, the heads share d_model.
+
+    Args:
+        d_model: features per position of the inputs and the output (embedding_dim).
+        num_heads: the heads h; d_model must divide by it.
+        bias: False leaves out the four projections' biases.
+        init: how the four weights start (see `nn.init`); the biases start at zero.
+        rng: a seed or np.random.Generator for the initialisation (default: the one
+            `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32. Data of the other float dtype is converted.
+
+    Shapes: ``forward(Q, K, V, mask=None, return_weights=False)`` on Q (m, T_q, d_model),
+    K and V (m, T_k, d_model) (self-attention: all three the same X) gives the output
+    (m, T_q, d_model), and with ``return_weights=True`` ``(output, weights)``, weights
+    (m, h, T_q, T_k). ``mask`` broadcasts to (m, h, T_q, T_k) (True/1: may attend; see
+    `scaled_dot_product_attention`), except that a mask of rank 3 is read as Keras's
+    attention_mask (m, T_q, T_k), the course's masks, and gets the head axis.
+    4 (d_model^2 + d_model) parameters (4 d_model^2 without biases).
+    """
+
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True, init: Any = "xavier",
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.d_model = whole_number(d_model, "d_model", "MultiHeadAttention")
+        self.num_heads = whole_number(num_heads, "num_heads", "MultiHeadAttention")
+        if self.d_model % self.num_heads:
+            fits = [h for h in range(1, self.d_model + 1) if self.d_model % h == 0]
+            raise ArgumentError(
+                f"MultiHeadAttention: d_model ({self.d_model}) must be divisible by num_heads "
+                f"({self.num_heads}), each head taking d_model / num_heads features; with "
+                f"d_model = {self.d_model}, num_heads can be {', '.join(map(str, fits))}"
+            )
+        self.d_k = self.d_model // self.num_heads
+        self.init = init
+        rng = initializers.generator(rng)  # one stream: an int seed per layer would repeat
+        for name in ("query", "key", "value", "out"):
+            setattr(self, name, Linear(self.d_model, self.d_model, init=init, bias=bias,
+                                       rng=rng, dtype=dtype))
+
+    def _label(self) -> str:
+        return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"
+
+    def _split_heads(self, X: Tensor) -> Tensor:
+        """(m, T, d_model) -> (m, h, T, d_k): head i takes features i d_k .. (i + 1) d_k."""
+        m, T, _ = X.shape
+        return transpose(reshape(X, (m, T, self.num_heads, self.d_k)), (0, 2, 1, 3))
+
+    def forward(self, Q: Any, K: Any, V: Any, mask: Any = None,
+                return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        label = self._label()
+        d_model = self.d_model
+        tip = f" (a single sequence (T, {d_model}) is X[None])" if (
+            len(_shape(Q)) == 2 and _shape(Q)[-1] == d_model) else ""
+        _require(label, "Q", Q, ("m", "T_q", d_model), tip)
+        m, T_q = _shape(Q)[:2]
+        _require(label, "K", K, (m, "T_k", d_model))
+        T_k = _shape(K)[1]
+        _require(label, "V", V, (m, T_k, d_model), " (V holds one value per key of K)")
+        if mask is not None:
+            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+            if mask.ndim == 3:  # Keras's attention_mask (m, T_q, T_k): the same for every head
+                mask = mask[:, None]
+            mask = _as_mask(mask, (m, self.num_heads, T_q, T_k), label, "(m, h, T_q, T_k)")
+        heads, weights = scaled_dot_product_attention(
+            self._split_heads(self.query(Q)), self._split_heads(self.key(K)),
+            self._split_heads(self.value(V)), mask)  # (m, h, T_q, d_k), (m, h, T_q, T_k)
+        concat = reshape(transpose(heads, (0, 2, 1, 3)), (m, T_q, d_model))
+        output = self.out(concat)
+        return (output, weights) if return_weights else output
+
+    def extra_repr(self) -> str:
+        bias = "" if self.out.b is not None else ", bias=False"
+        return (f"d_model={self.d_model}, num_heads={self.num_heads}, "
+                f"init={initializers.name_of(self.init)!r}{bias}")
+
+
+class TransformerEncoderLayer(Module):
+    """One encoder layer of the Transformer, the course's EncoderLayer::
+
+        A = LayerNorm(X + Dropout(MultiHeadAttention(X, X, X, mask)))     (self-attention)
+        Y = LayerNorm(A + Dropout(Linear(ReLU(Linear(A)))))               (feed-forward)
+
+    The feed-forward network (``ffn``: d_model -> d_ff, ReLU, d_ff -> d_model) acts on each
+    position alone; only the attention mixes positions. The dropout after the attention is
+    the paper's (and PyTorch's nn.TransformerEncoderLayer's); the course's notebook passes
+    its dropout_rate to Keras's MultiHeadAttention instead, which drops attention weights.
+
+    Args:
+        d_model: features per position (the course's embedding_dim).
+        num_heads: attention heads; d_model must divide by it.
+        d_ff: hidden units of the feed-forward network (the course's fully_connected_dim).
+        dropout: the probability of dropping a unit, the course's dropout_rate and PyTorch's
+            p. graphgrad's `Dropout` takes the probability of keeping one, so the two dropout
+            layers have keep_prob = 1 - dropout; 0 turns them off.
+        eps: the layer norms' eps; 1e-6 is the course's layernorm_eps.
+        rng: a seed or np.random.Generator for the weights and the dropout masks (default:
+            the generator `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32.
+
+    Sublayers: ``self_attention`` (a `MultiHeadAttention`: query, key, value, out),
+    ``dropout1``, ``norm1``, ``ffn`` (linear1 with init="he", relu1, linear2 with
+    init="xavier"), ``dropout2``, ``norm2``. Dropout only in training mode (``eval()``).
+
+    Shapes: ``forward(X, mask=None)``: X (m, T_x, d_model) -> (m, T_x, d_model); mask as for
+    `MultiHeadAttention` (``padding_mask(tokens)``).
+    """
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
+                 eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        d_ff = whole_number(d_ff, "d_ff", "TransformerEncoderLayer")
+        if not 0.0 <= dropout < 1.0:
+            raise ArgumentError(
+                f"TransformerEncoderLayer: dropout is the probability of dropping a unit (the "
+                f"course's dropout_rate, PyTorch's p) and must be in [0, 1), got {dropout!r}"
+            )
+        self.dropout = float(dropout)
+        # Without a seed, the dropout layers draw from the generator `nn.init.seed` resets at
+        # each call, as a lone Dropout does; with one, weights and masks share its stream.
+        generator = initializers.generator(rng)
+        masks = None if rng is None else generator
+        self.self_attention = MultiHeadAttention(d_model, num_heads, rng=generator, dtype=dtype)
+        self.dropout1 = Dropout(keep_prob=1.0 - self.dropout, rng=masks)
+        self.norm1 = LayerNorm(d_model, eps=eps, dtype=dtype)
+        self.ffn = Sequential(Linear(d_model, d_ff, init="he", rng=generator, dtype=dtype), ReLU(),
+                              Linear(d_ff, d_model, init="xavier", rng=generator, dtype=dtype))
+        self.dropout2 = Dropout(keep_prob=1.0 - self.dropout, rng=masks)
+        self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
+
+    def forward(self, X: Any, mask: Any = None) -> Tensor:
+        X = as_data_of(X, self.norm1.gamma.data.dtype)  # X + attention keeps the layer's dtype
+        attention = self.self_attention(X, X, X, mask=mask)
+        A = self.norm1(X + self.dropout1(attention))
+        return self.norm2(A + self.dropout2(self.ffn(A)))
+
+    def extra_repr(self) -> str:
+        attention = self.self_attention
+        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
+                f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")
