@@ -473,11 +473,7 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tens
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1.
     """
-    stride = whole_number(stride, "the stride", "conv2d", 1)
-    pad = whole_number(pad, "the padding", "conv2d", 0)
-    if b is None:
-        return Conv2d.apply(A, W, stride=stride, pad=pad)
-    return Conv2d.apply(A, W, b, stride=stride, pad=pad)
+    return _convolution(Conv2d, "conv2d", A, W, b, stride, pad)
 
 
 def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tensor:
@@ -494,11 +490,17 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tens
     Returns:
         Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1.
     """
-    stride = whole_number(stride, "the stride", "conv1d", 1)
-    pad = whole_number(pad, "the padding", "conv1d", 0)
+    return _convolution(Conv1d, "conv1d", A, W, b, stride, pad)
+
+
+def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride: Any,
+                 pad: Any) -> Tensor:
+    """``op`` (Conv2d or Conv1d) on A and W, and b unless it is None, with checked settings."""
+    stride = whole_number(stride, "the stride", caller, 1)
+    pad = whole_number(pad, "the padding", caller, 0)
     if b is None:
-        return Conv1d.apply(A, W, stride=stride, pad=pad)
-    return Conv1d.apply(A, W, b, stride=stride, pad=pad)
+        return op.apply(A, W, stride=stride, pad=pad)
+    return op.apply(A, W, b, stride=stride, pad=pad)
 
 
 def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
