@@ -129,9 +129,14 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
             f"{caller}: the leading axes of Q {describe(Q)}, K {describe(K)} and V "
             f"{describe(V)} do not broadcast together"
         ) from None
-    scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(q[-1])  # (..., T_q, T_k)
-    if mask is not None:
-        keep = _as_mask(mask, batch + (q[-2], k[-2]), caller)
+    keep = None if mask is None else _as_mask(mask, batch + (q[-2], k[-2]), caller)
+    return _attend(Q, K, V, keep)
+
+
+def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None) -> tuple[Tensor, Tensor]:
+    """`scaled_dot_product_attention` on checked inputs, ``keep`` a checked boolean mask."""
+    scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(_shape(Q)[-1])  # (..., T_q, T_k)
+    if keep is not None:
         scores = where(keep, scores, MASKED_SCORE)
     weights = softmax(scores, axis=-1)
     return matmul(weights, V), weights
@@ -266,7 +271,7 @@ class MultiHeadAttention(Module):
             if mask.ndim == 3:  # Keras's attention_mask (m, T_q, T_k): the same for every head
                 mask = mask[:, None]
             mask = _as_mask(mask, (m, self.num_heads, T_q, T_k), label, "(m, h, T_q, T_k)")
-        heads, weights = scaled_dot_product_attention(
+        heads, weights = _attend(
             self._split_heads(self.query(Q)), self._split_heads(self.key(K)),
             self._split_heads(self.value(V)), mask)  # (m, h, T_q, d_k), (m, h, T_q, T_k)
         concat = reshape(transpose(heads, (0, 2, 1, 3)), (m, T_q, d_model))
