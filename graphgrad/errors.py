@@ -59,6 +59,24 @@ def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
     return number
 
 
+def shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a Tensor, an array, a number or a nested list."""
+    data = value if isinstance(value, np.ndarray) else getattr(value, "data", value)
+    return np.shape(data)
+
+
+def require_shape(caller: str, name: str, value: Any, expected: tuple[int | str, ...],
+                  tip: str = "") -> None:
+    """Raise a `ShapeError` unless ``value`` has shape ``expected``, whose strings (``"m"``,
+    ``"T_x"``) match any size: ``require_shape("RNN", "X", X, ("m", "T_x", 3))``."""
+    shape = shape_of(value)
+    if len(shape) == len(expected) and all(
+            isinstance(e, str) or e == s for e, s in zip(expected, shape)):
+        return
+    wanted = "(" + ", ".join(str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+    raise ShapeError(f"{caller} takes {name} of shape {wanted}; got {describe(value)}{tip}")
+
+
 def describe(tensor: Any) -> str:
     """One phrase naming a tensor for error messages: ``'W1' (4, 3) float64``."""
     # An ndarray's own .data is its memory buffer: only a Tensor's .data is the array.

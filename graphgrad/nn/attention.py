@@ -28,7 +28,7 @@ out of the loss.
 Everything is built from the engine's ops (matmul, swapaxes, where, softmax, reshape) and
 `Linear`, so gradients, second derivatives and graph pictures need no code of their own.
 Depends on `ops`, `nn.layers`, `nn.module`, `nn.normalization`, `nn.regularization`,
-`nn.activations`, `nn.recurrent` (its shape check), `nn.init`, `errors`.
+`nn.activations`, `nn.init`, `errors`.
 """
 from __future__ import annotations
 
@@ -37,13 +37,20 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, ShapeError, describe, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    ShapeError,
+    describe,
+    require_shape,
+    shape_of,
+    whole_number,
+)
 from graphgrad.nn import init as initializers
 from graphgrad.nn.activations import ReLU
 from graphgrad.nn.layers import Linear
 from graphgrad.nn.module import Module, Sequential, as_data_of
 from graphgrad.nn.normalization import LayerNorm
-from graphgrad.nn.recurrent import _require, _shape
 from graphgrad.nn.regularization import Dropout
 from graphgrad.ops.arithmetic import matmul
 from graphgrad.ops.elementwise import where
@@ -106,7 +113,7 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
         weights (..., T_q, T_k), each row summing to 1.
     """
     caller = "scaled_dot_product_attention"
-    q, k, v = _shape(Q), _shape(K), _shape(V)
+    q, k, v = shape_of(Q), shape_of(K), shape_of(V)
     if len(q) < 2 or len(k) < 2 or len(v) < 2:
         raise ShapeError(
             f"{caller} takes Q (..., T_q, d_k), K (..., T_k, d_k) and V (..., T_k, d_v), at "
@@ -135,7 +142,7 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
 
 def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None) -> tuple[Tensor, Tensor]:
     """`scaled_dot_product_attention` on checked inputs, ``keep`` a checked boolean mask."""
-    scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(_shape(Q)[-1])  # (..., T_q, T_k)
+    scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(shape_of(Q)[-1])  # (..., T_q, T_k)
     if keep is not None:
         scores = where(keep, scores, MASKED_SCORE)
     weights = softmax(scores, axis=-1)
@@ -260,12 +267,12 @@ class MultiHeadAttention(Module):
         label = self._label()
         d_model = self.d_model
         tip = f" (a single sequence (T, {d_model}) is X[None])" if (
-            len(_shape(Q)) == 2 and _shape(Q)[-1] == d_model) else ""
-        _require(label, "Q", Q, ("m", "T_q", d_model), tip)
-        m, T_q = _shape(Q)[:2]
-        _require(label, "K", K, (m, "T_k", d_model))
-        T_k = _shape(K)[1]
-        _require(label, "V", V, (m, T_k, d_model), " (V holds one value per key of K)")
+            len(shape_of(Q)) == 2 and shape_of(Q)[-1] == d_model) else ""
+        require_shape(label, "Q", Q, ("m", "T_q", d_model), tip)
+        m, T_q = shape_of(Q)[:2]
+        require_shape(label, "K", K, (m, "T_k", d_model))
+        T_k = shape_of(K)[1]
+        require_shape(label, "V", V, (m, T_k, d_model), " (V holds one value per key of K)")
         if mask is not None:
             mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
             if mask.ndim == 3:  # Keras's attention_mask (m, T_q, T_k): the same for every head

@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, describe, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    require_shape,
+    shape_of,
+    whole_number,
+)
 from graphgrad.nn import init as initializers
 from graphgrad.nn.layers import Affine
 from graphgrad.nn.module import Module, Parameter, as_data_of
@@ -33,21 +39,6 @@ from graphgrad.ops.shape import concatenate, split, stack
 from graphgrad.tensor import Tensor
 
 CELLS = ("rnn", "lstm", "gru")
-
-
-def _shape(value: Any) -> tuple[int, ...]:
-    return np.shape(value.data if isinstance(value, Tensor) else value)
-
-
-def _require(layer: str, name: str, value: Any, expected: tuple[int | str, ...],
-             tip: str = "") -> None:
-    """Raise a ShapeError unless ``value`` has shape ``expected`` (strings match any size)."""
-    shape = _shape(value)
-    if len(shape) == len(expected) and all(
-            isinstance(e, str) or e == s for e, s in zip(expected, shape)):
-        return
-    wanted = "(" + ", ".join(str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
-    raise ShapeError(f"{layer} takes {name} of shape {wanted}; got {describe(value)}{tip}")
 
 
 class _Cell(Module):
@@ -77,11 +68,11 @@ class _Cell(Module):
         dtype = self.dtype
         x_t = as_data_of(x_t, dtype)
         label = f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
-        _require(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
+        require_shape(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
         checked = [x_t]
         for name, value in states.items():
             value = as_data_of(value, dtype)
-            _require(label, name, value, (_shape(x_t)[0], self.n_a), _rows_tip(x_t))
+            require_shape(label, name, value, (shape_of(x_t)[0], self.n_a), _rows_tip(x_t))
             checked.append(value)
         return checked
 
@@ -301,10 +292,10 @@ class RNN(Module):
         dtype = self.cell.dtype
         label = f"RNN({self.extra_repr()})"
         X = as_data_of(X, dtype)
-        _require(label, "X", X, ("m", "T_x", n_x), _sequence_tip(X, n_x))
-        m, T_x, _ = _shape(X)
+        require_shape(label, "X", X, ("m", "T_x", n_x), _sequence_tip(X, n_x))
+        m, T_x, _ = shape_of(X)
         if T_x == 0:
-            raise ShapeError(f"{label} got X of shape {_shape(X)}: a sequence of no time steps")
+            raise ShapeError(f"{label} got X of shape {shape_of(X)}: a sequence of no time steps")
         if c0 is not None and self.kind != "lstm":
             why = ("has none (use cell='lstm', or leave c0 out)" if self.kind == "rnn" else
                    "keeps its memory in its hidden state (give it as a0, and leave c0 out)")
@@ -345,11 +336,11 @@ class RNN(Module):
             return [np.zeros((m, n_a), dtype=dtype)] * count
         value = as_data_of(value, dtype)
         if count == 1:
-            _require(label, name, value, (m, n_a),
+            require_shape(label, name, value, (m, n_a),
                      f" (one row per sequence of X, which holds {m})")
             return [value]
         order = ", ".join(n for l in range(self.num_layers) for n in self._cell_names(l))
-        _require(label, name, value, (count, m, n_a), (
+        require_shape(label, name, value, (count, m, n_a), (
             f" (one state (m, n_a) per cell, in the order {order}, with m = {m} as in X; "
             f"np.stack([{name}] * {count}) starts every cell from the same {name})"))
         return [value[k] for k in range(count)]
@@ -386,19 +377,19 @@ def _time_steps(X: Any) -> list:
 
 def _course_tip(x_t: Any, n_x: int) -> str:
     """A hint for x<t> given as the course holds it, (n_x, m)."""
-    shape = _shape(x_t)
+    shape = shape_of(x_t)
     if len(shape) == 2 and shape[0] == n_x:
         return " (x_t.T, if x_t holds one example per column as in the course)"
     return ""
 
 
 def _rows_tip(x_t: Any) -> str:
-    return f" (one row per example of x_t, which holds {_shape(x_t)[0]})"
+    return f" (one row per example of x_t, which holds {shape_of(x_t)[0]})"
 
 
 def _sequence_tip(X: Any, n_x: int) -> str:
     """A hint for the usual ways a batch of sequences comes in the wrong layout."""
-    shape = _shape(X)
+    shape = shape_of(X)
     if len(shape) == 3 and shape[0] == n_x:
         return (" (X.transpose(1, 2, 0), if X is the course's x of shape (n_x, m, T_x))")
     if len(shape) == 2 and shape[1] == n_x:
