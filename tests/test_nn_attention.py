@@ -1,128 +1,28 @@
 """The Transformer's blocks: layer normalisation, scaled dot-product attention, its masks, the
-positional encoding, multi-head attention and the encoder layer, each against numpy code of
-the course's formulas (heads by explicit loops), with gradient checks (first and second
-order), masks that stop information exactly, property tests over sizes, dtypes, errors and a
-small learning task that needs attention."""
+positional encoding and multi-head attention (with dropout on its weights), each against
+numpy code of the course's formulas (heads by explicit loops), with gradient checks (first
+and second order), masks that stop information exactly, property tests over sizes, dtypes
+and errors."""
 import numpy as np
 import pytest
+from course_attention import (
+    arrays_of,
+    assert_close_except_key_biases,
+    create_look_ahead_mask,
+    create_padding_mask,
+    layer_norm_numpy,
+    multi_head_attention_numpy,
+    of_inputs_and_parameters,
+    positional_encoding_loop,
+    random_mask,
+    randomise,
+    scaled_dot_product_attention_numpy,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphgrad as gg
-from graphgrad import nn, optim
-
-
-# -- the course's numpy code -----------------------------------------------------------------------
-def softmax_numpy(x):
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def scaled_dot_product_attention_numpy(q, k, v, mask=None):
-    """The course's function: mask holds 1 where a query may attend, 0 where it may not."""
-    matmul_qk = q @ np.swapaxes(k, -1, -2)
-    scaled_attention_logits = matmul_qk / np.sqrt(k.shape[-1])
-    if mask is not None:
-        scaled_attention_logits = scaled_attention_logits + (1.0 - mask) * -1e9
-    attention_weights = softmax_numpy(scaled_attention_logits)
-    return attention_weights @ v, attention_weights
-
-
-def layer_norm_numpy(x, gamma, beta, eps):
-    mu = x.mean(axis=-1, keepdims=True)
-    sigma2 = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
-    return gamma * (x - mu) / np.sqrt(sigma2 + eps) + beta
-
-
-def multi_head_attention_numpy(q_in, k_in, v_in, p, h, mask=None):
-    """One head at a time: head i projects with rows i d_k .. (i + 1) d_k of each W."""
-    m, T_q, d_model = q_in.shape
-    d_k = d_model // h
-    mask = None if mask is None else np.broadcast_to(mask, (m, h, T_q, k_in.shape[1]))
-    heads, weights = [], []
-    for i in range(h):
-        rows = slice(i * d_k, (i + 1) * d_k)
-        q = q_in @ p["query.W"][rows].T + p["query.b"][rows]
-        k = k_in @ p["key.W"][rows].T + p["key.b"][rows]
-        v = v_in @ p["value.W"][rows].T + p["value.b"][rows]
-        out, w = scaled_dot_product_attention_numpy(q, k, v, None if mask is None else mask[:, i])
-        heads.append(out)
-        weights.append(w)
-    concat = np.concatenate(heads, axis=-1)
-    return concat @ p["out.W"].T + p["out.b"], np.stack(weights, axis=1)
-
-
-def encoder_layer_numpy(x, p, h, eps, mask=None):
-    attention = {name.partition(".")[2]: value for name, value in p.items()
-                 if name.startswith("self_attention.")}
-    attn, _ = multi_head_attention_numpy(x, x, x, attention, h, mask)
-    a = layer_norm_numpy(x + attn, p["norm1.gamma"], p["norm1.beta"], eps)
-    hidden = np.maximum(a @ p["ffn.linear1.W"].T + p["ffn.linear1.b"], 0)
-    ffn = hidden @ p["ffn.linear2.W"].T + p["ffn.linear2.b"]
-    return layer_norm_numpy(a + ffn, p["norm2.gamma"], p["norm2.beta"], eps)
-
-
-def get_angles(pos, i, d):
-    return pos / 10000 ** (2 * (i // 2) / d)
-
-
-def positional_encoding_loop(positions, d):
-    pe = np.zeros((positions, d))
-    for pos in range(positions):
-        for i in range(d):
-            angle = get_angles(pos, i, d)
-            pe[pos, i] = np.sin(angle) if i % 2 == 0 else np.cos(angle)
-    return pe
-
-
-def create_look_ahead_mask(sequence_length):
-    """The course's: band_part(ones((1, T, T)), -1, 0), the lower triangle."""
-    return np.tril(np.ones((1, sequence_length, sequence_length)))
-
-
-def create_padding_mask(decoder_token_ids):
-    """The course's: 1.0 for a word, 0.0 for the padding 0, shaped (m, 1, T)."""
-    seq = 1.0 - (np.asarray(decoder_token_ids) == 0)
-    return seq[:, np.newaxis, :]
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-def _arrays(module):
-    return {name: p.data for name, p in module.named_parameters()}
-
-
-def _randomise(module, rng):
-    """Biases and beta start at zero, gamma at one: random ones make the comparisons see them."""
-    for name, p in module.named_parameters():
-        leaf = name.rpartition(".")[2]
-        if leaf == "gamma":
-            p.data = rng.uniform(0.5, 2.0, p.shape)
-        elif leaf in ("b", "beta"):
-            p.data = rng.standard_normal(p.shape) * 0.5
-
-
-def _of_inputs_and_parameters(module, n_inputs, **kwargs):
-    """fn(*inputs, *parameters) that runs ``module`` with the parameters it is given."""
-    names = [name for name, _ in module.named_parameters()]
-
-    def fn(*args):
-        for name, value in zip(names, args[n_inputs:]):
-            owner = module
-            *path, attr = name.split(".")
-            for part in path:
-                owner = getattr(owner, part)
-            setattr(owner, attr, value)
-        return module(*args[:n_inputs], **kwargs)
-
-    return fn
-
-
-def _random_mask(rng, shape):
-    """Random booleans with at least one key per query (a query with none is tested apart:
-    the course's float64 code does not give it uniform weights)."""
-    mask = rng.random(shape) < 0.6
-    mask[..., rng.integers(shape[-1])] = True
-    return mask
+from graphgrad import nn
 
 
 # -- LayerNorm -------------------------------------------------------------------------------------
@@ -169,7 +69,7 @@ def test_layernorm_backward_is_the_closed_form():
 def test_layernorm_gradcheck_and_second_derivatives():
     rng = np.random.default_rng(3)
     layer = nn.LayerNorm(4)
-    fn = _of_inputs_and_parameters(layer, 1)
+    fn = of_inputs_and_parameters(layer, 1)
     inputs = [rng.standard_normal((2, 3, 4)), rng.uniform(0.5, 2, 4), rng.standard_normal(4)]
     result = gg.gradcheck(fn, inputs)
     assert result.passed and len(result.pairs) == 3
@@ -188,7 +88,7 @@ def test_layernorm_over_random_shapes_is_the_formula_and_passes_gradcheck(lead, 
     np.testing.assert_allclose(layer(X).data, layer_norm_numpy(X, layer.gamma.data,
                                                                layer.beta.data, 1e-5),
                                rtol=1e-10, atol=1e-10)
-    assert gg.gradcheck(_of_inputs_and_parameters(layer, 1),
+    assert gg.gradcheck(of_inputs_and_parameters(layer, 1),
                         [X, layer.gamma.data, layer.beta.data], fast=True)
 
 
@@ -263,7 +163,7 @@ def test_attention_on_one_sequence_is_the_course_unit_test():
 def test_masked_weights_are_exactly_zero_and_rows_sum_to_one(as_numbers):
     rng = np.random.default_rng(6)
     q, k, v = (rng.standard_normal((2, 3, n, 4)) for n in (5, 6, 6))
-    mask = _random_mask(rng, (2, 1, 5, 6))  # the same for both heads
+    mask = random_mask(rng, (2, 1, 5, 6))  # the same for both heads
     given_mask = mask.astype(float) if as_numbers else mask
     out, weights = nn.scaled_dot_product_attention(q, k, v, given_mask)
     w = weights.data
@@ -339,7 +239,7 @@ def test_attention_over_random_sizes_is_the_course_function(lead, T_q, T_k, d_k,
     q = rng.standard_normal((*lead, T_q, d_k))
     k = rng.standard_normal((*lead, T_k, d_k))
     v = rng.standard_normal((*lead, T_k, d_v))
-    mask = _random_mask(rng, (*lead, T_q, T_k)) if masked else None
+    mask = random_mask(rng, (*lead, T_q, T_k)) if masked else None
     out, weights = nn.scaled_dot_product_attention(q, k, v, mask)
     expected_out, expected_weights = scaled_dot_product_attention_numpy(q, k, v, mask)
     assert out.shape == (*lead, T_q, d_v) and weights.shape == (*lead, T_q, T_k)
@@ -437,7 +337,7 @@ def test_positional_encoding_known_values_and_float32():
 # -- MultiHeadAttention ----------------------------------------------------------------------------
 def _mha(d_model=8, num_heads=2, seed=0, **kwargs):
     layer = nn.MultiHeadAttention(d_model, num_heads, rng=seed, **kwargs)
-    _randomise(layer, np.random.default_rng(seed + 100))
+    randomise(layer, np.random.default_rng(seed + 100))
     return layer
 
 
@@ -451,7 +351,7 @@ def test_multi_head_attention_is_the_heads_one_by_one(mask):
              "look_ahead": nn.look_ahead_mask(5)}
     out, weights = layer(q_in, kv_in, kv_in, mask=masks[mask], return_weights=True)
     expected_out, expected_weights = multi_head_attention_numpy(
-        q_in, kv_in, kv_in, _arrays(layer), 4, masks[mask])
+        q_in, kv_in, kv_in, arrays_of(layer), 4, masks[mask])
     T_k = kv_in.shape[1]
     assert out.shape == (2, 5, 8) and weights.shape == (2, 4, 5, T_k)
     np.testing.assert_allclose(out.data, expected_out, rtol=1e-11, atol=1e-12)
@@ -482,13 +382,13 @@ def test_multi_head_attention_over_random_sizes(m, T_q, T_k, num_heads, d_k, mas
     d_model = num_heads * d_k
     layer = _mha(d_model, num_heads, seed=seed)
     q_in, k_in, v_in = (rng.standard_normal((m, T, d_model)) for T in (T_q, T_k, T_k))
-    mask = _random_mask(rng, (m, 1, T_q, T_k)) if masked else None
+    mask = random_mask(rng, (m, 1, T_q, T_k)) if masked else None
     out, weights = layer(q_in, k_in, v_in, mask=mask, return_weights=True)
     expected_out, expected_weights = multi_head_attention_numpy(
-        q_in, k_in, v_in, _arrays(layer), num_heads, mask)
+        q_in, k_in, v_in, arrays_of(layer), num_heads, mask)
     np.testing.assert_allclose(out.data, expected_out, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(weights.data, expected_weights, rtol=1e-10, atol=1e-15)
-    assert gg.gradcheck(_of_inputs_and_parameters(layer, 3, mask=mask),
+    assert gg.gradcheck(of_inputs_and_parameters(layer, 3, mask=mask),
                         [q_in, k_in, v_in, *layer.parameters()], fast=True)
 
 
@@ -498,20 +398,9 @@ def test_multi_head_attention_gradcheck_of_inputs_and_every_parameter():
     inputs = [rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 2, 4)),
               rng.standard_normal((2, 2, 4)), *layer.parameters()]
     mask = np.array([[[[True, False]]], [[[True, True]]]])
-    result = gg.gradcheck(_of_inputs_and_parameters(layer, 3, mask=mask), inputs)
+    result = gg.gradcheck(of_inputs_and_parameters(layer, 3, mask=mask), inputs)
     assert result.passed and len(result.pairs) == 3 + 8  # Q, K, V and four W, four b
-    key_bias = 3 + [name for name, _ in layer.named_parameters()].index("key.b")
-    _assert_close_except_the_key_bias(result, key_bias)
-
-
-def _assert_close_except_the_key_bias(result, key_bias):
-    """The key bias adds q . b_k to every score of query q: softmax does not see it, so its
-    gradient is zero (up to rounding), which a relative difference cannot measure."""
-    for pair in result.pairs:
-        if pair.input == key_bias:
-            assert abs(pair.analytic) < 1e-12 and abs(pair.numeric) < 1e-8
-        else:
-            assert pair.relative_difference < 1e-7, str(pair)
+    assert_close_except_key_biases(result, layer, 3)
 
 
 def test_multi_head_attention_parameters_names_and_repr():
@@ -543,6 +432,63 @@ def test_multi_head_attention_keeps_float32():
     X32 = X.astype(np.float32).astype(float)
     expected, _ = multi_head_attention_numpy(X32, X32, X32, params, 2, nn.look_ahead_mask(3))
     np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_multi_head_attention_dropout_drops_weights_after_the_softmax():
+    rng = np.random.default_rng(21)
+    layer = _mha(8, 2, dropout=0.3)
+    assert layer.attention_dropout.keep_prob == 0.7
+    q_in, kv_in = rng.standard_normal((4, 6, 8)), rng.standard_normal((4, 5, 8))
+    out, weights = layer(q_in, kv_in, kv_in, return_weights=True)
+    D = layer.attention_dropout.D.data
+    assert D.shape == (4, 2, 6, 5) and set(np.unique(D)) == {0.0, 1.0}
+    assert 0.2 < 1 - D.mean() < 0.4  # about 30% of the weights dropped
+    expected_out, expected_weights = multi_head_attention_numpy(
+        q_in, kv_in, kv_in, arrays_of(layer), 2, dropped=D / 0.7)
+    np.testing.assert_allclose(out.data, expected_out, rtol=1e-11, atol=1e-12)
+    # The weights returned are those before dropout, as Keras returns them: rows sum to 1.
+    np.testing.assert_allclose(weights.data, multi_head_attention_numpy(
+        q_in, kv_in, kv_in, arrays_of(layer), 2)[1], rtol=1e-11, atol=1e-15)
+    np.testing.assert_allclose(weights.data.sum(axis=-1), 1.0, rtol=1e-12)
+    undropped, _ = multi_head_attention_numpy(q_in, kv_in, kv_in, arrays_of(layer), 2)
+    assert not np.allclose(out.data, undropped)
+    layer.eval()  # no dropout: the course's function, and no new mask drawn
+    np.testing.assert_allclose(layer(q_in, kv_in, kv_in).data, undropped, rtol=1e-11,
+                               atol=1e-12)
+    assert layer.attention_dropout.D.data is D
+    off = _mha(8, 2)  # dropout 0, training mode: nothing drawn, nothing dropped
+    assert off.attention_dropout.keep_prob == 1.0
+    off(q_in, kv_in, kv_in)
+    assert off.attention_dropout.D is None
+    seeded = [_mha(8, 2, seed=3, dropout=0.5) for _ in range(2)]  # weights and masks
+    np.testing.assert_array_equal(seeded[0](q_in, kv_in, kv_in).data,
+                                  seeded[1](q_in, kv_in, kv_in).data)
+    assert repr(layer.train()).splitlines()[0] == (
+        "MultiHeadAttention(d_model=8, num_heads=2, dropout=0.3, init='xavier'  # 288 "
+        "parameters")
+    for bad in (1.0, -0.5):
+        with pytest.raises(gg.ArgumentError, match=r"MultiHeadAttention\(d_model=8, num_heads="
+                                                   r"2\): dropout is the probability of dropping"):
+            nn.MultiHeadAttention(8, 2, dropout=bad)
+
+
+def test_multi_head_attention_gradcheck_through_dropped_weights():
+    """With the mask held fixed (the generator reseeded before every evaluation), dropout is
+    a constant multiplier: the gradient of every input and parameter goes through it."""
+    rng = np.random.default_rng(22)
+    layer = _mha(4, 2, dropout=0.4)
+    attention = of_inputs_and_parameters(layer, 3)
+
+    def fn(*args):
+        layer.attention_dropout.reseed(5)
+        return attention(*args)
+
+    inputs = [rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 4)),
+              rng.standard_normal((2, 4, 4)), *layer.parameters()]
+    result = gg.gradcheck(fn, inputs)
+    assert result.passed and len(result.pairs) == 3 + 8
+    assert 0 < layer.attention_dropout.D.data.mean() < 1  # some weights were dropped
+    assert_close_except_key_biases(result, layer, 3)
 
 
 def test_multi_head_attention_errors():
@@ -595,109 +541,3 @@ def test_look_ahead_mask_stops_information_from_later_positions(make):
         run(X_t, given_mask)[:, :3].backward(rng.standard_normal((2, 3, 6)))
         assert np.all(X_t.grad[:, :3] != 0)
         assert np.all(X_t.grad[:, 3:] == 0) == later_is_zero  # exactly 0 only with the mask
-
-
-# -- TransformerEncoderLayer -----------------------------------------------------------------------
-def test_encoder_layer_is_the_course_encoder_layer():
-    rng = np.random.default_rng(17)
-    layer = nn.TransformerEncoderLayer(8, 2, 12, rng=0).eval()
-    _randomise(layer, rng)
-    X = rng.standard_normal((3, 4, 8))
-    mask = nn.padding_mask([[1, 2, 3, 0], [1, 2, 0, 0], [5, 5, 5, 5]])
-    expected = encoder_layer_numpy(X, _arrays(layer), 2, 1e-6, mask)
-    np.testing.assert_allclose(layer(X, mask=mask).data, expected, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(layer(X).data, encoder_layer_numpy(X, _arrays(layer), 2, 1e-6),
-                               rtol=1e-10, atol=1e-12)
-
-
-def test_encoder_layer_gradcheck_in_eval_mode():
-    rng = np.random.default_rng(18)
-    layer = nn.TransformerEncoderLayer(4, 2, 6, rng=0).eval()
-    _randomise(layer, rng)
-    X = rng.standard_normal((2, 3, 4))
-    mask = nn.padding_mask([[1, 1, 0], [1, 1, 1]])
-    result = gg.gradcheck(_of_inputs_and_parameters(layer, 1, mask=mask),
-                          [X, *layer.parameters()])
-    assert result.passed and len(result.pairs) == 1 + 16  # X, attention 8, ffn 4, norms 4
-    key_bias = 1 + [name for name, _ in layer.named_parameters()].index("self_attention.key.b")
-    _assert_close_except_the_key_bias(result, key_bias)
-
-
-def test_encoder_layer_dropout_is_the_drop_probability():
-    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.25, rng=0)
-    assert layer.dropout1.keep_prob == layer.dropout2.keep_prob == 0.75
-    X = np.random.default_rng(19).standard_normal((4, 5, 8))
-    train_out = layer(X).data
-    D = layer.dropout2.D.data
-    assert set(np.unique(D)) == {0.0, 1.0}
-    assert 0.15 < 1 - D.mean() < 0.35  # about a quarter dropped
-    eval_out = layer.eval()(X).data
-    assert not np.allclose(train_out, eval_out)
-    np.testing.assert_array_equal(layer(X).data, eval_out)  # no dropout in eval mode
-    expected = encoder_layer_numpy(X, _arrays(layer), 2, 1e-6)
-    np.testing.assert_allclose(eval_out, expected, rtol=1e-10, atol=1e-12)
-    seeded = [nn.TransformerEncoderLayer(8, 2, 16, rng=5) for _ in range(2)]
-    np.testing.assert_array_equal(seeded[0](X).data, seeded[1](X).data)  # weights and masks
-    off = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, rng=0)  # train mode, nothing drops
-    np.testing.assert_array_equal(off(X).data, eval_out)
-    for bad in (1.0, -0.1):
-        with pytest.raises(gg.ArgumentError, match=r"dropout is the probability of dropping"):
-            nn.TransformerEncoderLayer(8, 2, 16, dropout=bad)
-
-
-def test_encoder_layer_sublayers_parameters_and_float32():
-    layer = nn.TransformerEncoderLayer(8, 2, 16, rng=0)
-    assert [name for name, _ in layer.named_children()] == [
-        "self_attention", "dropout1", "norm1", "ffn", "dropout2", "norm2"]
-    assert layer.norm1.eps == layer.norm2.eps == 1e-6
-    assert layer.count_parameters() == 4 * (64 + 8) + (8 * 16 + 16) + (16 * 8 + 8) + 2 * 16
-    assert repr(layer).splitlines()[0] == ("TransformerEncoderLayer(d_model=8, num_heads=2, "
-                                           "d_ff=16, dropout=0.1  # 600 parameters")
-    layer32 = nn.TransformerEncoderLayer(4, 2, 8, rng=0, dtype=np.float32).eval()
-    X = gg.Tensor(np.random.default_rng(20).standard_normal((2, 3, 4)))  # float64 data
-    out = layer32(X, mask=nn.look_ahead_mask(3))
-    assert out.dtype == np.float32
-    out.sum().backward()
-    assert all(p.grad.dtype == np.float32 for p in layer32.parameters())
-    with pytest.raises(gg.ArgumentError, match=r"d_model \(6\) must be divisible"):
-        nn.TransformerEncoderLayer(6, 4, 8)
-
-
-# -- learning --------------------------------------------------------------------------------------
-class _Reverser(nn.Module):
-    """Token embeddings plus positions, one encoder layer, a softmax over the vocabulary per
-    position. Output t must be input T - 1 - t: only attention can bring it there."""
-
-    def __init__(self, n_vocab, T, d_model, mask):
-        super().__init__()
-        self.embedding = nn.Embedding(n_vocab, d_model, rng=1)
-        self.encoder = nn.TransformerEncoderLayer(d_model, 2, 2 * d_model, dropout=0.0, rng=2)
-        self.head = nn.Linear(d_model, n_vocab, init="xavier", rng=3)
-        self.positions = nn.positional_encoding(T, d_model)
-        self.mask = mask
-        self.scale = np.sqrt(d_model)
-
-    def forward(self, tokens):
-        X = self.embedding(tokens) * self.scale + self.positions
-        return self.head(self.encoder(X, mask=self.mask))
-
-
-@pytest.mark.parametrize("mask, least, most", [(None, 0.99, 1.0), ("self", 0.0, 0.4)])
-def test_an_encoder_layer_learns_to_reverse_a_sequence(mask, least, most):
-    """With attention, the reversal is learnt in 200 steps of 64 random sequences (under a
-    second); with every position attending to itself only, it cannot be (chance is 1/6)."""
-    n_vocab, T = 6, 5
-    rng = np.random.default_rng(0)
-    model = _Reverser(n_vocab, T, 16, None if mask is None else np.eye(T, dtype=bool))
-    optimizer = optim.Adam(model.parameters(), lr=0.01)
-    for _ in range(200):
-        tokens = rng.integers(0, n_vocab, (64, T))
-        J = nn.cross_entropy(model(tokens).reshape((-1, n_vocab)), tokens[:, ::-1].reshape(-1))
-        optimizer.zero_grad()
-        J.backward()
-        optimizer.step()
-    test = rng.integers(0, n_vocab, (500, T))
-    with gg.no_grad():
-        predicted = model(test).data.argmax(axis=-1)
-    accuracy = np.mean(predicted == test[:, ::-1])
-    assert least <= accuracy <= most

@@ -4,19 +4,19 @@
 (layers), `Conv2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)) and
 `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
-`scaled_dot_product_attention`, `MultiHeadAttention`, `TransformerEncoderLayer`,
-`look_ahead_mask`, `padding_mask` and `positional_encoding` (attention, the Transformer's
-blocks, on sequences (m, T_x, d_model)), the activation layers, `Dropout` and `l2_penalty`
-(regularization), `BatchNorm1d`, `BatchNorm2d` and `LayerNorm` (normalization), the losses,
-and the weight initialisers (``nn.init``). Layers
-take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps to
-the course's (n_x, m).
+`scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
+`positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
+`TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`,
+`TransformerDecoder` and `Transformer` (transformer, the course's model built from them),
+the activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d`,
+`BatchNorm2d` and `LayerNorm` (normalization), the losses, and the weight initialisers
+(``nn.init``). Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers`
+for how that maps to the course's (n_x, m).
 """
 from graphgrad.nn import init
 from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from graphgrad.nn.attention import (
     MultiHeadAttention,
-    TransformerEncoderLayer,
     look_ahead_mask,
     padding_mask,
     positional_encoding,
@@ -42,12 +42,20 @@ from graphgrad.nn.module import (
 from graphgrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
 from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty
+from graphgrad.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout",
     "Embedding", "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm", "LeakyReLU",
     "Linear", "MaxPool2d", "Module", "ModuleList", "MultiHeadAttention", "Parameter", "RNN",
     "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "init", "l2_penalty", "linear", "look_ahead_mask", "mse", "padding_mask",
     "positional_encoding", "scaled_dot_product_attention", "use_name_scopes",

@@ -1,6 +1,6 @@
 """The course's Transformer building blocks (Sequence Models, week 4): scaled dot-product
-attention, its masks, the sinusoidal positional encoding, multi-head attention and the
-encoder layer.
+attention, its masks, the sinusoidal positional encoding and multi-head attention. The
+layers and the model built from them are in `nn.transformer`.
 
 The course's Transformer is written in TensorFlow, batch-first as graphgrad is, so its
 shapes carry over with new names only:
@@ -27,8 +27,7 @@ out of the loss.
 
 Everything is built from the engine's ops (matmul, swapaxes, where, softmax, reshape) and
 `Linear`, so gradients, second derivatives and graph pictures need no code of their own.
-Depends on `ops`, `nn.layers`, `nn.module`, `nn.normalization`, `nn.regularization`,
-`nn.activations`, `nn.init`, `errors`.
+Depends on `ops`, `nn.layers`, `nn.module`, `nn.regularization`, `nn.init`, `errors`.
 """
 from __future__ import annotations
 
@@ -47,10 +46,8 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.nn import init as initializers
-from graphgrad.nn.activations import ReLU
 from graphgrad.nn.layers import Linear
-from graphgrad.nn.module import Module, Sequential, as_data_of
-from graphgrad.nn.normalization import LayerNorm
+from graphgrad.nn.module import Module
 from graphgrad.nn.regularization import Dropout
 from graphgrad.ops.arithmetic import matmul
 from graphgrad.ops.elementwise import where
@@ -140,13 +137,30 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
     return _attend(Q, K, V, keep)
 
 
-def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None) -> tuple[Tensor, Tensor]:
-    """`scaled_dot_product_attention` on checked inputs, ``keep`` a checked boolean mask."""
+def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None,
+            dropout: Dropout | None = None) -> tuple[Tensor, Tensor]:
+    """`scaled_dot_product_attention` on checked inputs, ``keep`` a checked boolean mask;
+    ``dropout`` drops weights before they average the values (the weights returned are
+    those before dropout, each row summing to 1)."""
     scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(shape_of(Q)[-1])  # (..., T_q, T_k)
     if keep is not None:
         scores = where(keep, scores, MASKED_SCORE)
     weights = softmax(scores, axis=-1)
-    return matmul(weights, V), weights
+    used = weights if dropout is None else dropout(weights)
+    return matmul(used, V), weights
+
+
+def dropout_layer(dropout: float, rng: np.random.Generator | None, caller: str) -> Dropout:
+    """A `Dropout` for ``dropout``, the probability of dropping (the course's dropout_rate,
+    PyTorch's p), as the Transformer's layers take it: keep_prob = 1 - dropout. Its masks
+    come from ``rng``, the generator of a seed the layer was given, or with None from the
+    generator `nn.init.seed` resets, looked up at each call as a lone Dropout does."""
+    if not 0.0 <= dropout < 1.0:
+        raise ArgumentError(
+            f"{caller}: dropout is the probability of dropping a unit (the course's "
+            f"dropout_rate, PyTorch's p) and must be in [0, 1), got {dropout!r}"
+        )
+    return Dropout(keep_prob=1.0 - dropout, rng=rng)
 
 
 def look_ahead_mask(T: int) -> np.ndarray:
@@ -220,23 +234,28 @@ class MultiHeadAttention(Module):
     Args:
         d_model: features per position of the inputs and the output (embedding_dim).
         num_heads: the heads h; d_model must divide by it.
+        dropout: the probability of dropping an attention weight in training (PyTorch's and
+            Keras's dropout; the course passes its dropout_rate): the values are averaged by
+            the weights with inverted dropout applied (``attention_dropout``). 0, the
+            default, turns it off; so does ``eval()``.
         bias: False leaves out the four projections' biases.
         init: how the four weights start (see `nn.init`); the biases start at zero.
-        rng: a seed or np.random.Generator for the initialisation (default: the one
-            `nn.init.seed` resets).
+        rng: a seed or np.random.Generator for the initialisation and the dropout masks
+            (default: the generator `nn.init.seed` resets).
         dtype: np.float64 (default) or np.float32. Data of the other float dtype is converted.
 
     Shapes: ``forward(Q, K, V, mask=None, return_weights=False)`` on Q (m, T_q, d_model),
     K and V (m, T_k, d_model) (self-attention: all three the same X) gives the output
     (m, T_q, d_model), and with ``return_weights=True`` ``(output, weights)``, weights
-    (m, h, T_q, T_k). ``mask`` broadcasts to (m, h, T_q, T_k) (True/1: may attend; see
+    (m, h, T_q, T_k) before dropout (as Keras returns them), each row summing to 1.
+    ``mask`` broadcasts to (m, h, T_q, T_k) (True/1: may attend; see
     `scaled_dot_product_attention`), except that a mask of rank 3 is read as Keras's
     attention_mask (m, T_q, T_k), the course's masks, and gets the head axis.
     4 (d_model^2 + d_model) parameters (4 d_model^2 without biases).
     """
 
-    def __init__(self, d_model: int, num_heads: int, bias: bool = True, init: Any = "xavier",
-                 rng: Any = None, dtype: Any = np.float64) -> None:
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 init: Any = "xavier", rng: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
         self.d_model = whole_number(d_model, "d_model", "MultiHeadAttention")
         self.num_heads = whole_number(num_heads, "num_heads", "MultiHeadAttention")
@@ -249,10 +268,13 @@ class MultiHeadAttention(Module):
             )
         self.d_k = self.d_model // self.num_heads
         self.init = init
-        rng = initializers.generator(rng)  # one stream: an int seed per layer would repeat
+        generator = initializers.generator(rng)  # one stream: a seed per layer would repeat
         for name in ("query", "key", "value", "out"):
             setattr(self, name, Linear(self.d_model, self.d_model, init=init, bias=bias,
-                                       rng=rng, dtype=dtype))
+                                       rng=generator, dtype=dtype))
+        self.dropout = float(dropout)
+        self.attention_dropout = dropout_layer(self.dropout, None if rng is None else generator,
+                                               self._label())
 
     def _label(self) -> str:
         return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"
@@ -280,77 +302,15 @@ class MultiHeadAttention(Module):
             mask = _as_mask(mask, (m, self.num_heads, T_q, T_k), label, "(m, h, T_q, T_k)")
         heads, weights = _attend(
             self._split_heads(self.query(Q)), self._split_heads(self.key(K)),
-            self._split_heads(self.value(V)), mask)  # (m, h, T_q, d_k), (m, h, T_q, T_k)
+            self._split_heads(self.value(V)), mask,
+            self.attention_dropout)  # (m, h, T_q, d_k), (m, h, T_q, T_k)
         concat = reshape(transpose(heads, (0, 2, 1, 3)), (m, T_q, d_model))
         output = self.out(concat)
         return (output, weights) if return_weights else output
 
     def extra_repr(self) -> str:
+        dropout = f", dropout={self.dropout:g}" if self.dropout else ""
         bias = "" if self.out.b is not None else ", bias=False"
-        return (f"d_model={self.d_model}, num_heads={self.num_heads}, "
+        return (f"d_model={self.d_model}, num_heads={self.num_heads}{dropout}, "
                 f"init={initializers.name_of(self.init)!r}{bias}")
 
-
-class TransformerEncoderLayer(Module):
-    """One encoder layer of the Transformer, the course's EncoderLayer::
-
-        A = LayerNorm(X + Dropout(MultiHeadAttention(X, X, X, mask)))     (self-attention)
-        Y = LayerNorm(A + Dropout(Linear(ReLU(Linear(A)))))               (feed-forward)
-
-    The feed-forward network (``ffn``: d_model -> d_ff, ReLU, d_ff -> d_model) acts on each
-    position alone; only the attention mixes positions. The dropout after the attention is
-    the paper's (and PyTorch's nn.TransformerEncoderLayer's); the course's notebook passes
-    its dropout_rate to Keras's MultiHeadAttention instead, which drops attention weights.
-
-    Args:
-        d_model: features per position (the course's embedding_dim).
-        num_heads: attention heads; d_model must divide by it.
-        d_ff: hidden units of the feed-forward network (the course's fully_connected_dim).
-        dropout: the probability of dropping a unit, the course's dropout_rate and PyTorch's
-            p. graphgrad's `Dropout` takes the probability of keeping one, so the two dropout
-            layers have keep_prob = 1 - dropout; 0 turns them off.
-        eps: the layer norms' eps; 1e-6 is the course's layernorm_eps.
-        rng: a seed or np.random.Generator for the weights and the dropout masks (default:
-            the generator `nn.init.seed` resets).
-        dtype: np.float64 (default) or np.float32.
-
-    Sublayers: ``self_attention`` (a `MultiHeadAttention`: query, key, value, out),
-    ``dropout1``, ``norm1``, ``ffn`` (linear1 with init="he", relu1, linear2 with
-    init="xavier"), ``dropout2``, ``norm2``. Dropout only in training mode (``eval()``).
-
-    Shapes: ``forward(X, mask=None)``: X (m, T_x, d_model) -> (m, T_x, d_model); mask as for
-    `MultiHeadAttention` (``padding_mask(tokens)``).
-    """
-
-    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
-                 eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
-        super().__init__()
-        d_ff = whole_number(d_ff, "d_ff", "TransformerEncoderLayer")
-        if not 0.0 <= dropout < 1.0:
-            raise ArgumentError(
-                f"TransformerEncoderLayer: dropout is the probability of dropping a unit (the "
-                f"course's dropout_rate, PyTorch's p) and must be in [0, 1), got {dropout!r}"
-            )
-        self.dropout = float(dropout)
-        # Without a seed, the dropout layers draw from the generator `nn.init.seed` resets at
-        # each call, as a lone Dropout does; with one, weights and masks share its stream.
-        generator = initializers.generator(rng)
-        masks = None if rng is None else generator
-        self.self_attention = MultiHeadAttention(d_model, num_heads, rng=generator, dtype=dtype)
-        self.dropout1 = Dropout(keep_prob=1.0 - self.dropout, rng=masks)
-        self.norm1 = LayerNorm(d_model, eps=eps, dtype=dtype)
-        self.ffn = Sequential(Linear(d_model, d_ff, init="he", rng=generator, dtype=dtype), ReLU(),
-                              Linear(d_ff, d_model, init="xavier", rng=generator, dtype=dtype))
-        self.dropout2 = Dropout(keep_prob=1.0 - self.dropout, rng=masks)
-        self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
-
-    def forward(self, X: Any, mask: Any = None) -> Tensor:
-        X = as_data_of(X, self.norm1.gamma.data.dtype)  # X + attention keeps the layer's dtype
-        attention = self.self_attention(X, X, X, mask=mask)
-        A = self.norm1(X + self.dropout1(attention))
-        return self.norm2(A + self.dropout2(self.ffn(A)))
-
-    def extra_repr(self) -> str:
-        attention = self.self_attention
-        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
-                f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")

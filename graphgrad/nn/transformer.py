@@ -1,0 +1,362 @@
+"""The course's Transformer (Sequence Models, week 4), built from the blocks of
+`nn.attention`: the encoder and decoder layers, the encoder and decoder with their word
+embeddings and positional encodings, and the whole model.
+
+| course (TensorFlow) | graphgrad |
+|---|---|
+| EncoderLayer, DecoderLayer | TransformerEncoderLayer, TransformerDecoderLayer |
+| Encoder, Decoder, Transformer | TransformerEncoder, TransformerDecoder, Transformer |
+| embedding_dim, fully_connected_dim | d_model, d_ff |
+| dropout_rate, layernorm_eps | dropout, eps |
+| input_vocab_size, target_vocab_size | the same (vocab_size for an encoder or decoder) |
+| maximum_position_encoding | max_positions |
+| max_positional_encoding_input, _target | max_input_positions, max_target_positions |
+| enc_output | memory (the encoder's output, as PyTorch calls it) |
+| enc_padding_mask, look_ahead_mask, dec_padding_mask | input_mask, target_mask, memory_mask |
+| the training argument of call | model.train() / model.eval() |
+
+Dropout is laid out as in the paper and PyTorch's layers: on the attention weights (the
+course passes its dropout_rate to Keras's MultiHeadAttention for that), on each sublayer's
+output before it is added to its input, and on the embeddings plus positions. The model
+returns logits; the course's final Dense layer applies the softmax, which here is in
+`nn.cross_entropy` (``gg.softmax(logits, axis=-1)`` gives the course's output).
+PyTorch's nn.TransformerEncoder, nn.TransformerDecoder and nn.Transformer hold the layers
+only; these hold the embeddings and positions too, as the course's classes do.
+Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
+`nn.activations`, `nn.module`, `nn.init`, `errors`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ShapeError, require_shape, shape_of, whole_number
+from graphgrad.nn import init as initializers
+from graphgrad.nn.activations import ReLU
+from graphgrad.nn.attention import (
+    MultiHeadAttention,
+    dropout_layer,
+    look_ahead_mask,
+    padding_mask,
+    positional_encoding,
+)
+from graphgrad.nn.embedding import Embedding
+from graphgrad.nn.layers import Linear
+from graphgrad.nn.module import Module, ModuleList, Sequential, as_data_of
+from graphgrad.nn.normalization import LayerNorm
+from graphgrad.tensor import Tensor
+
+
+def _feed_forward(d_model: int, d_ff: int, rng: np.random.Generator | None,
+                  dtype: Any) -> Sequential:
+    """The position-wise network of every layer: d_model -> d_ff, ReLU, d_ff -> d_model."""
+    return Sequential(Linear(d_model, d_ff, init="he", rng=rng, dtype=dtype), ReLU(),
+                      Linear(d_ff, d_model, init="xavier", rng=rng, dtype=dtype))
+
+
+class TransformerEncoderLayer(Module):
+    """One encoder layer of the Transformer, the course's EncoderLayer::
+
+        A = LayerNorm(X + Dropout(MultiHeadAttention(X, X, X, mask)))     (self-attention)
+        Y = LayerNorm(A + Dropout(Linear(ReLU(Linear(A)))))               (feed-forward)
+
+    The feed-forward network (``ffn``: d_model -> d_ff, ReLU, d_ff -> d_model) acts on each
+    position alone; only the attention mixes positions.
+
+    Args:
+        d_model: features per position (the course's embedding_dim).
+        num_heads: attention heads; d_model must divide by it.
+        d_ff: hidden units of the feed-forward network (the course's fully_connected_dim).
+        dropout: the probability of dropping a unit, the course's dropout_rate and PyTorch's
+            p, used on the attention weights and on both sublayers' outputs. graphgrad's
+            `Dropout` takes the probability of keeping one, so the dropout layers have
+            keep_prob = 1 - dropout; 0 turns them off.
+        eps: the layer norms' eps; 1e-6 is the course's layernorm_eps.
+        rng: a seed or np.random.Generator for the weights and the dropout masks (default:
+            the generator `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32.
+
+    Sublayers: ``self_attention`` (a `MultiHeadAttention`: query, key, value, out, and its
+    attention_dropout), ``dropout1``, ``norm1``, ``ffn`` (linear1 with init="he", relu1,
+    linear2 with init="xavier"), ``dropout2``, ``norm2``. Dropout only in training mode.
+
+    Shapes: ``forward(X, mask=None)``: X (m, T_x, d_model) -> (m, T_x, d_model); mask as for
+    `MultiHeadAttention` (``padding_mask(tokens)``).
+    """
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
+                 eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        caller = type(self).__name__
+        d_ff = whole_number(d_ff, "d_ff", caller)
+        self.dropout = float(dropout)
+        # A seed's generator gives the weights and the dropout masks; without one, both come
+        # from the generator nn.init.seed resets (the masks looked up at each call).
+        seeded = None if rng is None else initializers.generator(rng)
+        dropout1 = dropout_layer(self.dropout, seeded, caller)  # checks dropout, naming this layer
+        self.self_attention = MultiHeadAttention(d_model, num_heads, self.dropout, rng=seeded,
+                                                 dtype=dtype)
+        self.dropout1 = dropout1
+        self.norm1 = LayerNorm(d_model, eps=eps, dtype=dtype)
+        self.ffn = _feed_forward(d_model, d_ff, seeded, dtype)
+        self.dropout2 = dropout_layer(self.dropout, seeded, caller)
+        self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
+
+    def forward(self, X: Any, mask: Any = None) -> Tensor:
+        X = as_data_of(X, self.norm1.gamma.data.dtype)  # X + attention keeps the layer's dtype
+        attention = self.self_attention(X, X, X, mask=mask)
+        A = self.norm1(X + self.dropout1(attention))
+        return self.norm2(A + self.dropout2(self.ffn(A)))
+
+    def extra_repr(self) -> str:
+        attention = self.self_attention
+        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
+                f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")
+
+
+class TransformerDecoderLayer(Module):
+    """One decoder layer of the Transformer, the course's DecoderLayer::
+
+        A1 = LayerNorm(X + Dropout(MultiHeadAttention(X, X, X, mask)))               (masked)
+        A2 = LayerNorm(A1 + Dropout(MultiHeadAttention(A1, memory, memory, memory_mask)))
+        Y  = LayerNorm(A2 + Dropout(Linear(ReLU(Linear(A2)))))                       (feed-forward)
+
+    The first attention is over the target sequence so far: with the look-ahead mask, position
+    t sees positions 1..t only. The second takes its queries from that and its keys and values
+    from ``memory``, the encoder's output: each target position looks at the input sentence.
+
+    Args: as `TransformerEncoderLayer`'s (d_model, num_heads, d_ff, dropout, eps, rng, dtype).
+
+    Sublayers: ``self_attention``, ``dropout1``, ``norm1``, ``cross_attention``, ``dropout2``,
+    ``norm2``, ``ffn``, ``dropout3``, ``norm3`` (the course's mha1, layernorm1, mha2,
+    layernorm2, ffn, dropout_ffn, layernorm3).
+
+    Shapes: ``forward(X, memory, mask=None, memory_mask=None, return_weights=False)``:
+    X (m, T_y, d_model) and memory (m, T_x, d_model) -> Y (m, T_y, d_model). ``mask`` is the
+    course's look_ahead_mask over (m, h, T_y, T_y) (``look_ahead_mask(T_y)``, with
+    ``& padding_mask(targets)`` for padded targets); ``memory_mask`` is its padding_mask over
+    (m, h, T_y, T_x) (``padding_mask(inputs)``). With ``return_weights=True``: ``(Y,
+    self_weights, cross_weights)``, weights (m, h, T_y, T_y) and (m, h, T_y, T_x), the
+    course's attn_weights_block1 and attn_weights_block2.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
+                 eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        caller = type(self).__name__
+        d_ff = whole_number(d_ff, "d_ff", caller)
+        self.dropout = float(dropout)
+        seeded = None if rng is None else initializers.generator(rng)  # as the encoder layer
+        dropout1 = dropout_layer(self.dropout, seeded, caller)  # checks dropout, naming this layer
+        self.self_attention = MultiHeadAttention(d_model, num_heads, self.dropout, rng=seeded,
+                                                 dtype=dtype)
+        self.dropout1 = dropout1
+        self.norm1 = LayerNorm(d_model, eps=eps, dtype=dtype)
+        self.cross_attention = MultiHeadAttention(d_model, num_heads, self.dropout, rng=seeded,
+                                                  dtype=dtype)
+        self.dropout2 = dropout_layer(self.dropout, seeded, caller)
+        self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
+        self.ffn = _feed_forward(d_model, d_ff, seeded, dtype)
+        self.dropout3 = dropout_layer(self.dropout, seeded, caller)
+        self.norm3 = LayerNorm(d_model, eps=eps, dtype=dtype)
+
+    def forward(self, X: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
+                return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor, Tensor]:
+        d_model = self.self_attention.d_model
+        require_shape(self._label(), "X", X, ("m", "T_y", d_model))
+        require_shape(self._label(), "memory", memory, (shape_of(X)[0], "T_x", d_model),
+                      " (memory is the encoder's output, one row of d_model per input word)")
+        dtype = self.norm1.gamma.data.dtype
+        X, memory = as_data_of(X, dtype), as_data_of(memory, dtype)
+        attention, self_weights = self.self_attention(X, X, X, mask=mask, return_weights=True)
+        A1 = self.norm1(X + self.dropout1(attention))
+        attention, cross_weights = self.cross_attention(A1, memory, memory, mask=memory_mask,
+                                                        return_weights=True)
+        A2 = self.norm2(A1 + self.dropout2(attention))
+        Y = self.norm3(A2 + self.dropout3(self.ffn(A2)))
+        return (Y, self_weights, cross_weights) if return_weights else Y
+
+    def _label(self) -> str:
+        attention = self.self_attention
+        return (f"TransformerDecoderLayer(d_model={attention.d_model}, "
+                f"num_heads={attention.num_heads})")
+
+    def extra_repr(self) -> str:
+        attention = self.self_attention
+        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
+                f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")
+
+
+class _Embedded(Module):
+    """What the encoder and the decoder share: their sizes, and the course's input to their
+    first layer, Dropout(Embedding(tokens) * sqrt(d_model) + PE[:T]). Subclasses add
+    ``layers``."""
+
+    def _embeddings(self, vocab_size: int, d_model: int, max_positions: int, dropout: float,
+                    rng: np.random.Generator | None, dtype: Any) -> None:
+        caller = type(self).__name__
+        self.d_model = whole_number(d_model, "d_model", caller)
+        self.max_positions = whole_number(max_positions, "max_positions", caller)
+        self.dropout = float(dropout)
+        embedding_dropout = dropout_layer(self.dropout, rng, caller)
+        self.embedding = Embedding(vocab_size, self.d_model, rng=rng, dtype=dtype)
+        self.embedding_dropout = embedding_dropout
+        # A constant, not a parameter: recomputed from the sizes, never trained or saved.
+        self.positions = positional_encoding(self.max_positions, self.d_model, dtype)
+
+    def _embed(self, tokens: Any) -> Tensor:
+        """tokens (m, T) -> (m, T, d_model): the scaled embeddings plus positions, dropped."""
+        caller = type(self).__name__
+        require_shape(caller, "tokens", tokens, ("m", "T"),
+                      " (word indices, one sentence per row)")
+        T = shape_of(tokens)[1]
+        if T > self.max_positions:
+            raise ShapeError(
+                f"{caller} got sentences of {T} tokens but has positional encodings for "
+                f"{self.max_positions} (max_positions); make it with max_positions of at "
+                f"least {T}, or cut the sentences"
+            )
+        X = self.embedding(tokens) * math.sqrt(self.d_model) + self.positions[:T]
+        return self.embedding_dropout(X)
+
+    def extra_repr(self) -> str:
+        first = self.layers[0].self_attention
+        return (f"{len(self.layers)} layers, d_model={self.d_model}, "
+                f"num_heads={first.num_heads}, vocab_size={self.embedding.n_vocab}, "
+                f"max_positions={self.max_positions}, dropout={self.dropout:g}")
+
+
+class TransformerEncoder(_Embedded):
+    """The course's Encoder: word embeddings scaled by sqrt(d_model), plus positional
+    encodings, dropout, then ``num_layers`` `TransformerEncoderLayer` s::
+
+        X = Dropout(Embedding(tokens) * sqrt(d_model) + PE[:T_x]);  X = layer(X, mask) ...
+
+    Args:
+        num_layers: encoder layers.
+        d_model, num_heads, d_ff, dropout, eps: each layer's (see `TransformerEncoderLayer`);
+            dropout is also used on the embeddings plus positions.
+        vocab_size: words of the input vocabulary (the course's input_vocab_size).
+        max_positions: the longest sentence, in tokens (maximum_position_encoding).
+        rng, dtype: as the layers'.
+
+    Sublayers: ``embedding`` (`Embedding`), ``embedding_dropout``, ``layers`` (a `ModuleList`).
+
+    Shapes: ``forward(tokens, mask=None)``: word indices (m, T_x), T_x <= max_positions ->
+    (m, T_x, d_model); mask as for the layers (``padding_mask(tokens)``).
+    """
+
+    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
+                 vocab_size: int, max_positions: int, dropout: float = 0.1, eps: float = 1e-6,
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        num_layers = whole_number(num_layers, "num_layers", type(self).__name__)
+        seeded = None if rng is None else initializers.generator(rng)
+        self._embeddings(vocab_size, d_model, max_positions, dropout, seeded, dtype)
+        self.layers = ModuleList(
+            TransformerEncoderLayer(d_model, num_heads, d_ff, dropout, eps, rng=seeded,
+                                    dtype=dtype) for _ in range(num_layers))
+
+    def forward(self, tokens: Any, mask: Any = None) -> Tensor:
+        X = self._embed(tokens)
+        for layer in self.layers:
+            X = layer(X, mask=mask)
+        return X
+
+
+class TransformerDecoder(_Embedded):
+    """The course's Decoder: the target words so far embedded as the encoder embeds its
+    input, then ``num_layers`` `TransformerDecoderLayer` s, each attending to ``memory``.
+
+    Args: as `TransformerEncoder`'s, vocab_size being the target vocabulary's
+    (target_vocab_size).
+
+    Sublayers: ``embedding``, ``embedding_dropout``, ``layers`` (a `ModuleList`).
+
+    Shapes: ``forward(tokens, memory, mask=None, memory_mask=None, return_weights=False)``:
+    word indices (m, T_y) and the encoder's output (m, T_x, d_model) -> (m, T_y, d_model);
+    masks as for the layers. With ``return_weights=True``: ``(Y, weights)``, weights a dict
+    by the course's names: ``"decoder_layer1_block1_self_att"`` (m, h, T_y, T_y),
+    ``"decoder_layer1_block2_decenc_att"`` (m, h, T_y, T_x), and so on for each layer.
+    """
+
+    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
+                 vocab_size: int, max_positions: int, dropout: float = 0.1, eps: float = 1e-6,
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        num_layers = whole_number(num_layers, "num_layers", type(self).__name__)
+        seeded = None if rng is None else initializers.generator(rng)
+        self._embeddings(vocab_size, d_model, max_positions, dropout, seeded, dtype)
+        self.layers = ModuleList(
+            TransformerDecoderLayer(d_model, num_heads, d_ff, dropout, eps, rng=seeded,
+                                    dtype=dtype) for _ in range(num_layers))
+
+    def forward(self, tokens: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
+                return_weights: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
+        Y = self._embed(tokens)
+        weights = {}
+        for i, layer in enumerate(self.layers, start=1):
+            Y, block1, block2 = layer(Y, memory, mask, memory_mask, return_weights=True)
+            weights[f"decoder_layer{i}_block1_self_att"] = block1
+            weights[f"decoder_layer{i}_block2_decenc_att"] = block2
+        return (Y, weights) if return_weights else Y
+
+
+class Transformer(Module):
+    """The course's Transformer: an encoder reads the input sentence, a decoder reads the
+    target sentence so far and attends to the encoder's output, and a last `Linear` scores
+    every word of the target vocabulary at each target position.
+
+    Args:
+        num_layers: layers of the encoder, and of the decoder.
+        d_model, num_heads, d_ff, dropout, eps, rng, dtype: as `TransformerEncoderLayer`'s.
+        input_vocab_size, target_vocab_size: words of each vocabulary.
+        max_input_positions, max_target_positions: the longest input and target sentences
+            (the course's max_positional_encoding_input and _target).
+
+    Sublayers: ``encoder`` (`TransformerEncoder`), ``decoder`` (`TransformerDecoder`),
+    ``final_layer`` (`Linear(d_model, target_vocab_size)`).
+
+    Shapes: ``forward(inputs, targets, input_mask=None, target_mask=None, memory_mask=None,
+    return_weights=False)``: inputs (m, T_x) and targets (m, T_y) word indices -> logits
+    (m, T_y, target_vocab_size), row t scoring the word after targets[:, :t + 1] (train with
+    the targets shifted: ``nn.cross_entropy(logits, next_words)``). `Transformer.masks`
+    makes the three masks as the course does. With ``return_weights=True``: ``(logits,
+    weights)``, the decoder's weights by name (see `TransformerDecoder`).
+    """
+
+    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
+                 input_vocab_size: int, target_vocab_size: int, max_input_positions: int,
+                 max_target_positions: int, dropout: float = 0.1, eps: float = 1e-6,
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        seeded = None if rng is None else initializers.generator(rng)
+        self.encoder = TransformerEncoder(num_layers, d_model, num_heads, d_ff,
+                                          input_vocab_size, max_input_positions, dropout, eps,
+                                          rng=seeded, dtype=dtype)
+        self.decoder = TransformerDecoder(num_layers, d_model, num_heads, d_ff,
+                                          target_vocab_size, max_target_positions, dropout, eps,
+                                          rng=seeded, dtype=dtype)
+        self.final_layer = Linear(d_model, target_vocab_size, init="xavier", rng=seeded,
+                                  dtype=dtype)
+
+    @staticmethod
+    def masks(inputs: Any, targets: Any, pad: int = 0) -> tuple[np.ndarray, ...]:
+        """The course's three masks for word indices inputs (m, T_x) and targets (m, T_y):
+        ``(input_mask, target_mask, memory_mask)`` = (padding_mask(inputs), padding_mask(
+        targets) & look_ahead_mask(T_y), padding_mask(inputs)), shaped (m, 1, 1, T_x),
+        (m, 1, T_y, T_y) and (m, 1, 1, T_x): no attention to padding ``pad`` anywhere, and
+        none to later target words."""
+        input_mask = padding_mask(inputs, pad)
+        target_words = padding_mask(targets, pad)
+        return input_mask, target_words & look_ahead_mask(target_words.shape[-1]), input_mask
+
+    def forward(self, inputs: Any, targets: Any, input_mask: Any = None, target_mask: Any = None,
+                memory_mask: Any = None, return_weights: bool = False
+                ) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
+        memory = self.encoder(inputs, mask=input_mask)
+        Y, weights = self.decoder(targets, memory, target_mask, memory_mask, return_weights=True)
+        logits = self.final_layer(Y)
+        return (logits, weights) if return_weights else logits
