@@ -1,8 +1,9 @@
 """`Optimizer`: what every optimizer shares. The parameters in groups with their settings
 (``param_groups``, as in ``torch.optim``), the settings as attributes (``optimizer.lr``, which
-`fit` and the schedules set), the step count t, the state kept per parameter, one step as a
-loop over the groups, and saving and restoring it all (``state_dict``). The update rules
-themselves are in `optim.optimizers`. Depends on `tensor`, `errors`.
+`fit` and the schedules set), groups added later (``add_param_group``), the step count t and
+each group's own, the state kept per parameter, one step as a loop over the groups, and saving
+and restoring it all (``state_dict``). The update rules themselves are in `optim.optimizers`.
+Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -50,8 +51,9 @@ class _Setting:
 
 
 class Optimizer:
-    """Base class: the parameters in groups with their settings, the step count ``t``,
-    per-parameter state, ``zero_grad``, ``state_dict`` / ``load_state_dict``.
+    """Base class: the parameters in groups with their settings, groups added later
+    (``add_param_group``), the step count ``t``, per-parameter state, ``zero_grad``,
+    ``state_dict`` / ``load_state_dict``.
 
     ``params`` is tensors (one group, with the keyword arguments' settings) or dicts, one per
     group, ``{"params": tensors, **settings}``: each setting (``lr``, ``weight_decay``, and the
@@ -62,21 +64,31 @@ class Optimizer:
     ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` and
     every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's next
     step). ``optimizer.params`` lists every parameter, group after group, and
-    ``optimizer.defaults`` the keyword arguments' settings.
+    ``optimizer.defaults`` the keyword arguments' settings. ``add_param_group({"params": tensors,
+    **settings})`` adds a group during training (a layer unfrozen later), checked as the groups
+    given here; the settings it does not give are the keyword arguments' (``defaults``), as they
+    are then.
 
     The settings as attributes (``optimizer.lr``, ``optimizer.momentum``) stand for the keyword
     arguments. Reading one gives the value in the first group that did not give its own (the
     last value set, at first the keyword's, when every group did); setting one sets it in every
     group that did not give its own. ``optimizer.lr = alpha`` (what `fit` does with a schedule)
     also sets the groups that gave their own lr, each to alpha times its ratio to the keyword's
-    lr at construction (group lr = alpha * its lr / the keyword's lr): a schedule whose alpha0
-    is the keyword's lr decays every group alike, each from its own lr. With the tensors given
-    directly (one group), the attributes are that group's settings.
+    lr at construction (group lr = alpha * its lr / the keyword's lr; for a group added
+    later, its lr over the keyword's lr then): a schedule whose alpha0 is the keyword's lr decays
+    every group alike, each from its own lr. With the tensors given directly (one group), the
+    attributes are that group's settings.
+
+    ``t`` counts the calls to ``step()``. Each group also counts its own steps, from its first
+    one (``group_steps``): ``t`` for the groups given here, fewer for a group added later, whose
+    Adam bias correction then starts afresh as a new optimizer's would.
 
     ``state_dict`` holds the settings, ``t`` and the state arrays, numbered over
     ``optimizer.params`` (``"state.0.v"``). With several groups it also holds each group's
-    settings (``"group.1.lr"``) and the numbers of its parameters (``"group.1.params"``), and
-    ``load_state_dict`` refuses a state whose groups are not this optimizer's.
+    settings (``"group.1.lr"``), the numbers of its parameters (``"group.1.params"``) and its
+    step count when it is not ``t`` (``"group.1.t"``, a group added later), and
+    ``load_state_dict`` refuses a state whose groups are not this optimizer's: to resume after
+    ``add_param_group``, make the optimizer and add the same groups first.
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
     ``hyper_names`` (their settings, keyword arguments passed on to ``__init__``, each also
@@ -84,6 +96,7 @@ class Optimizer:
     ``g`` is dW (weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
     parameter's group (``group["lr"]``), ``state`` the parameter's dict of arrays, ``scratch``
     an array of p's shape free to overwrite; apply the step with `_write(p, np.subtract, step)`.
+    Those that need the group's step count override ``_step_group(group, slots, t)``.
     """
 
     state_names: tuple[str, ...] = ()
@@ -101,25 +114,66 @@ class Optimizer:
         if not given:
             raise ArgumentError(f"{name}: got no parameters to optimize (model.parameters()?)")
         self.defaults = self._checked({"lr": lr, "weight_decay": weight_decay, **hypers}, name)
+        self.t = 0  # the calls to step()
+        # Parallel lists, one entry per group, filled by _add_groups (add_param_group too).
+        self.param_groups: list[dict[str, Any]] = []
+        self._own: list[frozenset[str]] = []  # the settings each group gave
+        self._lr_ratios: list[float] = []  # what optimizer.lr = alpha keeps
+        self._added_at: list[int] = []  # t when each group was added: its steps are t - this
+        self._groups: list[tuple[dict[str, Any], list]] = []  # each group's (p, state, scratch)
+        # Parallel lists, one entry per parameter, group after group: one dict of arrays per
+        # parameter, plus a scratch array for the step itself.
+        self.params: list[Tensor] = []
+        self.state: list[dict[str, np.ndarray]] = []
+        self._scratch: list[np.ndarray] = []
         if isinstance(given[0], Mapping):
-            groups = [self._read_group(i, spec) for i, spec in enumerate(given)]
+            self._add_groups([self._read_group(i, spec) for i, spec in enumerate(given)])
         else:
-            groups = [({}, given)]
-        self.param_groups: list[dict[str, Any]] = [
-            {"params": tensors, **self.defaults, **own} for own, tensors in groups]
-        self._own = [frozenset(own) for own, _ in groups]  # the settings each group gave
+            self._add_groups([({}, given)])
+
+    def add_param_group(self, group: Mapping[str, Any]) -> None:
+        """Add a group of parameters, ``{"params": tensors, **settings}``, as in ``torch.optim``:
+        checked as a group given to the constructor, its settings the ones it gives and, for
+        the others, the keyword arguments' as they are now (``optimizer.defaults``, which
+        ``optimizer.lr = alpha`` sets). Its parameters start with zero state (v_dW, s_dW) and
+        its steps are counted from its first one, so Adam corrects their bias as a new
+        optimizer would. ``optimizer.lr = alpha`` then keeps its lr's ratio to the keyword's
+        lr now.
+
+        Transfer learning: train a new last layer on pretrained, frozen ones, then unfreeze
+        the layer below it and fine-tune it too, with a smaller learning rate::
+
+            model.linear1.requires_grad_(False)  # linear1 and linear2: pretrained
+            model.linear2.requires_grad_(False)
+            optimizer = optim.Adam(model.linear3.parameters(), lr=1e-3)
+            gg.fit(model, nn.mse, optimizer, (X, Y), epochs=5)
+            model.linear2.requires_grad_(True)
+            optimizer.add_param_group({"params": model.linear2.parameters(), "lr": 1e-4})
+            gg.fit(model, nn.mse, optimizer, (X, Y), epochs=5)
+        """
+        if not isinstance(group, Mapping):
+            raise ArgumentError(
+                f"{type(self).__name__}.add_param_group takes a dict {{'params': tensors, "
+                f"'lr': ...}}, got a {type(group).__name__}")
+        self._add_groups([self._read_group(len(self.param_groups), group)])
+
+    def _add_groups(self, groups: list[tuple[dict[str, float], list[Any]]]) -> None:
+        """Check the groups read by `_read_group` and append them, with their state; nothing
+        changes when a check fails."""
+        self._check_params([tensors for _, tensors in groups])
         alpha = self.defaults["lr"]
-        self._lr_ratios = [own.get("lr", alpha) / alpha for own, _ in groups]
-        self.params = [p for group in self.param_groups for p in group["params"]]
-        self._check_params()
-        self.t = 0
-        # One dict of arrays per parameter, plus a scratch array for the step itself.
-        self.state = [self._new_state(p, group)
-                      for group in self.param_groups for p in group["params"]]
-        self._scratch = [np.empty_like(p.data) for p in self.params]
-        slots = iter(zip(self.params, self.state, self._scratch))
-        self._groups = [(group, [next(slots) for _ in group["params"]])
-                        for group in self.param_groups]
+        for own, tensors in groups:
+            group = {"params": tensors, **self.defaults, **own}
+            slots = [(p, self._new_state(p, group), np.empty_like(p.data)) for p in tensors]
+            self.param_groups.append(group)
+            self._own.append(frozenset(own))
+            self._lr_ratios.append(own.get("lr", alpha) / alpha)
+            self._added_at.append(self.t)
+            self._groups.append((group, slots))
+            for p, state, scratch in slots:
+                self.params.append(p)
+                self.state.append(state)
+                self._scratch.append(scratch)
 
     def _checked(self, settings: Mapping[str, Any], where: str) -> dict[str, float]:
         """The settings as floats, each checked against its rule in `_RULES`."""
@@ -155,11 +209,14 @@ class Optimizer:
             raise ArgumentError(f"{where} has no parameters; give it some, or leave it out")
         return self._checked({k: v for k, v in spec.items() if k != "params"}, where), tensors
 
-    def _check_params(self) -> None:
-        name, several = type(self).__name__, len(self.param_groups) > 1
-        group_of: dict[int, int] = {}  # id(p) -> the group that has it
-        for i, group in enumerate(self.param_groups):
-            for j, p in enumerate(group["params"]):
+    def _check_params(self, groups: list[list[Any]]) -> None:
+        """New groups' tensors, numbered after the groups already here: leaf tensors that
+        require grad, each in one group."""
+        name, several = type(self).__name__, len(self.param_groups) + len(groups) > 1
+        group_of = {id(p): i for i, group in enumerate(self.param_groups)  # id(p) -> its group
+                    for p in group["params"]}
+        for i, tensors in enumerate(groups, start=len(self.param_groups)):
+            for j, p in enumerate(tensors):
                 which = f"parameter group {i}, parameter {j}" if several else f"parameter {j}"
                 if not isinstance(p, Tensor) or not p.requires_grad or p.creator is not None:
                     raise ArgumentError(
@@ -188,10 +245,19 @@ class Optimizer:
         """Update every parameter that has a gradient, from its ``.grad``, with its group's
         settings."""
         self.t += 1
-        for group, slots in self._groups:
-            self._step_group(group, slots)
+        t = self.t
+        for (group, slots), added_at in zip(self._groups, self._added_at):
+            self._step_group(group, slots, t - added_at)
 
-    def _step_group(self, group: dict[str, Any], slots: list) -> None:
+    @property
+    def group_steps(self) -> list[int]:
+        """Each group's step count, the t of its Adam bias correction: ``t`` for the groups
+        given to the constructor, the steps since it was added for a group added later."""
+        return [self.t - added_at for added_at in self._added_at]
+
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        """One step of a group's parameters, ``slots`` their (p, state, scratch); ``t`` is the
+        group's step count, from 1."""
         decay = group["weight_decay"] if self.decay_in_gradient else 0.0
         for p, state, scratch in slots:
             g = p.grad
@@ -213,7 +279,8 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """The settings, the step count and copies of the state arrays, flat by name
-        (``"state.0.v"``; with several groups, also ``"group.1.lr"``), ready for `gg.save`."""
+        (``"state.0.v"``; with several groups, also ``"group.1.lr"``, and ``"group.1.t"`` for a
+        group added after the first step), ready for `gg.save`."""
         groups = self.param_groups
         top = groups[0] if len(groups) == 1 else self.defaults
         out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": top["lr"], "t": self.t,
@@ -223,6 +290,8 @@ class Optimizer:
         if len(groups) > 1:
             for i, (group, indices) in enumerate(zip(groups, self._indices())):
                 out[f"group.{i}.params"] = indices
+                if self._added_at[i]:
+                    out[f"group.{i}.t"] = self.t - self._added_at[i]
                 for key in self.defaults:
                     out[f"group.{i}.{key}"] = group[key]
         for i, state in enumerate(self.state):
@@ -264,22 +333,31 @@ class Optimizer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue from a saved `state_dict` (same optimizer, same groups, same parameter
         shapes). The settings, per group too, come from the state, and so do the ratios that
-        ``optimizer.lr = alpha`` keeps."""
+        ``optimizer.lr = alpha`` keeps and the step counts. A state saved after
+        `add_param_group` needs the same groups added first."""
         saved_groups = self._saved_groups(state)
         where = self._where(state)
         expected = ["lr", "t", "weight_decay", *self.hyper_names]
-        if len(self.param_groups) > 1:
-            expected += [f"group.{i}.{key}" for i in range(len(self.param_groups))
-                         for key in ("params", *self.defaults)]
+        n = len(self.param_groups)
+        # Each group's step count, saved when it is not t (a group added later): t otherwise,
+        # and in the states saved before groups could be added.
+        counts = [f"group.{i}.t" for i in range(n)] if n > 1 else []
+        if n > 1:
+            expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
-        unexpected = [k for k in state if k not in expected and k != "optimizer"]
+        unexpected = [k for k in state if k not in expected and k not in counts
+                      and k != "optimizer"]
         problems = []
         if missing:
             problems.append(f"missing keys: {', '.join(missing)}")
         if unexpected:
             problems.append(f"unexpected keys: {', '.join(unexpected)} (a different number of "
                             "parameters?)")
+        t = int(state.get("t", 0))
+        group_t = [int(state.get(key, t)) for key in counts] or [t]
+        problems += [f"{key}: {count} steps, not from 0 to t = {t}"
+                     for key, count in zip(counts, group_t) if not 0 <= count <= t]
         for i, slots in enumerate(self.state):
             for key, array in slots.items():
                 given = state.get(f"state.{i}.{key}")
@@ -289,7 +367,8 @@ class Optimizer:
         if problems:
             raise ArgumentError(f"{where} does not fit:\n  " + "\n  ".join(problems))
         self.defaults = self._checked({key: state[key] for key in self.defaults}, where)
-        self.t = int(state["t"])
+        self.t = t
+        self._added_at[:] = [t - count for count in group_t]
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             group.update(self._checked(saved, f"{where}, parameter group {i}"))
             if "lr" in self._own[i]:

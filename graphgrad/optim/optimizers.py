@@ -9,7 +9,8 @@ Parameters can be split into groups with their own settings, as in ``torch.optim
 dicts ``{"params": tensors, "lr": ..., "weight_decay": ...}`` instead of the tensors, e.g. no
 weight decay on biases or a smaller learning rate for pretrained layers. Each group's settings
 are in ``optimizer.param_groups``; `Optimizer` says how ``optimizer.lr`` and the state dict
-treat them.
+treat them, and ``optimizer.add_param_group({"params": tensors, ...})`` adds a group during
+training.
 
 Updates are in place, without new arrays per step, except when a parameter's array is
 read-only because a graph that has not been backpropagated yet still uses it (say, a
@@ -61,9 +62,9 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         self.t += 1
-        for group, slots in self._groups:
+        for (group, slots), added_at in zip(self._groups, self._added_at):
             if group["momentum"] or group["weight_decay"]:
-                self._step_group(group, slots)
+                self._step_group(group, slots, self.t - added_at)
                 continue
             # Plain gradient descent, the hot loop of the course's models: W -= alpha dW, inlined.
             lr = group["lr"]
@@ -150,13 +151,16 @@ class Adam(Optimizer):
         v_corrected = v_dW / (1 - beta1**t)         s_corrected = s_dW / (1 - beta2**t)
         W = W - alpha v_corrected / (sqrt(s_corrected) + eps)
 
-    t is the optimizer's step count, shared by all parameters and groups, as in the course's
-    update_parameters_with_adam. PyTorch counts per parameter instead; the two differ only for
-    a parameter that gets its first gradient after the first step (a layer unfrozen later):
-    its v and s start from zero with the correction of step t, so its first update here is
-    alpha 3.16 sqrt(1 - beta2**t) / (1 - beta1**t) instead of alpha: less than alpha if it
+    t is the group's step count: the optimizer's (``optimizer.t``) for the groups given to it,
+    shared by their parameters as in the course's update_parameters_with_adam, and counted from
+    its own first step for a group added by `add_param_group` (a layer unfrozen later), whose
+    updates are then a new Adam's. PyTorch counts per parameter, the steps it had a gradient;
+    the two differ only for a parameter that gets its first gradient after its group's first
+    step: its v and s start from zero with the correction of step t, so its first update here
+    is alpha 3.16 sqrt(1 - beta2**t) / (1 - beta1**t) instead of alpha: less than alpha if it
     starts within the first hundred steps (0.48 alpha at t = 11), up to 3.16 alpha
-    (0.1 / sqrt(0.001)) after a few thousand.
+    (0.1 / sqrt(0.001)) after a few thousand. Give such a layer to the optimizer when it is
+    unfrozen, with `add_param_group`.
 
     Args:
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
@@ -177,15 +181,15 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps)
 
-    def _step_group(self, group: dict[str, Any], slots: list) -> None:
-        # The bias corrections depend on t and the group's settings only: computed once per
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        # The bias corrections depend on the group's t and settings only: computed once per
         # group and step, not per parameter.
         # alpha v / (1 - b1**t) / (sqrt(s / (1 - b2**t)) + eps)
         #   = [alpha sqrt(1 - b2**t) / (1 - b1**t)] * v / (sqrt(s) + eps sqrt(1 - b2**t))
-        root = np.sqrt(1.0 - group["beta2"] ** self.t)
-        self._step_scale = group["lr"] * root / (1.0 - group["beta1"] ** self.t)
+        root = np.sqrt(1.0 - group["beta2"] ** t)
+        self._step_scale = group["lr"] * root / (1.0 - group["beta1"] ** t)
         self._eps_scaled = group["eps"] * root
-        super()._step_group(group, slots)
+        super()._step_group(group, slots, t)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
