@@ -1,17 +1,16 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
-`Module`, `Parameter`, `Sequential` and `ModuleList` (module), `Linear` and `Flatten`
-(layers), `Conv2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)) and
-`Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
+`Module`, `Parameter`, `Sequential` and `ModuleList` (module), `Linear` and `Flatten` (layers),
+`Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C))
+and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
 `positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
-`TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`,
-`TransformerDecoder` and `Transformer` (transformer, the course's model built from them),
-the activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d`,
-`BatchNorm2d` and `LayerNorm` (normalization), the losses, and the weight initialisers
-(``nn.init``). Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers`
-for how that maps to the course's (n_x, m).
+`TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
+and `Transformer` (transformer, the course's model built from them), the activation layers,
+`Dropout` and `l2_penalty` (regularization), `BatchNorm1d`, `BatchNorm2d` and `LayerNorm`
+(normalization), the losses, and the weight initialisers (``nn.init``). Layers take batch-first
+input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps to the course's (n_x, m).
 """
 from graphgrad.nn import init
 from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -22,7 +21,7 @@ from graphgrad.nn.attention import (
     positional_encoding,
     scaled_dot_product_attention,
 )
-from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Affine, Flatten, Linear, linear
 from graphgrad.nn.losses import (
@@ -51,7 +50,8 @@ from graphgrad.nn.transformer import (
 )
 
 __all__ = [
-    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "Dropout",
+    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "Dropout",
     "Embedding", "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm", "LeakyReLU",
     "Linear", "MaxPool2d", "Module", "ModuleList", "MultiHeadAttention", "Parameter", "RNN",
     "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",

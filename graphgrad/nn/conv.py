@@ -1,5 +1,5 @@
-"""Convolutional layers: `Conv2d`, `Conv1d`, `MaxPool2d`, `AvgPool2d`, on the ops of
-`graphgrad.ops.convolution`.
+"""Convolutional layers: `Conv2d`, `ConvTranspose2d`, `Conv1d`, `MaxPool2d`, `AvgPool2d`,
+on the ops of `graphgrad.ops.convolution`.
 
 Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n_C). A
 `Conv2d` keeps the course's W of shape (f, f, n_C_prev, n_C) and b flattened to (n_C,), so
@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import whole_number
+from graphgrad.errors import ArgumentError, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import AvgPool2d as _AvgPool2d
 from graphgrad.ops.convolution import Conv1d as _Conv1d
 from graphgrad.ops.convolution import Conv2d as _Conv2d
+from graphgrad.ops.convolution import ConvTranspose2d as _ConvTranspose2d
 from graphgrad.ops.convolution import MaxPool2d as _MaxPool2d
 from graphgrad.ops.convolution import (
     include_pad_setting,
@@ -48,16 +49,22 @@ class _Conv(Module):
         self.n_C = whole_number(n_C, "n_C", caller, 1)
         self.f = whole_number(f, "the filter size f", caller, 1)
         self.stride = whole_number(stride, "the stride", caller, 1)
-        self.pad = padding_setting(padding, self.f, self.stride, caller)
+        self.pad = self._padding(padding, caller)
         self.init = init
         # Each filter is a unit of a Linear layer on flattened windows: initialise it as one
         # (fan-in f * f * n_C_prev, or f * n_C_prev), then lay the rows out as W's shape.
         window = (self.f,) * self.dims
-        rows = initializers.initialize(
-            init, (self.n_C, int(np.prod(window)) * self.n_C_prev), rng, dtype)
-        self.W = Parameter(np.ascontiguousarray(
-            rows.T.reshape(*window, self.n_C_prev, self.n_C)))
+        units, inputs = self._units_and_inputs()
+        rows = initializers.initialize(init, (units, int(np.prod(window)) * inputs), rng, dtype)
+        self.W = Parameter(np.ascontiguousarray(rows.T.reshape(*window, inputs, units)))
         self.b = Parameter(np.zeros(self.n_C, dtype=dtype)) if bias else None
+
+    def _padding(self, padding: int | str, caller: str) -> int:
+        return padding_setting(padding, self.f, self.stride, caller)
+
+    def _units_and_inputs(self) -> tuple[int, int]:
+        """The Linear layer W's filters are units of: (units, inputs per window position)."""
+        return self.n_C, self.n_C_prev
 
     def forward(self, A: Any) -> Tensor:
         A = as_data_of(A, self.W.data.dtype)
@@ -121,6 +128,85 @@ class Conv1d(_Conv):
 
     op = _Conv1d
     dims = 1
+
+
+class ConvTranspose2d(_Conv):
+    """A transposed convolutional layer, U-Net's up-convolution (Keras's Conv2DTranspose,
+    PyTorch's ConvTranspose2d): Z = conv_transpose(A, W) + b, each pixel of A spread over an
+    f x f window of Z, windows ``stride`` pixels apart. See `gg.conv_transpose2d`.
+
+    Args:
+        n_C_prev: channels of the input images.
+        n_C: channels of the output.
+        f: the filters' size (f x f).
+        stride: s; 2 roughly doubles the height and width.
+        padding: p, the rows and columns cropped from each side of the output: a whole
+            number, "valid" (0) or "same", which makes the output exactly s times the input
+            (n_H = s n_H_prev, the size Keras's padding='same' gives; needs f >= s, and an
+            odd f with stride 1): p = ceil((f - s) / 2) and output_padding = 2p - f + s, as
+            PyTorch users write it (f=3, stride=2: padding=1, output_padding=1). When f - s is
+            odd, Keras crops its extra row and column at the bottom and right, this at the top
+            and left: the same sizes, values one pixel apart (weights trained in Keras would
+            need padding=0, output_padding=0 and the crop by hand).
+        output_padding: rows and columns added at the bottom and right (less than s), with a
+            numeric padding; "same" sets its own.
+        init: how W starts, as for `Conv2d` ("he"): as the filters of the convolution this
+            one transposes, n_C_prev filters on windows of f * f * n_C values (the fan-in
+            PyTorch and Keras use too). b starts at zero.
+        bias, rng, dtype: as for `Conv2d`.
+
+    Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
+    n_H = (n_H_prev - 1) s - 2p + f + output_padding; W (f, f, n_C, n_C_prev), b (n_C,). The
+    course's U-Net: ConvTranspose2d(n_C_prev, n_C, 3, stride=2, padding="same") turns 4 x 4
+    images into 8 x 8.
+    """
+
+    op = _ConvTranspose2d
+    dims = 2
+
+    def __init__(self, n_C_prev: int, n_C: int, f: int, stride: int = 1,
+                 padding: int | str = 0, output_padding: int = 0, init: Any = "he",
+                 bias: bool = True, rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype)
+        if padding == "same":
+            self.output_padding = 2 * self.pad - self.f + self.stride
+        else:
+            self.output_padding = whole_number(output_padding, "output_padding",
+                                               "ConvTranspose2d", 0)
+        if self.output_padding >= self.stride:
+            raise ArgumentError(
+                f"ConvTranspose2d: output_padding ({self.output_padding}) must be smaller "
+                f"than the stride ({self.stride})")
+
+    def _padding(self, padding: int | str, caller: str) -> int:
+        if padding != "same":
+            return padding_setting(padding, self.f, self.stride, caller)
+        if self.f < self.stride:
+            raise ArgumentError(
+                f"{caller}: padding='same' (an output stride times the input) needs f >= "
+                f"stride, got f={self.f}, stride={self.stride}: the windows would leave gaps; "
+                "use f >= stride")
+        if self.stride == 1 and self.f % 2 == 0:
+            raise ArgumentError(
+                f"{caller}: padding='same' with stride 1 needs an odd f, as for Conv2d (an even "
+                f"f would need more rows cropped on one side than the other), got f={self.f}")
+        return -(-(self.f - self.stride) // 2)  # ceil((f - s) / 2)
+
+    def _units_and_inputs(self) -> tuple[int, int]:
+        return self.n_C_prev, self.n_C
+
+    def forward(self, A: Any) -> Tensor:
+        A = as_data_of(A, self.W.data.dtype)
+        attrs = {"stride": self.stride, "pad": self.pad}
+        if self.output_padding:
+            attrs["output_padding"] = self.output_padding
+        if self.b is None:
+            return self.op.apply(A, self.W, **attrs)
+        return self.op.apply(A, self.W, self.b, **attrs)
+
+    def extra_repr(self) -> str:
+        extra = f", output_padding={self.output_padding}" if self.output_padding else ""
+        return super().extra_repr().replace(", init=", f"{extra}, init=", 1)
 
 
 class _Pool(Module):

@@ -189,22 +189,31 @@ class TransformerDecoderLayer(Module):
                 f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")
 
 
-class _Embedded(Module):
-    """What the encoder and the decoder share: their sizes, and the course's input to their
-    first layer, Dropout(Embedding(tokens) * sqrt(d_model) + PE[:T]). Subclasses add
-    ``layers``."""
+class _Stack(Module):
+    """What the encoder and the decoder share: their sizes, their ``layers`` (``num_layers``
+    of ``layer_type``), and the course's input to the first layer,
+    Dropout(Embedding(tokens) * sqrt(d_model) + PE[:T])."""
 
-    def _embeddings(self, vocab_size: int, d_model: int, max_positions: int, dropout: float,
-                    rng: np.random.Generator | None, dtype: Any) -> None:
+    layer_type: type[Module]
+
+    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
+                 vocab_size: int, max_positions: int, dropout: float = 0.1, eps: float = 1e-6,
+                 rng: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
         caller = type(self).__name__
+        num_layers = whole_number(num_layers, "num_layers", caller)
         self.d_model = whole_number(d_model, "d_model", caller)
         self.max_positions = whole_number(max_positions, "max_positions", caller)
         self.dropout = float(dropout)
-        embedding_dropout = dropout_layer(self.dropout, rng, caller)
-        self.embedding = Embedding(vocab_size, self.d_model, rng=rng, dtype=dtype)
+        seeded = None if rng is None else initializers.generator(rng)  # as the layers'
+        embedding_dropout = dropout_layer(self.dropout, seeded, caller)  # checks dropout
+        self.embedding = Embedding(vocab_size, self.d_model, rng=seeded, dtype=dtype)
         self.embedding_dropout = embedding_dropout
         # A constant, not a parameter: recomputed from the sizes, never trained or saved.
         self.positions = positional_encoding(self.max_positions, self.d_model, dtype)
+        self.layers = ModuleList(
+            self.layer_type(d_model, num_heads, d_ff, dropout, eps, rng=seeded, dtype=dtype)
+            for _ in range(num_layers))
 
     def _embed(self, tokens: Any) -> Tensor:
         """tokens (m, T) -> (m, T, d_model): the scaled embeddings plus positions, dropped."""
@@ -228,7 +237,7 @@ class _Embedded(Module):
                 f"max_positions={self.max_positions}, dropout={self.dropout:g}")
 
 
-class TransformerEncoder(_Embedded):
+class TransformerEncoder(_Stack):
     """The course's Encoder: word embeddings scaled by sqrt(d_model), plus positional
     encodings, dropout, then ``num_layers`` `TransformerEncoderLayer` s::
 
@@ -248,16 +257,7 @@ class TransformerEncoder(_Embedded):
     (m, T_x, d_model); mask as for the layers (``padding_mask(tokens)``).
     """
 
-    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
-                 vocab_size: int, max_positions: int, dropout: float = 0.1, eps: float = 1e-6,
-                 rng: Any = None, dtype: Any = np.float64) -> None:
-        super().__init__()
-        num_layers = whole_number(num_layers, "num_layers", type(self).__name__)
-        seeded = None if rng is None else initializers.generator(rng)
-        self._embeddings(vocab_size, d_model, max_positions, dropout, seeded, dtype)
-        self.layers = ModuleList(
-            TransformerEncoderLayer(d_model, num_heads, d_ff, dropout, eps, rng=seeded,
-                                    dtype=dtype) for _ in range(num_layers))
+    layer_type = TransformerEncoderLayer
 
     def forward(self, tokens: Any, mask: Any = None) -> Tensor:
         X = self._embed(tokens)
@@ -266,7 +266,7 @@ class TransformerEncoder(_Embedded):
         return X
 
 
-class TransformerDecoder(_Embedded):
+class TransformerDecoder(_Stack):
     """The course's Decoder: the target words so far embedded as the encoder embeds its
     input, then ``num_layers`` `TransformerDecoderLayer` s, each attending to ``memory``.
 
@@ -282,16 +282,7 @@ class TransformerDecoder(_Embedded):
     ``"decoder_layer1_block2_decenc_att"`` (m, h, T_y, T_x), and so on for each layer.
     """
 
-    def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
-                 vocab_size: int, max_positions: int, dropout: float = 0.1, eps: float = 1e-6,
-                 rng: Any = None, dtype: Any = np.float64) -> None:
-        super().__init__()
-        num_layers = whole_number(num_layers, "num_layers", type(self).__name__)
-        seeded = None if rng is None else initializers.generator(rng)
-        self._embeddings(vocab_size, d_model, max_positions, dropout, seeded, dtype)
-        self.layers = ModuleList(
-            TransformerDecoderLayer(d_model, num_heads, d_ff, dropout, eps, rng=seeded,
-                                    dtype=dtype) for _ in range(num_layers))
+    layer_type = TransformerDecoderLayer
 
     def forward(self, tokens: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:

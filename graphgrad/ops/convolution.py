@@ -14,7 +14,10 @@ rows of output, and the same for the width.
 matrix product. Its backward is two ops of its own, `Conv2dInputGrad` (the transposed
 convolution) and `Conv2dWeightGrad`; the three are one bilinear map seen from each side, so
 each one's backward is made of the other two, and second derivatives of convolutions work.
-Inside, the three take the padding as one number or as a pair (p_h, p_w).
+Inside, the three take the padding as one number or as a pair (p_h, p_w). `ConvTranspose2d`,
+the transposed convolution as a layer's op (U-Net's up-convolution), is `Conv2dInputGrad`
+with a bias and the output size given by the stride, the padding and output_padding; its
+backward is made of the same ops.
 
 A batch of sequences is A of shape (m, n_L, n_C): time steps and channels, as the course's
 RNN input (m, T_x, n_x) and Keras's Conv1D (course 5's trigger-word model convolves a
@@ -117,6 +120,18 @@ def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
     if b is not None:
         z += b.reshape(n_c)
     return z
+
+
+def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: int,
+                pads: tuple[int, int]) -> np.ndarray:
+    """The transposed convolution of g (m, n_H, n_W, n_C) by w (f_h, f_w, C, n_C), of shape
+    ``x_shape`` (m, H, W, C): each pixel of g adds g[i, h, w] @ w^T into its window, then the
+    padding is cropped. The adjoint of `_convolve` (without bias) for inputs of x_shape."""
+    m, n_h, n_w, n_c = g.shape
+    f_h, f_w, channels, _ = w.shape
+    pieces = g.reshape(-1, n_c) @ w.reshape(-1, n_c).T
+    return _col2im(pieces.reshape(m, n_h, n_w, f_h, f_w, channels), tuple(x_shape), stride,
+                   pads)
 
 
 # -- settings and checks -------------------------------------------------------------------
@@ -282,12 +297,14 @@ class Conv2d(Function):
               else None)
         if len(needs) == 2:
             return dx, dw
-        db = None
-        if needs[2]:
-            db = grad.sum(axis=(0, 1, 2))
-            if ctx.bias_shape != db.shape:  # the course's (1, 1, 1, n_C)
-                db = db.reshape(ctx.bias_shape)
-        return dx, dw, db
+        return dx, dw, _bias_grad(ctx, grad) if needs[2] else None
+
+
+def _bias_grad(ctx: Function, grad: Any) -> Any:
+    """db of an image op's per-channel bias: dZ summed over i, h, w, in the bias's shape
+    (n_C,) or the course's (1, 1, 1, n_C)."""
+    db = grad.sum(axis=(0, 1, 2))
+    return db if ctx.bias_shape == db.shape else db.reshape(ctx.bias_shape)
 
 
 class Conv2dInputGrad(Function):
@@ -298,11 +315,7 @@ class Conv2dInputGrad(Function):
     def forward(ctx, g, w, x_shape, stride=1, pad=0):
         ctx.stride, ctx.pad = stride, pad
         ctx.save_for_backward(g, w)
-        m, n_h, n_w, n_c = g.shape
-        f_h, f_w, channels, _ = w.shape
-        pieces = g.reshape(-1, n_c) @ w.reshape(-1, n_c).T
-        return _col2im(pieces.reshape(m, n_h, n_w, f_h, f_w, channels), tuple(x_shape),
-                       stride, _pads(pad, "Conv2dInputGrad"))
+        return _transposed(g, w, x_shape, stride, _pads(pad, "Conv2dInputGrad"))
 
     @staticmethod
     def backward(ctx, grad):
@@ -337,6 +350,57 @@ class Conv2dWeightGrad(Function):
         dx = Conv2dInputGrad.call(g, grad, x_shape=x.shape, **settings) if needs[0] else None
         dg = Conv2d.call(x, grad, **settings) if needs[1] else None
         return dx, dg
+
+
+class ConvTranspose2d(Function):
+    """Z = the transposed convolution of A by W, plus b: each pixel of A adds A[i, h, w] W^T
+    into its f x f window of Z, windows ``stride`` pixels apart, then ``pad`` rows and columns
+    are cropped from each side. It is the gradient of conv(X, W) with respect to X, for X of
+    Z's shape.  dA = conv(dZ, W),  dW = Conv2dWeightGrad(dZ, A),  db = dZ summed over i, h, w"""
+
+    @staticmethod
+    def forward(ctx, a, w, b=None, stride=1, pad=0, output_padding=0):
+        stride = whole_number(stride, "the stride", "ConvTranspose2d", 1)
+        pads = _pads(pad, "ConvTranspose2d")
+        extra = whole_number(output_padding, "output_padding", "ConvTranspose2d", 0)
+        _check_images(a, "a transposed convolution")
+        if w.ndim != 4:
+            raise ValueError(f"the filters W of a transposed convolution must have shape "
+                             f"(f, f, n_C, n_C_prev), got {w.shape}")
+        f_h, f_w, n_c, channels = w.shape
+        if a.shape[-1] != channels:
+            raise ValueError(
+                f"A has {a.shape[-1]} channels, but the filters W of shape {w.shape} take "
+                f"n_C_prev = {channels} (a transposed convolution's W is (f, f, n_C, n_C_prev): "
+                "output channels, then input channels, as Keras's Conv2DTranspose)")
+        if b is not None and b.shape not in ((n_c,), (1, 1, 1, n_c)):
+            raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
+        if extra >= stride:
+            raise ValueError(f"output_padding ({extra}) must be smaller than the stride "
+                             f"({stride}): it adds rows a window of the next stride would cover")
+        m, n_h, n_w, _ = a.shape
+        height = (n_h - 1) * stride - 2 * pads[0] + f_h + extra
+        width = (n_w - 1) * stride - 2 * pads[1] + f_w + extra
+        if height < 1 or width < 1:
+            raise ValueError(
+                f"the output would be {height} x {width}: n_H = (n_H_prev - 1) stride - 2 pad "
+                f"+ f + output_padding = ({n_h} - 1) {stride} - 2 * {pads[0]} + {f_h} + "
+                f"{extra}; pad less")
+        ctx.stride, ctx.pad = stride, pad
+        ctx.bias_shape = None if b is None else b.shape
+        ctx.save_for_backward(a, w)
+        z = _transposed(a, w, (m, height, width, n_c), stride, pads)
+        if b is not None:
+            z += b.reshape(n_c)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dA and dW are Conv2dInputGrad's: the same map of (A, W), saved and set alike.
+        da, dw = Conv2dInputGrad.backward(ctx, grad)
+        if len(ctx.needs_input_grad) == 2:
+            return da, dw
+        return da, dw, _bias_grad(ctx, grad) if ctx.needs_input_grad[2] else None
 
 
 class Conv1d(Function):
@@ -491,6 +555,37 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tens
         Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1.
     """
     return _convolution(Conv1d, "conv1d", A, W, b, stride, pad)
+
+
+def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
+                     output_padding: int = 0) -> Tensor:
+    """The transposed convolution as one node (U-Net's up-convolution; Keras's
+    Conv2DTranspose, PyTorch's conv_transpose2d): each pixel of A, times the filters, is added
+    into an f x f window of the output, windows ``stride`` pixels apart, so a stride of 2
+    roughly doubles the height and width. It is the gradient of ``conv2d(X, W, stride=stride,
+    pad=pad)`` with respect to X.
+
+    Args:
+        A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
+        W: filters (f, f, n_C, n_C_prev): output channels, then input channels (Keras's
+            layout; PyTorch's weight (n_C_prev, n_C, f, f) is ``W.transpose(2, 3, 1, 0)``).
+        b: bias (n_C,); None for no bias.
+        stride: s, the step between the windows in the output.
+        pad: p, the rows and columns cropped from each side of the output.
+        output_padding: rows and columns added at the bottom and right, less than s: the
+            sizes a stride-s convolution maps to the same n_H_prev differ by up to s - 1.
+
+    Returns:
+        Z of shape (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + f + output_padding.
+    """
+    stride = whole_number(stride, "the stride", "conv_transpose2d", 1)
+    pad = whole_number(pad, "the padding", "conv_transpose2d", 0)
+    extra = whole_number(output_padding, "output_padding", "conv_transpose2d", 0)
+    attrs = {"stride": stride, "pad": pad, "output_padding": extra} if extra else {
+        "stride": stride, "pad": pad}
+    if b is None:
+        return ConvTranspose2d.apply(A, W, **attrs)
+    return ConvTranspose2d.apply(A, W, b, **attrs)
 
 
 def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride: Any,
