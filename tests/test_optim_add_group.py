@@ -67,7 +67,7 @@ def test_an_added_group_steps_as_a_new_optimizer_started_then(kind, keywords, ad
     for key in kind.state_names:
         np.testing.assert_array_equal(opt.state[1][key], new.state[0][key])
         np.testing.assert_array_equal(opt.state[2][key], new.state[1][key])
-    assert opt.params == [A, B, c] and [g["params"] for g in opt.param_groups] == [[A], [B, c]]
+    assert opt.params == [A, B, c] and [g["params"] for g in opt.param_groups] == [(A,), (B, c)]
     assert opt.t == STEPS and opt.group_steps == [STEPS, STEPS - ADDED_AT]
     assert new.t == STEPS - ADDED_AT
 
@@ -106,9 +106,9 @@ def test_missing_settings_come_from_the_current_keyword_settings():
     opt.momentum = 0.5
     opt.add_param_group({"params": [B], "weight_decay": 0.0})
     opt.add_param_group({"params": c})  # one Tensor, as in a constructor's group
-    assert opt.param_groups[1] == {"params": [B], "lr": 0.05, "weight_decay": 0.0,
+    assert opt.param_groups[1] == {"params": (B,), "lr": 0.05, "weight_decay": 0.0,
                                    "momentum": 0.5}
-    assert opt.param_groups[2] == {"params": [c], "lr": 0.05, "weight_decay": 0.01,
+    assert opt.param_groups[2] == {"params": (c,), "lr": 0.05, "weight_decay": 0.01,
                                    "momentum": 0.5}
     np.testing.assert_array_equal(opt.state[1]["v"], np.zeros_like(B0))  # fresh v_dW
     (gA, gB, gc), _ = GRADS[:2]
@@ -302,3 +302,48 @@ def test_states_without_group_counts_load_as_before():
     again.add_param_group({"params": [_leaf(B0), _leaf(c0)]})
     again.load_state_dict(state)
     assert again.t == ADDED_AT + 2 and again.group_steps == [ADDED_AT + 2, ADDED_AT + 2]
+
+
+def test_a_group_added_while_a_warm_up_holds_the_lr_at_zero():
+    """optimizer.lr = 0 (a warm-up's first epoch) leaves no lr to take a ratio to: the added
+    group's lr is then a ratio to the keyword's lr at construction, and a state saved at lr 0
+    loads."""
+    A, B = _leaf(A0, "A"), _leaf(B0, "B")
+    opt = optim.Adam([A], lr=0.01)
+    opt.lr = 0.0
+    opt.add_param_group({"params": [B], "lr": 0.002})
+    assert [g["lr"] for g in opt.param_groups] == [0.0, 0.002]
+    opt.lr = 0.005  # warmed up halfway: every group at half its lr
+    assert [g["lr"] for g in opt.param_groups] == [0.005, 0.001]
+    opt.lr = 0.0
+    again = optim.Adam([_leaf(A0)], lr=0.01)
+    again.add_param_group({"params": [_leaf(B0)], "lr": 0.002})
+    again.load_state_dict(opt.state_dict())
+    assert again.lr == 0.0 and [g["lr"] for g in again.param_groups] == [0.0, 0.0]
+    again.lr = 0.01  # the ratios kept: 0 / 0 in the saved state says nothing new
+    assert [g["lr"] for g in again.param_groups] == [0.01, 0.002]
+
+
+def test_param_groups_hold_their_tensors_in_tuples_that_cannot_drift_from_the_steps():
+    a, b = _leaf([1.0, 2.0], "a"), _leaf([3.0, 4.0], "b")
+    opt = optim.SGD([a, b], lr=0.1)
+    with pytest.raises(TypeError):
+        del opt.param_groups[0]["params"][1]
+    with pytest.raises(gg.ArgumentError, match=r"'b' \(2,\) float64\) is in parameter group 0 "
+                                               r"too"):
+        opt.add_param_group({"params": [b], "lr": 0.01})
+    a.grad = b.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_allclose(b.data, [2.9, 3.9])  # one step, at the group's lr
+
+
+def test_adding_a_frozen_layer_says_to_unfreeze_it():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1))
+    model.linear1.requires_grad_(False)
+    opt = optim.SGD(model.linear2.parameters(), lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"parameter group 1, parameter 0 .* unfreeze a "
+                                               r"layer first: layer.requires_grad_\(True\)"):
+        opt.add_param_group({"params": model.linear1.parameters()})
+    model.linear1.requires_grad_(True)
+    opt.add_param_group({"params": model.linear1.parameters(), "lr": 0.01})
+    assert len(opt.params) == 4 and opt.param_groups[1]["lr"] == 0.01

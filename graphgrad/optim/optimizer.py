@@ -23,6 +23,7 @@ _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "eps": (lambda x: x >= 0.0, ">= 0"),
     "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
 }
+_SAVED_LR = (lambda x: x >= 0.0, ">= 0")
 
 
 class _Setting:
@@ -61,9 +62,10 @@ class Optimizer:
 
         optim.SGD([{"params": pretrained, "lr": 0.001}, {"params": head}], lr=0.01)
 
-    ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` and
-    every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's next
-    step). ``optimizer.params`` lists every parameter, group after group, and
+    ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` (a
+    tuple: which parameters are optimized changes by ``add_param_group`` or a new optimizer)
+    and every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's
+    next step). ``optimizer.params`` lists every parameter, group after group, and
     ``optimizer.defaults`` the keyword arguments' settings. ``add_param_group({"params": tensors,
     **settings})`` adds a group during training (a layer unfrozen later), checked as the groups
     given here; the settings it does not give are the keyword arguments' (``defaults``), as they
@@ -75,9 +77,9 @@ class Optimizer:
     group that did not give its own. ``optimizer.lr = alpha`` (what `fit` does with a schedule)
     also sets the groups that gave their own lr, each to alpha times its ratio to the keyword's
     lr at construction (group lr = alpha * its lr / the keyword's lr; for a group added
-    later, its lr over the keyword's lr then): a schedule whose alpha0 is the keyword's lr decays
-    every group alike, each from its own lr. With the tensors given directly (one group), the
-    attributes are that group's settings.
+    later, its lr over the keyword's lr then, or at construction if that was 0): a schedule
+    whose alpha0 is the keyword's lr decays every group alike, each from its own lr. With the
+    tensors given directly (one group), the attributes are that group's settings.
 
     ``t`` counts the calls to ``step()``. Each group also counts its own steps, from its first
     one (``group_steps``): ``t`` for the groups given here, fewer for a group added later, whose
@@ -114,6 +116,7 @@ class Optimizer:
         if not given:
             raise ArgumentError(f"{name}: got no parameters to optimize (model.parameters()?)")
         self.defaults = self._checked({"lr": lr, "weight_decay": weight_decay, **hypers}, name)
+        self._base_lr = self.defaults["lr"]  # the keyword's lr, never 0
         self.t = 0  # the calls to step()
         # Parallel lists, one entry per group, filled by _add_groups (add_param_group too).
         self.param_groups: list[dict[str, Any]] = []
@@ -161,9 +164,13 @@ class Optimizer:
         """Check the groups read by `_read_group` and append them, with their state; nothing
         changes when a check fails."""
         self._check_params([tensors for _, tensors in groups])
-        alpha = self.defaults["lr"]
+        # The lr a group's own lr is a ratio to: the keyword's now, or at construction when
+        # it is 0 now (a warm-up's first epoch), so that a ratio always exists.
+        alpha = self.defaults["lr"] or self._base_lr
         for own, tensors in groups:
-            group = {"params": tensors, **self.defaults, **own}
+            # A tuple: editing it in place would leave the steps, state and state dict
+            # numbering behind; add_param_group adds, a new optimizer removes.
+            group = {"params": tuple(tensors), **self.defaults, **own}
             slots = [(p, self._new_state(p, group), np.empty_like(p.data)) for p in tensors]
             self.param_groups.append(group)
             self._own.append(frozenset(own))
@@ -175,15 +182,17 @@ class Optimizer:
                 self.state.append(state)
                 self._scratch.append(scratch)
 
-    def _checked(self, settings: Mapping[str, Any], where: str) -> dict[str, float]:
-        """The settings as floats, each checked against its rule in `_RULES`."""
+    def _checked(self, settings: Mapping[str, Any], where: str,
+                 saved: bool = False) -> dict[str, float]:
+        """The settings as floats, each checked against its rule in `_RULES`. A ``saved``
+        state's lr may be 0: a schedule (a warm-up) may have set it so."""
         out = {}
         for key, value in settings.items():
             try:
                 number = float(value)
             except (TypeError, ValueError):
                 raise ArgumentError(f"{where}: {key} must be a number, got {value!r}") from None
-            test, what = _RULES.get(key, (None, ""))
+            test, what = _SAVED_LR if saved and key == "lr" else _RULES.get(key, (None, ""))
             if test is not None and not test(number):
                 raise ArgumentError(f"{where}: {key} must be {what}, got {value}")
             out[key] = number
@@ -213,8 +222,8 @@ class Optimizer:
         """New groups' tensors, numbered after the groups already here: leaf tensors that
         require grad, each in one group."""
         name, several = type(self).__name__, len(self.param_groups) + len(groups) > 1
-        group_of = {id(p): i for i, group in enumerate(self.param_groups)  # id(p) -> its group
-                    for p in group["params"]}
+        group_of = {id(p): i for i, (_, slots) in enumerate(self._groups)  # id(p) -> its group
+                    for p, _, _ in slots}
         for i, tensors in enumerate(groups, start=len(self.param_groups)):
             for j, p in enumerate(tensors):
                 which = f"parameter group {i}, parameter {j}" if several else f"parameter {j}"
@@ -223,7 +232,8 @@ class Optimizer:
                         f"{name}: {which} ({describe(p)}) is not a leaf Tensor that requires "
                         "grad; pass model.parameters() or tensors made with requires_grad=True "
                         "(leave out frozen ones: [p for p in model.parameters() if "
-                        "p.requires_grad])"
+                        "p.requires_grad], or unfreeze a layer first: "
+                        "layer.requires_grad_(True))"
                     )
                 if group_of.get(id(p), i) != i:
                     raise ArgumentError(
@@ -366,12 +376,13 @@ class Optimizer:
                                     f"{describe(self.params[i])} needs {array.shape}")
         if problems:
             raise ArgumentError(f"{where} does not fit:\n  " + "\n  ".join(problems))
-        self.defaults = self._checked({key: state[key] for key in self.defaults}, where)
+        self.defaults = self._checked({key: state[key] for key in self.defaults}, where,
+                                      saved=True)
         self.t = t
         self._added_at[:] = [t - count for count in group_t]
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            group.update(self._checked(saved, f"{where}, parameter group {i}"))
-            if "lr" in self._own[i]:
+            group.update(self._checked(saved, f"{where}, parameter group {i}", saved=True))
+            if "lr" in self._own[i] and self.defaults["lr"]:
                 self._lr_ratios[i] = group["lr"] / self.defaults["lr"]
         for i, slots in enumerate(self.state):
             for key in slots:
