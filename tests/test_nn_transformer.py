@@ -373,8 +373,11 @@ def test_transformer_keeps_float32():
 def test_encoder_decoder_and_transformer_errors():
     encoder = nn.TransformerEncoder(1, 4, 2, 8, vocab_size=5, max_positions=3, rng=0)
     with pytest.raises(gg.ShapeError, match=r"TransformerEncoder got sentences of 4 tokens but "
-                                            r"has positional encodings for 3 \(max_positions\)"):
+                                            r"has positional encodings for 3 \(its max_positions;"
+                                            r" a Transformer's max_input_positions"):
         encoder(np.ones((2, 4), int))
+    with pytest.raises(gg.ShapeError, match=r"TransformerEncoder got sentences of no tokens"):
+        encoder(np.ones((2, 0), int))
     with pytest.raises(gg.ShapeError, match=r"TransformerEncoder takes tokens of shape \(m, T\)"
                                             r".*\(4,\).*one sentence per row"):
         encoder(np.ones(4, int))
@@ -388,13 +391,30 @@ def test_encoder_decoder_and_transformer_errors():
     model = nn.Transformer(1, 4, 2, 8, 5, 6, 3, 3, rng=0)
     with pytest.raises(gg.ShapeError, match=r"TransformerDecoder got sentences of 5 tokens"):
         model(np.ones((1, 3), int), np.ones((1, 5), int))
+    with pytest.raises(gg.ShapeError, match=r"Transformer takes targets of shape \(2, T_y\); "
+                                            r"got ndarray \(3, 2\).*one target sentence per "
+                                            r"input sentence"):
+        model(np.ones((2, 3), int), np.ones((3, 2), int))
+    with pytest.raises(gg.ShapeError, match=r"TransformerEncoderLayer\(d_model=8, num_heads=2\) "
+                                            r"takes X of shape \(m, T_x, 8\); got ndarray "
+                                            r"\(2, 3, 6\)"):
+        nn.TransformerEncoderLayer(8, 2, 16)(np.zeros((2, 3, 6)))
+    for bad in (False, "0.1", None):  # a bool is not a probability: bias=False meant
+        with pytest.raises(gg.ArgumentError, match=r"MultiHeadAttention\(d_model=8, num_heads="
+                                                   r"2\): dropout is the probability"):
+            nn.MultiHeadAttention(8, 2, bad)
+    with pytest.raises(gg.ArgumentError, match=r"bias is a keyword argument: bias=False"):
+        nn.MultiHeadAttention(8, 2, False)
+    masks = nn.Transformer.masks(np.array([[1, 0]]), np.array([[3, 1]]))
+    assert masks[2] is not masks[0]  # two masks, not one array twice
 
 
 # -- learning --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("see_input, least, most", [(True, 0.95, 1.0), (False, 0.0, 0.02)])
 def test_a_transformer_learns_to_reverse_a_sentence_decoding_greedily(see_input, least, most):
     """Teacher forcing on 300 batches of 64 random sentences (about 1.5 s), then greedy
-    decoding one word at a time from the start token, as a translation is made. Given the
+    decoding of 500 sentences not met in training, one word at a time from the start token,
+    as a translation is made. Given the
     same sentence in place of every input, the decoder knows only the words it has written
     and cannot do better than chance ((1/7)^5 for a whole sentence)."""
     n_words, T, start = 8, 5, 8  # words 1..7, 0 is padding, 8 starts a target sentence
@@ -408,15 +428,20 @@ def test_a_transformer_learns_to_reverse_a_sentence_decoding_greedily(see_input,
         targets = np.concatenate([np.full((m, 1), start), reversed_[:, :-1]], axis=1)
         return inputs if see_input else np.ones_like(inputs), targets, reversed_
 
+    seen = set()
     for _ in range(300):
         inputs, targets, next_words = sentences(64)
+        seen.update(map(bytes, next_words.astype(np.uint8)))
         logits = model(inputs, targets, *nn.Transformer.masks(inputs, targets))
         J = nn.cross_entropy(logits.reshape((-1, n_words + 1)), next_words.reshape(-1))
         optimizer.zero_grad()
         J.backward()
         optimizer.step()
     model.eval()
-    inputs, _, expected = sentences(500)
+    inputs, _, expected = sentences(2000)
+    unseen = np.array([bytes(row) not in seen for row in expected.astype(np.uint8)])
+    inputs, expected = inputs[unseen][:500], expected[unseen][:500]  # none met in training
+    assert len(expected) == 500
     decoded = np.full((500, 1), start)
     with gg.no_grad():
         for _ in range(T):

@@ -150,16 +150,26 @@ def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None,
     return matmul(used, V), weights
 
 
-def dropout_layer(dropout: float, rng: np.random.Generator | None, caller: str) -> Dropout:
-    """A `Dropout` for ``dropout``, the probability of dropping (the course's dropout_rate,
-    PyTorch's p), as the Transformer's layers take it: keep_prob = 1 - dropout. Its masks
-    come from ``rng``, the generator of a seed the layer was given, or with None from the
-    generator `nn.init.seed` resets, looked up at each call as a lone Dropout does."""
+def dropout_probability(dropout: Any, caller: str) -> float:
+    """``dropout``, the probability of dropping a unit as the Transformer's layers take it
+    (the course's dropout_rate, PyTorch's p), checked: a number in [0, 1)."""
+    if isinstance(dropout, (bool, np.bool_)) or not isinstance(dropout, (int, float, np.number)):
+        raise ArgumentError(
+            f"{caller}: dropout is the probability of dropping a unit (the course's "
+            f"dropout_rate, PyTorch's p), a number in [0, 1), got {dropout!r}"
+            + (" (bias is a keyword argument: bias=False)" if dropout is False else ""))
     if not 0.0 <= dropout < 1.0:
         raise ArgumentError(
             f"{caller}: dropout is the probability of dropping a unit (the course's "
             f"dropout_rate, PyTorch's p) and must be in [0, 1), got {dropout!r}"
         )
+    return float(dropout)
+
+
+def dropout_layer(dropout: float, rng: np.random.Generator | None) -> Dropout:
+    """A `Dropout` dropping with probability ``dropout``: keep_prob = 1 - dropout. Its masks
+    come from ``rng``, the generator of a seed the layer was given, or with None from the
+    generator `nn.init.seed` resets, looked up at each call as a lone Dropout does."""
     return Dropout(keep_prob=1.0 - dropout, rng=rng)
 
 
@@ -268,13 +278,12 @@ class MultiHeadAttention(Module):
             )
         self.d_k = self.d_model // self.num_heads
         self.init = init
+        self.dropout = dropout_probability(dropout, self._label())
         generator = initializers.generator(rng)  # one stream: a seed per layer would repeat
         for name in ("query", "key", "value", "out"):
             setattr(self, name, Linear(self.d_model, self.d_model, init=init, bias=bias,
                                        rng=generator, dtype=dtype))
-        self.dropout = float(dropout)
-        self.attention_dropout = dropout_layer(self.dropout, None if rng is None else generator,
-                                               self._label())
+        self.attention_dropout = dropout_layer(self.dropout, None if rng is None else generator)
 
     def _label(self) -> str:
         return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"

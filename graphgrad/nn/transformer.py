@@ -15,9 +15,11 @@ embeddings and positional encodings, and the whole model.
 | enc_padding_mask, look_ahead_mask, dec_padding_mask | input_mask, target_mask, memory_mask |
 | the training argument of call | model.train() / model.eval() |
 
-Dropout is laid out as in the paper and PyTorch's layers: on the attention weights (the
-course passes its dropout_rate to Keras's MultiHeadAttention for that), on each sublayer's
-output before it is added to its input, and on the embeddings plus positions. The model
+Dropout, with one probability: on the attention weights (the course passes its dropout_rate
+to Keras's MultiHeadAttention, PyTorch's layers to theirs), on each sublayer's output before
+it is added to its input (the paper's; the course's layers drop the feed-forward output
+only), and on the embeddings plus positions (the paper's and the course's). PyTorch's layers
+also drop inside the feed-forward network, after the ReLU; these do not. The model
 returns logits; the course's final Dense layer applies the softmax, which here is in
 `nn.cross_entropy` (``gg.softmax(logits, axis=-1)`` gives the course's output).
 PyTorch's nn.TransformerEncoder, nn.TransformerDecoder and nn.Transformer hold the layers
@@ -32,12 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ShapeError, require_shape, shape_of, whole_number
+from graphgrad.errors import ShapeError, describe, require_shape, shape_of, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.activations import ReLU
 from graphgrad.nn.attention import (
     MultiHeadAttention,
     dropout_layer,
+    dropout_probability,
     look_ahead_mask,
     padding_mask,
     positional_encoding,
@@ -56,7 +59,30 @@ def _feed_forward(d_model: int, d_ff: int, rng: np.random.Generator | None,
                       Linear(d_ff, d_model, init="xavier", rng=rng, dtype=dtype))
 
 
-class TransformerEncoderLayer(Module):
+class _Layer(Module):
+    """What the encoder and decoder layers share: their settings, label and repr."""
+
+    def _settings(self, d_ff: int, dropout: float, rng: Any) -> np.random.Generator | None:
+        """Check and keep d_ff and dropout; return the generator of a seed ``rng``, which
+        gives the weights and the dropout masks, or None: without a seed both come from the
+        generator nn.init.seed resets (the masks looked up at each call)."""
+        caller = type(self).__name__
+        self.d_ff = whole_number(d_ff, "d_ff", caller)
+        self.dropout = dropout_probability(dropout, caller)
+        return None if rng is None else initializers.generator(rng)
+
+    def _label(self) -> str:
+        attention = self.self_attention
+        return (f"{type(self).__name__}(d_model={attention.d_model}, "
+                f"num_heads={attention.num_heads})")
+
+    def extra_repr(self) -> str:
+        attention = self.self_attention
+        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
+                f"d_ff={self.d_ff}, dropout={self.dropout:g}")
+
+
+class TransformerEncoderLayer(_Layer):
     """One encoder layer of the Transformer, the course's EncoderLayer::
 
         A = LayerNorm(X + Dropout(MultiHeadAttention(X, X, X, mask)))     (self-attention)
@@ -89,34 +115,24 @@ class TransformerEncoderLayer(Module):
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
                  eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        caller = type(self).__name__
-        d_ff = whole_number(d_ff, "d_ff", caller)
-        self.dropout = float(dropout)
-        # A seed's generator gives the weights and the dropout masks; without one, both come
-        # from the generator nn.init.seed resets (the masks looked up at each call).
-        seeded = None if rng is None else initializers.generator(rng)
-        dropout1 = dropout_layer(self.dropout, seeded, caller)  # checks dropout, naming this layer
+        seeded = self._settings(d_ff, dropout, rng)
         self.self_attention = MultiHeadAttention(d_model, num_heads, self.dropout, rng=seeded,
                                                  dtype=dtype)
-        self.dropout1 = dropout1
+        self.dropout1 = dropout_layer(self.dropout, seeded)
         self.norm1 = LayerNorm(d_model, eps=eps, dtype=dtype)
-        self.ffn = _feed_forward(d_model, d_ff, seeded, dtype)
-        self.dropout2 = dropout_layer(self.dropout, seeded, caller)
+        self.ffn = _feed_forward(d_model, self.d_ff, seeded, dtype)
+        self.dropout2 = dropout_layer(self.dropout, seeded)
         self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
 
     def forward(self, X: Any, mask: Any = None) -> Tensor:
+        require_shape(self._label(), "X", X, ("m", "T_x", self.self_attention.d_model))
         X = as_data_of(X, self.norm1.gamma.data.dtype)  # X + attention keeps the layer's dtype
         attention = self.self_attention(X, X, X, mask=mask)
         A = self.norm1(X + self.dropout1(attention))
         return self.norm2(A + self.dropout2(self.ffn(A)))
 
-    def extra_repr(self) -> str:
-        attention = self.self_attention
-        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
-                f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")
 
-
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_Layer):
     """One decoder layer of the Transformer, the course's DecoderLayer::
 
         A1 = LayerNorm(X + Dropout(MultiHeadAttention(X, X, X, mask)))               (masked)
@@ -129,9 +145,9 @@ class TransformerDecoderLayer(Module):
 
     Args: as `TransformerEncoderLayer`'s (d_model, num_heads, d_ff, dropout, eps, rng, dtype).
 
-    Sublayers: ``self_attention``, ``dropout1``, ``norm1``, ``cross_attention``, ``dropout2``,
-    ``norm2``, ``ffn``, ``dropout3``, ``norm3`` (the course's mha1, layernorm1, mha2,
-    layernorm2, ffn, dropout_ffn, layernorm3).
+    Sublayers: ``self_attention`` (the course's mha1), ``dropout1``, ``norm1`` (layernorm1),
+    ``cross_attention`` (mha2), ``dropout2``, ``norm2`` (layernorm2), ``ffn``, ``dropout3``
+    (dropout_ffn), ``norm3`` (layernorm3); dropout1 and dropout2 are the paper's.
 
     Shapes: ``forward(X, memory, mask=None, memory_mask=None, return_weights=False)``:
     X (m, T_y, d_model) and memory (m, T_x, d_model) -> Y (m, T_y, d_model). ``mask`` is the
@@ -145,21 +161,17 @@ class TransformerDecoderLayer(Module):
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
                  eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        caller = type(self).__name__
-        d_ff = whole_number(d_ff, "d_ff", caller)
-        self.dropout = float(dropout)
-        seeded = None if rng is None else initializers.generator(rng)  # as the encoder layer
-        dropout1 = dropout_layer(self.dropout, seeded, caller)  # checks dropout, naming this layer
+        seeded = self._settings(d_ff, dropout, rng)
         self.self_attention = MultiHeadAttention(d_model, num_heads, self.dropout, rng=seeded,
                                                  dtype=dtype)
-        self.dropout1 = dropout1
+        self.dropout1 = dropout_layer(self.dropout, seeded)
         self.norm1 = LayerNorm(d_model, eps=eps, dtype=dtype)
         self.cross_attention = MultiHeadAttention(d_model, num_heads, self.dropout, rng=seeded,
                                                   dtype=dtype)
-        self.dropout2 = dropout_layer(self.dropout, seeded, caller)
+        self.dropout2 = dropout_layer(self.dropout, seeded)
         self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
-        self.ffn = _feed_forward(d_model, d_ff, seeded, dtype)
-        self.dropout3 = dropout_layer(self.dropout, seeded, caller)
+        self.ffn = _feed_forward(d_model, self.d_ff, seeded, dtype)
+        self.dropout3 = dropout_layer(self.dropout, seeded)
         self.norm3 = LayerNorm(d_model, eps=eps, dtype=dtype)
 
     def forward(self, X: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
@@ -178,15 +190,6 @@ class TransformerDecoderLayer(Module):
         Y = self.norm3(A2 + self.dropout3(self.ffn(A2)))
         return (Y, self_weights, cross_weights) if return_weights else Y
 
-    def _label(self) -> str:
-        attention = self.self_attention
-        return (f"TransformerDecoderLayer(d_model={attention.d_model}, "
-                f"num_heads={attention.num_heads})")
-
-    def extra_repr(self) -> str:
-        attention = self.self_attention
-        return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
-                f"d_ff={self.ffn.linear1.n_out}, dropout={self.dropout:g}")
 
 
 class _Stack(Module):
@@ -204,11 +207,10 @@ class _Stack(Module):
         num_layers = whole_number(num_layers, "num_layers", caller)
         self.d_model = whole_number(d_model, "d_model", caller)
         self.max_positions = whole_number(max_positions, "max_positions", caller)
-        self.dropout = float(dropout)
+        self.dropout = dropout_probability(dropout, caller)
         seeded = None if rng is None else initializers.generator(rng)  # as the layers'
-        embedding_dropout = dropout_layer(self.dropout, seeded, caller)  # checks dropout
         self.embedding = Embedding(vocab_size, self.d_model, rng=seeded, dtype=dtype)
-        self.embedding_dropout = embedding_dropout
+        self.embedding_dropout = dropout_layer(self.dropout, seeded)
         # A constant, not a parameter: recomputed from the sizes, never trained or saved.
         self.positions = positional_encoding(self.max_positions, self.d_model, dtype)
         self.layers = ModuleList(
@@ -221,11 +223,14 @@ class _Stack(Module):
         require_shape(caller, "tokens", tokens, ("m", "T"),
                       " (word indices, one sentence per row)")
         T = shape_of(tokens)[1]
+        if T == 0:
+            raise ShapeError(f"{caller} got sentences of no tokens ({describe(tokens)})")
         if T > self.max_positions:
             raise ShapeError(
                 f"{caller} got sentences of {T} tokens but has positional encodings for "
-                f"{self.max_positions} (max_positions); make it with max_positions of at "
-                f"least {T}, or cut the sentences"
+                f"{self.max_positions} (its max_positions; a Transformer's max_input_positions "
+                f"or max_target_positions): make it for {T} positions or more, or cut the "
+                "sentences"
             )
         X = self.embedding(tokens) * math.sqrt(self.d_model) + self.positions[:T]
         return self.embedding_dropout(X)
@@ -335,18 +340,25 @@ class Transformer(Module):
 
     @staticmethod
     def masks(inputs: Any, targets: Any, pad: int = 0) -> tuple[np.ndarray, ...]:
-        """The course's three masks for word indices inputs (m, T_x) and targets (m, T_y):
+        """The three masks for word indices inputs (m, T_x) and targets (m, T_y):
         ``(input_mask, target_mask, memory_mask)`` = (padding_mask(inputs), padding_mask(
         targets) & look_ahead_mask(T_y), padding_mask(inputs)), shaped (m, 1, 1, T_x),
         (m, 1, T_y, T_y) and (m, 1, 1, T_x): no attention to padding ``pad`` anywhere, and
-        none to later target words."""
+        none to later target words. The course's enc_padding_mask, look_ahead_mask and
+        dec_padding_mask, with the look-ahead mask also hiding the targets' padding, as
+        TensorFlow's Transformer tutorial combines them."""
         input_mask = padding_mask(inputs, pad)
         target_words = padding_mask(targets, pad)
-        return input_mask, target_words & look_ahead_mask(target_words.shape[-1]), input_mask
+        return (input_mask, target_words & look_ahead_mask(target_words.shape[-1]),
+                input_mask.copy())
 
     def forward(self, inputs: Any, targets: Any, input_mask: Any = None, target_mask: Any = None,
                 memory_mask: Any = None, return_weights: bool = False
                 ) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
+        require_shape("Transformer", "inputs", inputs, ("m", "T_x"),
+                      " (word indices, one sentence per row)")
+        require_shape("Transformer", "targets", targets, (shape_of(inputs)[0], "T_y"),
+                      " (word indices, one target sentence per input sentence)")
         memory = self.encoder(inputs, mask=input_mask)
         Y, weights = self.decoder(targets, memory, target_mask, memory_mask, return_weights=True)
         logits = self.final_layer(Y)
