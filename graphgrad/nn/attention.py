@@ -153,16 +153,13 @@ def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None,
 def dropout_probability(dropout: Any, caller: str) -> float:
     """``dropout``, the probability of dropping a unit as the Transformer's layers take it
     (the course's dropout_rate, PyTorch's p), checked: a number in [0, 1)."""
-    if isinstance(dropout, (bool, np.bool_)) or not isinstance(dropout, (int, float, np.number)):
+    number = not isinstance(dropout, (bool, np.bool_)) and isinstance(
+        dropout, (int, float, np.number))
+    if not number or not 0.0 <= dropout < 1.0:
         raise ArgumentError(
             f"{caller}: dropout is the probability of dropping a unit (the course's "
             f"dropout_rate, PyTorch's p), a number in [0, 1), got {dropout!r}"
             + (" (bias is a keyword argument: bias=False)" if dropout is False else ""))
-    if not 0.0 <= dropout < 1.0:
-        raise ArgumentError(
-            f"{caller}: dropout is the probability of dropping a unit (the course's "
-            f"dropout_rate, PyTorch's p) and must be in [0, 1), got {dropout!r}"
-        )
     return float(dropout)
 
 

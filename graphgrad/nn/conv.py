@@ -66,16 +66,21 @@ class _Conv(Module):
         """The Linear layer W's filters are units of: (units, inputs per window position)."""
         return self.n_C, self.n_C_prev
 
+    def _attrs(self) -> dict:
+        """The op's settings, as the node records them and the repr shows them."""
+        return {"stride": self.stride, "pad": self.pad}
+
     def forward(self, A: Any) -> Tensor:
         A = as_data_of(A, self.W.data.dtype)
         if self.b is None:
-            return self.op.apply(A, self.W, stride=self.stride, pad=self.pad)
-        return self.op.apply(A, self.W, self.b, stride=self.stride, pad=self.pad)
+            return self.op.apply(A, self.W, **self._attrs())
+        return self.op.apply(A, self.W, self.b, **self._attrs())
 
     def extra_repr(self) -> str:
+        settings = ", ".join(f"{key}={value}" for key, value in self._attrs().items())
         bias = "" if self.b is not None else ", bias=False"
-        return (f"{self.n_C_prev} -> {self.n_C}, f={self.f}, stride={self.stride}, "
-                f"pad={self.pad}, init={initializers.name_of(self.init)!r}{bias}")
+        return (f"{self.n_C_prev} -> {self.n_C}, f={self.f}, {settings}, "
+                f"init={initializers.name_of(self.init)!r}{bias}")
 
 
 class Conv2d(_Conv):
@@ -195,18 +200,11 @@ class ConvTranspose2d(_Conv):
     def _units_and_inputs(self) -> tuple[int, int]:
         return self.n_C_prev, self.n_C
 
-    def forward(self, A: Any) -> Tensor:
-        A = as_data_of(A, self.W.data.dtype)
-        attrs = {"stride": self.stride, "pad": self.pad}
+    def _attrs(self) -> dict:
+        attrs = super()._attrs()
         if self.output_padding:
             attrs["output_padding"] = self.output_padding
-        if self.b is None:
-            return self.op.apply(A, self.W, **attrs)
-        return self.op.apply(A, self.W, self.b, **attrs)
-
-    def extra_repr(self) -> str:
-        extra = f", output_padding={self.output_padding}" if self.output_padding else ""
-        return super().extra_repr().replace(", init=", f"{extra}, init=", 1)
+        return attrs
 
 
 class _Pool(Module):

@@ -355,11 +355,9 @@ class Transformer(Module):
     def forward(self, inputs: Any, targets: Any, input_mask: Any = None, target_mask: Any = None,
                 memory_mask: Any = None, return_weights: bool = False
                 ) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
-        require_shape("Transformer", "inputs", inputs, ("m", "T_x"),
-                      " (word indices, one sentence per row)")
-        require_shape("Transformer", "targets", targets, (shape_of(inputs)[0], "T_y"),
+        memory = self.encoder(inputs, mask=input_mask)  # which checks the inputs' shape
+        require_shape("Transformer", "targets", targets, (memory.shape[0], "T_y"),
                       " (word indices, one target sentence per input sentence)")
-        memory = self.encoder(inputs, mask=input_mask)
         Y, weights = self.decoder(targets, memory, target_mask, memory_mask, return_weights=True)
         logits = self.final_layer(Y)
         return (logits, weights) if return_weights else logits

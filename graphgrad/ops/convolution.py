@@ -279,8 +279,7 @@ class Conv2d(Function):
                    "3, 1))") if x.shape[1] == channels else ""
             raise ValueError(f"A has {x.shape[-1]} channels, but the filters W of shape "
                              f"{w.shape} take n_C_prev = {channels}{tip}")
-        if b is not None and b.shape not in ((n_c,), (1, 1, 1, n_c)):
-            raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
+        _check_image_bias(b, n_c)
         _check_fits(x.shape, f_h, f_w, stride, pads)
         ctx.stride, ctx.pad = stride, pad
         ctx.bias_shape = None if b is None else b.shape
@@ -298,6 +297,12 @@ class Conv2d(Function):
         if len(needs) == 2:
             return dx, dw
         return dx, dw, _bias_grad(ctx, grad) if needs[2] else None
+
+
+def _check_image_bias(b: np.ndarray | None, n_c: int) -> None:
+    """An image op's per-channel bias: (n_C,), or the course's (1, 1, 1, n_C)."""
+    if b is not None and b.shape not in ((n_c,), (1, 1, 1, n_c)):
+        raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
 
 
 def _bias_grad(ctx: Function, grad: Any) -> Any:
@@ -373,8 +378,7 @@ class ConvTranspose2d(Function):
                 f"A has {a.shape[-1]} channels, but the filters W of shape {w.shape} take "
                 f"n_C_prev = {channels} (a transposed convolution's W is (f, f, n_C, n_C_prev): "
                 "output channels, then input channels, as Keras's Conv2DTranspose)")
-        if b is not None and b.shape not in ((n_c,), (1, 1, 1, n_c)):
-            raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
+        _check_image_bias(b, n_c)
         if extra >= stride:
             raise ValueError(f"output_padding ({extra}) must be smaller than the stride "
                              f"({stride}): it adds rows a window of the next stride would cover")
