@@ -343,18 +343,24 @@ INDEXING = [
 
 
 def conv_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
-                   pad: int = 0) -> np.ndarray:
+                   pad: int = 0, groups: int = 1) -> np.ndarray:
     """The course's conv_forward: a loop over output positions, each the course's
-    conv_single_step (window * W summed) for every example and filter at once."""
+    conv_single_step (window * W summed) for every example and filter at once; with groups,
+    group k's filters on group k's channels of the window."""
     a = np.pad(a, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    f_h, f_w, _, n_c = w.shape
+    f_h, f_w, per_group, n_c = w.shape
+    filters = n_c // groups
     n_h = (a.shape[1] - f_h) // stride + 1
     n_w = (a.shape[2] - f_w) // stride + 1
     z = np.zeros((a.shape[0], n_h, n_w, n_c))
     for h in range(n_h):
         for v in range(n_w):
             window = a[:, h * stride:h * stride + f_h, v * stride:v * stride + f_w, :]
-            z[:, h, v, :] = np.tensordot(window, w, axes=3)
+            for k in range(groups):
+                channels = slice(k * per_group, (k + 1) * per_group)
+                outputs = slice(k * filters, (k + 1) * filters)
+                z[:, h, v, outputs] = np.tensordot(window[..., channels], w[..., outputs],
+                                                   axes=3)
     return z if b is None else z + np.reshape(b, n_c)
 
 
@@ -382,6 +388,14 @@ CONVOLUTION = [
     Op("conv2d_course_bias", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=2),
        lambda a, w, b: conv_reference(a, w, b, stride=2, pad=2),
        ((2, 4, 4, 3), (2, 2, 3, 8), (1, 1, 1, 8))),
+    Op("conv2d_groups", lambda a, w, b: gg.conv2d(a, w, b, pad=1, groups=2),
+       lambda a, w, b: conv_reference(a, w, b, pad=1, groups=2),
+       ((2, 4, 5, 4), (3, 3, 2, 6), (6,))),
+    Op("conv2d_depthwise", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=1, groups=3),
+       lambda a, w, b: conv_reference(a, w, b, stride=2, pad=1, groups=3),
+       ((2, 5, 5, 3), (3, 3, 1, 3), (3,))),
+    Op("conv2d_depthwise_multiplier", lambda a, w: gg.conv2d(a, w, groups=2),
+       lambda a, w: conv_reference(a, w, groups=2), ((1, 4, 5, 2), (2, 3, 1, 6))),
     Op("max_pool2d", lambda a: gg.max_pool2d(a, 2), lambda a: pool_reference(a, 2, 2, np.max),
        ((2, 4, 6, 3),), domain=distinct),
     Op("max_pool2d_overlapping", lambda a: gg.max_pool2d(a, 3, stride=1),

@@ -6,7 +6,9 @@ Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n
 ``layer.W`` *is* the course's W. Sequences are channels last too, A of shape (m, n_L, n_C)
 as the recurrent layers' (m, T_x, n_x): a `Conv1d` (Keras's Conv1D, as in course 5's
 trigger-word model) keeps W of shape (f, n_C_prev, n_C). Both take padding as a number,
-"valid" or "same", by the rule the pooling layers use too. A network for classification ends
+"valid" or "same", by the rule the pooling layers use too, and ``groups`` (keyword), which
+splits the channels into groups convolved apart (``groups=n_C_prev``: MobileNet's depthwise
+convolution, W of shape (f, f, 1, n_C)). A network for classification ends
 with `Flatten` and `Linear` layers, as the course's LeNet-5-like model does. Depends on
 `nn.module`, `nn.init`, `ops.convolution`, `tensor`, `errors`.
 """
@@ -42,11 +44,18 @@ class _Conv(Module):
 
     def __init__(self, n_C_prev: int, n_C: int, f: int, stride: int = 1,
                  padding: int | str = 0, init: Any = "he", bias: bool = True,
-                 rng: Any = None, dtype: Any = np.float64) -> None:
+                 rng: Any = None, dtype: Any = np.float64, *, groups: int = 1) -> None:
         super().__init__()
         caller = type(self).__name__
         self.n_C_prev = whole_number(n_C_prev, "n_C_prev", caller, 1)
         self.n_C = whole_number(n_C, "n_C", caller, 1)
+        self.groups = whole_number(groups, "groups", caller, 1)
+        for name, channels in (("n_C_prev", self.n_C_prev), ("n_C", self.n_C)):
+            if channels % self.groups:
+                raise ArgumentError(
+                    f"{caller}: groups={self.groups} must divide both n_C_prev and n_C, got "
+                    f"{name}={channels}; a depthwise layer has groups=n_C_prev and n_C a "
+                    "multiple of it")
         self.f = whole_number(f, "the filter size f", caller, 1)
         self.stride = whole_number(stride, "the stride", caller, 1)
         self.pad = self._padding(padding, caller)
@@ -64,11 +73,13 @@ class _Conv(Module):
 
     def _units_and_inputs(self) -> tuple[int, int]:
         """The Linear layer W's filters are units of: (units, inputs per window position)."""
-        return self.n_C, self.n_C_prev
+        return self.n_C, self.n_C_prev // self.groups
 
     def _attrs(self) -> dict:
         """The op's settings, as the node records them and the repr shows them."""
-        return {"stride": self.stride, "pad": self.pad}
+        if self.groups == 1:
+            return {"stride": self.stride, "pad": self.pad}
+        return {"stride": self.stride, "pad": self.pad, "groups": self.groups}
 
     def forward(self, A: Any) -> Tensor:
         A = as_data_of(A, self.W.data.dtype)
@@ -94,15 +105,21 @@ class Conv2d(_Conv):
         padding: p, the zeros around each image: a whole number, "valid" (0) or "same"
             (p = (f - 1) / 2 with stride 1 and odd f: the output keeps the input's size).
         init: how W starts, as for `Linear` ("he" by default): the filters are initialised
-            as a Linear layer of n_C units on windows of f * f * n_C_prev values, which is
-            what each filter is (an init function gets the shape (n_C, f * f * n_C_prev)).
-            b starts at zero.
+            as a Linear layer of n_C units on windows of f * f * n_C_prev / groups values,
+            which is what each filter is (an init function gets the shape
+            (n_C, f * f * n_C_prev / groups)). b starts at zero.
         bias: False leaves out b (before BatchNorm).
         rng: a seed or np.random.Generator for the initialisation.
         dtype: np.float64 (default) or np.float32.
+        groups: G (keyword), which must divide n_C_prev and n_C: group k's n_C / G filters
+            see group k's n_C_prev / G channels only (PyTorch's groups; see `gg.conv2d`).
+            ``groups=n_C_prev`` is MobileNet's depthwise convolution, which a 1 x 1
+            convolution follows in a depthwise-separable block:
+            ``Conv2d(n_C_prev, n_C_prev, 3, padding="same", groups=n_C_prev)`` then
+            ``Conv2d(n_C_prev, n_C, 1)``.
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
-    n_H = floor((n_H_prev + 2p - f) / s) + 1 and the same for n_W.
+    n_H = floor((n_H_prev + 2p - f) / s) + 1 and the same for n_W; W (f, f, n_C_prev / G, n_C).
     """
 
     op = _Conv2d
@@ -120,14 +137,15 @@ class Conv1d(_Conv):
         padding: p, the zeros at both ends of each sequence: a whole number, "valid" (0) or
             "same" (p = (f - 1) / 2 with stride 1 and odd f: the output keeps the length).
         init: how W starts, as for `Linear` ("he" by default): each filter is initialised as
-            a unit of a Linear layer on windows of f * n_C_prev values (an init function gets
-            the shape (n_C, f * n_C_prev)). b starts at zero.
+            a unit of a Linear layer on windows of f * n_C_prev / groups values (an init
+            function gets the shape (n_C, f * n_C_prev / groups)). b starts at zero.
         bias: False leaves out b (before BatchNorm).
         rng: a seed or np.random.Generator for the initialisation.
         dtype: np.float64 (default) or np.float32.
+        groups: G (keyword), as for `Conv2d`: group k's filters see group k's channels only.
 
     Shapes: A (m, n_L_prev, n_C_prev) -> Z (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s)
-    + 1; W (f, n_C_prev, n_C), b (n_C,). Course 5's trigger-word model starts with
+    + 1; W (f, n_C_prev / G, n_C), b (n_C,). Course 5's trigger-word model starts with
     Conv1d(101, 196, 15, stride=4): a spectrogram (m, 5511, 101) becomes (m, 1375, 196).
     """
 
@@ -156,12 +174,14 @@ class ConvTranspose2d(_Conv):
         output_padding: rows and columns added at the bottom and right (less than s), with a
             numeric padding; "same" sets its own.
         init: how W starts, as for `Conv2d` ("he"): as the filters of the convolution this
-            one transposes, n_C_prev filters on windows of f * f * n_C values (the fan-in
-            PyTorch and Keras use too). b starts at zero.
+            one transposes, n_C_prev filters on windows of f * f * n_C / groups values (the
+            fan-in PyTorch and Keras use too). b starts at zero.
         bias, rng, dtype: as for `Conv2d`.
+        groups: G (keyword), which must divide n_C_prev and n_C: group k of A's channels
+            makes group k of Z's only.
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
-    n_H = (n_H_prev - 1) s - 2p + f + output_padding; W (f, f, n_C, n_C_prev), b (n_C,). The
+    n_H = (n_H_prev - 1) s - 2p + f + output_padding; W (f, f, n_C / G, n_C_prev), b (n_C,). The
     course's U-Net: ConvTranspose2d(n_C_prev, n_C, 3, stride=2, padding="same") turns 4 x 4
     images into 8 x 8.
     """
@@ -171,8 +191,10 @@ class ConvTranspose2d(_Conv):
 
     def __init__(self, n_C_prev: int, n_C: int, f: int, stride: int = 1,
                  padding: int | str = 0, output_padding: int = 0, init: Any = "he",
-                 bias: bool = True, rng: Any = None, dtype: Any = np.float64) -> None:
-        super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype)
+                 bias: bool = True, rng: Any = None, dtype: Any = np.float64, *,
+                 groups: int = 1) -> None:
+        super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype,
+                         groups=groups)
         if padding == "same":
             self.output_padding = 2 * self.pad - self.f + self.stride
         else:
@@ -198,7 +220,7 @@ class ConvTranspose2d(_Conv):
         return -(-(self.f - self.stride) // 2)  # ceil((f - s) / 2)
 
     def _units_and_inputs(self) -> tuple[int, int]:
-        return self.n_C_prev, self.n_C
+        return self.n_C_prev, self.n_C // self.groups
 
     def _attrs(self) -> dict:
         attrs = super()._attrs()

@@ -11,7 +11,8 @@ With padding p and stride s, an input n_H_prev high gives
 rows of output, and the same for the width.
 
 `Conv2d` is one node: it pads, lays the f x f windows side by side (im2col) and does one
-matrix product. Its backward is two ops of its own, `Conv2dInputGrad` (the transposed
+matrix product; with ``groups`` G, one per group of n_C_prev / G channels and n_C / G filters
+(a batched product; G = n_C_prev is MobileNet's depthwise convolution). Its backward is two ops of its own, `Conv2dInputGrad` (the transposed
 convolution) and `Conv2dWeightGrad`; the three are one bilinear map seen from each side, so
 each one's backward is made of the other two, and second derivatives of convolutions work.
 Inside, the three take the padding as one number or as a pair (p_h, p_w). `ConvTranspose2d`,
@@ -108,14 +109,19 @@ def _col2im(pieces: np.ndarray, x_shape: tuple, stride: int,
 
 
 def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
-              pads: tuple[int, int]) -> np.ndarray:
-    """conv(x, w) + b for images x (m, H, W, C) and filters w (f_h, f_w, C, n_C) that fit:
-    the windows of the padded x as rows (im2col) times the filters as columns."""
+              pads: tuple[int, int], groups: int = 1) -> np.ndarray:
+    """conv(x, w) + b for images x (m, H, W, C) and filters w (f_h, f_w, C / groups, n_C)
+    that fit: the windows of the padded x as rows (im2col) times the filters as columns, one
+    product per group of channels."""
     m, height, width, _ = x.shape
     f_h, f_w, _, n_c = w.shape
     n_h = _output_size(height, f_h, stride, pads[0])
     n_w = _output_size(width, f_w, stride, pads[1])
-    z = _im2col(x, f_h, f_w, stride, pads) @ w.reshape(-1, n_c)
+    if groups == 1:
+        z = _im2col(x, f_h, f_w, stride, pads) @ w.reshape(-1, n_c)
+    else:  # (G, windows, f_h f_w C/G) @ (G, f_h f_w C/G, n_C/G), then the groups side by side
+        z = _grouped_im2col(x, f_h, f_w, stride, pads, groups) @ _grouped_filters(w, groups)
+        z = z.transpose(1, 0, 2)
     z = z.reshape(m, n_h, n_w, n_c)
     if b is not None:
         z += b.reshape(n_c)
@@ -123,15 +129,54 @@ def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
 
 
 def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: int,
-                pads: tuple[int, int]) -> np.ndarray:
-    """The transposed convolution of g (m, n_H, n_W, n_C) by w (f_h, f_w, C, n_C), of shape
-    ``x_shape`` (m, H, W, C): each pixel of g adds g[i, h, w] @ w^T into its window, then the
-    padding is cropped. The adjoint of `_convolve` (without bias) for inputs of x_shape."""
+                pads: tuple[int, int], groups: int = 1) -> np.ndarray:
+    """The transposed convolution of g (m, n_H, n_W, n_C) by w (f_h, f_w, C / groups, n_C),
+    of shape ``x_shape`` (m, H, W, C): each pixel of g adds g[i, h, w] @ w^T into its window,
+    then the padding is cropped. The adjoint of `_convolve` (without bias) for inputs of
+    x_shape."""
     m, n_h, n_w, n_c = g.shape
-    f_h, f_w, channels, _ = w.shape
-    pieces = g.reshape(-1, n_c) @ w.reshape(-1, n_c).T
-    return _col2im(pieces.reshape(m, n_h, n_w, f_h, f_w, channels), tuple(x_shape), stride,
-                   pads)
+    f_h, f_w, per_group, _ = w.shape
+    if groups == 1:
+        pieces = g.reshape(-1, n_c) @ w.reshape(-1, n_c).T
+    else:  # group k's outputs spread back over group k's channels only
+        g_groups = g.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
+        pieces = g_groups @ _grouped_filters(w, groups).transpose(0, 2, 1)
+        pieces = pieces.reshape(groups, -1, f_h, f_w, per_group).transpose(1, 2, 3, 0, 4)
+    return _col2im(pieces.reshape(m, n_h, n_w, f_h, f_w, per_group * groups), tuple(x_shape),
+                   stride, pads)
+
+
+def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: int,
+                     pads: tuple[int, int], groups: int = 1) -> np.ndarray:
+    """dW (f_h, f_w, C / groups, n_C) of conv(x, W) for upstream g (m, n_H, n_W, n_C): the
+    sum over every window of window^T @ g, each group of filters on its group of channels."""
+    n_c = g.shape[-1]
+    if groups == 1:
+        dw = _im2col(x, f_h, f_w, stride, pads).T @ g.reshape(-1, n_c)
+        return dw.reshape(f_h, f_w, x.shape[-1], n_c)
+    g_groups = g.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
+    dw = _grouped_im2col(x, f_h, f_w, stride, pads, groups).transpose(0, 2, 1) @ g_groups
+    per_group = x.shape[-1] // groups  # (G, f_h f_w C/G, n_C/G) -> (f_h, f_w, C/G, G, n_C/G)
+    dw = dw.reshape(groups, f_h, f_w, per_group, n_c // groups).transpose(1, 2, 3, 0, 4)
+    return dw.reshape(f_h, f_w, per_group, n_c)
+
+
+def _grouped_im2col(x: np.ndarray, f_h: int, f_w: int, stride: int, pads: tuple[int, int],
+                    groups: int) -> np.ndarray:
+    """Every window of the padded x as one row per group of channels:
+    (groups, m * n_H * n_W, f_h * f_w * C / groups)."""
+    windows = _windows(_padded(x, pads), f_h, f_w, stride)
+    m, n_h, n_w = windows.shape[:3]
+    per_group = x.shape[-1] // groups
+    split = windows.reshape(m, n_h, n_w, f_h, f_w, groups, per_group)
+    return split.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, -1, f_h * f_w * per_group)
+
+
+def _grouped_filters(w: np.ndarray, groups: int) -> np.ndarray:
+    """Filters (f_h, f_w, C / groups, n_C) as (groups, f_h * f_w * C / groups, n_C / groups):
+    group k's filters are the output channels k * n_C / groups onwards."""
+    n_c = w.shape[-1]
+    return w.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
 
 
 # -- settings and checks -------------------------------------------------------------------
@@ -232,9 +277,9 @@ def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int, pads: tuple[int
 
 
 def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
-                     pad: int) -> None:
-    """Conv1d's inputs: sequences (m, n_L, n_C_prev), filters (f, n_C_prev, n_C), bias
-    (n_C,), and a window that fits."""
+                     pad: int, groups: int = 1) -> None:
+    """Conv1d's inputs: sequences (m, n_L, n_C_prev), filters (f, n_C_prev / groups, n_C),
+    bias (n_C,), and a window that fits."""
     if x.ndim != 3:
         tip = {2: " (one sequence? add the batch axis: A[None])",
                4: " (images? use conv2d)"}.get(x.ndim, "")
@@ -242,14 +287,11 @@ def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride:
                          f"channels last; got shape {x.shape}{tip}")
     if w.ndim != 3:
         tip = " (f x f filters are conv2d's)" if w.ndim == 4 else ""
-        raise ValueError(f"the filters W must have shape (f, n_C_prev, n_C), got "
-                         f"{w.shape}{tip}")
-    f, channels, n_c = w.shape
-    if x.shape[-1] != channels:
-        tip = (" (channels first? graphgrad's sequences are channels last, (m, n_L, n_C): "
-               "A.transpose(0, 2, 1))") if x.shape[1] == channels else ""
-        raise ValueError(f"A has {x.shape[-1]} channels, but the filters W of shape "
-                         f"{w.shape} take n_C_prev = {channels}{tip}")
+        layout = "(f, n_C_prev, n_C)" if groups == 1 else "(f, n_C_prev / groups, n_C)"
+        raise ValueError(f"the filters W must have shape {layout}, got {w.shape}{tip}")
+    f, _, n_c = w.shape
+    _check_channels(x.shape, w.shape, groups, "(f, n_C_prev / groups, n_C)",
+                    "graphgrad's sequences are channels last, (m, n_L, n_C): A.transpose(0, 2, 1)")
     if b is not None and b.shape != (n_c,):
         raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
     n_l = _output_size(x.shape[1], f, stride, pad)
@@ -263,40 +305,79 @@ def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride:
 
 # -- convolution ---------------------------------------------------------------------------------
 class Conv2d(Function):
-    """Z = conv(A, W) + b: Z[i, h, w, c] = sum(window (h, w) of A[i] * W[..., c]) + b[c];
+    """Z = conv(A, W) + b: Z[i, h, w, c] = sum(window (h, w) of A[i] * W[..., c]) + b[c], each
+    filter over its group's channels of A when ``groups`` > 1;
     dA = Conv2dInputGrad(dZ, W),  dW = Conv2dWeightGrad(A, dZ),  db = dZ summed over i, h, w"""
 
+    groups = 1  # the common case, not stored per node
+
     @staticmethod
-    def forward(ctx, x, w, b=None, stride=1, pad=0):
+    def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1):
         whole_number(stride, "the stride", "Conv2d", 1)
         pads = _pads(pad, "Conv2d")
+        groups = whole_number(groups, "groups", "Conv2d", 1)
         _check_images(x, "a convolution")
         if w.ndim != 4:
-            raise ValueError(f"the filters W must have shape (f, f, n_C_prev, n_C), got {w.shape}")
-        f_h, f_w, channels, n_c = w.shape
-        if x.shape[-1] != channels:
-            tip = (" (channels first? graphgrad's images are channels last: A.transpose(0, 2, "
-                   "3, 1))") if x.shape[1] == channels else ""
-            raise ValueError(f"A has {x.shape[-1]} channels, but the filters W of shape "
-                             f"{w.shape} take n_C_prev = {channels}{tip}")
+            layout = "(f, f, n_C_prev, n_C)" if groups == 1 else "(f, f, n_C_prev / groups, n_C)"
+            raise ValueError(f"the filters W must have shape {layout}, got {w.shape}")
+        f_h, f_w, _, n_c = w.shape
+        _check_channels(x.shape, w.shape, groups, "(f, f, n_C_prev / groups, n_C)",
+                        "graphgrad's images are channels last: A.transpose(0, 2, 3, 1)")
         _check_image_bias(b, n_c)
         _check_fits(x.shape, f_h, f_w, stride, pads)
         ctx.stride, ctx.pad = stride, pad
+        if groups != 1:
+            ctx.groups = groups
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(x, w)
-        return _convolve(x, w, b, stride, pads)
+        return _convolve(x, w, b, stride, pads, groups)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved
         needs = ctx.needs_input_grad
-        settings = {"stride": ctx.stride, "pad": ctx.pad}
+        settings = _settings(ctx)
         dx = Conv2dInputGrad.call(grad, w, x_shape=x.shape, **settings) if needs[0] else None
         dw = (Conv2dWeightGrad.call(x, grad, f_shape=w.shape[:2], **settings) if needs[1]
               else None)
         if len(needs) == 2:
             return dx, dw
         return dx, dw, _bias_grad(ctx, grad) if needs[2] else None
+
+
+def _settings(ctx: Function) -> dict:
+    """The settings a convolution's gradient ops take: the stride, the padding, and the
+    groups when there are several (so an ordinary convolution's nodes show what they always
+    did)."""
+    if ctx.groups == 1:
+        return {"stride": ctx.stride, "pad": ctx.pad}
+    return {"stride": ctx.stride, "pad": ctx.pad, "groups": ctx.groups}
+
+
+def _check_channels(x_shape: tuple, w_shape: tuple, groups: int, layout: str,
+                    channels_last: str) -> None:
+    """A's channels against the filters', whose last two axes are (n_C_prev / groups, n_C),
+    and both channel counts against ``groups``."""
+    channels = x_shape[-1]
+    per_group, n_c = w_shape[-2:]
+    if channels == per_group * groups and n_c % groups == 0:
+        return
+    if groups == 1:
+        tip = (f" (channels first? {channels_last})"
+               if x_shape[1] == per_group else "")
+        raise ValueError(f"A has {channels} channels, but the filters W of shape {w_shape} "
+                         f"take n_C_prev = {per_group}{tip}")
+    if channels % groups:
+        raise ValueError(f"A has {channels} channels, which groups={groups} cannot split "
+                         "evenly: groups must divide n_C_prev (the input's channels)")
+    if n_c % groups:
+        raise ValueError(f"the filters W of shape {w_shape} make n_C = {n_c} channels, which "
+                         f"groups={groups} cannot split evenly: groups must divide n_C too")
+    raise ValueError(
+        f"A has {channels} channels, but the filters W of shape {w_shape} with groups={groups} "
+        f"take n_C_prev = groups * {per_group} = {groups * per_group}: with groups, W is "
+        f"{layout}, here W.shape[-2] = {channels // groups} (depthwise, groups = n_C_prev, "
+        "has W.shape[-2] = 1)")
 
 
 def _check_image_bias(b: np.ndarray | None, n_c: int) -> None:
@@ -316,17 +397,21 @@ class Conv2dInputGrad(Function):
     """A = the transposed convolution of G (m, n_H, n_W, n_C) by W, of shape ``x_shape``: the
     gradient of conv(A, W) with respect to A.  dG = conv(dA, W),  dW = Conv2dWeightGrad(dA, G)"""
 
+    groups = 1
+
     @staticmethod
-    def forward(ctx, g, w, x_shape, stride=1, pad=0):
+    def forward(ctx, g, w, x_shape, stride=1, pad=0, groups=1):
         ctx.stride, ctx.pad = stride, pad
+        if groups != 1:
+            ctx.groups = groups
         ctx.save_for_backward(g, w)
-        return _transposed(g, w, x_shape, stride, _pads(pad, "Conv2dInputGrad"))
+        return _transposed(g, w, x_shape, stride, _pads(pad, "Conv2dInputGrad"), groups)
 
     @staticmethod
     def backward(ctx, grad):
         g, w = ctx.saved
         needs = ctx.needs_input_grad
-        settings = {"stride": ctx.stride, "pad": ctx.pad}
+        settings = _settings(ctx)
         dg = Conv2d.call(grad, w, **settings) if needs[0] else None
         dw = (Conv2dWeightGrad.call(grad, g, f_shape=w.shape[:2], **settings) if needs[1]
               else None)
@@ -335,23 +420,25 @@ class Conv2dInputGrad(Function):
 
 class Conv2dWeightGrad(Function):
     """dW = the gradient of conv(A, W) with respect to W for upstream G: the sum over every
-    window of window * G, of shape (f, f, n_C_prev, n_C).
+    window of window * G, of shape (f, f, n_C_prev / groups, n_C).
     dA = Conv2dInputGrad(G, dW),  dG = conv(A, dW)"""
 
+    groups = 1
+
     @staticmethod
-    def forward(ctx, x, g, f_shape, stride=1, pad=0):
+    def forward(ctx, x, g, f_shape, stride=1, pad=0, groups=1):
         ctx.stride, ctx.pad = stride, pad
+        if groups != 1:
+            ctx.groups = groups
         ctx.save_for_backward(x, g)
         f_h, f_w = f_shape
-        n_c = g.shape[-1]
-        dw = _im2col(x, f_h, f_w, stride, _pads(pad, "Conv2dWeightGrad")).T @ g.reshape(-1, n_c)
-        return dw.reshape(f_h, f_w, x.shape[-1], n_c)
+        return _filter_gradient(x, g, f_h, f_w, stride, _pads(pad, "Conv2dWeightGrad"), groups)
 
     @staticmethod
     def backward(ctx, grad):
         x, g = ctx.saved
         needs = ctx.needs_input_grad
-        settings = {"stride": ctx.stride, "pad": ctx.pad}
+        settings = _settings(ctx)
         dx = Conv2dInputGrad.call(g, grad, x_shape=x.shape, **settings) if needs[0] else None
         dg = Conv2d.call(x, grad, **settings) if needs[1] else None
         return dx, dg
@@ -361,23 +448,32 @@ class ConvTranspose2d(Function):
     """Z = the transposed convolution of A by W, plus b: each pixel of A adds A[i, h, w] W^T
     into its f x f window of Z, windows ``stride`` pixels apart, then ``pad`` rows and columns
     are cropped from each side. It is the gradient of conv(X, W) with respect to X, for X of
-    Z's shape.  dA = conv(dZ, W),  dW = Conv2dWeightGrad(dZ, A),  db = dZ summed over i, h, w"""
+    Z's shape (with ``groups``, group k of A's channels makes group k of Z's).
+    dA = conv(dZ, W),  dW = Conv2dWeightGrad(dZ, A),  db = dZ summed over i, h, w"""
+
+    groups = 1
 
     @staticmethod
-    def forward(ctx, a, w, b=None, stride=1, pad=0, output_padding=0):
+    def forward(ctx, a, w, b=None, stride=1, pad=0, output_padding=0, groups=1):
         stride = whole_number(stride, "the stride", "ConvTranspose2d", 1)
         pads = _pads(pad, "ConvTranspose2d")
         extra = whole_number(output_padding, "output_padding", "ConvTranspose2d", 0)
+        groups = whole_number(groups, "groups", "ConvTranspose2d", 1)
         _check_images(a, "a transposed convolution")
         if w.ndim != 4:
+            layout = "(f, f, n_C, n_C_prev)" if groups == 1 else "(f, f, n_C / groups, n_C_prev)"
             raise ValueError(f"the filters W of a transposed convolution must have shape "
-                             f"(f, f, n_C, n_C_prev), got {w.shape}")
-        f_h, f_w, n_c, channels = w.shape
+                             f"{layout}, got {w.shape}")
+        f_h, f_w, per_group, channels = w.shape
         if a.shape[-1] != channels:
             raise ValueError(
                 f"A has {a.shape[-1]} channels, but the filters W of shape {w.shape} take "
-                f"n_C_prev = {channels} (a transposed convolution's W is (f, f, n_C, n_C_prev): "
-                "output channels, then input channels, as Keras's Conv2DTranspose)")
+                f"n_C_prev = {channels} (a transposed convolution's W is (f, f, n_C / groups, "
+                "n_C_prev): output channels, then input channels, as Keras's Conv2DTranspose)")
+        if channels % groups:
+            raise ValueError(f"A has {channels} channels, which groups={groups} cannot split "
+                             "evenly: groups must divide n_C_prev (the input's channels)")
+        n_c = per_group * groups
         _check_image_bias(b, n_c)
         if extra >= stride:
             raise ValueError(f"output_padding ({extra}) must be smaller than the stride "
@@ -391,9 +487,11 @@ class ConvTranspose2d(Function):
                 f"+ f + output_padding = ({n_h} - 1) {stride} - 2 * {pads[0]} + {f_h} + "
                 f"{extra}; pad less")
         ctx.stride, ctx.pad = stride, pad
+        if groups != 1:
+            ctx.groups = groups
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(a, w)
-        z = _transposed(a, w, (m, height, width, n_c), stride, pads)
+        z = _transposed(a, w, (m, height, width, n_c), stride, pads, groups)
         if b is not None:
             z += b.reshape(n_c)
         return z
@@ -413,14 +511,19 @@ class Conv1d(Function):
     the length only;  dA, dW = those of that convolution (Conv2dInputGrad, Conv2dWeightGrad),
     db = dZ summed over i, l"""
 
+    groups = 1
+
     @staticmethod
-    def forward(ctx, x, w, b=None, stride=1, pad=0):
+    def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1):
         whole_number(stride, "the stride", "Conv1d", 1)
         whole_number(pad, "the padding", "Conv1d", 0)
-        _check_sequences(x, w, b, stride, pad)
+        groups = whole_number(groups, "groups", "Conv1d", 1)
+        _check_sequences(x, w, b, stride, pad, groups)
         ctx.stride, ctx.pad = stride, pad
+        if groups != 1:
+            ctx.groups = groups
         ctx.save_for_backward(x, w)
-        return _convolve(x[:, None], w[None], b, stride, (0, pad))[:, 0]
+        return _convolve(x[:, None], w[None], b, stride, (0, pad), groups)[:, 0]
 
     @staticmethod
     def backward(ctx, grad):
@@ -428,7 +531,8 @@ class Conv1d(Function):
         needs = ctx.needs_input_grad
         m, n_l, n_c = grad.shape
         g = grad.reshape(m, 1, n_l, n_c)  # dZ as one-pixel-high images
-        settings = {"stride": ctx.stride, "pad": (0, ctx.pad)}
+        settings = _settings(ctx)
+        settings["pad"] = (0, ctx.pad)
         dx = dw = db = None
         if needs[0]:
             dx = Conv2dInputGrad.call(g, w.reshape((1, *w.shape)), x_shape=(m, 1, *x.shape[1:]),
@@ -528,41 +632,49 @@ class AvgPool2dGrad(Function):
 
 
 # -- the functions a user calls -----------------------------------------------------------------
-def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tensor:
+def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
+           groups: int = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
 
     Args:
         A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
-        W: filters (f, f, n_C_prev, n_C) (f_h x f_w filters work too).
+        W: filters (f, f, n_C_prev / groups, n_C) (f_h x f_w filters work too).
         b: bias (n_C,) or the course's (1, 1, 1, n_C); None for no bias.
         stride: s, the step between windows.
         pad: p, the zeros added around each image ((f - 1) / 2 keeps the size: "same").
+        groups: G, which must divide n_C_prev and n_C: the channels are split into G groups,
+            and the filters too; group k's n_C / G filters see group k's n_C_prev / G input
+            channels only (PyTorch's groups). groups = n_C_prev is MobileNet's depthwise
+            convolution: W (f, f, 1, n_C), one f x f filter per channel (n_C = n_C_prev, or a
+            multiple of it: several filters per channel).
 
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1.
     """
-    return _convolution(Conv2d, "conv2d", A, W, b, stride, pad)
+    return _convolution(Conv2d, "conv2d", A, W, b, stride, pad, groups)
 
 
-def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0) -> Tensor:
+def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
+           groups: int = 1) -> Tensor:
     """A convolution along sequences as one node, as Keras's Conv1D: Z = conv(A, W) + b.
 
     Args:
         A: sequences (m, n_L_prev, n_C_prev), channels last: m examples of n_L_prev time
             steps (the course's (m, T_x, n_x); a spectrogram's frequencies are its channels).
-        W: filters (f, n_C_prev, n_C): each looks at f consecutive steps.
+        W: filters (f, n_C_prev / groups, n_C): each looks at f consecutive steps.
         b: bias (n_C,); None for no bias.
         stride: s, the step between windows.
         pad: p, the zeros added at both ends of each sequence ((f - 1) / 2 keeps the length).
+        groups: as for `conv2d`: group k's filters see group k's channels only.
 
     Returns:
         Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1.
     """
-    return _convolution(Conv1d, "conv1d", A, W, b, stride, pad)
+    return _convolution(Conv1d, "conv1d", A, W, b, stride, pad, groups)
 
 
 def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
-                     output_padding: int = 0) -> Tensor:
+                     output_padding: int = 0, groups: int = 1) -> Tensor:
     """The transposed convolution as one node (U-Net's up-convolution; Keras's
     Conv2DTranspose, PyTorch's conv_transpose2d): each pixel of A, times the filters, is added
     into an f x f window of the output, windows ``stride`` pixels apart, so a stride of 2
@@ -571,13 +683,16 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 
 
     Args:
         A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
-        W: filters (f, f, n_C, n_C_prev): output channels, then input channels (Keras's
-            layout; PyTorch's weight (n_C_prev, n_C, f, f) is ``W.transpose(2, 3, 1, 0)``).
+        W: filters (f, f, n_C / groups, n_C_prev): output channels, then input channels
+            (Keras's layout; PyTorch's weight (n_C_prev, n_C / groups, f, f) is
+            ``W.transpose(2, 3, 1, 0)``).
         b: bias (n_C,); None for no bias.
         stride: s, the step between the windows in the output.
         pad: p, the rows and columns cropped from each side of the output.
         output_padding: rows and columns added at the bottom and right, less than s: the
             sizes a stride-s convolution maps to the same n_H_prev differ by up to s - 1.
+        groups: G, which must divide n_C_prev and n_C: group k of A's channels makes group k
+            of Z's only, as in the grouped convolution this one transposes.
 
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + f + output_padding.
@@ -585,21 +700,29 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 
     stride = whole_number(stride, "the stride", "conv_transpose2d", 1)
     pad = whole_number(pad, "the padding", "conv_transpose2d", 0)
     extra = whole_number(output_padding, "output_padding", "conv_transpose2d", 0)
-    attrs = {"stride": stride, "pad": pad, "output_padding": extra} if extra else {
-        "stride": stride, "pad": pad}
+    groups = whole_number(groups, "groups", "conv_transpose2d", 1)
+    attrs: dict[str, int] = {"stride": stride, "pad": pad}
+    if groups != 1:  # in the order the layer records them
+        attrs["groups"] = groups
+    if extra:
+        attrs["output_padding"] = extra
     if b is None:
         return ConvTranspose2d.apply(A, W, **attrs)
     return ConvTranspose2d.apply(A, W, b, **attrs)
 
 
 def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride: Any,
-                 pad: Any) -> Tensor:
-    """``op`` (Conv2d or Conv1d) on A and W, and b unless it is None, with checked settings."""
-    stride = whole_number(stride, "the stride", caller, 1)
-    pad = whole_number(pad, "the padding", caller, 0)
+                 pad: Any, groups: Any) -> Tensor:
+    """``op`` (Conv2d or Conv1d) on A and W, and b unless it is None, with checked settings
+    (groups recorded only when there are several, as the layers do)."""
+    attrs = {"stride": whole_number(stride, "the stride", caller, 1),
+             "pad": whole_number(pad, "the padding", caller, 0)}
+    groups = whole_number(groups, "groups", caller, 1)
+    if groups != 1:
+        attrs["groups"] = groups
     if b is None:
-        return op.apply(A, W, stride=stride, pad=pad)
-    return op.apply(A, W, b, stride=stride, pad=pad)
+        return op.apply(A, W, **attrs)
+    return op.apply(A, W, b, **attrs)
 
 
 def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
