@@ -7,10 +7,12 @@ and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` a
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
 `positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
 `TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
-and `Transformer` (transformer, the course's model built from them), the activation layers,
-`Dropout` and `l2_penalty` (regularization), `BatchNorm1d`, `BatchNorm2d` and `LayerNorm`
-(normalization), the losses, and the weight initialisers (``nn.init``). Layers take batch-first
-input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps to the course's (n_x, m).
+and `Transformer` (transformer, the course's model built from them), `beam_search`,
+`greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
+activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d`, `BatchNorm2d` and
+`LayerNorm` (normalization), the losses, and the weight initialisers (``nn.init``). Layers take
+batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps to the
+course's (n_x, m).
 """
 from graphgrad.nn import init
 from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -22,6 +24,7 @@ from graphgrad.nn.attention import (
     scaled_dot_product_attention,
 )
 from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
+from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Affine, Flatten, Linear, linear
 from graphgrad.nn.losses import (
@@ -50,13 +53,14 @@ from graphgrad.nn.transformer import (
 )
 
 __all__ = [
-    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d",
-    "Dropout",
+    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
+    "ConvTranspose2d", "Dropout",
     "Embedding", "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm", "LeakyReLU",
     "Linear", "MaxPool2d", "Module", "ModuleList", "MultiHeadAttention", "Parameter", "RNN",
     "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "init", "l2_penalty", "linear", "look_ahead_mask", "mse", "padding_mask",
-    "positional_encoding", "scaled_dot_product_attention", "use_name_scopes",
+    "TransformerEncoderLayer", "beam_search", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "greedy_search", "init", "l2_penalty",
+    "linear", "look_ahead_mask", "mse", "padding_mask", "positional_encoding",
+    "scaled_dot_product_attention", "use_name_scopes",
 ]

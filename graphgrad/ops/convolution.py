@@ -12,8 +12,9 @@ rows of output, and the same for the width.
 
 `Conv2d` is one node: it pads, lays the f x f windows side by side (im2col) and does one
 matrix product; with ``groups`` G, one per group of n_C_prev / G channels and n_C / G filters
-(a batched product; G = n_C_prev is MobileNet's depthwise convolution). Its backward is two ops of its own, `Conv2dInputGrad` (the transposed
-convolution) and `Conv2dWeightGrad`; the three are one bilinear map seen from each side, so
+(a batched product; G = n_C_prev is MobileNet's depthwise convolution). Its backward is two
+ops of its own, `Conv2dInputGrad` (the transposed convolution) and `Conv2dWeightGrad`; the
+three are one bilinear map seen from each side, so
 each one's backward is made of the other two, and second derivatives of convolutions work.
 Inside, the three take the padding as one number or as a pair (p_h, p_w). `ConvTranspose2d`,
 the transposed convolution as a layer's op (U-Net's up-convolution), is `Conv2dInputGrad`
