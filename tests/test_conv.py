@@ -164,6 +164,19 @@ def test_conv2d_filters_start_with_he_variance_over_their_window():
     assert abs(layer.W.data.mean()) < 0.01
 
 
+@pytest.mark.parametrize("layer, fan_in, fan_out", [
+    (lambda: nn.Conv2d(16, 256, 3, init="glorot", rng=0), 3 * 3 * 16, 3 * 3 * 256),
+    (lambda: nn.Conv2d(64, 64, 3, init="glorot", groups=4, rng=0), 3 * 3 * 16, 3 * 3 * 64),
+    (lambda: nn.Conv1d(32, 64, 5, init="glorot", rng=0), 5 * 32, 5 * 64),
+    (lambda: nn.ConvTranspose2d(64, 32, 3, init="glorot", rng=0), 3 * 3 * 32, 3 * 3 * 64),
+])
+def test_glorot_filters_count_every_position_of_the_window_on_both_sides(layer, fan_in, fan_out):
+    """Keras's glorot and PyTorch's xavier: variance 2 / (fan_in + fan_out), each input
+    reaching n_C filters at f * f positions (not n_C alone, which would be close to He)."""
+    W = layer().W.data
+    assert W.std() == pytest.approx(np.sqrt(2 / (fan_in + fan_out)), rel=0.03)
+
+
 def test_a_conv2d_layer_is_gradient_checked_with_respect_to_its_input_and_parameters():
     layer = nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=1)
     layer.b.data[:] = np.random.default_rng(4).standard_normal(3)

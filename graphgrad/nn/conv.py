@@ -64,7 +64,8 @@ class _Conv(Module):
         # (fan-in f * f * n_C_prev, or f * n_C_prev), then lay the rows out as W's shape.
         window = (self.f,) * self.dims
         units, inputs = self._units_and_inputs()
-        rows = initializers.initialize(init, (units, int(np.prod(window)) * inputs), rng, dtype)
+        positions = int(np.prod(window))
+        rows = initializers.initialize(init, (units, positions * inputs), rng, dtype, positions)
         self.W = Parameter(np.ascontiguousarray(rows.T.reshape(*window, inputs, units)))
         self.b = Parameter(np.zeros(self.n_C, dtype=dtype)) if bias else None
 
@@ -107,7 +108,8 @@ class Conv2d(_Conv):
         init: how W starts, as for `Linear` ("he" by default): the filters are initialised
             as a Linear layer of n_C units on windows of f * f * n_C_prev / groups values,
             which is what each filter is (an init function gets the shape
-            (n_C, f * f * n_C_prev / groups)). b starts at zero.
+            (n_C, f * f * n_C_prev / groups); "glorot" counts n_C * f * f outputs, as Keras
+            and PyTorch do). b starts at zero.
         bias: False leaves out b (before BatchNorm).
         rng: a seed or np.random.Generator for the initialisation.
         dtype: np.float64 (default) or np.float32.

@@ -59,10 +59,14 @@ def xavier(shape: Shape, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(shape) * np.sqrt(1.0 / n_in)
 
 
-def glorot(shape: Shape, rng: np.random.Generator) -> np.ndarray:
-    """Glorot & Bengio (2010): variance 2 / (n[l-1] + n[l]), drawn from a normal."""
+def glorot(shape: Shape, rng: np.random.Generator, window: int = 1) -> np.ndarray:
+    """Glorot & Bengio (2010): variance 2 / (n[l-1] + n[l]), drawn from a normal.
+
+    A convolution's filters come as the shape (n_C, f * f * n_C_prev) with ``window`` = f * f:
+    each input reaches n_C * f * f weights, so that is n[l] here, as in Keras and PyTorch.
+    """
     n_in, n_out = _fans(shape)
-    return rng.standard_normal(shape) * np.sqrt(2.0 / (n_in + n_out))
+    return rng.standard_normal(shape) * np.sqrt(2.0 / (n_in + n_out * window))
 
 
 def he(shape: Shape, rng: np.random.Generator) -> np.ndarray:
@@ -100,9 +104,19 @@ def name_of(init: str | Initializer) -> str:
 
 
 def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
-               dtype: Any = np.float64) -> np.ndarray:
-    """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``."""
-    array = np.asarray(get(init)(tuple(shape), generator(rng)), dtype=dtype)
+               dtype: Any = np.float64, window: int = 1) -> np.ndarray:
+    """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``.
+
+    ``window``: the positions a convolution's filter covers (f * f), for the one initialiser
+    whose n[l] counts them (`glorot`); the others, and functions given as ``init``, see the
+    shape (n_C, f * f * n_C_prev) alone.
+    """
+    initializer = get(init)
+    if initializer is glorot and window != 1:
+        array = glorot(tuple(shape), generator(rng), window)
+    else:
+        array = initializer(tuple(shape), generator(rng))
+    array = np.asarray(array, dtype=dtype)
     if array.shape != tuple(shape):
         raise ShapeError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")
     return array
