@@ -1,4 +1,5 @@
-"""A small ConvNet's training step, against the same step written by hand in numpy.
+"""A small ConvNet's training step, against the same step written by hand in numpy; and
+MobileNet's depthwise-separable convolution against a standard one.
 
 The model is the digits ConvNet of the tests, on a batch of 8 x 8 one-channel images:
 Conv2d(1 -> 8, 3 x 3, "same") -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(128 -> 10),
@@ -89,6 +90,38 @@ def conv_step(batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
              f"{times['graphgrad'] / times['numpy']:.2f}x")]
 
 
+def separable(batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+    """Forward + backward of MobileNet's depthwise-separable convolution (a 3 x 3 filter per
+    channel, then a 1 x 1 convolution) against one 3 x 3 convolution, 96 channels in and out,
+    float32: the course's count of multiplications (1/n_C + 1/f^2 of the standard one's)
+    against the time it takes."""
+    n_c, f = 96, 3
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((batch, 8, 8, n_c)).astype(np.float32)
+    dZ = rng.standard_normal((batch, 8, 8, n_c)).astype(np.float32)
+    settings = {"bias": False, "dtype": np.float32, "rng": 0}
+    standard = nn.Conv2d(n_c, n_c, f, padding="same", **settings)
+    depthwise = nn.Conv2d(n_c, n_c, f, padding="same", groups=n_c, **settings)
+    pointwise = nn.Conv2d(n_c, n_c, 1, **settings)
+
+    def run(*layers: nn.Module) -> None:
+        Z = A
+        for layer in layers:
+            Z = layer(Z)
+        Z.backward(dZ, keep_intermediate_grads=False)
+
+    times = interleaved({"standard": lambda: run(standard),
+                         "depthwise": lambda: run(depthwise),
+                         "separable": lambda: run(depthwise, pointwise)}, number, repeat)
+    base = times["standard"]
+    label = f"{batch} x 8 x 8 x {n_c}, float32"
+    return [(label, "standard 3 x 3 convolution", f"{base * 1e3:.2f} ms", "1.00x", "1.00x"),
+            (label, "depthwise 3 x 3", f"{times['depthwise'] * 1e3:.2f} ms",
+             f"{times['depthwise'] / base:.2f}x", f"{1 / n_c:.3f}x"),
+            (label, "depthwise 3 x 3 + pointwise 1 x 1", f"{times['separable'] * 1e3:.2f} ms",
+             f"{times['separable'] / base:.2f}x", f"{1 / n_c + 1 / f**2:.3f}x")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
@@ -96,6 +129,9 @@ def main() -> None:
     rows = conv_step(64, 100, args.repeat) + conv_step(8, 400, args.repeat)
     print_table("One SGD step of a small ConvNet (float64), ratio to the numpy step", rows,
                 ("model", "numpy by hand", "graphgrad nn", "ratio"))
+    print_table("Forward + backward of a depthwise-separable convolution (MobileNet), ratio to "
+                "a standard convolution", separable(64, 10, args.repeat),
+                ("input", "layers", "time", "ratio", "multiplications"))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,11 @@ OPS = {
                            a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
                            groups=2).permute(0, 2, 3, 1),
                        [(2, 5, 6, 4), (3, 3, 2, 6)]),
+    "depthwise_conv2d": (lambda a, w: gg.conv2d(a, w, stride=2, pad=1, groups=3),
+                         lambda a, w: torch.nn.functional.conv2d(
+                             a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
+                             groups=3).permute(0, 2, 3, 1),
+                         [(2, 5, 6, 3), (3, 3, 1, 6)]),
     "depthwise_conv_transpose2d": (
         lambda a, w: gg.conv_transpose2d(a, w, stride=2, pad=1, output_padding=1, groups=3),
         lambda a, w: torch.nn.functional.conv_transpose2d(
