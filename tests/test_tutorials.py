@@ -7,6 +7,7 @@ their diffs stay readable.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 CELL_TIMEOUT = 120  # seconds; every cell takes a few at most, even on a busy machine
 ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -48,7 +50,18 @@ def run(notebook: nbformat.NotebookNode) -> None:
         timeout=CELL_TIMEOUT,
         resources={"metadata": {"path": str(TUTORIALS)}},
     )
-    client.execute()
+    client.execute(env=kernel_environment())
+
+
+def kernel_environment() -> dict[str, str]:
+    """This process's environment, with BLAS on one thread unless it says otherwise: the
+    notebooks do many small matrix products, and on a busy two-core machine BLAS threads
+    waiting for each other made some notebooks three times slower, and their run times
+    erratic. (The benchmarks run BLAS on one thread for the same reason.)"""
+    env = dict(os.environ)
+    for variable in BLAS_THREADS:
+        env.setdefault(variable, "1")
+    return env
 
 
 def failed_cell(notebook: nbformat.NotebookNode) -> tuple[int, nbformat.NotebookNode] | None:
@@ -78,8 +91,10 @@ def failure_report(path: Path, notebook: nbformat.NotebookNode, error: Exception
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
-    # One more cell, to check which Python ran the notebook; the file is left as it is.
-    notebook.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
+    # One more cell, to check which Python ran the notebook, and with how many BLAS threads;
+    # the file is left as it is.
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import os, sys\nprint(sys.executable, os.environ.get('OPENBLAS_NUM_THREADS'))"))
     failure = None
     try:
         run(notebook)
@@ -88,7 +103,8 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     if failure:  # outside the except block, so the report is not followed by nbclient's own
         pytest.fail(failure, pytrace=False)
     (output,) = notebook.cells[-1].outputs
-    assert output.text.strip() == sys.executable
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "1")
+    assert output.text.strip() == f"{sys.executable} {threads}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
