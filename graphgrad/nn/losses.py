@@ -177,9 +177,11 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
     """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
 
     Args:
-        logits: Z of shape (m, C), the last layer's output before softmax.
+        logits: Z of shape (m, C), the last layer's output before softmax; or (..., C), a
+            score per class at every position (a sequence's (m, T_y, C), a segmentation's
+            (m, n_H, n_W, C)), averaged over all the positions.
         labels: class indices of shape (m,) (integers 0..C-1), or one-hot / probability rows
-            of shape (m, C).
+            of shape (m, C); (...) or (..., C) with logits of shape (..., C).
         multi_label: each of the C outputs is its own yes/no question (labels (m, C) of 0s
             and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
 
