@@ -329,8 +329,6 @@ class Conv2d(Function):
     filter over its group's channels of A when ``groups`` > 1;
     dA = Conv2dInputGrad(dZ, W),  dW = Conv2dWeightGrad(A, dZ),  db = dZ summed over i, h, w"""
 
-    groups = 1  # the common case, not stored per node
-
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1):
         whole_number(stride, "the stride", "Conv2d", 1)
@@ -345,9 +343,7 @@ class Conv2d(Function):
                         "graphgrad's images are channels last: A.transpose(0, 2, 3, 1)")
         _check_image_bias(b, n_c)
         _check_fits(x.shape, f_h, f_w, stride, pads)
-        ctx.stride, ctx.pad = stride, pad
-        if groups != 1:
-            ctx.groups = groups
+        _keep_settings(ctx, stride, pad, groups)
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(x, w)
         return _convolve(x, w, b, stride, pads, groups)
@@ -363,6 +359,11 @@ class Conv2d(Function):
         if len(needs) == 2:
             return dx, dw
         return dx, dw, _bias_grad(ctx, grad) if needs[2] else None
+
+
+def _keep_settings(ctx: Function, stride: int, pad: Any, groups: int) -> None:
+    """Keep on the node the settings its backward hands to the gradient ops (see `_settings`)."""
+    ctx.stride, ctx.pad, ctx.groups = stride, pad, groups
 
 
 def _settings(ctx: Function) -> dict:
@@ -417,13 +418,9 @@ class Conv2dInputGrad(Function):
     """A = the transposed convolution of G (m, n_H, n_W, n_C) by W, of shape ``x_shape``: the
     gradient of conv(A, W) with respect to A.  dG = conv(dA, W),  dW = Conv2dWeightGrad(dA, G)"""
 
-    groups = 1
-
     @staticmethod
     def forward(ctx, g, w, x_shape, stride=1, pad=0, groups=1):
-        ctx.stride, ctx.pad = stride, pad
-        if groups != 1:
-            ctx.groups = groups
+        _keep_settings(ctx, stride, pad, groups)
         ctx.save_for_backward(g, w)
         return _transposed(g, w, x_shape, stride, _pads(pad, "Conv2dInputGrad"), groups)
 
@@ -443,13 +440,9 @@ class Conv2dWeightGrad(Function):
     window of window * G, of shape (f, f, n_C_prev / groups, n_C).
     dA = Conv2dInputGrad(G, dW),  dG = conv(A, dW)"""
 
-    groups = 1
-
     @staticmethod
     def forward(ctx, x, g, f_shape, stride=1, pad=0, groups=1):
-        ctx.stride, ctx.pad = stride, pad
-        if groups != 1:
-            ctx.groups = groups
+        _keep_settings(ctx, stride, pad, groups)
         ctx.save_for_backward(x, g)
         f_h, f_w = f_shape
         return _filter_gradient(x, g, f_h, f_w, stride, _pads(pad, "Conv2dWeightGrad"), groups)
@@ -470,8 +463,6 @@ class ConvTranspose2d(Function):
     are cropped from each side. It is the gradient of conv(X, W) with respect to X, for X of
     Z's shape (with ``groups``, group k of A's channels makes group k of Z's).
     dA = conv(dZ, W),  dW = Conv2dWeightGrad(dZ, A),  db = dZ summed over i, h, w"""
-
-    groups = 1
 
     @staticmethod
     def forward(ctx, a, w, b=None, stride=1, pad=0, output_padding=0, groups=1):
@@ -506,9 +497,7 @@ class ConvTranspose2d(Function):
                 f"the output would be {height} x {width}: n_H = (n_H_prev - 1) stride - 2 pad "
                 f"+ f + output_padding = ({n_h} - 1) {stride} - 2 * {pads[0]} + {f_h} + "
                 f"{extra}; pad less")
-        ctx.stride, ctx.pad = stride, pad
-        if groups != 1:
-            ctx.groups = groups
+        _keep_settings(ctx, stride, pad, groups)
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(a, w)
         z = _transposed(a, w, (m, height, width, n_c), stride, pads, groups)
@@ -531,17 +520,13 @@ class Conv1d(Function):
     the length only;  dA, dW = those of that convolution (Conv2dInputGrad, Conv2dWeightGrad),
     db = dZ summed over i, l"""
 
-    groups = 1
-
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1):
         whole_number(stride, "the stride", "Conv1d", 1)
         whole_number(pad, "the padding", "Conv1d", 0)
         groups = whole_number(groups, "groups", "Conv1d", 1)
         _check_sequences(x, w, b, stride, pad, groups)
-        ctx.stride, ctx.pad = stride, pad
-        if groups != 1:
-            ctx.groups = groups
+        _keep_settings(ctx, stride, pad, groups)
         ctx.save_for_backward(x, w)
         return _convolve(x[:, None], w[None], b, stride, (0, pad), groups)[:, 0]
 
