@@ -6,6 +6,8 @@ graph; ``J.backward()`` runs reverse-mode backpropagation and fills ``.grad`` (t
 `tensor` -> `function` (the op base class) -> `engine` (the graph walk) -> `ops/` ->
 `gradcheck`; then `nn/` and `optim`.
 """
+__version__ = "0.1.0"
+
 from graphgrad.tensor import Tensor
 from graphgrad.function import Function
 from graphgrad.engine import grad
@@ -33,10 +35,8 @@ from graphgrad.ops.shape import (
     astype, broadcast_to, concatenate, expand_dims, pad, reshape, split, squeeze, stack,
     swapaxes, transpose,
 )
-
-
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
-__version__ = "0.1.0"
+# The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
 from graphgrad.io import load, save
 from graphgrad.train import fit
