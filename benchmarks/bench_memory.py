@@ -29,9 +29,14 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 import graphgrad as gg  # noqa: E402
-from benchmarks.bench_nn_mlp import build, rows_numpy_step  # noqa: E402
+from benchmarks.bench_nn_mlp import (  # noqa: E402
+    build,
+    graphgrad_step,
+    numpy_parameters,
+    rows_numpy_step,
+)
 from benchmarks.common import course_numpy_step, print_table  # noqa: E402
-from graphgrad import nn, optim  # noqa: E402
+from graphgrad import optim  # noqa: E402
 
 LR = 0.01
 # Targets. A step may hold no more at its peak than the course's numpy code for the same
@@ -65,29 +70,24 @@ def training_step(sizes: tuple[int, ...], batch: int, steps: int) -> tuple[list,
     model = build(sizes)
     sgd = optim.SGD(model.parameters(), lr=LR)
     adam = optim.Adam(model.parameters(), lr=1e-4)
-    course = [a for layer in model if isinstance(layer, nn.Linear)
-              for a in (layer.W.data.copy(), layer.b.data.reshape(-1, 1).copy())]
-    rows_params = [a.copy() if a.shape[1] > 1 else a.ravel().copy() for a in course]
+    course, rows_params = numpy_parameters(model)
     X_course, Y_course = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
 
-    def step(optimizer: optim.Optimizer, keep: bool) -> None:
-        J = nn.cross_entropy(model(X), Y)
-        optimizer.zero_grad()
-        J.backward(keep_intermediate_grads=keep)
-        optimizer.step()
+    def step(optimizer: optim.Optimizer, keep: bool = False) -> None:
+        graphgrad_step(model, optimizer, X, Y, keep_intermediate_grads=keep)
 
     # The gradients a step leaves in .grad are part of what it holds at its peak, not a leak.
     grads = sum(p.data.nbytes for p in model.parameters())
-    base, _ = traced(lambda: course_numpy_step(course, X_course, Y_course, LR))
     figures = {
         "numpy by hand, course layout (n_x, m)": traced(
             lambda: course_numpy_step(course, X_course, Y_course, LR)),
         "numpy by hand, batch-first (m, n_x)": traced(
             lambda: rows_numpy_step(rows_params, X, Y)),
-        "graphgrad nn + SGD (training: dW, db only)": traced(lambda: step(sgd, False)),
-        "graphgrad nn + SGD, every node's dvar kept": traced(lambda: step(sgd, True)),
-        "graphgrad nn + Adam": traced(lambda: step(adam, False)),
+        "graphgrad nn + SGD (training: dW, db only)": traced(lambda: step(sgd)),
+        "graphgrad nn + SGD, every node's dvar kept": traced(lambda: step(sgd, keep=True)),
+        "graphgrad nn + Adam": traced(lambda: step(adam)),
     }
+    base = figures["numpy by hand, course layout (n_x, m)"][0]
     label = "-".join(map(str, sizes)) + f", batch {batch}"
     rows = [(label, how, f"{peak / 1e6:.2f} MB", f"{peak / base:.2f}x",
              f"{left / 1e6:.2f} MB") for how, (peak, left) in figures.items()]
@@ -95,11 +95,11 @@ def training_step(sizes: tuple[int, ...], batch: int, steps: int) -> tuple[list,
     tracemalloc.start()  # before the first steps: what they replace is traced too
     try:
         for _ in range(10):
-            step(sgd, False)
+            step(sgd)
         gc.collect()
         start = tracemalloc.get_traced_memory()[0]
         for _ in range(steps):
-            step(sgd, False)
+            step(sgd)
         gc.collect()
         growth = tracemalloc.get_traced_memory()[0] - start
     finally:

@@ -76,11 +76,22 @@ def build(sizes: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers[:-1])
 
 
+def numpy_parameters(model: nn.Sequential) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Copies of the model's W[l], b[l] for the numpy steps: in the course's layout (b[l] of
+    shape (n[l], 1)) and batch-first (b[l] of shape (n[l],))."""
+    course = [a for layer in model if isinstance(layer, nn.Linear)
+              for a in (layer.W.data.copy(), layer.b.data.reshape(-1, 1).copy())]
+    rows = [a.copy() if a.shape[1] > 1 else a.ravel().copy() for a in course]
+    return course, rows
+
+
 def graphgrad_step(model: nn.Module, optimizer: optim.Optimizer, X: np.ndarray,
-                   Y: np.ndarray) -> gg.Tensor:
+                   Y: np.ndarray, keep_intermediate_grads: bool = False) -> gg.Tensor:
+    """One training step. By default backward keeps dW, db only: all training needs, as by
+    hand."""
     J = nn.cross_entropy(model(X), Y)
     optimizer.zero_grad()
-    J.backward(keep_intermediate_grads=False)  # training needs dW, db only, as by hand
+    J.backward(keep_intermediate_grads=keep_intermediate_grads)
     optimizer.step()
     return J
 
@@ -125,9 +136,7 @@ def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tu
     sgd = optim.SGD(model.parameters(), lr=LR)
     adam_model = build(sizes)
     adam = optim.Adam(adam_model.parameters(), lr=1e-4)
-    course = [a for layer in model if isinstance(layer, nn.Linear)
-              for a in (layer.W.data.copy(), layer.b.data.reshape(-1, 1).copy())]
-    rows = [a.copy() if a.shape[1] > 1 else a.ravel().copy() for a in course]
+    course, rows = numpy_parameters(model)
     tight = [a.copy() for a in course]
     X_course, Y_course = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
 
