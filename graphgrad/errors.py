@@ -59,6 +59,19 @@ def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
     return number
 
 
+def not_a_state_error(caller: str, state: Any, owner: str) -> GraphgradTypeError:
+    """The error of a ``load_state_dict`` given something other than a dict of arrays: a
+    path, the ``owner`` (a model, an optimizer) itself, or anything else."""
+    if isinstance(state, (str, bytes)) or hasattr(state, "__fspath__"):
+        hint = "read the file with gg.load(path) first"
+    elif hasattr(state, "state_dict"):
+        hint = f"pass other_{owner}.state_dict()"
+    else:
+        hint = "pass a dict of arrays, as state_dict() or gg.load(path) give"
+    return GraphgradTypeError(f"{caller} takes a dict of arrays by name, got "
+                              f"{type(state).__name__}: {hint}.")
+
+
 def shape_of(value: Any) -> tuple[int, ...]:
     """The shape of a Tensor, an array, a number or a nested list."""
     data = value if isinstance(value, np.ndarray) else getattr(value, "data", value)

@@ -183,6 +183,42 @@ def test_optimizer_state_dict_mismatches_are_explained():
         other.load_state_dict(state)
 
 
+
+def _adam_snapshot(adam):
+    return adam.t, adam.lr, [{k: a.copy() for k, a in slots.items()} for slots in adam.state]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"state.1.s": np.full(3, "x")}, r"state\.1\.s: the state holds <U1 values, not numbers"),
+    ({"t": -1}, "t: a step count must be a whole number of at least 0, got -1"),
+    ({"t": 2.5}, "t: a step count must be a whole number of at least 0, got 2.5"),
+    ({"t": "many"}, "t: a step count must be a whole number"),
+], ids=["text state", "negative t", "fractional t", "text t"])
+def test_optimizer_state_that_does_not_fit_changes_nothing(change, message):
+    _, _, adam = _run(lambda p: optim.Adam(p, lr=0.01))
+    before = _adam_snapshot(adam)
+    state = adam.state_dict()
+    # Good values before the bad one: a refused state must not be applied half-way.
+    state.update({"lr": 0.5, "state.0.v": np.full((3, 2), 7.0)}, **change)
+    with pytest.raises(gg.ArgumentError, match=message):
+        adam.load_state_dict(state)
+    t, lr, slots = _adam_snapshot(adam)
+    assert (t, lr) == before[:2] == (len(GRADS), 0.01)
+    for ours, theirs in zip(slots, before[2]):
+        for key in ours:
+            np.testing.assert_array_equal(ours[key], theirs[key])
+
+
+@pytest.mark.parametrize("given, advice", [
+    ("adam.npz", r"gg.load\(path\)"),
+    (optim.SGD([gg.Tensor(W0, requires_grad=True)], lr=0.1), r"other_optimizer.state_dict\(\)"),
+    ([("t", 3)], "a dict of arrays"),
+])
+def test_optimizer_load_state_dict_of_something_else_says_what_to_pass(given, advice):
+    adam = optim.Adam([gg.Tensor(W0, requires_grad=True)])
+    with pytest.raises(gg.GraphgradTypeError, match=advice):
+        adam.load_state_dict(given)
+
 # -- AdamW: Adam with decoupled weight decay ------------------------------------------------------
 def _adamw_by_hand(lr, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8, steps=GRADS):
     """torch.optim.AdamW's update: W *= 1 - lr * weight_decay, then Adam's step from dW alone."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError
+from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError, not_a_state_error
 from graphgrad.modes import _state
 from graphgrad.tensor import Tensor
 
@@ -310,14 +310,7 @@ class Module:
         (shapes must still fit).
         """
         if not isinstance(state, Mapping):
-            hint = ("read the file with gg.load(path) first" if isinstance(state, (str, bytes))
-                    or hasattr(state, "__fspath__") else
-                    "pass other_model.state_dict()" if isinstance(state, Module) else
-                    "pass a dict of arrays, as state_dict() or gg.load(path) give")
-            raise GraphgradTypeError(
-                f"{type(self).__name__}.load_state_dict takes a dict of arrays by name, got "
-                f"{type(state).__name__}: {hint}."
-            )
+            raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "model")
         targets = dict(self._state_targets())
         source = getattr(state, "source", None)
         origin = f" from {source}" if source else ""

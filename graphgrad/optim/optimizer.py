@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, describe
+from graphgrad.errors import ArgumentError, describe, not_a_state_error
 from graphgrad.tensor import Tensor
 
 _IN_0_1 = (lambda x: 0.0 <= x < 1.0, "in [0, 1)")
@@ -345,6 +345,8 @@ class Optimizer:
         shapes). The settings, per group too, come from the state, and so do the ratios that
         ``optimizer.lr = alpha`` keeps and the step counts. A state saved after
         `add_param_group` needs the same groups added first."""
+        if not isinstance(state, Mapping):
+            raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "optimizer")
         saved_groups = self._saved_groups(state)
         where = self._where(state)
         expected = ["lr", "t", "weight_decay", *self.hyper_names]
@@ -364,29 +366,42 @@ class Optimizer:
         if unexpected:
             problems.append(f"unexpected keys: {', '.join(unexpected)} (a different number of "
                             "parameters?)")
-        t = int(state.get("t", 0))
-        group_t = [int(state.get(key, t)) for key in counts] or [t]
-        problems += [f"{key}: {count} steps, not from 0 to t = {t}"
-                     for key, count in zip(counts, group_t) if not 0 <= count <= t]
+        t = _step_count(state.get("t", 0), "t", problems)
+        group_t = [_step_count(state.get(key, t), key, problems) for key in counts] or [t]
+        if t is not None:
+            problems += [f"{key}: {count} steps, not from 0 to t = {t}"
+                         for key, count in zip(counts, group_t)
+                         if count is not None and not 0 <= count <= t]
+        # Every value is converted before any is set: a state that does not fit changes nothing.
+        arrays = []
         for i, slots in enumerate(self.state):
             for key, array in slots.items():
                 given = state.get(f"state.{i}.{key}")
-                if given is not None and np.shape(given) != array.shape:
-                    problems.append(f"state.{i}.{key}: shape {np.shape(given)}, the parameter "
+                if given is None:
+                    continue
+                given = np.asarray(given)
+                if given.shape != array.shape:
+                    problems.append(f"state.{i}.{key}: shape {given.shape}, the parameter "
                                     f"{describe(self.params[i])} needs {array.shape}")
+                elif given.dtype.kind not in "biuf":
+                    problems.append(f"state.{i}.{key}: the state holds {given.dtype} values, "
+                                    "not numbers")
+                else:
+                    arrays.append((slots, key, np.array(given, dtype=self.params[i].dtype)))
         if problems:
             raise ArgumentError(f"{where} does not fit:\n  " + "\n  ".join(problems))
-        self.defaults = self._checked({key: state[key] for key in self.defaults}, where,
-                                      saved=True)
+        defaults = self._checked({key: state[key] for key in self.defaults}, where, saved=True)
+        settings = [self._checked(saved, f"{where}, parameter group {i}", saved=True)
+                    for i, saved in enumerate(saved_groups)]
+        self.defaults = defaults
         self.t = t
         self._added_at[:] = [t - count for count in group_t]
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            group.update(self._checked(saved, f"{where}, parameter group {i}", saved=True))
+        for i, (group, saved) in enumerate(zip(self.param_groups, settings)):
+            group.update(saved)
             if "lr" in self._own[i] and self.defaults["lr"]:
                 self._lr_ratios[i] = group["lr"] / self.defaults["lr"]
-        for i, slots in enumerate(self.state):
-            for key in slots:
-                slots[key] = np.array(state[f"state.{i}.{key}"], dtype=self.params[i].dtype)
+        for slots, key, array in arrays:
+            slots[key] = array
 
     def __repr__(self) -> str:
         names = ("lr", *self.hyper_names)
@@ -402,6 +417,18 @@ class Optimizer:
                               if group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
+
+
+def _step_count(value: Any, key: str, problems: list[str]) -> int | None:
+    """A saved step count as an int, or None with the reason added to ``problems``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number.is_integer() or number < 0:
+        problems.append(f"{key}: a step count must be a whole number of at least 0, got {value!r}")
+        return None
+    return int(number)
 
 
 def _count(params: list) -> str:
