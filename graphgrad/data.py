@@ -207,9 +207,15 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
 def one_hot(labels: Any, n_classes: int) -> np.ndarray:
     """Class indices (m,) -> one-hot rows (m, n_classes), the course's convert_to_one_hot
     transposed."""
+    n_classes = whole_number(n_classes, "n_classes", "one_hot")
     labels = np.asarray(labels).reshape(-1)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ArgumentError(f"one_hot: labels must be in 0..{n_classes - 1}")
+    if labels.dtype.kind not in "biuf":
+        raise ArgumentError(f"one_hot: labels must be class indices, got {labels.dtype} values")
+    # A fractional label is refused rather than truncated to a class it does not name.
+    bad = (labels < 0) | (labels >= n_classes) | (labels != np.floor(labels))
+    if bad.any():
+        raise ArgumentError(f"one_hot: labels must be whole numbers in 0..{n_classes - 1}, "
+                            f"got {labels[bad][0].item()!r} at position {int(np.argmax(bad))}")
     return np.eye(n_classes)[labels.astype(np.intp)]
 
 

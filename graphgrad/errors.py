@@ -59,6 +59,19 @@ def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
     return number
 
 
+def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> float:
+    """A real-valued setting (a rate, a probability) as a float, or an `ArgumentError` saying
+    it must be ``rule``, the words for ``test``. NaN fails every test; strings and bools are
+    refused rather than read as numbers."""
+    try:
+        number = None if isinstance(value, (str, bytes, bool, np.bool_)) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not test(number):
+        raise ArgumentError(f"{caller}: {what} must be {rule}, got {value!r}")
+    return number
+
+
 def not_a_state_error(caller: str, state: Any, owner: str) -> GraphgradTypeError:
     """The error of a ``load_state_dict`` given something other than a dict of arrays: a
     path, the ``owner`` (a model, an optimizer) itself, or anything else."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.data import DataLoader, _check_pair
-from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError
+from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError, whole_number
 from graphgrad.modes import no_grad
 from graphgrad.nn.losses import (
     binary_cross_entropy,
@@ -216,6 +216,7 @@ def fit(
             given the parameters of the epoch with the lowest dev cost so far. The error holds
             the history so far.
     """
+    epochs = whole_number(epochs, "epochs", "fit", least=0)
     if patience is not None and (dev_data is None or patience < 1):
         raise ArgumentError(
             f"fit: patience={patience} stops training when the dev cost stops improving, so "

@@ -109,6 +109,18 @@ def test_one_hot():
     np.testing.assert_array_equal(one_hot([2, 0, 1], 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
     with pytest.raises(gg.GraphgradError, match=r"0\.\.2"):
         one_hot([3], 3)
+    np.testing.assert_array_equal(one_hot(np.array([1.0, 2.0]), 3), [[0, 1, 0], [0, 0, 1]])
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0, 0.7], r"whole numbers in 0\.\.2, got 0\.7 at position 1"),  # not truncated to class 0
+    ([2, np.nan], r"got nan at position 1"),
+    ([-1], r"got -1 at position 0"),
+    (["a"], r"class indices, got <U1 values"),
+])
+def test_one_hot_refuses_labels_that_name_no_class(labels, message):
+    with pytest.raises(gg.ArgumentError, match=message):
+        one_hot(labels, 3)
 
 
 def test_planar_dataset_is_the_course_flower():

@@ -327,6 +327,44 @@ def test_a_bad_setting_is_a_value_error_too(make):
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Dropout("0.5"), r"Dropout: keep_prob, the probability of keeping a unit, must be "
+                                r"in \(0, 1\], got '0\.5'"),
+    (lambda: nn.Dropout(float("nan")), r"Dropout: keep_prob.* got nan"),
+    (lambda: optim.InverseTimeDecay(float("nan"), 1.0),
+     r"InverseTimeDecay: alpha0 must be positive, got nan"),
+    (lambda: optim.InverseTimeDecay(0.1, 1.0, time_interval=2.5),
+     r"time_interval must be a whole number of at least 1, got 2\.5"),
+    (lambda: optim.ExponentialDecay(0.1, rate=True), r"rate must be in \(0, 1\], got True"),
+    (lambda: optim.StepDecay(0.1, every=2.5), r"StepDecay: every must be a whole number"),
+    (lambda: optim.InverseSqrtDecay(0.1, k=float("inf")), r"k must be positive, got inf"),
+    (lambda: nn.l2_penalty([nn.Parameter(np.ones((2, 2)))], 0.1, m=float("nan")),
+     r"m is the number of examples, got nan"),
+    (lambda: nn.Flatten()(gg.Tensor(1.0, name="x")), r"Flatten takes a batch \(m, \.\.\.\).*'x'"),
+    (lambda: gg.fit(nn.Linear(3, 1), nn.mse, optim.SGD(nn.Linear(3, 1).parameters(), lr=0.1),
+                    (np.ones((4, 3)), np.ones((4, 1))), epochs=-1, progress=False),
+     r"fit: epochs must be a whole number of at least 0, got -1"),
+])
+def test_settings_that_are_not_numbers_of_their_range_are_refused(make, message):
+    """NaN, strings, bools and fractions are refused by name, not compared or truncated."""
+    with pytest.raises(gg.GraphgradError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Linear(2.7, 3), r"Linear: n_in must be a whole number of at least 1, got 2\.7"),
+    (lambda: nn.Linear(3, True), r"Linear: n_out must be a whole number of at least 1, got True"),
+    (lambda: nn.Linear(0, 3), r"Linear: n_in must be a whole number of at least 1, got 0"),
+    (lambda: nn.Linear(3, -1), r"Linear: n_out must be a whole number of at least 1, got -1"),
+    (lambda: nn.BatchNorm1d(3.9), r"BatchNorm1d: n must be a whole number of at least 1, got 3\.9"),
+])
+def test_layer_sizes_must_be_whole_numbers(make, message):
+    """A size is never rounded down in silence (2.7 inputs would quietly become 2)."""
+    with pytest.raises(gg.ArgumentError, match=message):
+        make()
+    assert nn.Linear(np.int64(3), 2).W.shape == (2, 3)
+
+
 # -- batch normalisation of images (BatchNorm2d) ----------------------------------------------
 def _batchnorm2d_reference(Z, gamma, beta, eps=1e-5):
     """Per channel over (m, n_H, n_W), in numpy: (Z_tilde, mu, sigma2)."""

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import _ones
+from graphgrad.errors import ShapeError, describe, whole_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
@@ -103,7 +104,8 @@ class Linear(Module):
     def __init__(self, n_in: int, n_out: int, init: Any = "he", bias: bool = True,
                  rng: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in = whole_number(n_in, "n_in", "Linear")
+        self.n_out = whole_number(n_out, "n_out", "Linear")
         self.init = init
         self.W = Parameter(initializers.initialize(init, (self.n_out, self.n_in), rng, dtype))
         self.b = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None
@@ -129,4 +131,8 @@ class Flatten(Module):
 
     def forward(self, X: Any) -> Tensor:
         shape = np.shape(X.data if isinstance(X, Tensor) else X)
+        if not shape:
+            what = describe(X) if isinstance(X, Tensor) else repr(X)
+            raise ShapeError("Flatten takes a batch (m, ...) with one example per row, got a "
+                             f"single number: {what}")
         return Reshape.apply(X, shape=(shape[0], -1))

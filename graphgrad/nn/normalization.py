@@ -131,7 +131,7 @@ class BatchNorm1d(_BatchNorm):
 
     def __init__(self, n: int, momentum: float = 0.9, eps: float = 1e-5,
                  dtype: Any = np.float64) -> None:
-        super().__init__(int(n), momentum, eps, dtype)
+        super().__init__(whole_number(n, "n", "BatchNorm1d"), momentum, eps, dtype)
 
     def _expected_shape(self) -> str:
         return f"(m, {self.n})"

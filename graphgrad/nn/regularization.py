@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError
+from graphgrad.errors import ArgumentError, real_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module
@@ -52,12 +52,8 @@ class Dropout(Module):
 
     def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
         super().__init__()
-        if not 0.0 < keep_prob <= 1.0:
-            raise ArgumentError(
-                f"Dropout: keep_prob is the probability of keeping a unit and must be in "
-                f"(0, 1], got {keep_prob}"
-            )
-        self.keep_prob = float(keep_prob)
+        self.keep_prob = real_number(keep_prob, "keep_prob, the probability of keeping a unit,",
+                                     "Dropout", lambda p: 0.0 < p <= 1.0, "in (0, 1]")
         self.rng = None if rng is None else initializers.generator(rng)
         self.D: Tensor | None = None
 
@@ -99,7 +95,7 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
         weights = list(params)
     if not weights:
         raise ArgumentError("l2_penalty: there are no weights to penalise")
-    if m <= 0:
+    if not m > 0:  # NaN too
         raise ArgumentError(f"l2_penalty: m is the number of examples, got {m}")
     total = (weights[0] * weights[0]).sum()
     for W in weights[1:]:

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import math
 
-from graphgrad.errors import ArgumentError
+from graphgrad.errors import real_number, whole_number
+
+
+def _positive(x: float) -> bool:
+    return 0.0 < x < math.inf
+
+
+def _in_0_1(x: float) -> bool:
+    return 0.0 < x <= 1.0
 
 
 class Schedule:
     """Base class: alpha0 and ``__call__(epoch)``."""
 
     def __init__(self, alpha0: float) -> None:
-        if alpha0 <= 0:
-            raise ArgumentError(f"{type(self).__name__}: alpha0 must be positive, got {alpha0}")
-        self.alpha0 = float(alpha0)
+        self.alpha0 = real_number(alpha0, "alpha0", type(self).__name__, _positive, "positive")
 
     def __call__(self, epoch: int) -> float:
         raise NotImplementedError
@@ -37,11 +43,9 @@ class InverseTimeDecay(Schedule):
 
     def __init__(self, alpha0: float, decay_rate: float, time_interval: int = 1) -> None:
         super().__init__(alpha0)
-        if decay_rate < 0 or time_interval < 1:
-            raise ArgumentError("InverseTimeDecay: decay_rate must be >= 0 and "
-                                 "time_interval >= 1")
-        self.decay_rate = float(decay_rate)
-        self.time_interval = int(time_interval)
+        self.decay_rate = real_number(decay_rate, "decay_rate", "InverseTimeDecay",
+                                      lambda x: 0.0 <= x < math.inf, ">= 0")
+        self.time_interval = whole_number(time_interval, "time_interval", "InverseTimeDecay")
 
     def __call__(self, epoch: int) -> float:
         return self.alpha0 / (1.0 + self.decay_rate * (epoch // self.time_interval))
@@ -52,9 +56,7 @@ class ExponentialDecay(Schedule):
 
     def __init__(self, alpha0: float, rate: float = 0.95) -> None:
         super().__init__(alpha0)
-        if not 0.0 < rate <= 1.0:
-            raise ArgumentError(f"ExponentialDecay: rate must be in (0, 1], got {rate}")
-        self.rate = float(rate)
+        self.rate = real_number(rate, "rate", "ExponentialDecay", _in_0_1, "in (0, 1]")
 
     def __call__(self, epoch: int) -> float:
         return self.alpha0 * self.rate ** epoch
@@ -65,10 +67,8 @@ class StepDecay(Schedule):
 
     def __init__(self, alpha0: float, factor: float = 0.5, every: int = 10) -> None:
         super().__init__(alpha0)
-        if not 0.0 < factor <= 1.0 or every < 1:
-            raise ArgumentError("StepDecay: factor must be in (0, 1] and every >= 1")
-        self.factor = float(factor)
-        self.every = int(every)
+        self.factor = real_number(factor, "factor", "StepDecay", _in_0_1, "in (0, 1]")
+        self.every = whole_number(every, "every", "StepDecay")
 
     def __call__(self, epoch: int) -> float:
         return self.alpha0 * self.factor ** (epoch // self.every)
@@ -79,7 +79,7 @@ class InverseSqrtDecay(Schedule):
 
     def __init__(self, alpha0: float, k: float = 1.0) -> None:
         super().__init__(alpha0)
-        self.k = float(k)
+        self.k = real_number(k, "k", "InverseSqrtDecay", _positive, "positive")
 
     def __call__(self, epoch: int) -> float:
         return self.k / math.sqrt(epoch + 1) * self.alpha0
