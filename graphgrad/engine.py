@@ -386,7 +386,12 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
 def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tuple:
     """Run a backward body on Tensors, so its own graph is recorded (``create_graph``)."""
     multi = type(upstream) is tuple
-    by_identity = {id(t.data): t for t in node.inputs}
+    forward_arrays = node._forward_arrays  # views, when two inputs held one array
+    if forward_arrays is None:
+        by_identity = {id(t.data): t for t in node.inputs}
+    else:
+        _check_leaf_data_kept_under_views(node, forward_arrays)
+        by_identity = {id(a): t for a, t in zip(forward_arrays, node.inputs)}
     for out in outputs:
         if out is not None:
             by_identity[id(out.data)] = out
@@ -423,13 +428,25 @@ def _check_leaf_data_kept(node: Function, by_identity: dict[int, Tensor]) -> Non
             replaced = dict.fromkeys(t for t in node.inputs if t.creator is None
                                      and t.requires_grad
                                      and all(t.data is not a for a in node.saved))
-            which = ", ".join(describe(t) for t in replaced) or "an input leaf"
-            raise BackwardError(
-                f"{node.name}: the data of {which} was replaced (t.data = ...) after the op "
-                "recorded it, so no tensor holds the values the op saved and create_graph=True "
-                "cannot differentiate its backward with respect to them. Replace a leaf's "
-                "data only once its graphs are done with, or run the forward pass again."
-            )
+            raise _replaced_data_error(node, ", ".join(describe(t) for t in replaced)
+                                       or "an input leaf")
+
+
+def _check_leaf_data_kept_under_views(node: Function, forward_arrays: tuple) -> None:
+    """`_check_leaf_data_kept` for a node whose inputs shared an array: each leaf must still
+    hold the array forward got (or the one its view looks into)."""
+    for t, array in zip(node.inputs, forward_arrays):
+        if t.creator is None and t.data is not array and t.data is not array.base:
+            raise _replaced_data_error(node, describe(t))
+
+
+def _replaced_data_error(node: Function, which: str) -> BackwardError:
+    return BackwardError(
+        f"{node.name}: the data of {which} was replaced (t.data = ...) after the op recorded "
+        "it, so no tensor holds the values the op saved and create_graph=True cannot "
+        "differentiate its backward with respect to them. Replace a leaf's data only once its "
+        "graphs are done with, or run the forward pass again."
+    )
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -81,6 +81,8 @@ class Function:
     backward_order: int | None = None
     input_grads: tuple | None = None
     _pinned: list | None = None
+    # The arrays forward got, when they are not the inputs' own: see `_views_for_repeats`.
+    _forward_arrays: tuple | None = None
     # An op with several outputs keeps weak references to them (to gather their gradients).
     # A single-output node keeps none: its output holds it (output -> node -> inputs, never
     # back), so a dropped loss frees its graph without the garbage collector, and the graph
@@ -156,6 +158,13 @@ class Function:
             arrays = tuple([x.data for x in inputs])
         record = True in needs
         ctx.needs_input_grad = needs if record else (False,) * n
+        # Two inputs holding one array (x.detach() / x): a second derivative must tell apart
+        # what forward saved of each, so the later ones get views of their own.
+        if record and n > 1 and (
+                arrays[0] is arrays[1] if n == 2
+                else arrays[0] is arrays[1] or arrays[2] is arrays[0] or arrays[2] is arrays[1]
+                if n == 3 else len({id(a) for a in arrays}) < n):
+            arrays = ctx._forward_arrays = _views_for_repeats(inputs, arrays)
         try:
             if attrs:
                 out = cls.forward(ctx, *arrays, **attrs)
@@ -231,7 +240,7 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
         if mode == CHECKED or (mode == OFF and _state.checks):
             debug.after_forward(ctx, arrays, attrs)
         return tuple(_op_output(a, None, i) for i, a in enumerate(arrays))
-    input_arrays = [x.data for x in ctx.inputs]
+    input_arrays = ctx._forward_arrays or [x.data for x in ctx.inputs]
     arrays = tuple(a.view() if any(a is x for x in input_arrays) else a for a in arrays)
     if ctx.saved or any(a.base is not None for a in arrays):
         _pin_leaves(ctx, ctx.inputs, *arrays)
@@ -246,6 +255,17 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
     if mode == CHECKED:
         debug.after_forward(ctx, arrays, attrs)
     return results
+
+
+def _views_for_repeats(inputs: tuple, arrays: tuple) -> tuple:
+    """The arrays with a view in place of each that a different, earlier input also holds.
+    The same tensor twice (x * x) keeps its array: it is one input to differentiate."""
+    seen: dict[int, Tensor] = {}
+    out = []
+    for x, array in zip(inputs, arrays):
+        first = seen.setdefault(id(array), x)
+        out.append(array if first is x else array.view())
+    return tuple(out)
 
 
 def _lift_inputs(cls: type, inputs: tuple) -> tuple:

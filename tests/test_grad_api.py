@@ -236,3 +236,34 @@ def test_second_order_through_a_leaf_whose_data_was_replaced_is_refused():
         gg.grad(J, x, create_graph=True)
     (first,) = gg.grad(J, x)  # first order uses what the ops saved: still right
     np.testing.assert_array_equal(first, [3.0, 12.0])
+
+
+def test_second_derivatives_tell_apart_inputs_that_hold_one_array():
+    """x.detach() / x: both inputs of Div hold x's array, but only the second is x."""
+    x = gg.Tensor(3.0, requires_grad=True)
+    (g,) = gg.grad(x.detach() / x, x, create_graph=True)  # -x_detached / x**2
+    assert g.item() == pytest.approx(-1 / 3)
+    (h,) = gg.grad(g, x)  # 2 x_detached / x**3
+    assert h.item() == pytest.approx(2 / 9)
+    (g,) = gg.grad(x.detach() * x, x, create_graph=True)  # x_detached: a constant
+    assert g.item() == 3.0 and not g.requires_grad
+    # Two leaves made on one array, and a parameter times its own data.
+    shared = np.array(2.0)
+    a = gg.Tensor(shared, requires_grad=True)
+    b = gg.Tensor(shared, requires_grad=True)
+    (gb,) = gg.grad(a * b * b, b, create_graph=True)  # 2 a b
+    np.testing.assert_allclose(gg.grad(gb, [a, b]), [4.0, 4.0])
+    W = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (gW,) = gg.grad((W * W.data * W).sum(), W, create_graph=True)  # 2 W.data W
+    np.testing.assert_allclose(gg.grad(gW.sum(), W)[0], [2.0, 4.0])
+    (gx,) = gg.grad((x * x).sum(), x, create_graph=True)  # one tensor twice: one input
+    assert gg.grad(gx, x)[0] == 2.0
+
+
+def test_second_order_through_a_replaced_leaf_that_shared_an_array_is_refused():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    J = (x.detach() * x * x).sum()
+    x.data = np.array([5.0, 5.0])
+    with pytest.raises(gg.GraphgradError, match=r"Mul: the data of 'x' \(2,\) float64 was "
+                       r"replaced"):
+        gg.grad(J, x, create_graph=True)
