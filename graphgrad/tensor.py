@@ -204,6 +204,26 @@ class Tensor:
         """A new leaf sharing this data, cut from the graph (requires_grad False)."""
         return Tensor(self.data)
 
+    # A copy is always a new leaf: a second tensor with this one's creator would be a second
+    # output its node knows nothing of, and the gradient sent into it would be lost.
+    def __copy__(self) -> Tensor:
+        """``copy.copy(t)``: a new leaf sharing this data, with its name, requires_grad and
+        grad. Ops never change a tensor, so a copy is only needed to cut it from its graph."""
+        return self._as_leaf(self.data, self.grad)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy(t)`` (of a model, say): a new leaf with copies of the data and grad,
+        its name and requires_grad."""
+        grad = None if self.grad is None else self.grad.copy()
+        copied = memo[id(self)] = self._as_leaf(self.data.copy(), grad)
+        return copied
+
+    def _as_leaf(self, data: np.ndarray, grad: np.ndarray | None) -> Tensor:
+        leaf = object.__new__(type(self))
+        leaf.data, leaf.grad, leaf.name = data, grad, self.name
+        leaf.requires_grad, leaf.creator = self.requires_grad, None
+        return leaf
+
     def __setitem__(self, index: Any, value: Any) -> None:
         raise InplaceError(
             f"{describe(self)} does not support item assignment: ops read tensors, they never "

@@ -1,6 +1,7 @@
 """The graph walk: dvar for every node, fan-out, a 1,000,000-op chain, deterministic order,
 no reference cycles, freeing the graph, the errors backward raises, grad modes, detach,
 custom Functions (several outputs, wrong gradients) and a training loop's memory."""
+import copy
 import gc
 import sys
 import threading
@@ -12,7 +13,7 @@ import pytest
 from graph_walks import graph_nodes
 
 import graphgrad as gg
-from graphgrad import function
+from graphgrad import function, nn, optim
 
 
 @pytest.fixture
@@ -394,6 +395,33 @@ def test_detach_cuts_the_graph_and_shares_the_data():
     J = (d * x).sum()  # d is a constant: dJ/dx = d = 3x, not 6x
     J.backward()
     np.testing.assert_array_equal(x.grad, [3.0, 6.0])
+
+
+@pytest.mark.parametrize("copier, shares", [(copy.copy, True), (copy.deepcopy, False)])
+def test_a_copy_of_an_op_output_is_a_new_leaf(copier, shares):
+    """Never a second output its node does not know of (whose gradient would be lost)."""
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * 2
+    y.name = "y"
+    y_copy = copier(y)
+    assert y_copy.creator is None and y_copy.requires_grad and y_copy.name == "y"
+    assert np.shares_memory(y_copy.data, y.data) is shares
+    J = (y * y_copy).sum()  # y_copy is a leaf of its own: dJ/dx = 2 y_copy
+    J.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 8.0])
+    np.testing.assert_array_equal(y_copy.grad, y.data)
+
+
+def test_a_deep_copied_model_trains_apart_from_the_original():
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.ReLU(), nn.Linear(2, 1, rng=1))
+    nn.mse(model(np.ones((3, 2))), np.zeros((3, 1))).backward()
+    twin = copy.deepcopy(model)
+    assert type(twin[0].W) is nn.Parameter and twin[0].W.data is not model[0].W.data
+    np.testing.assert_array_equal(twin[0].W.grad, model[0].W.grad)
+    before = model[0].W.data.copy()
+    optim.SGD(twin.parameters(), lr=0.1).step()
+    np.testing.assert_array_equal(model[0].W.data, before)
+    np.testing.assert_allclose(twin[0].W.data, before - 0.1 * model[0].W.grad)
 
 
 def test_ops_under_no_grad_keep_no_graph_and_lock_nothing():
