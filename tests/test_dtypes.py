@@ -108,6 +108,34 @@ def test_a_number_in_a_function_does_not_upcast_float32(fn):
     assert x32.grad.dtype == np.float32
 
 
+INTEGER_TENSORS = [
+    lambda x: (x > 0).sum(),  # a count: int64
+    lambda x: gg.astype(x, np.int32),
+    lambda x: gg.astype(gg.Tensor([1.0, 2.0, 3.0]), np.int64),
+    lambda x: x > 1,  # a mask: bool
+]
+
+
+@pytest.mark.parametrize("make_int", INTEGER_TENSORS, ids=["count", "int32", "int64", "mask"])
+@pytest.mark.parametrize("fn", [*OPERATORS, gg.maximum, gg.minimum,
+                                lambda x, c: gg.where(x > 1, x, c)],
+                         ids=[*(o.__name__ for o in OPERATORS), "maximum", "minimum", "where"])
+def test_an_integer_tensor_on_either_side_does_not_upcast_float32(fn, make_int):
+    """As in PyTorch: numpy would make float32 with int64 or int32 into float64."""
+    x32 = gg.Tensor(np.array([1.5, 2.5, 3.5], dtype=np.float32), requires_grad=True)
+    n = make_int(x32)
+    assert n.dtype.kind in "biu"
+    x64, n64 = x32.data.astype(np.float64), n.data.astype(np.float64)
+    for out, expected in ((fn(x32, n), fn(x64, n64)), (fn(n, x32), fn(n64, x64))):
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out.data, np.asarray(expected, dtype=np.float64), rtol=1e-6)
+        out.sum().backward()
+        assert x32.grad.dtype == np.float32
+        x32.grad = None
+    M = gg.Tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
+    assert (gg.astype(x32, np.int64) @ M).dtype == np.float32
+
+
 def test_python_numbers_meeting_python_numbers_are_float64():
     t = gg.Tensor(2) * 3
     assert t.dtype == np.float64 and float(t) == 6.0

@@ -27,6 +27,18 @@ def _broadcast_hint(x: Tensor, y: Tensor, **_: Any) -> str | None:
     return None
 
 
+def _same_float(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y with an integer or bool one in the other's float dtype. numpy would make
+    float32 and int64 into float64; an int tensor (a count, a mask's sum) takes the float's
+    dtype instead, as an int array or a Python number does, and as in PyTorch."""
+    if x.dtype.kind == "f":
+        if y.dtype.kind in "biu":
+            return x, y.astype(x.dtype)
+    elif y.dtype.kind == "f" and x.dtype.kind in "biu":
+        return x.astype(y.dtype), y
+    return x, y
+
+
 class Add(Function):
     """z = x + y;  dz/dx = dz/dy = 1"""
 
@@ -36,6 +48,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         if x.shape != y.shape:
             ctx.shapes = (x.shape, y.shape)
         return x + y
@@ -57,6 +71,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         if x.shape != y.shape:
             ctx.shapes = (x.shape, y.shape)
         return x - y
@@ -77,6 +93,8 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         ctx.save_for_backward(x, y)
         return x * y
 
@@ -98,6 +116,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         ctx.save_for_backward(x, y)
         return x / y
 
@@ -133,6 +153,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, p):
+        if x.dtype is not p.dtype:
+            x, p = _same_float(x, p)
         z = x**p
         ctx.save_for_backward(x, p, z)
         if (p == 0).any():
@@ -163,6 +185,8 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         ctx.save_for_backward(x, y)
         return x @ y
 

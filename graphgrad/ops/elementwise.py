@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.function import Function
-from graphgrad.ops.arithmetic import _broadcast_hint
+from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor, _data
 
@@ -169,6 +169,8 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         z = np.maximum(x, y)
         share_x = ((x > y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
         ctx.save_for_backward(share_x)
@@ -190,6 +192,8 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         z = np.minimum(x, y)
         share_x = ((x < y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
         ctx.save_for_backward(share_x)
@@ -245,6 +249,8 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, x, y, condition):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
         ctx.condition = condition
         ctx.shapes = (x.shape, y.shape)
         return np.where(condition, x, y)
