@@ -323,7 +323,7 @@ class Tensor:
         return ReLU.apply(self)
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
-        return Clip.apply(self, low=low, high=high)
+        return _clip(self, low, high)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return Sum.apply(self, axis=axis, keepdims=keepdims)
@@ -397,6 +397,20 @@ def _compared(x: Tensor, other: ArrayLike, result: Any, symbol: str) -> Tensor:
     if _state.strict_shapes:
         debug.check_comparison(symbol, x, other, np.shape(result))
     return _constant(result)
+
+
+def setting_value(value: Any, what: str, op: str, instead: str) -> Any:
+    """An op's setting (a bound, a slope) as a plain value: a tensor's data when it needs no
+    gradient. A tensor that requires grad is refused: a setting is cut from the graph, and
+    its gradient would be lost without a word. ``instead``: what computes it with one."""
+    if not isinstance(value, Tensor):
+        return value
+    if value.requires_grad:
+        raise GraphgradTypeError(
+            f"{op}: {what} is {describe(value)}, which requires grad, but {what} is a setting "
+            f"and gets no gradient; to learn it, write {instead}"
+        )
+    return value.data
 
 
 def _data(value: ArrayLike) -> Any:
@@ -497,8 +511,9 @@ from graphgrad.modes import _state  # noqa: E402
 from graphgrad import interop  # noqa: E402
 from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from graphgrad.ops.elementwise import (  # noqa: E402
-    Abs, Clip, Exp, Log, ReLU, Sigmoid, Sqrt, Tanh,
+    Abs, Exp, Log, ReLU, Sigmoid, Sqrt, Tanh,
 )
+from graphgrad.ops.elementwise import clip as _clip  # noqa: E402
 from graphgrad.ops.indexing import GetItem  # noqa: E402
 from graphgrad.ops.reductions import Max, Mean, Min, Sum  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402

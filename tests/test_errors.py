@@ -98,6 +98,22 @@ def test_failing_op_names_its_settings():
         gg.concatenate([W, np.ones((3, 5))])
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda x, s: gg.clip(x, s), r"clip: low is 's' \(\) float64, which requires grad, but low "
+                                 r"is a setting.*gg\.minimum\(gg\.maximum\(x, low\), high\)"),
+    (lambda x, s: x.clip(None, s), r"clip: high is 's'"),
+    (lambda x, s: gg.leaky_relu(x, s), r"leaky_relu: alpha is 's'.*gg\.where\(x > 0"),
+    (lambda x, s: gg.pad(x, (1, 1), s), r"pad: constant_values is 's'"),
+], ids=["clip low", "clip high", "leaky_relu", "pad"])
+def test_a_setting_that_requires_grad_is_refused_not_cut_from_the_graph(call, message):
+    """Its gradient would be lost without a word; one that needs no grad is used as a value."""
+    x = gg.Tensor(np.array([-1.0, 0.5, 2.0]), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        call(x, gg.Tensor(0.25, requires_grad=True, name="s"))
+    np.testing.assert_array_equal(call(x, gg.Tensor(0.25)).data,
+                                  call(x, 0.25).data)
+
+
 class ForwardFails(gg.Function):
     @staticmethod
     def forward(ctx, x):

@@ -9,7 +9,7 @@ import numpy as np
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
 from graphgrad.ops.broadcasting import unbroadcast
-from graphgrad.tensor import Tensor, _data
+from graphgrad.tensor import Tensor, _data, setting_value
 
 
 class Exp(Function):
@@ -311,7 +311,9 @@ def relu(x: Any) -> Tensor:
 
 
 def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
-    """x where x > 0, else alpha * x."""
+    """x where x > 0, else alpha * x. ``alpha`` is a setting: for a slope to learn, write
+    ``gg.where(x > 0, x, alpha * x)``."""
+    alpha = setting_value(alpha, "alpha", "leaky_relu", "gg.where(x > 0, x, alpha * x)")
     return LeakyReLU.apply(x, alpha=alpha)
 
 
@@ -326,7 +328,11 @@ def minimum(x: Any, y: Any) -> Tensor:
 
 
 def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
-    """x limited to [low, high] (either may be None)."""
+    """x limited to [low, high] (either may be None). The bounds are settings: for bounds to
+    learn, write ``gg.minimum(gg.maximum(x, low), high)``."""
+    instead = "gg.minimum(gg.maximum(x, low), high)"
+    low = setting_value(low, "low", "clip", instead)
+    high = setting_value(high, "high", "clip", instead)
     return Clip.apply(x, low=low, high=high)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from graphgrad.errors import GraphgradTypeError, OpError
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
-from graphgrad.tensor import Tensor, _constant
+from graphgrad.tensor import Tensor, _constant, setting_value
 
 
 class _Rearrange(Function):
@@ -275,6 +275,8 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tu
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     """x surrounded by ``constant_values``; ``pad_width`` as in ``np.pad`` (``((1, 1), (2, 2))``,
     or one ``(before, after)`` pair for every axis). Used for 'same' convolutions."""
+    constant_values = setting_value(constant_values, "constant_values", "pad",
+                                    "gg.pad(x - c, pad_width) + c")
     return Pad.apply(x, pad_width=pad_width, constant_values=constant_values)
 
 
