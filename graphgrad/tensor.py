@@ -33,9 +33,16 @@ _TENSOR_TYPES: set[type] = set()
 def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
+    try:
+        array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as exc:  # a ragged list, text, an unknown dtype
+        raise GraphgradTypeError(
+            f"Tensor cannot make an array of the {type(data).__name__} given: "
+            f"{str(exc).rstrip('.')}. Pass a number, a nested list of numbers with the same "
+            "length at each level, or a numeric numpy array."
+        ) from None
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    array = np.asarray(data)
+        return array
     kind = array.dtype.kind
     if kind == "f":
         return array

@@ -79,6 +79,17 @@ def test_bad_data_for_a_tensor(bad):
         gg.Tensor(bad)
 
 
+@pytest.mark.parametrize("data, dtype, message", [
+    ([[1, 2], [3]], None, r"Tensor cannot make an array of the list given: .*inhomogeneous.*same "
+                          r"length at each level"),
+    ([1.0], "nope", r"Tensor cannot make an array of the list given: data type 'nope'"),
+    (["1.5x"], np.float32, r"could not convert string"),
+], ids=["ragged", "unknown dtype", "text with a dtype"])
+def test_data_numpy_cannot_read_gets_a_graphgrad_error(data, dtype, message):
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        gg.Tensor(data, dtype=dtype)
+
+
 @pytest.mark.parametrize("bad", ["abc", None, object()], ids=["str", "None", "object"])
 def test_bad_operand_for_an_operator(bad):
     W = gg.Tensor(np.ones(2), requires_grad=True)

@@ -178,6 +178,28 @@ def test_split_indices_that_go_back_are_refused():
     assert [p.shape for p in pieces] == [(3,), (1,)]
 
 
+def test_split_takes_a_numpy_int_and_refuses_a_fraction():
+    x = gg.Tensor(np.arange(6.0), requires_grad=True)
+    assert [p.shape for p in gg.split(x, np.int64(3))] == [(2,), (2,), (2,)]
+    with pytest.raises(gg.ArgumentError, match=r"split: indices_or_sections must be a number "
+                       r"of equal sections or a sequence of indices to cut at, got 2\.5"):
+        gg.split(x, 2.5)
+
+
+@pytest.mark.parametrize("reduce, expected, grad", [
+    (lambda t: t.sum(axis=[0, 1]), 15.0, np.ones((2, 3))),
+    (lambda t: t.mean(axis=[1, 0]), 2.5, np.full((2, 3), 1 / 6)),
+    (lambda t: t.max(axis=[0, 1]), 5.0, [[0, 0, 0], [0, 0, 1]]),
+    (lambda t: t.min(axis=[-1, 0]), 0.0, [[1, 0, 0], [0, 0, 0]]),
+], ids=["sum", "mean", "max", "min"])
+def test_reductions_take_a_list_of_axes_as_a_tuple(reduce, expected, grad):
+    t = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = reduce(t)
+    assert y.item() == expected
+    y.backward()
+    np.testing.assert_allclose(t.grad, grad)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda W: gg.stack(5), "takes a list of tensors"),
     (lambda W: gg.concatenate(W), "takes a list of tensors"),

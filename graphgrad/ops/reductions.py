@@ -47,7 +47,7 @@ class Sum(Function):
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.in_shape = x.shape
-        return x.sum(axis=axis, keepdims=keepdims)
+        return x.sum(axis=None if axis is None else ctx.axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -85,9 +85,10 @@ class _Extreme(Function):
     def forward(cls, ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
-        y = np.asarray(cls.reduce(x, axis=axis, keepdims=True))
+        axes = None if axis is None else ctx.axes  # numpy takes no lists
+        y = np.asarray(cls.reduce(x, axis=axes, keepdims=True))
         chosen = x == y
-        share = (chosen / chosen.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
+        share = (chosen / chosen.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
         ctx.save_for_backward(share)
         return y if keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in ctx.axes])
 

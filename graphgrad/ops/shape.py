@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradTypeError, OpError
+from graphgrad.errors import ArgumentError, GraphgradTypeError, OpError
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor, _constant, setting_value
@@ -267,8 +267,17 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
     """Cut x into equal sections (an int) or at the given indices along ``axis``."""
-    if not isinstance(indices_or_sections, int):
-        indices_or_sections = tuple(indices_or_sections)
+    if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(
+            indices_or_sections, (bool, np.bool_)):
+        indices_or_sections = int(indices_or_sections)
+    else:
+        try:
+            indices_or_sections = tuple(indices_or_sections)
+        except TypeError:
+            raise ArgumentError(
+                "split: indices_or_sections must be a number of equal sections or a sequence "
+                f"of indices to cut at, got {indices_or_sections!r}"
+            ) from None
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 
