@@ -12,6 +12,7 @@ used live in a dict and are dropped as soon as they are consumed. Depends on `fu
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -23,6 +24,8 @@ from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, 
 from graphgrad.function import Function, _unpin_all
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _lift
+
+_next_pass = itertools.count(1).__next__  # atomic: numbers the passes that record steps
 
 
 def backward(
@@ -212,6 +215,7 @@ def _walk(
             heappush(waiting, (-node.sequence, node))
 
     record_steps = keep_intermediate_grads and wanted is None
+    this_pass = _next_pass() if record_steps else None
     check = _state.anomaly
     step = 0
     pinned = []  # released together at the end: one lock for the whole pass
@@ -262,10 +266,11 @@ def _walk(
         if record_steps and upstream is not None:
             node.backward_order = step
             node.input_grads = grads
+            node.backward_pass = this_pass
             step += 1
         elif wanted is None and node.input_grads is not None:
             # This pass records no steps: an earlier pass's would be drawn as this one's.
-            node.backward_order = node.input_grads = None
+            node.backward_order = node.input_grads = node.backward_pass = None
         if not retain_graph:  # free the saved values; None marks the node as released
             node.saved = None
             if node._pinned:

@@ -80,6 +80,9 @@ class Function:
     created_at: str | None = None
     backward_order: int | None = None
     input_grads: tuple | None = None
+    #: Which backward pass recorded ``backward_order`` and ``input_grads``: a graph
+    #: backpropagated from two roots holds each node's latest pass only.
+    backward_pass: int | None = None
     _pinned: list | None = None
     # The arrays forward got, when they are not the inputs' own: see `_views_for_repeats`.
     _forward_arrays: tuple | None = None

@@ -209,6 +209,30 @@ def test_only_recorded_steps_are_drawn_without_intermediate_grads():
     assert "da = 3" in source and "dv =" not in source
 
 
+def test_red_edges_are_those_of_the_pass_through_a_drawn_root():
+    """A cost never backpropagated shows no steps, and an op whose step was recorded since by
+    another cost's pass shows none either: its gradients are derivatives of another J."""
+    b = gg.Tensor(3.0, name="b", requires_grad=True)
+    c = gg.Tensor(2.0, name="c", requires_grad=True)
+    u = b * c
+    u.name = "u"
+    J1 = 3 * u
+    J1.name = "J1"
+    J1.backward(retain_graph=True)
+    J2 = 5 * u
+    J2.name = "J2"
+    assert edges(viz.to_dot(J2))[1] == []  # J2 was never backpropagated
+    ids = node_ids(viz.to_dot(J1))
+    assert [label for *_, label in edges(viz.to_dot(J1))[1] if label] == [
+        "1: du = 3", "2: db = 6", "3: dc = 9"]
+    J2.backward()  # u's op now holds J2's step: dJ2/db = 10
+    source = viz.to_dot(J1)
+    assert [label for *_, label in edges(source)[1] if label] == ["1: du = 3"]
+    assert ("op1", ids["b"], "2: db = 10") not in edges(source)[1]
+    assert [label for *_, label in edges(viz.to_dot(J2))[1] if label] == [
+        "1: du = 5", "2: db = 10", "3: dc = 15"]
+
+
 def test_several_roots_are_drawn_together():
     parts = course_graph()
     source = viz.to_dot([parts["J"], parts["u"] * 2])
