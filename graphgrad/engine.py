@@ -285,7 +285,7 @@ def _walk(
                     if record_steps:
                         _record_conformed(node, t, grads, g)
                 if g.shape != data.shape:
-                    raise _shape_error(node, t, g)
+                    raise _shape_error(node, t, g, grads)
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
                     g = g.astype(data.dtype)
                     if record_steps:
@@ -323,6 +323,12 @@ def _backward_failed(node: Function, exc: Exception) -> BackwardError:
 
 
 def _grad_count_error(node: Function, grads: tuple) -> BackwardError:
+    if len(grads) == 1 and type(grads[0]) is list:
+        return BackwardError(
+            f"{node.name}.backward returned a list; return the gradients of its "
+            f"{len(node.inputs)} inputs as a tuple (return dx, dy), one per input of forward "
+            "(None where there is none)."
+        )
     return BackwardError(
         f"{node.name}.backward returned {len(grads)} gradients for {len(node.inputs)} "
         "inputs; return one per input of forward (None where there is none)."
@@ -458,8 +464,11 @@ def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else _lift(value)
 
 
-def _shape_error(node: Function, t: Tensor, g: Any) -> ShapeError:
-    index = next(i for i, x in enumerate(node.inputs) if x is t)
+def _shape_error(node: Function, t: Tensor, g: Any, grads: tuple) -> ShapeError:
+    # The input whose gradient has the wrong shape: a tensor given twice (f(x, x)) fills two.
+    index = next((i for i, (x, returned) in enumerate(zip(node.inputs, grads))
+                  if x is t and np.shape(returned) == np.shape(g)),
+                 next(i for i, x in enumerate(node.inputs) if x is t))
     return ShapeError(
         f"{node.name}.backward returned a gradient of shape {tuple(g.shape)} for input {index}, "
         f"{describe(t)}; a gradient must have its input's shape. If forward broadcast this "

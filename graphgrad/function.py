@@ -292,6 +292,11 @@ def _lift_inputs(cls: type, inputs: tuple) -> tuple:
 
 
 def _as_output_array(cls: type, value: Any) -> np.ndarray:
+    if isinstance(value, list):  # numpy would stack several outputs into one array
+        raise OpError(
+            f"{cls.__name__}.forward returned a list; return several outputs as a tuple "
+            "(return a, b), or one array."
+        )
     if isinstance(value, Tensor):
         raise OpError(
             f"{cls.__name__}.forward returned a Tensor; forward works on numpy arrays and "

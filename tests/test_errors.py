@@ -183,6 +183,56 @@ def test_custom_backward_returning_the_wrong_type(op, message):
     y = op.apply(gg.Tensor(np.ones(2), requires_grad=True, name="x"))
     with pytest.raises(gg.BackwardError, match=message):
         y.sum().backward()
+
+
+class ForwardReturnsList(gg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return [x * 2, x * 3]
+
+    @staticmethod
+    def backward(ctx, grad_2x, grad_3x):
+        return grad_2x * 2 + grad_3x * 3
+
+
+class BackwardReturnsList(gg.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return [grad, grad]
+
+
+class SecondGradientMisShaped(gg.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad.sum(keepdims=True)[None]
+
+
+def test_lists_from_forward_and_backward_are_refused_with_the_tuple_to_return():
+    """numpy would stack a forward's list of outputs into one array without a word."""
+    x = gg.Tensor(np.ones(2), requires_grad=True, name="x")
+    with pytest.raises(gg.OpError, match=r"ForwardReturnsList\.forward returned a list; return "
+                       r"several outputs as a tuple"):
+        ForwardReturnsList.apply(x)
+    y = BackwardReturnsList.apply(x, gg.Tensor(np.ones(2), requires_grad=True))
+    with pytest.raises(gg.BackwardError, match=r"BackwardReturnsList\.backward returned a list; "
+                       r"return the gradients of its 2 inputs as a tuple"):
+        y.sum().backward()
+
+
+def test_a_misshaped_gradient_names_its_input_when_one_tensor_fills_two():
+    x = gg.Tensor(np.ones(3), requires_grad=True, name="x")
+    with pytest.raises(gg.ShapeError, match=r"shape \(1, 1\) for input 1, 'x' \(3,\)"):
+        SecondGradientMisShaped.apply(x, x).sum().backward()
+
+
 def test_numpy_function_without_a_graphgrad_op_names_the_function():
     W = gg.Tensor(np.eye(2), requires_grad=True)
     with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.linalg\.inv.*\.data"):
