@@ -4,16 +4,23 @@ One pipeline, readable top to bottom: copy the inputs to float64, run the functi
 get analytic vector-Jacobian products for random upstream gradients, estimate the same
 quantities by centred differences ``(f(x + eps) - f(x - eps)) / (2 eps)`` element by element,
 compare per (output, input), and write a report that says which input and which element
-disagree. Where the one-sided slopes differ, halving the step tells a kink at the point (any
-subgradient passes) and one within eps of it (the slope away from the kink is the numeric
-derivative) from curvature. ``fast=True`` compares random projections first and only runs
-the full, per-element diagnosis when they disagree. Depends on `tensor`, `engine`, `function`.
+disagree. The outputs are differenced element by element before they are weighted by the
+upstream gradients, so a large output element a step leaves alone cannot drown the others in
+its rounding error. Where the one-sided slopes differ by more than rounding, halving the step
+tells a kink at the point (any subgradient passes, and kinks that bend alike are checked
+together too: a tie's gradient must not be counted twice) and one within eps of it (the slope
+away from the kink is the numeric derivative) from curvature. ``fast=True`` compares random
+projections first and only runs the full, per-element diagnosis when they disagree. Depends on
+`tensor`, `engine`, `function`.
 """
 from __future__ import annotations
 
+import functools
+import math
+import numbers
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -45,6 +52,30 @@ def reading(difference: float) -> str:
 
 
 @dataclass
+class JointKink:
+    """Elements at kinks that bend the same way, moved together: their analytic gradients must
+    sum to a value between the one-sided slopes along that joint direction."""
+
+    indices: tuple[tuple[int, ...], ...]
+    left: float
+    right: float
+    total: float
+    passed: bool
+
+    def __str__(self) -> str:
+        elements = ", ".join(map(str, self.indices))
+        verdict = "agree" if self.passed else "disagree"
+        text = (f"elements {elements} sit at kinks together: their gradients together {verdict} "
+                f"with the slope along them (moving them together has one-sided slopes "
+                f"{self.left:.4g} and {self.right:.4g}; their analytic gradients sum to "
+                f"{self.total:.4g})")
+        if not self.passed:
+            text += ("; at a tie, the gradient is shared between the tied elements or given to "
+                     "one of them, not given in full to each")
+        return text
+
+
+@dataclass
 class PairCheck:
     """How d(output)/d(input) compares, for one (output, input) pair."""
 
@@ -63,6 +94,8 @@ class PairCheck:
     kinks: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
     #: Elements within eps of a kink but not at it: (index, numeric slope used).
     near_kinks: list[tuple[tuple[int, ...], float]] = field(default_factory=list)
+    #: Kinks checked together, one group per way of bending (elements alone may each pass).
+    joint_kinks: list[JointKink] = field(default_factory=list)
     projected: bool = False
     nonfinite: int = 0
 
@@ -93,6 +126,9 @@ class PairCheck:
                      "on the side away from the kink")
         if len(self.near_kinks) > 3:
             text += f"\n    ... and {len(self.near_kinks) - 3} more elements near kinks"
+        for joint in self.joint_kinks:
+            if not joint.passed:
+                text += f"\n    {joint}"
         return text
 
 
@@ -138,25 +174,23 @@ def _outputs_of(value: Any) -> tuple[Tensor, ...]:
     return outs
 
 
-def _prepare(fn: Any, inputs: Sequence[Any]) -> tuple[Callable, list[Tensor], list[int]]:
+def _prepare(fn: Any, inputs: Any) -> tuple[Callable, list[Tensor], list[int], list[str]]:
+    """The function to call, float64 copies of the inputs, the positions of those to check, and
+    a label for each input as the user gave it (a float32 input is not called float64)."""
     if isinstance(fn, type) and issubclass(fn, Function):
         fn = fn.apply
-    if isinstance(inputs, (Tensor, np.ndarray)):  # one input, not a sequence of rows
+    if isinstance(inputs, (Tensor, np.ndarray, numbers.Number)):  # one input, not a sequence
         inputs = [inputs]
+    given = [_as_tensor(x) for x in inputs]
+    labels = [describe(t) for t in given]
     copies = []
-    for position, x in enumerate(inputs):
-        if isinstance(x, Tensor):
-            tensor = x
-        elif np.asarray(x).dtype.kind in "biu":  # a mask or indices, kept in their dtype
-            tensor = Tensor(x, dtype=np.asarray(x).dtype)
-        else:
-            tensor = Tensor(x, requires_grad=True)
+    for position, tensor in enumerate(given):
         if tensor.dtype.kind != "f":  # a mask or indices: no gradient, passed through as is
             copies.append(Tensor(tensor.data.copy(), name=tensor.name, dtype=tensor.dtype))
             continue
         if tensor.dtype != np.float64 and tensor.requires_grad:
             warnings.warn(
-                f"gradcheck: input {position} {describe(tensor)} is {tensor.dtype}; it is checked "
+                f"gradcheck: input {position} {labels[position]} is {tensor.dtype}; it is checked "
                 "in float64, since finite differences in low precision are too coarse.",
                 stacklevel=3,
             )
@@ -164,13 +198,58 @@ def _prepare(fn: Any, inputs: Sequence[Any]) -> tuple[Callable, list[Tensor], li
                              requires_grad=tensor.requires_grad, name=tensor.name))
     checked = [j for j, t in enumerate(copies) if t.requires_grad]
     if not checked:
-        raise GraphgradError("gradcheck: no input requires grad, so there is nothing to check")
-    return fn, copies, checked
+        raise ArgumentError(_nothing_to_check(given, labels))
+    for j in checked:
+        _require_finite(copies[j].data, j, labels[j])
+    return fn, copies, checked, labels
+
+
+def _as_tensor(x: Any) -> Tensor:
+    """Float arrays and numbers require grad; a mask or indices keeps its own dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if np.asarray(x).dtype.kind in "biu":
+        return Tensor(x, dtype=np.asarray(x).dtype)
+    return Tensor(x, requires_grad=True)
+
+
+def _nothing_to_check(given: list[Tensor], labels: list[str]) -> str:
+    reasons = [
+        f"input {j} {label} does not require grad (set requires_grad=True to check it)"
+        if t.dtype.kind == "f" else
+        f"input {j} {label} is {t.dtype}, so it is treated as indices or a mask; pass floats "
+        "(x.astype(float)) to check it"
+        for j, (t, label) in enumerate(zip(given, labels))
+    ]
+    return "gradcheck: no input requires grad, so there is nothing to check: " + "; ".join(reasons)
+
+
+def _require_finite(data: np.ndarray, position: int, label: str) -> None:
+    """A step from NaN or Inf measures nothing, and the report would blame the backward."""
+    bad = np.argwhere(~np.isfinite(data))
+    if bad.size:
+        index = tuple(int(v) for v in bad[0])
+        raise ArgumentError(
+            f"gradcheck: input {position} {label} holds {data[index]} at element {index} "
+            f"({len(bad)} non-finite element(s) in all); finite differences need a point where "
+            "every input is finite"
+        )
+
+
+def _require_settings(caller: str, eps: Any, atol: Any, rtol: Any) -> None:
+    """A zero step divides by zero; a negative or NaN tolerance fails (or passes) everything."""
+    for name, value, least in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and (number > 0 if name == "eps" else number >= 0)):
+            raise ArgumentError(f"{caller}: {name} must be a finite number {least}, got {value!r}")
 
 
 def gradcheck(
     fn: Callable[..., Any] | type[Function],
-    inputs: Sequence[Any],
+    inputs: Sequence[Any] | Tensor | np.ndarray | float,
     *,
     eps: float = 1e-6,
     atol: float = 1e-5,
@@ -184,12 +263,14 @@ def gradcheck(
     Args:
         fn: a function of Tensors returning a Tensor or a tuple of Tensors, or a `Function`
             subclass (its ``apply`` is used). It must be deterministic.
-        inputs: Tensors or arrays, or just one. Float arrays and numbers become Tensors
+        inputs: a sequence (a list or tuple) of Tensors, arrays or numbers, one per argument of
+            ``fn``; or just one Tensor, array or number. Float arrays and numbers become Tensors
             requiring grad; bool and integer arrays (a mask, indices) become constant Tensors
             of their own dtype. Every input with ``requires_grad`` is checked, element by
-            element; the others are passed to ``fn`` unchanged.
-        eps: the finite-difference step.
-        atol, rtol: an element passes when |analytic - numeric| <= atol + rtol * |numeric|.
+            element, and must be finite; the others are passed to ``fn`` unchanged.
+        eps: the finite-difference step, > 0.
+        atol, rtol: an element passes when |analytic - numeric| <= atol + rtol * |numeric|;
+            both >= 0.
         fast: compare one random projection per (output, input) first; fall back to the full
             element-by-element diagnosis only if one disagrees.
         raise_exception: raise `GradcheckError` on failure (otherwise return the result).
@@ -200,21 +281,28 @@ def gradcheck(
         An input that no output's graph contains is named in it, with a warning if the check
         passed: its zero gradient matches anything constant, so passing proves nothing.
         An element within eps of a kink (relu near 0) is compared with the slope on the side
-        away from the kink, and one at a kink with the range of valid subgradients.
+        away from the kink, and one at a kink with the range of valid subgradients; elements at
+        kinks that bend alike (a tie of max) are also moved together, and the sum of their
+        gradients must lie between the one-sided slopes along them.
+
+    Raises:
+        ArgumentError: eps, atol or rtol out of range, no input to check, or an input to check
+            that holds NaN or Inf.
 
     The check runs with grad mode on, even inside ``no_grad()``.
     """
-    fn, x, checked = _prepare(fn, inputs)
+    _require_settings("gradcheck", eps, atol, rtol)
+    fn, x, checked, labels = _prepare(fn, inputs)
     # Inside the caller's no_grad(), fn would record no graph and every analytic gradient
     # would read as zero.
     with enable_grad():
-        return _gradcheck(fn, x, checked, eps, atol, rtol, fast, raise_exception, seed,
+        return _gradcheck(fn, x, checked, labels, eps, atol, rtol, fast, raise_exception, seed,
                           report_unreached=True)
 
 
-def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], eps: float,
-               atol: float, rtol: float, fast: bool, raise_exception: bool, seed: int,
-               report_unreached: bool) -> GradcheckResult:
+def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], labels: list[str],
+               eps: float, atol: float, rtol: float, fast: bool, raise_exception: bool,
+               seed: int, report_unreached: bool) -> GradcheckResult:
     rng = np.random.default_rng(seed)
     outputs = _outputs_of(fn(*x))
     float_outputs = [i for i, out in enumerate(outputs) if out.dtype.kind == "f"]
@@ -222,32 +310,31 @@ def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], eps:
     # true vjp with a constant upstream gradient is exactly zero.
     upstream = {i: rng.standard_normal(outputs[i].shape) for i in float_outputs}
     analytic = {i: _vjp(outputs[i], x, checked, upstream[i]) for i in float_outputs}
-    zero_failures = _zero_upstream_failures(outputs, x, checked, float_outputs)
-    unreached = _unreached(outputs, x, checked) if report_unreached else []
+    zero_failures = _zero_upstream_failures(outputs, x, checked, labels, float_outputs)
+    unreached = _unreached(outputs, x, checked, labels) if report_unreached else []
     settings = f"eps={eps:g}, atol={atol:g}, rtol={rtol:g}"
 
-    def losses(arrays: list[np.ndarray]) -> np.ndarray:
-        """sum(upstream_i * output_i) for each float output, at the given input values."""
+    def evaluate(arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """Each float output, in float64, at the given input values."""
         tensors = [Tensor(a, requires_grad=t.requires_grad, dtype=a.dtype)
                    for a, t in zip(arrays, x)]
         outs = _outputs_of(fn(*tensors))
-        return np.array([np.sum(upstream[i] * outs[i].data.astype(np.float64))
-                         for i in float_outputs])
+        return [outs[i].data.astype(np.float64) for i in float_outputs]
 
     base = [t.data.copy() for t in x]
-    _require_deterministic(losses, base)
+    _require_deterministic(evaluate, base)
+    stepper = _Stepper(evaluate, base, [upstream[i] for i in float_outputs])
     if fast:
-        pairs = _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng,
+        pairs = _projected_pairs(stepper, labels, checked, float_outputs, analytic, rng,
                                  eps, atol, rtol)
         if all(p.passed for p in pairs) and not zero_failures:
             _warn_unreached(unreached)
             return GradcheckResult(True, pairs, [], f"fast: random projections, {settings}",
                                    unreached=unreached)
-        note = "the fast check (random projections) failed; full element-by-element diagnosis:"
-    else:
-        note = ""
-    pairs = _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, atol, rtol)
+    pairs = _elementwise_pairs(stepper, labels, checked, float_outputs, analytic, eps, atol,
+                               rtol)
     passed = all(p.passed for p in pairs) and not zero_failures
+    note = _fallback_note(pairs, passed) if fast else ""
     result = GradcheckResult(passed, pairs, zero_failures, f"full: every element, {settings}",
                              note, unreached)
     if not passed and raise_exception:
@@ -257,7 +344,20 @@ def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], eps:
     return result
 
 
-def _unreached(outputs: Sequence[Tensor], x: list[Tensor], checked: list[int]) -> list[str]:
+def _fallback_note(pairs: list[PairCheck], passed: bool) -> str:
+    """Why the full diagnosis follows a fast check, and why it may pass where the fast failed."""
+    if not passed:
+        return "the fast check (random projections) failed; full element-by-element diagnosis:"
+    note = ("the fast check (random projections) disagreed, but every element passes the full "
+            "element-by-element diagnosis below")
+    if any(p.kinks or p.near_kinks for p in pairs):
+        note += (": the projections cross the kinks it lists, where a centred difference "
+                 "averages two slopes")
+    return note
+
+
+def _unreached(outputs: Sequence[Tensor], x: list[Tensor], checked: list[int],
+               labels: list[str]) -> list[str]:
     """Labels of the checked inputs that the graphs behind ``outputs`` do not contain."""
     position = {id(x[j]): j for j in checked}
     found: set[int] = set()
@@ -272,7 +372,7 @@ def _unreached(outputs: Sequence[Tensor], x: list[Tensor], checked: list[int]) -
         if node is not None and node not in seen:
             seen.add(node)
             stack.extend(node.inputs)
-    return [f"{j} {describe(x[j])}" for j in checked if j not in found]
+    return [f"{j} {labels[j]}" for j in checked if j not in found]
 
 
 def _unreached_message(label: str) -> str:
@@ -291,10 +391,10 @@ def _warn_unreached(unreached: list[str]) -> None:
         warnings.warn(f"gradcheck passed, but {_unreached_message(label)}", stacklevel=4)
 
 
-def _require_deterministic(losses: Callable[[list], np.ndarray], base: list) -> None:
+def _require_deterministic(evaluate: Callable[[list], list[np.ndarray]], base: list) -> None:
     """Finite differences of a function that changes from call to call measure noise."""
-    first, second = losses(base), losses(base)
-    if not np.array_equal(first, second, equal_nan=True):
+    first, second = evaluate(base), evaluate(base)
+    if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(first, second)):
         raise GraphgradError(
             "gradcheck: the function gave different results for the same inputs (is dropout "
             "or another random op on? call model.eval(), or fix its random seed), so finite "
@@ -311,7 +411,7 @@ def _vjp(out: Tensor, x: list[Tensor], checked: list[int], upstream: np.ndarray)
             for j, g in zip(checked, grads)]
 
 
-def _zero_upstream_failures(outputs, x, checked, float_outputs) -> list[str]:
+def _zero_upstream_failures(outputs, x, checked, labels, float_outputs) -> list[str]:
     failures = []
     for i in float_outputs:
         if not outputs[i].requires_grad:
@@ -319,70 +419,136 @@ def _zero_upstream_failures(outputs, x, checked, float_outputs) -> list[str]:
         grads = _vjp(outputs[i], x, checked, np.zeros(outputs[i].shape))
         for j, g in zip(checked, grads):
             if np.any(g != 0):
-                failures.append(f"output {i} wrt input {j} {describe(x[j])}")
+                failures.append(f"output {i} wrt input {j} {labels[j]}")
     return failures
 
 
-def _elementwise_pairs(losses, base, x, checked, float_outputs, analytic, eps, atol, rtol):
-    at_base = losses(base)
-    pairs = []
-    slopes = {}
-    for j in checked:
-        # One-sided slopes at steps eps and eps/2, for every output: the centred difference is
-        # their mean; whether the two sides differ, and whether that survives halving the
-        # step, tells a kink from curvature.
-        slopes[j] = _one_sided_slopes(losses, base, j, at_base, eps, len(float_outputs),
-                                      atol, rtol)
-    for k, i in enumerate(float_outputs):
-        for position, j in enumerate(checked):
-            left, right, half_left, half_right = (s[k] for s in slopes[j])
-            pairs.append(_compare(i, j, x[j], analytic[i][position], left, right,
-                                  half_left, half_right, atol, rtol))
-    return pairs
+#: Units in the last place that rounding in fn may move each output element by.
+_ROUNDING_ULPS = 4
 
 
-def _one_sided_slopes(losses, base, j, at_base, eps, n_outputs, atol, rtol):
-    """Left and right slopes of every output's loss along each element of input j, at steps
-    eps and (only where the two sides differ) eps/2; elsewhere the eps/2 slopes repeat the
-    eps ones, which never reads as a kink."""
-    shape = base[j].shape
+class _Stepper:
+    """Moves one input away from the base point and measures, for each float output, how
+    sum(upstream * output) changes: slopes along a direction, in finite differences."""
+
+    def __init__(self, evaluate: Callable[[list], list[np.ndarray]], base: list[np.ndarray],
+                 upstream: list[np.ndarray]) -> None:
+        self.evaluate, self.base, self.upstream = evaluate, base, upstream
+        self.at_base = evaluate(base)
+
+    def moved(self, j: int, direction: np.ndarray, step: float) -> list[np.ndarray]:
+        """The outputs with input j moved by step * direction (copies: fn may write to them)."""
+        arrays = [a.copy() for a in self.base]
+        arrays[j] = self.base[j] + step * direction
+        return self.evaluate(arrays)
+
+    def change(self, before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:
+        """sum(upstream * (after - before)) per output. Differencing element by element first
+        lets the elements a step leaves alone cancel exactly: summing first would leave the
+        rounding error of a total near 1e9 (about 1e-7) in every slope."""
+        return np.array([np.sum(u * (a - b)) for u, b, a in zip(self.upstream, before, after)])
+
+    def rounding(self, before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:
+        """How far rounding may move `change`: a few ulps of each element the step changed."""
+        return np.array([
+            np.sum(np.abs(u) * np.where(a != b, np.spacing(np.maximum(np.abs(a), np.abs(b))), 0))
+            for u, b, a in zip(self.upstream, before, after)
+        ]) * _ROUNDING_ULPS
+
+    def slopes(self, j: int, direction: np.ndarray,
+               step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per output: the left and right slopes along ``direction`` of input j, and the
+        rounding noise of their gap."""
+        up, down = self.moved(j, direction, step), self.moved(j, direction, -step)
+        right = self.change(self.at_base, up) / step
+        left = self.change(down, self.at_base) / step
+        noise = (self.rounding(self.at_base, up) + self.rounding(down, self.at_base)) / step
+        return left, right, noise
+
+
+def _direction(shape: tuple[int, ...], indices: Sequence[tuple[int, ...]]) -> np.ndarray:
+    """The direction that moves the given elements of an input together, by one each."""
+    direction = np.zeros(shape)
+    for index in indices:
+        direction[index] = 1.0
+    return direction
+
+
+@dataclass
+class _Slopes:
+    """One-sided slopes along single elements of one input, at steps eps and eps/2, and the
+    rounding noise of the gap between the eps ones: shaped (outputs, *input shape), or like the
+    input for one output."""
+
+    left: np.ndarray
+    right: np.ndarray
+    half_left: np.ndarray
+    half_right: np.ndarray
+    noise: np.ndarray
+
+    def of_output(self, k: int) -> _Slopes:
+        return _Slopes(*(getattr(self, f.name)[k] for f in fields(self)))
+
+
+def _elementwise_pairs(stepper, labels, checked, float_outputs, analytic, eps, atol, rtol):
+    # One-sided slopes at steps eps and eps/2, for every output: the centred difference is
+    # their mean; whether the two sides differ, and whether that survives halving the step,
+    # tells a kink from curvature.
+    slopes = {j: _one_sided_slopes(stepper, j, eps, atol, rtol) for j in checked}
+    moved_together: dict[tuple, tuple] = {}  # outputs with the same kinks share the steps
+
+    def slopes_together(j, k, indices):
+        """Left and right slopes of output k with those elements of input j moved together."""
+        if (j, indices) not in moved_together:
+            direction = _direction(stepper.base[j].shape, indices)
+            moved_together[j, indices] = stepper.slopes(j, direction, eps)[:2]
+        left, right = moved_together[j, indices]
+        return float(left[k]), float(right[k])
+
+    return [_compare(i, j, labels[j], analytic[i][position], slopes[j].of_output(k),
+                     functools.partial(slopes_together, j, k), atol, rtol)
+            for k, i in enumerate(float_outputs) for position, j in enumerate(checked)]
+
+
+def _one_sided_slopes(stepper: _Stepper, j: int, eps: float, atol: float, rtol: float) -> _Slopes:
+    """Left and right slopes of every output along each element of input j, at steps eps and
+    (only where the two sides differ) eps/2; elsewhere the eps/2 slopes repeat the eps ones,
+    which never reads as a kink."""
+    shape = stepper.base[j].shape
+    n_outputs = len(stepper.at_base)
 
     def slopes_at(step, indices):
-        left, right = np.zeros((n_outputs,) + shape), np.zeros((n_outputs,) + shape)
+        left, right, noise = (np.zeros((n_outputs,) + shape) for _ in range(3))
         for index in indices:
-            moved = [a.copy() for a in base]
-            moved[j][index] += step
-            up = losses(moved)
-            moved[j][index] -= 2 * step
-            down = losses(moved)
-            right[(slice(None),) + index] = (up - at_base) / step
-            left[(slice(None),) + index] = (at_base - down) / step
-        return left, right
+            at = (slice(None),) + index
+            left[at], right[at], noise[at] = stepper.slopes(j, _direction(shape, [index]), step)
+        return left, right, noise
 
-    left, right = slopes_at(eps, np.ndindex(shape))
-    differ = _sides_differ(left, right, atol, rtol).any(axis=0)
-    half_left, half_right = slopes_at(eps / 2, map(tuple, np.argwhere(differ)))
+    left, right, noise = slopes_at(eps, np.ndindex(shape))
+    differ = _sides_differ(left, right, noise, atol, rtol).any(axis=0)
+    half_left, half_right, _ = slopes_at(eps / 2, map(tuple, np.argwhere(differ)))
     keep = ~differ
     half_left[:, keep], half_right[:, keep] = left[:, keep], right[:, keep]
-    return left, right, half_left, half_right
+    return _Slopes(left, right, half_left, half_right, noise)
 
 
-def _sides_differ(left, right, atol, rtol) -> np.ndarray:
-    """Where the one-sided slopes differ by more than curvature makes them at a small eps, or
-    by enough to fail the comparison: a kink may be within eps."""
+def _sides_differ(left, right, noise, atol, rtol) -> np.ndarray:
+    """Where the one-sided slopes differ by more than rounding, and by more than curvature
+    makes them at a small eps or by enough to fail the comparison: a kink may be within eps."""
     steepest = np.maximum(np.abs(left), np.abs(right))
     threshold = np.minimum(1e-3 * np.maximum(1.0, steepest), atol + rtol * steepest)
-    return np.abs(right - left) > threshold
+    return np.abs(right - left) > threshold + noise
 
 
-def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) -> PairCheck:
-    gap, half_gap = np.abs(right - left), np.abs(half_right - half_left)
-    sides_differ = _sides_differ(left, right, atol, rtol)
+def _compare(i, j, label, a, s: _Slopes, together, atol, rtol) -> PairCheck:
+    left, right = s.left, s.right
+    gap, half_gap = np.abs(right - left), np.abs(s.half_right - s.half_left)
+    sides_differ = _sides_differ(left, right, s.noise, atol, rtol)
     # At a kink (relu at 0, |x| at 0, a tied max) the one-sided slopes differ, and the gap
     # stays when the step is halved (curvature's gap halves with the step). A backward that
     # returns either slope, or anything between them, is a valid subgradient, not a bug.
     jump = sides_differ & (half_gap > 0.75 * gap)
-    one_side_crosses, away = _slope_away_from_kink(left, right, half_left, half_right, gap)
+    one_side_crosses, away = _slope_away_from_kink(left, right, s.half_left, s.half_right, gap)
     near = sides_differ & ~jump & one_side_crosses
     n = np.where(near, away, (left + right) / 2)  # elsewhere, the centred difference
     allowed = atol + rtol * np.abs(n)
@@ -392,17 +558,23 @@ def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) ->
     bad = (error > allowed) | nonfinite
     between = (a >= np.minimum(left, right) - allowed) & (a <= np.maximum(left, right) + allowed)
     kink = jump & between & ~nonfinite
+    joints = _kinks_together(a, s, kink, together, atol, rtol)
+    wrong_together = np.zeros(a.shape, dtype=bool)
+    for joint in joints:
+        if not joint.passed:
+            wrong_together[tuple(np.transpose(joint.indices))] = True
+    kink &= ~wrong_together
     excused = bad & kink
-    bad &= ~kink
+    bad = (bad & ~kink) | wrong_together
     mask = ~excused
     if nonfinite.any():
         difference = float("inf")
     else:
         norm = np.linalg.norm(a) + np.linalg.norm(n)
         difference = float(np.linalg.norm((a - n)[mask]) / norm) if norm > 0 else 0.0
-    pair = PairCheck(i, j, describe(tensor), passed=not bad.any(),
-                     relative_difference=difference, mismatches=int(bad.sum()), size=a.size,
-                     nonfinite=int(nonfinite.sum()))
+    pair = PairCheck(i, j, label, passed=not bad.any(), relative_difference=difference,
+                     mismatches=int(bad.sum()), size=a.size, nonfinite=int(nonfinite.sum()),
+                     joint_kinks=joints)
     pair.kinks = [(idx, float(left[idx]), float(right[idx]), float(a[idx]) + 0.0)  # no -0
                   for idx in (tuple(int(v) for v in row) for row in np.argwhere(kink))]
     pair.near_kinks = [(idx, float(n[idx]) + 0.0)
@@ -410,6 +582,8 @@ def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) ->
     if a.size:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(nonfinite, np.inf, np.where(mask, error / allowed, -1.0))
+        # Each element of a wrong tie may match the centred difference: rank it as failing.
+        ratio[wrong_together] = np.maximum(ratio[wrong_together], 1.0)
         worst = tuple(int(v) for v in np.unravel_index(int(np.argmax(ratio)), a.shape))
         pair.worst_index = worst
         pair.analytic, pair.numeric = float(a[worst]), float(n[worst])
@@ -422,6 +596,30 @@ def _compare(i, j, tensor, a, left, right, half_left, half_right, atol, rtol) ->
         else:
             pair.rel_error = float("inf")
     return pair
+
+
+def _kinks_together(a, s: _Slopes, kink, together, atol, rtol) -> list[JointKink]:
+    """Check the kinks of one (output, input) pair moved together, not only one at a time.
+
+    At a tie of max each tied element alone has one-sided slopes 0 and 1, so any gradient in
+    [0, 1] passes it; moved together they move the max by the same step, so their gradients
+    must sum to 1, and a backward giving 1 to each is wrong. Only kinks that bend the same way
+    (right slope above the left, or below) are grouped: for kinks of separate elements (relu
+    of each) the slopes of such a group add up, so any valid choice per element passes
+    together too, where a kink bending up and one bending down would narrow the range.
+    """
+    joints = []
+    for bends_up in (True, False):
+        group = kink & ((s.right > s.left) == bends_up)
+        if group.sum() < 2:
+            continue
+        indices = tuple(tuple(int(v) for v in row) for row in np.argwhere(group))
+        left, right = together(indices)
+        total = float(a[group].sum())
+        allowed = atol + rtol * max(abs(left), abs(right))
+        passed = min(left, right) - allowed <= total <= max(left, right) + allowed
+        joints.append(JointKink(indices, left, right, total, passed))
+    return joints
 
 
 def _slope_away_from_kink(left, right, half_left, half_right, gap):
@@ -438,28 +636,25 @@ def _slope_away_from_kink(left, right, half_left, half_right, gap):
     return left_stays != right_stays, away
 
 
-def _projected_pairs(losses, base, x, checked, float_outputs, analytic, rng, eps, atol, rtol):
+def _projected_pairs(stepper, labels, checked, float_outputs, analytic, rng, eps, atol, rtol):
     pairs = []
     for position, j in enumerate(checked):
-        direction = rng.standard_normal(base[j].shape)
-        plus = [a.copy() for a in base]
-        minus = [a.copy() for a in base]
-        plus[j] += eps * direction
-        minus[j] -= eps * direction
-        numeric = (losses(plus) - losses(minus)) / (2 * eps)
+        direction = rng.standard_normal(stepper.base[j].shape)
+        left, right, _ = stepper.slopes(j, direction, eps)
+        numeric = (left + right) / 2
         for k, i in enumerate(float_outputs):
             a = float(np.sum(analytic[i][position] * direction))
             n = float(numeric[k])
             ok = abs(a - n) <= atol + rtol * abs(n)
             diff = abs(a - n) / (abs(a) + abs(n)) if (a or n) else 0.0
-            pairs.append(PairCheck(i, j, describe(x[j]), ok, diff, analytic=a, numeric=n,
+            pairs.append(PairCheck(i, j, labels[j], ok, diff, analytic=a, numeric=n,
                                    abs_error=abs(a - n), projected=True))
     return pairs
 
 
 def gradgradcheck(
     fn: Callable[..., Any] | type[Function],
-    inputs: Sequence[Any],
+    inputs: Sequence[Any] | Tensor | np.ndarray | float,
     grad_outputs: Sequence[Any] | None = None,
     *,
     eps: float = 1e-6,
@@ -476,15 +671,16 @@ def gradgradcheck(
     shaped like it (one array for a single output); left out, they are random. Other
     arguments are as for `gradcheck`; the check runs with grad mode on.
     """
-    fn, x, checked = _prepare(fn, inputs)
+    _require_settings("gradgradcheck", eps, atol, rtol)
+    fn, x, checked, labels = _prepare(fn, inputs)
     with enable_grad():  # see gradcheck
-        return _gradgradcheck(fn, x, checked, grad_outputs, eps, atol, rtol, fast,
+        return _gradgradcheck(fn, x, checked, labels, grad_outputs, eps, atol, rtol, fast,
                               raise_exception, seed)
 
 
 def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
-                   grad_outputs: Any, eps: float, atol: float, rtol: float, fast: bool,
-                   raise_exception: bool, seed: int) -> GradcheckResult:
+                   labels: list[str], grad_outputs: Any, eps: float, atol: float, rtol: float,
+                   fast: bool, raise_exception: bool, seed: int) -> GradcheckResult:
     outputs = [o for o in _outputs_of(fn(*x)) if o.dtype.kind == "f"]
     rng = np.random.default_rng(seed + 1)
     if grad_outputs is None:
@@ -507,10 +703,12 @@ def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
                       create_graph=True, allow_unused=True)
         return tuple(_lift(np.zeros(t.shape)) if g is None else g for g, t in zip(grads, wrt))
 
+    first, xu, checked_xu, upstream_labels = _prepare(first_derivatives, [*x, *upstream])
+    labels = labels + upstream_labels[n_inputs:]  # x as the user gave them, not the copies
     # The first derivatives of a linear function do not depend on its inputs: no report of
     # inputs missing from their graphs.
-    return _gradcheck(*_prepare(first_derivatives, [*x, *upstream]), eps, atol, rtol, fast,
-                      raise_exception, seed, report_unreached=False)
+    return _gradcheck(first, xu, checked_xu, labels, eps, atol, rtol, fast, raise_exception,
+                      seed, report_unreached=False)
 
 
 def _require_one_per_output(upstream: list[Tensor], outputs: list[Tensor]) -> None:

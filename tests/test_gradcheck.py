@@ -579,3 +579,165 @@ def test_a_lone_tensor_is_one_input():
     result = gg.gradcheck(gg.tanh, x)
     assert [(p.input, p.size) for p in result.pairs] == [(0, 12)]
     assert result.pairs[0].relative_difference < 1e-7
+
+
+# -- large output elements ------------------------------------------------------------------------
+class SquareTooSteep(Square):
+    """x**2 with a backward 4% too large."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return 2 * grad * x * 1.04
+
+
+def test_a_large_output_element_does_not_blur_the_slopes_of_the_others():
+    """exp(20) is near 5e8: summed into one total, its rounding drowned exp(0.5)'s slope."""
+    result = gg.gradcheck(gg.exp, [np.array([20.0, 0.5])])
+    (pair,) = result.pairs
+    assert pair.mismatches == 0 and pair.relative_difference < 1e-7
+
+
+def test_a_wrong_backward_next_to_a_large_output_element_fails():
+    def exp_then_square(a):
+        return gg.concatenate([gg.exp(a[:1]), SquareTooSteep.apply(a[1:])])
+
+    result = gg.gradcheck(exp_then_square, [np.array([np.log(1e9), 0.7])], raise_exception=False)
+    assert not result
+    (pair,) = result.pairs
+    assert pair.kinks == [] and pair.mismatches == 1 and pair.worst_index == (1,)
+    assert pair.analytic == pytest.approx(1.04 * pair.numeric, rel=1e-6)
+
+
+def test_rounding_noise_in_a_large_output_element_is_not_read_as_a_kink():
+    """Each output element is 1e10 plus a square: its rounding step (2e-6) is larger than what a
+    step of eps adds, so the one-sided slopes jump about. A jump within rounding is no kink,
+    and a 4%-wrong backward must not be excused as a subgradient."""
+    def exp_plus_square(a):
+        return gg.exp(a[:1]) + SquareTooSteep.apply(a[1:])
+
+    result = gg.gradcheck(exp_plus_square, [np.array([np.log(1e10), 1.3, 0.65])],
+                          raise_exception=False)
+    assert not result
+    assert result.pairs[0].kinks == []
+
+
+# -- kinks together: ties -------------------------------------------------------------------------
+def _max_with_backward(share):
+    """max(x) whose backward gives the upstream gradient times ``share(x)``."""
+
+    class Max(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.max(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * share(x)
+
+    return Max
+
+
+def _to_first_of_the_tied(x):
+    share = np.zeros_like(x)
+    share[np.argmax(x)] = 1.0
+    return share
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_max_that_gives_each_tied_element_the_whole_gradient_fails(fast):
+    """Each tied element alone may take any gradient between its one-sided slopes 0 and 1;
+    moving them together moves the max by the same step, so their gradients must sum to 1."""
+    EachTiedGetsAll = _max_with_backward(lambda x: x == x.max())
+    result = gg.gradcheck(EachTiedGetsAll, [np.array([1.0, 2.0, 2.0])], fast=fast,
+                          raise_exception=False)
+    assert not result
+    (pair,) = result.pairs
+    assert pair.kinks == [] and pair.mismatches == 2
+    (joint,) = pair.joint_kinks
+    assert joint.indices == ((1,), (2,)) and not joint.passed
+    assert joint.left == pytest.approx(joint.right)
+    assert joint.total == pytest.approx(2 * joint.right)
+    report = str(result)
+    assert ("elements (1,), (2,) sit at kinks together: their gradients together disagree "
+            "with the slope along them") in report
+    assert "valid subgradient" not in report
+    assert ("the fast check (random projections) failed" in report) == fast
+
+
+@pytest.mark.parametrize("share", [
+    lambda x: (x == x.max()) / np.sum(x == x.max()),
+    _to_first_of_the_tied,
+], ids=["split-evenly", "to-the-first"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_tied_max_whose_gradient_sums_to_one_passes(share, seed):
+    x = np.array([1.0, 2.0, 2.0, 2.0])
+    result = gg.gradcheck(_max_with_backward(share), [x], seed=seed)
+    (pair,) = result.pairs
+    assert [index for index, *_ in pair.kinks] == [(1,), (2,), (3,)]
+    (joint,) = pair.joint_kinks
+    assert joint.passed and joint.total == pytest.approx(joint.right)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_many_relus_at_zero_pass_together_whatever_the_signs_of_the_upstream(seed):
+    """Separate kinks add up: grouped by how they bend, any valid choice per element passes."""
+    result = gg.gradcheck(lambda t: gg.concatenate([gg.relu(t[:6]), gg.abs(t[6:])]),
+                          [np.zeros(10)], seed=seed)
+    (pair,) = result.pairs
+    assert len(pair.kinks) == 10
+    assert pair.joint_kinks and all(joint.passed for joint in pair.joint_kinks)
+
+
+def test_fast_mode_says_why_the_full_check_passes_after_the_projections_disagreed():
+    result = gg.gradcheck(gg.relu, [np.array([0.0, 0.0, 1.0])], fast=True)
+    assert "full: every element" in result.settings
+    report = str(result)
+    assert "failed" not in report
+    assert ("the fast check (random projections) disagreed, but every element passes the full "
+            "element-by-element diagnosis below: the projections cross the kinks") in report
+
+
+# -- arguments ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("single", [0.5, np.float64(0.5), np.array(0.5)])
+def test_a_lone_number_is_one_input(single):
+    result = gg.gradcheck(gg.exp, single)
+    assert [(p.input, p.size) for p in result.pairs] == [(0, 1)]
+    assert result.pairs[0].relative_difference < 1e-7
+
+
+@pytest.mark.parametrize("check", [gg.gradcheck, gg.gradgradcheck])
+@pytest.mark.parametrize("setting, value", [
+    ("eps", 0.0), ("eps", -1e-6), ("eps", float("nan")), ("atol", -1e-5),
+    ("rtol", float("nan")), ("rtol", float("inf")),
+])
+def test_a_step_or_tolerance_out_of_range_is_refused_by_name(check, setting, value):
+    with pytest.raises(gg.ArgumentError, match=rf"{check.__name__}: {setting} must be a finite "
+                                               r"number [>=]+ 0, got"):
+        check(gg.exp, [np.array([0.5])], **{setting: value})
+
+
+def test_an_integer_array_alone_is_named_as_indices_not_checked():
+    with pytest.raises(gg.ArgumentError, match=r"input 0 unnamed tensor \(2,\) int64 is int64, "
+                                               r"so it is treated as indices or a mask; pass "
+                                               r"floats"):
+        gg.gradcheck(gg.exp, [np.array([1, 2])])
+
+
+def test_the_report_describes_a_float32_input_as_given():
+    x32 = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    with pytest.warns(UserWarning, match="checked in float64"):
+        result = gg.gradcheck(SquareWrongAtOneElement, [x32], raise_exception=False)
+    assert not result
+    assert result.pairs[0].input_label == "unnamed tensor (2, 3) float32"
+    assert "wrt input 0 unnamed tensor (2, 3) float32:" in str(result)
+    assert "float64" not in str(result)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_an_input_that_is_not_finite_is_refused_before_checking(bad):
+    with pytest.raises(gg.ArgumentError, match=rf"input 0 'x' \(3,\) float64 holds {bad} at "
+                                               r"element \(1,\)"):
+        gg.gradcheck(gg.exp, [gg.Tensor([0.5, bad, 1.0], requires_grad=True, name="x")])
