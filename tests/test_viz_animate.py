@@ -1,4 +1,6 @@
 """Backprop in motion: one frame per backward step, and the animated GIF."""
+import importlib
+import io
 import re
 
 import pytest
@@ -8,7 +10,10 @@ from viz_helpers import course_graph, edges, node_ids, node_label, two_layer_net
 import graphgrad as gg
 import viz
 from viz import styles
+from viz.render import picture
 from viz.walk import snapshot
+
+animate_module = importlib.import_module("viz.animate")  # viz.animate is the function
 
 
 def visible_red_edges(source: str) -> list[tuple[str, str, str]]:
@@ -100,3 +105,91 @@ def test_part_of_a_graph_counts_its_own_steps_from_the_first():
     ids = node_ids(frames[1])
     assert visible_red_edges(frames[1]) == [
         (ids["v"], "op2", ""), ("op2", ids["a"], "1: da = 3"), ("op2", ids["u"], "2: du = 3")]
+
+
+def test_animate_scales_frames_down_to_the_largest_side_keeping_their_shape(
+    tmp_path, monkeypatch
+):
+    J = course_graph()["J"]
+    first_frame = next(viz.backprop_frames(J))
+    with Image.open(io.BytesIO(picture(first_frame, "png"))) as whole:
+        natural = whole.size
+    assert natural[0] > 2 * natural[1] > 400
+    monkeypatch.setattr(animate_module, "MAX_FRAME_SIDE", 400)  # small frames, quick to test
+    with Image.open(viz.animate(J, tmp_path / "small.gif")) as gif:
+        assert gif.n_frames == 4
+        assert gif.width == 400
+        assert gif.height == pytest.approx(natural[1] * 400 / natural[0], abs=2)
+    monkeypatch.setattr(animate_module, "MAX_FRAME_SIDE", 2 * natural[0])
+    with Image.open(viz.animate(J, tmp_path / "natural.gif")) as gif:
+        assert gif.size == natural  # a picture that fits is drawn as it is
+
+
+def test_animate_hands_pillow_the_frames_one_at_a_time(tmp_path, monkeypatch):
+    saved = {}
+    save = Image.Image.save
+
+    def spy(image, path, *args, append_images=(), **kwargs):
+        saved["first"] = image.mode
+        saved["lazy"] = iter(append_images) is append_images  # an iterator, not a list
+        saved["rest"] = []
+
+        def watched():
+            for frame in append_images:
+                saved["rest"].append((frame.mode, frame.size))
+                yield frame
+
+        save(image, path, *args, append_images=watched(), **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", spy)
+    path = viz.animate(course_graph()["J"], tmp_path / "backprop.gif")
+    with Image.open(path) as gif:
+        size = gif.size
+        assert gif.n_frames == 4
+    assert saved["lazy"] and saved["first"] == "P"
+    assert saved["rest"] == [("P", size)] * 3  # padded to one size, 256 colours already
+
+
+def test_animate_refuses_frames_over_its_pixel_budget_before_drawing_them(
+    tmp_path, monkeypatch
+):
+    J = course_graph()["J"]
+    drawn = []
+    monkeypatch.setattr(animate_module, "picture",
+                        lambda frame, fmt: drawn.append(fmt) or picture(frame, fmt))
+    target = tmp_path / "new" / "backprop.gif"
+    with pytest.raises(viz.AnimationTooLargeError) as refused:
+        viz.animate(J, target, max_pixels=1000)
+    message = str(refused.value)
+    width, height = (int(n) for n in re.search(r"4 frames of (\d+) x (\d+) pixels",
+                                                message).groups())
+    assert width > 100 and height > 50
+    assert f"hold {4 * width * height / 1e6:.0f} million pixels" in message
+    assert "max_pixels=1_000" in message and "max_pixels=None" in message
+    assert "collapse=True" in message and "intermediate tensor" in message
+    assert drawn == ["png"]  # the first frame only
+    assert not tmp_path.joinpath("new").exists()
+    assert isinstance(refused.value, viz.VizError) and isinstance(refused.value, ValueError)
+
+    drawn.clear()
+    viz.animate(J, target, max_pixels=4 * width * height)  # just fits
+    assert drawn == ["png"] * 4
+    viz.animate(J, target, max_pixels=None)
+
+
+def test_animate_names_the_scopes_to_collapse_when_frames_are_too_big(tmp_path):
+    with pytest.raises(viz.AnimationTooLargeError, match="collapse='model/layer1'"):
+        viz.animate(two_layer_net(), tmp_path / "net.gif", max_pixels=1000)
+
+
+def test_animate_makes_missing_folders_and_writes_gif_files_only(tmp_path):
+    J = course_graph()["J"]
+    path = viz.animate(J, tmp_path / "new" / "dir" / "backprop.gif")
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4
+    with Image.open(viz.animate(J, tmp_path / "upper.GIF")) as gif:
+        assert gif.format == "GIF"
+    for name in ["anim.png", "anim", "anim.gif.svg"]:
+        with pytest.raises(viz.RenderFormatError, match=r"must end with \.gif"):
+            viz.animate(J, tmp_path / "other" / name)
+    assert not tmp_path.joinpath("other").exists()

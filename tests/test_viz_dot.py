@@ -268,6 +268,26 @@ def test_generated_names_skip_names_the_user_gave():
         "1: dt1 = 6", "2: dt2 += 7", "3: dt2 += 6", "4: da = 39"]
 
 
+def test_an_empty_name_counts_as_no_name():
+    a = gg.Tensor(2.0, requires_grad=True, name="")  # a leaf
+    h = a * 3
+    h.name = ""  # an intermediate
+    c = gg.Tensor(4.0, name="")  # data: a constant, drawn once per use like an unnamed one
+    J = h * c + c
+    J.name = ""  # the root
+    J.backward()
+    source = viz.to_dot(J)
+    assert "<b></b>" not in source and '" = ' not in source
+    ids = node_ids(source)
+    assert list(ids) == ["t1", "Mul", "t2", "t3", "Add", "t4"]
+    assert node_label(source, ids["t1"]) == "t1 | scalar float64 | t1 = 2 | dt1 = 12"
+    assert node_label(source, ids["t2"]) == "t2 | scalar float64 | t2 = 6 | dt2 = 4"
+    assert node_label(source, ids["t4"]) == "t4 | scalar float64 | t4 = 28 | dt4 = 1"
+    assert len(re.findall(r"\[label=<[^>]*><tr><td>4</td></tr></table>>", source)) == 2
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dt3 = 1", "2: dt2 = 4", "3: dt1 = 12"]
+
+
 def test_names_that_are_not_str_are_drawn_as_text():
     w = gg.Tensor(1.0, requires_grad=True, name=5)
     b = gg.Tensor(2.0, requires_grad=True, name=("b", 1))

@@ -86,3 +86,11 @@ def test_attributes_never_show_memory_addresses():
     assert labels.attribute(np.exp, 3) == "exp"
     assert labels.attribute(_Plain(), 3) == "<test_viz_labels._Plain object>"
     assert labels.attribute(_Plain, 3) == "_Plain"
+
+
+def test_bold_and_font_never_write_an_empty_element():
+    # Graphviz rejects <b></b> and <font ...></font>: the whole picture fails to render.
+    assert labels.bold("J") == "<b>J</b>" and labels.bold("") == ""
+    assert labels.font("x", "#ff0000", 9) == '<font color="#ff0000" point-size="9">x</font>'
+    assert labels.font("", "#ff0000", 9) == ""
+    assert labels.font("x") == "x"

@@ -130,3 +130,14 @@ def test_plot_costs_takes_one_element_arrays_and_tensors():
     np.testing.assert_array_equal(column.get_ydata(), [0.69, 0.41])
     with pytest.raises(viz.OptionError, match=r"cost 1 of 'run' has shape \(2,\)"):
         viz.plot_costs({"run": [0.7, np.array([0.5, 0.4])]})
+
+
+def test_plots_make_missing_folders(tmp_path):
+    costs_path = tmp_path / "new" / "dir" / "costs.png"
+    viz.plot_costs([1.0, 0.5], path=costs_path)
+    with Image.open(costs_path) as image:
+        assert image.format == "PNG" and image.size == (600, 450)
+    X, y = blobs()
+    boundary_path = tmp_path / "other" / "deeper" / "boundary.svg"
+    viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20, path=str(boundary_path))
+    assert boundary_path.read_text(encoding="utf-8").lstrip().startswith("<?xml")

@@ -117,6 +117,37 @@ def test_any_name_and_scope_renders(tmp_path):
     assert f"d{names[2]} = 1" in texts
 
 
+class _Unnamed(gg.Function):
+    """y = 2x, an op whose name is empty."""
+
+    name = ""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2 * grad
+
+
+def test_empty_names_render_with_generated_names(tmp_path):
+    leaf = gg.Tensor(2.0, requires_grad=True, name="")
+    middle = _Unnamed.apply(leaf * 3)
+    middle.name = ""
+    J = middle + 1
+    J.name = ""
+    J.backward()
+    svg = viz.render(J, tmp_path / "empty.svg", title="")
+    texts = [t.text for t in ET.parse(svg).getroot().iter(SVG + "text")]
+    for row in ["t1", "t1 = 2", "dt1 = 6", "t2 = 6", "dt2 = 2", "t3 = 12", "dt3 = 1",
+                "t4", "t4 = 13", "dt4 = 1", "3: dt1 = 6"]:
+        assert row in texts
+    assert not [text for text in texts if text and text.startswith((" =", "d ="))]
+    with Image.open(viz.render(J, tmp_path / "empty.png")) as image:
+        assert image.format == "PNG" and image.width > 100
+
+
 def test_backslash_sequences_and_unwritable_characters_are_drawn_as_written(tmp_path):
     # Graphviz would draw \G, \N, \E as the graph, node, edge names and \T, \H (edge labels)
     # as the tail and head; U+FFFE, U+FFFF and lone surrogates cannot be in its input at all.

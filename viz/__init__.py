@@ -14,6 +14,7 @@ graphgrad never imports viz.
 from viz.animate import animate, backprop_frames
 from viz.dot import DrawOptions, draw_graph, to_dot
 from viz.errors import (
+    AnimationTooLargeError,
     DotNotFoundError,
     LargeGraphWarning,
     NoBackwardError,
@@ -28,8 +29,8 @@ from viz.plots import plot_costs, plot_decision_boundary
 from viz.render import render
 
 __all__ = [
-    "DotNotFoundError", "DrawOptions", "LargeGraphWarning", "NoBackwardError", "NoGraphError",
-    "NotATensorError", "OptionError", "RenderFormatError", "UnknownScopeError", "VizError",
-    "animate", "backprop_frames", "draw_graph", "plot_costs", "plot_decision_boundary",
-    "render", "to_dot",
+    "AnimationTooLargeError", "DotNotFoundError", "DrawOptions", "LargeGraphWarning",
+    "NoBackwardError", "NoGraphError", "NotATensorError", "OptionError", "RenderFormatError",
+    "UnknownScopeError", "VizError", "animate", "backprop_frames", "draw_graph", "plot_costs",
+    "plot_decision_boundary", "render", "to_dot",
 ]

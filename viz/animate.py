@@ -3,7 +3,12 @@
 Frame 0 is the forward pass alone; frame k adds the red edges of the k-th op backprop ran
 (bold, the op outlined in red) and the dvars that are complete by then. Every frame lays out
 the same graph (edges and dvars not reached yet are drawn transparent), so nodes stay put
-while the red arrows appear. Depends on `walk`, `dot`, `render`, and Pillow.
+while the red arrows appear. Depends on `walk`, `dot`, `scopes`, `render`, `viz.errors`, and
+Pillow.
+
+A GIF of a big graph is big: frames are scaled down to at most `MAX_FRAME_SIDE` pixels a side,
+decoded one at a time as the GIF is written, and an animation that would still hold more than
+``max_pixels`` pixels is refused after drawing its first frame only.
 """
 from __future__ import annotations
 
@@ -18,10 +23,17 @@ import graphviz
 from PIL import Image
 
 from graphgrad import Tensor
-from viz.dot import DrawOptions, draw
-from viz.errors import NoBackwardError, OptionError
+from viz.dot import DrawOptions, draw, fewer_nodes_advice
+from viz.errors import AnimationTooLargeError, NoBackwardError, OptionError, RenderFormatError
 from viz.render import picture
+from viz.scopes import lay_out
 from viz.walk import as_roots, snapshot
+
+MAX_FRAME_SIDE = 4000  # pixels; a wider or taller picture is scaled down, keeping its shape
+DPI = 96  # Graphviz's own for PNG, written out so that MAX_FRAME_SIDE holds
+# Pillow holds every frame (a byte a pixel, twice for a frame stored as a change from the
+# previous one) until the whole GIF is written: 500 million pixels is at most about 1 GB.
+MAX_PIXELS = 500_000_000
 
 
 def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterator[graphviz.Digraph]:
@@ -35,24 +47,32 @@ def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterato
             first, keeping intermediate gradients, the default).
     """
     roots = as_roots(roots, "viz.backprop_frames")
+    for frame in _frame_options(roots, options, "viz.backprop_frames"):
+        yield draw(roots, frame)
+
+
+def _frame_options(
+    roots: Sequence[Tensor], options: dict[str, Any], caller: str
+) -> list[DrawOptions]:
+    """The drawing options of each frame, checked: the forward pass, then one per step."""
     steps = snapshot(roots).steps
     if not steps:
         raise NoBackwardError(
-            "viz.backprop_frames: this graph has no recorded backward pass. Call J.backward() "
+            f"{caller}: this graph has no recorded backward pass. Call J.backward() "
             "first (with keep_intermediate_grads=True, the default); gg.grad records none."
         )
     if "backward_steps" in options or "title" in options:
-        raise OptionError("viz.backprop_frames sets backward_steps and title for each frame")
+        raise OptionError(f"{caller} sets backward_steps and title for each frame")
     base = DrawOptions(**options)
     if not base.show_backward:
-        raise OptionError("viz.backprop_frames draws the backward edges: drop show_backward")
+        raise OptionError(f"{caller} draws the backward edges: drop show_backward")
     total = len(steps)
-    for shown in range(total + 1):
-        if shown == 0:
-            title = f"forward pass: {total} backward steps to go"
-        else:
-            title = f"backward step {shown} of {total}: {steps[shown - 1].node.name}"
-        yield draw(roots, replace(base, backward_steps=shown, title=title))
+    frames = [replace(base, backward_steps=0,
+                      title=f"forward pass: {total} backward steps to go")]
+    for shown, op in enumerate(steps, start=1):
+        title = f"backward step {shown} of {total}: {op.node.name}"
+        frames.append(replace(base, backward_steps=shown, title=title))
+    return frames
 
 
 def animate(
@@ -61,30 +81,88 @@ def animate(
     *,
     seconds_per_step: float = 1.2,
     hold_last: float = 3.0,
+    max_pixels: int | None = MAX_PIXELS,
     **options: Any,
 ) -> Path:
     """Write `backprop_frames` as an animated GIF that loops; returns the path written.
 
+    Frames wider or taller than `MAX_FRAME_SIDE` (4000) pixels are scaled down to fit,
+    keeping their shape. Missing folders of ``path`` are created.
+
     Args:
+        path: where to write the GIF; its name must end with ``.gif``.
         seconds_per_step: how long each frame shows.
         hold_last: how long the finished backward pass shows before the loop restarts.
+        max_pixels: refuse an animation whose frames hold more pixels than this in all
+            (frames x width x height; writing it takes about 2 bytes a pixel); None never
+            refuses.
         options: those of `viz.draw_graph`.
 
     Raises:
+        RenderFormatError: ``path`` does not end with ``.gif``.
+        AnimationTooLargeError: the frames would hold more than ``max_pixels`` pixels.
+        NoBackwardError: no backward pass was recorded on this graph.
         DotNotFoundError: Graphviz's ``dot`` program is not installed.
     """
-    frames = [Image.open(io.BytesIO(picture(frame, "png"))).convert("RGB")
-              for frame in backprop_frames(roots, **options)]
-    # Same layout in every frame, but the caption's width varies: pad to a common size.
-    width = max(frame.width for frame in frames)
-    height = max(frame.height for frame in frames)
-    canvas = []
-    for frame in frames:
-        padded = Image.new("RGB", (width, height), "white")
-        padded.paste(frame, (0, 0))
-        canvas.append(padded)
-    durations = [round(seconds_per_step * 1000)] * (len(canvas) - 1) + [round(hold_last * 1000)]
     path = Path(path)
-    canvas[0].save(path, format="GIF", save_all=True, append_images=canvas[1:],
-                   duration=durations, loop=0)
+    if path.suffix.lower() != ".gif":
+        raise RenderFormatError(
+            f"viz.animate writes animated GIFs only, so {path.name!r} must end with .gif "
+            "(viz.render writes a single picture as .png, .svg, ...)."
+        )
+    roots = as_roots(roots, "viz.animate")
+    frames = _frame_options(roots, options, "viz.animate")
+    pngs = [_png(draw(roots, frames[0]))]
+    if max_pixels is not None:
+        _check_size(roots, frames, pngs[0], max_pixels)
+    pngs += [_png(draw(roots, frame)) for frame in frames[1:]]
+
+    # Same layout in every frame, but the caption's width varies: pad to a common size.
+    # A PNG's header gives its size without decoding it.
+    sizes = [_opened(png).size for png in pngs]
+    size = (max(width for width, _ in sizes), max(height for _, height in sizes))
+    gif_frames = (_palette_frame(png, size) for png in pngs)
+    durations = [round(seconds_per_step * 1000)] * (len(pngs) - 1) + [round(hold_last * 1000)]
+    path.parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
+    # Pillow takes the frames after the first as an iterator: each is decoded when written.
+    next(gif_frames).save(path, format="GIF", save_all=True, append_images=gif_frames,
+                          duration=durations, loop=0)
     return path
+
+
+def _png(frame: graphviz.Digraph) -> bytes:
+    """The frame as a PNG, scaled down to at most `MAX_FRAME_SIDE` pixels a side."""
+    inches = MAX_FRAME_SIDE / DPI
+    frame.graph_attr.update(size=f"{inches:.4g},{inches:.4g}", dpi=str(DPI))
+    return picture(frame, "png")
+
+
+def _opened(png: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(png))
+
+
+def _palette_frame(png: bytes, size: tuple[int, int]) -> Image.Image:
+    """One frame as a GIF holds it (256 colours, a byte a pixel), padded to ``size``."""
+    with _opened(png) as image:
+        padded = Image.new("RGB", size, "white")
+        padded.paste(image.convert("RGB"), (0, 0))
+    return padded.convert("P", palette=Image.Palette.ADAPTIVE)
+
+
+def _check_size(
+    roots: Sequence[Tensor], frames: list[DrawOptions], first_png: bytes, max_pixels: int
+) -> None:
+    """Refuse before drawing the other frames when they would hold too many pixels."""
+    width, height = _opened(first_png).size
+    total = len(frames) * width * height
+    if total <= max_pixels:
+        return
+    graph = snapshot(roots)
+    layout = lay_out(graph, frames[0].clusters, frames[0].collapse)
+    raise AnimationTooLargeError(
+        f"viz.animate: {len(frames)} frames of {width} x {height} pixels hold "
+        f"{total / 1e6:.0f} million pixels, more than max_pixels={max_pixels:_} (writing the "
+        f"GIF would take about {2 * total / 1e9:.1f} GB of memory). Animate a part of the graph "
+        "(an intermediate tensor instead of J), or draw fewer nodes: "
+        f"{fewer_nodes_advice(graph, layout)}. Or pass max_pixels=None to write it anyway."
+    )

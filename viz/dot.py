@@ -232,7 +232,7 @@ class _Drawing:
             graph_attrs.update(label=styles.legend(bool(self.backward), caption),
                                labelloc="b", fontsize="9")
         elif caption:
-            graph_attrs.update(label=labels.table([f"<b>{caption}</b>"]), labelloc="b")
+            graph_attrs.update(label=labels.table([labels.bold(caption)]), labelloc="b")
         dot = graphviz.Digraph(graph_attr=graph_attrs, node_attr=styles.NODE,
                                edge_attr=styles.EDGE)
         self.clusters_drawn = 0
@@ -280,7 +280,7 @@ class _Drawing:
             return
 
         name = labels.shorten(info.name, limit)
-        rows = [f"<b>{labels.escape(name)}</b>",
+        rows = [labels.bold(labels.escape(name)),
                 labels.font(labels.escape(labels.shorten(labels.shape(data), limit)),
                             styles.MUTED, 9)]
         if o.show_values:
@@ -310,7 +310,7 @@ class _Drawing:
     def _op_node(self, dot: graphviz.Digraph, op: OpInfo) -> None:
         o = self.options
         node = op.node
-        rows = [f"<b>{labels.escape(labels.shorten(node.name, o.max_label_chars))}</b>"]
+        rows = [labels.bold(labels.escape(labels.shorten(node.name, o.max_label_chars)))]
         for key, value in node.attrs.items():
             text = f"{key}={labels.attribute(value, o.precision)}"
             rows.append(labels.font(labels.escape(labels.shorten(text, o.max_label_chars)),
@@ -325,7 +325,7 @@ class _Drawing:
         limit = o.max_label_chars
         names = list(dict.fromkeys(op.node.name for op in box.ops))
         count = len(box.ops)
-        rows = [f"<b>{labels.escape(labels.shorten(box.scope, limit))}</b>"]
+        rows = [labels.bold(labels.escape(labels.shorten(box.scope, limit)))]
         plural = "s" if count != 1 else ""
         for row in labels.wrap(f"{count} op{plural}: {', '.join(names)}", limit):
             rows.append(labels.escape(row))
@@ -415,15 +415,16 @@ def _warn_if_large(graph: Snapshot, layout: Layout, options: DrawOptions) -> Non
         return
     warnings.warn(
         f"this picture has {count} nodes (more than max_nodes={options.max_nodes}): Graphviz "
-        f"is slow to lay it out and it is hard to read. {_advice(graph, layout)}, draw a "
-        "smaller part of the graph, or pass max_nodes=None to draw it all anyway.",
+        f"is slow to lay it out and it is hard to read. {fewer_nodes_advice(graph, layout)}, "
+        "draw a smaller part of the graph, or pass max_nodes=None to draw it all anyway.",
         LargeGraphWarning,
         stacklevel=_caller_level(),
     )
 
 
-def _advice(graph: Snapshot, layout: Layout) -> str:
-    """How to draw fewer nodes, naming only scopes that are in the graph."""
+def fewer_nodes_advice(graph: Snapshot, layout: Layout) -> str:
+    """How to draw fewer nodes, naming only scopes that are in the graph (a sentence without
+    its full stop, to be followed by other ways)."""
     scopes = scopes_of(graph)
     if not scopes:
         return ("Wrap layers in `with gg.name_scope(\"layer1\"):` and pass collapse=True "

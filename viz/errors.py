@@ -41,7 +41,12 @@ class UnknownScopeError(OptionError):
 
 
 class RenderFormatError(VizError, ValueError):
-    """The file extension names no picture format that `viz.render` can write."""
+    """The file extension names no picture format that `viz.render` (or `viz.animate`, which
+    writes .gif only) can write."""
+
+
+class AnimationTooLargeError(VizError, ValueError):
+    """An animation's frames would hold more pixels than `viz.animate` was allowed to use."""
 
 
 class DotNotFoundError(VizError, RuntimeError):

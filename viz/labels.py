@@ -175,11 +175,21 @@ def table(rows: list[str]) -> str:
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
 
 
+def bold(text: str) -> str:
+    """Escaped-already ``text`` in bold.
+
+    Graphviz rejects an empty element (``<b></b>`` is a syntax error that fails the whole
+    picture), so empty text stays bare.
+    """
+    return f"<b>{text}</b>" if text else text
+
+
 def font(text: str, color: str | None = None, size: int | None = None) -> str:
-    """Escaped-already ``text`` in a colour and/or point size."""
+    """Escaped-already ``text`` in a colour and/or point size (empty text stays bare, as in
+    `bold`)."""
     attrs = ""
     if color:
         attrs += f' color="{color}"'
     if size:
         attrs += f' point-size="{size}"'
-    return f"<font{attrs}>{text}</font>" if attrs else text
+    return f"<font{attrs}>{text}</font>" if attrs and text else text

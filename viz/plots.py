@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,8 @@ def plot_costs(
         title: the plot's title.
         log_scale: a logarithmic cost axis (long runs, costs over orders of magnitude).
         ax: draw into these axes instead of a new figure.
-        path: also save the figure there (the format from the extension).
+        path: also save the figure there (the format from the extension; missing
+            folders are created).
 
     Returns:
         the figure drawn into.
@@ -120,7 +122,7 @@ def plot_decision_boundary(
         padding: margin around the data, in the data's units.
         title: the plot's title.
         ax: draw into these axes instead of a new figure.
-        path: also save the figure there.
+        path: also save the figure there (missing folders are created).
 
     Returns:
         the figure drawn into.
@@ -180,6 +182,8 @@ def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
 
 
 def _saved(figure: Figure, path: str | os.PathLike | None) -> Figure:
+    """``figure``, saved to ``path`` first when there is one (missing folders created)."""
     if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
         figure.savefig(path, dpi=100)
     return figure

@@ -78,6 +78,6 @@ def legend(show_backward: bool, caption: str | None = None) -> str:
     cells.append(swatch(EXPLODING, "exploding gradient"))
     rows = f"<tr>{''.join(cells)}</tr>"
     if caption:
-        rows = f'<tr><td colspan="{len(cells)}"><b>{caption}</b></td></tr>' + rows
+        rows = f'<tr><td colspan="{len(cells)}">{labels.bold(caption)}</td></tr>' + rows
     return ('<<table border="0" cellborder="0" cellspacing="3" cellpadding="2">'
             + rows + "</table>>")

@@ -6,8 +6,8 @@ the public graph described in the README, never private attributes. An op's sing
 the tensor the walk met it through. It is iterative (a 10,000-op chain is fine) and
 deterministic: ops are listed inputs-first in the order a depth-first walk over the ordered
 ``inputs`` meets them, and every id and generated name comes from that order, never from
-``id()``; a generated name (t1, t2, ...) skips the names the user gave. So the same graph, or
-two graphs built the same way, give the same snapshot.
+``id()``; a generated name (t1, t2, ...) skips the names the user gave, and a tensor named ""
+is unnamed. So the same graph, or two graphs built the same way, give the same snapshot.
 
 Constants (unnamed leaves that need no gradient, such as the ``3`` in ``3 * v``) are listed
 once per use: graphgrad shares one constant tensor between every op that meets the same number,
@@ -123,9 +123,9 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
             kind = PARAMETER
         else:
             kind = CONSTANT
-        name = "" if tensor.name is None else str(tensor.name)  # graphgrad takes any name
+        name = _given_name(tensor)
         info = TensorInfo(tensor, f"tensor{len(tensors) + 1}", name, kind, creator)
-        if tensor.name is None and not _is_constant_use(tensor):
+        if not name and not _is_constant_use(tensor):
             unnamed.append(info)
         tensors.append(info)
         return info
@@ -189,8 +189,17 @@ def _outputs_met(roots: Sequence[Tensor], nodes: list[Function]) -> dict[Functio
     return made
 
 
+def _given_name(tensor: Tensor) -> str:
+    """The name the user gave ``tensor``, as text; "" when it has none.
+
+    graphgrad takes any name; an empty one names nothing, so it counts as none (a picture
+    could not show it, and ``" = 2"`` says nothing).
+    """
+    return "" if tensor.name is None else str(tensor.name)
+
+
 def _is_constant_use(tensor: Tensor) -> bool:
-    return tensor.creator is None and not tensor.requires_grad and tensor.name is None
+    return tensor.creator is None and not tensor.requires_grad and not _given_name(tensor)
 
 
 def _ops_inputs_first(roots: Sequence[Tensor]) -> list[Function]:
