@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import grad as _grad
-from graphgrad.errors import ArgumentError, GraphgradError, describe
+from graphgrad.errors import ArgumentError, GraphgradError, describe, real_number
 from graphgrad.function import Function
 from graphgrad.modes import enable_grad
 from graphgrad.tensor import Tensor, _lift
@@ -238,13 +238,9 @@ def _require_finite(data: np.ndarray, position: int, label: str) -> None:
 
 def _require_settings(caller: str, eps: Any, atol: Any, rtol: Any) -> None:
     """A zero step divides by zero; a negative or NaN tolerance fails (or passes) everything."""
-    for name, value, least in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not (math.isfinite(number) and (number > 0 if name == "eps" else number >= 0)):
-            raise ArgumentError(f"{caller}: {name} must be a finite number {least}, got {value!r}")
+    real_number(eps, "eps", caller, lambda x: 0 < x < math.inf, "a finite number > 0")
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        real_number(value, name, caller, lambda x: 0 <= x < math.inf, "a finite number >= 0")
 
 
 def gradcheck(
@@ -438,8 +434,7 @@ class _Stepper:
 
     def moved(self, j: int, direction: np.ndarray, step: float) -> list[np.ndarray]:
         """The outputs with input j moved by step * direction (copies: fn may write to them)."""
-        arrays = [a.copy() for a in self.base]
-        arrays[j] = self.base[j] + step * direction
+        arrays = [a + step * direction if k == j else a.copy() for k, a in enumerate(self.base)]
         return self.evaluate(arrays)
 
     def change(self, before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:

@@ -151,8 +151,7 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
     # The steps of the passes that went through a drawn root: an op whose step was recorded
     # since by another cost's pass, or a root never backpropagated, shows none of them.
     passes = {root.creator.backward_pass for root in roots if root.creator is not None} - {None}
-    ran = sorted((op for op in ops if op.node.backward_order is not None
-                  and op.node.backward_pass in passes),
+    ran = sorted((op for op in ops if op.node.backward_pass in passes),
                  key=lambda op: op.node.backward_order)
     for step, op in enumerate(ran):
         op.step = step
