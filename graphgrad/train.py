@@ -208,7 +208,9 @@ def fit(
     Returns:
         the history: lists by epoch under "cost" and "accuracy" (the mean over the epoch's
         batches, as training saw them), "lr", and "dev_cost", "dev_accuracy" with dev_data.
-        Every module's mode is put back as it was when fit was called.
+        Every module's mode is put back as it was when fit was called. Training runs in
+        those modes too, so a submodule put in eval mode (a frozen BatchNorm) stays frozen;
+        a model left in eval mode as a whole is put in training mode.
 
     Raises:
         TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf. Training
@@ -238,6 +240,9 @@ def fit(
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
     modes = _modes(model)
+    if not model.training:  # left in eval mode to predict: the whole model trains
+        model.train()
+    training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
     bar = _progress_bar(epochs, progress)
     kind: Any = "unknown"
     best_cost, best_state, best_epoch, waited = math.inf, None, 0, 0
@@ -245,7 +250,7 @@ def fit(
         for epoch in range(epochs):
             if schedule is not None:
                 optimizer.lr = float(schedule(epoch))
-            model.train()
+            _restore_modes(training_modes)
             total_cost = total_correct = 0.0
             seen = 0
             for batch, pair in enumerate(loader):

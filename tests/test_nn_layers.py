@@ -254,6 +254,45 @@ def test_batchnorm_eval_uses_running_stats_so_examples_are_independent():
     np.testing.assert_array_equal(bn.running_mean, [1.0, 2.0])  # eval leaves them alone
 
 
+@pytest.mark.parametrize("bn, empty", [(nn.BatchNorm1d(3), np.zeros((0, 3))),
+                                       (BatchNorm2d(3), np.zeros((0, 4, 4, 3)))])
+def test_batchnorm_an_empty_training_batch_leaves_the_running_stats_as_they_are(bn, empty):
+    """As PyTorch: Z[mask] with an all-False mask has no statistics to average in (they
+    were NaN, and every later prediction with them)."""
+    bn.running_mean, bn.running_var = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+    Z = gg.Tensor(empty, requires_grad=True)
+    out = bn(Z)
+    out.sum().backward()
+    assert out.shape == empty.shape
+    np.testing.assert_array_equal(bn.running_mean, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(bn.running_var, [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(bn.gamma.grad, np.zeros(3))  # a sum over no examples
+
+
+def test_batchnorm_running_stats_keep_their_dtype_under_a_float64_tensor_needing_grad():
+    """A float64 tensor that needs a gradient is not converted (that would cut the graph), so
+    its statistics are float64; the float32 running averages stay float32."""
+    bn = BatchNorm2d(3, dtype=np.float32)
+    Z = RNG.standard_normal((4, 5, 5, 3))
+    bn(gg.Tensor(Z, requires_grad=True))
+    assert bn.running_mean.dtype == bn.running_var.dtype == np.float32
+    np.testing.assert_allclose(bn.running_mean, 0.1 * Z.mean(axis=(0, 1, 2)), rtol=1e-6)
+    assert bn.eval()(Z.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.BatchNorm1d(3, eps=-1.0), "BatchNorm1d: eps must be a positive number, got -1.0"),
+    (lambda: BatchNorm2d(3, eps=0), "BatchNorm2d: eps must be a positive number, got 0"),
+    (lambda: nn.BatchNorm1d(3, momentum="0.9"), "momentum must be in [0, 1), got '0.9'"),
+    (lambda: nn.BatchNorm1d(3, momentum=float("nan")), "momentum must be in [0, 1), got nan"),
+    (lambda: nn.LayerNorm(3, eps=float("inf")), "LayerNorm: eps must be a positive number"),
+])
+def test_normalisation_settings_are_refused_by_name(make, message):
+    with pytest.raises(gg.ArgumentError) as info:
+        make()
+    assert message in str(info.value)
+
+
 def test_batchnorm_shape_error_names_the_layer():
     with pytest.raises(gg.GraphgradError, match=r"BatchNorm1d\(3\) takes Z of shape \(m, 3\)"):
         nn.BatchNorm1d(3)(np.ones((4, 2)))

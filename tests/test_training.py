@@ -290,8 +290,25 @@ def test_fit_and_evaluate_put_back_each_modules_own_mode():
     evaluate(model, nn.binary_cross_entropy_with_logits, X, Y)
     assert [m.training for m in model.modules()] == modes
     gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
-           (X, Y), epochs=1, progress=False, dev_data=(X, Y))
+           (X, Y), epochs=2, progress=False, dev_data=(X, Y))
     assert [m.training for m in model.modules()] == modes
+    # it trained frozen: normalised by its running statistics, which it kept
+    np.testing.assert_array_equal(model.batchnorm1.running_mean, np.zeros(4))
+    np.testing.assert_array_equal(model.batchnorm1.running_var, np.ones(4))
+
+
+def test_fit_trains_a_model_left_in_eval_mode_and_puts_the_mode_back():
+    X = np.random.default_rng(0).standard_normal((32, 2))
+    Y = (X[:, :1] > 0).astype(float)
+    model = nn.Sequential(nn.Linear(2, 4, rng=0), nn.BatchNorm1d(4), nn.Tanh(),
+                          nn.Linear(4, 1, rng=1))
+    model.eval()  # as after predicting
+    gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
+           (X, Y), epochs=1, batch_size=32, progress=False)
+    Z1 = nn.Linear(2, 4, rng=0)(X).data  # linear1 before its one step
+    np.testing.assert_allclose(model.batchnorm1.running_mean, 0.1 * Z1.mean(axis=0),
+                               rtol=1e-12)
+    assert not any(m.training for m in model.modules())
 
 
 @pytest.mark.parametrize("shape", [(1,), (1, 1)])

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, describe, whole_number
+from graphgrad.errors import ArgumentError, ShapeError, describe, real_number, whole_number
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
 from graphgrad.tensor import Tensor
@@ -34,6 +34,10 @@ def _normalize(Z: Tensor, axes: tuple[int, ...], eps: float,
     centred = Z - mu
     sigma2 = (centred * centred).mean(axis=axes, keepdims=keepdims)
     return centred / Sqrt.apply(sigma2 + eps), mu, sigma2
+
+
+def _positive_eps(eps: Any, caller: str) -> float:
+    return real_number(eps, "eps", caller, lambda v: 0 < v < np.inf, "a positive number")
 
 
 class _BatchNorm(Module):
@@ -54,12 +58,11 @@ class _BatchNorm(Module):
 
     def __init__(self, n: int, momentum: float, eps: float, dtype: Any) -> None:
         super().__init__()
-        if not 0.0 <= momentum < 1.0:
-            raise ArgumentError(
-                f"{type(self).__name__}: momentum must be in [0, 1), got {momentum}")
+        caller = type(self).__name__
         self.n = n
-        self.momentum = float(momentum)
-        self.eps = float(eps)
+        self.momentum = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1,
+                                    "in [0, 1)")
+        self.eps = _positive_eps(eps, caller)
         self.gamma = Parameter(np.ones(self.n, dtype=dtype))
         self.beta = Parameter(np.zeros(self.n, dtype=dtype))
         self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype))
@@ -79,7 +82,8 @@ class _BatchNorm(Module):
         if Z.ndim != self.ndim or Z.shape[-1] != self.n:
             raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
                              f"{Z.shape}{self._hint(Z.shape)}")
-        if self.training:
+        # an empty batch has no statistics: it is normalised by the running ones, untouched
+        if self.training and Z.size > 0:
             if all(Z.shape[axis] == 1 for axis in self.axes):
                 raise ArgumentError(
                     f"{self._label()} in training mode got {self.one_value}: normalised by "
@@ -89,9 +93,10 @@ class _BatchNorm(Module):
                     "and DataLoader take drop_last=True to leave out a last, smaller batch)."
                 )
             Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
-            keep = self.momentum
-            self.running_mean = keep * self.running_mean + (1 - keep) * mu.data
-            self.running_var = keep * self.running_var + (1 - keep) * sigma2.data
+            keep, dtype = self.momentum, self.running_mean.dtype
+            # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
+            self.running_mean = (keep * self.running_mean + (1 - keep) * mu.data).astype(dtype)
+            self.running_var = (keep * self.running_var + (1 - keep) * sigma2.data).astype(dtype)
         else:
             Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
         return self.gamma * Z_norm + self.beta
@@ -217,9 +222,7 @@ class LayerNorm(Module):
     def __init__(self, d: int, eps: float = 1e-5, dtype: Any = np.float64) -> None:
         super().__init__()
         self.d = whole_number(d, "d", "LayerNorm")
-        if not eps > 0:
-            raise ArgumentError(f"LayerNorm: eps must be positive, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = _positive_eps(eps, "LayerNorm")
         self.gamma = Parameter(np.ones(self.d, dtype=dtype))
         self.beta = Parameter(np.zeros(self.d, dtype=dtype))
 
