@@ -379,26 +379,36 @@ def _check_channels(x_shape: tuple, w_shape: tuple, groups: int, layout: str,
                     channels_last: str) -> None:
     """A's channels against the filters', whose last two axes are (n_C_prev / groups, n_C),
     and both channel counts against ``groups``."""
+    _check_filter_sizes(w_shape)
     channels = x_shape[-1]
     per_group, n_c = w_shape[-2:]
     if channels == per_group * groups and n_c % groups == 0:
         return
+    tip = ""
+    if channels != per_group * groups == x_shape[1]:
+        tip = (f" (A's axis 1 has the {x_shape[1]} channels the filters take: channels first? "
+               f"{channels_last})")
     if groups == 1:
-        tip = (f" (channels first? {channels_last})"
-               if x_shape[1] == per_group else "")
         raise ValueError(f"A has {channels} channels, but the filters W of shape {w_shape} "
                          f"take n_C_prev = {per_group}{tip}")
     if channels % groups:
         raise ValueError(f"A has {channels} channels, which groups={groups} cannot split "
-                         "evenly: groups must divide n_C_prev (the input's channels)")
+                         f"evenly: groups must divide n_C_prev (the input's channels){tip}")
     if n_c % groups:
         raise ValueError(f"the filters W of shape {w_shape} make n_C = {n_c} channels, which "
                          f"groups={groups} cannot split evenly: groups must divide n_C too")
     raise ValueError(
         f"A has {channels} channels, but the filters W of shape {w_shape} with groups={groups} "
         f"take n_C_prev = groups * {per_group} = {groups * per_group}: with groups, W is "
-        f"{layout}, here W.shape[-2] = {channels // groups} (depthwise, groups = n_C_prev, "
-        "has W.shape[-2] = 1)")
+        f"{layout}: A's channels need W.shape[-2] = {channels // groups} (depthwise, groups = "
+        f"n_C_prev, has W.shape[-2] = 1){tip}")
+
+
+def _check_filter_sizes(w_shape: tuple) -> None:
+    """Filters with an axis of size 0 hold no weights: no output could come of them."""
+    if 0 in w_shape:
+        raise ValueError(f"the filters W of shape {w_shape} hold no weights: every axis needs "
+                         "a size of at least 1")
 
 
 def _check_image_bias(b: np.ndarray | None, n_c: int) -> None:
@@ -475,12 +485,16 @@ class ConvTranspose2d(Function):
             layout = "(f, f, n_C, n_C_prev)" if groups == 1 else "(f, f, n_C / groups, n_C_prev)"
             raise ValueError(f"the filters W of a transposed convolution must have shape "
                              f"{layout}, got {w.shape}")
+        _check_filter_sizes(w.shape)
         f_h, f_w, per_group, channels = w.shape
         if a.shape[-1] != channels:
+            tip = (" Channels first? graphgrad's images are channels last: "
+                   "A.transpose(0, 2, 3, 1)." if a.shape[1] == channels else "")
             raise ValueError(
                 f"A has {a.shape[-1]} channels, but the filters W of shape {w.shape} take "
                 f"n_C_prev = {channels} (a transposed convolution's W is (f, f, n_C / groups, "
-                "n_C_prev): output channels, then input channels, as Keras's Conv2DTranspose)")
+                f"n_C_prev): output channels, then input channels, as Keras's "
+                f"Conv2DTranspose).{tip}")
         if channels % groups:
             raise ValueError(f"A has {channels} channels, which groups={groups} cannot split "
                              "evenly: groups must divide n_C_prev (the input's channels)")
