@@ -91,11 +91,26 @@ def shape_of(value: Any) -> tuple[int, ...]:
     return np.shape(data)
 
 
+def array_of(value: Any, what: str, caller: str) -> np.ndarray:
+    """``value`` (a Tensor's data, an array, a number, nested lists) as an array, or a
+    `GraphgradTypeError` naming ``what`` when numpy cannot make one: a ragged list, as
+    sentences of different lengths give."""
+    data = value if isinstance(value, np.ndarray) else getattr(value, "data", value)
+    try:
+        return np.asarray(data)
+    except (TypeError, ValueError) as exc:
+        raise GraphgradTypeError(
+            f"{caller}: {what} cannot be made into an array ({str(exc).rstrip('.')}). Give a "
+            "numpy array, or nested lists with the same length at each level (pad the "
+            "sentences of a batch to one length)."
+        ) from None
+
+
 def require_shape(caller: str, name: str, value: Any, expected: tuple[int | str, ...],
                   tip: str = "") -> None:
     """Raise a `ShapeError` unless ``value`` has shape ``expected``, whose strings (``"m"``,
     ``"T_x"``) match any size: ``require_shape("RNN", "X", X, ("m", "T_x", 3))``."""
-    shape = shape_of(value)
+    shape = np.shape(array_of(value, name, caller))
     if len(shape) == len(expected) and all(
             isinstance(e, str) or e == s for e, s in zip(expected, shape)):
         return

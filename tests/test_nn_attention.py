@@ -117,7 +117,7 @@ def test_layernorm_errors_name_the_layer_and_the_shape():
         layer(np.ones((2, 4, 3)))
     with pytest.raises(gg.ArgumentError, match=r"LayerNorm: d must be a whole number"):
         nn.LayerNorm(0)
-    with pytest.raises(gg.ArgumentError, match=r"LayerNorm: eps must be positive"):
+    with pytest.raises(gg.ArgumentError, match=r"LayerNorm: eps must be a positive number, got 0"):
         nn.LayerNorm(3, eps=0)
 
 
@@ -204,6 +204,19 @@ def test_a_query_with_every_key_masked_gets_uniform_weights_not_nan():
     np.testing.assert_array_equal(w32[1], np.full(3, 1 / 3, np.float32))
 
 
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e5), (np.float32, 4e4)])
+def test_a_masked_key_gets_no_weight_however_low_the_allowed_scores(dtype, big):
+    """Scores below the course's -1e9: a masked key given -1e9 would take all the weight,
+    and query 0 would see the future positions under a look-ahead mask."""
+    Q = np.array([[big], [0.0], [0.0]], dtype)
+    K = np.array([[-big], [0.0], [0.0]], dtype)  # query 0's only allowed score: -big**2
+    V = np.array([[1.0], [2.0], [100.0]], dtype)
+    out, weights = nn.scaled_dot_product_attention(Q, K, V, nn.look_ahead_mask(3))
+    np.testing.assert_array_equal(weights.data[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(out.data.ravel(), [1.0, 1.5, 103 / 3], rtol=1e-6)
+    assert out.dtype == dtype
+
+
 def test_masking_makes_no_inf_or_nan_for_detect_anomaly():
     rng = np.random.default_rng(9)
     Q = gg.Tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)
@@ -285,6 +298,15 @@ def test_attention_errors_name_the_shapes():
         attention(ones((3, 4)), ones((4, 4)), ones((4, 1)), mask=[0.0, -np.inf, 0.0, 0.0])
     with pytest.raises(gg.GraphgradTypeError, match=r"boolean or 0/1"):
         attention(ones((3, 4)), ones((4, 4)), ones((4, 1)), mask=np.array(["yes"] * 4))
+    with pytest.raises(gg.GraphgradTypeError, match=r"scaled_dot_product_attention: the mask "
+                                                    r"cannot be made into an array.*same length"):
+        attention(ones((2, 3)), ones((2, 3)), ones((2, 3)), mask=[[1, 0], [1]])
+    with pytest.raises(gg.ShapeError, match=r"K ndarray \(0, 3\) float64 has no keys"):
+        attention(ones((2, 3)), ones((0, 3)), ones((0, 3)))
+    with pytest.raises(gg.ShapeError, match=r"K ndarray \(2, 0\) float64 has no d_k"):
+        attention(ones((2, 0)), ones((2, 0)), ones((2, 3)))
+    with pytest.raises(gg.GraphgradTypeError, match=r"padding_mask: tokens cannot be made"):
+        nn.padding_mask([[1, 2], [3]])
 
 
 # -- masks and positional encoding -----------------------------------------------------------------
@@ -513,6 +535,12 @@ def test_multi_head_attention_errors():
                                             r"does not broadcast to the scores' shape "
                                             r"\(m, h, T_q, T_k\) = \(2, 2, 3, 3\)"):
         layer(X, X, X, mask=nn.padding_mask(np.ones((3, 3))))
+    with pytest.raises(gg.ShapeError, match=r"MultiHeadAttention.*K ndarray \(2, 0, 4\) "
+                                            r"float64 has no keys \(T_k = 0\)"):
+        layer(X, np.ones((2, 0, 4)), np.ones((2, 0, 4)))
+    with pytest.raises(gg.GraphgradTypeError, match=r"MultiHeadAttention.*: the mask cannot be "
+                                                    r"made into an array"):
+        layer(X, X, X, mask=[[1, 0, 1], [1, 1]])
 
 
 # -- masks stop information ------------------------------------------------------------------------

@@ -424,6 +424,18 @@ def test_start_errors_say_what_start_must_be():
         nn.beam_search(_uniform, [[[START]]], max_length=3)
     with pytest.raises(gg.ShapeError, match=r"got ndarray \(0,\)"):
         nn.beam_search(_uniform, np.array([], dtype=int), max_length=3)
+    # numbers that wrapped round when cast to int64, and gave the model garbage tokens
+    with pytest.raises(gg.GraphgradTypeError, match=r"word indices \(integers\).*\(2,\) float64"):
+        nn.beam_search(_uniform, np.array([np.inf, 1.0]), max_length=3)
+    for big in (np.array([1e20]), np.array([2**63 + 7], dtype=np.uint64)):
+        with pytest.raises(gg.ArgumentError, match=r"beam_search takes start as word indices, "
+                                                   r"from 0 up; .* holds "
+                                                   r"(1e\+20|9223372036854775815)"):
+            nn.beam_search(_uniform, big, max_length=3)
+    with pytest.raises(gg.ArgumentError, match=r"from 0 up; ndarray \(2,\) int64 holds -1$"):
+        nn.beam_search(_uniform, np.array([2, -1]), max_length=3)
+    with pytest.raises(gg.GraphgradTypeError, match=r"beam_search: start cannot be made into an"):
+        nn.beam_search(_uniform, [[1, 2], [3]], max_length=3)
     whole = nn.greedy_search(_uniform, np.array([START], dtype=float), max_length=1)
     np.testing.assert_array_equal(whole.sequences, [[0]])  # 9.0 is a word index
 

@@ -293,6 +293,26 @@ def test_normalisation_settings_are_refused_by_name(make, message):
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("call, label", [
+    (lambda: nn.Linear(3, 4)([[1, 2, 3], [1, 2]]), "Linear(3 -> 4, init='he'): the input"),
+    (lambda: nn.RNN(3, 4)([[[1, 2, 3]], [[1, 2]]]), "RNN(n_x=3, n_a=4, cell='rnn'): the input"),
+    (lambda: nn.RNNCell(3, 2)([[1, 2, 3], [1]], np.zeros((2, 2))), "RNNCell(n_x=3, n_a=2): "),
+    (lambda: nn.BatchNorm1d(2)([[1, 2], [3]]), "BatchNorm1d(2): the input"),
+    (lambda: nn.LayerNorm(2)([[1, 2], [3]]), "LayerNorm(2): the input"),
+    (lambda: nn.Conv1d(1, 1, 1)([[[1]], [[1, 2]]]), "Conv1d("),
+    (lambda: nn.Embedding(10, 3)([[1, 2], [3]]), "Embedding(n_vocab=10, n_e=3): the word "
+                                                 "indices"),
+    (lambda: nn.TransformerEncoderLayer(4, 2, 8)([[[1, 2, 3, 4]], [[1]]]), "X cannot"),
+])
+def test_a_ragged_list_is_refused_by_the_layer_that_got_it(call, label):
+    """Sentences of different lengths, unpadded: numpy's own error named no layer."""
+    with pytest.raises(gg.GraphgradTypeError) as info:
+        call()
+    assert label in str(info.value)
+    assert "cannot be made into an array" in str(info.value)
+    assert "same length at each level" in str(info.value)
+
+
 def test_batchnorm_shape_error_names_the_layer():
     with pytest.raises(gg.GraphgradError, match=r"BatchNorm1d\(3\) takes Z of shape \(m, 3\)"):
         nn.BatchNorm1d(3)(np.ones((4, 2)))

@@ -662,6 +662,12 @@ def test_initial_states_of_several_cells_have_one_row_per_cell():
     (lambda: LSTMCell(True, 3), r"LSTMCell: n_x must be a whole number of at least 1, got True"),
     (lambda: RNN(3, 4, init="kaiming"), r"unknown initialiser 'kaiming'"),
     (lambda: RNN(3, 4)(np.ones((1, 2, 3)), c0=np.zeros((1, 4))), r"c0 .* LSTM"),
+    (lambda: RNNCell(3, 4)(np.ones((2, 3)), None),
+     r"^RNNCell\(n_x=3, n_a=4\) takes a_prev of shape \(m, 4\), got none; the first step's "
+     r"state is usually zeros: np.zeros\(\(m, 4\)\)$"),
+    (lambda: LSTMCell(3, 4)(np.ones((2, 3)), (np.zeros((2, 4)), np.zeros((2, 4)))),
+     r"LSTMCell.*takes c_prev of shape \(m, 4\), got none \(PyTorch's LSTMCell takes \(h, c\) "
+     r"as one tuple: here cell\(x_t, \*state\)\)"),
 ])
 def test_bad_arguments_are_argument_errors(make, message):
     with pytest.raises(gg.ArgumentError, match=message):

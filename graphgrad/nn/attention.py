@@ -17,11 +17,12 @@ shapes carry over with new names only:
 
 Masks say which keys a query may attend to: True (or 1) = may attend, as the course's masks
 (1 keeps a score, 0 adds -1e9 to it) and PyTorch's boolean ``attn_mask`` (True takes part).
-A masked score is replaced by -1e9 before the softmax (the course adds -1e9 to it), so its
-weight is exactly 0 and the key gets exactly no gradient through it; -1e9 rather than -inf
+A masked score is replaced by the lowest finite number of its dtype before the softmax (the
+course adds -1e9 to it, which an unmasked score below -1e9 would lose to), so its weight is
+exactly 0 and the key gets exactly no gradient through it; a finite number rather than -inf
 leaves no Inf for `gg.detect_anomaly` to report. A query whose keys are all masked gets
-uniform weights (every score is -1e9), never NaN: that is what the course's float32 code
-gives (in float64 its added -1e9 keeps the scores' differences, giving the unmasked
+uniform weights (every score is that number), never NaN: that is what the course's float32
+code gives (in float64 its added -1e9 keeps the scores' differences, giving the unmasked
 softmax). Such a query (a padding position of a sequence that is all padding) should be left
 out of the loss.
 
@@ -40,6 +41,7 @@ from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
     ShapeError,
+    array_of,
     describe,
     require_shape,
     shape_of,
@@ -55,14 +57,11 @@ from graphgrad.ops.shape import reshape, swapaxes, transpose
 from graphgrad.ops.softmax import softmax
 from graphgrad.tensor import Tensor
 
-# The score a masked key gets: exp(-1e9 - max score) is exactly 0 in float32 and float64.
-MASKED_SCORE = -1e9
-
 
 def _as_mask(mask: Any, scores_shape: tuple[int, ...], caller: str,
              scores: str = "(..., T_q, T_k)") -> np.ndarray:
     """``mask`` as a boolean array (True: may attend) that broadcasts to ``scores_shape``."""
-    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    array = array_of(mask, "the mask", caller)
     if array.dtype.kind in "iuf":
         if not np.isin(array, (0, 1)).all():
             raise ArgumentError(
@@ -121,6 +120,12 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
             f"{caller}: Q and K must have the same d_k (their last axis), one dot product "
             f"per query and key; got Q {describe(Q)} and K {describe(K)}"
         )
+    if k[-2] == 0 or k[-1] == 0:
+        raise ShapeError(
+            f"{caller}: K {describe(K)} has no {'keys (T_k = 0)' if k[-2] == 0 else 'd_k'}: "
+            "each query's output is an average over at least one key, scored by a dot product "
+            "of at least one number"
+        )
     if k[-2] != v[-2]:
         raise ShapeError(
             f"{caller}: K and V must have the same T_k (their second-to-last axis), one value "
@@ -144,7 +149,7 @@ def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None,
     those before dropout, each row summing to 1)."""
     scores = matmul(Q, swapaxes(K, -1, -2)) / math.sqrt(shape_of(Q)[-1])  # (..., T_q, T_k)
     if keep is not None:
-        scores = where(keep, scores, MASKED_SCORE)
+        scores = where(keep, scores, float(np.finfo(scores.dtype).min))
     weights = softmax(scores, axis=-1)
     used = weights if dropout is None else dropout(weights)
     return matmul(used, V), weights
@@ -193,7 +198,7 @@ def padding_mask(tokens: Any, pad: int = 0) -> np.ndarray:
     `MultiHeadAttention` reads too (a mask of rank 3 gets the head axis);
     ``padding_mask(tokens)[:, 0]`` is that shape.
     """
-    array = np.asarray(tokens.data if isinstance(tokens, Tensor) else tokens)
+    array = array_of(tokens, "tokens", "padding_mask")
     if array.ndim != 2:
         raise ShapeError(f"padding_mask takes word indices of shape (m, T), one sentence per "
                          f"row; got {describe(tokens)}")
@@ -300,9 +305,12 @@ class MultiHeadAttention(Module):
         m, T_q = shape_of(Q)[:2]
         require_shape(label, "K", K, (m, "T_k", d_model))
         T_k = shape_of(K)[1]
+        if T_k == 0:
+            raise ShapeError(f"{label}: K {describe(K)} has no keys (T_k = 0): each query's "
+                             "output is an average over at least one key")
         require_shape(label, "V", V, (m, T_k, d_model), " (V holds one value per key of K)")
         if mask is not None:
-            mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+            mask = array_of(mask, "the mask", label)
             if mask.ndim == 3:  # Keras's attention_mask (m, T_q, T_k): the same for every head
                 mask = mask[:, None]
             mask = _as_mask(mask, (m, self.num_heads, T_q, T_k), label, "(m, h, T_q, T_k)")

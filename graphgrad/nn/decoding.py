@@ -36,6 +36,7 @@ from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
     ShapeError,
+    array_of,
     describe,
     whole_number,
 )
@@ -218,14 +219,20 @@ def _search(next_log_probs: Callable[[np.ndarray], Any], start: Any, beam_width:
 
 def _start_tokens(start: Any, caller: str) -> np.ndarray:
     """``start`` as int64 (m, t0), or an error saying what it must be."""
-    array = start.data if isinstance(start, Tensor) else np.asarray(start)
+    array = array_of(start, "start", caller)
     shown = describe(start if isinstance(start, Tensor) else array)
     kind = array.dtype.kind
-    whole = kind in "iu" or (kind == "f" and bool(np.all(array == np.round(array))))
+    whole = kind in "iu" or (kind == "f" and bool(np.all(np.isfinite(array)))
+                             and bool(np.all(array == np.round(array))))
     if not whole:
         raise GraphgradTypeError(
             f"{caller} takes start as word indices (integers), the first token(s) of each "
             f"sentence, (m,) or (m, t0); got {shown}"
+        )
+    if array.size and (array.min() < 0 or array.max() > np.iinfo(np.int64).max):
+        raise ArgumentError(
+            f"{caller} takes start as word indices, from 0 up; {shown} holds "
+            f"{(array.min() if array.min() < 0 else array.max()).item()!r}"
         )
     if array.ndim not in (1, 2) or array.shape[0] == 0:
         raise ShapeError(

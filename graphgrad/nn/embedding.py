@@ -25,6 +25,7 @@ from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
     ShapeError,
+    array_of,
     describe,
     whole_number,
 )
@@ -123,7 +124,8 @@ class Embedding(Module):
                 )
             array, shown = indices.data, describe(indices)
         else:
-            array = indices if type(indices) is np.ndarray else np.asarray(indices)
+            array = (indices if type(indices) is np.ndarray
+                     else array_of(indices, "the word indices", label))
             shown = describe(array)
         kind = array.dtype.kind
         if kind == "f":

@@ -19,7 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError, not_a_state_error
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradError,
+    GraphgradTypeError,
+    array_of,
+    not_a_state_error,
+)
 from graphgrad.modes import _state
 from graphgrad.tensor import Tensor
 
@@ -78,11 +84,12 @@ def _unregistered_message(owner: str, name: str, values: Any) -> str:
                    "(setattr(self, f'layer{l}', layer)).")
 
 
-def as_data_of(X: Any, dtype: np.dtype) -> Any:
+def as_data_of(X: Any, dtype: np.dtype, caller: str) -> Any:
     """Data (an array, a list, or a tensor that needs no gradient) converted to the layer's
     dtype, as Keras layers cast their inputs: a float32 model fed numpy's default float64, or
     a list of numbers, stays float32 instead of silently computing in float64. A tensor that
-    requires grad is returned as it is: a copy would cut it from its graph."""
+    requires grad is returned as it is: a copy would cut it from its graph. ``caller`` names
+    the layer in the error for data that is no array (a ragged list)."""
     if isinstance(X, Tensor):
         if X.requires_grad:
             return X
@@ -90,7 +97,7 @@ def as_data_of(X: Any, dtype: np.dtype) -> Any:
         if array.dtype == dtype or array.dtype.kind not in "biuf":
             return X
         return Tensor(array.astype(dtype), name=X.name)
-    array = X if type(X) is np.ndarray else np.asarray(X)
+    array = X if type(X) is np.ndarray else array_of(X, "the input", caller)
     if array.dtype == dtype or array.dtype.kind not in "biuf":
         return array  # anything else is refused by the op, with its name and shape
     return array.astype(dtype)

@@ -76,9 +76,9 @@ class _BatchNorm(Module):
         return ""
 
     def forward(self, Z: Any) -> Tensor:
+        Z = as_data_of(Z, self.gamma.data.dtype, self._label())
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
-        Z = as_data_of(Z, self.gamma.data.dtype)
         if Z.ndim != self.ndim or Z.shape[-1] != self.n:
             raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
                              f"{Z.shape}{self._hint(Z.shape)}")
@@ -227,9 +227,9 @@ class LayerNorm(Module):
         self.beta = Parameter(np.zeros(self.d, dtype=dtype))
 
     def forward(self, X: Any) -> Tensor:
+        X = as_data_of(X, self.gamma.data.dtype, f"LayerNorm({self.d})")
         if not isinstance(X, Tensor):
             X = Tensor(X)
-        X = as_data_of(X, self.gamma.data.dtype)
         if X.ndim == 0 or X.shape[-1] != self.d:
             tip = ""
             if self.d in X.shape:

@@ -66,12 +66,19 @@ class _Cell(Module):
         """x_t and the states in the cell's dtype, each checked: x_t (m, n_x), states
         (m, n_a)."""
         dtype = self.dtype
-        x_t = as_data_of(x_t, dtype)
         label = f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
+        x_t = as_data_of(x_t, dtype, label)
         require_shape(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
         checked = [x_t]
+        missing = [name for name, value in states.items() if value is None]
+        if missing:
+            pair = (" (PyTorch's LSTMCell takes (h, c) as one tuple: here cell(x_t, *state))"
+                    if isinstance(states.get("a_prev"), tuple) else "")
+            raise ArgumentError(
+                f"{label} takes {missing[0]} of shape (m, {self.n_a}), got none{pair}; the "
+                f"first step's state is usually zeros: np.zeros((m, {self.n_a}))")
         for name, value in states.items():
-            value = as_data_of(value, dtype)
+            value = as_data_of(value, dtype, label)
             require_shape(label, name, value, (shape_of(x_t)[0], self.n_a), _rows_tip(x_t))
             checked.append(value)
         return checked
@@ -151,7 +158,7 @@ class LSTMCell(_GatedCell):
 
     gates = "fuco"
 
-    def forward(self, x_t: Any, a_prev: Any, c_prev: Any) -> tuple[Tensor, Tensor]:
+    def forward(self, x_t: Any, a_prev: Any, c_prev: Any = None) -> tuple[Tensor, Tensor]:
         x_t, a_prev, c_prev = self._inputs(x_t, a_prev=a_prev, c_prev=c_prev)
         concat = concatenate([a_prev, x_t], axis=1)  # the course's [a<t-1>; x<t>], as rows
         forget = Sigmoid.apply(Affine.apply(concat, self.Wf, self.bf))
@@ -291,7 +298,7 @@ class RNN(Module):
         n_x = self.n_x
         dtype = self.cell.dtype
         label = f"RNN({self.extra_repr()})"
-        X = as_data_of(X, dtype)
+        X = as_data_of(X, dtype, label)
         require_shape(label, "X", X, ("m", "T_x", n_x), _sequence_tip(X, n_x))
         m, T_x, _ = shape_of(X)
         if T_x == 0:
@@ -334,7 +341,7 @@ class RNN(Module):
         count = self.num_layers * self._directions
         if value is None:
             return [np.zeros((m, n_a), dtype=dtype)] * count
-        value = as_data_of(value, dtype)
+        value = as_data_of(value, dtype, label)
         if count == 1:
             require_shape(label, name, value, (m, n_a),
                      f" (one row per sequence of X, which holds {m})")
