@@ -55,7 +55,7 @@ def test_a_frozen_layer_gets_no_gradient_and_the_others_the_same_as_unfrozen():
                                                                            "out.b"]
     W_before = model.hidden.W.data.copy()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    opt = optim.SGD(trainable, lr=0.1)
+    opt = optim.SGD(model.parameters(), lr=0.1)  # as torch.optim: the frozen ones are skipped
     model(X).sum().backward()
     assert model.hidden.W.grad is None and model.hidden.b.grad is None
     for p, q in zip(trainable, reference.parameters()[2:]):
@@ -71,6 +71,18 @@ def test_a_frozen_layer_gets_no_gradient_and_the_others_the_same_as_unfrozen():
     same(X).sum().backward()
     assert model.hidden.W.grad.any()
     np.testing.assert_array_equal(model.hidden.W.grad, same.hidden.W.grad)
+    opt.step()  # the same optimizer now updates the unfrozen layer
+    np.testing.assert_allclose(model.hidden.W.data, W_before - 0.1 * same.hidden.W.grad)
+
+
+def test_count_parameters_and_the_repr_say_how_many_are_frozen():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
+    model.linear1.requires_grad_(False)
+    assert model.count_parameters() == 16 + 5
+    assert model.count_parameters(trainable=True) == 5
+    assert repr(model).splitlines()[0] == "Sequential(  # 21 parameters (16 frozen)"
+    assert "# 16 parameters (16 frozen)" in repr(model.linear1)
+    assert "frozen" not in repr(model.linear2)
 
 
 def test_sequential_names_layers_like_the_course():

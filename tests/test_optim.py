@@ -142,12 +142,18 @@ def test_zero_grad_and_bad_arguments():
         optim.SGD([], lr=0.1)
     with pytest.raises(gg.GraphgradError, match="given twice"):
         optim.SGD([layer.W, layer.W], lr=0.1)
-    with pytest.raises(gg.GraphgradError, match="not a leaf Tensor that requires grad"):
+    with pytest.raises(gg.GraphgradError, match=r"Adam: every parameter \(1 tensors, the first "
+                       r"unnamed tensor \(\) float64\) is frozen or made without "
+                       r"requires_grad=True, so nothing would learn"):
         optim.Adam([gg.Tensor(1.0)])
     frozen = nn.Linear(2, 3, rng=0).requires_grad_(False)
-    with pytest.raises(gg.GraphgradError, match=r"parameter 0 \('W' \(3, 2\) float64\) is not "
-                       r"a leaf Tensor that requires grad; .*leave out frozen ones: \[p for p in "):
+    with pytest.raises(gg.GraphgradError, match=r"SGD: every parameter \(2 tensors, the first "
+                       r"'W' \(3, 2\) float64\) is frozen.*layer.requires_grad_\(True\)"):
         optim.SGD(frozen.parameters(), lr=0.1)
+    with pytest.raises(gg.GraphgradError, match=r"SGD: parameter 1 \(output of Mul \(\) float64\) "
+                       r"is not a leaf Tensor; .*not results computed from them"):
+        x = gg.Tensor(1.0, requires_grad=True)
+        optim.SGD([x, x * 2], lr=0.1)
     with pytest.raises(gg.GraphgradError, match="momentum"):
         optim.SGD(layer.parameters(), lr=0.1, momentum=1.0)
 

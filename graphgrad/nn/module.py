@@ -265,12 +265,14 @@ class Module:
                 value._collect_parameters(full, pairs, seen)
 
     def parameters(self) -> list[Tensor]:
-        """Every parameter (W[1], b[1], W[2], ...): what an optimizer updates."""
+        """Every parameter (W[1], b[1], W[2], ...): what an optimizer updates. Frozen ones
+        (`requires_grad_`) are in the list too; an optimizer skips them until unfrozen."""
         return [p for _, p in self.named_parameters()]
 
-    def count_parameters(self) -> int:
-        """How many numbers the model learns."""
-        return sum(p.data.size for p in self.parameters())
+    def count_parameters(self, trainable: bool = False) -> int:
+        """How many numbers the parameters hold; with ``trainable=True``, only those that
+        require grad, leaving out frozen layers (Keras's trainable params)."""
+        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable)
 
     def zero_grad(self) -> None:
         """Forget the gradients of the last backward (``.grad`` becomes None)."""
@@ -280,7 +282,8 @@ class Module:
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter, as Keras's ``trainable = False`` in the
         course's transfer learning: a frozen layer still computes, but backward gives its
-        parameters no gradient, so an optimizer leaves them as they are. Returns self."""
+        parameters no gradient, so an optimizer leaves them as they are (until they are
+        unfrozen, with ``requires_grad_(True)``). Returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -376,7 +379,10 @@ class Module:
         head = f"{type(self).__name__}({self.extra_repr()}"
         children = list(self.named_children())
         count = self.count_parameters()
+        frozen = count - self.count_parameters(trainable=True)
         note = f"  # {count:,} parameters" if count else ""
+        if frozen:
+            note += f" ({frozen:,} frozen)"
         if not children:
             return head + ")" + note
         lines = [head + note]

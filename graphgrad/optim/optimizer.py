@@ -219,21 +219,21 @@ class Optimizer:
         return self._checked({k: v for k, v in spec.items() if k != "params"}, where), tensors
 
     def _check_params(self, groups: list[list[Any]]) -> None:
-        """New groups' tensors, numbered after the groups already here: leaf tensors that
-        require grad, each in one group."""
+        """New groups' tensors, numbered after the groups already here: leaf tensors, each in
+        one group. A frozen one (requires_grad False) gets no gradient, so step leaves it as
+        it is until it is unfrozen, as in torch.optim; a group of frozen ones only is refused,
+        since nothing in it would learn."""
         name, several = type(self).__name__, len(self.param_groups) + len(groups) > 1
         group_of = {id(p): i for i, (_, slots) in enumerate(self._groups)  # id(p) -> its group
                     for p, _, _ in slots}
         for i, tensors in enumerate(groups, start=len(self.param_groups)):
             for j, p in enumerate(tensors):
                 which = f"parameter group {i}, parameter {j}" if several else f"parameter {j}"
-                if not isinstance(p, Tensor) or not p.requires_grad or p.creator is not None:
+                if not isinstance(p, Tensor) or p.creator is not None:
                     raise ArgumentError(
-                        f"{name}: {which} ({describe(p)}) is not a leaf Tensor that requires "
-                        "grad; pass model.parameters() or tensors made with requires_grad=True "
-                        "(leave out frozen ones: [p for p in model.parameters() if "
-                        "p.requires_grad], or unfreeze a layer first: "
-                        "layer.requires_grad_(True))"
+                        f"{name}: {which} ({describe(p)}) is not a leaf Tensor; pass "
+                        "model.parameters() or tensors made with requires_grad=True, not "
+                        "results computed from them"
                     )
                 if group_of.get(id(p), i) != i:
                     raise ArgumentError(
@@ -242,6 +242,14 @@ class Optimizer:
                 if id(p) in group_of:
                     raise ArgumentError(f"{name}: {which} ({describe(p)}) is given twice")
                 group_of[id(p)] = i
+            if not any(p.requires_grad for p in tensors):
+                where = f"parameter group {i}" if several else "every parameter"
+                raise ArgumentError(
+                    f"{name}: {where} ({len(tensors)} tensors, the first "
+                    f"{describe(tensors[0])}) is frozen or made without requires_grad=True, so "
+                    "nothing would learn: unfreeze a layer first (layer.requires_grad_(True)) "
+                    "or make the tensors with requires_grad=True"
+                )
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         return {key: np.zeros_like(p.data) for key in self.state_names}
