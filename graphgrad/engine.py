@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from graphgrad import debug
-from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, ShapeError, describe
+from graphgrad.errors import (
+    ArgumentError,
+    BackwardError,
+    GraphgradError,
+    GraphgradTypeError,
+    ShapeError,
+    describe,
+)
 from graphgrad.function import Function, _unpin_all
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _lift
@@ -75,8 +82,9 @@ def grad(
     elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
         grad_outputs = (grad_outputs,)
     if len(grad_outputs) != len(outputs):
-        raise GraphgradError(
-            f"gg.grad got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        raise ArgumentError(
+            f"gg.grad got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs: give one "
+            "per output (None for a scalar output's 1)"
         )
     seeds = tuple(_seed(out, g, "gg.grad", keep_tensor=create_graph)
                   for out, g in zip(outputs, grad_outputs))
@@ -113,7 +121,7 @@ def _as_tuple(value: Any) -> tuple:
 
 def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> Any:
     if not isinstance(root, Tensor):
-        raise GraphgradError(f"{caller} needs a Tensor, got {type(root).__name__}")
+        raise GraphgradTypeError(f"{caller} needs a Tensor, got {type(root).__name__}")
     if not root.requires_grad:
         raise BackwardError(
             f"{caller}: {describe(root)} does not require grad, so it has no graph to "

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import grad as _grad
-from graphgrad.errors import ArgumentError, GraphgradError, describe, real_number
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradError,
+    GraphgradTypeError,
+    describe,
+    real_number,
+)
 from graphgrad.function import Function
 from graphgrad.modes import enable_grad
 from graphgrad.tensor import Tensor, _lift
@@ -169,8 +175,8 @@ def _outputs_of(value: Any) -> tuple[Tensor, ...]:
     outs = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     for out in outs:
         if not isinstance(out, Tensor):
-            raise GraphgradError(f"gradcheck: the function must return Tensors, got "
-                                 f"{type(out).__name__}")
+            raise GraphgradTypeError(f"gradcheck: the function must return Tensors, got "
+                                     f"{type(out).__name__}")
     return outs
 
 

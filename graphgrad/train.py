@@ -207,7 +207,8 @@ def fit(
 
     Returns:
         the history: lists by epoch under "cost" and "accuracy" (the mean over the epoch's
-        batches, as training saw them), "lr", and "dev_cost", "dev_accuracy" with dev_data.
+        examples as training saw them, each batch's weighted by its size: the course's
+        cost_total / m), "lr", and "dev_cost", "dev_accuracy" with dev_data.
         Every module's mode is put back as it was when fit was called. Training runs in
         those modes too, so a submodule put in eval mode (a frozen BatchNorm) stays frozen;
         a model left in eval mode as a whole is put in training mode.

@@ -20,6 +20,23 @@ def test_every_error_subclasses_graphgrad_error_and_a_builtin(error, builtin):
     assert issubclass(error, builtin)
 
 
+@pytest.mark.parametrize("call, builtin, message", [
+    (lambda: gg.nn.Sequential(lambda x: x), TypeError, "function1 is a function, not a Module"),
+    (lambda: gg.gradcheck(lambda x: x.data * 2, [np.ones(2)]), TypeError,
+     "gradcheck: the function must return Tensors, got ndarray"),
+    (lambda: gg.grad(3, []), TypeError, "gg.grad takes Tensors, got int"),
+    (lambda: gg.engine.backward(3), TypeError,
+     "backward needs a Tensor, got int"),
+    (lambda: gg.grad([gg.Tensor(1.0, requires_grad=True) * 2], [], grad_outputs=[None, None]),
+     ValueError, "gg.grad got 2 grad_outputs for 1 outputs: give one per output"),
+])
+def test_a_wrong_kind_of_argument_is_a_type_error_and_a_wrong_count_a_value_error(
+        call, builtin, message):
+    with pytest.raises(builtin, match=message) as info:
+        call()
+    assert isinstance(info.value, gg.GraphgradError)
+
+
 def test_shape_error_is_an_op_error():
     assert issubclass(gg.ShapeError, gg.OpError)
 

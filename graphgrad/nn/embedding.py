@@ -45,8 +45,9 @@ class Embedding(Module):
             N(0, 1/n_e), so an embedding starts with a length of about 1, the scale of
             normalised word vectors: similarities start near 0 and the next layer gets a
             signal of unit size. PyTorch draws N(0, 1) (``init=lambda shape, rng:
-            rng.standard_normal(shape)``); "small_random" (randn * 0.01) is close to Keras's
-            uniform(-0.05, 0.05).
+            rng.standard_normal(shape)``), Keras uniform(-0.05, 0.05) (``init=lambda shape,
+            rng: rng.uniform(-0.05, 0.05, shape)``, about three times "small_random"'s spread,
+            randn * 0.01).
         rng: a seed or np.random.Generator for the initialisation (default: the one
             `nn.init.seed` resets).
         dtype: np.float64 (default) or np.float32, the dtype of E and of the output.

@@ -415,7 +415,7 @@ class _OrderedLayers(Module):
 
     def _check_layer(self, name: Any, layer: Any) -> None:
         if not isinstance(layer, Module):
-            raise GraphgradError(
+            raise GraphgradTypeError(
                 f"{type(self).__name__}: {name} is a {type(layer).__name__}, not a Module; wrap "
                 "a function in a Module subclass, or use an activation module (nn.ReLU())."
             )
