@@ -507,7 +507,9 @@ def normalize_index(index: Any) -> Any:
             )
         return data.astype(np.intp)
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        # numpy reads [] as no positions (float64 of size 0), as x[[]] does
+        return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return index
 
 

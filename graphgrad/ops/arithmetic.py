@@ -149,7 +149,7 @@ class Pow(Function):
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
 
-    zero_exponent = None  # where p is 0, when it is somewhere
+    zero_to_the_zero = None  # where x and p are both 0, when they are somewhere
 
     @staticmethod
     def forward(ctx, x, p):
@@ -158,7 +158,9 @@ class Pow(Function):
         z = x**p
         ctx.save_for_backward(x, p, z)
         if (p == 0).any():
-            ctx.zero_exponent = p == 0
+            zero = (p == 0) & (x == 0)
+            if zero.any():
+                ctx.zero_to_the_zero = zero
         return z
 
     @staticmethod
@@ -168,8 +170,10 @@ class Pow(Function):
         dx = dp = None
         if need_x:
             slope_power = p - 1
-            if ctx.zero_exponent is not None:  # x ** 0 is 1 for every x: slope 0, not 0 * inf
-                slope_power = np.where(ctx.zero_exponent, 0, slope_power)
+            # x ** 0 is 1 for every x: at x = 0 its slope is 0, not 0 * 0**-1 = NaN. Elsewhere
+            # p * x**(p - 1) is left as it is: its derivative in p at p = 0 is x**-1, not 0.
+            if ctx.zero_to_the_zero is not None:
+                slope_power = np.where(ctx.zero_to_the_zero, 0, slope_power)
             dx = unbroadcast(grad * p * x ** slope_power, x.shape)
         if need_p:
             # 0 ** p is 0 for every p > 0: its slope in p is 0, not 0 * log(0) = NaN.

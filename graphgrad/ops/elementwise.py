@@ -118,10 +118,13 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # 1/(1+exp(-x)) overflows for x < -709; the tanh form is exact and never does.
-        y = np.tanh(x * 0.5)
-        y += 1
-        y *= 0.5
+        # e**min(x, 0) / (1 + e**-|x|): 1 / (1 + e**-x) for x >= 0 and e**x / (1 + e**x) for
+        # x < 0, where neither exponential overflows and the tail keeps its relative
+        # precision ((tanh(x/2) + 1) / 2 loses it to cancellation, and is 0 below x = -37).
+        denominator = np.exp(-np.abs(x))
+        denominator += 1
+        y = np.exp(np.minimum(x, 0))
+        y /= denominator
         ctx.save_for_backward(y)
         return y
 

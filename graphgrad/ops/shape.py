@@ -197,7 +197,10 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, pad_width, constant_values=0):
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+        widths = np.asarray(pad_width)
+        if widths.dtype.kind not in "iu":  # as np.pad: 1.7 rows cannot be added
+            raise TypeError(f"pad_width must hold whole numbers (ints), got {pad_width!r}")
+        widths = np.broadcast_to(widths, (x.ndim, 2))
         ctx.interior = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=constant_values)
 

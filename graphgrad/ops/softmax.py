@@ -13,7 +13,7 @@ from graphgrad.tensor import Tensor
 
 def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
     """x minus its max along axis; an all -inf slice stays -inf instead of becoming NaN."""
-    peak = x.max(axis=axis, keepdims=True)
+    peak = x.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf over an axis of length 0
     peak = np.where(np.isfinite(peak), peak, 0)
     return x - peak
 
@@ -41,8 +41,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
-        z = _shifted(x, axis)
-        y = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        y = _shifted(x, axis)  # a new array
+        if y.size:  # an empty one has nothing to normalise, and log of its sum would warn
+            y -= np.log(np.exp(y).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(y)
         return y
 
