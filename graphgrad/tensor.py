@@ -151,6 +151,10 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """``f"{J:.4f}"``: a one-element tensor formats as its number; no spec gives str."""
+        return format(self.item(), spec) if spec else str(self)
+
     # Operators compare elementwise, so identity is the hash (tensors are dict keys in backprop).
     __hash__ = object.__hash__
 
@@ -226,10 +230,12 @@ class Tensor:
         return copied
 
     def _as_leaf(self, data: np.ndarray, grad: np.ndarray | None) -> Tensor:
-        leaf = object.__new__(type(self))
-        leaf.data, leaf.grad, leaf.name = data, grad, self.name
-        leaf.requires_grad, leaf.creator = self.requires_grad, None
-        return leaf
+        return _leaf(type(self), data, grad, self.name, self.requires_grad)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        """Pickled as a leaf, as ``deepcopy`` copies it: its data, grad, name and
+        requires_grad, not the graph that made it (the whole training set, for a cost)."""
+        return _leaf, (type(self), self.data, self.grad, self.name, self.requires_grad)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise InplaceError(
@@ -274,6 +280,20 @@ class Tensor:
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return MatMul.apply(_lift(other, self), self)
+
+    # In place: ``with gg.no_grad(): W -= lr * W.grad`` updates a parameter, as in PyTorch.
+    # Any other tensor gets ``t = t - x``, a new tensor, since ops never change their inputs.
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return _update(self, np.add, other, "+=")
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return _update(self, np.subtract, other, "-=")
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return _update(self, np.multiply, other, "*=")
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return _update(self, np.true_divide, other, "/=")
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
@@ -511,6 +531,40 @@ def normalize_index(index: Any) -> Any:
         # numpy reads [] as no positions (float64 of size 0), as x[[]] does
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return index
+
+
+def _leaf(cls: type, data: np.ndarray, grad: np.ndarray | None, name: str | None,
+          requires_grad: bool) -> Tensor:
+    """A leaf of type ``cls`` (Tensor, nn.Parameter) made of these parts, as copies and
+    unpickling make them."""
+    leaf = object.__new__(cls)
+    leaf.data, leaf.grad, leaf.name = data, grad, name
+    leaf.requires_grad, leaf.creator = requires_grad, None
+    return leaf
+
+
+def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:
+    """``t {symbol} other`` in place, for a leaf that requires grad, under no_grad."""
+    if t.creator is not None or not t.requires_grad:
+        return NotImplemented  # Python falls back to t = t {op} other
+    if _state.grad_enabled:
+        raise InplaceError(
+            f"{describe(t)} {symbol} ...: a leaf that requires grad cannot change in place "
+            "while ops are recorded, as in PyTorch: the update is not part of the model. To "
+            f"update a parameter, do it under no_grad (with gg.no_grad(): W {symbol} ...), on its "
+            "array (W.data -= lr * W.grad), or with an optimizer (optim.SGD)."
+        )
+    try:
+        ufunc(t.data, _data(other), out=t.data, casting="same_kind")
+    except ValueError as exc:
+        if not t.data.flags.writeable:
+            raise InplaceError(
+                f"{describe(t)} {symbol} ...: its array is read-only (saved by a graph for a "
+                "backward not yet run: run backward, or drop the graph, first)") from None
+        raise ShapeError(f"{describe(t)} {symbol} {describe(other)}: {exc}") from None
+    except TypeError as exc:  # a value numpy cannot cast to t's dtype
+        raise GraphgradTypeError(f"{describe(t)} {symbol} {describe(other)}: {exc}") from None
+    return t
 
 
 # The ops and the engine are built on Function, which is built on Tensor: import them last.

@@ -1,0 +1,137 @@
+"""A Tensor as a Python object: in-place operators, pickling and formatting, each as a
+PyTorch user expects them."""
+import pickle
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((8, 2))
+Y = X @ np.array([[1.0], [2.0]])
+
+
+def _cost(model):
+    return ((model(X) - Y) ** 2).mean()
+
+
+# -- in-place operators -------------------------------------------------------------------------
+def test_the_pytorch_update_loop_changes_the_parameters_in_place():
+    """``with no_grad(): p -= lr * p.grad`` over model.parameters(): each step is
+    W := W - alpha dW on the model's own tensors (p -= ... had rebound the loop variable to
+    a new constant, and the model never trained)."""
+    model = nn.Linear(2, 1, rng=0)
+    W, b = model.W, model.b
+    for _ in range(3):
+        J = _cost(model)
+        model.zero_grad()
+        J.backward()
+        expected_W, expected_b = W.data - 0.1 * W.grad, b.data - 0.1 * b.grad
+        with gg.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+        assert model.W is W and model.b is b and W.requires_grad and W.is_leaf
+        np.testing.assert_allclose(W.data, expected_W, rtol=1e-15)
+        np.testing.assert_allclose(b.data, expected_b, rtol=1e-15)
+    assert [name for name, _ in model.named_parameters()] == ["W", "b"]
+
+
+@pytest.mark.parametrize("update, expected", [
+    (lambda p: p.__iadd__(2.0), [3.0, 4.0]),
+    (lambda p: p.__isub__(np.array([1.0, 1.0])), [0.0, 1.0]),
+    (lambda p: p.__imul__(gg.Tensor(3.0)), [3.0, 6.0]),
+    (lambda p: p.__itruediv__(2), [0.5, 1.0]),
+], ids=["+=", "-=", "*=", "/="])
+def test_each_in_place_operator_under_no_grad(update, expected):
+    p = gg.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    array = p.data
+    with gg.no_grad():
+        assert update(p) is p
+    assert p.data is array and p.dtype == np.float32  # float64 operands cast in place
+    np.testing.assert_allclose(p.data, expected)
+
+
+def test_an_in_place_update_of_a_parameter_while_recording_is_refused():
+    model = nn.Linear(2, 1, rng=0)
+    before = model.W.data.copy()
+    with pytest.raises(gg.InplaceError, match=r"'W' \(1, 2\) float64 -= \.\.\.: a leaf that "
+                       r"requires grad cannot change in place while ops are recorded.*"
+                       r"gg.no_grad\(\): W -= .*W.data -= lr \* W.grad"):
+        model.W -= 0.1
+    np.testing.assert_array_equal(model.W.data, before)
+    assert [name for name, _ in model.named_parameters()] == ["W", "b"]  # still registered
+
+
+def test_an_in_place_update_before_backward_is_refused_and_the_gradient_kept_right():
+    model = nn.Linear(2, 1, rng=0)
+    W0 = model.W.data.copy()
+    J = _cost(model)
+    with gg.no_grad(), pytest.raises(gg.InplaceError, match=r"read-only .*run backward"):
+        model.W -= 0.1
+    J.backward()
+    reference = nn.Linear(2, 1, rng=0)
+    _cost(reference).backward()
+    np.testing.assert_array_equal(model.W.data, W0)
+    np.testing.assert_allclose(model.W.grad, reference.W.grad, rtol=1e-15)
+    with gg.no_grad():
+        model.W -= 0.1  # the graph has run: the array is writeable again
+    np.testing.assert_allclose(model.W.data, W0 - 0.1)
+
+
+def test_bad_in_place_operands_are_refused_by_name():
+    W = gg.Tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    with gg.no_grad():
+        with pytest.raises(gg.ShapeError, match=r"'W' \(1, 2\) float64 -= ndarray \(3, 3\)"):
+            W -= np.ones((3, 3))
+        with pytest.raises(gg.GraphgradTypeError, match=r"'W' \(1, 2\) float64 \*= .*complex"):
+            W *= 1j
+    np.testing.assert_array_equal(W.data, np.ones((1, 2)))
+
+
+def test_other_tensors_get_a_new_tensor_as_for_any_op():
+    """Ops never change their inputs: a constant or an op's output is rebound."""
+    c = gg.Tensor(1.0)
+    alias = c
+    c += 1
+    assert c.item() == 2.0 and alias.item() == 1.0
+    x = gg.Tensor(2.0, requires_grad=True)
+    y = x * 3
+    kept = y
+    y *= y  # (3x)^2: recorded, with the gradient through both factors
+    y.backward()
+    assert kept.item() == 6.0 and y.item() == 36.0 and x.grad == 2 * 9 * 2.0
+
+
+# -- pickling and formatting --------------------------------------------------------------------
+def test_pickling_keeps_a_leaf_and_leaves_out_the_graph():
+    data = gg.Tensor(np.ones((1000, 3)))
+    W = gg.Tensor(np.ones(3), requires_grad=True, name="W")
+    cost = ((data @ W) ** 2).mean()
+    cost.backward(retain_graph=True)
+    copy = pickle.loads(pickle.dumps(cost))
+    assert len(pickle.dumps(cost)) < 1000  # the 24 kB of data stayed behind
+    assert copy.is_leaf and copy.item() == 9.0 and copy.requires_grad and copy.grad == 1.0
+    piece = gg.split(W * 2, 3)[0]  # a multi-output op's graph had no pickle
+    assert pickle.loads(pickle.dumps(piece)).is_leaf
+    W.grad = np.array([1.0, 2.0, 3.0])
+    back = pickle.loads(pickle.dumps(W))
+    assert back.name == "W" and back.requires_grad
+    np.testing.assert_array_equal(back.grad, [1.0, 2.0, 3.0])
+
+
+def test_a_pickled_model_keeps_its_parameters():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1))
+    copy = pickle.loads(pickle.dumps(model))
+    assert all(type(p) is nn.Parameter for p in copy.parameters())
+    assert [n for n, _ in copy.named_parameters()] == [n for n, _ in model.named_parameters()]
+    np.testing.assert_array_equal(copy(X).data, model(X).data)
+
+
+def test_a_one_element_tensor_formats_as_its_number():
+    J = gg.Tensor(0.123456, requires_grad=True) * 2
+    assert f"{J:.4f}" == "0.2469" and f"{J:.2e}" == "2.47e-01"
+    assert f"{J}" == str(J)
+    with pytest.raises(gg.ShapeError, match=r"item\(\) needs a one-element tensor"):
+        f"{gg.Tensor([1.0, 2.0]):.3f}"
