@@ -4,6 +4,8 @@ Tensors implement numpy's dispatch protocols (``__array_ufunc__``, ``__array_fun
 a numpy function given a Tensor returns a Tensor on the graph. This is also what lets the
 numpy-written backward bodies of the ops run on Tensors for second derivatives. Functions
 without a graphgrad counterpart raise a `GraphgradTypeError` (a TypeError) naming the function.
+What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
+a tensor that requires grad while ops are recorded, rather than cut its gradient silently.
 """
 from __future__ import annotations
 

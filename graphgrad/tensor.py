@@ -126,6 +126,18 @@ class Tensor:
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The data, for numpy. Refused for a tensor that requires grad while ops are
+        recorded, as in PyTorch: numpy would compute on the bare values (``X.dot(W)``,
+        ``np.sum([J1, J2])``, ``np.array([a, b])``) and the gradient would be silently lost.
+        ``t.data`` or ``t.numpy()`` take the values on purpose; `gg.no_grad` allows it."""
+        if self.requires_grad and _state.grad_enabled:
+            raise GraphgradTypeError(
+                f"numpy asked for the values of {describe(self)}, which requires grad: what "
+                "it computes from them would have no gradient. Keep tensors in graphgrad ops "
+                "(X @ W rather than X.dot(W); gg.stack or gg.concatenate for a "
+                "list of tensors; sum(costs) rather than np.sum(costs)), or take the values "
+                "on purpose: t.data, t.numpy(), or under gg.no_grad()."
+            )
         if dtype is None or dtype == self.data.dtype:
             return self.data.copy() if copy else self.data
         return self.data.astype(dtype)

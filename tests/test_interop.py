@@ -67,12 +67,34 @@ def test_shape_queries_give_plain_values():
 
 
 def test_asarray_gives_the_data_and_array_copies():
-    x = gg.Tensor(DATA.copy(), requires_grad=True)
+    x = gg.Tensor(DATA.copy())
     assert np.asarray(x) is x.data
     copy = np.array(x)
     assert copy is not x.data
     np.testing.assert_array_equal(copy, DATA)
     assert np.asarray(x, dtype=np.float32).dtype == np.float32
+    W = gg.Tensor(DATA.copy(), requires_grad=True)
+    with gg.no_grad():
+        assert np.asarray(W) is W.data  # values taken on purpose
+
+
+@pytest.mark.parametrize("cut", [
+    lambda X, W: X.dot(W),  # ndarray.dot does not dispatch: numpy reads W's values
+    lambda X, W: np.sum([(W * W).sum(), W.sum()]),  # a list of tensors
+    lambda X, W: np.array([W[0, 0], W[1, 0]]),
+    lambda X, W: gg.Tensor(X[:, :2]) * [W[0, 0], 3.0],
+    lambda X, W: np.asarray(W),
+], ids=["ndarray.dot", "np.sum(list)", "np.array(list)", "list operand", "asarray"])
+def test_numpy_reading_the_values_of_a_tensor_that_requires_grad_is_refused(cut):
+    """Each gave an array or a constant: backward later left W.grad None or short, with no
+    word of why (PyTorch refuses these too)."""
+    X = np.ones((4, 3))
+    W = gg.Tensor(np.ones((3, 1)), requires_grad=True, name="W")
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy asked for the values of .*requires "
+                       r"grad: what it computes from them would have no gradient.*X @ W rather "
+                       r"than X.dot\(W\).*t.data, t.numpy\(\), or under gg.no_grad\(\)"):
+        cut(X, W)
+    assert (X @ W).creator is not None  # the graph's way: ndarray @ Tensor dispatches
 
 
 def test_numpy_backward_bodies_are_differentiable_through_interop():
