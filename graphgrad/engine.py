@@ -174,8 +174,9 @@ def _freed_error(node: Function) -> BackwardError:
     where = f" (created at {node.created_at})" if node.created_at else ""
     return BackwardError(
         f"cannot backpropagate through {node.name}{where} a second time: the first backward "
-        "freed the values it saved. Pass retain_graph=True to the first backward() if you need "
-        "to backpropagate twice, or run the forward pass again."
+        "freed the values it saved (or failed after running through it). Pass "
+        "retain_graph=True to the first backward() if you need to backpropagate twice, or run "
+        "the forward pass again."
     )
 
 
@@ -230,82 +231,94 @@ def _walk(
     # Bound once: this loop runs once per node and its inner loop once per edge.
     pending_get, pending_pop = pending.get, pending.pop
     ndarray = np.ndarray
-    while waiting:
-        node = heappop(waiting)[1]
-        if node.saved is None:
-            raise _freed_error(node)
-        inputs = node.inputs
-        if node._outputs is None:
-            out = output_of[node]
-            upstream = pending_pop(out, None)
-            if upstream is not None:
-                if wanted is None:
-                    if keep_intermediate_grads:
-                        if type(upstream) is not ndarray:
-                            upstream = np.asarray(upstream)
-                        upstream.setflags(False)  # shared with other nodes' grads: read-only
-                        out.grad = upstream
-                    elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
-                        out.grad = None
-                elif out in wanted:
-                    wanted[out] = upstream
-            multi = False
-        else:
-            upstream = _gather_outputs(node, pending, wanted, keep_intermediate_grads)
-            multi = True
+    try:
+        while waiting:
+            node = heappop(waiting)[1]
+            if node.saved is None:
+                raise _freed_error(node)
+            inputs = node.inputs
+            if node._outputs is None:
+                out = output_of[node]
+                upstream = pending_pop(out, None)
+                if upstream is not None:
+                    if wanted is None:
+                        if keep_intermediate_grads:
+                            if type(upstream) is not ndarray:
+                                upstream = np.asarray(upstream)
+                            upstream.setflags(False)  # shared with other nodes' grads: read-only
+                            out.grad = upstream
+                        elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
+                            out.grad = None
+                    elif out in wanted:
+                        wanted[out] = upstream
+                multi = False
+            else:
+                upstream = _gather_outputs(node, pending, wanted, keep_intermediate_grads)
+                multi = True
 
-        if upstream is None:  # nothing flowed into this node: its inputs get nothing from it
-            grads = (None,) * len(inputs)
-        elif create_graph:
-            grads = _run_backward_on_graph(node, upstream, node.outputs if multi else (out,))
-        else:
-            try:
-                grads = node.backward(node, *upstream) if multi else node.backward(node, upstream)
-            except GraphgradError:
-                raise
-            except Exception as exc:
-                raise _backward_failed(node, exc) from exc
-            if type(grads) is not tuple:
-                grads = (grads,)
-            if len(grads) != len(inputs):
-                raise _grad_count_error(node, grads)
-        if check and upstream is not None:
-            debug.check_gradients(node, grads, upstream)
-        if record_steps and upstream is not None:
-            node.backward_order = step
-            node.input_grads = grads
-            node.backward_pass = this_pass
-            step += 1
-        elif wanted is None and node.input_grads is not None:
-            # This pass records no steps: an earlier pass's would be drawn as this one's.
-            node.backward_order = node.input_grads = node.backward_pass = None
-        if not retain_graph:  # free the saved values; None marks the node as released
-            node.saved = None
-            if node._pinned:
-                pinned.append(node._pinned)
+            if upstream is None:  # nothing flowed into this node: its inputs get nothing from it
+                grads = (None,) * len(inputs)
+            elif create_graph:
+                grads = _run_backward_on_graph(node, upstream, node.outputs if multi else (out,))
+            else:
+                try:
+                    grads = (node.backward(node, *upstream) if multi
+                             else node.backward(node, upstream))
+                except GraphgradError:
+                    raise
+                except Exception as exc:
+                    raise _backward_failed(node, exc) from exc
+                if type(grads) is not tuple:
+                    grads = (grads,)
+                if len(grads) != len(inputs):
+                    raise _grad_count_error(node, grads)
+            if check and upstream is not None:
+                debug.check_gradients(node, grads, upstream)
+            if record_steps and upstream is not None:
+                node.backward_order = step
+                node.input_grads = grads
+                node.backward_pass = this_pass
+                step += 1
+            elif wanted is None and node.input_grads is not None:
+                # This pass records no steps: an earlier pass's would be drawn as this one's.
+                node.backward_order = node.input_grads = node.backward_pass = None
+            if not retain_graph:  # free the saved values; None marks the node as released
+                node.saved = None
+                if node._pinned:
+                    pinned.append(node._pinned)
 
-        for t, g in zip(inputs, grads):
-            parent = t.creator
-            if g is not None and t.requires_grad:
-                data = t.data
-                if type(g) is not ndarray:
-                    g = _as_gradient(node, t, g, create_graph)
-                    if record_steps:
-                        _record_conformed(node, t, grads, g)
-                if g.shape != data.shape:
-                    raise _shape_error(node, t, g, grads)
-                if g.dtype is not data.dtype and g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
-                    if record_steps:
-                        _record_conformed(node, t, grads, g)
-                previous = pending_get(t)
-                # Never in place: gradient arrays are shared. (0-d sums come back as numpy
-                # scalars; they become arrays where they are stored.)
-                pending[t] = g if previous is None else previous + g
-            if parent is not None and parent not in output_of:
-                output_of[parent] = t
-                heappush(waiting, (-parent.sequence, parent))
+            for t, g in zip(inputs, grads):
+                parent = t.creator
+                if g is not None and t.requires_grad:
+                    data = t.data
+                    if type(g) is not ndarray:
+                        g = _as_gradient(node, t, g, create_graph)
+                        if record_steps:
+                            _record_conformed(node, t, grads, g)
+                    if g.shape != data.shape:
+                        raise _shape_error(node, t, g, grads)
+                    if g.dtype is not data.dtype and g.dtype != data.dtype:
+                        g = g.astype(data.dtype)
+                        if record_steps:
+                            _record_conformed(node, t, grads, g)
+                    previous = pending_get(t)
+                    # Never in place: gradient arrays are shared. (0-d sums come back as numpy
+                    # scalars; they become arrays where they are stored.)
+                    pending[t] = g if previous is None else previous + g
+                if parent is not None and parent not in output_of:
+                    output_of[parent] = t
+                    heappush(waiting, (-parent.sequence, parent))
 
+    except BaseException:
+        # A failed pass releases the arrays of the nodes it ran through, as a finished one
+        # does (they would stay read-only while the graph lives), and lets go of its
+        # gradients: a kept exception's traceback holds this frame.
+        if pinned:
+            _unpin_all(pinned)
+        output_of.clear()
+        waiting.clear()
+        pending.clear()
+        raise
     if pinned:
         _unpin_all(pinned)
     if wanted is None:

@@ -145,6 +145,33 @@ def test_a_failed_backward_leaves_the_leaf_locked_until_the_graph_is_dropped():
     assert _writable(W)
 
 
+def test_a_failed_backward_unlocks_what_it_ran_through_and_says_so_when_run_again():
+    """W is saved by the Mul that backward ran through before the failure: its saved values
+    are freed, so W unlocks then, not when the graph is dropped."""
+    class Broken(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError("broken backward")
+
+    X = gg.Tensor(np.ones((3, 2)), requires_grad=True)
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    J = (Broken.apply(X) * W).sum()
+    with pytest.raises(gg.BackwardError, match="Broken.backward.*broken backward"):
+        J.backward()
+    assert _writable(W) and not _writable(X)  # Broken never ran: X stays saved
+    with pytest.raises(gg.BackwardError, match=r"through Sum a second time: the first "
+                       r"backward freed the values it saved \(or failed after running "
+                       r"through it\)"):
+        J.backward()
+    del J
+    assert _writable(X)
+
+
 def test_retain_graph_keeps_the_leaf_locked_until_the_last_backward():
     W = gg.Tensor(np.ones(2), requires_grad=True)
     J = (W * W).sum()

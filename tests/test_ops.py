@@ -4,9 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+from graph_walks import graph_nodes
 from op_table import OPS, draw, leaves
 
 import graphgrad as gg
+
+RNG_JOIN = np.random.default_rng(11)
 
 
 def _outputs(value):
@@ -128,6 +131,26 @@ def test_softmax_over_an_axis_of_length_zero_is_empty(fn):
     assert y.shape == (2, 0)
     y.sum().backward()
     assert x.grad.shape == (2, 0)
+
+
+@pytest.mark.parametrize("join", [lambda xs: gg.stack(xs, axis=1),
+                                  lambda xs: gg.concatenate(xs, axis=-1),
+                                  lambda xs: gg.concatenate(xs, axis=None)],
+                         ids=["stack", "concatenate", "concatenate-flat"])
+def test_second_derivatives_through_a_join_split_its_gradient_once(join):
+    """Under create_graph, a slice per input made a node whose backward built an array of
+    the whole gradient's size: memory grew as T**2 for T time steps stacked (an RNN's
+    second derivatives)."""
+    xs = [gg.Tensor(RNG_JOIN.standard_normal((2, 3)), requires_grad=True) for _ in range(50)]
+    y = join(xs)
+    grads = gg.grad((y * y * y).sum(), xs, create_graph=True)
+    nodes = {id(n): n for g in grads for n in graph_nodes(g)}.values()
+    kinds = [type(n).__name__ for n in nodes]
+    assert kinds.count("Split") == 1 and "GetItem" not in kinds
+    for x, g in zip(xs, grads):  # d/dx sum(x**3) = 3 x**2
+        np.testing.assert_allclose(g.data, 3 * x.data ** 2, rtol=1e-15)
+    assert gg.gradgradcheck(lambda a, b, c: join([a, b, c]) ** 3,
+                            [x.data for x in xs[:3]])
 
 
 # -- corner cases found beyond the table --------------------------------------------------------

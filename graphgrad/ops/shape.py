@@ -135,10 +135,14 @@ class Concatenate(Function):
     @staticmethod
     def backward(ctx, grad):
         ends = ctx.bounds
-        pieces = tuple(
-            grad[_slice_along(ctx.axis, grad.ndim, slice(ends[i], ends[i + 1]))]
-            for i in range(len(ends) - 1)
-        )
+        if type(grad) is np.ndarray:
+            pieces = tuple(
+                grad[_slice_along(ctx.axis, grad.ndim, slice(ends[i], ends[i + 1]))]
+                for i in range(len(ends) - 1)
+            )
+        else:  # create_graph: one Split node, not a slice node per input, each of whose
+            # backward would make an array of grad's full size (n of them for n inputs)
+            pieces = tuple(np.split(grad, ends[1:-1], axis=ctx.axis))
         if ctx.flattened is None:
             return pieces
         return tuple(piece.reshape(shape) for piece, shape in zip(pieces, ctx.flattened))
@@ -163,7 +167,11 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(grad[_slice_along(ctx.axis, grad.ndim, i)] for i in range(ctx.count))
+        if type(grad) is np.ndarray:
+            return tuple(grad[_slice_along(ctx.axis, grad.ndim, i)] for i in range(ctx.count))
+        # create_graph: one Split node, as in Concatenate's backward
+        pieces = np.split(grad, ctx.count, axis=ctx.axis)
+        return tuple(np.squeeze(piece, axis=ctx.axis) for piece in pieces)
 
 
 class Split(Function):
