@@ -83,7 +83,7 @@ class _Conv(Module):
         return {"stride": self.stride, "pad": self.pad, "groups": self.groups}
 
     def forward(self, A: Any) -> Tensor:
-        A = as_data_of(A, self.W.data.dtype, f"{type(self).__name__}({self.extra_repr()})")
+        A = as_data_of(A, self.W.data.dtype, self)
         if self.b is None:
             return self.op.apply(A, self.W, **self._attrs())
         return self.op.apply(A, self.W, self.b, **self._attrs())

@@ -114,7 +114,7 @@ class Linear(Module):
         if type(X) is not Tensor or not X.requires_grad:
             dtype = self.W.data.dtype
             if type(X) is not np.ndarray or X.dtype is not dtype:
-                X = as_data_of(X, dtype, f"Linear({self.extra_repr()})")
+                X = as_data_of(X, dtype, self)
         if self.b is None:
             return Affine.apply(X, self.W)
         return Affine.apply(X, self.W, self.b)

@@ -84,12 +84,12 @@ def _unregistered_message(owner: str, name: str, values: Any) -> str:
                    "(setattr(self, f'layer{l}', layer)).")
 
 
-def as_data_of(X: Any, dtype: np.dtype, caller: str) -> Any:
+def as_data_of(X: Any, dtype: np.dtype, layer: Module) -> Any:
     """Data (an array, a list, or a tensor that needs no gradient) converted to the layer's
     dtype, as Keras layers cast their inputs: a float32 model fed numpy's default float64, or
     a list of numbers, stays float32 instead of silently computing in float64. A tensor that
-    requires grad is returned as it is: a copy would cut it from its graph. ``caller`` names
-    the layer in the error for data that is no array (a ragged list)."""
+    requires grad is returned as it is: a copy would cut it from its graph. Data that is no
+    array (a ragged list) is refused naming ``layer``."""
     if isinstance(X, Tensor):
         if X.requires_grad:
             return X
@@ -97,7 +97,7 @@ def as_data_of(X: Any, dtype: np.dtype, caller: str) -> Any:
         if array.dtype == dtype or array.dtype.kind not in "biuf":
             return X
         return Tensor(array.astype(dtype), name=X.name)
-    array = X if type(X) is np.ndarray else array_of(X, "the input", caller)
+    array = X if type(X) is np.ndarray else array_of(X, "the input", layer._label())
     if array.dtype == dtype or array.dtype.kind not in "biuf":
         return array  # anything else is refused by the op, with its name and shape
     return array.astype(dtype)
@@ -371,6 +371,10 @@ class Module:
                 yield full, (self, name)
 
     # -- repr --------------------------------------------------------------------------------
+    def _label(self) -> str:
+        """How error messages name this layer: ``Linear(3 -> 4, init='he')``."""
+        return f"{type(self).__name__}({self.extra_repr()})"
+
     def extra_repr(self) -> str:
         """What goes between the parentheses of this module's repr (sizes, settings)."""
         return ""

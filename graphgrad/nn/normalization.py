@@ -76,7 +76,7 @@ class _BatchNorm(Module):
         return ""
 
     def forward(self, Z: Any) -> Tensor:
-        Z = as_data_of(Z, self.gamma.data.dtype, self._label())
+        Z = as_data_of(Z, self.gamma.data.dtype, self)
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
         if Z.ndim != self.ndim or Z.shape[-1] != self.n:
@@ -227,7 +227,7 @@ class LayerNorm(Module):
         self.beta = Parameter(np.zeros(self.d, dtype=dtype))
 
     def forward(self, X: Any) -> Tensor:
-        X = as_data_of(X, self.gamma.data.dtype, f"LayerNorm({self.d})")
+        X = as_data_of(X, self.gamma.data.dtype, self)
         if not isinstance(X, Tensor):
             X = Tensor(X)
         if X.ndim == 0 or X.shape[-1] != self.d:
@@ -235,10 +235,13 @@ class LayerNorm(Module):
             if self.d in X.shape:
                 tip = (f" (the {self.d} features must be the last axis: move them there "
                        "with gg.swapaxes or X.transpose)")
-            raise ShapeError(f"LayerNorm({self.d}) takes X of shape (..., {self.d}), the "
+            raise ShapeError(f"{self._label()} takes X of shape (..., {self.d}), the "
                              f"features of each example last; got {describe(X)}{tip}")
         X_norm, _, _ = _normalize(X, (-1,), self.eps, keepdims=True)
         return self.gamma * X_norm + self.beta
+
+    def _label(self) -> str:
+        return f"LayerNorm({self.d})"
 
     def extra_repr(self) -> str:
         return f"{self.d}, eps={self.eps:g}"

@@ -66,8 +66,8 @@ class _Cell(Module):
         """x_t and the states in the cell's dtype, each checked: x_t (m, n_x), states
         (m, n_a)."""
         dtype = self.dtype
-        label = f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
-        x_t = as_data_of(x_t, dtype, label)
+        label = self._label()
+        x_t = as_data_of(x_t, dtype, self)
         require_shape(label, "x_t", x_t, ("m", self.n_x), _course_tip(x_t, self.n_x))
         checked = [x_t]
         missing = [name for name, value in states.items() if value is None]
@@ -78,10 +78,13 @@ class _Cell(Module):
                 f"{label} takes {missing[0]} of shape (m, {self.n_a}), got none{pair}; the "
                 f"first step's state is usually zeros: np.zeros((m, {self.n_a}))")
         for name, value in states.items():
-            value = as_data_of(value, dtype, label)
+            value = as_data_of(value, dtype, self)
             require_shape(label, name, value, (shape_of(x_t)[0], self.n_a), _rows_tip(x_t))
             checked.append(value)
         return checked
+
+    def _label(self) -> str:
+        return f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
 
     def extra_repr(self) -> str:
         return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
@@ -297,8 +300,8 @@ class RNN(Module):
                 return_state: bool = False) -> Any:
         n_x = self.n_x
         dtype = self.cell.dtype
-        label = f"RNN({self.extra_repr()})"
-        X = as_data_of(X, dtype, label)
+        label = self._label()
+        X = as_data_of(X, dtype, self)
         require_shape(label, "X", X, ("m", "T_x", n_x), _sequence_tip(X, n_x))
         m, T_x, _ = shape_of(X)
         if T_x == 0:
@@ -341,7 +344,7 @@ class RNN(Module):
         count = self.num_layers * self._directions
         if value is None:
             return [np.zeros((m, n_a), dtype=dtype)] * count
-        value = as_data_of(value, dtype, label)
+        value = as_data_of(value, dtype, self)
         if count == 1:
             require_shape(label, name, value, (m, n_a),
                      f" (one row per sequence of X, which holds {m})")

@@ -127,7 +127,7 @@ class TransformerEncoderLayer(_Layer):
     def forward(self, X: Any, mask: Any = None) -> Tensor:
         require_shape(self._label(), "X", X, ("m", "T_x", self.self_attention.d_model))
         # X + attention keeps the layer's dtype
-        X = as_data_of(X, self.norm1.gamma.data.dtype, self._label())
+        X = as_data_of(X, self.norm1.gamma.data.dtype, self)
         attention = self.self_attention(X, X, X, mask=mask)
         A = self.norm1(X + self.dropout1(attention))
         return self.norm2(A + self.dropout2(self.ffn(A)))
@@ -182,7 +182,7 @@ class TransformerDecoderLayer(_Layer):
         require_shape(self._label(), "memory", memory, (shape_of(X)[0], "T_x", d_model),
                       " (memory is the encoder's output, one row of d_model per input word)")
         dtype = self.norm1.gamma.data.dtype
-        X, memory = as_data_of(X, dtype, self._label()), as_data_of(memory, dtype, self._label())
+        X, memory = as_data_of(X, dtype, self), as_data_of(memory, dtype, self)
         attention, self_weights = self.self_attention(X, X, X, mask=mask, return_weights=True)
         A1 = self.norm1(X + self.dropout1(attention))
         attention, cross_weights = self.cross_attention(A1, memory, memory, mask=memory_mask,
