@@ -120,12 +120,7 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
             f"{caller}: Q and K must have the same d_k (their last axis), one dot product "
             f"per query and key; got Q {describe(Q)} and K {describe(K)}"
         )
-    if k[-2] == 0 or k[-1] == 0:
-        raise ShapeError(
-            f"{caller}: K {describe(K)} has no {'keys (T_k = 0)' if k[-2] == 0 else 'd_k'}: "
-            "each query's output is an average over at least one key, scored by a dot product "
-            "of at least one number"
-        )
+    _require_keys(caller, K, k)
     if k[-2] != v[-2]:
         raise ShapeError(
             f"{caller}: K and V must have the same T_k (their second-to-last axis), one value "
@@ -140,6 +135,17 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
         ) from None
     keep = None if mask is None else _as_mask(mask, batch + (q[-2], k[-2]), caller)
     return _attend(Q, K, V, keep)
+
+
+def _require_keys(caller: str, K: Any, k: tuple[int, ...]) -> None:
+    """Refuse keys K of shape ``k`` (..., T_k, d_k) with T_k = 0 or d_k = 0: the softmax over
+    no keys would average nothing (MultiHeadAttention's output would be zeros)."""
+    if k[-2] == 0 or k[-1] == 0:
+        raise ShapeError(
+            f"{caller}: K {describe(K)} has no {'keys (T_k = 0)' if k[-2] == 0 else 'd_k'}: "
+            "each query's output is an average over at least one key, scored by a dot product "
+            "of at least one number"
+        )
 
 
 def _attend(Q: Any, K: Any, V: Any, keep: np.ndarray | None,
@@ -305,9 +311,7 @@ class MultiHeadAttention(Module):
         m, T_q = shape_of(Q)[:2]
         require_shape(label, "K", K, (m, "T_k", d_model))
         T_k = shape_of(K)[1]
-        if T_k == 0:
-            raise ShapeError(f"{label}: K {describe(K)} has no keys (T_k = 0): each query's "
-                             "output is an average over at least one key")
+        _require_keys(label, K, shape_of(K))
         require_shape(label, "V", V, (m, T_k, d_model), " (V holds one value per key of K)")
         if mask is not None:
             mask = array_of(mask, "the mask", label)

@@ -229,10 +229,11 @@ def _start_tokens(start: Any, caller: str) -> np.ndarray:
             f"{caller} takes start as word indices (integers), the first token(s) of each "
             f"sentence, (m,) or (m, t0); got {shown}"
         )
-    if array.size and (array.min() < 0 or array.max() > np.iinfo(np.int64).max):
+    low, high = (array.min(), array.max()) if array.size else (0, 0)
+    if low < 0 or high > np.iinfo(np.int64).max:
         raise ArgumentError(
             f"{caller} takes start as word indices, from 0 up; {shown} holds "
-            f"{(array.min() if array.min() < 0 else array.max()).item()!r}"
+            f"{(low if low < 0 else high).item()!r}"
         )
     if array.ndim not in (1, 2) or array.shape[0] == 0:
         raise ShapeError(

@@ -340,7 +340,7 @@ class Conv2d(Function):
             raise ValueError(f"the filters W must have shape {layout}, got {w.shape}")
         f_h, f_w, _, n_c = w.shape
         _check_channels(x.shape, w.shape, groups, "(f, f, n_C_prev / groups, n_C)",
-                        "graphgrad's images are channels last: A.transpose(0, 2, 3, 1)")
+                        _IMAGES_CHANNELS_LAST)
         _check_image_bias(b, n_c)
         _check_fits(x.shape, f_h, f_w, stride, pads)
         _keep_settings(ctx, stride, pad, groups)
@@ -373,6 +373,10 @@ def _settings(ctx: Function) -> dict:
     if ctx.groups == 1:
         return {"stride": ctx.stride, "pad": ctx.pad}
     return {"stride": ctx.stride, "pad": ctx.pad, "groups": ctx.groups}
+
+
+# What a channel error of an image op says when A looks channels first.
+_IMAGES_CHANNELS_LAST = "graphgrad's images are channels last: A.transpose(0, 2, 3, 1)"
 
 
 def _check_channels(x_shape: tuple, w_shape: tuple, groups: int, layout: str,
@@ -488,8 +492,8 @@ class ConvTranspose2d(Function):
         _check_filter_sizes(w.shape)
         f_h, f_w, per_group, channels = w.shape
         if a.shape[-1] != channels:
-            tip = (" Channels first? graphgrad's images are channels last: "
-                   "A.transpose(0, 2, 3, 1)." if a.shape[1] == channels else "")
+            tip = (f" Channels first? {_IMAGES_CHANNELS_LAST}." if a.shape[1] == channels
+                   else "")
             raise ValueError(
                 f"A has {a.shape[-1]} channels, but the filters W of shape {w.shape} take "
                 f"n_C_prev = {channels} (a transposed convolution's W is (f, f, n_C / groups, "
