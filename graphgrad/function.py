@@ -50,6 +50,7 @@ from graphgrad.tensor import _CONSTANTS, _TENSOR_TYPES, Tensor, _lift, _op_outpu
 
 _new = object.__new__
 _ndarray = np.ndarray
+_HALF = np.dtype(np.float16)
 _ref = weakref.ref
 _next_sequence = itertools.count(1).__next__  # atomic: graphs may be built on several threads
 _NEEDS_ONE = (True,)
@@ -192,6 +193,11 @@ class Function:
         result.grad = None
         result.name = None
         if not record:
+            if out.dtype is _HALF and any(a.dtype == bool for a in arrays) and not any(
+                    a.dtype is _HALF for a in arrays):
+                # numpy does float math on bools in float16: again, on float64
+                return cls.apply(*[x.astype(np.float64) if x.data.dtype == bool else x
+                                   for x in inputs], **attrs)
             result.data = out
             result.requires_grad = False
             result.creator = None

@@ -425,6 +425,8 @@ def _short(array: np.ndarray, prefix: str = "") -> str:
     """The array in a repr; ``prefix`` is the text before it on its line (to align rows)."""
     if array.ndim == 0:
         return f"{array.item():.6g}" if array.dtype.kind == "f" else str(array.item())
+    if array.size == 0:  # [] alone would hide how many rows or columns there are
+        return f"[], shape={array.shape}"
     if array.size <= 12:
         return np.array2string(array, precision=4, separator=", ", suppress_small=True,
                                prefix=prefix)

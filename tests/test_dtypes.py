@@ -183,3 +183,16 @@ def test_comparisons_give_boolean_tensors_that_need_no_grad(op):
 def test_requires_grad_needs_a_float_dtype():
     with pytest.raises(gg.GraphgradTypeError, match="float"):
         gg.Tensor(np.arange(3), requires_grad=True, dtype=np.int64)
+
+
+@pytest.mark.parametrize("op", [gg.exp, gg.sqrt, gg.tanh, gg.sin, gg.cos],
+                         ids=lambda f: f.__name__)
+def test_float_math_on_a_mask_gives_float64_not_numpys_float16(op):
+    mask = gg.Tensor([1.0, -2.0, 3.0]) > 0
+    out = op(mask)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, op(gg.Tensor([1.0, 0.0, 1.0])).data)
+    half = gg.Tensor(np.array([1.0, 4.0], dtype=np.float16))
+    assert gg.sqrt(half).dtype == np.float16  # a float16 tensor's own results stay float16
+    assert gg.Tensor([1.0, 2.0]).astype(np.float16).dtype == np.float16
+    assert mask.astype(np.float16).dtype == np.float16  # asked for

@@ -30,6 +30,9 @@ def test_repr_shows_values_name_dtype_op_and_grad():
     assert repr(W) == "Tensor([ 0.5, -1. ], name='W', requires_grad=True, grad=[ 1., -2.])"
     assert repr(gg.Tensor(np.ones(2, dtype=np.float32))) == "Tensor([1., 1.], dtype=float32)"
     assert repr(gg.Tensor(np.ones(2)) > 0) == "Tensor([ True,  True], dtype=bool)"
+    assert repr(gg.Tensor(np.zeros((0, 3)))) == "Tensor([], shape=(0, 3))"
+    assert repr(gg.Tensor(np.zeros(0), requires_grad=True).sum().creator.inputs[0]) == (
+        "Tensor([], shape=(0,), requires_grad=True)")
     assert repr(gg.Tensor(np.zeros((40, 40)), name="A")) == (
         "Tensor(<float64 array (40, 40)>, name='A')")
 
