@@ -140,6 +140,8 @@ class Tensor:
             )
         if dtype is None or dtype == self.data.dtype:
             return self.data.copy() if copy else self.data
+        if copy is False:  # numpy's protocol: never copy, so refuse what needs one
+            raise ValueError(f"{describe(self)} cannot become {np.dtype(dtype)} without a copy")
         return self.data.astype(dtype)
 
     def __len__(self) -> int:

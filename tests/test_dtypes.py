@@ -54,6 +54,10 @@ def test_array_like_attributes():
     assert t.numpy() is t.data
     assert np.asarray(t) is t.data
     assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.array(t, copy=False) is t.data
+    assert np.array(t, copy=True) is not t.data
+    with pytest.raises(ValueError, match="float32 without a copy"):
+        np.array(t, dtype=np.float32, copy=False)  # numpy's own arrays refuse it too
     assert gg.Tensor(4.5).item() == 4.5 and isinstance(gg.Tensor(4.5).item(), float)
     assert float(gg.Tensor([[2.0]])) == 2.0
     assert len(t) == 2
