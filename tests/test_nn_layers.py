@@ -318,6 +318,20 @@ def test_batchnorm_shape_error_names_the_layer():
         nn.BatchNorm1d(3)(np.ones((4, 2)))
 
 
+def test_an_error_inside_a_model_says_where_the_layer_sits():
+    """A model has several layers of one kind: the message gives the one that failed by its
+    path from the module called."""
+    block = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2), nn.ReLU(), nn.LayerNorm(3))
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Sequential({"block": block}))
+    where = r"sequential1\.block\.layernorm1"
+    with pytest.raises(gg.ShapeError, match=rf"^LayerNorm\(3\) in {where} takes"):
+        model(np.ones((5, 4)))
+    with pytest.raises(gg.ShapeError, match=r"^LayerNorm\(3\) in block\.layernorm1 takes"):
+        block(np.ones((5, 3)))
+    with pytest.raises(gg.ShapeError, match=r"^BatchNorm1d\(2\) takes Z"):  # called alone
+        block[1](np.ones((5, 4)))
+
+
 def test_batchnorm_refuses_a_training_batch_of_one_and_says_to_call_eval():
     """As PyTorch: one example normalised by its own statistics is 0 in every unit, so the
     output would be beta whatever the input (a prediction made without model.eval())."""

@@ -307,6 +307,19 @@ def test_transformer_masks_are_the_course_masks():
                                           [True, True, False, False], [True, True, False, False]]
 
 
+@pytest.mark.parametrize("swap, where", [
+    ((0, 1, 1), "decoder.layers.0.cross_attention"),  # the target mask as the memory mask
+    ((1, 1, 2), "encoder.layers.0.self_attention"),  # the target mask as the input mask
+])
+def test_a_misplaced_mask_is_refused_naming_the_attention_it_reached(swap, where):
+    model = nn.Transformer(2, 8, 2, 16, 10, 12, 6, 7, rng=0)
+    inputs, targets = np.array([[3, 1, 4, 0]]), np.array([[11, 2, 0]])
+    masks = nn.Transformer.masks(inputs, targets)
+    with pytest.raises(gg.ShapeError, match=rf"MultiHeadAttention\(d_model=8, num_heads=2\) "
+                                            rf"in {where}: the mask of shape"):
+        model(inputs, targets, *[masks[i] for i in swap])
+
+
 def test_transformer_is_encoder_then_decoder_then_final_layer():
     rng = np.random.default_rng(36)
     model = nn.Transformer(2, 8, 2, 16, 10, 12, 6, 7, rng=0).eval()

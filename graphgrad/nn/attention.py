@@ -286,14 +286,14 @@ class MultiHeadAttention(Module):
             )
         self.d_k = self.d_model // self.num_heads
         self.init = init
-        self.dropout = dropout_probability(dropout, self._label())
+        self.dropout = dropout_probability(dropout, self._kind())
         generator = initializers.generator(rng)  # one stream: a seed per layer would repeat
         for name in ("query", "key", "value", "out"):
             setattr(self, name, Linear(self.d_model, self.d_model, init=init, bias=bias,
                                        rng=generator, dtype=dtype))
         self.attention_dropout = dropout_layer(self.dropout, None if rng is None else generator)
 
-    def _label(self) -> str:
+    def _kind(self) -> str:
         return f"MultiHeadAttention(d_model={self.d_model}, num_heads={self.num_heads})"
 
     def _split_heads(self, X: Tensor) -> Tensor:

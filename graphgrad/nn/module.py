@@ -372,7 +372,21 @@ class Module:
 
     # -- repr --------------------------------------------------------------------------------
     def _label(self) -> str:
-        """How error messages name this layer: ``Linear(3 -> 4, init='he')``."""
+        """How error messages name this layer while it runs: ``Linear(3 -> 4, init='he')``,
+        and, run by the modules holding it, its path from the one called (``in
+        decoder.layers.0.cross_attention``): a model has several layers of one kind."""
+        label = self._kind()
+        if self._scope is None:  # not held by another module
+            return label
+        path = _state.scope
+        if self.single_node:  # it tags its node and opens no scope of its own
+            path = self._scope if path is None else f"{path}/{self._scope}"
+        if path is None or "/" not in path:  # run alone, or a layer of the model called
+            return label
+        return f"{label} in {path.replace('/', '.')}"
+
+    def _kind(self) -> str:
+        """The layer's kind and sizes, for messages: ``Linear(3 -> 4, init='he')``."""
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def extra_repr(self) -> str:

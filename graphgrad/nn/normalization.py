@@ -101,7 +101,7 @@ class _BatchNorm(Module):
             Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
         return self.gamma * Z_norm + self.beta
 
-    def _label(self) -> str:
+    def _kind(self) -> str:
         return f"{type(self).__name__}({self.n})"
 
     def extra_repr(self) -> str:
@@ -240,7 +240,7 @@ class LayerNorm(Module):
         X_norm, _, _ = _normalize(X, (-1,), self.eps, keepdims=True)
         return self.gamma * X_norm + self.beta
 
-    def _label(self) -> str:
+    def _kind(self) -> str:
         return f"LayerNorm({self.d})"
 
     def extra_repr(self) -> str:

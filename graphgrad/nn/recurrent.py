@@ -83,7 +83,7 @@ class _Cell(Module):
             checked.append(value)
         return checked
 
-    def _label(self) -> str:
+    def _kind(self) -> str:
         return f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
 
     def extra_repr(self) -> str:

@@ -71,7 +71,7 @@ class _Layer(Module):
         self.dropout = dropout_probability(dropout, caller)
         return None if rng is None else initializers.generator(rng)
 
-    def _label(self) -> str:
+    def _kind(self) -> str:
         attention = self.self_attention
         return (f"{type(self).__name__}(d_model={attention.d_model}, "
                 f"num_heads={attention.num_heads})")
