@@ -303,6 +303,27 @@ def test_states_without_group_counts_load_as_before():
     assert again.t == ADDED_AT + 2 and again.group_steps == [ADDED_AT + 2, ADDED_AT + 2]
 
 
+def test_one_group_with_its_own_lr_resumes_with_its_ratio_to_the_keyword_lr(tmp_path):
+    """optim.SGD([{"params": P, "lr": 0.01}], lr=0.1): a schedule setting optimizer.lr = 0.05
+    gives the group 0.005, after saving and loading too; and a group's lr set by hand
+    (param_groups[0]["lr"]) is saved as the group's."""
+    def make():
+        return optim.SGD([{"params": [_leaf(A0)], "lr": 0.01}], lr=0.1)
+    first = make()
+    gg.save(first.state_dict(), tmp_path / "opt.npz")
+    resumed = make()
+    resumed.load_state_dict(gg.load(tmp_path / "opt.npz"))
+    for optimizer in (first, resumed):
+        assert (optimizer.lr, optimizer.param_groups[0]["lr"]) == (0.1, 0.01)
+        optimizer.lr = 0.05
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.005, rel=1e-15)
+    by_hand = optim.SGD([_leaf(A0)], lr=0.1)
+    by_hand.param_groups[0]["lr"] = 0.02
+    loaded = optim.SGD([_leaf(A0)], lr=0.1)
+    loaded.load_state_dict(by_hand.state_dict())
+    assert loaded.param_groups[0]["lr"] == 0.02
+
+
 def test_a_group_added_while_a_warm_up_holds_the_lr_at_zero():
     """optimizer.lr = 0 (a warm-up's first epoch) leaves no lr to take a ratio to: the added
     group's lr is then a ratio to the keyword's lr at construction, and a state saved at lr 0

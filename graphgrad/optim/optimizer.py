@@ -86,9 +86,10 @@ class Optimizer:
     Adam bias correction then starts afresh as a new optimizer's would.
 
     ``state_dict`` holds the settings, ``t`` and the state arrays, numbered over
-    ``optimizer.params`` (``"state.0.v"``). With several groups it also holds each group's
-    settings (``"group.1.lr"``), the numbers of its parameters (``"group.1.params"``) and its
-    step count when it is not ``t`` (``"group.1.t"``, a group added later), and
+    ``optimizer.params`` (``"state.0.v"``). With several groups, or one with settings of its
+    own, it also holds each group's settings (``"group.1.lr"``), the numbers of its parameters
+    (``"group.1.params"``) and its step count when it is not ``t`` (``"group.1.t"``, a group
+    added later), and
     ``load_state_dict`` refuses a state whose groups are not this optimizer's: to resume after
     ``add_param_group``, make the optimizer and add the same groups first.
 
@@ -297,21 +298,24 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """The settings, the step count and copies of the state arrays, flat by name
-        (``"state.0.v"``; with several groups, also ``"group.1.lr"``, and ``"group.1.t"`` for a
-        group added after the first step), ready for `gg.save`."""
-        groups = self.param_groups
-        top = groups[0] if len(groups) == 1 else self.defaults
-        out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": top["lr"], "t": self.t,
-                               "weight_decay": top["weight_decay"]}
+        (``"state.0.v"``). The settings are the keyword arguments' (``"lr"``), and, unless the
+        only group has just those, each group's (``"group.1.lr"``) with the numbers of its
+        parameters (``"group.1.params"``), and ``"group.1.t"`` for a group added after the
+        first step. Ready for `gg.save`."""
+        defaults, groups = self.defaults, self.param_groups
+        out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": defaults["lr"],
+                               "t": self.t, "weight_decay": defaults["weight_decay"]}
         for name in self.hyper_names:
-            out[name] = top[name]
-        if len(groups) > 1:
-            for i, (group, indices) in enumerate(zip(groups, self._indices())):
-                out[f"group.{i}.params"] = indices
-                if self._added_at[i]:
-                    out[f"group.{i}.t"] = self.t - self._added_at[i]
-                for key in self.defaults:
-                    out[f"group.{i}.{key}"] = group[key]
+            out[name] = defaults[name]
+        if len(groups) == 1 and not self._own[0] and all(
+                groups[0][key] == value for key, value in defaults.items()):
+            groups = []  # the keyword arguments' settings say it all
+        for i, (group, indices) in enumerate(zip(groups, self._indices())):
+            out[f"group.{i}.params"] = indices
+            if self._added_at[i]:
+                out[f"group.{i}.t"] = self.t - self._added_at[i]
+            for key in defaults:
+                out[f"group.{i}.{key}"] = group[key]
         for i, state in enumerate(self.state):
             for key, array in state.items():
                 out[f"state.{i}.{key}"] = array.copy()
@@ -335,7 +339,7 @@ class Optimizer:
             raise ArgumentError(
                 f"{where} has {n_saved} parameter group{'s' * (n_saved > 1)}, this optimizer "
                 f"{n}; make it with the groups that were saved")
-        if n == 1:
+        if n == 1 and "group.0.params" not in state:  # saved when one group kept no own
             return [{key: state[key] for key in self.defaults if key in state}]
         groups = []
         for i, ours in enumerate(self._indices()):
@@ -361,8 +365,8 @@ class Optimizer:
         n = len(self.param_groups)
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
         # and in the states saved before groups could be added.
-        counts = [f"group.{i}.t" for i in range(n)] if n > 1 else []
-        if n > 1:
+        counts = [f"group.{i}.t" for i in range(n)]
+        if n > 1 or "group.0.params" in state:
             expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
