@@ -332,6 +332,24 @@ def test_an_error_inside_a_model_says_where_the_layer_sits():
         block[1](np.ones((5, 4)))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_a_batch_with_nan_or_inf_leaves_batchnorms_running_statistics():
+    """One bad batch would otherwise make every later prediction NaN; its own output shows
+    the NaN."""
+    bn = nn.BatchNorm2d(2)
+    Z = np.random.default_rng(0).standard_normal((4, 3, 3, 2))
+    bn(Z)
+    mean, var = bn.running_mean.copy(), bn.running_var.copy()
+    for bad in (np.nan, np.inf):
+        spoilt = Z.copy()
+        spoilt[1, 2, 0, 1] = bad
+        assert np.isnan(bn(spoilt).data[..., 1]).all()
+        np.testing.assert_array_equal(bn.running_mean, mean)
+        np.testing.assert_array_equal(bn.running_var, var)
+    bn(Z)
+    np.testing.assert_allclose(bn.running_mean, 0.9 * mean + 0.1 * Z.mean(axis=(0, 1, 2)))
+
+
 def test_batchnorm_refuses_a_training_batch_of_one_and_says_to_call_eval():
     """As PyTorch: one example normalised by its own statistics is 0 in every unit, so the
     output would be beta whatever the input (a prediction made without model.eval())."""

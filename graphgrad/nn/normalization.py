@@ -93,10 +93,15 @@ class _BatchNorm(Module):
                     "and DataLoader take drop_last=True to leave out a last, smaller batch)."
                 )
             Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
-            keep, dtype = self.momentum, self.running_mean.dtype
-            # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
-            self.running_mean = (keep * self.running_mean + (1 - keep) * mu.data).astype(dtype)
-            self.running_var = (keep * self.running_var + (1 - keep) * sigma2.data).astype(dtype)
+            # A batch with NaN or Inf (its output shows them) would spoil every later
+            # prediction through the running statistics: it leaves them as they were.
+            if np.isfinite(mu.data).all() and np.isfinite(sigma2.data).all():
+                keep, dtype = self.momentum, self.running_mean.dtype
+                # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
+                self.running_mean = (keep * self.running_mean
+                                     + (1 - keep) * mu.data).astype(dtype)
+                self.running_var = (keep * self.running_var
+                                    + (1 - keep) * sigma2.data).astype(dtype)
         else:
             Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
         return self.gamma * Z_norm + self.beta
@@ -122,6 +127,7 @@ class BatchNorm1d(_BatchNorm):
     variance, also in the running average. Eval mode uses the running statistics, so a
     prediction does not depend on the rest of the batch. Training mode needs two or more
     examples per batch: one example, normalised by its own mean, would give beta whatever it is.
+    A batch holding NaN or Inf leaves the running statistics as they were.
 
     Args:
         n: units per example (the preceding layer's n_out).
