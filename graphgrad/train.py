@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from graphgrad.data import DataLoader, _check_pair
-from graphgrad.errors import ArgumentError, GraphgradError, GraphgradTypeError, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradError,
+    GraphgradTypeError,
+    real_number,
+    whole_number,
+)
 from graphgrad.modes import no_grad
 from graphgrad.nn.losses import (
     binary_cross_entropy,
@@ -27,6 +33,10 @@ from graphgrad.nn.losses import (
 from graphgrad.nn.module import Module
 from graphgrad.optim.optimizer import Optimizer
 from graphgrad.tensor import Tensor
+
+
+def _is_learning_rate(lr: float) -> bool:
+    return 0.0 <= lr < math.inf  # 0: a warm-up's first epoch
 
 
 class TrainingDiverged(GraphgradError, FloatingPointError):
@@ -194,11 +204,12 @@ def fit(
         seed: seeds the batches' order and the dropout masks, so a run with the same model
             initialisation and seed repeats exactly. None leaves them as they are.
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch (see
-            `optim.schedules`).
+            `optim.schedules`); a rate that is negative, NaN or Inf is refused.
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
             its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
             with the parameters (and batch norm statistics) of the epoch with the lowest dev
             cost, ``int(np.argmin(history["dev_cost"]))``. The history keeps every epoch run.
+            A dev cost of NaN or Inf stops training (`TrainingDiverged`).
         accuracy: "auto" (from the loss: argmax for cross_entropy, z > 0 for
             binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; argmax for
             other losses when there are several outputs per example, else none), a kind of
@@ -214,17 +225,19 @@ def fit(
         a model left in eval mode as a whole is put in training mode.
 
     Raises:
-        TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf. Training
-            stops before that step changes the parameters; with patience, the model is then
-            given the parameters of the epoch with the lowest dev cost so far. The error holds
-            the history so far.
+        TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf (or, with
+            patience, the dev cost). Training stops before that step changes the parameters;
+            with patience, the model is then given the parameters of the epoch with the lowest
+            dev cost so far. The error holds the history so far.
     """
     epochs = whole_number(epochs, "epochs", "fit", least=0)
-    if patience is not None and (dev_data is None or patience < 1):
-        raise ArgumentError(
-            f"fit: patience={patience} stops training when the dev cost stops improving, so "
-            "it needs dev_data=(X_dev, Y_dev) and a number of epochs of at least 1"
-        )
+    if patience is not None:
+        patience = whole_number(patience, "patience (epochs without a lower dev cost)", "fit")
+        if dev_data is None:
+            raise ArgumentError(
+                f"fit: patience={patience} stops training when the dev cost stops improving, "
+                "so it needs dev_data=(X_dev, Y_dev)"
+            )
     if dev_data is not None:
         if not isinstance(dev_data, (tuple, list)) or len(dev_data) != 2:
             raise ArgumentError(f"fit: dev_data must be a pair (X_dev, Y_dev), got "
@@ -250,7 +263,8 @@ def fit(
     try:
         for epoch in range(epochs):
             if schedule is not None:
-                optimizer.lr = float(schedule(epoch))
+                optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit",
+                                           _is_learning_rate, "a learning rate, >= 0 and finite")
             _restore_modes(training_modes)
             total_cost = total_correct = 0.0
             seen = 0
@@ -290,12 +304,19 @@ def fit(
                 bar.set_postfix(_postfix(history), refresh=False)
                 bar.update(1)
             if patience is not None:
+                if not math.isfinite(history["dev_cost"][-1]):
+                    raise TrainingDiverged(
+                        f"fit: the dev cost of epoch {epoch} is {history['dev_cost'][-1]}, so "
+                        "early stopping cannot compare it with the others (the training cost "
+                        f"is {history['cost'][-1]:.6g}). Look for NaN or Inf in X_dev, or for "
+                        "a loss taking the log of a prediction of exactly 0 or 1 (the losses "
+                        "from logits stay finite).", history)
                 if history["dev_cost"][-1] < best_cost:
                     best_cost, best_state, waited = history["dev_cost"][-1], model.state_dict(), 0
                     best_epoch = epoch
                 else:
                     waited += 1
-                    if waited == patience:
+                    if waited >= patience:
                         break
         if best_state is not None:
             model.load_state_dict(best_state)
@@ -324,11 +345,11 @@ def _what(value: Any) -> str:
 
 
 def _is_X_and_Y(data: Any) -> bool:
-    """(X, Y), or [X, Y] of two arrays: not a list of two (X_batch, Y_batch) pairs."""
-    if isinstance(data, tuple):
-        return len(data) == 2
-    return (isinstance(data, list) and len(data) == 2
-            and not any(isinstance(part, (tuple, list)) for part in data))
+    """(X, Y) or [X, Y]; not two (X_batch, Y_batch) pairs of arrays, in a tuple or a list."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        return False
+    return not all(isinstance(part, (tuple, list)) and len(part) == 2
+                   and all(isinstance(a, (np.ndarray, Tensor)) for a in part) for part in data)
 
 
 def _reiterable(data: Any, epochs: int) -> Any:

@@ -163,6 +163,54 @@ def test_early_stopping_stops_after_patience_epochs_and_restores_the_best_parame
     assert evaluate(model, nn.cross_entropy, *dev)[0] == full["dev_cost"][best]
 
 
+@pytest.mark.parametrize("patience", [2.5, math.nan, True, 0, "2"])
+def test_a_patience_that_is_not_a_whole_number_of_epochs_is_refused(patience):
+    """2.5 or NaN never equals a count of epochs: early stopping would be silently off."""
+    model = _flower_model()
+    X, Y = planar_dataset(m=20)
+    with pytest.raises(gg.ArgumentError, match="patience .* must be a whole number of at least"):
+        gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
+               (X, Y), epochs=5, dev_data=(X, Y), patience=patience, progress=False)
+
+
+def test_a_nan_dev_cost_stops_early_stopping_and_restores_the_best_epoch():
+    """NaN is never lower than the best dev cost: patience would stop without saying why, the
+    model left at a NaN epoch's parameters."""
+    X, y = make_moons(n_samples=60, noise=0.3, random_state=0)
+    dev = [X[40:].copy(), y[40:]]
+    model = nn.Sequential(nn.Linear(2, 2, rng=0))
+    sgd = optim.SGD(model.parameters(), lr=0.1)
+
+    def schedule(epoch):  # the dev set is spoilt before the fourth epoch
+        if epoch == 3:
+            dev[0][0, 0] = np.nan
+        return 0.1
+    with pytest.raises(TrainingDiverged, match=r"dev cost of epoch 3 is nan.*NaN or Inf in "
+                                               r"X_dev.*parameters of epoch 2") as caught:
+        gg.fit(model, nn.cross_entropy, sgd, (X[:40], y[:40]), epochs=10, dev_data=dev,
+               patience=3, schedule=schedule, progress=False)
+    dev_costs = caught.value.history["dev_cost"]
+    assert len(dev_costs) == 4 and math.isnan(dev_costs[3]) and np.argmin(dev_costs[:3]) == 2
+    dev[0][0, 0] = X[40, 0]
+    assert evaluate(model, nn.cross_entropy, *dev)[0] == dev_costs[2]
+
+
+@pytest.mark.parametrize("rate", [math.nan, math.inf, -0.1, "0.1"])
+def test_a_schedule_giving_no_learning_rate_is_refused_before_it_is_used(rate):
+    model, sgd = _linear_model_and_sgd()
+    X, Y = planar_dataset(m=20)
+    W = model.linear1.W.data.copy()
+    with pytest.raises(gg.ArgumentError, match=r"schedule\(1\) must be a learning rate, >= 0 "
+                                               "and finite"):
+        gg.fit(model, nn.mse, sgd, (X, Y), epochs=3, progress=False,
+               schedule=lambda epoch: 0.1 if epoch == 0 else rate)
+    assert np.isfinite(model.linear1.W.data).all() and not np.array_equal(W,
+                                                                          model.linear1.W.data)
+    model, sgd = _linear_model_and_sgd()  # 0 is a warm-up's first epoch: no step
+    gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, progress=False, schedule=lambda epoch: 0.0)
+    np.testing.assert_array_equal(model.linear1.W.data, W)
+
+
 def test_early_stopping_needs_a_dev_set():
     model = _flower_model()
     X, Y = planar_dataset(m=20)
@@ -341,6 +389,27 @@ def test_data_as_a_list_of_X_and_Y_is_data_as_a_tuple():
         weights.append(model.linear1.W.data)
     assert histories[0] == histories[1] and len(histories[0]["cost"]) == 3
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_two_batches_in_a_tuple_are_two_batches_not_X_and_Y():
+    """((X1, Y1), (X2, Y2)) is a re-iterable of pairs, as the list is; read as (X, Y) it
+    would train on two 'examples' of shape (32, 1)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 1))
+    pairs = [(X[:32], 3 * X[:32]), (X[32:], 3 * X[32:])]
+    histories = []
+    for data in (pairs, tuple(pairs)):
+        model = nn.Sequential(nn.Linear(1, 1, rng=0))
+        histories.append(gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.1), data,
+                                epochs=2, progress=False))
+    assert histories[0] == histories[1]
+    rows = [[0.0, 1.0], [1.0, 0.0]]  # [X, Y] with X a list of rows is (X, Y)
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    history = gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.1),
+                     [rows, [[1.0], [0.0]]], epochs=1, batch_size=2, progress=False)
+    expected = nn.Sequential(nn.Linear(2, 1, rng=0))(np.array(rows))
+    assert history["cost"][0] == pytest.approx(
+        np.mean((expected.data - [[1.0], [0.0]]) ** 2), rel=1e-12)
 
 
 def test_a_one_shot_iterator_of_batches_is_refused_for_several_epochs():
