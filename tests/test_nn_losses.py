@@ -169,6 +169,21 @@ def test_labels_of_the_wrong_shape_are_explained():
         nn.cross_entropy(Z[:, :1], BINARY)
 
 
+def test_binary_cross_entropy_refuses_logits_it_would_clip_without_a_gradient():
+    """Z instead of sigmoid(Z): clipped into [eps, 1 - eps], most of it would get dZ = 0 and
+    training would stall without a word (PyTorch refuses it too)."""
+    Z = gg.Tensor([[-3.0], [0.5], [2.5]], name="Z", requires_grad=True)
+    with pytest.raises(gg.ArgumentError, match=r"probabilities A = sigmoid\(Z\) in \[0, 1\], "
+                                               r"got values from -3 to 2\.5 in 'Z' \(3, 1\).*"
+                                               r"binary_cross_entropy_with_logits"):
+        nn.binary_cross_entropy(Z, [[1.0], [0.0], [1.0]])
+    for eps in (0.7, -1e-3, np.nan):
+        with pytest.raises(gg.ArgumentError, match=r"eps must be in \[0, 0\.5\)"):
+            nn.binary_cross_entropy(gg.sigmoid(Z), [[1.0], [0.0], [1.0]], eps=eps)
+    edges = nn.binary_cross_entropy(gg.Tensor([[0.0], [1.0]]), [[0.0], [1.0]])
+    assert edges.item() == pytest.approx(-np.log1p(-1e-12), abs=1e-15)  # 0 and 1 are fine
+
+
 def test_class_indices_must_be_whole_and_in_range():
     with pytest.raises(gg.GraphgradError, match=r"0\.\.3 for 4 logits.*from 0 to 4"):
         nn.cross_entropy(Z, np.array([0, 1, 2, 3, 4]))

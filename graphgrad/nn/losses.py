@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import _ones
-from graphgrad.errors import ArgumentError, GraphgradTypeError, ShapeError, describe
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    ShapeError,
+    describe,
+    real_number,
+)
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid
 from graphgrad.ops.softmax import Softmax
@@ -275,6 +281,15 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     a = _as_tensor(probs)
     y = _as_labels(labels, a)
     _same_shape("binary_cross_entropy", a, y, "probabilities")
+    eps = real_number(eps, "eps", "binary_cross_entropy", lambda e: 0.0 <= e < 0.5,
+                      "in [0, 0.5)")
+    if a.data.size and (a.data.min() < 0.0 or a.data.max() > 1.0):  # NaN passes: fit says so
+        raise ArgumentError(
+            f"binary_cross_entropy takes probabilities A = sigmoid(Z) in [0, 1], got values "
+            f"from {a.data.min():.4g} to {a.data.max():.4g} in {describe(a)} (logits Z?), which "
+            "would be clipped and get no gradient. Use binary_cross_entropy_with_logits(Z, Y), "
+            "or apply gg.sigmoid first."
+        )
     return BinaryCrossEntropy.apply(a, y, eps=eps)
 
 
