@@ -283,3 +283,16 @@ def test_grad_of_things_that_are_not_tensors():
     for outputs, inputs in [(3.0, W), (J, 3.0), ([J, 3.0], W), (J, [W, "W"])]:
         with pytest.raises(gg.GraphgradTypeError, match="gg.grad takes Tensors"):
             gg.grad(outputs, inputs, retain_graph=True)
+
+
+def test_where_refuses_a_condition_of_numbers_other_than_0_and_1():
+    """Read as nonzero, the probabilities 0.2 and 0.7 would both be true: every output x."""
+    A = gg.Tensor([0.2, 0.7, 0.01], name="A")
+    with pytest.raises(gg.GraphgradTypeError, match=r"where: the condition must be booleans.*"
+                                                    r"'A' \(3,\) float64 holding 0\.2.*A > 0\.5"):
+        gg.where(A, 1.0, 0.0)
+    x = gg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    chosen = gg.where([1, 0, 1], x, 0.0)  # 0/1 numbers are a mask
+    chosen.sum().backward()
+    np.testing.assert_array_equal(chosen.data, [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0])

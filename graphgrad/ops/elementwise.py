@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import GraphgradTypeError, array_of, describe
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
 from graphgrad.ops.broadcasting import unbroadcast
-from graphgrad.tensor import Tensor, _data, setting_value
+from graphgrad.tensor import Tensor, setting_value
 
 
 class Exp(Function):
@@ -342,7 +343,25 @@ def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """x where condition is true, else y (all three broadcast together).
 
-    ``condition`` is a boolean array or tensor (``x > 0``); it gets no gradient. The op keeps
-    its own copy, so changing the caller's array later cannot change the gradient.
+    ``condition`` is a boolean array or tensor (``x > 0``), or numbers that are all 0 or 1; it
+    gets no gradient. The op keeps its own copy, so changing the caller's array later cannot
+    change the gradient.
     """
-    return Where.apply(x, y, condition=np.array(_data(condition), dtype=bool))
+    return Where.apply(x, y, condition=_condition(condition))
+
+
+def _condition(condition: Any) -> np.ndarray:
+    """A copy of ``condition`` as booleans. Other numbers are refused: read as nonzero, the
+    probabilities 0.2 and 0.7 would both be true."""
+    array = array_of(condition, "the condition", "where")
+    if array.dtype.kind == "b":
+        return array.copy()
+    others = array[~np.isin(array, (0, 1))] if array.dtype.kind in "iuf" else array.ravel()
+    if others.size:
+        what = describe(condition) if isinstance(condition, Tensor) else f"{array.dtype} values"
+        raise GraphgradTypeError(
+            f"where: the condition must be booleans, or numbers that are all 0 or 1; got "
+            f"{what} holding {others[0].item()!r} too. Write the test itself, such as "
+            "gg.where(A > 0.5, 1.0, 0.0)"
+        )
+    return array != 0
