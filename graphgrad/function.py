@@ -284,7 +284,7 @@ def _lift_inputs(cls: type, inputs: tuple) -> tuple:
         kind = type(x)
         if kind in _TENSOR_TYPES:
             lifted.append(x)
-        elif kind is np.ndarray and x.dtype.kind == "f":  # a batch of data: the common case
+        elif kind is np.ndarray and x.dtype.kind == "f" and x.ndim:  # a batch: the common case
             lifted.append(_op_output(x, None, 0))
         else:
             like = next((t for t in inputs if isinstance(t, Tensor)), None)

@@ -41,10 +41,8 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
             f"{str(exc).rstrip('.')}. Pass a number, a nested list of numbers with the same "
             "length at each level, or a numeric numpy array."
         ) from None
-    if dtype is not None:
-        return array
     kind = array.dtype.kind
-    if kind == "f":
+    if kind == "f" or dtype is not None and kind in "biu":
         return array
     if kind in "iu":
         return array.astype(np.float64)
@@ -491,8 +489,8 @@ _CONSTANTS: set[Tensor] = set()
 def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
     """A constant Tensor for a number or array met in an op with the tensor ``like``.
 
-    Python and numpy numbers take ``like``'s float dtype (float32 stays float32); integer
-    arrays become that dtype too; float arrays keep theirs.
+    Python and numpy numbers (and 0-d arrays) take ``like``'s float dtype (float32 stays
+    float32); so do lists of numbers and integer arrays; float arrays keep theirs.
     """
     if isinstance(value, Tensor):
         return value
@@ -511,13 +509,20 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
             _SCALAR_CACHE[key] = constant
             _CONSTANTS.add(constant)
         return constant
-    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+    if isinstance(value, (np.generic, np.ndarray)) and value.ndim == 0 and (
+            value.dtype.kind in "biuf"):
         # A numpy scalar (np.sqrt(2), an element of an array) is a number too: no upcast.
         return _lift(value.item(), like)
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # a ragged list
+        raise GraphgradTypeError(
+            f"cannot use a {type(value).__name__} as a tensor ({str(exc).rstrip('.')}); pass "
+            "numbers, nested lists with the same length at each level, or a numeric array"
+        ) from None
     kind = array.dtype.kind
-    if kind in "biu":
-        array = array.astype(float_dtype or np.float64)
+    if kind in "biu" or kind == "f" and float_dtype and type(value) is not np.ndarray:
+        array = array.astype(float_dtype or np.float64)  # [0.5, 1.5] is numbers, as 0.5 is
     elif kind != "f":
         raise GraphgradTypeError(
             f"cannot use a {type(value).__name__} of dtype {array.dtype} as a tensor; "

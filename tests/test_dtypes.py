@@ -84,8 +84,10 @@ def test_float32_stays_float32_through_every_op_and_its_backward(op):
         np.testing.assert_allclose(o.data, w, rtol=1e-5, atol=1e-6)
 
 
-NUMBERS = [2.0, 2, True, np.float64(2.0), np.float32(2.0), np.int64(2)]
-NUMBER_IDS = ["float", "int", "bool", "np.float64", "np.float32", "np.int64"]
+NUMBERS = [2.0, 2, True, np.float64(2.0), np.float32(2.0), np.int64(2), np.array(2.0),
+           [2.0, 0.5, 2.0], [[2.0], [0.5]], (2, 1, 2)]
+NUMBER_IDS = ["float", "int", "bool", "np.float64", "np.float32", "np.int64", "0-d array",
+              "list of floats", "nested list", "tuple of ints"]
 OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
 
 

@@ -101,7 +101,8 @@ def test_bad_data_for_a_tensor(bad):
                           r"length at each level"),
     ([1.0], "nope", r"Tensor cannot make an array of the list given: data type 'nope'"),
     (["1.5x"], np.float32, r"could not convert string"),
-], ids=["ragged", "unknown dtype", "text with a dtype"])
+    ([1.0, 2.0], str, r"Tensor needs numbers, got list of dtype <U3"),
+], ids=["ragged", "unknown dtype", "text with a dtype", "a text dtype"])
 def test_data_numpy_cannot_read_gets_a_graphgrad_error(data, dtype, message):
     with pytest.raises(gg.GraphgradTypeError, match=message):
         gg.Tensor(data, dtype=dtype)
@@ -296,3 +297,10 @@ def test_where_refuses_a_condition_of_numbers_other_than_0_and_1():
     chosen.sum().backward()
     np.testing.assert_array_equal(chosen.data, [1.0, 0.0, 3.0])
     np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0])
+
+
+def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
+    W = gg.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=r"cannot use a list as a tensor .*"
+                                                    "inhomogeneous.*same length at each level"):
+        W + [[1.0, 2.0], [3.0]]
