@@ -72,6 +72,19 @@ def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> flo
     return number
 
 
+def float_dtype(dtype: Any, what: str) -> np.dtype:
+    """``dtype`` if it is float64 or float32, else a `GraphgradTypeError` naming ``what`` (a
+    layer): parameters learn by small float steps, which integers would round away."""
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        kind = None
+    if kind not in (np.float64, np.float32):
+        given = getattr(dtype, "__name__", dtype)
+        raise GraphgradTypeError(f"{what}: dtype must be np.float64 or np.float32, got {given!r}")
+    return kind
+
+
 def not_a_state_error(caller: str, state: Any, owner: str) -> GraphgradTypeError:
     """The error of a ``load_state_dict`` given something other than a dict of arrays: a
     path, the ``owner`` (a model, an optimizer) itself, or anything else."""

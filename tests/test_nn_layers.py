@@ -622,3 +622,27 @@ def test_batchnorm2d_in_a_convnet():
     model(X).sum().backward()
     assert model.batchnorm1.gamma.grad.shape == (2,)
     assert model.conv2d1.W.grad.shape == (3, 3, 1, 2)
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda dtype: nn.Linear(3, 4, dtype=dtype), r"a layer's weights of shape \(4, 3\)"),
+    (lambda dtype: nn.Conv2d(3, 4, 3, dtype=dtype), r"a layer's weights of shape \(4, 27\)"),
+    (lambda dtype: nn.Embedding(5, 3, dtype=dtype), r"a layer's weights of shape \(5, 3\)"),
+    (lambda dtype: nn.BatchNorm1d(3, dtype=dtype), "BatchNorm1d"),
+    (lambda dtype: nn.LayerNorm(3, dtype=dtype), "LayerNorm"),
+], ids=["Linear", "Conv2d", "Embedding", "BatchNorm1d", "LayerNorm"])
+@pytest.mark.parametrize("dtype", [np.int32, int, np.float16, "bool"])
+def test_a_layer_refuses_a_dtype_its_parameters_cannot_learn_in(make, name, dtype):
+    """He weights cast to int32 are nearly all 0: the layer would not learn."""
+    with pytest.raises(gg.GraphgradTypeError, match=name + ": dtype must be np.float64 or "
+                                                           "np.float32"):
+        make(dtype)
+    assert make(np.float32).parameters()[0].dtype == np.float32
+
+
+@pytest.mark.parametrize("rng", ["abc", -1, 2.5, True])
+def test_a_layer_refuses_an_rng_that_is_no_seed_or_generator(rng):
+    with pytest.raises(gg.ArgumentError, match=r"rng must be None, a seed \(a whole number >= "
+                                               r"0\) or a np.random.Generator, got"):
+        nn.Linear(3, 4, rng=rng)
+    assert np.array_equal(nn.Linear(3, 4, rng=7).W.data, nn.Linear(3, 4, rng=np.int64(7)).W.data)

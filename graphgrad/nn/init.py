@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError
+from graphgrad.errors import ArgumentError, ShapeError, float_dtype, whole_number
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
@@ -32,7 +32,11 @@ def generator(rng: np.random.Generator | int | None = None) -> np.random.Generat
         return _default["rng"]
     if isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(rng)
+    try:
+        return np.random.default_rng(whole_number(rng, "rng", "", least=0))
+    except ArgumentError:
+        raise ArgumentError(f"rng must be None, a seed (a whole number >= 0) or a "
+                            f"np.random.Generator, got {rng!r}") from None
 
 
 def _fans(shape: Shape) -> tuple[int, int]:
@@ -111,6 +115,7 @@ def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
     whose n[l] counts them (`glorot`); the others, and functions given as ``init``, see the
     shape (n_C, f * f * n_C_prev) alone.
     """
+    dtype = float_dtype(dtype, f"a layer's weights of shape {tuple(shape)}")
     initializer = get(init)
     if initializer is glorot and window != 1:
         array = glorot(tuple(shape), generator(rng), window)

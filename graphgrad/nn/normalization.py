@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, describe, real_number, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    describe,
+    float_dtype,
+    real_number,
+    whole_number,
+)
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
 from graphgrad.tensor import Tensor
@@ -63,6 +70,7 @@ class _BatchNorm(Module):
         self.momentum = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1,
                                     "in [0, 1)")
         self.eps = _positive_eps(eps, caller)
+        dtype = float_dtype(dtype, type(self).__name__)
         self.gamma = Parameter(np.ones(self.n, dtype=dtype))
         self.beta = Parameter(np.zeros(self.n, dtype=dtype))
         self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype))
@@ -229,6 +237,7 @@ class LayerNorm(Module):
         super().__init__()
         self.d = whole_number(d, "d", "LayerNorm")
         self.eps = _positive_eps(eps, "LayerNorm")
+        dtype = float_dtype(dtype, "LayerNorm")
         self.gamma = Parameter(np.ones(self.d, dtype=dtype))
         self.beta = Parameter(np.zeros(self.d, dtype=dtype))
 
