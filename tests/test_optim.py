@@ -576,11 +576,11 @@ def test_group_mistakes_are_explained():
         ([{"params": [W]}, {"params": [b], "momentum": 1.0}],
          r"SGD: parameter group 1: momentum must be in \[0, 1\), got 1.0"),
         ([{"params": [W]}, {"params": [b], "lr": 0}],
-         "SGD: parameter group 1: lr must be positive, got 0"),
+         "SGD: parameter group 1: lr must be positive and finite, got 0"),
         ([{"params": [W]}, {"params": [b], "weight_decay": -0.1}],
-         "SGD: parameter group 1: weight_decay must be >= 0, got -0.1"),
+         "SGD: parameter group 1: weight_decay must be >= 0 and finite, got -0.1"),
         ([{"params": [W]}, {"params": [b], "lr": "fast"}],
-         "SGD: parameter group 1: lr must be a number, got 'fast'"),
+         "SGD: parameter group 1: lr must be positive and finite, got 'fast'"),
         ([{"params": [W]}, b], "SGD: parameter group 1 is a Tensor; give either tensors or dicts"),
         ([{"params": [W, W]}], r"SGD: parameter 1 \('W' \(3, 2\) float64\) is given twice"),
     ]
@@ -594,7 +594,7 @@ def test_group_mistakes_are_explained():
                                                "'momentum'; the settings of RMSprop are lr, "
                                                "weight_decay, beta, eps"):
         optim.RMSprop([{"params": W, "momentum": 0.9}])
-    with pytest.raises(gg.ArgumentError, match="SGD: lr must be positive, got -1"):
+    with pytest.raises(gg.ArgumentError, match="SGD: lr must be positive and finite, got -1"):
         optim.SGD([W], lr=-1)
 
 
@@ -668,3 +668,33 @@ def test_clipping_keeps_float32_and_refuses_a_nan_gradient_and_bad_limits():
                  lambda: optim.clip_grad_norm([W], np.inf)):
         with pytest.raises(gg.ArgumentError, match="must be a positive number"):
             call()
+
+
+@pytest.mark.parametrize("params, message", [
+    (lambda L: L.W, r"SGD takes a list of tensors, got one: 'W' \(2, 3\) float64; pass \[W\]"),
+    (lambda L: L, r"SGD takes the tensors to optimize, got a Linear: pass model.parameters\(\)"),
+    (lambda L: None, r"SGD takes a list of tensors \(model.parameters\(\)\) or of groups"),
+], ids=["a tensor", "a model", "None"])
+def test_an_optimizer_given_a_tensor_or_a_model_says_what_to_pass(params, message):
+    """Iterated, a tensor gives its rows: the error would blame a 'GetItem' that is no leaf."""
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        optim.SGD(params(nn.Linear(3, 2)), lr=0.1)
+
+
+@pytest.mark.parametrize("setting, value, rule", [
+    ("lr", math.nan, ">= 0 and finite"), ("lr", -0.1, ">= 0 and finite"),
+    ("lr", math.inf, ">= 0 and finite"), ("lr", "0.1", ">= 0 and finite"),
+    ("momentum", 1.5, r"in \[0, 1\)"), ("weight_decay", math.inf, ">= 0 and finite"),
+])
+def test_a_setting_changed_after_construction_is_checked_as_the_keyword_is(setting, value, rule):
+    """optimizer.lr = nan made every parameter NaN at the next step; -0.1 climbed the cost."""
+    W = gg.Tensor(W0, requires_grad=True)
+    sgd = optim.SGD([W], lr=0.1, momentum=0.5)
+    with pytest.raises(gg.ArgumentError, match=f"SGD: {setting} must be {rule}, got"):
+        setattr(sgd, setting, value)
+    assert (sgd.lr, sgd.momentum, sgd.weight_decay) == (0.1, 0.5, 0.0)
+    sgd.lr = 0  # a warm-up's first epoch
+    assert sgd.param_groups[0]["lr"] == 0.0
+    for keyword in ({"lr": math.inf}, {"lr": True}, {"eps": math.inf}):
+        with pytest.raises(gg.ArgumentError, match="must be"):
+            optim.RMSprop([W], **{"lr": 0.1, **keyword})

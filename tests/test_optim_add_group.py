@@ -188,7 +188,7 @@ def test_refused_groups_are_explained_and_change_nothing():
          "in parameter group 0 too; give each parameter to one group"),
         ({"params": [B, B]}, r"SGD: parameter group 1, parameter 1 \('B' \(2, 2\) float64\) is "
          "given twice"),
-        ({"params": [B], "lr": 0}, "SGD: parameter group 1: lr must be positive, got 0"),
+        ({"params": [B], "lr": 0}, "SGD: parameter group 1: lr must be positive and finite, got 0"),
         ({"params": [B], "momentum": 1.0}, r"SGD: parameter group 1: momentum must be in "
          r"\[0, 1\), got 1.0"),
         ([B], r"SGD\.add_param_group takes a dict \{'params': tensors, 'lr': \.\.\.\}, got a "

@@ -7,23 +7,32 @@ Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, describe, not_a_state_error
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    describe,
+    not_a_state_error,
+    real_number,
+)
 from graphgrad.tensor import Tensor
 
 _IN_0_1 = (lambda x: 0.0 <= x < 1.0, "in [0, 1)")
+_AT_LEAST_0 = (lambda x: 0.0 <= x < math.inf, ">= 0 and finite")
 # What each setting must be, checked alike for the keyword arguments and every group's.
 _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
-    "lr": (lambda x: x > 0.0, "positive"),
-    "weight_decay": (lambda x: x >= 0.0, ">= 0"),
-    "eps": (lambda x: x >= 0.0, ">= 0"),
+    "lr": (lambda x: 0.0 < x < math.inf, "positive and finite"),
+    "weight_decay": _AT_LEAST_0, "eps": _AT_LEAST_0,
     "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
 }
-_SAVED_LR = (lambda x: x >= 0.0, ">= 0")
+_FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
+# An lr set later, or saved, may be 0: a schedule (a warm-up) may set it so.
+_LATER_LR = _AT_LEAST_0
 
 
 class _Setting:
@@ -42,7 +51,8 @@ class _Setting:
         return opt.defaults[self.name]
 
     def __set__(self, opt: Optimizer, value: float) -> None:
-        value = float(value)  # not range-checked, as when lr was a plain attribute
+        test, rule = _LATER_LR if self.name == "lr" else _RULES.get(self.name, _FINITE)
+        value = real_number(value, self.name, type(opt).__name__, test, rule)
         opt.defaults[self.name] = value
         for group, own, ratio in zip(opt.param_groups, opt._own, opt._lr_ratios):
             if self.name == "lr":
@@ -113,9 +123,10 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
                  weight_decay: float = 0.0, **hypers: float) -> None:
         name = type(self).__name__
-        given = list(params)
+        given = _listed(params, name)
         if not given:
-            raise ArgumentError(f"{name}: got no parameters to optimize (model.parameters()?)")
+            raise ArgumentError(f"{name}: got no parameters to optimize; pass "
+                                "model.parameters() (a generator already used up gives none)")
         self.defaults = self._checked({"lr": lr, "weight_decay": weight_decay, **hypers}, name)
         self._base_lr = self.defaults["lr"]  # the keyword's lr, never 0
         self.t = 0  # the calls to step()
@@ -186,17 +197,13 @@ class Optimizer:
     def _checked(self, settings: Mapping[str, Any], where: str,
                  saved: bool = False) -> dict[str, float]:
         """The settings as floats, each checked against its rule in `_RULES`. A ``saved``
-        state's lr may be 0: a schedule (a warm-up) may have set it so."""
+        state's lr may be 0 (`_LATER_LR`)."""
         out = {}
         for key, value in settings.items():
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ArgumentError(f"{where}: {key} must be a number, got {value!r}") from None
-            test, what = _SAVED_LR if saved and key == "lr" else _RULES.get(key, (None, ""))
-            if test is not None and not test(number):
-                raise ArgumentError(f"{where}: {key} must be {what}, got {value}")
-            out[key] = number
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value.item()  # as gg.load gives a saved number
+            test, what = _LATER_LR if saved and key == "lr" else _RULES.get(key, _FINITE)
+            out[key] = real_number(value, key, where, test, what)
         return out
 
     def _read_group(self, i: int, spec: Any) -> tuple[dict[str, float], list[Any]]:
@@ -429,6 +436,24 @@ class Optimizer:
                               if group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
+
+
+def _listed(params: Any, name: str) -> list:
+    """The parameters (or groups) given to an optimizer, as a list; a tensor or a model
+    alone is refused with what to pass instead."""
+    if isinstance(params, Tensor):
+        raise GraphgradTypeError(
+            f"{name} takes a list of tensors, got one: {describe(params)}; pass "
+            f"[{params.name or 'W'}] (iterated, a tensor gives its rows)")
+    if callable(getattr(params, "parameters", None)):
+        raise GraphgradTypeError(f"{name} takes the tensors to optimize, got a "
+                                 f"{type(params).__name__}: pass model.parameters()")
+    try:
+        return list(params)
+    except TypeError:
+        raise GraphgradTypeError(
+            f"{name} takes a list of tensors (model.parameters()) or of groups "
+            f"{{'params': tensors, ...}}, got {type(params).__name__}") from None
 
 
 def _step_count(value: Any, key: str, problems: list[str]) -> int | None:
