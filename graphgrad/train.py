@@ -243,6 +243,7 @@ def fit(
             raise ArgumentError(f"fit: dev_data must be a pair (X_dev, Y_dev), got "
                                 f"{_what(dev_data)}")
         _require_examples(*dev_data, "fit's dev_data")
+    _require_shared_parameters(model, optimizer)
     if _is_X_and_Y(data):
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
                                  seed=seed, drop_last=drop_last)
@@ -332,6 +333,21 @@ def fit(
             bar.close()
         _restore_modes(modes)
     return history
+
+
+def _require_shared_parameters(model: Module, optimizer: Optimizer) -> None:
+    """An optimizer made with another model's parameters would step them, never the model's
+    (whose gradients pile up): the cost would stay where it is."""
+    if not isinstance(optimizer, Optimizer):
+        raise GraphgradTypeError(f"fit: optimizer must be an optimizer such as optim.SGD("
+                                 f"model.parameters(), lr=0.1), got {type(optimizer).__name__}")
+    ours = {id(p) for p in model.parameters()}
+    if ours and not any(id(p) in ours for p in optimizer.params):
+        raise ArgumentError(
+            f"fit: the optimizer's {len(optimizer.params)} parameters are none of the model's "
+            f"{len(ours)}, so training would not change the model; make the optimizer with "
+            "this model's parameters: optim.SGD(model.parameters(), lr=...)"
+        )
 
 
 def _what(value: Any) -> str:

@@ -436,3 +436,20 @@ def test_a_batch_that_is_not_a_pair_is_named():
     with pytest.raises(gg.ArgumentError, match=r"batch 0 of data \(ndarray of shape "
                                                r"\(40, 2\)\) is not an \(X_batch, Y_batch\) pair"):
         gg.fit(model, nn.mse, sgd, [X, Y, X], epochs=1, progress=False)
+
+
+def test_fit_refuses_an_optimizer_of_another_models_parameters():
+    """It would step the other model: the cost would stay where it is, epoch after epoch."""
+    X, Y = planar_dataset(m=20)
+    model, _ = _linear_model_and_sgd()
+    _, other = _linear_model_and_sgd()
+    with pytest.raises(gg.ArgumentError, match=r"the optimizer's 2 parameters are none of the "
+                                               r"model's 2.*optim.SGD\(model.parameters\(\)"):
+        gg.fit(model, nn.mse, other, (X, Y), epochs=1, progress=False)
+    with pytest.raises(gg.GraphgradTypeError, match="optimizer must be an optimizer"):
+        gg.fit(model, nn.mse, 0.1, (X, Y), epochs=1, progress=False)
+    frozen_head = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1))
+    head_only = optim.SGD(frozen_head.linear2.parameters(), lr=0.1)  # some of them: fine
+    W = frozen_head.linear2.W.data.copy()
+    gg.fit(frozen_head, nn.mse, head_only, (X, Y), epochs=1, progress=False)
+    assert not np.array_equal(W, frozen_head.linear2.W.data)
