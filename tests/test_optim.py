@@ -655,6 +655,21 @@ def test_clip_grad_norm_scales_every_gradient_by_one_factor_and_returns_the_norm
     np.testing.assert_allclose(W1.grad, [0.6, 0.0])
 
 
+@pytest.mark.parametrize("dtype, big", [(np.float32, 3e19), (np.float64, 3e200)])
+def test_clip_grad_norm_clips_an_exploding_gradient_whose_squares_overflow(dtype, big):
+    """Exploding gradients are what clipping is for: a finite 3e19 in float32 (squared, 9e38,
+    is past float32's 3.4e38) must be clipped, not reported as NaN or Inf."""
+    W = gg.Tensor(np.zeros(4, dtype=dtype), requires_grad=True, name="W")
+    W.grad = np.array([big, -big, big, big], dtype=dtype)
+    b = gg.Tensor(np.zeros(1, dtype=dtype), requires_grad=True)
+    b.grad = np.array([big], dtype=dtype)
+    norm = optim.clip_grad_norm([W, b], 5.0)
+    assert norm == pytest.approx(big * np.sqrt(5), rel=1e-6)
+    np.testing.assert_allclose(W.grad, np.array([1.0, -1.0, 1.0, 1.0]) * 5 / np.sqrt(5),
+                               rtol=1e-6)
+    assert W.grad.dtype == dtype and np.isfinite(b.grad).all()
+
+
 def test_clipping_keeps_float32_and_refuses_a_nan_gradient_and_bad_limits():
     W = gg.Tensor(np.zeros(2, dtype=np.float32), requires_grad=True, name="W")
     W.grad = np.array([30.0, 40.0], dtype=np.float32)

@@ -6,6 +6,7 @@ may serve several tensors), so a clipped gradient is a new array put in ``p.grad
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,21 @@ def _with_grads(params: Iterable[Tensor], caller: str) -> list[Tensor]:
     return [p for p in params if p.grad is not None]
 
 
+def _l2_norm(p: Tensor) -> float:
+    """||dW||, in float64 and without overflow: exploding float32 gradients (3e19) have
+    squares float32 cannot hold."""
+    g = p.grad.astype(np.float64, copy=False)
+    norm = math.sqrt(np.vdot(g, g).real)
+    if math.isfinite(norm):
+        return norm
+    if not np.isfinite(g).all():
+        raise AnomalyError(f"clip_grad_norm: the gradient of {describe(p)} holds NaN or Inf; "
+                           "find where it comes from with gg.detect_anomaly()")
+    largest = float(np.abs(g).max())
+    scaled = g / largest
+    return largest * math.sqrt(np.vdot(scaled, scaled).real)
+
+
 def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
     """Clip every element of every gradient to [-clip_value, clip_value], as the course's
     ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone."""
@@ -51,14 +67,7 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
     """
     max_norm = _positive(max_norm, "max_norm", "clip_grad_norm")
     params = _with_grads(params, "clip_grad_norm")
-    squares = [float(np.vdot(p.grad, p.grad).real) for p in params]
-    for p, square in zip(params, squares):
-        if not np.isfinite(square):
-            raise AnomalyError(
-                f"clip_grad_norm: the gradient of {describe(p)} holds NaN or Inf; find where it "
-                "comes from with gg.detect_anomaly()"
-            )
-    norm = float(np.sqrt(sum(squares)))
+    norm = math.hypot(*[_l2_norm(p) for p in params])  # hypot: no overflow in the squares
     if norm > max_norm:
         scale = max_norm / norm
         for p in params:
