@@ -58,6 +58,7 @@ LAYERS = {
     "Linear without bias": (lambda X, W: _set(nn.Linear(4, 3, bias=False), W=W)(X),
                             [(5, 4), (3, 4)]),
     "Linear on (m, t, n_in)": (lambda X, W, b: nn.linear(X, W, b), [(2, 3, 4), (3, 4), (3,)]),
+    "Linear on one example (n_in,)": (lambda x, W, b: nn.linear(x, W, b), [(4,), (3, 4), (3,)]),
     "Sigmoid": (lambda Z: nn.Sigmoid()(Z), [(4, 3)]),
     "Tanh": (lambda Z: nn.Tanh()(Z), [(4, 3)]),
     "ReLU": (lambda Z: nn.ReLU()(Z), [(4, 3)]),
@@ -85,8 +86,9 @@ def test_every_layer_passes_gradcheck_in_float64(name):
 
 
 @pytest.mark.parametrize("with_bias", [True, False])
-def test_affine_second_derivatives(with_bias):
-    shapes = [(3, 4), (2, 4), (2,)] if with_bias else [(3, 4), (2, 4)]
+@pytest.mark.parametrize("examples", [(3,), ()], ids=["batch", "one example"])
+def test_affine_second_derivatives(with_bias, examples):
+    shapes = [(*examples, 4), (2, 4), (2,)] if with_bias else [(*examples, 4), (2, 4)]
     inputs = [RNG.standard_normal(s) for s in shapes]
     assert gg.gradgradcheck(Affine, inputs)
 

@@ -43,7 +43,7 @@ class Affine(Function):
         needs = ctx.needs_input_grad
         # dX is skipped when X is data (the first layer): the biggest saving of a fused op.
         dx = grad @ w if needs[0] else None
-        if grad.ndim > 2:  # (..., n_out): every leading axis holds examples
+        if grad.ndim != 2:  # (..., n_out): every leading axis holds examples; (n_out,) one
             grad = grad.reshape((-1, grad.shape[-1]))
             x = x.reshape((-1, x.shape[-1]))
         dw = grad.T @ x if needs[1] else None
