@@ -66,8 +66,9 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
         raise SaveFileError(f"gg.save: cannot write {path!r}: {exc.strerror} ({folder!r}); "
                             "create the folder first, or save somewhere you can write") from None
     try:
-        # mkstemp makes the file private; give it the mode any new file gets (np.savez's).
-        os.chmod(temporary, 0o666 & ~_umask())
+        # mkstemp makes the file private: give it the mode of the file it replaces, or the
+        # mode any new file gets (np.savez's).
+        os.chmod(temporary, _mode_of(path))
         with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
             for key, array in arrays.items():
                 with archive.open(key + ".npy", "w", force_zip64=True) as entry:
@@ -79,6 +80,13 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
         if isinstance(exc, OSError) and not isinstance(exc, SaveFileError):
             raise SaveFileError(f"gg.save: cannot write {path!r}: {exc}") from exc
         raise
+
+
+def _mode_of(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def _umask() -> int:
@@ -134,9 +142,18 @@ def load(path: PathLike) -> StateDict:
     state = StateDict()
     state.source = path
     with archive:
-        for key in archive.files:
+        # Each entry by its own name: numpy's lookup by key finds "a.npy" for the key "a.npy"
+        # when the entry "a.npy.npy" holds it.
+        for member in archive.zip.namelist():
+            key = member.removesuffix(".npy")
+            if not member.endswith(".npy"):
+                raise SaveFileError(
+                    f"gg.load: entry {key!r} of {path!r} is not an array (.npy); write state "
+                    "dicts with gg.save"
+                )
             try:
-                state[key] = archive[key]
+                with archive.zip.open(member) as entry:
+                    state[key] = np.lib.format.read_array(entry, allow_pickle=False)
             except ValueError as exc:
                 reason = ("it holds pickled objects, which graphgrad never loads"
                           if "pickle" in str(exc).lower() else str(exc))
@@ -145,9 +162,4 @@ def load(path: PathLike) -> StateDict:
                 raise SaveFileError(
                     f"gg.load: entry {key!r} of {path!r} is corrupt: {exc}"
                 ) from None
-            if not isinstance(state[key], np.ndarray):  # numpy hands other entries as bytes
-                raise SaveFileError(
-                    f"gg.load: entry {key!r} of {path!r} is not an array (.npy); write state "
-                    "dicts with gg.save"
-                )
     return state

@@ -1,4 +1,5 @@
 """gg.save / gg.load: round trips, and refusal of pickled, corrupt or mismatched files."""
+import os
 import pickle
 
 import numpy as np
@@ -88,12 +89,25 @@ def test_a_file_for_another_model_names_the_file_and_the_keys(tmp_path):
         _model(0).load_state_dict(gg.load(path))
 
 
-def test_a_saved_file_gets_the_mode_of_any_new_file(tmp_path):
-    import os
+def test_a_saved_file_gets_the_mode_of_any_new_file_or_of_the_file_it_replaces(tmp_path):
     path = tmp_path / "model.npz"
     gg.save({"W": np.ones(2)}, path)
     np.savez(tmp_path / "plain.npz", W=np.ones(2))
     assert os.stat(path).st_mode & 0o777 == os.stat(tmp_path / "plain.npz").st_mode & 0o777
+    os.chmod(path, 0o600)  # a private checkpoint stays private when saved over
+    gg.save({"W": np.zeros(2)}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    np.testing.assert_array_equal(gg.load(path)["W"], [0.0, 0.0])
+
+
+def test_keys_ending_in_npy_load_back_under_their_own_names(tmp_path):
+    """numpy's lookup by key found the entry 'a.npy' for the key 'a.npy', which 'a' holds."""
+    state = {"a": np.zeros(2), "a.npy": np.ones(3), "b.npy.npy": np.full(1, 2.0)}
+    gg.save(state, tmp_path / "s.npz")
+    loaded = gg.load(tmp_path / "s.npz")
+    assert sorted(loaded) == sorted(state)
+    for key, array in state.items():
+        np.testing.assert_array_equal(loaded[key], array)
 
 
 def test_saving_into_a_missing_folder_names_the_path(tmp_path):
