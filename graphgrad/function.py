@@ -320,6 +320,8 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
     settings = "".join(f", {k}={_setting_text(v)}" for k, v in attrs.items())
     hint = getattr(cls, "hint", None)
     advice = hint(*inputs, **attrs) if hint else None
+    if advice is None and any(x.data.dtype == bool for x in inputs if isinstance(x, Tensor)):
+        advice = "a mask (bool) takes part as numbers once converted: mask.astype(np.float64)"
     message = f"{cls.__name__}({operands}{settings}) failed: {exc}"
     if advice:
         message += f"\n  {advice}"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad import nn, optim
 
 
 @pytest.mark.parametrize("error, builtin", [
@@ -304,3 +305,31 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
     with pytest.raises(gg.GraphgradTypeError, match=r"cannot use a list as a tensor .*"
                                                     "inhomogeneous.*same length at each level"):
         W + [[1.0, 2.0], [3.0]]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.Softmax(axis="x"), gg.ArgumentError, r"Softmax: axis must be a whole number"),
+    (lambda: nn.Softmax(axis=1.5), gg.ArgumentError, r"Softmax: axis must be a whole number"),
+    (lambda: nn.LeakyReLU("a"), gg.ArgumentError, "LeakyReLU: alpha must be a finite number"),
+    (lambda: nn.LeakyReLU(np.nan), gg.ArgumentError, "LeakyReLU: alpha must be a finite"),
+    (lambda: gg.leaky_relu(gg.Tensor([1.0]), "a"), gg.ArgumentError,
+     "leaky_relu: alpha must be a finite number, got 'a'"),
+    (lambda: nn.l2_penalty(nn.Linear(2, 2), -1.0, 4), gg.ArgumentError,
+     "l2_penalty: lambd must be >= 0 and finite, got -1"),
+    (lambda: nn.l2_penalty(nn.Linear(2, 2), 0.1, 2.5), gg.ArgumentError,
+     r"l2_penalty: m \(the number of examples.*\) must be a whole number"),
+    (lambda: optim.InverseTimeDecay(0.1, 1.0)(-1), gg.ArgumentError,
+     r"InverseTimeDecay: the epoch \(counted from 0\) must be a whole number of at least 0"),
+    (lambda: gg.sum(gg.Tensor(np.ones((2, 3))), axis=1.0), gg.OpError,
+     r"Sum\(.*axis=1.0.*\) failed: axis must be an int or a tuple of ints, got 1.0"),
+    (lambda: gg.split(gg.Tensor(np.ones(4)), 0), gg.ArgumentError,
+     "split: the number of equal sections must be at least 1, got 0"),
+    (lambda: gg.sigmoid(gg.Tensor([1.0, -1.0]) > 0), gg.OpError,
+     r"Sigmoid\(.* bool\) failed: .*\n  a mask \(bool\) takes part as numbers once converted: "
+     r"mask.astype\(np.float64\)"),
+], ids=["Softmax axis text", "Softmax axis 1.5", "LeakyReLU alpha text", "LeakyReLU alpha nan",
+        "leaky_relu alpha text", "l2 lambd", "l2 m", "schedule epoch", "sum axis 1.0",
+        "split 0", "sigmoid of a mask"])
+def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

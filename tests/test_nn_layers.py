@@ -432,7 +432,7 @@ def test_a_bad_setting_is_a_value_error_too(make):
     (lambda: optim.StepDecay(0.1, every=2.5), r"StepDecay: every must be a whole number"),
     (lambda: optim.InverseSqrtDecay(0.1, k=float("inf")), r"k must be positive, got inf"),
     (lambda: nn.l2_penalty([nn.Parameter(np.ones((2, 2)))], 0.1, m=float("nan")),
-     r"m is the number of examples, got nan"),
+     r"m \(the number of examples the cost averages over\) must be a whole number"),
     (lambda: nn.Flatten()(gg.Tensor(1.0, name="x")), r"Flatten takes a batch \(m, \.\.\.\).*'x'"),
     (lambda: gg.fit(nn.Linear(3, 1), nn.mse, optim.SGD(nn.Linear(3, 1).parameters(), lr=0.1),
                     (np.ones((4, 3)), np.ones((4, 1))), epochs=-1, progress=False),

@@ -6,8 +6,11 @@ layer's cluster. Shapes are unchanged: (m, n) -> (m, n). Depends on `ops`, `nn.m
 """
 from __future__ import annotations
 
+import math
+import operator
 from typing import Any
 
+from graphgrad.errors import ArgumentError, real_number
 from graphgrad.nn.module import Module
 from graphgrad.ops.elementwise import LeakyReLU as _LeakyReLU
 from graphgrad.ops.elementwise import ReLU as _ReLU
@@ -51,7 +54,7 @@ class LeakyReLU(Module):
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "alpha", "LeakyReLU", math.isfinite, "a finite number")
 
     def forward(self, Z: Any) -> Tensor:
         return _LeakyReLU.apply(Z, alpha=self.alpha)
@@ -71,7 +74,13 @@ class Softmax(Module):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        self.axis = int(axis)
+        try:
+            if isinstance(axis, bool):
+                raise TypeError
+            self.axis = operator.index(axis)
+        except TypeError:
+            raise ArgumentError(f"Softmax: axis must be a whole number (the axis of the "
+                                f"classes), got {axis!r}") from None
 
     def forward(self, Z: Any) -> Tensor:
         return _Softmax.apply(Z, axis=self.axis)

@@ -8,12 +8,13 @@ lambda/(2m) * sum_l ||W[l]||_F^2, added to the cost. Depends on `function`, `nn.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, real_number
+from graphgrad.errors import ArgumentError, real_number, whole_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module
@@ -95,8 +96,9 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
         weights = list(params)
     if not weights:
         raise ArgumentError("l2_penalty: there are no weights to penalise")
-    if not m > 0:  # NaN too
-        raise ArgumentError(f"l2_penalty: m is the number of examples, got {m}")
+    m = whole_number(m, "m (the number of examples the cost averages over)", "l2_penalty")
+    lambd = real_number(lambd, "lambd", "l2_penalty", lambda x: 0.0 <= x < math.inf,
+                        ">= 0 and finite")
     total = (weights[0] * weights[0]).sum()
     for W in weights[1:]:
         total = total + (W * W).sum()

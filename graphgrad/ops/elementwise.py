@@ -2,11 +2,12 @@
 (or, for maximum/minimum/where, on the matching elements of two inputs)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradTypeError, array_of, describe
+from graphgrad.errors import GraphgradTypeError, array_of, describe, real_number
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
 from graphgrad.ops.broadcasting import unbroadcast
@@ -318,6 +319,8 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
     """x where x > 0, else alpha * x. ``alpha`` is a setting: for a slope to learn, write
     ``gg.where(x > 0, x, alpha * x)``."""
     alpha = setting_value(alpha, "alpha", "leaky_relu", "gg.where(x > 0, x, alpha * x)")
+    if not isinstance(alpha, np.ndarray):
+        alpha = real_number(alpha, "alpha", "leaky_relu", math.isfinite, "a finite number")
     return LeakyReLU.apply(x, alpha=alpha)
 
 

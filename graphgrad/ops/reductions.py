@@ -18,7 +18,10 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
         return ()  # numpy's rule for a 0-d array: axis 0 or -1 reduces nothing
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    except TypeError:
+        raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}") from None
     normalized = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):

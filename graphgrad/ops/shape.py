@@ -281,6 +281,9 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tu
     if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(
             indices_or_sections, (bool, np.bool_)):
         indices_or_sections = int(indices_or_sections)
+        if indices_or_sections < 1:
+            raise ArgumentError(f"split: the number of equal sections must be at least 1, got "
+                                f"{indices_or_sections}")
     else:
         try:
             indices_or_sections = tuple(indices_or_sections)

@@ -21,12 +21,17 @@ def _in_0_1(x: float) -> bool:
 
 
 class Schedule:
-    """Base class: alpha0 and ``__call__(epoch)``."""
+    """Base class: alpha0, and ``schedule(epoch)``, the learning rate of an epoch counted
+    from 0, which subclasses give as ``_rate(epoch)``."""
 
     def __init__(self, alpha0: float) -> None:
         self.alpha0 = real_number(alpha0, "alpha0", type(self).__name__, _positive, "positive")
 
     def __call__(self, epoch: int) -> float:
+        return self._rate(whole_number(epoch, "the epoch (counted from 0)", type(self).__name__,
+                                       least=0))
+
+    def _rate(self, epoch: int) -> float:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -47,7 +52,7 @@ class InverseTimeDecay(Schedule):
                                       lambda x: 0.0 <= x < math.inf, ">= 0")
         self.time_interval = whole_number(time_interval, "time_interval", "InverseTimeDecay")
 
-    def __call__(self, epoch: int) -> float:
+    def _rate(self, epoch: int) -> float:
         return self.alpha0 / (1.0 + self.decay_rate * (epoch // self.time_interval))
 
 
@@ -58,7 +63,7 @@ class ExponentialDecay(Schedule):
         super().__init__(alpha0)
         self.rate = real_number(rate, "rate", "ExponentialDecay", _in_0_1, "in (0, 1]")
 
-    def __call__(self, epoch: int) -> float:
+    def _rate(self, epoch: int) -> float:
         return self.alpha0 * self.rate ** epoch
 
 
@@ -70,7 +75,7 @@ class StepDecay(Schedule):
         self.factor = real_number(factor, "factor", "StepDecay", _in_0_1, "in (0, 1]")
         self.every = whole_number(every, "every", "StepDecay")
 
-    def __call__(self, epoch: int) -> float:
+    def _rate(self, epoch: int) -> float:
         return self.alpha0 * self.factor ** (epoch // self.every)
 
 
@@ -81,5 +86,5 @@ class InverseSqrtDecay(Schedule):
         super().__init__(alpha0)
         self.k = real_number(k, "k", "InverseSqrtDecay", _positive, "positive")
 
-    def __call__(self, epoch: int) -> float:
+    def _rate(self, epoch: int) -> float:
         return self.k / math.sqrt(epoch + 1) * self.alpha0
