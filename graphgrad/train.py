@@ -419,6 +419,9 @@ def _no_batches_message(loader: Any) -> str:
     if isinstance(loader, DataLoader) and loader.m:  # drop_last with fewer than a batch
         message += (f": drop_last=True leaves out all {loader.m} examples, fewer than "
                     f"batch_size={loader.batch_size}; use a smaller batch_size")
+    elif isinstance(loader, DataLoader):
+        message += (f": X of shape {np.shape(loader.X)} holds no examples; give at least one "
+                    "row")
     return message
 
 

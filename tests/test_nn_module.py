@@ -194,6 +194,11 @@ def test_load_state_dict_non_strict_loads_what_fits():
     model = TwoLayer()
     model.load_state_dict({"scale": np.full(4, 2.0), "nothing": np.zeros(1)}, strict=False)
     np.testing.assert_array_equal(model.scale.data, np.full(4, 2.0))
+    with pytest.raises(gg.GraphgradError) as caught:  # a wrong shape is refused all the same
+        model.load_state_dict({"scale": np.zeros(3)}, strict=False)
+    assert "scale: the state has shape (3,), the model (4,)" in str(caught.value)
+    assert "strict=False skips missing and extra keys, not these" in str(caught.value)
+    assert "or pass strict=False" not in str(caught.value)
 
 
 def test_loading_never_writes_into_an_array_a_graph_saved():

@@ -453,3 +453,11 @@ def test_fit_refuses_an_optimizer_of_another_models_parameters():
     W = frozen_head.linear2.W.data.copy()
     gg.fit(frozen_head, nn.mse, head_only, (X, Y), epochs=1, progress=False)
     assert not np.array_equal(W, frozen_head.linear2.W.data)
+
+
+def test_fit_on_no_examples_says_so_with_the_shape():
+    model, sgd = _linear_model_and_sgd()
+    with pytest.raises(gg.ArgumentError, match=r"the data gave no batches: X of shape \(0, 2\) "
+                                               "holds no examples"):
+        gg.fit(model, nn.mse, sgd, (np.zeros((0, 2)), np.zeros((0, 1))), epochs=1,
+               progress=False)

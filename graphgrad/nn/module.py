@@ -352,7 +352,8 @@ class Module:
                 f"{type(self).__name__}.load_state_dict: the state{origin} does not fit the "
                 "model:\n  " + "\n  ".join(problems) + "\n  Build the model with the same "
                 "layers and sizes as the one that was saved (compare print(model) with the "
-                "keys above), or pass strict=False to load a part of the state."
+                "keys above)" + (", or pass strict=False to load a part of the state." if strict
+                                 else "; strict=False skips missing and extra keys, not these.")
             )
         for key, array in converted.items():
             owner, attr = targets[key]
