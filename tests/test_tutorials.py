@@ -2,8 +2,9 @@
 
 Each notebook runs in a fresh kernel started from this interpreter (the .venv's), with
 tutorials/ as its working directory, as a reader would run it; a cell that raises fails the
-test with that cell's source and error. Notebooks are committed without outputs, so that
-their diffs stay readable.
+test with that cell's source and error, and so does a cell that writes to stderr (a warning,
+such as gradcheck's "checks nothing", is a defect in a tutorial). Notebooks are committed
+without outputs, so that their diffs stay readable.
 """
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ from ipykernel.kernelspec import get_kernel_dict
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-CELL_TIMEOUT = 120  # seconds; every cell takes a few at most, even on a busy machine
+CELL_TIMEOUT = 120  # seconds; the slowest cell takes about 15, more on a busy machine
 ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -71,6 +72,17 @@ def failed_cell(notebook: nbformat.NotebookNode) -> tuple[int, nbformat.Notebook
     return None
 
 
+def stderr_report(path: Path, notebook: nbformat.NotebookNode) -> str | None:
+    """The first cell that wrote to stderr (a warning), with what it wrote."""
+    for number, cell in enumerate(notebook.cells, start=1):
+        written = "".join(output.text for output in cell.get("outputs", [])
+                          if output.output_type == "stream" and output.name == "stderr")
+        if written:
+            source = "\n".join("    " + line for line in cell.source.splitlines())
+            return f"{path.name}, cell {number} wrote to stderr:\n\n{source}\n\n{written}"
+    return None
+
+
 def failure_report(path: Path, notebook: nbformat.NotebookNode, error: Exception) -> str:
     """The failing cell's number, source and error, without the terminal colours."""
     found = failed_cell(notebook)
@@ -98,8 +110,9 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     failure = None
     try:
         run(notebook)
-    except (CellExecutionError, CellTimeoutError) as error:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         failure = failure_report(path, notebook, error)
+    failure = failure or stderr_report(path, notebook)
     if failure:  # outside the except block, so the report is not followed by nbclient's own
         pytest.fail(failure, pytrace=False)
     (output,) = notebook.cells[-1].outputs
@@ -122,6 +135,19 @@ def test_notebooks_are_stored_without_outputs(path: Path) -> None:
         f"{path.name} names the kernel {notebook.metadata.kernelspec.name!r}, which other "
         "machines may not have: scripts/clear-notebook-outputs sets the standard 'python3'"
     )
+
+
+def test_a_cell_that_warns_fails_its_notebook(tmp_path: Path) -> None:
+    """gradcheck passing with a warning that it checked nothing must not pass unseen."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print('fine')"),
+        nbformat.v4.new_code_cell("import warnings\nwarnings.warn('this checks nothing')")])
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    run(notebook)
+    report = stderr_report(tmp_path / "demo.ipynb", notebook)
+    assert report is not None and report.startswith("demo.ipynb, cell 2 wrote to stderr")
+    assert "UserWarning: this checks nothing" in report
 
 
 def test_the_tutorials_are_found_and_numbered_in_reading_order() -> None:
