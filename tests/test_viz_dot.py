@@ -241,6 +241,52 @@ def test_several_roots_are_drawn_together():
     assert 'fillcolor="#ffe9a8"' in node_attrs(source, ids["J"])
 
 
+def named(tensor: gg.Tensor, name: str) -> gg.Tensor:
+    tensor.name = name
+    return tensor
+
+
+def two_chains() -> dict[str, gg.Tensor]:
+    """J1 = 4(3(2a)) and J2 = 7(6(5b)), backpropagated one after the other."""
+    a = gg.Tensor(2.0, requires_grad=True, name="a")
+    b = gg.Tensor(3.0, requires_grad=True, name="b")
+    J1 = named(named(named(a * 2, "x") * 3, "y") * 4, "J1")
+    J2 = named(named(named(b * 5, "p") * 6, "q") * 7, "J2")
+    J1.backward()
+    J2.backward()
+    return {"J1": J1, "J2": J2}
+
+
+def test_several_roots_number_one_pass_after_the_other():
+    parts = two_chains()
+    source = viz.to_dot([parts["J1"], parts["J2"]])
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dy = 4", "2: dx = 12", "3: da = 24", "4: dq = 7", "5: dp = 42", "6: db = 210"]
+    frames = [frame.source for frame in viz.backprop_frames([parts["J1"], parts["J2"]])]
+    titles = [re.search(r"<b>(backward step \d of 6: \w+)</b>", frame) for frame in frames[1:]]
+    assert [title.group(1) for title in titles] == [
+        f"backward step {step} of 6: Mul" for step in range(1, 7)]
+    shown = [line for line in frames[3][frames[3].index("subgraph backward"):].splitlines()
+             if "label=<" in line and "transparent" not in line]
+    assert [re.search(r"label=<(.*?)>", line).group(1) for line in shown] == [
+        "1: dy = 4", "2: dx = 12", "3: da = 24"]
+
+
+def test_gradients_add_up_within_a_pass_not_across_passes():
+    a = gg.Tensor(5.0, requires_grad=True, name="a")
+    h = a * a
+    h.name = "h"
+    J1 = 2 * h
+    J1.name = "J1"
+    J2 = h * h
+    J2.name = "J2"
+    J1.backward(retain_graph=True)
+    J2.backward()  # runs h's op again: its step is J2's now
+    source = viz.to_dot([J1, J2])
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dh = 2", "2: dh += 25", "3: dh += 25", "4: da += 250", "5: da += 250"]
+
+
 def test_drawing_something_that_is_not_a_graph_says_what_to_do():
     with pytest.raises(viz.NotATensorError, match="got ndarray"):
         viz.draw_graph(np.ones(3))

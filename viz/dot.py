@@ -140,31 +140,33 @@ class BackwardEdge:
     tail: str
     head: str
     step: int
+    backward_pass: int  # the pass that sent it (``node.backward_pass``)
     target: TensorInfo | None = None  # the input the gradient is for; None: output -> op
     grads: list[np.ndarray] = field(default_factory=list)
     number: int = 0  # its place in backprop order (1, 2, ...), for edges into inputs
 
 
 def _backward_edges(graph: Snapshot, layout: Layout, options: DrawOptions) -> list[BackwardEdge]:
-    """The red edges in the order backprop produced them."""
+    """The red edges in the order backprop produced them, pass by pass."""
     if not options.show_backward:
         return []
     edges: list[BackwardEdge] = []
-    by_ends: dict[tuple[str, str], BackwardEdge] = {}  # merges a collapsed box's edges
+    by_ends: dict[tuple[str, str, int], BackwardEdge] = {}  # merges a collapsed box's edges
     hidden = layout.hidden
     for op in graph.steps:
-        step = op.step
+        step, backward_pass = op.step, op.node.backward_pass
         end = layout.endpoint(op)
         for info in op.outputs:
             if info.tensor.grad is not None and info not in hidden:
-                _merge(edges, by_ends, BackwardEdge(info.id, end, step), end != op.id)
+                edge = BackwardEdge(info.id, end, step, backward_pass)
+                _merge(edges, by_ends, edge, end != op.id)
         input_grads = op.node.input_grads or ()
         for info, grad in zip(op.inputs, input_grads):
             if (grad is None or not info.tensor.requires_grad or info in hidden
                     or layout.within_box(info, op)):  # a gradient that never leaves its box
                 continue
             grad = np.asarray(getattr(grad, "data", grad))
-            edge = BackwardEdge(end, info.id, step, info, [grad])
+            edge = BackwardEdge(end, info.id, step, backward_pass, info, [grad])
             _merge(edges, by_ends, edge, end != op.id)
     edges.sort(key=lambda edge: edge.step)  # stable: within a step, in input order
     number = 0
@@ -177,18 +179,20 @@ def _backward_edges(graph: Snapshot, layout: Layout, options: DrawOptions) -> li
 
 def _merge(
     edges: list[BackwardEdge],
-    by_ends: dict[tuple[str, str], BackwardEdge],
+    by_ends: dict[tuple[str, str, int], BackwardEdge],
     edge: BackwardEdge,
     from_box: bool,
 ) -> None:
-    """Add ``edge``; a box sends one edge per input, carrying the sum, at its last step."""
+    """Add ``edge``; a box sends one edge per input and pass, carrying the sum, at its last
+    step in that pass."""
     if from_box or edge.target is None:
-        same = by_ends.get((edge.tail, edge.head))
+        ends = (edge.tail, edge.head, edge.backward_pass)
+        same = by_ends.get(ends)
         if same is not None:
             same.step = max(same.step, edge.step)
             same.grads.extend(edge.grads)
             return
-        by_ends[(edge.tail, edge.head)] = edge
+        by_ends[ends] = edge
     edges.append(edge)
 
 
@@ -203,13 +207,15 @@ class _Drawing:
         self.backward = backward
         self.options = options
         self.frame = options.backward_steps  # None: the whole backward pass is shown
-        # How many red edges bring a gradient into each tensor (two or more: they add up),
-        # and the step after which its dvar is complete.
-        self.arrivals: dict[TensorInfo, int] = {}
+        # How many red edges of one pass bring a gradient into each tensor (two or more: they
+        # add up; separate passes each start again), and the step after which its dvar is
+        # complete.
+        self.arrivals: dict[tuple[TensorInfo, int], int] = {}
         self.ready: dict[TensorInfo, int] = {}
         for edge in backward:
             if edge.target is not None:
-                self.arrivals[edge.target] = self.arrivals.get(edge.target, 0) + 1
+                key = (edge.target, edge.backward_pass)
+                self.arrivals[key] = self.arrivals.get(key, 0) + 1
                 self.ready[edge.target] = max(self.ready.get(edge.target, -1), edge.step)
         # A gradient sent inside a collapsed box has no edge, but the dvar is complete only
         # once it has arrived too.
@@ -373,7 +379,7 @@ class _Drawing:
                 text = str(edge.number)
                 grad = sum(edge.grads[1:], edge.grads[0])  # a box's edge carries the sum
                 if o.show_grads:
-                    accumulates = self.arrivals[edge.target] > 1
+                    accumulates = self.arrivals[(edge.target, edge.backward_pass)] > 1
                     name = labels.shorten(edge.target.name, o.max_label_chars)
                     text += ": " + labels.flowing("d" + name, grad, o.precision,
                                                   o.max_elements, accumulates)

@@ -51,8 +51,9 @@ class OpInfo:
     id: str  # the DOT id: op1, op2, ...
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
-    # When the last recorded backward pass ran it, counted among the ops drawn (0 first);
-    # None if it did not run. Drawing part of a bigger graph still counts from 0.
+    # When a drawn backward pass ran it, counted among the ops drawn (0 first), one pass's
+    # steps before the next's; None if it did not run. Drawing part of a bigger graph still
+    # counts from 0.
     step: int | None = None
 
     @property
@@ -70,7 +71,7 @@ class Snapshot:
 
     @property
     def steps(self) -> list[OpInfo]:
-        """The ops the last backward pass ran, in the order it ran them."""
+        """The ops the drawn backward passes ran: pass by pass, each in the order it ran them."""
         return sorted((op for op in self.ops if op.step is not None), key=lambda op: op.step)
 
 
@@ -149,10 +150,11 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
         ops.append(op)
 
     # The steps of the passes that went through a drawn root: an op whose step was recorded
-    # since by another cost's pass, or a root never backpropagated, shows none of them.
+    # since by another cost's pass, or a root never backpropagated, shows none of them. Each
+    # pass numbers its steps from 0, so the passes are kept apart, earliest first.
     passes = {root.creator.backward_pass for root in roots if root.creator is not None} - {None}
     ran = sorted((op for op in ops if op.node.backward_pass in passes),
-                 key=lambda op: op.node.backward_order)
+                 key=lambda op: (op.node.backward_pass, op.node.backward_order))
     for step, op in enumerate(ran):
         op.step = step
     root_infos = []
