@@ -206,7 +206,8 @@ def test_only_recorded_steps_are_drawn_without_intermediate_grads():
     parts["J"].backward(keep_intermediate_grads=False)
     source = viz.to_dot(parts["J"])
     assert edges(source)[1] == []
-    assert "da = 3" in source and "dv =" not in source
+    # No step recorded says a's .grad came from this graph: it could be an older one's.
+    assert "da =" not in source and "dv =" not in source
 
 
 def test_red_edges_are_those_of_the_pass_through_a_drawn_root():
@@ -272,19 +273,74 @@ def test_several_roots_number_one_pass_after_the_other():
         "1: dy = 4", "2: dx = 12", "3: da = 24"]
 
 
-def test_gradients_add_up_within_a_pass_not_across_passes():
+def shared_square() -> dict[str, gg.Tensor]:
+    """h = a * a with a = 5, then J1 = 2h and J2 = h * h, backpropagated in that order."""
     a = gg.Tensor(5.0, requires_grad=True, name="a")
-    h = a * a
-    h.name = "h"
-    J1 = 2 * h
-    J1.name = "J1"
-    J2 = h * h
-    J2.name = "J2"
+    h = named(a * a, "h")
+    J1 = named(2 * h, "J1")
+    J2 = named(h * h, "J2")
     J1.backward(retain_graph=True)
-    J2.backward()  # runs h's op again: its step is J2's now
-    source = viz.to_dot([J1, J2])
+    J2.backward()  # runs h's op again: its step and h.grad are J2's now
+    return {"a": a, "h": h, "J1": J1, "J2": J2}
+
+
+def test_gradients_add_up_within_a_pass_not_across_passes():
+    parts = shared_square()
+    source = viz.to_dot([parts["J1"], parts["J2"]])
     assert [label for *_, label in edges(source)[1] if label] == [
         "1: dh = 2", "2: dh += 25", "3: dh += 25", "4: da += 250", "5: da += 250"]
+
+
+def test_a_dvar_is_shown_only_when_a_drawn_pass_wrote_it():
+    parts = shared_square()
+    source = viz.to_dot(parts["J1"])
+    ids = node_ids(source)
+    # dJ2/dh = 50 and a's .grad 520 (both passes) are no derivatives of J1 = 2h
+    assert node_label(source, ids["h"]) == "h | scalar float64 | h = 25"
+    assert node_label(source, ids["a"]) == "a | scalar float64 | a = 5"
+    assert node_label(source, ids["J1"]) == "J1 | scalar float64 | J1 = 50 | dJ1 = 1"
+    assert [label for *_, label in edges(source)[1] if label] == ["1: dh = 2"]
+
+
+def test_a_dvar_that_is_not_the_sum_of_the_red_edges_says_so():
+    parts = shared_square()
+    source = viz.to_dot([parts["J1"], parts["J2"]])
+    ids = node_ids(source)
+    assert node_label(source, ids["h"]) == (
+        "h | scalar float64 | h = 25 | dh = 50 | (.grad of its last pass; red edges: 52)")
+    assert node_label(source, ids["a"]) == (
+        "a | scalar float64 | a = 5 | da = 520 | (accumulated .grad; red edges: 500)")
+
+
+def test_a_graph_never_backpropagated_shows_no_dvar_of_an_older_graph():
+    w = gg.Tensor(2.0, requires_grad=True, name="w")
+    (w * 3).backward()  # an earlier iteration: w.grad = 3
+    J = named(w * w, "J")  # forward only
+    source = viz.to_dot(J)
+    assert node_label(source, node_ids(source)["w"]) == "w | scalar float64 | w = 2"
+    assert node_label(source, node_ids(source)["J"]) == "J | scalar float64 | J = 4"
+
+
+def test_a_leaf_backpropagated_twice_shows_its_accumulated_grad_and_its_red_edges():
+    a = gg.Tensor(5.0, requires_grad=True, name="a")
+    b = gg.Tensor(3.0, requires_grad=True, name="b")
+    v = named(a * b, "v")
+    J = named(3 * v, "J")
+    J.backward(retain_graph=True)
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    assert node_label(source, ids["a"]) == (
+        "a | scalar float64 | a = 5 | da = 18 | (accumulated .grad; red edges: 9)")
+    assert node_label(source, ids["b"]) == (
+        "b | scalar float64 | b = 3 | db = 30 | (accumulated .grad; red edges: 15)")
+    assert node_label(source, ids["v"]) == "v | scalar float64 | v = 15 | dv = 3"
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dv = 3", "2: da = 9", "3: db = 15"]
+    first, *_, last = (frame.source for frame in viz.backprop_frames(J))
+    hidden = f'<font color="{styles.HIDDEN}" point-size="9">(accumulated .grad; red edges: 9)'
+    assert hidden in first and hidden not in last
+    assert '<font color="#d62728" point-size="9">(accumulated .grad; red edges: 9)' in last
 
 
 def test_drawing_something_that_is_not_a_graph_says_what_to_do():

@@ -4,7 +4,8 @@ Forward edges are blue and run left to right, input -> op -> output. Once backwa
 red edges run right to left along the gradient: from each output into the op that used its
 gradient, and from the op to each input, labelled with the gradient sent along that edge and
 numbered in the order backprop produced them (``node.backward_order``, ``node.input_grads``).
-Tensor boxes show name, shape, dtype, value and dvar. Scopes become clusters or, collapsed,
+Tensor boxes show name, shape, dtype, value and dvar (the .grad a drawn pass wrote, with a note
+when it is not what the red edges into it add up to). Scopes become clusters or, collapsed,
 single boxes. The DOT text needs no Graphviz installation; `viz.render` turns it into files.
 Depends on `walk`, `scopes`, `labels`, `styles`, and the ``graphviz`` package.
 """
@@ -228,6 +229,8 @@ class _Drawing:
         for root in graph.roots:  # its dvar (dJ = 1) is where backward starts, at step 0
             self.ready[root] = 0
         self.last_step = max((edge.step for edge in backward), default=-1)
+        self.passes = {op.node.backward_pass for op in graph.steps}
+        self.inflows = _inflows(graph)
 
     # -- the picture ------------------------------------------------------------------------
     def digraph(self) -> graphviz.Digraph:
@@ -293,10 +296,9 @@ class _Drawing:
             text = labels.assignment(name, data, o.precision, o.max_elements)
             row = labels.escape(labels.shorten(text, limit))
             rows.append(labels.font(row, styles.NONFINITE_TEXT) if bad_value else row)
-        grad = tensor.grad
+        grad = self._dvar(info)
         grad_trouble = None
         if o.show_grads and grad is not None:
-            grad = np.asarray(grad)
             text = labels.assignment("d" + name, grad, o.precision, o.max_elements)
             color = styles.BACKWARD
             if labels.nonfinite(grad) != (0, 0):
@@ -304,9 +306,14 @@ class _Drawing:
             elif self._explodes(grad):
                 color, grad_trouble = styles.EXPLODING_TEXT, styles.EXPLODING
                 text = labels.shorten(text, limit - 12) + " (exploding)"
-            if not self._grad_shown(info):
+            shown = self._grad_shown(info)
+            if not shown:
                 color, grad_trouble = styles.HIDDEN, None
             rows.append(labels.font(labels.escape(labels.shorten(text, limit)), color))
+            for row in labels.wrap(self._dvar_note(info, grad), limit, max_rows=2):
+                if row:
+                    rows.append(labels.font(labels.escape(row),
+                                            styles.BACKWARD if shown else styles.HIDDEN, 9))
         if grad_trouble is not None:
             style.update(grad_trouble)
         if bad_value:  # a NaN/Inf value is the bigger problem: its style wins
@@ -394,6 +401,40 @@ class _Drawing:
             dot.edge(edge.tail, edge.head, **attrs)
 
     # -- helpers -----------------------------------------------------------------------------
+    def _dvar(self, info: TensorInfo) -> np.ndarray | None:
+        """The dvar a box shows: the tensor's .grad, when the passes drawn wrote it.
+
+        An op's output gets its .grad from the pass that ran its op, so it is shown when that
+        pass is drawn. A leaf's .grad adds up every pass that reached it, so it is shown
+        when a drawn pass sent it a gradient: a graph never backpropagated shows no .grad
+        left by an older graph.
+        """
+        grad = info.tensor.grad
+        if grad is None:
+            return None
+        if info.creator is not None:
+            drawn = info.creator.node.backward_pass in self.passes
+        else:
+            drawn = info in self.inflows
+        return np.asarray(grad) if drawn else None
+
+    def _dvar_note(self, info: TensorInfo, grad: np.ndarray) -> str:
+        """What the box says when its dvar is not what the drawn red edges add up to: a
+        leaf's .grad accumulated over other passes too, an op's output reached by several
+        passes, or a gradient from a part of the graph not drawn. "" when they agree."""
+        inflow = self.inflows.get(info)
+        if inflow is None or inflow.agrees_with(grad):
+            return ""
+        o = self.options
+        flowed = labels.values(inflow.total, o.precision, o.max_elements)
+        if info.creator is None:
+            reason = "accumulated .grad; "
+        elif len(inflow.passes) > 1:
+            reason = ".grad of its last pass; "
+        else:
+            reason = ""
+        return f"({reason}red edges: {flowed})"
+
     def _explodes(self, grad: np.ndarray) -> bool:
         if grad.dtype.kind not in "fc" or grad.size == 0:
             return False
@@ -404,6 +445,42 @@ class _Drawing:
         if self.frame is None:
             return True
         return self.ready.get(info, self.last_step) < self.frame
+
+
+@dataclass(eq=False)
+class _Inflow:
+    """The gradients the drawn backward steps sent into one tensor."""
+
+    total: np.ndarray
+    magnitude: np.ndarray  # the sum of their absolute values: the scale of rounding errors
+    passes: set[int]
+
+    def agrees_with(self, grad: np.ndarray) -> bool:
+        """``grad`` is their sum, up to the rounding of adding them in another order."""
+        if grad.shape != self.total.shape:
+            return False
+        with np.errstate(invalid="ignore"):  # inf - inf: the test of equality below decides
+            close = np.abs(grad - self.total) <= 1e-5 * self.magnitude
+        same = (grad == self.total) | (np.isnan(grad) & np.isnan(self.total))
+        return bool(np.all(close | same))
+
+
+def _inflows(graph: Snapshot) -> dict[TensorInfo, _Inflow]:
+    """What the drawn backward steps sent into each tensor (one entry per tensor reached)."""
+    inflows: dict[TensorInfo, _Inflow] = {}
+    for op in graph.steps:
+        for info, grad in zip(op.inputs, op.node.input_grads or ()):
+            if grad is None or not info.tensor.requires_grad:
+                continue
+            grad = np.asarray(getattr(grad, "data", grad))
+            inflow = inflows.get(info)
+            if inflow is None:
+                inflows[info] = _Inflow(grad, np.abs(grad), {op.node.backward_pass})
+            else:
+                inflow.total = inflow.total + grad
+                inflow.magnitude = inflow.magnitude + np.abs(grad)
+                inflow.passes.add(op.node.backward_pass)
+    return inflows
 
 
 def _name_and_shape(info: TensorInfo) -> str:
