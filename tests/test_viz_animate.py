@@ -193,3 +193,22 @@ def test_animate_makes_missing_folders_and_writes_gif_files_only(tmp_path):
         with pytest.raises(viz.RenderFormatError, match=r"must end with \.gif"):
             viz.animate(J, tmp_path / "other" / name)
     assert not tmp_path.joinpath("other").exists()
+
+
+def test_a_root_that_gradients_flow_into_shows_its_dvar_once_they_have_arrived():
+    a = gg.Tensor(2.0, requires_grad=True, name="a")
+    h = a * 3
+    h.name = "h"
+    k = h * 4
+    k.name = "k"
+    J = k * 5
+    J.name = "J"
+    J.backward()
+    frames = [frame.source for frame in viz.backprop_frames([J, h])]
+    shown = '<font color="#d62728">dh = 20</font>'
+    assert [shown in frame for frame in frames] == [False, False, True, True]
+    into_h = [[label for _, head, label in visible_red_edges(frame)
+               if head == node_ids(frame)["h"]] for frame in frames]
+    assert into_h == [[], [], ["2: dh = 20"], ["2: dh = 20"]]
+    assert ['<font color="#d62728">dJ = 1</font>' in frame for frame in frames] == [
+        False, True, True, True]

@@ -226,8 +226,10 @@ class _Drawing:
             for info, grad in zip(op.inputs, op.node.input_grads or ()):
                 if grad is not None and info in self.ready and layout.within_box(info, op):
                     self.ready[info] = max(self.ready[info], op.step)
-        for root in graph.roots:  # its dvar (dJ = 1) is where backward starts, at step 0
-            self.ready[root] = 0
+        # A root's dvar (dJ = 1) is where backward starts, at step 0; a root that other
+        # drawn ops send gradients into (h in [J, h]) waits for them like any tensor.
+        for root in graph.roots:
+            self.ready.setdefault(root, 0)
         self.last_step = max((edge.step for edge in backward), default=-1)
         self.passes = {op.node.backward_pass for op in graph.steps}
         self.inflows = _inflows(graph)
