@@ -1,6 +1,7 @@
 """Backprop in motion: one frame per backward step, and the animated GIF."""
 import importlib
 import io
+import json
 import re
 
 import pytest
@@ -59,6 +60,25 @@ def test_one_frame_per_backward_step_after_the_forward_pass():
     assert re.search(r'op2 -> \w+ \[label=<2: da = 3> penwidth=2.5\]', frames[2])
     assert re.search(r'op2 \[label=.*color="#d62728".*penwidth=2.5', frames[2])
     assert "backward step 2 of 3: Add" in frames[2] and "forward pass" in frames[0]
+
+
+def laid_out(frame) -> tuple[str, dict[str, str]]:
+    """Where Graphviz puts a frame: its bounding box and each node's position."""
+    layout = json.loads(frame.pipe(format="json"))
+    return layout["bb"], {node["name"]: node["pos"] for node in layout["objects"]
+                          if "pos" in node}
+
+
+@pytest.mark.parametrize("legend", [False, True])
+def test_every_frame_puts_every_node_in_the_same_place(legend):
+    a = gg.Tensor(5.0, requires_grad=True, name="a")
+    b = gg.Tensor(3.0, requires_grad=True, name="b")
+    J = a * b  # narrower than its captions: the caption's width decides the picture's
+    J.backward()
+    frames = list(viz.backprop_frames(J, legend=legend, rankdir="TB"))
+    first = laid_out(frames[0])
+    assert len(first[1]) == 4  # a, b, Mul, J
+    assert [laid_out(frame) for frame in frames[1:]] == [first] * (len(frames) - 1)
 
 
 def test_frames_count_the_backward_steps_of_a_network():

@@ -2,9 +2,9 @@
 
 Frame 0 is the forward pass alone; frame k adds the red edges of the k-th op backprop ran
 (bold, the op outlined in red) and the dvars that are complete by then. Every frame lays out
-the same graph (edges and dvars not reached yet are drawn transparent), so nodes stay put
-while the red arrows appear. Depends on `walk`, `dot`, `scopes`, `render`, `viz.errors`, and
-Pillow.
+the same graph (edges and dvars not reached yet are drawn transparent) with a caption as wide
+as the longest, so nodes stay put while the red arrows appear. Depends on `walk`, `dot`,
+`scopes`, `render`, `viz.errors`, and Pillow.
 
 A GIF of a big graph is big: frames are scaled down to at most `MAX_FRAME_SIDE` pixels a side,
 decoded one at a time as the GIF is written, and an animation that would still hold more than
@@ -47,8 +47,10 @@ def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterato
             first, keeping intermediate gradients, the default).
     """
     roots = as_roots(roots, "viz.backprop_frames")
-    for frame in _frame_options(roots, options, "viz.backprop_frames"):
-        yield draw(roots, frame)
+    frames = _frame_options(roots, options, "viz.backprop_frames")
+    captions = [frame.title for frame in frames]
+    for frame in frames:
+        yield draw(roots, frame, captions)
 
 
 def _frame_options(
@@ -112,13 +114,14 @@ def animate(
         )
     roots = as_roots(roots, "viz.animate")
     frames = _frame_options(roots, options, "viz.animate")
-    pngs = [_png(draw(roots, frames[0]))]
+    captions = [frame.title for frame in frames]
+    pngs = [_png(draw(roots, frames[0], captions))]
     if max_pixels is not None:
         _check_size(roots, frames, pngs[0], max_pixels)
-    pngs += [_png(draw(roots, frame)) for frame in frames[1:]]
+    pngs += [_png(draw(roots, frame, captions)) for frame in frames[1:]]
 
-    # Same layout in every frame, but the caption's width varies: pad to a common size.
-    # A PNG's header gives its size without decoding it.
+    # Every frame is laid out alike; should one still come out larger, pad them all to its
+    # size rather than fail. A PNG's header gives its size without decoding it.
     sizes = [_opened(png).size for png in pngs]
     size = (max(width for width, _ in sizes), max(height for _, height in sizes))
     gif_frames = (_palette_frame(png, size) for png in pngs)

@@ -125,13 +125,19 @@ def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
     return draw_graph(as_roots(roots, "viz.to_dot"), **options).source
 
 
-def draw(roots: Sequence[Tensor], options: DrawOptions) -> graphviz.Digraph:
-    """`draw_graph` on checked roots with its options gathered."""
+def draw(
+    roots: Sequence[Tensor], options: DrawOptions, captions: Sequence[str] = ()
+) -> graphviz.Digraph:
+    """`draw_graph` on checked roots with its options gathered.
+
+    ``captions``: the titles of every frame this picture is one of; its own caption takes
+    the room of the widest, so that a longer caption in one frame moves no node.
+    """
     graph = snapshot(roots)
     layout = lay_out(graph, options.clusters, options.collapse)
     _warn_if_large(graph, layout, options)
     backward = _backward_edges(graph, layout, options)
-    return _Drawing(graph, layout, backward, options).digraph()
+    return _Drawing(graph, layout, backward, options, captions).digraph()
 
 
 @dataclass(eq=False)
@@ -201,12 +207,18 @@ class _Drawing:
     """Builds one Digraph: nodes per cluster, then the blue edges, then the red ones."""
 
     def __init__(
-        self, graph: Snapshot, layout: Layout, backward: list[BackwardEdge], options: DrawOptions
+        self,
+        graph: Snapshot,
+        layout: Layout,
+        backward: list[BackwardEdge],
+        options: DrawOptions,
+        captions: Sequence[str] = (),
     ) -> None:
         self.graph = graph
         self.layout = layout
         self.backward = backward
         self.options = options
+        self.captions = list(captions)
         self.frame = options.backward_steps  # None: the whole backward pass is shown
         # How many red edges of one pass bring a gradient into each tensor (two or more: they
         # add up; separate passes each start again), and the step after which its dvar is
@@ -239,11 +251,14 @@ class _Drawing:
         o = self.options
         graph_attrs = dict(styles.GRAPH, rankdir=o.rankdir)
         caption = labels.escape(o.title) if o.title else None
-        if o.legend:  # the legend is the caption: it never moves the graph's nodes
-            graph_attrs.update(label=styles.legend(bool(self.backward), caption),
-                               labelloc="b", fontsize="9")
+        points = styles.LEGEND_POINTS if o.legend else styles.CAPTION_POINTS
+        # Frames' captions all take one size: the picture's width stays that of every frame.
+        cell = labels.fixed_cell(self.captions, points) if self.captions else ""
+        if o.legend:  # the legend is the caption, below the graph
+            graph_attrs.update(label=styles.legend(bool(self.backward), caption, cell),
+                               labelloc="b", fontsize=str(points))
         elif caption:
-            graph_attrs.update(label=labels.table([labels.bold(caption)]), labelloc="b")
+            graph_attrs.update(label=labels.table([labels.bold(caption)], cell), labelloc="b")
         dot = graphviz.Digraph(graph_attr=graph_attrs, node_attr=styles.NODE,
                                edge_attr=styles.EDGE)
         self.clusters_drawn = 0

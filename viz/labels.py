@@ -169,10 +169,36 @@ def attribute(value: Any, precision: int) -> str:
     return _ADDRESS.sub("", repr(value))
 
 
-def table(rows: list[str]) -> str:
-    """An HTML-like label: one row per (already escaped) line."""
-    cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
+def table(rows: list[str], cell: str = "") -> str:
+    """An HTML-like label: one row per (already escaped) line; ``cell`` holds attributes of
+    every row's cell (`fixed_cell`)."""
+    cells = "".join(f"<tr><td{cell}>{row}</td></tr>" for row in rows)
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
+
+
+# Characters much narrower or wider than most, for `text_width`.
+_NARROW = frozenset("fijlrtI!|.,:;'()[] ")
+_WIDE = frozenset("mwMW@%")
+
+
+def text_width(text: str, points: float) -> float:
+    """About how many points wide ``text`` is in a bold sans-serif font of ``points`` size.
+
+    Graphviz measures text with whatever font it finds, which viz cannot know, so this is a
+    guess on the generous side, by kind of character.
+    """
+    ems = sum(0.35 if c in _NARROW else 0.95 if c in _WIDE else 0.75 if c.isupper() else 0.65
+              for c in text)
+    return ems * points
+
+
+def fixed_cell(texts: list[str], points: float) -> str:
+    """The attributes of a table cell one line high and as wide as the widest of ``texts``
+    (by `text_width`), whatever it holds: text of any width in it leaves the layout as it is.
+    """
+    width = max((text_width(text, points) for text in texts), default=0) + 4
+    height = points * 1.25 + 2
+    return f' fixedsize="true" width="{math.ceil(width)}" height="{math.ceil(height)}"'
 
 
 def bold(text: str) -> str:

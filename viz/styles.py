@@ -53,11 +53,15 @@ TROUBLE_EDGE = {"penwidth": "3"}
 NONFINITE_TEXT = "#b00000"
 EXPLODING_TEXT = "#d35400"
 
+LEGEND_POINTS = 9  # the font size of the legend and of a caption drawn with it
+CAPTION_POINTS = 14  # a caption without the legend: Graphviz's default size
 
-def legend(show_backward: bool, caption: str | None = None) -> str:
+
+def legend(show_backward: bool, caption: str | None = None, cell: str = "") -> str:
     """A one-row HTML-like label naming every style (for the graph's caption, at the bottom).
 
-    ``caption`` (already escaped) is written above it.
+    ``caption`` (already escaped) is written above it, in a cell with the attributes
+    ``cell`` (`labels.fixed_cell`).
     """
     def swatch(style: dict, text: str) -> str:
         fill = style.get("fillcolor", NODE["fillcolor"])
@@ -78,6 +82,6 @@ def legend(show_backward: bool, caption: str | None = None) -> str:
     cells.append(swatch(EXPLODING, "exploding gradient"))
     rows = f"<tr>{''.join(cells)}</tr>"
     if caption:
-        rows = f'<tr><td colspan="{len(cells)}">{labels.bold(caption)}</td></tr>' + rows
+        rows = f'<tr><td colspan="{len(cells)}"{cell}>{labels.bold(caption)}</td></tr>' + rows
     return ('<<table border="0" cellborder="0" cellspacing="3" cellpadding="2">'
             + rows + "</table>>")
