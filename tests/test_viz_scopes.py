@@ -193,3 +193,52 @@ def test_a_big_graph_warning_names_only_scopes_of_the_graph():
     every_scope_collapsed = advice(h.sum(), collapse=True)
     assert "collapse=" not in every_scope_collapsed
     assert "nest them in an enclosing `with gg.name_scope(" in every_scope_collapsed
+
+
+def test_two_layers_sharing_a_scope_name_are_two_boxes():
+    first, second = gg.nn.Linear(2, 4), gg.nn.Linear(4, 1)  # both scoped "Linear"
+    X = gg.Tensor(np.ones((5, 2)), name="X")
+    J = second(gg.relu(first(X))).mean()
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J, collapse=True)
+    ids = node_ids(source)
+    assert (ids["Linear"], ids["Linear (2)"]) == ("box1", "box2")
+    assert node_label(source, "box1") == (
+        "Linear | 1 op: Affine | parameters: W (4, 2), b (4,) | data: X (5, 2)")
+    assert node_label(source, "box2") == "Linear (2) | 1 op: Affine | parameters: W (1, 4), b (1,)"
+    forward, backward = edges(source)
+    t1, t2, t3 = ids["t1"], ids["t2"], ids["t3"]
+    assert [(t, h) for t, h, _ in forward] == [
+        ("box1", t1), (t1, ids["ReLU"]), (ids["ReLU"], t2), (t2, "box2"), ("box2", t3),
+        (t3, ids["Mean"]), (ids["Mean"], ids["J"])]
+    assert [(t, h) for t, h, label in backward if label] == [
+        (ids["Mean"], t3), ("box2", t2), (ids["ReLU"], t1)]
+
+
+class _SameLayerTwice(gg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = gg.nn.Linear(3, 3)
+
+    def forward(self, X):
+        return gg.tanh(self.fc(gg.relu(self.fc(X))))
+
+
+def test_a_layer_called_twice_is_two_boxes_that_share_its_parameters():
+    X = gg.Tensor(np.ones((4, 3)), name="X")
+    J = _SameLayerTwice()(X).sum()
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J, collapse=True)
+    ids = node_ids(source)
+    assert (ids["fc"], ids["fc (2)"]) == ("box1", "box2")
+    W, b = ids["W"], ids["b"]  # drawn outside: each box uses them
+    assert node_label(source, "box1") == "fc | 1 op: Affine | data: X (4, 3)"
+    assert node_label(source, "box2") == "fc (2) | 1 op: Affine"
+    forward, backward = edges(source)
+    assert [(t, h) for t, h, _ in forward if h in ("box1", "box2")] == [
+        (W, "box1"), (b, "box1"), (ids["t2"], "box2"), (W, "box2"), (b, "box2")]
+    into_W = [(t, label) for t, h, label in backward if h == W]
+    assert [t for t, _ in into_W] == ["box2", "box1"]  # the second call's gradient first
+    assert all(label.split(": ", 1)[1].startswith("dW += min") for _, label in into_W)

@@ -98,7 +98,9 @@ def draw_graph(
             with ``…``.
         clusters: frame the ops of each ``gg.name_scope`` together.
         collapse: draw scopes as single boxes: True for every innermost scope, or a scope
-            name (``"layer1"``, ``"model/layer1"``) or a list of names.
+            name (``"layer1"``, ``"model/layer1"``) or a list of names. Ops of one scope
+            that no tensor inside it joins (a layer called twice) are separate boxes,
+            ``Linear`` and ``Linear (2)``.
         legend: add a small legend of the styles.
         exploding_grad: gradients with an element larger than this (in absolute value) are
             highlighted as exploding; NaN and Inf are always highlighted.
@@ -355,7 +357,7 @@ class _Drawing:
         limit = o.max_label_chars
         names = list(dict.fromkeys(op.node.name for op in box.ops))
         count = len(box.ops)
-        rows = [labels.bold(labels.escape(labels.shorten(box.scope, limit)))]
+        rows = [labels.bold(labels.escape(labels.shorten(box.label, limit)))]
         plural = "s" if count != 1 else ""
         for row in labels.wrap(f"{count} op{plural}: {', '.join(names)}", limit):
             rows.append(labels.escape(row))

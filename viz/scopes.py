@@ -4,11 +4,14 @@ Ops made inside ``gg.name_scope("layer1")`` carry ``node.scope``; nested scopes 
 ``/`` (``model/layer1``). Every scope becomes a cluster (a framed group), nested like the
 scopes. A *collapsed* scope is drawn as a single box instead: its ops, the tensors that never
 leave it, and the parameters only it uses disappear into the box, which keeps a deep network
-readable. Depends on `walk` and `viz.errors`.
+readable. Two layers can share a scope's name (two unnamed ``nn.Linear``, or one layer called
+twice): a collapsed scope gets one box per group of ops joined by tensors that stay inside it
+(``Linear``, ``Linear (2)``), so a layer used twice is two boxes, not one box feeding itself.
+Depends on `walk` and `viz.errors`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from viz.errors import UnknownScopeError
@@ -21,8 +24,14 @@ class Box:
 
     id: str  # box1, box2, ...
     scope: str
+    number: int = 1  # which of the boxes of its scope, in drawing order
     ops: list[OpInfo] = field(default_factory=list)
     hidden: list[TensorInfo] = field(default_factory=list)  # tensors drawn inside the box
+
+    @property
+    def label(self) -> str:
+        """The scope's name; a second box of one scope is ``Linear (2)``."""
+        return self.scope if self.number == 1 else f"{self.scope} ({self.number})"
 
 
 @dataclass(eq=False)
@@ -87,27 +96,17 @@ def lay_out(
             or its last parts (``layer1``).
     """
     collapsed = _collapsed_scopes(graph, collapse)
-    box_by_scope: dict[str, Box] = {}
-    box_of: dict[OpInfo, Box] = {}
-    box_for_scope: dict[str | None, Box | None] = {None: None}
+    collapsed_of: dict[str | None, str | None] = {None: None}
 
-    def box_for(scope: str | None) -> Box | None:
-        if scope not in box_for_scope:
-            box_for_scope[scope] = None
-            for outer in _prefixes(scope):  # the outermost collapsed scope wins
-                if outer in collapsed:
-                    box = box_by_scope.get(outer)
-                    if box is None:
-                        box = box_by_scope[outer] = Box(f"box{len(box_by_scope) + 1}", outer)
-                    box_for_scope[scope] = box
-                    break
-        return box_for_scope[scope]
+    def collapsed_scope(scope: str | None) -> str | None:
+        """The collapsed scope that ``scope`` is drawn in (the outermost), or None."""
+        if scope not in collapsed_of:
+            collapsed_of[scope] = next((outer for outer in _prefixes(scope)
+                                        if outer in collapsed), None)
+        return collapsed_of[scope]
 
-    for op in graph.ops:
-        box = box_for(op.scope)
-        if box is not None:
-            box.ops.append(op)
-            box_of[op] = box
+    boxes = _boxes(graph, collapsed_scope)
+    box_of = {op: box for box in boxes for op in box.ops}
 
     roots = set(graph.roots)
     hidden: set[TensorInfo] = set()
@@ -126,21 +125,26 @@ def lay_out(
             parent.children[scope] = cluster
         return cluster
 
-    def outside(box: Box) -> Cluster:
-        return cluster_for(box.scope.rsplit("/", 1)[0] if "/" in box.scope else None)
+    def outside(scope: str) -> Cluster:
+        """The cluster a collapsed scope's boxes are drawn in."""
+        return cluster_for(scope.rsplit("/", 1)[0] if "/" in scope else None)
 
     # Members are placed in drawing order: each op after its inputs, then its outputs.
     def place_tensor(info: TensorInfo) -> None:
-        box = box_for(info.scope)
-        if box is None:
-            cluster_for(info.scope).members.append(info)
-        elif info not in roots and info.consumers and all(
+        if info.creator is not None:
+            box = box_of.get(info.creator)
+        else:  # a leaf goes into a box only when that box is all that uses it
+            users = {box_of.get(user) for user in info.consumers}
+            box = users.pop() if len(users) == 1 else None
+        if box is not None and info not in roots and info.consumers and all(
             box_of.get(user) is box for user in info.consumers
         ):
             hidden.add(info)
             box.hidden.append(info)
+        elif collapsed_scope(info.scope) is not None:
+            outside(collapsed_scope(info.scope)).members.append(info)
         else:
-            outside(box).members.append(info)
+            cluster_for(info.scope).members.append(info)
 
     placed_tensors: set[TensorInfo] = set()
     for op in graph.ops:
@@ -153,12 +157,54 @@ def lay_out(
             cluster_for(op.scope).members.append(op)
         elif box not in placed_boxes:
             placed_boxes.add(box)
-            outside(box).members.append(box)
+            outside(box.scope).members.append(box)
         for info in op.outputs:
             placed_tensors.add(info)
             place_tensor(info)
-    boxes = sorted(box_by_scope.values(), key=lambda box: int(box.id[3:]))
     return Layout(top, boxes, box_of, hidden)
+
+
+def _boxes(graph: Snapshot, collapsed_scope: Callable[[str | None], str | None]) -> list[Box]:
+    """The boxes of the collapsed scopes, numbered in drawing order.
+
+    A collapsed scope's ops are grouped by the tensors that join them inside it (an op's
+    output used by another op of the scope); each group is a box. A parameter two groups
+    share joins nothing: a layer called twice is two boxes using one W.
+    """
+    group: dict[OpInfo, OpInfo] = {}  # union-find: each op's representative
+
+    def find(op: OpInfo) -> OpInfo:
+        while group[op] is not op:
+            group[op] = group[group[op]]  # halve the path
+            op = group[op]
+        return op
+
+    for op in graph.ops:  # inputs first: every op making an input is already grouped
+        scope = collapsed_scope(op.scope)
+        if scope is None:
+            continue
+        group[op] = op
+        for info in op.inputs:
+            maker = info.creator
+            if maker is not None and maker in group and collapsed_scope(maker.scope) == scope:
+                group[find(maker)] = find(op)
+
+    boxes: list[Box] = []
+    box_of_group: dict[OpInfo, Box] = {}
+    count_by_scope: dict[str, int] = {}
+    for op in graph.ops:
+        if op not in group:
+            continue
+        representative = find(op)
+        box = box_of_group.get(representative)
+        if box is None:
+            scope = collapsed_scope(op.scope)
+            count_by_scope[scope] = count_by_scope.get(scope, 0) + 1
+            box = Box(f"box{len(boxes) + 1}", scope, count_by_scope[scope])
+            box_of_group[representative] = box
+            boxes.append(box)
+        box.ops.append(op)
+    return boxes
 
 
 def _prefixes(scope: str | None) -> list[str]:
