@@ -141,3 +141,26 @@ def test_plots_make_missing_folders(tmp_path):
     boundary_path = tmp_path / "other" / "deeper" / "boundary.svg"
     viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20, path=str(boundary_path))
     assert boundary_path.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+def test_plot_costs_takes_costs_that_still_hold_their_graph():
+    w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    costs = []
+    for step in range(3):
+        J = (w * w).sum() * (1.0 / (step + 1))
+        J.backward()
+        costs.append(J)  # the tensor itself, not J.item()
+    (line,) = viz.plot_costs(costs).axes[0].get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [5.0, 2.5, 5.0 / 3])
+    (line,) = viz.plot_costs({"run": costs}).axes[0].get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [5.0, 2.5, 5.0 / 3])
+    (line,) = viz.plot_costs(gg.Tensor([0.7, 0.5], requires_grad=True)).axes[0].get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [0.7, 0.5])
+
+
+def test_plot_costs_labels_a_single_named_run_and_refuses_an_empty_mapping():
+    ax = viz.plot_costs({"learning rate 0.01": [0.7, 0.5]}).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["learning rate 0.01"]
+    assert viz.plot_costs([0.7, 0.5]).axes[0].get_legend() is None
+    with pytest.raises(viz.OptionError, match="empty mapping"):
+        viz.plot_costs({})

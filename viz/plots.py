@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from graphgrad import Tensor
 from viz.errors import OptionError
 
 
@@ -64,7 +65,7 @@ def plot_costs(
     ax.set_title(title)
     if log_scale:
         ax.set_yscale("log")
-    if len(runs) > 1:
+    if any(runs):  # labelled runs, even a single one, say what they are
         ax.legend()
     ax.grid(True, alpha=0.3)
     return _saved(figure, path)
@@ -76,6 +77,9 @@ def _runs(
     """The curves to draw, by label ("" for a single unlabelled one)."""
     if not isinstance(history, Mapping):
         return {"": history}
+    if not history:
+        raise OptionError("plot_costs got an empty mapping: give it the costs of at least "
+                          "one run ({\"label\": costs}), or a list of costs")
     if "cost" in history and "lr" in history:  # gg.fit's history: its costs, not its rates
         runs = {"training set": history["cost"]}
         if "dev_cost" in history:
@@ -85,10 +89,13 @@ def _runs(
 
 
 def _numbers(costs: Sequence[Any], label: str) -> np.ndarray:
-    """The costs as floats; each may be a number, a one-element array or a Tensor."""
+    """The costs as floats; each may be a number, a one-element array or a Tensor (its
+    values are read through ``.data``: numpy may not read a tensor that requires grad)."""
+    if isinstance(costs, Tensor):
+        costs = costs.data
     numbers = []
     for index, cost in enumerate(costs):
-        value = np.asarray(cost)
+        value = np.asarray(cost.data if isinstance(cost, Tensor) else cost)
         if value.size != 1:
             run = f" of {label!r}" if label else ""
             raise OptionError(
