@@ -164,3 +164,39 @@ def test_plot_costs_labels_a_single_named_run_and_refuses_an_empty_mapping():
     assert viz.plot_costs([0.7, 0.5]).axes[0].get_legend() is None
     with pytest.raises(viz.OptionError, match="empty mapping"):
         viz.plot_costs({})
+
+
+def region_and_point_colours(figure: Figure, y: np.ndarray) -> dict[int, tuple]:
+    """For each class in y: the RGB of its region (the filled band holding the class) and of
+    its points, as matplotlib draws them."""
+    figure.savefig(io.BytesIO(), format="png")  # colours points by their class
+    ax = figure.axes[0]
+    regions, points = ax.collections[0], ax.collections[-1]
+    colours = {}
+    for label in np.unique(y):
+        band = np.searchsorted(regions.levels, label) - 1  # between levels band, band + 1
+        region = tuple(np.round(regions.get_facecolor()[band][:3], 4))
+        point = tuple(np.round(points.get_facecolors()[np.flatnonzero(y == label)[0]][:3], 4))
+        colours[int(label)] = (region, point)
+    return colours
+
+
+def test_decision_boundary_gives_each_class_one_colour_in_regions_and_points():
+    X, y = blobs()
+    y = y.ravel()
+    untrained = viz.plot_decision_boundary(lambda p: np.zeros(p.shape[1]), X, y, resolution=20)
+    for region, point in region_and_point_colours(untrained, y).values():
+        assert region == point
+    three = np.where(X[1] > 0.5, 2, y)  # a third class the classifier never predicts
+    figure = viz.plot_decision_boundary(lambda p: (p[0] > 0).astype(float), X, three,
+                                        resolution=20)
+    colours = region_and_point_colours(figure, three)
+    assert all(region == point for region, point in colours.values())
+    assert len({point for _, point in colours.values()}) == 3
+    np.testing.assert_array_equal(figure.axes[0].collections[-1].get_array(), three)
+
+
+def test_decision_boundary_refuses_predictions_that_are_no_class_and_no_probability():
+    X, y = blobs()
+    with pytest.raises(viz.OptionError, match=r"returned -?\d.*neither a class label"):
+        viz.plot_decision_boundary(lambda p: 3 * p[0] + 0.1, X, y, resolution=20)

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
 from graphgrad import Tensor
@@ -119,9 +121,13 @@ def plot_decision_boundary(
 ) -> Figure:
     """The regions a classifier assigns to each class, with the data on top.
 
+    Each class has one colour, in its region and in its points, whichever classes the
+    classifier predicts (an untrained one may predict a single class everywhere).
+
     Args:
         predict: takes points laid out like ``X`` and returns one prediction per point: a
-            class label, or a probability of class 1 (thresholded at 0.5). Tensors are fine.
+            class label (a whole number), or a probability of class 1 (thresholded at 0.5).
+            Tensors are fine.
         X: the 2-D inputs, ``(2, m)`` as in the course (one example per column); ``(m, 2)``
             is accepted too, and ``predict`` then gets rows.
         y: the labels, ``(1, m)`` or ``(m,)``.
@@ -133,6 +139,10 @@ def plot_decision_boundary(
 
     Returns:
         the figure drawn into.
+
+    Raises:
+        OptionError: X is not 2-D data, y does not have a label per example, or predict
+            returns other than one class label or probability per point.
     """
     X = np.asarray(getattr(X, "data", X), dtype=float)
     y = np.asarray(getattr(y, "data", y)).ravel()
@@ -153,19 +163,49 @@ def plot_decision_boundary(
     if Z.size != grid.shape[1]:
         raise OptionError(f"predict returned {Z.size} predictions for {grid.shape[1]} points; "
                           "it must return one per point")
-    is_probability = np.any(Z != np.round(Z)) and Z.min() >= 0 and Z.max() <= 1
-    classes = (Z > 0.5).astype(float) if is_probability else Z
+    Z = np.where(np.isfinite(Z), Z, np.nan)  # no class: a blank region
+    known = Z[~np.isnan(Z)]
+    fractional = bool(np.any(known != np.round(known)))
+    is_probability = fractional and known.min() >= 0 and known.max() <= 1
+    if fractional and not is_probability:
+        raise OptionError(
+            f"predict returned {_first_fraction(known)}, which is neither a class label (a "
+            "whole number) nor a probability of class 1 (from 0 to 1): return the class, or "
+            "sigmoid of the score"
+        )
+    classes = np.where(np.isnan(Z), np.nan, Z > 0.5) if is_probability else Z
     classes = classes.reshape(xx.shape)
+    # Every class of the labels and of the predictions, so each keeps one colour.
+    found = np.concatenate([np.asarray(y, dtype=float), classes.ravel()])
+    cmap, norm = _class_colours(np.unique(found[np.isfinite(found)]))
 
     figure, ax = _figure_and_axes(ax)
-    ax.contourf(xx, yy, classes, alpha=0.35, cmap="Spectral")
+    ax.contourf(xx, yy, classes, levels=norm.boundaries, cmap=cmap, norm=norm, alpha=0.35)
     if is_probability:
         ax.contour(xx, yy, Z.reshape(xx.shape), levels=[0.5], colors="black", linewidths=1)
-    ax.scatter(points[0], points[1], c=y, cmap="Spectral", edgecolors="black", s=25)
+    ax.scatter(points[0], points[1], c=y, cmap=cmap, norm=norm, edgecolors="black", s=25)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
     return _saved(figure, path)
+
+
+def _first_fraction(values: np.ndarray) -> str:
+    return f"{values[values != np.round(values)][0]:.4g}"
+
+
+def _class_colours(classes: np.ndarray) -> tuple[ListedColormap, BoundaryNorm]:
+    """One colour per class, the same for its region and its points.
+
+    ``classes``: every class in the labels or the predictions, sorted. Spectral's colours are
+    spread over them, and each class gets a bin of its own, with edges halfway to its
+    neighbours: a class the classifier never predicts still has its colour, and the regions'
+    colours do not depend on which classes it predicts.
+    """
+    colours = colormaps["Spectral"](np.linspace(0, 1, len(classes)))
+    halfway = (classes[1:] + classes[:-1]) / 2
+    edges = np.concatenate([[classes[0] - 0.5], halfway, [classes[-1] + 0.5]])
+    return ListedColormap(colours), BoundaryNorm(edges, len(classes))
 
 
 class InlineFigure(Figure):
