@@ -232,3 +232,32 @@ def test_a_root_that_gradients_flow_into_shows_its_dvar_once_they_have_arrived()
     assert into_h == [[], [], ["2: dh = 20"], ["2: dh = 20"]]
     assert ['<font color="#d62728">dJ = 1</font>' in frame for frame in frames] == [
         False, True, True, True]
+
+
+def test_animate_names_its_options_when_given_an_unknown_one(tmp_path):
+    J = course_graph()["J"]
+    with pytest.raises(viz.UnknownOptionError) as refused:
+        viz.animate(J, tmp_path / "a.gif", foo=1)
+    message = str(refused.value)
+    assert message.startswith("viz.animate has no option 'foo'. It takes seconds_per_step, "
+                              "hold_last, max_pixels, and the drawing options: show_values,")
+    assert "backward_steps" not in message and "title" not in message  # set for each frame
+    with pytest.raises(viz.UnknownOptionError, match="backprop_frames has no option 'foo'"):
+        next(viz.backprop_frames(J, foo=1))
+    assert not tmp_path.joinpath("a.gif").exists()
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), float("inf"), "1"])
+def test_animate_refuses_a_time_per_step_that_is_no_positive_number(tmp_path, seconds):
+    J = course_graph()["J"]
+    with pytest.raises(viz.OptionError, match="seconds_per_step"):
+        viz.animate(J, tmp_path / "a.gif", seconds_per_step=seconds)
+    with pytest.raises(viz.OptionError, match="hold_last must be 0 or more seconds"):
+        viz.animate(J, tmp_path / "a.gif", hold_last=-1)
+    assert not tmp_path.joinpath("a.gif").exists()
+
+
+def test_animate_refuses_a_path_that_is_a_folder(tmp_path):
+    (tmp_path / "backprop.gif").mkdir()
+    with pytest.raises(viz.OptionError, match="is a folder"):
+        viz.animate(course_graph()["J"], tmp_path / "backprop.gif")

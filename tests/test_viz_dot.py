@@ -453,3 +453,24 @@ def test_gradients_adding_up_keep_their_mark_when_shown_as_a_range():
     _, backward = edges(viz.to_dot(J))
     assert [label for *_, label in backward if ": dx" in label] == [
         "2: dx += min 1  max 5", "3: dx += min 1  max 5"]
+
+
+def test_counts_among_the_options_must_be_whole_numbers_of_their_range():
+    J = course_graph()["J"]
+    with pytest.raises(viz.OptionError, match="backward_steps must be 0 or more, got -1"):
+        viz.to_dot(J, backward_steps=-1)
+    with pytest.raises(viz.OptionError, match="max_elements must be a whole number, got 2.5"):
+        viz.to_dot(J, max_elements=2.5)
+    with pytest.raises(viz.OptionError, match="precision must be a whole number, got True"):
+        viz.DrawOptions(precision=True)
+    assert "da = 3" in viz.to_dot(J, max_elements=np.int64(2), backward_steps=0)
+
+
+def test_an_unknown_option_is_refused_with_the_names_of_those_there_are():
+    J = course_graph()["J"]
+    with pytest.raises(viz.UnknownOptionError) as refused:
+        viz.to_dot(J, colour=True)
+    assert str(refused.value).startswith("viz.to_dot has no option 'colour'. It takes the "
+                                         "drawing options: show_values, show_grads,")
+    assert "collapse, legend" in str(refused.value)
+    assert isinstance(refused.value, TypeError) and isinstance(refused.value, viz.OptionError)

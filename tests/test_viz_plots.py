@@ -200,3 +200,14 @@ def test_decision_boundary_refuses_predictions_that_are_no_class_and_no_probabil
     X, y = blobs()
     with pytest.raises(viz.OptionError, match=r"returned -?\d.*neither a class label"):
         viz.plot_decision_boundary(lambda p: 3 * p[0] + 0.1, X, y, resolution=20)
+
+
+def test_plots_refuse_a_grid_of_fewer_than_two_points_and_a_folder_as_path(tmp_path):
+    X, y = blobs()
+    for resolution in (1, 0, 2.5, True):
+        with pytest.raises(viz.OptionError, match="resolution is the number of grid points"):
+            viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=resolution)
+    assert viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=2)
+    (tmp_path / "costs.png").mkdir()
+    with pytest.raises(viz.OptionError, match="viz.plot_costs: .*costs.png' is a folder"):
+        viz.plot_costs([0.7, 0.5], path=tmp_path / "costs.png")

@@ -188,3 +188,13 @@ def test_errors_name_the_function_that_was_called(tmp_path):
     with pytest.raises(viz.NoGraphError, match="^viz.draw_graph: "):
         viz.draw_graph(leaf)
     assert not list(tmp_path.iterdir())
+
+
+def test_render_refuses_a_path_that_is_a_folder_and_unknown_options(tmp_path):
+    J = course_graph()["J"]
+    (tmp_path / "graph.png").mkdir()
+    with pytest.raises(viz.OptionError, match=r"graph\.png' is a folder, not a file"):
+        viz.render(J, tmp_path / "graph.png")
+    with pytest.raises(viz.UnknownOptionError, match="viz.render has no option 'foo'"):
+        viz.render(J, tmp_path / "graph.svg", foo=1)
+    assert not (tmp_path / "graph.svg").exists()

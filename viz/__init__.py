@@ -22,6 +22,7 @@ from viz.errors import (
     NotATensorError,
     OptionError,
     RenderFormatError,
+    UnknownOptionError,
     UnknownScopeError,
     VizError,
 )
@@ -31,6 +32,6 @@ from viz.render import render
 __all__ = [
     "AnimationTooLargeError", "DotNotFoundError", "DrawOptions", "LargeGraphWarning",
     "NoBackwardError", "NoGraphError", "NotATensorError", "OptionError", "RenderFormatError",
-    "UnknownScopeError", "VizError", "animate", "backprop_frames", "draw_graph", "plot_costs",
-    "plot_decision_boundary", "render", "to_dot",
+    "UnknownOptionError", "UnknownScopeError", "VizError", "animate", "backprop_frames",
+    "draw_graph", "plot_costs", "plot_decision_boundary", "render", "to_dot",
 ]

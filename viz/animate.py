@@ -13,6 +13,8 @@ decoded one at a time as the GIF is written, and an animation that would still h
 from __future__ import annotations
 
 import io
+import math
+import numbers
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -23,9 +25,9 @@ import graphviz
 from PIL import Image
 
 from graphgrad import Tensor
-from viz.dot import DrawOptions, draw, fewer_nodes_advice
+from viz.dot import OPTIONS, DrawOptions, check_option_names, draw, fewer_nodes_advice
 from viz.errors import AnimationTooLargeError, NoBackwardError, OptionError, RenderFormatError
-from viz.render import picture
+from viz.render import check_not_a_folder, picture
 from viz.scopes import lay_out
 from viz.walk import as_roots, snapshot
 
@@ -54,17 +56,20 @@ def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterato
 
 
 def _frame_options(
-    roots: Sequence[Tensor], options: dict[str, Any], caller: str
+    roots: Sequence[Tensor], options: dict[str, Any], caller: str, own: Sequence[str] = ()
 ) -> list[DrawOptions]:
-    """The drawing options of each frame, checked: the forward pass, then one per step."""
+    """The drawing options of each frame, checked: the forward pass, then one per step
+    (``own``: the options ``caller`` takes besides, for the error naming them all)."""
+    if "backward_steps" in options or "title" in options:
+        raise OptionError(f"{caller} sets backward_steps and title for each frame")
+    drawing = [name for name in OPTIONS if name not in ("backward_steps", "title")]
+    check_option_names(options, caller, own, drawing)
     steps = snapshot(roots).steps
     if not steps:
         raise NoBackwardError(
             f"{caller}: this graph has no recorded backward pass. Call J.backward() "
             "first (with keep_intermediate_grads=True, the default); gg.grad records none."
         )
-    if "backward_steps" in options or "title" in options:
-        raise OptionError(f"{caller} sets backward_steps and title for each frame")
     base = DrawOptions(**options)
     if not base.show_backward:
         raise OptionError(f"{caller} draws the backward edges: drop show_backward")
@@ -104,6 +109,8 @@ def animate(
         RenderFormatError: ``path`` does not end with ``.gif``.
         AnimationTooLargeError: the frames would hold more than ``max_pixels`` pixels.
         NoBackwardError: no backward pass was recorded on this graph.
+        OptionError: a time is not a positive number of seconds (``hold_last`` may be 0), an
+            option is not one of those above, or ``path`` is a folder.
         DotNotFoundError: Graphviz's ``dot`` program is not installed.
     """
     path = Path(path)
@@ -112,8 +119,12 @@ def animate(
             f"viz.animate writes animated GIFs only, so {path.name!r} must end with .gif "
             "(viz.render writes a single picture as .png, .svg, ...)."
         )
+    check_not_a_folder(path, "viz.animate")
+    _check_seconds("seconds_per_step", seconds_per_step, zero_too=False)
+    _check_seconds("hold_last", hold_last, zero_too=True)
     roots = as_roots(roots, "viz.animate")
-    frames = _frame_options(roots, options, "viz.animate")
+    frames = _frame_options(roots, options, "viz.animate",
+                            own=("seconds_per_step", "hold_last", "max_pixels"))
     captions = [frame.title for frame in frames]
     pngs = [_png(draw(roots, frames[0], captions))]
     if max_pixels is not None:
@@ -131,6 +142,15 @@ def animate(
     next(gif_frames).save(path, format="GIF", save_all=True, append_images=gif_frames,
                           duration=durations, loop=0)
     return path
+
+
+def _check_seconds(option: str, seconds: Any, zero_too: bool) -> None:
+    """A frame's time must be a finite number of seconds above 0 (or 0, if ``zero_too``)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise OptionError(f"viz.animate: {option} is a number of seconds, got {seconds!r}")
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_too):
+        least = "0 or more" if zero_too else "more than 0"
+        raise OptionError(f"viz.animate: {option} must be {least} seconds, got {seconds}")
 
 
 def _png(frame: graphviz.Digraph) -> bytes:

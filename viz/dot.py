@@ -11,11 +11,12 @@ Depends on `walk`, `scopes`, `labels`, `styles`, and the ``graphviz`` package.
 """
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import graphviz
@@ -23,7 +24,7 @@ import numpy as np
 
 from graphgrad import Tensor
 from viz import labels, styles
-from viz.errors import LargeGraphWarning, OptionError
+from viz.errors import LargeGraphWarning, OptionError, UnknownOptionError
 from viz.scopes import Box, Cluster, Layout, lay_out, scopes_of
 from viz.walk import CONSTANT, PARAMETER, OpInfo, Snapshot, TensorInfo, as_roots, snapshot
 
@@ -54,10 +55,40 @@ class DrawOptions:
             raise OptionError(f"rankdir must be one of {', '.join(RANKDIRS)}, "
                               f"got {self.rankdir!r}")
         for option in ("precision", "max_label_chars"):
-            if getattr(self, option) < 1:
-                raise OptionError(f"{option} must be at least 1, got {getattr(self, option)}")
-        if self.max_elements < 0:
-            raise OptionError(f"max_elements must be 0 or more, got {self.max_elements}")
+            _check_whole(option, getattr(self, option), 1)
+        _check_whole("max_elements", self.max_elements, 0)
+        if self.backward_steps is not None:
+            _check_whole("backward_steps", self.backward_steps, 0)
+
+
+OPTIONS = tuple(option.name for option in fields(DrawOptions))
+
+
+def _check_whole(option: str, value: Any, least: int) -> None:
+    """Refuse ``value`` unless it is a whole number of at least ``least`` (a count: 2.5
+    elements or -1 steps mean nothing)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise OptionError(f"{option} must be a whole number, got {value!r}")
+    if value < least:
+        more = "at least 1" if least == 1 else f"{least} or more"
+        raise OptionError(f"{option} must be {more}, got {value}")
+
+
+def check_option_names(
+    options: Mapping[str, Any],
+    caller: str,
+    own: Sequence[str] = (),
+    drawing: Sequence[str] = OPTIONS,
+) -> None:
+    """Refuse options other than the ``drawing`` options ``caller`` passes on to
+    `draw_graph`, listing those and ``own``, the options it takes besides."""
+    unknown = [name for name in options if name not in drawing]
+    if not unknown:
+        return
+    names = ", ".join(repr(name) for name in unknown)
+    valid = f"{', '.join(own)}, and the drawing options: " if own else "the drawing options: "
+    raise UnknownOptionError(
+        f"{caller} has no option {names}. It takes {valid}{', '.join(drawing)}.")
 
 
 def draw_graph(
@@ -124,6 +155,7 @@ def draw_graph(
 
 def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
     """The DOT text of `draw_graph` (same options); needs no Graphviz installation."""
+    check_option_names(options, "viz.to_dot")
     return draw_graph(as_roots(roots, "viz.to_dot"), **options).source
 
 

@@ -36,6 +36,11 @@ class OptionError(VizError, ValueError):
     """An option of a drawing function has a value it cannot take."""
 
 
+class UnknownOptionError(OptionError, TypeError):
+    """A drawing function was given an option it does not take (a TypeError too, as an
+    unexpected keyword argument is)."""
+
+
 class UnknownScopeError(OptionError):
     """``collapse`` named a scope that does not occur in the graph."""
 

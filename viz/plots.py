@@ -2,11 +2,13 @@
 
 Both build a matplotlib `Figure` directly (no pyplot, so no window opens and no global state
 changes), return it, and save it when given a path. In Jupyter a returned figure shows inline,
-with or without ``%matplotlib inline``. Depends on matplotlib, numpy and `viz.errors`.
+with or without ``%matplotlib inline``. Depends on matplotlib, numpy, graphgrad's `Tensor`,
+`viz.errors` and `viz.render` (which paths it can write).
 """
 from __future__ import annotations
 
 import io
+import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ from matplotlib.figure import Figure
 
 from graphgrad import Tensor
 from viz.errors import OptionError
+from viz.render import check_not_a_folder
 
 
 def plot_costs(
@@ -70,7 +73,7 @@ def plot_costs(
     if any(runs):  # labelled runs, even a single one, say what they are
         ax.legend()
     ax.grid(True, alpha=0.3)
-    return _saved(figure, path)
+    return _saved(figure, path, "viz.plot_costs")
 
 
 def _runs(
@@ -131,7 +134,7 @@ def plot_decision_boundary(
         X: the 2-D inputs, ``(2, m)`` as in the course (one example per column); ``(m, 2)``
             is accepted too, and ``predict`` then gets rows.
         y: the labels, ``(1, m)`` or ``(m,)``.
-        resolution: grid points per axis.
+        resolution: grid points per axis (at least 2).
         padding: margin around the data, in the data's units.
         title: the plot's title.
         ax: draw into these axes instead of a new figure.
@@ -144,6 +147,10 @@ def plot_decision_boundary(
         OptionError: X is not 2-D data, y does not have a label per example, or predict
             returns other than one class label or probability per point.
     """
+    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or (
+            resolution < 2):
+        raise OptionError(f"resolution is the number of grid points per axis, a whole number "
+                          f"of at least 2, got {resolution!r}")
     X = np.asarray(getattr(X, "data", X), dtype=float)
     y = np.asarray(getattr(y, "data", y)).ravel()
     if X.ndim != 2 or 2 not in X.shape:
@@ -187,7 +194,7 @@ def plot_decision_boundary(
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
-    return _saved(figure, path)
+    return _saved(figure, path, "viz.plot_decision_boundary")
 
 
 def _first_fraction(values: np.ndarray) -> str:
@@ -228,9 +235,10 @@ def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _saved(figure: Figure, path: str | os.PathLike | None) -> Figure:
+def _saved(figure: Figure, path: str | os.PathLike | None, caller: str) -> Figure:
     """``figure``, saved to ``path`` first when there is one (missing folders created)."""
     if path is not None:
+        check_not_a_folder(Path(path), caller)
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
         figure.savefig(path, dpi=100)
     return figure

@@ -15,7 +15,7 @@ from typing import Any
 import graphviz
 
 from graphgrad import Tensor
-from viz.dot import draw_graph
+from viz.dot import check_option_names, draw_graph
 from viz.errors import INSTALL_DOT, DotNotFoundError, OptionError, RenderFormatError
 from viz.walk import as_roots
 
@@ -42,6 +42,7 @@ def render(
         DotNotFoundError: Graphviz's ``dot`` program is not installed (the error's
             ``source`` holds the DOT text).
         RenderFormatError: the extension names no format listed above.
+        OptionError: ``path`` is a folder, or an option is not one of `viz.draw_graph`'s.
     """
     path = Path(path)
     file_format = path.suffix.lower().lstrip(".")
@@ -50,6 +51,8 @@ def render(
             f"viz.render cannot tell what to write from {path.name!r}: end the file name "
             f"with one of {', '.join('.' + f for f in PICTURE_FORMATS + TEXT_FORMATS)}."
         )
+    check_not_a_folder(path, "viz.render")
+    check_option_names(options, "viz.render")
     if isinstance(graph, graphviz.Digraph):
         if options:
             raise OptionError("viz.render takes drawing options with a tensor, not with an "
@@ -64,6 +67,14 @@ def render(
     else:
         path.write_bytes(drawn)
     return path
+
+
+def check_not_a_folder(path: Path, caller: str) -> None:
+    """Refuse a ``path`` that is an existing folder (named like a file: ``out.png/``)
+    before drawing anything, rather than fail writing to it."""
+    if path.is_dir():
+        raise OptionError(f"{caller}: {str(path)!r} is a folder, not a file to write the "
+                          "picture to: give a file's name (one inside that folder, or another)")
 
 
 def picture(digraph: graphviz.Digraph, file_format: str) -> bytes:
