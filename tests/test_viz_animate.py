@@ -59,7 +59,11 @@ def test_one_frame_per_backward_step_after_the_forward_pass():
     # The step being taken is drawn bold, its op outlined in red, and the caption says so.
     assert re.search(r'op2 -> \w+ \[label=<2: da = 3> penwidth=2.5\]', frames[2])
     assert re.search(r'op2 \[label=.*color="#d62728".*penwidth=2.5', frames[2])
-    assert "backward step 2 of 3: Add" in frames[2] and "forward pass" in frames[0]
+    assert "backward step 2 of 3: Add" in frames[2]
+    assert "forward pass: 3 backward steps to go" in frames[0]
+    y = gg.Tensor(2.0, requires_grad=True) * 3
+    y.backward()
+    assert "forward pass: 1 backward step to go" in next(viz.backprop_frames(y)).source
 
 
 def laid_out(frame) -> tuple[str, dict[str, str]]:

@@ -133,6 +133,28 @@ def test_label_limits_cut_long_lines():
     assert all(len(row) <= 12 for row in label.split(" | "))
 
 
+def test_a_long_name_is_cut_before_the_value_and_gradient_it_names():
+    name = "activation_of_the_second_hidden_layer_before_dropout"  # 52 characters
+    x = gg.Tensor(5.0, requires_grad=True, name=name)
+    J = x * 3
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J)
+    rows = node_label(source, node_ids(source)[name[:47] + "…"]).split(" | ")
+    assert rows[2] == "activation_of_the_second_hidden_layer_befor… = 5"
+    assert rows[3] == "dactivation_of_the_second_hidden_layer_befo… = 3"
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dactivation_of_the_second_hidden_layer_b… = 3"]
+    assert all(len(row) <= 48 for row in rows)
+
+    w = gg.Tensor(2.0, requires_grad=True, name=name)
+    K = w * 5000.0
+    K.backward()
+    source = viz.to_dot(K)
+    label = node_label(source, node_ids(source)[name[:47] + "…"])
+    assert label.endswith(" | dactivation_of_the_second_hi… = 5000 (exploding)")
+
+
 def test_any_name_renders_escaped():
     name = 'W<1> & "b"\n{x}|y\\z'
     x = gg.Tensor(1.0, requires_grad=True, name=name)

@@ -1,4 +1,6 @@
 """The text inside pictures: numbers, arrays, op attributes, escaping."""
+import warnings
+
 import numpy as np
 
 from viz import labels
@@ -94,3 +96,18 @@ def test_bold_and_font_never_write_an_empty_element():
     assert labels.font("x", "#ff0000", 9) == '<font color="#ff0000" point-size="9">x</font>'
     assert labels.font("", "#ff0000", 9) == ""
     assert labels.font("x") == "x"
+
+
+def test_the_mean_of_large_finite_float32_values_is_finite():
+    array = np.full(10, 3e38, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way either
+        assert labels.summary(array, 3) == "min 3e+38  mean 3e+38  max 3e+38"
+        assert labels.nonfinite(array) == (0, 0)
+
+
+def test_fit_cuts_a_long_name_before_the_value():
+    name = "n" * 60
+    assert labels.fit("", name, " = 5", 48) == "n" * 43 + "… = 5"
+    assert labels.fit("2: d", name, " += 3", 20) == "2: dnnnnnnnnnn… += 3"
+    assert labels.fit("", "short", " = 5", 48) == "short = 5"

@@ -74,8 +74,9 @@ def _frame_options(
     if not base.show_backward:
         raise OptionError(f"{caller} draws the backward edges: drop show_backward")
     total = len(steps)
+    plural = "" if total == 1 else "s"
     frames = [replace(base, backward_steps=0,
-                      title=f"forward pass: {total} backward steps to go")]
+                      title=f"forward pass: {total} backward step{plural} to go")]
     for shown, op in enumerate(steps, start=1):
         title = f"backward step {shown} of {total}: {op.node.name}"
         frames.append(replace(base, backward_steps=shown, title=title))

@@ -339,24 +339,24 @@ class _Drawing:
             dot.node(info.id, label=labels.table(rows), **style)
             return
 
-        name = labels.shorten(info.name, limit)
-        rows = [labels.bold(labels.escape(name)),
+        rows = [labels.bold(labels.escape(labels.shorten(info.name, limit))),
                 labels.font(labels.escape(labels.shorten(labels.shape(data), limit)),
                             styles.MUTED, 9)]
-        if o.show_values:
-            text = labels.assignment(name, data, o.precision, o.max_elements)
-            row = labels.escape(labels.shorten(text, limit))
+        if o.show_values:  # "a = 5": a long name is cut, never the value
+            value = labels.assignment("", data, o.precision, o.max_elements)
+            row = labels.escape(labels.fit("", info.name, value, limit))
             rows.append(labels.font(row, styles.NONFINITE_TEXT) if bad_value else row)
         grad = self._dvar(info)
         grad_trouble = None
         if o.show_grads and grad is not None:
-            text = labels.assignment("d" + name, grad, o.precision, o.max_elements)
-            color = styles.BACKWARD
+            value = labels.assignment("", grad, o.precision, o.max_elements)
+            color, mark = styles.BACKWARD, ""
             if labels.nonfinite(grad) != (0, 0):
                 color, grad_trouble = styles.NONFINITE_TEXT, styles.NONFINITE
             elif self._explodes(grad):
                 color, grad_trouble = styles.EXPLODING_TEXT, styles.EXPLODING
-                text = labels.shorten(text, limit - 12) + " (exploding)"
+                mark = " (exploding)"
+            text = labels.fit("d", info.name, value, limit - len(mark)) + mark
             shown = self._grad_shown(info)
             if not shown:
                 color, grad_trouble = styles.HIDDEN, None
@@ -438,9 +438,8 @@ class _Drawing:
                 grad = sum(edge.grads[1:], edge.grads[0])  # a box's edge carries the sum
                 if o.show_grads:
                     accumulates = self.arrivals[(edge.target, edge.backward_pass)] > 1
-                    name = labels.shorten(edge.target.name, o.max_label_chars)
-                    text += ": " + labels.flowing("d" + name, grad, o.precision,
-                                                  o.max_elements, accumulates)
+                    flowed = labels.flowing("", grad, o.precision, o.max_elements, accumulates)
+                    text = labels.fit(f"{text}: d", edge.target.name, flowed, o.max_label_chars)
                 if labels.nonfinite(grad) != (0, 0) or self._explodes(grad):
                     attrs.update(styles.TROUBLE_EDGE)
                 attrs["label"] = f"<{labels.escape(labels.shorten(text, o.max_label_chars))}>"

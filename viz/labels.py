@@ -63,8 +63,11 @@ def nonfinite(array: np.ndarray) -> tuple[int, int]:
     """How many NaN and how many ±Inf entries ``array`` has."""
     if array.dtype.kind not in "fc":
         return 0, 0
-    if np.isfinite(np.add.reduce(array, axis=None)):  # one pass; NaN and Inf spread to a sum
-        return 0, 0
+    # One pass: NaN and Inf spread to a sum. A sum of large finite values may overflow
+    # (float32 near 3e38), and is then counted element by element, silently.
+    with np.errstate(over="ignore"):
+        if np.isfinite(np.add.reduce(array, axis=None)):
+            return 0, 0
     finite = np.isfinite(array)
     nans = int(np.isnan(array).sum())
     return nans, int(array.size - finite.sum()) - nans
@@ -98,8 +101,10 @@ def summary(array: np.ndarray, precision: int) -> str:
     finite = array[np.isfinite(array)] if nans or infs else array
     parts = []
     if finite.size:
+        # Summed in float64 at least: float32 values near 3e38 would add up to inf.
+        mean = finite.mean(dtype=np.result_type(finite.dtype, np.float64))
         parts.append(
-            f"min {number(finite.min(), precision)}  mean {number(finite.mean(), precision)}  "
+            f"min {number(finite.min(), precision)}  mean {number(mean, precision)}  "
             f"max {number(finite.max(), precision)}"
         )
     if nans:
@@ -107,6 +112,13 @@ def summary(array: np.ndarray, precision: int) -> str:
     if infs:
         parts.append(f"{infs} Inf")
     return "  ".join(parts)
+
+
+def fit(before: str, name: str, after: str, limit: int) -> str:
+    """``before + name + after`` in at most ``limit`` characters, cutting the name first: a
+    long name must not push a value (``after``: `` = 5``) out of its line."""
+    room = max(limit - len(before) - len(after), 4)  # a few letters still tell names apart
+    return shorten(before + shorten(name, room) + after, limit)
 
 
 def assignment(name: str, array: np.ndarray, precision: int, max_elements: int) -> str:
