@@ -147,6 +147,11 @@ class Tensor:
             raise GraphgradTypeError(f"len() of a 0-d tensor {describe(self)}")
         return len(self.data)
 
+    def __contains__(self, value: Any) -> bool:
+        """``5 in t``: whether any element equals it, as numpy and PyTorch read it (going
+        row by row, a 2-D tensor's rows would be compared to it)."""
+        return bool((self.data == _data(value)).any())
+
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]

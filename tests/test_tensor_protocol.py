@@ -135,3 +135,10 @@ def test_a_one_element_tensor_formats_as_its_number():
     assert f"{J}" == str(J)
     with pytest.raises(gg.ShapeError, match=r"item\(\) needs a one-element tensor"):
         f"{gg.Tensor([1.0, 2.0]):.3f}"
+
+
+def test_in_asks_whether_any_element_equals_the_value():
+    t = gg.Tensor([[1.0, 5.0], [2.0, 3.0]], requires_grad=True)
+    assert 5 in t and 3.0 in t and gg.Tensor(2.0) in t
+    assert 4 not in t and np.nan not in t
+    assert (5 in gg.Tensor([1.0, 5.0])) and 7 not in gg.Tensor(np.zeros((2, 3, 4)))
