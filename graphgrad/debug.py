@@ -17,6 +17,11 @@ import numpy as np
 from graphgrad.errors import AnomalyError, ShapeError, describe
 from graphgrad.modes import _setting, _state
 
+
+def _values(value: Any) -> Any:
+    """A tensor's array, an array or number as it is (an array's own .data is its buffer)."""
+    return value if isinstance(value, np.ndarray) else getattr(value, "data", value)
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -72,12 +77,12 @@ def check_gradients(node: Any, grads: tuple, upstream: Any) -> None:
     for index, grad in enumerate(grads):
         if grad is None:
             continue
-        array = np.asarray(getattr(grad, "data", grad))
+        array = np.asarray(_values(grad))
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             where = f"the gradient of input {index} ({describe(node.inputs[index])})"
             message = _anomaly_message(node, "backward", where, array)
             upstream_arrays = upstream if isinstance(upstream, tuple) else (upstream,)
-            if all(np.isfinite(np.asarray(getattr(u, "data", u))).all()
+            if all(np.isfinite(np.asarray(_values(u))).all()
                    for u in upstream_arrays if u is not None):
                 message += "\n  The upstream gradient was finite: this op's backward made it."
             else:
@@ -139,8 +144,8 @@ def check_comparison(symbol: str, x: Any, other: Any, out_shape: tuple) -> None:
     """`strict_shapes` for ``x < other`` and the other comparisons, which record no op:
     ``(A > 0.5) == Y`` with A of shape (m, 1) and Y of shape (m,) is an (m, m) matrix, the
     classic wrong accuracy."""
-    operands = [(describe(x), np.shape(getattr(x, "data", x))),
-                (describe(other), np.shape(getattr(other, "data", other)))]
+    operands = [(describe(x), np.shape(_values(x))),
+                (describe(other), np.shape(_values(other)))]
     _check_broadcast(f"the comparison {symbol}", operands, out_shape)
 
 

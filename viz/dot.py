@@ -206,7 +206,7 @@ def _backward_edges(graph: Snapshot, layout: Layout, options: DrawOptions) -> li
             if (grad is None or not info.tensor.requires_grad or info in hidden
                     or layout.within_box(info, op)):  # a gradient that never leaves its box
                 continue
-            grad = np.asarray(getattr(grad, "data", grad))
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             edge = BackwardEdge(end, info.id, step, backward_pass, info, [grad])
             _merge(edges, by_ends, edge, end != op.id)
     edges.sort(key=lambda edge: edge.step)  # stable: within a step, in input order
@@ -502,15 +502,27 @@ class _Inflow:
     """The gradients the drawn backward steps sent into one tensor."""
 
     total: np.ndarray
-    magnitude: np.ndarray  # the sum of their absolute values: the scale of rounding errors
     passes: set[int]
+    # The sum of their absolute values, the scale of rounding errors; None while there is one
+    # gradient (most tensors): computed only if needed.
+    magnitude: np.ndarray | None = None
+
+    def add(self, grad: np.ndarray, backward_pass: int) -> None:
+        if self.magnitude is None:
+            self.magnitude = np.abs(self.total)
+        self.total = self.total + grad
+        self.magnitude = self.magnitude + np.abs(grad)
+        self.passes.add(backward_pass)
 
     def agrees_with(self, grad: np.ndarray) -> bool:
         """``grad`` is their sum, up to the rounding of adding them in another order."""
+        if grad is self.total:  # one gradient, stored as the tensor's .grad
+            return True
         if grad.shape != self.total.shape:
             return False
+        magnitude = np.abs(self.total) if self.magnitude is None else self.magnitude
         with np.errstate(invalid="ignore"):  # inf - inf: the test of equality below decides
-            close = np.abs(grad - self.total) <= 1e-5 * self.magnitude
+            close = np.abs(grad - self.total) <= 1e-5 * magnitude
         same = (grad == self.total) | (np.isnan(grad) & np.isnan(self.total))
         return bool(np.all(close | same))
 
@@ -522,14 +534,12 @@ def _inflows(graph: Snapshot) -> dict[TensorInfo, _Inflow]:
         for info, grad in zip(op.inputs, op.node.input_grads or ()):
             if grad is None or not info.tensor.requires_grad:
                 continue
-            grad = np.asarray(getattr(grad, "data", grad))
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             inflow = inflows.get(info)
             if inflow is None:
-                inflows[info] = _Inflow(grad, np.abs(grad), {op.node.backward_pass})
+                inflows[info] = _Inflow(grad, {op.node.backward_pass})
             else:
-                inflow.total = inflow.total + grad
-                inflow.magnitude = inflow.magnitude + np.abs(grad)
-                inflow.passes.add(op.node.backward_pass)
+                inflow.add(grad, op.node.backward_pass)
     return inflows
 
 

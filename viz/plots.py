@@ -151,8 +151,8 @@ def plot_decision_boundary(
             resolution < 2):
         raise OptionError(f"resolution is the number of grid points per axis, a whole number "
                           f"of at least 2, got {resolution!r}")
-    X = np.asarray(getattr(X, "data", X), dtype=float)
-    y = np.asarray(getattr(y, "data", y)).ravel()
+    X = np.asarray((X.data if isinstance(X, Tensor) else X), dtype=float)
+    y = np.asarray(y.data if isinstance(y, Tensor) else y).ravel()
     if X.ndim != 2 or 2 not in X.shape:
         raise OptionError(f"plot_decision_boundary draws 2-D data: X must be (2, m), got "
                           f"{X.shape}")
@@ -166,7 +166,9 @@ def plot_decision_boundary(
                          np.linspace(y_min, y_max, resolution))
     grid = np.stack([xx.ravel(), yy.ravel()])
     predictions = predict(grid if columns else grid.T)
-    Z = np.asarray(getattr(predictions, "data", predictions), dtype=float).ravel()
+    if isinstance(predictions, Tensor):
+        predictions = predictions.data
+    Z = np.asarray(predictions, dtype=float).ravel()
     if Z.size != grid.shape[1]:
         raise OptionError(f"predict returned {Z.size} predictions for {grid.shape[1]} points; "
                           "it must return one per point")
