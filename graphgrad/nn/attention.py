@@ -52,7 +52,7 @@ from graphgrad.nn.layers import Linear
 from graphgrad.nn.module import Module
 from graphgrad.nn.regularization import Dropout
 from graphgrad.ops.arithmetic import matmul
-from graphgrad.ops.elementwise import where
+from graphgrad.ops.elementwise import as_booleans, where
 from graphgrad.ops.shape import reshape, swapaxes, transpose
 from graphgrad.ops.softmax import softmax
 from graphgrad.tensor import Tensor
@@ -61,17 +61,16 @@ from graphgrad.tensor import Tensor
 def _as_mask(mask: Any, scores_shape: tuple[int, ...], caller: str,
              scores: str = "(..., T_q, T_k)") -> np.ndarray:
     """``mask`` as a boolean array (True: may attend) that broadcasts to ``scores_shape``."""
-    array = array_of(mask, "the mask", caller)
-    if array.dtype.kind in "iuf":
-        if not np.isin(array, (0, 1)).all():
-            raise ArgumentError(
-                f"{caller}: a mask holds True/1 where a query may attend and False/0 where it "
-                f"may not; got values other than 0 and 1 ({describe(mask)}). An additive "
-                "mask (0 and -inf, as PyTorch's float attn_mask) is mask == 0 in this "
-                "convention."
-            )
-        array = array != 0
-    elif array.dtype.kind != "b":
+    given = array_of(mask, "the mask", caller)
+    array = as_booleans(given)
+    if array is None and given.dtype.kind in "iuf":
+        raise ArgumentError(
+            f"{caller}: a mask holds True/1 where a query may attend and False/0 where it "
+            f"may not; got values other than 0 and 1 ({describe(mask)}). An additive "
+            "mask (0 and -inf, as PyTorch's float attn_mask) is mask == 0 in this "
+            "convention."
+        )
+    if array is None:
         raise GraphgradTypeError(
             f"{caller}: a mask is boolean or 0/1 numbers, got {describe(mask)}")
     try:

@@ -353,18 +353,29 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     return Where.apply(x, y, condition=_condition(condition))
 
 
+def as_booleans(array: np.ndarray) -> np.ndarray | None:
+    """A mask as booleans: ``array`` itself if it is boolean, numbers that are all 0 or 1 as
+    ``array != 0``, None for anything else (read as nonzero, a probability of 0.2 would be
+    true). `where`'s condition and attention's masks follow this rule."""
+    kind = array.dtype.kind
+    if kind == "b":
+        return array
+    if kind in "iuf" and np.isin(array, (0, 1)).all():
+        return array != 0
+    return None
+
+
 def _condition(condition: Any) -> np.ndarray:
-    """A copy of ``condition`` as booleans. Other numbers are refused: read as nonzero, the
-    probabilities 0.2 and 0.7 would both be true."""
+    """A copy of ``condition`` as booleans (`as_booleans`), or an error naming a value that
+    is no 0 or 1."""
     array = array_of(condition, "the condition", "where")
-    if array.dtype.kind == "b":
-        return array.copy()
-    others = array[~np.isin(array, (0, 1))] if array.dtype.kind in "iuf" else array.ravel()
-    if others.size:
+    mask = as_booleans(array)
+    if mask is None:
+        others = array[~np.isin(array, (0, 1))] if array.dtype.kind in "iuf" else array.ravel()
         what = describe(condition) if isinstance(condition, Tensor) else f"{array.dtype} values"
         raise GraphgradTypeError(
             f"where: the condition must be booleans, or numbers that are all 0 or 1; got "
             f"{what} holding {others[0].item()!r} too. Write the test itself, such as "
             "gg.where(A > 0.5, 1.0, 0.0)"
         )
-    return array != 0
+    return mask.copy() if mask is array else mask
