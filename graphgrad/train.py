@@ -31,12 +31,8 @@ from graphgrad.nn.losses import (
     cross_entropy,
 )
 from graphgrad.nn.module import Module
-from graphgrad.optim.optimizer import Optimizer
+from graphgrad.optim.optimizer import Optimizer, _rule
 from graphgrad.tensor import Tensor
-
-
-def _is_learning_rate(lr: float) -> bool:
-    return 0.0 <= lr < math.inf  # 0: a warm-up's first epoch
 
 
 class TrainingDiverged(GraphgradError, FloatingPointError):
@@ -264,8 +260,9 @@ def fit(
     try:
         for epoch in range(epochs):
             if schedule is not None:
-                optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit",
-                                           _is_learning_rate, "a learning rate, >= 0 and finite")
+                test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
+                optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit", test,
+                                           "a learning rate, >= 0 and finite")
             _restore_modes(training_modes)
             total_cost = total_correct = 0.0
             seen = 0

@@ -35,6 +35,11 @@ _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
 _LATER_LR = _AT_LEAST_0
 
 
+def _rule(key: str, later: bool) -> tuple[Callable[[float], bool], str]:
+    """What setting ``key`` must be: at construction, or ``later`` (set, or loaded)."""
+    return _LATER_LR if later and key == "lr" else _RULES.get(key, _FINITE)
+
+
 class _Setting:
     """A keyword setting as an optimizer attribute (``optimizer.lr``, ``optimizer.momentum``);
     `Optimizer` says what reading and setting it do with several groups."""
@@ -51,7 +56,7 @@ class _Setting:
         return opt.defaults[self.name]
 
     def __set__(self, opt: Optimizer, value: float) -> None:
-        test, rule = _LATER_LR if self.name == "lr" else _RULES.get(self.name, _FINITE)
+        test, rule = _rule(self.name, later=True)
         value = real_number(value, self.name, type(opt).__name__, test, rule)
         opt.defaults[self.name] = value
         for group, own, ratio in zip(opt.param_groups, opt._own, opt._lr_ratios):
@@ -196,13 +201,13 @@ class Optimizer:
 
     def _checked(self, settings: Mapping[str, Any], where: str,
                  saved: bool = False) -> dict[str, float]:
-        """The settings as floats, each checked against its rule in `_RULES`. A ``saved``
-        state's lr may be 0 (`_LATER_LR`)."""
+        """The settings as floats, each checked against its rule (`_rule`): a ``saved``
+        state's lr may be 0."""
         out = {}
         for key, value in settings.items():
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 value = value.item()  # as gg.load gives a saved number
-            test, what = _LATER_LR if saved and key == "lr" else _RULES.get(key, _FINITE)
+            test, what = _rule(key, later=saved)
             out[key] = real_number(value, key, where, test, what)
         return out
 
