@@ -32,7 +32,7 @@ from graphgrad.nn.losses import (
 )
 from graphgrad.nn.module import Module
 from graphgrad.optim.optimizer import Optimizer, _rule
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _data
 
 
 class TrainingDiverged(GraphgradError, FloatingPointError):
@@ -58,8 +58,8 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
             "logits" (z > 0), "probabilities" (a > 0.5), "multi_label" (each z > 0; the
             fraction of the m * C yes/no answers that are right).
     """
-    out = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs)
-    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    out = np.asarray(_data(outputs))
+    y = np.asarray(_data(labels))
     if kind == "argmax":
         predicted = out.argmax(axis=-1)
         truth = y.argmax(axis=-1) if y.shape == out.shape else y.reshape(predicted.shape)
@@ -116,9 +116,9 @@ def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "
             cost = float(loss_fn(outputs, Y).item())
     finally:
         _restore_modes(modes)
-    out = np.asarray(outputs.data if isinstance(outputs, Tensor) else outputs)
+    out = np.asarray(_data(outputs))
     kind = _accuracy_kind(loss_fn, accuracy, out)
-    return cost, _measure(kind, out, np.asarray(Y.data if isinstance(Y, Tensor) else Y))
+    return cost, _measure(kind, out, np.asarray(_data(Y)))
 
 
 def _require_examples(X: Any, Y: Any, caller: str) -> None:
