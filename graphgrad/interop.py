@@ -59,13 +59,35 @@ def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Tensor]:
     return lambda a, dtype=None, **kwargs: _constant(fill(_data(a), dtype=dtype, **kwargs))
 
 
+def _numpy_reduction(reduce: Callable[..., Tensor], name: str, takes_dtype: bool
+                     ) -> Callable[..., Tensor]:
+    """A reduction read in numpy's own argument order: np.sum(a, axis, dtype, out, keepdims,
+    initial, where) and np.mean alike, np.max(a, axis, out, keepdims, initial, where) and
+    np.min alike. graphgrad's take (x, axis, keepdims), so numpy's third argument must not
+    reach keepdims. (numpy has already checked the arguments against its signature.)"""
+    positions = ("dtype", "out", "keepdims", "initial", "where")[0 if takes_dtype else 1:]
+
+    def call(a: Any, axis: Any = None, *settings: Any, **named: Any) -> Tensor:
+        given = dict(zip(positions, settings), **named)
+        keepdims = bool(given.pop("keepdims", False))
+        dtype = given.pop("dtype", None)
+        unsupported = [key for key, value in given.items() if value is not None]
+        if unsupported:
+            raise _unsupported(f"numpy.{name}(..., {'=..., '.join(unsupported)}=...)")
+        if dtype is not None:  # numpy sums in that dtype, and returns it
+            a = S.astype(a, dtype)
+        return reduce(a, axis=axis, keepdims=keepdims)
+
+    return call
+
+
 _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
-    np.sum: R.sum,
-    np.mean: R.mean,
-    np.max: R.max,
-    np.min: R.min,
-    np.amax: R.max,
-    np.amin: R.min,
+    np.sum: _numpy_reduction(R.sum, "sum", takes_dtype=True),
+    np.mean: _numpy_reduction(R.mean, "mean", takes_dtype=True),
+    np.max: _numpy_reduction(R.max, "max", takes_dtype=False),
+    np.min: _numpy_reduction(R.min, "min", takes_dtype=False),
+    np.amax: _numpy_reduction(R.max, "amax", takes_dtype=False),
+    np.amin: _numpy_reduction(R.min, "amin", takes_dtype=False),
     np.reshape: S.reshape,
     np.transpose: S.transpose,
     np.swapaxes: S.swapaxes,

@@ -132,6 +132,47 @@ def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
         call(x)
 
 
+# numpy's reductions take dtype (np.sum, np.mean) or out (np.max, np.min) third: a setting
+# given by position must be read as numpy reads it, never as keepdims.
+# (name, call, dJ/dx of J = call(x).sum(), from the math)
+POSITIONAL_REDUCTIONS = [
+    ("sum-dtype", lambda t: np.sum(t, 0, np.float32), np.ones_like(DATA)),
+    ("sum-keepdims", lambda t: np.sum(t, 1, None, None, True), np.ones_like(DATA)),
+    ("mean-dtype-keepdims", lambda t: np.mean(t, 0, np.float32, None, True),
+     np.full_like(DATA, 0.5)),
+    ("max-keepdims", lambda t: np.max(t, 0, None, True), DATA == DATA.max(axis=0)),
+    ("amin-keepdims", lambda t: np.amin(t, 1, None, True),
+     DATA == DATA.min(axis=1, keepdims=True)),
+]
+
+
+@pytest.mark.parametrize("call, expected_grad", [c[1:] for c in POSITIONAL_REDUCTIONS],
+                         ids=[c[0] for c in POSITIONAL_REDUCTIONS])
+def test_reduction_settings_given_by_position_are_read_as_numpy_reads_them(call, expected_grad):
+    x = gg.Tensor(DATA, requires_grad=True)
+    out = call(x)
+    expected = call(DATA.copy())
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+    out.sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, expected_grad)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda t: np.sum(t, 0, None, np.empty(3)), r"numpy\.sum\(\.\.\., out=\.\.\.\)"),
+    (lambda t: np.max(t, 0, np.empty(3)), r"numpy\.max\(\.\.\., out=\.\.\.\)"),
+    (lambda t: np.sum(t, 0, None, None, False, 1.0),
+     r"numpy\.sum\(\.\.\., initial=\.\.\.\)"),
+    (lambda t: np.min(t, initial=0.0, where=DATA > 1),
+     r"numpy\.min\(\.\.\., initial=\.\.\., where=\.\.\.\)"),
+], ids=["sum-out", "max-out", "sum-initial", "min-initial-where"])
+def test_reduction_settings_without_a_graphgrad_form_are_refused_by_name(call, name):
+    x = gg.Tensor(DATA, requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=name + r".*t\.data"):
+        call(x)
+
+
 def test_a_numpy_call_on_data_is_a_constant():
     x = gg.Tensor(np.eye(2) * 2.0, requires_grad=True)
     J = (x * np.linalg.inv(x.data)).sum()  # inv(x.data) is a constant: dJ/dx = inv(x)
