@@ -4,7 +4,7 @@
 as one ``.npy`` entry of a zip file, the format ``np.savez`` writes. `load` reads it back with
 ``allow_pickle=False``: a file from someone else can hold numbers only, never code to run.
 Files are written to a temporary name and renamed, so a crash never leaves half a file.
-Errors name the file and the entry. Depends on numpy and `errors`.
+Errors name the file and the entry. Depends on `errors`, `tensor`.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.errors import GraphgradError
+from graphgrad.tensor import _data
 
 PathLike = str | os.PathLike
 
@@ -33,7 +34,13 @@ class StateDict(dict):
 
 
 def _as_array(key: str, value: Any) -> np.ndarray:
-    array = np.asarray(getattr(value, "data", value))
+    if isinstance(value, Mapping):
+        raise SaveFileError(
+            f"gg.save: {key!r} holds a dict; a file holds one state dict of arrays: save the "
+            "model's and the optimizer's in two files (gg.save(model.state_dict(), "
+            "'model.npz'); gg.save(optimizer.state_dict(), 'optimizer.npz'))"
+        )
+    array = np.asarray(_data(value))
     if array.dtype.kind not in "biufcU":
         raise SaveFileError(
             f"gg.save: {key!r} holds a {type(value).__name__} of dtype {array.dtype}; only "

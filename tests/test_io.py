@@ -62,6 +62,8 @@ def test_objects_are_never_saved(tmp_path):
         gg.save({"W": np.array([object()])}, tmp_path / "x.npz")
     with pytest.raises(SaveFileError, match=r"model\.state_dict\(\)"):
         gg.save(_model(0), tmp_path / "x.npz")
+    with pytest.raises(SaveFileError, match=r"'model' holds a dict.*two files"):
+        gg.save({"model": _model(0).state_dict()}, tmp_path / "x.npz")
     assert not list(tmp_path.iterdir())  # nothing half-written left behind
 
 
