@@ -143,17 +143,17 @@ def _restore_modes(modes: list[tuple[Module, bool]]) -> None:
 
 
 # -- the loop ---------------------------------------------------------------------------------
-def _progress_bar(epochs: int, enabled: bool) -> Any:
+def _progress_bar(epochs: int, initial_epoch: int, enabled: bool) -> Any:
     if enabled:
         try:
             from tqdm.auto import tqdm  # imported here: graphgrad itself needs numpy only
         except ImportError:
             return None
-        return tqdm(total=epochs, desc="fit", unit="epoch")
+        return tqdm(total=epochs, initial=initial_epoch, desc="fit", unit="epoch")
     return None
 
 
-def _reseed(model: Module, loader: Any, seed: int) -> None:
+def _reseed(model: Module, loader: Any, seed: int | list[int]) -> None:
     """Seed the loader's shuffling and every layer that draws random numbers (dropout)."""
     random_layers = [m for m in model.modules() if hasattr(m, "reseed")]
     seeds = np.random.SeedSequence(seed).spawn(len(random_layers) + 1)
@@ -179,6 +179,7 @@ def fit(
     patience: int | None = None,
     accuracy: Any = "auto",
     progress: bool = True,
+    initial_epoch: int = 0,
 ) -> dict[str, list[float]]:
     """Train ``model`` with mini-batch optimisation; return the history of every epoch.
 
@@ -192,7 +193,8 @@ def fit(
         data: (X, Y) (or [X, Y]) with X of shape (m, n_x), cut into shuffled batches of
             ``batch_size``; or a `DataLoader` (or any re-iterable of (X_batch, Y_batch)
             pairs, such as a list: a generator gives its batches once, enough for one epoch).
-        epochs: passes over the data.
+        epochs: the number of the epoch to stop before: ``epochs`` passes over the data,
+            or ``epochs - initial_epoch`` when resuming (as in Keras).
         batch_size, shuffle, drop_last: how (X, Y) is cut into batches (see `DataLoader`);
             ``drop_last=True`` leaves out each epoch's last, smaller batch.
         dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph); at
@@ -211,11 +213,17 @@ def fit(
             other losses when there are several outputs per example, else none), a kind of
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
         progress: show a tqdm progress bar with the cost and accuracy.
+        initial_epoch: the number of the first epoch, to resume a run stopped after that many
+            epochs: ``schedule`` goes on from that epoch's rate. Save and load the model's and
+            the optimizer's ``state_dict`` to resume where they were. With a seed, a resumed
+            run repeats itself exactly, but its batches and dropout masks are drawn afresh
+            (from ``seed`` and ``initial_epoch``), not those the first run would have drawn.
 
     Returns:
-        the history: lists by epoch under "cost" and "accuracy" (the mean over the epoch's
-        examples as training saw them, each batch's weighted by its size: the course's
-        cost_total / m), "lr", and "dev_cost", "dev_accuracy" with dev_data.
+        the history: lists by epoch run (from ``initial_epoch``) under "cost" and
+        "accuracy" (the mean over the epoch's examples as training saw them, each batch's
+        weighted by its size: the course's cost_total / m), "lr", and "dev_cost",
+        "dev_accuracy" with dev_data.
         Every module's mode is put back as it was when fit was called. Training runs in
         those modes too, so a submodule put in eval mode (a frozen BatchNorm) stays frozen;
         a model left in eval mode as a whole is put in training mode.
@@ -227,6 +235,13 @@ def fit(
             dev cost so far. The error holds the history so far.
     """
     epochs = whole_number(epochs, "epochs", "fit", least=0)
+    initial_epoch = whole_number(initial_epoch, "initial_epoch", "fit", least=0)
+    if epochs < initial_epoch:
+        raise ArgumentError(
+            f"fit: epochs={epochs} is below initial_epoch={initial_epoch}; epochs is the "
+            "number of the epoch to stop before, as in Keras: to train 5 more epochs after "
+            f"epoch {initial_epoch}, pass epochs={initial_epoch + 5}"
+        )
     if patience is not None:
         patience = whole_number(patience, "patience (epochs without a lower dev cost)", "fit")
         if dev_data is None:
@@ -244,9 +259,10 @@ def fit(
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
                                  seed=seed, drop_last=drop_last)
     else:
-        loader = _reiterable(data, epochs)
+        loader = _reiterable(data, epochs - initial_epoch)
     if seed is not None:
-        _reseed(model, loader, seed)
+        # A resumed run draws from its own seeds: not the first epoch's order again.
+        _reseed(model, loader, [seed, initial_epoch] if initial_epoch else seed)
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
@@ -254,11 +270,11 @@ def fit(
     if not model.training:  # left in eval mode to predict: the whole model trains
         model.train()
     training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
-    bar = _progress_bar(epochs, progress)
+    bar = _progress_bar(epochs, initial_epoch, progress)
     kind: Any = "unknown"
     best_cost, best_state, best_epoch, waited = math.inf, None, 0, 0
     try:
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             if schedule is not None:
                 test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
                 optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit", test,

@@ -101,6 +101,64 @@ def test_history_holds_per_epoch_cost_accuracy_lr_and_dev_values():
     assert history["dev_cost"][-1] == dev_cost and history["dev_accuracy"][-1] == dev_accuracy
 
 
+def _resumable_run(model, optimizer, **options):
+    X, Y = planar_dataset(m=100)
+    options.setdefault("schedule", optim.InverseTimeDecay(0.05, decay_rate=1.0))
+    return gg.fit(model, nn.binary_cross_entropy_with_logits, optimizer, (X, Y),
+                  batch_size=25, progress=False, **options)
+
+
+def test_a_run_resumed_from_saved_states_ends_as_the_run_not_stopped(tmp_path):
+    # Batches in a fixed order, so both runs see the same ones; Adam's state and the
+    # schedule's epoch are what resuming has to carry over.
+    whole = _flower_model()
+    whole_history = _resumable_run(whole, optim.Adam(whole.parameters(), lr=0.05), epochs=5,
+                                   shuffle=False)
+
+    first = _flower_model()
+    adam = optim.Adam(first.parameters(), lr=0.05)
+    _resumable_run(first, adam, epochs=3, shuffle=False)
+    gg.save(first.state_dict(), tmp_path / "model.npz")
+    gg.save(adam.state_dict(), tmp_path / "adam.npz")
+    resumed = _flower_model()
+    resumed.load_state_dict(gg.load(tmp_path / "model.npz"))
+    adam = optim.Adam(resumed.parameters(), lr=0.05)
+    adam.load_state_dict(gg.load(tmp_path / "adam.npz"))
+    history = _resumable_run(resumed, adam, epochs=5, initial_epoch=3, shuffle=False)
+
+    assert history["lr"] == [0.05 / 4, 0.05 / 5]  # schedule(3), schedule(4): alpha0 / (1 + t)
+    assert history["lr"] == whole_history["lr"][3:]
+    np.testing.assert_allclose(history["cost"], whole_history["cost"][3:], rtol=1e-12)
+    for (name, p), q in zip(resumed.named_parameters(), whole.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12, err_msg=name)
+
+
+def test_a_resumed_run_with_a_seed_repeats_itself_with_batches_of_its_own():
+    runs = []
+    for initial_epoch in (3, 3, 0):
+        model = _flower_model()
+        runs.append(_resumable_run(model, optim.SGD(model.parameters(), lr=0.05),
+                                   epochs=initial_epoch + 1, initial_epoch=initial_epoch,
+                                   seed=0, schedule=None)["cost"])
+    assert runs[0] == runs[1]
+    # Same start, same rate: only the order of the batches differs from the first epoch's.
+    assert runs[0] != runs[2]
+
+
+@pytest.mark.parametrize("epochs, initial_epoch, message", [
+    (2, 3, r"epochs=2 is below initial_epoch=3.*Keras.*epochs=8"),
+    (3, -1, r"initial_epoch"),
+    (3, 1.5, r"initial_epoch"),
+])
+def test_an_initial_epoch_past_the_last_or_not_a_count_is_refused(epochs, initial_epoch,
+                                                                    message):
+    model = _flower_model()
+    with pytest.raises(gg.GraphgradError, match=message):
+        _resumable_run(model, optim.SGD(model.parameters(), lr=0.05), epochs=epochs,
+                       initial_epoch=initial_epoch)
+    assert model.linear1.W.data.tolist() == _flower_model().linear1.W.data.tolist()
+
+
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
     """With a learning rate too small to move, the epoch cost is the cost on all the data."""
     X, Y = planar_dataset(m=100)
