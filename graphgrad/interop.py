@@ -9,6 +9,8 @@ a tensor that requires grad while ops are recorded, rather than cut its gradient
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -59,35 +61,27 @@ def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Tensor]:
     return lambda a, dtype=None, **kwargs: _constant(fill(_data(a), dtype=dtype, **kwargs))
 
 
-def _numpy_reduction(reduce: Callable[..., Tensor], name: str, takes_dtype: bool
+def _numpy_reduction(reduce: Callable[..., Tensor], numpy_reduce: Callable[..., Any]
                      ) -> Callable[..., Tensor]:
-    """A reduction read in numpy's own argument order: np.sum(a, axis, dtype, out, keepdims,
-    initial, where) and np.mean alike, np.max(a, axis, out, keepdims, initial, where) and
-    np.min alike. graphgrad's take (x, axis, keepdims), so numpy's third argument must not
-    reach keepdims. (numpy has already checked the arguments against its signature.)"""
-    positions = ("dtype", "out", "keepdims", "initial", "where")[0 if takes_dtype else 1:]
-
-    def call(a: Any, axis: Any = None, *settings: Any, **named: Any) -> Tensor:
-        given = dict(zip(positions, settings), **named)
-        keepdims = bool(given.pop("keepdims", False))
-        dtype = given.pop("dtype", None)
-        unsupported = [key for key, value in given.items() if value is not None]
-        if unsupported:
-            raise _unsupported(f"numpy.{name}(..., {'=..., '.join(unsupported)}=...)")
-        if dtype is not None:  # numpy sums in that dtype, and returns it
-            a = S.astype(a, dtype)
-        return reduce(a, axis=axis, keepdims=keepdims)
+    """np.sum, np.mean, np.max or np.min on a Tensor: graphgrad's reduction, which takes
+    numpy's dtype too (numpy reduces in that dtype and returns it)."""
+    def call(a: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
+        if dtype is None:
+            return reduce(a, axis=axis, keepdims=keepdims)
+        if np.dtype(dtype).kind != "f":  # a count or a truth: numpy's value, no gradient
+            return _constant(numpy_reduce(_data(a), axis=axis, dtype=dtype, keepdims=keepdims))
+        return reduce(S.astype(a, dtype), axis=axis, keepdims=keepdims)
 
     return call
 
 
 _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
-    np.sum: _numpy_reduction(R.sum, "sum", takes_dtype=True),
-    np.mean: _numpy_reduction(R.mean, "mean", takes_dtype=True),
-    np.max: _numpy_reduction(R.max, "max", takes_dtype=False),
-    np.min: _numpy_reduction(R.min, "min", takes_dtype=False),
-    np.amax: _numpy_reduction(R.max, "amax", takes_dtype=False),
-    np.amin: _numpy_reduction(R.min, "amin", takes_dtype=False),
+    np.sum: _numpy_reduction(R.sum, np.sum),
+    np.mean: _numpy_reduction(R.mean, np.mean),
+    np.max: _numpy_reduction(R.max, np.max),
+    np.min: _numpy_reduction(R.min, np.min),
+    np.amax: _numpy_reduction(R.max, np.amax),
+    np.amin: _numpy_reduction(R.min, np.amin),
     np.reshape: S.reshape,
     np.transpose: S.transpose,
     np.swapaxes: S.swapaxes,
@@ -142,15 +136,74 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
     return handler(*inputs)
 
 
+# numpy's names for settings that graphgrad's counterpart calls otherwise.
+_RENAMED: dict[Callable, dict[str, str]] = {
+    np.clip: {"a_min": "low", "a_max": "high", "min": "low", "max": "high"},
+}
+
+
+@functools.cache
+def _forms(func: Callable, handler: Callable) -> tuple[inspect.Signature, frozenset | None, int]:
+    """numpy's signature of ``func``; the keywords graphgrad's ``handler`` takes (None: any);
+    and how many leading positions the two read alike (the array, then the same names)."""
+    numpy_form = inspect.signature(func)
+    parameters = list(inspect.signature(handler).parameters.values())
+    renamed = _RENAMED.get(func, {})
+    aligned = 1
+    for ours, theirs in zip(parameters[1:], list(numpy_form.parameters)[1:]):
+        if ours.kind is ours.VAR_POSITIONAL or ours.name != renamed.get(theirs, theirs):
+            break
+        aligned += 1
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return numpy_form, None, aligned
+    return numpy_form, frozenset(p.name for p in parameters[1:]), aligned
+
+
+def _graphgrad_call(func: Callable, handler: Callable, args: tuple, kwargs: dict
+                    ) -> tuple[tuple | list, dict]:
+    """The arguments of a numpy call as numpy reads them (by position or by its names),
+    given to graphgrad's counterpart: the array and positional-only ones by position, the
+    settings by graphgrad's names. A setting given as numpy's default is left out; one that
+    graphgrad has no form of is refused by name."""
+    numpy_form, accepted, aligned = _forms(func, handler)
+    if len(args) <= aligned and (not kwargs or accepted is not None and kwargs.keys() <= accepted
+                                 and func not in _RENAMED):
+        return args, kwargs  # read alike: the common np.sum(t, axis=0)
+    renamed = _RENAMED.get(func, {})
+    positional: list = []
+    named: dict = {}
+    refused = []
+    for i, (name, value) in enumerate(numpy_form.bind(*args, **kwargs).arguments.items()):
+        parameter = numpy_form.parameters[name]
+        if i == 0 or parameter.kind is parameter.POSITIONAL_ONLY:
+            positional.append(value)
+            continue
+        settings = value if parameter.kind is parameter.VAR_KEYWORD else {name: value}
+        for key, setting in settings.items():
+            if setting is parameter.default:
+                continue
+            key = renamed.get(key, key)
+            if key in named:  # np.clip(t, a_min=0, min=0): numpy refuses it too
+                raise GraphgradTypeError(f"numpy.{func.__name__}: {key} is given twice")
+            if accepted is None or key in accepted:
+                named[key] = setting
+            else:
+                refused.append(key)
+    if refused:
+        raise _unsupported(f"numpy.{func.__name__}(..., {'=..., '.join(refused)}=...)")
+    return positional, named
+
+
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     handler = _FUNCTIONS.get(func)
     if handler is None:
         raise _unsupported(f"{func.__module__}.{func.__name__}")
+    positional, named = _graphgrad_call(func, handler, args, kwargs)
     try:
-        return handler(*args, **kwargs)
+        return handler(*positional, **named)
     except TypeError as exc:
         if isinstance(exc, GraphgradTypeError):
             raise
-        # A keyword or form of the numpy function that graphgrad's counterpart lacks.
-        keywords = "".join(f", {k}=..." for k in kwargs)
+        # A form of the numpy function that graphgrad's counterpart lacks (np.where(c)).
+        keywords = "".join(f", {k}=..." for k in named)
         raise _unsupported(f"numpy.{func.__name__}(...{keywords}) in this form ({exc})") from None

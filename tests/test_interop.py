@@ -173,6 +173,54 @@ def test_reduction_settings_without_a_graphgrad_form_are_refused_by_name(call, n
         call(x)
 
 
+# numpy's own names (a=, array=, a_min=) and its defaults given by position (out=None) read
+# as numpy reads them.
+NUMPY_FORMS = [
+    ("transpose-a", lambda t: np.transpose(a=t)),
+    ("expand_dims-a", lambda t: np.expand_dims(a=t, axis=0)),
+    ("squeeze-a", lambda t: np.squeeze(a=np.expand_dims(t, 0))),
+    ("swapaxes-a", lambda t: np.swapaxes(a=t, axis1=0, axis2=1)),
+    ("broadcast_to-array", lambda t: np.broadcast_to(array=t, shape=(2, 2, 3), subok=False)),
+    ("split-ary", lambda t: np.split(ary=t, indices_or_sections=3, axis=1)[2]),
+    ("pad-array", lambda t: np.pad(array=t, pad_width=1, constant_values=0.5)),
+    ("clip-a_min-a_max", lambda t: np.clip(a=t, a_min=1.0, a_max=2.5)),
+    ("clip-min-max", lambda t: np.clip(t, min=1.0, max=2.5)),
+    ("clip-out-None", lambda t: np.clip(t, 1.0, 2.5, None)),
+    ("stack-arrays", lambda t: np.stack(arrays=[t, t * 2], axis=1, out=None)),
+    ("concatenate-out-None", lambda t: np.concatenate([t, t], 0, None)),
+    ("reshape-order-C", lambda t: np.reshape(t, (3, 2), order="C")),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in NUMPY_FORMS], ids=[n for n, _ in NUMPY_FORMS])
+def test_numpy_names_and_defaults_are_read_as_numpy_reads_them(call):
+    x = gg.Tensor(DATA, requires_grad=True)
+    out = call(x)
+    np.testing.assert_array_equal(out.data, call(DATA.copy()))
+    assert gg.gradcheck(call, [x])
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: np.mean(a, dtype=int), lambda a: np.mean(a, 1, np.int32),
+    lambda a: np.mean(a, dtype=bool), lambda a: np.sum(a, dtype=bool),
+    lambda a: np.sum(a, 0, np.int16),
+], ids=["mean-int", "mean-int32-axis", "mean-bool", "sum-bool", "sum-int16-axis"])
+def test_a_reduction_to_integers_or_truths_is_numpys_constant(call):
+    x = gg.Tensor(np.array([[1.0, 2.0, 4.0], [0.0, 3.0, 4.0]]), requires_grad=True)
+    out = call(x)
+    expected = call(x.data.copy())
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    assert not out.requires_grad
+
+
+def test_a_setting_given_under_both_of_numpys_names_is_refused():
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.clip: low is given twice"):
+        np.clip(gg.Tensor(DATA), a_min=0.0, min=1.0)
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.reshape\(\.\.\., order=\.\.\.\)"):
+        np.reshape(gg.Tensor(DATA), (3, 2), order="F")
+
+
 def test_a_numpy_call_on_data_is_a_constant():
     x = gg.Tensor(np.eye(2) * 2.0, requires_grad=True)
     J = (x * np.linalg.inv(x.data)).sum()  # inv(x.data) is a constant: dJ/dx = inv(x)
