@@ -30,7 +30,7 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function, _unpin_all
 from graphgrad.modes import _setting, _state
-from graphgrad.tensor import Tensor, _lift
+from graphgrad.tensor import Tensor, _constant
 
 _next_pass = itertools.count(1).__next__  # atomic: numbers the passes that record steps
 
@@ -104,7 +104,7 @@ def grad(
                 "their graph, with requires_grad=True?). Pass allow_unused=True to get None."
             )
         if create_graph and g is not None and not isinstance(g, Tensor):
-            g = _lift(g)
+            g = _constant(g)  # as it is: a 0-d float32 gradient stays float32
         elif not create_graph and g is not None and type(g) is not np.ndarray:
             g = np.asarray(g)  # a 0-d sum comes back from numpy as a scalar
         results.append(g)
@@ -482,7 +482,8 @@ def _replaced_data_error(node: Function, which: str) -> BackwardError:
 
 
 def _as_tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else _lift(value)
+    # As it is: _lift would give a 0-d float32 array the dtype of a Python number.
+    return value if isinstance(value, Tensor) else _constant(value)
 
 
 def _shape_error(node: Function, t: Tensor, g: Any, grads: tuple) -> ShapeError:

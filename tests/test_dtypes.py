@@ -202,3 +202,27 @@ def test_float_math_on_a_mask_gives_float64_not_numpys_float16(op):
     assert gg.sqrt(half).dtype == np.float16  # a float16 tensor's own results stay float16
     assert gg.Tensor([1.0, 2.0]).astype(np.float16).dtype == np.float16
     assert mask.astype(np.float16).dtype == np.float16  # asked for
+
+
+def test_second_derivatives_of_a_float32_scalar_stay_float32():
+    seen = []
+
+    class Double(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen.append(grad.dtype)
+            return grad * 2
+
+    z = gg.Tensor(np.float32(1.5), requires_grad=True)
+    (g,) = gg.grad(Double.apply(z) ** 2, z, create_graph=True)  # 8 z
+    assert seen == [np.float32] and g.dtype == np.float32
+    assert g.item() == 12.0
+    (h,) = gg.grad(g, z)
+    assert h.dtype == np.float32 and h.item() == 8.0
+    J = (z * 3.0) ** 2
+    (same,) = gg.grad(J, J, create_graph=True)
+    assert same.dtype == np.float32 and same.item() == 1.0
