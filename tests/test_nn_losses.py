@@ -112,6 +112,20 @@ def test_every_loss_has_right_second_derivatives(name):
     assert gg.gradgradcheck(fn, [a.copy() for a in inputs])
 
 
+def test_the_gradient_with_respect_to_soft_labels_is_finite_under_create_graph():
+    # softmax(Z) underflows to 0 for a logit 800 below the largest: -log of it would be inf,
+    # where dJ/dY = -log softmax(Z) / m is 800.
+    Z_far = np.array([[0.0, 800.0, 5.0]])
+    Y_soft = np.array([[0.2, 0.5, 0.3]])
+    expected = -(Z_far - 800.0 - np.log1p(np.exp(-800.0) + np.exp(-795.0)))
+    for create_graph in (False, True):
+        z = gg.Tensor(Z_far, requires_grad=True)
+        y = gg.Tensor(Y_soft, requires_grad=True)
+        _, dy = gg.grad(nn.cross_entropy(z, y), [z, y], create_graph=create_graph)
+        np.testing.assert_allclose(np.asarray(dy.data if create_graph else dy), expected,
+                                   rtol=1e-12, atol=1e-12)
+
+
 # -- stability ------------------------------------------------------------------------------------
 logits_strategy = hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1,
                                                           max_side=6),

@@ -6,7 +6,7 @@ logits: their forward is stable (no NaN or Inf for logits of +-1000) and their b
 short formula the course derives, dZ = A - Y, instead of a chain of divisions by small
 probabilities. `binary_cross_entropy` takes probabilities A, clipped away from 0 and 1, and
 its backward is dA = (A - Y) / (A (1 - A)).
-Backward bodies call the engine's `Softmax` / `Sigmoid` through ``Function.call``, so second
+Backward bodies call the engine's `LogSoftmax` / `Sigmoid` through ``Function.call``, so second
 derivatives work too. `mse` is built from the engine's ops. Depends on `function`,
 `engine`, `ops`, `tensor`, `errors`.
 """
@@ -26,7 +26,7 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid
-from graphgrad.ops.softmax import Softmax
+from graphgrad.ops.softmax import LogSoftmax
 from graphgrad.tensor import Tensor, _constant
 
 _INDEX_KINDS = "iub"
@@ -71,13 +71,13 @@ class SoftmaxCrossEntropy(Function):
                 dz = p.copy()
                 dz.reshape(-1, z.shape[-1])[ctx.rows, ctx.index] -= 1
                 dz *= step
-        else:  # create_graph: recompute softmax(Z) on the graph so it is differentiable
-            p = Softmax.call(z, axis=-1)
+        else:  # create_graph: recompute log softmax(Z) on the graph so it is differentiable
+            log_p = LogSoftmax.call(z, axis=-1)  # not log(softmax): that is -inf where p is 0
+            p = np.exp(log_p)
             target = y if dense else _one_hot(ctx.rows, ctx.index, z)
             dz = (p * target.sum(axis=-1, keepdims=True) - target) * step
         dy = None
         if ctx.needs_input_grad[1] and dense:
-            log_p = log_p if type(z) is np.ndarray else np.log(p)
             dy = -log_p * step
         return dz, dy
 
