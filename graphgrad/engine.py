@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import weakref
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -30,7 +31,7 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function, _unpin_all
 from graphgrad.modes import _setting, _state
-from graphgrad.tensor import Tensor, _constant
+from graphgrad.tensor import Tensor, _constant, _op_output
 
 _next_pass = itertools.count(1).__next__  # atomic: numbers the passes that record steps
 
@@ -418,6 +419,8 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
 def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tuple:
     """Run a backward body on Tensors, so its own graph is recorded (``create_graph``)."""
     multi = type(upstream) is tuple
+    if node._saved_outputs:
+        outputs = _revive_saved_outputs(node, outputs)
     forward_arrays = node._forward_arrays  # views, when two inputs held one array
     if forward_arrays is None:
         by_identity = {id(t.data): t for t in node.inputs}
@@ -448,6 +451,20 @@ def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tup
     if len(grads) != len(node.inputs):
         raise _grad_count_error(node, grads)
     return tuple(g if g is None else _as_tensor(g) for g in grads)
+
+
+def _revive_saved_outputs(node: Function, outputs: tuple) -> tuple:
+    """The node's outputs, with a Tensor again for each one the caller dropped but forward
+    saved: the graph of the gradient goes through it (d/dx of cos x's use in sin's backward),
+    and the node then gathers its gradient through it. That graph holds it."""
+    outputs = list(outputs)
+    refs = list(node._outputs)
+    for j, i in node._saved_outputs:
+        if outputs[i] is None:
+            outputs[i] = _op_output(node.saved[j], node, i)
+            refs[i] = weakref.ref(outputs[i])
+    node._outputs = tuple(refs)
+    return tuple(outputs)
 
 
 def _check_leaf_data_kept(node: Function, by_identity: dict[int, Tensor]) -> None:

@@ -92,6 +92,8 @@ class Function:
     # back), so a dropped loss frees its graph without the garbage collector, and the graph
     # walk finds the output as the tensor it came through.
     _outputs: tuple | None = None
+    # Of such an op, the (saved index, output index) of each output it saved for backward.
+    _saved_outputs: tuple = ()
     inputs: tuple = ()
     needs_input_grad: tuple[bool, ...] = ()
 
@@ -255,6 +257,13 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
         _pin_leaves(ctx, ctx.inputs, *arrays)
     for a in arrays:
         a.setflags(write=False)
+    if ctx.saved:
+        # Which saved values are outputs: a second derivative goes through them even when
+        # the caller dropped them (see engine._revive_saved_outputs).
+        kept = tuple((j, i) for j, s in enumerate(ctx.saved) for i, a in enumerate(arrays)
+                     if s is a)
+        if kept:
+            ctx._saved_outputs = kept
     if attrs:
         ctx.attrs = attrs
     ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)

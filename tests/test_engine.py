@@ -478,6 +478,33 @@ def test_multi_output_with_both_outputs_used_and_one_dropped():
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 0.0, 0.0])
 
 
+class SinCos(gg.Function):
+    """(sin x, cos x), each saved for the other's share of backward"""
+
+    @staticmethod
+    def forward(ctx, x):
+        s, c = np.sin(x), np.cos(x)
+        ctx.save_for_backward(s, c)
+        return s, c
+
+    @staticmethod
+    def backward(ctx, grad_sin, grad_cos):
+        s, c = ctx.saved
+        return grad_sin * c - grad_cos * s
+
+
+def test_a_dropped_output_that_backward_uses_is_differentiated_through():
+    # d2/dx2 of sum(sin x) is -sin x: sin's backward multiplies by cos x, the output the
+    # caller dropped, which must not become a constant of the gradient's graph.
+    x = gg.Tensor(np.array([0.3, 1.1]), requires_grad=True)
+    sin_x = SinCos.apply(x)[0]
+    (g,) = gg.grad(sin_x.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.data, np.cos(x.data), rtol=1e-15)
+    (h,) = gg.grad(g.sum(), x)
+    np.testing.assert_allclose(h, -np.sin(x.data), rtol=1e-15)
+    assert gg.gradgradcheck(lambda t: SinCos.apply(t)[0], [x])
+
+
 class Totals(gg.Function):
     """y1 = sum(x), y2 = sum(2 x): two 0-d outputs"""
 
