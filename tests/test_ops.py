@@ -254,6 +254,14 @@ def test_split_takes_a_numpy_int_and_refuses_a_fraction():
         gg.split(x, 2.5)
 
 
+def test_pad_of_a_0d_tensor_is_the_tensor_as_in_numpy():
+    x = gg.Tensor(2.5, requires_grad=True)
+    y = gg.pad(x, 3, constant_values=1.0)
+    assert y.shape == () and y.item() == np.pad(np.array(2.5), 3, constant_values=1.0)
+    y.backward()
+    assert x.grad == 1.0
+
+
 @pytest.mark.parametrize("reduce, expected, grad", [
     (lambda t: t.sum(axis=[0, 1]), 15.0, np.ones((2, 3))),
     (lambda t: t.mean(axis=[1, 0]), 2.5, np.full((2, 3), 1 / 6)),

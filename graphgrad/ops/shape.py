@@ -210,7 +210,9 @@ class Pad(Function):
             raise TypeError(f"pad_width must hold whole numbers (ints), got {pad_width!r}")
         widths = np.broadcast_to(widths, (x.ndim, 2))
         ctx.interior = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+        # A 0-d x has no axis to pad; numpy's check of the widths fails on (0, 2) of them.
+        return np.pad(x, widths if x.ndim else 0, mode="constant",
+                      constant_values=constant_values)
 
     @staticmethod
     def backward(ctx, grad):
