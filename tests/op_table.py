@@ -121,6 +121,31 @@ def _where(x: Any, y: Any) -> Any:
     return np.where(_checkerboard(shape), x, y)
 
 
+def _pad_modes() -> list[Op]:
+    """pad's modes, given by position: uneven widths, widths beyond the axis's length (numpy
+    copies on: reflects again, wraps around again), an axis of length 1, three axes."""
+    cases = [
+        ("constant", ((0, 2), (3, 1)), (3, 4)),
+        ("edge", ((2, 1), (0, 3)), (3, 4)),
+        ("edge_every_axis", 2, (2, 3)),
+        ("edge_beyond", ((5, 0), (1, 6)), (2, 3)),
+        ("reflect", ((1, 2), (3, 0)), (3, 4)),
+        ("reflect_beyond", ((5, 4), (0, 7)), (3, 3)),
+        ("reflect_length_1", ((2, 1), (1, 1)), (1, 3)),
+        ("symmetric", ((2, 0), (1, 3)), (3, 4)),
+        ("symmetric_beyond", ((4, 7), (2, 5)), (3, 2)),
+        ("wrap", ((1, 2), (2, 1)), (3, 4)),
+        ("wrap_beyond", ((7, 2), (0, 5)), (2, 3)),
+        ("wrap_3d", ((0, 0), (1, 2), (2, 1)), (2, 3, 2)),
+    ]
+    rows = []
+    for label, widths, shape in cases:
+        mode = label.split("_")[0]
+        rows.append(Op(f"pad_{label}", lambda x, w=widths, m=mode: gg.pad(x, w, m),
+                       lambda x, w=widths, m=mode: np.pad(x, w, m), (shape,)))
+    return rows
+
+
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 REPEATED = np.array([0, 2, 2, 1, 0, 2])
 
@@ -312,6 +337,7 @@ SHAPE = [
     Op("pad_every_axis", lambda x: gg.pad(x, 1, constant_values=-1.0),
        lambda x: np.pad(x, 1, constant_values=-1.0), ((3, 4),)),
     Op("pad_pair", lambda x: gg.pad(x, (2, 1)), lambda x: np.pad(x, (2, 1)), ((2, 3),)),
+    *_pad_modes(),
     Op("astype_float64", lambda x: gg.astype(x, np.float64), lambda x: x, ((3, 4),)),
     # Finite differences through float32 need a coarse step.
     Op("astype_float32_and_back",

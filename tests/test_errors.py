@@ -133,7 +133,7 @@ def test_failing_op_names_its_settings():
                                  r"is a setting.*gg\.minimum\(gg\.maximum\(x, low\), high\)"),
     (lambda x, s: x.clip(None, s), r"clip: high is 's'"),
     (lambda x, s: gg.leaky_relu(x, s), r"leaky_relu: alpha is 's'.*gg\.where\(x > 0"),
-    (lambda x, s: gg.pad(x, (1, 1), s), r"pad: constant_values is 's'"),
+    (lambda x, s: gg.pad(x, (1, 1), constant_values=s), r"pad: constant_values is 's'"),
 ], ids=["clip low", "clip high", "leaky_relu", "pad"])
 def test_a_setting_that_requires_grad_is_refused_not_cut_from_the_graph(call, message):
     """Its gradient would be lost without a word; one that needs no grad is used as a value."""

@@ -29,6 +29,8 @@ CALLS = [
     ("broadcast_to", lambda t: np.broadcast_to(t, (2, 2, 3))),
     ("concatenate", lambda t: np.concatenate([t, t * 2], axis=1)),
     ("stack", lambda t: np.stack([t, t])), ("pad", lambda t: np.pad(t, 1)),
+    ("pad_reflect", lambda t: np.pad(t, 1, "reflect")),
+    ("pad_edge", lambda t: np.pad(t, ((1, 1), (2, 0)), mode="edge")),
     ("clip", lambda t: np.clip(t, 1.0, 2.5)), ("where", lambda t: np.where(DATA > 1, t, 0.0)),
     ("split", lambda t: np.split(t, 3, axis=1)[1]),
 ]

@@ -1,6 +1,7 @@
 """Ops that move elements without changing them: reshape, transpose, swapaxes, expand_dims,
 squeeze, broadcast_to, concatenate, stack, split, pad, astype. Each backward moves the
-gradient back to where the elements came from."""
+gradient back to where the elements came from (and adds it up where an element was copied:
+broadcast_to, pad's modes other than constant)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, OpError
+from graphgrad.errors import ArgumentError, GraphgradTypeError, OpError, describe
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor, _constant, setting_value
@@ -201,28 +202,79 @@ class Split(Function):
 
 
 class Pad(Function):
-    """y = x surrounded by ``constant_values``;  dx = the middle of dy"""
+    """y = x with a border: ``constant_values``, or copies of x's own elements (``mode``);
+    dx = the middle of dy, plus each border element of dy added to the element it copies"""
+
+    interior = None  # constant mode: the slice of y that is x
+    widths = mode = None  # the other modes: what PadGrad needs to fold the border back
 
     @staticmethod
-    def forward(ctx, x, pad_width, constant_values=0):
+    def forward(ctx, x, pad_width, mode="constant", constant_values=0):
         widths = np.asarray(pad_width)
         if widths.dtype.kind not in "iu":  # as np.pad: 1.7 rows cannot be added
             raise TypeError(f"pad_width must hold whole numbers (ints), got {pad_width!r}")
         widths = np.broadcast_to(widths, (x.ndim, 2))
-        ctx.interior = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-        # A 0-d x has no axis to pad; numpy's check of the widths fails on (0, 2) of them.
-        return np.pad(x, widths if x.ndim else 0, mode="constant",
-                      constant_values=constant_values)
+        if mode == "constant" or not x.ndim:  # a 0-d x has no axis to pad, in any mode
+            ctx.interior = tuple(slice(before, before + n)
+                                 for (before, _), n in zip(widths, x.shape))
+            # numpy's check of the widths fails on the (0, 2) pairs of a 0-d x
+            return np.pad(x, widths if x.ndim else 0, mode="constant",
+                          constant_values=constant_values)
+        for axis, ((before, after), n) in enumerate(zip(widths, x.shape)):
+            if n == 0 and (before > 0 or after > 0):
+                raise OpError(
+                    f"Pad: axis {axis} of the input {x.shape} is empty, so mode {mode!r} has "
+                    f"no element to copy into its border ({before}, {after}); only mode "
+                    "'constant' pads an empty axis"
+                )
+        y = np.pad(x, widths, mode=mode)
+        ctx.widths = tuple((int(before), int(after)) for before, after in widths)
+        ctx.mode = mode
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        return grad[ctx.interior]
+        if ctx.interior is not None:
+            return grad[ctx.interior]
+        return PadGrad.call(grad, pad_width=ctx.widths, mode=ctx.mode)
 
     @staticmethod
-    def hint(x, pad_width, constant_values=0):
+    def hint(x, pad_width, mode="constant", constant_values=0):
         """Shown when forward fails: the form pad_width takes."""
         return (f"pad_width takes one (before, after) pair per axis ({x.ndim} for shape "
                 f"{x.shape}), one pair for every axis, or one number; got {pad_width!r}")
+
+
+class PadGrad(Function):
+    """Pad's backward for the modes that copy x's elements: y = x (a padded array) with each
+    border element added to the element of the middle it copies, the border dropped;
+    dx = dy padded again (each copy gets the gradient of the element it copies)"""
+
+    @staticmethod
+    def forward(ctx, x, pad_width, mode):
+        ctx.pad_width, ctx.mode = pad_width, mode
+        for axis, (before, after) in enumerate(pad_width):
+            if before or after:
+                x = _fold(x, axis, before, after, mode)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Pad.call(grad, pad_width=ctx.pad_width, mode=ctx.mode)
+
+
+def _fold(g: np.ndarray, axis: int, before: int, after: int, mode: str) -> np.ndarray:
+    """g without its border of (before, after) along ``axis``, each border element added to
+    the element it is a copy of. np.pad of the positions 0..n-1 by the same mode says which
+    that is: padding copies along one axis at a time, so the axes fold one at a time too."""
+    n = g.shape[axis] - before - after
+    source = np.pad(np.arange(n), (before, after), mode=mode)  # border i copies source[i]
+    border = np.r_[0:before, before + n:before + n + after]
+    folded = g[_slice_along(axis, g.ndim, slice(before, before + n))].copy()
+    # an element may be copied several times (edge, or widths beyond n): np.add.at adds each
+    np.add.at(folded, _slice_along(axis, g.ndim, source[border]),
+              g[_slice_along(axis, g.ndim, border)])
+    return folded
 
 
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
@@ -297,12 +349,63 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tu
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 
-def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
-    """x surrounded by ``constant_values``; ``pad_width`` as in ``np.pad`` (``((1, 1), (2, 2))``,
-    or one ``(before, after)`` pair for every axis). Used for 'same' convolutions."""
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+# PyTorch's names (F.pad) for the same modes; its "reflect" and "constant" are numpy's too.
+_TORCH_PAD_MODES = {"replicate": "edge", "circular": "wrap"}
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Tensor:
+    """x with a border, as ``np.pad(x, pad_width, mode)``: x (n_1, ..., n_k) ->
+    (before_1 + n_1 + after_1, ..., before_k + n_k + after_k).
+
+    ``pad_width``: one ``(before, after)`` pair per axis (``((1, 1), (2, 0))``), one pair for
+    every axis, or one number. ``mode`` fills the border, shown on [1, 2, 3] padded (2, 2):
+
+    - ``"constant"``, ``constant_values`` (by default 0, the zero padding of 'same'
+      convolutions): 0 0 | 1 2 3 | 0 0;
+    - ``"edge"``, the edge element repeated (PyTorch's "replicate"): 1 1 | 1 2 3 | 3 3;
+    - ``"reflect"``, mirrored about the edge element: 3 2 | 1 2 3 | 2 1;
+    - ``"symmetric"``, mirrored with the edge element repeated: 2 1 | 1 2 3 | 3 2;
+    - ``"wrap"``, the other end continued (PyTorch's "circular"): 2 3 | 1 2 3 | 1 2.
+
+    A border wider than the axis goes on copying as numpy's does (reflect reflects again, wrap
+    wraps around again; an axis of length 1 reflects as its edge); PyTorch refuses widths that
+    large for "reflect" and "circular". Every border element copies one element of x, whose
+    gradient is the sum of the gradients of the element and all its copies.
+    """
+    if not (isinstance(mode, str) and mode in _PAD_MODES):
+        raise ArgumentError(_unknown_pad_mode(mode))
     constant_values = setting_value(constant_values, "constant_values", "pad",
                                     "gg.pad(x - c, pad_width) + c")
-    return Pad.apply(x, pad_width=pad_width, constant_values=constant_values)
+    if mode != "constant":
+        if not _all_zero(constant_values):
+            raise ArgumentError(
+                f"pad: constant_values={constant_values!r} is what mode 'constant' fills the "
+                f"border with; mode {mode!r} fills it with copies of x's elements. Leave "
+                "constant_values out, or pad with mode='constant'"
+            )
+        return Pad.apply(x, pad_width=pad_width, mode=mode)
+    return Pad.apply(x, pad_width=pad_width, mode=mode, constant_values=constant_values)
+
+
+def _unknown_pad_mode(mode: Any) -> str:
+    supported = ", ".join(repr(m) for m in _PAD_MODES)
+    if isinstance(mode, str) and mode in _TORCH_PAD_MODES:
+        return (f"pad: mode {mode!r} is PyTorch's name for numpy's {_TORCH_PAD_MODES[mode]!r}; "
+                f"pad takes numpy's names: mode={_TORCH_PAD_MODES[mode]!r}")
+    given = describe(mode) if isinstance(mode, Tensor) else repr(mode)
+    message = (f"pad: mode must be one of {supported} (numpy's names; PyTorch's 'replicate' "
+               f"is 'edge' and 'circular' is 'wrap'), got {given}")
+    if not isinstance(mode, str):  # pad(x, w, 0.5): constant_values is the fourth argument
+        message += "; give constant_values by name: gg.pad(x, pad_width, constant_values=c)"
+    return message
+
+
+def _all_zero(value: Any) -> bool:
+    try:
+        return not np.any(np.asarray(value, dtype=np.float64) != 0)
+    except (TypeError, ValueError):  # not numbers at all: not the default either
+        return False
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
