@@ -11,6 +11,15 @@ from op_table import OPS
 
 import graphgrad as gg
 
+
+def _blur(x: gg.Tensor, mode: str) -> gg.Tensor:
+    """The mean of each element and its two diagonal neighbours (x[i - 1, j - 1] and
+    x[i + 1, j + 1]), those past the edge taken from pad's border in ``mode``."""
+    p = gg.pad(x, 1, mode)
+    return (p[(slice(None, -2),) * x.ndim] + p[(slice(1, -1),) * x.ndim]
+            + p[(slice(2, None),) * x.ndim]) / 3.0
+
+
 # Smooth everywhere on the reals (no domain to respect, no kinks), so any composition is
 # differentiable at any point; each keeps the shape of its operands (after broadcasting).
 SMOOTH_UNARY = {op.name: op.fn for op in OPS if op.smooth and len(op.shapes) == 1}
@@ -26,6 +35,8 @@ SMOOTH_UNARY.update({
     "double_transpose": lambda x: x.T.T,
     "reshape_round_trip": lambda x: x.reshape(-1).reshape(x.shape),
     "pad_crop": lambda x: gg.pad(x, 1)[(slice(1, -1),) * x.ndim],
+    **{f"blur_{mode}": lambda x, mode=mode: _blur(x, mode)
+       for mode in ("constant", "edge", "reflect", "symmetric", "wrap")},
 })
 SMOOTH_BINARY = {op.name: op.fn for op in OPS if op.smooth and len(op.shapes) == 2}
 SMOOTH_BINARY.update({
