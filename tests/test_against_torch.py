@@ -27,6 +27,17 @@ OPS = {
     "index": (lambda x: x[[0, 2, 2]], lambda x: x[[0, 2, 2]], [(3, 4)]),
     "pad": (lambda x: gg.pad(x, ((1, 0), (2, 1))),
             lambda x: torch.nn.functional.pad(x, (2, 1, 1, 0)), [(3, 4)]),
+    # numpy's names for PyTorch's padding modes; torch pads the last axes, (N, C, W) or
+    # (N, C, H, W), its widths from the last axis back.
+    "pad_edge": (lambda x: gg.pad(x, ((0, 0), (0, 0), (2, 1)), "edge"),
+                 lambda x: torch.nn.functional.pad(x, (2, 1), mode="replicate"), [(2, 3, 4)]),
+    "pad_reflect": (lambda x: gg.pad(x, ((0, 0), (0, 0), (3, 1)), "reflect"),
+                    lambda x: torch.nn.functional.pad(x, (3, 1), mode="reflect"), [(2, 3, 4)]),
+    "pad_wrap": (lambda x: gg.pad(x, ((0, 0), (0, 0), (1, 2)), "wrap"),
+                 lambda x: torch.nn.functional.pad(x, (1, 2), mode="circular"), [(2, 3, 4)]),
+    "pad_reflect_2d": (lambda x: gg.pad(x, ((0, 0), (0, 0), (2, 1), (1, 3)), "reflect"),
+                       lambda x: torch.nn.functional.pad(x, (1, 3, 2, 1), mode="reflect"),
+                       [(1, 2, 3, 4)]),
     "concat": (lambda x, y: gg.concatenate([x, y], axis=1), lambda x, y: torch.cat([x, y], 1),
                [(2, 3), (2, 1)]),
     # Channels last against PyTorch's channels first: W (f, f, n_C_prev / G, n_C) is torch's
