@@ -104,6 +104,16 @@ def test_sigmoid_keeps_its_relative_precision_in_the_negative_tail(dtype, rtol):
     assert z.grad[0] == pytest.approx(1.0, rel=1e-15)  # d/dz log sigmoid(z) = 1 - sigmoid(z)
 
 
+def test_pow_gradient_wrt_a_negative_exponent_at_a_zero_base_is_minus_infinity():
+    """0 ** p is inf for p < 0 and grows without bound as p falls: d/dp = inf * log(0) = -inf
+    (as in PyTorch); for p = 0 and p > 0 it is 0."""
+    base = gg.Tensor(np.zeros(3))
+    p = gg.Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    with np.errstate(divide="ignore"):  # 0 ** -1, as numpy warns of it
+        (base**p).sum().backward()
+    np.testing.assert_array_equal(p.grad, [-np.inf, 0.0, 0.0])
+
+
 def test_pow_second_derivative_in_the_exponent_at_a_zero_exponent():
     """d/dp (dz/dx) of z = x**p is x**(p-1) (1 + p log x): 1/x at p = 0, as the mixed
     partial d/dx (dz/dp) = d/dx (x**p log x) is. The guard for 0**0 had cut it to 0."""

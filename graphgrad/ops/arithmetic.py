@@ -144,7 +144,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = x ** p;  dz/dx = p * x**(p-1), dz/dp = z * log(x) (0 where x = 0)"""
+    """z = x ** p;  dz/dx = p * x**(p-1), dz/dp = z * log(x) (0 where x = 0 and p >= 0)"""
 
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
@@ -176,8 +176,9 @@ class Pow(Function):
                 slope_power = np.where(ctx.zero_to_the_zero, 0, slope_power)
             dx = unbroadcast(grad * p * x ** slope_power, x.shape)
         if need_p:
-            # 0 ** p is 0 for every p > 0: its slope in p is 0, not 0 * log(0) = NaN.
-            log_x = np.log(np.where(x == 0, 1, x))
+            # 0 ** p is 0 for every p > 0: its slope in p is 0, not 0 * log(0) = NaN (at p = 0
+            # too, as in PyTorch). For p < 0 it is inf * log(0) = -inf, as in PyTorch.
+            log_x = np.log(np.where(np.logical_and(x == 0, p >= 0), 1, x))
             dp = unbroadcast(grad * z * log_x, p.shape)
         return dx, dp
 
