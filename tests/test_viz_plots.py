@@ -29,6 +29,18 @@ def test_plot_costs_draws_cost_against_iterations_and_saves(tmp_path):
         assert image.format == "PNG" and image.size == (600, 450)
 
 
+def test_plot_costs_takes_costs_recorded_more_often_than_once_a_unit():
+    ax = viz.plot_costs([0.7, 0.6, 0.5], every=0.5, unit="epochs").axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [0.0, 0.5, 1.0])
+    assert ax.get_xlabel() == "epochs (one point every 0.5)"
+
+
+@pytest.mark.parametrize("every", [0, -100, float("nan"), float("inf"), True, "100", None])
+def test_plot_costs_refuses_a_spacing_that_is_no_positive_number(every):
+    with pytest.raises(viz.OptionError, match=r"every must be the positive number of epochs"):
+        viz.plot_costs([0.7, 0.5], every=every, unit="epochs")
+
+
 def test_plot_costs_compares_runs_by_label_and_takes_tensors():
     runs = {"learning rate 0.1": [gg.Tensor(1.0), gg.Tensor(0.5)], "learning rate 0.01": [1.0, 0.9]}
     figure = viz.plot_costs(runs, log_scale=True)

@@ -28,7 +28,7 @@ from viz.render import check_not_a_folder
 def plot_costs(
     history: Sequence[float] | Mapping[str, Sequence[float]],
     *,
-    every: int = 1,
+    every: float = 1,
     unit: str = "iterations",
     title: str = "Cost during training",
     log_scale: bool = False,
@@ -43,7 +43,8 @@ def plot_costs(
             "learning rate 0.001": other_costs}``). The history `gg.fit` returns (a mapping
             with "cost" and "lr") draws its training cost, and its dev cost when it has one;
             its accuracies and learning rates are not costs and are left out.
-        every: iterations between two recorded costs (100 if you recorded every hundredth).
+        every: iterations between two recorded costs (100 if you recorded every hundredth;
+            with ``unit="epochs"``, 0.5 for a cost every half epoch).
         unit: what one step of ``every`` counts, for the axis label: "iterations", or
             "epochs" for the history `gg.fit` returns (one cost per epoch).
         title: the plot's title.
@@ -55,8 +56,10 @@ def plot_costs(
     Returns:
         the figure drawn into.
     """
-    if every < 1:
-        raise OptionError(f"every must be a positive number of iterations, got {every}")
+    if (not isinstance(every, numbers.Real) or isinstance(every, (bool, np.bool_))
+            or not 0 < every < np.inf):
+        raise OptionError(f"every must be the positive number of {unit} between two recorded "
+                          f"costs (100 for every hundredth, 0.5 for two an epoch), got {every!r}")
     runs = _runs(history)
     figure, ax = _figure_and_axes(ax)
     for label, costs in runs.items():
@@ -65,7 +68,7 @@ def plot_costs(
             raise OptionError("plot_costs needs a non-empty list of costs, got 0")
         iterations = np.arange(costs.size) * every
         ax.plot(iterations, costs, label=label or None)
-    ax.set_xlabel(unit if every == 1 else f"{unit} (one point every {every})")
+    ax.set_xlabel(unit if every == 1 else f"{unit} (one point every {every:g})")
     ax.set_ylabel("cost")
     ax.set_title(title)
     if log_scale:
