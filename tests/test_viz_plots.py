@@ -41,6 +41,18 @@ def test_plot_costs_refuses_a_spacing_that_is_no_positive_number(every):
         viz.plot_costs([0.7, 0.5], every=every, unit="epochs")
 
 
+@pytest.mark.parametrize("history", [
+    {"cost": [0.7, 0.5], "accuracy": [0.6, 0.8]},
+    {"cost": [0.7, 0.5], "dev_cost": [0.8, 0.6], "dev_accuracy": [0.5, 0.7]},
+    {"cost": [0.7, 0.5], "lr": [0.1, 0.05]},
+], ids=["accuracy", "dev", "lr"])
+def test_a_history_of_fits_kind_draws_only_its_costs(history):
+    lines = viz.plot_costs(history, unit="epochs").axes[0].get_lines()
+    assert [line.get_label() for line in lines] == (
+        ["training set", "dev set"] if "dev_cost" in history else ["training set"])
+    np.testing.assert_array_equal(lines[0].get_ydata(), [0.7, 0.5])
+
+
 def test_plot_costs_compares_runs_by_label_and_takes_tensors():
     runs = {"learning rate 0.1": [gg.Tensor(1.0), gg.Tensor(0.5)], "learning rate 0.01": [1.0, 0.9]}
     figure = viz.plot_costs(runs, log_scale=True)

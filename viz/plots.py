@@ -41,8 +41,9 @@ def plot_costs(
         history: the costs recorded during training (numbers, or one-element arrays or
             Tensors), or several runs by label (``{"learning rate 0.01": costs,
             "learning rate 0.001": other_costs}``). The history `gg.fit` returns (a mapping
-            with "cost" and "lr") draws its training cost, and its dev cost when it has one;
-            its accuracies and learning rates are not costs and are left out.
+            with "cost" and "lr", "accuracy" or "dev_accuracy") draws its training cost, and
+            its dev cost when it has one; its accuracies and learning rates are not costs and
+            are left out.
         every: iterations between two recorded costs (100 if you recorded every hundredth;
             with ``unit="epochs"``, 0.5 for a cost every half epoch).
         unit: what one step of ``every`` counts, for the axis label: "iterations", or
@@ -79,6 +80,10 @@ def plot_costs(
     return _saved(figure, path, "viz.plot_costs")
 
 
+# Keys of a history that `gg.fit` returns (or one built like it) that hold no costs.
+_NOT_COSTS = {"lr", "accuracy", "dev_accuracy"}
+
+
 def _runs(
     history: Sequence[float] | Mapping[str, Sequence[float]]
 ) -> dict[str, Sequence[float]]:
@@ -88,7 +93,7 @@ def _runs(
     if not history:
         raise OptionError("plot_costs got an empty mapping: give it the costs of at least "
                           "one run ({\"label\": costs}), or a list of costs")
-    if "cost" in history and "lr" in history:  # gg.fit's history: its costs, not its rates
+    if "cost" in history and history.keys() & _NOT_COSTS:  # its costs only
         runs = {"training set": history["cost"]}
         if "dev_cost" in history:
             runs["dev set"] = history["dev_cost"]
