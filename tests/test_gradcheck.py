@@ -700,6 +700,35 @@ def test_fast_mode_says_why_the_full_check_passes_after_the_projections_disagree
             "element-by-element diagnosis below: the projections cross the kinks") in report
 
 
+# -- how often fn is called -----------------------------------------------------------------------
+def _counted(fn):
+    calls = []
+
+    def counting(*args):
+        calls.append(args)
+        return fn(*args)
+
+    return counting, calls
+
+
+@pytest.mark.parametrize("check, fn, data, calls", [
+    # one call for the analytic gradients, two to see fn is deterministic, one at the point,
+    # two per element; two more per element at a kink, and two per group of kinks together
+    (gg.gradcheck, gg.tanh, [-1.0, -0.5, 0.0, 0.5, 1.0], 1 + 2 + 1 + 2 * 5),
+    (gg.gradcheck, gg.relu, [-1.0, 0.0, 2.0], 1 + 2 + 1 + 2 * 3 + 2),
+    (gg.gradcheck, gg.max, [1.0, 2.0, 2.0], 1 + 2 + 1 + 2 * 3 + 2 * 2 + 2),
+    # one call for the outputs, then as above for the gradients, whose elements are those of
+    # the input and of the upstream gradient
+    (gg.gradgradcheck, gg.tanh, [-1.0, -0.5, 0.0, 0.5, 1.0], 1 + 1 + 2 + 1 + 2 * 10),
+    (gg.gradgradcheck, gg.relu, [-1.0, 0.0, 2.0], 1 + 1 + 2 + 1 + 2 * 6 + 2),
+], ids=["smooth", "kink", "tie", "second-order-smooth", "second-order-kink"])
+def test_a_check_that_passes_calls_fn_only_for_the_steps_it_needs(check, fn, data, calls):
+    """The eps/2 step is only taken where the one-sided slopes differ."""
+    counting, seen = _counted(fn)
+    assert check(counting, [np.array(data)])
+    assert len(seen) == calls
+
+
 # -- arguments ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("single", [0.5, np.float64(0.5), np.array(0.5)])
 def test_a_lone_number_is_one_input(single):
