@@ -9,9 +9,13 @@ upstream gradients, so a large output element a step leaves alone cannot drown t
 its rounding error. Where the one-sided slopes differ by more than rounding, halving the step
 tells a kink at the point (any subgradient passes, and kinks that bend alike are checked
 together too: a tie's gradient must not be counted twice) and one within eps of it (the slope
-away from the kink is the numeric derivative) from curvature. ``fast=True`` compares random
-projections first and only runs the full, per-element diagnosis when they disagree. Depends on
-`tensor`, `engine`, `function`.
+away from the kink is the numeric derivative) from curvature. Where the function itself jumps,
+both one-sided slopes grow like 1/step and double when it is halved: there is no derivative
+to check, and the element is reported instead of compared. A jump with its value at the
+midpoint (sign(x) at 0) leaves the sides alike, so only an element that fails the comparison
+has its eps/2 slopes taken for this: a check that passes costs no extra evaluations.
+``fast=True`` compares random projections first and only runs the full, per-element diagnosis
+when they disagree. Depends on `tensor`, `engine`, `function`.
 """
 from __future__ import annotations
 
@@ -102,6 +106,9 @@ class PairCheck:
     near_kinks: list[tuple[tuple[int, ...], float]] = field(default_factory=list)
     #: Kinks checked together, one group per way of bending (elements alone may each pass).
     joint_kinks: list[JointKink] = field(default_factory=list)
+    #: Elements where the function itself jumps, so it has no derivative there: (index, left
+    #: slope, right slope, analytic value). Not compared.
+    jumps: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
     projected: bool = False
     nonfinite: int = 0
 
@@ -135,6 +142,13 @@ class PairCheck:
         for joint in self.joint_kinks:
             if not joint.passed:
                 text += f"\n    {joint}"
+        for index, left, right, value in self.jumps[:3]:
+            text += (f"\n    element {index} sits at a jump: output {self.output} jumps there "
+                     f"(one-sided slopes {left:.4g} and {right:.4g} double when the step is "
+                     f"halved), so it has no derivative wrt input {self.input} to check the "
+                     f"analytic {value:.4g} against; move the point off the jump to check it")
+        if len(self.jumps) > 3:
+            text += f"\n    ... and {len(self.jumps) - 3} more elements at jumps"
         return text
 
 
@@ -285,7 +299,10 @@ def gradcheck(
         An element within eps of a kink (relu near 0) is compared with the slope on the side
         away from the kink, and one at a kink with the range of valid subgradients; elements at
         kinks that bend alike (a tie of max) are also moved together, and the sum of their
-        gradients must lie between the one-sided slopes along them.
+        gradients must lie between the one-sided slopes along them. Where ``fn`` itself jumps
+        (both one-sided slopes double when the step is halved, as at 0 for x + sign(x)) it has
+        no derivative: the element is named in the report and not compared, unless its
+        analytic value is NaN or Inf. Move the point off the jump to check it there.
 
     Raises:
         ArgumentError: eps, atol or rtol out of range, no input to check, or an input to check
@@ -355,6 +372,8 @@ def _fallback_note(pairs: list[PairCheck], passed: bool) -> str:
     if any(p.kinks or p.near_kinks for p in pairs):
         note += (": the projections cross the kinks it lists, where a centred difference "
                  "averages two slopes")
+    elif any(p.jumps for p in pairs):
+        note += ": the projections cross the jumps it lists, where there is no derivative"
     return note
 
 
@@ -477,15 +496,17 @@ def _direction(shape: tuple[int, ...], indices: Sequence[tuple[int, ...]]) -> np
 
 @dataclass
 class _Slopes:
-    """One-sided slopes along single elements of one input, at steps eps and eps/2, and the
-    rounding noise of the gap between the eps ones: shaped (outputs, *input shape), or like the
-    input for one output."""
+    """One-sided slopes along single elements of one input, at steps eps and eps/2, the
+    rounding noise of the gap between the eps ones, and where the eps/2 ones were measured
+    (elsewhere they repeat the eps ones): shaped (outputs, *input shape), or like the input for
+    one output."""
 
     left: np.ndarray
     right: np.ndarray
     half_left: np.ndarray
     half_right: np.ndarray
     noise: np.ndarray
+    halved: np.ndarray
 
     def of_output(self, k: int) -> _Slopes:
         return _Slopes(*(getattr(self, f.name)[k] for f in fields(self)))
@@ -494,27 +515,29 @@ class _Slopes:
 def _elementwise_pairs(stepper, labels, checked, float_outputs, analytic, eps, atol, rtol):
     # One-sided slopes at steps eps and eps/2, for every output: the centred difference is
     # their mean; whether the two sides differ, and whether that survives halving the step,
-    # tells a kink from curvature.
+    # tells a kink from curvature (and a jump of the function, where both slopes double).
     slopes = {j: _one_sided_slopes(stepper, j, eps, atol, rtol) for j in checked}
-    moved_together: dict[tuple, tuple] = {}  # outputs with the same kinks share the steps
+    measured: dict[tuple, tuple] = {}  # outputs that ask for the same steps share them
 
-    def slopes_together(j, k, indices):
-        """Left and right slopes of output k with those elements of input j moved together."""
-        if (j, indices) not in moved_together:
+    def slopes_along(j, k, step, indices):
+        """Left and right slopes of output k with those elements of input j moved together by
+        step; measured only when a comparison asks for them."""
+        if (j, step, indices) not in measured:
             direction = _direction(stepper.base[j].shape, indices)
-            moved_together[j, indices] = stepper.slopes(j, direction, eps)[:2]
-        left, right = moved_together[j, indices]
+            measured[j, step, indices] = stepper.slopes(j, direction, step)[:2]
+        left, right = measured[j, step, indices]
         return float(left[k]), float(right[k])
 
     return [_compare(i, j, labels[j], analytic[i][position], slopes[j].of_output(k),
-                     functools.partial(slopes_together, j, k), atol, rtol)
+                     functools.partial(slopes_along, j, k, eps),
+                     functools.partial(slopes_along, j, k, eps / 2), atol, rtol)
             for k, i in enumerate(float_outputs) for position, j in enumerate(checked)]
 
 
 def _one_sided_slopes(stepper: _Stepper, j: int, eps: float, atol: float, rtol: float) -> _Slopes:
     """Left and right slopes of every output along each element of input j, at steps eps and
     (only where the two sides differ) eps/2; elsewhere the eps/2 slopes repeat the eps ones,
-    which never reads as a kink."""
+    which never reads as a kink or a jump, until `_function_jumps` measures them."""
     shape = stepper.base[j].shape
     n_outputs = len(stepper.at_base)
 
@@ -530,7 +553,8 @@ def _one_sided_slopes(stepper: _Stepper, j: int, eps: float, atol: float, rtol: 
     half_left, half_right, _ = slopes_at(eps / 2, map(tuple, np.argwhere(differ)))
     keep = ~differ
     half_left[:, keep], half_right[:, keep] = left[:, keep], right[:, keep]
-    return _Slopes(left, right, half_left, half_right, noise)
+    halved = np.broadcast_to(differ, left.shape)
+    return _Slopes(left, right, half_left, half_right, noise, halved)
 
 
 def _sides_differ(left, right, noise, atol, rtol) -> np.ndarray:
@@ -541,45 +565,52 @@ def _sides_differ(left, right, noise, atol, rtol) -> np.ndarray:
     return np.abs(right - left) > threshold + noise
 
 
-def _compare(i, j, label, a, s: _Slopes, together, atol, rtol) -> PairCheck:
+def _compare(i, j, label, a, s: _Slopes, together, halved, atol, rtol) -> PairCheck:
     left, right = s.left, s.right
     gap, half_gap = np.abs(right - left), np.abs(s.half_right - s.half_left)
     sides_differ = _sides_differ(left, right, s.noise, atol, rtol)
     # At a kink (relu at 0, |x| at 0, a tied max) the one-sided slopes differ, and the gap
     # stays when the step is halved (curvature's gap halves with the step). A backward that
     # returns either slope, or anything between them, is a valid subgradient, not a bug.
-    jump = sides_differ & (half_gap > 0.75 * gap)
+    gap_stays = sides_differ & (half_gap > 0.75 * gap)
     one_side_crosses, away = _slope_away_from_kink(left, right, s.half_left, s.half_right, gap)
-    near = sides_differ & ~jump & one_side_crosses
+    near = sides_differ & ~gap_stays & one_side_crosses
     n = np.where(near, away, (left + right) / 2)  # elsewhere, the centred difference
     allowed = atol + rtol * np.abs(n)
     error = np.abs(a - n)
     # NaN compares False: a derivative that is not finite is a mismatch unless both agree.
-    nonfinite = ~(np.isfinite(a) & np.isfinite(n)) & (a != n)
+    finite = np.isfinite(a) & np.isfinite(n)
+    nonfinite = ~finite & (a != n)
     bad = (error > allowed) | nonfinite
+    # Where the function itself jumps there is no derivative to check. A NaN or Inf from the
+    # backward is still reported: it is no value at all, not one of many.
+    jump = _function_jumps(s, bad & finite, halved) & finite
     between = (a >= np.minimum(left, right) - allowed) & (a <= np.maximum(left, right) + allowed)
-    kink = jump & between & ~nonfinite
+    kink = gap_stays & ~jump & between & ~nonfinite
     joints = _kinks_together(a, s, kink, together, atol, rtol)
     wrong_together = np.zeros(a.shape, dtype=bool)
     for joint in joints:
         if not joint.passed:
             wrong_together[tuple(np.transpose(joint.indices))] = True
     kink &= ~wrong_together
-    excused = bad & kink
-    bad = (bad & ~kink) | wrong_together
+    excused = bad & (kink | jump)
+    bad = (bad & ~excused) | wrong_together
     mask = ~excused
     if nonfinite.any():
         difference = float("inf")
     else:
-        norm = np.linalg.norm(a) + np.linalg.norm(n)
+        # An excused element's numeric value (about 1/eps at a jump) must not shrink the others'
+        # relative difference either.
+        norm = np.linalg.norm(a[mask]) + np.linalg.norm(n[mask])
         difference = float(np.linalg.norm((a - n)[mask]) / norm) if norm > 0 else 0.0
     pair = PairCheck(i, j, label, passed=not bad.any(), relative_difference=difference,
                      mismatches=int(bad.sum()), size=a.size, nonfinite=int(nonfinite.sum()),
                      joint_kinks=joints)
     pair.kinks = [(idx, float(left[idx]), float(right[idx]), float(a[idx]) + 0.0)  # no -0
-                  for idx in (tuple(int(v) for v in row) for row in np.argwhere(kink))]
-    pair.near_kinks = [(idx, float(n[idx]) + 0.0)
-                       for idx in (tuple(int(v) for v in row) for row in np.argwhere(near))]
+                  for idx in _indices(kink)]
+    pair.near_kinks = [(idx, float(n[idx]) + 0.0) for idx in _indices(near)]
+    pair.jumps = [(idx, float(left[idx]), float(right[idx]), float(a[idx]) + 0.0)
+                  for idx in _indices(jump)]
     if a.size:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(nonfinite, np.inf, np.where(mask, error / allowed, -1.0))
@@ -597,6 +628,39 @@ def _compare(i, j, label, a, s: _Slopes, together, atol, rtol) -> PairCheck:
         else:
             pair.rel_error = float("inf")
     return pair
+
+
+def _indices(mask: np.ndarray) -> list[tuple[int, ...]]:
+    return [tuple(int(v) for v in row) for row in np.argwhere(mask)]
+
+
+def _function_jumps(s: _Slopes, look: np.ndarray, halved) -> np.ndarray:
+    """Where the function itself jumps as one element moves: both one-sided slopes double when
+    the step is halved.
+
+    A jump in the function adds (its share of) the jump over step to a one-sided slope, which
+    grows as the step shrinks; curvature changes a slope by a term that shrinks with the step,
+    and a kink leaves it alone. Where the value at the point is elsewhere in the jump (a tie of
+    three shares the gradient 1/3 each: shares 1/3 and 2/3 of the jump), the sides differ and
+    the eps/2 slopes are there already. With the value at the midpoint (|x|'s derivative
+    sign(x) at 0, a tie of two) both sides are alike, so their eps/2 slopes were not measured:
+    they are measured here through ``halved((index,))``, only for the elements in ``look``
+    (those that fail the comparison), so a check that passes costs no more evaluations.
+    """
+    half_left, half_right = np.array(s.half_left), np.array(s.half_right)  # 0-d ones too
+    unmeasured = look & ~s.halved
+    for index in _indices(unmeasured):
+        half_left[index], half_right[index] = halved((index,))
+    measured = s.halved | unmeasured
+    return measured & _doubles(s.left, half_left, s.noise) & _doubles(s.right, half_right, s.noise)
+
+
+def _doubles(slope: np.ndarray, half: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Where a slope at step eps/2 is about twice the one at eps: the part growing like
+    1 / step (half - slope) is more than rounding and ten times the part that does not
+    (2 slope - half). A slope that stays (a linear function, a kink) never doubles."""
+    grows = half - slope
+    return (np.abs(half - 2 * slope) <= 0.1 * np.abs(grows)) & (np.abs(grows) > 4 * noise)
 
 
 def _kinks_together(a, s: _Slopes, kink, together, atol, rtol) -> list[JointKink]:
@@ -671,6 +735,10 @@ def gradgradcheck(
     ``grad_outputs``, when given, holds one upstream gradient per float output of ``fn``,
     shaped like it (one array for a single output); left out, they are random. Other
     arguments are as for `gradcheck`; the check runs with grad mode on.
+
+    The report's outputs are these gradients, one per checked input, in order. A gradient that
+    jumps (|x|'s sign(x) at 0, a tie of max whose gradient is shared between the tied
+    elements) has no derivative there: such elements are named in the report, not compared.
     """
     _require_settings("gradgradcheck", eps, atol, rtol)
     fn, x, checked, labels = _prepare(fn, inputs)

@@ -700,6 +700,194 @@ def test_fast_mode_says_why_the_full_check_passes_after_the_projections_disagree
             "element-by-element diagnosis below: the projections cross the kinks") in report
 
 
+# -- jumps of the function -----------------------------------------------------------------------
+_TIES = np.array([[0.0, 1.0, 1.0], [-1.0, 0.0, 0.0]])
+
+
+def _midpoint_jump(t):
+    """t + sign(t), with the value t at 0: it jumps by 2 there, with its value at the midpoint."""
+    return gg.where(t.data > 0, t + 1, gg.where(t.data < 0, t - 1, t))
+
+
+@pytest.mark.parametrize("check, fn, inputs, jumps", [
+    (gg.gradgradcheck, gg.abs, [_TIES], {0: [(0, 0), (1, 1), (1, 2)]}),  # sign(x) at 0 is 0
+    (gg.gradgradcheck, lambda t: gg.max(t, 1), [_TIES],  # a tie of two shares 1/2 each
+     {0: [(0, 1), (0, 2), (1, 1), (1, 2)]}),
+    (gg.gradgradcheck, gg.maximum, [_TIES, np.zeros((2, 3))],
+     {0: [(0, 0), (1, 1), (1, 2)], 1: [(0, 0), (1, 1), (1, 2)]}),
+    (gg.gradcheck, _midpoint_jump, [np.array([0.0, 1.0])], {0: [(0,)]}),
+    # shares of 1/3: the value is not at the midpoint, so the one-sided slopes differ
+    (gg.gradgradcheck, gg.max, [np.array([2.0, 2.0, 2.0, 1.0])], {0: [(0,), (1,), (2,)]}),
+], ids=["abs", "tied-max", "maximum-tie", "midpoint-where", "max-tie-of-three"])
+def test_where_the_function_jumps_there_is_no_derivative_to_check(check, fn, inputs, jumps):
+    """Both one-sided slopes of a jump grow like 1/step: they double when the step is halved,
+    and the element is named as sitting at a jump, not compared."""
+    result = check(fn, [gg.Tensor(a, requires_grad=True) for a in inputs])
+    assert result
+    for pair in result.pairs:
+        assert [index for index, *_ in pair.jumps] == jumps.get(pair.input, [])
+        assert pair.mismatches == 0 and pair.kinks == []
+        assert pair.relative_difference < 1e-7
+        for index, left, right, _ in pair.jumps:
+            assert min(abs(left), abs(right)) > 1e3, (index, left, right)  # about 1/eps
+    assert "likely a bug" not in str(result)
+
+
+@pytest.mark.parametrize("check, fn", [
+    (gg.gradgradcheck, gg.relu),
+    (gg.gradgradcheck, lambda t: gg.clip(t, 0, 1)),
+    (gg.gradcheck, lambda t: gg.where(t.data > 0, t + 1, t)),
+], ids=["relu", "clip", "one-sided-where"])
+def test_a_jump_with_its_value_at_one_end_is_still_a_kink(check, fn):
+    """One of its one-sided slopes is the function's own slope, which stays when the step is
+    halved: a kink whose slopes are that and about 1/eps, as before."""
+    pair = check(fn, [gg.Tensor(_TIES, requires_grad=True)]).pairs[0]
+    assert pair.kinks and pair.jumps == []
+
+
+def test_the_report_names_the_element_and_input_at_a_jump():
+    x = gg.Tensor(np.array([0.0, 1.0]), requires_grad=True, name="x")
+    result = gg.gradcheck(_midpoint_jump, [x])
+    (pair,) = result.pairs
+    ((index, left, right, value),) = pair.jumps
+    assert index == (0,)
+    # value is the upstream gradient u (times the slope 1); the jump by 2u is seen from each
+    # side as u / eps
+    assert left == pytest.approx(right) and left == pytest.approx(value / 1e-6, rel=1e-3)
+    report = str(result)
+    assert "output 0 wrt input 0 'x' (2,) float64: relative difference" in report
+    assert (f"\n    element (0,) sits at a jump: output 0 jumps there (one-sided slopes "
+            f"{left:.4g} and {right:.4g} double when the step is halved), so it has no "
+            f"derivative wrt input 0 to check the analytic {value:.4g} against; move the point "
+            "off the jump to check it") in report
+    assert "kink" not in report
+    # The jump is the only element left out: element (1,) is the worst one compared.
+    assert pair.worst_index == (1,)
+
+
+def test_more_than_three_jumps_are_counted_not_listed():
+    result = gg.gradgradcheck(gg.abs, [np.zeros(5)])
+    assert len(result.pairs[0].jumps) == 5
+    assert "... and 2 more elements at jumps" in str(result)
+
+
+def _sign_step(slope):
+    """x + sign(x), whose backward multiplies the upstream gradient by ``slope(x)`` (1 is
+    right, away from the jump at 0)."""
+
+    class SignStep(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x + np.sign(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * slope(x)
+
+    return SignStep
+
+
+def test_a_wrong_gradient_next_to_a_jump_is_still_a_bug():
+    WrongAtOne = _sign_step(lambda x: np.where(x == 1.0, 1.5, 1.0))
+    x = gg.Tensor(np.array([0.0, 1.0, 2.0]), requires_grad=True, name="x")
+    result = gg.gradcheck(WrongAtOne, [x], raise_exception=False)
+    assert not result
+    (pair,) = result.pairs
+    assert [index for index, *_ in pair.jumps] == [(0,)]
+    assert (pair.mismatches, pair.worst_index) == (1, (1,))
+    assert pair.analytic == pytest.approx(1.5 * pair.numeric, rel=1e-6)
+    # The jump's numeric value, about 1/eps, does not hide the error in the relative difference.
+    report = str(result)
+    assert "(likely a bug); 1 of 3 elements disagree; worst element (1,)" in report
+
+
+@pytest.mark.parametrize("at_jump", [float("nan"), float("inf")])
+def test_a_nan_or_inf_gradient_at_a_jump_is_still_a_bug(at_jump):
+    """The backward is right away from the jump; at it, it gives no value at all."""
+    NoValueAtTheJump = _sign_step(lambda x: np.where(x == 0, at_jump, 1.0))
+    x = gg.Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with np.errstate(invalid="ignore"):  # inf times a zero upstream gradient
+        result = gg.gradcheck(NoValueAtTheJump, [x], raise_exception=False)
+    assert not result
+    (pair,) = result.pairs
+    assert pair.jumps == [] and pair.nonfinite == 1 and pair.worst_index == (0,)
+    assert "NaN or Inf" in str(result)
+
+
+class _SignWithSlopeAtZero(gg.Function):
+    """sign(x), whose backward gives ``at_zero`` at its jump x = 0 (and 0 elsewhere)."""
+
+    at_zero = 0.0
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return np.sign(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved
+        return grad * np.where(x == 0, cls.at_zero, 0.0)
+
+
+def _abs_through(sign):
+    """|x| whose derivative is ``sign.apply(x)``, so second derivatives go through ``sign``."""
+
+    class Abs(gg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.abs(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            return grad * sign.apply(x)
+
+    return Abs
+
+
+@pytest.mark.parametrize("at_zero, passes", [(0.0, True), (float("nan"), False)])
+def test_a_second_derivative_that_is_nan_at_a_jump_of_the_first_is_still_a_bug(at_zero, passes):
+    """Right first derivatives, sign(x); the second derivative is 0 away from 0, and what it
+    says at the jump is not compared unless it is no value at all."""
+    Abs = _abs_through(type("Sign", (_SignWithSlopeAtZero,), {"at_zero": at_zero}))
+    x = gg.Tensor(np.array([0.0, 1.5, -2.0]), requires_grad=True)
+    (first,) = gg.grad(Abs.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(first.data, np.sign(x.data))
+    result = gg.gradgradcheck(Abs, [x], raise_exception=False)
+    assert bool(result) == passes
+    pair = result.pairs[0]  # d(dx)/dx
+    assert (pair.output, pair.input) == (0, 0)
+    if passes:
+        assert [index for index, *_ in pair.jumps] == [(0,)] and pair.mismatches == 0
+    else:
+        assert pair.jumps == [] and pair.nonfinite == 1 and pair.worst_index == (0,)
+
+
+def test_a_wrong_second_derivative_at_a_smooth_point_is_still_a_bug_beside_a_jump():
+    """|x| + x**3 whose x**3 saves 3 x**2 as a constant: the second derivative misses 6x, which
+    is 0 only at x = 0, where |x|'s derivative jumps."""
+    x = gg.Tensor(np.array([0.0, 0.5, -1.0]), requires_grad=True, name="x")
+    result = gg.gradgradcheck(lambda t: gg.abs(t) + _CubeWithConstantSecondDerivative.apply(t),
+                              [x], raise_exception=False)
+    assert not result
+    (pair,) = result.failures()
+    assert (pair.output, pair.input) == (0, 0)
+    assert [index for index, *_ in pair.jumps] == [(0,)]
+    assert pair.mismatches == 2 and pair.worst_index in [(1,), (2,)]
+    assert "likely a bug" in str(result)
+
+
+def test_fast_mode_says_the_projections_cross_a_jump():
+    result = gg.gradcheck(_midpoint_jump, [np.array([0.0, 1.0, 2.0])], fast=True)
+    assert "full: every element" in result.settings
+    assert ("every element passes the full element-by-element diagnosis below: the projections "
+            "cross the jumps it lists") in str(result)
+
+
 # -- how often fn is called -----------------------------------------------------------------------
 def _counted(fn):
     calls = []
@@ -723,10 +911,18 @@ def _counted(fn):
     (gg.gradgradcheck, gg.relu, [-1.0, 0.0, 2.0], 1 + 1 + 2 + 1 + 2 * 6 + 2),
 ], ids=["smooth", "kink", "tie", "second-order-smooth", "second-order-kink"])
 def test_a_check_that_passes_calls_fn_only_for_the_steps_it_needs(check, fn, data, calls):
-    """The eps/2 step is only taken where the one-sided slopes differ."""
+    """The eps/2 step is only taken where the one-sided slopes differ, and (to see whether
+    the function jumps) for an element whose sides agree only once it fails the comparison:
+    looking for jumps costs a check that passes nothing."""
     counting, seen = _counted(fn)
     assert check(counting, [np.array(data)])
     assert len(seen) == calls
+
+
+def test_an_element_at_a_jump_costs_two_more_evaluations():
+    counting, seen = _counted(_midpoint_jump)
+    assert gg.gradcheck(counting, [np.array([0.0, 1.0])]).pairs[0].jumps
+    assert len(seen) == 1 + 2 + 1 + 2 * 2 + 2
 
 
 # -- arguments ------------------------------------------------------------------------------------
