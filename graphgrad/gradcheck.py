@@ -611,7 +611,7 @@ def _compare(i, j, label, a, s: _Slopes, together, halved, atol, rtol) -> PairCh
     pair.near_kinks = [(idx, float(n[idx]) + 0.0) for idx in _indices(near)]
     pair.jumps = [(idx, float(left[idx]), float(right[idx]), float(a[idx]) + 0.0)
                   for idx in _indices(jump)]
-    if a.size:
+    if mask.any():  # an element compared, not only excused ones
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(nonfinite, np.inf, np.where(mask, error / allowed, -1.0))
         # Each element of a wrong tie may match the centred difference: rank it as failing.

@@ -771,6 +771,16 @@ def test_more_than_three_jumps_are_counted_not_listed():
     assert "... and 2 more elements at jumps" in str(result)
 
 
+@pytest.mark.parametrize("fn", [_midpoint_jump, gg.relu], ids=["jump", "kink"])
+def test_an_input_whose_every_element_is_excused_has_no_worst_element(fn):
+    """Its numeric value (about 1/eps at a jump, the mean of two slopes at a kink) is no
+    derivative to show against the analytic one."""
+    (pair,) = gg.gradcheck(fn, [np.array([0.0])]).pairs
+    assert pair.jumps or pair.kinks
+    assert pair.worst_index is None and pair.relative_difference == 0.0
+    assert "worst element" not in str(pair)
+
+
 def _sign_step(slope):
     """x + sign(x), whose backward multiplies the upstream gradient by ``slope(x)`` (1 is
     right, away from the jump at 0)."""
