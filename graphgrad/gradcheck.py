@@ -164,6 +164,9 @@ class GradcheckResult:
     #: Labels of checked inputs that no output's graph contains (their gradient is zero by
     #: construction, so their check proves nothing).
     unreached: list[str] = field(default_factory=list)
+    #: gradgradcheck: where a first derivative under ``create_graph=True`` differs from the
+    #: plain backward's (a backward body whose Tensor path computes another derivative).
+    create_graph_failures: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -177,6 +180,7 @@ class GradcheckResult:
             lines.append(f"  {self.note}")
         lines += [f"  {p}" for p in self.pairs]
         lines += [f"  {_unreached_message(label)}" for label in self.unreached]
+        lines += [f"  {failure}" for failure in self.create_graph_failures]
         if self.zero_grad_failures:
             lines += [f"  zero upstream gradient gave a non-zero gradient for {w}"
                       for w in self.zero_grad_failures]
@@ -736,7 +740,10 @@ def gradgradcheck(
     shaped like it (one array for a single output); left out, they are random. Other
     arguments are as for `gradcheck`; the check runs with grad mode on.
 
-    The report's outputs are these gradients, one per checked input, in order. A gradient that
+    The first derivatives under ``create_graph=True`` must also equal the plain backward's (a
+    backward body may take another path on Tensors); where they differ, the report says which
+    input and element. The report's outputs are these gradients, one per checked input, in
+    order. A gradient that
     jumps (|x|'s sign(x) at 0, a tie of max whose gradient is shared between the tied
     elements) has no derivative there: such elements are named in the report, not compared.
     """
@@ -772,12 +779,48 @@ def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
                       create_graph=True, allow_unused=True)
         return tuple(_lift(np.zeros(t.shape)) if g is None else g for g, t in zip(grads, wrt))
 
+    differing = _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
     first, xu, checked_xu, upstream_labels = _prepare(first_derivatives, [*x, *upstream])
     labels = labels + upstream_labels[n_inputs:]  # x as the user gave them, not the copies
     # The first derivatives of a linear function do not depend on its inputs: no report of
     # inputs missing from their graphs.
-    return _gradcheck(first, xu, checked_xu, labels, eps, atol, rtol, fast, raise_exception,
-                      seed, report_unreached=False)
+    result = _gradcheck(first, xu, checked_xu, labels, eps, atol, rtol, fast, False, seed,
+                        report_unreached=False)
+    if differing:
+        result.create_graph_failures = differing
+        result.passed = False
+    if not result.passed and raise_exception:
+        raise GradcheckError(result)
+    return result
+
+
+def _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol) -> list[str]:
+    """Where the first derivatives ``create_graph=True`` gives differ from the plain
+    backward's, at the point (both from the graph of ``outputs``, the float outputs of fn
+    there). A backward body may take another path on Tensors (to stay differentiable);
+    checking the second derivatives against that path alone would pass a wrong first one."""
+    pairs = [(o, u) for o, u in zip(outputs, upstream) if o.requires_grad]
+    if not pairs:
+        return []
+    wrt = [x[j] for j in checked]
+    outs, seeds = [o for o, _ in pairs], [u.data for _, u in pairs]
+    # create_graph first: it keeps the graph for the plain pass, which frees it.
+    on_graph = _grad(outs, wrt, grad_outputs=seeds, create_graph=True, allow_unused=True)
+    plain = _grad(outs, wrt, grad_outputs=seeds, allow_unused=True)
+    failures = []
+    for j, p, g in zip(checked, plain, on_graph):
+        p = np.zeros(x[j].shape) if p is None else p
+        g = np.zeros(x[j].shape) if g is None else g.data
+        wrong = ~np.isclose(g, p, rtol=rtol, atol=atol, equal_nan=True)
+        if wrong.any():
+            index = tuple(int(v) for v in np.argwhere(wrong)[0])
+            failures.append(
+                f"the gradient wrt input {j} {labels[j]} under create_graph=True differs from "
+                f"the plain backward's at {int(wrong.sum())} of {wrong.size} elements, first "
+                f"{index}: {g[index]:.6g} against {p[index]:.6g} (the backward body computes "
+                "another derivative on Tensors than on arrays)"
+            )
+    return failures
 
 
 def _require_one_per_output(upstream: list[Tensor], outputs: list[Tensor]) -> None:

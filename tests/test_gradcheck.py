@@ -854,7 +854,7 @@ def _abs_through(sign):
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved
-            return grad * sign.apply(x)
+            return grad * sign.call(x)
 
     return Abs
 
@@ -896,6 +896,37 @@ def test_fast_mode_says_the_projections_cross_a_jump():
     assert "full: every element" in result.settings
     assert ("every element passes the full element-by-element diagnosis below: the projections "
             "cross the jumps it lists") in str(result)
+
+
+class _TwiceOnTensors(gg.Function):
+    """y = x**2, whose backward takes another path on Tensors (as a backward that must stay
+    differentiable may) and gets that path wrong: 4 x there, 2 x on arrays."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * 2 * x if isinstance(x, np.ndarray) else grad * 4 * x
+
+
+def test_gradgradcheck_finds_a_first_derivative_that_differs_under_create_graph():
+    # Its second derivatives agree with its own (wrong) first ones: only comparing the two
+    # paths' first derivatives can tell.
+    x = gg.Tensor(np.array([0.0, 1.5, -2.0]), requires_grad=True, name="x")
+    assert gg.gradcheck(_TwiceOnTensors, [x])
+    result = gg.gradgradcheck(_TwiceOnTensors, [x], raise_exception=False)
+    assert not result
+    assert all(pair.passed for pair in result.pairs)
+    (failure,) = result.create_graph_failures
+    assert ("the gradient wrt input 0 'x' (3,) float64 under create_graph=True differs from "
+            "the plain backward's at 2 of 3 elements, first (1,)") in failure
+    assert failure in str(result)
+    with pytest.raises(gg.GradcheckError, match="differs from the plain backward.s"):
+        gg.gradgradcheck(_TwiceOnTensors, [x])
 
 
 # -- how often fn is called -----------------------------------------------------------------------
