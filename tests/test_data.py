@@ -93,6 +93,9 @@ def test_standardize_uses_the_training_statistics_everywhere():
     assert np.isfinite(dev_std).all() and not train_std[:, 2].any()  # a constant feature
     with pytest.raises(gg.GraphgradError, match="fit"):
         Standardizer().transform(dev)
+    for no_rows in (np.zeros((0, 3)), np.float64(2.0)):  # no examples, or not in rows
+        with pytest.raises(gg.ShapeError, match=r"examples in rows, got shape \((0, 3)?\)"):
+            Standardizer().fit(no_rows)
 
 
 def test_train_dev_test_split_is_disjoint_and_sized():
@@ -139,6 +142,18 @@ def test_planar_dataset_is_the_course_flower():
     best = max(np.mean((X_flower @ [np.cos(a), np.sin(a)] > 0) == Y_flower[:, 0])
                for a in angles)
     assert max(best, 1 - best) < 0.75
+
+
+def test_planar_dataset_without_noise_lies_on_the_course_petals():
+    # The course's load_planar_dataset: class j's N = m/2 angles t run evenly over
+    # [3.12 j, 3.12 (j + 1)], radius r = 4 sin(4 t), the point (r sin t, r cos t).
+    X, Y = planar_dataset(m=10, noise=0.0)
+    for j in (0, 1):
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, 5)
+        r = 4 * np.sin(4 * t)
+        np.testing.assert_allclose(X[5 * j:5 * (j + 1)], np.c_[r * np.sin(t), r * np.cos(t)],
+                                   rtol=1e-15, atol=1e-15)
+        np.testing.assert_array_equal(Y[5 * j:5 * (j + 1)], j)
 
 
 def test_planar_dataset_gives_m_points_for_an_odd_m_and_refuses_too_few():

@@ -191,6 +191,9 @@ def test_binary_cross_entropy_refuses_logits_it_would_clip_without_a_gradient():
                                                r"got values from -3 to 2\.5 in 'Z' \(3, 1\).*"
                                                r"binary_cross_entropy_with_logits"):
         nn.binary_cross_entropy(Z, [[1.0], [0.0], [1.0]])
+    for one_side in ([[0.5], [1.2], [1.0]], [[0.5], [-0.2], [1.0]]):  # above 1, below 0
+        with pytest.raises(gg.ArgumentError, match=r"in \[0, 1\], got values from"):
+            nn.binary_cross_entropy(one_side, [[1.0], [0.0], [1.0]])
     for eps in (0.7, -1e-3, np.nan):
         with pytest.raises(gg.ArgumentError, match=r"eps must be in \[0, 0\.5\)"):
             nn.binary_cross_entropy(gg.sigmoid(Z), [[1.0], [0.0], [1.0]], eps=eps)

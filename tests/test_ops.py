@@ -256,6 +256,27 @@ def test_split_indices_that_go_back_are_refused():
     assert [p.shape for p in pieces] == [(3,), (1,)]
 
 
+@pytest.mark.parametrize("activation, at_zero", [
+    (gg.relu, 0.0), (gg.leaky_relu, 0.01), (lambda x: gg.leaky_relu(x, alpha=0.2), 0.2),
+])
+def test_relus_take_the_left_slope_at_their_kink_as_pytorch_does(activation, at_zero):
+    x = gg.Tensor(np.array([-1.0, 0.0, 1.0]), requires_grad=True)
+    activation(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [at_zero, at_zero, 1.0])
+
+
+@pytest.mark.parametrize("cuts", [[0, 2], [0], [-6, 3], [2, 2, 6], [-2]])
+def test_split_at_indices_cuts_where_numpy_does(cuts):
+    x = gg.Tensor(np.arange(6.0), requires_grad=True)
+    pieces = gg.split(x, cuts)
+    expected = np.split(np.arange(6.0), cuts)
+    assert [p.data.tolist() for p in pieces] == [e.tolist() for e in expected]
+    sum(((k + 1) * p).sum() for k, p in enumerate(pieces)).backward()
+    # each element's gradient is the number of its piece
+    np.testing.assert_array_equal(x.grad, np.concatenate(
+        [np.full(len(e), k + 1.0) for k, e in enumerate(expected)]))
+
+
 def test_split_takes_a_numpy_int_and_refuses_a_fraction():
     x = gg.Tensor(np.arange(6.0), requires_grad=True)
     assert [p.shape for p in gg.split(x, np.int64(3))] == [(2,), (2,), (2,)]

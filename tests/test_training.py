@@ -159,6 +159,23 @@ def test_an_initial_epoch_past_the_last_or_not_a_count_is_refused(epochs, initia
     assert model.linear1.W.data.tolist() == _flower_model().linear1.W.data.tolist()
 
 
+@pytest.mark.parametrize("kind, outputs, labels, right", [
+    # the largest of C scores against class indices and against one-hot rows
+    ("argmax", [[0.1, 0.7, 0.2], [0.5, 0.1, 0.4], [0.2, 0.3, 0.5]], [1, 2, 2], 2),
+    ("argmax", [[0.1, 0.7, 0.2], [0.5, 0.1, 0.4]], [[0, 1, 0], [0, 0, 1]], 1),
+    # z > 0 is class 1, whatever its size: 0.3 and 2.0 both say 1
+    ("logits", [[0.3], [-0.2], [2.0], [0.0]], [[1], [0], [0], [0]], 3),
+    # a > 0.5 is class 1: 0.3 says 0
+    ("probabilities", [[0.3], [0.6], [0.5], [0.9]], [[0], [1], [1], [1]], 3),
+    # each of the m * C answers on its own
+    ("multi_label", [[0.4, -1.0], [-0.1, 2.0]], [[1, 0], [1, 1]], 3),
+])
+def test_accuracy_counts_the_predictions_each_kind_makes(kind, outputs, labels, right):
+    outputs = np.array(outputs)
+    assert gg.train.accuracy(outputs, np.array(labels), kind) == right / (
+        outputs.size if kind == "multi_label" else len(outputs))
+
+
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
     """With a learning rate too small to move, the epoch cost is the cost on all the data."""
     X, Y = planar_dataset(m=100)
