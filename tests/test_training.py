@@ -201,10 +201,37 @@ def test_fit_with_a_loader_and_a_regularised_cost_reports_argmax_accuracy():
     multi = functools.partial(nn.cross_entropy, multi_label=True)
     history = gg.fit(model, multi, optim.Adam(model.parameters(), lr=0.05),
                      (X, np.eye(2)[y]), epochs=2, progress=False)
-    assert 0.0 <= history["accuracy"][-1] <= 1.0
+    assert len(history["accuracy"]) == 2
     history = gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.01),
                      (X, np.eye(2)[y]), epochs=1, progress=False, accuracy=None)
     assert math.isnan(history["accuracy"][0])
+
+
+def _fixed_linear(W, b):
+    model = nn.Linear(2, len(W))
+    model.W.data[...] = W
+    model.b.data[...] = b
+    return model
+
+
+def test_the_accuracy_fit_and_evaluate_report_follows_the_loss():
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    # Z = [[1, 2], [-1, -2]]: by argmax the two rows are classes 1 and 0, as Y's rows say;
+    # as multi-label answers (z > 0) only 2 of the 4 are right.
+    two_scores = _fixed_linear([[1.0, -1.0], [2.0, -2.0]], [0.0, 0.0])
+    Y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    multi = functools.partial(nn.cross_entropy, multi_label=True)
+    assert evaluate(two_scores, nn.cross_entropy, X, Y)[1] == 1.0
+    assert evaluate(two_scores, multi, X, Y)[1] == 0.5
+    # A = [[0.3], [0.6]]: probabilities (a > 0.5) say 0 and 1, as Y; read as logits (z > 0),
+    # both would say 1.
+    probabilities = _fixed_linear([[0.3, 0.6]], [0.0])
+    Y_binary = np.array([[0.0], [1.0]])
+    assert evaluate(probabilities, nn.binary_cross_entropy, X, Y_binary)[1] == 1.0
+    assert evaluate(probabilities, nn.binary_cross_entropy_with_logits, X, Y_binary)[1] == 0.5
+    history = gg.fit(two_scores, multi, optim.SGD(two_scores.parameters(), lr=0.1), (X, Y),
+                     epochs=1, progress=False)
+    assert history["accuracy"] == [0.5]
 
 
 def _overfitting_run(**options):
@@ -487,7 +514,9 @@ def test_two_batches_in_a_tuple_are_two_batches_not_X_and_Y():
         np.mean((expected.data - [[1.0], [0.0]]) ** 2), rel=1e-12)
 
 
-def test_a_one_shot_iterator_of_batches_is_refused_for_several_epochs():
+@pytest.mark.parametrize("epochs, initial_epoch, passes", [(3, 0, 3), (2, 0, 2), (5, 2, 3)])
+def test_a_one_shot_iterator_of_batches_is_refused_for_several_epochs(epochs, initial_epoch,
+                                                                      passes):
     X, Y = planar_dataset(m=40)
 
     def batches():
@@ -496,9 +525,13 @@ def test_a_one_shot_iterator_of_batches_is_refused_for_several_epochs():
     model, sgd = _linear_model_and_sgd()
     before = _untouched(model)
     with pytest.raises(gg.ArgumentError, match=r"iterator .* gives its batches only once, but "
-                                               r"epochs=3 needs them every epoch; pass"):
-        gg.fit(model, nn.mse, sgd, batches(), epochs=3, progress=False)
+                                               rf"epochs={passes} needs them every epoch; pass"):
+        gg.fit(model, nn.mse, sgd, batches(), epochs=epochs, initial_epoch=initial_epoch,
+               progress=False)
     assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    resumed = gg.fit(model, nn.mse, sgd, batches(), epochs=4, initial_epoch=3, progress=False)
+    assert len(resumed["cost"]) == 1  # a resumed run of one epoch needs the batches once
+    model, sgd = _linear_model_and_sgd()
     one_epoch = gg.fit(model, nn.mse, sgd, batches(), epochs=1, progress=False)
     listed_model, listed_sgd = _linear_model_and_sgd()
     listed = gg.fit(listed_model, nn.mse, listed_sgd, list(batches()), epochs=1, progress=False)
