@@ -620,7 +620,7 @@ def test_course_decay_and_its_staircase_version():
 
 
 def test_exponential_step_and_inverse_sqrt_decay():
-    assert optim.ExponentialDecay(0.2, rate=0.95)(10) == pytest.approx(0.2 * 0.95 ** 10)
+    assert optim.ExponentialDecay(0.2)(10) == pytest.approx(0.2 * 0.95 ** 10)
     step = optim.StepDecay(0.1, factor=0.5, every=10)
     assert [step(e) for e in (0, 9, 10, 25)] == [0.1, 0.1, 0.05, 0.025]
     assert optim.InverseSqrtDecay(0.1, k=2.0)(3) == pytest.approx(2.0 / math.sqrt(4) * 0.1)
