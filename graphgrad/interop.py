@@ -2,8 +2,10 @@
 
 Tensors implement numpy's dispatch protocols (``__array_ufunc__``, ``__array_function__``), so
 a numpy function given a Tensor returns a Tensor on the graph. This is also what lets the
-numpy-written backward bodies of the ops run on Tensors for second derivatives. Functions
-without a graphgrad counterpart raise a `GraphgradTypeError` (a TypeError) naming the function.
+numpy-written backward bodies of the ops run on Tensors for second derivatives. Arguments are
+read as numpy reads them, by position or by numpy's names. Functions without a graphgrad
+counterpart, and settings it has no form of (``out=``), raise a `GraphgradTypeError` (a
+TypeError) naming them.
 What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
 a tensor that requires grad while ops are recorded, rather than cut its gradient silently.
 """
