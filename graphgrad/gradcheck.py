@@ -250,9 +250,9 @@ def _nothing_to_check(given: list[Tensor], labels: list[str]) -> str:
 
 def _require_finite(data: np.ndarray, position: int, label: str) -> None:
     """A step from NaN or Inf measures nothing, and the report would blame the backward."""
-    bad = np.argwhere(~np.isfinite(data))
-    if bad.size:
-        index = tuple(int(v) for v in bad[0])
+    bad = _indices(~np.isfinite(data))
+    if bad:
+        index = bad[0]
         raise ArgumentError(
             f"gradcheck: input {position} {label} holds {data[index]} at element {index} "
             f"({len(bad)} non-finite element(s) in all); finite differences need a point where "
@@ -635,6 +635,7 @@ def _compare(i, j, label, a, s: _Slopes, together, halved, atol, rtol) -> PairCh
 
 
 def _indices(mask: np.ndarray) -> list[tuple[int, ...]]:
+    """The positions where ``mask`` is true, as tuples of ints."""
     return [tuple(int(v) for v in row) for row in np.argwhere(mask)]
 
 
@@ -682,7 +683,7 @@ def _kinks_together(a, s: _Slopes, kink, together, atol, rtol) -> list[JointKink
         group = kink & ((s.right > s.left) == bends_up)
         if group.sum() < 2:
             continue
-        indices = tuple(tuple(int(v) for v in row) for row in np.argwhere(group))
+        indices = tuple(_indices(group))
         left, right = together(indices)
         total = float(a[group].sum())
         allowed = atol + rtol * max(abs(left), abs(right))
@@ -743,9 +744,9 @@ def gradgradcheck(
     The first derivatives under ``create_graph=True`` must also equal the plain backward's (a
     backward body may take another path on Tensors); where they differ, the report says which
     input and element. The report's outputs are these gradients, one per checked input, in
-    order. A gradient that
-    jumps (|x|'s sign(x) at 0, a tie of max whose gradient is shared between the tied
-    elements) has no derivative there: such elements are named in the report, not compared.
+    order. A gradient that jumps (|x|'s sign(x) at 0, a tie of max whose gradient is shared
+    between the tied elements) has no derivative there: such elements are named in the
+    report, not compared.
     """
     _require_settings("gradgradcheck", eps, atol, rtol)
     fn, x, checked, labels = _prepare(fn, inputs)
@@ -813,7 +814,7 @@ def _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
         g = np.zeros(x[j].shape) if g is None else g.data
         wrong = ~np.isclose(g, p, rtol=rtol, atol=atol, equal_nan=True)
         if wrong.any():
-            index = tuple(int(v) for v in np.argwhere(wrong)[0])
+            index = _indices(wrong)[0]
             failures.append(
                 f"the gradient wrt input {j} {labels[j]} under create_graph=True differs from "
                 f"the plain backward's at {int(wrong.sum())} of {wrong.size} elements, first "

@@ -843,7 +843,7 @@ class _SignWithSlopeAtZero(gg.Function):
 
 
 def _abs_through(sign):
-    """|x| whose derivative is ``sign.apply(x)``, so second derivatives go through ``sign``."""
+    """|x| whose derivative is ``sign.call(x)``, so second derivatives go through ``sign``."""
 
     class Abs(gg.Function):
         @staticmethod
