@@ -104,8 +104,8 @@ def grad(
                 f"gg.grad: the outputs do not depend on input {describe(t)} (is it part of "
                 "their graph, with requires_grad=True?). Pass allow_unused=True to get None."
             )
-        if create_graph and g is not None and not isinstance(g, Tensor):
-            g = _constant(g)  # as it is: a 0-d float32 gradient stays float32
+        if create_graph and g is not None:
+            g = _as_tensor(g)
         elif not create_graph and g is not None and type(g) is not np.ndarray:
             g = np.asarray(g)  # a 0-d sum comes back from numpy as a scalar
         results.append(g)
