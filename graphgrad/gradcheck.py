@@ -772,13 +772,7 @@ def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
     def first_derivatives(*args: Tensor) -> tuple[Tensor, ...]:
         xs, us = args[:n_inputs], args[n_inputs:]
         outs = [o for o in _outputs_of(fn(*xs)) if o.dtype.kind == "f"]
-        pairs = [(o, u) for o, u in zip(outs, us) if o.requires_grad]
-        wrt = [xs[j] for j in checked]
-        if not pairs:
-            return tuple(_lift(np.zeros(t.shape)) for t in wrt)
-        grads = _grad([o for o, _ in pairs], wrt, grad_outputs=[u for _, u in pairs],
-                      create_graph=True, allow_unused=True)
-        return tuple(_lift(np.zeros(t.shape)) if g is None else g for g, t in zip(grads, wrt))
+        return _first_derivatives(outs, us, [xs[j] for j in checked], create_graph=True)
 
     differing = _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
     first, xu, checked_xu, upstream_labels = _prepare(first_derivatives, [*x, *upstream])
@@ -800,18 +794,14 @@ def _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
     backward's, at the point (both from the graph of ``outputs``, the float outputs of fn
     there). A backward body may take another path on Tensors (to stay differentiable);
     checking the second derivatives against that path alone would pass a wrong first one."""
-    pairs = [(o, u) for o, u in zip(outputs, upstream) if o.requires_grad]
-    if not pairs:
-        return []
     wrt = [x[j] for j in checked]
-    outs, seeds = [o for o, _ in pairs], [u.data for _, u in pairs]
+    seeds = [u.data for u in upstream]
     # create_graph first: it keeps the graph for the plain pass, which frees it.
-    on_graph = _grad(outs, wrt, grad_outputs=seeds, create_graph=True, allow_unused=True)
-    plain = _grad(outs, wrt, grad_outputs=seeds, allow_unused=True)
+    on_graph = _first_derivatives(outputs, seeds, wrt, create_graph=True)
+    plain = _first_derivatives(outputs, seeds, wrt, create_graph=False)
     failures = []
     for j, p, g in zip(checked, plain, on_graph):
-        p = np.zeros(x[j].shape) if p is None else p
-        g = np.zeros(x[j].shape) if g is None else g.data
+        g = g.data
         wrong = ~np.isclose(g, p, rtol=rtol, atol=atol, equal_nan=True)
         if wrong.any():
             index = _indices(wrong)[0]
@@ -822,6 +812,18 @@ def _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
                 "another derivative on Tensors than on arrays)"
             )
     return failures
+
+
+def _first_derivatives(outputs: list[Tensor], upstream: list[Any], wrt: list[Tensor],
+                       create_graph: bool) -> tuple:
+    """d sum(upstream * output) / dt for each t of ``wrt``, summed over the outputs that
+    require grad; zeros where they do not depend on t (Tensors under ``create_graph``)."""
+    pairs = [(o, u) for o, u in zip(outputs, upstream) if o.requires_grad]
+    grads = (_grad([o for o, _ in pairs], wrt, grad_outputs=[u for _, u in pairs],
+                   create_graph=create_graph, allow_unused=True)
+             if pairs else (None,) * len(wrt))
+    zeros = _lift if create_graph else np.asarray
+    return tuple(zeros(np.zeros(t.shape)) if g is None else g for g, t in zip(grads, wrt))
 
 
 def _require_one_per_output(upstream: list[Tensor], outputs: list[Tensor]) -> None:
