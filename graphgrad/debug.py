@@ -1,8 +1,8 @@
 """Debugging aids, each a context manager: `detect_anomaly` and `strict_shapes`.
 
 They cost nothing when off: ops only call `after_forward` (and backprop `check_gradients`)
-while one of them, or a name scope, is active, with or without `no_grad`. Depends on `modes`
-and `errors`.
+while one of them, or a name scope, is active, with or without `no_grad`. Depends on `modes`,
+`errors` and `tensor`.
 """
 from __future__ import annotations
 
@@ -16,11 +16,7 @@ import numpy as np
 
 from graphgrad.errors import AnomalyError, ShapeError, describe
 from graphgrad.modes import _setting, _state
-
-
-def _values(value: Any) -> Any:
-    """A tensor's array, an array or number as it is (an array's own .data is its buffer)."""
-    return value if isinstance(value, np.ndarray) else getattr(value, "data", value)
+from graphgrad.tensor import _data
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -77,12 +73,12 @@ def check_gradients(node: Any, grads: tuple, upstream: Any) -> None:
     for index, grad in enumerate(grads):
         if grad is None:
             continue
-        array = np.asarray(_values(grad))
+        array = np.asarray(_data(grad))
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             where = f"the gradient of input {index} ({describe(node.inputs[index])})"
             message = _anomaly_message(node, "backward", where, array)
             upstream_arrays = upstream if isinstance(upstream, tuple) else (upstream,)
-            if all(np.isfinite(np.asarray(_values(u))).all()
+            if all(np.isfinite(np.asarray(_data(u))).all()
                    for u in upstream_arrays if u is not None):
                 message += "\n  The upstream gradient was finite: this op's backward made it."
             else:
@@ -144,8 +140,8 @@ def check_comparison(symbol: str, x: Any, other: Any, out_shape: tuple) -> None:
     """`strict_shapes` for ``x < other`` and the other comparisons, which record no op:
     ``(A > 0.5) == Y`` with A of shape (m, 1) and Y of shape (m,) is an (m, m) matrix, the
     classic wrong accuracy."""
-    operands = [(describe(x), np.shape(_values(x))),
-                (describe(other), np.shape(_values(other)))]
+    operands = [(describe(x), np.shape(_data(x))),
+                (describe(other), np.shape(_data(other)))]
     _check_broadcast(f"the comparison {symbol}", operands, out_shape)
 
 
