@@ -24,13 +24,8 @@ from graphgrad.ops.elementwise import (
 )
 from graphgrad.ops.reductions import max, mean, min, sum
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
-from graphgrad.ops.convolution import (
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    conv_transpose2d,
-    max_pool2d,
-)
+from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
+from graphgrad.ops.pooling import avg_pool2d, max_pool2d
 from graphgrad.ops.shape import (
     astype, broadcast_to, concatenate, expand_dims, pad, reshape, split, squeeze, stack,
     swapaxes, transpose,

@@ -1,5 +1,5 @@
 """Convolutional layers: `Conv2d`, `ConvTranspose2d`, `Conv1d`, `MaxPool2d`, `AvgPool2d`,
-on the ops of `graphgrad.ops.convolution`.
+on the ops of `graphgrad.ops.convolution` and `graphgrad.ops.pooling`.
 
 Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n_C). A
 `Conv2d` keeps the course's W of shape (f, f, n_C_prev, n_C) and b flattened to (n_C,), so
@@ -10,7 +10,8 @@ trigger-word model) keeps W of shape (f, n_C_prev, n_C). Both take padding as a 
 splits the channels into groups convolved apart (``groups=n_C_prev``: MobileNet's depthwise
 convolution, W of shape (f, f, 1, n_C)). A network for classification ends
 with `Flatten` and `Linear` layers, as the course's LeNet-5-like model does. Depends on
-`nn.module`, `nn.init`, `ops.convolution`, `tensor`, `errors`.
+`nn.module`, `nn.init`, `ops.convolution`, `ops.pooling`, `ops.windows`,
+`tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -21,17 +22,13 @@ import numpy as np
 from graphgrad.errors import ArgumentError, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
-from graphgrad.ops.convolution import AvgPool2d as _AvgPool2d
 from graphgrad.ops.convolution import Conv1d as _Conv1d
 from graphgrad.ops.convolution import Conv2d as _Conv2d
 from graphgrad.ops.convolution import ConvTranspose2d as _ConvTranspose2d
-from graphgrad.ops.convolution import MaxPool2d as _MaxPool2d
-from graphgrad.ops.convolution import (
-    include_pad_setting,
-    padding_setting,
-    pool_attrs,
-    pool_settings,
-)
+from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
+from graphgrad.ops.pooling import MaxPool2d as _MaxPool2d
+from graphgrad.ops.pooling import include_pad_setting, pool_attrs, pool_settings
+from graphgrad.ops.windows import padding_setting
 from graphgrad.tensor import Tensor
 
 

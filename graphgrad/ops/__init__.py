@@ -7,8 +7,10 @@
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
 - `indexing`: t[...] and its scatter-add backward
-- `convolution`: conv2d conv_transpose2d max_pool2d avg_pool2d over images (m, n_H, n_W, n_C),
-  conv1d over sequences (m, n_L, n_C)
+- `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
+  sequences (m, n_L, n_C)
+- `pooling`: max_pool2d avg_pool2d over images
+- `windows`: the f x f windows, padding and im2col both of them are built on
 
 `broadcasting.unbroadcast` is the one place numpy broadcasting is undone in backward.
 """

@@ -1,5 +1,4 @@
-"""Convolutions and pooling, channels last as in the course: images, and sequences for 1-D
-convolutions.
+"""Convolutions, channels last as in the course: images, and sequences for 1-D convolutions.
 
 A batch of images is A of shape (m, n_H, n_W, n_C): m examples, height, width, channels (the
 course's A_prev of shape (m, n_H_prev, n_W_prev, n_C_prev)). A bank of filters is W of shape
@@ -27,30 +26,27 @@ spectrogram this way). `Conv1d` is one node too: a sequence is an image one pixe
 A[:, None] of shape (m, 1, n_L, n_C), convolved by (1, f) filters W[None] with padding
 (0, p), so it shares the windows, the matrix product and both gradient ops of `Conv2d`.
 
-`MaxPool2d` passes each window's gradient to its largest element (the first one on a tie, so
-a max creates no gradient); `AvgPool2d` shares it equally. Pooling is unpadded by default, as
-in the course. With padding p (at most f / 2, as in PyTorch, so that half of a border
-window's rows and columns at least are real) max pooling pads with -inf, which never wins,
-and average pooling divides by f * f (``count_include_pad=True``, PyTorch's default) or by
-the real pixels of each window (False, Keras's 'same'). Depends on `function`,
-`ops.indexing`, `tensor`, `errors`.
+The windows, padding and fit checks are `ops.windows`'s; pooling is `ops.pooling`.
+Depends on `function`, `ops.windows`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from graphgrad.errors import ArgumentError, whole_number
+from graphgrad.errors import whole_number
 from graphgrad.function import Function
-from graphgrad.ops.indexing import IndexAdd
+from graphgrad.ops.windows import (
+    _check_fits,
+    _check_images,
+    _col2im,
+    _im2col,
+    _output_size,
+    _padded,
+    _windows,
+)
 from graphgrad.tensor import Tensor
-
-
-# -- windows: the views every op here is built on ------------------------------------------
-def _output_size(size: int, f: int, stride: int, pad: int) -> int:
-    return (size + 2 * pad - f) // stride + 1
 
 
 def _pads(pad: Any, caller: str) -> tuple[int, int]:
@@ -62,51 +58,6 @@ def _pads(pad: Any, caller: str) -> tuple[int, int]:
                 whole_number(pad[1], "the horizontal padding", caller, 0))
     pad = whole_number(pad, "the padding", caller, 0)
     return pad, pad
-
-
-def _windows(x: np.ndarray, f_h: int, f_w: int, stride: int) -> np.ndarray:
-    """The f_h x f_w windows of x (m, H, W, C), every ``stride`` pixels, as a read-only view
-    of shape (m, n_H, n_W, f_h, f_w, C): window (h, w) starts at pixel (h s, w s)."""
-    m, height, width, channels = x.shape
-    n_h, n_w = _output_size(height, f_h, stride, 0), _output_size(width, f_w, stride, 0)
-    s_m, s_h, s_w, s_c = x.strides
-    return as_strided(x, (m, n_h, n_w, f_h, f_w, channels),
-                      (s_m, s_h * stride, s_w * stride, s_h, s_w, s_c), writeable=False)
-
-
-def _padded(x: np.ndarray, pads: tuple[int, int], value: float = 0.0) -> np.ndarray:
-    """The course's zero_pad: p_h rows and p_w columns of ``value`` on each side of each
-    image (zeros, or -inf around what max pooling reads)."""
-    p_h, p_w = pads
-    if not (p_h or p_w):
-        return x
-    return np.pad(x, ((0, 0), (p_h, p_h), (p_w, p_w), (0, 0)), constant_values=value)
-
-
-def _im2col(x: np.ndarray, f_h: int, f_w: int, stride: int,
-            pads: tuple[int, int]) -> np.ndarray:
-    """Every window of the padded x as one row: (m * n_H * n_W, f_h * f_w * n_C_prev)."""
-    windows = _windows(_padded(x, pads), f_h, f_w, stride)
-    return windows.reshape(-1, f_h * f_w * x.shape[-1])  # a copy: the windows overlap
-
-
-def _col2im(pieces: np.ndarray, x_shape: tuple, stride: int,
-            pads: tuple[int, int]) -> np.ndarray:
-    """The adjoint of `_windows` of the padded x: add each window's piece (m, n_H, n_W, f_h,
-    f_w, C) back at the pixels it came from, in an array of shape ``x_shape`` (overlaps add
-    up; what lands on the padding is dropped)."""
-    m, n_h, n_w, f_h, f_w, channels = pieces.shape
-    p_h, p_w = pads
-    height, width = x_shape[1] + 2 * p_h, x_shape[2] + 2 * p_w
-    out = np.zeros((m, height, width, channels), dtype=pieces.dtype)
-    # One strided add per filter position (f * f of them), each over every window at once.
-    for i in range(f_h):
-        rows = slice(i, i + stride * (n_h - 1) + 1, stride)
-        for j in range(f_w):
-            out[:, rows, j:j + stride * (n_w - 1) + 1:stride] += pieces[:, :, :, i, j]
-    if p_h or p_w:
-        return out[:, p_h:height - p_h, p_w:width - p_w]
-    return out
 
 
 def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
@@ -199,103 +150,6 @@ def _grouped_filters(w: np.ndarray, groups: int) -> np.ndarray:
     return w.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
 
 
-# -- settings and checks -------------------------------------------------------------------
-def padding_setting(padding: int | str, f: int, stride: int, caller: str,
-                    window: str = "filter size") -> int:
-    """p from a layer's ``padding``: a whole number, "valid" (0) or "same" (p = (f - 1) / 2,
-    which keeps n_H and n_W with stride 1 and odd f). The one rule of convolution and
-    pooling layers, and of the pooling functions."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return 0
-        if padding == "same":
-            if stride != 1 or f % 2 == 0:
-                raise ArgumentError(
-                    f"{caller}: padding='same' needs stride 1 and an odd {window}, got f={f}, "
-                    f"stride={stride}; pass stride=1 with an odd f, or give the padding as a "
-                    "number instead"
-                )
-            return (f - 1) // 2
-        raise ArgumentError(f"{caller}: padding must be a number, 'valid' or 'same', got "
-                            f"{padding!r}")
-    return whole_number(padding, "the padding", caller, 0)
-
-
-def pool_settings(f: Any, stride: Any, padding: Any, caller: str) -> tuple[int, int, int]:
-    """A pooling layer's (f, stride, p), checked; the stride defaults to f (windows side by
-    side). Shared by the functions here and the `nn` pooling layers."""
-    f = whole_number(f, "the window size f", caller)
-    stride = f if stride is None else whole_number(stride, "the stride", caller)
-    pad = padding_setting(padding, f, stride, caller, "window size")
-    _check_pool_padding(f, pad, caller)
-    return f, stride, pad
-
-
-def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True) -> dict:
-    """A pooling node's settings: f and the stride, and the padding only where there is some
-    (the picture of an unpadded pool shows f and stride alone, as the course's do)."""
-    attrs: dict[str, Any] = {"f": f, "stride": stride}
-    if pad:
-        attrs["pad"] = pad
-        if not count_include_pad:
-            attrs["count_include_pad"] = False
-    return attrs
-
-
-def include_pad_setting(value: Any, caller: str) -> bool:
-    """Average pooling's ``count_include_pad``, which must be True or False."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{caller}: count_include_pad must be True (divide by f * f) or "
-                            f"False (divide by the real pixels of each window), got {value!r}")
-    return bool(value)
-
-
-def _check_pool_padding(f: int, pad: int, caller: str) -> None:
-    if 2 * pad > f:
-        raise ArgumentError(
-            f"{caller}: padding {pad} is more than half the window size f={f}; pooling pads "
-            "at most f / 2, as in PyTorch, so that half of a border window's rows and "
-            f"columns at least are real: use padding <= {f // 2}"
-        )
-
-
-def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str) -> None:
-    whole_number(f, "the window size f", op, 1)
-    whole_number(stride, "the stride", op, 1)
-    whole_number(pad, "the padding", op, 0)
-    _check_pool_padding(f, pad, op)
-    _check_images(x, "pooling")
-    _check_fits(x.shape, f, f, stride, (pad, pad), pooling=True)
-
-
-def _check_images(x: np.ndarray, what: str) -> None:
-    if x.ndim != 4:
-        tip = " (one image? add the batch axis: A[None])" if x.ndim == 3 else ""
-        raise ValueError(f"{what} takes images A of shape (m, n_H, n_W, n_C), channels last; "
-                         f"got shape {x.shape}{tip}")
-
-
-def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int, pads: tuple[int, int],
-                pooling: bool = False) -> tuple[int, int]:
-    """The output's (n_H, n_W), or an error if a window does not fit."""
-    p_h, p_w = pads
-    n_h = _output_size(x_shape[1], f_h, stride, p_h)
-    n_w = _output_size(x_shape[2], f_w, stride, p_w)
-    if n_h < 1 or n_w < 1:
-        padded = p_h or p_w or not pooling
-        if padded:
-            formula = "floor((n_H_prev + 2 pad - f) / stride) + 1"
-            where = f" with pad={p_h if p_h == p_w else pads}"
-        else:
-            formula, where = "floor((n_H_prev - f) / stride) + 1", ""
-        advice = "use a smaller window" if pooling else "pad more or use a smaller window"
-        raise ValueError(
-            f"a {f_h} x {f_w} window does not fit in {x_shape[1]} x {x_shape[2]} images"
-            f"{where}: n_H = {formula} = {n_h} and n_W = {n_w}; {advice}"
-        )
-    return n_h, n_w
-
-
 def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
                      pad: int, groups: int = 1) -> None:
     """Conv1d's inputs: sequences (m, n_L, n_C_prev), filters (f, n_C_prev / groups, n_C),
@@ -323,7 +177,6 @@ def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride:
         )
 
 
-# -- convolution ---------------------------------------------------------------------------------
 class Conv2d(Function):
     """Z = conv(A, W) + b: Z[i, h, w, c] = sum(window (h, w) of A[i] * W[..., c]) + b[c], each
     filter over its group's channels of A when ``groups`` > 1;
@@ -570,91 +423,6 @@ class Conv1d(Function):
         return dx, dw, db
 
 
-# -- pooling ---------------------------------------------------------------------------------------
-class MaxPool2d(Function):
-    """y = the largest element of each f x f window, per channel;  dx = dy at that element,
-    0 elsewhere (on a tie, the first in the window gets it all; padding never gets any)"""
-
-    @staticmethod
-    def forward(ctx, x, f, stride, pad=0):
-        _check_pool(x, f, stride, pad, "MaxPool2d")
-        # Padded with -inf, which never beats a real pixel (every window has one: p <= f / 2).
-        windows = _windows(_padded(x, (pad, pad), -np.inf), f, f, stride)
-        m, n_h, n_w, _, _, channels = windows.shape
-        flat = windows.transpose(0, 1, 2, 5, 3, 4).reshape(m, n_h, n_w, channels, f * f)
-        best = flat.argmax(axis=-1)
-        # Where each window's largest element sits in x: the index the gradient goes back to.
-        i, j = np.divmod(best, f)
-        top = np.arange(n_h)[:, None, None] * stride - pad  # each window's first row in x
-        left = np.arange(n_w)[:, None] * stride - pad
-        rows, cols = top + i, left + j
-        if pad:
-            # A window whose real pixels are all -inf ties with its padding, and argmax may
-            # pick a padded cell: its gradient goes to the window's first real pixel instead.
-            padding = (rows < 0) | (rows >= x.shape[1]) | (cols < 0) | (cols >= x.shape[2])
-            if padding.any():
-                rows = np.where(padding, np.maximum(top, 0), rows)
-                cols = np.where(padding, np.maximum(left, 0), cols)
-        ctx.index = (np.arange(m)[:, None, None, None], rows, cols, np.arange(channels))
-        ctx.in_shape = x.shape
-        return np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
-
-    @staticmethod
-    def backward(ctx, grad):
-        index = np.broadcast_arrays(*ctx.index)
-        return IndexAdd.call(grad, index=tuple(index), shape=ctx.in_shape)
-
-
-def _window_sizes(shape: tuple, f: int, stride: int, pad: int, count_include_pad: bool,
-                  dtype: Any) -> Any:
-    """What average pooling divides each window's sum by: f * f, or, with count_include_pad
-    False, the real pixels of each window, (1, n_H, n_W, 1) (fewer near a padded border)."""
-    if count_include_pad or not pad:
-        return f * f
-    ones = np.ones((1, shape[1], shape[2], 1), dtype=dtype)
-    return _windows(_padded(ones, (pad, pad)), f, f, stride).sum(axis=(3, 4))
-
-
-class AvgPool2d(Function):
-    """y = the mean of each f x f window, per channel (padding counts as zeros, or, with
-    count_include_pad False, not at all);  dx = dy / (f * f, or the window's real pixels) at
-    every real element of the window (overlapping windows add up)"""
-
-    @staticmethod
-    def forward(ctx, x, f, stride, pad=0, count_include_pad=True):
-        _check_pool(x, f, stride, pad, "AvgPool2d")
-        ctx.f, ctx.stride, ctx.pad, ctx.in_shape = f, stride, pad, x.shape
-        ctx.count_include_pad = count_include_pad
-        sums = _windows(_padded(x, (pad, pad)), f, f, stride).sum(axis=(3, 4))
-        return sums / _window_sizes(x.shape, f, stride, pad, count_include_pad, x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return AvgPool2dGrad.call(grad, shape=ctx.in_shape, f=ctx.f, stride=ctx.stride,
-                                  pad=ctx.pad, count_include_pad=ctx.count_include_pad)
-
-
-class AvgPool2dGrad(Function):
-    """x = each dy divided as in average pooling and spread over its window, of shape
-    ``shape`` (padding dropped): the gradient of average pooling.  d(dy) = avg_pool(dx)"""
-
-    @staticmethod
-    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True):
-        ctx.f, ctx.stride, ctx.pad = f, stride, pad
-        ctx.count_include_pad = count_include_pad
-        m, n_h, n_w, channels = g.shape
-        sizes = _window_sizes(shape, f, stride, pad, count_include_pad, g.dtype)
-        share = (g / sizes).astype(g.dtype, copy=False)
-        pieces = np.broadcast_to(share[:, :, :, None, None, :], (m, n_h, n_w, f, f, channels))
-        return _col2im(pieces, tuple(shape), stride, (pad, pad))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return AvgPool2d.call(grad, f=ctx.f, stride=ctx.stride, pad=ctx.pad,
-                              count_include_pad=ctx.count_include_pad)
-
-
-# -- the functions a user calls -----------------------------------------------------------------
 def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
            groups: int = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
@@ -746,29 +514,3 @@ def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride
     if b is None:
         return op.apply(A, W, **attrs)
     return op.apply(A, W, b, **attrs)
-
-
-def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
-    """The course's max pooling: the largest value of each f x f window, channel by channel.
-
-    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
-    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
-    or "same" (stride 1, odd f: the size is kept); padded cells are -inf and never chosen.
-    """
-    f, stride, pad = pool_settings(f, stride, padding, "max_pool2d")
-    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad))
-
-
-def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
-               count_include_pad: bool = True) -> Tensor:
-    """The course's average pooling: the mean of each f x f window, channel by channel.
-
-    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
-    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
-    or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
-    (``count_include_pad=True``: each sum is divided by f * f, as in PyTorch) or that do not
-    (False: divided by the real pixels of the window, as Keras's padding='same').
-    """
-    f, stride, pad = pool_settings(f, stride, padding, "avg_pool2d")
-    include = include_pad_setting(count_include_pad, "avg_pool2d")
-    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include))

@@ -1,0 +1,184 @@
+"""Pooling, channels last as in the course: A of shape (m, n_H, n_W, n_C).
+
+`MaxPool2d` passes each window's gradient to its largest element (the first one on a tie, so
+a max creates no gradient); `AvgPool2d` shares it equally. Pooling is unpadded by default, as
+in the course. With padding p (at most f / 2, as in PyTorch, so that half of a border
+window's rows and columns at least are real) max pooling pads with -inf, which never wins,
+and average pooling divides by f * f (``count_include_pad=True``, PyTorch's default) or by
+the real pixels of each window (False, Keras's 'same'). Depends on `function`,
+`ops.indexing`, `ops.windows`, `tensor`, `errors`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, whole_number
+from graphgrad.function import Function
+from graphgrad.ops.indexing import IndexAdd
+from graphgrad.ops.windows import (
+    _check_fits,
+    _check_images,
+    _col2im,
+    _padded,
+    _windows,
+    padding_setting,
+)
+from graphgrad.tensor import Tensor
+
+
+def pool_settings(f: Any, stride: Any, padding: Any, caller: str) -> tuple[int, int, int]:
+    """A pooling layer's (f, stride, p), checked; the stride defaults to f (windows side by
+    side). Shared by the functions here and the `nn` pooling layers."""
+    f = whole_number(f, "the window size f", caller)
+    stride = f if stride is None else whole_number(stride, "the stride", caller)
+    pad = padding_setting(padding, f, stride, caller, "window size")
+    _check_pool_padding(f, pad, caller)
+    return f, stride, pad
+
+
+def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True) -> dict:
+    """A pooling node's settings: f and the stride, and the padding only where there is some
+    (the picture of an unpadded pool shows f and stride alone, as the course's do)."""
+    attrs: dict[str, Any] = {"f": f, "stride": stride}
+    if pad:
+        attrs["pad"] = pad
+        if not count_include_pad:
+            attrs["count_include_pad"] = False
+    return attrs
+
+
+def include_pad_setting(value: Any, caller: str) -> bool:
+    """Average pooling's ``count_include_pad``, which must be True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{caller}: count_include_pad must be True (divide by f * f) or "
+                            f"False (divide by the real pixels of each window), got {value!r}")
+    return bool(value)
+
+
+def _check_pool_padding(f: int, pad: int, caller: str) -> None:
+    if 2 * pad > f:
+        raise ArgumentError(
+            f"{caller}: padding {pad} is more than half the window size f={f}; pooling pads "
+            "at most f / 2, as in PyTorch, so that half of a border window's rows and "
+            f"columns at least are real: use padding <= {f // 2}"
+        )
+
+
+def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str) -> None:
+    whole_number(f, "the window size f", op, 1)
+    whole_number(stride, "the stride", op, 1)
+    whole_number(pad, "the padding", op, 0)
+    _check_pool_padding(f, pad, op)
+    _check_images(x, "pooling")
+    _check_fits(x.shape, f, f, stride, (pad, pad), pooling=True)
+
+
+class MaxPool2d(Function):
+    """y = the largest element of each f x f window, per channel;  dx = dy at that element,
+    0 elsewhere (on a tie, the first in the window gets it all; padding never gets any)"""
+
+    @staticmethod
+    def forward(ctx, x, f, stride, pad=0):
+        _check_pool(x, f, stride, pad, "MaxPool2d")
+        # Padded with -inf, which never beats a real pixel (every window has one: p <= f / 2).
+        windows = _windows(_padded(x, (pad, pad), -np.inf), f, f, stride)
+        m, n_h, n_w, _, _, channels = windows.shape
+        flat = windows.transpose(0, 1, 2, 5, 3, 4).reshape(m, n_h, n_w, channels, f * f)
+        best = flat.argmax(axis=-1)
+        # Where each window's largest element sits in x: the index the gradient goes back to.
+        i, j = np.divmod(best, f)
+        top = np.arange(n_h)[:, None, None] * stride - pad  # each window's first row in x
+        left = np.arange(n_w)[:, None] * stride - pad
+        rows, cols = top + i, left + j
+        if pad:
+            # A window whose real pixels are all -inf ties with its padding, and argmax may
+            # pick a padded cell: its gradient goes to the window's first real pixel instead.
+            padding = (rows < 0) | (rows >= x.shape[1]) | (cols < 0) | (cols >= x.shape[2])
+            if padding.any():
+                rows = np.where(padding, np.maximum(top, 0), rows)
+                cols = np.where(padding, np.maximum(left, 0), cols)
+        ctx.index = (np.arange(m)[:, None, None, None], rows, cols, np.arange(channels))
+        ctx.in_shape = x.shape
+        return np.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        index = np.broadcast_arrays(*ctx.index)
+        return IndexAdd.call(grad, index=tuple(index), shape=ctx.in_shape)
+
+
+def _window_sizes(shape: tuple, f: int, stride: int, pad: int, count_include_pad: bool,
+                  dtype: Any) -> Any:
+    """What average pooling divides each window's sum by: f * f, or, with count_include_pad
+    False, the real pixels of each window, (1, n_H, n_W, 1) (fewer near a padded border)."""
+    if count_include_pad or not pad:
+        return f * f
+    ones = np.ones((1, shape[1], shape[2], 1), dtype=dtype)
+    return _windows(_padded(ones, (pad, pad)), f, f, stride).sum(axis=(3, 4))
+
+
+class AvgPool2d(Function):
+    """y = the mean of each f x f window, per channel (padding counts as zeros, or, with
+    count_include_pad False, not at all);  dx = dy / (f * f, or the window's real pixels) at
+    every real element of the window (overlapping windows add up)"""
+
+    @staticmethod
+    def forward(ctx, x, f, stride, pad=0, count_include_pad=True):
+        _check_pool(x, f, stride, pad, "AvgPool2d")
+        ctx.f, ctx.stride, ctx.pad, ctx.in_shape = f, stride, pad, x.shape
+        ctx.count_include_pad = count_include_pad
+        sums = _windows(_padded(x, (pad, pad)), f, f, stride).sum(axis=(3, 4))
+        return sums / _window_sizes(x.shape, f, stride, pad, count_include_pad, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2dGrad.call(grad, shape=ctx.in_shape, f=ctx.f, stride=ctx.stride,
+                                  pad=ctx.pad, count_include_pad=ctx.count_include_pad)
+
+
+class AvgPool2dGrad(Function):
+    """x = each dy divided as in average pooling and spread over its window, of shape
+    ``shape`` (padding dropped): the gradient of average pooling.  d(dy) = avg_pool(dx)"""
+
+    @staticmethod
+    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True):
+        ctx.f, ctx.stride, ctx.pad = f, stride, pad
+        ctx.count_include_pad = count_include_pad
+        m, n_h, n_w, channels = g.shape
+        sizes = _window_sizes(shape, f, stride, pad, count_include_pad, g.dtype)
+        share = (g / sizes).astype(g.dtype, copy=False)
+        pieces = np.broadcast_to(share[:, :, :, None, None, :], (m, n_h, n_w, f, f, channels))
+        return _col2im(pieces, tuple(shape), stride, (pad, pad))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AvgPool2d.call(grad, f=ctx.f, stride=ctx.stride, pad=ctx.pad,
+                              count_include_pad=ctx.count_include_pad)
+
+
+def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
+    """The course's max pooling: the largest value of each f x f window, channel by channel.
+
+    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
+    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
+    or "same" (stride 1, odd f: the size is kept); padded cells are -inf and never chosen.
+    """
+    f, stride, pad = pool_settings(f, stride, padding, "max_pool2d")
+    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad))
+
+
+def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+               count_include_pad: bool = True) -> Tensor:
+    """The course's average pooling: the mean of each f x f window, channel by channel.
+
+    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
+    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
+    or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
+    (``count_include_pad=True``: each sum is divided by f * f, as in PyTorch) or that do not
+    (False: divided by the real pixels of the window, as Keras's padding='same').
+    """
+    f, stride, pad = pool_settings(f, stride, padding, "avg_pool2d")
+    include = include_pad_setting(count_include_pad, "avg_pool2d")
+    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include))

@@ -1,0 +1,112 @@
+"""The windows every convolution and pooling op is built on: strided read-only views of
+the f x f windows of a batch of images (m, n_H, n_W, n_C), padding, im2col and its adjoint
+col2im, the rule that turns a layer's ``padding`` into p, and the checks that a window fits:
+
+    n_H = floor((n_H_prev + 2p - f) / s) + 1
+
+Depends on `errors`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from graphgrad.errors import ArgumentError, whole_number
+
+
+def _output_size(size: int, f: int, stride: int, pad: int) -> int:
+    return (size + 2 * pad - f) // stride + 1
+
+
+def _windows(x: np.ndarray, f_h: int, f_w: int, stride: int) -> np.ndarray:
+    """The f_h x f_w windows of x (m, H, W, C), every ``stride`` pixels, as a read-only view
+    of shape (m, n_H, n_W, f_h, f_w, C): window (h, w) starts at pixel (h s, w s)."""
+    m, height, width, channels = x.shape
+    n_h, n_w = _output_size(height, f_h, stride, 0), _output_size(width, f_w, stride, 0)
+    s_m, s_h, s_w, s_c = x.strides
+    return as_strided(x, (m, n_h, n_w, f_h, f_w, channels),
+                      (s_m, s_h * stride, s_w * stride, s_h, s_w, s_c), writeable=False)
+
+
+def _padded(x: np.ndarray, pads: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """The course's zero_pad: p_h rows and p_w columns of ``value`` on each side of each
+    image (zeros, or -inf around what max pooling reads)."""
+    p_h, p_w = pads
+    if not (p_h or p_w):
+        return x
+    return np.pad(x, ((0, 0), (p_h, p_h), (p_w, p_w), (0, 0)), constant_values=value)
+
+
+def _im2col(x: np.ndarray, f_h: int, f_w: int, stride: int,
+            pads: tuple[int, int]) -> np.ndarray:
+    """Every window of the padded x as one row: (m * n_H * n_W, f_h * f_w * n_C_prev)."""
+    windows = _windows(_padded(x, pads), f_h, f_w, stride)
+    return windows.reshape(-1, f_h * f_w * x.shape[-1])  # a copy: the windows overlap
+
+
+def _col2im(pieces: np.ndarray, x_shape: tuple, stride: int,
+            pads: tuple[int, int]) -> np.ndarray:
+    """The adjoint of `_windows` of the padded x: add each window's piece (m, n_H, n_W, f_h,
+    f_w, C) back at the pixels it came from, in an array of shape ``x_shape`` (overlaps add
+    up; what lands on the padding is dropped)."""
+    m, n_h, n_w, f_h, f_w, channels = pieces.shape
+    p_h, p_w = pads
+    height, width = x_shape[1] + 2 * p_h, x_shape[2] + 2 * p_w
+    out = np.zeros((m, height, width, channels), dtype=pieces.dtype)
+    # One strided add per filter position (f * f of them), each over every window at once.
+    for i in range(f_h):
+        rows = slice(i, i + stride * (n_h - 1) + 1, stride)
+        for j in range(f_w):
+            out[:, rows, j:j + stride * (n_w - 1) + 1:stride] += pieces[:, :, :, i, j]
+    if p_h or p_w:
+        return out[:, p_h:height - p_h, p_w:width - p_w]
+    return out
+
+
+def padding_setting(padding: int | str, f: int, stride: int, caller: str,
+                    window: str = "filter size") -> int:
+    """p from a layer's ``padding``: a whole number, "valid" (0) or "same" (p = (f - 1) / 2,
+    which keeps n_H and n_W with stride 1 and odd f). The one rule of convolution and
+    pooling layers, and of the pooling functions."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0
+        if padding == "same":
+            if stride != 1 or f % 2 == 0:
+                raise ArgumentError(
+                    f"{caller}: padding='same' needs stride 1 and an odd {window}, got f={f}, "
+                    f"stride={stride}; pass stride=1 with an odd f, or give the padding as a "
+                    "number instead"
+                )
+            return (f - 1) // 2
+        raise ArgumentError(f"{caller}: padding must be a number, 'valid' or 'same', got "
+                            f"{padding!r}")
+    return whole_number(padding, "the padding", caller, 0)
+
+
+def _check_images(x: np.ndarray, what: str) -> None:
+    if x.ndim != 4:
+        tip = " (one image? add the batch axis: A[None])" if x.ndim == 3 else ""
+        raise ValueError(f"{what} takes images A of shape (m, n_H, n_W, n_C), channels last; "
+                         f"got shape {x.shape}{tip}")
+
+
+def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: int, pads: tuple[int, int],
+                pooling: bool = False) -> tuple[int, int]:
+    """The output's (n_H, n_W), or an error if a window does not fit."""
+    p_h, p_w = pads
+    n_h = _output_size(x_shape[1], f_h, stride, p_h)
+    n_w = _output_size(x_shape[2], f_w, stride, p_w)
+    if n_h < 1 or n_w < 1:
+        padded = p_h or p_w or not pooling
+        if padded:
+            formula = "floor((n_H_prev + 2 pad - f) / stride) + 1"
+            where = f" with pad={p_h if p_h == p_w else pads}"
+        else:
+            formula, where = "floor((n_H_prev - f) / stride) + 1", ""
+        advice = "use a smaller window" if pooling else "pad more or use a smaller window"
+        raise ValueError(
+            f"a {f_h} x {f_w} window does not fit in {x_shape[1]} x {x_shape[2]} images"
+            f"{where}: n_H = {formula} = {n_h} and n_W = {n_w}; {advice}"
+        )
+    return n_h, n_w
