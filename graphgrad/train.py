@@ -234,6 +234,63 @@ def fit(
             with patience, the model is then given the parameters of the epoch with the lowest
             dev cost so far. The error holds the history so far.
     """
+    epochs, initial_epoch, patience = _fit_settings(epochs, initial_epoch, patience, dev_data)
+    _require_shared_parameters(model, optimizer)
+    if _is_X_and_Y(data):
+        loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
+                                 seed=seed, drop_last=drop_last)
+    else:
+        loader = _reiterable(data, epochs - initial_epoch)
+    if seed is not None:
+        # A resumed run draws from its own seeds: not the first epoch's order again.
+        _reseed(model, loader, [seed, initial_epoch] if initial_epoch else seed)
+    history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
+    if dev_data is not None:
+        history["dev_cost"], history["dev_accuracy"] = [], []
+    modes = _modes(model)
+    if not model.training:  # left in eval mode to predict: the whole model trains
+        model.train()
+    training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
+    bar = _progress_bar(epochs, initial_epoch, progress)
+    epoch_run = _Epoch(model, loss_fn, optimizer, loader, accuracy, history)
+    best = _BestEpoch(patience) if patience is not None else None
+    try:
+        for epoch in range(initial_epoch, epochs):
+            if schedule is not None:
+                test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
+                optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit", test,
+                                           "a learning rate, >= 0 and finite")
+            _restore_modes(training_modes)
+            epoch_run.train(epoch)
+            history["lr"].append(optimizer.lr)
+            if dev_data is not None:
+                dev_cost, dev_acc = evaluate(model, loss_fn, *dev_data, accuracy=accuracy)
+                history["dev_cost"].append(dev_cost)
+                history["dev_accuracy"].append(dev_acc)
+            if bar is not None:
+                bar.set_postfix(_postfix(history), refresh=False)
+                bar.update(1)
+            if best is not None and best.waited_enough(model, history, epoch):
+                break
+        if best is not None:
+            best.restore(model)
+    except TrainingDiverged as diverged:
+        if best is None or best.state is None:
+            raise
+        best.restore(model)  # the best epoch's, as patience promises
+        raise TrainingDiverged(
+            f"{diverged} The model now has the parameters of epoch {best.epoch}, the one with "
+            f"the lowest dev cost ({best.cost:.6g}).", history) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        _restore_modes(modes)
+    return history
+
+
+def _fit_settings(epochs: Any, initial_epoch: Any, patience: Any,
+                  dev_data: Any) -> tuple[int, int, int | None]:
+    """fit's epochs, initial_epoch and patience, checked, and dev_data's form."""
     epochs = whole_number(epochs, "epochs", "fit", least=0)
     initial_epoch = whole_number(initial_epoch, "initial_epoch", "fit", least=0)
     if epochs < initial_epoch:
@@ -254,98 +311,80 @@ def fit(
             raise ArgumentError(f"fit: dev_data must be a pair (X_dev, Y_dev), got "
                                 f"{_what(dev_data)}")
         _require_examples(*dev_data, "fit's dev_data")
-    _require_shared_parameters(model, optimizer)
-    if _is_X_and_Y(data):
-        loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
-                                 seed=seed, drop_last=drop_last)
-    else:
-        loader = _reiterable(data, epochs - initial_epoch)
-    if seed is not None:
-        # A resumed run draws from its own seeds: not the first epoch's order again.
-        _reseed(model, loader, [seed, initial_epoch] if initial_epoch else seed)
-    history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
-    if dev_data is not None:
-        history["dev_cost"], history["dev_accuracy"] = [], []
-    modes = _modes(model)
-    if not model.training:  # left in eval mode to predict: the whole model trains
-        model.train()
-    training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
-    bar = _progress_bar(epochs, initial_epoch, progress)
-    kind: Any = "unknown"
-    best_cost, best_state, best_epoch, waited = math.inf, None, 0, 0
-    try:
-        for epoch in range(initial_epoch, epochs):
-            if schedule is not None:
-                test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
-                optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit", test,
-                                           "a learning rate, >= 0 and finite")
-            _restore_modes(training_modes)
-            total_cost = total_correct = 0.0
-            seen = 0
-            for batch, pair in enumerate(loader):
-                X_batch, Y_batch = _batch_pair(pair, batch)
-                outputs = model(X_batch)
-                J = loss_fn(outputs, Y_batch)
-                cost = _cost_value(J)
-                if not math.isfinite(cost):
-                    raise TrainingDiverged(_diverged_message(cost, epoch, batch, optimizer),
-                                           history)
-                optimizer.zero_grad()
-                J.backward(keep_intermediate_grads=False)
-                poisoned = _nonfinite_gradient(optimizer.params)
-                if poisoned is not None:
-                    raise TrainingDiverged(
-                        _bad_gradient_message(model, poisoned, cost, epoch, batch), history)
-                optimizer.step()
-                m = len(X_batch)
-                seen += m
-                total_cost += cost * m
-                out = outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
-                if kind == "unknown":
-                    kind = _accuracy_kind(loss_fn, accuracy, out)
-                if kind is not None:
-                    total_correct += _measure(kind, out, np.asarray(Y_batch)) * m
-            if seen == 0:
-                raise ArgumentError(_no_batches_message(loader))
-            history["cost"].append(total_cost / seen)
-            history["accuracy"].append(total_correct / seen if kind is not None else math.nan)
-            history["lr"].append(optimizer.lr)
-            if dev_data is not None:
-                dev_cost, dev_acc = evaluate(model, loss_fn, *dev_data, accuracy=accuracy)
-                history["dev_cost"].append(dev_cost)
-                history["dev_accuracy"].append(dev_acc)
-            if bar is not None:
-                bar.set_postfix(_postfix(history), refresh=False)
-                bar.update(1)
-            if patience is not None:
-                if not math.isfinite(history["dev_cost"][-1]):
-                    raise TrainingDiverged(
-                        f"fit: the dev cost of epoch {epoch} is {history['dev_cost'][-1]}, so "
-                        "early stopping cannot compare it with the others (the training cost "
-                        f"is {history['cost'][-1]:.6g}). Look for NaN or Inf in X_dev, or for "
-                        "a loss taking the log of a prediction of exactly 0 or 1 (the losses "
-                        "from logits stay finite).", history)
-                if history["dev_cost"][-1] < best_cost:
-                    best_cost, best_state, waited = history["dev_cost"][-1], model.state_dict(), 0
-                    best_epoch = epoch
-                else:
-                    waited += 1
-                    if waited >= patience:
-                        break
-        if best_state is not None:
-            model.load_state_dict(best_state)
-    except TrainingDiverged as diverged:
-        if best_state is None:
-            raise
-        model.load_state_dict(best_state)  # the best epoch's, as patience promises
-        raise TrainingDiverged(
-            f"{diverged} The model now has the parameters of epoch {best_epoch}, the one with "
-            f"the lowest dev cost ({best_cost:.6g}).", history) from None
-    finally:
-        if bar is not None:
-            bar.close()
-        _restore_modes(modes)
-    return history
+    return epochs, initial_epoch, patience
+
+
+class _Epoch:
+    """One pass over the batches: the course's step on each (forward, cost, backward,
+    update), stopping before an update that a NaN or Inf would poison, and the epoch's mean
+    cost and accuracy added to the history."""
+
+    def __init__(self, model: Module, loss_fn: Callable, optimizer: Optimizer, loader: Any,
+                 accuracy: Any, history: dict[str, list[float]]) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.loader, self.accuracy, self.history = loader, accuracy, history
+        self.kind: Any = "unknown"  # the accuracy's, found from the first batch's outputs
+
+    def train(self, epoch: int) -> None:
+        model, loss_fn, optimizer, history = self.model, self.loss_fn, self.optimizer, self.history
+        total_cost = total_correct = 0.0
+        seen = 0
+        for batch, pair in enumerate(self.loader):
+            X_batch, Y_batch = _batch_pair(pair, batch)
+            outputs = model(X_batch)
+            J = loss_fn(outputs, Y_batch)
+            cost = _cost_value(J)
+            if not math.isfinite(cost):
+                raise TrainingDiverged(_diverged_message(cost, epoch, batch, optimizer), history)
+            optimizer.zero_grad()
+            J.backward(keep_intermediate_grads=False)
+            poisoned = _nonfinite_gradient(optimizer.params)
+            if poisoned is not None:
+                raise TrainingDiverged(
+                    _bad_gradient_message(model, poisoned, cost, epoch, batch), history)
+            optimizer.step()
+            m = len(X_batch)
+            seen += m
+            total_cost += cost * m
+            out = outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
+            if self.kind == "unknown":
+                self.kind = _accuracy_kind(loss_fn, self.accuracy, out)
+            if self.kind is not None:
+                total_correct += _measure(self.kind, out, np.asarray(Y_batch)) * m
+        if seen == 0:
+            raise ArgumentError(_no_batches_message(self.loader))
+        history["cost"].append(total_cost / seen)
+        history["accuracy"].append(total_correct / seen if self.kind is not None else math.nan)
+
+
+class _BestEpoch:
+    """Early stopping: the epoch with the lowest dev cost so far, its state, and how many
+    epochs have gone by without a lower one."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.cost, self.state, self.epoch, self.waited = math.inf, None, 0, 0
+
+    def waited_enough(self, model: Module, history: dict[str, list[float]], epoch: int) -> bool:
+        """Record this epoch's dev cost; True once ``patience`` epochs went by without a new
+        lowest."""
+        dev_cost = history["dev_cost"][-1]
+        if not math.isfinite(dev_cost):
+            raise TrainingDiverged(
+                f"fit: the dev cost of epoch {epoch} is {dev_cost}, so "
+                "early stopping cannot compare it with the others (the training cost "
+                f"is {history['cost'][-1]:.6g}). Look for NaN or Inf in X_dev, or for "
+                "a loss taking the log of a prediction of exactly 0 or 1 (the losses "
+                "from logits stay finite).", history)
+        if dev_cost < self.cost:
+            self.cost, self.state, self.epoch, self.waited = dev_cost, model.state_dict(), epoch, 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def restore(self, model: Module) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
 
 
 def _require_shared_parameters(model: Module, optimizer: Optimizer) -> None:
