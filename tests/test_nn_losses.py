@@ -183,6 +183,26 @@ def test_labels_of_the_wrong_shape_are_explained():
         nn.cross_entropy(Z[:, :1], BINARY)
 
 
+
+def test_the_course_layout_of_logits_and_one_hot_labels_is_refused_not_averaged_over_rows():
+    """Z[L] and Y of shape (C, m), examples in columns, have the shapes of C examples of m
+    classes; the rows of such a Y sum to the counts of each class, not to 1."""
+    Y_course = ONE_HOT.T  # (4, 5): classes 0, 3, 1, 1, 2 in columns
+    with pytest.raises(gg.ArgumentError, match=r"row 1 sums to 2 .*pass Z\.T and Y\.T") as info:
+        nn.cross_entropy(Z.T, Y_course)
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(gg.ArgumentError, match=r"multi_label=True"):
+        nn.cross_entropy(Z, MULTI)  # several classes in a row: multi_label's cost
+    with pytest.raises(gg.ArgumentError, match=r"row \(1, 0\) sums to 2"):
+        nn.cross_entropy(Z_SEQUENCE, np.array([[[1.0, 0, 0], [0, 0, 1]], [[1.0, 1, 0], [0, 1, 0]]]))
+    with pytest.raises(gg.ShapeError, match=r"\(C, m\), pass Z\.T"):
+        nn.cross_entropy(Z.T, CLASSES)  # class indices (m,) with the course's Z[L] (C, m)
+    # rows that sum to 1, up to rounding, and rows of zeros still pass
+    nearly = SOFT.astype(np.float32)
+    assert nn.cross_entropy(Z.astype(np.float32), nearly).item() == pytest.approx(
+        -np.sum(SOFT * _log_softmax(Z)) / 5, rel=1e-5)
+    assert nn.cross_entropy(Z, np.zeros_like(Z)).item() == 0.0
+
 def test_binary_cross_entropy_refuses_logits_it_would_clip_without_a_gradient():
     """Z instead of sigmoid(Z): clipped into [eps, 1 - eps], most of it would get dZ = 0 and
     training would stall without a word (PyTorch refuses it too)."""

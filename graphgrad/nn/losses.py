@@ -212,6 +212,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
                 f"cross_entropy: logits {describe(z)} have one class; a softmax over one "
                 "class is always 1. For a yes/no label use binary_cross_entropy_with_logits."
             )
+        _check_label_rows(raw, z)
         return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z))
     if raw.shape == shape[:-1]:
         _check_indices(raw, shape[-1])
@@ -221,9 +222,36 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
         tip = " Flatten the class indices: labels.ravel()."
     elif raw.shape[::-1] == shape:
         tip = " Transpose the labels (Y.T): here examples are rows, the course's Y is (C, m)."
+    elif len(shape) == 2 and raw.shape in ((shape[1],), (1, shape[1])):
+        tip = (" If the logits hold one example per column, as the course's Z[L] of shape "
+               "(C, m), pass Z.T: here examples are rows.")
     raise ShapeError(
         f"cross_entropy: logits {describe(z)} take labels of shape {shape[:-1]} (class "
         f"indices) or {shape} (one-hot or probabilities), got {raw.shape}.{tip}"
+    )
+
+
+def _check_label_rows(raw: np.ndarray, z: Tensor) -> None:
+    """Refuse one-hot or probability rows that sum to more than 1: the labels of several
+    examples in one row, as the course's Z and Y of shape (C, m) give, or several classes per
+    example, which is multi_label's cost."""
+    if raw.size == 0 or raw.dtype.kind not in "biuf":
+        return
+    sums = raw.sum(axis=-1, dtype=np.float64)
+    too_big = sums > 1 + 1e-3
+    if not too_big.any():
+        return
+    where = tuple(int(i) for i in np.unravel_index(int(np.argmax(too_big)), sums.shape))
+    row = where[0] if len(where) == 1 else where
+    tip = ""
+    if raw.ndim == 2:
+        tip = (" If examples are columns here, as in the course's Z[L] and Y of shape (C, m), "
+               "pass Z.T and Y.T.")
+    raise ArgumentError(
+        f"cross_entropy: labels of shape {raw.shape} must hold one one-hot or probability row "
+        f"per example, over the last axis, summing to 1; row {row} sums to {sums[where]:.6g} "
+        f"(logits {describe(z)}).{tip} For several yes/no labels per example, pass "
+        "multi_label=True."
     )
 
 
