@@ -685,6 +685,23 @@ def test_clipping_keeps_float32_and_refuses_a_nan_gradient_and_bad_limits():
             call()
 
 
+
+@pytest.mark.parametrize("clip", [lambda p: optim.clip_grad_value(p, 5),
+                                  lambda p: optim.clip_grad_norm(p, 5)], ids=["value", "norm"])
+def test_clipping_given_a_tensor_or_a_model_says_what_to_pass(clip):
+    """Iterated, a tensor gives its rows, which have no .grad: its gradient stayed unclipped
+    (and clip_grad_norm returned 0)."""
+    layer = nn.Linear(3, 2)
+    gg.sum(layer(np.full((1, 3), 100.0))).backward()
+    with pytest.raises(gg.GraphgradTypeError, match=r"takes a list of tensors, got one: 'W' "
+                                                     r"\(2, 3\) float64; pass \[W\]"):
+        clip(layer.W)
+    with pytest.raises(gg.GraphgradTypeError, match=r"got a Linear: pass model.parameters\(\)"):
+        clip(layer)
+    assert np.abs(layer.W.grad).max() == 100.0
+    clip(layer.parameters())
+    assert np.abs(layer.W.grad).max() < 5.0 + 1e-12
+
 @pytest.mark.parametrize("params, message", [
     (lambda L: L.W, r"SGD takes a list of tensors, got one: 'W' \(2, 3\) float64; pass \[W\]"),
     (lambda L: L, r"SGD takes the tensors to optimize, got a Linear: pass model.parameters\(\)"),
