@@ -175,10 +175,14 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
     m = len(X)
 
     def count(share: float, label: str) -> int:
-        if not (share >= 0 and (share < 1 or float(share).is_integer())):  # NaN, inf too
+        numeric = isinstance(share, (int, float, np.integer, np.floating)) and not isinstance(
+            share, (bool, np.bool_))
+        if not (numeric and share >= 0 and (share < 1 or float(share).is_integer())):
+            # NaN, inf, and what is no number (a tuple of the three shares, a string) too
             raise ArgumentError(
                 f"train_dev_test_split: {label} must be a fraction in [0, 1) or a whole count "
-                f"of examples, got {share}"
+                f"of examples, got {share!r}; dev and test are given apart and training gets "
+                "the rest: train_dev_test_split(X, Y, dev=0.1, test=0.1)"
             )
         if share >= 1:
             return int(share)

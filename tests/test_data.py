@@ -179,10 +179,12 @@ def test_a_numpy_integer_batch_size_is_a_batch_size():
     assert len(DataLoader(X, Y, batch_size=np.int32(50))) == 3
 
 
-@pytest.mark.parametrize("share", [1.5, float("inf"), float("nan"), -0.1])
+@pytest.mark.parametrize("share", [1.5, float("inf"), float("nan"), -0.1, (0.8, 0.1, 0.1),
+                                   "0.1", True, None])
 def test_a_share_that_is_neither_a_fraction_nor_a_count_is_refused(share):
+    """Not a number (the three shares in one tuple) too, which failed in a comparison."""
     with pytest.raises(gg.ArgumentError, match=r"dev must be a fraction in \[0, 1\) or a whole "
-                                               r"count"):
+                                               r"count.*dev=0\.1, test=0\.1"):
         train_dev_test_split(X, Y, dev=share, test=0)
 
 
