@@ -22,7 +22,7 @@ def python_blocks() -> list[str]:
 @pytest.fixture(scope="module")
 def blocks() -> list[str]:
     found = python_blocks()
-    assert len(found) == 4, "update this test with the README's examples"
+    assert len(found) == 5, "update this test with the README's examples"
     return found
 
 
@@ -56,11 +56,23 @@ def test_custom_op_passes_its_gradient_check(blocks, capsys):
     np.testing.assert_allclose(out.data, np.log1p(np.exp(x)))
 
 
+
+def test_a_model_is_gradient_checked_through_the_ops_its_layers_run(blocks, capsys):
+    ns = run(blocks[3], {})
+    report = capsys.readouterr().out
+    assert report.startswith("gradcheck passed")
+    for i, shape in enumerate(["(4, 2)", "(4,)", "(1, 4)", "(1,)"]):
+        assert f"input {i} " in report and shape in report
+    model, X, Y = ns["model"], ns["X"], ns["Y"]
+    np.testing.assert_allclose(ns["J"](*model.parameters()).item(),
+                               nn.binary_cross_entropy_with_logits(model(X), Y).item(),
+                               rtol=1e-15)
+
 @pytest.mark.slow
 def test_toolkit_example_trains_the_flower_to_what_it_says(blocks, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     nn.init.seed(0)  # the initial weights of a fresh interpreter, as a reader would run it
-    ns = run(blocks[3], {})
+    ns = run(blocks[4], {})
     assert ns["history"]["accuracy"][-1] == pytest.approx(0.93, abs=0.01)  # "about 0.93"
     restored = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
     restored.load_state_dict(gg.load("flower.npz"))
