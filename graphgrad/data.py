@@ -41,7 +41,13 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
         X: (m, n_x).  Y: (m, ...) labels, shuffled with the same permutation.
         batch_size: examples per batch (powers of two, 64 to 512, in the course).
         shuffle: False keeps the order.
-        seed: the permutation's seed (None: a fresh, unseeded one).
+        seed: the permutation's seed (None: a fresh, unseeded one). The permutation is
+            ``np.random.default_rng(seed).permutation(m)``, not the course's
+            ``np.random.seed(seed); np.random.permutation(m)``, so a seed gives other batches
+            than the course's function does (the same sizes). To get the course's batches,
+            shuffle with its permutation and keep that order: ``perm =
+            np.random.RandomState(seed).permutation(m)``, then
+            ``minibatches(X[perm], Y[perm], batch_size, shuffle=False)``.
         drop_last: leave out the last, smaller batch (as PyTorch's DataLoader does): every
             batch then has ``batch_size`` examples, which batch norm in training mode needs
             when m % batch_size is 1. With shuffling, the examples left out change each time.
