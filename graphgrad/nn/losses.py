@@ -187,7 +187,9 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
             score per class at every position (a sequence's (m, T_y, C), a segmentation's
             (m, n_H, n_W, C)), averaged over all the positions.
         labels: class indices of shape (m,) (integers 0..C-1), or one-hot / probability rows
-            of shape (m, C); (...) or (..., C) with logits of shape (..., C).
+            of shape (m, C), each summing to 1 (a row of zeros counts for nothing); (...) or
+            (..., C) with logits of shape (..., C). Examples are rows: the course's Z[L] and
+            Y of shape (C, m) are passed as Z.T and Y.T.
         multi_label: each of the C outputs is its own yes/no question (labels (m, C) of 0s
             and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
 
