@@ -312,6 +312,9 @@ class Tensor:
     def __itruediv__(self, other: ArrayLike) -> Tensor:
         return _update(self, np.true_divide, other, "/=")
 
+    def __ipow__(self, exponent: ArrayLike) -> Tensor:
+        return _update(self, np.power, exponent, "**=")
+
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
 

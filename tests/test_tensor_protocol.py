@@ -43,7 +43,8 @@ def test_the_pytorch_update_loop_changes_the_parameters_in_place():
     (lambda p: p.__isub__(np.array([1.0, 1.0])), [0.0, 1.0]),
     (lambda p: p.__imul__(gg.Tensor(3.0)), [3.0, 6.0]),
     (lambda p: p.__itruediv__(2), [0.5, 1.0]),
-], ids=["+=", "-=", "*=", "/="])
+    (lambda p: p.__ipow__(2), [1.0, 4.0]),
+], ids=["+=", "-=", "*=", "/=", "**="])
 def test_each_in_place_operator_under_no_grad(update, expected):
     p = gg.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
     array = p.data
@@ -62,6 +63,27 @@ def test_an_in_place_update_of_a_parameter_while_recording_is_refused():
         model.W -= 0.1
     np.testing.assert_array_equal(model.W.data, before)
     assert [name for name, _ in model.named_parameters()] == ["W", "b"]  # still registered
+
+
+def test_a_power_in_place_is_an_update_like_the_others():
+    """``p **= 2`` squares a parameter in place under no_grad and is refused while recording,
+    as in PyTorch; it had rebound the name to a new tensor, leaving the model unchanged."""
+    model = nn.Linear(2, 1, rng=0)
+    W = model.W
+    expected = W.data ** 2
+    with gg.no_grad():
+        for p in model.parameters():
+            p **= 2
+    assert model.W is W and W.is_leaf and W.requires_grad
+    np.testing.assert_array_equal(W.data, expected)
+    with pytest.raises(gg.InplaceError, match=r"'W' \(1, 2\) float64 \*\*= \.\.\.: a leaf"):
+        model.W **= 2
+    np.testing.assert_array_equal(model.W.data, expected)
+    x = gg.Tensor(3.0, requires_grad=True)
+    y = x * 1.0
+    y **= 2  # an op's output: a new tensor, recorded
+    y.backward()
+    assert y.item() == 9.0 and x.grad == 6.0
 
 
 def test_an_in_place_update_before_backward_is_refused_and_the_gradient_kept_right():
