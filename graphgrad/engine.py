@@ -299,6 +299,8 @@ def _walk(
                     if g.shape != data.shape:
                         raise _shape_error(node, t, g, grads)
                     if g.dtype is not data.dtype and g.dtype != data.dtype:
+                        if data.dtype.kind != "f":  # rounding would make it silently wrong
+                            raise _integer_gradient_error(node, t, g)
                         g = g.astype(data.dtype)
                         if record_steps:
                             _record_conformed(node, t, grads, g)
@@ -501,6 +503,17 @@ def _replaced_data_error(node: Function, which: str) -> BackwardError:
 def _as_tensor(value: Any) -> Tensor:
     # As it is: _lift would give a 0-d float32 array the dtype of a Python number.
     return value if isinstance(value, Tensor) else _constant(value)
+
+
+def _integer_gradient_error(node: Function, t: Tensor, g: Any) -> BackwardError:
+    # The constructor and requires_grad_() refuse this; assigning .data or .requires_grad
+    # directly does not.
+    return BackwardError(
+        f"{node.name}.backward: {describe(t)} requires grad but holds {t.data.dtype} values, "
+        f"so its {g.dtype} gradient would be rounded to them; only float tensors can require "
+        "grad. Give it a float array (t.data = t.data.astype(np.float64)), or turn its "
+        "requires_grad off."
+    )
 
 
 def _shape_error(node: Function, t: Tensor, g: Any, grads: tuple) -> ShapeError:

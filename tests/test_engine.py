@@ -317,6 +317,30 @@ def test_grad_of_the_wrong_shape_is_a_shape_error():
         y.backward(np.ones(3))
 
 
+def _integer_then_requires_grad():
+    x = gg.Tensor(np.array([1, 2]), dtype=np.int64, name="x")
+    x.requires_grad = True
+    return x
+
+
+def _requires_grad_then_integer():
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    x.data = np.array([1, 2])
+    return x
+
+
+@pytest.mark.parametrize("make", [_integer_then_requires_grad, _requires_grad_then_integer],
+                         ids=["requires_grad set", "data set"])
+def test_an_integer_tensor_made_to_require_grad_by_hand_gets_no_rounded_gradient(make):
+    """The constructor and requires_grad_() refuse an integer tensor that requires grad; set
+    by attribute, backward had rounded its gradient (0.5 became 0) without a word."""
+    x = make()
+    with pytest.raises(gg.BackwardError, match=r"Mul\.backward: 'x' \(2,\) int64 requires grad "
+                       r"but holds int64 values.*only float tensors can require grad"):
+        (x * 0.5).sum().backward()
+    assert x.grad is None
+
+
 def test_root_without_a_graph_is_a_clear_error():
     x = gg.Tensor(np.ones(3))
     with pytest.raises(gg.BackwardError, match="does not require grad"):
