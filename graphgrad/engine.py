@@ -325,6 +325,12 @@ def _walk(
     if pinned:
         _unpin_all(pinned)
     if wanted is None:
+        for leaf in pending:
+            # A .grad set by hand: numpy would broadcast the sum into a gradient of another
+            # shape. Checked before any leaf's grad changes, so none is half updated.
+            held = leaf.grad
+            if held is not None and np.shape(held) != leaf.data.shape and leaf.requires_grad:
+                raise _held_grad_error(leaf, held)
         for leaf, g in pending.items():
             if leaf.requires_grad:
                 if leaf.grad is not None:
@@ -503,6 +509,14 @@ def _replaced_data_error(node: Function, which: str) -> BackwardError:
 def _as_tensor(value: Any) -> Tensor:
     # As it is: _lift would give a 0-d float32 array the dtype of a Python number.
     return value if isinstance(value, Tensor) else _constant(value)
+
+
+def _held_grad_error(leaf: Tensor, held: Any) -> ShapeError:
+    return ShapeError(
+        f"backward: {describe(leaf)} holds a .grad of shape {np.shape(held)}, to which its new "
+        f"gradient would be added; a tensor's .grad must have its shape. Set it to None (or "
+        f"to an array of shape {leaf.data.shape}) before backward."
+    )
 
 
 def _integer_gradient_error(node: Function, t: Tensor, g: Any) -> BackwardError:

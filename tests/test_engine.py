@@ -317,6 +317,26 @@ def test_grad_of_the_wrong_shape_is_a_shape_error():
         y.backward(np.ones(3))
 
 
+def test_a_grad_set_by_hand_with_another_shape_is_refused_before_any_leaf_changes():
+    """PyTorch refuses ``x.grad = `` an array of another shape; backward had added the new
+    gradient to it by broadcasting: a (2, 2) gradient for a (2,) tensor."""
+    w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    x = gg.Tensor(np.array([3.0, 4.0]), requires_grad=True, name="x")
+    w.grad = np.ones(2)
+    x.grad = np.ones((2, 1))
+    with pytest.raises(gg.ShapeError, match=r"'x' \(2,\) float64 holds a \.grad of shape "
+                       r"\(2, 1\).*Set it to None \(or to an array of shape \(2,\)\)"):
+        (w * x).sum().backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0])  # no leaf half updated
+    x.grad = np.float64(1.0)  # a number: it would have broadcast too
+    with pytest.raises(gg.ShapeError, match=r"holds a \.grad of shape \(\)"):
+        (w * x).sum().backward()
+    x.grad = [1.0, 1.0]  # a list of the right length adds as numpy adds it
+    (w * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 3.0])
+    np.testing.assert_array_equal(w.grad, [4.0, 5.0])
+
+
 def _integer_then_requires_grad():
     x = gg.Tensor(np.array([1, 2]), dtype=np.int64, name="x")
     x.requires_grad = True
