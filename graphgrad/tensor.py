@@ -520,7 +520,10 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
     if isinstance(value, (np.generic, np.ndarray)) and value.ndim == 0 and (
             value.dtype.kind in "biuf"):
         # A numpy scalar (np.sqrt(2), an element of an array) is a number too: no upcast.
-        return _lift(value.item(), like)
+        number = value.item()
+        if type(number) not in _PYTHON_SCALARS:  # a long double's item() is a long double
+            number = float(number)
+        return _lift(number, like)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:  # a ragged list

@@ -84,10 +84,10 @@ def test_float32_stays_float32_through_every_op_and_its_backward(op):
         np.testing.assert_allclose(o.data, w, rtol=1e-5, atol=1e-6)
 
 
-NUMBERS = [2.0, 2, True, np.float64(2.0), np.float32(2.0), np.int64(2), np.array(2.0),
-           [2.0, 0.5, 2.0], [[2.0], [0.5]], (2, 1, 2)]
-NUMBER_IDS = ["float", "int", "bool", "np.float64", "np.float32", "np.int64", "0-d array",
-              "list of floats", "nested list", "tuple of ints"]
+NUMBERS = [2.0, 2, True, np.float64(2.0), np.float32(2.0), np.int64(2), np.longdouble(2.0),
+           np.array(2.0), [2.0, 0.5, 2.0], [[2.0], [0.5]], (2, 1, 2)]
+NUMBER_IDS = ["float", "int", "bool", "np.float64", "np.float32", "np.int64", "np.longdouble",
+              "0-d array", "list of floats", "nested list", "tuple of ints"]
 OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow]
 
 
@@ -101,6 +101,17 @@ def test_a_number_on_either_side_does_not_upcast_float32(op, number):
         out.sum().backward()
         assert x32.grad.dtype == np.float32
         x32.grad = None
+
+
+def test_a_long_double_number_is_a_number_too():
+    """np.longdouble's item() is a long double, not a Python float: lifting it recursed
+    until Python's recursion limit."""
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * np.longdouble(3.0) + np.array(0.5, dtype=np.longdouble)
+    assert y.dtype == np.float64
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, [3.5, 6.5])
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
 
 
 @pytest.mark.parametrize("fn", [gg.maximum, gg.minimum, lambda x, c: gg.where(x > 1, x, c),
