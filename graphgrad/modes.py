@@ -9,8 +9,11 @@ Depends on `errors` only.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 from graphgrad.errors import ArgumentError
 
@@ -41,8 +44,9 @@ _state = _State()
 
 class _setting(contextlib.ContextDecorator):
     """Set one attribute of this thread's state for the length of a block (or of a decorated
-    function). One object can be entered again, nested, and on several threads: each entry
-    keeps the value it replaced, on its own thread."""
+    function, or of each step of a decorated generator function). One object can be entered
+    again, nested, and on several threads: each entry keeps the value it replaced, on its own
+    thread."""
 
     def __init__(self, attribute: str, value: object) -> None:
         self.attribute, self.value = attribute, value
@@ -57,6 +61,39 @@ class _setting(contextlib.ContextDecorator):
     def __exit__(self, *exc_info: object) -> None:
         setattr(_state, self.attribute, self._replaced.stack.pop())
         _state.refresh()
+
+    def __call__(self, func: Callable) -> Callable:
+        # A generator function's body runs at each next(), after the call has returned: the
+        # setting must be in force for each of its steps (and only those, not the caller's
+        # code between them), as PyTorch's decorators do.
+        if inspect.isgeneratorfunction(func):
+            return _each_step_within(self, func)
+        return super().__call__(func)
+
+
+def _each_step_within(block: _setting, func: Callable) -> Callable[..., Generator]:
+    """``func``, a generator function, with every step of its generators run inside ``block``."""
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Generator:
+        steps = func(*args, **kwargs)
+        resume, value = steps.send, None
+        while True:
+            try:
+                with block:
+                    item = resume(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value = yield item
+                resume = steps.send
+            except GeneratorExit:
+                with block:
+                    steps.close()
+                raise
+            except BaseException as exc:  # thrown in by the caller: passed on to func's body
+                resume, value = steps.throw, exc
+
+    return generator
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:

@@ -404,6 +404,45 @@ def test_no_grad_is_restored_after_an_exception():
     assert (gg.Tensor(1.0, requires_grad=True) * 2).requires_grad
 
 
+def test_no_grad_on_a_generator_function_covers_each_step_and_only_those():
+    """A generator's body runs at each next(), after the decorated call has returned: the
+    decorator had been left before any of it ran, so every step recorded a graph."""
+    w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    seen = []
+
+    @gg.no_grad()
+    def predictions(batches):
+        for x in batches:
+            sent = yield w * x
+            seen.append((sent, gg.is_grad_enabled()))
+        return "done"
+
+    steps = predictions([np.ones(2), np.full(2, 3.0)])
+    first = next(steps)
+    caller = w * 2.0  # between steps, the caller's own mode
+    second = steps.send("a")
+    with pytest.raises(StopIteration) as stop:
+        steps.send("b")
+    assert stop.value.value == "done" and seen == [("a", False), ("b", False)]
+    assert not first.requires_grad and not second.requires_grad and caller.requires_grad
+    np.testing.assert_array_equal(second.data, [3.0, 6.0])
+
+    @gg.no_grad()
+    def catching():
+        try:
+            yield 1
+        except KeyError:
+            yield gg.is_grad_enabled()
+        finally:
+            seen.append(("closed", gg.is_grad_enabled()))
+
+    steps = catching()
+    next(steps)
+    assert steps.throw(KeyError("k")) is False  # thrown in, handled in the block
+    steps.close()
+    assert seen[-1] == ("closed", False) and gg.is_grad_enabled()
+
+
 def test_no_grad_is_thread_local():
     x = gg.Tensor(2.0, requires_grad=True)
     inside, outside = threading.Event(), threading.Event()
