@@ -35,6 +35,8 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
         data = data.data
     try:
         array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+    except GraphgradError:  # a tensor in a list refused its values: that message says why
+        raise
     except (TypeError, ValueError) as exc:  # a ragged list, text, an unknown dtype
         raise GraphgradTypeError(
             f"Tensor cannot make an array of the {type(data).__name__} given: "
@@ -526,6 +528,8 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         return _lift(number, like)
     try:
         array = np.asarray(value)
+    except GraphgradError:  # a tensor in a list refused its values: that message says why
+        raise
     except (TypeError, ValueError) as exc:  # a ragged list
         raise GraphgradTypeError(
             f"cannot use a {type(value).__name__} as a tensor ({str(exc).rstrip('.')}); pass "

@@ -109,6 +109,19 @@ def test_data_numpy_cannot_read_gets_a_graphgrad_error(data, dtype, message):
         gg.Tensor(data, dtype=dtype)
 
 
+def test_a_list_holding_a_tensor_that_requires_grad_says_to_stack_it():
+    """The refusal is numpy's call for the tensor's values; the advice for a list of numbers
+    (same length at each level) had been added to it, though the list was not ragged."""
+    w = gg.Tensor(1.0, requires_grad=True, name="w")
+    with pytest.raises(gg.GraphgradTypeError, match=r"^numpy asked for the values of 'w' .*"
+                       r"gg\.stack.*under gg\.no_grad\(\)\.$"):
+        gg.Tensor([w, 2.0])
+    with pytest.raises(gg.GraphgradTypeError, match=r"^numpy asked for the values of 'w' "):
+        gg.Tensor([1.0, 2.0]) * [w, 2.0]
+    with gg.no_grad():  # taking the values on purpose
+        np.testing.assert_array_equal(gg.Tensor([w, 2.0]).data, [1.0, 2.0])
+
+
 @pytest.mark.parametrize("bad", ["abc", None, object()], ids=["str", "None", "object"])
 def test_bad_operand_for_an_operator(bad):
     W = gg.Tensor(np.ones(2), requires_grad=True)
