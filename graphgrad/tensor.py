@@ -596,7 +596,10 @@ def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:
         if not t.data.flags.writeable:
             raise InplaceError(
                 f"{describe(t)} {symbol} ...: its array is read-only (saved by a graph for a "
-                "backward not yet run: run backward, or drop the graph, first)") from None
+                "backward not yet run: run backward, or drop the graph, first; or an op's "
+                "output, which never changes, when the leaf is t.detach() or Tensor(t) of a "
+                "computed t: give the leaf its own copy first, t.data = t.data.copy())"
+            ) from None
         raise ShapeError(f"{describe(t)} {symbol} {describe(other)}: {exc}") from None
     except TypeError as exc:  # a value numpy cannot cast to t's dtype
         raise GraphgradTypeError(f"{describe(t)} {symbol} {describe(other)}: {exc}") from None

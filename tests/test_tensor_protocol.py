@@ -102,6 +102,22 @@ def test_an_in_place_update_before_backward_is_refused_and_the_gradient_kept_rig
     np.testing.assert_allclose(model.W.data, W0 - 0.1)
 
 
+def test_a_leaf_detached_from_an_op_output_is_told_how_to_update_in_place():
+    """x = y.detach().requires_grad_() shares the op's output array, read-only for good: the
+    refusal had said to run backward first, which changes nothing."""
+    y = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True) * 3
+    x = y.detach().requires_grad_()
+    (x * x).sum().backward()
+    with gg.no_grad(), pytest.raises(gg.InplaceError, match=r"an op's output, which never "
+                                     r"changes, .*t\.detach\(\).*t\.data = t\.data\.copy\(\)"):
+        x -= 0.1 * x.grad
+    x.data = x.data.copy()  # the advice works
+    with gg.no_grad():
+        x -= 0.1 * x.grad
+    np.testing.assert_allclose(x.data, [3.0 - 0.6, 6.0 - 1.2])
+    np.testing.assert_array_equal(y.data, [3.0, 6.0])
+
+
 def test_bad_in_place_operands_are_refused_by_name():
     W = gg.Tensor(np.ones((1, 2)), requires_grad=True, name="W")
     with gg.no_grad():
