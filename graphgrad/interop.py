@@ -25,7 +25,7 @@ from graphgrad.ops import elementwise as E
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
 from graphgrad.ops import softmax as SM
-from graphgrad.tensor import Tensor, _constant, _data
+from graphgrad.tensor import Tensor, _bitwise, _constant, _data
 
 
 def _constant_of(ufunc: np.ufunc) -> Callable[..., Tensor]:
@@ -55,8 +55,11 @@ _UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
 }
 for _ufunc in (np.sign, np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
                np.not_equal, np.isfinite, np.isnan, np.isinf, np.logical_not, np.logical_and,
-               np.logical_or):
+               np.logical_or, np.logical_xor):
     _UFUNCS[_ufunc] = _constant_of(_ufunc)
+for _ufunc, _symbol in ((np.invert, "~"), (np.bitwise_and, "&"), (np.bitwise_or, "|"),
+                        (np.bitwise_xor, "^")):
+    _UFUNCS[_ufunc] = functools.partial(_bitwise, _ufunc, _symbol)
 
 
 def _like(fill: Callable[..., np.ndarray]) -> Callable[..., Tensor]:
@@ -105,7 +108,7 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
 _FUNCTIONS[SM.logsumexp] = SM.logsumexp
 
 
-def _dot(a: Any, b: Any) -> Tensor:
+def dot(a: Any, b: Any) -> Tensor:
     """np.dot where it agrees with matmul (operands of 1 or 2 dimensions) or scales by a
     number; its sum-product over stacks of matrices has no graphgrad op."""
     ndims = (np.ndim(_data(a)), np.ndim(_data(b)))
@@ -117,7 +120,7 @@ def _dot(a: Any, b: Any) -> Tensor:
     return A.matmul(a, b)
 
 
-_FUNCTIONS[np.dot] = _dot
+_FUNCTIONS[np.dot] = dot
 
 
 def _unsupported(what: str) -> GraphgradTypeError:

@@ -96,18 +96,32 @@ def _each_step_within(block: _setting, func: Callable) -> Callable[..., Generato
     return generator
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
+def no_grad(func: Callable | None = None) -> Any:
     """Run ops without recording a graph (evaluation, parameter updates). Thread-local.
 
     >>> with gg.no_grad():
     ...     y = W @ x          # y.requires_grad is False, no graph is kept
+
+    As a decorator, ``@gg.no_grad()`` or ``@gg.no_grad``, it holds for each call.
     """
-    return _setting("grad_enabled", False)
+    return _setting_or_decorated(_setting("grad_enabled", False), func, "no_grad")
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Record the graph again inside a `no_grad` block. Thread-local."""
-    return _setting("grad_enabled", True)
+def enable_grad(func: Callable | None = None) -> Any:
+    """Record the graph again inside a `no_grad` block. Thread-local. As a decorator,
+    ``@gg.enable_grad()`` or ``@gg.enable_grad``."""
+    return _setting_or_decorated(_setting("grad_enabled", True), func, "enable_grad")
+
+
+def _setting_or_decorated(setting: _setting, func: Callable | None, name: str) -> Any:
+    """The context manager, or ``func`` decorated with it when given (``@gg.no_grad``
+    without parentheses, as PyTorch allows)."""
+    if func is None:
+        return setting
+    if not callable(func):
+        raise ArgumentError(f"{name}() takes no arguments, or decorates a function; got "
+                            f"{func!r}")
+    return setting(func)
 
 
 def is_grad_enabled() -> bool:

@@ -170,6 +170,19 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """An integer tensor of one element as an index: ``range(t)``, ``names[t]``."""
+        if self.data.dtype.kind not in "iu":
+            raise GraphgradTypeError(
+                f"{describe(self)} cannot be used as an index: only an integer tensor of one "
+                "element can (int(t) rounds a float one down)"
+            )
+        return int(self.item())
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists (a number for a 0-d tensor), as numpy's."""
+        return self.data.tolist()
+
     def __format__(self, spec: str) -> str:
         """``f"{J:.4f}"``: a one-element tensor formats as its number; no spec gives str."""
         return format(self.item(), spec) if spec else str(self)
@@ -345,6 +358,28 @@ class Tensor:
     def __ne__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
         return _compared(self, other, self.data != _data(other), "!=")
 
+    # -- logical: bool tensors (as comparisons give) or integer ones; constants, no graph -------
+    def __invert__(self) -> Tensor:
+        return _bitwise(np.invert, "~", self)
+
+    def __and__(self, other: ArrayLike) -> Tensor:
+        return _bitwise(np.bitwise_and, "&", self, other)
+
+    def __rand__(self, other: ArrayLike) -> Tensor:
+        return _bitwise(np.bitwise_and, "&", other, self)
+
+    def __or__(self, other: ArrayLike) -> Tensor:
+        return _bitwise(np.bitwise_or, "|", self, other)
+
+    def __ror__(self, other: ArrayLike) -> Tensor:
+        return _bitwise(np.bitwise_or, "|", other, self)
+
+    def __xor__(self, other: ArrayLike) -> Tensor:
+        return _bitwise(np.bitwise_xor, "^", self, other)
+
+    def __rxor__(self, other: ArrayLike) -> Tensor:
+        return _bitwise(np.bitwise_xor, "^", other, self)
+
     # -- numpy interoperability (see graphgrad.interop) ----------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         return interop.array_ufunc(ufunc, method, inputs, kwargs)
@@ -424,6 +459,21 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         return _shape_ops.astype(self, dtype)
 
+    def dot(self, other: ArrayLike) -> Tensor:
+        """``W.dot(X)``, the course's np.dot, for operands of one or two dimensions: W @ X."""
+        return interop.dot(self, other)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a missing attribute: a numpy habit (t.argmax(), t.ravel()) gets a
+        # pointer to where it lives instead of a bare AttributeError.
+        if name.startswith("__") or not hasattr(np.ndarray, name):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise AttributeError(
+            f"'Tensor' object has no attribute {name!r}; numpy arrays have it. Take it from "
+            f"t.data (a numpy array: no gradient flows through it), or call np.{name}(t), "
+            "which runs graphgrad's op where there is one and says so where there is none"
+        )
+
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=normalize_index(index))
 
@@ -448,6 +498,20 @@ def _compared(x: Tensor, other: ArrayLike, result: Any, symbol: str) -> Tensor:
     if _state.strict_shapes:
         debug.check_comparison(symbol, x, other, np.shape(result))
     return _constant(result)
+
+
+def _bitwise(ufunc: np.ufunc, symbol: str, *operands: ArrayLike) -> Tensor:
+    """~ & | ^ on bool or integer operands: numpy's result, as a constant. A float has no
+    bits to combine, so it is refused by name."""
+    arrays = [_data(x) for x in operands]
+    for x, array in zip(operands, arrays):
+        if np.asarray(array).dtype.kind not in "biu":
+            raise GraphgradTypeError(
+                f"{symbol} takes bool tensors, as comparisons give (or integer ones, bit by "
+                f"bit), got {describe(x)}; compare first ((A > 0.5) & (Y == 1)), or, for a "
+                "differentiable AND of probabilities, multiply them"
+            )
+    return _constant(ufunc(*arrays))
 
 
 def setting_value(value: Any, what: str, op: str, instead: str) -> Any:

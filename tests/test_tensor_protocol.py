@@ -180,3 +180,105 @@ def test_in_asks_whether_any_element_equals_the_value():
     assert 5 in t and 3.0 in t and gg.Tensor(2.0) in t
     assert 4 not in t and np.nan not in t
     assert (5 in gg.Tensor([1.0, 5.0])) and 7 not in gg.Tensor(np.zeros((2, 3, 4)))
+
+
+# -- logical operators, indices, lists, numpy habits ---------------------------------------------
+def test_logical_operators_combine_masks_as_numpy_does_into_constants():
+    A = gg.Tensor([0.9, 0.2, 0.7, 0.4], requires_grad=True)
+    Y = np.array([1.0, 1.0, 0.0, 0.0])
+    predicted, positive = A > 0.5, gg.Tensor(Y) == 1
+    cases = {
+        "and": (predicted & positive, [True, False, False, False]),
+        "or": (predicted | positive, [True, True, True, False]),
+        "xor": (predicted ^ positive, [False, True, True, False]),
+        "not": (~predicted, [False, True, False, True]),
+        "with an array on the left": (np.array([True, True, False, False]) & predicted,
+                                      [True, False, False, False]),
+        "with a bool on the right": (predicted | False, [True, False, True, False]),
+        "numpy's ufunc": (np.logical_xor(predicted, positive), [False, True, True, False]),
+    }
+    for label, (result, expected) in cases.items():
+        assert isinstance(result, gg.Tensor), label
+        assert result.dtype == np.bool_ and not result.requires_grad, label
+        assert result.creator is None, label
+        np.testing.assert_array_equal(result.data, expected, err_msg=label)
+    # The course's true positives, counted from the masks.
+    assert (predicted & positive).data.sum() == 1
+    ints = gg.Tensor(np.array([6, 3]), dtype=np.int64)
+    np.testing.assert_array_equal((ints & 5).data, [4, 1])  # bit by bit, as numpy
+    np.testing.assert_array_equal((~ints).data, [-7, -4])
+
+
+@pytest.mark.parametrize("combine, named", [
+    (lambda a, m: a & m, "'A' (2,) float64"),
+    (lambda a, m: m | a, "'A' (2,) float64"),
+    (lambda a, m: ~a, "'A' (2,) float64"),
+    (lambda a, m: np.bitwise_xor(m, a), "'A' (2,) float64"),
+    (lambda a, m: m & 0.5, "float"),
+])
+def test_logical_operators_refuse_floats_by_name(combine, named):
+    A = gg.Tensor([0.9, 0.2], name="A")
+    with pytest.raises(gg.GraphgradTypeError, match="takes bool tensors") as info:
+        combine(A, A > 0.5)
+    assert f"got {named}" in str(info.value) and "compare first" in str(info.value)
+
+
+def test_an_integer_tensor_of_one_element_is_an_index():
+    t = gg.Tensor(2, dtype=np.int64)
+    assert list(range(t)) == [0, 1]
+    assert ["a", "b", "c"][t] == "c"
+    with pytest.raises(gg.GraphgradTypeError, match="cannot be used as an index"):
+        range(gg.Tensor(2.0))
+    with pytest.raises(gg.GraphgradError, match="one-element"):
+        ["a", "b"][gg.Tensor(np.array([0, 1]), dtype=np.int64)]
+
+
+def test_tolist_gives_python_numbers_as_numpy_does():
+    assert gg.Tensor([[1.0, 2.0], [3.0, 4.0]]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert gg.Tensor(3.5).tolist() == 3.5
+    assert type(gg.Tensor(3.5, dtype=np.float32).tolist()) is float
+
+
+def test_dot_is_the_courses_np_dot_and_differentiable():
+    W = gg.Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    X = np.array([[1.0, 0.0], [2.0, 1.0], [0.0, 3.0]])
+    Z = W.dot(X)
+    np.testing.assert_array_equal(Z.data, [[5.0, 11.0], [14.0, 23.0]])
+    Z.sum().backward()
+    np.testing.assert_array_equal(W.grad, np.ones((2, 2)) @ X.T)  # dW = dZ X^T
+    v = gg.Tensor([1.0, 2.0])
+    assert v.dot(v).item() == 5.0
+    with pytest.raises(gg.GraphgradTypeError, match="use @ or gg.matmul"):
+        gg.Tensor(np.ones((2, 2, 2))).dot(np.ones((2, 2)))
+
+
+def test_a_numpy_method_a_tensor_lacks_says_where_to_find_it():
+    t = gg.Tensor([1.0, 3.0, 2.0])
+    with pytest.raises(AttributeError, match=r"'argmax'; numpy arrays have it.*t\.data.*"
+                                             r"np\.argmax\(t\)"):
+        t.argmax()
+    with pytest.raises(AttributeError) as info:
+        t.no_such_thing  # noqa: B018
+    assert str(info.value) == "'Tensor' object has no attribute 'no_such_thing'"
+    assert not hasattr(t, "__array_interface__")  # numpy's protocol probes stay plain
+    assert getattr(t, "ravel", None) is None
+
+
+def test_no_grad_and_enable_grad_decorate_without_parentheses_too():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+
+    @gg.no_grad
+    def scaled(t):
+        return t * 2
+
+    @gg.enable_grad
+    def recorded(t):
+        return t * 2
+
+    assert not scaled(x).requires_grad
+    np.testing.assert_array_equal(scaled(x).data, [2.0, 4.0])
+    with gg.no_grad():
+        assert recorded(x).requires_grad
+    assert gg.is_grad_enabled()
+    with pytest.raises(gg.ArgumentError, match=r"no_grad\(\) takes no arguments"):
+        gg.no_grad(5)
