@@ -50,9 +50,13 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
         return array.astype(np.float64)
     if kind == "b":  # a mask, as a comparison gives: x[mask] must select, not read 0s and 1s
         return array
+    # numpy keeps an integer beyond 64 bits as a Python object: a number, but no dtype holds it.
+    too_big = kind == "O" and any(type(v) is int for v in array.flat)
+    why = " (an integer too large for int64: give it as a float, as 2.0 ** 70 for 2 ** 70)"
     raise GraphgradTypeError(
-        f"Tensor needs numbers, got {type(data).__name__} of dtype {array.dtype}. "
-        "Pass a number, a nested list of numbers or a numeric numpy array."
+        f"Tensor needs numbers, got {type(data).__name__} of dtype {array.dtype}"
+        f"{why if too_big else ''}. Pass a number, a nested list of numbers or a numeric "
+        "numpy array."
     )
 
 

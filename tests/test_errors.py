@@ -103,7 +103,8 @@ def test_bad_data_for_a_tensor(bad):
     ([1.0], "nope", r"Tensor cannot make an array of the list given: data type 'nope'"),
     (["1.5x"], np.float32, r"could not convert string"),
     ([1.0, 2.0], str, r"Tensor needs numbers, got list of dtype <U3"),
-], ids=["ragged", "unknown dtype", "text with a dtype", "a text dtype"])
+    ([1, 2 ** 70], None, r"dtype object \(an integer too large for int64: give it as a float"),
+], ids=["ragged", "unknown dtype", "text with a dtype", "a text dtype", "a huge integer"])
 def test_data_numpy_cannot_read_gets_a_graphgrad_error(data, dtype, message):
     with pytest.raises(gg.GraphgradTypeError, match=message):
         gg.Tensor(data, dtype=dtype)
