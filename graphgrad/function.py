@@ -194,7 +194,9 @@ class Function:
         result = _new(Tensor)
         result.grad = None
         result.name = None
-        if not record:
+        # An integer or bool result (indices, a rounding) is a constant, as in PyTorch: as a
+        # node it would be sent gradients cast to its dtype, 0.5 becoming 0.
+        if not record or out.dtype.kind != "f":
             if out.dtype is _HALF and any(a.dtype == bool for a in arrays) and not any(
                     a.dtype is _HALF for a in arrays):
                 # numpy does float math on bools in float16: again, on float64
@@ -247,7 +249,10 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
         converted = {id(o): a for o, a in zip(outs, arrays) if a is not o}
         if converted:
             ctx.saved = tuple(converted.get(id(s), s) for s in ctx.saved)
-    if not record:
+    # Integer and bool outputs (indices) are constants, as in PyTorch; backward gets zeros
+    # for them. With no float output there is nothing to differentiate.
+    floats = tuple(a.dtype.kind == "f" for a in arrays)
+    if not record or True not in floats:
         if mode == CHECKED or (mode == OFF and _state.checks):
             debug.after_forward(ctx, arrays, attrs)
         return tuple(_op_output(a, None, i) for i, a in enumerate(arrays))
@@ -261,14 +266,15 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
         # Which saved values are outputs: a second derivative goes through them even when
         # the caller dropped them (see engine._revive_saved_outputs).
         kept = tuple((j, i) for j, s in enumerate(ctx.saved) for i, a in enumerate(arrays)
-                     if s is a)
+                     if s is a and floats[i])
         if kept:
             ctx._saved_outputs = kept
     if attrs:
         ctx.attrs = attrs
     ctx.output_meta = tuple((a.shape, a.dtype) for a in arrays)
     ctx.sequence = _next_sequence()
-    results = tuple(_op_output(a, ctx, i) for i, a in enumerate(arrays))
+    results = tuple(_op_output(a, ctx if is_float else None, i)
+                    for i, (a, is_float) in enumerate(zip(arrays, floats)))
     ctx._outputs = tuple(_ref(r) for r in results)
     if mode == CHECKED:
         debug.after_forward(ctx, arrays, attrs)

@@ -679,6 +679,61 @@ def test_custom_op_returning_the_wrong_number_of_gradients():
         y.sum().backward()
 
 
+class RoundToInt(gg.Function):
+    """y = round(x) as integers; backward passes the gradient straight through"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.round(x).astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_an_integer_output_is_a_constant_as_in_pytorch():
+    # As a node it would be sent its gradient cast to int64: 0.5 becoming 0, silently.
+    x = gg.Tensor([1.2, 2.7], requires_grad=True)
+    y = RoundToInt.apply(x)
+    np.testing.assert_array_equal(y.data, [1, 3])
+    assert y.dtype == np.int64 and not y.requires_grad and y.creator is None
+    (y * 0.5 + x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])  # through x * 3 only
+
+
+class MaxWithColumn(gg.Function):
+    """(each row's max, its column); the column has no gradient"""
+
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x):
+        columns = np.argmax(x, axis=1)
+        ctx.save_for_backward(columns)
+        ctx.shape = x.shape
+        return x[np.arange(len(x)), columns], columns
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_columns):
+        MaxWithColumn.seen.append(grad_columns)
+        (columns,) = ctx.saved
+        dx = np.zeros(ctx.shape)
+        dx[np.arange(len(columns)), columns] = grad_values
+        return dx
+
+
+def test_integer_outputs_among_several_are_constants_and_get_zeros():
+    MaxWithColumn.seen.clear()
+    x = gg.Tensor([[1.0, 3.0], [4.0, 2.0]], requires_grad=True)
+    values, columns = MaxWithColumn.apply(x)
+    assert values.requires_grad and not columns.requires_grad and columns.creator is None
+    (values * 2.0 + columns * 1.0).sum().backward()
+    ((grad_columns,),) = [MaxWithColumn.seen]
+    np.testing.assert_array_equal(grad_columns, [0, 0])  # as PyTorch gives
+    np.testing.assert_array_equal(x.grad, [[0.0, 2.0], [2.0, 0.0]])
+    assert columns.grad is None
+
+
 class SavesAndFrees(gg.Function):
     @staticmethod
     def forward(ctx, x):
