@@ -242,11 +242,14 @@ def _walk(
                 out = output_of[node]
                 upstream = pending_pop(out, None)
                 if upstream is not None:
+                    if type(upstream) is not ndarray and not create_graph:
+                        upstream = np.asarray(upstream)  # numpy gives 0-d sums as scalars
+                    if type(upstream) is ndarray:
+                        # Shared with other nodes' gradients (x + y hands both one array):
+                        # read-only, so a backward that writes into it cannot change theirs.
+                        upstream.setflags(False)  # write=False; the positional form is faster
                     if wanted is None:
                         if keep_intermediate_grads:
-                            if type(upstream) is not ndarray:
-                                upstream = np.asarray(upstream)
-                            upstream.setflags(False)  # shared with other nodes' grads: read-only
                             out.grad = upstream
                         elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
                             out.grad = None
@@ -349,7 +352,15 @@ def _walk(
 
 def _backward_failed(node: Function, exc: Exception) -> BackwardError:
     where = f" (created at {node.created_at})" if node.created_at else ""
-    return BackwardError(f"{node.name}.backward{where} failed: {exc}")
+    message = f"{node.name}.backward{where} failed: {exc}"
+    if isinstance(exc, ValueError) and "read-only" in str(exc):  # numpy's words for it
+        message += (
+            "\n  backward must not change the arrays it is given in place: its upstream "
+            "gradient is shared with other nodes' gradients, and its saved arrays with the "
+            "graph. Compute new arrays instead (grad = grad * 2, not grad *= 2; "
+            "grad = grad.copy() before writing into elements)."
+        )
+    return BackwardError(message)
 
 
 def _grad_count_error(node: Function, grads: tuple) -> BackwardError:
@@ -410,11 +421,12 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
             g = np.zeros(shape, dtype=dtype)
         else:
             any_grad = True
+            if not isinstance(g, (np.ndarray, Tensor)):  # a 0-d sum: numpy gives a scalar
+                g = np.asarray(g)
+            if type(g) is np.ndarray:
+                g.setflags(False)  # shared with other nodes' grads: read-only
             if wanted is None:
                 if keep:
-                    if type(g) is not np.ndarray:  # a 0-d sum: numpy gives back a scalar
-                        g = np.asarray(g)
-                    g.setflags(False)  # shared with other nodes' grads: read-only
                     out.grad = g
                 elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
                     out.grad = None

@@ -679,6 +679,38 @@ def test_custom_op_returning_the_wrong_number_of_gradients():
         y.sum().backward()
 
 
+class DoublesInPlace(gg.Function):
+    """y = 2 x, with a backward that wrongly doubles its upstream gradient in place"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad *= 2
+        return grad
+
+
+@pytest.mark.parametrize("how", ["backward", "leaves only", "gg.grad"])
+def test_a_backward_writing_into_its_upstream_gradient_is_stopped_in_every_mode(how):
+    # Add hands one array to both its inputs: written in place, it would also double the
+    # gradient of b (from 3 c to 6 c) without a word.
+    a = gg.Tensor([1.0, 2.0], requires_grad=True)
+    b = gg.Tensor([3.0, 4.0], requires_grad=True)
+    c = gg.Tensor([1.0, 10.0])
+    e = b * 3.0
+    J = ((e + DoublesInPlace.apply(a * 1.0)) * c).sum()
+    with pytest.raises(gg.BackwardError, match=r"DoublesInPlace.backward failed") as info:
+        if how == "backward":
+            J.backward()
+        elif how == "leaves only":
+            J.backward(keep_intermediate_grads=False)
+        else:
+            gg.grad(J, [a, b])
+    assert "not grad *= 2" in str(info.value)
+
+
 class RoundToInt(gg.Function):
     """y = round(x) as integers; backward passes the gradient straight through"""
 
