@@ -338,6 +338,11 @@ def _walk(
             if leaf.requires_grad:
                 if leaf.grad is not None:
                     g = leaf.grad + g
+                elif g is leaf.data or g.base is leaf.data:
+                    # A backward returned the leaf's own array (dJ/dx = x): made read-only as
+                    # .grad, it would lock the data against updates (x.data -= lr * x.grad),
+                    # and .grad would change with them. PyTorch copies it too.
+                    g = g.copy()
                 if type(g) is not np.ndarray:
                     g = np.asarray(g)
                 # Gradients are shared between nodes (x + y hands both the same array):

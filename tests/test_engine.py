@@ -711,6 +711,30 @@ def test_a_backward_writing_into_its_upstream_gradient_is_stopped_in_every_mode(
     assert "not grad *= 2" in str(info.value)
 
 
+class HalfSumOfSquares(gg.Function):
+    """J = sum(x**2) / 2;  dJ/dx = x (written for a cost at the root: upstream 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x * x).sum() / 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return x
+
+
+def test_a_gradient_that_is_the_leaf_own_array_becomes_a_copy():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    HalfSumOfSquares.apply(x).backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+    assert x.data.flags.writeable  # the data is not locked as its own gradient
+    x.data -= 0.1 * x.grad
+    np.testing.assert_allclose(x.data, [0.9, 1.8])
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])  # nor does .grad follow the update
+
+
 class RoundToInt(gg.Function):
     """y = round(x) as integers; backward passes the gradient straight through"""
 
