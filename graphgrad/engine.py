@@ -355,9 +355,17 @@ def _walk(
                 wanted[leaf] = g
 
 
-def _backward_failed(node: Function, exc: Exception) -> BackwardError:
+def _backward_failed(node: Function, exc: Exception, on_tensors: bool = False) -> BackwardError:
     where = f" (created at {node.created_at})" if node.created_at else ""
     message = f"{node.name}.backward{where} failed: {exc}"
+    if on_tensors and isinstance(exc, AttributeError) and "'Tensor'" in str(exc):
+        message += (
+            "\n  create_graph=True runs backward on Tensors, to record the graph of the "
+            "gradient itself (second derivatives, gradgradcheck), and a Tensor has no such "
+            "method. Write the body with numpy operators and functions (np.where(x > 0, grad, 0) "
+            "rather than grad.copy() and a write into it); a Tensor never changes, so it needs "
+            "no copy."
+        )
     if isinstance(exc, ValueError) and "read-only" in str(exc):  # numpy's words for it
         message += (
             "\n  backward must not change the arrays it is given in place: its upstream "
@@ -468,7 +476,7 @@ def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tup
     except GraphgradError:
         raise
     except Exception as exc:
-        raise _backward_failed(node, exc) from exc
+        raise _backward_failed(node, exc, on_tensors=True) from exc
     finally:
         node.saved = saved
     if type(grads) is not tuple:

@@ -227,6 +227,32 @@ def test_create_graph_records_the_gradient_graph_even_inside_no_grad():
     np.testing.assert_array_equal(h, [6.0, 12.0])
 
 
+class ReluWrittenWithACopy(gg.Function):
+    """y = max(x, 0), with the usual numpy backward: copy the gradient, zero where x <= 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        dx = grad.copy()
+        dx[x <= 0] = 0
+        return dx
+
+
+def test_a_backward_using_an_array_method_under_create_graph_says_why_and_what_to_do():
+    x = gg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    (first,) = gg.grad(ReluWrittenWithACopy.apply(x).sum(), x)  # plain numpy: fine
+    np.testing.assert_array_equal(first, [1.0, 0.0])
+    with pytest.raises(gg.BackwardError, match=r"ReluWrittenWithACopy.backward failed: 'Tensor' "
+                       r"object has no attribute 'copy'.*\n  create_graph=True runs backward on "
+                       r"Tensors.*np.where\(x > 0, grad, 0\)"):
+        gg.grad(ReluWrittenWithACopy.apply(x).sum(), x, create_graph=True)
+
+
 def test_second_order_through_a_leaf_whose_data_was_replaced_is_refused():
     x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
     J = (x * x * x).sum()
