@@ -359,8 +359,6 @@ def _backward_failed(node: Function, exc: Exception, on_tensors: bool = False) -
     where = f" (created at {node.created_at})" if node.created_at else ""
     message = f"{node.name}.backward{where} failed: {exc}"
     if on_tensors and isinstance(exc, AttributeError) and "'Tensor'" in str(exc):
-        # Tensor's own hint (take it from t.data) would cut the gradient's graph here.
-        message = f"{node.name}.backward{where} failed: {str(exc).split(';')[0]}"
         message += (
             "\n  create_graph=True runs backward on Tensors, to record the graph of the "
             "gradient itself (second derivatives, gradgradcheck), and a Tensor has no such "

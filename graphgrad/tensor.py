@@ -467,17 +467,6 @@ class Tensor:
         """``W.dot(X)``, the course's np.dot, for operands of one or two dimensions: W @ X."""
         return interop.dot(self, other)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for a missing attribute: a numpy habit (t.argmax(), t.ravel()) gets a
-        # pointer to where it lives instead of a bare AttributeError.
-        if name.startswith("__") or not hasattr(np.ndarray, name):
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        raise AttributeError(
-            f"'Tensor' object has no attribute {name!r}; numpy arrays have it. Take it from "
-            f"t.data (a numpy array: no gradient flows through it), or call np.{name}(t), "
-            "which runs graphgrad's op where there is one and says so where there is none"
-        )
-
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=normalize_index(index))
 

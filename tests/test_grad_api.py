@@ -251,7 +251,7 @@ def test_a_backward_using_an_array_method_under_create_graph_says_why_and_what_t
                        r"object has no attribute 'copy'.*\n  create_graph=True runs backward on "
                        r"Tensors.*np.where\(x > 0, grad, 0\)") as info:
         gg.grad(ReluWrittenWithACopy.apply(x).sum(), x, create_graph=True)
-    # Not Tensor's usual hint: taking the values from t.data would cut the gradient's graph.
+    # Taking the values from t.data would cut the gradient's graph: not advised here.
     assert "t.data" not in str(info.value)
 
 

@@ -252,18 +252,6 @@ def test_dot_is_the_courses_np_dot_and_differentiable():
         gg.Tensor(np.ones((2, 2, 2))).dot(np.ones((2, 2)))
 
 
-def test_a_numpy_method_a_tensor_lacks_says_where_to_find_it():
-    t = gg.Tensor([1.0, 3.0, 2.0])
-    with pytest.raises(AttributeError, match=r"'argmax'; numpy arrays have it.*t\.data.*"
-                                             r"np\.argmax\(t\)"):
-        t.argmax()
-    with pytest.raises(AttributeError) as info:
-        t.no_such_thing  # noqa: B018
-    assert str(info.value) == "'Tensor' object has no attribute 'no_such_thing'"
-    assert not hasattr(t, "__array_interface__")  # numpy's protocol probes stay plain
-    assert getattr(t, "ravel", None) is None
-
-
 def test_no_grad_and_enable_grad_decorate_without_parentheses_too():
     x = gg.Tensor([1.0, 2.0], requires_grad=True)
 
