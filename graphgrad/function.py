@@ -69,6 +69,12 @@ class Function:
     ``ctx.save_for_backward(*arrays)`` / ``ctx.saved``, any attribute you assign
     (``ctx.axis = axis``), and ``ctx.needs_input_grad`` (a tuple of bools, one per input:
     does backward need to compute that input's gradient?).
+
+    The engine and the pictures own these names on ``ctx``; give your own attributes other
+    ones: ``saved`` (set it through ``save_for_backward``), ``inputs``, ``needs_input_grad``,
+    ``attrs``, ``sequence``, ``scope``, ``created_at``, ``outputs``, ``output_meta``,
+    ``backward_order``, ``input_grads``, ``backward_pass``, ``name``, ``released``, and
+    anything starting with an underscore.
     """
 
     # Class-level defaults keep node creation cheap: only what differs is set per node.
