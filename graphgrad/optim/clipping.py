@@ -2,7 +2,7 @@
 
 Call it between ``J.backward()`` and ``optimizer.step()``. Gradients are read-only (one array
 may serve several tensors), so a clipped gradient is a new array put in ``p.grad``. Depends on
-`tensor`, `errors`.
+`tensor`, `errors`, `optim.optimizer`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import AnomalyError, ArgumentError, GraphgradTypeError, describe
+from graphgrad.errors import AnomalyError, ArgumentError, describe
+from graphgrad.optim.optimizer import refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
 
 
@@ -24,15 +25,8 @@ def _positive(value: Any, what: str, caller: str) -> float:
 
 
 def _with_grads(params: Iterable[Tensor], caller: str) -> list[Tensor]:
-    # As the optimizers do: iterated, a tensor gives its rows, op outputs without a .grad,
-    # so clipping one would silently leave its gradient as it is.
-    if isinstance(params, Tensor):
-        raise GraphgradTypeError(
-            f"{caller} takes a list of tensors, got one: {describe(params)}; pass "
-            f"[{params.name or 'W'}]")
-    if callable(getattr(params, "parameters", None)):
-        raise GraphgradTypeError(f"{caller} takes the tensors whose gradients to clip, got a "
-                                 f"{type(params).__name__}: pass model.parameters()")
+    # Clipping a tensor's rows would silently leave its gradient as it is.
+    refuse_one_tensor_or_model(params, caller, "whose gradients to clip")
     params = list(params)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):

@@ -443,16 +443,23 @@ class Optimizer:
         return "\n".join(lines) + ")"
 
 
-def _listed(params: Any, name: str) -> list:
-    """The parameters (or groups) given to an optimizer, as a list; a tensor or a model
-    alone is refused with what to pass instead."""
+def refuse_one_tensor_or_model(params: Any, name: str, purpose: str) -> None:
+    """Refuse a tensor alone (iterated, it gives its rows, which have no .grad) or a model
+    where a list of tensors belongs, saying what to pass instead. ``purpose``: what the
+    tensors are for ("to optimize")."""
     if isinstance(params, Tensor):
         raise GraphgradTypeError(
             f"{name} takes a list of tensors, got one: {describe(params)}; pass "
             f"[{params.name or 'W'}] (iterated, a tensor gives its rows)")
     if callable(getattr(params, "parameters", None)):
-        raise GraphgradTypeError(f"{name} takes the tensors to optimize, got a "
+        raise GraphgradTypeError(f"{name} takes the tensors {purpose}, got a "
                                  f"{type(params).__name__}: pass model.parameters()")
+
+
+def _listed(params: Any, name: str) -> list:
+    """The parameters (or groups) given to an optimizer, as a list; a tensor or a model
+    alone is refused with what to pass instead."""
+    refuse_one_tensor_or_model(params, name, "to optimize")
     try:
         return list(params)
     except TypeError:
