@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradError, ShapeError, whole_number
+from graphgrad.errors import ArgumentError, GraphgradError, ShapeError, real_number, whole_number
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -181,15 +181,12 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
     m = len(X)
 
     def count(share: float, label: str) -> int:
-        numeric = isinstance(share, (int, float, np.integer, np.floating)) and not isinstance(
-            share, (bool, np.bool_))
-        if not (numeric and share >= 0 and (share < 1 or float(share).is_integer())):
-            # NaN, inf, and what is no number (a tuple of the three shares, a string) too
-            raise ArgumentError(
-                f"train_dev_test_split: {label} must be a fraction in [0, 1) or a whole count "
-                f"of examples, got {share!r}; dev and test are given apart and training gets "
-                "the rest: train_dev_test_split(X, Y, dev=0.1, test=0.1)"
-            )
+        # NaN, inf, and what is no number (a tuple of the three shares, a string) are refused.
+        real_number(share, label, "train_dev_test_split",
+                    lambda x: x >= 0 and (x < 1 or x.is_integer()),
+                    "a fraction in [0, 1) or a whole count of examples (dev and test are given "
+                    "apart and training gets the rest: train_dev_test_split(X, Y, dev=0.1, "
+                    "test=0.1))")
         if share >= 1:
             return int(share)
         n = int(round(share * m))
