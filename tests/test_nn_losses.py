@@ -251,3 +251,42 @@ def test_cross_entropy_with_class_names_as_labels_says_to_map_them_to_indices():
     assert isinstance(info.value, TypeError)
     with pytest.raises(ValueError, match=r"in 0..2"):
         nn.cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+
+
+
+def _multi_label(outputs, labels):
+    return nn.cross_entropy(outputs, labels, multi_label=True)
+
+
+@pytest.mark.parametrize("loss, outputs, labels", [
+    (nn.cross_entropy, lambda z: gg.softmax(z, axis=-1), ONE_HOT),
+    (_multi_label, lambda z: z * 1.0, MULTI),
+    (nn.binary_cross_entropy_with_logits, lambda z: z[:, :1], BINARY),
+    (nn.binary_cross_entropy, lambda z: gg.sigmoid(z[:, :1]), BINARY),
+], ids=["cross_entropy", "multi_label", "with_logits", "binary"])
+def test_labels_and_outputs_in_keras_order_are_refused(loss, outputs, labels):
+    """loss(Y, A), Keras's (y_true, y_pred) order: the cost of the 0/1 labels against the
+    model's output had been computed without a word, and backward reached the model through
+    dJ/dY, training it towards something else."""
+    z = gg.Tensor(Z, requires_grad=True)
+    A = outputs(z)
+    with pytest.raises(gg.ArgumentError, match=r"are constant 0s and 1s and the labels .*"
+                                               r"\(5, \d\) float64 require grad: the arguments "
+                                               r"look swapped.*Keras"):
+        loss(labels, A)
+    # 0/1 outputs that need a gradient themselves, or with no graph recorded, are not refused
+    assert np.isfinite(loss(gg.Tensor(labels, requires_grad=True), A).item())
+    with gg.no_grad():
+        assert np.isfinite(loss(labels, outputs(z)).item())
+
+
+def test_in_the_right_order_the_losses_are_the_course_costs():
+    z = gg.Tensor(Z, requires_grad=True)
+    assert nn.cross_entropy(z, ONE_HOT).item() == pytest.approx(
+        -np.sum(ONE_HOT * _log_softmax(Z)) / 5, rel=1e-12)
+    a = _sigmoid(Z[:, :1])
+    expected = _course_logistic_cost(a, BINARY)
+    assert nn.binary_cross_entropy_with_logits(z[:, :1], BINARY).item() == pytest.approx(
+        expected, rel=1e-12)
+    assert nn.binary_cross_entropy(gg.sigmoid(z[:, :1]), BINARY).item() == pytest.approx(
+        expected, rel=1e-12)

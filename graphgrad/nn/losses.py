@@ -1,5 +1,10 @@
 """Losses, each the mean over the m examples of the course's per-example loss L(a, y).
 
+Each takes the model's output first, then the labels, as PyTorch's losses do (Keras's take
+``(y_true, y_pred)``). Constant 0/1 labels given first with the output second are refused:
+the cost would be computed all the same, and backward would train the model through the
+labels' gradient.
+
 `cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
 (sigmoid + log loss) and `binary_cross_entropy` are each one fused node. The first two take
 logits: their forward is stable (no NaN or Inf for logits of +-1000) and their backward is the
@@ -165,6 +170,24 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _refuse_swapped(loss: str, outputs: Tensor, labels: Any, outputs_name: str) -> None:
+    """Refuse labels and outputs given in Keras's order, loss(y_true, y_pred): the "outputs"
+    are then constant 0s and 1s and the "labels" require grad. The cost is computed without
+    a word, and backward reaches the model through the labels' gradient, training it towards
+    something else."""
+    if not (isinstance(labels, Tensor) and labels.requires_grad) or outputs.requires_grad:
+        return
+    data = outputs.data
+    if data.size == 0 or data.dtype.kind not in "biuf" or not np.all((data == 0) | (data == 1)):
+        return
+    raise ArgumentError(
+        f"{loss}: the {outputs_name} {describe(outputs)} are constant 0s and 1s and the labels "
+        f"{describe(labels)} require grad: the arguments look swapped. graphgrad's losses take "
+        f"the model's output first, as PyTorch's do ({loss}(Z, Y)); Keras's take "
+        "(y_true, y_pred)."
+    )
+
+
 def _same_shape(loss: str, a: Tensor, y: Tensor, a_name: str) -> None:
     if a.shape == y.shape:
         return
@@ -199,6 +222,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
     z = _as_tensor(logits)
     if z.data.ndim < 1:
         raise ShapeError(f"cross_entropy: logits must have shape (m, C), got {describe(z)}")
+    _refuse_swapped("cross_entropy", z, labels, "logits")
     if multi_label:
         y = _as_labels(labels, z)
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
@@ -292,6 +316,7 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Tensor:
         J, a scalar Tensor; dZ = (sigmoid(Z) - Y) / m.
     """
     z = _as_tensor(logits)
+    _refuse_swapped("binary_cross_entropy_with_logits", z, labels, "logits")
     y = _as_labels(labels, z)
     _same_shape("binary_cross_entropy_with_logits", z, y, "logits")
     return SigmoidCrossEntropy.apply(z, y, scale=1.0 / max(z.size, 1))
@@ -309,6 +334,7 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     Shapes: probs and labels alike, (m, 1) or (m,).
     """
     a = _as_tensor(probs)
+    _refuse_swapped("binary_cross_entropy", a, labels, "probabilities")
     y = _as_labels(labels, a)
     _same_shape("binary_cross_entropy", a, y, "probabilities")
     eps = real_number(eps, "eps", "binary_cross_entropy", lambda e: 0.0 <= e < 0.5,
