@@ -290,3 +290,16 @@ def test_in_the_right_order_the_losses_are_the_course_costs():
         expected, rel=1e-12)
     assert nn.binary_cross_entropy(gg.sigmoid(z[:, :1]), BINARY).item() == pytest.approx(
         expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("third", [[1.0, 2.0, 1.0, 1.0], np.ones(4), 1, "sum"])
+def test_cross_entropy_refuses_a_third_argument_that_is_not_multi_label(third):
+    """PyTorch's F.cross_entropy(input, target, weight): class weights as the third argument
+    had turned on multi_label, the sum of C sigmoid costs, without a word."""
+    with pytest.raises(gg.GraphgradError, match=r"multi_label must be True or False, got .*"
+                                                r"PyTorch's weight\) are not supported") as info:
+        nn.cross_entropy(Z, ONE_HOT, third)
+    assert isinstance(info.value, TypeError)
+    expected = -np.sum(ONE_HOT * _log_softmax(Z)) / 5
+    assert nn.cross_entropy(Z, ONE_HOT, False).item() == pytest.approx(expected, rel=1e-12)
+    assert nn.cross_entropy(Z, ONE_HOT, np.False_).item() == pytest.approx(expected, rel=1e-12)

@@ -166,6 +166,14 @@ def _as_labels(labels: Any, like: Tensor) -> Tensor:
     return labels
 
 
+def _what(value: Any) -> str:
+    """A setting's value for a message: its repr, or the type and shape of an array."""
+    if isinstance(value, (np.ndarray, Tensor)):
+        return describe(value)
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__}"
+
+
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -215,6 +223,8 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
             Y of shape (C, m) are passed as Z.T and Y.T.
         multi_label: each of the C outputs is its own yes/no question (labels (m, C) of 0s
             and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
+            True or False: a third argument of another kind (PyTorch's class weights) is
+            refused.
 
     Returns:
         J, a scalar Tensor. dZ = (softmax(Z) - Y) / m, the course's formula.
@@ -223,6 +233,13 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
     if z.data.ndim < 1:
         raise ShapeError(f"cross_entropy: logits must have shape (m, C), got {describe(z)}")
     _refuse_swapped("cross_entropy", z, labels, "logits")
+    if not isinstance(multi_label, (bool, np.bool_)):
+        # PyTorch's third argument is weight, one per class: as a truthy list it had chosen
+        # the multi-label cost.
+        raise GraphgradTypeError(
+            f"cross_entropy: multi_label must be True or False, got {_what(multi_label)}. "
+            "Weights per class (PyTorch's weight) are not supported: weight each example's "
+            "cost yourself.")
     if multi_label:
         y = _as_labels(labels, z)
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
