@@ -569,3 +569,40 @@ def test_look_ahead_mask_stops_information_from_later_positions(make):
         run(X_t, given_mask)[:, :3].backward(rng.standard_normal((2, 3, 6)))
         assert np.all(X_t.grad[:, :3] != 0)
         assert np.all(X_t.grad[:, 3:] == 0) == later_is_zero  # exactly 0 only with the mask
+
+
+def test_pytorch_look_ahead_mask_where_true_hides_a_key_is_refused():
+    """nn.MultiheadAttention's causal attn_mask, True above the diagonal (True hides): read
+    as True = may attend, each query had attended to the later keys only, the last to none
+    (uniform weights), without a word."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2, 4, 8))
+    hiding = np.triu(np.ones((4, 4), dtype=bool), 1)
+    layer = nn.MultiHeadAttention(8, 2, rng=0)
+    decoder = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, rng=0)
+    refusals = [
+        lambda: nn.scaled_dot_product_attention(X, X, X, hiding),
+        lambda: nn.scaled_dot_product_attention(X, X, X, hiding[None].astype(float)),
+        lambda: layer(X, X, X, mask=hiding),
+        lambda: layer(X, X, X, mask=np.broadcast_to(hiding, (2, 1, 4, 4))),
+        lambda: decoder(X, X, mask=hiding),
+    ]
+    for call in refusals:
+        with pytest.raises(gg.ArgumentError, match=r"mask of shape \(.*4, 4\) lets each query "
+                                                    r"attend only to the keys after it.*"
+                                                    r"nn.MultiheadAttention.*pass ~mask, or "
+                                                    r"look_ahead_mask\(4\)"):
+            call()
+    # ~mask is the course's look-ahead mask: query t averages the values of keys 1..t
+    out, weights = nn.scaled_dot_product_attention(X, X, X, ~hiding)
+    scores = X @ X.swapaxes(-1, -2) / np.sqrt(8)
+    scores[:, hiding] = -np.inf
+    expected = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    expected /= expected.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(weights.data, expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(out.data, expected @ X, rtol=1e-12)
+    np.testing.assert_array_equal(layer(X, X, X, mask=~hiding).data,
+                                  layer(X, X, X, mask=nn.look_ahead_mask(4)).data)
+    # masks that are not square, or that let some query see itself or an earlier key, pass
+    assert nn.scaled_dot_product_attention(X[:, :3], X, X, hiding[:3])[0].shape == (2, 3, 8)
+    assert np.isfinite(layer(X, X, X, mask=np.triu(np.ones((4, 4)))).data).all()

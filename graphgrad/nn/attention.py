@@ -16,7 +16,11 @@ shapes carry over with new names only:
 | pos_encoding (1, positions, d) | positional_encoding(positions, d)[None] |
 
 Masks say which keys a query may attend to: True (or 1) = may attend, as the course's masks
-(1 keeps a score, 0 adds -1e9 to it) and PyTorch's boolean ``attn_mask`` (True takes part).
+(1 keeps a score, 0 adds -1e9 to it) and the boolean ``attn_mask`` of PyTorch's
+``F.scaled_dot_product_attention`` (True takes part). PyTorch's ``nn.MultiheadAttention`` and
+``nn.Transformer`` layers read theirs the other way (True hides a key: ``attn_mask``,
+``key_padding_mask``): pass ``~mask``. Its look-ahead mask so read here, True above the
+diagonal only, would let each query see only the later keys; it is refused.
 A masked score is replaced by the lowest finite number of its dtype before the softmax (the
 course adds -1e9 to it, which an unmasked score below -1e9 would lose to), so its weight is
 exactly 0 and the key gets exactly no gradient through it; a finite number rather than -inf
@@ -84,7 +88,25 @@ def _as_mask(mask: Any, scores_shape: tuple[int, ...], caller: str,
             "dimensions must equal the scores' or be 1 (padding_mask(tokens) gives "
             "(m, 1, 1, T_k), look_ahead_mask(T) gives (T, T))"
         )
+    _refuse_hiding_mask(array, caller)
     return array
+
+
+def _refuse_hiding_mask(keep: np.ndarray, caller: str) -> None:
+    """Refuse a square mask that lets each query attend only to later keys (False on and
+    below the diagonal, True somewhere above): PyTorch's nn.MultiheadAttention look-ahead
+    mask, where True hides a key, read here where True lets a query attend. Every query
+    would then attend to the future only, and the last to nothing (uniform weights)."""
+    T = keep.shape[-1] if keep.ndim >= 2 else 0
+    if T < 2 or keep.shape[-2] != T or not keep.any() or np.tril(keep).any():
+        return
+    raise ArgumentError(
+        f"{caller}: the mask of shape {keep.shape} lets each query attend only to the keys "
+        "after it (True above the diagonal, False on and below it): PyTorch's "
+        "nn.MultiheadAttention look-ahead mask, where True hides a key. Here True/1 means "
+        "may attend, as the course's masks and F.scaled_dot_product_attention's: pass ~mask, "
+        f"or look_ahead_mask({T})."
+    )
 
 
 def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
@@ -98,7 +120,8 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
         V: values (..., T_k, d_v). The leading axes (...) of Q, K and V broadcast together,
             as for ``@``: (m, h) for the heads of a batch, nothing for one sequence.
         mask: None, or booleans (or 0/1) broadcastable to (..., T_q, T_k): True/1 where query
-            t may attend to key s (the course's convention; PyTorch's boolean attn_mask).
+            t may attend to key s (the course's convention, and F.scaled_dot_product_attention's
+            boolean attn_mask; nn.MultiheadAttention's is the opposite: pass ~mask).
             A masked key gets weight exactly 0; a query with every key masked gets uniform
             weights over them, as the course's -1e9 gives in float32 (see the module's
             docstring).

@@ -23,7 +23,9 @@ also drop inside the feed-forward network, after the ReLU; these do not. The mod
 returns logits; the course's final Dense layer applies the softmax, which here is in
 `nn.cross_entropy` (``gg.softmax(logits, axis=-1)`` gives the course's output).
 PyTorch's nn.TransformerEncoder, nn.TransformerDecoder and nn.Transformer hold the layers
-only; these hold the embeddings and positions too, as the course's classes do.
+only; these hold the embeddings and positions too, as the course's classes do. Their masks
+are the course's, True/1 where a query may attend: PyTorch's boolean masks (True hides a key)
+are passed as ``~mask``.
 Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
 `nn.activations`, `nn.module`, `nn.init`, `errors`.
 """
