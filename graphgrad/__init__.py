@@ -15,7 +15,7 @@ from graphgrad.modes import enable_grad, is_grad_enabled, name_scope, no_grad
 from graphgrad.debug import detect_anomaly, strict_shapes
 from graphgrad.errors import (
     AnomalyError, ArgumentError, BackwardError, GraphgradError, GraphgradTypeError,
-    InplaceError, OpError, ShapeError,
+    InplaceError, OpError, ShapeError, ConventionWarning,
 )
 from graphgrad.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from graphgrad.ops.elementwise import (

