@@ -54,13 +54,21 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
     Args:
         outputs: the model's output, (m, C) or (m, 1).
         labels: class indices (m,), one-hot (m, C), or 0/1 labels (m, 1).
-        kind: how outputs become predictions: "argmax" (the largest of C scores),
+        kind: how outputs become predictions: "argmax" (the largest of C >= 2 scores; the
+            default, refused for outputs (m, 1), whose yes/no answers need one of the next two),
             "logits" (z > 0), "probabilities" (a > 0.5), "multi_label" (each z > 0; the
             fraction of the m * C yes/no answers that are right).
     """
     out = np.asarray(_data(outputs))
     y = np.asarray(_data(labels))
     if kind == "argmax":
+        if out.ndim >= 2 and out.shape[-1] == 1:
+            # the largest of one score is always it: every prediction class 0, and one-hot
+            # labels of one column all class 0 too, so the accuracy had been 1.0
+            raise ArgumentError(
+                f"accuracy: kind='argmax' takes the largest of C scores per example, but the "
+                f"outputs {out.shape} have one, so every prediction would be class 0. For one "
+                "yes/no output, pass kind='logits' (z > 0) or kind='probabilities' (a > 0.5).")
         predicted = out.argmax(axis=-1)
         truth = y.argmax(axis=-1) if y.shape == out.shape else y.reshape(predicted.shape)
         return float(np.mean(predicted == truth))

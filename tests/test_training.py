@@ -569,3 +569,19 @@ def test_fit_on_no_examples_says_so_with_the_shape():
                                                "holds no examples"):
         gg.fit(model, nn.mse, sgd, (np.zeros((0, 2)), np.zeros((0, 1))), epochs=1,
                progress=False)
+
+
+def test_argmax_accuracy_of_one_output_per_example_is_refused_not_always_one():
+    """accuracy(A, Y) on a yes/no model's (m, 1) output: the argmax of one score is always 0
+    and so is the argmax of each (m, 1) label, so the default kind had reported 1.0 whatever
+    the model predicted."""
+    outputs, labels = np.array([[2.0], [-1.0], [3.0]]), np.array([[0], [0], [1]])
+    with pytest.raises(gg.ArgumentError, match=r"kind='argmax'.*outputs \(3, 1\) have one.*"
+                                               r"kind='logits'"):
+        gg.train.accuracy(outputs, labels)
+    assert gg.train.accuracy(outputs, labels, "logits") == pytest.approx(2 / 3)
+    model = _flower_model()
+    X, Y = planar_dataset(m=20)
+    with pytest.raises(gg.ArgumentError, match=r"kind='argmax'"):
+        gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
+               (X, Y), epochs=1, accuracy="argmax", progress=False)
