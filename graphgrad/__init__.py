@@ -14,8 +14,8 @@ from graphgrad.engine import grad
 from graphgrad.modes import enable_grad, is_grad_enabled, name_scope, no_grad
 from graphgrad.debug import detect_anomaly, strict_shapes
 from graphgrad.errors import (
-    AnomalyError, ArgumentError, BackwardError, GraphgradError, GraphgradTypeError,
-    InplaceError, OpError, ShapeError, ConventionWarning,
+    AnomalyError, ArgumentError, BackwardError, ConventionWarning, GraphgradError,
+    GraphgradTypeError, InplaceError, OpError, ShapeError,
 )
 from graphgrad.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from graphgrad.ops.elementwise import (
