@@ -22,6 +22,7 @@ from graphgrad.errors import ShapeError, describe, whole_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
+from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
@@ -29,11 +30,15 @@ from graphgrad.tensor import Tensor
 class Affine(Function):
     """Z = X @ W.T + b;  dX = dZ @ W,  dW = dZ.T @ X,  db = dZ summed over the examples"""
 
+    bias_shape = None  # b's shape, kept only when it is not (n_out,): the course's (1, n_out)
+
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
         z = x @ w.T
         if b is not None:
+            if b.ndim != 1:
+                ctx.bias_shape = b.shape
             z += b
         return z
 
@@ -43,13 +48,18 @@ class Affine(Function):
         needs = ctx.needs_input_grad
         # dX is skipped when X is data (the first layer): the biggest saving of a fused op.
         dx = grad @ w if needs[0] else None
+        dz = grad
         if grad.ndim != 2:  # (..., n_out): every leading axis holds examples; (n_out,) one
             grad = grad.reshape((-1, grad.shape[-1]))
             x = x.reshape((-1, x.shape[-1]))
         dw = grad.T @ x if needs[1] else None
         if len(needs) == 2:
             return dx, dw
-        return dx, dw, _sum_rows(grad) if needs[2] else None
+        if not needs[2]:
+            return dx, dw, None
+        if ctx.bias_shape is not None:  # b (1, n_out), added to every row: dZ summed to it
+            return dx, dw, unbroadcast(dz, ctx.bias_shape)
+        return dx, dw, _sum_rows(grad)
 
     @staticmethod
     def hint(x, w, b=None):
@@ -76,7 +86,8 @@ def _sum_rows(grad: Any) -> Any:
 
 
 def linear(X: Any, W: Any, b: Any = None) -> Tensor:
-    """Z = X @ W.T + b in one node.  X: (m, n_in), W: (n_out, n_in), b: (n_out,) -> (m, n_out)."""
+    """Z = X @ W.T + b in one node.  X: (m, n_in), W: (n_out, n_in), b: (n_out,) (or the
+    course's b[l] transposed, (1, n_out)) -> (m, n_out)."""
     if b is None:
         return Affine.apply(X, W)
     return Affine.apply(X, W, b)
