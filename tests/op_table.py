@@ -3,8 +3,9 @@
 A row says how to call the op on Tensors (`fn`), what numpy computes for the same inputs
 (`ref`), the shapes of its inputs, where the inputs may be drawn from (`domain`: positive for
 log and sqrt, away from the kinks of relu, abs and clip, no ties for max/min), whether the
-broadcasting shape pairs apply, and whether second derivatives are meaningful. Adding an op
-means adding a row; `test_ops`, `test_broadcasting` and `test_properties` pick it up.
+broadcasting shape pairs apply, whether second derivatives are meaningful, and (`random`) the
+input shapes hypothesis may draw for it. Adding an op means adding a row; `test_ops`,
+`test_broadcasting` and `test_properties` pick it up.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
 
@@ -67,6 +70,73 @@ POSITIVE = each(_positive)
 NONZERO = each(_nonzero)
 
 
+# -- random shapes for the property tests -------------------------------------------------------
+SIDES = st.integers(1, 4)
+
+
+def shapes_of(min_dims: int = 0, max_dims: int = 3) -> st.SearchStrategy[Shape]:
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=4)
+
+
+def one(shapes: st.SearchStrategy[Shape]) -> st.SearchStrategy[tuple[Shape]]:
+    """Shapes for an op of one input."""
+    return shapes.map(lambda shape: (shape,))
+
+
+def with_side(axis: int, size: int | st.SearchStrategy[int], min_dims: int = 1
+              ) -> st.SearchStrategy[tuple[Shape]]:
+    """One input whose ``axis`` has ``size`` (an int or a strategy of them)."""
+    sizes = size if isinstance(size, st.SearchStrategy) else st.just(size)
+
+    @st.composite
+    def draw_(d):
+        shape = list(d(shapes_of(max(min_dims, axis + 1 if axis >= 0 else -axis))))
+        shape[axis] = d(sizes)
+        return (tuple(shape),)
+
+    return draw_()
+
+
+def joined(count: int, axis: int, ndim: int, new_axis: bool = False
+           ) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """``count`` shapes of ``ndim`` dimensions that agree but along ``axis`` (or entirely, for
+    a join along a new axis: stack)."""
+
+    @st.composite
+    def draw_(d):
+        base = list(d(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=1, max_side=3)))
+        if new_axis:
+            return (tuple(base),) * count
+        shapes = []
+        for _ in range(count):
+            base[axis] = d(SIDES)
+            shapes.append(tuple(base))
+        return tuple(shapes)
+
+    return draw_()
+
+
+def matmul_shapes(x_dims: int, y_dims: int) -> st.SearchStrategy[tuple[Shape, Shape]]:
+    """Shapes of x and y that @ multiplies: (..., n, k) @ (..., k, p), 1-D operands as numpy
+    takes them, the batch axes broadcast (some stretched from 1)."""
+
+    @st.composite
+    def draw_(d):
+        n, k, p = d(SIDES), d(SIDES), d(SIDES)
+        batch = d(hnp.array_shapes(min_dims=max(x_dims, y_dims, 2) - 2,
+                                   max_dims=max(x_dims, y_dims, 2) - 2, min_side=1, max_side=3))
+
+        def stretched(dims):
+            own = batch[len(batch) - dims:] if dims else ()
+            return tuple(1 if d(st.booleans()) else side for side in own)
+
+        x = (k,) if x_dims == 1 else stretched(x_dims - 2) + (n, k)
+        y = (k,) if y_dims == 1 else stretched(y_dims - 2) + (k, p)
+        return x, y
+
+    return draw_()
+
+
 # -- the rows -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Op:
@@ -79,6 +149,8 @@ class Op:
     smooth: differentiable everywhere in its domain, so random compositions can use it.
     second_order: second derivatives are meaningful (gradgradcheck applies).
     check: extra keyword arguments for gradcheck (a coarser eps for float32 casts).
+    random: a hypothesis strategy of input shapes (one tuple of shapes per draw) for which fn
+        works, for the ops that are not elementwise (those take any shape already).
     """
 
     name: str
@@ -91,6 +163,7 @@ class Op:
     smooth: bool = False
     second_order: bool = True
     check: dict = field(default_factory=dict)
+    random: Any = None
 
     def __str__(self) -> str:
         return self.name
@@ -165,6 +238,8 @@ BINARY = [
     Op("minimum", gg.minimum, np.minimum, ((3, 4), (3, 4)), distinct,
        broadcasting=True, elementwise=True),
     Op("where", _where, _where, ((3, 4), (3, 4)), broadcasting=True, elementwise=True),
+    Op("where_condition_broadcasts", lambda x, y: gg.where(MASK, x, y),
+       lambda x, y: np.where(MASK, x, y), ((4,), (3, 1))),
     Op("add_fn", gg.add, np.add, ((3, 4), (3, 4))),
     Op("sub_fn", gg.sub, np.subtract, ((3, 4), (3, 4))),
     Op("mul_fn", gg.mul, np.multiply, ((3, 4), (3, 4))),
@@ -215,16 +290,27 @@ UNARY = [
 ]
 
 MATMUL = [
-    Op("matmul", lambda x, y: x @ y, np.matmul, ((3, 4), (4, 2))),
+    Op("matmul", lambda x, y: x @ y, np.matmul, ((3, 4), (4, 2)), random=matmul_shapes(2, 2)),
     Op("matmul_fn", gg.matmul, np.matmul, ((3, 4), (4, 2))),
-    Op("matmul_vector_matrix", lambda x, y: x @ y, np.matmul, ((4,), (4, 2))),
-    Op("matmul_matrix_vector", lambda x, y: x @ y, np.matmul, ((3, 4), (4,))),
-    Op("matmul_dot", lambda x, y: x @ y, np.matmul, ((4,), (4,))),
-    Op("matmul_batched", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (2, 4, 5))),
-    Op("matmul_batch_broadcast", lambda x, y: x @ y, np.matmul, ((2, 1, 3, 4), (3, 4, 2))),
-    Op("matmul_batch_matrix", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (4, 5))),
-    Op("matmul_batch_vector", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (4,))),
-    Op("matmul_vector_batch", lambda x, y: x @ y, np.matmul, ((3,), (2, 3, 4))),
+    Op("matmul_vector_matrix", lambda x, y: x @ y, np.matmul, ((4,), (4, 2)),
+       random=matmul_shapes(1, 2)),
+    Op("matmul_matrix_vector", lambda x, y: x @ y, np.matmul, ((3, 4), (4,)),
+       random=matmul_shapes(2, 1)),
+    Op("matmul_dot", lambda x, y: x @ y, np.matmul, ((4,), (4,)), random=matmul_shapes(1, 1)),
+    Op("matmul_batched", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (2, 4, 5)),
+       random=matmul_shapes(3, 3)),
+    Op("matmul_batch_broadcast", lambda x, y: x @ y, np.matmul, ((2, 1, 3, 4), (3, 4, 2)),
+       random=matmul_shapes(4, 3)),
+    Op("matmul_batches_broadcast_both", lambda x, y: x @ y, np.matmul,
+       ((2, 1, 3, 4), (1, 3, 4, 2)), random=matmul_shapes(4, 4)),
+    Op("matmul_batch_matrix", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (4, 5)),
+       random=matmul_shapes(3, 2)),
+    Op("matmul_batch_vector", lambda x, y: x @ y, np.matmul, ((2, 3, 4), (4,)),
+       random=matmul_shapes(3, 1)),
+    Op("matmul_vector_batch", lambda x, y: x @ y, np.matmul, ((3,), (2, 3, 4)),
+       random=matmul_shapes(1, 3)),
+    Op("matmul_same_tensor", lambda x: x @ x, lambda x: x @ x, ((3, 3),),
+       random=one(SIDES.map(lambda n: (n, n)))),
 ]
 
 
@@ -271,6 +357,10 @@ SOFTMAX = [
        lambda x: np.log(_softmax(x, 0)), ((3, 4),)),
     Op("log_softmax_method", lambda x: x.log_softmax(1), lambda x: np.log(_softmax(x, 1)),
        ((2, 3, 4),)),
+    Op("log_softmax_negative_axis", lambda x: gg.log_softmax(x, axis=-2),
+       lambda x: np.log(_softmax(x, -2)), ((2, 3, 4),), random=one(shapes_of(2))),
+    Op("softmax_negative_axis", lambda x: gg.softmax(x, axis=-2), lambda x: _softmax(x, -2),
+       ((2, 3, 4),), random=one(shapes_of(2))),
     Op("logsumexp", gg.logsumexp, _logsumexp, ((3, 4),)),
     Op("logsumexp_axis1", lambda x: gg.logsumexp(x, axis=1),
        lambda x: _logsumexp(x, axis=1), ((3, 4),)),
@@ -283,62 +373,82 @@ SOFTMAX = [
 SHAPE = [
     Op("reshape", lambda x: gg.reshape(x, (4, 3)), lambda x: x.reshape(4, 3), ((3, 4),)),
     Op("reshape_infer", lambda x: gg.reshape(x, (2, -1)), lambda x: x.reshape(2, -1),
-       ((3, 4),)),
+       ((3, 4),), random=with_side(0, 2)),
     Op("reshape_method", lambda x: x.reshape(2, 6), lambda x: x.reshape(2, 6), ((3, 4),)),
     Op("reshape_method_tuple", lambda x: x.reshape((12,)), lambda x: x.reshape(12), ((3, 4),)),
-    Op("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1), ((2, 3, 4),)),
-    Op("transpose", gg.transpose, np.transpose, ((2, 3, 4),)),
+    Op("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1), ((2, 3, 4),),
+       random=one(shapes_of())),
+    Op("transpose", gg.transpose, np.transpose, ((2, 3, 4),), random=one(shapes_of())),
     Op("transpose_axes", lambda x: gg.transpose(x, (1, 2, 0)),
-       lambda x: np.transpose(x, (1, 2, 0)), ((2, 3, 4),)),
+       lambda x: np.transpose(x, (1, 2, 0)), ((2, 3, 4),), random=one(shapes_of(3))),
     Op("transpose_method_axes", lambda x: x.transpose(2, 0, 1),
        lambda x: x.transpose(2, 0, 1), ((2, 3, 4),)),
     Op("transpose_method_none", lambda x: x.transpose(None), lambda x: x.transpose(None),
        ((2, 3, 4),)),
     Op("transpose_negative_axes", lambda x: gg.transpose(x, (-1, 0, 1)),
-       lambda x: np.transpose(x, (-1, 0, 1)), ((2, 3, 4),)),
+       lambda x: np.transpose(x, (-1, 0, 1)), ((2, 3, 4),), random=one(shapes_of(3))),
     Op("transpose_negative_axes_cube", lambda x: x.transpose(-1, 0, -2),
        lambda x: x.transpose(-1, 0, -2), ((3, 3, 3),)),
-    Op("T", lambda x: x.T, lambda x: x.T, ((3, 4),)),
+    Op("T", lambda x: x.T, lambda x: x.T, ((3, 4),), random=one(shapes_of())),
     Op("T_3d", lambda x: x.T, lambda x: x.T, ((2, 3, 4),)),
     Op("swapaxes", lambda x: gg.swapaxes(x, 0, 2), lambda x: np.swapaxes(x, 0, 2),
-       ((2, 3, 4),)),
+       ((2, 3, 4),), random=one(shapes_of(3))),
     Op("swapaxes_method", lambda x: x.swapaxes(-1, 1), lambda x: x.swapaxes(-1, 1),
-       ((2, 3, 4),)),
-    Op("expand_dims", lambda x: gg.expand_dims(x, 1), lambda x: np.expand_dims(x, 1), ((3, 4),)),
+       ((2, 3, 4),), random=one(shapes_of(2))),
+    Op("expand_dims", lambda x: gg.expand_dims(x, 1), lambda x: np.expand_dims(x, 1), ((3, 4),),
+       random=one(shapes_of(1))),
+    Op("expand_dims_axes", lambda x: gg.expand_dims(x, (0, -1)),
+       lambda x: np.expand_dims(x, (0, -1)), ((3, 4),), random=one(shapes_of())),
     Op("expand_dims_method", lambda x: x.expand_dims(-1), lambda x: np.expand_dims(x, -1),
-       ((3, 4),)),
-    Op("squeeze", gg.squeeze, np.squeeze, ((3, 1, 4, 1),)),
-    Op("squeeze_axis", lambda x: gg.squeeze(x, 1), lambda x: np.squeeze(x, 1), ((3, 1, 4, 1),)),
-    Op("squeeze_method", lambda x: x.squeeze(-1), lambda x: x.squeeze(-1), ((3, 1, 4, 1),)),
+       ((3, 4),), random=one(shapes_of())),
+    Op("squeeze", gg.squeeze, np.squeeze, ((3, 1, 4, 1),),
+       random=one(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=2))),
+    Op("squeeze_axis", lambda x: gg.squeeze(x, 1), lambda x: np.squeeze(x, 1), ((3, 1, 4, 1),),
+       random=with_side(1, 1)),
+    Op("squeeze_axes", lambda x: gg.squeeze(x, (1, -1)), lambda x: np.squeeze(x, (1, -1)),
+       ((3, 1, 4, 1),)),
+    Op("squeeze_method", lambda x: x.squeeze(-1), lambda x: x.squeeze(-1), ((3, 1, 4, 1),),
+       random=with_side(-1, 1)),
     Op("broadcast_to", lambda x: gg.broadcast_to(x, (2, 3, 4)),
-       lambda x: np.broadcast_to(x, (2, 3, 4)), ((3, 1),)),
+       lambda x: np.broadcast_to(x, (2, 3, 4)), ((3, 1),),
+       random=one(hnp.broadcastable_shapes((2, 3, 4), max_dims=3, min_side=1))),
     Op("broadcast_to_scalar", lambda x: gg.broadcast_to(x, (2, 3)),
        lambda x: np.broadcast_to(x, (2, 3)), ((),)),
     Op("concatenate", lambda x, y, z: gg.concatenate([x, y, z], axis=1),
-       lambda x, y, z: np.concatenate([x, y, z], axis=1), ((3, 1), (3, 4), (3, 2))),
+       lambda x, y, z: np.concatenate([x, y, z], axis=1), ((3, 1), (3, 4), (3, 2)),
+       random=joined(3, 1, 2)),
     Op("concatenate_axis0", lambda x, y: gg.concatenate([x, y]),
        lambda x, y: np.concatenate([x, y]), ((2, 3), (1, 3))),
     Op("concatenate_negative_axis", lambda x, y: gg.concatenate([x, y], axis=-1),
-       lambda x, y: np.concatenate([x, y], axis=-1), ((2, 2, 3), (2, 2, 1))),
+       lambda x, y: np.concatenate([x, y], axis=-1), ((2, 2, 3), (2, 2, 1)),
+       random=joined(2, -1, 3)),
+    Op("concatenate_one_tensor_twice", lambda x: gg.concatenate([x, x * 2.0, x], axis=0),
+       lambda x: np.concatenate([x, x * 2.0, x], axis=0), ((2, 3),), random=joined(1, 0, 2)),
     Op("concatenate_flattened", lambda x, y: gg.concatenate([x, y], axis=None),
-       lambda x, y: np.concatenate([x, y], axis=None), ((2, 3), (4,))),
+       lambda x, y: np.concatenate([x, y], axis=None), ((2, 3), (4,)),
+       random=st.tuples(shapes_of(), shapes_of())),
     Op("stack", lambda x, y, z: gg.stack([x, y, z], axis=1),
-       lambda x, y, z: np.stack([x, y, z], axis=1), ((3, 4), (3, 4), (3, 4))),
+       lambda x, y, z: np.stack([x, y, z], axis=1), ((3, 4), (3, 4), (3, 4)),
+       random=joined(3, 1, 2, new_axis=True)),
     Op("stack_last_axis", lambda x, y: gg.stack([x, y], axis=-1),
-       lambda x, y: np.stack([x, y], axis=-1), ((3, 4), (3, 4))),
+       lambda x, y: np.stack([x, y], axis=-1), ((3, 4), (3, 4)),
+       random=st.integers(0, 3).flatmap(lambda n: joined(2, -1, n, new_axis=True))),
     Op("split_sections", lambda x: gg.split(x, 3, axis=1),
-       lambda x: tuple(np.split(x, 3, axis=1)), ((2, 6),)),
+       lambda x: tuple(np.split(x, 3, axis=1)), ((2, 6),),
+       random=with_side(1, st.sampled_from([3, 6]), min_dims=2)),
     Op("split_indices", lambda x: gg.split(x, [1, 3]), lambda x: tuple(np.split(x, [1, 3])),
-       ((5, 2),)),
+       ((5, 2),), random=with_side(0, st.integers(3, 5))),
     Op("split_negative_axis", lambda x: gg.split(x, 2, axis=-1),
-       lambda x: tuple(np.split(x, 2, axis=-1)), ((3, 2, 4),)),
+       lambda x: tuple(np.split(x, 2, axis=-1)), ((3, 2, 4),),
+       random=with_side(-1, st.sampled_from([2, 4]))),
     Op("pad", lambda x: gg.pad(x, ((1, 2), (0, 1))), lambda x: np.pad(x, ((1, 2), (0, 1))),
        ((3, 4),)),
     Op("pad_every_axis", lambda x: gg.pad(x, 1, constant_values=-1.0),
        lambda x: np.pad(x, 1, constant_values=-1.0), ((3, 4),)),
     Op("pad_pair", lambda x: gg.pad(x, (2, 1)), lambda x: np.pad(x, (2, 1)), ((2, 3),)),
     *_pad_modes(),
-    Op("astype_float64", lambda x: gg.astype(x, np.float64), lambda x: x, ((3, 4),)),
+    Op("astype_float64", lambda x: gg.astype(x, np.float64), lambda x: x, ((3, 4),),
+       random=one(shapes_of())),
     # Finite differences through float32 need a coarse step.
     Op("astype_float32_and_back",
        lambda x: x.astype(np.float32).astype(np.float64) * 1.0,
@@ -364,6 +474,19 @@ INDEXING = [
     Op("index_int_array_2d", lambda x: x[:, np.array([[0, 1], [1, 3]])],
        lambda x: x[:, np.array([[0, 1], [1, 3]])], ((3, 4),)),
     Op("index_tensor", lambda x: x[gg.Tensor([2, 0, 2])], lambda x: x[[2, 0, 2]], ((3, 4),)),
+    Op("index_negative_int_array", lambda x: x[np.array([-1, -1, 0])],
+       lambda x: x[np.array([-1, -1, 0])], ((3, 4),)),
+    Op("index_0d_int_array", lambda x: x[np.array(2)], lambda x: x[np.array(2)], ((3, 4),)),
+    Op("index_arrays_around_a_slice", lambda x: x[:, [0, 0, 1], 1:, [1, 0, 1]],
+       lambda x: x[:, [0, 0, 1], 1:, [1, 0, 1]], ((2, 3, 4, 2),)),
+    Op("index_arrays_broadcast", lambda x: x[np.array([[0], [2]]), np.array([1, 1, 3])],
+       lambda x: x[np.array([[0], [2]]), np.array([1, 1, 3])], ((3, 4),)),
+    Op("index_mask_and_int", lambda x: x[np.array([True, False, True]), 1],
+       lambda x: x[np.array([True, False, True]), 1], ((3, 4),)),
+    Op("index_slice_and_mask", lambda x: x[1:, MASK[0]], lambda x: x[1:, MASK[0]], ((3, 4),)),
+    Op("index_mask_tensor", lambda x: x[gg.Tensor(MASK)], lambda x: x[MASK], ((3, 4),)),
+    Op("index_none_and_ellipsis_first", lambda x: x[None, ..., ::-1],
+       lambda x: x[None, ..., ::-1], ((3, 4),)),
 ]
 
 
@@ -388,6 +511,46 @@ def conv_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
                 z[:, h, v, outputs] = np.tensordot(window[..., channels], w[..., outputs],
                                                    axes=3)
     return z if b is None else z + np.reshape(b, n_c)
+
+
+def conv1d_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
+                     pad: int = 0, groups: int = 1) -> np.ndarray:
+    """`conv_reference` on sequences (m, n_L, n_C): images one pixel high, padded along the
+    length only."""
+    a = np.pad(a, ((0, 0), (pad, pad), (0, 0)))
+    return conv_reference(a[:, None], w[None], b, stride, 0, groups)[:, 0]
+
+
+def conv_transpose_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
+                             pad: int = 0, output_padding: int = 0) -> np.ndarray:
+    """The transposed convolution as a loop: each pixel of A adds A[i, h, v] W^T into its
+    f x f window of the output, windows ``stride`` apart; then ``pad`` rows and columns are
+    cropped from each side, output_padding rows and columns kept at the bottom and right."""
+    f_h, f_w, n_c, _ = w.shape
+    m, n_h, n_w, _ = a.shape
+    full = np.zeros((m, (n_h - 1) * stride + f_h + output_padding,
+                     (n_w - 1) * stride + f_w + output_padding, n_c))
+    for h in range(n_h):
+        for v in range(n_w):
+            full[:, h * stride:h * stride + f_h, v * stride:v * stride + f_w, :] += np.einsum(
+                "mc,ijoc->mijo", a[:, h, v, :], w)
+    height = (n_h - 1) * stride - 2 * pad + f_h + output_padding
+    width = (n_w - 1) * stride - 2 * pad + f_w + output_padding
+    z = full[:, pad:pad + height, pad:pad + width, :]
+    return z if b is None else z + np.reshape(b, n_c)
+
+
+def padded_pool_reference(a: np.ndarray, f: int, stride: int, pad: int, kind: str
+                          ) -> np.ndarray:
+    """`pool_reference` with ``pad`` cells around each image: -inf for "max", zeros that count
+    for "avg", zeros that do not (each window divided by its real pixels) for "avg_real"."""
+    widths = ((0, 0), (pad, pad), (pad, pad), (0, 0))
+    if kind == "max":
+        return pool_reference(np.pad(a, widths, constant_values=-np.inf), f, stride, np.max)
+    if kind == "avg":
+        return pool_reference(np.pad(a, widths), f, stride, np.mean)
+    real = pool_reference(np.pad(np.ones_like(a), widths), f, stride, np.sum)
+    return pool_reference(np.pad(a, widths), f, stride, np.sum) / real
 
 
 def pool_reference(a: np.ndarray, f: int, stride: int, reduce: Callable) -> np.ndarray:
@@ -422,6 +585,16 @@ CONVOLUTION = [
        ((2, 5, 5, 3), (3, 3, 1, 3), (3,))),
     Op("conv2d_depthwise_multiplier", lambda a, w: gg.conv2d(a, w, groups=2),
        lambda a, w: conv_reference(a, w, groups=2), ((1, 4, 5, 2), (2, 3, 1, 6))),
+    Op("conv1d", gg.conv1d, conv1d_reference, ((2, 5, 3), (3, 3, 4), (4,))),
+    Op("conv1d_stride_pad_groups", lambda a, w, b: gg.conv1d(a, w, b, stride=2, pad=1, groups=2),
+       lambda a, w, b: conv1d_reference(a, w, b, stride=2, pad=1, groups=2),
+       ((2, 7, 4), (3, 2, 6), (6,))),
+    Op("conv_transpose2d", gg.conv_transpose2d, conv_transpose_reference,
+       ((2, 3, 2, 3), (2, 2, 4, 3), (4,))),
+    Op("conv_transpose2d_stride_pad_output_padding",
+       lambda a, w: gg.conv_transpose2d(a, w, stride=3, pad=1, output_padding=2),
+       lambda a, w: conv_transpose_reference(a, w, stride=3, pad=1, output_padding=2),
+       ((1, 3, 2, 2), (3, 2, 3, 2))),
     Op("max_pool2d", lambda a: gg.max_pool2d(a, 2), lambda a: pool_reference(a, 2, 2, np.max),
        ((2, 4, 6, 3),), domain=distinct),
     Op("max_pool2d_overlapping", lambda a: gg.max_pool2d(a, 3, stride=1),
@@ -432,6 +605,15 @@ CONVOLUTION = [
        ((2, 4, 6, 3),)),
     Op("avg_pool2d_overlapping", lambda a: gg.avg_pool2d(a, 3, stride=2),
        lambda a: pool_reference(a, 3, 2, np.mean), ((1, 7, 5, 2),)),
+    Op("max_pool2d_same", lambda a: gg.max_pool2d(a, 3, stride=1, padding="same"),
+       lambda a: padded_pool_reference(a, 3, 1, 1, "max"), ((1, 4, 5, 2),), domain=distinct),
+    Op("max_pool2d_padded", lambda a: gg.max_pool2d(a, 4, stride=3, padding=2),
+       lambda a: padded_pool_reference(a, 4, 3, 2, "max"), ((2, 6, 7, 1),), domain=distinct),
+    Op("avg_pool2d_padded", lambda a: gg.avg_pool2d(a, 4, stride=3, padding=2),
+       lambda a: padded_pool_reference(a, 4, 3, 2, "avg"), ((2, 6, 7, 1),)),
+    Op("avg_pool2d_same_real_pixels",
+       lambda a: gg.avg_pool2d(a, 3, stride=1, padding="same", count_include_pad=False),
+       lambda a: padded_pool_reference(a, 3, 1, 1, "avg_real"), ((1, 4, 5, 2),)),
 ]
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING,

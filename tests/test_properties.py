@@ -1,5 +1,6 @@
 """Property tests (hypothesis): the table's ops over random shapes and broadcastable shape
-pairs, random compositions of ops checked against finite differences in first and second
+pairs (each row that is not elementwise at the shapes its row names), indexing by random
+indices, random compositions of ops checked against finite differences in first and second
 order (and freed without the garbage collector however they are finished), and algebraic
 properties of gradients (linearity, a max's gradient sums to the upstream gradient even with
 ties, softmax sums to 1 and its vjp with ones is 0)."""
@@ -21,6 +22,7 @@ SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 SEEDS = st.integers(0, 2**32 - 1)
 UNARY = [op for op in OPS if op.elementwise and len(op.shapes) == 1]
 BINARY = [op for op in OPS if op.broadcasting]
+RESHAPED = [op for op in OPS if op.random is not None]
 
 
 def _check(fn, inputs):
@@ -50,6 +52,54 @@ def test_broadcasting_ops_over_random_broadcastable_shapes(op, shapes, seed):
     assert out.shape == shapes.result_shape
     np.testing.assert_allclose(out.data, op.ref(*arrays), rtol=1e-12)
     _check(op.fn, leaves(arrays))
+
+
+@pytest.mark.parametrize("op", RESHAPED, ids=str)
+@given(data=st.data(), seed=SEEDS)
+def test_the_other_ops_over_random_shapes(op, data, seed):
+    """The rows that are not elementwise, at the shapes their row says they take (matmul's
+    operands, the shape ops' axes): forward against numpy, first and second order against
+    finite differences."""
+    shapes = data.draw(op.random, label="shapes")
+    arrays = draw(op, np.random.default_rng(seed), shapes)
+    outs = op.fn(*leaves(arrays))
+    wants = op.ref(*[a.copy() for a in arrays])
+    if not isinstance(wants, tuple):  # split gives pieces; every other op one output
+        outs, wants = (outs,), (wants,)
+    assert len(outs) == len(wants)
+    for out, want in zip(outs, wants):
+        assert out.shape == np.shape(want)
+        np.testing.assert_allclose(out.data, want, rtol=1e-12, atol=1e-12)
+    _check(op.fn, leaves(arrays))
+    if op.second_order:
+        assert gg.gradgradcheck(op.fn, leaves(arrays), fast=True)
+
+
+@st.composite
+def shape_and_index(draw_):
+    """A shape and an index of it: ints, slices (negative steps too), None and Ellipsis, or
+    integer arrays (repeats, negative entries, broadcast against each other), or a mask."""
+    shape = draw_(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    kind = draw_(st.sampled_from(["basic", "integer arrays", "mask"]))
+    if kind == "basic":
+        index = draw_(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    elif kind == "integer arrays":
+        index = draw_(hnp.integer_array_indices(
+            shape, result_shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=5)))
+    else:
+        index = draw_(hnp.arrays(bool, shape[:draw_(st.integers(1, len(shape)))]))
+    return shape, index
+
+
+@given(shape_index=shape_and_index(), seed=SEEDS)
+def test_indexing_over_random_shapes_and_indices(shape_index, seed):
+    shape, index = shape_index
+    data = np.random.default_rng(seed).standard_normal(shape)
+    x = gg.Tensor(data, requires_grad=True)
+    y = x[index]
+    np.testing.assert_array_equal(y.data, data[index])
+    _check(lambda t: t[index], [x])
+    assert gg.gradgradcheck(lambda t: t[index], [x], fast=True)
 
 
 @st.composite
@@ -100,6 +150,7 @@ def test_softmax_sums_to_one_and_its_vjp_with_ones_is_zero(shape_axis, scale, se
     np.testing.assert_allclose(np.exp(log_y.data).sum(axis=int(axis)), 1.0, rtol=1e-12)
     if scale == 1.0:
         _check(lambda t: gg.softmax(t, axis=int(axis)), [x])
+        _check(lambda t: gg.log_softmax(t, axis=int(axis)), [x])
 
 
 @given(shape=SHAPES, shift=st.floats(-1e3, 1e3), seed=SEEDS)
