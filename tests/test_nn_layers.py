@@ -1,5 +1,6 @@
 """Layers: gradient checks for every layer (one table), the course's formulas, initialisers,
-dropout's statistics and BatchNorm's train and eval modes (BatchNorm1d and BatchNorm2d).
+dropout's statistics and gradients over random shapes, and BatchNorm's train and eval modes
+(BatchNorm1d and BatchNorm2d).
 LayerNorm has its row in the gradient-check table; its other tests are in test_nn_attention."""
 import warnings
 
@@ -228,6 +229,19 @@ def test_dropout_gradient_is_the_mask_over_keep_prob():
     A = gg.Tensor(RNG.standard_normal((4, 6)), requires_grad=True)
     layer(A).sum().backward()
     np.testing.assert_array_equal(A.grad, layer.D.data / 0.5)
+
+
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple),
+       keep_prob=st.floats(0.2, 0.9), seed=st.integers(0, 2**32 - 1))
+def test_dropout_over_random_shapes_passes_gradcheck_and_gradgradcheck(shape, keep_prob, seed):
+    def dropout(X):
+        layer = nn.Dropout(keep_prob)
+        layer.reseed(seed)  # the same mask on every call: one function for finite differences
+        return layer(X)
+
+    X = np.random.default_rng(seed).standard_normal(shape)
+    assert gg.gradcheck(dropout, [X], fast=True)
+    assert gg.gradgradcheck(dropout, [X], fast=True)
 
 
 def test_dropout_is_off_in_eval_mode_and_at_keep_prob_one():

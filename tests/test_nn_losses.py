@@ -1,5 +1,6 @@
-"""Losses: values against the course's formulas, gradient checks (first and second order),
-stability at extreme logits (hypothesis), and errors for labels of the wrong shape."""
+"""Losses: values against the course's formulas, gradient checks (first and second order, at
+fixed inputs and over random shapes), stability at extreme logits (hypothesis), and errors for
+labels of the wrong shape."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -124,6 +125,40 @@ def test_the_gradient_with_respect_to_soft_labels_is_finite_under_create_graph()
         _, dy = gg.grad(nn.cross_entropy(z, y), [z, y], create_graph=create_graph)
         np.testing.assert_allclose(np.asarray(dy.data if create_graph else dy), expected,
                                    rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def loss_cases(draw):
+    """(name, loss of the checked inputs, inputs): each loss and each form of its labels, on
+    logits (..., C) with 0 to 2 leading axes of examples (positions); labels that are
+    probabilities are checked as inputs too."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    z = rng.standard_normal(shape)
+    soft = rng.uniform(0.05, 0.95, shape)  # probabilities away from 0 and 1
+    n_classes = shape[-1]
+    name = draw(st.sampled_from(["cross_entropy, class indices", "cross_entropy, soft labels",
+                                 "cross_entropy, multi-label", "binary_cross_entropy_with_logits",
+                                 "binary_cross_entropy", "mse"]))
+    if name == "cross_entropy, class indices":
+        classes = rng.integers(0, n_classes, shape[:-1])
+        return name, lambda z: nn.cross_entropy(z, classes), [z]
+    if name == "cross_entropy, soft labels":
+        if n_classes == 1:  # one class is refused: it costs nothing
+            return draw(loss_cases())
+        return name, nn.cross_entropy, [z, soft / soft.sum(axis=-1, keepdims=True)]
+    if name == "cross_entropy, multi-label":
+        return name, lambda z, y: nn.cross_entropy(z, y, multi_label=True), [z, soft]
+    if name == "binary_cross_entropy":
+        return name, nn.binary_cross_entropy, [soft, rng.uniform(0.05, 0.95, shape)]
+    return name, getattr(nn, name), [z, soft]
+
+
+@given(loss_cases())
+def test_every_loss_over_random_shapes_passes_gradcheck_and_gradgradcheck(case):
+    _, fn, inputs = case
+    assert gg.gradcheck(fn, [a.copy() for a in inputs], fast=True)
+    assert gg.gradgradcheck(fn, [a.copy() for a in inputs], fast=True)
 
 
 # -- stability ------------------------------------------------------------------------------------
