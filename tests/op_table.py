@@ -221,6 +221,7 @@ def _pad_modes() -> list[Op]:
 
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 REPEATED = np.array([0, 2, 2, 1, 0, 2])
+SLOPES = np.array([0.01, 0.2, -0.5, 2.0])  # leaky_relu's alpha, one per channel
 
 BINARY = [
     Op("add", lambda x, y: x + y, np.add, ((3, 4), (3, 4)),
@@ -275,6 +276,8 @@ UNARY = [
        NONZERO, elementwise=True),
     Op("leaky_relu_alpha", lambda x: gg.leaky_relu(x, alpha=0.2),
        lambda x: np.where(x > 0, x, 0.2 * x), ((3, 4),), NONZERO, elementwise=True),
+    Op("leaky_relu_alpha_per_channel", lambda x: gg.leaky_relu(x, alpha=SLOPES),
+       lambda x: np.where(x > 0, x, SLOPES * x), ((3, 4),), NONZERO),
     Op("clip", lambda x: gg.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), ((3, 4),),
        each(_away_from_clip_bounds), elementwise=True),
     Op("clip_low_only", lambda x: gg.clip(x, low=-0.5), lambda x: np.maximum(x, -0.5),

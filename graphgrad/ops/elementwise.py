@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradTypeError, array_of, describe, real_number
+from graphgrad.errors import (
+    GraphgradTypeError,
+    ShapeError,
+    array_of,
+    describe,
+    real_number,
+    shape_of,
+)
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
 from graphgrad.ops.broadcasting import unbroadcast
@@ -316,12 +323,32 @@ def relu(x: Any) -> Tensor:
 
 
 def leaky_relu(x: Any, alpha: float = 0.01) -> Tensor:
-    """x where x > 0, else alpha * x. ``alpha`` is a setting: for a slope to learn, write
+    """x where x > 0, else alpha * x. ``alpha`` is a setting, a number or an array that
+    broadcasts to x's shape (a slope per channel): for a slope to learn, write
     ``gg.where(x > 0, x, alpha * x)``."""
     alpha = setting_value(alpha, "alpha", "leaky_relu", "gg.where(x > 0, x, alpha * x)")
     if not isinstance(alpha, np.ndarray):
         alpha = real_number(alpha, "alpha", "leaky_relu", math.isfinite, "a finite number")
+    elif alpha.ndim:
+        _setting_fits(x, alpha, "alpha", "leaky_relu")
     return LeakyReLU.apply(x, alpha=alpha)
+
+
+def _setting_fits(x: Any, setting: np.ndarray, what: str, op: str) -> None:
+    """An elementwise op's array setting (a slope per channel) must broadcast to x's shape:
+    one that stretched x would give an output of another shape than x, and x a gradient of
+    that shape."""
+    shape = shape_of(x)
+    try:
+        fits = np.broadcast_shapes(shape, setting.shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: {what} of shape {setting.shape} must broadcast to the shape of x, "
+            f"{describe(x) if isinstance(x, Tensor) else shape}: one {what} per element, per "
+            f"channel (shape ({shape[-1] if shape else 1},)) or a number"
+        )
 
 
 def maximum(x: Any, y: Any) -> Tensor:
