@@ -318,6 +318,10 @@ def test_reductions_take_a_list_of_axes_as_a_tuple(reduce, expected, grad):
      r"the condition \(3, 4\), x \(3, 4\) and y \(2, 5\) do not broadcast"),
     (lambda W: gg.leaky_relu(W, alpha=np.full((2, 1, 4), 0.1)),
      r"leaky_relu: alpha of shape \(2, 1, 4\) must broadcast to the shape of x, 'W' \(3, 4\)"),
+    (lambda W: gg.clip(W, np.zeros((2, 3, 4)), 1.0),
+     r"clip: low of shape \(2, 3, 4\) must broadcast to the shape of x, 'W' \(3, 4\)"),
+    (lambda W: gg.clip(W, None, np.ones((4, 1))),
+     r"clip: high of shape \(4, 1\) must broadcast to the shape of x, 'W' \(3, 4\)"),
 ])
 def test_bad_arguments_to_ops_get_graphgrad_errors_that_explain(call, message):
     W = gg.Tensor(np.ones((3, 4)), name="W")

@@ -362,11 +362,15 @@ def minimum(x: Any, y: Any) -> Tensor:
 
 
 def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
-    """x limited to [low, high] (either may be None). The bounds are settings: for bounds to
-    learn, write ``gg.minimum(gg.maximum(x, low), high)``."""
+    """x limited to [low, high] (either may be None): numbers, or arrays that broadcast to
+    x's shape. The bounds are settings: for bounds to learn, write
+    ``gg.minimum(gg.maximum(x, low), high)``."""
     instead = "gg.minimum(gg.maximum(x, low), high)"
     low = setting_value(low, "low", "clip", instead)
     high = setting_value(high, "high", "clip", instead)
+    for what, bound in (("low", low), ("high", high)):
+        if isinstance(bound, np.ndarray) and bound.ndim:
+            _setting_fits(x, bound, what, "clip")
     return Clip.apply(x, low=low, high=high)
 
 
