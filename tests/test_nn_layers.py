@@ -133,6 +133,17 @@ def test_linear_explains_a_transposed_input():
         layer(np.ones((4, 10)))
 
 
+def test_linear_explains_the_course_bias_with_one_example():
+    W, b = gg.Tensor(np.ones((2, 3)), name="W"), gg.Tensor(np.ones((1, 2)), name="b")
+    with pytest.raises(gg.OpError, match=r"one example X of shape \(3,\) .*b\.reshape\(-1\)"):
+        nn.linear(np.ones(3), W, b)
+    # either fix the message gives works: Z = W x + b, the course's single example
+    one = nn.linear(np.arange(3.0), W, gg.Tensor(b.data.reshape(-1)))
+    batch = nn.linear(np.arange(3.0).reshape(1, -1), W, b)
+    np.testing.assert_array_equal(one.data, [4.0, 4.0])
+    np.testing.assert_array_equal(batch.data, [[4.0, 4.0]])
+
+
 def test_float32_stays_float32():
     layer = nn.Linear(4, 3, dtype=np.float32)
     Z = layer(np.ones((2, 4), dtype=np.float32))

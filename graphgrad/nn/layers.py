@@ -74,6 +74,10 @@ class Affine(Function):
                     f"(m, {n_in}), one example per row; got {x.shape}{tip}")
         if b is not None and b.shape not in ((n_out,), (1, n_out)):
             return f"the bias must have shape ({n_out},), got {b.shape}"
+        if b is not None and b.ndim == 2 and x.ndim == 1:
+            return (f"one example X of shape ({n_in},) gives Z of shape ({n_out},), to which a "
+                    f"bias of shape (1, {n_out}) cannot be added in place: pass b of shape "
+                    f"({n_out},) (b.reshape(-1)), or X as a batch of one (X.reshape(1, -1))")
         return None
 
 
