@@ -242,6 +242,7 @@ def test_dropout_gradient_is_the_mask_over_keep_prob():
     np.testing.assert_array_equal(A.grad, layer.D.data / 0.5)
 
 
+@pytest.mark.filterwarnings("ignore::graphgrad.ConventionWarning")  # keep_prob < 0.5 is meant
 @given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple),
        keep_prob=st.floats(0.2, 0.9), seed=st.integers(0, 2**32 - 1))
 def test_dropout_over_random_shapes_passes_gradcheck_and_gradgradcheck(shape, keep_prob, seed):
