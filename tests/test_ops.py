@@ -1,6 +1,7 @@
 """Every op of the table: forward against numpy, backward against finite differences
 (gradcheck, float64), second order (gradgradcheck) where second derivatives are meaningful."""
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -125,6 +126,37 @@ def test_pow_second_derivative_in_the_exponent_at_a_zero_exponent():
     np.testing.assert_allclose(d_p_of_dx, [0.5, 2.0], rtol=1e-15)
     np.testing.assert_allclose(d_x_of_dp, [0.5, 2.0], rtol=1e-15)
     assert gg.gradgradcheck(lambda a, b: a ** b, [np.array([2.0, 0.5]), np.array([0.0, 0.0])])
+
+
+@pytest.mark.parametrize("dtype, x, y", [
+    (np.float32, [1e-23, 0.0, 3e-25], [1e-23, 1e-23, 1e-23]),
+    (np.float64, [1e-300, 0.0, 3e-200], [1e-300, 1e-200, 1e-200]),
+])
+def test_division_gradient_in_the_divisor_is_finite_where_y_squared_is_not(dtype, x, y):
+    """d(x/y)/dy = -x/y**2 = -(x/y)/y: y*y over- or underflows first (1e-23**2 is 0 in
+    float32, so x/y**2 was -inf for x = y = 1e-23, and 0/y**2 NaN), while -(x/y)/y is finite."""
+    xs = gg.Tensor(np.array(x, dtype), requires_grad=True)
+    ys = gg.Tensor(np.array(y, dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or 0/0 on the way
+        (xs / ys).sum().backward()
+    exact = [-float(Fraction(float(a)) / Fraction(float(b)) ** 2) for a, b in zip(xs.data, ys.data)]
+    assert ys.grad.dtype == dtype and xs.grad.dtype == dtype
+    np.testing.assert_allclose(ys.grad, exact, rtol=1e-6 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(xs.grad, 1 / ys.data.astype(np.float64), rtol=1e-7)
+
+
+def test_division_second_derivatives_in_the_divisor():
+    """d2(x/y)/dy2 = 2x/y**3 and d2(x/y)/dxdy = -1/y**2, through the quotient saved by
+    forward."""
+    x = gg.Tensor([3.0, -2.0], requires_grad=True)
+    y = gg.Tensor([2.0, 0.5], requires_grad=True)
+    (dy,) = gg.grad((x / y).sum(), [y], create_graph=True)
+    d2y, d2x = gg.grad(dy.sum(), [y, x])
+    np.testing.assert_allclose(d2y, [2 * 3.0 / 8.0, 2 * -2.0 / 0.125], rtol=1e-15)
+    np.testing.assert_allclose(d2x, [-1 / 4.0, -1 / 0.25], rtol=1e-15)
+    assert gg.gradgradcheck(lambda a, b: a / b, [np.array([3.0, -2.0]),
+                                                 np.array([[2.0, 0.5], [-1.5, 4.0]])])
 
 
 def test_an_empty_index_list_selects_nothing_as_in_numpy():

@@ -109,7 +109,7 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y**2"""
+    """z = x / y;  dz/dx = 1/y, dz/dy = -x/y**2 = -z/y"""
 
     broadcasts = True
     hint = staticmethod(_broadcast_hint)
@@ -118,16 +118,20 @@ class Div(Function):
     def forward(ctx, x, y):
         if x.dtype is not y.dtype:
             x, y = _same_float(x, y)
-        ctx.save_for_backward(x, y)
-        return x / y
+        z = x / y
+        ctx.save_for_backward(y, z)
+        ctx.x_shape = x.shape
+        return z
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved
+        y, z = ctx.saved
         need_x, need_y = ctx.needs_input_grad
+        # -z/y, not -x/(y*y): y*y overflows or underflows to 0 long before x/y**2 does
+        # (1/y**2 is -inf for y = 1e-20 in float32, 0/y**2 is NaN for y = 1e-200).
         return (
-            unbroadcast(grad / y, x.shape) if need_x else None,
-            unbroadcast(-grad * x / (y * y), y.shape) if need_y else None,
+            unbroadcast(grad / y, ctx.x_shape) if need_x else None,
+            unbroadcast(-grad * (z / y), y.shape) if need_y else None,
         )
 
 
