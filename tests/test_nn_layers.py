@@ -276,6 +276,23 @@ def test_batchnorm_train_normalises_with_the_batch_and_updates_running_stats():
     np.testing.assert_allclose(bn.running_var, 0.9 + 0.1 * Z.var(axis=0), rtol=1e-12)
 
 
+def test_batchnorm_of_a_constant_float32_batch_is_beta_with_the_exact_gradient():
+    """A unit that does not vary within the batch normalises to 0. In float32 the batch mean
+    of 8 copies of 1e4 + 0.1 had been off by one unit in the last place (1e-3), which
+    1/sqrt(eps) made into outputs of -0.3 and gradients off by 40."""
+    bn = nn.BatchNorm1d(2, dtype=np.float32)
+    bn.beta.data = np.array([0.5, -1.0], np.float32)
+    Z = gg.Tensor(np.full((8, 2), [1e4 + 0.1, 0.1], np.float32), requires_grad=True)
+    upstream = np.arange(16, dtype=np.float32).reshape(8, 2) ** 2
+    out = bn(Z)
+    (out * upstream).sum().backward()
+    assert out.dtype == Z.grad.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.full((8, 2), [0.5, -1.0], np.float32))
+    # Z_norm = 0: dZ = gamma / sqrt(eps) * (dZ_tilde - mean(dZ_tilde))
+    expected = (upstream - upstream.astype(np.float64).mean(axis=0)) / np.sqrt(1e-5)
+    np.testing.assert_allclose(Z.grad, expected, rtol=1e-5, atol=1e-3)
+
+
 def test_batchnorm_eval_uses_running_stats_so_examples_are_independent():
     bn = nn.BatchNorm1d(2)
     bn.gamma.data = np.array([2.0, 1.0])

@@ -62,10 +62,16 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        ctx.axes = normalize_axis(axis, x.ndim)
+        ctx.axes = axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.in_shape = x.shape
-        return x.mean(axis=ctx.axes, keepdims=keepdims)
+        if x.dtype.kind == "f" and x.itemsize < 8 and x.size:
+            # A float32 mean adds up in float64: numpy adds rows one by one along a leading
+            # axis (a batch's), so in float32 the error grows with m (1e-5 for 100000
+            # values near 1), and a batch of equal values had a mean unequal to them.
+            total = np.add.reduce(x, axis=axes, dtype=np.float64, keepdims=keepdims)
+            return (total / (x.size // total.size)).astype(x.dtype)
+        return x.mean(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
