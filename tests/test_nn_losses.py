@@ -1,6 +1,9 @@
 """Losses: values against the course's formulas, gradient checks (first and second order, at
 fixed inputs and over random shapes), stability at extreme logits (hypothesis), and errors for
 labels of the wrong shape."""
+import math
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -202,6 +205,28 @@ def test_logistic_losses_are_finite_and_exact_for_any_logit(z):
     J = nn.binary_cross_entropy(A, y)
     J.backward()
     assert np.isfinite(J.item()) and np.isfinite(A.grad).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_logistic_loss_at_infinite_logits_is_zero_when_right_and_inf_when_wrong(dtype):
+    """-[y log a + (1-y) log(1-a)] with a = sigmoid(+-inf) = 1 or 0: a term of weight 0 is 0,
+    so a logit of +inf costs 0 for y = 1 and inf otherwise (and -inf the other way round).
+    max(z, 0) - z y gave NaN (inf * 0, inf - inf) for all but -inf with y > 0."""
+    z = np.array([np.inf, -np.inf, 2.0], dtype)
+    logits = gg.Tensor(z, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's, on the first formula
+        J = nn.binary_cross_entropy_with_logits(logits, np.array([1.0, 0.0, 1.0], dtype))
+        wrong = [nn.binary_cross_entropy_with_logits(z[:2], np.array(y, dtype)).item()
+                 for y in ([0.0, 1.0], [0.5, 0.0], [1.0, 0.5])]
+        multi = nn.cross_entropy(z[None], np.array([[1.0, 0.0, 1.0]], dtype), multi_label=True)
+    J.backward()
+    assert J.dtype == logits.grad.dtype == dtype
+    assert J.item() == pytest.approx(math.log1p(math.exp(-2.0)) / 3, rel=1e-7)
+    assert multi.item() == pytest.approx(math.log1p(math.exp(-2.0)), rel=1e-7)
+    assert wrong == [np.inf, np.inf, np.inf]
+    sigmoid_2 = 1 / (1 + math.exp(-2.0))
+    np.testing.assert_allclose(logits.grad, [0.0, 0.0, (sigmoid_2 - 1) / 3], rtol=1e-6)
 
 
 # -- errors ---------------------------------------------------------------------------------------

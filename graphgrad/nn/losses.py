@@ -100,9 +100,12 @@ class SigmoidCrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, y, scale):
         losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        total = losses.sum()
+        if total != total:  # NaN: perhaps a logit of +-inf, where z y is inf * 0
+            total = _infinite_logits_cost(z, y).sum()
         ctx.scale = scale
         ctx.save_for_backward(z, y)
-        return np.asarray(losses.sum() * scale, dtype=z.dtype)
+        return np.asarray(total * scale, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -111,6 +114,18 @@ class SigmoidCrossEntropy(Function):
         dz = (Sigmoid.call(z) - y) * step
         dy = -z * step if ctx.needs_input_grad[1] else None
         return dz, dy
+
+
+def _infinite_logits_cost(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each example's y log(1 + e**-z) + (1 - y) log(1 + e**z), a term whose weight is 0
+    counting 0 even where its log is inf: a logit of +inf costs 0 for y = 1 and inf for
+    y < 1 (and -inf the other way round), not NaN. A NaN logit or label stays NaN."""
+    softplus_tail = np.log1p(np.exp(-np.abs(z)))
+    for_one = np.maximum(-z, 0) + softplus_tail  # -log a
+    for_zero = np.maximum(z, 0) + softplus_tail  # -log(1 - a)
+    losses = np.multiply(y, for_one, out=np.zeros_like(for_one), where=y != 0)
+    losses += np.multiply(1 - y, for_zero, out=np.zeros_like(for_zero), where=y != 1)
+    return losses
 
 
 class BinaryCrossEntropy(Function):
