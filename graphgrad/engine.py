@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import threading
 import weakref
 from collections.abc import Sequence
 from heapq import heappop, heappush
@@ -34,6 +35,9 @@ from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _constant, _op_output
 
 _next_pass = itertools.count(1).__next__  # atomic: numbers the passes that record steps
+# Held while a pass adds its gradients to the leaves' .grad (end of `_walk`). Reentrant: a
+# finalizer run by an allocation in there may itself backpropagate.
+_LEAF_GRADS_LOCK = threading.RLock()
 
 
 def backward(
@@ -328,31 +332,40 @@ def _walk(
     if pinned:
         _unpin_all(pinned)
     if wanted is None:
-        for leaf in pending:
-            # A .grad set by hand: numpy would broadcast the sum into a gradient of another
-            # shape. Checked before any leaf's grad changes, so none is half updated.
-            held = leaf.grad
-            if held is not None and np.shape(held) != leaf.data.shape and leaf.requires_grad:
-                raise _held_grad_error(leaf, held)
-        for leaf, g in pending.items():
-            if leaf.requires_grad:
-                if leaf.grad is not None:
-                    g = leaf.grad + g
-                elif g is leaf.data or g.base is leaf.data:
-                    # A backward returned the leaf's own array (dJ/dx = x): made read-only as
-                    # .grad, it would lock the data against updates (x.data -= lr * x.grad),
-                    # and .grad would change with them. PyTorch copies it too.
-                    g = g.copy()
-                if type(g) is not np.ndarray:
-                    g = np.asarray(g)
-                # Gradients are shared between nodes (x + y hands both the same array):
-                # read-only keeps an in-place edit of one parameter's grad from changing another's.
-                g.setflags(False)  # write=False; the positional form is twice as fast
-                leaf.grad = g
+        # Graphs backpropagated on several threads may share leaves: a pass adds to a
+        # leaf's .grad by reading it and storing the sum, so another pass's sum stored
+        # in between would be lost.
+        with _LEAF_GRADS_LOCK:
+            _add_to_leaves(pending)
     else:
         for leaf, g in pending.items():
             if leaf in wanted:
                 wanted[leaf] = g
+
+
+def _add_to_leaves(pending: dict[Tensor, Any]) -> None:
+    """Add each leaf's gradient of this pass to its .grad (read-only arrays)."""
+    for leaf in pending:
+        # A .grad set by hand: numpy would broadcast the sum into a gradient of another
+        # shape. Checked before any leaf's grad changes, so none is half updated.
+        held = leaf.grad
+        if held is not None and np.shape(held) != leaf.data.shape and leaf.requires_grad:
+            raise _held_grad_error(leaf, held)
+    for leaf, g in pending.items():
+        if leaf.requires_grad:
+            if leaf.grad is not None:
+                g = leaf.grad + g
+            elif g is leaf.data or g.base is leaf.data:
+                # A backward returned the leaf's own array (dJ/dx = x): made read-only as
+                # .grad, it would lock the data against updates (x.data -= lr * x.grad),
+                # and .grad would change with them. PyTorch copies it too.
+                g = g.copy()
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)
+            # Gradients are shared between nodes (x + y hands both the same array):
+            # read-only keeps an in-place edit of one parameter's grad from changing another's.
+            g.setflags(False)  # write=False; the positional form is twice as fast
+            leaf.grad = g
 
 
 def _backward_failed(node: Function, exc: Exception, on_tensors: bool = False) -> BackwardError:

@@ -469,6 +469,35 @@ def test_no_grad_is_thread_local():
                     "other thread enabled": True}
 
 
+
+class _GradReadTogether(np.ndarray):
+    """A .grad whose sum with a new gradient waits (up to half a second) until two
+    backward passes have both read it."""
+
+    meeting = None
+
+    def __add__(self, other):
+        try:
+            _GradReadTogether.meeting.wait()
+        except threading.BrokenBarrierError:  # the other pass waits its turn
+            pass
+        return np.add(np.asarray(self), other)
+
+
+def test_backward_on_two_threads_adds_both_gradients_to_a_shared_leaf():
+    """Two passes that read a leaf's .grad at the same time must not store their sums one
+    over the other: each leaf gets dJ1/dW + dJ2/dW, as in PyTorch."""
+    W = gg.Tensor(np.ones(3), requires_grad=True, name="W")
+    W.grad = np.zeros(3).view(_GradReadTogether)
+    _GradReadTogether.meeting = threading.Barrier(2, timeout=0.5)
+    threads = [threading.Thread(target=lambda k=k: (W * k).sum().backward())
+               for k in (2.0, 3.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    np.testing.assert_array_equal(W.grad, [5.0, 5.0, 5.0])  # 2 + 3
+
 def test_detach_cuts_the_graph_and_shares_the_data():
     x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = x * 3
