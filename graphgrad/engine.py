@@ -196,8 +196,10 @@ def _backprop(*walk_args: Any) -> None:
     if not gc.isenabled():
         _walk(*walk_args)
         return
-    gc.disable()
     try:
+        # In the try: an interrupt (Ctrl-C) is delivered as the call returns, and one caught
+        # between the pause and the try would leave the collector off for good.
+        gc.disable()
         _walk(*walk_args)
     finally:
         gc.enable()

@@ -896,6 +896,33 @@ class _CollectorState(gg.Function):
         return grad
 
 
+
+class _InterruptedPause:
+    """The gc module as seen by the engine, with an interrupt (Ctrl-C) delivered as the
+    pause returns: Python runs signal handlers when a call into C returns."""
+
+    isenabled, enable = staticmethod(gc.isenabled), staticmethod(gc.enable)
+
+    @staticmethod
+    def disable():
+        gc.disable()
+        raise KeyboardInterrupt
+
+
+def test_an_interrupt_as_the_walk_pauses_the_collector_leaves_it_running(monkeypatch):
+    from graphgrad import engine
+
+    x = gg.Tensor(np.ones(3), requires_grad=True)
+    J = (x * 2.0).sum()
+    monkeypatch.setattr(engine, "gc", _InterruptedPause)
+    gc.enable()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            J.backward()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
 def test_the_walk_pauses_the_garbage_collector_and_restores_it():
     x = gg.Tensor(np.ones(3), requires_grad=True)
     _CollectorState.seen.clear()
