@@ -30,6 +30,7 @@ class _State(threading.local):
     checks = False
 
     def refresh(self) -> None:
+        # `_setting` does the same inline (see there why).
         self.checks = self.anomaly or self.strict_shapes or self.scope is not None
         if not self.grad_enabled:
             self.mode = OFF
@@ -52,15 +53,28 @@ class _setting(contextlib.ContextDecorator):
         self.attribute, self.value = attribute, value
         self._replaced = threading.local()
 
+    # Python delivers an interrupt (Ctrl-C) as a call returns. So from the first change of
+    # the state on, __enter__ and __exit__ call nothing (not even `refresh`, inlined): an
+    # interrupt there would leave the state half changed, or changed with no __exit__ to
+    # undo it, for the rest of the thread's life (grad recording off for good).
     def __enter__(self) -> None:
         stack = self._replaced.__dict__.setdefault("stack", [])
-        stack.append(getattr(_state, self.attribute))
-        setattr(_state, self.attribute, self.value)
-        _state.refresh()
+        state = _state
+        replaced = getattr(state, self.attribute)
+        stack += (replaced,)
+        state.__dict__[self.attribute] = self.value
+        state.checks = checks = (state.anomaly or state.strict_shapes
+                                 or state.scope is not None)
+        state.mode = OFF if not state.grad_enabled else CHECKED if checks else FAST
 
     def __exit__(self, *exc_info: object) -> None:
-        setattr(_state, self.attribute, self._replaced.stack.pop())
-        _state.refresh()
+        stack = self._replaced.stack
+        state = _state
+        state.__dict__[self.attribute] = stack[-1]
+        state.checks = checks = (state.anomaly or state.strict_shapes
+                                 or state.scope is not None)
+        state.mode = OFF if not state.grad_enabled else CHECKED if checks else FAST
+        del stack[-1]
 
     def __call__(self, func: Callable) -> Callable:
         # A generator function's body runs at each next(), after the call has returned: the

@@ -2,6 +2,7 @@
 no reference cycles, freeing the graph, the errors backward raises, grad modes, detach,
 custom Functions (several outputs, wrong gradients) and a training loop's memory."""
 import copy
+import dis
 import gc
 import sys
 import threading
@@ -13,7 +14,7 @@ import pytest
 from graph_walks import graph_nodes
 
 import graphgrad as gg
-from graphgrad import function, nn, optim
+from graphgrad import function, modes, nn, optim
 
 
 @pytest.fixture
@@ -469,6 +470,53 @@ def test_no_grad_is_thread_local():
                     "other thread enabled": True}
 
 
+
+
+def _interrupted_after_each_call(code, block):
+    """Run ``block()`` once per call made by ``code``, with a KeyboardInterrupt raised in
+    ``code`` as that call returns, where Python delivers a Ctrl-C. (Not at the entry of
+    ``code``: an interrupt there, before any of it runs, no Python code can handle.)"""
+    instructions = list(dis.get_instructions(code))
+    after_calls = [following.offset for ins, following in zip(instructions, instructions[1:])
+                   if ins.opname.startswith("CALL")]
+    assert after_calls or code.co_name == "__exit__"
+    for offset in after_calls:
+        def trace_opcodes(frame, event, arg, at=offset):
+            if event == "opcode" and frame.f_lasti == at:
+                raise KeyboardInterrupt
+            return trace_opcodes
+
+        def trace_calls(frame, event, arg):
+            if frame.f_code is code:
+                frame.f_trace_opcodes = True
+                return trace_opcodes
+            return None
+
+        tracing = sys.gettrace()  # a coverage tool's, say
+        sys.settrace(trace_calls)
+        try:
+            block()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(tracing)
+        yield offset
+
+
+@pytest.mark.parametrize("method", ["__enter__", "__exit__"])
+def test_an_interrupt_inside_no_grad_leaves_grad_recording_as_it_was(method):
+    x = gg.Tensor(2.0, requires_grad=True)
+
+    def block():
+        with gg.no_grad():
+            with gg.detect_anomaly():
+                pass
+
+    code = getattr(modes._setting, method).__code__
+    for offset in _interrupted_after_each_call(code, block):
+        assert (gg.is_grad_enabled(), modes._state.mode, modes._state.checks) == (
+            True, modes.FAST, False), f"interrupted at {offset}"
+        assert (x * 2).requires_grad
 
 class _GradReadTogether(np.ndarray):
     """A .grad whose sum with a new gradient waits (up to half a second) until two
