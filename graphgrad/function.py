@@ -375,7 +375,6 @@ _WAITING_VIEWS: list[weakref.ref] = []
 # garbage collection, even while the lock is held, and one that frees a pinned graph releases
 # its pins on this thread (each release runs whole, between the holder's steps).
 _PINS_LOCK = threading.RLock()
-_acquire, _release_lock = _PINS_LOCK.acquire, _PINS_LOCK.release
 
 
 class _Pins(list):
@@ -392,7 +391,7 @@ def _pin_leaves(ctx: Function, inputs: tuple, *outputs: np.ndarray) -> None:
     """Make read-only, while ``ctx`` needs them, the arrays of its leaf inputs (and what they
     are views of) that it saved for backward, or that a saved array or an output is a view
     of. Arrays it neither saved nor looks into cannot change its gradient."""
-    pins = _Pins()
+    pins = []
     for kept in ctx.saved:
         for x in inputs:
             if x.data is kept:
@@ -410,17 +409,21 @@ def _pin_leaves(ctx: Function, inputs: tuple, *outputs: np.ndarray) -> None:
             _add_viewed_leaves(pins, out, inputs)
     if not pins:
         return
-    _acquire()  # by hand: cheaper than `with`
-    try:
+    # Each array joins the node's list as it is pinned, with no call in between: an
+    # interrupt (Ctrl-C, delivered as a call returns) partway leaves a list that holds
+    # exactly the pins made, so releasing it cannot unlock an array that another node holds.
+    ctx._pinned = pinned = _Pins()
+    # `with`, not acquire() and a try: an interrupt as acquire() returned would leave the
+    # lock held, and every other thread waiting on it for good.
+    with _PINS_LOCK:
         for array in pins:
             if array.flags.writeable:
+                pinned += (array,)
                 array.setflags(False)  # write=False; the positional form is twice as fast
             else:
                 key = id(array)
                 _SHARED_PINS[key] = _SHARED_PINS.get(key, 0) + 1
-    finally:
-        _release_lock()
-    ctx._pinned = pins
+                pinned += (array,)
 
 
 def _add_viewed_leaves(pins: list, view: np.ndarray, inputs: tuple) -> None:
@@ -447,30 +450,31 @@ def _root(array: np.ndarray) -> np.ndarray:
 def _unpin_all(pin_lists: Sequence[list]) -> None:
     """Release the pins of each list, and empty it."""
     shared = _SHARED_PINS
-    _acquire()
-    try:
+    with _PINS_LOCK:  # not acquire() and a try: see _pin_leaves
         for pins in pin_lists:
             # Bases were pinned after their views; a view can only be made writeable again
-            # once its base is, so release in reverse.
-            for array in reversed(pins):
+            # once its base is, so release in reverse. Each array leaves the list before it
+            # is released: after an interrupt (Ctrl-C) partway, releasing the list again
+            # must not release an array twice (unlocking it under another node's pin).
+            while pins:
+                array = pins[-1]
                 if shared:
                     key = id(array)
                     count = shared.get(key)
                     if count is not None:  # another pin holds it, or it was never ours
+                        del pins[-1]
                         if count == 1:
                             del shared[key]
                         else:
                             shared[key] = count - 1
                         continue
+                del pins[-1]
                 try:
                     array.setflags(True)  # write=True
                 except ValueError:  # an array it looks into is still locked
                     _WAITING_VIEWS.append(_ref(array))
-            pins.clear()
         if _WAITING_VIEWS:
             _release_waiting_views()
-    finally:
-        _release_lock()
 
 
 def _release_waiting_views() -> None:
