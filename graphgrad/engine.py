@@ -235,6 +235,9 @@ def _walk(
     check = _state.anomaly
     step = 0
     pinned = []  # released together at the end: one lock for the whole pass
+    # Of the nodes whose gradients were converted (a scalar made an array, a dtype cast), the
+    # gradients as they flowed: set as their input_grads when the pass ends (`_set_conformed`).
+    conformed: dict[Function, list] = {}
     # Bound once: this loop runs once per node and its inner loop once per edge.
     pending_get, pending_pop = pending.get, pending.pop
     ndarray = np.ndarray
@@ -302,17 +305,17 @@ def _walk(
                 if g is not None and t.requires_grad:
                     data = t.data
                     if type(g) is not ndarray:
-                        g = _as_gradient(node, t, g, create_graph)
+                        returned, g = g, _as_gradient(node, t, g, create_graph)
                         if record_steps:
-                            _record_conformed(node, t, grads, g)
+                            _record_conformed(conformed, node, t, returned, g)
                     if g.shape != data.shape:
                         raise _shape_error(node, t, g, grads)
                     if g.dtype is not data.dtype and g.dtype != data.dtype:
                         if data.dtype.kind != "f":  # rounding would make it silently wrong
                             raise _integer_gradient_error(node, t, g)
-                        g = g.astype(data.dtype)
+                        returned, g = g, g.astype(data.dtype)
                         if record_steps:
-                            _record_conformed(node, t, grads, g)
+                            _record_conformed(conformed, node, t, returned, g)
                     previous = pending_get(t)
                     # Never in place: gradient arrays are shared. (0-d sums come back as numpy
                     # scalars; they become arrays where they are stored.)
@@ -327,12 +330,16 @@ def _walk(
         # gradients: a kept exception's traceback holds this frame.
         if pinned:
             _unpin_all(pinned)
+        if conformed:
+            _set_conformed(conformed)
         output_of.clear()
         waiting.clear()
         pending.clear()
         raise
     if pinned:
         _unpin_all(pinned)
+    if conformed:
+        _set_conformed(conformed)
     if wanted is None:
         # Graphs backpropagated on several threads may share leaves: a pass adds to a
         # leaf's .grad by reading it and storing the sum, so another pass's sum stored
@@ -421,15 +428,27 @@ def _as_gradient(node: Function, t: Tensor, g: Any, create_graph: bool) -> Any:
     return array
 
 
-def _record_conformed(node: Function, t: Tensor, returned: tuple, g: Any) -> None:
+def _record_conformed(conformed: dict[Function, list], node: Function, t: Tensor,
+                      returned: Any, g: Any) -> None:
     """Keep ``input_grads`` as the arrays that really flowed (after a scalar became an array
-    or a gradient took its input's dtype): replace the first slot of ``t`` not yet replaced."""
-    recorded = list(node.input_grads)
-    for i, (x, old) in enumerate(zip(node.inputs, recorded)):
-        if x is t and old is returned[i]:
+    or a gradient took its input's dtype): ``g`` replaces ``returned`` in the first slot of
+    ``t`` that still holds it. The slots are converted in order, so the search goes on from
+    the last one replaced: a node with n inputs costs O(n) in all, not O(n) per input."""
+    entry = conformed.get(node)
+    if entry is None:
+        entry = conformed[node] = [list(node.input_grads), 0]
+    recorded, start = entry
+    inputs = node.inputs
+    for i in range(start, len(recorded)):
+        if inputs[i] is t and recorded[i] is returned:
             recorded[i] = g
-            break
-    node.input_grads = tuple(recorded)
+            entry[1] = i  # the same slot may be converted twice (to an array, then its dtype)
+            return
+
+
+def _set_conformed(conformed: dict[Function, list]) -> None:
+    for node, (recorded, _) in conformed.items():
+        node.input_grads = tuple(recorded)
 
 
 def _add(a: Any, b: Any) -> Any:

@@ -13,9 +13,10 @@ import weakref
 import numpy as np
 import pytest
 from graph_walks import graph_nodes
+from operation_counts import growth, lines_run
 
 import graphgrad as gg
-from graphgrad import function, modes, nn, optim
+from graphgrad import engine, function, modes, nn, optim
 
 
 @pytest.fixture
@@ -115,6 +116,55 @@ def test_diamond_with_several_paths_of_different_lengths():
     # J = (e^s + s^2) s;  dJ/ds = e^s s + e^s + 3 s^2
     assert float(a.grad) == pytest.approx(np.exp(s) * s + np.exp(s) + 3 * s**2, rel=1e-12)
     assert float(x.grad) == pytest.approx((np.exp(s) * s + np.exp(s) + 3 * s**2) * cs, rel=1e-12)
+
+
+def _concatenate_of_float32(n):
+    """n float32 leaves joined into a float64 result: backward casts each one's gradient."""
+    xs = [gg.Tensor(np.full(1, i, dtype=np.float32), requires_grad=True) for i in range(n)]
+    joined = gg.concatenate([*xs, gg.Tensor(np.zeros(1), requires_grad=True)])
+    return xs, joined
+
+
+def test_an_op_with_many_inputs_records_its_cast_gradients_in_linear_work():
+    xs, joined = _concatenate_of_float32(5)
+    (joined * np.arange(6.0)).sum().backward()
+    recorded = joined.creator.input_grads
+    assert [g.dtype for g in recorded] == [np.float32] * 5 + [np.float64]
+    np.testing.assert_array_equal(np.concatenate(recorded), np.arange(6.0))
+    for x, g in zip(xs, recorded):
+        assert x.grad.dtype == np.float32 and x.grad[0] == g[0]
+
+    def lines(n):
+        _, joined = _concatenate_of_float32(n)
+        J = joined.sum()
+        return lines_run(J.backward, engine)
+
+    # Recording each cast had copied the node's whole list of gradients: 16 times the work
+    # for 4 times the inputs.
+    assert growth(lines, 100) < 5
+
+
+class _ReturnsFloats(gg.Function):
+    """y = x0 + x1 + ...;  each dx_i = dy, given back as a Python float"""
+
+    @staticmethod
+    def forward(ctx, *xs):
+        return sum(xs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (float(grad),) * len(ctx.inputs)
+
+
+def test_gradients_given_as_python_floats_are_recorded_as_arrays_of_the_input_dtype():
+    x = gg.Tensor(np.float32(2.0), requires_grad=True)
+    y = gg.Tensor(np.float32(3.0), requires_grad=True)
+    total = _ReturnsFloats.apply(x, y, x)
+    (total * 4.0).backward()
+    recorded = total.creator.input_grads
+    # Made an array (float64) then cast to float32: the slot keeps the cast one.
+    assert [(type(g), g.dtype, float(g)) for g in recorded] == [(np.ndarray, np.float32, 4.0)] * 3
+    assert float(x.grad) == 8.0 and float(y.grad) == 4.0
 
 
 # -- deep graphs ----------------------------------------------------------------------------------
