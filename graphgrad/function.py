@@ -367,10 +367,12 @@ def _setting_text(value: Any) -> str:
 _SHARED_PINS: dict[int, int] = {}
 # A view's last pin can be released while an array it looks into is still pinned by another
 # node, and numpy refuses to make a view writeable above a read-only base. Such a view waits
-# here (weakly held) and is made writeable by the release that unlocks what is above it. A
-# node that pins the view meanwhile pins its bases too, so it cannot be unlocked under that
-# node.
-_WAITING_VIEWS: list[weakref.ref] = []
+# here (weakly held), under id() of the array that owns its memory, and is made writeable by
+# the release that unlocks what is above it: a release looks only at the views under the
+# arrays it unlocked, so n views waiting on one base cost O(n) in all, not O(n) per release.
+# A node that pins the view meanwhile pins its bases too, so it cannot be unlocked under that
+# node. (A waiting view keeps its base alive, so the id cannot be reused while it waits.)
+_WAITING_VIEWS: dict[int, list[weakref.ref]] = {}
 # Graphs built on several threads may share a leaf. Reentrant: any allocation can start a
 # garbage collection, even while the lock is held, and one that frees a pinned graph releases
 # its pins on this thread (each release runs whole, between the holder's steps).
@@ -449,7 +451,8 @@ def _root(array: np.ndarray) -> np.ndarray:
 
 def _unpin_all(pin_lists: Sequence[list]) -> None:
     """Release the pins of each list, and empty it."""
-    shared = _SHARED_PINS
+    shared, waiting = _SHARED_PINS, _WAITING_VIEWS
+    unlocked = []  # while views wait: the arrays this release made writeable
     with _PINS_LOCK:  # not acquire() and a try: see _pin_leaves
         for pins in pin_lists:
             # Bases were pinned after their views; a view can only be made writeable again
@@ -472,23 +475,29 @@ def _unpin_all(pin_lists: Sequence[list]) -> None:
                 try:
                     array.setflags(True)  # write=True
                 except ValueError:  # an array it looks into is still locked
-                    _WAITING_VIEWS.append(_ref(array))
-        if _WAITING_VIEWS:
-            _release_waiting_views()
+                    waiting.setdefault(id(_root(array)), []).append(_ref(array))
+                else:
+                    if waiting:
+                        unlocked.append(array)
+        if unlocked and waiting:
+            _release_waiting_views({id(_root(array)) for array in unlocked})
 
 
-def _release_waiting_views() -> None:
-    """Make writeable the waiting views whose bases are no longer locked."""
-    # Over a copy, removing by identity: a collection in this loop can run a release that
-    # adds to the list, and what it adds must stay.
-    for ref in _WAITING_VIEWS[:]:
-        view = ref()
-        if view is not None:
-            try:
-                view.setflags(True)  # write=True
-            except ValueError:
-                continue
-        for i, waiting in enumerate(_WAITING_VIEWS):
-            if waiting is ref:
-                del _WAITING_VIEWS[i]
-                break
+def _release_waiting_views(roots: set[int]) -> None:
+    """Make writeable the views waiting under ``roots`` whose bases are no longer locked."""
+    for key in roots:
+        # Taken out while it is gone through: a collection in this loop can run a release
+        # that adds views under the same array, and what it adds must stay.
+        views = _WAITING_VIEWS.pop(key, None)
+        if views is None:
+            continue
+        still = []
+        for ref in views:
+            view = ref()
+            if view is not None:
+                try:
+                    view.setflags(True)  # write=True
+                except ValueError:
+                    still.append(ref)
+        if still:
+            _WAITING_VIEWS.setdefault(key, []).extend(still)

@@ -148,4 +148,5 @@ def test_writes_between_recording_and_backward_never_change_a_gradient(graphs, s
     assert all(a.flags.writeable for a in arrays[len(writeable_before):])
     ids = {id(a) for a in arrays}  # other examples' graphs may still be alive (a failure's)
     assert not ids & function._SHARED_PINS.keys()
-    assert not any(id(ref()) in ids for ref in function._WAITING_VIEWS)
+    assert not any(id(ref()) in ids for views in function._WAITING_VIEWS.values()
+                   for ref in views)
