@@ -3,9 +3,11 @@ import copy
 
 import numpy as np
 import pytest
+from operation_counts import growth, lines_run
 
 import graphgrad as gg
 from graphgrad import nn, optim
+from graphgrad.nn import module
 
 
 class TwoLayer(nn.Module):
@@ -451,6 +453,37 @@ def test_module_list_indexing_slicing_and_growing():
     layers[0] = nn.Tanh()
     assert isinstance(layers[0], nn.Tanh) and len(layers) == 6
     assert "0.W" not in layers.state_dict()  # the replaced layer's parameters are gone
+
+
+def test_building_n_layers_one_by_one_is_linear_work():
+    def lines(n):
+        layers = [nn.ReLU() for _ in range(n)]
+
+        def build():
+            held = ModuleList()
+            held.append(layers[0])
+            held.extend(layers[1:])
+            nn.Sequential(*layers)
+            return held
+        return lines_run(build, module)
+
+    # Each layer added had refreshed the list of all of them (and, in a ModuleList, their
+    # name scopes): 16 times the work for 4 times the layers.
+    assert growth(lines, 50) < 5
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = ModuleList()
+            for _ in range(3):
+                self.blocks.append(nn.Linear(2, 2, rng=0))
+
+    blocks = Model().blocks
+    assert [layer._scope for layer in blocks] == ["blocks/0", "blocks/1", "blocks/2"]
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    assert [layer._scope for layer in model] == ["linear1", "relu1", "linear2"]
+    model.relu1 = nn.Tanh()  # replaced in its place, not added last
+    assert [type(layer).__name__ for layer in model] == ["Linear", "Tanh", "Linear"]
 
 
 def test_a_module_list_holds_modules_only_and_adds_none_of_a_bad_batch():

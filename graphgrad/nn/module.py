@@ -413,24 +413,37 @@ class Module:
 
 class _OrderedLayers(Module):
     """What `Sequential` and `ModuleList` share: their layers are the registered submodules,
-    kept in order as a tuple (``_layers``) that every assignment and deletion refreshes, so
+    kept in order in a list (``_layers``) that every assignment and deletion updates, so
     ``len``, iteration and indexing see the registry and nothing else."""
 
     def __init__(self) -> None:
         super().__init__()
-        object.__setattr__(self, "_layers", ())
+        object.__setattr__(self, "_layers", [])
 
     def __setattr__(self, name: str, value: Any) -> None:
+        members = self._members
+        new = name not in members
+        old = members.get(name)
         super().__setattr__(name, value)
-        self._refresh_layers()
+        if new and isinstance(members.get(name), Module):
+            # A layer under a new name comes last in the registry: added on its own, so that
+            # building n layers one by one (append, Sequential(*layers)) is not n refreshes
+            # of all of them.
+            self._layers.append(value)
+            self._place_layer(name, value)
+        elif isinstance(old, Module) or isinstance(members.get(name), Module):
+            self._refresh_layers()
 
     def __delattr__(self, name: str) -> None:
         super().__delattr__(name)
         self._refresh_layers()
 
     def _refresh_layers(self) -> None:
-        object.__setattr__(self, "_layers", tuple(
-            v for v in self._members.values() if isinstance(v, Module)))
+        object.__setattr__(self, "_layers", [
+            v for v in self._members.values() if isinstance(v, Module)])
+
+    def _place_layer(self, name: str, layer: Module) -> None:
+        """What a layer added under ``name`` needs besides its place in ``_layers``."""
 
     def _check_layer(self, name: Any, layer: Any) -> None:
         if not isinstance(layer, Module):
@@ -443,7 +456,7 @@ class _OrderedLayers(Module):
         return len(self._layers)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._layers)
+        return iter(tuple(self._layers))  # as they are now: a loop may add layers
 
 
 class Sequential(_OrderedLayers):
@@ -595,4 +608,8 @@ class ModuleList(_OrderedLayers):
         # name in theirs, and two lists' layer 0 are not one cluster.
         super()._set_scope(scope)
         for name, layer in self.named_children():
-            layer._set_scope(name if scope is None else f"{scope}/{name}")
+            self._place_layer(name, layer)
+
+    def _place_layer(self, name: str, layer: Module) -> None:
+        scope = self._scope
+        layer._set_scope(name if scope is None else f"{scope}/{name}")
