@@ -190,6 +190,36 @@ def test_optimizer_state_dict_mismatches_are_explained():
 
 
 
+class _CountedKey(str):
+    """A state dict key that counts the comparisons made with it."""
+
+    compared = 0
+    __hash__ = str.__hash__
+
+    def __eq__(self, other):
+        _CountedKey.compared += 1
+        return str.__eq__(self, other)
+
+
+def test_loading_the_state_of_many_parameters_compares_each_key_a_few_times():
+    params = [gg.Tensor(np.full(2, float(i)), requires_grad=True) for i in range(300)]
+    adam = optim.Adam(params, lr=0.01)
+    for p in params:
+        p.grad = np.ones(2)
+    adam.step()
+    state = {_CountedKey(key): value for key, value in adam.state_dict().items()}
+    fresh = optim.Adam([gg.Tensor(np.zeros(2), requires_grad=True) for _ in params], lr=0.5)
+    _CountedKey.compared = 0
+    fresh.load_state_dict(state)
+    # Each key had been looked for in a list of all of them: 600 keys, about 180,000
+    # comparisons.
+    assert _CountedKey.compared < 10 * len(state)
+    assert fresh.t == 1 and fresh.lr == 0.01
+    for ours, theirs in zip(fresh.state, adam.state):
+        np.testing.assert_array_equal(ours["v"], theirs["v"])
+        np.testing.assert_array_equal(ours["s"], theirs["s"])
+
+
 def _adam_snapshot(adam):
     return adam.t, adam.lr, [{k: a.copy() for k, a in slots.items()} for slots in adam.state]
 

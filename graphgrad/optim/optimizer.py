@@ -382,8 +382,8 @@ class Optimizer:
             expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
-        unexpected = [k for k in state if k not in expected and k not in counts
-                      and k != "optimizer"]
+        known = {*expected, *counts, "optimizer"}  # a set: a model may have many parameters
+        unexpected = [k for k in state if k not in known]
         problems = []
         if missing:
             problems.append(f"missing keys: {', '.join(missing)}")
