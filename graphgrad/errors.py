@@ -137,6 +137,17 @@ def require_shape(caller: str, name: str, value: Any, expected: tuple[int | str,
     raise ShapeError(f"{caller} takes {name} of shape {wanted}; got {describe(value)}{tip}")
 
 
+def setting_text(value: Any) -> str:
+    """A setting's value in an error message: an array by its dtype and shape, a tensor by
+    `describe`, not their values; anything else by its repr, or its type if that is long."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"<{value.dtype} array {value.shape}>"
+    if hasattr(value, "requires_grad") and hasattr(value, "data"):  # a Tensor
+        return describe(value)
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__}"
+
+
 def describe(tensor: Any) -> str:
     """One phrase naming a tensor for error messages: ``'W1' (4, 3) float64``."""
     # An ndarray's own .data is its memory buffer: only a Tensor's .data is the array.

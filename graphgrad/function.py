@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from graphgrad import debug
-from graphgrad.errors import GraphgradError, OpError, describe
+from graphgrad.errors import GraphgradError, OpError, describe, setting_text
 from graphgrad.modes import CHECKED, OFF, _state
 from graphgrad.tensor import _CONSTANTS, _TENSOR_TYPES, Tensor, _lift, _op_output
 
@@ -338,7 +338,7 @@ def _as_output_array(cls: type, value: Any) -> np.ndarray:
 
 def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError:
     operands = ", ".join(describe(x) for x in inputs)
-    settings = "".join(f", {k}={_setting_text(v)}" for k, v in attrs.items())
+    settings = "".join(f", {k}={setting_text(v)}" for k, v in attrs.items())
     hint = getattr(cls, "hint", None)
     advice = hint(*inputs, **attrs) if hint else None
     if advice is None and any(x.data.dtype == bool for x in inputs if isinstance(x, Tensor)):
@@ -347,13 +347,6 @@ def _op_failed(cls: type, inputs: tuple, attrs: dict, exc: Exception) -> OpError
     if advice:
         message += f"\n  {advice}"
     return OpError(message)
-
-
-def _setting_text(value: Any) -> str:
-    """An op's setting in an error message: an array by its dtype and shape, not its values."""
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        return f"<{value.dtype} array {value.shape}>"
-    return repr(value)
 
 
 # -- protecting saved arrays from in-place writes ---------------------------------------------

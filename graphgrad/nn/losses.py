@@ -28,6 +28,7 @@ from graphgrad.errors import (
     ShapeError,
     describe,
     real_number,
+    setting_text,
 )
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid
@@ -181,14 +182,6 @@ def _as_labels(labels: Any, like: Tensor) -> Tensor:
     return labels
 
 
-def _what(value: Any) -> str:
-    """A setting's value for a message: its repr, or the type and shape of an array."""
-    if isinstance(value, (np.ndarray, Tensor)):
-        return describe(value)
-    text = repr(value)
-    return text if len(text) <= 60 else f"a {type(value).__name__}"
-
-
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -252,7 +245,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
         # PyTorch's third argument is weight, one per class: as a truthy list it had chosen
         # the multi-label cost.
         raise GraphgradTypeError(
-            f"cross_entropy: multi_label must be True or False, got {_what(multi_label)}. "
+            f"cross_entropy: multi_label must be True or False, got {setting_text(multi_label)}. "
             "Weights per class (PyTorch's weight) are not supported: weight each example's "
             "cost yourself.")
     if multi_label:
