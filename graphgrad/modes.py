@@ -31,13 +31,8 @@ class _State(threading.local):
 
     def refresh(self) -> None:
         # `_setting` does the same inline (see there why).
-        self.checks = self.anomaly or self.strict_shapes or self.scope is not None
-        if not self.grad_enabled:
-            self.mode = OFF
-        elif self.checks:
-            self.mode = CHECKED
-        else:
-            self.mode = FAST
+        self.checks = checks = self.anomaly or self.strict_shapes or self.scope is not None
+        self.mode = OFF if not self.grad_enabled else CHECKED if checks else FAST
 
 
 _state = _State()
