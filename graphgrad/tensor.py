@@ -504,6 +504,16 @@ def _bitwise(ufunc: np.ufunc, symbol: str, *operands: ArrayLike) -> Tensor:
                 f"bit), got {describe(x)}; compare first ((A > 0.5) & (Y == 1)), or, for a "
                 "differentiable AND of probabilities, multiply them"
             )
+    if len(arrays) == 2:
+        try:
+            np.broadcast_shapes(np.shape(arrays[0]), np.shape(arrays[1]))
+        except ValueError:
+            raise ShapeError(
+                f"{symbol}: {describe(operands[0])} and {describe(operands[1])} do not "
+                "broadcast: aligned from the right, each pair of dimensions must be equal or 1; "
+                "masks of one set of examples have the same shape (a .T or .reshape(...) "
+                "usually fixes it)"
+            ) from None
     return _constant(ufunc(*arrays))
 
 

@@ -223,6 +223,18 @@ def test_logical_operators_refuse_floats_by_name(combine, named):
     assert f"got {named}" in str(info.value) and "compare first" in str(info.value)
 
 
+@pytest.mark.parametrize("combine", [
+    lambda a, b: a & b, lambda a, b: a | b, lambda a, b: b ^ a, lambda a, b: a.data & b])
+def test_logical_operators_refuse_masks_that_do_not_broadcast_by_name_and_shape(combine):
+    predicted = gg.Tensor([0.9, 0.2, 0.7], name="A") > 0.5
+    predicted.name = "predicted"
+    positive = gg.Tensor([[1.0, 0.0, 1.0, 0.0]]) == 1  # (1, 4): another set's labels
+    with pytest.raises(gg.ShapeError, match="do not broadcast") as info:
+        combine(predicted, positive)
+    assert "(3,)" in str(info.value) and "(1, 4)" in str(info.value)
+    np.testing.assert_array_equal((predicted & positive[:, :3]).data, [[True, False, True]])
+
+
 def test_an_integer_tensor_of_one_element_is_an_index():
     t = gg.Tensor(2, dtype=np.int64)
     assert list(range(t)) == [0, 1]
