@@ -44,6 +44,16 @@ class TrainingDiverged(GraphgradError, FloatingPointError):
         self.history = history
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """`fit` was interrupted (Ctrl-C). ``.history`` holds the epochs it finished, and
+    ``.next_epoch`` the number of the first it did not: pass it as ``initial_epoch`` to
+    resume. A KeyboardInterrupt still, so it stops a script or a notebook cell as one does."""
+
+    def __init__(self, message: str, history: dict[str, list[float]], next_epoch: int) -> None:
+        super().__init__(message)
+        self.history, self.next_epoch = history, next_epoch
+
+
 # -- accuracy -----------------------------------------------------------------------------------
 ACCURACY_KINDS = ("argmax", "logits", "probabilities", "multi_label")
 
@@ -241,6 +251,13 @@ def fit(
             patience, the dev cost). Training stops before that step changes the parameters;
             with patience, the model is then given the parameters of the epoch with the lowest
             dev cost so far. The error holds the history so far.
+        TrainingInterrupted: a KeyboardInterrupt (Ctrl-C) stopped training, as it stops any
+            Python code; fit re-raises it as this subclass, which holds the history of the
+            epochs finished (``.history``) and the epoch to resume from (``.next_epoch``, for
+            ``initial_epoch``). The model keeps the parameters of its last step (an optimizer
+            step cut short may have updated some parameters and not others), every module's
+            mode is put back, the progress bar is closed, and grad recording is on: call fit
+            again to go on.
     """
     epochs, initial_epoch, patience = _fit_settings(epochs, initial_epoch, patience, dev_data)
     _require_shared_parameters(model, optimizer)
@@ -255,14 +272,14 @@ def fit(
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
-    modes = _modes(model)
-    if not model.training:  # left in eval mode to predict: the whole model trains
-        model.train()
-    training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
-    bar = _progress_bar(epochs, initial_epoch, progress)
     epoch_run = _Epoch(model, loss_fn, optimizer, loader, accuracy, history)
     best = _BestEpoch(patience) if patience is not None else None
-    try:
+    modes, bar = _modes(model), None
+    try:  # from here on, an interrupt (Ctrl-C) puts the modes back and closes the bar
+        if not model.training:  # left in eval mode to predict: the whole model trains
+            model.train()
+        training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
+        bar = _progress_bar(epochs, initial_epoch, progress)
         for epoch in range(initial_epoch, epochs):
             if schedule is not None:
                 test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
@@ -289,10 +306,23 @@ def fit(
         raise TrainingDiverged(
             f"{diverged} The model now has the parameters of epoch {best.epoch}, the one with "
             f"the lowest dev cost ({best.cost:.6g}).", history) from None
+    except KeyboardInterrupt as interrupt:
+        if isinstance(interrupt, TrainingInterrupted):
+            raise
+        done = min(map(len, history.values()))
+        for values in history.values():  # an epoch cut short between its records: dropped
+            del values[done:]
+        raise TrainingInterrupted(
+            f"fit was interrupted with {done} epoch{'s' * (done != 1)} finished (their "
+            "history is this error's .history); the model keeps the parameters of its last "
+            f"step. To go on, call fit again with initial_epoch={initial_epoch + done}.",
+            history, initial_epoch + done) from interrupt
     finally:
-        if bar is not None:
-            bar.close()
-        _restore_modes(modes)
+        try:
+            _restore_modes(modes)
+        finally:  # an interrupt as the modes are put back still closes the bar
+            if bar is not None:
+                bar.close()
     return history
 
 

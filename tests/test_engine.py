@@ -2,9 +2,7 @@
 no reference cycles, freeing the graph, the errors backward raises, grad modes, detach,
 custom Functions (several outputs, wrong gradients) and a training loop's memory."""
 import copy
-import dis
 import gc
-import itertools
 import sys
 import threading
 import tracemalloc
@@ -13,6 +11,7 @@ import weakref
 import numpy as np
 import pytest
 from graph_walks import graph_nodes
+from interrupts import interrupted_after_each_call
 from operation_counts import growth, lines_run
 
 import graphgrad as gg
@@ -521,45 +520,6 @@ def test_no_grad_is_thread_local():
                     "other thread enabled": True}
 
 
-def _interrupted_after_each_call(code, block):
-    """Run ``block()`` once per call that ``code`` makes, and per time it makes it (a call
-    in a loop, or in a second run of ``code``), with one KeyboardInterrupt raised in ``code``
-    as that call returns, where Python delivers a Ctrl-C. (Not at the entry of ``code``: an
-    interrupt there, before any of it runs, no Python code can handle.)"""
-    instructions = list(dis.get_instructions(code))
-    after_calls = [following.offset for ins, following in zip(instructions, instructions[1:])
-                   if ins.opname.startswith("CALL")]
-    assert after_calls or code.co_name == "__exit__"
-    for offset in after_calls:
-        for nth in itertools.count(1):
-            reached = [0]
-
-            def trace_opcodes(frame, event, arg, at=offset, nth=nth, reached=reached):
-                if event == "opcode" and frame.f_lasti == at:
-                    reached[0] += 1
-                    if reached[0] == nth:
-                        raise KeyboardInterrupt
-                return trace_opcodes
-
-            def trace_calls(frame, event, arg):
-                if frame.f_code is code:
-                    frame.f_trace_opcodes = True
-                    return trace_opcodes
-                return None
-
-            tracing = sys.gettrace()  # a coverage tool's, say
-            sys.settrace(trace_calls)
-            try:
-                block()
-            except KeyboardInterrupt:
-                pass
-            finally:
-                sys.settrace(tracing)
-            if reached[0] < nth:  # this run got there fewer times: nothing was interrupted
-                break
-            yield offset, nth
-
-
 @pytest.mark.parametrize("method", ["__enter__", "__exit__"])
 def test_an_interrupt_inside_no_grad_leaves_grad_recording_as_it_was(method):
     x = gg.Tensor(2.0, requires_grad=True)
@@ -570,7 +530,7 @@ def test_an_interrupt_inside_no_grad_leaves_grad_recording_as_it_was(method):
                 pass
 
     code = getattr(modes._setting, method).__code__
-    for where in _interrupted_after_each_call(code, block):
+    for where in interrupted_after_each_call(code, block):
         assert (gg.is_grad_enabled(), modes._state.mode, modes._state.checks) == (
             True, modes.FAST, False), f"interrupted at {where}"
         assert (x * 2).requires_grad
@@ -603,7 +563,7 @@ def test_an_interrupt_while_arrays_are_pinned_or_released_unlocks_none_another_n
         J.backward()
 
     code = (function._pin_leaves if where == "pinning" else function._unpin_all).__code__
-    for at in _interrupted_after_each_call(code, block):
+    for at in interrupted_after_each_call(code, block):
         gc.collect()
         assert not W.data.flags.writeable and not X.data.flags.writeable, f"interrupted at {at}"
         assert _free_for_other_threads(function._PINS_LOCK), f"interrupted at {at}"

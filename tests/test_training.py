@@ -1,10 +1,12 @@
 """Training with fit: the course's planar flower and optimisation results, scikit-learn's
 digits, and what fit promises (history, reproducibility, schedules, a clear stop on NaN)."""
 import functools
+import gc
 import math
 
 import numpy as np
 import pytest
+from interrupts import interrupted_after_each_call
 from sklearn.datasets import load_digits, make_moons
 
 import graphgrad as gg
@@ -585,3 +587,93 @@ def test_argmax_accuracy_of_one_output_per_example_is_refused_not_always_one():
     with pytest.raises(gg.ArgumentError, match=r"kind='argmax'"):
         gg.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.1),
                (X, Y), epochs=1, accuracy="argmax", progress=False)
+
+
+# -- an interrupt (Ctrl-C) ----------------------------------------------------------------------
+class _Bar:
+    """A stand-in for fit's progress bar that records in ``made`` whether it was closed. Like
+    tqdm's bars, it closes itself when dropped (an interrupt as it was made, before fit holds
+    it)."""
+
+    def __init__(self, made):
+        self.record = {"closed": False}
+        made.append(self.record)
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def update(self, n):
+        pass
+
+    def close(self):
+        self.record["closed"] = True
+
+    __del__ = close
+
+
+def _interrupting_loss(at_call, dev):
+    """The course's cost, with a KeyboardInterrupt raised at its ``at_call``-th call during
+    training (``dev=False``) or during the dev set's evaluation (``dev=True``)."""
+    calls = [0]
+
+    def loss(Z, Y):
+        if gg.is_grad_enabled() != dev:
+            calls[0] += 1
+            if calls[0] == at_call:
+                raise KeyboardInterrupt
+        return nn.binary_cross_entropy_with_logits(Z, Y)
+    return loss
+
+
+@pytest.mark.parametrize("dev, at_call, finished", [
+    (False, 10, 2),  # the second batch of epoch 2 (4 batches an epoch)
+    (True, 2, 1),    # the dev set of epoch 1, after its training cost was recorded
+])
+def test_an_interrupted_fit_raises_with_the_finished_epochs_and_resumes(monkeypatch, dev,
+                                                                       at_call, finished):
+    made = []
+    monkeypatch.setattr(gg.train, "_progress_bar", lambda *args: _Bar(made))
+    X, Y = planar_dataset(m=100)
+    whole = _flower_model()
+    whole_history = gg.fit(whole, nn.binary_cross_entropy_with_logits,
+                           optim.SGD(whole.parameters(), lr=0.05), (X, Y), 3, (X, Y),
+                           batch_size=25, shuffle=False)
+    model = _flower_model()
+    model.eval()  # left in eval mode after predicting
+    sgd = optim.SGD(model.parameters(), lr=0.05)
+    with pytest.raises(gg.train.TrainingInterrupted, match=rf"{finished} epochs? finished.*"
+                       rf"initial_epoch={finished}") as info:
+        gg.fit(model, _interrupting_loss(at_call, dev), sgd, (X, Y), 3, (X, Y), batch_size=25,
+               shuffle=False, accuracy="logits")
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.next_epoch == finished
+    assert info.value.history == {key: values[:finished]
+                                  for key, values in whole_history.items()}
+    assert [m.training for m in model.modules()] == [False] * len(list(model.modules()))
+    assert gg.is_grad_enabled() and made == [{"closed": True}] * 2
+    history = gg.fit(model, nn.binary_cross_entropy_with_logits, sgd, (X, Y), 3, (X, Y),
+                     batch_size=25, shuffle=False, initial_epoch=info.value.next_epoch)
+    assert len(history["cost"]) == 3 - finished and math.isfinite(history["dev_cost"][-1])
+
+
+def test_an_interrupt_anywhere_in_fit_leaves_the_modes_as_they_were_and_the_bar_closed(
+        monkeypatch):
+    made = []
+    monkeypatch.setattr(gg.train, "_progress_bar", lambda *args: _Bar(made))
+    X, Y = planar_dataset(m=20)
+    model = _flower_model()
+    model.eval()
+    sgd = optim.SGD(model.parameters(), lr=0.05)
+
+    def block():
+        gg.fit(model, nn.binary_cross_entropy_with_logits, sgd, (X, Y), 2, (X, Y),
+               batch_size=10, patience=2)
+
+    places = 0
+    for at in interrupted_after_each_call(gg.train.fit.__code__, block):
+        places += 1
+        assert not any(m.training for m in model.modules()), f"interrupted at {at}"
+        gc.collect()
+        assert all(bar["closed"] for bar in made), f"interrupted at {at}"
+        assert gg.is_grad_enabled(), f"interrupted at {at}"
+    assert places > 20
