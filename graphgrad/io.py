@@ -66,26 +66,51 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
                                 f"{key!r}")
         arrays[key] = _as_array(key, value)
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".graphgrad-", suffix=".npz")
-    except OSError as exc:
-        raise SaveFileError(f"gg.save: cannot write {path!r}: {exc.strerror} ({folder!r}); "
-                            "create the folder first, or save somewhere you can write") from None
-    try:
-        # mkstemp makes the file private: give it the mode of the file it replaces, or the
-        # mode any new file gets (np.savez's).
-        os.chmod(temporary, _mode_of(path))
-        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
+
+    def write(temporary: str) -> None:
+        with open(temporary, "wb") as file, zipfile.ZipFile(file, "w") as archive:
             for key, array in arrays.items():
                 with archive.open(key + ".npy", "w", force_zip64=True) as entry:
                     np.lib.format.write_array(entry, array, allow_pickle=False)
+
+    try:
+        write_whole(path, write)
+    except FolderNotWritable as exc:
+        raise SaveFileError(f"gg.save: cannot write {path!r}: {exc.strerror} "
+                            f"({exc.filename!r}); create the folder first, or save somewhere "
+                            "you can write") from None
+    except OSError as exc:
+        raise SaveFileError(f"gg.save: cannot write {path!r}: {exc}") from exc
+
+
+class FolderNotWritable(OSError):
+    """`write_whole` could not make a file in the folder of the path it was given."""
+
+
+def write_whole(path: str | os.PathLike, write: Any) -> None:
+    """Write a file by ``write(temporary)``, to a temporary path beside ``path`` that then
+    replaces ``path``: a failure or an interrupt (Ctrl-C) partway leaves what was at ``path``
+    before (an earlier checkpoint, picture or animation), never a truncated file. The new file
+    gets the mode of the one it replaces, or the mode any new file gets.
+
+    Raises:
+        FolderNotWritable: the folder of ``path`` is missing or cannot be written.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]  # writers that choose their format by the extension
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".graphgrad-", suffix=suffix)
+    except OSError as exc:
+        raise FolderNotWritable(exc.errno, exc.strerror, folder) from None
+    os.close(handle)
+    try:
+        os.chmod(temporary, _mode_of(path))  # mkstemp makes the file private
+        write(temporary)
         os.replace(temporary, path)
-    except BaseException as exc:
+    except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
-        if isinstance(exc, OSError) and not isinstance(exc, SaveFileError):
-            raise SaveFileError(f"gg.save: cannot write {path!r}: {exc}") from exc
         raise
 
 

@@ -112,6 +112,27 @@ def test_keys_ending_in_npy_load_back_under_their_own_names(tmp_path):
         np.testing.assert_array_equal(loaded[key], array)
 
 
+def test_an_interrupted_save_leaves_the_checkpoint_saved_before(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    gg.save({"W": np.ones((2, 2)), "b": np.zeros(2)}, path)
+    write_array = np.lib.format.write_array
+    written = []
+
+    def write_then_interrupt(*args, **kwargs):
+        write_array(*args, **kwargs)
+        written.append(True)
+        raise KeyboardInterrupt  # Ctrl-C after the first array
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        gg.save({"W": np.full((2, 2), 5.0), "b": np.ones(2)}, path)
+    assert written == [True]
+    loaded = gg.load(path)
+    np.testing.assert_array_equal(loaded["W"], np.ones((2, 2)))
+    np.testing.assert_array_equal(loaded["b"], np.zeros(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
 def test_saving_into_a_missing_folder_names_the_path(tmp_path):
     path = tmp_path / "no_such_folder" / "model.npz"
     with pytest.raises(SaveFileError, match="create the folder first") as info:
