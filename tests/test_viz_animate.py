@@ -106,6 +106,23 @@ def test_animate_writes_a_looping_gif_with_a_frame_per_step(tmp_path):
         assert gif.info.get("loop") == 0
 
 
+def test_an_interrupted_animation_leaves_the_one_written_before(tmp_path, monkeypatch):
+    J = course_graph()["J"]
+    path = viz.animate(J, tmp_path / "backprop.gif")
+    before = path.read_bytes()
+    save = Image.Image.save
+
+    def save_then_interrupt(image, target, *args, **kwargs):
+        save(image, target, *args, **kwargs)  # the frames reach the disk, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Image.Image, "save", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        viz.animate(J, path, seconds_per_step=2.0)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["backprop.gif"]  # no half-written file
+
+
 def test_frames_need_a_recorded_backward_pass():
     with pytest.raises(viz.NoBackwardError, match=r"J.backward\(\)"):
         next(viz.backprop_frames(course_graph(backward=False)["J"]))

@@ -167,6 +167,30 @@ def test_plots_make_missing_folders(tmp_path):
     assert boundary_path.read_text(encoding="utf-8").lstrip().startswith("<?xml")
 
 
+def test_a_plot_saved_without_an_extension_gets_the_default_format(tmp_path):
+    viz.plot_costs([1.0, 0.5], path=tmp_path / "costs")
+    assert [p.name for p in tmp_path.iterdir()] == ["costs.png"]  # as matplotlib names it
+    with Image.open(tmp_path / "costs.png") as image:
+        assert image.format == "PNG"
+
+
+def test_a_plot_that_fails_to_save_leaves_the_one_saved_before(tmp_path, monkeypatch):
+    path = tmp_path / "costs.png"
+    viz.plot_costs([1.0, 0.5], path=path)
+    before = path.read_bytes()
+    savefig = Figure.savefig
+
+    def save_then_interrupt(figure, target, *args, **kwargs):
+        savefig(figure, target, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        viz.plot_costs([3.0, 2.0, 1.0], path=path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["costs.png"]
+
+
 def test_plot_costs_takes_costs_that_still_hold_their_graph():
     w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
     costs = []

@@ -1,6 +1,7 @@
 """Pictures as files: PNG and SVG made by Graphviz, DOT text without it, and the errors."""
 import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,6 +176,24 @@ def test_render_makes_missing_folders(tmp_path):
     assert ET.parse(picture).getroot().tag == SVG + "svg"
     text = viz.render(J, tmp_path / "other" / "graph.dot")
     assert text.read_text(encoding="utf-8") == viz.to_dot(J)
+
+
+def test_a_render_interrupted_as_it_writes_leaves_the_picture_drawn_before(tmp_path,
+                                                                          monkeypatch):
+    J = course_graph()["J"]
+    path = viz.render(J, tmp_path / "graph.svg")
+    before = path.read_bytes()
+    write_bytes = Path.write_bytes
+
+    def write_half_then_interrupt(file, data):
+        write_bytes(file, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_bytes", write_half_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        viz.render(J, path, show_values=False)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]
 
 
 def test_errors_name_the_function_that_was_called(tmp_path):

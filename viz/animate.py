@@ -25,6 +25,7 @@ import graphviz
 from PIL import Image
 
 from graphgrad import Tensor
+from graphgrad.io import write_whole
 from viz.dot import OPTIONS, DrawOptions, check_option_names, draw, fewer_nodes_advice
 from viz.errors import AnimationTooLargeError, NoBackwardError, OptionError, RenderFormatError
 from viz.render import check_not_a_folder, picture
@@ -140,8 +141,11 @@ def animate(
     durations = [round(seconds_per_step * 1000)] * (len(pngs) - 1) + [round(hold_last * 1000)]
     path.parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
     # Pillow takes the frames after the first as an iterator: each is decoded when written.
-    next(gif_frames).save(path, format="GIF", save_all=True, append_images=gif_frames,
-                          duration=durations, loop=0)
+    # Writing takes seconds: through a file beside the path, so that an interrupt leaves the
+    # animation that was there before, not a truncated one.
+    write_whole(path, lambda temporary: next(gif_frames).save(
+        temporary, format="GIF", save_all=True, append_images=gif_frames,
+        duration=durations, loop=0))
     return path
 
 

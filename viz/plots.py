@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
 from graphgrad import Tensor
+from graphgrad.io import write_whole
 from viz.errors import OptionError
 from viz.render import check_not_a_folder
 
@@ -248,7 +249,12 @@ def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
 def _saved(figure: Figure, path: str | os.PathLike | None, caller: str) -> Figure:
     """``figure``, saved to ``path`` first when there is one (missing folders created)."""
     if path is not None:
-        check_not_a_folder(Path(path), caller)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
-        figure.savefig(path, dpi=100)
+        path = Path(path)
+        check_not_a_folder(path, caller)
+        path.parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
+        file_format = path.suffix[1:] or rcParams["savefig.format"]
+        if not path.suffix:  # as matplotlib names it: the format's extension added
+            path = path.with_name(f"{path.name}.{file_format}")
+        write_whole(path, lambda temporary: figure.savefig(temporary, dpi=100,
+                                                           format=file_format))
     return figure

@@ -15,6 +15,7 @@ from typing import Any
 import graphviz
 
 from graphgrad import Tensor
+from graphgrad.io import write_whole
 from viz.dot import check_option_names, draw_graph
 from viz.errors import INSTALL_DOT, DotNotFoundError, OptionError, RenderFormatError
 from viz.walk import as_roots
@@ -63,9 +64,10 @@ def render(
     drawn = None if file_format in TEXT_FORMATS else picture(digraph, file_format)
     path.parent.mkdir(parents=True, exist_ok=True)  # as graphviz's own Digraph.render does
     if drawn is None:
-        path.write_text(digraph.source, encoding="utf-8")
+        write_whole(path, lambda temporary: Path(temporary).write_text(digraph.source,
+                                                                       encoding="utf-8"))
     else:
-        path.write_bytes(drawn)
+        write_whole(path, lambda temporary: Path(temporary).write_bytes(drawn))
     return path
 
 
