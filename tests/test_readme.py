@@ -47,6 +47,19 @@ def test_pictures_are_written(blocks, tmp_path, monkeypatch):
     assert "da = 3" in source and "db = 6" in source and "dc = 9" in source
 
 
+def test_a_dvar_left_by_an_earlier_pass_is_labelled_as_the_readme_says(blocks):
+    import viz
+
+    text = README.read_text()
+    quoted, again = re.search(r"`(da = [^`]*)` when\s+the quickstart's cost is computed and "
+                              r"backpropagated again \(`([^`]*)`\)", text).groups()
+    again = "\n".join(statement.strip() for statement in again.split(";"))
+    ns = run(again, run(blocks[0], {}))  # no reset of a.grad between the passes
+    source = re.sub(r"<[^>]*>", " ", viz.to_dot(ns["J"]))
+    label = " ".join(re.search(r"\ba = 5(.*?)>", source).group(1).split())
+    assert label == quoted
+
+
 def test_custom_op_passes_its_gradient_check(blocks, capsys):
     ns = run(blocks[2], {})
     report = capsys.readouterr().out
