@@ -103,6 +103,27 @@ def test_one_pixel_scatters_the_filters_weighted_by_its_channels():
                                   + np.array([0.5, 0.0, 0.0, -0.5]))
 
 
+def test_the_docstrings_transposes_to_and_from_pytorchs_weight_layout_hold():
+    """PyTorch's conv_transpose2d, channels first, with weight (n_C_prev, n_C, f, f): each
+    input pixel x[i, k, h, w] adds x * weight[k, c, a, b] at out[i, c, h s + a, w s + b]."""
+    doc = " ".join(gg.conv_transpose2d.__doc__.split())
+    to_torch = re.search(r"\(n_C_prev, n_C / groups, f, f\) is ``W\.transpose\(([\d, ]+)\)``",
+                         doc).group(1)
+    from_torch = re.search(r"W is its ``\.transpose\(([\d, ]+)\)``", doc).group(1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 2, 3))  # (m, n_C_prev, n_H_prev, n_W_prev)
+    weight = rng.standard_normal((3, 4, 2, 2))  # (n_C_prev, n_C, f, f)
+    stride = 2
+    out = np.zeros((2, 4, 4, 6))
+    for a in range(2):
+        for b in range(2):
+            out[:, :, a::stride, b::stride] += np.einsum("ikhw,kc->ichw", x, weight[:, :, a, b])
+    W = weight.transpose(*map(int, from_torch.split(",")))
+    np.testing.assert_array_equal(W.transpose(*map(int, to_torch.split(","))), weight)
+    ours = gg.conv_transpose2d(x.transpose(0, 2, 3, 1), W, stride=stride)
+    np.testing.assert_allclose(ours.data, out.transpose(0, 2, 3, 1), rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(name):
     A, W, _, kw = _case_arrays(CASES[name], seed=100 + len(name))

@@ -476,7 +476,7 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 
         A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
         W: filters (f, f, n_C / groups, n_C_prev): output channels, then input channels
             (Keras's layout; PyTorch's weight (n_C_prev, n_C / groups, f, f) is
-            ``W.transpose(2, 3, 1, 0)``).
+            ``W.transpose(3, 2, 0, 1)``, and W is its ``.transpose(2, 3, 1, 0)``).
         b: bias (n_C,); None for no bias.
         stride: s, the step between the windows in the output.
         pad: p, the rows and columns cropped from each side of the output.
