@@ -242,3 +242,14 @@ def test_a_layer_called_twice_is_two_boxes_that_share_its_parameters():
     into_W = [(t, label) for t, h, label in backward if h == W]
     assert [t for t, _ in into_W] == ["box2", "box1"]  # the second call's gradient first
     assert all(label.split(": ", 1)[1].startswith("dW += min") for _, label in into_W)
+
+
+def test_two_layers_of_one_scope_name_chained_directly_are_one_box_of_two_ops():
+    """As the README and `draw_graph` say: a tensor that stays in the scope joins the ops."""
+    first, second = gg.nn.Linear(2, 4), gg.nn.Linear(4, 1)  # both scoped "Linear"
+    J = second(first(gg.Tensor(np.ones((5, 2)), name="X"))).mean()
+    J.backward()
+    source = viz.to_dot(J, collapse=True)
+    assert "Linear (2)" not in node_ids(source)
+    assert node_label(source, node_ids(source)["Linear"]) == (
+        "Linear | 2 ops: Affine | parameters: W (4, 2), b (4,), W (1, 4), b (1,) | data: X (5, 2)")

@@ -130,8 +130,8 @@ def draw_graph(
         clusters: frame the ops of each ``gg.name_scope`` together.
         collapse: draw scopes as single boxes: True for every innermost scope, or a scope
             name (``"layer1"``, ``"model/layer1"``) or a list of names. Ops of one scope
-            that no tensor inside it joins (a layer called twice) are separate boxes,
-            ``Linear`` and ``Linear (2)``.
+            that no tensor inside it joins (a layer called twice, with an op of another
+            scope between the calls) are separate boxes, ``Linear`` and ``Linear (2)``.
         legend: add a small legend of the styles.
         exploding_grad: gradients with an element larger than this (in absolute value) are
             highlighted as exploding; NaN and Inf are always highlighted.

@@ -6,7 +6,9 @@ scopes. A *collapsed* scope is drawn as a single box instead: its ops, the tenso
 leave it, and the parameters only it uses disappear into the box, which keeps a deep network
 readable. Two layers can share a scope's name (two unnamed ``nn.Linear``, or one layer called
 twice): a collapsed scope gets one box per group of ops joined by tensors that stay inside it
-(``Linear``, ``Linear (2)``), so a layer used twice is two boxes, not one box feeding itself.
+(``Linear``, ``Linear (2)``), so a layer used twice is two boxes, not one box feeding itself,
+unless one call's output goes straight into the other's: ``fc(fc(X))``, or two unnamed
+``Linear`` s chained with nothing between them, is one box of two ops.
 Depends on `walk` and `viz.errors`.
 """
 from __future__ import annotations
