@@ -179,7 +179,7 @@ class Tensor:
         if self.data.dtype.kind not in "iu":
             raise GraphgradTypeError(
                 f"{describe(self)} cannot be used as an index: only an integer tensor of one "
-                "element can (int(t) rounds a float one down)"
+                "element can (made with dtype=int; int(t) cuts a float one toward zero)"
             )
         return int(self.item())
 

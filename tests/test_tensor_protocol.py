@@ -239,8 +239,11 @@ def test_an_integer_tensor_of_one_element_is_an_index():
     t = gg.Tensor(2, dtype=np.int64)
     assert list(range(t)) == [0, 1]
     assert ["a", "b", "c"][t] == "c"
-    with pytest.raises(gg.GraphgradTypeError, match="cannot be used as an index"):
+    with pytest.raises(gg.GraphgradTypeError, match="cannot be used as an index") as info:
         range(gg.Tensor(2.0))
+    assert "made with dtype=int; int(t) cuts a float one toward zero" in str(info.value)
+    assert list(range(gg.Tensor(2.0, dtype=int))) == [0, 1]
+    assert (int(gg.Tensor(-1.5)), int(gg.Tensor(1.5))) == (-1, 1)  # toward zero, not down
     with pytest.raises(gg.GraphgradError, match="one-element"):
         ["a", "b"][gg.Tensor(np.array([0, 1]), dtype=np.int64)]
 
