@@ -5,7 +5,9 @@ The course keeps an embedding matrix E of shape (n_e, n_vocab) (300 x 10,000) an
 embedding of word w with its one-hot vector o_w: e_w = E o_w, column w of E. Here, as in
 PyTorch and Keras, E has shape (n_vocab, n_e) and e_w is row w::
 
-    layer.E = E_course.T        e_w = layer.E[w] = (E_course @ o_w)
+    layer.E.data == E_course.T        e_w = layer.E[w] == E_course @ o_w
+
+(`Embedding.from_pretrained(E_course.T)` makes a layer from the course's matrix.)
 
 A product with a one-hot vector costs n_vocab * n_e multiplications to pick one column, so
 (as the course says) it is done in practice by looking the row up: ``forward`` indexes E with
