@@ -535,3 +535,20 @@ def test_layers_of_a_module_list_are_clusters_named_after_the_list():
 
     scopes = {scope for name, scope in _scopes(TwoLists()(np.ones((1, 2)))) if name == "Affine"}
     assert scopes == {"encoders/0", "decoders/1"}
+
+
+@pytest.mark.parametrize("value", [np.zeros((3, 2)), gg.Tensor(np.zeros((3, 2))), 0.0],
+                         ids=["array", "tensor without grad", "number"])
+def test_a_parameter_replaced_by_data_is_refused_not_silently_dropped(value):
+    layer = nn.Linear(2, 3, rng=0)
+    with pytest.raises(gg.GraphgradTypeError, match=r"Linear\.W is a parameter; .* no longer "
+                                                    r"be trained or saved.*W\.data = array, "
+                                                    r"of shape \(3, 2\)"):
+        layer.W = value
+    assert [name for name, _ in layer.named_parameters()] == ["W", "b"]
+    W = layer.W
+    layer.W = nn.Parameter(np.ones((3, 2)))  # a new parameter takes its place
+    assert layer.W is not W and "W" in layer.state_dict()
+    np.testing.assert_array_equal(layer.state_dict()["W"], np.ones((3, 2)))
+    layer.b = None  # removing one is allowed
+    assert [name for name, _ in layer.named_parameters()] == ["W"]

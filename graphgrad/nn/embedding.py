@@ -102,7 +102,8 @@ class Embedding(Module):
         layer = cls(data.shape[0], data.shape[1], init=pretrained, dtype=dtype)
         layer.init = "pretrained"
         if freeze:
-            layer.E = Tensor(vectors, name="E")  # no gradient: not registered as a parameter
+            del layer.E  # the parameter goes: E is a constant, not trained, not saved
+            layer.E = Tensor(vectors, name="E")
         return layer
 
     @property

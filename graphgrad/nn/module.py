@@ -24,6 +24,7 @@ from graphgrad.errors import (
     GraphgradError,
     GraphgradTypeError,
     array_of,
+    describe,
     not_a_state_error,
 )
 from graphgrad.modes import _state
@@ -57,6 +58,19 @@ class Parameter(Tensor):
 def is_parameter(value: Any) -> bool:
     """Whether a module registers ``value`` as a parameter: a leaf Tensor that requires grad."""
     return isinstance(value, Tensor) and value.requires_grad and value.creator is None
+
+
+def _replaced_parameter_message(module: Module, name: str, value: Any) -> str:
+    # PyTorch refuses this too: the module would silently stop training and saving it.
+    what = describe(value) if isinstance(value, Tensor) else type(value).__name__
+    owner = type(module).__name__
+    return (
+        f"{owner}.{name} is a parameter; assigning {what} in its place would take it out of "
+        "parameters() and state_dict(), so it would no longer be trained or saved. To change "
+        f"its values, assign its data ({name}.data = array, of shape "
+        f"{module._members[name].shape}); to replace it, assign an nn.Parameter; to remove "
+        "it, assign None."
+    )
 
 
 def _holds_learned(values: Any) -> bool:
@@ -165,6 +179,8 @@ class Module:
         elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
             raise GraphgradError(_unregistered_message(type(self).__name__, name, value))
         elif name in members:  # replacing a parameter or a layer by something else
+            if value is not None and is_parameter(members[name]):
+                raise GraphgradTypeError(_replaced_parameter_message(self, name, value))
             del members[name]
         object.__setattr__(self, name, value)
 
