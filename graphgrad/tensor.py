@@ -504,9 +504,11 @@ def _bitwise(ufunc: np.ufunc, symbol: str, *operands: ArrayLike) -> Tensor:
                 f"bit), got {describe(x)}; compare first ((A > 0.5) & (Y == 1)), or, for a "
                 "differentiable AND of probabilities, multiply them"
             )
-    if len(arrays) == 2:
+    try:
+        return _constant(ufunc(*arrays))
+    except ValueError:  # the shapes, checked only once numpy has refused them
         try:
-            np.broadcast_shapes(np.shape(arrays[0]), np.shape(arrays[1]))
+            np.broadcast_shapes(*[np.shape(array) for array in arrays])
         except ValueError:
             raise ShapeError(
                 f"{symbol}: {describe(operands[0])} and {describe(operands[1])} do not "
@@ -514,7 +516,7 @@ def _bitwise(ufunc: np.ufunc, symbol: str, *operands: ArrayLike) -> Tensor:
                 "masks of one set of examples have the same shape (a .T or .reshape(...) "
                 "usually fixes it)"
             ) from None
-    return _constant(ufunc(*arrays))
+        raise
 
 
 def setting_value(value: Any, what: str, op: str, instead: str) -> Any:
