@@ -167,6 +167,23 @@ def test_plots_make_missing_folders(tmp_path):
     assert boundary_path.read_text(encoding="utf-8").lstrip().startswith("<?xml")
 
 
+def test_plots_into_axes_of_a_subfigure_return_and_save_the_whole_figure(tmp_path):
+    whole = Figure(figsize=(8, 3))
+    left, right = whole.subfigures(1, 2)
+    cost_ax, boundary_ax = left.subplots(), right.subplots()
+    figure = viz.plot_costs([1.0, 0.5, 0.25], ax=cost_ax, path=tmp_path / "costs.png")
+    assert figure is whole
+    assert list(cost_ax.lines[0].get_ydata()) == [1.0, 0.5, 0.25]
+    with Image.open(tmp_path / "costs.png") as image:
+        assert image.size == (800, 300)  # both subfigures, at 100 dpi
+    X, y = blobs()
+    figure = viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20,
+                                        ax=boundary_ax, path=tmp_path / "boundary.png")
+    assert figure is whole
+    with Image.open(tmp_path / "boundary.png") as image:
+        assert image.size == (800, 300)
+
+
 def test_a_plot_saved_without_an_extension_gets_the_default_format(tmp_path):
     viz.plot_costs([1.0, 0.5], path=tmp_path / "costs")
     assert [p.name for p in tmp_path.iterdir()] == ["costs.png"]  # as matplotlib names it

@@ -51,7 +51,8 @@ def plot_costs(
             "epochs" for the history `gg.fit` returns (one cost per epoch).
         title: the plot's title.
         log_scale: a logarithmic cost axis (long runs, costs over orders of magnitude).
-        ax: draw into these axes instead of a new figure.
+        ax: draw into these axes instead of a new figure (the figure returned and saved is
+            the whole one they belong to, also when they sit in a subfigure).
         path: also save the figure there (the format from the extension; missing
             folders are created).
 
@@ -146,7 +147,8 @@ def plot_decision_boundary(
         resolution: grid points per axis (at least 2).
         padding: margin around the data, in the data's units.
         title: the plot's title.
-        ax: draw into these axes instead of a new figure.
+        ax: draw into these axes instead of a new figure (the figure returned and saved is
+            the whole one they belong to, also when they sit in a subfigure).
         path: also save the figure there (missing folders are created).
 
     Returns:
@@ -241,7 +243,9 @@ class InlineFigure(Figure):
 
 def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
     if ax is not None:
-        return ax.figure, ax
+        # Axes in a subfigure have it as .figure, which cannot be saved; its .figure is the
+        # whole figure (a Figure's .figure is itself).
+        return ax.figure.figure, ax
     figure = InlineFigure(figsize=(6, 4.5), layout="constrained")
     return figure, figure.add_subplot()
 
