@@ -13,7 +13,7 @@ Depends on `walk` and `viz.errors`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from viz.errors import UnknownScopeError
@@ -47,14 +47,6 @@ class Cluster:
     @property
     def label(self) -> str:
         return self.scope.rsplit("/", 1)[-1] if self.scope else ""
-
-    def walk(self) -> Iterable[tuple[int, Cluster]]:
-        """This cluster and every nested one, with their depths (0 for the picture)."""
-        stack = [(0, self)]
-        while stack:
-            depth, cluster = stack.pop()
-            yield depth, cluster
-            stack.extend((depth + 1, child) for child in reversed(cluster.children.values()))
 
 
 @dataclass
