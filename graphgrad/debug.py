@@ -55,7 +55,7 @@ def creation_site() -> str | None:
     return f"{filename}:{line} in {frame.f_code.co_name}" + (f": {code}" if code else "")
 
 
-def after_forward(ctx: Any, arrays: tuple, attrs: dict) -> None:
+def after_forward(ctx: Any, arrays: tuple) -> None:
     """Hooks run after an op's forward while a debugging mode or a name scope is active."""
     if _state.scope is not None:
         ctx.scope = _state.scope

@@ -212,7 +212,7 @@ class Function:
             result.requires_grad = False
             result.creator = None
             if mode == CHECKED or (mode == OFF and _state.checks):
-                debug.after_forward(ctx, (out,), attrs)
+                debug.after_forward(ctx, (out,))
             return result
         for a in arrays:
             if out is a:  # an identity forward: give the output its own view to lock
@@ -231,7 +231,7 @@ class Function:
         result.requires_grad = True
         result.creator = ctx
         if mode == CHECKED:
-            debug.after_forward(ctx, (out,), attrs)
+            debug.after_forward(ctx, (out,))
         return result
 
     @classmethod
@@ -260,7 +260,7 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
     floats = tuple(a.dtype.kind == "f" for a in arrays)
     if not record or True not in floats:
         if mode == CHECKED or (mode == OFF and _state.checks):
-            debug.after_forward(ctx, arrays, attrs)
+            debug.after_forward(ctx, arrays)
         return tuple(_op_output(a, None, i) for i, a in enumerate(arrays))
     input_arrays = ctx._forward_arrays or [x.data for x in ctx.inputs]
     arrays = tuple(a.view() if any(a is x for x in input_arrays) else a for a in arrays)
@@ -283,7 +283,7 @@ def _finish_multi(ctx: Function, outs: tuple, attrs: dict, record: bool, mode: i
                     for i, (a, is_float) in enumerate(zip(arrays, floats)))
     ctx._outputs = tuple(_ref(r) for r in results)
     if mode == CHECKED:
-        debug.after_forward(ctx, arrays, attrs)
+        debug.after_forward(ctx, arrays)
     return results
 
 
