@@ -15,12 +15,15 @@ because they are built on `Function`, which is built on `Tensor`.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from graphgrad.errors import GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe
+
+if TYPE_CHECKING:
+    from graphgrad.function import Function
 
 ArrayLike = Any
 Axis = int | Sequence[int] | None
@@ -94,7 +97,7 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
         self.name = name
-        self.creator = None
+        self.creator: Function | None = None  # the op that made it; None for a leaf
 
     # -- array-like attributes ----------------------------------------------------------------
     @property

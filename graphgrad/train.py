@@ -401,7 +401,8 @@ class _BestEpoch:
 
     def __init__(self, patience: int) -> None:
         self.patience = patience
-        self.cost, self.state, self.epoch, self.waited = math.inf, None, 0, 0
+        self.cost, self.epoch, self.waited = math.inf, 0, 0
+        self.state: dict[str, np.ndarray] | None = None
 
     def waited_enough(self, model: Module, history: dict[str, list[float]], epoch: int) -> bool:
         """Record this epoch's dev cost; True once ``patience`` epochs went by without a new

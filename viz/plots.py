@@ -103,7 +103,7 @@ def _runs(
     return dict(history)
 
 
-def _numbers(costs: Sequence[Any], label: str) -> np.ndarray:
+def _numbers(costs: Sequence[Any] | Tensor, label: str) -> np.ndarray:
     """The costs as floats; each may be a number, a one-element array or a Tensor (its
     values are read through ``.data``: numpy may not read a tensor that requires grad)."""
     if isinstance(costs, Tensor):

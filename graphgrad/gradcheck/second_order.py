@@ -111,7 +111,7 @@ def _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
     return failures
 
 
-def _first_derivatives(outputs: list[Tensor], upstream: list[Any], wrt: list[Tensor],
+def _first_derivatives(outputs: list[Tensor], upstream: Sequence[Any], wrt: list[Tensor],
                        create_graph: bool) -> tuple:
     """d sum(upstream * output) / dt for each t of ``wrt``, summed over the outputs that
     require grad; zeros where they do not depend on t (Tensors under ``create_graph``)."""
