@@ -125,8 +125,9 @@ class Tensor:
         """The data as an ndarray (shared, not copied)."""
         return self.data
 
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python number."""
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number: a float, or an int or bool
+        for an integer or bool tensor."""
         if self.data.size != 1:
             raise ShapeError(f"item() needs a one-element tensor, got {describe(self)}; "
                              "reduce it first (t.sum(), t.mean()) or index one element")
