@@ -151,6 +151,7 @@ class Standardizer:
         return ((X.astype(np.float64, copy=False) - self.mean) / self.std).astype(dtype, copy=False)
 
     def fit_transform(self, X: Any) -> np.ndarray:
+        """`fit` on X (m, n_x), then `transform` X: for the training set."""
         return self.fit(X).transform(X)
 
 

@@ -98,6 +98,19 @@ def test_standardize_uses_the_training_statistics_everywhere():
             Standardizer().fit(no_rows)
 
 
+def test_fit_transform_learns_the_statistics_and_standardises_the_same_set():
+    X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0], [7.0, 10.0]])
+    scaler = Standardizer()
+    X_std = scaler.fit_transform(X)
+    # mu = (4, 10), sigma = (sqrt(5), 1): the constant feature keeps sigma = 1 and becomes 0
+    np.testing.assert_array_equal(scaler.mean, [4.0, 10.0])
+    np.testing.assert_allclose(scaler.std, [np.sqrt(5.0), 1.0], rtol=1e-15)
+    np.testing.assert_allclose(X_std[:, 0], np.array([-3.0, -1.0, 1.0, 3.0]) / np.sqrt(5.0),
+                               rtol=1e-15)
+    assert not X_std[:, 1].any()
+    np.testing.assert_array_equal(X_std, scaler.transform(X))
+
+
 def test_train_dev_test_split_is_disjoint_and_sized():
     (Xtr, Ytr), (Xdv, Ydv), (Xte, Yte) = train_dev_test_split(X, Y, dev=0.1, test=20, seed=0)
     assert (len(Xtr), len(Xdv), len(Xte)) == (M - 15 - 20, 15, 20)
