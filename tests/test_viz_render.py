@@ -217,3 +217,18 @@ def test_render_refuses_a_path_that_is_a_folder_and_unknown_options(tmp_path):
     with pytest.raises(viz.UnknownOptionError, match="viz.render has no option 'foo'"):
         viz.render(J, tmp_path / "graph.svg", foo=1)
     assert not (tmp_path / "graph.svg").exists()
+
+
+def test_a_chain_of_ops_is_drawn_on_one_line_with_its_constants_beside_it(tmp_path):
+    # Each step h * 1.1 + 0.01 takes a constant beside the chain: with every edge pulling
+    # alike, each op sat between its two inputs and the chain slid down at every step.
+    h = gg.Tensor(np.array([0.5, -0.3]), requires_grad=True, name="x")
+    for _ in range(5):
+        h = gg.tanh(h * 1.1 + 0.01)
+    J = h.sum()
+    J.backward()
+    root = ET.parse(viz.render(J, tmp_path / "chain.svg", legend=False)).getroot()
+    heights = [float(group.find(SVG + "ellipse").get("cy")) for group in root.iter(SVG + "g")
+               if group.get("class") == "node" and group.find(SVG + "ellipse") is not None]
+    assert len(heights) == 16  # Mul, Add, Tanh five times, and Sum
+    assert max(heights) - min(heights) < 1

@@ -417,7 +417,7 @@ class _Drawing:
                     continue
                 if not (merged and (info.id, end) in seen):
                     seen.add((info.id, end))
-                    dot.edge(info.id, end)
+                    dot.edge(info.id, end, **(styles.LEAF_EDGE if info.creator is None else {}))
             for info in op.outputs:
                 if info not in hidden:
                     dot.edge(end, info.id)

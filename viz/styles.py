@@ -26,7 +26,13 @@ GRAPH = {
 # differs is all a node or edge spells out, which keeps big graphs' DOT text small and fast.
 NODE = {"fontname": FONT, "fontsize": "12", "shape": "box", "style": "rounded,filled",
         "fillcolor": "#ffffff", "color": "#555555"}
-EDGE = {"fontname": FONT, "fontsize": "10", "arrowsize": "0.7", "color": FORWARD}
+EDGE = {"fontname": FONT, "fontsize": "10", "arrowsize": "0.7", "color": FORWARD,
+        "weight": "2"}
+# An edge from a leaf (a parameter, data or a constant) pulls less than the edges along the
+# computation, so Graphviz keeps a chain of ops on one line and moves the leaves beside it:
+# with equal weights each op sits between its two inputs, and a chain of h * 1.1 + 0.01
+# steps slid down by half a box at every op, a staircase as tall as it was long.
+LEAF_EDGE = {"weight": "1"}
 
 TENSOR = {
     PARAMETER: {"fillcolor": "#d9f2d9", "color": "#2e7d32"},
