@@ -2,7 +2,10 @@
 import warnings
 
 import numpy as np
+from viz_helpers import edges, node_ids, node_label
 
+import graphgrad as gg
+import viz
 from viz import labels
 
 
@@ -111,3 +114,25 @@ def test_fit_cuts_a_long_name_before_the_value():
     assert labels.fit("", name, " = 5", 48) == "n" * 43 + "… = 5"
     assert labels.fit("2: d", name, " += 3", 20) == "2: dnnnnnnnnnn… += 3"
     assert labels.fit("", "short", " = 5", 48) == "short = 5"
+
+
+def test_an_array_too_long_for_its_row_is_summarized_not_cut_in_a_number():
+    # "Z = [[-1.23e-05, -2.35e-06, -3.46e-07, -4.57e-08]]" is 50 characters: cut at 48, its
+    # last element read "-4.57e-0…"; the row and the edge give the range instead.
+    values = -np.array([[1.23e-05, 2.35e-06, 3.46e-07, 4.57e-08]])
+    Z = gg.Tensor(values, requires_grad=True, name="Z")
+    J = (Z * gg.Tensor(values, name="c")).sum()
+    J.backward()
+    source = viz.to_dot(J)
+    rows = node_label(source, node_ids(source)["Z"]).split(" | ")
+    assert rows[2:] == ["Z: min -1.23e-05  mean -3.76e-06  max -4.57e-08",
+                        "dZ: min -1.23e-05  mean -3.76e-06  max -4.57e-08"]
+    _, backward = edges(source)
+    assert [label for *_, label in backward if label] == [
+        "1: dt1 = [[1, 1, 1, 1]]", "2: dZ ∈ [-1.23e-05, -4.57e-08]"]
+    # what fits is still shown whole: a name cut to 3 letters and "…" leaves the rest room
+    assert labels.fits("", "Z", " = [[-1.23e-05, -2.35e-06, -3.46e-07, 4.57]]", 48)
+    assert labels.fits("", "Z", " = " + "9" * 44, 48)
+    assert not labels.fits("", "Z", " = " + "9" * 45, 48)
+    assert labels.fits("d", "long_name", " = " + "9" * 40, 48)
+    assert not labels.fits("d", "long_name", " = " + "9" * 41, 48)

@@ -343,19 +343,19 @@ class _Drawing:
                 labels.font(labels.escape(labels.shorten(labels.shape(data), limit)),
                             styles.MUTED, 9)]
         if o.show_values:  # "a = 5": a long name is cut, never the value
-            value = labels.assignment("", data, o.precision, o.max_elements)
+            value = self._assignment("", info.name, data, limit)
             row = labels.escape(labels.fit("", info.name, value, limit))
             rows.append(labels.font(row, styles.NONFINITE_TEXT) if bad_value else row)
         grad = self._dvar(info)
         grad_trouble = None
         if o.show_grads and grad is not None:
-            value = labels.assignment("", grad, o.precision, o.max_elements)
             color, mark = styles.BACKWARD, ""
             if labels.nonfinite(grad) != (0, 0):
                 color, grad_trouble = styles.NONFINITE_TEXT, styles.NONFINITE
             elif self._explodes(grad):
                 color, grad_trouble = styles.EXPLODING_TEXT, styles.EXPLODING
                 mark = " (exploding)"
+            value = self._assignment("d", info.name, grad, limit - len(mark))
             text = labels.fit("d", info.name, value, limit - len(mark)) + mark
             shown = self._grad_shown(info)
             if not shown:
@@ -438,8 +438,12 @@ class _Drawing:
                 grad = sum(edge.grads[1:], edge.grads[0])  # a box's edge carries the sum
                 if o.show_grads:
                     accumulates = self.arrivals[(edge.target, edge.backward_pass)] > 1
+                    before, name = f"{text}: d", edge.target.name
                     flowed = labels.flowing("", grad, o.precision, o.max_elements, accumulates)
-                    text = labels.fit(f"{text}: d", edge.target.name, flowed, o.max_label_chars)
+                    if not labels.fits(before, name, flowed, o.max_label_chars):
+                        # the range, rather than an array cut off in the middle of a number
+                        flowed = labels.flowing("", grad, o.precision, 0, accumulates)
+                    text = labels.fit(before, name, flowed, o.max_label_chars)
                 if labels.nonfinite(grad) != (0, 0) or self._explodes(grad):
                     attrs.update(styles.TROUBLE_EDGE)
                 attrs["label"] = f"<{labels.escape(labels.shorten(text, o.max_label_chars))}>"
@@ -451,6 +455,16 @@ class _Drawing:
             dot.edge(edge.tail, edge.head, **attrs)
 
     # -- helpers -----------------------------------------------------------------------------
+    def _assignment(self, before: str, name: str, array: np.ndarray, limit: int) -> str:
+        """`` = [1, 2]`` for a box's row, or the summary ``: min 1  mean 1.5  max 2`` when the
+        elements do not fit in ``limit`` with ``before + name``: an array cut off in the
+        middle of a number (``8.75e-0…``) reads as another value."""
+        o = self.options
+        value = labels.assignment("", array, o.precision, o.max_elements)
+        if labels.fits(before, name, value, limit):
+            return value
+        return labels.assignment("", array, o.precision, 0)
+
     def _dvar(self, info: TensorInfo) -> np.ndarray | None:
         """The dvar a box shows: the tensor's .grad, when the passes drawn wrote it.
 

@@ -121,6 +121,11 @@ def fit(before: str, name: str, after: str, limit: int) -> str:
     return shorten(before + shorten(name, room) + after, limit)
 
 
+def fits(before: str, name: str, after: str, limit: int) -> bool:
+    """Whether `fit` keeps every character of ``after``, cutting the name only."""
+    return len(before) + min(len(name), 4) + len(after) <= limit
+
+
 def assignment(name: str, array: np.ndarray, precision: int, max_elements: int) -> str:
     """A tensor's value as the course writes it: ``a = 5``, ``b = [1, 2]``, ``W: min ...``."""
     array = np.asarray(array)
