@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from viz_helpers import course_graph, node_ids
+from viz_helpers import course_graph, node_ids, two_layer_net
 
 import graphgrad as gg
 import viz
@@ -232,3 +232,19 @@ def test_a_chain_of_ops_is_drawn_on_one_line_with_its_constants_beside_it(tmp_pa
                if group.get("class") == "node" and group.find(SVG + "ellipse") is not None]
     assert len(heights) == 16  # Mul, Add, Tanh five times, and Sum
     assert max(heights) - min(heights) < 1
+
+
+def test_a_collapsed_box_keeps_its_title_clear_of_its_top_face(tmp_path):
+    root = ET.parse(viz.render(two_layer_net(), tmp_path / "boxes.svg", collapse=True,
+                               legend=False)).getroot()
+    boxes = [group for group in root.iter(SVG + "g") if group.get("class") == "node"
+             and group.find(SVG + "title").text.startswith("box")]
+    assert len(boxes) == 3  # model/layer1, model/layer2, cost
+    for box in boxes:
+        # the front face's top edge: the first line drawn over the box's outline
+        (_, top), _ = ([float(v) for v in point.split(",")]
+                       for point in box.find(SVG + "polyline").get("points").split())
+        title = box.find(SVG + "text")
+        assert title.get("font-weight") == "bold"
+        # capitals and ascenders rise about 0.8 of the font's size above the baseline
+        assert float(title.get("y")) - 0.8 * float(title.get("font-size")) >= top + 2

@@ -42,7 +42,10 @@ TENSOR = {
 }
 SMALL_CONSTANT = {"fontsize": "10", "margin": "0.05,0.02", "height": "0.3"}
 OP = {"shape": "ellipse", "fillcolor": "#f2f2f2"}
-BOX = {"shape": "box3d", "style": "filled", "fillcolor": "#e8e0f5", "color": "#6a51a3"}
+# A box3d's top and side faces take 4 points of its margin: a larger one keeps the scope's
+# name from touching the top face.
+BOX = {"shape": "box3d", "style": "filled", "fillcolor": "#e8e0f5", "color": "#6a51a3",
+       "margin": "0.15,0.1"}
 CLUSTER = {"style": "rounded,filled", "color": "#9e9e9e", "fontcolor": "#555555",
            "fontsize": "11", "labeljust": "l"}
 CLUSTER_FILLS = ("#f7f9fc", "#eef2f8", "#e5ebf4")  # deeper scopes a shade darker
