@@ -143,7 +143,7 @@ def pictures(J: gg.Tensor, model: dict) -> None:
         print(f"   wrote {path}")
 
 
-def shallow_network() -> None:
+def shallow_network() -> gg.Tensor:
     """The course's week-3 model: one tanh hidden layer of 4 units on the flower data."""
     print("\n5. A shallow network (2 -> 4 tanh -> 1) on the course's flower data, with nn and Adam")
     X, Y = planar_dataset()  # X (400, 2), Y (400, 1): examples are rows
@@ -154,10 +154,15 @@ def shallow_network() -> None:
                      batch_size=400, progress=False)
     print(f"   cost {history['cost'][0]:.3f} -> {history['cost'][-1]:.3f}, training accuracy "
           f"{history['accuracy'][-1]:.1%}")
+    # fit leaves the last batch's gradients in .grad: without zero_grad they would add up
+    # with this pass's, and every parameter's box would say so.
+    model.zero_grad()
     J = nn.binary_cross_entropy_with_logits(model(X[:5]), Y[:5])
+    J.name = "J"
     J.backward()
     path = viz.render(J, OUTPUT / "shallow_network_graph.png")
     print(f"   wrote {path} (one cluster per layer)")
+    return J
 
 
 def main() -> None:
