@@ -219,8 +219,10 @@ def fit(
             least one example, as many rows in Y_dev as in X_dev.
         seed: seeds the batches' order and the dropout masks, so a run with the same model
             initialisation and seed repeats exactly. None leaves them as they are.
-        schedule: ``schedule(epoch) -> learning rate``, applied before each epoch (see
-            `optim.schedules`); a rate that is negative, NaN or Inf is refused.
+        schedule: ``schedule(epoch) -> learning rate``, applied before each epoch, so epoch
+            e trains with schedule(e) (the course's model() decays after each epoch, one
+            epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
+            NaN or Inf is refused.
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
             its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
             with the parameters (and batch norm statistics) of the epoch with the lowest dev

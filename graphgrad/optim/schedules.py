@@ -4,6 +4,14 @@ Each schedule is a small callable, ``schedule(epoch) -> alpha``; `fit` sets
 ``optimizer.lr = schedule(epoch)`` before every epoch, or do it yourself in your loop. With
 parameter groups, each group's lr keeps its ratio to the optimizer's ``lr`` keyword: give the
 schedule alpha0 = that keyword's value. Depends on `errors` only.
+
+So `fit`'s epoch e trains with schedule(e), the first with alpha0. The course's model()
+decays after each epoch instead (``learning_rate = update_lr(learning_rate0, i, decay_rate)``
+once epoch i is done): its epoch e trains with update_lr(alpha0, e - 1), and its first two
+epochs both with alpha0. To repeat its run, shift the schedule by one epoch::
+
+    decay = optim.InverseTimeDecay(alpha0, decay_rate)
+    gg.fit(..., schedule=lambda epoch: decay(max(epoch - 1, 0)))
 """
 from __future__ import annotations
 
