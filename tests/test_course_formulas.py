@@ -341,6 +341,23 @@ def test_l2_regularisation_takes_the_course_steps(how):
     assert_same_parameters(model, expected)
 
 
+def test_weight_decay_on_every_parameter_decays_the_biases_too():
+    """weight_decay on model.parameters() is not the course's L2: the biases decay as well,
+    so b moves by alpha lambd/m b more than the course's step."""
+    X, Y = moons(40)
+    m, lambd, lr = 40, 0.7, 0.05
+    parameters = initialize_parameters([2, 5, 2, 1], seed=2)
+    expected, _, _ = course_regularised_model(X, Y, parameters, lr, 1, lambd=lambd)
+    model = three_layer_model(parameters)
+    gg.fit(model, nn.binary_cross_entropy_with_logits,
+           optim.SGD(model.parameters(), lr=lr, weight_decay=lambd / m), [(X.T, Y.T)], 1,
+           seed=None, progress=False)
+    for l, layer in enumerate(linears(model), start=1):
+        np.testing.assert_allclose(layer.W.data, expected[f"W{l}"], rtol=RTOL)
+        np.testing.assert_allclose(layer.b.data, expected[f"b{l}"].ravel()
+                                   - lr * lambd / m * parameters[f"b{l}"].ravel(), rtol=RTOL)
+
+
 @pytest.mark.parametrize("keep_prob", [0.86, 0.7])
 def test_inverted_dropout_takes_the_course_steps_with_the_layers_masks(keep_prob):
     """D = rand < keep_prob, A = A * D / keep_prob, dA = dA * D / keep_prob with the same D,

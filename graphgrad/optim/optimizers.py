@@ -46,7 +46,10 @@ class SGD(Optimizer):
             (see `Optimizer`); v_dW is kept for the parameters of groups with momentum only.
         lr: the learning rate alpha.
         momentum: beta (0.9 is the course's usual value; 0 turns momentum off).
-        weight_decay: adds weight_decay * W to every dW (L2 regularisation: lambda / m).
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too. The course's L2 regularisation (lambda / m) leaves the biases
+            alone: give them a group with weight_decay 0 (see `AdamW`), or put
+            ``nn.l2_penalty`` in the cost instead.
     """
 
     state_names = ("v",)
@@ -116,7 +119,8 @@ class RMSprop(Optimizer):
         lr: alpha (0.001 is a good start).
         beta: the averaging of the squared gradients (PyTorch's alpha, Keras's rho).
         eps: keeps the division finite.
-        weight_decay: adds weight_decay * W to every dW.
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
     """
 
     state_names = ("s",)
@@ -166,8 +170,9 @@ class Adam(Optimizer):
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
         lr: alpha (0.001 is the usual start).
         beta1, beta2, eps: the course's defaults 0.9, 0.999, 1e-8.
-        weight_decay: adds weight_decay * W to every dW (L2 regularisation, as in the course;
-            not AdamW's decoupled decay).
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (L2 regularisation, as in the course once the biases have a
+            group with weight_decay 0, see `SGD`; not AdamW's decoupled decay).
     """
 
     state_names = ("v", "s")
