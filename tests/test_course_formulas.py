@@ -537,3 +537,14 @@ def test_initialisers_are_the_course_draws_scaled_by_n_l_minus_1(init, scale):
         draws = np.random.default_rng(4).standard_normal((n, n_prev))
         np.testing.assert_allclose(layer.W.data, draws * scale(n_prev), rtol=RTOL)
         np.testing.assert_array_equal(layer.b.data, np.zeros(n))
+
+
+def test_random_is_course_1s_and_course_2s_large_random_is_a_scale_of_10():
+    """init="random" is course 1's randn * 0.01; course 2's initialisation assignment calls
+    randn * 10 "random", which small_random's scale gives."""
+    small = nn.Linear(4, 3, init="random", rng=2).W.data
+    large = nn.Linear(4, 3, init=lambda shape, rng: nn.init.small_random(shape, rng, scale=10),
+                      rng=2).W.data
+    draws = np.random.default_rng(2).standard_normal((3, 4))
+    np.testing.assert_allclose(small, draws * 0.01, rtol=RTOL)
+    np.testing.assert_allclose(large, draws * 10, rtol=RTOL)

@@ -53,7 +53,12 @@ def zeros(shape: Shape, rng: np.random.Generator | None = None) -> np.ndarray:
 
 
 def small_random(shape: Shape, rng: np.random.Generator, scale: float = 0.01) -> np.ndarray:
-    """The course's first initialisation: np.random.randn(n[l], n[l-1]) * 0.01."""
+    """The course's first initialisation: np.random.randn(n[l], n[l-1]) * 0.01 (course 1).
+
+    ``init="random"`` is this one. The "random" of course 2's initialisation assignment is
+    randn * 10, to show what large weights do: ``init=lambda shape, rng:
+    nn.init.small_random(shape, rng, scale=10)``.
+    """
     return rng.standard_normal(shape) * scale
 
 
