@@ -34,13 +34,44 @@ def test_each_name_scope_is_a_cluster_nested_like_the_scopes():
     found = clusters(source)
     assert set(found) == {"model", "layer1", "layer2", "cost"}
     assert found["layer1"] in found["model"] and found["layer2"] in found["model"]
-    # Parameters and data sit in the scope of the ops that use them; J (made outside any
-    # scope, by naming) sits with its op in "cost".
-    assert {ids["W1"], ids["b1"], ids["X"], ids["Tanh"]} <= declared(found["layer1"])
+    # Parameters sit in the scope of the ops that use them; J (made outside any scope, by
+    # naming) sits with its op in "cost". The data X and the labels Y belong to no scope.
+    assert {ids["W1"], ids["b1"], ids["Tanh"]} <= declared(found["layer1"])
     assert {ids["W2"], ids["b2"], ids["Sigmoid"]} <= declared(found["layer2"])
-    assert {ids["Y"], ids["Mean"], ids["J"]} <= declared(found["cost"])
+    assert {ids["Mean"], ids["J"]} <= declared(found["cost"])
     assert ids["W1"] not in declared(found["layer2"])
+    inside = set().union(*map(declared, found.values()))
+    assert {ids["X"], ids["Y"]}.isdisjoint(inside)
     assert "subgraph cluster" not in viz.to_dot(two_layer_net(), clusters=False)
+
+
+def test_a_layers_frame_holds_its_parameters_not_the_data_or_labels_it_is_given():
+    """An expanded nn.Sequential: each Linear's frame holds its W and b (a frozen one too),
+    its op and output; X, which only linear1 uses, and Y are drawn outside every frame,
+    while the unnamed constant of an op stays with it."""
+    model = gg.nn.Sequential(gg.nn.Linear(2, 3, rng=0), gg.nn.Tanh(), gg.nn.Linear(3, 1, rng=1))
+    model[2].requires_grad_(False)
+    X = gg.Tensor(np.ones((4, 2)), name="X")
+    Y = gg.Tensor(np.ones((4, 1)), name="Y")
+    A = model(X)
+    with gg.name_scope("cost"):
+        J = ((A - Y) ** 2).mean()
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J)
+    found = clusters(source)
+    assert set(found) == {"linear1", "tanh1", "linear2", "cost"}
+    W1, b1, W2, b2 = re.findall(r"^\s*(\w+) \[label=<.*?<b>[Wb]</b>", source, re.M)
+    affine1, affine2 = re.findall(r"^\s*(\w+) \[label=<.*?<b>Affine</b>", source, re.M)
+    assert declared(found["linear1"]) == {W1, b1, affine1, node_ids(source)["t1"]}
+    assert declared(found["linear2"]) == {W2, b2, affine2, node_ids(source)["t3"]}
+    ids = node_ids(source)
+    inside = set().union(*map(declared, found.values()))
+    assert {ids["X"], ids["Y"]}.isdisjoint(inside)
+    assert re.search(r"^\s*\w+ \[label=<.*?>2<", found["cost"], re.M)  # the 2 of ** 2
+    # Collapsed, linear1's box still takes the X that only it uses.
+    assert node_label(viz.to_dot(J, collapse=True), "box1") == (
+        "linear1 | 1 op: Affine | parameters: W (3, 2), b (3,) | data: X (4, 2)")
 
 
 def test_collapse_draws_each_innermost_scope_as_one_box():

@@ -12,7 +12,7 @@ is unnamed. So the same graph, or two graphs built the same way, give the same s
 Constants (unnamed leaves that need no gradient, such as the ``3`` in ``3 * v``) are listed
 once per use: graphgrad shares one constant tensor between every op that meets the same number,
 and a picture with one box per use stays readable. Nothing in the graph is changed. Depends on
-graphgrad's `Tensor`, `Function` and errors, and `viz.errors`.
+graphgrad's `Tensor`, `Function`, `nn.Parameter` and errors, and `viz.errors`.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Any
 
 from graphgrad import Function, Tensor
 from graphgrad.errors import describe
+from graphgrad.nn import Parameter
 from viz.errors import NoGraphError, NotATensorError
 
 PARAMETER = "parameter"
@@ -229,9 +230,16 @@ def _ops_inputs_first(roots: Sequence[Tensor]) -> list[Function]:
 
 
 def _scope_of(info: TensorInfo) -> str | None:
-    """An op's output sits in its op's scope; a leaf in the deepest scope all its users share."""
+    """An op's output sits in its op's scope; a parameter (a leaf that requires grad, or an
+    ``nn.Parameter`` frozen) or an unnamed constant in the deepest scope all its users share.
+
+    Named data that needs no gradient (the inputs X, the labels Y) belongs to no layer: it
+    sits outside every scope, so a layer's frame holds its own parameters, ops and outputs.
+    """
     if info.creator is not None:
         return info.creator.scope
+    if info.kind == CONSTANT and info.name and not isinstance(info.tensor, Parameter):
+        return None
     scopes = [op.scope for op in info.consumers]
     first = scopes[0] if scopes else None
     if all(scope == first for scope in scopes):
