@@ -496,3 +496,16 @@ def test_an_unknown_option_is_refused_with_the_names_of_those_there_are():
                                          "drawing options: show_values, show_grads,")
     assert "collapse, legend" in str(refused.value)
     assert isinstance(refused.value, TypeError) and isinstance(refused.value, viz.OptionError)
+
+
+def test_the_legend_says_what_a_red_edges_label_is_with_an_example_from_the_course_graph():
+    J = course_graph()["J"]
+    source = viz.to_dot(J)
+    legend = re.search(r"label=<(<table.*</table>)>", source.split("subgraph")[0]).group(1)
+    cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", legend)]
+    assert "← backward: gradients in backprop order (2: da = 3)" in cells
+    assert "→ forward: values" in cells
+    # the example is the course graph's own second red edge, into a
+    assert [label for *_, label in edges(source)[1] if label][1] == "2: da = 3"
+    before = viz.to_dot(course_graph(backward=False)["J"])
+    assert "← backward" not in before

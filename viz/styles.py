@@ -62,6 +62,8 @@ TROUBLE_EDGE = {"penwidth": "3"}
 NONFINITE_TEXT = "#b00000"
 EXPLODING_TEXT = "#d35400"
 
+# A red edge's label is its place in backprop order and the gradient that flowed along it.
+BACKWARD_KEY = "← backward: gradients in backprop order (2: da = 3)"
 LEGEND_POINTS = 9  # the font size of the legend and of a caption drawn with it
 CAPTION_POINTS = 14  # a caption without the legend: Graphviz's default size
 
@@ -85,8 +87,8 @@ def legend(show_backward: bool, caption: str | None = None, cell: str = "") -> s
         swatch(OP, "op"),
         f'<td><font color="{FORWARD}">→ forward: values</font></td>',
     ]
-    if show_backward:
-        cells.append(f'<td><font color="{BACKWARD}">← backward: order: gradient</font></td>')
+    if show_backward:  # what a red edge's label says, with the course graph's example
+        cells.append(f'<td><font color="{BACKWARD}">{BACKWARD_KEY}</font></td>')
     cells.append(swatch(NONFINITE, labels.escape("NaN / Inf")))
     cells.append(swatch(EXPLODING, "exploding gradient"))
     rows = f"<tr>{''.join(cells)}</tr>"
