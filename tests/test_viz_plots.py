@@ -7,6 +7,7 @@ matplotlib.use("Agg")  # no display in tests
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -259,6 +260,23 @@ def test_decision_boundary_gives_each_class_one_colour_in_regions_and_points():
     assert all(region == point for region, point in colours.values())
     assert len({point for _, point in colours.values()}) == 3
     np.testing.assert_array_equal(figure.axes[0].collections[-1].get_array(), three)
+
+
+def test_decision_boundary_has_a_key_giving_each_class_its_colour():
+    X, y = blobs()
+    y = np.where(X[1] > 0.5, 5, y.ravel())  # classes 0, 1 and 5, which is never predicted
+    figure = viz.plot_decision_boundary(lambda p: (p[0] > 0).astype(float), X, y,
+                                        resolution=20)
+    colours = region_and_point_colours(figure, y)
+    key = figure.axes[0].get_legend()
+    assert [text.get_text() for text in key.get_texts()] == ["class 0", "class 1", "class 5"]
+    for label, handle in zip((0, 1, 5), key.legend_handles):
+        assert tuple(np.round(to_rgb(handle.get_markerfacecolor()), 4)) == colours[label][1]
+    # probabilities: the black 0.5 line is in the key too
+    probability = viz.plot_decision_boundary(lambda p: 1 / (1 + np.exp(-p[0])), X, y > 0,
+                                             resolution=20)
+    texts = [text.get_text() for text in probability.axes[0].get_legend().get_texts()]
+    assert texts == ["class 0", "class 1", "$\\hat{y}$ = 0.5"]
 
 
 def test_decision_boundary_refuses_predictions_that_are_no_class_and_no_probability():

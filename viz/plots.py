@@ -19,6 +19,7 @@ from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from graphgrad import Tensor
 from graphgrad.io import write_whole
@@ -135,7 +136,8 @@ def plot_decision_boundary(
     """The regions a classifier assigns to each class, with the data on top.
 
     Each class has one colour, in its region and in its points, whichever classes the
-    classifier predicts (an untrained one may predict a single class everywhere).
+    classifier predicts (an untrained one may predict a single class everywhere); a key
+    beside the axes says which colour is which class.
 
     Args:
         predict: takes points laid out like ``X`` and returns one prediction per point: a
@@ -197,17 +199,33 @@ def plot_decision_boundary(
     classes = classes.reshape(xx.shape)
     # Every class of the labels and of the predictions, so each keeps one colour.
     found = np.concatenate([np.asarray(y, dtype=float), classes.ravel()])
-    cmap, norm = _class_colours(np.unique(found[np.isfinite(found)]))
+    every_class = np.unique(found[np.isfinite(found)])
+    cmap, norm = _class_colours(every_class)
 
     figure, ax = _figure_and_axes(ax)
     ax.contourf(xx, yy, classes, levels=norm.boundaries, cmap=cmap, norm=norm, alpha=0.35)
     if is_probability:
         ax.contour(xx, yy, Z.reshape(xx.shape), levels=[0.5], colors="black", linewidths=1)
     ax.scatter(points[0], points[1], c=y, cmap=cmap, norm=norm, edgecolors="black", s=25)
+    _class_key(ax, every_class, cmap, norm, is_probability)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
     return _saved(figure, path, "viz.plot_decision_boundary")
+
+
+def _class_key(
+    ax: Axes, classes: np.ndarray, cmap: ListedColormap, norm: BoundaryNorm, boundary: bool
+) -> None:
+    """A legend beside the axes: each class's colour (its points, and its region in a paler
+    tint), and the black line of probability 0.5 when there is one."""
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=6, markeredgecolor="black",
+                      markerfacecolor=cmap(norm(value)), label=f"class {value:g}")
+               for value in classes]
+    if boundary:
+        handles.append(Line2D([], [], color="black", linewidth=1, label="$\\hat{y}$ = 0.5"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
+              fontsize="small")
 
 
 def _first_fraction(values: np.ndarray) -> str:
