@@ -114,6 +114,66 @@ def test_gradients_are_never_modified_and_missing_ones_are_skipped():
     np.testing.assert_array_equal(unused.data, b0)
 
 
+STEPPERS = {
+    "SGD": lambda p: optim.SGD(p, lr=0.1), "momentum": lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    "decay": lambda p: optim.SGD(p, lr=0.1, weight_decay=0.1),
+    "RMSprop": lambda p: optim.RMSprop(p, lr=0.1), "Adam": lambda p: optim.Adam(p, lr=0.1),
+    "AdamW": lambda p: optim.AdamW(p, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("bad, error", [
+    (np.ones((3, 3)), gg.ShapeError),  # numpy raised, after W was updated
+    (np.ones((3, 1)), gg.ShapeError),  # broadcast into b's step without a word
+    (np.float64(2.0), gg.ShapeError),  # moved every element of b by it
+    (np.ones(3, dtype=complex), gg.GraphgradTypeError),
+    ("0.5", gg.GraphgradTypeError),
+    (gg.Tensor(np.ones(3)), gg.GraphgradTypeError),
+], ids=["3x3", "3x1", "scalar", "complex", "str", "Tensor"])
+@pytest.mark.parametrize("name", STEPPERS)
+def test_a_step_refusing_a_bad_gradient_changes_nothing_and_a_retry_is_exact(name, bad, error):
+    make = STEPPERS[name]
+    expected_W, expected_b, expected_opt = _run(make, GRADS[:2])
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = make([W, b])
+    W.grad, b.grad = GRADS[0]
+    opt.step()
+    W_before, state_before = W.data.copy(), opt.state_dict()
+    W.grad, b.grad = GRADS[1][0], bad  # W comes first: it was updated before b's step failed
+    message = rf"{type(opt).__name__}\.step: .*\(3,\).*[Nn]othing was updated"
+    with pytest.raises(error, match=message):
+        opt.step()
+    np.testing.assert_array_equal(W.data, W_before)
+    assert opt.t == 1
+    for key, value in opt.state_dict().items():
+        np.testing.assert_array_equal(value, state_before[key], err_msg=key)
+    b.grad = GRADS[1][1]
+    opt.step()
+    np.testing.assert_array_equal(W.data, expected_W)
+    np.testing.assert_array_equal(b.data, expected_b)
+    for key, value in opt.state_dict().items():
+        np.testing.assert_array_equal(value, expected_opt.state_dict()[key], err_msg=key)
+
+
+def test_a_step_refuses_a_parameter_whose_shape_changed_and_accepts_lists_and_float32():
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.Adam([W, b], lr=0.1)
+    b.data = np.zeros(4)  # a wider layer: Adam's v and s for b have 3 elements
+    W.grad, b.grad = GRADS[0][0], np.ones(4)
+    with pytest.raises(gg.ShapeError, match=r"had shape \(3,\) when it was given.*new optimizer"):
+        opt.step()
+    np.testing.assert_array_equal(W.data, W0)
+    assert opt.t == 0
+    # Numbers of the right shape in another form are still a gradient.
+    expected_W, expected_b, _ = _run(lambda p: optim.SGD(p, lr=0.1), GRADS[:1])
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.SGD([W, b], lr=0.1)
+    W.grad, b.grad = GRADS[0][0].tolist(), GRADS[0][1].astype(np.float32)
+    opt.step()
+    np.testing.assert_array_equal(W.data, expected_W)
+    np.testing.assert_allclose(b.data, expected_b, rtol=1e-6)
+
+
 @pytest.mark.parametrize("make", [
     lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
     lambda p: optim.RMSprop(p, lr=0.1), lambda p: optim.Adam(p, lr=0.1),

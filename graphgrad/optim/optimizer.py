@@ -15,7 +15,9 @@ import numpy as np
 
 from graphgrad.errors import (
     ArgumentError,
+    GraphgradError,
     GraphgradTypeError,
+    ShapeError,
     describe,
     not_a_state_error,
     real_number,
@@ -114,7 +116,9 @@ class Optimizer:
     ``g`` is dW (weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
     parameter's group (``group["lr"]``), ``state`` the parameter's dict of arrays, ``scratch``
     an array of p's shape free to overwrite; apply the step with `_write(p, np.subtract, step)`.
-    Those that need the group's step count override ``_step_group(group, slots, t)``.
+    Those that need the group's step count override ``_step_group(group, slots, t)``; one that
+    overrides ``step`` itself calls ``self._check_grads()`` first, so that a bad gradient
+    changes nothing.
     """
 
     state_names: tuple[str, ...] = ()
@@ -146,6 +150,7 @@ class Optimizer:
         self.params: list[Tensor] = []
         self.state: list[dict[str, np.ndarray]] = []
         self._scratch: list[np.ndarray] = []
+        self._expected: list[tuple[Tensor, tuple[int, ...], np.dtype]] = []  # for step's check
         if isinstance(given[0], Mapping):
             self._add_groups([self._read_group(i, spec) for i, spec in enumerate(given)])
         else:
@@ -198,6 +203,7 @@ class Optimizer:
                 self.params.append(p)
                 self.state.append(state)
                 self._scratch.append(scratch)
+                self._expected.append((p, scratch.shape, scratch.dtype))
 
     def _checked(self, settings: Mapping[str, Any], where: str,
                  saved: bool = False) -> dict[str, float]:
@@ -274,11 +280,61 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, from its ``.grad``, with its group's
-        settings."""
+        settings. A gradient the step cannot apply (set by hand with another shape, or not
+        numbers) is refused before anything changes: fix it and call step again."""
+        self._check_grads()
         self.t += 1
         t = self.t
         for (group, slots), added_at in zip(self._groups, self._added_at):
             self._step_group(group, slots, t - added_at)
+
+    def _check_grads(self) -> None:
+        """Refuse, before the step changes a parameter or the state, a gradient it cannot
+        apply: numpy would broadcast one of another shape into the step (a .grad set by hand
+        to a number moved every weight by it), or fail at that parameter, after the ones
+        before it were updated and t counted."""
+        ndarray = np.ndarray
+        # One cheap test per parameter, against its array's shape and dtype when it was given
+        # (dtypes are singletons: `is`); the reason is looked for only when one fails.
+        for p, shape, dtype in self._expected:
+            g = p.grad
+            if g is not None and (type(g) is not ndarray or g.shape != shape
+                                  or g.dtype is not dtype):
+                problem = self._grad_problem(p, g, shape)
+                if problem is not None:
+                    raise problem
+
+    def _grad_problem(self, p: Tensor, g: Any, shape: tuple[int, ...]) -> GraphgradError | None:
+        """Why ``step`` cannot apply ``g`` to ``p``, which had ``shape`` when it was given to
+        the optimizer; None when it can (a list of numbers of p's shape, another float
+        dtype)."""
+        where = f"{type(self).__name__}.step: {describe(p)}"
+        if p.data.shape != shape:
+            return ShapeError(
+                f"{where} had shape {shape} when it was given to the optimizer, whose state "
+                "for it has that shape; nothing was updated. Make a new optimizer after "
+                "changing a parameter's shape (or put back an array of that shape).")
+        if isinstance(g, Tensor):
+            return GraphgradTypeError(
+                f"{where} holds a Tensor in .grad ({describe(g)}); a gradient is an array: "
+                f"set {p.name or 'p'}.grad = dW.data. Nothing was updated.")
+        try:
+            array = np.asarray(g)
+        except Exception:  # a ragged list, an object numpy cannot read
+            array = np.asarray(None)
+        if array.dtype.kind not in "fiu":
+            held = (f"{array.dtype} values" if isinstance(g, np.ndarray)
+                    else f"a {type(g).__name__} ({array.dtype})")
+            return GraphgradTypeError(
+                f"{where} has a .grad of {held}, not real numbers; nothing was updated. Give "
+                "it a float array of its shape, or None to leave the parameter as it is in "
+                "this step.")
+        if array.shape != shape:
+            return ShapeError(
+                f"{where} has a .grad of shape {array.shape}, not the parameter's; numpy "
+                "would broadcast it into a step of another size. Nothing was updated: set the "
+                f".grad to an array of shape {shape} (or None), or zero_grad() and backward().")
+        return None
 
     @property
     def group_steps(self) -> list[int]:

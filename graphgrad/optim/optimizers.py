@@ -64,6 +64,7 @@ class SGD(Optimizer):
         return super()._new_state(p, group) if group["momentum"] else {}
 
     def step(self) -> None:
+        self._check_grads()
         self.t += 1
         for (group, slots), added_at in zip(self._groups, self._added_at):
             if group["momentum"] or group["weight_decay"]:
