@@ -345,21 +345,22 @@ def _walk(
         # leaf's .grad by reading it and storing the sum, so another pass's sum stored
         # in between would be lost.
         with _LEAF_GRADS_LOCK:
-            _add_to_leaves(pending)
+            _add_to_leaves(pending, retain_graph)
     else:
         for leaf, g in pending.items():
             if leaf in wanted:
                 wanted[leaf] = g
 
 
-def _add_to_leaves(pending: dict[Tensor, Any]) -> None:
-    """Add each leaf's gradient of this pass to its .grad (read-only arrays)."""
+def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool) -> None:
+    """Add each leaf's gradient of this pass to its .grad (read-only arrays); whether the
+    pass kept its graph (``retain_graph``) says what a refused .grad's error advises."""
     for leaf in pending:
         # A .grad set by hand: numpy would broadcast the sum into a gradient of another
         # shape. Checked before any leaf's grad changes, so none is half updated.
         held = leaf.grad
         if held is not None and np.shape(held) != leaf.data.shape and leaf.requires_grad:
-            raise _held_grad_error(leaf, held)
+            raise _held_grad_error(leaf, held, retain_graph)
     for leaf, g in pending.items():
         if leaf.requires_grad:
             if leaf.grad is not None:
@@ -570,11 +571,18 @@ def _as_tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else _constant(value)
 
 
-def _held_grad_error(leaf: Tensor, held: Any) -> ShapeError:
+def _held_grad_error(leaf: Tensor, held: Any, retain_graph: bool) -> ShapeError:
+    # Found once the walk is done, when the leaves' gradients are added: by then, a pass
+    # without retain_graph has released every node it ran through, so backward on the same
+    # graph would only say it was freed.
+    then = ("call backward again: no .grad was changed, and the graph was kept "
+            "(retain_graph=True)." if retain_graph else
+            "run the forward pass again, then backward: no .grad was changed, but this "
+            "backward released the graph as it ran through it.")
     return ShapeError(
         f"backward: {describe(leaf)} holds a .grad of shape {np.shape(held)}, to which its new "
         f"gradient would be added; a tensor's .grad must have its shape. Set it to None (or "
-        f"to an array of shape {leaf.data.shape}) before backward."
+        f"to an array of shape {leaf.data.shape}) and {then}"
     )
 
 

@@ -388,6 +388,33 @@ def test_a_grad_set_by_hand_with_another_shape_is_refused_before_any_leaf_change
     np.testing.assert_array_equal(w.grad, [4.0, 5.0])
 
 
+@pytest.mark.parametrize("retain_graph", [False, True])
+def test_backward_refusing_a_held_grad_says_how_to_retry_and_the_retry_is_exact(retain_graph):
+    """The held .grad is found once the walk is done: without retain_graph the graph is
+    released by then, and the advice is to run the forward pass again, not backward."""
+    W0, x0 = np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([[0.3], [-0.7]])
+
+    def forward(W, x):
+        return (W @ x).tanh().sum()
+
+    W = gg.Tensor(W0, requires_grad=True, name="W")
+    x = gg.Tensor(x0, requires_grad=True, name="x")
+    x.grad = np.full((2, 1), 5.0)  # held from an earlier backward, to which this one adds
+    W.grad = np.zeros(3)
+    J = forward(W, x)
+    advice = "call backward again" if retain_graph else "run the forward pass again"
+    with pytest.raises(gg.ShapeError, match=rf"'W' \(2, 2\).*shape \(3,\).*{advice}"):
+        J.backward(retain_graph=retain_graph)
+    np.testing.assert_array_equal(x.grad, np.full((2, 1), 5.0))  # no leaf changed
+    W.grad = None
+    if not retain_graph:
+        J = forward(W, x)
+    J.backward()
+    dZ = 1.0 - np.tanh(W0 @ x0) ** 2  # d/dZ sum(tanh(Z)), Z = W x
+    np.testing.assert_allclose(W.grad, dZ @ x0.T, rtol=1e-12)
+    np.testing.assert_allclose(x.grad, 5.0 + W0.T @ dZ, rtol=1e-12)
+
+
 def _integer_then_requires_grad():
     x = gg.Tensor(np.array([1, 2]), dtype=np.int64, name="x")
     x.requires_grad = True
