@@ -260,6 +260,11 @@ def fit(
             step cut short may have updated some parameters and not others), every module's
             mode is put back, the progress bar is closed, and grad recording is on: call fit
             again to go on.
+        GraphgradError: any other, met once training started (a batch that does not fit the
+            model, a schedule's rate refused in a later epoch), with the same ``.history`` and
+            ``.next_epoch``, and a message saying so once a step has changed the model; the
+            model keeps the parameters of its last step and every module's mode is put
+            back.
     """
     epochs, initial_epoch, patience = _fit_settings(epochs, initial_epoch, patience, dev_data)
     _require_shared_parameters(model, optimizer)
@@ -276,7 +281,7 @@ def fit(
         history["dev_cost"], history["dev_accuracy"] = [], []
     epoch_run = _Epoch(model, loss_fn, optimizer, loader, accuracy, history)
     best = _BestEpoch(patience) if patience is not None else None
-    modes, bar = _modes(model), None
+    modes, bar, first_step = _modes(model), None, optimizer.t
     try:  # from here on, an interrupt (Ctrl-C) puts the modes back and closes the bar
         if not model.training:  # left in eval mode to predict: the whole model trains
             model.train()
@@ -308,12 +313,13 @@ def fit(
         raise TrainingDiverged(
             f"{diverged} The model now has the parameters of epoch {best.epoch}, the one with "
             f"the lowest dev cost ({best.cost:.6g}).", history) from None
+    except GraphgradError as error:  # bad input met on the way: a batch, a schedule's rate
+        _tell_progress(error, history, initial_epoch, optimizer.t - first_step)
+        raise
     except KeyboardInterrupt as interrupt:
         if isinstance(interrupt, TrainingInterrupted):
             raise
-        done = min(map(len, history.values()))
-        for values in history.values():  # an epoch cut short between its records: dropped
-            del values[done:]
+        done = _finished_epochs(history)
         raise TrainingInterrupted(
             f"fit was interrupted with {done} epoch{'s' * (done != 1)} finished (their "
             "history is this error's .history); the model keeps the parameters of its last "
@@ -326,6 +332,33 @@ def fit(
             if bar is not None:
                 bar.close()
     return history
+
+
+def _finished_epochs(history: dict[str, list[float]]) -> int:
+    """The epochs finished, with the records of one cut short between them dropped."""
+    done = min(map(len, history.values()))
+    for values in history.values():
+        del values[done:]
+    return done
+
+
+def _tell_progress(error: GraphgradError, history: dict[str, list[float]],
+                   initial_epoch: int, steps: int) -> None:
+    """Give an error that stopped training the history so far (``.history``) and the epoch to
+    resume from (``.next_epoch``), as `TrainingInterrupted` has them, and, once ``steps``
+    optimizer steps have changed the model, say so in its message: calling fit again from
+    the start would not be the run that never failed."""
+    if hasattr(error, "next_epoch"):  # told already: the same error raised again
+        return
+    done = _finished_epochs(history)
+    error.history, error.next_epoch = history, initial_epoch + done  # type: ignore[attr-defined]
+    if steps and len(error.args) == 1 and isinstance(error.args[0], str):
+        error.args = (
+            f"{error.args[0]}\n  fit stopped in epoch {initial_epoch + done}, after {steps} "
+            f"optimizer step{'s' * (steps != 1)}, with {done} epoch{'s' * (done != 1)} "
+            "finished (their history is this error's .history); the model keeps the "
+            "parameters of its last step. Once this is fixed, call fit again with "
+            f"initial_epoch={initial_epoch + done} to go on.",)
 
 
 def _fit_settings(epochs: Any, initial_epoch: Any, patience: Any,

@@ -656,6 +656,58 @@ def test_an_interrupted_fit_raises_with_the_finished_epochs_and_resumes(monkeypa
     assert len(history["cost"]) == 3 - finished and math.isfinite(history["dev_cost"][-1])
 
 
+def test_an_error_in_a_later_epoch_keeps_the_history_and_a_resumed_fit_ends_as_the_whole():
+    """A schedule whose rate goes below 0 in epoch 3: the error came after three epochs of
+    training, whose history it now holds, and resuming from them with the schedule fixed ends
+    exactly where a run that never failed ends."""
+    X, Y = planar_dataset(m=100)
+
+    def fixed(epoch):
+        return max(0.1 - 0.04 * epoch, 0.01)
+
+    def run(model, schedule, epochs=5, initial_epoch=0):
+        return gg.fit(model, nn.binary_cross_entropy_with_logits,
+                      optim.SGD(model.parameters(), lr=0.1), (X, Y), epochs, batch_size=25,
+                      shuffle=False, schedule=schedule, progress=False,
+                      initial_epoch=initial_epoch)
+
+    whole = _flower_model()
+    whole_history = run(whole, fixed)
+    model = _flower_model()
+    with pytest.raises(gg.ArgumentError, match=r"schedule\(3\) must be a learning rate(.|\n)*"
+                       r"fit stopped in epoch 3, after 12 optimizer steps, with 3 epochs "
+                       r"finished(.|\n)*"
+                       r"initial_epoch=3") as info:
+        run(model, lambda epoch: 0.1 - 0.04 * epoch)  # -0.02 in epoch 3
+    assert info.value.next_epoch == 3
+    assert info.value.history == {key: values[:3] for key, values in whole_history.items()}
+    assert model.training
+    history = run(model, fixed, initial_epoch=info.value.next_epoch)
+    assert history == {key: values[3:] for key, values in whole_history.items()}
+    for (name, p), q in zip(model.named_parameters(), whole.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+    # An error within an epoch: the epochs before it are kept, not the one it cut short.
+    calls = [0]
+
+    def failing_loss(Z, Y):
+        calls[0] += 1
+        if calls[0] == 6:  # the second batch of epoch 1 (4 batches an epoch)
+            raise gg.ShapeError("a batch that does not fit")
+        return nn.binary_cross_entropy_with_logits(Z, Y)
+    model = _flower_model()
+    with pytest.raises(gg.ShapeError, match=r"does not fit\n  fit stopped in epoch 1, after 5 "
+                                            r"optimizer steps, with 1 epoch finished") as info:
+        gg.fit(model, failing_loss, optim.SGD(model.parameters(), lr=0.1), (X, Y), 5,
+               batch_size=25, shuffle=False, schedule=fixed, progress=False, accuracy="logits")
+    assert info.value.history == {key: values[:1] for key, values in whole_history.items()}
+    assert info.value.next_epoch == 1
+    calls[0] = 5  # in the first batch: no step changed the model, and the error says no more
+    with pytest.raises(gg.ShapeError, match=r"does not fit$") as info:
+        gg.fit(model, failing_loss, optim.SGD(model.parameters(), lr=0.1), (X, Y), 5,
+               progress=False)
+    assert info.value.history["cost"] == [] and info.value.next_epoch == 0
+
+
 def test_an_interrupt_anywhere_in_fit_leaves_the_modes_as_they_were_and_the_bar_closed(
         monkeypatch):
     made = []
