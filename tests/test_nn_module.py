@@ -175,6 +175,17 @@ def test_buffers_are_saved_and_loaded():
     np.testing.assert_array_equal(fresh.running_mean, bn.running_mean)
 
 
+def test_a_buffer_refused_leaves_no_name_that_later_values_would_be_saved_under():
+    layer = nn.Linear(2, 2, rng=0)
+    with pytest.raises(gg.GraphgradTypeError, match="requires grad"):
+        layer.register_buffer("mu", gg.Tensor(np.ones(2), requires_grad=True))
+    layer.mu = [1.0, 2.0]  # an attribute of its own, not a buffer
+    assert layer.mu == [1.0, 2.0]
+    assert list(layer.state_dict()) == ["W", "b"]
+    layer.register_buffer("mu", [1.0, 2.0])  # a retry with an array registers it
+    np.testing.assert_array_equal(layer.state_dict()["mu"], [1.0, 2.0])
+
+
 def test_load_state_dict_lists_every_problem_and_changes_nothing():
     model = TwoLayer()
     before = model.hidden.W.data.copy()

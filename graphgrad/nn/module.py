@@ -195,8 +195,9 @@ class Module:
 
     def register_buffer(self, name: str, array: Any) -> None:
         """Keep a numpy array as part of the state (saved, loaded) but not learned."""
+        array = np.asarray(array)  # first: a value refused leaves no name marked as a buffer
         self._buffers.add(name)
-        setattr(self, name, np.asarray(array))
+        setattr(self, name, array)
 
     # -- running -----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
