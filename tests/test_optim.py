@@ -155,6 +155,25 @@ def test_a_step_refusing_a_bad_gradient_changes_nothing_and_a_retry_is_exact(nam
         np.testing.assert_array_equal(value, expected_opt.state_dict()[key], err_msg=key)
 
 
+@pytest.mark.parametrize("key, bad", [("lr", "0.05"), ("lr", -0.1), ("lr", math.nan),
+                                      ("momentum", 1.0), ("weight_decay", np.ones(2))])
+def test_a_setting_assigned_in_param_groups_is_checked_there_and_a_step_after_is_exact(key, bad):
+    """Unchecked, a string lr failed in step after group 0 was updated, and a negative one
+    climbed the cost."""
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.SGD([{"params": [W]}, {"params": [b]}], lr=0.1, momentum=0.5)
+    with pytest.raises(gg.ArgumentError, match=rf"SGD: param_groups\[1\]\['{key}'\] must be"):
+        opt.param_groups[1][key] = bad
+    assert opt.param_groups[1][key] == {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.0}[key]
+    opt.param_groups[1]["lr"] = np.float64(0.05)  # a number numpy gives is a float there
+    assert type(opt.param_groups[1]["lr"]) is float
+    opt.param_groups[1]["note"] = "head"  # keys that are no setting are the user's own
+    W.grad, b.grad = GRADS[0]
+    opt.step()
+    np.testing.assert_allclose(W.data, W0 - 0.1 * 0.5 * GRADS[0][0], rtol=1e-15)
+    np.testing.assert_allclose(b.data, b0 - 0.05 * 0.5 * GRADS[0][1], rtol=1e-15)
+
+
 def test_a_step_refuses_a_parameter_whose_shape_changed_and_accepts_lists_and_float32():
     W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
     opt = optim.Adam([W, b], lr=0.1)

@@ -68,6 +68,26 @@ class _Setting:
                 group[self.name] = value
 
 
+class _Group(dict):
+    """A parameter group, as ``optimizer.param_groups`` lists it: a dict whose settings, when
+    one is assigned (``param_groups[1]["lr"] = 0.005``), are checked as ``optimizer.lr = ...``
+    checks them. A value step could not use is refused there, not by a step that would have
+    updated the groups before this one first."""
+
+    __slots__ = ("_owner", "_where", "_settings")
+
+    def __init__(self, owner: str, where: str, settings: Iterable[str],
+                 items: Mapping[str, Any]) -> None:
+        super().__init__(items)
+        self._owner, self._where, self._settings = owner, where, frozenset(settings)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in self._settings:
+            test, rule = _rule(key, later=True)
+            value = real_number(value, f"{self._where}[{key!r}]", self._owner, test, rule)
+        super().__setitem__(key, value)
+
+
 class Optimizer:
     """Base class: the parameters in groups with their settings, groups added later
     (``add_param_group``), the step count ``t``, per-parameter state, ``zero_grad``,
@@ -82,7 +102,8 @@ class Optimizer:
     ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` (a
     tuple: which parameters are optimized changes by ``add_param_group`` or a new optimizer)
     and every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's
-    next step). ``optimizer.params`` lists every parameter, group after group, and
+    next step; a value assigned there is checked as ``optimizer.lr = ...`` checks it).
+    ``optimizer.params`` lists every parameter, group after group, and
     ``optimizer.defaults`` the keyword arguments' settings. ``add_param_group({"params": tensors,
     **settings})`` adds a group during training (a layer unfrozen later), checked as the groups
     given here; the settings it does not give are the keyword arguments' (``defaults``), as they
@@ -192,7 +213,8 @@ class Optimizer:
         for own, tensors in groups:
             # A tuple: editing it in place would leave the steps, state and state dict
             # numbering behind; add_param_group adds, a new optimizer removes.
-            group = {"params": tuple(tensors), **self.defaults, **own}
+            group = _Group(type(self).__name__, f"param_groups[{len(self.param_groups)}]",
+                           self.defaults, {"params": tuple(tensors), **self.defaults, **own})
             slots = [(p, self._new_state(p, group), np.empty_like(p.data)) for p in tensors]
             self.param_groups.append(group)
             self._own.append(frozenset(own))
