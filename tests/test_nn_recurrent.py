@@ -705,3 +705,12 @@ def test_learns_whether_a_sequence_of_signs_sums_to_a_positive_number(cell):
     assert costs[-1] < 0.1 * costs[0]
     assert accuracy(X, Y) >= 0.9
     assert accuracy(X_test, Y_test) >= 0.9
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_character_models_step_is_the_course_backpropagation_through_time(cell):
+    """The benchmark's numpy step (the course's rnn_backward / lstm_cell_backward with a
+    softmax per step) and graphgrad give the same cost and gradients."""
+    from benchmarks.bench_recurrent import check
+
+    check(cell, n_x=5, n_a=4, m=3, T=6, tolerance=1e-12)
