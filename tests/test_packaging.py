@@ -1,0 +1,54 @@
+"""Packaging: what a wheel and a source distribution of the checkout hold.
+
+Both are built from a copy of the checkout with the setuptools already installed (no network,
+no build isolation): the wheel's files are what ``setup.py build_py`` lays out, which is what
+the wheel is made of.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("setuptools")
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("graphgrad", "viz")
+JUNK = shutil.ignore_patterns("__pycache__", "*.py[cod]", ".hypothesis", ".ipynb_checkpoints",
+                              "output")
+
+
+def _copy_checkout(to: Path) -> Path:
+    """The files a build reads, without the checkout's build/ and *.egg-info leftovers."""
+    for name in (*PACKAGES, "tests", "tutorials"):
+        shutil.copytree(ROOT / name, to / name, ignore=JUNK)
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, to / name)
+    return to
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_source_distribution_holds_the_whole_test_suite_and_the_tutorials(tmp_path):
+    source = _copy_checkout(tmp_path / "checkout")
+    subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from setuptools import build_meta; build_meta.build_sdist(sys.argv[1])",
+         str(tmp_path / "dist")],
+        cwd=source, check=True, capture_output=True,
+    )
+    (sdist,) = (tmp_path / "dist").glob("graphgrad-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        shipped = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    wanted = {f"{folder}/{name}" for folder in ("tests", "tutorials")
+              for name in _files(source / folder)}
+    assert {"tests/conftest.py", "tests/op_table.py", "tutorials/README.md"} <= wanted
+    assert wanted - shipped == set()
+    assert [name for name in shipped if "__pycache__" in name or name.endswith(".pyc")] == []
