@@ -52,3 +52,20 @@ def test_the_source_distribution_holds_the_whole_test_suite_and_the_tutorials(tm
     assert {"tests/conftest.py", "tests/op_table.py", "tutorials/README.md"} <= wanted
     assert wanted - shipped == set()
     assert [name for name in shipped if "__pycache__" in name or name.endswith(".pyc")] == []
+
+
+def test_the_wheel_holds_every_subpackage_and_the_type_hints_marker_and_no_tests(tmp_path):
+    source = _copy_checkout(tmp_path / "checkout")
+    subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()",
+         "build_py", "--build-lib", str(tmp_path / "lib")],
+        cwd=source, check=True, capture_output=True,
+    )
+    shipped = _files(tmp_path / "lib")
+    modules = {f"{package}/{name}" for package in PACKAGES
+               for name in _files(source / package) if name.endswith(".py")}
+    assert {"graphgrad/ops/__init__.py", "graphgrad/gradcheck/check.py",
+            "viz/render.py"} <= modules
+    assert modules - shipped == set()  # a folder without __init__.py would be left out
+    assert {"graphgrad/py.typed", "viz/py.typed"} <= shipped  # PEP 561: hints are read
+    assert {name.split("/")[0] for name in shipped} == set(PACKAGES)
