@@ -69,3 +69,28 @@ def test_the_wheel_holds_every_subpackage_and_the_type_hints_marker_and_no_tests
     assert modules - shipped == set()  # a folder without __init__.py would be left out
     assert {"graphgrad/py.typed", "viz/py.typed"} <= shipped  # PEP 561: hints are read
     assert {name.split("/")[0] for name in shipped} == set(PACKAGES)
+
+
+def _fake_programs(bin_dir: Path, **scripts: str) -> dict[str, str]:
+    """An environment whose PATH holds only bash, dirname and the given shell scripts."""
+    bin_dir.mkdir()
+    for name in ("bash", "dirname"):
+        found = shutil.which(name)
+        if found is None:
+            pytest.skip(f"no {name} here")
+        (bin_dir / name).symlink_to(found)
+    for name, body in scripts.items():
+        (bin_dir / name).write_text(f"#!{shutil.which('bash')}\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    return {"PATH": str(bin_dir), "HOME": str(bin_dir)}
+
+
+def test_setup_without_root_or_sudo_says_what_to_install_as_root(tmp_path):
+    env = _fake_programs(tmp_path / "bin", id="echo 1000",
+                         **{"apt-get": f"touch {tmp_path / 'apt-get-ran'}"})
+    done = subprocess.run([str(ROOT / "scripts" / "setup")], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 1
+    assert "installing them needs root (there is no sudo here): as root, run 'apt-get " \
+        "install graphviz'" in done.stderr
+    assert not (tmp_path / "apt-get-ran").exists()
