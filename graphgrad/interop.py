@@ -147,11 +147,31 @@ _RENAMED: dict[Callable, dict[str, str]] = {
 }
 
 
+# numpy's signatures of its functions written in C, which numpy before 2.4 does not give
+# inspect (it raises "no signature found for builtin").
+def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"): ...
+def _where(condition, x=None, y=None, /): ...
+def _dot(a, b, out=None): ...
+
+
+_C_FORMS: dict[Callable, Callable] = {np.concatenate: _concatenate, np.where: _where,
+                                      np.dot: _dot}
+
+
+def _numpy_signature(func: Callable) -> inspect.Signature:
+    try:
+        return inspect.signature(func)
+    except ValueError:
+        if func not in _C_FORMS:
+            raise
+        return inspect.signature(_C_FORMS[func])
+
+
 @functools.cache
 def _forms(func: Callable, handler: Callable) -> tuple[inspect.Signature, frozenset | None, int]:
     """numpy's signature of ``func``; the keywords graphgrad's ``handler`` takes (None: any);
     and how many leading positions the two read alike (the array, then the same names)."""
-    numpy_form = inspect.signature(func)
+    numpy_form = _numpy_signature(func)
     parameters = list(inspect.signature(handler).parameters.values())
     renamed = _RENAMED.get(func, {})
     aligned = 1

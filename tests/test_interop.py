@@ -1,10 +1,13 @@
 """numpy called on Tensors runs graphgrad ops: np.exp(t), ndarray @ t, np.sum(t, axis=0) give
 Tensors on the graph, with the gradients numpy's math implies; functions without an op are
 refused by name; np.asarray(t) gives the data."""
+import inspect
+
 import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad import interop
 
 DATA = np.array([[0.5, 1.5, 2.0], [1.2, 0.7, 3.0]])
 CONSTANT = np.array([[2.0, -1.0, 0.5], [1.0, 3.0, -2.0]])
@@ -214,6 +217,52 @@ def test_a_reduction_to_integers_or_truths_is_numpys_constant(call):
     assert out.dtype == expected.dtype
     np.testing.assert_array_equal(out.data, expected)
     assert not out.requires_grad
+
+
+@pytest.fixture
+def numpy_before_2_4(monkeypatch):
+    """inspect as numpy before 2.4 leaves it: no signature of concatenate, where and dot."""
+    signature = inspect.signature
+
+    def without_c_signatures(func, *args, **kwargs):
+        if func in (np.concatenate, np.where, np.dot):
+            raise ValueError(f"no signature found for builtin {func!r}")
+        return signature(func, *args, **kwargs)
+
+    interop._forms.cache_clear()
+    monkeypatch.setattr(inspect, "signature", without_c_signatures)
+    yield
+    interop._forms.cache_clear()
+
+
+def test_numpy_functions_written_in_c_are_read_without_their_signature(numpy_before_2_4):
+    x = gg.Tensor(DATA, name="x", requires_grad=True)
+    joined = np.concatenate([x, x * 2], 1, None)
+    picked = np.where(DATA > 1, x, 0.0)
+    product = np.dot(x, CONSTANT.T)
+    np.testing.assert_array_equal(joined.data, np.concatenate([DATA, DATA * 2], axis=1))
+    gg.sum(joined).backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 3.0))  # 1 + 2 from each copy
+    x.grad = None
+    gg.sum(picked).backward()
+    np.testing.assert_array_equal(x.grad, (DATA > 1) * 1.0)
+    x.grad = None
+    gg.sum(product).backward()
+    np.testing.assert_allclose(x.grad, np.ones((2, 2)) @ CONSTANT)
+    # Split's backward joins the pieces' gradients with np.concatenate: d2/dx2 sum(x_mid^2) = 2
+    (dx,) = gg.grad(gg.sum(gg.split(x, 3, axis=1)[1] ** 2), [x], create_graph=True)
+    np.testing.assert_array_equal(dx.data, [[0.0, 3.0, 0.0], [0.0, 1.4, 0.0]])
+    (ddx,) = gg.grad(gg.sum(dx), [x])
+    np.testing.assert_array_equal(ddx, [[0.0, 2.0, 0.0], [0.0, 2.0, 0.0]])
+
+
+@pytest.mark.parametrize("func", [np.concatenate, np.where, np.dot], ids=lambda f: f.__name__)
+def test_the_forms_kept_for_numpys_c_functions_are_numpys_own(func):
+    try:
+        numpys = inspect.signature(func)
+    except ValueError:
+        pytest.skip(f"numpy {np.__version__} gives no signature of {func.__name__}")
+    assert inspect.signature(interop._C_FORMS[func]) == numpys
 
 
 def test_a_setting_given_under_both_of_numpys_names_is_refused():
