@@ -181,6 +181,8 @@ def attribute(value: Any, precision: int) -> str:
         return value.__name__
     if callable(value) and hasattr(value, "__qualname__"):  # a function: its name, not address
         return value.__qualname__
+    if isinstance(value, np.ufunc):  # numpy before 2.2 gives ufuncs no __qualname__
+        return value.__name__
     # A default repr holds the object's memory address, which would change the picture
     # from run to run.
     return _ADDRESS.sub("", repr(value))
