@@ -72,9 +72,9 @@ def test_the_wheel_holds_every_subpackage_and_the_type_hints_marker_and_no_tests
 
 
 def _fake_programs(bin_dir: Path, **scripts: str) -> dict[str, str]:
-    """An environment whose PATH holds only bash, dirname and the given shell scripts."""
+    """An environment whose PATH holds only a few plain programs and the given scripts."""
     bin_dir.mkdir()
-    for name in ("bash", "dirname"):
+    for name in ("bash", "dirname", "cat", "cut", "rm", "sha256sum", "mkdir", "chmod"):
         found = shutil.which(name)
         if found is None:
             pytest.skip(f"no {name} here")
@@ -94,3 +94,25 @@ def test_setup_without_root_or_sudo_says_what_to_install_as_root(tmp_path):
     assert "installing them needs root (there is no sudo here): as root, run 'apt-get " \
         "install graphviz'" in done.stderr
     assert not (tmp_path / "apt-get-ran").exists()
+
+
+def test_setup_makes_again_a_venv_whose_python_is_gone_without_asking_for_python3_venv(tmp_path):
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    for name in ("scripts/setup", "setup.cfg", "pyproject.toml"):
+        shutil.copy(ROOT / name, project / name)
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / ".venv" / "bin" / "python").symlink_to("/gone/python3.9")  # Python upgraded
+    log = tmp_path / "log"
+    # venv fails on a directory holding a dangling python, as Python's own venv does when
+    # the Python it links to was removed; otherwise it makes a .venv whose python logs.
+    env = _fake_programs(
+        tmp_path / "bin", id="echo 1000", dot="", **{"apt-get": f"echo apt-get >> {log}"},
+        python3=f"""[ -L .venv/bin/python ] && exit 1
+mkdir -p .venv/bin && printf '#!/bin/sh\necho "$*" >> {log}\n' > .venv/bin/python
+chmod +x .venv/bin/python""")
+    done = subprocess.run([str(project / "scripts" / "setup")], env=env, capture_output=True,
+                          text=True)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert log.read_text().splitlines() == [
+        "-m pip install --quiet --disable-pip-version-check -e .[dev]"]
