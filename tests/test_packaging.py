@@ -26,7 +26,7 @@ def _copy_checkout(to: Path) -> Path:
     """The files a build reads, without the checkout's build/ and *.egg-info leftovers."""
     for name in (*PACKAGES, "tests", "tutorials"):
         shutil.copytree(ROOT / name, to / name, ignore=JUNK)
-    for name in ("setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in"):
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in", "LICENSE"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, to / name)
     return to
@@ -51,6 +51,7 @@ def test_the_source_distribution_holds_the_whole_test_suite_and_the_tutorials(tm
               for name in _files(source / folder)}
     assert {"tests/conftest.py", "tests/op_table.py", "tutorials/README.md"} <= wanted
     assert wanted - shipped == set()
+    assert "LICENSE" in shipped  # the MIT licence setup.cfg names asks for its text
     assert [name for name in shipped if "__pycache__" in name or name.endswith(".pyc")] == []
 
 
