@@ -75,7 +75,7 @@ def test_the_wheel_holds_every_subpackage_and_the_type_hints_marker_and_no_tests
 def _fake_programs(bin_dir: Path, **scripts: str) -> dict[str, str]:
     """An environment whose PATH holds only a few plain programs and the given scripts."""
     bin_dir.mkdir()
-    for name in ("bash", "dirname", "cat", "cut", "rm", "sha256sum", "mkdir", "chmod"):
+    for name in ("bash", "dirname", "basename", "cat", "rm", "cksum", "mkdir", "chmod"):
         found = shutil.which(name)
         if found is None:
             pytest.skip(f"no {name} here")
@@ -95,6 +95,20 @@ def test_setup_without_root_or_sudo_says_what_to_install_as_root(tmp_path):
     assert "installing them needs root (there is no sudo here): as root, run 'apt-get " \
         "install graphviz'" in done.stderr
     assert not (tmp_path / "apt-get-ran").exists()
+
+
+def test_setup_names_the_venv_package_of_the_python_it_was_given(tmp_path):
+    # PYTHON=python3.12 on Debian needs python3.12-venv: python3-venv is the default one's
+    env = _fake_programs(tmp_path / "bin", id="echo 1000", dot="", python3="exit 1",
+                         **{"python3.12": "exit 1", "apt-get": "exit 0"})
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "setup", project / "scripts" / "setup")
+    for python, package in (("python3.12", "python3.12-venv"), ("python3", "python3-venv")):
+        done = subprocess.run([str(project / "scripts" / "setup")],
+                              env={**env, "PYTHON": python}, capture_output=True, text=True)
+        assert done.returncode == 1
+        assert f"the system package(s) {package} are missing" in done.stderr
 
 
 def test_setup_makes_again_a_venv_whose_python_is_gone_without_asking_for_python3_venv(tmp_path):
