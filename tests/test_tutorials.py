@@ -21,7 +21,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-TUTORIALS = Path(__file__).resolve().parent.parent / "tutorials"
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIALS = ROOT / "tutorials"
 NOTEBOOKS = sorted(TUTORIALS.glob("*.ipynb"))
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 CELL_TIMEOUT = 120  # seconds; the slowest cell takes about 15, more on a busy machine
@@ -58,11 +59,36 @@ def kernel_environment() -> dict[str, str]:
     """This process's environment, with BLAS on one thread unless it says otherwise: the
     notebooks do many small matrix products, and on a busy two-core machine BLAS threads
     waiting for each other made some notebooks three times slower, and their run times
-    erratic. (The benchmarks run BLAS on one thread for the same reason.)"""
+    erratic. (The benchmarks run BLAS on one thread for the same reason.)
+
+    The checkout comes first on PYTHONPATH, so the kernel imports the graphgrad and viz under
+    test, as pytest does (pyproject.toml: pythonpath = ["."]). The kernel runs in tutorials/,
+    where a relative entry (PYTHONPATH=.) names another folder, and the graphgrad it found
+    was whichever one the .venv had installed, perhaps another checkout's."""
     env = dict(os.environ)
     for variable in BLAS_THREADS:
         env.setdefault(variable, "1")
+    inherited = [os.path.abspath(entry)
+                 for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *inherited])
     return env
+
+
+KERNEL_REPORT = ("import os, sys, graphgrad\n"
+                 "print(sys.executable, os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+                 "      graphgrad.__file__)")
+
+
+def kernel_report(notebook: nbformat.NotebookNode) -> str:
+    """What the KERNEL_REPORT cell, run last, printed."""
+    return "".join(output.text for output in notebook.cells[-1].outputs
+                   if output.output_type == "stream").strip()
+
+
+def expected_kernel_report() -> str:
+    """This interpreter, BLAS threads as kernel_environment sets them, this checkout's graphgrad."""
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "1")
+    return f"{sys.executable} {threads} {ROOT / 'graphgrad' / '__init__.py'}"
 
 
 def failed_cell(notebook: nbformat.NotebookNode) -> tuple[int, nbformat.NotebookNode] | None:
@@ -103,10 +129,9 @@ def failure_report(path: Path, notebook: nbformat.NotebookNode, error: Exception
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
-    # One more cell, to check which Python ran the notebook, and with how many BLAS threads;
-    # the file is left as it is.
-    notebook.cells.append(nbformat.v4.new_code_cell(
-        "import os, sys\nprint(sys.executable, os.environ.get('OPENBLAS_NUM_THREADS'))"))
+    # One more cell, to check which Python and which graphgrad ran the notebook, and with how
+    # many BLAS threads; the file is left as it is.
+    notebook.cells.append(nbformat.v4.new_code_cell(KERNEL_REPORT))
     failure = None
     try:
         run(notebook)
@@ -115,9 +140,7 @@ def test_notebook_runs_top_to_bottom(path: Path) -> None:
     failure = failure or stderr_report(path, notebook)
     if failure:  # outside the except block, so the report is not followed by nbclient's own
         pytest.fail(failure, pytrace=False)
-    (output,) = notebook.cells[-1].outputs
-    threads = os.environ.get("OPENBLAS_NUM_THREADS", "1")
-    assert output.text.strip() == f"{sys.executable} {threads}"
+    assert kernel_report(notebook) == expected_kernel_report()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
@@ -148,6 +171,24 @@ def test_a_cell_that_warns_fails_its_notebook(tmp_path: Path) -> None:
     report = stderr_report(tmp_path / "demo.ipynb", notebook)
     assert report is not None and report.startswith("demo.ipynb, cell 2 wrote to stderr")
     assert "UserWarning: this checks nothing" in report
+
+
+def test_the_kernel_imports_this_checkouts_graphgrad_whatever_pythonpath_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another graphgrad on PYTHONPATH (another checkout's, say) is not the one under test."""
+    (tmp_path / "graphgrad").mkdir()
+    (tmp_path / "graphgrad" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_REPORT)])
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    run(notebook)
+    assert kernel_report(notebook) == expected_kernel_report()
+    # A relative entry means the folder pytest was started in, not the kernel's tutorials/.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([".", "", "lib"]))
+    assert kernel_environment()["PYTHONPATH"].split(os.pathsep) == [
+        str(ROOT), str(tmp_path), str(tmp_path / "lib")]
 
 
 def test_the_tutorials_are_found_and_numbered_in_reading_order() -> None:
