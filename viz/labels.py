@@ -114,16 +114,20 @@ def summary(array: np.ndarray, precision: int) -> str:
     return "  ".join(parts)
 
 
+# The fewest characters `fit` cuts a name to: a few letters still tell names apart.
+NAME_ROOM = 4
+
+
 def fit(before: str, name: str, after: str, limit: int) -> str:
     """``before + name + after`` in at most ``limit`` characters, cutting the name first: a
     long name must not push a value (``after``: `` = 5``) out of its line."""
-    room = max(limit - len(before) - len(after), 4)  # a few letters still tell names apart
+    room = max(limit - len(before) - len(after), NAME_ROOM)
     return shorten(before + shorten(name, room) + after, limit)
 
 
 def fits(before: str, name: str, after: str, limit: int) -> bool:
     """Whether `fit` keeps every character of ``after``, cutting the name only."""
-    return len(before) + min(len(name), 4) + len(after) <= limit
+    return len(before) + min(len(name), NAME_ROOM) + len(after) <= limit
 
 
 def assignment(name: str, array: np.ndarray, precision: int, max_elements: int) -> str:
@@ -177,12 +181,10 @@ def attribute(value: Any, precision: int) -> str:
         return number(value, precision)
     if isinstance(value, np.dtype) or value is Ellipsis:
         return "..." if value is Ellipsis else str(value)
-    if isinstance(value, type):
+    if isinstance(value, (type, np.ufunc)):  # numpy before 2.2 gives ufuncs no __qualname__
         return value.__name__
     if callable(value) and hasattr(value, "__qualname__"):  # a function: its name, not address
         return value.__qualname__
-    if isinstance(value, np.ufunc):  # numpy before 2.2 gives ufuncs no __qualname__
-        return value.__name__
     # A default repr holds the object's memory address, which would change the picture
     # from run to run.
     return _ADDRESS.sub("", repr(value))
