@@ -321,10 +321,8 @@ def fit(
             raise
         done = _finished_epochs(history)
         raise TrainingInterrupted(
-            f"fit was interrupted with {done} epoch{'s' * (done != 1)} finished (their "
-            "history is this error's .history); the model keeps the parameters of its last "
-            f"step. To go on, call fit again with initial_epoch={initial_epoch + done}.",
-            history, initial_epoch + done) from interrupt
+            f"fit was interrupted with {_what_is_kept(done)}. To go on, call fit again with "
+            f"initial_epoch={initial_epoch + done}.", history, initial_epoch + done) from interrupt
     finally:
         try:
             _restore_modes(modes)
@@ -355,10 +353,15 @@ def _tell_progress(error: GraphgradError, history: dict[str, list[float]],
     if steps and len(error.args) == 1 and isinstance(error.args[0], str):
         error.args = (
             f"{error.args[0]}\n  fit stopped in epoch {initial_epoch + done}, after {steps} "
-            f"optimizer step{'s' * (steps != 1)}, with {done} epoch{'s' * (done != 1)} "
-            "finished (their history is this error's .history); the model keeps the "
-            "parameters of its last step. Once this is fixed, call fit again with "
-            f"initial_epoch={initial_epoch + done} to go on.",)
+            f"optimizer step{'s' * (steps != 1)}, with {_what_is_kept(done)}. Once this is "
+            f"fixed, call fit again with initial_epoch={initial_epoch + done} to go on.",)
+
+
+def _what_is_kept(done: int) -> str:
+    """What fit, stopped by an error or an interrupt, leaves: ``done`` epochs' history, and
+    the model as its last step made it."""
+    return (f"{done} epoch{'s' * (done != 1)} finished (their history is this error's "
+            ".history); the model keeps the parameters of its last step")
 
 
 def _fit_settings(epochs: Any, initial_epoch: Any, patience: Any,
