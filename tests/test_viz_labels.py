@@ -136,3 +136,27 @@ def test_an_array_too_long_for_its_row_is_summarized_not_cut_in_a_number():
     assert not labels.fits("", "Z", " = " + "9" * 45, 48)
     assert labels.fits("d", "long_name", " = " + "9" * 40, 48)
     assert not labels.fits("d", "long_name", " = " + "9" * 41, 48)
+
+
+def test_a_fixed_caption_cell_is_as_wide_as_its_text_in_the_widest_fallback_font():
+    # Graphviz draws "Helvetica,Arial,sans-serif" in DejaVu Sans where neither is installed,
+    # and warns "cell size too small for content" (on stderr) when a fixed cell is narrower
+    # than the text it holds; matplotlib ships the font, so the bound can be measured here.
+    import os
+    import string
+
+    import matplotlib
+    from PIL import ImageFont
+
+    path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans-Bold.ttf")
+    points = 9
+    font = ImageFont.truetype(path, 100 * points)  # 100x for sub-point precision
+    texts = [c for c in string.printable if c.isprintable()] + [
+        string.ascii_lowercase, string.ascii_uppercase, string.digits,
+        "forward pass: 3 backward steps to go", "backward step 12 of 30: BroadcastTo",
+        "backward step 1 of 3: Mul", "←→…αβ"]
+    too_narrow = {text: (round(labels.text_width(text, points), 1),
+                         round(font.getlength(text) / 100, 1))
+                  for text in texts
+                  if labels.text_width(text, points) < font.getlength(text) / 100}
+    assert too_narrow == {}

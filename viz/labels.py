@@ -198,18 +198,20 @@ def table(rows: list[str], cell: str = "") -> str:
 
 
 # Characters much narrower or wider than most, for `text_width`.
-_NARROW = frozenset("fijlrtI!|.,:;'()[] ")
-_WIDE = frozenset("mwMW@%")
+_NARROW = frozenset("'ijl /\\|IJ,.:;-f!()[]tr_`")
+_WIDE = frozenset("mwMW@%&")
 
 
 def text_width(text: str, points: float) -> float:
-    """About how many points wide ``text`` is in a bold sans-serif font of ``points`` size.
+    """At least how many points wide ``text`` is in a bold sans-serif font of ``points`` size.
 
-    Graphviz measures text with whatever font it finds, which viz cannot know, so this is a
-    guess on the generous side, by kind of character.
+    Graphviz measures text with whatever font it finds, which viz cannot know, so this bounds
+    each character by its width in DejaVu Sans Bold, the widest of the sans-serif fonts it
+    falls back to (Liberation Sans and Helvetica are narrower); a character outside ASCII
+    counts as the widest.
     """
-    ems = sum(0.35 if c in _NARROW else 0.95 if c in _WIDE else 0.75 if c.isupper() else 0.65
-              for c in text)
+    ems = sum(0.5 if c in _NARROW else 1.11 if c in _WIDE or not c.isascii()
+              else 0.72 if c.islower() or c.isdigit() else 0.86 for c in text)
     return ems * points
 
 
