@@ -3,6 +3,8 @@ course's, wrong ones fail with a report naming the input, the worst element, the
 numeric values; random seeds, the zero-gradient check, fast mode and kinks."""
 import re
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -983,6 +985,37 @@ def test_a_step_or_tolerance_out_of_range_is_refused_by_name(check, setting, val
     with pytest.raises(gg.ArgumentError, match=rf"{check.__name__}: {setting} must be a finite "
                                                r"number [>=]+ 0, got"):
         check(gg.exp, [np.array([0.5])], **{setting: value})
+
+
+@pytest.mark.parametrize("check", [gg.gradcheck, gg.gradgradcheck])
+@pytest.mark.parametrize("settings", [
+    {"eps": Fraction(1, 10**6)}, {"atol": Decimal("1e-5")}, {"rtol": Fraction(1, 1000)},
+])
+def test_a_step_or_tolerance_given_as_another_kind_of_number_is_read_as_a_float(check, settings):
+    """Decimal and Fraction pass the range check; the arithmetic must get their float value."""
+    result = check(gg.tanh, [np.array([0.5, -0.3])], **settings)
+    assert result.passed
+    assert f"{', '.join(f'{k}={float(v):g}' for k, v in settings.items())}" in result.settings
+
+
+@pytest.mark.parametrize("check", [gg.gradcheck, gg.gradgradcheck])
+@pytest.mark.parametrize("seed", [2.0, True, -1, "0", None])
+def test_a_seed_other_than_a_whole_number_is_refused_by_name(check, seed):
+    with pytest.raises(gg.ArgumentError, match=rf"{check.__name__}: seed must be a whole number "
+                                               rf"of at least 0, got {re.escape(repr(seed))}"):
+        check(gg.exp, [np.array([0.5])], seed=seed)
+
+
+@pytest.mark.parametrize("check", [gg.gradcheck, gg.gradgradcheck])
+def test_a_function_or_inputs_of_the_wrong_kind_are_refused_by_name(check):
+    name = check.__name__
+    with pytest.raises(gg.GraphgradTypeError, match=rf"{name} takes the function to check "
+                                                    rf"first.*{name}\(gg.tanh, \[x\]\); got fn="
+                                                    r"<\w+ array \(1,\)>"):
+        check(np.array([0.5]), gg.tanh)
+    with pytest.raises(gg.GraphgradTypeError, match=rf"{name}: inputs must be a tensor, an "
+                                                    "array, a number or a list of them, got None"):
+        check(gg.tanh, None)
 
 
 def test_an_integer_array_alone_is_named_as_indices_not_checked():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,8 @@ from graphgrad.errors import (
     GraphgradTypeError,
     describe,
     real_number,
+    setting_text,
+    whole_number,
 )
 from graphgrad.function import Function
 from graphgrad.gradcheck.compare import _elementwise_pairs, _indices, _projected_pairs
@@ -81,8 +83,8 @@ def gradcheck(
 
     The check runs with grad mode on, even inside ``no_grad()``.
     """
-    _require_settings("gradcheck", eps, atol, rtol)
-    fn, x, checked, labels = _prepare(fn, inputs)
+    eps, atol, rtol, seed = _require_settings("gradcheck", eps, atol, rtol, seed)
+    fn, x, checked, labels = _prepare(fn, inputs, "gradcheck")
     # Inside the caller's no_grad(), fn would record no graph and every analytic gradient
     # would read as zero.
     with enable_grad():
@@ -90,13 +92,22 @@ def gradcheck(
                           report_unreached=True)
 
 
-def _prepare(fn: Any, inputs: Any) -> tuple[Callable, list[Tensor], list[int], list[str]]:
+def _prepare(fn: Any, inputs: Any,
+             caller: str) -> tuple[Callable, list[Tensor], list[int], list[str]]:
     """The function to call, float64 copies of the inputs, the positions of those to check, and
     a label for each input as the user gave it (a float32 input is not called float64)."""
     if isinstance(fn, type) and issubclass(fn, Function):
         fn = fn.apply
+    if not callable(fn):
+        raise GraphgradTypeError(
+            f"{caller} takes the function to check first, then its inputs: {caller}(gg.tanh, "
+            f"[x]); got fn={setting_text(fn)}")
     if isinstance(inputs, (Tensor, np.ndarray, numbers.Number)):  # one input, not a sequence
         inputs = [inputs]
+    elif not isinstance(inputs, Iterable) or isinstance(inputs, (str, bytes)):
+        raise GraphgradTypeError(
+            f"{caller}: inputs must be a tensor, an array, a number or a list of them, got "
+            f"{setting_text(inputs)}")
     given = [_as_tensor(x) for x in inputs]
     labels = [describe(t) for t in given]
     copies = []
@@ -152,11 +163,16 @@ def _require_finite(data: np.ndarray, position: int, label: str) -> None:
         )
 
 
-def _require_settings(caller: str, eps: Any, atol: Any, rtol: Any) -> None:
-    """A zero step divides by zero; a negative or NaN tolerance fails (or passes) everything."""
-    real_number(eps, "eps", caller, lambda x: 0 < x < math.inf, "a finite number > 0")
-    for name, value in (("atol", atol), ("rtol", rtol)):
-        real_number(value, name, caller, lambda x: 0 <= x < math.inf, "a finite number >= 0")
+def _require_settings(caller: str, eps: Any, atol: Any, rtol: Any,
+                      seed: Any) -> tuple[float, float, float, int]:
+    """eps, atol, rtol as floats and seed as an int, checked: a zero step divides by zero; a
+    negative or NaN tolerance fails (or passes) everything; a Decimal or a Fraction would
+    fail in the arithmetic, and a seed numpy refuses deep inside."""
+    eps = real_number(eps, "eps", caller, lambda x: 0 < x < math.inf, "a finite number > 0")
+    atol, rtol = (real_number(value, name, caller, lambda x: 0 <= x < math.inf,
+                              "a finite number >= 0")
+                  for name, value in (("atol", atol), ("rtol", rtol)))
+    return eps, atol, rtol, whole_number(seed, "seed", caller, least=0)
 
 
 def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], labels: list[str],

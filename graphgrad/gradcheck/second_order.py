@@ -45,8 +45,8 @@ def gradgradcheck(
     between the tied elements) has no derivative there: such elements are named in the
     report, not compared.
     """
-    _require_settings("gradgradcheck", eps, atol, rtol)
-    fn, x, checked, labels = _prepare(fn, inputs)
+    eps, atol, rtol, seed = _require_settings("gradgradcheck", eps, atol, rtol, seed)
+    fn, x, checked, labels = _prepare(fn, inputs, "gradgradcheck")
     with enable_grad():  # see gradcheck
         return _gradgradcheck(fn, x, checked, labels, grad_outputs, eps, atol, rtol, fast,
                               raise_exception, seed)
@@ -72,7 +72,8 @@ def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
         return _first_derivatives(outs, us, [xs[j] for j in checked], create_graph=True)
 
     differing = _create_graph_differences(outputs, x, checked, labels, upstream, atol, rtol)
-    first, xu, checked_xu, upstream_labels = _prepare(first_derivatives, [*x, *upstream])
+    first, xu, checked_xu, upstream_labels = _prepare(first_derivatives, [*x, *upstream],
+                                                        "gradgradcheck")
     labels = labels + upstream_labels[n_inputs:]  # x as the user gave them, not the copies
     # The first derivatives of a linear function do not depend on its inputs: no report of
     # inputs missing from their graphs.
