@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradError, ShapeError, real_number, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradError,
+    ShapeError,
+    real_number,
+    seed_value,
+    whole_number,
+)
 
 Batch = tuple[np.ndarray, np.ndarray]
 
@@ -57,6 +64,7 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
     """
     X, Y = _check_pair(X, Y, "minibatches")
     batch_size = whole_number(batch_size, "batch_size", "minibatches")
+    seed = seed_value(seed, "minibatches")
     m = len(X)
     if shuffle:
         order = np.random.default_rng(seed).permutation(m)
@@ -86,11 +94,11 @@ class DataLoader:
         self.batch_size = whole_number(batch_size, "batch_size", "DataLoader")
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed_value(seed, "DataLoader"))
 
     def reseed(self, seed: int | None) -> None:
         """Restart the sequence of epoch orders from ``seed``."""
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed_value(seed, "DataLoader.reseed"))
 
     @property
     def m(self) -> int:
@@ -207,6 +215,7 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
             f"train_dev_test_split: {n_dev} dev + {n_test} test examples leave none of the "
             f"{m} for training"
         )
+    seed = seed_value(seed, "train_dev_test_split")
     order = np.random.default_rng(seed).permutation(m) if shuffle else np.arange(m)
     train, dev_ix, test_ix = np.split(order, [m - n_dev - n_test, m - n_test])
     return (X[train], Y[train]), (X[dev_ix], Y[dev_ix]), (X[test_ix], Y[test_ix])
@@ -240,7 +249,7 @@ def planar_dataset(m: int = 400, noise: float = 0.2, seed: int = 1) -> Batch:
         X of shape (m, 2) and Y of shape (m, 1) (0 or 1).
     """
     m = whole_number(m, "m", "planar_dataset", least=2)  # one point per class at least
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_value(seed, "planar_dataset"))
     radius_max = 4.0
     X = np.zeros((m, 2))
     Y = np.zeros((m, 1))

@@ -78,6 +78,21 @@ def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> flo
     return number
 
 
+def seed_value(value: Any, caller: str, what: str = "seed", numpy_seeds: bool = True) -> Any:
+    """A seed setting as ``np.random.default_rng`` takes it: None (fresh randomness), a whole
+    number >= 0, or (with ``numpy_seeds``) numpy's own SeedSequence, BitGenerator or
+    Generator; anything else (2.5, True, -1, "0") is an `ArgumentError` naming ``caller``,
+    where numpy would fail deep inside it."""
+    if value is None or numpy_seeds and isinstance(
+            value, (np.random.SeedSequence, np.random.BitGenerator, np.random.Generator)):
+        return value
+    try:
+        return whole_number(value, what, caller, least=0)
+    except ArgumentError:
+        raise ArgumentError(f"{caller}: {what} must be None or a whole number >= 0, got "
+                            f"{setting_text(value)}") from None
+
+
 def float_dtype(dtype: Any, what: str) -> np.dtype:
     """``dtype`` if it is float64 or float32, else a `GraphgradTypeError` naming ``what`` (a
     layer): parameters learn by small float steps, which integers would round away."""

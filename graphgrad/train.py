@@ -22,6 +22,7 @@ from graphgrad.errors import (
     GraphgradError,
     GraphgradTypeError,
     real_number,
+    seed_value,
     whole_number,
 )
 from graphgrad.modes import no_grad
@@ -267,6 +268,7 @@ def fit(
             back.
     """
     epochs, initial_epoch, patience = _fit_settings(epochs, initial_epoch, patience, dev_data)
+    seed = seed_value(seed, "fit", numpy_seeds=False)  # it seeds a SeedSequence with the epoch
     _require_shared_parameters(model, optimizer)
     if _is_X_and_Y(data):
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,

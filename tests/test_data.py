@@ -1,9 +1,12 @@
 """Data: mini-batches like the course's random_mini_batches, the loader, standardisation,
 splits, one-hot labels and the planar flower data set."""
+import re
+
 import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad import data, nn, optim
 from graphgrad.data import (
     DataLoader,
     Standardizer,
@@ -243,3 +246,39 @@ def test_standardize_keeps_the_float_dtype_and_computes_in_float64():
     np.testing.assert_allclose(std32, expected, rtol=1e-6, atol=1e-6)
     assert scaler.transform(X64).dtype == np.float64
     assert scaler.transform(np.ones((2, 3), dtype=int)).dtype == np.float64
+
+
+_PAIR = (np.arange(20.0).reshape(10, 2), np.arange(10.0).reshape(10, 1))
+
+
+@pytest.mark.parametrize("call, caller", [
+    (lambda seed: data.minibatches(*_PAIR, seed=seed), "minibatches"),
+    (lambda seed: data.DataLoader(*_PAIR, seed=seed), "DataLoader"),
+    (lambda seed: data.DataLoader(*_PAIR).reseed(seed), "DataLoader.reseed"),
+    (lambda seed: data.train_dev_test_split(*_PAIR, seed=seed), "train_dev_test_split"),
+    (lambda seed: data.planar_dataset(m=10, seed=seed), "planar_dataset"),
+    (lambda seed: nn.Dropout(0.8).reseed(seed), "Dropout.reseed"),
+    (lambda seed: gg.fit(nn.Linear(2, 1, rng=0), nn.mse,
+                         optim.SGD(nn.Linear(2, 1, rng=0).parameters(), 0.1), _PAIR, 1,
+                         seed=seed, progress=False), "fit"),
+])
+@pytest.mark.parametrize("seed", [2.5, True, -1, "3"])
+def test_a_seed_that_is_no_whole_number_is_refused_by_name(call, caller, seed):
+    """numpy refuses these deep inside default_rng, with a message about its SeedSequence."""
+    with pytest.raises(gg.ArgumentError, match=rf"^{re.escape(caller)}: seed must be None or a "
+                                               rf"whole number >= 0, got {re.escape(repr(seed))}$"):
+        call(seed)
+
+
+def test_init_seed_refuses_a_seed_that_is_no_whole_number_and_keeps_its_generator(monkeypatch):
+    monkeypatch.setitem(nn.init._default, "rng", None)  # put back after the test
+    nn.init.seed(5)
+    with pytest.raises(gg.ArgumentError, match=r"nn.init.seed: value must be None or a whole "
+                                               r"number >= 0, got 1.5"):
+        nn.init.seed(1.5)
+    np.testing.assert_array_equal(nn.Linear(3, 2).W.data, nn.Linear(3, 2, rng=5).W.data)
+
+
+def test_a_numpy_integer_seed_draws_what_the_same_int_does():
+    np.testing.assert_array_equal(data.planar_dataset(m=10, seed=np.int64(3))[0],
+                                  data.planar_dataset(m=10, seed=3)[0])

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, float_dtype, whole_number
+from graphgrad.errors import ArgumentError, ShapeError, float_dtype, seed_value, whole_number
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
@@ -23,7 +23,7 @@ _default = {"rng": np.random.default_rng(0)}
 
 def seed(value: int) -> None:
     """Reset the generator layers use when they are given none (like np.random.seed)."""
-    _default["rng"] = np.random.default_rng(value)
+    _default["rng"] = np.random.default_rng(seed_value(value, "nn.init.seed", "value"))
 
 
 def generator(rng: np.random.Generator | int | None = None) -> np.random.Generator:

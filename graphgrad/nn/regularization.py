@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ConventionWarning, real_number, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ConventionWarning,
+    real_number,
+    seed_value,
+    whole_number,
+)
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module
@@ -69,7 +75,7 @@ class Dropout(Module):
 
     def reseed(self, seed: Any) -> None:
         """Draw the masks from a new generator seeded with ``seed``."""
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed_value(seed, f"{type(self).__name__}.reseed"))
 
     def forward(self, A: Any) -> Any:
         if not self.training or self.keep_prob == 1.0:
