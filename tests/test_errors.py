@@ -341,9 +341,20 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
     (lambda: gg.sigmoid(gg.Tensor([1.0, -1.0]) > 0), gg.OpError,
      r"Sigmoid\(.* bool\) failed: .*\n  a mask \(bool\) takes part as numbers once converted: "
      r"mask.astype\(np.float64\)"),
+    (lambda: gg.expand_dims(gg.Tensor(np.ones((2, 3))), True), gg.OpError,
+     r"ExpandDims\(.*axis=True\) failed: axis must be an int or a tuple of ints, got True"),
+    (lambda: gg.Tensor(np.ones((2, 3))).expand_dims((0, np.True_)), gg.OpError,
+     r"ExpandDims\(.*\) failed: axis must be an int or a tuple of ints, got np.True_"),
+    (lambda: gg.swapaxes(gg.Tensor(np.ones((2, 3))), 0, True), gg.OpError,
+     r"SwapAxes\(.*axis2=True\) failed: axis must be an int or a tuple of ints, got True"),
+    (lambda: gg.stack([gg.Tensor(np.ones(2))] * 2, axis=True), gg.OpError,
+     r"Stack\(.*axis=True\) failed: axis must be an int or a tuple of ints, got True"),
+    (lambda: gg.split(gg.Tensor(np.ones((2, 4))), 2, axis=True), gg.OpError,
+     r"Split\(.*axis=True\) failed: axis must be an int or a tuple of ints, got True"),
 ], ids=["Softmax axis text", "Softmax axis 1.5", "LeakyReLU alpha text", "LeakyReLU alpha nan",
         "leaky_relu alpha text", "l2 lambd", "l2 m", "schedule epoch", "sum axis 1.0",
-        "split 0", "sigmoid of a mask"])
+        "split 0", "sigmoid of a mask", "expand_dims axis True", "expand_dims axis np.True_",
+        "swapaxes axis True", "stack axis True", "split axis True"])
 def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()

@@ -15,6 +15,15 @@ from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor, _constant, setting_value
 
 
+def _refuse_bool_axes(*axes: Any) -> None:
+    """numpy reads True as axis 1 and False as axis 0 in expand_dims, swapaxes, stack and
+    split; the reductions refuse a bool axis, and so do these."""
+    for axis in axes:
+        for a in axis if isinstance(axis, (tuple, list)) else (axis,):
+            if isinstance(a, (bool, np.bool_)):
+                raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}")
+
+
 class _Rearrange(Function):
     """Backward of the ops that only reshape: put the gradient back in the input's shape."""
 
@@ -42,6 +51,7 @@ class ExpandDims(_Rearrange):
 
     @staticmethod
     def forward(ctx, x, axis):
+        _refuse_bool_axes(axis)
         ctx.in_shape = x.shape
         return np.expand_dims(x, axis)
 
@@ -77,6 +87,7 @@ class SwapAxes(Function):
 
     @staticmethod
     def forward(ctx, x, axis1, axis2):
+        _refuse_bool_axes(axis1, axis2)
         ctx.axis_pair = (axis1, axis2)
         return x.swapaxes(axis1, axis2)
 
@@ -161,6 +172,7 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
+        _refuse_bool_axes(axis)
         y = np.stack(arrays, axis=axis)
         ctx.axis = axis % y.ndim
         ctx.count = len(arrays)
@@ -181,6 +193,7 @@ class Split(Function):
 
     @staticmethod
     def forward(ctx, x, indices_or_sections, axis=0):
+        _refuse_bool_axes(axis)
         if not -x.ndim <= axis < x.ndim:
             raise OpError(f"Split: axis {axis} is out of range for an input of shape {x.shape}")
         ctx.axis = axis
