@@ -1,5 +1,7 @@
 """Errors: every one subclasses gg.GraphgradError (and ValueError/TypeError where fitting),
 names the op and the operands (name, shape) and says what to do."""
+import re
+
 import numpy as np
 import pytest
 
@@ -312,6 +314,18 @@ def test_where_refuses_a_condition_of_numbers_other_than_0_and_1():
     chosen.sum().backward()
     np.testing.assert_array_equal(chosen.data, [1.0, 0.0, 3.0])
     np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("condition, held", [
+    (None, "object values holding None too"),
+    (np.array(["yes", 1], dtype=object), "object values holding 'yes' too"),
+    (np.array([], dtype=object), "object values. Write"),
+    (np.array(["a"]), "<U1 values holding 'a' too"),
+])
+def test_where_names_a_condition_that_holds_no_numbers(condition, held):
+    with pytest.raises(gg.GraphgradTypeError, match=r"where: the condition must be booleans, "
+                                                    rf"or numbers .*; got {re.escape(held)}"):
+        gg.where(condition, 1.0, 0.0)
 
 
 def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():

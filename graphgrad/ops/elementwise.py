@@ -404,9 +404,11 @@ def _condition(condition: Any) -> np.ndarray:
     if mask is None:
         others = array[~np.isin(array, (0, 1))] if array.dtype.kind in "iuf" else array.ravel()
         what = describe(condition) if isinstance(condition, Tensor) else f"{array.dtype} values"
+        if others.size:  # an object array holds Python objects, which have no .item()
+            first = others.flat[0]
+            what += f" holding {getattr(first, 'item', lambda: first)()!r} too"
         raise GraphgradTypeError(
             f"where: the condition must be booleans, or numbers that are all 0 or 1; got "
-            f"{what} holding {others[0].item()!r} too. Write the test itself, such as "
-            "gg.where(A > 0.5, 1.0, 0.0)"
+            f"{what}. Write the test itself, such as gg.where(A > 0.5, 1.0, 0.0)"
         )
     return mask.copy() if mask is array else mask
