@@ -16,7 +16,9 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
+    GraphgradTypeError,
     ShapeError,
+    array_of,
     real_number,
     seed_value,
     whole_number,
@@ -25,9 +27,19 @@ from graphgrad.errors import (
 Batch = tuple[np.ndarray, np.ndarray]
 
 
+def _numbers(X: Any, what: str, caller: str) -> np.ndarray:
+    """X (an array, a Tensor, nested lists) as an array of numbers, or an error naming
+    ``what``: a ragged list or strings, where numpy would fail later with no name."""
+    X = array_of(X, what, caller)
+    if X.dtype.kind not in "biuf":
+        raise GraphgradTypeError(f"{caller}: {what} must hold numbers, got {X.dtype} values "
+                                 f"of shape {X.shape}")
+    return X
+
+
 def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(getattr(X, "data", X))
-    Y = np.asarray(getattr(Y, "data", Y))
+    X = array_of(X, "X", caller)
+    Y = array_of(Y, "Y", caller)
     if X.ndim == 0 or Y.ndim == 0 or len(X) != len(Y):
         tip = ""
         if X.ndim == 2 and Y.ndim == 2 and X.shape[1] == Y.shape[1]:
@@ -128,14 +140,15 @@ class Standardizer:
     """
 
     def __init__(self, eps: float = 1e-12) -> None:
-        self.eps = eps
+        self.eps = real_number(eps, "eps", "Standardizer", lambda x: 0 <= x < math.inf,
+                               "a finite number >= 0")
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
 
     def fit(self, X: Any) -> Standardizer:
         """Learn mu and sigma from X (m, n_x). A constant feature (every value the same, or
         a std of at most ``eps``) gets its value as mu and sigma = 1, so it becomes 0."""
-        X = np.asarray(X, dtype=np.float64)
+        X = _numbers(X, "X", "Standardizer.fit").astype(np.float64, copy=False)
         if X.ndim < 1 or len(X) == 0:
             raise ShapeError(f"Standardizer.fit needs examples in rows, got shape {X.shape}")
         # The mean of m equal values is off by rounding, and so the std is not 0 but about
@@ -150,7 +163,7 @@ class Standardizer:
         """(X - mu) / sigma with the training set's mu and sigma."""
         if self.mean is None:
             raise GraphgradError("Standardizer.transform: call fit(X_train) first")
-        X = np.asarray(X)
+        X = _numbers(X, "X", "Standardizer.transform")
         if X.shape[1:] != self.mean.shape:
             raise ShapeError(f"Standardizer: fitted on examples of shape {self.mean.shape}, "
                              f"got X of shape {X.shape}")
@@ -225,7 +238,7 @@ def one_hot(labels: Any, n_classes: int) -> np.ndarray:
     """Class indices (m,) -> one-hot rows (m, n_classes), the course's convert_to_one_hot
     transposed."""
     n_classes = whole_number(n_classes, "n_classes", "one_hot")
-    labels = np.asarray(labels).reshape(-1)
+    labels = array_of(labels, "labels", "one_hot").reshape(-1)
     if labels.dtype.kind not in "biuf":
         raise ArgumentError(f"one_hot: labels must be class indices, got {labels.dtype} values")
     # A fractional label is refused rather than truncated to a class it does not name.
@@ -249,6 +262,8 @@ def planar_dataset(m: int = 400, noise: float = 0.2, seed: int = 1) -> Batch:
         X of shape (m, 2) and Y of shape (m, 1) (0 or 1).
     """
     m = whole_number(m, "m", "planar_dataset", least=2)  # one point per class at least
+    noise = real_number(noise, "noise (the jitter's standard deviation)", "planar_dataset",
+                        lambda x: 0 <= x < math.inf, "a finite number >= 0")
     rng = np.random.default_rng(seed_value(seed, "planar_dataset"))
     radius_max = 4.0
     X = np.zeros((m, 2))

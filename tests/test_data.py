@@ -282,3 +282,39 @@ def test_init_seed_refuses_a_seed_that_is_no_whole_number_and_keeps_its_generato
 def test_a_numpy_integer_seed_draws_what_the_same_int_does():
     np.testing.assert_array_equal(data.planar_dataset(m=10, seed=np.int64(3))[0],
                                   data.planar_dataset(m=10, seed=3)[0])
+
+
+_RAGGED = [[1.0, 2.0], [3.0]]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: data.minibatches(_RAGGED, [0, 1]), "minibatches: X cannot be made into an array"),
+    (lambda: data.DataLoader(np.ones((2, 2)), _RAGGED), "DataLoader: Y cannot be made into an"),
+    (lambda: data.train_dev_test_split(_RAGGED, [0, 1]), "train_dev_test_split: X cannot be"),
+    (lambda: data.standardize(_RAGGED), "Standardizer.fit: X cannot be made into an array"),
+    (lambda: data.Standardizer().fit(np.ones((2, 2))).transform(_RAGGED),
+     "Standardizer.transform: X cannot be made into an array"),
+    (lambda: data.one_hot(_RAGGED, 3), "one_hot: labels cannot be made into an array"),
+    (lambda: data.standardize(np.array([[1j, 2.0]])),
+     r"Standardizer.fit: X must hold numbers, got complex128 values of shape \(1, 2\)"),
+    (lambda: data.standardize([["a", "b"]]),
+     r"Standardizer.fit: X must hold numbers, got <U1 values of shape \(1, 2\)"),
+])
+def test_data_that_is_not_an_array_of_numbers_is_named(call, message):
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: data.Standardizer(eps="3"), "Standardizer: eps must be a finite number >= 0, got '3'"),
+    (lambda: data.Standardizer(eps=-1e-12), "Standardizer: eps must be a finite number >= 0"),
+    (lambda: data.planar_dataset(noise=float("nan")),
+     r"planar_dataset: noise \(the jitter's standard deviation\) must be a finite number >= 0, "
+     "got nan"),
+    (lambda: data.planar_dataset(noise=-0.2), "planar_dataset: noise .* got -0.2"),
+    (lambda: data.planar_dataset(noise=[[0.1, 0.2], [0.3]]), "planar_dataset: noise .* got"),
+])
+def test_data_settings_out_of_range_are_refused_by_name(call, message):
+    """A NaN noise made every point NaN; a negative one passed as its opposite."""
+    with pytest.raises(gg.ArgumentError, match=message):
+        call()
