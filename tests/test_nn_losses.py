@@ -363,3 +363,18 @@ def test_cross_entropy_refuses_a_third_argument_that_is_not_multi_label(third):
     expected = -np.sum(ONE_HOT * _log_softmax(Z)) / 5
     assert nn.cross_entropy(Z, ONE_HOT, False).item() == pytest.approx(expected, rel=1e-12)
     assert nn.cross_entropy(Z, ONE_HOT, np.False_).item() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss, labels_are", [
+    (lambda Z, Y: nn.mse(Z, Y), "mse: targets"),
+    (lambda Z, Y: nn.cross_entropy(Z, Y), "cross_entropy: labels"),
+    (lambda Z, Y: nn.cross_entropy(Z, Y, multi_label=True), "cross_entropy: labels"),
+    (lambda Z, Y: nn.binary_cross_entropy(gg.sigmoid(Z), Y), "binary_cross_entropy: labels"),
+    (lambda Z, Y: nn.binary_cross_entropy_with_logits(Z, Y),
+     "binary_cross_entropy_with_logits: labels"),
+])
+def test_ragged_labels_are_named_by_the_loss(loss, labels_are):
+    Z = gg.Tensor(np.zeros((2, 2)), requires_grad=True)
+    with pytest.raises(gg.GraphgradTypeError, match=rf"^{labels_are} cannot be made into an "
+                                                    "array .*inhomogeneous.*same length"):
+        loss(Z, [[1.0, 0.0], [1.0]])

@@ -26,6 +26,7 @@ from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
     ShapeError,
+    array_of,
     describe,
     real_number,
     setting_text,
@@ -167,11 +168,11 @@ def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[Any, Any]:
 
 
 # -- the functions a user calls -----------------------------------------------------------------
-def _as_labels(labels: Any, like: Tensor) -> Tensor:
+def _as_labels(labels: Any, like: Tensor, caller: str, what: str = "labels") -> Tensor:
     """Labels as a constant Tensor named "Y" in the logits' dtype (a Tensor is kept as is)."""
     if isinstance(labels, Tensor):
         return labels
-    array = labels if type(labels) is np.ndarray else np.asarray(labels)
+    array = labels if type(labels) is np.ndarray else array_of(labels, what, caller)
     dtype = like.data.dtype
     if array.dtype is not dtype and array.dtype != dtype and array.dtype.kind in "fiub":
         array = array.astype(dtype)
@@ -249,14 +250,14 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
             "Weights per class (PyTorch's weight) are not supported: weight each example's "
             "cost yourself.")
     if multi_label:
-        y = _as_labels(labels, z)
+        y = _as_labels(labels, z, "cross_entropy")
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
         m = z.size // z.shape[-1] if z.ndim > 1 else 1
         return SigmoidCrossEntropy.apply(z, y, scale=1.0 / m)
     shape = z.data.shape
     raw = labels.data if isinstance(labels, Tensor) else labels
     if type(raw) is not np.ndarray:
-        raw = np.asarray(raw)
+        raw = array_of(raw, "labels", "cross_entropy")
     if raw.shape == shape:
         if shape[-1] == 1:
             raise ShapeError(
@@ -264,10 +265,10 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
                 "class is always 1. For a yes/no label use binary_cross_entropy_with_logits."
             )
         _check_label_rows(raw, z)
-        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z))
+        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
     if raw.shape == shape[:-1]:
         _check_indices(raw, shape[-1])
-        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z))
+        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
     tip = ""
     if raw.shape == shape[:-1] + (1,):
         tip = " Flatten the class indices: labels.ravel()."
@@ -342,7 +343,7 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Tensor:
     """
     z = _as_tensor(logits)
     _refuse_swapped("binary_cross_entropy_with_logits", z, labels, "logits")
-    y = _as_labels(labels, z)
+    y = _as_labels(labels, z, "binary_cross_entropy_with_logits")
     _same_shape("binary_cross_entropy_with_logits", z, y, "logits")
     return SigmoidCrossEntropy.apply(z, y, scale=1.0 / max(z.size, 1))
 
@@ -360,7 +361,7 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     """
     a = _as_tensor(probs)
     _refuse_swapped("binary_cross_entropy", a, labels, "probabilities")
-    y = _as_labels(labels, a)
+    y = _as_labels(labels, a, "binary_cross_entropy")
     _same_shape("binary_cross_entropy", a, y, "probabilities")
     eps = real_number(eps, "eps", "binary_cross_entropy", lambda e: 0.0 <= e < 0.5,
                       "in [0, 0.5)")
@@ -377,7 +378,7 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
 def mse(predictions: Any, targets: Any) -> Tensor:
     """Mean squared error over all elements: J = mean((A - Y)**2).  A, Y: (m, n_y)."""
     a = _as_tensor(predictions)
-    y = _as_labels(targets, a)
+    y = _as_labels(targets, a, "mse", "targets")
     _same_shape("mse", a, y, "predictions")
     error = a - y
     return (error * error).mean()
