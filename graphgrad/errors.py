@@ -65,6 +65,17 @@ def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
     return number
 
 
+def integer(value: Any, what: str, caller: str) -> int:
+    """An int setting that may be negative (a token index, a padding value), or an
+    `ArgumentError`: ints and numpy ints pass, 2.0, True, None and "0" do not."""
+    try:
+        if not isinstance(value, (bool, np.bool_)):
+            return operator.index(value)
+    except TypeError:
+        pass
+    raise ArgumentError(f"{caller}: {what} must be an integer, got {setting_text(value)}")
+
+
 def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> float:
     """A real-valued setting (a rate, a probability) as a float, or an `ArgumentError` saying
     it must be ``rule``, the words for ``test``. NaN fails every test; strings and bools are

@@ -3,6 +3,8 @@ positional encoding and multi-head attention (with dropout on its weights), each
 numpy code of the course's formulas (heads by explicit loops), with gradient checks (first
 and second order), masks that stop information exactly, property tests over sizes, dtypes
 and errors."""
+import re
+
 import numpy as np
 import pytest
 from course_attention import (
@@ -316,6 +318,17 @@ def test_look_ahead_mask_is_the_course_mask():
     np.testing.assert_array_equal(mask[None].astype(float), create_look_ahead_mask(4))
     for t in range(4):  # position t (0-based) attends to 0..t, positions 1..t+1 of the course
         np.testing.assert_array_equal(np.flatnonzero(mask[t]), np.arange(t + 1))
+
+
+@pytest.mark.parametrize("pad", [None, "0", 0.5, True, [0]])
+def test_padding_mask_refuses_a_pad_that_is_no_integer(pad):
+    """Compared with the tokens, each of these equals none of them: every word, the padding
+    too, was kept, and attention read the padding."""
+    with pytest.raises(gg.ArgumentError, match=rf"^padding_mask: pad must be an integer, got "
+                                               rf"{re.escape(repr(pad))}$"):
+        nn.padding_mask(np.array([[4, 0, 0]]), pad=pad)
+    np.testing.assert_array_equal(nn.padding_mask(np.array([[4, 0, 0]]), pad=np.int64(0)),
+                                  [[[[True, False, False]]]])
 
 
 def test_padding_mask_is_the_course_mask_with_a_head_axis():

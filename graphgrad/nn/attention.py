@@ -47,6 +47,7 @@ from graphgrad.errors import (
     ShapeError,
     array_of,
     describe,
+    integer,
     require_shape,
     shape_of,
     whole_number,
@@ -232,7 +233,8 @@ def padding_mask(tokens: Any, pad: int = 0) -> np.ndarray:
     if array.ndim != 2:
         raise ShapeError(f"padding_mask takes word indices of shape (m, T), one sentence per "
                          f"row; got {describe(tokens)}")
-    return (array != pad)[:, None, None, :]
+    # A pad of another kind (None, "0", 0.5) equals no token: every word would be kept.
+    return (array != integer(pad, "pad", "padding_mask"))[:, None, None, :]
 
 
 def positional_encoding(positions: int, d: int, dtype: Any = np.float64) -> np.ndarray:

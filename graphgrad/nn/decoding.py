@@ -25,7 +25,6 @@ vectorised over the m inputs and their beams. Depends on `modes`, `tensor`, `err
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ from graphgrad.errors import (
     ShapeError,
     array_of,
     describe,
+    integer,
     whole_number,
 )
 from graphgrad.modes import no_grad
@@ -163,7 +163,7 @@ def _search(next_log_probs: Callable[[np.ndarray], Any], start: Any, beam_width:
     if end_token is not None:
         end_token = whole_number(end_token, "end_token", caller, least=0)
     alpha = _exponent(alpha, caller)
-    pad = _integer(pad, "pad", caller)
+    pad = integer(pad, "pad", caller)
     m = start.shape[0]
 
     starts = np.repeat(start, B, axis=0)                     # (m * B, t0)
@@ -253,16 +253,6 @@ def _exponent(alpha: Any, caller: str) -> float:
             f"average log-probability per word), got {alpha!r}"
         )
     return float(alpha)
-
-
-def _integer(value: Any, what: str, caller: str) -> int:
-    """An int (negative allowed: a padding value), or an `ArgumentError`."""
-    try:
-        if not isinstance(value, (bool, np.bool_)):
-            return operator.index(value)
-    except TypeError:
-        pass
-    raise ArgumentError(f"{caller}: {what} must be an integer, got {value!r}")
 
 
 def _checked(output: Any, prefixes: np.ndarray, V: int | None, end_token: int | None,
