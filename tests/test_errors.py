@@ -365,10 +365,17 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
      r"Stack\(.*axis=True\) failed: axis must be an int or a tuple of ints, got True"),
     (lambda: gg.split(gg.Tensor(np.ones((2, 4))), 2, axis=True), gg.OpError,
      r"Split\(.*axis=True\) failed: axis must be an int or a tuple of ints, got True"),
+    (lambda: gg.reshape(gg.Tensor(np.ones(4)), 4.0), gg.ArgumentError,
+     "^reshape: shape must be an int or a sequence of ints, got 4.0$"),
+    (lambda: gg.broadcast_to(gg.Tensor(np.ones(4)), None), gg.ArgumentError,
+     "^broadcast_to: shape must be an int or a sequence of ints, got None$"),
+    (lambda: gg.transpose(gg.Tensor(np.ones((2, 2))), np.float64(1.0)), gg.ArgumentError,
+     r"^transpose: axes must be an int or a sequence of ints, got np.float64\(1.0\)$"),
 ], ids=["Softmax axis text", "Softmax axis 1.5", "LeakyReLU alpha text", "LeakyReLU alpha nan",
         "leaky_relu alpha text", "l2 lambd", "l2 m", "schedule epoch", "sum axis 1.0",
         "split 0", "sigmoid of a mask", "expand_dims axis True", "expand_dims axis np.True_",
-        "swapaxes axis True", "stack axis True", "split axis True"])
+        "swapaxes axis True", "stack axis True", "split axis True", "reshape 4.0",
+        "broadcast_to None", "transpose float axes"])
 def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()

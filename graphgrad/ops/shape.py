@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, OpError, describe
+from graphgrad.errors import ArgumentError, GraphgradTypeError, OpError, describe, setting_text
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor, _constant, setting_value
@@ -292,17 +292,24 @@ def _fold(g: np.ndarray, axis: int, before: int, after: int, mode: str) -> np.nd
 
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     """x with a new shape; one dimension may be -1 (inferred)."""
-    return Reshape.apply(x, shape=_as_tuple(shape))
+    return Reshape.apply(x, shape=_as_tuple(shape, "shape", "reshape"))
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """x with its axes permuted (reversed when ``axes`` is None, like ``x.T``)."""
-    return Transpose.apply(x, axes=None if axes is None else _as_tuple(axes))
+    return Transpose.apply(x, axes=None if axes is None else _as_tuple(axes, "axes", "transpose"))
 
 
-def _as_tuple(value: Any) -> tuple:
-    """A shape or axes given as one int, or as a sequence, as a tuple."""
-    return (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+def _as_tuple(value: Any, what: str, op: str) -> tuple:
+    """A shape or axes given as one int, or as a sequence, as a tuple; anything else (None,
+    2.5, a Decimal) is an `ArgumentError` naming ``op`` and ``what``."""
+    if isinstance(value, (int, np.integer)):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ArgumentError(f"{op}: {what} must be an int or a sequence of ints, got "
+                            f"{setting_text(value)}") from None
 
 
 def _tensors(op: str, tensors: Any) -> tuple:
@@ -330,7 +337,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """x repeated to ``shape`` by numpy's broadcasting rules."""
-    return BroadcastTo.apply(x, shape=_as_tuple(shape))
+    return BroadcastTo.apply(x, shape=_as_tuple(shape, "shape", "broadcast_to"))
 
 
 def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
