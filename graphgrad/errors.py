@@ -130,6 +130,15 @@ def not_a_state_error(caller: str, state: Any, owner: str) -> GraphgradTypeError
                               f"{type(state).__name__}: {hint}.")
 
 
+def listed(value: Any, caller: str, what: str = "a list of tensors (model.parameters())") -> list:
+    """``value`` (any iterable) as a list, or a `GraphgradTypeError` saying ``caller`` takes
+    ``what`` when it is no iterable at all (None, a number)."""
+    try:
+        return list(value)
+    except TypeError:
+        raise GraphgradTypeError(f"{caller} takes {what}, got {setting_text(value)}") from None
+
+
 def shape_of(value: Any) -> tuple[int, ...]:
     """The shape of a Tensor, an array, a number or a nested list."""
     data = value if isinstance(value, np.ndarray) else getattr(value, "data", value)

@@ -371,11 +371,21 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
      "^broadcast_to: shape must be an int or a sequence of ints, got None$"),
     (lambda: gg.transpose(gg.Tensor(np.ones((2, 2))), np.float64(1.0)), gg.ArgumentError,
      r"^transpose: axes must be an int or a sequence of ints, got np.float64\(1.0\)$"),
+    (lambda: optim.clip_grad_norm(None, 1.0), gg.GraphgradTypeError,
+     r"^clip_grad_norm takes a list of tensors \(model.parameters\(\)\), got None$"),
+    (lambda: optim.clip_grad_value(0.5, 1.0), gg.GraphgradTypeError,
+     r"^clip_grad_value takes a list of tensors \(model.parameters\(\)\), got 0.5$"),
+    (lambda: nn.l2_penalty(None, 0.1, 4), gg.GraphgradTypeError,
+     "^l2_penalty takes a model or a list of its weight tensors, got None$"),
+    (lambda: nn.l2_penalty([nn.Parameter(np.ones((2, 2))), np.ones((2, 2))], 0.1, 4),
+     gg.GraphgradTypeError, r"^l2_penalty: weight 1 is <float64 array \(2, 2\)>, not a Tensor; "
+                            r"pass the model, or its weight tensors"),
 ], ids=["Softmax axis text", "Softmax axis 1.5", "LeakyReLU alpha text", "LeakyReLU alpha nan",
         "leaky_relu alpha text", "l2 lambd", "l2 m", "schedule epoch", "sum axis 1.0",
         "split 0", "sigmoid of a mask", "expand_dims axis True", "expand_dims axis np.True_",
         "swapaxes axis True", "stack axis True", "split axis True", "reshape 4.0",
-        "broadcast_to None", "transpose float axes"])
+        "broadcast_to None", "transpose float axes", "clip_grad_norm None",
+        "clip_grad_value number", "l2_penalty None", "l2_penalty of an array"])
 def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()

@@ -18,8 +18,11 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     ConventionWarning,
+    GraphgradTypeError,
+    listed,
     real_number,
     seed_value,
+    setting_text,
     whole_number,
 )
 from graphgrad.function import Function
@@ -108,7 +111,12 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
     if isinstance(params, Module):
         weights = [p for p in params.parameters() if p.data.ndim >= 2]
     else:
-        weights = list(params)
+        weights = listed(params, "l2_penalty", "a model or a list of its weight tensors")
+        for i, W in enumerate(weights):
+            if not isinstance(W, Tensor):  # an array's penalty would add no gradient
+                raise GraphgradTypeError(
+                    f"l2_penalty: weight {i} is {setting_text(W)}, not a Tensor; pass the model, "
+                    "or its weight tensors ([model.W1, model.W2])")
     if not weights:
         raise ArgumentError("l2_penalty: there are no weights to penalise")
     m = whole_number(m, "m (the number of examples the cost averages over)", "l2_penalty")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import AnomalyError, ArgumentError, describe
+from graphgrad.errors import AnomalyError, ArgumentError, describe, listed
 from graphgrad.optim.optimizer import refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
 
@@ -27,7 +27,7 @@ def _positive(value: Any, what: str, caller: str) -> float:
 def _with_grads(params: Iterable[Tensor], caller: str) -> list[Tensor]:
     # Clipping a tensor's rows would silently leave its gradient as it is.
     refuse_one_tensor_or_model(params, caller, "whose gradients to clip")
-    params = list(params)
+    params = listed(params, caller)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise ArgumentError(f"{caller}: parameter {i} is a {type(p).__name__}, not a "
