@@ -380,12 +380,19 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
     (lambda: nn.l2_penalty([nn.Parameter(np.ones((2, 2))), np.ones((2, 2))], 0.1, 4),
      gg.GraphgradTypeError, r"^l2_penalty: weight 1 is <float64 array \(2, 2\)>, not a Tensor; "
                             r"pass the model, or its weight tensors"),
+    (lambda: gg.astype(gg.Tensor([1.0]), complex), gg.GraphgradTypeError,
+     "^astype: tensors hold bools, integers or floats, got dtype complex128; give a numpy"),
+    (lambda: gg.Tensor([1.0]).astype(str), gg.GraphgradTypeError,
+     "^astype: tensors hold bools, integers or floats, got dtype <U0"),
+    (lambda: gg.astype(gg.Tensor([1.0]), []), gg.GraphgradTypeError,
+     r"^astype: tensors hold bools, integers or floats, got dtype \[\]"),
 ], ids=["Softmax axis text", "Softmax axis 1.5", "LeakyReLU alpha text", "LeakyReLU alpha nan",
         "leaky_relu alpha text", "l2 lambd", "l2 m", "schedule epoch", "sum axis 1.0",
         "split 0", "sigmoid of a mask", "expand_dims axis True", "expand_dims axis np.True_",
         "swapaxes axis True", "stack axis True", "split axis True", "reshape 4.0",
         "broadcast_to None", "transpose float axes", "clip_grad_norm None",
-        "clip_grad_value number", "l2_penalty None", "l2_penalty of an array"])
+        "clip_grad_value number", "l2_penalty None", "l2_penalty of an array",
+        "astype complex", "astype str", "astype void"])
 def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()

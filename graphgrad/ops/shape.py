@@ -435,6 +435,9 @@ def astype(x: Any, dtype: Any) -> Tensor:
         dtype = np.dtype(dtype)
     except TypeError as exc:
         raise GraphgradTypeError(f"astype: {exc}; give a numpy dtype such as np.float32") from None
+    if dtype.kind not in "biuf":  # what gg.Tensor takes: a complex or str tensor it refuses
+        raise GraphgradTypeError(f"astype: tensors hold bools, integers or floats, got dtype "
+                                 f"{dtype}; give a numpy dtype such as np.float32")
     if dtype.kind != "f":
         return _constant((x.data if isinstance(x, Tensor) else np.asarray(x)).astype(dtype))
     return Cast.apply(x, dtype=dtype)
