@@ -193,6 +193,59 @@ def test_a_step_refuses_a_parameter_whose_shape_changed_and_accepts_lists_and_fl
     np.testing.assert_allclose(b.data, expected_b, rtol=1e-6)
 
 
+@pytest.mark.parametrize("new_data, error, message", [
+    # numpy failed after b's step, or broadcast a read-only W into a new (3, 2) array
+    (np.zeros((1, 2)), gg.ShapeError, r"'W' \(1, 2\) float64 had shape \(3, 2\) when it was "
+                                      r"given.*new optimizer"),
+    (np.zeros((3, 2, 1)), gg.ShapeError, r"'W' \(3, 2, 1\) float64 had shape \(3, 2\)"),
+    # numpy refused to cast the step into the integers after b's step
+    (np.zeros((3, 2), dtype=np.int64), gg.GraphgradTypeError,
+     r"'W' \(3, 2\) int64 holds int64 values.*W\.data = W\.data\.astype\(np\.float64\)"),
+    (np.zeros((3, 2), dtype=complex), gg.GraphgradTypeError, r"'W' .* holds complex128 values"),
+    ([[0.0] * 2] * 3, gg.GraphgradTypeError, r"'W' .*: its \.data is a list.*np\.asarray"),
+], ids=["narrower", "more axes", "int", "complex", "list"])
+@pytest.mark.parametrize("name", STEPPERS)
+@pytest.mark.parametrize("pinned", [False, True], ids=["writeable", "read-only"])
+def test_a_step_refuses_data_replaced_by_another_shape_or_dtype_before_any_update(
+        name, new_data, error, message, pinned):
+    """.grad still has the parameter's shape, as backward left it; only .data was replaced
+    (by hand, or by a load of another layer's array). A read-only array (a graph still holds
+    it) broadcast into a new array of the grad's shape without a word."""
+    b, W = gg.Tensor(b0.copy(), requires_grad=True), gg.Tensor(W0.copy(), requires_grad=True,
+                                                                name="W")
+    opt = STEPPERS[name]([b, W])  # b first: it was updated before W's step failed
+    b.grad, W.grad = GRADS[0][1], GRADS[0][0]
+    state_before = opt.state_dict()
+    if pinned and isinstance(new_data, np.ndarray):
+        new_data.flags.writeable = False
+    W.data = new_data
+    with pytest.raises(error, match=rf"{type(opt).__name__}\.step: {message}"):
+        opt.step()
+    with pytest.raises(error, match=r"[Nn]othing was updated"):
+        opt.step()
+    np.testing.assert_array_equal(b.data, b0)
+    assert W.data is new_data
+    assert opt.t == 0
+    for key, value in opt.state_dict().items():
+        np.testing.assert_array_equal(value, state_before[key], err_msg=key)
+    W.data = W0.copy()  # the array put back: the step is the first step of a fresh optimizer
+    opt.step()
+    expected_W, expected_b, _ = _run(STEPPERS[name], GRADS[:1])
+    np.testing.assert_array_equal(W.data, expected_W)
+    np.testing.assert_array_equal(b.data, expected_b)
+
+
+def test_a_parameter_without_a_gradient_may_hold_any_array():
+    """Only the parameters a step updates are checked: a frozen one's data is its own."""
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.SGD([W, b], lr=0.1)
+    b.data = np.arange(4)
+    W.grad = GRADS[0][0]
+    opt.step()
+    np.testing.assert_array_equal(W.data, W0 - 0.1 * GRADS[0][0])
+    np.testing.assert_array_equal(b.data, np.arange(4))
+
+
 @pytest.mark.parametrize("make", [
     lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
     lambda p: optim.RMSprop(p, lr=0.1), lambda p: optim.Adam(p, lr=0.1),

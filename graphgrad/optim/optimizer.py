@@ -171,7 +171,9 @@ class Optimizer:
         self.params: list[Tensor] = []
         self.state: list[dict[str, np.ndarray]] = []
         self._scratch: list[np.ndarray] = []
-        self._expected: list[tuple[Tensor, tuple[int, ...], np.dtype]] = []  # for step's check
+        # For step's check: each parameter, its shape and dtype, and the array of its .data
+        # that passed the check last (a replaced one is checked again).
+        self._expected: list[list] = []
         if isinstance(given[0], Mapping):
             self._add_groups([self._read_group(i, spec) for i, spec in enumerate(given)])
         else:
@@ -225,7 +227,7 @@ class Optimizer:
                 self.params.append(p)
                 self.state.append(state)
                 self._scratch.append(scratch)
-                self._expected.append((p, scratch.shape, scratch.dtype))
+                self._expected.append([p, scratch.shape, scratch.dtype, p.data])
 
     def _checked(self, settings: Mapping[str, Any], where: str,
                  saved: bool = False) -> dict[str, float]:
@@ -303,7 +305,9 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, from its ``.grad``, with its group's
         settings. A gradient the step cannot apply (set by hand with another shape, or not
-        numbers) is refused before anything changes: fix it and call step again."""
+        numbers), or a parameter whose .data was replaced by an array it cannot update (of
+        another shape, or integers), is refused before anything changes: fix it and call step
+        again."""
         self._check_grads()
         self.t += 1
         t = self.t
@@ -312,26 +316,43 @@ class Optimizer:
 
     def _check_grads(self) -> None:
         """Refuse, before the step changes a parameter or the state, a gradient it cannot
-        apply: numpy would broadcast one of another shape into the step (a .grad set by hand
+        apply, or a parameter whose ``.data`` was replaced by an array the step cannot update
+        (another shape, integers): numpy would broadcast it into the step (a .grad set by hand
         to a number moved every weight by it), or fail at that parameter, after the ones
         before it were updated and t counted."""
         ndarray = np.ndarray
-        # One cheap test per parameter, against its array's shape and dtype when it was given
-        # (dtypes are singletons: `is`); the reason is looked for only when one fails.
-        for p, shape, dtype in self._expected:
+        # One cheap test per parameter with a gradient: of the gradient against the array's
+        # shape and dtype when it was given (dtypes are singletons: `is`), and of .data by
+        # identity with the array that passed last time, a quarter of the cost of reading its
+        # shape and dtype at every step. The reason is looked for only when one fails; a
+        # parameter without a gradient is not updated, so its data may be anything.
+        for expected in self._expected:
+            p, shape, dtype, checked = expected
             g = p.grad
             if g is not None and (type(g) is not ndarray or g.shape != shape
-                                  or g.dtype is not dtype):
+                                  or g.dtype is not dtype or p.data is not checked):
                 problem = self._grad_problem(p, g, shape)
                 if problem is not None:
                     raise problem
+                expected[3] = p.data
 
     def _grad_problem(self, p: Tensor, g: Any, shape: tuple[int, ...]) -> GraphgradError | None:
         """Why ``step`` cannot apply ``g`` to ``p``, which had ``shape`` when it was given to
         the optimizer; None when it can (a list of numbers of p's shape, another float
         dtype)."""
         where = f"{type(self).__name__}.step: {describe(p)}"
-        if p.data.shape != shape:
+        label = p.name or "p"
+        data = p.data
+        if not isinstance(data, np.ndarray):
+            return GraphgradTypeError(
+                f"{where}: its .data is a {type(data).__name__}, not an array; nothing was "
+                f"updated. Assign an array: {label}.data = np.asarray(values, dtype=np.float64).")
+        if data.dtype.kind != "f":
+            return GraphgradTypeError(
+                f"{where} holds {data.dtype} values, which a step cannot update: its .data was "
+                f"replaced after it was given to the optimizer; nothing was updated. Give it a "
+                f"float array again: {label}.data = {label}.data.astype(np.float64).")
+        if data.shape != shape:
             return ShapeError(
                 f"{where} had shape {shape} when it was given to the optimizer, whose state "
                 "for it has that shape; nothing was updated. Make a new optimizer after "
