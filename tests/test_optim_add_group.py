@@ -2,6 +2,9 @@
 then would (Adam's bias correction counted from the group's own first step), leaves the other
 groups' steps as they were, takes the missing settings from the current keyword ones, is
 checked as the constructor's groups are, and is saved and restored by the state dict."""
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -367,3 +370,59 @@ def test_adding_a_frozen_layer_says_to_unfreeze_it():
     model.linear1.requires_grad_(True)
     opt.add_param_group({"params": model.linear1.parameters(), "lr": 0.01})
     assert len(opt.params) == 4 and opt.param_groups[1]["lr"] == 0.01
+
+
+@pytest.mark.parametrize("change", [
+    lambda group, tensors: group.__setitem__("params", tensors),
+    lambda group, tensors: group.update(params=tensors),
+    lambda group, tensors: group.update({"params": tensors, "lr": 0.5}),
+], ids=["assigned", "update", "update dict"])
+def test_assigning_a_groups_params_is_refused_with_what_to_do_instead(change):
+    """Assigned, the list was ignored by step (b kept being updated, c never was) and by the
+    state dict, which numbered the state after it."""
+    a, b, c = _leaf([1.0, 2.0], "a"), _leaf([3.0, 4.0], "b"), _leaf([5.0], "c")
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.2}], lr=0.1, momentum=0.5)
+    group = opt.param_groups[1]
+    with pytest.raises(gg.ArgumentError, match=r"SGD: param_groups\[1\]\['params'\] cannot be "
+                                               r"replaced.*add_param_group.*new optimizer"):
+        change(group, [b, c])
+    assert group["params"] == (b,) and group["lr"] == 0.2
+    a.grad, b.grad, c.grad = np.ones(2), np.ones(2), np.ones(1)
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.95, 1.95])  # lr 0.1 (1 - momentum) dW
+    np.testing.assert_allclose(b.data, [2.9, 3.9])
+    np.testing.assert_array_equal(c.data, [5.0])
+    opt.add_param_group({"params": [c]})  # what the message says to do
+    opt.step()
+    np.testing.assert_allclose(c.data, [4.95])
+
+
+def test_a_setting_given_to_a_groups_update_is_checked_as_one_assigned():
+    a = _leaf([1.0, 2.0], "a")
+    opt = optim.SGD([a], lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"SGD: param_groups\[0\]\['lr'\] must be"):
+        opt.param_groups[0].update(lr="0.5")
+    with pytest.raises(gg.ArgumentError, match=r"param_groups\[0\]\['momentum'\] must be"):
+        opt.param_groups[0].update({"lr": 0.5}, momentum=1.0)
+    assert opt.param_groups[0]["lr"] == 0.1  # nothing changed: every value checked first
+    opt.param_groups[0].update({"lr": np.float64(0.5)}, note="head")
+    assert type(opt.param_groups[0]["lr"]) is float and opt.param_groups[0]["note"] == "head"
+    a.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.5, 1.5])
+
+
+def test_an_optimizer_copied_or_pickled_steps_as_the_original():
+    """copy.deepcopy and pickle set a group's items one by one: they must not meet the refusal
+    of a new "params" (pickle failed before it, on the group's attributes not set yet)."""
+    a = _leaf([1.0, 2.0], "a")
+    opt = optim.SGD([{"params": [a], "lr": 0.2}], lr=0.1, momentum=0.5)
+    for twin in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        b = twin.params[0]
+        assert b is not a and twin.param_groups[0]["params"] == (b,)
+        with pytest.raises(gg.ArgumentError, match=r"param_groups\[0\]\['lr'\] must be"):
+            twin.param_groups[0]["lr"] = -1.0
+        b.grad = np.ones(2)
+        twin.step()
+        np.testing.assert_allclose(b.data, [0.9, 1.9])  # lr 0.2 (1 - momentum) dW
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])

@@ -70,9 +70,12 @@ class _Setting:
 
 class _Group(dict):
     """A parameter group, as ``optimizer.param_groups`` lists it: a dict whose settings, when
-    one is assigned (``param_groups[1]["lr"] = 0.005``), are checked as ``optimizer.lr = ...``
-    checks them. A value step could not use is refused there, not by a step that would have
-    updated the groups before this one first."""
+    one is assigned (``param_groups[1]["lr"] = 0.005``, or by ``update``), are checked as
+    ``optimizer.lr = ...`` checks them. A value step could not use is refused there, not by a
+    step that would have updated the groups before this one first. Its ``"params"`` cannot be
+    replaced: the optimizer keeps each parameter's state, numbered group after group, so a new
+    list would be ignored by step; `add_param_group` adds parameters, a new optimizer changes
+    them."""
 
     __slots__ = ("_owner", "_where", "_settings")
 
@@ -81,11 +84,31 @@ class _Group(dict):
         super().__init__(items)
         self._owner, self._where, self._settings = owner, where, frozenset(settings)
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def _checked(self, key: str, value: Any) -> Any:
+        if key == "params":
+            raise ArgumentError(
+                f"{self._owner}: {self._where}['params'] cannot be replaced: the optimizer "
+                "keeps the state of each of its parameters (v_dW, s_dW) and would go on "
+                "stepping the old ones. To optimize more tensors, add a group: "
+                "optimizer.add_param_group({'params': tensors}); to optimize other ones, make "
+                f"a new optimizer: {self._owner}(tensors, ...).")
         if key in self._settings:
             test, rule = _rule(key, later=True)
             value = real_number(value, f"{self._where}[{key!r}]", self._owner, test, rule)
-        super().__setitem__(key, value)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, self._checked(key, value))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        # Every value checked before any is set: a refused one changes nothing.
+        items = dict(*args, **kwargs)
+        super().update({key: self._checked(key, value) for key, value in items.items()})
+
+    def __reduce__(self) -> tuple:
+        # copy.deepcopy and pickle rebuild the group through __init__, not by assigning its
+        # items one by one, which refuses "params" (and ran before the slots were set).
+        return type(self), (self._owner, self._where, self._settings, dict(self))
 
 
 class Optimizer:
@@ -100,7 +123,8 @@ class Optimizer:
         optim.SGD([{"params": pretrained, "lr": 0.001}, {"params": head}], lr=0.01)
 
     ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` (a
-    tuple: which parameters are optimized changes by ``add_param_group`` or a new optimizer)
+    tuple, which cannot be replaced either: which parameters are optimized changes by
+    ``add_param_group`` or a new optimizer)
     and every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's
     next step; a value assigned there is checked as ``optimizer.lr = ...`` checks it).
     ``optimizer.params`` lists every parameter, group after group, and
