@@ -847,6 +847,40 @@ def test_clipping_keeps_float32_and_refuses_a_nan_gradient_and_bad_limits():
             call()
 
 
+@pytest.mark.parametrize("bad, held", [
+    (np.array(["a", "b"]), r"has a \.grad of <U1 values"),
+    ("x", r"has a \.grad of a str \(<U1\)"),
+    (np.array([1 + 1j, 2.0]), r"has a \.grad of complex128 values"),  # clipped by a complex order
+    (np.array([True, False]), r"has a \.grad of bool values"),
+    (gg.Tensor(np.ones(2)), r"holds a Tensor in \.grad \(unnamed tensor \(2,\) float64\)"),
+], ids=["strings", "str", "complex", "bool", "Tensor"])
+@pytest.mark.parametrize("clip", ["clip_grad_value", "clip_grad_norm"])
+def test_clipping_refuses_a_gradient_of_non_numbers_before_clipping_any(clip, bad, held):
+    """clip_grad_value clipped W1's gradient, then failed in numpy at W2's; clip_grad_norm
+    failed in numpy (a Tensor, a str), or took the real part of complex numbers."""
+    W1, W2 = _params_with_grads([-7.0, 2.0], [1.0, 1.0])
+    W2.grad = bad
+    with pytest.raises(gg.GraphgradTypeError,
+                       match=rf"{clip}: 'W2' \(2,\) float64 {held}.*No gradient was clipped"):
+        getattr(optim, clip)([W1, W2], 5)
+    np.testing.assert_array_equal(W1.grad, [-7.0, 2.0])
+    assert W2.grad is bad
+
+
+def test_clipping_takes_a_gradient_of_numbers_in_a_list_or_of_integers():
+    """As optimizer.step does; clip_grad_norm failed on a list, and rounded an integer
+    gradient's scaled values back to integers (to 0 here)."""
+    W1, W2 = _params_with_grads([3.0, 0.0], [0.0])
+    W1.grad, W2.grad = [3.0, 0.0], np.array([4])  # joint norm 5
+    assert optim.clip_grad_norm([W1, W2], 1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(W1.grad, [0.6, 0.0], rtol=1e-15)
+    np.testing.assert_allclose(W2.grad, [0.8], rtol=1e-15)
+    W1.grad, W2.grad = [-7.0, 2.0], np.array([9])
+    optim.clip_grad_value([W1, W2], 5)
+    np.testing.assert_array_equal(W1.grad, [-5.0, 2.0])
+    np.testing.assert_array_equal(W2.grad, [5])
+
+
 
 @pytest.mark.parametrize("clip", [lambda p: optim.clip_grad_value(p, 5),
                                   lambda p: optim.clip_grad_norm(p, 5)], ids=["value", "norm"])

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.errors import AnomalyError, ArgumentError, describe, listed
-from graphgrad.optim.optimizer import refuse_one_tensor_or_model
+from graphgrad.optim.optimizer import real_gradient, refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
 
 
@@ -24,7 +24,9 @@ def _positive(value: Any, what: str, caller: str) -> float:
     return float(value)
 
 
-def _with_grads(params: Iterable[Tensor], caller: str) -> list[Tensor]:
+def _grads(params: Iterable[Tensor], caller: str) -> list[tuple[Tensor, np.ndarray]]:
+    """The tensors that have a gradient, each with it as an array of real numbers: every one
+    is checked before any is clipped, so that a refused one leaves all as they were."""
     # Clipping a tensor's rows would silently leave its gradient as it is.
     refuse_one_tensor_or_model(params, caller, "whose gradients to clip")
     params = listed(params, caller)
@@ -32,13 +34,14 @@ def _with_grads(params: Iterable[Tensor], caller: str) -> list[Tensor]:
         if not isinstance(p, Tensor):
             raise ArgumentError(f"{caller}: parameter {i} is a {type(p).__name__}, not a "
                                 "Tensor; pass model.parameters()")
-    return [p for p in params if p.grad is not None]
+    return [(p, real_gradient(p, p.grad, f"{caller}: {describe(p)}", "No gradient was clipped"))
+            for p in params if p.grad is not None]
 
 
-def _l2_norm(p: Tensor) -> float:
-    """||dW||, in float64 and without overflow: exploding float32 gradients (3e19) have
-    squares float32 cannot hold."""
-    g = p.grad.astype(np.float64, copy=False)
+def _l2_norm(p: Tensor, g: np.ndarray) -> float:
+    """||dW||, of ``g``, p's gradient, in float64 and without overflow: exploding float32
+    gradients (3e19) have squares float32 cannot hold."""
+    g = g.astype(np.float64, copy=False)
     norm = math.sqrt(np.vdot(g, g).real)
     if math.isfinite(norm):
         return norm
@@ -54,8 +57,10 @@ def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
     """Clip every element of every gradient to [-clip_value, clip_value], as the course's
     ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone."""
     clip_value = _positive(clip_value, "clip_value", "clip_grad_value")
-    for p in _with_grads(params, "clip_grad_value"):
-        p.grad = np.clip(p.grad, -clip_value, clip_value)
+    clipped = [(p, np.clip(g, -clip_value, clip_value))
+               for p, g in _grads(params, "clip_grad_value")]
+    for p, g in clipped:
+        p.grad = g
 
 
 def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
@@ -69,10 +74,12 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
         AnomalyError: a gradient holds NaN or Inf, naming the parameter: no scale fixes that.
     """
     max_norm = _positive(max_norm, "max_norm", "clip_grad_norm")
-    params = _with_grads(params, "clip_grad_norm")
-    norm = math.hypot(*[_l2_norm(p) for p in params])  # hypot: no overflow in the squares
+    grads = _grads(params, "clip_grad_norm")
+    norm = math.hypot(*[_l2_norm(p, g) for p, g in grads])  # hypot: no overflow in the squares
     if norm > max_norm:
         scale = max_norm / norm
-        for p in params:
-            p.grad = (p.grad * scale).astype(p.grad.dtype, copy=False)
+        for p, g in grads:
+            # float32 stays float32; integers become float64, which their scaled values need
+            p.grad = (g * scale).astype(g.dtype if g.dtype.kind == "f" else np.float64,
+                                        copy=False)
     return norm

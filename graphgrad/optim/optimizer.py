@@ -15,7 +15,6 @@ import numpy as np
 
 from graphgrad.errors import (
     ArgumentError,
-    GraphgradError,
     GraphgradTypeError,
     ShapeError,
     describe,
@@ -355,53 +354,36 @@ class Optimizer:
             g = p.grad
             if g is not None and (type(g) is not ndarray or g.shape != shape
                                   or g.dtype is not dtype or p.data is not checked):
-                problem = self._grad_problem(p, g, shape)
-                if problem is not None:
-                    raise problem
+                self._check_one(p, g, shape)
                 expected[3] = p.data
 
-    def _grad_problem(self, p: Tensor, g: Any, shape: tuple[int, ...]) -> GraphgradError | None:
-        """Why ``step`` cannot apply ``g`` to ``p``, which had ``shape`` when it was given to
-        the optimizer; None when it can (a list of numbers of p's shape, another float
-        dtype)."""
+    def _check_one(self, p: Tensor, g: Any, shape: tuple[int, ...]) -> None:
+        """Raise why ``step`` cannot apply ``g`` to ``p``, which had ``shape`` when it was
+        given to the optimizer; nothing when it can (a list of numbers of p's shape, another
+        float dtype)."""
         where = f"{type(self).__name__}.step: {describe(p)}"
         label = p.name or "p"
         data = p.data
         if not isinstance(data, np.ndarray):
-            return GraphgradTypeError(
+            raise GraphgradTypeError(
                 f"{where}: its .data is a {type(data).__name__}, not an array; nothing was "
                 f"updated. Assign an array: {label}.data = np.asarray(values, dtype=np.float64).")
         if data.dtype.kind != "f":
-            return GraphgradTypeError(
+            raise GraphgradTypeError(
                 f"{where} holds {data.dtype} values, which a step cannot update: its .data was "
                 f"replaced after it was given to the optimizer; nothing was updated. Give it a "
                 f"float array again: {label}.data = {label}.data.astype(np.float64).")
         if data.shape != shape:
-            return ShapeError(
+            raise ShapeError(
                 f"{where} had shape {shape} when it was given to the optimizer, whose state "
                 "for it has that shape; nothing was updated. Make a new optimizer after "
                 "changing a parameter's shape (or put back an array of that shape).")
-        if isinstance(g, Tensor):
-            return GraphgradTypeError(
-                f"{where} holds a Tensor in .grad ({describe(g)}); a gradient is an array: "
-                f"set {p.name or 'p'}.grad = dW.data. Nothing was updated.")
-        try:
-            array = np.asarray(g)
-        except Exception:  # a ragged list, an object numpy cannot read
-            array = np.asarray(None)
-        if array.dtype.kind not in "fiu":
-            held = (f"{array.dtype} values" if isinstance(g, np.ndarray)
-                    else f"a {type(g).__name__} ({array.dtype})")
-            return GraphgradTypeError(
-                f"{where} has a .grad of {held}, not real numbers; nothing was updated. Give "
-                "it a float array of its shape, or None to leave the parameter as it is in "
-                "this step.")
+        array = real_gradient(p, g, where, "Nothing was updated")
         if array.shape != shape:
-            return ShapeError(
+            raise ShapeError(
                 f"{where} has a .grad of shape {array.shape}, not the parameter's; numpy "
                 "would broadcast it into a step of another size. Nothing was updated: set the "
                 f".grad to an array of shape {shape} (or None), or zero_grad() and backward().")
-        return None
 
     @property
     def group_steps(self) -> list[int]:
@@ -577,6 +559,27 @@ def refuse_one_tensor_or_model(params: Any, name: str, purpose: str) -> None:
     if callable(getattr(params, "parameters", None)):
         raise GraphgradTypeError(f"{name} takes the tensors {purpose}, got a "
                                  f"{type(params).__name__}: pass model.parameters()")
+
+
+def real_gradient(p: Tensor, g: Any, where: str, unchanged: str) -> np.ndarray:
+    """``g``, the ``.grad`` of ``p``, as an array of real numbers (a list of numbers, integers
+    too), or a `GraphgradTypeError`: ``where`` begins its message (``"SGD.step: 'W' (3, 2)
+    float64"``) and ``unchanged`` says what was left as it was (``"Nothing was updated"``)."""
+    if isinstance(g, Tensor):
+        raise GraphgradTypeError(
+            f"{where} holds a Tensor in .grad ({describe(g)}); a gradient is an array: "
+            f"set {p.name or 'p'}.grad = dW.data. {unchanged}.")
+    try:
+        array = np.asarray(g)
+    except Exception:  # a ragged list, an object numpy cannot read
+        array = np.asarray(None)
+    if array.dtype.kind not in "fiu":
+        held = (f"{array.dtype} values" if isinstance(g, np.ndarray)
+                else f"a {type(g).__name__} ({array.dtype})")
+        raise GraphgradTypeError(
+            f"{where} has a .grad of {held}, not real numbers. {unchanged}: give it a float "
+            "array of its shape, or None to leave the parameter as it is in the step.")
+    return array
 
 
 def _listed(params: Any, name: str) -> list:
