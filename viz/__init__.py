@@ -11,12 +11,11 @@ Reading order: `walk` (the graph, read through graphgrad's public attributes) ->
 `dot` (the picture) -> `render` (files) -> `animate` -> `plots`. viz depends on graphgrad;
 graphgrad never imports viz.
 """
-from viz.animate import animate, backprop_frames
-from viz.dot import DrawOptions, draw_graph, to_dot
 from viz.errors import (
     AnimationTooLargeError,
     DotNotFoundError,
     LargeGraphWarning,
+    MissingPackageError,
     NoBackwardError,
     NoGraphError,
     NotATensorError,
@@ -25,13 +24,21 @@ from viz.errors import (
     UnknownOptionError,
     UnknownScopeError,
     VizError,
+    check_packages,
 )
-from viz.plots import plot_costs, plot_decision_boundary
-from viz.render import render
+
+try:
+    from viz.animate import animate, backprop_frames
+    from viz.dot import DrawOptions, draw_graph, to_dot
+    from viz.plots import plot_costs, plot_decision_boundary
+    from viz.render import render
+except ModuleNotFoundError:  # graphviz, matplotlib or Pillow, after pip install --no-deps?
+    check_packages()  # names each one missing and the pip command; any other: its own error
+    raise
 
 __all__ = [
     "AnimationTooLargeError", "DotNotFoundError", "DrawOptions", "LargeGraphWarning",
-    "NoBackwardError", "NoGraphError", "NotATensorError", "OptionError", "RenderFormatError",
-    "UnknownOptionError", "UnknownScopeError", "VizError", "animate", "backprop_frames",
-    "draw_graph", "plot_costs", "plot_decision_boundary", "render", "to_dot",
+    "MissingPackageError", "NoBackwardError", "NoGraphError", "NotATensorError", "OptionError",
+    "RenderFormatError", "UnknownOptionError", "UnknownScopeError", "VizError", "animate",
+    "backprop_frames", "draw_graph", "plot_costs", "plot_decision_boundary", "render", "to_dot",
 ]

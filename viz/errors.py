@@ -1,4 +1,5 @@
-"""The errors and warnings `viz` raises.
+"""The errors and warnings `viz` raises, and the check, when importing viz fails, of the Python
+packages it draws with.
 
 Each error subclasses `graphgrad.GraphgradError` (so one ``except gg.GraphgradError`` catches
 everything the framework raises) and the matching built-in (``TypeError``, ``ValueError``,
@@ -6,7 +7,14 @@ everything the framework raises) and the matching built-in (``TypeError``, ``Val
 """
 from __future__ import annotations
 
+import importlib
+
 from graphgrad.errors import GraphgradError
+
+# The packages viz imports, as setup.cfg requires them: (module, what to call it, pip name).
+# Pillow before matplotlib, which imports it: without Pillow, matplotlib is not missing.
+PACKAGES = (("graphviz", "graphviz", "graphviz"), ("PIL", "Pillow (imported as PIL)", "pillow"),
+            ("matplotlib", "matplotlib", "matplotlib"))
 
 INSTALL_DOT = (
     "Install Graphviz, which provides it:\n"
@@ -63,6 +71,38 @@ class DotNotFoundError(VizError, RuntimeError):
     def __init__(self, message: str, source: str) -> None:
         super().__init__(message)
         self.source = source
+
+
+class MissingPackageError(VizError, ModuleNotFoundError):
+    """A Python package viz draws with (graphviz, matplotlib, Pillow) is not installed, as
+    after ``pip install --no-deps``; ``name`` is the first one missing."""
+
+
+def check_packages() -> None:
+    """Import the packages viz draws with, or raise a `MissingPackageError` naming every one
+    that is missing and the pip command that installs them. A package that is there but fails
+    to import (one of its own dependencies missing) raises its own error."""
+    modules = {module for module, _, _ in PACKAGES}
+    missing = set()
+    for module, _, _ in PACKAGES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            name = (error.name or "").partition(".")[0]
+            if name not in modules:
+                raise
+            missing.add(name)
+    if not missing:
+        return
+    named = [(called, pip) for module, called, pip in PACKAGES if module in missing]
+    several = len(named) > 1
+    listed = ", ".join(called for called, _ in named[:-1]) + " and " * several + named[-1][0]
+    raise MissingPackageError(
+        f"viz needs the Python package{'s' * several} {listed}, which "
+        f"{'are' if several else 'is'} not installed (pip install --no-deps leaves out the "
+        "packages graphgrad requires; graphgrad itself needs numpy only). Install "
+        f"{'them' if several else 'it'}: pip install {' '.join(pip for _, pip in named)}",
+        name=next(module for module, _, _ in PACKAGES if module in missing)) from None
 
 
 class LargeGraphWarning(UserWarning):
