@@ -172,10 +172,13 @@ def _progress_bar(epochs: int, initial_epoch: int, enabled: bool) -> Any:
     return None
 
 
-def _reseed(model: Module, loader: Any, seed: int | list[int]) -> None:
-    """Seed the loader's shuffling and every layer that draws random numbers (dropout)."""
+def _reseed(model: Module, loader: Any, seed: int, epoch: int) -> None:
+    """Seed the loader's shuffling and every layer that draws random numbers (dropout) for
+    ``epoch``, from ``seed`` and the epoch's number alone: epoch e draws the same batches and
+    masks whether the run started at epoch 0 or was resumed at e, in this process or another,
+    so nothing random needs saving to resume exactly."""
     random_layers = [m for m in model.modules() if hasattr(m, "reseed")]
-    seeds = np.random.SeedSequence(seed).spawn(len(random_layers) + 1)
+    seeds = np.random.SeedSequence([seed, epoch]).spawn(len(random_layers) + 1)
     if hasattr(loader, "reseed"):
         loader.reseed(seeds[0])
     for layer, layer_seed in zip(random_layers, seeds[1:]):
@@ -218,8 +221,11 @@ def fit(
             ``drop_last=True`` leaves out each epoch's last, smaller batch.
         dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph); at
             least one example, as many rows in Y_dev as in X_dev.
-        seed: seeds the batches' order and the dropout masks, so a run with the same model
-            initialisation and seed repeats exactly. None leaves them as they are.
+        seed: seeds the batches' order and the dropout masks, each epoch's from the seed and
+            the epoch's number, so a run with the same model initialisation and seed repeats
+            exactly, and so does a run resumed at any epoch (see ``initial_epoch``). None
+            leaves them as they are: drawn from the loader's and the layers' own generators,
+            whose state no state_dict holds.
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch, so epoch
             e trains with schedule(e) (the course's model() decays after each epoch, one
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
@@ -235,10 +241,17 @@ def fit(
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
         progress: show a tqdm progress bar with the cost and accuracy.
         initial_epoch: the number of the first epoch, to resume a run stopped after that many
-            epochs: ``schedule`` goes on from that epoch's rate. Save and load the model's and
-            the optimizer's ``state_dict`` to resume where they were. With a seed, a resumed
-            run repeats itself exactly, but its batches and dropout masks are drawn afresh
-            (from ``seed`` and ``initial_epoch``), not those the first run would have drawn.
+            epochs: ``schedule`` goes on from that epoch's rate, and with a seed each epoch
+            draws the batches and dropout masks the run not stopped would have drawn. To
+            resume exactly, to the last bit, in a new process: save the model's and the
+            optimizer's ``state_dict`` after epoch k (``gg.save``); later build the same model
+            and optimizer, load both, and call fit with the same data, batch_size, seed and
+            schedule, ``initial_epoch=k``. Epochs k to ``epochs`` then end with the parameters,
+            batch norm statistics, optimizer state (v, s, Adam's t) and history (from epoch
+            k) of one run of ``epochs`` epochs. Not with ``seed=None`` (no state_dict holds a
+            generator's state), nor with ``patience``, whose lowest dev cost so far and best
+            epoch's parameters start afresh in each call (and the model saved after it is the
+            best epoch's, not the last's).
 
     Returns:
         the history: lists by epoch run (from ``initial_epoch``) under "cost" and
@@ -275,9 +288,6 @@ def fit(
                                  seed=seed, drop_last=drop_last)
     else:
         loader = _reiterable(data, epochs - initial_epoch)
-    if seed is not None:
-        # A resumed run draws from its own seeds: not the first epoch's order again.
-        _reseed(model, loader, [seed, initial_epoch] if initial_epoch else seed)
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
@@ -294,6 +304,8 @@ def fit(
                 test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
                 optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit", test,
                                            "a learning rate, >= 0 and finite")
+            if seed is not None:
+                _reseed(model, loader, seed, epoch)
             _restore_modes(training_modes)
             epoch_run.train(epoch)
             history["lr"].append(optimizer.lr)

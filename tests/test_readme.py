@@ -22,7 +22,7 @@ def python_blocks() -> list[str]:
 @pytest.fixture(scope="module")
 def blocks() -> list[str]:
     found = python_blocks()
-    assert len(found) == 5, "update this test with the README's examples"
+    assert len(found) == 6, "update this test with the README's examples"
     return found
 
 
@@ -92,6 +92,25 @@ def test_toolkit_example_trains_the_flower_to_what_it_says(blocks, tmp_path, mon
     X = ns["X"]
     with gg.no_grad():
         np.testing.assert_array_equal(restored(X).data, ns["model"](X).data)
+
+
+def test_a_run_resumed_as_the_readme_shows_ends_bit_for_bit_as_one_run(blocks, tmp_path,
+                                                                     monkeypatch):
+    from graphgrad import optim
+    from graphgrad.data import planar_dataset
+
+    monkeypatch.chdir(tmp_path)
+    X, Y = planar_dataset()  # what the toolkit example, before it, defines
+    ns = run(blocks[5], {"gg": gg, "nn": nn, "optim": optim, "X": X, "Y": Y})
+    whole = ns["build"]()
+    adam = optim.Adam(whole.parameters(), lr=0.05)
+    history = gg.fit(whole, nn.binary_cross_entropy_with_logits, adam, (X, Y), epochs=20,
+                     seed=1, schedule=ns["decay"], progress=False)
+    assert ns["history"] == {key: values[10:] for key, values in history.items()}
+    for key, value in whole.state_dict().items():
+        np.testing.assert_array_equal(ns["model"].state_dict()[key], value, err_msg=key)
+    for key, value in adam.state_dict().items():
+        np.testing.assert_array_equal(ns["adam"].state_dict()[key], value, err_msg=key)
 
 
 def test_every_name_the_readme_gives_exists():

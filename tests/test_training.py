@@ -135,7 +135,7 @@ def test_a_run_resumed_from_saved_states_ends_as_the_run_not_stopped(tmp_path):
         np.testing.assert_allclose(p.data, q.data, rtol=1e-12, err_msg=name)
 
 
-def test_a_resumed_run_with_a_seed_repeats_itself_with_batches_of_its_own():
+def test_each_epoch_draws_its_batches_from_the_seed_and_its_number():
     runs = []
     for initial_epoch in (3, 3, 0):
         model = _flower_model()
@@ -145,6 +145,17 @@ def test_a_resumed_run_with_a_seed_repeats_itself_with_batches_of_its_own():
     assert runs[0] == runs[1]
     # Same start, same rate: only the order of the batches differs from the first epoch's.
     assert runs[0] != runs[2]
+    # Epoch 3's order is the one a run from epoch 0 shuffles in its epoch 3 (tests/test_resume
+    # checks whole runs): the loader's generator is seeded from (seed, epoch) before each.
+    loader = DataLoader(*planar_dataset(m=100), batch_size=25)
+    orders = []
+    for initial_epoch in (3, 0):
+        model = _flower_model()
+        gg.fit(model, nn.binary_cross_entropy_with_logits,
+               optim.SGD(model.parameters(), lr=0.05), loader, epochs=4,
+               initial_epoch=initial_epoch, seed=0, progress=False)
+        orders.append(loader.rng.bit_generator.state)
+    assert orders[0] == orders[1]
 
 
 @pytest.mark.parametrize("epochs, initial_epoch, message", [

@@ -1,0 +1,158 @@
+"""Resuming fit exactly: k epochs, the model's and the optimizer's state dicts saved, loaded
+into a model and an optimizer built afresh (here or in another process), and epochs k to N,
+end bit for bit as one run of N epochs, as fit's docstring promises (initial_epoch)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import optim
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Built alike here and in the process that trains the first epochs: shuffled batches,
+# batch norm's running averages and dropout's masks are what a resumed run has to repeat.
+SETUP = """
+import numpy as np
+import graphgrad as gg
+from graphgrad import nn, optim
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((40, 3))
+Y = (X[:, :1] + X[:, 1:2] > 0).astype(float)
+
+
+def build(dtype=np.float64):
+    return nn.Sequential(nn.Linear(3, 5, rng=1, dtype=dtype), nn.BatchNorm1d(5, dtype=dtype),
+                         nn.ReLU(), nn.Dropout(0.8), nn.Linear(5, 1, rng=2, dtype=dtype))
+
+
+def train(model, optimizer, epochs, initial_epoch=0, schedule=None):
+    data = X.astype(model.linear1.W.dtype), Y.astype(model.linear1.W.dtype)
+    return gg.fit(model, nn.binary_cross_entropy_with_logits, optimizer, data, epochs,
+                  dev_data=(data[0][:10], data[1][:10]), batch_size=8, seed=3,
+                  schedule=schedule, initial_epoch=initial_epoch, progress=False)
+"""
+setup: dict = {}
+exec(SETUP, setup)
+build, train = setup["build"], setup["train"]
+
+OPTIMIZERS = {
+    "SGD momentum, weight decay": lambda p: optim.SGD(p, lr=0.1, momentum=0.9,
+                                                      weight_decay=0.01),
+    "SGD": lambda p: optim.SGD(p, lr=0.1),
+    "RMSprop, weight decay": lambda p: optim.RMSprop(p, lr=0.01, weight_decay=0.01),
+    "Adam": lambda p: optim.Adam(p, lr=0.01),
+    "AdamW": lambda p: optim.AdamW(p, lr=0.01),
+}
+SCHEDULES = {
+    "none": None,
+    "the course's decay": optim.InverseTimeDecay(0.1, decay_rate=1.0),
+    "the course's staircase": optim.InverseTimeDecay(0.1, decay_rate=1.0, time_interval=2),
+    "exponential": optim.ExponentialDecay(0.1, rate=0.9),
+    "step": optim.StepDecay(0.1, factor=0.5, every=2),
+}
+
+
+def _assert_same_state(model, expected, optimizer=None, expected_optimizer=None):
+    state, wanted = model.state_dict(), expected.state_dict()
+    assert list(state) == list(wanted)
+    for key in wanted:
+        assert state[key].dtype == wanted[key].dtype, key
+        np.testing.assert_array_equal(state[key], wanted[key], err_msg=key)
+    if optimizer is not None:
+        state, wanted = optimizer.state_dict(), expected_optimizer.state_dict()
+        assert list(state) == list(wanted)
+        for key in wanted:
+            np.testing.assert_array_equal(state[key], wanted[key], err_msg=key)
+
+
+def _resume(tmp_path, make, k, epochs, schedule, dtype=np.float64):
+    """k epochs, saved to files; then a new model and optimizer, loaded, trained to epochs."""
+    first = build(dtype)
+    first_optimizer = make(first.parameters())
+    first_history = train(first, first_optimizer, k, schedule=schedule)
+    gg.save(first.state_dict(), tmp_path / "model.npz")
+    gg.save(first_optimizer.state_dict(), tmp_path / "optimizer.npz")
+    model = build(dtype)
+    optimizer = make(model.parameters())
+    model.load_state_dict(gg.load(tmp_path / "model.npz"))
+    optimizer.load_state_dict(gg.load(tmp_path / "optimizer.npz"))
+    history = train(model, optimizer, epochs, initial_epoch=k, schedule=schedule)
+    return model, optimizer, {key: first_history[key] + history[key] for key in history}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES.values(), ids=SCHEDULES.keys())
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_a_resumed_run_ends_bit_for_bit_as_the_run_not_stopped(tmp_path, make, schedule):
+    whole = build()
+    whole_optimizer = make(whole.parameters())
+    whole_history = train(whole, whole_optimizer, 5, schedule=schedule)
+
+    model, optimizer, history = _resume(tmp_path, make, 2, 5, schedule)
+
+    assert history == whole_history  # every epoch's cost, accuracy, lr, dev cost, dev accuracy
+    _assert_same_state(model, whole, optimizer, whole_optimizer)
+    assert optimizer.t == whole_optimizer.t == 25  # 5 batches of 8 a epoch: Adam's t too
+    if schedule is not None:
+        assert history["lr"] == [schedule(epoch) for epoch in range(5)]
+
+
+def test_the_same_seed_twice_in_one_process_trains_bit_for_bit_alike():
+    runs = []
+    for _ in range(2):
+        model = build()
+        runs.append((model, train(model, optim.Adam(model.parameters(), lr=0.01), 3)))
+    (first, first_history), (second, second_history) = runs
+    assert first_history == second_history
+    _assert_same_state(second, first)
+
+
+def test_a_float32_model_resumed_from_files_stays_float32_and_ends_as_the_run_not_stopped(
+        tmp_path):
+    make = OPTIMIZERS["Adam"]
+    whole = build(np.float32)
+    whole_optimizer = make(whole.parameters())
+    whole_history = train(whole, whole_optimizer, 4)
+
+    model, optimizer, history = _resume(tmp_path, make, 2, 4, None, dtype=np.float32)
+
+    assert {array.dtype for array in gg.load(tmp_path / "model.npz").values()} == {
+        np.dtype(np.float32)}
+    assert {array.dtype for state in optimizer.state for array in state.values()} == {
+        np.dtype(np.float32)}
+    assert history == whole_history
+    _assert_same_state(model, whole, optimizer, whole_optimizer)  # float32 checked there
+
+
+def test_a_run_resumed_in_another_process_ends_bit_for_bit_as_the_run_not_stopped(tmp_path):
+    """The first two epochs run in a new Python process: nothing but the two files goes from
+    it to the run that goes on (no generator, no global state of this process)."""
+    schedule = SCHEDULES["the course's decay"]
+    first_run = SETUP + f"""
+model = build()
+optimizer = optim.Adam(model.parameters(), lr=0.01)
+train(model, optimizer, 2, schedule=optim.InverseTimeDecay(0.1, decay_rate=1.0))
+gg.save(model.state_dict(), {str(tmp_path / "model.npz")!r})
+gg.save(optimizer.state_dict(), {str(tmp_path / "optimizer.npz")!r})
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    subprocess.run([sys.executable, "-c", first_run], check=True, env=env, cwd=tmp_path,
+                   timeout=60)
+    whole = build()
+    whole_optimizer = optim.Adam(whole.parameters(), lr=0.01)
+    whole_history = train(whole, whole_optimizer, 5, schedule=schedule)
+
+    model = build()
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    model.load_state_dict(gg.load(tmp_path / "model.npz"))
+    optimizer.load_state_dict(gg.load(tmp_path / "optimizer.npz"))
+    history = train(model, optimizer, 5, initial_epoch=2, schedule=schedule)
+
+    assert {key: values[2:] for key, values in whole_history.items()} == history
+    _assert_same_state(model, whole, optimizer, whole_optimizer)
