@@ -314,11 +314,51 @@ def test_optimizer_state_dict_mismatches_are_explained():
     state = adam.state_dict()
     with pytest.raises(gg.GraphgradError, match="is from Adam"):
         optim.RMSprop([gg.Tensor(W0, requires_grad=True)]).load_state_dict(state)
-    with pytest.raises(gg.GraphgradError, match=r"unexpected keys: state\.1\.v"):
+    with pytest.raises(gg.GraphgradError, match=r"saved for 2 parameters \(\(3, 2\), \(3,\)\), "
+                       r"this optimizer has 1 parameter \(\(3, 2\)\)\. Nothing was loaded"):
         optim.Adam([gg.Tensor(W0, requires_grad=True)]).load_state_dict(state)
     other = optim.Adam([gg.Tensor(W0.T, requires_grad=True), gg.Tensor(b0, requires_grad=True)])
-    with pytest.raises(gg.GraphgradError, match=r"state\.0\.v: shape \(3, 2\)"):
+    with pytest.raises(gg.GraphgradError, match=r"saved for other parameters, parameter 0 was "
+                                                r"\(3, 2\), here it is unnamed tensor \(2, 3\)"):
         other.load_state_dict(state)
+    # A state saved before the shapes were: its arrays tell what they can.
+    old = {key: value for key, value in state.items() if not key.startswith("param.")}
+    with pytest.raises(gg.GraphgradError, match=r"unexpected keys: state\.1\.v"):
+        optim.Adam([gg.Tensor(W0, requires_grad=True)]).load_state_dict(old)
+    with pytest.raises(gg.GraphgradError, match=r"state\.0\.v: shape \(3, 2\)"):
+        other.load_state_dict(old)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_state_saved_for_other_parameters_or_another_order_is_refused(momentum):
+    """Plain SGD keeps no array per parameter, so only the shapes saved with the state show
+    that the optimizer was made over other parameters than the saved one."""
+    model = nn.Sequential(nn.Linear(3, 5, rng=1), nn.ReLU(), nn.Linear(5, 1, rng=2))
+    saved = optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+    for p in model.parameters():
+        p.grad = np.ones_like(p.data)
+    saved.step()
+    state = saved.state_dict()
+    assert [state[f"param.{i}.shape"].tolist() for i in range(4)] == [[5, 3], [5], [1, 5], [1]]
+    cases = [
+        (model.linear2.parameters(), r"saved for 4 parameters \(\(5, 3\), \(5,\), \(1, 5\), "
+         r"\(1,\)\), this optimizer has 2 parameters \(\(1, 5\), \(1,\)\)\. Nothing was "
+         r"loaded: make the optimizer with the parameters it was saved with, in the same "
+         r"order: SGD\(model\.parameters"),
+        ([*model.parameters(), gg.Tensor(np.zeros(2), requires_grad=True)],
+         r"saved for 4 parameters .* this optimizer has 5 parameters"),
+        (model.parameters()[::-1], r"saved for other parameters, the same shapes in another "
+         r"order: parameter 0 was \(5, 3\), here it is 'b' \(1,\) float64; parameter 1 was "
+         r"\(5,\), here it is 'W' \(1, 5\)"),
+    ]
+    for params, message in cases:
+        other = optim.SGD(params, lr=0.5, momentum=momentum)
+        with pytest.raises(gg.ArgumentError, match=message):
+            other.load_state_dict(state)
+        assert other.t == 0 and other.lr == 0.5  # nothing was loaded
+    again = optim.SGD(model.parameters(), lr=0.5, momentum=momentum)
+    again.load_state_dict(state)
+    assert again.t == 1 and again.lr == 0.1
 
 
 

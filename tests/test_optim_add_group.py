@@ -291,7 +291,7 @@ def test_states_without_group_counts_load_as_before():
     single.step()
     assert sorted(single.state_dict()) == sorted([
         "optimizer", "lr", "t", "weight_decay", "beta1", "beta2", "eps",
-        "state.0.v", "state.0.s", "state.1.v", "state.1.s"])
+        "param.0.shape", "state.0.v", "state.0.s", "param.1.shape", "state.1.v", "state.1.s"])
     grouped = optim.Adam([{"params": [A]}, {"params": [B, c], "lr": 0.003}], lr=0.01)
     grouped.step()
     state = grouped.state_dict()

@@ -147,11 +147,12 @@ class Optimizer:
     Adam bias correction then starts afresh as a new optimizer's would.
 
     ``state_dict`` holds the settings, ``t`` and the state arrays, numbered over
-    ``optimizer.params`` (``"state.0.v"``). With several groups, or one with settings of its
-    own, it also holds each group's settings (``"group.1.lr"``), the numbers of its parameters
-    (``"group.1.params"``) and its step count when it is not ``t`` (``"group.1.t"``, a group
-    added later), and
-    ``load_state_dict`` refuses a state whose groups are not this optimizer's: to resume after
+    ``optimizer.params`` (``"state.0.v"``), with each parameter's shape (``"param.0.shape"``:
+    a state is refused by an optimizer made over other parameters, or in another order).
+    With several groups, or one with settings of its own, it also holds each group's settings
+    (``"group.1.lr"``), the numbers of its parameters (``"group.1.params"``) and its step count
+    when it is not ``t`` (``"group.1.t"``, a group added later), and ``load_state_dict``
+    refuses a state whose groups are not this optimizer's: to resume after
     ``add_param_group``, make the optimizer and add the same groups first.
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
@@ -418,7 +419,8 @@ class Optimizer:
         (``"state.0.v"``). The settings are the keyword arguments' (``"lr"``), and, unless the
         only group has just those, each group's (``"group.1.lr"``) with the numbers of its
         parameters (``"group.1.params"``), and ``"group.1.t"`` for a group added after the
-        first step. Ready for `gg.save`."""
+        first step; and each parameter's shape (``"param.0.shape"``), which `load_state_dict`
+        compares with its own parameters'. Ready for `gg.save`."""
         defaults, groups = self.defaults, self.param_groups
         out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": defaults["lr"],
                                "t": self.t, "weight_decay": defaults["weight_decay"]}
@@ -433,7 +435,11 @@ class Optimizer:
                 out[f"group.{i}.t"] = self.t - self._added_at[i]
             for key in defaults:
                 out[f"group.{i}.{key}"] = group[key]
-        for i, state in enumerate(self.state):
+        for i, (p, state) in enumerate(zip(self.params, self.state)):
+            # Which parameter each number stood for, so that loading into an optimizer made
+            # over other parameters, or the same in another order, is refused: SGD without
+            # momentum keeps no array that would show it.
+            out[f"param.{i}.shape"] = np.array(p.data.shape, dtype=np.int64)
             for key, array in state.items():
                 out[f"state.{i}.{key}"] = array.copy()
         return out
@@ -469,15 +475,53 @@ class Optimizer:
                            if f"group.{i}.{key}" in state})
         return groups
 
+    def _check_saved_params(self, state: Mapping[str, Any], where: str) -> list[str]:
+        """Refuse a state saved for other parameters than this optimizer's: another number
+        of them, or shapes that differ (the same ones in another order). Its keys
+        ``"param.i.shape"``, which states saved before they existed do not have."""
+        keys = [key for key in state if key.startswith("param.") and key.endswith(".shape")]
+        if not keys:
+            return keys
+        saved = {}
+        for key in keys:
+            number = key[len("param."):-len(".shape")]
+            shape = np.asarray(state[key])
+            if not number.isdigit() or shape.ndim != 1 or shape.dtype.kind not in "iu":
+                raise ArgumentError(f"{where} has {key!r} = {shape!r}, not a parameter's shape "
+                                    "(parameter numbers from 0, a list of whole numbers)")
+            saved[int(number)] = tuple(int(n) for n in shape)
+        ours = [p.data.shape for p in self.params]
+        theirs = [saved.get(i) for i in range(max(len(saved), max(saved) + 1))]
+        make = (f"make the optimizer with the parameters it was saved with, in the same "
+                f"order: {type(self).__name__}(model.parameters(), ...) of a model built as the "
+                "saved one")
+        if len(theirs) != len(ours):
+            raise ArgumentError(
+                f"{where} was saved for {_count(theirs)} ({_shapes(theirs)}), this optimizer "
+                f"has {_count(ours)} ({_shapes(ours)}). Nothing was loaded: {make}")
+        wrong = [i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b]
+        if wrong:
+            order = ("the same shapes in another order: " if sorted(map(str, theirs))
+                     == sorted(map(str, ours)) else "")
+            listed = "; ".join(f"parameter {i} was {theirs[i]}, here it is "
+                               f"{describe(self.params[i])}" for i in wrong[:4])
+            more = f"; and {len(wrong) - 4} more" if len(wrong) > 4 else ""
+            raise ArgumentError(f"{where} was saved for other parameters, {order}{listed}"
+                                f"{more}. Nothing was loaded: {make}")
+        return keys
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Continue from a saved `state_dict` (same optimizer, same groups, same parameter
-        shapes). The settings, per group too, come from the state, and so do the ratios that
-        ``optimizer.lr = alpha`` keeps and the step counts. A state saved after
-        `add_param_group` needs the same groups added first."""
+        """Continue from a saved `state_dict` (same optimizer, same groups, the same
+        parameters in the same order: another number of them, or another shape at a place,
+        is refused; two of one shape swapped cannot be told apart). The settings, per group
+        too, come from the state, and so do the ratios that ``optimizer.lr = alpha`` keeps and
+        the step counts. A state saved after `add_param_group` needs the same groups added
+        first."""
         if not isinstance(state, Mapping):
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "optimizer")
         saved_groups = self._saved_groups(state)
         where = self._where(state)
+        shape_keys = self._check_saved_params(state, where)
         expected = ["lr", "t", "weight_decay", *self.hyper_names]
         n = len(self.param_groups)
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
@@ -487,7 +531,8 @@ class Optimizer:
             expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
-        known = {*expected, *counts, "optimizer"}  # a set: a model may have many parameters
+        # a set: a model may have many parameters
+        known = {*expected, *counts, *shape_keys, "optimizer"}
         unexpected = [k for k in state if k not in known]
         problems = []
         if missing:
@@ -604,6 +649,12 @@ def _step_count(value: Any, key: str, problems: list[str]) -> int | None:
         problems.append(f"{key}: a step count must be a whole number of at least 0, got {value!r}")
         return None
     return int(number)
+
+
+def _shapes(shapes: list) -> str:
+    """Shapes for a message, the first few of many."""
+    shown = ", ".join(str(shape) for shape in shapes[:6])
+    return shown + (f", ... {len(shapes) - 6} more" if len(shapes) > 6 else "")
 
 
 def _count(params: list) -> str:
