@@ -108,8 +108,11 @@ class DataLoader:
         self.drop_last = drop_last
         self.rng = np.random.default_rng(seed_value(seed, "DataLoader"))
 
-    def reseed(self, seed: int | None) -> None:
-        """Restart the sequence of epoch orders from ``seed``."""
+    def reseed(self, seed: Any) -> None:
+        """Restart the sequence of epoch orders from ``seed`` (a number, numbers such as
+        ``(seed, epoch)``, or None for a fresh one). The generator's state is saved nowhere: a
+        loop that resumes at epoch k repeats the run not stopped when it calls
+        ``loader.reseed((seed, epoch))`` before each epoch, as `fit` does with its seed."""
         self.rng = np.random.default_rng(seed_value(seed, "DataLoader.reseed"))
 
     @property

@@ -91,16 +91,21 @@ def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> flo
 
 def seed_value(value: Any, caller: str, what: str = "seed", numpy_seeds: bool = True) -> Any:
     """A seed setting as ``np.random.default_rng`` takes it: None (fresh randomness), a whole
-    number >= 0, or (with ``numpy_seeds``) numpy's own SeedSequence, BitGenerator or
-    Generator; anything else (2.5, True, -1, "0") is an `ArgumentError` naming ``caller``,
-    where numpy would fail deep inside it."""
+    number >= 0, or (with ``numpy_seeds``) numbers such as ``(seed, epoch)`` or numpy's own
+    SeedSequence, BitGenerator or Generator; anything else (2.5, True, -1, "0") is an
+    `ArgumentError` naming ``caller``, where numpy would fail deep inside it."""
     if value is None or numpy_seeds and isinstance(
             value, (np.random.SeedSequence, np.random.BitGenerator, np.random.Generator)):
         return value
+    several = numpy_seeds and isinstance(value, (tuple, list)) and len(value) > 0
     try:
+        if several:
+            return tuple(whole_number(v, what, caller, least=0) for v in value)
         return whole_number(value, what, caller, least=0)
     except ArgumentError:
-        raise ArgumentError(f"{caller}: {what} must be None or a whole number >= 0, got "
+        kinds = ", a whole number >= 0 or a tuple of them" if numpy_seeds else (
+            " or a whole number >= 0")
+        raise ArgumentError(f"{caller}: {what} must be None{kinds}, got "
                             f"{setting_text(value)}") from None
 
 

@@ -265,16 +265,30 @@ _PAIR = (np.arange(20.0).reshape(10, 2), np.arange(10.0).reshape(10, 1))
 @pytest.mark.parametrize("seed", [2.5, True, -1, "3"])
 def test_a_seed_that_is_no_whole_number_is_refused_by_name(call, caller, seed):
     """numpy refuses these deep inside default_rng, with a message about its SeedSequence."""
-    with pytest.raises(gg.ArgumentError, match=rf"^{re.escape(caller)}: seed must be None or a "
-                                               rf"whole number >= 0, got {re.escape(repr(seed))}$"):
+    with pytest.raises(gg.ArgumentError, match=rf"^{re.escape(caller)}: seed must be None(, | or )"
+                                               rf"a whole number >= 0( or a tuple of them)?, got "
+                                               rf"{re.escape(repr(seed))}$"):
         call(seed)
+
+
+@pytest.mark.parametrize("reseed", [lambda seed: data.DataLoader(*_PAIR).reseed(seed),
+                                    lambda seed: nn.Dropout(0.8).reseed(seed)])
+def test_reseeding_takes_numbers_such_as_seed_and_epoch_and_refuses_a_bad_one_among_them(reseed):
+    with pytest.raises(gg.ArgumentError, match=r"reseed: seed must be None, a whole number >= 0 "
+                                               r"or a tuple of them, got \(3, -1\)"):
+        reseed((3, -1))
+    loader = data.DataLoader(*_PAIR, batch_size=10, seed=0)
+    loader.reseed((3, 1))
+    (X, _), = list(loader)
+    order = np.random.default_rng((3, 1)).permutation(10)
+    np.testing.assert_array_equal(X, _PAIR[0][order])
 
 
 def test_init_seed_refuses_a_seed_that_is_no_whole_number_and_keeps_its_generator(monkeypatch):
     monkeypatch.setitem(nn.init._default, "rng", None)  # put back after the test
     nn.init.seed(5)
-    with pytest.raises(gg.ArgumentError, match=r"nn.init.seed: value must be None or a whole "
-                                               r"number >= 0, got 1.5"):
+    with pytest.raises(gg.ArgumentError, match=r"nn.init.seed: value must be None, a whole "
+                                               r"number >= 0 or a tuple of them, got 1.5"):
         nn.init.seed(1.5)
     np.testing.assert_array_equal(nn.Linear(3, 2).W.data, nn.Linear(3, 2, rng=5).W.data)
 

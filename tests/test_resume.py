@@ -156,3 +156,37 @@ gg.save(optimizer.state_dict(), {str(tmp_path / "optimizer.npz")!r})
 
     assert {key: values[2:] for key, values in whole_history.items()} == history
     _assert_same_state(model, whole, optimizer, whole_optimizer)
+
+
+def test_a_loop_of_ones_own_resumes_exactly_reseeding_as_dropout_and_the_loader_say(tmp_path):
+    """Neither generator is in a state dict; reseeded with (seed, epoch) before each epoch,
+    as their docstrings say, a loop resumed at epoch 2 draws what the loop not stopped drew."""
+    from graphgrad.data import DataLoader
+
+    X, Y = setup["X"], setup["Y"]
+
+    def loop(model, optimizer, epochs, initial_epoch=0):
+        loader = DataLoader(X, Y, batch_size=8)
+        dropout = model.dropout1
+        for epoch in range(initial_epoch, epochs):
+            loader.reseed((3, epoch))
+            dropout.reseed((3, epoch))
+            for X_batch, Y_batch in loader:
+                optimizer.zero_grad()
+                setup["nn"].binary_cross_entropy_with_logits(model(X_batch), Y_batch).backward()
+                optimizer.step()
+
+    whole = build()
+    whole_optimizer = optim.Adam(whole.parameters(), lr=0.01)
+    loop(whole, whole_optimizer, 4)
+    first = build()
+    first_optimizer = optim.Adam(first.parameters(), lr=0.01)
+    loop(first, first_optimizer, 2)
+    gg.save(first.state_dict(), tmp_path / "model.npz")
+    gg.save(first_optimizer.state_dict(), tmp_path / "optimizer.npz")
+    model = build()
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    model.load_state_dict(gg.load(tmp_path / "model.npz"))
+    optimizer.load_state_dict(gg.load(tmp_path / "optimizer.npz"))
+    loop(model, optimizer, 4, initial_epoch=2)
+    _assert_same_state(model, whole, optimizer, whole_optimizer)

@@ -54,7 +54,15 @@ class Dropout(Module):
             1 - keep_prob). 1 turns dropout off. Below 0.5 (more dropped than kept), it reads
             as PyTorch's p: a `gg.ConventionWarning` says so.
         rng: a seed or np.random.Generator for the masks (default: the generator
-            `nn.init.seed` resets). `fit(seed=...)` reseeds it, for reproducible runs.
+            `nn.init.seed` resets). `fit(seed=...)` reseeds it before every epoch, from the
+            seed and the epoch's number, for reproducible runs.
+
+    The generator's state is not part of ``state_dict()`` (a file holds numbers, not a
+    generator), so a model saved and loaded draws other masks than it would have drawn.
+    `fit` with a seed needs no saved state to resume exactly (see its ``initial_epoch``); in
+    a loop of your own, reseed at the start of each epoch, ``dropout.reseed((seed, epoch))``
+    (and ``loader.reseed((seed, epoch))``), and a run resumed at any epoch draws the masks
+    of the run not stopped.
 
     Only in training mode; ``model.eval()`` turns it into the identity. Shapes unchanged.
     The mask of the last call is kept as ``self.D`` (a Tensor named "D"), as in the course.
@@ -77,7 +85,8 @@ class Dropout(Module):
         self.D: Tensor | None = None
 
     def reseed(self, seed: Any) -> None:
-        """Draw the masks from a new generator seeded with ``seed``."""
+        """Draw the masks from a new generator seeded with ``seed`` (a number, or numbers such
+        as ``(seed, epoch)``)."""
         self.rng = np.random.default_rng(seed_value(seed, f"{type(self).__name__}.reseed"))
 
     def forward(self, A: Any) -> Any:
