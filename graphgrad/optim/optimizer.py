@@ -435,11 +435,12 @@ class Optimizer:
                 out[f"group.{i}.t"] = self.t - self._added_at[i]
             for key in defaults:
                 out[f"group.{i}.{key}"] = group[key]
-        for i, (p, state) in enumerate(zip(self.params, self.state)):
+        for i, (scratch, state) in enumerate(zip(self._scratch, self.state)):
             # Which parameter each number stood for, so that loading into an optimizer made
             # over other parameters, or the same in another order, is refused: SGD without
-            # momentum keeps no array that would show it.
-            out[f"param.{i}.shape"] = np.array(p.data.shape, dtype=np.int64)
+            # momentum keeps no array that would show it. The shape it was given with (its
+            # scratch array's), which a .data replaced since does not change.
+            out[f"param.{i}.shape"] = np.array(scratch.shape, dtype=np.int64)
             for key, array in state.items():
                 out[f"state.{i}.{key}"] = array.copy()
         return out
@@ -490,7 +491,7 @@ class Optimizer:
                 raise ArgumentError(f"{where} has {key!r} = {shape!r}, not a parameter's shape "
                                     "(parameter numbers from 0, a list of whole numbers)")
             saved[int(number)] = tuple(int(n) for n in shape)
-        ours = [p.data.shape for p in self.params]
+        ours = [scratch.shape for scratch in self._scratch]
         theirs = [saved.get(i) for i in range(max(len(saved), max(saved) + 1))]
         make = (f"make the optimizer with the parameters it was saved with, in the same "
                 f"order: {type(self).__name__}(model.parameters(), ...) of a model built as the "
