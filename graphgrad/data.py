@@ -19,6 +19,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     array_of,
+    flag,
     real_number,
     seed_value,
     whole_number,
@@ -76,6 +77,8 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
     """
     X, Y = _check_pair(X, Y, "minibatches")
     batch_size = whole_number(batch_size, "batch_size", "minibatches")
+    shuffle = flag(shuffle, "shuffle", "minibatches")
+    drop_last = flag(drop_last, "drop_last", "minibatches")
     seed = seed_value(seed, "minibatches")
     m = len(X)
     if shuffle:
@@ -104,8 +107,8 @@ class DataLoader:
                  seed: int | None = 0, drop_last: bool = False) -> None:
         self.X, self.Y = _check_pair(X, Y, "DataLoader")
         self.batch_size = whole_number(batch_size, "batch_size", "DataLoader")
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = flag(shuffle, "shuffle", "DataLoader")
+        self.drop_last = flag(drop_last, "drop_last", "DataLoader")
         self.rng = np.random.default_rng(seed_value(seed, "DataLoader"))
 
     def reseed(self, seed: Any) -> None:
@@ -203,6 +206,7 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
         ((X_train, Y_train), (X_dev, Y_dev), (X_test, Y_test)).
     """
     X, Y = _check_pair(X, Y, "train_dev_test_split")
+    shuffle = flag(shuffle, "shuffle", "train_dev_test_split")
     m = len(X)
 
     def count(share: float, label: str) -> int:

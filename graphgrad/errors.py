@@ -89,6 +89,16 @@ def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> flo
     return number
 
 
+def flag(value: Any, what: str, caller: str) -> bool:
+    """An on/off setting (``bias``, ``shuffle``, ``keepdims``) as a bool, or an `ArgumentError`
+    naming it: True, False and numpy's bools pass; 0, 1, "yes", None and NaN do not, as
+    PyTorch refuses them for such flags, since Python would read any of them as one of the
+    two (a seed given in ``shuffle``'s place would turn shuffling on)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ArgumentError(f"{caller}: {what} must be True or False, got {setting_text(value)}")
+
+
 def seed_value(value: Any, caller: str, what: str = "seed", numpy_seeds: bool = True) -> Any:
     """A seed setting as ``np.random.default_rng`` takes it: None (fresh randomness), a whole
     number >= 0, or (with ``numpy_seeds``) numbers such as ``(seed, epoch)`` or numpy's own

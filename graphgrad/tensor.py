@@ -20,7 +20,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe
+from graphgrad.errors import (
+    GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe, flag,
+)
 
 if TYPE_CHECKING:
     from graphgrad.function import Function
@@ -88,6 +90,8 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
+        if type(requires_grad) is not bool:
+            requires_grad = flag(requires_grad, "requires_grad", "Tensor")
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise GraphgradTypeError(
@@ -95,7 +99,7 @@ class Tensor:
                 f"{self.data.dtype}. Pass dtype=np.float64 (or float32)."
             )
         self.grad: np.ndarray | None = None
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         self.name = name
         self.creator: Function | None = None  # the op that made it; None for a leaf
 
@@ -238,6 +242,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Turn gradient tracking of this leaf on or off, in place (``W.requires_grad_(False)``
         freezes a parameter: later graphs treat it as a constant). Returns self."""
+        requires_grad = flag(requires_grad, "requires_grad", "requires_grad_")
         if self.creator is not None:
             raise GraphgradError(
                 f"requires_grad_: {describe(self)} was computed by {self.creator.name}; only "
@@ -248,7 +253,7 @@ class Tensor:
                 f"only float tensors can require grad; {describe(self)} has dtype "
                 f"{self.data.dtype}. Make it with dtype=np.float64 (or float32)."
             )
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     def detach(self) -> Tensor:

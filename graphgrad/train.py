@@ -21,6 +21,7 @@ from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
     GraphgradTypeError,
+    flag,
     real_number,
     seed_value,
     whole_number,
@@ -282,6 +283,9 @@ def fit(
     """
     epochs, initial_epoch, patience = _fit_settings(epochs, initial_epoch, patience, dev_data)
     seed = seed_value(seed, "fit", numpy_seeds=False)  # it seeds a SeedSequence with the epoch
+    shuffle = flag(shuffle, "shuffle", "fit")
+    drop_last = flag(drop_last, "drop_last", "fit")
+    progress = flag(progress, "progress", "fit")
     _require_shared_parameters(model, optimizer)
     if _is_X_and_Y(data):
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,

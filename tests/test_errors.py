@@ -396,3 +396,70 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
 def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+_X5 = np.arange(10.0).reshape(5, 2)
+_Y5 = np.arange(5.0).reshape(5, 1)
+
+
+@pytest.mark.parametrize("call, caller, what", [
+    (lambda v: gg.Tensor([1.0], requires_grad=v), "Tensor", "requires_grad"),
+    (lambda v: gg.Tensor([1.0]).requires_grad_(v), "requires_grad_", "requires_grad"),
+    (lambda v: nn.Linear(2, 3).requires_grad_(v), r"Linear\.requires_grad_", "requires_grad"),
+    (lambda v: nn.Sequential().requires_grad_(v), r"Sequential\.requires_grad_",
+     "requires_grad"),
+    (lambda v: nn.Dropout(0.8).train(v), r"Dropout\.train", "mode"),
+    (lambda v: nn.Linear(2, 3, bias=v), "Linear", "bias"),
+    (lambda v: nn.Conv2d(1, 2, 3, bias=v), "Conv2d", "bias"),
+    (lambda v: nn.Conv1d(1, 2, 3, bias=v), "Conv1d", "bias"),
+    (lambda v: nn.ConvTranspose2d(1, 2, 3, bias=v), "ConvTranspose2d", "bias"),
+    (lambda v: nn.MultiHeadAttention(4, 2, bias=v), "MultiHeadAttention", "bias"),
+    (lambda v: gg.data.minibatches(_X5, _Y5, 2, shuffle=v), "minibatches", "shuffle"),
+    (lambda v: gg.data.minibatches(_X5, _Y5, 2, drop_last=v), "minibatches", "drop_last"),
+    (lambda v: gg.data.DataLoader(_X5, _Y5, 2, shuffle=v), "DataLoader", "shuffle"),
+    (lambda v: gg.data.DataLoader(_X5, _Y5, 2, drop_last=v), "DataLoader", "drop_last"),
+    (lambda v: gg.data.train_dev_test_split(_X5, _Y5, 1, 1, shuffle=v),
+     "train_dev_test_split", "shuffle"),
+    (lambda v: gg.fit(nn.Linear(2, 1, rng=0), nn.mse,
+                      optim.SGD(nn.Linear(2, 1, rng=0).parameters(), 0.1), (_X5, _Y5), 1,
+                      shuffle=v, progress=False), "fit", "shuffle"),
+    (lambda v: gg.fit(nn.Linear(2, 1, rng=0), nn.mse,
+                      optim.SGD(nn.Linear(2, 1, rng=0).parameters(), 0.1), (_X5, _Y5), 1,
+                      drop_last=v, progress=False), "fit", "drop_last"),
+    (lambda v: gg.gradcheck(gg.tanh, [np.ones(2)], fast=v), "gradcheck", "fast"),
+    (lambda v: gg.gradcheck(gg.tanh, [np.ones(2)], raise_exception=v), "gradcheck",
+     "raise_exception"),
+    (lambda v: gg.gradgradcheck(gg.tanh, [np.ones(2)], fast=v), "gradgradcheck", "fast"),
+    (lambda v: gg.gradgradcheck(gg.tanh, [np.ones(2)], raise_exception=v), "gradgradcheck",
+     "raise_exception"),
+    *[(lambda v, f=f: f(gg.Tensor(_X5), axis=0, keepdims=v), f.__name__, "keepdims")
+      for f in (gg.sum, gg.mean, gg.max, gg.min, gg.logsumexp)],
+    (lambda v: gg.Tensor(_X5).max(keepdims=v), "max", "keepdims"),
+])
+@pytest.mark.parametrize("value", ["3", "False", float("nan"), None, 1, 0, np.array([1, 0])])
+def test_an_on_off_setting_takes_only_true_or_false(call, caller, what, value):
+    """Python reads "False", NaN and 1 as True and None and 0 as False: a flag given one of
+    them (a seed in shuffle's place, or a string) silently chose a side, and an array failed
+    on numpy's "truth value is ambiguous"."""
+    with pytest.raises(gg.ArgumentError, match=rf"^{caller}: {what} must be True or False, got "):
+        call(value)
+
+
+def test_numpy_bools_count_as_flags():
+    x = gg.Tensor([[1.0, 2.0], [3.0, 4.0]])
+    for reduce, expected in ((gg.sum, [[4.0, 6.0]]), (gg.mean, [[2.0, 3.0]]),
+                             (gg.max, [[3.0, 4.0]]), (gg.min, [[1.0, 2.0]])):
+        np.testing.assert_array_equal(reduce(x, axis=0, keepdims=np.True_).data, expected)
+    assert nn.Linear(2, 3, bias=np.False_).b is None
+    assert gg.Tensor([1.0], requires_grad=np.True_).requires_grad is True
+
+
+def test_a_refused_flag_changes_nothing():
+    generator = np.random.default_rng(0)
+    with pytest.raises(gg.ArgumentError):
+        nn.Linear(2, 3, bias="no", rng=generator)
+    assert generator.random() == np.random.default_rng(0).random()  # nothing was drawn
+    W = gg.Tensor([1.0], requires_grad=True)
+    with pytest.raises(gg.ArgumentError):
+        W.requires_grad_(0)
+    assert W.requires_grad is True

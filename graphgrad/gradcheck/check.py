@@ -19,6 +19,7 @@ from graphgrad.errors import (
     GraphgradError,
     GraphgradTypeError,
     describe,
+    flag,
     real_number,
     setting_text,
     whole_number,
@@ -84,6 +85,7 @@ def gradcheck(
     The check runs with grad mode on, even inside ``no_grad()``.
     """
     eps, atol, rtol, seed = _require_settings("gradcheck", eps, atol, rtol, seed)
+    fast, raise_exception = _require_flags("gradcheck", fast, raise_exception)
     fn, x, checked, labels = _prepare(fn, inputs, "gradcheck")
     # Inside the caller's no_grad(), fn would record no graph and every analytic gradient
     # would read as zero.
@@ -173,6 +175,10 @@ def _require_settings(caller: str, eps: Any, atol: Any, rtol: Any,
                               "a finite number >= 0")
                   for name, value in (("atol", atol), ("rtol", rtol)))
     return eps, atol, rtol, whole_number(seed, "seed", caller, least=0)
+
+
+def _require_flags(caller: str, fast: Any, raise_exception: Any) -> tuple[bool, bool]:
+    return (flag(fast, "fast", caller), flag(raise_exception, "raise_exception", caller))
 
 
 def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], labels: list[str],

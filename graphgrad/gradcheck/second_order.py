@@ -12,7 +12,13 @@ import numpy as np
 from graphgrad.engine import grad as _grad
 from graphgrad.errors import ArgumentError
 from graphgrad.function import Function
-from graphgrad.gradcheck.check import _gradcheck, _outputs_of, _prepare, _require_settings
+from graphgrad.gradcheck.check import (
+    _gradcheck,
+    _outputs_of,
+    _prepare,
+    _require_flags,
+    _require_settings,
+)
 from graphgrad.gradcheck.compare import _indices
 from graphgrad.gradcheck.report import GradcheckError, GradcheckResult
 from graphgrad.modes import enable_grad
@@ -46,6 +52,7 @@ def gradgradcheck(
     report, not compared.
     """
     eps, atol, rtol, seed = _require_settings("gradgradcheck", eps, atol, rtol, seed)
+    fast, raise_exception = _require_flags("gradgradcheck", fast, raise_exception)
     fn, x, checked, labels = _prepare(fn, inputs, "gradgradcheck")
     with enable_grad():  # see gradcheck
         return _gradgradcheck(fn, x, checked, labels, grad_outputs, eps, atol, rtol, fast,

@@ -47,6 +47,7 @@ from graphgrad.errors import (
     ShapeError,
     array_of,
     describe,
+    flag,
     integer,
     require_shape,
     shape_of,
@@ -311,6 +312,7 @@ class MultiHeadAttention(Module):
                 f"d_model = {self.d_model}, num_heads can be {', '.join(map(str, fits))}"
             )
         self.d_k = self.d_model // self.num_heads
+        bias = flag(bias, "bias", "MultiHeadAttention")
         self.init = init
         self.dropout = dropout_probability(dropout, self._kind())
         generator = initializers.generator(rng)  # one stream: a seed per layer would repeat

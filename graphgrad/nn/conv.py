@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, whole_number
+from graphgrad.errors import ArgumentError, flag, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import Conv1d as _Conv1d
@@ -56,6 +56,7 @@ class _Conv(Module):
         self.f = whole_number(f, "the filter size f", caller, 1)
         self.stride = whole_number(stride, "the stride", caller, 1)
         self.pad = self._padding(padding, caller)
+        bias = flag(bias, "bias", caller)
         self.init = init
         # Each filter is a unit of a Linear layer on flattened windows: initialise it as one
         # (fan-in f * f * n_C_prev, or f * n_C_prev), then lay the rows out as W's shape.

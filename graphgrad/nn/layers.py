@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import _ones
-from graphgrad.errors import ShapeError, describe, whole_number
+from graphgrad.errors import ShapeError, describe, flag, whole_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
@@ -121,6 +121,7 @@ class Linear(Module):
         super().__init__()
         self.n_in = whole_number(n_in, "n_in", "Linear")
         self.n_out = whole_number(n_out, "n_out", "Linear")
+        bias = flag(bias, "bias", "Linear")
         self.init = init
         self.W = Parameter(initializers.initialize(init, (self.n_out, self.n_in), rng, dtype))
         self.b = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None

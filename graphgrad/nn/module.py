@@ -25,6 +25,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     array_of,
     describe,
+    flag,
     not_a_state_error,
 )
 from graphgrad.modes import _state
@@ -301,14 +302,17 @@ class Module:
         course's transfer learning: a frozen layer still computes, but backward gives its
         parameters no gradient, so an optimizer leaves them as they are (until they are
         unfrozen, with ``requires_grad_(True)``). Returns self."""
+        caller = f"{type(self).__name__}.requires_grad_"
+        requires_grad = flag(requires_grad, "requires_grad", caller)
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout drops, BatchNorm uses batch statistics). Returns self."""
+        mode = flag(mode, "mode", f"{type(self).__name__}.train")
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self) -> Module:

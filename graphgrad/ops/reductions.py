@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import flag
 from graphgrad.function import Function
 from graphgrad.tensor import Tensor
 
@@ -47,6 +48,8 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
+        if type(keepdims) is not bool:
+            keepdims = flag(keepdims, "keepdims", "sum")
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.in_shape = x.shape
@@ -62,6 +65,8 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
+        if type(keepdims) is not bool:
+            keepdims = flag(keepdims, "keepdims", "mean")
         ctx.axes = axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.in_shape = x.shape
@@ -92,6 +97,8 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
+        if type(keepdims) is not bool:
+            keepdims = flag(keepdims, "keepdims", cls.__name__.lower())
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         axes = None if axis is None else ctx.axes  # numpy takes no lists

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import flag
 from graphgrad.function import Function
 from graphgrad.ops.reductions import expand_reduced, normalize_axis
 from graphgrad.tensor import Tensor
@@ -58,6 +59,8 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
+        if type(keepdims) is not bool:
+            keepdims = flag(keepdims, "keepdims", "logsumexp")
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         axes = ctx.axes
