@@ -22,6 +22,7 @@ import numpy as np
 
 from graphgrad.errors import (
     GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe, flag,
+    setting_text,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +93,11 @@ class Tensor:
     ) -> None:
         if type(requires_grad) is not bool:
             requires_grad = flag(requires_grad, "requires_grad", "Tensor")
+        if name is not None and type(name) is not str:
+            if not isinstance(name, str):
+                raise GraphgradTypeError(f"{type(self).__name__}: name must be a string "
+                                         f"(\"W1\") or None, got {setting_text(name)}")
+            name = str(name)  # numpy's str_ shows as np.str_('W1') in repr
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise GraphgradTypeError(

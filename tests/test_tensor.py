@@ -117,3 +117,21 @@ def test_iteration_and_indexing_record_ops():
     assert [r.creator.name for r in rows] == ["GetItem"] * 3
     (rows[0] * 1.0 + rows[2] * 3.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]])
+
+
+@pytest.mark.parametrize("make, caller", [
+    (lambda name: gg.Tensor([1.0], name=name), "Tensor"),
+    (lambda name: gg.nn.Parameter([1.0], name=name), "Parameter"),
+])
+@pytest.mark.parametrize("name", [5, b"W1", np.array([1, 2]), ["W1"]])
+def test_a_name_that_is_no_string_is_refused(make, caller, name):
+    """A name of 5 was stored and shown as name=5, and an array's broke repr() on numpy's
+    'truth value is ambiguous'."""
+    with pytest.raises(gg.GraphgradTypeError,
+                       match=rf'^{caller}: name must be a string \("W1"\) or None, got '):
+        make(name)
+
+
+def test_a_numpy_string_is_a_name():
+    W = gg.Tensor([1.0], name=np.str_("W1"))
+    assert W.name == "W1" and repr(W) == "Tensor([1.], name='W1')"
