@@ -7,6 +7,7 @@ Depends on numpy only.
 """
 from __future__ import annotations
 
+import numbers
 import operator
 from typing import Any
 
@@ -97,6 +98,24 @@ def flag(value: Any, what: str, caller: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ArgumentError(f"{caller}: {what} must be True or False, got {setting_text(value)}")
+
+
+def real_values(value: Any, what: str, caller: str, bools: bool = False) -> Any:
+    """A setting of real numbers (a bound, a fill value): a number or an array of numbers,
+    returned as given, or a `GraphgradTypeError` naming it. Text, None, complex numbers and
+    (unless ``bools``, for a mask's fill) True and False are refused, where numpy would read
+    "3" as 3, None as NaN, drop an imaginary part, or take True as 1."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return value
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError):  # a ragged list
+        kind = None
+    if kind is not None and kind in ("biuf" if bools else "iuf"):
+        return value
+    mask = " (or True/False for a bool tensor)" if bools else ""
+    raise GraphgradTypeError(f"{caller}: {what} must be a real number or an array of them"
+                             f"{mask}, got {setting_text(value)}")
 
 
 def seed_value(value: Any, caller: str, what: str = "seed", numpy_seeds: bool = True) -> Any:

@@ -261,6 +261,22 @@ def test_clip_with_float64_bounds_keeps_float32():
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
 
 
+@pytest.mark.parametrize("bound", ["3", 1j, True, ["0", "1"]])
+@pytest.mark.parametrize("which", ["low", "high"])
+def test_clip_refuses_a_bound_that_is_no_real_number(which, bound):
+    """numpy read '3' as 3 and True as 1 (clipping [1, 5] to [1, 1] for high=True), and
+    failed on float() for 1j."""
+    with pytest.raises(gg.GraphgradTypeError, match=rf"^clip: {which} must be a real number or "
+                                                    r"an array of them, got "):
+        gg.clip(gg.Tensor([1.0, 5.0]), **{which: bound})
+
+
+def test_clip_takes_numbers_and_arrays_of_them():
+    x = gg.Tensor([1.0, 5.0])
+    np.testing.assert_array_equal(gg.clip(x, 2, np.int64(4)).data, [2.0, 4.0])
+    np.testing.assert_array_equal(gg.clip(x, [0, 6]).data, [1.0, 6.0])
+
+
 def test_mean_over_an_empty_axis_gives_an_empty_gradient():
     x = gg.Tensor(np.ones((0, 3)), requires_grad=True)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():

@@ -258,3 +258,22 @@ def test_empty_inputs_pad_as_in_numpy(case):
     np.testing.assert_array_equal(y.data, np.pad(x.data, widths, mode))
     (dx,) = gg.grad(y, [x], grad_outputs=np.ones(y.shape))
     assert dx.shape == shape
+
+
+@pytest.mark.parametrize("value", ["3", None, 1j, True, ["a", "b"], [[1.0], [2.0, 3.0]]])
+def test_a_fill_that_is_no_real_number_is_refused(value):
+    """np.pad read '3' as 3, None as NaN, 1j as 0 (dropping the imaginary part with a
+    warning) and True as 1."""
+    with pytest.raises(gg.GraphgradTypeError, match=r"^pad: constant_values must be a real "
+                                                    r"number or an array of them, got "):
+        gg.pad(gg.Tensor([1.0, 5.0]), 1, constant_values=value)
+
+
+def test_real_fills_still_pad():
+    x = gg.Tensor([1.0, 5.0])
+    np.testing.assert_array_equal(gg.pad(x, 1, constant_values=np.float32(2)).data,
+                                  [2.0, 1.0, 5.0, 2.0])
+    np.testing.assert_array_equal(gg.pad(x, 1, constant_values=(3, 4)).data, [3.0, 1.0, 5.0, 4.0])
+    # a mask is padded with True or False
+    np.testing.assert_array_equal(gg.pad(gg.Tensor([True, False]), 1, constant_values=True).data,
+                                  [True, True, False, True])

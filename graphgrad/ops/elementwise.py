@@ -13,6 +13,7 @@ from graphgrad.errors import (
     array_of,
     describe,
     real_number,
+    real_values,
     shape_of,
 )
 from graphgrad.function import Function
@@ -369,6 +370,8 @@ def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:
     low = setting_value(low, "low", "clip", instead)
     high = setting_value(high, "high", "clip", instead)
     for what, bound in (("low", low), ("high", high)):
+        if bound is not None:
+            real_values(bound, what, "clip")
         if isinstance(bound, np.ndarray) and bound.ndim:
             _setting_fits(x, bound, what, "clip")
     return Clip.apply(x, low=low, high=high)

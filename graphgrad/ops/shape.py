@@ -9,7 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, OpError, describe, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    OpError,
+    array_of,
+    describe,
+    real_values,
+    setting_text,
+)
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor, _constant, setting_value
@@ -405,6 +413,9 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0
                 "constant_values out, or pad with mode='constant'"
             )
         return Pad.apply(x, pad_width=pad_width, mode=mode)
+    # a mask (x of bools) is padded with True or False
+    bools = array_of(x, "x", "pad").dtype.kind == "b"
+    constant_values = real_values(constant_values, "constant_values", "pad", bools)
     return Pad.apply(x, pad_width=pad_width, mode=mode, constant_values=constant_values)
 
 
