@@ -198,6 +198,36 @@ def test_initialisers_have_the_variance_of_their_formula(init, std):
     assert W.std() == pytest.approx(std, rel=0.01)  # 120,000 draws: within 1%
 
 
+@pytest.mark.parametrize("shape", [5, None, "ab", (3, 2.5), (3, -1), (3, "2"), (3, True), (3, 0)])
+def test_initialize_refuses_a_shape_that_is_no_tuple_of_sizes(shape):
+    """numpy failed on 'int object is not iterable', a ufunc loop for strings, or negative
+    dimensions, and he divided by the fan-in 0."""
+    with pytest.raises(gg.ArgumentError, match=r"^nn.init.initialize: shape must be a tuple of "
+                                               r"whole numbers >= 1 "):
+        nn.init.initialize("he", shape, rng=0)
+
+
+@pytest.mark.parametrize("window", [0, -1, 2.5, "9", None, True])
+def test_initialize_and_glorot_refuse_a_window_that_is_no_whole_number(window):
+    """glorot's std was NaN for a window of -1, 2.5 was taken, and '9' failed on int + str;
+    other initialisers ignored it."""
+    for call, caller in ((lambda: nn.init.initialize("he", (3, 18), rng=0, window=window),
+                          "nn.init.initialize"),
+                         (lambda: nn.init.initialize("glorot", (3, 18), rng=0, window=window),
+                          "nn.init.initialize"),
+                         (lambda: nn.init.glorot((3, 18), np.random.default_rng(0), window),
+                          "glorot")):
+        with pytest.raises(gg.ArgumentError, match=rf"^{caller}: window \(the positions a filter "
+                                                   r"covers, f \* f\) must be a whole number"):
+            call()
+
+
+def test_initialize_takes_a_list_shape_and_a_numpy_window():
+    W = nn.init.initialize("glorot", [300, 400], rng=0, window=np.int64(4))
+    assert W.shape == (300, 400)
+    assert W.std() == pytest.approx(np.sqrt(2 / (400 + 300 * 4)), rel=0.01)
+
+
 def test_zeros_init_and_biases_start_at_zero():
     layer = nn.Linear(3, 2, init="zeros")
     assert not layer.W.data.any() and not layer.b.data.any()

@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, float_dtype, seed_value, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    float_dtype,
+    seed_value,
+    setting_text,
+    whole_number,
+)
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
@@ -37,6 +44,23 @@ def generator(rng: np.random.Generator | int | None = None) -> np.random.Generat
     except ArgumentError:
         raise ArgumentError(f"rng must be None, a seed (a whole number >= 0) or a "
                             f"np.random.Generator, got {rng!r}") from None
+
+
+def _shape(shape: Any, caller: str) -> Shape:
+    """``shape`` as a tuple of whole numbers >= 1, or an `ArgumentError` naming ``caller``:
+    numpy would take 5 for (5,), fail on "2" or 2.5 in its own words, and a size of 0 gives
+    the fan-in initialisers a division by zero."""
+    try:
+        sizes = tuple(shape) if not isinstance(shape, (str, bytes)) else None
+    except TypeError:
+        sizes = None
+    if sizes is not None:
+        try:
+            return tuple(whole_number(n, "", caller) for n in sizes)
+        except ArgumentError:
+            pass
+    raise ArgumentError(f"{caller}: shape must be a tuple of whole numbers >= 1 ((n_out, n_in) "
+                        f"for a weight), got {setting_text(shape)}")
 
 
 def _fans(shape: Shape) -> tuple[int, int]:
@@ -74,6 +98,7 @@ def glorot(shape: Shape, rng: np.random.Generator, window: int = 1) -> np.ndarra
     A convolution's filters come as the shape (n_C, f * f * n_C_prev) with ``window`` = f * f:
     each input reaches n_C * f * f weights, so that is n[l] here, as in Keras and PyTorch.
     """
+    window = whole_number(window, "window (the positions a filter covers, f * f)", "glorot")
     n_in, n_out = _fans(shape)
     return rng.standard_normal(shape) * np.sqrt(2.0 / (n_in + n_out * window))
 
@@ -120,13 +145,16 @@ def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
     whose n[l] counts them (`glorot`); the others, and functions given as ``init``, see the
     shape (n_C, f * f * n_C_prev) alone.
     """
-    dtype = float_dtype(dtype, f"a layer's weights of shape {tuple(shape)}")
+    shape = _shape(shape, "nn.init.initialize")
+    window = whole_number(window, "window (the positions a filter covers, f * f)",
+                          "nn.init.initialize")
+    dtype = float_dtype(dtype, f"a layer's weights of shape {shape}")
     initializer = get(init)
     if initializer is glorot and window != 1:
-        array = glorot(tuple(shape), generator(rng), window)
+        array = glorot(shape, generator(rng), window)
     else:
-        array = initializer(tuple(shape), generator(rng))
+        array = initializer(shape, generator(rng))
     array = np.asarray(array, dtype=dtype)
-    if array.shape != tuple(shape):
+    if array.shape != shape:
         raise ShapeError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")
     return array
