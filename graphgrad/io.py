@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import GraphgradError, setting_text
 from graphgrad.tensor import _data
 
 PathLike = str | os.PathLike
@@ -26,11 +26,34 @@ class SaveFileError(GraphgradError, OSError):
     """A file cannot be saved or loaded: missing, corrupt, pickled, or not a state dict."""
 
 
+class SaveTypeError(SaveFileError, TypeError):
+    """What `save` or `load` was given is of the wrong type: a path that is no file name, a
+    state that is no dict of arrays. A `SaveFileError` and a ``TypeError``."""
+
+
 class StateDict(dict):
     """A loaded state dict: a dict of arrays that remembers the file it came from, so
     ``load_state_dict`` can name the file when it does not fit the model."""
 
     source: str | None = None
+
+
+def _file_path(path: Any, caller: str) -> str:
+    """``path`` (a str, a pathlib.Path or bytes) as a str, or a `SaveFileError` naming
+    ``caller``: a `SaveTypeError` for no file name at all (None, 5), which os.fspath refuses
+    in its own words, and one for a folder, which would be called a missing file or named by
+    a temporary file's path."""
+    try:
+        path = os.fsdecode(path)
+    except TypeError:
+        raise SaveTypeError(f"{caller}: path must be a file name, a str or a pathlib.Path, got "
+                            f"{setting_text(path)}") from None
+    if not path:
+        raise SaveFileError(f"{caller}: path is empty; give a file name ('model.npz')")
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise SaveFileError(f"{caller}: {path!r} is a folder, not a file; give the file's "
+                            f"name in it: {os.path.join(path, 'model.npz')!r}")
+    return path
 
 
 def _as_array(key: str, value: Any) -> np.ndarray:
@@ -58,14 +81,17 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
     if hasattr(state, "state_dict") and not isinstance(state, Mapping):
         raise SaveFileError("gg.save takes a state dict: gg.save(model.state_dict(), path)")
     if not isinstance(state, Mapping):
-        raise SaveFileError(f"gg.save takes a dict of arrays, got {type(state).__name__}")
+        swapped = (" (the state first, then the path: gg.save(model.state_dict(), path))"
+                   if isinstance(path, Mapping) else "")
+        raise SaveFileError(f"gg.save takes a dict of arrays, got {type(state).__name__}"
+                            f"{swapped}")
     arrays = {}
     for key, value in state.items():
         if not isinstance(key, str) or not key or "/" in key:
             raise SaveFileError(f"gg.save: keys must be non-empty strings without '/', got "
                                 f"{key!r}")
         arrays[key] = _as_array(key, value)
-    path = os.fspath(path)
+    path = _file_path(path, "gg.save")
 
     def write(temporary: str) -> None:
         with open(temporary, "wb") as file, zipfile.ZipFile(file, "w") as archive:
@@ -143,7 +169,7 @@ def load(path: PathLike) -> StateDict:
         SaveFileError: the file is missing, is not an ``.npz`` file (a pickle, say), is
             truncated or corrupt, or holds an entry that would need pickle to read.
     """
-    path = os.fspath(path)
+    path = _file_path(path, "gg.load")
     if not os.path.isfile(path):
         raise SaveFileError(f"gg.load: no file {path!r}")
     try:

@@ -156,3 +156,36 @@ def test_an_entry_that_is_not_an_array_is_refused(tmp_path):
         archive.writestr("readme.txt", "hello")
     with pytest.raises(SaveFileError, match="'readme.txt' .* is not an array"):
         gg.load(path)
+
+
+@pytest.mark.parametrize("path", [None, 5, ["model.npz"], np.array("model.npz")])
+def test_a_path_that_is_no_file_name_is_refused_by_name(path):
+    """os.fspath failed with 'expected str, bytes or os.PathLike object' alone."""
+    from graphgrad.io import SaveTypeError
+    for call, caller in ((lambda: gg.save({"W": np.ones(2)}, path), "gg.save"),
+                         (lambda: gg.load(path), "gg.load")):
+        with pytest.raises(SaveTypeError, match=rf"^{caller}: path must be a file name, a str "
+                                                r"or a pathlib.Path, got ") as info:
+            call()
+        assert isinstance(info.value, TypeError) and isinstance(info.value, SaveFileError)
+
+
+def test_a_folder_is_no_file_to_save_to_or_load(tmp_path):
+    """gg.save named a temporary file ('Is a directory: /tmp/.graphgrad-... -> ...'), and
+    gg.load said there was no file."""
+    for path in (tmp_path, str(tmp_path) + os.sep):
+        for call, caller in ((lambda p=path: gg.save({"W": np.ones(2)}, p), "gg.save"),
+                             (lambda p=path: gg.load(p), "gg.load")):
+            with pytest.raises(SaveFileError, match=rf"^{caller}: .* is a folder, not a file; "
+                                                    r"give the file's name in it: .*model\.npz"):
+                call()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SaveFileError, match=r"^gg.save: path is empty; give a file name"):
+        gg.save({"W": np.ones(2)}, "")
+
+
+def test_a_bytes_path_saves_and_loads(tmp_path):
+    """mkstemp failed on 'Can't mix bytes and non-bytes in path components'."""
+    path = os.fsencode(tmp_path / "model.npz")
+    gg.save({"W": np.arange(3.0)}, path)
+    np.testing.assert_array_equal(gg.load(path)["W"], [0.0, 1.0, 2.0])
