@@ -58,14 +58,19 @@ def _file_path(path: Any, caller: str) -> str:
 
 def _as_array(key: str, value: Any) -> np.ndarray:
     if isinstance(value, Mapping):
-        raise SaveFileError(
+        raise SaveTypeError(
             f"gg.save: {key!r} holds a dict; a file holds one state dict of arrays: save the "
             "model's and the optimizer's in two files (gg.save(model.state_dict(), "
             "'model.npz'); gg.save(optimizer.state_dict(), 'optimizer.npz'))"
         )
-    array = np.asarray(_data(value))
+    try:
+        array = np.asarray(_data(value))
+    except (TypeError, ValueError) as exc:  # a ragged list
+        raise SaveTypeError(f"gg.save: {key!r} holds a {type(value).__name__} that cannot be "
+                            f"made into an array ({str(exc).rstrip('.')}); give an array, or "
+                            "nested lists of one length at each level") from None
     if array.dtype.kind not in "biufcU":
-        raise SaveFileError(
+        raise SaveTypeError(
             f"gg.save: {key!r} holds a {type(value).__name__} of dtype {array.dtype}; only "
             "numbers, arrays and strings can be saved (never pickled objects)"
         )
@@ -79,17 +84,17 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
     >>> gg.save(optimizer.state_dict(), "adam.npz")
     """
     if hasattr(state, "state_dict") and not isinstance(state, Mapping):
-        raise SaveFileError("gg.save takes a state dict: gg.save(model.state_dict(), path)")
+        raise SaveTypeError("gg.save takes a state dict: gg.save(model.state_dict(), path)")
     if not isinstance(state, Mapping):
         swapped = (" (the state first, then the path: gg.save(model.state_dict(), path))"
                    if isinstance(path, Mapping) else "")
-        raise SaveFileError(f"gg.save takes a dict of arrays, got {type(state).__name__}"
+        raise SaveTypeError(f"gg.save takes a dict of arrays, got {type(state).__name__}"
                             f"{swapped}")
     arrays = {}
     for key, value in state.items():
         if not isinstance(key, str) or not key or "/" in key:
-            raise SaveFileError(f"gg.save: keys must be non-empty strings without '/', got "
-                                f"{key!r}")
+            raise SaveTypeError(f"gg.save: keys must be non-empty strings without '/', got "
+                                f"{setting_text(key)}")
         arrays[key] = _as_array(key, value)
     path = _file_path(path, "gg.save")
 

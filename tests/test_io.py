@@ -189,3 +189,31 @@ def test_a_bytes_path_saves_and_loads(tmp_path):
     path = os.fsencode(tmp_path / "model.npz")
     gg.save({"W": np.arange(3.0)}, path)
     np.testing.assert_array_equal(gg.load(path)["W"], [0.0, 1.0, 2.0])
+
+
+def test_a_ragged_list_is_named_by_its_key(tmp_path):
+    """np.asarray's inhomogeneous-shape ValueError came alone, naming no key."""
+    from graphgrad.io import SaveTypeError
+    with pytest.raises(SaveTypeError, match=r"^gg.save: 'W' holds a list that cannot be made "
+                                            r"into an array \(.*\); give an array"):
+        gg.save({"b": np.zeros(2), "W": [[1.0], [2.0, 3.0]]}, tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("state, message", [
+    (None, r"^gg.save takes a dict of arrays, got NoneType$"),
+    ({1: np.ones(2)}, r"^gg.save: keys must be non-empty strings without '/', got 1$"),
+    ({"W": None}, r"^gg.save: 'W' holds a NoneType of dtype object"),
+    ({"W": {"b": 1}}, r"^gg.save: 'W' holds a dict"),
+])
+def test_what_is_no_state_dict_is_a_type_error(tmp_path, state, message):
+    with pytest.raises(SaveFileError, match=message) as info:
+        gg.save(state, tmp_path / "model.npz")
+    assert isinstance(info.value, TypeError)
+
+
+def test_a_path_given_before_the_state_is_named_so(tmp_path):
+    with pytest.raises(TypeError, match=r"^gg.save takes a dict of arrays, got \w+Path \(the "
+                                        r"state first, then the path"):
+        gg.save(tmp_path / "model.npz", {"W": np.ones(2)})
+    assert list(tmp_path.iterdir()) == []
