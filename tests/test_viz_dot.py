@@ -490,6 +490,40 @@ def test_counts_among_the_options_must_be_whole_numbers_of_their_range():
     assert "da = 3" in viz.to_dot(J, max_elements=np.int64(2), backward_steps=0)
 
 
+@pytest.mark.parametrize("option, value, message", [
+    *[(flag, value, rf"^{flag} must be True or False, got ")
+      for flag in ("show_values", "show_grads", "show_backward", "clusters", "legend")
+      for value in ("no", None, 0, float("nan"), np.array([1, 0]))],
+    *[("collapse", value, r"^collapse must be True, False, a scope's name or a list of names")
+      for value in (3, 2.5, ["layer", 3], {"layer": 1})],
+    *[("exploding_grad", value, r"^exploding_grad must be a number >= 0 ")
+      for value in ("3", None, -1, float("nan"), 1j, True)],
+    ("max_nodes", -1, r"^max_nodes must be 0 or more, got -1$"),
+    ("max_nodes", "5", r"^max_nodes must be a whole number, got '5'$"),
+    ("max_nodes", 2.5, r"^max_nodes must be a whole number, got 2.5$"),
+    *[("title", value, r"^title must be a string or None, got ") for value in (5, b"J")],
+    ("rankdir", np.array(["LR"]), r"^rankdir must be one of LR, RL, TB, BT, got <"),
+])
+def test_each_option_refuses_what_it_cannot_mean(option, value, message):
+    """Before, 'no', None and NaN chose a side of an on/off option, -1 nodes warned about any
+    graph, an exploding_grad of -1 or 1j highlighted every gradient, and a number as collapse,
+    None as exploding_grad, 5 as title or an array as rankdir or a flag failed deep inside
+    with Python's or numpy's own error."""
+    with gg.name_scope("layer"):
+        J = gg.tanh(gg.Tensor([1.0, 2.0], requires_grad=True)).sum()
+    J.backward()
+    with pytest.raises(viz.OptionError, match=message):
+        viz.to_dot(J, **{option: value})
+
+
+def test_numpy_bools_and_inf_are_options():
+    J = course_graph()["J"]
+    assert viz.to_dot(J, show_grads=np.False_) == viz.to_dot(J, show_grads=False)
+    assert viz.to_dot(J, exploding_grad=np.inf, collapse=np.True_) == viz.to_dot(
+        J, exploding_grad=float("inf"), collapse=True)
+    assert viz.DrawOptions(collapse=["layer"]).collapse == ("layer",)
+
+
 def test_an_unknown_option_is_refused_with_the_names_of_those_there_are():
     J = course_graph()["J"]
     with pytest.raises(viz.UnknownOptionError) as refused:

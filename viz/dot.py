@@ -23,6 +23,7 @@ import graphviz
 import numpy as np
 
 from graphgrad import Tensor
+from graphgrad.errors import setting_text
 from viz import labels, styles
 from viz.errors import LargeGraphWarning, OptionError, UnknownOptionError
 from viz.scopes import Box, Cluster, Layout, lay_out, scopes_of
@@ -51,17 +52,49 @@ class DrawOptions:
     title: str | None = None
 
     def __post_init__(self) -> None:
-        if self.rankdir not in RANKDIRS:
+        # Python reads "no", None or NaN as a side of an on/off option: only bools are taken.
+        for option in ("show_values", "show_grads", "show_backward", "clusters", "legend"):
+            value = getattr(self, option)
+            if not isinstance(value, (bool, np.bool_)):
+                raise OptionError(f"{option} must be True or False, got {setting_text(value)}")
+            object.__setattr__(self, option, bool(value))
+        if not isinstance(self.rankdir, str) or self.rankdir not in RANKDIRS:
             raise OptionError(f"rankdir must be one of {', '.join(RANKDIRS)}, "
-                              f"got {self.rankdir!r}")
+                              f"got {setting_text(self.rankdir)}")
         for option in ("precision", "max_label_chars"):
             _check_whole(option, getattr(self, option), 1)
         _check_whole("max_elements", self.max_elements, 0)
         if self.backward_steps is not None:
             _check_whole("backward_steps", self.backward_steps, 0)
+        if self.max_nodes is not None:
+            _check_whole("max_nodes", self.max_nodes, 0)
+        object.__setattr__(self, "collapse", _collapse_setting(self.collapse))
+        bound = self.exploding_grad
+        if (not isinstance(bound, numbers.Real) or isinstance(bound, (bool, np.bool_))
+                or not bound >= 0):
+            raise OptionError(f"exploding_grad must be a number >= 0 (the largest |gradient| "
+                              f"not highlighted; inf for none), got {setting_text(bound)}")
+        if self.title is not None and not isinstance(self.title, str):
+            raise OptionError(f"title must be a string or None, got {setting_text(self.title)}")
 
 
 OPTIONS = tuple(option.name for option in fields(DrawOptions))
+
+
+def _collapse_setting(collapse: Any) -> bool | str | tuple[str, ...] | None:
+    """``collapse`` as `lay_out` takes it: True, False (or None), a scope name, or a tuple of
+    names; anything else (a number, a list holding one) is an `OptionError`."""
+    if collapse is None or isinstance(collapse, (bool, np.bool_, str)):
+        return collapse if collapse is None or isinstance(collapse, str) else bool(collapse)
+    try:
+        names = tuple(collapse)
+    except TypeError:
+        names = None
+    if isinstance(collapse, Mapping) or names is None or not all(
+            isinstance(name, str) for name in names):
+        raise OptionError(f"collapse must be True, False, a scope's name or a list of names, "
+                          f"got {setting_text(collapse)}")
+    return names
 
 
 def _check_whole(option: str, value: Any, least: int) -> None:
