@@ -2,6 +2,7 @@
 dropout's statistics and gradients over random shapes, and BatchNorm's train and eval modes
 (BatchNorm1d and BatchNorm2d).
 LayerNorm has its row in the gradient-check table; its other tests are in test_nn_attention."""
+import math
 import warnings
 
 import numpy as np
@@ -763,3 +764,17 @@ def test_a_keep_prob_or_batchnorm_momentum_that_reads_as_pytorchs_is_warned_abou
         mha = nn.MultiHeadAttention(4, 2, dropout=0.7)
         assert mha.attention_dropout.keep_prob == pytest.approx(0.3)
         assert nn.TransformerEncoderLayer(4, 2, 8, dropout=0.6).dropout == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("shape, flat", [((0, 3, 4), (0, 12)), ((2, 3, 4), (2, 12)),
+                                         ((0, 5), (0, 5)), ((3, 0, 2), (3, 0)), ((4,), (4, 1))])
+def test_flatten_keeps_the_batch_axis_of_an_empty_batch(shape, flat):
+    """An empty batch (m = 0, as a last batch or a filter can leave) flattens to (0, d1 * d2),
+    where reshaping to (0, -1) failed: numpy cannot solve -1 for zero elements."""
+    X = np.arange(math.prod(shape), dtype=float).reshape(shape)
+    A = gg.Tensor(X, requires_grad=True)
+    out = nn.Flatten()(A)
+    assert out.shape == flat
+    np.testing.assert_array_equal(out.data, X.reshape(flat))
+    (out * 2.0).sum().backward()
+    np.testing.assert_array_equal(A.grad, np.full(shape, 2.0))

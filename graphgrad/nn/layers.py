@@ -13,6 +13,7 @@ per op). Depends on `engine`, `function`,
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -141,7 +142,7 @@ class Linear(Module):
 
 
 class Flatten(Module):
-    """(m, d1, d2, ...) -> (m, d1 * d2 * ...): one row per example."""
+    """(m, d1, d2, ...) -> (m, d1 * d2 * ...): one row per example (none for m = 0)."""
 
     single_node = True
 
@@ -151,4 +152,5 @@ class Flatten(Module):
             what = describe(X) if isinstance(X, Tensor) else repr(X)
             raise ShapeError("Flatten takes a batch (m, ...) with one example per row, got a "
                              f"single number: {what}")
-        return Reshape.apply(X, shape=(shape[0], -1))
+        # The row length is spelled out: -1 cannot be solved for when m = 0, an empty batch.
+        return Reshape.apply(X, shape=(shape[0], math.prod(shape[1:])))
