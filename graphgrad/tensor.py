@@ -248,7 +248,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Turn gradient tracking of this leaf on or off, in place (``W.requires_grad_(False)``
         freezes a parameter: later graphs treat it as a constant). Returns self."""
-        requires_grad = flag(requires_grad, "requires_grad", "requires_grad_")
+        requires_grad = flag(requires_grad, "requires_grad", f"requires_grad_ of {describe(self)}")
         if self.creator is not None:
             raise GraphgradError(
                 f"requires_grad_: {describe(self)} was computed by {self.creator.name}; only "

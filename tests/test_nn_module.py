@@ -563,3 +563,32 @@ def test_a_parameter_replaced_by_data_is_refused_not_silently_dropped(value):
     np.testing.assert_array_equal(layer.state_dict()["W"], np.ones((3, 2)))
     layer.b = None  # removing one is allowed
     assert [name for name, _ in layer.named_parameters()] == ["W"]
+
+
+@pytest.mark.parametrize("value", ["False", "no", None, 0, 1, np.array([True, False]), 0.0])
+def test_mode_freeze_and_strict_flags_must_be_true_or_false(value):
+    """A truthy "False" read as True trained a model meant for evaluation (and strict="no"
+    loaded strictly); an array failed in numpy. Each is refused with nothing changed."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5)).eval()
+    state = model.state_dict()
+    with pytest.raises(gg.ArgumentError, match=r"Sequential\.train: mode must be True or "
+                                               r"False, got"):
+        model.train(value)
+    assert not any(m.training for m in model.modules())
+    with pytest.raises(gg.ArgumentError, match=r"Sequential\.requires_grad_: requires_grad "
+                                               r"must be True or False"):
+        model.requires_grad_(value)
+    assert all(p.requires_grad for p in model.parameters())
+    W = model.linear1.W
+    with pytest.raises(gg.ArgumentError, match=r"requires_grad_ of 'W' \(3, 2\) float64: "
+                                               r"requires_grad must be True or False"):
+        W.requires_grad_(value)
+    assert W.requires_grad
+    with pytest.raises(gg.ArgumentError, match=r"Sequential\.load_state_dict: strict must be"):
+        model.load_state_dict({"linear1.W": np.zeros((3, 2))}, strict=value)
+    np.testing.assert_array_equal(model.linear1.W.data, state["linear1.W"])
+    for yes in (True, np.True_):
+        assert model.train(yes).training and model.linear1.training
+        assert model.requires_grad_(not yes).count_parameters(trainable=True) == 0
+        model.requires_grad_(yes)
+    assert not model.train(np.False_).linear1.training

@@ -342,6 +342,7 @@ class Module:
         """
         if not isinstance(state, Mapping):
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "model")
+        strict = flag(strict, "strict", f"{type(self).__name__}.load_state_dict")
         targets = dict(self._state_targets())
         source = getattr(state, "source", None)
         origin = f" from {source}" if source else ""
