@@ -592,3 +592,28 @@ def test_mode_freeze_and_strict_flags_must_be_true_or_false(value):
         assert model.requires_grad_(not yes).count_parameters(trainable=True) == 0
         model.requires_grad_(yes)
     assert not model.train(np.False_).linear1.training
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({0: np.zeros(2)}, r"unexpected keys: 0 \(not a str: keys are dotted names "
+                          r"such as 'linear1\.W'\)"),
+    ({"b": [[1.0], [2.0, 3.0]]}, r"b: the state's value cannot be made into an array "
+                                 r"\(setting an array element with a sequence"),
+    ({"b": None}, r"b: the state holds None, not numbers"),
+    ({"b": "0.5"}, r"b: the state holds '0\.5', not numbers"),
+    ({"b": np.array([None, 1.0])}, r"b: the state holds <object array \(2,\)>, not numbers"),
+])
+def test_load_state_dict_names_keys_and_values_that_cannot_be_state(bad, message):
+    """A key that is no str failed in str.join and a ragged list in numpy, with no key named;
+    None and strings were reported as 'shape ()'. Each problem is listed, nothing loads."""
+    layer = nn.Linear(2, 2, rng=0)
+    before = layer.state_dict()
+    state = {"W": np.ones((2, 2)), "b": np.ones(2)}
+    state.update(bad)
+    with pytest.raises(nn.StateDictError, match=message):
+        layer.load_state_dict(state)
+    for key, value in layer.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    if 0 in bad:  # not strict: the names that fit are loaded, the other key skipped
+        layer.load_state_dict(state, strict=False)
+        np.testing.assert_array_equal(layer.W.data, np.ones((2, 2)))

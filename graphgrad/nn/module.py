@@ -27,6 +27,7 @@ from graphgrad.errors import (
     describe,
     flag,
     not_a_state_error,
+    setting_text,
 )
 from graphgrad.modes import _state
 from graphgrad.tensor import Tensor
@@ -352,7 +353,9 @@ class Module:
         if strict and missing:
             problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
-            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+            problems.append("unexpected keys: " + ", ".join(
+                k if isinstance(k, str) else f"{k!r} (not a str: keys are dotted names such "
+                                             "as 'linear1.W')" for k in unexpected))
         # Every value is converted before any is set: a state that does not fit changes nothing.
         converted: dict[str, np.ndarray] = {}
         for key, (owner, attr) in targets.items():
@@ -360,12 +363,19 @@ class Module:
                 continue
             current = owner._members[attr]
             current_array = current.data if isinstance(current, Tensor) else np.asarray(current)
-            given = np.asarray(state[key])
-            if given.shape != current_array.shape:
+            try:
+                given = np.asarray(state[key])
+            except (TypeError, ValueError) as exc:  # a ragged list
+                problems.append(f"{key}: the state's value cannot be made into an array "
+                                f"({str(exc).rstrip('.')})")
+                continue
+            if given.dtype.kind not in "biuf":  # before the shape: None has shape ()
+                what = (f"{given.dtype} values" if given.ndim and given.dtype.kind != "O"
+                        else setting_text(state[key]))
+                problems.append(f"{key}: the state holds {what}, not numbers")
+            elif given.shape != current_array.shape:
                 problems.append(f"{key}: the state has shape {given.shape}, the model "
                                 f"{current_array.shape}")
-            elif given.dtype.kind not in "biuf":
-                problems.append(f"{key}: the state holds {given.dtype} values, not numbers")
             else:
                 # A new array: never an in-place write into one a graph may have saved.
                 converted[key] = np.array(given, dtype=current_array.dtype)
