@@ -617,3 +617,24 @@ def test_load_state_dict_names_keys_and_values_that_cannot_be_state(bad, message
     if 0 in bad:  # not strict: the names that fit are loaded, the other key skipped
         layer.load_state_dict(state, strict=False)
         np.testing.assert_array_equal(layer.W.data, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("value", [5, "relu", gg.relu, np.zeros((3, 2)), nn.ReLU])
+def test_a_layer_replaced_by_something_not_a_module_is_refused(value):
+    """``model.linear1 = 5`` took the layer out of the chain without a word: the model then
+    computed without it and trained and saved none of its parameters."""
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1))
+    X = np.random.default_rng(0).standard_normal((4, 2))
+    before = model(X).data
+    with pytest.raises(gg.GraphgradTypeError, match=r"Sequential\.linear1 is a layer, Linear\(2 "
+                                                    r"-> 3, init='he'\); assigning .* to remove "
+                                                    r"it, assign None"):
+        model.linear1 = value
+    assert len(model) == 3 and isinstance(model.linear1, nn.Linear)
+    assert model.count_parameters() == 2 * 3 + 3 + 3 + 1
+    np.testing.assert_array_equal(model(X).data, before)
+    model.linear2 = nn.Linear(3, 1, rng=1)  # a Module in its place, or None, are fine
+    model.relu1 = None
+    assert [name for name, _ in model.named_children()] == ["linear1", "linear2"]
+    W2, b2 = model.linear2.W.data, model.linear2.b.data
+    np.testing.assert_allclose(model(X).data, model.linear1(X).data @ W2.T + b2)

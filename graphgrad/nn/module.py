@@ -75,6 +75,18 @@ def _replaced_parameter_message(module: Module, name: str, value: Any) -> str:
     )
 
 
+def _replaced_layer_message(module: Module, name: str, value: Any) -> str:
+    # PyTorch refuses this too: the layer would leave parameters(), state_dict() and a chain.
+    owner = type(module).__name__
+    return (
+        f"{owner}.{name} is a layer, {module._members[name]._kind()}; assigning "
+        f"{setting_text(value)} in its place would take it out of the model, so its "
+        "parameters would no longer be trained or saved (and a Sequential would skip it). To "
+        "replace it, assign another Module (an activation is nn.ReLU(), a function a Module "
+        "subclass); to remove it, assign None."
+    )
+
+
 def _holds_learned(values: Any) -> bool:
     """Whether a list, tuple or dict holds a layer or a parameter (which it would hide)."""
     items = values.values() if isinstance(values, Mapping) else values
@@ -183,6 +195,8 @@ class Module:
         elif name in members:  # replacing a parameter or a layer by something else
             if value is not None and is_parameter(members[name]):
                 raise GraphgradTypeError(_replaced_parameter_message(self, name, value))
+            if value is not None and isinstance(members[name], Module):
+                raise GraphgradTypeError(_replaced_layer_message(self, name, value))
             del members[name]
         object.__setattr__(self, name, value)
 
