@@ -638,3 +638,36 @@ def test_a_layer_replaced_by_something_not_a_module_is_refused(value):
     assert [name for name, _ in model.named_children()] == ["linear1", "linear2"]
     W2, b2 = model.linear2.W.data, model.linear2.b.data
     np.testing.assert_allclose(model(X).data, model.linear1(X).data @ W2.T + b2)
+
+
+class ForgotSuper(nn.Module):
+    def __init__(self):
+        pass  # super().__init__() forgotten, and nothing assigned that would say so
+
+    def forward(self, X):
+        return X
+
+
+class _ForgotSuperAssigns(nn.Module):
+    def __init__(self):
+        self.linear = nn.Linear(2, 2)
+
+
+@pytest.mark.parametrize("use", [
+    lambda m: m.parameters(), lambda m: m.state_dict(), repr, lambda m: m.train(),
+    lambda m: nn.Sequential(m).parameters(), lambda m: m.load_state_dict({}),
+])
+def test_a_module_whose_init_forgot_super_says_to_call_it(use):
+    """PyTorch users know this mistake; Python's "no attribute '_members'" came from inside
+    parameters(), state_dict(), the repr or Sequential."""
+    model = ForgotSuper()
+    with pytest.raises(gg.GraphgradError, match=r"ForgotSuper: call super\(\)\.__init__\(\) "
+                                                r"at the start of __init__, before using the "
+                                                r"module") as info:
+        use(model)
+    assert isinstance(info.value, AttributeError)  # hasattr and getattr(..., default) work
+    with pytest.raises(gg.GraphgradError, match=r"before assigning self\.linear"):
+        _ForgotSuperAssigns()
+    with pytest.raises(AttributeError, match="has no attribute 'hidden'") as other:
+        nn.Linear(2, 2).hidden  # noqa: B018
+    assert not isinstance(other.value, gg.GraphgradError)

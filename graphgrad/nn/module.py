@@ -40,6 +40,17 @@ class StateDictError(GraphgradError, KeyError):
         return str(self.args[0])
 
 
+class _NotInitializedError(GraphgradError, AttributeError):
+    """A Module subclass's ``__init__`` did not call ``super().__init__()``."""
+
+
+def _not_initialized(module: Module, doing: str) -> _NotInitializedError:
+    return _NotInitializedError(
+        f"{type(module).__name__}: call super().__init__() at the start of __init__, before "
+        f"{doing}: it sets up the registry of the module's parameters and layers."
+    )
+
+
 class Parameter(Tensor):
     """A tensor for a module to learn: a leaf Tensor with ``requires_grad=True``.
 
@@ -175,10 +186,7 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         members = self.__dict__.get("_members")
         if members is None:
-            raise GraphgradError(
-                f"{type(self).__name__}: call super().__init__() at the start of __init__, "
-                f"before assigning self.{name}"
-            )
+            raise _not_initialized(self, f"assigning self.{name}")
         if is_parameter(value):
             if value.name is None:
                 value.name = name
@@ -199,6 +207,14 @@ class Module:
                 raise GraphgradTypeError(_replaced_layer_message(self, name, value))
             del members[name]
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when the lookup fails: the registry is missing when a subclass's
+        # __init__ forgot super().__init__(), which Python would report as "no attribute
+        # '_members'" from inside parameters(), state_dict() or the repr.
+        if name in ("_members", "_buffers", "_layers"):
+            raise _not_initialized(self, "using the module")
+        return object.__getattribute__(self, name)  # Python's own AttributeError
 
     def __delattr__(self, name: str) -> None:
         self._members.pop(name, None)
