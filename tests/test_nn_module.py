@@ -671,3 +671,30 @@ def test_a_module_whose_init_forgot_super_says_to_call_it(use):
     with pytest.raises(AttributeError, match="has no attribute 'hidden'") as other:
         nn.Linear(2, 2).hidden  # noqa: B018
     assert not isinstance(other.value, gg.GraphgradError)
+
+
+class _Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 2, rng=0)
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+class __(nn.Module):
+    def forward(self, X):
+        return X * 2.0
+
+
+def test_sequential_names_a_layer_of_a_private_class_without_its_underscores():
+    """Sequential(_Block()) was refused for the name it made itself, '_block1', which no
+    name may start with (it would be private)."""
+    model = nn.Sequential(_Block(), __(), _Block())
+    assert [name for name, _ in model.named_children()] == ["block1", "layer1", "block2"]
+    assert [name for name, _ in model.named_parameters()][:2] == ["block1.linear.W",
+                                                                  "block1.linear.b"]
+    X = np.ones((1, 2))
+    first = X @ model.block1.linear.W.data.T + model.block1.linear.b.data
+    expected = 2.0 * first @ model.block2.linear.W.data.T + model.block2.linear.b.data
+    np.testing.assert_allclose(model(X).data, expected)

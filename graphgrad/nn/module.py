@@ -540,6 +540,7 @@ class Sequential(_OrderedLayers):
             named = []
             for layer in layers:
                 kind = getattr(layer, "short_name", None) or type(layer).__name__.lower()
+                kind = kind.lstrip("_") or "layer"  # a private class's name: _Block is block1
                 counts[kind] = counts.get(kind, 0) + 1
                 named.append((f"{kind}{counts[kind]}", layer))
         for name, layer in named:
