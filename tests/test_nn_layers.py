@@ -778,3 +778,33 @@ def test_flatten_keeps_the_batch_axis_of_an_empty_batch(shape, flat):
     np.testing.assert_array_equal(out.data, X.reshape(flat))
     (out * 2.0).sum().backward()
     np.testing.assert_array_equal(A.grad, np.full(shape, 2.0))
+
+
+class _Forgets(nn.Module):
+    def forward(self, X):
+        gg.relu(X)  # the return is missing
+
+
+@pytest.mark.parametrize("value, shown", [(None, "None"), ("0.5", "'0.5'"),
+                                          (np.array([[None, 1.0]]), r"<object array \(1, 2\)>")])
+def test_input_that_is_no_numbers_is_refused_by_the_layer_and_dropout_draws_no_mask(value,
+                                                                                   shown):
+    """Dropout made None a NaN and drew a mask for it; a string failed in numpy. Linear's
+    error named the op Affine's input 0, not the layer, nor the forward that returned None."""
+    dropout = nn.Dropout(0.5, rng=0)
+    dropout(np.ones((2, 3)))
+    D, state = dropout.D, dropout.rng.bit_generator.state
+    with pytest.raises(gg.GraphgradTypeError, match=r"Dropout\(keep_prob=0\.5\) takes numbers "
+                                                    rf".*, got {shown}"):
+        dropout(value)
+    assert dropout.D is D and dropout.rng.bit_generator.state == state
+    with pytest.raises(gg.GraphgradTypeError, match=rf"Linear\(3 -> 1, init='he'\) takes "
+                                                    rf"numbers .*, got {shown}"):
+        nn.Linear(3, 1)(value)
+    model = nn.Sequential(nn.Linear(3, 3), _Forgets(), nn.Linear(3, 1))
+    with pytest.raises(gg.GraphgradTypeError, match=r"Linear\(3 -> 1, init='he'\) "
+                                                    r"takes numbers .*, got None: did the layer "
+                                                    r"or function before it return nothing"):
+        model(np.ones((2, 3)))
+    kept = dropout(np.array([[1, 2, 3]]))  # integers and bools are numbers: float64 out
+    np.testing.assert_array_equal(kept.data, np.array([[1.0, 2.0, 3.0]]) * dropout.D.data * 2)

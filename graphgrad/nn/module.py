@@ -136,10 +136,23 @@ def as_data_of(X: Any, dtype: np.dtype, layer: Module) -> Any:
         if array.dtype == dtype or array.dtype.kind not in "biuf":
             return X
         return Tensor(array.astype(dtype), name=X.name)
-    array = X if type(X) is np.ndarray else array_of(X, "the input", layer._label())
-    if array.dtype == dtype or array.dtype.kind not in "biuf":
-        return array  # anything else is refused by the op, with its name and shape
+    array = numbers_of(X, layer)
+    if array.dtype == dtype:
+        return array
     return array.astype(dtype)
+
+
+def numbers_of(X: Any, layer: Module) -> np.ndarray:
+    """Data that is not a tensor (an array, a list, a number) as an array of numbers, or an
+    error naming ``layer``: a ragged list, strings, or None (a forward before it that
+    returned nothing)."""
+    array = X if type(X) is np.ndarray else array_of(X, "the input", layer._label())
+    if array.dtype.kind in "biuf":
+        return array
+    tip = (": did the layer or function before it return nothing? A forward must return its "
+           "output" if X is None else "")
+    raise GraphgradTypeError(f"{layer._label()} takes numbers (an array, a Tensor or nested "
+                             f"lists of numbers), got {setting_text(X)}{tip}.")
 
 
 # Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns

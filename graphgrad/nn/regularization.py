@@ -27,7 +27,7 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
-from graphgrad.nn.module import Module
+from graphgrad.nn.module import Module, numbers_of
 from graphgrad.tensor import Tensor
 
 
@@ -93,7 +93,7 @@ class Dropout(Module):
         if not self.training or self.keep_prob == 1.0:
             return A
         if not isinstance(A, Tensor):
-            A = np.asarray(A)
+            A = numbers_of(A, self)  # before drawing: a refused input changes no state
             if A.dtype.kind != "f":  # numbers (bools too) become float64; floats keep theirs
                 A = A.astype(np.float64)
         data = A.data if isinstance(A, Tensor) else A
