@@ -698,3 +698,31 @@ def test_sequential_names_a_layer_of_a_private_class_without_its_underscores():
     first = X @ model.block1.linear.W.data.T + model.block1.linear.b.data
     expected = 2.0 * first @ model.block2.linear.W.data.T + model.block2.linear.b.data
     np.testing.assert_allclose(model(X).data, expected)
+
+
+@pytest.mark.parametrize("name, value, error, message", [
+    (3, np.zeros(2), gg.ArgumentError, "the name must be a non-empty str without dots"),
+    ("", np.zeros(2), gg.ArgumentError, "got ''"),
+    ("stats.mean", np.zeros(2), gg.ArgumentError, r"without dots .*got 'stats\.mean'"),
+    ("W", np.zeros((2, 2)), gg.ArgumentError, "'W' is already a parameter"),
+    ("forward", np.zeros(2), gg.ArgumentError, "'forward' is already an attribute of the class"),
+    ("mu", None, gg.GraphgradTypeError, "buffer 'mu' must hold numbers, got None"),
+    ("mu", "0.5", gg.GraphgradTypeError, "buffer 'mu' must hold numbers, got '0.5'"),
+    ("mu", [[1.0], [2.0, 3.0]], gg.GraphgradTypeError, "buffer 'mu' cannot be made into an array"),
+])
+def test_register_buffer_refuses_names_and_values_state_dict_could_not_hold(name, value, error,
+                                                                           message):
+    """A buffer over a parameter took it out of parameters(), one named 'forward' replaced
+    the method, one with a dot made a key load_state_dict reads as a layer's; None and
+    strings were saved as object or string arrays no model could load, and a ragged list
+    failed in numpy. Nothing is registered when refused."""
+    layer = nn.Linear(2, 2, rng=0)
+    with pytest.raises(error, match=rf"Linear(\.register_buffer)?: .*{message}"):
+        layer.register_buffer(name, value)
+    assert [n for n, _ in layer.named_parameters()] == ["W", "b"]
+    assert list(layer.state_dict()) == ["W", "b"]
+    assert layer(np.ones((1, 2))).shape == (1, 2)
+    layer.register_buffer("mu", np.array([0.5, 1.5]))
+    with pytest.raises(gg.GraphgradTypeError, match="buffer 'mu' must hold numbers, got None"):
+        layer.mu = None  # assigning a buffer is checked as registering it
+    np.testing.assert_array_equal(layer.state_dict()["mu"], [0.5, 1.5])

@@ -98,6 +98,17 @@ def _replaced_layer_message(module: Module, name: str, value: Any) -> str:
     )
 
 
+def _buffer_array(module: Module, name: str, value: Any) -> np.ndarray:
+    """A buffer's value as an array of numbers (what state_dict saves), or an error naming it."""
+    # a tensor through numpy, which refuses one that requires grad: a buffer is not learned
+    array = (np.asarray(value) if isinstance(value, Tensor)
+             else array_of(value, f"buffer {name!r}", type(module).__name__))
+    if array.dtype.kind not in "biuf":
+        raise GraphgradTypeError(f"{type(module).__name__}: buffer {name!r} must hold numbers, "
+                                 f"got {setting_text(value)}")
+    return array
+
+
 def _holds_learned(values: Any) -> bool:
     """Whether a list, tuple or dict holds a layer or a parameter (which it would hide)."""
     items = values.values() if isinstance(values, Mapping) else values
@@ -209,7 +220,7 @@ class Module:
             object.__setattr__(self, "_container", True)
             members[name] = value
         elif name in self._buffers:
-            value = np.asarray(value)
+            value = _buffer_array(self, name, value)
             members[name] = value
         elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
             raise GraphgradError(_unregistered_message(type(self).__name__, name, value))
@@ -240,7 +251,19 @@ class Module:
 
     def register_buffer(self, name: str, array: Any) -> None:
         """Keep a numpy array as part of the state (saved, loaded) but not learned."""
-        array = np.asarray(array)  # first: a value refused leaves no name marked as a buffer
+        owner = type(self).__name__
+        if not isinstance(name, str) or not name or "." in name:
+            raise ArgumentError(
+                f"{owner}.register_buffer: the name must be a non-empty str without dots (a dot "
+                f"separates the layers in state_dict's keys), got {setting_text(name)}")
+        taken = name in self._members and name not in self._buffers
+        if taken or hasattr(type(self), name):
+            what = ("a parameter" if is_parameter(self._members.get(name)) else "a layer"
+                    if taken else "an attribute of the class")
+            raise ArgumentError(f"{owner}.register_buffer: {name!r} is already {what}; "
+                                "choose another name for the buffer.")
+        # first: a value refused leaves no name marked as a buffer
+        array = _buffer_array(self, name, array)
         self._buffers.add(name)
         setattr(self, name, array)
 
