@@ -726,3 +726,29 @@ def test_register_buffer_refuses_names_and_values_state_dict_could_not_hold(name
     with pytest.raises(gg.GraphgradTypeError, match="buffer 'mu' must hold numbers, got None"):
         layer.mu = None  # assigning a buffer is checked as registering it
     np.testing.assert_array_equal(layer.state_dict()["mu"], [0.5, 1.5])
+
+
+def test_sequential_and_module_list_say_what_indexes_their_layers():
+    """Sequential's errors were list's ('list indices must be integers or slices, not str',
+    'list index out of range'), and ModuleList.insert(1.5, ...) failed on operator.index."""
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    assert model[-1] is model.linear2 and model[np.int64(1)] is model.relu1
+    assert [type(layer) for layer in model[1:]] == [nn.ReLU, nn.Linear]
+    with pytest.raises(IndexError, match="Sequential index 3 is out of range for 3 layers"):
+        model[3]  # noqa: B018
+    with pytest.raises(IndexError, match="Sequential index -4 is out of range"):
+        model[-4]  # noqa: B018
+    with pytest.raises(gg.GraphgradTypeError, match=r"Sequential indices are integers or "
+                                                    r"slices, got 'linear1': a layer by its "
+                                                    r"name is an attribute, model\.linear1"):
+        model["linear1"]  # noqa: B018
+    for index in (1.0, None, (0, 1), np.array([0, 1])):
+        with pytest.raises(gg.GraphgradTypeError, match="Sequential indices are integers"):
+            model[index]  # noqa: B018
+    layers = nn.ModuleList([nn.Linear(2, 2), nn.ReLU()])
+    for index in (1.5, "0", None):
+        with pytest.raises(gg.GraphgradTypeError, match="ModuleList indices are integers"):
+            layers.insert(index, nn.Tanh())
+    assert [type(layer) for layer in layers] == [nn.Linear, nn.ReLU]
+    layers.insert(np.int64(1), nn.Tanh())
+    assert [type(layer) for layer in layers] == [nn.Linear, nn.Tanh, nn.ReLU]

@@ -553,6 +553,26 @@ class _OrderedLayers(Module):
     def __len__(self) -> int:
         return len(self._layers)
 
+    # -- positions ---------------------------------------------------------------------------
+    def _index(self, index: Any) -> int:
+        """``index`` as an int, or an error saying what indexes the layers."""
+        try:
+            return operator.index(index)
+        except TypeError:
+            pass
+        tip = (f": a layer by its name is an attribute, model.{index} (or getattr(model, "
+               f"{index!r}))" if isinstance(index, str) and index.isidentifier() else "")
+        raise GraphgradTypeError(f"{type(self).__name__} indices are integers or slices, got "
+                                 f"{setting_text(index)}{tip}") from None
+
+    def _position(self, index: Any, size: int) -> int:
+        """``index`` as a position in range(size), negative counting from the end."""
+        position = self._index(index)
+        if not -size <= position < size:
+            raise IndexError(f"{type(self).__name__} index {position} is out of range for "
+                             f"{size} layers")
+        return position % size
+
     def __iter__(self) -> Iterator[Module]:
         return iter(tuple(self._layers))  # as they are now: a loop may add layers
 
@@ -598,7 +618,7 @@ class Sequential(_OrderedLayers):
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return Sequential(dict(list(self.named_children())[index]))
-        return self._layers[index]
+        return self._layers[self._position(index, len(self))]
 
 
 class ModuleList(_OrderedLayers):
@@ -631,20 +651,6 @@ class ModuleList(_OrderedLayers):
         )
 
     forward = __call__
-
-    # -- positions ---------------------------------------------------------------------------
-    def _position(self, index: Any, size: int) -> int:
-        """``index`` as a position in range(size), negative counting from the end."""
-        try:
-            position = operator.index(index)
-        except TypeError:
-            raise GraphgradTypeError(
-                f"ModuleList indices are integers or slices, got {type(index).__name__}"
-            ) from None
-        if not -size <= position < size:
-            raise IndexError(f"ModuleList index {position} is out of range for "
-                             f"{size} layers")
-        return position % size
 
     def __getitem__(self, index: int | slice) -> Module | ModuleList:
         if isinstance(index, slice):
@@ -691,7 +697,7 @@ class ModuleList(_OrderedLayers):
         and their names with them."""
         self._check_layer(f"the layer to insert at {index}", layer)
         layers = list(self._layers)
-        layers.insert(operator.index(index), layer)
+        layers.insert(self._index(index), layer)
         for name in [n for n, _ in self.named_children()]:
             Module.__delattr__(self, name)
         for position, each in enumerate(layers):
