@@ -203,6 +203,10 @@ def require_shape(caller: str, name: str, value: Any, expected: tuple[int | str,
             isinstance(e, str) or e == s for e, s in zip(expected, shape)):
         return
     wanted = "(" + ", ".join(str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+    if not tip and isinstance(expected[0], str) and len(shape) == len(expected) - 1 and all(
+            isinstance(e, str) or e == s for e, s in zip(expected[1:], shape)):
+        # one example without the batch axis, which the layer needs even for a batch of one
+        tip = f" ({name}[None], if {name} is one example of shape {shape})"
     raise ShapeError(f"{caller} takes {name} of shape {wanted}; got {describe(value)}{tip}")
 
 

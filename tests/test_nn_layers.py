@@ -808,3 +808,29 @@ def test_input_that_is_no_numbers_is_refused_by_the_layer_and_dropout_draws_no_m
         model(np.ones((2, 3)))
     kept = dropout(np.array([[1, 2, 3]]))  # integers and bools are numbers: float64 out
     np.testing.assert_array_equal(kept.data, np.array([[1.0, 2.0, 3.0]]) * dropout.D.data * 2)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: nn.BatchNorm1d(4).eval()(np.zeros(4)),
+     r"BatchNorm1d\(4\) takes Z of shape \(m, 4\), got \(4,\) \(Z\[None\], if Z is one "
+     r"example of shape \(4,\)\)"),
+    (lambda: nn.BatchNorm1d(4)(np.zeros((4, 10))),
+     r"got \(4, 10\) \(Z\.T, if Z holds one example per column as in the course\)"),
+    (lambda: nn.GRUCell(4, 3)(np.zeros(4), np.zeros(3)),
+     r"GRUCell\(n_x=4, n_a=3\) takes x_t of shape \(m, 4\); got ndarray \(4,\) float64 "
+     r"\(x_t\[None\], if x_t is one example of shape \(4,\)\)"),
+    (lambda: nn.TransformerEncoderLayer(4, 2, 8)(np.zeros((6, 4))),
+     r"takes X of shape \(m, T_x, 4\); got ndarray \(6, 4\) float64 \(X\[None\], if X is one "
+     r"example of shape \(6, 4\)\)"),
+])
+def test_one_example_without_the_batch_axis_is_shown_how_to_add_it(call, message):
+    """A single example, or the course's (n, m) layout, came with the expected shape alone."""
+    with pytest.raises(gg.ShapeError, match=message):
+        call()
+
+
+def test_one_example_with_the_batch_axis_added_as_shown_is_computed():
+    bn = nn.BatchNorm1d(4).eval()
+    bn.running_mean, bn.running_var = np.arange(4.0), np.full(4, 4.0)
+    z = np.array([2.0, 3.0, 4.0, 5.0])
+    np.testing.assert_allclose(bn(z[None]).data, [[1.0, 1.0, 1.0, 1.0]], rtol=1e-5)

@@ -166,6 +166,13 @@ class BatchNorm1d(_BatchNorm):
     def _expected_shape(self) -> str:
         return f"(m, {self.n})"
 
+    def _hint(self, shape: tuple[int, ...]) -> str:
+        if shape == (self.n,):
+            return f" (Z[None], if Z is one example of shape ({self.n},))"
+        if len(shape) == 2 and shape[0] == self.n:
+            return " (Z.T, if Z holds one example per column as in the course)"
+        return ""
+
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of images Z of shape (m, n_H, n_W, n_C), per channel: each
