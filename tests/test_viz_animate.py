@@ -282,3 +282,17 @@ def test_animate_refuses_a_path_that_is_a_folder(tmp_path):
     (tmp_path / "backprop.gif").mkdir()
     with pytest.raises(viz.OptionError, match="is a folder"):
         viz.animate(course_graph()["J"], tmp_path / "backprop.gif")
+
+
+def test_animate_takes_a_bytes_path_and_refuses_what_is_no_file_name(tmp_path):
+    J = course_graph()["J"]
+    written = viz.animate(J, bytes(tmp_path / "backprop.gif"))
+    assert written == tmp_path / "backprop.gif"
+    with Image.open(written) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4
+    for path in (None, 5):
+        with pytest.raises(viz.OptionTypeError, match="^viz.animate: path must be a file name"):
+            viz.animate(J, path)
+    with pytest.raises(viz.OptionError, match=r"^viz.animate: path is empty"):
+        viz.animate(J, "")
+    assert [p.name for p in tmp_path.iterdir()] == ["backprop.gif"]

@@ -294,3 +294,25 @@ def test_plots_refuse_a_grid_of_fewer_than_two_points_and_a_folder_as_path(tmp_p
     (tmp_path / "costs.png").mkdir()
     with pytest.raises(viz.OptionError, match="viz.plot_costs: .*costs.png' is a folder"):
         viz.plot_costs([0.7, 0.5], path=tmp_path / "costs.png")
+
+
+def test_plots_take_bytes_paths_and_refuse_what_is_no_file_name(tmp_path):
+    X, y = blobs()
+    viz.plot_costs([1.0, 0.5], path=bytes(tmp_path / "costs.png"))
+    viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20,
+                               path=bytes(tmp_path / "boundary.png"))
+    for name in ("costs.png", "boundary.png"):
+        with Image.open(tmp_path / name) as image:
+            assert image.format == "PNG" and image.size == (600, 450)
+    for path in (5, ["costs.png"]):
+        with pytest.raises(viz.OptionTypeError, match="^viz.plot_costs: path must be a file"):
+            viz.plot_costs([1.0, 0.5], path=path)
+        with pytest.raises(viz.OptionTypeError,
+                           match="^viz.plot_decision_boundary: path must be a file name"):
+            viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20, path=path)
+    with pytest.raises(viz.OptionError, match=r"^viz.plot_costs: path is empty"):
+        viz.plot_costs([1.0, 0.5], path="")
+    # A name ending in a slash is a folder: it was saved beside it as results.png.
+    with pytest.raises(viz.OptionError, match=r"results/' is a folder, not a file"):
+        viz.plot_costs([1.0, 0.5], path=f"{tmp_path}/results/")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boundary.png", "costs.png"]

@@ -248,3 +248,32 @@ def test_a_collapsed_box_keeps_its_title_clear_of_its_top_face(tmp_path):
         assert title.get("font-weight") == "bold"
         # capitals and ascenders rise about 0.8 of the font's size above the baseline
         assert float(title.get("y")) - 0.8 * float(title.get("font-size")) >= top + 2
+
+
+class BytesPath:
+    """An os.PathLike whose path is bytes, as os.fspath allows."""
+
+    def __init__(self, path):
+        self.path = bytes(path)
+
+    def __fspath__(self):
+        return self.path
+
+
+def test_render_takes_bytes_paths_and_refuses_what_is_no_file_name(tmp_path):
+    J = course_graph()["J"]
+    written = viz.render(J, bytes(tmp_path / "graph.dot"))
+    assert written == tmp_path / "graph.dot"
+    assert written.read_text(encoding="utf-8") == viz.to_dot(J)
+    assert viz.render(J, BytesPath(tmp_path / "other.gv")) == tmp_path / "other.gv"
+    assert (tmp_path / "other.gv").read_text(encoding="utf-8") == viz.to_dot(J)
+    for path in (None, 5, ["graph.png"]):
+        with pytest.raises(viz.OptionTypeError, match="^viz.render: path must be a file name"):
+            viz.render(J, path)
+        with pytest.raises(TypeError):
+            viz.render(J, path)
+    with pytest.raises(viz.OptionError, match=r"^viz.render: path is empty; give a file name"):
+        viz.render(J, "")
+    with pytest.raises(viz.OptionError, match=r"new/' is a folder, not a file .*new/graph"):
+        viz.render(J, f"{tmp_path}/new/")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.dot", "other.gv"]

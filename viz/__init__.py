@@ -20,6 +20,7 @@ from viz.errors import (
     NoGraphError,
     NotATensorError,
     OptionError,
+    OptionTypeError,
     RenderFormatError,
     UnknownOptionError,
     UnknownScopeError,
@@ -39,6 +40,7 @@ except ModuleNotFoundError:  # graphviz, matplotlib or Pillow, after pip install
 __all__ = [
     "AnimationTooLargeError", "DotNotFoundError", "DrawOptions", "LargeGraphWarning",
     "MissingPackageError", "NoBackwardError", "NoGraphError", "NotATensorError", "OptionError",
-    "RenderFormatError", "UnknownOptionError", "UnknownScopeError", "VizError", "animate",
-    "backprop_frames", "draw_graph", "plot_costs", "plot_decision_boundary", "render", "to_dot",
+    "OptionTypeError", "RenderFormatError", "UnknownOptionError", "UnknownScopeError",
+    "VizError", "animate", "backprop_frames", "draw_graph", "plot_costs",
+    "plot_decision_boundary", "render", "to_dot",
 ]

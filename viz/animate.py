@@ -28,7 +28,7 @@ from graphgrad import Tensor
 from graphgrad.io import write_whole
 from viz.dot import OPTIONS, DrawOptions, check_option_names, draw, fewer_nodes_advice
 from viz.errors import AnimationTooLargeError, NoBackwardError, OptionError, RenderFormatError
-from viz.render import check_not_a_folder, picture
+from viz.render import file_path, picture
 from viz.scopes import lay_out
 from viz.walk import as_roots, snapshot
 
@@ -86,7 +86,7 @@ def _frame_options(
 
 def animate(
     roots: Tensor | Sequence[Tensor],
-    path: str | os.PathLike,
+    path: str | bytes | os.PathLike,
     *,
     seconds_per_step: float = 1.2,
     hold_last: float = 3.0,
@@ -112,16 +112,16 @@ def animate(
         AnimationTooLargeError: the frames would hold more than ``max_pixels`` pixels.
         NoBackwardError: no backward pass was recorded on this graph.
         OptionError: a time is not a positive number of seconds (``hold_last`` may be 0), an
-            option is not one of those above, or ``path`` is a folder.
+            option is not one of those above, or ``path`` is empty or a folder (an
+            `OptionTypeError` when it is no file name at all).
         DotNotFoundError: Graphviz's ``dot`` program is not installed.
     """
-    path = Path(path)
+    path = file_path(path, "viz.animate", "backprop.gif")
     if path.suffix.lower() != ".gif":
         raise RenderFormatError(
             f"viz.animate writes animated GIFs only, so {path.name!r} must end with .gif "
             "(viz.render writes a single picture as .png, .svg, ...)."
         )
-    check_not_a_folder(path, "viz.animate")
     _check_seconds("seconds_per_step", seconds_per_step, zero_too=False)
     _check_seconds("hold_last", hold_last, zero_too=True)
     roots = as_roots(roots, "viz.animate")

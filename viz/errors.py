@@ -44,7 +44,12 @@ class OptionError(VizError, ValueError):
     """An option of a drawing function has a value it cannot take."""
 
 
-class UnknownOptionError(OptionError, TypeError):
+class OptionTypeError(OptionError, TypeError):
+    """An argument of a drawing or plotting function is of a kind it cannot take (a path that
+    is no file name, axes that are no matplotlib Axes): an `OptionError` and a TypeError."""
+
+
+class UnknownOptionError(OptionTypeError):
     """A drawing function was given an option it does not take (a TypeError too, as an
     unexpected keyword argument is)."""
 

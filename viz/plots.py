@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from graphgrad import Tensor
 from graphgrad.io import write_whole
 from viz.errors import OptionError
-from viz.render import check_not_a_folder
+from viz.render import file_path
 
 
 def plot_costs(
@@ -35,7 +35,7 @@ def plot_costs(
     title: str = "Cost during training",
     log_scale: bool = False,
     ax: Axes | None = None,
-    path: str | os.PathLike | None = None,
+    path: str | bytes | os.PathLike | None = None,
 ) -> Figure:
     """Cost against iterations, as in the course's assignments.
 
@@ -64,6 +64,7 @@ def plot_costs(
             or not 0 < every < np.inf):
         raise OptionError(f"every must be the positive number of {unit} between two recorded "
                           f"costs (100 for every hundredth, 0.5 for two an epoch), got {every!r}")
+    target = _save_path(path, "viz.plot_costs", "costs.png")
     runs = _runs(history)
     figure, ax = _figure_and_axes(ax)
     for label, costs in runs.items():
@@ -80,7 +81,7 @@ def plot_costs(
     if any(runs):  # labelled runs, even a single one, say what they are
         ax.legend()
     ax.grid(True, alpha=0.3)
-    return _saved(figure, path, "viz.plot_costs")
+    return _saved(figure, target)
 
 
 # Keys of a history that `gg.fit` returns (or one built like it) that hold no costs.
@@ -131,7 +132,7 @@ def plot_decision_boundary(
     padding: float = 1.0,
     title: str = "Decision boundary",
     ax: Axes | None = None,
-    path: str | os.PathLike | None = None,
+    path: str | bytes | os.PathLike | None = None,
 ) -> Figure:
     """The regions a classifier assigns to each class, with the data on top.
 
@@ -164,6 +165,7 @@ def plot_decision_boundary(
             resolution < 2):
         raise OptionError(f"resolution is the number of grid points per axis, a whole number "
                           f"of at least 2, got {resolution!r}")
+    target = _save_path(path, "viz.plot_decision_boundary", "boundary.png")
     X = np.asarray((X.data if isinstance(X, Tensor) else X), dtype=float)
     y = np.asarray(y.data if isinstance(y, Tensor) else y).ravel()
     if X.ndim != 2 or 2 not in X.shape:
@@ -211,7 +213,7 @@ def plot_decision_boundary(
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
-    return _saved(figure, path, "viz.plot_decision_boundary")
+    return _saved(figure, target)
 
 
 def _class_key(
@@ -268,15 +270,21 @@ def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _saved(figure: Figure, path: str | os.PathLike | None, caller: str) -> Figure:
+def _save_path(path: Any, caller: str, example: str) -> Path | None:
+    """Where to save the figure (None: nowhere), checked before anything is drawn. A name
+    without an extension gets the default format's, as matplotlib names it."""
+    if path is None:
+        return None
+    path = file_path(path, caller, example)
+    if not path.suffix:
+        path = path.with_name(f"{path.name}.{rcParams['savefig.format']}")
+    return path
+
+
+def _saved(figure: Figure, path: Path | None) -> Figure:
     """``figure``, saved to ``path`` first when there is one (missing folders created)."""
     if path is not None:
-        path = Path(path)
-        check_not_a_folder(path, caller)
         path.parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
-        file_format = path.suffix[1:] or rcParams["savefig.format"]
-        if not path.suffix:  # as matplotlib names it: the format's extension added
-            path = path.with_name(f"{path.name}.{file_format}")
         write_whole(path, lambda temporary: figure.savefig(temporary, dpi=100,
-                                                           format=file_format))
+                                                           format=path.suffix[1:]))
     return figure

@@ -15,9 +15,16 @@ from typing import Any
 import graphviz
 
 from graphgrad import Tensor
+from graphgrad.errors import setting_text
 from graphgrad.io import write_whole
 from viz.dot import check_option_names, draw_graph
-from viz.errors import INSTALL_DOT, DotNotFoundError, OptionError, RenderFormatError
+from viz.errors import (
+    INSTALL_DOT,
+    DotNotFoundError,
+    OptionError,
+    OptionTypeError,
+    RenderFormatError,
+)
 from viz.walk import as_roots
 
 TEXT_FORMATS = ("dot", "gv")
@@ -26,7 +33,7 @@ PICTURE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
 
 def render(
     graph: Tensor | Sequence[Tensor] | graphviz.Digraph,
-    path: str | os.PathLike,
+    path: str | bytes | os.PathLike,
     **options: Any,
 ) -> Path:
     """Draw the graph behind a tensor (or an already drawn Digraph) into ``path``.
@@ -43,16 +50,16 @@ def render(
         DotNotFoundError: Graphviz's ``dot`` program is not installed (the error's
             ``source`` holds the DOT text).
         RenderFormatError: the extension names no format listed above.
-        OptionError: ``path`` is a folder, or an option is not one of `viz.draw_graph`'s.
+        OptionError: ``path`` is empty or a folder, or an option is not one of
+            `viz.draw_graph`'s (an `OptionTypeError` when ``path`` is no file name at all).
     """
-    path = Path(path)
+    path = file_path(path, "viz.render", "graph.png")
     file_format = path.suffix.lower().lstrip(".")
     if file_format not in TEXT_FORMATS + PICTURE_FORMATS:
         raise RenderFormatError(
             f"viz.render cannot tell what to write from {path.name!r}: end the file name "
             f"with one of {', '.join('.' + f for f in PICTURE_FORMATS + TEXT_FORMATS)}."
         )
-    check_not_a_folder(path, "viz.render")
     check_option_names(options, "viz.render")
     if isinstance(graph, graphviz.Digraph):
         if options:
@@ -71,12 +78,23 @@ def render(
     return path
 
 
-def check_not_a_folder(path: Path, caller: str) -> None:
-    """Refuse a ``path`` that is an existing folder (named like a file: ``out.png/``)
-    before drawing anything, rather than fail writing to it."""
-    if path.is_dir():
-        raise OptionError(f"{caller}: {str(path)!r} is a folder, not a file to write the "
-                          "picture to: give a file's name (one inside that folder, or another)")
+def file_path(path: Any, caller: str, example: str) -> Path:
+    """``path`` (a str, bytes or an os.PathLike such as pathlib.Path) as a Path, checked
+    before anything is drawn: an `OptionTypeError` naming ``caller`` for no file name at all
+    (None, 5), an `OptionError` for an empty path or a folder (one that exists, or a name
+    ending with a slash, which Path would cut off), rather than fail writing to it."""
+    try:
+        text = os.fsdecode(path)
+    except TypeError:
+        raise OptionTypeError(f"{caller}: path must be a file name, a str or a pathlib.Path, "
+                              f"got {setting_text(path)}") from None
+    if not text:
+        raise OptionError(f"{caller}: path is empty; give a file name ({example!r})")
+    if text.endswith(("/", os.sep)) or os.path.isdir(text):
+        raise OptionError(f"{caller}: {text!r} is a folder, not a file to write the "
+                          "picture to: give a file's name (one inside that folder, or "
+                          f"another): {os.path.join(text, example)!r}")
+    return Path(text)
 
 
 def picture(digraph: graphviz.Digraph, file_format: str) -> bytes:
