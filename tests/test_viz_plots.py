@@ -316,3 +316,20 @@ def test_plots_take_bytes_paths_and_refuse_what_is_no_file_name(tmp_path):
     with pytest.raises(viz.OptionError, match=r"results/' is a folder, not a file"):
         viz.plot_costs([1.0, 0.5], path=f"{tmp_path}/results/")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["boundary.png", "costs.png"]
+
+
+def test_plots_refuse_an_extension_matplotlib_cannot_write_before_drawing(tmp_path):
+    X, y = blobs()
+    whole = Figure()
+    ax = whole.add_subplot()
+    with pytest.raises(viz.RenderFormatError, match=(
+            r"^viz.plot_costs cannot save a figure as 'costs.xyz': matplotlib writes no "
+            r"\.xyz files. End the file name with one of .*\.pdf, .*\.png, .*\.svg")):
+        viz.plot_costs([1.0, 0.5], ax=ax, path=tmp_path / "costs.xyz")
+    with pytest.raises(ValueError, match="^viz.plot_decision_boundary cannot save a figure"):
+        viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20, ax=ax,
+                                   path=tmp_path / "boundary.xyz")
+    assert not ax.lines and not ax.collections and not ax.get_title()  # nothing drawn
+    assert not list(tmp_path.iterdir())
+    viz.plot_costs([1.0, 0.5], path=tmp_path / "costs.PDF")  # any case, as matplotlib takes it
+    assert (tmp_path / "costs.PDF").read_bytes().startswith(b"%PDF")

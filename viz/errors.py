@@ -60,7 +60,7 @@ class UnknownScopeError(OptionError):
 
 class RenderFormatError(VizError, ValueError):
     """The file extension names no picture format that `viz.render` (or `viz.animate`, which
-    writes .gif only) can write."""
+    writes .gif only, or the plots, which matplotlib saves) can write."""
 
 
 class AnimationTooLargeError(VizError, ValueError):

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import FigureCanvasBase, get_registered_canvas_class
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from graphgrad import Tensor
 from graphgrad.io import write_whole
-from viz.errors import OptionError
+from viz.errors import OptionError, RenderFormatError
 from viz.render import file_path
 
 
@@ -64,7 +65,7 @@ def plot_costs(
             or not 0 < every < np.inf):
         raise OptionError(f"every must be the positive number of {unit} between two recorded "
                           f"costs (100 for every hundredth, 0.5 for two an epoch), got {every!r}")
-    target = _save_path(path, "viz.plot_costs", "costs.png")
+    target = _save_path(path, ax, "viz.plot_costs", "costs.png")
     runs = _runs(history)
     figure, ax = _figure_and_axes(ax)
     for label, costs in runs.items():
@@ -165,7 +166,7 @@ def plot_decision_boundary(
             resolution < 2):
         raise OptionError(f"resolution is the number of grid points per axis, a whole number "
                           f"of at least 2, got {resolution!r}")
-    target = _save_path(path, "viz.plot_decision_boundary", "boundary.png")
+    target = _save_path(path, ax, "viz.plot_decision_boundary", "boundary.png")
     X = np.asarray((X.data if isinstance(X, Tensor) else X), dtype=float)
     y = np.asarray(y.data if isinstance(y, Tensor) else y).ravel()
     if X.ndim != 2 or 2 not in X.shape:
@@ -270,21 +271,31 @@ def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _save_path(path: Any, caller: str, example: str) -> Path | None:
-    """Where to save the figure (None: nowhere), checked before anything is drawn. A name
-    without an extension gets the default format's, as matplotlib names it."""
+def _save_path(path: Any, ax: Axes | None, caller: str, example: str) -> Path | None:
+    """Where to save the figure (None: nowhere), checked before anything is drawn: a name
+    without an extension gets the default format's, as matplotlib names it, and one whose
+    extension matplotlib cannot write is a `RenderFormatError` listing those it can."""
     if path is None:
         return None
     path = file_path(path, caller, example)
     if not path.suffix:
         path = path.with_name(f"{path.name}.{rcParams['savefig.format']}")
+    # savefig writes a format with the figure's own canvas or the one registered for it.
+    canvas = FigureCanvasBase if ax is None else ax.figure.figure.canvas
+    file_format = path.suffix[1:].lower()
+    if not hasattr(canvas, f"print_{file_format}") and (
+            get_registered_canvas_class(file_format) is None):
+        known = sorted({*FigureCanvasBase.get_supported_filetypes(),
+                        *canvas.get_supported_filetypes()})
+        raise RenderFormatError(
+            f"{caller} cannot save a figure as {path.name!r}: matplotlib writes no "
+            f".{file_format} files. End the file name with one of "
+            f"{', '.join('.' + known_format for known_format in known)}.")
     return path
-
-
 def _saved(figure: Figure, path: Path | None) -> Figure:
     """``figure``, saved to ``path`` first when there is one (missing folders created)."""
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
         write_whole(path, lambda temporary: figure.savefig(temporary, dpi=100,
-                                                           format=path.suffix[1:]))
+                                                           format=path.suffix[1:].lower()))
     return figure
