@@ -5,6 +5,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in tests
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
@@ -333,3 +334,47 @@ def test_plots_refuse_an_extension_matplotlib_cannot_write_before_drawing(tmp_pa
     assert not list(tmp_path.iterdir())
     viz.plot_costs([1.0, 0.5], path=tmp_path / "costs.PDF")  # any case, as matplotlib takes it
     assert (tmp_path / "costs.PDF").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("arguments", "error", "message"), [
+    ({"history": None}, viz.OptionTypeError, r"^viz.plot_costs takes the costs recorded during "
+     r"training, a list of numbers, or several runs' lists by label .*, got None$"),
+    ({"history": 5}, viz.OptionTypeError, r"takes the costs recorded .*, got 5$"),
+    ({"history": "0.7"}, viz.OptionTypeError, r"takes the costs recorded .*, got '0.7'$"),
+    ({"history": {"run": 5}}, viz.OptionTypeError,
+     r"^viz.plot_costs: the costs of 'run' must be a list of numbers, .* got 5$"),
+    ({"history": {"good": [0.7, 0.5], "bad": [0.7, "0.5"]}}, viz.OptionTypeError,
+     r"^viz.plot_costs: cost 1 of 'bad' is '0.5', not a real number. Record J.item\(\)"),
+    ({"history": [0.7, None]}, viz.OptionTypeError, r"cost 1 is None, not a real number"),
+    ({"history": [0.7, 0.5 + 1j]}, viz.OptionTypeError, r"cost 1 is \(0.5\+1j\), not a real"),
+    ({"history": [np.array([0.5j])]}, viz.OptionTypeError, r"cost 0 is .*, not a real number"),
+    ({"history": [True, False]}, viz.OptionTypeError, r"cost 0 is True, not a real number"),
+    ({"history": {"run": []}}, viz.OptionError, r"needs a non-empty list of costs of 'run'"),
+    ({"title": 5}, viz.OptionTypeError, r"^viz.plot_costs: title must be a string or None, got 5"),
+    ({"unit": None}, viz.OptionTypeError, r"^viz.plot_costs: unit must be a string, got None"),
+    ({"log_scale": "yes"}, viz.OptionError,
+     r"^viz.plot_costs: log_scale must be True or False, got 'yes'"),
+    ({"log_scale": 1}, viz.OptionError, r"log_scale must be True or False, got 1$"),
+    ({"log_scale": None}, viz.OptionError, r"log_scale must be True or False, got None$"),
+])
+def test_plot_costs_refuses_arguments_it_cannot_draw_before_drawing_any(tmp_path, arguments,
+                                                                        error, message):
+    whole = Figure()
+    ax = whole.add_subplot()
+    arguments = {"history": [0.7, 0.5], **arguments}
+    with pytest.raises(error, match=message):
+        viz.plot_costs(arguments.pop("history"), ax=ax, path=tmp_path / "costs.png",
+                       **arguments)
+    assert not ax.lines and not ax.get_title() and ax.get_yscale() == "linear"
+    assert not list(tmp_path.iterdir()) and plt.get_fignums() == []
+
+
+def test_plot_costs_names_what_ax_must_be():
+    for ax in (5, np.array([Figure().add_subplot(), Figure().add_subplot()], dtype=object)):
+        with pytest.raises(viz.OptionTypeError,
+                           match=r"^viz.plot_costs: ax must be matplotlib Axes to draw into"):
+            viz.plot_costs([0.7, 0.5], ax=ax)
+    with pytest.raises(TypeError, match=r"array of Axes: pass one of them, axes\[0\]"):
+        viz.plot_costs([0.7, 0.5], ax=np.array([Figure().add_subplot()] * 2, dtype=object))
+    ax = viz.plot_costs([0.7, 0.5], title=None, log_scale=np.True_).axes[0]
+    assert ax.get_title() == "" and ax.get_yscale() == "log"

@@ -8,8 +8,10 @@ everything the framework raises) and the matching built-in (``TypeError``, ``Val
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from typing import Any
 
-from graphgrad.errors import GraphgradError
+from graphgrad.errors import ArgumentError, GraphgradError
 
 # The packages viz imports, as setup.cfg requires them: (module, what to call it, pip name).
 # Pillow before matplotlib, which imports it: without Pillow, matplotlib is not missing.
@@ -52,6 +54,15 @@ class OptionTypeError(OptionError, TypeError):
 class UnknownOptionError(OptionTypeError):
     """A drawing function was given an option it does not take (a TypeError too, as an
     unexpected keyword argument is)."""
+
+
+def checked(check: Callable[..., Any], value: Any, what: str, caller: str, *rule: Any) -> Any:
+    """``check(value, what, caller, *rule)``, one of graphgrad's setting checks (`flag`,
+    `real_number`, ...), with its refusal raised as viz's `OptionError`, in its words."""
+    try:
+        return check(value, what, caller, *rule)
+    except ArgumentError as error:
+        raise OptionError(str(error)) from None
 
 
 class UnknownScopeError(OptionError):

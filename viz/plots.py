@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from graphgrad import Tensor
+from graphgrad.errors import flag, setting_text
 from graphgrad.io import write_whole
-from viz.errors import OptionError, RenderFormatError
+from viz.errors import OptionError, OptionTypeError, RenderFormatError, checked
 from viz.render import file_path
 
 
@@ -51,27 +52,35 @@ def plot_costs(
             with ``unit="epochs"``, 0.5 for a cost every half epoch).
         unit: what one step of ``every`` counts, for the axis label: "iterations", or
             "epochs" for the history `gg.fit` returns (one cost per epoch).
-        title: the plot's title.
+        title: the plot's title (None or "" for none).
         log_scale: a logarithmic cost axis (long runs, costs over orders of magnitude).
-        ax: draw into these axes instead of a new figure (the figure returned and saved is
-            the whole one they belong to, also when they sit in a subfigure).
+        ax: draw into these matplotlib Axes instead of a new figure (the figure returned
+            and saved is the whole one they belong to, also when they sit in a subfigure).
         path: also save the figure there (the format from the extension; missing
             folders are created).
 
     Returns:
         the figure drawn into.
+
+    Raises:
+        OptionError: an argument has a value it cannot take, checked before anything is
+            drawn or saved (an `OptionTypeError` when it is of the wrong kind: costs that
+            are no numbers, ``ax`` that is no Axes, a title that is no string, ...).
     """
+    caller = "viz.plot_costs"
+    _check_text(unit, "unit", caller)
     if (not isinstance(every, numbers.Real) or isinstance(every, (bool, np.bool_))
             or not 0 < every < np.inf):
-        raise OptionError(f"every must be the positive number of {unit} between two recorded "
-                          f"costs (100 for every hundredth, 0.5 for two an epoch), got {every!r}")
-    target = _save_path(path, ax, "viz.plot_costs", "costs.png")
-    runs = _runs(history)
+        raise OptionError(f"{caller}: every must be the positive number of {unit} between two "
+                          "recorded costs (100 for every hundredth, 0.5 for two an epoch), got "
+                          f"{every!r}")
+    _check_text(title, "title", caller, none_too=True)
+    log_scale = checked(flag, log_scale, "log_scale", caller)
+    _check_axes(ax, caller)
+    target = _save_path(path, ax, caller, "costs.png")
+    runs = {label: _numbers(costs, label) for label, costs in _runs(history).items()}
     figure, ax = _figure_and_axes(ax)
     for label, costs in runs.items():
-        costs = _numbers(costs, label)
-        if costs.size == 0:
-            raise OptionError("plot_costs needs a non-empty list of costs, got 0")
         iterations = np.arange(costs.size) * every
         ax.plot(iterations, costs, label=label or None)
     ax.set_xlabel(unit if every == 1 else f"{unit} (one point every {every:g})")
@@ -94,9 +103,14 @@ def _runs(
 ) -> dict[str, Sequence[float]]:
     """The curves to draw, by label ("" for a single unlabelled one)."""
     if not isinstance(history, Mapping):
+        if isinstance(history, (str, bytes)) or not _iterable(history):
+            raise OptionTypeError(
+                "viz.plot_costs takes the costs recorded during training, a list of numbers, "
+                "or several runs' lists by label ({\"learning rate 0.01\": costs}), got "
+                f"{setting_text(history)}")
         return {"": history}
     if not history:
-        raise OptionError("plot_costs got an empty mapping: give it the costs of at least "
+        raise OptionError("viz.plot_costs got an empty mapping: give it the costs of at least "
                           "one run ({\"label\": costs}), or a list of costs")
     if "cost" in history and history.keys() & _NOT_COSTS:  # its costs only
         runs = {"training set": history["cost"]}
@@ -106,22 +120,44 @@ def _runs(
     return dict(history)
 
 
+def _iterable(value: Any) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _numbers(costs: Sequence[Any] | Tensor, label: str) -> np.ndarray:
-    """The costs as floats; each may be a number, a one-element array or a Tensor (its
-    values are read through ``.data``: numpy may not read a tensor that requires grad)."""
-    if isinstance(costs, Tensor):
-        costs = costs.data
-    numbers = []
-    for index, cost in enumerate(costs):
-        value = np.asarray(cost.data if isinstance(cost, Tensor) else cost)
+    """The costs of one run as floats, or an `OptionError` naming the first that is not a
+    real number: each may be a number, a one-element array or a Tensor (its values are read
+    through ``.data``: numpy may not read a tensor that requires grad). Text, None, bools and
+    complex numbers are refused, where float() would fail on them or read True as 1."""
+    run = f" of {label!r}" if label else ""
+    data = costs.data if isinstance(costs, Tensor) else costs
+    if isinstance(data, (str, bytes, Mapping)) or not _iterable(data):
+        raise OptionTypeError(f"viz.plot_costs: the costs{run} must be a list of numbers, one "
+                              f"per recorded iteration, got {setting_text(costs)}")
+    values = []
+    for index, cost in enumerate(data):
+        try:
+            value = np.asarray(cost.data if isinstance(cost, Tensor) else cost)
+        except (TypeError, ValueError):  # a ragged list
+            value = None
+        if value is None or value.dtype.kind not in "iuf" and not (
+                isinstance(cost, numbers.Real) and not isinstance(cost, (bool, np.bool_))):
+            raise OptionTypeError(
+                f"viz.plot_costs: cost {index}{run} is {setting_text(cost)}, not a real number. "
+                "Record J.item() (or float(J)) for each iteration.")
         if value.size != 1:
-            run = f" of {label!r}" if label else ""
             raise OptionError(
-                f"plot_costs draws one number per cost, but cost {index}{run} has shape "
+                f"viz.plot_costs draws one number per cost, but cost {index}{run} has shape "
                 f"{value.shape}. Record J.item() (or float(J)) for each iteration."
             )
-        numbers.append(float(value.item()))
-    return np.asarray(numbers, dtype=float)
+        values.append(float(value.item()))
+    if not values:
+        raise OptionError(f"viz.plot_costs needs a non-empty list of costs{run}, got 0")
+    return np.asarray(values, dtype=float)
 
 
 def plot_decision_boundary(
@@ -260,6 +296,27 @@ class InlineFigure(Figure):
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
+
+
+def _check_text(value: Any, what: str, caller: str, none_too: bool = False) -> None:
+    """Refuse a label or title that is no string (None too, unless ``none_too``), which
+    matplotlib would write as its repr."""
+    if isinstance(value, str) or none_too and value is None:
+        return
+    kind = "a string or None" if none_too else "a string"
+    raise OptionTypeError(f"{caller}: {what} must be {kind}, got {setting_text(value)}")
+
+
+def _check_axes(ax: Any, caller: str) -> None:
+    """Refuse ``ax`` unless it is None or matplotlib Axes (an array of them, as
+    ``plt.subplots(1, 2)`` returns, is named as such)."""
+    if ax is None or isinstance(ax, Axes):
+        return
+    several = (" (plt.subplots(1, 2) returns an array of Axes: pass one of them, axes[0])"
+               if isinstance(ax, np.ndarray) else "")
+    raise OptionTypeError(f"{caller}: ax must be matplotlib Axes to draw into (fig.add_subplot()"
+                          f", plt.gca()) or None for a new figure, got {setting_text(ax)}"
+                          f"{several}")
 
 
 def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
