@@ -378,3 +378,57 @@ def test_plot_costs_names_what_ax_must_be():
         viz.plot_costs([0.7, 0.5], ax=np.array([Figure().add_subplot()] * 2, dtype=object))
     ax = viz.plot_costs([0.7, 0.5], title=None, log_scale=np.True_).axes[0]
     assert ax.get_title() == "" and ax.get_yscale() == "log"
+
+
+def boundary_arguments(**changed):
+    X, y = blobs()
+    return {"predict": lambda p: p[0] > 0, "X": X, "y": y, "resolution": 20, **changed}
+
+
+@pytest.mark.parametrize(("changed", "error", "message"), [
+    ({"predict": 5}, viz.OptionTypeError,
+     r"^viz.plot_decision_boundary: predict must be a function of the points, .* got 5$"),
+    ({"predict": np.zeros(40)}, viz.OptionTypeError, r"got <float64 array \(40,\)> \(not its "
+     r"predictions: the function is called on a grid of points\)$"),
+    ({"padding": "1"}, viz.OptionError, r"^viz.plot_decision_boundary: padding must be a "
+     r"number >= 0, the margin around the data in its units, got '1'$"),
+    ({"padding": None}, viz.OptionError, r"padding must be a number >= 0, .* got None$"),
+    ({"padding": -5}, viz.OptionError, r"padding must be a number >= 0, .* got -5$"),
+    ({"padding": float("nan")}, viz.OptionError, r"padding must be a number >= 0, .* got nan$"),
+    ({"padding": 1j}, viz.OptionError, r"padding must be a number >= 0, .* got 1j$"),
+    ({"title": 5}, viz.OptionTypeError, r"^viz.plot_decision_boundary: title must be a string"),
+    ({"X": np.array([["a", "b"], ["c", "d"]])}, viz.OptionTypeError,
+     r"^viz.plot_decision_boundary: X \(the 2-D inputs\) must hold real numbers, got <<U1"),
+    ({"X": blobs()[0] + 1j}, viz.OptionTypeError, r"X .* must hold real numbers, got <complex"),
+    ({"X": np.zeros((2, 0)), "y": np.zeros(0)}, viz.OptionError, r"X holds no examples"),
+    ({"X": np.where(np.arange(40) == 3, np.nan, blobs()[0])}, viz.OptionError,
+     r"^viz.plot_decision_boundary: example 3 of X is \[nan nan\]; the plot spans the data"),
+    ({"y": np.array(["0", "1"] * 20)}, viz.OptionTypeError, r"y \(class labels\) must hold "),
+    ({"y": np.arange(40) / 2}, viz.OptionError, r"y holds class labels, whole numbers .* 0.5$"),
+    ({"predict": lambda p: None}, viz.OptionTypeError,
+     r"^viz.plot_decision_boundary: predict returned None; it must give a class label or a "
+     r"probability per point$"),
+    ({"predict": lambda p: np.full(p.shape[1], "1")}, viz.OptionTypeError,
+     r"predict returned <<U1 array \(400,\)>"),
+    ({"predict": lambda p: p[0] + 1j}, viz.OptionTypeError, r"predict returned <complex128"),
+])
+def test_decision_boundary_refuses_arguments_it_cannot_draw_before_drawing(tmp_path, changed,
+                                                                          error, message):
+    ax = Figure().add_subplot()
+    with pytest.raises(error, match=message):
+        viz.plot_decision_boundary(**boundary_arguments(**changed), ax=ax,
+                                   path=tmp_path / "boundary.png")
+    assert not ax.collections and not ax.get_title() and ax.get_legend() is None
+    assert not list(tmp_path.iterdir()) and plt.get_fignums() == []
+
+
+def test_decision_boundary_names_what_ax_must_be_and_takes_a_margin_of_zero():
+    with pytest.raises(viz.OptionTypeError,
+                       match=r"^viz.plot_decision_boundary: ax must be matplotlib Axes"):
+        viz.plot_decision_boundary(**boundary_arguments(), ax=5)
+    X, y = blobs()
+    ax = viz.plot_decision_boundary(**boundary_arguments(padding=np.float64(0.0)),
+                                    title=None).axes[0]
+    # the grid spans the data exactly
+    np.testing.assert_allclose(ax.get_xlim(), [X[0].min(), X[0].max()])
+    assert ax.get_title() == ""

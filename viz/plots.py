@@ -8,6 +8,7 @@ with or without ``%matplotlib inline``. Depends on matplotlib, numpy, graphgrad'
 from __future__ import annotations
 
 import io
+import math
 import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from graphgrad import Tensor
-from graphgrad.errors import flag, setting_text
+from graphgrad.errors import flag, real_number, setting_text
 from graphgrad.io import write_whole
 from viz.errors import OptionError, OptionTypeError, RenderFormatError, checked
 from viz.render import file_path
@@ -195,44 +196,66 @@ def plot_decision_boundary(
         the figure drawn into.
 
     Raises:
-        OptionError: X is not 2-D data, y does not have a label per example, or predict
-            returns other than one class label or probability per point.
+        OptionError: X is not 2-D data of finite numbers, y does not have a class label (a
+            whole number) per example, predict returns other than one class label or
+            probability per point, or another argument has a value it cannot take, checked
+            before anything is drawn or saved (an `OptionTypeError` when it is of the wrong
+            kind: a predict that cannot be called, X of strings, ``ax`` that is no Axes, ...).
     """
+    caller = "viz.plot_decision_boundary"
+    if not callable(predict):
+        instead = (" (not its predictions: the function is called on a grid of points)"
+                   if _iterable(predict) else "")
+        raise OptionTypeError(f"{caller}: predict must be a function of the points, such as "
+                              "lambda X: model(X) or a trained model, got "
+                              f"{setting_text(predict)}{instead}")
     if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or (
             resolution < 2):
-        raise OptionError(f"resolution is the number of grid points per axis, a whole number "
-                          f"of at least 2, got {resolution!r}")
-    target = _save_path(path, ax, "viz.plot_decision_boundary", "boundary.png")
-    X = np.asarray((X.data if isinstance(X, Tensor) else X), dtype=float)
-    y = np.asarray(y.data if isinstance(y, Tensor) else y).ravel()
+        raise OptionError(f"{caller}: resolution is the number of grid points per axis, a "
+                          f"whole number of at least 2, got {resolution!r}")
+    padding = checked(real_number, padding, "padding", caller, lambda p: 0 <= p < math.inf,
+                      "a number >= 0, the margin around the data in its units")
+    _check_text(title, "title", caller, none_too=True)
+    _check_axes(ax, caller)
+    target = _save_path(path, ax, caller, "boundary.png")
+    X = _real_array(X, "X", "the 2-D inputs", caller, "biuf").astype(float)
+    y = _real_array(y, "y", "class labels", caller, "biuf").ravel()
     if X.ndim != 2 or 2 not in X.shape:
-        raise OptionError(f"plot_decision_boundary draws 2-D data: X must be (2, m), got "
-                          f"{X.shape}")
+        raise OptionError(f"{caller} draws 2-D data: X must be (2, m), got {X.shape}")
     columns = X.shape[0] == 2  # the course's layout: one example per column
     points = X if columns else X.T
+    if points.shape[1] == 0:
+        raise OptionError(f"{caller}: X holds no examples, got {X.shape}; the plot spans them")
+    if not np.isfinite(points).all():
+        example = np.flatnonzero(~np.isfinite(points).all(axis=0))[0]
+        raise OptionError(f"{caller}: example {example} of X is {points[:, example]}; the plot "
+                          "spans the data, so every point must be finite (drop it)")
     if y.size != points.shape[1]:
-        raise OptionError(f"y has {y.size} labels for {points.shape[1]} examples in X")
+        raise OptionError(f"{caller}: y has {y.size} labels for {points.shape[1]} examples "
+                          "in X")
+    if not (np.isfinite(y) & (y == np.round(y))).all():
+        raise OptionError(f"{caller}: y holds class labels, whole numbers (0 and 1 for two "
+                          f"classes), got {y[~(np.isfinite(y) & (y == np.round(y)))][0]}")
 
     (x_min, y_min), (x_max, y_max) = points.min(axis=1) - padding, points.max(axis=1) + padding
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution),
                          np.linspace(y_min, y_max, resolution))
     grid = np.stack([xx.ravel(), yy.ravel()])
     predictions = predict(grid if columns else grid.T)
-    if isinstance(predictions, Tensor):
-        predictions = predictions.data
-    Z = np.asarray(predictions, dtype=float).ravel()
+    Z = _real_array(predictions, "predict", "a class label or a probability per point",
+                    caller, "biuf", returned=True).astype(float).ravel()
     if Z.size != grid.shape[1]:
-        raise OptionError(f"predict returned {Z.size} predictions for {grid.shape[1]} points; "
-                          "it must return one per point")
+        raise OptionError(f"{caller}: predict returned {Z.size} predictions for "
+                          f"{grid.shape[1]} points; it must return one per point")
     Z = np.where(np.isfinite(Z), Z, np.nan)  # no class: a blank region
     known = Z[~np.isnan(Z)]
     fractional = bool(np.any(known != np.round(known)))
     is_probability = fractional and known.min() >= 0 and known.max() <= 1
     if fractional and not is_probability:
         raise OptionError(
-            f"predict returned {_first_fraction(known)}, which is neither a class label (a "
-            "whole number) nor a probability of class 1 (from 0 to 1): return the class, or "
-            "sigmoid of the score"
+            f"{caller}: predict returned {_first_fraction(known)}, which is neither a class "
+            "label (a whole number) nor a probability of class 1 (from 0 to 1): return the "
+            "class, or sigmoid of the score"
         )
     classes = np.where(np.isnan(Z), np.nan, Z > 0.5) if is_probability else Z
     classes = classes.reshape(xx.shape)
@@ -296,6 +319,25 @@ class InlineFigure(Figure):
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
+
+
+def _real_array(value: Any, what: str, holds: str, caller: str, kinds: str,
+                returned: bool = False) -> np.ndarray:
+    """``value`` (an array, nested lists or a Tensor) as an array of real numbers (dtype kinds
+    ``kinds``), or an `OptionTypeError` naming ``what``, where numpy's float() would fail on
+    text or None, or drop the imaginary part of complex numbers. ``returned``: ``what`` is a
+    function, ``value`` what it returned."""
+    data = value.data if isinstance(value, Tensor) else value
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError):  # a ragged list
+        array = None
+    if array is not None and array.dtype.kind in kinds:
+        return array
+    given = f"returned {setting_text(value)}" if returned else (
+        f"must hold real numbers, got {setting_text(value)}")
+    raise OptionTypeError(f"{caller}: {what} {given}; it must give {holds}" if returned
+                          else f"{caller}: {what} ({holds}) {given}")
 
 
 def _check_text(value: Any, what: str, caller: str, none_too: bool = False) -> None:
