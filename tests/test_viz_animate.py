@@ -296,3 +296,20 @@ def test_animate_takes_a_bytes_path_and_refuses_what_is_no_file_name(tmp_path):
     with pytest.raises(viz.OptionError, match=r"^viz.animate: path is empty"):
         viz.animate(J, "")
     assert [p.name for p in tmp_path.iterdir()] == ["backprop.gif"]
+
+
+@pytest.mark.parametrize("max_pixels", [-5, 0, 2.5, True, "1e6", float("inf"), 1e9])
+def test_animate_refuses_a_pixel_budget_that_is_no_whole_number_of_pixels(tmp_path, max_pixels,
+                                                                          monkeypatch):
+    drawn = []
+    monkeypatch.setattr(animate_module, "_png", lambda frame: drawn.append(frame))
+    with pytest.raises(viz.OptionError, match=(
+            r"^viz.animate: max_pixels must be a whole number of pixels of at least 1, or None "
+            rf"never to refuse, got {re.escape(repr(max_pixels))}")):
+        viz.animate(course_graph()["J"], tmp_path / "a.gif", max_pixels=max_pixels)
+    assert not drawn and not list(tmp_path.iterdir())
+
+
+def test_animate_says_how_to_write_a_pixel_budget_given_as_a_float(tmp_path):
+    with pytest.raises(ValueError, match=r"got 1000000000.0 \(write 1_000_000_000, an int\)$"):
+        viz.animate(course_graph()["J"], tmp_path / "a.gif", max_pixels=1e9)

@@ -25,6 +25,7 @@ import graphviz
 from PIL import Image
 
 from graphgrad import Tensor
+from graphgrad.errors import ArgumentError, setting_text, whole_number
 from graphgrad.io import write_whole
 from viz.dot import OPTIONS, DrawOptions, check_option_names, draw, fewer_nodes_advice
 from viz.errors import AnimationTooLargeError, NoBackwardError, OptionError, RenderFormatError
@@ -111,8 +112,9 @@ def animate(
         RenderFormatError: ``path`` does not end with ``.gif``.
         AnimationTooLargeError: the frames would hold more than ``max_pixels`` pixels.
         NoBackwardError: no backward pass was recorded on this graph.
-        OptionError: a time is not a positive number of seconds (``hold_last`` may be 0), an
-            option is not one of those above, or ``path`` is empty or a folder (an
+        OptionError: a time is not a positive number of seconds (``hold_last`` may be 0),
+            ``max_pixels`` is neither None nor a whole number >= 1, an option is not one of
+            those above, or ``path`` is empty or a folder (an
             `OptionTypeError` when it is no file name at all).
         DotNotFoundError: Graphviz's ``dot`` program is not installed.
     """
@@ -124,6 +126,8 @@ def animate(
         )
     _check_seconds("seconds_per_step", seconds_per_step, zero_too=False)
     _check_seconds("hold_last", hold_last, zero_too=True)
+    if max_pixels is not None:
+        max_pixels = _pixel_budget(max_pixels)
     roots = as_roots(roots, "viz.animate")
     frames = _frame_options(roots, options, "viz.animate",
                             own=("seconds_per_step", "hold_last", "max_pixels"))
@@ -156,6 +160,21 @@ def _check_seconds(option: str, seconds: Any, zero_too: bool) -> None:
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_too):
         least = "0 or more" if zero_too else "more than 0"
         raise OptionError(f"viz.animate: {option} must be {least} seconds, got {seconds}")
+
+
+def _pixel_budget(max_pixels: Any) -> int:
+    """``max_pixels`` as an int, or an `OptionError`: a count of pixels is a whole number of
+    at least 1 (2.5, -5, True and "1e6" are refused, where -5 or True refused every animation
+    as too large and "1e6" failed comparing a number with a string)."""
+    try:
+        return whole_number(max_pixels, "max_pixels", "viz.animate")
+    except ArgumentError:
+        written = (f" (write {int(max_pixels):_}, an int)"
+                   if isinstance(max_pixels, float) and max_pixels.is_integer()
+                   and max_pixels >= 1 else "")
+        raise OptionError(f"viz.animate: max_pixels must be a whole number of pixels of at "
+                          f"least 1, or None never to refuse, got {setting_text(max_pixels)}"
+                          f"{written}") from None
 
 
 def _png(frame: graphviz.Digraph) -> bytes:
