@@ -491,18 +491,20 @@ def test_counts_among_the_options_must_be_whole_numbers_of_their_range():
 
 
 @pytest.mark.parametrize("option, value, message", [
-    *[(flag, value, rf"^{flag} must be True or False, got ")
+    *[(flag, value, rf"^viz.to_dot: {flag} must be True or False, got ")
       for flag in ("show_values", "show_grads", "show_backward", "clusters", "legend")
       for value in ("no", None, 0, float("nan"), np.array([1, 0]))],
-    *[("collapse", value, r"^collapse must be True, False, a scope's name or a list of names")
+    *[("collapse", value,
+       r"^viz.to_dot: collapse must be True, False, a scope's name or a list of names")
       for value in (3, 2.5, ["layer", 3], {"layer": 1})],
-    *[("exploding_grad", value, r"^exploding_grad must be a number >= 0 ")
+    *[("exploding_grad", value, r"^viz.to_dot: exploding_grad must be a number >= 0 ")
       for value in ("3", None, -1, float("nan"), 1j, True)],
-    ("max_nodes", -1, r"^max_nodes must be 0 or more, got -1$"),
-    ("max_nodes", "5", r"^max_nodes must be a whole number, got '5'$"),
-    ("max_nodes", 2.5, r"^max_nodes must be a whole number, got 2.5$"),
-    *[("title", value, r"^title must be a string or None, got ") for value in (5, b"J")],
-    ("rankdir", np.array(["LR"]), r"^rankdir must be one of LR, RL, TB, BT, got <"),
+    ("max_nodes", -1, r"^viz.to_dot: max_nodes must be 0 or more, got -1$"),
+    ("max_nodes", "5", r"^viz.to_dot: max_nodes must be a whole number, got '5'$"),
+    ("max_nodes", 2.5, r"^viz.to_dot: max_nodes must be a whole number, got 2.5$"),
+    *[("title", value, r"^viz.to_dot: title must be a string or None, got ")
+      for value in (5, b"J")],
+    ("rankdir", np.array(["LR"]), r"^viz.to_dot: rankdir must be one of LR, RL, TB, BT, got <"),
 ])
 def test_each_option_refuses_what_it_cannot_mean(option, value, message):
     """Before, 'no', None and NaN chose a side of an on/off option, -1 nodes warned about any
@@ -545,3 +547,16 @@ def test_the_legend_says_what_a_red_edges_label_is_with_an_example_from_the_cour
     assert [label for *_, label in edges(source)[1] if label][1] == "2: da = 3"
     before = viz.to_dot(course_graph(backward=False)["J"])
     assert "← backward" not in before
+
+
+def test_an_option_refused_is_named_with_the_function_given_it(tmp_path):
+    J = course_graph()["J"]
+    with pytest.raises(viz.OptionError, match=r"^viz.draw_graph: rankdir must be one of LR,"):
+        viz.draw_graph(J, rankdir="up")
+    with pytest.raises(viz.OptionError, match=r"^viz.render: legend must be True or False"):
+        viz.render(J, tmp_path / "graph.dot", legend="no")
+    with pytest.raises(viz.OptionError, match=r"^viz.animate: max_nodes must be a whole"):
+        viz.animate(J, tmp_path / "backprop.gif", max_nodes=2.5)
+    with pytest.raises(viz.OptionError, match=r"^viz.backprop_frames: precision must be a "):
+        next(viz.backprop_frames(J, precision="3"))
+    assert not list(tmp_path.iterdir())

@@ -27,7 +27,14 @@ from PIL import Image
 from graphgrad import Tensor
 from graphgrad.errors import ArgumentError, setting_text, whole_number
 from graphgrad.io import write_whole
-from viz.dot import OPTIONS, DrawOptions, check_option_names, draw, fewer_nodes_advice
+from viz.dot import (
+    OPTIONS,
+    DrawOptions,
+    check_option_names,
+    draw,
+    draw_options,
+    fewer_nodes_advice,
+)
 from viz.errors import AnimationTooLargeError, NoBackwardError, OptionError, RenderFormatError
 from viz.render import file_path, picture
 from viz.scopes import lay_out
@@ -72,7 +79,7 @@ def _frame_options(
             f"{caller}: this graph has no recorded backward pass. Call J.backward() "
             "first (with keep_intermediate_grads=True, the default); gg.grad records none."
         )
-    base = DrawOptions(**options)
+    base = draw_options(caller, **options)
     if not base.show_backward:
         raise OptionError(f"{caller} draws the backward edges: drop show_backward")
     total = len(steps)

@@ -178,18 +178,30 @@ def draw_graph(
         NotATensorError: ``roots`` is not a graphgrad Tensor.
         NoGraphError: a root was not made by a recorded op (a leaf, or made in no_grad).
     """
-    options = DrawOptions(
-        show_values, show_grads, show_backward, rankdir, precision, max_elements,
-        max_label_chars, clusters, collapse, legend, exploding_grad, max_nodes,
-        backward_steps, title,
+    options = draw_options(
+        "viz.draw_graph", show_values=show_values, show_grads=show_grads,
+        show_backward=show_backward, rankdir=rankdir, precision=precision,
+        max_elements=max_elements, max_label_chars=max_label_chars, clusters=clusters,
+        collapse=collapse, legend=legend, exploding_grad=exploding_grad, max_nodes=max_nodes,
+        backward_steps=backward_steps, title=title,
     )
     return draw(as_roots(roots, "viz.draw_graph"), options)
+
+
+def draw_options(caller: str, **options: Any) -> DrawOptions:
+    """``DrawOptions(**options)`` (names checked by `check_option_names`), an option it
+    refuses named with ``caller``, the function that was given it."""
+    try:
+        return DrawOptions(**options)
+    except OptionError as error:
+        raise type(error)(f"{caller}: {error}") from None
 
 
 def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
     """The DOT text of `draw_graph` (same options); needs no Graphviz installation."""
     check_option_names(options, "viz.to_dot")
-    return draw_graph(as_roots(roots, "viz.to_dot"), **options).source
+    options = draw_options("viz.to_dot", **options)
+    return draw(as_roots(roots, "viz.to_dot"), options).source
 
 
 def draw(

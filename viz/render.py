@@ -17,7 +17,7 @@ import graphviz
 from graphgrad import Tensor
 from graphgrad.errors import setting_text
 from graphgrad.io import write_whole
-from viz.dot import check_option_names, draw_graph
+from viz.dot import check_option_names, draw, draw_options
 from viz.errors import (
     INSTALL_DOT,
     DotNotFoundError,
@@ -67,7 +67,7 @@ def render(
                               "already drawn Digraph: pass them to viz.draw_graph")
         digraph = graph
     else:
-        digraph = draw_graph(as_roots(graph, "viz.render"), **options)
+        digraph = draw(as_roots(graph, "viz.render"), draw_options("viz.render", **options))
     drawn = None if file_format in TEXT_FORMATS else picture(digraph, file_format)
     path.parent.mkdir(parents=True, exist_ok=True)  # as graphviz's own Digraph.render does
     if drawn is None:
