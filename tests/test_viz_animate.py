@@ -313,3 +313,14 @@ def test_animate_refuses_a_pixel_budget_that_is_no_whole_number_of_pixels(tmp_pa
 def test_animate_says_how_to_write_a_pixel_budget_given_as_a_float(tmp_path):
     with pytest.raises(ValueError, match=r"got 1000000000.0 \(write 1_000_000_000, an int\)$"):
         viz.animate(course_graph()["J"], tmp_path / "a.gif", max_pixels=1e9)
+
+
+def test_backprop_frames_refuses_what_it_cannot_draw_when_called():
+    J = course_graph()["J"]
+    with pytest.raises(viz.NotATensorError, match="^viz.backprop_frames draws graphgrad"):
+        viz.backprop_frames(5)
+    with pytest.raises(viz.OptionError, match="^viz.backprop_frames: rankdir must be one of"):
+        viz.backprop_frames(J, rankdir=5)
+    with pytest.raises(viz.NoBackwardError, match=r"J.backward\(\)"):
+        viz.backprop_frames(course_graph(backward=False)["J"])
+    assert len(list(viz.backprop_frames(J))) == 4  # the forward pass and 3 backward steps

@@ -53,15 +53,15 @@ def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterato
     Yields ``1 + (number of backward steps)`` Digraphs, captioned with the step they show.
     ``options`` are those of `viz.draw_graph`.
 
-    Raises:
+    Raises (when called, before the first frame is asked for):
         NoBackwardError: no backward pass was recorded on this graph (call ``J.backward()``
             first, keeping intermediate gradients, the default).
+        NotATensorError, NoGraphError, OptionError: as `viz.draw_graph` raises them.
     """
     roots = as_roots(roots, "viz.backprop_frames")
     frames = _frame_options(roots, options, "viz.backprop_frames")
     captions = [frame.title for frame in frames]
-    for frame in frames:
-        yield draw(roots, frame, captions)
+    return (draw(roots, frame, captions) for frame in frames)
 
 
 def _frame_options(
