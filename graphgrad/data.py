@@ -61,7 +61,8 @@ def minibatches(X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
         X: (m, n_x).  Y: (m, ...) labels, shuffled with the same permutation.
         batch_size: examples per batch (powers of two, 64 to 512, in the course).
         shuffle: False keeps the order.
-        seed: the permutation's seed (None: a fresh, unseeded one). The permutation is
+        seed: the permutation's seed, a whole number >= 0 or numbers such as ``(seed,
+            epoch)`` (None: a fresh, unseeded one). The permutation is
             ``np.random.default_rng(seed).permutation(m)``, not the course's
             ``np.random.seed(seed); np.random.permutation(m)``, so a seed gives other batches
             than the course's function does (the same sizes). To get the course's batches,

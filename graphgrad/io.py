@@ -19,7 +19,7 @@ import numpy as np
 from graphgrad.errors import GraphgradError, setting_text
 from graphgrad.tensor import _data
 
-PathLike = str | os.PathLike
+PathLike = str | bytes | os.PathLike
 
 
 class SaveFileError(GraphgradError, OSError):
@@ -82,6 +82,15 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
 
     >>> gg.save(model.state_dict(), "model.npz")
     >>> gg.save(optimizer.state_dict(), "adam.npz")
+
+    ``path`` is a str, bytes or an os.PathLike (a pathlib.Path); missing folders are not
+    created.
+
+    Raises:
+        SaveTypeError: ``state`` is no dict (a model rather than its state dict), a key is no
+            non-empty string without '/', a value cannot be an array of numbers or strings (a
+            ragged list, an object), or ``path`` is no file name (None, 5).
+        SaveFileError: ``path`` is empty or a folder, or the file cannot be written.
     """
     if hasattr(state, "state_dict") and not isinstance(state, Mapping):
         raise SaveTypeError("gg.save takes a state dict: gg.save(model.state_dict(), path)")
@@ -172,7 +181,8 @@ def load(path: PathLike) -> StateDict:
 
     Raises:
         SaveFileError: the file is missing, is not an ``.npz`` file (a pickle, say), is
-            truncated or corrupt, or holds an entry that would need pickle to read.
+            truncated or corrupt, or holds an entry that would need pickle to read; ``path``
+            is empty or a folder (a `SaveTypeError` when it is no file name at all: None, 5).
     """
     path = _file_path(path, "gg.load")
     if not os.path.isfile(path):

@@ -73,8 +73,9 @@ class Tensor:
         data: a number, nested list or ndarray. Integers become float64; bools stay bool
             (a mask, as comparisons give); float arrays keep their dtype (and share memory
             with the array given).
-        requires_grad: compute dJ/d(this) when a result is backpropagated (parameters).
-        name: a label for pictures and error messages (``"W1"``, ``"a"``).
+        requires_grad: True to compute dJ/d(this) when a result is backpropagated
+            (parameters); True or False only, as every on/off setting.
+        name: a label for pictures and error messages, a str (``"W1"``, ``"a"``) or None.
         dtype: convert ``data`` to this dtype (``np.float32``).
     """
 

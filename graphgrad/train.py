@@ -264,6 +264,9 @@ def fit(
         a model left in eval mode as a whole is put in training mode.
 
     Raises:
+        ArgumentError: a setting refused before anything is trained: a seed that is neither
+            None nor a whole number >= 0, shuffle, drop_last or progress other than True or
+            False, epochs below initial_epoch, patience without dev_data, ...
         TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf (or, with
             patience, the dev cost). Training stops before that step changes the parameters;
             with patience, the model is then given the parameters of the epoch with the lowest

@@ -79,8 +79,11 @@ def gradcheck(
         analytic value is NaN or Inf. Move the point off the jump to check it there.
 
     Raises:
-        ArgumentError: eps, atol or rtol out of range, no input to check, or an input to check
-            that holds NaN or Inf.
+        ArgumentError: eps, atol or rtol out of range, a seed that is no whole number >= 0,
+            fast or raise_exception other than True or False, no input to check, or an input
+            to check that holds NaN or Inf.
+        GraphgradTypeError: ``fn`` cannot be called, or ``inputs`` is no tensor, array, number
+            or sequence of them (a string, None).
 
     The check runs with grad mode on, even inside ``no_grad()``.
     """

@@ -250,7 +250,11 @@ class Module:
         object.__setattr__(self, "_scope", scope)
 
     def register_buffer(self, name: str, array: Any) -> None:
-        """Keep a numpy array as part of the state (saved, loaded) but not learned."""
+        """Keep a numpy array as part of the state (saved, loaded) but not learned.
+
+        ``name`` is a non-empty str without dots, not already a parameter, a layer or an
+        attribute of the class (an `ArgumentError` otherwise); ``array``, and whatever is
+        assigned to the buffer later, must hold numbers (a `GraphgradTypeError` otherwise)."""
         owner = type(self).__name__
         if not isinstance(name, str) or not name or "." in name:
             raise ArgumentError(
@@ -403,9 +407,10 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Set parameters and buffers from ``state`` (as made by ``state_dict()``).
 
-        Raises `StateDictError` listing every missing or unexpected key and every shape that
-        differs, before changing anything. ``strict=False`` ignores missing and unexpected keys
-        (shapes must still fit).
+        Raises `StateDictError` listing every missing or unexpected key (one that is no str
+        too), every value that is no array of numbers and every shape that differs, before
+        changing anything. ``strict`` is True or False: False ignores missing and unexpected
+        keys (values and shapes must still fit).
         """
         if not isinstance(state, Mapping):
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "model")

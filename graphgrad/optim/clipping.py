@@ -55,7 +55,15 @@ def _l2_norm(p: Tensor, g: np.ndarray) -> float:
 
 def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
     """Clip every element of every gradient to [-clip_value, clip_value], as the course's
-    ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone."""
+    ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone.
+
+    Raises:
+        GraphgradTypeError: ``params`` is no iterable (None, a number), or a gradient is no
+            array of real numbers (strings, bools, complex numbers, a Tensor), naming the
+            parameter. Every gradient is checked before any is clipped, so none is.
+        ArgumentError: an element of ``params`` is no Tensor, or ``clip_value`` is no
+            positive number.
+    """
     clip_value = _positive(clip_value, "clip_value", "clip_grad_value")
     clipped = [(p, np.clip(g, -clip_value, clip_value))
                for p, g in _grads(params, "clip_grad_value")]
@@ -72,6 +80,8 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
 
     Raises:
         AnomalyError: a gradient holds NaN or Inf, naming the parameter: no scale fixes that.
+        GraphgradTypeError, ArgumentError: as for `clip_grad_value` (``max_norm`` in place of
+            ``clip_value``); in either case no gradient is scaled.
     """
     max_norm = _positive(max_norm, "max_norm", "clip_grad_norm")
     grads = _grads(params, "clip_grad_norm")
