@@ -50,8 +50,9 @@ MAX_PIXELS = 500_000_000
 def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterator[graphviz.Digraph]:
     """The graph once per backward step: the forward pass, then each step's red edges added.
 
-    Yields ``1 + (number of backward steps)`` Digraphs, captioned with the step they show.
-    ``options`` are those of `viz.draw_graph`.
+    Returns an iterator of ``1 + (number of backward steps)`` Digraphs, captioned with the
+    step they show, each drawn when it is asked for. ``options`` are those of
+    `viz.draw_graph`.
 
     Raises (when called, before the first frame is asked for):
         NoBackwardError: no backward pass was recorded on this graph (call ``J.backward()``

@@ -177,6 +177,10 @@ def draw_graph(
     Raises:
         NotATensorError: ``roots`` is not a graphgrad Tensor.
         NoGraphError: a root was not made by a recorded op (a leaf, or made in no_grad).
+        OptionError: an option has a value it cannot take, before anything is drawn: an on/off
+            option that is not True or False, a count that is no whole number, a rankdir,
+            collapse, exploding_grad or title of the wrong kind (and, once the graph is read,
+            `UnknownScopeError` for a collapse naming no scope of it).
     """
     options = draw_options(
         "viz.draw_graph", show_values=show_values, show_grads=show_grads,

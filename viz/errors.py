@@ -3,7 +3,7 @@ packages it draws with.
 
 Each error subclasses `graphgrad.GraphgradError` (so one ``except gg.GraphgradError`` catches
 everything the framework raises) and the matching built-in (``TypeError``, ``ValueError``,
-``RuntimeError``). Depends on graphgrad's errors only.
+``RuntimeError``, ``ModuleNotFoundError``). Depends on graphgrad's errors only.
 """
 from __future__ import annotations
 

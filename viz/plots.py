@@ -67,6 +67,8 @@ def plot_costs(
         OptionError: an argument has a value it cannot take, checked before anything is
             drawn or saved (an `OptionTypeError` when it is of the wrong kind: costs that
             are no numbers, ``ax`` that is no Axes, a title that is no string, ...).
+        RenderFormatError: matplotlib cannot write the format ``path``'s extension names
+            (``.xyz``), before anything is drawn or saved.
     """
     caller = "viz.plot_costs"
     _check_text(unit, "unit", caller)
@@ -201,6 +203,8 @@ def plot_decision_boundary(
             probability per point, or another argument has a value it cannot take, checked
             before anything is drawn or saved (an `OptionTypeError` when it is of the wrong
             kind: a predict that cannot be called, X of strings, ``ax`` that is no Axes, ...).
+        RenderFormatError: matplotlib cannot write the format ``path``'s extension names
+            (``.xyz``), before anything is drawn or saved.
     """
     caller = "viz.plot_decision_boundary"
     if not callable(predict):
