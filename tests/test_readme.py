@@ -126,3 +126,32 @@ def test_every_name_the_readme_gives_exists():
     missing = [f"{prefix}.{name}" for prefix, names in named for name in names.split("/")
                if not hasattr(modules[prefix], name)]
     assert not missing
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+def test_the_errors_row_names_every_public_error_class_by_a_path_that_reaches_it():
+    """`gg.ShapeError`, `nn.StateDictError`, `gg.io.SaveTypeError`, `viz.OptionTypeError`,
+    ...: every error class graphgrad and viz raise, named where a reader can catch it."""
+    import viz
+
+    row = next(line for line in README.read_text().splitlines()
+               if line.startswith("| errors |"))
+    roots = {"gg": gg, "nn": nn, "viz": viz}
+    named = set()
+    for path in re.findall(r"`((?:gg|nn|viz)(?:\.\w+)+)`", row):
+        found = roots[path.split(".")[0]]
+        for part in path.split(".")[1:]:
+            found = getattr(found, part)  # AttributeError: the README names a path that is not
+        named.add(found)
+    public = {cls for cls in _subclasses(gg.GraphgradError)
+              if cls.__module__.split(".")[0] in ("graphgrad", "viz")
+              and not cls.__name__.startswith("_")}
+    assert len(public) > 20
+    missing = sorted(f"{cls.__module__}.{cls.__name__}" for cls in public - named)
+    assert not missing, f"the README's errors row does not name {missing}"
