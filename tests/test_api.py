@@ -16,7 +16,7 @@ OP_FUNCTIONS = [
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",
          "BackwardError", "ShapeError", "AnomalyError", "InplaceError", "OpError",
-         "GraphgradTypeError"]
+         "GraphgradTypeError", "ArgumentError", "ConventionWarning"]
 
 
 @pytest.mark.parametrize("name", OP_FUNCTIONS + NAMES)
@@ -72,3 +72,29 @@ def test_tensor_attribute_exists(attribute):
                                        "inputs", "attrs", "outputs", "name"])
 def test_function_attribute_exists(attribute):
     assert hasattr(gg.Function, attribute)
+
+
+def _public_classes(module, base):
+    return {name for name, value in vars(module).items()
+            if isinstance(value, type) and issubclass(value, base) and value.__module__ ==
+            module.__name__ and not name.startswith("_")}
+
+
+def test_every_error_of_graphgrad_errors_is_a_name_of_gg():
+    from graphgrad import errors
+
+    names = _public_classes(errors, (gg.GraphgradError, Warning))
+    assert {"ArgumentError", "ShapeError", "ConventionWarning"} <= names
+    assert all(getattr(gg, name) is getattr(errors, name) for name in names)
+
+
+def test_every_error_and_warning_of_viz_is_exported_from_viz():
+    """``except viz.OptionTypeError`` and ``from viz import *`` reach each of them."""
+    import viz
+    from viz import errors
+
+    names = _public_classes(errors, (gg.GraphgradError, Warning))
+    assert {"VizError", "OptionTypeError", "MissingPackageError", "LargeGraphWarning"} <= names
+    assert names <= set(viz.__all__)
+    assert all(getattr(viz, name) is getattr(errors, name) for name in viz.__all__
+               if name in names)
