@@ -752,3 +752,13 @@ def test_sequential_and_module_list_say_what_indexes_their_layers():
     assert [type(layer) for layer in layers] == [nn.Linear, nn.ReLU]
     layers.insert(np.int64(1), nn.Tanh())
     assert [type(layer) for layer in layers] == [nn.Linear, nn.Tanh, nn.ReLU]
+
+
+@pytest.mark.parametrize("value", ["False", None, 0, np.array([True])])
+def test_use_name_scopes_takes_true_or_false_and_keeps_its_setting_otherwise(value):
+    """A truthy "False" would have turned the scopes on."""
+    with pytest.raises(gg.ArgumentError, match=r"nn.use_name_scopes: enabled must be True or "
+                                               r"False, got"):
+        nn.use_name_scopes(value)
+    J = nn.Linear(2, 1, rng=0)(np.ones((1, 2)))
+    assert J.creator.scope == "Linear"  # still on, as by default

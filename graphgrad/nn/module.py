@@ -172,8 +172,9 @@ _SCOPES = {"enabled": True}
 
 
 def use_name_scopes(enabled: bool) -> None:
-    """Whether calling a module tags its ops with a name scope (on by default)."""
-    _SCOPES["enabled"] = bool(enabled)
+    """Whether calling a module tags its ops with a name scope (on by default): True or
+    False."""
+    _SCOPES["enabled"] = flag(enabled, "enabled", "nn.use_name_scopes")
 
 
 class Module:
