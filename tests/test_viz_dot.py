@@ -1,5 +1,8 @@
-"""The DOT text of graph pictures: what each node says, the edges, options, determinism."""
+"""The DOT text of graph pictures: what each node says, the edges, options, determinism, and
+that a picture keeps nothing of the graph it drew."""
+import gc
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -560,3 +563,33 @@ def test_an_option_refused_is_named_with_the_function_given_it(tmp_path):
     with pytest.raises(viz.OptionError, match=r"^viz.backprop_frames: precision must be a "):
         next(viz.backprop_frames(J, precision="3"))
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("draw, backward", [
+    (lambda J: viz.to_dot(J), False),
+    (lambda J: viz.draw_graph(J, collapse=True), False),
+    (lambda J: [frame.source for frame in viz.backprop_frames(J)], True),
+], ids=["to_dot", "collapsed", "backprop_frames"])
+def test_a_drawn_graph_is_freed_with_its_cost_without_the_garbage_collector(draw, backward):
+    # The picture's walk links tensors and ops both ways; strong links back were reference
+    # cycles holding every drawn tensor, node and saved array (and the leaves the nodes lock)
+    # after J was dropped, until a collection ran: a picture drawn each step kept each step's
+    # graph.
+    W = gg.Tensor(np.array([[0.5, -1.0], [2.0, 0.0]]), name="W", requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        with gg.name_scope("layer"), gg.name_scope("inner"):
+            A = gg.tanh(W)
+            J = (A * W).sum()
+        if backward:
+            J.backward()
+            np.testing.assert_allclose(W.grad, np.tanh(W.data) + W.data / np.cosh(W.data) ** 2)
+        drawn = draw(J)
+        assert drawn
+        refs = [weakref.ref(t) for t in (A, J, J.creator, A.creator)]
+        del A, J
+        assert [ref() for ref in refs] == [None] * len(refs)
+        assert W.data.flags.writeable  # no node of the dropped graph locks W any more
+    finally:
+        gc.enable()

@@ -113,10 +113,16 @@ def lay_out(
             return top
         cluster = clusters_by_scope.get(scope)
         if cluster is None:
-            parent_scope = scope.rsplit("/", 1)[0] if "/" in scope else None
-            parent = cluster_for(parent_scope)
-            cluster = clusters_by_scope[scope] = Cluster(scope)
-            parent.children[scope] = cluster
+            # A loop, not a call of itself: a closure that calls itself is a reference cycle,
+            # which would keep the clusters, and the graph they draw, alive until the garbage
+            # collector ran.
+            cluster = top
+            for prefix in _prefixes(scope):  # the outermost first
+                inner = clusters_by_scope.get(prefix)
+                if inner is None:
+                    inner = clusters_by_scope[prefix] = Cluster(prefix)
+                    cluster.children[prefix] = inner
+                cluster = inner
         return cluster
 
     def outside(scope: str) -> Cluster:

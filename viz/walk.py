@@ -16,8 +16,9 @@ graphgrad's `Tensor`, `Function`, `nn.Parameter` and errors, and `viz.errors`.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import InitVar, dataclass
 from typing import Any
 
 from graphgrad import Function, Tensor
@@ -31,17 +32,44 @@ INTERMEDIATE = "intermediate"
 OUTPUT = "output"
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(eq=False)
 class TensorInfo:
-    """One tensor as drawn: a box of the picture (a constant gets one per use)."""
+    """One tensor as drawn: a box of the picture (a constant gets one per use).
+
+    ``creator`` and ``consumers`` are the `OpInfo` s of the snapshot that made and use it,
+    held weakly: each op holds its inputs' and outputs' infos, and links back would make
+    reference cycles that kept the drawn graph (its arrays, the leaves its nodes lock) alive
+    after the caller dropped it, until the garbage collector ran.
+    """
 
     tensor: Tensor
     id: str  # the DOT id: tensor1, tensor2, ...
     name: str  # the user's name, or a generated one (t1, t2, ...); "" for a constant
     kind: str  # PARAMETER, CONSTANT, INTERMEDIATE or OUTPUT
-    creator: OpInfo | None = None
-    consumers: list[OpInfo] = field(default_factory=list)
+    made_by: InitVar[OpInfo | None] = None
     scope: str | None = None  # the name scope it is drawn in (its creator's, or its users')
+
+    def __post_init__(self, made_by: OpInfo | None) -> None:
+        self._creator: Callable[[], OpInfo | None] = (
+            _nothing if made_by is None else weakref.ref(made_by))
+        self._consumers: list[weakref.ref[OpInfo]] = []
+
+    @property
+    def creator(self) -> OpInfo | None:
+        """The op that made it, or None for a leaf."""
+        return self._creator()
+
+    @property
+    def consumers(self) -> list[OpInfo]:
+        """The ops that use it, in the order the walk met them."""
+        return [ref() for ref in self._consumers]
+
+    def add_consumer(self, op: OpInfo) -> None:
+        self._consumers.append(weakref.ref(op))
 
 
 @dataclass(eq=False)
@@ -141,7 +169,7 @@ def snapshot(roots: Sequence[Tensor]) -> Snapshot:
                 info = drawn.get(tensor)
                 if info is None:
                     info = drawn[tensor] = add_tensor(tensor, None)
-            info.consumers.append(op)
+            info.add_consumer(op)
             op.inputs.append(info)
         # An op with several outputs lists them; a single output is the tensor the walk met.
         outputs = [t for t in node.outputs if t is not None] or made[node]
