@@ -730,10 +730,41 @@ def test_a_layer_refuses_a_dtype_its_parameters_cannot_learn_in(make, name, dtyp
 
 @pytest.mark.parametrize("rng", ["abc", -1, 2.5, True])
 def test_a_layer_refuses_an_rng_that_is_no_seed_or_generator(rng):
-    with pytest.raises(gg.ArgumentError, match=r"rng must be None, a seed \(a whole number >= "
-                                               r"0\) or a np.random.Generator, got"):
+    with pytest.raises(gg.ArgumentError, match=r"^Linear: rng must be None, a seed \(a whole "
+                                               r"number >= 0\) or a np.random.Generator, got"):
         nn.Linear(3, 4, rng=rng)
     assert np.array_equal(nn.Linear(3, 4, rng=7).W.data, nn.Linear(3, 4, rng=np.int64(7)).W.data)
+    with pytest.raises(gg.ArgumentError, match=r"^nn\.init\.generator: rng must be None"):
+        nn.init.generator(rng)
+    with pytest.raises(gg.ArgumentError, match=r"^nn\.init\.initialize: rng must be None"):
+        nn.init.initialize("he", (2, 3), rng=rng)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: nn.Conv2d(1, 2, 3, rng=rng),
+    lambda rng: nn.Conv1d(1, 2, 3, rng=rng),
+    lambda rng: nn.ConvTranspose2d(1, 2, 3, rng=rng),
+    lambda rng: nn.Embedding(5, 2, rng=rng),
+    lambda rng: nn.RNNCell(2, 3, rng=rng),
+    lambda rng: nn.LSTMCell(2, 3, rng=rng),
+    lambda rng: nn.GRUCell(2, 3, rng=rng),
+    lambda rng: nn.RNN(2, 3, cell="lstm", rng=rng),
+    lambda rng: nn.Dropout(0.5, rng=rng),
+    lambda rng: nn.MultiHeadAttention(4, 2, rng=rng),
+    lambda rng: nn.TransformerEncoderLayer(4, 2, 8, rng=rng),
+    lambda rng: nn.TransformerDecoderLayer(4, 2, 8, rng=rng),
+    lambda rng: nn.TransformerEncoder(1, 4, 2, 8, 10, 6, rng=rng),
+    lambda rng: nn.TransformerDecoder(1, 4, 2, 8, 10, 6, rng=rng),
+    lambda rng: nn.Transformer(1, 4, 2, 8, 10, 10, 6, 6, rng=rng),
+], ids=["Conv2d", "Conv1d", "ConvTranspose2d", "Embedding", "RNNCell", "LSTMCell", "GRUCell",
+        "RNN", "Dropout", "MultiHeadAttention", "TransformerEncoderLayer",
+        "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"])
+def test_every_layer_with_an_rng_names_itself_when_refusing_one(make, request):
+    name = request.node.callspec.id
+    for rng in ("x", -1, 2.5):
+        with pytest.raises(gg.ArgumentError, match=rf"^{name}: rng must be None, a seed"):
+            make(rng)
+    make(np.int64(3))
 
 
 # -- settings that read as PyTorch's ---------------------------------------------------------------

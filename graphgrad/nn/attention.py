@@ -315,7 +315,8 @@ class MultiHeadAttention(Module):
         bias = flag(bias, "bias", "MultiHeadAttention")
         self.init = init
         self.dropout = dropout_probability(dropout, self._kind())
-        generator = initializers.generator(rng)  # one stream: a seed per layer would repeat
+        # one stream: a seed per layer would repeat
+        generator = initializers.generator(rng, "MultiHeadAttention")
         for name in ("query", "key", "value", "out"):
             setattr(self, name, Linear(self.d_model, self.d_model, init=init, bias=bias,
                                        rng=generator, dtype=dtype))

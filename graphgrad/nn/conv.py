@@ -63,7 +63,8 @@ class _Conv(Module):
         window = (self.f,) * self.dims
         units, inputs = self._units_and_inputs()
         positions = int(np.prod(window))
-        rows = initializers.initialize(init, (units, positions * inputs), rng, dtype, positions)
+        rows = initializers.initialize(init, (units, positions * inputs), rng, dtype, positions,
+                                         caller)
         self.W = Parameter(np.ascontiguousarray(rows.T.reshape(*window, inputs, units)))
         self.b = Parameter(np.zeros(self.n_C, dtype=dtype)) if bias else None
 

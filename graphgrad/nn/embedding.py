@@ -70,7 +70,8 @@ class Embedding(Module):
         self.n_vocab = whole_number(n_vocab, "n_vocab", "Embedding")
         self.n_e = whole_number(n_e, "n_e", "Embedding")
         self.init = init
-        self.E = Parameter(initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype))
+        self.E = Parameter(initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype,
+                                                    caller="Embedding"))
 
     @classmethod
     def from_pretrained(cls, E: Any, freeze: bool = True) -> Embedding:

@@ -33,8 +33,10 @@ def seed(value: int) -> None:
     _default["rng"] = np.random.default_rng(seed_value(value, "nn.init.seed", "value"))
 
 
-def generator(rng: np.random.Generator | int | None = None) -> np.random.Generator:
-    """``rng`` as a Generator: an int seeds a new one, None gives the module-level one."""
+def generator(rng: np.random.Generator | int | None = None,
+              caller: str = "nn.init.generator") -> np.random.Generator:
+    """``rng`` as a Generator: an int seeds a new one, None gives the module-level one;
+    anything else is an `ArgumentError` naming ``caller``, the layer given it."""
     if rng is None:
         return _default["rng"]
     if isinstance(rng, np.random.Generator):
@@ -42,7 +44,7 @@ def generator(rng: np.random.Generator | int | None = None) -> np.random.Generat
     try:
         return np.random.default_rng(whole_number(rng, "rng", "", least=0))
     except ArgumentError:
-        raise ArgumentError(f"rng must be None, a seed (a whole number >= 0) or a "
+        raise ArgumentError(f"{caller}: rng must be None, a seed (a whole number >= 0) or a "
                             f"np.random.Generator, got {rng!r}") from None
 
 
@@ -138,22 +140,23 @@ def name_of(init: str | Initializer) -> str:
 
 
 def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
-               dtype: Any = np.float64, window: int = 1) -> np.ndarray:
-    """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``.
+               dtype: Any = np.float64, window: int = 1,
+               caller: str = "nn.init.initialize") -> np.ndarray:
+    """A new weight array of ``shape`` from the initialiser ``init``, in ``dtype``; a shape,
+    window or rng refused is an `ArgumentError` naming ``caller``, the layer being built.
 
     ``window``: the positions a convolution's filter covers (f * f), for the one initialiser
     whose n[l] counts them (`glorot`); the others, and functions given as ``init``, see the
     shape (n_C, f * f * n_C_prev) alone.
     """
-    shape = _shape(shape, "nn.init.initialize")
-    window = whole_number(window, "window (the positions a filter covers, f * f)",
-                          "nn.init.initialize")
+    shape = _shape(shape, caller)
+    window = whole_number(window, "window (the positions a filter covers, f * f)", caller)
     dtype = float_dtype(dtype, f"a layer's weights of shape {shape}")
     initializer = get(init)
     if initializer is glorot and window != 1:
-        array = glorot(shape, generator(rng), window)
+        array = glorot(shape, generator(rng, caller), window)
     else:
-        array = initializer(shape, generator(rng))
+        array = initializer(shape, generator(rng, caller))
     array = np.asarray(array, dtype=dtype)
     if array.shape != shape:
         raise ShapeError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")

@@ -124,7 +124,8 @@ class Linear(Module):
         self.n_out = whole_number(n_out, "n_out", "Linear")
         bias = flag(bias, "bias", "Linear")
         self.init = init
-        self.W = Parameter(initializers.initialize(init, (self.n_out, self.n_in), rng, dtype))
+        self.W = Parameter(initializers.initialize(init, (self.n_out, self.n_in), rng, dtype,
+                                                    caller="Linear"))
         self.b = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None
 
     def forward(self, X: Any) -> Tensor:

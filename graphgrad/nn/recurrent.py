@@ -53,7 +53,7 @@ class _Cell(Module):
         self.n_x = whole_number(n_x, "n_x", type(self).__name__)
         self.n_a = whole_number(n_a, "n_a", type(self).__name__)
         self.init = init
-        self._make_weights(initializers.generator(rng), dtype)
+        self._make_weights(initializers.generator(rng, type(self).__name__), dtype)
 
     def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
         raise NotImplementedError
@@ -272,7 +272,7 @@ class RNN(Module):
         self.kind = cell
         make = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell]
         # One generator for every cell: an int seed passed to each would draw them all alike.
-        rng = initializers.generator(rng)
+        rng = initializers.generator(rng, "RNN")
         for l in range(self.num_layers):
             n_in = n_x if l == 0 else self._directions * n_a
             for name in self._cell_names(l):

@@ -81,7 +81,7 @@ class Dropout(Module):
                 "keep_prob is the course's probability of keeping a unit, and PyTorch's "
                 f"Dropout(p={k:g}) is Dropout(keep_prob={1 - k:g}) here.",
                 ConventionWarning, stacklevel=2)
-        self.rng = None if rng is None else initializers.generator(rng)
+        self.rng = None if rng is None else initializers.generator(rng, type(self).__name__)
         self.D: Tensor | None = None
 
     def reseed(self, seed: Any) -> None:

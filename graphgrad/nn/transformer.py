@@ -71,7 +71,7 @@ class _Layer(Module):
         caller = type(self).__name__
         self.d_ff = whole_number(d_ff, "d_ff", caller)
         self.dropout = dropout_probability(dropout, caller)
-        return None if rng is None else initializers.generator(rng)
+        return None if rng is None else initializers.generator(rng, caller)
 
     def _kind(self) -> str:
         attention = self.self_attention
@@ -211,7 +211,7 @@ class _Stack(Module):
         self.d_model = whole_number(d_model, "d_model", caller)
         self.max_positions = whole_number(max_positions, "max_positions", caller)
         self.dropout = dropout_probability(dropout, caller)
-        seeded = None if rng is None else initializers.generator(rng)  # as the layers'
+        seeded = None if rng is None else initializers.generator(rng, caller)  # as the layers'
         self.embedding = Embedding(vocab_size, self.d_model, rng=seeded, dtype=dtype)
         self.embedding_dropout = dropout_layer(self.dropout, seeded)
         # A constant, not a parameter: recomputed from the sizes, never trained or saved.
@@ -331,7 +331,7 @@ class Transformer(Module):
                  max_target_positions: int, dropout: float = 0.1, eps: float = 1e-6,
                  rng: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        seeded = None if rng is None else initializers.generator(rng)
+        seeded = None if rng is None else initializers.generator(rng, "Transformer")
         self.encoder = TransformerEncoder(num_layers, d_model, num_heads, d_ff,
                                           input_vocab_size, max_input_positions, dropout, eps,
                                           rng=seeded, dtype=dtype)
