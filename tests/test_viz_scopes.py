@@ -107,6 +107,23 @@ def test_collapse_by_name_takes_one_scope_or_everything_nested_in_it():
         viz.to_dot(J, collapse="layer3")
 
 
+def test_a_collapse_naming_no_scope_is_refused_by_the_function_given_it(tmp_path):
+    J = two_layer_net()
+    draws = {
+        "viz.draw_graph": lambda: viz.draw_graph(J, collapse="layer3"),
+        "viz.to_dot": lambda: viz.to_dot(J, collapse=["layer1", "layer3"]),
+        "viz.render": lambda: viz.render(J, tmp_path / "graph.dot", collapse="layer3"),
+        "viz.backprop_frames": lambda: next(viz.backprop_frames(J, collapse="layer3")),
+        "viz.animate": lambda: viz.animate(J, tmp_path / "backprop.gif", collapse="layer3"),
+    }
+    for caller, call in draws.items():
+        with pytest.raises(viz.UnknownScopeError, match=rf"^{re.escape(caller)}: collapse names "
+                                                        r"the scope 'layer3', which is not in "
+                                                        r"this graph\. Its scopes are: 'model'"):
+            call()
+    assert not list(tmp_path.iterdir())
+
+
 def test_backward_through_a_box_adds_what_its_ops_send_to_one_input():
     x = gg.Tensor(2.0, requires_grad=True, name="x")
     with gg.name_scope("square_plus"):

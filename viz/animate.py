@@ -62,7 +62,7 @@ def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterato
     roots = as_roots(roots, "viz.backprop_frames")
     frames = _frame_options(roots, options, "viz.backprop_frames")
     captions = [frame.title for frame in frames]
-    return (draw(roots, frame, captions) for frame in frames)
+    return (draw(roots, frame, captions, caller="viz.backprop_frames") for frame in frames)
 
 
 def _frame_options(
@@ -140,10 +140,10 @@ def animate(
     frames = _frame_options(roots, options, "viz.animate",
                             own=("seconds_per_step", "hold_last", "max_pixels"))
     captions = [frame.title for frame in frames]
-    pngs = [_png(draw(roots, frames[0], captions))]
+    pngs = [_png(draw(roots, frames[0], captions, caller="viz.animate"))]
     if max_pixels is not None:
         _check_size(roots, frames, pngs[0], max_pixels)
-    pngs += [_png(draw(roots, frame, captions)) for frame in frames[1:]]
+    pngs += [_png(draw(roots, frame, captions, caller="viz.animate")) for frame in frames[1:]]
 
     # Every frame is laid out alike; should one still come out larger, pad them all to its
     # size rather than fail. A PNG's header gives its size without decoding it.
@@ -213,7 +213,7 @@ def _check_size(
     if total <= max_pixels:
         return
     graph = snapshot(roots)
-    layout = lay_out(graph, frames[0].clusters, frames[0].collapse)
+    layout = lay_out(graph, frames[0].clusters, frames[0].collapse, "viz.animate")
     raise AnimationTooLargeError(
         f"viz.animate: {len(frames)} frames of {width} x {height} pixels hold "
         f"{total / 1e6:.0f} million pixels, more than max_pixels={max_pixels:_} (writing the "

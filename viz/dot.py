@@ -189,7 +189,7 @@ def draw_graph(
         collapse=collapse, legend=legend, exploding_grad=exploding_grad, max_nodes=max_nodes,
         backward_steps=backward_steps, title=title,
     )
-    return draw(as_roots(roots, "viz.draw_graph"), options)
+    return draw(as_roots(roots, "viz.draw_graph"), options, caller="viz.draw_graph")
 
 
 def draw_options(caller: str, **options: Any) -> DrawOptions:
@@ -205,19 +205,20 @@ def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
     """The DOT text of `draw_graph` (same options); needs no Graphviz installation."""
     check_option_names(options, "viz.to_dot")
     options = draw_options("viz.to_dot", **options)
-    return draw(as_roots(roots, "viz.to_dot"), options).source
+    return draw(as_roots(roots, "viz.to_dot"), options, caller="viz.to_dot").source
 
 
 def draw(
-    roots: Sequence[Tensor], options: DrawOptions, captions: Sequence[str] = ()
+    roots: Sequence[Tensor], options: DrawOptions, captions: Sequence[str] = (), *, caller: str
 ) -> graphviz.Digraph:
     """`draw_graph` on checked roots with its options gathered.
 
     ``captions``: the titles of every frame this picture is one of; its own caption takes
     the room of the widest, so that a longer caption in one frame moves no node.
+    ``caller``: the function drawing, which an `UnknownScopeError` names.
     """
     graph = snapshot(roots)
-    layout = lay_out(graph, options.clusters, options.collapse)
+    layout = lay_out(graph, options.clusters, options.collapse, caller)
     _warn_if_large(graph, layout, options)
     backward = _backward_edges(graph, layout, options)
     return _Drawing(graph, layout, backward, options, captions).digraph()

@@ -67,7 +67,8 @@ def render(
                               "already drawn Digraph: pass them to viz.draw_graph")
         digraph = graph
     else:
-        digraph = draw(as_roots(graph, "viz.render"), draw_options("viz.render", **options))
+        digraph = draw(as_roots(graph, "viz.render"), draw_options("viz.render", **options),
+                       caller="viz.render")
     drawn = None if file_format in TEXT_FORMATS else picture(digraph, file_format)
     path.parent.mkdir(parents=True, exist_ok=True)  # as graphviz's own Digraph.render does
     if drawn is None:

@@ -78,7 +78,7 @@ class Layout:
 
 
 def lay_out(
-    graph: Snapshot, clusters: bool = True, collapse: bool | str | Sequence[str] = False
+    graph: Snapshot, clusters: bool, collapse: bool | str | Sequence[str], caller: str
 ) -> Layout:
     """Assign each op and tensor to a cluster or a collapsed box.
 
@@ -88,8 +88,10 @@ def lay_out(
             when it holds layers); a scope name or a list of them collapses those, each
             with everything nested in it. A name matches a full path (``model/layer1``)
             or its last parts (``layer1``).
+        caller: the drawing function given ``collapse``, which an `UnknownScopeError` for a
+            name of no scope of the graph names.
     """
-    collapsed = _collapsed_scopes(graph, collapse)
+    collapsed = _collapsed_scopes(graph, collapse, caller)
     collapsed_of: dict[str | None, str | None] = {None: None}
 
     def collapsed_scope(scope: str | None) -> str | None:
@@ -224,7 +226,9 @@ def scopes_of(graph: Snapshot) -> list[str]:
     return list(seen)
 
 
-def _collapsed_scopes(graph: Snapshot, collapse: bool | str | Sequence[str]) -> set[str]:
+def _collapsed_scopes(
+    graph: Snapshot, collapse: bool | str | Sequence[str], caller: str
+) -> set[str]:
     if collapse is False or collapse is None:
         return set()
     present = scopes_of(graph)
@@ -238,8 +242,8 @@ def _collapsed_scopes(graph: Snapshot, collapse: bool | str | Sequence[str]) -> 
         if not matches:
             known = ", ".join(repr(s) for s in present) or "none (no op ran in a gg.name_scope)"
             raise UnknownScopeError(
-                f"collapse names the scope {name!r}, which is not in this graph. Its scopes "
-                f"are: {known}."
+                f"{caller}: collapse names the scope {name!r}, which is not in this graph. Its "
+                f"scopes are: {known}."
             )
         chosen.update(matches)
     return chosen
