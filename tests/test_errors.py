@@ -375,6 +375,11 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
      r"^clip_grad_norm takes a list of tensors \(model.parameters\(\)\), got None$"),
     (lambda: optim.clip_grad_value(0.5, 1.0), gg.GraphgradTypeError,
      r"^clip_grad_value takes a list of tensors \(model.parameters\(\)\), got 0.5$"),
+    (lambda: optim.clip_grad_norm([nn.Parameter(np.ones(2)), np.ones((2, 2))], 1.0),
+     gg.GraphgradTypeError, r"^clip_grad_norm: parameter 1 is <float64 array \(2, 2\)>, not a "
+                            r"Tensor; pass model.parameters\(\)$"),
+    (lambda: optim.clip_grad_value([None], 1.0), gg.GraphgradTypeError,
+     r"^clip_grad_value: parameter 0 is None, not a Tensor; pass model.parameters\(\)$"),
     (lambda: nn.l2_penalty(None, 0.1, 4), gg.GraphgradTypeError,
      "^l2_penalty takes a model or a list of its weight tensors, got None$"),
     (lambda: nn.l2_penalty([nn.Parameter(np.ones((2, 2))), np.ones((2, 2))], 0.1, 4),
@@ -391,7 +396,8 @@ def test_a_ragged_list_as_an_operand_is_a_graphgrad_error():
         "split 0", "sigmoid of a mask", "expand_dims axis True", "expand_dims axis np.True_",
         "swapaxes axis True", "stack axis True", "split axis True", "reshape 4.0",
         "broadcast_to None", "transpose float axes", "clip_grad_norm None",
-        "clip_grad_value number", "l2_penalty None", "l2_penalty of an array",
+        "clip_grad_value number", "clip_grad_norm of an array", "clip_grad_value of None",
+        "l2_penalty None", "l2_penalty of an array",
         "astype complex", "astype str", "astype void"])
 def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error, message):
     with pytest.raises(error, match=message):

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import AnomalyError, ArgumentError, describe, listed
+from graphgrad.errors import (
+    AnomalyError,
+    ArgumentError,
+    GraphgradTypeError,
+    describe,
+    listed,
+    setting_text,
+)
 from graphgrad.optim.optimizer import real_gradient, refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
 
@@ -32,8 +39,8 @@ def _grads(params: Iterable[Tensor], caller: str) -> list[tuple[Tensor, np.ndarr
     params = listed(params, caller)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise ArgumentError(f"{caller}: parameter {i} is a {type(p).__name__}, not a "
-                                "Tensor; pass model.parameters()")
+            raise GraphgradTypeError(f"{caller}: parameter {i} is {setting_text(p)}, not a "
+                                     "Tensor; pass model.parameters()")
     return [(p, real_gradient(p, p.grad, f"{caller}: {describe(p)}", "No gradient was clipped"))
             for p in params if p.grad is not None]
 
@@ -58,11 +65,11 @@ def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
     ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone.
 
     Raises:
-        GraphgradTypeError: ``params`` is no iterable (None, a number), or a gradient is no
-            array of real numbers (strings, bools, complex numbers, a Tensor), naming the
-            parameter. Every gradient is checked before any is clipped, so none is.
-        ArgumentError: an element of ``params`` is no Tensor, or ``clip_value`` is no
-            positive number.
+        GraphgradTypeError: ``params`` is no iterable (None, a number), an element of it is no
+            Tensor, or a gradient is no array of real numbers (strings, bools, complex
+            numbers, a Tensor), naming the parameter. Every gradient is checked before any is
+            clipped, so none is.
+        ArgumentError: ``clip_value`` is no positive number.
     """
     clip_value = _positive(clip_value, "clip_value", "clip_grad_value")
     clipped = [(p, np.clip(g, -clip_value, clip_value))
