@@ -521,6 +521,29 @@ def test_each_option_refuses_what_it_cannot_mean(option, value, message):
         viz.to_dot(J, **{option: value})
 
 
+@pytest.mark.parametrize("option, value, kind, message", [
+    ("title", 5, viz.OptionTypeError, r"title must be a string or None, got 5$"),
+    ("rankdir", 5, viz.OptionTypeError, r"rankdir must be one of LR, RL, TB, BT, got 5$"),
+    ("rankdir", "XY", viz.OptionError, r"rankdir must be one of LR, RL, TB, BT, got 'XY'$"),
+    ("collapse", 3, viz.OptionTypeError, r"collapse must be True, False, a scope's name or"),
+    ("exploding_grad", "3", viz.OptionTypeError, r"exploding_grad must be a number >= 0 "),
+    ("exploding_grad", -1, viz.OptionError, r"exploding_grad must be a number >= 0 "),
+    ("legend", "no", viz.OptionError, r"legend must be True or False, got 'no'$"),
+])
+def test_draw_options_made_directly_name_themselves_and_refuse_a_wrong_kind_as_a_type(
+        option, value, kind, message):
+    """A value of the wrong kind (a number as title or rankdir) is an OptionTypeError, a
+    TypeError too; a value of the right kind that means nothing stays a ValueError."""
+    J = course_graph()["J"]
+    for caller, call in (("viz.DrawOptions", lambda: viz.DrawOptions(**{option: value})),
+                         ("viz.to_dot", lambda: viz.to_dot(J, **{option: value}))):
+        with pytest.raises(kind, match=rf"^{re.escape(caller)}: {message}") as refused:
+            call()
+        assert type(refused.value) is kind
+        assert isinstance(refused.value, TypeError) == (kind is viz.OptionTypeError)
+    assert viz.DrawOptions(title="J", rankdir="TB").rankdir == "TB"
+
+
 def test_numpy_bools_and_inf_are_options():
     J = course_graph()["J"]
     assert viz.to_dot(J, show_grads=np.False_) == viz.to_dot(J, show_grads=False)

@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import Any
 
 import graphviz
@@ -25,7 +25,7 @@ import numpy as np
 from graphgrad import Tensor
 from graphgrad.errors import setting_text
 from viz import labels, styles
-from viz.errors import LargeGraphWarning, OptionError, UnknownOptionError
+from viz.errors import LargeGraphWarning, OptionError, OptionTypeError, UnknownOptionError
 from viz.scopes import Box, Cluster, Layout, lay_out, scopes_of
 from viz.walk import CONSTANT, PARAMETER, OpInfo, Snapshot, TensorInfo, as_roots, snapshot
 
@@ -34,7 +34,9 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 
 @dataclass(frozen=True)
 class DrawOptions:
-    """What a picture shows; `draw_graph` documents each option."""
+    """What a picture shows; `draw_graph` documents each option. An option refused is an
+    `OptionError` (an `OptionTypeError` for one of the wrong kind, a title that is no string)
+    naming ``caller``, the function given it."""
 
     show_values: bool = True
     show_grads: bool = True
@@ -50,8 +52,15 @@ class DrawOptions:
     max_nodes: int | None = 500
     backward_steps: int | None = None
     title: str | None = None
+    caller: InitVar[str] = "viz.DrawOptions"  # not an option: no field, so not in OPTIONS
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, caller: str) -> None:
+        try:
+            self._check()
+        except OptionError as error:
+            raise type(error)(f"{caller}: {error}") from None
+
+    def _check(self) -> None:
         # Python reads "no", None or NaN as a side of an on/off option: only bools are taken.
         for option in ("show_values", "show_grads", "show_backward", "clusters", "legend"):
             value = getattr(self, option)
@@ -59,8 +68,9 @@ class DrawOptions:
                 raise OptionError(f"{option} must be True or False, got {setting_text(value)}")
             object.__setattr__(self, option, bool(value))
         if not isinstance(self.rankdir, str) or self.rankdir not in RANKDIRS:
-            raise OptionError(f"rankdir must be one of {', '.join(RANKDIRS)}, "
-                              f"got {setting_text(self.rankdir)}")
+            kind = OptionError if isinstance(self.rankdir, str) else OptionTypeError
+            raise kind(f"rankdir must be one of {', '.join(RANKDIRS)}, "
+                       f"got {setting_text(self.rankdir)}")
         for option in ("precision", "max_label_chars"):
             _check_whole(option, getattr(self, option), 1)
         _check_whole("max_elements", self.max_elements, 0)
@@ -70,12 +80,14 @@ class DrawOptions:
             _check_whole("max_nodes", self.max_nodes, 0)
         object.__setattr__(self, "collapse", _collapse_setting(self.collapse))
         bound = self.exploding_grad
-        if (not isinstance(bound, numbers.Real) or isinstance(bound, (bool, np.bool_))
-                or not bound >= 0):
-            raise OptionError(f"exploding_grad must be a number >= 0 (the largest |gradient| "
-                              f"not highlighted; inf for none), got {setting_text(bound)}")
+        number = isinstance(bound, numbers.Real) and not isinstance(bound, (bool, np.bool_))
+        if not number or not bound >= 0:
+            kind = OptionError if number else OptionTypeError
+            raise kind(f"exploding_grad must be a number >= 0 (the largest |gradient| "
+                       f"not highlighted; inf for none), got {setting_text(bound)}")
         if self.title is not None and not isinstance(self.title, str):
-            raise OptionError(f"title must be a string or None, got {setting_text(self.title)}")
+            raise OptionTypeError(f"title must be a string or None, got "
+                                  f"{setting_text(self.title)}")
 
 
 OPTIONS = tuple(option.name for option in fields(DrawOptions))
@@ -83,7 +95,7 @@ OPTIONS = tuple(option.name for option in fields(DrawOptions))
 
 def _collapse_setting(collapse: Any) -> bool | str | tuple[str, ...] | None:
     """``collapse`` as `lay_out` takes it: True, False (or None), a scope name, or a tuple of
-    names; anything else (a number, a list holding one) is an `OptionError`."""
+    names; anything else (a number, a list holding one) is an `OptionTypeError`."""
     if collapse is None or isinstance(collapse, (bool, np.bool_, str)):
         return collapse if collapse is None or isinstance(collapse, str) else bool(collapse)
     try:
@@ -92,8 +104,8 @@ def _collapse_setting(collapse: Any) -> bool | str | tuple[str, ...] | None:
         names = None
     if isinstance(collapse, Mapping) or names is None or not all(
             isinstance(name, str) for name in names):
-        raise OptionError(f"collapse must be True, False, a scope's name or a list of names, "
-                          f"got {setting_text(collapse)}")
+        raise OptionTypeError(f"collapse must be True, False, a scope's name or a list of "
+                              f"names, got {setting_text(collapse)}")
     return names
 
 
@@ -178,9 +190,10 @@ def draw_graph(
         NotATensorError: ``roots`` is not a graphgrad Tensor.
         NoGraphError: a root was not made by a recorded op (a leaf, or made in no_grad).
         OptionError: an option has a value it cannot take, before anything is drawn: an on/off
-            option that is not True or False, a count that is no whole number, a rankdir,
-            collapse, exploding_grad or title of the wrong kind (and, once the graph is read,
-            `UnknownScopeError` for a collapse naming no scope of it).
+            option that is not True or False, a count that is no whole number, a rankdir
+            that is none of those, an exploding_grad below 0 (an `OptionTypeError` for a
+            rankdir, collapse, exploding_grad or title of the wrong kind) and, once the graph
+            is read, an `UnknownScopeError` for a collapse naming no scope of it.
     """
     options = draw_options(
         "viz.draw_graph", show_values=show_values, show_grads=show_grads,
@@ -195,10 +208,7 @@ def draw_graph(
 def draw_options(caller: str, **options: Any) -> DrawOptions:
     """``DrawOptions(**options)`` (names checked by `check_option_names`), an option it
     refuses named with ``caller``, the function that was given it."""
-    try:
-        return DrawOptions(**options)
-    except OptionError as error:
-        raise type(error)(f"{caller}: {error}") from None
+    return DrawOptions(**options, caller=caller)
 
 
 def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
