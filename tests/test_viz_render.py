@@ -3,6 +3,7 @@ import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graphviz
 import numpy as np
 import pytest
 from PIL import Image
@@ -93,6 +94,22 @@ def test_render_takes_a_drawn_digraph_and_refuses_unknown_formats(tmp_path):
         viz.render(J, tmp_path / "graph.bmp")
     with pytest.raises(viz.OptionError, match="draw_graph"):
         viz.render(viz.draw_graph(J), tmp_path / "graph.png", rankdir="TB")
+
+
+def test_render_takes_dot_text_read_back_as_a_graphviz_source(tmp_path):
+    """A picture saved as .dot and read back (graphviz.Source.from_file) renders as the
+    Digraph it came from, where it was refused as no graphgrad Tensor."""
+    J = course_graph()["J"]
+    dot = viz.render(J, tmp_path / "graph.dot")
+    source = graphviz.Source.from_file(dot)
+    again = viz.render(source, tmp_path / "again.dot")
+    assert again.read_text(encoding="utf-8") == viz.to_dot(J)
+    svg = viz.render(source, tmp_path / "graph.svg").read_bytes()
+    assert svg == viz.render(viz.draw_graph(J), tmp_path / "digraph.svg").read_bytes()
+    assert ET.fromstring(svg).tag == f"{SVG}svg"
+    with pytest.raises(viz.OptionError, match=r"^viz.render takes drawing options with a "
+                                              r"tensor, not with an already drawn Source"):
+        viz.render(source, tmp_path / "graph.png", rankdir="TB")
 
 
 def test_png_bytes_are_the_same_for_the_same_graph(tmp_path):

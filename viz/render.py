@@ -32,11 +32,12 @@ PICTURE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
 
 
 def render(
-    graph: Tensor | Sequence[Tensor] | graphviz.Digraph,
+    graph: Tensor | Sequence[Tensor] | graphviz.Digraph | graphviz.Source,
     path: str | bytes | os.PathLike,
     **options: Any,
 ) -> Path:
-    """Draw the graph behind a tensor (or an already drawn Digraph) into ``path``.
+    """Draw the graph behind a tensor (or an already drawn Digraph, or DOT text read back as a
+    ``graphviz.Source``) into ``path``.
 
     The format comes from the extension: ``.png``, ``.svg``, ``.pdf``, ``.jpg``, ``.gif``,
     or ``.dot`` / ``.gv`` for the DOT text (no Graphviz program needed). ``options`` are those
@@ -61,10 +62,11 @@ def render(
             f"with one of {', '.join('.' + f for f in PICTURE_FORMATS + TEXT_FORMATS)}."
         )
     check_option_names(options, "viz.render")
-    if isinstance(graph, graphviz.Digraph):
+    if isinstance(graph, (graphviz.Digraph, graphviz.Source)):  # both have .source and .pipe
         if options:
-            raise OptionError("viz.render takes drawing options with a tensor, not with an "
-                              "already drawn Digraph: pass them to viz.draw_graph")
+            raise OptionError(f"viz.render takes drawing options with a tensor, not with an "
+                              f"already drawn {type(graph).__name__}: pass them to "
+                              "viz.draw_graph")
         digraph = graph
     else:
         digraph = draw(as_roots(graph, "viz.render"), draw_options("viz.render", **options),
@@ -98,7 +100,7 @@ def file_path(path: Any, caller: str, example: str) -> Path:
     return Path(text)
 
 
-def picture(digraph: graphviz.Digraph, file_format: str) -> bytes:
+def picture(digraph: graphviz.Digraph | graphviz.Source, file_format: str) -> bytes:
     """The picture's bytes in ``file_format`` (``"png"``, ``"svg"``...), laid out by ``dot``."""
     try:
         return digraph.pipe(format=file_format)
