@@ -287,7 +287,7 @@ class Tensor:
     def __reduce_ex__(self, protocol: Any) -> tuple:
         """Pickled as a leaf, as ``deepcopy`` copies it: its data, grad, name and
         requires_grad, not the graph that made it (the whole training set, for a cost)."""
-        return _leaf, (type(self), self.data, self.grad, self.name, self.requires_grad)
+        return _unpickled_leaf, (type(self), self.data, self.grad, self.name, self.requires_grad)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise InplaceError(
@@ -662,6 +662,18 @@ def _leaf(cls: type, data: np.ndarray, grad: np.ndarray | None, name: str | None
     leaf.data, leaf.grad, leaf.name = data, grad, name
     leaf.requires_grad, leaf.creator = requires_grad, None
     return leaf
+
+
+def _unpickled_leaf(cls: type, data: np.ndarray, grad: np.ndarray | None, name: str | None,
+                    requires_grad: bool) -> Tensor:
+    """A leaf as unpickling makes it, with arrays it may write, as ``deepcopy``'s are. Pickle's
+    protocol 5 gives a read-only array back read-only: a parameter pinned by a graph when it
+    was pickled, or an op's output, would stay read-only with no graph left to release it."""
+    if not data.flags.writeable:
+        data = data.copy()
+    if grad is not None and not grad.flags.writeable:
+        grad = grad.copy()
+    return _leaf(cls, data, grad, name, requires_grad)
 
 
 def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:

@@ -167,6 +167,37 @@ def test_a_pickled_model_keeps_its_parameters():
     np.testing.assert_array_equal(copy(X).data, model(X).data)
 
 
+@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
+def test_a_model_pickled_while_a_graph_pins_it_unpickles_writeable(protocol):
+    """A graph waiting for its backward keeps the model's arrays read-only; protocol 5 gave
+    them back read-only, and nothing would ever release them: ``W -= ...`` was refused."""
+    model = nn.Linear(2, 1, rng=0)
+    J = _cost(model)  # pins W until J.backward()
+    model.W.grad = np.full(model.W.shape, 0.5)
+    model.W.grad.setflags(write=False)
+    twin = pickle.loads(pickle.dumps(model, protocol=protocol))
+    W = twin.W
+    assert W.data.flags.writeable and W.grad.flags.writeable
+    before = W.data.copy()
+    with gg.no_grad():
+        W -= 0.1 * W.grad
+    W.grad *= 2.0
+    np.testing.assert_array_equal(W.data, before - 0.05)
+    np.testing.assert_array_equal(W.grad, np.ones(W.shape))
+    assert not model.W.data.flags.writeable  # the original stays protected until backward
+    J.backward()
+    np.testing.assert_array_equal(model.W.data, before)
+
+
+def test_an_op_output_pickled_at_protocol_5_is_a_leaf_with_an_array_of_its_own():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    y = pickle.loads(pickle.dumps(x * 3, protocol=5))
+    assert y.is_leaf and y.requires_grad and y.data.flags.writeable
+    with gg.no_grad():
+        y += 1.0
+    np.testing.assert_array_equal(y.data, [4.0, 7.0])
+
+
 def test_a_one_element_tensor_formats_as_its_number():
     J = gg.Tensor(0.123456, requires_grad=True) * 2
     assert f"{J:.4f}" == "0.2469" and f"{J:.2e}" == "2.47e-01"
