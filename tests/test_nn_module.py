@@ -165,6 +165,32 @@ def test_a_deep_copy_is_an_independent_model_even_in_the_middle_of_a_step():
     assert [name for name, _ in best.named_parameters()] == list(model.state_dict())
 
 
+def test_a_shallow_copy_shares_the_layers_but_not_the_registry_of_them():
+    """``copy.copy(model)``: the same parameters and layers, as a shallow copy has; a layer
+    assigned, a buffer registered or a layer appended on the copy is the copy's alone (the
+    original had computed with its own layer while listing the new one's parameters)."""
+    model = TwoLayer()
+    twin = copy.copy(model)
+    assert twin.hidden is model.hidden and twin.scale is model.scale
+    twin.out = nn.Linear(4, 1, rng=5)
+    twin.register_buffer("steps", np.zeros(1))
+    assert model.out is not twin.out
+    assert [name for name, _ in model.named_parameters()] == ["hidden.W", "hidden.b", "scale",
+                                                               "out.W", "out.b"]
+    assert [id(p) for p in model.parameters()][-2:] == [id(model.out.W), id(model.out.b)]
+    assert list(model.state_dict()) == ["hidden.W", "hidden.b", "scale", "out.W", "out.b"]
+    assert list(twin.state_dict())[-1] == "steps"
+    assert [id(p) for p in twin.parameters()][-2:] == [id(twin.out.W), id(twin.out.b)]
+    layers = nn.ModuleList([nn.Linear(2, 2, rng=0)])
+    more = copy.copy(layers)
+    more.append(nn.ReLU())
+    assert len(layers) == 1 and len(more) == 2 and more[0] is layers[0]
+    seq = nn.Sequential(nn.Linear(2, 2, rng=0))
+    del copy.copy(seq).linear1
+    assert len(seq) == 1 and [name for name, _ in seq.named_parameters()] == ["linear1.W",
+                                                                               "linear1.b"]
+
+
 def test_buffers_are_saved_and_loaded():
     bn = nn.BatchNorm1d(2)
     bn(np.array([[1.0, 2.0], [3.0, 6.0]]))

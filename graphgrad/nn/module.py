@@ -246,6 +246,19 @@ class Module:
         self._buffers.discard(name)
         object.__delattr__(self, name)
 
+    def __copy__(self) -> Module:
+        """``copy.copy(model)``: a module holding the same parameters, layers and buffers, as
+        a shallow copy does, with a registry of its own: a layer assigned, deleted or appended,
+        or a buffer registered, on one of them leaves the other's parameters and state as they
+        were (sharing the registry, the original listed a layer it did not compute with)."""
+        twin = object.__new__(type(self))
+        state = dict(self.__dict__)
+        for name in ("_members", "_buffers", "_layers"):
+            if name in state:
+                state[name] = state[name].copy()
+        twin.__dict__.update(state)
+        return twin
+
     def _set_scope(self, scope: str | None) -> None:
         """Take the name scope this module's ops get: its name in the module that holds it."""
         object.__setattr__(self, "_scope", scope)
