@@ -45,6 +45,11 @@ class TrainingDiverged(GraphgradError, FloatingPointError):
         super().__init__(message)
         self.history = history
 
+    def __reduce__(self) -> tuple:
+        # Exception's passes the message alone, which __init__ refuses: copy.copy, deepcopy
+        # and pickle (a run in a worker process reaching its parent) failed to rebuild it.
+        return type(self), (*self.args[:1], self.history), self.__dict__
+
 
 class TrainingInterrupted(KeyboardInterrupt):
     """`fit` was interrupted (Ctrl-C). ``.history`` holds the epochs it finished, and
@@ -54,6 +59,9 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, message: str, history: dict[str, list[float]], next_epoch: int) -> None:
         super().__init__(message)
         self.history, self.next_epoch = history, next_epoch
+
+    def __reduce__(self) -> tuple:
+        return type(self), (*self.args[:1], self.history, self.next_epoch), self.__dict__
 
 
 # -- accuracy -----------------------------------------------------------------------------------

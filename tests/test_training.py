@@ -1,8 +1,10 @@
 """Training with fit: the course's planar flower and optimisation results, scikit-learn's
 digits, and what fit promises (history, reproducibility, schedules, a clear stop on NaN)."""
+import copy
 import functools
 import gc
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -421,6 +423,34 @@ def test_with_patience_a_run_that_diverges_ends_with_the_best_epochs_parameters(
     assert f"the parameters of epoch {best}, the one with the lowest dev cost" in str(
         caught.value)
     assert evaluate(model, nn.mse, X[100:], Y[100:])[0] == dev_costs[best]
+
+
+COPIES = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+          **{f"pickle {p}": lambda e, p=p: pickle.loads(pickle.dumps(e, protocol=p))
+             for p in range(2, pickle.HIGHEST_PROTOCOL + 1)}}
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("how", COPIES)
+def test_the_training_errors_copy_and_pickle_with_their_history(how):
+    """A run in a worker process reaches the parent pickled: Exception's pickle passes the
+    message alone, and rebuilding the error failed for want of its history."""
+    X, Y = np.array([[1.0], [2.0]]), np.array([[2.0], [4.0]])
+    model = nn.Sequential(nn.Linear(1, 1, rng=0))
+    with pytest.raises(TrainingDiverged) as caught:
+        gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=1e200), (X, Y), epochs=3,
+               progress=False)
+    diverged = caught.value
+    diverged.add_note("seed 0")
+    twin = COPIES[how](diverged)
+    assert type(twin) is TrainingDiverged and str(twin) == str(diverged)
+    assert twin.__notes__ == ["seed 0"]
+    np.testing.assert_equal(twin.history, diverged.history)  # NaNs compared as equal
+    stopped = gg.train.TrainingInterrupted("2 epochs finished", {"cost": [0.5, 0.25]}, 2)
+    twin = COPIES[how](stopped)
+    assert type(twin) is gg.train.TrainingInterrupted and str(twin) == "2 epochs finished"
+    assert twin.history == {"cost": [0.5, 0.25]} and twin.next_epoch == 2
 
 
 def test_a_nan_gradient_of_a_finite_cost_stops_training_before_the_step():

@@ -1,5 +1,7 @@
 """Pictures as files: PNG and SVG made by Graphviz, DOT text without it, and the errors."""
+import copy
 import io
+import pickle
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,6 +14,11 @@ from viz_helpers import course_graph, node_ids, two_layer_net
 import graphgrad as gg
 import viz
 from viz import styles
+
+
+def pickle_and_back(obj):
+    return pickle.loads(pickle.dumps(obj))
+
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -84,6 +91,14 @@ def test_without_dot_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     assert not (tmp_path / "graph.png").exists()
     with pytest.raises(viz.DotNotFoundError):
         viz.animate(J, tmp_path / "backprop.gif")
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy, pickle_and_back])
+def test_dot_not_found_copies_and_pickles_with_its_source(copier):
+    error = viz.DotNotFoundError("no `dot` program", "digraph { J }")
+    twin = copier(error)
+    assert type(twin) is viz.DotNotFoundError and str(twin) == "no `dot` program"
+    assert twin.source == "digraph { J }"
 
 
 def test_render_takes_a_drawn_digraph_and_refuses_unknown_formats(tmp_path):

@@ -88,6 +88,10 @@ class DotNotFoundError(VizError, RuntimeError):
         super().__init__(message)
         self.source = source
 
+    def __reduce__(self) -> tuple:
+        # Exception's passes the message alone: copy and pickle need the source too.
+        return type(self), (*self.args[:1], self.source), self.__dict__
+
 
 class MissingPackageError(VizError, ModuleNotFoundError):
     """A Python package viz draws with (graphviz, matplotlib, Pillow) is not installed, as
