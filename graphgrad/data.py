@@ -132,9 +132,26 @@ class DataLoader:
         if self.shuffle:
             order = self.rng.permutation(self.m)
             X, Y = X[order], Y[order]
-        size = self.batch_size
-        for k in range(0, _batched(self.m, size, self.drop_last), size):
-            yield X[k:k + size], Y[k:k + size]
+        return _Epoch(X, Y, self.batch_size, _batched(self.m, self.batch_size, self.drop_last))
+
+
+class _Epoch:
+    """One epoch of a `DataLoader`: its (X, Y) in this epoch's order and the next batch's
+    start. An object rather than a generator so that it can be copied and pickled (kept in a
+    training state to resume) where it stands."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, size: int, stop: int) -> None:
+        self.X, self.Y, self.size, self.stop, self.k = X, Y, size, stop, 0
+
+    def __iter__(self) -> _Epoch:
+        return self
+
+    def __next__(self) -> Batch:
+        k = self.k
+        if k >= self.stop:
+            raise StopIteration
+        self.k = end = k + self.size
+        return self.X[k:end], self.Y[k:end]
 
 
 class Standardizer:

@@ -1,5 +1,7 @@
 """Data: mini-batches like the course's random_mini_batches, the loader, standardisation,
 splits, one-hot labels and the planar flower data set."""
+import copy
+import pickle
 import re
 
 import numpy as np
@@ -332,3 +334,18 @@ def test_data_settings_out_of_range_are_refused_by_name(call, message):
     """A NaN noise made every point NaN; a negative one passed as its opposite."""
     with pytest.raises(gg.ArgumentError, match=message):
         call()
+
+
+@pytest.mark.parametrize("copier", [
+    copy.copy, copy.deepcopy, lambda it: pickle.loads(pickle.dumps(it, protocol=5))])
+def test_an_epoch_in_progress_copies_and_pickles_where_it_stands(copier):
+    """``iter(loader)`` halfway through an epoch, kept in a training state: its copy gives
+    the batches left, where a generator could be neither copied nor pickled."""
+    X = np.arange(10.0).reshape(5, 2)
+    Y = np.arange(5.0)
+    epoch = iter(DataLoader(X, Y, batch_size=2, shuffle=False))
+    next(epoch)
+    twin = copier(epoch)
+    rest = [(Xb.tolist(), Yb.tolist()) for Xb, Yb in twin]
+    assert rest == [([[4.0, 5.0], [6.0, 7.0]], [2.0, 3.0]), ([[8.0, 9.0]], [4.0])]
+    assert [Yb.tolist() for _, Yb in epoch] == [[2.0, 3.0], [4.0]]  # the original goes on
