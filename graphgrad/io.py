@@ -38,22 +38,26 @@ class StateDict(dict):
     source: str | None = None
 
 
-def _file_path(path: Any, caller: str) -> str:
-    """``path`` (a str, a pathlib.Path or bytes) as a str, or a `SaveFileError` naming
-    ``caller``: a `SaveTypeError` for no file name at all (None, 5), which os.fspath refuses
-    in its own words, and one for a folder, which would be called a missing file or named by
-    a temporary file's path."""
+def file_name(path: Any, caller: str, example: str = "model.npz",
+              type_error: type[Exception] = SaveTypeError,
+              value_error: type[Exception] = SaveFileError) -> str:
+    """``path`` (a str, bytes or an os.PathLike such as pathlib.Path) as a str, checked before
+    anything is read, drawn or written: a ``type_error`` naming ``caller`` for no file name at
+    all (None, 5), which os.fsdecode refuses in its own words; a ``value_error`` for an empty
+    path or a folder (one that exists, or a name ending with a slash, which pathlib would cut
+    off), which would be called a missing file or named by a temporary file's path.
+    ``example`` is the file name the message suggests."""
     try:
-        path = os.fsdecode(path)
+        text = os.fsdecode(path)
     except TypeError:
-        raise SaveTypeError(f"{caller}: path must be a file name, a str or a pathlib.Path, got "
-                            f"{setting_text(path)}") from None
-    if not path:
-        raise SaveFileError(f"{caller}: path is empty; give a file name ('model.npz')")
-    if path.endswith(("/", os.sep)) or os.path.isdir(path):
-        raise SaveFileError(f"{caller}: {path!r} is a folder, not a file; give the file's "
-                            f"name in it: {os.path.join(path, 'model.npz')!r}")
-    return path
+        raise type_error(f"{caller}: path must be a file name, a str or a pathlib.Path, got "
+                         f"{setting_text(path)}") from None
+    if not text:
+        raise value_error(f"{caller}: path is empty; give a file name ({example!r})")
+    if text.endswith(("/", os.sep)) or os.path.isdir(text):
+        raise value_error(f"{caller}: {text!r} is a folder, not a file; give a file's name, "
+                          f"such as {os.path.join(text, example)!r}")
+    return text
 
 
 def _as_array(key: str, value: Any) -> np.ndarray:
@@ -105,7 +109,7 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
             raise SaveTypeError(f"gg.save: keys must be non-empty strings without '/', got "
                                 f"{setting_text(key)}")
         arrays[key] = _as_array(key, value)
-    path = _file_path(path, "gg.save")
+    path = file_name(path, "gg.save")
 
     def write(temporary: str) -> None:
         with open(temporary, "wb") as file, zipfile.ZipFile(file, "w") as archive:
@@ -184,7 +188,7 @@ def load(path: PathLike) -> StateDict:
             truncated or corrupt, or holds an entry that would need pickle to read; ``path``
             is empty or a folder (a `SaveTypeError` when it is no file name at all: None, 5).
     """
-    path = _file_path(path, "gg.load")
+    path = file_name(path, "gg.load")
     if not os.path.isfile(path):
         raise SaveFileError(f"gg.load: no file {path!r}")
     try:

@@ -306,6 +306,6 @@ def test_render_takes_bytes_paths_and_refuses_what_is_no_file_name(tmp_path):
             viz.render(J, path)
     with pytest.raises(viz.OptionError, match=r"^viz.render: path is empty; give a file name"):
         viz.render(J, "")
-    with pytest.raises(viz.OptionError, match=r"new/' is a folder, not a file .*new/graph"):
+    with pytest.raises(viz.OptionError, match=r"new/' is a folder, not a file; .*new/graph"):
         viz.render(J, f"{tmp_path}/new/")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.dot", "other.gv"]

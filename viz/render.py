@@ -15,8 +15,7 @@ from typing import Any
 import graphviz
 
 from graphgrad import Tensor
-from graphgrad.errors import setting_text
-from graphgrad.io import write_whole
+from graphgrad.io import file_name, write_whole
 from viz.dot import check_option_names, draw, draw_options
 from viz.errors import (
     INSTALL_DOT,
@@ -83,21 +82,10 @@ def render(
 
 def file_path(path: Any, caller: str, example: str) -> Path:
     """``path`` (a str, bytes or an os.PathLike such as pathlib.Path) as a Path, checked
-    before anything is drawn: an `OptionTypeError` naming ``caller`` for no file name at all
-    (None, 5), an `OptionError` for an empty path or a folder (one that exists, or a name
-    ending with a slash, which Path would cut off), rather than fail writing to it."""
-    try:
-        text = os.fsdecode(path)
-    except TypeError:
-        raise OptionTypeError(f"{caller}: path must be a file name, a str or a pathlib.Path, "
-                              f"got {setting_text(path)}") from None
-    if not text:
-        raise OptionError(f"{caller}: path is empty; give a file name ({example!r})")
-    if text.endswith(("/", os.sep)) or os.path.isdir(text):
-        raise OptionError(f"{caller}: {text!r} is a folder, not a file to write the "
-                          "picture to: give a file's name (one inside that folder, or "
-                          f"another): {os.path.join(text, example)!r}")
-    return Path(text)
+    before anything is drawn (`graphgrad.io.file_name`): an `OptionTypeError` naming
+    ``caller`` for no file name at all (None, 5), an `OptionError` for an empty path or a
+    folder, rather than fail writing to it."""
+    return Path(file_name(path, caller, example, OptionTypeError, OptionError))
 
 
 def picture(digraph: graphviz.Digraph | graphviz.Source, file_format: str) -> bytes:
