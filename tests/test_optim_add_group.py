@@ -412,6 +412,49 @@ def test_a_setting_given_to_a_groups_update_is_checked_as_one_assigned():
     np.testing.assert_allclose(a.data, [0.5, 1.5])
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda group: group.__delitem__("lr"), r"del param_groups\[1\]\['lr'\] would remove"),
+    (lambda group: group.pop("lr"), r"param_groups\[1\]\.pop\('lr'\) would remove"),
+    (lambda group: group.pop("lr", 0.5), r"param_groups\[1\]\.pop\('lr'\) would remove"),
+    (lambda group: group.popitem(), r"param_groups\[1\]\.popitem\(\) would remove "
+                                    r"param_groups\[1\]\['momentum'\]"),
+    (lambda group: group.clear(), r"param_groups\[1\]\.clear\(\) would remove "
+                                  r"param_groups\[1\]\['params'\].*add_param_group"),
+    (lambda group: group.__delitem__("params"), r"del param_groups\[1\]\['params'\] would "
+                                                 r"remove .*add_param_group"),
+    (lambda group: group.__ior__({"lr": -1.0}), r"param_groups\[1\]\['lr'\] must be"),
+    (lambda group: group.__ior__({"lr": 0.5, "params": []}),
+     r"param_groups\[1\]\['params'\] cannot be replaced"),
+], ids=["del", "pop", "pop default", "popitem", "clear", "del params", "|= lr", "|= params"])
+def test_a_groups_settings_and_params_cannot_be_removed_or_set_unchecked(change, message):
+    """Removed, a setting failed the next step with a KeyError at that group, after the groups
+    before it were updated; |= set a value unchecked or replaced the params."""
+    a, b = _leaf([1.0, 2.0], "a"), _leaf([3.0, 4.0], "b")
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.2}], lr=0.1, momentum=0.5)
+    group = opt.param_groups[1]
+    with pytest.raises(gg.ArgumentError, match=rf"SGD: {message}"):
+        change(group)
+    assert group == {"params": (b,), "lr": 0.2, "weight_decay": 0.0, "momentum": 0.5}
+    a.grad, b.grad = np.ones(2), np.ones(2)
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.95, 1.95])  # lr 0.1 (1 - momentum) dW
+    np.testing.assert_allclose(b.data, [2.9, 3.9])  # lr 0.2
+
+
+def test_a_group_takes_other_keys_and_settings_by_or_and_setdefault_checked():
+    a = _leaf([1.0, 2.0], "a")
+    opt = optim.SGD([a], lr=0.1)
+    group = opt.param_groups[0]
+    group |= {"lr": np.float64(0.5), "note": "head"}
+    assert group is opt.param_groups[0] and type(group["lr"]) is float
+    assert group.setdefault("lr", -1.0) == 0.5 and group.setdefault("tag", 3) == 3
+    assert group.pop("note") == "head" and group.pop("missing", None) is None
+    assert group.popitem() == ("tag", 3)
+    a.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.5, 1.5])
+
+
 def test_an_optimizer_copied_or_pickled_steps_as_the_original():
     """copy.deepcopy and pickle set a group's items one by one: they must not meet the refusal
     of a new "params" (pickle failed before it, on the group's attributes not set yet)."""

@@ -74,7 +74,9 @@ class _Group(dict):
     step that would have updated the groups before this one first. Its ``"params"`` cannot be
     replaced: the optimizer keeps each parameter's state, numbered group after group, so a new
     list would be ignored by step; `add_param_group` adds parameters, a new optimizer changes
-    them."""
+    them. Neither can a setting or ``"params"`` be removed (``del``, ``pop``, ``popitem``,
+    ``clear``), and ``|=`` and ``setdefault`` set values as assigning does; other keys (a
+    note of the user's) are the user's to set and remove."""
 
     __slots__ = ("_owner", "_where", "_settings")
 
@@ -103,6 +105,47 @@ class _Group(dict):
         # Every value checked before any is set: a refused one changes nothing.
         items = dict(*args, **kwargs)
         super().update({key: self._checked(key, value) for key, value in items.items()})
+
+    def __ior__(self, other: Any) -> _Group:  # dict's |= would not call update
+        self.update(other)
+        return self
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def _kept(self, key: Any, how: str) -> None:
+        """Refuse ``how`` (``"del param_groups[1]['lr']"``) removing ``"params"`` or a
+        setting, which step reads for every parameter of the group: a group without its lr
+        failed the next step there, after the groups before it were updated."""
+        if key != "params" and key not in self._settings:
+            return
+        if key == "params":
+            instead = ("the parameters change by optimizer.add_param_group({'params': "
+                       f"tensors}}) or a new optimizer: {self._owner}(tensors, ...)")
+        else:
+            instead = f"a setting can be changed ({self._where}[{key!r}] = value), not removed"
+        raise ArgumentError(f"{self._owner}: {how} would remove {self._where}[{key!r}], which "
+                            f"step reads for every parameter of the group; {instead}")
+
+    def __delitem__(self, key: str) -> None:
+        self._kept(key, f"del {self._where}[{key!r}]")
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._kept(key, f"{self._where}.pop({key!r})")
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        if self:
+            self._kept(next(reversed(self)), f"{self._where}.popitem()")
+        return super().popitem()
+
+    def clear(self) -> None:
+        for key in self:
+            self._kept(key, f"{self._where}.clear()")
+        super().clear()
 
     def __reduce__(self) -> tuple:
         # copy.deepcopy and pickle rebuild the group through __init__, not by assigning its
