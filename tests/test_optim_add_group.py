@@ -455,6 +455,44 @@ def test_a_group_takes_other_keys_and_settings_by_or_and_setdefault_checked():
     np.testing.assert_allclose(a.data, [0.5, 1.5])
 
 
+@pytest.mark.parametrize("change, how", [
+    (lambda groups, new: groups.append(new), r"param_groups\.append\(\.\.\.\)"),
+    (lambda groups, new: groups.extend([new]), r"param_groups\.extend\(\.\.\.\)"),
+    (lambda groups, new: groups.insert(0, new), r"param_groups\.insert\(\.\.\.\)"),
+    (lambda groups, new: groups.__iadd__([new]), r"param_groups \+= \.\.\."),
+    (lambda groups, new: groups.__setitem__(0, new), r"param_groups\[0\] = \.\.\."),
+    (lambda groups, new: groups.__setitem__(slice(1), [new]), r"param_groups\[:1\] = \.\.\."),
+    (lambda groups, new: groups.__delitem__(0), r"del param_groups\[0\]"),
+    (lambda groups, new: groups.pop(), r"param_groups\.pop\(\)"),
+    (lambda groups, new: groups.remove(groups[0]), r"param_groups\.remove\(\.\.\.\)"),
+    (lambda groups, new: groups.clear(), r"param_groups\.clear\(\)"),
+    (lambda groups, new: groups.reverse(), r"param_groups\.reverse\(\)"),
+    (lambda groups, new: groups.__imul__(2), r"param_groups \*= \.\.\."),
+    (lambda groups, new: groups.sort(key=lambda g: -g["lr"]), r"param_groups\.sort\(\.\.\.\)"),
+], ids=["append", "extend", "insert", "+=", "set", "set slice", "del", "pop", "remove", "clear",
+        "reverse", "*=", "sort"])
+def test_param_groups_refuse_changes_in_place_and_point_to_add_param_group(change, how):
+    """Appended, a group was ignored by step and the state dict: c was never updated."""
+    a, b, c = _leaf([1.0, 2.0], "a"), _leaf([3.0, 4.0], "b"), _leaf([5.0], "c")
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.2}], lr=0.1)
+    groups = list(opt.param_groups)
+    with pytest.raises(gg.ArgumentError, match=rf"SGD\.param_groups cannot be changed in place "
+                                               rf"\({how}\): .*optimizer\.add_param_group\("):
+        change(opt.param_groups, {"params": [c], "lr": 0.3})
+    assert opt.param_groups == groups and len(opt.param_groups) == 2
+    a.grad, b.grad, c.grad = np.ones(2), np.ones(2), np.ones(1)
+    opt.add_param_group({"params": [c], "lr": 0.3})  # what the message says to do
+    for twin in (opt, copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        assert [g["lr"] for g in twin.param_groups] == [0.1, 0.2, 0.3]
+        twin.step()
+        x, y, z = twin.params
+        np.testing.assert_allclose(x.data, [0.9, 1.9])
+        np.testing.assert_allclose(y.data, [2.8, 3.8])
+        np.testing.assert_allclose(z.data, [4.7])
+        with pytest.raises(gg.ArgumentError, match=r"optimizer\.add_param_group"):
+            twin.param_groups.append({"params": [c]})
+
+
 def test_an_optimizer_copied_or_pickled_steps_as_the_original():
     """copy.deepcopy and pickle set a group's items one by one: they must not meet the refusal
     of a new "params" (pickle failed before it, on the group's attributes not set yet)."""

@@ -153,6 +153,73 @@ class _Group(dict):
         return type(self), (self._owner, self._where, self._settings, dict(self))
 
 
+class _ParamGroups(list):
+    """``optimizer.param_groups``: a list of the groups that refuses changes in place
+    (``append``, ``extend``, ``insert``, ``+=``, assigning or deleting an item, ...). Step,
+    the state and the state dict follow the groups the optimizer made, so a group appended
+    here would be ignored by every step: `add_param_group` adds one, checked."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: str, groups: Iterable[_Group] = ()) -> None:
+        super().__init__(groups)
+        self._owner = owner
+
+    def _refuse(self, how: str, *args: Any) -> Any:
+        raise ArgumentError(
+            f"{self._owner}.param_groups cannot be changed in place ({how}): step and the state "
+            "dict follow the groups the optimizer made and would ignore it. Add a group with "
+            "optimizer.add_param_group({'params': tensors, 'lr': ...}); change a group's "
+            "settings in it (param_groups[1]['lr'] = 0.005); for other parameters, make a new "
+            f"optimizer: {self._owner}(tensors, ...)")
+
+    def _index(self, index: Any) -> str:
+        if isinstance(index, slice):
+            return ":".join("" if i is None else str(i)
+                            for i in (index.start, index.stop, index.step)[:2 + bool(index.step)])
+        return repr(index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._refuse(f"param_groups[{self._index(index)}] = ...")
+
+    def __delitem__(self, index: Any) -> None:
+        self._refuse(f"del param_groups[{self._index(index)}]")
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._refuse("param_groups += ...")
+
+    def __imul__(self, other: Any) -> Any:
+        return self._refuse("param_groups *= ...")
+
+    def append(self, group: Any) -> None:
+        self._refuse("param_groups.append(...)")
+
+    def extend(self, groups: Any) -> None:
+        self._refuse("param_groups.extend(...)")
+
+    def insert(self, index: Any, group: Any) -> None:
+        self._refuse("param_groups.insert(...)")
+
+    def pop(self, index: Any = -1) -> Any:
+        return self._refuse("param_groups.pop()")
+
+    def remove(self, group: Any) -> None:
+        self._refuse("param_groups.remove(...)")
+
+    def clear(self) -> None:
+        self._refuse("param_groups.clear()")
+
+    def reverse(self) -> None:
+        self._refuse("param_groups.reverse()")
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse("param_groups.sort(...)")
+
+    def __reduce__(self) -> tuple:
+        # copy.deepcopy and pickle would otherwise rebuild the list by extend, refused here.
+        return type(self), (self._owner, list(self))
+
+
 class Optimizer:
     """Base class: the parameters in groups with their settings, groups added later
     (``add_param_group``), the step count ``t``, per-parameter state, ``zero_grad``,
@@ -164,9 +231,10 @@ class Optimizer:
 
         optim.SGD([{"params": pretrained, "lr": 0.001}, {"params": head}], lr=0.01)
 
-    ``optimizer.param_groups`` lists the groups as PyTorch does: dicts with ``"params"`` (a
-    tuple, which cannot be replaced either: which parameters are optimized changes by
-    ``add_param_group`` or a new optimizer)
+    ``optimizer.param_groups`` lists the groups as PyTorch does (a list that refuses
+    ``append`` and the other changes in place, which step would ignore: ``add_param_group``
+    adds a group): dicts with ``"params"`` (a tuple, which cannot be replaced either: which
+    parameters are optimized changes by ``add_param_group`` or a new optimizer)
     and every setting, read at each step (``param_groups[1]["lr"] = 0.005`` changes group 1's
     next step; a value assigned there is checked as ``optimizer.lr = ...`` checks it).
     ``optimizer.params`` lists every parameter, group after group, and
@@ -228,7 +296,7 @@ class Optimizer:
         self._base_lr = self.defaults["lr"]  # the keyword's lr, never 0
         self.t = 0  # the calls to step()
         # Parallel lists, one entry per group, filled by _add_groups (add_param_group too).
-        self.param_groups: list[dict[str, Any]] = []
+        self.param_groups: list[dict[str, Any]] = _ParamGroups(name)
         self._own: list[frozenset[str]] = []  # the settings each group gave
         self._lr_ratios: list[float] = []  # what optimizer.lr = alpha keeps
         self._added_at: list[int] = []  # t when each group was added: its steps are t - this
@@ -285,7 +353,7 @@ class Optimizer:
             group = _Group(type(self).__name__, f"param_groups[{len(self.param_groups)}]",
                            self.defaults, {"params": tuple(tensors), **self.defaults, **own})
             slots = [(p, self._new_state(p, group), np.empty_like(p.data)) for p in tensors]
-            self.param_groups.append(group)
+            list.append(self.param_groups, group)  # which refuses append
             self._own.append(frozenset(own))
             self._lr_ratios.append(own.get("lr", alpha) / alpha)
             self._added_at.append(self.t)
