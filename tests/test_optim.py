@@ -290,6 +290,30 @@ def test_zero_grad_and_bad_arguments():
         optim.SGD(layer.parameters(), lr=0.1, momentum=1.0)
 
 
+@pytest.mark.parametrize("kind", [optim.SGD, optim.RMSprop, optim.Adam, optim.AdamW])
+@pytest.mark.parametrize("bad, shown", [
+    (5, "5"), (None, "None"), (np.ones(2), r"<float64 array \(2,\)>"),
+], ids=["int", "None", "array"])
+def test_an_element_that_is_no_tensor_is_a_type_error_as_in_clipping(kind, bad, shown):
+    """It was an ArgumentError (a ValueError) calling 5 'not a leaf Tensor'."""
+    W = gg.Tensor(np.ones(2), requires_grad=True, name="W")
+    name = kind.__name__
+    with pytest.raises(gg.GraphgradTypeError, match=rf"^{name}: parameter 1 is {shown}, not a "
+                                                    r"Tensor; pass model.parameters\(\)$"):
+        kind([W, bad], lr=0.1)
+    with pytest.raises(TypeError, match=rf"^{name}: parameter group 1, parameter 0 is {shown}, "
+                                        r"not a Tensor"):
+        kind([{"params": [W]}, {"params": [bad]}], lr=0.1)
+    opt = kind([W], lr=0.1)
+    with pytest.raises(gg.GraphgradTypeError, match=rf"^{name}: parameter group 1, parameter 1 "
+                                                    rf"is {shown}, not a Tensor"):
+        opt.add_param_group({"params": [gg.Tensor(1.0, requires_grad=True), bad]})
+    assert len(opt.param_groups) == 1 and opt.params == [W]
+    with pytest.raises(gg.GraphgradTypeError, match=rf"clip_grad_value: parameter 1 is {shown}, "
+                                                    r"not a Tensor; pass model.parameters\(\)"):
+        optim.clip_grad_value([W, bad], 1.0)
+
+
 # -- state dicts ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("make", [
     lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.RMSprop(p, lr=0.01),

@@ -20,6 +20,7 @@ from graphgrad.errors import (
     describe,
     not_a_state_error,
     real_number,
+    setting_text,
 )
 from graphgrad.tensor import Tensor
 
@@ -398,16 +399,20 @@ class Optimizer:
 
     def _check_params(self, groups: list[list[Any]]) -> None:
         """New groups' tensors, numbered after the groups already here: leaf tensors, each in
-        one group. A frozen one (requires_grad False) gets no gradient, so step leaves it as
-        it is until it is unfrozen, as in torch.optim; a group of frozen ones only is refused,
-        since nothing in it would learn."""
+        one group (an element that is no Tensor is a `GraphgradTypeError`). A frozen one
+        (requires_grad False) gets no gradient, so step leaves it as it is until it is
+        unfrozen, as in torch.optim; a group of frozen ones only is refused, since nothing in
+        it would learn."""
         name, several = type(self).__name__, len(self.param_groups) + len(groups) > 1
         group_of = {id(p): i for i, (_, slots) in enumerate(self._groups)  # id(p) -> its group
                     for p, _, _ in slots}
         for i, tensors in enumerate(groups, start=len(self.param_groups)):
             for j, p in enumerate(tensors):
                 which = f"parameter group {i}, parameter {j}" if several else f"parameter {j}"
-                if not isinstance(p, Tensor) or p.creator is not None:
+                if not isinstance(p, Tensor):  # as the clipping functions and l2_penalty say
+                    raise GraphgradTypeError(f"{name}: {which} is {setting_text(p)}, not a "
+                                             "Tensor; pass model.parameters()")
+                if p.creator is not None:
                     raise ArgumentError(
                         f"{name}: {which} ({describe(p)}) is not a leaf Tensor; pass "
                         "model.parameters() or tensors made with requires_grad=True, not "
