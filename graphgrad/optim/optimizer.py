@@ -18,6 +18,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     describe,
+    listed,
     not_a_state_error,
     real_number,
     setting_text,
@@ -748,12 +749,8 @@ def _listed(params: Any, name: str) -> list:
     """The parameters (or groups) given to an optimizer, as a list; a tensor or a model
     alone is refused with what to pass instead."""
     refuse_one_tensor_or_model(params, name, "to optimize")
-    try:
-        return list(params)
-    except TypeError:
-        raise GraphgradTypeError(
-            f"{name} takes a list of tensors (model.parameters()) or of groups "
-            f"{{'params': tensors, ...}}, got {type(params).__name__}") from None
+    return listed(params, name, "a list of tensors (model.parameters()) or of groups "
+                                "{'params': tensors, ...}")
 
 
 def _step_count(value: Any, key: str, problems: list[str]) -> int | None:
