@@ -15,12 +15,10 @@ import numpy as np
 from graphgrad.errors import (
     AnomalyError,
     ArgumentError,
-    GraphgradTypeError,
     describe,
     listed,
-    setting_text,
 )
-from graphgrad.optim.optimizer import real_gradient, refuse_one_tensor_or_model
+from graphgrad.optim.optimizer import not_a_tensor, real_gradient, refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
 
 
@@ -39,8 +37,7 @@ def _grads(params: Iterable[Tensor], caller: str) -> list[tuple[Tensor, np.ndarr
     params = listed(params, caller)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise GraphgradTypeError(f"{caller}: parameter {i} is {setting_text(p)}, not a "
-                                     "Tensor; pass model.parameters()")
+            raise not_a_tensor(caller, f"parameter {i}", p)
     return [(p, real_gradient(p, p.grad, f"{caller}: {describe(p)}", "No gradient was clipped"))
             for p in params if p.grad is not None]
 

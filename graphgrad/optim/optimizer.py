@@ -410,9 +410,8 @@ class Optimizer:
         for i, tensors in enumerate(groups, start=len(self.param_groups)):
             for j, p in enumerate(tensors):
                 which = f"parameter group {i}, parameter {j}" if several else f"parameter {j}"
-                if not isinstance(p, Tensor):  # as the clipping functions and l2_penalty say
-                    raise GraphgradTypeError(f"{name}: {which} is {setting_text(p)}, not a "
-                                             "Tensor; pass model.parameters()")
+                if not isinstance(p, Tensor):
+                    raise not_a_tensor(name, which, p)
                 if p.creator is not None:
                     raise ArgumentError(
                         f"{name}: {which} ({describe(p)}) is not a leaf Tensor; pass "
@@ -722,6 +721,13 @@ def refuse_one_tensor_or_model(params: Any, name: str, purpose: str) -> None:
     if callable(getattr(params, "parameters", None)):
         raise GraphgradTypeError(f"{name} takes the tensors {purpose}, got a "
                                  f"{type(params).__name__}: pass model.parameters()")
+
+
+def not_a_tensor(caller: str, which: str, value: Any) -> GraphgradTypeError:
+    """The error for ``value``, given among the parameters (``which``: ``"parameter 1"``) to
+    an optimizer or a clipping function, when it is no Tensor (an array, None)."""
+    return GraphgradTypeError(f"{caller}: {which} is {setting_text(value)}, not a Tensor; pass "
+                              "model.parameters()")
 
 
 def real_gradient(p: Tensor, g: Any, where: str, unchanged: str) -> np.ndarray:
