@@ -16,9 +16,9 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
-    GraphgradTypeError,
     ShapeError,
     array_of,
+    array_of_numbers,
     flag,
     real_number,
     seed_value,
@@ -26,16 +26,6 @@ from graphgrad.errors import (
 )
 
 Batch = tuple[np.ndarray, np.ndarray]
-
-
-def _numbers(X: Any, what: str, caller: str) -> np.ndarray:
-    """X (an array, a Tensor, nested lists) as an array of numbers, or an error naming
-    ``what``: a ragged list or strings, where numpy would fail later with no name."""
-    X = array_of(X, what, caller)
-    if X.dtype.kind not in "biuf":
-        raise GraphgradTypeError(f"{caller}: {what} must hold numbers, got {X.dtype} values "
-                                 f"of shape {X.shape}")
-    return X
 
 
 def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +162,7 @@ class Standardizer:
     def fit(self, X: Any) -> Standardizer:
         """Learn mu and sigma from X (m, n_x). A constant feature (every value the same, or
         a std of at most ``eps``) gets its value as mu and sigma = 1, so it becomes 0."""
-        X = _numbers(X, "X", "Standardizer.fit").astype(np.float64, copy=False)
+        X = array_of_numbers(X, "X", "Standardizer.fit").astype(np.float64, copy=False)
         if X.ndim < 1 or len(X) == 0:
             raise ShapeError(f"Standardizer.fit needs examples in rows, got shape {X.shape}")
         # The mean of m equal values is off by rounding, and so the std is not 0 but about
@@ -187,7 +177,7 @@ class Standardizer:
         """(X - mu) / sigma with the training set's mu and sigma."""
         if self.mean is None:
             raise GraphgradError("Standardizer.transform: call fit(X_train) first")
-        X = _numbers(X, "X", "Standardizer.transform")
+        X = array_of_numbers(X, "X", "Standardizer.transform")
         if X.shape[1:] != self.mean.shape:
             raise ShapeError(f"Standardizer: fitted on examples of shape {self.mean.shape}, "
                              f"got X of shape {X.shape}")

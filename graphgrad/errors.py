@@ -194,6 +194,18 @@ def array_of(value: Any, what: str, caller: str) -> np.ndarray:
         ) from None
 
 
+def array_of_numbers(value: Any, what: str, caller: str) -> np.ndarray:
+    """`array_of` ``value``, refusing with a `GraphgradTypeError` an array that holds no numbers
+    (strings, complex numbers, Python objects such as None), which numpy would fail on later
+    with no name: an array is named by its dtype and shape, anything else by its value."""
+    array = array_of(value, what, caller)
+    if array.dtype.kind in "biuf":
+        return array
+    held = (f"{array.dtype} values of shape {array.shape}" if array.ndim and array.dtype.kind != "O"
+            else setting_text(value))
+    raise GraphgradTypeError(f"{caller}: {what} must hold numbers, got {held}")
+
+
 def require_shape(caller: str, name: str, value: Any, expected: tuple[int | str, ...],
                   tip: str = "") -> None:
     """Raise a `ShapeError` unless ``value`` has shape ``expected``, whose strings (``"m"``,

@@ -24,6 +24,7 @@ from graphgrad.errors import (
     GraphgradError,
     GraphgradTypeError,
     array_of,
+    array_of_numbers,
     describe,
     flag,
     not_a_state_error,
@@ -100,13 +101,9 @@ def _replaced_layer_message(module: Module, name: str, value: Any) -> str:
 
 def _buffer_array(module: Module, name: str, value: Any) -> np.ndarray:
     """A buffer's value as an array of numbers (what state_dict saves), or an error naming it."""
-    # a tensor through numpy, which refuses one that requires grad: a buffer is not learned
-    array = (np.asarray(value) if isinstance(value, Tensor)
-             else array_of(value, f"buffer {name!r}", type(module).__name__))
-    if array.dtype.kind not in "biuf":
-        raise GraphgradTypeError(f"{type(module).__name__}: buffer {name!r} must hold numbers, "
-                                 f"got {setting_text(value)}")
-    return array
+    if isinstance(value, Tensor):  # through numpy, which refuses one that requires grad
+        value = np.asarray(value)  # (a buffer is not learned)
+    return array_of_numbers(value, f"buffer {name!r}", type(module).__name__)
 
 
 def _holds_learned(values: Any) -> bool:
