@@ -395,6 +395,8 @@ def _save_path(path: Any, ax: Axes | None, caller: str, example: str) -> Path | 
             f".{file_format} files. End the file name with one of "
             f"{', '.join('.' + known_format for known_format in known)}.")
     return path
+
+
 def _saved(figure: Figure, path: Path | None) -> Figure:
     """``figure``, saved to ``path`` first when there is one (missing folders created)."""
     if path is not None:
