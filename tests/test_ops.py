@@ -277,12 +277,22 @@ def test_clip_takes_numbers_and_arrays_of_them():
     np.testing.assert_array_equal(gg.clip(x, [0, 6]).data, [1.0, 6.0])
 
 
-def test_mean_over_an_empty_axis_gives_an_empty_gradient():
-    x = gg.Tensor(np.ones((0, 3)), requires_grad=True)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gg.mean(x, axis=0).backward(np.ones(3))
-    assert x.grad.shape == (0, 3)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mean_over_an_empty_axis_is_nan_without_numpy_warnings_and_an_empty_gradient(dtype):
+    """0/0, as PyTorch gives: numpy's mean warned twice from inside numpy (Mean of empty
+    slice, invalid value encountered) about a value graphgrad documents."""
+    x = gg.Tensor(np.ones((0, 3), dtype), requires_grad=True, name="X")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        down = gg.mean(x, axis=0)
+        everything = gg.mean(x)
+        across = gg.mean(x, axis=1, keepdims=True)  # m means of 3 numbers each: none
+        (down.sum() + everything).backward()
+    assert down.shape == (3,) and down.dtype == dtype and np.isnan(down.data).all()
+    assert everything.shape == () and np.isnan(everything.item())
+    assert across.shape == (0, 1) and across.dtype == dtype
+    assert x.grad.shape == (0, 3) and x.grad.dtype == dtype
+    assert gg.mean(np.zeros((2, 0), np.int64), axis=1).data.dtype == np.float64  # as numpy
 
 
 def test_a_float32_mean_down_a_long_axis_is_correctly_rounded():

@@ -61,7 +61,8 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """y = mean of x over axes;  dy/dx = 1/n for each of the n averaged elements"""
+    """y = mean of x over axes;  dy/dx = 1/n for each of the n averaged elements (over an
+    axis of length 0, y = 0/0 = NaN, as in PyTorch, and x's gradient is empty)"""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -70,7 +71,13 @@ class Mean(Function):
         ctx.axes = axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         ctx.in_shape = x.shape
-        if x.dtype.kind == "f" and x.itemsize < 8 and x.size:
+        if not x.size:
+            # The mean of no numbers is 0/0: NaN, as in PyTorch, where numpy's mean also
+            # warns twice (Mean of empty slice, invalid value) from inside numpy.
+            total = np.add.reduce(x, axis=axes, keepdims=keepdims)
+            kind = x.dtype if x.dtype.kind == "f" else np.float64
+            return np.full(total.shape, np.nan, kind) if total.size else total.astype(kind)
+        if x.dtype.kind == "f" and x.itemsize < 8:
             # A float32 mean adds up in float64: numpy adds rows one by one along a leading
             # axis (a batch's), so in float32 the error grows with m (1e-5 for 100000
             # values near 1), and a batch of equal values had a mean unequal to them.
@@ -132,7 +139,8 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (all axes when None)."""
+    """Mean over ``axis`` (all axes when None). Over an axis of length 0 (an empty batch) it
+    is NaN, 0/0, as in PyTorch; `gg.detect_anomaly` names the Mean that made it."""
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 
 
