@@ -295,6 +295,31 @@ def test_mean_over_an_empty_axis_is_nan_without_numpy_warnings_and_an_empty_grad
     assert gg.mean(np.zeros((2, 0), np.int64), axis=1).data.dtype == np.float64  # as numpy
 
 
+@pytest.mark.parametrize("fn, word", [(gg.max, "max"), (gg.min, "min")])
+@pytest.mark.parametrize("shape, axis, empty", [((0, 3), None, 0), ((0, 3), 0, 0),
+                                                ((3, 0), -1, 1), ((2, 0, 4), (0, 1), 1)])
+def test_max_and_min_over_an_axis_of_length_zero_are_refused_by_name(fn, word, shape, axis,
+                                                                     empty):
+    """numpy's own words (zero-size array to reduction operation maximum which has no
+    identity) named no axis; PyTorch refuses it too."""
+    x = gg.Tensor(np.ones(shape), requires_grad=True, name="A")
+    with pytest.raises(gg.OpError) as info:
+        fn(x, axis=axis)
+    assert str(info.value) == (
+        f"{word.title()}('A' {shape} float64, axis={axis}, keepdims=False) failed: axis "
+        f"{empty} has length 0, and the {word} of no numbers has no value (PyTorch refuses it "
+        f"too): check that the batch is not empty (m = 0), or take the {word} over axes of "
+        "non-zero length")
+
+
+def test_max_over_a_full_axis_of_an_empty_tensor_is_empty():
+    x = gg.Tensor(np.ones((0, 3)), requires_grad=True)
+    y = gg.max(x, axis=1, keepdims=True)
+    assert y.shape == (0, 1)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
 def test_a_float32_mean_down_a_long_axis_is_correctly_rounded():
     """numpy adds a float32 column one row at a time in float32, so the mean of 100000 values
     near 1 was off by 1e-5 (some 80 units in the last place); added up in float64 it is

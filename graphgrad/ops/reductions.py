@@ -98,7 +98,8 @@ class Mean(Function):
 
 class _Extreme(Function):
     """Shared by max and min: the gradient goes to the extreme element, and tied elements
-    share it evenly, so the gradient still sums to the upstream gradient."""
+    share it evenly, so the gradient still sums to the upstream gradient. Over an axis of
+    length 0 there is no extreme element: an `OpError` says so."""
 
     reduce: Any = None
 
@@ -109,7 +110,18 @@ class _Extreme(Function):
         ctx.axes = normalize_axis(axis, x.ndim)
         ctx.keepdims = keepdims
         axes = None if axis is None else ctx.axes  # numpy takes no lists
-        y = np.asarray(cls.reduce(x, axis=axes, keepdims=True))
+        try:
+            y = np.asarray(cls.reduce(x, axis=axes, keepdims=True))
+        except ValueError:  # numpy's "zero-size array to reduction operation maximum ..."
+            empty = [a for a in ctx.axes if x.shape[a] == 0]
+            if not empty:
+                raise
+            word = cls.__name__.lower()
+            raise ValueError(
+                f"axis {empty[0]} has length 0, and the {word} of no numbers has no value "
+                f"(PyTorch refuses it too): check that the batch is not empty (m = 0), or "
+                f"take the {word} over axes of non-zero length"
+            ) from None
         chosen = x == y
         share = (chosen / chosen.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
         ctx.save_for_backward(share)
