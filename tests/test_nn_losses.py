@@ -378,3 +378,39 @@ def test_ragged_labels_are_named_by_the_loss(loss, labels_are):
     with pytest.raises(gg.GraphgradTypeError, match=rf"^{labels_are} cannot be made into an "
                                                     "array .*inhomogeneous.*same length"):
         loss(Z, [[1.0, 0.0], [1.0]])
+
+
+@pytest.mark.parametrize("loss, name, what, outputs, labels", [
+    (nn.cross_entropy, "cross_entropy", "logits", np.zeros((0, 4)), np.zeros(0, np.int64)),
+    (nn.cross_entropy, "cross_entropy", "logits", np.zeros((0, 4)), np.zeros((0, 4))),
+    (lambda z, y: nn.cross_entropy(z, y, multi_label=True), "cross_entropy(multi_label=True)",
+     "logits", np.zeros((0, 4)), np.zeros((0, 4))),
+    (nn.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits", "logits",
+     np.zeros((0, 1)), np.zeros((0, 1))),
+    (nn.binary_cross_entropy, "binary_cross_entropy", "probabilities", np.zeros((0, 1)),
+     np.zeros((0, 1))),
+    (nn.mse, "mse", "predictions", np.zeros((0, 1)), np.zeros((0, 1))),
+], ids=["indices", "one-hot", "multi_label", "bce_logits", "bce", "mse"])
+def test_a_cost_over_no_examples_is_refused_by_every_loss(loss, name, what, outputs, labels):
+    """A mean over m = 0 examples: cross-entropy and both binary losses gave 0, a perfect
+    fit, mse gave NaN with numpy's two RuntimeWarnings, and multi_label a ZeroDivisionError."""
+    A = gg.Tensor(outputs, requires_grad=True, name="A")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(gg.ShapeError) as info:
+            loss(A, labels)
+    assert str(info.value) == (
+        f"{name}: the {what} 'A' {outputs.shape} float64 hold no examples (m = 0): the cost is "
+        "a mean over them, and a mean over none is 0/0, not a number (PyTorch gives NaN); give "
+        "at least one example (was the batch empty, or did a split leave a set empty?)")
+
+
+def test_cross_entropy_over_sequences_of_no_steps_or_no_classes_is_refused():
+    with pytest.raises(gg.ShapeError, match=r"^cross_entropy: the logits unnamed tensor "
+                                            r"\(2, 0, 3\) float64 hold no values \(axis 1 "
+                                            r"has length 0\): the cost is a mean over them"):
+        nn.cross_entropy(np.zeros((2, 0, 3)), np.zeros((2, 0), np.int64))
+    for labels in (np.zeros((2, 0)), np.zeros(2, np.int64)):  # numpy's max had failed
+        with pytest.raises(gg.ShapeError, match=r"^cross_entropy: logits unnamed tensor "
+                                                r"\(2, 0\) float64 hold no classes \(C = 0\)"):
+            nn.cross_entropy(np.zeros((2, 0)), labels)

@@ -3,7 +3,8 @@
 Each takes the model's output first, then the labels, as PyTorch's losses do (Keras's take
 ``(y_true, y_pred)``). Constant 0/1 labels given first with the output second are refused:
 the cost would be computed all the same, and backward would train the model through the
-labels' gradient.
+labels' gradient. Outputs that hold no examples (m = 0, an empty batch) are refused: a mean
+over none is 0/0, which PyTorch gives as NaN.
 
 `cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
 (sigmoid + log loss) and `binary_cross_entropy` are each one fused node. The first two take
@@ -219,6 +220,21 @@ def _same_shape(loss: str, a: Tensor, y: Tensor, a_name: str) -> None:
     )
 
 
+def _refuse_empty(loss: str, a: Tensor, a_name: str) -> None:
+    """Refuse outputs that hold no numbers: the cost is a mean over them, and a mean over
+    none is 0/0. PyTorch gives NaN; the cost here was 0, a perfect fit, or NaN with numpy's
+    warnings, depending on the loss, or a ZeroDivisionError."""
+    if a.data.size:
+        return
+    empty = a.shape.index(0)
+    which = "examples (m = 0)" if empty == 0 else f"values (axis {empty} has length 0)"
+    raise ShapeError(
+        f"{loss}: the {a_name} {describe(a)} hold no {which}: the cost is a mean over them, "
+        "and a mean over none is 0/0, not a number (PyTorch gives NaN); give at least one "
+        "example (was the batch empty, or did a split leave a set empty?)"
+    )
+
+
 def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor:
     """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
 
@@ -241,6 +257,9 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
     z = _as_tensor(logits)
     if z.data.ndim < 1:
         raise ShapeError(f"cross_entropy: logits must have shape (m, C), got {describe(z)}")
+    if z.shape[-1] == 0:
+        raise ShapeError(f"cross_entropy: logits {describe(z)} hold no classes (C = 0); give "
+                         "one score per class, of shape (m, C)")
     _refuse_swapped("cross_entropy", z, labels, "logits")
     if not isinstance(multi_label, (bool, np.bool_)):
         # PyTorch's third argument is weight, one per class: as a truthy list it had chosen
@@ -252,6 +271,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
     if multi_label:
         y = _as_labels(labels, z, "cross_entropy")
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
+        _refuse_empty("cross_entropy(multi_label=True)", z, "logits")
         m = z.size // z.shape[-1] if z.ndim > 1 else 1
         return SigmoidCrossEntropy.apply(z, y, scale=1.0 / m)
     shape = z.data.shape
@@ -265,9 +285,11 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
                 "class is always 1. For a yes/no label use binary_cross_entropy_with_logits."
             )
         _check_label_rows(raw, z)
+        _refuse_empty("cross_entropy", z, "logits")
         return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
     if raw.shape == shape[:-1]:
         _check_indices(raw, shape[-1])
+        _refuse_empty("cross_entropy", z, "logits")
         return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
     tip = ""
     if raw.shape == shape[:-1] + (1,):
@@ -345,7 +367,8 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Tensor:
     _refuse_swapped("binary_cross_entropy_with_logits", z, labels, "logits")
     y = _as_labels(labels, z, "binary_cross_entropy_with_logits")
     _same_shape("binary_cross_entropy_with_logits", z, y, "logits")
-    return SigmoidCrossEntropy.apply(z, y, scale=1.0 / max(z.size, 1))
+    _refuse_empty("binary_cross_entropy_with_logits", z, "logits")
+    return SigmoidCrossEntropy.apply(z, y, scale=1.0 / z.size)
 
 
 def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
@@ -363,6 +386,7 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     _refuse_swapped("binary_cross_entropy", a, labels, "probabilities")
     y = _as_labels(labels, a, "binary_cross_entropy")
     _same_shape("binary_cross_entropy", a, y, "probabilities")
+    _refuse_empty("binary_cross_entropy", a, "probabilities")
     eps = real_number(eps, "eps", "binary_cross_entropy", lambda e: 0.0 <= e < 0.5,
                       "in [0, 0.5)")
     if a.data.size and (a.data.min() < 0.0 or a.data.max() > 1.0):  # NaN passes: fit says so
@@ -380,5 +404,6 @@ def mse(predictions: Any, targets: Any) -> Tensor:
     a = _as_tensor(predictions)
     y = _as_labels(targets, a, "mse", "targets")
     _same_shape("mse", a, y, "predictions")
+    _refuse_empty("mse", a, "predictions")
     error = a - y
     return (error * error).mean()
