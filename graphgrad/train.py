@@ -72,7 +72,7 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
     """The fraction of examples predicted right.
 
     Args:
-        outputs: the model's output, (m, C) or (m, 1).
+        outputs: the model's output, (m, C) or (m, 1), with m >= 1.
         labels: class indices (m,), one-hot (m, C), or 0/1 labels (m, 1).
         kind: how outputs become predictions: "argmax" (the largest of C >= 2 scores; the
             default, refused for outputs (m, 1), whose yes/no answers need one of the next two),
@@ -81,6 +81,11 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
     """
     out = np.asarray(_data(outputs))
     y = np.asarray(_data(labels))
+    if out.size == 0:  # numpy's mean of none is NaN, with two RuntimeWarnings
+        none = "no examples" if out.ndim and out.shape[0] == 0 else "no scores"
+        raise ArgumentError(
+            f"accuracy: the outputs {out.shape} hold {none}, and the fraction right of no "
+            "predictions is 0/0, not a number; give at least one example with its scores")
     if kind == "argmax":
         if out.ndim >= 2 and out.shape[-1] == 1:
             # the largest of one score is always it: every prediction class 0, and one-hot

@@ -5,6 +5,7 @@ import functools
 import gc
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -189,6 +190,23 @@ def test_accuracy_counts_the_predictions_each_kind_makes(kind, outputs, labels, 
     outputs = np.array(outputs)
     assert gg.train.accuracy(outputs, np.array(labels), kind) == right / (
         outputs.size if kind == "multi_label" else len(outputs))
+
+
+@pytest.mark.parametrize("kind", ["argmax", "logits", "probabilities", "multi_label"])
+@pytest.mark.parametrize("outputs, labels, none", [
+    (np.zeros((0, 3)), np.zeros(0, np.int64), "no examples"),
+    (np.zeros((3, 0)), np.zeros(3, np.int64), "no scores"),
+], ids=["m=0", "C=0"])
+def test_accuracy_of_no_predictions_is_refused(kind, outputs, labels, none):
+    """It was NaN with numpy's two RuntimeWarnings for m = 0, and numpy's 'attempt to get
+    argmax of an empty sequence' or 'cannot reshape' for outputs of no scores."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(gg.ArgumentError) as info:
+            gg.train.accuracy(outputs, labels, kind)
+    assert str(info.value) == (
+        f"accuracy: the outputs {outputs.shape} hold {none}, and the fraction right of no "
+        "predictions is 0/0, not a number; give at least one example with its scores")
 
 
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
