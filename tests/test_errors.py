@@ -134,6 +134,21 @@ def test_bad_operand_for_an_operator(bad):
         gg.exp(bad)
 
 
+def test_reshaping_an_empty_batch_with_minus_one_says_to_write_the_size_out():
+    """The course flattens images with X.reshape(X.shape[0], -1): for m = 0 numpy cannot
+    solve -1 (any size fits), and the hint said 0 elements cannot take shape (0, -1)."""
+    X = gg.Tensor(np.zeros((0, 4, 4, 3)), name="X")
+    with pytest.raises(gg.OpError) as info:
+        X.reshape(X.shape[0], -1)
+    assert str(info.value).splitlines()[1] == (
+        "  with 0 elements, the -1 in shape (0, -1) could be any size: write the size out "
+        "(x.reshape(0, 48) for the rows of x flattened)")
+    with pytest.raises(gg.OpError, match=r"the -1 in shape \(0, -1, 2\) could be any size: "
+                                         r"write the size out$"):
+        X.reshape(0, -1, 2)
+    assert X.reshape(0, 48).shape == X.reshape(-1, 48).shape == (0, 48)
+
+
 def test_failing_op_names_its_settings():
     W = gg.Tensor(np.ones((3, 4)), name="W")
     with pytest.raises(gg.OpError, match=r"(?s)Reshape\('W' \(3, 4\).*shape=\(5, 5\).*12 elements"):

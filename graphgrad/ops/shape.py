@@ -51,6 +51,14 @@ class Reshape(_Rearrange):
     @staticmethod
     def hint(x, shape):
         """Shown when forward fails: the element counts that disagree."""
+        if x.size == 0 and -1 in shape:
+            # numpy cannot solve -1 for no elements: any size fits. The course flattens
+            # images with X.reshape(X.shape[0], -1), which an empty batch (m = 0) fails.
+            sizes = ", ".join(str(n) for n in x.shape[:1] + (int(np.prod(x.shape[1:])),))
+            example = (f" (x.reshape({sizes}) for the rows of x flattened)"
+                       if len(shape) == 2 and x.ndim > 1 and shape[0] == x.shape[0] else "")
+            return (f"with 0 elements, the -1 in shape {shape} could be any size: write the "
+                    f"size out{example}")
         return f"an array of {x.size} elements cannot take shape {shape}"
 
 
