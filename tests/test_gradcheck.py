@@ -1040,3 +1040,22 @@ def test_an_input_that_is_not_finite_is_refused_before_checking(bad):
     with pytest.raises(gg.ArgumentError, match=rf"input 0 'x' \(3,\) float64 holds {bad} at "
                                                r"element \(1,\)"):
         gg.gradcheck(gg.exp, [gg.Tensor([0.5, bad, 1.0], requires_grad=True, name="x")])
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+def test_an_empty_input_or_output_passes_saying_there_is_nothing_to_check(fast):
+    """Its Jacobian has no entries: the report read 'relative difference 0.00e+00 (great)',
+    and for an empty output named a worst element (0, 0) of a comparison never made."""
+    E = gg.Tensor(np.ones((0, 3)), requires_grad=True, name="E")
+    b = gg.Tensor(np.array([0.5, -1.0]), requires_grad=True, name="b")
+    result = gg.gradcheck(lambda e, v: gg.sum(gg.tanh(e)) + gg.sum(v ** 2), [E, b], fast=fast)
+    assert result.passed and [p.empty for p in result.pairs] == [
+        "the input holds no elements", ""]
+    assert str(result).splitlines()[1] == (
+        "  output 0 wrt input 0 'E' (0, 3) float64: nothing to check: the input holds no "
+        "elements")
+    result = gg.gradcheck(lambda v: v[:0], [b], fast=fast)
+    assert result.passed and str(result).splitlines()[1] == (
+        "  output 0 wrt input 0 'b' (2,) float64: nothing to check: output 0 (0,) holds no "
+        "elements")
+    assert gg.gradgradcheck(lambda e: gg.tanh(e), [E])

@@ -70,6 +70,8 @@ def gradcheck(
         a `GradcheckResult`: truthy when every pair passes; ``print(result)`` shows the report.
         An input that no output's graph contains is named in it, with a warning if the check
         passed: its zero gradient matches anything constant, so passing proves nothing.
+        A pair whose input or output holds no elements (an empty batch) passes, and the
+        report says there was nothing to check.
         An element within eps of a kink (relu near 0) is compared with the slope on the side
         away from the kink, and one at a kink with the range of valid subgradients; elements at
         kinks that bend alike (a tie of max) are also moved together, and the sum of their
@@ -211,12 +213,14 @@ def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], labe
     if fast:
         pairs = _projected_pairs(stepper, labels, checked, float_outputs, analytic, rng,
                                  eps, atol, rtol)
+        _mark_empty(pairs, outputs, x)
         if all(p.passed for p in pairs) and not zero_failures:
             _warn_unreached(unreached)
             return GradcheckResult(True, pairs, [], f"fast: random projections, {settings}",
                                    unreached=unreached)
     pairs = _elementwise_pairs(stepper, labels, checked, float_outputs, analytic, eps, atol,
                                rtol)
+    _mark_empty(pairs, outputs, x)
     passed = all(p.passed for p in pairs) and not zero_failures
     note = _fallback_note(pairs, passed) if fast else ""
     result = GradcheckResult(passed, pairs, zero_failures, f"full: every element, {settings}",
@@ -226,6 +230,17 @@ def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], labe
     if passed:
         _warn_unreached(unreached)
     return result
+
+
+def _mark_empty(pairs: list[PairCheck], outputs: tuple[Tensor, ...], x: list[Tensor]) -> None:
+    """Say so where an output or an input holds no elements: its Jacobian has no entries, so
+    the pair passes with nothing checked (its relative difference of 0 measures nothing)."""
+    for pair in pairs:
+        out = outputs[pair.output]
+        if not x[pair.input].size:
+            pair.empty = "the input holds no elements"
+        elif not out.size:
+            pair.empty = f"output {pair.output} {out.shape} holds no elements"
 
 
 def _outputs_of(value: Any) -> tuple[Tensor, ...]:

@@ -78,9 +78,14 @@ class PairCheck:
     jumps: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
     projected: bool = False
     nonfinite: int = 0
+    #: What holds no elements, when the output or the input does: then there is no
+    #: derivative to check, and the pair passes with nothing checked.
+    empty: str = ""
 
     def __str__(self) -> str:
         head = f"output {self.output} wrt input {self.input} {self.input_label}:"
+        if self.empty:
+            return f"{head} nothing to check: {self.empty}"
         if self.projected:
             return (f"{head} random projection: analytic {self.analytic:.6g} vs numeric "
                     f"{self.numeric:.6g} ({'ok' if self.passed else 'MISMATCH'})")
