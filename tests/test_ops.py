@@ -406,6 +406,10 @@ def test_reductions_take_a_list_of_axes_as_a_tuple(reduce, expected, grad):
 @pytest.mark.parametrize("call, message", [
     (lambda W: gg.stack(5), "takes a list of tensors"),
     (lambda W: gg.concatenate(W), "takes a list of tensors"),
+    # numpy's "need at least one array to concatenate" came after "Concatenate(, axis=0)"
+    (lambda W: gg.concatenate([]), r"^concatenate got an empty list: give at least one tensor "
+                                   r"to join \(concatenate\(\[a, b\], axis=0\)\)$"),
+    (lambda W: gg.stack(()), r"^stack got an empty list: give at least one tensor to join"),
     (lambda W: gg.split(W, 2, axis=2), "axis 2 is out of range"),
     (lambda W: W.sum(axis="0"), "axis must be an int"),
     (lambda W: gg.pad(W, ((1, 1),) * 3), r"one \(before, after\) pair per axis"),

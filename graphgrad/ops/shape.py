@@ -333,6 +333,9 @@ def _tensors(op: str, tensors: Any) -> tuple:
         raise GraphgradTypeError(
             f"{op} takes a list of tensors ({op}([a, b], axis=0)), got {type(tensors).__name__}"
         )
+    if not tensors:  # numpy's "need at least one array" came with an empty operand list
+        raise ArgumentError(f"{op} got an empty list: give at least one tensor to join "
+                            f"({op}([a, b], axis=0))")
     return tuple(tensors)
 
 
