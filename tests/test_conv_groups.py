@@ -250,3 +250,19 @@ def test_a_grouped_layer_given_the_wrong_channels_names_its_weight_and_groups():
     layer = nn.Conv2d(4, 4, 3, groups=4, rng=0)
     _assert_refused(lambda: layer(np.zeros((1, 5, 5, 8))),
                     ["8 channels", "(3, 3, 1, 4)", "groups=4", "n_C_prev = groups * 1 = 4"])
+
+
+@pytest.mark.parametrize("conv, A_shape, W_shape", [
+    (gg.conv2d, (0, 5, 5, 3), (3, 3, 1, 6)),
+    (gg.conv1d, (0, 7, 3), (3, 1, 6)),
+], ids=["conv2d", "conv1d"])
+def test_a_depthwise_convolution_of_an_empty_batch_has_zero_gradients(conv, A_shape, W_shape):
+    """The filters' gradient reshaped the upstream gradient to (m, n_H, n_W, groups, -1):
+    for m = 0, numpy cannot solve -1 (cannot reshape array of size 0)."""
+    A = gg.Tensor(np.ones(A_shape), requires_grad=True, name="A")
+    W = gg.Tensor(np.ones(W_shape), requires_grad=True, name="W")
+    Z = conv(A, W, stride=2, pad=1, groups=3)
+    assert Z.shape == (0, *Z.shape[1:-1], 6)
+    (Z * Z).sum().backward()
+    assert A.grad.shape == A_shape
+    np.testing.assert_array_equal(W.grad, np.zeros(W_shape))

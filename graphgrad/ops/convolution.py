@@ -115,7 +115,8 @@ def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: i
         return dw.reshape(f_h, f_w, x.shape[-1], n_c)
     if x.shape[-1] == groups:  # depthwise: each channel's windows times its outputs' gradient
         windows = _windows(_padded(x, pads), f_h, f_w, stride)
-        dw = np.einsum("mhwijc,mhwcq->ijcq", windows, g.reshape(*g.shape[:3], groups, -1))
+        dw = np.einsum("mhwijc,mhwcq->ijcq", windows,
+                       g.reshape(*g.shape[:3], groups, n_c // groups))  # no -1: m may be 0
         return dw.reshape(f_h, f_w, 1, n_c)
     g_groups = g.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
     dw = _grouped_im2col(x, f_h, f_w, stride, pads, groups).transpose(0, 2, 1) @ g_groups
