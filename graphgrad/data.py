@@ -216,6 +216,9 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
     X, Y = _check_pair(X, Y, "train_dev_test_split")
     shuffle = flag(shuffle, "shuffle", "train_dev_test_split")
     m = len(X)
+    if m == 0:  # else a share was said to round to no examples, or dev=0, test=0 to leave none
+        raise ShapeError(f"train_dev_test_split: X {X.shape} and Y {Y.shape} hold no examples; "
+                         "there is nothing to split")
 
     def count(share: float, label: str) -> int:
         # NaN, inf, and what is no number (a tuple of the three shares, a string) are refused.

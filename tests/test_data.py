@@ -211,6 +211,16 @@ def test_a_whole_float_share_is_a_count():
     assert (len(Xdv), len(Xte)) == (2, 0)
 
 
+@pytest.mark.parametrize("dev, test", [(0.1, 0.1), (0, 0), (2, 0)])
+def test_splitting_no_examples_says_there_are_none(dev, test):
+    """It said 0.1 of 0 examples needs at least 6, or that 0 dev + 0 test examples leave none
+    of the 0 for training."""
+    with pytest.raises(gg.ShapeError) as info:
+        train_dev_test_split(np.zeros((0, 3)), np.zeros((0, 1)), dev=dev, test=test)
+    assert str(info.value) == ("train_dev_test_split: X (0, 3) and Y (0, 1) hold no examples; "
+                               "there is nothing to split")
+
+
 def test_a_positive_share_that_rounds_to_no_examples_is_refused():
     """0.1 of 5 examples is 0.5, which rounds to 0: an empty dev set, whose cost is not a
     number, would follow. 6 examples are the fewest that give one."""
