@@ -99,10 +99,14 @@ def _anomaly_message(ctx: Any, phase: str, what: str, array: np.ndarray) -> str:
     ]
     if ctx.created_at:
         lines.append(f"  created at {ctx.created_at}")
-    lines.append(
-        "  Common causes: log or division of 0, sqrt of a negative number, exp of a large value, "
-        "a learning rate that makes the cost diverge."
-    )
+    if phase == "forward" and type(ctx).__name__ == "Mean" and ctx.inputs[0].data.size == 0:
+        lines.append("  Cause: a mean over an axis of length 0 is 0/0, NaN; was the batch empty "
+                     "(m = 0)?")
+    else:
+        lines.append(
+            "  Common causes: log or division of 0, sqrt of a negative number, exp of a large "
+            "value, a learning rate that makes the cost diverge."
+        )
     return "\n".join(lines)
 
 

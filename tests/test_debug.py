@@ -62,6 +62,22 @@ def test_sqrt_at_zero_in_backward_gives_inf_and_is_caught():
     assert "this op's backward made it" in message
 
 
+def test_the_nan_mean_of_an_empty_batch_is_caught_and_explained():
+    """The NaN is a documented value (0/0, as in PyTorch); the general causes (log of 0, a
+    learning rate) did not name the empty axis."""
+    X = gg.Tensor(np.ones((0, 3)), requires_grad=True, name="X")
+    with gg.detect_anomaly(), pytest.raises(gg.AnomalyError) as info:
+        gg.mean(X * 2.0, axis=0)
+    lines = str(info.value).splitlines()
+    assert lines[0] == ("detect_anomaly: Mean produced NaN in forward, in output 0 (3 of 3 "
+                        "elements, first at index (0,)).")
+    assert lines[-1] == ("  Cause: a mean over an axis of length 0 is 0/0, NaN; was the batch "
+                         "empty (m = 0)?")
+    infinities = gg.Tensor([np.inf, -np.inf], requires_grad=True)
+    with gg.detect_anomaly(), pytest.raises(gg.AnomalyError, match="Common causes: log"):
+        gg.mean(infinities * 1.0)  # a NaN mean of some numbers: the usual causes
+
+
 def test_a_non_finite_gradient_from_upstream_is_reported_as_such():
     class InfGrad(gg.Function):
         @staticmethod
