@@ -95,12 +95,27 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
                 f"outputs {out.shape} have one, so every prediction would be class 0. For one "
                 "yes/no output, pass kind='logits' (z > 0) or kind='probabilities' (a > 0.5).")
         predicted = out.argmax(axis=-1)
-        truth = y.argmax(axis=-1) if y.shape == out.shape else y.reshape(predicted.shape)
-        return float(np.mean(predicted == truth))
+        if y.shape == out.shape:  # one-hot
+            return float(np.mean(predicted == y.argmax(axis=-1)))
+        return float(np.mean(predicted == _labels_as(y, predicted.shape, out, kind)))
     if kind in ("logits", "multi_label", "probabilities"):
         threshold = 0.5 if kind == "probabilities" else 0.0
-        return float(np.mean((out > threshold) == (y.reshape(out.shape) > 0.5)))
+        return float(np.mean((out > threshold) == (_labels_as(y, out.shape, out, kind) > 0.5)))
     raise ArgumentError(f"accuracy: kind must be one of {ACCURACY_KINDS}, got {kind!r}")
+
+
+def _labels_as(labels: np.ndarray, shape: tuple, outputs: np.ndarray, kind: str) -> np.ndarray:
+    """The labels laid out as ``shape``, one per prediction: (m,) indices given as (m, 1) or
+    (1, m) are the same m labels; any other number of labels is refused."""
+    if labels.size != math.prod(shape):
+        expected = ("class indices (m,) or one-hot labels of the outputs' shape"
+                    if kind == "argmax" else "one 0/1 label per output, of the outputs' shape")
+        tip = ("; labels in the course's layout, one example per column, need a .T"
+               if labels.shape[::-1] == outputs.shape else "")
+        raise ArgumentError(
+            f"accuracy: {labels.size} labels of shape {labels.shape} do not fit the outputs "
+            f"{outputs.shape} (kind={kind!r}), which take {expected}{tip}")
+    return labels.reshape(shape)
 
 
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:

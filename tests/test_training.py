@@ -209,6 +209,32 @@ def test_accuracy_of_no_predictions_is_refused(kind, outputs, labels, none):
         "predictions is 0/0, not a number; give at least one example with its scores")
 
 
+def test_accuracy_takes_class_indices_as_a_column_or_a_row():
+    outputs = np.array([[0.1, 0.7, 0.2], [0.5, 0.1, 0.4], [0.2, 0.3, 0.5]])
+    for labels in ([1, 2, 2], [[1], [2], [2]], [[1, 2, 2]]):
+        assert gg.train.accuracy(outputs, np.array(labels)) == 2 / 3
+    assert gg.train.accuracy(np.array([[0.3], [-0.2]]), np.array([[1, 1]]), "logits") == 0.5
+
+
+@pytest.mark.parametrize("kind, outputs, labels, tail", [
+    # one-hot labels in the course's layout (C, m): numpy's "cannot reshape" came alone
+    ("argmax", np.zeros((2, 3)), np.eye(3)[[1, 0]].T,
+     "6 labels of shape (3, 2) do not fit the outputs (2, 3) (kind='argmax'), which take "
+     "class indices (m,) or one-hot labels of the outputs' shape; labels in the course's "
+     "layout, one example per column, need a .T"),
+    ("argmax", np.zeros((2, 3)), np.array([1, 0, 2]),
+     "3 labels of shape (3,) do not fit the outputs (2, 3) (kind='argmax'), which take "
+     "class indices (m,) or one-hot labels of the outputs' shape"),
+    ("logits", np.zeros((4, 1)), np.ones(3),
+     "3 labels of shape (3,) do not fit the outputs (4, 1) (kind='logits'), which take one "
+     "0/1 label per output, of the outputs' shape"),
+])
+def test_accuracy_refuses_labels_that_do_not_fit_the_outputs(kind, outputs, labels, tail):
+    with pytest.raises(gg.ArgumentError) as info:
+        gg.train.accuracy(outputs, labels, kind)
+    assert str(info.value) == "accuracy: " + tail
+
+
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
     """With a learning rate too small to move, the epoch cost is the cost on all the data."""
     X, Y = planar_dataset(m=100)
