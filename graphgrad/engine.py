@@ -128,6 +128,12 @@ def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> An
     if not isinstance(root, Tensor):
         raise GraphgradTypeError(f"{caller} needs a Tensor, got {type(root).__name__}")
     if not root.requires_grad:
+        if root.creator is not None:
+            raise BackwardError(
+                f"{caller}: {describe(root)} had its requires_grad set to False after it was "
+                "made, which cuts it off from its graph. Set it back to True; for a constant "
+                "copy of a result, take t.detach() instead."
+            )
         raise BackwardError(
             f"{caller}: {describe(root)} does not require grad, so it has no graph to "
             "backpropagate through. Give its parameters requires_grad=True, and don't compute "

@@ -445,6 +445,22 @@ def test_root_without_a_graph_is_a_clear_error():
         (x * 2).sum().backward()
 
 
+def test_a_result_whose_requires_grad_was_set_to_false_says_so_at_backward():
+    """It was told to give its parameters requires_grad=True, which they had."""
+    W = gg.Tensor(np.ones(3), requires_grad=True, name="W")
+    J = (W * 2.0).sum()
+    J.requires_grad = False
+    with pytest.raises(gg.BackwardError) as info:
+        J.backward()
+    assert str(info.value) == (
+        "backward: output of Sum () float64 had its requires_grad set to False after it was "
+        "made, which cuts it off from its graph. Set it back to True; for a constant copy of a "
+        "result, take t.detach() instead.")
+    J.requires_grad = True
+    J.backward()
+    np.testing.assert_array_equal(W.grad, [2.0, 2.0, 2.0])
+
+
 def test_backward_seed_is_copied():
     x = gg.Tensor(np.ones(2), requires_grad=True)
     seed = np.array([1.0, 2.0])
