@@ -199,7 +199,7 @@ class Function:
                 ctx.saved = tuple(out if s is raw else s for s in ctx.saved)
         result = _new(Tensor)
         result.grad = None
-        result.name = None
+        result._name = None
         # An integer or bool result (indices, a rounding) is a constant, as in PyTorch: as a
         # node it would be sent gradients cast to its dtype, 0.5 becoming 0.
         if not record or out.dtype.kind != "f":

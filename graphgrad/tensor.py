@@ -79,7 +79,8 @@ class Tensor:
         dtype: convert ``data`` to this dtype (``np.float32``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "creator", "__weakref__")
+    # The name is kept under _name behind a property that checks it; ops set _name directly.
+    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "__weakref__")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -94,11 +95,7 @@ class Tensor:
     ) -> None:
         if type(requires_grad) is not bool:
             requires_grad = flag(requires_grad, "requires_grad", "Tensor")
-        if name is not None and type(name) is not str:
-            if not isinstance(name, str):
-                raise GraphgradTypeError(f"{type(self).__name__}: name must be a string "
-                                         f"(\"W1\") or None, got {setting_text(name)}")
-            name = str(name)  # numpy's str_ shows as np.str_('W1') in repr
+        self._name = name if name is None or type(name) is str else _checked_name(self, name)
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise GraphgradTypeError(
@@ -107,8 +104,16 @@ class Tensor:
             )
         self.grad: np.ndarray | None = None
         self.requires_grad = requires_grad
-        self.name = name
         self.creator: Function | None = None  # the op that made it; None for a leaf
+
+    @property
+    def name(self) -> str | None:
+        """A label for pictures and error messages (``"W1"``), or None."""
+        return self._name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        self._name = name if name is None or type(name) is str else _checked_name(self, name)
 
     # -- array-like attributes ----------------------------------------------------------------
     @property
@@ -562,7 +567,7 @@ def _op_output(data: np.ndarray, creator: Any, _index: int) -> Tensor:
     tensor.data = data
     tensor.grad = None
     tensor.requires_grad = creator is not None
-    tensor.name = None
+    tensor._name = None
     tensor.creator = creator
     return tensor
 
@@ -652,6 +657,13 @@ def normalize_index(index: Any) -> Any:
         # numpy reads [] as no positions (float64 of size 0), as x[[]] does
         return array.astype(np.intp) if array.size == 0 and array.dtype.kind == "f" else array
     return index
+
+
+def _checked_name(tensor: Tensor, name: Any) -> str:
+    if not isinstance(name, str):
+        raise GraphgradTypeError(f"{type(tensor).__name__}: name must be a string (\"W1\") "
+                                 f"or None, got {setting_text(name)}")
+    return str(name)  # numpy's str_ shows as np.str_('W1') in repr
 
 
 def _leaf(cls: type, data: np.ndarray, grad: np.ndarray | None, name: str | None,

@@ -135,3 +135,19 @@ def test_a_name_that_is_no_string_is_refused(make, caller, name):
 def test_a_numpy_string_is_a_name():
     W = gg.Tensor([1.0], name=np.str_("W1"))
     assert W.name == "W1" and repr(W) == "Tensor([1.], name='W1')"
+
+
+@pytest.mark.parametrize("name", [5, ("b", 1), b"W"])
+def test_a_name_that_is_no_str_is_refused_when_assigned_as_when_given(name):
+    """Assigned, it was taken, and pictures and errors showed 5 or ('b', 1) as names."""
+    w = gg.Tensor(1.0, name="w")
+    for make in (lambda: gg.Tensor(1.0, name=name), lambda: setattr(w, "name", name)):
+        with pytest.raises(gg.GraphgradTypeError) as info:
+            make()
+        assert str(info.value) == (
+            f"Tensor: name must be a string (\"W1\") or None, got {name!r}")
+    assert w.name == "w"
+    w.name = np.str_("W1")
+    assert type(w.name) is str and repr(w) == "Tensor(1, name='W1')"
+    w.name = None
+    assert w.name is None and (w * 2).name is None

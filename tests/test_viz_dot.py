@@ -415,19 +415,6 @@ def test_an_empty_name_counts_as_no_name():
         "1: dt3 = 1", "2: dt2 = 4", "3: dt1 = 12"]
 
 
-def test_names_that_are_not_str_are_drawn_as_text():
-    # gg.Tensor refuses such names; the attribute can still be set to one
-    w = gg.Tensor(1.0, requires_grad=True)
-    b = gg.Tensor(2.0, requires_grad=True)
-    w.name, b.name = 5, ("b", 1)
-    J = w * 2 + b
-    J.backward()
-    source = viz.to_dot(J)
-    ids = node_ids(source)
-    assert node_label(source, ids["5"]) == "5 | scalar float64 | 5 = 1 | d5 = 2"
-    assert node_label(source, ids["(&#x27;b&#x27;, 1)"]).startswith("(&#x27;b&#x27;, 1) |")
-
-
 class _ApplyFn(gg.Function):
     """y = fn(x), an op whose attribute is a function; d/dx taken as 1 for the picture."""
 

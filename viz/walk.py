@@ -220,12 +220,12 @@ def _outputs_met(roots: Sequence[Tensor], nodes: list[Function]) -> dict[Functio
 
 
 def _given_name(tensor: Tensor) -> str:
-    """The name the user gave ``tensor``, as text; "" when it has none.
+    """The name the user gave ``tensor``; "" when it has none.
 
-    graphgrad takes any name; an empty one names nothing, so it counts as none (a picture
-    could not show it, and ``" = 2"`` says nothing).
+    An empty name names nothing, so it counts as none (a picture could not show it, and
+    ``" = 2"`` says nothing).
     """
-    return "" if tensor.name is None else str(tensor.name)
+    return tensor.name or ""
 
 
 def _is_constant_use(tensor: Tensor) -> bool:
