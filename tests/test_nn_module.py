@@ -87,6 +87,45 @@ def test_count_parameters_and_the_repr_say_how_many_are_frozen():
     assert "frozen" not in repr(model.linear2)
 
 
+class FrozenBeforeAssigned(nn.Module):
+    """A pretrained W frozen before it is assigned, a new b trained."""
+
+    def __init__(self, W):
+        super().__init__()
+        pretrained = nn.Parameter(W)
+        pretrained.requires_grad_(False)
+        self.W = pretrained
+        self.b = nn.Parameter(np.zeros(2))
+
+    def forward(self, X):
+        return X @ self.W.T + self.b
+
+
+def test_a_parameter_frozen_before_it_is_assigned_is_saved_and_can_be_unfrozen():
+    """It was left out of the registry: not saved (a model loaded back had its initial W),
+    not loaded, and requires_grad_(True) on the model left it frozen."""
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    model = FrozenBeforeAssigned(W.copy())  # a Parameter shares the array it is given
+    assert [n for n, _ in model.named_parameters()] == ["W", "b"]
+    assert model.count_parameters() == 6 and model.count_parameters(trainable=True) == 2
+    assert repr(model) == "FrozenBeforeAssigned()  # 6 parameters (4 frozen)"
+    state = model.state_dict()
+    np.testing.assert_array_equal(state["W"], W)
+    other = FrozenBeforeAssigned(np.zeros((2, 2)))
+    other.load_state_dict(state)
+    np.testing.assert_array_equal(other.W.data, W)
+    # Unfrozen with the model, W learns: X = [[1, 1]], J = sum(Z) gives dW = [[1, 1], [1, 1]].
+    model.requires_grad_(True)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    model(np.ones((1, 2))).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(model.W.data, W - 0.5)
+    np.testing.assert_array_equal(model.b.data, [-0.5, -0.5])
+    # a plain tensor that needs no gradient is a constant: not registered
+    model.mask = gg.Tensor(np.ones(2))
+    assert [n for n, _ in model.named_parameters()] == ["W", "b"]
+
+
 def test_sequential_names_layers_like_the_course():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.BatchNorm1d(2))
     assert [n for n, _ in model.named_children()] == ["linear1", "relu1", "linear2", "batchnorm1"]

@@ -1,7 +1,7 @@
 """`Module` and `Parameter`: how a model owns its weights, its layers and its state.
 
-A `Module` registers every parameter (a leaf Tensor that requires grad, as `Parameter`
-makes), submodule and buffer (a numpy array of state that is not learned, such as
+A `Module` registers every parameter (a `Parameter`, frozen or not, or a leaf Tensor that
+requires grad), submodule and buffer (a numpy array of state that is not learned, such as
 BatchNorm's running mean) assigned to it, in assignment order. From that registry it answers
 ``parameters()`` (what an optimizer updates), ``named_parameters()``, ``state_dict()`` /
 ``load_state_dict()`` (what is saved), ``train()`` / ``eval()`` and its ``repr``.
@@ -57,7 +57,9 @@ class Parameter(Tensor):
 
     ``self.W = nn.Parameter(np.zeros((n_out, n_in)))`` in a module's ``__init__`` makes it
     part of ``parameters()`` and ``state_dict()``, named after the attribute unless it has a
-    name. (A module registers a plain Tensor made with ``requires_grad=True`` the same way.)
+    name, even when it is frozen (``W.requires_grad_(False)``) before it is assigned. (A module
+    registers a plain Tensor made with ``requires_grad=True`` the same way; one that does not
+    require grad is a constant, neither trained nor saved.)
     """
 
     __slots__ = ()
@@ -70,7 +72,11 @@ class Parameter(Tensor):
 
 
 def is_parameter(value: Any) -> bool:
-    """Whether a module registers ``value`` as a parameter: a leaf Tensor that requires grad."""
+    """Whether a module registers ``value`` as a parameter: an `nn.Parameter`, frozen or not
+    (as PyTorch registers one: it is saved, and ``requires_grad_(True)`` unfreezes it), or a
+    leaf Tensor that requires grad."""
+    if isinstance(value, Parameter):
+        return value.creator is None
     return isinstance(value, Tensor) and value.requires_grad and value.creator is None
 
 
