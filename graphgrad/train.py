@@ -21,6 +21,7 @@ from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
     GraphgradTypeError,
+    describe,
     flag,
     real_number,
     seed_value,
@@ -294,7 +295,9 @@ def fit(
     Raises:
         ArgumentError: a setting refused before anything is trained: a seed that is neither
             None nor a whole number >= 0, shuffle, drop_last or progress other than True or
-            False, epochs below initial_epoch, patience without dev_data, ...
+            False, epochs below initial_epoch, patience without dev_data, an optimizer made
+            before a layer of the model was replaced (it holds the old layer's parameters,
+            not the new one's), ...
         TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf (or, with
             patience, the dev cost). Training stops before that step changes the parameters;
             with patience, the model is then given the parameters of the epoch with the lowest
@@ -515,16 +518,36 @@ class _BestEpoch:
 
 def _require_shared_parameters(model: Module, optimizer: Optimizer) -> None:
     """An optimizer made with another model's parameters would step them, never the model's
-    (whose gradients pile up): the cost would stay where it is."""
+    (whose gradients pile up): the cost would stay where it is. One made before a layer was
+    replaced would never step the new layer."""
     if not isinstance(optimizer, Optimizer):
         raise GraphgradTypeError(f"fit: optimizer must be an optimizer such as optim.SGD("
                                  f"model.parameters(), lr=0.1), got {type(optimizer).__name__}")
-    ours = {id(p) for p in model.parameters()}
+    named = model.named_parameters()
+    ours = {id(p) for _, p in named}
     if ours and not any(id(p) in ours for p in optimizer.params):
         raise ArgumentError(
             f"fit: the optimizer's {len(optimizer.params)} parameters are none of the model's "
             f"{len(ours)}, so training would not change the model; make the optimizer with "
             "this model's parameters: optim.SGD(model.parameters(), lr=...)"
+        )
+    # A layer replaced after the optimizer was made: the optimizer steps the old layer's
+    # parameters, which no longer get gradients, and the new layer's never. (An optimizer over
+    # some of the model's parameters only, the others left out on purpose, holds no old ones.)
+    old = [p for p in optimizer.params if id(p) not in ours]
+    theirs = {id(p) for p in optimizer.params}
+    left_out = [name for name, p in named if p.requires_grad and id(p) not in theirs]
+    if old and left_out:
+        shown = ", ".join(left_out[:4]) + (f" and {len(left_out) - 4} more"
+                                            if len(left_out) > 4 else "")
+        raise ArgumentError(
+            f"fit: the model's {shown} require grad but are not the optimizer's, and "
+            f"{len(old)} of the optimizer's ({describe(old[0])}"
+            f"{', ...' if len(old) > 1 else ''}) are no longer the model's: was a layer "
+            "replaced after the optimizer was made? Its new parameters would never be updated. "
+            "Make a new optimizer: optim.SGD(model.parameters(), lr=...) (or add them with "
+            "optimizer.add_param_group({'params': layer.parameters()})), or freeze them "
+            "(layer.requires_grad_(False))."
         )
 
 

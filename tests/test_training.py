@@ -650,6 +650,37 @@ def test_fit_refuses_an_optimizer_of_another_models_parameters():
     assert not np.array_equal(W, frozen_head.linear2.W.data)
 
 
+def test_fit_refuses_an_optimizer_made_before_a_layer_was_replaced():
+    """The optimizer stepped the old head, which got no gradients, and never the new one:
+    training went on with a head left at its initial values, and no error."""
+    X, Y = planar_dataset(m=20)
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Tanh(), nn.Linear(3, 1, rng=1))
+    sgd = optim.SGD(model.parameters(), lr=0.1)
+    gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, progress=False)
+    model.linear2 = nn.Linear(3, 1, rng=2)  # a new head
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    with pytest.raises(gg.ArgumentError, match=r"fit: the model's linear2\.W, linear2\.b "
+                       r"require grad but are not the optimizer's, and 2 of the optimizer's "
+                       r"\('W' \(1, 3\) float64, \.\.\.\) are no longer the model's: was a "
+                       r"layer replaced .* Make a new optimizer"):
+        gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, progress=False)
+    assert sgd.t == 1
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(p.data, before[name])
+    # Added to the optimizer, the new head takes the step of one batch of gradient descent.
+    sgd.add_param_group({"params": model.linear2.parameters()})
+    model.zero_grad()  # the gradients of fit's last step
+    nn.mse(model(X), Y).backward()
+    expected = {name: p.data - 0.1 * p.grad for name, p in model.named_parameters()}
+    model.zero_grad()
+    gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, batch_size=20, progress=False)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, expected[name], rtol=1e-12, err_msg=name)
+    # A new head frozen on purpose is fine too: the optimizer has nothing to miss.
+    model.linear2 = nn.Linear(3, 1, rng=3).requires_grad_(False)
+    gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, progress=False)
+
+
 def test_fit_on_no_examples_says_so_with_the_shape():
     model, sgd = _linear_model_and_sgd()
     with pytest.raises(gg.ArgumentError, match=r"the data gave no batches: X of shape \(0, 2\) "

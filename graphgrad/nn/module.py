@@ -606,7 +606,9 @@ class Sequential(_OrderedLayers):
     ``tanh1``, ``linear2``), so ``linear2.W`` is the course's W[2]. Give a dict to choose the
     names: ``Sequential({"hidden": Linear(2, 4), "act": Tanh(), "out": Linear(4, 1)})``.
     Index it like a list: ``model[0]`` is the first layer, ``model[:2]`` a Sequential of the
-    first two. Replacing a layer (``model.linear2 = Linear(4, 3)``) replaces it in the chain.
+    first two. Replacing a layer (``model.linear2 = Linear(4, 3)``) replaces it in the chain;
+    an optimizer made before holds the old layer's parameters: make a new one (or add the new
+    layer's with ``optimizer.add_param_group``), which `fit` checks.
     """
 
     def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
