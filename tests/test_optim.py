@@ -990,3 +990,19 @@ def test_a_setting_changed_after_construction_is_checked_as_the_keyword_is(setti
     for keyword in ({"lr": math.inf}, {"lr": True}, {"eps": math.inf}):
         with pytest.raises(gg.ArgumentError, match="must be"):
             optim.RMSprop([W], **{"lr": 0.1, **keyword})
+
+
+def test_clip_grad_norm_counts_a_tensor_given_twice_once():
+    """A W tied between two layers is in both their lists: its gradient counted twice made the
+    norm sqrt(2) times too large (7.07 for 5) and clipped it to 0.71 of max_norm."""
+    tied = nn.Linear(2, 2, rng=0)
+    model = nn.Sequential(tied, nn.Tanh(), tied)
+    W, b = _params_with_grads([[3.0, 0.0], [0.0, 0.0]], [0.0, 4.0])  # joint norm 5
+    tied.W, tied.b = W, b
+    given = model.linear1.parameters() + model.linear2.parameters()
+    assert len(given) == 4
+    assert optim.clip_grad_norm(given, 1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(W.grad, [[0.6, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(b.grad, [0.0, 0.8])
+    assert optim.clip_grad_norm(given, 2.0) == pytest.approx(1.0)  # under: unchanged
+    np.testing.assert_allclose(b.grad, [0.0, 0.8])

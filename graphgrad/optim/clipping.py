@@ -30,16 +30,20 @@ def _positive(value: Any, what: str, caller: str) -> float:
 
 
 def _grads(params: Iterable[Tensor], caller: str) -> list[tuple[Tensor, np.ndarray]]:
-    """The tensors that have a gradient, each with it as an array of real numbers: every one
-    is checked before any is clipped, so that a refused one leaves all as they were."""
+    """The tensors that have a gradient, each once, with it as an array of real numbers:
+    every one is checked before any is clipped, so that a refused one leaves all as they
+    were."""
     # Clipping a tensor's rows would silently leave its gradient as it is.
     refuse_one_tensor_or_model(params, caller, "whose gradients to clip")
     params = listed(params, caller)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise not_a_tensor(caller, f"parameter {i}", p)
+    # A tensor listed twice (a tied W in the lists of both its layers) has one gradient:
+    # counted twice, the norm was too large and the gradients clipped too much.
+    once = list({id(p): p for p in params}.values())
     return [(p, real_gradient(p, p.grad, f"{caller}: {describe(p)}", "No gradient was clipped"))
-            for p in params if p.grad is not None]
+            for p in once if p.grad is not None]
 
 
 def _l2_norm(p: Tensor, g: np.ndarray) -> float:
@@ -77,7 +81,8 @@ def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
 
 def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
     """Scale all gradients together so that their joint L2 norm is at most ``max_norm``: the
-    direction of the step is kept, only its length is capped.
+    direction of the step is kept, only its length is capped. A tensor given twice (a weight
+    tied between two layers, in both their lists) counts once, as in ``model.parameters()``.
 
     Returns:
         the norm before clipping (to watch for exploding gradients).
