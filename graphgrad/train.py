@@ -236,6 +236,8 @@ def fit(
     """Train ``model`` with mini-batch optimisation; return the history of every epoch.
 
     Each step is the course's: Z = model(X_batch); J = loss_fn(Z, Y_batch); backward; update.
+    Every parameter's gradient is reset before each backward, those of the model's parameters
+    the optimizer does not hold too, so after fit each ``.grad`` is the last batch's.
 
     Args:
         model: a `Module`; its output goes to ``loss_fn``.
@@ -457,6 +459,11 @@ class _Epoch:
         model, loss_fn, optimizer, history = self.model, self.loss_fn, self.optimizer, self.history
         total_cost = total_correct = 0.0
         seen = 0
+        # The model's parameters the optimizer does not hold (a layer left out of it, not
+        # frozen) get gradients too: reset with the optimizer's, they would pile up over the
+        # steps, and be a sum of every step's once the layer is added to the optimizer.
+        held = {id(p) for p in optimizer.params}
+        others = [p for p in model.parameters() if id(p) not in held]
         for batch, pair in enumerate(self.loader):
             X_batch, Y_batch = _batch_pair(pair, batch)
             outputs = model(X_batch)
@@ -465,6 +472,8 @@ class _Epoch:
             if not math.isfinite(cost):
                 raise TrainingDiverged(_diverged_message(cost, epoch, batch, optimizer), history)
             optimizer.zero_grad()
+            for p in others:
+                p.grad = None
             J.backward(keep_intermediate_grads=False)
             poisoned = _nonfinite_gradient(optimizer.params)
             if poisoned is not None:

@@ -681,6 +681,32 @@ def test_fit_refuses_an_optimizer_made_before_a_layer_was_replaced():
     gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, progress=False)
 
 
+def test_fit_leaves_the_last_batchs_gradient_in_a_layer_the_optimizer_does_not_hold():
+    """A layer left out of the optimizer (not frozen) kept the sum of every step's gradient:
+    20 times the last one's after 20 steps, which the first step of an optimizer it was then
+    added to applied whole."""
+    X = np.random.default_rng(0).standard_normal((16, 3))
+    Y = np.random.default_rng(1).standard_normal((16, 2))
+    model = nn.Sequential(nn.Linear(3, 4, rng=1), nn.Tanh(), nn.Linear(4, 2, rng=2))
+    reference = copy.deepcopy(model)
+    head_only = optim.SGD(model.linear2.parameters(), lr=0.1)
+    gg.fit(model, nn.mse, head_only, (X, Y), epochs=3, batch_size=16, progress=False)
+    # The same three steps by hand: the backbone's gradient of the last one, at its head.
+    for _ in range(3):
+        reference.zero_grad()
+        nn.mse(reference(X), Y).backward()
+        last = reference.linear1.W.grad
+        for p in reference.linear2.parameters():
+            p.data = p.data - 0.1 * p.grad
+    np.testing.assert_allclose(model.linear2.W.data, reference.linear2.W.data, rtol=1e-12)
+    np.testing.assert_allclose(model.linear1.W.grad, last, rtol=1e-12)
+    # Added to the optimizer, the backbone's first step is one batch's.
+    head_only.add_param_group({"params": model.linear1.parameters()})
+    W = model.linear1.W.data.copy()
+    head_only.step()
+    np.testing.assert_allclose(model.linear1.W.data, W - 0.1 * last, rtol=1e-12)
+
+
 def test_fit_on_no_examples_says_so_with_the_shape():
     model, sgd = _linear_model_and_sgd()
     with pytest.raises(gg.ArgumentError, match=r"the data gave no batches: X of shape \(0, 2\) "
