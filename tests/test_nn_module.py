@@ -1,5 +1,6 @@
 """Module: registration order, parameters, modes, state dicts, repr, Sequential, name scopes."""
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -277,6 +278,54 @@ def test_load_state_dict_non_strict_loads_what_fits():
     assert "scale: the state has shape (3,), the model (4,)" in str(caught.value)
     assert "strict=False skips missing and extra keys, not these" in str(caught.value)
     assert "or pass strict=False" not in str(caught.value)
+
+
+class Backbone(nn.Module):
+    def __init__(self, n_out):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Linear(3, 4, rng=5), nn.Tanh())
+        self.head = nn.Linear(4, n_out, rng=6)
+
+    def forward(self, X):
+        return self.head(self.backbone(X))
+
+
+def test_load_state_dict_non_strict_refuses_a_state_none_of_whose_keys_fit():
+    """A state saved from the backbone alone (linear1.W) loaded into a model that holds it as
+    a layer (backbone.linear1.W) loaded nothing, without a word: fine-tuning then started from
+    random weights."""
+    pretrained = nn.Sequential(nn.Linear(3, 4, rng=1), nn.Tanh(), nn.Linear(4, 2, rng=2))
+    state = pretrained.state_dict()
+    model = Backbone(n_out=5)
+    before = model.state_dict()
+    with pytest.raises(nn.StateDictError, match=re.escape(
+            "Backbone.load_state_dict: none of the keys of the state (linear1.W, linear1.b, "
+            "linear2.W, linear2.b) is one of the model's (backbone.linear1.W, "
+            "backbone.linear1.b, head.W, head.b), so strict=False would load nothing; the state "
+            "is a part of this model, under 'backbone.': give its keys that prefix "
+            "({'backbone.' + k: v for k, v in state.items()}).")):
+        model.load_state_dict(state, strict=False)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    # As the message says: linear1 is loaded, the pretrained head (linear2) skipped.
+    model.load_state_dict({"backbone." + k: v for k, v in state.items()}, strict=False)
+    np.testing.assert_array_equal(model.backbone.linear1.W.data, pretrained.linear1.W.data)
+    np.testing.assert_array_equal(model.head.W.data, before["head.W"])
+    # Fine-tuning the new head on the frozen backbone: one step of gradient descent.
+    model.backbone.requires_grad_(False)
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    A = np.tanh(X @ pretrained.linear1.W.data.T + pretrained.linear1.b.data)
+    Z = A @ before["head.W"].T + before["head.b"]  # J = sum(Z**2) / 2: dZ = Z
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    ((model(X) ** 2).sum() * 0.5).backward()
+    opt.step()
+    np.testing.assert_allclose(model.head.W.data, before["head.W"] - 0.01 * Z.T @ A)
+    np.testing.assert_array_equal(model.backbone.linear1.W.data, pretrained.linear1.W.data)
+    # The other way: a state of the whole model loaded into its backbone alone.
+    with pytest.raises(nn.StateDictError, match=re.escape(
+            "the state holds this model under 'backbone.': take that part ({k[9:]: v for k, v "
+            "in state.items() if k.startswith('backbone.')}).")):
+        pretrained.load_state_dict(model.state_dict(), strict=False)
 
 
 def test_loading_never_writes_into_an_array_a_graph_saved():

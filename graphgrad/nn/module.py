@@ -180,6 +180,29 @@ def use_name_scopes(enabled: bool) -> None:
     _SCOPES["enabled"] = flag(enabled, "enabled", "nn.use_name_scopes")
 
 
+def _nothing_matches_message(module: Module, origin: str, ours: list[str],
+                             theirs: list[Any]) -> str:
+    """Why ``load_state_dict(state, strict=False)`` refuses a state none of whose keys
+    (``theirs``) is one of the model's (``ours``): it would load nothing, without a word."""
+    def shown(keys: list[Any]) -> str:
+        return ", ".join(map(str, keys[:4])) + (", ..." if len(keys) > 4 else "")
+
+    first = theirs[0] if isinstance(theirs[0], str) else ""
+    inner = [key[:-len(first)] for key in ours if first and key.endswith("." + first)]
+    outer = [first[:-len(key)] for key in ours if first.endswith("." + key)]
+    if inner:  # the model holds the saved one as a layer
+        fix = (f"the state is a part of this model, under {inner[0]!r}: give its keys that "
+               f"prefix ({{{inner[0]!r} + k: v for k, v in state.items()}})")
+    elif outer:  # the saved model held this one as a layer
+        fix = (f"the state holds this model under {outer[0]!r}: take that part ({{k[{len(outer[0])}"
+               f":]: v for k, v in state.items() if k.startswith({outer[0]!r})}})")
+    else:
+        fix = "rename the state's keys to the model's (compare print(model) with them)"
+    return (f"{type(module).__name__}.load_state_dict: none of the keys of the state{origin} "
+            f"({shown(theirs)}) is one of the model's ({shown(ours)}), so strict=False would "
+            f"load nothing; {fix}.")
+
+
 class Module:
     """Base class of layers and models. Subclass it: assign layers and `Parameter`s in
     ``__init__``, compute the output in ``forward``, call the module to run it.
@@ -427,7 +450,9 @@ class Module:
         Raises `StateDictError` listing every missing or unexpected key (one that is no str
         too), every value that is no array of numbers and every shape that differs, before
         changing anything. ``strict`` is True or False: False ignores missing and unexpected
-        keys (values and shapes must still fit).
+        keys (values and shapes must still fit), as long as one key is the model's: a state
+        none of whose keys is (saved from a model that held this one as a layer, say) is
+        refused, as it would load nothing.
         """
         if not isinstance(state, Mapping):
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "model")
@@ -444,6 +469,9 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(
                 k if isinstance(k, str) else f"{k!r} (not a str: keys are dotted names such "
                                              "as 'linear1.W')" for k in unexpected))
+        if not strict and targets and unexpected and len(unexpected) == len(state):
+            raise StateDictError(_nothing_matches_message(self, origin, list(targets),
+                                                          unexpected))
         # Every value is converted before any is set: a state that does not fit changes nothing.
         converted: dict[str, np.ndarray] = {}
         for key, (owner, attr) in targets.items():
