@@ -247,7 +247,12 @@ class Tensor:
                 frees each intermediate gradient as soon as it is used: less memory in training.
 
         Leaves accumulate (``x.grad`` grows across calls until reset to None); intermediates
-        hold the latest backward's value.
+        hold the latest backward's value. So a batch too big for memory can be split into
+        micro-batches, each backpropagated in turn before one step: with each micro-batch's
+        mean cost scaled by its share of the examples (J_k * m_k / m), the parameters' grads
+        are those of the whole batch, except through BatchNorm (each micro-batch is normalised
+        by its own mean and variance, and updates the running ones) and Dropout (a mask per
+        micro-batch). Clip the sum, after the last backward.
         """
         _engine.backward(self, grad, retain_graph, keep_intermediate_grads)
 

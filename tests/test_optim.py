@@ -1,6 +1,7 @@
 """Optimizers against the course's update formulas computed by hand over several steps (AdamW
 against PyTorch's); their state dicts; robustness to read-only parameters; learning-rate
 schedules."""
+import copy
 import math
 
 import numpy as np
@@ -1006,3 +1007,63 @@ def test_clip_grad_norm_counts_a_tensor_given_twice_once():
     np.testing.assert_allclose(b.grad, [0.0, 0.8])
     assert optim.clip_grad_norm(given, 2.0) == pytest.approx(1.0)  # under: unchanged
     np.testing.assert_allclose(b.grad, [0.0, 0.8])
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda ps: optim.RMSprop(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+], ids=["SGD momentum", "RMSprop", "Adam", "AdamW"])
+def test_a_layer_frozen_in_the_middle_of_training_stays_as_it_is(make):
+    """Neither its velocity nor weight decay moves it, as in torch.optim: a parameter without
+    a gradient is skipped. A gradient it held when frozen is applied by the next step, as in
+    torch.optim, which is why training resets them before each backward."""
+    X = np.random.default_rng(0).standard_normal((8, 3))
+    Y = np.random.default_rng(1).standard_normal((8, 2))
+    model = nn.Sequential(nn.Linear(3, 4, rng=1), nn.Tanh(), nn.Linear(4, 2, rng=2))
+    opt = make(model.parameters())
+    for _ in range(3):
+        opt.zero_grad()
+        nn.mse(model(X), Y).backward()
+        opt.step()
+    model.linear1.requires_grad_(False)
+    W, v = model.linear1.W.data.copy(), [a.copy() for a in opt.state[0].values()]
+    for _ in range(3):
+        opt.zero_grad()
+        nn.mse(model(X), Y).backward()
+        opt.step()
+    np.testing.assert_array_equal(model.linear1.W.data, W)
+    for a, b in zip(opt.state[0].values(), v):
+        np.testing.assert_array_equal(a, b)
+    held = model.linear2.W
+    held.requires_grad_(False)  # after backward: its gradient is still there
+    opt.zero_grad()
+    held.grad = np.ones(held.shape)
+    before = held.data.copy()
+    opt.step()
+    assert not np.array_equal(held.data, before)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_micro_batches_backpropagated_in_turn_give_the_whole_batchs_gradient(keep):
+    """Gradient accumulation: four micro-batches of 2, each mean cost weighted by 2/8, give
+    the gradient of the batch of 8; clipped after the last backward, the step is the whole
+    batch's clipped step."""
+    X = np.random.default_rng(0).standard_normal((8, 3))
+    Y = np.random.default_rng(1).standard_normal((8, 2))
+    model = nn.Sequential(nn.Linear(3, 4, rng=1), nn.Tanh(), nn.Linear(4, 2, rng=2))
+    whole = copy.deepcopy(model)
+    nn.mse(whole(X), Y).backward(keep_intermediate_grads=keep)
+    norm = optim.clip_grad_norm(whole.parameters(), 0.1)
+    for i in range(0, 8, 2):
+        (nn.mse(model(X[i:i + 2]), Y[i:i + 2]) * (2 / 8)).backward(keep_intermediate_grads=keep)
+    assert optim.clip_grad_norm(model.parameters(), 0.1) == pytest.approx(norm, rel=1e-12)
+    assert norm > 0.1
+    for p, q in zip(model.parameters(), whole.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad, rtol=1e-12, atol=1e-15)
+    opt, reference = optim.Adam(model.parameters()), optim.Adam(whole.parameters())
+    opt.step()
+    reference.step()
+    for p, q in zip(model.parameters(), whole.parameters()):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-12)

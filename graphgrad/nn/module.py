@@ -411,8 +411,14 @@ class Module:
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter, as Keras's ``trainable = False`` in the
         course's transfer learning: a frozen layer still computes, but backward gives its
-        parameters no gradient, so an optimizer leaves them as they are (until they are
-        unfrozen, with ``requires_grad_(True)``). Returns self."""
+        parameters no gradient, so an optimizer leaves them as they are, weight decay and
+        momentum included (until they are unfrozen, with ``requires_grad_(True)``).
+
+        As in PyTorch, it does not forget a gradient the parameters hold already: the next
+        step applies it (freeze after ``zero_grad()``, as `fit` does, or before backward).
+        Nor does it stop BatchNorm's running mean and variance, which are not parameters,
+        from following the training batches, as Keras's frozen BatchNorm does: put such a
+        layer in eval mode too (``layer.eval()``), which `fit` keeps. Returns self."""
         caller = f"{type(self).__name__}.requires_grad_"
         requires_grad = flag(requires_grad, "requires_grad", caller)
         for p in self.parameters():
