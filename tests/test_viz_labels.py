@@ -1,5 +1,9 @@
 """The text inside pictures: numbers, arrays, op attributes, escaping."""
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 from viz_helpers import edges, node_ids, node_label
@@ -7,6 +11,8 @@ from viz_helpers import edges, node_ids, node_label
 import graphgrad as gg
 import viz
 from viz import labels
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_numbers_read_as_short_as_they_are():
@@ -91,6 +97,47 @@ def test_attributes_never_show_memory_addresses():
     assert labels.attribute(np.exp, 3) == "exp"
     assert labels.attribute(_Plain(), 3) == "<test_viz_labels._Plain object>"
     assert labels.attribute(_Plain, 3) == "_Plain"
+
+
+def test_set_attributes_are_drawn_sorted():
+    # {8, 1} iterates 8 first in every process (an int is its own hash)
+    assert labels.attribute({8, 1}, 3) == "{1, 8}"
+    assert labels.attribute(frozenset({"b", "a"}), 3) == "frozenset({'a', 'b'})"
+    assert labels.attribute({"axes": {8, 1}, "w": 0.123456}, 3) == "{'axes': {1, 8}, 'w': 0.123}"
+    assert labels.attribute({1, "a"}, 3) == "{'a', 1}"  # members that do not compare: by text
+    assert labels.attribute(set(), 3) == "set()"
+
+
+_SET_ATTRIBUTE_GRAPH = """
+import numpy as np, graphgrad as gg, viz
+
+class Keep(gg.Function):
+    @staticmethod
+    def forward(ctx, x, keys):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+x = gg.Tensor(np.ones(2), requires_grad=True, name="x")
+J = Keep.apply(x, keys={"alpha", "beta", "gamma", "delta"}).sum()
+J.backward()
+print(viz.to_dot(J))
+"""
+
+
+def test_a_set_attribute_draws_the_same_picture_whatever_the_hash_seed():
+    pictures = []
+    for hash_seed in ("1", "2"):  # two seeds that iterate these str in other orders
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        done = subprocess.run([sys.executable, "-c", _SET_ATTRIBUTE_GRAPH], env=env,
+                              capture_output=True, text=True, timeout=60, check=True)
+        pictures.append(done.stdout)
+    assert "keys={&#x27;alpha&#x27;, &#x27;beta&#x27;, &#x27;delta&#x27;, &#x27;gamma&#x27;}" in (
+        pictures[0])
+    assert pictures[0] == pictures[1]
 
 
 def test_bold_and_font_never_write_an_empty_element():

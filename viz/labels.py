@@ -177,6 +177,20 @@ def attribute(value: Any, precision: int) -> str:
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
         return "[" + ", ".join(attribute(v, precision) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{attribute(k, precision)}: {attribute(v, precision)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (set, frozenset)):
+        # Sorted: a set of str iterates in an order that changes with PYTHONHASHSEED, and
+        # the picture of one graph would change with it from run to run.
+        try:
+            members = sorted(value)
+        except TypeError:  # members that do not compare (1 and "a"): by their text
+            members = sorted(value, key=lambda v: attribute(v, precision))
+        inner = ", ".join(attribute(v, precision) for v in members)
+        if type(value) is set:
+            return "{" + inner + "}" if value else "set()"
+        return f"{type(value).__name__}({{{inner}}})" if value else f"{type(value).__name__}()"
     if isinstance(value, (float, np.floating, np.integer, np.bool_)):
         return number(value, precision)
     if isinstance(value, np.dtype) or value is Ellipsis:
