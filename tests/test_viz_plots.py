@@ -169,6 +169,33 @@ def test_plots_make_missing_folders(tmp_path):
     assert boundary_path.read_text(encoding="utf-8").lstrip().startswith("<?xml")
 
 
+def test_a_figure_saved_twice_gives_the_same_file(tmp_path):
+    X, y = blobs()
+    for extension in ("svg", "pdf"):
+        first, second = tmp_path / f"first.{extension}", tmp_path / f"second.{extension}"
+        for path in (first, second):  # the svg's ids were random, the dates the time
+            viz.plot_costs([1.0, 0.5, 0.25], path=path)
+        assert first.read_bytes() == second.read_bytes()
+        assert b"CreationDate" not in first.read_bytes() and b"<dc:date>" not in (
+            first.read_bytes())
+    first, second = tmp_path / "first.svg", tmp_path / "second.svg"
+    for path in (first, second):
+        viz.plot_decision_boundary(lambda p: p[0] > 0, X, y, resolution=20, path=path)
+    assert first.read_bytes() == second.read_bytes()
+    viz.plot_costs([1.0, 0.5], path=tmp_path / "costs.eps")
+    eps = (tmp_path / "costs.eps").read_bytes()
+    assert eps.startswith(b"%!PS-Adobe") and b".graphgrad-" not in eps  # the temporary's name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "costs.eps", "first.pdf", "first.svg", "second.pdf", "second.svg"]
+
+
+def test_a_salt_the_user_set_for_svg_ids_is_kept(tmp_path):
+    with matplotlib.rc_context({"svg.hashsalt": "mine"}):
+        viz.plot_costs([1.0, 0.5], path=tmp_path / "mine.svg")
+    viz.plot_costs([1.0, 0.5], path=tmp_path / "ours.svg")
+    assert (tmp_path / "mine.svg").read_bytes() != (tmp_path / "ours.svg").read_bytes()
+
+
 def test_plots_into_axes_of_a_subfigure_return_and_save_the_whole_figure(tmp_path):
     whole = Figure(figsize=(8, 3))
     left, right = whole.subfigures(1, 2)

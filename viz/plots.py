@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps, rcParams
+from matplotlib import colormaps, rc_context, rcParams
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import FigureCanvasBase, get_registered_canvas_class
 from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -397,10 +397,26 @@ def _save_path(path: Any, ax: Axes | None, caller: str, example: str) -> Path | 
     return path
 
 
+# What matplotlib writes into a file that would change from one save of a figure to the
+# next: the date (the formats it can leave out of) and the random ids of an svg's elements,
+# which a fixed salt makes the same each time.
+_NO_DATE = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "svgz": {"Date": None}}
+_SVG_SALT = "graphgrad"
+
+
 def _saved(figure: Figure, path: Path | None) -> Figure:
-    """``figure``, saved to ``path`` first when there is one (missing folders created)."""
+    """``figure``, saved to ``path`` first when there is one (missing folders created).
+
+    A figure saved twice gives the same file (an .svg or .pdf to the byte): it holds no date
+    and no name of the temporary file it is written to before replacing ``path`` (which a
+    .ps or .eps took as its title)."""
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)  # as viz.render does
-        write_whole(path, lambda temporary: figure.savefig(temporary, dpi=100,
-                                                           format=path.suffix[1:].lower()))
+        file_format = path.suffix[1:].lower()
+        buffer = io.BytesIO()
+        options = {"metadata": _NO_DATE[file_format]} if file_format in _NO_DATE else {}
+        salt = rcParams["svg.hashsalt"] or _SVG_SALT  # one the user set is kept
+        with rc_context({"svg.hashsalt": salt}):
+            figure.savefig(buffer, dpi=100, format=file_format, **options)
+        write_whole(path, lambda temporary: Path(temporary).write_bytes(buffer.getvalue()))
     return figure
