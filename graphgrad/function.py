@@ -137,7 +137,7 @@ class Function:
 
     # -- running an op ----------------------------------------------------------------------
     @classmethod
-    def apply(cls, *inputs: Any, **attrs: Any) -> Any:
+    def apply(cls, /, *inputs: Any, **attrs: Any) -> Any:
         """Run the op on Tensors (numbers and arrays become constants); record it if needed.
 
         Returns one Tensor, or a tuple of Tensors when ``forward`` returns a tuple.
@@ -235,7 +235,7 @@ class Function:
         return result
 
     @classmethod
-    def call(cls, *args: Any, **attrs: Any) -> Any:
+    def call(cls, /, *args: Any, **attrs: Any) -> Any:
         """Run the op inside a backward body: recorded on Tensors, plain numpy on arrays.
 
         This is what lets a backward that needs another op (a scatter-add, say) stay

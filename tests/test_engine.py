@@ -818,6 +818,30 @@ def test_needs_input_grad_attrs_and_none_gradients():
     assert c.grad is None  # backward returned None: c gets nothing
 
 
+class Scaled(gg.Function):
+    """y = x * (cls + 1), an op whose attribute is named cls, as a class index may be."""
+
+    @staticmethod
+    def forward(ctx, x, cls=0):
+        ctx.factor = cls + 1
+        return x * ctx.factor
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor
+
+
+def test_an_attribute_may_have_any_name_that_forward_takes_cls_included():
+    """apply's own first parameter took it: "got multiple values for argument 'cls'"."""
+    x = gg.Tensor(np.ones(2), requires_grad=True)
+    y = Scaled.apply(x, cls=2)
+    assert y.creator.attrs == {"cls": 2}
+    y.sum().backward()
+    np.testing.assert_array_equal(y.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    np.testing.assert_array_equal(Scaled.call(np.ones(2), cls=1), [2.0, 2.0])
+
+
 class SumWithWrongGrad(gg.Function):
     @staticmethod
     def forward(ctx, x):
