@@ -1,5 +1,6 @@
 """The course's training plots: cost curves and decision boundaries (matplotlib, Agg)."""
 import io
+import shutil
 
 import matplotlib
 
@@ -361,6 +362,20 @@ def test_plots_refuse_an_extension_matplotlib_cannot_write_before_drawing(tmp_pa
     assert not list(tmp_path.iterdir())
     viz.plot_costs([1.0, 0.5], path=tmp_path / "costs.PDF")  # any case, as matplotlib takes it
     assert (tmp_path / "costs.PDF").read_bytes().startswith(b"%PDF")
+
+
+def test_plots_refuse_a_pgf_file_without_its_tex_system_before_drawing(tmp_path, monkeypatch):
+    """matplotlib failed in its own words ('xelatex' not found) once the plot was drawn."""
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # as where no TeX is installed
+    ax = Figure().add_subplot()
+    with matplotlib.rc_context({"pgf.texsystem": "lualatex"}):
+        with pytest.raises(viz.RenderFormatError) as info:
+            viz.plot_costs([1.0, 0.5], ax=ax, path=tmp_path / "costs.pgf")
+    assert str(info.value) == (
+        "viz.plot_costs cannot save a figure as 'costs.pgf': a .pgf file's text is laid out "
+        "by lualatex (rcParams['pgf.texsystem']), which is not installed. Save it as "
+        ".pdf or .svg, or install a TeX system.")
+    assert not ax.lines and not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(("arguments", "error", "message"), [

@@ -11,6 +11,7 @@ import io
 import math
 import numbers
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -394,6 +395,12 @@ def _save_path(path: Any, ax: Axes | None, caller: str, example: str) -> Path | 
             f"{caller} cannot save a figure as {path.name!r}: matplotlib writes no "
             f".{file_format} files. End the file name with one of "
             f"{', '.join('.' + known_format for known_format in known)}.")
+    if file_format == "pgf" and shutil.which(rcParams["pgf.texsystem"]) is None:
+        # matplotlib lays out a .pgf's text with TeX, and failed only once it was drawn
+        raise RenderFormatError(
+            f"{caller} cannot save a figure as {path.name!r}: a .pgf file's text is laid out "
+            f"by {rcParams['pgf.texsystem']} (rcParams['pgf.texsystem']), which is not "
+            "installed. Save it as .pdf or .svg, or install a TeX system.")
     return path
 
 
