@@ -137,6 +137,55 @@ def matmul_shapes(x_dims: int, y_dims: int) -> st.SearchStrategy[tuple[Shape, Sh
     return draw_()
 
 
+def conv_shapes(f_h: int, f_w: int, stride: int = 1, pad: int = 0, groups: int = 1,
+                bias: Shape | None = (), per_group: int | None = None
+                ) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Shapes of A (m, n_H, n_W, groups * c), W (f_h, f_w, c, groups * k) and b (the bias's
+    shape with the filters last, or none) for a convolution whose window fits the padded
+    image; ``per_group`` fixes c (1: depthwise)."""
+
+    @st.composite
+    def draw_(d):
+        m = d(st.integers(1, 2))
+        n_h = d(st.integers(max(1, f_h - 2 * pad), f_h + 2 * stride))
+        n_w = d(st.integers(max(1, f_w - 2 * pad), f_w + 2 * stride))
+        c = per_group or d(st.integers(1, 2))
+        n_c = groups * d(st.integers(1, 2))
+        shapes = ((m, n_h, n_w, groups * c), (f_h, f_w, c, n_c))
+        return shapes if bias is None else (*shapes, (*bias, n_c))
+
+    return draw_()
+
+
+def conv1d_shapes(f: int, stride: int = 1, pad: int = 0, groups: int = 1
+                  ) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """`conv_shapes` for sequences: A (m, n_L, groups * c), W (f, c, groups * k), b."""
+    return conv_shapes(1, f, stride, pad, groups).map(
+        lambda s: ((s[0][0], s[0][2], s[0][3]), s[1][1:], s[2]))
+
+
+def conv_transpose_shapes(f_h: int, f_w: int, bias: bool = True
+                          ) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Shapes of A (m, n_H, n_W, c_in), W (f_h, f_w, n_C, c_in) and b (n_C,) of a transposed
+    convolution (every input size gives an output)."""
+
+    @st.composite
+    def draw_(d):
+        m, n_h, n_w = d(st.integers(1, 2)), d(SIDES), d(SIDES)
+        c_in, n_c = d(st.integers(1, 3)), d(st.integers(1, 3))
+        shapes = ((m, n_h, n_w, c_in), (f_h, f_w, n_c, c_in))
+        return (*shapes, (n_c,)) if bias else shapes
+
+    return draw_()
+
+
+def images(f: int, pad: int = 0) -> st.SearchStrategy[tuple[Shape]]:
+    """One batch of images (m, n_H, n_W, n_C) that an f x f window fits, once padded."""
+    low = max(1, f - 2 * pad)
+    return st.tuples(st.integers(1, 2), st.integers(low, f + 3), st.integers(low, f + 3),
+                     st.integers(1, 2)).map(lambda shape: (shape,))
+
+
 # -- the rows -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Op:
@@ -215,7 +264,8 @@ def _pad_modes() -> list[Op]:
     for label, widths, shape in cases:
         mode = label.split("_")[0]
         rows.append(Op(f"pad_{label}", lambda x, w=widths, m=mode: gg.pad(x, w, m),
-                       lambda x, w=widths, m=mode: np.pad(x, w, m), (shape,)))
+                       lambda x, w=widths, m=mode: np.pad(x, w, m), (shape,),
+                       random=one(shapes_of(len(shape), len(shape)))))
     return rows
 
 
@@ -445,9 +495,9 @@ SHAPE = [
        lambda x: tuple(np.split(x, 2, axis=-1)), ((3, 2, 4),),
        random=with_side(-1, st.sampled_from([2, 4]))),
     Op("pad", lambda x: gg.pad(x, ((1, 2), (0, 1))), lambda x: np.pad(x, ((1, 2), (0, 1))),
-       ((3, 4),)),
+       ((3, 4),), random=one(shapes_of(2, 2))),
     Op("pad_every_axis", lambda x: gg.pad(x, 1, constant_values=-1.0),
-       lambda x: np.pad(x, 1, constant_values=-1.0), ((3, 4),)),
+       lambda x: np.pad(x, 1, constant_values=-1.0), ((3, 4),), random=one(shapes_of())),
     Op("pad_pair", lambda x: gg.pad(x, (2, 1)), lambda x: np.pad(x, (2, 1)), ((2, 3),)),
     *_pad_modes(),
     Op("astype_float64", lambda x: gg.astype(x, np.float64), lambda x: x, ((3, 4),),
@@ -462,15 +512,17 @@ SHAPE = [
 INDEXING = [
     Op("index_int", lambda x: x[1], lambda x: x[1], ((3, 4),)),
     Op("index_negative_int", lambda x: x[-1, 2], lambda x: x[-1, 2], ((3, 4),)),
-    Op("index_slice", lambda x: x[1:3], lambda x: x[1:3], ((4, 3),)),
-    Op("index_strided", lambda x: x[:, ::2], lambda x: x[:, ::2], ((3, 5),)),
+    Op("index_slice", lambda x: x[1:3], lambda x: x[1:3], ((4, 3),), random=one(shapes_of(1))),
+    Op("index_strided", lambda x: x[:, ::2], lambda x: x[:, ::2], ((3, 5),),
+       random=one(shapes_of(2))),
     Op("index_reversed", lambda x: x[::-1, 1:], lambda x: x[::-1, 1:], ((3, 4),)),
     Op("index_ellipsis_newaxis", lambda x: x[..., None, 1], lambda x: x[..., None, 1],
        ((2, 3, 4),)),
     Op("index_mask", lambda x: x[MASK], lambda x: x[MASK], ((3, 4),)),
     Op("index_mask_rows", lambda x: x[np.array([True, False, True])],
-       lambda x: x[np.array([True, False, True])], ((3, 4),)),
-    Op("index_int_array_repeats", lambda x: x[REPEATED], lambda x: x[REPEATED], ((3, 4),)),
+       lambda x: x[np.array([True, False, True])], ((3, 4),), random=with_side(0, 3)),
+    Op("index_int_array_repeats", lambda x: x[REPEATED], lambda x: x[REPEATED], ((3, 4),),
+       random=with_side(0, st.integers(3, 5))),
     Op("index_list_repeats", lambda x: x[[1, 1, 0]], lambda x: x[[1, 1, 0]], ((3, 4),)),
     Op("index_int_arrays_pairs", lambda x: x[[0, 2, 0], [1, 3, 1]],
        lambda x: x[[0, 2, 0], [1, 3, 1]], ((3, 4),)),
@@ -569,54 +621,66 @@ def pool_reference(a: np.ndarray, f: int, stride: int, reduce: Callable) -> np.n
 
 
 CONVOLUTION = [
-    Op("conv2d", gg.conv2d, conv_reference, ((2, 5, 5, 3), (3, 3, 3, 4), (4,))),
+    Op("conv2d", gg.conv2d, conv_reference, ((2, 5, 5, 3), (3, 3, 3, 4), (4,)),
+       random=conv_shapes(3, 3)),
     Op("conv2d_same_no_bias", lambda a, w: gg.conv2d(a, w, pad=1),
-       lambda a, w: conv_reference(a, w, pad=1), ((2, 4, 5, 2), (3, 3, 2, 3))),
+       lambda a, w: conv_reference(a, w, pad=1), ((2, 4, 5, 2), (3, 3, 2, 3)),
+       random=conv_shapes(3, 3, pad=1, bias=None)),
     Op("conv2d_stride_pad", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=1),
        lambda a, w, b: conv_reference(a, w, b, stride=2, pad=1),
-       ((1, 6, 5, 2), (3, 3, 2, 2), (2,))),
+       ((1, 6, 5, 2), (3, 3, 2, 2), (2,)), random=conv_shapes(3, 3, stride=2, pad=1)),
     Op("conv2d_rectangular_filter", lambda a, w, b: gg.conv2d(a, w, b, stride=2),
-       lambda a, w, b: conv_reference(a, w, b, stride=2), ((2, 5, 6, 2), (2, 3, 2, 3), (3,))),
+       lambda a, w, b: conv_reference(a, w, b, stride=2), ((2, 5, 6, 2), (2, 3, 2, 3), (3,)),
+       random=conv_shapes(2, 3, stride=2)),
     Op("conv2d_course_bias", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=2),
        lambda a, w, b: conv_reference(a, w, b, stride=2, pad=2),
-       ((2, 4, 4, 3), (2, 2, 3, 8), (1, 1, 1, 8))),
+       ((2, 4, 4, 3), (2, 2, 3, 8), (1, 1, 1, 8)),
+       random=conv_shapes(2, 2, stride=2, pad=2, bias=(1, 1, 1))),
     Op("conv2d_groups", lambda a, w, b: gg.conv2d(a, w, b, pad=1, groups=2),
        lambda a, w, b: conv_reference(a, w, b, pad=1, groups=2),
-       ((2, 4, 5, 4), (3, 3, 2, 6), (6,))),
+       ((2, 4, 5, 4), (3, 3, 2, 6), (6,)), random=conv_shapes(3, 3, pad=1, groups=2)),
     Op("conv2d_depthwise", lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=1, groups=3),
        lambda a, w, b: conv_reference(a, w, b, stride=2, pad=1, groups=3),
-       ((2, 5, 5, 3), (3, 3, 1, 3), (3,))),
+       ((2, 5, 5, 3), (3, 3, 1, 3), (3,)),
+       random=conv_shapes(3, 3, stride=2, pad=1, groups=3, per_group=1)),
     Op("conv2d_depthwise_multiplier", lambda a, w: gg.conv2d(a, w, groups=2),
-       lambda a, w: conv_reference(a, w, groups=2), ((1, 4, 5, 2), (2, 3, 1, 6))),
-    Op("conv1d", gg.conv1d, conv1d_reference, ((2, 5, 3), (3, 3, 4), (4,))),
+       lambda a, w: conv_reference(a, w, groups=2), ((1, 4, 5, 2), (2, 3, 1, 6)),
+       random=conv_shapes(2, 3, groups=2, bias=None, per_group=1)),
+    Op("conv1d", gg.conv1d, conv1d_reference, ((2, 5, 3), (3, 3, 4), (4,)),
+       random=conv1d_shapes(3)),
     Op("conv1d_stride_pad_groups", lambda a, w, b: gg.conv1d(a, w, b, stride=2, pad=1, groups=2),
        lambda a, w, b: conv1d_reference(a, w, b, stride=2, pad=1, groups=2),
-       ((2, 7, 4), (3, 2, 6), (6,))),
+       ((2, 7, 4), (3, 2, 6), (6,)), random=conv1d_shapes(3, stride=2, pad=1, groups=2)),
     Op("conv_transpose2d", gg.conv_transpose2d, conv_transpose_reference,
-       ((2, 3, 2, 3), (2, 2, 4, 3), (4,))),
+       ((2, 3, 2, 3), (2, 2, 4, 3), (4,)), random=conv_transpose_shapes(2, 2)),
     Op("conv_transpose2d_stride_pad_output_padding",
        lambda a, w: gg.conv_transpose2d(a, w, stride=3, pad=1, output_padding=2),
        lambda a, w: conv_transpose_reference(a, w, stride=3, pad=1, output_padding=2),
-       ((1, 3, 2, 2), (3, 2, 3, 2))),
+       ((1, 3, 2, 2), (3, 2, 3, 2)), random=conv_transpose_shapes(3, 2, bias=False)),
     Op("max_pool2d", lambda a: gg.max_pool2d(a, 2), lambda a: pool_reference(a, 2, 2, np.max),
-       ((2, 4, 6, 3),), domain=distinct),
+       ((2, 4, 6, 3),), domain=distinct, random=images(2)),
     Op("max_pool2d_overlapping", lambda a: gg.max_pool2d(a, 3, stride=1),
-       lambda a: pool_reference(a, 3, 1, np.max), ((1, 4, 5, 2),), domain=distinct),
+       lambda a: pool_reference(a, 3, 1, np.max), ((1, 4, 5, 2),), domain=distinct,
+       random=images(3)),
     Op("max_pool2d_uneven", lambda a: gg.max_pool2d(a, 2, stride=2),
        lambda a: pool_reference(a, 2, 2, np.max), ((2, 5, 5, 1),), domain=distinct),
     Op("avg_pool2d", lambda a: gg.avg_pool2d(a, 2), lambda a: pool_reference(a, 2, 2, np.mean),
-       ((2, 4, 6, 3),)),
+       ((2, 4, 6, 3),), random=images(2)),
     Op("avg_pool2d_overlapping", lambda a: gg.avg_pool2d(a, 3, stride=2),
-       lambda a: pool_reference(a, 3, 2, np.mean), ((1, 7, 5, 2),)),
+       lambda a: pool_reference(a, 3, 2, np.mean), ((1, 7, 5, 2),), random=images(3)),
     Op("max_pool2d_same", lambda a: gg.max_pool2d(a, 3, stride=1, padding="same"),
-       lambda a: padded_pool_reference(a, 3, 1, 1, "max"), ((1, 4, 5, 2),), domain=distinct),
+       lambda a: padded_pool_reference(a, 3, 1, 1, "max"), ((1, 4, 5, 2),), domain=distinct,
+       random=images(3, pad=1)),
     Op("max_pool2d_padded", lambda a: gg.max_pool2d(a, 4, stride=3, padding=2),
-       lambda a: padded_pool_reference(a, 4, 3, 2, "max"), ((2, 6, 7, 1),), domain=distinct),
+       lambda a: padded_pool_reference(a, 4, 3, 2, "max"), ((2, 6, 7, 1),), domain=distinct,
+       random=images(4, pad=2)),
     Op("avg_pool2d_padded", lambda a: gg.avg_pool2d(a, 4, stride=3, padding=2),
-       lambda a: padded_pool_reference(a, 4, 3, 2, "avg"), ((2, 6, 7, 1),)),
+       lambda a: padded_pool_reference(a, 4, 3, 2, "avg"), ((2, 6, 7, 1),),
+       random=images(4, pad=2)),
     Op("avg_pool2d_same_real_pixels",
        lambda a: gg.avg_pool2d(a, 3, stride=1, padding="same", count_include_pad=False),
-       lambda a: padded_pool_reference(a, 3, 1, 1, "avg_real"), ((1, 4, 5, 2),)),
+       lambda a: padded_pool_reference(a, 3, 1, 1, "avg_real"), ((1, 4, 5, 2),),
+       random=images(3, pad=1)),
 ]
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING,
