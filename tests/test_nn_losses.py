@@ -130,31 +130,52 @@ def test_the_gradient_with_respect_to_soft_labels_is_finite_under_create_graph()
                                    rtol=1e-12, atol=1e-12)
 
 
+def _class_indices(shape, rng):
+    classes = rng.integers(0, shape[-1], shape[:-1])
+    return lambda z: nn.cross_entropy(z, classes), [rng.standard_normal(shape)]
+
+
+def _soft_labels(shape, rng):
+    soft = rng.uniform(0.05, 0.95, shape)  # probabilities away from 0 and 1
+    return nn.cross_entropy, [rng.standard_normal(shape), soft / soft.sum(axis=-1, keepdims=True)]
+
+
+def _multi_label(shape, rng):
+    return (lambda z, y: nn.cross_entropy(z, y, multi_label=True),
+            [rng.standard_normal(shape), rng.uniform(0.05, 0.95, shape)])
+
+
+def _probabilities(loss):
+    return lambda shape, rng: (loss, [rng.uniform(0.05, 0.95, shape),
+                                      rng.uniform(0.05, 0.95, shape)])
+
+
+def _logits(loss):
+    return lambda shape, rng: (loss, [rng.standard_normal(shape), rng.uniform(0.05, 0.95, shape)])
+
+
+# name -> (shape of the logits (..., C), rng) -> (loss of the checked inputs, inputs): each loss
+# and each form of its labels; labels that are probabilities are checked as inputs too.
+LOSS_CASES = {
+    "cross_entropy, class indices": _class_indices,
+    "cross_entropy, soft labels": _soft_labels,
+    "cross_entropy, multi-label": _multi_label,
+    "binary_cross_entropy_with_logits": _logits(nn.binary_cross_entropy_with_logits),
+    "binary_cross_entropy": _probabilities(nn.binary_cross_entropy),
+    "mse": _logits(nn.mse),
+}
+
+
 @st.composite
 def loss_cases(draw):
-    """(name, loss of the checked inputs, inputs): each loss and each form of its labels, on
-    logits (..., C) with 0 to 2 leading axes of examples (positions); labels that are
-    probabilities are checked as inputs too."""
+    """(name, loss of the checked inputs, inputs): a case of LOSS_CASES on logits (..., C) with
+    0 to 2 leading axes of examples (positions)."""
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    z = rng.standard_normal(shape)
-    soft = rng.uniform(0.05, 0.95, shape)  # probabilities away from 0 and 1
-    n_classes = shape[-1]
-    name = draw(st.sampled_from(["cross_entropy, class indices", "cross_entropy, soft labels",
-                                 "cross_entropy, multi-label", "binary_cross_entropy_with_logits",
-                                 "binary_cross_entropy", "mse"]))
-    if name == "cross_entropy, class indices":
-        classes = rng.integers(0, n_classes, shape[:-1])
-        return name, lambda z: nn.cross_entropy(z, classes), [z]
-    if name == "cross_entropy, soft labels":
-        if n_classes == 1:  # one class is refused: it costs nothing
-            return draw(loss_cases())
-        return name, nn.cross_entropy, [z, soft / soft.sum(axis=-1, keepdims=True)]
-    if name == "cross_entropy, multi-label":
-        return name, lambda z, y: nn.cross_entropy(z, y, multi_label=True), [z, soft]
-    if name == "binary_cross_entropy":
-        return name, nn.binary_cross_entropy, [soft, rng.uniform(0.05, 0.95, shape)]
-    return name, getattr(nn, name), [z, soft]
+    name = draw(st.sampled_from(list(LOSS_CASES)))
+    if name == "cross_entropy, soft labels" and shape[-1] == 1:
+        return draw(loss_cases())  # one class is refused: it costs nothing
+    return (name, *LOSS_CASES[name](shape, rng))
 
 
 @given(loss_cases())
