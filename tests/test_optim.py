@@ -1067,3 +1067,23 @@ def test_micro_batches_backpropagated_in_turn_give_the_whole_batchs_gradient(kee
     reference.step()
     for p, q in zip(model.parameters(), whole.parameters()):
         np.testing.assert_allclose(p.data, q.data, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [optim.Adam, optim.AdamW])
+def test_adam_steps_float32_parameters_in_float32_arithmetic(make):
+    """The bias corrections are Python numbers, so a float32 step is float32 arithmetic (as
+    in PyTorch): a numpy float64 scalar there made numpy run those passes in float64, five
+    times slower, each element rounded from a float64 result."""
+    rng = np.random.default_rng(3)
+    W = gg.Tensor(rng.standard_normal(4000).astype(np.float32), requires_grad=True)
+    W.grad = rng.standard_normal(4000).astype(np.float32)
+    W_before, g = W.data.copy(), W.grad
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    make([W], lr=lr, beta1=b1, beta2=b2, eps=eps, weight_decay=0.0).step()
+    # The course's update at t = 1, in the order of Adam's docstring, each operation in float32
+    root = math.sqrt(1.0 - b2)
+    v = g * np.float32(1.0 - b1)
+    s = g * g * np.float32(1.0 - b2)
+    step = v / (np.sqrt(s) + np.float32(eps * root)) * np.float32(lr * root / (1.0 - b1))
+    assert W.data.dtype == np.float32
+    np.testing.assert_array_equal(W.data, W_before - step)

@@ -20,6 +20,7 @@ shared between tensors). Depends on `optim.optimizer`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -196,7 +197,8 @@ class Adam(Optimizer):
         # group and step, not per parameter.
         # alpha v / (1 - b1**t) / (sqrt(s / (1 - b2**t)) + eps)
         #   = [alpha sqrt(1 - b2**t) / (1 - b1**t)] * v / (sqrt(s) + eps sqrt(1 - b2**t))
-        root = np.sqrt(1.0 - group["beta2"] ** t)
+        # Python numbers, not numpy's float64: that would run a float32 step in float64.
+        root = math.sqrt(1.0 - group["beta2"] ** t)
         self._step_scale = group["lr"] * root / (1.0 - group["beta1"] ** t)
         self._eps_scaled = group["eps"] * root
         super()._step_group(group, slots, t)
