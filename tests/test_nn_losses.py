@@ -326,6 +326,31 @@ def test_binary_cross_entropy_of_a_confident_float32_prediction_is_finite():
     assert np.isfinite(z.grad).all()
 
 
+@pytest.mark.parametrize("loss, labels", [
+    (nn.mse, SOFT), (nn.cross_entropy, SOFT),
+    (lambda z, y: nn.cross_entropy(z, y, multi_label=True), MULTI),
+    (nn.binary_cross_entropy_with_logits, MULTI),
+    (lambda z, y: nn.binary_cross_entropy(gg.sigmoid(z), y), MULTI),
+])
+def test_float64_labels_in_a_tensor_cost_a_float32_model_what_they_cost_in_an_array(loss, labels):
+    """gg.Tensor(Y) of float64 labels is converted to the outputs' float32 as the array Y is:
+    mse was float64, and every loss computed the cost and dZ in float64 (values that differed
+    from those of the same labels given as an array)."""
+    z = gg.Tensor(Z.astype(np.float32), requires_grad=True)
+    as_array = loss(z, labels)
+    as_array.backward()
+    dz_array, z.grad = z.grad, None
+    as_tensor = loss(z, gg.Tensor(labels))
+    as_tensor.backward()
+    assert as_tensor.dtype == np.float32 and z.grad.dtype == np.float32
+    assert as_tensor.item() == as_array.item()
+    np.testing.assert_array_equal(z.grad, dz_array)
+    # Labels that require grad keep their graph, and get their gradient, in their own dtype.
+    y = gg.Tensor(labels, requires_grad=True)
+    loss(z, y).backward()
+    assert y.grad.dtype == np.float64 and np.abs(y.grad).sum() > 0
+
+
 def test_cross_entropy_with_class_names_as_labels_says_to_map_them_to_indices():
     with pytest.raises(gg.GraphgradError, match="map each class to its index") as info:
         nn.cross_entropy(np.zeros((2, 3)), np.array(["cat", "dog"]))

@@ -170,9 +170,16 @@ def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[Any, Any]:
 
 # -- the functions a user calls -----------------------------------------------------------------
 def _as_labels(labels: Any, like: Tensor, caller: str, what: str = "labels") -> Tensor:
-    """Labels as a constant Tensor named "Y" in the logits' dtype (a Tensor is kept as is)."""
+    """Labels as a constant Tensor named "Y" in the logits' dtype. A Tensor is kept as is,
+    unless it holds constant floats of another dtype (gg.Tensor(Y) of float64 labels for a
+    float32 model): those are converted as an array would be, so the cost is computed in the
+    outputs' dtype whatever form the labels take. One that requires grad keeps its graph."""
     if isinstance(labels, Tensor):
-        return labels
+        data = labels.data
+        if labels.requires_grad or data.dtype.kind != "f" or data.dtype == like.data.dtype \
+                or like.data.dtype.kind != "f":
+            return labels
+        return Tensor(data.astype(like.data.dtype), name=labels.name or "Y")
     array = labels if type(labels) is np.ndarray else array_of(labels, what, caller)
     dtype = like.data.dtype
     if array.dtype is not dtype and array.dtype != dtype and array.dtype.kind in "fiub":
