@@ -227,6 +227,15 @@ def test_float32_inputs_warn_and_are_checked_in_float64():
     assert result and result.pairs[0].relative_difference < 1e-7
 
 
+def test_gradgradcheck_of_a_float32_input_warns_in_its_own_name():
+    x32 = gg.Tensor(np.array([0.5, 1.5], dtype=np.float32), requires_grad=True, name="x32")
+    with pytest.warns(UserWarning, match=r"^gradgradcheck: input 0 'x32' \(2,\) float32 is "
+                                         r"float32; it is checked in float64") as record:
+        result = gg.gradgradcheck(lambda x: x * x * x, [x32])
+    assert len(record) == 1 and record[0].filename == __file__
+    assert result and result.pairs[0].relative_difference < 1e-7
+
+
 def test_float64_inputs_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

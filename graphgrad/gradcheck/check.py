@@ -124,7 +124,7 @@ def _prepare(fn: Any, inputs: Any,
             continue
         if tensor.dtype != np.float64 and tensor.requires_grad:
             warnings.warn(
-                f"gradcheck: input {position} {labels[position]} is {tensor.dtype}; it is checked "
+                f"{caller}: input {position} {labels[position]} is {tensor.dtype}; it is checked "
                 "in float64, since finite differences in low precision are too coarse.",
                 stacklevel=3,
             )
