@@ -621,9 +621,10 @@ def _nonfinite_gradient(params: list[Tensor]) -> Tensor | None:
     finite gradients large enough can also make the total overflow.
     """
     total = 0.0
-    for p in params:
-        if p.grad is not None:
-            total += float(np.add.reduce(p.grad, axis=None))
+    with np.errstate(over="ignore"):  # float32 overflows at 3.4e38: no warning for that
+        for p in params:
+            if p.grad is not None:
+                total += float(np.add.reduce(p.grad, axis=None))
     if math.isfinite(total):
         return None
     return next((p for p in params if p.grad is not None and not np.isfinite(p.grad).all()),

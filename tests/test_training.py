@@ -516,6 +516,25 @@ def test_a_nan_gradient_of_a_finite_cost_stops_training_before_the_step():
     assert model.linear1.W.data.tolist() == [[2.0]] and model.linear1.b.data.tolist() == [0.0]
 
 
+def test_large_finite_float32_gradients_train_without_an_overflow_warning():
+    """Gradients of 3e36 in 200 weights are finite in float32 (up to 3.4e38), but their sum,
+    fit's quick test for NaN and Inf, overflows: that is no divergence, and numpy's 'overflow
+    encountered in reduce' came from fit (an error under -W error) though nothing was wrong."""
+    X, Y = np.ones((4, 200), np.float32), np.zeros((4, 1), np.float32)
+    model = nn.Sequential(nn.Linear(200, 1, init="zeros", dtype=np.float32))
+
+    def huge(Z, Y_batch):
+        return Z.mean() * 3e36  # the cost is 0 at W = 0; dW is 3e36 everywhere
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gg.fit(model, huge, optim.SGD(model.parameters(), lr=1e-37), (X, Y), epochs=1,
+               batch_size=4, progress=False)
+    W = model.linear1.W.data
+    assert W.dtype == np.float32
+    np.testing.assert_array_equal(W, np.full((1, 200), np.float32(-1e-37) * np.float32(3e36)))
+
+
 def test_fit_and_evaluate_put_back_each_modules_own_mode():
     X = np.random.default_rng(0).standard_normal((32, 2))
     Y = (X[:, :1] > 0).astype(float)
