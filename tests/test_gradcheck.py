@@ -375,6 +375,15 @@ def test_gradgradcheck_fails_for_a_backward_that_saves_a_derived_constant():
         gg.gradgradcheck(TanhSavingDerivative, [x])
     failing = [(p.output, p.input) for p in info.value.result.failures()]
     assert failing == [(0, 0)]  # d(dx)/dx is wrong; d(dx)/d(upstream) is right
+    report = str(info.value.result).splitlines()
+    # It read "gradcheck FAILED", and its input 1, the upstream gradient, an unnamed tensor.
+    assert report[0].startswith("gradgradcheck FAILED (full: every element, eps=1e-06")
+    assert report[1] == (
+        "  outputs: the first derivatives dJ/dx of J = sum(v * fn(x)), one per checked input "
+        "x; inputs: fn's, then the upstream gradients v0, v1, ... (one per output of fn)")
+    assert report[2].startswith("  output 0 wrt input 0 unnamed tensor (4,) float64: ")
+    assert report[3].startswith("  output 0 wrt input 1 'v0' (4,) float64: ")
+    assert str(gg.gradcheck(TanhSavingDerivative, [x])).startswith("gradcheck passed (full")
 
 
 def test_gradcheck_needs_an_input_that_requires_grad():

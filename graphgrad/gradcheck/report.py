@@ -139,6 +139,8 @@ class GradcheckResult:
     #: gradgradcheck: where a first derivative under ``create_graph=True`` differs from the
     #: plain backward's (a backward body whose Tensor path computes another derivative).
     create_graph_failures: list[str] = field(default_factory=list)
+    #: The check that made it, which the report names: "gradcheck" or "gradgradcheck".
+    checker: str = "gradcheck"
 
     def __bool__(self) -> bool:
         return self.passed
@@ -147,7 +149,7 @@ class GradcheckResult:
         return [p for p in self.pairs if not p.passed]
 
     def __str__(self) -> str:
-        lines = [f"gradcheck {'passed' if self.passed else 'FAILED'} ({self.settings})"]
+        lines = [f"{self.checker} {'passed' if self.passed else 'FAILED'} ({self.settings})"]
         if self.note:
             lines.append(f"  {self.note}")
         lines += [f"  {p}" for p in self.pairs]

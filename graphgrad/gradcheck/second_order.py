@@ -46,10 +46,11 @@ def gradgradcheck(
 
     The first derivatives under ``create_graph=True`` must also equal the plain backward's (a
     backward body may take another path on Tensors); where they differ, the report says which
-    input and element. The report's outputs are these gradients, one per checked input, in
-    order. A gradient that jumps (|x|'s sign(x) at 0, a tie of max whose gradient is shared
-    between the tied elements) has no derivative there: such elements are named in the
-    report, not compared.
+    input and element. The report, headed "gradgradcheck", has these gradients as its outputs,
+    one per checked input, in order, and as its inputs fn's followed by the upstream gradients,
+    named v0, v1, ... A gradient that jumps (|x|'s sign(x) at 0, a tie of max whose gradient
+    is shared between the tied elements) has no derivative there: such elements are named in
+    the report, not compared.
     """
     eps, atol, rtol, seed = _require_settings("gradgradcheck", eps, atol, rtol, seed)
     fast, raise_exception = _require_flags("gradgradcheck", fast, raise_exception)
@@ -68,8 +69,8 @@ def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
         grad_outputs = [rng.standard_normal(o.shape) for o in outputs]
     elif isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs]
-    upstream = [Tensor(np.asarray(getattr(g, "data", g), dtype=np.float64), requires_grad=True)
-                for g in grad_outputs]
+    upstream = [Tensor(np.asarray(getattr(g, "data", g), dtype=np.float64), requires_grad=True,
+                       name=f"v{i}") for i, g in enumerate(grad_outputs)]
     _require_one_per_output(upstream, outputs)
     n_inputs = len(x)
 
@@ -86,6 +87,11 @@ def _gradgradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int],
     # inputs missing from their graphs.
     result = _gradcheck(first, xu, checked_xu, labels, eps, atol, rtol, fast, False, seed,
                         report_unreached=False)
+    result.checker = "gradgradcheck"
+    result.note = "\n  ".join(filter(None, [
+        "outputs: the first derivatives dJ/dx of J = sum(v * fn(x)), one per checked input x; "
+        "inputs: fn's, then the upstream gradients v0, v1, ... (one per output of fn)",
+        result.note]))
     if differing:
         result.create_graph_failures = differing
         result.passed = False
