@@ -876,3 +876,14 @@ def test_use_name_scopes_takes_true_or_false_and_keeps_its_setting_otherwise(val
         nn.use_name_scopes(value)
     J = nn.Linear(2, 1, rng=0)(np.ones((1, 2)))
     assert J.creator.scope == "Linear"  # still on, as by default
+
+
+def test_a_float64_state_loads_into_a_float32_model_as_float32_copies():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0, dtype=np.float32),
+                          nn.BatchNorm1d(3, dtype=np.float32))
+    state = {key: value.astype(np.float64) + 0.25 for key, value in model.state_dict().items()}
+    model.load_state_dict(state)
+    for key, value in model.state_dict().items():
+        assert value.dtype == np.float32, key
+        np.testing.assert_array_equal(value, state[key].astype(np.float32))
+        assert not np.shares_memory(value, state[key])

@@ -451,7 +451,9 @@ class Module:
         return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Set parameters and buffers from ``state`` (as made by ``state_dict()``).
+        """Set parameters and buffers from ``state`` (as made by ``state_dict()``). Values
+        are copied in the dtype of what they replace, as in PyTorch: a float64 state loads
+        into a float32 model as float32.
 
         Raises `StateDictError` listing every missing or unexpected key (one that is no str
         too), every value that is no array of numbers and every shape that differs, before
