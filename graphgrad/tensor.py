@@ -118,18 +118,23 @@ class Tensor:
     # -- array-like attributes ----------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The data's shape, as numpy's: (n_x, m) for the course's X."""
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The data's numpy dtype: float64 for numbers given, bool for a mask, a float array's
+        own."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of axes, as numpy's: 2 for a matrix W[l]."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements, as numpy's: n_x * m for X of shape (n_x, m)."""
         return self.data.size
 
     @property
@@ -419,74 +424,100 @@ class Tensor:
 
     # -- methods mirroring numpy ----------------------------------------------------------------
     def exp(self) -> Tensor:
+        """e ** x, elementwise: `gg.exp`."""
         return Exp.apply(self)
 
     def log(self) -> Tensor:
+        """Natural logarithm, elementwise: `gg.log`."""
         return Log.apply(self)
 
     def sqrt(self) -> Tensor:
+        """Square root, elementwise: `gg.sqrt`."""
         return Sqrt.apply(self)
 
     def tanh(self) -> Tensor:
+        """tanh, elementwise: `gg.tanh`."""
         return Tanh.apply(self)
 
     def sigmoid(self) -> Tensor:
+        """1 / (1 + e**-x), elementwise: `gg.sigmoid`."""
         return Sigmoid.apply(self)
 
     def relu(self) -> Tensor:
+        """max(x, 0), elementwise: `gg.relu`."""
         return ReLU.apply(self)
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """The values limited to [low, high], same shape: `gg.clip`."""
         return _clip(self, low, high)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all when None): `gg.sum`. ``dZ.sum(axis=1, keepdims=True)``:
+        (n[l], m) -> (n[l], 1), the course's db[l] times m."""
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (all when None): `gg.mean`."""
         return Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis`` (all when None): `gg.max`."""
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis`` (all when None): `gg.min`."""
         return Min.apply(self, axis=axis, keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
+        """Softmax along ``axis``, same shape: `gg.softmax`."""
         return Softmax.apply(self, axis=axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
+        """log(softmax(x)) along ``axis``, computed stably, same shape: `gg.log_softmax`."""
         return LogSoftmax.apply(self, axis=axis)
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``axis``, computed stably: `gg.logsumexp`."""
         return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """The data in a new shape, given as one tuple or as numbers (``x.reshape(n_x, -1)``):
+        `gg.reshape`."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return Reshape.apply(self, shape=shape)
 
     def flatten(self) -> Tensor:
+        """All elements in one axis, in row order: shape (size,). (``nn.Flatten`` keeps the
+        batch axis.)"""
         return Reshape.apply(self, shape=(-1,))
 
     def transpose(self, *axes: Any) -> Tensor:
+        """The axes permuted, given as one tuple or as numbers; reversed when none are given:
+        `gg.transpose`."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = () if axes[0] is None else tuple(axes[0])  # numpy: None reverses the axes
         return Transpose.apply(self, axes=axes or None)
 
     @property
     def T(self) -> Tensor:
+        """The axes reversed, as numpy's ``.T``: X (m, n_x) -> (n_x, m)."""
         return Transpose.apply(self, axes=None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """``axis1`` and ``axis2`` exchanged: `gg.swapaxes`."""
         return SwapAxes.apply(self, axis1=axis1, axis2=axis2)
 
     def squeeze(self, axis: Axis = None) -> Tensor:
+        """Without axes of size 1 (only those in ``axis`` when given): `gg.squeeze`."""
         return Squeeze.apply(self, axis=axis)
 
     def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
+        """A new axis of size 1 at ``axis``, (n,) -> (n, 1) with axis=1: `gg.expand_dims`."""
         return ExpandDims.apply(self, axis=axis)
 
     def astype(self, dtype: Any) -> Tensor:
+        """The values converted to ``dtype``, same shape: `gg.astype`."""
         return _shape_ops.astype(self, dtype)
 
     def dot(self, other: ArrayLike) -> Tensor:
