@@ -26,6 +26,7 @@ class Sigmoid(Module):
     single_node = True
 
     def forward(self, Z: Any) -> Tensor:
+        """A = sigmoid(Z), elementwise: `gg.sigmoid`.  Z (m, n) -> A (m, n)."""
         return _Sigmoid.apply(Z)
 
 
@@ -35,6 +36,7 @@ class Tanh(Module):
     single_node = True
 
     def forward(self, Z: Any) -> Tensor:
+        """A = tanh(Z), elementwise: `gg.tanh`.  Z (m, n) -> A (m, n)."""
         return _Tanh.apply(Z)
 
 
@@ -44,6 +46,7 @@ class ReLU(Module):
     single_node = True
 
     def forward(self, Z: Any) -> Tensor:
+        """A = max(Z, 0), elementwise: `gg.relu`.  Z (m, n) -> A (m, n)."""
         return _ReLU.apply(Z)
 
 
@@ -57,9 +60,11 @@ class LeakyReLU(Module):
         self.alpha = real_number(alpha, "alpha", "LeakyReLU", math.isfinite, "a finite number")
 
     def forward(self, Z: Any) -> Tensor:
+        """A = Z where Z > 0, else alpha * Z: `gg.leaky_relu`.  Z (m, n) -> A (m, n)."""
         return _LeakyReLU.apply(Z, alpha=self.alpha)
 
     def extra_repr(self) -> str:
+        """``alpha=0.01``, for the repr."""
         return f"alpha={self.alpha:g}"
 
 
@@ -83,7 +88,9 @@ class Softmax(Module):
                                 f"classes), got {axis!r}") from None
 
     def forward(self, Z: Any) -> Tensor:
+        """A = softmax(Z) along ``axis``: `gg.softmax`.  Z (m, n_classes) -> A (m, n_classes)."""
         return _Softmax.apply(Z, axis=self.axis)
 
     def extra_repr(self) -> str:
+        """``axis=-1``, for the repr."""
         return f"axis={self.axis}"

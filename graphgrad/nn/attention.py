@@ -332,6 +332,8 @@ class MultiHeadAttention(Module):
 
     def forward(self, Q: Any, K: Any, V: Any, mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """Q (m, T_q, d_model), K and V (m, T_k, d_model) -> (m, T_q, d_model), and the
+        weights (m, h, T_q, T_k) with ``return_weights=True`` (see the class docstring)."""
         label = self._label()
         d_model = self.d_model
         tip = f" (a single sequence (T, {d_model}) is X[None])" if (
@@ -356,6 +358,8 @@ class MultiHeadAttention(Module):
         return (output, weights) if return_weights else output
 
     def extra_repr(self) -> str:
+        """``d_model=8, num_heads=2, init='xavier'`` (and ``dropout``, ``bias=False``), for
+        the repr."""
         dropout = f", dropout={self.dropout:g}" if self.dropout else ""
         bias = "" if self.out.b is not None else ", bias=False"
         return (f"d_model={self.d_model}, num_heads={self.num_heads}{dropout}, "

@@ -82,12 +82,17 @@ class _Conv(Module):
         return {"stride": self.stride, "pad": self.pad, "groups": self.groups}
 
     def forward(self, A: Any) -> Tensor:
+        """Z = conv(A, W) + b: `gg.conv2d`, `gg.conv1d` or `gg.conv_transpose2d` (the class's
+        ``op``).  A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), or
+        (m, n_L_prev, n_C_prev) -> (m, n_L, n_C) for `Conv1d`."""
         A = as_data_of(A, self.W.data.dtype, self)
         if self.b is None:
             return self.op.apply(A, self.W, **self._attrs())
         return self.op.apply(A, self.W, self.b, **self._attrs())
 
     def extra_repr(self) -> str:
+        """``3 -> 4, f=3, stride=1, pad=0, init='he'`` (and ``groups``, ``bias=False``), for
+        the repr."""
         settings = ", ".join(f"{key}={value}" for key, value in self._attrs().items())
         bias = "" if self.b is not None else ", bias=False"
         return (f"{self.n_C_prev} -> {self.n_C}, f={self.f}, {settings}, "
@@ -242,9 +247,12 @@ class _Pool(Module):
         return pool_attrs(self.f, self.stride, self.pad)
 
     def forward(self, A: Any) -> Tensor:
+        """Each f x f window pooled, channel by channel (`gg.max_pool2d`, `gg.avg_pool2d`).
+        A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C)."""
         return self.op.apply(A, **self._attrs())
 
     def extra_repr(self) -> str:
+        """``f=2, stride=2`` (and ``pad``), for the repr."""
         return ", ".join(f"{key}={value}" for key, value in self._attrs().items())
 
 

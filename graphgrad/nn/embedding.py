@@ -113,6 +113,7 @@ class Embedding(Module):
         return not self.E.requires_grad
 
     def forward(self, indices: Any) -> Tensor:
+        """The rows of E at ``indices``: (m,) -> (m, n_e), (m, T_x) -> (m, T_x, n_e)."""
         return GetItem.apply(self.E, index=self._word_indices(indices))
 
     def _word_indices(self, indices: Any) -> np.ndarray:
@@ -170,6 +171,7 @@ class Embedding(Module):
         return array.astype(np.intp, copy=False)
 
     def extra_repr(self) -> str:
+        """``n_vocab=10, n_e=4, init='xavier'`` (or ``pretrained``, ``frozen``), for the repr."""
         sizes = f"n_vocab={self.n_vocab}, n_e={self.n_e}"
         if self.init == "pretrained":
             return sizes + (", pretrained, frozen" if self.frozen else ", pretrained")

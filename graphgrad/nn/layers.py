@@ -129,6 +129,7 @@ class Linear(Module):
         self.b = Parameter(np.zeros(self.n_out, dtype=dtype)) if bias else None
 
     def forward(self, X: Any) -> Tensor:
+        """Z = X @ W.T + b, one node (`nn.linear`).  X (m, n_in) -> Z (m, n_out)."""
         if type(X) is not Tensor or not X.requires_grad:
             dtype = self.W.data.dtype
             if type(X) is not np.ndarray or X.dtype is not dtype:
@@ -138,6 +139,7 @@ class Linear(Module):
         return Affine.apply(X, self.W, self.b)
 
     def extra_repr(self) -> str:
+        """``3 -> 4, init='he'`` (and ``bias=False``), for the repr."""
         bias = "" if self.b is not None else ", bias=False"
         return f"{self.n_in} -> {self.n_out}, init={initializers.name_of(self.init)!r}{bias}"
 
@@ -148,6 +150,7 @@ class Flatten(Module):
     single_node = True
 
     def forward(self, X: Any) -> Tensor:
+        """X (m, d1, d2, ...) -> (m, d1 * d2 * ...), each example's values in row order."""
         shape = np.shape(X.data if isinstance(X, Tensor) else X)
         if not shape:
             what = describe(X) if isinstance(X, Tensor) else repr(X)

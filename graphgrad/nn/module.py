@@ -313,6 +313,8 @@ class Module:
 
     # -- running -----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation, which a subclass defines; run it by calling the module
+        (``model(X)``), which also gives its ops their name scope in graph pictures."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -351,6 +353,7 @@ class Module:
                 yield name, value
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules, in assignment order (`named_children` without the names)."""
         for _, module in self.named_children():
             yield module
 
@@ -370,6 +373,8 @@ class Module:
         return found
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, each once (`named_modules` without the
+        names)."""
         for _, module in self.named_modules():
             yield module
 
@@ -671,6 +676,8 @@ class Sequential(_OrderedLayers):
             setattr(self, name, layer)
 
     def forward(self, X: Any) -> Any:
+        """Each layer applied to the previous one's output, in order: X (m, n_x) -> the last
+        layer's output (X itself when there are no layers)."""
         for layer in self._layers:
             X = layer(X)
         return X
@@ -704,6 +711,8 @@ class ModuleList(_OrderedLayers):
         self.extend(modules)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused, naming the fix: a ModuleList is not a layer (loop over it in ``forward``,
+        or chain the layers in a `Sequential`)."""
         raise GraphgradTypeError(
             f"ModuleList ({len(self)} layers) is not a layer and cannot be called: it holds "
             "layers without saying how they connect. Iterate over it in forward (for layer in "

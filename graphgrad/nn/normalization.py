@@ -94,6 +94,9 @@ class _BatchNorm(Module):
         return ""
 
     def forward(self, Z: Any) -> Tensor:
+        """gamma * Z_norm + beta, Z normalised by the batch's statistics in training (which
+        update the running ones) and by the running ones after ``eval()``.  Z (m, n)
+        (`BatchNorm1d`) or (m, n_H, n_W, n_C) (`BatchNorm2d`) -> the same shape."""
         Z = as_data_of(Z, self.gamma.data.dtype, self)
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
@@ -128,6 +131,7 @@ class _BatchNorm(Module):
         return f"{type(self).__name__}({self.n})"
 
     def extra_repr(self) -> str:
+        """``4, momentum=0.9, eps=1e-05``, for the repr."""
         return f"{self.n}, momentum={self.momentum:g}, eps={self.eps:g}"
 
 
@@ -261,6 +265,8 @@ class LayerNorm(Module):
         self.beta = Parameter(np.zeros(self.d, dtype=dtype))
 
     def forward(self, X: Any) -> Tensor:
+        """gamma * X_norm + beta, each example normalised over its last axis.  X (..., d) -> the
+        same shape."""
         X = as_data_of(X, self.gamma.data.dtype, self)
         if not isinstance(X, Tensor):
             X = Tensor(X)
@@ -278,4 +284,5 @@ class LayerNorm(Module):
         return f"LayerNorm({self.d})"
 
     def extra_repr(self) -> str:
+        """``4, eps=1e-05``, for the repr."""
         return f"{self.d}, eps={self.eps:g}"

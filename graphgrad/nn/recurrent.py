@@ -60,6 +60,7 @@ class _Cell(Module):
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of the cell's weights, which its inputs are converted to."""
         return next(iter(self._members.values())).data.dtype
 
     def _inputs(self, x_t: Any, **states: Any) -> list:
@@ -87,6 +88,7 @@ class _Cell(Module):
         return f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
 
     def extra_repr(self) -> str:
+        """``n_x=3, n_a=5, init='xavier'``, for the repr."""
         return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
 
 
@@ -127,6 +129,8 @@ class RNNCell(_Cell):
         self.ba = Parameter(np.zeros(self.n_a, dtype=dtype))
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
+        """a<t> = tanh(Waa a<t-1> + Wax x<t> + ba), one step.  x_t (m, n_x), a_prev (m, n_a) ->
+        a_next (m, n_a)."""
         x_t, a_prev = self._inputs(x_t, a_prev=a_prev)
         # Two products rather than one over [x<t>, a<t-1>]: stacking Wax and Waa at every step
         # would copy both weights for the same count of nodes.
@@ -162,6 +166,8 @@ class LSTMCell(_GatedCell):
     gates = "fuco"
 
     def forward(self, x_t: Any, a_prev: Any, c_prev: Any = None) -> tuple[Tensor, Tensor]:
+        """One LSTM step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a),
+        c_prev (m, n_a) -> (a_next, c_next), both (m, n_a)."""
         x_t, a_prev, c_prev = self._inputs(x_t, a_prev=a_prev, c_prev=c_prev)
         concat = concatenate([a_prev, x_t], axis=1)  # the course's [a<t-1>; x<t>], as rows
         forget = Sigmoid.apply(Affine.apply(concat, self.Wf, self.bf))
@@ -203,6 +209,8 @@ class GRUCell(_GatedCell):
     gates = "ruc"
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
+        """One GRU step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a) ->
+        a_next (m, n_a)."""
         x_t, c_prev = self._inputs(x_t, a_prev=a_prev)
         concat = concatenate([c_prev, x_t], axis=1)  # the course's [c<t-1>; x<t>], as rows
         relevance = Sigmoid.apply(Affine.apply(concat, self.Wr, self.br))
@@ -280,10 +288,12 @@ class RNN(Module):
 
     @property
     def n_x(self) -> int:
+        """Inputs per time step of X, n_x."""
         return self.cell.n_x
 
     @property
     def n_a(self) -> int:
+        """Hidden units of every cell."""
         return self.cell.n_a
 
     @property
@@ -298,6 +308,9 @@ class RNN(Module):
 
     def forward(self, X: Any, a0: Any = None, c0: Any = None,
                 return_state: bool = False) -> Any:
+        """The cells run over the time steps.  X (m, T_x, n_x) -> A (m, T_x, n_a), or
+        (m, T_x, 2 * n_a) bidirectional; ``return_state=True`` adds the last states (see the
+        class docstring)."""
         n_x = self.n_x
         dtype = self.cell.dtype
         label = self._label()
@@ -356,6 +369,8 @@ class RNN(Module):
         return [value[k] for k in range(count)]
 
     def extra_repr(self) -> str:
+        """``n_x=3, n_a=5, cell='rnn'`` (and ``num_layers``, ``bidirectional``), for the
+        repr."""
         settings = f"n_x={self.n_x}, n_a={self.n_a}, cell={self.kind!r}"
         if self.num_layers != 1:
             settings += f", num_layers={self.num_layers}"

@@ -90,6 +90,8 @@ class Dropout(Module):
         self.rng = np.random.default_rng(seed_value(seed, f"{type(self).__name__}.reseed"))
 
     def forward(self, A: Any) -> Any:
+        """A * D / keep_prob with a new mask D (kept as ``self.D``) in training; A itself after
+        ``eval()`` or with keep_prob 1.  A (m, n) -> (m, n); any shape is kept."""
         if not self.training or self.keep_prob == 1.0:
             return A
         if not isinstance(A, Tensor):
@@ -103,6 +105,7 @@ class Dropout(Module):
         return InvertedDropout.apply(A, self.D, keep_prob=self.keep_prob)
 
     def extra_repr(self) -> str:
+        """``keep_prob=0.8``, for the repr."""
         return f"keep_prob={self.keep_prob:g}"
 
 

@@ -79,6 +79,7 @@ class _Layer(Module):
                 f"num_heads={attention.num_heads})")
 
     def extra_repr(self) -> str:
+        """``d_model=8, num_heads=2, d_ff=16, dropout=0.1``, for the repr."""
         attention = self.self_attention
         return (f"d_model={attention.d_model}, num_heads={attention.num_heads}, "
                 f"d_ff={self.d_ff}, dropout={self.dropout:g}")
@@ -127,6 +128,8 @@ class TransformerEncoderLayer(_Layer):
         self.norm2 = LayerNorm(d_model, eps=eps, dtype=dtype)
 
     def forward(self, X: Any, mask: Any = None) -> Tensor:
+        """Self-attention, then the feed-forward network.
+        X (m, T_x, d_model) -> (m, T_x, d_model)."""
         require_shape(self._label(), "X", X, ("m", "T_x", self.self_attention.d_model))
         # X + attention keeps the layer's dtype
         X = as_data_of(X, self.norm1.gamma.data.dtype, self)
@@ -179,6 +182,9 @@ class TransformerDecoderLayer(_Layer):
 
     def forward(self, X: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor, Tensor]:
+        """Masked self-attention, attention to ``memory``, the feed-forward network.
+        X (m, T_y, d_model), memory (m, T_x, d_model) -> Y (m, T_y, d_model), and the two
+        attentions' weights with ``return_weights=True``."""
         d_model = self.self_attention.d_model
         require_shape(self._label(), "X", X, ("m", "T_y", d_model))
         require_shape(self._label(), "memory", memory, (shape_of(X)[0], "T_x", d_model),
@@ -239,6 +245,8 @@ class _Stack(Module):
         return self.embedding_dropout(X)
 
     def extra_repr(self) -> str:
+        """``2 layers, d_model=8, num_heads=2, vocab_size=10, max_positions=20, dropout=0.1``,
+        for the repr."""
         first = self.layers[0].self_attention
         return (f"{len(self.layers)} layers, d_model={self.d_model}, "
                 f"num_heads={first.num_heads}, vocab_size={self.embedding.n_vocab}, "
@@ -268,6 +276,7 @@ class TransformerEncoder(_Stack):
     layer_type = TransformerEncoderLayer
 
     def forward(self, tokens: Any, mask: Any = None) -> Tensor:
+        """Word indices (m, T_x) -> (m, T_x, d_model), through the embeddings and the layers."""
         X = self._embed(tokens)
         for layer in self.layers:
             X = layer(X, mask=mask)
@@ -294,6 +303,8 @@ class TransformerDecoder(_Stack):
 
     def forward(self, tokens: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
+        """Word indices (m, T_y) and memory (m, T_x, d_model) -> (m, T_y, d_model), and the
+        layers' attention weights by name with ``return_weights=True``."""
         Y = self._embed(tokens)
         weights = {}
         for i, layer in enumerate(self.layers, start=1):
@@ -358,6 +369,8 @@ class Transformer(Module):
     def forward(self, inputs: Any, targets: Any, input_mask: Any = None, target_mask: Any = None,
                 memory_mask: Any = None, return_weights: bool = False
                 ) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
+        """Inputs (m, T_x) and targets (m, T_y), word indices -> logits (m, T_y,
+        target_vocab_size), and the decoder's weights by name with ``return_weights=True``."""
         memory = self.encoder(inputs, mask=input_mask)  # which checks the inputs' shape
         require_shape("Transformer", "targets", targets, (memory.shape[0], "T_y"),
                       " (word indices, one target sentence per input sentence)")
