@@ -146,6 +146,8 @@ class GradcheckResult:
         return self.passed
 
     def failures(self) -> list[PairCheck]:
+        """The (output, input) pairs whose analytic and numerical gradients disagree; [] when
+        every pair passed."""
         return [p for p in self.pairs if not p.passed]
 
     def __str__(self) -> str:

@@ -65,6 +65,8 @@ class SGD(Optimizer):
         return super()._new_state(p, group) if group["momentum"] else {}
 
     def step(self) -> None:
+        """W = W - alpha dW (or alpha v_dW, with momentum) for every parameter with a gradient;
+        refused before anything changes as `Optimizer.step` says."""
         self._check_grads()
         self.t += 1
         for (group, slots), added_at in zip(self._groups, self._added_at):
@@ -99,6 +101,8 @@ class SGD(Optimizer):
         _write(p, np.subtract, scratch)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """`Optimizer.load_state_dict`, refusing a state saved with momentum into a group without
+        (or the reverse), whose v_dW would be missing or left unused."""
         several = len(self.param_groups) > 1
         for i, (group, saved) in enumerate(zip(self.param_groups, self._saved_groups(state))):
             momentum = float(saved.get("momentum", group["momentum"]))
