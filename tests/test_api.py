@@ -98,3 +98,105 @@ def test_every_error_and_warning_of_viz_is_exported_from_viz():
     assert names <= set(viz.__all__)
     assert all(getattr(viz, name) is getattr(errors, name) for name in viz.__all__
                if name in names)
+
+
+# -- every public name documented ----------------------------------------------------------------
+def _ours(obj) -> bool:
+    return (getattr(obj, "__module__", None) or "").split(".")[0] in ("graphgrad", "viz")
+
+
+def _public_names(module) -> list[str]:
+    names = getattr(module, "__all__", None)
+    return list(names) if names is not None else [n for n in vars(module) if n[0] != "_"]
+
+
+def _own_doc(member) -> str:
+    """The docstring written on the member itself: help() would show a base method's
+    inherited one, which says nothing of what an override does."""
+    if isinstance(member, (staticmethod, classmethod)):
+        member = member.__func__
+    if isinstance(member, property):
+        member = member.fget if member.__doc__ is None else member
+    return (getattr(member, "__doc__", None) or "").strip()
+
+
+def _documentable(cls, name: str, member) -> bool:
+    """A function, property or class defined in graphgrad or viz: not a dunder name (not in
+    the walk), nor what Python or numpy give (the owner is theirs). The forward and backward
+    of an op (a `gg.Function`) are the exception: the op's class docstring holds its formula
+    and derivative, one op one unit, and `Function` documents the protocol."""
+    if isinstance(member, (staticmethod, classmethod)):
+        member = member.__func__
+    if name in ("forward", "backward") and issubclass(cls, gg.Function):
+        return False
+    return inspect.isfunction(member) or isinstance(member, (property, type))
+
+
+def _public_surface():
+    """(label, object) for every public function, class, method and property reachable from
+    the public names of gg, gg.nn, gg.optim, gg.data, gg.train and viz (and the modules named
+    in an ``__all__``, nn.init and optim.schedules), defined in graphgrad or viz; methods
+    under the class that defines them."""
+    import viz
+
+    surface: dict[str, object] = {}
+    seen: set[int] = set()
+
+    def visit_class(cls) -> None:
+        if id(cls) in seen:
+            return
+        seen.add(id(cls))
+        surface[f"{cls.__module__}.{cls.__qualname__}"] = cls
+        for name in dir(cls):
+            if name.startswith("_"):
+                continue
+            owner = next((k for k in cls.__mro__ if name in vars(k)), None)
+            if owner is None or not _ours(owner):
+                continue
+            member = vars(owner)[name]
+            if isinstance(member, type):
+                if _ours(member):
+                    visit_class(member)
+            elif _documentable(owner, name, member):
+                surface[f"{owner.__module__}.{owner.__qualname__}.{name}"] = member
+
+    def visit_module(module) -> None:
+        if id(module) in seen:
+            return
+        seen.add(id(module))
+        for name in _public_names(module):
+            value = getattr(module, name)
+            if inspect.ismodule(value):
+                if hasattr(module, "__all__") and value.__name__.startswith(module.__name__):
+                    visit_module(value)
+            elif isinstance(value, type) and _ours(value):
+                visit_class(value)
+            elif inspect.isfunction(value) and _ours(value):
+                surface[f"{value.__module__}.{value.__qualname__}"] = value
+
+    for module in (gg, gg.nn, gg.optim, gg.data, gg.train, viz):
+        visit_module(module)
+    return surface
+
+
+def test_the_public_surface_walk_reaches_functions_methods_properties_and_classes():
+    surface = _public_surface()
+    for label in ["graphgrad.tensor.Tensor", "graphgrad.tensor.Tensor.sum",
+                  "graphgrad.tensor.Tensor.T", "graphgrad.ops.reductions.sum",
+                  "graphgrad.nn.layers.Linear.forward", "graphgrad.nn.module.Module.children",
+                  "graphgrad.nn.conv._Conv.forward", "graphgrad.nn.init.he",
+                  "graphgrad.optim.optimizers.SGD.step", "graphgrad.data.DataLoader",
+                  "graphgrad.train.fit", "graphgrad.gradcheck.report.GradcheckResult.failures",
+                  "viz.render.render"]:
+        assert label in surface, label
+    assert len(surface) > 250
+    assert not any(label.rsplit(".", 1)[1].startswith("_") for label in surface)
+
+
+def test_every_public_function_method_property_and_class_has_a_docstring():
+    """help(gg.Tensor.sum), help(nn.Linear.forward): each says what it computes (and with
+    which shapes); an override says what it does, even where its base is documented."""
+    missing = sorted(label for label, member in _public_surface().items()
+                     if not _own_doc(member))
+    assert not missing, f"{len(missing)} public names without a docstring:\n" + "\n".join(
+        missing)
