@@ -714,9 +714,10 @@ class ModuleList(_OrderedLayers):
         """Refused, naming the fix: a ModuleList is not a layer (loop over it in ``forward``,
         or chain the layers in a `Sequential`)."""
         raise GraphgradTypeError(
-            f"ModuleList ({len(self)} layers) is not a layer and cannot be called: it holds "
-            "layers without saying how they connect. Iterate over it in forward (for layer in "
-            "self.layers: X = layer(X)), or use nn.Sequential(*layers) to chain them."
+            f"ModuleList ({len(self)} layer{'' if len(self) == 1 else 's'}) is not a layer and "
+            "cannot be called: it holds layers without saying how they connect. Iterate over it "
+            "in forward (for layer in self.layers: X = layer(X)), or use "
+            "nn.Sequential(*layers) to chain them."
         )
 
     forward = __call__
