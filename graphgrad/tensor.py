@@ -44,6 +44,7 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
     except GraphgradError:  # a tensor in a list refused its values: that message says why
         raise
     except (TypeError, ValueError) as exc:  # a ragged list, text, an unknown dtype
+        _check_dtype(dtype)
         raise GraphgradTypeError(
             f"Tensor cannot make an array of the {type(data).__name__} given: "
             f"{str(exc).rstrip('.')}. Pass a number, a nested list of numbers with the same "
@@ -56,6 +57,7 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
         return array.astype(np.float64)
     if kind == "b":  # a mask, as a comparison gives: x[mask] must select, not read 0s and 1s
         return array
+    _check_dtype(dtype)
     # numpy keeps an integer beyond 64 bits as a Python object: a number, but no dtype holds it.
     too_big = kind == "O" and any(type(v) is int for v in array.flat)
     why = " (an integer too large for int64: give it as a float, as 2.0 ** 70 for 2 ** 70)"
@@ -64,6 +66,22 @@ def _to_array(data: ArrayLike, dtype: Any) -> np.ndarray:
         f"{why if too_big else ''}. Pass a number, a nested list of numbers or a numeric "
         "numpy array."
     )
+
+
+def _check_dtype(dtype: Any) -> None:
+    """Raise a `GraphgradTypeError` naming ``dtype`` when it is no number type (an unknown
+    name, str, complex), so the data given with it is not blamed."""
+    if dtype is None:
+        return
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        kind = None
+    if kind is None or kind not in "biuf":
+        raise GraphgradTypeError(
+            f"Tensor: dtype must be a number type (np.float64, np.float32, int or bool), got "
+            f"{getattr(dtype, '__name__', None) or setting_text(dtype)}"
+        )
 
 
 class Tensor:
@@ -175,7 +193,10 @@ class Tensor:
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
-            raise GraphgradTypeError(f"len() of a 0-d tensor {describe(self)}")
+            raise GraphgradTypeError(
+                f"{describe(self)} is 0-d, one number with no axes, so it has no length and "
+                "cannot be iterated over; take its value with t.item()"
+            )
         return len(self.data)
 
     def __contains__(self, value: Any) -> bool:
@@ -376,22 +397,46 @@ class Tensor:
 
     # -- comparisons: constant bool tensors, no graph ------------------------------------------
     def __lt__(self, other: ArrayLike) -> Tensor:
-        return _compared(self, other, self.data < _data(other), "<")
+        try:
+            result = self.data < _data(other)
+        except (TypeError, ValueError) as exc:
+            raise _comparison_error(self, other, "<", exc) from None
+        return _compared(self, other, result, "<")
 
     def __le__(self, other: ArrayLike) -> Tensor:
-        return _compared(self, other, self.data <= _data(other), "<=")
+        try:
+            result = self.data <= _data(other)
+        except (TypeError, ValueError) as exc:
+            raise _comparison_error(self, other, "<=", exc) from None
+        return _compared(self, other, result, "<=")
 
     def __gt__(self, other: ArrayLike) -> Tensor:
-        return _compared(self, other, self.data > _data(other), ">")
+        try:
+            result = self.data > _data(other)
+        except (TypeError, ValueError) as exc:
+            raise _comparison_error(self, other, ">", exc) from None
+        return _compared(self, other, result, ">")
 
     def __ge__(self, other: ArrayLike) -> Tensor:
-        return _compared(self, other, self.data >= _data(other), ">=")
+        try:
+            result = self.data >= _data(other)
+        except (TypeError, ValueError) as exc:
+            raise _comparison_error(self, other, ">=", exc) from None
+        return _compared(self, other, result, ">=")
 
     def __eq__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
-        return _compared(self, other, self.data == _data(other), "==")
+        try:
+            result = self.data == _data(other)
+        except (TypeError, ValueError) as exc:
+            raise _comparison_error(self, other, "==", exc) from None
+        return _compared(self, other, result, "==")
 
     def __ne__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
-        return _compared(self, other, self.data != _data(other), "!=")
+        try:
+            result = self.data != _data(other)
+        except (TypeError, ValueError) as exc:
+            raise _comparison_error(self, other, "!=", exc) from None
+        return _compared(self, other, result, "!=")
 
     # -- logical: bool tensors (as comparisons give) or integer ones; constants, no graph -------
     def __invert__(self) -> Tensor:
@@ -548,6 +593,30 @@ def _compared(x: Tensor, other: ArrayLike, result: Any, symbol: str) -> Tensor:
     if _state.strict_shapes:
         debug.check_comparison(symbol, x, other, np.shape(result))
     return _constant(result)
+
+
+def _comparison_error(x: Tensor, other: Any, symbol: str, exc: Exception) -> GraphgradError:
+    """Why ``x {symbol} other`` failed in numpy: shapes that do not broadcast, or no numbers."""
+    if isinstance(exc, TypeError):
+        return GraphgradTypeError(
+            f"{describe(x)} {symbol} {_operand_text(other)}: a tensor compares with numbers, "
+            "or arrays or tensors of numbers"
+        )
+    try:
+        np.broadcast_shapes(x.shape, np.shape(_data(other)))
+    except ValueError:
+        return ShapeError(
+            f"{describe(x)} {symbol} {_operand_text(other)}: the shapes do not broadcast: "
+            "aligned from the right, each pair of dimensions must be equal or 1. Check which "
+            "axis holds the examples (m); a .T or .reshape(...) usually fixes it."
+        )
+    return ShapeError(f"{describe(x)} {symbol} {_operand_text(other)}: {exc}")
+
+
+def _operand_text(value: Any) -> str:
+    """The other operand of an operator in a message: an array or tensor by its name, shape and
+    dtype, anything else by its value."""
+    return describe(value) if isinstance(value, (Tensor, np.ndarray)) else setting_text(value)
 
 
 def _bitwise(ufunc: np.ufunc, symbol: str, *operands: ArrayLike) -> Tensor:
@@ -724,6 +793,23 @@ def _unpickled_leaf(cls: type, data: np.ndarray, grad: np.ndarray | None, name: 
     return _leaf(cls, data, grad, name, requires_grad)
 
 
+def _update_error(t: Tensor, other: Any, symbol: str, exc: ValueError) -> ShapeError:
+    """Why ``t {symbol} other`` failed: most often an update of another shape than t's."""
+    try:
+        fits = np.broadcast_shapes(t.shape, np.shape(_data(other))) == t.shape
+    except ValueError:
+        fits = False
+    if fits:  # not a matter of shapes
+        return ShapeError(f"{describe(t)} {symbol} {_operand_text(other)}: {exc}")
+    name = t.name or "the tensor"
+    return ShapeError(
+        f"{describe(t)} {symbol} {_operand_text(other)}: an update in place keeps {name}'s shape "
+        f"{t.shape}, so what it is updated with must have that shape (or broadcast to it). A "
+        "gradient has its parameter's shape: check how it was computed (a .T or .reshape(...) "
+        "usually fixes it)."
+    )
+
+
 def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:
     """``t {symbol} other`` in place, for a leaf that requires grad, under no_grad."""
     if t.creator is not None or not t.requires_grad:
@@ -745,9 +831,12 @@ def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:
                 "output, which never changes, when the leaf is t.detach() or Tensor(t) of a "
                 "computed t: give the leaf its own copy first, t.data = t.data.copy())"
             ) from None
-        raise ShapeError(f"{describe(t)} {symbol} {describe(other)}: {exc}") from None
-    except TypeError as exc:  # a value numpy cannot cast to t's dtype
-        raise GraphgradTypeError(f"{describe(t)} {symbol} {describe(other)}: {exc}") from None
+        raise _update_error(t, other, symbol, exc) from None
+    except TypeError:  # a value numpy cannot cast to t's dtype
+        raise GraphgradTypeError(
+            f"{describe(t)} {symbol} {_operand_text(other)}: the update must be real numbers, "
+            f"which {t.data.dtype} holds (a float array or tensor, as lr * dW is)"
+        ) from None
     return t
 
 

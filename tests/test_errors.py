@@ -102,11 +102,14 @@ def test_bad_data_for_a_tensor(bad):
 @pytest.mark.parametrize("data, dtype, message", [
     ([[1, 2], [3]], None, r"Tensor cannot make an array of the list given: .*inhomogeneous.*same "
                           r"length at each level"),
-    ([1.0], "nope", r"Tensor cannot make an array of the list given: data type 'nope'"),
+    ([1.0], "nope", r"^Tensor: dtype must be a number type \(np\.float64, np\.float32, int or "
+                    r"bool\), got 'nope'$"),
     (["1.5x"], np.float32, r"could not convert string"),
-    ([1.0, 2.0], str, r"Tensor needs numbers, got list of dtype <U3"),
+    ([1.0, 2.0], str, r"^Tensor: dtype must be a number type .*, got str$"),
+    ([1.0, 2.0], complex, r"^Tensor: dtype must be a number type .*, got complex$"),
     ([1, 2 ** 70], None, r"dtype object \(an integer too large for int64: give it as a float"),
-], ids=["ragged", "unknown dtype", "text with a dtype", "a text dtype", "a huge integer"])
+], ids=["ragged", "unknown dtype", "text with a dtype", "a text dtype", "a complex dtype",
+        "a huge integer"])
 def test_data_numpy_cannot_read_gets_a_graphgrad_error(data, dtype, message):
     with pytest.raises(gg.GraphgradTypeError, match=message):
         gg.Tensor(data, dtype=dtype)
@@ -484,3 +487,48 @@ def test_a_refused_flag_changes_nothing():
     with pytest.raises(gg.ArgumentError):
         W.requires_grad_(0)
     assert W.requires_grad is True
+
+
+@pytest.mark.parametrize("other, error, message", [
+    (np.ones(4), gg.ShapeError, r"^'A' \(2, 3\) float64 < ndarray \(4,\) float64: the shapes do "
+     r"not broadcast: aligned from the right, each pair of dimensions must be equal or 1\. Check "
+     r"which axis holds the examples \(m\); a \.T or \.reshape\(\.\.\.\) usually fixes it\.$"),
+    (gg.Tensor(np.ones((3, 2)), name="Y"), gg.ShapeError,
+     r"^'A' \(2, 3\) float64 < 'Y' \(3, 2\) float64: the shapes do not broadcast"),
+    ("0.5", gg.GraphgradTypeError, r"^'A' \(2, 3\) float64 < '0\.5': a tensor compares with "
+     r"numbers, or arrays or tensors of numbers$"),
+    (None, gg.GraphgradTypeError, r"^'A' \(2, 3\) float64 < None: a tensor compares"),
+], ids=["shapes", "tensor shapes", "text", "None"])
+def test_a_comparison_numpy_refuses_names_both_operands(other, error, message):
+    """numpy's own error (a ValueError of shapes, a UFuncTypeError) came out of A < other."""
+    A = gg.Tensor(np.ones((2, 3)), name="A")
+    with pytest.raises(error, match=message):
+        A < other  # noqa: B015
+    with pytest.raises(error, match=message.replace("<", ">=", 1)):
+        A >= other  # noqa: B015
+
+
+def test_an_update_in_place_of_another_shape_says_the_gradient_has_its_parameters_shape():
+    W1 = gg.Tensor(np.ones((2, 3)), name="W1", requires_grad=True)
+    dW1 = gg.Tensor(np.ones((3, 2)), name="dW1")
+    with gg.no_grad(), pytest.raises(gg.ShapeError, match=(
+            r"^'W1' \(2, 3\) float64 -= 'dW1' \(3, 2\) float64: an update in place keeps W1's "
+            r"shape \(2, 3\), so what it is updated with must have that shape \(or broadcast to "
+            r"it\)\. A gradient has its parameter's shape: check how it was computed \(a \.T or "
+            r"\.reshape\(\.\.\.\) usually fixes it\)\.$")):
+        W1 -= dW1
+    np.testing.assert_array_equal(W1.data, np.ones((2, 3)))
+    with gg.no_grad(), pytest.raises(gg.GraphgradTypeError, match=(
+            r"^'W1' \(2, 3\) float64 \+= '0\.1': the update must be real numbers, which float64 "
+            r"holds \(a float array or tensor, as lr \* dW is\)$")):
+        W1 += "0.1"
+
+
+def test_len_of_a_0d_tensor_says_to_take_its_item():
+    J = gg.Tensor(0.25, name="J")
+    message = (r"^'J' \(\) float64 is 0-d, one number with no axes, so it has no length and "
+               r"cannot be iterated over; take its value with t\.item\(\)$")
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        len(J)
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        list(J)
