@@ -29,6 +29,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     describe,
+    setting_text,
 )
 from graphgrad.function import Function, _unpin_all
 from graphgrad.modes import _setting, _state
@@ -104,7 +105,7 @@ def grad(
     for t in inputs:
         g = wanted[t]
         if g is None and not allow_unused:
-            raise GraphgradError(
+            raise BackwardError(
                 f"gg.grad: the outputs do not depend on input {describe(t)} (is it part of "
                 "their graph, with requires_grad=True?). Pass allow_unused=True to get None."
             )
@@ -156,7 +157,13 @@ def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> An
                                  f"{describe(root)} has shape {data.shape}")
             return grad
         grad = grad.data
-    seed = np.array(grad, dtype=data.dtype)  # a copy: the caller's array stays theirs
+    try:
+        seed = np.array(grad, dtype=data.dtype)  # a copy: the caller's array stays theirs
+    except (TypeError, ValueError):  # text, None in a list, a ragged list
+        raise GraphgradTypeError(
+            f"{caller}: grad must be numbers of the shape of {describe(root)}, "
+            f"dJ/d(each of its elements), got {setting_text(grad)}"
+        ) from None
     if seed.shape != data.shape:
         raise ShapeError(
             f"{caller}: grad has shape {seed.shape}, but {describe(root)} has shape "

@@ -107,7 +107,10 @@ def test_non_scalar_output_without_grad_outputs():
 def test_unused_input_is_an_error_unless_allowed():
     x = gg.Tensor(np.ones(2), requires_grad=True)
     y = gg.Tensor(np.ones(2), requires_grad=True, name="y")
-    with pytest.raises(gg.GraphgradError, match=r"'y'.*allow_unused=True"):
+    # a BackwardError, a RuntimeError as PyTorch's is
+    with pytest.raises(gg.BackwardError, match=r"'y'.*allow_unused=True"):
+        gg.grad((x * 2.0).sum(), [x, y])
+    with pytest.raises(RuntimeError):
         gg.grad((x * 2.0).sum(), [x, y])
     gx, gy = gg.grad((x * 2.0).sum(), [x, y], allow_unused=True)
     np.testing.assert_array_equal(gx, [2.0, 2.0])
@@ -295,3 +298,19 @@ def test_second_order_through_a_replaced_leaf_that_shared_an_array_is_refused():
     with pytest.raises(gg.GraphgradError, match=r"Mul: the data of 'x' \(2,\) float64 was "
                        r"replaced"):
         gg.grad(J, x, create_graph=True)
+
+
+@pytest.mark.parametrize("grad", ["one", [[1.0, 2.0], [3.0]], {"a": 1}],
+                         ids=["text", "ragged", "dict"])
+def test_a_seed_gradient_that_is_no_numbers_is_refused_by_name(grad):
+    """numpy's ValueError (could not convert string to float) came out of backward."""
+    x = gg.Tensor(np.ones((2, 2)), requires_grad=True, name="x")
+    y = x * 2.0
+    y.name = "y"
+    message = (r"^backward: grad must be numbers of the shape of 'y' \(2, 2\) float64, "
+               r"dJ/d\(each of its elements\), got ")
+    with pytest.raises(gg.GraphgradTypeError, match=message):
+        y.backward(grad)
+    if not isinstance(grad, list):  # a list is one seed per output
+        with pytest.raises(gg.GraphgradTypeError, match=message.replace("backward", "gg\\.grad")):
+            gg.grad(y, x, grad_outputs=grad)
