@@ -447,10 +447,13 @@ def test_optimizer_state_that_does_not_fit_changes_nothing(change, message):
     (optim.SGD([gg.Tensor(W0, requires_grad=True)], lr=0.1), r"other_optimizer.state_dict\(\)"),
     ([("t", 3)], "a dict of arrays"),
 ])
-def test_optimizer_load_state_dict_of_something_else_says_what_to_pass(given, advice):
-    adam = optim.Adam([gg.Tensor(W0, requires_grad=True)])
-    with pytest.raises(gg.GraphgradTypeError, match=advice):
-        adam.load_state_dict(given)
+@pytest.mark.parametrize("kind", [optim.Adam, optim.SGD, optim.RMSprop, optim.AdamW])
+def test_optimizer_load_state_dict_of_something_else_says_what_to_pass(given, advice, kind):
+    """SGD's own load_state_dict read the state first: 'str' object has no attribute 'get'."""
+    optimizer = kind([gg.Tensor(W0, requires_grad=True)], lr=0.1)
+    with pytest.raises(gg.GraphgradTypeError, match=rf"^{kind.__name__}\.load_state_dict takes a "
+                       rf"dict of arrays by name, got \w+: .*{advice}"):
+        optimizer.load_state_dict(given)
 
 # -- AdamW: Adam with decoupled weight decay ------------------------------------------------------
 def _adamw_by_hand(lr, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8, steps=GRADS):

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError
+from graphgrad.errors import ArgumentError, not_a_state_error
 from graphgrad.optim.optimizer import Optimizer, _Setting, _write
 from graphgrad.tensor import Tensor
 
@@ -103,6 +103,8 @@ class SGD(Optimizer):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """`Optimizer.load_state_dict`, refusing a state saved with momentum into a group without
         (or the reverse), whose v_dW would be missing or left unused."""
+        if not isinstance(state, Mapping):  # refused as Optimizer's, before it is read here
+            raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "optimizer")
         several = len(self.param_groups) > 1
         for i, (group, saved) in enumerate(zip(self.param_groups, self._saved_groups(state))):
             momentum = float(saved.get("momentum", group["momentum"]))
