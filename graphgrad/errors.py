@@ -62,7 +62,7 @@ def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
         number = None
     if number is None or isinstance(value, (bool, np.bool_)) or number < least:
         raise ArgumentError(f"{caller}: {what} must be a whole number of at least {least}, "
-                            f"got {value!r}")
+                            f"got {setting_text(value)}")
     return number
 
 
@@ -86,7 +86,7 @@ def real_number(value: Any, what: str, caller: str, test: Any, rule: str) -> flo
     except (TypeError, ValueError):
         number = None
     if number is None or not test(number):
-        raise ArgumentError(f"{caller}: {what} must be {rule}, got {value!r}")
+        raise ArgumentError(f"{caller}: {what} must be {rule}, got {setting_text(value)}")
     return number
 
 

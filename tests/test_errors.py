@@ -532,3 +532,15 @@ def test_len_of_a_0d_tensor_says_to_take_its_item():
         len(J)
     with pytest.raises(gg.GraphgradTypeError, match=message):
         list(J)
+
+
+def test_a_setting_given_a_list_of_tensors_shows_the_list_by_its_type():
+    """A number setting given the parameters (the arguments swapped, or lr=model.parameters())
+    printed every tensor's values in the refusal."""
+    params = list(gg.nn.Linear(30, 20, rng=0).parameters())
+    with pytest.raises(gg.ArgumentError, match=r"^SGD: lr must be positive and finite, got a "
+                       r"list$"):
+        gg.optim.SGD(params, lr=params)
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: batch_size must be a whole number "
+                       r"of at least 1, got a list$"):
+        gg.data.DataLoader(np.ones((4, 2)), np.ones((4, 1)), batch_size=params)
