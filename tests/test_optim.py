@@ -915,6 +915,20 @@ def test_clipping_keeps_float32_and_refuses_a_nan_gradient_and_bad_limits():
             call()
 
 
+@pytest.mark.parametrize("clip", [optim.clip_grad_norm, optim.clip_grad_value])
+def test_clipping_given_its_arguments_swapped_says_the_tensors_go_first(clip):
+    """The refusal printed the whole list of tensors, their values and gradients, in the place
+    of max_norm."""
+    params = _params_with_grads([3.0, 4.0], [1.0])
+    name = clip.__name__
+    what = "max_norm" if clip is optim.clip_grad_norm else "clip_value"
+    with pytest.raises(gg.ArgumentError, match=(
+            rf"^{name}: {what} must be a positive number, got a list \(the tensors go first: "
+            rf"{name}\(model\.parameters\(\), 1\.0\)\)$")):
+        clip(1.0, params)
+    np.testing.assert_array_equal(params[0].grad, [3.0, 4.0])
+
+
 @pytest.mark.parametrize("bad, held", [
     (np.array(["a", "b"]), r"has a \.grad of <U1 values"),
     ("x", r"has a \.grad of a str \(<U1\)"),

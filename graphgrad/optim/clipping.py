@@ -17,6 +17,7 @@ from graphgrad.errors import (
     ArgumentError,
     describe,
     listed,
+    setting_text,
 )
 from graphgrad.optim.optimizer import not_a_tensor, real_gradient, refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
@@ -25,7 +26,11 @@ from graphgrad.tensor import Tensor
 def _positive(value: Any, what: str, caller: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not 0 < value < np.inf:
-        raise ArgumentError(f"{caller}: {what} must be a positive number, got {value!r}")
+        swapped = (f" (the tensors go first: {caller}(model.parameters(), 1.0))"
+                   if isinstance(value, (list, tuple, Tensor)) or hasattr(value, "__next__")
+                   else "")
+        raise ArgumentError(f"{caller}: {what} must be a positive number, got "
+                            f"{setting_text(value)}{swapped}")
     return float(value)
 
 
