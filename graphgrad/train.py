@@ -25,6 +25,7 @@ from graphgrad.errors import (
     flag,
     real_number,
     seed_value,
+    setting_text,
     whole_number,
 )
 from graphgrad.modes import no_grad
@@ -162,6 +163,7 @@ def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "
     Returns:
         (cost, accuracy); accuracy is NaN when there is none for this loss (see `fit`).
     """
+    _require_model_and_loss(model, loss_fn, "evaluate")
     _require_examples(X, Y, "evaluate")
     modes = _modes(model)
     model.eval()
@@ -174,6 +176,21 @@ def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "
     out = np.asarray(_data(outputs))
     kind = _accuracy_kind(loss_fn, accuracy, out)
     return cost, _measure(kind, out, np.asarray(_data(Y)))
+
+
+def _require_model_and_loss(model: Any, loss_fn: Any, caller: str) -> None:
+    """A model that is no Module (a function, a layer's class) and a loss that is no function
+    are refused by name, before anything runs: Python would fail on them inside."""
+    if not isinstance(model, Module):
+        made = (f"the class {model.__name__}, not a model made of it" if isinstance(model, type)
+                else type(model).__name__)
+        raise GraphgradTypeError(
+            f"{caller}: model must be an nn.Module, such as nn.Sequential(nn.Linear(n_x, 1)), "
+            f"got {made}; a function of your own goes in a Module subclass's forward"
+        )
+    if not callable(loss_fn):
+        raise GraphgradTypeError(f"{caller}: loss_fn must be a function loss_fn(outputs, Y_batch) "
+                                 f"-> J, such as nn.cross_entropy, got {setting_text(loss_fn)}")
 
 
 def _require_examples(X: Any, Y: Any, caller: str) -> None:
@@ -328,7 +345,14 @@ def fit(
     shuffle = flag(shuffle, "shuffle", "fit")
     drop_last = flag(drop_last, "drop_last", "fit")
     progress = flag(progress, "progress", "fit")
+    _require_model_and_loss(model, loss_fn, "fit")
     _require_shared_parameters(model, optimizer)
+    if schedule is not None and not callable(schedule):
+        raise GraphgradTypeError(
+            "fit: schedule must be a function of the epoch giving its learning rate, such as "
+            f"optim.ExponentialDecay(0.1), or None, got {setting_text(schedule)}; a fixed rate "
+            "is the optimizer's lr"
+        )
     if _is_X_and_Y(data):
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
                                  seed=seed, drop_last=drop_last)

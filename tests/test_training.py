@@ -669,6 +669,34 @@ def test_fit_refuses_an_optimizer_of_another_models_parameters():
     assert not np.array_equal(W, frozen_head.linear2.W.data)
 
 
+def test_fit_and_evaluate_refuse_a_model_or_loss_of_the_wrong_kind_by_name():
+    """Python's AttributeError ('function' object has no attribute 'named_parameters') and
+    TypeError ('int' object is not callable) came out of them."""
+    X, Y = planar_dataset(m=20)
+    model, sgd = _linear_model_and_sgd()
+    W = model.linear1.W.data.copy()
+    module = r"model must be an nn\.Module, such as nn\.Sequential\(nn\.Linear\(n_x, 1\)\), got "
+    own = r"; a function of your own goes in a Module subclass's forward$"
+    for caller, call in [("fit", lambda m, loss: gg.fit(m, loss, sgd, (X, Y), epochs=1,
+                                                        progress=False)),
+                         ("evaluate", lambda m, loss: evaluate(m, loss, X, Y))]:
+        with pytest.raises(gg.GraphgradTypeError, match=rf"^{caller}: {module}function{own}"):
+            call(lambda X: model(X), nn.mse)
+        with pytest.raises(gg.GraphgradTypeError, match=(
+                rf"^{caller}: {module}the class Linear, not a model made of it{own}")):
+            call(nn.Linear, nn.mse)
+        with pytest.raises(gg.GraphgradTypeError, match=(
+                rf"^{caller}: loss_fn must be a function loss_fn\(outputs, Y_batch\) -> J, such "
+                r"as nn\.cross_entropy, got 'mse'$")):
+            call(model, "mse")
+    with pytest.raises(gg.GraphgradTypeError, match=(
+            r"^fit: schedule must be a function of the epoch giving its learning rate, such as "
+            r"optim\.ExponentialDecay\(0\.1\), or None, got 0\.1; a fixed rate is the "
+            r"optimizer's lr$")):
+        gg.fit(model, nn.mse, sgd, (X, Y), epochs=1, schedule=0.1, progress=False)
+    np.testing.assert_array_equal(model.linear1.W.data, W)  # refused before any step
+
+
 def test_fit_refuses_an_optimizer_made_before_a_layer_was_replaced():
     """The optimizer stepped the old head, which got no gradients, and never the new one:
     training went on with a head left at its initial values, and no error."""
