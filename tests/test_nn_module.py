@@ -453,7 +453,9 @@ def test_a_list_or_dict_of_parameters_or_layers_is_refused(holder):
             self.group = holder(values)
 
     for values in ([nn.Parameter(np.ones((2, 2)))], [nn.Linear(2, 1)]):
-        with pytest.raises(gg.GraphgradError, match="not registered"):
+        # a TypeError, as the refusal to replace a parameter by an array is
+        with pytest.raises(gg.GraphgradTypeError, match=r"^Net\.group: a (list|dict) of layers "
+                           r"or parameters is not registered"):
             Net(values)
     assert Net([1, 2]).parameters() == []  # plain values are just attributes
 

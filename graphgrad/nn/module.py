@@ -250,7 +250,7 @@ class Module:
             value = _buffer_array(self, name, value)
             members[name] = value
         elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
-            raise GraphgradError(_unregistered_message(type(self).__name__, name, value))
+            raise GraphgradTypeError(_unregistered_message(type(self).__name__, name, value))
         elif name in members:  # replacing a parameter or a layer by something else
             if value is not None and is_parameter(members[name]):
                 raise GraphgradTypeError(_replaced_parameter_message(self, name, value))
