@@ -16,7 +16,6 @@ import numpy as np
 from graphgrad.engine import grad as _grad
 from graphgrad.errors import (
     ArgumentError,
-    GraphgradError,
     GraphgradTypeError,
     describe,
     flag,
@@ -295,7 +294,7 @@ def _require_deterministic(evaluate: Callable[[list], list[np.ndarray]], base: l
     """Finite differences of a function that changes from call to call measure noise."""
     first, second = evaluate(base), evaluate(base)
     if not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(first, second)):
-        raise GraphgradError(
+        raise ArgumentError(
             "gradcheck: the function gave different results for the same inputs (is dropout "
             "or another random op on? call model.eval(), or fix its random seed), so finite "
             "differences would measure noise, not the gradient."
