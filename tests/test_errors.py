@@ -544,3 +544,25 @@ def test_a_setting_given_a_list_of_tensors_shows_the_list_by_its_type():
     with pytest.raises(gg.ArgumentError, match=r"^DataLoader: batch_size must be a whole number "
                        r"of at least 1, got a list$"):
         gg.data.DataLoader(np.ones((4, 2)), np.ones((4, 1)), batch_size=params)
+
+
+@pytest.mark.parametrize("call, hint", [
+    (lambda A: gg.split(A, 2, axis=1),
+     r"\n  axis 1 of A \(2, 3, 1\) has 3 elements, which 2 equal sections cannot share: give a "
+     r"number of sections that divides it, or a list of the indices to cut at \(pieces of "
+     r"different sizes\)$"),
+    (lambda A: gg.squeeze(A, 0),
+     r"\n  squeeze removes axes of size 1, and axis 0 of A \(2, 3, 1\) has size 2; its axes of "
+     r"size 1 are \[2\]$"),
+    (lambda A: gg.broadcast_to(A, (3, 3)),
+     r"\n  broadcast_to repeats A \(2, 3, 1\) along axes of size 1, and adds axes in front: "
+     r"aligned from the right, each of its dimensions must equal the target's or be 1, and the "
+     r"target \(3, 3\) needs at least its 3 dimensions$"),
+], ids=["split", "squeeze", "broadcast_to"])
+def test_shape_ops_numpy_refuses_say_why_in_the_courses_words(call, hint):
+    """numpy's words alone came out: 'array split does not result in an equal division',
+    'cannot select an axis to squeeze out which has size not equal to one', 'input operand has
+    more dimensions than allowed by the axis remapping'."""
+    A = gg.Tensor(np.ones((2, 3, 1)), name="A")
+    with pytest.raises(gg.OpError, match=hint):
+        call(A)

@@ -32,6 +32,10 @@ def _refuse_bool_axes(*axes: Any) -> None:
                 raise TypeError(f"axis must be an int or a tuple of ints, got {a!r}")
 
 
+def _name(x: Tensor) -> str:
+    return x.name or "x"
+
+
 class _Rearrange(Function):
     """Backward of the ops that only reshape: put the gradient back in the input's shape."""
 
@@ -80,6 +84,20 @@ class Squeeze(_Rearrange):
         ctx.in_shape = x.shape
         return np.squeeze(x, axis)
 
+    @staticmethod
+    def hint(x, axis=None):
+        """Shown when forward fails: an axis named that is not of size 1."""
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        if not all(isinstance(a, int) and -x.ndim <= a < x.ndim for a in axes):
+            return None  # numpy's message says what is wrong with the axis
+        wide = [a for a in axes if x.shape[a] != 1]
+        if not wide:
+            return None
+        ones = [a for a in range(x.ndim) if x.shape[a] == 1]
+        return (f"squeeze removes axes of size 1, and axis {wide[0]} of {_name(x)} "
+                f"{x.shape} has size {x.shape[wide[0]]}; its axes of size 1 are "
+                f"{ones or 'none'}")
+
 
 class Transpose(Function):
     """y = x with its axes permuted (reversed when ``axes`` is None);  dx = dy permuted back"""
@@ -119,6 +137,14 @@ class BroadcastTo(Function):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def hint(x, shape):
+        """Shown when forward fails: why the shape cannot be reached."""
+        return (f"broadcast_to repeats {_name(x)} {x.shape} along axes of size 1, and adds "
+                "axes in front: aligned from the right, each of its dimensions must equal the "
+                f"target's or be 1, and the target {shape} needs at least its {x.ndim} "
+                "dimensions")
 
     @staticmethod
     def backward(ctx, grad):
@@ -224,6 +250,18 @@ class Split(Function):
                     "indices, each piece starting where the previous one ends"
                 )
         return tuple(np.split(x, indices_or_sections, axis=axis))
+
+    @staticmethod
+    def hint(x, indices_or_sections, axis=0):
+        """Shown when forward fails: sections that do not divide the axis."""
+        if not isinstance(indices_or_sections, int) or not isinstance(axis, int) or not (
+                -x.ndim <= axis < x.ndim):
+            return None
+        size = x.shape[axis]
+        return (f"axis {axis} of {_name(x)} {x.shape} has {size} elements, which "
+                f"{indices_or_sections} equal sections cannot share: give a number of sections "
+                "that divides it, or a list of the indices to cut at (pieces of different "
+                "sizes)")
 
     @staticmethod
     def backward(ctx, *grads):
