@@ -114,7 +114,10 @@ def test_decision_boundary_takes_rows_and_class_labels():
     assert len(figure.axes[0].collections) == 2  # filled regions, points: no 0.5 contour
     with pytest.raises(viz.OptionError, match="one per point"):
         viz.plot_decision_boundary(lambda p: np.zeros(3), X, y, resolution=20)
-    with pytest.raises(viz.OptionError, match="2-D"):
+    # rows are taken too, so the refusal names both layouts, not the course's alone
+    with pytest.raises(viz.OptionError, match=r"^viz\.plot_decision_boundary draws 2-D data, "
+                       r"two features per example: X must be \(2, m\), as in the course, or "
+                       r"\(m, 2\), got \(3, 5\)$"):
         viz.plot_decision_boundary(predict, np.ones((3, 5)), np.ones(5))
 
 

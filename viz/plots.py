@@ -226,7 +226,8 @@ def plot_decision_boundary(
     X = _real_array(X, "X", "the 2-D inputs", caller, "biuf").astype(float)
     y = _real_array(y, "y", "class labels", caller, "biuf").ravel()
     if X.ndim != 2 or 2 not in X.shape:
-        raise OptionError(f"{caller} draws 2-D data: X must be (2, m), got {X.shape}")
+        raise OptionError(f"{caller} draws 2-D data, two features per example: X must be "
+                          f"(2, m), as in the course, or (m, 2), got {X.shape}")
     columns = X.shape[0] == 2  # the course's layout: one example per column
     points = X if columns else X.T
     if points.shape[1] == 0:
