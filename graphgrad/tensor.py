@@ -15,8 +15,9 @@ because they are built on `Function`, which is built on `Tensor`.
 """
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -397,46 +398,22 @@ class Tensor:
 
     # -- comparisons: constant bool tensors, no graph ------------------------------------------
     def __lt__(self, other: ArrayLike) -> Tensor:
-        try:
-            result = self.data < _data(other)
-        except (TypeError, ValueError) as exc:
-            raise _comparison_error(self, other, "<", exc) from None
-        return _compared(self, other, result, "<")
+        return _compare(self, other, operator.lt, "<")
 
     def __le__(self, other: ArrayLike) -> Tensor:
-        try:
-            result = self.data <= _data(other)
-        except (TypeError, ValueError) as exc:
-            raise _comparison_error(self, other, "<=", exc) from None
-        return _compared(self, other, result, "<=")
+        return _compare(self, other, operator.le, "<=")
 
     def __gt__(self, other: ArrayLike) -> Tensor:
-        try:
-            result = self.data > _data(other)
-        except (TypeError, ValueError) as exc:
-            raise _comparison_error(self, other, ">", exc) from None
-        return _compared(self, other, result, ">")
+        return _compare(self, other, operator.gt, ">")
 
     def __ge__(self, other: ArrayLike) -> Tensor:
-        try:
-            result = self.data >= _data(other)
-        except (TypeError, ValueError) as exc:
-            raise _comparison_error(self, other, ">=", exc) from None
-        return _compared(self, other, result, ">=")
+        return _compare(self, other, operator.ge, ">=")
 
     def __eq__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
-        try:
-            result = self.data == _data(other)
-        except (TypeError, ValueError) as exc:
-            raise _comparison_error(self, other, "==", exc) from None
-        return _compared(self, other, result, "==")
+        return _compare(self, other, operator.eq, "==")
 
     def __ne__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
-        try:
-            result = self.data != _data(other)
-        except (TypeError, ValueError) as exc:
-            raise _comparison_error(self, other, "!=", exc) from None
-        return _compared(self, other, result, "!=")
+        return _compare(self, other, operator.ne, "!=")
 
     # -- logical: bool tensors (as comparisons give) or integer ones; constants, no graph -------
     def __invert__(self) -> Tensor:
@@ -593,6 +570,17 @@ def _compared(x: Tensor, other: ArrayLike, result: Any, symbol: str) -> Tensor:
     if _state.strict_shapes:
         debug.check_comparison(symbol, x, other, np.shape(result))
     return _constant(result)
+
+
+def _compare(x: Tensor, other: ArrayLike, compare: Callable[[Any, Any], Any], symbol: str
+             ) -> Tensor:
+    """``x {symbol} other`` elementwise, as a constant bool tensor; numpy's failure (shapes that
+    do not broadcast, no numbers) as a graphgrad error naming both operands."""
+    try:
+        result = compare(x.data, _data(other))
+    except (TypeError, ValueError) as exc:
+        raise _comparison_error(x, other, symbol, exc) from None
+    return _compared(x, other, result, symbol)
 
 
 def _comparison_error(x: Tensor, other: Any, symbol: str, exc: Exception) -> GraphgradError:
