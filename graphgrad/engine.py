@@ -158,7 +158,10 @@ def _seed(root: Tensor, grad: Any, caller: str, keep_tensor: bool = False) -> An
             return grad
         grad = grad.data
     try:
-        seed = np.array(grad, dtype=data.dtype)  # a copy: the caller's array stays theirs
+        given = np.asarray(grad)
+        if given.dtype.kind not in "biuf":  # None in a list would become NaN, text an error
+            raise TypeError
+        seed = np.array(given, dtype=data.dtype)  # a copy: the caller's array stays theirs
     except (TypeError, ValueError):  # text, None in a list, a ragged list
         raise GraphgradTypeError(
             f"{caller}: grad must be numbers of the shape of {describe(root)}, "

@@ -300,10 +300,12 @@ def test_second_order_through_a_replaced_leaf_that_shared_an_array_is_refused():
         gg.grad(J, x, create_graph=True)
 
 
-@pytest.mark.parametrize("grad", ["one", [[1.0, 2.0], [3.0]], {"a": 1}],
-                         ids=["text", "ragged", "dict"])
+@pytest.mark.parametrize("grad", ["one", [[1.0, 2.0], [3.0]], {"a": 1},
+                                  [[1.0, None], [2.0, 3.0]]],
+                         ids=["text", "ragged", "dict", "None"])
 def test_a_seed_gradient_that_is_no_numbers_is_refused_by_name(grad):
-    """numpy's ValueError (could not convert string to float) came out of backward."""
+    """numpy's ValueError (could not convert string to float) came out of backward, and a None
+    became a NaN in every gradient it reached."""
     x = gg.Tensor(np.ones((2, 2)), requires_grad=True, name="x")
     y = x * 2.0
     y.name = "y"
