@@ -15,7 +15,6 @@ import numpy as np
 
 from graphgrad.errors import (
     ArgumentError,
-    GraphgradError,
     ShapeError,
     array_of,
     array_of_numbers,
@@ -180,7 +179,8 @@ class Standardizer:
     def transform(self, X: Any) -> np.ndarray:
         """(X - mu) / sigma with the training set's mu and sigma."""
         if self.mean is None:
-            raise GraphgradError("Standardizer.transform: call fit(X_train) first")
+            raise ArgumentError("Standardizer.transform: it has no mean and standard deviation "
+                                "yet; call fit(X_train) first (or fit_transform(X_train))")
         X = array_of_numbers(X, "X", "Standardizer.transform")
         if X.shape[1:] != self.mean.shape:
             raise ShapeError(f"Standardizer: fitted on examples of shape {self.mean.shape}, "

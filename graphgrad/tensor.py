@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphgrad.errors import (
-    GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe, flag,
+    BackwardError, GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe, flag,
     setting_text,
 )
 
@@ -288,7 +288,7 @@ class Tensor:
         freezes a parameter: later graphs treat it as a constant). Returns self."""
         requires_grad = flag(requires_grad, "requires_grad", f"requires_grad_ of {describe(self)}")
         if self.creator is not None:
-            raise GraphgradError(
+            raise BackwardError(
                 f"requires_grad_: {describe(self)} was computed by {self.creator.name}; only "
                 "a leaf's flag can change. Use t.detach() for a copy cut from the graph."
             )
