@@ -1,11 +1,13 @@
 """Errors: every one subclasses gg.GraphgradError (and ValueError/TypeError where fitting),
 names the op and the operands (name, shape) and says what to do."""
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import graphgrad as gg
+import viz
 from graphgrad import nn, optim
 
 
@@ -21,6 +23,18 @@ from graphgrad import nn, optim
 def test_every_error_subclasses_graphgrad_error_and_a_builtin(error, builtin):
     assert issubclass(error, gg.GraphgradError)
     assert issubclass(error, builtin)
+
+
+def test_no_code_raises_a_bare_graphgrad_error():
+    """A bare GraphgradError is caught by no except ValueError / TypeError / RuntimeError:
+    every raise picks the subclass that says which kind of mistake it is."""
+    bare = re.compile(r"raise (?:errors\.)?GraphgradError\(")
+    sources = [p for package in (gg, viz) for p in Path(package.__file__).parent.rglob("*.py")]
+    assert len(sources) > 40
+    found = [f"{path.name}:{number}" for path in sources
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if bare.search(line)]
+    assert not found
 
 
 @pytest.mark.parametrize("call, builtin, message", [
