@@ -5,8 +5,9 @@ The model is the digits ConvNet of the tests, on a batch of 8 x 8 one-channel im
 Conv2d(1 -> 8, 3 x 3, "same") -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(128 -> 10),
 softmax cross-entropy, SGD. The numpy step is what the course's vectorised conv_forward and
 conv_backward come to: the windows as rows (im2col), one matrix product each way, the max
-pooling mask. Both run in this process, interleaved, best of N; BLAS on one thread (see
-bench_nn_mlp).
+pooling mask. Before timing, both give the same cost, gradients and updated parameters to
+1e-10 (`check_step`). Both run in this process, interleaved, best of N; BLAS on one thread
+(see bench_nn_mlp).
 
 Run: ``.venv/bin/python -m benchmarks.bench_conv``.
 """
@@ -22,8 +23,12 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
-from benchmarks.bench_nn_mlp import interleaved  # noqa: E402
-from benchmarks.common import print_table  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    check_same,
+    gradients_of_step,
+    interleaved,
+    print_table,
+)
 from graphgrad import nn, optim  # noqa: E402
 
 LR = 0.01
@@ -62,27 +67,46 @@ def numpy_step(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> f
     return cost
 
 
-def conv_step(batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+def _setup(batch: int) -> tuple:
+    """X, y, the graphgrad model and its SGD step, and copies of its parameters for numpy."""
     rng = np.random.default_rng(0)
     X = rng.random((batch, 8, 8, 1))
     y = rng.integers(0, 10, batch)
     model = nn.Sequential(nn.Conv2d(1, N_C, F, padding="same", rng=0), nn.ReLU(),
                           nn.MaxPool2d(POOL), nn.Flatten(), nn.Linear(16 * N_C, 10, rng=1))
     conv, linear = model.conv2d1, model.linear1
-    params = {"W": conv.W.data.copy(), "b": conv.b.data.copy(), "W2": linear.W.data.copy(),
-              "b2": linear.b.data.copy()}
+    tensors = {"W": conv.W, "b": conv.b, "W2": linear.W, "b2": linear.b}
+    params = {name: t.data.copy() for name, t in tensors.items()}
     sgd = optim.SGD(model.parameters(), lr=LR)
 
-    def graphgrad_step() -> None:
+    def graphgrad_step() -> np.ndarray:
         J = nn.cross_entropy(model(X), y)
         sgd.zero_grad()
         J.backward(keep_intermediate_grads=False)
         sgd.step()
+        return J.data
 
-    check = {k: v.copy() for k, v in params.items()}
-    numpy_step(check, X, y)
-    graphgrad_step()
-    assert np.allclose(check["W"], conv.W.data) and np.allclose(check["W2"], linear.W.data)
+    return X, y, tensors, params, graphgrad_step
+
+
+def check_step(batch: int, tolerance: float = 1e-10) -> None:
+    """One step of each side from the same parameters gives the same cost, dW, db, dW2, db2
+    and updated parameters."""
+    X, y, tensors, params, graphgrad_step = _setup(batch)
+    before = {name: a.copy() for name, a in params.items()}
+    cost = numpy_step(params, X, y)
+    J = graphgrad_step()
+    got, expected = {"cost": J}, {"cost": np.asarray(cost)}
+    for name, t in tensors.items():
+        got[name], expected[name] = t.data, params[name]
+        got["d" + name] = t.grad
+        expected["d" + name] = gradients_of_step([before[name]], [params[name]], LR)[0]
+    check_same(f"ConvNet step, batch {batch}", got, expected, tolerance)
+
+
+def conv_step(batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+    check_step(batch)
+    X, y, _, params, graphgrad_step = _setup(batch)
     times = interleaved({"numpy": lambda: numpy_step(params, X, y), "graphgrad": graphgrad_step},
                         number, repeat)
     label = f"ConvNet 8x8x1 -> conv 3x3x8 -> pool -> 10, batch {batch}"

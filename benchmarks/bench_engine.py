@@ -1,7 +1,9 @@
 """Engine benchmarks: per-op overhead, an MLP training step, a long chain, float32.
 
 Every figure is measured in this process next to a baseline doing the same work by hand in
-numpy (the course's forward and backward code), so ratios hold across machines. PyTorch is
+numpy (the course's forward and backward code), so ratios hold across machines. Before timing,
+both sides give the same cost, gradients and updated parameters to 1e-10, and they are timed
+in turns. PyTorch is
 timed too when it is installed. BLAS runs on one thread (see bench_nn_mlp), on both sides.
 Run: ``.venv/bin/python -m benchmarks.bench_engine``.
 """
@@ -18,7 +20,14 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import graphgrad as gg  # noqa: E402
-from benchmarks.common import best_time, course_numpy_step, print_table  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    best_time,
+    check_same,
+    course_numpy_step,
+    gradients_of_step,
+    interleaved,
+    print_table,
+)
 
 try:  # optional reference
     import torch
@@ -32,12 +41,64 @@ except ImportError:  # pragma: no cover - depends on the machine
 CHAIN = 2000
 
 
-def _chain(op, x0, n=CHAIN):
+def _chain(op, x0, n=CHAIN, params=()):
+    """J = sum(op(op(... op(x)))) and its backward; returns J, dJ/dx and the params' dJ/dW."""
+    for p in params:
+        p.grad = None  # the numpy chain starts its dW from nothing too
     x = gg.Tensor(x0, requires_grad=True)
     y = x
     for _ in range(n):
         y = op(y)
-    y.sum().backward()
+    J = y.sum()
+    J.backward()
+    return J.data, x.grad, *(p.grad for p in params)
+
+
+def _chain_by_hand(forward, backward, x0, n=CHAIN):
+    """The same chain in numpy: the forward, keeping what backward needs (each op's input and
+    output), the sum, then the backward, accumulating a parameter's gradient over its uses."""
+    a, tape = x0, []
+    for _ in range(n):
+        y = forward(a)
+        tape.append((a, y))
+        a = y
+    J = a.sum()
+    g, d_param = np.ones_like(a), None
+    for a, y in reversed(tape):
+        g, d = backward(a, y, g)
+        if d is not None:
+            d_param = d if d_param is None else d_param + d
+    return (J, g) if d_param is None else (J, g, d_param)
+
+
+def per_op_cases():
+    """x0, W and the constant c as arrays (for PyTorch's chains), and per op: (graphgrad op,
+    forward by hand, backward by hand -> (d input, d parameter or None), graphgrad's
+    parameters)."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((4, 4)) * 0.1
+    w = gg.Tensor(rng.standard_normal((4, 4)) * 0.1, requires_grad=True)
+    c = gg.Tensor(rng.standard_normal((4, 4)) * 0.1)
+    wd, cd = w.data, c.data
+    return x0, wd, cd, {
+        "neg": (lambda y: -y, lambda a: -a, lambda a, y, g: (-g, None), ()),
+        "tanh": (gg.tanh, np.tanh, lambda a, y, g: (g * (1 - y * y), None), ()),
+        "mul by constant": (lambda y: y * c, lambda a: a * cd, lambda a, y, g: (g * cd, None),
+                            ()),
+        "add parameter": (lambda y: y + w, lambda a: a + wd, lambda a, y, g: (g, g), (w,)),
+        "mul parameter": (lambda y: y * w, lambda a: a * wd, lambda a, y, g: (g * wd, g * a),
+                          (w,)),
+    }
+
+
+def check_per_op(n: int = CHAIN, tolerance: float = 1e-10) -> None:
+    """Each chain gives the same J, dJ/dx and dJ/dW in graphgrad as by hand."""
+    x0, _, _, cases = per_op_cases()
+    for name, (op, forward, backward, params) in cases.items():
+        names = ("J", "dx", "dW")
+        check_same(f"per-op chain of {name}",
+                   dict(zip(names, _chain(op, x0, n, params))),
+                   dict(zip(names, _chain_by_hand(forward, backward, x0, n))), tolerance)
 
 
 def per_op_overhead() -> list[tuple[str, ...]]:
@@ -46,37 +107,16 @@ def per_op_overhead() -> list[tuple[str, ...]]:
     The numpy baseline does the same arithmetic by hand: the forward chain, keeping what
     backward needs, then the backward chain, accumulating a parameter's gradient over its
     uses. The difference is graphgrad's own overhead: recording, the graph walk, checks.
+    Both give the same numbers (`check_per_op`), and are timed in turns.
     """
-    rng = np.random.default_rng(0)
-    x0 = rng.standard_normal((4, 4)) * 0.1
-    w = gg.Tensor(rng.standard_normal((4, 4)) * 0.1, requires_grad=True)
-    c = gg.Tensor(rng.standard_normal((4, 4)) * 0.1)
-    wd, cd = w.data, c.data
-    # name: (graphgrad op, forward by hand, backward by hand -> (d input, d parameter or None))
-    ops = {
-        "neg": (lambda y: -y, lambda a: -a, lambda a, y, g: (-g, None)),
-        "tanh": (gg.tanh, np.tanh, lambda a, y, g: (g * (1 - y * y), None)),
-        "mul by constant": (lambda y: y * c, lambda a: a * cd, lambda a, y, g: (g * cd, None)),
-        "add parameter": (lambda y: y + w, lambda a: a + wd, lambda a, y, g: (g, g)),
-        "mul parameter": (lambda y: y * w, lambda a: a * wd, lambda a, y, g: (g * wd, g * a)),
-    }
+    check_per_op()
+    x0, wd, cd, cases = per_op_cases()
     rows = []
-    for name, (op, forward, backward) in ops.items():
-        t_gg = best_time(lambda op=op: _chain(op, x0), repeat=5) / CHAIN
-
-        def by_hand(forward=forward, backward=backward):
-            a, tape = x0, []
-            for _ in range(CHAIN):
-                y = forward(a)
-                tape.append((a, y))
-                a = y
-            g, d_param = np.ones((4, 4)), None
-            for a, y in reversed(tape):
-                g, d = backward(a, y, g)
-                if d is not None:
-                    d_param = d if d_param is None else d_param + d
-
-        t_np = best_time(by_hand, repeat=5) / CHAIN
+    for name, (op, forward, backward, params) in cases.items():
+        times = interleaved({
+            "graphgrad": lambda op=op, params=params: _chain(op, x0, CHAIN, params),
+            "numpy": lambda f=forward, b=backward: _chain_by_hand(f, b, x0)}, 1, 5)
+        t_gg, t_np = times["graphgrad"] / CHAIN, times["numpy"] / CHAIN
         t_torch = _torch_chain(name, x0, wd, cd) if torch else None
         rows.append((name, f"{t_gg * 1e6:.2f} us", f"{t_np * 1e6:.2f} us",
                      f"{(t_gg - t_np) * 1e6:.2f} us",
@@ -125,16 +165,42 @@ def graphgrad_step(params, X, Y, lr):
     return cost
 
 
-def mlp_step(sizes, batch, dtype=np.float64) -> tuple[str, ...]:
+def _mlp_setup(sizes, batch, dtype=np.float64):
+    """X (n_x, m), one-hot Y (C, m), and the same W[l], b[l] for numpy and for graphgrad."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((sizes[0], batch)).astype(dtype)
     Y = np.eye(sizes[-1], dtype=dtype)[:, rng.integers(0, sizes[-1], batch)]
     np_params = _init(sizes, rng, dtype)
     gg_params = [gg.Tensor(p.copy(), requires_grad=True) for p in np_params]
+    return X, Y, np_params, gg_params
+
+
+def check_mlp_step(sizes, batch, dtype=np.float64, tolerance=1e-10) -> None:
+    """One step of each side from the same parameters gives the same cost, dW, db and updated
+    W, b."""
+    X, Y, np_params, gg_params = _mlp_setup(sizes, batch, dtype)
+    lr = 0.01
+    before = [p.copy() for p in np_params]
+    cost = course_numpy_step(np_params, X, Y, lr)
+    J = graphgrad_step(gg_params, X, Y, lr)
+    after = [p.data for p in gg_params]
+    names = [f"{w}[{l + 1}]" for l in range(len(sizes) - 1) for w in ("W", "b")]
+    check_same(f"MLP step {sizes}, batch {batch}",
+               {"cost": J.data, **dict(zip(names, after)),
+                **dict(zip(["d" + n for n in names], gradients_of_step(before, after, lr)))},
+               {"cost": np.asarray(cost), **dict(zip(names, np_params)),
+                **dict(zip(["d" + n for n in names],
+                           gradients_of_step(before, np_params, lr)))}, tolerance)
+
+
+def mlp_step(sizes, batch, dtype=np.float64) -> tuple[str, ...]:
+    check_mlp_step(sizes, batch, dtype)
+    X, Y, np_params, gg_params = _mlp_setup(sizes, batch, dtype)
     lr = 0.01
     number = 20 if sizes[0] > 100 else 200
-    t_np = best_time(lambda: course_numpy_step(np_params, X, Y, lr), number=number)
-    t_gg = best_time(lambda: graphgrad_step(gg_params, X, Y, lr), number=number)
+    times = interleaved({"numpy": lambda: course_numpy_step(np_params, X, Y, lr),
+                         "graphgrad": lambda: graphgrad_step(gg_params, X, Y, lr)}, number, 7)
+    t_np, t_gg = times["numpy"], times["graphgrad"]
     label = "-".join(map(str, sizes)) + f", batch {batch}"
     return (label, f"{t_np * 1e6:.0f} us", f"{t_gg * 1e6:.0f} us", f"{t_gg / t_np:.2f}x")
 

@@ -23,8 +23,7 @@ from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.bench_nn_mlp import interleaved  # noqa: E402
-from benchmarks.common import print_table  # noqa: E402
+from benchmarks.common import check_same, interleaved, print_table  # noqa: E402
 from graphgrad import Tensor, nn  # noqa: E402
 
 
@@ -99,7 +98,7 @@ def _case(label: str, layer: nn.Module, X: np.ndarray, by_hand: Callable[[], lis
           params: list[Tensor], number: int, repeat: int, call: Callable | None = None
           ) -> tuple[str, ...]:
     """Check that graphgrad's output and gradients (of X, then ``params``) are numpy's, then
-    time both."""
+    time both (``number`` 0: check only)."""
     rng = np.random.default_rng(1)
     X_t = Tensor(X, requires_grad=True)
     forward = call or layer
@@ -112,11 +111,12 @@ def _case(label: str, layer: nn.Module, X: np.ndarray, by_hand: Callable[[], lis
         out.backward(G, keep_intermediate_grads=False)
         return out
 
-    expected = by_hand(G)
-    got = [graphgrad_step().data, X_t.grad, *(p.grad for p in params)]
-    for a, b in zip(got, expected):
-        error = np.max(np.abs(a - b))
-        assert error <= 1e-10, f"{label}: graphgrad differs from numpy by {error:.2e}"
+    names = ["out", "dX", *(f"d{p.name} (parameter {i})" for i, p in enumerate(params))]
+    check_same(label, dict(zip(names, [graphgrad_step().data, X_t.grad,
+                                       *(p.grad for p in params)])),
+               dict(zip(names, by_hand(G))))
+    if not number:
+        return (label,)
     times = interleaved({"numpy": lambda: by_hand(G), "graphgrad": graphgrad_step}, number,
                         repeat)
     return (label, f"{times['numpy'] * 1e3:.2f} ms", f"{times['graphgrad'] * 1e3:.2f} ms",
@@ -152,9 +152,16 @@ def rows(number: int, repeat: int) -> list[tuple[str, ...]]:
         X = rng.standard_normal((m, T, d))
         table.append(_case(f"MultiHeadAttention m={m} T={T} d={d} h={h}", layer, X,
                            lambda G, X=X, w=weights, h=h: attention(X, G, w, h),
-                           [layer.query.W, layer.out.W], max(1, number // 5), repeat,
+                           [layer.query.W, layer.out.W], number and max(1, number // 5),
+                           repeat,
                            call=lambda X_t, L=layer: L(X_t, X_t, X_t)))
     return table
+
+
+def check_layers() -> None:
+    """Every layer's output and gradients in graphgrad are the numpy maths', at the timed
+    sizes; nothing is timed."""
+    rows(number=0, repeat=0)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import graphgrad as gg  # noqa: E402
 from benchmarks.bench_nn_mlp import (  # noqa: E402
     build,
+    check_steps,
     graphgrad_step,
     numpy_parameters,
     rows_numpy_step,
@@ -64,6 +65,7 @@ def traced(run: Callable[[], object]) -> tuple[int, int]:
 
 
 def training_step(sizes: tuple[int, ...], batch: int, steps: int) -> tuple[list, dict]:
+    check_steps(sizes, batch)  # the steps measured here compute the same numbers
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, sizes[0]))
     Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
@@ -78,6 +80,15 @@ def training_step(sizes: tuple[int, ...], batch: int, steps: int) -> tuple[list,
 
     # The gradients a step leaves in .grad are part of what it holds at its peak, not a leak.
     grads = sum(p.data.nbytes for p in model.parameters())
+    # What SGD keeps from one step to the next (a scratch array per parameter, for updates
+    # without temporaries): made with the optimizer, so before any step's figure starts.
+    gc.collect()
+    tracemalloc.start()
+    try:
+        optim.SGD(model.parameters(), lr=LR)
+        sgd_held = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     figures = {
         "numpy by hand, course layout (n_x, m)": traced(
             lambda: course_numpy_step(course, X_course, Y_course, LR)),
@@ -105,7 +116,7 @@ def training_step(sizes: tuple[int, ...], batch: int, steps: int) -> tuple[list,
     finally:
         tracemalloc.stop()
     results = {"step peak ratio": figures["graphgrad nn + SGD (training: dW, db only)"][0]
-               / base, "growth": growth, "grads": grads}
+               / base, "growth": growth, "grads": grads, "sgd held": sgd_held}
     return rows, results
 
 
@@ -163,7 +174,9 @@ def main() -> int:
     step_rows, step = training_step((784, 256, 128, 10), 64, args.steps)
     print_table("Peak memory of one training step (float64), ratio to the course's numpy step",
                 step_rows, ("model", "how", "peak", "ratio", "left after"))
-    print(f"  (graphgrad's steps leave dW, db in .grad: {step['grads'] / 1e6:.2f} MB)")
+    print(f"  (graphgrad's steps leave dW, db in .grad: {step['grads'] / 1e6:.2f} MB; SGD holds "
+          f"{step['sgd held'] / 1e6:.2f} MB between steps; neither is in the peaks above, "
+          "while the numpy steps keep nothing between steps)")
     chain_rows, chain = chain_memory(100_000)
     print_table("A 100,000-op chain on 4x4 float64, bytes per op", chain_rows,
                 ("what", "held by the graph", "ratio", "peak in backward", "left after",

@@ -4,7 +4,9 @@ graphgrad: ``J = nn.cross_entropy(model(X), Y); optimizer.zero_grad(); J.backwar
 optimizer.step()`` with ``nn.Linear`` / ``nn.ReLU`` layers and ``optim.SGD``. The baseline is
 the course's numpy code for the same work (Z[l] = W[l] A[l-1] + b[l], ReLU, softmax
 cross-entropy, dZ, dW, db, W -= alpha dW), with examples in columns as in the course; a
-batch-first numpy version is timed too. Both run in this process, interleaved, best of N.
+batch-first numpy version is timed too. Before timing, every step gives the course's step's cost,
+gradients and updated parameters to 1e-10 (`check_steps`). Both run in this process,
+interleaved, best of N.
 Also reported: the cost of the layers' name scopes, the same step with the ops applied
 directly (the engine's share without the modules), and Adam's step.
 
@@ -22,14 +24,18 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")  # before numpy loads BLAS
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import graphgrad as gg  # noqa: E402
-from benchmarks.common import course_numpy_step, print_table  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    check_same,
+    course_numpy_step,
+    gradients_of_step,
+    interleaved,
+    print_table,
+)
 from graphgrad import nn, optim  # noqa: E402
 from graphgrad.nn.layers import Affine  # noqa: E402
 from graphgrad.nn.losses import SoftmaxCrossEntropy  # noqa: E402
@@ -111,24 +117,14 @@ def ops_step(layers: list[nn.Linear], optimizer: optim.Optimizer, X: np.ndarray,
     return J
 
 
-def interleaved(runs: dict[str, Callable[[], object]], number: int, repeat: int
-                ) -> dict[str, float]:
-    """Best time per call of each run, timed in turns so that load from other work on the
-    machine hits them all alike."""
-    best = {name: float("inf") for name in runs}
-    for run in runs.values():
-        run()
-    for _ in range(repeat):
-        for name, run in runs.items():
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(number):
-                run()
-            best[name] = min(best[name], (time.perf_counter() - start) / number)
-    return best
+Step = tuple[Callable[[], object], Callable[[], list], Callable[[], list] | None]
 
 
-def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+def _steps(sizes: tuple[int, ...], batch: int) -> dict[str, Step]:
+    """The timed steps, from the same parameters: name -> (one step, returning the cost; the
+    parameters it updates, in the course's shapes W[l] (n[l], n[l-1]), b[l] (n[l], 1); for
+    graphgrad, the gradients it leaves in .grad, in the same shapes). The three graphgrad SGD
+    steps train one model, the numpy steps copies of it, Adam its own."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, sizes[0]))
     Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
@@ -140,23 +136,74 @@ def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tu
     tight = [a.copy() for a in course]
     X_course, Y_course = np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
 
-    def unscoped() -> None:
+    def unscoped() -> gg.Tensor:
         nn.use_name_scopes(False)
         try:
-            graphgrad_step(model, sgd, X, Y)
+            return graphgrad_step(model, sgd, X, Y)
         finally:
             nn.use_name_scopes(True)
 
+    def course_shapes(arrays: list) -> Callable[[], list]:
+        return lambda: [a.reshape(c.shape) for a, c in zip(arrays, course)]
+
+    def shapes_of(network: nn.Module, what: str = "data") -> Callable[[], list]:
+        return lambda: [getattr(p, what).reshape(c.shape)
+                        for p, c in zip(network.parameters(), course)]
+
     linears = [layer for layer in model if isinstance(layer, nn.Linear)]
-    times = interleaved({
-        "course": lambda: course_numpy_step(course, X_course, Y_course, LR),
-        "rows": lambda: rows_numpy_step(rows, X, Y),
-        "tight": lambda: tight_numpy_step(tight, X_course, Y_course),
-        "nn": lambda: graphgrad_step(model, sgd, X, Y),
-        "nn, no scopes": unscoped,
-        "ops": lambda: ops_step(linears, sgd, X, Y),
-        "adam": lambda: graphgrad_step(adam_model, adam, X, Y),
-    }, number, repeat)
+    grads, adam_grads = shapes_of(model, "grad"), shapes_of(adam_model, "grad")
+    return {
+        "course": (lambda: course_numpy_step(course, X_course, Y_course, LR), lambda: course,
+                   None),
+        "rows": (lambda: rows_numpy_step(rows, X, Y), course_shapes(rows), None),
+        "tight": (lambda: tight_numpy_step(tight, X_course, Y_course), lambda: tight, None),
+        "nn": (lambda: graphgrad_step(model, sgd, X, Y), shapes_of(model), grads),
+        "nn, no scopes": (unscoped, shapes_of(model), grads),
+        "ops": (lambda: ops_step(linears, sgd, X, Y), shapes_of(model), grads),
+        "adam": (lambda: graphgrad_step(adam_model, adam, X, Y), shapes_of(adam_model),
+                 adam_grads),
+    }
+
+
+def check_steps(sizes: tuple[int, ...], batch: int, tolerance: float = 1e-10) -> None:
+    """Every timed step, once from the same parameters, gives the course's numpy step's cost,
+    dW[l], db[l] and updated W[l], b[l]; Adam's step the same cost and gradients, and the
+    course's first Adam update, W - alpha dW / (sqrt(dW**2) + eps). The graphgrad steps'
+    gradients are checked twice: as they left them in .grad, and as the update used them."""
+    label = "MLP " + "-".join(map(str, sizes)) + f", batch {batch}"
+    names = [f"{w}[{l + 1}]" for l in range(len(sizes) - 1) for w in ("W", "b")]
+    expected: dict[str, np.ndarray] = {}
+    for how in _steps(sizes, batch):
+        step, parameters, gradients = _steps(sizes, batch)[how]  # fresh copies for each
+        before = [a.copy() for a in parameters()]
+        cost = step()
+        after = [a.copy() for a in parameters()]
+        figures = {"cost": np.asarray(cost.data if isinstance(cost, gg.Tensor) else cost),
+                   **dict(zip(names, after))}
+        if gradients is not None:
+            held = {"d" + n: g for n, g in zip(names, gradients())}
+            check_same(f"{label}: {how}'s .grad against the course's numpy step",
+                       held, {n: expected[n] for n in held}, tolerance)
+        if how == "adam":
+            grads = [expected["d" + n] for n in names]
+            eps, lr = 1e-8, 1e-4  # Adam's, as _steps makes it; t = 1
+            check_same(f"{label}: Adam's first step against the course's formula", figures,
+                       {"cost": expected["cost"], **{n: w - lr * g / (np.sqrt(g * g) + eps)
+                                                     for n, w, g in zip(names, before, grads)}},
+                       tolerance)
+            continue
+        figures |= {"d" + n: g for n, g in zip(names, gradients_of_step(before, after, LR))}
+        if not expected:
+            expected = figures
+        else:
+            check_same(f"{label}: {how} against the course's numpy step", figures, expected,
+                       tolerance)
+
+
+def mlp(sizes: tuple[int, ...], batch: int, number: int, repeat: int) -> list[tuple[str, ...]]:
+    check_steps(sizes, batch)
+    times = interleaved({how: step for how, (step, _, _) in _steps(sizes, batch).items()},
+                        number, repeat)
     label = "-".join(map(str, sizes)) + f", batch {batch}"
     base = times["course"]
     return [

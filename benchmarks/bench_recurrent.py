@@ -12,8 +12,9 @@ graphgrad: ``J = nn.cross_entropy(out(rnn(X)), Y); sgd.zero_grad(); J.backward()
 sgd.step()`` with ``nn.RNN(cell="rnn")`` or ``nn.RNN(cell="lstm")`` and an ``nn.Linear``
 on the states. The numpy step follows the course's rnn_cell_forward / rnn_step_backward and
 lstm_cell_forward / lstm_cell_backward (one product per gate, examples in columns), with its
-own loop back through time. Before timing, both give the same cost and gradients to 1e-10.
-Both run in this process, interleaved, best of N; BLAS on one thread (see bench_nn_mlp).
+own loop back through time. Before timing, both give the same cost, gradients and updated
+parameters to 1e-10. Both run in this process, interleaved, best of N; BLAS on one thread (see
+bench_nn_mlp).
 
 Run: ``.venv/bin/python -m benchmarks.bench_recurrent``.
 """
@@ -28,8 +29,12 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.bench_nn_mlp import interleaved  # noqa: E402
-from benchmarks.common import print_table  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    check_same,
+    gradients_of_step,
+    interleaved,
+    print_table,
+)
 from graphgrad import nn, optim  # noqa: E402
 
 LR = 0.01
@@ -172,35 +177,45 @@ def batch(n_x: int, m: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     return np.ascontiguousarray(x), chars[:, 1:]
 
 
-def check(cell: str, n_x: int, n_a: int, m: int, T: int, tolerance: float = 1e-10) -> None:
-    """graphgrad's cost and gradients are the numpy step's, to ``tolerance``."""
+def _setup(cell: str, n_x: int, n_a: int, m: int, T: int) -> tuple:
+    """The graphgrad model, the same parameters in the course's shapes, the batch (x, y), the
+    numpy step's gradient function and graphgrad's training step (returning the cost)."""
     model, course = build(cell, n_x, n_a)
     x, y = batch(n_x, m, T)
-    J = nn.cross_entropy(model(x.transpose(1, 2, 0)), y)
-    J.backward()
-    loss, g = (rnn_gradients if cell == "rnn" else lstm_gradients)(course, x, y)
-    assert abs(J.item() - loss) <= tolerance * max(1.0, abs(loss)), (cell, J.item(), loss)
+    X = np.ascontiguousarray(x.transpose(1, 2, 0))  # (m, T, n_x), batch-first
+    sgd = optim.SGD(model.parameters(), lr=LR)
+
+    def graphgrad_step() -> np.ndarray:
+        J = nn.cross_entropy(model(X), y)
+        sgd.zero_grad()
+        J.backward(keep_intermediate_grads=False)
+        sgd.step()
+        return J.data
+
+    return model, course, x, y, rnn_gradients if cell == "rnn" else lstm_gradients, graphgrad_step
+
+
+def check(cell: str, n_x: int, n_a: int, m: int, T: int, tolerance: float = 1e-10) -> None:
+    """One timed step of each side, from the same parameters, gives the same cost, gradients
+    (graphgrad's .grad; the numpy step's as its update used them) and updated parameters, to
+    ``tolerance``."""
+    model, course, x, y, gradients, graphgrad_step = _setup(cell, n_x, n_a, m, T)
+    before = {name: value.copy() for name, value in course.items()}
+    loss = numpy_step(gradients, course, x, y)
+    got, expected = {"cost": graphgrad_step()}, {"cost": np.asarray(loss)}
     for name, parameter in model.named_parameters():
-        expected = g[_course_name(name)].reshape(parameter.shape)
-        error = np.max(np.abs(parameter.grad - expected))
-        assert error <= tolerance, f"{cell}: d{name} differs from the numpy step's by {error:.2e}"
+        own = _course_name(name)
+        got[name], got["d" + name] = parameter.data, parameter.grad
+        expected[name] = course[own].reshape(parameter.shape)
+        expected["d" + name] = gradients_of_step([before[own]], [course[own]], LR)[0].reshape(
+            parameter.shape)
+    check_same(f"{cell.upper()} n_x={n_x} n_a={n_a} m={m} T={T}", got, expected, tolerance)
 
 
 def training_step(cell: str, n_x: int, n_a: int, m: int, T: int, number: int, repeat: int
                   ) -> tuple[str, ...]:
     check(cell, n_x, n_a, m, T)
-    model, course = build(cell, n_x, n_a)
-    x, y = batch(n_x, m, T)
-    X = np.ascontiguousarray(x.transpose(1, 2, 0))  # (m, T, n_x), batch-first
-    sgd = optim.SGD(model.parameters(), lr=LR)
-    gradients = rnn_gradients if cell == "rnn" else lstm_gradients
-
-    def graphgrad_step() -> None:
-        J = nn.cross_entropy(model(X), y)
-        sgd.zero_grad()
-        J.backward(keep_intermediate_grads=False)
-        sgd.step()
-
+    _, course, x, y, gradients, graphgrad_step = _setup(cell, n_x, n_a, m, T)
     times = interleaved({"numpy": lambda: numpy_step(gradients, course, x, y),
                          "graphgrad": graphgrad_step}, number, repeat)
     label = f"{cell.upper()} n_x={n_x} n_a={n_a} m={m} T={T}"

@@ -1,10 +1,12 @@
-"""Shared by the benchmarks: best-of-N wall time, a printed table, and the baseline every MLP
-figure is measured against: the course's training step written by hand in numpy."""
+"""Shared by the benchmarks: best-of-N wall time, a printed table, the baseline every MLP
+figure is measured against (the course's training step written by hand in numpy), and the
+check, run before timing, that graphgrad and its baseline compute the same numbers."""
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +25,23 @@ def best_time(run: Callable[[], object], repeat: int = 7, number: int = 1) -> fl
         for _ in range(number):
             run()
         best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def interleaved(runs: dict[str, Callable[[], object]], number: int, repeat: int
+                ) -> dict[str, float]:
+    """Best time per call of each run, timed in turns so that load from other work on the
+    machine hits them all alike."""
+    best = {name: float("inf") for name in runs}
+    for run in runs.values():
+        run()
+    for _ in range(repeat):
+        for name, run in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            best[name] = min(best[name], (time.perf_counter() - start) / number)
     return best
 
 
@@ -67,3 +86,45 @@ def course_numpy_step(params: list[np.ndarray], X: np.ndarray, Y: np.ndarray, lr
             params[2 * l] -= lr * dW
             params[2 * l + 1] -= lr * db
     return cost
+
+
+class Disagreement(AssertionError):
+    """graphgrad and the baseline it is timed against computed different numbers, or numbers
+    of another shape or dtype: their ratio would compare different work."""
+
+
+def check_same(label: str, got: Mapping[str, Any], expected: Mapping[str, Any],
+               tolerance: float = 1e-10) -> None:
+    """Raise `Disagreement` unless ``got`` (graphgrad's cost, gradients, updated parameters,
+    by name) holds the same names as ``expected`` (the baseline's), each of the same shape and
+    dtype, equal to ``tolerance`` (relative to the expected value's size where it exceeds 1).
+
+    Run once before timing a pair: a baseline that forgets a gradient, updates a parameter
+    another way or works in another dtype is caught here, not hidden in a ratio."""
+    if set(got) != set(expected):
+        raise Disagreement(
+            f"{label}: graphgrad gives {sorted(got)}, the baseline {sorted(expected)}; both "
+            "sides must compute the same quantities")
+    for name, want in expected.items():
+        have, want = np.asarray(got[name]), np.asarray(want)
+        if have.shape != want.shape or have.dtype != want.dtype:
+            raise Disagreement(
+                f"{label}: {name} is {have.dtype} of shape {have.shape} in graphgrad, "
+                f"{want.dtype} of shape {want.shape} in the baseline; both sides must work "
+                "in the same shapes and dtype")
+        if not have.size:
+            continue
+        error = float(np.max(np.abs(have - want)))
+        scale = max(1.0, float(np.max(np.abs(want))))
+        if not error <= tolerance * scale:  # also catches NaN
+            raise Disagreement(
+                f"{label}: {name} differs between graphgrad and the baseline by {error:.2e} "
+                f"(tolerance {tolerance:.0e} x {scale:.3g}); fix the side that computes "
+                "other work before timing them")
+
+
+def gradients_of_step(before: Sequence[np.ndarray], after: Sequence[np.ndarray],
+                      lr: float) -> list[np.ndarray]:
+    """The gradients a plain SGD step used, from the parameters before and after it:
+    dW = (W_before - W_after) / alpha. Lets a step be checked without changing its work."""
+    return [(b - a) / lr for b, a in zip(before, after)]

@@ -1,0 +1,108 @@
+"""The benchmarks' agreement checks: every timed pair (graphgrad and the numpy code it is
+measured against) computes the same cost, gradients and updated parameters, so a ratio never
+compares different work. Nothing here is timed."""
+import numpy as np
+import pytest
+
+from benchmarks import (
+    bench_conv,
+    bench_engine,
+    bench_layers,
+    bench_memory,
+    bench_nn_mlp,
+    bench_recurrent,
+)
+from benchmarks.common import Disagreement, check_same, gradients_of_step
+
+CHECKS = {
+    "engine: per-op chains": lambda: bench_engine.check_per_op(n=30),
+    "engine: MLP step": lambda: bench_engine.check_mlp_step((6, 5, 3), 4),
+    "engine: MLP step, timed sizes": lambda: bench_engine.check_mlp_step((64, 32, 10), 32),
+    "nn MLP: every step": lambda: bench_nn_mlp.check_steps((6, 5, 4, 3), 4),
+    "nn MLP: every step, timed sizes": lambda: bench_nn_mlp.check_steps((64, 32, 10), 32),
+    "conv: ConvNet step": lambda: bench_conv.check_step(3),
+    "recurrent: RNN step": lambda: bench_recurrent.check("rnn", 5, 4, 3, 6),
+    "recurrent: LSTM step": lambda: bench_recurrent.check("lstm", 5, 4, 3, 6),
+    "layers: every layer, timed sizes": bench_layers.check_layers,
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_each_benchmark_pair_computes_the_same_numbers(name):
+    CHECKS[name]()
+
+
+def test_memory_benchmark_checks_the_steps_it_measures():
+    assert bench_memory.check_steps is bench_nn_mlp.check_steps
+
+
+def _forgetting_b1(step, index_of_b1):
+    """``step`` that leaves b[1] as it was: a baseline that forgets db[1]."""
+    def forgetful(params, *args, **kwargs):
+        b1 = params[index_of_b1]
+        kept = b1.copy()
+        cost = step(params, *args, **kwargs)
+        b1[...] = kept
+        return cost
+    return forgetful
+
+
+def test_a_baseline_that_forgets_db_is_caught(monkeypatch):
+    monkeypatch.setattr(bench_engine, "course_numpy_step",
+                        _forgetting_b1(bench_engine.course_numpy_step, 1))
+    with pytest.raises(Disagreement, match=r"b\[1\]"):
+        bench_engine.check_mlp_step((6, 5, 3), 4)
+    monkeypatch.setattr(bench_nn_mlp, "rows_numpy_step",
+                        _forgetting_b1(bench_nn_mlp.rows_numpy_step, 1))
+    with pytest.raises(Disagreement, match=r"rows against the course's numpy step: d?b\[1\]"):
+        bench_nn_mlp.check_steps((6, 5, 3), 4)
+
+
+def test_a_conv_or_recurrent_baseline_that_skips_a_bias_is_caught(monkeypatch):
+    numpy_step = bench_conv.numpy_step
+
+    def without_db(params, X, y):
+        kept = params["b"].copy()
+        cost = numpy_step(params, X, y)
+        params["b"][...] = kept
+        return cost
+
+    monkeypatch.setattr(bench_conv, "numpy_step", without_db)
+    with pytest.raises(Disagreement, match="ConvNet step, batch 3: d?b "):
+        bench_conv.check_step(3)
+
+    recurrent_step = bench_recurrent.numpy_step
+
+    def without_dby(gradients, p, x, y):
+        kept = p["by"].copy()
+        cost = recurrent_step(gradients, p, x, y)
+        p["by"][...] = kept
+        return cost
+
+    monkeypatch.setattr(bench_recurrent, "numpy_step", without_dby)
+    with pytest.raises(Disagreement, match="linear1.b"):
+        bench_recurrent.check("rnn", 5, 4, 3, 6)
+
+
+def test_check_same_refuses_other_names_shapes_dtypes_values_and_nan():
+    a = np.arange(6.0).reshape(2, 3)
+    check_same("same", {"dW": a, "cost": 1.0}, {"dW": a + 1e-12, "cost": 1.0})
+    check_same("relative to the size", {"x": np.array([1e6])}, {"x": np.array([1e6 + 1e-5])})
+    with pytest.raises(Disagreement, match=r"graphgrad gives \['dW'\], the baseline "
+                                           r"\['dW', 'db'\]"):
+        check_same("missing db", {"dW": a}, {"dW": a, "db": a[:, 0]})
+    with pytest.raises(Disagreement, match=r"db is float64 of shape \(2, 1\) in graphgrad, "
+                                           r"float64 of shape \(2,\)"):
+        check_same("bias shape", {"db": a[:, :1]}, {"db": a[:, 0]})
+    with pytest.raises(Disagreement, match="float32 of shape"):
+        check_same("dtype", {"dW": a.astype(np.float32)}, {"dW": a})
+    with pytest.raises(Disagreement, match=r"dW differs .* by 1\.00e-06"):
+        check_same("value", {"dW": a + 1e-6}, {"dW": a})
+    with pytest.raises(Disagreement, match="differs"):
+        check_same("nan", {"dW": a * np.nan}, {"dW": a})
+
+
+def test_gradients_of_step_undo_an_sgd_update():
+    W, dW = np.array([[1.0, -2.0]]), np.array([[0.5, 0.25]])
+    (recovered,) = gradients_of_step([W], [W - 0.01 * dW], 0.01)
+    np.testing.assert_allclose(recovered, dW, rtol=0, atol=1e-14)
