@@ -42,7 +42,9 @@ CHAIN = 2000
 
 
 def _chain(op, x0, n=CHAIN, params=()):
-    """J = sum(op(op(... op(x)))) and its backward; returns J, dJ/dx and the params' dJ/dW."""
+    """J = sum(op(op(... op(x)))) and its backward; returns J, dJ/dx and the params' dJ/dW.
+
+    Backward keeps the leaves' gradients only, as the numpy chain by hand and PyTorch do."""
     for p in params:
         p.grad = None  # the numpy chain starts its dW from nothing too
     x = gg.Tensor(x0, requires_grad=True)
@@ -50,7 +52,7 @@ def _chain(op, x0, n=CHAIN, params=()):
     for _ in range(n):
         y = op(y)
     J = y.sum()
-    J.backward()
+    J.backward(keep_intermediate_grads=False)
     return J.data, x.grad, *(p.grad for p in params)
 
 

@@ -4,6 +4,7 @@ compares different work. Nothing here is timed."""
 import numpy as np
 import pytest
 
+import graphgrad as gg
 from benchmarks import (
     bench_conv,
     bench_engine,
@@ -106,3 +107,21 @@ def test_gradients_of_step_undo_an_sgd_update():
     W, dW = np.array([[1.0, -2.0]]), np.array([[0.5, 0.25]])
     (recovered,) = gradients_of_step([W], [W - 0.01 * dW], 0.01)
     np.testing.assert_allclose(recovered, dW, rtol=0, atol=1e-14)
+
+
+def test_the_per_op_chain_keeps_no_intermediate_gradient_as_numpy_and_pytorch_keep_none():
+    made = []
+
+    def op(y):
+        made.append(gg.tanh(y))
+        return made[-1]
+
+    J, dx = bench_engine._chain(op, np.full((2, 2), 0.5), n=3)
+    assert all(t.grad is None for t in made)
+    # dJ/dx of tanh(tanh(tanh(x))) summed, by the chain rule on the values.
+    y1 = np.tanh(0.5)
+    y2 = np.tanh(y1)
+    y3 = np.tanh(y2)
+    np.testing.assert_allclose(dx, np.full((2, 2), (1 - y3**2) * (1 - y2**2) * (1 - y1**2)),
+                               rtol=1e-14)
+    assert J == pytest.approx(4 * y3)
