@@ -65,7 +65,8 @@ def max_pool(A: np.ndarray, G: np.ndarray, f: int) -> list[np.ndarray]:
 
 def attention(X: np.ndarray, G: np.ndarray, weights: list[np.ndarray], h: int
               ) -> list[np.ndarray]:
-    """Multi-head self-attention (Wq, bq, Wk, bk, Wv, bv, Wo, bo): out, dX, dWq, dWo."""
+    """Multi-head self-attention (Wq, bq, Wk, bk, Wv, bv, Wo, bo): out, dX, and the gradient of
+    every weight and bias, in that order."""
     m, T, d = X.shape
     d_k = d // h
     Wq, bq, Wk, bk, Wv, bv, Wo, bo = weights
@@ -91,7 +92,9 @@ def attention(X: np.ndarray, G: np.ndarray, weights: list[np.ndarray], h: int
     dk = rows_of(d_scores.transpose(0, 1, 3, 2) @ q)
     dv = rows_of(p.transpose(0, 1, 3, 2) @ d_heads)
     dX = dq @ Wq + dk @ Wk + dv @ Wv
-    return [out.reshape(X.shape), dX.reshape(X.shape), dq.T @ rows, g.T @ concat]
+    grads = [d for dZ, A in ((dq, rows), (dk, rows), (dv, rows), (g, concat))
+             for d in (dZ.T @ A, dZ.sum(axis=0))]
+    return [out.reshape(X.shape), dX.reshape(X.shape), *grads]
 
 
 def _case(label: str, layer: nn.Module, X: np.ndarray, by_hand: Callable[[], list],
@@ -152,8 +155,7 @@ def rows(number: int, repeat: int) -> list[tuple[str, ...]]:
         X = rng.standard_normal((m, T, d))
         table.append(_case(f"MultiHeadAttention m={m} T={T} d={d} h={h}", layer, X,
                            lambda G, X=X, w=weights, h=h: attention(X, G, w, h),
-                           [layer.query.W, layer.out.W], number and max(1, number // 5),
-                           repeat,
+                           layer.parameters(), number and max(1, number // 5), repeat,
                            call=lambda X_t, L=layer: L(X_t, X_t, X_t)))
     return table
 

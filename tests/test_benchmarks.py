@@ -125,3 +125,22 @@ def test_the_per_op_chain_keeps_no_intermediate_gradient_as_numpy_and_pytorch_ke
     np.testing.assert_allclose(dx, np.full((2, 2), (1 - y3**2) * (1 - y2**2) * (1 - y1**2)),
                                rtol=1e-14)
     assert J == pytest.approx(4 * y3)
+
+
+def test_the_attention_baseline_computes_every_weights_and_biases_gradient():
+    """Graphgrad's backward fills dW and db of the query, key, value and output layers: the
+    numpy side computes all eight too, with the course's formulas."""
+    rng = np.random.default_rng(0)
+    m, T, d, h = 2, 3, 4, 2
+    layer = gg.nn.MultiHeadAttention(d, h, rng=0)
+    for linear in (layer.query, layer.key, layer.value, layer.out):
+        linear.b.data = rng.standard_normal(d) * 0.1
+    weights = [p.data for p in layer.parameters()]
+    X, G = rng.standard_normal((m, T, d)), rng.standard_normal((m, T, d))
+    out, dX, *grads = bench_layers.attention(X, G, weights, h)
+    X_t = gg.Tensor(X, requires_grad=True)
+    layer(X_t, X_t, X_t).backward(G)
+    assert len(grads) == 8
+    for (name, p), g in zip(layer.named_parameters(), grads):
+        np.testing.assert_allclose(g, p.grad, rtol=0, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(dX, X_t.grad, rtol=0, atol=1e-12)
