@@ -327,6 +327,25 @@ def test_one_group_with_its_own_lr_resumes_with_its_ratio_to_the_keyword_lr(tmp_
     assert loaded.param_groups[0]["lr"] == 0.02
 
 
+@pytest.mark.parametrize("by_hand", [0.0, 0.05])
+def test_a_group_lr_set_by_hand_keeps_its_ratio_through_saving_and_loading(tmp_path, by_hand):
+    """param_groups[1]["lr"] set by hand (0: the group paused) leaves the ratio optimizer.lr =
+    alpha keeps, the group's lr at construction over the keyword's (0.02 / 0.1), and so does a
+    state saved then and loaded: the next epoch's schedule gives the group 0.2 alpha in both."""
+    def make():
+        return optim.SGD([{"params": [_leaf(A0)]}, {"params": [_leaf(B0)], "lr": 0.02}], lr=0.1)
+
+    first = make()
+    first.param_groups[1]["lr"] = by_hand
+    gg.save(first.state_dict(), tmp_path / "opt.npz")
+    resumed = make()
+    resumed.load_state_dict(gg.load(tmp_path / "opt.npz"))
+    for optimizer in (first, resumed):
+        assert [g["lr"] for g in optimizer.param_groups] == [0.1, by_hand]
+        optimizer.lr = 0.05
+        assert optimizer.param_groups[1]["lr"] == pytest.approx(0.01, rel=1e-15)
+
+
 def test_a_group_added_while_a_warm_up_holds_the_lr_at_zero():
     """optimizer.lr = 0 (a warm-up's first epoch) leaves no lr to take a ratio to: the added
     group's lr is then a ratio to the keyword's lr at construction, and a state saved at lr 0

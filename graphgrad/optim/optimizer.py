@@ -263,8 +263,10 @@ class Optimizer:
     ``optimizer.params`` (``"state.0.v"``), with each parameter's shape (``"param.0.shape"``:
     a state is refused by an optimizer made over other parameters, or in another order).
     With several groups, or one with settings of its own, it also holds each group's settings
-    (``"group.1.lr"``), the numbers of its parameters (``"group.1.params"``) and its step count
-    when it is not ``t`` (``"group.1.t"``, a group added later), and ``load_state_dict``
+    (``"group.1.lr"``), the numbers of its parameters (``"group.1.params"``), the ratio of its
+    lr that ``optimizer.lr = alpha`` keeps (``"group.1.lr_ratio"``: a group's lr set by hand
+    since changes it in neither) and its step count when it is not ``t`` (``"group.1.t"``, a
+    group added later), and ``load_state_dict``
     refuses a state whose groups are not this optimizer's: to resume after
     ``add_param_group``, make the optimizer and add the same groups first.
 
@@ -534,7 +536,9 @@ class Optimizer:
         """The settings, the step count and copies of the state arrays, flat by name
         (``"state.0.v"``). The settings are the keyword arguments' (``"lr"``), and, unless the
         only group has just those, each group's (``"group.1.lr"``) with the numbers of its
-        parameters (``"group.1.params"``), and ``"group.1.t"`` for a group added after the
+        parameters (``"group.1.params"``), its lr's ratio to the keyword's that
+        ``optimizer.lr = alpha`` keeps (``"group.1.lr_ratio"``), ``"group.1.t"`` for a group
+        added after the
         first step; and each parameter's shape (``"param.0.shape"``), which `load_state_dict`
         compares with its own parameters'. Ready for `gg.save`."""
         defaults, groups = self.defaults, self.param_groups
@@ -549,6 +553,8 @@ class Optimizer:
             out[f"group.{i}.params"] = indices
             if self._added_at[i]:
                 out[f"group.{i}.t"] = self.t - self._added_at[i]
+            # What optimizer.lr = alpha keeps: the group's lr may have been set by hand since.
+            out[f"group.{i}.lr_ratio"] = self._lr_ratios[i]
             for key in defaults:
                 out[f"group.{i}.{key}"] = group[key]
         for i, (scratch, state) in enumerate(zip(self._scratch, self.state)):
@@ -644,12 +650,15 @@ class Optimizer:
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
         # and in the states saved before groups could be added.
         counts = [f"group.{i}.t" for i in range(n)]
+        # Each group's lr over the keyword's lr, as optimizer.lr = alpha keeps it: its lr now
+        # when not saved (states saved before it was), or its own lr was not set by hand.
+        ratio_keys = [f"group.{i}.lr_ratio" for i in range(n)]
         if n > 1 or "group.0.params" in state:
             expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
         # a set: a model may have many parameters
-        known = {*expected, *counts, *shape_keys, "optimizer"}
+        known = {*expected, *counts, *ratio_keys, *shape_keys, "optimizer"}
         unexpected = [k for k in state if k not in known]
         problems = []
         if missing:
@@ -684,12 +693,17 @@ class Optimizer:
         defaults = self._checked({key: state[key] for key in self.defaults}, where, saved=True)
         settings = [self._checked(saved, f"{where}, parameter group {i}", saved=True)
                     for i, saved in enumerate(saved_groups)]
+        ratios = [None if key not in state else real_number(
+            np.asarray(state[key]).item() if np.ndim(state[key]) == 0 else state[key], key,
+            where, _RULES["lr"][0], "a positive and finite number") for key in ratio_keys]
         self.defaults = defaults
         self.t = t
         self._added_at[:] = [t - count for count in group_t]
-        for i, (group, saved) in enumerate(zip(self.param_groups, settings)):
+        for i, (group, saved, ratio) in enumerate(zip(self.param_groups, settings, ratios)):
             group.update(saved)
-            if "lr" in self._own[i] and self.defaults["lr"]:
+            if ratio is not None:
+                self._lr_ratios[i] = ratio
+            elif "lr" in self._own[i] and self.defaults["lr"]:
                 self._lr_ratios[i] = group["lr"] / self.defaults["lr"]
         for slots, key, array in arrays:
             slots[key] = array
