@@ -483,6 +483,10 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
         g = pending.pop(out, None) if out is not None else None
         if g is None:
             g = np.zeros(shape, dtype=dtype)
+            # Nothing flowed into it in this pass: a .grad an earlier pass left would read as
+            # this one's, as its node ran in it.
+            if wanted is None and out is not None and out.grad is not None:
+                out.grad = None
         else:
             any_grad = True
             if not isinstance(g, (np.ndarray, Tensor)):  # a 0-d sum: numpy gives a scalar

@@ -197,6 +197,27 @@ def test_several_outputs_of_one_op_are_drawn():
     assert (ids["Split"], ids["x"], "4: dx = [2, 3, 0, 1]") in backward
 
 
+def test_an_output_of_several_that_a_later_pass_sent_nothing_shows_no_dvar_of_an_earlier():
+    x = gg.Tensor(np.arange(4.0), requires_grad=True, name="x")
+    left, right = gg.split(x, 2)
+    left.name, right.name = "left", "right"
+    J1 = (left * 2).sum()
+    J2 = (right * 3).sum()
+    J2.name = "J2"
+    J1.backward(retain_graph=True)
+    J2.backward()  # Split runs again: dJ2/dleft = 0, nothing flows from left
+    assert left.grad is None and right.grad.tolist() == [3, 3]
+    source = viz.to_dot(J2)
+    ids = node_ids(source)
+    assert node_label(source, ids["left"]) == "left | (2,) float64 | left = [0, 1]"
+    assert node_label(source, ids["right"]) == (
+        "right | (2,) float64 | right = [2, 3] | dright = [3, 3]")
+    backward = edges(source)[1]
+    assert (ids["left"], ids["Split"], "") not in backward
+    assert (ids["right"], ids["Split"], "") in backward
+    assert (ids["Split"], ids["x"], "3: dx = [0, 0, 3, 3]") in backward
+
+
 def test_nan_and_exploding_gradients_are_highlighted():
     x = gg.Tensor([0.0, 1.0], requires_grad=True, name="x")
     with np.errstate(divide="ignore"):
