@@ -319,6 +319,21 @@ def test_several_roots_number_one_pass_after_the_other():
         "1: dy = 4", "2: dx = 12", "3: da = 24"]
 
 
+def test_a_later_passs_root_shows_its_dvar_from_the_frame_its_pass_starts():
+    parts = two_chains()
+    frames = [frame.source for frame in viz.backprop_frames([parts["J1"], parts["J2"]])]
+
+    def dvar_color(frame: str, name: str) -> str:
+        line = next(line for line in frame.splitlines()
+                    if line.strip().startswith(node_ids(frame)[name] + " ["))
+        return re.search(rf'<font color="([^"]*)">d{name} = 1</font>', line).group(1)
+
+    # J1's pass is steps 1-3, J2's 4-6: dJ2 = 1 is where the second pass starts
+    assert [dvar_color(frame, "J1") for frame in frames] == ["transparent"] + [styles.BACKWARD] * 6
+    assert [dvar_color(frame, "J2") for frame in frames] == (
+        ["transparent"] * 4 + [styles.BACKWARD] * 3)
+
+
 def shared_square() -> dict[str, gg.Tensor]:
     """h = a * a with a = 5, then J1 = 2h and J2 = h * h, backpropagated in that order."""
     a = gg.Tensor(5.0, requires_grad=True, name="a")

@@ -332,10 +332,13 @@ class _Drawing:
             for info, grad in zip(op.inputs, op.node.input_grads or ()):
                 if grad is not None and info in self.ready and layout.within_box(info, op):
                     self.ready[info] = max(self.ready[info], op.step)
-        # A root's dvar (dJ = 1) is where backward starts, at step 0; a root that other
-        # drawn ops send gradients into (h in [J, h]) waits for them like any tensor.
+        # A root's dvar (dJ = 1) is where its backward pass starts, with the step of the op
+        # that made it (step 0 for the first pass drawn); a root that other drawn ops send
+        # gradients into (h in [J, h]) waits for them like any tensor.
         for root in graph.roots:
-            self.ready.setdefault(root, 0)
+            maker = root.creator
+            start = maker.step if maker is not None and maker.step is not None else 0
+            self.ready.setdefault(root, start)
         self.last_step = max((edge.step for edge in backward), default=-1)
         self.passes = {op.node.backward_pass for op in graph.steps}
         self.inflows = _inflows(graph)
