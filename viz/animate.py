@@ -51,8 +51,9 @@ def backprop_frames(roots: Tensor | Sequence[Tensor], **options: Any) -> Iterato
     """The graph once per backward step: the forward pass, then each step's red edges added.
 
     Returns an iterator of ``1 + (number of backward steps)`` Digraphs, captioned with the
-    step they show, each drawn when it is asked for. ``options`` are those of
-    `viz.draw_graph`.
+    step they show (and, when the roots were backpropagated one after the other, which
+    pass it is of: ``(pass 2 of 2)``), each drawn when it is asked for. ``options`` are
+    those of `viz.draw_graph`.
 
     Raises (when called, before the first frame is asked for):
         NoBackwardError: no backward pass was recorded on this graph (call ``J.backward()``
@@ -87,8 +88,12 @@ def _frame_options(
     plural = "" if total == 1 else "s"
     frames = [replace(base, backward_steps=0,
                       title=f"forward pass: {total} backward step{plural} to go")]
+    # Several costs' passes are shown one after the other: each step says whose it is.
+    passes = list(dict.fromkeys(op.node.backward_pass for op in steps))
     for shown, op in enumerate(steps, start=1):
         title = f"backward step {shown} of {total}: {op.node.name}"
+        if len(passes) > 1:
+            title += f" (pass {passes.index(op.node.backward_pass) + 1} of {len(passes)})"
         frames.append(replace(base, backward_steps=shown, title=title))
     return frames
 
