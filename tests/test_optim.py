@@ -334,6 +334,57 @@ def test_optimizer_state_dict_resumes_exactly(make, tmp_path):
     np.testing.assert_array_equal(W.data, W_full)
 
 
+@pytest.mark.parametrize("made_with", [0.0, 0.9])
+@pytest.mark.parametrize("first, then", [(0.9, 0.0), (0.0, 0.9)],
+                         ids=["momentum turned off", "momentum turned on"])
+def test_a_state_saved_after_momentum_was_changed_by_hand_resumes_exactly(first, then,
+                                                                          made_with, tmp_path):
+    """Loaded into an SGD made with either momentum, it was refused: 'has momentum=0, this
+    optimizer 0.9', or 'unexpected keys: state.0.v', or 'missing keys: state.1.v'."""
+    rng = np.random.default_rng(3)
+    grads = [rng.standard_normal((2, 3)) for _ in range(6)]
+
+    def run(optimizer, W, steps):
+        for dW in steps:
+            W.grad = dW
+            optimizer.step()
+
+    W = gg.Tensor(np.ones((2, 3)), requires_grad=True)
+    b = gg.Tensor(np.zeros(3), requires_grad=True)  # no gradient: it never gets a v_dW
+    opt = optim.SGD([W, b], lr=0.1, momentum=first)
+    run(opt, W, grads[:2])
+    opt.momentum = then
+    run(opt, W, grads[2:3])
+    gg.save(opt.state_dict(), tmp_path / "sgd.npz")
+    W2 = gg.Tensor(W.data.copy(), requires_grad=True)
+    b2 = gg.Tensor(b.data.copy(), requires_grad=True)
+    again = optim.SGD([W2, b2], lr=0.1, momentum=made_with)
+    again.load_state_dict(gg.load(tmp_path / "sgd.npz"))
+    assert again.momentum == then
+    run(opt, W, grads[3:4])
+    run(again, W2, grads[3:4])
+    opt.momentum = again.momentum = 0.5  # a v_dW kept while momentum was off goes on from there
+    run(opt, W, grads[4:])
+    run(again, W2, grads[4:])
+    np.testing.assert_array_equal(W2.data, W.data)
+    assert sorted(again.state_dict()) == sorted(opt.state_dict())
+
+
+def test_an_sgd_state_refused_leaves_the_optimizers_slots_as_they_were():
+    W = gg.Tensor(np.ones(3), requires_grad=True)
+    opt = optim.SGD([W], lr=0.1, momentum=0.9)
+    W.grad = np.ones(3)
+    opt.step()
+    state = opt.state_dict()
+    bad = {**state, "state.0.v": np.ones(4)}
+    plain = optim.SGD([gg.Tensor(np.ones(3), requires_grad=True)], lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"state\.0\.v: shape \(4,\)"):
+        plain.load_state_dict(bad)
+    assert plain.state == [{}] and plain.momentum == 0
+    plain.load_state_dict(state)
+    np.testing.assert_array_equal(plain.state[0]["v"], (1 - 0.9) * np.ones(3))
+
+
 def test_optimizer_state_dict_mismatches_are_explained():
     _, _, adam = _run(lambda p: optim.Adam(p, lr=0.01))
     state = adam.state_dict()
@@ -780,11 +831,11 @@ def test_a_state_with_other_groups_is_refused():
     with pytest.raises(gg.ArgumentError, match=r"the state has parameters \[0\] in group 0, "
                                                r"this optimizer \[0, 1\]"):
         swapped.load_state_dict(grouped.state_dict())
+    # SGD's momentum, as its other settings, comes from the state, with v_dW where it was kept
     _, _, sgd = _run(lambda p: optim.SGD([{"params": [p[0]]}, {"params": [p[1]]}], lr=0.1))
-    with pytest.raises(gg.ArgumentError, match=r"SGD\.load_state_dict: the state has "
-                       r"momentum=0 in parameter group 1, this optimizer 0\.9; make it"):
-        optim.SGD([{"params": [W]}, {"params": [b], "momentum": 0.9}], lr=0.1
-                  ).load_state_dict(sgd.state_dict())
+    loaded = optim.SGD([{"params": [W]}, {"params": [b], "momentum": 0.9}], lr=0.1)
+    loaded.load_state_dict(sgd.state_dict())
+    assert loaded.param_groups[1]["momentum"] == 0 and loaded.state == [{}, {}]
     state = grouped.state_dict()
     del state["group.1.beta2"]
     with pytest.raises(gg.ArgumentError, match="missing keys: group.1.beta2"):

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, not_a_state_error
+from graphgrad.errors import not_a_state_error
 from graphgrad.optim.optimizer import Optimizer, _Setting, _write
 from graphgrad.tensor import Tensor
 
@@ -101,20 +101,26 @@ class SGD(Optimizer):
         _write(p, np.subtract, scratch)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """`Optimizer.load_state_dict`, refusing a state saved with momentum into a group without
-        (or the reverse), whose v_dW would be missing or left unused."""
+        """`Optimizer.load_state_dict`. v_dW is kept only for the parameters that had momentum,
+        so the state's momentum and v_dW are taken as saved, whatever this optimizer was made
+        with: a state saved after ``optimizer.momentum`` was changed by hand loads too."""
         if not isinstance(state, Mapping):  # refused as Optimizer's, before it is read here
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "optimizer")
-        several = len(self.param_groups) > 1
-        for i, (group, saved) in enumerate(zip(self.param_groups, self._saved_groups(state))):
-            momentum = float(saved.get("momentum", group["momentum"]))
-            if bool(momentum) != bool(group["momentum"]):
-                which = f" in parameter group {i}" if several else ""
-                raise ArgumentError(
-                    f"{self._where(state)} has momentum={momentum:g}{which}, this optimizer "
-                    f"{group['momentum']:g}; make it with the momentum that was saved"
-                )
-        super().load_state_dict(state)
+        # The slots made the same as the state's, so that the keys are checked alike; as they
+        # were if the state is refused, which changes nothing.
+        kept = [dict(slots) for slots in self.state]
+        for i, slots in enumerate(self.state):
+            if f"state.{i}.v" in state:
+                slots.setdefault("v", np.zeros_like(self.params[i].data))
+            else:
+                slots.pop("v", None)
+        try:
+            super().load_state_dict(state)
+        except BaseException:
+            for slots, before in zip(self.state, kept):
+                slots.clear()
+                slots.update(before)
+            raise
 
 
 class RMSprop(Optimizer):
