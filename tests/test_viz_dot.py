@@ -4,6 +4,7 @@ import gc
 import re
 import weakref
 
+import graphviz
 import numpy as np
 import pytest
 from viz_helpers import course_graph, edges, node_attrs, node_ids, node_label
@@ -11,6 +12,7 @@ from viz_helpers import course_graph, edges, node_attrs, node_ids, node_label
 import graphgrad as gg
 import viz
 from viz import styles
+from viz.dot import _edge, _node
 
 
 def test_course_graph_nodes_show_values_and_dvars():
@@ -640,3 +642,31 @@ def test_a_drawn_graph_is_freed_with_its_cost_without_the_garbage_collector(draw
         assert W.data.flags.writeable  # no node of the dropped graph locks W any more
     finally:
         gc.enable()
+
+
+NODE_STYLES = [*styles.TENSOR.values(), styles.SMALL_CONSTANT, styles.OP, styles.BOX,
+               styles.NONFINITE, styles.EXPLODING,
+               dict(styles.TENSOR["output"], **styles.NONFINITE),
+               dict(styles.OP, color=styles.BACKWARD, penwidth="2.5")]
+EDGE_STYLES = [{}, styles.LEAF_EDGE, styles.TROUBLE_EDGE, styles.HIDDEN_EDGE,
+               styles.CURRENT_STEP, dict(styles.TROUBLE_EDGE, **styles.HIDDEN_EDGE)]
+
+
+@pytest.mark.parametrize("style", NODE_STYLES)
+def test_a_node_line_is_the_one_graphviz_writes(style):
+    # Pictures append their lines to the Digraph's body themselves, for speed; they must be
+    # those Digraph.node writes: style attributes sorted and quoted ("#f2f2f2", "0.05,0.02").
+    label = '<<table border="0"><tr><td>a = 5 &amp; "b"</td></tr></table>>'
+    ours, theirs = graphviz.Digraph(), graphviz.Digraph()
+    _node(ours, "tensor12", label, style)
+    theirs.node("tensor12", label=label, **style)
+    assert ours.source == theirs.source
+
+
+@pytest.mark.parametrize("style", EDGE_STYLES)
+@pytest.mark.parametrize("label", [None, "<3: da = 3>"])
+def test_an_edge_line_is_the_one_graphviz_writes(style, label):
+    ours, theirs = graphviz.Digraph(), graphviz.Digraph()
+    _edge(ours, "op3", "tensor4", style, label)
+    theirs.edge("op3", "tensor4", label=label, **style)
+    assert ours.source == theirs.source
