@@ -68,6 +68,17 @@ def test_characters_xml_forbids_are_shown_as_python_escapes():
     assert labels.escape("ünïcode λ → ∂ \ufffd") == "ünïcode λ → ∂ \ufffd"
 
 
+def test_escape_changes_each_character_it_must_even_alone_and_no_other():
+    # escape returns text that needs no change as it is, without replacing anything: each
+    # character of the BMP, within other text, is changed exactly when it is one of these.
+    must = {*map(chr, range(0x20)), "\x7f", *map(chr, range(0xD800, 0xE000)), "\ufffe",
+            "\uffff", "\\", "&", "<", ">", '"', "'"}
+    changed = {c for c in map(chr, range(0x10000)) if labels.escape(f"a {c}b") != f"a {c}b"}
+    assert changed == must
+    assert [labels.escape(c) for c in "'>\x7f\\"] == ["&#x27;", "&gt;", "\\\\x7f", "\\\\"]
+    assert labels.escape("a = 5 <") == "a = 5 &lt;" and labels.escape("\U0001d6fb") == "\U0001d6fb"
+
+
 def test_scalars_are_shown_in_full_whatever_max_elements():
     assert labels.assignment("a", np.array(5.0), 3, 0) == "a = 5"
     assert labels.flowing("da", np.array(3.0), 3, 0, accumulates=False) == "da = 3"

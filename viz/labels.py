@@ -18,12 +18,16 @@ import numpy as np
 # Characters a label cannot hold: control characters, and what XML forbids (lone surrogates,
 # which cannot even be written as UTF-8, and the non-characters U+FFFE, U+FFFF).
 _UNWRITABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# What `escape` changes: those, backslashes, and markup. Most text (a = 5) has none of them.
+_ESCAPED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff\\&<>\"']")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def escape(text: str) -> str:
     """Text made safe inside an HTML-like label: markup escaped, unwritable characters shown
     as their Python escapes (``\\n``, ``\\ud800``), backslashes shown as written."""
+    if not _ESCAPED.search(text):
+        return text
     text = _UNWRITABLE.sub(lambda m: repr(m.group())[1:-1], text)
     # Graphviz expands \N, \G, \E, \T, \H in labels (node name, graph name, ...); a doubled
     # backslash is drawn as one, so ``\Gamma`` stays ``\Gamma``.
@@ -47,11 +51,12 @@ def wrap(text: str, limit: int, max_rows: int = 3) -> list[str]:
 
 def number(value: Any, precision: int) -> str:
     """One number, as short as it reads: ``5``, ``0.25``, ``-1.5e-07``, ``nan``."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    value = float(value)
+    if type(value) is not float:  # most are: an array's tolist() gives Python floats
+        if isinstance(value, (bool, np.bool_)):
+            return str(bool(value))
+        if isinstance(value, (int, np.integer)):
+            return str(int(value))
+        value = float(value)
     if value == 0:
         return "0"  # -0.0 too
     if 1 <= abs(value) < 1e6:  # whole digits are never cut into an exponent: 1234, not 1.23e+03
