@@ -344,6 +344,7 @@ class _Drawing:
         self.last_step = max((edge.step for edge in backward), default=-1)
         self.passes = {op.node.backward_pass for op in graph.steps}
         self.inflows = _inflows(graph)
+        self.shape_texts: dict[tuple[tuple[int, ...], np.dtype], str] = {}
 
     # -- the picture ------------------------------------------------------------------------
     def digraph(self) -> graphviz.Digraph:
@@ -394,8 +395,7 @@ class _Drawing:
         bad_value = labels.nonfinite(data) != (0, 0)
 
         if info.kind == CONSTANT and not info.name:  # a number or array used once
-            rows = [] if data.ndim == 0 else [
-                labels.font(labels.escape(labels.shorten(labels.shape(data), limit)), size=8)]
+            rows = [] if data.ndim == 0 else [labels.font(self._shape_text(data), size=8)]
             rows.append(labels.escape(labels.shorten(
                 labels.values(data, o.precision, o.max_elements), limit)))
             style.update(styles.SMALL_CONSTANT)
@@ -405,8 +405,7 @@ class _Drawing:
             return
 
         rows = [labels.bold(labels.escape(labels.shorten(info.name, limit))),
-                labels.font(labels.escape(labels.shorten(labels.shape(data), limit)),
-                            styles.MUTED, 9)]
+                labels.font(self._shape_text(data), styles.MUTED, 9)]
         if o.show_values:  # "a = 5": a long name is cut, never the value
             value = self._assignment("", info.name, data, limit)
             row = labels.escape(labels.fit("", info.name, value, limit))
@@ -426,10 +425,10 @@ class _Drawing:
             if not shown:
                 color, grad_trouble = styles.HIDDEN, None
             rows.append(labels.font(labels.escape(labels.shorten(text, limit)), color))
-            for row in labels.wrap(self._dvar_note(info, grad), limit, max_rows=2):
-                if row:
-                    rows.append(labels.font(labels.escape(row),
-                                            styles.BACKWARD if shown else styles.HIDDEN, 9))
+            note = self._dvar_note(info, grad)
+            for row in labels.wrap(note, limit, max_rows=2) if note else ():
+                rows.append(labels.font(labels.escape(row),
+                                        styles.BACKWARD if shown else styles.HIDDEN, 9))
         if grad_trouble is not None:
             style.update(grad_trouble)
         if bad_value:  # a NaN/Inf value is the bigger problem: its style wins
@@ -520,6 +519,16 @@ class _Drawing:
             _edge(dot, edge.tail, edge.head, attrs, label)
 
     # -- helpers -----------------------------------------------------------------------------
+    def _shape_text(self, data: np.ndarray) -> str:
+        """``(3, 4) float64``, escaped and cut to fit: made once per shape and dtype, which
+        most tensors of a big graph share (and str() of a dtype takes microseconds)."""
+        key = (data.shape, data.dtype)
+        text = self.shape_texts.get(key)
+        if text is None:
+            text = labels.escape(labels.shorten(labels.shape(data), self.options.max_label_chars))
+            self.shape_texts[key] = text
+        return text
+
     def _assignment(self, before: str, name: str, array: np.ndarray, limit: int) -> str:
         """`` = [1, 2]`` for a box's row, or the summary ``: min 1  mean 1.5  max 2`` when the
         elements do not fit in ``limit`` with ``before + name``: an array cut off in the
