@@ -17,21 +17,14 @@ def best_time(run: Callable[[], object], repeat: int = 7, number: int = 1) -> fl
     The best time is the least disturbed by other work on the machine; garbage collection
     stays on, as in real use.
     """
-    run()  # warm up caches and allocators
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
+    return interleaved({"run": run}, number, repeat)["run"]
 
 
 def interleaved(runs: dict[str, Callable[[], object]], number: int, repeat: int
                 ) -> dict[str, float]:
     """Best time per call of each run, timed in turns so that load from other work on the
-    machine hits them all alike."""
+    machine hits them all alike. Each run is called once first, to warm up caches and
+    allocators."""
     best = {name: float("inf") for name in runs}
     for run in runs.values():
         run()
