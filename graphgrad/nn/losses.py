@@ -292,23 +292,29 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
                 "class is always 1. For a yes/no label use binary_cross_entropy_with_logits."
             )
         _check_label_rows(raw, z)
-        _refuse_empty("cross_entropy", z, "logits")
-        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
-    if raw.shape == shape[:-1]:
+    elif raw.shape == shape[:-1]:
         _check_indices(raw, shape[-1])
-        _refuse_empty("cross_entropy", z, "logits")
-        return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
+    else:
+        raise _label_shape_error(z, raw.shape)
+    _refuse_empty("cross_entropy", z, "logits")
+    return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
+
+
+def _label_shape_error(z: Tensor, got: tuple) -> ShapeError:
+    """Labels of a shape that fits neither class indices nor one-hot rows of logits ``z``,
+    with the fix of the usual mix-ups (a column of indices, the course's (C, m) layout)."""
+    shape = z.data.shape
     tip = ""
-    if raw.shape == shape[:-1] + (1,):
+    if got == shape[:-1] + (1,):
         tip = " Flatten the class indices: labels.ravel()."
-    elif raw.shape[::-1] == shape:
+    elif got[::-1] == shape:
         tip = " Transpose the labels (Y.T): here examples are rows, the course's Y is (C, m)."
-    elif len(shape) == 2 and raw.shape in ((shape[1],), (1, shape[1])):
+    elif len(shape) == 2 and got in ((shape[1],), (1, shape[1])):
         tip = (" If the logits hold one example per column, as the course's Z[L] of shape "
                "(C, m), pass Z.T: here examples are rows.")
-    raise ShapeError(
+    return ShapeError(
         f"cross_entropy: logits {describe(z)} take labels of shape {shape[:-1]} (class "
-        f"indices) or {shape} (one-hot or probabilities), got {raw.shape}.{tip}"
+        f"indices) or {shape} (one-hot or probabilities), got {got}.{tip}"
     )
 
 
