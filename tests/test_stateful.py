@@ -622,6 +622,6 @@ class Session(RuleBasedStateMachine):
                 _close(state[f"state.{i}.{key}"], array, f"state.{i}.{key}")
 
 
-Session.TestCase.settings = settings(settings(), max_examples=settings().max_examples,
-                                     stateful_step_count=20)
+# The loaded profile's settings (tests/conftest.py), with 20 operations per session.
+Session.TestCase.settings = settings(stateful_step_count=20)
 test_session = Session.TestCase
