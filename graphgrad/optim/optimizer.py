@@ -264,11 +264,11 @@ class Optimizer:
     a state is refused by an optimizer made over other parameters, or in another order).
     With several groups, or one with settings of its own, it also holds each group's settings
     (``"group.1.lr"``), the numbers of its parameters (``"group.1.params"``), the ratio of its
-    lr that ``optimizer.lr = alpha`` keeps (``"group.1.lr_ratio"``: a group's lr set by hand
-    since changes it in neither) and its step count when it is not ``t`` (``"group.1.t"``, a
-    group added later), and ``load_state_dict``
-    refuses a state whose groups are not this optimizer's: to resume after
-    ``add_param_group``, make the optimizer and add the same groups first.
+    lr to the keyword's that ``optimizer.lr = alpha`` keeps (``"group.1.lr_ratio"``, which
+    setting the group's lr by hand leaves as it was) and its step count when it is not ``t``
+    (``"group.1.t"``, a group added later), and ``load_state_dict`` refuses a state whose
+    groups are not this optimizer's: to resume after ``add_param_group``, make the optimizer
+    and add the same groups first.
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
     ``hyper_names`` (their settings, keyword arguments passed on to ``__init__``, each also
@@ -538,9 +538,8 @@ class Optimizer:
         only group has just those, each group's (``"group.1.lr"``) with the numbers of its
         parameters (``"group.1.params"``), its lr's ratio to the keyword's that
         ``optimizer.lr = alpha`` keeps (``"group.1.lr_ratio"``), ``"group.1.t"`` for a group
-        added after the
-        first step; and each parameter's shape (``"param.0.shape"``), which `load_state_dict`
-        compares with its own parameters'. Ready for `gg.save`."""
+        added after the first step; and each parameter's shape (``"param.0.shape"``), which
+        `load_state_dict` compares with its own parameters'. Ready for `gg.save`."""
         defaults, groups = self.defaults, self.param_groups
         out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": defaults["lr"],
                                "t": self.t, "weight_decay": defaults["weight_decay"]}
@@ -650,8 +649,9 @@ class Optimizer:
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
         # and in the states saved before groups could be added.
         counts = [f"group.{i}.t" for i in range(n)]
-        # Each group's lr over the keyword's lr, as optimizer.lr = alpha keeps it: its lr now
-        # when not saved (states saved before it was), or its own lr was not set by hand.
+        # Each group's lr over the keyword's lr, which optimizer.lr = alpha keeps: as saved; a
+        # state saved before it was has none, and a group with an lr of its own then takes the
+        # ratio of the loaded lrs.
         ratio_keys = [f"group.{i}.lr_ratio" for i in range(n)]
         if n > 1 or "group.0.params" in state:
             expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
