@@ -346,6 +346,29 @@ def test_a_group_lr_set_by_hand_keeps_its_ratio_through_saving_and_loading(tmp_p
         assert optimizer.param_groups[1]["lr"] == pytest.approx(0.01, rel=1e-15)
 
 
+@pytest.mark.parametrize("ratio, shown", [(np.array(-0.5), "-0.5"), (np.nan, "nan"),
+                                          ("0.2", "'0.2'"), (np.array([0.2]),
+                                                             "<float64 array (1,)>")])
+def test_a_saved_lr_ratio_that_is_no_positive_number_is_refused_changing_nothing(ratio, shown):
+    """As a saved lr is checked (a 0-d array, as gg.load gives, read as its number): a ratio
+    of -0.5 would turn optimizer.lr = alpha into a step uphill for the group."""
+    def make():
+        return optim.SGD([{"params": [_leaf(A0)]}, {"params": [_leaf(B0)], "lr": 0.02}], lr=0.1)
+
+    state = make().state_dict()
+    assert state["group.1.lr_ratio"] == pytest.approx(0.2, rel=1e-15)
+    state["group.1.lr"] = 0.04
+    state["group.1.lr_ratio"] = ratio
+    optimizer = make()
+    with pytest.raises(gg.ArgumentError) as info:
+        optimizer.load_state_dict(state)
+    assert str(info.value) == ("SGD.load_state_dict: the state: group.1.lr_ratio must be "
+                               f"positive and finite, got {shown}")
+    assert [g["lr"] for g in optimizer.param_groups] == [0.1, 0.02]
+    optimizer.lr = 0.05
+    assert optimizer.param_groups[1]["lr"] == pytest.approx(0.01, rel=1e-15)
+
+
 def test_a_group_added_while_a_warm_up_holds_the_lr_at_zero():
     """optimizer.lr = 0 (a warm-up's first epoch) leaves no lr to take a ratio to: the added
     group's lr is then a ratio to the keyword's lr at construction, and a state saved at lr 0

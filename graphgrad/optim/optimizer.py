@@ -38,6 +38,14 @@ _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
 _LATER_LR = _AT_LEAST_0
 
 
+def _number(value: Any, key: str, where: str, rule: tuple[Callable[[float], bool], str]
+            ) -> float:
+    """A setting, given or saved, as a float that passes ``rule`` (its test and its words)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()  # as gg.load gives a saved number
+    return real_number(value, key, where, *rule)
+
+
 def _rule(key: str, later: bool) -> tuple[Callable[[float], bool], str]:
     """What setting ``key`` must be: at construction, or ``later`` (set, or loaded)."""
     return _LATER_LR if later and key == "lr" else _RULES.get(key, _FINITE)
@@ -372,13 +380,8 @@ class Optimizer:
                  saved: bool = False) -> dict[str, float]:
         """The settings as floats, each checked against its rule (`_rule`): a ``saved``
         state's lr may be 0."""
-        out = {}
-        for key, value in settings.items():
-            if isinstance(value, np.ndarray) and value.ndim == 0:
-                value = value.item()  # as gg.load gives a saved number
-            test, what = _rule(key, later=saved)
-            out[key] = real_number(value, key, where, test, what)
-        return out
+        return {key: _number(value, key, where, _rule(key, later=saved))
+                for key, value in settings.items()}
 
     def _read_group(self, i: int, spec: Any) -> tuple[dict[str, float], list[Any]]:
         """One group given as ``{"params": tensors, **settings}``: its settings and tensors."""
@@ -693,9 +696,8 @@ class Optimizer:
         defaults = self._checked({key: state[key] for key in self.defaults}, where, saved=True)
         settings = [self._checked(saved, f"{where}, parameter group {i}", saved=True)
                     for i, saved in enumerate(saved_groups)]
-        ratios = [None if key not in state else real_number(
-            np.asarray(state[key]).item() if np.ndim(state[key]) == 0 else state[key], key,
-            where, _RULES["lr"][0], "a positive and finite number") for key in ratio_keys]
+        ratios = [_number(state[key], key, where, _RULES["lr"]) if key in state else None
+                  for key in ratio_keys]
         self.defaults = defaults
         self.t = t
         self._added_at[:] = [t - count for count in group_t]
