@@ -17,9 +17,10 @@ import numpy as np
 
 # Characters a label cannot hold: control characters, and what XML forbids (lone surrogates,
 # which cannot even be written as UTF-8, and the non-characters U+FFFE, U+FFFF).
-_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_UNWRITABLE_CHARACTERS = r"\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+_UNWRITABLE = re.compile(f"[{_UNWRITABLE_CHARACTERS}]")
 # What `escape` changes: those, backslashes, and markup. Most text (a = 5) has none of them.
-_ESCAPED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff\\&<>\"']")
+_ESCAPED = re.compile(f"[{_UNWRITABLE_CHARACTERS}" r"""\\&<>"']""")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
