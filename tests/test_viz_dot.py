@@ -3,6 +3,7 @@ that a picture keeps nothing of the graph it drew."""
 import gc
 import re
 import subprocess
+import warnings
 import weakref
 
 import graphviz
@@ -711,3 +712,22 @@ def test_the_length_of_edges_counts_the_points_graphviz_lays_them_out_through():
     red = [viz.dot.BackwardEdge("g", "a", 0, 0), viz.dot.BackwardEdge("c", "g", 0, 0)]
     assert viz.dot._length(blue, red) == 4
     assert viz.dot._length(blue, []) == 2 and viz.dot._length([], red) == 0
+
+
+def test_a_picture_of_edges_too_long_for_a_quick_layout_warns():
+    """20 steps of an unrolled RNN took Graphviz 19 s with the labels beside the edges, 25
+    steps minutes, under the 500 nodes that warn of a large picture."""
+    J = _unrolled_rnn(20)
+    with pytest.warns(viz.LargeGraphWarning) as caught:
+        viz.to_dot(J)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert str(caught[0].message) == (
+        "this picture's edges are long: Graphviz lays them out through 9518 points of their "
+        "own (a tensor that many far-apart ops use, as a weight shared by every step of an "
+        "unrolled RNN), which can take it from seconds to minutes. Wrap layers in `with "
+        "gg.name_scope(\"layer1\"):` and pass collapse=True to draw each as one box, draw fewer "
+        "steps, or pass max_nodes=None to draw it all anyway.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.to_dot(J, max_nodes=None)
+        viz.to_dot(_unrolled_rnn(10))

@@ -184,8 +184,8 @@ def draw_graph(
         legend: add a small legend of the styles.
         exploding_grad: gradients with an element larger than this (in absolute value) are
             highlighted as exploding; NaN and Inf are always highlighted.
-        max_nodes: warn (`LargeGraphWarning`) when the picture has more nodes than this;
-            None never warns.
+        max_nodes: warn (`LargeGraphWarning`) when the picture has more nodes than this,
+            or edges so long that Graphviz would take seconds to lay it out; None never warns.
         backward_steps: show the backward pass as it stands after this many steps (the
             frames of `backprop_frames`); None shows all of it.
         title: a caption above the picture.
@@ -366,6 +366,8 @@ class _Drawing:
         self.clusters_drawn = 0
         self._fill(dot, self.layout.top, 0)
         self._forward_edges(dot)
+        self.length = _length(self.blue, self.backward)
+        _warn_if_long(self.graph, self.layout, o, self.length)
         self._backward_edges(dot)
         return dot
 
@@ -502,7 +504,7 @@ class _Drawing:
         o = self.options
         # Beside its edge (Graphviz's xlabel) rather than on it once the edges are long: see
         # LONG_EDGES.
-        key = "xlabel" if _length(self.blue, self.backward) > LONG_EDGES else "label"
+        key = "xlabel" if self.length > LONG_EDGES else "label"
         for edge in self.backward:
             label, attrs = None, {}
             if edge.target is not None:
@@ -632,6 +634,9 @@ def _attributes(label: str | None, style: Mapping[str, str], key: str = "label")
 # 15. Above this many such points the red edges' labels go beside them (xlabel), which it
 # places after the layout: 0.2 s and 2.6 s.
 LONG_EDGES = 1000
+# Even so, above this many it takes seconds (a leaf used by 40 ops in a chain: 9 s; an RNN of
+# 20 steps by hand 19 s, 25 steps minutes): a `LargeGraphWarning` says so.
+SLOW_LAYOUT = 6000
 
 
 def _length(blue: Sequence[tuple[str, str]], red: Sequence[BackwardEdge]) -> int:
@@ -713,12 +718,34 @@ def _name_and_shape(info: TensorInfo) -> str:
     return f"{info.name} {shape}" if shape else info.name
 
 
+def _node_count(graph: Snapshot, layout: Layout) -> int:
+    shown_tensors = len(graph.tensors) - len(layout.hidden)
+    shown_ops = len(graph.ops) - len(layout.box_of)
+    return shown_tensors + shown_ops + len(layout.boxes)
+
+
+def _warn_if_long(graph: Snapshot, layout: Layout, options: DrawOptions, length: int) -> None:
+    """Warn of a picture whose edges are so long (see `_length`) that Graphviz takes many
+    seconds to lay it out, labels beside the edges or not, unless `_warn_if_large` did."""
+    if options.max_nodes is None or length <= SLOW_LAYOUT:
+        return
+    if _node_count(graph, layout) > options.max_nodes:
+        return
+    warnings.warn(
+        f"this picture's edges are long: Graphviz lays them out through {length} points of "
+        "their own (a tensor that many far-apart ops use, as a weight shared by every step of "
+        f"an unrolled RNN), which can take it from seconds to minutes. "
+        f"{fewer_nodes_advice(graph, layout)}, draw fewer steps, or pass max_nodes=None to "
+        "draw it all anyway.",
+        LargeGraphWarning,
+        stacklevel=_caller_level(),
+    )
+
+
 def _warn_if_large(graph: Snapshot, layout: Layout, options: DrawOptions) -> None:
     if options.max_nodes is None:
         return
-    shown_tensors = len(graph.tensors) - len(layout.hidden)
-    shown_ops = len(graph.ops) - len(layout.box_of)
-    count = shown_tensors + shown_ops + len(layout.boxes)
+    count = _node_count(graph, layout)
     if count <= options.max_nodes:
         return
     warnings.warn(
