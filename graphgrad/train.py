@@ -41,7 +41,8 @@ from graphgrad.tensor import Tensor, _data
 
 class TrainingDiverged(GraphgradError, FloatingPointError):
     """The cost, or a parameter's gradient, became NaN or Inf during `fit`; ``.history`` holds
-    the epochs done so far."""
+    the epochs done so far, and ``.next_epoch`` (given by fit) the number of the first it did
+    not finish, as fit's other errors have them."""
 
     def __init__(self, message: str, history: dict[str, list[float]]) -> None:
         super().__init__(message)
@@ -326,7 +327,9 @@ def fit(
         TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf (or, with
             patience, the dev cost). Training stops before that step changes the parameters;
             with patience, the model is then given the parameters of the epoch with the lowest
-            dev cost so far. The error holds the history so far.
+            dev cost so far. The error holds the history of the epochs finished
+            (``.history``) and the number of the first it did not finish (``.next_epoch``), as
+            the errors below do.
         TrainingInterrupted: a KeyboardInterrupt (Ctrl-C) stopped training, as it stops any
             Python code; fit re-raises it as this subclass, which holds the history of the
             epochs finished (``.history``) and the epoch to resume from (``.next_epoch``, for
@@ -392,11 +395,14 @@ def fit(
             best.restore(model)
     except TrainingDiverged as diverged:
         if best is None or best.state is None:
+            _tell_progress(diverged, history, initial_epoch, optimizer.t - first_step)
             raise
         best.restore(model)  # the best epoch's, as patience promises
-        raise TrainingDiverged(
+        restored = TrainingDiverged(
             f"{diverged} The model now has the parameters of epoch {best.epoch}, the one with "
-            f"the lowest dev cost ({best.cost:.6g}).", history) from None
+            f"the lowest dev cost ({best.cost:.6g}).", history)
+        restored.next_epoch = initial_epoch + _finished_epochs(history)
+        raise restored from None
     except GraphgradError as error:  # bad input met on the way: a batch, a schedule's rate
         _tell_progress(error, history, initial_epoch, optimizer.t - first_step)
         raise

@@ -897,6 +897,37 @@ def test_an_error_in_a_later_epoch_keeps_the_history_and_a_resumed_fit_ends_as_t
     assert info.value.history["cost"] == [] and info.value.next_epoch == 0
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("patience", [None, 10])
+def test_a_run_that_diverges_in_a_later_epoch_says_the_epoch_to_resume_from(patience):
+    """The rate jumps to 1e200 in epoch 3 of a run resumed at epoch 1: the first step of epoch
+    3 makes W about 1e200, and the cost (W x - y)**2 of the second batch Inf. TrainingDiverged,
+    like fit's other errors, holds the two epochs finished and next_epoch = 1 + 2, where it had
+    no next_epoch (an AttributeError for `fit(..., initial_epoch=error.next_epoch)`)."""
+    X, Y = planar_dataset(m=100)
+
+    def run(model, schedule, epochs, initial_epoch=0):
+        return gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.1), (X, Y), epochs,
+                      (X, Y), batch_size=25, shuffle=False, schedule=schedule, progress=False,
+                      initial_epoch=initial_epoch, patience=patience, accuracy="logits")
+
+    whole_history = run(nn.Sequential(nn.Linear(2, 1, rng=0)), lambda epoch: 0.1, 3)
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    run(model, lambda epoch: 0.1, 1)
+    with pytest.raises(TrainingDiverged) as info:
+        run(model, lambda epoch: 0.1 if epoch < 3 else 1e200, 6, initial_epoch=1)
+    assert info.value.next_epoch == 3
+    assert info.value.history == {key: values[1:3] for key, values in whole_history.items()}
+    if patience is None:  # 2 epochs of 4 batches, and the first batch of epoch 3
+        assert str(info.value).endswith(
+            "fit stopped in epoch 3, after 9 optimizer steps, with 2 epochs finished (their "
+            "history is this error's .history); the model keeps the parameters of its last "
+            "step. Once this is fixed, call fit again with initial_epoch=3 to go on.")
+    else:
+        assert "the parameters of epoch 2, the one with the lowest dev cost" in str(info.value)
+
+
 def test_an_interrupt_anywhere_in_fit_leaves_the_modes_as_they_were_and_the_bar_closed(
         monkeypatch):
     made = []
