@@ -1,16 +1,23 @@
 """Resuming fit exactly: k epochs, the model's and the optimizer's state dicts saved, loaded
 into a model and an optimizer built afresh (here or in another process), and epochs k to N,
-end bit for bit as one run of N epochs, as fit's docstring promises (initial_epoch)."""
+end bit for bit as one run of N epochs, as fit's docstring promises (initial_epoch). Hypothesis
+cuts random runs (optimizers, schedules, batch sizes, batch norm, dropout, dev sets) into calls
+at random epochs, and stops them with an error in a random epoch."""
+import math
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import graphgrad as gg
-from graphgrad import optim
+from graphgrad import nn, optim
+from graphgrad.data import DataLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -190,3 +197,142 @@ def test_a_loop_of_ones_own_resumes_exactly_reseeding_as_dropout_and_the_loader_
     optimizer.load_state_dict(gg.load(tmp_path / "optimizer.npz"))
     loop(model, optimizer, 4, initial_epoch=2)
     _assert_same_state(model, whole, optimizer, whole_optimizer)
+
+
+# -- any run cut anywhere -----------------------------------------------------------------
+M = 20
+RANDOM_X = np.random.default_rng(7).standard_normal((M, 3))
+RANDOM_Y = (RANDOM_X[:, :1] - RANDOM_X[:, 2:3] > 0).astype(float)
+RUN_SCHEDULES = {**SCHEDULES, "inverse sqrt": optim.InverseSqrtDecay(0.1)}
+
+
+@st.composite
+def _runs(draw):
+    """A small run of fit: its model, optimizer, data and settings, and the epochs at which
+    it is cut into several calls, each followed by nothing, a state_dict loaded into a model
+    and an optimizer built afresh, or the same through files."""
+    epochs = draw(st.integers(1, 5))
+    cuts = sorted(draw(st.sets(st.integers(0, epochs), max_size=3)))
+    batchnorm, drop_last = draw(st.booleans()), draw(st.booleans())
+    # batch norm refuses a batch of one example in training: no batch_size that leaves one
+    sizes = st.integers(1, M if drop_last else M + 5)
+    if batchnorm:
+        sizes = sizes.filter(lambda b: b > 1 and (drop_last or M % b != 1))
+    return {
+        "epochs": epochs, "cuts": cuts,
+        "then": [draw(st.sampled_from(["go on", "state dicts", "files"])) for _ in cuts],
+        "optimizer": draw(st.sampled_from(sorted(OPTIMIZERS))),
+        "groups": draw(st.booleans()), "schedule": draw(st.sampled_from(sorted(RUN_SCHEDULES))),
+        "batch_size": draw(sizes), "shuffle": draw(st.booleans()), "drop_last": drop_last,
+        "batchnorm": batchnorm, "frozen": draw(st.booleans()), "dropout": draw(st.booleans()),
+        "dev": draw(st.booleans()), "classes": draw(st.booleans()),
+        "data": draw(st.sampled_from(["(X, Y)", "[X, Y]", "DataLoader"])),
+        "eval": draw(st.booleans()), "accuracy": draw(st.sampled_from(["auto", None, "mean"])),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+def _build_run(run):
+    layers = [nn.Linear(3, 4, rng=1)]
+    if run["batchnorm"]:
+        layers.append(nn.BatchNorm1d(4))
+        if run["frozen"]:
+            layers[-1].eval()  # stays frozen in every call
+    layers.append(nn.ReLU())
+    if run["dropout"]:
+        layers.append(nn.Dropout(0.7))
+    layers.append(nn.Linear(4, 2 if run["classes"] else 1, rng=2))
+    model = nn.Sequential(*layers)
+    params = model.parameters()
+    if run["groups"]:  # the last layer at a third of the rate, which a schedule keeps
+        last = list(layers[-1].parameters())
+        params = [{"params": [p for p in params if all(p is not q for q in last)]},
+                  {"params": last, "lr": OPTIMIZERS[run["optimizer"]]([last[0]]).lr / 3}]
+    return model, OPTIMIZERS[run["optimizer"]](params)
+
+
+def _fit_run(run, model, optimizer, epochs, initial_epoch, schedule="the run's"):
+    Y = RANDOM_Y[:, 0].astype(int) if run["classes"] else RANDOM_Y
+    data = {"(X, Y)": (RANDOM_X, Y), "[X, Y]": [RANDOM_X, Y],
+            "DataLoader": DataLoader(RANDOM_X, Y, batch_size=run["batch_size"],
+                                     shuffle=run["shuffle"], drop_last=run["drop_last"],
+                                     seed=5)}[run["data"]]
+    if run["eval"]:  # left in eval mode after predicting: fit trains it all the same
+        model.eval()
+    return gg.fit(model, nn.cross_entropy if run["classes"] else
+                  nn.binary_cross_entropy_with_logits, optimizer, data, epochs,
+                  dev_data=(RANDOM_X[:7], Y[:7]) if run["dev"] else None,
+                  batch_size=run["batch_size"], shuffle=run["shuffle"],
+                  drop_last=run["drop_last"], seed=run["seed"],
+                  schedule=RUN_SCHEDULES[run["schedule"]] if schedule == "the run's" else schedule,
+                  accuracy={"mean": lambda Z, Y: float(Z.mean())}.get(run["accuracy"],
+                                                                      run["accuracy"]),
+                  initial_epoch=initial_epoch, progress=False)
+
+
+def _keys(run):
+    return ["cost", "accuracy", "lr"] + ["dev_cost", "dev_accuracy"] * run["dev"]
+
+
+@given(_runs())
+def test_a_run_cut_into_calls_anywhere_ends_bit_for_bit_as_one_call(run):
+    whole, whole_optimizer = _build_run(run)
+    whole_history = _fit_run(run, whole, whole_optimizer, run["epochs"], 0)
+    steps = (M // run["batch_size"] if run["drop_last"] else -(-M // run["batch_size"]))
+    schedule = RUN_SCHEDULES[run["schedule"]]
+
+    model, optimizer = _build_run(run)
+    history = {key: [] for key in _keys(run)}
+    start = 0
+    with tempfile.TemporaryDirectory() as folder:
+        for stop, then in zip([*run["cuts"], run["epochs"]], [*run["then"], "go on"]):
+            part = _fit_run(run, model, optimizer, stop, start)
+            assert list(part) == _keys(run)
+            assert {len(values) for values in part.values()} == {stop - start}
+            assert optimizer.t == stop * steps and model.training is not run["eval"]
+            if schedule is not None:
+                assert part["lr"] == [schedule(epoch) for epoch in range(start, stop)]
+            for key, values in part.items():
+                history[key] += values
+            start = stop
+            states = model.state_dict(), optimizer.state_dict()
+            if then == "files":
+                paths = os.path.join(folder, "model.npz"), os.path.join(folder, "optimizer.npz")
+                for state, path in zip(states, paths):
+                    gg.save(state, path)
+                states = tuple(map(gg.load, paths))
+            if then != "go on":
+                model, optimizer = _build_run(run)
+                model.load_state_dict(states[0])
+                optimizer.load_state_dict(states[1])
+
+    np.testing.assert_equal(history, whole_history)  # an accuracy of None is NaN: equal here
+    assert list(history) == list(whole_history)
+    _assert_same_state(model, whole, optimizer, whole_optimizer)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+@given(_runs(), st.integers(0, 4), st.sampled_from([1e300, math.nan]))
+def test_an_error_in_any_epoch_leaves_the_epochs_finished_and_the_one_to_resume_from(
+        run, failing, rate):
+    """A rate of 1e300 from epoch ``failing`` on sends the cost to Inf (TrainingDiverged),
+    unless the model's outputs stay small; a rate of NaN is refused (ArgumentError). Either
+    error holds the history of the epochs before and next_epoch, the first not finished."""
+    start = run["cuts"][0] if run["cuts"] else 0
+    failing += start
+    assume(failing < run["epochs"])
+    model, optimizer = _build_run(run)
+    schedule = RUN_SCHEDULES[run["schedule"]] or (lambda epoch: 0.01)
+    try:
+        _fit_run(run, model, optimizer, run["epochs"], start,
+                 schedule=lambda epoch: rate if epoch >= failing else schedule(epoch))
+    except gg.GraphgradError as error:
+        assert isinstance(error, gg.train.TrainingDiverged if rate > 0 else gg.ArgumentError)
+        assert list(error.history) == _keys(run)
+        finished = error.next_epoch - start
+        assert {len(values) for values in error.history.values()} == {finished}
+        assert finished == failing - start if rate != rate else finished >= failing - start
+        assert model.training is not run["eval"]
+    else:
+        assert rate == 1e300  # the outputs of a few examples may stay below Inf
