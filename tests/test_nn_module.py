@@ -252,6 +252,25 @@ def test_a_buffer_refused_leaves_no_name_that_later_values_would_be_saved_under(
     np.testing.assert_array_equal(layer.state_dict()["mu"], [1.0, 2.0])
 
 
+def test_a_parameter_or_layer_assigned_over_a_buffer_is_no_longer_a_buffer():
+    model = nn.Module()
+    model.register_buffer("mu", np.zeros(3))
+    model.mu = nn.Parameter(np.ones(2))
+    # an array over the parameter is refused, as over any parameter, where the name still
+    # marked as a buffer took it and the parameter left parameters() without a word
+    with pytest.raises(gg.GraphgradTypeError, match="Module.mu is a parameter"):
+        model.mu = np.zeros(5)
+    assert [name for name, _ in model.named_parameters()] == ["mu"]
+    np.testing.assert_array_equal(model.state_dict()["mu"], [1.0, 1.0])
+    model.mu = None  # removes the parameter, as it removes any
+    assert model.state_dict() == {} and model.parameters() == []
+    model.register_buffer("sigma", np.ones(2))
+    model.sigma = nn.Linear(2, 1, rng=0)
+    with pytest.raises(gg.GraphgradTypeError, match="Module.sigma is a layer"):
+        model.sigma = np.zeros(2)
+    assert list(model.state_dict()) == ["sigma.W", "sigma.b"]
+
+
 def test_load_state_dict_lists_every_problem_and_changes_nothing():
     model = TwoLayer()
     before = model.hidden.W.data.copy()

@@ -241,10 +241,12 @@ class Module:
         if is_parameter(value):
             if value.name is None:
                 value.name = name
+            self._buffers.discard(name)  # no longer a buffer: an array later is refused
             members[name] = value
         elif isinstance(value, Module):
             value._set_scope(name)
             object.__setattr__(self, "_container", True)
+            self._buffers.discard(name)
             members[name] = value
         elif name in self._buffers:
             value = _buffer_array(self, name, value)
