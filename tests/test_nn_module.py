@@ -601,6 +601,27 @@ def test_module_list_indexing_slicing_and_growing():
     assert "0.W" not in layers.state_dict()  # the replaced layer's parameters are gone
 
 
+def test_deleting_a_layer_of_a_module_list_renumbers_the_later_ones():
+    a, b, c, d = (nn.Linear(2, 2, rng=i) for i in range(4))
+    layers = ModuleList([a, b, c, d])
+    del layers[1]  # was an AttributeError: __delitem__
+    assert list(layers) == [a, c, d]
+    assert [n for n, _ in layers.named_children()] == ["0", "1", "2"]
+    np.testing.assert_array_equal(layers.state_dict()["1.W"], c.W.data)
+    assert "3.W" not in layers.state_dict() and len(layers.parameters()) == 6
+    del layers[-1]
+    assert list(layers) == [a, c]
+    layers.append(b)  # after the last, not over it
+    assert list(layers) == [a, c, b] and layers[2] is b
+    del layers[::2]
+    assert list(layers) == [c] and list(layers.state_dict()) == ["0.W", "0.b"]
+    with pytest.raises(IndexError, match="index 1 is out of range for 1 layers"):
+        del layers[1]
+    with pytest.raises(gg.GraphgradTypeError, match="indices are integers or slices"):
+        del layers["0"]
+    assert list(layers) == [c]
+
+
 def test_building_n_layers_one_by_one_is_linear_work():
     def lines(n):
         layers = [nn.ReLU() for _ in range(n)]

@@ -702,9 +702,9 @@ class ModuleList(_OrderedLayers):
     Its parameters are named by position (``hidden.0.W``, ``hidden.1.W``, ...) in
     ``named_parameters()`` and ``state_dict()``; ``train()``, ``eval()``, ``zero_grad()`` and
     the repr reach every layer. It supports ``len``, iteration, indexing (``layers[-1]``; a
-    slice is a new ModuleList of the same layers), ``layers[i] = layer``, ``append``,
-    ``extend`` and ``insert``. It is not a layer itself: calling it is an error, as the order
-    of the layers says nothing about how they connect (use `Sequential` for a chain).
+    slice is a new ModuleList of the same layers), ``layers[i] = layer``, ``del layers[i]``,
+    ``append``, ``extend`` and ``insert``. It is not a layer itself: calling it is an error, as
+    the order of the layers says nothing about how they connect (use `Sequential` for a chain).
     In graph pictures a layer of ``self.hidden`` is the cluster ``hidden/0``, ``hidden/1``, ...
     """
 
@@ -770,6 +770,20 @@ class ModuleList(_OrderedLayers):
         self._check_layer(f"the layer to insert at {index}", layer)
         layers = list(self._layers)
         layers.insert(self._index(index), layer)
+        self._renumber(layers)
+
+    def __delitem__(self, index: int | slice) -> None:
+        """``del layers[i]`` (or a slice, as of a list); later layers move down one, and their
+        names with them, so the names stay 0, 1, ... and ``append`` adds after the last."""
+        layers = list(self._layers)
+        if isinstance(index, slice):
+            del layers[index]
+        else:
+            del layers[self._position(index, len(layers))]
+        self._renumber(layers)
+
+    def _renumber(self, layers: list[Module]) -> None:
+        """Hold ``layers``, named by their new positions."""
         for name in [n for n, _ in self.named_children()]:
             Module.__delattr__(self, name)
         for position, each in enumerate(layers):
