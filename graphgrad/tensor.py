@@ -114,7 +114,7 @@ class Tensor:
     ) -> None:
         if type(requires_grad) is not bool:
             requires_grad = flag(requires_grad, "requires_grad", "Tensor")
-        self._name = name if name is None or type(name) is str else _checked_name(self, name)
+        self.name = name  # checked by the property's setter
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise GraphgradTypeError(
