@@ -565,22 +565,18 @@ def _short(array: np.ndarray, prefix: str = "") -> str:
     return f"<{array.dtype} array {array.shape}>"
 
 
-def _compared(x: Tensor, other: ArrayLike, result: Any, symbol: str) -> Tensor:
-    """A comparison's result as a constant; under `strict_shapes`, checked like an op's."""
-    if _state.strict_shapes:
-        debug.check_comparison(symbol, x, other, np.shape(result))
-    return _constant(result)
-
-
 def _compare(x: Tensor, other: ArrayLike, compare: Callable[[Any, Any], Any], symbol: str
              ) -> Tensor:
-    """``x {symbol} other`` elementwise, as a constant bool tensor; numpy's failure (shapes that
-    do not broadcast, no numbers) as a graphgrad error naming both operands."""
+    """``x {symbol} other`` elementwise, as a constant bool tensor (under `strict_shapes`,
+    checked like an op's); numpy's failure (shapes that do not broadcast, no numbers) as a
+    graphgrad error naming both operands."""
     try:
         result = compare(x.data, _data(other))
     except (TypeError, ValueError) as exc:
         raise _comparison_error(x, other, symbol, exc) from None
-    return _compared(x, other, result, symbol)
+    if _state.strict_shapes:
+        debug.check_comparison(symbol, x, other, np.shape(result))
+    return _constant(result)
 
 
 def _comparison_error(x: Tensor, other: Any, symbol: str, exc: Exception) -> GraphgradError:
