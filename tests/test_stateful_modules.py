@@ -70,7 +70,7 @@ class Structure(RuleBasedStateMachine):
             "seq": ("seq", {"linear1": self.net.seq.linear1, "linear2": self.net.seq.linear2}),
             "ml": ("list", [self.net.ml[0]]),
         }
-        self.training = {id(m): True for m in self.net.modules()}
+        self.training = {m: True for m in self.net.modules()}
         self.seed = seed
 
     def _sync_plan(self) -> None:
@@ -168,7 +168,7 @@ class Structure(RuleBasedStateMachine):
     @invariant()
     def training_flags(self) -> None:
         for name, module in self._modules():
-            assert module.training == self.training[id(module)], name
+            assert module.training == self.training[module], name
 
     @invariant()
     def forward_uses_current_layers(self) -> None:
@@ -185,7 +185,7 @@ class Structure(RuleBasedStateMachine):
     def assign_layer(self, slot: str, tie: bool, data) -> None:
         layers = self._existing_layers()
         layer = data.draw(st.sampled_from(layers)) if tie and layers else linear(self._new_seed())
-        self.training.setdefault(id(layer), layer.training)
+        self.training.setdefault(layer, layer.training)
         setattr(self.net, slot, layer)
         self.slots[slot] = ("layer", layer)
 
@@ -259,7 +259,7 @@ class Structure(RuleBasedStateMachine):
                 else f"extra{self._new_seed()}")
         layers = self._existing_layers()
         layer = data.draw(st.sampled_from(layers)) if tie else linear(self._new_seed())
-        self.training.setdefault(id(layer), layer.training)
+        self.training.setdefault(layer, layer.training)
         setattr(seq, name, layer)
         names[name] = layer
 
@@ -289,7 +289,7 @@ class Structure(RuleBasedStateMachine):
 
         def one():
             layer = data.draw(st.sampled_from(existing)) if tie else linear(self._new_seed())
-            self.training.setdefault(id(layer), layer.training)
+            self.training.setdefault(layer, layer.training)
             return layer
 
         if how == "append":
@@ -330,18 +330,18 @@ class Structure(RuleBasedStateMachine):
     def train_or_eval(self, data, mode: str) -> None:
         _, module = data.draw(st.sampled_from(self._modules()))
         module.train() if mode == "train" else module.eval()
-        reached = {id(module)}
+        reached = {module}
         changed = True
         while changed:  # the record's modules below it, shared ones included
             changed = False
             for prefix, m in self._modules():
                 parent = next((p for n, p in self._modules() if prefix and
                                n == prefix.rpartition(".")[0]), None)
-                if parent is not None and id(parent) in reached and id(m) not in reached:
-                    reached.add(id(m))
+                if parent is not None and parent in reached and m not in reached:
+                    reached.add(m)
                     changed = True
-        for key in reached:
-            self.training[key] = mode == "train"
+        for m in reached:
+            self.training[m] = mode == "train"
 
     # -- state -------------------------------------------------------------------------------
     def _perturbed_state(self, seed: int) -> dict:
