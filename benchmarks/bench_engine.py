@@ -15,11 +15,12 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")  # before numpy loads BLAS
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import graphgrad as gg  # noqa: E402
+from benchmarks import chains  # noqa: E402
+from benchmarks.chains import CHAIN, chain, chain_by_hand  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     best_time,
     check_same,
@@ -38,41 +39,6 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 
 # -- per-op overhead ----------------------------------------------------------------------------
-CHAIN = 2000
-
-
-def _chain(op, x0, n=CHAIN, params=()):
-    """J = sum(op(op(... op(x)))) and its backward; returns J, dJ/dx and the params' dJ/dW.
-
-    Backward keeps the leaves' gradients only, as the numpy chain by hand and PyTorch do."""
-    for p in params:
-        p.grad = None  # the numpy chain starts its dW from nothing too
-    x = gg.Tensor(x0, requires_grad=True)
-    y = x
-    for _ in range(n):
-        y = op(y)
-    J = y.sum()
-    J.backward(keep_intermediate_grads=False)
-    return J.data, x.grad, *(p.grad for p in params)
-
-
-def _chain_by_hand(forward, backward, x0, n=CHAIN):
-    """The same chain in numpy: the forward, keeping what backward needs (each op's input and
-    output), the sum, then the backward, accumulating a parameter's gradient over its uses."""
-    a, tape = x0, []
-    for _ in range(n):
-        y = forward(a)
-        tape.append((a, y))
-        a = y
-    J = a.sum()
-    g, d_param = np.ones_like(a), None
-    for a, y in reversed(tape):
-        g, d = backward(a, y, g)
-        if d is not None:
-            d_param = d if d_param is None else d_param + d
-    return (J, g) if d_param is None else (J, g, d_param)
-
-
 def per_op_cases():
     """x0, W and the constant c as arrays (for PyTorch's chains), and per op: (graphgrad op,
     forward by hand, backward by hand -> (d input, d parameter or None), graphgrad's
@@ -99,8 +65,8 @@ def check_per_op(n: int = CHAIN, tolerance: float = 1e-10) -> None:
     for name, (op, forward, backward, params) in cases.items():
         names = ("J", "dx", "dW")
         check_same(f"per-op chain of {name}",
-                   dict(zip(names, _chain(op, x0, n, params))),
-                   dict(zip(names, _chain_by_hand(forward, backward, x0, n))), tolerance)
+                   dict(zip(names, chain(op, x0, n, params))),
+                   dict(zip(names, chain_by_hand(forward, backward, x0, n))), tolerance)
 
 
 def per_op_overhead() -> list[tuple[str, ...]]:
@@ -116,8 +82,8 @@ def per_op_overhead() -> list[tuple[str, ...]]:
     rows = []
     for name, (op, forward, backward, params) in cases.items():
         times = interleaved({
-            "graphgrad": lambda op=op, params=params: _chain(op, x0, CHAIN, params),
-            "numpy": lambda f=forward, b=backward: _chain_by_hand(f, b, x0)}, 1, 5)
+            "graphgrad": lambda op=op, params=params: chain(op, x0, CHAIN, params),
+            "numpy": lambda f=forward, b=backward: chain_by_hand(f, b, x0)}, 1, 5)
         t_gg, t_np = times["graphgrad"] / CHAIN, times["numpy"] / CHAIN
         t_torch = _torch_chain(name, x0, wd, cd) if torch else None
         rows.append((name, f"{t_gg * 1e6:.2f} us", f"{t_np * 1e6:.2f} us",
@@ -208,15 +174,21 @@ def mlp_step(sizes, batch, dtype=np.float64) -> tuple[str, ...]:
 
 
 # -- long chain, float32 ------------------------------------------------------------------------
-def long_chain(n=100_000) -> tuple[str, ...]:
-    x0 = np.random.default_rng(0).standard_normal((4, 4)) * 0.1
-
-    def run():
-        _chain(lambda y: y * 0.999, x0, n)
-
-    start = time.perf_counter()
-    run()
-    return (f"{n:,}-op chain, forward + backward", f"{time.perf_counter() - start:.3f} s")
+def long_chain(n: int = chains.LONG_CHAIN) -> list[tuple[str, ...]]:
+    """The n-op chain's forward + backward (`benchmarks.chains`): graphgrad and PyTorch each in
+    a process of its own, as a program using one of them runs, and graphgrad again in this
+    one, which has loaded PyTorch too when it is installed: a long graph makes the garbage
+    collector walk every object the process holds, PyTorch's among them."""
+    label = f"{n:,}-op chain, forward + backward"
+    rows = [(f"{label}, graphgrad alone in its process",
+             f"{chains.in_fresh_process('graphgrad', n):.3f} s"),
+            (f"{label}, numpy by hand", f"{chains.long_chain_seconds('numpy', n):.3f} s")]
+    if torch is not None:
+        rows += [(f"{label}, PyTorch alone in its process",
+                  f"{chains.in_fresh_process('torch', n):.3f} s"),
+                 (f"{label}, graphgrad with PyTorch loaded",
+                  f"{chains.long_chain_seconds('graphgrad', n):.3f} s")]
+    return rows
 
 
 def float32_kept() -> tuple[str, ...]:
@@ -242,7 +214,7 @@ def main() -> None:
         rows.insert(0, mlp_step((784, 256, 128, 10), 64))
     print_table("One SGD step of an MLP (ReLU, softmax cross-entropy, float64)", rows,
                 ("model", "numpy by hand", "graphgrad", "ratio"))
-    print_table("Long graphs and dtypes", [long_chain(), float32_kept()], ("what", "result"))
+    print_table("Long graphs and dtypes", [*long_chain(), float32_kept()], ("what", "result"))
 
 
 if __name__ == "__main__":

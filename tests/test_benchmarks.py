@@ -1,6 +1,10 @@
 """The benchmarks' agreement checks: every timed pair (graphgrad and the numpy code it is
 measured against) computes the same cost, gradients and updated parameters, so a ratio never
 compares different work. Nothing here is timed."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,11 +16,13 @@ from benchmarks import (
     bench_memory,
     bench_nn_mlp,
     bench_recurrent,
+    chains,
 )
 from benchmarks.common import Disagreement, check_same, gradients_of_step
 
 CHECKS = {
     "engine: per-op chains": lambda: bench_engine.check_per_op(n=30),
+    "engine: long chain": lambda: chains.check_long_chain(n=50),
     "engine: MLP step": lambda: bench_engine.check_mlp_step((6, 5, 3), 4),
     "engine: MLP step, timed sizes": lambda: bench_engine.check_mlp_step((64, 32, 10), 32),
     "nn MLP: every step": lambda: bench_nn_mlp.check_steps((6, 5, 4, 3), 4),
@@ -116,7 +122,7 @@ def test_the_per_op_chain_keeps_no_intermediate_gradient_as_numpy_and_pytorch_ke
         made.append(gg.tanh(y))
         return made[-1]
 
-    J, dx = bench_engine._chain(op, np.full((2, 2), 0.5), n=3)
+    J, dx = chains.chain(op, np.full((2, 2), 0.5), n=3)
     assert all(t.grad is None for t in made)
     # dJ/dx of tanh(tanh(tanh(x))) summed, by the chain rule on the values.
     y1 = np.tanh(0.5)
@@ -144,3 +150,13 @@ def test_the_attention_baseline_computes_every_weights_and_biases_gradient():
     for (name, p), g in zip(layer.named_parameters(), grads):
         np.testing.assert_allclose(g, p.grad, rtol=0, atol=1e-12, err_msg=name)
     np.testing.assert_allclose(dX, X_t.grad, rtol=0, atol=1e-12)
+
+
+def test_the_long_chain_runs_in_a_process_that_loads_no_other_framework():
+    # Its figure is compared with PyTorch's: the garbage collector walks every object of the
+    # process on a long graph, so PyTorch's objects loaded beside it would slow graphgrad's run.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, benchmarks.chains; print(sorted(m for m in "
+         "('torch', 'jax', 'tensorflow', 'matplotlib', 'viz') if m in sys.modules))"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1])
+    assert loaded.stdout.strip() == "[]"
