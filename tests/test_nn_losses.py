@@ -278,6 +278,12 @@ def test_the_course_layout_of_logits_and_one_hot_labels_is_refused_not_averaged_
         nn.cross_entropy(Z_SEQUENCE, np.array([[[1.0, 0, 0], [0, 0, 1]], [[1.0, 1, 0], [0, 1, 0]]]))
     with pytest.raises(gg.ShapeError, match=r"\(C, m\), pass Z\.T"):
         nn.cross_entropy(Z.T, CLASSES)  # class indices (m,) with the course's Z[L] (C, m)
+    with_nan = ONE_HOT.copy()
+    with_nan[0], with_nan[3] = np.nan, [1.0, 0, 1, 0]  # a NaN row hides no other row
+    for dtype in (np.float64, np.float32, np.float16, np.int64):
+        labels = with_nan.astype(dtype) if dtype != np.int64 else np.nan_to_num(with_nan)
+        with pytest.raises(gg.ArgumentError, match=r"row 3 sums to 2 "):
+            nn.cross_entropy(Z, labels)
     # rows that sum to 1, up to rounding, and rows of zeros still pass
     nearly = SOFT.astype(np.float32)
     assert nn.cross_entropy(Z.astype(np.float32), nearly).item() == pytest.approx(
