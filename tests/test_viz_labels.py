@@ -218,3 +218,28 @@ def test_a_fixed_caption_cell_is_as_wide_as_its_text_in_the_widest_fallback_font
                   for text in texts
                   if labels.text_width(text, points) < font.getlength(text) / 100}
     assert too_narrow == {}
+
+
+def test_an_empty_array_says_it_is_empty_and_its_shape():
+    assert labels.values(np.zeros((0, 3)), 3, 4) == "empty (0, 3)"
+    assert labels.values(np.zeros((2, 0)), 3, 4) == "empty (2, 0)"
+    assert labels.summary(np.zeros((0,), bool), 3) == "empty (0,)"
+    assert labels.assignment("x", np.zeros((0, 3)), 3, 4) == "x: empty (0, 3)"
+    assert labels.flowing("dx", np.zeros((0, 3)), 3, 4, accumulates=False) == "dx: empty (0, 3)"
+    assert labels.flowing("dx", np.zeros((0, 3)), 3, 4, accumulates=True) == (
+        "dx += empty (0, 3)")
+    assert labels.attribute(np.array([], int), 3) == "empty (0,)"
+    # In a picture: the value and the dvar of a box, and the gradient on a red edge.
+    x = gg.Tensor(np.zeros((0, 3)), requires_grad=True, name="x")
+    y = x * 2.0
+    y.name = "y"
+    J = y.sum()
+    J.name = "J"
+    J.backward()
+    source = viz.to_dot(J, legend=False)
+    ids = node_ids(source)
+    assert node_label(source, ids["x"]) == "x | (0, 3) float64 | x: empty (0, 3) | dx: empty (0, 3)"
+    assert node_label(source, ids["y"]) == "y | (0, 3) float64 | y: empty (0, 3) | dy: empty (0, 3)"
+    red = {(tail, head): text for tail, head, text in edges(source)[1]}
+    assert red[(ids["Mul"], ids["x"])] == "2: dx: empty (0, 3)"
+    assert red[(ids["Sum"], ids["y"])] == "1: dy: empty (0, 3)"

@@ -1,7 +1,8 @@
 """The text inside a picture: numbers, array summaries, op attributes, and escaping.
 
 Scalars are shown in full (``a = 5``, ``da = 3``), small arrays element by element, larger
-ones as ``min / mean / max``; NaN and Inf are counted so they cannot hide in a summary. Labels
+ones as ``min / mean / max``, empty ones as ``empty (0, 3)``; NaN and Inf are counted so they
+cannot hide in a summary. Labels
 are Graphviz HTML-like labels: every piece of user text (names, scopes, attribute values) goes
 through `escape`, so any name renders. Depends on numpy only.
 """
@@ -80,11 +81,12 @@ def nonfinite(array: np.ndarray) -> tuple[int, int]:
 
 
 def values(array: np.ndarray, precision: int, max_elements: int) -> str:
-    """The contents of an array in one line: all elements when small, else a summary."""
+    """The contents of an array in one line: all elements when small, else a summary (an
+    empty array's too: ``[]`` would not say which of its dimensions is 0)."""
     array = np.asarray(array)
     if array.size == 1 and array.ndim == 0:
         return number(array.item(), precision)
-    if array.size <= max_elements:
+    if 0 < array.size <= max_elements:
         return _nested(array.tolist(), precision)
     return summary(array, precision)
 
@@ -98,9 +100,10 @@ def _nested(items: Any, precision: int) -> str:
 
 
 def summary(array: np.ndarray, precision: int) -> str:
-    """``min -1.2  mean 0.03  max 2.1`` (bools: ``3 of 8 true``), with NaN/Inf counted."""
+    """``min -1.2  mean 0.03  max 2.1`` (bools: ``3 of 8 true``), with NaN/Inf counted;
+    ``empty (0, 3)`` for an array with no elements."""
     if array.size == 0:
-        return "empty"
+        return f"empty {tuple(array.shape)}"
     if array.dtype.kind == "b":
         return f"{int(array.sum())} of {array.size} true"
     nans, infs = nonfinite(array)
@@ -137,9 +140,10 @@ def fits(before: str, name: str, after: str, limit: int) -> bool:
 
 
 def assignment(name: str, array: np.ndarray, precision: int, max_elements: int) -> str:
-    """A tensor's value as the course writes it: ``a = 5``, ``b = [1, 2]``, ``W: min ...``."""
+    """A tensor's value as the course writes it: ``a = 5``, ``b = [1, 2]``, ``W: min ...``,
+    ``x: empty (0, 3)``."""
     array = np.asarray(array)
-    if array.ndim == 0 or array.size <= max_elements:  # a scalar is always shown in full
+    if array.ndim == 0 or 0 < array.size <= max_elements:  # a scalar is always shown in full
         return f"{name} = {values(array, precision, max_elements)}"
     return f"{name}: {summary(array, precision)}"
 
@@ -148,13 +152,16 @@ def flowing(
     dvar: str, array: np.ndarray, precision: int, max_elements: int, accumulates: bool
 ) -> str:
     """A gradient on an edge: ``dv = 3`` (``dv += 3`` when several edges add into v), or a
-    short range for a larger array: ``dW ∈ [-0.5, 0.7]`` (``dW += min -0.5  max 0.7``)."""
+    short range for a larger array: ``dW ∈ [-0.5, 0.7]`` (``dW += min -0.5  max 0.7``), and
+    ``dx: empty (0, 3)`` for an empty one."""
     array = np.asarray(array)
-    if array.ndim == 0 or array.size <= max_elements or array.dtype.kind not in "fc":
+    empty = array.size == 0
+    if not empty and (array.ndim == 0 or array.size <= max_elements
+                      or array.dtype.kind not in "fc"):
         sign = "+=" if accumulates else "="
         return f"{dvar} {sign} {values(array, precision, max_elements)}"
-    nans, infs = nonfinite(array)
-    if nans or infs:
+    nans, infs = (0, 0) if empty else nonfinite(array)
+    if empty or nans or infs:
         separator = " +=" if accumulates else ":"
         return f"{dvar}{separator} {summary(array, precision)}"
     low, high = number(array.min(), precision), number(array.max(), precision)
