@@ -324,6 +324,47 @@ def test_several_roots_number_one_pass_after_the_other():
         "1: dy = 4", "2: dx = 12", "3: da = 24"]
 
 
+def graph_caption(source: str) -> list[str]:
+    """The rows of a picture's caption (its graph label), markup stripped."""
+    attributes = next(line for line in source.splitlines() if line.startswith("\tgraph ["))
+    label = re.search(r"label=<(<table.*</table>)>", attributes)
+    if label is None:
+        return []
+    rows = re.findall(r"<tr>(.*?)</tr>", label.group(1))
+    return [re.sub(r"<[^>]+>", "", row) for row in rows]
+
+
+def test_a_picture_of_several_passes_says_which_pass_each_red_edge_is_of():
+    parts = two_chains()
+    passes = ["backward pass 1 of 2 (through J1): red edges 1–3",
+              "backward pass 2 of 2 (through J2): red edges 4–6"]
+    dvars = "each dvar is the .grad of the last pass through it (of a leaf: summed over passes)"
+    for legend in (True, False):
+        source = viz.to_dot([parts["J1"], parts["J2"]], legend=legend, title="two costs")
+        assert graph_caption(source)[:4] == ["two costs", *passes, dvars]
+        assert f'<font color="{styles.BACKWARD}">{passes[0]}</font>' in source
+    no_grads = viz.to_dot([parts["J1"], parts["J2"]], legend=False, show_grads=False)
+    assert graph_caption(no_grads) == passes
+    no_edges = viz.to_dot([parts["J1"], parts["J2"]], legend=False, show_backward=False)
+    assert graph_caption(no_edges) == ["backward pass 1 of 2 (through J1)",
+                                       "backward pass 2 of 2 (through J2)", dvars]
+    # one pass says nothing of passes; nor do the frames, whose captions say it step by step
+    assert graph_caption(viz.to_dot(parts["J1"], legend=False)) == []
+    assert all("backward pass 1 of 2" not in frame.source
+               for frame in viz.backprop_frames([parts["J1"], parts["J2"]]))
+    # one red edge, and none: J2's gradient into b stays inside the collapsed box
+    a = gg.Tensor(2.0, requires_grad=True, name="a")
+    b = gg.Tensor(3.0, requires_grad=True, name="b")
+    J1 = named(a * 2, "J1")
+    with gg.name_scope("inner"):
+        J2 = named(named(b * 5, "p") * 6, "J2")
+    J1.backward()
+    J2.backward()
+    caption = graph_caption(viz.to_dot([J1, J2], legend=False, collapse="inner"))
+    assert caption[:2] == ["backward pass 1 of 2 (through J1): red edge 1",
+                           "backward pass 2 of 2 (through J2): no red edge"]
+
+
 def test_a_later_passs_root_shows_its_dvar_from_the_frame_its_pass_starts():
     parts = two_chains()
     frames = [frame.source for frame in viz.backprop_frames([parts["J1"], parts["J2"]])]

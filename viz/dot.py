@@ -7,8 +7,10 @@ numbered in the order backprop produced them (``node.backward_order``, ``node.in
 in a picture of many long edges (a weight that every step of an unrolled RNN uses) the labels
 sit beside the red edges, which Graphviz lays out many times faster. Tensor boxes show name,
 shape, dtype, value and dvar (the .grad a drawn pass wrote, with a note when it is not what the
-red edges into it add up to). Scopes become clusters or, collapsed, single boxes. The DOT text
-needs no Graphviz installation; `viz.render` turns it into files.
+red edges into it add up to); a picture of several passes (costs backpropagated one after the
+other) says in its caption which red edges each pass sent. Scopes become clusters or,
+collapsed, single boxes. The DOT text needs no Graphviz installation; `viz.render` turns it
+into files.
 Depends on `walk`, `scopes`, `labels`, `styles`, and the ``graphviz`` package.
 """
 from __future__ import annotations
@@ -353,14 +355,16 @@ class _Drawing:
         o = self.options
         graph_attrs = dict(styles.GRAPH, rankdir=o.rankdir)
         caption = labels.escape(o.title) if o.title else None
+        notes = [labels.font(labels.escape(row), styles.BACKWARD) for row in self._pass_notes()]
         points = styles.LEGEND_POINTS if o.legend else styles.CAPTION_POINTS
         # Frames' captions all take one size: the picture's width stays that of every frame.
         cell = labels.fixed_cell(self.captions, points) if self.captions else ""
         if o.legend:  # the legend is the caption, below the graph
-            graph_attrs.update(label=styles.legend(bool(self.backward), caption, cell),
+            graph_attrs.update(label=styles.legend(bool(self.backward), caption, cell, notes),
                                labelloc="b", fontsize=str(points))
-        elif caption:
-            graph_attrs.update(label=labels.table([labels.bold(caption)], cell), labelloc="b")
+        elif caption or notes:
+            rows = [labels.bold(caption)] if caption else []
+            graph_attrs.update(label=labels.table(rows + notes, cell), labelloc="b")
         dot = graphviz.Digraph(graph_attr=graph_attrs, node_attr=styles.NODE,
                                edge_attr=styles.EDGE)
         self.clusters_drawn = 0
@@ -527,6 +531,36 @@ class _Drawing:
                 elif edge.step == self.frame - 1:
                     attrs.update(styles.CURRENT_STEP)
             _edge(dot, edge.tail, edge.head, attrs, label, key)
+
+    def _pass_notes(self) -> list[str]:
+        """What a picture of several backward passes says of them (unescaped rows, one a
+        pass): the red edges each sent, and whose .grad a dvar is. A frame of
+        `backprop_frames` says none of it: its caption names the pass of its step."""
+        o = self.options
+        if self.frame is not None or len(self.passes) < 2:
+            return []
+        numbers: dict[int, list[int]] = {}
+        for edge in self.backward:
+            if edge.number:
+                numbers.setdefault(edge.backward_pass, []).append(edge.number)
+        rows = []
+        for shown, backward_pass in enumerate(sorted(self.passes), start=1):
+            through = ", ".join(root.name for root in self.graph.roots
+                                if root.creator.node.backward_pass == backward_pass)
+            row = f"backward pass {shown} of {len(self.passes)} (through {through})"
+            if o.show_backward:
+                sent = numbers.get(backward_pass, [])
+                if not sent:
+                    row += ": no red edge"
+                elif len(sent) == 1:
+                    row += f": red edge {sent[0]}"
+                else:
+                    row += f": red edges {sent[0]}–{sent[-1]}"
+            rows.append(labels.shorten(row, 2 * o.max_label_chars))
+        if o.show_grads:
+            rows.append("each dvar is the .grad of the last pass through it (of a leaf: "
+                        "summed over passes)")
+        return rows
 
     # -- helpers -----------------------------------------------------------------------------
     def _shape_text(self, data: np.ndarray) -> str:

@@ -68,11 +68,14 @@ LEGEND_POINTS = 9  # the font size of the legend and of a caption drawn with it
 CAPTION_POINTS = 14  # a caption without the legend: Graphviz's default size
 
 
-def legend(show_backward: bool, caption: str | None = None, cell: str = "") -> str:
+def legend(
+    show_backward: bool, caption: str | None = None, cell: str = "", notes: list[str] = ()
+) -> str:
     """A one-row HTML-like label naming every style (for the graph's caption, at the bottom).
 
     ``caption`` (already escaped) is written above it, in a cell with the attributes
-    ``cell`` (`labels.fixed_cell`).
+    ``cell`` (`labels.fixed_cell`), and ``notes`` (HTML-like text) between the two, a row
+    each.
     """
     def swatch(style: dict, text: str) -> str:
         fill = style.get("fillcolor", NODE["fillcolor"])
@@ -91,7 +94,8 @@ def legend(show_backward: bool, caption: str | None = None, cell: str = "") -> s
         cells.append(f'<td><font color="{BACKWARD}">{BACKWARD_KEY}</font></td>')
     cells.append(swatch(NONFINITE, labels.escape("NaN / Inf")))
     cells.append(swatch(EXPLODING, "exploding gradient"))
-    rows = f"<tr>{''.join(cells)}</tr>"
+    rows = "".join(f'<tr><td colspan="{len(cells)}">{note}</td></tr>' for note in notes)
+    rows += f"<tr>{''.join(cells)}</tr>"
     if caption:
         rows = f'<tr><td colspan="{len(cells)}"{cell}>{labels.bold(caption)}</td></tr>' + rows
     return ('<<table border="0" cellborder="0" cellspacing="3" cellpadding="2">'
