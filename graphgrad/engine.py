@@ -346,8 +346,8 @@ def _walk(
         # gradients: a kept exception's traceback holds this frame.
         if pinned:
             _unpin_all(pinned)
-        if conformed:
-            _set_conformed(conformed)
+        if this_pass is not None:
+            _forget_pass(output_of, this_pass)
         output_of.clear()
         waiting.clear()
         pending.clear()
@@ -361,11 +361,26 @@ def _walk(
         # leaf's .grad by reading it and storing the sum, so another pass's sum stored
         # in between would be lost.
         with _LEAF_GRADS_LOCK:
-            _add_to_leaves(pending, retain_graph)
+            try:
+                _add_to_leaves(pending, retain_graph)
+            except BaseException:
+                if this_pass is not None:
+                    _forget_pass(output_of, this_pass)
+                raise
     else:
         for leaf, g in pending.items():
             if leaf in wanted:
                 wanted[leaf] = g
+
+
+def _forget_pass(reached: dict[Function, Tensor], this_pass: int) -> None:
+    """Drop the steps a failed pass recorded on the nodes it ran (``reached``: those it got
+    to): it added no gradient to the leaves, and a picture would show its red edges as those
+    of a finished pass. A node it never ran keeps an earlier pass's steps; .grad of the
+    tensors it got through stays, as PyTorch leaves it."""
+    for node in reached:
+        if node.backward_pass == this_pass:
+            node.backward_order = node.input_grads = node.backward_pass = None
 
 
 def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool) -> None:

@@ -88,7 +88,8 @@ class Function:
     backward_order: int | None = None
     input_grads: tuple | None = None
     #: Which backward pass recorded ``backward_order`` and ``input_grads``: a graph
-    #: backpropagated from two roots holds each node's latest pass only.
+    #: backpropagated from two roots holds each node's latest pass only (a pass that raised
+    #: records none: `engine._forget_pass`).
     backward_pass: int | None = None
     _pinned: list | None = None
     # The arrays forward got, when they are not the inputs' own: see `_views_for_repeats`.

@@ -1127,3 +1127,47 @@ def test_a_pass_that_keeps_no_intermediate_grads_leaves_no_stale_ones():
     # the first pass's dJ/du and its recorded steps are not this pass's: both are gone
     assert u.grad is None and J.grad is None
     assert u.creator.input_grads is None and u.creator.backward_order is None
+
+
+class _FailsTheSecondTime(gg.Function):
+    """y = 2x, whose backward raises when it runs a second time."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.runs = 0
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.runs += 1
+        if ctx.runs > 1:
+            raise RuntimeError("out of luck")
+        return 2 * grad
+
+
+def test_a_failed_pass_leaves_no_step_records_of_its_own():
+    """A pass that stops partway has no steps to show: the nodes it ran through forget them,
+    as its leaves get no gradient; a node it never reached keeps an earlier pass's."""
+    a = gg.Tensor(3.0, requires_grad=True, name="a")
+    h = _FailsTheSecondTime.apply(a)
+    u = h * h
+    J = u * 5
+    J.backward(retain_graph=True)
+    first = J.creator.backward_pass
+    assert a.grad == 5 * 2 * h.data * 2  # dJ/da = 5 * 2h * 2 = 120
+    with pytest.raises(gg.BackwardError, match="_FailsTheSecondTime.backward failed"):
+        J.backward(retain_graph=True)
+    for node in (J.creator, u.creator):  # ran in the failed pass: their records are gone
+        assert (node.backward_order, node.input_grads, node.backward_pass) == (None,) * 3
+    assert h.creator.backward_pass == first  # failed before it recorded: the first pass's
+    assert a.grad == 120  # the failed pass added nothing
+    assert J.grad == 1 and u.grad == 5  # the .grad of what it finished stays, as in PyTorch
+
+    # A pass that fails at its end, adding to a .grad of the wrong shape, also ran every node.
+    w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    K = (w * 3.0).sum()
+    w.grad = np.zeros(3)
+    with pytest.raises(gg.ShapeError, match="holds a .grad of shape"):
+        K.backward()
+    assert K.creator.input_grads is None and K.creator.inputs[0].creator.input_grads is None
+    assert K.creator.backward_pass is None

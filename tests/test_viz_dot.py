@@ -284,6 +284,39 @@ def test_red_edges_are_those_of_the_pass_through_a_drawn_root():
         "1: du = 5", "2: db = 10", "3: dc = 15"]
 
 
+class _Refuses(gg.Function):
+    """y = x, whose backward raises."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("no gradient here")
+
+
+def test_a_pass_that_failed_partway_draws_no_red_edge():
+    a = gg.Tensor(2.0, requires_grad=True, name="a")
+    b = gg.Tensor(3.0, requires_grad=True, name="b")
+    J1 = named(a * 4, "J1")
+    J1.backward()
+    h = named(_Refuses.apply(b), "h")
+    J2 = named(h * 3, "J2")
+    with pytest.raises(gg.BackwardError, match="_Refuses.backward failed"):
+        J2.backward()  # J2's Mul ran (dh = 3), then _Refuses raised
+    source = viz.to_dot([J1, J2], legend=False)
+    ids = node_ids(source)
+    assert [label for *_, label in edges(source)[1] if label] == ["1: da = 4"]
+    assert node_label(source, ids["h"]) == "h | scalar float64 | h = 3"
+    assert node_label(source, ids["J2"]) == "J2 | scalar float64 | J2 = 9"
+    assert node_label(source, ids["J1"]) == "J1 | scalar float64 | J1 = 8 | dJ1 = 1"
+    assert "backward pass 1 of" not in source  # one pass finished: nothing of passes
+    assert edges(viz.to_dot(J2))[1] == []
+    with pytest.raises(viz.NoBackwardError):
+        next(viz.backprop_frames(J2))
+
+
 def test_several_roots_are_drawn_together():
     parts = course_graph()
     source = viz.to_dot([parts["J"], parts["u"] * 2])
