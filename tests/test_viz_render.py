@@ -2,6 +2,7 @@
 import copy
 import io
 import pickle
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from viz_helpers import course_graph, node_ids, two_layer_net
 import graphgrad as gg
 import viz
 from viz import styles
+from viz.render import PICTURE_FORMATS, _undated
 
 
 def pickle_and_back(obj):
@@ -132,6 +134,36 @@ def test_png_bytes_are_the_same_for_the_same_graph(tmp_path):
     second = viz.render(course_graph()["J"], tmp_path / "second.png").read_bytes()
     assert Image.open(io.BytesIO(first)).size == Image.open(io.BytesIO(second)).size
     assert first == second
+
+
+def test_every_format_gives_the_same_bytes_when_drawn_again_a_second_later(tmp_path):
+    """A file written again (a notebook rerun, a figure in version control) changes only when
+    the graph does: a .pdf holds no date of its writing, which differed between seconds."""
+    formats = [*PICTURE_FORMATS, "dot"]
+    assert {"png", "svg", "pdf", "jpg", "gif"} <= set(formats)
+
+    def draw_all(folder: str) -> dict[str, bytes]:
+        J = course_graph()["J"]
+        drawn = {f: viz.render(J, tmp_path / folder / f"graph.{f}").read_bytes()
+                 for f in formats}
+        drawn["animation"] = viz.animate(J, tmp_path / folder / "backprop.gif").read_bytes()
+        return drawn
+
+    first = draw_all("first")
+    time.sleep(1.01 - time.time() % 1)  # the next second: a date written would change
+    second = draw_all("second")
+    assert [f for f in first if first[f] != second[f]] == []
+    assert first["pdf"].startswith(b"%PDF") and b"CreationDate" not in first["pdf"]
+    assert b"ModDate" not in first["pdf"]
+    # Both dates go, each as many spaces (every offset after it holds), the rest stays.
+    pdf = (b"%PDF-1.5\n1 0 obj\n<< /Title (a \\) b) /CreationDate (D:20250102030405Z)\n"
+           b"   /ModDate (D:20250102030405+01'00') >>\nendobj\n"
+           b"trailer\n<< /Info 1 0 R >>\n%%EOF\n")
+    undated = _undated(pdf)
+    assert undated == pdf.replace(b"/CreationDate (D:20250102030405Z)", b" " * 33).replace(
+        b"/ModDate (D:20250102030405+01'00')", b" " * 34)
+    assert len(undated) == len(pdf) and b"/Title (a \\) b)" in undated
+    assert _undated(b"%PDF-1.5 without a trailer") == b"%PDF-1.5 without a trailer"
 
 
 def test_any_name_and_scope_renders(tmp_path):

@@ -2,12 +2,13 @@
 
 ``.dot``/``.gv`` files are the DOT text itself and need nothing else; every other format is
 laid out by Graphviz's ``dot`` program. When ``dot`` is missing, the error says how to install
-it and carries the DOT text. Depends on `walk`, `dot`, `viz.errors` and the
-``graphviz`` package.
+it and carries the DOT text. A graph rendered again gives the same bytes (a .pdf is written
+without its date). Depends on `walk`, `dot`, `viz.errors` and the ``graphviz`` package.
 """
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,8 @@ def render(
     The format comes from the extension: ``.png``, ``.svg``, ``.pdf``, ``.jpg``, ``.gif``,
     or ``.dot`` / ``.gv`` for the DOT text (no Graphviz program needed). ``options`` are those
     of `viz.draw_graph` (``show_values``, ``collapse``, ``rankdir``, ...). Missing folders
-    of ``path`` are created.
+    of ``path`` are created. The same graph gives the same bytes in every format, rendered
+    again at any time (a .pdf holds no date).
 
     Returns:
         the path written.
@@ -89,9 +91,11 @@ def file_path(path: Any, caller: str, example: str) -> Path:
 
 
 def picture(digraph: graphviz.Digraph | graphviz.Source, file_format: str) -> bytes:
-    """The picture's bytes in ``file_format`` (``"png"``, ``"svg"``...), laid out by ``dot``."""
+    """The picture's bytes in ``file_format`` (``"png"``, ``"svg"``...), laid out by ``dot``:
+    the same bytes for the same graph, every time (a .pdf without the date `_undated` takes
+    out)."""
     try:
-        return digraph.pipe(format=file_format)
+        drawn = digraph.pipe(format=file_format)
     except graphviz.ExecutableNotFound as missing:
         raise DotNotFoundError(
             f"drawing a .{file_format} needs Graphviz's `dot` program, which is not installed "
@@ -100,3 +104,32 @@ def picture(digraph: graphviz.Digraph | graphviz.Source, file_format: str) -> by
             "this error's .source.",
             digraph.source,
         ) from missing
+    return _undated(drawn) if file_format == "pdf" else drawn
+
+
+# The document information of a PDF, which its (last) trailer names, and the dates it may hold.
+_INFO = re.compile(rb"/Info\s+(\d+)\s+0\s+R")
+_DATE = re.compile(rb"/(?:CreationDate|ModDate)\s*\((?:[^()\\]|\\.)*\)")
+
+
+def _undated(pdf: bytes) -> bytes:
+    """``pdf`` without the date it was written (``/CreationDate (D:20250102...)``), which
+    cairo, the library Graphviz draws PDFs with, writes into every PDF (cairo 1.16 whatever
+    SOURCE_DATE_EPOCH says), and which made two renders of one graph differ.
+
+    The entry is overwritten with as many spaces, which PDF reads as nothing: every byte
+    after it stays where the file's table of object offsets says it is. A PDF laid out
+    otherwise than cairo's (no trailer naming its information) is left as it is.
+    """
+    trailer = pdf.rfind(b"trailer")
+    info = _INFO.search(pdf, trailer) if trailer >= 0 else None
+    if info is None:
+        return pdf
+    header = re.compile(rb"(?m)^" + info.group(1) + rb"\s+0\s+obj\b")
+    # The last: an update's, if any.
+    start = max(header.finditer(pdf, 0, trailer), key=lambda found: found.start(), default=None)
+    end = -1 if start is None else pdf.find(b"endobj", start.end(), trailer)
+    if end < 0:
+        return pdf
+    entries = _DATE.sub(lambda date: b" " * len(date.group()), pdf[start.end():end])
+    return pdf[:start.end()] + entries + pdf[end:]
