@@ -931,3 +931,75 @@ def test_a_float64_state_loads_into_a_float32_model_as_float32_copies():
         assert value.dtype == np.float32, key
         np.testing.assert_array_equal(value, state[key].astype(np.float32))
         assert not np.shares_memory(value, state[key])
+
+
+def test_a_sequential_grows_and_shrinks_as_a_list_with_its_names_and_scopes_kept_right():
+    """Sequential had no append, extend, insert, layers[i] = layer or del layers[i]."""
+    first, act, last = nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1)
+    model = nn.Sequential(first, act, last)
+    head = nn.Linear(2, 1, rng=2)
+    assert model.append(head) is model
+    assert [n for n, _ in model.named_children()] == ["linear1", "relu1", "linear2", "linear3"]
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    np.testing.assert_allclose(model(X).data, head(last(act(first(X)))).data)
+    # an insert names the layers as Sequential(*layers) would: linear2 is still W[2]
+    new = nn.Linear(3, 3, rng=3)
+    assert model.insert(0, new) is model
+    assert list(model) == [new, first, act, last, head]
+    assert [n for n, _ in model.named_children()] == ["linear1", "linear2", "relu1", "linear3",
+                                                      "linear4"]
+    assert model.linear2 is first and model[0] is new
+    np.testing.assert_array_equal(model.state_dict()["linear2.W"], first.W.data)
+    np.testing.assert_allclose(model(X).data, head(last(act(first(new(X))))).data)
+    assert model(X).creator.scope == "linear4"  # the graph's clusters follow the names
+    assert last(act(first(new(X)))).creator.scope == "linear3"
+    del model[0]
+    assert list(model) == [first, act, last, head]
+    assert [n for n, _ in model.named_children()] == ["linear1", "relu1", "linear2", "linear3"]
+    assert first(X).creator.scope == "linear1" and last(X @ np.ones((3, 4))).creator.scope == (
+        "linear2")
+    tanh = nn.Tanh()
+    model[1] = tanh  # replaced in its place, under its name, as model.relu1 = tanh
+    assert model.relu1 is tanh and list(model) == [first, tanh, last, head]
+    del model[-2:]
+    assert list(model) == [first, tanh] and list(model.state_dict()) == ["linear1.W", "linear1.b"]
+    assert model.extend([last, nn.Sigmoid()]) is model
+    assert [n for n, _ in model.named_children()] == ["linear1", "relu1", "linear2", "sigmoid1"]
+    expected = 1 / (1 + np.exp(-last(np.tanh(first(X).data)).data))
+    np.testing.assert_allclose(model(X).data, expected)
+    with pytest.raises(IndexError, match="Sequential index 4 is out of range for 4 layers"):
+        del model[4]
+    with pytest.raises(gg.GraphgradTypeError, match="Sequential: layer 5 is a function"):
+        model.extend([nn.ReLU(), gg.relu])
+    with pytest.raises(gg.GraphgradTypeError, match="Sequential: layer 4 is a function"):
+        model.append(gg.relu)
+    with pytest.raises(gg.GraphgradTypeError, match="Sequential: the layer to insert at 0 is"):
+        model.insert(0, gg.relu)
+    assert len(model) == 4
+
+
+def test_a_sequential_with_names_of_its_own_keeps_them_and_names_a_new_layer_freely():
+    hidden, out = nn.Linear(3, 4, rng=0), nn.Linear(4, 1, rng=1)
+    model = nn.Sequential({"hidden": hidden, "linear2": out})
+    model.insert(1, nn.ReLU())
+    model.insert(0, nn.Linear(3, 3, rng=2))
+    model.append(nn.Linear(1, 1, rng=3))
+    # the next count after those of its class, never a name there is
+    assert [n for n, _ in model.named_children()] == ["linear3", "hidden", "relu1", "linear2",
+                                                      "linear4"]
+    del model[0]
+    assert [n for n, _ in model.named_children()] == ["hidden", "relu1", "linear2", "linear4"]
+    assert model.hidden is hidden and model.linear2 is out
+    assert hidden(np.ones((1, 3))).creator.scope == "hidden"
+
+
+def test_a_layer_list_is_given_one_layer_at_a_time_by_position():
+    for layers in (nn.Sequential(nn.ReLU(), nn.Tanh()), ModuleList([nn.ReLU(), nn.Tanh()])):
+        kind = type(layers).__name__
+        with pytest.raises(gg.GraphgradTypeError, match=rf"{kind}: layers\[i\] = layer replaces "
+                                                        r"one layer"):
+            layers[0:1] = [nn.Sigmoid()]
+        with pytest.raises(gg.GraphgradTypeError, match=rf"^{kind} takes an iterable of modules,"
+                                                        r" got one ReLU"):
+            layers.extend(nn.ReLU())
+        assert [type(layer) for layer in layers] == [nn.ReLU, nn.Tanh]
