@@ -1003,3 +1003,41 @@ def test_a_layer_list_is_given_one_layer_at_a_time_by_position():
                                                         r" got one ReLU"):
             layers.extend(nn.ReLU())
         assert [type(layer) for layer in layers] == [nn.ReLU, nn.Tanh]
+
+
+def test_a_layer_taken_out_of_a_model_loses_its_name_there_in_pictures():
+    """A layer deleted from a ModuleList or a Sequential, or replaced, was still drawn as the
+    cluster 'layers/2' (or 'linear2') wherever it was then used."""
+    class Stack(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = ModuleList(nn.Linear(2, 2, rng=i) for i in range(3))
+            self.head = nn.Linear(2, 1, rng=3)
+
+    X = np.ones((1, 2))
+    model = Stack()
+    third = model.layers[2]
+    assert third(X).creator.scope == "layers/2"
+    del model.layers[2]
+    assert third(X).creator.scope == "Linear"  # as a layer held by no model
+    chain = nn.Sequential(nn.Linear(2, 2, rng=4), nn.ReLU())
+    kept = model.layers[0]
+    model.layers[0] = nn.Linear(2, 2, rng=5)
+    assert kept(X).creator.scope == "Linear"
+    head = model.head
+    model.head = None
+    assert head(X).creator.scope == "Linear"
+    model.layers.append(head)  # it takes the name of its new place
+    assert head(X).creator.scope == "layers/2"
+    first = chain[0]
+    del chain[0]
+    assert first(X).creator.scope == "Linear" and chain.relu1._scope == "relu1"
+    model.extra = nn.Linear(2, 2, rng=6)
+    del model.extra
+    model.other = first
+    model.again = first  # a layer held twice is drawn under its last name
+    del model.again
+    assert first(X).creator.scope == "other"  # still held there
+    inner = model.layers
+    del model.layers  # a list taken out: its layers are 0, 1, 2, as in a list of its own
+    assert [layer._scope for layer in inner] == ["0", "1", "2"]

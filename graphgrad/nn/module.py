@@ -238,6 +238,7 @@ class Module:
         members = self.__dict__.get("_members")
         if members is None:
             raise _not_initialized(self, f"assigning self.{name}")
+        old = members.get(name)
         if is_parameter(value):
             if value.name is None:
                 value.name = name
@@ -260,6 +261,8 @@ class Module:
                 raise GraphgradTypeError(_replaced_layer_message(self, name, value))
             del members[name]
         object.__setattr__(self, name, value)
+        if isinstance(old, Module) and members.get(name) is not old:
+            self._let_go(name, old)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when the lookup fails: the registry is missing when a subclass's
@@ -270,9 +273,11 @@ class Module:
         return object.__getattribute__(self, name)  # Python's own AttributeError
 
     def __delattr__(self, name: str) -> None:
-        self._members.pop(name, None)
+        old = self._members.pop(name, None)
         self._buffers.discard(name)
         object.__delattr__(self, name)
+        if isinstance(old, Module):
+            self._let_go(name, old)
 
     def __copy__(self) -> Module:
         """``copy.copy(model)``: a module holding the same parameters, layers and buffers, as
@@ -290,6 +295,19 @@ class Module:
     def _set_scope(self, scope: str | None) -> None:
         """Take the name scope this module's ops get: its name in the module that holds it."""
         object.__setattr__(self, "_scope", scope)
+
+    def _scope_for(self, name: str) -> str:
+        """The name scope of a layer this module holds under ``name``."""
+        return name
+
+    def _let_go(self, name: str, layer: Module) -> None:
+        """``layer``, no longer held under ``name``, drops the name scope it had there: its
+        ops are not drawn in that place's cluster. It keeps another name it has here, and
+        one another module has given it since."""
+        if layer._scope != self._scope_for(name):
+            return
+        others = [other for other, value in self._members.items() if value is layer]
+        layer._set_scope(self._scope_for(others[-1]) if others else None)
 
     def register_buffer(self, name: str, array: Any) -> None:
         """Keep a numpy array as part of the state (saved, loaded) but not learned.
@@ -872,5 +890,8 @@ class ModuleList(_OrderedLayers):
             self._place_layer(name, layer)
 
     def _place_layer(self, name: str, layer: Module) -> None:
+        layer._set_scope(self._scope_for(name))
+
+    def _scope_for(self, name: str) -> str:
         scope = self._scope
-        layer._set_scope(name if scope is None else f"{scope}/{name}")
+        return name if scope is None else f"{scope}/{name}"
