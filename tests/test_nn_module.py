@@ -864,7 +864,6 @@ def test_sequential_names_a_layer_of_a_private_class_without_its_underscores():
     ("stats.mean", np.zeros(2), gg.ArgumentError, r"without dots .*got 'stats\.mean'"),
     ("W", np.zeros((2, 2)), gg.ArgumentError, "'W' is already a parameter"),
     ("forward", np.zeros(2), gg.ArgumentError, "'forward' is already an attribute of the class"),
-    ("mu", None, gg.GraphgradTypeError, "buffer 'mu' must hold numbers, got None"),
     ("mu", "0.5", gg.GraphgradTypeError, "buffer 'mu' must hold numbers, got '0.5'"),
     ("mu", [[1.0], [2.0, 3.0]], gg.GraphgradTypeError, "buffer 'mu' cannot be made into an array"),
 ])
@@ -873,7 +872,8 @@ def test_register_buffer_refuses_names_and_values_state_dict_could_not_hold(name
     """A buffer over a parameter took it out of parameters(), one named 'forward' replaced
     the method, one with a dot made a key load_state_dict reads as a layer's; None and
     strings were saved as object or string arrays no model could load, and a ragged list
-    failed in numpy. Nothing is registered when refused."""
+    failed in numpy. Nothing is registered when refused. (None is a buffer state_dict
+    skips.)"""
     layer = nn.Linear(2, 2, rng=0)
     with pytest.raises(error, match=rf"Linear(\.register_buffer)?: .*{message}"):
         layer.register_buffer(name, value)
@@ -881,8 +881,8 @@ def test_register_buffer_refuses_names_and_values_state_dict_could_not_hold(name
     assert list(layer.state_dict()) == ["W", "b"]
     assert layer(np.ones((1, 2))).shape == (1, 2)
     layer.register_buffer("mu", np.array([0.5, 1.5]))
-    with pytest.raises(gg.GraphgradTypeError, match="buffer 'mu' must hold numbers, got None"):
-        layer.mu = None  # assigning a buffer is checked as registering it
+    with pytest.raises(gg.GraphgradTypeError, match="buffer 'mu' must hold numbers, got '0.5'"):
+        layer.mu = "0.5"  # assigning a buffer is checked as registering it
     np.testing.assert_array_equal(layer.state_dict()["mu"], [0.5, 1.5])
 
 
@@ -1041,3 +1041,36 @@ def test_a_layer_taken_out_of_a_model_loses_its_name_there_in_pictures():
     inner = model.layers
     del model.layers  # a list taken out: its layers are 0, 1, 2, as in a list of its own
     assert [layer._scope for layer in inner] == ["0", "1", "2"]
+
+
+def test_a_buffer_may_be_none_which_state_dict_skips_as_in_pytorch():
+    """register_buffer(name, None) and assigning None to a buffer were refused: the buffer
+    'must hold numbers'."""
+    model = nn.Linear(2, 2, rng=0)
+    model.register_buffer("mu", None)
+    model.register_buffer("sigma", np.ones(2))
+    assert model.mu is None and list(model.state_dict()) == ["W", "b", "sigma"]
+    model.mu = np.array([0.5, 1.5])  # still a buffer, saved in its place
+    state = model.state_dict()
+    assert list(state) == ["W", "b", "mu", "sigma"]
+    np.testing.assert_array_equal(state["mu"], [0.5, 1.5])
+    model.mu = None
+    assert model.mu is None and list(model.state_dict()) == ["W", "b", "sigma"]
+    assert list(nn.Sequential(model).state_dict()) == ["linear1.W", "linear1.b", "linear1.sigma"]
+    # a saved value for it is not loaded into None, whose shape and dtype are no one's
+    with pytest.raises(module.StateDictError, match=r"unexpected keys: mu \(a buffer that is "
+                                                    r"None in the model: set it to an array "
+                                                    r"of the saved shape to load it\)"):
+        model.load_state_dict(state)
+    assert model.mu is None
+    model.load_state_dict(state, strict=False)  # skipped, as any unexpected key
+    assert model.mu is None
+    model.mu = np.zeros(2, dtype=np.float32)
+    model.load_state_dict(state)
+    np.testing.assert_array_equal(model.mu, [0.5, 1.5])
+    assert model.mu.dtype == np.float32
+    with pytest.raises(gg.GraphgradTypeError, match="buffer 'mu' must hold numbers, got 'x'"):
+        model.mu = "x"
+    del model.mu  # no longer a buffer: None is then a plain attribute, and an array too
+    model.mu = np.ones(3)
+    assert list(model.state_dict()) == ["W", "b", "sigma"]

@@ -45,7 +45,7 @@ class Net(nn.Module):
                     X = layer(X)
             elif isinstance(value, nn.Module):
                 X = value(X)
-            else:
+            elif value is not None:  # a buffer set to None adds nothing
                 X = X + value
         return X
 
@@ -57,7 +57,8 @@ def linear(seed: int) -> nn.Linear:
 class Structure(RuleBasedStateMachine):
     """``self.slots`` is the record: root attribute name -> (kind, value), in assignment order,
     kind one of "layer", "param", "buffer", "seq" (value: a dict name -> layer), "list"
-    (value: a list of layers). Buffers' expected values are kept in the record."""
+    (value: a list of layers). Buffers' expected values are kept in the record (None for a
+    buffer set to None, which state_dict skips)."""
 
     @initialize(seed=SEEDS)
     def build(self, seed: int) -> None:
@@ -104,6 +105,8 @@ class Structure(RuleBasedStateMachine):
         # the root's own vectors sit among the layers, in assignment order
         ordered: list[tuple[str, object]] = []
         for name, (kind, value) in self.slots.items():
+            if kind == "buffer" and value is None:
+                continue
             if kind in ("param", "buffer"):
                 ordered.append((name, value if kind == "param" else ("buffer", name)))
             else:
@@ -132,7 +135,8 @@ class Structure(RuleBasedStateMachine):
             elif kind == "list":
                 layers = value
             else:
-                A = A + (value.data if kind == "param" else value)
+                if value is not None:
+                    A = A + (value.data if kind == "param" else value)
                 continue
             for layer in layers:
                 A = A @ layer.W.data.T + layer.b.data
@@ -202,16 +206,16 @@ class Structure(RuleBasedStateMachine):
         setattr(self.net, slot, p)
         self.slots[slot] = ("param", p)
 
-    @rule(slot=st.sampled_from(SLOTS), seed=SEEDS)
-    def register_buffer(self, slot: str, seed: int) -> None:
-        values = np.random.default_rng(seed).normal(size=D)
+    @rule(slot=st.sampled_from(SLOTS), seed=SEEDS, empty=st.booleans())
+    def register_buffer(self, slot: str, seed: int, empty: bool) -> None:
+        values = None if empty else np.random.default_rng(seed).normal(size=D)
         kind = self.slots.get(slot, (None,))[0]
         if kind in ("layer", "param"):
             with pytest.raises(gg.ArgumentError, match="already"):
                 self.net.register_buffer(slot, values)
             return
         self.net.register_buffer(slot, values)
-        self.slots[slot] = ("buffer", values.copy())
+        self.slots[slot] = ("buffer", None if empty else values.copy())
 
     @rule(slot=st.sampled_from(SLOTS), seed=SEEDS)
     def assign_array(self, slot: str, seed: int) -> None:
@@ -236,9 +240,10 @@ class Structure(RuleBasedStateMachine):
                     delattr(self.net, slot)
                 return
             delattr(self.net, slot)
-        elif kind == "buffer":
-            with pytest.raises(gg.GraphgradTypeError):
-                setattr(self.net, slot, None)
+        elif kind == "buffer":  # still a buffer, which state_dict skips
+            setattr(self.net, slot, None)
+            self.slots[slot] = ("buffer", None)
+            self._sync_plan()
             return
         else:
             setattr(self.net, slot, None)

@@ -249,8 +249,8 @@ class Module:
             object.__setattr__(self, "_container", True)
             self._buffers.discard(name)
             members[name] = value
-        elif name in self._buffers:
-            value = _buffer_array(self, name, value)
+        elif name in self._buffers:  # None too, as in PyTorch: a buffer state_dict skips
+            value = None if value is None else _buffer_array(self, name, value)
             members[name] = value
         elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
             raise GraphgradTypeError(_unregistered_message(type(self).__name__, name, value))
@@ -314,7 +314,10 @@ class Module:
 
         ``name`` is a non-empty str without dots, not already a parameter, a layer or an
         attribute of the class (an `ArgumentError` otherwise); ``array``, and whatever is
-        assigned to the buffer later, must hold numbers (a `GraphgradTypeError` otherwise)."""
+        assigned to the buffer later, must hold numbers (a `GraphgradTypeError` otherwise) or
+        be None, as in PyTorch: a buffer that is None stays one (an array assigned later is
+        saved in its place), but ``state_dict()`` skips it and ``load_state_dict`` loads
+        nothing into it."""
         owner = type(self).__name__
         if not isinstance(name, str) or not name or "." in name:
             raise ArgumentError(
@@ -327,7 +330,7 @@ class Module:
             raise ArgumentError(f"{owner}.register_buffer: {name!r} is already {what}; "
                                 "choose another name for the buffer.")
         # first: a value refused leaves no name marked as a buffer
-        array = _buffer_array(self, name, array)
+        array = None if array is None else _buffer_array(self, name, array)
         self._buffers.add(name)
         setattr(self, name, array)
 
@@ -471,7 +474,7 @@ class Module:
                 state[full] = value.data.copy()
             elif isinstance(value, Module):
                 state.update(value.state_dict(full))
-            else:
+            elif value is not None:  # a buffer that is None is not saved
                 state[full] = np.array(value, copy=True)
         return state
 
@@ -491,6 +494,7 @@ class Module:
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "model")
         strict = flag(strict, "strict", f"{type(self).__name__}.load_state_dict")
         targets = dict(self._state_targets())
+        empty = {key for key, (owner, attr) in self._state_targets(empty=True)}
         source = getattr(state, "source", None)
         origin = f" from {source}" if source else ""
         missing = [k for k in targets if k not in state]
@@ -500,6 +504,8 @@ class Module:
             problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(
+                f"{k} (a buffer that is None in the model: set it to an array of the saved "
+                "shape to load it)" if k in empty else
                 k if isinstance(k, str) else f"{k!r} (not a str: keys are dotted names such "
                                              "as 'linear1.W')" for k in unexpected))
         if not strict and targets and unexpected and len(unexpected) == len(state):
@@ -544,12 +550,15 @@ class Module:
             else:
                 setattr(owner, attr, array)
 
-    def _state_targets(self, prefix: str = "") -> Iterator[tuple[str, tuple[Module, str]]]:
+    def _state_targets(self, prefix: str = "", empty: bool = False
+                       ) -> Iterator[tuple[str, tuple[Module, str]]]:
+        """(state dict key, (module, attribute)) of each parameter and buffer; with
+        ``empty``, of each buffer that is None instead (which a state dict does not hold)."""
         for name, value in self._members.items():
             full = f"{prefix}.{name}" if prefix else name
             if isinstance(value, Module):
-                yield from value._state_targets(full)
-            else:
+                yield from value._state_targets(full, empty)
+            elif (value is None) == empty:
                 yield full, (self, name)
 
     # -- repr --------------------------------------------------------------------------------
