@@ -805,3 +805,24 @@ def test_a_picture_of_edges_too_long_for_a_quick_layout_warns():
         warnings.simplefilter("error")
         viz.to_dot(J, max_nodes=None)
         viz.to_dot(_unrolled_rnn(10))
+
+
+def test_an_unknown_option_of_draw_options_or_draw_graph_is_named_with_the_close_one():
+    """viz.DrawOptions(foo=1) and viz.draw_graph(J, foo=1) raised Python's own TypeError
+    ("__init__() got an unexpected keyword argument"), which named no option there is."""
+    J = course_graph()["J"]
+    for caller, call in (("viz.DrawOptions", lambda **o: viz.DrawOptions(**o)),
+                         ("viz.draw_graph", lambda **o: viz.draw_graph(J, **o)),
+                         ("viz.to_dot", lambda **o: viz.to_dot(J, **o))):
+        with pytest.raises(viz.UnknownOptionError) as refused:
+            call(show_value=False)
+        message = str(refused.value)
+        assert message.startswith(f"{caller} has no option 'show_value' (did you mean "
+                                  "'show_values'?). It takes the drawing options: show_values, "
+                                  "show_grads,"), message
+        assert isinstance(refused.value, TypeError) and isinstance(refused.value,
+                                                                   gg.GraphgradError)
+        with pytest.raises(viz.UnknownOptionError, match=rf"^{caller} has no option 'foo'\. It "
+                                                         r"takes the drawing options: "):
+            call(foo=1)
+    assert viz.DrawOptions(legend=False).legend is False

@@ -15,6 +15,7 @@ Depends on `walk`, `scopes`, `labels`, `styles`, and the ``graphviz`` package.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import numbers
 import os
@@ -59,6 +60,13 @@ class DrawOptions:
     backward_steps: int | None = None
     title: str | None = None
     caller: InitVar[str] = "viz.DrawOptions"  # not an option: no field, so not in OPTIONS
+
+    def __new__(cls, *args: Any, **options: Any) -> DrawOptions:
+        # Before the generated __init__, whose TypeError for an unknown keyword names none of
+        # the options there are.
+        caller = options.pop("caller", "viz.DrawOptions")
+        check_option_names(options, caller if isinstance(caller, str) else "viz.DrawOptions")
+        return super().__new__(cls)
 
     def __post_init__(self, caller: str) -> None:
         try:
@@ -136,10 +144,16 @@ def check_option_names(
     unknown = [name for name in options if name not in drawing]
     if not unknown:
         return
-    names = ", ".join(repr(name) for name in unknown)
+    names = ", ".join(f"{name!r}{_close_option(name, [*own, *drawing])}" for name in unknown)
     valid = f"{', '.join(own)}, and the drawing options: " if own else "the drawing options: "
     raise UnknownOptionError(
         f"{caller} has no option {names}. It takes {valid}{', '.join(drawing)}.")
+
+
+def _close_option(name: Any, valid: Sequence[str]) -> str:
+    """`` (did you mean 'show_values'?)`` for a misspelt option, or nothing."""
+    close = difflib.get_close_matches(name, valid, n=1) if isinstance(name, str) else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def draw_graph(
@@ -159,6 +173,7 @@ def draw_graph(
     max_nodes: int | None = 500,
     backward_steps: int | None = None,
     title: str | None = None,
+    **unknown: Any,
 ) -> graphviz.Digraph:
     """The computation graph behind ``roots`` (usually the cost J) as a `graphviz.Digraph`.
 
@@ -195,12 +210,15 @@ def draw_graph(
     Raises:
         NotATensorError: ``roots`` is not a graphgrad Tensor.
         NoGraphError: a root was not made by a recorded op (a leaf, or made in no_grad).
+        UnknownOptionError: an option that is none of these, named with the one meant when
+            it is close to one (``show_value``).
         OptionError: an option has a value it cannot take, before anything is drawn: an on/off
             option that is not True or False, a count that is no whole number, a rankdir
             that is none of those, an exploding_grad below 0 (an `OptionTypeError` for a
             rankdir, collapse, exploding_grad or title of the wrong kind) and, once the graph
             is read, an `UnknownScopeError` for a collapse naming no scope of it.
     """
+    check_option_names(unknown, "viz.draw_graph")
     options = draw_options(
         "viz.draw_graph", show_values=show_values, show_grads=show_grads,
         show_backward=show_backward, rankdir=rankdir, precision=precision,
