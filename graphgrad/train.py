@@ -76,7 +76,8 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
 
     Args:
         outputs: the model's output, (m, C) or (m, 1), with m >= 1.
-        labels: class indices (m,), one-hot (m, C), or 0/1 labels (m, 1).
+        labels: class indices (m,) in 0..C-1 (another is refused), one-hot (m, C), or 0/1
+            labels (m, 1).
         kind: how outputs become predictions: "argmax" (the largest of C >= 2 scores; the
             default, refused for outputs (m, 1), whose yes/no answers need one of the next two),
             "logits" (z > 0), "probabilities" (a > 0.5), "multi_label" (each z > 0; the
@@ -100,7 +101,9 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
         predicted = out.argmax(axis=-1)
         if y.shape == out.shape:  # one-hot
             return _fraction(predicted == y.argmax(axis=-1))
-        return _fraction(predicted == _labels_as(y, predicted.shape, out, kind))
+        indices = _labels_as(y, predicted.shape, out, kind)
+        _check_classes(indices, out)
+        return _fraction(predicted == indices)
     if kind in ("logits", "multi_label", "probabilities"):
         threshold = 0.5 if kind == "probabilities" else 0.0
         return _fraction((out > threshold) == (_labels_as(y, out.shape, out, kind) > 0.5))
@@ -125,6 +128,29 @@ def _labels_as(labels: np.ndarray, shape: tuple, outputs: np.ndarray, kind: str)
             f"accuracy: {labels.size} labels of shape {labels.shape} do not fit the outputs "
             f"{outputs.shape} (kind={kind!r}), which take {expected}{tip}")
     return labels.reshape(shape)
+
+
+def _check_classes(indices: np.ndarray, outputs: np.ndarray) -> None:
+    """Refuse a class index that is none of the C classes of ``outputs`` (m, C): one below 0,
+    at C or above, or not whole, which no argmax matches, so it would count as wrong."""
+    n_classes, kind = outputs.shape[-1], indices.dtype.kind
+    if kind not in "biuf":
+        return
+    if kind in "iu":  # the common case: two reductions, no copy
+        low, high = indices.min(), indices.max()
+        if 0 <= low and high < n_classes:
+            return
+    whole = np.floor(indices) == indices if kind == "f" else True
+    bad = ~((indices >= 0) & (indices < n_classes) & whole)
+    if not bad.any():
+        return
+    position = np.unravel_index(np.argmax(bad), indices.shape)
+    example = position[0] if len(position) == 1 else position
+    raise ArgumentError(
+        f"accuracy: label {indices[position]} (example {example}) is no class of the "
+        f"{n_classes} the outputs {outputs.shape} score: class indices are 0..{n_classes - 1}; "
+        "map each class to its index (np.unique(labels, return_inverse=True)), or give the "
+        "outputs a score for every class")
 
 
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:

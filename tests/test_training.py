@@ -235,6 +235,23 @@ def test_accuracy_refuses_labels_that_do_not_fit_the_outputs(kind, outputs, labe
     assert str(info.value) == "accuracy: " + tail
 
 
+@pytest.mark.parametrize("labels, tail", [
+    # label 10 matched no argmax, so it counted wrong without a word; -1 too
+    ([1, 10, 2, 0], "label 10 (example 1) is no class of the 10 the outputs (4, 10) score: "
+                    "class indices are 0..9"),
+    ([[1], [2], [-1], [0]], "label -1 (example 2) is no class of the 10 the outputs (4, 10) "
+                            "score: class indices are 0..9"),
+    (np.array([1.0, 2.5, 3.0, 0.0]), "label 2.5 (example 1) is no class of the 10 the outputs "
+                                     "(4, 10) score: class indices are 0..9"),
+])
+def test_accuracy_refuses_a_class_index_out_of_range(labels, tail):
+    outputs = np.eye(10)[[1, 2, 3, 0]]
+    with pytest.raises(gg.ArgumentError) as info:
+        gg.train.accuracy(outputs, np.array(labels))
+    assert str(info.value).startswith("accuracy: " + tail), str(info.value)
+    assert gg.train.accuracy(outputs, np.array([1, 9, 3, 0.0])) == 0.75
+
+
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
     """With a learning rate too small to move, the epoch cost is the cost on all the data."""
     X, Y = planar_dataset(m=100)
