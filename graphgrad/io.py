@@ -78,6 +78,16 @@ def _as_array(key: str, value: Any) -> np.ndarray:
             f"gg.save: {key!r} holds a {type(value).__name__} of dtype {array.dtype}; only "
             "numbers, arrays and strings can be saved (never pickled objects)"
         )
+    if array.dtype.kind == "U" and isinstance(value, (list, tuple)):
+        # numpy makes every item of [1, "a"] a string: the 1 would come back as "1"
+        other = next((item for item in np.array(value, dtype=object).flat
+                      if not isinstance(item, str)), None)
+        if other is not None:
+            raise SaveTypeError(
+                f"gg.save: {key!r} holds a {type(value).__name__} mixing strings with other "
+                f"values ({other!r} is a {type(other).__name__}), which would come back as "
+                "strings: save them under two keys, or make them strings first"
+            )
     return array
 
 
@@ -93,7 +103,8 @@ def save(state: Mapping[str, Any], path: PathLike) -> None:
     Raises:
         SaveTypeError: ``state`` is no dict (a model rather than its state dict), a key is no
             non-empty string without '/', a value cannot be an array of numbers or strings (a
-            ragged list, an object), or ``path`` is no file name (None, 5).
+            ragged list, an object, a list mixing strings and numbers), or ``path`` is no file
+            name (None, 5).
         SaveFileError: ``path`` is empty or a folder, or the file cannot be written.
     """
     if hasattr(state, "state_dict") and not isinstance(state, Mapping):

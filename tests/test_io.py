@@ -217,3 +217,22 @@ def test_a_path_given_before_the_state_is_named_so(tmp_path):
                                         r"state first, then the path"):
         gg.save(tmp_path / "model.npz", {"W": np.ones(2)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_strings_round_trip_and_a_list_mixing_numbers_and_strings_is_refused(tmp_path):
+    """[1, 'a'] was saved as the strings ['1', 'a'] without a word: the number came back as
+    the string '1'."""
+    from graphgrad.io import SaveTypeError
+    path = tmp_path / "state.npz"
+    gg.save({"name": "abc", "tags": ["a", "bb"], "W": np.ones(2)}, path)
+    state = gg.load(path)
+    assert state["name"] == "abc" and str(state["name"]) == "abc" and state["name"].ndim == 0
+    assert state["tags"].tolist() == ["a", "bb"]
+    gg.save({"W": np.zeros(2)}, path)
+    for mixed, shown in (([1, "a"], "1"), ([["a", "b"], ["c", 2.5]], "2.5")):
+        with pytest.raises(SaveTypeError, match=rf"^gg.save: 'tags' holds a list mixing "
+                                                rf"strings with other values \({shown} is a "
+                                                r"(int|float)\), which would come back as "
+                                                r"strings: save them under two keys"):
+            gg.save({"W": np.ones(2), "tags": mixed}, path)
+        np.testing.assert_array_equal(gg.load(path)["W"], [0.0, 0.0])  # the file as it was
