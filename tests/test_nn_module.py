@@ -1074,3 +1074,19 @@ def test_a_buffer_may_be_none_which_state_dict_skips_as_in_pytorch():
     del model.mu  # no longer a buffer: None is then a plain attribute, and an array too
     model.mu = np.ones(3)
     assert list(model.state_dict()) == ["W", "b", "sigma"]
+
+
+def test_a_frozen_tensor_parameter_is_still_a_parameter_data_cannot_replace():
+    """A Tensor made with requires_grad=True and then frozen was no longer seen as a
+    parameter: an array assigned over it took it out of parameters() and state_dict()
+    without a word, and register_buffer called it a layer."""
+    model = nn.Module()
+    model.a = gg.Tensor(np.ones(2), requires_grad=True)
+    model.requires_grad_(False)
+    with pytest.raises(gg.GraphgradTypeError, match=r"Module\.a is a parameter; .*a\.data = "
+                                                    r"array, of shape \(2,\)"):
+        model.a = np.zeros(2)
+    with pytest.raises(gg.ArgumentError, match="'a' is already a parameter"):
+        model.register_buffer("a", np.zeros(2))
+    np.testing.assert_array_equal(model.state_dict()["a"], [1.0, 1.0])
+    assert model.parameters() == [model.a]

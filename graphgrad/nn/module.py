@@ -255,7 +255,7 @@ class Module:
         elif isinstance(value, (list, tuple, Mapping)) and _holds_learned(value):
             raise GraphgradTypeError(_unregistered_message(type(self).__name__, name, value))
         elif name in members:  # replacing a parameter or a layer by something else
-            if value is not None and is_parameter(members[name]):
+            if value is not None and isinstance(members[name], Tensor):  # frozen ones too
                 raise GraphgradTypeError(_replaced_parameter_message(self, name, value))
             if value is not None and isinstance(members[name], Module):
                 raise GraphgradTypeError(_replaced_layer_message(self, name, value))
@@ -325,7 +325,7 @@ class Module:
                 f"separates the layers in state_dict's keys), got {setting_text(name)}")
         taken = name in self._members and name not in self._buffers
         if taken or hasattr(type(self), name):
-            what = ("a parameter" if is_parameter(self._members.get(name)) else "a layer"
+            what = ("a parameter" if isinstance(self._members.get(name), Tensor) else "a layer"
                     if taken else "an attribute of the class")
             raise ArgumentError(f"{owner}.register_buffer: {name!r} is already {what}; "
                                 "choose another name for the buffer.")
