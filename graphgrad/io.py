@@ -67,15 +67,18 @@ def _as_array(key: str, value: Any) -> np.ndarray:
             "model's and the optimizer's in two files (gg.save(model.state_dict(), "
             "'model.npz'); gg.save(optimizer.state_dict(), 'optimizer.npz'))"
         )
+    if value is None:  # a buffer set to None: state_dict leaves it out, as PyTorch does
+        raise SaveTypeError(f"gg.save: {key!r} holds None; only numbers, arrays and strings "
+                            "can be saved: leave the key out")
     try:
         array = np.asarray(_data(value))
     except (TypeError, ValueError) as exc:  # a ragged list
-        raise SaveTypeError(f"gg.save: {key!r} holds a {type(value).__name__} that cannot be "
+        raise SaveTypeError(f"gg.save: {key!r} holds {_kind(value)} that cannot be "
                             f"made into an array ({str(exc).rstrip('.')}); give an array, or "
                             "nested lists of one length at each level") from None
     if array.dtype.kind not in "biufcU":
         raise SaveTypeError(
-            f"gg.save: {key!r} holds a {type(value).__name__} of dtype {array.dtype}; only "
+            f"gg.save: {key!r} holds {_kind(value)} of dtype {array.dtype}; only "
             "numbers, arrays and strings can be saved (never pickled objects)"
         )
     if array.dtype.kind == "U" and isinstance(value, (list, tuple)):
@@ -84,11 +87,17 @@ def _as_array(key: str, value: Any) -> np.ndarray:
                       if not isinstance(item, str)), None)
         if other is not None:
             raise SaveTypeError(
-                f"gg.save: {key!r} holds a {type(value).__name__} mixing strings with other "
+                f"gg.save: {key!r} holds {_kind(value)} mixing strings with other "
                 f"values ({other!r} is a {type(other).__name__}), which would come back as "
                 "strings: save them under two keys, or make them strings first"
             )
     return array
+
+
+def _kind(value: Any) -> str:
+    """'a list', 'a value of type ndarray': no article to guess for a type's name."""
+    name = type(value).__name__
+    return f"a {name}" if name in ("list", "tuple") else f"a value of type {name}"
 
 
 def save(state: Mapping[str, Any], path: PathLike) -> None:

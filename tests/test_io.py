@@ -203,7 +203,8 @@ def test_a_ragged_list_is_named_by_its_key(tmp_path):
 @pytest.mark.parametrize("state, message", [
     (None, r"^gg.save takes a dict of arrays, got NoneType$"),
     ({1: np.ones(2)}, r"^gg.save: keys must be non-empty strings without '/', got 1$"),
-    ({"W": None}, r"^gg.save: 'W' holds a NoneType of dtype object"),
+    ({"W": None}, r"^gg.save: 'W' holds None; .*leave the key out$"),
+    ({"W": np.array([None])}, r"^gg.save: 'W' holds a value of type ndarray of dtype object"),
     ({"W": {"b": 1}}, r"^gg.save: 'W' holds a dict"),
 ])
 def test_what_is_no_state_dict_is_a_type_error(tmp_path, state, message):
