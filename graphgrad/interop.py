@@ -7,7 +7,8 @@ read as numpy reads them, by position or by numpy's names. Functions without a g
 counterpart, and settings it has no form of (``out=``), raise a `GraphgradTypeError` (a
 TypeError) naming them.
 What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
-a tensor that requires grad while ops are recorded, rather than cut its gradient silently.
+a tensor that requires grad while ops are recorded, rather than cut its gradient silently; so
+does ``float(t)``, through which numpy stores a tensor in one element of an array (``Z[i] = t``).
 """
 from __future__ import annotations
 

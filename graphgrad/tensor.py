@@ -216,10 +216,27 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
+        """``float(t)``, and numpy storing t in one element of an array (``Z[i, h, w, c] =
+        t``, which reads t through this and nothing else): refused for a tensor that requires
+        grad while ops are recorded, as ``__array__`` is, since the gradient would be lost
+        without a word; ``t.item()`` takes the value on purpose."""
+        self._refuse_cut("float")
         return float(self.item())
 
     def __int__(self) -> int:
+        self._refuse_cut("int")
         return int(self.item())
+
+    def _refuse_cut(self, kind: str) -> None:
+        if self.requires_grad and _state.grad_enabled:
+            raise GraphgradTypeError(
+                f"{kind}() of {describe(self)}, which requires grad, would keep its value "
+                "only, and the gradient would be lost; numpy calls it when t is stored in one "
+                "element of an array (Z[i, j] = t), so what is computed from that array has "
+                "no gradient. Keep tensors in graphgrad ops (collect them in a list and "
+                "gg.stack it, or gg.where), or take the value on purpose: t.item(), or "
+                "under gg.no_grad()."
+            )
 
     def __index__(self) -> int:
         """An integer tensor of one element as an index: ``range(t)``, ``names[t]``."""

@@ -2,6 +2,7 @@
 Tensors on the graph, with the gradients numpy's math implies; functions without an op are
 refused by name; np.asarray(t) gives the data."""
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -100,6 +101,31 @@ def test_numpy_reading_the_values_of_a_tensor_that_requires_grad_is_refused(cut)
                        r"than X.dot\(W\).*t.data, t.numpy\(\), or under gg.no_grad\(\)"):
         cut(X, W)
     assert (X @ W).creator is not None  # the graph's way: ndarray @ Tensor dispatches
+
+
+def test_storing_a_tensor_that_requires_grad_in_an_array_element_is_refused():
+    """The course's conv_forward fills Z[i, h, w, c] = conv_single_step(...) one number at a
+    time: numpy read each through float(), W got no gradient and the optimizer stepped
+    without it, with no word of why."""
+    W = gg.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True, name="W")
+    Z = np.zeros((2, 2))
+    with pytest.raises(ValueError) as info:  # numpy's own, caused by graphgrad's refusal
+        Z[0, 0] = gg.sum(W[0] * W[1])
+    cause = info.value.__cause__
+    assert isinstance(cause, gg.GraphgradTypeError)
+    assert re.search(r"^float\(\) of output of Sum \(\) float64, which requires grad, would "
+                     r"keep its value only.*Z\[i, j\] = t.*gg\.stack.*t\.item\(\)", str(cause))
+    assert Z[0, 0] == 0.0
+    with pytest.raises(gg.GraphgradTypeError, match=r"^int\(\) of output of Sum \(\)"):
+        np.zeros(2, dtype=int)[0] = gg.sum(W[0])  # an integer array reads it through int()
+    with pytest.raises(gg.GraphgradTypeError, match=r"^float\(\) of"):
+        float(W[1, 1])
+    assert W[1, 1].item() == 4.0  # the value on purpose
+    with gg.no_grad():
+        Z[0, 1] = W[1, 1]
+        assert float(W[0, 1]) == 2.0 and int(W[1, 0]) == 3
+    assert Z[0, 1] == 4.0
+    assert float(W.detach()[1, 1]) == 4.0  # a constant: nothing to lose
 
 
 def test_numpy_backward_bodies_are_differentiable_through_interop():
