@@ -3,7 +3,8 @@
 Tensors implement numpy's dispatch protocols (``__array_ufunc__``, ``__array_function__``), so
 a numpy function given a Tensor returns a Tensor on the graph. This is also what lets the
 numpy-written backward bodies of the ops run on Tensors for second derivatives. Arguments are
-read as numpy reads them, by position or by numpy's names. Functions without a graphgrad
+read as numpy reads them, by position or by numpy's names. Functions that find indices, counts or
+truths (np.argmax, np.nonzero, np.any) give constant tensors. Functions without a graphgrad
 counterpart, and settings it has no form of (``out=``), raise a `GraphgradTypeError` (a
 TypeError) naming them.
 What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
@@ -107,6 +108,22 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.size: lambda a, axis=None: np.size(_data(a), axis),
 }
 _FUNCTIONS[SM.logsumexp] = SM.logsumexp
+_FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
+
+
+def _indices_of(func: Callable) -> Callable[..., Any]:
+    """A numpy function whose result is indices, a count or a truth (np.argmax, np.any):
+    computed on the data, it has no derivative, as a comparison has none. np.nonzero's tuple
+    of index arrays stays a tuple."""
+    def call(a: Any, *args: Any, **kwargs: Any) -> Any:
+        result = func(_data(a), *args, **kwargs)
+        return tuple(map(_constant, result)) if isinstance(result, tuple) else _constant(result)
+
+    return call
+
+
+for _func in (np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.any, np.all):
+    _FUNCTIONS[_func] = _indices_of(_func)
 
 
 def dot(a: Any, b: Any) -> Tensor:

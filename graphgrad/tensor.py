@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphgrad.errors import (
-    BackwardError, GraphgradError, GraphgradTypeError, InplaceError, ShapeError, describe, flag,
-    setting_text,
+    ArgumentError, BackwardError, GraphgradError, GraphgradTypeError, InplaceError, ShapeError,
+    describe, flag, setting_text,
 )
 
 if TYPE_CHECKING:
@@ -506,6 +506,26 @@ class Tensor:
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Minimum over ``axis`` (all when None): `gg.min`."""
         return Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the largest value along ``axis`` (of the flattened tensor when None),
+        as np.argmax: an integer tensor that needs no grad (indices have no derivative)."""
+        return self._index_of(np.argmax, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the smallest value along ``axis``, as np.argmin; needs no grad."""
+        return self._index_of(np.argmin, axis, keepdims)
+
+    def _index_of(self, find: Callable[..., Any], axis: Any, keepdims: bool) -> Tensor:
+        caller = f"{find.__name__} of {describe(self)}"
+        keepdims = flag(keepdims, "keepdims", caller)
+        n = max(self.ndim, 1)
+        if axis is not None and (isinstance(axis, (bool, np.bool_))
+                                 or not isinstance(axis, (int, np.integer))
+                                 or not -n <= axis < n):
+            raise ArgumentError(f"{caller}: axis must be None (the flattened tensor) or one "
+                                f"axis from {-n} to {n - 1}, got {axis!r}")
+        return _constant(find(self.data, axis=axis, keepdims=keepdims))
 
     def softmax(self, axis: int = -1) -> Tensor:
         """Softmax along ``axis``, same shape: `gg.softmax`."""

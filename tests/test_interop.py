@@ -36,7 +36,7 @@ CALLS = [
     ("pad_reflect", lambda t: np.pad(t, 1, "reflect")),
     ("pad_edge", lambda t: np.pad(t, ((1, 1), (2, 0)), mode="edge")),
     ("clip", lambda t: np.clip(t, 1.0, 2.5)), ("where", lambda t: np.where(DATA > 1, t, 0.0)),
-    ("split", lambda t: np.split(t, 3, axis=1)[1]),
+    ("split", lambda t: np.split(t, 3, axis=1)[1]), ("ravel", np.ravel),
 ]
 
 
@@ -55,6 +55,11 @@ CONSTANT_CALLS = [
     ("sign", np.sign), ("greater", lambda t: np.greater(t, 1.0)), ("less", lambda t: t.data < t),
     ("isfinite", np.isfinite), ("logical_not", lambda t: np.logical_not(t > 1)),
     ("zeros_like", np.zeros_like), ("ones_like", lambda t: np.ones_like(t, dtype=np.float32)),
+    ("argmax", lambda t: np.argmax(t, axis=-1)), ("argmin", np.argmin),
+    ("argmax_keepdims", lambda t: np.argmax(t, 0, keepdims=True)),
+    ("argsort", lambda t: np.argsort(-t, axis=0)), ("any", lambda t: np.any(t > 2.5)),
+    ("all", lambda t: np.all(t > 1, axis=1)),
+    ("count_nonzero", lambda t: np.count_nonzero(t > 1, axis=0)),
 ]
 
 
@@ -65,6 +70,32 @@ def test_numpy_calls_without_a_derivative_give_constant_tensors(name, call):
     assert type(out) is gg.Tensor
     assert not out.requires_grad and out.creator is None
     np.testing.assert_array_equal(out.data, call(DATA.copy()))
+
+
+def test_indices_found_by_numpy_or_the_tensor_need_no_grad():
+    """YOLO's box filtering takes the class of each box with argmax next to graded ops: numpy's
+    argmax, argsort and nonzero on a tensor were refused as having no op to differentiate,
+    though an index has no derivative to take."""
+    scores = gg.Tensor([[0.1, 0.7, 0.2], [0.6, 0.3, 0.9]], requires_grad=True, name="scores")
+    for classes in (np.argmax(scores, axis=-1), scores.argmax(axis=-1), scores.argmax(-1)):
+        assert type(classes) is gg.Tensor and not classes.requires_grad
+        np.testing.assert_array_equal(classes.data, [1, 2])
+    np.testing.assert_array_equal(scores.argmin(axis=0, keepdims=True).data, [[0, 1, 0]])
+    assert scores.argmax().item() == 5 and scores.argmin().item() == 0  # of the flattened tensor
+    rows, columns = np.nonzero(scores > 0.5)
+    np.testing.assert_array_equal(rows.data, [0, 1, 1])
+    np.testing.assert_array_equal(columns.data, [1, 0, 2])
+    kept = scores[rows, columns]  # the indices pick graded values
+    kept.sum().backward()
+    np.testing.assert_array_equal(scores.grad, [[0, 1, 0], [1, 0, 1]])
+    with pytest.raises(gg.ArgumentError, match=r"^argmax of 'scores' \(2, 3\) float64: axis "
+                       r"must be None \(the flattened tensor\) or one axis from -2 to 1, "
+                       r"got \(0, 1\)$"):
+        scores.argmax(axis=(0, 1))
+    with pytest.raises(gg.ArgumentError, match=r"^argmin of 'scores' .*: axis .* got 2$"):
+        scores.argmin(2)
+    with pytest.raises(gg.ArgumentError, match=r"keepdims must be True or False, got 1$"):
+        scores.argmax(0, keepdims=1)
 
 
 def test_shape_queries_give_plain_values():
