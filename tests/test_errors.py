@@ -580,3 +580,25 @@ def test_shape_ops_numpy_refuses_say_why_in_the_courses_words(call, hint):
     A = gg.Tensor(np.ones((2, 3, 1)), name="A")
     with pytest.raises(gg.OpError, match=hint):
         call(A)
+
+
+@pytest.mark.parametrize("other, tip", [
+    ((4, 1, 8), r"repeat input 1 first, as Keras's RepeatVector does, with "
+                r"gg\.broadcast_to\(x, \(4, 12, 8\)\)$"),
+    ((4, 8), r"repeat input 1 first, as Keras's RepeatVector does, with "
+             r"gg\.broadcast_to\(gg\.expand_dims\(x, 1\), \(4, 12, 8\)\)$"),
+    ((4, 3, 8), r"got shapes \(4, 12, 16\), \(4, 3, 8\)$"),  # a real mismatch: no tip
+    ((8,), r"got shapes \(4, 12, 16\), \(8,\)$"),
+], ids=["size-1 axis", "missing axis", "mismatch", "two axes short"])
+def test_concatenate_of_shapes_that_would_broadcast_says_how_to_repeat(other, tip):
+    """The attention model joins s<t-1> (m, n_s) to a (m, T_x, 2 n_a) after Keras's
+    RepeatVector; concatenate said only that the dimensions must match exactly."""
+    a = gg.Tensor(np.ones((4, 12, 16)), name="a")
+    s = gg.Tensor(np.ones(other), name="s")
+    with pytest.raises(gg.OpError, match=r"\n  concatenate joins along an existing axis: "
+                       r"every other dimension must be equal, .*" + tip):
+        gg.concatenate([a, s], axis=-1)
+    if len(other) == 2:  # the tip's repeat fits
+        x = s
+        joined = gg.concatenate([a, gg.broadcast_to(gg.expand_dims(x, 1), (4, 12, 8))], axis=-1)
+        assert joined.shape == (4, 12, 24)

@@ -206,7 +206,49 @@ class Concatenate(Function):
         """Shown when forward fails: the shapes that must agree."""
         shapes = ", ".join(str(x.shape) for x in inputs)
         return (f"concatenate joins along an existing axis: every other dimension must be "
-                f"equal, and axis={axis} must exist in each; got shapes {shapes}")
+                f"equal, and axis={axis} must exist in each; got shapes {shapes}"
+                + _repeat_tip([x.shape for x in inputs], axis))
+
+
+def _repeat_tip(shapes: list[tuple[int, ...]], axis: Any) -> str:
+    """When the shapes differ outside ``axis`` only by axes of size 1, or by one missing axis:
+    how to repeat an input to fit (concatenate does not broadcast), as Keras's RepeatVector
+    does in course 5's attention model, which joins s<t-1> (m, n_s) to a (m, T_x, 2 n_a)."""
+    ndim = max(len(shape) for shape in shapes)
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim \
+            or any(len(shape) < ndim - 1 for shape in shapes):
+        return ""
+    axis = int(axis) % ndim
+
+    def sizes(full: list[tuple[int, ...]]) -> list[int] | None:
+        """Each axis's size outside ``axis`` once the 1s are repeated, or None if two differ."""
+        found = [{shape[d] for shape in full} - {1} for d in range(ndim)]
+        if any(len(f) > 1 for d, f in enumerate(found) if d != axis):
+            return None
+        return [f.pop() if len(f) == 1 else 1 for f in found]
+
+    # An input short of one axis gets it where it makes the shapes fit, if one place does.
+    places = {}
+    for i, shape in enumerate(shapes):
+        if len(shape) < ndim:
+            fits = [d for d in range(ndim) if d != axis and sizes(
+                [s if j != i else shape[:d] + (1,) + shape[d:] for j, s in enumerate(shapes)
+                 if len(s) == ndim or j == i])]
+            if len(fits) != 1:
+                return ""
+            places[i] = fits[0]
+    full = [shape[:places[i]] + (1,) + shape[places[i]:] if i in places else shape
+            for i, shape in enumerate(shapes)]
+    repeated = sizes(full)
+    if repeated is None:
+        return ""
+    for i, shape in enumerate(full):
+        target = tuple(shape[d] if d == axis else repeated[d] for d in range(ndim))
+        if target != shape:
+            x = f"gg.expand_dims(x, {places[i]})" if i in places else "x"
+            return (f". It does not broadcast: repeat input {i} first, as Keras's "
+                    f"RepeatVector does, with gg.broadcast_to({x}, {target})")
+    return ""
 
 
 class Stack(Function):
