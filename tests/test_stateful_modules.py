@@ -164,6 +164,9 @@ class Structure(RuleBasedStateMachine):
         frozen = sum(p.data.size for p in params if not p.requires_grad)
         head = repr(self.net).split("\n")[0]
         match = re.search(r"# ([\d,]+) parameters(?: \(([\d,]+) frozen\))?", head)
+        if total == 0:  # a model of no parameters says nothing of them, as ReLU() does not
+            assert "parameter" not in head, head
+            return
         assert match is not None, head
         assert int(match.group(1).replace(",", "")) == total
         assert int((match.group(2) or "0").replace(",", "")) == frozen
@@ -263,7 +266,7 @@ class Structure(RuleBasedStateMachine):
         name = (data.draw(st.sampled_from(sorted(names))) if how == "replace" and names
                 else f"extra{self._new_seed()}")
         layers = self._existing_layers()
-        layer = data.draw(st.sampled_from(layers)) if tie else linear(self._new_seed())
+        layer = data.draw(st.sampled_from(layers)) if tie and layers else linear(self._new_seed())
         self.training.setdefault(layer, layer.training)
         setattr(seq, name, layer)
         names[name] = layer
@@ -284,6 +287,67 @@ class Structure(RuleBasedStateMachine):
         assert [(n, id(m)) for n, m in part.named_children()] == [
             (n, id(m)) for n, m in list(names.items())[start:stop]]
 
+    @rule(data=st.data(), tie=st.booleans(),
+          how=st.sampled_from(["append", "insert", "extend", "setitem", "delitem"]))
+    def sequential_as_list(self, data, tie: bool, how: str) -> None:
+        """Sequential's list methods. Every layer here is a Linear: names linear1..linearN,
+        the ones Sequential(*layers) gives, are given again after a change; other names are
+        kept, and a layer coming in takes linear<k>, k the first count after the Linear layers
+        there were that is no name yet."""
+        names = self.slots["seq"][1]
+        seq = self.net.seq
+        pairs = list(names.items())
+        automatic = [n for n, _ in pairs] == [f"linear{i + 1}" for i in range(len(pairs))]
+        existing = self._existing_layers()
+
+        def one():
+            layer = (data.draw(st.sampled_from(existing)) if tie and existing
+                     else linear(self._new_seed()))
+            self.training.setdefault(layer, layer.training)
+            return layer
+
+        def free(taken: set) -> str:
+            count = 1 + len(pairs)
+            while f"linear{count}" in taken:
+                count += 1
+            taken.add(f"linear{count}")
+            return f"linear{count}"
+
+        if how in ("append", "extend"):
+            new = [one()] if how == "append" else [one() for _ in range(data.draw(
+                st.integers(0, 2)))]
+            if how == "append":
+                seq.append(new[0])
+            else:
+                seq.extend(new)
+            taken = set(names)
+            after = pairs + [(free(taken), layer) for layer in new]
+        elif how == "insert":
+            i = data.draw(st.integers(-3, 3))
+            layer = one()
+            seq.insert(i, layer)
+            after = list(pairs)
+            after.insert(i, (None, layer))
+            taken = set(names)
+            after = [(n if n is not None else free(taken), m) for n, m in after]
+        elif not pairs:
+            return
+        else:
+            i = data.draw(st.integers(-len(pairs), len(pairs) - 1))
+            after = list(pairs)
+            if how == "setitem":
+                layer = one()
+                seq[i] = layer
+                after[i] = (after[i][0], layer)
+            else:
+                del seq[i]
+                del after[i]
+        if automatic and how != "setitem":
+            after = [(f"linear{k + 1}", m) for k, (_, m) in enumerate(after)]
+        names.clear()
+        names.update(after)
+        assert [(n, id(m)) for n, m in seq.named_children()] == [(n, id(m)) for n, m in after]
+
     # -- ModuleList --------------------------------------------------------------------------
     @rule(data=st.data(), tie=st.booleans(),
           how=st.sampled_from(["append", "insert", "extend", "setitem", "delitem"]))
@@ -293,7 +357,8 @@ class Structure(RuleBasedStateMachine):
         existing = self._existing_layers()
 
         def one():
-            layer = data.draw(st.sampled_from(existing)) if tie else linear(self._new_seed())
+            layer = (data.draw(st.sampled_from(existing)) if tie and existing
+                     else linear(self._new_seed()))
             self.training.setdefault(layer, layer.training)
             return layer
 
