@@ -5,8 +5,10 @@ a numpy function given a Tensor returns a Tensor on the graph. This is also what
 numpy-written backward bodies of the ops run on Tensors for second derivatives. Arguments are
 read as numpy reads them, by position or by numpy's names. Functions that find indices, counts or
 truths (np.argmax, np.nonzero, np.any) give constant tensors. Functions without a graphgrad
-counterpart, and settings it has no form of (``out=``), raise a `GraphgradTypeError` (a
-TypeError) naming them.
+counterpart, and settings it has no form of (``out=``), run on the values of tensors that
+need no grad (``np.linalg.norm(t)``, as on a PyTorch tensor), giving constants; given a tensor
+that requires grad while ops are recorded, they raise a `GraphgradTypeError` (a TypeError)
+naming them, where the gradient would be cut without a word.
 What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
 a tensor that requires grad while ops are recorded, rather than cut its gradient silently; so
 does ``float(t)``, through which numpy stores a tensor in one element of an array (``Z[i] = t``).
@@ -21,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
-from graphgrad.errors import GraphgradTypeError
+from graphgrad.errors import GraphgradTypeError, describe
+from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import reductions as R
@@ -133,20 +136,75 @@ def dot(a: Any, b: Any) -> Tensor:
     if 0 in ndims:
         return A.mul(a, b)
     if max(ndims) > 2:
-        raise _unsupported(f"numpy.dot of arrays of {ndims[0]} and {ndims[1]} dimensions "
-                           "(use @ or gg.matmul for stacks of matrices)")
+        raise GraphgradTypeError(
+            f"numpy.dot of arrays of {ndims[0]} and {ndims[1]} dimensions has no graphgrad "
+            "op: use @ or gg.matmul for stacks of matrices (or np.dot on t.data for a constant)")
     return A.matmul(a, b)
 
 
 _FUNCTIONS[np.dot] = dot
 
 
-def _unsupported(what: str) -> GraphgradTypeError:
+class _NoForm(Exception):
+    """A numpy call graphgrad has no op or setting for: ``what`` names it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def _unsupported(what: str, tensor: Tensor) -> GraphgradTypeError:
     return GraphgradTypeError(
-        f"{what} has no graphgrad op, so it cannot run on a Tensor and be differentiated. "
-        "Call it on t.data for a constant (no gradient flows through it), or write it as a "
-        "gg.Function with its forward and backward."
+        f"{what} has no graphgrad op, so it cannot run on {describe(tensor)}, which requires "
+        "grad, and be differentiated. Call it on t.data for a constant (no gradient flows "
+        "through it), or write it as a gg.Function with its forward and backward."
     )
+
+
+def _values(value: Any) -> Any:
+    """``value`` with each Tensor in it (or in a list or tuple of it) replaced by its data."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_values(v) for v in value)
+    return value
+
+
+def _needing_grad(value: Any) -> Tensor | None:
+    """The first Tensor in ``value`` (or in a list or tuple of it) that requires grad."""
+    if isinstance(value, Tensor):
+        return value if value.requires_grad else None
+    if isinstance(value, (list, tuple)):
+        return next((t for t in map(_needing_grad, value) if t is not None), None)
+    return None
+
+
+def _on_values(call: Callable, what: str, args: tuple, kwargs: dict) -> Any:
+    """A numpy call without a graphgrad form, run on the tensors' values when none of them
+    requires grad while ops are recorded (a gradient through it would be cut without a word):
+    arrays and numpy numbers come back as constant tensors, anything else (np.allclose's
+    bool) as numpy gives it. Never writes into a tensor (``out=``)."""
+    if _state.grad_enabled:
+        needing = _needing_grad((*args, *kwargs.values()))
+        if needing is not None:
+            raise _unsupported(what, needing)
+    out = kwargs.get("out")
+    if any(isinstance(o, Tensor) for o in (out if isinstance(out, tuple) else (out,))) or (
+            what.endswith(".at")):
+        raise GraphgradTypeError(f"{what} would write into a Tensor's data, which graphgrad "
+                                 "never changes in place; take the result instead "
+                                 "(y = np.log1p(x), not np.log1p(x, out=x))")
+    result = call(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
+    return _constants(result)
+
+
+def _constants(result: Any) -> Any:
+    if isinstance(result, (np.ndarray, np.generic)) and result.dtype.kind in "biufc":
+        return _constant(np.asarray(result))
+    if isinstance(result, tuple):  # a named tuple (np.linalg.svd's) keeps its names
+        parts = [_constants(r) for r in result]
+        return type(result)(*parts) if hasattr(result, "_fields") else tuple(parts)
+    return result
 
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -155,7 +213,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
         what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         if kwargs:
             what += "(..., " + ", ".join(f"{k}=..." for k in kwargs) + ")"
-        raise _unsupported(what)
+        return _on_values(getattr(ufunc, method), what, inputs, kwargs)
     return handler(*inputs)
 
 
@@ -233,20 +291,23 @@ def _graphgrad_call(func: Callable, handler: Callable, args: tuple, kwargs: dict
             else:
                 refused.append(key)
     if refused:
-        raise _unsupported(f"numpy.{func.__name__}(..., {'=..., '.join(refused)}=...)")
+        raise _NoForm(f"numpy.{func.__name__}(..., {'=..., '.join(refused)}=...)")
     return positional, named
 
 
 def array_function(func: Callable, args: tuple, kwargs: dict) -> Any:
     handler = _FUNCTIONS.get(func)
     if handler is None:
-        raise _unsupported(f"{func.__module__}.{func.__name__}")
-    positional, named = _graphgrad_call(func, handler, args, kwargs)
+        return _on_values(func, f"{func.__module__}.{func.__name__}", args, kwargs)
     try:
+        positional, named = _graphgrad_call(func, handler, args, kwargs)
         return handler(*positional, **named)
+    except _NoForm as missing:
+        return _on_values(func, missing.what, args, kwargs)
     except TypeError as exc:
         if isinstance(exc, GraphgradTypeError):
             raise
         # A form of the numpy function that graphgrad's counterpart lacks (np.where(c)).
-        keywords = "".join(f", {k}=..." for k in named)
-        raise _unsupported(f"numpy.{func.__name__}(...{keywords}) in this form ({exc})") from None
+        keywords = "".join(f", {k}=..." for k in kwargs)
+        return _on_values(func, f"numpy.{func.__name__}(...{keywords}) in this form ({exc})",
+                          args, kwargs)

@@ -1,6 +1,8 @@
 """numpy called on Tensors runs graphgrad ops: np.exp(t), ndarray @ t, np.sum(t, axis=0) give
 Tensors on the graph, with the gradients numpy's math implies; functions without an op are
-refused by name; np.asarray(t) gives the data."""
+refused by name on a tensor that requires grad, and run on the values of one that needs none;
+np.asarray(t) gives the data."""
+import contextlib
 import inspect
 import re
 
@@ -189,9 +191,55 @@ def test_numpy_backward_bodies_are_differentiable_through_interop():
     (np.cumsum, r"numpy\.cumsum"),
 ], ids=["linalg.inv", "log1p", "ufunc-method", "ufunc-out", "cumsum"])
 def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
-    x = gg.Tensor(np.eye(2), requires_grad=True)
-    with pytest.raises(gg.GraphgradTypeError, match=name + r".*t\.data.*gg\.Function"):
+    x = gg.Tensor(np.eye(2), requires_grad=True, name="x")
+    with pytest.raises(gg.GraphgradTypeError,
+                       match=name + r".*cannot run on 'x' \(2, 2\) float64, which requires grad"
+                       r".*t\.data.*gg\.Function"):
         call(x)
+
+
+@pytest.mark.parametrize("call", [
+    np.linalg.inv, np.log1p, lambda t: np.add.reduce(t), np.cumsum,
+    lambda t: np.linalg.norm(t, axis=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
+    lambda t: np.sum(t, initial=1.0),
+], ids=["linalg.inv", "log1p", "ufunc-method", "cumsum", "norm", "ufunc-dtype", "sum-initial"])
+def test_numpy_calls_without_an_op_run_on_values_that_need_no_gradient(call):
+    # As on a PyTorch tensor (np.linalg.norm(t)): nothing to differentiate, nothing is cut.
+    data = np.array([[2.0, 1.0], [1.0, 3.0]])
+    expected = call(data.copy())
+    for x in (gg.Tensor(data), gg.Tensor(data, requires_grad=True)):
+        with gg.no_grad() if x.requires_grad else contextlib.nullcontext():
+            got = call(x)
+        assert isinstance(got, gg.Tensor) and not got.requires_grad and got.creator is None
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.data, expected)
+
+
+def test_numpy_results_that_are_no_arrays_come_back_as_numpy_gives_them():
+    a = gg.Tensor([[3.0, 0.0], [0.0, 4.0]])
+    assert np.allclose(a, np.diag([3.0, 4.0])) is True
+    assert np.array_equal(a, a.data) is True
+    U, S, Vt = svd = np.linalg.svd(a)  # a named tuple keeps its names, its arrays constants
+    assert svd.S is S and isinstance(S, gg.Tensor)
+    np.testing.assert_allclose(S.data, [4.0, 3.0])
+    np.testing.assert_allclose((U.data * S.data) @ Vt.data, a.data, atol=1e-12)
+    # a constant made so takes part in ops like any other: dJ/dw = norm(a) = 5
+    w = gg.Tensor(2.0, requires_grad=True)
+    (w * np.linalg.norm(a)).backward()
+    assert w.grad == 5.0
+
+
+def test_a_numpy_call_that_would_write_into_a_tensor_is_refused():
+    t = gg.Tensor([1.0, 2.0])
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.log1p\(\.\.\., out=\.\.\.\) would "
+                       r"write into a Tensor's data.*y = np\.log1p\(x\)"):
+        np.log1p(t, out=t)
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.add\.at would write"):
+        np.add.at(t, [0], 1.0)
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    out = np.empty(2)  # into an array of one's own: numpy's, as asked
+    assert np.log1p(t, out=out).data is not t.data
+    np.testing.assert_allclose(out, np.log1p([1.0, 2.0]))
 
 
 # numpy's reductions take dtype (np.sum, np.mean) or out (np.max, np.min) third: a setting
@@ -326,7 +374,10 @@ def test_a_setting_given_under_both_of_numpys_names_is_refused():
     with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.clip: low is given twice"):
         np.clip(gg.Tensor(DATA), a_min=0.0, min=1.0)
     with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.reshape\(\.\.\., order=\.\.\.\)"):
-        np.reshape(gg.Tensor(DATA), (3, 2), order="F")
+        np.reshape(gg.Tensor(DATA, requires_grad=True), (3, 2), order="F")
+    # on values that need no gradient, numpy's own form runs
+    fortran = np.reshape(gg.Tensor(DATA), (3, 2), order="F")
+    np.testing.assert_array_equal(fortran.data, DATA.reshape((3, 2), order="F"))
 
 
 def test_a_numpy_call_on_data_is_a_constant():
