@@ -173,7 +173,8 @@ def loss_cases(draw):
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     name = draw(st.sampled_from(list(LOSS_CASES)))
-    if name == "cross_entropy, soft labels" and shape[-1] == 1:
+    if name.startswith("cross_entropy, ") and name != "cross_entropy, multi-label" \
+            and shape[-1] == 1:
         return draw(loss_cases())  # one class is refused: it costs nothing
     return (name, *LOSS_CASES[name](shape, rng))
 
@@ -189,9 +190,11 @@ def test_every_loss_over_random_shapes_passes_gradcheck_and_gradgradcheck(case):
 logits_strategy = hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1,
                                                           max_side=6),
                              elements=st.floats(-1000, 1000))
+classes_strategy = hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(2, 6)),
+                              elements=st.floats(-1000, 1000))  # a softmax needs C >= 2
 
 
-@given(logits_strategy, st.data())
+@given(classes_strategy, st.data())
 def test_cross_entropy_is_finite_and_exact_for_any_logit(z, data):
     m, C = z.shape
     labels = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(0, C - 1)))
@@ -313,6 +316,25 @@ def test_class_indices_must_be_whole_and_in_range():
         nn.cross_entropy(Z, np.array([0, 1, 2, 3, 4]))
     with pytest.raises(gg.GraphgradError, match="whole numbers"):
         nn.cross_entropy(Z, np.array([0, 1.5, 2, 3, 0]))
+
+
+def test_cross_entropy_over_one_class_is_refused_whatever_the_labels():
+    # A yes/no output, Linear(n, 1), with its 0/1 labels given to cross_entropy as indices: a
+    # batch of 0s cost 0 and taught nothing, and one holding a 1 was "out of range".
+    Z1 = gg.Tensor(np.array([[0.3], [-1.2]]), requires_grad=True)
+    for labels, kind in ((np.array([0, 0]), "class indices"), (np.array([0, 1]), "class indices"),
+                         (np.array([[1.0], [1.0]]), "one-hot rows")):
+        with pytest.raises(gg.ShapeError, match=(
+                r"^cross_entropy: logits unnamed tensor \(2, 1\) float64 have one class "
+                rf"\(C = 1\), with {kind} as labels; a softmax over one class is always 1, so "
+                r"the cost is 0 and nothing is learned\. For a yes/no label of 0 or 1, use "
+                r"binary_cross_entropy_with_logits\(Z, Y\) with Y of the logits' shape")):
+            nn.cross_entropy(Z1, labels)
+    # what it points to learns: J = mean(log(1 + e**-z) for y = 1, log(1 + e**z) for y = 0)
+    J = nn.binary_cross_entropy_with_logits(Z1, np.array([0, 1]).reshape(-1, 1))
+    assert J.item() == pytest.approx((np.log1p(np.exp(0.3)) + np.log1p(np.exp(1.2))) / 2)
+    assert nn.cross_entropy(np.array([[0.3, 0.0]]), np.array([0])).item() == pytest.approx(
+        np.log1p(np.exp(-0.3)))  # two classes are fine: -log(e**0.3 / (e**0.3 + 1))
 
 
 def test_binary_cross_entropy_of_a_confident_float32_prediction_is_finite():

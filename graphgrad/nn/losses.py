@@ -286,18 +286,30 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
     if type(raw) is not np.ndarray:
         raw = array_of(raw, "labels", "cross_entropy")
     if raw.shape == shape:
-        if shape[-1] == 1:
-            raise ShapeError(
-                f"cross_entropy: logits {describe(z)} have one class; a softmax over one "
-                "class is always 1. For a yes/no label use binary_cross_entropy_with_logits."
-            )
+        _refuse_one_class(z, "one-hot rows")
         _check_label_rows(raw, z)
     elif raw.shape == shape[:-1]:
+        _refuse_one_class(z, "class indices")
         _check_indices(raw, shape[-1])
     else:
         raise _label_shape_error(z, raw.shape)
     _refuse_empty("cross_entropy", z, "logits")
     return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
+
+
+def _refuse_one_class(z: Tensor, labels: str) -> None:
+    """Refuse logits of one class (C = 1), whatever the labels: a softmax over one class is
+    always 1, so the cost is 0 and no gradient reaches the model. With class indices, a batch
+    of 0s trained nothing and one holding a 1 was out of range: a yes/no output (Linear(n, 1))
+    whose 0/1 labels went to cross_entropy."""
+    if z.shape[-1] != 1:
+        return
+    raise ShapeError(
+        f"cross_entropy: logits {describe(z)} have one class (C = 1), with {labels} as "
+        "labels; a softmax over one class is always 1, so the cost is 0 and nothing is "
+        "learned. For a yes/no label of 0 or 1, use binary_cross_entropy_with_logits(Z, Y) "
+        "with Y of the logits' shape; for C classes, give the last layer C outputs."
+    )
 
 
 def _label_shape_error(z: Tensor, got: tuple) -> ShapeError:
