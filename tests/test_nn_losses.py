@@ -311,6 +311,24 @@ def test_binary_cross_entropy_refuses_logits_it_would_clip_without_a_gradient():
     assert edges.item() == pytest.approx(-np.log1p(-1e-12), abs=1e-15)  # 0 and 1 are fine
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("eps", [0.0, 1e-320])
+def test_binary_cross_entropy_with_eps_0_clips_at_the_smallest_normal_number(dtype, eps):
+    # log(0) was -inf: a = 0 cost NaN for y = 0 and Inf for y = 1, with numpy's warnings.
+    tiny = np.finfo(dtype).tiny
+    high = np.nextafter(dtype(1), dtype(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        A = gg.Tensor(np.array([[0.0], [0.0], [1.0], [0.3]], dtype), requires_grad=True)
+        J = nn.binary_cross_entropy(A, np.array([[0.0], [1.0], [1.0], [1.0]], dtype), eps=eps)
+        J.backward()
+    expected = -(np.log1p(-np.float64(tiny)) + np.log(np.float64(tiny))
+                 + np.log(np.float64(high)) + np.log(0.3)) / 4  # 708.4 / 4 + ... in float64
+    assert J.item() == pytest.approx(expected, rel=1e-6)
+    # 0 and 1 are outside the clip, where it is flat; 0.3 gets (a - y) / (a (1 - a)) / 4
+    np.testing.assert_allclose(A.grad, [[0.0], [0.0], [0.0], [-0.7 / 0.21 / 4]], rtol=1e-6)
+
+
 def test_class_indices_must_be_whole_and_in_range():
     with pytest.raises(gg.GraphgradError, match=r"0\.\.3 for 4 logits.*from 0 to 4"):
         nn.cross_entropy(Z, np.array([0, 1, 2, 3, 4]))

@@ -160,12 +160,14 @@ class BinaryCrossEntropy(Function):
 
 def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[Any, Any]:
     """[eps, 1 - eps] in ``dtype``. In float32, 1 - 1e-12 rounds to 1, where log(1 - a) is
-    -inf: the upper bound is then the largest float32 below 1."""
+    -inf: the upper bound is then the largest float32 below 1. So the lower bound is at least
+    the smallest normal number of the dtype: with eps = 0 (or one below it) log(a) was -inf at
+    a = 0, the cost NaN or Inf, and 1 / a overflowed in backward."""
     one = dtype.type(1)
     high = dtype.type(1 - eps)
     if high >= one:
         high = np.nextafter(one, dtype.type(0))
-    return dtype.type(eps), high
+    return max(dtype.type(eps), np.finfo(dtype).tiny), high
 
 
 # -- the functions a user calls -----------------------------------------------------------------
@@ -404,7 +406,8 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     J = -(1/m) sum [y log a + (1-y) log(1-a)].
 
     A is clipped to [eps, 1 - eps] first (in float32, where 1 - 1e-12 rounds to 1, the upper
-    bound is the largest float32 below 1), so A of exactly 0 or 1 gives a large finite cost
+    bound is the largest float32 below 1; with eps = 0, the bounds are the smallest normal
+    number and the largest number below 1), so A of exactly 0 or 1 gives a large finite cost
     instead of Inf (and no gradient: the clip is flat there). Prefer
     `binary_cross_entropy_with_logits` on Z for training; it never saturates so.
 
