@@ -1061,6 +1061,26 @@ def test_a_setting_changed_after_construction_is_checked_as_the_keyword_is(setti
             optim.RMSprop([W], **{"lr": 0.1, **keyword})
 
 
+@pytest.mark.parametrize("make", [optim.Adam, optim.RMSprop])
+def test_eps_0_is_refused_as_it_makes_nan_of_a_weight_whose_gradient_is_0(make):
+    """eps=0 divided 0 by sqrt(s_dW) = 0 for a weight whose gradients had all been 0 (a dead
+    ReLU's, an unused word's): the weight became NaN at the first step."""
+    rule = (r"eps must be positive and finite \(the step divides by sqrt\(s_dW\) \+ eps, and "
+            r"s_dW is 0 while a weight's gradients have been 0; the course's eps is 1e-8\)")
+    W = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(gg.ArgumentError, match=rf"^{make.__name__}: {rule}, got 0$"):
+        make([W], lr=0.1, eps=0)
+    with pytest.raises(gg.ArgumentError, match=rf"parameter group 0: {rule}, got 0\.0$"):
+        make([{"params": [W], "eps": 0.0}], lr=0.1)
+    optimizer = make([W], lr=0.1, eps=1e-8)
+    with pytest.raises(gg.ArgumentError, match=rf"^{make.__name__}: {rule}, got 0$"):
+        optimizer.eps = 0
+    W.grad = np.array([0.0, 0.5])
+    optimizer.step()  # the first step: -alpha sign(dW), up to eps, where dW is not 0
+    np.testing.assert_allclose(W.data, [1.0, 2.0 - 0.1 * (1.0 if make is optim.Adam else
+                                                           1 / math.sqrt(0.1))], rtol=1e-6)
+
+
 def test_clip_grad_norm_counts_a_tensor_given_twice_once():
     """A W tied between two layers is in both their lists: its gradient counted twice made the
     norm sqrt(2) times too large (7.07 for 5) and clipped it to 0.71 of max_norm."""

@@ -30,7 +30,12 @@ _AT_LEAST_0 = (lambda x: 0.0 <= x < math.inf, ">= 0 and finite")
 # What each setting must be, checked alike for the keyword arguments and every group's.
 _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "lr": (lambda x: 0.0 < x < math.inf, "positive and finite"),
-    "weight_decay": _AT_LEAST_0, "eps": _AT_LEAST_0,
+    "weight_decay": _AT_LEAST_0,
+    # 0 made 0 / 0 = NaN of every weight whose gradient had been 0 (a dead ReLU's, an unused
+    # word's embedding), as in PyTorch.
+    "eps": (lambda x: 0.0 < x < math.inf,
+            "positive and finite (the step divides by sqrt(s_dW) + eps, and s_dW is 0 while "
+            "a weight's gradients have been 0; the course's eps is 1e-8)"),
     "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
 }
 _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
