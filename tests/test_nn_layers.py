@@ -860,6 +860,20 @@ def test_one_example_without_the_batch_axis_is_shown_how_to_add_it(call, message
         call()
 
 
+def test_a_1d_x_for_a_linear_layer_of_one_input_is_shown_how_to_make_it_a_column():
+    """m examples of one feature, a 1-D array as numpy gives a column of data, were read as
+    one example of m features and refused with the expected shape alone."""
+    layer = nn.Linear(1, 2, rng=0)
+    with pytest.raises(gg.OpError, match=(
+            r"a linear layer with W of shape \(2, 1\) takes X of shape \(m, 1\), one example "
+            r"per row; got \(5,\) \(X\.reshape\(-1, 1\), if X holds m examples of one "
+            r"feature\)$")):
+        layer(np.arange(5.0))
+    Z = layer(np.arange(5.0).reshape(-1, 1))  # as told: one row per example
+    np.testing.assert_allclose(Z.data, np.arange(5.0)[:, None] * layer.W.data[:, 0])
+    np.testing.assert_allclose(layer(np.array([3.0])).data, 3.0 * layer.W.data[:, 0])  # one
+
+
 def test_one_example_with_the_batch_axis_added_as_shown_is_computed():
     bn = nn.BatchNorm1d(4).eval()
     bn.running_mean, bn.running_var = np.arange(4.0), np.full(4, 4.0)

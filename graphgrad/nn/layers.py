@@ -69,8 +69,11 @@ class Affine(Function):
             return f"the weight must have shape (n_out, n_in), got {w.shape}"
         n_out, n_in = w.shape
         if x.ndim == 0 or x.shape[-1] != n_in:
-            tip = " (X.T, if X holds one example per column as in the course)" if (
-                x.ndim == 2 and x.shape[0] == n_in) else ""
+            tip = ""
+            if x.ndim == 2 and x.shape[0] == n_in:
+                tip = " (X.T, if X holds one example per column as in the course)"
+            elif x.ndim == 1 and n_in == 1:  # a 1-D X is one example: here of len(X) features
+                tip = " (X.reshape(-1, 1), if X holds m examples of one feature)"
             return (f"a linear layer with W of shape ({n_out}, {n_in}) takes X of shape "
                     f"(m, {n_in}), one example per row; got {x.shape}{tip}")
         if b is not None and b.shape not in ((n_out,), (1, n_out)):
