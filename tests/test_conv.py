@@ -224,6 +224,38 @@ def test_bad_convolution_inputs_get_errors_that_name_the_op_and_say_what_to_do(c
         call()
 
 
+GRAY = np.random.default_rng(4).standard_normal((5, 6, 6))  # 5 grayscale images, no channel axis
+
+
+@pytest.mark.parametrize("call, tip", [
+    (lambda: nn.Conv2d(1, 2, 3, rng=0)(GRAY),
+     "(images of one channel? add the channel axis: A[..., None])"),
+    (lambda: nn.ConvTranspose2d(1, 2, 3, rng=0)(GRAY),
+     "(images of one channel? add the channel axis: A[..., None])"),
+    (lambda: nn.MaxPool2d(2)(GRAY),  # no filters to tell which axis is missing: both tips
+     "(one image? add the batch axis: A[None]; images of one channel? add the channel axis: "
+     "A[..., None])"),
+    (lambda: nn.Conv2d(1, 2, 3, rng=0)(GRAY[0]),
+     "(one image of one channel? add both axes: A[None, :, :, None])"),
+    (lambda: nn.Conv1d(1, 2, 3, rng=0)(GRAY[:, 0]),
+     "(sequences of one channel? add the channel axis: A[..., None])"),
+    (lambda: nn.Conv2d(3, 2, 3, rng=0)(GRAY[..., :3]), "(one image? add the batch axis: A[None])"),
+])
+def test_images_of_one_channel_without_its_axis_are_shown_how_to_add_it(call, tip):
+    """A batch of grayscale images (m, n_H, n_W) was told to add the batch axis, A[None], which
+    made a batch of one image of n_W channels and a second error."""
+    with pytest.raises(gg.OpError, match=re.escape(tip) + "$"):
+        call()
+
+
+def test_grayscale_images_with_the_channel_axis_added_are_convolved_as_one_channel():
+    layer = nn.Conv2d(1, 2, 3, rng=0)
+    Z = layer(GRAY[..., None])
+    np.testing.assert_allclose(Z.data, conv_reference(GRAY[..., None], layer.W.data,
+                                                      layer.b.data, 1, 0))
+    assert Z.shape == (5, 4, 4, 2)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 2)), stride=0),
      "conv2d: the stride must be a whole number of at least 1, got 0"),

@@ -158,6 +158,8 @@ def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride:
     if x.ndim != 3:
         tip = {2: " (one sequence? add the batch axis: A[None])",
                4: " (images? use conv2d)"}.get(x.ndim, "")
+        if x.ndim == 2 and w.ndim == 3 and w.shape[1] * groups == 1 != x.shape[-1]:
+            tip = " (sequences of one channel? add the channel axis: A[..., None])"
         raise ValueError(f"a 1-D convolution takes sequences A of shape (m, n_L, n_C), "
                          f"channels last; got shape {x.shape}{tip}")
     if w.ndim != 3:
@@ -188,7 +190,7 @@ class Conv2d(Function):
         whole_number(stride, "the stride", "Conv2d", 1)
         pads = _pads(pad, "Conv2d")
         groups = whole_number(groups, "groups", "Conv2d", 1)
-        _check_images(x, "a convolution")
+        _check_images(x, "a convolution", w.shape[-2] * groups if w.ndim == 4 else None)
         if w.ndim != 4:
             layout = "(f, f, n_C_prev, n_C)" if groups == 1 else "(f, f, n_C_prev / groups, n_C)"
             raise ValueError(f"the filters W must have shape {layout}, got {w.shape}")
@@ -338,7 +340,7 @@ class ConvTranspose2d(Function):
         pads = _pads(pad, "ConvTranspose2d")
         extra = whole_number(output_padding, "output_padding", "ConvTranspose2d", 0)
         groups = whole_number(groups, "groups", "ConvTranspose2d", 1)
-        _check_images(a, "a transposed convolution")
+        _check_images(a, "a transposed convolution", w.shape[-1] if w.ndim == 4 else None)
         if w.ndim != 4:
             layout = "(f, f, n_C, n_C_prev)" if groups == 1 else "(f, f, n_C / groups, n_C_prev)"
             raise ValueError(f"the filters W of a transposed convolution must have shape "

@@ -84,9 +84,23 @@ def padding_setting(padding: int | str, f: int, stride: int, caller: str,
     return whole_number(padding, "the padding", caller, 0)
 
 
-def _check_images(x: np.ndarray, what: str) -> None:
+def _check_images(x: np.ndarray, what: str, channels: int | None = None) -> None:
+    """Refuse A that is no batch of images (m, n_H, n_W, n_C), with the axis it probably
+    lacks: the batch's, or, for filters of ``channels`` = 1 (or pooling, which has none),
+    the channel's of grayscale images, as (m, n_H, n_W) data often comes."""
     if x.ndim != 4:
-        tip = " (one image? add the batch axis: A[None])" if x.ndim == 3 else ""
+        tip = ""
+        if x.ndim == 3:
+            batch = "one image? add the batch axis: A[None]"
+            gray = "images of one channel? add the channel axis: A[..., None]"
+            if channels is None:
+                tip = f" ({batch}; {gray})"
+            elif channels == 1 and x.shape[-1] != 1:
+                tip = f" ({gray})"
+            else:
+                tip = f" ({batch})"
+        elif x.ndim == 2 and channels in (None, 1):
+            tip = " (one image of one channel? add both axes: A[None, :, :, None])"
         raise ValueError(f"{what} takes images A of shape (m, n_H, n_W, n_C), channels last; "
                          f"got shape {x.shape}{tip}")
 
