@@ -411,6 +411,18 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool) -> None:
 
 def _backward_failed(node: Function, exc: Exception, on_tensors: bool = False) -> BackwardError:
     where = f" (created at {node.created_at})" if node.created_at else ""
+    reason = getattr(exc, "on_tensors", None) if on_tensors else None
+    if reason is not None:  # numpy code a Tensor cannot run: its own advice would not fit
+        return BackwardError(
+            f"{node.name}.backward{where} failed on Tensors: {reason}."
+            "\n  create_graph=True runs backward on Tensors, to record the graph of the "
+            "gradient itself (second derivatives, gradgradcheck). Write the body with numpy "
+            "operators and the numpy functions graphgrad has ops for (np.where(x > 0, grad, 0) "
+            "rather than a copy of grad and a write into it; a Tensor never changes, so it "
+            "needs no copy), and run an op it needs with Op.call(...), which records it on "
+            "Tensors (a scatter-add such as np.add.at(dx, index, grad) is "
+            "graphgrad.ops.indexing.IndexAdd.call(grad, index=index, shape=x.shape))."
+        )
     message = f"{node.name}.backward{where} failed: {exc}"
     if on_tensors and isinstance(exc, AttributeError) and "'Tensor'" in str(exc):
         message += (
@@ -543,8 +555,10 @@ def _run_backward_on_graph(node: Function, upstream: Any, outputs: tuple) -> tup
             grads = node.backward(node, *[_as_tensor(u) for u in upstream])
         else:
             grads = node.backward(node, _as_tensor(upstream))
-    except GraphgradError:
-        raise
+    except GraphgradError as exc:
+        if getattr(exc, "on_tensors", None) is None:  # not about the body's numpy
+            raise
+        raise _backward_failed(node, exc, on_tensors=True) from exc
     except Exception as exc:
         raise _backward_failed(node, exc, on_tensors=True) from exc
     finally:

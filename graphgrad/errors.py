@@ -52,6 +52,15 @@ class ConventionWarning(UserWarning):
     is meant: ``warnings.filterwarnings("ignore", category=gg.ConventionWarning)``."""
 
 
+def on_tensors(error: GraphgradError, reason: str) -> GraphgradError:
+    """``error``, marked with ``reason``: what it means when a backward body that
+    ``gg.grad(..., create_graph=True)`` runs on Tensors raised it. The engine then names the
+    op and says ``reason`` in place of the error's own advice, which may be to take a
+    tensor's values (``t.data``): the gradient's graph would go without them."""
+    error.on_tensors = reason  # type: ignore[attr-defined]
+    return error
+
+
 def whole_number(value: Any, what: str, caller: str, least: int = 1) -> int:
     """A count or size setting (a layer size, a stride, a batch size) as an int, or an
     `ArgumentError` saying what it must be: ints and numpy ints pass, 2.5, 64.0, True and

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
-from graphgrad.errors import GraphgradTypeError, describe
+from graphgrad.errors import GraphgradError, GraphgradTypeError, describe, on_tensors
 from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
 from graphgrad.ops import elementwise as E
@@ -153,12 +153,12 @@ class _NoForm(Exception):
         self.what = what
 
 
-def _unsupported(what: str, tensor: Tensor) -> GraphgradTypeError:
-    return GraphgradTypeError(
+def _unsupported(what: str, tensor: Tensor) -> GraphgradError:
+    return on_tensors(GraphgradTypeError(
         f"{what} has no graphgrad op, so it cannot run on {describe(tensor)}, which requires "
         "grad, and be differentiated. Call it on t.data for a constant (no gradient flows "
         "through it), or write it as a gg.Function with its forward and backward."
-    )
+    ), f"{what} has no graphgrad op")
 
 
 def _values(value: Any) -> Any:
@@ -191,9 +191,10 @@ def _on_values(call: Callable, what: str, args: tuple, kwargs: dict) -> Any:
     out = kwargs.get("out")
     if any(isinstance(o, Tensor) for o in (out if isinstance(out, tuple) else (out,))) or (
             what.endswith(".at")):
-        raise GraphgradTypeError(f"{what} would write into a Tensor's data, which graphgrad "
-                                 "never changes in place; take the result instead "
-                                 "(y = np.log1p(x), not np.log1p(x, out=x))")
+        raise on_tensors(GraphgradTypeError(
+            f"{what} would write into a Tensor's data, which graphgrad never changes in place; "
+            "take the result instead (y = np.log1p(x), not np.log1p(x, out=x))"
+        ), f"{what} writes into a Tensor, and a Tensor never changes")
     result = call(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
     return _constants(result)
 

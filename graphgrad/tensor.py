@@ -23,7 +23,7 @@ import numpy as np
 
 from graphgrad.errors import (
     ArgumentError, BackwardError, GraphgradError, GraphgradTypeError, InplaceError, ShapeError,
-    describe, flag, setting_text,
+    describe, flag, on_tensors, setting_text,
 )
 
 if TYPE_CHECKING:
@@ -179,13 +179,14 @@ class Tensor:
         ``np.sum([J1, J2])``, ``np.array([a, b])``) and the gradient would be silently lost.
         ``t.data`` or ``t.numpy()`` take the values on purpose; `gg.no_grad` allows it."""
         if self.requires_grad and _state.grad_enabled:
-            raise GraphgradTypeError(
+            raise on_tensors(GraphgradTypeError(
                 f"numpy asked for the values of {describe(self)}, which requires grad: what "
                 "it computes from them would have no gradient. Keep tensors in graphgrad ops "
                 "(X @ W rather than X.dot(W); gg.stack or gg.concatenate for a "
                 "list of tensors; sum(costs) rather than np.sum(costs)), or take the values "
                 "on purpose: t.data, t.numpy(), or under gg.no_grad()."
-            )
+            ), "numpy asked for the values of a Tensor (to compute with them outside the "
+               "graph, or to write them into an array), which the gradient's graph would lose")
         if dtype is None or dtype == self.data.dtype:
             return self.data.copy() if copy else self.data
         if copy is False:  # numpy's protocol: never copy, so refuse what needs one
@@ -344,11 +345,11 @@ class Tensor:
         return _unpickled_leaf, (type(self), self.data, self.grad, self.name, self.requires_grad)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        raise InplaceError(
+        raise on_tensors(InplaceError(
             f"{describe(self)} does not support item assignment: ops read tensors, they never "
             "change them. Build a new tensor instead (gg.where(mask, value, t), gg.concatenate, "
             "gg.pad), or assign a new array to a leaf: t.data = new_array."
-        )
+        ), "it writes into a Tensor, and a Tensor never changes")
 
     # -- arithmetic -----------------------------------------------------------------------------
     def __add__(self, other: ArrayLike) -> Tensor:
@@ -836,12 +837,12 @@ def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:
     if t.creator is not None or not t.requires_grad:
         return NotImplemented  # Python falls back to t = t {op} other
     if _state.grad_enabled:
-        raise InplaceError(
+        raise on_tensors(InplaceError(
             f"{describe(t)} {symbol} ...: a leaf that requires grad cannot change in place "
             "while ops are recorded, as in PyTorch: the update is not part of the model. To "
             f"update a parameter, do it under no_grad (with gg.no_grad(): W {symbol} ...), on its "
             "array (W.data -= lr * W.grad), or with an optimizer (optim.SGD)."
-        )
+        ), f"it changes a Tensor in place ({symbol}), and a Tensor never changes")
     try:
         ufunc(t.data, _data(other), out=t.data, casting="same_kind")
     except ValueError as exc:

@@ -258,6 +258,49 @@ def test_a_backward_using_an_array_method_under_create_graph_says_why_and_what_t
     assert "t.data" not in str(info.value)
 
 
+class CubeWrittenWithNumpy(gg.Function):
+    """y = x**3, with a backward written in numpy that Tensors cannot run: ``how`` says which
+    (a numpy function with no graphgrad op, a write into a Tensor, or into an array)"""
+
+    @staticmethod
+    def forward(ctx, x, how):
+        ctx.save_for_backward(x)
+        ctx.how = how
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        if ctx.how == "outer":
+            return np.outer(grad, 3 * x * x).sum(axis=0) / len(x)
+        if ctx.how == "add.at":
+            dx = np.zeros(x.shape)
+            np.add.at(dx, np.arange(len(x)), grad * 3 * x * x)
+            return dx
+        dx = np.zeros_like(x) if ctx.how == "into a tensor" else np.zeros(x.shape)
+        dx[:] = grad * 3 * x * x
+        return dx
+
+
+@pytest.mark.parametrize("how, what", [
+    ("outer", r"numpy.outer has no graphgrad op"),
+    ("add.at", r"numpy.add.at has no graphgrad op"),
+    ("into a tensor", r"it writes into a Tensor"),
+    ("into an array", r"numpy asked for the values of a Tensor"),
+])
+def test_a_backward_numpy_cannot_run_on_tensors_under_create_graph_names_the_op(how, what):
+    """The error came from numpy's dispatch or the Tensor without the op's name, and advised
+    t.data, which would leave the second derivative without the values taken."""
+    x = gg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    (first,) = gg.grad(CubeWrittenWithNumpy.apply(x, how=how).sum(), x)  # plain numpy: fine
+    np.testing.assert_array_equal(first, [3.0, 12.0])
+    with pytest.raises(gg.BackwardError, match=r"^CubeWrittenWithNumpy.backward failed on "
+                       r"Tensors: " + what + r".*\n  create_graph=True runs backward on "
+                       r"Tensors.*np.where\(x > 0, grad, 0\).*Op.call") as info:
+        gg.grad(CubeWrittenWithNumpy.apply(x, how=how).sum(), x, create_graph=True)
+    assert "t.data" not in str(info.value)
+
+
 def test_second_order_through_a_leaf_whose_data_was_replaced_is_refused():
     x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
     J = (x * x * x).sum()
