@@ -55,6 +55,18 @@ def backward(
     _backprop((root,), (seed,), retain_graph, keep_intermediate_grads, False, None)
 
 
+def create_graph_refused(root: Tensor) -> ArgumentError:
+    """The error for ``J.backward(create_graph=True)``: .grad holds arrays, never a graph."""
+    name = root.name if root.name and root.name.isidentifier() else "J"
+    return ArgumentError(
+        f"backward of {describe(root)}: create_graph=True is not taken, as .grad holds numpy "
+        "arrays, never a graph to differentiate again. Take the gradient as Tensors on a "
+        f"graph with gg.grad: (dW,) = gg.grad({name}, [W], create_graph=True) for each W "
+        "you need it of (a gradient penalty built from dW is added to the cost, then "
+        "backward() as usual; a second gg.grad of it gives second derivatives)."
+    )
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],

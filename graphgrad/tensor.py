@@ -281,6 +281,8 @@ class Tensor:
         grad: ArrayLike = None,
         retain_graph: bool = False,
         keep_intermediate_grads: bool = True,
+        *,
+        create_graph: bool = False,
     ) -> None:
         """Backpropagate from this tensor J: afterwards every node that requires grad holds
         dJ/d(node) in ``.grad``, intermediates included.
@@ -290,6 +292,9 @@ class Tensor:
             retain_graph: keep saved values so backward can run through the graph again.
             keep_intermediate_grads: False keeps only the leaves' grads (parameters), which
                 frees each intermediate gradient as soon as it is used: less memory in training.
+            create_graph: False only (PyTorch's keyword, refused when True with what to do):
+                ``.grad`` holds numpy arrays, never a graph. A gradient to differentiate again
+                comes from ``gg.grad(J, [W], create_graph=True)``.
 
         Leaves accumulate (``x.grad`` grows across calls until reset to None); intermediates
         hold the latest backward's value. So a batch too big for memory can be split into
@@ -299,6 +304,8 @@ class Tensor:
         by its own mean and variance, and updates the running ones) and Dropout (a mask per
         micro-batch). Clip the sum, after the last backward.
         """
+        if create_graph is not False and flag(create_graph, "create_graph", "backward"):
+            raise _engine.create_graph_refused(self)
         _engine.backward(self, grad, retain_graph, keep_intermediate_grads)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

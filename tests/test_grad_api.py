@@ -359,3 +359,25 @@ def test_a_seed_gradient_that_is_no_numbers_is_refused_by_name(grad):
     if not isinstance(grad, list):  # a list is one seed per output
         with pytest.raises(gg.GraphgradTypeError, match=message.replace("backward", "gg\\.grad")):
             gg.grad(y, x, grad_outputs=grad)
+
+
+def test_backward_with_create_graph_says_to_use_gg_grad_which_gives_it():
+    """PyTorch's J.backward(create_graph=True) was a TypeError about an unexpected keyword; .grad
+    holds numpy arrays, so the differentiable gradient comes from gg.grad, as the error says."""
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    J = (x**3).sum()
+    J.name = "J"
+    with pytest.raises(gg.ArgumentError, match=r"^backward of 'J' \(\) float64: create_graph=True "
+                       r"is not taken.*\.grad holds numpy arrays.*gg\.grad\(J, \[W\], "
+                       r"create_graph=True\)"):
+        J.backward(create_graph=True)
+    assert x.grad is None  # nothing ran: the graph is still there for what the message says
+    (dx,) = gg.grad(J, [x], create_graph=True)
+    np.testing.assert_array_equal(dx.data, [3.0, 12.0])
+    (dx.sum()).backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 12.0])  # d/dx of 3 x**2
+    J2 = (x**3).sum()
+    J2.backward(create_graph=np.False_)  # PyTorch's default, spelled out: an ordinary backward
+    np.testing.assert_array_equal(x.grad, [9.0, 24.0])
+    with pytest.raises(gg.ArgumentError, match="create_graph must be True or False, got 1"):
+        J2.backward(create_graph=1)
