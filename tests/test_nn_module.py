@@ -723,6 +723,34 @@ def test_a_parameter_replaced_by_data_is_refused_not_silently_dropped(value):
     assert [name for name, _ in layer.named_parameters()] == ["W"]
 
 
+def test_a_parameter_replaced_by_computed_weights_says_to_call_the_layers_op_with_them():
+    """A MAML step's W - alpha * dW assigned to layer.W is refused as any non-parameter is; the
+    error says how to run the layer with them, and that way differentiates through the step."""
+    rng = np.random.default_rng(0)
+    X, y, Xq, yq = (rng.standard_normal(shape) for shape in [(4, 2), (4, 1), (3, 2), (3, 1)])
+    layer = nn.Linear(2, 1, rng=0)
+    alpha = 0.1
+
+    def outer_cost(W, b, create_graph):
+        dW, db = gg.grad(nn.mse(nn.linear(X, W, b), y), [W, b], create_graph=create_graph)
+        return nn.mse(nn.linear(Xq, W - alpha * dW, b - alpha * db), yq)
+
+    dW, _ = gg.grad(nn.mse(layer(X), y), [layer.W, layer.b], create_graph=True)
+    with pytest.raises(gg.GraphgradTypeError, match=r"Linear\.W is a parameter; assigning output "
+                       r"of Sub .*To run the layer with computed weights that keep their graph "
+                       r".*call the op of its forward with them.*nn\.linear\(X, W, b\)"):
+        layer.W = layer.W - alpha * dW
+    outer_cost(layer.W, layer.b, create_graph=True).backward()
+    numeric = np.zeros((1, 2))
+    for j in range(2):
+        step = np.zeros((1, 2))
+        step[0, j] = 1e-6
+        costs = [outer_cost(gg.Tensor(layer.W.data + s, requires_grad=True), layer.b,
+                            create_graph=False).item() for s in (step, -step)]
+        numeric[0, j] = (costs[0] - costs[1]) / 2e-6
+    np.testing.assert_allclose(layer.W.grad, numeric, rtol=1e-6)
+
+
 @pytest.mark.parametrize("value", ["False", "no", None, 0, 1, np.array([True, False]), 0.0])
 def test_mode_freeze_and_strict_flags_must_be_true_or_false(value):
     """A truthy "False" read as True trained a model meant for evaluation (and strict="no"

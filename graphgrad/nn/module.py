@@ -90,6 +90,11 @@ def _replaced_parameter_message(module: Module, name: str, value: Any) -> str:
         f"its values, assign its data ({name}.data = array, of shape "
         f"{module._members[name].shape}); to replace it, assign an nn.Parameter; to remove "
         "it, assign None."
+        + (" To run the layer with computed weights that keep their graph (a MAML step's "
+           "W - alpha * dW, dW from gg.grad(..., create_graph=True)), call the op of its "
+           "forward with them: nn.linear(X, W, b) is nn.Linear's, gg.conv2d(A, W, b, stride, "
+           "pad) nn.Conv2d's." if isinstance(value, Tensor) and value.creator is not None
+           else "")
     )
 
 
