@@ -208,8 +208,10 @@ def _freed_error(node: Function) -> BackwardError:
     return BackwardError(
         f"cannot backpropagate through {node.name}{where} a second time: the first backward "
         "freed the values it saved (or failed after running through it). Pass "
-        "retain_graph=True to the first backward() if you need to backpropagate twice, or run "
-        "the forward pass again."
+        "retain_graph=True to the first backward() or gg.grad() if you need to backpropagate "
+        "twice (gg.grad keeps the graph by default only with create_graph=True: a "
+        "Hessian-vector product per v, or a Hessian row by row, needs it in each call but "
+        "the last), or run the forward pass again."
     )
 
 

@@ -381,3 +381,21 @@ def test_backward_with_create_graph_says_to_use_gg_grad_which_gives_it():
     np.testing.assert_array_equal(x.grad, [9.0, 24.0])
     with pytest.raises(gg.ArgumentError, match="create_graph must be True or False, got 1"):
         J2.backward(create_graph=1)
+
+
+def test_a_second_hessian_vector_product_through_a_freed_graph_says_gg_grad_keeps_it_so():
+    """The second of two products H v through one create_graph gradient ran through a graph the
+    first had freed (gg.grad keeps it only with create_graph, by default), and the error said
+    to pass retain_graph=True to a backward() the code never called."""
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (g,) = gg.grad((gg.sin(x) * x).sum(), x, create_graph=True)  # cos x * x + sin x
+    hessian_diagonal = -np.sin(x.data) * x.data + 2 * np.cos(x.data)
+    (first,) = gg.grad(g, x, grad_outputs=np.array([1.0, 0.0]))
+    np.testing.assert_allclose(first, [hessian_diagonal[0], 0.0], rtol=1e-15)
+    with pytest.raises(gg.BackwardError, match=r"a second time.*retain_graph=True to the "
+                       r"first backward\(\) or gg\.grad\(\).*keeps the graph by default only "
+                       r"with create_graph=True.*a Hessian-vector product per v"):
+        gg.grad(g, x, grad_outputs=np.array([0.0, 1.0]))
+    (g,) = gg.grad((gg.sin(x) * x).sum(), x, create_graph=True)
+    products = [gg.grad(g, x, grad_outputs=v, retain_graph=True)[0] for v in np.eye(2)]
+    np.testing.assert_allclose(products, np.diag(hessian_diagonal), rtol=1e-15)
