@@ -188,11 +188,17 @@ class Structure(RuleBasedStateMachine):
     def _existing_layers(self) -> list[nn.Module]:
         return [m for name, m in self._modules() if isinstance(m, nn.Linear)]
 
+    def _incoming(self, data, tie: bool) -> nn.Module:
+        """A layer to add: one the model holds already (tied), or a new one."""
+        existing = self._existing_layers()
+        layer = (data.draw(st.sampled_from(existing)) if tie and existing
+                 else linear(self._new_seed()))
+        self.training.setdefault(layer, layer.training)
+        return layer
+
     @rule(slot=st.sampled_from(SLOTS), tie=st.booleans(), data=st.data())
     def assign_layer(self, slot: str, tie: bool, data) -> None:
-        layers = self._existing_layers()
-        layer = data.draw(st.sampled_from(layers)) if tie and layers else linear(self._new_seed())
-        self.training.setdefault(layer, layer.training)
+        layer = self._incoming(data, tie)
         setattr(self.net, slot, layer)
         self.slots[slot] = ("layer", layer)
 
@@ -265,9 +271,7 @@ class Structure(RuleBasedStateMachine):
             return
         name = (data.draw(st.sampled_from(sorted(names))) if how == "replace" and names
                 else f"extra{self._new_seed()}")
-        layers = self._existing_layers()
-        layer = data.draw(st.sampled_from(layers)) if tie and layers else linear(self._new_seed())
-        self.training.setdefault(layer, layer.training)
+        layer = self._incoming(data, tie)
         setattr(seq, name, layer)
         names[name] = layer
 
@@ -298,13 +302,9 @@ class Structure(RuleBasedStateMachine):
         seq = self.net.seq
         pairs = list(names.items())
         automatic = [n for n, _ in pairs] == [f"linear{i + 1}" for i in range(len(pairs))]
-        existing = self._existing_layers()
 
         def one():
-            layer = (data.draw(st.sampled_from(existing)) if tie and existing
-                     else linear(self._new_seed()))
-            self.training.setdefault(layer, layer.training)
-            return layer
+            return self._incoming(data, tie)
 
         def free(taken: set) -> str:
             count = 1 + len(pairs)
@@ -354,13 +354,9 @@ class Structure(RuleBasedStateMachine):
     def modulelist_change(self, data, tie: bool, how: str) -> None:
         layers = self.slots["ml"][1]
         ml = self.net.ml
-        existing = self._existing_layers()
 
         def one():
-            layer = (data.draw(st.sampled_from(existing)) if tie and existing
-                     else linear(self._new_seed()))
-            self.training.setdefault(layer, layer.training)
-            return layer
+            return self._incoming(data, tie)
 
         if how == "append":
             layer = one()
