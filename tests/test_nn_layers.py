@@ -7,13 +7,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import graphgrad as gg
 from graphgrad import nn, optim
 from graphgrad.nn.layers import Affine
-from graphgrad.nn.normalization import BatchNorm2d
+from graphgrad.nn.normalization import BatchNorm, BatchNorm2d, BatchNormEval, LayerNormalize
 
 RNG = np.random.default_rng(7)
 
@@ -879,3 +879,253 @@ def test_one_example_with_the_batch_axis_added_as_shown_is_computed():
     bn.running_mean, bn.running_var = np.arange(4.0), np.full(4, 4.0)
     z = np.array([2.0, 3.0, 4.0, 5.0])
     np.testing.assert_allclose(bn(z[None]).data, [[1.0, 1.0, 1.0, 1.0]], rtol=1e-5)
+
+
+# -- the fused normalisation ops -------------------------------------------------------------------
+def _composed(layer, Z):
+    """The normalisation layers as they were built from the engine's ops (mean, subtract,
+    sqrt, divide, ...), one node each: the reference the fused ops must equal. Updates a batch
+    norm's running statistics as the layer does."""
+    Z = Z if isinstance(Z, gg.Tensor) else gg.Tensor(Z)
+    if isinstance(layer, nn.LayerNorm):
+        mu = Z.mean(axis=(-1,), keepdims=True)
+        centred = Z - mu
+        sigma2 = (centred * centred).mean(axis=(-1,), keepdims=True)
+        return layer.gamma * (centred / gg.sqrt(sigma2 + layer.eps)) + layer.beta
+    if not layer.training:
+        Z_norm = (Z - layer.running_mean) * (1.0 / np.sqrt(layer.running_var + layer.eps))
+        return layer.gamma * Z_norm + layer.beta
+    mu = Z.mean(axis=layer.axes)
+    centred = Z - mu
+    sigma2 = (centred * centred).mean(axis=layer.axes)
+    Z_norm = centred / gg.sqrt(sigma2 + layer.eps)
+    keep, dtype = layer.momentum, layer.running_mean.dtype
+    layer.running_mean = (keep * layer.running_mean + (1 - keep) * mu.data).astype(dtype)
+    layer.running_var = (keep * layer.running_var + (1 - keep) * sigma2.data).astype(dtype)
+    return layer.gamma * Z_norm + layer.beta
+
+
+def _norm_layer(kind, n, dtype=np.float64, **settings):
+    """(layer, its input's rank, its op) of a kind: 'BatchNorm1d' or 'BatchNorm2d' with
+    ', train' or ', eval', or 'LayerNorm'."""
+    if kind == "LayerNorm":
+        return nn.LayerNorm(n, dtype=dtype, **settings), None, "LayerNormalize"
+    name, mode = kind.split(", ")
+    layer = (nn.BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(n, dtype=dtype,
+                                                                      **settings)
+    rng = np.random.default_rng(n)
+    layer.running_mean = rng.standard_normal(n).astype(dtype)
+    layer.running_var = rng.uniform(0.2, 3.0, n).astype(dtype)
+    if mode == "eval":
+        layer.eval()
+    return layer, 2 if name == "BatchNorm1d" else 4, "BatchNorm" if mode == "train" else (
+        "BatchNormEval")
+
+
+def _fused_and_composed(layer, Z, gamma, beta, dY):
+    """Output, gradients (of Z, gamma, beta) and running statistics of ``layer`` and of its
+    composed reference, at the same Z and parameters."""
+    results = []
+    for run in (layer, lambda X: _composed(layer, X)):
+        state = {k: np.array(v) for k, v in layer.state_dict().items()}
+        inputs = [gg.Tensor(a.copy(), requires_grad=True) for a in (Z, gamma, beta)]
+        layer.gamma, layer.beta = inputs[1:]
+        out = run(inputs[0])
+        out.backward(dY)
+        results.append([out.data, *(t.grad for t in inputs),
+                        *(getattr(layer, "running_mean", None), getattr(layer, "running_var",
+                                                                         None))])
+        for name in ("running_mean", "running_var"):
+            if name in state:
+                setattr(layer, name, state[name])
+    return results
+
+
+NORM_KINDS = ["BatchNorm1d, train", "BatchNorm1d, eval", "BatchNorm2d, train",
+              "BatchNorm2d, eval", "LayerNorm"]
+
+
+@pytest.mark.parametrize("kind", NORM_KINDS)
+@pytest.mark.parametrize("shape_of_batch", [(5,), (2, 3, 2)], ids=["rows", "more axes"])
+@pytest.mark.parametrize("settings", [{}, {"eps": 1e-3}, {"eps": 0.7, "momentum": 0.6},
+                                      {"momentum": 0.0}], ids=str)
+def test_fused_normalisation_equals_the_composed_ops(kind, shape_of_batch, settings):
+    """Values, gradients and running statistics of the one-node ops are those of the ops they
+    replace, to rounding, for every layer, mode and setting."""
+    if kind == "LayerNorm":
+        settings = {k: v for k, v in settings.items() if k != "momentum"}
+    n = 3
+    layer, ndim, op = _norm_layer(kind, n, **settings)
+    rng = np.random.default_rng(len(shape_of_batch))
+    lead = shape_of_batch[:ndim - 1] if ndim else shape_of_batch
+    if ndim == 4 and len(lead) < 3:
+        lead = (2, 2, 3)
+    Z = rng.standard_normal((*lead, n)) * 2 + rng.standard_normal(n)
+    gamma, beta = rng.uniform(0.5, 2.0, n), rng.standard_normal(n)
+    dY = rng.standard_normal(Z.shape)
+    assert layer(gg.Tensor(Z, requires_grad=True)).creator.name == op
+    fused, composed = _fused_and_composed(layer, Z, gamma, beta, dY)
+    for got, expected in zip(fused, composed):
+        if expected is None:
+            assert got is None
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    for got, expected in zip(fused[4:], composed[4:]):  # the running statistics: the same
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("kind", NORM_KINDS)
+def test_fused_normalisation_keeps_float32_and_equals_the_composed_ops(kind):
+    n = 4
+    layer, ndim, _ = _norm_layer(kind, n, dtype=np.float32)
+    rng = np.random.default_rng(5)
+    shape = {2: (6, n), 4: (2, 3, 2, n), None: (2, 5, n)}[ndim]
+    Z = (rng.standard_normal(shape) * 3 + 100).astype(np.float32)  # far from 0: rounding shows
+    gamma, beta = (rng.uniform(0.5, 2.0, (2, n))).astype(np.float32)
+    dY = rng.standard_normal(shape).astype(np.float32)
+    fused, composed = _fused_and_composed(layer, Z, gamma, beta, dY)
+    for got, expected in zip(fused, composed):
+        if expected is not None:
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5)
+    np.testing.assert_array_equal(fused[0], composed[0])  # the forward, to the last bit
+    for got, expected in zip(fused[4:], composed[4:]):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_fused_batchnorm_without_a_graph_updates_the_running_statistics_alike():
+    """Under no_grad no node keeps the batch's statistics: they are computed again, the same."""
+    Z = np.random.default_rng(0).standard_normal((5, 4, 4, 3)) * 3 + 1
+    recorded, unrecorded = BatchNorm2d(3), BatchNorm2d(3)
+    out = recorded(Z)
+    with gg.no_grad():
+        same = unrecorded(Z)
+    assert out.creator is not None and same.creator is None
+    np.testing.assert_array_equal(same.data, out.data)
+    np.testing.assert_array_equal(unrecorded.running_mean, recorded.running_mean)
+    np.testing.assert_array_equal(unrecorded.running_var, recorded.running_var)
+    np.testing.assert_allclose(recorded.running_mean, 0.1 * Z.mean(axis=(0, 1, 2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", NORM_KINDS)
+def test_normalisation_of_another_gamma_shape_keeps_the_composed_ops(kind):
+    """gamma and beta given another shape than (n,) (here (1, n)) are not what the fused ops
+    take: the layer computes with the engine's ops, each tagged with its name scope."""
+    n = 3
+    layer, ndim, _ = _norm_layer(kind, n)
+    shape = {2: (6, n), 4: (2, 3, 2, n), None: (2, 5, n)}[ndim]
+    rng = np.random.default_rng(1)
+    Z, dY = rng.standard_normal(shape), rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2.0, (1, n)), rng.standard_normal((1, n))
+    fused, composed = _fused_and_composed(layer, Z, gamma, beta, dY)
+    for got, expected in zip(fused, composed):
+        if expected is not None:
+            np.testing.assert_array_equal(got, expected)
+    model = nn.Sequential(layer)
+    nodes = _nodes(model(gg.Tensor(Z, requires_grad=True)))
+    assert len(nodes) >= 4 and {node.scope for node in nodes} == {layer.short_name + "1"}
+
+
+def _nodes(out):
+    found, stack = [], [out.creator]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(t.creator for t in node.inputs if t.creator is not None)
+    return found
+
+
+@pytest.mark.parametrize("kind", NORM_KINDS)
+def test_normalisation_is_one_node_tagged_with_the_layer(kind):
+    layer, ndim, op = _norm_layer(kind, 2)
+    shape = {2: (4, 2), 4: (2, 2, 2, 2), None: (3, 2)}[ndim]
+    nodes = _nodes(nn.Sequential(layer)(np.random.default_rng(0).standard_normal(shape)))
+    assert [(node.name, node.scope) for node in nodes] == [
+        (op, layer.short_name + "1")]
+
+
+def _norm_op_fn(kind, ndim_or_shape=None):
+    """fn(Z, gamma, beta) calling the op of ``kind`` directly (its running statistics, for
+    eval, constants)."""
+    if kind == "LayerNorm":
+        return lambda X, gamma, beta: LayerNormalize.apply(X, gamma, beta, eps=1e-5)
+    if kind.endswith("eval"):
+        mean, var = np.array([0.5, -1.0, 2.0]), np.array([4.0, 0.25, 1.0])
+        return lambda Z, gamma, beta: BatchNormEval.apply(Z, gamma, beta, mean, var, eps=1e-5)
+    return lambda Z, gamma, beta: BatchNorm.apply(Z, gamma, beta,
+                                               axis=tuple(range(ndim_or_shape - 1)), eps=1e-5)
+
+
+@pytest.mark.parametrize("kind, shapes", [
+    ("BatchNorm1d, train", [(5, 3), (3,), (3,)]),
+    ("BatchNorm1d, eval", [(4, 3), (3,), (3,)]),
+    ("BatchNorm2d, train", [(2, 2, 2, 3), (3,), (3,)]),
+    ("BatchNorm2d, eval", [(2, 2, 1, 3), (3,), (3,)]),
+    ("LayerNorm", [(2, 2, 3), (3,), (3,)]),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_normalisation_ops_second_derivatives(kind, shapes):
+    """Second derivatives of the fused ops, with respect to Z, gamma and beta: their backward
+    recomputes Z_norm on the graph from Z."""
+    rng = np.random.default_rng(2)
+    inputs = [rng.standard_normal(shapes[0]), rng.uniform(0.5, 2.0, shapes[1]),
+              rng.standard_normal(shapes[2])]
+    fn = _norm_op_fn(kind, len(shapes[0]))
+    assert gg.gradcheck(fn, inputs)
+    assert gg.gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("kind", NORM_KINDS)
+def test_normalisation_ops_skip_the_gradients_not_needed(kind):
+    """A frozen gamma and beta, or data that needs no gradient, get none computed."""
+    layer, ndim, _ = _norm_layer(kind, 3)
+    shape = {2: (4, 3), 4: (2, 2, 2, 3), None: (2, 3)}[ndim]
+    Z = np.random.default_rng(3).standard_normal(shape)
+    layer.gamma.requires_grad = layer.beta.requires_grad = False
+    X = gg.Tensor(Z, requires_grad=True)
+    out = layer(X)
+    assert out.creator.needs_input_grad[:3] == (True, False, False)
+    grads = out.creator.backward(out.creator, np.ones(shape))
+    assert grads[1] is None and grads[2] is None and grads[0].shape == shape
+    layer.gamma.requires_grad = layer.beta.requires_grad = True
+    out = layer(Z)
+    assert out.creator.needs_input_grad[:3] == (False, True, True)
+    grads = out.creator.backward(out.creator, np.ones(shape))
+    assert grads[0] is None and grads[1].shape == grads[2].shape == (3,)
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(NORM_KINDS), lead=st.lists(st.integers(1, 3), min_size=3,
+                                                       max_size=3),
+       n=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
+def test_normalisation_over_random_shapes_passes_gradchecks(kind, lead, n, seed):
+    """Each layer over random shapes: its output and gradients are the composed ops', and
+    the gradients and second derivatives of Z, gamma and beta pass gradcheck and
+    gradgradcheck. A batch norm gets two examples or more (one is refused in training)."""
+    layer, ndim, _ = _norm_layer(kind, n)
+    shape = (lead[0] + 1, *lead[1:(ndim or len(lead)) - 1], n)
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal(shape) * rng.uniform(0.5, 3) + rng.standard_normal(n)
+    gamma, beta = rng.uniform(0.5, 2.0, n), rng.standard_normal(n)
+    fused, composed = _fused_and_composed(layer, Z, gamma, beta, rng.standard_normal(shape))
+    for got, expected in zip(fused, composed):
+        if expected is not None:
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+    def fn(Z, gamma, beta):
+        layer.gamma, layer.beta = gamma, beta
+        return layer(Z)
+
+    assert gg.gradcheck(fn, [Z, gamma, beta], fast=True)
+    assert gg.gradgradcheck(fn, [Z, gamma, beta], fast=True)
+
+
+@pytest.mark.parametrize("kind", NORM_KINDS)
+def test_fused_normalisation_promotes_dtypes_as_the_composed_ops(kind):
+    """A float32 layer given a float64 beta computes in float64, as gamma * Z_norm + beta did."""
+    layer, ndim, _ = _norm_layer(kind, 3, dtype=np.float32)
+    shape = {2: (4, 3), 4: (2, 2, 2, 3), None: (2, 3)}[ndim]
+    Z = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    fused, composed = _fused_and_composed(layer, Z, np.ones(3, np.float32), np.full(3, 0.1),
+                                          np.ones(shape))
+    assert fused[0].dtype == composed[0].dtype == np.float64
+    np.testing.assert_allclose(fused[0], composed[0], rtol=1e-6, atol=1e-6)

@@ -162,6 +162,11 @@ def _gradcheck_rows() -> Iterator[tuple[Callable, list, bool]]:
     for shapes in _parametrized(test_nn_layers.test_affine_second_derivatives, "shapes"):
         rng = np.random.default_rng(0)
         yield nn.layers.Affine.apply, [rng.standard_normal(s) for s in shapes], True
+    for kind, shapes in _parametrized(test_nn_layers.test_normalisation_ops_second_derivatives,
+                                      "kind, shapes"):
+        rng = np.random.default_rng(0)
+        yield (test_nn_layers._norm_op_fn(kind, len(shapes[0])),
+               [rng.uniform(0.5, 2.0, s) for s in shapes], True)
     second = set(_parametrized(test_nn_losses.test_every_loss_has_right_second_derivatives,
                                "name"))
     for name in _parametrized(test_nn_losses.test_every_loss_passes_gradcheck, "name"):
@@ -190,6 +195,9 @@ def _property_runs() -> Iterator[tuple[Callable, dict]]:
     """Property tests that are no table, each with arguments their strategies draw."""
     yield (test_nn_layers.test_dropout_over_random_shapes_passes_gradcheck_and_gradgradcheck,
            {"shape": (3, 2), "keep_prob": 0.7, "seed": 0})
+    normalisation = test_nn_layers.test_normalisation_over_random_shapes_passes_gradchecks
+    for kind in test_nn_layers.NORM_KINDS:
+        yield normalisation, {"kind": kind, "lead": [2, 1, 2], "n": 3, "seed": 0}
     yield (test_nn_properties.test_random_models_pass_gradcheck,
            {"model_and_n_x": (nn.Sequential(nn.Linear(2, 3, rng=0), nn.BatchNorm1d(3)), 2),
             "m": 3, "loss": "binary_cross_entropy", "lambd": 0.7, "seed": 0})

@@ -8,10 +8,14 @@ course's ResNets do after a convolution. Both are one class, `_BatchNorm`, told 
 average over. `LayerNorm` normalises each example (each position of a sequence) over its own
 d features instead, the same in training and evaluation.
 
-All of them compute ``(Z - mu) / sqrt(sigma2 + eps)`` in one helper, `_normalize`, built from
-the engine's ops (mean, subtract, sqrt, divide), so backward, second derivatives and the
-pictures come for free: the node names spell out the course's formulas. Depends on `ops`,
-`nn.module`, `errors`.
+Each layer is one node, as `Linear` is one `Affine`: `BatchNorm` (training mode, the batch's
+statistics), `BatchNormEval` (the running ones) and `LayerNormalize` are fused ops with the
+course's formulas and the compact backward side by side, about a third of the time of the
+nine small ops (mean, subtract, square, sqrt, divide, scale, shift) they replace, each of
+which made a full-size array. Their backward bodies use numpy functions only and recompute
+Z_norm from Z on Tensors under create_graph, so second derivatives still work. A gamma or
+beta given another shape than the layer's (n,) is computed with those small ops
+(`_normalize`). Depends on `function`, `engine`, `ops`, `nn.module`, `errors`.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.engine import _ones
 from graphgrad.errors import (
     ArgumentError,
     ConventionWarning,
@@ -29,8 +34,10 @@ from graphgrad.errors import (
     real_number,
     whole_number,
 )
+from graphgrad.function import Function
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sqrt
+from graphgrad.ops.reductions import Mean
 from graphgrad.tensor import Tensor
 
 
@@ -38,11 +45,172 @@ def _normalize(Z: Tensor, axes: tuple[int, ...], eps: float,
                keepdims: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     """(Z_norm, mu, sigma2): Z_norm = (Z - mu) / sqrt(sigma2 + eps), with mu and sigma2 the
     mean and the (biased) variance of Z over ``axes``. ``keepdims`` keeps the reduced axes
-    with size 1, for statistics over the last axes that must broadcast against Z."""
+    with size 1, for statistics over the last axes that must broadcast against Z.
+
+    The engine's ops, one node each: the layers use it only for a gamma or beta given another
+    shape than their own (n,), which the fused ops do not take."""
     mu = Z.mean(axis=axes, keepdims=keepdims)
     centred = Z - mu
     sigma2 = (centred * centred).mean(axis=axes, keepdims=keepdims)
     return centred / Sqrt.apply(sigma2 + eps), mu, sigma2
+
+
+def _statistics(z: Any, axes: tuple[int, ...], eps: float, keepdims: bool = False
+                ) -> tuple[Any, Any, Any, Any]:
+    """(z_norm, sqrt(sigma2 + eps), mu, sigma2) of z over ``axes``, computed as `_normalize`
+    computes them (the same ops in the same order, so the same numbers), on arrays in forward
+    and on Tensors in a backward under create_graph, where they are recorded."""
+    mu = Mean.call(z, axis=axes, keepdims=keepdims)  # a float32 mean adds up in float64
+    centred = z - mu
+    sigma2 = Mean.call(centred * centred, axis=axes, keepdims=keepdims)
+    std = np.sqrt(sigma2 + eps)
+    return centred / std, std, mu, sigma2
+
+
+def _scale_and_shift(gamma: np.ndarray, z_norm: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """gamma * z_norm + beta, the shift added in place (the product is a new array) unless
+    beta's dtype is the wider."""
+    out = gamma * z_norm
+    if np.result_type(out, beta) != out.dtype:
+        return out + beta
+    out += beta
+    return out
+
+
+class BatchNorm(Function):
+    """Batch normalisation in training mode, over the m examples (and every position) of Z,
+    axes ``axis``: every axis but the last, which holds the n units (channels)::
+
+        mu = (1/m) sum_i z(i),  sigma2 = (1/m) sum_i (z(i) - mu)**2
+        z_norm = (z - mu) / sqrt(sigma2 + eps),  z_tilde = gamma z_norm + beta
+
+    and backward, with m the number of values averaged per unit and sums over those axes::
+
+        dbeta = sum(dz_tilde),  dgamma = sum(dz_tilde * z_norm)
+        dz = (1/m) gamma / sqrt(sigma2 + eps) (m dz_tilde - dbeta - z_norm dgamma)
+
+    gamma, beta: (n,). The batch's mu and sigma2 are kept on the node (``ctx.mu``,
+    ``ctx.sigma2``) for the layer's running averages.
+    """
+
+    @staticmethod
+    def forward(ctx, z, gamma, beta, axis, eps):
+        z_norm, std, ctx.mu, ctx.sigma2 = _statistics(z, axis, eps)
+        ctx.save_for_backward(z, gamma, z_norm, std)
+        return _scale_and_shift(gamma, z_norm, beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, gamma, z_norm, std = ctx.saved
+        needs = ctx.needs_input_grad
+        n = z.shape[-1]
+        m = max(z.size // n, 1)
+        if type(grad) is np.ndarray:  # plain backward: the sums as products, few temporaries
+            rows, norm_rows = grad.reshape(-1, n), z_norm.reshape(-1, n)
+            dbeta = _ones(rows.shape[:1], rows.dtype) @ rows if needs[0] or needs[2] else None
+            dgamma = (np.einsum("ij,ij->j", rows, norm_rows) if needs[0] or needs[1]
+                      else None)
+            dz = None
+            if needs[0]:
+                scale = gamma / std
+                dz = z_norm * (scale * dgamma * (-1.0 / m))
+                dz += scale * dbeta * (-1.0 / m)
+                dz += grad * scale
+        else:  # create_graph: the same formulas on the graph, z_norm recomputed from z
+            axes = ctx.attrs["axis"]
+            z_norm, std, _, _ = _statistics(z, axes, ctx.attrs["eps"])
+            dbeta = grad.sum(axis=axes)
+            dgamma = (grad * z_norm).sum(axis=axes)
+            scale = gamma / std
+            dz = scale * grad - (scale * (1.0 / m)) * (dbeta + z_norm * dgamma)
+        return dz, dgamma if needs[1] else None, dbeta if needs[2] else None
+
+
+class BatchNormEval(Function):
+    """Batch normalisation in evaluation mode: Z normalised by the running statistics, an
+    affine map of Z with constant mean and var::
+
+        z_norm = (z - mean) / sqrt(var + eps),  z_tilde = gamma z_norm + beta
+        dz = dz_tilde gamma / sqrt(var + eps),  dgamma = sum(dz_tilde z_norm),
+        dbeta = sum(dz_tilde)                       (sums over every axis but the last)
+
+    gamma, beta, mean, var: (n,); mean and var get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, z, gamma, beta, mean, var, eps):
+        inv = 1.0 / np.sqrt(var + eps)
+        z_norm = (z - mean) * inv
+        # Constants, not saved (which would lock the layer's buffers while the graph lives):
+        # a copy of the mean, for z_norm on the graph under create_graph.
+        ctx.mean = np.array(mean)
+        ctx.save_for_backward(z, gamma, z_norm, inv)
+        return _scale_and_shift(gamma, z_norm, beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, gamma, z_norm, inv = ctx.saved
+        if type(grad) is not np.ndarray:  # create_graph: z_norm on the graph, from z
+            z_norm = (z - ctx.mean) * inv
+        needs = ctx.needs_input_grad
+        axes = tuple(range(grad.ndim - 1))
+        dz = grad * (gamma * inv) if needs[0] else None
+        dgamma = (grad * z_norm).sum(axis=axes) if needs[1] else None
+        dbeta = grad.sum(axis=axes) if needs[2] else None
+        return dz, dgamma, dbeta, None, None
+
+
+class LayerNormalize(Function):
+    """Layer normalisation: each example (each position) normalised over its own d features,
+    the last axis of x::
+
+        mu = (1/d) sum_k x_k,  sigma2 = (1/d) sum_k (x_k - mu)**2
+        x_norm = (x - mu) / sqrt(sigma2 + eps),  y = gamma x_norm + beta
+
+    and backward, with means over the last axis and sums over the others::
+
+        dx_norm = dy gamma,  dbeta = sum(dy),  dgamma = sum(dy x_norm)
+        dx = (dx_norm - mean(dx_norm) - x_norm mean(dx_norm x_norm)) / sqrt(sigma2 + eps)
+
+    gamma, beta: (d,), which vary along the normalised axis: they stay inside the means.
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, eps):
+        x_norm, std, _, _ = _statistics(x, (-1,), eps, keepdims=True)
+        ctx.save_for_backward(x, gamma, x_norm, std)
+        return _scale_and_shift(gamma, x_norm, beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, gamma, x_norm, std = ctx.saved
+        needs = ctx.needs_input_grad
+        d = x.shape[-1]
+        if type(grad) is np.ndarray:  # plain backward: the sums as products, few temporaries
+            rows, norm_rows = grad.reshape(-1, d), x_norm.reshape(-1, d)
+            dx = None
+            if needs[0]:
+                dx_norm = grad * gamma
+                mean = (dx_norm @ _ones((d,), dx_norm.dtype))[..., None] * (1.0 / d)
+                mean_norm = np.einsum("...k,...k->...", dx_norm, x_norm)[..., None] * (1.0 / d)
+                dx = x_norm * -mean_norm
+                dx += dx_norm
+                dx -= mean
+                dx /= std
+            dgamma = np.einsum("ij,ij->j", rows, norm_rows) if needs[1] else None
+            dbeta = _ones(rows.shape[:1], rows.dtype) @ rows if needs[2] else None
+            return dx, dgamma, dbeta
+        # create_graph: the same formulas on the graph, x_norm recomputed from x
+        x_norm, std, _, _ = _statistics(x, (-1,), ctx.attrs["eps"], keepdims=True)
+        leading = tuple(range(grad.ndim - 1))
+        dx = None
+        if needs[0]:
+            dx_norm = grad * gamma
+            dx = (dx_norm - dx_norm.mean(axis=-1, keepdims=True)
+                  - x_norm * (dx_norm * x_norm).mean(axis=-1, keepdims=True)) / std
+        dgamma = (grad * x_norm).sum(axis=leading) if needs[1] else None
+        dbeta = grad.sum(axis=leading) if needs[2] else None
+        return dx, dgamma, dbeta
 
 
 def _positive_eps(eps: Any, caller: str) -> float:
@@ -113,19 +281,37 @@ class _BatchNorm(Module):
                     "running averages); to train, use batches of two or more examples (gg.fit "
                     "and DataLoader take drop_last=True to leave out a last, smaller batch)."
                 )
-            Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
+            if not self.single_node:
+                Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
+                out = self.gamma * Z_norm + self.beta
+                mu, sigma2 = mu.data, sigma2.data
+            else:
+                out = BatchNorm.apply(Z, self.gamma, self.beta, axis=self.axes, eps=self.eps)
+                node = out.creator
+                if node is not None:
+                    mu, sigma2 = node.mu, node.sigma2
+                else:  # nothing recorded (no_grad): the statistics, computed again
+                    _, _, mu, sigma2 = _statistics(Z.data, self.axes, self.eps)
             # A batch with NaN or Inf (its output shows them) would spoil every later
             # prediction through the running statistics: it leaves them as they were.
-            if np.isfinite(mu.data).all() and np.isfinite(sigma2.data).all():
+            if np.isfinite(mu).all() and np.isfinite(sigma2).all():
                 keep, dtype = self.momentum, self.running_mean.dtype
                 # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
-                self.running_mean = (keep * self.running_mean
-                                     + (1 - keep) * mu.data).astype(dtype)
+                self.running_mean = (keep * self.running_mean + (1 - keep) * mu).astype(dtype)
                 self.running_var = (keep * self.running_var
-                                    + (1 - keep) * sigma2.data).astype(dtype)
-        else:
+                                    + (1 - keep) * sigma2).astype(dtype)
+            return out
+        if not self.single_node:
             Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
-        return self.gamma * Z_norm + self.beta
+            return self.gamma * Z_norm + self.beta
+        return BatchNormEval.apply(Z, self.gamma, self.beta, self.running_mean,
+                                   self.running_var, eps=self.eps)
+
+    @property
+    def single_node(self) -> bool:  # type: ignore[override]
+        """One node (the fused op), unless gamma or beta was given another shape than (n,)."""
+        n = (self.n,)
+        return self.gamma.shape == n and self.beta.shape == n
 
     def _kind(self) -> str:
         return f"{type(self).__name__}({self.n})"
@@ -277,8 +463,16 @@ class LayerNorm(Module):
                        "with gg.swapaxes or X.transpose)")
             raise ShapeError(f"{self._label()} takes X of shape (..., {self.d}), the "
                              f"features of each example last; got {describe(X)}{tip}")
-        X_norm, _, _ = _normalize(X, (-1,), self.eps, keepdims=True)
-        return self.gamma * X_norm + self.beta
+        if not self.single_node:
+            X_norm, _, _ = _normalize(X, (-1,), self.eps, keepdims=True)
+            return self.gamma * X_norm + self.beta
+        return LayerNormalize.apply(X, self.gamma, self.beta, eps=self.eps)
+
+    @property
+    def single_node(self) -> bool:  # type: ignore[override]
+        """One node (the fused op), unless gamma or beta was given another shape than (d,)."""
+        d = (self.d,)
+        return self.gamma.shape == d and self.beta.shape == d
 
     def _kind(self) -> str:
         return f"LayerNorm({self.d})"
