@@ -6,7 +6,9 @@ always created after the nodes whose outputs it consumes. So the walk keeps the 
 reached in a heap and always runs the most recently created one: by then everything that
 consumes its outputs has run (all of it was created later) and its gradient is complete.
 Every node runs exactly once, after everything that depends on it. Gradients waiting to be
-used live in a dict and are dropped as soon as they are consumed. Depends on `function`,
+used live in a dict and are dropped as soon as they are consumed. ``gg.grad`` alone makes one
+pass first (`_prune`), to run only the nodes that lead to the inputs it was asked for, and
+only the gradients that do (dx of a critic without its dW). Depends on `function`,
 `tensor`, `modes`, `debug`, `errors`.
 """
 from __future__ import annotations
@@ -15,8 +17,8 @@ import gc
 import itertools
 import threading
 import weakref
-from collections.abc import Sequence
-from heapq import heappop, heappush
+from collections.abc import Callable, Sequence
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -52,7 +54,7 @@ def backward(
     See `Tensor.backward`, which calls this.
     """
     seed = _seed(root, grad, "backward")
-    _backprop((root,), (seed,), retain_graph, keep_intermediate_grads, False, None)
+    _backprop(_walk, (root,), (seed,), retain_graph, keep_intermediate_grads, False, None)
 
 
 def create_graph_refused(root: Tensor) -> ArgumentError:
@@ -110,9 +112,9 @@ def grad(
     keep = create_graph if retain_graph is None else retain_graph
     if create_graph:
         with _setting("grad_enabled", True):
-            _backprop(outputs, seeds, keep, False, True, wanted)
+            _backprop(_pruned_walk, outputs, seeds, keep, True, wanted)
     else:
-        _backprop(outputs, seeds, keep, False, False, wanted)
+        _backprop(_pruned_walk, outputs, seeds, keep, False, wanted)
     results = []
     for t in inputs:
         g = wanted[t]
@@ -215,8 +217,75 @@ def _freed_error(node: Function) -> BackwardError:
     )
 
 
-def _backprop(*walk_args: Any) -> None:
-    """`_walk`, with Python's cyclic garbage collector paused while it runs.
+def _prune(roots: Sequence[Tensor], wanted: dict[Tensor, Any],
+           pruned: list[tuple[Function, tuple[bool, ...]]]) -> dict[Function, None]:
+    """Make gg.grad's walk run only the nodes from which an input in ``wanted`` is reached.
+
+    Returns the nodes reached from ``roots`` that lead to none of them, for the walk to skip
+    (for a critic's dx: each layer's W.T, which leads to W alone). A node that runs gets a
+    ``needs_input_grad`` that is False for each input leading to no wanted one, so its
+    backward skips that gradient (a layer's dW = dZ.T @ X, with nn.Linear); its own tuple
+    is appended to ``pruned`` first, for `_pruned_walk` to put back. A node already released
+    raises the error the walk would have raised on it.
+
+    Two passes, iterative: the nodes reached, then each of them once, in the order they were
+    created, so that the creators of a node's inputs are done before it.
+    """
+    # The nodes reached, latest created first, as the walk would run them: a node is
+    # created after the creators of its inputs, so these come after it.
+    order: list[Function] = []
+    seen = {root.creator for root in roots} - {None}
+    waiting = [(-node.sequence, node) for node in seen]
+    heapify(waiting)
+    while waiting:
+        node = heappop(waiting)[1]
+        if node.saved is None:  # the walk would have stopped here: it says so now
+            raise _freed_error(node)
+        order.append(node)
+        for t in node.inputs:
+            parent = t.creator
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                heappush(waiting, (-parent.sequence, parent))
+    leading: set[Function] = set()  # the nodes from which an input in `wanted` is reached
+    skipped: dict[Function, None] = {}
+    for node in reversed(order):  # the creators of a node's inputs before it
+        inputs, needs = node.inputs, node.needs_input_grad
+        lead = cut = False
+        for t, needed in zip(inputs, needs):
+            if t.requires_grad and (t.creator in leading or t in wanted):
+                lead = True
+            elif needed:
+                cut = True
+        if not lead:
+            skipped[node] = None
+            continue
+        leading.add(node)
+        if cut:
+            pruned.append((node, needs))
+            node.needs_input_grad = tuple(
+                needed and t.requires_grad and (t.creator in leading or t in wanted)
+                for t, needed in zip(inputs, needs))
+    return skipped
+
+
+def _pruned_walk(roots: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool,
+                 create_graph: bool, wanted: dict[Tensor, Any]) -> None:
+    """gg.grad's walk: `_walk` of the nodes `_prune` keeps, each asked only for the
+    gradients that lead to ``wanted``; every node has its own ``needs_input_grad`` back
+    after, also when the walk fails or is interrupted (a later backward() needs them all)."""
+    pruned: list[tuple[Function, tuple[bool, ...]]] = []
+    try:
+        skipped = _prune(roots, wanted, pruned)
+        _walk(roots, seeds, retain_graph, False, create_graph, wanted, skipped)
+    finally:
+        for node, needs in pruned:
+            node.needs_input_grad = needs
+
+
+def _backprop(walk: Callable[..., None], *walk_args: Any) -> None:
+    """``walk(*walk_args)`` (`_walk` or `_pruned_walk`), with Python's cyclic garbage
+    collector paused while it runs.
 
     The walk makes no reference cycles, and every collection it would trigger (it allocates
     about one object per node when intermediate grads are kept) rescans the whole live graph
@@ -224,13 +293,13 @@ def _backprop(*walk_args: Any) -> None:
     thread is also walking, the collector restarts when the first walk ends.
     """
     if not gc.isenabled():
-        _walk(*walk_args)
+        walk(*walk_args)
         return
     try:
         # In the try: an interrupt (Ctrl-C) is delivered as the call returns, and one caught
         # between the pause and the try would leave the collector off for good.
         gc.disable()
-        _walk(*walk_args)
+        walk(*walk_args)
     finally:
         gc.enable()
 
@@ -242,6 +311,7 @@ def _walk(
     keep_intermediate_grads: bool,
     create_graph: bool,
     wanted: dict[Tensor, Any] | None,
+    skipped: dict[Function, None] | None = None,
 ) -> None:
     # Gradients not yet used, by tensor. An intermediate's entry is popped when its node runs;
     # what is left at the end are the leaves' gradients.
@@ -251,8 +321,9 @@ def _walk(
         pending[root] = seed if previous is None else _add(previous, seed)
 
     # The nodes reached, each with the tensor it was reached through (a single-output node's
-    # output), and the heap of those waiting to run, latest created first.
-    output_of: dict[Function, Tensor] = {}
+    # output), and the heap of those waiting to run, latest created first. The nodes gg.grad
+    # skips (`_prune`) are in it from the start, as None: never reached, never run.
+    output_of: dict[Function, Tensor | None] = {} if skipped is None else dict(skipped)
     waiting: list[tuple[int, Function]] = []
     for root in roots:
         node = root.creator
@@ -353,6 +424,13 @@ def _walk(
                 if parent is not None and parent not in output_of:
                     output_of[parent] = t
                     heappush(waiting, (-parent.sequence, parent))
+        if skipped and not retain_graph:
+            # Released as the walk would have released them, had it run them: the graph is
+            # freed as a whole, and a leaf array a skipped node saved becomes writeable.
+            for node in skipped:
+                node.saved = None
+                if node._pinned:
+                    pinned.append(node._pinned)
 
     except BaseException:
         # A failed pass releases the arrays of the nodes it ran through, as a finished one

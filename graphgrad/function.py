@@ -68,7 +68,8 @@ class Function:
     Inside ``forward``/``backward`` the first argument ``ctx`` is the node itself:
     ``ctx.save_for_backward(*arrays)`` / ``ctx.saved``, any attribute you assign
     (``ctx.axis = axis``), and ``ctx.needs_input_grad`` (a tuple of bools, one per input:
-    does backward need to compute that input's gradient?).
+    does backward need to compute that input's gradient? In ``gg.grad`` also False, during
+    its walk, for an input that leads to none of the inputs asked for).
 
     The engine and the pictures own these names on ``ctx``; give your own attributes other
     ones: ``saved`` (set it through ``save_for_backward``), ``inputs``, ``needs_input_grad``,

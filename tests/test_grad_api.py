@@ -399,3 +399,198 @@ def test_a_second_hessian_vector_product_through_a_freed_graph_says_gg_grad_keep
     (g,) = gg.grad((gg.sin(x) * x).sum(), x, create_graph=True)
     products = [gg.grad(g, x, grad_outputs=v, retain_graph=True)[0] for v in np.eye(2)]
     np.testing.assert_allclose(products, np.diag(hessian_diagonal), rtol=1e-15)
+
+
+# -- only what leads to the inputs asked for ------------------------------------------------------
+class Scale(gg.Function):
+    """z = x * w;  dx = w dz, dw = x dz. Records the needs_input_grad each backward is given."""
+
+    given = []
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        Scale.given.append(ctx.needs_input_grad)
+        need_x, need_w = ctx.needs_input_grad
+        return grad * w if need_x else None, grad * x if need_w else None
+
+
+def _scale_chain():
+    """J = sum(x w v) + sum(u v): x's path needs dx from both nodes, and u's Scale leads to
+    no x."""
+    x = gg.Tensor(np.array([1.0, -2.0]), requires_grad=True, name="x")
+    w = gg.Tensor(np.array([3.0, 0.5]), requires_grad=True, name="w")
+    v = gg.Tensor(np.array([2.0, 4.0]), requires_grad=True, name="v")
+    u = gg.Tensor(np.array([5.0, 7.0]), requires_grad=True, name="u")
+    h = Scale.apply(x, w)
+    J = (Scale.apply(h, v) + Scale.apply(u, v)).sum()
+    return x, w, v, u, h, J
+
+
+def test_grad_runs_only_the_backwards_that_lead_to_the_inputs_asked_for():
+    """gg.grad(J, [x]) runs no backward that leads only to parameters, and asks none for a
+    parameter's gradient, as PyTorch's autograd.grad; backward() still computes them all."""
+    x, w, v, u, h, J = _scale_chain()
+    top, first = J.creator.inputs[0].creator.inputs[0].creator, h.creator
+    other = J.creator.inputs[0].creator.inputs[1].creator
+    Scale.given.clear()
+    (dx,) = gg.grad(J, [x], retain_graph=True)
+    np.testing.assert_array_equal(dx, w.data * v.data)  # [6, 2]
+    assert Scale.given == [(True, False), (True, False)]  # h v, then x w; not u v
+    # Each node has its own flags back, for a later backward.
+    assert top.needs_input_grad == first.needs_input_grad == other.needs_input_grad \
+        == (True, True)
+    Scale.given.clear()
+    J.backward()
+    assert Scale.given == [(True, True)] * 3
+    np.testing.assert_array_equal(x.grad, [6.0, 2.0])
+    np.testing.assert_array_equal(w.grad, x.data * v.data)
+    np.testing.assert_array_equal(v.grad, h.data + u.data)
+    np.testing.assert_array_equal(u.grad, v.data)
+
+
+def test_grad_of_an_intermediate_runs_only_what_comes_after_it():
+    x, w, v, u, h, J = _scale_chain()
+    Scale.given.clear()
+    (dh,) = gg.grad(J, [h], retain_graph=True)
+    np.testing.assert_array_equal(dh, v.data)
+    assert Scale.given == [(True, False)]  # h's own node does not run
+    Scale.given.clear()
+    dh, dw = gg.grad(J, [h, w], retain_graph=True)  # h's node now leads to w: dw, never dx
+    np.testing.assert_array_equal(dh, v.data)
+    np.testing.assert_array_equal(dw, x.data * v.data)
+    assert Scale.given == [(True, False), (False, True)]
+    Scale.given.clear()
+    (dv,) = gg.grad(J, [v])  # reached twice: both nodes, each asked for dv only
+    np.testing.assert_array_equal(dv, h.data + u.data)
+    assert Scale.given == [(False, True), (False, True)]
+
+
+def test_a_graph_reached_by_no_input_runs_nothing_and_is_freed_as_before():
+    x, w, v, u, h, J = _scale_chain()
+    y = gg.Tensor(np.ones(2), requires_grad=True, name="y")
+    Scale.given.clear()
+    (dy,) = gg.grad(J, [y], allow_unused=True)
+    assert dy is None and Scale.given == []
+    assert h.creator.released  # no retain_graph: the graph is freed, as when it all ran
+    with pytest.raises(gg.BackwardError, match=r"a second time.*retain_graph=True"):
+        J.backward()
+    w.data[0] = 1.0  # and the arrays the skipped nodes saved are writeable again
+
+
+def test_a_freed_node_on_the_way_is_refused_as_before_even_if_it_leads_to_no_input():
+    x, w, v, u, h, J = _scale_chain()
+    J.creator.inputs[0].creator.inputs[1].sum().backward()  # frees u v's node
+    with pytest.raises(gg.BackwardError, match=r"through Scale .*a second time.*retain_graph"):
+        gg.grad(J, [x])
+
+
+def test_grad_puts_needs_input_grad_back_when_a_backward_fails():
+    x, w, v, u, h, J = _scale_chain()
+
+    class Fails(gg.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise KeyboardInterrupt  # also an interrupt, which no except Exception catches
+
+    with pytest.raises(KeyboardInterrupt):
+        gg.grad(Fails.apply(J), [x], retain_graph=True)
+    assert h.creator.needs_input_grad == (True, True)
+    Scale.given.clear()
+    J.backward()
+    assert Scale.given == [(True, True)] * 3
+    np.testing.assert_array_equal(w.grad, x.data * v.data)
+
+
+def test_grad_through_a_node_of_several_outputs_gathers_only_what_is_needed():
+    x = gg.Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+    W = gg.Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    a, b = gg.split(x, 2)
+    J = (Scale.apply(a, W) + b * b).sum()
+    Scale.given.clear()
+    (dW,) = gg.grad(J, [W], retain_graph=True)  # the split leads only to x: not run
+    np.testing.assert_array_equal(dW, [1.0, 2.0])
+    assert Scale.given == [(False, True)]
+    Scale.given.clear()
+    dx, db = gg.grad(J, [x, b])  # b: one output of the split, which runs for x
+    np.testing.assert_array_equal(dx, [2.0, -1.0, 6.0, 8.0])
+    np.testing.assert_array_equal(db, [6.0, 8.0])
+    assert Scale.given == [(True, False)]
+
+
+def _critic(X, W1, b1, w2, v):
+    """D(X) = tanh(X W1^T + b1) w2^T, plus a term v @ W1 (a constant v) that leads to W1 only."""
+    return (gg.tanh(X @ W1.T + b1) @ w2.T).sum() + (v @ W1).sum()
+
+
+def _critic_tensors():
+    rng = np.random.default_rng(5)
+    return [gg.Tensor(rng.standard_normal(shape), requires_grad=True, name=name)
+            for name, shape in (("X", (4, 3)), ("W1", (5, 3)), ("b1", (5,)), ("w2", (1, 5)))]
+
+
+def _penalty(dX):
+    """The WGAN-GP gradient penalty: mean over examples of (||dX_i|| - 1)^2."""
+    return ((((dX * dX).sum(axis=1)) ** 0.5 - 1.0) ** 2).mean()
+
+
+def test_a_gradient_penalty_asks_matmul_for_dx_alone_and_keeps_its_second_derivatives(
+        monkeypatch):
+    """(dX,) = gg.grad(D(X), [X], create_graph=True) computes and records no dW: each MatMul
+    on the way to X is asked for the gradient of its input that leads there, and the one that
+    leads to W1 alone does not run. dX and the penalty's gradients are those of the unpruned
+    walk (every input asked for) and of finite differences."""
+    from graphgrad.ops.arithmetic import MatMul
+
+    X, W1, b1, w2 = _critic_tensors()
+    v = np.ones((1, 5))
+    given = []
+    backward = MatMul.backward
+    monkeypatch.setattr(MatMul, "backward", staticmethod(
+        lambda ctx, grad: given.append(ctx.needs_input_grad) or backward(ctx, grad)))
+    (dX,) = gg.grad(_critic(X, W1, b1, w2, v), [X], create_graph=True)
+    assert given == [(True, False), (True, False)]  # A @ w2.T, then X @ W1.T
+    gp = _penalty(dX)
+    gW1, gb1, gw2 = gg.grad(gp, [W1, b1, w2])
+    monkeypatch.undo()
+
+    every = gg.grad(_critic(X, W1, b1, w2, v), [X, W1, b1, w2], create_graph=True)
+    np.testing.assert_allclose(dX.data, every[0].data, rtol=1e-13)
+    expected = gg.grad(_penalty(every[0]), [W1, b1, w2])
+    for got, want in zip((gW1, gb1, gw2), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+    def penalty_of(W1_data):  # by differences: the penalty of dX from a plain gg.grad
+        W = gg.Tensor(W1_data, requires_grad=True)
+        (d,) = gg.grad(_critic(X, W, b1, w2, v), [X])
+        return float(_penalty(gg.Tensor(d)).data)
+
+    eps = 1e-6
+    numeric = np.zeros_like(W1.data)
+    for i in np.ndindex(W1.shape):
+        step = np.zeros_like(W1.data)
+        step[i] = eps
+        numeric[i] = (penalty_of(W1.data + step) - penalty_of(W1.data - step)) / (2 * eps)
+    np.testing.assert_allclose(gW1, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_gradgradcheck_of_a_gradient_penalty_made_with_grad():
+    """The penalty's gradients with respect to every input, through the pruned graph of dX,
+    against finite differences (gradcheck asks for them all at once: nothing is pruned in
+    that outer call)."""
+    v = np.ones((1, 5))
+
+    def gp(X, W1, b1, w2):
+        (dX,) = gg.grad(_critic(X, W1, b1, w2, v), [X], create_graph=True)
+        return _penalty(dX)
+
+    assert gg.gradcheck(gp, [t.data for t in _critic_tensors()])
