@@ -173,6 +173,106 @@ def mlp_step(sizes, batch, dtype=np.float64) -> tuple[str, ...]:
     return (label, f"{t_np * 1e6:.0f} us", f"{t_gg * 1e6:.0f} us", f"{t_gg / t_np:.2f}x")
 
 
+# -- gradient penalty ---------------------------------------------------------------------------
+def penalty_by_hand(Ws, bs, X):
+    """WGAN-GP's gradient penalty of the critic D(X) = Z[L], Z[l] = A[l-1] W[l]^T + b[l],
+    A[l] = tanh(Z[l]) (examples as rows, one output unit), by hand: D, dX = dD/dX row by row,
+    gp = mean over examples of (||dX_i|| - 1)^2, and gp's gradients (every W[l], the hidden
+    b[l], and X; b[L] has none). The backward of the backward, written out: dX = G[0], with
+    G[l-1] = U[l] W[l], U[L] = 1 and U[l] = G[l] * S[l], S[l] = 1 - A[l]^2."""
+    m, L = X.shape[0], len(Ws)
+    A, S = [X], [None]
+    for l in range(L):
+        Z = A[-1] @ Ws[l].T + bs[l]
+        if l < L - 1:
+            A.append(np.tanh(Z))
+            S.append(1 - A[-1] * A[-1])
+    D = Z
+    U = [None] * (L + 1)
+    G = [None] * L
+    U[L] = np.ones((m, 1))
+    for l in range(L, 0, -1):  # dD/dA[l-1] = G[l-1]
+        G[l - 1] = U[l] @ Ws[l - 1]
+        if l > 1:
+            U[l - 1] = G[l - 1] * S[l - 1]
+    r = np.sqrt((G[0] * G[0]).sum(axis=1, keepdims=True))
+    gp = np.mean((r - 1) ** 2)
+    dW = [None] * L
+    dA = [None] * L  # gp's gradient reaching A[l] through S[l]
+    G_bar = 2 * (r - 1) / (m * r) * G[0]
+    for l in range(1, L + 1):  # the first backward, in reverse
+        dW[l - 1] = U[l].T @ G_bar
+        if l < L:
+            U_bar = G_bar @ Ws[l - 1].T
+            G_bar = U_bar * S[l]
+            dA[l] = -2 * A[l] * (U_bar * G[l])
+    db = [None] * (L - 1)
+    dZ_above = None
+    for l in range(L - 1, 0, -1):  # then the forward, in reverse, from the hidden layers
+        dA_total = dA[l] if dZ_above is None else dA[l] + dZ_above @ Ws[l]
+        dZ = dA_total * S[l]
+        dW[l - 1] = dW[l - 1] + dZ.T @ A[l - 1]
+        db[l - 1] = dZ.sum(axis=0)
+        dZ_above = dZ
+    return {"D": D, "dX": G[0], "gp": np.asarray(gp), "gp's dX": dZ_above @ Ws[0],
+            **{f"dW[{l + 1}]": d for l, d in enumerate(dW)},
+            **{f"db[{l + 1}]": d for l, d in enumerate(db)}}
+
+
+def _penalty_setup(sizes, batch):
+    """The critic (Linear and Tanh layers of ``sizes``, one output) and X (batch, sizes[0])."""
+    layers = []
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(gg.nn.Linear(n_in, n_out, init="xavier", rng=l))
+        if l < len(sizes) - 2:
+            layers.append(gg.nn.Tanh())
+    for layer in layers[::2]:
+        layer.b.data[...] = np.random.default_rng(7).standard_normal(layer.b.shape) * 0.1
+    X = gg.Tensor(np.random.default_rng(0).standard_normal((batch, sizes[0])),
+                  requires_grad=True)
+    return gg.nn.Sequential(*layers), X
+
+
+def graphgrad_penalty(critic, X):
+    """The same in graphgrad: dX from gg.grad with create_graph=True (which computes no dW of
+    the critic), then gp.backward() for the critic's gradients. Returns D, dX, gp."""
+    X.grad = None
+    for p in critic.parameters():
+        p.grad = None
+    D = critic(X)
+    (dX,) = gg.grad(D.sum(), [X], create_graph=True)
+    gp = ((((dX * dX).sum(axis=1)) ** 0.5 - 1.0) ** 2).mean()
+    gp.backward(keep_intermediate_grads=False)
+    return D, dX, gp
+
+
+def check_gradient_penalty(sizes, batch, tolerance=1e-10) -> None:
+    """graphgrad's D, dX, penalty and penalty gradients are the ones by hand."""
+    critic, X = _penalty_setup(sizes, batch)
+    linears = [critic[i] for i in range(0, len(critic), 2)]
+    D, dX, gp = graphgrad_penalty(critic, X)
+    got = {"D": D.data, "dX": dX.data, "gp": gp.data, "gp's dX": X.grad,
+           **{f"dW[{l + 1}]": layer.W.grad for l, layer in enumerate(linears)},
+           **{f"db[{l + 1}]": layer.b.grad for l, layer in enumerate(linears[:-1])}}
+    if linears[-1].b.grad is not None:
+        got["db[L]"] = linears[-1].b.grad  # gp does not depend on it: by hand has none
+    check_same(f"gradient penalty {sizes}, batch {batch}", got,
+               penalty_by_hand([layer.W.data for layer in linears],
+                               [layer.b.data for layer in linears], X.data), tolerance)
+
+
+def gradient_penalty(sizes, batch) -> tuple[str, ...]:
+    check_gradient_penalty(sizes, batch)
+    critic, X = _penalty_setup(sizes, batch)
+    linears = [critic[i] for i in range(0, len(critic), 2)]
+    Ws, bs = [layer.W.data for layer in linears], [layer.b.data for layer in linears]
+    times = interleaved({"numpy": lambda: penalty_by_hand(Ws, bs, X.data),
+                         "graphgrad": lambda: graphgrad_penalty(critic, X)}, 100, 7)
+    t_np, t_gg = times["numpy"], times["graphgrad"]
+    label = "-".join(map(str, sizes)) + f", batch {batch}"
+    return (label, f"{t_np * 1e6:.0f} us", f"{t_gg * 1e6:.0f} us", f"{t_gg / t_np:.2f}x")
+
+
 # -- long chain, float32 ------------------------------------------------------------------------
 def long_chain(n: int = chains.LONG_CHAIN) -> list[tuple[str, ...]]:
     """The n-op chain's forward + backward (`benchmarks.chains`): graphgrad and PyTorch each in
@@ -214,6 +314,10 @@ def main() -> None:
         rows.insert(0, mlp_step((784, 256, 128, 10), 64))
     print_table("One SGD step of an MLP (ReLU, softmax cross-entropy, float64)", rows,
                 ("model", "numpy by hand", "graphgrad", "ratio"))
+    print_table("Gradient penalty (WGAN-GP) of a tanh MLP critic: D, dX = gg.grad(D, X, "
+                "create_graph=True), gp = mean((||dX_i|| - 1)^2), gp.backward()",
+                [gradient_penalty((32, 64, 64, 1), 64)],
+                ("critic", "numpy by hand", "graphgrad", "ratio"))
     print_table("Long graphs and dtypes", [*long_chain(), float32_kept()], ("what", "result"))
 
 

@@ -25,6 +25,9 @@ CHECKS = {
     "engine: long chain": lambda: chains.check_long_chain(n=50),
     "engine: MLP step": lambda: bench_engine.check_mlp_step((6, 5, 3), 4),
     "engine: MLP step, timed sizes": lambda: bench_engine.check_mlp_step((64, 32, 10), 32),
+    "engine: gradient penalty": lambda: bench_engine.check_gradient_penalty((3, 5, 4, 1), 6),
+    "engine: gradient penalty, timed sizes":
+        lambda: bench_engine.check_gradient_penalty((32, 64, 64, 1), 64),
     "nn MLP: every step": lambda: bench_nn_mlp.check_steps((6, 5, 4, 3), 4),
     "nn MLP: every step, timed sizes": lambda: bench_nn_mlp.check_steps((64, 32, 10), 32),
     "conv: ConvNet step": lambda: bench_conv.check_step(3),
