@@ -5,9 +5,10 @@ Each layer takes a fixed input and an upstream gradient G (J = sum(G * layer(X))
 side computes the output and every gradient (dX, and the layer's own dW, dgamma, ...) with
 the course's formulas: batch norm's dZ = (N dZ_norm - sum dZ_norm - Z_norm sum(dZ_norm
 Z_norm)) / (N sqrt(sigma2 + eps)), max pooling's gradient through a mask of each window's
-maximum, attention's softmax backward. Before timing, both give the same output and
-gradients to 1e-10. Both run in this process, interleaved, best of N; BLAS on one thread (see
-bench_nn_mlp).
+maximum, attention's softmax backward. One more row times clipping an MLP's gradients by
+their joint norm (the course's remedy for exploding gradients, as optim.clip_grad_norm does).
+Before timing, both give the same output and gradients to 1e-10. Both run in this process,
+interleaved, best of N; BLAS on one thread (see bench_nn_mlp).
 
 Run: ``.venv/bin/python -m benchmarks.bench_layers``.
 """
@@ -19,12 +20,13 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")  # before numpy loads BLAS
 
 import argparse  # noqa: E402
+import math  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from benchmarks.common import check_same, interleaved, print_table  # noqa: E402
-from graphgrad import Tensor, nn  # noqa: E402
+from graphgrad import Tensor, nn, optim  # noqa: E402
 
 
 def batchnorm(Z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, G: np.ndarray,
@@ -97,6 +99,16 @@ def attention(X: np.ndarray, G: np.ndarray, weights: list[np.ndarray], h: int
     return [out.reshape(X.shape), dX.reshape(X.shape), *grads]
 
 
+def clip_by_norm(grads: list[np.ndarray], max_norm: float) -> tuple[float, list[np.ndarray]]:
+    """Gradient clipping by the joint norm: ||g|| = sqrt(sum of every gradient's squares), and
+    every gradient times max_norm / ||g|| when that is above max_norm (new arrays)."""
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    if norm > max_norm:
+        scale = max_norm / norm
+        grads = [g * scale for g in grads]
+    return norm, grads
+
+
 def _case(label: str, layer: nn.Module, X: np.ndarray, by_hand: Callable[[], list],
           params: list[Tensor], number: int, repeat: int, call: Callable | None = None
           ) -> tuple[str, ...]:
@@ -122,7 +134,41 @@ def _case(label: str, layer: nn.Module, X: np.ndarray, by_hand: Callable[[], lis
         return (label,)
     times = interleaved({"numpy": lambda: by_hand(G), "graphgrad": graphgrad_step}, number,
                         repeat)
-    return (label, f"{times['numpy'] * 1e3:.2f} ms", f"{times['graphgrad'] * 1e3:.2f} ms",
+    return (label, _duration(times["numpy"]), _duration(times["graphgrad"]),
+            f"{times['graphgrad'] / times['numpy']:.2f}x")
+
+
+def _duration(seconds: float) -> str:
+    """``1.23 ms``, or ``12.3 us`` below a tenth of a millisecond."""
+    return f"{seconds * 1e3:.2f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.1f} us"
+
+
+def _clip_case(sizes: tuple[int, ...], number: int, repeat: int) -> tuple[str, ...]:
+    """optim.clip_grad_norm on the gradients of an MLP of ``sizes`` against `clip_by_norm`:
+    each call starts from the same gradients (put back in .grad on graphgrad's side), whose
+    norm is above max_norm, so both scale every gradient."""
+    rng = np.random.default_rng(2)
+    model = nn.Sequential(*[nn.Linear(n_in, n_out, rng=0)
+                            for n_in, n_out in zip(sizes[:-1], sizes[1:])])
+    params = model.parameters()
+    grads = [rng.standard_normal(p.shape) for p in params]
+    max_norm = 1.0
+
+    def graphgrad_clip() -> float:
+        for p, g in zip(params, grads):
+            p.grad = g
+        return optim.clip_grad_norm(params, max_norm)
+
+    label = "clip_grad_norm, MLP " + "-".join(map(str, sizes))
+    norm, clipped = clip_by_norm(grads, max_norm)
+    names = ["norm", *(f"d{name}" for name, _ in model.named_parameters())]
+    check_same(label, dict(zip(names, [graphgrad_clip(), *(p.grad for p in params)])),
+               dict(zip(names, [norm, *clipped])))
+    if not number:
+        return (label,)
+    times = interleaved({"numpy": lambda: clip_by_norm(grads, max_norm),
+                         "graphgrad": graphgrad_clip}, number, repeat)
+    return (label, _duration(times["numpy"]), _duration(times["graphgrad"]),
             f"{times['graphgrad'] / times['numpy']:.2f}x")
 
 
@@ -157,6 +203,7 @@ def rows(number: int, repeat: int) -> list[tuple[str, ...]]:
                            lambda G, X=X, w=weights, h=h: attention(X, G, w, h),
                            layer.parameters(), number and max(1, number // 5), repeat,
                            call=lambda X_t, L=layer: L(X_t, X_t, X_t)))
+    table.append(_clip_case((64, 32, 10), number * 100, repeat))
     return table
 
 

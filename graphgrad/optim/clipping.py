@@ -22,6 +22,8 @@ from graphgrad.errors import (
 from graphgrad.optim.optimizer import not_a_tensor, real_gradient, refuse_one_tensor_or_model
 from graphgrad.tensor import Tensor
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 def _positive(value: Any, what: str, caller: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
@@ -46,16 +48,26 @@ def _grads(params: Iterable[Tensor], caller: str) -> list[tuple[Tensor, np.ndarr
             raise not_a_tensor(caller, f"parameter {i}", p)
     # A tensor listed twice (a tied W in the lists of both its layers) has one gradient:
     # counted twice, the norm was too large and the gradients clipped too much.
-    once = list({id(p): p for p in params}.values())
-    return [(p, real_gradient(p, p.grad, f"{caller}: {describe(p)}", "No gradient was clipped"))
-            for p in once if p.grad is not None]
+    once = {id(p): p for p in params}.values()
+    grads = []
+    for p in once:
+        g = p.grad
+        if g is None:
+            continue
+        # An array of real numbers, as backward leaves, is taken as it is; anything else is
+        # checked and converted, naming p only then (the name took half a step's time).
+        if type(g) is not np.ndarray or g.dtype.kind not in "fiu":
+            g = real_gradient(p, g, f"{caller}: {describe(p)}", "No gradient was clipped")
+        grads.append((p, g))
+    return grads
 
 
 def _l2_norm(p: Tensor, g: np.ndarray) -> float:
     """||dW||, of ``g``, p's gradient, in float64 and without overflow: exploding float32
     gradients (3e19) have squares float32 cannot hold."""
-    g = g.astype(np.float64, copy=False)
-    norm = math.sqrt(np.vdot(g, g).real)
+    if g.dtype is not _FLOAT64:
+        g = g.astype(np.float64)
+    norm = math.sqrt(np.vdot(g, g))  # g is real: its dot with itself is a real float64
     if math.isfinite(norm):
         return norm
     if not np.isfinite(g).all():
@@ -63,7 +75,7 @@ def _l2_norm(p: Tensor, g: np.ndarray) -> float:
                            "find where it comes from with gg.detect_anomaly()")
     largest = float(np.abs(g).max())
     scaled = g / largest
-    return largest * math.sqrt(np.vdot(scaled, scaled).real)
+    return largest * math.sqrt(np.vdot(scaled, scaled))
 
 
 def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
@@ -104,6 +116,7 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
         scale = max_norm / norm
         for p, g in grads:
             # float32 stays float32; integers become float64, which their scaled values need
-            p.grad = (g * scale).astype(g.dtype if g.dtype.kind == "f" else np.float64,
-                                        copy=False)
+            scaled = g * scale
+            dtype = g.dtype if g.dtype.kind == "f" else _FLOAT64
+            p.grad = scaled if scaled.dtype is dtype else scaled.astype(dtype)
     return norm
