@@ -5,10 +5,11 @@ Each layer takes a fixed input and an upstream gradient G (J = sum(G * layer(X))
 side computes the output and every gradient (dX, and the layer's own dW, dgamma, ...) with
 the course's formulas: batch norm's dZ = (N dZ_norm - sum dZ_norm - Z_norm sum(dZ_norm
 Z_norm)) / (N sqrt(sigma2 + eps)), max pooling's gradient through a mask of each window's
-maximum, attention's softmax backward. One more row times clipping an MLP's gradients by
-their joint norm (the course's remedy for exploding gradients, as optim.clip_grad_norm does).
-Before timing, both give the same output and gradients to 1e-10. Both run in this process,
-interleaved, best of N; BLAS on one thread (see bench_nn_mlp).
+maximum, attention's softmax backward. Two more rows time the mean squared error (its cost
+and dA = 2 (A - Y) / n) and clipping an MLP's gradients by their joint norm (the course's
+remedy for exploding gradients, as optim.clip_grad_norm does). Before timing, both give the
+same output and gradients to 1e-10. Both run in this process, interleaved, best of N; BLAS on
+one thread (see bench_nn_mlp).
 
 Run: ``.venv/bin/python -m benchmarks.bench_layers``.
 """
@@ -99,6 +100,13 @@ def attention(X: np.ndarray, G: np.ndarray, weights: list[np.ndarray], h: int
     return [out.reshape(X.shape), dX.reshape(X.shape), *grads]
 
 
+def mse(A: np.ndarray, Y: np.ndarray, G: np.ndarray) -> list[np.ndarray]:
+    """The mean squared error over all n elements: J = mean((A - Y)**2) and dA = 2 (A - Y) / n,
+    A - Y computed once."""
+    error = A - Y
+    return [np.mean(error * error), error * (2 * G / error.size)]
+
+
 def clip_by_norm(grads: list[np.ndarray], max_norm: float) -> tuple[float, list[np.ndarray]]:
     """Gradient clipping by the joint norm: ||g|| = sqrt(sum of every gradient's squares), and
     every gradient times max_norm / ||g|| when that is above max_norm (new arrays)."""
@@ -109,7 +117,7 @@ def clip_by_norm(grads: list[np.ndarray], max_norm: float) -> tuple[float, list[
     return norm, grads
 
 
-def _case(label: str, layer: nn.Module, X: np.ndarray, by_hand: Callable[[], list],
+def _case(label: str, layer: nn.Module | None, X: np.ndarray, by_hand: Callable[[], list],
           params: list[Tensor], number: int, repeat: int, call: Callable | None = None
           ) -> tuple[str, ...]:
     """Check that graphgrad's output and gradients (of X, then ``params``) are numpy's, then
@@ -203,6 +211,10 @@ def rows(number: int, repeat: int) -> list[tuple[str, ...]]:
                            lambda G, X=X, w=weights, h=h: attention(X, G, w, h),
                            layer.parameters(), number and max(1, number // 5), repeat,
                            call=lambda X_t, L=layer: L(X_t, X_t, X_t)))
+    for shape in ((64, 10), (512, 64)):
+        A, Y = rng.standard_normal(shape), rng.standard_normal(shape)
+        table.append(_case(f"mse A {shape}", None, A, lambda G, A=A, Y=Y: mse(A, Y, G), [],
+                           number * 50, repeat, call=lambda A_t, Y=Y: nn.mse(A_t, Y)))
     table.append(_clip_case((64, 32, 10), number * 100, repeat))
     return table
 

@@ -13,8 +13,8 @@ short formula the course derives, dZ = A - Y, instead of a chain of divisions by
 probabilities. `binary_cross_entropy` takes probabilities A, clipped away from 0 and 1, and
 its backward is dA = (A - Y) / (A (1 - A)).
 Backward bodies call the engine's `LogSoftmax` / `Sigmoid` through ``Function.call``, so second
-derivatives work too. `mse` is built from the engine's ops. Depends on `function`,
-`engine`, `ops`, `tensor`, `errors`.
+derivatives work too. `mse` is one fused node as well, its backward da = 2 (A - Y) / n written
+with numpy operators. Depends on `function`, `engine`, `ops`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -156,6 +156,30 @@ class BinaryCrossEntropy(Function):
             da = (clipped - y) / (clipped * (1 - clipped)) * inside * step
         dy = -np.log(clipped / (1 - clipped)) * step if ctx.needs_input_grad[1] else None
         return da, dy
+
+
+class MeanSquaredError(Function):
+    """J = mean((a - y)**2) over all n elements;  da = 2 (a - y) / n,  dy = -da"""
+
+    @staticmethod
+    def forward(ctx, a, y):
+        error = a - y
+        ctx.scale = 2.0 / error.size
+        ctx.save_for_backward(a, y, error)
+        squares = error * error
+        if squares.dtype.char in "fd":  # float32, float64: the sum np.mean makes, without its
+            # setup (a third of the step on small outputs)
+            return np.asarray(np.add.reduce(squares, axis=None) / squares.size)
+        return np.asarray(squares.mean())  # float16 summed in float32, integers in float64
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, y, error = ctx.saved
+        if type(a) is not np.ndarray:  # create_graph: a - y on the graph, differentiable
+            error = a - y
+        da = error * (grad * ctx.scale)
+        needs = ctx.needs_input_grad
+        return (da if needs[0] else None), (-da if needs[1] else None)
 
 
 def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[Any, Any]:
@@ -436,5 +460,4 @@ def mse(predictions: Any, targets: Any) -> Tensor:
     y = _as_labels(targets, a, "mse", "targets")
     _same_shape("mse", a, y, "predictions")
     _refuse_empty("mse", a, "predictions")
-    error = a - y
-    return (error * error).mean()
+    return MeanSquaredError.apply(a, y)
