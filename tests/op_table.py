@@ -683,8 +683,52 @@ CONVOLUTION = [
        random=images(3, pad=1)),
 ]
 
+def _gate_input(m: int, n_x: int, dtype: Any) -> np.ndarray:
+    """A constant x<t> (m, n_x), data that needs no gradient, as a first layer's input (in
+    the cell's dtype, as the cells convert it)."""
+    return np.linspace(-1.0, 1.0, m * n_x, dtype=dtype).reshape(m, n_x)
+
+
+def _gate(a: Any, x: Any, w: Any, b: Any) -> Any:
+    """A recurrent cell's gate [a, x] @ W.T + b, in graphgrad or numpy."""
+    if any(isinstance(t, gg.Tensor) for t in (a, x, w, b)):
+        return gg.nn.layers.ConcatAffine.apply(a, x, w, b)
+    return np.concatenate([a, x], axis=1) @ w.T + b
+
+
+def gate_shapes(data_input: bool = False) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Shapes of A (m, n_a), X (m, n_x), W (n_out, n_a + n_x) and b (n_out,), X left out when
+    the row makes it itself (``data_input``)."""
+
+    @st.composite
+    def draw_(d):
+        m, n_a, n_x, n_out = d(SIDES), d(SIDES), d(SIDES), d(SIDES)
+        shapes = ((m, n_a), (m, n_x), (n_out, n_a + n_x), (n_out,))
+        return shapes[:1] + shapes[2:] if data_input else shapes
+
+    return draw_()
+
+
+def _gate_on_data(a: Any, w: Any, b: Any) -> Any:
+    return _gate(a, _gate_input(a.shape[0], w.shape[1] - a.shape[1], a.dtype), w, b)
+
+
+def _gate_from_data(x: Any, w: Any, b: Any) -> Any:
+    return _gate(_gate_input(x.shape[0], w.shape[1] - x.shape[1], x.dtype), x, w, b)
+
+
+# The gate of the LSTM and GRU cells: both inputs needing a gradient (a deep RNN's upper
+# layer), the input x<t> as data (the first layer), and a constant state (the first step).
+RECURRENT = [
+    Op("concat_affine", _gate, _gate, ((3, 2), (3, 4), (5, 6), (5,)), random=gate_shapes()),
+    Op("concat_affine_data_input", _gate_on_data, _gate_on_data, ((3, 2), (5, 6), (5,)),
+       random=gate_shapes(data_input=True)),
+    Op("concat_affine_constant_state", _gate_from_data, _gate_from_data,
+       ((3, 4), (5, 6), (5,)), random=gate_shapes(data_input=True)),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING,
-                 *CONVOLUTION]
+                 *CONVOLUTION, *RECURRENT]
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

@@ -508,6 +508,35 @@ def test_gradcheck_through_a_two_layer_bidirectional_gru():
     assert all(p.relative_difference < 1e-7 for p in result.pairs)
 
 
+@pytest.mark.parametrize("cell, gates", [("lstm", 4), ("gru", 3)])
+def test_the_gates_compute_no_gradient_for_data_x(cell, gates):
+    """Each gate multiplied dZ by the whole of W = [W_a | W_x] in backward, for a gradient of
+    [a<t-1>; x<t>] whose x<t> columns nobody used when X is data (the first layer's input):
+    a third of dA's work at the course's n_x = 27, n_a = 50. The state's gradient is now
+    dZ @ W_a alone, none at the first step, whose state is zeros."""
+    layer = RNN(3, 4, cell=cell, rng=0)
+    A = layer(np.random.default_rng(5).standard_normal((2, 3, 3)))
+    nodes = [node for node in graph_nodes(A) if type(node).__name__ == "ConcatAffine"]
+    assert len(nodes) == gates * 3
+    G = np.random.default_rng(6).standard_normal((2, 4))
+    with_state = 0
+    for node in nodes:
+        state, x_t, W, b = node.inputs
+        assert node.needs_input_grad == (state.requires_grad, False, True, True)
+        da, dx, dW, db = type(node).backward(node, G)
+        assert dx is None
+        if state.requires_grad:
+            with_state += 1
+            np.testing.assert_allclose(da, G @ W.data[:, :4], rtol=1e-14)
+        else:
+            assert da is None
+        np.testing.assert_allclose(dW, G.T @ np.hstack([state.data, x_t.data]), rtol=1e-14)
+        np.testing.assert_allclose(db, G.sum(axis=0), rtol=1e-14)
+    # the LSTM's gates read a<0> = 0 at the first step; the GRU's candidate reads
+    # Gamma_r * c<0>, which comes from the relevance gate
+    assert with_state == gates * 2 + (cell == "gru")
+
+
 def test_both_directions_share_one_cut_of_the_sequence():
     layer = RNN(2, 3, cell="gru", num_layers=2, bidirectional=True, rng=0)
     X = gg.Tensor(np.random.default_rng(16).standard_normal((2, 4, 2)), requires_grad=True)
@@ -515,8 +544,9 @@ def test_both_directions_share_one_cut_of_the_sequence():
     A.sum().backward()
     ops = [type(node).__name__ for node in graph_nodes(A)]
     assert ops.count("Split") == 1 and "GetItem" not in ops
-    # Per layer, one per step joins the two directions; each GRU step makes two.
-    assert ops.count("Concatenate") == 2 * 4 + 4 * 4 * 2
+    # Per layer, one per step joins the two directions; each GRU step's gates join their
+    # state and input inside their own nodes, three per step.
+    assert ops.count("Concatenate") == 2 * 4 and ops.count("ConcatAffine") == 4 * 4 * 3
     assert all(p.grad is not None and p.grad.any() for p in layer.parameters())
 
 

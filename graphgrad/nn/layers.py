@@ -8,8 +8,9 @@ the course's Z[l] transposed: Z_here = (W[l] A[l-1] + b[l]).T. So ``layer.W`` *i
 
 `Affine` does X @ W.T + b as one node (one op forward, one backward), which is what keeps a
 large MLP step as fast as hand-written numpy (small models pay a few microseconds of Python
-per op). Depends on `engine`, `function`,
-`nn.module`, `nn.init`, `ops.shape`, `tensor`.
+per op). `ConcatAffine` does [A, X] @ W.T + b as one node for the gates of the recurrent
+cells, and skips the product for the gradient of whichever of A and X needs none. Depends on
+`engine`, `function`, `nn.module`, `nn.init`, `ops.shape`, `tensor`.
 """
 from __future__ import annotations
 
@@ -83,6 +84,47 @@ class Affine(Function):
                     f"bias of shape (1, {n_out}) cannot be added in place: pass b of shape "
                     f"({n_out},) (b.reshape(-1)), or X as a batch of one (X.reshape(1, -1))")
         return None
+
+
+class ConcatAffine(Function):
+    """Z = [A, X] @ W.T + b, a recurrent cell's gate on its state and input side by side;
+    dA = dZ @ W[:, :n_a],  dX = dZ @ W[:, n_a:],  dW = dZ.T @ [A, X],  db = dZ summed over
+    the examples.  A: (m, n_a), X: (m, n_x), W: (n_out, n_a + n_x), b: (n_out,)"""
+
+    @staticmethod
+    def forward(ctx, a, x, w, b):
+        joined = np.concatenate((a, x), axis=1)
+        need_a, need_x = ctx.needs_input_grad[:2]
+        # A or X is saved only when it needs a gradient, for a second derivative through dW;
+        # otherwise it is a constant, whose values [A, X] holds (and data X stays writable).
+        ctx.save_for_backward(a if need_a else None, x if need_x else None, w, joined)
+        ctx.n_a = a.shape[1]
+        z = joined @ w.T
+        z += b
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x, w, joined = ctx.saved
+        need_a, need_x, need_w, need_b = ctx.needs_input_grad
+        n_a = ctx.n_a
+        da = dx = dw = None
+        # A product with only the columns whose gradient is wanted: X, the first layer's
+        # input, is data, whose n_x columns of W took part in every dA for nothing.
+        if need_a and need_x:
+            joint = grad @ w
+            da, dx = joint[:, :n_a], joint[:, n_a:]
+        elif need_a:
+            da = grad @ w[:, :n_a]
+        elif need_x:
+            dx = grad @ w[:, n_a:]
+        if need_w:
+            if type(grad) is not np.ndarray and (need_a or need_x):
+                # create_graph: [A, X] on the graph, so that dW is differentiable in them
+                joined = np.concatenate((a if need_a else joined[:, :n_a],
+                                         x if need_x else joined[:, n_a:]), axis=1)
+            dw = grad.T @ joined
+        return da, dx, dw, _sum_rows(grad) if need_b else None
 
 
 def _sum_rows(grad: Any) -> Any:

@@ -14,9 +14,10 @@ computes the course's formula transposed, as `Linear` does: a<t>.T = tanh(x<t>.T
 a<t-1>.T Waa.T + ba). There is no output layer y<t> = softmax(Wya a<t> + by) inside the
 cells: put a `Linear` on the states (it takes (m, T_x, n_a) as well as (m, n_a)).
 
-Everything is built from the engine's ops (`Affine`, tanh, sigmoid, concatenate, indexing,
-stack), so backpropagation through time, second derivatives and graph pictures need no code
-of their own. Depends on `ops`, `nn.layers`, `nn.module`, `nn.init`, `errors`.
+Everything is built from the engine's ops (`Affine`, `ConcatAffine` for the gates on
+[a<t-1>; x<t>], tanh, sigmoid, concatenate, indexing, stack), so backpropagation through
+time, second derivatives and graph pictures need no code of their own. Depends on `ops`,
+`nn.layers`, `nn.module`, `nn.init`, `errors`.
 """
 from __future__ import annotations
 
@@ -32,11 +33,11 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.nn import init as initializers
-from graphgrad.nn.layers import Affine
+from graphgrad.nn.layers import Affine, ConcatAffine
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.elementwise import Sigmoid, Tanh
 from graphgrad.ops.shape import concatenate, split, stack
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _constant
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -169,12 +170,14 @@ class LSTMCell(_GatedCell):
         """One LSTM step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a),
         c_prev (m, n_a) -> (a_next, c_next), both (m, n_a)."""
         x_t, a_prev, c_prev = self._inputs(x_t, a_prev=a_prev, c_prev=c_prev)
-        concat = concatenate([a_prev, x_t], axis=1)  # the course's [a<t-1>; x<t>], as rows
-        forget = Sigmoid.apply(Affine.apply(concat, self.Wf, self.bf))
-        update = Sigmoid.apply(Affine.apply(concat, self.Wu, self.bu))
-        candidate = Tanh.apply(Affine.apply(concat, self.Wc, self.bc))
+        x_t, a_prev = _tensor(x_t), _tensor(a_prev)  # once, not in each of the four gates
+        # Each gate on the course's [a<t-1>; x<t>], as rows, in one node: when x<t> is data,
+        # backward computes no gradient for it.
+        forget = Sigmoid.apply(ConcatAffine.apply(a_prev, x_t, self.Wf, self.bf))
+        update = Sigmoid.apply(ConcatAffine.apply(a_prev, x_t, self.Wu, self.bu))
+        candidate = Tanh.apply(ConcatAffine.apply(a_prev, x_t, self.Wc, self.bc))
         c_next = forget * c_prev + update * candidate
-        output = Sigmoid.apply(Affine.apply(concat, self.Wo, self.bo))
+        output = Sigmoid.apply(ConcatAffine.apply(a_prev, x_t, self.Wo, self.bo))
         a_next = output * Tanh.apply(c_next)
         return a_next, c_next
 
@@ -212,11 +215,12 @@ class GRUCell(_GatedCell):
         """One GRU step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a) ->
         a_next (m, n_a)."""
         x_t, c_prev = self._inputs(x_t, a_prev=a_prev)
-        concat = concatenate([c_prev, x_t], axis=1)  # the course's [c<t-1>; x<t>], as rows
-        relevance = Sigmoid.apply(Affine.apply(concat, self.Wr, self.br))
-        update = Sigmoid.apply(Affine.apply(concat, self.Wu, self.bu))
-        gated = concatenate([relevance * c_prev, x_t], axis=1)
-        candidate = Tanh.apply(Affine.apply(gated, self.Wc, self.bc))
+        x_t, c_prev = _tensor(x_t), _tensor(c_prev)  # once, not in each of the three gates
+        # The gates on the course's [c<t-1>; x<t>] and [Gamma_r * c<t-1>; x<t>], as rows (see
+        # LSTMCell.forward).
+        relevance = Sigmoid.apply(ConcatAffine.apply(c_prev, x_t, self.Wr, self.br))
+        update = Sigmoid.apply(ConcatAffine.apply(c_prev, x_t, self.Wu, self.bu))
+        candidate = Tanh.apply(ConcatAffine.apply(relevance * c_prev, x_t, self.Wc, self.bc))
         return update * candidate + (1 - update) * c_prev
 
 
@@ -398,6 +402,11 @@ def _time_steps(X: Any) -> list:
         m, _, n_x = X.shape
         return [piece.reshape(m, n_x) for piece in split(X, X.shape[1], axis=1)]
     return [X[:, t] for t in range(X.shape[1])]
+
+
+def _tensor(value: Any) -> Tensor:
+    """An array (data, a zero state) as a constant Tensor, a Tensor as it is."""
+    return value if isinstance(value, Tensor) else _constant(value)
 
 
 def _course_tip(x_t: Any, n_x: int) -> str:
