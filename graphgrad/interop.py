@@ -85,6 +85,20 @@ def _numpy_reduction(reduce: Callable[..., Tensor], numpy_reduce: Callable[..., 
     return call
 
 
+def _numpy_spread(spread: Callable[..., Tensor], word: str) -> Callable[..., Tensor]:
+    """np.var or np.std on a Tensor: gg.var or gg.std, with numpy's names (and its ddof=0
+    default; numpy's correction= is ddof's other name) and a float dtype to compute in."""
+    def call(a: Any, axis: Any = None, dtype: Any = None, ddof: Any = 0,
+             keepdims: bool = False) -> Tensor:
+        if dtype is not None:
+            if np.dtype(dtype).kind != "f":
+                raise _NoForm(f"numpy.{word}(..., dtype={np.dtype(dtype)})")
+            a = S.astype(a, dtype)
+        return spread(a, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    return call
+
+
 _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.sum: _numpy_reduction(R.sum, np.sum),
     np.mean: _numpy_reduction(R.mean, np.mean),
@@ -92,6 +106,8 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.min: _numpy_reduction(R.min, np.min),
     np.amax: _numpy_reduction(R.max, np.amax),
     np.amin: _numpy_reduction(R.min, np.amin),
+    np.var: _numpy_spread(R.var, "var"),
+    np.std: _numpy_spread(R.std, "std"),
     np.reshape: S.reshape,
     np.transpose: S.transpose,
     np.swapaxes: S.swapaxes,
@@ -221,6 +237,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
 # numpy's names for settings that graphgrad's counterpart calls otherwise.
 _RENAMED: dict[Callable, dict[str, str]] = {
     np.clip: {"a_min": "low", "a_max": "high", "min": "low", "max": "high"},
+    np.var: {"correction": "ddof"},
+    np.std: {"correction": "ddof"},
 }
 
 

@@ -515,6 +515,16 @@ class Tensor:
         """Minimum over ``axis`` (all when None): `gg.min`."""
         return Min.apply(self, axis=axis, keepdims=keepdims)
 
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+        """Variance over ``axis`` (all when None): `gg.var`. numpy's default ``ddof=0``, the
+        course's; PyTorch's ``t.var()`` is ``ddof=1``."""
+        return Var.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+        """Standard deviation over ``axis`` (all when None): `gg.std`. numpy's default
+        ``ddof=0``; PyTorch's ``t.std()`` is ``ddof=1``."""
+        return Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The index of the largest value along ``axis`` (of the flattened tensor when None),
         as np.argmax: an integer tensor that needs no grad (indices have no derivative)."""
@@ -880,7 +890,7 @@ from graphgrad.ops.elementwise import (  # noqa: E402
 )
 from graphgrad.ops.elementwise import clip as _clip  # noqa: E402
 from graphgrad.ops.indexing import GetItem  # noqa: E402
-from graphgrad.ops.reductions import Max, Mean, Min, Sum  # noqa: E402
+from graphgrad.ops.reductions import Max, Mean, Min, Std, Sum, Var  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,

@@ -396,6 +396,18 @@ REDUCTIONS = [
     Op("sum_vector", gg.sum, np.sum, ((5,),)),
     Op("sum_scalar", gg.sum, np.sum, ((),)),
     Op("max_vector", gg.max, np.max, ((5,),), distinct),
+    *_reductions("var", gg.var, np.var, REAL),
+    *_reductions("std", gg.std, np.std, REAL),
+    # PyTorch's unbiased default, ddof=1, along an axis of 2 or more numbers (n - 1 > 0)
+    Op("var_ddof1", lambda x: gg.var(x, axis=1, ddof=1), lambda x: np.var(x, axis=1, ddof=1),
+       ((3, 4),), random=with_side(1, st.integers(2, 4), min_dims=2)),
+    Op("std_ddof1_keepdims", lambda x: gg.std(x, axis=0, keepdims=True, ddof=1),
+       lambda x: np.std(x, axis=0, keepdims=True, ddof=1), ((4, 3),),
+       random=with_side(0, st.integers(2, 4))),
+    Op("var_ddof_fraction_method", lambda x: x.var(ddof=0.5), lambda x: np.var(x, ddof=0.5),
+       ((2, 3),)),
+    Op("std_method_ddof1", lambda x: x.std(axis=-1, ddof=1),
+       lambda x: np.std(x, axis=-1, ddof=1), ((2, 3),)),
 ]
 
 SOFTMAX = [

@@ -39,6 +39,9 @@ CALLS = [
     ("pad_edge", lambda t: np.pad(t, ((1, 1), (2, 0)), mode="edge")),
     ("clip", lambda t: np.clip(t, 1.0, 2.5)), ("where", lambda t: np.where(DATA > 1, t, 0.0)),
     ("split", lambda t: np.split(t, 3, axis=1)[1]), ("ravel", np.ravel),
+    ("var", np.var), ("var_axis_ddof", lambda t: np.var(t, axis=1, ddof=1)),
+    ("var_correction", lambda t: np.var(t, 0, correction=1)),
+    ("std_keepdims", lambda t: np.std(t, axis=0, keepdims=True)),
 ]
 
 
@@ -201,8 +204,9 @@ def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
 @pytest.mark.parametrize("call", [
     np.linalg.inv, np.log1p, lambda t: np.add.reduce(t), np.cumsum,
     lambda t: np.linalg.norm(t, axis=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
-    lambda t: np.sum(t, initial=1.0),
-], ids=["linalg.inv", "log1p", "ufunc-method", "cumsum", "norm", "ufunc-dtype", "sum-initial"])
+    lambda t: np.sum(t, initial=1.0), lambda t: np.var(t, where=t > 1.5),
+], ids=["linalg.inv", "log1p", "ufunc-method", "cumsum", "norm", "ufunc-dtype", "sum-initial",
+        "var-where"])
 def test_numpy_calls_without_an_op_run_on_values_that_need_no_gradient(call):
     # As on a PyTorch tensor (np.linalg.norm(t)): nothing to differentiate, nothing is cut.
     data = np.array([[2.0, 1.0], [1.0, 3.0]])
@@ -253,6 +257,10 @@ POSITIONAL_REDUCTIONS = [
     ("max-keepdims", lambda t: np.max(t, 0, None, True), DATA == DATA.max(axis=0)),
     ("amin-keepdims", lambda t: np.amin(t, 1, None, True),
      DATA == DATA.min(axis=1, keepdims=True)),
+    # var's fourth is out, its fifth ddof: 2 rows, n - 1 = 1, so dJ/dx = 2 (x - mean)
+    ("var-ddof", lambda t: np.var(t, 0, None, None, 1), 2 * (DATA - DATA.mean(axis=0))),
+    ("std-dtype-ddof-keepdims", lambda t: np.std(t, 1, np.float64, None, 0, True),
+     1 / (DATA.std(axis=1, keepdims=True) * 3) * (DATA - DATA.mean(axis=1, keepdims=True))),
 ]
 
 
@@ -276,7 +284,12 @@ def test_reduction_settings_given_by_position_are_read_as_numpy_reads_them(call,
      r"numpy\.sum\(\.\.\., initial=\.\.\.\)"),
     (lambda t: np.min(t, initial=0.0, where=DATA > 1),
      r"numpy\.min\(\.\.\., initial=\.\.\., where=\.\.\.\)"),
-], ids=["sum-out", "max-out", "sum-initial", "min-initial-where"])
+    (lambda t: np.var(t, where=DATA > 1), r"numpy\.var\(\.\.\., where=\.\.\.\)"),
+    (lambda t: np.std(t, 0, mean=DATA.mean(0, keepdims=True), keepdims=True),
+     r"numpy\.std\(\.\.\., mean=\.\.\.\)"),
+    (lambda t: np.var(t, dtype=np.int64), r"numpy\.var\(\.\.\., dtype=int64\)"),
+], ids=["sum-out", "max-out", "sum-initial", "min-initial-where", "var-where", "std-mean",
+        "var-int-dtype"])
 def test_reduction_settings_without_a_graphgrad_form_are_refused_by_name(call, name):
     x = gg.Tensor(DATA, requires_grad=True)
     with pytest.raises(gg.GraphgradTypeError, match=name + r".*t\.data"):
@@ -385,3 +398,14 @@ def test_a_numpy_call_on_data_is_a_constant():
     J = (x * np.linalg.inv(x.data)).sum()  # inv(x.data) is a constant: dJ/dx = inv(x)
     J.backward()
     np.testing.assert_allclose(x.grad, np.eye(2) * 0.5)
+
+
+def test_np_var_and_np_std_keep_numpys_population_default_and_the_course_uses_it():
+    """The course's batch norm: sigma**2 = np.var(Z, axis=1, keepdims=True), over the m
+    examples with ddof=0; its gradient 2 (z - mu) / m, from the math."""
+    Z = gg.Tensor(np.array([[1.0, 2.0, 3.0, 6.0]]), requires_grad=True)
+    var = np.var(Z, axis=1, keepdims=True)
+    assert var.shape == (1, 1) and var.item() == 3.5  # (4 + 1 + 0 + 9) / 4
+    var.backward()
+    np.testing.assert_array_equal(Z.grad, [[-1.0, -0.5, 0.0, 1.5]])  # 2 (z - 3) / 4
+    assert np.std(Z, ddof=1).item() == pytest.approx(np.sqrt(14 / 3), rel=1e-15)

@@ -441,3 +441,117 @@ def test_np_dot_on_tensors_is_matmul_or_scaling_and_refuses_stacks():
     assert isinstance(info.value, TypeError)
     with pytest.raises(gg.GraphgradError, match="reflect_type=..."):
         np.pad(a, 1, mode="reflect", reflect_type="odd")
+
+
+# -- var and std -----------------------------------------------------------------------------------
+SPREADS = [
+    ("var", gg.var, np.var, {}),
+    ("var_axis1_ddof1", gg.var, np.var, {"axis": 1, "ddof": 1}),
+    ("std_axes_keepdims", gg.std, np.std, {"axis": (0, 2), "keepdims": True}),
+    ("std_axis0_ddof1", gg.std, np.std, {"axis": 0, "ddof": 1}),
+]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
+@pytest.mark.parametrize("fn, ref, settings", [c[1:] for c in SPREADS],
+                         ids=[c[0] for c in SPREADS])
+def test_var_and_std_give_numpys_values_and_float32_stays_float32(fn, ref, settings, dtype,
+                                                                  rtol):
+    data = (1.0 + np.random.default_rng(4).standard_normal((2, 3, 4))).astype(dtype)
+    x = gg.Tensor(data, requires_grad=True)
+    y = fn(x, **settings)
+    want = ref(data, **settings)
+    assert y.dtype == dtype and y.shape == want.shape
+    np.testing.assert_allclose(y.data, want, rtol=rtol)
+    y.sum().backward()
+    assert x.grad.dtype == dtype
+
+
+def test_var_and_std_gradients_are_the_course_formulas():
+    """x = [1, 2, 3, 6]: mean 3, sum of squares 14; dvar/dx = 2 (x - 3) / (n - ddof) and
+    dstd/dx = (x - 3) / ((n - ddof) std)."""
+    for ddof, n in ((0, 4), (1, 3)):
+        x = gg.Tensor([1.0, 2.0, 3.0, 6.0], requires_grad=True)
+        var = gg.var(x, ddof=ddof)
+        assert var.item() == pytest.approx(14 / n, rel=1e-15)
+        var.backward()
+        np.testing.assert_allclose(x.grad, 2 * np.array([-2.0, -1.0, 0.0, 3.0]) / n, rtol=1e-15)
+        x.grad = None
+        x.std(ddof=ddof).backward()
+        np.testing.assert_allclose(x.grad, np.array([-2.0, -1.0, 0.0, 3.0]) / (n * np.sqrt(14 / n)),
+                                   rtol=1e-15)
+
+
+def test_a_float32_std_is_taken_in_float64_where_numpy_overflows():
+    """numpy squares float32 deviations in float32: 1e20**2 overflows to inf. graphgrad squares
+    and adds them in float64, as its mean adds, and rounds the result once."""
+    big = np.array([1e20, 2e20, 4e20], np.float32)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.std(big))
+    x = gg.Tensor(big, requires_grad=True)
+    y = gg.std(x)
+    assert y.dtype == np.float32
+    assert y.item() == np.float32(np.std(big.astype(np.float64)))
+    y.backward()
+    deviations = big.astype(np.float64) - big.astype(np.float64).mean()
+    np.testing.assert_allclose(x.grad, deviations / (3 * np.std(big.astype(np.float64))),
+                               rtol=1e-6)
+
+
+def test_std_gradient_where_all_values_are_equal_is_zero_not_nan():
+    x = gg.Tensor(np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 6.0]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = gg.std(x, axis=1, ddof=1)
+        y.sum().backward()
+    np.testing.assert_allclose(y.data, [0.0, np.sqrt(7.0)], rtol=1e-15)
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0, 0.0],
+                                        np.array([-2.0, -1.0, 3.0]) / (2 * np.sqrt(7.0))],
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("fn", [gg.var, gg.std], ids=["var", "std"])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_var_and_std_of_no_numbers_are_nan_without_warnings_and_an_empty_gradient(fn, ddof):
+    """0/0, as gg.mean of no numbers (an empty batch, m = 0) is."""
+    x = gg.Tensor(np.ones((0, 3), np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = fn(x, axis=0, ddof=ddof)
+        y.sum().backward()
+        across = fn(x, axis=1, keepdims=True, ddof=ddof)
+    assert y.shape == (3,) and y.dtype == np.float32 and np.isnan(y.data).all()
+    assert across.shape == (0, 1)
+    assert x.grad.shape == (0, 3) and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X: gg.var(X, axis=2),
+     r"^Var\('X' \(3, 4\) float64, axis=2, keepdims=False, ddof=0\) failed: axis 2 is out of "
+     r"range for an array of 2 dimensions\n  'X' \(3, 4\) float64 has 2 axes: give an axis "
+     r"from -2 to 1 or a tuple of them, or axis=None for all of its elements$"),
+    (lambda X: X.std(axis=(1, -1)),
+     r"^Std\('X' .* failed: duplicate value in 'axis'\n  axis=\(1, -1\) names axis 1 of 'X' "
+     r"\(3, 4\) float64 twice: give each axis once$"),
+    (lambda X: gg.std(X, ddof=-1),
+     r"^Std\('X' \(3, 4\) float64, axis=None, keepdims=False, ddof=-1\) failed: ddof must be "
+     r"a number of at least 0, got -1: 0 divides by n \(the population variance, numpy's "
+     r"default, the course's batch norm\), 1 by n - 1 \(the unbiased sample variance, "
+     r"PyTorch's default\)$"),
+    (lambda X: X.var(ddof="1"), r"^Var\('X' .*ddof='1'\) failed: ddof must be a number"),
+    (lambda X: X.var(ddof=True), r"^Var\('X' .*ddof=True\) failed: ddof must be a number"),
+    (lambda X: X.std(ddof=np.nan), r"^Std\('X' .*ddof=nan\) failed: ddof must be a number"),
+    (lambda X: gg.var(X, axis=0, ddof=3),
+     r"^Var\('X' \(3, 4\) float64, axis=0, keepdims=False, ddof=3\) failed: the variance of 3 "
+     r"numbers with ddof=3 divides by n - ddof = 0 \(numpy gives inf or NaN with a warning, "
+     r"PyTorch NaN\): take it over more than 3 numbers, or with ddof=0, which divides by n$"),
+    (lambda X: gg.std(X[0, 0], ddof=1),
+     r"^Std\(.* failed: the standard deviation of 1 number with ddof=1 divides by n - ddof = "
+     "0"),
+    (lambda X: gg.var(X, keepdims=1), r"^var: keepdims must be True or False, got 1$"),
+], ids=["axis", "axis-twice", "ddof-negative", "ddof-text", "ddof-bool", "ddof-nan",
+        "ddof-n", "ddof-one-number", "keepdims"])
+def test_bad_settings_of_var_and_std_name_the_op_the_tensor_and_what_to_do(call, message):
+    X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
+    with pytest.raises(gg.GraphgradError, match=message):
+        call(X)

@@ -115,6 +115,8 @@ REDUCTIONS = {
     "mean": (gg.mean, np.mean),
     "max": (gg.max, np.max),
     "min": (gg.min, np.min),
+    "var": (gg.var, np.var),
+    "std": (gg.std, np.std),
     "logsumexp": (gg.logsumexp, lambda x, axis, keepdims: np.log(
         np.sum(np.exp(x), axis=axis, keepdims=keepdims))),
 }

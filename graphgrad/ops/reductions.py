@@ -1,12 +1,14 @@
-"""Reductions over axes: sum, mean, max, min (``axis`` an int, a tuple or None; ``keepdims``)."""
+"""Reductions over axes: sum, mean, max, min, var and std (``axis`` an int, a tuple or None;
+``keepdims``)."""
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import flag
+from graphgrad.errors import describe, flag, setting_text
 from graphgrad.function import Function
 from graphgrad.tensor import Tensor
 
@@ -145,6 +147,111 @@ class Min(_Extreme):
     reduce = staticmethod(np.min)
 
 
+def _axis_hint(x: Tensor, axis: Axis = None, **settings: Any) -> str | None:
+    """Shown when var or std fails: the axes the tensor has, if ``axis`` is not one."""
+    try:
+        axes = normalize_axis(axis, x.ndim)
+    except (TypeError, ValueError):
+        n = x.ndim
+        which = f"an axis from {-n} to {n - 1} or a tuple of them, or " if n else ""
+        return (f"{describe(x)} has {n} axes: give {which}axis=None for all of its "
+                "elements")
+    twice = next((a for a, b in zip(axes, axes[1:]) if a == b), None)
+    if twice is not None:
+        return f"axis={axis!r} names axis {twice} of {describe(x)} twice: give each axis once"
+    return None
+
+
+def _wide(x: np.ndarray) -> np.ndarray:
+    """``x`` in float64 when it is a narrower float or no float: squares and sums of float32
+    values are taken in float64 (and rounded once), as `Mean` does, where float32 squares of
+    values near 1e20 overflowed."""
+    return x if x.dtype.kind == "f" and x.itemsize >= 8 else x.astype(np.float64)
+
+
+def _narrow(y: Any, x: np.ndarray) -> Any:
+    """A result computed by `_wide`, back in the dtype of a float ``x``."""
+    return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y
+
+
+def _spread(ctx: Any, x: np.ndarray, axis: Axis, keepdims: Any, ddof: Any, word: str) -> Any:
+    """What var and std share: reads the settings onto ``ctx`` (axes, keepdims, divisor
+    n - ddof) and returns the variance, in float64 for float32 values (`_wide`; NaN over no
+    elements, 0/0, as `Mean`'s)."""
+    if type(keepdims) is not bool:
+        keepdims = flag(keepdims, "keepdims", word)
+    ctx.axes = axes = normalize_axis(axis, x.ndim)
+    ctx.keepdims = keepdims
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, numbers.Real) or not (
+            ddof >= 0):  # NaN fails this too
+        raise ValueError(
+            f"ddof must be a number of at least 0, got {setting_text(ddof)}: 0 divides by n "
+            "(the population variance, numpy's default, the course's batch norm), 1 by n - 1 "
+            "(the unbiased sample variance, PyTorch's default)")
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    if n and n <= ddof:
+        name = "variance" if word == "var" else "standard deviation"
+        raise ValueError(
+            f"the {name} of {n} number{'s' * (n != 1)} with ddof={ddof} divides by n - ddof = "
+            f"{n - ddof:g} (numpy gives inf or NaN with a warning, PyTorch NaN): take it over "
+            f"more than {ddof:g} numbers, or with ddof=0, which divides by n")
+    ctx.divisor = n - ddof if n else 0  # 0: the backward of no numbers is empty
+    wide = _wide(x)
+    if not n:  # no numbers: 0/0, as the mean of none is
+        shape = np.add.reduce(wide, axis=axes, keepdims=keepdims).shape
+        return np.full(shape, np.nan)
+    centred = wide - wide.mean(axis=axes, keepdims=True)
+    return np.add.reduce(centred * centred, axis=axes, keepdims=keepdims) / ctx.divisor
+
+
+class Var(Function):
+    """y = sum((x - mean(x))**2) / (n - ddof) over axes, n elements each (ddof=0: numpy's
+    np.var; ddof=1: PyTorch's t.var());  dy/dx = 2 (x - mean(x)) / (n - ddof)"""
+
+    hint = staticmethod(_axis_hint)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False, ddof=0):
+        ctx.save_for_backward(x)
+        return _narrow(_spread(ctx, x, axis, keepdims, ddof, "var"), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        if not ctx.divisor:  # no numbers were reduced: x is empty, and so is its gradient
+            return np.zeros_like(x)
+        # x - mean(x) is computed again from the input, so that second derivatives see it
+        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        return expand_reduced(grad * (2.0 / ctx.divisor), ctx.axes, ctx.keepdims) * centred
+
+
+class Std(Function):
+    """y = sqrt(var(x, ddof)) over axes;  dy/dx = (x - mean(x)) / ((n - ddof) y), and 0 where
+    y = 0 (all n values equal: the kink of y, where x / y is 0/0 and PyTorch's std gives NaN)"""
+
+    hint = staticmethod(_axis_hint)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False, ddof=0):
+        y = _narrow(np.sqrt(_spread(ctx, x, axis, keepdims, ddof, "std")), x)
+        ctx.zero = None if np.all(y) else expand_reduced(y == 0, ctx.axes, ctx.keepdims)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        if not ctx.divisor:
+            return np.zeros_like(x)
+        y = expand_reduced(y, ctx.axes, ctx.keepdims)
+        if ctx.zero is not None:  # 0 / 1 there, where x - mean(x) is 0
+            y = np.where(ctx.zero, 1, y)
+        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        return expand_reduced(grad, ctx.axes, ctx.keepdims) / (y * ctx.divisor) * centred
+
+
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (all axes when None)."""
     return Sum.apply(x, axis=axis, keepdims=keepdims)
@@ -164,3 +271,19 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Minimum over ``axis``; tied minima share the gradient evenly."""
     return Min.apply(x, axis=axis, keepdims=keepdims)
+
+
+def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+    """Variance over ``axis`` (all axes when None): the mean of (x - mean(x))**2 over n
+    elements, times n / (n - ddof). ``ddof=0`` is numpy's default and the course's (batch
+    norm's sigma**2 = np.var(Z, axis=1)); PyTorch's ``t.var()`` defaults to the unbiased
+    ``ddof=1`` (its ``correction``): pass ``ddof=1`` for its values. Over no elements it is
+    NaN, as `gg.mean` is; ddof >= n, which numpy turns into inf or NaN, is refused."""
+    return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+    """Standard deviation, sqrt(var(x, axis, keepdims, ddof)): numpy's default ``ddof=0``,
+    where PyTorch's ``t.std()`` is unbiased (``ddof=1``). Its gradient where all the values
+    are equal (y = 0, a kink) is 0, not NaN."""
+    return Std.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
