@@ -22,7 +22,7 @@ from graphgrad.ops.elementwise import (
     abs, clip, cos, exp, leaky_relu, log, maximum, minimum, relu, sigmoid, sin, sqrt, tanh,
     where,
 )
-from graphgrad.ops.reductions import max, mean, min, std, sum, var
+from graphgrad.ops.reductions import max, mean, min, norm, std, sum, var
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d

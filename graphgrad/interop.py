@@ -6,7 +6,7 @@ numpy-written backward bodies of the ops run on Tensors for second derivatives. 
 read as numpy reads them, by position or by numpy's names. Functions that find indices, counts or
 truths (np.argmax, np.nonzero, np.any) give constant tensors. Functions without a graphgrad
 counterpart, and settings it has no form of (``out=``), run on the values of tensors that
-need no grad (``np.linalg.norm(t)``, as on a PyTorch tensor), giving constants; given a tensor
+need no grad (``np.linalg.det(t)``, as on a PyTorch tensor), giving constants; given a tensor
 that requires grad while ops are recorded, they raise a `GraphgradTypeError` (a TypeError)
 naming them, where the gradient would be cut without a word.
 What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
-from graphgrad.errors import GraphgradError, GraphgradTypeError, describe, on_tensors
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradError,
+    GraphgradTypeError,
+    describe,
+    on_tensors,
+)
 from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
 from graphgrad.ops import elementwise as E
@@ -99,6 +105,28 @@ def _numpy_spread(spread: Callable[..., Tensor], word: str) -> Callable[..., Ten
     return call
 
 
+def linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """np.linalg.norm on a Tensor: gg.norm where numpy's norm is the 2-norm, that is the
+    vector 2-norm (ord None or 2) and the Frobenius norm of a matrix (ord None or 'fro'); the
+    other ords (1, inf, a matrix's 2, its spectral norm, 'nuc') have no graphgrad op."""
+    vector = isinstance(axis, (int, np.integer)) or (
+        isinstance(axis, tuple) and len(axis) == 1) or axis is None and np.ndim(_data(x)) == 1
+    if ord is None and (axis is None or vector or isinstance(axis, tuple) and len(axis) == 2):
+        return R.norm(x, axis=axis, keepdims=keepdims)
+    two = not isinstance(ord, str) and np.ndim(ord) == 0 and ord == 2
+    if vector and two or not vector and isinstance(ord, str) and ord == "fro" and (
+            np.ndim(_data(x)) == 2 if axis is None else len(axis) == 2):
+        return R.norm(x, axis=axis, keepdims=keepdims)
+    try:  # numpy's own refusals first: ord="fro" of a vector, any ord of 3 axes
+        np.linalg.norm(_data(x), ord, axis)
+    except ValueError as exc:
+        raise ArgumentError(f"numpy.linalg.norm of {describe(x)}, ord={ord!r}, axis={axis!r}: "
+                            f"{exc}") from None
+    kind = "vectors" if vector else "matrices"
+    extra = " (its spectral norm, the largest singular value)" if two else ""
+    raise _NoForm(f"numpy.linalg.norm(..., ord={ord!r}) of {kind}{extra}")
+
+
 _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.sum: _numpy_reduction(R.sum, np.sum),
     np.mean: _numpy_reduction(R.mean, np.mean),
@@ -108,6 +136,7 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.amin: _numpy_reduction(R.min, np.amin),
     np.var: _numpy_spread(R.var, "var"),
     np.std: _numpy_spread(R.std, "std"),
+    np.linalg.norm: linalg_norm,
     np.reshape: S.reshape,
     np.transpose: S.transpose,
     np.swapaxes: S.swapaxes,

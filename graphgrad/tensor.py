@@ -525,6 +525,11 @@ class Tensor:
         ``ddof=0``; PyTorch's ``t.std()`` is ``ddof=1``."""
         return Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
+    def norm(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The 2-norm over ``axis`` (of all elements when None, a matrix's Frobenius norm):
+        `gg.norm`."""
+        return Norm.apply(self, axis=axis, keepdims=keepdims)
+
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The index of the largest value along ``axis`` (of the flattened tensor when None),
         as np.argmax: an integer tensor that needs no grad (indices have no derivative)."""
@@ -890,7 +895,7 @@ from graphgrad.ops.elementwise import (  # noqa: E402
 )
 from graphgrad.ops.elementwise import clip as _clip  # noqa: E402
 from graphgrad.ops.indexing import GetItem  # noqa: E402
-from graphgrad.ops.reductions import Max, Mean, Min, Std, Sum, Var  # noqa: E402
+from graphgrad.ops.reductions import Max, Mean, Min, Norm, Std, Sum, Var  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,

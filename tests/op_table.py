@@ -398,6 +398,7 @@ REDUCTIONS = [
     Op("max_vector", gg.max, np.max, ((5,),), distinct),
     *_reductions("var", gg.var, np.var, REAL),
     *_reductions("std", gg.std, np.std, REAL),
+    *_reductions("norm", gg.norm, np.linalg.norm, REAL),
     # PyTorch's unbiased default, ddof=1, along an axis of 2 or more numbers (n - 1 > 0)
     Op("var_ddof1", lambda x: gg.var(x, axis=1, ddof=1), lambda x: np.var(x, axis=1, ddof=1),
        ((3, 4),), random=with_side(1, st.integers(2, 4), min_dims=2)),
@@ -408,6 +409,14 @@ REDUCTIONS = [
        ((2, 3),)),
     Op("std_method_ddof1", lambda x: x.std(axis=-1, ddof=1),
        lambda x: np.std(x, axis=-1, ddof=1), ((2, 3),)),
+    Op("norm_vector", gg.norm, np.linalg.norm, ((5,),)),
+    Op("norm_scalar", gg.norm, np.linalg.norm, ((),), NONZERO),  # |x|, away from its kink
+    Op("norm_axes_np", lambda x: np.linalg.norm(x, axis=(1, 2), keepdims=True),
+       lambda x: np.linalg.norm(x, axis=(1, 2), keepdims=True), ((2, 3, 4),),
+       random=one(shapes_of(3, 3))),
+    # the course's cosine similarity of word vectors, u . v / (||u|| ||v||)
+    Op("cosine_similarity", lambda u, v: (u * v).sum() / (gg.norm(u) * gg.norm(v)),
+       lambda u, v: u @ v / (np.linalg.norm(u) * np.linalg.norm(v)), ((6,), (6,))),
 ]
 
 SOFTMAX = [

@@ -42,6 +42,11 @@ CALLS = [
     ("var", np.var), ("var_axis_ddof", lambda t: np.var(t, axis=1, ddof=1)),
     ("var_correction", lambda t: np.var(t, 0, correction=1)),
     ("std_keepdims", lambda t: np.std(t, axis=0, keepdims=True)),
+    ("norm", np.linalg.norm), ("norm_axis", lambda t: np.linalg.norm(t, axis=1)),
+    ("norm_fro", lambda t: np.linalg.norm(t, "fro")),
+    ("norm_ord2_axis", lambda t: np.linalg.norm(t, 2, 0, True)),
+    ("norm_ord2_vector", lambda t: np.linalg.norm(t[1], ord=2)),
+    ("norm_matrix_axes", lambda t: np.linalg.norm(t[None], axis=(2, 1))),
 ]
 
 
@@ -203,12 +208,12 @@ def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
 
 @pytest.mark.parametrize("call", [
     np.linalg.inv, np.log1p, lambda t: np.add.reduce(t), np.cumsum,
-    lambda t: np.linalg.norm(t, axis=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
+    lambda t: np.linalg.norm(t, ord=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
     lambda t: np.sum(t, initial=1.0), lambda t: np.var(t, where=t > 1.5),
-], ids=["linalg.inv", "log1p", "ufunc-method", "cumsum", "norm", "ufunc-dtype", "sum-initial",
-        "var-where"])
+], ids=["linalg.inv", "log1p", "ufunc-method", "cumsum", "norm-ord1", "ufunc-dtype",
+        "sum-initial", "var-where"])
 def test_numpy_calls_without_an_op_run_on_values_that_need_no_gradient(call):
-    # As on a PyTorch tensor (np.linalg.norm(t)): nothing to differentiate, nothing is cut.
+    # As on a PyTorch tensor (np.linalg.inv(t)): nothing to differentiate, nothing is cut.
     data = np.array([[2.0, 1.0], [1.0, 3.0]])
     expected = call(data.copy())
     for x in (gg.Tensor(data), gg.Tensor(data, requires_grad=True)):
@@ -288,8 +293,14 @@ def test_reduction_settings_given_by_position_are_read_as_numpy_reads_them(call,
     (lambda t: np.std(t, 0, mean=DATA.mean(0, keepdims=True), keepdims=True),
      r"numpy\.std\(\.\.\., mean=\.\.\.\)"),
     (lambda t: np.var(t, dtype=np.int64), r"numpy\.var\(\.\.\., dtype=int64\)"),
+    (lambda t: np.linalg.norm(t, 1), r"numpy\.linalg\.norm\(\.\.\., ord=1\) of matrices"),
+    (lambda t: np.linalg.norm(t, 2), r"numpy\.linalg\.norm\(\.\.\., ord=2\) of matrices "
+     r"\(its spectral norm, the largest singular value\)"),
+    (lambda t: np.linalg.norm(t, "nuc"), r"numpy\.linalg\.norm\(\.\.\., ord='nuc'\)"),
+    (lambda t: np.linalg.norm(t, np.inf, axis=1),
+     r"numpy\.linalg\.norm\(\.\.\., ord=inf\) of vectors"),
 ], ids=["sum-out", "max-out", "sum-initial", "min-initial-where", "var-where", "std-mean",
-        "var-int-dtype"])
+        "var-int-dtype", "norm-ord1", "norm-spectral", "norm-nuclear", "norm-inf"])
 def test_reduction_settings_without_a_graphgrad_form_are_refused_by_name(call, name):
     x = gg.Tensor(DATA, requires_grad=True)
     with pytest.raises(gg.GraphgradTypeError, match=name + r".*t\.data"):
@@ -398,6 +409,17 @@ def test_a_numpy_call_on_data_is_a_constant():
     J = (x * np.linalg.inv(x.data)).sum()  # inv(x.data) is a constant: dJ/dx = inv(x)
     J.backward()
     np.testing.assert_allclose(x.grad, np.eye(2) * 0.5)
+
+
+def test_np_linalg_norm_orders_numpy_refuses_are_refused_naming_the_tensor():
+    """numpy's refusals (ord='fro' of a vector, an ord over 3 axes), not "no graphgrad op"."""
+    x = gg.Tensor(DATA, requires_grad=True, name="enc")
+    with pytest.raises(gg.ArgumentError, match=r"^numpy\.linalg\.norm of 'enc' \(2, 3\) "
+                       r"float64, ord='fro', axis=0: Invalid norm order 'fro' for vectors$"):
+        np.linalg.norm(x, "fro", axis=0)
+    with pytest.raises(gg.ArgumentError, match=r"ord=None, axis=\(0, 1, 0\): Improper number "
+                       "of dimensions to norm"):
+        np.linalg.norm(x, axis=(0, 1, 0))
 
 
 def test_np_var_and_np_std_keep_numpys_population_default_and_the_course_uses_it():

@@ -443,20 +443,23 @@ def test_np_dot_on_tensors_is_matmul_or_scaling_and_refuses_stacks():
         np.pad(a, 1, mode="reflect", reflect_type="odd")
 
 
-# -- var and std -----------------------------------------------------------------------------------
-SPREADS = [
+# -- var, std and norm ---------------------------------------------------------------------------
+SPREADS_AND_NORMS = [
     ("var", gg.var, np.var, {}),
     ("var_axis1_ddof1", gg.var, np.var, {"axis": 1, "ddof": 1}),
     ("std_axes_keepdims", gg.std, np.std, {"axis": (0, 2), "keepdims": True}),
     ("std_axis0_ddof1", gg.std, np.std, {"axis": 0, "ddof": 1}),
+    ("norm", gg.norm, np.linalg.norm, {}),
+    ("norm_axis_keepdims", gg.norm, np.linalg.norm, {"axis": -1, "keepdims": True}),
+    ("norm_two_axes", gg.norm, np.linalg.norm, {"axis": (2, 1)}),
 ]
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
-@pytest.mark.parametrize("fn, ref, settings", [c[1:] for c in SPREADS],
-                         ids=[c[0] for c in SPREADS])
-def test_var_and_std_give_numpys_values_and_float32_stays_float32(fn, ref, settings, dtype,
-                                                                  rtol):
+@pytest.mark.parametrize("fn, ref, settings", [c[1:] for c in SPREADS_AND_NORMS],
+                         ids=[c[0] for c in SPREADS_AND_NORMS])
+def test_var_std_and_norm_give_numpys_values_and_float32_stays_float32(fn, ref, settings,
+                                                                       dtype, rtol):
     data = (1.0 + np.random.default_rng(4).standard_normal((2, 3, 4))).astype(dtype)
     x = gg.Tensor(data, requires_grad=True)
     y = fn(x, **settings)
@@ -498,6 +501,42 @@ def test_a_float32_std_is_taken_in_float64_where_numpy_overflows():
                                rtol=1e-6)
 
 
+def test_a_float32_norm_is_taken_in_float64_where_numpy_overflows():
+    """numpy squares float32 values in float32: 4e20**2 overflows to inf. graphgrad squares
+    and adds them in float64, as its mean adds, and rounds the result once."""
+    big = np.array([3e20, 4e20], np.float32)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.linalg.norm(big))
+    x = gg.Tensor(big, requires_grad=True)
+    y = gg.norm(x)
+    assert y.dtype == np.float32 and y.item() == np.float32(5e20)
+    y.backward()
+    np.testing.assert_allclose(x.grad, [0.6, 0.8], rtol=1e-6)
+
+
+def test_norm_gradient_at_a_zero_vector_is_zero_where_sqrt_of_a_sum_gives_nan():
+    """x / ||x|| is 0/0 at x = 0: the gradient there is 0, a subgradient of the kink (as
+    PyTorch's linalg.vector_norm gives); sqrt(sum(x**2)) gives 0 * inf = NaN. The rows that
+    are not zero get x / ||x||, in first and second order."""
+    data = np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 4.0]])
+    z = gg.Tensor(data, requires_grad=True)
+    with np.errstate(all="ignore"):
+        gg.sqrt((z * z).sum(axis=1)).sum().backward()
+    assert np.isnan(z.grad[0]).all()
+    x = gg.Tensor(data, requires_grad=True, name="enc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero either
+        y = gg.norm(x, axis=1)
+        y.sum().backward()
+        (dx,) = gg.grad(gg.norm(x, axis=1).sum(), [x], create_graph=True)
+        (d2x,) = gg.grad((dx * dx).sum(), [x])  # |x / ||x|| |**2 = 1 per row: no change
+    np.testing.assert_array_equal(y.data, [0.0, 5.0])
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0, 0.0], [0.6, 0.0, 0.8]], rtol=1e-15)
+    assert x.grad[0].tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_array_equal(dx.data, x.grad)
+    np.testing.assert_allclose(d2x, np.zeros((2, 3)), atol=1e-15)
+
+
 def test_std_gradient_where_all_values_are_equal_is_zero_not_nan():
     x = gg.Tensor(np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 6.0]]), requires_grad=True)
     with warnings.catch_warnings():
@@ -508,6 +547,18 @@ def test_std_gradient_where_all_values_are_equal_is_zero_not_nan():
     np.testing.assert_allclose(x.grad, [[0.0, 0.0, 0.0],
                                         np.array([-2.0, -1.0, 3.0]) / (2 * np.sqrt(7.0))],
                                rtol=1e-15)
+
+
+def test_gradcheck_at_a_zero_vector_names_the_kinks_of_norm_and_passes():
+    z = gg.Tensor(np.zeros(3), requires_grad=True, name="z")
+    result = gg.gradcheck(gg.norm, [z])
+    assert result
+    (pair,) = result.pairs
+    assert [kink[0] for kink in pair.kinks] == [(0,), (1,), (2,)]
+    for _, left, right, analytic in pair.kinks:  # |h|: slopes of opposite signs, 0 between
+        assert left == pytest.approx(-right) and left < 0 and analytic == 0.0
+    assert "element (0,) sits at a kink" in str(result)
+    assert "the analytic 0 is a valid subgradient" in str(result)
 
 
 @pytest.mark.parametrize("fn", [gg.var, gg.std], ids=["var", "std"])
@@ -533,6 +584,13 @@ def test_var_and_std_of_no_numbers_are_nan_without_warnings_and_an_empty_gradien
     (lambda X: X.std(axis=(1, -1)),
      r"^Std\('X' .* failed: duplicate value in 'axis'\n  axis=\(1, -1\) names axis 1 of 'X' "
      r"\(3, 4\) float64 twice: give each axis once$"),
+    (lambda X: gg.norm(X, axis=(2,)),
+     r"^Norm\('X' \(3, 4\) float64, axis=\(2,\), keepdims=False\) failed: axis 2 is out of "
+     r"range for an array of 2 dimensions\n  'X' \(3, 4\) float64 has 2 axes: give an axis "
+     r"from -2 to 1 or a tuple of them, or axis=None for all of its elements$"),
+    (lambda X: X.norm(axis=(1, -1)),
+     r"^Norm\('X' .* failed: duplicate value in 'axis'\n  axis=\(1, -1\) names axis 1 of 'X' "
+     r"\(3, 4\) float64 twice: give each axis once$"),
     (lambda X: gg.std(X, ddof=-1),
      r"^Std\('X' \(3, 4\) float64, axis=None, keepdims=False, ddof=-1\) failed: ddof must be "
      r"a number of at least 0, got -1: 0 divides by n \(the population variance, numpy's "
@@ -549,9 +607,10 @@ def test_var_and_std_of_no_numbers_are_nan_without_warnings_and_an_empty_gradien
      r"^Std\(.* failed: the standard deviation of 1 number with ddof=1 divides by n - ddof = "
      "0"),
     (lambda X: gg.var(X, keepdims=1), r"^var: keepdims must be True or False, got 1$"),
-], ids=["axis", "axis-twice", "ddof-negative", "ddof-text", "ddof-bool", "ddof-nan",
-        "ddof-n", "ddof-one-number", "keepdims"])
-def test_bad_settings_of_var_and_std_name_the_op_the_tensor_and_what_to_do(call, message):
+    (lambda X: gg.norm(X, keepdims=1), r"^norm: keepdims must be True or False, got 1$"),
+], ids=["axis", "axis-twice", "norm-axis", "norm-axis-twice", "ddof-negative", "ddof-text",
+        "ddof-bool", "ddof-nan", "ddof-n", "ddof-one-number", "keepdims", "norm-keepdims"])
+def test_bad_settings_of_var_std_and_norm_name_the_op_the_tensor_and_what_to_do(call, message):
     X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
     with pytest.raises(gg.GraphgradError, match=message):
         call(X)

@@ -117,6 +117,7 @@ REDUCTIONS = {
     "min": (gg.min, np.min),
     "var": (gg.var, np.var),
     "std": (gg.std, np.std),
+    "norm": (gg.norm, lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis, keepdims=keepdims))),
     "logsumexp": (gg.logsumexp, lambda x, axis, keepdims: np.log(
         np.sum(np.exp(x), axis=axis, keepdims=keepdims))),
 }

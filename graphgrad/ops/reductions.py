@@ -1,5 +1,5 @@
-"""Reductions over axes: sum, mean, max, min, var and std (``axis`` an int, a tuple or None;
-``keepdims``)."""
+"""Reductions over axes: sum, mean, max, min, var, std and norm (``axis`` an int, a tuple or
+None; ``keepdims``)."""
 from __future__ import annotations
 
 import numbers
@@ -148,7 +148,7 @@ class Min(_Extreme):
 
 
 def _axis_hint(x: Tensor, axis: Axis = None, **settings: Any) -> str | None:
-    """Shown when var or std fails: the axes the tensor has, if ``axis`` is not one."""
+    """Shown when var, std or norm fails: the axes the tensor has, if ``axis`` is not one."""
     try:
         axes = normalize_axis(axis, x.ndim)
     except (TypeError, ValueError):
@@ -252,6 +252,34 @@ class Std(Function):
         return expand_reduced(grad, ctx.axes, ctx.keepdims) / (y * ctx.divisor) * centred
 
 
+class Norm(Function):
+    """y = ||x|| = sqrt(sum(x**2)) over axes (the 2-norm; the Frobenius norm of a matrix);
+    dy/dx = x / y, and 0 where y = 0 (the zero vector, the kink of ||x||, where x / y is 0/0:
+    the subgradient PyTorch's linalg.vector_norm gives)"""
+
+    hint = staticmethod(_axis_hint)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        if type(keepdims) is not bool:
+            keepdims = flag(keepdims, "keepdims", "norm")
+        ctx.axes = axes = normalize_axis(axis, x.ndim)
+        ctx.keepdims = keepdims
+        wide = _wide(x)
+        y = _narrow(np.sqrt(np.add.reduce(wide * wide, axis=axes, keepdims=keepdims)), x)
+        ctx.zero = None if np.all(y) else expand_reduced(y == 0, axes, keepdims)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        y = expand_reduced(y, ctx.axes, ctx.keepdims)
+        if ctx.zero is not None:  # x / 1 there, and x is 0
+            y = np.where(ctx.zero, 1, y)
+        return expand_reduced(grad, ctx.axes, ctx.keepdims) / y * x
+
+
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (all axes when None)."""
     return Sum.apply(x, axis=axis, keepdims=keepdims)
@@ -287,3 +315,12 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> T
     where PyTorch's ``t.std()`` is unbiased (``ddof=1``). Its gradient where all the values
     are equal (y = 0, a kink) is 0, not NaN."""
     return Std.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The 2-norm sqrt(sum(x**2)) over ``axis``: of all elements when None (a matrix's
+    Frobenius norm, np.linalg.norm(W)), of each vector along an axis (the course's
+    face-verification distance ||enc - db|| = gg.norm(enc - db, axis=-1)) or over a tuple of
+    axes, as PyTorch's torch.linalg.vector_norm. Its gradient x / ||x|| is 0 at a zero vector
+    (a subgradient), not 0/0 = NaN."""
+    return Norm.apply(x, axis=axis, keepdims=keepdims)
