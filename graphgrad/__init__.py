@@ -35,3 +35,22 @@ from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, grad
 from graphgrad import data, nn, optim
 from graphgrad.io import load, save
 from graphgrad.train import fit
+
+__all__ = [
+    # tensors, ops, graphs and modes
+    "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad",
+    "add", "div", "matmul", "mul", "neg", "pow", "sub",
+    "abs", "clip", "cos", "exp", "leaky_relu", "log", "maximum", "minimum", "relu", "sigmoid",
+    "sin", "sqrt", "tanh", "where",
+    "max", "mean", "min", "sum", "log_softmax", "logsumexp", "softmax",
+    "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
+    "squeeze", "stack", "swapaxes", "transpose",
+    "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
+    # checking and debugging
+    "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",
+    # errors
+    "AnomalyError", "ArgumentError", "BackwardError", "ConventionWarning", "GradcheckError",
+    "GraphgradError", "GraphgradTypeError", "InplaceError", "OpError", "ShapeError",
+    # the toolkit
+    "data", "fit", "io", "load", "nn", "optim", "save", "train",
+]

@@ -26,6 +26,9 @@ from graphgrad.errors import (
 
 Batch = tuple[np.ndarray, np.ndarray]
 
+__all__ = ["DataLoader", "Standardizer", "minibatches", "one_hot", "planar_dataset",
+           "standardize", "train_dev_test_split"]
+
 
 def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
     X = array_of(X, "X", caller)

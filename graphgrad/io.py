@@ -21,6 +21,8 @@ from graphgrad.tensor import _data
 
 PathLike = str | bytes | os.PathLike
 
+__all__ = ["SaveFileError", "SaveTypeError", "StateDict", "load", "save"]
+
 
 class SaveFileError(GraphgradError, OSError):
     """A file cannot be saved or loaded: missing, corrupt, pickled, or not a state dict."""

@@ -38,6 +38,8 @@ from graphgrad.nn.module import Module
 from graphgrad.optim.optimizer import Optimizer, _rule
 from graphgrad.tensor import Tensor, _data
 
+__all__ = ["TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"]
+
 
 class TrainingDiverged(GraphgradError, FloatingPointError):
     """The cost, or a parameter's gradient, became NaN or Inf during `fit`; ``.history`` holds

@@ -200,3 +200,62 @@ def test_every_public_function_method_property_and_class_has_a_docstring():
                      if not _own_doc(member))
     assert not missing, f"{len(missing)} public names without a docstring:\n" + "\n".join(
         missing)
+
+
+# -- the names each module exports -----------------------------------------------------------
+# What `from graphgrad.data import *` gives is what the module documents, not the helpers it
+# imports to check its arguments (array_of, flag, seed_value, ...).
+PUBLIC_MODULE_NAMES = {
+    "graphgrad.data": {"DataLoader", "Standardizer", "minibatches", "one_hot", "planar_dataset",
+                       "standardize", "train_dev_test_split"},
+    "graphgrad.train": {"TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"},
+    "graphgrad.io": {"SaveFileError", "SaveTypeError", "StateDict", "load", "save"},
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC_MODULE_NAMES))
+def test_star_import_of_a_module_gives_its_documented_names_only(module_name):
+    names: dict = {}
+    exec(f"from {module_name} import *", names)
+    assert set(names) - {"__builtins__"} == PUBLIC_MODULE_NAMES[module_name]
+
+
+def test_star_import_of_graphgrad_gives_the_ops_and_toolkit_not_the_internal_modules():
+    names: dict = {}
+    exec("from graphgrad import *", names)
+    assert set(OP_FUNCTIONS + NAMES) <= set(names)
+    assert {"conv2d", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "name_scope",
+            "is_grad_enabled", "GradcheckResult", "fit", "save", "load"} <= set(names)
+    assert {"data", "nn", "optim", "train", "io"} <= set(names)
+    assert not {"tensor", "function", "engine", "errors", "interop", "modes", "debug",
+                "ops"} & set(names)
+    assert names["gradcheck"] is gg.gradcheck and callable(names["gradcheck"])
+
+
+@pytest.mark.parametrize("module_name", ["graphgrad", "graphgrad.nn", "graphgrad.optim",
+                                         "graphgrad.data", "graphgrad.train", "graphgrad.io",
+                                         "viz"])
+def test_every_name_in_all_exists_and_is_listed_once(module_name):
+    import importlib
+
+    module = importlib.import_module(module_name)
+    assert len(set(module.__all__)) == len(module.__all__)
+    assert all(hasattr(module, name) for name in module.__all__)
+
+
+# Helpers a module shares with viz, which its users never call.
+SHARED_HELPERS = {"graphgrad.io": {"file_name", "write_whole", "FolderNotWritable"}}
+
+
+@pytest.mark.parametrize("module_name", ["graphgrad", "graphgrad.nn", "graphgrad.optim",
+                                         "graphgrad.data", "graphgrad.train", "graphgrad.io"])
+def test_every_function_and_class_a_module_defines_or_gathers_is_in_its_all(module_name):
+    import importlib
+
+    module = importlib.import_module(module_name)
+    own = module_name + "." if module_name == "graphgrad" else module_name
+    defined = {name for name, value in vars(module).items() if not name.startswith("_")
+               and (inspect.isfunction(value) or isinstance(value, type))
+               and (value.__module__ or "").startswith(own)}
+    missing = defined - set(module.__all__) - SHARED_HELPERS.get(module_name, set())
+    assert not missing, sorted(missing)
