@@ -7,8 +7,10 @@ Depends on numpy only.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,6 +52,23 @@ class ConventionWarning(UserWarning):
     """A setting read in the course's convention holds a value that reads as PyTorch's, which
     means the opposite (Dropout(0.2): PyTorch drops 20%, the course keeps 20%). Once the value
     is meant: ``warnings.filterwarnings("ignore", category=gg.ConventionWarning)``."""
+
+
+def renamed(why: str, **new_names: str) -> Callable[[Callable], Callable]:
+    """Refuse the former spelling of a keyword argument (``@renamed("...", pad="padding")``)
+    with a `GraphgradTypeError`, a ``TypeError`` as Python's own for an unknown keyword, that
+    names the spelling to write and ``why``; the signature (help, inspect) shows the new one."""
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs and not new_names.keys().isdisjoint(kwargs):
+                old = next(name for name in kwargs if name in new_names)
+                raise GraphgradTypeError(
+                    f"{func.__name__}: the keyword is {new_names[old]}=, not {old}= ({why}): "
+                    f"write {func.__name__}(..., {new_names[old]}={setting_text(kwargs[old])})")
+            return func(*args, **kwargs)
+        return call
+    return decorate
 
 
 def on_tensors(error: GraphgradError, reason: str) -> GraphgradError:

@@ -42,18 +42,18 @@ OPS = {
                [(2, 3), (2, 1)]),
     # Channels last against PyTorch's channels first: W (f, f, n_C_prev / G, n_C) is torch's
     # weight (n_C, n_C_prev / G, f, f) transposed.
-    "grouped_conv2d": (lambda a, w: gg.conv2d(a, w, stride=2, pad=1, groups=2),
+    "grouped_conv2d": (lambda a, w: gg.conv2d(a, w, stride=2, padding=1, groups=2),
                        lambda a, w: torch.nn.functional.conv2d(
                            a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
                            groups=2).permute(0, 2, 3, 1),
                        [(2, 5, 6, 4), (3, 3, 2, 6)]),
-    "depthwise_conv2d": (lambda a, w: gg.conv2d(a, w, stride=2, pad=1, groups=3),
+    "depthwise_conv2d": (lambda a, w: gg.conv2d(a, w, stride=2, padding=1, groups=3),
                          lambda a, w: torch.nn.functional.conv2d(
                              a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
                              groups=3).permute(0, 2, 3, 1),
                          [(2, 5, 6, 3), (3, 3, 1, 6)]),
     "depthwise_conv_transpose2d": (
-        lambda a, w: gg.conv_transpose2d(a, w, stride=2, pad=1, output_padding=1, groups=3),
+        lambda a, w: gg.conv_transpose2d(a, w, stride=2, padding=1, output_padding=1, groups=3),
         lambda a, w: torch.nn.functional.conv_transpose2d(
             a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
             output_padding=1, groups=3).permute(0, 2, 3, 1),

@@ -259,3 +259,19 @@ def test_every_function_and_class_a_module_defines_or_gathers_is_in_its_all(modu
                and (value.__module__ or "").startswith(own)}
     missing = defined - set(module.__all__) - SHARED_HELPERS.get(module_name, set())
     assert not missing, sorted(missing)
+
+
+# -- one spelling per concept ------------------------------------------------------------------
+def _conv_and_pool_callables():
+    return [gg.conv1d, gg.conv2d, gg.conv_transpose2d, gg.max_pool2d, gg.avg_pool2d,
+            gg.nn.Conv1d, gg.nn.Conv2d, gg.nn.ConvTranspose2d, gg.nn.MaxPool2d, gg.nn.AvgPool2d]
+
+
+@pytest.mark.parametrize("fn", _conv_and_pool_callables(), ids=lambda fn: fn.__qualname__)
+def test_every_convolution_and_pooling_spells_the_zeros_around_the_input_padding(fn):
+    """``padding`` everywhere (``output_padding`` beside it in the transposed convolution);
+    ``pad`` names a padding token (nn.padding_mask, beam_search)."""
+    params = inspect.signature(fn).parameters
+    assert "padding" in params and "pad" not in params
+    assert params["padding"].default == 0
+    assert list(params).index("padding") == list(params).index("stride") + 1

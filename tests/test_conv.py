@@ -41,13 +41,13 @@ def test_conv2d_over_random_shapes_follows_the_course_formula_and_finite_differe
     rng = np.random.default_rng(seed)
     A, W, b = (rng.standard_normal(a_shape), rng.standard_normal(w_shape),
                rng.standard_normal(w_shape[-1]))
-    Z = gg.conv2d(A, W, b, stride=stride, pad=pad)
+    Z = gg.conv2d(A, W, b, stride=stride, padding=pad)
     n_h = (a_shape[1] + 2 * pad - w_shape[0]) // stride + 1
     n_w = (a_shape[2] + 2 * pad - w_shape[1]) // stride + 1
     assert Z.shape == (a_shape[0], n_h, n_w, w_shape[-1])
     np.testing.assert_allclose(Z.data, conv_reference(A, W, b, stride, pad), atol=1e-12)
     inputs = [_leaf(A, "A"), _leaf(W, "W"), _leaf(b, "b")]
-    assert gg.gradcheck(lambda a, w, c: gg.conv2d(a, w, c, stride=stride, pad=pad), inputs)
+    assert gg.gradcheck(lambda a, w, c: gg.conv2d(a, w, c, stride=stride, padding=pad), inputs)
 
 
 @st.composite
@@ -97,7 +97,7 @@ def test_conv2d_gradients_are_the_course_conv_backward(stride, pad):
     rng = np.random.default_rng(1)
     A, W, b = _leaf(rng.standard_normal((3, 7, 6, 4)), "A_prev"), _leaf(
         rng.standard_normal((3, 3, 4, 5)), "W"), _leaf(rng.standard_normal(5), "b")
-    Z = gg.conv2d(A, W, b, stride=stride, pad=pad)
+    Z = gg.conv2d(A, W, b, stride=stride, padding=pad)
     dZ = rng.standard_normal(Z.shape)
     Z.backward(dZ)
     dA_prev, dW, db = course_conv_backward(dZ, A.data, W.data, stride, pad)
@@ -181,7 +181,7 @@ def test_a_conv2d_layer_is_gradient_checked_with_respect_to_its_input_and_parame
     layer = nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=1)
     layer.b.data[:] = np.random.default_rng(4).standard_normal(3)
     A = _leaf(np.random.default_rng(5).standard_normal((2, 5, 5, 2)), "A")
-    assert gg.gradcheck(lambda a, w, b: gg.conv2d(a, w, b, stride=2, pad=1),
+    assert gg.gradcheck(lambda a, w, b: gg.conv2d(a, w, b, stride=2, padding=1),
                         [A, layer.W, layer.b])
     Z = layer(A)
     Z.backward(np.ones(Z.shape))

@@ -64,12 +64,12 @@ def test_conv1d_over_random_shapes_follows_the_course_loops_and_finite_differenc
     rng = np.random.default_rng(seed)
     A, W = rng.standard_normal(a_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[-1]) if with_bias else None
-    Z = gg.conv1d(A, W, b, stride=stride, pad=pad)
+    Z = gg.conv1d(A, W, b, stride=stride, padding=pad)
     n_L = (a_shape[1] + 2 * pad - w_shape[0]) // stride + 1
     assert Z.shape == (a_shape[0], n_L, w_shape[-1])
     np.testing.assert_allclose(Z.data, conv1d_reference(A, W, b, stride, pad), atol=1e-12)
     inputs = [_leaf(A, "A"), _leaf(W, "W")] + ([_leaf(b, "b")] if with_bias else [])
-    assert gg.gradcheck(lambda *x: gg.conv1d(*x, stride=stride, pad=pad), inputs)
+    assert gg.gradcheck(lambda *x: gg.conv1d(*x, stride=stride, padding=pad), inputs)
 
 
 @pytest.mark.parametrize("stride, pad", [(1, 0), (1, 2), (2, 1), (3, 0), (4, 3)])
@@ -77,7 +77,7 @@ def test_conv1d_gradients_are_the_course_conv_backward_along_one_axis(stride, pa
     rng = np.random.default_rng(stride * 10 + pad)
     A, W, b = (_leaf(rng.standard_normal((3, 11, 4)), "A_prev"),
                _leaf(rng.standard_normal((5, 4, 6)), "W"), _leaf(rng.standard_normal(6), "b"))
-    Z = gg.conv1d(A, W, b, stride=stride, pad=pad)
+    Z = gg.conv1d(A, W, b, stride=stride, padding=pad)
     dZ = rng.standard_normal(Z.shape)
     Z.backward(dZ)
     dA_prev, dW, db = conv1d_backward_reference(dZ, A.data, W.data, stride, pad)
@@ -95,7 +95,7 @@ def test_conv1d_passes_gradcheck_and_gradgradcheck(stride, pad, with_bias):
         inputs.append(rng.standard_normal(2))
 
     def convolve(*x):
-        return gg.conv1d(*x, stride=stride, pad=pad)
+        return gg.conv1d(*x, stride=stride, padding=pad)
 
     names = ["A", "W", "b"]
     assert gg.gradcheck(convolve, [_leaf(a, n) for a, n in zip(inputs, names)])
@@ -117,10 +117,10 @@ def test_conv1d_is_one_node_named_conv1d_and_matches_conv2d_on_one_pixel_high_im
 def test_conv1d_pads_along_the_sequence_only():
     A = np.arange(1.0, 6.0).reshape(1, 5, 1)  # 1, 2, 3, 4, 5
     W = np.ones((3, 1, 1))  # sums of three consecutive steps
-    Z = gg.conv1d(A, W, pad=1)
+    Z = gg.conv1d(A, W, padding=1)
     np.testing.assert_array_equal(Z.data[0, :, 0], [3.0, 6.0, 9.0, 12.0, 9.0])
     # Padded to 0 0 1 2 3 4 5 0 0, windows every 3 steps: 0+0+1, 2+3+4, 5+0+0.
-    np.testing.assert_array_equal(gg.conv1d(A, W, pad=2, stride=3).data[0, :, 0],
+    np.testing.assert_array_equal(gg.conv1d(A, W, padding=2, stride=3).data[0, :, 0],
                                   [1.0, 9.0, 5.0])
 
 
@@ -128,7 +128,7 @@ def test_conv1d_without_bias_gives_gradients_only_to_the_inputs_that_need_them()
     rng = np.random.default_rng(2)
     A = gg.Tensor(rng.standard_normal((2, 6, 2)), name="A")
     W = _leaf(rng.standard_normal((2, 2, 3)), "W")
-    Z = gg.conv1d(A, W, stride=2, pad=1)
+    Z = gg.conv1d(A, W, stride=2, padding=1)
     dZ = rng.standard_normal(Z.shape)
     Z.backward(dZ)
     assert A.grad is None
@@ -170,7 +170,7 @@ def test_a_conv1d_layer_is_gradient_checked_with_respect_to_its_input_and_parame
     layer = nn.Conv1d(2, 3, 3, stride=2, padding=1, rng=1)
     layer.b.data[:] = np.random.default_rng(4).standard_normal(3)
     A = _leaf(np.random.default_rng(5).standard_normal((2, 7, 2)), "A")
-    assert gg.gradcheck(lambda a, w, b: gg.conv1d(a, w, b, stride=2, pad=1),
+    assert gg.gradcheck(lambda a, w, b: gg.conv1d(a, w, b, stride=2, padding=1),
                         [A, layer.W, layer.b])
     Z = layer(A)
     np.testing.assert_allclose(Z.data, conv1d_reference(A.data, layer.W.data, layer.b.data,
@@ -220,7 +220,7 @@ def test_conv1d_state_dict_round_trip_gives_the_same_output():
       "channels last", "A.transpose(0, 2, 1)"]),
     (lambda: gg.conv1d(np.zeros((2, 8, 3)), np.zeros((3, 3, 4)), np.zeros(3)),
      ["the bias must have shape (4,), got (3,)"]),
-    (lambda: gg.conv1d(np.zeros((1, 4, 1)), np.zeros((7, 1, 2)), pad=1),
+    (lambda: gg.conv1d(np.zeros((1, 4, 1)), np.zeros((7, 1, 2)), padding=1),
      ["a window of f=7 does not fit in sequences of n_L_prev = 4 steps with pad=1: "
       "n_L = floor((n_L_prev + 2 pad - f) / stride) + 1 = 0; pad more or use a smaller "
       "window"]),
@@ -233,7 +233,7 @@ def test_bad_conv1d_inputs_get_errors_that_name_the_op_and_say_what_to_do(call, 
 @pytest.mark.parametrize("call, message", [
     (lambda: gg.conv1d(np.zeros((1, 4, 1)), np.zeros((3, 1, 2)), stride=0),
      "conv1d: the stride must be a whole number of at least 1, got 0"),
-    (lambda: gg.conv1d(np.zeros((1, 4, 1)), np.zeros((3, 1, 2)), pad=1.5),
+    (lambda: gg.conv1d(np.zeros((1, 4, 1)), np.zeros((3, 1, 2)), padding=1.5),
      "conv1d: the padding must be a whole number of at least 0, got 1.5"),
     (lambda: nn.Conv1d(3, 4, 2, padding="same"),
      "Conv1d: padding='same' needs stride 1 and an odd filter size, got f=2, stride=1"),

@@ -56,14 +56,14 @@ def test_grouped_conv2d_is_the_course_loop_per_group_and_passes_gradcheck(case, 
     rng = np.random.default_rng(seed)
     A, W, b = (rng.standard_normal(a_shape), rng.standard_normal(w_shape),
                rng.standard_normal(w_shape[-1]))
-    Z = gg.conv2d(A, W, b, stride=stride, pad=pad, groups=groups)
+    Z = gg.conv2d(A, W, b, stride=stride, padding=pad, groups=groups)
     np.testing.assert_allclose(Z.data, conv_reference(A, W, b, stride, pad, groups), atol=1e-12)
     # The same as an ordinary convolution with each filter zero outside its group.
-    ordinary = gg.conv2d(A, _block_diagonal(W, groups), b, stride=stride, pad=pad)
+    ordinary = gg.conv2d(A, _block_diagonal(W, groups), b, stride=stride, padding=pad)
     np.testing.assert_allclose(Z.data, ordinary.data, atol=1e-12)
     inputs = [_leaf(A, "A"), _leaf(W, "W"), _leaf(b, "b")]
     assert gg.gradcheck(
-        lambda a, w, c: gg.conv2d(a, w, c, stride=stride, pad=pad, groups=groups), inputs)
+        lambda a, w, c: gg.conv2d(a, w, c, stride=stride, padding=pad, groups=groups), inputs)
 
 
 @given(grouped_cases(), SEEDS)
@@ -71,34 +71,35 @@ def test_grouped_conv_transpose2d_is_the_adjoint_of_the_grouped_convolution(case
     a_shape, w_shape, stride, pad, groups = case
     rng = np.random.default_rng(seed)
     X, W = rng.standard_normal(a_shape), rng.standard_normal(w_shape)
-    Z = gg.conv2d(X, W, stride=stride, pad=pad, groups=groups)
+    Z = gg.conv2d(X, W, stride=stride, padding=pad, groups=groups)
     Y = rng.standard_normal(Z.shape)
     # The sizes that stride-s convolution maps to Z's differ by up to s - 1: output_padding.
     extra = a_shape[1] - ((Z.shape[1] - 1) * stride - 2 * pad + w_shape[0])
     extra_w = a_shape[2] - ((Z.shape[2] - 1) * stride - 2 * pad + w_shape[1])
     # conv_transpose2d adds the same output_padding to both axes.
     assume(extra == extra_w)
-    back = gg.conv_transpose2d(Y, W, stride=stride, pad=pad, output_padding=extra, groups=groups)
+    back = gg.conv_transpose2d(Y, W, stride=stride, padding=pad, output_padding=extra,
+                               groups=groups)
     assert back.shape == a_shape
     # <conv(X), Y> = <X, conv_transpose(Y)>: one is the other's transpose.
     assert np.vdot(Z.data, Y) == pytest.approx(np.vdot(X, back.data), rel=1e-10, abs=1e-10)
     inputs = [_leaf(Y, "Y"), _leaf(W, "W")]
     assert gg.gradcheck(lambda y, w: gg.conv_transpose2d(
-        y, w, stride=stride, pad=pad, output_padding=extra, groups=groups), inputs)
+        y, w, stride=stride, padding=pad, output_padding=extra, groups=groups), inputs)
 
 
 def test_second_derivatives_of_a_grouped_convolution_pass_gradgradcheck():
     rng = np.random.default_rng(0)
     inputs = [_leaf(rng.standard_normal((1, 4, 4, 4)), "A"),
               _leaf(rng.standard_normal((3, 3, 2, 4)), "W")]
-    assert gg.gradgradcheck(lambda a, w: gg.conv2d(a, w, stride=2, pad=1, groups=2), inputs)
+    assert gg.gradgradcheck(lambda a, w: gg.conv2d(a, w, stride=2, padding=1, groups=2), inputs)
 
 
 def test_the_gradient_ops_of_a_grouped_convolution_record_their_groups():
     rng = np.random.default_rng(1)
     A = _leaf(rng.standard_normal((1, 4, 4, 4)), "A")
     W = _leaf(rng.standard_normal((3, 3, 1, 4)), "W")
-    Z = gg.conv2d(A, W, pad=1, groups=4)
+    Z = gg.conv2d(A, W, padding=1, groups=4)
     assert dict(Z.creator.attrs) == {"stride": 1, "pad": 1, "groups": 4}
     dA, dW = gg.grad((Z * Z).sum(), [A, W], create_graph=True)
     names = {}
@@ -118,10 +119,10 @@ def test_depthwise_convolution_filters_each_channel_on_its_own():
     rng = np.random.default_rng(2)
     A = rng.standard_normal((2, 5, 6, 3))
     W = rng.standard_normal((3, 3, 1, 6))  # depth multiplier 2: channel c makes outputs 2c, 2c+1
-    Z = gg.conv2d(A, W, pad=1, groups=3).data
+    Z = gg.conv2d(A, W, padding=1, groups=3).data
     for c in range(3):
         for j in range(2):
-            alone = gg.conv2d(A[..., c:c + 1], W[..., 2 * c + j:2 * c + j + 1], pad=1).data
+            alone = gg.conv2d(A[..., c:c + 1], W[..., 2 * c + j:2 * c + j + 1], padding=1).data
             np.testing.assert_allclose(Z[..., 2 * c + j], alone[..., 0], atol=1e-12)
 
 
@@ -130,17 +131,17 @@ def test_grouped_conv1d_is_each_group_convolved_apart_and_passes_gradcheck(strid
     rng = np.random.default_rng(3)
     A, W, b = rng.standard_normal((2, 7, 6)), rng.standard_normal((3, 6 // groups, 6)), \
         rng.standard_normal(6)
-    Z = gg.conv1d(A, W, b, stride=stride, pad=pad, groups=groups).data
+    Z = gg.conv1d(A, W, b, stride=stride, padding=pad, groups=groups).data
     per_group = 6 // groups
     apart = np.concatenate([
         gg.conv1d(A[..., k * per_group:(k + 1) * per_group],
                   W[..., k * per_group:(k + 1) * per_group],
-                  b[k * per_group:(k + 1) * per_group], stride=stride, pad=pad).data
+                  b[k * per_group:(k + 1) * per_group], stride=stride, padding=pad).data
         for k in range(groups)], axis=-1)
     np.testing.assert_allclose(Z, apart, atol=1e-12)
     inputs = [_leaf(A, "A"), _leaf(W, "W"), _leaf(b, "b")]
     assert gg.gradcheck(
-        lambda a, w, c: gg.conv1d(a, w, c, stride=stride, pad=pad, groups=groups), inputs)
+        lambda a, w, c: gg.conv1d(a, w, c, stride=stride, padding=pad, groups=groups), inputs)
 
 
 # -- layers ------------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_a_depthwise_convolution_of_an_empty_batch_has_zero_gradients(conv, A_sh
     for m = 0, numpy cannot solve -1 (cannot reshape array of size 0)."""
     A = gg.Tensor(np.ones(A_shape), requires_grad=True, name="A")
     W = gg.Tensor(np.ones(W_shape), requires_grad=True, name="W")
-    Z = conv(A, W, stride=2, pad=1, groups=3)
+    Z = conv(A, W, stride=2, padding=1, groups=3)
     assert Z.shape == (0, *Z.shape[1:-1], 6)
     (Z * Z).sum().backward()
     assert A.grad.shape == A_shape

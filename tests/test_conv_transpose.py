@@ -71,7 +71,7 @@ def _case_arrays(case, seed):
     A = rng.standard_normal((m, n_H_prev, n_W_prev, n_C_prev))
     W = rng.standard_normal((f, f, n_C, n_C_prev))
     b = rng.standard_normal(n_C) if bias else None
-    return A, W, b, {"stride": stride, "pad": pad, "output_padding": output_padding}
+    return A, W, b, {"stride": stride, "padding": pad, "output_padding": output_padding}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -80,7 +80,7 @@ def test_conv_transpose2d_is_the_scatter_of_each_pixel_through_the_filters(name)
     out = gg.conv_transpose2d(A, W, b, **kw)
     m, n_H_prev, n_W_prev, _ = A.shape
     f, n_C = W.shape[0], W.shape[2]
-    sizes = (kw["stride"], kw["pad"], kw["output_padding"])
+    sizes = (kw["stride"], kw["padding"], kw["output_padding"])
     assert out.shape == (m, _output_size(n_H_prev, f, *sizes), _output_size(n_W_prev, f, *sizes),
                          n_C)
     np.testing.assert_allclose(out.data, conv_transpose_reference(A, W, b, *sizes),
@@ -129,7 +129,7 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(name):
     A, W, _, kw = _case_arrays(CASES[name], seed=100 + len(name))
     out = gg.conv_transpose2d(A, W, **kw)
     X = np.random.default_rng(len(name)).standard_normal(out.shape)
-    Z = gg.conv2d(X, W, stride=kw["stride"], pad=kw["pad"])
+    Z = gg.conv2d(X, W, stride=kw["stride"], padding=kw["padding"])
     assert Z.shape == A.shape
     np.testing.assert_allclose(np.sum(Z.data * A), np.sum(X * out.data), rtol=1e-12,
                                atol=1e-12)
@@ -148,10 +148,10 @@ def test_conv_transpose2d_is_the_gradient_of_conv2d_with_respect_to_its_input(
     rng = np.random.default_rng(n_H * n_W + f)
     X = _leaf(rng.standard_normal((2, n_H, n_W, 3)), "X")
     W = rng.standard_normal((f, f, 3, 4))
-    Z = gg.conv2d(X, W, stride=stride, pad=pad)
+    Z = gg.conv2d(X, W, stride=stride, padding=pad)
     A = rng.standard_normal(Z.shape)
     (dX,) = gg.grad((Z * A).sum(), X)
-    out = gg.conv_transpose2d(A, W, stride=stride, pad=pad, output_padding=output_padding)
+    out = gg.conv_transpose2d(A, W, stride=stride, padding=pad, output_padding=output_padding)
     assert out.shape == X.shape
     np.testing.assert_allclose(out.data, dX, rtol=0, atol=1e-12)
 
@@ -165,7 +165,7 @@ def test_the_gradients_of_conv_transpose2d_are_a_convolution_and_a_sum(name):
     G = np.random.default_rng(8).standard_normal(out.shape)
     out.backward(G)
     np.testing.assert_allclose(A.grad, gg.conv2d(G, W.data, stride=kw["stride"],
-                                                 pad=kw["pad"]).data, rtol=0, atol=1e-12)
+                                                 padding=kw["padding"]).data, rtol=0, atol=1e-12)
     np.testing.assert_allclose(b.grad, G.sum(axis=(0, 1, 2)), rtol=0, atol=1e-12)
     # out is linear in W: sum(G * out) is sum(dW * W).
     np.testing.assert_allclose(np.sum(W.grad * W.data), np.sum(G * out.data), rtol=1e-12,
@@ -188,7 +188,7 @@ def conv_transpose_cases(draw):
 def test_conv_transpose2d_over_random_shapes_follows_the_formula_and_finite_differences(
         case, seed):
     A, W, b, kw = _case_arrays(case, seed)
-    sizes = (kw["stride"], kw["pad"], kw["output_padding"])
+    sizes = (kw["stride"], kw["padding"], kw["output_padding"])
     out = gg.conv_transpose2d(A, W, b, **kw)
     f = W.shape[0]
     assert out.shape == (A.shape[0], _output_size(A.shape[1], f, *sizes),
@@ -238,7 +238,7 @@ def test_conv_transpose2d_in_float32_stays_float32_forward_and_backward():
     assert A32.grad.dtype == np.float32 and W32.grad.dtype == np.float32
     assert b32.grad.dtype == np.float32
     expected = conv_transpose_reference(A32.data.astype(np.float64), W32.data.astype(np.float64),
-                                        b32.data.astype(np.float64), kw["stride"], kw["pad"],
+                                        b32.data.astype(np.float64), kw["stride"], kw["padding"],
                                         kw["output_padding"])
     np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-5)
 
@@ -268,7 +268,7 @@ def test_a_conv_transpose2d_layer_computes_what_the_function_does():
     A = np.random.default_rng(9).standard_normal((2, 3, 4, 2))
     np.testing.assert_array_equal(
         layer(A).data,
-        gg.conv_transpose2d(A, layer.W.data, layer.b.data, stride=3, pad=1,
+        gg.conv_transpose2d(A, layer.W.data, layer.b.data, stride=3, padding=1,
                             output_padding=2).data)
     np.testing.assert_allclose(layer(A).data,
                                conv_transpose_reference(A, layer.W.data, layer.b.data, 3, 1, 2),
@@ -288,7 +288,7 @@ def test_same_padding_multiplies_the_size_by_the_stride(f, stride):
     pad = -(-(f - stride) // 2)
     output_padding = 2 * pad - f + stride
     np.testing.assert_array_equal(
-        Z.data, gg.conv_transpose2d(A, layer.W.data, layer.b.data, stride=stride, pad=pad,
+        Z.data, gg.conv_transpose2d(A, layer.W.data, layer.b.data, stride=stride, padding=pad,
                                     output_padding=output_padding).data)
 
 
@@ -353,9 +353,9 @@ def _assert_refused(error, call, parts):
      ["output_padding"]),
     (lambda: gg.conv_transpose2d(np.zeros((1, 4, 4, 2)), np.zeros((3, 3, 5, 2)), stride=0),
      ["stride"]),
-    (lambda: gg.conv_transpose2d(np.zeros((1, 1, 1, 2)), np.zeros((2, 2, 5, 2)), pad=1),
+    (lambda: gg.conv_transpose2d(np.zeros((1, 1, 1, 2)), np.zeros((2, 2, 5, 2)), padding=1),
      ["n_H", "pad"]),
-    (lambda: gg.conv_transpose2d(np.zeros((1, 1, 1, 2)), np.zeros((1, 1, 5, 2)), pad=1),
+    (lambda: gg.conv_transpose2d(np.zeros((1, 1, 1, 2)), np.zeros((1, 1, 5, 2)), padding=1),
      ["n_H", "pad"]),
 ])
 def test_bad_conv_transpose2d_inputs_get_graphgrad_errors_that_name_the_problem(call, parts):

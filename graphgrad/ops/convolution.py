@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import whole_number
+from graphgrad.errors import renamed, whole_number
 from graphgrad.function import Function
 from graphgrad.ops.windows import (
     _check_fits,
@@ -426,7 +426,13 @@ class Conv1d(Function):
         return dx, dw, db
 
 
-def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
+# The one spelling of the zeros around the input, the pooling functions' and the layers' too
+# (``pad`` names a padding token: nn.padding_mask, beam_search).
+_SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding=1)"
+
+
+@renamed(_SPELLING, pad="padding")
+def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
            groups: int = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
 
@@ -435,7 +441,7 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
         W: filters (f, f, n_C_prev / groups, n_C) (f_h x f_w filters work too).
         b: bias (n_C,) or the course's (1, 1, 1, n_C); None for no bias.
         stride: s, the step between windows.
-        pad: p, the zeros added around each image ((f - 1) / 2 keeps the size: "same").
+        padding: p, the zeros added around each image ((f - 1) / 2 keeps the size: "same").
         groups: G, which must divide n_C_prev and n_C: the channels are split into G groups,
             and the filters too; group k's n_C / G filters see group k's n_C_prev / G input
             channels only (PyTorch's groups). groups = n_C_prev is MobileNet's depthwise
@@ -445,10 +451,11 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1.
     """
-    return _convolution(Conv2d, "conv2d", A, W, b, stride, pad, groups)
+    return _convolution(Conv2d, "conv2d", A, W, b, stride, padding, groups)
 
 
-def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
+@renamed(_SPELLING, pad="padding")
+def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
            groups: int = 1) -> Tensor:
     """A convolution along sequences as one node, as Keras's Conv1D: Z = conv(A, W) + b.
 
@@ -458,22 +465,24 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
         W: filters (f, n_C_prev / groups, n_C): each looks at f consecutive steps.
         b: bias (n_C,); None for no bias.
         stride: s, the step between windows.
-        pad: p, the zeros added at both ends of each sequence ((f - 1) / 2 keeps the length).
+        padding: p, the zeros added at both ends of each sequence ((f - 1) / 2 keeps the
+            length).
         groups: as for `conv2d`: group k's filters see group k's channels only.
 
     Returns:
         Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1.
     """
-    return _convolution(Conv1d, "conv1d", A, W, b, stride, pad, groups)
+    return _convolution(Conv1d, "conv1d", A, W, b, stride, padding, groups)
 
 
-def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 0,
+@renamed(_SPELLING, pad="padding")
+def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
                      output_padding: int = 0, groups: int = 1) -> Tensor:
     """The transposed convolution as one node (U-Net's up-convolution; Keras's
     Conv2DTranspose, PyTorch's conv_transpose2d): each pixel of A, times the filters, is added
     into an f x f window of the output, windows ``stride`` pixels apart, so a stride of 2
     roughly doubles the height and width. It is the gradient of ``conv2d(X, W, stride=stride,
-    pad=pad)`` with respect to X.
+    padding=padding)`` with respect to X.
 
     Args:
         A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
@@ -482,7 +491,7 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 
             ``W.transpose(3, 2, 0, 1)``, and W is its ``.transpose(2, 3, 1, 0)``).
         b: bias (n_C,); None for no bias.
         stride: s, the step between the windows in the output.
-        pad: p, the rows and columns cropped from each side of the output.
+        padding: p, the rows and columns cropped from each side of the output.
         output_padding: rows and columns added at the bottom and right, less than s: the
             sizes a stride-s convolution maps to the same n_H_prev differ by up to s - 1.
         groups: G, which must divide n_C_prev and n_C: group k of A's channels makes group k
@@ -492,7 +501,7 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, pad: int = 
         Z of shape (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + f + output_padding.
     """
     stride = whole_number(stride, "the stride", "conv_transpose2d", 1)
-    pad = whole_number(pad, "the padding", "conv_transpose2d", 0)
+    pad = whole_number(padding, "the padding", "conv_transpose2d", 0)
     extra = whole_number(output_padding, "output_padding", "conv_transpose2d", 0)
     groups = whole_number(groups, "groups", "conv_transpose2d", 1)
     attrs: dict[str, int] = {"stride": stride, "pad": pad}
