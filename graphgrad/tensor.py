@@ -482,6 +482,18 @@ class Tensor:
         """Square root, elementwise: `gg.sqrt`."""
         return Sqrt.apply(self)
 
+    def abs(self) -> Tensor:
+        """|x|, elementwise: `gg.abs`, as ``abs(x)``."""
+        return Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        """sin x, elementwise: `gg.sin`."""
+        return Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """cos x, elementwise: `gg.cos`."""
+        return Cos.apply(self)
+
     def tanh(self) -> Tensor:
         """tanh, elementwise: `gg.tanh`."""
         return Tanh.apply(self)
@@ -493,6 +505,10 @@ class Tensor:
     def relu(self) -> Tensor:
         """max(x, 0), elementwise: `gg.relu`."""
         return ReLU.apply(self)
+
+    def leaky_relu(self, alpha: float = 0.01) -> Tensor:
+        """x where x > 0, else alpha * x, elementwise: `gg.leaky_relu`."""
+        return _leaky_relu(self, alpha)
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """The values limited to [low, high], same shape: `gg.clip`."""
@@ -891,9 +907,10 @@ from graphgrad.modes import _state  # noqa: E402
 from graphgrad import interop  # noqa: E402
 from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from graphgrad.ops.elementwise import (  # noqa: E402
-    Abs, Exp, Log, ReLU, Sigmoid, Sqrt, Tanh,
+    Abs, Cos, Exp, Log, ReLU, Sigmoid, Sin, Sqrt, Tanh,
 )
 from graphgrad.ops.elementwise import clip as _clip  # noqa: E402
+from graphgrad.ops.elementwise import leaky_relu as _leaky_relu  # noqa: E402
 from graphgrad.ops.indexing import GetItem  # noqa: E402
 from graphgrad.ops.reductions import Max, Mean, Min, Norm, Std, Sum, Var  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402

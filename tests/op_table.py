@@ -340,6 +340,13 @@ UNARY = [
     Op("tanh_method", lambda x: x.tanh(), np.tanh, ((3, 4),)),
     Op("sigmoid_method", lambda x: x.sigmoid(), _sigmoid, ((3, 4),)),
     Op("relu_method", lambda x: x.relu(), lambda x: np.maximum(x, 0), ((3, 4),), NONZERO),
+    Op("abs_method", lambda x: x.abs(), np.abs, ((3, 4),), NONZERO),
+    Op("sin_method", lambda x: x.sin(), np.sin, ((3, 4),)),
+    Op("cos_method", lambda x: x.cos(), np.cos, ((3, 4),)),
+    Op("leaky_relu_method", lambda x: x.leaky_relu(), lambda x: np.where(x > 0, x, 0.01 * x),
+       ((3, 4),), NONZERO),
+    Op("leaky_relu_method_alpha", lambda x: x.leaky_relu(0.2),
+       lambda x: np.where(x > 0, x, 0.2 * x), ((3, 4),), NONZERO),
 ]
 
 MATMUL = [

@@ -275,3 +275,35 @@ def test_every_convolution_and_pooling_spells_the_zeros_around_the_input_padding
     assert "padding" in params and "pad" not in params
     assert params["padding"].default == 0
     assert list(params).index("padding") == list(params).index("stride") + 1
+
+
+# -- functions of one tensor and their Tensor methods ------------------------------------------
+# Every op of one tensor is also its method (x.sin(), Z.sum(axis=0)), with the same settings
+# in the same order and with the same defaults. reshape and transpose take their shape or
+# axes as numbers too (x.reshape(n_x, -1)), as numpy's methods do.
+ONE_TENSOR_FUNCTIONS = {
+    "elementwise": ["exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
+                    "leaky_relu", "clip"],
+    "reductions": ["sum", "mean", "max", "min", "logsumexp"],
+    "along an axis": ["softmax", "log_softmax"],
+    "shapes": ["swapaxes", "expand_dims", "squeeze", "astype"],
+}
+
+
+def _settings(fn, skip):
+    return [(p.name, p.default, p.kind) for p in
+            list(inspect.signature(fn).parameters.values())[skip:]]
+
+
+@pytest.mark.parametrize("name", [n for names in ONE_TENSOR_FUNCTIONS.values() for n in names])
+def test_each_function_of_one_tensor_is_a_tensor_method_with_the_same_settings(name):
+    assert hasattr(gg.Tensor, name), f"gg.{name} has no method Tensor.{name}"
+    assert _settings(getattr(gg.Tensor, name), 1) == _settings(getattr(gg, name), 1)
+
+
+@pytest.mark.parametrize("name", ONE_TENSOR_FUNCTIONS["reductions"])
+def test_every_reduction_takes_axis_then_keepdims_over_all_axes_by_default(name):
+    for fn in (getattr(gg, name), getattr(gg.Tensor, name)):
+        params = inspect.signature(fn).parameters
+        assert list(params)[1:] == ["axis", "keepdims"]
+        assert (params["axis"].default, params["keepdims"].default) == (None, False)
