@@ -111,14 +111,15 @@ def no_grad(func: Callable | None = None) -> Any:
     >>> with gg.no_grad():
     ...     y = W @ x          # y.requires_grad is False, no graph is kept
 
-    As a decorator, ``@gg.no_grad()`` or ``@gg.no_grad``, it holds for each call.
+    As a decorator, ``@gg.no_grad()`` or ``@gg.no_grad`` (which passes the function as
+    ``func``), it holds for each call.
     """
     return _setting_or_decorated(_setting("grad_enabled", False), func, "no_grad")
 
 
 def enable_grad(func: Callable | None = None) -> Any:
     """Record the graph again inside a `no_grad` block. Thread-local. As a decorator,
-    ``@gg.enable_grad()`` or ``@gg.enable_grad``."""
+    ``@gg.enable_grad()`` or ``@gg.enable_grad`` (which passes the function as ``func``)."""
     return _setting_or_decorated(_setting("grad_enabled", True), func, "enable_grad")
 
 

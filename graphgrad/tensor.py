@@ -309,8 +309,8 @@ class Tensor:
         _engine.backward(self, grad, retain_graph, keep_intermediate_grads)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Turn gradient tracking of this leaf on or off, in place (``W.requires_grad_(False)``
-        freezes a parameter: later graphs treat it as a constant). Returns self."""
+        """Set this leaf's ``requires_grad``, in place (``W.requires_grad_(False)`` freezes a
+        parameter: later graphs treat it as a constant). Returns self."""
         requires_grad = flag(requires_grad, "requires_grad", f"requires_grad_ of {describe(self)}")
         if self.creator is not None:
             raise BackwardError(
@@ -515,20 +515,21 @@ class Tensor:
         return _clip(self, low, high)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all when None): `gg.sum`. ``dZ.sum(axis=1, keepdims=True)``:
+        """Sum over ``axis`` (all when None), ``keepdims`` as `gg.sum`. ``dZ.sum(axis=1,
+        keepdims=True)``:
         (n[l], m) -> (n[l], 1), the course's db[l] times m."""
         return Sum.apply(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (all when None): `gg.mean`."""
+        """Mean over ``axis`` (all when None), ``keepdims`` as `gg.mean`."""
         return Mean.apply(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis`` (all when None): `gg.max`."""
+        """Maximum over ``axis`` (all when None), ``keepdims`` as `gg.max`."""
         return Max.apply(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis`` (all when None): `gg.min`."""
+        """Minimum over ``axis`` (all when None), ``keepdims`` as `gg.min`."""
         return Min.apply(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
@@ -548,11 +549,13 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The index of the largest value along ``axis`` (of the flattened tensor when None),
-        as np.argmax: an integer tensor that needs no grad (indices have no derivative)."""
+        as np.argmax (``keepdims`` too): an integer tensor that needs no grad (indices have no
+        derivative)."""
         return self._index_of(np.argmax, axis, keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """The index of the smallest value along ``axis``, as np.argmin; needs no grad."""
+        """The index of the smallest value along ``axis``, as np.argmin (``keepdims`` too);
+        needs no grad."""
         return self._index_of(np.argmin, axis, keepdims)
 
     def _index_of(self, find: Callable[..., Any], axis: Any, keepdims: bool) -> Tensor:
@@ -575,7 +578,8 @@ class Tensor:
         return LogSoftmax.apply(self, axis=axis)
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """log(sum(exp(x))) over ``axis``, computed stably: `gg.logsumexp`."""
+        """log(sum(exp(x))) over ``axis`` (all when None), computed stably, ``keepdims`` as
+        `gg.logsumexp`."""
         return LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -619,7 +623,8 @@ class Tensor:
         return _shape_ops.astype(self, dtype)
 
     def dot(self, other: ArrayLike) -> Tensor:
-        """``W.dot(X)``, the course's np.dot, for operands of one or two dimensions: W @ X."""
+        """``W.dot(X)``, the course's np.dot, for operands of one or two dimensions: W @ X
+        (``other`` is X)."""
         return interop.dot(self, other)
 
     def __getitem__(self, index: Any) -> Tensor:

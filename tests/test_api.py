@@ -1,5 +1,6 @@
 """The public names and signatures issue 2 fixes: renaming one breaks users' code."""
 import inspect
+import re
 
 import pytest
 
@@ -307,3 +308,25 @@ def test_every_reduction_takes_axis_then_keepdims_over_all_axes_by_default(name)
         params = inspect.signature(fn).parameters
         assert list(params)[1:] == ["axis", "keepdims"]
         assert (params["axis"].default, params["keepdims"].default) == (None, False)
+
+
+# -- docstrings name every setting --------------------------------------------------------------
+def _mentions(doc: str, name: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", doc) is not None
+
+
+def _gg_functions_and_tensor_methods():
+    functions = [getattr(gg, name) for name in gg.__all__
+                 if inspect.isfunction(getattr(gg, name))]
+    methods = [member for name, member in vars(gg.Tensor).items()
+               if not name.startswith("_") and inspect.isfunction(member)]
+    return functions + methods
+
+
+@pytest.mark.parametrize("fn", _gg_functions_and_tensor_methods(), ids=lambda f: f.__qualname__)
+def test_the_docstring_of_each_op_function_and_tensor_method_names_each_setting(fn):
+    """help(gg.sum) says what keepdims does; x and y, the operands, go without saying."""
+    doc = inspect.getdoc(fn) or ""
+    unnamed = [name for name, p in inspect.signature(fn).parameters.items()
+               if name not in ("self", "x", "y") and not _mentions(doc, name)]
+    assert not unnamed, f"{fn.__qualname__}: the docstring does not name {unnamed}"

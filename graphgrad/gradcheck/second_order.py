@@ -42,7 +42,8 @@ def gradgradcheck(
 
     ``grad_outputs``, when given, holds one upstream gradient per float output of ``fn``,
     shaped like it (one array for a single output); left out, they are random. Other
-    arguments are as for `gradcheck`; the check runs with grad mode on.
+    arguments (``eps``, ``atol``, ``rtol``, ``fast``, ``raise_exception``, ``seed``) are as for
+    `gradcheck`; the check runs with grad mode on.
 
     The first derivatives under ``create_graph=True`` must also equal the plain backward's (a
     backward body may take another path on Tensors); where they differ, the report says which

@@ -281,23 +281,27 @@ class Norm(Function):
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (all axes when None)."""
+    """Sum over ``axis`` (all axes when None); ``keepdims``: the reduced axes stay, of size 1,
+    so the result broadcasts against x."""
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (all axes when None). Over an axis of length 0 (an empty batch) it
-    is NaN, 0/0, as in PyTorch; `gg.detect_anomaly` names the Mean that made it."""
+    """Mean over ``axis`` (all axes when None); ``keepdims``: the reduced axes stay, of size 1,
+    so the result broadcasts against x. Over an axis of length 0 (an empty batch) it is NaN,
+    0/0, as in PyTorch; `gg.detect_anomaly` names the Mean that made it."""
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``; tied maxima share the gradient evenly."""
+    """Maximum over ``axis`` (all axes when None); ``keepdims``: the reduced axes stay, of
+    size 1, so the result broadcasts against x. Tied maxima share the gradient evenly."""
     return Max.apply(x, axis=axis, keepdims=keepdims)
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``; tied minima share the gradient evenly."""
+    """Minimum over ``axis`` (all axes when None); ``keepdims``: the reduced axes stay, of
+    size 1, so the result broadcasts against x. Tied minima share the gradient evenly."""
     return Min.apply(x, axis=axis, keepdims=keepdims)
 
 

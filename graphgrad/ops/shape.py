@@ -450,7 +450,8 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
-    """Cut x into equal sections (an int) or at the given indices along ``axis``."""
+    """Cut x along ``axis``, as np.split: ``indices_or_sections`` is a number of equal
+    sections or the indices to cut at. Returns a tuple of tensors."""
     if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(
             indices_or_sections, (bool, np.bool_)):
         indices_or_sections = int(indices_or_sections)

@@ -95,5 +95,6 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 def logsumexp(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over ``axis``, stable for large x."""
+    """log(sum(exp(x))) over ``axis`` (all axes when None), stable for large x;
+    ``keepdims``: the reduced axes stay, of size 1, so the result broadcasts against x."""
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
