@@ -211,6 +211,10 @@ PUBLIC_MODULE_NAMES = {
                        "standardize", "train_dev_test_split"},
     "graphgrad.train": {"TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"},
     "graphgrad.io": {"SaveFileError", "SaveTypeError", "StateDict", "load", "save"},
+    "graphgrad.nn.init": {"generator", "get", "glorot", "he", "initialize", "name_of", "seed",
+                          "small_random", "xavier", "zeros"},
+    "graphgrad.optim.schedules": {"ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
+                                  "Schedule", "StepDecay"},
 }
 
 
@@ -235,6 +239,7 @@ def test_star_import_of_graphgrad_gives_the_ops_and_toolkit_not_the_internal_mod
 
 @pytest.mark.parametrize("module_name", ["graphgrad", "graphgrad.nn", "graphgrad.optim",
                                          "graphgrad.data", "graphgrad.train", "graphgrad.io",
+                                         "graphgrad.nn.init", "graphgrad.optim.schedules",
                                          "viz"])
 def test_every_name_in_all_exists_and_is_listed_once(module_name):
     import importlib
@@ -249,7 +254,8 @@ SHARED_HELPERS = {"graphgrad.io": {"file_name", "write_whole", "FolderNotWritabl
 
 
 @pytest.mark.parametrize("module_name", ["graphgrad", "graphgrad.nn", "graphgrad.optim",
-                                         "graphgrad.data", "graphgrad.train", "graphgrad.io"])
+                                         "graphgrad.data", "graphgrad.train", "graphgrad.io",
+                                         "graphgrad.nn.init", "graphgrad.optim.schedules"])
 def test_every_function_and_class_a_module_defines_or_gathers_is_in_its_all(module_name):
     import importlib
 

@@ -25,6 +25,9 @@ from graphgrad.errors import (
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
 
+__all__ = ["generator", "get", "glorot", "he", "initialize", "name_of", "seed", "small_random",
+           "xavier", "zeros"]
+
 _default = {"rng": np.random.default_rng(0)}
 
 

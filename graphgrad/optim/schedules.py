@@ -19,6 +19,8 @@ import math
 
 from graphgrad.errors import real_number, whole_number
 
+__all__ = ["ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "Schedule", "StepDecay"]
+
 
 def _positive(x: float) -> bool:
     return 0.0 < x < math.inf
