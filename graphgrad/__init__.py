@@ -42,7 +42,7 @@ __all__ = [
     "add", "div", "matmul", "mul", "neg", "pow", "sub",
     "abs", "clip", "cos", "exp", "leaky_relu", "log", "maximum", "minimum", "relu", "sigmoid",
     "sin", "sqrt", "tanh", "where",
-    "max", "mean", "min", "sum", "log_softmax", "logsumexp", "softmax",
+    "max", "mean", "min", "norm", "std", "sum", "var", "log_softmax", "logsumexp", "softmax",
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",

@@ -533,18 +533,18 @@ class Tensor:
         return Min.apply(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
-        """Variance over ``axis`` (all when None): `gg.var`. numpy's default ``ddof=0``, the
-        course's; PyTorch's ``t.var()`` is ``ddof=1``."""
+        """Variance over ``axis`` (all when None), ``keepdims`` as `gg.var`. numpy's default
+        ``ddof=0``, the course's; PyTorch's ``t.var()`` is ``ddof=1``."""
         return Var.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
-        """Standard deviation over ``axis`` (all when None): `gg.std`. numpy's default
-        ``ddof=0``; PyTorch's ``t.std()`` is ``ddof=1``."""
+        """Standard deviation over ``axis`` (all when None), ``keepdims`` as `gg.std`. numpy's
+        default ``ddof=0``; PyTorch's ``t.std()`` is ``ddof=1``."""
         return Std.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def norm(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The 2-norm over ``axis`` (of all elements when None, a matrix's Frobenius norm):
-        `gg.norm`."""
+        """The 2-norm over ``axis`` (of all elements when None, a matrix's Frobenius norm),
+        ``keepdims`` as `gg.norm`."""
         return Norm.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:

@@ -306,11 +306,12 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
-    """Variance over ``axis`` (all axes when None): the mean of (x - mean(x))**2 over n
-    elements, times n / (n - ddof). ``ddof=0`` is numpy's default and the course's (batch
-    norm's sigma**2 = np.var(Z, axis=1)); PyTorch's ``t.var()`` defaults to the unbiased
-    ``ddof=1`` (its ``correction``): pass ``ddof=1`` for its values. Over no elements it is
-    NaN, as `gg.mean` is; ddof >= n, which numpy turns into inf or NaN, is refused."""
+    """Variance over ``axis`` (all axes when None; ``keepdims`` as `gg.mean`): the mean of
+    (x - mean(x))**2 over n elements, times n / (n - ddof). ``ddof=0`` is numpy's default
+    and the course's (batch norm's sigma**2 = np.var(Z, axis=1)); PyTorch's ``t.var()``
+    defaults to the unbiased ``ddof=1`` (its ``correction``): pass ``ddof=1`` for its values.
+    Over no elements it is NaN, as `gg.mean` is; ddof >= n, which numpy turns into inf or
+    NaN, is refused."""
     return Var.apply(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
@@ -322,7 +323,8 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> T
 
 
 def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """The 2-norm sqrt(sum(x**2)) over ``axis``: of all elements when None (a matrix's
+    """The 2-norm sqrt(sum(x**2)) over ``axis`` (``keepdims`` as `gg.mean`): of all elements
+    when None (a matrix's
     Frobenius norm, np.linalg.norm(W)), of each vector along an axis (the course's
     face-verification distance ||enc - db|| = gg.norm(enc - db, axis=-1)) or over a tuple of
     axes, as PyTorch's torch.linalg.vector_norm. Its gradient x / ||x|| is 0 at a zero vector
