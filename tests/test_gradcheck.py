@@ -1080,3 +1080,37 @@ def test_an_empty_input_or_output_passes_saying_there_is_nothing_to_check(fast):
         "  output 0 wrt input 0 'b' (2,) float64: nothing to check: output 0 (0,) holds no "
         "elements")
     assert gg.gradgradcheck(lambda e: gg.tanh(e), [E])
+
+
+def test_two_gradients_of_about_zero_are_not_read_as_a_bug():
+    # std of equal values: analytic 0 (a subgradient at the kink), numeric about 6e-12. The
+    # course's ratio ||g - g_num|| / (||g|| + ||g_num||) is then 1, "likely a bug" in its
+    # reading, for a pair that passes.
+    x = gg.Tensor(np.full(4, 2.0), requires_grad=True, name="x")
+    result = gg.gradcheck(gg.std, [x])
+    assert result
+    (pair,) = result.pairs
+    assert pair.relative_difference > 0.5
+    assert "within atol of 0 in every element" in str(result)
+    assert "likely a bug" not in str(result)
+
+
+def test_gradients_within_atol_of_zero_are_compared_with_a_smaller_atol():
+    class Flipped(gg.Function):
+        """z = 1e-6 x, with a backward of the wrong sign: within atol of 0, and wrong."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1e-6
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * -1e-6
+
+    x = gg.Tensor(np.ones(3), requires_grad=True, name="x")
+    loose = gg.gradcheck(Flipped.apply, [x], raise_exception=False)
+    assert loose and "within atol of 0 in every element" in str(loose)
+    assert "give a smaller atol" in str(loose)
+    strict = gg.gradcheck(Flipped.apply, [x], atol=1e-12, raise_exception=False)
+    assert not strict
+    assert "(likely a bug)" in str(strict) and "within atol of 0" not in str(strict)

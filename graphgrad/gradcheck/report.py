@@ -77,6 +77,9 @@ class PairCheck:
     #: slope, right slope, analytic value). Not compared.
     jumps: list[tuple[tuple[int, ...], float, float, float]] = field(default_factory=list)
     projected: bool = False
+    #: Both gradients within atol of 0 in every element compared, where the course's
+    #: relative difference (a ratio of two tiny norms) reads nothing.
+    about_zero: bool = False
     nonfinite: int = 0
     #: What holds no elements, when the output or the input does: then there is no
     #: derivative to check, and the pair passes with nothing checked.
@@ -89,8 +92,10 @@ class PairCheck:
         if self.projected:
             return (f"{head} random projection: analytic {self.analytic:.6g} vs numeric "
                     f"{self.numeric:.6g} ({'ok' if self.passed else 'MISMATCH'})")
-        text = (f"{head} relative difference {self.relative_difference:.2e} "
-                f"({reading(self.relative_difference)})")
+        meaning = ("both gradients are within atol of 0 in every element, so the ratio of "
+                   "their tiny norms reads nothing; give a smaller atol to compare them"
+                   if self.about_zero else reading(self.relative_difference))
+        text = f"{head} relative difference {self.relative_difference:.2e} ({meaning})"
         if self.mismatches:
             text += f"; {self.mismatches} of {self.size} elements disagree"
         if self.nonfinite:
