@@ -549,6 +549,19 @@ def test_std_gradient_where_all_values_are_equal_is_zero_not_nan():
                                rtol=1e-15)
 
 
+def test_std_of_equal_values_whose_mean_rounds_has_the_zero_gradient_too():
+    # mean([0.1, 0.1, 0.1]) is 1 ulp above 0.1, so the std is 1.4e-17, as numpy's, not 0;
+    # (x - mean) / (n std) would give each value -1/3, a gradient that does not sum to 0.
+    x = gg.Tensor(np.array([[0.1, 0.1, 0.1], [0.1, 0.2, 0.3]]), requires_grad=True)
+    y = gg.std(x, axis=1)
+    np.testing.assert_array_equal(y.data, np.std(x.data, axis=1))
+    assert 0 < y.data[0] < 1e-16
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0, 0.0])
+    centred = x.data[1] - x.data[1].mean()
+    np.testing.assert_allclose(x.grad[1], centred / (3 * y.data[1]), rtol=1e-12)
+
+
 def test_gradcheck_at_a_zero_vector_names_the_kinks_of_norm_and_passes():
     z = gg.Tensor(np.zeros(3), requires_grad=True, name="z")
     result = gg.gradcheck(gg.norm, [z])

@@ -229,14 +229,22 @@ class Var(Function):
 
 class Std(Function):
     """y = sqrt(var(x, ddof)) over axes;  dy/dx = (x - mean(x)) / ((n - ddof) y), and 0 where
-    y = 0 (all n values equal: the kink of y, where x / y is 0/0 and PyTorch's std gives NaN)"""
+    the n values are all equal (y = 0 but for rounding: the kink of y, where x / y is 0/0 and
+    PyTorch's std gives NaN)"""
 
     hint = staticmethod(_axis_hint)
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, ddof=0):
         y = _narrow(np.sqrt(_spread(ctx, x, axis, keepdims, ddof, "std")), x)
-        ctx.zero = None if np.all(y) else expand_reduced(y == 0, ctx.axes, ctx.keepdims)
+        # The kink is where the values are all equal, whatever y rounds to: [0.1, 0.1, 0.1]
+        # has a mean 1 ulp off 0.1, so y is 1.4e-17 (numpy's value) and x - mean(x) divided
+        # by it would give each value a gradient of -1/3, which do not sum to 0.
+        equal = None
+        if x.size:
+            equal = (np.maximum.reduce(x, axis=ctx.axes, keepdims=True)
+                     == np.minimum.reduce(x, axis=ctx.axes, keepdims=True))
+        ctx.zero = equal if equal is not None and equal.any() else None
         ctx.save_for_backward(x, y)
         return y
 
@@ -246,9 +254,10 @@ class Std(Function):
         if not ctx.divisor:
             return np.zeros_like(x)
         y = expand_reduced(y, ctx.axes, ctx.keepdims)
-        if ctx.zero is not None:  # 0 / 1 there, where x - mean(x) is 0
-            y = np.where(ctx.zero, 1, y)
         centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        if ctx.zero is not None:  # 0 / 1 where the values are all equal: the subgradient 0
+            y = np.where(ctx.zero, 1, y)
+            centred = np.where(ctx.zero, 0, centred)
         return expand_reduced(grad, ctx.axes, ctx.keepdims) / (y * ctx.divisor) * centred
 
 
