@@ -627,3 +627,22 @@ def test_bad_settings_of_var_std_and_norm_name_the_op_the_tensor_and_what_to_do(
     X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
     with pytest.raises(gg.GraphgradError, match=message):
         call(X)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X: gg.sum(X, axis=2),
+     r"^Sum\('X' \(3, 4\) float64, axis=2, keepdims=False\) failed: axis 2 is out of range for "
+     r"an array of 2 dimensions\n  'X' \(3, 4\) float64 has 2 axes: give an axis from -2 to 1 "
+     r"or a tuple of them, or axis=None for all of its elements$"),
+    (lambda X: X.mean(axis="rows"), r"^Mean\(.* failed: axis must be an int .*\n  'X' \(3, 4\) "
+     r"float64 has 2 axes"),
+    (lambda X: X.max(axis=(0, 0)),
+     r"^Max\(.* failed: duplicate value in 'axis'\n  axis=\(0, 0\) names axis 0 of 'X' "
+     r"\(3, 4\) float64 twice: give each axis once$"),
+    (lambda X: gg.min(X, axis=-3), r"^Min\(.* failed: axis -3 is out of range.*\n  'X' \(3, 4\) "
+     r"float64 has 2 axes"),
+], ids=["sum", "mean", "max", "min"])
+def test_a_bad_axis_of_every_reduction_says_the_axes_the_tensor_has(call, message):
+    X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
+    with pytest.raises(gg.OpError, match=message):
+        call(X)

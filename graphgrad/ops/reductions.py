@@ -45,8 +45,25 @@ def expand_reduced(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return grad.reshape(tuple(shape))
 
 
+def _axis_hint(x: Tensor, axis: Axis = None, **settings: Any) -> str | None:
+    """Shown when a reduction fails: the axes the tensor has, if ``axis`` is not one."""
+    try:
+        axes = normalize_axis(axis, x.ndim)
+    except (TypeError, ValueError):
+        n = x.ndim
+        which = f"an axis from {-n} to {n - 1} or a tuple of them, or " if n else ""
+        return (f"{describe(x)} has {n} axes: give {which}axis=None for all of its "
+                "elements")
+    twice = next((a for a, b in zip(axes, axes[1:]) if a == b), None)
+    if twice is not None:
+        return f"axis={axis!r} names axis {twice} of {describe(x)} twice: give each axis once"
+    return None
+
+
 class Sum(Function):
     """y = sum of x over axes;  dy/dx = 1 for every summed element"""
+
+    hint = staticmethod(_axis_hint)
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -65,6 +82,8 @@ class Sum(Function):
 class Mean(Function):
     """y = mean of x over axes;  dy/dx = 1/n for each of the n averaged elements (over an
     axis of length 0, y = 0/0 = NaN, as in PyTorch, and x's gradient is empty)"""
+
+    hint = staticmethod(_axis_hint)
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -104,6 +123,7 @@ class _Extreme(Function):
     length 0 there is no extreme element: an `OpError` says so."""
 
     reduce: Any = None
+    hint = staticmethod(_axis_hint)
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
@@ -145,21 +165,6 @@ class Min(_Extreme):
     """y = min of x over axes;  dy/dx = 1 at the minimum (1/k each for k tied minima)"""
 
     reduce = staticmethod(np.min)
-
-
-def _axis_hint(x: Tensor, axis: Axis = None, **settings: Any) -> str | None:
-    """Shown when var, std or norm fails: the axes the tensor has, if ``axis`` is not one."""
-    try:
-        axes = normalize_axis(axis, x.ndim)
-    except (TypeError, ValueError):
-        n = x.ndim
-        which = f"an axis from {-n} to {n - 1} or a tuple of them, or " if n else ""
-        return (f"{describe(x)} has {n} axes: give {which}axis=None for all of its "
-                "elements")
-    twice = next((a for a, b in zip(axes, axes[1:]) if a == b), None)
-    if twice is not None:
-        return f"axis={axis!r} names axis {twice} of {describe(x)} twice: give each axis once"
-    return None
 
 
 def _wide(x: np.ndarray) -> np.ndarray:
