@@ -35,6 +35,17 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(normalized))
 
 
+def settle_reduction(ctx: Any, x: np.ndarray, axis: Axis, keepdims: Any, caller: str
+                     ) -> tuple[tuple[int, ...], bool]:
+    """A reduction's ``ctx.axes`` (`normalize_axis`) and ``ctx.keepdims`` (True or False only,
+    refused in ``caller``'s name otherwise), set and returned."""
+    if type(keepdims) is not bool:
+        keepdims = flag(keepdims, "keepdims", caller)
+    ctx.axes = axes = normalize_axis(axis, x.ndim)
+    ctx.keepdims = keepdims
+    return axes, keepdims
+
+
 def expand_reduced(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """Put back the reduced axes (as size 1) so ``grad`` broadcasts against the input."""
     if keepdims or not axes:
@@ -67,10 +78,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if type(keepdims) is not bool:
-            keepdims = flag(keepdims, "keepdims", "sum")
-        ctx.axes = normalize_axis(axis, x.ndim)
-        ctx.keepdims = keepdims
+        _, keepdims = settle_reduction(ctx, x, axis, keepdims, "sum")
         ctx.in_shape = x.shape
         return x.sum(axis=None if axis is None else ctx.axes, keepdims=keepdims)
 
@@ -87,10 +95,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if type(keepdims) is not bool:
-            keepdims = flag(keepdims, "keepdims", "mean")
-        ctx.axes = axes = normalize_axis(axis, x.ndim)
-        ctx.keepdims = keepdims
+        axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "mean")
         ctx.in_shape = x.shape
         if not x.size:
             # The mean of no numbers is 0/0: NaN, as in PyTorch, where numpy's mean also
@@ -127,10 +132,7 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis=None, keepdims=False):
-        if type(keepdims) is not bool:
-            keepdims = flag(keepdims, "keepdims", cls.__name__.lower())
-        ctx.axes = normalize_axis(axis, x.ndim)
-        ctx.keepdims = keepdims
+        _, keepdims = settle_reduction(ctx, x, axis, keepdims, cls.__name__.lower())
         axes = None if axis is None else ctx.axes  # numpy takes no lists
         try:
             y = np.asarray(cls.reduce(x, axis=axes, keepdims=True))
@@ -183,10 +185,7 @@ def _spread(ctx: Any, x: np.ndarray, axis: Axis, keepdims: Any, ddof: Any, word:
     """What var and std share: reads the settings onto ``ctx`` (axes, keepdims, divisor
     n - ddof) and returns the variance, in float64 for float32 values (`_wide`; NaN over no
     elements, 0/0, as `Mean`'s)."""
-    if type(keepdims) is not bool:
-        keepdims = flag(keepdims, "keepdims", word)
-    ctx.axes = axes = normalize_axis(axis, x.ndim)
-    ctx.keepdims = keepdims
+    axes, keepdims = settle_reduction(ctx, x, axis, keepdims, word)
     if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, numbers.Real) or not (
             ddof >= 0):  # NaN fails this too
         raise ValueError(
@@ -275,10 +274,7 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if type(keepdims) is not bool:
-            keepdims = flag(keepdims, "keepdims", "norm")
-        ctx.axes = axes = normalize_axis(axis, x.ndim)
-        ctx.keepdims = keepdims
+        axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "norm")
         wide = _wide(x)
         y = _narrow(np.sqrt(np.add.reduce(wide * wide, axis=axes, keepdims=keepdims)), x)
         ctx.zero = None if np.all(y) else expand_reduced(y == 0, axes, keepdims)

@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import flag
 from graphgrad.function import Function
-from graphgrad.ops.reductions import expand_reduced, normalize_axis
+from graphgrad.ops.reductions import expand_reduced, settle_reduction
 from graphgrad.tensor import Tensor
 
 
@@ -59,11 +58,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if type(keepdims) is not bool:
-            keepdims = flag(keepdims, "keepdims", "logsumexp")
-        ctx.axes = normalize_axis(axis, x.ndim)
-        ctx.keepdims = keepdims
-        axes = ctx.axes
+        axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "logsumexp")
         ctx.save_for_backward(x)
         if x.size == 0:  # a sum of no terms is 0, and log 0 is -inf (as scipy's logsumexp)
             return np.full(np.sum(x, axis=axes, keepdims=keepdims).shape, -np.inf, x.dtype)
