@@ -142,7 +142,9 @@ class Function:
     def apply(cls, /, *inputs: Any, **attrs: Any) -> Any:
         """Run the op on Tensors (numbers and arrays become constants); record it if needed.
 
-        Returns one Tensor, or a tuple of Tensors when ``forward`` returns a tuple.
+        ``inputs`` go to ``forward`` as arrays, in order, after ``ctx``; ``attrs``, the op's
+        settings (``axis=0``), go to it as they are, as keywords, and are kept as the node's
+        ``attrs``. Returns one Tensor, or a tuple of Tensors when ``forward`` returns a tuple.
         """
         # Every op goes through here, so it is written for speed: no helper calls on the
         # common path, and the 1-, 2- and 3-input cases spelled out.
@@ -239,6 +241,7 @@ class Function:
     @classmethod
     def call(cls, /, *args: Any, **attrs: Any) -> Any:
         """Run the op inside a backward body: recorded on Tensors, plain numpy on arrays.
+        ``args`` and ``attrs`` are the op's inputs and settings, as for `apply`.
 
         This is what lets a backward that needs another op (a scatter-add, say) stay
         differentiable under ``create_graph=True`` while costing nothing extra otherwise.
