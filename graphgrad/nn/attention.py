@@ -246,8 +246,9 @@ def positional_encoding(positions: int, d: int, dtype: Any = np.float64) -> np.n
 
     Row pos is added to the embedding of the word at position pos (pos = 0, 1, ...), after
     the embeddings are scaled by sqrt(d): ``E(tokens) * sqrt(d) + positional_encoding(T, d)``
-    for tokens (m, T). The course's function returns shape (1, positions, d) in float32:
-    ``positional_encoding(positions, d, np.float32)[None]``.
+    for tokens (m, T). ``dtype`` is the array's, np.float64 by default (the angles are
+    computed in float64 either way). The course's function returns shape (1, positions, d) in
+    float32: ``positional_encoding(positions, d, np.float32)[None]``.
     """
     positions = whole_number(positions, "positions", "positional_encoding")
     d = whole_number(d, "d", "positional_encoding")
@@ -333,7 +334,12 @@ class MultiHeadAttention(Module):
     def forward(self, Q: Any, K: Any, V: Any, mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         """Q (m, T_q, d_model), K and V (m, T_k, d_model) -> (m, T_q, d_model), and the
-        weights (m, h, T_q, T_k) with ``return_weights=True`` (see the class docstring)."""
+        weights (m, h, T_q, T_k) with ``return_weights=True`` (see the class docstring).
+
+        mask: None (every query attends to every key), or booleans (or 0/1) broadcastable to
+        (m, h, T_q, T_k), True/1 where query t may attend to key s (``padding_mask(tokens)``,
+        ``look_ahead_mask(T)``); one of rank 3 is Keras's attention_mask (m, T_q, T_k), the
+        same for every head."""
         label = self._label()
         d_model = self.d_model
         tip = f" (a single sequence (T, {d_model}) is X[None])" if (

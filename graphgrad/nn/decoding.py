@@ -143,7 +143,20 @@ def greedy_search(next_log_probs: Callable[[np.ndarray], Any], start: Any, *, ma
     """Greedy search: append the most probable next word (the smallest index on a tie, as
     np.argmax) until end_token or max_length. `beam_search` with beam_width=1: the same
     arguments and `Beams` (``scores`` normalised with ``alpha``, which cannot change the
-    sentence)."""
+    sentence).
+
+    Args:
+        next_log_probs: the model, a function of the prefixes so far, an int array (m, t) of
+            the start tokens then the words written, returning the log-probabilities of the
+            next word (m, V), an array or a Tensor; run under ``gg.no_grad()``.
+        start: the first token(s) of each of the m sentences, (m,) or (m, t0).
+        max_length: the most words written per sentence, the end token included.
+        end_token: the word that ends a sentence, or None: every sentence is max_length
+            words long.
+        alpha: the exponent of the length normalisation of ``scores`` (0.7, the course's).
+        pad: the value after each sentence's end in ``sequences`` (default -1, never a
+            word).
+    """
     return _search(next_log_probs, start, 1, max_length, end_token, alpha, pad, False,
                    "greedy_search")
 

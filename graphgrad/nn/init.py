@@ -32,7 +32,9 @@ _default = {"rng": np.random.default_rng(0)}
 
 
 def seed(value: int) -> None:
-    """Reset the generator layers use when they are given none (like np.random.seed)."""
+    """Reset the generator layers use when they are given none (like np.random.seed) to
+    ``np.random.default_rng(value)``: ``value`` a whole number >= 0, a tuple of them
+    (``(seed, epoch)``), or None for fresh randomness."""
     _default["rng"] = np.random.default_rng(seed_value(value, "nn.init.seed", "value"))
 
 
@@ -76,8 +78,9 @@ def _fans(shape: Shape) -> tuple[int, int]:
 
 
 def zeros(shape: Shape, rng: np.random.Generator | None = None) -> np.ndarray:
-    """All zeros: right for biases; for weights it leaves every unit of a layer identical
-    (symmetry is never broken), which the course shows as a failure case."""
+    """All zeros of ``shape``: right for biases; for weights it leaves every unit of a layer
+    identical (symmetry is never broken), which the course shows as a failure case. ``rng``
+    is not used: it is there for the (shape, rng) every initialiser takes."""
     return np.zeros(shape)
 
 
@@ -92,13 +95,15 @@ def small_random(shape: Shape, rng: np.random.Generator, scale: float = 0.01) ->
 
 
 def xavier(shape: Shape, rng: np.random.Generator) -> np.ndarray:
-    """The course's Xavier initialisation for tanh: randn * sqrt(1 / n[l-1])."""
+    """The course's Xavier initialisation for tanh: randn * sqrt(1 / n[l-1]), of ``shape``
+    (n[l], n[l-1]), drawn from the np.random.Generator ``rng``."""
     n_in, _ = _fans(shape)
     return rng.standard_normal(shape) * np.sqrt(1.0 / n_in)
 
 
 def glorot(shape: Shape, rng: np.random.Generator, window: int = 1) -> np.ndarray:
-    """Glorot & Bengio (2010): variance 2 / (n[l-1] + n[l]), drawn from a normal.
+    """Glorot & Bengio (2010): variance 2 / (n[l-1] + n[l]), drawn from a normal by the
+    np.random.Generator ``rng``, of ``shape`` (n[l], n[l-1]).
 
     A convolution's filters come as the shape (n_C, f * f * n_C_prev) with ``window`` = f * f:
     each input reaches n_C * f * f weights, so that is n[l] here, as in Keras and PyTorch.
@@ -109,7 +114,8 @@ def glorot(shape: Shape, rng: np.random.Generator, window: int = 1) -> np.ndarra
 
 
 def he(shape: Shape, rng: np.random.Generator) -> np.ndarray:
-    """He et al. (2015), the course's choice for ReLU: randn * sqrt(2 / n[l-1])."""
+    """He et al. (2015), the course's choice for ReLU: randn * sqrt(2 / n[l-1]), of ``shape``
+    (n[l], n[l-1]), drawn from the np.random.Generator ``rng``."""
     n_in, _ = _fans(shape)
     return rng.standard_normal(shape) * np.sqrt(2.0 / n_in)
 
@@ -138,7 +144,8 @@ def get(init: str | Initializer) -> Initializer:
 
 
 def name_of(init: str | Initializer) -> str:
-    """How a layer's repr shows its initialiser: its name, or the function's name."""
+    """How a layer's repr shows its initialiser ``init``: the name it was given by
+    (``"he"``), or the function's name."""
     return init if isinstance(init, str) else getattr(init, "__name__", "?")
 
 

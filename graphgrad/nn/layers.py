@@ -65,7 +65,8 @@ class Affine(Function):
 
     @staticmethod
     def hint(x, w, b=None):
-        """Shown when forward fails: the shapes a linear layer expects."""
+        """Shown when forward fails on the inputs x (m, n_in), w (n_out, n_in) and b (n_out,),
+        the course's (1, n_out), or None: the shapes a linear layer expects, or None."""
         if w.ndim != 2:
             return f"the weight must have shape (n_out, n_in), got {w.shape}"
         n_out, n_in = w.shape

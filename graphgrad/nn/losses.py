@@ -455,7 +455,8 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
 
 
 def mse(predictions: Any, targets: Any) -> Tensor:
-    """Mean squared error over all elements: J = mean((A - Y)**2).  A, Y: (m, n_y)."""
+    """Mean squared error over all elements: J = mean((A - Y)**2), A the ``predictions`` and
+    Y the ``targets``, both (m, n_y) (any shape, the same for both)."""
     a = _as_tensor(predictions)
     y = _as_labels(targets, a, "mse", "targets")
     _same_shape("mse", a, y, "predictions")

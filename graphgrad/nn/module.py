@@ -60,6 +60,14 @@ class Parameter(Tensor):
     name, even when it is frozen (``W.requires_grad_(False)``) before it is assigned. (A module
     registers a plain Tensor made with ``requires_grad=True`` the same way; one that does not
     require grad is a constant, neither trained nor saved.)
+
+    Args:
+        data: the starting values, a number, nested list or ndarray, as `gg.Tensor` takes
+            them (a float array keeps its dtype and shares its memory).
+        name: a label for pictures, errors and ``state_dict()`` keys, a str or None (the
+            default: the attribute's name, given when a module registers it).
+        dtype: convert ``data`` to it (``np.float32``); None keeps a float array's own and
+            makes numbers, lists and integers float64.
     """
 
     __slots__ = ()
@@ -180,8 +188,8 @@ _SCOPES = {"enabled": True}
 
 
 def use_name_scopes(enabled: bool) -> None:
-    """Whether calling a module tags its ops with a name scope (on by default): True or
-    False."""
+    """Whether calling a module tags its ops with a name scope (on by default): ``enabled``
+    is True or False."""
     _SCOPES["enabled"] = flag(enabled, "enabled", "nn.use_name_scopes")
 
 
@@ -341,8 +349,10 @@ class Module:
 
     # -- running -----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """The module's computation, which a subclass defines; run it by calling the module
-        (``model(X)``), which also gives its ops their name scope in graph pictures."""
+        """The module's computation, which a subclass defines, taking the inputs it needs
+        (``forward(self, X)``) in place of these args and kwargs; run it by calling the module
+        (``model(X)``), which passes them on and also gives its ops their name scope in graph
+        pictures."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -386,9 +396,11 @@ class Module:
             yield module
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(dotted name, module) for this module and every module inside it ('' for self).
+        """(dotted name, module) for this module and every module inside it.
 
         A module used in several places (a shared layer) comes once, under its first name.
+        ``prefix`` is this module's own name ('' by default), put before the others' with a
+        dot: ``named_modules("encoder")`` gives 'encoder', 'encoder.embedding', ...
         """
         return iter(self._walk_modules(prefix, set()))
 
@@ -411,6 +423,8 @@ class Module:
 
         A parameter shared by several layers (tied weights, a layer used twice) comes once,
         under its first name, so an optimizer updates it once and it is counted once.
+        ``prefix`` goes before every name with a dot (``named_parameters("model")`` gives
+        'model.linear1.W', ...); '' by default.
         """
         pairs: list[tuple[str, Tensor]] = []
         self._collect_parameters(prefix, pairs, set())
@@ -442,10 +456,11 @@ class Module:
             p.grad = None
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
-        """Freeze (False) or unfreeze every parameter, as Keras's ``trainable = False`` in the
-        course's transfer learning: a frozen layer still computes, but backward gives its
-        parameters no gradient, so an optimizer leaves them as they are, weight decay and
-        momentum included (until they are unfrozen, with ``requires_grad_(True)``).
+        """Freeze (``requires_grad`` False) or unfreeze (True, the default) every parameter, as
+        Keras's ``trainable = False`` in the course's transfer learning: a frozen layer still
+        computes, but backward gives its parameters no gradient, so an optimizer leaves them
+        as they are, weight decay and momentum included (until they are unfrozen, with
+        ``requires_grad_(True)``).
 
         As in PyTorch, it does not forget a gradient the parameters hold already: the next
         step applies it (freeze after ``zero_grad()``, as `fit` does, or before backward).
@@ -471,7 +486,10 @@ class Module:
 
     # -- state -------------------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, by dotted name, in assignment order."""
+        """Copies of every parameter and buffer, by dotted name, in assignment order.
+        ``prefix`` goes before every key with a dot (``state_dict("encoder")`` gives
+        'encoder.embedding.E', ...: the keys of a model holding this one as its
+        ``encoder``); '' by default."""
         state = {}
         for name, value in self._members.items():
             full = f"{prefix}.{name}" if prefix else name
@@ -858,6 +876,8 @@ class ModuleList(_OrderedLayers):
     ``append``, ``extend`` and ``insert`` (which renumber the later layers). It is not a layer
     itself: calling it is an error, as the order of the layers says nothing about how they
     connect (use `Sequential` for a chain).
+    ``modules``: the layers, in order, any iterable of Modules (a list, a generator); none by
+    default.
     In graph pictures a layer of ``self.hidden`` is the cluster ``hidden/0``, ``hidden/1``, ...
     """
 
@@ -866,8 +886,8 @@ class ModuleList(_OrderedLayers):
         self.extend(modules)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Refused, naming the fix: a ModuleList is not a layer (loop over it in ``forward``,
-        or chain the layers in a `Sequential`)."""
+        """Refused, whatever the args and kwargs, naming the fix: a ModuleList is not a layer
+        (loop over it in ``forward``, or chain the layers in a `Sequential`)."""
         raise GraphgradTypeError(
             f"ModuleList ({len(self)} layer{'' if len(self) == 1 else 's'}) is not a layer and "
             "cannot be called: it holds layers without saying how they connect. Iterate over it "

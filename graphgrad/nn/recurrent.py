@@ -313,8 +313,13 @@ class RNN(Module):
     def forward(self, X: Any, a0: Any = None, c0: Any = None,
                 return_state: bool = False) -> Any:
         """The cells run over the time steps.  X (m, T_x, n_x) -> A (m, T_x, n_a), or
-        (m, T_x, 2 * n_a) bidirectional; ``return_state=True`` adds the last states (see the
-        class docstring)."""
+        (m, T_x, 2 * n_a) bidirectional.
+
+        a0 is the first hidden state a<0> and c0, for an LSTM only, the first memory cell
+        c<0>; None (the default) starts them at zeros. Each is (m, n_a) with one layer in one
+        direction, else (num_layers * D, m, n_a), one state per cell in the order of the
+        cells. ``return_state=True`` adds the last states, in the shapes a0 and c0 take (see
+        the class docstring)."""
         n_x = self.n_x
         dtype = self.cell.dtype
         label = self._label()

@@ -129,7 +129,12 @@ class TransformerEncoderLayer(_Layer):
 
     def forward(self, X: Any, mask: Any = None) -> Tensor:
         """Self-attention, then the feed-forward network.
-        X (m, T_x, d_model) -> (m, T_x, d_model)."""
+        X (m, T_x, d_model) -> (m, T_x, d_model).
+
+        mask: which positions each position may attend to, booleans (or 0/1) broadcastable
+        to (m, h, T_x, T_x), True/1 where it may (as for `MultiHeadAttention`):
+        ``padding_mask(tokens)``, (m, 1, 1, T_x), hides the padding. None, the default,
+        lets every position attend to every other."""
         require_shape(self._label(), "X", X, ("m", "T_x", self.self_attention.d_model))
         # X + attention keeps the layer's dtype
         X = as_data_of(X, self.norm1.gamma.data.dtype, self)
@@ -184,7 +189,15 @@ class TransformerDecoderLayer(_Layer):
                 return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor, Tensor]:
         """Masked self-attention, attention to ``memory``, the feed-forward network.
         X (m, T_y, d_model), memory (m, T_x, d_model) -> Y (m, T_y, d_model), and the two
-        attentions' weights with ``return_weights=True``."""
+        attentions' weights with ``return_weights=True``.
+
+        Masks are booleans (or 0/1), True/1 where a query may attend (as for
+        `MultiHeadAttention`); None, the default, hides nothing.
+        mask: the self-attention's, broadcastable to (m, h, T_y, T_y): ``look_ahead_mask(T_y)``
+        lets position t see positions 1..t only (``& padding_mask(targets)`` also hides
+        padded targets). Without it each position sees the words after it too.
+        memory_mask: the attention to memory's, broadcastable to (m, h, T_y, T_x):
+        ``padding_mask(inputs)`` hides the input sentence's padding."""
         d_model = self.self_attention.d_model
         require_shape(self._label(), "X", X, ("m", "T_y", d_model))
         require_shape(self._label(), "memory", memory, (shape_of(X)[0], "T_x", d_model),
@@ -276,7 +289,10 @@ class TransformerEncoder(_Stack):
     layer_type = TransformerEncoderLayer
 
     def forward(self, tokens: Any, mask: Any = None) -> Tensor:
-        """Word indices (m, T_x) -> (m, T_x, d_model), through the embeddings and the layers."""
+        """tokens, word indices (m, T_x) with T_x <= max_positions -> (m, T_x, d_model),
+        through the embeddings and the layers. mask: each layer's (see
+        `TransformerEncoderLayer.forward`), ``padding_mask(tokens)`` to hide the padding;
+        None, the default, hides nothing."""
         X = self._embed(tokens)
         for layer in self.layers:
             X = layer(X, mask=mask)
@@ -287,8 +303,15 @@ class TransformerDecoder(_Stack):
     """The course's Decoder: the target words so far embedded as the encoder embeds its
     input, then ``num_layers`` `TransformerDecoderLayer` s, each attending to ``memory``.
 
-    Args: as `TransformerEncoder`'s, vocab_size being the target vocabulary's
-    (target_vocab_size).
+    Args:
+        num_layers: decoder layers.
+        d_model, num_heads, d_ff, dropout, eps: each layer's (see `TransformerDecoderLayer`);
+            dropout is also used on the embeddings plus positions.
+        vocab_size: words of the target vocabulary (the course's target_vocab_size).
+        max_positions: the longest target sentence, in tokens (maximum_position_encoding).
+        rng: a seed or np.random.Generator for the embeddings, the layers' weights and every
+            dropout mask (default: the generator `nn.init.seed` resets).
+        dtype: np.float64 (default) or np.float32.
 
     Sublayers: ``embedding``, ``embedding_dropout``, ``layers`` (a `ModuleList`).
 
@@ -303,8 +326,13 @@ class TransformerDecoder(_Stack):
 
     def forward(self, tokens: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
-        """Word indices (m, T_y) and memory (m, T_x, d_model) -> (m, T_y, d_model), and the
-        layers' attention weights by name with ``return_weights=True``."""
+        """tokens, the target word indices so far (m, T_y) with T_y <= max_positions, and
+        memory, the encoder's output (m, T_x, d_model) -> (m, T_y, d_model), and the layers'
+        attention weights by name with ``return_weights=True``.
+
+        mask and memory_mask: each layer's (see `TransformerDecoderLayer.forward`), the
+        look-ahead mask over (m, h, T_y, T_y) and the inputs' padding mask over
+        (m, h, T_y, T_x); None, their default, hides nothing."""
         Y = self._embed(tokens)
         weights = {}
         for i, layer in enumerate(self.layers, start=1):
@@ -369,8 +397,16 @@ class Transformer(Module):
     def forward(self, inputs: Any, targets: Any, input_mask: Any = None, target_mask: Any = None,
                 memory_mask: Any = None, return_weights: bool = False
                 ) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
-        """Inputs (m, T_x) and targets (m, T_y), word indices -> logits (m, T_y,
-        target_vocab_size), and the decoder's weights by name with ``return_weights=True``."""
+        """inputs (m, T_x) and targets (m, T_y), word indices -> logits (m, T_y,
+        target_vocab_size), and the decoder's weights by name with ``return_weights=True``.
+
+        The masks, booleans (or 0/1) True/1 where a query may attend, None (the default)
+        hiding nothing, are those `Transformer.masks` makes:
+        input_mask: the encoder's self-attention's, (m, 1, 1, T_x), ``padding_mask(inputs)``.
+        target_mask: the decoder's self-attention's, (m, 1, T_y, T_y), the look-ahead mask
+        (and the targets' padding).
+        memory_mask: the decoder's attention to the encoder's output, (m, 1, 1, T_x),
+        ``padding_mask(inputs)`` again."""
         memory = self.encoder(inputs, mask=input_mask)  # which checks the inputs' shape
         require_shape("Transformer", "targets", targets, (memory.shape[0], "T_y"),
                       " (word indices, one target sentence per input sentence)")
