@@ -97,9 +97,11 @@ def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
 
 
 def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
-    """Scale all gradients together so that their joint L2 norm is at most ``max_norm``: the
-    direction of the step is kept, only its length is capped. A tensor given twice (a weight
-    tied between two layers, in both their lists) counts once, as in ``model.parameters()``.
+    """Scale the gradients of ``params`` (the tensors, ``model.parameters()``) together so
+    that their joint L2 norm is at most ``max_norm``: the direction of the step is kept, only
+    its length is capped. A tensor given twice (a weight tied between two layers, in both
+    their lists) counts once, as in ``model.parameters()``; one without a gradient is left
+    alone, counting for nothing.
 
     Returns:
         the norm before clipping (to watch for exploding gradients).

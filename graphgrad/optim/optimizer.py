@@ -284,8 +284,9 @@ class Optimizer:
     and add the same groups first.
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
-    ``hyper_names`` (their settings, keyword arguments passed on to ``__init__``, each also
-    declared as ``name = _Setting()``) and implement ``_update(p, g, group, state, scratch)``:
+    ``hyper_names`` (their settings, keyword arguments passed on to ``__init__`` as
+    ``hypers``, each checked as a number and also declared as ``name = _Setting()``) and
+    implement ``_update(p, g, group, state, scratch)``:
     ``g`` is dW (weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
     parameter's group (``group["lr"]``), ``state`` the parameter's dict of arrays, ``scratch``
     an array of p's shape free to overwrite; apply the step with `_write(p, np.subtract, step)`.
