@@ -91,7 +91,9 @@ class DataLoader:
 
     The epochs' orders come from one generator seeded with ``seed``, so a loader made with
     the same seed gives the same sequence of batches. ``len(loader)`` is the number of batches.
-    ``drop_last=True`` leaves out each epoch's last, smaller batch (see `minibatches`).
+    ``drop_last=True`` leaves out each epoch's last, smaller batch (see `minibatches`), and
+    ``shuffle=False`` gives the examples in their order every epoch (the seed then changes
+    nothing). X (m, n_x) and Y (m, ...) as for `minibatches`.
 
     >>> for X_batch, Y_batch in DataLoader(X, Y, batch_size=64, seed=0): ...
     """
@@ -157,6 +159,10 @@ class Standardizer:
 
     The statistics are computed in float64; `transform` returns X's own float dtype (float32
     stays float32), and float64 for integer X.
+
+    ``eps``: a feature whose std is at most eps (1e-12 by default, a finite number >= 0) is
+    taken as constant and gets sigma = 1, rather than a division by almost 0 that would blow
+    its rounding noise up to values of order 1.
     """
 
     def __init__(self, eps: float = 1e-12) -> None:
@@ -198,7 +204,8 @@ class Standardizer:
 
 
 def standardize(X_train: Any, *others: Any) -> tuple[np.ndarray, ...]:
-    """Standardise X_train, and the other sets with X_train's mean and std.
+    """Standardise X_train (m, n_x), and each of ``others`` (the dev and test sets, with
+    n_x features each) with X_train's mean and std, in that order.
 
     >>> X_train, X_dev, X_test = standardize(X_train, X_dev, X_test)
     """
@@ -261,7 +268,8 @@ def train_dev_test_split(X: Any, Y: Any, dev: float = 0.1, test: float = 0.1,
 
 def one_hot(labels: Any, n_classes: int) -> np.ndarray:
     """Class indices (m,) -> one-hot rows (m, n_classes), the course's convert_to_one_hot
-    transposed."""
+    transposed. ``labels`` are whole numbers in 0..n_classes - 1, of any shape (the course's
+    Y (1, m) too), read in order as one axis."""
     n_classes = whole_number(n_classes, "n_classes", "one_hot")
     labels = array_of(labels, "labels", "one_hot").reshape(-1)
     if labels.dtype.kind not in "biuf":
@@ -282,6 +290,13 @@ def planar_dataset(m: int = 400, noise: float = 0.2, seed: int = 1) -> Batch:
     jittered in angle and radius by Gaussian noise. Not linearly separable: logistic
     regression does no better than chance (51% on the default draw; the course's own draw
     gives 47%), one tanh hidden layer of 4 units about 90%.
+
+    Args:
+        m: the number of points, at least 2 (400, the course's, by default).
+        noise: the standard deviation of the jitter, in angle and radius.
+        seed: the draw's seed, as ``np.random.default_rng`` takes it (None: a fresh draw
+            each call). The default, 1, gives the draw of the accuracies above, not the
+            course's (its ``np.random.seed(1)`` drives numpy's legacy generator).
 
     Returns:
         X of shape (m, 2) and Y of shape (m, 1) (0 or 1).
