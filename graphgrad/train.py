@@ -44,7 +44,8 @@ __all__ = ["TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "f
 class TrainingDiverged(GraphgradError, FloatingPointError):
     """The cost, or a parameter's gradient, became NaN or Inf during `fit`; ``.history`` holds
     the epochs done so far, and ``.next_epoch`` (given by fit) the number of the first it did
-    not finish, as fit's other errors have them."""
+    not finish, as fit's other errors have them. fit makes it with the ``message`` to show
+    (which value, at which epoch and batch, where to look) and the ``history``."""
 
     def __init__(self, message: str, history: dict[str, list[float]]) -> None:
         super().__init__(message)
@@ -59,7 +60,9 @@ class TrainingDiverged(GraphgradError, FloatingPointError):
 class TrainingInterrupted(KeyboardInterrupt):
     """`fit` was interrupted (Ctrl-C). ``.history`` holds the epochs it finished, and
     ``.next_epoch`` the number of the first it did not: pass it as ``initial_epoch`` to
-    resume. A KeyboardInterrupt still, so it stops a script or a notebook cell as one does."""
+    resume. A KeyboardInterrupt still, so it stops a script or a notebook cell as one does.
+    fit makes it with the ``message`` to show (what is kept, how to go on), the ``history``
+    and ``next_epoch``."""
 
     def __init__(self, message: str, history: dict[str, list[float]], next_epoch: int) -> None:
         super().__init__(message)
@@ -186,8 +189,10 @@ def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "
              ) -> tuple[float, float]:
     """The cost and accuracy of ``model`` on (X, Y), in eval mode, without a graph.
 
-    X and Y need the same number m >= 1 of examples (rows). Every module's mode is put back
-    as it was afterwards.
+    ``loss_fn(outputs, Y) -> J`` gives the cost, as in `fit`. ``accuracy`` is as fit's:
+    "auto" (chosen from the loss), a kind of `accuracy` ("argmax", "logits", ...), a function
+    (outputs, Y) -> float, or None for none. X and Y need the same number m >= 1 of examples
+    (rows). Every module's mode is put back as it was afterwards.
 
     Returns:
         (cost, accuracy); accuracy is NaN when there is none for this loss (see `fit`).
