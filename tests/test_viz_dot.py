@@ -1,6 +1,7 @@
 """The DOT text of graph pictures: what each node says, the edges, options, determinism, and
 that a picture keeps nothing of the graph it drew."""
 import gc
+import inspect
 import re
 import subprocess
 import warnings
@@ -826,3 +827,13 @@ def test_an_unknown_option_of_draw_options_or_draw_graph_is_named_with_the_close
                                                          r"takes the drawing options: "):
             call(foo=1)
     assert viz.DrawOptions(legend=False).legend is False
+
+
+def test_help_on_draw_options_shows_the_options_it_takes():
+    """help(viz.DrawOptions) showed DrawOptions(*args, **options), the signature of the
+    __new__ that checks the options' names, rather than the options and their defaults."""
+    params = inspect.signature(viz.DrawOptions).parameters
+    assert list(params) == [*viz.dot.OPTIONS, "caller"]
+    assert (params["precision"].default, params["rankdir"].default) == (3, "LR")
+    assert all(p.default == getattr(viz.DrawOptions(), name) for name, p in params.items()
+               if name != "caller")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import numbers
 import os
 import sys
@@ -41,9 +42,11 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 
 @dataclass(frozen=True)
 class DrawOptions:
-    """What a picture shows; `draw_graph` documents each option. An option refused is an
-    `OptionError` (an `OptionTypeError` for one of the wrong kind, a title that is no string)
-    naming ``caller``, the function given it."""
+    """What a picture shows: the options of `draw_graph`, which documents each, with its
+    defaults: show_values, show_grads, show_backward, rankdir, precision, max_elements,
+    max_label_chars, clusters, collapse, legend, exploding_grad, max_nodes, backward_steps and
+    title. An option refused is an `OptionError` (an `OptionTypeError` for one of the wrong
+    kind, a title that is no string) naming ``caller``, the function given it."""
 
     show_values: bool = True
     show_grads: bool = True
@@ -105,6 +108,11 @@ class DrawOptions:
 
 
 OPTIONS = tuple(option.name for option in fields(DrawOptions))
+# help() and inspect.signature show the options that __init__ takes, not the (*args, **options)
+# of __new__, which only checks their names first.
+_INIT = inspect.signature(DrawOptions.__init__)
+DrawOptions.__signature__ = _INIT.replace(
+    parameters=list(_INIT.parameters.values())[1:], return_annotation=inspect.Signature.empty)
 
 
 def _collapse_setting(collapse: Any) -> bool | str | tuple[str, ...] | None:
@@ -210,8 +218,8 @@ def draw_graph(
     Raises:
         NotATensorError: ``roots`` is not a graphgrad Tensor.
         NoGraphError: a root was not made by a recorded op (a leaf, or made in no_grad).
-        UnknownOptionError: an option that is none of these, named with the one meant when
-            it is close to one (``show_value``).
+        UnknownOptionError: an option that is none of these (``unknown``, the keywords left
+            over), named with the one meant when it is close to one (``show_value``).
         OptionError: an option has a value it cannot take, before anything is drawn: an on/off
             option that is not True or False, a count that is no whole number, a rankdir
             that is none of those, an exploding_grad below 0 (an `OptionTypeError` for a
@@ -236,7 +244,8 @@ def draw_options(caller: str, **options: Any) -> DrawOptions:
 
 
 def to_dot(roots: Tensor | Sequence[Tensor], **options: Any) -> str:
-    """The DOT text of `draw_graph` (same options); needs no Graphviz installation."""
+    """The DOT text of `draw_graph` on ``roots`` (a Tensor made by graphgrad ops, or a
+    sequence of them) with the same ``options``; needs no Graphviz installation."""
     check_option_names(options, "viz.to_dot")
     options = draw_options("viz.to_dot", **options)
     return draw(as_roots(roots, "viz.to_dot"), options, caller="viz.to_dot").source
