@@ -113,6 +113,8 @@ def animate(
     keeping their shape. Missing folders of ``path`` are created.
 
     Args:
+        roots: the cost J (a Tensor made by graphgrad ops), or a sequence of them, after
+            ``J.backward()`` has run, keeping intermediate gradients (the default).
         path: where to write the GIF; its name must end with ``.gif``.
         seconds_per_step: how long each frame shows.
         hold_last: how long the finished backward pass shows before the loop restarts.

@@ -81,7 +81,9 @@ class AnimationTooLargeError(VizError, ValueError):
 class DotNotFoundError(VizError, RuntimeError):
     """Graphviz's ``dot`` program is missing, so no picture file can be made.
 
-    ``source`` holds the DOT text of the picture, which needs no Graphviz to produce.
+    ``viz.render`` makes it with the ``message`` to show (the format asked for, how to install
+    Graphviz, how to get the DOT text) and ``source``, the DOT text of the picture, which
+    needs no Graphviz to produce.
     """
 
     def __init__(self, message: str, source: str) -> None:
