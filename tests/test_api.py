@@ -5,6 +5,7 @@ import re
 import pytest
 
 import graphgrad as gg
+import viz
 
 OP_FUNCTIONS = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul",
@@ -336,3 +337,86 @@ def test_the_docstring_of_each_op_function_and_tensor_method_names_each_setting(
     unnamed = [name for name, p in inspect.signature(fn).parameters.items()
                if name not in ("self", "x", "y") and not _mentions(doc, name)]
     assert not unnamed, f"{fn.__qualname__}: the docstring does not name {unnamed}"
+
+
+# The same rule over the toolkit: every public function and class of nn, optim, data, train, io
+# and viz (their __all__, nn.init's and optim.schedules' included). A class's docstring or its
+# __init__'s names each constructor argument (help(nn.TransformerDecoder) says what d_ff is);
+# each public method's, forward included, its own (help(RNN.forward) what a0 is). Only self and
+# cls go without saying: x and y are no operands here, and where the toolkit has an x or a y
+# (an op's inputs, an initialiser's shape) it is something to describe.
+TOOLKIT = (gg.nn, gg.nn.init, gg.optim, gg.optim.schedules, gg.data, gg.train, gg.io, viz)
+
+
+def _toolkit_public():
+    """Each public function and class once (nn and optim list some of nn.init's and
+    schedules' names too), in the order of the modules' __all__."""
+    found = {}
+    for module in TOOLKIT:
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not inspect.ismodule(obj):
+                found.setdefault(id(obj), obj)
+    return list(found.values())
+
+
+def _constructor_doc(cls):
+    init = vars(cls).get("__init__")
+    return (inspect.getdoc(cls) or "") + "\n" + (getattr(init, "__doc__", None) or "")
+
+
+def _methods(cls, seen):
+    """The public methods cls defines or inherits from graphgrad and viz, each once over all
+    the classes (Module.state_dict with nn.Module's). An op's forward and backward (nn.Affine,
+    a gg.Function) take ctx, the arrays and the gradient, as gg.Function's docstring says,
+    and are called by the engine: the op is called through apply, which gg.Function defines,
+    and its docstring is its formula (see the test of the ops' inputs below)."""
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith(("graphgrad", "viz")) or klass is gg.Tensor:
+            continue  # nn.Parameter's Tensor methods: the test above checks them
+        for name, member in vars(klass).items():
+            function = getattr(member, "__func__", member)  # staticmethod, classmethod
+            if name.startswith("_") or not inspect.isfunction(function) or function in seen:
+                continue
+            if issubclass(cls, gg.Function) and name in ("forward", "backward"):
+                continue
+            seen.add(function)
+            yield pytest.param(function, inspect.getdoc(function) or "",
+                               id=f"{klass.__module__}.{klass.__qualname__}.{name}")
+
+
+def _toolkit_callables():
+    found, seen = [], set()
+    for obj in _toolkit_public():
+        label = f"{obj.__module__}.{obj.__qualname__}"
+        if not inspect.isclass(obj):
+            found.append(pytest.param(obj, inspect.getdoc(obj) or "", id=label))
+            continue
+        try:
+            inspect.signature(obj)
+        except ValueError:  # an error class with Exception's constructor: nothing to name
+            pass
+        else:
+            found.append(pytest.param(obj, _constructor_doc(obj), id=label + "()"))
+        found += _methods(obj, seen)
+    return found
+
+
+@pytest.mark.parametrize(("fn", "doc"), _toolkit_callables())
+def test_the_docstring_of_each_toolkit_function_class_and_method_names_each_setting(fn, doc):
+    """help(nn.RNN.forward) says what a0 is, help(optim.clip_grad_norm) what params is."""
+    unnamed = [name for name in inspect.signature(fn).parameters
+               if name not in ("self", "cls") and not _mentions(doc, name)]
+    assert not unnamed, f"{fn.__qualname__}: the docstring does not name {unnamed}"
+
+
+@pytest.mark.parametrize("op", [obj for obj in _toolkit_public()
+                                if inspect.isclass(obj) and issubclass(obj, gg.Function)],
+                         ids=lambda op: op.__name__)
+def test_the_docstring_of_each_toolkit_op_names_its_inputs(op):
+    """An op's docstring is its formula, with its inputs in the course's capitals
+    (Z = X @ W.T + b for forward(ctx, x, w, b)): each input of forward after ctx is in it."""
+    doc = inspect.getdoc(op) or ""
+    unnamed = [name for name in list(inspect.signature(op.forward).parameters)[1:]
+               if not _mentions(doc, name) and not _mentions(doc, name.upper())]
+    assert not unnamed, f"{op.__name__}: the docstring does not name the inputs {unnamed}"
