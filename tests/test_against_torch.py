@@ -138,3 +138,60 @@ def test_float32_matches_torch_float32():
     J_ref.backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# -- reductions: var, std, norm ---------------------------------------------------------------
+
+# numpy's ddof is PyTorch's correction (gg.var's default ddof=0, torch's correction=1).
+SPREADS = {
+    f"{name}_ddof{ddof}_{axis}": (
+        lambda x, f=f, ddof=ddof, axis=axis: f(x, axis=axis, ddof=ddof),
+        lambda x, name=name, ddof=ddof, axis=axis: getattr(torch, name)(
+            x, dim=axis, correction=ddof),
+        [(3, 4, 5)])
+    for name, f in (("var", gg.var), ("std", gg.std))
+    for ddof in (0, 1)
+    for axis in (None, 1, (0, 2))
+}
+NORMS = {
+    "norm_all": (gg.norm, torch.linalg.vector_norm, [(3, 4, 5)]),
+    "norm_axis": (lambda x: gg.norm(x, axis=-1, keepdims=True),
+                  lambda x: torch.linalg.vector_norm(x, dim=-1, keepdim=True), [(3, 4)]),
+    "norm_axes": (lambda x: gg.norm(x, axis=(0, 2)),
+                  lambda x: torch.linalg.vector_norm(x, dim=(0, 2)), [(3, 4, 5)]),
+    "norm_fro": (gg.norm, lambda x: torch.linalg.matrix_norm(x, "fro"), [(4, 6)]),
+    "norm_fro_batched": (lambda x: gg.norm(x, axis=(-2, -1)),
+                         lambda x: torch.linalg.matrix_norm(x, "fro"), [(2, 4, 6)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted({**SPREADS, **NORMS}))
+def test_spread_and_norm_match_torch(name):
+    ours, theirs, shapes = {**SPREADS, **NORMS}[name]
+    rng = np.random.default_rng(4)
+    _compare(ours, theirs, [rng.standard_normal(s) for s in shapes], rng)
+
+
+def test_norm_gradient_at_a_zero_vector_matches_torch():
+    """Row 1 is the zero vector: both give it the subgradient 0, not 0/0."""
+    a = np.array([[3.0, -4.0, 0.0], [0.0, 0.0, 0.0]])
+    rng = np.random.default_rng(5)
+    _compare(lambda x: gg.norm(x, axis=1), lambda x: torch.linalg.vector_norm(x, dim=1), [a], rng)
+    _compare(gg.norm, torch.linalg.vector_norm, [np.zeros((2, 3))], rng)
+    x = gg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    gg.norm(x).backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+
+
+def test_std_gradient_where_values_are_equal_is_zero_as_in_torch():
+    """At the kink (a row of equal values) both give the subgradient 0 where the std is
+    exactly 0. gg.std finds the kink by max == min, so (0.1, 0.1, 0.1), whose mean may round
+    1 ulp off and its std to 1e-17 (PyTorch's then depends on its summation order), gets 0
+    too. The row that varies agrees."""
+    a = np.array([[1.0, 2.0, 4.0], [0.5, 0.5, 0.5], [0.1, 0.1, 0.1]])
+    x = gg.Tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    gg.std(x, axis=1, ddof=1).sum().backward()
+    torch.std(t, dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad[:2], t.grad[:2].numpy(), rtol=1e-10, atol=0)
+    np.testing.assert_array_equal(x.grad[1:], np.zeros((2, 3)))

@@ -233,8 +233,8 @@ class Var(Function):
 
 class Std(Function):
     """y = sqrt(var(x, ddof)) over axes;  dy/dx = (x - mean(x)) / ((n - ddof) y), and 0 where
-    the n values are all equal (y = 0 but for rounding: the kink of y, where x / y is 0/0 and
-    PyTorch's std gives NaN)"""
+    the n values are all equal (y = 0 but for rounding: the kink of y, where x / y is 0/0;
+    PyTorch's std gives 0 there only where y is exactly 0)"""
 
     hint = staticmethod(_axis_hint)
 
