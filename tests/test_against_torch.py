@@ -195,3 +195,89 @@ def test_std_gradient_where_values_are_equal_is_zero_as_in_torch():
     torch.std(t, dim=1).sum().backward()
     np.testing.assert_allclose(x.grad[:2], t.grad[:2].numpy(), rtol=1e-10, atol=0)
     np.testing.assert_array_equal(x.grad[1:], np.zeros((2, 3)))
+
+
+# -- normalisation layers ---------------------------------------------------------------------
+
+
+def _channels_first(layer, Z):
+    """A PyTorch batch norm on graphgrad's images (m, n_H, n_W, n_C), which it takes channels
+    first, (m, n_C, n_H, n_W); anything else as it is."""
+    if Z.ndim != 4 or not isinstance(layer, torch.nn.BatchNorm2d):
+        return layer(Z)
+    return layer(Z.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 4, 5, 2)], ids=["1d", "2d"])
+def test_batch_norm_matches_torch_in_training_and_evaluation(shape):
+    """Values and gradients (Z, gamma, beta) over three training steps, then in eval mode.
+
+    momentum is the weight of the old statistics here and of the batch's in PyTorch: 0.8 is
+    torch's 0.2. The running variance is the batch's biased sigma2 here (the course's) and
+    the unbiased one, m / (m - 1) sigma2, in PyTorch; both start at 1, so after k steps
+    torch's running_var - keep**k = m / (m - 1) (ours - keep**k)."""
+    rng = np.random.default_rng(6)
+    n = shape[-1]
+    m = int(np.prod(shape[:-1]))  # values averaged per feature
+    keep, eps = 0.8, 1e-3
+    ours = (gg.nn.BatchNorm1d if len(shape) == 2 else gg.nn.BatchNorm2d)(n, momentum=keep,
+                                                                         eps=eps)
+    theirs = (torch.nn.BatchNorm1d if len(shape) == 2 else torch.nn.BatchNorm2d)(
+        n, momentum=1 - keep, eps=eps, dtype=torch.float64)
+    gamma, beta = rng.standard_normal(n), rng.standard_normal(n)
+    ours.gamma.data[...], ours.beta.data[...] = gamma, beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(gamma))
+        theirs.bias.copy_(torch.tensor(beta))
+
+    def step(Z):
+        x, t = gg.Tensor(Z, requires_grad=True), torch.tensor(Z, requires_grad=True)
+        out, ref = ours(x), _channels_first(theirs, t)
+        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+        upstream = rng.standard_normal(shape)
+        out.backward(upstream)
+        ref.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        for p, tp in ((ours.gamma, theirs.weight), (ours.beta, theirs.bias)):
+            np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-10, atol=1e-12)
+            p.grad, tp.grad = None, None
+
+    steps = 3
+    for _ in range(steps):
+        step(rng.standard_normal(shape) * 2 + 1)
+    np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(theirs.running_var.numpy() - keep**steps,
+                               m / (m - 1) * (ours.running_var - keep**steps), rtol=1e-12)
+
+    ours.eval()
+    theirs.eval()
+    with torch.no_grad():  # the running statistics given the same, eval mode is the same map
+        theirs.running_var.copy_(torch.tensor(ours.running_var))
+    step(rng.standard_normal(shape))
+
+
+def test_layer_norm_matches_torch():
+    rng = np.random.default_rng(7)
+    ours, theirs = gg.nn.LayerNorm(5), torch.nn.LayerNorm(5, dtype=torch.float64)
+    gamma, beta = rng.standard_normal(5), rng.standard_normal(5)
+    ours.gamma.data[...], ours.beta.data[...] = gamma, beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(gamma))
+        theirs.bias.copy_(torch.tensor(beta))
+    X = rng.standard_normal((2, 3, 5))
+    x, t = gg.Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    out, ref = ours(x), theirs(t)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal(X.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    for ga, ta in ((x.grad, t.grad), (ours.gamma.grad, theirs.weight.grad),
+                   (ours.beta.grad, theirs.bias.grad)):
+        np.testing.assert_allclose(ga, ta.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_mse_matches_torch():
+    rng = np.random.default_rng(8)
+    _compare(gg.nn.mse, torch.nn.functional.mse_loss, [rng.standard_normal((4, 3))] * 2, rng)
+    _compare(gg.nn.mse, torch.nn.functional.mse_loss,
+             [rng.standard_normal((4, 3)), rng.standard_normal((4, 3))], rng)
