@@ -281,3 +281,130 @@ def test_mse_matches_torch():
     _compare(gg.nn.mse, torch.nn.functional.mse_loss, [rng.standard_normal((4, 3))] * 2, rng)
     _compare(gg.nn.mse, torch.nn.functional.mse_loss,
              [rng.standard_normal((4, 3)), rng.standard_normal((4, 3))], rng)
+
+
+# -- recurrent cells --------------------------------------------------------------------------
+
+
+def _split_columns(W, n_a):
+    """A gate's W (n_a, n_a + n_x) on [a<t-1>; x<t>] as PyTorch's (W_x, W_h) pair."""
+    return W[:, n_a:], W[:, :n_a]
+
+
+def test_lstm_cell_matches_torch():
+    """PyTorch's LSTMCell stacks its gates' rows in the order i, f, g, o: the course's update
+    gate Gamma_u (i), forget gate Gamma_f, candidate c~ (g) and output gate Gamma_o, and
+    splits each W into weight_ih (on x) and weight_hh (on h); bias_hh is 0 here."""
+    rng = np.random.default_rng(9)
+    n_x, n_a, m = 3, 4, 5
+    ours = gg.nn.LSTMCell(n_x, n_a, rng=0)
+    for p in ours.parameters():
+        p.data[...] = rng.standard_normal(p.shape) * 0.5
+    theirs = torch.nn.LSTMCell(n_x, n_a, dtype=torch.float64)
+    order = "ufco"  # PyTorch's i (update), f, g (candidate), o
+    with torch.no_grad():
+        theirs.weight_ih.copy_(torch.tensor(np.concatenate(
+            [_split_columns(getattr(ours, f"W{g}").data, n_a)[0] for g in order])))
+        theirs.weight_hh.copy_(torch.tensor(np.concatenate(
+            [_split_columns(getattr(ours, f"W{g}").data, n_a)[1] for g in order])))
+        theirs.bias_ih.copy_(torch.tensor(np.concatenate(
+            [getattr(ours, f"b{g}").data for g in order])))
+        theirs.bias_hh.zero_()
+    arrays = [rng.standard_normal((m, n)) for n in (n_x, n_a, n_a)]
+    xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    a_next, c_next = ours(*xs)
+    h_next, c_ref = theirs(ts[0], (ts[1], ts[2]))
+    np.testing.assert_allclose(a_next.data, h_next.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c_next.data, c_ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    ua, uc = rng.standard_normal((m, n_a)), rng.standard_normal((m, n_a))
+    ((a_next * ua).sum() + (c_next * uc).sum()).backward()
+    ((h_next * torch.tensor(ua)).sum() + (c_ref * torch.tensor(uc)).sum()).backward()
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for rows, g in enumerate(order):
+        rows = slice(rows * n_a, (rows + 1) * n_a)
+        W_grad = np.concatenate([theirs.weight_hh.grad[rows].numpy(),
+                                 theirs.weight_ih.grad[rows].numpy()], axis=1)
+        np.testing.assert_allclose(getattr(ours, f"W{g}").grad, W_grad, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(getattr(ours, f"b{g}").grad,
+                                   theirs.bias_ih.grad[rows].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _gru_pair(rng, n_x, n_a, diagonal):
+    """graphgrad's GRUCell (the course's) and PyTorch's with the same map where they can have
+    it. PyTorch's rows are r, z, n with h' = (1 - z) n + z h, so z = 1 - Gamma_u: its W_z and
+    b_z are -Wu and -bu (sigmoid(-s) = 1 - sigmoid(s)). Its candidate n = tanh(W_in x + b_in
+    + r * (W_hn h + b_hn)) applies r after the product, the course's c~ = tanh(Wc [r * c;
+    x] + bc) before it: the two agree when Wc's block on c<t-1> is diagonal (``diagonal``)."""
+    ours = gg.nn.GRUCell(n_x, n_a, rng=0)
+    for p in ours.parameters():
+        p.data[...] = rng.standard_normal(p.shape) * 0.5
+    if diagonal:
+        ours.Wc.data[:, :n_a] = np.diag(np.diag(ours.Wc.data[:, :n_a]))
+    theirs = torch.nn.GRUCell(n_x, n_a, dtype=torch.float64)
+    signs = {"r": 1, "u": -1, "c": 1}
+    with torch.no_grad():
+        theirs.weight_ih.copy_(torch.tensor(np.concatenate(
+            [signs[g] * _split_columns(getattr(ours, f"W{g}").data, n_a)[0] for g in "ruc"])))
+        theirs.weight_hh.copy_(torch.tensor(np.concatenate(
+            [signs[g] * _split_columns(getattr(ours, f"W{g}").data, n_a)[1] for g in "ruc"])))
+        theirs.bias_ih.copy_(torch.tensor(np.concatenate(
+            [signs[g] * getattr(ours, f"b{g}").data for g in "ruc"])))
+        theirs.bias_hh.zero_()
+    return ours, theirs
+
+
+def test_gru_cell_matches_torch_where_its_reset_gate_commutes_with_the_product():
+    rng = np.random.default_rng(10)
+    n_x, n_a, m = 3, 4, 5
+    ours, theirs = _gru_pair(rng, n_x, n_a, diagonal=True)
+    arrays = [rng.standard_normal((m, n_x)), rng.standard_normal((m, n_a))]
+    xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal((m, n_a))
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    signs = {"r": 1, "u": -1, "c": 1}
+    for rows, g in enumerate("ruc"):
+        rows = slice(rows * n_a, (rows + 1) * n_a)
+        np.testing.assert_allclose(getattr(ours, f"W{g}").grad[:, n_a:],
+                                   signs[g] * theirs.weight_ih.grad[rows].numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(getattr(ours, f"b{g}").grad,
+                                   signs[g] * theirs.bias_ih.grad[rows].numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        hidden = signs[g] * theirs.weight_hh.grad[rows].numpy()
+        if g == "c":  # the gradients of the diagonal agree; PyTorch's has r * h where ours
+            hidden = np.diag(np.diag(hidden))  # has h (and the reverse), off it
+            np.testing.assert_allclose(np.diag(np.diag(ours.Wc.grad[:, :n_a])), hidden,
+                                       rtol=1e-10, atol=1e-12)
+        else:
+            np.testing.assert_allclose(getattr(ours, f"W{g}").grad[:, :n_a], hidden,
+                                       rtol=1e-10, atol=1e-12)
+
+
+def test_gru_cell_is_the_courses_not_torchs_where_the_reset_gate_does_not_commute():
+    """With a full Wc the two GRUs differ (the documented convention): ours is the course's
+    c~ = tanh(Wc [r * c; x] + bc), computed here by hand."""
+    rng = np.random.default_rng(11)
+    n_x, n_a, m = 3, 4, 5
+    ours, theirs = _gru_pair(rng, n_x, n_a, diagonal=False)
+    x, c = rng.standard_normal((m, n_x)), rng.standard_normal((m, n_a))
+    out = ours(x, c).data
+    ref = theirs(torch.tensor(x), torch.tensor(c)).detach().numpy()
+    assert np.abs(out - ref).max() > 1e-3
+
+    def sigmoid(s):
+        return 1 / (1 + np.exp(-s))
+
+    W = {g: getattr(ours, f"W{g}").data for g in "ruc"}
+    b = {g: getattr(ours, f"b{g}").data for g in "ruc"}
+    r = sigmoid(np.concatenate([c, x], 1) @ W["r"].T + b["r"])
+    u = sigmoid(np.concatenate([c, x], 1) @ W["u"].T + b["u"])
+    candidate = np.tanh(np.concatenate([r * c, x], 1) @ W["c"].T + b["c"])
+    np.testing.assert_allclose(out, u * candidate + (1 - u) * c, rtol=1e-12)

@@ -158,7 +158,9 @@ class LSTMCell(_GatedCell):
 
     Parameters, with the course's shapes: Wf, Wu, Wc, Wo (n_a, n_a + n_x), whose first n_a
     columns act on a<t-1> and the last n_x on x<t>; bf, bu, bc, bo (n_a,). The course's
-    notebook calls the update gate's weights Wi and bi.
+    notebook calls the update gate's weights Wi and bi. PyTorch's LSTMCell computes the same
+    with its gates' rows stacked in the order i, f, g, o (Wu, Wf, Wc, Wo here), the columns
+    on x<t> in weight_ih and those on h = a<t-1> in weight_hh.
 
     Shapes: x_t (m, n_x), a_prev (m, n_a), c_prev (m, n_a) -> (a_next, c_next), both
     (m, n_a): the course's (n_x, m), (n_a, m) arrays transposed.
@@ -207,6 +209,11 @@ class GRUCell(_GatedCell):
     Shapes: x_t (m, n_x), a_prev (m, n_a) -> a_next (m, n_a), the course's x<t> (n_x, m),
     c<t-1> (n_a, m) and c<t> (n_a, m) transposed. One state goes in and out, as for
     `RNNCell`: the course's c<t> is a<t>.
+
+    PyTorch's GRUCell (gates r, z, n) is another variant: its z keeps the old state, z =
+    1 - Gamma_u, and its candidate tanh(W_in x + b_in + r * (W_hn h + b_hn)) applies the
+    relevance gate after the product with h, where the course's applies it before (Wc acts
+    on Gamma_r * c<t-1>). The two agree only where Wc's first n_a columns form a diagonal.
     """
 
     gates = "ruc"
