@@ -408,3 +408,27 @@ def test_gru_cell_is_the_courses_not_torchs_where_the_reset_gate_does_not_commut
     u = sigmoid(np.concatenate([c, x], 1) @ W["u"].T + b["u"])
     candidate = np.tanh(np.concatenate([r * c, x], 1) @ W["c"].T + b["c"])
     np.testing.assert_allclose(out, u * candidate + (1 - u) * c, rtol=1e-12)
+
+
+# -- clipping ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch_but_for_its_epsilon(max_norm):
+    """Both return the joint norm before clipping. Ours scales by max_norm / norm, PyTorch's
+    by max_norm / (norm + 1e-6), and neither scales a joint norm within max_norm."""
+    rng = np.random.default_rng(12)
+    grads = [rng.standard_normal(s) for s in ((3, 4), (4,), (2, 2, 2))]
+    ours = [gg.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, t, g in zip(ours, theirs, grads):
+        p.grad, t.grad = g.copy(), torch.tensor(g)
+    norm = gg.optim.clip_grad_norm(ours, max_norm)
+    norm_ref = torch.nn.utils.clip_grad_norm_(theirs, max_norm).item()
+    assert norm == pytest.approx(norm_ref, rel=1e-12)
+    np.testing.assert_allclose(norm, np.sqrt(sum((g**2).sum() for g in grads)), rtol=1e-12)
+    scale = (norm + 1e-6) / norm if norm > max_norm else 1.0
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad, t.grad.numpy() * scale, rtol=1e-12)
+    clipped = np.sqrt(sum((p.grad**2).sum() for p in ours))
+    assert clipped == pytest.approx(min(norm, max_norm), rel=1e-12)

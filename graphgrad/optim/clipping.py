@@ -101,7 +101,8 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
     that their joint L2 norm is at most ``max_norm``: the direction of the step is kept, only
     its length is capped. A tensor given twice (a weight tied between two layers, in both
     their lists) counts once, as in ``model.parameters()``; one without a gradient is left
-    alone, counting for nothing.
+    alone, counting for nothing. The scale is max_norm / norm, so the clipped norm is
+    max_norm; PyTorch's clip_grad_norm_ divides by norm + 1e-6 and leaves it a little under.
 
     Returns:
         the norm before clipping (to watch for exploding gradients).
