@@ -1,4 +1,8 @@
-"""Optional: graphgrad against PyTorch on a few ops, a small MLP and a Hessian-vector product.
+"""Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
+normalisation layers, mse, the LSTM and GRU cells, gradient clipping, a small MLP, a
+Hessian-vector product and second derivatives through a gradient penalty, all in float64.
+Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
+running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
 import numpy as np
 import pytest
@@ -432,3 +436,115 @@ def test_clip_grad_norm_matches_torch_but_for_its_epsilon(max_norm):
         np.testing.assert_allclose(p.grad, t.grad.numpy() * scale, rtol=1e-12)
     clipped = np.sqrt(sum((p.grad**2).sum() for p in ours))
     assert clipped == pytest.approx(min(norm, max_norm), rel=1e-12)
+
+
+# -- second derivatives -----------------------------------------------------------------------
+
+
+def _penalised_mlps(norm, rng):
+    """The same n_x-6-1 tanh network in both, Linear -> ``norm`` -> tanh -> Linear."""
+    n_x, n_h = 3, 6
+    ours = [gg.nn.Linear(n_x, n_h, rng=0)]
+    theirs = [torch.nn.Linear(n_x, n_h, dtype=torch.float64)]
+    if norm.startswith("batchnorm"):
+        ours.append(gg.nn.BatchNorm1d(n_h))
+        theirs.append(torch.nn.BatchNorm1d(n_h, dtype=torch.float64))
+        if norm == "batchnorm_eval":
+            ours[-1].running_mean = rng.standard_normal(n_h)
+            ours[-1].running_var = rng.uniform(0.5, 2, n_h)
+            theirs[-1].running_mean.copy_(torch.tensor(ours[-1].running_mean))
+            theirs[-1].running_var.copy_(torch.tensor(ours[-1].running_var))
+            ours[-1].eval()
+            theirs[-1].eval()
+    elif norm == "layernorm":
+        ours.append(gg.nn.LayerNorm(n_h))
+        theirs.append(torch.nn.LayerNorm(n_h, dtype=torch.float64))
+    ours += [gg.nn.Tanh(), gg.nn.Linear(n_h, 1, rng=0)]
+    theirs += [torch.nn.Tanh(), torch.nn.Linear(n_h, 1, dtype=torch.float64)]
+    ours, theirs = gg.nn.Sequential(*ours), torch.nn.Sequential(*theirs)
+    params = list(ours.parameters())
+    assert [p.shape for p in params] == [tuple(t.shape) for t in theirs.parameters()]
+    with torch.no_grad():
+        for p, t in zip(params, theirs.parameters()):
+            p.data[...] = rng.standard_normal(p.shape)
+            t.copy_(torch.tensor(p.data))
+    return ours, theirs, params
+
+
+@pytest.mark.parametrize("norm", ["none", "batchnorm", "batchnorm_eval", "layernorm"])
+def test_gradient_penalty_second_derivatives_match_torch(norm):
+    """A gradient penalty: J = mse(||dY/dx(i)||, 1) + var(dY/dX, ddof=1)
+    + sum(std(dY/dX, axis=0)), with Y the network's outputs summed, and J's gradient w.r.t.
+    the parameters: second derivatives through gg.grad(create_graph=True), as
+    torch.autograd.grad(create_graph=True)."""
+    rng = np.random.default_rng(13)
+    ours, theirs, params = _penalised_mlps(norm, rng)
+    X0 = rng.standard_normal((5, 3))
+
+    X = gg.Tensor(X0, requires_grad=True)
+    (dX,) = gg.grad(ours(X).sum(), X, create_graph=True)
+    J = (gg.nn.mse(gg.norm(dX, axis=1), np.ones(5)) + gg.var(dX, ddof=1)
+         + gg.std(dX, axis=0).sum())
+    grads = gg.grad(J, params, allow_unused=True)  # dX does not depend on the last b
+
+    Xt = torch.tensor(X0, requires_grad=True)
+    (dXt,) = torch.autograd.grad(theirs(Xt).sum(), Xt, create_graph=True)
+    Jt = (torch.nn.functional.mse_loss(torch.linalg.vector_norm(dXt, dim=1),
+                                       torch.ones(5, dtype=torch.float64))
+          + torch.var(dXt, correction=1) + torch.std(dXt, dim=0, correction=0).sum())
+    grads_ref = torch.autograd.grad(Jt, list(theirs.parameters()), allow_unused=True)
+
+    np.testing.assert_allclose(dX.data, dXt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert J.item() == pytest.approx(Jt.item(), rel=1e-10)
+    assert grads[-1] is None and grads_ref[-1] is None
+    for g, t in zip(grads[:-1], grads_ref[:-1]):
+        np.testing.assert_allclose(g, t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+NORM_LAYERS = {
+    "batchnorm1d": (lambda: gg.nn.BatchNorm1d(4),
+                    lambda: torch.nn.BatchNorm1d(4, dtype=torch.float64), (6, 4)),
+    "batchnorm2d": (lambda: gg.nn.BatchNorm2d(3),
+                    lambda: torch.nn.BatchNorm2d(3, dtype=torch.float64), (2, 3, 2, 3)),
+    "batchnorm2d_eval": (lambda: gg.nn.BatchNorm2d(3).eval(),
+                         lambda: torch.nn.BatchNorm2d(3, dtype=torch.float64).eval(),
+                         (2, 3, 2, 3)),
+    "layernorm": (lambda: gg.nn.LayerNorm(4),
+                  lambda: torch.nn.LayerNorm(4, dtype=torch.float64), (2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORM_LAYERS))
+def test_normalisation_second_derivatives_match_torch(name):
+    """J = sum((dL/dZ)**2) with L = sum(U * layer(Z)), differentiated again w.r.t. Z, gamma
+    and beta: the fused layers' backward under create_graph."""
+    make_ours, make_theirs, shape = NORM_LAYERS[name]
+    rng = np.random.default_rng(14)
+    ours, theirs = make_ours(), make_theirs()
+    n = shape[-1]
+    with torch.no_grad():
+        for p, t in ((ours.gamma, theirs.weight), (ours.beta, theirs.bias)):
+            p.data[...] = rng.standard_normal(n)
+            t.copy_(torch.tensor(p.data))
+        if name.endswith("eval"):
+            ours.running_mean = rng.standard_normal(n)
+            ours.running_var = rng.uniform(0.5, 2, n)
+            theirs.running_mean.copy_(torch.tensor(ours.running_mean))
+            theirs.running_var.copy_(torch.tensor(ours.running_var))
+    Z0, U = rng.standard_normal(shape), rng.standard_normal(shape)
+
+    Z = gg.Tensor(Z0, requires_grad=True)
+    (dZ,) = gg.grad((ours(Z) * U).sum(), Z, create_graph=True)
+    grads = gg.grad((dZ * dZ).sum(), [Z, ours.gamma, ours.beta], allow_unused=True)
+
+    Zt = torch.tensor(Z0, requires_grad=True)
+    (dZt,) = torch.autograd.grad((_channels_first(theirs, Zt) * torch.tensor(U)).sum(), Zt,
+                                 create_graph=True)
+    grads_ref = torch.autograd.grad((dZt * dZt).sum(), [Zt, theirs.weight, theirs.bias],
+                                    allow_unused=True)
+    np.testing.assert_allclose(dZ.data, dZt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for g, t in zip(grads, grads_ref):
+        if t is None:  # beta, and in eval mode Z, leave dL/dZ unchanged
+            assert g is None or not np.any(g)
+        else:
+            np.testing.assert_allclose(g, t.numpy(), rtol=1e-10, atol=1e-12)
