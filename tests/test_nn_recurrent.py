@@ -744,3 +744,26 @@ def test_a_character_models_step_is_the_course_backpropagation_through_time(cell
     from benchmarks.bench_recurrent import check
 
     check(cell, n_x=5, n_a=4, m=3, T=6, tolerance=1e-12)
+
+
+def test_a_gradient_of_the_gates_weights_taken_with_grad_stays_differentiable_in_x():
+    """gg.grad(J, [Wf], create_graph=True) asks the gates for no dx<t> (x<t> leads to no Wf),
+    and their dW = dZ.T @ [a<t-1>, x<t>] took x<t> as a constant for it: the penalty ||dWf||**2
+    of an LSTM on tanh(U) got a gradient in U of half its value, against finite differences."""
+    layer = RNN(2, 3, cell="lstm", rng=0)
+    U0 = np.random.default_rng(1).standard_normal((2, 3, 2))
+
+    def penalty(U):
+        A = layer(gg.tanh(U))
+        (dWf,) = gg.grad((A * A).sum(), [layer.cell.Wf], create_graph=True)
+        return (dWf * dWf).sum()
+
+    U = gg.Tensor(U0, requires_grad=True)
+    (dU,) = gg.grad(penalty(U), [U])
+    numeric, eps = np.zeros_like(U0), 1e-6
+    for i in np.ndindex(U0.shape):
+        step = np.zeros_like(U0)
+        step[i] = eps
+        numeric[i] = (penalty(gg.Tensor(U0 + step)).data
+                      - penalty(gg.Tensor(U0 - step)).data) / (2 * eps)
+    np.testing.assert_allclose(dU, numeric, rtol=1e-5, atol=1e-10)

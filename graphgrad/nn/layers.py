@@ -120,10 +120,12 @@ class ConcatAffine(Function):
         elif need_x:
             dx = grad @ w[:, n_a:]
         if need_w:
-            if type(grad) is not np.ndarray and (need_a or need_x):
-                # create_graph: [A, X] on the graph, so that dW is differentiable in them
-                joined = np.concatenate((a if need_a else joined[:, :n_a],
-                                         x if need_x else joined[:, n_a:]), axis=1)
+            if type(grad) is not np.ndarray and (a is not None or x is not None):
+                # create_graph: [A, X] on the graph, so that dW is differentiable in them. By
+                # what forward saved, not by need_a and need_x: gg.grad turns those off for an
+                # input that leads to none of its inputs, whose dW is still differentiated.
+                joined = np.concatenate((joined[:, :n_a] if a is None else a,
+                                         joined[:, n_a:] if x is None else x), axis=1)
             dw = grad.T @ joined
         return da, dx, dw, _sum_rows(grad) if need_b else None
 
