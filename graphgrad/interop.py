@@ -207,12 +207,36 @@ def _unsupported(what: str, tensor: Tensor) -> GraphgradError:
 
 
 def _values(value: Any) -> Any:
-    """``value`` with each Tensor in it (or in a list or tuple of it) replaced by its data."""
+    """``value`` with each Tensor in it (or in a list or tuple of it) replaced by a read-only
+    view of its data: a numpy function that writes into an argument (np.copyto, np.put,
+    np.fill_diagonal, ufunc.at) fails on it rather than change values a graph may have saved,
+    and a view it returns (np.atleast_2d) cannot change the tensor either."""
     if isinstance(value, Tensor):
-        return value.data
+        view = value.data.view()
+        view.setflags(False)  # write=False
+        return view
     if isinstance(value, (list, tuple)):
         return type(value)(_values(v) for v in value)
     return value
+
+
+def _read_only_array(value: Any) -> bool:
+    """Whether ``value`` is (or a list or tuple of it holds) an ndarray of the caller's own
+    that is read-only: numpy's refusal to write into it is then numpy's to give."""
+    if isinstance(value, np.ndarray):
+        return not value.flags.writeable
+    if isinstance(value, (list, tuple)):
+        return any(map(_read_only_array, value))
+    return False
+
+
+def _write_refused(what: str) -> GraphgradError:
+    return on_tensors(GraphgradTypeError(
+        f"{what} would write into a Tensor's data, which graphgrad never changes in place (a "
+        "graph may have saved it for backward): take the result instead (y = np.log1p(x), not "
+        "np.log1p(x, out=x)), build a new tensor (gg.where(mask, value, t)), or give a leaf "
+        "new values with t.data = new_array"
+    ), f"{what} writes into a Tensor, and a Tensor never changes")
 
 
 def _needing_grad(value: Any) -> Tensor | None:
@@ -228,19 +252,22 @@ def _on_values(call: Callable, what: str, args: tuple, kwargs: dict) -> Any:
     """A numpy call without a graphgrad form, run on the tensors' values when none of them
     requires grad while ops are recorded (a gradient through it would be cut without a word):
     arrays and numpy numbers come back as constant tensors, anything else (np.allclose's
-    bool) as numpy gives it. Never writes into a tensor (``out=``)."""
+    bool) as numpy gives it. Never writes into a tensor (``out=``, np.copyto, ufunc.at)."""
     if _state.grad_enabled:
         needing = _needing_grad((*args, *kwargs.values()))
         if needing is not None:
             raise _unsupported(what, needing)
     out = kwargs.get("out")
     if any(isinstance(o, Tensor) for o in (out if isinstance(out, tuple) else (out,))) or (
-            what.endswith(".at")):
-        raise on_tensors(GraphgradTypeError(
-            f"{what} would write into a Tensor's data, which graphgrad never changes in place; "
-            "take the result instead (y = np.log1p(x), not np.log1p(x, out=x))"
-        ), f"{what} writes into a Tensor, and a Tensor never changes")
-    result = call(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
+            # ufunc.at writes into a 1-D read-only array all the same (numpy 2.4)
+            what.endswith(".at") and isinstance(args[0], Tensor)):
+        raise _write_refused(what)
+    try:
+        result = call(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
+    except ValueError as exc:  # numpy's words for a write into a read-only array
+        if "read-only" not in str(exc) or _read_only_array((*args, *kwargs.values())):
+            raise
+        raise _write_refused(what) from None
     return _constants(result)
 
 

@@ -251,6 +251,55 @@ def test_a_numpy_call_that_would_write_into_a_tensor_is_refused():
     np.testing.assert_allclose(out, np.log1p([1.0, 2.0]))
 
 
+WRITERS = [
+    ("copyto", lambda t: np.copyto(t, np.zeros((2, 2)))),
+    ("put", lambda t: np.put(t, [0], [5.0])),
+    ("place", lambda t: np.place(t, np.ones((2, 2), bool), [7.0])),
+    ("putmask", lambda t: np.putmask(t, np.ones((2, 2), bool), 7.0)),
+    ("fill_diagonal", lambda t: np.fill_diagonal(t, 0.0)),
+    ("put_along_axis", lambda t: np.put_along_axis(t, np.zeros((2, 1), int), 5.0, axis=1)),
+    ("nan_to_num", lambda t: np.nan_to_num(t, copy=False)),
+    ("negative.at", lambda t: np.negative.at(t, [0])),
+]
+
+
+@pytest.mark.parametrize("name, write", WRITERS, ids=[name for name, _ in WRITERS])
+def test_a_numpy_function_that_writes_into_its_argument_leaves_a_tensor_as_it_was(name, write):
+    """np.copyto, np.put, np.fill_diagonal and the like ran on a tensor's own array and
+    changed it, where graphgrad never changes a tensor: here a tanh's output under no_grad,
+    which the graph saved for backward, and dJ/dW came out wrong without a word."""
+    W = gg.Tensor(np.array([[0.5, -1.0], [np.nan, 0.3]]), requires_grad=True)
+    h = gg.tanh(W)  # saved by Tanh for its backward, 1 - h**2
+    J = (h * 3.0).sum()
+    with gg.no_grad(), pytest.raises(gg.GraphgradTypeError, match=r"^numpy\.\w+(\.at)? would "
+                                     r"write into a Tensor's data, which graphgrad never "
+                                     r"changes in place.*t\.data = new_array"):
+        write(h)
+    np.testing.assert_array_equal(h.data, np.tanh(W.data))
+    J.backward()
+    np.testing.assert_array_equal(W.grad, 3.0 * (1.0 - np.tanh(W.data) ** 2))
+    constant = gg.Tensor([[1.0, 2.0], [3.0, np.nan]])  # a tensor that needs no grad, as well
+    with pytest.raises(gg.GraphgradTypeError, match=r"would write into a Tensor's data"):
+        write(constant)
+    np.testing.assert_array_equal(constant.data, [[1.0, 2.0], [3.0, np.nan]])
+
+
+def test_a_numpy_call_writes_into_an_array_of_ones_own_and_its_views_of_a_tensor_stay_views():
+    t = gg.Tensor([1.0, 2.0])
+    total = np.zeros(3)
+    np.add.at(total, [0, 0, 2], t[0])  # the values of a tensor into an array: as numpy does
+    np.testing.assert_array_equal(total, [2.0, 0.0, 1.0])
+    row = np.atleast_2d(t)  # a view of the tensor's array, through which it cannot change
+    np.testing.assert_array_equal(row.data, [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="read-only"):
+        row.data[0, 0] = 5.0
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    frozen = np.zeros(2)
+    frozen.setflags(write=False)  # an array of one's own given read-only: numpy's own error
+    with pytest.raises(ValueError, match="output array is read-only"):
+        np.log1p(t, out=frozen)
+
+
 # numpy's reductions take dtype (np.sum, np.mean) or out (np.max, np.min) third: a setting
 # given by position must be read as numpy reads it, never as keepdims.
 # (name, call, dJ/dx of J = call(x).sum(), from the math)
