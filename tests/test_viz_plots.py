@@ -477,3 +477,17 @@ def test_decision_boundary_names_what_ax_must_be_and_takes_a_margin_of_zero():
     # the grid spans the data exactly
     np.testing.assert_allclose(ax.get_xlim(), [X[0].min(), X[0].max()])
     assert ax.get_title() == ""
+
+
+def test_plot_costs_advises_a_record_of_the_cost_that_works_while_it_requires_grad():
+    """The message also advised float(J), which is refused for a training cost (it requires
+    grad while ops are recorded): J.item() alone takes its value."""
+    w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    J = (w * w).sum()
+    with pytest.raises(viz.OptionError, match=r"cost 0 has shape \(2,\)\. Record J\.item\(\) "
+                       r"for each iteration\.$"):
+        viz.plot_costs([w * w])
+    with pytest.raises(gg.GraphgradTypeError, match=r"^float\(\) of .* requires grad"):
+        float(J)
+    (line,) = viz.plot_costs([J.item()]).axes[0].get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [5.0])

@@ -152,11 +152,11 @@ def _numbers(costs: Sequence[Any] | Tensor, label: str) -> np.ndarray:
                 isinstance(cost, numbers.Real) and not isinstance(cost, (bool, np.bool_))):
             raise OptionTypeError(
                 f"viz.plot_costs: cost {index}{run} is {setting_text(cost)}, not a real number. "
-                "Record J.item() (or float(J)) for each iteration.")
+                "Record J.item() for each iteration.")
         if value.size != 1:
             raise OptionError(
                 f"viz.plot_costs draws one number per cost, but cost {index}{run} has shape "
-                f"{value.shape}. Record J.item() (or float(J)) for each iteration."
+                f"{value.shape}. Record J.item() for each iteration."
             )
         values.append(float(value.item()))
     if not values:
