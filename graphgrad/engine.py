@@ -41,6 +41,10 @@ _next_pass = itertools.count(1).__next__  # atomic: numbers the passes that reco
 # Held while a pass adds its gradients to the leaves' .grad (end of `_walk`). Reentrant: a
 # finalizer run by an allocation in there may itself backpropagate.
 _LEAF_GRADS_LOCK = threading.RLock()
+# One walk at a time, process-wide: gg.grad's walk changes the needs_input_grad of the nodes
+# it prunes until it ends (`_pruned_walk`), and a walk on another thread through the same
+# graph would read those. Reentrant: a backward body may itself call gg.grad.
+_WALK_LOCK = threading.RLock()
 
 
 def backward(
@@ -290,18 +294,20 @@ def _backprop(walk: Callable[..., None], *walk_args: Any) -> None:
     The walk makes no reference cycles, and every collection it would trigger (it allocates
     about one object per node when intermediate grads are kept) rescans the whole live graph
     for nothing: on a 100,000-node graph that was a third of backward's time. If another
-    thread is also walking, the collector restarts when the first walk ends.
+    thread is also walking, the collector restarts when the first walk ends. Walks on
+    several threads run one after the other (`_WALK_LOCK`).
     """
-    if not gc.isenabled():
-        walk(*walk_args)
-        return
-    try:
-        # In the try: an interrupt (Ctrl-C) is delivered as the call returns, and one caught
-        # between the pause and the try would leave the collector off for good.
-        gc.disable()
-        walk(*walk_args)
-    finally:
-        gc.enable()
+    with _WALK_LOCK:  # not acquire() and a try: see function._pin_leaves
+        if not gc.isenabled():
+            walk(*walk_args)
+            return
+        try:
+            # In the try: an interrupt (Ctrl-C) is delivered as the call returns, and one
+            # caught between the pause and the try would leave the collector off for good.
+            gc.disable()
+            walk(*walk_args)
+        finally:
+            gc.enable()
 
 
 def _walk(

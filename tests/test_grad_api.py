@@ -1,6 +1,8 @@
 """`gg.grad`: gradients returned, not stored; several inputs and outputs; grad_outputs;
 allow_unused; and create_graph=True for second derivatives and Hessian-vector products,
 checked against hand formulas and against finite differences of the gradient."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -594,3 +596,46 @@ def test_gradgradcheck_of_a_gradient_penalty_made_with_grad():
         return _penalty(dX)
 
     assert gg.gradcheck(gp, [t.data for t in _critic_tensors()])
+
+
+def test_walks_on_two_threads_through_one_graph_do_not_see_each_others_pruning():
+    # gg.grad(J, [x]) turns off the dW of the nodes it runs until it ends; a gg.grad(J, [w])
+    # on another thread meanwhile read those flags and got (None,) for w. Walks now take
+    # turns: the second waits for the first.
+    inside, release = threading.Event(), threading.Event()
+
+    class Gate(gg.Function):
+        """z = a;  da = dz, waiting in thread A until released."""
+
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            if threading.current_thread().name == "A":
+                inside.set()
+                release.wait(10)
+            return grad
+
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w = gg.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    J = Gate.apply(x * w).sum()
+    got = {}
+    first = threading.Thread(target=lambda: got.setdefault(
+        "A", gg.grad(J, [x], retain_graph=True)), name="A")
+    second = threading.Thread(target=lambda: got.setdefault(
+        "B", gg.grad(J, [w], retain_graph=True, allow_unused=True)), name="B")
+    first.start()
+    assert inside.wait(10)
+    second.start()
+    second.join(0.2)
+    assert second.is_alive() and "B" not in got  # waiting for A's walk
+    release.set()
+    first.join(10)
+    second.join(10)
+    np.testing.assert_array_equal(got["A"][0], [3.0, 4.0])  # dJ/dx = w
+    np.testing.assert_array_equal(got["B"][0], [1.0, 2.0])  # dJ/dw = x
+    J.backward()  # every node's own needs_input_grad is back
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
