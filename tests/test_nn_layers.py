@@ -1129,3 +1129,28 @@ def test_fused_normalisation_promotes_dtypes_as_the_composed_ops(kind):
                                           np.ones(shape))
     assert fused[0].dtype == composed[0].dtype == np.float64
     np.testing.assert_allclose(fused[0], composed[0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("layer, shape", [(lambda: nn.BatchNorm1d(3), (5, 3)),
+                                          (lambda: nn.BatchNorm2d(2), (2, 3, 3, 2))],
+                         ids=["1d", "2d"])
+def test_batch_norm_without_running_statistics_uses_the_batchs_own_in_eval_too(layer, shape):
+    # PyTorch's track_running_stats=False: the buffers set to None, every batch normalised by
+    # its own mean and (biased) variance, in training and after eval(), and nothing kept.
+    bn = layer()
+    bn.running_mean = None
+    bn.running_var = None
+    Z = np.random.default_rng(0).standard_normal(shape)
+    axes = tuple(range(Z.ndim - 1))
+    expected = (Z - Z.mean(axis=axes)) / np.sqrt(Z.var(axis=axes) + bn.eps)
+    np.testing.assert_allclose(bn(Z).data, expected, rtol=1e-12, atol=1e-12)
+    bn.eval()
+    out = bn(gg.Tensor(Z, requires_grad=True))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert bn.running_mean is None and bn.running_var is None
+    assert list(bn.state_dict()) == ["gamma", "beta"]
+    (out * np.arange(out.size).reshape(shape)).sum().backward()  # batch statistics' gradient
+    assert np.abs(out.creator.inputs[0].grad.sum(axis=axes)).max() < 1e-9
+    with pytest.raises(gg.ArgumentError, match=r"without running statistics .* set "
+                                               r"running_mean and running_var to arrays"):
+        bn(Z.reshape(-1, Z.shape[-1])[:1].reshape((1,) * (Z.ndim - 1) + (Z.shape[-1],)))

@@ -224,7 +224,9 @@ class _BatchNorm(Module):
     ``_hint``, for a likely mistake) what input they take.
 
     gamma, beta and the buffers running_mean, running_var all have shape (n,), so they
-    broadcast over the leading axes of Z.
+    broadcast over the leading axes of Z. With the buffers set to None (PyTorch's
+    track_running_stats=False), every batch is normalised by its own statistics, after
+    ``eval()`` too, and none are kept.
     """
 
     short_name = "batchnorm"
@@ -263,24 +265,20 @@ class _BatchNorm(Module):
 
     def forward(self, Z: Any) -> Tensor:
         """gamma * Z_norm + beta, Z normalised by the batch's statistics in training (which
-        update the running ones) and by the running ones after ``eval()``.  Z (m, n)
-        (`BatchNorm1d`) or (m, n_H, n_W, n_C) (`BatchNorm2d`) -> the same shape."""
+        update the running ones) and by the running ones after ``eval()`` (by the batch's
+        again when running_mean and running_var are None).  Z (m, n) (`BatchNorm1d`) or
+        (m, n_H, n_W, n_C) (`BatchNorm2d`) -> the same shape."""
         Z = as_data_of(Z, self.gamma.data.dtype, self)
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
         if Z.ndim != self.ndim or Z.shape[-1] != self.n:
             raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
                              f"{Z.shape}{self._hint(Z.shape)}")
+        tracking = self.running_mean is not None and self.running_var is not None
         # an empty batch has no statistics: it is normalised by the running ones, untouched
-        if self.training and Z.size > 0:
-            if all(Z.shape[axis] == 1 for axis in self.axes):
-                raise ArgumentError(
-                    f"{self._label()} in training mode got {self.one_value}: normalised by "
-                    f"its own mean, every {self.feature} is 0 and the output is beta "
-                    "whatever the input. To predict, call model.eval() first (it uses the "
-                    "running averages); to train, use batches of two or more examples (gg.fit "
-                    "and DataLoader take drop_last=True to leave out a last, smaller batch)."
-                )
+        if self.training and Z.size > 0 or not tracking:
+            if Z.size and all(Z.shape[axis] == 1 for axis in self.axes):
+                raise ArgumentError(self._one_value_message(tracking))
             if not self.single_node:
                 Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
                 out = self.gamma * Z_norm + self.beta
@@ -294,7 +292,7 @@ class _BatchNorm(Module):
                     _, _, mu, sigma2 = _statistics(Z.data, self.axes, self.eps)
             # A batch with NaN or Inf (its output shows them) would spoil every later
             # prediction through the running statistics: it leaves them as they were.
-            if np.isfinite(mu).all() and np.isfinite(sigma2).all():
+            if tracking and np.isfinite(mu).all() and np.isfinite(sigma2).all():
                 keep, dtype = self.momentum, self.running_mean.dtype
                 # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
                 self.running_mean = (keep * self.running_mean + (1 - keep) * mu).astype(dtype)
@@ -306,6 +304,20 @@ class _BatchNorm(Module):
             return self.gamma * Z_norm + self.beta
         return BatchNormEval.apply(Z, self.gamma, self.beta, self.running_mean,
                                    self.running_var, eps=self.eps)
+
+    def _one_value_message(self, tracking: bool) -> str:
+        """Why a batch of one value per feature is refused, and what to do."""
+        if tracking:
+            return (f"{self._label()} in training mode got {self.one_value}: normalised by its "
+                    f"own mean, every {self.feature} is 0 and the output is beta whatever the "
+                    "input. To predict, call model.eval() first (it uses the running "
+                    "averages); to train, use batches of two or more examples (gg.fit and "
+                    "DataLoader take drop_last=True to leave out a last, smaller batch).")
+        return (f"{self._label()} without running statistics (running_mean or running_var is "
+                f"None) normalises every batch by its own, and got {self.one_value}: every "
+                f"{self.feature} would be 0 and the output beta whatever the input. Give "
+                "batches of two or more examples, or set running_mean and running_var to "
+                f"arrays (np.zeros({self.n}) and np.ones({self.n})) for eval() to use.")
 
     @property
     def single_node(self) -> bool:  # type: ignore[override]
