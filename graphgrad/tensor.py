@@ -236,7 +236,9 @@ class Tensor:
                 "element of an array (Z[i, j] = t), so what is computed from that array has "
                 "no gradient. Keep tensors in graphgrad ops (collect them in a list and "
                 "gg.stack it, or gg.where), or take the value on purpose: t.item(), or "
-                "under gg.no_grad()."
+                "under gg.no_grad(). To print a cost, as the course's \"Cost after iteration "
+                "%i: %f\" % (i, cost) does through float(): pass cost.item(), or write "
+                "f\"{cost:.6f}\"."
             )
 
     def __index__(self) -> int:

@@ -167,6 +167,12 @@ def test_storing_a_tensor_that_requires_grad_in_an_array_element_is_refused():
         assert float(W[0, 1]) == 2.0 and int(W[1, 0]) == 3
     assert Z[0, 1] == 4.0
     assert float(W.detach()[1, 1]) == 4.0  # a constant: nothing to lose
+    cost = gg.sum(W * W)  # the course's print goes through float() too, and says how
+    with pytest.raises(gg.GraphgradTypeError, match=r"To print a cost.*cost\.item\(\).*"
+                                                    r"f\"\{cost:\.6f\}\""):
+        _ = "Cost after iteration %i: %f" % (0, cost)  # noqa: UP031 (the course's form)
+    assert "%f" % cost.item() == "30.000000"  # noqa: UP031
+    assert f"{cost:.6f}" == "30.000000"
 
 
 def test_numpy_backward_bodies_are_differentiable_through_interop():
