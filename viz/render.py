@@ -93,7 +93,8 @@ def file_path(path: Any, caller: str, example: str) -> Path:
 def picture(digraph: graphviz.Digraph | graphviz.Source, file_format: str) -> bytes:
     """The picture's bytes in ``file_format`` (``"png"``, ``"svg"``...), laid out by ``dot``:
     the same bytes for the same graph, every time (a .pdf without the date `_undated` takes
-    out)."""
+    out; but cairo 1.18 and later compress a PDF's information, date and all, into an object
+    stream, which is left as it is: such a .pdf differs from second to second)."""
     try:
         drawn = digraph.pipe(format=file_format)
     except graphviz.ExecutableNotFound as missing:
@@ -119,7 +120,8 @@ def _undated(pdf: bytes) -> bytes:
 
     The entry is overwritten with as many spaces, which PDF reads as nothing: every byte
     after it stays where the file's table of object offsets says it is. A PDF laid out
-    otherwise than cairo's (no trailer naming its information) is left as it is.
+    otherwise than cairo 1.16's (no trailer naming its information, as in cairo 1.18's, whose
+    information sits in a compressed object stream) is left as it is.
     """
     trailer = pdf.rfind(b"trailer")
     info = _INFO.search(pdf, trailer) if trailer >= 0 else None
