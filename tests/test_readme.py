@@ -155,3 +155,19 @@ def test_the_errors_row_names_every_public_error_class_by_a_path_that_reaches_it
     assert len(public) > 20
     missing = sorted(f"{cls.__module__}.{cls.__name__}" for cls in public - named)
     assert not missing, f"the README's errors row does not name {missing}"
+
+
+def test_every_table_row_has_as_many_cells_as_its_header():
+    """A bare `|` inside a cell (the course's ||x|| norm) starts a new cell, and GitHub drops
+    the cells past the header's count: the rest of that row would not be shown."""
+    counts, problems = None, []
+    for number, line in enumerate(README.read_text().splitlines(), 1):
+        if not line.startswith("|"):
+            counts = None
+            continue
+        cells = len(re.split(r"(?<!\\)\|", line.strip())) - 2
+        if counts is None:
+            counts = cells
+        elif cells != counts:
+            problems.append(f"line {number}: {cells} cells, header {counts}")
+    assert not problems
