@@ -434,6 +434,22 @@ def _scale_chain():
     return x, w, v, u, h, J
 
 
+def test_grad_asks_no_op_for_the_gradient_of_an_input_that_required_none_when_it_ran():
+    """x * W recorded while x required no grad computes no dx, in gg.grad as in backward(),
+    even when x requires grad by the time gg.grad asks for it alone (its multiplication by W,
+    whose gradient gg.grad does not want, is still run)."""
+    x = gg.Tensor(np.array([1.0, 2.0]), name="x")
+    W = gg.Tensor(np.array([3.0, 4.0]), requires_grad=True, name="W")
+    J = (x * W).sum()
+    x.requires_grad = True
+    assert gg.grad(J, [x], allow_unused=True, retain_graph=True) == (None,)
+    with pytest.raises(gg.BackwardError, match="do not depend on input"):
+        gg.grad(J, [x], retain_graph=True)
+    J.backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(W.grad, [1.0, 2.0])
+
+
 def test_grad_runs_only_the_backwards_that_lead_to_the_inputs_asked_for():
     """gg.grad(J, [x]) runs no backward that leads only to parameters, and asks none for a
     parameter's gradient, as PyTorch's autograd.grad; backward() still computes them all."""

@@ -1074,6 +1074,29 @@ def test_normalisation_ops_second_derivatives(kind, shapes):
     assert gg.gradgradcheck(fn, inputs)
 
 
+@pytest.mark.parametrize("kind, shapes", [
+    ("BatchNorm1d, train", [(5, 3), (3,), (3,)]),
+    ("BatchNorm2d, eval", [(2, 2, 1, 3), (3,), (3,)]),
+    ("LayerNorm", [(2, 2, 3), (3,), (3,)]),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_normalisation_ops_give_the_same_gradients_with_and_without_create_graph(kind, shapes):
+    """The backward on the graph (create_graph) and the plain one are two codings of one
+    formula: their dZ, dgamma and dbeta agree to rounding, which gradgradcheck's finite
+    differences (rtol 1e-3) cannot tell from an error of 1e-4."""
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal(shapes[0]), rng.uniform(0.5, 2.0, shapes[1]),
+              rng.standard_normal(shapes[2])]
+    G = rng.standard_normal(shapes[0])
+    fn = _norm_op_fn(kind, len(shapes[0]))
+    grads = []
+    for create_graph in (False, True):
+        inputs = [gg.Tensor(v, requires_grad=True) for v in values]
+        out = fn(*inputs)
+        grads.append(gg.grad((out * G).sum(), inputs, create_graph=create_graph))
+    for plain, on_graph in zip(*grads):
+        np.testing.assert_allclose(on_graph.data, plain, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("kind", NORM_KINDS)
 def test_normalisation_ops_skip_the_gradients_not_needed(kind):
     """A frozen gamma and beta, or data that needs no gradient, get none computed."""
@@ -1154,3 +1177,20 @@ def test_batch_norm_without_running_statistics_uses_the_batchs_own_in_eval_too(l
     with pytest.raises(gg.ArgumentError, match=r"without running statistics .* set "
                                                r"running_mean and running_var to arrays"):
         bn(Z.reshape(-1, Z.shape[-1])[:1].reshape((1,) * (Z.ndim - 1) + (Z.shape[-1],)))
+
+
+@pytest.mark.parametrize("missing", ["running_mean", "running_var"])
+def test_batch_norm_with_one_running_statistic_set_to_none_keeps_neither(missing):
+    """Either buffer None is as both: the batch's own statistics, in training and in eval, and
+    the other buffer left as it was."""
+    bn = nn.BatchNorm1d(3)
+    setattr(bn, missing, None)
+    other = "running_var" if missing == "running_mean" else "running_mean"
+    before = getattr(bn, other).copy()
+    Z = np.random.default_rng(1).standard_normal((5, 3)) * 2.0 + 1.0
+    expected = (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + bn.eps)
+    np.testing.assert_allclose(bn(Z).data, expected, rtol=1e-12, atol=1e-12)
+    bn.eval()
+    np.testing.assert_allclose(bn(Z).data, expected, rtol=1e-12, atol=1e-12)
+    assert getattr(bn, missing) is None
+    np.testing.assert_array_equal(getattr(bn, other), before)

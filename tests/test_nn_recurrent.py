@@ -767,3 +767,37 @@ def test_a_gradient_of_the_gates_weights_taken_with_grad_stays_differentiable_in
         numeric[i] = (penalty(gg.Tensor(U0 + step)).data
                       - penalty(gg.Tensor(U0 - step)).data) / (2 * eps)
     np.testing.assert_allclose(dU, numeric, rtol=1e-5, atol=1e-10)
+
+
+def test_a_gates_dw_taken_with_grad_is_differentiable_in_inputs_that_lead_to_no_input_asked():
+    """gg.grad(J, [W], create_graph=True) asks one ConcatAffine for neither dA nor dX, yet
+    dW = dZ.T @ [A, X] depends on both: ||dW||**2 has the gradient in X of finite differences.
+    A and X given as data are not saved, and X's array stays writeable while the graph lives."""
+    from graphgrad.nn.layers import ConcatAffine
+
+    rng = np.random.default_rng(7)
+    A0, X0 = rng.standard_normal((3, 2)), rng.standard_normal((3, 4))
+    W = gg.Tensor(rng.standard_normal((5, 6)), requires_grad=True)
+    b = gg.Tensor(rng.standard_normal(5), requires_grad=True)
+
+    def penalty(X):
+        Z = ConcatAffine.apply(gg.Tensor(A0, requires_grad=True), X, W, b)
+        (dW,) = gg.grad((Z * Z).sum(), [W], create_graph=True)
+        return (dW * dW).sum()
+
+    X = gg.Tensor(X0, requires_grad=True)
+    (dX,) = gg.grad(penalty(X), [X])
+    numeric, eps = np.zeros_like(X0), 1e-6
+    for i in np.ndindex(X0.shape):
+        step = np.zeros_like(X0)
+        step[i] = eps
+        numeric[i] = (penalty(gg.Tensor(X0 + step)).data
+                      - penalty(gg.Tensor(X0 - step)).data) / (2 * eps)
+    np.testing.assert_allclose(dX, numeric, rtol=1e-6, atol=1e-8)
+
+    data = rng.standard_normal((3, 4))
+    Z = ConcatAffine.apply(gg.Tensor(A0, requires_grad=True), data, W, b)
+    a, x, _, _ = Z.creator.saved
+    assert x is None and a is not None
+    data[0, 0] = 1.0  # data no op needs: not made read-only
+    assert Z.creator.needs_input_grad == (True, False, True, True)
