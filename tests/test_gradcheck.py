@@ -1114,3 +1114,35 @@ def test_gradients_within_atol_of_zero_are_compared_with_a_smaller_atol():
     strict = gg.gradcheck(Flipped.apply, [x], atol=1e-12, raise_exception=False)
     assert not strict
     assert "(likely a bug)" in str(strict) and "within atol of 0" not in str(strict)
+
+
+def _scaled(forward_scale, backward_scale):
+    class Scaled(gg.Function):
+        """z = forward_scale x, with a backward that multiplies by backward_scale (gradcheck
+        weighs the outputs, by at most 0.65 here)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * forward_scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * backward_scale
+
+    return Scaled.apply
+
+
+@pytest.mark.parametrize("forward_scale, backward_scale, passed, reads", [
+    (1e-6, 1e-6, True, "great"),  # equal gradients of about 0: their ratio reads well
+    (2e-5, 1.2e-5, True, "likely a bug"),  # the numeric one is more than atol from 0
+    (0.9e-5, -0.9e-5, False, "likely a bug"),  # both within atol of 0, but they disagree
+], ids=["equal", "numeric-beyond-atol", "failing"])
+def test_gradients_of_about_zero_are_said_so_only_when_both_are_and_they_pass_unequal(
+        forward_scale, backward_scale, passed, reads):
+    x = gg.Tensor(np.ones(3), requires_grad=True, name="x")
+    result = gg.gradcheck(_scaled(forward_scale, backward_scale), [x], raise_exception=False)
+    (pair,) = result.pairs
+    assert bool(result) is passed and pair.passed is passed
+    assert not pair.about_zero
+    assert f"({reads})" in str(result)
+    assert "within atol of 0 in every element" not in str(result)

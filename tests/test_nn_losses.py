@@ -98,6 +98,16 @@ def test_mse_is_one_node_with_the_gradients_and_second_derivatives_of_its_formul
     np.testing.assert_allclose(constant.grad, 2 * (A_ - Y_) / 12, rtol=tolerance)
 
 
+
+def test_a_float16_mse_over_many_elements_is_summed_wider_than_float16():
+    """A float16 sum of 100,000 squares of about 9 passes float16's largest number, 65504:
+    the mean is taken as np.mean takes it, adding up in float32."""
+    A = np.random.default_rng(4).standard_normal(100_000).astype(np.float16) * np.float16(3)
+    Y = np.zeros_like(A)
+    J = nn.mse(A, Y)
+    assert J.dtype == np.float16
+    expected = np.mean(A.astype(np.float64) ** 2)
+    assert J.item() == pytest.approx(expected, rel=1e-3)
 def test_mse_and_l2_penalty_values():
     A, Y = RNG.standard_normal((4, 2)), RNG.standard_normal((4, 2))
     assert nn.mse(A, Y).item() == pytest.approx(np.mean((A - Y) ** 2), rel=1e-12)
