@@ -77,6 +77,23 @@ def _scale_and_shift(gamma: np.ndarray, z_norm: np.ndarray, beta: np.ndarray) ->
     return out
 
 
+def _affine_grads(grad: Any, z_norm: Any, need_gamma: bool, need_beta: bool
+                  ) -> tuple[Any, Any]:
+    """(dgamma, dbeta) of gamma z_norm + beta: sum(grad z_norm) and sum(grad) over every axis
+    but the last, None where not needed. On arrays, as products (BLAS sums a batch's rows
+    faster than a reduction, with no full-size temporary); on Tensors under create_graph, as
+    sums on the graph."""
+    if type(grad) is np.ndarray:
+        n = grad.shape[-1]
+        rows = grad.reshape(-1, n)
+        dgamma = np.einsum("ij,ij->j", rows, z_norm.reshape(-1, n)) if need_gamma else None
+        dbeta = _ones(rows.shape[:1], rows.dtype) @ rows if need_beta else None
+        return dgamma, dbeta
+    leading = tuple(range(grad.ndim - 1))
+    dgamma = (grad * z_norm).sum(axis=leading) if need_gamma else None
+    return dgamma, grad.sum(axis=leading) if need_beta else None
+
+
 class BatchNorm(Function):
     """Batch normalisation in training mode, over the m examples (and every position) of Z,
     axes ``axis``: every axis but the last, which holds the n units (channels)::
@@ -103,26 +120,21 @@ class BatchNorm(Function):
     def backward(ctx, grad):
         z, gamma, z_norm, std = ctx.saved
         needs = ctx.needs_input_grad
-        n = z.shape[-1]
-        m = max(z.size // n, 1)
-        if type(grad) is np.ndarray:  # plain backward: the sums as products, few temporaries
-            rows, norm_rows = grad.reshape(-1, n), z_norm.reshape(-1, n)
-            dbeta = _ones(rows.shape[:1], rows.dtype) @ rows if needs[0] or needs[2] else None
-            dgamma = (np.einsum("ij,ij->j", rows, norm_rows) if needs[0] or needs[1]
-                      else None)
-            dz = None
-            if needs[0]:
-                scale = gamma / std
+        m = max(z.size // z.shape[-1], 1)
+        plain = type(grad) is np.ndarray
+        if not plain:  # create_graph: the same formulas on the graph, z_norm from z
+            z_norm, std, _, _ = _statistics(z, ctx.attrs["axis"], ctx.attrs["eps"])
+        # dz needs both sums, whichever of gamma and beta want theirs
+        dgamma, dbeta = _affine_grads(grad, z_norm, needs[0] or needs[1], needs[0] or needs[2])
+        dz = None
+        if needs[0]:
+            scale = gamma / std
+            if plain:  # few full-size temporaries
                 dz = z_norm * (scale * dgamma * (-1.0 / m))
                 dz += scale * dbeta * (-1.0 / m)
                 dz += grad * scale
-        else:  # create_graph: the same formulas on the graph, z_norm recomputed from z
-            axes = ctx.attrs["axis"]
-            z_norm, std, _, _ = _statistics(z, axes, ctx.attrs["eps"])
-            dbeta = grad.sum(axis=axes)
-            dgamma = (grad * z_norm).sum(axis=axes)
-            scale = gamma / std
-            dz = scale * grad - (scale * (1.0 / m)) * (dbeta + z_norm * dgamma)
+            else:
+                dz = scale * grad - (scale * (1.0 / m)) * (dbeta + z_norm * dgamma)
         return dz, dgamma if needs[1] else None, dbeta if needs[2] else None
 
 
@@ -153,10 +165,8 @@ class BatchNormEval(Function):
         if type(grad) is not np.ndarray:  # create_graph: z_norm on the graph, from z
             z_norm = (z - ctx.mean) * inv
         needs = ctx.needs_input_grad
-        axes = tuple(range(grad.ndim - 1))
         dz = grad * (gamma * inv) if needs[0] else None
-        dgamma = (grad * z_norm).sum(axis=axes) if needs[1] else None
-        dbeta = grad.sum(axis=axes) if needs[2] else None
+        dgamma, dbeta = _affine_grads(grad, z_norm, needs[1], needs[2])
         return dz, dgamma, dbeta, None, None
 
 
@@ -186,30 +196,23 @@ class LayerNormalize(Function):
         x, gamma, x_norm, std = ctx.saved
         needs = ctx.needs_input_grad
         d = x.shape[-1]
-        if type(grad) is np.ndarray:  # plain backward: the sums as products, few temporaries
-            rows, norm_rows = grad.reshape(-1, d), x_norm.reshape(-1, d)
-            dx = None
-            if needs[0]:
-                dx_norm = grad * gamma
+        plain = type(grad) is np.ndarray
+        if not plain:  # create_graph: the same formulas on the graph, x_norm from x
+            x_norm, std, _, _ = _statistics(x, (-1,), ctx.attrs["eps"], keepdims=True)
+        dx = None
+        if needs[0]:
+            dx_norm = grad * gamma
+            if plain:  # the means as products, few full-size temporaries
                 mean = (dx_norm @ _ones((d,), dx_norm.dtype))[..., None] * (1.0 / d)
                 mean_norm = np.einsum("...k,...k->...", dx_norm, x_norm)[..., None] * (1.0 / d)
                 dx = x_norm * -mean_norm
                 dx += dx_norm
                 dx -= mean
                 dx /= std
-            dgamma = np.einsum("ij,ij->j", rows, norm_rows) if needs[1] else None
-            dbeta = _ones(rows.shape[:1], rows.dtype) @ rows if needs[2] else None
-            return dx, dgamma, dbeta
-        # create_graph: the same formulas on the graph, x_norm recomputed from x
-        x_norm, std, _, _ = _statistics(x, (-1,), ctx.attrs["eps"], keepdims=True)
-        leading = tuple(range(grad.ndim - 1))
-        dx = None
-        if needs[0]:
-            dx_norm = grad * gamma
-            dx = (dx_norm - dx_norm.mean(axis=-1, keepdims=True)
-                  - x_norm * (dx_norm * x_norm).mean(axis=-1, keepdims=True)) / std
-        dgamma = (grad * x_norm).sum(axis=leading) if needs[1] else None
-        dbeta = grad.sum(axis=leading) if needs[2] else None
+            else:
+                dx = (dx_norm - dx_norm.mean(axis=-1, keepdims=True)
+                      - x_norm * (dx_norm * x_norm).mean(axis=-1, keepdims=True)) / std
+        dgamma, dbeta = _affine_grads(grad, x_norm, needs[1], needs[2])
         return dx, dgamma, dbeta
 
 
