@@ -8,7 +8,7 @@ import pytest
 from op_table import BROADCAST_PAIRS, OPS, draw, leaves
 
 import graphgrad as gg
-from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.ops.broadcasting import broadcast_gradient, unbroadcast
 
 BROADCASTING = [op for op in OPS if op.broadcasting]
 CASES = [(op, pair) for op in BROADCASTING for pair in BROADCAST_PAIRS]
@@ -114,3 +114,36 @@ def test_unbroadcast_sums_ones_into_the_counts(grad_shape, shape, expected):
     got = unbroadcast(np.ones(grad_shape), shape)
     assert got.shape == shape
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("grad, shape", [
+    (np.array(2.5), (3, 4)),
+    (np.array(2.5), ()),
+    (np.array(2.5), (0, 3)),
+    (np.float32(-1.5), (2, 2)),  # numpy's scalar result of a 0-d product
+    (np.full((1, 1), 7.0), (2, 3, 4)),
+    (np.arange(10.0)[3:4], (5,)),  # one element of a larger array
+    (np.arange(3.0).reshape(3, 1), (3, 4)),  # more than one number: numpy's own
+])
+def test_broadcast_gradient_is_numpys_broadcast_read_only(grad, shape):
+    got = broadcast_gradient(grad, shape)
+    expected = np.broadcast_to(grad, shape)
+    assert got.shape == shape and got.dtype == np.asarray(grad).dtype
+    np.testing.assert_array_equal(got, expected)
+    assert not got.flags.writeable
+    if got.size:
+        with pytest.raises(ValueError):
+            got[(0,) * len(shape)] = 0.0
+
+
+def test_broadcast_gradient_refuses_what_numpy_refuses():
+    with pytest.raises(ValueError):
+        broadcast_gradient(np.ones((2, 1)), (3,))
+    with pytest.raises(ValueError):
+        broadcast_gradient(np.ones((1, 1)), (3,))  # one number, but more axes than the shape
+
+
+def test_a_sums_and_a_means_gradient_fill_every_element():
+    x = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (x.sum() * 3.0 + x.mean(axis=(0, 1), keepdims=True).sum() * 6.0).backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 4.0))

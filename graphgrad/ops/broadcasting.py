@@ -1,7 +1,10 @@
-"""Undoing numpy broadcasting in backward: the one helper every binary op uses."""
+"""Broadcasting in backward: undoing it (`unbroadcast`, the one helper every binary op uses),
+and spreading a reduction's gradient back over its input (`broadcast_gradient`)."""
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -20,3 +23,22 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
+
+
+def broadcast_gradient(grad: Any, shape: tuple[int, ...]) -> Any:
+    """``np.broadcast_to(grad, shape)``: a read-only view, each element of it ``grad``'s.
+
+    A reduction to one number (J = L.sum(), a mean cost) hands every input element that
+    number: here a view of it with zero strides, made directly, which costs a tenth of
+    numpy's `broadcast_to` (a Python function that builds an iterator). On Tensors
+    (``create_graph``) and other gradients it is `np.broadcast_to` itself.
+    """
+    if type(grad) is not np.ndarray:
+        if not isinstance(grad, np.generic):
+            return np.broadcast_to(grad, shape)
+        grad = np.asarray(grad)  # numpy gives the product of 0-d arrays as a scalar
+    if grad.size != 1 or grad.ndim > len(shape):
+        return np.broadcast_to(grad, shape)
+    view = np.ndarray(shape, grad.dtype, grad, 0, (0,) * len(shape))
+    view.setflags(False)  # write=False: one write would change every element
+    return view

@@ -10,6 +10,7 @@ import numpy as np
 
 from graphgrad.errors import describe, flag, setting_text
 from graphgrad.function import Function
+from graphgrad.ops.broadcasting import broadcast_gradient
 from graphgrad.tensor import Tensor
 
 Axis = int | Sequence[int] | None
@@ -84,7 +85,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(expand_reduced(grad, ctx.axes, ctx.keepdims), ctx.in_shape)
+        return broadcast_gradient(expand_reduced(grad, ctx.axes, ctx.keepdims), ctx.in_shape)
 
 
 class Mean(Function):
@@ -118,8 +119,8 @@ class Mean(Function):
             count *= ctx.in_shape[a]
         grad = expand_reduced(grad, ctx.axes, ctx.keepdims)
         if count == 0:  # the mean of nothing: an empty input gets an empty gradient
-            return np.broadcast_to(grad * 0.0, ctx.in_shape)
-        return np.broadcast_to(grad * (1.0 / count), ctx.in_shape)
+            return broadcast_gradient(grad * 0.0, ctx.in_shape)
+        return broadcast_gradient(grad * (1.0 / count), ctx.in_shape)
 
 
 class _Extreme(Function):
