@@ -34,3 +34,53 @@ def test_the_former_spelling_pad_is_refused_naming_padding(conv, A, W):
     with pytest.raises(gg.GraphgradTypeError, match=rf"{conv.__name__}: .*padding=1") as info:
         conv(A, W, pad=1)
     assert isinstance(info.value, TypeError)
+
+
+def test_same_padding_keeps_the_size_and_is_the_numeric_padding():
+    rng = np.random.default_rng(0)
+    A, W = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 3, 4))
+    Z = gg.conv2d(A, W, padding="same")
+    assert Z.shape == (2, 5, 6, 4)
+    np.testing.assert_array_equal(Z.data, gg.conv2d(A, W, padding=1).data)
+    np.testing.assert_array_equal(gg.conv2d(A, W, padding="valid").data, gg.conv2d(A, W).data)
+    S, V = rng.standard_normal((2, 7, 3)), rng.standard_normal((5, 3, 2))
+    Z1 = gg.conv1d(S, V, padding="same")
+    assert Z1.shape == (2, 7, 2)
+    np.testing.assert_array_equal(Z1.data, gg.conv1d(S, V, padding=2).data)
+
+
+@pytest.mark.parametrize("f, stride, pad, extra", [(3, 2, 1, 1), (4, 2, 1, 0), (3, 1, 1, 0),
+                                                   (5, 3, 1, 0), (6, 3, 2, 1)])
+def test_same_padding_of_a_transposed_convolution_multiplies_the_size_by_the_stride(
+        f, stride, pad, extra):
+    rng = np.random.default_rng(1)
+    A, W = rng.standard_normal((2, 4, 3, 3)), rng.standard_normal((f, f, 2, 3))
+    Z = gg.conv_transpose2d(A, W, stride=stride, padding="same")
+    assert Z.shape == (2, 4 * stride, 3 * stride, 2)
+    np.testing.assert_array_equal(Z.data, gg.conv_transpose2d(
+        A, W, stride=stride, padding=pad, output_padding=extra).data)
+    layer = gg.nn.ConvTranspose2d(3, 2, f, stride=stride, padding="same", bias=False)
+    assert (layer.pad, layer.output_padding) == (pad, extra)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 2, 1, 1)), padding="same"),
+     r"conv2d: padding='same' needs filters .* f x f windows, got W of shape \(3, 2, 1, 1\)"),
+    (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), stride=2, padding="same"),
+     r"conv2d: padding='same' needs stride 1 and an odd filter size, got f=3, stride=2"),
+    (lambda: gg.conv1d(np.ones((1, 5, 1)), np.ones((2, 1, 1)), padding="same"),
+     r"conv1d: padding='same' needs stride 1 and an odd filter size, got f=2"),
+    (lambda: gg.conv_transpose2d(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), stride=2,
+                                 padding="same", output_padding=0 + 2),
+     r"conv_transpose2d: padding='same' sets output_padding itself \(to 1 .*got output_padding=2"),
+    (lambda: gg.nn.ConvTranspose2d(1, 1, 3, stride=2, padding="same", output_padding=2),
+     r"ConvTranspose2d: padding='same' sets output_padding itself \(to 1"),
+    (lambda: gg.conv_transpose2d(np.ones((1, 2, 2, 1)), np.ones((1, 1, 1, 1)), stride=2,
+                                 padding="same"),
+     r"conv_transpose2d: padding='same' .* needs f >= stride, got f=1, stride=2"),
+    (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), padding="full"),
+     r"conv2d: padding must be a number, 'valid' or 'same', got 'full'"),
+])
+def test_padding_words_that_do_not_fit_are_refused_saying_why(call, words):
+    with pytest.raises(gg.ArgumentError, match=words):
+        call()

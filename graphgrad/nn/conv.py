@@ -28,7 +28,7 @@ from graphgrad.ops.convolution import ConvTranspose2d as _ConvTranspose2d
 from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
 from graphgrad.ops.pooling import MaxPool2d as _MaxPool2d
 from graphgrad.ops.pooling import include_pad_setting, pool_attrs, pool_settings
-from graphgrad.ops.windows import padding_setting
+from graphgrad.ops.windows import padding_setting, transposed_padding_setting
 from graphgrad.tensor import Tensor
 
 
@@ -201,29 +201,11 @@ class ConvTranspose2d(_Conv):
                  groups: int = 1) -> None:
         super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype,
                          groups=groups)
-        if padding == "same":
-            self.output_padding = 2 * self.pad - self.f + self.stride
-        else:
-            self.output_padding = whole_number(output_padding, "output_padding",
-                                               "ConvTranspose2d", 0)
-        if self.output_padding >= self.stride:
-            raise ArgumentError(
-                f"ConvTranspose2d: output_padding ({self.output_padding}) must be smaller "
-                f"than the stride ({self.stride})")
+        _, self.output_padding = transposed_padding_setting(
+            padding, self.f, self.stride, output_padding, "ConvTranspose2d")
 
     def _padding(self, padding: int | str, caller: str) -> int:
-        if padding != "same":
-            return padding_setting(padding, self.f, self.stride, caller)
-        if self.f < self.stride:
-            raise ArgumentError(
-                f"{caller}: padding='same' (an output stride times the input) needs f >= "
-                f"stride, got f={self.f}, stride={self.stride}: the windows would leave gaps; "
-                "use f >= stride")
-        if self.stride == 1 and self.f % 2 == 0:
-            raise ArgumentError(
-                f"{caller}: padding='same' with stride 1 needs an odd f, as for Conv2d (an even "
-                f"f would need more rows cropped on one side than the other), got f={self.f}")
-        return -(-(self.f - self.stride) // 2)  # ceil((f - s) / 2)
+        return transposed_padding_setting(padding, self.f, self.stride, 0, caller)[0]
 
     def _units_and_inputs(self) -> tuple[int, int]:
         return self.n_C_prev, self.n_C // self.groups

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import renamed, whole_number
+from graphgrad.errors import ArgumentError, renamed, whole_number
 from graphgrad.function import Function
 from graphgrad.ops.windows import (
     _check_fits,
@@ -45,6 +45,8 @@ from graphgrad.ops.windows import (
     _output_size,
     _padded,
     _windows,
+    padding_setting,
+    transposed_padding_setting,
 )
 from graphgrad.tensor import Tensor
 
@@ -441,7 +443,8 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
         W: filters (f, f, n_C_prev / groups, n_C) (f_h x f_w filters work too).
         b: bias (n_C,) or the course's (1, 1, 1, n_C); None for no bias.
         stride: s, the step between windows.
-        padding: p, the zeros added around each image ((f - 1) / 2 keeps the size: "same").
+        padding: p, the zeros added around each image: a whole number, "valid" (0) or "same"
+            (p = (f - 1) / 2, which keeps n_H and n_W: stride 1 and an odd f).
         groups: G, which must divide n_C_prev and n_C: the channels are split into G groups,
             and the filters too; group k's n_C / G filters see group k's n_C_prev / G input
             channels only (PyTorch's groups). groups = n_C_prev is MobileNet's depthwise
@@ -465,8 +468,8 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
         W: filters (f, n_C_prev / groups, n_C): each looks at f consecutive steps.
         b: bias (n_C,); None for no bias.
         stride: s, the step between windows.
-        padding: p, the zeros added at both ends of each sequence ((f - 1) / 2 keeps the
-            length).
+        padding: p, the zeros added at both ends of each sequence: a whole number, "valid"
+            (0) or "same" (p = (f - 1) / 2, which keeps the length: stride 1 and an odd f).
         groups: as for `conv2d`: group k's filters see group k's channels only.
 
     Returns:
@@ -491,9 +494,12 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: in
             ``W.transpose(3, 2, 0, 1)``, and W is its ``.transpose(2, 3, 1, 0)``).
         b: bias (n_C,); None for no bias.
         stride: s, the step between the windows in the output.
-        padding: p, the rows and columns cropped from each side of the output.
+        padding: p, the rows and columns cropped from each side of the output: a whole
+            number, "valid" (0) or "same", which makes the output exactly s times the input
+            (n_H = s n_H_prev, Keras's padding='same'; needs f >= s, and an odd f with s = 1).
         output_padding: rows and columns added at the bottom and right, less than s: the
             sizes a stride-s convolution maps to the same n_H_prev differ by up to s - 1.
+            "same" padding sets its own.
         groups: G, which must divide n_C_prev and n_C: group k of A's channels makes group k
             of Z's only, as in the grouped convolution this one transposes.
 
@@ -501,8 +507,9 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: in
         Z of shape (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + f + output_padding.
     """
     stride = whole_number(stride, "the stride", "conv_transpose2d", 1)
-    pad = whole_number(padding, "the padding", "conv_transpose2d", 0)
-    extra = whole_number(output_padding, "output_padding", "conv_transpose2d", 0)
+    f = _filter_size(W, 2, padding, "conv_transpose2d")
+    pad, extra = transposed_padding_setting(padding, f, stride, output_padding,
+                                            "conv_transpose2d")
     groups = whole_number(groups, "groups", "conv_transpose2d", 1)
     attrs: dict[str, int] = {"stride": stride, "pad": pad}
     if groups != 1:  # in the order the layer records them
@@ -514,12 +521,29 @@ def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: in
     return ConvTranspose2d.apply(A, W, b, **attrs)
 
 
+def _filter_size(W: Any, dims: int, padding: Any, caller: str) -> int:
+    """f, the filter size of W's first ``dims`` axes, which "same" padding is worked out from
+    (0 for any other padding: it is not needed)."""
+    if not (isinstance(padding, str) and padding == "same"):
+        return 0
+    shape = np.shape(W.data if isinstance(W, Tensor) else W)
+    sizes = shape[:dims]
+    if len(shape) != dims + 2 or len(set(sizes)) != 1:
+        raise ArgumentError(
+            f"{caller}: padding={padding!r} needs filters of {dims + 2} axes with "
+            f"{' x '.join(['f'] * dims)} windows, got W of shape {shape}; give the padding "
+            "as a number for other filters")
+    return sizes[0]
+
+
 def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride: Any,
                  pad: Any, groups: Any) -> Tensor:
     """``op`` (Conv2d or Conv1d) on A and W, and b unless it is None, with checked settings
     (groups recorded only when there are several, as the layers do)."""
-    attrs = {"stride": whole_number(stride, "the stride", caller, 1),
-             "pad": whole_number(pad, "the padding", caller, 0)}
+    stride = whole_number(stride, "the stride", caller, 1)
+    dims = 2 if op is Conv2d else 1
+    attrs = {"stride": stride,
+             "pad": padding_setting(pad, _filter_size(W, dims, pad, caller), stride, caller)}
     groups = whole_number(groups, "groups", caller, 1)
     if groups != 1:
         attrs["groups"] = groups

@@ -8,6 +8,8 @@ Depends on `errors`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -82,6 +84,40 @@ def padding_setting(padding: int | str, f: int, stride: int, caller: str,
         raise ArgumentError(f"{caller}: padding must be a number, 'valid' or 'same', got "
                             f"{padding!r}")
     return whole_number(padding, "the padding", caller, 0)
+
+
+def transposed_padding_setting(padding: int | str, f: int, stride: int, output_padding: Any,
+                                caller: str) -> tuple[int, int]:
+    """p and output_padding of a transposed convolution from its ``padding``: a whole number
+    (with ``output_padding`` as given), "valid" (0), or "same", which makes the output exactly
+    s times the input (Keras's padding='same': p = ceil((f - s) / 2), output_padding =
+    2p - f + s; an ``output_padding`` given with it must be that one or 0). The one rule of
+    `gg.conv_transpose2d` and `nn.ConvTranspose2d`."""
+    if padding != "same":
+        pad = padding_setting(padding, f, stride, caller)
+        extra = whole_number(output_padding, "output_padding", caller, 0)
+    else:
+        if f < stride:
+            raise ArgumentError(
+                f"{caller}: padding='same' (an output stride times the input) needs f >= "
+                f"stride, got f={f}, stride={stride}: the windows would leave gaps; use "
+                "f >= stride")
+        if stride == 1 and f % 2 == 0:
+            raise ArgumentError(
+                f"{caller}: padding='same' with stride 1 needs an odd f, as for Conv2d (an even "
+                f"f would need more rows cropped on one side than the other), got f={f}")
+        pad = -(-(f - stride) // 2)  # ceil((f - s) / 2)
+        extra = 2 * pad - f + stride
+        given = whole_number(output_padding, "output_padding", caller, 0)
+        if given not in (0, extra):
+            raise ArgumentError(
+                f"{caller}: padding='same' sets output_padding itself (to {extra} for f={f}, "
+                f"stride={stride}), got output_padding={given}: leave it out, or give the "
+                "padding as a number")
+    if extra >= stride:
+        raise ArgumentError(
+            f"{caller}: output_padding ({extra}) must be smaller than the stride ({stride})")
+    return pad, extra
 
 
 def _check_images(x: np.ndarray, what: str, channels: int | None = None) -> None:
