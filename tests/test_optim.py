@@ -909,6 +909,21 @@ def test_exponential_step_and_inverse_sqrt_decay():
     assert repr(step) == "StepDecay(alpha0=0.1, factor=0.5, every=10)"
 
 
+def test_a_schedule_of_ones_own_shows_settings_that_are_not_numbers_in_its_repr():
+    class MultiStepDecay(optim.Schedule):  # PyTorch's MultiStepLR
+        def __init__(self, alpha0, milestones, gamma=0.1, verbose=False):
+            super().__init__(alpha0)
+            self.milestones, self.gamma, self.verbose = list(milestones), gamma, verbose
+
+        def _rate(self, epoch):
+            return self.alpha0 * self.gamma ** sum(epoch >= m for m in self.milestones)
+
+    decay = MultiStepDecay(0.1, [2, 4], gamma=0.5)
+    assert [decay(e) for e in range(5)] == [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert repr(decay) == ("MultiStepDecay(alpha0=0.1, milestones=[2, 4], gamma=0.5, "
+                           "verbose=False)")
+
+
 # -- gradient clipping ----------------------------------------------------------------------------
 def _params_with_grads(*grads):
     params = [gg.Tensor(np.zeros_like(np.asarray(g, dtype=float)), requires_grad=True,

@@ -16,6 +16,7 @@ epochs both with alpha0. To repeat its run, shift the schedule by one epoch::
 from __future__ import annotations
 
 import math
+import numbers
 
 from graphgrad.errors import real_number, whole_number
 
@@ -45,7 +46,12 @@ class Schedule:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v:g}" for k, v in vars(self).items())
+        # Numbers as %g; what a schedule of one's own keeps besides (a list of milestones, a
+        # flag, a function) by its repr: :g refuses a list, and shows True as 1.
+        settings = ", ".join(
+            f"{k}={v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool)
+            else f"{k}={v!r}"
+            for k, v in vars(self).items())
         return f"{type(self).__name__}({settings})"
 
 
