@@ -148,17 +148,48 @@ def test_from_pretrained_refuses_a_matrix_of_the_wrong_shape():
 def test_from_pretrained_frozen_keeps_the_vectors_and_learns_nothing():
     E = RNG.standard_normal((6, 3))
     layer = Embedding.from_pretrained(E)
-    assert layer.frozen and not layer.E.requires_grad
-    assert layer.parameters() == [] and layer.state_dict() == {}
+    assert layer.frozen and not layer.E.requires_grad and isinstance(layer.E, nn.Parameter)
+    # a frozen parameter, as PyTorch's: listed and saved, counted as frozen
+    assert layer.parameters() == [layer.E] and layer.count_parameters(trainable=True) == 0
+    np.testing.assert_array_equal(layer.state_dict()["E"], E)
     np.testing.assert_array_equal(layer([5, 0]).data, E[[5, 0]])
     assert layer.E.data is not E  # a copy: the caller's matrix is never written
     # in a model, only the head trains; the gradient still flows through the lookup to nothing
     head = nn.Linear(3, 2, rng=0)
     model = Sequential(layer, head)
-    assert [name for name, _ in model.named_parameters()] == ["linear1.W", "linear1.b"]
+    assert [name for name, _ in model.named_parameters()] == [
+        "embedding1.E", "linear1.W", "linear1.b"]
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
     nn.cross_entropy(model([1, 2]), [0, 1]).backward()
+    optimizer.step()
     assert layer.E.grad is None and head.W.grad is not None
-    assert repr(layer) == "Embedding(n_vocab=6, n_e=3, pretrained, frozen)"
+    np.testing.assert_array_equal(layer.E.data, E)
+    assert repr(layer) == "Embedding(n_vocab=6, n_e=3, pretrained)  # 18 parameters (18 frozen)"
+
+
+def test_from_pretrained_frozen_is_unfrozen_with_the_model_for_fine_tuning():
+    # The head is trained first, then the whole model with the optimizer made over all of it:
+    # model.requires_grad_(True) unfreezes E, which left it a constant, never trained or saved.
+    E = RNG.standard_normal((6, 3))
+    layer = Embedding.from_pretrained(E)
+    head = nn.Linear(3, 2, rng=0)
+    model = Sequential(layer, head)
+    optimizer = optim.SGD(model.parameters(), lr=0.5)
+    model.requires_grad_(True)
+    assert not layer.frozen and layer.E.requires_grad
+    head_W = head.W.data.copy()
+    optimizer.zero_grad()
+    Z = model([1, 1, 4])
+    nn.cross_entropy(Z, [0, 1, 1]).backward()
+    # dE: row w gets dZ W of each position of word w, dZ = (softmax(Z) - Y) / m
+    A = np.exp(Z.data) / np.exp(Z.data).sum(axis=1, keepdims=True)
+    dZ = (A - np.eye(2)[[0, 1, 1]]) / 3
+    expected = np.zeros((6, 3))
+    np.add.at(expected, [1, 1, 4], dZ @ head_W)
+    np.testing.assert_allclose(layer.E.grad, expected, rtol=1e-12)
+    optimizer.step()
+    np.testing.assert_allclose(layer.E.data, E - 0.5 * expected, rtol=1e-12)
+    assert model.state_dict()["embedding1.E"].tolist() == layer.E.data.tolist()
 
 
 def test_from_pretrained_trainable_is_a_parameter_that_learns():

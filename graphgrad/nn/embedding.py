@@ -79,10 +79,14 @@ class Embedding(Module):
         word w (the course's E of shape (n_e, n_vocab) is ``E_course.T``).
 
         ``freeze=True`` (the default, as in PyTorch) keeps the vectors as they are: E is a
-        Tensor that does not require grad, so it is not in ``parameters()`` (an optimizer
-        leaves it alone) nor in ``state_dict()`` (it is rebuilt from the same matrix).
-        ``freeze=False`` makes it a Parameter trained with the rest of the model. A float32
-        matrix stays float32; integers become float64.
+        frozen Parameter (``requires_grad`` False), in ``parameters()`` and ``state_dict()``
+        as PyTorch's, which backward gives no gradient and an optimizer leaves alone until
+        it is unfrozen for fine-tuning, with the model (``model.requires_grad_(True)``) or on
+        its own (``layer.requires_grad_(True)``). An optimizer keeps its state (Adam's v and
+        s) for every parameter it is given, frozen ones too: for a large vocabulary, give it
+        only those that require grad, and add E with ``add_param_group`` when it is unfrozen.
+        ``freeze=False`` makes E a Parameter trained with the rest of the model from the
+        start. A float32 matrix stays float32; integers become float64.
         """
         data = E.data if isinstance(E, Tensor) else np.asarray(E)
         if data.dtype.kind not in "iuf":
@@ -103,13 +107,13 @@ class Embedding(Module):
         layer = cls(data.shape[0], data.shape[1], init=pretrained, dtype=dtype)
         layer.init = "pretrained"
         if freeze:
-            del layer.E  # the parameter goes: E is a constant, not trained, not saved
-            layer.E = Tensor(vectors, name="E")
+            layer.E.requires_grad_(False)
         return layer
 
     @property
     def frozen(self) -> bool:
-        """Whether E is fixed (from_pretrained(E, freeze=True)): not trained, not saved."""
+        """Whether E is frozen (from_pretrained(E, freeze=True), or requires_grad_(False)):
+        backward gives it no gradient, so it is not trained."""
         return not self.E.requires_grad
 
     def forward(self, indices: Any) -> Tensor:
@@ -171,10 +175,11 @@ class Embedding(Module):
         return array.astype(np.intp, copy=False)
 
     def extra_repr(self) -> str:
-        """``n_vocab=10, n_e=4, init='xavier'`` (or ``pretrained``, ``frozen``), for the repr."""
+        """``n_vocab=10, n_e=4, init='xavier'`` (or ``pretrained``), for the repr, whose count
+        of parameters says when E is frozen."""
         sizes = f"n_vocab={self.n_vocab}, n_e={self.n_e}"
         if self.init == "pretrained":
-            return sizes + (", pretrained, frozen" if self.frozen else ", pretrained")
+            return sizes + ", pretrained"
         return sizes + f", init={initializers.name_of(self.init)!r}"
 
 
