@@ -214,8 +214,8 @@ PUBLIC_MODULE_NAMES = {
     "graphgrad.io": {"SaveFileError", "SaveTypeError", "StateDict", "load", "save"},
     "graphgrad.nn.init": {"generator", "get", "glorot", "he", "initialize", "name_of", "seed",
                           "small_random", "xavier", "zeros"},
-    "graphgrad.optim.schedules": {"ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
-                                  "Schedule", "StepDecay"},
+    "graphgrad.optim.schedules": {"CosineDecay", "ExponentialDecay", "InverseSqrtDecay",
+                                  "InverseTimeDecay", "Schedule", "StepDecay"},
 }
 
 

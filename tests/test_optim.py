@@ -909,6 +909,35 @@ def test_exponential_step_and_inverse_sqrt_decay():
     assert repr(step) == "StepDecay(alpha0=0.1, factor=0.5, every=10)"
 
 
+def test_cosine_decay_warms_up_linearly_then_follows_half_a_cosine_to_alpha_min():
+    decay = optim.CosineDecay(0.4, total=6, warmup=2, alpha_min=0.1)
+    # warm-up 0, 0.2; then p = 0, 1/4, 1/2, 3/4, 1: 0.1 + 0.3 (1 + cos(pi p)) / 2
+    expected = [0.0, 0.2, 0.4, 0.1 + 0.15 * (1 + math.sqrt(0.5)), 0.25,
+                0.1 + 0.15 * (1 - math.sqrt(0.5)), 0.1, 0.1, 0.1]
+    assert [decay(e) for e in range(9)] == pytest.approx(expected, rel=1e-15, abs=1e-15)
+    assert [optim.CosineDecay(1.0, total=2)(e) for e in range(3)] == [1.0, 0.5, 0.0]
+    assert repr(decay) == "CosineDecay(alpha0=0.4, total=6, warmup=2, alpha_min=0.1)"
+    with pytest.raises(gg.ArgumentError, match=r"warmup \(3\) must be fewer epochs than "
+                                               r"total \(3\)"):
+        optim.CosineDecay(0.1, total=3, warmup=3)
+    with pytest.raises(gg.ArgumentError, match=r"alpha_min must be in \[0, alpha0 = 0.1\]"):
+        optim.CosineDecay(0.1, total=3, alpha_min=0.2)
+
+
+def test_cosine_decay_with_warm_up_in_fit_trains_its_first_epoch_with_lr_0():
+    X = np.linspace(-1, 1, 8).reshape(8, 1)
+    model = nn.Linear(1, 1, init="zeros")
+    sgd = optim.SGD(model.parameters(), lr=0.5)
+    decay = optim.CosineDecay(0.5, total=3, warmup=1)
+    history = gg.fit(model, nn.mse, sgd, (X, 2 * X), epochs=3, batch_size=8, schedule=decay,
+                     progress=False)
+    assert history["lr"] == [0.0, 0.5, 0.25]
+    # epoch 0 left W at 0; epoch 1: dW = 2/m sum (W x - 2x) x = -4 mean(x**2), W = 0.5 * that
+    W1 = 0.5 * 4 * np.mean(X ** 2)
+    W2 = W1 - 0.25 * 2 * (W1 - 2) * np.mean(X ** 2)
+    np.testing.assert_allclose(model.W.data, [[W2]], rtol=1e-12)
+
+
 def test_a_schedule_of_ones_own_shows_settings_that_are_not_numbers_in_its_repr():
     class MultiStepDecay(optim.Schedule):  # PyTorch's MultiStepLR
         def __init__(self, alpha0, milestones, gamma=0.1, verbose=False):

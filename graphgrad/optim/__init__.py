@@ -6,6 +6,7 @@ from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
 from graphgrad.optim.optimizer import Optimizer
 from graphgrad.optim.optimizers import SGD, Adam, AdamW, RMSprop
 from graphgrad.optim.schedules import (
+    CosineDecay,
     ExponentialDecay,
     InverseSqrtDecay,
     InverseTimeDecay,
@@ -14,7 +15,7 @@ from graphgrad.optim.schedules import (
 )
 
 __all__ = [
-    "SGD", "Adam", "AdamW", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
-    "Optimizer", "RMSprop", "Schedule", "StepDecay", "clip_grad_norm", "clip_grad_value",
-    "schedules",
+    "SGD", "Adam", "AdamW", "CosineDecay", "ExponentialDecay", "InverseSqrtDecay",
+    "InverseTimeDecay", "Optimizer", "RMSprop", "Schedule", "StepDecay", "clip_grad_norm",
+    "clip_grad_value", "schedules",
 ]

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 import numbers
 
-from graphgrad.errors import real_number, whole_number
+from graphgrad.errors import ArgumentError, real_number, whole_number
 
-__all__ = ["ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "Schedule", "StepDecay"]
+__all__ = ["CosineDecay", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "Schedule",
+           "StepDecay"]
 
 
 def _positive(x: float) -> bool:
@@ -104,3 +105,45 @@ class InverseSqrtDecay(Schedule):
 
     def _rate(self, epoch: int) -> float:
         return self.k / math.sqrt(epoch + 1) * self.alpha0
+
+
+class CosineDecay(Schedule):
+    """Linear warm-up, then half a cosine from alpha0 down to alpha_min, as the Transformer
+    recipes train (Hugging Face's get_cosine_schedule_with_warmup, Keras's CosineDecay with
+    warmup_steps; PyTorch's LinearLR then CosineAnnealingLR)::
+
+        epoch < warmup:   alpha = alpha0 * epoch / warmup           (from 0 up to alpha0)
+        after:            alpha = alpha_min + (alpha0 - alpha_min) * (1 + cos(pi p)) / 2,
+                          p = (epoch - warmup) / (total - warmup), alpha_min from p = 1 on
+
+    Args:
+        alpha0: the learning rate at the top, reached at epoch ``warmup``.
+        total: the epoch at which the cosine reaches alpha_min, counted from 0, warm-up
+            included (the run's length, for a schedule that ends at its last epoch).
+        warmup: epochs of linear warm-up, 0 (the default) for none; fewer than ``total``.
+            The first warm-up epoch trains with alpha = 0, as Hugging Face's does.
+        alpha_min: the learning rate at the end (PyTorch's eta_min), 0 by default; at most
+            alpha0.
+
+    A schedule is a function of a count: to warm up and decay by steps (mini-batches) rather
+    than epochs, give ``total`` and ``warmup`` in steps and set ``optimizer.lr =
+    schedule(step)`` before each ``optimizer.step()``.
+    """
+
+    def __init__(self, alpha0: float, total: int, warmup: int = 0,
+                 alpha_min: float = 0.0) -> None:
+        super().__init__(alpha0)
+        self.total = whole_number(total, "total", "CosineDecay")
+        self.warmup = whole_number(warmup, "warmup", "CosineDecay", least=0)
+        if self.warmup >= self.total:
+            raise ArgumentError(f"CosineDecay: warmup ({self.warmup}) must be fewer epochs "
+                                f"than total ({self.total}), which counts the warm-up too")
+        self.alpha_min = real_number(alpha_min, "alpha_min", "CosineDecay",
+                                     lambda x: 0.0 <= x <= self.alpha0,
+                                     f"in [0, alpha0 = {self.alpha0:g}]")
+
+    def _rate(self, epoch: int) -> float:
+        if epoch < self.warmup:
+            return self.alpha0 * epoch / self.warmup
+        p = min((epoch - self.warmup) / (self.total - self.warmup), 1.0)
+        return self.alpha_min + (self.alpha0 - self.alpha_min) * (1.0 + math.cos(math.pi * p)) / 2
