@@ -3,6 +3,7 @@ against PyTorch's); their state dicts; robustness to read-only parameters; learn
 schedules."""
 import copy
 import math
+import os
 
 import numpy as np
 import pytest
@@ -1255,3 +1256,23 @@ def test_adam_steps_float32_parameters_in_float32_arithmetic(make):
     step = v / (np.sqrt(s) + np.float32(eps * root)) * np.float32(lr * root / (1.0 - b1))
     assert W.data.dtype == np.float32
     np.testing.assert_array_equal(W.data, W_before - step)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads Linux's /proc")
+def test_the_state_of_a_frozen_parameter_takes_no_memory_until_it_learns():
+    def resident_mb():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+    model = nn.Sequential(nn.Embedding.from_pretrained(np.ones((100_000, 100))),  # 80 MB
+                          nn.Linear(100, 2))
+    before = resident_mb()
+    optimizer = optim.Adam(model.parameters(), lr=0.1)  # v and s: 160 MB if written
+    J = (model(np.array([[1, 2]])) ** 2).mean()
+    J.backward()
+    optimizer.step()
+    assert resident_mb() - before < 40
+    E = model[0].E
+    assert E.grad is None and np.all(E.data == 1.0)
+    v, s = (optimizer.state[0][key] for key in ("v", "s"))
+    assert v.shape == s.shape == (100_000, 100) and not v.any() and not s.any()

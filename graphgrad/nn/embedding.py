@@ -82,9 +82,8 @@ class Embedding(Module):
         frozen Parameter (``requires_grad`` False), in ``parameters()`` and ``state_dict()``
         as PyTorch's, which backward gives no gradient and an optimizer leaves alone until
         it is unfrozen for fine-tuning, with the model (``model.requires_grad_(True)``) or on
-        its own (``layer.requires_grad_(True)``). An optimizer keeps its state (Adam's v and
-        s) for every parameter it is given, frozen ones too: for a large vocabulary, give it
-        only those that require grad, and add E with ``add_param_group`` when it is unfrozen.
+        its own (``layer.requires_grad_(True)``). An optimizer given E while it is frozen
+        holds state for it (Adam's v and s) that takes no memory until E learns.
         ``freeze=False`` makes E a Parameter trained with the rest of the model from the
         start. A float32 matrix stays float32; integers become float64.
         """

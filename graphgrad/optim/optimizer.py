@@ -446,7 +446,7 @@ class Optimizer:
                 )
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
-        return {key: np.zeros_like(p.data) for key in self.state_names}
+        return {key: zeros_of(p) for key in self.state_names}
 
     def zero_grad(self) -> None:
         """Forget the gradients (``p.grad = None``): the next backward starts from zero."""
@@ -730,6 +730,14 @@ class Optimizer:
                               if group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
+
+
+def zeros_of(p: Tensor) -> np.ndarray:
+    """A state array for ``p`` (v_dW, s_dW): zeros of its shape and dtype, from np.zeros,
+    whose memory the system hands out only where it is written. So the state of a parameter
+    that stays frozen (a pretrained embedding given to Adam with the rest of the model, as
+    PyTorch's model.parameters() gives it) costs no memory."""
+    return np.zeros(p.data.shape, p.data.dtype)
 
 
 def refuse_one_tensor_or_model(params: Any, name: str, purpose: str) -> None:

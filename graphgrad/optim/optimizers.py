@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.errors import not_a_state_error
-from graphgrad.optim.optimizer import Optimizer, _Setting, _write
+from graphgrad.optim.optimizer import Optimizer, _Setting, _write, zeros_of
 from graphgrad.tensor import Tensor
 
 
@@ -92,7 +92,7 @@ class SGD(Optimizer):
         if beta:
             v = state.get("v")
             if v is None:  # momentum set in param_groups after construction: v_dW starts at 0
-                v = state["v"] = np.zeros_like(p.data)
+                v = state["v"] = zeros_of(p)
             v *= beta
             np.multiply(g, 1.0 - beta, out=scratch)
             v += scratch
@@ -111,7 +111,7 @@ class SGD(Optimizer):
         kept = [dict(slots) for slots in self.state]
         for i, slots in enumerate(self.state):
             if f"state.{i}.v" in state:
-                slots.setdefault("v", np.zeros_like(self.params[i].data))
+                slots.setdefault("v", zeros_of(self.params[i]))
             else:
                 slots.pop("v", None)
         try:
