@@ -300,6 +300,10 @@ def test_labels_of_the_wrong_shape_are_explained():
         nn.binary_cross_entropy(_sigmoid(Z[:, 0]), BINARY)
     with pytest.raises(gg.ShapeError, match="binary_cross_entropy_with_logits"):
         nn.cross_entropy(Z[:, :1], BINARY)
+    with pytest.raises(gg.ShapeError, match=r"each example takes its own label, none is "
+                       r"broadcast\. .*np\.full\(\(5, 1\), 0\.9\)") as info:
+        nn.binary_cross_entropy_with_logits(Z[:, :1], 0.9)  # a GAN's smoothed "real" label
+    assert "every example with every label" not in str(info.value)
 
 
 

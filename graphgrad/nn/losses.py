@@ -247,9 +247,14 @@ def _same_shape(loss: str, a: Tensor, y: Tensor, a_name: str) -> None:
         tip = " Transpose the labels (Y.T): here examples are rows, the course's Y is (1, m)."
     elif a.size == y.size:
         tip = f" Reshape the labels: Y.reshape({a.shape})."
+    elif y.size == 1:  # one label for all: broadcasting would hide a missing batch of labels
+        tip = (" For one label shared by every example (a GAN's 1s, smoothed 0.9s), give it "
+               f"to each: np.full({a.shape}, {setting_text(y.data.reshape(()).item())}).")
+    why = ("each example takes its own label, none is broadcast" if y.size == 1
+           else "broadcasting them would silently compare every example with every label")
     raise ShapeError(
         f"{loss}: {a_name} {describe(a)} and labels {describe(y)} must have the same shape; "
-        f"broadcasting them would silently compare every example with every label.{tip}"
+        f"{why}.{tip}"
     )
 
 
