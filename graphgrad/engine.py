@@ -209,15 +209,34 @@ def _ones(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     return ones
 
 
-def _freed_error(node: Function) -> BackwardError:
+def _freed_error(node: Function, roots: Sequence[Tensor],
+                 through: Tensor | None = None) -> BackwardError:
+    """The error of a walk that reached ``node`` after a backward freed it. When ``node``
+    made none of ``roots``, this graph was built on a tensor an earlier pass ran through
+    (``through``, when known): the course's update W = W - lr * dW, made outside no_grad,
+    puts each step's update on the next step's graph, and the second step ends here."""
     where = f" (created at {node.created_at})" if node.created_at else ""
+    retain = (
+        "retain_graph=True to the first backward() or gg.grad() (gg.grad keeps the graph by "
+        "default only with create_graph=True: a Hessian-vector product per v, or a Hessian "
+        "row by row, needs it in each call but the last)"
+    )
+    if all(root.creator is not node for root in roots):
+        output = describe(through) if through is not None else "its output"
+        return BackwardError(
+            f"cannot backpropagate through {node.name}{where} a second time: an earlier "
+            f"backward freed the values it saved (or failed after running through it), and "
+            f"{output}, computed before that backward, is used again in this graph. A "
+            "parameter updated as W = W - learning_rate * dW keeps the update on the graph, "
+            "and the next step's cost leads back through it: update the array instead, "
+            "W.data = W.data - learning_rate * dW, or in place under `with gg.no_grad():`. "
+            "A value carried over from an earlier step on purpose (a hidden state) needs "
+            f".detach(). To backpropagate twice through one graph, pass {retain}."
+        )
     return BackwardError(
         f"cannot backpropagate through {node.name}{where} a second time: the first backward "
-        "freed the values it saved (or failed after running through it). Pass "
-        "retain_graph=True to the first backward() or gg.grad() if you need to backpropagate "
-        "twice (gg.grad keeps the graph by default only with create_graph=True: a "
-        "Hessian-vector product per v, or a Hessian row by row, needs it in each call but "
-        "the last), or run the forward pass again."
+        f"freed the values it saved (or failed after running through it). To backpropagate "
+        f"twice, pass {retain}, or run the forward pass again."
     )
 
 
@@ -244,7 +263,7 @@ def _prune(roots: Sequence[Tensor], wanted: dict[Tensor, Any],
     while waiting:
         node = heappop(waiting)[1]
         if node.saved is None:  # the walk would have stopped here: it says so now
-            raise _freed_error(node)
+            raise _freed_error(node, roots)
         order.append(node)
         for t in node.inputs:
             parent = t.creator
@@ -352,7 +371,7 @@ def _walk(
         while waiting:
             node = heappop(waiting)[1]
             if node.saved is None:
-                raise _freed_error(node)
+                raise _freed_error(node, roots, output_of[node])
             inputs = node.inputs
             if node._outputs is None:
                 out = output_of[node]

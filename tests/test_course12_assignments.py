@@ -1,0 +1,52 @@
+"""The programming assignments of the course's first two courses (Neural Networks and Deep
+Learning; Improving Deep Neural Networks), ported to graphgrad as a learner writes them: the
+course's own code with Tensors where it has arrays, or with `nn` and `optim`. Each checks
+its values against the course's formulas computed in numpy, finite differences, or the
+values the assignments print. Data are generated: no downloads."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+# -- course 1, week 3 / 4: update_parameters written as the course writes it -----------------
+def _logistic_step(params, X, Y):
+    A = gg.sigmoid(params["W"] @ X + params["b"])
+    cost = -(Y * gg.log(A) + (1 - Y) * gg.log(1 - A)).mean()
+    cost.backward()
+    return cost, {"dW": params["W"].grad, "db": params["b"].grad}
+
+
+def test_the_courses_update_outside_no_grad_is_refused_with_what_to_write_instead():
+    """The course's update_parameters, parameters["W1"] = parameters["W1"] - learning_rate *
+    grads["dW1"], run on Tensors, puts each update on the next step's graph: the third step's
+    backward reached the update the second step's had freed, and the error said to pass
+    retain_graph=True (which trains, with a graph and a backward that grow every step)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 8))
+    Y = (X[:1] > 0).astype(float)
+    params = {"W": gg.Tensor(rng.standard_normal((1, 2)), requires_grad=True),
+              "b": gg.Tensor(np.zeros((1, 1)), requires_grad=True)}
+    W0 = params["W"].data
+    for _ in range(2):  # the second step runs through the first's update, and frees it
+        _, grads = _logistic_step(params, X, Y)
+        params["W"] = params["W"] - 0.1 * grads["dW"]
+        params["b"] = params["b"] - 0.1 * grads["db"]
+    with pytest.raises(gg.BackwardError, match=r"through Sub a second time.*output of Sub "
+                       r"\(1, 1\) float64, computed before that backward, is used again.*"
+                       r"W\.data = W\.data - learning_rate \* dW.*gg\.no_grad\(\)"):
+        _logistic_step(params, X, Y)
+
+    # What the message says, done: two steps of gradient descent by hand agree with numpy.
+    params = {"W": gg.Tensor(W0, requires_grad=True),
+              "b": gg.Tensor(np.zeros((1, 1)), requires_grad=True)}
+    w, b = W0.copy(), np.zeros((1, 1))
+    for _ in range(2):
+        _, grads = _logistic_step(params, X, Y)
+        for key in params:
+            params[key].data = params[key].data - 0.1 * grads["d" + key]
+            params[key].grad = None
+        a = 1 / (1 + np.exp(-(w @ X + b)))
+        w, b = w - 0.1 * (a - Y) @ X.T / 8, b - 0.1 * np.sum(a - Y) / 8
+    np.testing.assert_allclose(params["W"].data, w, rtol=1e-12)
+    np.testing.assert_allclose(params["b"].data, b, rtol=1e-12)
