@@ -50,3 +50,26 @@ def test_the_courses_update_outside_no_grad_is_refused_with_what_to_write_instea
         w, b = w - 0.1 * (a - Y) @ X.T / 8, b - 0.1 * np.sum(a - Y) / 8
     np.testing.assert_allclose(params["W"].data, w, rtol=1e-12)
     np.testing.assert_allclose(params["b"].data, b, rtol=1e-12)
+
+
+# -- course 2, week 1: gradient checking -------------------------------------------------------
+def test_one_dimensional_gradient_check_with_the_courses_int_theta():
+    """The course's J = theta * x with x, theta = 3, 4: gg.gradcheck took the Python int 4 as
+    an index (int64, nothing to check) where gg.Tensor(4) is float64, and said to call
+    x.astype(float) on it."""
+    x, theta = 3, 4
+    t = gg.Tensor(theta, requires_grad=True)
+    (t * x).backward()
+    assert t.grad == 3.0
+    epsilon = 1e-7
+    gradapprox = ((theta + epsilon) * x - (theta - epsilon) * x) / (2 * epsilon)
+    difference = abs(t.grad - gradapprox) / (abs(t.grad) + abs(gradapprox))
+    assert difference < 1e-7
+    for given in (theta, [theta], 4.0):
+        result = gg.gradcheck(lambda th: th * x, given)
+        assert result and result.pairs[0].input_label == "unnamed tensor () float64"
+    with pytest.raises(gg.ArgumentError, match="treated as indices"):
+        gg.gradcheck(lambda th: th * x, [np.array(4)])  # an integer array stays an index
+    with pytest.raises(gg.ArgumentError, match="bool"):
+        gg.gradcheck(lambda th: th * x, [True])  # and a bool a mask
+

@@ -138,10 +138,11 @@ def _prepare(fn: Any, inputs: Any,
 
 
 def _as_tensor(x: Any) -> Tensor:
-    """Float arrays and numbers require grad; a mask or indices keeps its own dtype."""
+    """Float arrays and numbers require grad; a mask or indices keeps its own dtype. A Python
+    int is a number, float64 as gg.Tensor makes it (the course's theta = 4), not an index."""
     if isinstance(x, Tensor):
         return x
-    if np.asarray(x).dtype.kind in "biu":
+    if isinstance(x, bool) or (not isinstance(x, int) and np.asarray(x).dtype.kind in "biu"):
         return Tensor(x, dtype=np.asarray(x).dtype)
     return Tensor(x, requires_grad=True)
 
