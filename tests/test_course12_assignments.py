@@ -73,3 +73,31 @@ def test_one_dimensional_gradient_check_with_the_courses_int_theta():
     with pytest.raises(gg.ArgumentError, match="bool"):
         gg.gradcheck(lambda th: th * x, [True])  # and a bool a mask
 
+
+class _SlightlyWrongProduct(gg.Function):
+    """J = w . x;  dJ/dw = x, written 2% too large."""
+
+    @staticmethod
+    def forward(ctx, w, x):
+        ctx.save_for_backward(x)
+        return np.sum(w * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * x * 1.02, None
+
+
+def test_gradcheck_of_a_cost_compares_dJ_dtheta_itself():
+    """A cost's gradient was weighted by a random upstream number (0.126 at seed 0): the report
+    showed dJ/dtheta = 3 of J = 3 theta as 'analytic 0.377191', and atol, compared with the
+    weighted gradients, was 8 times looser: a dw 2% off, of elements near 0.003, passed."""
+    result = gg.gradcheck(lambda th: th * 3.0, [4.0])
+    assert (result.pairs[0].analytic, result.pairs[0].numeric) == pytest.approx((3.0, 3.0))
+    w = gg.Tensor(np.full(4, 0.5), requires_grad=True, name="w")
+    x = gg.Tensor([0.003, -0.002, 0.0025, 0.004])  # data: not checked
+    result = gg.gradcheck(_SlightlyWrongProduct, [w, x], raise_exception=False)
+    assert not result
+    pair = result.pairs[0]
+    assert pair.worst_index == (3,) and pair.analytic == pytest.approx(0.00408, rel=1e-9)
+    assert pair.numeric == pytest.approx(0.004, rel=1e-6)

@@ -1,10 +1,11 @@
 """Gradient checking: compare an op's backward with centred finite differences.
 
 One pipeline, readable top to bottom in `check`: copy the inputs to float64, run the function
-once to get analytic vector-Jacobian products for random upstream gradients, estimate the same
-quantities by centred differences ``(f(x + eps) - f(x - eps)) / (2 eps)`` element by element
-(`differences`), compare per (output, input) (`compare`), and write a report that says which
-input and which element disagree (`report`). The outputs are differenced element by element
+once to get analytic vector-Jacobian products for random upstream gradients (1 for a cost, an
+output of one element: its dJ/dx is checked as it is), estimate the same quantities by centred
+differences ``(f(x + eps) - f(x - eps)) / (2 eps)`` element by element (`differences`),
+compare per (output, input) (`compare`), and write a report that says which input and which
+element disagree (`report`). The outputs are differenced element by element
 before they are weighted by the upstream gradients, so a large output element a step leaves
 alone cannot drown the others in its rounding error. Where the one-sided slopes differ by more
 than rounding, halving the step tells a kink at the point (any subgradient passes, and kinks

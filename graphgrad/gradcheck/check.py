@@ -1,7 +1,7 @@
 """`gradcheck`, the pipeline top to bottom: float64 copies of the inputs, analytic
-vector-Jacobian products for random upstream gradients, finite differences of the same, the
-comparison per (output, input), and the report. Depends on `tensor`, `engine`, `function` and
-the other modules of this package.
+vector-Jacobian products for random upstream gradients (1 for a cost), finite differences of
+the same, the comparison per (output, input), and the report. Depends on `tensor`, `engine`,
+`function` and the other modules of this package.
 """
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def gradcheck(
         fast: compare one random projection per (output, input) first; fall back to the full
             element-by-element diagnosis only if one disagrees.
         raise_exception: raise `GradcheckError` on failure (otherwise return the result).
-        seed: seeds the random upstream gradients and projections.
+        seed: seeds the random upstream gradients and projections. An output of one element
+            (a cost J) gets the upstream gradient 1: its dJ/dx is what is compared and shown.
 
     Returns:
         a `GradcheckResult`: truthy when every pair passes; ``print(result)`` shows the report.
@@ -195,6 +196,12 @@ def _gradcheck(fn: Callable[..., Any], x: list[Tensor], checked: list[int], labe
     # Random upstream gradients: an all-ones seed hides backwards such as a softmax's, whose
     # true vjp with a constant upstream gradient is exactly zero.
     upstream = {i: rng.standard_normal(outputs[i].shape) for i in float_outputs}
+    # A cost (one element) is checked as it is, dJ/dx: a random scale would show dJ/dx times
+    # it in the report and scale atol by its inverse (by 8 at seed 0), passing a dW 2% off.
+    # A backward that ignores its upstream gradient is still caught, by the zero-upstream check.
+    for i in float_outputs:
+        if outputs[i].size == 1:
+            upstream[i] = np.ones(outputs[i].shape)
     analytic = {i: _vjp(outputs[i], x, checked, upstream[i]) for i in float_outputs}
     zero_failures = _zero_upstream_failures(outputs, x, checked, labels, float_outputs)
     unreached = _unreached(outputs, x, checked, labels) if report_unreached else []
