@@ -101,3 +101,44 @@ def test_gradcheck_of_a_cost_compares_dJ_dtheta_itself():
     pair = result.pairs[0]
     assert pair.worst_index == (3,) and pair.analytic == pytest.approx(0.00408, rel=1e-9)
     assert pair.numeric == pytest.approx(0.004, rel=1e-6)
+
+
+# -- course 2, week 1: regularization ------------------------------------------------------------
+def _course_regularization_case():
+    """compute_cost_with_regularization_test_case: the course's draws, Y and a3."""
+    np.random.seed(1)
+    Y = np.array([[1, 1, 0, 1, 0]])
+    parameters = {}
+    for name, shape in (("W1", (2, 3)), ("b1", (2, 1)), ("W2", (3, 2)), ("b2", (3, 1)),
+                        ("W3", (1, 3)), ("b3", (1, 1))):
+        parameters[name] = gg.Tensor(np.random.randn(*shape), requires_grad=True, name=name)
+    a3 = np.array([[0.40682402, 0.01629284, 0.16722898, 0.10118111, 0.40682402]])
+    return Y, parameters, a3
+
+
+def test_l2_cost_by_hand_and_with_l2_penalty_match_the_courses_value():
+    from graphgrad import nn
+    Y, parameters, a3 = _course_regularization_case()
+    m, lambd = Y.shape[1], 0.1
+    cross_entropy_cost = -np.mean(Y * np.log(a3) + (1 - Y) * np.log(1 - a3))
+    weights = [parameters["W1"], parameters["W2"], parameters["W3"]]
+    by_hand = cross_entropy_cost + lambd / (2 * m) * sum(np.sum(np.square(W)) for W in weights)
+    with_penalty = cross_entropy_cost + nn.l2_penalty(weights, lambd, m)
+    assert by_hand.item() == pytest.approx(1.78648594516, abs=1e-10)  # the course's value
+    assert with_penalty.item() == pytest.approx(by_hand.item(), rel=1e-14)
+    with_penalty.backward()
+    for W in weights:  # backward_propagation_with_regularization's extra term
+        np.testing.assert_allclose(W.grad, lambd / m * W.data, rtol=1e-14)
+    assert parameters["b1"].grad is None
+
+
+def test_l2_penalty_of_the_courses_parameters_dict_says_to_pass_its_weights():
+    """nn.l2_penalty(parameters, lambd, m) with the course's dict said 'weight 0 is 'W1', not a
+    Tensor' (it iterated over the keys), and the natural next try, parameters.values(), adds
+    the biases to the penalty."""
+    from graphgrad import nn
+    Y, parameters, a3 = _course_regularization_case()
+    with pytest.raises(gg.GraphgradTypeError, match=r"l2_penalty: got a dict of 6 entries; pass "
+                       r"a list of its weights alone, \[parameters\['W1'\], parameters\['W2'\], "
+                       r"parameters\['W3'\]\]: .*not the biases"):
+        nn.l2_penalty(parameters, 0.1, 5)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,8 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
 
     Args:
         params: a model (its weights are used: parameters with 2 or more dimensions, not
-            the biases, as in the course) or the tensors to penalise.
+            the biases, as in the course) or a list of the tensors to penalise (from the
+            course's parameters dict, its weights: ``[parameters["W1"], parameters["W2"]]``).
         lambd: the regularisation strength lambda.
         m: the number of examples the cost averages over (the batch size).
 
@@ -122,6 +123,13 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
     """
     if isinstance(params, Module):
         weights = [p for p in params.parameters() if p.data.ndim >= 2]
+    elif isinstance(params, Mapping):  # the course's parameters dict: its keys are no weights
+        named = [k for k in params if isinstance(k, str) and k[:1] == "W"]
+        example = ", ".join(f"parameters[{k!r}]" for k in named[:3]) or "parameters['W1'], ..."
+        raise GraphgradTypeError(
+            f"l2_penalty: got a dict of {len(params)} entries; pass a list of its weights "
+            f"alone, [{example}{', ...' if len(named) > 3 else ''}]: the course penalises "
+            "each W[l], not the biases b[l], as l2_penalty(model, ...) does")
     else:
         weights = listed(params, "l2_penalty", "a model or a list of its weight tensors")
         for i, W in enumerate(weights):
