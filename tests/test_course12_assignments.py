@@ -142,3 +142,190 @@ def test_l2_penalty_of_the_courses_parameters_dict_says_to_pass_its_weights():
                        r"a list of its weights alone, \[parameters\['W1'\], parameters\['W2'\], "
                        r"parameters\['W3'\]\]: .*not the biases"):
         nn.l2_penalty(parameters, 0.1, 5)
+
+
+# -- course 1, week 2: Python basics with numpy, on Tensors ----------------------------------
+def test_python_basics_with_numpy_on_tensors():
+    x = gg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    s = 1 / (1 + np.exp(-x))                    # the course's sigmoid, np.exp on a Tensor
+    ds = s * (1 - s)                            # sigmoid_derivative
+    np.testing.assert_allclose(s.data, [0.73105858, 0.88079708, 0.95257413], atol=1e-8)
+    np.testing.assert_allclose(ds.data, [0.19661193, 0.10499359, 0.04517666], atol=1e-8)
+    s.sum().backward()
+    np.testing.assert_allclose(x.grad, ds.data, rtol=1e-14)  # d sigmoid = s (1 - s)
+
+    image = gg.Tensor(np.arange(18.0).reshape(3, 3, 2), requires_grad=True)
+    v = image.reshape(image.shape[0] * image.shape[1] * image.shape[2], 1)   # image2vector
+    assert v.shape == (18, 1)
+    np.testing.assert_array_equal(v.data[:, 0], np.arange(18.0))
+
+    x = gg.Tensor([[0.0, 3.0, 4.0], [1.0, 6.0, 4.0]], requires_grad=True)
+    x_norm = np.linalg.norm(x, axis=1, keepdims=True)                      # normalize_rows
+    normalized = x / x_norm
+    np.testing.assert_allclose(normalized.data, [[0, 0.6, 0.8],
+                                                 [0.13736056, 0.82416338, 0.54944226]],
+                               atol=1e-8)
+    (normalized * np.array([[1.0, 2.0, 3.0]])).sum().backward()
+    xd, c = x.data, np.array([1.0, 2.0, 3.0])
+    n = np.linalg.norm(xd, axis=1, keepdims=True)  # d(c.x/|x|) = c/|x| - (c.x) x / |x|^3
+    np.testing.assert_allclose(x.grad, c / n - (xd @ c)[:, None] * xd / n**3, rtol=1e-12)
+
+    x = gg.Tensor([[9.0, 2.0, 5.0, 0.0, 0.0], [7.0, 5.0, 0.0, 0.0, 0.0]])
+    x_exp = np.exp(x)                                                       # softmax
+    s = x_exp / np.sum(x_exp, axis=1, keepdims=True)
+    np.testing.assert_allclose(s.data, gg.softmax(x, axis=1).data, rtol=1e-14)
+    np.testing.assert_allclose(s.data[0, :3], [9.80897665e-01, 8.94462891e-04, 1.79657674e-02],
+                               rtol=1e-8)
+
+    yhat = gg.Tensor([0.9, 0.2, 0.1, 0.4, 0.9], requires_grad=True)
+    y = np.array([1, 0, 0, 1, 1])
+    L1 = np.sum(np.abs(y - yhat))
+    L2 = np.sum(np.dot(y - yhat, y - yhat))
+    assert (L1.item(), L2.item()) == (pytest.approx(1.1), pytest.approx(0.43))
+    (L1 + L2).backward()
+    np.testing.assert_allclose(yhat.grad, np.sign(yhat.data - y) + 2 * (yhat.data - y),
+                               rtol=1e-14)
+
+
+# -- course 1, week 2: logistic regression with a neural network mindset ---------------------
+def _sigmoid(z):
+    return 1 / (1 + gg.exp(-z))
+
+
+def _initialize_with_zeros(dim):
+    return (gg.Tensor(np.zeros((dim, 1)), requires_grad=True, name="w"),
+            gg.Tensor(0.0, requires_grad=True, name="b"))
+
+
+def _propagate(w, b, X, Y):
+    m = X.shape[1]
+    A = _sigmoid(np.dot(w.T, X) + b)
+    cost = -1 / m * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    w.grad = b.grad = None
+    cost.backward()
+    return {"dw": w.grad, "db": b.grad}, np.squeeze(cost.data)
+
+
+def _optimize(w, b, X, Y, num_iterations, learning_rate, print_cost=False):
+    costs = []
+    for i in range(num_iterations):
+        grads, cost = _propagate(w, b, X, Y)
+        w.data = w.data - learning_rate * grads["dw"]
+        b.data = b.data - learning_rate * grads["db"]
+        if i % 100 == 0:
+            costs.append(cost)
+            if print_cost:
+                print("Cost after iteration %i: %f" % (i, cost))  # noqa: UP031, the course's
+    return {"w": w, "b": b}, grads, costs
+
+
+def _predict(w, b, X):
+    A = _sigmoid(np.dot(w.reshape(X.shape[0], 1).T, X) + b)
+    Y_prediction = np.zeros((1, X.shape[1]))
+    for i in range(A.shape[1]):
+        Y_prediction[0, i] = 1 if A[0, i] > 0.5 else 0
+    return Y_prediction
+
+
+def _cat_images(m, rng):
+    """64x64x3 "cat vs non-cat" images: a cat's red channel is brighter on average."""
+    Y = (rng.random((1, m)) < 0.35).astype(int)
+    X = rng.integers(0, 200, (m, 64, 64, 3))
+    X[Y[0] == 1, :, :, 0] += rng.integers(0, 40, (int(Y.sum()), 64, 64))
+    return X.astype(np.uint8), Y
+
+
+def test_logistic_regression_propagate_optimize_predict_match_the_courses_values(capsys):
+    w, b = _initialize_with_zeros(2)
+    assert w.shape == (2, 1) and b.item() == 0.0
+    w.data, b.data = np.array([[1.0], [2.0]]), np.array(2.0)
+    X, Y = np.array([[1.0, 2.0, -1.0], [3.0, 4.0, -3.2]]), np.array([[1, 0, 1]])
+    grads, cost = _propagate(w, b, X, Y)
+    np.testing.assert_allclose(grads["dw"], [[0.99845601], [2.39507239]], rtol=1e-8)
+    assert grads["db"] == pytest.approx(0.00145557813678, rel=1e-9)
+    assert cost == pytest.approx(5.801545319394553, rel=1e-14)
+    params, grads, costs = _optimize(w, b, X, Y, 100, 0.009, print_cost=True)
+    assert capsys.readouterr().out == "Cost after iteration 0: 5.801545\n"
+    np.testing.assert_allclose(params["w"].data, [[0.19033591], [0.12259159]], rtol=1e-7)
+    assert params["b"].item() == pytest.approx(1.92535983008, rel=1e-10)
+    np.testing.assert_allclose(grads["dw"], [[0.67752042], [1.41625495]], rtol=1e-7)
+    w.data, b.data = np.array([[0.1124579], [0.23106775]]), np.array(-0.3)
+    X = np.array([[1.0, -1.1, -3.2], [1.2, 2.0, 0.1]])
+    np.testing.assert_array_equal(_predict(w, b, X), [[1.0, 1.0, 0.0]])
+
+
+def test_logistic_regression_model_on_cat_images_and_its_learning_rates():
+    rng = np.random.default_rng(1)
+    train_x_orig, train_y = _cat_images(209, rng)
+    test_x_orig, test_y = _cat_images(50, rng)
+    train_x = train_x_orig.reshape(train_x_orig.shape[0], -1).T / 255.0
+    test_x = test_x_orig.reshape(test_x_orig.shape[0], -1).T / 255.0
+    assert train_x.shape == (64 * 64 * 3, 209)
+    results = {}
+    for learning_rate in (0.01, 0.001, 0.0001):
+        w, b = _initialize_with_zeros(train_x.shape[0])
+        _, _, costs = _optimize(w, b, train_x, train_y, 101, learning_rate)
+        train_accuracy = 100 - np.mean(np.abs(_predict(w, b, train_x) - train_y)) * 100
+        test_accuracy = 100 - np.mean(np.abs(_predict(w, b, test_x) - test_y)) * 100
+        results[learning_rate] = (costs, train_accuracy, test_accuracy)
+    assert results[0.01][0][0] == pytest.approx(np.log(2))   # w = 0: A = 0.5 everywhere
+    assert results[0.01][1] == 100.0 and results[0.01][2] >= 90.0
+    # the course's plot: the larger rate lowers the cost faster
+    assert results[0.01][0][1] < results[0.001][0][1] < results[0.0001][0][1] < np.log(2)
+
+
+# -- course 1, week 3: planar data classification with one hidden layer --------------------
+def _planar_forward(X, parameters):
+    Z1 = np.dot(parameters["W1"], X) + parameters["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = np.dot(parameters["W2"], A1) + parameters["b2"]
+    A2 = gg.sigmoid(Z2)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def _planar_cost(A2, Y):
+    m = Y.shape[1]
+    logprobs = np.multiply(np.log(A2), Y) + np.multiply(1 - Y, np.log(1 - A2))
+    return -np.sum(logprobs) / m
+
+
+def _nn_model(X, Y, n_h, num_iterations, learning_rate=1.2):
+    np.random.seed(2)
+    n_x, n_y = X.shape[0], Y.shape[0]
+    parameters = {"W1": np.random.randn(n_h, n_x) * 0.01, "b1": np.zeros((n_h, 1)),
+                  "W2": np.random.randn(n_y, n_h) * 0.01, "b2": np.zeros((n_y, 1))}
+    parameters = {k: gg.Tensor(v, requires_grad=True, name=k) for k, v in parameters.items()}
+    costs = []
+    for i in range(num_iterations):
+        A2, cache = _planar_forward(X, parameters)
+        cost = _planar_cost(A2, Y)
+        cost.backward()
+        if i == 0:  # backward_propagation's equations, in numpy, on the first step
+            m, A1, A2 = X.shape[1], cache["A1"].data, cache["A2"].data
+            dZ2 = A2 - Y
+            dZ1 = parameters["W2"].data.T @ dZ2 * (1 - A1 ** 2)
+            for name, expected in (("W2", dZ2 @ A1.T / m), ("b2", dZ2.sum(1, keepdims=True) / m),
+                                   ("W1", dZ1 @ X.T / m), ("b1", dZ1.sum(1, keepdims=True) / m)):
+                np.testing.assert_allclose(parameters[name].grad, expected, rtol=1e-9,
+                                           atol=1e-15)
+        for p in parameters.values():                    # update_parameters
+            p.data = p.data - learning_rate * p.grad
+            p.grad = None
+        costs.append(float(np.squeeze(cost.data)))
+    return parameters, costs
+
+
+def test_planar_one_hidden_layer_and_the_hidden_size_sweep():
+    from graphgrad.data import planar_dataset
+    X, Y = planar_dataset()
+    X, Y = X.T, Y.T                                      # the course's (n_x, m) and (1, m)
+    assert (X.shape, Y.shape) == ((2, 400), (1, 400))
+    accuracies = {}
+    for n_h in (1, 4, 20):
+        parameters, costs = _nn_model(X, Y, n_h, 1500)
+        A2, _ = _planar_forward(X, parameters)
+        predictions = A2 > 0.5
+        accuracies[n_h] = float((np.dot(Y, predictions.T) + np.dot(1 - Y, 1 - predictions.T))
+                                / float(Y.size) * 100)
+        assert costs[0] == pytest.approx(np.log(2), abs=1e-3) and costs[-1] < costs[0]
+    assert accuracies[1] < 80 and accuracies[4] > 88 and accuracies[20] > 88
