@@ -329,3 +329,153 @@ def test_planar_one_hidden_layer_and_the_hidden_size_sweep():
                                 / float(Y.size) * 100)
         assert costs[0] == pytest.approx(np.log(2), abs=1e-3) and costs[-1] < costs[0]
     assert accuracies[1] < 80 and accuracies[4] > 88 and accuracies[20] > 88
+
+
+# -- course 1, week 4: building a deep neural network step by step ---------------------------
+class _Relu(gg.Function):
+    """A = max(0, Z);  dZ = dA where Z > 0, else 0 (the course's relu_backward)"""
+
+    @staticmethod
+    def forward(ctx, Z):
+        ctx.save_for_backward(Z)
+        return np.maximum(0, Z)
+
+    @staticmethod
+    def backward(ctx, dA):
+        (Z,) = ctx.saved
+        dZ = np.array(dA, copy=True)
+        dZ[Z <= 0] = 0
+        return dZ
+
+
+class _Sigmoid(gg.Function):
+    """A = 1 / (1 + e**-Z);  dZ = dA s (1 - s) (the course's sigmoid_backward)"""
+
+    @staticmethod
+    def forward(ctx, Z):
+        A = 1 / (1 + np.exp(-Z))
+        ctx.save_for_backward(A)
+        return A
+
+    @staticmethod
+    def backward(ctx, dA):
+        (s,) = ctx.saved
+        return dA * s * (1 - s)
+
+
+def _initialize_parameters_deep(layer_dims, seed=3, scale=0.01):
+    np.random.seed(seed)
+    parameters = {}
+    for l in range(1, len(layer_dims)):
+        W = np.random.randn(layer_dims[l], layer_dims[l - 1])
+        W = W * (scale if scale is not None else 1 / np.sqrt(layer_dims[l - 1]))
+        parameters["W" + str(l)] = gg.Tensor(W, requires_grad=True, name="W" + str(l))
+        parameters["b" + str(l)] = gg.Tensor(np.zeros((layer_dims[l], 1)), requires_grad=True,
+                                             name="b" + str(l))
+    return parameters
+
+
+def _L_model_forward(X, parameters):
+    caches, A = [], X
+    L = len(parameters) // 2
+    for l in range(1, L + 1):
+        A_prev, W, b = A, parameters["W" + str(l)], parameters["b" + str(l)]
+        Z = W.dot(A_prev) + b
+        A = _Sigmoid.apply(Z) if l == L else _Relu.apply(Z)
+        caches.append(((A_prev, W, b), Z))
+    return A, caches
+
+
+def _compute_cost(AL, Y):
+    m = Y.shape[1]
+    cost = (-1 / m) * (np.dot(Y, np.log(AL).T) + np.dot(1 - Y, np.log(1 - AL).T))
+    return np.squeeze(cost)
+
+
+def _L_model_backward_numpy(AL, Y, caches):
+    """The course's L_model_backward, in numpy, from the caches' values."""
+    grads, L, m = {}, len(caches), Y.shape[1]
+    dA = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
+    for l in reversed(range(L)):
+        (A_prev, W, b), Z = caches[l]
+        A_prev = A_prev.data if isinstance(A_prev, gg.Tensor) else A_prev
+        W, Z = W.data, Z.data
+        if l == L - 1:
+            s = 1 / (1 + np.exp(-Z))
+            dZ = dA * s * (1 - s)
+        else:
+            dZ = np.where(Z > 0, dA, 0.0)
+        grads["dW" + str(l + 1)] = dZ @ A_prev.T / m
+        grads["db" + str(l + 1)] = np.sum(dZ, axis=1, keepdims=True) / m
+        dA = W.T @ dZ
+        grads["dA" + str(l)] = dA
+    return grads
+
+
+def test_deep_network_step_by_step_with_tensors_and_custom_ops():
+    np.random.seed(6)
+    X, Y = np.random.randn(5, 4), np.array([[1, 0, 1, 0]])
+    parameters = _initialize_parameters_deep([5, 4, 3, 1], scale=None)
+    AL, caches = _L_model_forward(X, parameters)
+    assert AL.shape == (1, 4) and len(caches) == 3
+    cost = _compute_cost(AL, Y)
+    assert cost.shape == ()
+    cost.backward()
+    expected = _L_model_backward_numpy(AL.data, Y, caches)
+    for l in (1, 2, 3):
+        np.testing.assert_allclose(parameters["W" + str(l)].grad, expected["dW" + str(l)],
+                                   rtol=1e-10)
+        np.testing.assert_allclose(parameters["b" + str(l)].grad, expected["db" + str(l)],
+                                   rtol=1e-10, atol=1e-16)
+    for l in (1, 2):  # dA[l] of each cache, the gradient of the next layer's A_prev
+        np.testing.assert_allclose(caches[l][0][0].grad, expected["dA" + str(l)] / 4,
+                                   rtol=1e-10, atol=1e-16)
+    assert gg.gradcheck(lambda *p: _compute_cost(
+        _L_model_forward(X, dict(zip(parameters, p)))[0], Y), list(parameters.values()))
+    with gg.no_grad():                                   # update_parameters, as the course
+        for l in (1, 2, 3):
+            for name in ("W" + str(l), "b" + str(l)):
+                parameters[name] -= 0.1 * parameters[name].grad
+    np.testing.assert_allclose(parameters["W1"].data,
+                               caches[0][0][1].data, rtol=0)  # in place: the same array
+
+
+def test_deep_network_with_nn_matches_the_tensor_version():
+    from graphgrad import nn
+    np.random.seed(6)
+    X, Y = np.random.randn(5, 4), np.array([[1, 0, 1, 0]])
+    parameters = _initialize_parameters_deep([5, 4, 3, 1], scale=None)
+    AL, _ = _L_model_forward(X, parameters)
+    _compute_cost(AL, Y).backward()
+    model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3), nn.ReLU(),
+                          nn.Linear(3, 1), nn.Sigmoid())
+    layers = [model.linear1, model.linear2, model.linear3]
+    for l, layer in enumerate(layers, start=1):
+        layer.W.data = parameters["W" + str(l)].data.copy()
+        layer.b.data = parameters["b" + str(l)].data.reshape(-1)  # the course's b[l] is (n, 1)
+    A = model(X.T)                                       # examples in rows: (m, n_x)
+    np.testing.assert_allclose(A.data, AL.data.T, rtol=1e-14)
+    nn.binary_cross_entropy(A, Y.T).backward()
+    for l, layer in enumerate(layers, start=1):
+        np.testing.assert_allclose(layer.W.grad, parameters["W" + str(l)].grad, rtol=1e-9)
+        np.testing.assert_allclose(layer.b.grad, parameters["b" + str(l)].grad[:, 0], rtol=1e-9,
+                                   atol=1e-16)
+
+
+def test_a_linear_layer_refuses_the_courses_column_bias_even_when_it_would_broadcast():
+    """nn.linear(A, W, b) with the course's b[l] of shape (n, 1) added b[i] to example i, not to
+    unit i, without a word when the batch had as many examples as the layer has units (here 4);
+    with any other m, it failed, saying that the bias must be (n,)."""
+    from graphgrad import nn
+    rng = np.random.default_rng(0)
+    A, W, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), np.arange(4.0)
+    np.testing.assert_allclose(nn.linear(A, W, b).data, A @ W.T + b, rtol=1e-14)
+    np.testing.assert_allclose(nn.linear(A, W, b.reshape(1, 4)).data, A @ W.T + b, rtol=1e-14)
+    for m in (4, 5):
+        with pytest.raises(gg.OpError, match=r"(?s)Affine.*bias must have shape \(4,\), got the "
+                           r"course's column b\[l\] of shape \(4, 1\): pass b\.reshape\(-1\)"):
+            nn.linear(A[:1].repeat(m, axis=0), W, b.reshape(4, 1))
+    layer = nn.Linear(3, 4)
+    layer.b.data = b.reshape(4, 1)                       # a parameter copied from the course's
+    with pytest.raises(gg.OpError, match=r"b\.reshape\(-1\)"):
+        layer(A)

@@ -40,6 +40,10 @@ class Affine(Function):
         z = x @ w.T
         if b is not None:
             if b.ndim != 1:
+                # The course's b[l] (n_out, 1) broadcasts too when m == n_out, adding b[i]
+                # to example i rather than to unit i: refused, as every other shape is.
+                if b.shape != (1, w.shape[0]):
+                    raise ValueError(f"a bias of shape {b.shape} is not one per unit")
                 ctx.bias_shape = b.shape
             z += b
         return z
@@ -78,6 +82,9 @@ class Affine(Function):
                 tip = " (X.reshape(-1, 1), if X holds m examples of one feature)"
             return (f"a linear layer with W of shape ({n_out}, {n_in}) takes X of shape "
                     f"(m, {n_in}), one example per row; got {x.shape}{tip}")
+        if b is not None and b.shape == (n_out, 1) and n_out != 1:
+            return (f"the bias must have shape ({n_out},), got the course's column b[l] of shape "
+                    f"{b.shape}: pass b.reshape(-1) (or b.T, of shape (1, {n_out}))")
         if b is not None and b.shape not in ((n_out,), (1, n_out)):
             return f"the bias must have shape ({n_out},), got {b.shape}"
         if b is not None and b.ndim == 2 and x.ndim == 1:
