@@ -5,8 +5,10 @@ its values against the course's formulas computed in numpy, finite differences, 
 values the assignments print. Data are generated: no downloads."""
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits, make_circles, make_moons
 
 import graphgrad as gg
+from graphgrad import data, nn, optim
 
 
 # -- course 1, week 3 / 4: update_parameters written as the course writes it -----------------
@@ -117,7 +119,6 @@ def _course_regularization_case():
 
 
 def test_l2_cost_by_hand_and_with_l2_penalty_match_the_courses_value():
-    from graphgrad import nn
     Y, parameters, a3 = _course_regularization_case()
     m, lambd = Y.shape[1], 0.1
     cross_entropy_cost = -np.mean(Y * np.log(a3) + (1 - Y) * np.log(1 - a3))
@@ -136,7 +137,6 @@ def test_l2_penalty_of_the_courses_parameters_dict_says_to_pass_its_weights():
     """nn.l2_penalty(parameters, lambd, m) with the course's dict said 'weight 0 is 'W1', not a
     Tensor' (it iterated over the keys), and the natural next try, parameters.values(), adds
     the biases to the penalty."""
-    from graphgrad import nn
     Y, parameters, a3 = _course_regularization_case()
     with pytest.raises(gg.GraphgradTypeError, match=r"l2_penalty: got a dict of 6 entries; pass "
                        r"a list of its weights alone, \[parameters\['W1'\], parameters\['W2'\], "
@@ -227,11 +227,11 @@ def _predict(w, b, X):
     return Y_prediction
 
 
-def _cat_images(m, rng):
-    """64x64x3 "cat vs non-cat" images: a cat's red channel is brighter on average."""
+def _cat_images(m, rng, size=64, brighter=40):
+    """size x size x 3 "cat vs non-cat" images: a cat's red channel is brighter on average."""
     Y = (rng.random((1, m)) < 0.35).astype(int)
-    X = rng.integers(0, 200, (m, 64, 64, 3))
-    X[Y[0] == 1, :, :, 0] += rng.integers(0, 40, (int(Y.sum()), 64, 64))
+    X = rng.integers(0, 200, (m, size, size, 3))
+    X[Y[0] == 1, :, :, 0] += rng.integers(0, brighter, (int(Y.sum()), size, size))
     return X.astype(np.uint8), Y
 
 
@@ -264,7 +264,8 @@ def test_logistic_regression_model_on_cat_images_and_its_learning_rates():
     results = {}
     for learning_rate in (0.01, 0.001, 0.0001):
         w, b = _initialize_with_zeros(train_x.shape[0])
-        _, _, costs = _optimize(w, b, train_x, train_y, 101, learning_rate)
+        _, _, costs = _optimize(w, b, train_x, train_y, 40, learning_rate)
+        costs.append(_propagate(w, b, train_x, train_y)[1])
         train_accuracy = 100 - np.mean(np.abs(_predict(w, b, train_x) - train_y)) * 100
         test_accuracy = 100 - np.mean(np.abs(_predict(w, b, test_x) - test_y)) * 100
         results[learning_rate] = (costs, train_accuracy, test_accuracy)
@@ -316,8 +317,7 @@ def _nn_model(X, Y, n_h, num_iterations, learning_rate=1.2):
 
 
 def test_planar_one_hidden_layer_and_the_hidden_size_sweep():
-    from graphgrad.data import planar_dataset
-    X, Y = planar_dataset()
+    X, Y = data.planar_dataset()
     X, Y = X.T, Y.T                                      # the course's (n_x, m) and (1, m)
     assert (X.shape, Y.shape) == ((2, 400), (1, 400))
     accuracies = {}
@@ -432,16 +432,17 @@ def test_deep_network_step_by_step_with_tensors_and_custom_ops():
                                    rtol=1e-10, atol=1e-16)
     assert gg.gradcheck(lambda *p: _compute_cost(
         _L_model_forward(X, dict(zip(parameters, p)))[0], Y), list(parameters.values()))
-    with gg.no_grad():                                   # update_parameters, as the course
-        for l in (1, 2, 3):
-            for name in ("W" + str(l), "b" + str(l)):
-                parameters[name] -= 0.1 * parameters[name].grad
-    np.testing.assert_allclose(parameters["W1"].data,
-                               caches[0][0][1].data, rtol=0)  # in place: the same array
+    before = {name: p.data.copy() for name, p in parameters.items()}
+    with gg.no_grad():                                   # update_parameters, in place
+        for name in parameters:
+            parameters[name] -= 0.1 * parameters[name].grad
+    for l in (1, 2, 3):
+        np.testing.assert_allclose(parameters["W" + str(l)].data,
+                                   before["W" + str(l)] - 0.1 * expected["dW" + str(l)],
+                                   rtol=1e-12)
 
 
 def test_deep_network_with_nn_matches_the_tensor_version():
-    from graphgrad import nn
     np.random.seed(6)
     X, Y = np.random.randn(5, 4), np.array([[1, 0, 1, 0]])
     parameters = _initialize_parameters_deep([5, 4, 3, 1], scale=None)
@@ -466,7 +467,6 @@ def test_a_linear_layer_refuses_the_courses_column_bias_even_when_it_would_broad
     """nn.linear(A, W, b) with the course's b[l] of shape (n, 1) added b[i] to example i, not to
     unit i, without a word when the batch had as many examples as the layer has units (here 4);
     with any other m, it failed, saying that the bias must be (n,)."""
-    from graphgrad import nn
     rng = np.random.default_rng(0)
     A, W, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), np.arange(4.0)
     np.testing.assert_allclose(nn.linear(A, W, b).data, A @ W.T + b, rtol=1e-14)
@@ -479,3 +479,307 @@ def test_a_linear_layer_refuses_the_courses_column_bias_even_when_it_would_broad
     layer.b.data = b.reshape(4, 1)                       # a parameter copied from the course's
     with pytest.raises(gg.OpError, match=r"b\.reshape\(-1\)"):
         layer(A)
+
+
+# -- course 1, week 4: deep neural network application (2-layer and L-layer) -----------------
+def test_two_layer_and_L_layer_models_on_cat_images():
+    rng = np.random.default_rng(3)
+    X_orig, Y = _cat_images(160, rng, size=16, brighter=56)
+    X = X_orig.reshape(160, -1).T / 255.0                # 16x16x3 images: (768, m)
+    X = X - X.mean(axis=1, keepdims=True)
+    train_x, train_y, test_x, test_y = X[:, :120], Y[:, :120], X[:, 120:], Y[:, 120:]
+    results = {}
+    for layers_dims in ([768, 7, 1], [768, 20, 7, 5, 1]):
+        parameters = _initialize_parameters_deep(layers_dims, seed=1, scale=None)
+        for _ in range(150):
+            AL, _ = _L_model_forward(train_x, parameters)
+            cost = _compute_cost(AL, train_y)
+            cost.backward()
+            with gg.no_grad():
+                for p in parameters.values():
+                    p -= 0.2 * p.grad
+                    p.grad = None
+        AL, _ = _L_model_forward(test_x, parameters)
+        results[len(layers_dims)] = ((AL.data > 0.5) == test_y).mean(), cost.item()
+    assert results[3][0] >= 0.95 and results[5][0] >= 0.85
+    assert results[3][1] < 0.05 and results[5][1] < 0.1
+
+    model = nn.Sequential(nn.Linear(768, 7, rng=1), nn.ReLU(), nn.Linear(7, 1, rng=2))
+    history = gg.fit(model, nn.binary_cross_entropy_with_logits,
+                     optim.SGD(model.parameters(), lr=0.2), (train_x.T, train_y.T),
+                     epochs=100, batch_size=120, progress=False)
+    with gg.no_grad():
+        accuracy = ((model(test_x.T).data > 0) == test_y.T).mean()
+    assert history["accuracy"][-1] >= 0.9 and accuracy >= 0.9
+
+
+# -- course 2, week 1: initialization -------------------------------------------------------------
+def test_zeros_initialization_fails_to_break_symmetry_and_he_does():
+    np.random.seed(1)
+    train_X, train_Y = make_circles(n_samples=300, noise=0.05)
+    Y = train_Y.reshape(-1, 1).astype(float)
+
+    def course_init(kind):
+        def init(shape, rng):  # the course's draws: np.random.seed(3), then one per layer
+            if kind == "zeros":
+                return np.zeros(shape)
+            scale = 10 if kind == "random" else np.sqrt(2 / shape[1])
+            return np.random.randn(*shape) * scale
+        return init
+
+    results = {}
+    for kind in ("zeros", "random", "he"):
+        np.random.seed(3)
+        init = course_init(kind)
+        model = nn.Sequential(nn.Linear(2, 10, init=init), nn.ReLU(),
+                              nn.Linear(10, 5, init=init), nn.ReLU(), nn.Linear(5, 1, init=init))
+        if kind == "he":  # the course's initialize_parameters_he([2, 4, 1]) values, seed 3
+            np.random.seed(3)
+            W1 = np.random.randn(4, 2) * np.sqrt(2 / 2)
+            np.testing.assert_allclose(W1[0], [1.78862847, 0.43650985], rtol=1e-8)
+        optimizer = optim.SGD(model.parameters(), lr=0.05)
+        for _ in range(1500):
+            cost = nn.binary_cross_entropy_with_logits(model(train_X), Y)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+        with gg.no_grad():
+            results[kind] = (((model(train_X).data > 0) == Y).mean(), cost.item(), model)
+    accuracy, cost, model = results["zeros"]
+    assert cost == pytest.approx(np.log(2), abs=1e-6) and accuracy == 0.5
+    for layer in (model.linear1, model.linear2):  # every unit the same: all still zero
+        np.testing.assert_array_equal(layer.W.data, 0.0)
+        np.testing.assert_array_equal(layer.b.data, 0.0)
+    assert results["he"][0] > 0.95
+    assert results["random"][1] > results["he"][1]
+
+
+# -- course 2, week 1: dropout ---------------------------------------------------------------------
+def test_dropout_with_the_courses_D_masks_and_with_nn_dropout():
+    np.random.seed(1)
+    X = np.random.randn(3, 5)
+    W1 = gg.Tensor(np.random.randn(2, 3), requires_grad=True)
+    b1 = gg.Tensor(np.random.randn(2, 1), requires_grad=True)
+    W2 = gg.Tensor(np.random.randn(1, 2), requires_grad=True)
+    keep_prob = 0.7
+    Z1 = np.dot(W1, X) + b1
+    A1 = gg.relu(Z1)
+    D1 = np.random.rand(A1.shape[0], A1.shape[1])
+    D1 = (D1 < keep_prob).astype(int)
+    A1 = A1 * D1
+    A1 = A1 / keep_prob
+    J = np.sum(np.dot(W2, A1))
+    J.backward()
+    z1 = W1.data @ X + b1.data                           # backward_propagation_with_dropout
+    dA1 = W2.data.T @ np.ones((1, 5)) * D1 / keep_prob
+    dZ1 = dA1 * (z1 > 0)
+    np.testing.assert_allclose(A1.data, np.maximum(z1, 0) * D1 / keep_prob, rtol=1e-14)
+    np.testing.assert_allclose(W1.grad, dZ1 @ X.T, rtol=1e-12)
+    np.testing.assert_allclose(b1.grad, dZ1.sum(axis=1, keepdims=True), rtol=1e-12)
+
+    dropout = nn.Dropout(0.86, rng=0)                    # rows are examples: (m, n)
+    A = np.random.rand(2000, 20) + 0.5
+    out = dropout(A)
+    D = dropout.D.data
+    np.testing.assert_allclose(out.data, A * D / 0.86, rtol=1e-14)
+    assert D.shape == A.shape and abs(D.mean() - 0.86) < 0.01
+    dropout.eval()
+    np.testing.assert_array_equal(dropout(A).data, A)
+
+
+# -- course 2, week 1: N-dimensional gradient checking ---------------------------------------------
+_KEYS = ["W1", "b1", "W2", "b2", "W3", "b3"]
+
+
+def _forward_propagation_n(X, Y, parameters):
+    m = X.shape[1]
+    A1 = gg.relu(np.dot(parameters["W1"], X) + parameters["b1"])
+    A2 = gg.relu(np.dot(parameters["W2"], A1) + parameters["b2"])
+    A3 = gg.sigmoid(np.dot(parameters["W3"], A2) + parameters["b3"])
+    logprobs = np.multiply(-np.log(A3), Y) + np.multiply(-np.log(1 - A3), 1 - Y)
+    return 1.0 / m * np.sum(logprobs)
+
+
+def test_gradient_check_n_with_the_courses_vectors_and_with_gradcheck():
+    np.random.seed(1)
+    X, Y = np.random.randn(4, 3), np.array([[1, 1, 0]])
+    shapes = {"W1": (5, 4), "b1": (5, 1), "W2": (3, 5), "b2": (3, 1), "W3": (1, 3), "b3": (1, 1)}
+    parameters = {k: np.random.randn(*shapes[k]) for k in _KEYS}
+
+    def dictionary_to_vector(parameters):
+        return np.concatenate([np.reshape(parameters[k], (-1, 1)) for k in _KEYS], axis=0)
+
+    def vector_to_dictionary(theta):
+        out, i = {}, 0
+        for k in _KEYS:
+            n = int(np.prod(shapes[k]))
+            out[k] = theta[i:i + n].reshape(shapes[k])
+            i += n
+        return out
+
+    theta = gg.Tensor(dictionary_to_vector(parameters), requires_grad=True)
+    _forward_propagation_n(X, Y, vector_to_dictionary(theta)).backward()
+    grad = theta.grad
+    values = theta.data.copy()
+    epsilon = 1e-7
+    gradapprox = np.zeros_like(values)
+    for i in range(values.shape[0]):
+        plus, minus = np.copy(values), np.copy(values)
+        plus[i][0] += epsilon
+        minus[i][0] -= epsilon
+        J_plus = _forward_propagation_n(X, Y, vector_to_dictionary(plus)).item()
+        J_minus = _forward_propagation_n(X, Y, vector_to_dictionary(minus)).item()
+        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)
+    difference = np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad)
+                                                      + np.linalg.norm(gradapprox))
+    assert difference < 2e-7
+    tensors = [gg.Tensor(parameters[k], requires_grad=True, name=k) for k in _KEYS]
+    result = gg.gradcheck(lambda *p: _forward_propagation_n(X, Y, dict(zip(_KEYS, p))), tensors)
+    assert [p.input_label for p in result.pairs] == [f"'{k}' {shapes[k]} float64" for k in _KEYS]
+    flat = np.concatenate([np.ravel(pair_grad) for pair_grad in vector_to_dictionary(grad)
+                           .values()])
+    np.testing.assert_allclose(flat, grad.ravel(), rtol=0)
+
+    # The course's centred difference over a model's own parameters, in place.
+    model = nn.Sequential(nn.Linear(4, 5, rng=0), nn.ReLU(), nn.Linear(5, 1, rng=1))
+
+    def cost():
+        return nn.binary_cross_entropy_with_logits(model(X.T), Y.T)
+
+    cost().backward()
+    for p in model.parameters():
+        for index in np.ndindex(p.shape):
+            old = p.data[index]
+            p.data[index] = old + epsilon
+            J_plus = cost().item()
+            p.data[index] = old - epsilon
+            J_minus = cost().item()
+            p.data[index] = old
+            assert p.grad[index] == pytest.approx((J_plus - J_minus) / (2 * epsilon),
+                                                  rel=1e-5, abs=1e-8)
+
+
+# -- course 2, week 2: optimization methods ----------------------------------------------------
+def _random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    np.random.seed(seed)
+    m = X.shape[1]
+    permutation = list(np.random.permutation(m))
+    shuffled_X, shuffled_Y = X[:, permutation], Y[:, permutation].reshape((1, m))
+    return [(shuffled_X[:, k:k + mini_batch_size], shuffled_Y[:, k:k + mini_batch_size])
+            for k in range(0, m, mini_batch_size)]
+
+
+def _schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
+    return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
+
+
+def _moons_model(optimizer_name, num_epochs, learning_rate, decay=None, check_steps=0):
+    """The course's model(): [2, 5, 2, 1], He initialisation, mini-batches of 64 reshuffled with
+    seed + 1 each epoch; gradient descent, momentum or Adam with optim. Its first
+    ``check_steps`` steps are checked against the course's update rules in numpy."""
+    np.random.seed(3)
+    train_X, train_Y = make_moons(n_samples=300, noise=0.2)
+    X, Y = train_X.T, train_Y.reshape((1, -1)).astype(float)
+    np.random.seed(3)
+    layers_dims, parameters = [2, 5, 2, 1], {}
+    for l in range(1, 4):
+        parameters["W" + str(l)] = gg.Tensor(np.random.randn(layers_dims[l], layers_dims[l - 1])
+                                             * np.sqrt(2 / layers_dims[l - 1]), requires_grad=True)
+        parameters["b" + str(l)] = gg.Tensor(np.zeros((layers_dims[l], 1)), requires_grad=True)
+    params = list(parameters.values())
+    optimizer = {"gd": lambda: optim.SGD(params, lr=learning_rate),
+                 "momentum": lambda: optim.SGD(params, lr=learning_rate, momentum=0.9),
+                 "adam": lambda: optim.Adam(params, lr=learning_rate)}[optimizer_name]()
+    reference = {k: p.data.copy() for k, p in parameters.items()}
+    v = {k: np.zeros_like(p) for k, p in reference.items()}
+    s = {k: np.zeros_like(p) for k, p in reference.items()}
+    seed, t, costs = 10, 0, []
+
+    def forward(X, P):
+        A1 = gg.relu(np.dot(P["W1"], X) + P["b1"])
+        A2 = gg.relu(np.dot(P["W2"], A1) + P["b2"])
+        return np.dot(P["W3"], A2) + P["b3"]
+
+    for epoch in range(num_epochs):
+        seed += 1
+        cost_total = 0.0
+        for minibatch_X, minibatch_Y in _random_mini_batches(X, Y, 64, seed):
+            cost = nn.binary_cross_entropy_with_logits(forward(minibatch_X, parameters),
+                                                       minibatch_Y)
+            optimizer.zero_grad()
+            cost.backward()
+            if t < check_steps:  # update_parameters_with_momentum / _with_adam, by hand
+                grads = {k: p.grad for k, p in parameters.items()}
+            optimizer.step()
+            t += 1
+            cost_total += cost.item() * minibatch_X.shape[1]
+            if t <= check_steps:
+                for k in reference:
+                    g = grads[k]
+                    if optimizer_name == "momentum":
+                        v[k] = 0.9 * v[k] + 0.1 * g
+                        reference[k] = reference[k] - learning_rate * v[k]
+                    elif optimizer_name == "adam":
+                        v[k] = 0.9 * v[k] + 0.1 * g
+                        s[k] = 0.999 * s[k] + 0.001 * g ** 2
+                        v_corrected, s_corrected = v[k] / (1 - 0.9 ** t), s[k] / (1 - 0.999 ** t)
+                        reference[k] = reference[k] - learning_rate * v_corrected / (
+                            np.sqrt(s_corrected) + 1e-8)
+                    else:
+                        reference[k] = reference[k] - learning_rate * g
+                    np.testing.assert_allclose(parameters[k].data, reference[k], rtol=1e-10,
+                                               atol=1e-15)
+                    reference[k] = parameters[k].data.copy()  # go on from the same point
+        costs.append(cost_total / X.shape[1])
+        if decay is not None:
+            optimizer.lr = decay(epoch)
+    with gg.no_grad():
+        accuracy = ((forward(X, parameters).data > 0) == Y).mean()
+    return accuracy, costs, optimizer
+
+
+def test_optimization_methods_follow_the_courses_update_rules_on_moons():
+    results = {name: _moons_model(name, 120, 0.005, check_steps=12)
+               for name in ("gd", "momentum", "adam")}
+    # the course's ranking, reached sooner at a larger learning rate than its 0.0007
+    assert results["adam"][0] > 0.9 > 0.7 > results["momentum"][0]
+    assert results["adam"][1][-1] < 0.3 < results["momentum"][1][-1]
+    assert results["momentum"][1][-1] == pytest.approx(results["gd"][1][-1], abs=0.01)
+    mini = _random_mini_batches(np.arange(148.0).reshape(2, 74), np.ones((1, 74)), 64, 0)
+    assert [mx.shape for mx, _ in mini] == [(2, 64), (2, 10)]
+
+
+def test_learning_rate_decay_with_the_courses_schedule():
+    decay = optim.InverseTimeDecay(0.5, decay_rate=0.3, time_interval=100)
+    for epoch in (0, 10, 99, 100, 250, 1000):
+        assert decay(epoch) == pytest.approx(_schedule_lr_decay(0.5, epoch, 0.3, 100),
+                                             rel=1e-15)
+    assert optim.InverseTimeDecay(0.5, 1)(2) == 0.5 / 3   # update_lr(0.5, 2, 1)
+    lrs = []
+    accuracy, costs, optimizer = _moons_model(
+        "adam", 60, 0.1, decay=lambda epoch: lrs.append(_schedule_lr_decay(0.1, epoch + 1, 1,
+                                                                           20)) or lrs[-1])
+    assert optimizer.lr == pytest.approx(0.1 / 4) and accuracy > 0.85
+
+
+# -- course 2, week 3: the TensorFlow introduction, in graphgrad ---------------------------------
+def test_one_hot_and_a_three_layer_network_on_digits():
+    labels = np.array([1, 2, 3, 0, 2, 1])
+    np.testing.assert_array_equal(data.one_hot(labels, 4), np.eye(4)[labels])
+    np.testing.assert_array_equal(data.one_hot(labels.reshape(1, -1), 4).T[:, 0], [0, 1, 0, 0])
+    digits = load_digits()
+    X, Y = digits.data / 16.0, digits.target
+    (X_train, Y_train), (X_test, Y_test) = (X[:1400], Y[:1400]), (X[1400:], Y[1400:])
+    model = nn.Sequential(nn.Linear(64, 25, rng=1), nn.ReLU(), nn.Linear(25, 12, rng=2),
+                          nn.ReLU(), nn.Linear(12, 10, rng=3))
+    history = gg.fit(model, nn.cross_entropy, optim.Adam(model.parameters(), lr=0.01),
+                     (X_train, data.one_hot(Y_train, 10)), epochs=15, batch_size=32,
+                     progress=False)
+    with gg.no_grad():
+        logits = model(X_test)
+        cost = nn.cross_entropy(logits, data.one_hot(Y_test, 10))
+    z = logits.data - logits.data.max(axis=1, keepdims=True)
+    log_softmax = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    assert cost.item() == pytest.approx(-log_softmax[np.arange(len(Y_test)), Y_test].mean(),
+                                        rel=1e-12)
+    assert history["accuracy"][-1] > 0.95 and (logits.data.argmax(axis=1) == Y_test).mean() > 0.9
