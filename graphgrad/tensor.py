@@ -234,11 +234,12 @@ class Tensor:
                 f"{kind}() of {describe(self)}, which requires grad, would keep its value "
                 "only, and the gradient would be lost; numpy calls it when t is stored in one "
                 "element of an array (Z[i, j] = t), so what is computed from that array has "
-                "no gradient. Keep tensors in graphgrad ops (collect them in a list and "
-                "gg.stack it, or gg.where), or take the value on purpose: t.item(), or "
-                "under gg.no_grad(). To print a cost, as the course's \"Cost after iteration "
-                "%i: %f\" % (i, cost) does through float(): pass cost.item(), or write "
-                "f\"{cost:.6f}\"."
+                "no gradient, and Python's math module reads numbers through it (math.exp(t): "
+                "take np.exp(t) or gg.exp(t), which record the op). Keep tensors in graphgrad "
+                "ops (collect them in a list and gg.stack it, or gg.where), or take the value "
+                "on purpose: t.item(), or under gg.no_grad(). To print a cost, as the "
+                "course's \"Cost after iteration %i: %f\" % (i, cost) does through float(): "
+                "pass cost.item(), or write f\"{cost:.6f}\"."
             )
 
     def __index__(self) -> int:

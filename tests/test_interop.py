@@ -4,6 +4,7 @@ refused by name on a tensor that requires grad, and run on the values of one tha
 np.asarray(t) gives the data."""
 import contextlib
 import inspect
+import math
 import re
 
 import numpy as np
@@ -173,6 +174,9 @@ def test_storing_a_tensor_that_requires_grad_in_an_array_element_is_refused():
         _ = "Cost after iteration %i: %f" % (0, cost)  # noqa: UP031 (the course's form)
     assert "%f" % cost.item() == "30.000000"  # noqa: UP031
     assert f"{cost:.6f}" == "30.000000"
+    with pytest.raises(gg.GraphgradTypeError, match=r"math\.exp\(t\): take np\.exp\(t\)"):
+        math.exp(cost)  # the course's basic_sigmoid, on a tensor
+    np.testing.assert_allclose(np.exp(W).data, np.exp(W.data))  # the op it points to
 
 
 def test_numpy_backward_bodies_are_differentiable_through_interop():
