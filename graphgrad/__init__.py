@@ -19,10 +19,12 @@ from graphgrad.errors import (
 )
 from graphgrad.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from graphgrad.ops.elementwise import (
-    abs, clip, cos, exp, leaky_relu, log, maximum, minimum, relu, sigmoid, sin, sqrt, tanh,
-    where,
+    abs, clip, cos, exp, expm1, leaky_relu, log, log1p, maximum, minimum, relu, sigmoid, sin,
+    sqrt, tanh, where,
 )
-from graphgrad.ops.reductions import max, mean, min, norm, std, sum, var
+from graphgrad.ops.activations import elu, gelu, silu, softplus
+from graphgrad.ops.reductions import max, mean, min, norm, prod, std, sum, var
+from graphgrad.ops.cumulative import cumsum
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d
@@ -40,9 +42,11 @@ __all__ = [
     # tensors, ops, graphs and modes
     "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad",
     "add", "div", "matmul", "mul", "neg", "pow", "sub",
-    "abs", "clip", "cos", "exp", "leaky_relu", "log", "maximum", "minimum", "relu", "sigmoid",
-    "sin", "sqrt", "tanh", "where",
-    "max", "mean", "min", "norm", "std", "sum", "var", "log_softmax", "logsumexp", "softmax",
+    "abs", "clip", "cos", "exp", "expm1", "leaky_relu", "log", "log1p", "maximum", "minimum",
+    "relu", "sigmoid", "sin", "sqrt", "tanh", "where",
+    "elu", "gelu", "silu", "softplus",
+    "cumsum", "max", "mean", "min", "norm", "prod", "std", "sum", "var",
+    "log_softmax", "logsumexp", "softmax",
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",

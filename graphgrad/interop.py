@@ -32,6 +32,7 @@ from graphgrad.errors import (
 )
 from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
+from graphgrad.ops import cumulative as C
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
@@ -54,6 +55,8 @@ _UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.matmul: A.matmul,
     np.exp: E.exp,
     np.log: E.log,
+    np.log1p: E.log1p,
+    np.expm1: E.expm1,
     np.sqrt: E.sqrt,
     np.absolute: E.abs,
     np.sin: E.sin,
@@ -89,6 +92,16 @@ def _numpy_reduction(reduce: Callable[..., Tensor], numpy_reduce: Callable[..., 
         return reduce(S.astype(a, dtype), axis=axis, keepdims=keepdims)
 
     return call
+
+
+def _numpy_cumsum(a: Any, axis: Any = None, dtype: Any = None) -> Tensor:
+    """np.cumsum on a Tensor: gg.cumsum, in numpy's dtype when one is given (a count, in an
+    integer dtype, is numpy's value, with no gradient, as for `_numpy_reduction`)."""
+    if dtype is None:
+        return C.cumsum(a, axis=axis)
+    if np.dtype(dtype).kind != "f":
+        return _constant(np.cumsum(_data(a), axis=axis, dtype=dtype))
+    return C.cumsum(S.astype(a, dtype), axis=axis)
 
 
 def _numpy_spread(spread: Callable[..., Tensor], word: str) -> Callable[..., Tensor]:
@@ -134,6 +147,8 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.min: _numpy_reduction(R.min, np.min),
     np.amax: _numpy_reduction(R.max, np.amax),
     np.amin: _numpy_reduction(R.min, np.amin),
+    np.prod: _numpy_reduction(R.prod, np.prod),
+    np.cumsum: _numpy_cumsum,
     np.var: _numpy_spread(R.var, "var"),
     np.std: _numpy_spread(R.std, "std"),
     np.linalg.norm: linalg_norm,

@@ -481,6 +481,14 @@ class Tensor:
         """Natural logarithm, elementwise: `gg.log`."""
         return Log.apply(self)
 
+    def log1p(self) -> Tensor:
+        """ln(1 + x), elementwise, exact for small x: `gg.log1p`."""
+        return Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        """e ** x - 1, elementwise, exact for small x: `gg.expm1`."""
+        return Expm1.apply(self)
+
     def sqrt(self) -> Tensor:
         """Square root, elementwise: `gg.sqrt`."""
         return Sqrt.apply(self)
@@ -513,6 +521,22 @@ class Tensor:
         """x where x > 0, else alpha * x, elementwise: `gg.leaky_relu`."""
         return _leaky_relu(self, alpha)
 
+    def softplus(self) -> Tensor:
+        """ln(1 + e**x), elementwise, stable: `gg.softplus`."""
+        return Softplus.apply(self)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """x where x > 0, else alpha (e**x - 1), elementwise: `gg.elu`."""
+        return _activations.elu(self, alpha)
+
+    def silu(self) -> Tensor:
+        """x sigmoid(x), elementwise, stable: `gg.silu`."""
+        return SiLU.apply(self)
+
+    def gelu(self, approximate: str = "tanh") -> Tensor:
+        """GELU in its tanh form, elementwise; ``approximate`` must be "tanh": `gg.gelu`."""
+        return _activations.gelu(self, approximate)
+
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """The values limited to [low, high], same shape: `gg.clip`."""
         return _clip(self, low, high)
@@ -526,6 +550,15 @@ class Tensor:
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all when None), ``keepdims`` as `gg.mean`."""
         return Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis`` (all when None), ``keepdims`` as `gg.prod`; its gradient is
+        right where x holds zeros."""
+        return Prod.apply(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """The running sum along ``axis`` (of the flattened tensor when None): `gg.cumsum`."""
+        return Cumsum.apply(self, axis=axis)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis`` (all when None), ``keepdims`` as `gg.max`."""
@@ -915,12 +948,15 @@ from graphgrad.modes import _state  # noqa: E402
 from graphgrad import interop  # noqa: E402
 from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from graphgrad.ops.elementwise import (  # noqa: E402
-    Abs, Cos, Exp, Log, ReLU, Sigmoid, Sin, Sqrt, Tanh,
+    Abs, Cos, Exp, Expm1, Log, Log1p, ReLU, Sigmoid, Sin, Sqrt, Tanh,
 )
 from graphgrad.ops.elementwise import clip as _clip  # noqa: E402
 from graphgrad.ops.elementwise import leaky_relu as _leaky_relu  # noqa: E402
 from graphgrad.ops.indexing import GetItem  # noqa: E402
-from graphgrad.ops.reductions import Max, Mean, Min, Norm, Std, Sum, Var  # noqa: E402
+from graphgrad.ops.reductions import Max, Mean, Min, Norm, Prod, Std, Sum, Var  # noqa: E402
+from graphgrad.ops import activations as _activations  # noqa: E402
+from graphgrad.ops.activations import SiLU, Softplus  # noqa: E402
+from graphgrad.ops.cumulative import Cumsum  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,

@@ -37,6 +37,22 @@ def _nonzero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
     return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.3, 2.0, shape)
 
 
+def _above_minus_one(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Inside log1p's domain, x > -1, and away from its pole."""
+    return rng.uniform(-0.7, 2.0, shape)
+
+
+def zeros_per_row(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Row i (along the first axis) holds i % 4 exact zeros, at random places: the slices
+    of a product along the last axis with none, one, two and three zeros."""
+    (shape,) = shapes
+    x = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
+    rows = x.reshape(shape[0], -1)
+    for i, row in enumerate(rows):
+        row[rng.permutation(row.size)[:i % 4]] = 0.0
+    return [x]
+
+
 def _away_from_clip_bounds(rng: np.random.Generator, shape: Shape) -> np.ndarray:
     """Inside, below and above [-0.5, 0.5], never within 0.1 of a bound."""
     return rng.choice([-1.5, 0.0, 1.5], shape) + rng.uniform(-0.35, 0.35, shape)
@@ -222,6 +238,19 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def gelu_tanh(x: np.ndarray) -> np.ndarray:
+    """GELU's tanh form as PyTorch writes it (approximate="tanh")."""
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -347,6 +376,25 @@ UNARY = [
        ((3, 4),), NONZERO),
     Op("leaky_relu_method_alpha", lambda x: x.leaky_relu(0.2),
        lambda x: np.where(x > 0, x, 0.2 * x), ((3, 4),), NONZERO),
+    Op("log1p", gg.log1p, np.log1p, ((3, 4),), each(_above_minus_one), elementwise=True),
+    Op("log1p_method", lambda x: x.log1p(), np.log1p, ((3, 4),), each(_above_minus_one)),
+    Op("log1p_numpy", lambda x: np.log1p(x), np.log1p, ((3, 4),), each(_above_minus_one)),
+    Op("expm1", gg.expm1, np.expm1, ((3, 4),), elementwise=True),
+    Op("expm1_method", lambda x: x.expm1(), np.expm1, ((3, 4),)),
+    Op("expm1_numpy", lambda x: np.expm1(x), np.expm1, ((3, 4),)),
+    Op("softplus", gg.softplus, _softplus, ((3, 4),), elementwise=True, smooth=True),
+    Op("softplus_method", lambda x: x.softplus(), _softplus, ((3, 4),)),
+    Op("elu", gg.elu, _elu, ((3, 4),), NONZERO, elementwise=True),
+    Op("elu_alpha", lambda x: gg.elu(x, alpha=0.5), lambda x: _elu(x, 0.5), ((3, 4),),
+       NONZERO, elementwise=True),
+    Op("elu_method_alpha", lambda x: x.elu(2.0), lambda x: _elu(x, 2.0), ((3, 4),), NONZERO),
+    Op("silu", gg.silu, lambda x: x * _sigmoid(x), ((3, 4),), elementwise=True, smooth=True),
+    Op("silu_method", lambda x: x.silu(), lambda x: x * _sigmoid(x), ((3, 4),)),
+    Op("gelu", gg.gelu, gelu_tanh, ((3, 4),), elementwise=True, smooth=True),
+    Op("gelu_tanh_method", lambda x: x.gelu(approximate="tanh"), gelu_tanh, ((3, 4),)),
+    # beyond the clip that keeps the cubic finite, +-30: 1 for x > 0, 0 for x < 0
+    Op("gelu_far", gg.gelu, gelu_tanh, ((3, 4),), each(lambda rng, shape: _nonzero(
+        rng, shape) * 25.0)),
 ]
 
 MATMUL = [
@@ -416,6 +464,17 @@ REDUCTIONS = [
        ((2, 3),)),
     Op("std_method_ddof1", lambda x: x.std(axis=-1, ddof=1),
        lambda x: np.std(x, axis=-1, ddof=1), ((2, 3),)),
+    *_reductions("prod", gg.prod, np.prod, REAL),
+    Op("prod_zeros_per_row", lambda x: gg.prod(x, axis=1), lambda x: np.prod(x, axis=1),
+       ((8, 5),), zeros_per_row),
+    Op("prod_zeros_per_row_3d_keepdims", lambda x: gg.prod(x, axis=(1, 2), keepdims=True),
+       lambda x: np.prod(x, axis=(1, 2), keepdims=True), ((4, 2, 3),), zeros_per_row),
+    Op("prod_one_zero_in_all", gg.prod, np.prod, ((2, 3),),
+       lambda rng, shapes: [x * (np.arange(x.size) != 4).reshape(x.shape)
+                            for x in REAL(rng, shapes)]),
+    Op("prod_numpy", lambda x: np.prod(x, axis=0, keepdims=True),
+       lambda x: np.prod(x, axis=0, keepdims=True), ((3, 4),),
+       random=one(shapes_of(1))),
     Op("norm_vector", gg.norm, np.linalg.norm, ((5,),)),
     Op("norm_scalar", gg.norm, np.linalg.norm, ((),), NONZERO),  # |x|, away from its kink
     Op("norm_axes_np", lambda x: np.linalg.norm(x, axis=(1, 2), keepdims=True),
@@ -424,6 +483,20 @@ REDUCTIONS = [
     # the course's cosine similarity of word vectors, u . v / (||u|| ||v||)
     Op("cosine_similarity", lambda u, v: (u * v).sum() / (gg.norm(u) * gg.norm(v)),
        lambda u, v: u @ v / (np.linalg.norm(u) * np.linalg.norm(v)), ((6,), (6,))),
+]
+
+CUMULATIVE = [
+    Op("cumsum", gg.cumsum, np.cumsum, ((3, 4),), random=one(shapes_of())),
+    Op("cumsum_axis0", lambda x: gg.cumsum(x, axis=0), lambda x: np.cumsum(x, axis=0),
+       ((3, 4),), random=one(shapes_of(1))),
+    Op("cumsum_negative_axis", lambda x: gg.cumsum(x, axis=-2),
+       lambda x: np.cumsum(x, axis=-2), ((2, 3, 4),), random=one(shapes_of(2))),
+    Op("cumsum_scalar_axis0", lambda x: gg.cumsum(x, axis=0), lambda x: np.cumsum(x, axis=0),
+       ((),)),
+    Op("cumsum_method", lambda x: x.cumsum(1), lambda x: np.cumsum(x, 1), ((2, 3, 4),),
+       random=one(shapes_of(2))),
+    Op("cumsum_numpy", lambda x: np.cumsum(x, axis=-1), lambda x: np.cumsum(x, axis=-1),
+       ((3, 4),), random=one(shapes_of(1))),
 ]
 
 SOFTMAX = [
@@ -756,8 +829,8 @@ RECURRENT = [
        ((3, 4), (5, 6), (5,)), random=gate_shapes(data_input=True)),
 ]
 
-OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *SOFTMAX, *SHAPE, *INDEXING,
-                 *CONVOLUTION, *RECURRENT]
+OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
+                 *INDEXING, *CONVOLUTION, *RECURRENT]
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

@@ -113,6 +113,7 @@ def shape_and_axis(draw_, min_dims=0):
 REDUCTIONS = {
     "sum": (gg.sum, np.sum),
     "mean": (gg.mean, np.mean),
+    "prod": (gg.prod, np.prod),  # the data holds one 0: its gradient with a zero
     "max": (gg.max, np.max),
     "min": (gg.min, np.min),
     "var": (gg.var, np.var),

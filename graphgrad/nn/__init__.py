@@ -15,7 +15,17 @@ batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that ma
 course's (n_x, m).
 """
 from graphgrad.nn import init
-from graphgrad.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from graphgrad.nn.activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from graphgrad.nn.attention import (
     MultiHeadAttention,
     look_ahead_mask,
@@ -54,10 +64,11 @@ from graphgrad.nn.transformer import (
 
 __all__ = [
     "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
-    "ConvTranspose2d", "Dropout",
-    "Embedding", "Flatten", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm", "LeakyReLU",
-    "Linear", "MaxPool2d", "Module", "ModuleList", "MultiHeadAttention", "Parameter", "RNN",
-    "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh",
+    "ConvTranspose2d", "Dropout", "ELU",
+    "Embedding", "Flatten", "GELU", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm",
+    "LeakyReLU", "Linear", "MaxPool2d", "Module", "ModuleList", "MultiHeadAttention",
+    "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
+    "Softplus", "StateDictError", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "beam_search", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "greedy_search", "init", "l2_penalty",

@@ -1,8 +1,9 @@
 """Activation layers: the course's g(z) as modules, to put between layers in a `Sequential`.
 
 Each is a thin module over the engine's op of the same name (`gg.sigmoid`, `gg.tanh`,
-`gg.relu`, `gg.leaky_relu`, `gg.softmax`), so its node in a picture is that op, inside the
-layer's cluster. Shapes are unchanged: (m, n) -> (m, n). Depends on `ops`, `nn.module`.
+`gg.relu`, `gg.leaky_relu`, `gg.softmax`, and the later networks' `gg.softplus`, `gg.elu`,
+`gg.silu`, `gg.gelu`), so its node in a picture is that op, inside the layer's cluster.
+Shapes are unchanged: (m, n) -> (m, n). Depends on `ops`, `nn.module`.
 """
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from typing import Any
 
 from graphgrad.errors import ArgumentError, real_number
 from graphgrad.nn.module import Module
+from graphgrad.ops.activations import ELU as _ELU
+from graphgrad.ops.activations import ELU_ALPHA_RULE, gelu_form
+from graphgrad.ops.activations import GELU as _GELU
+from graphgrad.ops.activations import SiLU as _SiLU
+from graphgrad.ops.activations import Softplus as _Softplus
 from graphgrad.ops.elementwise import LeakyReLU as _LeakyReLU
 from graphgrad.ops.elementwise import ReLU as _ReLU
 from graphgrad.ops.elementwise import Sigmoid as _Sigmoid
@@ -66,6 +72,65 @@ class LeakyReLU(Module):
     def extra_repr(self) -> str:
         """``alpha=0.01``, for the repr."""
         return f"alpha={self.alpha:g}"
+
+
+class Softplus(Module):
+    """A = ln(1 + e**Z), a smooth ReLU, stable for any Z."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = softplus(Z), elementwise: `gg.softplus`.  Z (m, n) -> A (m, n)."""
+        return _Softplus.apply(Z)
+
+
+class ELU(Module):
+    """A = Z where Z > 0, else alpha (e**Z - 1): the exponential linear unit (PyTorch's
+    nn.ELU, alpha=1.0 by default)."""
+
+    single_node = True
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = real_number(alpha, "alpha", "ELU", math.isfinite, ELU_ALPHA_RULE)
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = Z where Z > 0, else alpha (e**Z - 1): `gg.elu`.  Z (m, n) -> A (m, n)."""
+        return _ELU.apply(Z, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        """``alpha=1``, for the repr."""
+        return f"alpha={self.alpha:g}"
+
+
+class SiLU(Module):
+    """A = Z sigmoid(Z): the sigmoid-weighted linear unit (swish), stable for any Z."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = silu(Z), elementwise: `gg.silu`.  Z (m, n) -> A (m, n)."""
+        return _SiLU.apply(Z)
+
+
+class GELU(Module):
+    """A = 0.5 Z (1 + tanh(sqrt(2/pi) (Z + 0.044715 Z**3))): the Transformer's GELU in its
+    tanh form (PyTorch's nn.GELU(approximate="tanh")). ``approximate`` must be "tanh": the
+    exact form needs erf, which numpy does not have (see `gg.gelu`)."""
+
+    single_node = True
+
+    def __init__(self, approximate: str = "tanh") -> None:
+        super().__init__()
+        self.approximate = gelu_form(approximate, "GELU")
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = gelu(Z), elementwise: `gg.gelu`.  Z (m, n) -> A (m, n)."""
+        return _GELU.apply(Z)
+
+    def extra_repr(self) -> str:
+        """``approximate='tanh'``, for the repr."""
+        return f"approximate={self.approximate!r}"
 
 
 class Softmax(Module):

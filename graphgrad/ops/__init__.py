@@ -1,8 +1,11 @@
 """The built-in ops, one `Function` subclass each, grouped by concept:
 
 - `arithmetic`: + - * / ** neg @
-- `elementwise`: exp log sqrt abs sin cos tanh sigmoid relu leaky_relu maximum minimum clip where
-- `reductions`: sum mean max min
+- `elementwise`: exp log log1p expm1 sqrt abs sin cos tanh sigmoid relu leaky_relu maximum
+  minimum clip where
+- `activations`: softplus elu silu gelu
+- `reductions`: sum mean prod max min var std norm
+- `cumulative`: cumsum
 - `softmax`: softmax log_softmax logsumexp
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype

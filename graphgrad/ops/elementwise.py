@@ -51,6 +51,35 @@ class Log(Function):
         return grad / x
 
 
+class Log1p(Function):
+    """y = ln(1 + x), exact for small x (log(1 + x) rounds 1 + x first);  dy/dx = 1/(1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / (1 + x)
+
+
+class Expm1(Function):
+    """y = e**x - 1, exact for small x;  dy/dx = e**x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        # e**x, not y + 1: that rounds to 0 where e**x is below 1e-16 (x < -37)
+        return grad * np.exp(x)
+
+
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2y)"""
 
@@ -286,6 +315,18 @@ def exp(x: Any) -> Tensor:
 def log(x: Any) -> Tensor:
     """Natural logarithm, elementwise."""
     return Log.apply(x)
+
+
+def log1p(x: Any) -> Tensor:
+    """ln(1 + x), elementwise, exact where x is small (1e-20 gives 1e-20, where log(1 + x)
+    gives 0); x > -1."""
+    return Log1p.apply(x)
+
+
+def expm1(x: Any) -> Tensor:
+    """e ** x - 1, elementwise, exact where x is small (1e-20 gives 1e-20, where exp(x) - 1
+    gives 0)."""
+    return Expm1.apply(x)
 
 
 def sqrt(x: Any) -> Tensor:

@@ -1,5 +1,5 @@
-"""Reductions over axes: sum, mean, max, min, var, std and norm (``axis`` an int, a tuple or
-None; ``keepdims``)."""
+"""Reductions over axes: sum, mean, prod, max, min, var, std and norm (``axis`` an int, a
+tuple or None; ``keepdims``)."""
 from __future__ import annotations
 
 import numbers
@@ -121,6 +121,54 @@ class Mean(Function):
         if count == 0:  # the mean of nothing: an empty input gets an empty gradient
             return broadcast_gradient(grad * 0.0, ctx.in_shape)
         return broadcast_gradient(grad * (1.0 / count), ctx.in_shape)
+
+
+class Prod(Function):
+    """y = product of x over axes;  dy/dx_i = the product of the other elements of x_i's
+    slice: y / x_i where the slice has no zero; with one zero, the product of the others at
+    the zero and 0 elsewhere; with two or more, 0 everywhere (never y / 0)"""
+
+    hint = staticmethod(_axis_hint)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "prod")
+        y = x.prod(axis=None if axis is None else axes, keepdims=keepdims)
+        zeros = x == 0
+        # The zeros of each slice, counted once here: the common slice has none, and its
+        # gradient is y / x
+        ctx.zeros = zeros if zeros.any() else None
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        axes, keepdims = ctx.axes, ctx.keepdims
+        grad = expand_reduced(grad, axes, keepdims)
+        zeros = ctx.zeros
+        if zeros is None:
+            return grad * (expand_reduced(y, axes, keepdims) / x)
+        return grad * _others(x, zeros, axes)
+
+
+def _others(x: Any, zeros: np.ndarray, axes: tuple[int, ...]) -> Any:
+    """The product of the other elements of each element's slice along ``axes``, for slices
+    holding zeros, without dividing by one. Written so that its derivatives are right too
+    (for Prod's second derivatives): each zero of x enters as itself, where its value 0
+    makes the product, not as a constant 0.
+
+    With p the product of the slice's nonzero elements and S the sum of its zeros (0, whose
+    derivative is 1 for each zero): no zero, p / x_i; one zero, p at the zero and S p / x_i
+    elsewhere (S is the zero x_k); two zeros, (S - x_i) p at each (the other zero times p)
+    and 0 elsewhere; three or more, 0."""
+    count = zeros.sum(axis=axes, keepdims=True)
+    safe = np.where(zeros, 1, x)  # the zeros' places hold 1: p / safe never divides by 0
+    p = safe.prod(axis=axes, keepdims=True)
+    total = np.where(zeros, x, 0).sum(axis=axes, keepdims=True)  # S: 0, with its slope
+    one = np.where(zeros, p, total * p / safe)
+    two = np.where(zeros, (total - x) * p, 0)
+    return np.where(count == 0, p / safe, np.where(count == 1, one, np.where(count == 2, two, 0)))
 
 
 class _Extreme(Function):
@@ -302,6 +350,14 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     so the result broadcasts against x. Over an axis of length 0 (an empty batch) it is NaN,
     0/0, as in PyTorch; `gg.detect_anomaly` names the Mean that made it."""
     return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis`` (all axes when None); ``keepdims``: the reduced axes stay, of
+    size 1, so the result broadcasts against x. Its gradient is right where x holds zeros:
+    with one zero in a slice, that element's is the product of the others and the others'
+    is 0; with two or more, all are 0 (no y / x = 0 / 0)."""
+    return Prod.apply(x, axis=axis, keepdims=keepdims)
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001

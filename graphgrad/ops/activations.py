@@ -1,0 +1,155 @@
+"""The smooth activations of later networks, elementwise and stable for any x: softplus, elu,
+silu (swish) and gelu (the Transformer's). The course's own (sigmoid, tanh, relu, leaky_relu)
+are in `elementwise`, whose stable sigmoid silu and gelu are built on (`Function.call`)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, real_number, setting_text
+from graphgrad.function import Function
+from graphgrad.ops.elementwise import Clip, Sigmoid
+from graphgrad.tensor import Tensor, setting_value
+
+
+class Softplus(Function):
+    """y = ln(1 + e**x), a smooth relu;  dy/dx = sigmoid(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        # max(x, 0) + ln(1 + e**-|x|): e**x overflows beyond x = 709 (89 in float32), and
+        # ln(1 + e**x) loses the tail e**x to rounding where x is very negative.
+        y = np.log1p(np.exp(-np.abs(x)))
+        y += np.maximum(x, 0)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * Sigmoid.call(x)
+
+
+class ELU(Function):
+    """y = x if x > 0 else alpha (e**x - 1);  dy/dx = 1 if x > 0 else alpha e**x"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        ctx.positive = positive = x > 0
+        ctx.alpha = alpha
+        ctx.save_for_backward(x)
+        # e**x of the negative values only: e**1000 would overflow, with a warning, where
+        # the positive values are kept as they are
+        below = np.where(positive, 0, x)
+        return np.where(positive, x, alpha * np.expm1(below))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        positive, alpha = ctx.positive, ctx.alpha
+        return np.where(positive, grad, grad * (alpha * np.exp(np.where(positive, 0, x))))
+
+
+class SiLU(Function):
+    """y = x sigmoid(x) (swish);  dy/dx = s (1 + x (1 - s)), s = sigmoid(x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * Sigmoid.call(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        s = Sigmoid.call(x)
+        return grad * (s * (1 + x * (1 - s)))
+
+
+# GELU's tanh form: 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x**3).
+_GELU_SCALE = 2 * math.sqrt(2 / math.pi)  # 2u = _GELU_SCALE (x + _GELU_CUBIC x**3)
+_GELU_CUBIC = 0.044715
+# Beyond |x| = 30, sigmoid(2u) is exactly 1 or 0 in float64 (2u < -1900 below -30; it is 1
+# from x = 8): the cubic is taken of x clipped there, so that it cannot overflow (float32's
+# x**3 does beyond 7e12), and gives the same values.
+_GELU_EDGE = 30.0
+
+
+def _gelu_gate(x: Any) -> Any:
+    """sigmoid(2u) and x clipped to +-_GELU_EDGE, on arrays or, in a backward, recorded."""
+    inside = Clip.call(x, low=-_GELU_EDGE, high=_GELU_EDGE)
+    return Sigmoid.call(_GELU_SCALE * (inside + _GELU_CUBIC * (inside * inside * inside))), inside
+
+
+class GELU(Function):
+    """y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(2u), the tanh form;
+    dy/dx = s + x s (1 - s) 2 sqrt(2/pi) (1 + 3 * 0.044715 x**2), s = sigmoid(2u)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        # x sigmoid(2u), not 0.5 x (1 + tanh(u)): 1 + tanh(u) cancels to 0 below x = -6,
+        # where the stable sigmoid keeps the tail's relative precision
+        s, _ = _gelu_gate(x)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        s, inside = _gelu_gate(x)
+        # the clipped x in the second term: s (1 - s) is 0 beyond the edge, and inf * 0 NaN
+        slope = _GELU_SCALE * (1 + (3 * _GELU_CUBIC) * (inside * inside))
+        return grad * (s + inside * (s * (1 - s)) * slope)
+
+
+ELU_ALPHA_RULE = "a finite number (1.0 is the usual one, PyTorch's default)"
+
+
+def gelu_form(approximate: Any, caller: str) -> str:
+    """GELU's ``approximate`` setting, "tanh", or an `ArgumentError` in ``caller``'s name:
+    the exact form, "none", says why it is not available."""
+    if isinstance(approximate, str) and approximate == "none":
+        raise ArgumentError(
+            f"{caller}: approximate='none', the exact form x Phi(x), is not available: it "
+            "needs erf, which numpy does not have (and graphgrad depends on numpy alone). Use "
+            "approximate='tanh', within 4.7e-4 of it, or write x Phi(x) as a gg.Function "
+            "with scipy.special.erf in its forward")
+    if not (isinstance(approximate, str) and approximate == "tanh"):
+        raise ArgumentError(f"{caller}: approximate must be 'tanh' (its only form here), got "
+                            f"{setting_text(approximate)}")
+    return approximate
+
+
+def softplus(x: Any) -> Tensor:
+    """ln(1 + e**x), elementwise, a smooth relu whose derivative is sigmoid(x): stable for
+    any x (softplus(1000) is 1000, softplus(-1000) is 0, with no overflow warning)."""
+    return Softplus.apply(x)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha (e**x - 1), elementwise: the exponential linear unit, as
+    PyTorch's F.elu. ``alpha``, a finite number, is the value it tends to, negated, as x
+    goes to -inf (-alpha); with alpha = 1 its slope is continuous at 0. ``alpha`` is a
+    setting: for one to learn, write ``gg.where(x > 0, x, alpha * gg.expm1(gg.minimum(x,
+    0)))``."""
+    alpha = setting_value(alpha, "alpha", "elu",
+                          "gg.where(x > 0, x, alpha * gg.expm1(gg.minimum(x, 0)))")
+    alpha = real_number(alpha, "alpha", "elu", math.isfinite, ELU_ALPHA_RULE)
+    return ELU.apply(x, alpha=alpha)
+
+
+def silu(x: Any) -> Tensor:
+    """x sigmoid(x), elementwise: the sigmoid-weighted linear unit (swish), as PyTorch's
+    F.silu; stable for any x (silu(-1000) is 0, silu(1000) is 1000)."""
+    return SiLU.apply(x)
+
+
+def gelu(x: Any, approximate: str = "tanh") -> Tensor:
+    """The Gaussian error linear unit of BERT and GPT, elementwise, in its tanh form
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))): PyTorch's
+    F.gelu(x, approximate="tanh"), stable for any x. ``approximate`` must be "tanh": the
+    exact form x Phi(x) (PyTorch's default, approximate="none") needs erf, which numpy does
+    not have; the two differ by at most 4.7e-4 (near x = -2.7)."""
+    gelu_form(approximate, "gelu")
+    return GELU.apply(x)

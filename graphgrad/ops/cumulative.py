@@ -1,0 +1,58 @@
+"""Running sums along an axis: cumsum, as numpy's (the output has the input's shape, or the
+flattened input's when ``axis`` is None)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.ops.reductions import normalize_axis
+from graphgrad.tensor import Tensor
+
+
+def _axis_hint(x: Tensor, axis: Any = None) -> str | None:
+    """Shown when cumsum fails: the axes the tensor has, if ``axis`` is not one of them."""
+    n = max(x.ndim, 1)
+    if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+                        and -n <= axis < n):
+        return None
+    return (f"cumsum runs along one axis: give an int from {-n} to {n - 1}, or axis=None for "
+            "the flattened tensor")
+
+
+class Cumsum(Function):
+    """y_i = x_1 + ... + x_i along axis;  dx_i = dy_i + ... + dy_n, the running sum of dy
+    taken from the end"""
+
+    hint = staticmethod(_axis_hint)
+
+    @staticmethod
+    def forward(ctx, x, axis=None):
+        ctx.in_shape = x.shape
+        if isinstance(axis, (bool, np.bool_)) or not (
+                axis is None or isinstance(axis, (int, np.integer))):
+            raise TypeError(f"axis must be an int or None, got {axis!r}")
+        ctx.flat = axis is None or x.ndim == 0  # numpy reads a 0-d array as of one element
+        if ctx.flat:
+            x = x.reshape(-1)
+        (ctx.axis,) = normalize_axis(0 if axis is None else axis, x.ndim)
+        if x.dtype.kind == "f" and x.itemsize < 8:
+            # float32 sums add up in float64 and are rounded once, as `Mean`'s: numpy adds
+            # one by one, and the error of the last of n float32 sums grows with n
+            return np.cumsum(x, axis=ctx.axis, dtype=np.float64).astype(x.dtype)
+        return np.cumsum(x, axis=ctx.axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        backwards = (slice(None),) * ctx.axis + (slice(None, None, -1),)
+        dx = Cumsum.call(grad[backwards], axis=ctx.axis)[backwards]
+        return dx.reshape(ctx.in_shape) if ctx.flat else dx
+
+
+def cumsum(x: Any, axis: int | None = None) -> Tensor:
+    """The running sum along ``axis``, one int, as np.cumsum: the output has x's shape, its
+    element i along the axis the sum of elements 0 to i; with axis=None (numpy's default),
+    of the flattened x, shape (x.size,). float32 sums are taken in float64 and rounded
+    once."""
+    return Cumsum.apply(x, axis=axis)

@@ -1,0 +1,260 @@
+"""log1p, expm1, softplus, elu, silu, gelu, prod and cumsum at the values the op table does not
+draw: prod's gradient and second derivatives where a slice holds zeros, the activations at
++-1000, the small x that log1p and expm1 exist for, float32, and the methods and numpy calls
+that record each op."""
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+from op_table import gelu_tanh
+
+import graphgrad as gg
+from graphgrad import nn
+
+
+# -- prod with zeros ---------------------------------------------------------------------------
+def _others(x: np.ndarray) -> np.ndarray:
+    """By hand: the product of the other elements, one by one."""
+    return np.array([np.prod(np.delete(x, i)) for i in range(x.size)])
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([2.0, 3.0, -0.5, 4.0], [-6.0, -4.0, 24.0, -3.0]),    # y / x_i
+    ([2.0, 0.0, -0.5, 4.0], [0.0, -4.0, 0.0, 0.0]),       # the zero gets 2 * -0.5 * 4
+    ([2.0, 0.0, -0.5, 0.0], [0.0, 0.0, 0.0, 0.0]),        # two zeros: 0 for all
+    ([0.0, 0.0, 0.0, 3.0], [0.0, 0.0, 0.0, 0.0]),
+], ids=["no zero", "one zero", "two zeros", "three zeros"])
+def test_prod_gradient_with_zeros_is_the_product_of_the_others(values, expected):
+    x = gg.Tensor(values, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 on the way
+        y = gg.prod(x)
+        y.backward()
+    assert y.item() == np.prod(values)
+    np.testing.assert_array_equal(x.grad, expected)
+    np.testing.assert_array_equal(x.grad, _others(np.array(values)))
+
+
+def test_prod_gradient_per_slice_along_an_axis_with_zeros_in_some():
+    X = np.array([[1.5, 2.0, -1.0], [0.0, 2.0, 3.0], [0.0, 5.0, 0.0]])
+    x = gg.Tensor(X, requires_grad=True)
+    upstream = np.array([[2.0], [-1.0], [3.0]])
+    gg.prod(x, axis=1, keepdims=True).backward(upstream)
+    expected = np.stack([_others(row) for row in X]) * upstream
+    np.testing.assert_array_equal(x.grad, expected)
+    assert not np.isnan(x.grad).any()
+
+
+@pytest.mark.parametrize("zeros", [(), (1,), (1, 3), (0, 1, 3)], ids=["0", "1", "2", "3"])
+def test_prod_second_derivatives_with_zeros_are_the_products_of_all_but_two(zeros):
+    """d2 prod / dx_i dx_j = the product of all but x_i and x_j (0 for i = j): with one zero
+    at k, the pairs (k, j) get the product of the rest; with two, the pair of zeros alone."""
+    values = np.array([1.5, -2.0, 0.5, 3.0])
+    values[list(zeros)] = 0.0
+    x = gg.Tensor(values, requires_grad=True)
+    (g,) = gg.grad(gg.prod(x), x, create_graph=True)
+    np.testing.assert_array_equal(g.data, _others(values))
+    hessian = np.stack([gg.grad(g[i], x, retain_graph=True)[0] for i in range(4)])
+    expected = np.zeros((4, 4))
+    for i, j in itertools.permutations(range(4), 2):
+        expected[i, j] = np.prod(np.delete(values, [i, j]))
+    np.testing.assert_allclose(hessian, expected, rtol=1e-15, atol=0)
+    assert gg.gradgradcheck(gg.prod, [values])
+
+
+def test_prod_of_an_empty_axis_is_one_with_an_empty_gradient():
+    x = gg.Tensor(np.zeros((2, 0)), requires_grad=True)
+    y = gg.prod(x, axis=1)
+    np.testing.assert_array_equal(y.data, [1.0, 1.0])
+    y.sum().backward()
+    assert x.grad.shape == (2, 0)
+
+
+# -- the activations at the extremes ------------------------------------------------------------
+@pytest.mark.parametrize("fn, value, grad", [
+    (gg.softplus, [0.0, math.log(2.0), 1000.0], [0.0, 0.5, 1.0]),
+    (gg.silu, [-0.0, 0.0, 1000.0], [0.0, 0.5, 1.0]),
+    (gg.gelu, [-0.0, 0.0, 1000.0], [0.0, 0.5, 1.0]),
+    (gg.elu, [-1.0, 0.0, 1000.0], [0.0, 1.0, 1.0]),
+    (lambda x: gg.elu(x, alpha=0.5), [-0.5, 0.0, 1000.0], [0.0, 0.5, 1.0]),
+], ids=["softplus", "silu", "gelu", "elu", "elu-alpha"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activations_are_finite_with_the_right_limits_at_plus_minus_1000(fn, value, grad,
+                                                                          dtype):
+    """At -1000, 0 and 1000 (elu's slope at 0 is its left-hand alpha, as PyTorch's)."""
+    x = gg.Tensor(np.array([-1000.0, 0.0, 1000.0], dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow in exp, no inf * 0
+        y = fn(x)
+        y.sum().backward()
+    assert y.dtype == dtype and x.grad.dtype == dtype
+    np.testing.assert_allclose(y.data, value, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(x.grad, grad, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("fn, tail", [
+    (gg.softplus, lambda x: np.exp(x)),                 # ln(1 + e**x) ~ e**x
+    (gg.silu, lambda x: x * np.exp(x)),                 # x sigmoid(x) ~ x e**x
+    (gg.elu, lambda x: np.expm1(x)),
+], ids=["softplus", "silu", "elu"])
+def test_activations_keep_their_negative_tail_to_full_precision(fn, tail):
+    x = np.array([-40.0, -100.0, -700.0])
+    np.testing.assert_allclose(fn(x).data, tail(x), rtol=1e-13)
+
+
+def test_gelu_is_its_tanh_formula_and_its_derivative():
+    """0.5 x (1 + tanh(u)) and its derivative by hand where 1 + tanh(u) does not cancel
+    (x >= -5); below, x e**2u / (1 + e**2u), the same value, which the formula rounds to
+    0 from x = -8."""
+    c = math.sqrt(2 / math.pi)
+    x = np.linspace(-5.0, 12.0, 171)
+    x_t = gg.Tensor(x, requires_grad=True)
+    y = gg.gelu(x_t)
+    np.testing.assert_allclose(y.data, gelu_tanh(x), rtol=1e-13, atol=1e-15)
+    t = np.tanh(c * (x + 0.044715 * x**3))
+    slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x**2)
+    y.sum().backward()
+    np.testing.assert_allclose(x_t.grad, slope, rtol=1e-12, atol=1e-14)
+    tail = np.linspace(-25.0, -5.0, 81)
+    e = np.exp(2 * c * (tail + 0.044715 * tail**3))
+    np.testing.assert_allclose(gg.gelu(tail).data, tail * e / (1 + e), rtol=1e-12)
+    lost = tail[(tail >= -20) & (tail <= -8)]  # e**2u above float64's smallest, 5e-324
+    assert (gelu_tanh(lost) == 0).all() and (gg.gelu(lost).data < 0).all()
+
+
+def test_gelu_beyond_the_clipped_cubic_is_x_or_zero_with_slope_one_or_zero():
+    x = gg.Tensor(np.array([-1e30, -31.0, 31.0, 1e30], np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # float32's x**3 would overflow beyond 7e12
+        y = gg.gelu(x)
+        y.sum().backward()
+    np.testing.assert_array_equal(y.data, np.array([0.0, 0.0, 31.0, 1e30], np.float32))
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("call", [lambda a: gg.gelu(gg.Tensor([1.0]), approximate=a),
+                                  lambda a: gg.Tensor([1.0]).gelu(a), lambda a: nn.GELU(a)],
+                         ids=["gg.gelu", "method", "nn.GELU"])
+def test_gelu_refuses_the_exact_form_saying_why_and_any_other_setting(call):
+    with pytest.raises(gg.ArgumentError, match=r"(gelu|GELU): approximate='none'.*needs erf, "
+                       r"which numpy does not have.*approximate='tanh'.*gg\.Function"):
+        call("none")
+    with pytest.raises(gg.ArgumentError, match=r"(gelu|GELU): approximate must be 'tanh'.*"
+                       r"got 'foo'"):
+        call("foo")
+
+
+@pytest.mark.parametrize("alpha", ["a", float("nan"), float("inf"), None, True])
+def test_elu_refuses_an_alpha_that_is_no_finite_number(alpha):
+    with pytest.raises(gg.ArgumentError, match=r"elu: alpha must be a finite number"):
+        gg.elu(gg.Tensor([1.0]), alpha=alpha)
+    with pytest.raises(gg.ArgumentError, match=r"ELU: alpha must be a finite number"):
+        nn.ELU(alpha)
+
+
+def test_elu_refuses_an_alpha_that_requires_grad_saying_how_to_learn_it():
+    with pytest.raises(gg.GraphgradTypeError, match=r"elu: alpha is .*requires grad.*"
+                       r"gg\.where\(x > 0, x, alpha \* gg\.expm1"):
+        gg.elu(gg.Tensor([1.0]), alpha=gg.Tensor(0.5, requires_grad=True))
+
+
+# -- log1p and expm1 -----------------------------------------------------------------------------
+def test_log1p_and_expm1_are_exact_for_small_x_and_expm1_keeps_its_tail_slope():
+    tiny = gg.Tensor([1e-20, -3e-17], requires_grad=True)
+    np.testing.assert_array_equal(gg.log1p(tiny).data, [1e-20, -3e-17])
+    np.testing.assert_array_equal(gg.expm1(tiny).data, [1e-20, -3e-17])
+    x = gg.Tensor([-40.0, 0.0, 2.0], requires_grad=True)
+    gg.expm1(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp([-40.0, 0.0, 2.0]), rtol=1e-15)
+    z = gg.Tensor([-0.5, 0.0, 3.0], requires_grad=True)
+    gg.log1p(z).sum().backward()
+    np.testing.assert_allclose(z.grad, [2.0, 1.0, 0.25], rtol=1e-15)
+
+
+# -- cumsum --------------------------------------------------------------------------------------
+def test_cumsum_backward_is_the_running_sum_of_the_gradient_from_the_end():
+    x = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = gg.cumsum(x, axis=1)
+    np.testing.assert_array_equal(y.data, [[0.0, 1.0, 3.0], [3.0, 7.0, 12.0]])
+    y.backward(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    np.testing.assert_array_equal(x.grad, [[6.0, 5.0, 3.0], [15.0, 11.0, 6.0]])
+
+
+def test_cumsum_with_axis_none_flattens_as_numpy_does():
+    x = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = gg.cumsum(x)
+    np.testing.assert_array_equal(y.data, np.cumsum(np.arange(6.0)))
+    y.backward(np.arange(1.0, 7.0))
+    np.testing.assert_array_equal(x.grad, [[21.0, 20.0, 18.0], [15.0, 11.0, 6.0]])
+    scalar = gg.Tensor(3.0, requires_grad=True)
+    assert gg.cumsum(scalar, axis=0).shape == (1,) == np.cumsum(np.array(3.0), axis=0).shape
+
+
+def test_cumsum_of_float32_adds_up_in_float64():
+    x = np.full(100_000, 0.1, np.float32)
+    y = gg.cumsum(x)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, np.cumsum(x, dtype=np.float64).astype(np.float32))
+    assert abs(y.data[-1] - 10_000.0) < 1e-3  # numpy's float32 cumsum ends near 9998.6
+
+
+@pytest.mark.parametrize("axis, match", [
+    (2, r"axis 2 is out of range.*give an int from -2 to 1, or axis=None"),
+    ((0, 1), r"axis must be an int or None.*cumsum runs along one axis"),
+])
+def test_cumsum_refuses_an_axis_it_cannot_run_along(axis, match):
+    with pytest.raises(gg.OpError, match=r"(?s)Cumsum\('x' \(2, 3\).*" + match):
+        gg.cumsum(gg.Tensor(np.ones((2, 3)), name="x"), axis=axis)
+
+
+# -- float32, methods and numpy calls ----------------------------------------------------------
+CALLS = {
+    "log1p": (lambda x: gg.log1p(x), lambda x: x.log1p(), np.log1p, "Log1p"),
+    "expm1": (lambda x: gg.expm1(x), lambda x: x.expm1(), np.expm1, "Expm1"),
+    "softplus": (gg.softplus, lambda x: x.softplus(), None, "Softplus"),
+    "elu": (gg.elu, lambda x: x.elu(), None, "ELU"),
+    "silu": (gg.silu, lambda x: x.silu(), None, "SiLU"),
+    "gelu": (gg.gelu, lambda x: x.gelu(), None, "GELU"),
+    "prod": (lambda x: gg.prod(x, axis=0), lambda x: x.prod(0), lambda x: np.prod(x, axis=0),
+             "Prod"),
+    "cumsum": (lambda x: gg.cumsum(x, axis=1), lambda x: x.cumsum(1),
+               lambda x: np.cumsum(x, axis=1), "Cumsum"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_each_new_op_keeps_float32_float32(name):
+    fn, _, _, _ = CALLS[name]
+    x = gg.Tensor(np.linspace(-0.9, 2.0, 12, dtype=np.float32).reshape(3, 4),
+                  requires_grad=True)
+    y = fn(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_the_method_and_the_numpy_call_record_the_op_and_its_gradient(name):
+    fn, method, numpy_call, op = CALLS[name]
+    data = np.linspace(-0.9, 2.0, 12).reshape(3, 4)
+    for call in (fn, method, numpy_call):
+        if call is None:
+            continue
+        x = gg.Tensor(data, requires_grad=True)
+        y = call(x)
+        assert type(y.creator).__name__ == op
+        np.testing.assert_allclose(y.data, fn(gg.Tensor(data)).data, rtol=1e-15)
+        assert gg.gradcheck(call, [data])  # the gradient equals finite differences
+
+
+def test_numpy_calls_in_a_float_dtype_run_the_op_and_in_an_integer_one_give_a_count():
+    x = gg.Tensor([[1.5, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = np.cumsum(x, axis=0, dtype=np.float32)
+    assert y.dtype == np.float32 and y.requires_grad
+    counts = np.prod(x, axis=1, dtype=np.int64)
+    assert counts.dtype == np.int64 and not counts.requires_grad
+    np.testing.assert_array_equal(counts.data, [2, 12])
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.prod\(\.\.\., initial=\.\.\.\)"):
+        np.prod(x, initial=2.0)
