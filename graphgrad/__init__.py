@@ -32,6 +32,7 @@ from graphgrad.ops.shape import (
     astype, broadcast_to, concatenate, expand_dims, pad, reshape, split, squeeze, stack,
     swapaxes, transpose,
 )
+from graphgrad.ops.rearrange import flip, hstack, moveaxis, repeat, roll, tile, vstack
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 # The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
@@ -49,6 +50,7 @@ __all__ = [
     "log_softmax", "logsumexp", "softmax",
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
+    "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

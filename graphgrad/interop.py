@@ -34,6 +34,7 @@ from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
 from graphgrad.ops import cumulative as C
 from graphgrad.ops import elementwise as E
+from graphgrad.ops import rearrange as RA
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
 from graphgrad.ops import softmax as SM
@@ -162,6 +163,13 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.stack: S.stack,
     np.split: S.split,
     np.pad: S.pad,
+    np.flip: RA.flip,
+    np.roll: RA.roll,
+    np.moveaxis: RA.moveaxis,
+    np.repeat: RA.repeat,
+    np.tile: RA.tile,
+    np.vstack: RA.vstack,
+    np.hstack: RA.hstack,
     np.clip: E.clip,
     np.where: E.where,
     np.zeros_like: _like(np.zeros_like),

@@ -630,6 +630,11 @@ class Tensor:
         batch axis.)"""
         return Reshape.apply(self, shape=(-1,))
 
+    def ravel(self) -> Tensor:
+        """All elements in one axis, in row order, as np.ravel: ``y.ravel()`` of y (1, n) is
+        (n,), the course's p of np.random.choice. The same as `flatten`."""
+        return Reshape.apply(self, shape=(-1,))
+
     def transpose(self, *axes: Any) -> Tensor:
         """The axes permuted, given as one tuple or as numbers; reversed when none are given:
         `gg.transpose`."""
@@ -653,6 +658,32 @@ class Tensor:
     def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
         """A new axis of size 1 at ``axis``, (n,) -> (n, 1) with axis=1: `gg.expand_dims`."""
         return ExpandDims.apply(self, axis=axis)
+
+    def flip(self, axis: Axis = None) -> Tensor:
+        """The elements in reverse order along ``axis`` (every axis when None): `gg.flip`."""
+        return _rearrange_ops.flip(self, axis)
+
+    def roll(self, shift: int | Sequence[int], axis: Axis = None) -> Tensor:
+        """Shifted ``shift`` places along ``axis``, the elements pushed off the end coming
+        back at the start (along the flattened tensor when axis is None): `gg.roll`."""
+        return _rearrange_ops.roll(self, shift, axis)
+
+    def moveaxis(self, source: int | Sequence[int], destination: int | Sequence[int]
+                 ) -> Tensor:
+        """The axes ``source`` moved to positions ``destination``, the others keeping their
+        order: `gg.moveaxis`."""
+        return _rearrange_ops.moveaxis(self, source, destination)
+
+    def repeat(self, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
+        """Each element repeated ``repeats`` times along ``axis`` (of the flattened tensor
+        when None), as numpy's ``a.repeat``: `gg.repeat`. PyTorch's ``t.repeat(2, 3)`` lays
+        the tensor out as tiles, which is `tile` here."""
+        return _rearrange_ops.repeat(self, repeats, axis)
+
+    def tile(self, reps: int | Sequence[int]) -> Tensor:
+        """Laid out ``reps`` times along each axis, as np.tile and PyTorch's ``t.tile``:
+        `gg.tile`."""
+        return _rearrange_ops.tile(self, reps)
 
     def astype(self, dtype: Any) -> Tensor:
         """The values converted to ``dtype``, same shape: `gg.astype`."""
@@ -958,6 +989,7 @@ from graphgrad.ops import activations as _activations  # noqa: E402
 from graphgrad.ops.activations import SiLU, Softplus  # noqa: E402
 from graphgrad.ops.cumulative import Cumsum  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
+from graphgrad.ops import rearrange as _rearrange_ops  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
 )

@@ -610,6 +610,67 @@ SHAPE = [
        check={"eps": 1e-2, "atol": 1e-4}),
 ]
 
+
+@st.composite
+def _row_and_rows(d) -> tuple[Shape, Shape]:
+    """(k, n) and (n,): a matrix and a row vstack puts under it."""
+    k, n = d(SIDES), d(SIDES)
+    return (k, n), (n,)
+
+
+REARRANGE = [
+    Op("flip", gg.flip, np.flip, ((2, 3, 4),), random=one(shapes_of())),
+    Op("flip_axis", lambda x: gg.flip(x, 1), lambda x: np.flip(x, 1), ((3, 4),),
+       random=one(shapes_of(2))),
+    Op("flip_axes_method", lambda x: x.flip((0, -1)), lambda x: np.flip(x, (0, -1)),
+       ((2, 3, 4),), random=one(shapes_of(2))),
+    Op("flip_numpy", lambda x: np.flip(x, axis=0), lambda x: np.flip(x, axis=0), ((3, 2),)),
+    Op("roll_flattened", lambda x: gg.roll(x, 2), lambda x: np.roll(x, 2), ((3, 4),),
+       random=one(shapes_of())),
+    Op("roll_axis_negative_shift", lambda x: gg.roll(x, -1, axis=1),
+       lambda x: np.roll(x, -1, axis=1), ((3, 4),), random=one(shapes_of(2))),
+    Op("roll_axes_method", lambda x: x.roll((1, -5), (0, 2)),
+       lambda x: np.roll(x, (1, -5), (0, 2)), ((2, 3, 4),), random=one(shapes_of(3))),
+    Op("roll_numpy", lambda x: np.roll(x, 3, 0), lambda x: np.roll(x, 3, 0), ((4, 2),)),
+    Op("moveaxis", lambda x: gg.moveaxis(x, 0, -1), lambda x: np.moveaxis(x, 0, -1),
+       ((2, 3, 4),), random=one(shapes_of(1))),
+    Op("moveaxis_several_method", lambda x: x.moveaxis([0, 1], [-1, 0]),
+       lambda x: np.moveaxis(x, [0, 1], [-1, 0]), ((2, 3, 4),), random=one(shapes_of(3))),
+    Op("moveaxis_numpy", lambda x: np.moveaxis(x, -1, 1), lambda x: np.moveaxis(x, -1, 1),
+       ((2, 3, 4),)),
+    Op("repeat_axis", lambda x: gg.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1),
+       ((3, 4),), random=one(shapes_of(2))),
+    Op("repeat_flattened", lambda x: gg.repeat(x, 3), lambda x: np.repeat(x, 3), ((2, 3),),
+       random=one(shapes_of())),
+    Op("repeat_per_element", lambda x: gg.repeat(x, [2, 0, 3], axis=0),
+       lambda x: np.repeat(x, [2, 0, 3], axis=0), ((3, 2),), random=with_side(0, 3)),
+    Op("repeat_method_per_element_flattened", lambda x: x.repeat([1, 2, 0, 3]),
+       lambda x: np.repeat(x, [1, 2, 0, 3]), ((2, 2),),
+       random=st.sampled_from([((4,),), ((2, 2),), ((1, 4, 1),)])),
+    Op("repeat_numpy_negative_axis", lambda x: np.repeat(x, [1, 3], axis=-1),
+       lambda x: np.repeat(x, [1, 3], axis=-1), ((3, 2),), random=with_side(-1, 2)),
+    Op("tile", lambda x: gg.tile(x, (2, 3)), lambda x: np.tile(x, (2, 3)), ((3, 4),),
+       random=one(shapes_of())),
+    Op("tile_more_reps_than_axes", lambda x: gg.tile(x, (2, 1, 3)),
+       lambda x: np.tile(x, (2, 1, 3)), ((4,),), random=one(shapes_of(0, 3))),
+    Op("tile_method_one_rep", lambda x: x.tile(2), lambda x: np.tile(x, 2), ((2, 3, 4),),
+       random=one(shapes_of())),
+    Op("tile_numpy", lambda x: np.tile(x, (3, 1)), lambda x: np.tile(x, (3, 1)), ((2,),)),
+    Op("vstack_rows", lambda x, y, z: gg.vstack([x, y, z]),
+       lambda x, y, z: np.vstack([x, y, z]), ((4,), (4,), (4,)),
+       random=joined(3, 0, 1, new_axis=True)),
+    Op("vstack_matrix_and_row", lambda x, y: gg.vstack([x, y]),
+       lambda x, y: np.vstack([x, y]), ((2, 4), (4,)), random=_row_and_rows()),
+    Op("vstack_numpy", lambda x, y: np.vstack([x, y]), lambda x, y: np.vstack([x, y]),
+       ((2, 3), (1, 3)), random=joined(2, 0, 2)),
+    Op("hstack_vectors", lambda x, y: gg.hstack([x, y]), lambda x, y: np.hstack([x, y]),
+       ((3,), (2,)), random=joined(2, 0, 1)),
+    Op("hstack_columns_numpy", lambda x, y: np.hstack((x, y)), lambda x, y: np.hstack((x, y)),
+       ((3, 2), (3, 1)), random=joined(2, 1, 2)),
+    Op("hstack_number_and_vector", lambda x, y: gg.hstack([x, y]),
+       lambda x, y: np.hstack([x, y]), ((), (3,))),
+]
+
 INDEXING = [
     Op("index_int", lambda x: x[1], lambda x: x[1], ((3, 4),)),
     Op("index_negative_int", lambda x: x[-1, 2], lambda x: x[-1, 2], ((3, 4),)),
@@ -830,6 +891,7 @@ RECURRENT = [
 ]
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
+                 *REARRANGE,
                  *INDEXING, *CONVOLUTION, *RECURRENT]
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.

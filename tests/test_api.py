@@ -15,6 +15,7 @@ OP_FUNCTIONS = [
     "sum", "mean", "max", "min", "prod", "cumsum", "softmax", "log_softmax", "logsumexp",
     "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "split", "pad", "astype",
+    "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",
@@ -295,7 +296,8 @@ ONE_TENSOR_FUNCTIONS = {
                     "sigmoid", "relu", "leaky_relu", "clip", "softplus", "elu", "silu", "gelu"],
     "reductions": ["sum", "mean", "max", "min", "prod", "logsumexp"],
     "along an axis": ["softmax", "log_softmax", "cumsum"],
-    "shapes": ["swapaxes", "expand_dims", "squeeze", "astype"],
+    "shapes": ["swapaxes", "expand_dims", "squeeze", "astype", "flip", "roll", "moveaxis",
+               "repeat", "tile"],
 }
 
 

@@ -48,6 +48,10 @@ CALLS = [
     ("norm_ord2_axis", lambda t: np.linalg.norm(t, 2, 0, True)),
     ("norm_ord2_vector", lambda t: np.linalg.norm(t[1], ord=2)),
     ("norm_matrix_axes", lambda t: np.linalg.norm(t[None], axis=(2, 1))),
+    ("flip", lambda t: np.flip(t, 1)), ("roll", lambda t: np.roll(t, 1, axis=1)),
+    ("moveaxis", lambda t: np.moveaxis(t[None], 0, -1)),
+    ("repeat", lambda t: np.repeat(t, [2, 1, 0], axis=1)), ("tile", lambda t: np.tile(t, (1, 2))),
+    ("vstack", lambda t: np.vstack([t[0], t, t[1]])), ("hstack", lambda t: np.hstack([t, t])),
 ]
 
 

@@ -9,6 +9,7 @@
 - `softmax`: softmax log_softmax logsumexp
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
+- `rearrange`: flip roll moveaxis repeat tile vstack hstack
 - `indexing`: t[...] and its scatter-add backward
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)

@@ -1,0 +1,347 @@
+"""Ops that reorder or copy elements along axes, as numpy's functions of the same names: flip,
+roll, moveaxis, repeat, tile, vstack, hstack. Each backward moves the gradient back to where
+the elements came from, adding up the gradients of an element's copies (repeat, tile).
+moveaxis, vstack and hstack are built on `shape`'s Transpose, Reshape, Concatenate and Stack.
+Depends on `function`, `ops.shape`, `errors`.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    OpError,
+    array_of,
+    describe,
+    setting_text,
+)
+from graphgrad.function import Function
+from graphgrad.ops.shape import (
+    Concatenate,
+    Reshape,
+    Stack,
+    Transpose,
+    _refuse_bool_axes,
+    _slice_along,
+    _tensors,
+)
+from graphgrad.tensor import Tensor
+
+
+class Flip(Function):
+    """y = x with its elements in reverse order along ``axis`` (every axis when None);
+    dx = dy reversed back"""
+
+    @staticmethod
+    def forward(ctx, x, axis=None):
+        _refuse_bool_axes(axis)
+        ctx.axis = axis
+        return np.flip(x, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.axis)
+
+
+class Roll(Function):
+    """y = x shifted ``shift`` places along ``axis`` (along the flattened x when None), the
+    elements pushed off one end coming back at the other; dx = dy shifted back"""
+
+    @staticmethod
+    def forward(ctx, x, shift, axis=None):
+        _refuse_bool_axes(axis)
+        ctx.back = (-shift if isinstance(shift, (int, np.integer))
+                    else tuple(-s for s in shift))
+        ctx.axis = axis
+        return np.roll(x, shift, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.roll(grad, ctx.back, ctx.axis)
+
+    @staticmethod
+    def hint(x, shift, axis=None):
+        """Shown when forward fails: the forms shift and axis take."""
+        return ("shift and axis are one int each, or sequences of one length (a shift per "
+                f"axis); {_name(x)} {x.shape} has axes from {-x.ndim} to {x.ndim - 1}")
+
+
+class Repeat(Function):
+    """y = each element of x repeated ``repeats`` times (one count for all, or one per element)
+    along ``axis`` (of the flattened x when None), as np.repeat; dx = the sum of the
+    gradients of each element's copies"""
+
+    @staticmethod
+    def forward(ctx, x, repeats, axis=None):
+        _refuse_bool_axes(axis)
+        ctx.in_shape = x.shape
+        ctx.repeats, ctx.axis = repeats, axis
+        return np.repeat(x, repeats, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.axis is None:  # x was flattened first
+            size = int(np.prod(ctx.in_shape))
+            return RepeatGrad.call(grad, repeats=ctx.repeats, axis=0, size=size).reshape(
+                ctx.in_shape)
+        axis = ctx.axis % len(ctx.in_shape)
+        return RepeatGrad.call(grad, repeats=ctx.repeats, axis=axis,
+                               size=ctx.in_shape[axis])
+
+
+class RepeatGrad(Function):
+    """Repeat's backward: y = x (``size`` elements along ``axis``, each repeated ``repeats``
+    times) with each element's run of copies summed into one; dx = dy repeated again"""
+
+    @staticmethod
+    def forward(ctx, g, repeats, axis, size):
+        ctx.repeats, ctx.axis = repeats, axis
+        shape = g.shape[:axis] + (size,) + g.shape[axis + 1:]
+        if isinstance(repeats, int):  # one count for all: runs of equal length
+            if repeats == 0:
+                return np.zeros(shape, g.dtype)
+            return g.reshape(g.shape[:axis] + (size, repeats) + g.shape[axis + 1:]).sum(
+                axis=axis + 1)
+        counts = np.asarray(repeats)
+        starts = np.cumsum(counts) - counts
+        kept = counts > 0  # np.add.reduceat would give an element, not 0, for an empty run
+        if kept.all():
+            return np.add.reduceat(g, starts, axis=axis)
+        out = np.zeros(shape, g.dtype)
+        if kept.any():
+            out[_slice_along(axis, g.ndim, kept)] = np.add.reduceat(g, starts[kept], axis=axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Repeat.call(grad, repeats=ctx.repeats, axis=ctx.axis)
+
+
+class Tile(Function):
+    """y = x laid out ``reps[i]`` times along axis i, as np.tile (reps shorter than x's axes
+    counts from the last one; longer, x gets leading axes of size 1);
+    dx = the sum of the gradients of x's tiles"""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.in_shape = x.shape
+        ctx.reps = reps
+        return np.tile(x, reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, reps = ctx.in_shape, ctx.reps
+        d = max(len(shape), len(reps))
+        sizes = (1,) * (d - len(shape)) + shape
+        reps = (1,) * (d - len(reps)) + reps
+        # axis i of y is reps[i] tiles of sizes[i]: split it in two, then sum over the tiles
+        g = grad.reshape(tuple(n for pair in zip(reps, sizes) for n in pair))
+        tiled = tuple(2 * i for i, r in enumerate(reps) if r != 1)
+        if tiled:
+            g = g.sum(axis=tiled)
+        return g.reshape(shape)
+
+
+def _name(x: Any) -> str:
+    return getattr(x, "name", None) or "x"
+
+
+def _ndim_and_text(x: Any, op: str) -> tuple[int, str]:
+    """x's number of axes and its description in messages."""
+    data = array_of(x, "x", op)
+    return data.ndim, describe(x if isinstance(x, (Tensor, np.ndarray)) else data)
+
+
+def _one_axis(axis: Any, ndim: int, text: str, op: str, what: str = "axis",
+              tail: str = "") -> int:
+    """``axis`` as an int from 0 to ndim - 1, or an error naming ``op``, x and the range."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise GraphgradTypeError(f"{op}: {what} must be an int{tail}; got {setting_text(axis)}")
+    if not -ndim <= axis < ndim:
+        if ndim == 0:
+            raise ArgumentError(f"{op}: {text} has no axes, so {what} {axis} is out of range"
+                                f"{tail}")
+        raise ArgumentError(f"{op}: {what} {axis} is out of range for {text}: give an axis from "
+                            f"{-ndim} to {ndim - 1}{tail}")
+    return int(axis) % ndim
+
+
+def _axes(axis: Any, ndim: int, text: str, op: str, what: str = "axis",
+          tail: str = "") -> tuple[int, ...]:
+    """One int or a sequence of ints as a tuple of axes from 0 to ndim - 1."""
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
+        return (_one_axis(axis, ndim, text, op, what, tail),)
+    if not isinstance(axis, Sequence) or isinstance(axis, str):
+        raise GraphgradTypeError(f"{op}: {what} must be an int or a sequence of ints{tail}; "
+                                 f"got {setting_text(axis)}")
+    return tuple(_one_axis(a, ndim, text, op, what, tail) for a in axis)
+
+
+def _whole_numbers(value: Any, what: str, op: str, rule: str) -> np.ndarray:
+    """``value`` as an array of non-negative ints of at most one axis, or an error."""
+    data = value.data if isinstance(value, Tensor) else value
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError):
+        array = np.asarray(None)
+    if array.size == 0 and array.dtype.kind == "f":  # an empty sequence: no counts at all
+        array = array.astype(np.intp)
+    if array.dtype.kind not in "iu" or array.ndim > 1:
+        raise GraphgradTypeError(f"{op}: {what} must be {rule}, got {setting_text(value)}")
+    if (array < 0).any():
+        raise ArgumentError(f"{op}: {what} must not be negative, got {setting_text(value)}")
+    return array
+
+
+def flip(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
+    """x with its elements in reverse order along ``axis`` (an int or a sequence of them;
+    every axis when None), as np.flip: flip([1, 2, 3]) is [3, 2, 1]."""
+    if axis is not None:
+        ndim, text = _ndim_and_text(x, "flip")
+        axes = _axes(axis, ndim, text, "flip", tail=", or None to flip every axis")
+        axis = axis if isinstance(axis, (int, np.integer)) else axes
+    return Flip.apply(x, axis=axis)
+
+
+def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None
+         ) -> Tensor:
+    """x shifted ``shift`` places along ``axis``, as np.roll: the elements pushed off the end
+    come back at the start (roll([1, 2, 3], 1) is [3, 1, 2]; a negative shift goes the other
+    way). ``axis`` None rolls the flattened x and gives back its shape; a sequence of shifts
+    and one of axes (of one length) shift each axis by its own."""
+    ints = isinstance(shift, (int, np.integer)) and not isinstance(shift, (bool, np.bool_))
+    if not ints:
+        if not isinstance(shift, Sequence) or isinstance(shift, str) or not all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
+                for s in shift):
+            raise GraphgradTypeError(f"roll: shift must be an int or a sequence of ints, got "
+                                     f"{setting_text(shift)}")
+        shift = tuple(int(s) for s in shift)
+    else:
+        shift = int(shift)
+    if axis is not None:
+        ndim, text = _ndim_and_text(x, "roll")
+        axes = _axes(axis, ndim, text, "roll", tail=", or None to roll the flattened x")
+        if not isinstance(axis, (int, np.integer)):
+            axis = axes
+            if not ints and len(shift) != len(axes):
+                raise ArgumentError(
+                    f"roll of {text}: {len(shift)} shifts {shift} for {len(axes)} axes "
+                    f"{axes}: give one shift per axis, or one shift for all")
+    elif not ints:
+        shift = sum(shift)  # np.roll rolls the flattened x by each in turn
+    return Roll.apply(x, shift=shift, axis=axis)
+
+
+def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[int]
+             ) -> Tensor:
+    """x with its axes ``source`` moved to positions ``destination`` (an int each, or
+    sequences of one length), the other axes keeping their order, as np.moveaxis:
+    moveaxis(X, -1, 0) of X (m, n_H, n_W, n_C) is (n_C, m, n_H, n_W). A transpose."""
+    ndim, text = _ndim_and_text(x, "moveaxis")
+    sources = _axes(source, ndim, text, "moveaxis", "source")
+    destinations = _axes(destination, ndim, text, "moveaxis", "destination")
+    if len(sources) != len(destinations):
+        raise ArgumentError(f"moveaxis of {text}: {len(sources)} source axes {sources} for "
+                            f"{len(destinations)} destinations {destinations}: give one "
+                            "destination per axis moved")
+    for what, axes in (("source", sources), ("destination", destinations)):
+        if len(set(axes)) != len(axes):
+            raise ArgumentError(f"moveaxis of {text}: {what} names an axis twice, {axes} "
+                                f"(from {setting_text(source if what == 'source' else destination)}"
+                                "): each axis moves once, to one place")
+    order = [n for n in range(ndim) if n not in sources]
+    for to, axis in sorted(zip(destinations, sources)):
+        order.insert(to, axis)
+    return Transpose.apply(x, axes=tuple(order))
+
+
+def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
+    """Each element of x repeated ``repeats`` times along ``axis`` (of the flattened x when
+    None), as np.repeat: repeat([1, 2], 2) is [1, 1, 2, 2]. ``repeats`` is one count for all
+    elements or one per element along the axis (repeat([1, 2], [3, 0]) is [1, 1, 1]); each
+    element's gradient is the sum of its copies'. (PyTorch's ``x.repeat(2, 3)`` lays x out
+    as tiles: that is `tile`.)"""
+    ndim, text = _ndim_and_text(x, "repeat")
+    counts = _whole_numbers(repeats, "repeats", "repeat",
+                            "a whole number or a sequence of them, one per element")
+    if axis is None:
+        n, where = int(np.prod(array_of(x, "x", "repeat").shape)), "of the flattened x"
+    else:
+        axis = _one_axis(axis, ndim, text, "repeat",
+                         tail=", or None to repeat the elements of the flattened x")
+        n, where = array_of(x, "x", "repeat").shape[axis], f"along axis {axis} of x"
+    if counts.ndim == 0 or counts.size == 1:
+        repeats = int(counts.reshape(()))
+    elif counts.size != n:
+        raise ArgumentError(f"repeat of {text}: {counts.size} counts in repeats for {n} "
+                            f"elements {where}: give one count per element, or one "
+                            "count for all")
+    elif n == 0:  # no elements, no counts
+        repeats = 0
+    else:
+        repeats = tuple(int(c) for c in counts)
+    return Repeat.apply(x, repeats=repeats, axis=axis)
+
+
+def tile(x: Any, reps: int | Sequence[int]) -> Tensor:
+    """x laid out ``reps`` times along each axis, as np.tile: tile([1, 2], 2) is
+    [1, 2, 1, 2], and tile(x, (m, 1)) of x (n,) is m rows of x. ``reps`` shorter than x's
+    axes counts from the last; longer, x gets leading axes of size 1. PyTorch's
+    ``x.repeat(...)`` and ``x.tile(...)``. Each element's gradient is the sum of its tiles'."""
+    counts = _whole_numbers(reps, "reps", "tile", "a whole number or a sequence of them, "
+                            "one per axis")
+    return Tile.apply(x, reps=tuple(int(c) for c in counts.reshape(-1)))
+
+
+def vstack(tensors: Sequence[Any]) -> Tensor:
+    """The tensors one below the other, as np.vstack: 1-D tensors of n elements are rows,
+    k of them give (k, n); the others are joined along their first axis."""
+    xs = _tensors("vstack", tensors)
+    ndims = [array_of(x, f"input {i}", "vstack").ndim for i, x in enumerate(xs)]
+    if all(d == 1 for d in ndims):
+        _same_shapes("vstack", xs, "as rows, every 1-D tensor must have the same length")
+        return Stack.apply(*xs, axis=0)
+    rows = tuple(Reshape.apply(x, shape=(1, -1)) if d < 2 else x for x, d in zip(xs, ndims))
+    _join_shapes("vstack", xs, rows, 0)
+    return Concatenate.apply(*rows, axis=0)
+
+
+def hstack(tensors: Sequence[Any]) -> Tensor:
+    """The tensors side by side, as np.hstack: 1-D tensors one after the other, the others
+    joined along their second axis (the columns of matrices)."""
+    xs = _tensors("hstack", tensors)
+    ndims = [array_of(x, f"input {i}", "hstack").ndim for i, x in enumerate(xs)]
+    pieces = tuple(Reshape.apply(x, shape=(1,)) if d == 0 else x for x, d in zip(xs, ndims))
+    axis = 0 if max(ndims[0], 1) == 1 else 1
+    _join_shapes("hstack", xs, pieces, axis)
+    return Concatenate.apply(*pieces, axis=axis)
+
+
+def _same_shapes(op: str, xs: tuple, rule: str) -> None:
+    shapes = {np.shape(x.data if isinstance(x, Tensor) else x) for x in xs}
+    if len(shapes) > 1:
+        raise OpError(f"{op} of {_texts(xs)}: {rule}")
+
+
+def _join_shapes(op: str, xs: tuple, pieces: tuple, axis: int) -> None:
+    """An `OpError` naming ``op`` and the tensors as given, unless their pieces join."""
+    shapes = [np.shape(p.data if isinstance(p, Tensor) else p) for p in pieces]
+    ndim = len(shapes[0])
+    if all(len(s) == ndim and s[:axis] + s[axis + 1:] == shapes[0][:axis] + shapes[0][axis + 1:]
+           for s in shapes):
+        return
+    kind = ("rows (a 1-D tensor is one row)" if op == "vstack"
+            else "columns" if axis == 1 else "1-D pieces")
+    raise OpError(f"{op} of {_texts(xs)}: it joins them as {kind} along axis {axis}, so they "
+                  f"need one number of axes and equal sizes along the others; as joined "
+                  f"their shapes are {', '.join(map(str, shapes))}. Reshape the ones that "
+                  "differ first (t.reshape(1, -1) makes a row)")
+
+
+def _texts(xs: tuple) -> str:
+    return ", ".join(describe(x) for x in xs)
