@@ -33,6 +33,7 @@ from graphgrad.ops.shape import (
     swapaxes, transpose,
 )
 from graphgrad.ops.rearrange import flip, hstack, moveaxis, repeat, roll, tile, vstack
+from graphgrad.ops.contraction import einsum, outer
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 # The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
@@ -50,7 +51,7 @@ __all__ = [
     "log_softmax", "logsumexp", "softmax",
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
-    "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack",
+    "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack", "einsum", "outer",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

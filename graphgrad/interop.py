@@ -32,6 +32,7 @@ from graphgrad.errors import (
 )
 from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
+from graphgrad.ops import contraction as CT
 from graphgrad.ops import cumulative as C
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import rearrange as RA
@@ -170,6 +171,7 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.tile: RA.tile,
     np.vstack: RA.vstack,
     np.hstack: RA.hstack,
+    np.outer: CT.outer,
     np.clip: E.clip,
     np.where: E.where,
     np.zeros_like: _like(np.zeros_like),
@@ -211,6 +213,15 @@ def dot(a: Any, b: Any) -> Tensor:
 
 
 _FUNCTIONS[np.dot] = dot
+
+
+def einsum(*operands: Any, optimize: Any = False) -> Tensor:
+    """np.einsum on Tensors: gg.einsum, which chooses its own order of contraction
+    (``optimize`` is numpy's setting for it, and changes no value)."""
+    return CT.einsum(*operands)
+
+
+_FUNCTIONS[np.einsum] = einsum
 
 
 class _NoForm(Exception):
@@ -374,6 +385,9 @@ def _graphgrad_call(func: Callable, handler: Callable, args: tuple, kwargs: dict
     refused = []
     for i, (name, value) in enumerate(numpy_form.bind(*args, **kwargs).arguments.items()):
         parameter = numpy_form.parameters[name]
+        if parameter.kind is parameter.VAR_POSITIONAL:  # np.einsum(subscripts, *operands)
+            positional.extend(value)
+            continue
         if i == 0 or parameter.kind is parameter.POSITIONAL_ONLY:
             positional.append(value)
             continue

@@ -611,11 +611,32 @@ SHAPE = [
 ]
 
 
+def labelled(*terms: str) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Shapes of einsum operands whose axes ``terms`` label ("ij", "jk"): one size drawn per
+    letter, shared by every axis it labels."""
+
+    @st.composite
+    def draw_(d):
+        sizes = {c: d(SIDES) for c in sorted(set("".join(terms)))}
+        return tuple(tuple(sizes[c] for c in term) for term in terms)
+
+    return draw_()
+
+
 @st.composite
 def _row_and_rows(d) -> tuple[Shape, Shape]:
     """(k, n) and (n,): a matrix and a row vstack puts under it."""
     k, n = d(SIDES), d(SIDES)
     return (k, n), (n,)
+
+
+def _einsum(subscripts: str, name: str | None = None) -> Op:
+    """A row of gg.einsum(subscripts) against np.einsum, its shapes from the letters."""
+    terms = subscripts.split("->")[0].split(",")
+    shapes = tuple(tuple({"i": 3, "j": 4, "k": 2, "b": 2, "l": 3}[c] for c in t) for t in terms)
+    return Op(name or "einsum_" + subscripts.replace(",", "_").replace("->", "_to_"),
+              lambda *xs, s=subscripts: gg.einsum(s, *xs),
+              lambda *xs, s=subscripts: np.einsum(s, *xs), shapes, random=labelled(*terms))
 
 
 REARRANGE = [
@@ -669,6 +690,35 @@ REARRANGE = [
        ((3, 2), (3, 1)), random=joined(2, 1, 2)),
     Op("hstack_number_and_vector", lambda x, y: gg.hstack([x, y]),
        lambda x, y: np.hstack([x, y]), ((), (3,))),
+]
+
+CONTRACTION = [
+    Op("outer", gg.outer, np.outer, ((3,), (4,)), random=st.tuples(shapes_of(), shapes_of())),
+    Op("outer_numpy_flattens", lambda x, y: np.outer(x, y), np.outer, ((2, 2), (3,))),
+    _einsum("ij,jk->ik"),
+    _einsum("ij,jk", "einsum_matmul_implicit"),
+    _einsum("bij,bjk->bik"),
+    _einsum("ii->", "einsum_trace"),
+    _einsum("ii", "einsum_trace_implicit"),
+    _einsum("ii->i", "einsum_diagonal"),
+    _einsum("i,j->ij", "einsum_outer"),
+    _einsum("ij->ji", "einsum_transpose"),
+    _einsum("i,ij,j->", "einsum_bilinear"),
+    _einsum("ij,jk,kl->il", "einsum_chain_of_three"),
+    _einsum("ij->", "einsum_sum"),
+    _einsum("ij,j->j", "einsum_summed_in_one_operand"),
+    _einsum("iij,j->i", "einsum_diagonal_times_vector"),
+    _einsum("jii->ji", "einsum_batch_diagonal"),
+    Op("einsum_ellipsis_broadcast", lambda x, y: gg.einsum("...ij,...jk->...ik", x, y),
+       np.matmul, ((2, 1, 3, 4), (3, 4, 2)), random=matmul_shapes(4, 3)),
+    Op("einsum_ellipsis_implicit", lambda x, y: gg.einsum("...j,j", x, y),
+       lambda x, y: np.einsum("...j,j", x, y), ((2, 3, 4), (4,)),
+       random=st.tuples(shapes_of(0, 2), SIDES).map(lambda s: (s[0] + (s[1],), (s[1],)))),
+    Op("einsum_numpy_row_dots", lambda x, y: np.einsum("ij,ij->i", x, y),
+       lambda x, y: np.einsum("ij,ij->i", x, y), ((3, 4), (3, 4)),
+       random=joined(2, 0, 2, new_axis=True)),
+    Op("einsum_same_tensor", lambda x: gg.einsum("ij,jk->ik", x, x), lambda x: x @ x,
+       ((3, 3),), random=one(SIDES.map(lambda n: (n, n)))),
 ]
 
 INDEXING = [
@@ -891,8 +941,7 @@ RECURRENT = [
 ]
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
-                 *REARRANGE,
-                 *INDEXING, *CONVOLUTION, *RECURRENT]
+                 *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT]
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

@@ -15,7 +15,7 @@ OP_FUNCTIONS = [
     "sum", "mean", "max", "min", "prod", "cumsum", "softmax", "log_softmax", "logsumexp",
     "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "split", "pad", "astype",
-    "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack",
+    "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack", "einsum", "outer",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",

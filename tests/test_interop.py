@@ -52,6 +52,9 @@ CALLS = [
     ("moveaxis", lambda t: np.moveaxis(t[None], 0, -1)),
     ("repeat", lambda t: np.repeat(t, [2, 1, 0], axis=1)), ("tile", lambda t: np.tile(t, (1, 2))),
     ("vstack", lambda t: np.vstack([t[0], t, t[1]])), ("hstack", lambda t: np.hstack([t, t])),
+    ("outer", lambda t: np.outer(t[0], t[1])),
+    ("einsum", lambda t: np.einsum("ij,kj->ik", t, CONSTANT)),
+    ("einsum_trace", lambda t: np.einsum("ij,ji", t, CONSTANT.T)),
 ]
 
 

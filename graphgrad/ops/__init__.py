@@ -10,6 +10,7 @@
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
 - `rearrange`: flip roll moveaxis repeat tile vstack hstack
+- `contraction`: einsum outer
 - `indexing`: t[...] and its scatter-add backward
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)

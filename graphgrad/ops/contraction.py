@@ -1,0 +1,218 @@
+"""Sums of products over labelled axes: einsum, and outer built on reshape and *.
+
+``gg.einsum("ij,jk->ik", A, B)`` is A @ B: each operand's axes get letters, a letter shared by
+operands is one axis they run along together, and the letters missing from the output are
+summed over. Its gradient with respect to one operand is again an einsum, of the upstream
+gradient with the other operands, so second derivatives come for free. Depends on
+`function`, `ops.arithmetic`, `ops.shape`, `errors`.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import string
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, GraphgradTypeError
+from graphgrad.function import Function
+from graphgrad.ops.arithmetic import Mul
+from graphgrad.ops.shape import Reshape
+from graphgrad.tensor import Tensor
+
+_LETTERS = string.ascii_letters  # the labels numpy's einsum takes
+# Below this many terms in its sum (the product of every label's size), an einsum runs
+# numpy's plain loop: finding a faster order of contraction (BLAS) costs ~15 us.
+_PLAIN_LOOP = 4096
+
+
+class Einsum(Function):
+    """y = einsum(``subscripts``, *operands): the sum over the labels missing from the
+    output of the product of the operands' elements;  dy/d(operand k) = einsum of dy with
+    the other operands, into operand k's labels (a label repeated within it, a diagonal, is
+    put back on the diagonal; one summed within it alone is spread back over its axis)"""
+
+    @staticmethod
+    def forward(ctx, *operands, subscripts):
+        terms, out, sizes, work = _canonical(subscripts, tuple([a.shape for a in operands]))
+        floats = [a.dtype for a in operands if a.dtype.kind == "f"]
+        if floats and len(floats) < len(operands):  # an int or bool operand takes the floats'
+            dtype = np.result_type(*floats)           # dtype, as in a * b
+            operands = tuple(a if a.dtype.kind == "f" else a.astype(dtype) for a in operands)
+        ctx.terms, ctx.out, ctx.sizes = terms, out, sizes
+        if len(operands) > 1:  # each operand's gradient is made of the others
+            ctx.save_for_backward(*operands)
+        fast = len(operands) > 1 and work > _PLAIN_LOOP
+        return np.einsum(",".join(terms) + "->" + out, *operands,
+                         optimize="greedy" if fast else False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved
+        grads = []
+        for k, needed in enumerate(ctx.needs_input_grad):
+            if not needed:
+                grads.append(None)
+                continue
+            subscripts, constants = _gradient_form(ctx.terms, ctx.out, k)
+            made = [np.eye(ctx.sizes[label], dtype=grad.dtype) if kind == "eye"
+                    else np.ones(ctx.sizes[label], grad.dtype) for kind, label in constants]
+            grads.append(Einsum.call(grad, *operands[:k], *operands[k + 1:], *made,
+                                     subscripts=subscripts))
+        return tuple(grads)
+
+    @staticmethod
+    def hint(*operands, subscripts):
+        """Shown when forward fails: how subscripts are written."""
+        return ("subscripts give each operand one letter per axis, terms separated by commas "
+                "('ij,jk->ik' for A @ B); '...' stands for the axes not named (broadcast as "
+                "in numpy), and the output after '->' (left out, it is '...' and the letters "
+                "met once, in alphabetical order)")
+
+
+def _fresh(used: set[str]) -> Iterator[str]:
+    """The letters not in ``used``, then a ValueError: einsum has 52 labels in all."""
+    yield from (c for c in _LETTERS if c not in used)
+    raise ValueError(f"it needs more than the {len(_LETTERS)} letters einsum labels axes "
+                     "with (the axes under '...' and the broadcast ones take a letter each)")
+
+
+@functools.lru_cache(maxsize=256)  # an einsum in a loop parses the same subscripts each time
+def _canonical(subscripts: Any, shapes: tuple[tuple[int, ...], ...]
+               ) -> tuple[tuple[str, ...], str, dict[str, int], int]:
+    """The operands' labels with '...' written out as letters and each axis of size 1 that
+    broadcasts given a letter of its own (an axis summed alone: the same values), the
+    output's labels, each label's size (read only: the dict is cached), and the number of
+    products in the sum. A ValueError says what does not fit."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"subscripts must be a string such as 'ij,jk->ik', got "
+                        f"{type(subscripts).__name__}")
+    spec = subscripts.replace(" ", "")
+    odd = sorted({c for c in spec if c not in _LETTERS and c not in ",->."})
+    if odd or spec.count("->") > 1 or spec.replace("->", "").count(">") or \
+            spec.replace("->", "").count("-"):
+        raise ValueError(f"subscripts {subscripts!r} are not einsum's: labels are the letters "
+                         "a-z and A-Z, terms are separated by ',', and one '->' comes before "
+                         "the output")
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"subscripts {subscripts!r} have {len(terms)} term(s) for "
+                         f"{len(shapes)} operand(s): give one term per operand")
+    fresh = _fresh(set(spec))
+    parts = []  # (letters before '...', axes under it or None, letters after)
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        before, dots, after = term.partition("...")
+        if "." in before + after:
+            raise ValueError(f"term {term!r} of subscripts {subscripts!r} has a '.' that is not "
+                             "one '...'")
+        named = len(before) + len(after)
+        if named > len(shape) or not dots and named != len(shape):
+            raise ValueError(
+                f"term {term!r} of subscripts {subscripts!r} labels {named} axes of operand "
+                f"{i}, which has {len(shape)} (shape {shape}): give one letter per axis"
+                + ("" if dots else ", or '...' for the axes not named"))
+        parts.append((before, len(shape) - named if dots else None, after))
+    under = max((n for _, n, _ in parts if n is not None), default=0)
+    dots_labels = "".join(next(fresh) for _ in range(under))
+    labelled = [before + (dots_labels[under - n:] if n else "") + after
+                for before, n, after in parts]
+    if arrow:
+        if "." in output.replace("...", "", 1) or "..." in output and all(
+                n is None for _, n, _ in parts):
+            raise ValueError(f"the output of subscripts {subscripts!r} has a '...' that no "
+                             "term has")
+        named = output.replace("...", "")
+        unknown = sorted(set(named) - set(inputs))
+        twice = sorted(c for c, k in Counter(named).items() if k > 1)
+        if unknown or twice:
+            raise ValueError(
+                f"the output {output!r} of subscripts {subscripts!r} "
+                + (f"has {unknown} that no term has: each output letter labels an axis of an "
+                   "operand" if unknown else
+                   f"repeats {twice}: each output letter is one axis (a diagonal is "
+                   "'ii->i')"))
+        out = output.replace("...", dots_labels)
+    else:  # numpy's implicit output: '...', then the letters met once, alphabetically
+        once = sorted(c for c, k in Counter(inputs.replace(".", "").replace(",", "")).items()
+                      if k == 1)
+        out = dots_labels + "".join(once)
+    seen: dict[str, set[int]] = {}
+    for term, shape in zip(labelled, shapes):
+        for label, n in zip(term, shape):
+            seen.setdefault(label, set()).add(n)
+    sizes = {}
+    for label, found in seen.items():
+        stretched = found - {1}
+        if len(stretched) > 1:
+            what = ("the axes under '...'" if label in dots_labels
+                    else f"the axes labelled {label!r}")
+            raise ValueError(f"{what} in subscripts {subscripts!r} have sizes "
+                             f"{sorted(found)}: an axis has one size in every operand, or "
+                             "size 1 (broadcast)")
+        sizes[label] = stretched.pop() if stretched else 1
+    canonical = []
+    for term, shape in zip(labelled, shapes):
+        own = []
+        for label, n in zip(term, shape):
+            if n == 1 and sizes[label] != 1:
+                label = next(fresh)
+                sizes[label] = 1
+            own.append(label)
+        canonical.append("".join(own))
+    return tuple(canonical), out, sizes, math.prod(sizes.values())
+
+
+@functools.lru_cache(maxsize=256)
+def _gradient_form(terms: tuple[str, ...], out: str, k: int
+                   ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The einsum that gives operand k's gradient from the upstream gradient (labelled
+    ``out``) and the other operands, and the constants it takes after them, each with the
+    label whose size it has: for each repeat of a label within operand k, an identity matrix
+    ("eye") that puts the gradient on the diagonal; for each label of operand k found nowhere
+    else, ones ("ones") that spread it over the axis (each element was summed alike)."""
+    term = terms[k]
+    others = terms[:k] + terms[k + 1:]
+    fresh = _fresh(set("".join(terms) + out))
+    target, eyes, firsts = [], [], []
+    for label in term:
+        if label in firsts:
+            copy = next(fresh)
+            target.append(copy)
+            eyes.append(label + copy)
+        else:
+            firsts.append(label)
+            target.append(label)
+    present = set(out).union(*others, *eyes)
+    ones = [label for label in firsts if label not in present]
+    subscripts = ",".join([out, *others, *eyes, *ones]) + "->" + "".join(target)
+    return subscripts, tuple([("eye", e[0]) for e in eyes] + [("ones", o) for o in ones])
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Sums of products over labelled axes, as np.einsum: ``subscripts`` gives each operand's
+    axes a letter ("ij,jk->ik" is A @ B, "bij,bjk->bik" a batch of them, "ii->" the trace,
+    "ii->i" the diagonal, "i,j->ij" the outer product, "ij->ji" the transpose, "i,ij,j->" the
+    bilinear form x^T A y); letters missing from the output after '->' are summed over.
+    Without '->', the output is the letters met once, in alphabetical order. '...' stands for
+    the axes not named, broadcast as numpy does ("...ij,...jk->...ik"). Any number of
+    ``operands``; each one's gradient is an einsum of the upstream gradient with the others."""
+    if not isinstance(subscripts, str):
+        raise GraphgradTypeError(
+            f"einsum takes the subscripts first, as a string, then the operands: "
+            f"gg.einsum('ij,jk->ik', A, B); got {type(subscripts).__name__} first (numpy's "
+            "other form, each operand followed by a list of its axes' numbers, has no "
+            "graphgrad counterpart: write the lists as letters)")
+    if not operands:
+        raise ArgumentError(f"einsum({subscripts!r}) got no operands: give one tensor per "
+                            "comma-separated term of the subscripts")
+    return Einsum.apply(*operands, subscripts=subscripts)
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """The outer product of ``a`` and ``b``, as np.outer: out[i, j] = a[i] * b[j], a and b
+    flattened first, (m,) and (n,) giving (m, n). The product of a column and a row."""
+    return Mul.apply(Reshape.apply(a, shape=(-1, 1)), Reshape.apply(b, shape=(1, -1)))
