@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import graphgrad as gg  # noqa: E402
 from benchmarks.common import best_time, print_table  # noqa: E402
 from graphgrad import nn, optim  # noqa: E402
-from graphgrad.nn.module import ModuleList  # noqa: E402
+from graphgrad.nn.containers import ModuleList  # noqa: E402
 
 
 def _leaves(n: int, shape: tuple[int, ...] = (3,), dtype: type = np.float64) -> list:

@@ -10,8 +10,9 @@ from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
 from graphgrad import nn, optim
+from graphgrad.nn.containers import Sequential
 from graphgrad.nn.embedding import Embedding
-from graphgrad.nn.module import Module, Sequential
+from graphgrad.nn.module import Module
 
 RNG = np.random.default_rng(11)
 

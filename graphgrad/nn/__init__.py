@@ -1,6 +1,6 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
-`Module`, `Parameter`, `Sequential` and `ModuleList` (module), `Linear` and `Flatten` (layers),
+`Module` and `Parameter` (module), `Sequential` and `ModuleList` (containers), `Linear` and `Flatten` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C))
 and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
@@ -33,6 +33,7 @@ from graphgrad.nn.attention import (
     positional_encoding,
     scaled_dot_product_attention,
 )
+from graphgrad.nn.containers import ModuleList, Sequential
 from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
@@ -43,14 +44,7 @@ from graphgrad.nn.losses import (
     cross_entropy,
     mse,
 )
-from graphgrad.nn.module import (
-    Module,
-    ModuleList,
-    Parameter,
-    Sequential,
-    StateDictError,
-    use_name_scopes,
-)
+from graphgrad.nn.module import Module, Parameter, StateDictError, use_name_scopes
 from graphgrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
 from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty

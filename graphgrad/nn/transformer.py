@@ -27,7 +27,7 @@ only; these hold the embeddings and positions too, as the course's classes do. T
 are the course's, True/1 where a query may attend: PyTorch's boolean masks (True hides a key)
 are passed as ``~mask``.
 Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
-`nn.activations`, `nn.module`, `nn.init`, `errors`.
+`nn.activations`, `nn.containers`, `nn.module`, `nn.init`, `errors`.
 """
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ from graphgrad.nn.attention import (
     padding_mask,
     positional_encoding,
 )
+from graphgrad.nn.containers import ModuleList, Sequential
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Linear
-from graphgrad.nn.module import Module, ModuleList, Sequential, as_data_of
+from graphgrad.nn.module import Module, as_data_of
 from graphgrad.nn.normalization import LayerNorm
 from graphgrad.tensor import Tensor
 

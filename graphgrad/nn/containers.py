@@ -1,0 +1,322 @@
+"""`Sequential` and `ModuleList`: modules that hold layers in order.
+
+`Sequential` chains its layers (``model(X)`` runs each on the output of the one before);
+`ModuleList` holds layers for a ``forward`` that loops over them. Both grow and shrink as a
+list does, and name their layers as PyTorch's do (by class and count in a `Sequential`:
+``linear1``, ``relu1``; by position in a `ModuleList`), the names graph pictures and
+``state_dict`` keys use. Depends on `module`.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from graphgrad.errors import ArgumentError, GraphgradTypeError, setting_text
+from graphgrad.nn.module import Module
+
+_Layers = TypeVar("_Layers", bound="_OrderedLayers")
+
+
+class _OrderedLayers(Module):
+    """What `Sequential` and `ModuleList` share: their layers are the registered submodules,
+    kept in order in a list (``_layers``) that every assignment and deletion updates, so
+    ``len``, iteration and indexing see the registry and nothing else. They grow and shrink
+    as a list does (``append``, ``extend``, ``insert``, ``layers[i] = layer``, ``del
+    layers[i]``); each names its layers its own way (`_names`, `_new_names`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        object.__setattr__(self, "_layers", [])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        members = self._members
+        new = name not in members
+        old = members.get(name)
+        super().__setattr__(name, value)
+        if new and isinstance(members.get(name), Module):
+            # A layer under a new name comes last in the registry: added on its own, so that
+            # building n layers one by one (append, Sequential(*layers)) is not n refreshes
+            # of all of them.
+            self._layers.append(value)
+            self._place_layer(name, value)
+        elif isinstance(old, Module) or isinstance(members.get(name), Module):
+            self._refresh_layers()
+
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        self._refresh_layers()
+
+    def _refresh_layers(self) -> None:
+        object.__setattr__(self, "_layers", [
+            v for v in self._members.values() if isinstance(v, Module)])
+
+    def _place_layer(self, name: str, layer: Module) -> None:
+        """What a layer added under ``name`` needs besides its place in ``_layers``."""
+
+    def _check_layer(self, name: Any, layer: Any) -> None:
+        if not isinstance(layer, Module):
+            raise GraphgradTypeError(
+                f"{type(self).__name__}: {name} is a {type(layer).__name__}, not a Module; wrap "
+                "a function in a Module subclass, or use an activation module (nn.ReLU())."
+            )
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    # -- positions ---------------------------------------------------------------------------
+    def _index(self, index: Any) -> int:
+        """``index`` as an int, or an error saying what indexes the layers."""
+        try:
+            return operator.index(index)
+        except TypeError:
+            pass
+        tip = (f": a layer by its name is an attribute, model.{index} (or getattr(model, "
+               f"{index!r}))" if isinstance(index, str) and index.isidentifier() else "")
+        raise GraphgradTypeError(f"{type(self).__name__} indices are integers or slices, got "
+                                 f"{setting_text(index)}{tip}") from None
+
+    def _position(self, index: Any, size: int) -> int:
+        """``index`` as a position in range(size), negative counting from the end."""
+        position = self._index(index)
+        if not -size <= position < size:
+            raise IndexError(f"{type(self).__name__} index {position} is out of range for "
+                             f"{size} layers")
+        return position % size
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(tuple(self._layers))  # as they are now: a loop may add layers
+
+    # -- growing and shrinking ---------------------------------------------------------------
+    def _names(self, named: list[tuple[str | None, Module]]) -> list[str]:
+        """The names of the layers of ``named`` once they are this container's layers, in
+        that order: a layer coming in has no name yet (None), the others have theirs."""
+        raise NotImplementedError
+
+    def _new_names(self, layers: list[Module]) -> list[str]:
+        """The names of ``layers`` appended after the layers there are."""
+        raise NotImplementedError
+
+    def __setitem__(self, index: int, layer: Module) -> None:
+        """``layers[i] = layer`` replaces the layer at position ``i`` under its name."""
+        if isinstance(index, slice):
+            raise GraphgradTypeError(
+                f"{type(self).__name__}: layers[i] = layer replaces one layer at a time, got a "
+                f"slice ({index}); delete a slice (del layers[i:j]) and insert the new layers.")
+        position = self._position(index, len(self))
+        self._check_layer(f"layer {position}", layer)
+        name = next(n for p, (n, _) in enumerate(self.named_children()) if p == position)
+        setattr(self, name, layer)
+
+    def append(self: _Layers, layer: Module) -> _Layers:
+        """Add a layer at the end. Returns self."""
+        return self.extend([layer])
+
+    def extend(self: _Layers, layers: Iterable[Module]) -> _Layers:
+        """Append each of ``layers`` in order; a bad one adds none. Returns self."""
+        kind = type(self).__name__
+        if isinstance(layers, Module) and not isinstance(layers, _OrderedLayers):
+            raise GraphgradTypeError(
+                f"{kind} takes an iterable of modules, got one {type(layers).__name__}; "
+                f"pass a list: {kind}([layer]) or layers.extend([layer]), or layers.append(layer)."
+            )
+        try:
+            layers = list(layers)
+        except TypeError:
+            raise GraphgradTypeError(
+                f"{kind} takes an iterable of modules (a list, a tuple, a generator), "
+                f"got {type(layers).__name__}"
+            ) from None
+        for offset, layer in enumerate(layers):  # all checked first: a bad one adds none
+            self._check_layer(f"layer {len(self) + offset}", layer)
+        for name, layer in zip(self._new_names(layers), layers):
+            setattr(self, name, layer)
+        return self
+
+    def insert(self: _Layers, index: int, layer: Module) -> _Layers:
+        """Put ``layer`` before position ``index`` (as list.insert); the layers are named
+        again as the container names them (a ModuleList's later layers move up one, names
+        and all). Returns self."""
+        self._check_layer(f"the layer to insert at {index}", layer)
+        named: list[tuple[str | None, Module]] = list(self.named_children())
+        named.insert(self._index(index), (None, layer))
+        self._rename(named)
+        return self
+
+    def __delitem__(self, index: int | slice) -> None:
+        """``del layers[i]`` (or a slice, as of a list); the layers left are named again as
+        the container names them (a ModuleList's later layers move down one, names and all,
+        so the names stay 0, 1, ... and ``append`` adds after the last)."""
+        named: list[tuple[str | None, Module]] = list(self.named_children())
+        if isinstance(index, slice):
+            del named[index]
+        else:
+            del named[self._position(index, len(named))]
+        self._rename(named)
+
+    def _rename(self, named: list[tuple[str | None, Module]]) -> None:
+        """Hold the layers of ``named``, in that order, under the names `_names` gives them
+        (each layer's name scope in pictures with it)."""
+        names = self._names(named)
+        for name in [n for n, _ in self.named_children()]:
+            Module.__delattr__(self, name)
+        for name, (_, layer) in zip(names, named):
+            Module.__setattr__(self, name, layer)
+        self._refresh_layers()
+
+
+def _kind_name(layer: Module) -> str:
+    """What `Sequential` names a layer of this class, before its count: ``linear``."""
+    kind = getattr(layer, "short_name", None) or type(layer).__name__.lower()
+    return kind.lstrip("_") or "layer"  # a private class's name: _Block is block1
+
+
+def _counted_names(layers: Iterable[Module]) -> list[str]:
+    """The names ``Sequential(*layers)`` gives: its class and a count per class."""
+    counts: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        kind = _kind_name(layer)
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(f"{kind}{counts[kind]}")
+    return names
+
+
+class Sequential(_OrderedLayers):
+    """Modules applied one after the other: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
+
+    Layers given in order are named by their class and a count per class (``linear1``,
+    ``tanh1``, ``linear2``), so ``linear2.W`` is the course's W[2]. Give a dict to choose the
+    names: ``Sequential({"hidden": Linear(2, 4), "act": Tanh(), "out": Linear(4, 1)})``.
+    Index it like a list: ``model[0]`` is the first layer, ``model[:2]`` a Sequential of the
+    first two. Replacing a layer (``model.linear2 = Linear(4, 3)``, or ``model[2] = ...``)
+    replaces it in the chain, under its name; an optimizer made before holds the old layer's
+    parameters: make a new one (or add the new layer's with ``optimizer.add_param_group``),
+    which `fit` checks. ``append``, ``extend``, ``insert`` and ``del model[i]`` change the
+    chain as a list: layers named by their class and count are named again so (a Linear
+    inserted first is ``linear1``, the one that was is ``linear2``), as ``Sequential(*layers)``
+    would name them; names of one's own are kept, and a layer added gets its class's name with
+    the next count free.
+    """
+
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            named = list(layers[0].items())
+        else:
+            named = list(zip(_counted_names(layers), layers))
+        for name, layer in named:
+            self._check_layer(name, layer)
+            if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
+                    or hasattr(Sequential, name) or name in self._members):
+                raise ArgumentError(
+                    f"Sequential: {name!r} cannot name a layer: a name must be a Python "
+                    "identifier not starting with '_', used once, and not the name of a "
+                    "method or attribute of Sequential (forward, eval, ...); choose another."
+                )
+            setattr(self, name, layer)
+
+    def forward(self, X: Any) -> Any:
+        """Each layer applied to the previous one's output, in order: X (m, n_x) -> the last
+        layer's output (X itself when there are no layers)."""
+        for layer in self._layers:
+            X = layer(X)
+        return X
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(dict(list(self.named_children())[index]))
+        return self._layers[self._position(index, len(self))]
+
+    def _names(self, named: list[tuple[str | None, Module]]) -> list[str]:
+        current = [name for name, _ in self.named_children()]
+        if current == _counted_names(self._layers):  # named by class and count: again so
+            return _counted_names(layer for _, layer in named)
+        taken = {name for name, _ in named if name is not None}
+        return [name if name is not None else self._free_name(layer, taken)
+                for name, layer in named]
+
+    def _new_names(self, layers: list[Module]) -> list[str]:
+        taken = set(self._members)
+        return [self._free_name(layer, taken) for layer in layers]
+
+    def _free_name(self, layer: Module, taken: set[str]) -> str:
+        """The layer's class and the first count after those of its class (``linear3`` after
+        two Linear layers) that is no other name, which it then takes."""
+        kind = _kind_name(layer)
+        count = 1 + sum(_kind_name(each) == kind for each in self._layers)
+        while f"{kind}{count}" in taken or hasattr(Sequential, f"{kind}{count}"):
+            count += 1
+        taken.add(f"{kind}{count}")
+        return f"{kind}{count}"
+
+
+class ModuleList(_OrderedLayers):
+    """Layers held in order, registered under their positions, for a ``forward`` that loops
+    over them (as PyTorch's ``nn.ModuleList``)::
+
+        self.hidden = ModuleList(Linear(n[l - 1], n[l]) for l in range(1, L))
+        ...
+        for layer in self.hidden:
+            A = gg.relu(layer(A))
+
+    Its parameters are named by position (``hidden.0.W``, ``hidden.1.W``, ...) in
+    ``named_parameters()`` and ``state_dict()``; ``train()``, ``eval()``, ``zero_grad()`` and
+    the repr reach every layer. It supports ``len``, iteration, indexing (``layers[-1]``; a
+    slice is a new ModuleList of the same layers), ``layers[i] = layer``, ``del layers[i]``,
+    ``append``, ``extend`` and ``insert`` (which renumber the later layers). It is not a layer
+    itself: calling it is an error, as the order of the layers says nothing about how they
+    connect (use `Sequential` for a chain).
+    ``modules``: the layers, in order, any iterable of Modules (a list, a generator); none by
+    default.
+    In graph pictures a layer of ``self.hidden`` is the cluster ``hidden/0``, ``hidden/1``, ...
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused, whatever the args and kwargs, naming the fix: a ModuleList is not a layer
+        (loop over it in ``forward``, or chain the layers in a `Sequential`)."""
+        raise GraphgradTypeError(
+            f"ModuleList ({len(self)} layer{'' if len(self) == 1 else 's'}) is not a layer and "
+            "cannot be called: it holds layers without saying how they connect. Iterate over it "
+            "in forward (for layer in self.layers: X = layer(X)), or use "
+            "nn.Sequential(*layers) to chain them."
+        )
+
+    forward = __call__
+
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        if isinstance(index, slice):
+            sliced = ModuleList(self._layers[index])
+            # Building the slice named its layers 0, 1, ... in graph pictures; they stay this
+            # list's layers there (a slice is mostly a loop's view: self.layers[1:]).
+            self._set_scope(self._scope)
+            return sliced
+        return self._layers[self._position(index, len(self))]
+
+    def _names(self, named: list[tuple[str | None, Module]]) -> list[str]:
+        return [str(position) for position in range(len(named))]
+
+    def _new_names(self, layers: list[Module]) -> list[str]:
+        return [str(position) for position in range(len(self), len(self) + len(layers))]
+
+    def _refresh_layers(self) -> None:
+        super()._refresh_layers()
+        self._set_scope(self._scope)
+
+    def _set_scope(self, scope: str | None) -> None:
+        # The list is never called, so it opens no name scope of its own: its layers carry its
+        # name in theirs, and two lists' layer 0 are not one cluster.
+        super()._set_scope(scope)
+        for name, layer in self.named_children():
+            self._place_layer(name, layer)
+
+    def _place_layer(self, name: str, layer: Module) -> None:
+        layer._set_scope(self._scope_for(name))
+
+    def _scope_for(self, name: str) -> str:
+        scope = self._scope
+        return name if scope is None else f"{scope}/{name}"
