@@ -1,5 +1,6 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
-normalisation layers, mse, the LSTM and GRU cells, gradient clipping, a small MLP, a
+normalisation layers, the losses with each reduction, the LSTM and GRU cells,
+gradient clipping, a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
@@ -285,6 +286,98 @@ def test_mse_matches_torch():
     _compare(gg.nn.mse, torch.nn.functional.mse_loss, [rng.standard_normal((4, 3))] * 2, rng)
     _compare(gg.nn.mse, torch.nn.functional.mse_loss,
              [rng.standard_normal((4, 3)), rng.standard_normal((4, 3))], rng)
+
+
+F = torch.nn.functional
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _compare_loss(ours, theirs, outputs, labels, rng, wrt_labels=False):
+    """The loss and the gradients of the outputs (and of float labels, with wrt_labels) under a
+    random upstream gradient, against torch's."""
+    x, t = gg.Tensor(outputs, requires_grad=True), torch.tensor(outputs, requires_grad=True)
+    y = gg.Tensor(labels, requires_grad=wrt_labels)
+    u = torch.tensor(labels, requires_grad=wrt_labels)
+    out, ref = ours(x, y), theirs(t, u)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if wrt_labels:
+        np.testing.assert_allclose(y.grad, u.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_matches_torch_with_each_reduction(reduction):
+    rng = np.random.default_rng(9)
+    Z = rng.standard_normal((6, 4))
+    classes = rng.integers(0, 4, 6)
+    _compare_loss(lambda z, y: gg.nn.cross_entropy(z, y, reduction=reduction),
+                  lambda z, y: F.cross_entropy(z, y, reduction=reduction), Z, classes, rng)
+    soft = rng.dirichlet(np.ones(4), size=6)  # probabilities: torch's "class probabilities"
+    _compare_loss(lambda z, y: gg.nn.cross_entropy(z, y, reduction=reduction),
+                  lambda z, y: F.cross_entropy(z, y, reduction=reduction), Z, soft, rng,
+                  wrt_labels=True)
+    # (m, T, C) with one class per position: torch takes the classes on axis 1, (m, C, T)
+    Z_seq, seq = rng.standard_normal((2, 3, 4)), rng.integers(0, 4, (2, 3))
+    _compare_loss(lambda z, y: gg.nn.cross_entropy(z, y, reduction=reduction),
+                  lambda z, y: F.cross_entropy(z.permute(0, 2, 1), y, reduction=reduction),
+                  Z_seq, seq, rng)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_losses_and_mse_match_torch_with_each_reduction(reduction):
+    rng = np.random.default_rng(12)
+    Z, Y = rng.standard_normal((5, 3)), rng.uniform(0.05, 0.95, (5, 3))
+    _compare_loss(lambda z, y: gg.nn.binary_cross_entropy_with_logits(z, y, reduction=reduction),
+                  lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction=reduction),
+                  Z, Y, rng, wrt_labels=True)
+    A = 1 / (1 + np.exp(-Z))
+    _compare_loss(lambda a, y: gg.nn.binary_cross_entropy(a, y, reduction=reduction),
+                  lambda a, y: F.binary_cross_entropy(a, y, reduction=reduction),
+                  A, Y, rng, wrt_labels=True)
+    _compare_loss(lambda a, y: gg.nn.mse(a, y, reduction=reduction),
+                  lambda a, y: F.mse_loss(a, y, reduction=reduction), Z, Y, rng, wrt_labels=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multi_label_cross_entropy_is_torchs_bce_with_logits_but_for_the_means_divisor(reduction):
+    """"none" and "sum" are BCEWithLogitsLoss's; the mean is over the m examples (the sum over
+    each example's C labels, averaged), C times torch's mean over all m C elements."""
+    rng = np.random.default_rng(13)
+    Z, Y = rng.standard_normal((5, 3)), (rng.random((5, 3)) > 0.5).astype(float)
+    C = Z.shape[1]
+    scale = C if reduction == "mean" else 1
+    _compare_loss(lambda z, y: gg.nn.cross_entropy(z, y, multi_label=True, reduction=reduction),
+                  lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction=reduction)
+                  * scale, Z, Y, rng, wrt_labels=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_losses_second_derivatives_match_torch_with_each_reduction(reduction):
+    """d/dZ of ||dJ/dZ||**2 (a gradient penalty) through each loss."""
+    rng = np.random.default_rng(14)
+    Z = rng.standard_normal((6, 4))
+    classes = rng.integers(0, 4, 6)
+    Y = rng.uniform(0.05, 0.95, (6, 4))
+    cases = [
+        (lambda z: gg.nn.cross_entropy(z, classes, reduction=reduction),
+         lambda t: F.cross_entropy(t, torch.tensor(classes), reduction=reduction)),
+        (lambda z: gg.nn.binary_cross_entropy_with_logits(z, Y, reduction=reduction),
+         lambda t: F.binary_cross_entropy_with_logits(t, torch.tensor(Y), reduction=reduction)),
+        (lambda z: gg.nn.mse(z, Y, reduction=reduction),
+         lambda t: F.mse_loss(t, torch.tensor(Y), reduction=reduction)),
+    ]
+    for ours, theirs in cases:
+        z, t = gg.Tensor(Z, requires_grad=True), torch.tensor(Z, requires_grad=True)
+        J, J_ref = ours(z), theirs(t)
+        g = rng.standard_normal(J.shape)  # each example's weight, with "none"
+        (dz,) = gg.grad(J, [z], grad_outputs=[gg.Tensor(g)], create_graph=True)
+        (dt,) = torch.autograd.grad(J_ref, [t], grad_outputs=torch.tensor(g), create_graph=True)
+        (ddz,) = gg.grad((dz * dz).sum(), [z])
+        (ddt,) = torch.autograd.grad((dt * dt).sum(), [t])
+        np.testing.assert_allclose(ddz, ddt.numpy(), rtol=1e-9, atol=1e-12)
 
 
 # -- recurrent cells --------------------------------------------------------------------------

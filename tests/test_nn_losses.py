@@ -129,12 +129,39 @@ LOSSES = {
     "cross_entropy, (m, t, C) logits": (lambda z: nn.cross_entropy(z, SEQUENCE_CLASSES),
                                          [Z_SEQUENCE]),
     "cross_entropy, multi-label": (lambda z: nn.cross_entropy(z, MULTI, multi_label=True), [Z]),
+    "cross_entropy, class indices, none": (
+        lambda z: nn.cross_entropy(z, CLASSES, reduction="none"), [Z]),
+    "cross_entropy, soft labels, none (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, reduction="none"), [Z, SOFT]),
+    "cross_entropy, soft labels, sum (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, reduction="sum"), [Z, SOFT]),
+    "cross_entropy, (m, t, C) logits, none": (
+        lambda z: nn.cross_entropy(z, SEQUENCE_CLASSES, reduction="none"), [Z_SEQUENCE]),
+    "cross_entropy, multi-label, none (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, multi_label=True, reduction="none"),
+        [Z, MULTI * 0.8 + 0.1]),
+    "cross_entropy, multi-label, sum": (
+        lambda z: nn.cross_entropy(z, MULTI, multi_label=True, reduction="sum"), [Z]),
     "binary_cross_entropy_with_logits (both inputs)": (nn.binary_cross_entropy_with_logits,
                                                        [Z[:, :1], BINARY * 0.8 + 0.1]),
     "binary_cross_entropy (both inputs)": (nn.binary_cross_entropy,
                                            [_sigmoid(Z[:, :1]), BINARY * 0.8 + 0.1]),
+    "binary_cross_entropy_with_logits, none (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, reduction="none"),
+        [Z[:, :2], MULTI[:, :2] * 0.8 + 0.1]),
+    "binary_cross_entropy_with_logits, sum (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, reduction="sum"),
+        [Z[:, :1], BINARY * 0.8 + 0.1]),
+    "binary_cross_entropy, none (both inputs)": (
+        lambda a, y: nn.binary_cross_entropy(a, y, reduction="none"),
+        [_sigmoid(Z[:, :2]), MULTI[:, :2] * 0.8 + 0.1]),
+    "binary_cross_entropy, sum (both inputs)": (
+        lambda a, y: nn.binary_cross_entropy(a, y, reduction="sum"),
+        [_sigmoid(Z[:, :1]), BINARY * 0.8 + 0.1]),
     "mse": (nn.mse, [Z, SOFT]),
     "mse, targets as data": (lambda a: nn.mse(a, SOFT), [Z]),
+    "mse, none (both inputs)": (lambda a, y: nn.mse(a, y, reduction="none"), [Z, SOFT]),
+    "mse, sum (both inputs)": (lambda a, y: nn.mse(a, y, reduction="sum"), [Z, SOFT]),
     "l2_penalty": (lambda w1, w2: nn.l2_penalty([w1, w2], 0.5, 7), [Z, SOFT]),
 }
 
@@ -167,7 +194,16 @@ def test_the_gradient_with_respect_to_soft_labels_is_finite_under_create_graph()
 
 def _class_indices(shape, rng):
     classes = rng.integers(0, shape[-1], shape[:-1])
-    return lambda z: nn.cross_entropy(z, classes), [rng.standard_normal(shape)]
+    return (lambda z, **reduction: nn.cross_entropy(z, classes, **reduction),
+            [rng.standard_normal(shape)])
+
+
+def _each_example(case):
+    """A case of LOSS_CASES with reduction="none": the losses of each example."""
+    def build(shape, rng):
+        loss, inputs = case(shape, rng)
+        return (lambda *xs: loss(*xs, reduction="none")), inputs
+    return build
 
 
 def _soft_labels(shape, rng):
@@ -176,7 +212,7 @@ def _soft_labels(shape, rng):
 
 
 def _multi_label(shape, rng):
-    return (lambda z, y: nn.cross_entropy(z, y, multi_label=True),
+    return (lambda z, y, **reduction: nn.cross_entropy(z, y, multi_label=True, **reduction),
             [rng.standard_normal(shape), rng.uniform(0.05, 0.95, shape)])
 
 
@@ -198,6 +234,13 @@ LOSS_CASES = {
     "binary_cross_entropy_with_logits": _logits(nn.binary_cross_entropy_with_logits),
     "binary_cross_entropy": _probabilities(nn.binary_cross_entropy),
     "mse": _logits(nn.mse),
+    "cross_entropy, class indices, none": _each_example(_class_indices),
+    "cross_entropy, soft labels, none": _each_example(_soft_labels),
+    "cross_entropy, multi-label, none": _each_example(_multi_label),
+    "binary_cross_entropy_with_logits, none": _each_example(
+        _logits(nn.binary_cross_entropy_with_logits)),
+    "binary_cross_entropy, none": _each_example(_probabilities(nn.binary_cross_entropy)),
+    "mse, none": _each_example(_logits(nn.mse)),
 }
 
 
@@ -208,8 +251,7 @@ def loss_cases(draw):
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     name = draw(st.sampled_from(list(LOSS_CASES)))
-    if name.startswith("cross_entropy, ") and name != "cross_entropy, multi-label" \
-            and shape[-1] == 1:
+    if name.startswith("cross_entropy, ") and "multi-label" not in name and shape[-1] == 1:
         return draw(loss_cases())  # one class is refused: it costs nothing
     return (name, *LOSS_CASES[name](shape, rng))
 
@@ -545,3 +587,155 @@ def test_cross_entropy_over_sequences_of_no_steps_or_no_classes_is_refused():
         with pytest.raises(gg.ShapeError, match=r"^cross_entropy: logits unnamed tensor "
                                                 r"\(2, 0\) float64 hold no classes \(C = 0\)"):
             nn.cross_entropy(np.zeros((2, 0)), labels)
+
+
+# -- reduction ------------------------------------------------------------------------------------
+def _softmax_ce_losses(z, labels):
+    """-sum_k Y_k log softmax(z)_k of each position, Y the one-hot rows of class indices."""
+    log_p = z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
+    one_hot = labels if labels.shape == z.shape else np.eye(z.shape[-1])[labels]
+    return -np.sum(one_hot * log_p, axis=-1)
+
+
+def _logistic_losses(a, y):
+    return -(y * np.log(a) + (1 - y) * np.log(1 - a))
+
+
+# loss name -> (loss, outputs, labels, each example's loss by hand, the number the mean divides by)
+REDUCED = {
+    "cross_entropy, class indices": (nn.cross_entropy, Z, CLASSES,
+                                     _softmax_ce_losses(Z, CLASSES), 5),
+    "cross_entropy, soft labels": (nn.cross_entropy, Z, SOFT, _softmax_ce_losses(Z, SOFT), 5),
+    "cross_entropy, (m, t, C) logits": (nn.cross_entropy, Z_SEQUENCE, SEQUENCE_CLASSES,
+                                        _softmax_ce_losses(Z_SEQUENCE, SEQUENCE_CLASSES), 4),
+    # as PyTorch's BCEWithLogitsLoss, "none" keeps each label's loss; the mean divides by m
+    "cross_entropy, multi-label": (lambda z, y, **kw: nn.cross_entropy(z, y, True, **kw), Z,
+                                   MULTI, _logistic_losses(_sigmoid(Z), MULTI), 5),
+    "binary_cross_entropy_with_logits": (nn.binary_cross_entropy_with_logits, Z[:, :2],
+                                         MULTI[:, :2], _logistic_losses(_sigmoid(Z[:, :2]),
+                                                                        MULTI[:, :2]), 10),
+    "binary_cross_entropy": (nn.binary_cross_entropy, _sigmoid(Z[:, :2]), MULTI[:, :2],
+                             _logistic_losses(_sigmoid(Z[:, :2]), MULTI[:, :2]), 10),
+    "mse": (nn.mse, Z, SOFT, (Z - SOFT) ** 2, 20),
+}
+
+
+@pytest.mark.parametrize("name", list(REDUCED))
+def test_each_reduction_is_the_losses_of_each_example_their_sum_or_the_default_mean(name):
+    loss, outputs, labels, losses, m = REDUCED[name]
+    each = loss(outputs, labels, reduction="none")
+    assert each.shape == losses.shape
+    np.testing.assert_allclose(each.data, losses, rtol=1e-12)
+    assert loss(outputs, labels, reduction="sum").item() == pytest.approx(losses.sum(), rel=1e-12)
+    mean = loss(outputs, labels, reduction="mean").item()
+    assert mean == loss(outputs, labels).item()  # the default, bit for bit
+    assert mean == pytest.approx(losses.sum() / m, rel=1e-12)
+
+
+def test_the_gradient_of_each_examples_loss_is_its_upstream_gradient_times_softmax_minus_y():
+    """dZ_i = (softmax(Z_i) - Y_i) g_i for L_i weighted by g (a reward, a mask), and
+    softmax(Z) - Y for the sum: the course's dZ without the 1/m."""
+    g = np.array([1.0, -2.0, 0.0, 0.5, 3.0])
+    softmax_minus_y = np.exp(_log_softmax(Z)) - ONE_HOT
+    for labels in (CLASSES, ONE_HOT):
+        z = gg.Tensor(Z, requires_grad=True)
+        nn.cross_entropy(z, labels, reduction="none").backward(g)
+        np.testing.assert_allclose(z.grad, softmax_minus_y * g[:, None], rtol=1e-12, atol=1e-15)
+        z.grad = None
+        nn.cross_entropy(z, labels, reduction="sum").backward()
+        np.testing.assert_allclose(z.grad, softmax_minus_y, rtol=1e-12, atol=1e-15)
+        assert type(nn.cross_entropy(z, labels, reduction="none").creator).__name__ == \
+            "SoftmaxCrossEntropyLosses"  # one fused node
+    z = gg.Tensor(Z[:, :1], requires_grad=True)
+    nn.binary_cross_entropy_with_logits(z, BINARY, reduction="none").backward(g[:, None])
+    np.testing.assert_allclose(z.grad, (_sigmoid(Z[:, :1]) - BINARY) * g[:, None], rtol=1e-12)
+    a = gg.Tensor(_sigmoid(Z[:, :1]), requires_grad=True)
+    nn.binary_cross_entropy(a, BINARY, reduction="none").backward(g[:, None])
+    A = _sigmoid(Z[:, :1])
+    np.testing.assert_allclose(a.grad, (A - BINARY) / (A * (1 - A)) * g[:, None], rtol=1e-10)
+    a = gg.Tensor(Z, requires_grad=True)
+    nn.mse(a, SOFT, reduction="none").backward(np.outer(g, np.ones(4)))
+    np.testing.assert_allclose(a.grad, 2 * (Z - SOFT) * g[:, None], rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", list(REDUCED))
+def test_each_reduction_keeps_float32(name, reduction):
+    loss, outputs, labels, losses, m = REDUCED[name]
+    x = gg.Tensor(outputs.astype(np.float32), requires_grad=True)
+    labels = labels if labels.dtype.kind == "i" else labels.astype(np.float32)
+    J = loss(x, labels, reduction=reduction)
+    J.backward(np.ones(J.shape, np.float32))
+    assert J.dtype == x.grad.dtype == np.float32
+    expected = {"none": losses, "sum": losses.sum(), "mean": losses.sum() / m}[reduction]
+    np.testing.assert_allclose(J.data, expected, rtol=1e-5)
+
+
+@given(classes_strategy, st.data())
+def test_each_examples_cross_entropy_is_finite_and_exact_for_any_logit(z, data):
+    m, C = z.shape
+    labels = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(0, C - 1)))
+    logits = gg.Tensor(z, requires_grad=True)
+    losses = nn.cross_entropy(logits, labels, reduction="none")
+    losses.backward(np.ones(m))
+    reference = np.logaddexp.reduce(z, axis=1) - z[np.arange(m), labels]
+    np.testing.assert_allclose(losses.data, reference, rtol=1e-9, atol=1e-9)
+    assert np.isfinite(logits.grad).all()
+    np.testing.assert_allclose(logits.grad.sum(axis=1), 0, atol=1e-12)  # softmax - one-hot
+    each = nn.binary_cross_entropy_with_logits(z, (z > 0).astype(float)[:, ::-1].copy(),
+                                               reduction="none")
+    assert np.isfinite(each.data).all()
+
+
+def test_a_perfect_fit_costs_zero_not_minus_zero_at_each_example():
+    certain = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 0.0, 1000.0]])
+    for labels in ([0, 2], np.array([[1.0, 0, 0], [0, 0, 1]])):
+        losses = nn.cross_entropy(certain, labels, reduction="none").data
+        assert list(losses) == [0.0, 0.0] and not np.signbit(losses).any()
+
+
+@pytest.mark.parametrize("loss, name", [
+    (lambda **kw: nn.cross_entropy(Z, CLASSES, **kw), "cross_entropy"),
+    (lambda **kw: nn.cross_entropy(Z, MULTI, multi_label=True, **kw), "cross_entropy"),
+    (lambda **kw: nn.binary_cross_entropy_with_logits(Z, MULTI, **kw),
+     "binary_cross_entropy_with_logits"),
+    (lambda **kw: nn.binary_cross_entropy(_sigmoid(Z), MULTI, **kw), "binary_cross_entropy"),
+    (lambda **kw: nn.mse(Z, SOFT, **kw), "mse"),
+], ids=["cross_entropy", "multi_label", "with_logits", "binary", "mse"])
+def test_a_reduction_other_than_mean_sum_or_none_is_refused_naming_the_loss(loss, name):
+    choices = r"reduction must be \"mean\" \(the cost averaged over the examples\), \"sum\" " \
+              r"or \"none\" \(each example's loss\), got "
+    with pytest.raises(gg.ArgumentError, match=rf"^{name}: {choices}'avg'$"):
+        loss(reduction="avg")
+    with pytest.raises(gg.ArgumentError, match=rf"^{name}: {choices}None \(the string "
+                                               r"\"none\" gives each example's loss\)$"):
+        loss(reduction=None)
+    with pytest.raises(gg.ArgumentError, match=rf"^{name}: {choices}'elementwise_mean' "
+                                               r"\(\"mean\" divides"):
+        loss(reduction="elementwise_mean")
+    with pytest.raises(gg.ArgumentError, match=rf"^{name}: {choices}<<U4 array \(2,\)>"):
+        loss(reduction=np.array(["mean", "sum"]))
+    assert loss(reduction=np.str_("sum")).item() == loss(reduction="sum").item()
+
+
+@pytest.mark.parametrize("loss, outputs, labels, expected", [
+    (nn.cross_entropy, np.zeros((0, 4)), np.zeros(0, np.int64), (0,)),
+    (nn.cross_entropy, np.zeros((0, 4)), np.zeros((0, 4)), (0,)),
+    (lambda z, y, **kw: nn.cross_entropy(z, y, multi_label=True, **kw), np.zeros((0, 4)),
+     np.zeros((0, 4)), (0, 4)),
+    (nn.binary_cross_entropy_with_logits, np.zeros((0, 1)), np.zeros((0, 1)), (0, 1)),
+    (nn.binary_cross_entropy, np.zeros((0, 1)), np.zeros((0, 1)), (0, 1)),
+    (nn.mse, np.zeros((0, 1)), np.zeros((0, 1)), (0, 1)),
+], ids=["indices", "one-hot", "multi_label", "bce_logits", "bce", "mse"])
+def test_the_sum_over_no_examples_is_zero_and_their_losses_are_none(loss, outputs, labels,
+                                                                     expected):
+    """Only the mean over no examples is 0/0 (refused above); their sum is 0 and their losses
+    an empty array, as in PyTorch."""
+    A = gg.Tensor(outputs, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total = loss(A, labels, reduction="sum")
+        each = loss(A, labels, reduction="none")
+        total.backward()
+    assert total.item() == 0.0 and A.grad.shape == outputs.shape
+    assert each.shape == expected

@@ -1,17 +1,21 @@
-"""Losses, each the mean over the m examples of the course's per-example loss L(a, y).
+"""Losses, by default each the mean over the m examples of the course's per-example loss L(a, y).
 
 Each takes the model's output first, then the labels, as PyTorch's losses do (Keras's take
 ``(y_true, y_pred)``). Constant 0/1 labels given first with the output second are refused:
 the cost would be computed all the same, and backward would train the model through the
-labels' gradient. Outputs that hold no examples (m = 0, an empty batch) are refused: a mean
-over none is 0/0, which PyTorch gives as NaN.
+labels' gradient. Outputs that hold no examples (m = 0, an empty batch) are refused for the
+mean: a mean over none is 0/0, which PyTorch gives as NaN.
+
+Each takes ``reduction`` as PyTorch's do: ``"mean"`` (the course's cost J), ``"sum"`` (its sum
+over the examples) or ``"none"`` (the loss of each example, to weight, mask or sample from).
 
 `cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
 (sigmoid + log loss) and `binary_cross_entropy` are each one fused node. The first two take
 logits: their forward is stable (no NaN or Inf for logits of +-1000) and their backward is the
 short formula the course derives, dZ = A - Y, instead of a chain of divisions by small
 probabilities. `binary_cross_entropy` takes probabilities A, clipped away from 0 and 1, and
-its backward is dA = (A - Y) / (A (1 - A)).
+its backward is dA = (A - Y) / (A (1 - A)). With ``reduction="none"`` each is one node as well
+(`SoftmaxCrossEntropyLosses`, ...), the same formulas times each example's upstream gradient.
 Backward bodies call the engine's `LogSoftmax` / `Sigmoid` through ``Function.call``, so second
 derivatives work too. `mse` is one fused node as well, its backward da = 2 (A - Y) / n written
 with numpy operators. Depends on `function`, `engine`, `ops`, `tensor`, `errors`.
@@ -42,10 +46,11 @@ _INDEX_KINDS = "iub"
 
 class SoftmaxCrossEntropy(Function):
     """J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k;  dZ = (softmax(Z) - Y) / m  (rows of Y
-    summing to 1), dY = -log softmax(Z) / m.  Y: (m, C) probabilities, or (m,) class indices."""
+    summing to 1), dY = -log softmax(Z) / m.  Y: (m, C) probabilities, or (m,) class indices.
+    reduction "sum" drops the 1/m."""
 
     @staticmethod
-    def forward(ctx, z, y):
+    def forward(ctx, z, y, reduction="mean"):
         n_classes = z.shape[-1]
         ones = _ones((n_classes,), z.dtype)  # row sums as products with ones: BLAS is quicker
         shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
@@ -54,7 +59,6 @@ class SoftmaxCrossEntropy(Function):
         log_p -= np.log(np.dot(p, ones)[..., None])  # shifted is ours: reuse it for log softmax(Z)
         np.exp(log_p, out=p)  # softmax(Z), without a division by each row's sum
         m = z.size // n_classes if n_classes else 0
-        ctx.scale = 1.0 / max(m, 1)
         if y.shape == z.shape:
             log_likelihood = np.vdot(y, log_p)
             ctx.save_for_backward(z, y, p, log_p)
@@ -62,6 +66,7 @@ class SoftmaxCrossEntropy(Function):
             ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
             log_likelihood = log_p.reshape(-1, n_classes)[ctx.rows, ctx.index].sum()
             ctx.save_for_backward(z, y, p, None)
+        ctx.scale = 1.0 / max(m, 1) if reduction == "mean" else 1.0
         # 0 - x rather than -x: a perfect fit costs 0, not -0.
         return np.asarray(0.0 - log_likelihood * ctx.scale, dtype=z.dtype)
 
@@ -88,6 +93,37 @@ class SoftmaxCrossEntropy(Function):
         if ctx.needs_input_grad[1] and dense:
             dy = -log_p * step
         return dz, dy
+
+
+class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
+    """L_i = -sum_k Y_ik log softmax(Z_i)_k at each position i, of Z's shape without its last
+    axis;  dZ_i = (softmax(Z_i) - Y_i) dL_i,  dY_i = -log softmax(Z_i) dL_i.
+    Y: (m, C) probabilities, or (m,) class indices."""
+
+    @staticmethod
+    def forward(ctx, z, y):
+        n_classes = z.shape[-1]
+        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
+        p = np.exp(shifted)
+        log_p = shifted
+        log_p -= np.log(p.sum(axis=-1, keepdims=True))
+        np.exp(log_p, out=p)
+        ctx.scale = 1.0
+        if y.shape == z.shape:
+            losses = 0.0 - np.einsum("...k,...k->...", y, log_p)
+            ctx.save_for_backward(z, y, p, log_p)
+        else:
+            m = z.size // n_classes
+            ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
+            losses = 0.0 - log_p.reshape(-1, n_classes)[ctx.rows, ctx.index]
+            losses = losses.reshape(z.shape[:-1])
+            ctx.save_for_backward(z, y, p, None)
+        return losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Each position's dL_i scales its row: SoftmaxCrossEntropy's backward with grad (..., 1)
+        return SoftmaxCrossEntropy.backward(ctx, grad[..., None])
 
 
 def _one_hot(rows: np.ndarray, index: np.ndarray, z: Any) -> np.ndarray:
@@ -119,6 +155,20 @@ class SigmoidCrossEntropy(Function):
         return dz, dy
 
 
+class SigmoidCrossEntropyLosses(SigmoidCrossEntropy):
+    """L = max(z, 0) - z y + log(1 + e**-|z|) for each element (= -[y log a + (1-y) log(1-a)]
+    with a = sigmoid(z));  dz = (a - y) dL,  dy = -z dL"""
+
+    @staticmethod
+    def forward(ctx, z, y):
+        losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        if np.isnan(np.add.reduce(losses, axis=None)):  # a logit of +-inf, as in the sum
+            losses = _infinite_logits_cost(z, y)
+        ctx.scale = 1.0
+        ctx.save_for_backward(z, y)
+        return losses
+
+
 def _infinite_logits_cost(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Each example's y log(1 + e**-z) + (1 - y) log(1 + e**z), a term whose weight is 0
     counting 0 even where its log is inf: a logit of +inf costs 0 for y = 1 and inf for
@@ -133,16 +183,14 @@ def _infinite_logits_cost(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 class BinaryCrossEntropy(Function):
     """J = -(1/n) sum[y log a + (1-y) log(1-a)], a clipped to [eps, 1-eps];
-    da = (a - y) / (a (1 - a)) / n inside the clip, 0 outside;  dy = -log(a / (1-a)) / n"""
+    da = (a - y) / (a (1 - a)) / n inside the clip, 0 outside;  dy = -log(a / (1-a)) / n.
+    reduction "sum" drops the 1/n."""
 
     @staticmethod
-    def forward(ctx, a, y, eps):
-        ctx.low, ctx.high = low, high = _clip_bounds(eps, a.dtype)
-        clipped = np.clip(a, low, high)
-        losses = y * np.log(clipped) + (1 - y) * np.log1p(-clipped)
-        ctx.save_for_backward(a, y)
-        ctx.scale = 1.0 / max(a.size, 1)
-        return np.asarray(-losses.sum() * ctx.scale, dtype=a.dtype)
+    def forward(ctx, a, y, eps, reduction="mean"):
+        likelihoods = _clipped_log_likelihoods(ctx, a, y, eps)
+        ctx.scale = 1.0 / max(a.size, 1) if reduction == "mean" else 1.0
+        return np.asarray(-likelihoods.sum() * ctx.scale, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -158,15 +206,39 @@ class BinaryCrossEntropy(Function):
         return da, dy
 
 
-class MeanSquaredError(Function):
-    """J = mean((a - y)**2) over all n elements;  da = 2 (a - y) / n,  dy = -da"""
+class BinaryCrossEntropyLosses(BinaryCrossEntropy):
+    """L = -[y log a + (1-y) log(1-a)] for each element, a clipped to [eps, 1-eps];
+    da = (a - y) / (a (1 - a)) dL inside the clip, 0 outside;  dy = -log(a / (1-a)) dL"""
 
     @staticmethod
-    def forward(ctx, a, y):
+    def forward(ctx, a, y, eps):
+        ctx.scale = 1.0
+        return 0.0 - _clipped_log_likelihoods(ctx, a, y, eps)  # 0 - x: a perfect fit costs 0
+
+
+def _clipped_log_likelihoods(ctx: Function, a: np.ndarray, y: np.ndarray,
+                             eps: float) -> np.ndarray:
+    """y log a + (1-y) log(1-a) of each element, a clipped to [eps, 1-eps], the bounds kept on
+    ``ctx`` and a and y saved for backward."""
+    ctx.low, ctx.high = low, high = _clip_bounds(eps, a.dtype)
+    clipped = np.clip(a, low, high)
+    ctx.save_for_backward(a, y)
+    return y * np.log(clipped) + (1 - y) * np.log1p(-clipped)
+
+
+class MeanSquaredError(Function):
+    """J = mean((a - y)**2) over all n elements;  da = 2 (a - y) / n,  dy = -da.
+    reduction "sum" drops the 1/n."""
+
+    @staticmethod
+    def forward(ctx, a, y, reduction="mean"):
         error = a - y
-        ctx.scale = 2.0 / error.size
         ctx.save_for_backward(a, y, error)
         squares = error * error
+        if reduction != "mean":
+            ctx.scale = 2.0
+            return np.asarray(squares.sum())
+        ctx.scale = 2.0 / error.size
         if squares.dtype.char in "fd":  # float32, float64: the sum np.mean makes, without its
             # setup (a third of the step on small outputs)
             return np.asarray(np.add.reduce(squares, axis=None) / squares.size)
@@ -180,6 +252,17 @@ class MeanSquaredError(Function):
         da = error * (grad * ctx.scale)
         needs = ctx.needs_input_grad
         return (da if needs[0] else None), (-da if needs[1] else None)
+
+
+class SquaredErrors(MeanSquaredError):
+    """L = (a - y)**2 for each element;  da = 2 (a - y) dL,  dy = -da"""
+
+    @staticmethod
+    def forward(ctx, a, y):
+        error = a - y
+        ctx.scale = 2.0
+        ctx.save_for_backward(a, y, error)
+        return error * error
 
 
 def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[Any, Any]:
@@ -273,7 +356,8 @@ def _refuse_empty(loss: str, a: Tensor, a_name: str) -> None:
     )
 
 
-def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor:
+def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
+                  reduction: str = "mean") -> Tensor:
     """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
 
     Args:
@@ -288,9 +372,16 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
             and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
             True or False: a third argument of another kind (PyTorch's class weights) is
             refused.
+        reduction: ``"mean"`` (the cost J above), ``"sum"`` (m J, the sum of the examples'
+            losses) or ``"none"``: each example's loss L_i = -sum_k Y_ik log softmax(Z_i)_k,
+            of shape (m,) ((...) for logits (..., C)), to weight examples, mask positions or
+            scale by a reward (REINFORCE) before summing them yourself. With multi_label, as
+            PyTorch's BCEWithLogitsLoss, ``"none"`` keeps each of the C labels' losses,
+            (m, C), and the mean is their sum divided by m (not by m C), as above.
 
     Returns:
-        J, a scalar Tensor. dZ = (softmax(Z) - Y) / m, the course's formula.
+        J, a scalar Tensor (the per-example losses with ``reduction="none"``). dZ =
+        (softmax(Z) - Y) / m, the course's formula (without the 1/m for ``"sum"``).
     """
     z = _as_tensor(logits)
     if z.data.ndim < 1:
@@ -305,10 +396,16 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
         raise GraphgradTypeError(
             f"cross_entropy: multi_label must be True or False, got {setting_text(multi_label)}. "
             "Weights per class (PyTorch's weight) are not supported: weight each example's "
-            "cost yourself.")
+            "cost yourself (reduction=\"none\").")
+    if type(reduction) is not str or reduction != "mean":  # an array compares badly
+        _check_reduction("cross_entropy", reduction)
     if multi_label:
         y = _as_labels(labels, z, "cross_entropy")
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
+        if reduction == "none":
+            return SigmoidCrossEntropyLosses.apply(z, y)
+        if reduction == "sum":
+            return SigmoidCrossEntropy.apply(z, y, scale=1.0)
         _refuse_empty("cross_entropy(multi_label=True)", z, "logits")
         m = z.size // z.shape[-1] if z.ndim > 1 else 1
         return SigmoidCrossEntropy.apply(z, y, scale=1.0 / m)
@@ -324,8 +421,30 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False) -> Tensor
         _check_indices(raw, shape[-1])
     else:
         raise _label_shape_error(z, raw.shape)
+    y = _as_labels(labels, z, "cross_entropy")
+    if reduction == "none":
+        return SoftmaxCrossEntropyLosses.apply(z, y)
+    if reduction == "sum":
+        return SoftmaxCrossEntropy.apply(z, y, reduction="sum")
     _refuse_empty("cross_entropy", z, "logits")
-    return SoftmaxCrossEntropy.apply(z, _as_labels(labels, z, "cross_entropy"))
+    return SoftmaxCrossEntropy.apply(z, y)
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(loss: str, reduction: Any) -> None:
+    """Refuse a reduction other than PyTorch's three, naming the loss and the choices."""
+    if isinstance(reduction, str) and reduction in _REDUCTIONS:
+        return
+    tip = ""
+    if reduction is None or reduction is False:
+        tip = " (the string \"none\" gives each example's loss)"
+    elif isinstance(reduction, str) and reduction.lower() in ("elementwise_mean", "batchmean"):
+        tip = " (\"mean\" divides by the number of examples)"
+    raise ArgumentError(
+        f"{loss}: reduction must be \"mean\" (the cost averaged over the examples), \"sum\" "
+        f"or \"none\" (each example's loss), got {setting_text(reduction)}{tip}")
 
 
 def _refuse_one_class(z: Tensor, labels: str) -> None:
@@ -410,7 +529,8 @@ def _check_indices(raw: np.ndarray, n_classes: int) -> None:
         )
 
 
-def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Tensor:
+def binary_cross_entropy_with_logits(logits: Any, labels: Any, *,
+                                     reduction: str = "mean") -> Tensor:
     """The course's logistic cost on logits: J = -(1/m) sum [y log a + (1-y) log(1-a)], with
     a = sigmoid(z) folded in so that no logit, however large, gives NaN or Inf.
 
@@ -418,19 +538,28 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any) -> Tensor:
         logits: Z of shape (m, 1) (or (m, k) for k independent yes/no outputs; the mean is
             then over all m * k of them).
         labels: Y of 0s and 1s (or probabilities), the same shape.
+        reduction: ``"mean"`` (J), ``"sum"`` (the sum of the losses) or ``"none"`` (the loss
+            -[y log a + (1-y) log(1-a)] of each element, of the logits' shape), as PyTorch's.
 
     Returns:
-        J, a scalar Tensor; dZ = (sigmoid(Z) - Y) / m.
+        J, a scalar Tensor (the losses with ``reduction="none"``); dZ = (sigmoid(Z) - Y) / m.
     """
     z = _as_tensor(logits)
+    if type(reduction) is not str or reduction != "mean":  # an array compares badly
+        _check_reduction("binary_cross_entropy_with_logits", reduction)
     _refuse_swapped("binary_cross_entropy_with_logits", z, labels, "logits")
     y = _as_labels(labels, z, "binary_cross_entropy_with_logits")
     _same_shape("binary_cross_entropy_with_logits", z, y, "logits")
+    if reduction == "none":
+        return SigmoidCrossEntropyLosses.apply(z, y)
+    if reduction == "sum":
+        return SigmoidCrossEntropy.apply(z, y, scale=1.0)
     _refuse_empty("binary_cross_entropy_with_logits", z, "logits")
     return SigmoidCrossEntropy.apply(z, y, scale=1.0 / z.size)
 
 
-def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
+def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12, *,
+                         reduction: str = "mean") -> Tensor:
     """The course's logistic cost on probabilities A = sigmoid(Z):
     J = -(1/m) sum [y log a + (1-y) log(1-a)].
 
@@ -440,13 +569,18 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
     instead of Inf (and no gradient: the clip is flat there). Prefer
     `binary_cross_entropy_with_logits` on Z for training; it never saturates so.
 
-    Shapes: probs and labels alike, (m, 1) or (m,).
+    Shapes: probs and labels alike, (m, 1) or (m,). ``reduction`` is ``"mean"`` (J), ``"sum"``
+    (the sum of the losses) or ``"none"`` (the loss of each element, of the probs' shape), as
+    PyTorch's.
     """
     a = _as_tensor(probs)
+    if type(reduction) is not str or reduction != "mean":  # an array compares badly
+        _check_reduction("binary_cross_entropy", reduction)
     _refuse_swapped("binary_cross_entropy", a, labels, "probabilities")
     y = _as_labels(labels, a, "binary_cross_entropy")
     _same_shape("binary_cross_entropy", a, y, "probabilities")
-    _refuse_empty("binary_cross_entropy", a, "probabilities")
+    if reduction == "mean":
+        _refuse_empty("binary_cross_entropy", a, "probabilities")
     eps = real_number(eps, "eps", "binary_cross_entropy", lambda e: 0.0 <= e < 0.5,
                       "in [0, 0.5)")
     if a.data.size and (a.data.min() < 0.0 or a.data.max() > 1.0):  # NaN passes: fit says so
@@ -456,14 +590,26 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12) -> Tensor:
             "would be clipped and get no gradient. Use binary_cross_entropy_with_logits(Z, Y), "
             "or apply gg.sigmoid first."
         )
+    if reduction == "none":
+        return BinaryCrossEntropyLosses.apply(a, y, eps=eps)
+    if reduction == "sum":
+        return BinaryCrossEntropy.apply(a, y, eps=eps, reduction="sum")
     return BinaryCrossEntropy.apply(a, y, eps=eps)
 
 
-def mse(predictions: Any, targets: Any) -> Tensor:
+def mse(predictions: Any, targets: Any, *, reduction: str = "mean") -> Tensor:
     """Mean squared error over all elements: J = mean((A - Y)**2), A the ``predictions`` and
-    Y the ``targets``, both (m, n_y) (any shape, the same for both)."""
+    Y the ``targets``, both (m, n_y) (any shape, the same for both). ``reduction`` is
+    ``"mean"`` (J), ``"sum"`` (sum((A - Y)**2)) or ``"none"`` ((A - Y)**2 of each element), as
+    PyTorch's."""
     a = _as_tensor(predictions)
+    if type(reduction) is not str or reduction != "mean":  # an array compares badly
+        _check_reduction("mse", reduction)
     y = _as_labels(targets, a, "mse", "targets")
     _same_shape("mse", a, y, "predictions")
+    if reduction == "none":
+        return SquaredErrors.apply(a, y)
+    if reduction == "sum":
+        return MeanSquaredError.apply(a, y, reduction="sum")
     _refuse_empty("mse", a, "predictions")
     return MeanSquaredError.apply(a, y)
