@@ -1,5 +1,5 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
-normalisation layers, the losses with each reduction, the LSTM and GRU cells,
+normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
@@ -327,6 +327,32 @@ def test_cross_entropy_matches_torch_with_each_reduction(reduction):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_ignore_index_matches_torch(reduction):
+    rng = np.random.default_rng(10)
+    Z = rng.standard_normal((2, 5, 4))
+    tokens = rng.integers(0, 4, (2, 5))
+    tokens[0, 3:], tokens[1, 1:] = -100, -100  # padded sequences of lengths 3 and 1
+    _compare_loss(lambda z, y: gg.nn.cross_entropy(z, y, reduction=reduction, ignore_index=-100),
+                  lambda z, y: F.cross_entropy(z.permute(0, 2, 1), y, reduction=reduction,
+                                               ignore_index=-100), Z, tokens, rng)
+    padding_1 = np.where(tokens == -100, 1, tokens)  # a class index as padding
+    _compare_loss(lambda z, y: gg.nn.cross_entropy(z, y, reduction=reduction, ignore_index=1),
+                  lambda z, y: F.cross_entropy(z.permute(0, 2, 1), y, reduction=reduction,
+                                               ignore_index=1), Z, padding_1, rng)
+
+
+def test_cross_entropy_over_ignored_positions_alone_is_zero_where_torch_gives_nan():
+    Z = np.random.default_rng(11).standard_normal((3, 4))
+    z, t = gg.Tensor(Z, requires_grad=True), torch.tensor(Z, requires_grad=True)
+    J, J_ref = (gg.nn.cross_entropy(z, np.full(3, -100), ignore_index=-100),
+                F.cross_entropy(t, torch.full((3,), -100), ignore_index=-100))
+    J.backward()
+    J_ref.backward()
+    assert J.item() == 0.0 and np.isnan(J_ref.item())
+    np.testing.assert_array_equal(z.grad, t.grad.numpy())  # zeros, both
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_binary_losses_and_mse_match_torch_with_each_reduction(reduction):
     rng = np.random.default_rng(12)
     Z, Y = rng.standard_normal((5, 3)), rng.uniform(0.05, 0.95, (5, 3))
@@ -356,14 +382,16 @@ def test_multi_label_cross_entropy_is_torchs_bce_with_logits_but_for_the_means_d
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_losses_second_derivatives_match_torch_with_each_reduction(reduction):
-    """d/dZ of ||dJ/dZ||**2 (a gradient penalty) through each loss."""
+    """d/dZ of ||dJ/dZ||**2 (a gradient penalty) through each loss, ignore_index included."""
     rng = np.random.default_rng(14)
     Z = rng.standard_normal((6, 4))
     classes = rng.integers(0, 4, 6)
+    classes[[1, 4]] = -100
     Y = rng.uniform(0.05, 0.95, (6, 4))
     cases = [
-        (lambda z: gg.nn.cross_entropy(z, classes, reduction=reduction),
-         lambda t: F.cross_entropy(t, torch.tensor(classes), reduction=reduction)),
+        (lambda z: gg.nn.cross_entropy(z, classes, reduction=reduction, ignore_index=-100),
+         lambda t: F.cross_entropy(t, torch.tensor(classes), reduction=reduction,
+                                   ignore_index=-100)),
         (lambda z: gg.nn.binary_cross_entropy_with_logits(z, Y, reduction=reduction),
          lambda t: F.binary_cross_entropy_with_logits(t, torch.tensor(Y), reduction=reduction)),
         (lambda z: gg.nn.mse(z, Y, reduction=reduction),

@@ -22,6 +22,7 @@ BINARY = np.array([[1.0], [0.0], [1.0], [1.0], [0.0]])
 MULTI = (RNG.random((5, 4)) > 0.5).astype(float)
 Z_SEQUENCE = RNG.standard_normal((2, 2, 3))  # (m, t, C): a class per example and time step
 SEQUENCE_CLASSES = np.array([[0, 2], [1, 1]])
+PADDED_CLASSES = np.array([[0, -100], [1, -100]])  # the second step of each sequence is padding
 
 
 def _log_softmax(z):
@@ -137,6 +138,14 @@ LOSSES = {
         lambda z, y: nn.cross_entropy(z, y, reduction="sum"), [Z, SOFT]),
     "cross_entropy, (m, t, C) logits, none": (
         lambda z: nn.cross_entropy(z, SEQUENCE_CLASSES, reduction="none"), [Z_SEQUENCE]),
+    "cross_entropy, ignore_index, mean": (
+        lambda z: nn.cross_entropy(z, PADDED_CLASSES, ignore_index=-100), [Z_SEQUENCE]),
+    "cross_entropy, ignore_index, sum": (
+        lambda z: nn.cross_entropy(z, PADDED_CLASSES, reduction="sum", ignore_index=-100),
+        [Z_SEQUENCE]),
+    "cross_entropy, ignore_index, none": (
+        lambda z: nn.cross_entropy(z, PADDED_CLASSES, reduction="none", ignore_index=-100),
+        [Z_SEQUENCE]),
     "cross_entropy, multi-label, none (both inputs)": (
         lambda z, y: nn.cross_entropy(z, y, multi_label=True, reduction="none"),
         [Z, MULTI * 0.8 + 0.1]),
@@ -198,6 +207,14 @@ def _class_indices(shape, rng):
             [rng.standard_normal(shape)])
 
 
+def _padded_class_indices(shape, rng):
+    """Class indices with about a third of the positions padding (-1), under each reduction."""
+    classes = np.where(rng.random(shape[:-1]) < 0.3, -1, rng.integers(0, shape[-1], shape[:-1]))
+    reduction = str(rng.choice(["mean", "sum", "none"]))
+    return (lambda z: nn.cross_entropy(z, classes, reduction=reduction, ignore_index=-1),
+            [rng.standard_normal(shape)])
+
+
 def _each_example(case):
     """A case of LOSS_CASES with reduction="none": the losses of each example."""
     def build(shape, rng):
@@ -234,6 +251,7 @@ LOSS_CASES = {
     "binary_cross_entropy_with_logits": _logits(nn.binary_cross_entropy_with_logits),
     "binary_cross_entropy": _probabilities(nn.binary_cross_entropy),
     "mse": _logits(nn.mse),
+    "cross_entropy, padded class indices": _padded_class_indices,
     "cross_entropy, class indices, none": _each_example(_class_indices),
     "cross_entropy, soft labels, none": _each_example(_soft_labels),
     "cross_entropy, multi-label, none": _each_example(_multi_label),
@@ -589,7 +607,7 @@ def test_cross_entropy_over_sequences_of_no_steps_or_no_classes_is_refused():
             nn.cross_entropy(np.zeros((2, 0)), labels)
 
 
-# -- reduction ------------------------------------------------------------------------------------
+# -- reduction and ignore_index -------------------------------------------------------------------
 def _softmax_ce_losses(z, labels):
     """-sum_k Y_k log softmax(z)_k of each position, Y the one-hot rows of class indices."""
     log_p = z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
@@ -674,13 +692,15 @@ def test_each_reduction_keeps_float32(name, reduction):
 @given(classes_strategy, st.data())
 def test_each_examples_cross_entropy_is_finite_and_exact_for_any_logit(z, data):
     m, C = z.shape
-    labels = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(0, C - 1)))
+    labels = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(-1, C - 1)))  # -1: pad
     logits = gg.Tensor(z, requires_grad=True)
-    losses = nn.cross_entropy(logits, labels, reduction="none")
+    losses = nn.cross_entropy(logits, labels, reduction="none", ignore_index=-1)
     losses.backward(np.ones(m))
-    reference = np.logaddexp.reduce(z, axis=1) - z[np.arange(m), labels]
+    kept = labels != -1
+    reference = np.where(kept, np.logaddexp.reduce(z, axis=1) - z[np.arange(m), labels], 0.0)
     np.testing.assert_allclose(losses.data, reference, rtol=1e-9, atol=1e-9)
     assert np.isfinite(logits.grad).all()
+    np.testing.assert_array_equal(logits.grad[~kept], 0.0)
     np.testing.assert_allclose(logits.grad.sum(axis=1), 0, atol=1e-12)  # softmax - one-hot
     each = nn.binary_cross_entropy_with_logits(z, (z > 0).astype(float)[:, ::-1].copy(),
                                                reduction="none")
@@ -692,6 +712,74 @@ def test_a_perfect_fit_costs_zero_not_minus_zero_at_each_example():
     for labels in ([0, 2], np.array([[1.0, 0, 0], [0, 0, 1]])):
         losses = nn.cross_entropy(certain, labels, reduction="none").data
         assert list(losses) == [0.0, 0.0] and not np.signbit(losses).any()
+
+
+def test_ignored_positions_cost_nothing_and_the_mean_divides_by_the_others():
+    """Two sequences of two steps, the second step of each padding (-100): the mean is over the
+    two real steps, as PyTorch's ignore_index, not over all four."""
+    losses = _softmax_ce_losses(Z_SEQUENCE[:, :1], SEQUENCE_CLASSES[:, :1])[:, 0]  # (2,)
+    z = gg.Tensor(Z_SEQUENCE, requires_grad=True)
+    J = nn.cross_entropy(z, PADDED_CLASSES, ignore_index=-100)
+    assert J.item() == pytest.approx(losses.mean(), rel=1e-12)
+    J.backward()
+    p = np.exp(Z_SEQUENCE - np.logaddexp.reduce(Z_SEQUENCE, axis=-1, keepdims=True))
+    expected = np.zeros_like(p)
+    expected[:, 0] = (p[:, 0] - np.eye(3)[[0, 1]]) / 2
+    np.testing.assert_allclose(z.grad, expected, rtol=1e-12, atol=1e-15)
+    assert nn.cross_entropy(Z_SEQUENCE, PADDED_CLASSES, reduction="sum",
+                            ignore_index=-100).item() == pytest.approx(losses.sum(), rel=1e-12)
+    each = nn.cross_entropy(Z_SEQUENCE, PADDED_CLASSES, reduction="none", ignore_index=-100)
+    np.testing.assert_allclose(each.data, [[losses[0], 0.0], [losses[1], 0.0]], rtol=1e-12)
+    # an ignore_index within 0..C-1 (class 0 as padding) ignores that class
+    padding_0 = nn.cross_entropy(Z, CLASSES, ignore_index=1)
+    kept = CLASSES != 1
+    assert padding_0.item() == pytest.approx(_softmax_ce_losses(Z, CLASSES)[kept].mean(),
+                                             rel=1e-12)
+    # float class indices, a padding id above C-1
+    assert nn.cross_entropy(Z_SEQUENCE, np.array([[0.0, 7.0], [1.0, 7.0]]),
+                            ignore_index=7).item() == pytest.approx(losses.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_batch_of_padding_alone_costs_zero_with_a_zero_gradient(create_graph):
+    """PyTorch's mean over no position is 0/0, NaN (with a zero gradient): a batch that is all
+    padding would make the running cost NaN. Here it costs 0 and teaches nothing."""
+    z = gg.Tensor(Z_SEQUENCE, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J = nn.cross_entropy(z, np.full((2, 2), -100), ignore_index=-100)
+        (dz,) = gg.grad(J, [z], create_graph=create_graph)
+    assert J.item() == 0.0 and not np.signbit(J.item())
+    np.testing.assert_array_equal(np.asarray(dz.data if create_graph else dz), 0.0)
+
+
+def test_the_range_check_of_class_indices_lets_the_ignored_index_through_and_no_other():
+    with pytest.raises(gg.ArgumentError, match=r"0\.\.3 for 4 logits.*from -100 to 3"):
+        nn.cross_entropy(Z, np.array([0, -100, 1, 1, 3]))  # without ignore_index: refused
+    assert np.isfinite(nn.cross_entropy(Z, np.array([0, -100, 1, 1, 3]),
+                                        ignore_index=-100).item())
+    with pytest.raises(gg.ArgumentError, match=r"from -1 to 3 \(but for ignore_index=-100\)"):
+        nn.cross_entropy(Z, np.array([0, -100, -1, 1, 3]), ignore_index=-100)
+    with pytest.raises(gg.ArgumentError, match=r"from 0 to 4 \(but for ignore_index=-100\)"):
+        nn.cross_entropy(Z, np.array([0, -100, 4, 1, 3]), ignore_index=-100)
+
+
+def test_ignore_index_is_refused_where_it_means_nothing():
+    with pytest.raises(gg.ArgumentError, match=(
+            r"^cross_entropy: ignore_index=-100 applies to class indices, of shape \(5,\) here, "
+            r"not to one-hot or probability rows \(5, 4\): pass the class indices "
+            r"\(Y\.argmax\(axis=-1\), with the ignored positions set to -100\), or give the "
+            r"ignored positions rows of zeros")):
+        nn.cross_entropy(Z, ONE_HOT, ignore_index=-100)
+    with pytest.raises(gg.ArgumentError, match=r"not to multi_label=True's labels.*"
+                                               r"reduction=\"none\" and multiply"):
+        nn.cross_entropy(Z, MULTI, multi_label=True, ignore_index=-100)
+    for bad in (1.5, -100.0, "pad", True):
+        with pytest.raises(gg.GraphgradTypeError, match=r"ignore_index must be a whole "
+                                                        r"number.*PyTorch's default is -100"):
+            nn.cross_entropy(Z, CLASSES, ignore_index=bad)
+    assert nn.cross_entropy(Z, CLASSES, ignore_index=np.int64(-100)).item() == pytest.approx(
+        _softmax_ce_losses(Z, CLASSES).mean(), rel=1e-12)
 
 
 @pytest.mark.parametrize("loss, name", [

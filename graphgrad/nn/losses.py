@@ -8,6 +8,7 @@ mean: a mean over none is 0/0, which PyTorch gives as NaN.
 
 Each takes ``reduction`` as PyTorch's do: ``"mean"`` (the course's cost J), ``"sum"`` (its sum
 over the examples) or ``"none"`` (the loss of each example, to weight, mask or sample from).
+`cross_entropy` with class indices takes PyTorch's ``ignore_index`` too, for padded positions.
 
 `cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
 (sigmoid + log loss) and `binary_cross_entropy` are each one fused node. The first two take
@@ -47,10 +48,13 @@ _INDEX_KINDS = "iub"
 class SoftmaxCrossEntropy(Function):
     """J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k;  dZ = (softmax(Z) - Y) / m  (rows of Y
     summing to 1), dY = -log softmax(Z) / m.  Y: (m, C) probabilities, or (m,) class indices.
-    reduction "sum" drops the 1/m."""
+    reduction "sum" drops the 1/m; with ignore_index, the positions whose class index is it
+    count for nothing and m counts the others (no gradient, and J = 0, when none is left)."""
+
+    ignored: np.ndarray | None = None  # the positions whose class index is ignore_index
 
     @staticmethod
-    def forward(ctx, z, y, reduction="mean"):
+    def forward(ctx, z, y, reduction="mean", ignore_index=None):
         n_classes = z.shape[-1]
         ones = _ones((n_classes,), z.dtype)  # row sums as products with ones: BLAS is quicker
         shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
@@ -63,7 +67,10 @@ class SoftmaxCrossEntropy(Function):
             log_likelihood = np.vdot(y, log_p)
             ctx.save_for_backward(z, y, p, log_p)
         else:  # class indices (m,), checked by `cross_entropy`
-            ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
+            if ignore_index is None:
+                ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
+            else:
+                m = _targets_kept(ctx, y, ignore_index)
             log_likelihood = log_p.reshape(-1, n_classes)[ctx.rows, ctx.index].sum()
             ctx.save_for_backward(z, y, p, None)
         ctx.scale = 1.0 / max(m, 1) if reduction == "mean" else 1.0
@@ -82,7 +89,10 @@ class SoftmaxCrossEntropy(Function):
                 dz *= step
             else:
                 dz = p.copy()
-                dz.reshape(-1, z.shape[-1])[ctx.rows, ctx.index] -= 1
+                rows = dz.reshape(-1, z.shape[-1])
+                rows[ctx.rows, ctx.index] -= 1
+                if ctx.ignored is not None:
+                    rows[ctx.ignored] = 0
                 dz *= step
         else:  # create_graph: recompute log softmax(Z) on the graph so it is differentiable
             log_p = LogSoftmax.call(z, axis=-1)  # not log(softmax): that is -inf where p is 0
@@ -97,11 +107,11 @@ class SoftmaxCrossEntropy(Function):
 
 class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
     """L_i = -sum_k Y_ik log softmax(Z_i)_k at each position i, of Z's shape without its last
-    axis;  dZ_i = (softmax(Z_i) - Y_i) dL_i,  dY_i = -log softmax(Z_i) dL_i.
-    Y: (m, C) probabilities, or (m,) class indices."""
+    axis (0 where the class index is ignore_index);  dZ_i = (softmax(Z_i) - Y_i) dL_i,
+    dY_i = -log softmax(Z_i) dL_i.  Y: (m, C) probabilities, or (m,) class indices."""
 
     @staticmethod
-    def forward(ctx, z, y):
+    def forward(ctx, z, y, ignore_index=None):
         n_classes = z.shape[-1]
         shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
         p = np.exp(shifted)
@@ -114,8 +124,12 @@ class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
             ctx.save_for_backward(z, y, p, log_p)
         else:
             m = z.size // n_classes
-            ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
-            losses = 0.0 - log_p.reshape(-1, n_classes)[ctx.rows, ctx.index]
+            if ignore_index is None:
+                ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
+            else:
+                _targets_kept(ctx, y, ignore_index)
+            losses = np.zeros(m, z.dtype)
+            losses[ctx.rows] = 0.0 - log_p.reshape(-1, n_classes)[ctx.rows, ctx.index]
             losses = losses.reshape(z.shape[:-1])
             ctx.save_for_backward(z, y, p, None)
         return losses
@@ -126,8 +140,23 @@ class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
         return SoftmaxCrossEntropy.backward(ctx, grad[..., None])
 
 
+def _targets_kept(ctx: Function, y: np.ndarray, ignore_index: int) -> int:
+    """Set ``ctx.rows`` and ``ctx.index`` to the positions whose class index in ``y`` is not
+    ``ignore_index`` and their classes, ``ctx.ignored`` to the others; return how many are
+    kept."""
+    index = y.reshape(-1)
+    ignored = index == ignore_index
+    ctx.rows = np.flatnonzero(~ignored)
+    ctx.index = index[ctx.rows].astype(np.intp)
+    ctx.ignored = np.flatnonzero(ignored)
+    return len(ctx.rows)
+
+
 def _one_hot(rows: np.ndarray, index: np.ndarray, z: Any) -> np.ndarray:
-    one_hot = np.zeros((len(rows), z.shape[-1]), dtype=z.dtype)
+    """Rows of Z's shape (..., C), a 1 at class ``index`` of each row in ``rows``, rows not
+    among them (ignored positions) all zeros."""
+    n_classes = z.shape[-1]
+    one_hot = np.zeros((z.size // n_classes, n_classes), dtype=z.dtype)
     one_hot[rows, index] = 1.0
     return one_hot.reshape(z.shape)
 
@@ -357,7 +386,7 @@ def _refuse_empty(loss: str, a: Tensor, a_name: str) -> None:
 
 
 def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
-                  reduction: str = "mean") -> Tensor:
+                  reduction: str = "mean", ignore_index: int | None = None) -> Tensor:
     """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
 
     Args:
@@ -378,6 +407,12 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
             scale by a reward (REINFORCE) before summing them yourself. With multi_label, as
             PyTorch's BCEWithLogitsLoss, ``"none"`` keeps each of the C labels' losses,
             (m, C), and the mean is their sum divided by m (not by m C), as above.
+        ignore_index: a class index (PyTorch's; it uses -100 by default, here None: no
+            index is ignored) marking positions that count for nothing, padding in a batch of
+            sequences: with class-index labels only, it may lie outside 0..C-1. Their loss is
+            0 with ``"none"``, they add nothing to ``"sum"``, and ``"mean"`` divides by the
+            number of positions not ignored. When every position is ignored, the mean is 0 with
+            a zero gradient (PyTorch gives NaN, 0/0, with a zero gradient).
 
     Returns:
         J, a scalar Tensor (the per-example losses with ``reduction="none"``). dZ =
@@ -399,6 +434,8 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
             "cost yourself (reduction=\"none\").")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
         _check_reduction("cross_entropy", reduction)
+    if ignore_index is not None:
+        _check_ignore_index(ignore_index, multi_label)
     if multi_label:
         y = _as_labels(labels, z, "cross_entropy")
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
@@ -415,19 +452,31 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         raw = array_of(raw, "labels", "cross_entropy")
     if raw.shape == shape:
         _refuse_one_class(z, "one-hot rows")
+        if ignore_index is not None:
+            raise ArgumentError(
+                f"cross_entropy: ignore_index={ignore_index} applies to class indices, of shape "
+                f"{shape[:-1]} here, not to one-hot or probability rows {raw.shape}: pass the "
+                "class indices (Y.argmax(axis=-1), with the ignored positions set to "
+                f"{ignore_index}), or give the ignored positions rows of zeros, which cost "
+                "nothing (but still count in the mean's m), and no ignore_index.")
         _check_label_rows(raw, z)
     elif raw.shape == shape[:-1]:
         _refuse_one_class(z, "class indices")
-        _check_indices(raw, shape[-1])
+        _check_indices(raw, shape[-1], ignore_index)
     else:
         raise _label_shape_error(z, raw.shape)
     y = _as_labels(labels, z, "cross_entropy")
+    if reduction == "mean":
+        _refuse_empty("cross_entropy", z, "logits")
+        if ignore_index is None:
+            return SoftmaxCrossEntropy.apply(z, y)
     if reduction == "none":
-        return SoftmaxCrossEntropyLosses.apply(z, y)
-    if reduction == "sum":
-        return SoftmaxCrossEntropy.apply(z, y, reduction="sum")
-    _refuse_empty("cross_entropy", z, "logits")
-    return SoftmaxCrossEntropy.apply(z, y)
+        if ignore_index is None:
+            return SoftmaxCrossEntropyLosses.apply(z, y)
+        return SoftmaxCrossEntropyLosses.apply(z, y, ignore_index=ignore_index)
+    if ignore_index is None:
+        return SoftmaxCrossEntropy.apply(z, y, reduction=reduction)
+    return SoftmaxCrossEntropy.apply(z, y, reduction=reduction, ignore_index=ignore_index)
 
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -445,6 +494,19 @@ def _check_reduction(loss: str, reduction: Any) -> None:
     raise ArgumentError(
         f"{loss}: reduction must be \"mean\" (the cost averaged over the examples), \"sum\" "
         f"or \"none\" (each example's loss), got {setting_text(reduction)}{tip}")
+
+
+def _check_ignore_index(ignore_index: Any, multi_label: Any) -> None:
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index,
+                                                                    (int, np.integer)):
+        raise GraphgradTypeError(
+            "cross_entropy: ignore_index must be a whole number, the class index of the "
+            f"positions to ignore (PyTorch's default is -100), got {setting_text(ignore_index)}")
+    if multi_label:
+        raise ArgumentError(
+            f"cross_entropy: ignore_index={ignore_index} applies to class indices, not to "
+            "multi_label=True's labels of 0s and 1s: take reduction=\"none\" and multiply the "
+            "losses (m, C) by a mask of 0s and 1s before summing them.")
 
 
 def _refuse_one_class(z: Tensor, labels: str) -> None:
@@ -507,7 +569,7 @@ def _check_label_rows(raw: np.ndarray, z: Tensor) -> None:
     )
 
 
-def _check_indices(raw: np.ndarray, n_classes: int) -> None:
+def _check_indices(raw: np.ndarray, n_classes: int, ignore_index: int | None = None) -> None:
     if raw.size == 0:
         return
     if raw.dtype.kind not in "biuf":
@@ -521,11 +583,16 @@ def _check_indices(raw: np.ndarray, n_classes: int) -> None:
             "cross_entropy: labels of shape (m,) are class indices and must be whole numbers; "
             "for probabilities give them one row per example, of shape (m, C)"
         )
+    if ignore_index is not None:  # the ignored value may be out of range (-100, a padding id)
+        raw = raw[raw != ignore_index]
+        if raw.size == 0:
+            return
     low, high = raw.min(), raw.max()
     if low < 0 or high >= n_classes:
+        ignored = "" if ignore_index is None else f" (but for ignore_index={ignore_index})"
         raise ArgumentError(
             f"cross_entropy: class indices must be in 0..{n_classes - 1} for {n_classes} "
-            f"logits per example, got values from {low} to {high}"
+            f"logits per example, got values from {low} to {high}{ignored}"
         )
 
 
