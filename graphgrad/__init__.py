@@ -22,7 +22,7 @@ from graphgrad.ops.elementwise import (
     abs, clip, cos, exp, expm1, leaky_relu, log, log1p, maximum, minimum, relu, sigmoid, sin,
     sqrt, tanh, where,
 )
-from graphgrad.ops.activations import elu, gelu, silu, softplus
+from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
 from graphgrad.ops.reductions import max, mean, min, norm, prod, std, sum, var
 from graphgrad.ops.cumulative import cumsum
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
@@ -46,7 +46,7 @@ __all__ = [
     "add", "div", "matmul", "mul", "neg", "pow", "sub",
     "abs", "clip", "cos", "exp", "expm1", "leaky_relu", "log", "log1p", "maximum", "minimum",
     "relu", "sigmoid", "sin", "sqrt", "tanh", "where",
-    "elu", "gelu", "silu", "softplus",
+    "elu", "gelu", "log_sigmoid", "silu", "softplus",
     "cumsum", "max", "mean", "min", "norm", "prod", "std", "sum", "var",
     "log_softmax", "logsumexp", "softmax",
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",

@@ -529,6 +529,10 @@ class Tensor:
         """x where x > 0, else alpha (e**x - 1), elementwise: `gg.elu`."""
         return _activations.elu(self, alpha)
 
+    def log_sigmoid(self) -> Tensor:
+        """ln sigmoid(x), elementwise, stable: `gg.log_sigmoid`."""
+        return LogSigmoid.apply(self)
+
     def silu(self) -> Tensor:
         """x sigmoid(x), elementwise, stable: `gg.silu`."""
         return SiLU.apply(self)
@@ -986,7 +990,7 @@ from graphgrad.ops.elementwise import leaky_relu as _leaky_relu  # noqa: E402
 from graphgrad.ops.indexing import GetItem  # noqa: E402
 from graphgrad.ops.reductions import Max, Mean, Min, Norm, Prod, Std, Sum, Var  # noqa: E402
 from graphgrad.ops import activations as _activations  # noqa: E402
-from graphgrad.ops.activations import SiLU, Softplus  # noqa: E402
+from graphgrad.ops.activations import LogSigmoid, SiLU, Softplus  # noqa: E402
 from graphgrad.ops.cumulative import Cumsum  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops import rearrange as _rearrange_ops  # noqa: E402

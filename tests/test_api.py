@@ -11,7 +11,7 @@ OP_FUNCTIONS = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul",
     "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
     "maximum", "minimum", "clip", "where", "log1p", "expm1",
-    "softplus", "elu", "silu", "gelu",
+    "softplus", "log_sigmoid", "elu", "silu", "gelu",
     "sum", "mean", "max", "min", "prod", "cumsum", "softmax", "log_softmax", "logsumexp",
     "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "split", "pad", "astype",
@@ -293,7 +293,8 @@ def test_every_convolution_and_pooling_spells_the_zeros_around_the_input_padding
 # axes as numbers too (x.reshape(n_x, -1)), as numpy's methods do.
 ONE_TENSOR_FUNCTIONS = {
     "elementwise": ["exp", "log", "log1p", "expm1", "sqrt", "abs", "sin", "cos", "tanh",
-                    "sigmoid", "relu", "leaky_relu", "clip", "softplus", "elu", "silu", "gelu"],
+                    "sigmoid", "relu", "leaky_relu", "clip", "softplus", "log_sigmoid", "elu",
+                    "silu", "gelu"],
     "reductions": ["sum", "mean", "max", "min", "prod", "logsumexp"],
     "along an axis": ["softmax", "log_softmax", "cumsum"],
     "shapes": ["swapaxes", "expand_dims", "squeeze", "astype", "flip", "roll", "moveaxis",

@@ -79,7 +79,8 @@ def test_prod_of_an_empty_axis_is_one_with_an_empty_gradient():
     (gg.gelu, [-0.0, 0.0, 1000.0], [0.0, 0.5, 1.0]),
     (gg.elu, [-1.0, 0.0, 1000.0], [0.0, 1.0, 1.0]),
     (lambda x: gg.elu(x, alpha=0.5), [-0.5, 0.0, 1000.0], [0.0, 0.5, 1.0]),
-], ids=["softplus", "silu", "gelu", "elu", "elu-alpha"])
+    (gg.log_sigmoid, [-1000.0, -math.log(2.0), 0.0], [1.0, 0.5, 0.0]),
+], ids=["softplus", "silu", "gelu", "elu", "elu-alpha", "log_sigmoid"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_activations_are_finite_with_the_right_limits_at_plus_minus_1000(fn, value, grad,
                                                                           dtype):
@@ -98,7 +99,8 @@ def test_activations_are_finite_with_the_right_limits_at_plus_minus_1000(fn, val
     (gg.softplus, lambda x: np.exp(x)),                 # ln(1 + e**x) ~ e**x
     (gg.silu, lambda x: x * np.exp(x)),                 # x sigmoid(x) ~ x e**x
     (gg.elu, lambda x: np.expm1(x)),
-], ids=["softplus", "silu", "elu"])
+    (lambda x: gg.log_sigmoid(-x), lambda x: -np.exp(x)),  # ln sigmoid(-x) ~ -e**x
+], ids=["softplus", "silu", "elu", "log_sigmoid"])
 def test_activations_keep_their_negative_tail_to_full_precision(fn, tail):
     x = np.array([-40.0, -100.0, -700.0])
     np.testing.assert_allclose(fn(x).data, tail(x), rtol=1e-13)

@@ -1,6 +1,7 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
-`Module` and `Parameter` (module), `Sequential` and `ModuleList` (containers), `Linear` and `Flatten` (layers),
+`Module` and `Parameter` (module), `Sequential` and `ModuleList` (containers), `Linear` and
+`Flatten` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C))
 and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),

@@ -1,6 +1,7 @@
 """The smooth activations of later networks, elementwise and stable for any x: softplus, elu,
-silu (swish) and gelu (the Transformer's). The course's own (sigmoid, tanh, relu, leaky_relu)
-are in `elementwise`, whose stable sigmoid silu and gelu are built on (`Function.call`)."""
+silu (swish) and gelu (the Transformer's), and log_sigmoid, a logit's log-probability. The
+course's own (sigmoid, tanh, relu, leaky_relu) are in `elementwise`, whose stable sigmoid
+silu, gelu and log_sigmoid's slope are built on (`Function.call`)."""
 from __future__ import annotations
 
 import math
@@ -30,6 +31,25 @@ class Softplus(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved
         return grad * Sigmoid.call(x)
+
+
+class LogSigmoid(Function):
+    """y = ln sigmoid(x) = -softplus(-x), the log-probability of a logit;
+    dy/dx = 1 - sigmoid(x) = sigmoid(-x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        # min(x, 0) - ln(1 + e**-|x|): ln(sigmoid(x)) is ln(0) = -inf below x = -745, with
+        # a gradient of NaN, where this is x
+        y = np.minimum(x, 0)
+        y -= np.log1p(np.exp(-np.abs(x)))
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * Sigmoid.call(-x)
 
 
 class ELU(Function):
@@ -125,6 +145,14 @@ def softplus(x: Any) -> Tensor:
     """ln(1 + e**x), elementwise, a smooth relu whose derivative is sigmoid(x): stable for
     any x (softplus(1000) is 1000, softplus(-1000) is 0, with no overflow warning)."""
     return Softplus.apply(x)
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    """ln sigmoid(x), elementwise: the log-probability of a logit, as PyTorch's
+    F.logsigmoid; stable for any x (log_sigmoid(-1000) is -1000 with slope 1, where
+    gg.log(gg.sigmoid(x)) is -inf with a NaN gradient). ln(1 - sigmoid(x)) is
+    log_sigmoid(-x)."""
+    return LogSigmoid.apply(x)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
