@@ -827,3 +827,20 @@ def test_the_sum_over_no_examples_is_zero_and_their_losses_are_none(loss, output
         total.backward()
     assert total.item() == 0.0 and A.grad.shape == outputs.shape
     assert each.shape == expected
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_class_indices_above_2048_pick_their_class_with_float16_logits(as_tensor):
+    """float16 holds whole numbers exactly up to 2048 only (2049 rounds to 2048, 2999 to
+    3000): class indices are kept as integers, not cast to the logits' dtype, so a vocabulary
+    of 3000 words scores each token's own class, and a padding id of 2049 is ignored."""
+    z = np.zeros((3, 3000), np.float16)
+    z[0, 2049] = z[1, 2999] = z[2, 2048] = 5.0  # one class of each example scores 5
+    classes = np.array([2049, 2999, 2049])  # the third's is not the one that scores 5
+    labels = gg.Tensor(classes) if as_tensor else classes
+    right = -(5.0 - math.log(2999 + math.exp(5.0)))  # -log softmax(z)_y = 3.0543
+    wrong = math.log(2999 + math.exp(5.0))  # a class that scores 0: 8.0543
+    losses = nn.cross_entropy(gg.Tensor(z), labels, reduction="none")
+    np.testing.assert_allclose(losses.data, [right, right, wrong], rtol=1e-3)
+    J = nn.cross_entropy(gg.Tensor(z), labels, ignore_index=2049, reduction="none")
+    np.testing.assert_allclose(J.data, [0.0, right, 0.0], rtol=1e-3)

@@ -329,6 +329,16 @@ def _as_labels(labels: Any, like: Tensor, caller: str, what: str = "labels") -> 
     return labels
 
 
+def _as_indices(raw: np.ndarray) -> Tensor:
+    """Class indices, checked whole by `_check_indices`, as a constant Tensor of integers
+    named "Y": in the logits' dtype, float16 rounds 2049 to 2048 and 2999 to 3000."""
+    if raw.dtype.kind not in _INDEX_KINDS:
+        raw = raw.astype(np.intp)
+    labels = _constant(raw)
+    labels.name = "Y"
+    return labels
+
+
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -450,7 +460,8 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
     raw = labels.data if isinstance(labels, Tensor) else labels
     if type(raw) is not np.ndarray:
         raw = array_of(raw, "labels", "cross_entropy")
-    if raw.shape == shape:
+    indices = raw.shape != shape
+    if not indices:
         _refuse_one_class(z, "one-hot rows")
         if ignore_index is not None:
             raise ArgumentError(
@@ -465,7 +476,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         _check_indices(raw, shape[-1], ignore_index)
     else:
         raise _label_shape_error(z, raw.shape)
-    y = _as_labels(labels, z, "cross_entropy")
+    y = _as_indices(raw) if indices else _as_labels(labels, z, "cross_entropy")
     if reduction == "mean":
         _refuse_empty("cross_entropy", z, "logits")
         if ignore_index is None:
