@@ -109,6 +109,27 @@ def test_a_float16_mse_over_many_elements_is_summed_wider_than_float16():
     assert J.dtype == np.float16
     expected = np.mean(A.astype(np.float64) ** 2)
     assert J.item() == pytest.approx(expected, rel=1e-3)
+
+
+@pytest.mark.parametrize("loss, outputs, labels, expected", [
+    (nn.cross_entropy, np.zeros((70_000, 3)), np.zeros(70_000, np.int64), math.log(3)),
+    (nn.cross_entropy, np.zeros((70_000, 3)), np.eye(3)[np.zeros(70_000, np.int64)],
+     math.log(3)),
+    (lambda z, y: nn.cross_entropy(z, y, multi_label=True), np.zeros((50_000, 2)),
+     np.ones((50_000, 2)), 2 * math.log(2)),
+    (nn.binary_cross_entropy_with_logits, np.zeros((100_000, 1)), np.ones((100_000, 1)),
+     math.log(2)),
+    (nn.binary_cross_entropy, np.full((100_000, 1), 0.5), np.ones((100_000, 1)), math.log(2)),
+], ids=["indices", "one-hot", "multi_label", "bce_logits", "bce"])
+def test_a_float16_cost_over_many_examples_is_summed_wider_than_float16(loss, outputs, labels,
+                                                                        expected):
+    """Their losses add up past 65504, float16's largest number (70,000 times log 3 = 76,903):
+    the mean is summed in float32, as mse's, where it was inf (and fit's dev cost with it)."""
+    J = loss(gg.Tensor(outputs.astype(np.float16)), labels)
+    assert J.dtype == np.float16
+    assert J.item() == pytest.approx(expected, rel=1e-3)
+
+
 def test_mse_and_l2_penalty_values():
     A, Y = RNG.standard_normal((4, 2)), RNG.standard_normal((4, 2))
     assert nn.mse(A, Y).item() == pytest.approx(np.mean((A - Y) ** 2), rel=1e-12)

@@ -64,14 +64,15 @@ class SoftmaxCrossEntropy(Function):
         np.exp(log_p, out=p)  # softmax(Z), without a division by each row's sum
         m = z.size // n_classes if n_classes else 0
         if y.shape == z.shape:
-            log_likelihood = np.vdot(y, log_p)
+            log_likelihood = (np.vdot(y, log_p) if z.dtype.itemsize > 2
+                              else _total(np.multiply(y, log_p)))
             ctx.save_for_backward(z, y, p, log_p)
         else:  # class indices (m,), checked by `cross_entropy`
             if ignore_index is None:
                 ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
             else:
                 m = _targets_kept(ctx, y, ignore_index)
-            log_likelihood = log_p.reshape(-1, n_classes)[ctx.rows, ctx.index].sum()
+            log_likelihood = _total(log_p.reshape(-1, n_classes)[ctx.rows, ctx.index])
             ctx.save_for_backward(z, y, p, None)
         ctx.scale = 1.0 / max(m, 1) if reduction == "mean" else 1.0
         # 0 - x rather than -x: a perfect fit costs 0, not -0.
@@ -140,6 +141,15 @@ class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
         return SoftmaxCrossEntropy.backward(ctx, grad[..., None])
 
 
+def _total(losses: np.ndarray) -> Any:
+    """The sum of ``losses``, added up in float32 when they are float16, as np.mean adds them:
+    in float16, the sum of 70,000 losses of log 3 passes 65504, its largest number, and the
+    mean over them was inf."""
+    if losses.dtype.itemsize > 2 or losses.dtype.kind != "f":
+        return losses.sum()
+    return losses.sum(dtype=np.float32)
+
+
 def _targets_kept(ctx: Function, y: np.ndarray, ignore_index: int) -> int:
     """Set ``ctx.rows`` and ``ctx.index`` to the positions whose class index in ``y`` is not
     ``ignore_index`` and their classes, ``ctx.ignored`` to the others; return how many are
@@ -168,9 +178,9 @@ class SigmoidCrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, y, scale):
         losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        total = losses.sum()
+        total = _total(losses)
         if total != total:  # NaN: perhaps a logit of +-inf, where z y is inf * 0
-            total = _infinite_logits_cost(z, y).sum()
+            total = _total(_infinite_logits_cost(z, y))
         ctx.scale = scale
         ctx.save_for_backward(z, y)
         return np.asarray(total * scale, dtype=z.dtype)
@@ -219,7 +229,7 @@ class BinaryCrossEntropy(Function):
     def forward(ctx, a, y, eps, reduction="mean"):
         likelihoods = _clipped_log_likelihoods(ctx, a, y, eps)
         ctx.scale = 1.0 / max(a.size, 1) if reduction == "mean" else 1.0
-        return np.asarray(-likelihoods.sum() * ctx.scale, dtype=a.dtype)
+        return np.asarray(-_total(likelihoods) * ctx.scale, dtype=a.dtype)
 
     @staticmethod
     def backward(ctx, grad):
