@@ -204,7 +204,8 @@ def evaluate(model: Module, loss_fn: Callable, X: Any, Y: Any, accuracy: Any = "
     try:
         with no_grad():
             outputs = model(X)
-            cost = float(loss_fn(outputs, Y).item())
+            J = loss_fn(outputs, Y)
+            cost = _cost_value(J, "evaluate") if isinstance(J, Tensor) else float(J.item())
     finally:
         _restore_modes(modes)
     out = np.asarray(_data(outputs))
@@ -705,13 +706,15 @@ def _no_batches_message(loader: Any) -> str:
     return message
 
 
-def _cost_value(J: Any) -> float:
+def _cost_value(J: Any, caller: str = "fit") -> float:
     if not isinstance(J, Tensor) or J.data.size != 1:
         shape = getattr(J, "shape", None)
         raise GraphgradTypeError(
-            f"fit: loss_fn must return the cost J as a one-element Tensor, got "
+            f"{caller}: loss_fn must return the cost J as a one-element Tensor, got "
             f"{type(J).__name__}{f' of shape {shape}' if shape is not None else ''}; "
-            "reduce it with .mean() or use one of nn's losses"
+            "reduce it with .mean() or use one of nn's losses (nn's losses with "
+            "reduction=\"none\" give one loss per example: weight or mask them in loss_fn "
+            "and return their .mean())"
         )
     return J.data.item()  # J may be (1,) or (1, 1): the course's cost before np.squeeze
 

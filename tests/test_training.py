@@ -966,3 +966,21 @@ def test_an_interrupt_anywhere_in_fit_leaves_the_modes_as_they_were_and_the_bar_
         assert all(bar["closed"] for bar in made), f"interrupted at {at}"
         assert gg.is_grad_enabled(), f"interrupted at {at}"
     assert places > 20
+
+
+def test_fit_and_evaluate_given_each_examples_loss_say_to_reduce_it_in_loss_fn():
+    """A loss with reduction="none" gives one loss per example, (m,), where fit and evaluate
+    take the cost J: each says so by name, and how to reduce them."""
+    X, Y = make_moons(n_samples=20, random_state=0)
+    model = nn.Linear(2, 2)
+    each = functools.partial(nn.cross_entropy, reduction="none")
+    expected = (r"^{}: loss_fn must return the cost J as a one-element Tensor, got Tensor of "
+                r"shape \({},\); .*losses with reduction=\"none\".*\.mean\(\)")
+    with pytest.raises(gg.GraphgradError, match=expected.format("fit", 5)):
+        gg.fit(model, each, optim.SGD(model.parameters(), lr=0.1), (X, Y), epochs=1,
+               batch_size=5, progress=False)
+    with pytest.raises(gg.GraphgradError, match=expected.format("evaluate", 20)):
+        evaluate(model, each, X, Y)
+    weighted = lambda Z, Y: (nn.cross_entropy(Z, Y, reduction="none") * 2.0).mean()  # noqa: E731
+    cost, _ = evaluate(model, weighted, X, Y)
+    assert cost == pytest.approx(2 * evaluate(model, nn.cross_entropy, X, Y)[0], rel=1e-12)
