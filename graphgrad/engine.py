@@ -223,6 +223,17 @@ def _freed_error(node: Function, roots: Sequence[Tensor],
     )
     if all(root.creator is not node for root in roots):
         output = describe(through) if through is not None else "its output"
+        if not _looks_like_an_update(node):
+            return BackwardError(
+                f"cannot backpropagate through {node.name}{where} a second time: an earlier "
+                f"backward freed the values it saved (or failed after running through it), "
+                f"and {output}, computed before that backward, is used again in this graph: "
+                "two costs on one graph (two heads on one body), a cost computed from one "
+                "already backpropagated, or a gradient backpropagated twice. Add the costs "
+                "and backpropagate once, (J1 + J2).backward(), or pass "
+                f"{retain}. A value carried over from an earlier step on purpose (a hidden "
+                "state) needs .detach()."
+            )
         return BackwardError(
             f"cannot backpropagate through {node.name}{where} a second time: an earlier "
             f"backward freed the values it saved (or failed after running through it), and "
@@ -238,6 +249,14 @@ def _freed_error(node: Function, roots: Sequence[Tensor],
         f"freed the values it saved (or failed after running through it). To backpropagate "
         f"twice, pass {retain}, or run the forward pass again."
     )
+
+
+def _looks_like_an_update(node: Function) -> bool:
+    """Whether ``node`` may be the course's W = W - learning_rate * dW, made outside no_grad:
+    a Sub or an Add of a tensor that requires grad and one that does not (dW is an array)."""
+    inputs = node.inputs
+    return (node.name in ("Sub", "Add") and len(inputs) == 2
+            and inputs[0].requires_grad != inputs[1].requires_grad)
 
 
 def _prune(roots: Sequence[Tensor], wanted: dict[Tensor, Any],

@@ -655,3 +655,38 @@ def test_walks_on_two_threads_through_one_graph_do_not_see_each_others_pruning()
     J.backward()  # every node's own needs_input_grad is back
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])
     np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
+def test_two_costs_on_one_graph_are_not_told_about_the_courses_parameter_update():
+    """A second cost on the first's graph (two heads on one body, J then 2 J) reaches a node
+    the first backward freed through a tensor computed before it, as the course's update
+    W = W - learning_rate * dW does; the W hint is for that update only, a Sub or an Add of
+    a constant. The others are told to add the costs or to keep the graph, and each does."""
+    x = gg.Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    h = gg.tanh(x)
+    J1, J2 = (h * h).sum(), (h * h * h).sum()
+    J1.backward()
+    with pytest.raises(gg.BackwardError) as caught:
+        J2.backward()
+    message = str(caught.value)
+    assert message.startswith("cannot backpropagate through Tanh a second time")
+    assert "(J1 + J2).backward()" in message and "retain_graph=True" in message
+    assert "W = W - learning_rate" not in message
+    J = (gg.tanh(x) ** 2).sum()
+    J.backward()
+    with pytest.raises(gg.BackwardError, match=r"through Sum a second time") as caught:
+        (J * 2).backward()
+    assert "W = W - learning_rate" not in str(caught.value)
+
+    x.grad = None
+    h = gg.tanh(x)
+    ((h * h).sum() + (h * h * h).sum()).backward()  # what the message says, done
+    t = np.tanh(x.data)
+    np.testing.assert_allclose(x.grad, (2 * t + 3 * t * t) * (1 - t * t), rtol=1e-15)
+
+    W = gg.Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    for _ in range(2):  # the course's update, made outside no_grad: the hint is given
+        (gg.tanh(W) ** 2).sum().backward()
+        W = W - 0.1 * W.grad
+    with pytest.raises(gg.BackwardError, match=r"through Sub a second time.*W\.data = W\.data"):
+        (gg.tanh(W) ** 2).sum().backward()
