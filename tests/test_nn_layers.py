@@ -149,6 +149,20 @@ def test_linear_explains_the_course_bias_with_one_example():
     np.testing.assert_array_equal(batch.data, [[4.0, 4.0]])
 
 
+def test_linear_refuses_one_bias_for_every_unit():
+    """A bias of shape (1,) broadcast over the 3 units: forward added b[0] to each of them, and
+    backward failed with the shape error of an op that forgot to unbroadcast."""
+    W = gg.Tensor(np.ones((3, 2)), name="W")
+    b = gg.Tensor(np.array([0.5]), requires_grad=True, name="b")
+    with pytest.raises(gg.OpError, match=r"the bias must have shape \(3,\), got \(1,\)"):
+        nn.linear(np.ones((4, 2)), W, b)
+    b = gg.Tensor(np.full(3, 0.5), requires_grad=True, name="b")  # one per unit
+    Z = nn.linear(np.ones((4, 2)), W, b)
+    Z.sum().backward()
+    np.testing.assert_array_equal(Z.data, np.full((4, 3), 2.5))
+    np.testing.assert_array_equal(b.grad, [4.0, 4.0, 4.0])
+
+
 def test_float32_stays_float32():
     layer = nn.Linear(4, 3, dtype=np.float32)
     Z = layer(np.ones((2, 4), dtype=np.float32))

@@ -45,6 +45,8 @@ class Affine(Function):
                 if b.shape != (1, w.shape[0]):
                     raise ValueError(f"a bias of shape {b.shape} is not one per unit")
                 ctx.bias_shape = b.shape
+            elif b.shape[0] != w.shape[0]:  # one for all units broadcasts: refused too
+                raise ValueError(f"a bias of shape {b.shape} is not one per unit")
             z += b
         return z
 
