@@ -142,6 +142,14 @@ def test_l2_penalty_of_the_courses_parameters_dict_says_to_pass_its_weights():
                        r"a list of its weights alone, \[parameters\['W1'\], parameters\['W2'\], "
                        r"parameters\['W3'\]\]: .*not the biases"):
         nn.l2_penalty(parameters, 0.1, 5)
+    with pytest.raises(gg.GraphgradTypeError, match=r"l2_penalty: got the values of a dict whose "
+                       r"'b1', 'b2', 'b3' are biases; pass a list of its weights alone, "
+                       r"\[parameters\['W1'\], parameters\['W2'\], parameters\['W3'\]\]"):
+        nn.l2_penalty(parameters.values(), 0.1, 5)  # its biases were penalised too
+    weights = {k: v for k, v in parameters.items() if k[0] == "W"}
+    penalty = nn.l2_penalty(weights.values(), 0.1, 5)  # a dict of weights alone is one
+    expected = 0.1 / 10 * sum(np.sum(W.data ** 2) for W in weights.values())
+    assert penalty.item() == pytest.approx(expected, rel=1e-14)
 
 
 # -- course 1, week 2: Python basics with numpy, on Tensors ----------------------------------

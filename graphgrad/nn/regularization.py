@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, ValuesView
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,25 @@ class Dropout(Module):
         return f"keep_prob={self.keep_prob:g}"
 
 
+def _refuse_values_with_biases(values: ValuesView) -> None:
+    """Refuse the values of the course's parameters dict (W1, b1, W2, ...): its biases would
+    be penalised too, which the course's cost leaves out."""
+    mapping = getattr(values, "mapping", None)  # dict views show their dict (Python 3.10+)
+    if mapping is None:
+        return
+    keys = [k for k in mapping if isinstance(k, str)]
+    named = [k for k in keys if k[:1] == "W"]
+    biases = [k for k in keys if k[:1] == "b"]
+    if not (named and biases):
+        return
+    example = ", ".join(f"parameters[{k!r}]" for k in named[:3])
+    raise GraphgradTypeError(
+        f"l2_penalty: got the values of a dict whose {', '.join(map(repr, biases[:3]))}"
+        f"{', ...' if len(biases) > 3 else ''} are biases; pass a list of its weights "
+        f"alone, [{example}{', ...' if len(named) > 3 else ''}]: the course penalises each "
+        "W[l], not the biases b[l]")
+
+
 def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tensor:
     """The course's L2 regularisation cost: lambd / (2 m) * sum_l ||W[l]||_F^2.
 
@@ -131,6 +150,8 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
             f"alone, [{example}{', ...' if len(named) > 3 else ''}]: the course penalises "
             "each W[l], not the biases b[l], as l2_penalty(model, ...) does")
     else:
+        if isinstance(params, ValuesView):  # the dict's values(): its biases too, unless none
+            _refuse_values_with_biases(params)
         weights = listed(params, "l2_penalty", "a model or a list of its weight tensors")
         for i, W in enumerate(weights):
             if not isinstance(W, Tensor):  # an array's penalty would add no gradient
