@@ -83,7 +83,10 @@ class Embedding(Module):
         as PyTorch's, which backward gives no gradient and an optimizer leaves alone until
         it is unfrozen for fine-tuning, with the model (``model.requires_grad_(True)``) or on
         its own (``layer.requires_grad_(True)``). An optimizer given E while it is frozen
-        holds state for it (Adam's v and s) that takes no memory until E learns.
+        holds state for it (Adam's v and s) that takes no memory until E learns; but Adam
+        corrects its bias by its group's step count (see `optim.Adam`), so E unfrozen after
+        many steps would take steps up to 3.16 alpha at first: give it to Adam when it is
+        unfrozen, in a group of its own (``optimizer.add_param_group({"params": [E]})``).
         ``freeze=False`` makes E a Parameter trained with the rest of the model from the
         start. A float32 matrix stays float32; integers become float64.
         """
