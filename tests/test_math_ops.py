@@ -64,6 +64,28 @@ def test_prod_second_derivatives_with_zeros_are_the_products_of_all_but_two(zero
     assert gg.gradgradcheck(gg.prod, [values])
 
 
+@pytest.mark.parametrize("zeros", [(), (1,), (1, 3), (0, 1, 3), (0, 1, 2, 3)],
+                         ids=["0", "1", "2", "3", "4"])
+def test_prod_third_derivatives_with_zeros_are_the_products_of_all_but_three(zeros):
+    """d3 prod / dx_i dx_j dx_k = the product of all but x_i, x_j and x_k (0 where two of
+    them are one): with two zeros, the triples (zero, zero, j) get the product of the rest;
+    with three, the triple of zeros gets the fourth value."""
+    values = np.array([1.5, -2.0, 0.5, 3.0])
+    values[list(zeros)] = 0.0
+    x = gg.Tensor(values, requires_grad=True)
+    (g,) = gg.grad(gg.prod(x), x, create_graph=True)
+    third = np.zeros((4, 4, 4))
+    for i in range(4):
+        (h,) = gg.grad(g[i], x, create_graph=True, retain_graph=True)
+        for j in range(4):
+            if h.requires_grad:
+                third[i, j] = gg.grad(h[j], x, retain_graph=True)[0]
+    expected = np.zeros((4, 4, 4))
+    for i, j, k in itertools.permutations(range(4), 3):
+        expected[i, j, k] = np.prod(np.delete(values, [i, j, k]))
+    np.testing.assert_allclose(third, expected, rtol=1e-15, atol=0)
+
+
 def test_prod_of_an_empty_axis_is_one_with_an_empty_gradient():
     x = gg.Tensor(np.zeros((2, 0)), requires_grad=True)
     y = gg.prod(x, axis=1)

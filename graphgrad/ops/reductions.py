@@ -125,8 +125,8 @@ class Mean(Function):
 
 class Prod(Function):
     """y = product of x over axes;  dy/dx_i = the product of the other elements of x_i's
-    slice: y / x_i where the slice has no zero; with one zero, the product of the others at
-    the zero and 0 elsewhere; with two or more, 0 everywhere (never y / 0)"""
+    slice: y / x_i where x has no zero, else the products of those before and after x_i
+    (never y / 0)"""
 
     hint = staticmethod(_axis_hint)
 
@@ -134,10 +134,9 @@ class Prod(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "prod")
         y = x.prod(axis=None if axis is None else axes, keepdims=keepdims)
-        zeros = x == 0
-        # The zeros of each slice, counted once here: the common slice has none, and its
-        # gradient is y / x
-        ctx.zeros = zeros if zeros.any() else None
+        # Whether x holds a zero, found once here: the common x has none, and its gradient
+        # is y / x
+        ctx.zeros = bool((x == 0).any())
         ctx.save_for_backward(x, y)
         return y
 
@@ -146,29 +145,37 @@ class Prod(Function):
         x, y = ctx.saved
         axes, keepdims = ctx.axes, ctx.keepdims
         grad = expand_reduced(grad, axes, keepdims)
-        zeros = ctx.zeros
-        if zeros is None:
+        if not ctx.zeros:
             return grad * (expand_reduced(y, axes, keepdims) / x)
-        return grad * _others(x, zeros, axes)
+        return grad * _others(x, axes)
 
 
-def _others(x: Any, zeros: np.ndarray, axes: tuple[int, ...]) -> Any:
+def _others(x: Any, axes: tuple[int, ...]) -> Any:
     """The product of the other elements of each element's slice along ``axes``, for slices
-    holding zeros, without dividing by one. Written so that its derivatives are right too
-    (for Prod's second derivatives): each zero of x enters as itself, where its value 0
-    makes the product, not as a constant 0.
-
-    With p the product of the slice's nonzero elements and S the sum of its zeros (0, whose
-    derivative is 1 for each zero): no zero, p / x_i; one zero, p at the zero and S p / x_i
-    elsewhere (S is the zero x_k); two zeros, (S - x_i) p at each (the other zero times p)
-    and 0 elsewhere; three or more, 0."""
-    count = zeros.sum(axis=axes, keepdims=True)
-    safe = np.where(zeros, 1, x)  # the zeros' places hold 1: p / safe never divides by 0
-    p = safe.prod(axis=axes, keepdims=True)
-    total = np.where(zeros, x, 0).sum(axis=axes, keepdims=True)  # S: 0, with its slope
-    one = np.where(zeros, p, total * p / safe)
-    two = np.where(zeros, (total - x) * p, 0)
-    return np.where(count == 0, p / safe, np.where(count == 1, one, np.where(count == 2, two, 0)))
+    holding zeros, without dividing by one: the product of those before it times the
+    product of those after it. Made of products alone, so that its derivatives of every
+    order are right too (Prod's second and third derivatives): each zero of x enters as
+    itself, where its value 0 makes the product, never as a constant 0. On a Tensor
+    (``create_graph``) the same lines record the graph."""
+    kept = tuple(a for a in range(x.ndim) if a not in axes)
+    order = kept + axes
+    moved = np.transpose(x, order)  # the reduced axes last, as one of n elements
+    outer = moved.shape[:len(kept)]
+    lined = moved.reshape(outer + (-1,))
+    n = lined.shape[-1]
+    one = np.ones(outer + (1,), x.dtype)
+    # the running products of a shifted copy, by doubling: log2(n) products of slices
+    before = np.concatenate([one, lined[..., :-1]], axis=-1)
+    after = np.concatenate([lined[..., 1:], one], axis=-1)
+    step = 1
+    while step < n:
+        before = np.concatenate([before[..., :step], before[..., step:] * before[..., :-step]],
+                                axis=-1)
+        after = np.concatenate([after[..., :-step] * after[..., step:], after[..., -step:]],
+                               axis=-1)
+        step *= 2
+    others = (before * after).reshape(moved.shape)
+    return np.transpose(others, tuple(np.argsort(order)))
 
 
 class _Extreme(Function):
