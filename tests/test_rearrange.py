@@ -229,10 +229,15 @@ X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
      "hstack of 'X' (3, 4) float64, 'c' (3,) float64: it joins them as columns along axis 1, "
      "so they need one number of axes and equal sizes along the others; as joined their shapes "
      "are (3, 4), (3,). Reshape the ones that differ first (t.reshape(1, -1) makes a row)"),
+    (lambda: gg.vstack(X), gg.GraphgradTypeError,
+     "vstack takes a list of tensors (vstack([a, b])), got Tensor"),
+    (lambda: gg.hstack([]), gg.ArgumentError,
+     "hstack got an empty list: give at least one tensor to join (hstack([a, b]))"),
 ], ids=["flip-axis", "np.flip-axes", "flip-bool", "roll-axis", "roll-lengths", "roll-float",
         "moveaxis-range", "moveaxis-lengths", "moveaxis-twice", "repeat-length",
         "repeat-flattened-length", "np.repeat-axis", "repeat-negative", "repeat-float",
-        "tile-negative", "vstack-shapes", "vstack-rows", "hstack-shapes"])
+        "tile-negative", "vstack-shapes", "vstack-rows", "hstack-shapes", "vstack-one-tensor",
+        "hstack-empty"])
 def test_bad_arguments_name_the_op_the_tensor_and_what_to_do(call, error, message):
     with pytest.raises(error) as info:
         call()

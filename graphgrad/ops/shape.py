@@ -408,14 +408,16 @@ def _as_tuple(value: Any, what: str, op: str) -> tuple:
                             f"{setting_text(value)}") from None
 
 
-def _tensors(op: str, tensors: Any) -> tuple:
+def _tensors(op: str, tensors: Any, example: str = "[a, b], axis=0") -> tuple:
+    """``tensors`` as a tuple, or an error naming ``op`` with its call as an example (``op``'s
+    arguments ``example``: vstack and hstack take no axis)."""
     if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, Sequence):
         raise GraphgradTypeError(
-            f"{op} takes a list of tensors ({op}([a, b], axis=0)), got {type(tensors).__name__}"
+            f"{op} takes a list of tensors ({op}({example})), got {type(tensors).__name__}"
         )
     if not tensors:  # numpy's "need at least one array" came with an empty operand list
         raise ArgumentError(f"{op} got an empty list: give at least one tensor to join "
-                            f"({op}([a, b], axis=0))")
+                            f"({op}({example}))")
     return tuple(tensors)
 
 
