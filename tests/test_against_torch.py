@@ -1,7 +1,8 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, a small MLP, a
-Hessian-vector product and second derivatives through a gradient penalty, all in float64.
+Hessian-vector product and second derivatives through a gradient penalty, and the later
+networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -669,3 +670,87 @@ def test_normalisation_second_derivatives_match_torch(name):
             assert g is None or not np.any(g)
         else:
             np.testing.assert_allclose(g, t.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- the later networks' ops, over drawn shapes and settings ------------------------------------
+def _later_ops(nd: int, draw) -> dict:
+    """gg's and torch's forms of the later ops for an input of ``nd`` axes, settings drawn."""
+    from hypothesis import strategies as st
+
+    F = torch.nn.functional
+    shift = draw(st.integers(-9, 9))
+    ops = {
+        "softplus": (gg.softplus, lambda t: F.softplus(t, threshold=1e9)),
+        # off 0, where torch's second derivative is 0 (the right-hand one) and its first the
+        # left-hand alpha, as graphgrad's both
+        "elu": (lambda x: gg.elu(x + 0.25, 0.7), lambda t: F.elu(t + 0.25, 0.7)),
+        "silu": (gg.silu, F.silu),
+        "gelu": (gg.gelu, lambda t: F.gelu(t, approximate="tanh")),
+        "log1p": (lambda x: gg.log1p(x * x), lambda t: torch.log1p(t * t)),
+        "expm1": (gg.expm1, torch.expm1),
+        "prod": (gg.prod, torch.prod),
+        "cumsum_flat": (gg.cumsum, lambda t: torch.cumsum(t.reshape(-1), 0)),
+        "roll_flat": (lambda x: gg.roll(x, shift), lambda t: torch.roll(t, shift)),
+        "outer": (lambda x: gg.outer(x, x * x),
+                  lambda t: torch.outer(t.reshape(-1), (t * t).reshape(-1))),
+    }
+    if nd:
+        axis = draw(st.integers(-nd, nd - 1))
+        axes = tuple(draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd,
+                                   unique=True)))
+        shifts = tuple(draw(st.lists(st.integers(-9, 9), min_size=len(axes),
+                                     max_size=len(axes))))
+        moved = tuple(draw(st.permutations(range(nd)))[:len(axes)])
+        keep = draw(st.booleans())
+        reps = tuple(draw(st.lists(st.integers(0, 2), max_size=4)))
+        ops.update({
+            "prod_axis": (lambda x: gg.prod(x, axis, keep), lambda t: torch.prod(t, axis, keep)),
+            "cumsum": (lambda x: gg.cumsum(x, axis), lambda t: torch.cumsum(t, axis)),
+            "flip": (lambda x: gg.flip(x, axes), lambda t: torch.flip(t, axes)),
+            "roll": (lambda x: gg.roll(x, shifts, axes), lambda t: torch.roll(t, shifts, axes)),
+            "moveaxis": (lambda x: gg.moveaxis(x, axes, moved),
+                         lambda t: torch.movedim(t, axes, moved)),
+            "repeat": (lambda x: gg.repeat(x * x, 2, axis),
+                       lambda t: torch.repeat_interleave(t * t, 2, axis)),
+            "tile": (lambda x: gg.tile(x * x, reps),
+                     lambda t: torch.tile(t * t, reps) if reps else t * t),
+            "einsum": (lambda x: gg.einsum("...i,...i->...", x, x * x),
+                       lambda t: torch.einsum("...i,...i->...", t, t * t)),
+        })
+    return ops
+
+
+def test_later_ops_match_torch_to_the_third_derivative():
+    """softplus ... einsum over drawn shapes (0-d, empty, size-1 axes), axes and settings,
+    with zeros in the input (prod's hard case): values, gradients, and the second and third
+    derivatives of random projections."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    @given(st.data())
+    def check(data):
+        shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))
+        values = data.draw(hnp.arrays(np.float64, shape, elements=st.sampled_from(
+            [0.0, -0.5, 0.75, 1.5, -2.0, 3.0])))
+        for name, (ours, theirs) in _later_ops(len(shape), data.draw).items():
+            x = gg.Tensor(values, requires_grad=True)
+            t = torch.tensor(values, requires_grad=True)
+            y, ty = ours(x), theirs(t)
+            np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12,
+                                       err_msg=name)
+            w = np.random.default_rng(0).standard_normal(y.shape)
+            J, TJ = (y * w).sum(), (ty * torch.tensor(w)).sum()
+            for order in range(1, 4):
+                if not J.requires_grad:  # linear: its derivative is constant
+                    break
+                (g,) = gg.grad(J, [x], create_graph=order < 3)
+                (tg,) = (torch.autograd.grad(TJ, [t], create_graph=True, allow_unused=True)
+                         if TJ.requires_grad else (None,))  # torch: no graph, constant
+                tg = torch.zeros_like(t) if tg is None else tg
+                np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-10,
+                                           atol=1e-10, err_msg=f"{name}, derivative {order}")
+                v = np.random.default_rng(order).standard_normal(shape)
+                J, TJ = (g * v).sum(), (tg * torch.tensor(v)).sum()
+
+    check()
