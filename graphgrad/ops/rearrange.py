@@ -150,35 +150,36 @@ def _name(x: Any) -> str:
     return getattr(x, "name", None) or "x"
 
 
-def _ndim_and_text(x: Any, op: str) -> tuple[int, str]:
-    """x's number of axes and its description in messages."""
+def _ndim_and_shown(x: Any, op: str) -> tuple[int, Any]:
+    """x's number of axes, and what messages describe it by (`describe`, called only when
+    one is raised: it costs more than the op)."""
     data = array_of(x, "x", op)
-    return data.ndim, describe(x if isinstance(x, (Tensor, np.ndarray)) else data)
+    return data.ndim, x if isinstance(x, (Tensor, np.ndarray)) else data
 
 
-def _one_axis(axis: Any, ndim: int, text: str, op: str, what: str = "axis",
+def _one_axis(axis: Any, ndim: int, shown: Any, op: str, what: str = "axis",
               tail: str = "") -> int:
     """``axis`` as an int from 0 to ndim - 1, or an error naming ``op``, x and the range."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise GraphgradTypeError(f"{op}: {what} must be an int{tail}; got {setting_text(axis)}")
     if not -ndim <= axis < ndim:
         if ndim == 0:
-            raise ArgumentError(f"{op}: {text} has no axes, so {what} {axis} is out of range"
-                                f"{tail}")
-        raise ArgumentError(f"{op}: {what} {axis} is out of range for {text}: give an axis from "
-                            f"{-ndim} to {ndim - 1}{tail}")
+            raise ArgumentError(f"{op}: {describe(shown)} has no axes, so {what} {axis} is out "
+                                f"of range{tail}")
+        raise ArgumentError(f"{op}: {what} {axis} is out of range for {describe(shown)}: give an "
+                            f"axis from {-ndim} to {ndim - 1}{tail}")
     return int(axis) % ndim
 
 
-def _axes(axis: Any, ndim: int, text: str, op: str, what: str = "axis",
+def _axes(axis: Any, ndim: int, shown: Any, op: str, what: str = "axis",
           tail: str = "") -> tuple[int, ...]:
     """One int or a sequence of ints as a tuple of axes from 0 to ndim - 1."""
     if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
-        return (_one_axis(axis, ndim, text, op, what, tail),)
+        return (_one_axis(axis, ndim, shown, op, what, tail),)
     if not isinstance(axis, Sequence) or isinstance(axis, str):
         raise GraphgradTypeError(f"{op}: {what} must be an int or a sequence of ints{tail}; "
                                  f"got {setting_text(axis)}")
-    return tuple(_one_axis(a, ndim, text, op, what, tail) for a in axis)
+    return tuple(_one_axis(a, ndim, shown, op, what, tail) for a in axis)
 
 
 def _whole_numbers(value: Any, what: str, op: str, rule: str) -> np.ndarray:
@@ -201,8 +202,8 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     """x with its elements in reverse order along ``axis`` (an int or a sequence of them;
     every axis when None), as np.flip: flip([1, 2, 3]) is [3, 2, 1]."""
     if axis is not None:
-        ndim, text = _ndim_and_text(x, "flip")
-        axes = _axes(axis, ndim, text, "flip", tail=", or None to flip every axis")
+        ndim, shown = _ndim_and_shown(x, "flip")
+        axes = _axes(axis, ndim, shown, "flip", tail=", or None to flip every axis")
         axis = axis if isinstance(axis, (int, np.integer)) else axes
     return Flip.apply(x, axis=axis)
 
@@ -224,13 +225,13 @@ def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
     else:
         shift = int(shift)
     if axis is not None:
-        ndim, text = _ndim_and_text(x, "roll")
-        axes = _axes(axis, ndim, text, "roll", tail=", or None to roll the flattened x")
+        ndim, shown = _ndim_and_shown(x, "roll")
+        axes = _axes(axis, ndim, shown, "roll", tail=", or None to roll the flattened x")
         if not isinstance(axis, (int, np.integer)):
             axis = axes
             if not ints and len(shift) != len(axes):
                 raise ArgumentError(
-                    f"roll of {text}: {len(shift)} shifts {shift} for {len(axes)} axes "
+                    f"roll of {describe(shown)}: {len(shift)} shifts {shift} for {len(axes)} axes "
                     f"{axes}: give one shift per axis, or one shift for all")
     elif not ints:
         shift = sum(shift)  # np.roll rolls the flattened x by each in turn
@@ -242,18 +243,19 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
     """x with its axes ``source`` moved to positions ``destination`` (an int each, or
     sequences of one length), the other axes keeping their order, as np.moveaxis:
     moveaxis(X, -1, 0) of X (m, n_H, n_W, n_C) is (n_C, m, n_H, n_W). A transpose."""
-    ndim, text = _ndim_and_text(x, "moveaxis")
-    sources = _axes(source, ndim, text, "moveaxis", "source")
-    destinations = _axes(destination, ndim, text, "moveaxis", "destination")
+    ndim, shown = _ndim_and_shown(x, "moveaxis")
+    sources = _axes(source, ndim, shown, "moveaxis", "source")
+    destinations = _axes(destination, ndim, shown, "moveaxis", "destination")
     if len(sources) != len(destinations):
-        raise ArgumentError(f"moveaxis of {text}: {len(sources)} source axes {sources} for "
-                            f"{len(destinations)} destinations {destinations}: give one "
-                            "destination per axis moved")
+        raise ArgumentError(f"moveaxis of {describe(shown)}: {len(sources)} source axes "
+                            f"{sources} for {len(destinations)} destinations {destinations}: "
+                            "give one destination per axis moved")
     for what, axes in (("source", sources), ("destination", destinations)):
         if len(set(axes)) != len(axes):
-            raise ArgumentError(f"moveaxis of {text}: {what} names an axis twice, {axes} "
-                                f"(from {setting_text(source if what == 'source' else destination)}"
-                                "): each axis moves once, to one place")
+            given = source if what == "source" else destination
+            raise ArgumentError(f"moveaxis of {describe(shown)}: {what} names an axis twice, "
+                                f"{axes} (from {setting_text(given)}): each axis moves once, "
+                                "to one place")
     order = [n for n in range(ndim) if n not in sources]
     for to, axis in sorted(zip(destinations, sources)):
         order.insert(to, axis)
@@ -266,19 +268,19 @@ def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Ten
     elements or one per element along the axis (repeat([1, 2], [3, 0]) is [1, 1, 1]); each
     element's gradient is the sum of its copies'. (PyTorch's ``x.repeat(2, 3)`` lays x out
     as tiles: that is `tile`.)"""
-    ndim, text = _ndim_and_text(x, "repeat")
+    ndim, shown = _ndim_and_shown(x, "repeat")
     counts = _whole_numbers(repeats, "repeats", "repeat",
                             "a whole number or a sequence of them, one per element")
     if axis is None:
         n, where = int(np.prod(array_of(x, "x", "repeat").shape)), "of the flattened x"
     else:
-        axis = _one_axis(axis, ndim, text, "repeat",
+        axis = _one_axis(axis, ndim, shown, "repeat",
                          tail=", or None to repeat the elements of the flattened x")
         n, where = array_of(x, "x", "repeat").shape[axis], f"along axis {axis} of x"
     if counts.ndim == 0 or counts.size == 1:
         repeats = int(counts.reshape(()))
     elif counts.size != n:
-        raise ArgumentError(f"repeat of {text}: {counts.size} counts in repeats for {n} "
+        raise ArgumentError(f"repeat of {describe(shown)}: {counts.size} counts in repeats for {n} "
                             f"elements {where}: give one count per element, or one "
                             "count for all")
     elif n == 0:  # no elements, no counts
