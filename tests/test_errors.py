@@ -572,11 +572,19 @@ def test_a_setting_given_a_list_of_tensors_shows_the_list_by_its_type():
      r"\n  broadcast_to repeats A \(2, 3, 1\) along axes of size 1, and adds axes in front: "
      r"aligned from the right, each of its dimensions must equal the target's or be 1, and the "
      r"target \(3, 3\) needs at least its 3 dimensions$"),
-], ids=["split", "squeeze", "broadcast_to"])
+    (lambda A: A.transpose(1, 2),
+     r"\n  transpose takes the new order of every axis of A \(2, 3, 1\), each once, as numpy's "
+     r"does \(x.transpose\(0, 2, 1\) exchanges the last two\); PyTorch's x.transpose\(1, 2\) "
+     r"exchanges two axes, which is x.swapaxes\(1, 2\) here$"),
+    (lambda A: gg.transpose(A, (0, 1, 3)),
+     r"\n  transpose takes the new order of every axis of A \(2, 3, 1\), each once, as numpy's "
+     r"does \(x.transpose\(0, 2, 1\) exchanges the last two\)$"),
+], ids=["split", "squeeze", "broadcast_to", "transpose of two axes", "transpose out of range"])
 def test_shape_ops_numpy_refuses_say_why_in_the_courses_words(call, hint):
     """numpy's words alone came out: 'array split does not result in an equal division',
     'cannot select an axis to squeeze out which has size not equal to one', 'input operand has
-    more dimensions than allowed by the axis remapping'."""
+    more dimensions than allowed by the axis remapping', and for PyTorch's q.transpose(1, 2) of
+    the heads, 'axes don't match array'."""
     A = gg.Tensor(np.ones((2, 3, 1)), name="A")
     with pytest.raises(gg.OpError, match=hint):
         call(A)

@@ -115,6 +115,23 @@ class Transpose(Function):
     def backward(ctx, grad):
         return grad.transpose(ctx.inverse)
 
+    @staticmethod
+    def hint(x, axes=None):
+        """Shown when forward fails: axes are the new order of every axis, and PyTorch's
+        transpose of two axes is swapaxes."""
+        if x.ndim < 2:
+            return None  # numpy's message says the axis is out of range
+        order = list(range(x.ndim))
+        order[-2:] = order[:-3:-1]  # the last two exchanged: an example of a whole order
+        text = (f"transpose takes the new order of every axis of {_name(x)} {x.shape}, each "
+                f"once, as numpy's does (x.transpose({', '.join(map(str, order))}) exchanges "
+                "the last two)")
+        if axes is not None and len(axes) == 2 and x.ndim > 2:
+            a, b = axes
+            text += (f"; PyTorch's x.transpose({a}, {b}) exchanges two axes, which is "
+                     f"x.swapaxes({a}, {b}) here")
+        return text
+
 
 class SwapAxes(Function):
     """y = x with two axes exchanged;  dx = dy with them exchanged back"""
