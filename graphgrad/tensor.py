@@ -641,9 +641,18 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         """The axes permuted, given as one tuple or as numbers; reversed when none are given:
-        `gg.transpose`."""
+        `gg.transpose`. Numbers are the new order of every axis, as numpy's: PyTorch's
+        ``t.transpose(a, b)``, which exchanges two axes, is ``t.swapaxes(a, b)``; on a matrix,
+        ``t.transpose(0, 1)`` (numpy: unchanged, PyTorch: exchanged) is refused."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = () if axes[0] is None else tuple(axes[0])  # numpy: None reverses the axes
+        elif len(axes) == 2 and self.data.ndim == 2 and axes in ((0, 1), (-2, -1), (0, -1),
+                                                                 (-2, 1)):
+            raise ArgumentError(
+                f"transpose{axes} of the matrix {describe(self)} is ambiguous: numpy reads the "
+                "numbers as the new order of the axes and leaves it as it is, PyTorch's "
+                "transpose exchanges the two. To exchange them write .T (or .swapaxes(0, 1)); "
+                "the matrix unchanged is the tensor itself.")
         return Transpose.apply(self, axes=axes or None)
 
     @property

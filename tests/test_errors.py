@@ -436,6 +436,27 @@ def test_settings_numpy_or_python_would_misread_get_graphgrad_errors(call, error
         call()
 
 
+@pytest.mark.parametrize("axes", [(0, 1), (-2, -1), (0, -1), (-2, 1)])
+def test_transpose_of_a_matrix_by_its_axes_in_order_is_refused_as_pytorch_reads_it_otherwise(
+        axes):
+    """W.transpose(0, 1) left W as it was (numpy's order of the axes), where PyTorch's
+    exchanges them: a ported W.transpose(0, 1) computed with W untransposed, silently when W
+    is square."""
+    W = gg.Tensor(np.arange(4.0).reshape(2, 2), requires_grad=True, name="W")
+    with pytest.raises(gg.ArgumentError, match=(
+            rf"^transpose\({axes[0]}, {axes[1]}\) of the matrix 'W' \(2, 2\) float64 is "
+            r"ambiguous: numpy reads the numbers as the new order of the axes and leaves it as "
+            r"it is, PyTorch's transpose exchanges the two. To exchange them write .T \(or "
+            r".swapaxes\(0, 1\)\); the matrix unchanged is the tensor itself.$")):
+        W.transpose(*axes)
+    # what numpy and PyTorch agree on goes through
+    np.testing.assert_array_equal(W.transpose(1, 0).data, [[0.0, 2.0], [1.0, 3.0]])
+    np.testing.assert_array_equal(W.transpose((0, 1)).data, W.data)  # a tuple: numpy's order
+    np.testing.assert_array_equal(gg.transpose(W, (0, 1)).data, W.data)
+    x = gg.Tensor(np.ones((2, 3, 4)))
+    assert x.transpose(0, 2, 1).shape == (2, 4, 3)
+
+
 _X5 = np.arange(10.0).reshape(5, 2)
 _Y5 = np.arange(5.0).reshape(5, 1)
 
