@@ -387,6 +387,28 @@ def test_labels_of_the_wrong_shape_are_explained():
     assert "every example with every label" not in str(info.value)
 
 
+def test_pytorchs_layout_of_a_sequences_logits_says_to_move_the_classes_last():
+    """PyTorch's cross_entropy takes a sequence's logits as (m, C, T); its labels (m, T) were
+    refused with the shapes alone."""
+    rng = np.random.default_rng(3)
+    logits = gg.Tensor(rng.standard_normal((4, 7, 5)), name="logits")  # m = 4, C = 7, T = 5
+    labels = rng.integers(0, 7, (4, 5))
+    with pytest.raises(gg.ShapeError, match=(
+            r"take labels of shape \(4, 7\) \(class indices\) or \(4, 7, 5\) \(one-hot or "
+            r"probabilities\), got \(4, 5\)\. The classes are the logits' last axis, "
+            r"\(\.\.\., C\): PyTorch's layout \(m, C, \.\.\.\), classes second, is moved there by "
+            r"gg\.moveaxis\(logits, 1, -1\) \(for \(m, C, T\), logits\.swapaxes\(1, 2\)\)\.$")):
+        nn.cross_entropy(logits, labels)
+    Z = np.moveaxis(logits.data, 1, -1)  # (4, 5, 7)
+    expected = -np.mean(Z[np.arange(4)[:, None], np.arange(5), labels]
+                        - np.log(np.exp(Z).sum(axis=-1)))
+    assert nn.cross_entropy(logits.swapaxes(1, 2), labels).item() == pytest.approx(
+        expected, rel=1e-13)
+    image = gg.Tensor(rng.standard_normal((2, 3, 4, 4)))  # (m, C, n_H, n_W), as PyTorch's
+    with pytest.raises(gg.ShapeError, match=r"gg\.moveaxis\(logits, 1, -1\)"):
+        nn.cross_entropy(image, rng.integers(0, 3, (2, 4, 4)))
+    assert nn.cross_entropy(gg.moveaxis(image, 1, -1), rng.integers(0, 3, (2, 4, 4))).shape == ()
+
 
 def test_the_course_layout_of_logits_and_one_hot_labels_is_refused_not_averaged_over_rows():
     """Z[L] and Y of shape (C, m), examples in columns, have the shapes of C examples of m

@@ -557,6 +557,10 @@ def _label_shape_error(z: Tensor, got: tuple) -> ShapeError:
     elif len(shape) == 2 and got in ((shape[1],), (1, shape[1])):
         tip = (" If the logits hold one example per column, as the course's Z[L] of shape "
                "(C, m), pass Z.T: here examples are rows.")
+    elif len(shape) > 2 and got == shape[:1] + shape[2:]:
+        tip = (" The classes are the logits' last axis, (..., C): PyTorch's layout (m, C, "
+               "...), classes second, is moved there by gg.moveaxis(logits, 1, -1) (for "
+               "(m, C, T), logits.swapaxes(1, 2)).")
     return ShapeError(
         f"cross_entropy: logits {describe(z)} take labels of shape {shape[:-1]} (class "
         f"indices) or {shape} (one-hot or probabilities), got {got}.{tip}"
