@@ -311,6 +311,43 @@ def test_attention_errors_name_the_shapes():
         nn.padding_mask([[1, 2], [3]])
 
 
+def test_is_causal_is_the_look_ahead_mask_and_adds_to_a_padding_mask():
+    """F.scaled_dot_product_attention(q, k, v, is_causal=True), as GPTs call it, was refused
+    as an unexpected keyword argument."""
+    rng = np.random.default_rng(21)
+    q, k, v = (rng.standard_normal((2, 3, 5, 4)) for _ in range(3))  # (m, h, T, d_k)
+    attention = nn.scaled_dot_product_attention
+    out, weights = attention(q, k, v, is_causal=True)
+    expected_out, expected_weights = scaled_dot_product_attention_numpy(
+        q, k, v, create_look_ahead_mask(5))
+    np.testing.assert_allclose(out.data, expected_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(weights.data, expected_weights, rtol=1e-12, atol=1e-14)
+    assert np.all(weights.data[..., np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0)
+    pad = nn.padding_mask([[4, 4, 4, 0, 0], [4, 4, 4, 4, 4]])  # (2, 1, 1, 5)
+    both, both_weights = attention(q, k, v, mask=pad, is_causal=True)
+    combined, combined_weights = attention(q, k, v, mask=pad & nn.look_ahead_mask(5))
+    np.testing.assert_array_equal(both.data, combined.data)
+    np.testing.assert_array_equal(both_weights.data, combined_weights.data)
+    assert np.all(both_weights.data[0, :, 4, 3:] == 0)  # padding and the future both hidden
+    np.testing.assert_array_equal(attention(q, k, v, is_causal=False)[0].data,
+                                  attention(q, k, v)[0].data)
+    with pytest.raises(gg.ShapeError, match=(
+            r"^scaled_dot_product_attention: is_causal hides from query t the keys after t, "
+            r"which needs as many queries as keys; got T_q = 1 \(Q ndarray \(2, 3, 1, 4\) "
+            r"float64\) and T_k = 5 \(K ndarray \(2, 3, 5, 4\) float64\)\. For queries that "
+            r"are the last 1 of 5 positions \(decoding with cached keys\), pass "
+            r"mask=np\.tril\(np\.ones\(\(1, 5\), bool\), 4\) instead$")):
+        attention(q[:, :, -1:], k, v, is_causal=True)
+    # what the message says is the last query of the causal attention
+    last, _ = attention(q[:, :, -1:], k, v, mask=np.tril(np.ones((1, 5), bool), 4))
+    np.testing.assert_allclose(last.data, out.data[:, :, -1:], rtol=1e-13, atol=1e-15)
+    with pytest.raises(gg.ShapeError, match=r"T_q = 5 .* T_k = 2 \(K ndarray \(2, 3, 2, 4\) "
+                                            r"float64\)$"):
+        attention(q, k[:, :, :2], v[:, :, :2], is_causal=True)
+    with pytest.raises(gg.ArgumentError, match=r"is_causal"):
+        attention(q, k, v, is_causal=1)
+
+
 # -- masks and positional encoding -----------------------------------------------------------------
 def test_look_ahead_mask_is_the_course_mask():
     mask = nn.look_ahead_mask(4)

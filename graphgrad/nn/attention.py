@@ -111,8 +111,8 @@ def _refuse_hiding_mask(keep: np.ndarray, caller: str) -> None:
     )
 
 
-def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
-                                 mask: Any = None) -> tuple[Tensor, Tensor]:
+def scaled_dot_product_attention(Q: Any, K: Any, V: Any, mask: Any = None,
+                                 is_causal: bool = False) -> tuple[Tensor, Tensor]:
     """The course's scaled dot-product attention:
     Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k) + masking) V.
 
@@ -127,6 +127,12 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
             A masked key gets weight exactly 0; a query with every key masked gets uniform
             weights over them, as the course's -1e9 gives in float32 (see the module's
             docstring).
+        is_causal: True hides from query t the keys after it, as ``mask=look_ahead_mask(T)``
+            (F.scaled_dot_product_attention's is_causal), on top of ``mask`` when one is given
+            (PyTorch refuses both). It needs T_q = T_k: queries that are the last T_q of T_k
+            positions (decoding with cached keys) take ``mask=np.tril(np.ones((T_q, T_k),
+            bool), T_k - T_q)``, where PyTorch's is_causal would hide the keys after the
+            first T_q.
 
     Returns:
         (output, weights): output (..., T_q, d_v), row t the weights' average of the values;
@@ -158,6 +164,17 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any,
             f"{describe(V)} do not broadcast together"
         ) from None
     keep = None if mask is None else _as_mask(mask, batch + (q[-2], k[-2]), caller)
+    if flag(is_causal, "is_causal", caller):
+        if q[-2] != k[-2]:
+            tip = (f". For queries that are the last {q[-2]} of {k[-2]} positions (decoding "
+                   f"with cached keys), pass mask=np.tril(np.ones(({q[-2]}, {k[-2]}), bool), "
+                   f"{k[-2] - q[-2]}) instead" if q[-2] < k[-2] else "")
+            raise ShapeError(
+                f"{caller}: is_causal hides from query t the keys after t, which needs as many "
+                f"queries as keys; got T_q = {q[-2]} (Q {describe(Q)}) and T_k = {k[-2]} (K "
+                f"{describe(K)}){tip}")
+        causal = look_ahead_mask(q[-2])
+        keep = causal if keep is None else keep & causal
     return _attend(Q, K, V, keep)
 
 
