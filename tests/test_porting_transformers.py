@@ -229,6 +229,10 @@ def test_gpt_learns_the_corpus_and_greedy_sampling_recites_a_sentence():
         prompt = [BOS] + _encode(f"{head} {word[0]}")
         recited = _greedy(model, prompt, len(sentence) + 1 - len(prompt))
         assert _decode(recited[1:]) == sentence
+        found = nn.greedy_search(  # the library's decoding, stopping at the full stop
+            lambda prefixes: gg.log_softmax(model(prefixes)[:, -1], axis=-1),
+            np.array([prompt]), max_length=16, end_token=_encode(".")[0])
+        assert _decode(found.sequences[0][found.sequences[0] >= 2]) == sentence[len(prompt) - 1:]
     assert gg.is_grad_enabled()  # the decorator put grad mode back
 
 
@@ -349,13 +353,14 @@ def _merge_heads(t):
     return t.swapaxes(1, 2).reshape(m, T, h * d_k)
 
 
-def _attention(attn: nn.MultiHeadAttention, X, mask, way: str):
+def _attention(attn: nn.MultiHeadAttention, X, mask, way: str, causal: bool):
     if way == "module":
         return attn(X, X, X, mask=mask)
     h = attn.num_heads
     q, k, v = (_split_heads(layer(X), h) for layer in (attn.query, attn.key, attn.value))
-    if way == "function":
-        heads, _ = nn.scaled_dot_product_attention(q, k, v, mask=mask)
+    if way == "function":  # F.scaled_dot_product_attention's is_causal for the causal mask
+        heads, _ = nn.scaled_dot_product_attention(q, k, v, mask=None if causal else mask,
+                                                   is_causal=causal)
     else:  # by hand: einsum, masking with -inf, softmax
         scores = gg.einsum("mhqd,mhkd->mhqk", q, k) / np.sqrt(q.shape[-1])
         weights = gg.softmax(gg.where(mask, scores, -np.inf), axis=-1)
@@ -378,7 +383,7 @@ def test_attention_three_ways_gives_the_same_outputs_and_gradients(mask_kind):
     for way in ("module", "function", "einsum"):
         attn.zero_grad()
         Xt = gg.Tensor(X, requires_grad=True)
-        Y = _attention(attn, Xt, mask, way)
+        Y = _attention(attn, Xt, mask, way, causal=mask_kind == "causal")
         (Y * upstream).sum().backward()
         results[way] = [Y.data, Xt.grad] + [p.grad for p in attn.parameters()]
     assert len(results["module"]) == 2 + 8
