@@ -310,7 +310,9 @@ class MultiHeadAttention(Module):
     Shapes: ``forward(Q, K, V, mask=None, return_weights=False)`` on Q (m, T_q, d_model),
     K and V (m, T_k, d_model) (self-attention: all three the same X) gives the output
     (m, T_q, d_model), and with ``return_weights=True`` ``(output, weights)``, weights
-    (m, h, T_q, T_k) before dropout (as Keras returns them), each row summing to 1.
+    (m, h, T_q, T_k) before dropout (as Keras returns them), each row summing to 1. (PyTorch's
+    layer returns ``(output, weights)`` by default: a ported ``y, _ = mha(X, X, X)`` would
+    unpack the output's batch axis, without an error when m = 2; write ``y = mha(X, X, X)``.)
     ``mask`` broadcasts to (m, h, T_q, T_k) (True/1: may attend; see
     `scaled_dot_product_attention`), except that a mask of rank 3 is read as Keras's
     attention_mask (m, T_q, T_k), the course's masks, and gets the head axis.
