@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
+from graphgrad.nn.embedding import PaddedLookup
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Sequence[Shape]], list[np.ndarray]]
@@ -300,6 +301,7 @@ def _pad_modes() -> list[Op]:
 
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 REPEATED = np.array([0, 2, 2, 1, 0, 2])
+WORDS = np.array([[1, 3, 4], [4, 1, 1]])  # word indices of a vocabulary of 5 or more
 SLOPES = np.array([0.01, 0.2, -0.5, 2.0])  # leaky_relu's alpha, one per channel
 
 BINARY = [
@@ -739,6 +741,10 @@ INDEXING = [
     Op("index_int_array_repeats", lambda x: x[REPEATED], lambda x: x[REPEATED], ((3, 4),),
        random=with_side(0, st.integers(3, 5))),
     Op("index_list_repeats", lambda x: x[[1, 1, 0]], lambda x: x[[1, 1, 0]], ((3, 4),)),
+    # An embedding's rows with a padding token, 0, that these words do not use (its row's
+    # gradient is 0 by design, not the derivative: tests/test_nn_embedding.py checks it).
+    Op("embedding_padding_idx", lambda E: PaddedLookup.apply(E, index=WORDS, padding_idx=0),
+       lambda E: E[WORDS], ((5, 3),), random=with_side(0, st.integers(5, 7), min_dims=2)),
     Op("index_int_arrays_pairs", lambda x: x[[0, 2, 0], [1, 3, 1]],
        lambda x: x[[0, 2, 0], [1, 3, 1]], ((3, 4),)),
     Op("index_int_array_2d", lambda x: x[:, np.array([[0, 1], [1, 3]])],

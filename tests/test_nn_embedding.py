@@ -269,3 +269,38 @@ def test_a_tiny_model_learns_to_sort_words_into_two_groups():
     predicted = model(every_word).data.argmax(axis=1)
     assert np.mean(predicted == group) == 1.0
     assert J.item() < 0.01
+
+
+def test_padding_idx_starts_as_zeros_and_gets_no_gradient():
+    layer = nn.Embedding(5, 3, rng=0, padding_idx=0)
+    assert np.all(layer.E.data[0] == 0.0) and np.all(layer.E.data[1:] != 0.0)
+    words = np.array([[1, 0, 0], [2, 2, 0]])  # two sentences padded to length 3
+    dZ = np.arange(18.0).reshape(2, 3, 3)
+    Z = layer(words)
+    np.testing.assert_array_equal(Z.data[words == 0], np.zeros((3, 3)))
+    (Z * dZ).sum().backward()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, words[words != 0], dZ[words != 0])  # every word but the padding
+    np.testing.assert_array_equal(layer.E.grad, expected)
+    assert np.all(layer.E.grad[0] == 0.0) and layer.E.grad[2].tolist() == [21.0, 23.0, 25.0]
+    (dE,) = gg.grad((layer(words) ** 2).sum(), [layer.E], create_graph=True)
+    uses = np.array([0.0, 1.0, 2.0, 0.0, 0.0])[:, None]  # of each word; the padding's: none
+    np.testing.assert_array_equal(dE.data, 2.0 * uses * layer.E.data)
+    (d2,) = gg.grad(dE.sum(), [layer.E])  # d/dE of sum 2 k_w E_w: 2 k_w, 0 at the padding
+    np.testing.assert_array_equal(d2[:, 0], [0.0, 2.0, 4.0, 0.0, 0.0])
+
+
+def test_padding_idx_counts_from_the_end_and_is_checked():
+    assert nn.Embedding(5, 2, padding_idx=-1).padding_idx == 4
+    assert repr(nn.Embedding(5, 2, padding_idx=4)).startswith(
+        "Embedding(n_vocab=5, n_e=2, padding_idx=4, init='xavier')")
+    with pytest.raises(gg.ArgumentError, match=r"padding_idx=5 is not a word of the "
+                                               r"vocabulary of n_vocab=5: give an index from 0"):
+        nn.Embedding(5, 2, padding_idx=5)
+    with pytest.raises(gg.GraphgradTypeError, match=r"padding_idx must be a word index"):
+        nn.Embedding(5, 2, padding_idx=1.0)
+    pretrained = np.arange(6.0).reshape(3, 2)
+    layer = Embedding.from_pretrained(pretrained, freeze=False, padding_idx=1)
+    np.testing.assert_array_equal(layer.E.data[1], [2.0, 3.0])  # kept as given, as PyTorch
+    layer(np.array([1, 2, 1])).sum().backward()
+    np.testing.assert_array_equal(layer.E.grad, [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])

@@ -15,7 +15,7 @@ the word indices, using the indexing op. Its backward is the gradient of those p
 gradient of each output row is added into the row of its word, and a word that appears
 several times in a batch gets the sum (``np.add.at``). The gradient of E is a dense
 (n_vocab, n_e) array, zero in the rows of words the batch does not use.
-Depends on `ops.indexing`, `nn.module`, `nn.init`, `tensor`, `errors`.
+Depends on `ops.indexing`, `function`, `nn.module`, `nn.init`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -29,12 +29,33 @@ from graphgrad.errors import (
     ShapeError,
     array_of,
     describe,
+    setting_text,
     whole_number,
 )
+from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter
-from graphgrad.ops.indexing import GetItem
+from graphgrad.ops.indexing import GetItem, IndexAdd
 from graphgrad.tensor import Tensor
+
+
+class PaddedLookup(Function):
+    """Z = E[index], as GetItem;  dE = dZ added at index, except at the row padding_idx,
+    which gets no gradient: a padding token's vector stays as it is (PyTorch's padding_idx)"""
+
+    @staticmethod
+    def forward(ctx, E, index, padding_idx):
+        ctx.in_shape = E.shape
+        ctx.index = index
+        ctx.padding_idx = padding_idx
+        return E[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        words = ctx.index != ctx.padding_idx
+        if words.all():
+            return IndexAdd.call(grad, index=ctx.index, shape=ctx.in_shape)
+        return IndexAdd.call(grad[words], index=ctx.index[words], shape=ctx.in_shape)
 
 
 class Embedding(Module):
@@ -53,6 +74,9 @@ class Embedding(Module):
         rng: a seed or np.random.Generator for the initialisation (default: the one
             `nn.init.seed` resets).
         dtype: np.float64 (default) or np.float32, the dtype of E and of the output.
+        padding_idx: keyword; the index of the padding token, or None (PyTorch's): its row of
+            E starts as zeros and gets no gradient, so padded positions embed as zeros
+            whatever the training (a negative index counts from the end, as PyTorch's).
 
     Shapes: indices (m,) -> (m, n_e); a batch of sentences (m, T_x) -> (m, T_x, n_e), which
     `nn.RNN` takes as its X; any shape (...) -> (..., n_e). Indices are integers (an array, a
@@ -65,16 +89,21 @@ class Embedding(Module):
     single_node = True
 
     def __init__(self, n_vocab: int, n_e: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64) -> None:
+                 dtype: Any = np.float64, *, padding_idx: int | None = None) -> None:
         super().__init__()
         self.n_vocab = whole_number(n_vocab, "n_vocab", "Embedding")
         self.n_e = whole_number(n_e, "n_e", "Embedding")
+        self.padding_idx = _padding_index(padding_idx, self.n_vocab)
         self.init = init
-        self.E = Parameter(initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype,
-                                                    caller="Embedding"))
+        E = initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype,
+                                    caller="Embedding")
+        if self.padding_idx is not None:
+            E[self.padding_idx] = 0.0
+        self.E = Parameter(E)
 
     @classmethod
-    def from_pretrained(cls, E: Any, freeze: bool = True) -> Embedding:
+    def from_pretrained(cls, E: Any, freeze: bool = True, *,
+                        padding_idx: int | None = None) -> Embedding:
         """An Embedding holding a copy of ``E`` of shape (n_vocab, n_e), row w the vector of
         word w (the course's E of shape (n_e, n_vocab) is ``E_course.T``).
 
@@ -88,7 +117,8 @@ class Embedding(Module):
         many steps would take steps up to 3.16 alpha at first: give it to Adam when it is
         unfrozen, in a group of its own (``optimizer.add_param_group({"params": [E]})``).
         ``freeze=False`` makes E a Parameter trained with the rest of the model from the
-        start. A float32 matrix stays float32; integers become float64.
+        start. A float32 matrix stays float32; integers become float64. ``padding_idx``: the
+        padding token's row gets no gradient (its vector is kept as given, as PyTorch's).
         """
         data = E.data if isinstance(E, Tensor) else np.asarray(E)
         if data.dtype.kind not in "iuf":
@@ -107,6 +137,7 @@ class Embedding(Module):
             return vectors
 
         layer = cls(data.shape[0], data.shape[1], init=pretrained, dtype=dtype)
+        layer.padding_idx = _padding_index(padding_idx, layer.n_vocab)  # its row as given
         layer.init = "pretrained"
         if freeze:
             layer.E.requires_grad_(False)
@@ -120,7 +151,10 @@ class Embedding(Module):
 
     def forward(self, indices: Any) -> Tensor:
         """The rows of E at ``indices``: (m,) -> (m, n_e), (m, T_x) -> (m, T_x, n_e)."""
-        return GetItem.apply(self.E, index=self._word_indices(indices))
+        index = self._word_indices(indices)
+        if self.padding_idx is None:
+            return GetItem.apply(self.E, index=index)
+        return PaddedLookup.apply(self.E, index=index, padding_idx=self.padding_idx)
 
     def _word_indices(self, indices: Any) -> np.ndarray:
         """``indices`` as an integer array, each in range(n_vocab), or an error naming the
@@ -180,9 +214,28 @@ class Embedding(Module):
         """``n_vocab=10, n_e=4, init='xavier'`` (or ``pretrained``), for the repr, whose count
         of parameters says when E is frozen."""
         sizes = f"n_vocab={self.n_vocab}, n_e={self.n_e}"
+        if self.padding_idx is not None:
+            sizes += f", padding_idx={self.padding_idx}"
         if self.init == "pretrained":
             return sizes + ", pretrained"
         return sizes + f", init={initializers.name_of(self.init)!r}"
+
+
+def _padding_index(padding_idx: Any, n_vocab: int) -> int | None:
+    """``padding_idx`` as an index from 0 to n_vocab - 1 (-1 is the last), or None."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, (bool, np.bool_)) or not isinstance(padding_idx,
+                                                                   (int, np.integer)):
+        raise GraphgradTypeError(
+            f"Embedding: padding_idx must be a word index (an int) or None, got "
+            f"{setting_text(padding_idx)}")
+    if not -n_vocab <= padding_idx < n_vocab:
+        raise ArgumentError(
+            f"Embedding: padding_idx={padding_idx} is not a word of the vocabulary of "
+            f"n_vocab={n_vocab}: give an index from 0 to {n_vocab - 1} (or from {-n_vocab} "
+            "to -1, counting from the end), and give the padding token that index")
+    return int(padding_idx) % n_vocab
 
 
 def _first(mask: np.ndarray) -> tuple[int, ...]:
