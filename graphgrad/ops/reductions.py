@@ -81,6 +81,12 @@ class Sum(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         _, keepdims = settle_reduction(ctx, x, axis, keepdims, "sum")
         ctx.in_shape = x.shape
+        if x.dtype.kind == "f" and x.itemsize < 8:
+            # float32 and float16 sums add up in float64 and are rounded once, as `Mean`'s:
+            # numpy adds rows one by one along a leading axis, so the float32 sum of 100000
+            # values near 1 was 100 units off, and float16's of 6e4, 6e4, -6e4 was inf.
+            total = np.add.reduce(x, axis=ctx.axes, dtype=np.float64, keepdims=keepdims)
+            return total.astype(x.dtype)
         return x.sum(axis=None if axis is None else ctx.axes, keepdims=keepdims)
 
     @staticmethod
