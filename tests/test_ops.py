@@ -533,6 +533,32 @@ def test_a_float32_norm_is_taken_in_float64_where_numpy_overflows():
     np.testing.assert_allclose(x.grad, [0.6, 0.8], rtol=1e-6)
 
 
+@pytest.mark.parametrize("fn, dtype, scale", [
+    (gg.std, np.float16, 1e4), (gg.norm, np.float16, 1e-6), (gg.std, np.float32, 3e37),
+    (gg.var, np.float32, 3e37)], ids=["std-float16-large", "norm-float16-subnormal",
+                                      "std-float32-large", "var-float32-large"])
+def test_spread_gradients_are_rounded_at_the_ends_of_a_dtypes_range(fn, dtype, scale):
+    """The gradients (x - mean(x)) / (n y) and x / y, of at most sqrt(n) and 1: n y overflowed
+    float16 for y of 3000 (the gradient of the std of values near 1e4 was 0), 1 / y did
+    for y below 2e-5 (the norm's of subnormal values was inf), and the mean(x) they take
+    again, numpy's, was inf for float32 values of 3e37 (var's gradient too, finite where
+    var itself overflows). Each is the float64 one rounded, within a few units of the
+    largest (a subnormal y holds fewer digits, which x / y carries)."""
+    x = (np.random.default_rng(4).uniform(0.5, 1.5, 24) * scale).astype(dtype)
+    t = gg.Tensor(x, requires_grad=True)
+    with np.errstate(over="ignore"):  # var of values of 3e37 is beyond float32: inf
+        (fn(t) * 1.5).backward()
+    wide = x.astype(np.float64)
+    y = fn(wide).item()
+    centred = wide - wide.mean()
+    want = 1.5 * {gg.std: centred / (24 * y), gg.var: centred / 12, gg.norm: wide / y}[fn]
+    assert t.grad.dtype == dtype
+    # units of the largest: x - mean(x) takes the rounding of the mean, a unit of x
+    unit = np.spacing(np.abs(want).max().astype(dtype)).astype(np.float64)
+    tolerance = 4 if scale > 1e-6 else 24  # subnormal x holds 4 digits: x / y carries them
+    assert np.all(np.abs(t.grad - want) <= tolerance * unit)
+
+
 def test_norm_gradient_at_a_zero_vector_is_zero_where_sqrt_of_a_sum_gives_nan():
     """x / ||x|| is 0/0 at x = 0: the gradient there is 0, a subgradient of the kink (as
     PyTorch's linalg.vector_norm gives); sqrt(sum(x**2)) gives 0 * inf = NaN. The rows that

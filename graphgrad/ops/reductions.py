@@ -272,6 +272,15 @@ def _spread(ctx: Any, x: np.ndarray, axis: Axis, keepdims: Any, ddof: Any, word:
     return np.add.reduce(centred * centred, axis=axes, keepdims=keepdims) / ctx.divisor
 
 
+def _centred(x: Any, axes: tuple[int, ...]) -> Any:
+    """x - mean(x) over ``axes``, an array or, in a backward, recorded; the mean of float32
+    and float16 values added up in float64, as `Mean`'s (numpy's float32 sum of 24 values
+    of 3e37 is inf)."""
+    if x.dtype == np.float64:
+        return x - x.mean(axis=axes, keepdims=True)
+    return x - Mean.call(x, axis=axes, keepdims=True)
+
+
 class Var(Function):
     """y = sum((x - mean(x))**2) / (n - ddof) over axes, n elements each (ddof=0: numpy's
     np.var; ddof=1: PyTorch's t.var());  dy/dx = 2 (x - mean(x)) / (n - ddof)"""
@@ -289,7 +298,7 @@ class Var(Function):
         if not ctx.divisor:  # no numbers were reduced: x is empty, and so is its gradient
             return np.zeros_like(x)
         # x - mean(x) is computed again from the input, so that second derivatives see it
-        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        centred = _centred(x, ctx.axes)
         return expand_reduced(grad * (2.0 / ctx.divisor), ctx.axes, ctx.keepdims) * centred
 
 
@@ -320,11 +329,14 @@ class Std(Function):
         if not ctx.divisor:
             return np.zeros_like(x)
         y = expand_reduced(y, ctx.axes, ctx.keepdims)
-        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        centred = _centred(x, ctx.axes)
         if ctx.zero is not None:  # 0 / 1 where the values are all equal: the subgradient 0
             y = np.where(ctx.zero, 1, y)
             centred = np.where(ctx.zero, 0, centred)
-        return expand_reduced(grad, ctx.axes, ctx.keepdims) / (y * ctx.divisor) * centred
+        # (x - mean(x)) / y first, at most sqrt(n): y * (n - ddof) overflowed float16 for a
+        # y of 3000 and more, and the gradient was 0
+        return expand_reduced(grad, ctx.axes, ctx.keepdims) * (1.0 / ctx.divisor) * (
+            centred / y)
 
 
 class Norm(Function):
@@ -349,7 +361,9 @@ class Norm(Function):
         y = expand_reduced(y, ctx.axes, ctx.keepdims)
         if ctx.zero is not None:  # x / 1 there, and x is 0
             y = np.where(ctx.zero, 1, y)
-        return expand_reduced(grad, ctx.axes, ctx.keepdims) / y * x
+        # x / y first, at most 1: grad / y overflowed float16 for a y below 2e-5 (inf where
+        # the gradient is x / y)
+        return expand_reduced(grad, ctx.axes, ctx.keepdims) * (x / y)
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
