@@ -18,14 +18,24 @@ def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
     return x - peak
 
 
+def _wider(x: np.ndarray) -> np.ndarray:
+    """float16 x as float32, else x: computed in float32 and rounded once, as in PyTorch, a
+    log-probability near 0 keeps its digits, where in float16 the sum of e**(x - max)
+    rounded 1.0003 to 1 and log_softmax gave 0 for -3e-4."""
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
 class Softmax(Function):
     """y_i = e**x_i / sum_j e**x_j;  dx = y * (dy - sum(dy * y))"""
 
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
-        y = np.exp(_shifted(x, axis))
+        wide = _wider(x)
+        y = np.exp(_shifted(wide, axis))
         y /= y.sum(axis=axis, keepdims=True)
+        if wide is not x:
+            y = y.astype(x.dtype)
         ctx.save_for_backward(y)
         return y
 
@@ -41,9 +51,12 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.axis = axis
-        y = _shifted(x, axis)  # a new array
+        wide = _wider(x)
+        y = _shifted(wide, axis)  # a new array
         if y.size:  # an empty one has nothing to normalise, and log of its sum would warn
             y -= np.log(np.exp(y).sum(axis=axis, keepdims=True))
+        if wide is not x:
+            y = y.astype(x.dtype)
         ctx.save_for_backward(y)
         return y
 
@@ -62,9 +75,12 @@ class LogSumExp(Function):
         ctx.save_for_backward(x)
         if x.size == 0:  # a sum of no terms is 0, and log 0 is -inf (as scipy's logsumexp)
             return np.full(np.sum(x, axis=axes, keepdims=keepdims).shape, -np.inf, x.dtype)
-        peak = x.max(axis=axes, keepdims=True)
+        wide = _wider(x)
+        peak = wide.max(axis=axes, keepdims=True)
         peak = np.where(np.isfinite(peak), peak, 0)
-        y = np.log(np.exp(x - peak).sum(axis=axes, keepdims=True)) + peak
+        y = np.log(np.exp(wide - peak).sum(axis=axes, keepdims=True)) + peak
+        if wide is not x:
+            y = y.astype(x.dtype)
         if not keepdims:
             y = y.reshape([n for i, n in enumerate(y.shape) if i not in axes])
         return y
