@@ -37,17 +37,15 @@ class Einsum(Function):
 
     @staticmethod
     def forward(ctx, *operands, subscripts):
-        terms, out, sizes, work = _canonical(subscripts, tuple([a.shape for a in operands]))
+        prepared = _prepared(subscripts, tuple([a.shape for a in operands]))
         floats = [a.dtype for a in operands if a.dtype.kind == "f"]
         if floats and len(floats) < len(operands):  # an int or bool operand takes the floats'
             dtype = np.result_type(*floats)           # dtype, as in a * b
             operands = tuple(a if a.dtype.kind == "f" else a.astype(dtype) for a in operands)
-        ctx.terms, ctx.out, ctx.sizes = terms, out, sizes
+        ctx.terms, ctx.out, ctx.sizes = prepared[:3]
         if len(operands) > 1:  # each operand's gradient is made of the others
             ctx.save_for_backward(*operands)
-        fast = len(operands) > 1 and work > _PLAIN_LOOP
-        return np.einsum(",".join(terms) + "->" + out, *operands,
-                         optimize="greedy" if fast else False)
+        return _contract(prepared, operands, bool(floats))
 
     @staticmethod
     def backward(ctx, grad):
@@ -60,8 +58,12 @@ class Einsum(Function):
             subscripts, constants = _gradient_form(ctx.terms, ctx.out, k)
             made = [np.eye(ctx.sizes[label], dtype=grad.dtype) if kind == "eye"
                     else np.ones(ctx.sizes[label], grad.dtype) for kind, label in constants]
-            grads.append(Einsum.call(grad, *operands[:k], *operands[k + 1:], *made,
-                                     subscripts=subscripts))
+            others = (grad, *operands[:k], *operands[k + 1:], *made)
+            if type(grad) is np.ndarray:  # arrays: no graph to record, and no node to make
+                prepared = _prepared(subscripts, tuple([a.shape for a in others]))
+                grads.append(_contract(prepared, others, grad.dtype.kind == "f"))
+            else:
+                grads.append(Einsum.call(*others, subscripts=subscripts))
         return tuple(grads)
 
     @staticmethod
@@ -73,6 +75,102 @@ class Einsum(Function):
                 "met once, in alphabetical order)")
 
 
+def _contract(prepared: tuple, operands: tuple, floats: bool) -> np.ndarray:
+    """The einsum `_prepared` made ready of ``operands`` (arrays of one float dtype when
+    ``floats``): by np.matmul when it is a (batched) matrix product, else by np.einsum, told
+    the order of contraction found once for these shapes when the sum is large enough for
+    BLAS to pay."""
+    _, _, _, spec, plan, optimize = prepared
+    if plan is not None and floats:  # (np.matmul of ints or bools is not einsum's)
+        return _as_matmul(plan, *operands)
+    if optimize is None:  # a matrix product of ints
+        optimize = len(operands) > 1 and "greedy"
+    return np.einsum(spec, *operands, optimize=optimize)
+
+
+@functools.lru_cache(maxsize=256)  # an einsum in a loop meets the same subscripts and shapes
+def _prepared(subscripts: Any, shapes: tuple[tuple[int, ...], ...]) -> tuple:
+    """`_canonical`'s labels, output and sizes, the explicit subscripts np.einsum is given,
+    the `_matmul_plan` (or None), and the ``optimize`` np.einsum takes otherwise: False
+    (its plain loop) below _PLAIN_LOOP products or for one operand, else the order of
+    contraction `_path` finds (None where the plan applies)."""
+    terms, out, sizes, work = _canonical(subscripts, shapes)
+    spec = ",".join(terms) + "->" + out
+    plan = _matmul_plan(terms, out, shapes)
+    optimize: Any = False
+    if plan is not None:
+        optimize = None
+    elif len(shapes) > 1 and work > _PLAIN_LOOP:
+        optimize = _path(spec, shapes)
+    return terms, out, sizes, spec, plan, optimize
+
+
+def _path(spec: str, shapes: tuple[tuple[int, ...], ...]) -> list:
+    """numpy's greedy order of contraction for ``spec`` (canonical, explicit) at ``shapes``,
+    found once by `_prepared`: np.einsum(optimize="greedy") searches ~15 us on each call."""
+    dummies = [np.lib.stride_tricks.as_strided(np.empty(1), shape, (0,) * len(shape))
+               for shape in shapes]  # einsum_path reads only their shapes
+    return np.einsum_path(spec, *dummies, optimize="greedy")[0]
+
+
+def _matmul_plan(terms: tuple[str, ...], out: str, shapes: tuple[tuple[int, ...], ...]
+                 ) -> tuple | None:
+    """How an einsum of two operands that is a (batched) matrix product is taken with
+    np.matmul, or None: each label of an operand appears once in it and also in the other
+    operand or the output (no diagonal, no axis summed alone). The labels in both operands
+    and the output are the batch, those in both operands alone are summed, and the others
+    are the rows of the first and the columns of the second. Returned: each operand's axis
+    order (None when it is already right) and the shape it is read as, the shape of the
+    product laid out as (batch, rows, columns), and its axis order into the output's."""
+    if len(terms) != 2:
+        return None
+    a, b = terms
+    if len(set(a)) != len(a) or len(set(b)) != len(b):
+        return None
+    if any(c not in b and c not in out for c in a) or any(c not in a and c not in out
+                                                        for c in b):
+        return None
+    size = dict(zip(a, shapes[0]))
+    size.update(zip(b, shapes[1]))
+    batch = [c for c in out if c in a and c in b]
+    rows = [c for c in out if c in a and c not in b]
+    cols = [c for c in out if c in b and c not in a]
+    summed = [c for c in a if c in b and c not in out]
+
+    def order(term: str, labels: list[str]) -> tuple[int, ...] | None:
+        axes = tuple(term.index(c) for c in labels)
+        return None if axes == tuple(range(len(term))) else axes
+
+    batch_shape = tuple(size[c] for c in batch)
+    n_rows, n_cols, n_sum = (math.prod(size[c] for c in cs) for cs in (rows, cols, summed))
+    laid = batch + rows + cols
+    return (order(a, batch + rows + summed), batch_shape + (n_rows, n_sum),
+            order(b, batch + summed + cols), batch_shape + (n_sum, n_cols),
+            batch_shape + tuple(size[c] for c in rows + cols),
+            order("".join(laid), list(out)))
+
+
+def _as_matmul(plan: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The einsum of ``a`` and ``b`` that ``plan`` (`_matmul_plan`) describes, by np.matmul:
+    BLAS at once, where np.einsum loops in C (small sizes) or first searches for an order of
+    contraction (~15 us)."""
+    a_order, a_shape, b_order, b_shape, shape, out_order = plan
+    if a_order is not None:
+        a = a.transpose(a_order)
+    if b_order is not None:
+        b = b.transpose(b_order)
+    if a.shape != a_shape:
+        a = a.reshape(a_shape)
+    if b.shape != b_shape:
+        b = b.reshape(b_shape)
+    # with nothing summed it is a product of broadcasts (a column times a row), which
+    # np.multiply takes faster than BLAS
+    y = np.multiply(a, b) if a_shape[-1] == 1 else np.matmul(a, b)
+    if y.shape != shape:
+        y = y.reshape(shape)
+    return y if out_order is None else y.transpose(out_order)
+
+
 def _fresh(used: set[str]) -> Iterator[str]:
     """The letters not in ``used``, then a ValueError: einsum has 52 labels in all."""
     yield from (c for c in _LETTERS if c not in used)
@@ -80,7 +178,6 @@ def _fresh(used: set[str]) -> Iterator[str]:
                      "with (the axes under '...' and the broadcast ones take a letter each)")
 
 
-@functools.lru_cache(maxsize=256)  # an einsum in a loop parses the same subscripts each time
 def _canonical(subscripts: Any, shapes: tuple[tuple[int, ...], ...]
                ) -> tuple[tuple[str, ...], str, dict[str, int], int]:
     """The operands' labels with '...' written out as letters and each axis of size 1 that
