@@ -140,7 +140,7 @@ def test_outer_flattens_its_operands_as_numpys():
 @pytest.mark.parametrize("call, op", [
     (lambda a, b: np.einsum("ij,jk->ik", a, b), "Einsum"),
     (lambda a, b: np.einsum("ij,jk->ik", a, b, optimize=True), "Einsum"),
-    (lambda a, b: np.outer(a, b), "Mul"),
+    (lambda a, b: np.outer(a, b), "Outer"),
 ], ids=["np.einsum", "np.einsum-optimize", "np.outer"])
 def test_numpy_einsum_and_outer_record_the_op(call, op):
     """They were refused on a tensor that requires grad (no graphgrad op)."""
@@ -269,3 +269,19 @@ def test_the_order_of_contraction_is_found_once_for_given_subscripts_and_shapes(
     y.backward(np.ones((17, 21)))
     np.testing.assert_allclose(a.grad, np.ones((17, 21)) @ (b_data @ c_data).T, rtol=1e-12)
     assert found and len(found) == len(set(found))  # each einsum searched once
+
+
+def test_outer_is_one_node_whose_gradients_are_g_b_and_a_g():
+    """da = G b and db = a^T G, shaped back as a and b; second derivatives through them."""
+    a_data, b_data = RNG.standard_normal((2, 2)), RNG.standard_normal(3)
+    a, b = _leaves(a_data, b_data)
+    y = gg.outer(a, b)
+    assert type(y.creator).__name__ == "Outer" and y.creator.inputs == (a, b)
+    G = RNG.standard_normal((4, 3))
+    y.backward(G)
+    np.testing.assert_allclose(a.grad, (G @ b_data).reshape(2, 2), rtol=1e-14)
+    np.testing.assert_allclose(b.grad, a_data.reshape(-1) @ G, rtol=1e-14)
+    assert gg.gradgradcheck(gg.outer, _leaves(a_data, b_data))
+    z = gg.outer(gg.Tensor(np.ones(2, np.float32), requires_grad=True), np.array([1, 2]))
+    assert z.dtype == np.float32
+    np.testing.assert_array_equal(z.data, [[1, 2], [1, 2]])

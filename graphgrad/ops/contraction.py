@@ -1,10 +1,10 @@
-"""Sums of products over labelled axes: einsum, and outer built on reshape and *.
+"""Sums of products over labelled axes: einsum, and outer (a column times a row).
 
 ``gg.einsum("ij,jk->ik", A, B)`` is A @ B: each operand's axes get letters, a letter shared by
 operands is one axis they run along together, and the letters missing from the output are
 summed over. Its gradient with respect to one operand is again an einsum, of the upstream
 gradient with the other operands, so second derivatives come for free. Depends on
-`function`, `ops.arithmetic`, `ops.shape`, `errors`.
+`function`, `ops.arithmetic`, `errors`.
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ import numpy as np
 
 from graphgrad.errors import ArgumentError, GraphgradTypeError
 from graphgrad.function import Function
-from graphgrad.ops.arithmetic import Mul
-from graphgrad.ops.shape import Reshape
+from graphgrad.ops.arithmetic import _same_float
 from graphgrad.tensor import Tensor
 
 _LETTERS = string.ascii_letters  # the labels numpy's einsum takes
@@ -73,6 +72,25 @@ class Einsum(Function):
                 "('ij,jk->ik' for A @ B); '...' stands for the axes not named (broadcast as "
                 "in numpy), and the output after '->' (left out, it is '...' and the letters "
                 "met once, in alphabetical order)")
+
+
+class Outer(Function):
+    """y = outer(a, b): y_ij = a_i b_j, a and b flattened first;  da = dy b, db = a^T dy (as
+    vectors, shaped back as a and b)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _same_float(a, b)
+        ctx.save_for_backward(a, b)
+        return np.multiply.outer(a.reshape(-1), b.reshape(-1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        return ((grad @ b.reshape(-1)).reshape(a.shape) if need_a else None,
+                (a.reshape(-1) @ grad).reshape(b.shape) if need_b else None)
 
 
 def _contract(prepared: tuple, operands: tuple, floats: bool) -> np.ndarray:
@@ -312,4 +330,4 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
 def outer(a: Any, b: Any) -> Tensor:
     """The outer product of ``a`` and ``b``, as np.outer: out[i, j] = a[i] * b[j], a and b
     flattened first, (m,) and (n,) giving (m, n). The product of a column and a row."""
-    return Mul.apply(Reshape.apply(a, shape=(-1, 1)), Reshape.apply(b, shape=(1, -1)))
+    return Outer.apply(a, b)
