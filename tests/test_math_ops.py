@@ -299,3 +299,21 @@ def test_numpy_calls_in_a_float_dtype_run_the_op_and_in_an_integer_one_give_a_co
     np.testing.assert_array_equal(counts.data, [2, 12])
     with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.prod\(\.\.\., initial=\.\.\.\)"):
         np.prod(x, initial=2.0)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+def test_elu_keeps_only_x_for_its_backward(alpha):
+    """No mask of x > 0 of x's size is kept on the node (backward finds where x > 0 when it
+    needs to, and not at all for alpha = 1, where e**min(x, 0) is already 1 there); the
+    gradient is 1 where x > 0 and alpha e**x elsewhere, 0 itself included."""
+    x_data = np.array([[-2.0, -0.5, 0.0], [0.25, 3.0, -40.0]])
+    x = gg.Tensor(x_data, requires_grad=True)
+    y = gg.elu(x, alpha=alpha)
+    kept = [v for v in vars(y.creator).values() if isinstance(v, np.ndarray)]
+    assert kept == [] and len(y.creator.saved) == 1 and y.creator.saved[0] is x_data
+    G = np.arange(1.0, 7.0).reshape(2, 3)
+    y.backward(G)
+    np.testing.assert_allclose(y.data, np.where(x_data > 0, x_data, alpha * np.expm1(x_data)),
+                               rtol=1e-15)
+    np.testing.assert_allclose(x.grad, G * np.where(x_data > 0, 1.0, alpha * np.exp(x_data)),
+                               rtol=1e-15)

@@ -57,18 +57,32 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha=1.0):
-        ctx.positive = positive = x > 0
         ctx.alpha = alpha
         ctx.save_for_backward(x)
-        # e**x of the negative values only: e**1000 would overflow, with a warning, where
-        # the positive values are kept as they are
-        below = np.where(positive, 0, x)
-        return np.where(positive, x, alpha * np.expm1(below))
+        # e**x of min(x, 0): e**1000 would overflow, with a warning. Where x > 0 the first
+        # term is alpha (e**0 - 1) = 0, and where x <= 0 the second is 0, so the sum is
+        # either one exactly
+        y = np.minimum(x, 0)
+        np.expm1(y, out=y)
+        if alpha != 1:
+            y *= alpha
+        y += np.maximum(x, 0)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        positive, alpha = ctx.positive, ctx.alpha
+        alpha = ctx.alpha
+        if type(x) is np.ndarray:  # plain numpy: the slope alpha e**min(x, 0), 1 where x > 0
+            slope = np.exp(np.minimum(x, 0))  # 1 where x > 0 already when alpha is 1
+            if alpha != 1:
+                slope *= alpha
+                slope = np.where(x > 0, 1, slope)
+            slope *= grad
+            return slope
+        # on Tensors (create_graph), the slope's own derivative at x = 0 is the left-hand
+        # alpha, as PyTorch's: through the mask x <= 0, not min(x, 0), which shares it
+        positive = x.data > 0
         return np.where(positive, grad, grad * (alpha * np.exp(np.where(positive, 0, x))))
 
 
