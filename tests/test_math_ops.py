@@ -317,3 +317,27 @@ def test_elu_keeps_only_x_for_its_backward(alpha):
                                rtol=1e-15)
     np.testing.assert_allclose(x.grad, G * np.where(x_data > 0, 1.0, alpha * np.exp(x_data)),
                                rtol=1e-15)
+
+
+@pytest.mark.parametrize("fn, slope", [
+    (gg.softplus, lambda x: 1 / (1 + np.exp(-x))),
+    (gg.gelu, lambda x: _gelu_slope(x)),
+], ids=["softplus", "gelu"])
+def test_softplus_and_gelu_backward_on_arrays_run_no_other_op(monkeypatch, fn, slope):
+    """Outside create_graph their gradients are numpy in place: no Sigmoid or Clip op is
+    run (each made a node object and temporaries of its own); the values are the slope's."""
+    x_data = np.array([-6.0, -1.5, -0.25, 0.0, 0.5, 2.0, 7.0])
+    refused = staticmethod(lambda *args, **kwargs: pytest.fail("an op ran"))
+    monkeypatch.setattr(gg.ops.elementwise.Sigmoid, "forward", refused)
+    monkeypatch.setattr(gg.ops.elementwise.Clip, "forward", refused)
+    x = gg.Tensor(x_data, requires_grad=True)
+    G = np.linspace(-1.0, 2.0, 7)
+    fn(x).backward(G)
+    np.testing.assert_allclose(x.grad, G * slope(x_data), rtol=1e-14, atol=1e-300)
+
+
+def _gelu_slope(x):
+    """d/dx of x sigmoid(2u), 2u = c (x + 0.044715 x**3), c = 2 sqrt(2/pi)."""
+    c = 2 * math.sqrt(2 / math.pi)
+    s = 1 / (1 + np.exp(-c * (x + 0.044715 * x**3)))
+    return s + x * s * (1 - s) * c * (1 + 3 * 0.044715 * x**2)

@@ -23,14 +23,33 @@ class Softplus(Function):
         ctx.save_for_backward(x)
         # max(x, 0) + ln(1 + e**-|x|): e**x overflows beyond x = 709 (89 in float32), and
         # ln(1 + e**x) loses the tail e**x to rounding where x is very negative.
-        y = np.log1p(np.exp(-np.abs(x)))
+        y = _exp_minus_abs(x)
+        np.log1p(y, out=y)
         y += np.maximum(x, 0)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        return grad * Sigmoid.call(x)
+        if type(x) is not np.ndarray:  # on Tensors (create_graph): recorded
+            return grad * Sigmoid.call(x)
+        # Sigmoid's stable form, e**min(x, 0) / (1 + e**-|x|), with its one exponential
+        # e**-|x| taken once (it is e**x where x < 0), in place; x alone is kept, not the
+        # exponential of forward, which would be a second array of x's size
+        e = _exp_minus_abs(x)
+        s = np.where(x < 0, e, 1)
+        e += 1
+        s /= e
+        s *= grad
+        return s
+
+
+def _exp_minus_abs(x: np.ndarray) -> np.ndarray:
+    """e**-|x|, a new array, computed in place."""
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    return e
 
 
 class LogSigmoid(Function):
@@ -112,8 +131,30 @@ _GELU_EDGE = 30.0
 
 def _gelu_gate(x: Any) -> Any:
     """sigmoid(2u) and x clipped to +-_GELU_EDGE, on arrays or, in a backward, recorded."""
+    if type(x) is np.ndarray:
+        return _gelu_gate_of_array(x)
     inside = Clip.call(x, low=-_GELU_EDGE, high=_GELU_EDGE)
     return Sigmoid.call(_GELU_SCALE * (inside + _GELU_CUBIC * (inside * inside * inside))), inside
+
+
+def _gelu_gate_of_array(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_gelu_gate` of an array: the same operations in the same order, so the same values,
+    on new arrays written in place (no Clip or Sigmoid node, no mask of the clip)."""
+    inside = np.clip(x, -_GELU_EDGE, _GELU_EDGE)
+    z = inside * inside
+    z *= inside
+    z *= _GELU_CUBIC
+    z += inside
+    z *= _GELU_SCALE
+    # Sigmoid's stable e**min(z, 0) / (1 + e**-|z|)
+    denominator = np.abs(z)
+    np.negative(denominator, out=denominator)
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    np.minimum(z, 0, out=z)
+    np.exp(z, out=z)
+    z /= denominator
+    return z, inside
 
 
 class GELU(Function):
@@ -127,7 +168,8 @@ class GELU(Function):
         # where the stable sigmoid keeps the tail's relative precision
         wide = _wider(x)
         s, _ = _gelu_gate(wide)
-        return x * s if wide is x else (x * s).astype(x.dtype)
+        s *= wide
+        return s if wide is x else s.astype(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -135,8 +177,22 @@ class GELU(Function):
         wide = _wider(x)
         s, inside = _gelu_gate(wide)
         # the clipped x in the second term: s (1 - s) is 0 beyond the edge, and inf * 0 NaN
-        slope = _GELU_SCALE * (1 + (3 * _GELU_CUBIC) * (inside * inside))
-        dx = grad * (s + inside * (s * (1 - s)) * slope)
+        if type(x) is not np.ndarray:  # on Tensors (create_graph): recorded
+            slope = _GELU_SCALE * (1 + (3 * _GELU_CUBIC) * (inside * inside))
+            dx = grad * (s + inside * (s * (1 - s)) * slope)
+            return dx if wide is x else dx.astype(x.dtype)
+        # the same operations in place; gate and slope are recomputed from x, not kept from
+        # forward, where they would be two more arrays of x's size on every node
+        slope = inside * inside
+        slope *= 3 * _GELU_CUBIC
+        slope += 1
+        slope *= _GELU_SCALE
+        dx = 1 - s
+        dx *= s
+        dx *= inside
+        dx *= slope
+        dx += s
+        dx *= grad
         return dx if wide is x else dx.astype(x.dtype)
 
 
