@@ -15,6 +15,7 @@ from benchmarks import (
     bench_layers,
     bench_memory,
     bench_nn_mlp,
+    bench_ops,
     bench_recurrent,
     chains,
 )
@@ -34,6 +35,8 @@ CHECKS = {
     "recurrent: RNN step": lambda: bench_recurrent.check("rnn", 5, 4, 3, 6),
     "recurrent: LSTM step": lambda: bench_recurrent.check("lstm", 5, 4, 3, 6),
     "layers: every layer, timed sizes": bench_layers.check_layers,
+    "ops: every newer op, timed sizes": bench_ops.check_ops,
+    "ops: every newer op, odd sizes": lambda: bench_ops.check_ops(5),
 }
 
 
