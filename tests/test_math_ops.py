@@ -341,3 +341,20 @@ def _gelu_slope(x):
     c = 2 * math.sqrt(2 / math.pi)
     s = 1 / (1 + np.exp(-c * (x + 0.044715 * x**3)))
     return s + x * s * (1 - s) * c * (1 + 3 * 0.044715 * x**2)
+
+
+@pytest.mark.parametrize("fn, value, slope", [
+    (gg.softplus, math.log1p(math.exp(-0.7)), 1 / (1 + math.exp(0.7))),
+    (gg.elu, math.expm1(-0.7), math.exp(-0.7)),
+    (lambda x: gg.elu(x, alpha=0.5), 0.5 * math.expm1(-0.7), 0.5 * math.exp(-0.7)),
+    (gg.gelu, -0.7 / (1 + math.exp(2 * math.sqrt(2 / math.pi) * (0.7 + 0.044715 * 0.7**3))),
+     float(_gelu_slope(np.array(-0.7)))),
+], ids=["softplus", "elu", "elu-alpha", "gelu"])
+def test_activations_of_one_number(fn, value, slope):
+    """A 0-d x: numpy gives operations on it as scalars, which the in-place forms must not
+    try to write into."""
+    x = gg.Tensor(np.array(-0.7), requires_grad=True)
+    y = fn(x)
+    y.backward()
+    assert y.shape == () and y.item() == pytest.approx(value, rel=1e-14)
+    assert x.grad.shape == () and float(x.grad) == pytest.approx(slope, rel=1e-13)

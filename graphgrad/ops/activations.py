@@ -44,9 +44,15 @@ class Softplus(Function):
         return s
 
 
+def _new_like(x: np.ndarray) -> np.ndarray:
+    """An empty float array of x's shape, to compute in (``out=``): numpy gives the result
+    of an operation on a 0-d array as a scalar, which cannot be written to."""
+    return np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float64)
+
+
 def _exp_minus_abs(x: np.ndarray) -> np.ndarray:
     """e**-|x|, a new array, computed in place."""
-    e = np.abs(x)
+    e = np.abs(x, out=_new_like(x))
     np.negative(e, out=e)
     np.exp(e, out=e)
     return e
@@ -81,7 +87,7 @@ class ELU(Function):
         # e**x of min(x, 0): e**1000 would overflow, with a warning. Where x > 0 the first
         # term is alpha (e**0 - 1) = 0, and where x <= 0 the second is 0, so the sum is
         # either one exactly
-        y = np.minimum(x, 0)
+        y = np.minimum(x, 0, out=_new_like(x))
         np.expm1(y, out=y)
         if alpha != 1:
             y *= alpha
@@ -93,7 +99,8 @@ class ELU(Function):
         (x,) = ctx.saved
         alpha = ctx.alpha
         if type(x) is np.ndarray:  # plain numpy: the slope alpha e**min(x, 0), 1 where x > 0
-            slope = np.exp(np.minimum(x, 0))  # 1 where x > 0 already when alpha is 1
+            slope = np.minimum(x, 0, out=_new_like(x))
+            np.exp(slope, out=slope)  # 1 where x > 0 already when alpha is 1
             if alpha != 1:
                 slope *= alpha
                 slope = np.where(x > 0, 1, slope)
@@ -140,14 +147,14 @@ def _gelu_gate(x: Any) -> Any:
 def _gelu_gate_of_array(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`_gelu_gate` of an array: the same operations in the same order, so the same values,
     on new arrays written in place (no Clip or Sigmoid node, no mask of the clip)."""
-    inside = np.clip(x, -_GELU_EDGE, _GELU_EDGE)
-    z = inside * inside
+    inside = np.clip(x, -_GELU_EDGE, _GELU_EDGE, out=_new_like(x))
+    z = np.multiply(inside, inside, out=_new_like(x))
     z *= inside
     z *= _GELU_CUBIC
     z += inside
     z *= _GELU_SCALE
     # Sigmoid's stable e**min(z, 0) / (1 + e**-|z|)
-    denominator = np.abs(z)
+    denominator = np.abs(z, out=_new_like(z))
     np.negative(denominator, out=denominator)
     np.exp(denominator, out=denominator)
     denominator += 1
