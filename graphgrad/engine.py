@@ -213,8 +213,10 @@ def _freed_error(node: Function, roots: Sequence[Tensor],
                  through: Tensor | None = None) -> BackwardError:
     """The error of a walk that reached ``node`` after a backward freed it. When ``node``
     made none of ``roots``, this graph was built on a tensor an earlier pass ran through
-    (``through``, when known): the course's update W = W - lr * dW, made outside no_grad,
-    puts each step's update on the next step's graph, and the second step ends here."""
+    (``through``, when known): two costs on one body, a cost made from one already
+    backpropagated, or the course's update W = W - lr * dW made outside no_grad, which puts
+    each step's update on the next step's graph (`_looks_like_an_update`: its message says
+    how to update instead)."""
     where = f" (created at {node.created_at})" if node.created_at else ""
     retain = (
         "retain_graph=True to the first backward() or gg.grad() (gg.grad keeps the graph by "
