@@ -333,10 +333,12 @@ class Std(Function):
         if ctx.zero is not None:  # 0 / 1 where the values are all equal: the subgradient 0
             y = np.where(ctx.zero, 1, y)
             centred = np.where(ctx.zero, 0, centred)
+        grad = expand_reduced(grad, ctx.axes, ctx.keepdims)
+        if x.dtype == np.float64:  # as before: one product of the input's size, not two
+            return grad / (y * ctx.divisor) * centred
         # (x - mean(x)) / y first, at most sqrt(n): y * (n - ddof) overflowed float16 for a
         # y of 3000 and more, and the gradient was 0
-        return expand_reduced(grad, ctx.axes, ctx.keepdims) * (1.0 / ctx.divisor) * (
-            centred / y)
+        return grad * (1.0 / ctx.divisor) * (centred / y)
 
 
 class Norm(Function):
@@ -361,9 +363,12 @@ class Norm(Function):
         y = expand_reduced(y, ctx.axes, ctx.keepdims)
         if ctx.zero is not None:  # x / 1 there, and x is 0
             y = np.where(ctx.zero, 1, y)
+        grad = expand_reduced(grad, ctx.axes, ctx.keepdims)
+        if x.dtype == np.float64:  # as before: grad / y of the output's size, then one product
+            return grad / y * x
         # x / y first, at most 1: grad / y overflowed float16 for a y below 2e-5 (inf where
         # the gradient is x / y)
-        return expand_reduced(grad, ctx.axes, ctx.keepdims) * (x / y)
+        return grad * (x / y)
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
