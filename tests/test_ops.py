@@ -351,6 +351,20 @@ def test_a_float32_or_float16_sum_down_a_long_axis_is_correctly_rounded():
     np.testing.assert_array_equal(h.grad, np.ones((3, 2)))
 
 
+def test_a_float32_sum_over_trailing_axes_is_numpys_pairwise_sum():
+    """Over the trailing axes of a contiguous float32 array (a loss's sum) numpy adds pairwise,
+    within a few units of the exact sum: the sum is numpy's, at half the cost of adding up
+    in float64 (7 us for (512, 64), where float64 took 16)."""
+    rng = np.random.default_rng(2)
+    for shape, axis in (((1000, 1000), None), ((10, 300, 400), (1, 2)), ((2000, 500), -1)):
+        x = (1 + 0.01 * rng.standard_normal(shape)).astype(np.float32)
+        total = gg.sum(x, axis=axis)
+        assert total.dtype == np.float32
+        np.testing.assert_array_equal(total.data, x.sum(axis=axis))
+        exact = np.sum(x.astype(np.float64), axis=axis)
+        assert np.all(np.abs(total.data - exact) <= 4 * np.spacing(exact.astype(np.float32)))
+
+
 def test_logsumexp_of_huge_ties_has_a_gradient_that_sums_to_one():
     for dtype, big in ((np.float64, 1e16), (np.float32, 3e6)):
         x = gg.Tensor(np.array([big, big], dtype), requires_grad=True)
