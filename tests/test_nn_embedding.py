@@ -304,3 +304,11 @@ def test_padding_idx_counts_from_the_end_and_is_checked():
     np.testing.assert_array_equal(layer.E.data[1], [2.0, 3.0])  # kept as given, as PyTorch
     layer(np.array([1, 2, 1])).sum().backward()
     np.testing.assert_array_equal(layer.E.grad, [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+
+
+def test_padding_idx_zeroes_a_copy_of_a_read_only_initial_matrix():
+    table = np.arange(6.0).reshape(3, 2)
+    table.setflags(write=False)
+    layer = nn.Embedding(3, 2, init=lambda shape, rng: table, padding_idx=1)
+    np.testing.assert_array_equal(layer.E.data, [[0.0, 1.0], [0.0, 0.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(table[1], [2.0, 3.0])  # the init's array is not changed

@@ -98,6 +98,8 @@ class Embedding(Module):
         E = initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype,
                                     caller="Embedding")
         if self.padding_idx is not None:
+            if not E.flags.writeable:  # an init's own read-only array: left as it is
+                E = E.copy()
             E[self.padding_idx] = 0.0
         self.E = Parameter(E)
 
