@@ -424,3 +424,25 @@ def test_the_docstring_of_each_toolkit_op_names_its_inputs(op):
     unnamed = [name for name in list(inspect.signature(op.forward).parameters)[1:]
                if not _mentions(doc, name) and not _mentions(doc, name.upper())]
     assert not unnamed, f"{op.__name__}: the docstring does not name the inputs {unnamed}"
+
+
+def test_the_ops_package_docstring_lists_each_function_under_its_module():
+    """graphgrad/ops/__init__.py's map, ``- `module`: name name ...``, names every gg function
+    where it is defined: a reader looks an op up there."""
+    import graphgrad.ops
+
+    listed = {}
+    for module, names in re.findall(r"^- `(\w+)`: (.*(?:\n  .*)*)", graphgrad.ops.__doc__,
+                                    re.M):
+        listed[module] = set(names.split())
+    wrong = []
+    for name in gg.__all__:
+        module = getattr(getattr(gg, name), "__module__", "") or ""
+        if not module.startswith("graphgrad.ops."):
+            continue
+        where = module.rsplit(".", 1)[1]
+        if where in ("arithmetic", "indexing"):  # listed by their operators
+            continue
+        if name not in listed.get(where, set()):
+            wrong.append(f"{name} ({where})")
+    assert not wrong, f"not listed under their module in graphgrad/ops/__init__.py: {wrong}"

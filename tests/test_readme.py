@@ -171,3 +171,15 @@ def test_every_table_row_has_as_many_cells_as_its_header():
         elif cells != counts:
             problems.append(f"line {number}: {cells} cells, header {counts}")
     assert not problems
+
+
+@pytest.mark.parametrize("package", ["ops", "nn"])
+def test_the_layout_table_names_every_module_of_ops_and_nn(package):
+    """A module added to graphgrad/ops or graphgrad/nn is named in the layout table, where a
+    newcomer looks for it."""
+    row = next(line for line in README.read_text().splitlines()
+               if line.startswith(f"| `graphgrad/{package}/` |"))
+    folder = README.parent / "graphgrad" / package
+    modules = {path.stem for path in folder.glob("*.py") if path.stem != "__init__"}
+    missing = sorted(modules - set(re.findall(r"`(\w+)`", row)))
+    assert not missing, f"the layout row of graphgrad/{package}/ does not name {missing}"

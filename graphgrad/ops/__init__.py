@@ -3,7 +3,7 @@
 - `arithmetic`: + - * / ** neg @
 - `elementwise`: exp log log1p expm1 sqrt abs sin cos tanh sigmoid relu leaky_relu maximum
   minimum clip where
-- `activations`: softplus elu silu gelu
+- `activations`: softplus log_sigmoid elu silu gelu
 - `reductions`: sum mean prod max min var std norm
 - `cumulative`: cumsum
 - `softmax`: softmax log_softmax logsumexp
@@ -17,5 +17,6 @@
 - `pooling`: max_pool2d avg_pool2d over images
 - `windows`: the f x f windows, padding and im2col both of them are built on
 
-`broadcasting.unbroadcast` is the one place numpy broadcasting is undone in backward.
+`broadcasting.unbroadcast` is the one place numpy broadcasting is undone in backward;
+`broadcasting.broadcast_gradient` spreads a reduction's gradient back over its input.
 """
