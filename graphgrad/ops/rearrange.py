@@ -25,6 +25,7 @@ from graphgrad.ops.shape import (
     Reshape,
     Stack,
     Transpose,
+    _name,
     _refuse_bool_axes,
     _slice_along,
     _tensors,
@@ -144,10 +145,6 @@ class Tile(Function):
         if tiled:
             g = g.sum(axis=tiled)
         return g.reshape(shape)
-
-
-def _name(x: Any) -> str:
-    return getattr(x, "name", None) or "x"
 
 
 def _ndim_and_shown(x: Any, op: str) -> tuple[int, Any]:
