@@ -285,6 +285,8 @@ def test_every_convolution_and_pooling_spells_the_zeros_around_the_input_padding
     assert "padding" in params and "pad" not in params
     assert params["padding"].default == 0
     assert list(params).index("padding") == list(params).index("stride") + 1
+    # each takes "same" and "valid" too, and says so in its signature
+    assert params["padding"].annotation in ("int | str", int | str)
 
 
 # -- functions of one tensor and their Tensor methods ------------------------------------------

@@ -434,7 +434,7 @@ _SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding
 
 
 @renamed(_SPELLING, pad="padding")
-def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
+def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0,
            groups: int = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
 
@@ -458,7 +458,7 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
 
 
 @renamed(_SPELLING, pad="padding")
-def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
+def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0,
            groups: int = 1) -> Tensor:
     """A convolution along sequences as one node, as Keras's Conv1D: Z = conv(A, W) + b.
 
@@ -479,8 +479,9 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
 
 
 @renamed(_SPELLING, pad="padding")
-def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int = 0,
-                     output_padding: int = 0, groups: int = 1) -> Tensor:
+def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1,
+                     padding: int | str = 0, output_padding: int = 0,
+                     groups: int = 1) -> Tensor:
     """The transposed convolution as one node (U-Net's up-convolution; Keras's
     Conv2DTranspose, PyTorch's conv_transpose2d): each pixel of A, times the filters, is added
     into an f x f window of the output, windows ``stride`` pixels apart, so a stride of 2
