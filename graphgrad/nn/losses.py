@@ -56,22 +56,14 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, y, reduction="mean", ignore_index=None):
         n_classes = z.shape[-1]
-        ones = _ones((n_classes,), z.dtype)  # row sums as products with ones: BLAS is quicker
-        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
-        p = np.exp(shifted)
-        log_p = shifted
-        log_p -= np.log(np.dot(p, ones)[..., None])  # shifted is ours: reuse it for log softmax(Z)
-        np.exp(log_p, out=p)  # softmax(Z), without a division by each row's sum
+        p, log_p = _softmax_and_log(z)
         m = z.size // n_classes if n_classes else 0
         if y.shape == z.shape:
             log_likelihood = (np.vdot(y, log_p) if z.dtype.itemsize > 2
                               else _total(np.multiply(y, log_p)))
             ctx.save_for_backward(z, y, p, log_p)
         else:  # class indices (m,), checked by `cross_entropy`
-            if ignore_index is None:
-                ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
-            else:
-                m = _targets_kept(ctx, y, ignore_index)
+            m = _targets_kept(ctx, y, ignore_index)
             log_likelihood = _total(log_p.reshape(-1, n_classes)[ctx.rows, ctx.index])
             ctx.save_for_backward(z, y, p, None)
         ctx.scale = 1.0 / max(m, 1) if reduction == "mean" else 1.0
@@ -114,22 +106,14 @@ class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
     @staticmethod
     def forward(ctx, z, y, ignore_index=None):
         n_classes = z.shape[-1]
-        shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
-        p = np.exp(shifted)
-        log_p = shifted
-        log_p -= np.log(p.sum(axis=-1, keepdims=True))
-        np.exp(log_p, out=p)
+        p, log_p = _softmax_and_log(z)
         ctx.scale = 1.0
         if y.shape == z.shape:
             losses = 0.0 - np.einsum("...k,...k->...", y, log_p)
             ctx.save_for_backward(z, y, p, log_p)
         else:
-            m = z.size // n_classes
-            if ignore_index is None:
-                ctx.rows, ctx.index = np.arange(m), y.reshape(-1).astype(np.intp)
-            else:
-                _targets_kept(ctx, y, ignore_index)
-            losses = np.zeros(m, z.dtype)
+            _targets_kept(ctx, y, ignore_index)
+            losses = np.zeros(z.size // n_classes, z.dtype)
             losses[ctx.rows] = 0.0 - log_p.reshape(-1, n_classes)[ctx.rows, ctx.index]
             losses = losses.reshape(z.shape[:-1])
             ctx.save_for_backward(z, y, p, None)
@@ -150,11 +134,26 @@ def _total(losses: np.ndarray) -> Any:
     return losses.sum(dtype=np.float32)
 
 
-def _targets_kept(ctx: Function, y: np.ndarray, ignore_index: int) -> int:
+def _softmax_and_log(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """softmax(Z) and log softmax(Z) along the last axis, each row shifted by its max first:
+    two new arrays, and no division by each row's sum."""
+    ones = _ones(z.shape[-1:], z.dtype)  # row sums as products with ones: BLAS is quicker
+    shifted = z - np.maximum.reduce(z, axis=-1, keepdims=True)
+    p = np.exp(shifted)
+    log_p = shifted
+    log_p -= np.log(np.dot(p, ones)[..., None])  # shifted is ours: reuse it for log softmax(Z)
+    np.exp(log_p, out=p)
+    return p, log_p
+
+
+def _targets_kept(ctx: Function, y: np.ndarray, ignore_index: int | None) -> int:
     """Set ``ctx.rows`` and ``ctx.index`` to the positions whose class index in ``y`` is not
-    ``ignore_index`` and their classes, ``ctx.ignored`` to the others; return how many are
-    kept."""
+    ``ignore_index`` (every position when it is None) and their classes, ``ctx.ignored`` to
+    the others; return how many are kept."""
     index = y.reshape(-1)
+    if ignore_index is None:
+        ctx.rows, ctx.index = np.arange(len(index)), index.astype(np.intp)
+        return len(index)
     ignored = index == ignore_index
     ctx.rows = np.flatnonzero(~ignored)
     ctx.index = index[ctx.rows].astype(np.intp)
