@@ -241,6 +241,14 @@ def test_cumsum_of_float32_adds_up_in_float64():
     assert abs(y.data[-1] - 10_000.0) < 1e-3  # numpy's float32 cumsum ends near 9998.6
 
 
+def test_cumsum_of_float16_adds_up_in_float64_as_its_docstring_says():
+    # 6e4 + 6e4 passes float16's largest number, 65504, but 6e4 + 6e4 - 6e4 does not
+    with np.errstate(over="ignore"):  # the inf is the true running sum, rounded
+        y = gg.cumsum(np.array([6e4, 6e4, -6e4], np.float16))
+    assert y.dtype == np.float16
+    np.testing.assert_array_equal(y.data, np.array([6e4, np.inf, 6e4], np.float16))
+
+
 @pytest.mark.parametrize("axis, match", [
     (2, r"axis 2 is out of range.*give an int from -2 to 1, or axis=None"),
     ((0, 1), r"axis must be an int or None.*cumsum runs along one axis"),

@@ -38,8 +38,8 @@ class Cumsum(Function):
             x = x.reshape(-1)
         (ctx.axis,) = normalize_axis(0 if axis is None else axis, x.ndim)
         if x.dtype.kind == "f" and x.itemsize < 8:
-            # float32 sums add up in float64 and are rounded once, as `Mean`'s: numpy adds
-            # one by one, and the error of the last of n float32 sums grows with n
+            # float32 and float16 sums add up in float64 and are rounded once, as `Sum`'s:
+            # numpy adds one by one, and the error of the last of n sums grows with n
             return np.cumsum(x, axis=ctx.axis, dtype=np.float64).astype(x.dtype)
         return np.cumsum(x, axis=ctx.axis)
 
@@ -53,6 +53,6 @@ class Cumsum(Function):
 def cumsum(x: Any, axis: int | None = None) -> Tensor:
     """The running sum along ``axis``, one int, as np.cumsum: the output has x's shape, its
     element i along the axis the sum of elements 0 to i; with axis=None (numpy's default),
-    of the flattened x, shape (x.size,). float32 sums are taken in float64 and rounded
-    once."""
+    of the flattened x, shape (x.size,). float32 and float16 sums are taken in float64 and
+    rounded once."""
     return Cumsum.apply(x, axis=axis)
