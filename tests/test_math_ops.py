@@ -86,6 +86,24 @@ def test_prod_third_derivatives_with_zeros_are_the_products_of_all_but_three(zer
     np.testing.assert_allclose(third, expected, rtol=1e-15, atol=0)
 
 
+def test_prod_searches_x_for_zeros_only_where_a_product_is_zero_or_nan():
+    """A zero beside an inf makes a NaN product, not 0: that slice's gradient is still the
+    product of the others (inf, 0, and 0 * inf = NaN), not y / x (NaN for all); a product that
+    underflows to 0 with no zero in x keeps y / x, 0 for each."""
+    X = np.array([[0.0, np.inf, 2.0], [2.0, 3.0, -0.5]])
+    x = gg.Tensor(X, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = gg.prod(x, axis=1)
+        np.testing.assert_array_equal(y.data, [np.nan, -3.0])
+        y.backward(np.array([2.0, -1.0]))
+    np.testing.assert_array_equal(x.grad, [[np.inf, 0.0, np.nan], [1.5, 1.0, -6.0]])
+    tiny = gg.Tensor([1e-200, 1e-200, 3.0], requires_grad=True)
+    y = gg.prod(tiny)
+    assert y.item() == 0.0
+    y.backward()
+    np.testing.assert_array_equal(tiny.grad, [0.0, 0.0, 0.0])  # 3e-200 for the others
+
+
 def test_prod_of_an_empty_axis_is_one_with_an_empty_gradient():
     x = gg.Tensor(np.zeros((2, 0)), requires_grad=True)
     y = gg.prod(x, axis=1)

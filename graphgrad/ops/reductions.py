@@ -19,6 +19,8 @@ _FLOAT32 = np.dtype(np.float32)
 
 def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints (None means every axis)."""
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked at once
+        return (axis % ndim,)
     if axis is None:
         return tuple(range(ndim))
     if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
@@ -148,19 +150,27 @@ class Prod(Function):
         axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "prod")
         y = x.prod(axis=None if axis is None else axes, keepdims=keepdims)
         # Whether x holds a zero, found once here: the common x has none, and its gradient
-        # is y / x
-        ctx.zeros = bool((x == 0).any())
+        # is y / x. A slice holding a zero has a product of 0 (or NaN, beside an inf or a
+        # NaN), so x itself is searched only when y has one: y is the smaller.
+        ctx.zeros = ((np.count_nonzero(y) != y.size or bool(np.count_nonzero(np.isnan(y))))
+                     and bool((x == 0).any()))
+        # y's shape with the reduced axes kept, of size 1: the shape in which it and the
+        # upstream gradient broadcast against x
+        ctx.kept_shape = (y.shape if keepdims or not axes else
+                          tuple([1 if a in axes else n for a, n in enumerate(x.shape)]))
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved
-        axes, keepdims = ctx.axes, ctx.keepdims
-        grad = expand_reduced(grad, axes, keepdims)
+        shape = ctx.kept_shape
         if not ctx.zeros:
-            return grad * (expand_reduced(y, axes, keepdims) / x)
-        return grad * _others(x, axes)
+            if type(grad) is np.ndarray and grad.dtype is x.dtype and x.ndim:
+                slope = np.divide(y.reshape(shape), x)  # arrays: multiplied in place
+                return np.multiply(slope, grad.reshape(shape), out=slope)
+            return grad.reshape(shape) * (y.reshape(shape) / x)
+        return grad.reshape(shape) * _others(x, ctx.axes)
 
 
 def _others(x: Any, axes: tuple[int, ...]) -> Any:
