@@ -242,3 +242,19 @@ def test_bad_arguments_name_the_op_the_tensor_and_what_to_do(call, error, messag
     with pytest.raises(error) as info:
         call()
     assert str(info.value) == message
+
+
+def test_flip_along_one_axis_indexes_with_a_kept_slice_in_place_of_np_flip(monkeypatch):
+    """flip of one int axis (or None) reads x and the gradient through slices found once per
+    number of axes and axis, not through np.flip, which checks axis again on every call."""
+    X = np.arange(24.0).reshape(2, 3, 4)
+    x = gg.Tensor(X, requires_grad=True)
+    G = np.arange(24.0).reshape(2, 3, 4) ** 2
+    monkeypatch.setattr(np, "flip", None)  # calling it fails
+    for axis, expected in [(1, X[:, ::-1]), (-1, X[..., ::-1]), (None, X[::-1, ::-1, ::-1])]:
+        x.grad = None
+        y = gg.flip(x, axis)
+        np.testing.assert_array_equal(y.data, expected)
+        y.backward(G)
+        np.testing.assert_array_equal(x.grad, G[:, ::-1] if axis == 1 else
+                                      G[..., ::-1] if axis == -1 else G[::-1, ::-1, ::-1])

@@ -37,15 +37,46 @@ class Flip(Function):
     """y = x with its elements in reverse order along ``axis`` (every axis when None);
     dx = dy reversed back"""
 
+    index = None  # the slices that reverse axis, when it is one int (see `_reversing`)
+
     @staticmethod
     def forward(ctx, x, axis=None):
-        _refuse_bool_axes(axis)
         ctx.axis = axis
+        if type(axis) is int or axis is None:
+            index = _reversing(x.ndim, axis)
+            if index is not None:
+                ctx.index = index
+                return x[index]
+        _refuse_bool_axes(axis)
         return np.flip(x, axis)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.index is not None and type(grad) is np.ndarray:
+            return grad[ctx.index]  # a view, as np.flip's, without its checks
         return np.flip(grad, ctx.axis)
+
+
+# (ndim, axis) -> the index that reverses ``axis`` (every axis for None) of an array of ndim
+# axes: a slice with step -1 there. np.flip builds it anew, checking axis, on every call.
+_REVERSINGS: dict[tuple[int, int | None], tuple[slice, ...]] = {}
+_REVERSE = slice(None, None, -1)
+
+
+def _reversing(ndim: int, axis: int | None) -> tuple[slice, ...] | None:
+    """The index that flips ``axis`` (an int or None, never a bool) of an array of ``ndim``
+    axes, or None when axis is out of range (np.flip then says so)."""
+    index = _REVERSINGS.get((ndim, axis))
+    if index is None:
+        if axis is None:
+            index = (_REVERSE,) * ndim
+        elif -ndim <= axis < ndim:
+            index = (slice(None),) * (axis % ndim) + (_REVERSE,)
+        else:
+            return None
+        if len(_REVERSINGS) < 256:
+            _REVERSINGS[(ndim, axis)] = index
+    return index
 
 
 class Roll(Function):
@@ -200,8 +231,9 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     every axis when None), as np.flip: flip([1, 2, 3]) is [3, 2, 1]."""
     if axis is not None:
         ndim, shown = _ndim_and_shown(x, "flip")
-        axes = _axes(axis, ndim, shown, "flip", tail=", or None to flip every axis")
-        axis = axis if isinstance(axis, (int, np.integer)) else axes
+        if type(axis) is not int or not -ndim <= axis < ndim:  # else nothing to check
+            axes = _axes(axis, ndim, shown, "flip", tail=", or None to flip every axis")
+            axis = axis if isinstance(axis, (int, np.integer)) else axes
     return Flip.apply(x, axis=axis)
 
 
