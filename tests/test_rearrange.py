@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad.ops import rearrange
 
 
 def _leaf(values, name="x", dtype=np.float64):
@@ -258,3 +259,20 @@ def test_flip_along_one_axis_indexes_with_a_kept_slice_in_place_of_np_flip(monke
         y.backward(G)
         np.testing.assert_array_equal(x.grad, G[:, ::-1] if axis == 1 else
                                       G[..., ::-1] if axis == -1 else G[::-1, ::-1, ::-1])
+
+
+def test_moveaxis_of_int_axes_finds_the_order_once_and_still_refuses_bad_ones(monkeypatch):
+    """moveaxis(x, 0, -1) of a 3-D x checks its axes and finds the order (1, 2, 0) once for
+    3-D tensors; a later call reuses it, and an axis out of range is refused as before."""
+    X = np.arange(24.0).reshape(2, 3, 4)
+    x = gg.Tensor(X, requires_grad=True)
+    np.testing.assert_array_equal(gg.moveaxis(x, 0, -1).data, np.moveaxis(X, 0, -1))
+    monkeypatch.setattr(rearrange, "_axes", None)  # checking again fails
+    y = gg.moveaxis(x, 0, -1)
+    assert y.shape == (3, 4, 2) and y.creator.attrs["axes"] == (1, 2, 0)
+    G = np.arange(24.0).reshape(3, 4, 2)
+    y.backward(G)
+    np.testing.assert_array_equal(x.grad, np.moveaxis(G, -1, 0))
+    monkeypatch.undo()
+    with pytest.raises(gg.ArgumentError, match="moveaxis: source 3 is out of range"):
+        gg.moveaxis(x, 3, 0)

@@ -181,6 +181,8 @@ class Tile(Function):
 def _ndim_and_shown(x: Any, op: str) -> tuple[int, Any]:
     """x's number of axes, and what messages describe it by (`describe`, called only when
     one is raised: it costs more than the op)."""
+    if type(x) is Tensor:
+        return x.data.ndim, x
     data = array_of(x, "x", op)
     return data.ndim, x if isinstance(x, (Tensor, np.ndarray)) else data
 
@@ -273,6 +275,11 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
     sequences of one length), the other axes keeping their order, as np.moveaxis:
     moveaxis(X, -1, 0) of X (m, n_H, n_W, n_C) is (n_C, m, n_H, n_W). A transpose."""
     ndim, shown = _ndim_and_shown(x, "moveaxis")
+    one = type(source) is int and type(destination) is int
+    if one:
+        order = _MOVES.get((ndim, source, destination))
+        if order is not None:
+            return Transpose.apply(x, axes=order)
     sources = _axes(source, ndim, shown, "moveaxis", "source")
     destinations = _axes(destination, ndim, shown, "moveaxis", "destination")
     if len(sources) != len(destinations):
@@ -288,7 +295,14 @@ def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[in
     order = [n for n in range(ndim) if n not in sources]
     for to, axis in sorted(zip(destinations, sources)):
         order.insert(to, axis)
+    if one and len(_MOVES) < 256:
+        _MOVES[(ndim, source, destination)] = tuple(order)
     return Transpose.apply(x, axes=tuple(order))
+
+
+# (ndim, source, destination) -> the order of the axes, for moveaxis of one int axis to an
+# int place: checked and found once, where a model calls it on every batch
+_MOVES: dict[tuple[int, int, int], tuple[int, ...]] = {}
 
 
 def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:

@@ -108,7 +108,12 @@ class Transpose(Function):
     def forward(ctx, x, axes=None):
         y = x.transpose(axes)  # numpy checks the axes first
         if axes is not None:
-            ctx.inverse = tuple(np.argsort([axis % x.ndim for axis in axes]))  # -1 is the last
+            inverse = _INVERSES.get((x.ndim, axes)) if type(axes) is tuple else None
+            if inverse is None:
+                inverse = tuple(np.argsort([axis % x.ndim for axis in axes]))  # -1: the last
+                if type(axes) is tuple and len(_INVERSES) < 256:
+                    _INVERSES[(x.ndim, axes)] = inverse
+            ctx.inverse = inverse
         return y
 
     @staticmethod
@@ -131,6 +136,10 @@ class Transpose(Function):
             text += (f"; PyTorch's x.transpose({a}, {b}) exchanges two axes, which is "
                      f"x.swapaxes({a}, {b}) here")
         return text
+
+
+# (ndim, axes) -> the order that puts the axes back, found once per order (np.argsort ~2 us)
+_INVERSES: dict[tuple[int, tuple], tuple] = {}
 
 
 class SwapAxes(Function):
