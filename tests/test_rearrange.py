@@ -276,3 +276,21 @@ def test_moveaxis_of_int_axes_finds_the_order_once_and_still_refuses_bad_ones(mo
     monkeypatch.undo()
     with pytest.raises(gg.ArgumentError, match="moveaxis: source 3 is out of range"):
         gg.moveaxis(x, 3, 0)
+
+
+def test_tile_by_a_tuple_of_ints_checks_it_without_making_an_array(monkeypatch):
+    """reps given as ints (or a tuple of them) are checked as they are; a gradient sums the
+    tiles, and a bool or negative count is still refused with its message."""
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = gg.Tensor(X, requires_grad=True)
+    monkeypatch.setattr(rearrange, "_whole_numbers", None)  # making an array of reps fails
+    y = gg.tile(x, (2, 1))
+    np.testing.assert_array_equal(y.data, [[1, 2], [3, 4], [1, 2], [3, 4]])
+    y.backward(np.arange(8.0).reshape(4, 2))
+    np.testing.assert_array_equal(x.grad, [[4.0, 6.0], [8.0, 10.0]])
+    np.testing.assert_array_equal(gg.tile(x, 2).data, np.tile(X, 2))
+    monkeypatch.undo()
+    with pytest.raises(gg.GraphgradTypeError, match=r"tile: reps must be a whole number"):
+        gg.tile(x, True)
+    with pytest.raises(gg.ArgumentError, match=r"tile: reps must not be negative, got \(2, -1\)"):
+        gg.tile(x, (2, -1))

@@ -6,6 +6,7 @@ Depends on `function`, `ops.shape`, `errors`.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -166,16 +167,25 @@ class Tile(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        shape, reps = ctx.in_shape, ctx.reps
-        d = max(len(shape), len(reps))
-        sizes = (1,) * (d - len(shape)) + shape
-        reps = (1,) * (d - len(reps)) + reps
-        # axis i of y is reps[i] tiles of sizes[i]: split it in two, then sum over the tiles
-        g = grad.reshape(tuple(n for pair in zip(reps, sizes) for n in pair))
-        tiled = tuple(2 * i for i, r in enumerate(reps) if r != 1)
+        shape = ctx.in_shape
+        split, tiled = _tiles(shape, ctx.reps)
+        g = grad.reshape(split)
         if tiled:
             g = g.sum(axis=tiled)
         return g.reshape(shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _tiles(shape: tuple[int, ...], reps: tuple[int, ...]
+           ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """How Tile's backward sums x's tiles: the shape splitting each axis i of y in two,
+    reps[i] tiles of x's size there, and the axes of the tiles (the repeated ones), found
+    once per shape and reps."""
+    d = max(len(shape), len(reps))
+    sizes = (1,) * (d - len(shape)) + shape
+    reps = (1,) * (d - len(reps)) + reps
+    return (tuple(n for pair in zip(reps, sizes) for n in pair),
+            tuple(2 * i for i, r in enumerate(reps) if r != 1))
 
 
 def _ndim_and_shown(x: Any, op: str) -> tuple[int, Any]:
@@ -338,6 +348,10 @@ def tile(x: Any, reps: int | Sequence[int]) -> Tensor:
     [1, 2, 1, 2], and tile(x, (m, 1)) of x (n,) is m rows of x. ``reps`` shorter than x's
     axes counts from the last; longer, x gets leading axes of size 1. PyTorch's
     ``x.repeat(...)`` and ``x.tile(...)``. Each element's gradient is the sum of its tiles'."""
+    if type(reps) is int and reps >= 0:
+        return Tile.apply(x, reps=(reps,))
+    if type(reps) is tuple and all(type(r) is int and r >= 0 for r in reps):
+        return Tile.apply(x, reps=reps)  # as checked below, without an array of them
     counts = _whole_numbers(reps, "reps", "tile", "a whole number or a sequence of them, "
                             "one per axis")
     return Tile.apply(x, reps=tuple(int(c) for c in counts.reshape(-1)))
