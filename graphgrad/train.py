@@ -76,20 +76,27 @@ class TrainingInterrupted(KeyboardInterrupt):
 ACCURACY_KINDS = ("argmax", "logits", "probabilities", "multi_label")
 
 
-def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
+def accuracy(outputs: Any, labels: Any, kind: str = "argmax", *,
+             ignore_index: int | None = None) -> float:
     """The fraction of examples predicted right.
 
     Args:
-        outputs: the model's output, (m, C) or (m, 1), with m >= 1.
+        outputs: the model's output, (m, C) or (m, 1), with m >= 1; or (..., C), a score per
+            class at every position (a sequence's (m, T, C)), with labels (...).
         labels: class indices (m,) in 0..C-1 (another is refused), one-hot (m, C), or 0/1
             labels (m, 1).
         kind: how outputs become predictions: "argmax" (the largest of C >= 2 scores; the
             default, refused for outputs (m, 1), whose yes/no answers need one of the next two),
             "logits" (z > 0), "probabilities" (a > 0.5), "multi_label" (each z > 0; the
             fraction of the m * C yes/no answers that are right).
+        ignore_index: keyword, as `nn.cross_entropy`'s: the class index marking positions
+            that count for nothing (padding), with kind "argmax" and class indices only; the
+            fraction is then of the positions not ignored. None (the default) ignores none.
     """
     out = np.asarray(_data(outputs))
     y = np.asarray(_data(labels))
+    if ignore_index is not None:
+        return _accuracy_ignoring(out, y, kind, ignore_index)
     if out.size == 0:  # numpy's mean of none is NaN, with two RuntimeWarnings
         none = "no examples" if out.ndim and out.shape[0] == 0 else "no scores"
         raise ArgumentError(
@@ -113,6 +120,27 @@ def accuracy(outputs: Any, labels: Any, kind: str = "argmax") -> float:
         threshold = 0.5 if kind == "probabilities" else 0.0
         return _fraction((out > threshold) == (_labels_as(y, out.shape, out, kind) > 0.5))
     raise ArgumentError(f"accuracy: kind must be one of {ACCURACY_KINDS}, got {kind!r}")
+
+
+def _accuracy_ignoring(out: np.ndarray, y: np.ndarray, kind: str, ignore_index: Any) -> float:
+    """`accuracy` over the positions whose class index is not ``ignore_index``."""
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index,
+                                                                    (int, np.integer)):
+        raise GraphgradTypeError(
+            "accuracy: ignore_index must be a whole number, the class index of the positions "
+            f"to ignore (as cross_entropy's), got {setting_text(ignore_index)}")
+    if kind != "argmax" or y.shape != out.shape[:-1]:
+        raise ArgumentError(
+            f"accuracy: ignore_index={ignore_index} applies to class indices, of shape "
+            f"{out.shape[:-1]} for the outputs {out.shape}, with kind='argmax'; got "
+            f"kind={kind!r} and labels {y.shape}")
+    kept = y != ignore_index
+    if out.size and not kept.any():
+        raise ArgumentError(
+            f"accuracy: every one of the labels {y.shape} is ignore_index={ignore_index}, and "
+            "the fraction right of no predictions is 0/0, not a number; give at least one "
+            "position that is not padding")
+    return accuracy(out[kept], y[kept], kind)
 
 
 def _fraction(right: np.ndarray) -> float:
@@ -155,7 +183,9 @@ def _check_classes(indices: np.ndarray, outputs: np.ndarray) -> None:
         f"accuracy: label {indices[position]} (example {example}) is no class of the "
         f"{n_classes} the outputs {outputs.shape} score: class indices are 0..{n_classes - 1}; "
         "map each class to its index (np.unique(labels, return_inverse=True)), or give the "
-        "outputs a score for every class")
+        "outputs a score for every class; for a label marking padding, as cross_entropy's "
+        "ignore_index does, pass accuracy(outputs, labels, ignore_index=...) (in fit and "
+        "evaluate: accuracy=functools.partial(gg.train.accuracy, ignore_index=...))")
 
 
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
@@ -166,6 +196,8 @@ def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
     if isinstance(loss_fn, functools.partial):
         func, keywords = loss_fn.func, loss_fn.keywords
     if func is cross_entropy:
+        if keywords.get("ignore_index") is not None:
+            return functools.partial(accuracy, ignore_index=keywords["ignore_index"])
         return "multi_label" if keywords.get("multi_label") else "argmax"
     if func is binary_cross_entropy_with_logits:
         return "logits"
@@ -329,6 +361,10 @@ def fit(
             binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; argmax for
             other losses when there are several outputs per example, else none), a kind of
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
+            Padded positions left out of the cost by cross_entropy's ignore_index are left
+            out of the accuracy with ``functools.partial(gg.train.accuracy,
+            ignore_index=PAD)`` (what "auto" takes for ``functools.partial(nn.cross_entropy,
+            ignore_index=PAD)``; a loss_fn of one's own needs it given).
         progress: show a tqdm progress bar with the cost and accuracy.
         initial_epoch: the number of the first epoch, to resume a run stopped after that many
             epochs: ``schedule`` goes on from that epoch's rate, and with a seed each epoch

@@ -252,6 +252,47 @@ def test_accuracy_refuses_a_class_index_out_of_range(labels, tail):
     assert gg.train.accuracy(outputs, np.array([1, 9, 3, 0.0])) == 0.75
 
 
+PAD = -100
+
+
+def test_accuracy_leaves_out_the_positions_marked_ignore_index():
+    # Every position predicts class 1; of the three real labels two are 1.
+    outputs = np.zeros((2, 3, 4))
+    outputs[..., 1] = 1.0
+    labels = np.array([[1, 0, PAD], [1, PAD, PAD]])
+    assert gg.train.accuracy(outputs, labels, ignore_index=PAD) == pytest.approx(2 / 3)
+    assert gg.train.accuracy(outputs[0], np.array([1, 0, 3]), ignore_index=3) == 0.5
+    with pytest.raises(gg.ArgumentError, match="every one of the labels .2, 1. is "
+                                               "ignore_index=-100"):
+        gg.train.accuracy(outputs[:, :1], np.full((2, 1), PAD), ignore_index=PAD)
+    with pytest.raises(gg.ArgumentError, match="ignore_index=-100 applies to class indices"):
+        gg.train.accuracy(outputs, np.eye(4)[[[1, 0, 0], [1, 0, 0]]], ignore_index=PAD)
+    with pytest.raises(gg.ArgumentError) as info:
+        gg.train.accuracy(outputs, labels)
+    assert "accuracy(outputs, labels, ignore_index=...)" in str(info.value)
+
+
+def _tagger():
+    """Tokens 1 and 2 score classes 0 and 1; token 0 is padding (both scores 0)."""
+    return nn.Embedding.from_pretrained(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
+                                        freeze=False, padding_idx=0)
+
+
+def test_fit_and_evaluate_report_the_accuracy_of_the_positions_not_ignored():
+    # Predictions [[0, 1, -], [1, -, -]] against labels [[0, 0, -], [1, -, -]]: 2 of 3 right.
+    X = np.array([[1, 2, 0], [2, 0, 0]])
+    Y = np.array([[0, 0, PAD], [1, PAD, PAD]])
+    partial = functools.partial(nn.cross_entropy, ignore_index=PAD)
+    model = _tagger()
+    history = gg.fit(model, partial, optim.SGD(model.parameters(), lr=1e-300), (X, Y),
+                     epochs=1, dev_data=(X, Y), progress=False)
+    assert history["accuracy"] == [pytest.approx(2 / 3)]
+    assert history["dev_accuracy"] == [pytest.approx(2 / 3)]
+    own = functools.partial(gg.train.accuracy, ignore_index=PAD)
+    assert evaluate(model, lambda Z, Y: partial(Z, Y), X, Y, accuracy=own)[1] == \
+        pytest.approx(2 / 3)
+
+
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
     """With a learning rate too small to move, the epoch cost is the cost on all the data."""
     X, Y = planar_dataset(m=100)
