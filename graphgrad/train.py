@@ -383,7 +383,12 @@ def fit(
         the history: lists by epoch run (from ``initial_epoch``) under "cost" and
         "accuracy" (the mean over the epoch's examples as training saw them, each batch's
         weighted by its size: the course's cost_total / m), "lr", and "dev_cost",
-        "dev_accuracy" with dev_data.
+        "dev_accuracy" with dev_data. A batch's size is its number of examples (rows): a
+        cost that is a mean over fewer positions (cross_entropy's ignore_index) is weighted
+        as its batch's rows, so the epoch's figures differ a little from the mean over all
+        its positions not ignored, which ``evaluate(model, loss_fn, X, Y)`` gives, as it
+        gives dev_cost; a cost summed over the batch (reduction="sum") is recorded as it is,
+        so it grows with batch_size (as do its gradients: the learning rate has to shrink).
         Every module's mode is put back as it was when fit was called. Training runs in
         those modes too, so a submodule put in eval mode (a frozen BatchNorm) stays frozen;
         a model left in eval mode as a whole is put in training mode.

@@ -293,6 +293,26 @@ def test_fit_and_evaluate_report_the_accuracy_of_the_positions_not_ignored():
         pytest.approx(2 / 3)
 
 
+def test_epoch_cost_weighs_each_batch_by_its_rows_with_ignore_index_and_sums_with_sum():
+    # One sequence a batch: [1, 2] labelled [0, 0] costs a + b over 2 positions, [2] labelled
+    # [1] costs a, with a = log(1 + e^-1) (the right class scored 1) and b = log(1 + e).
+    a, b = math.log(1 + math.exp(-1)), math.log(1 + math.exp(1))
+    X = np.array([[1, 2], [2, 0]])
+    Y = np.array([[0, 0], [1, PAD]])
+
+    def cost(reduction, batch_size):
+        model = _tagger()
+        loss = functools.partial(nn.cross_entropy, ignore_index=PAD, reduction=reduction)
+        history = gg.fit(model, loss, optim.SGD(model.parameters(), lr=1e-300), (X, Y),
+                         epochs=1, batch_size=batch_size, shuffle=False, progress=False)
+        return history["cost"][0], evaluate(model, loss, X, Y)[0]
+
+    assert cost("mean", 1) == (pytest.approx(((a + b) / 2 + a) / 2), pytest.approx((2 * a + b) / 3))
+    assert cost("mean", 2) == (pytest.approx((2 * a + b) / 3), pytest.approx((2 * a + b) / 3))
+    assert cost("sum", 1) == (pytest.approx((2 * a + b) / 2), pytest.approx(2 * a + b))
+    assert cost("sum", 2) == (pytest.approx(2 * a + b), pytest.approx(2 * a + b))
+
+
 def test_epoch_cost_is_the_example_weighted_mean_of_batch_costs():
     """With a learning rate too small to move, the epoch cost is the cost on all the data."""
     X, Y = planar_dataset(m=100)
