@@ -582,6 +582,12 @@ class _Epoch:
             cost = _cost_value(J)
             if not math.isfinite(cost):
                 raise TrainingDiverged(_diverged_message(cost, epoch, batch, optimizer), history)
+            # measured before the step, so labels the accuracy refuses stop fit before the
+            # first step changes the model
+            out = outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
+            if self.kind == "unknown":
+                self.kind = _accuracy_kind(loss_fn, self.accuracy, out)
+            correct = _measure(self.kind, out, np.asarray(Y_batch)) if self.kind is not None else 0
             optimizer.zero_grad()
             for p in others:
                 p.grad = None
@@ -594,11 +600,7 @@ class _Epoch:
             m = len(X_batch)
             seen += m
             total_cost += cost * m
-            out = outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
-            if self.kind == "unknown":
-                self.kind = _accuracy_kind(loss_fn, self.accuracy, out)
-            if self.kind is not None:
-                total_correct += _measure(self.kind, out, np.asarray(Y_batch)) * m
+            total_correct += correct * m
         if seen == 0:
             raise ArgumentError(_no_batches_message(self.loader))
         history["cost"].append(total_cost / seen)

@@ -293,6 +293,18 @@ def test_fit_and_evaluate_report_the_accuracy_of_the_positions_not_ignored():
         pytest.approx(2 / 3)
 
 
+def test_fit_refuses_labels_its_accuracy_cannot_read_before_a_step_changes_the_model():
+    model = _tagger()
+    before = model.E.data.copy()
+    with pytest.raises(gg.ArgumentError) as info:
+        gg.fit(model, lambda Z, Y: nn.cross_entropy(Z, Y, ignore_index=PAD),
+               optim.SGD(model.parameters(), lr=1.0), (np.array([[1, 0]]), np.array([[1, PAD]])),
+               epochs=1, progress=False)
+    assert "label -100" in str(info.value) and "optimizer step" not in str(info.value)
+    assert info.value.next_epoch == 0
+    np.testing.assert_array_equal(model.E.data, before)
+
+
 def test_epoch_cost_weighs_each_batch_by_its_rows_with_ignore_index_and_sums_with_sum():
     # One sequence a batch: [1, 2] labelled [0, 0] costs a + b over 2 positions, [2] labelled
     # [1] costs a, with a = log(1 + e^-1) (the right class scored 1) and b = log(1 + e).
