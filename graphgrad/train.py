@@ -178,7 +178,7 @@ def _check_classes(indices: np.ndarray, outputs: np.ndarray) -> None:
     if not bad.any():
         return
     position = np.unravel_index(np.argmax(bad), indices.shape)
-    example = position[0] if len(position) == 1 else position
+    example = int(position[0]) if len(position) == 1 else tuple(map(int, position))
     raise ArgumentError(
         f"accuracy: label {indices[position]} (example {example}) is no class of the "
         f"{n_classes} the outputs {outputs.shape} score: class indices are 0..{n_classes - 1}; "

@@ -269,6 +269,8 @@ def test_accuracy_leaves_out_the_positions_marked_ignore_index():
         gg.train.accuracy(outputs, np.eye(4)[[[1, 0, 0], [1, 0, 0]]], ignore_index=PAD)
     with pytest.raises(gg.ArgumentError) as info:
         gg.train.accuracy(outputs, labels)
+    assert str(info.value).startswith("accuracy: label -100 (example (0, 2)) is no class of "
+                                      "the 4 the outputs (2, 3, 4) score"), str(info.value)
     assert "accuracy(outputs, labels, ignore_index=...)" in str(info.value)
 
 
