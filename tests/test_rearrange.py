@@ -294,3 +294,30 @@ def test_tile_by_a_tuple_of_ints_checks_it_without_making_an_array(monkeypatch):
         gg.tile(x, True)
     with pytest.raises(gg.ArgumentError, match=r"tile: reps must not be negative, got \(2, -1\)"):
         gg.tile(x, (2, -1))
+
+
+def test_roll_along_one_int_axis_copies_two_kept_blocks_in_place_of_np_roll(monkeypatch):
+    """roll by one int along one int axis copies x and the gradient in two blocks found once
+    per axis, size and shift, not through np.roll, which checks its axis on every call; the
+    blocks are np.roll's for shifts past the size, negative ones and an empty axis."""
+    X = np.arange(24.0).reshape(2, 3, 4)
+    G = X ** 2
+    # expected values from np.roll, taken before it is replaced
+    cases = [(shift, axis, np.roll(X, shift, axis), np.roll(G, -shift, axis))
+             for shift in (0, 1, -1, 5, -7, 12) for axis in (0, 1, -1)]
+    empty = np.zeros((2, 0))
+    monkeypatch.setattr(np, "roll", None)  # calling it fails
+    x = gg.Tensor(X, requires_grad=True)
+    for shift, axis, expected, dx in cases:
+        x.grad = None
+        y = gg.roll(x, shift, axis)
+        np.testing.assert_array_equal(y.data, expected)
+        y.backward(G)
+        np.testing.assert_array_equal(x.grad, dx)
+    assert gg.roll(empty, 3, 1).shape == (2, 0)
+    monkeypatch.undo()  # recorded, the gradient is rolled by the op itself
+    # second derivative: the gradient of roll's gradient is rolled as x was
+    w = gg.Tensor(np.arange(4.0), requires_grad=True)
+    (dw,) = gg.grad((gg.roll(w, 1, 0) * gg.Tensor(np.arange(4.0) * 10)).sum(), [w],
+                    create_graph=True)
+    np.testing.assert_array_equal(dw.data, [10, 20, 30, 0])

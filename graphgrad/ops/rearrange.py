@@ -86,21 +86,49 @@ class Roll(Function):
 
     @staticmethod
     def forward(ctx, x, shift, axis=None):
+        ctx.axis = axis
+        if type(shift) is int and type(axis) is int and -x.ndim <= axis < x.ndim:
+            ctx.back = -shift
+            return _rolled(x, _rolls(x.ndim, axis % x.ndim, x.shape[axis], shift))
         _refuse_bool_axes(axis)
         ctx.back = (-shift if isinstance(shift, (int, np.integer))
                     else tuple(-s for s in shift))
-        ctx.axis = axis
         return np.roll(x, shift, axis)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.roll(grad, ctx.back, ctx.axis)
+        axis = ctx.axis
+        if type(axis) is int and type(grad) is np.ndarray and type(ctx.back) is int:
+            axis %= grad.ndim
+            return _rolled(grad, _rolls(grad.ndim, axis, grad.shape[axis], ctx.back))
+        return np.roll(grad, ctx.back, axis)
 
     @staticmethod
     def hint(x, shift, axis=None):
         """Shown when forward fails: the forms shift and axis take."""
         return ("shift and axis are one int each, or sequences of one length (a shift per "
                 f"axis); {_name(x)} {x.shape} has axes from {-x.ndim} to {x.ndim - 1}")
+
+
+@functools.lru_cache(maxsize=256)
+def _rolls(ndim: int, axis: int, n: int, shift: int) -> tuple[tuple[tuple, tuple], ...]:
+    """How np.roll shifts an axis of n elements, ``axis`` (from 0) of ``ndim``, by one int:
+    the (where to, where from) indexes of its two blocks, found once per ndim, axis, n and
+    shift, where np.roll checks the axis and builds them on every call."""
+    k = shift % n if n else 0
+    before = (slice(None),) * axis
+    if not k:
+        return ((before, before),)
+    return ((before + (slice(k, None),), before + (slice(None, n - k),)),
+            (before + (slice(None, k),), before + (slice(n - k, None),)))
+
+
+def _rolled(x: np.ndarray, blocks: tuple[tuple[tuple, tuple], ...]) -> np.ndarray:
+    """x rolled as `_rolls` says: a new array, as np.roll's."""
+    y = np.empty_like(x)
+    for to, source in blocks:
+        y[to] = x[source]
+    return y
 
 
 class Repeat(Function):
@@ -255,6 +283,11 @@ def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
     come back at the start (roll([1, 2, 3], 1) is [3, 1, 2]; a negative shift goes the other
     way). ``axis`` None rolls the flattened x and gives back its shape; a sequence of shifts
     and one of axes (of one length) shift each axis by its own."""
+    if type(shift) is int and type(axis) is int and (type(x) is Tensor
+                                                    or type(x) is np.ndarray):
+        ndim = x.data.ndim if type(x) is Tensor else x.ndim
+        if -ndim <= axis < ndim:  # the common case: nothing more to check
+            return Roll.apply(x, shift=shift, axis=axis)
     ints = isinstance(shift, (int, np.integer)) and not isinstance(shift, (bool, np.bool_))
     if not ints:
         if not isinstance(shift, Sequence) or isinstance(shift, str) or not all(
