@@ -321,3 +321,34 @@ def test_roll_along_one_int_axis_copies_two_kept_blocks_in_place_of_np_roll(monk
     (dw,) = gg.grad((gg.roll(w, 1, 0) * gg.Tensor(np.arange(4.0) * 10)).sum(), [w],
                     create_graph=True)
     np.testing.assert_array_equal(dw.data, [10, 20, 30, 0])
+
+
+def test_repeat_by_one_int_checks_nothing_more_and_sums_array_gradients_in_numpy(monkeypatch):
+    """repeat by one int along an in-range int axis (or None) goes to the op without turning
+    repeats into an array to check, and its backward on arrays sums the runs of copies in
+    numpy, not through RepeatGrad.call; recorded (create_graph), it is RepeatGrad again."""
+    X = np.arange(6.0).reshape(2, 3)
+    G = {0: np.arange(18.0).reshape(6, 3), -1: np.arange(18.0).reshape(2, 9),
+         None: np.arange(18.0)}
+    dx = {0: G[0].reshape(2, 3, 3).sum(axis=1), -1: G[-1].reshape(2, 3, 3).sum(axis=2),
+          None: G[None].reshape(6, 3).sum(axis=1).reshape(2, 3)}
+    monkeypatch.setattr(rearrange, "_whole_numbers", None)  # calling either fails
+    monkeypatch.setattr(rearrange.RepeatGrad, "call", None)
+    x = gg.Tensor(X, requires_grad=True)
+    for axis in (0, -1, None):
+        x.grad = None
+        y = gg.repeat(x, 3, axis)
+        np.testing.assert_array_equal(y.data, np.repeat(X, 3, axis))
+        y.backward(G[axis])
+        np.testing.assert_array_equal(x.grad, dx[axis])
+    x.grad = None
+    gg.repeat(x, 0, 1).backward(np.zeros((2, 0)))
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+    monkeypatch.undo()
+    w = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (dw,) = gg.grad((gg.repeat(w, 2, 0) ** 3).sum(), [w], create_graph=True)
+    np.testing.assert_array_equal(dw.data, 2 * 3 * np.array([1.0, 4.0]))  # 2 copies of 3 w^2
+    (d2w,) = gg.grad(dw.sum(), [w], create_graph=True)
+    np.testing.assert_array_equal(d2w.data, 2 * 6 * np.array([1.0, 2.0]))
+    (d3w,) = gg.grad(d2w.sum(), [w])
+    np.testing.assert_array_equal(d3w, [12.0, 12.0])

@@ -7,6 +7,7 @@ Depends on `function`, `ops.shape`, `errors`.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -138,20 +139,25 @@ class Repeat(Function):
 
     @staticmethod
     def forward(ctx, x, repeats, axis=None):
-        _refuse_bool_axes(axis)
+        if axis is not None and type(axis) is not int:
+            _refuse_bool_axes(axis)
         ctx.in_shape = x.shape
         ctx.repeats, ctx.axis = repeats, axis
         return np.repeat(x, repeats, axis)
 
     @staticmethod
     def backward(ctx, grad):
+        shape = ctx.in_shape
         if ctx.axis is None:  # x was flattened first
-            size = int(np.prod(ctx.in_shape))
-            return RepeatGrad.call(grad, repeats=ctx.repeats, axis=0, size=size).reshape(
-                ctx.in_shape)
-        axis = ctx.axis % len(ctx.in_shape)
-        return RepeatGrad.call(grad, repeats=ctx.repeats, axis=axis,
-                               size=ctx.in_shape[axis])
+            axis, size = 0, math.prod(shape)
+        else:
+            axis = ctx.axis % len(shape)
+            size = shape[axis]
+        if type(grad) is np.ndarray:  # arrays: no graph to record, and no node to make
+            g = _runs_summed(grad, ctx.repeats, axis, size)
+        else:
+            g = RepeatGrad.call(grad, repeats=ctx.repeats, axis=axis, size=size)
+        return g.reshape(shape) if ctx.axis is None else g
 
 
 class RepeatGrad(Function):
@@ -161,25 +167,41 @@ class RepeatGrad(Function):
     @staticmethod
     def forward(ctx, g, repeats, axis, size):
         ctx.repeats, ctx.axis = repeats, axis
-        shape = g.shape[:axis] + (size,) + g.shape[axis + 1:]
-        if isinstance(repeats, int):  # one count for all: runs of equal length
-            if repeats == 0:
-                return np.zeros(shape, g.dtype)
-            return g.reshape(g.shape[:axis] + (size, repeats) + g.shape[axis + 1:]).sum(
-                axis=axis + 1)
-        counts = np.asarray(repeats)
-        starts = np.cumsum(counts) - counts
-        kept = counts > 0  # np.add.reduceat would give an element, not 0, for an empty run
-        if kept.all():
-            return np.add.reduceat(g, starts, axis=axis)
-        out = np.zeros(shape, g.dtype)
-        if kept.any():
-            out[_slice_along(axis, g.ndim, kept)] = np.add.reduceat(g, starts[kept], axis=axis)
-        return out
+        return _runs_summed(g, repeats, axis, size)
 
     @staticmethod
     def backward(ctx, grad):
+        if type(grad) is np.ndarray:
+            return np.repeat(grad, ctx.repeats, ctx.axis)  # axis is an int from 0, checked
         return Repeat.call(grad, repeats=ctx.repeats, axis=ctx.axis)
+
+
+def _runs_summed(g: np.ndarray, repeats: int | tuple[int, ...], axis: int, size: int
+                 ) -> np.ndarray:
+    """g (``size`` elements along ``axis``, each repeated ``repeats`` times) with each
+    element's run of copies summed into one: `RepeatGrad`'s forward."""
+    if type(repeats) is int:  # one count for all: runs of equal length
+        if repeats == 0:
+            return np.zeros(g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype)
+        return g.reshape(_split_runs(g.shape, axis, size, repeats)).sum(axis=axis + 1)
+    shape = g.shape[:axis] + (size,) + g.shape[axis + 1:]
+    counts = np.asarray(repeats)
+    starts = np.cumsum(counts) - counts
+    kept = counts > 0  # np.add.reduceat would give an element, not 0, for an empty run
+    if kept.all():
+        return np.add.reduceat(g, starts, axis=axis)
+    out = np.zeros(shape, g.dtype)
+    if kept.any():
+        out[_slice_along(axis, g.ndim, kept)] = np.add.reduceat(g, starts[kept], axis=axis)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _split_runs(shape: tuple[int, ...], axis: int, size: int, repeats: int
+                ) -> tuple[int, ...]:
+    """The shape splitting ``axis`` of the gradient into its ``size`` runs of ``repeats``
+    copies, found once per shape, axis and counts."""
+    return shape[:axis] + (size, repeats) + shape[axis + 1:]
 
 
 class Tile(Function):
@@ -354,6 +376,10 @@ def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Ten
     elements or one per element along the axis (repeat([1, 2], [3, 0]) is [1, 1, 1]); each
     element's gradient is the sum of its copies'. (PyTorch's ``x.repeat(2, 3)`` lays x out
     as tiles: that is `tile`.)"""
+    if type(repeats) is int and repeats >= 0 and (type(x) is Tensor or type(x) is np.ndarray):
+        ndim = x.data.ndim if type(x) is Tensor else x.ndim
+        if axis is None or type(axis) is int and -ndim <= axis < ndim:
+            return Repeat.apply(x, repeats=repeats, axis=axis)  # nothing more to check
     ndim, shown = _ndim_and_shown(x, "repeat")
     counts = _whole_numbers(repeats, "repeats", "repeat",
                             "a whole number or a sequence of them, one per element")
