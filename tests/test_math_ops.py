@@ -267,6 +267,33 @@ def test_cumsum_of_float16_adds_up_in_float64_as_its_docstring_says():
     np.testing.assert_array_equal(y.data, np.array([6e4, np.inf, 6e4], np.float16))
 
 
+def test_cumsum_backward_on_arrays_runs_in_numpy_and_recorded_stays_differentiable(
+        monkeypatch):
+    """cumsum's backward on arrays takes the running sum from the end in numpy, not through
+    Cumsum.call and its axis checks, float32 in float64 as the forward; recorded
+    (create_graph) it is Cumsum again, so the gradient has its own gradient."""
+    from graphgrad.ops.cumulative import Cumsum
+    X = np.arange(6.0).reshape(2, 3)
+    G = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    monkeypatch.setattr(Cumsum, "call", None)  # calling it fails
+    for axis, dx in [(1, [[6, 5, 3], [15, 11, 6]]), (-2, [[5, 7, 9], [4, 5, 6]]),
+                     (None, [[21, 20, 18], [15, 11, 6]])]:
+        x = gg.Tensor(X, requires_grad=True)
+        gg.cumsum(x, axis=axis).backward(G if axis is not None else G.reshape(-1))
+        np.testing.assert_array_equal(x.grad, dx)
+    x32 = gg.Tensor(np.zeros(100_000, np.float32), requires_grad=True)
+    gg.cumsum(x32).backward(np.full(100_000, 0.1, np.float32))
+    assert x32.grad.dtype == np.float32 and abs(x32.grad[0] - 10_000.0) < 1e-3
+    monkeypatch.undo()
+    w = gg.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    (dw,) = gg.grad((gg.cumsum(w, axis=0) ** 2).sum(), [w], create_graph=True)
+    np.testing.assert_array_equal(dw.data, [2 * (1 + 3 + 6), 2 * (3 + 6), 2 * 6])
+    # dw = 2 L^T L w, L the lower triangle of ones: sum(dw)'s gradient is 2 L^T L 1,
+    # L 1 = [1, 2, 3] and L^T of that the sums from the end
+    (d2w,) = gg.grad(dw.sum(), [w])
+    np.testing.assert_array_equal(d2w, [2 * (1 + 2 + 3), 2 * (2 + 3), 2 * 3])
+
+
 @pytest.mark.parametrize("axis, match", [
     (2, r"axis 2 is out of range.*give an int from -2 to 1, or axis=None"),
     ((0, 1), r"axis must be an int or None.*cumsum runs along one axis"),
