@@ -285,3 +285,31 @@ def test_outer_is_one_node_whose_gradients_are_g_b_and_a_g():
     z = gg.outer(gg.Tensor(np.ones(2, np.float32), requires_grad=True), np.array([1, 2]))
     assert z.dtype == np.float32
     np.testing.assert_array_equal(z.data, [[1, 2], [1, 2]])
+
+
+def test_a_matrix_product_puts_first_the_operand_whose_labels_lead_the_output(monkeypatch):
+    """'ik,ij->jk' (the second gradient of 'ij,jk->ik') is A^T G, laid out as the output,
+    not (G^T A)^T; 'bj,bi->bij' likewise takes the second operand first. Each backward finds
+    its gradient's einsum once per subscripts and shapes, not on each call."""
+    A, G = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 5))
+    plan = contraction._matmul_plan(("ik", "ij"), "jk", (G.shape, A.shape))
+    assert plan[0] is True and plan[-1] is None  # swapped, and no transpose into the output
+    u, v = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 4))
+    assert contraction._matmul_plan(("bj", "bi"), "bij", (u.shape, v.shape))[-1] is None
+    np.testing.assert_allclose(gg.einsum("ik,ij->jk", G, A).data, A.T @ G, rtol=1e-14)
+    np.testing.assert_allclose(gg.einsum("bj,bi->bij", u, v).data,
+                               np.einsum("bj,bi->bij", u, v), rtol=1e-14)
+    B = RNG.standard_normal((4, 5))
+    a, b = _leaves(A, B)
+    gg.einsum("ij,jk->ik", a, b).backward(G)  # the plans for these shapes, made once
+    made = []
+    monkeypatch.setattr(contraction, "_gradient_form", lambda *args: made.append(args))
+    a.grad = b.grad = None
+    y = gg.einsum("ij,jk->ik", a, b)
+    y.backward(G)
+    assert made == []
+    np.testing.assert_allclose(a.grad, G @ B.T, rtol=1e-14)
+    np.testing.assert_allclose(b.grad, A.T @ G, rtol=1e-14)
+    assert b.grad.flags.c_contiguous
+    monkeypatch.undo()
+    assert gg.gradgradcheck(lambda p, q: gg.einsum("bj,bi->bij", p, q), _leaves(u, v))

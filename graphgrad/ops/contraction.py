@@ -36,12 +36,13 @@ class Einsum(Function):
 
     @staticmethod
     def forward(ctx, *operands, subscripts):
-        prepared = _prepared(subscripts, tuple([a.shape for a in operands]))
+        shapes = tuple([a.shape for a in operands])
+        prepared = _prepared(subscripts, shapes)
         floats = [a.dtype for a in operands if a.dtype.kind == "f"]
         if floats and len(floats) < len(operands):  # an int or bool operand takes the floats'
             dtype = np.result_type(*floats)           # dtype, as in a * b
             operands = tuple(a if a.dtype.kind == "f" else a.astype(dtype) for a in operands)
-        ctx.terms, ctx.out, ctx.sizes = prepared[:3]
+        ctx.subscripts, ctx.shapes = subscripts, shapes
         if len(operands) > 1:  # each operand's gradient is made of the others
             ctx.save_for_backward(*operands)
         return _contract(prepared, operands, bool(floats))
@@ -54,12 +55,12 @@ class Einsum(Function):
             if not needed:
                 grads.append(None)
                 continue
-            subscripts, constants = _gradient_form(ctx.terms, ctx.out, k)
-            made = [np.eye(ctx.sizes[label], dtype=grad.dtype) if kind == "eye"
-                    else np.ones(ctx.sizes[label], grad.dtype) for kind, label in constants]
-            others = (grad, *operands[:k], *operands[k + 1:], *made)
+            subscripts, constants, prepared = _gradient_plan(ctx.subscripts, ctx.shapes, k)
+            others = (grad, *operands[:k], *operands[k + 1:])
+            if constants:
+                others += tuple([np.eye(n, dtype=grad.dtype) if kind == "eye"
+                                 else np.ones(n, grad.dtype) for kind, n in constants])
             if type(grad) is np.ndarray:  # arrays: no graph to record, and no node to make
-                prepared = _prepared(subscripts, tuple([a.shape for a in others]))
                 grads.append(_contract(prepared, others, grad.dtype.kind == "f"))
             else:
                 grads.append(Einsum.call(*others, subscripts=subscripts))
@@ -123,6 +124,21 @@ def _prepared(subscripts: Any, shapes: tuple[tuple[int, ...], ...]) -> tuple:
     return terms, out, sizes, spec, plan, optimize
 
 
+@functools.lru_cache(maxsize=256)
+def _gradient_plan(subscripts: Any, shapes: tuple[tuple[int, ...], ...], k: int
+                   ) -> tuple[str, tuple[tuple[str, int], ...], tuple]:
+    """Operand k's gradient for an einsum of ``subscripts`` at ``shapes``: `_gradient_form`'s
+    subscripts, its constants as (kind, size), and `_prepared` for the shapes it is given
+    (the upstream gradient has the output's), found once per subscripts, shapes and k where
+    each backward built them again."""
+    terms, out, sizes = _prepared(subscripts, shapes)[:3]
+    form, constants = _gradient_form(terms, out, k)
+    made = tuple([(kind, sizes[label]) for kind, label in constants])
+    given = (tuple(sizes[c] for c in out), *shapes[:k], *shapes[k + 1:],
+             *[(n, n) if kind == "eye" else (n,) for kind, n in made])
+    return form, made, _prepared(form, given)
+
+
 def _path(spec: str, shapes: tuple[tuple[int, ...], ...]) -> list:
     """numpy's greedy order of contraction for ``spec`` (canonical, explicit) at ``shapes``,
     found once by `_prepared`: np.einsum(optimize="greedy") searches ~15 us on each call."""
@@ -137,12 +153,19 @@ def _matmul_plan(terms: tuple[str, ...], out: str, shapes: tuple[tuple[int, ...]
     np.matmul, or None: each label of an operand appears once in it and also in the other
     operand or the output (no diagonal, no axis summed alone). The labels in both operands
     and the output are the batch, those in both operands alone are summed, and the others
-    are the rows of the first and the columns of the second. Returned: each operand's axis
-    order (None when it is already right) and the shape it is read as, the shape of the
-    product laid out as (batch, rows, columns), and its axis order into the output's."""
+    are the rows of the first and the columns of the second; the operands are swapped when
+    the second's labels come first in the output ("ik,ij->jk", a backward's, is A^T G, not
+    (G^T A)^T, whose transpose into the output is one more). Returned: whether they are
+    swapped, each operand's axis order (None when it is already right) and the shape it is
+    read as, the shape of the product laid out as (batch, rows, columns), and its axis
+    order into the output's."""
     if len(terms) != 2:
         return None
     a, b = terms
+    free = [c for c in out if c not in a or c not in b]
+    if free and free[0] not in a and free[0] in b:
+        swapped = _matmul_plan((b, a), out, shapes[::-1])
+        return None if swapped is None else (True, *swapped[1:])
     if len(set(a)) != len(a) or len(set(b)) != len(b):
         return None
     if any(c not in b and c not in out for c in a) or any(c not in a and c not in out
@@ -162,7 +185,7 @@ def _matmul_plan(terms: tuple[str, ...], out: str, shapes: tuple[tuple[int, ...]
     batch_shape = tuple(size[c] for c in batch)
     n_rows, n_cols, n_sum = (math.prod(size[c] for c in cs) for cs in (rows, cols, summed))
     laid = batch + rows + cols
-    return (order(a, batch + rows + summed), batch_shape + (n_rows, n_sum),
+    return (False, order(a, batch + rows + summed), batch_shape + (n_rows, n_sum),
             order(b, batch + summed + cols), batch_shape + (n_sum, n_cols),
             batch_shape + tuple(size[c] for c in rows + cols),
             order("".join(laid), list(out)))
@@ -172,7 +195,9 @@ def _as_matmul(plan: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The einsum of ``a`` and ``b`` that ``plan`` (`_matmul_plan`) describes, by np.matmul:
     BLAS at once, where np.einsum loops in C (small sizes) or first searches for an order of
     contraction (~15 us)."""
-    a_order, a_shape, b_order, b_shape, shape, out_order = plan
+    swap, a_order, a_shape, b_order, b_shape, shape, out_order = plan
+    if swap:
+        a, b = b, a
     if a_order is not None:
         a = a.transpose(a_order)
     if b_order is not None:
