@@ -11,7 +11,7 @@ import numpy as np
 
 from graphgrad.errors import ArgumentError, real_number, setting_text
 from graphgrad.function import Function
-from graphgrad.ops.elementwise import Clip, Sigmoid
+from graphgrad.ops.elementwise import Clip, Sigmoid, sigmoid_values
 from graphgrad.tensor import Tensor, setting_value
 
 
@@ -33,13 +33,9 @@ class Softplus(Function):
         (x,) = ctx.saved
         if type(x) is not np.ndarray:  # on Tensors (create_graph): recorded
             return grad * Sigmoid.call(x)
-        # Sigmoid's stable form, e**min(x, 0) / (1 + e**-|x|), with its one exponential
-        # e**-|x| taken once (it is e**x where x < 0), in place; x alone is kept, not the
-        # exponential of forward, which would be a second array of x's size
-        e = _exp_minus_abs(x)
-        s = np.where(x < 0, e, 1)
-        e += 1
-        s /= e
+        # x alone is kept, not the exponential of forward, which would be a second array of
+        # x's size
+        s = sigmoid_values(x)
         s *= grad
         return s
 
@@ -68,7 +64,7 @@ class LogSigmoid(Function):
         # min(x, 0) - ln(1 + e**-|x|): ln(sigmoid(x)) is ln(0) = -inf below x = -745, with
         # a gradient of NaN, where this is x
         y = np.minimum(x, 0)
-        y -= np.log1p(np.exp(-np.abs(x)))
+        y -= np.log1p(_exp_minus_abs(x))
         return y
 
     @staticmethod
@@ -153,15 +149,7 @@ def _gelu_gate_of_array(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     z *= _GELU_CUBIC
     z += inside
     z *= _GELU_SCALE
-    # Sigmoid's stable e**min(z, 0) / (1 + e**-|z|)
-    denominator = np.abs(z, out=_new_like(z))
-    np.negative(denominator, out=denominator)
-    np.exp(denominator, out=denominator)
-    denominator += 1
-    np.minimum(z, 0, out=z)
-    np.exp(z, out=z)
-    z /= denominator
-    return z, inside
+    return sigmoid_values(z), inside
 
 
 class GELU(Function):

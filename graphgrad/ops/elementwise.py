@@ -152,18 +152,25 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
+def sigmoid_values(x: np.ndarray) -> np.ndarray:
+    """sigmoid(x) of an array, recording nothing: a new array, e**min(x, 0) / (1 + e**-|x|),
+    that is 1 / (1 + e**-x) for x >= 0 and e**x / (1 + e**x) for x < 0, where neither
+    exponential overflows and the tail keeps its relative precision ((tanh(x/2) + 1) / 2
+    loses it to cancellation, and is 0 below x = -37). What `Sigmoid`, softplus's slope and
+    gelu's gate compute."""
+    denominator = np.exp(-np.abs(x))
+    denominator += 1
+    y = np.exp(np.minimum(x, 0))
+    y /= denominator
+    return y
+
+
 class Sigmoid(Function):
     """y = 1 / (1 + e**-x);  dy/dx = y (1 - y)"""
 
     @staticmethod
     def forward(ctx, x):
-        # e**min(x, 0) / (1 + e**-|x|): 1 / (1 + e**-x) for x >= 0 and e**x / (1 + e**x) for
-        # x < 0, where neither exponential overflows and the tail keeps its relative
-        # precision ((tanh(x/2) + 1) / 2 loses it to cancellation, and is 0 below x = -37).
-        denominator = np.exp(-np.abs(x))
-        denominator += 1
-        y = np.exp(np.minimum(x, 0))
-        y /= denominator
+        y = sigmoid_values(x)
         ctx.save_for_backward(y)
         return y
 
