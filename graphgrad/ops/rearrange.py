@@ -59,26 +59,20 @@ class Flip(Function):
         return np.flip(grad, ctx.axis)
 
 
-# (ndim, axis) -> the index that reverses ``axis`` (every axis for None) of an array of ndim
-# axes: a slice with step -1 there. np.flip builds it anew, checking axis, on every call.
-_REVERSINGS: dict[tuple[int, int | None], tuple[slice, ...]] = {}
 _REVERSE = slice(None, None, -1)
 
 
+@functools.lru_cache(maxsize=256)
 def _reversing(ndim: int, axis: int | None) -> tuple[slice, ...] | None:
     """The index that flips ``axis`` (an int or None, never a bool) of an array of ``ndim``
-    axes, or None when axis is out of range (np.flip then says so)."""
-    index = _REVERSINGS.get((ndim, axis))
-    if index is None:
-        if axis is None:
-            index = (_REVERSE,) * ndim
-        elif -ndim <= axis < ndim:
-            index = (slice(None),) * (axis % ndim) + (_REVERSE,)
-        else:
-            return None
-        if len(_REVERSINGS) < 256:
-            _REVERSINGS[(ndim, axis)] = index
-    return index
+    axes, a slice with step -1 there, or None when axis is out of range (np.flip then says
+    so): found once per ndim and axis, where np.flip builds it anew, checking axis, on
+    every call."""
+    if axis is None:
+        return (_REVERSE,) * ndim
+    if -ndim <= axis < ndim:
+        return (slice(None),) * (axis % ndim) + (_REVERSE,)
+    return None
 
 
 class Roll(Function):
@@ -183,7 +177,8 @@ def _runs_summed(g: np.ndarray, repeats: int | tuple[int, ...], axis: int, size:
     if type(repeats) is int:  # one count for all: runs of equal length
         if repeats == 0:
             return np.zeros(g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype)
-        return g.reshape(_split_runs(g.shape, axis, size, repeats)).sum(axis=axis + 1)
+        # each element's run of copies on an axis of its own, summed
+        return g.reshape(g.shape[:axis] + (size, repeats) + g.shape[axis + 1:]).sum(axis=axis + 1)
     shape = g.shape[:axis] + (size,) + g.shape[axis + 1:]
     counts = np.asarray(repeats)
     starts = np.cumsum(counts) - counts
@@ -194,14 +189,6 @@ def _runs_summed(g: np.ndarray, repeats: int | tuple[int, ...], axis: int, size:
     if kept.any():
         out[_slice_along(axis, g.ndim, kept)] = np.add.reduceat(g, starts[kept], axis=axis)
     return out
-
-
-@functools.lru_cache(maxsize=256)
-def _split_runs(shape: tuple[int, ...], axis: int, size: int, repeats: int
-                ) -> tuple[int, ...]:
-    """The shape splitting ``axis`` of the gradient into its ``size`` runs of ``repeats``
-    copies, found once per shape, axis and counts."""
-    return shape[:axis] + (size, repeats) + shape[axis + 1:]
 
 
 class Tile(Function):
