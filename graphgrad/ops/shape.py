@@ -4,6 +4,7 @@ gradient back to where the elements came from (and adds it up where an element w
 broadcast_to, pad's modes other than constant)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,12 +109,7 @@ class Transpose(Function):
     def forward(ctx, x, axes=None):
         y = x.transpose(axes)  # numpy checks the axes first
         if axes is not None:
-            inverse = _INVERSES.get((x.ndim, axes)) if type(axes) is tuple else None
-            if inverse is None:
-                inverse = tuple(np.argsort([axis % x.ndim for axis in axes]))  # -1: the last
-                if type(axes) is tuple and len(_INVERSES) < 256:
-                    _INVERSES[(x.ndim, axes)] = inverse
-            ctx.inverse = inverse
+            ctx.inverse = _inverse(x.ndim, tuple(axes))
         return y
 
     @staticmethod
@@ -138,8 +134,11 @@ class Transpose(Function):
         return text
 
 
-# (ndim, axes) -> the order that puts the axes back, found once per order (np.argsort ~2 us)
-_INVERSES: dict[tuple[int, tuple], tuple] = {}
+@functools.lru_cache(maxsize=256)
+def _inverse(ndim: int, axes: tuple) -> tuple:
+    """The order that puts ``axes`` (an order of ndim axes, checked; -1 the last) back, found
+    once per order (np.argsort ~2 us)."""
+    return tuple(np.argsort([axis % ndim for axis in axes]))
 
 
 class SwapAxes(Function):
