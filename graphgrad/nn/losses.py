@@ -176,8 +176,7 @@ class SigmoidCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, z, y, scale):
-        losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        total = _total(losses)
+        total = _total(_logistic_losses(z, y))
         if total != total:  # NaN: perhaps a logit of +-inf, where z y is inf * 0
             total = _total(_infinite_logits_cost(z, y))
         ctx.scale = scale
@@ -199,12 +198,19 @@ class SigmoidCrossEntropyLosses(SigmoidCrossEntropy):
 
     @staticmethod
     def forward(ctx, z, y):
-        losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        losses = _logistic_losses(z, y)
         if np.isnan(np.add.reduce(losses, axis=None)):  # a logit of +-inf, as in the sum
             losses = _infinite_logits_cost(z, y)
         ctx.scale = 1.0
         ctx.save_for_backward(z, y)
         return losses
+
+
+def _logistic_losses(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """max(z, 0) - z y + log(1 + e**-|z|) of each element, -[y log a + (1-y) log(1-a)] with
+    a = sigmoid(z) without an exponential that overflows (NaN where a logit is +-inf: see
+    `_infinite_logits_cost`)."""
+    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
 def _infinite_logits_cost(z: np.ndarray, y: np.ndarray) -> np.ndarray:
