@@ -312,3 +312,12 @@ def test_padding_idx_zeroes_a_copy_of_a_read_only_initial_matrix():
     layer = nn.Embedding(3, 2, init=lambda shape, rng: table, padding_idx=1)
     np.testing.assert_array_equal(layer.E.data, [[0.0, 1.0], [0.0, 0.0], [4.0, 5.0]])
     np.testing.assert_array_equal(table[1], [2.0, 3.0])  # the init's array is not changed
+
+
+def test_padding_idx_backward_uses_the_indices_as_they_were_at_forward():
+    layer = nn.Embedding(4, 2, rng=0, padding_idx=0)
+    words = np.array([1, 2, 0], dtype=np.intp)  # the layer's own index dtype: not copied on input
+    Z = layer(words)
+    words[:] = 3  # the caller reuses its buffer before backward
+    Z.sum().backward()
+    np.testing.assert_array_equal(layer.E.grad, [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])

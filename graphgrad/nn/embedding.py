@@ -15,7 +15,7 @@ the word indices, using the indexing op. Its backward is the gradient of those p
 gradient of each output row is added into the row of its word, and a word that appears
 several times in a batch gets the sum (``np.add.at``). The gradient of E is a dense
 (n_vocab, n_e) array, zero in the rows of words the batch does not use.
-Depends on `ops.indexing`, `function`, `nn.module`, `nn.init`, `tensor`, `errors`.
+Depends on `ops.indexing`, `nn.module`, `nn.init`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -32,23 +32,20 @@ from graphgrad.errors import (
     setting_text,
     whole_number,
 )
-from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter
 from graphgrad.ops.indexing import GetItem, IndexAdd
 from graphgrad.tensor import Tensor
 
 
-class PaddedLookup(Function):
+class PaddedLookup(GetItem):
     """Z = E[index], as GetItem;  dE = dZ added at index, except at the row padding_idx,
     which gets no gradient: a padding token's vector stays as it is (PyTorch's padding_idx)"""
 
     @staticmethod
     def forward(ctx, E, index, padding_idx):
-        ctx.in_shape = E.shape
-        ctx.index = index
         ctx.padding_idx = padding_idx
-        return E[index]
+        return GetItem.forward(ctx, E, index)  # which keeps a copy of the index for backward
 
     @staticmethod
     def backward(ctx, grad):
