@@ -115,17 +115,27 @@ def _refuse_values_with_biases(values: ValuesView) -> None:
     mapping = getattr(values, "mapping", None)  # dict views show their dict (Python 3.10+)
     if mapping is None:
         return
-    keys = [k for k in mapping if isinstance(k, str)]
-    named = [k for k in keys if k[:1] == "W"]
-    biases = [k for k in keys if k[:1] == "b"]
-    if not (named and biases):
+    biases = [k for k in mapping if isinstance(k, str) and k[:1] == "b"]
+    if not (biases and _weight_keys(mapping)):
         return
-    example = ", ".join(f"parameters[{k!r}]" for k in named[:3])
     raise GraphgradTypeError(
         f"l2_penalty: got the values of a dict whose {', '.join(map(repr, biases[:3]))}"
         f"{', ...' if len(biases) > 3 else ''} are biases; pass a list of its weights "
-        f"alone, [{example}{', ...' if len(named) > 3 else ''}]: the course penalises each "
-        "W[l], not the biases b[l]")
+        f"alone, {_weights_list(mapping)}: the course penalises each W[l], not the biases "
+        "b[l]")
+
+
+def _weight_keys(parameters: Mapping) -> list[str]:
+    """The keys of the course's weights W1, W2, ... in its parameters dict."""
+    return [k for k in parameters if isinstance(k, str) and k[:1] == "W"]
+
+
+def _weights_list(parameters: Mapping) -> str:
+    """The list of the course's weights to give `l2_penalty`, as code: [parameters['W1'],
+    parameters['W2'], ...] (the first three)."""
+    named = _weight_keys(parameters)
+    shown = ", ".join(f"parameters[{k!r}]" for k in named[:3]) or "parameters['W1'], ..."
+    return f"[{shown}{', ...' if len(named) > 3 else ''}]"
 
 
 def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tensor:
@@ -143,12 +153,10 @@ def l2_penalty(params: Module | Iterable[Tensor], lambd: float, m: int) -> Tenso
     if isinstance(params, Module):
         weights = [p for p in params.parameters() if p.data.ndim >= 2]
     elif isinstance(params, Mapping):  # the course's parameters dict: its keys are no weights
-        named = [k for k in params if isinstance(k, str) and k[:1] == "W"]
-        example = ", ".join(f"parameters[{k!r}]" for k in named[:3]) or "parameters['W1'], ..."
         raise GraphgradTypeError(
             f"l2_penalty: got a dict of {len(params)} entries; pass a list of its weights "
-            f"alone, [{example}{', ...' if len(named) > 3 else ''}]: the course penalises "
-            "each W[l], not the biases b[l], as l2_penalty(model, ...) does")
+            f"alone, {_weights_list(params)}: the course penalises each W[l], not the biases "
+            "b[l], as l2_penalty(model, ...) does")
     else:
         if isinstance(params, ValuesView):  # the dict's values(): its biases too, unless none
             _refuse_values_with_biases(params)
