@@ -59,6 +59,7 @@ class SoftmaxCrossEntropy(Function):
         p, log_p = _softmax_and_log(z)
         m = z.size // n_classes if n_classes else 0
         if y.shape == z.shape:
+            ctx.label_totals = _label_totals(ctx, y)
             log_likelihood = (np.vdot(y, log_p) if z.dtype.itemsize > 2
                               else _total(np.multiply(y, log_p)))
             ctx.save_for_backward(z, y, p, log_p)
@@ -77,7 +78,7 @@ class SoftmaxCrossEntropy(Function):
         dense = y.shape == z.shape
         if type(z) is np.ndarray:  # plain backward: reuse softmax(Z) from forward
             if dense:
-                dz = p * np.dot(y, _ones(z.shape[-1:], z.dtype))[..., None]
+                dz = p * ctx.label_totals[..., None]
                 dz -= y
                 dz *= step
             else:
@@ -109,6 +110,7 @@ class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
         p, log_p = _softmax_and_log(z)
         ctx.scale = 1.0
         if y.shape == z.shape:
+            ctx.label_totals = _label_totals(ctx, y)
             losses = 0.0 - np.einsum("...k,...k->...", y, log_p)
             ctx.save_for_backward(z, y, p, log_p)
         else:
@@ -485,7 +487,6 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
                 "class indices (Y.argmax(axis=-1), with the ignored positions set to "
                 f"{ignore_index}), or give the ignored positions rows of zeros, which cost "
                 "nothing (but still count in the mean's m), and no ignore_index.")
-        _check_label_rows(raw, z)
     elif raw.shape == shape[:-1]:
         _refuse_one_class(z, "class indices")
         _check_indices(raw, shape[-1], ignore_index)
@@ -572,27 +573,31 @@ def _label_shape_error(z: Tensor, got: tuple) -> ShapeError:
     )
 
 
-def _check_label_rows(raw: np.ndarray, z: Tensor) -> None:
-    """Refuse one-hot or probability rows that sum to more than 1: the labels of several
-    examples in one row, as the course's Z and Y of shape (C, m) give, or several classes per
-    example, which is multi_label's cost."""
-    if raw.size == 0 or raw.dtype.kind not in "biuf":
-        return
-    if raw.dtype.kind == "f" and raw.itemsize >= 4:  # row sums as products with ones: BLAS
-        sums = np.dot(raw, _ones(raw.shape[-1:], raw.dtype))  # is quicker on small batches
-    else:
-        sums = raw.sum(axis=-1, dtype=np.float64)
-    if not np.fmax.reduce(sums, axis=None) > 1 + 1e-3:  # fmax: a NaN row hides no other
-        return
+def _label_totals(ctx: Function, y: np.ndarray) -> np.ndarray:
+    """The sum of each one-hot or probability row of ``y`` (labels (..., C)), in ``y``'s
+    dtype, for dZ = softmax(Z) * sum_k Y_k - Y. Rows that sum to more than 1 are refused: the
+    labels of several examples in one row, as the course's Z and Y of shape (C, m) give, or
+    several classes per example, which is multi_label's cost."""
+    ones = _ones(y.shape[-1:], y.dtype)
+    # Row sums as products with ones: BLAS is quicker on small batches. float16 adds up in
+    # float32 for the test (a row of 2048 ones sums to 2048 there, not 2049).
+    sums = np.dot(y, ones) if y.dtype.itemsize > 2 else y.sum(axis=-1, dtype=np.float32)
+    # fmax: a NaN row hides no other
+    if sums.size and np.fmax.reduce(sums, axis=None) > 1 + 1e-3:
+        raise _label_rows_error(sums, y.shape, ctx.inputs[0])
+    return sums if sums.dtype is y.dtype else sums.astype(y.dtype)
+
+
+def _label_rows_error(sums: np.ndarray, shape: tuple[int, ...], z: Tensor) -> ArgumentError:
     too_big = sums > 1 + 1e-3
     where = tuple(int(i) for i in np.unravel_index(int(np.argmax(too_big)), sums.shape))
     row = where[0] if len(where) == 1 else where
     tip = ""
-    if raw.ndim == 2:
+    if len(shape) == 2:
         tip = (" If examples are columns here, as in the course's Z[L] and Y of shape (C, m), "
                "pass Z.T and Y.T.")
-    raise ArgumentError(
-        f"cross_entropy: labels of shape {raw.shape} must hold one one-hot or probability row "
+    return ArgumentError(
+        f"cross_entropy: labels of shape {shape} must hold one one-hot or probability row "
         f"per example, over the last axis, summing to 1; row {row} sums to {sums[where]:.6g} "
         f"(logits {describe(z)}).{tip} For several yes/no labels per example, pass "
         "multi_label=True."
