@@ -3,6 +3,8 @@ numpy's, gradients worked out by hand (a copied element's gradient is the sum of
 float32 kept, numpy's functions and the Tensor methods recording the op, and bad arguments
 refused with the op, the tensor and what to do. The op table checks them against finite
 differences over random shapes."""
+import re
+
 import numpy as np
 import pytest
 
@@ -229,7 +231,8 @@ X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
     (lambda: gg.hstack([X, gg.Tensor(np.ones(3), name="c")]), gg.OpError,
      "hstack of 'X' (3, 4) float64, 'c' (3,) float64: it joins them as columns along axis 1, "
      "so they need one number of axes and equal sizes along the others; as joined their shapes "
-     "are (3, 4), (3,). Reshape the ones that differ first (t.reshape(1, -1) makes a row)"),
+     "are (3, 4), (3,). Reshape the ones that differ first (t.reshape(-1, 1) makes a "
+     "column)"),
     (lambda: gg.vstack(X), gg.GraphgradTypeError,
      "vstack takes a list of tensors (vstack([a, b])), got Tensor"),
     (lambda: gg.hstack([]), gg.ArgumentError,
@@ -243,6 +246,18 @@ def test_bad_arguments_name_the_op_the_tensor_and_what_to_do(call, error, messag
     with pytest.raises(error) as info:
         call()
     assert str(info.value) == message
+
+
+def test_the_reshape_a_join_error_recommends_makes_the_tensors_join():
+    """vstack's error says t.reshape(1, -1) makes a row, hstack's t.reshape(-1, 1) a column:
+    the tensor that did not fit, reshaped so, joins the others."""
+    X = gg.Tensor(np.arange(12.0).reshape(3, 4), name="X")
+    for join, t, expected in [(gg.vstack, gg.Tensor(np.ones((4, 1))), (4, 4)),
+                              (gg.hstack, gg.Tensor(np.ones(3)), (3, 5))]:
+        with pytest.raises(gg.OpError) as info:
+            join([X, t])
+        advice = re.search(r"\((t\.reshape\([^)]*\)) makes a", str(info.value)).group(1)
+        assert join([X, eval(advice, {"t": t})]).shape == expected
 
 
 def test_flip_along_one_axis_indexes_with_a_kept_slice_in_place_of_np_flip(monkeypatch):
