@@ -183,3 +183,31 @@ def test_the_layout_table_names_every_module_of_ops_and_nn(package):
     modules = {path.stem for path in folder.glob("*.py") if path.stem != "__init__"}
     missing = sorted(modules - set(re.findall(r"`(\w+)`", row)))
     assert not missing, f"the layout row of graphgrad/{package}/ does not name {missing}"
+
+
+def test_every_method_and_attribute_the_readme_gives_exists():
+    """`t.var()`, `z.leaky_relu(0.2)`, the tensors row's `.tolist()`, `model.train()`,
+    `optimizer.add_param_group`, the bare `named_parameters()` of the models' row and `step()`
+    of the optimizers': the README's inline code names attributes its objects have."""
+    from graphgrad import optim
+
+    text = re.sub(r"```.*?```", "", README.read_text(), flags=re.S)  # the blocks run above
+    tensor = gg.Tensor(np.ones((2, 3)), requires_grad=True)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    receivers = {**dict.fromkeys(["t", "x", "z", "a", "u", "W", "X", "dZ", "J"], tensor),
+                 "model": model, "layer": model.linear1, "optimizer": optimizer}
+    spans = re.findall(r"`([^`\n]+)`", text)
+    named = [(receiver, name) for span in spans
+             for receiver, name in re.findall(r"(?<![\w.)\]])(\w*)\.([A-Za-z_]\w*)", span)
+             if receiver in receivers]
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| ")}
+    named += [("t", name) for name in re.findall(r"`\.(\w+)", rows["tensors"])]  # `.grad`
+    for row, receiver in [("a model's methods", "model"), ("optimizers", "optimizer")]:
+        named += [(receiver, name) for name in re.findall(r"`(\w+)\(", rows[row])
+                  if not name[0].isupper() and name != "print"]
+    assert len(named) > 40
+    missing = sorted({f"{receiver}.{name}" for receiver, name in named
+                      if not hasattr(receivers[receiver], name)})
+    assert not missing
