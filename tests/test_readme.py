@@ -211,3 +211,27 @@ def test_every_method_and_attribute_the_readme_gives_exists():
     missing = sorted({f"{receiver}.{name}" for receiver, name in named
                       if not hasattr(receivers[receiver], name)})
     assert not missing
+
+
+def test_the_api_tables_numpy_calls_on_tensors_run_graphgrad_ops_and_give_numpys_values():
+    """`np.log1p(t)`, `np.prod(t, axis=0)`, `np.pad(t, 1, "reflect")`, ...: each numpy call
+    the API table says runs on a tensor gives numpy's values on a Tensor that a graphgrad op
+    made (so backward goes through it); `np.argmax(t)` and the other index functions give
+    indices with no grad, as its indices row says."""
+    table = README.read_text().split("## The API at a glance")[1].split("### Backprop")[0]
+    calls = sorted(set(re.findall(r"`(np\.[\w.]+\([^`]*\))`", table)))
+    assert len(calls) > 12
+    rng = np.random.default_rng(0)
+    values = {"t": rng.random((3, 4)) + 0.5, "a": rng.random((2, 4)), "b": rng.random(4)}
+    for call in calls:
+        tensors = {name: gg.Tensor(value, requires_grad=True) for name, value in values.items()}
+        out = eval(call, {"np": np, "B": 2, **tensors})
+        expected = eval(call, {"np": np, "B": 2, **values})
+        outs, expecteds = (out, expected) if isinstance(out, tuple) else ((out,), (expected,))
+        for got, want in zip(outs, expecteds, strict=True):
+            assert isinstance(got, gg.Tensor), call
+            np.testing.assert_allclose(got.data, want, rtol=1e-12, err_msg=call)
+            if call.startswith(("np.argmax", "np.argsort", "np.nonzero")):
+                assert not got.requires_grad and got.creator is None, call
+            else:
+                assert got.requires_grad and got.creator is not None, call
