@@ -355,10 +355,15 @@ class Tensor:
         return _unpickled_leaf, (type(self), self.data, self.grad, self.name, self.requires_grad)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        # The course fills arrays in loops (conv_forward's Z[i, h, w, c] = ...): the way to
+        # do that with tensors is a list stacked at the end, which the message spells out.
+        shape = ", ".join(map(str, self.shape))
         raise on_tensors(InplaceError(
             f"{describe(self)} does not support item assignment: ops read tensors, they never "
             "change them. Build a new tensor instead (gg.where(mask, value, t), gg.concatenate, "
-            "gg.pad), or assign a new array to a leaf: t.data = new_array."
+            "gg.pad), or assign a new array to a leaf: t.data = new_array. To fill it as "
+            "conv_forward's Z[i, h, w, c] = ... in a loop: append each value to a list, then "
+            f"gg.stack(values).reshape({shape}) (gg.stack(values, axis=...) for slices)."
         ), "it writes into a Tensor, and a Tensor never changes")
 
     # -- arithmetic -----------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""The programming assignments of the course's last two courses (Convolutional Neural Networks;
+Sequence Models), ported to graphgrad as a learner writes them: the course's own code with
+Tensors where it has arrays, or with `nn` and `optim`. Each checks its values against the
+course's formulas computed in numpy, finite differences, or the values the assignments print.
+Data are generated: no downloads."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+# -- course 4, week 1: convolution model, step by step ---------------------------------------
+def zero_pad(X, pad):
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant",
+                  constant_values=(0, 0))
+
+
+def conv_single_step(a_slice_prev, W, b):
+    s = np.multiply(a_slice_prev, W)
+    Z = np.sum(s)
+    return Z + np.squeeze(b)  # the course's float(b) would drop b's gradient: refused
+
+
+def conv_forward(A_prev, W, b, hparameters):
+    """The course's loops, with the values collected in a list: Z[i, h, w, c] = ... into
+    np.zeros would keep the numbers only."""
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    n_H = int((n_H_prev + 2 * pad - f) / stride) + 1
+    n_W = int((n_W_prev + 2 * pad - f) / stride) + 1
+    Z = []
+    A_prev_pad = zero_pad(A_prev, pad)
+    for i in range(m):
+        a_prev_pad = A_prev_pad[i]
+        for h in range(n_H):
+            vert_start = stride * h
+            vert_end = vert_start + f
+            for w in range(n_W):
+                horiz_start = stride * w
+                horiz_end = horiz_start + f
+                for c in range(n_C):
+                    a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                    Z.append(conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c]))
+    return gg.stack(Z).reshape(m, n_H, n_W, n_C)
+
+
+def pool_forward(A_prev, hparameters, mode="max"):
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    f, stride = hparameters["f"], hparameters["stride"]
+    n_H = int(1 + (n_H_prev - f) / stride)
+    n_W = int(1 + (n_W_prev - f) / stride)
+    A = []
+    for i in range(m):
+        for h in range(n_H):
+            for w in range(n_W):
+                for c in range(n_C_prev):
+                    a_prev_slice = A_prev[i, stride * h:stride * h + f,
+                                          stride * w:stride * w + f, c]
+                    A.append(np.max(a_prev_slice) if mode == "max" else np.mean(a_prev_slice))
+    return gg.stack(A).reshape(m, n_H, n_W, n_C_prev)
+
+
+def test_conv_forward_by_the_courses_loops_on_tensors_is_conv2d_and_prints_its_mean():
+    np.random.seed(1)
+    A_prev = gg.Tensor(np.random.randn(2, 5, 7, 4), requires_grad=True)
+    W = gg.Tensor(np.random.randn(3, 3, 4, 8), requires_grad=True)
+    b = gg.Tensor(np.random.randn(1, 1, 1, 8), requires_grad=True)
+    assert zero_pad(A_prev, 3).shape == (2, 11, 13, 4)
+    Z = conv_forward(A_prev, W, b, {"pad": 1, "stride": 2})
+    assert Z.shape == (2, 3, 4, 8)
+    assert np.mean(Z.data) == pytest.approx(0.5511276474566768, rel=1e-12)  # the course's
+    np.testing.assert_allclose(Z.data[0, 2, 1], [-2.17796037, 8.07171329, -0.5772704,
+                                                 3.36286738, 4.48113645, -2.89198428,
+                                                 10.99288867, 3.03171932], atol=1e-8)
+    reference = gg.conv2d(A_prev, W, b, stride=2, padding=1)
+    np.testing.assert_allclose(Z.data, reference.data, rtol=1e-12, atol=1e-12)
+    weights = np.random.randn(*Z.shape)
+    grads = []
+    for out in (Z, reference):  # conv_backward's dA, dW, db: the same through both
+        for t in (A_prev, W, b):
+            t.grad = None
+        (out * weights).sum().backward()
+        grads.append([t.grad.copy() for t in (A_prev, W, b)])
+    for by_loops, by_conv2d in zip(*grads):
+        np.testing.assert_allclose(by_loops, by_conv2d, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_pool_forward_by_the_courses_loops_is_the_pooling_op_forward_and_backward(mode):
+    np.random.seed(1)
+    A_prev = gg.Tensor(np.random.randn(2, 5, 5, 3), requires_grad=True)
+    A = pool_forward(A_prev, {"stride": 1, "f": 3}, mode)
+    pooled = (gg.max_pool2d if mode == "max" else gg.avg_pool2d)(A_prev, 3, 1)
+    np.testing.assert_allclose(A.data, pooled.data, rtol=1e-12, atol=1e-15)
+    first = {"max": [1.96710175, 0.84616065, 1.27375593],           # the course's A[1, 1]
+             "average": [0.44497696, -0.00261695, -0.31040307]}[mode]
+    np.testing.assert_allclose(A.data[1, 1, 0], first, atol=1e-8)
+    weights = np.arange(A.size, dtype=float).reshape(A.shape)
+    (A * weights).sum().backward()
+    by_loops, A_prev.grad = A_prev.grad, None
+    (pooled * weights).sum().backward()  # pool_backward's mask / distribute_value
+    np.testing.assert_allclose(by_loops, A_prev.grad, rtol=1e-12, atol=1e-14)
+
+
+def test_the_courses_z_i_h_w_c_assignment_into_a_tensor_says_to_stack_a_list():
+    """conv_forward's Z = np.zeros(...); Z[i, h, w, c] = ..., with Z a Tensor, was refused with
+    'build a new tensor (gg.where, gg.concatenate, gg.pad)', none of which fills an array in
+    a loop; it now says to collect the values in a list and stack them into Z's shape."""
+    np.random.seed(1)
+    A_prev = gg.Tensor(np.random.randn(1, 3, 3, 2), requires_grad=True)
+    W = gg.Tensor(np.random.randn(2, 2, 2, 1), requires_grad=True)
+    b = gg.Tensor(np.random.randn(1, 1, 1, 1), requires_grad=True)
+    Z = gg.Tensor(np.zeros((1, 2, 2, 1)), name="Z")
+    with pytest.raises(gg.InplaceError, match=r"'Z' \(1, 2, 2, 1\) float64 does not support item "
+                       r"assignment.*Z\[i, h, w, c\] = \.\.\. in a loop: append each value to "
+                       r"a list, then gg\.stack\(values\)\.reshape\(1, 2, 2, 1\)"):
+        Z[0, 0, 0, 0] = conv_single_step(A_prev[0, :2, :2], W[..., 0], b[..., 0])
