@@ -5,8 +5,10 @@ course's formulas computed in numpy, finite differences, or the values the assig
 Data are generated: no downloads."""
 import numpy as np
 import pytest
+from course_attention import scaled_dot_product_attention_numpy
 
 import graphgrad as gg
+from graphgrad import nn
 
 
 # -- course 4, week 1: convolution model, step by step ---------------------------------------
@@ -116,3 +118,36 @@ def test_the_courses_z_i_h_w_c_assignment_into_a_tensor_says_to_stack_a_list():
                        r"assignment.*Z\[i, h, w, c\] = \.\.\. in a loop: append each value to "
                        r"a list, then gg\.stack\(values\)\.reshape\(1, 2, 2, 1\)"):
         Z[0, 0, 0, 0] = conv_single_step(A_prev[0, :2, :2], W[..., 0], b[..., 0])
+
+
+# -- course 5, week 4: the Transformer's scaled dot-product attention ------------------------
+def _course_attention_case():
+    """scaled_dot_product_attention_test's q, k, v and its mask of one sequence, (1, 3, 4)."""
+    q = np.array([[1, 0, 1, 1], [0, 1, 1, 1], [1, 0, 0, 1]]).astype(np.float32)
+    k = np.array([[1, 1, 0, 1], [1, 0, 1, 1], [0, 1, 1, 0], [0, 0, 0, 1]]).astype(np.float32)
+    v = np.array([[0, 0], [1, 0], [1, 0], [1, 1]]).astype(np.float32)
+    mask = np.array([[[1, 1, 0, 1], [1, 1, 0, 1], [1, 1, 0, 1]]])
+    return q, k, v, mask
+
+
+def test_scaled_dot_product_attention_takes_the_courses_mask_with_its_batch_axis():
+    """The course's test calls the attention with q (3, 4) and a mask (1, 3, 4): numpy's
+    scores + (1 - mask) * -1e9 broadcast to (1, 3, 4), but nn.scaled_dot_product_attention
+    refused the mask as one that 'does not broadcast to the scores' shape (3, 4): aligned from
+    the right, each of its dimensions must equal the scores' or be 1', which it does."""
+    q, k, v, mask = _course_attention_case()
+    Q = gg.Tensor(q, requires_grad=True)
+    output, weights = nn.scaled_dot_product_attention(Q, k, v, mask)
+    assert output.shape == (1, 3, 2) and weights.shape == (1, 3, 4)
+    course = [[0.30719590187072754, 0.5064803957939148, 0.0, 0.18632373213768005],
+              [0.3836517333984375, 0.3836517333984375, 0.0, 0.2326965481042862],
+              [0.3836517333984375, 0.3836517333984375, 0.0, 0.2326965481042862]]
+    np.testing.assert_allclose(weights.data, [course], rtol=1e-6)  # the values the test asserts
+    by_hand, _ = scaled_dot_product_attention_numpy(q, k, v, mask)
+    np.testing.assert_allclose(output.data, by_hand, rtol=1e-6)
+    assert gg.gradcheck(lambda q: nn.scaled_dot_product_attention(q, k, v, mask)[0],
+                        [q.astype(np.float64)])
+    with pytest.raises(gg.ShapeError, match=r"mask of shape \(1, 2, 4\) does not broadcast"):
+        nn.scaled_dot_product_attention(Q, k, v, mask[:, :2])  # one row short: still refused
+    with pytest.raises(gg.ShapeError, match=r"mask of shape \(2, 3, 4\) does not broadcast"):
+        nn.scaled_dot_product_attention(Q, k, v, np.concatenate([mask, mask]))  # two outputs

@@ -126,7 +126,8 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any, mask: Any = None,
             boolean attn_mask; nn.MultiheadAttention's is the opposite: pass ~mask).
             A masked key gets weight exactly 0; a query with every key masked gets uniform
             weights over them, as the course's -1e9 gives in float32 (see the module's
-            docstring).
+            docstring). Leading axes of size 1 beyond Q's (the course's (1, T_q, T_k) with
+            q (T_q, d_k)) are kept in the outputs, as numpy's broadcasting keeps them.
         is_causal: True hides from query t the keys after it, as ``mask=look_ahead_mask(T)``
             (F.scaled_dot_product_attention's is_causal), on top of ``mask`` when one is given
             (PyTorch refuses both). It needs T_q = T_k: queries that are the last T_q of T_k
@@ -163,6 +164,14 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any, mask: Any = None,
             f"{caller}: the leading axes of Q {describe(Q)}, K {describe(K)} and V "
             f"{describe(V)} do not broadcast together"
         ) from None
+    mask_shape = () if mask is None else array_of(mask, "the mask", caller).shape
+    extra = len(mask_shape) - len(batch) - 2
+    if extra > 0 and mask_shape[:extra] == (1,) * extra:
+        # A mask of one sequence with a batch axis of 1, as the course's test gives with q
+        # (T_q, d_k): numpy's scores + (1 - mask) * -1e9 is (1, T_q, T_k), and so are the
+        # weights here. An axis of more than one would repeat the output per mask (the
+        # (m, 1, 1, T_k) of padding_mask on queries without the heads' axis): refused.
+        batch = (1,) * extra + batch
     keep = None if mask is None else _as_mask(mask, batch + (q[-2], k[-2]), caller)
     if flag(is_causal, "is_causal", caller):
         if q[-2] != k[-2]:
