@@ -314,12 +314,29 @@ def _constants(result: Any) -> Any:
     return result
 
 
+def _written_into_array(what: str, tensor: Tensor) -> GraphgradError:
+    return on_tensors(GraphgradTypeError(
+        f"{what} writes the values of {describe(tensor)}, which requires grad, into a numpy "
+        "array (a += t with a an array): the array keeps numbers, not their gradient. Write "
+        "a = a + t, which makes a new tensor (a may start as 0 or np.zeros(...)), or take "
+        "the values on purpose: t.data, or under gg.no_grad()."
+    ), f"{what} writes a Tensor's values into an array")
+
+
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     handler = _UFUNCS.get(ufunc)
     if method != "__call__" or handler is None or kwargs:
         what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         if kwargs:
             what += "(..., " + ", ".join(f"{k}=..." for k in kwargs) + ")"
+        # avg += t with avg an array (Emojify's sentence_to_avg): an op graphgrad has, whose
+        # result numpy would write into the array, where no gradient can follow it.
+        out = kwargs.get("out")
+        if (handler is not None and method == "__call__" and _state.grad_enabled
+                and isinstance(out, tuple) and all(isinstance(o, np.ndarray) for o in out)):
+            needing = _needing_grad(inputs)
+            if needing is not None:
+                raise _written_into_array(what, needing)
         return _on_values(getattr(ufunc, method), what, inputs, kwargs)
     return handler(*inputs)
 

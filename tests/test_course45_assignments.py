@@ -151,3 +151,58 @@ def test_scaled_dot_product_attention_takes_the_courses_mask_with_its_batch_axis
         nn.scaled_dot_product_attention(Q, k, v, mask[:, :2])  # one row short: still refused
     with pytest.raises(gg.ShapeError, match=r"mask of shape \(2, 3, 4\) does not broadcast"):
         nn.scaled_dot_product_attention(Q, k, v, np.concatenate([mask, mask]))  # two outputs
+
+
+# -- course 5, week 2: word vectors and Emojify ------------------------------------------------
+_WORDS = "man woman king queen boy girl computer receptionist".split()
+
+
+def _word_to_vec_map():
+    E = gg.Tensor(np.random.default_rng(0).standard_normal((len(_WORDS), 50)),
+                  requires_grad=True, name="E")
+    return E, {w: E[i] for i, w in enumerate(_WORDS)}
+
+
+def sentence_to_avg(sentence, word_to_vec_map):
+    any_word = list(word_to_vec_map.keys())[0]
+    words = sentence.lower().split()
+    avg = np.zeros(word_to_vec_map[any_word].shape)
+    count = 0
+    for w in words:
+        if w in word_to_vec_map:
+            avg += word_to_vec_map[w]
+            count += 1
+    if count > 0:
+        avg = avg / count
+    return avg
+
+
+def test_the_courses_avg_plus_equals_a_word_vector_says_to_write_avg_equals_avg_plus():
+    """Emojify's sentence_to_avg starts from avg = np.zeros(...) and adds each word's vector
+    with avg += ...: numpy writes into its array and the gradient would be lost. The error
+    said numpy.add(..., out=...) 'has no graphgrad op' and to call it on t.data or write a
+    gg.Function; it now says what the line does and to write avg = avg + ... instead."""
+    E, word_to_vec_map = _word_to_vec_map()
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.add\(\.\.\., out=\.\.\.\) "
+                       r"writes the values of output of GetItem \(50,\) float64, which requires "
+                       r"grad, into a numpy array \(a \+= t with a an array\): the array keeps "
+                       r"numbers, not their gradient\. Write a = a \+ t"):
+        sentence_to_avg("king and queen", word_to_vec_map)
+    with gg.no_grad():  # without a graph, the course's line computes what it does in numpy
+        np.testing.assert_allclose(sentence_to_avg("king and queen", word_to_vec_map).data,
+                                   (E.data[2] + E.data[3]) / 2, rtol=1e-15)
+
+    def sentence_to_avg_as_told(sentence, word_to_vec_map):
+        avg = np.zeros(50)
+        words = [w for w in sentence.lower().split() if w in word_to_vec_map]
+        for w in words:
+            avg = avg + word_to_vec_map[w]
+        return avg / len(words)
+
+    avg = sentence_to_avg_as_told("king and queen and king", word_to_vec_map)
+    np.testing.assert_allclose(avg.data, (2 * E.data[2] + E.data[3]) / 3, rtol=1e-15)
+    W = np.random.default_rng(1).standard_normal((5, 50))
+    (W @ avg).sum().backward()  # Emojify's z = W avg + b: dE of each word, times its count / 3
+    expected = np.zeros_like(E.data)
+    expected[2], expected[3] = 2 / 3 * W.sum(axis=0), 1 / 3 * W.sum(axis=0)
+    np.testing.assert_allclose(E.grad, expected, rtol=1e-14)
