@@ -206,3 +206,33 @@ def test_the_courses_avg_plus_equals_a_word_vector_says_to_write_avg_equals_avg_
     expected = np.zeros_like(E.data)
     expected[2], expected[3] = 2 / 3 * W.sum(axis=0), 1 / 3 * W.sum(axis=0)
     np.testing.assert_allclose(E.grad, expected, rtol=1e-14)
+
+
+# -- course 5, week 3: the trigger-word model's Conv1D, BatchNormalization, GRU ---------------
+def test_batchnorm1d_normalises_the_trigger_word_models_sequences_over_batch_and_time():
+    """The model is Conv1D -> BatchNormalization -> ReLU on (m, T_x, 196): Keras normalises
+    each of the 196 units over the m examples and T_x steps. nn.BatchNorm1d(n) refused
+    (m, T_x, n) as 'takes Z of shape (m, n)', with nothing to do about it."""
+    rng = np.random.default_rng(0)
+    X = gg.Tensor(rng.standard_normal((3, 40, 5)), requires_grad=True)
+    conv = nn.Conv1d(5, 4, 15, stride=4, rng=0)
+    bn = nn.BatchNorm1d(4)
+    Z = conv(X)                                               # (3, 7, 4)
+    A = gg.relu(bn(Z))
+    z = Z.data
+    mu, sigma2 = z.mean(axis=(0, 1)), z.var(axis=(0, 1))
+    np.testing.assert_allclose(A.data, np.maximum((z - mu) / np.sqrt(sigma2 + 1e-5), 0),
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(bn.running_mean, 0.1 * mu, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var, 0.9 + 0.1 * sigma2, rtol=1e-12)
+    # the same numbers as the (m * T_x, n) rows of a batch of vectors, gradients too
+    rows = nn.BatchNorm1d(4)(Z.reshape(-1, 4)).reshape(Z.shape)
+    np.testing.assert_allclose(bn(Z).data, rows.data, rtol=1e-12)
+    Zc = gg.Tensor(z, requires_grad=True)
+    assert gg.gradcheck(lambda Z: nn.BatchNorm1d(4)(Z), [Zc])
+    bn.eval()
+    np.testing.assert_allclose(bn(Z).data, (z - bn.running_mean) / np.sqrt(bn.running_var
+                                                                           + 1e-5), rtol=1e-12)
+    with pytest.raises(gg.ShapeError, match=r"BatchNorm1d\(4\) takes Z of shape \(m, 4\), got "
+                       r"\(3, 7, 1, 4\) \(or sequences of shape \(m, T_x, 4\)"):
+        bn(Z.reshape(3, 7, 1, 4))

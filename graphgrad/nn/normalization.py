@@ -222,9 +222,9 @@ def _positive_eps(eps: Any, caller: str) -> float:
 
 class _BatchNorm(Module):
     """Batch normalisation of the last axis of Z (n features: units or channels), with the
-    statistics taken over ``axes``, every other axis of an input of rank ``ndim``. Subclasses
-    set those two and the words of the messages, and say in ``_expected_shape`` (and
-    ``_hint``, for a likely mistake) what input they take.
+    statistics taken over ``axes``, every other axis of an input of rank ``ndim`` (or of
+    another of the ranks ``ndims``). Subclasses set those and the words of the messages,
+    and say in ``_expected_shape`` (and ``_hint``, for a likely mistake) what input they take.
 
     gamma, beta and the buffers running_mean, running_var all have shape (n,), so they
     broadcast over the leading axes of Z. With the buffers set to None (PyTorch's
@@ -233,8 +233,9 @@ class _BatchNorm(Module):
     """
 
     short_name = "batchnorm"
-    ndim: int
-    axes: tuple[int, ...]
+    ndim: int  # the rank of its Z: vectors (m, n), images (m, n_H, n_W, n_C)
+    axes: tuple[int, ...]  # the statistics' axes for that Z: all but the last
+    ndims: tuple[int, ...]  # every rank it takes; the statistics are over all but the last axis
     feature = "unit"  # what one of the n features is called in messages
     one_value = "a batch of one example"  # the training batch with one value per feature
 
@@ -269,30 +270,31 @@ class _BatchNorm(Module):
     def forward(self, Z: Any) -> Tensor:
         """gamma * Z_norm + beta, Z normalised by the batch's statistics in training (which
         update the running ones) and by the running ones after ``eval()`` (by the batch's
-        again when running_mean and running_var are None).  Z (m, n) (`BatchNorm1d`) or
-        (m, n_H, n_W, n_C) (`BatchNorm2d`) -> the same shape."""
+        again when running_mean and running_var are None).  Z (m, n) or (m, T_x, n)
+        (`BatchNorm1d`) or (m, n_H, n_W, n_C) (`BatchNorm2d`) -> the same shape."""
         Z = as_data_of(Z, self.gamma.data.dtype, self)
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
-        if Z.ndim != self.ndim or Z.shape[-1] != self.n:
+        if Z.ndim not in self.ndims or Z.shape[-1] != self.n:
             raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
                              f"{Z.shape}{self._hint(Z.shape)}")
+        axes = tuple(range(Z.ndim - 1))
         tracking = self.running_mean is not None and self.running_var is not None
         # an empty batch has no statistics: it is normalised by the running ones, untouched
         if self.training and Z.size > 0 or not tracking:
-            if Z.size and all(Z.shape[axis] == 1 for axis in self.axes):
+            if Z.size and all(Z.shape[axis] == 1 for axis in axes):
                 raise ArgumentError(self._one_value_message(tracking))
             if not self.single_node:
-                Z_norm, mu, sigma2 = _normalize(Z, self.axes, self.eps)
+                Z_norm, mu, sigma2 = _normalize(Z, axes, self.eps)
                 out = self.gamma * Z_norm + self.beta
                 mu, sigma2 = mu.data, sigma2.data
             else:
-                out = BatchNorm.apply(Z, self.gamma, self.beta, axis=self.axes, eps=self.eps)
+                out = BatchNorm.apply(Z, self.gamma, self.beta, axis=axes, eps=self.eps)
                 node = out.creator
                 if node is not None:
                     mu, sigma2 = node.mu, node.sigma2
                 else:  # nothing recorded (no_grad): the statistics, computed again
-                    _, _, mu, sigma2 = _statistics(Z.data, self.axes, self.eps)
+                    _, _, mu, sigma2 = _statistics(Z.data, axes, self.eps)
             # A batch with NaN or Inf (its output shows them) would spoil every later
             # prediction through the running statistics: it leaves them as they were.
             if tracking and np.isfinite(mu).all() and np.isfinite(sigma2).all():
@@ -337,7 +339,9 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of Z of shape (m, n), per unit (column).
+    """Batch normalisation of Z of shape (m, n), per unit (column); or of sequences Z of shape
+    (m, T_x, n), each unit over the m examples and the T_x steps, as Keras's
+    BatchNormalization does after the trigger-word model's Conv1D (course 5).
 
     Training mode, over the m examples of the batch (the course's formulas)::
 
@@ -363,6 +367,7 @@ class BatchNorm1d(_BatchNorm):
 
     ndim = 2
     axes = (0,)
+    ndims = (2, 3)  # and sequences (m, T_x, n), over (0, 1)
 
     def __init__(self, n: int, momentum: float = 0.9, eps: float = 1e-5,
                  dtype: Any = np.float64) -> None:
@@ -376,6 +381,8 @@ class BatchNorm1d(_BatchNorm):
             return f" (Z[None], if Z is one example of shape ({self.n},))"
         if len(shape) == 2 and shape[0] == self.n:
             return " (Z.T, if Z holds one example per column as in the course)"
+        if len(shape) > 3 and shape[-1] == self.n:
+            return f" (or sequences of shape (m, T_x, {self.n}); BatchNorm2d for images)"
         return ""
 
 
@@ -408,6 +415,7 @@ class BatchNorm2d(_BatchNorm):
 
     ndim = 4
     axes = (0, 1, 2)
+    ndims = (4,)
     feature = "channel"
     one_value = "a batch of one 1 x 1 image"
 
