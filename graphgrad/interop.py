@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
 from graphgrad.errors import (
@@ -142,6 +144,19 @@ def linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fals
     raise _NoForm(f"numpy.linalg.norm(..., ord={ord!r}) of {kind}{extra}")
 
 
+def take(a: Any, indices: Any, axis: Any = None) -> Tensor:
+    """np.take on a Tensor, numpy's tf.gather (YOLO's boxes kept by non-max suppression): the
+    indexing a[indices] along ``axis``, of the flattened a when axis is None. numpy's out= and
+    mode= (wrap, clip) have no graphgrad form."""
+    index = np.asarray(_data(indices))
+    if index.dtype.kind == "b" or index.size == 0:  # numpy reads them as integers
+        index = index.astype(np.intp)
+    if axis is None:
+        return S.reshape(a, -1)[index]  # numpy dispatches on ``a`` alone: a is a Tensor
+    axis = normalize_axis_index(operator.index(axis), a.ndim)
+    return a[(slice(None),) * axis + (index,)]
+
+
 _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.sum: _numpy_reduction(R.sum, np.sum),
     np.mean: _numpy_reduction(R.mean, np.mean),
@@ -174,6 +189,7 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.outer: CT.outer,
     np.clip: E.clip,
     np.where: E.where,
+    np.take: take,
     np.zeros_like: _like(np.zeros_like),
     np.ones_like: _like(np.ones_like),
     np.shape: lambda a: np.shape(_data(a)),

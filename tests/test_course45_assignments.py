@@ -236,3 +236,84 @@ def test_batchnorm1d_normalises_the_trigger_word_models_sequences_over_batch_and
     with pytest.raises(gg.ShapeError, match=r"BatchNorm1d\(4\) takes Z of shape \(m, 4\), got "
                        r"\(3, 7, 1, 4\) \(or sequences of shape \(m, T_x, 4\)"):
         bn(Z.reshape(3, 7, 1, 4))
+
+
+# -- course 4, week 3: YOLO's filtering, IoU and non-max suppression on Tensors ---------------
+def yolo_filter_boxes(box_confidence, boxes, box_class_probs, threshold=0.6):
+    box_scores = box_confidence * box_class_probs
+    box_classes = np.argmax(box_scores, axis=-1)
+    box_class_scores = np.max(box_scores, axis=-1)
+    filtering_mask = box_class_scores >= threshold
+    return (box_class_scores[filtering_mask], boxes[filtering_mask],
+            box_classes[filtering_mask])
+
+
+def iou(box1, box2):
+    (box1_x1, box1_y1, box1_x2, box1_y2) = box1
+    (box2_x1, box2_y1, box2_x2, box2_y2) = box2
+    xi1, yi1 = max(box1_x1, box2_x1), max(box1_y1, box2_y1)
+    xi2, yi2 = min(box1_x2, box2_x2), min(box1_y2, box2_y2)
+    inter_area = max(xi2 - xi1, 0) * max(yi2 - yi1, 0)
+    box1_area = (box1_x2 - box1_x1) * (box1_y2 - box1_y1)
+    box2_area = (box2_x2 - box2_x1) * (box2_y2 - box2_y1)
+    return inter_area / (box1_area + box2_area - inter_area)
+
+
+def non_max_suppression_indices(boxes, scores, max_boxes, iou_threshold):
+    """tf.image.non_max_suppression, as the course describes it: keep the best box, drop the
+    boxes that overlap it by more than iou_threshold, and so on."""
+    order = list(np.argsort(scores).data[::-1])
+    keep = []
+    while order and len(keep) < max_boxes:
+        best = order.pop(0)
+        keep.append(best)
+        order = [i for i in order if iou(boxes[best], boxes[i]) <= iou_threshold]
+    return np.array(keep)
+
+
+def test_yolo_filter_boxes_iou_and_non_max_suppression_with_tf_gather_as_np_take():
+    """tf.gather(scores, nms_indices) is np.take in numpy: it was refused on a Tensor that
+    requires grad as a function 'with no graphgrad op', though it is indexing."""
+    assert iou((2, 1, 4, 3), (1, 2, 3, 4)) == pytest.approx(1 / 7)      # the course's iou
+    assert iou((1, 2, 3, 4), (5, 6, 7, 8)) == 0                           # no intersection
+    assert iou((1, 1, 2, 2), (2, 1, 3, 2)) == 0                           # touching at a side
+    assert gg.gradcheck(iou, [[2.0, 1, 4, 3], [1.0, 2, 3, 4]])
+
+    rng = np.random.default_rng(0)
+    confidence = gg.Tensor(rng.random((4, 4, 2, 1)), requires_grad=True)
+    corners = np.sort(rng.random((4, 4, 2, 2, 2)) * 10, axis=-2)  # x1 <= x2, y1 <= y2
+    boxes = gg.Tensor(corners.transpose(0, 1, 2, 4, 3).reshape(4, 4, 2, 4)[..., [0, 2, 1, 3]],
+                      requires_grad=True)
+    probs = gg.Tensor(rng.random((4, 4, 2, 3)), requires_grad=True)
+    scores, kept_boxes, classes = yolo_filter_boxes(confidence, boxes, probs, threshold=0.4)
+    box_scores = confidence.data * probs.data
+    mask = box_scores.max(axis=-1) >= 0.4
+    np.testing.assert_array_equal(scores.data, box_scores.max(axis=-1)[mask])
+    np.testing.assert_array_equal(kept_boxes.data, boxes.data[mask])
+    np.testing.assert_array_equal(classes.data, box_scores.argmax(axis=-1)[mask])
+
+    nms_indices = non_max_suppression_indices(kept_boxes, scores, max_boxes=5,
+                                              iou_threshold=0.5)
+    scores = np.take(scores, nms_indices)               # tf.gather(scores, nms_indices)
+    kept_boxes = np.take(kept_boxes, nms_indices, axis=0)
+    classes = np.take(classes, nms_indices)
+    assert len(nms_indices) == 5 and scores.shape == (5,) and kept_boxes.shape == (5, 4)
+    assert np.all(np.diff(scores.data) <= 0)  # best first
+    np.testing.assert_array_equal(kept_boxes.data, boxes.data[mask][nms_indices])
+    np.testing.assert_array_equal(classes.data, box_scores.argmax(axis=-1)[mask][nms_indices])
+    (scores.sum() + kept_boxes.sum()).backward()
+    cell = np.flatnonzero(mask)[nms_indices]  # the kept cells, numbered as mask's
+    expected = np.zeros(mask.size)
+    expected[cell] = 1
+    np.testing.assert_array_equal(boxes.grad, np.repeat(expected.reshape(mask.shape)[..., None],
+                                                        4, axis=-1))
+    best = box_scores.argmax(axis=-1).reshape(-1)[cell]  # d max = the chosen class's prob
+    expected_dc = np.zeros(mask.size)
+    expected_dc[cell] = probs.data.reshape(-1, 3)[cell, best]
+    np.testing.assert_allclose(confidence.grad, expected_dc.reshape(confidence.shape),
+                               rtol=1e-15)
+    flat = np.arange(24.0).reshape(4, 6)
+    x = gg.Tensor(flat, requires_grad=True)
+    np.testing.assert_array_equal(np.take(x, [5, 7]).data, [5.0, 7.0])  # of the flattened x
+    np.testing.assert_array_equal(np.take(x, [-1, 0], axis=-1).data, flat[:, [-1, 0]])
+    assert gg.gradcheck(lambda x: np.take(x, [[1, 1], [0, 3]], axis=1), [flat])
