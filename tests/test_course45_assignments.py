@@ -317,3 +317,25 @@ def test_yolo_filter_boxes_iou_and_non_max_suppression_with_tf_gather_as_np_take
     np.testing.assert_array_equal(np.take(x, [5, 7]).data, [5.0, 7.0])  # of the flattened x
     np.testing.assert_array_equal(np.take(x, [-1, 0], axis=-1).data, flat[:, [-1, 0]])
     assert gg.gradcheck(lambda x: np.take(x, [[1, 1], [0, 3]], axis=1), [flat])
+
+
+# -- course 4, week 3: the U-Net's masks ---------------------------------------------------------
+def test_the_u_nets_masks_with_their_channel_axis_are_told_to_drop_it_with_the_right_shape():
+    """The U-Net's masks are (m, n_H, n_W, 1), which Keras's SparseCategoricalCrossentropy
+    takes; cross_entropy refuses them and said to pass labels.ravel(), of shape (m n_H n_W,),
+    which it refused in turn: for logits of more than two axes it says labels[..., 0]."""
+    rng = np.random.default_rng(0)
+    logits = gg.Tensor(rng.standard_normal((2, 4, 6, 5)), requires_grad=True)
+    masks = rng.integers(0, 5, (2, 4, 6, 1))
+    with pytest.raises(gg.ShapeError, match=r"take labels of shape \(2, 4, 6\) \(class indices\)"
+                       r".*got \(2, 4, 6, 1\)\. Take the class indices out of their axis of "
+                       r"1: labels\[\.\.\., 0\]\."):
+        nn.cross_entropy(logits, masks)
+    cost = nn.cross_entropy(logits, masks[..., 0])
+    log_p = logits.data - np.log(np.exp(logits.data).sum(axis=-1, keepdims=True))
+    assert cost.item() == pytest.approx(-np.take_along_axis(log_p, masks, -1).mean(), rel=1e-14)
+    cost.backward()  # dZ = (softmax - one_hot) / (number of pixels)
+    one_hot = np.eye(5)[masks[..., 0]]
+    np.testing.assert_allclose(logits.grad, (np.exp(log_p) - one_hot) / 48, rtol=1e-12)
+    with pytest.raises(gg.ShapeError, match=r"got \(2, 3, 1\)\. .*labels\[\.\.\., 0\]\."):
+        nn.cross_entropy(np.zeros((2, 3, 5)), [[[0], [1], [2]]] * 2)  # sequences' labels too

@@ -557,7 +557,8 @@ def _label_shape_error(z: Tensor, got: tuple) -> ShapeError:
     shape = z.data.shape
     tip = ""
     if got == shape[:-1] + (1,):
-        tip = " Flatten the class indices: labels.ravel()."
+        tip = (" Flatten the class indices: labels.ravel()." if len(shape) == 2 else
+               " Take the class indices out of their axis of 1: labels[..., 0].")
     elif got[::-1] == shape:
         tip = " Transpose the labels (Y.T): here examples are rows, the course's Y is (C, m)."
     elif len(shape) == 2 and got in ((shape[1],), (1, shape[1])):
