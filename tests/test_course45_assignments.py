@@ -163,6 +163,55 @@ def _word_to_vec_map():
     return E, {w: E[i] for i, w in enumerate(_WORDS)}
 
 
+def cosine_similarity(u, v):
+    if np.all(u == v):
+        return 1
+    dot = np.dot(u, v)
+    norm_u, norm_v = np.sqrt(np.sum(u * u)), np.sqrt(np.sum(v * v))
+    return dot / (norm_u * norm_v)
+
+
+def neutralize(word, g, word_to_vec_map):
+    e = word_to_vec_map[word]
+    e_biascomponent = np.dot(e, g) / np.sum(g * g) * g
+    return e - e_biascomponent
+
+
+def equalize(pair, bias_axis, word_to_vec_map):
+    e_w1, e_w2 = (word_to_vec_map[w] for w in pair)
+    mu = (e_w1 + e_w2) / 2
+    mu_B = np.dot(mu, bias_axis) / np.sum(bias_axis * bias_axis) * bias_axis
+    mu_orth = mu - mu_B
+    e_w1B = np.dot(e_w1, bias_axis) / np.sum(bias_axis * bias_axis) * bias_axis
+    e_w2B = np.dot(e_w2, bias_axis) / np.sum(bias_axis * bias_axis) * bias_axis
+    scale = np.sqrt(np.abs(1 - np.sum(mu_orth * mu_orth)))
+    corrected_e_w1B = scale * (e_w1B - mu_B) / np.linalg.norm(e_w1 - mu_orth - mu_B)
+    corrected_e_w2B = scale * (e_w2B - mu_B) / np.linalg.norm(e_w2 - mu_orth - mu_B)
+    return corrected_e_w1B + mu_orth, corrected_e_w2B + mu_orth
+
+
+def test_cosine_similarity_neutralize_and_equalize_on_tensor_word_vectors():
+    E, word_to_vec_map = _word_to_vec_map()
+    e = E.data
+    u, v = word_to_vec_map["man"], word_to_vec_map["woman"]
+    similarity = cosine_similarity(u, v)
+    assert similarity.item() == pytest.approx(e[0] @ e[1] / np.linalg.norm(e[0]) /
+                                              np.linalg.norm(e[1]), rel=1e-14)
+    assert cosine_similarity(u, u) == 1
+    similarity.backward()  # d cos / du = v / (|u||v|) - cos u / |u|^2
+    expected = e[1] / np.linalg.norm(e[0]) / np.linalg.norm(e[1]) - similarity.item() * e[0] / (
+        e[0] @ e[0])
+    np.testing.assert_allclose(E.grad[0], expected, rtol=1e-12)
+    g = word_to_vec_map["woman"] - word_to_vec_map["man"]
+    e_debiased = neutralize("receptionist", g, word_to_vec_map)
+    assert abs(cosine_similarity(e_debiased, g).item()) < 1e-15  # the course prints ~ 1e-17
+    e1, e2 = equalize(("boy", "girl"), g, word_to_vec_map)
+    sim1, sim2 = cosine_similarity(e1, g).item(), cosine_similarity(e2, g).item()
+    assert sim1 == pytest.approx(-sim2, rel=1e-12)  # equal and opposite after equalising
+    np.testing.assert_allclose((e1 + e2).data / 2, ((e[4] + e[5]) / 2) - (e[4] + e[5]) / 2 @
+                               g.data / (g.data @ g.data) * g.data, rtol=1e-12, atol=1e-14)
+
+
 def sentence_to_avg(sentence, word_to_vec_map):
     any_word = list(word_to_vec_map.keys())[0]
     words = sentence.lower().split()
@@ -339,3 +388,137 @@ def test_the_u_nets_masks_with_their_channel_axis_are_told_to_drop_it_with_the_r
     np.testing.assert_allclose(logits.grad, (np.exp(log_p) - one_hot) / 48, rtol=1e-12)
     with pytest.raises(gg.ShapeError, match=r"got \(2, 3, 1\)\. .*labels\[\.\.\., 0\]\."):
         nn.cross_entropy(np.zeros((2, 3, 5)), [[[0], [1], [2]]] * 2)  # sequences' labels too
+
+
+# -- course 4, week 4: the triplet loss and neural style transfer ------------------------------
+def triplet_loss(y_true, y_pred, alpha=0.2):
+    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]
+    pos_dist = np.sum(np.square(np.subtract(anchor, positive)), axis=-1)
+    neg_dist = np.sum(np.square(np.subtract(anchor, negative)), axis=-1)
+    basic_loss = pos_dist - neg_dist + alpha
+    return np.sum(np.maximum(basic_loss, 0.0))
+
+
+def test_triplet_loss_on_tensors_is_the_formula_and_its_gradient():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 8))
+    p = a + 0.3 * rng.standard_normal((3, 8))
+    n = a + 0.05 * rng.standard_normal((3, 8))  # negatives closer than the positives...
+    n[0] = a[0] + 1.0  # ...but one, already far enough: no loss, no gradient
+    A, P, N = (gg.Tensor(x, requires_grad=True) for x in (a, p, n))
+    loss = triplet_loss(None, (A, P, N))
+    basic = ((a - p) ** 2).sum(-1) - ((a - n) ** 2).sum(-1) + 0.2
+    assert basic[0] < 0 < basic[1] and basic[2] > 0
+    assert loss.item() == pytest.approx(np.maximum(basic, 0).sum(), rel=1e-14)
+    loss.backward()
+    on = (basic > 0)[:, None]
+    np.testing.assert_allclose(A.grad, on * (2 * (n - p)), rtol=1e-13)
+    np.testing.assert_allclose(P.grad, on * (-2 * (a - p)), rtol=1e-13)
+    np.testing.assert_allclose(N.grad, on * (2 * (a - n)), rtol=1e-13)
+
+
+def gram_matrix(A):
+    return np.matmul(A, np.transpose(A))
+
+
+def compute_content_cost(a_C, a_G):
+    m, n_H, n_W, n_C = a_G.shape
+    a_C_unrolled = np.reshape(a_C, [m, -1, n_C])
+    a_G_unrolled = np.reshape(a_G, [m, -1, n_C])
+    return np.sum(np.square(a_C_unrolled - a_G_unrolled)) / (4.0 * n_H * n_W * n_C)
+
+
+def compute_layer_style_cost(a_S, a_G):
+    m, n_H, n_W, n_C = a_G.shape
+    a_S = np.transpose(np.reshape(a_S, [-1, n_C]))
+    a_G = np.transpose(np.reshape(a_G, [-1, n_C]))
+    GS, GG = gram_matrix(a_S), gram_matrix(a_G)
+    return np.sum(np.square(GS - GG)) / (4.0 * ((n_H * n_W * n_C) ** 2))
+
+
+def test_style_transfer_costs_are_the_formulas_and_adam_optimises_the_image_itself():
+    rng = np.random.default_rng(0)
+    content, style = rng.random((1, 6, 6, 3)), rng.random((1, 6, 6, 3))
+    conv = nn.Conv2d(3, 4, 3, rng=0)  # a frozen "VGG" layer
+    conv.requires_grad_(False)
+    a_C, a_S = conv(content).data, conv(style).data
+
+    def total_cost(image, alpha=10, beta=40):
+        a_G = gg.relu(conv(image))
+        return alpha * compute_content_cost(np.maximum(a_C, 0), a_G) + beta * (
+            compute_layer_style_cost(np.maximum(a_S, 0), a_G))
+
+    a = rng.standard_normal((1, 4, 4, 2))
+    g = gg.Tensor(rng.standard_normal((1, 4, 4, 2)), requires_grad=True)
+    assert compute_content_cost(a, g).item() == pytest.approx(
+        np.sum((a - g.data) ** 2) / (4 * 32), rel=1e-14)
+    fa, fg = a.reshape(-1, 2).T, g.data.reshape(-1, 2).T
+    assert compute_layer_style_cost(a, g).item() == pytest.approx(
+        np.sum((fa @ fa.T - fg @ fg.T) ** 2) / (4 * 32 ** 2), rel=1e-13)
+    assert gg.gradcheck(lambda g: compute_layer_style_cost(a, g), [g])
+
+    generated_image = np.clip(content + rng.uniform(-0.25, 0.25, content.shape), 0.0, 1.0)
+    generated_image = gg.Tensor(generated_image, requires_grad=True)  # tf.Variable
+    optimizer = gg.optim.Adam([generated_image], lr=0.01)
+    image, v, s = generated_image.data.copy(), 0.0, 0.0  # Adam by hand, in numpy
+    costs = []
+    for t in range(1, 21):  # train_step
+        J = total_cost(generated_image)
+        optimizer.zero_grad()
+        J.backward()
+        dimage = generated_image.grad
+        optimizer.step()
+        generated_image.data = np.clip(generated_image.data, 0.0, 1.0)  # .assign(clip_0_1(...))
+        costs.append(J.item())
+        v = 0.9 * v + 0.1 * dimage
+        s = 0.999 * s + 0.001 * dimage ** 2
+        step = 0.01 * (v / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+        image = np.clip(image - step, 0.0, 1.0)
+        np.testing.assert_allclose(generated_image.data, image, rtol=1e-12, atol=1e-14)
+    assert costs[-1] < 0.5 * costs[0]
+
+
+# -- course 5, week 1: the dinosaur island character model's sample ----------------------------
+def softmax(x):
+    e_x = np.exp(x - np.max(x))
+    return e_x / e_x.sum(axis=0)
+
+
+def sample(parameters, char_to_ix, seed):
+    Waa, Wax, Wya, by, b = (parameters[k] for k in ("Waa", "Wax", "Wya", "by", "b"))
+    vocab_size, n_a = by.shape[0], Waa.shape[1]
+    x, a_prev = np.zeros((vocab_size, 1)), np.zeros((n_a, 1))
+    indices, idx, counter = [], -1, 0
+    newline_character = char_to_ix["\n"]
+    while idx != newline_character and counter != 50:
+        a = np.tanh(np.dot(Wax, x) + np.dot(Waa, a_prev) + b)
+        z = np.dot(Wya, a) + by
+        y = softmax(z)
+        np.random.seed(counter + seed)
+        idx = np.random.choice(range(len(y)), p=y.ravel())
+        indices.append(idx)
+        x = np.zeros((vocab_size, 1))
+        x[idx] = 1
+        a_prev = a
+        seed += 1
+        counter += 1
+    if counter == 50:
+        indices.append(char_to_ix["\n"])
+    return indices
+
+
+def test_sample_on_tensor_parameters_prints_the_courses_indices_under_no_grad():
+    np.random.seed(24)
+    n_a, vocab_size = 100, 27
+    parameters = {}
+    for name, shape in (("Wax", (n_a, vocab_size)), ("Waa", (n_a, n_a)),
+                        ("Wya", (vocab_size, n_a)), ("b", (n_a, 1)), ("by", (vocab_size, 1))):
+        parameters[name] = gg.Tensor(np.random.randn(*shape), requires_grad=True, name=name)
+    char_to_ix = {c: i for i, c in enumerate("\nabcdefghijklmnopqrstuvwxyz")}
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy asked for the values of .*requires "
+                       r"grad.*under gg\.no_grad\(\)"):
+        sample(parameters, char_to_ix, 0)  # y.ravel() as np.random.choice's p: no gradient
+    with gg.no_grad():
+        indices = sample(parameters, char_to_ix, 0)
+    assert indices == [23, 16, 26, 26, 24, 3, 21, 1, 7, 24, 15, 3, 25, 20, 6, 13, 10, 8, 20, 12,
+                       2, 0]  # the course's "list of sampled indices"
