@@ -522,3 +522,70 @@ def test_sample_on_tensor_parameters_prints_the_courses_indices_under_no_grad():
         indices = sample(parameters, char_to_ix, 0)
     assert indices == [23, 16, 26, 26, 24, 3, 21, 1, 7, 24, 15, 3, 25, 20, 6, 13, 10, 8, 20, 12,
                        2, 0]  # the course's "list of sampled indices"
+
+
+# -- course 5, week 1: the RNN and LSTM cells by hand, and nn's with the course's parameters ---
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def lstm_cell_forward(xt, a_prev, c_prev, parameters):
+    Wf, bf, Wi, bi, Wc, bc, Wo, bo, Wy, by = (parameters[k] for k in (
+        "Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo", "Wy", "by"))
+    concat = np.concatenate((a_prev, xt))
+    ft = sigmoid(np.dot(Wf, concat) + bf)
+    it = sigmoid(np.dot(Wi, concat) + bi)
+    cct = np.tanh(np.dot(Wc, concat) + bc)
+    c_next = ft * c_prev + it * cct
+    ot = sigmoid(np.dot(Wo, concat) + bo)
+    a_next = ot * np.tanh(c_next)
+    yt_pred = softmax(np.dot(Wy, a_next) + by)
+    return a_next, c_next, yt_pred
+
+
+def test_the_courses_lstm_cell_on_tensors_prints_its_values_and_is_nn_lstmcell():
+    """Loading the course's parameters into nn.LSTMCell refused its column biases (5, 1) with
+    'build the model with the same layers and sizes as the one that was saved', which it was;
+    it now says they are the same numbers in another shape, and how to pass them."""
+    np.random.seed(1)
+    xt, a_prev, c_prev = (gg.Tensor(np.random.randn(n, 10), requires_grad=True)
+                          for n in (3, 5, 5))
+    parameters = {}
+    for name, shape in (("Wf", (5, 8)), ("bf", (5, 1)), ("Wi", (5, 8)), ("bi", (5, 1)),
+                        ("Wo", (5, 8)), ("bo", (5, 1)), ("Wc", (5, 8)), ("bc", (5, 1)),
+                        ("Wy", (2, 5)), ("by", (2, 1))):
+        parameters[name] = gg.Tensor(np.random.randn(*shape), requires_grad=True, name=name)
+    a_next, c_next, yt = lstm_cell_forward(xt, a_prev, c_prev, parameters)
+    np.testing.assert_allclose(a_next.data[4], [-0.66408471, 0.0036921, 0.02088357, 0.22834167,
+                                                -0.85575339, 0.00138482, 0.76566531, 0.34631421,
+                                                -0.00215674, 0.43827275], atol=1e-8)
+    np.testing.assert_allclose(c_next.data[2], [0.63267805, 1.00570849, 0.35504474, 0.20690913,
+                                                -1.64566718, 0.11832942, 0.76449811, -0.0981561,
+                                                -0.74348425, -0.26810932], atol=1e-8)
+    np.testing.assert_allclose(yt.data[1], [0.79913913, 0.15986619, 0.22412122, 0.15606108,
+                                            0.97057211, 0.31146381, 0.00943007, 0.12666353,
+                                            0.39380172, 0.07828381], atol=1e-8)
+
+    cell = nn.LSTMCell(3, 5)
+    state = {ours: parameters[theirs].data for ours, theirs in (
+        ("Wf", "Wf"), ("bf", "bf"), ("Wu", "Wi"), ("bu", "bi"), ("Wc", "Wc"), ("bc", "bc"),
+        ("Wo", "Wo"), ("bo", "bo"))}
+    with pytest.raises(nn.StateDictError, match=r"bf: the state has shape \(5, 1\), the model "
+                       r"\(5,\): the same 5 numbers with another shape \(the course's biases "
+                       r"are columns\): pass them as \.reshape\(5\)"):
+        cell.load_state_dict(state)
+    cell.load_state_dict({k: v.reshape(cell.state_dict()[k].shape) for k, v in state.items()})
+    a, c = cell(xt.T, a_prev.T, c_prev.T)  # examples as rows
+    np.testing.assert_allclose(a.data, a_next.data.T, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(c.data, c_next.data.T, rtol=1e-12, atol=1e-15)
+    weights = np.random.randn(5, 10)
+    (a_next * weights + c_next).sum().backward()
+    by_hand = [t.grad.copy() for t in (xt, a_prev, c_prev)]
+    for t in (xt, a_prev, c_prev):
+        t.grad = None
+    (a * weights.T + c).sum().backward()
+    for ours, theirs in zip(by_hand, (xt.grad, a_prev.grad, c_prev.grad)):
+        np.testing.assert_allclose(theirs, ours, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(cell.Wu.grad, parameters["Wi"].grad, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(cell.bo.grad, parameters["bo"].grad.ravel(), rtol=1e-10,
+                               atol=1e-14)

@@ -192,6 +192,18 @@ def use_name_scopes(enabled: bool) -> None:
     _SCOPES["enabled"] = flag(enabled, "enabled", "nn.use_name_scopes")
 
 
+def _reshape_tip(given: tuple[int, ...], wanted: tuple[int, ...]) -> str:
+    """What to do with a state's array that holds the numbers of the model's in a shape with
+    more or fewer axes of 1 (the course's column biases b of shape (n, 1) for a layer's (n,)),
+    or ""."""
+    if [d for d in given if d != 1] != [d for d in wanted if d != 1]:
+        return ""
+    column = " (the course's biases are columns)" if given == wanted + (1,) else ""
+    shape = ", ".join(map(str, wanted)) if wanted else "()"
+    return (f": the same {int(np.prod(given))} numbers with another shape{column}: pass them "
+            f"as .reshape({shape})")
+
+
 def _nothing_matches_message(module: Module, origin: str, ours: list[str],
                              theirs: list[Any]) -> str:
     """Why ``load_state_dict(state, strict=False)`` refuses a state none of whose keys
@@ -552,7 +564,8 @@ class Module:
                 problems.append(f"{key}: the state holds {what}, not numbers")
             elif given.shape != current_array.shape:
                 problems.append(f"{key}: the state has shape {given.shape}, the model "
-                                f"{current_array.shape}")
+                                f"{current_array.shape}" + _reshape_tip(given.shape,
+                                                                        current_array.shape))
             else:
                 # A new array: never an in-place write into one a graph may have saved.
                 converted[key] = np.array(given, dtype=current_array.dtype)
