@@ -86,6 +86,8 @@ def test_conv_forward_by_the_courses_loops_on_tensors_is_conv2d_and_prints_its_m
         grads.append([t.grad.copy() for t in (A_prev, W, b)])
     for by_loops, by_conv2d in zip(*grads):
         np.testing.assert_allclose(by_loops, by_conv2d, rtol=1e-10, atol=1e-12)
+    small = [np.random.randn(*shape) for shape in ((1, 3, 4, 2), (2, 2, 2, 3), (1, 1, 1, 3))]
+    assert gg.gradcheck(lambda A, W, b: conv_forward(A, W, b, {"pad": 1, "stride": 2}), small)
 
 
 @pytest.mark.parametrize("mode", ["max", "average"])
