@@ -22,6 +22,12 @@ from graphgrad.ops.elementwise import (
     abs, clip, cos, exp, expm1, leaky_relu, log, log1p, maximum, minimum, relu, sigmoid, sin,
     sqrt, tanh, where,
 )
+from graphgrad.ops.elementwise import fmax, fmin
+from graphgrad.ops.trigonometric import (
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, asin, asinh, atan,
+    atan2, atanh, cosh, hypot, sinh, tan,
+)
+from graphgrad.ops.powers import cbrt, exp2, log2, log10, logaddexp, reciprocal
 from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
 from graphgrad.ops.reductions import max, mean, min, norm, prod, std, sum, var
 from graphgrad.ops.cumulative import cumsum
@@ -46,6 +52,10 @@ __all__ = [
     "add", "div", "matmul", "mul", "neg", "pow", "sub",
     "abs", "clip", "cos", "exp", "expm1", "leaky_relu", "log", "log1p", "maximum", "minimum",
     "relu", "sigmoid", "sin", "sqrt", "tanh", "where",
+    "fmax", "fmin",
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "hypot",
+    "sinh", "tan", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh",
+    "cbrt", "exp2", "log10", "log2", "logaddexp", "reciprocal",
     "elu", "gelu", "log_sigmoid", "silu", "softplus",
     "cumsum", "max", "mean", "min", "norm", "prod", "std", "sum", "var",
     "log_softmax", "logsumexp", "softmax",

@@ -37,10 +37,12 @@ from graphgrad.ops import arithmetic as A
 from graphgrad.ops import contraction as CT
 from graphgrad.ops import cumulative as C
 from graphgrad.ops import elementwise as E
+from graphgrad.ops import powers as P
 from graphgrad.ops import rearrange as RA
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
 from graphgrad.ops import softmax as SM
+from graphgrad.ops import trigonometric as T
 from graphgrad.tensor import Tensor, _bitwise, _constant, _data
 
 
@@ -71,6 +73,27 @@ _UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.positive: lambda x: x,
     np.square: lambda x: A.mul(x, x),
 }
+_UFUNCS.update({
+    np.fmax: E.fmax,
+    np.fmin: E.fmin,
+    np.tan: T.tan,
+    np.arcsin: T.arcsin,
+    np.arccos: T.arccos,
+    np.arctan: T.arctan,
+    np.arctan2: T.arctan2,
+    np.hypot: T.hypot,
+    np.sinh: T.sinh,
+    np.cosh: T.cosh,
+    np.arcsinh: T.arcsinh,
+    np.arccosh: T.arccosh,
+    np.arctanh: T.arctanh,
+    np.exp2: P.exp2,
+    np.log2: P.log2,
+    np.log10: P.log10,
+    np.logaddexp: P.logaddexp,
+    np.reciprocal: P.reciprocal,
+    np.cbrt: P.cbrt,
+})
 for _ufunc in (np.sign, np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
                np.not_equal, np.isfinite, np.isnan, np.isinf, np.logical_not, np.logical_and,
                np.logical_or, np.logical_xor):

@@ -514,6 +514,65 @@ class Tensor:
         """tanh, elementwise: `gg.tanh`."""
         return Tanh.apply(self)
 
+    def tan(self) -> Tensor:
+        """tan x, elementwise: `gg.tan`."""
+        return Tan.apply(self)
+
+    def arcsin(self) -> Tensor:
+        """arcsin x, elementwise: `gg.arcsin` (``t.asin()`` too)."""
+        return Arcsin.apply(self)
+
+    def arccos(self) -> Tensor:
+        """arccos x, elementwise: `gg.arccos` (``t.acos()`` too)."""
+        return Arccos.apply(self)
+
+    def arctan(self) -> Tensor:
+        """arctan x, elementwise: `gg.arctan` (``t.atan()`` too)."""
+        return Arctan.apply(self)
+
+    def sinh(self) -> Tensor:
+        """sinh x, elementwise: `gg.sinh`."""
+        return Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        """cosh x, elementwise: `gg.cosh`."""
+        return Cosh.apply(self)
+
+    def arcsinh(self) -> Tensor:
+        """arcsinh x, elementwise: `gg.arcsinh` (``t.asinh()`` too)."""
+        return Arcsinh.apply(self)
+
+    def arccosh(self) -> Tensor:
+        """arccosh x, elementwise: `gg.arccosh` (``t.acosh()`` too)."""
+        return Arccosh.apply(self)
+
+    def arctanh(self) -> Tensor:
+        """arctanh x, elementwise: `gg.arctanh` (``t.atanh()`` too)."""
+        return Arctanh.apply(self)
+
+    # PyTorch's names: the same methods.
+    asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
+
+    def exp2(self) -> Tensor:
+        """2 ** x, elementwise: `gg.exp2`."""
+        return Exp2.apply(self)
+
+    def log2(self) -> Tensor:
+        """Logarithm in base 2, elementwise: `gg.log2`."""
+        return Log2.apply(self)
+
+    def log10(self) -> Tensor:
+        """Logarithm in base 10, elementwise: `gg.log10`."""
+        return Log10.apply(self)
+
+    def reciprocal(self) -> Tensor:
+        """1 / x, elementwise: `gg.reciprocal`."""
+        return Reciprocal.apply(self)
+
+    def cbrt(self) -> Tensor:
+        """The cube root, elementwise, real for negative x: `gg.cbrt`."""
+        return Cbrt.apply(self)
+
     def sigmoid(self) -> Tensor:
         """1 / (1 + e**-x), elementwise: `gg.sigmoid`."""
         return Sigmoid.apply(self)
@@ -1012,3 +1071,7 @@ from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
 )
 from graphgrad.ops.softmax import LogSoftmax, LogSumExp, Softmax  # noqa: E402
+from graphgrad.ops.trigonometric import (  # noqa: E402
+    Arccos, Arccosh, Arcsin, Arcsinh, Arctan, Arctanh, Cosh, Sinh, Tan,
+)
+from graphgrad.ops.powers import Cbrt, Exp2, Log2, Log10, Reciprocal  # noqa: E402

@@ -402,6 +402,64 @@ UNARY = [
         rng, shape) * 25.0)),
 ]
 
+def _uniform(low: float, high: float) -> Domain:
+    """Every input drawn from [low, high]: inside a function's domain, away from its poles
+    and branch points (tan's pi/2, arcsin's +-1, arccosh's 1)."""
+    return each(lambda rng, shape: rng.uniform(low, high, shape))
+
+
+def _three_ways(name: str, ref: Callable, domain: Domain = REAL, smooth: bool = False
+                ) -> list[Op]:
+    """gg.name(x) over random shapes, x.name() and np.name(x) (numpy's dispatch) at (3, 4)."""
+    fn = getattr(gg, name)
+    return [
+        Op(name, fn, ref, ((3, 4),), domain, elementwise=True, smooth=smooth),
+        Op(f"{name}_method", lambda x: getattr(x, name)(), ref, ((3, 4),), domain),
+        Op(f"{name}_numpy", lambda x: ref(x), ref, ((3, 4),), domain),
+    ]
+
+
+NUMPY_MATH = [
+    *_three_ways("tan", np.tan, _uniform(-1.2, 1.2)),
+    *_three_ways("arcsin", np.arcsin, _uniform(-0.8, 0.8)),
+    *_three_ways("arccos", np.arccos, _uniform(-0.8, 0.8)),
+    *_three_ways("arctan", np.arctan, smooth=True),
+    *_three_ways("sinh", np.sinh),
+    *_three_ways("cosh", np.cosh),
+    *_three_ways("arcsinh", np.arcsinh, smooth=True),
+    *_three_ways("arccosh", np.arccosh, _uniform(1.2, 3.0)),
+    *_three_ways("arctanh", np.arctanh, _uniform(-0.8, 0.8)),
+    *_three_ways("exp2", np.exp2),
+    *_three_ways("log2", np.log2, POSITIVE),
+    *_three_ways("log10", np.log10, POSITIVE),
+    *_three_ways("reciprocal", np.reciprocal, NONZERO),
+    *_three_ways("cbrt", np.cbrt, NONZERO),
+    Op("asin", gg.asin, np.arcsin, ((3, 4),), _uniform(-0.8, 0.8)),
+    Op("atanh_method", lambda x: x.atanh(), np.arctanh, ((3, 4),), _uniform(-0.8, 0.8)),
+    # y away from 0: arctan2 jumps from pi to -pi across the negative x axis
+    Op("arctan2", gg.arctan2, np.arctan2, ((3, 4), (3, 4)), each(_nonzero, _real),
+       broadcasting=True, elementwise=True),
+    Op("arctan2_numpy", lambda y, x: np.arctan2(y, x), np.arctan2, ((3, 4), (3, 4)),
+       each(_nonzero, _real)),
+    Op("atan2", gg.atan2, np.arctan2, ((3, 4), (3, 4)), each(_nonzero, _real)),
+    # x away from 0: hypot's kink is the origin
+    Op("hypot", gg.hypot, np.hypot, ((3, 4), (3, 4)), each(_nonzero, _real),
+       broadcasting=True, elementwise=True),
+    Op("hypot_numpy", lambda x, y: np.hypot(x, y), np.hypot, ((3, 4), (3, 4)),
+       each(_nonzero, _real)),
+    Op("logaddexp", gg.logaddexp, np.logaddexp, ((3, 4), (3, 4)), broadcasting=True,
+       elementwise=True, smooth=True),
+    Op("logaddexp_numpy", lambda x, y: np.logaddexp(x, y), np.logaddexp, ((3, 4), (3, 4))),
+    Op("logaddexp_far", gg.logaddexp, np.logaddexp, ((3, 4), (3, 4)),
+       lambda rng, shapes: [a + 1000.0 for a in REAL(rng, shapes)]),
+    Op("fmax", gg.fmax, np.fmax, ((3, 4), (3, 4)), distinct, broadcasting=True,
+       elementwise=True),
+    Op("fmin", gg.fmin, np.fmin, ((3, 4), (3, 4)), distinct, broadcasting=True,
+       elementwise=True),
+    Op("fmax_numpy", lambda x, y: np.fmax(x, y), np.fmax, ((3, 4), (3, 4)), distinct),
+    Op("fmin_numpy", lambda x, y: np.fmin(x, y), np.fmin, ((3, 4), (3, 4)), distinct),
+]
+
 MATMUL = [
     Op("matmul", lambda x, y: x @ y, np.matmul, ((3, 4), (4, 2)), random=matmul_shapes(2, 2)),
     Op("matmul_fn", gg.matmul, np.matmul, ((3, 4), (4, 2))),
@@ -951,6 +1009,7 @@ RECURRENT = [
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT]
+OPS += NUMPY_MATH
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

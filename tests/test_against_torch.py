@@ -754,3 +754,60 @@ def test_later_ops_match_torch_to_the_third_derivative():
                 J, TJ = (g * v).sum(), (tg * torch.tensor(v)).sum()
 
     check()
+
+
+# -- numpy's math beyond the course's ops --------------------------------------------------------
+# (ours, torch's, where the input is drawn from): inside the domain, off poles and branch cuts.
+# torch has no cbrt: its formulas are checked in test_numpy_math.
+NUMPY_MATH = {
+    "tan": (gg.tan, torch.tan, (-1.2, 1.2)),
+    "arcsin": (gg.arcsin, torch.asin, (-0.9, 0.9)),
+    "arccos": (gg.arccos, torch.acos, (-0.9, 0.9)),
+    "arctan": (gg.atan, torch.atan, (-3.0, 3.0)),
+    "sinh": (gg.sinh, torch.sinh, (-3.0, 3.0)),
+    "cosh": (gg.cosh, torch.cosh, (-3.0, 3.0)),
+    "arcsinh": (gg.arcsinh, torch.asinh, (-3.0, 3.0)),
+    "arccosh": (gg.arccosh, torch.acosh, (1.2, 4.0)),
+    "arctanh": (gg.arctanh, torch.atanh, (-0.9, 0.9)),
+    "exp2": (gg.exp2, torch.exp2, (-3.0, 3.0)),
+    "log2": (gg.log2, torch.log2, (0.2, 4.0)),
+    "log10": (gg.log10, torch.log10, (0.2, 4.0)),
+    "reciprocal": (lambda x: gg.reciprocal(x + 4.0), lambda t: torch.reciprocal(t + 4.0),
+                   (-3.0, 3.0)),
+    "arctan2": (lambda x: gg.arctan2(x[:, :1] + 2.0, x[:1]),
+                lambda t: torch.atan2(t[:, :1] + 2.0, t[:1]), (-1.5, 1.5)),
+    "hypot": (lambda x: gg.hypot(x[:, :1] + 2.0, x[:1]),
+              lambda t: torch.hypot(t[:, :1] + 2.0, t[:1]), (-1.5, 1.5)),
+    "logaddexp": (lambda x: gg.logaddexp(x[:, :1], 2 * x[:1]),
+                  lambda t: torch.logaddexp(t[:, :1], 2 * t[:1]), (-3.0, 3.0)),
+    # distinct values, no ties (where torch gives all to its first input, graphgrad half each)
+    "fmax": (lambda x: gg.fmax(x[:, :1], x[:1] + 0.05),
+             lambda t: torch.fmax(t[:, :1], t[:1] + 0.05), (-3.0, 3.0)),
+    "fmin": (lambda x: gg.fmin(x[:, :1], x[:1] + 0.05),
+             lambda t: torch.fmin(t[:, :1], t[:1] + 0.05), (-3.0, 3.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_MATH))
+def test_numpy_math_matches_torch_to_the_third_derivative(name):
+    """Values, gradients, and the second and third derivatives of random projections; the
+    binary ones broadcast (3, 1) against (1, 4)."""
+    ours, theirs, (low, high) = NUMPY_MATH[name]
+    values = np.random.default_rng(5).uniform(low, high, (3, 4))
+    x = gg.Tensor(values, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    y, ty = ours(x), theirs(t)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    w = np.random.default_rng(0).standard_normal(y.shape)
+    J, TJ = (y * w).sum(), (ty * torch.tensor(w)).sum()
+    for order in range(1, 4):
+        if not J.requires_grad:  # piecewise linear: its derivative is constant
+            break
+        (g,) = gg.grad(J, [x], create_graph=order < 3)
+        (tg,) = (torch.autograd.grad(TJ, [t], create_graph=True, allow_unused=True)
+                 if TJ.requires_grad else (None,))
+        tg = torch.zeros_like(t) if tg is None else tg
+        np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-10, atol=1e-10,
+                                   err_msg=f"{name}, derivative {order}")
+        v = np.random.default_rng(order).standard_normal(values.shape)
+        J, TJ = (g * v).sum(), (tg * torch.tensor(v)).sum()

@@ -2,7 +2,10 @@
 
 - `arithmetic`: + - * / ** neg @
 - `elementwise`: exp log log1p expm1 sqrt abs sin cos tanh sigmoid relu leaky_relu maximum
-  minimum clip where
+  minimum fmax fmin clip where
+- `trigonometric`: tan arcsin arccos arctan arctan2 hypot sinh cosh arcsinh arccosh arctanh
+  and by PyTorch's names asin acos atan atan2 asinh acosh atanh
+- `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
 - `activations`: softplus log_sigmoid elu silu gelu
 - `reductions`: sum mean prod max min var std norm
 - `cumulative`: cumsum

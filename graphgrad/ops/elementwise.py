@@ -1,5 +1,5 @@
 """Elementwise math and activations: each output element depends on one input element
-(or, for maximum/minimum/where, on the matching elements of two inputs)."""
+(or, for maximum/minimum/fmax/fmin/where, on the matching elements of two inputs)."""
 from __future__ import annotations
 
 import math
@@ -256,6 +256,55 @@ class Minimum(Function):
         return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
 
 
+class Fmax(Function):
+    """z = max(x, y) elementwise, ignoring NaN (numpy's fmax: the other input where one is
+    NaN);  the gradient goes to the input z is, split evenly on ties as `Maximum`'s"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
+        z = np.fmax(x, y)
+        # where y is NaN, z is x (NaN too where both are: x's, as in PyTorch)
+        share_x = (((x > y) | np.isnan(y)) + 0.5 * (x == y)).astype(z.dtype, copy=False)
+        ctx.save_for_backward(share_x)
+        ctx.shapes = (x.shape, y.shape)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share_x,) = ctx.saved
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+
+
+class Fmin(Function):
+    """z = min(x, y) elementwise, ignoring NaN (numpy's fmin: the other input where one is
+    NaN);  the gradient goes to the input z is, split evenly on ties as `Minimum`'s"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
+        z = np.fmin(x, y)
+        share_x = (((x < y) | np.isnan(y)) + 0.5 * (x == y)).astype(z.dtype, copy=False)
+        ctx.save_for_backward(share_x)
+        ctx.shapes = (x.shape, y.shape)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share_x,) = ctx.saved
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+
+
 class Clip(Function):
     """y = min(max(x, low), high);  dy/dx = 1 where low <= x <= high, else 0"""
 
@@ -408,6 +457,18 @@ def maximum(x: Any, y: Any) -> Tensor:
 def minimum(x: Any, y: Any) -> Tensor:
     """Elementwise min of two tensors (broadcasting); ties share the gradient evenly."""
     return Minimum.apply(x, y)
+
+
+def fmax(x: Any, y: Any) -> Tensor:
+    """Elementwise max of two tensors (broadcasting) that ignores NaN, as np.fmax: where one
+    is NaN, the other (and its gradient); ties share the gradient evenly."""
+    return Fmax.apply(x, y)
+
+
+def fmin(x: Any, y: Any) -> Tensor:
+    """Elementwise min of two tensors (broadcasting) that ignores NaN, as np.fmin: where one
+    is NaN, the other (and its gradient); ties share the gradient evenly."""
+    return Fmin.apply(x, y)
 
 
 def clip(x: Any, low: float | None = None, high: float | None = None) -> Tensor:

@@ -1,0 +1,275 @@
+"""The trigonometric and hyperbolic functions beyond sin, cos and tanh (which are in
+`elementwise`), their inverses, and the two of a point (y, x): arctan2, its angle, and hypot,
+its distance from the origin. Each output element depends on the matching element of each
+input; the binary ones broadcast. PyTorch's names of the inverses (asin, acos, atan, atan2,
+asinh, acosh, atanh) are the same functions.
+
+Backward bodies are numpy expressions of the saved input or output, so that under
+``create_graph`` they record their own graph (second derivatives). Derivatives that are
+1 / sqrt(1 - x**2) and the like take (1 - x)(1 + x), which keeps its digits near |x| = 1
+where 1 - x*x rounds x*x first.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.function import Function
+from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
+from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.tensor import Tensor
+
+
+class Tan(Function):
+    """y = tan x;  dy/dx = 1 + y**2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tan(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return grad * (1 + y * y)
+
+
+class Arcsin(Function):
+    """y = arcsin x, for -1 <= x <= 1;  dy/dx = 1 / sqrt((1 - x)(1 + x))"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / np.sqrt((1 - x) * (1 + x))
+
+
+class Arccos(Function):
+    """y = arccos x, for -1 <= x <= 1;  dy/dx = -1 / sqrt((1 - x)(1 + x))"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return -grad / np.sqrt((1 - x) * (1 + x))
+
+
+class Arctan(Function):
+    """y = arctan x;  dy/dx = 1 / (1 + x**2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / (1 + x * x)
+
+
+class Arctan2(Function):
+    """z = arctan2(y, x), the angle of the point (x, y), in (-pi, pi];
+    dz/dy = x / r**2,  dz/dx = -y / r**2  with r = hypot(x, y) (NaN at the origin, as in
+    PyTorch: the angle has no limit there)"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, y, x):
+        if x.dtype is not y.dtype:
+            y, x = _same_float(y, x)
+        ctx.save_for_backward(y, x)
+        ctx.shapes = (y.shape, x.shape)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved
+        y_shape, x_shape = ctx.shapes
+        # x / r / r, not x / (x*x + y*y): x*x overflows float16 from |x| = 256 and float64
+        # from 1e154, which made the gradient 0 (and x / r, at most 1, before the second
+        # division, which 1 / r**2 would underflow)
+        r = np.hypot(x, y)
+        return unbroadcast(grad * (x / r / r), y_shape), unbroadcast(-grad * (y / r / r), x_shape)
+
+
+class Hypot(Function):
+    """z = sqrt(x**2 + y**2), without overflow;  dz/dx = x / z,  dz/dy = y / z, and 0 at
+    x = y = 0 (the kink, where x / z is 0/0: the subgradient `gg.norm` gives too)"""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
+        z = np.hypot(x, y)
+        ctx.zero = None if np.all(z) else z == 0
+        ctx.save_for_backward(x, y, z)
+        ctx.shapes = (x.shape, y.shape)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved
+        x_shape, y_shape = ctx.shapes
+        # x / z first, at most 1: grad / z overflows float16 where z is below 2e-5
+        if ctx.zero is None:
+            return unbroadcast(grad * (x / z), x_shape), unbroadcast(grad * (y / z), y_shape)
+        # 0 at the origin, through a where (x / 1 there, x being 0, would have the second
+        # derivative 1 under create_graph; PyTorch's norm has 0)
+        z = np.where(ctx.zero, 1, z)
+        return (unbroadcast(grad * np.where(ctx.zero, 0, x / z), x_shape),
+                unbroadcast(grad * np.where(ctx.zero, 0, y / z), y_shape))
+
+
+class Sinh(Function):
+    """y = sinh x;  dy/dx = cosh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * np.cosh(x)
+
+
+class Cosh(Function):
+    """y = cosh x;  dy/dx = sinh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad * np.sinh(x)
+
+
+class Arcsinh(Function):
+    """y = arcsinh x;  dy/dx = 1 / sqrt(x**2 + 1) = 1 / hypot(x, 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        # hypot, not sqrt(x*x + 1): x*x overflows (float16 from |x| = 256), making it 0
+        return grad / np.hypot(x, 1)
+
+
+class Arccosh(Function):
+    """y = arccosh x, for x >= 1;  dy/dx = 1 / sqrt((x - 1)(x + 1))"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / np.sqrt((x - 1) * (x + 1))
+
+
+class Arctanh(Function):
+    """y = arctanh x, for -1 < x < 1;  dy/dx = 1 / ((1 - x)(1 + x))"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return grad / ((1 - x) * (1 + x))
+
+
+def tan(x: Any) -> Tensor:
+    """tan x, elementwise (x in radians)."""
+    return Tan.apply(x)
+
+
+def arcsin(x: Any) -> Tensor:
+    """arcsin x, elementwise, in [-pi/2, pi/2]; x in [-1, 1] (NaN outside, as numpy's).
+    PyTorch's name, `gg.asin`, is the same function."""
+    return Arcsin.apply(x)
+
+
+def arccos(x: Any) -> Tensor:
+    """arccos x, elementwise, in [0, pi]; x in [-1, 1] (NaN outside, as numpy's). PyTorch's
+    name, `gg.acos`, is the same function."""
+    return Arccos.apply(x)
+
+
+def arctan(x: Any) -> Tensor:
+    """arctan x, elementwise, in (-pi/2, pi/2). PyTorch's name, `gg.atan`, is the same
+    function."""
+    return Arctan.apply(x)
+
+
+def arctan2(y: Any, x: Any) -> Tensor:
+    """The angle of the point (x, y) from the x axis, elementwise (broadcasting), in
+    (-pi, pi]: arctan(y / x) in the right quadrant, as numpy's np.arctan2(y, x) (y first).
+    Its gradient is NaN at the origin. PyTorch's name, `gg.atan2`, is the same function."""
+    return Arctan2.apply(y, x)
+
+
+def hypot(x: Any, y: Any) -> Tensor:
+    """sqrt(x**2 + y**2), elementwise (broadcasting), without overflow where x**2 would; its
+    gradient at x = y = 0 is 0."""
+    return Hypot.apply(x, y)
+
+
+def sinh(x: Any) -> Tensor:
+    """sinh x, elementwise."""
+    return Sinh.apply(x)
+
+
+def cosh(x: Any) -> Tensor:
+    """cosh x, elementwise."""
+    return Cosh.apply(x)
+
+
+def arcsinh(x: Any) -> Tensor:
+    """arcsinh x, elementwise. PyTorch's name, `gg.asinh`, is the same function."""
+    return Arcsinh.apply(x)
+
+
+def arccosh(x: Any) -> Tensor:
+    """arccosh x, elementwise, x >= 1 (NaN below, as numpy's). PyTorch's name, `gg.acosh`, is
+    the same function."""
+    return Arccosh.apply(x)
+
+
+def arctanh(x: Any) -> Tensor:
+    """arctanh x, elementwise, -1 < x < 1 (+-inf at +-1, NaN beyond, as numpy's). PyTorch's
+    name, `gg.atanh`, is the same function."""
+    return Arctanh.apply(x)
+
+
+# PyTorch's names: the same functions.
+asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
