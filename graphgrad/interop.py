@@ -4,7 +4,9 @@ Tensors implement numpy's dispatch protocols (``__array_ufunc__``, ``__array_fun
 a numpy function given a Tensor returns a Tensor on the graph. This is also what lets the
 numpy-written backward bodies of the ops run on Tensors for second derivatives. Arguments are
 read as numpy reads them, by position or by numpy's names. Functions that find indices, counts or
-truths (np.argmax, np.nonzero, np.any) give constant tensors. Functions without a graphgrad
+truths (np.argmax, np.nonzero, np.any), piecewise-constant ones (np.floor, np.round, np.sign)
+and comparisons of values (np.isclose) give constant tensors, on tensors that require grad too;
+np.allclose and np.array_equal give numpy's bool. Functions without a graphgrad
 counterpart, and settings it has no form of (``out=``), run on the values of tensors that
 need no grad (``np.linalg.det(t)``, as on a PyTorch tensor), giving constants; given a tensor
 that requires grad while ops are recorded, they raise a `GraphgradTypeError` (a TypeError)
@@ -97,6 +99,10 @@ _UFUNCS.update({
 for _ufunc in (np.sign, np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
                np.not_equal, np.isfinite, np.isnan, np.isinf, np.logical_not, np.logical_and,
                np.logical_or, np.logical_xor):
+    _UFUNCS[_ufunc] = _constant_of(_ufunc)
+# Piecewise constant: their derivative is 0 wherever it exists, so, as np.sign, they give
+# constants (PyTorch gives a result that requires grad, with a zero gradient).
+for _ufunc in (np.floor, np.ceil, np.trunc, np.rint, np.heaviside):
     _UFUNCS[_ufunc] = _constant_of(_ufunc)
 for _ufunc, _symbol in ((np.invert, "~"), (np.bitwise_and, "&"), (np.bitwise_or, "|"),
                         (np.bitwise_xor, "^")):
@@ -236,6 +242,32 @@ def _indices_of(func: Callable) -> Callable[..., Any]:
 
 for _func in (np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.any, np.all):
     _FUNCTIONS[_func] = _indices_of(_func)
+
+
+def _rounded(func: Callable) -> Callable[..., Tensor]:
+    """np.round or np.around: piecewise constant, a constant as np.floor gives (``out=`` is
+    refused by name, as for any function)."""
+    return lambda a, decimals=0: _constant(func(_data(a), decimals))
+
+
+_FUNCTIONS[np.round] = _rounded(np.round)
+_FUNCTIONS[np.around] = _rounded(np.around)
+_FUNCTIONS[np.fix] = lambda x: _constant(np.fix(_data(x)))
+
+
+def _on_data(func: Callable) -> Callable[..., Any]:
+    """A numpy query of values (np.allclose, np.isclose, np.array_equal): computed on the
+    data of tensors that require grad too, as it has no derivative; a bool comes back as
+    numpy gives it, an array of them as a constant tensor."""
+    def call(a: Any, *args: Any, **kwargs: Any) -> Any:
+        return _constants(func(*_values((a, *args)), **{k: _values(v) for k, v in
+                                                          kwargs.items()}))
+
+    return call
+
+
+for _func in (np.allclose, np.isclose, np.array_equal, np.array_equiv):
+    _FUNCTIONS[_func] = _on_data(_func)
 
 
 def dot(a: Any, b: Any) -> Tensor:

@@ -1,7 +1,9 @@
 """numpy's math beyond the course's ops (tan and the inverse and hyperbolic functions, arctan2,
 hypot, exp2, log2, log10, logaddexp, reciprocal, cbrt, fmax, fmin) at the values the op table
 does not draw: first and second derivatives against their formulas, the far tails where
-x * x overflows, NaN in fmax and fmin, ties, the origin of hypot and arctan2, float16."""
+x * x overflows, NaN in fmax and fmin, ties, the origin of hypot and arctan2, float16; and
+the numpy functions that give constants on tensors that require grad (np.floor, np.round,
+np.heaviside) or plain answers (np.allclose, np.array_equal)."""
 import math
 
 import numpy as np
@@ -157,3 +159,50 @@ def test_float32_and_float16_stay_themselves_and_pytorchs_names_are_the_same(nam
     assert (gg.asin, gg.acos, gg.atan, gg.atan2, gg.asinh, gg.acosh, gg.atanh) == (
         gg.arcsin, gg.arccos, gg.arctan, gg.arctan2, gg.arcsinh, gg.arccosh, gg.arctanh)
     assert gg.Tensor.atan is gg.Tensor.arctan and gg.Tensor.acosh is gg.Tensor.arccosh
+
+
+# -- constants: piecewise-constant functions and comparisons of values --------------------------
+DATA = np.array([[-1.5, -0.5, 0.0], [0.5, 1.25, 2.5]])
+PIECEWISE = [
+    ("floor", np.floor), ("ceil", np.ceil), ("trunc", np.trunc), ("rint", np.rint),
+    ("fix", np.fix), ("round", np.round), ("round_2", lambda t: np.round(t, 1)),
+    ("around", lambda t: np.around(t, decimals=1)),
+    ("heaviside", lambda t: np.heaviside(t, 0.5)), ("sign", np.sign),
+]
+
+
+@pytest.mark.parametrize("name, call", PIECEWISE, ids=[p[0] for p in PIECEWISE])
+def test_piecewise_constant_functions_give_constants_on_tensors_that_require_grad(name, call):
+    """They were refused as having no graphgrad op; their derivative is 0 wherever it exists,
+    so they give constants, as np.sign (PyTorch gives requires_grad and a zero gradient)."""
+    x = gg.Tensor(DATA, requires_grad=True, name="x")
+    out = call(x)
+    assert type(out) is gg.Tensor and not out.requires_grad and out.creator is None
+    np.testing.assert_array_equal(out.data, call(DATA.copy()))
+    assert out.dtype == DATA.dtype
+    J = (x * out).sum()  # a constant takes part in ops: dJ/dx is the rounded values
+    J.backward()
+    np.testing.assert_array_equal(x.grad, call(DATA.copy()))
+
+
+def test_rounding_into_a_tensor_is_still_refused():
+    x = gg.Tensor(DATA, requires_grad=True, name="x")
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.floor\(\.\.\., out=\.\.\.\)"):
+        np.floor(x, out=np.empty((2, 3)))
+
+
+def test_comparisons_of_values_work_on_tensors_that_require_grad():
+    """A learner's np.allclose(W, W_expected) in a test was refused as having no op."""
+    W = gg.Tensor(DATA, requires_grad=True, name="W")
+    J = (W * W).sum()
+    assert np.allclose(W, DATA + 1e-10) is True
+    assert np.allclose(W, DATA + 1e-3) is False
+    assert np.allclose(W, DATA + 1e-3, atol=1e-2) is True
+    assert np.allclose(DATA, W) is True
+    assert np.array_equal(W, DATA) is True and np.array_equal(W, W * 2.0) is False
+    assert np.array_equiv(W, np.broadcast_to(DATA, (1, 2, 3))) is True
+    close = np.isclose(W, DATA + np.array([0.0, 0.0, 1.0]), rtol=0.0)
+    assert type(close) is gg.Tensor and close.dtype == bool and not close.requires_grad
+    np.testing.assert_array_equal(close.data, [[True, True, False]] * 2)
+    J.backward()  # the graph is the graph: they took nothing from it
+    np.testing.assert_array_equal(W.grad, 2 * DATA)
