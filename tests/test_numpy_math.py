@@ -137,6 +137,17 @@ def test_fmax_and_fmin_ignore_nan_and_ties_share_the_gradient(name, pick):
     np.testing.assert_array_equal(y.grad, 1 - np.array(chosen_x))
 
 
+def test_shapes_that_do_not_broadcast_are_named_in_arctan2s_order_y_then_x():
+    """arctan2(y, x) takes y first: its unnamed inputs were called x and y, in that order."""
+    with pytest.raises(gg.OpError, match=r"Arctan2\(.*\n  y \(3,\) and x \(2,\) do not "
+                       r"broadcast"):
+        gg.arctan2(gg.Tensor(np.ones(3)), np.ones(2))
+    with pytest.raises(gg.OpError, match=r"  h \(3,\) and x \(2,\) do not broadcast"):
+        gg.arctan2(gg.Tensor(np.ones(3), name="h"), np.ones(2))
+    with pytest.raises(gg.OpError, match=r"\n  x \(3,\) and y \(2,\) do not broadcast"):
+        gg.hypot(gg.Tensor(np.ones(3)), np.ones(2))
+
+
 def test_reciprocal_of_an_integer_tensor_divides_as_floats_and_cbrt_takes_negatives():
     assert gg.reciprocal(gg.Tensor(np.array([2, 4]), dtype=np.int64)).data.tolist() == [
         0.5, 0.25]

@@ -14,15 +14,17 @@ def _label(t: Tensor, default: str) -> str:
     return t.name or default
 
 
-def _broadcast_hint(x: Tensor, y: Tensor, **_: Any) -> str | None:
-    """Shown when forward fails: why two shapes do not broadcast, and what usually fixes it."""
+def _broadcast_hint(x: Tensor, y: Tensor, _labels: tuple[str, str] = ("x", "y"), **_: Any
+                    ) -> str | None:
+    """Shown when forward fails: why two shapes do not broadcast, and what usually fixes it.
+    ``_labels`` name the unnamed inputs (arctan2's are y and x)."""
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
         return (
-            f"{_label(x, 'x')} {x.shape} and {_label(y, 'y')} {y.shape} do not broadcast: "
-            "aligned from the right, each pair of dimensions must be equal or 1. Check which "
-            "axis holds the examples (m); a .T or .reshape(...) usually fixes it."
+            f"{_label(x, _labels[0])} {x.shape} and {_label(y, _labels[1])} {y.shape} do not "
+            "broadcast: aligned from the right, each pair of dimensions must be equal or 1. "
+            "Check which axis holds the examples (m); a .T or .reshape(...) usually fixes it."
         )
     return None
 

@@ -84,7 +84,11 @@ class Arctan2(Function):
     PyTorch: the angle has no limit there)"""
 
     broadcasts = True
-    hint = staticmethod(_broadcast_hint)
+
+    @staticmethod
+    def hint(y, x, **_):
+        """Shown when forward fails: y's and x's shapes, named in that order."""
+        return _broadcast_hint(y, x, ("y", "x"))
 
     @staticmethod
     def forward(ctx, y, x):
