@@ -73,11 +73,19 @@ def test_the_binary_ones_second_derivatives_are_the_formulas():
 
 def test_the_far_tails_where_x_squared_overflows_keep_their_gradients():
     """1 / sqrt(x*x + 1) was 0 where x*x overflows: 1e200 in float64, 1e20 in float32, 300 in
-    float16; arcsinh, arctan2 and hypot take hypot instead."""
+    float16; arcsinh, arctan, arctan2 and hypot take hypot instead, arccosh two roots."""
     for big, dtype in ((1e200, np.float64), (1e30, np.float32), (300.0, np.float16)):
         x = gg.Tensor(np.array([big, -big], dtype=dtype), requires_grad=True)
         gg.arcsinh(x).sum().backward()
         np.testing.assert_allclose(x.grad, [1 / big, 1 / big], rtol=1e-3)
+        x.grad = None
+        gg.arccosh(x[:1]).sum().backward()
+        np.testing.assert_allclose(x.grad, [1 / big, 0.0], rtol=1e-3)
+        x.grad = None
+        gg.arctan(x).sum().backward()  # 1 / big**2: a subnormal in float16 (0 in the others)
+        want = np.array([big**-2.0] * 2).astype(dtype)
+        assert want.any() == (dtype == np.float16)
+        np.testing.assert_allclose(x.grad, want, rtol=0.02)
         y = gg.Tensor(np.array([big, big], dtype=dtype), requires_grad=True)
         x.grad = None
         gg.arctan2(y, x).sum().backward()  # dz/dy = x / r**2 with r = sqrt(2) big

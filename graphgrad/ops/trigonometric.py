@@ -65,7 +65,7 @@ class Arccos(Function):
 
 
 class Arctan(Function):
-    """y = arctan x;  dy/dx = 1 / (1 + x**2)"""
+    """y = arctan x;  dy/dx = 1 / (1 + x**2) = 1 / hypot(x, 1)**2"""
 
     @staticmethod
     def forward(ctx, x):
@@ -75,7 +75,10 @@ class Arctan(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        return grad / (1 + x * x)
+        # 1 / hypot(x, 1)**2, not 1 / (1 + x*x): x*x overflows (float16 from |x| = 256),
+        # making it 0
+        r = np.hypot(x, 1)
+        return grad / r / r
 
 
 class Arctan2(Function):
@@ -184,7 +187,7 @@ class Arcsinh(Function):
 
 
 class Arccosh(Function):
-    """y = arccosh x, for x >= 1;  dy/dx = 1 / sqrt((x - 1)(x + 1))"""
+    """y = arccosh x, for x >= 1;  dy/dx = 1 / (sqrt(x - 1) sqrt(x + 1))"""
 
     @staticmethod
     def forward(ctx, x):
@@ -194,7 +197,8 @@ class Arccosh(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        return grad / np.sqrt((x - 1) * (x + 1))
+        # two roots, not one of the product, which overflows (float16 from x = 256)
+        return grad / (np.sqrt(x - 1) * np.sqrt(x + 1))
 
 
 class Arctanh(Function):
