@@ -39,6 +39,7 @@ from graphgrad.ops import arithmetic as A
 from graphgrad.ops import contraction as CT
 from graphgrad.ops import cumulative as C
 from graphgrad.ops import elementwise as E
+from graphgrad.ops import gather as G
 from graphgrad.ops import powers as P
 from graphgrad.ops import rearrange as RA
 from graphgrad.ops import reductions as R
@@ -226,6 +227,20 @@ _FUNCTIONS: dict[Callable, Callable[..., Any]] = {
     np.size: lambda a, axis=None: np.size(_data(a), axis),
 }
 _FUNCTIONS[SM.logsumexp] = SM.logsumexp
+_FUNCTIONS[np.take_along_axis] = G.take_along_axis
+
+
+def _numpy_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
+                stable: Any = None) -> Tensor:
+    """np.sort on a Tensor: gg.sort, a stable sort, whatever ``kind`` asks for (the sorted
+    values are the same; only the order of ties differs, and ties have equal values).
+    ``order`` names the fields of structured arrays, which tensors are not."""
+    if order is not None:
+        raise _NoForm("numpy.sort(..., order=...)")
+    return G.sort(a, axis=axis)
+
+
+_FUNCTIONS[np.sort] = _numpy_sort
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

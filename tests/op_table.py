@@ -784,6 +784,56 @@ CONTRACTION = [
        ((3, 3),), random=one(SIDES.map(lambda n: (n, n)))),
 ]
 
+def sides_from_zero(min_dims: int = 0, max_dims: int = 3) -> st.SearchStrategy[Shape]:
+    """Shapes whose axes may be empty (size 0), for the ops numpy takes them in."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0, max_side=4)
+
+
+def picks(shape: Shape, axis: int | None, k: int | None = None, alongside: int | None = None
+          ) -> np.ndarray:
+    """Indices into x (``shape``) along ``axis`` for take_along_axis: ``k`` of them (one more
+    than the axis holds by default, so some repeat; none for an empty axis) per place along
+    the other axes, negative ones too, size 1 along axis ``alongside`` (broadcast); 1-D for
+    axis None."""
+    if axis is None:
+        n = int(np.prod(shape))
+        out = [0 if not n else n + 1 if k is None else k]
+    else:
+        n, out = shape[axis], list(shape)
+        out[axis] = 0 if not n else n + 1 if k is None else k  # none to take from an empty axis
+        if alongside is not None:
+            out[alongside] = 1
+    count = int(np.prod(out))
+    return ((np.arange(count) * 5 + 3) % (2 * n) - n).reshape(out) if n else np.zeros(out, int)
+
+
+GATHER = [
+    # a DQN's Q-values of the actions taken: q (m, n_a), actions (m, 1), q.gather(1, actions)
+    Op("take_along_axis", lambda q: gg.take_along_axis(q, picks(q.shape, 1, 1), 1),
+       lambda q: np.take_along_axis(q, picks(q.shape, 1, 1), 1), ((5, 3),),
+       random=one(sides_from_zero(2, 2))),
+    Op("take_along_axis_repeats_negative_axis",
+       lambda x: gg.take_along_axis(x, picks(x.shape, -1), axis=-1),
+       lambda x: np.take_along_axis(x, picks(x.shape, -1), axis=-1), ((2, 3, 4),),
+       random=one(sides_from_zero(1))),
+    Op("take_along_axis_broadcast_indices",
+       lambda x: gg.take_along_axis(x, picks(x.shape, 0, 5, alongside=1), 0),
+       lambda x: np.take_along_axis(x, picks(x.shape, 0, 5, alongside=1), 0), ((3, 4),),
+       random=one(shapes_of(2, 3))),
+    Op("take_along_axis_flattened", lambda x: gg.take_along_axis(x, picks(x.shape, None), None),
+       lambda x: np.take_along_axis(x, picks(x.shape, None), None), ((2, 3),),
+       random=one(sides_from_zero(0))),
+    Op("take_along_axis_numpy", lambda x: np.take_along_axis(x, picks(x.shape, 0), axis=0),
+       lambda x: np.take_along_axis(x, picks(x.shape, 0), axis=0), ((3, 2),)),
+    Op("sort", gg.sort, np.sort, ((3, 4),), distinct, random=one(sides_from_zero(1))),
+    Op("sort_axis0", lambda x: gg.sort(x, 0), lambda x: np.sort(x, 0), ((4, 3),), distinct,
+       random=one(sides_from_zero(1))),
+    Op("sort_flattened", lambda x: gg.sort(x, axis=None), lambda x: np.sort(x, axis=None),
+       ((2, 3),), distinct, random=one(sides_from_zero())),
+    Op("sort_numpy", lambda x: np.sort(x, axis=-2, kind="stable"),
+       lambda x: np.sort(x, axis=-2), ((3, 2, 2),), distinct),
+]
+
 INDEXING = [
     Op("index_int", lambda x: x[1], lambda x: x[1], ((3, 4),)),
     Op("index_negative_int", lambda x: x[-1, 2], lambda x: x[-1, 2], ((3, 4),)),
@@ -1008,7 +1058,8 @@ RECURRENT = [
 ]
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
-                 *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT]
+                 *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
+                 *GATHER]
 OPS += NUMPY_MATH
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.

@@ -19,6 +19,7 @@ OP_FUNCTIONS = [
     "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "split", "pad", "astype",
     "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack", "einsum", "outer",
+    "take_along_axis", "sort",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",

@@ -1,0 +1,147 @@
+"""Picking elements along an axis by index arrays: take_along_axis, numpy's (PyTorch's gather,
+``Q.gather(1, actions)``), and sort, which takes x along its axis in the order np.argsort
+finds. The indices are constants (ints, no gradient). Backward scatters the gradient back to
+where each element came from; an index given twice adds its gradients up (`IndexAdd`).
+Depends on `function`, `ops.indexing`, `errors`.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
+from graphgrad.ops.indexing import GetItem
+from graphgrad.ops.shape import Reshape
+from graphgrad.tensor import Tensor
+
+
+class TakeAlongAxis(GetItem):
+    """y = x[..., indices, ...] with indices along ``axis`` and the other axes running
+    alongside (np.take_along_axis): y[i, j] = x[i, indices[i, j]] for axis 1;
+    dx = zeros with dy added where each element came from (repeated indices add up).
+
+    The index is the tuple of integer arrays `_along` builds, so forward and backward are
+    `GetItem`'s: x[index], and `IndexAdd` scattering the gradient back."""
+
+
+class Sort(GetItem):
+    """y = x sorted along an axis (x taken in the order np.argsort finds, a stable sort);
+    dx = dy sent back to where each element came from, ties each to its own element"""
+
+
+@functools.lru_cache(maxsize=256)
+def _aranges(shape: tuple[int, ...], axis: int) -> tuple[Any, ...]:
+    """For each axis of an array of ``shape`` but ``axis``, the counts 0, 1, ... laid along
+    that axis (size-1 axes elsewhere), to broadcast against the indices; None at ``axis``."""
+    ndim = len(shape)
+    return tuple(None if d == axis else
+                 np.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1))
+                 for d, n in enumerate(shape))
+
+
+def _along(shape: tuple[int, ...], indices: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
+    """The integer-array index of x (``shape``) that np.take_along_axis(x, indices, axis)
+    takes: ``indices`` at ``axis``, counts along the others (broadcast against indices)."""
+    return tuple(indices if a is None else a for a in _aranges(shape, axis))
+
+
+def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
+    """The elements of x at ``indices`` along ``axis``, the other axes running alongside, as
+    np.take_along_axis: for axis 1, y[i, j] = x[i, indices[i, j]]. PyTorch's
+    ``q.gather(1, actions)`` (the Q-values of the actions taken, q (m, n_a), actions (m, 1)
+    ints) is ``gg.take_along_axis(q, actions, 1)``.
+
+    ``indices`` are ints (an array, a list or a constant tensor) with as many axes as x; along
+    the other axes their sizes equal x's or one of them is 1 (numpy broadcasts it). Negative
+    indices count from the end. ``axis`` None takes from the flattened x, with 1-D indices.
+    Each element's gradient is the sum of the gradients of the places that took it."""
+    shown = x if isinstance(x, (Tensor, np.ndarray)) else "x"
+    shape = array_of(x, "x", "take_along_axis").shape
+    index = _checked_indices(shape, indices, axis, shown, "take_along_axis")
+    if axis is None:  # from the flattened x
+        x, shape, axis = Reshape.apply(x, shape=(-1,)), (int(np.prod(shape)),), 0
+    return TakeAlongAxis.apply(x, index=_along(shape, index, int(axis) % len(shape)))
+
+
+def _checked_indices(shape: tuple[int, ...], indices: Any, axis: Any, shown: Any,
+                     op: str) -> np.ndarray:
+    """``indices`` as an integer array that fits x (``shape``) along ``axis`` as
+    np.take_along_axis needs, negative ones counted from the end, or an error naming op,
+    x's and the indices' shapes and what to do."""
+    given = indices
+    if isinstance(indices, Tensor):
+        indices = indices.data
+    try:
+        indices = np.asarray(indices)
+    except (TypeError, ValueError):
+        indices = np.asarray(None)
+    if indices.size == 0 and indices.dtype.kind == "f" and not isinstance(given, np.ndarray):
+        indices = indices.astype(np.intp)  # an empty list: no indices at all
+    if indices.dtype.kind not in "iu":
+        raise GraphgradTypeError(
+            f"{op} of {describe(shown)}: indices must be integers (an int array, a list of "
+            f"ints or a tensor of them), got {setting_text(given)}"
+            + (" of " + str(indices.dtype) if indices.ndim == 0 and indices.dtype != object
+               else ""))
+    ndim = len(shape)
+    if axis is None:
+        if indices.ndim != 1:
+            raise ArgumentError(
+                f"{op} of {describe(shown)} with axis=None takes from the flattened x, so it "
+                f"takes 1-D indices; got indices of shape {indices.shape}. Give an axis, or "
+                "flatten the indices (indices.reshape(-1))")
+        shape, ndim, axis = (int(np.prod(shape)),), 1, 0
+    elif isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise GraphgradTypeError(f"{op}: axis must be an int or None, got {setting_text(axis)}")
+    elif not -ndim <= axis < ndim:
+        raise ArgumentError(
+            f"{op}: axis {axis} is out of range for {describe(shown)}"
+            + (f": give an axis from {-ndim} to {ndim - 1}, or None for the flattened x"
+               if ndim else ", which has no axes: give axis=None"))
+    axis = int(axis) % ndim
+    if indices.ndim != ndim:
+        raise ArgumentError(
+            f"{op} of {describe(shown)} along axis {axis}: indices of shape {indices.shape} "
+            f"and x differ in their number of axes ({indices.ndim} and {ndim}); give indices "
+            "with x's number of axes "
+            f"(size 1 along the axes they run alongside: actions[:, None] makes (m,) into "
+            "(m, 1))")
+    for d, (n, k) in enumerate(zip(shape, indices.shape)):
+        if d != axis and n != k and 1 not in (n, k):
+            raise ArgumentError(
+                f"{op} of {describe(shown)} along axis {axis}: indices of shape "
+                f"{indices.shape} do not fit x along axis {d} ({k} against {n}); along the "
+                "axes other than the one taken from, the indices' sizes must equal x's or be 1")
+    n = shape[axis]
+    if indices.size and (indices.min() < -n or indices.max() >= n):
+        bad = indices[(indices < -n) | (indices >= n)].flat[0]
+        raise ArgumentError(
+            f"{op} of {describe(shown)} along axis {axis}: index {int(bad)} in the indices "
+            f"{indices.shape} is out of range for {n} elements; give indices from {-n} to "
+            f"{n - 1}" if n else f"{op} of {describe(shown)} along axis {axis}: there are no "
+            "elements to take from (x has size 0 there)")
+    return indices.astype(np.intp, copy=True)  # our own: the caller may change theirs
+
+
+def sort(x: Any, axis: int | None = -1) -> Tensor:
+    """x sorted in increasing order along ``axis`` (the last by default; the flattened x
+    when None), as np.sort. The gradient goes back to where each element came from; equal
+    elements keep their order (a stable sort) and each gets its own gradient, as PyTorch's.
+    NaNs sort to the end."""
+    shown = x if isinstance(x, (Tensor, np.ndarray)) else "x"
+    data = array_of(x, "x", "sort")
+    if axis is None:
+        x = Reshape.apply(x, shape=(-1,))
+        data, axis = data.reshape(-1), 0
+    elif isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise GraphgradTypeError(f"sort: axis must be an int or None, got {setting_text(axis)}")
+    elif not -data.ndim <= axis < data.ndim:
+        raise ArgumentError(
+            f"sort: axis {axis} is out of range for {describe(shown)}"
+            + (f": give an axis from {-data.ndim} to {data.ndim - 1}, or None for the "
+               "flattened x" if data.ndim else ", which has no axes: give axis=None"))
+    axis = int(axis) % data.ndim
+    order = np.argsort(data, axis=axis, kind="stable")
+    return Sort.apply(x, index=_along(data.shape, order, axis))
