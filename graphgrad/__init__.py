@@ -41,6 +41,7 @@ from graphgrad.ops.shape import (
 from graphgrad.ops.rearrange import flip, hstack, moveaxis, repeat, roll, tile, vstack
 from graphgrad.ops.contraction import einsum, outer
 from graphgrad.ops.gather import sort, take_along_axis
+from graphgrad.ops.diagonals import diag, diagonal, trace, tril, triu
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 # The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
@@ -63,7 +64,7 @@ __all__ = [
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
     "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack", "einsum", "outer",
-    "sort", "take_along_axis",
+    "sort", "take_along_axis", "diag", "diagonal", "trace", "tril", "triu",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

@@ -38,6 +38,7 @@ from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
 from graphgrad.ops import contraction as CT
 from graphgrad.ops import cumulative as C
+from graphgrad.ops import diagonals as D
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import gather as G
 from graphgrad.ops import powers as P
@@ -241,6 +242,8 @@ def _numpy_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
 
 
 _FUNCTIONS[np.sort] = _numpy_sort
+_FUNCTIONS.update({np.diagonal: D.diagonal, np.diag: D.diag, np.trace: D.trace, np.triu: D.triu,
+                   np.tril: D.tril})
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

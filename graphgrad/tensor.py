@@ -762,6 +762,16 @@ class Tensor:
         `gg.tile`."""
         return _rearrange_ops.tile(self, reps)
 
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The diagonal ``offset`` over axes ``axis1`` and ``axis2``, as numpy's
+        ``a.diagonal()``: `gg.diagonal`."""
+        return _diagonal_ops.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The sum of the diagonal ``offset`` over axes ``axis1`` and ``axis2``, as numpy's
+        ``a.trace()``: `gg.trace`."""
+        return _diagonal_ops.trace(self, offset, axis1, axis2)
+
     def astype(self, dtype: Any) -> Tensor:
         """The values converted to ``dtype``, same shape: `gg.astype`."""
         return _shape_ops.astype(self, dtype)
@@ -1067,6 +1077,7 @@ from graphgrad.ops.activations import LogSigmoid, SiLU, Softplus  # noqa: E402
 from graphgrad.ops.cumulative import Cumsum  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops import rearrange as _rearrange_ops  # noqa: E402
+from graphgrad.ops import diagonals as _diagonal_ops  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
 )

@@ -834,6 +834,31 @@ GATHER = [
        lambda x: np.sort(x, axis=-2), ((3, 2, 2),), distinct),
 ]
 
+DIAGONALS = [
+    Op("diagonal", gg.diagonal, np.diagonal, ((3, 4),), random=one(sides_from_zero(2))),
+    Op("diagonal_offset_axes_method", lambda x: x.diagonal(1, -1, 0),
+       lambda x: x.diagonal(1, -1, 0), ((3, 2, 4),), random=one(sides_from_zero(2))),
+    Op("diagonal_below_numpy", lambda x: np.diagonal(x, offset=-2, axis1=1, axis2=2),
+       lambda x: np.diagonal(x, offset=-2, axis1=1, axis2=2), ((2, 4, 3),),
+       random=one(sides_from_zero(3))),
+    Op("diag_of_a_vector", gg.diag, np.diag, ((4,),), random=one(sides_from_zero(1, 1))),
+    Op("diag_of_a_vector_above", lambda v: gg.diag(v, 2), lambda v: np.diag(v, 2), ((3,),),
+       random=one(sides_from_zero(1, 1))),
+    Op("diag_of_a_matrix_below_numpy", lambda x: np.diag(x, k=-1), lambda x: np.diag(x, k=-1),
+       ((4, 3),), random=one(sides_from_zero(2, 2))),
+    Op("trace", gg.trace, np.trace, ((4, 4),), random=one(sides_from_zero(2))),
+    Op("trace_of_a_stack_method", lambda x: x.trace(-1, axis1=1, axis2=2),
+       lambda x: np.trace(x, -1, axis1=1, axis2=2), ((2, 3, 4),),
+       random=one(sides_from_zero(3))),
+    Op("trace_numpy", lambda x: np.trace(x, 1), lambda x: np.trace(x, 1), ((3, 3),)),
+    Op("triu", gg.triu, np.triu, ((3, 4),), random=one(sides_from_zero(1))),
+    Op("triu_above_stack", lambda x: gg.triu(x, 1), lambda x: np.triu(x, 1), ((2, 4, 3),),
+       random=one(sides_from_zero(1))),
+    Op("tril", gg.tril, np.tril, ((4, 3),), random=one(sides_from_zero(1))),
+    Op("tril_below_numpy", lambda x: np.tril(x, k=-1), lambda x: np.tril(x, k=-1), ((4, 4),),
+       random=one(sides_from_zero(1))),
+]
+
 INDEXING = [
     Op("index_int", lambda x: x[1], lambda x: x[1], ((3, 4),)),
     Op("index_negative_int", lambda x: x[-1, 2], lambda x: x[-1, 2], ((3, 4),)),
@@ -1059,7 +1084,7 @@ RECURRENT = [
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
-                 *GATHER]
+                 *GATHER, *DIAGONALS]
 OPS += NUMPY_MATH
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.

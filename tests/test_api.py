@@ -19,7 +19,7 @@ OP_FUNCTIONS = [
     "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "split", "pad", "astype",
     "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack", "einsum", "outer",
-    "take_along_axis", "sort",
+    "take_along_axis", "sort", "diagonal", "diag", "trace", "triu", "tril",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",
@@ -305,6 +305,7 @@ ONE_TENSOR_FUNCTIONS = {
                     "atanh", "exp2", "log2", "log10", "reciprocal", "cbrt"],
     "reductions": ["sum", "mean", "max", "min", "prod", "logsumexp"],
     "along an axis": ["softmax", "log_softmax", "cumsum"],
+    "diagonals": ["diagonal", "trace"],
     "shapes": ["swapaxes", "expand_dims", "squeeze", "astype", "flip", "roll", "moveaxis",
                "repeat", "tile"],
 }
