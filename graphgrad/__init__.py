@@ -42,6 +42,7 @@ from graphgrad.ops.rearrange import flip, hstack, moveaxis, repeat, roll, tile, 
 from graphgrad.ops.contraction import einsum, outer
 from graphgrad.ops.gather import sort, take_along_axis
 from graphgrad.ops.diagonals import diag, diagonal, trace, tril, triu
+from graphgrad.ops.quantiles import median, percentile, quantile
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 # The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
@@ -65,6 +66,7 @@ __all__ = [
     "squeeze", "stack", "swapaxes", "transpose",
     "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack", "einsum", "outer",
     "sort", "take_along_axis", "diag", "diagonal", "trace", "tril", "triu",
+    "median", "percentile", "quantile",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

@@ -42,6 +42,7 @@ from graphgrad.ops import diagonals as D
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import gather as G
 from graphgrad.ops import powers as P
+from graphgrad.ops import quantiles as Q
 from graphgrad.ops import rearrange as RA
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
@@ -244,6 +245,7 @@ def _numpy_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
 _FUNCTIONS[np.sort] = _numpy_sort
 _FUNCTIONS.update({np.diagonal: D.diagonal, np.diag: D.diag, np.trace: D.trace, np.triu: D.triu,
                    np.tril: D.tril})
+_FUNCTIONS.update({np.quantile: Q.quantile, np.percentile: Q.percentile, np.median: Q.median})
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

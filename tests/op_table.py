@@ -834,6 +834,21 @@ GATHER = [
        lambda x: np.sort(x, axis=-2), ((3, 2, 2),), distinct),
 ]
 
+QUANTILES = [
+    Op("median", gg.median, np.median, ((3, 4),), distinct, random=one(shapes_of())),
+    Op("median_even_axis_keepdims", lambda x: gg.median(x, axis=-1, keepdims=True),
+       lambda x: np.median(x, axis=-1, keepdims=True), ((3, 4),), distinct,
+       random=one(shapes_of(1))),
+    Op("quantile_several_axes", lambda x: gg.quantile(x, [0.1, 0.5, 1.0], axis=(0, 2)),
+       lambda x: np.quantile(x, [0.1, 0.5, 1.0], axis=(0, 2)), ((2, 3, 4),), distinct,
+       random=one(shapes_of(3))),
+    Op("percentile_numpy", lambda x: np.percentile(x, [[25.0], [90.0]], axis=0),
+       lambda x: np.percentile(x, [[25.0], [90.0]], axis=0), ((5, 2),), distinct,
+       random=one(shapes_of(1))),
+    Op("median_numpy", lambda x: np.median(x, 1), lambda x: np.median(x, 1), ((2, 5),),
+       distinct),
+]
+
 DIAGONALS = [
     Op("diagonal", gg.diagonal, np.diagonal, ((3, 4),), random=one(sides_from_zero(2))),
     Op("diagonal_offset_axes_method", lambda x: x.diagonal(1, -1, 0),
@@ -1084,7 +1099,7 @@ RECURRENT = [
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
-                 *GATHER, *DIAGONALS]
+                 *GATHER, *DIAGONALS, *QUANTILES]
 OPS += NUMPY_MATH
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.

@@ -20,6 +20,7 @@ OP_FUNCTIONS = [
     "concatenate", "stack", "split", "pad", "astype",
     "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack", "einsum", "outer",
     "take_along_axis", "sort", "diagonal", "diag", "trace", "triu", "tril",
+    "quantile", "percentile", "median",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",

@@ -17,6 +17,7 @@
 - `indexing`: t[...] and its scatter-add backward
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril
+- `quantiles`: quantile percentile median
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)
 - `pooling`: max_pool2d avg_pool2d over images

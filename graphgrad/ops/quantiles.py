@@ -1,0 +1,103 @@
+"""Order statistics as numpy computes them by default: quantile, percentile and median, the
+values sorted along the reduced axes (`gather.sort`) and the two around each quantile's place
+mixed linearly (numpy's method="linear"). Compositions of sort, indexing and arithmetic, so
+the gradient goes to the one or two elements each quantile is made of, by the mixing weights.
+Depends on `ops.gather`, `ops.shape`, `ops.reductions`, `errors`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    array_of,
+    describe,
+    setting_text,
+)
+from graphgrad.ops.gather import Sort, _along
+from graphgrad.ops.reductions import normalize_axis
+from graphgrad.ops.shape import Reshape, Transpose
+from graphgrad.tensor import Tensor
+
+
+def _fractions(q: Any, op: str, scale: float) -> np.ndarray:
+    """``q`` (a number or an array of them, from 0 to ``scale``) as float64 fractions."""
+    data = q.data if isinstance(q, Tensor) else q
+    try:
+        array = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GraphgradTypeError(f"{op}: q must be a number or an array of them, got "
+                                 f"{setting_text(q)}") from None
+    if isinstance(q, Tensor) and q.requires_grad:
+        raise GraphgradTypeError(f"{op}: q, {describe(q)}, requires grad, but the quantiles "
+                                 "asked for are constants here; give q.data")
+    if not ((array >= 0) & (array <= scale)).all():
+        raise ArgumentError(f"{op}: q must be from 0 to {scale:g}, got {setting_text(q)}")
+    return array / scale
+
+
+def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The ``q``-th quantiles of x along ``axis`` (an int, a tuple of them, or None for all
+    axes), as np.quantile's default (method="linear"): the values sorted, and the two around
+    place q (n - 1) mixed linearly. ``q`` is a number from 0 to 1 or an array of them (the
+    output then has q's axes first). The gradient goes to the one or two elements each
+    quantile is made of, weighted as they are mixed. ``keepdims`` keeps the reduced axes, of
+    size 1."""
+    return _quantiles(x, q, axis, keepdims, "quantile", 1.0)
+
+
+def percentile(x: Any, q: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """`quantile` with ``q`` in percent (from 0 to 100), as np.percentile; ``axis`` and
+    ``keepdims`` as there."""
+    return _quantiles(x, q, axis, keepdims, "percentile", 100.0)
+
+
+def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The median of x along ``axis`` (an int, a tuple of them, or None for all axes), as
+    np.median: the middle value, or the mean of the two middle ones for an even count. Its
+    gradient goes to the middle element, or half to each of the two (PyTorch's median takes
+    the lower of the two instead). ``keepdims`` keeps the reduced axes, of size 1."""
+    return _quantiles(x, 0.5, axis, keepdims, "median", 1.0)
+
+
+def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float) -> Tensor:
+    data = array_of(x, "x", op)
+    fractions = _fractions(q, op, scale)
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise GraphgradTypeError(f"{op}: keepdims must be True or False, got "
+                                 f"{setting_text(keepdims)}")
+    try:
+        axes = normalize_axis(axis, data.ndim)
+    except (TypeError, ValueError) as exc:
+        shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+        raise ArgumentError(f"{op} of {describe(shown)}: {exc}; give axes from {-data.ndim} to "
+                            f"{data.ndim - 1}, or None for all of them") from None
+    if len(set(axes)) != len(axes):
+        raise ArgumentError(f"{op}: axis names an axis twice, {setting_text(axis)}")
+    kept = [d for d in range(data.ndim) if d not in axes]
+    n = int(np.prod([data.shape[d] for d in axes]))
+    if n == 0:
+        shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+        raise ArgumentError(f"{op} of {describe(shown)} over axes {axes}: there are no values "
+                            "to take a quantile of (numpy gives nan)")
+    # the reduced axes last, as one, and sorted along it
+    moved = Transpose.apply(x, axes=tuple(kept + list(axes))) if axes else x
+    rows = Reshape.apply(moved, shape=tuple(data.shape[d] for d in kept) + (n,))
+    shape = rows.data.shape
+    order = np.argsort(rows.data, axis=-1, kind="stable")
+    ranked = Sort.apply(rows, index=_along(shape, order, len(shape) - 1))
+    place = fractions * (n - 1)
+    low = np.floor(place).astype(np.intp)
+    high = np.minimum(low + 1, n - 1)
+    weight = place - low  # of the upper value: numpy's linear method
+    below, above = ranked[..., low.reshape(-1)], ranked[..., high.reshape(-1)]
+    mixed = below + (above - below) * weight.reshape(-1)  # kept axes, then q's, flattened
+    out_kept = tuple(1 if d in axes else data.shape[d] for d in range(data.ndim)) if keepdims \
+        else tuple(data.shape[d] for d in kept)
+    # q's axes first, as numpy puts them
+    k = len(kept)
+    front = Transpose.apply(mixed, axes=(k,) + tuple(range(k))) if k else mixed
+    return Reshape.apply(front, shape=fractions.shape + out_kept)
