@@ -43,6 +43,9 @@ from graphgrad.ops.contraction import einsum, outer
 from graphgrad.ops.gather import sort, take_along_axis
 from graphgrad.ops.diagonals import diag, diagonal, trace, tril, triu
 from graphgrad.ops.quantiles import median, percentile, quantile
+from graphgrad.ops.compositions import (
+    atleast_1d, atleast_2d, atleast_3d, column_stack, copy, dstack, fliplr, flipud, rot90,
+)
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
 # The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
@@ -67,6 +70,8 @@ __all__ = [
     "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack", "einsum", "outer",
     "sort", "take_along_axis", "diag", "diagonal", "trace", "tril", "triu",
     "median", "percentile", "quantile",
+    "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "copy", "dstack", "fliplr",
+    "flipud", "rot90",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

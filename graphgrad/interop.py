@@ -36,6 +36,7 @@ from graphgrad.errors import (
 )
 from graphgrad.modes import _state
 from graphgrad.ops import arithmetic as A
+from graphgrad.ops import compositions as CO
 from graphgrad.ops import contraction as CT
 from graphgrad.ops import cumulative as C
 from graphgrad.ops import diagonals as D
@@ -246,6 +247,10 @@ _FUNCTIONS[np.sort] = _numpy_sort
 _FUNCTIONS.update({np.diagonal: D.diagonal, np.diag: D.diag, np.trace: D.trace, np.triu: D.triu,
                    np.tril: D.tril})
 _FUNCTIONS.update({np.quantile: Q.quantile, np.percentile: Q.percentile, np.median: Q.median})
+_FUNCTIONS.update({np.copy: CO.copy, np.atleast_1d: CO.atleast_1d, np.atleast_2d: CO.atleast_2d,
+                   np.atleast_3d: CO.atleast_3d, np.column_stack: CO.column_stack,
+                   np.dstack: CO.dstack, np.fliplr: CO.fliplr, np.flipud: CO.flipud,
+                   np.rot90: CO.rot90})
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

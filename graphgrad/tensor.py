@@ -762,6 +762,11 @@ class Tensor:
         `gg.tile`."""
         return _rearrange_ops.tile(self, reps)
 
+    def copy(self) -> Tensor:
+        """A new tensor with these values, a node of the graph (its gradient passes
+        unchanged), as numpy's ``a.copy()`` and PyTorch's ``t.clone()``: `gg.copy`."""
+        return _compositions.copy(self)
+
     def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         """The diagonal ``offset`` over axes ``axis1`` and ``axis2``, as numpy's
         ``a.diagonal()``: `gg.diagonal`."""
@@ -1078,6 +1083,7 @@ from graphgrad.ops.cumulative import Cumsum  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops import rearrange as _rearrange_ops  # noqa: E402
 from graphgrad.ops import diagonals as _diagonal_ops  # noqa: E402
+from graphgrad.ops import compositions as _compositions  # noqa: E402
 from graphgrad.ops.shape import (  # noqa: E402
     ExpandDims, Reshape, Squeeze, SwapAxes, Transpose,
 )

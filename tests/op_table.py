@@ -834,6 +834,41 @@ GATHER = [
        lambda x: np.sort(x, axis=-2), ((3, 2, 2),), distinct),
 ]
 
+@st.composite
+def _columns(d) -> tuple[Shape, ...]:
+    """(n,), (n, k) and (n,): a vector, a matrix and a vector column_stack joins."""
+    n, k = d(st.integers(0, 3)), d(SIDES)
+    return (n,), (n, k), (n,)
+
+
+COMPOSITIONS = [
+    Op("copy", gg.copy, np.copy, ((3, 4),), random=one(sides_from_zero())),
+    Op("copy_method_numpy", lambda x: np.copy(x.copy()), lambda x: x.copy(), ((2, 3),)),
+    Op("atleast_1d", gg.atleast_1d, np.atleast_1d, ((),), random=one(shapes_of())),
+    Op("atleast_2d_numpy", lambda x: np.atleast_2d(x), np.atleast_2d, ((3,),),
+       random=one(sides_from_zero())),
+    Op("atleast_3d_two", lambda x, y: gg.atleast_3d(x, y),
+       lambda x, y: tuple(np.atleast_3d(x, y)), ((2, 3), (4,)),
+       random=st.tuples(sides_from_zero(), sides_from_zero())),
+    Op("column_stack", lambda x, y, z: gg.column_stack([x, y, z]),
+       lambda x, y, z: np.column_stack([x, y, z]), ((3,), (3, 2), (3,)), random=_columns()),
+    Op("column_stack_numpy", lambda x, y: np.column_stack((x, y)),
+       lambda x, y: np.column_stack((x, y)), ((4, 1), (4,))),
+    Op("dstack", lambda x, y: gg.dstack([x, y]), lambda x, y: np.dstack([x, y]),
+       ((2, 3), (2, 3, 2)), random=joined(2, 2, 3).map(lambda s: (s[0][:2], s[1]))),
+    Op("dstack_numpy_vectors", lambda x, y: np.dstack((x, y)),
+       lambda x, y: np.dstack((x, y)), ((3,), (3,)), random=joined(2, 0, 1, new_axis=True)),
+    Op("fliplr", gg.fliplr, np.fliplr, ((3, 4),), random=one(sides_from_zero(2))),
+    Op("flipud_numpy", lambda x: np.flipud(x), np.flipud, ((3, 4),),
+       random=one(sides_from_zero(1))),
+    Op("rot90", gg.rot90, np.rot90, ((3, 4),), random=one(sides_from_zero(2))),
+    Op("rot90_back_axes", lambda x: gg.rot90(x, -1, axes=(2, 0)),
+       lambda x: np.rot90(x, -1, axes=(2, 0)), ((2, 3, 4),), random=one(sides_from_zero(3))),
+    Op("rot90_twice_numpy", lambda x: np.rot90(x, 2, (-1, 0)),
+       lambda x: np.rot90(x, 2, (-1, 0)), ((3, 4),), random=one(sides_from_zero(2))),
+    Op("rot90_four_times", lambda x: gg.rot90(x, 4), lambda x: np.rot90(x, 4), ((2, 3),)),
+]
+
 QUANTILES = [
     Op("median", gg.median, np.median, ((3, 4),), distinct, random=one(shapes_of())),
     Op("median_even_axis_keepdims", lambda x: gg.median(x, axis=-1, keepdims=True),
@@ -1099,7 +1134,7 @@ RECURRENT = [
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
-                 *GATHER, *DIAGONALS, *QUANTILES]
+                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS]
 OPS += NUMPY_MATH
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.

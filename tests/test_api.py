@@ -20,7 +20,8 @@ OP_FUNCTIONS = [
     "concatenate", "stack", "split", "pad", "astype",
     "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack", "einsum", "outer",
     "take_along_axis", "sort", "diagonal", "diag", "trace", "triu", "tril",
-    "quantile", "percentile", "median",
+    "quantile", "percentile", "median", "copy", "atleast_1d", "atleast_2d", "atleast_3d",
+    "column_stack", "dstack", "fliplr", "flipud", "rot90",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",
@@ -307,6 +308,7 @@ ONE_TENSOR_FUNCTIONS = {
     "reductions": ["sum", "mean", "max", "min", "prod", "logsumexp"],
     "along an axis": ["softmax", "log_softmax", "cumsum"],
     "diagonals": ["diagonal", "trace"],
+    "copies": ["copy"],
     "shapes": ["swapaxes", "expand_dims", "squeeze", "astype", "flip", "roll", "moveaxis",
                "repeat", "tile"],
 }

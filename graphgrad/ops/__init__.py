@@ -18,6 +18,8 @@
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril
 - `quantiles`: quantile percentile median
+- `compositions`: copy atleast_1d atleast_2d atleast_3d column_stack dstack fliplr flipud
+  rot90
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)
 - `pooling`: max_pool2d avg_pool2d over images

@@ -441,10 +441,12 @@ def _join_shapes(op: str, xs: tuple, pieces: tuple, axis: int) -> None:
            for s in shapes):
         return
     kind = ("rows (a 1-D tensor is one row)" if op == "vstack"
-            else "columns" if axis == 1 else "1-D pieces")
+            else "columns" if axis == 1 else "depth slices" if axis == 2
+            else "1-D pieces")
     # hstack puts a row beside nothing: a 1-D tensor joins 2-D ones as a column
     advice = ("t.reshape(1, -1) makes a row" if op == "vstack"
-              else "t.reshape(-1, 1) makes a column")
+              else "t.reshape(rows, columns, -1) gives a tensor the others' first two sizes"
+              if op == "dstack" else "t.reshape(-1, 1) makes a column")
     raise OpError(f"{op} of {_texts(xs)}: it joins them as {kind} along axis {axis}, so they "
                   f"need one number of axes and equal sizes along the others; as joined "
                   f"their shapes are {', '.join(map(str, shapes))}. Reshape the ones that "
