@@ -29,8 +29,8 @@ from graphgrad.ops.trigonometric import (
 )
 from graphgrad.ops.powers import cbrt, exp2, log2, log10, logaddexp, reciprocal
 from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
-from graphgrad.ops.reductions import max, mean, min, norm, prod, std, sum, var
-from graphgrad.ops.cumulative import cumsum
+from graphgrad.ops.reductions import average, max, mean, min, norm, prod, std, sum, var
+from graphgrad.ops.cumulative import cumsum, diff
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d
@@ -39,7 +39,7 @@ from graphgrad.ops.shape import (
     swapaxes, transpose,
 )
 from graphgrad.ops.rearrange import flip, hstack, moveaxis, repeat, roll, tile, vstack
-from graphgrad.ops.contraction import einsum, outer
+from graphgrad.ops.contraction import einsum, inner, kron, outer, tensordot
 from graphgrad.ops.gather import sort, take_along_axis
 from graphgrad.ops.diagonals import diag, diagonal, trace, tril, triu
 from graphgrad.ops.quantiles import median, percentile, quantile
@@ -71,7 +71,7 @@ __all__ = [
     "sort", "take_along_axis", "diag", "diagonal", "trace", "tril", "triu",
     "median", "percentile", "quantile",
     "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "copy", "dstack", "fliplr",
-    "flipud", "rot90",
+    "flipud", "rot90", "average", "diff", "inner", "kron", "tensordot",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

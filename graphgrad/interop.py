@@ -251,6 +251,8 @@ _FUNCTIONS.update({np.copy: CO.copy, np.atleast_1d: CO.atleast_1d, np.atleast_2d
                    np.atleast_3d: CO.atleast_3d, np.column_stack: CO.column_stack,
                    np.dstack: CO.dstack, np.fliplr: CO.fliplr, np.flipud: CO.flipud,
                    np.rot90: CO.rot90})
+_FUNCTIONS.update({np.tensordot: CT.tensordot, np.inner: CT.inner, np.kron: CT.kron,
+                   np.diff: C.diff, np.average: R.average})
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

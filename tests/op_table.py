@@ -869,6 +869,53 @@ COMPOSITIONS = [
     Op("rot90_four_times", lambda x: gg.rot90(x, 4), lambda x: np.rot90(x, 4), ((2, 3),)),
 ]
 
+def _last_shared(d_x: int, d_y: int) -> st.SearchStrategy[tuple[Shape, Shape]]:
+    """Shapes of d_x and d_y axes (at least 1 each) whose last axes have one size (inner)."""
+
+    @st.composite
+    def draw_(d):
+        k = d(st.integers(0, 3))
+        return (d(shapes_of(d_x - 1, d_x - 1)) + (k,), d(shapes_of(d_y - 1, d_y - 1)) + (k,))
+
+    return draw_()
+
+
+def _positive_weights(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """x real, its weights positive: an average's sum of weights away from 0."""
+    return [_real(rng, shapes[0]), *(_positive(rng, s) for s in shapes[1:])]
+
+
+PRODUCTS = [
+    Op("tensordot", gg.tensordot, np.tensordot, ((2, 3, 4), (3, 4, 2)),
+       random=labelled("ijk", "jkl")),
+    Op("tensordot_pairs", lambda x, y: gg.tensordot(x, y, axes=([0, 2], [2, 1])),
+       lambda x, y: np.tensordot(x, y, axes=([0, 2], [2, 1])), ((2, 3, 4), (3, 4, 2)),
+       random=labelled("ijk", "lki")),
+    Op("tensordot_outer_numpy", lambda x, y: np.tensordot(x, y, 0),
+       lambda x, y: np.tensordot(x, y, 0), ((2, 3), (3,))),
+    Op("inner", gg.inner, np.inner, ((3, 4), (2, 4)), random=_last_shared(2, 2)),
+    Op("inner_numpy_vector_batch", lambda x, y: np.inner(x, y), np.inner, ((4,), (2, 3, 4)),
+       random=_last_shared(1, 3)),
+    Op("inner_scalar", gg.inner, np.inner, ((), (2, 3))),
+    Op("kron", gg.kron, np.kron, ((2, 3), (3, 2)),
+       random=st.tuples(sides_from_zero(0, 2), sides_from_zero(0, 2))),
+    Op("kron_numpy_vector_matrix", lambda x, y: np.kron(x, y), np.kron, ((3,), (2, 2)),
+       random=st.tuples(shapes_of(1, 1), shapes_of(2, 3))),
+    Op("diff", gg.diff, np.diff, ((3, 5),), random=one(sides_from_zero(1))),
+    Op("diff_twice_axis0_ends", lambda x: gg.diff(x, 2, axis=0, prepend=0.5, append=x[:1] * 2),
+       lambda x: np.diff(x, 2, axis=0, prepend=0.5, append=x[:1] * 2), ((4, 3),),
+       random=one(shapes_of(1))),
+    Op("diff_numpy", lambda x: np.diff(x, n=3), lambda x: np.diff(x, n=3), ((2, 5),),
+       random=one(shapes_of(1))),
+    Op("average", gg.average, np.average, ((3, 4),), random=one(shapes_of())),
+    Op("average_weights", lambda x, w: gg.average(x, axis=(0, -1), weights=w, keepdims=True),
+       lambda x, w: np.average(x, axis=(0, -1), weights=w, keepdims=True), ((2, 3, 4),) * 2,
+       _positive_weights, random=joined(2, 0, 3, new_axis=True)),
+    Op("average_weights_along_axis_numpy", lambda x, w: np.average(x, 1, w, True),
+       lambda x, w: tuple(np.average(x, 1, w, True)), ((3, 4), (4,)), _positive_weights,
+       random=labelled("ij", "j")),
+]
+
 QUANTILES = [
     Op("median", gg.median, np.median, ((3, 4),), distinct, random=one(shapes_of())),
     Op("median_even_axis_keepdims", lambda x: gg.median(x, axis=-1, keepdims=True),
@@ -1134,7 +1181,7 @@ RECURRENT = [
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
-                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS]
+                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS]
 OPS += NUMPY_MATH
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.

@@ -21,7 +21,8 @@ OP_FUNCTIONS = [
     "flip", "roll", "moveaxis", "repeat", "tile", "vstack", "hstack", "einsum", "outer",
     "take_along_axis", "sort", "diagonal", "diag", "trace", "triu", "tril",
     "quantile", "percentile", "median", "copy", "atleast_1d", "atleast_2d", "atleast_3d",
-    "column_stack", "dstack", "fliplr", "flipud", "rot90",
+    "column_stack", "dstack", "fliplr", "flipud", "rot90", "tensordot", "inner", "kron", "diff",
+    "average",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",

@@ -7,13 +7,13 @@
   and by PyTorch's names asin acos atan atan2 asinh acosh atanh
 - `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
 - `activations`: softplus log_sigmoid elu silu gelu
-- `reductions`: sum mean prod max min var std norm
-- `cumulative`: cumsum
+- `reductions`: sum mean prod max min var std norm average
+- `cumulative`: cumsum diff
 - `softmax`: softmax log_softmax logsumexp
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
 - `rearrange`: flip roll moveaxis repeat tile vstack hstack
-- `contraction`: einsum outer
+- `contraction`: einsum outer tensordot inner kron
 - `indexing`: t[...] and its scatter-add backward
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril

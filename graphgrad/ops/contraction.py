@@ -3,8 +3,8 @@
 ``gg.einsum("ij,jk->ik", A, B)`` is A @ B: each operand's axes get letters, a letter shared by
 operands is one axis they run along together, and the letters missing from the output are
 summed over. Its gradient with respect to one operand is again an einsum, of the upstream
-gradient with the other operands, so second derivatives come for free. Depends on
-`function`, `ops.arithmetic`, `errors`.
+gradient with the other operands, so second derivatives come for free. tensordot, inner and
+kron are einsums too. Depends on `function`, `ops.arithmetic`, `errors`.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError
+from graphgrad.errors import ArgumentError, GraphgradTypeError, describe, setting_text
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _same_float
 from graphgrad.tensor import Tensor
@@ -356,3 +356,105 @@ def outer(a: Any, b: Any) -> Tensor:
     """The outer product of ``a`` and ``b``, as np.outer: out[i, j] = a[i] * b[j], a and b
     flattened first, (m,) and (n,) giving (m, n). The product of a column and a row."""
     return Outer.apply(a, b)
+
+
+def _letters(ndim: int, start: int = 0) -> str:
+    return string.ascii_letters[start:start + ndim]
+
+
+def _shown(x: Any) -> Any:
+    return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x)
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+    """The sum of products of a and b over the axes ``axes`` pairs, as np.tensordot: an int N
+    pairs a's last N axes with b's first N (2 by default; 1 is a matrix product, 0 the outer
+    product); a pair of sequences (or ints) names a's axes and b's, one to one. The output has
+    a's other axes, then b's. An einsum, so its gradients are einsums too."""
+    shape_a = np.shape(a.data if isinstance(a, Tensor) else a)
+    shape_b = np.shape(b.data if isinstance(b, Tensor) else b)
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+        n = int(axes)
+        if n < 0 or n > min(len(shape_a), len(shape_b)):
+            raise ArgumentError(
+                f"tensordot of {describe(_shown(a))} and {describe(_shown(b))}: axes={n} pairs "
+                f"a's last {n} axes with b's first {n}, which takes from 0 to "
+                f"{min(len(shape_a), len(shape_b))}")
+        pairs_a = list(range(len(shape_a) - n, len(shape_a)))
+        pairs_b = list(range(n))
+    else:
+        try:
+            given_a, given_b = axes
+        except (TypeError, ValueError):
+            raise GraphgradTypeError(
+                f"tensordot: axes must be an int or a pair (a's axes, b's axes), got "
+                f"{setting_text(axes)}") from None
+        pairs_a = _axis_list(given_a, len(shape_a), a, "a")
+        pairs_b = _axis_list(given_b, len(shape_b), b, "b")
+        if len(pairs_a) != len(pairs_b):
+            raise ArgumentError(f"tensordot: axes pairs {len(pairs_a)} axes of a with "
+                                f"{len(pairs_b)} of b; give one axis of b per axis of a")
+    for i, j in zip(pairs_a, pairs_b):
+        if shape_a[i] != shape_b[j]:
+            raise ArgumentError(
+                f"tensordot of {describe(_shown(a))} and {describe(_shown(b))}: a's axis {i} "
+                f"({shape_a[i]}) and b's axis {j} ({shape_b[j]}) are summed over together, so "
+                "they need one size")
+    terms_a = list(_letters(len(shape_a)))
+    terms_b = list(_letters(len(shape_b), len(shape_a)))
+    for i, j in zip(pairs_a, pairs_b):
+        terms_b[j] = terms_a[i]
+    out = ([c for i, c in enumerate(terms_a) if i not in pairs_a]
+           + [c for j, c in enumerate(terms_b) if j not in pairs_b])
+    return einsum(f"{''.join(terms_a)},{''.join(terms_b)}->{''.join(out)}", a, b)
+
+
+def _axis_list(axes: Any, ndim: int, x: Any, which: str) -> list[int]:
+    """tensordot's axes of one operand: an int or a sequence of them, in range, each once."""
+    listed = [axes] if isinstance(axes, (int, np.integer)) else axes
+    try:
+        listed = list(listed)
+    except TypeError:
+        listed = [listed]
+    found = []
+    for axis in listed:
+        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+            raise GraphgradTypeError(f"tensordot: the axes of {which} must be ints, got "
+                                     f"{setting_text(axes)}")
+        if not -ndim <= axis < ndim:
+            raise ArgumentError(f"tensordot: axis {axis} of {which} is out of range for "
+                                f"{describe(_shown(x))}: give axes from {-ndim} to {ndim - 1}")
+        found.append(int(axis) % ndim)
+    if len(set(found)) != len(found):
+        raise ArgumentError(f"tensordot: the axes of {which}, {setting_text(axes)}, name one "
+                            "axis twice")
+    return found
+
+
+def inner(a: Any, b: Any) -> Tensor:
+    """The sums of products of a and b over their last axes, as np.inner: of two vectors
+    their dot product, of A (m, k) and B (n, k) the (m, n) matrix A B^T; a number scales the
+    other operand."""
+    ndims = (np.ndim(a.data if isinstance(a, Tensor) else a),
+             np.ndim(b.data if isinstance(b, Tensor) else b))
+    if 0 in ndims:
+        return einsum("...,...->...", a, b)
+    return tensordot(a, b, axes=(-1, -1))
+
+
+def kron(a: Any, b: Any) -> Tensor:
+    """The Kronecker product of a and b, as np.kron: the blocks a[i, j] * b laid out in a's
+    pattern, shape (m p, n q) for a (m, n) and b (p, q); the operand with fewer axes gets
+    leading axes of size 1 first. An einsum of the two (an outer product) and a reshape."""
+    from graphgrad.ops.shape import Reshape  # shape's module imports nothing from here
+
+    shape_a = np.shape(a.data if isinstance(a, Tensor) else a)
+    shape_b = np.shape(b.data if isinstance(b, Tensor) else b)
+    d = max(len(shape_a), len(shape_b))
+    shape_a = (1,) * (d - len(shape_a)) + shape_a
+    shape_b = (1,) * (d - len(shape_b)) + shape_b
+    terms_a, terms_b = _letters(d), _letters(d, d)
+    pairs = "".join(x + y for x, y in zip(terms_a, terms_b))
+    blocks = einsum(f"{terms_a},{terms_b}->{pairs}", Reshape.apply(a, shape=shape_a),
+                    Reshape.apply(b, shape=shape_b))
+    return Reshape.apply(blocks, shape=tuple(m * n for m, n in zip(shape_a, shape_b)))

@@ -1,5 +1,6 @@
 """Running sums along an axis: cumsum, as numpy's (the output has the input's shape, or the
-flattened input's when ``axis`` is None)."""
+flattened input's when ``axis`` is None); and its inverse, diff, the differences of
+neighbours, built on slices and a subtraction."""
 from __future__ import annotations
 
 import functools
@@ -7,8 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
 from graphgrad.function import Function
+from graphgrad.ops.indexing import GetItem
 from graphgrad.ops.reductions import normalize_axis
+from graphgrad.ops.shape import BroadcastTo, Concatenate
 from graphgrad.tensor import Tensor
 
 
@@ -74,3 +78,42 @@ def cumsum(x: Any, axis: int | None = None) -> Tensor:
     of the flattened x, shape (x.size,). float32 and float16 sums are taken in float64 and
     rounded once."""
     return Cumsum.apply(x, axis=axis)
+
+
+def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None
+         ) -> Tensor:
+    """The differences of neighbours along ``axis``, out[i] = x[i + 1] - x[i], taken ``n``
+    times, as np.diff (the axis gets n shorter); ``prepend`` and ``append`` (numbers, or
+    tensors with x's shape but along the axis) are joined to x's ends first. Slices and a
+    subtraction, so the gradient is theirs: cumsum's inverse, running the other way."""
+    data = array_of(x, "x", "diff")
+    shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise GraphgradTypeError(f"diff: n, the number of times to take differences, must "
+                                 f"be a whole number, got {setting_text(n)}")
+    if data.ndim == 0:
+        raise ArgumentError(f"diff of {describe(shown)}: a number has no neighbours; give a "
+                            "tensor with at least one axis")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise GraphgradTypeError(f"diff: axis must be an int, got {setting_text(axis)}")
+    if not -data.ndim <= axis < data.ndim:
+        raise ArgumentError(f"diff: axis {axis} is out of range for {describe(shown)}: give an "
+                            f"axis from {-data.ndim} to {data.ndim - 1}")
+    axis = int(axis) % data.ndim
+    if n == 0:
+        return x if isinstance(x, Tensor) else Tensor(data)
+    if prepend is not None or append is not None:
+        pieces = []
+        for end in (prepend, x, append):
+            if end is None:
+                continue
+            if end is not x and array_of(end, "prepend or append", "diff").ndim == 0:
+                edge = data.shape[:axis] + (1,) + data.shape[axis + 1:]
+                end = BroadcastTo.apply(end, shape=edge)
+            pieces.append(end)
+        x = Concatenate.apply(*pieces, axis=axis)
+    before = (slice(None),) * axis
+    later, earlier = before + (slice(1, None),), before + (slice(None, -1),)
+    for _ in range(n):
+        x = GetItem.apply(x, index=later) - GetItem.apply(x, index=earlier)
+    return x

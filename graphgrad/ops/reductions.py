@@ -1,5 +1,5 @@
 """Reductions over axes: sum, mean, prod, max, min, var, std and norm (``axis`` an int, a
-tuple or None; ``keepdims``)."""
+tuple or None; ``keepdims``); and average, numpy's weighted mean, built on sum."""
 from __future__ import annotations
 
 import numbers
@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import describe, flag, setting_text
+from graphgrad.errors import ArgumentError, array_of, describe, flag, setting_text
 from graphgrad.function import Function
+from graphgrad.ops.arithmetic import Div, Mul
 from graphgrad.ops.broadcasting import broadcast_gradient
+from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
 Axis = int | Sequence[int] | None
@@ -446,3 +448,48 @@ def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes, as PyTorch's torch.linalg.vector_norm. Its gradient x / ||x|| is 0 at a zero vector
     (a subgradient), not 0/0 = NaN."""
     return Norm.apply(x, axis=axis, keepdims=keepdims)
+
+
+def average(x: Any, axis: Axis = None, weights: Any = None, returned: bool = False,
+            keepdims: bool = False) -> Any:
+    """The weighted mean over ``axis``, sum(x * weights) / sum(weights), as np.average:
+    ``weights`` None is `mean`; weights of x's shape, or 1-D along one int ``axis``, weigh
+    each element (a tensor of weights gets its gradient too). ``returned`` gives the pair
+    (average, sum of the weights), the sum spread to the average's shape; ``keepdims`` as
+    `mean`."""
+    flag(returned, "returned", "average")
+    flag(keepdims, "keepdims", "average")
+    data = array_of(x, "x", "average")
+    shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+    if weights is None:
+        avg = Mean.apply(x, axis=axis, keepdims=keepdims)
+        if not returned:
+            return avg
+        count = data.size // (avg.data.size or 1)
+        return avg, Tensor(np.full(avg.shape, float(count), dtype=avg.dtype))
+    w_shape = np.shape(array_of(weights, "weights", "average"))
+    if w_shape != data.shape:
+        if axis is None:
+            raise ArgumentError(
+                f"average of {describe(shown)}: weights {w_shape} are not of x's shape, so "
+                "give the one axis they run along (axis=...)")
+        if (len(w_shape) != 1 or isinstance(axis, (bool, np.bool_))
+                or not isinstance(axis, (int, np.integer)) or not -data.ndim <= axis < data.ndim
+                or w_shape[0] != data.shape[axis]):
+            raise ArgumentError(
+                f"average of {describe(shown)} along axis {setting_text(axis)}: weights "
+                f"{w_shape} must have x's shape, or be 1-D with one weight per element "
+                "along that axis")
+        spread = [1] * data.ndim
+        spread[int(axis) % data.ndim] = w_shape[0]
+        weights = Reshape.apply(weights, shape=tuple(spread))
+    total = Sum.apply(Mul.apply(weights, x), axis=axis, keepdims=keepdims)
+    if w_shape != data.shape:  # the weights spread along the other axes, as x's elements
+        weights = Mul.apply(weights, np.ones(data.shape, dtype=total.dtype))
+    scale = Sum.apply(weights, axis=axis, keepdims=keepdims)
+    if (scale.data == 0).any():
+        raise ArgumentError(f"average of {describe(shown)}: the weights sum to 0 along the "
+                            "axes averaged over, so the average is 0 / 0; give weights with a "
+                            "nonzero sum")
+    avg = Div.apply(total, scale)
+    return (avg, scale) if returned else avg

@@ -1,0 +1,71 @@
+"""tensordot, inner, kron, diff and average at worked values: numpy's results, gradients from
+the maths, numpy's calls running them, and errors naming the op and the shapes. The op table
+checks them over random shapes."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+A = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_tensordot_of_one_pair_is_a_matrix_product_and_its_gradients_are():
+    a = gg.Tensor(A, requires_grad=True)
+    b = gg.Tensor([[0.0, 1.0], [1.0, 1.0]], requires_grad=True)
+    y = np.tensordot(a, b, axes=1)
+    assert type(y) is gg.Tensor
+    np.testing.assert_array_equal(y.data, A @ b.data)
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad, np.ones((2, 2)) @ b.data.T)
+    np.testing.assert_array_equal(b.grad, A.T @ np.ones((2, 2)))
+
+
+def test_inner_kron_and_diff_give_numpys_values():
+    a = gg.Tensor(A, requires_grad=True)
+    np.testing.assert_array_equal(gg.inner(a, a).data, A @ A.T)
+    k = np.kron(a, np.eye(2))
+    np.testing.assert_array_equal(k.data, np.kron(A, np.eye(2)))
+    k.sum().backward()
+    np.testing.assert_array_equal(a.grad, np.full((2, 2), 2.0))  # each a[i, j] times eye's sum
+    x = gg.Tensor([1.0, 4.0, 9.0, 16.0], requires_grad=True)
+    d = gg.diff(x, 2)
+    np.testing.assert_array_equal(d.data, [2, 2])
+    d.backward(np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad, [1, -2 + 10, 1 - 20, 10])  # second differences
+
+
+def test_average_with_weights_is_sum_of_products_over_sum_of_weights_in_both_inputs():
+    x = gg.Tensor([1.0, 3.0], requires_grad=True)
+    w = gg.Tensor([1.0, 3.0], requires_grad=True)
+    avg, total = np.average(x, weights=w, returned=True)
+    assert (avg.item(), total.item()) == (2.5, 4.0)
+    avg.backward()
+    np.testing.assert_allclose(x.grad, [0.25, 0.75])
+    np.testing.assert_allclose(w.grad, (np.array([1.0, 3.0]) - 2.5) / 4)
+
+
+X = gg.Tensor(np.zeros((2, 3)), name="X")
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gg.tensordot(X, X, 1), gg.ArgumentError,
+     "tensordot of 'X' (2, 3) float64 and 'X' (2, 3) float64: a's axis 1 (3) and b's axis 0 "
+     "(2) are summed over together, so they need one size"),
+    (lambda: gg.tensordot(X, X, ([0, 1], [0])), gg.ArgumentError,
+     "tensordot: axes pairs 2 axes of a with 1 of b; give one axis of b per axis of a"),
+    (lambda: gg.diff(X, -1), gg.GraphgradTypeError,
+     "diff: n, the number of times to take differences, must be a whole number, got -1"),
+    (lambda: gg.diff(X, axis=2), gg.ArgumentError,
+     "diff: axis 2 is out of range for 'X' (2, 3) float64: give an axis from -2 to 1"),
+    (lambda: gg.average(X, weights=np.ones(3)), gg.ArgumentError,
+     "average of 'X' (2, 3) float64: weights (3,) are not of x's shape, so give the one axis "
+     "they run along (axis=...)"),
+    (lambda: gg.average(X, 1, np.array([1.0, -1.0, 0.0])), gg.ArgumentError,
+     "average of 'X' (2, 3) float64: the weights sum to 0 along the axes averaged over, so the "
+     "average is 0 / 0; give weights with a nonzero sum"),
+], ids=["tensordot-sizes", "tensordot-pairs", "diff-n", "diff-axis", "average-shape",
+        "average-zero"])
+def test_bad_arguments_are_refused_by_name(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message
