@@ -109,7 +109,10 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
                 continue
             if end is not x and array_of(end, "prepend or append", "diff").ndim == 0:
                 edge = data.shape[:axis] + (1,) + data.shape[axis + 1:]
-                end = BroadcastTo.apply(end, shape=edge)
+                if isinstance(end, Tensor):
+                    end = BroadcastTo.apply(end, shape=edge)
+                else:  # a number, in x's float dtype: float32 stays float32
+                    end = np.full(edge, end, data.dtype if data.dtype.kind == "f" else None)
             pieces.append(end)
         x = Concatenate.apply(*pieces, axis=axis)
     before = (slice(None),) * axis

@@ -93,6 +93,8 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     low = np.floor(place).astype(np.intp)
     high = np.minimum(low + 1, n - 1)
     weight = place - low  # of the upper value: numpy's linear method
+    if ranked.dtype.kind == "f":  # float32 stays float32, as numpy's
+        weight = weight.astype(ranked.dtype)
     below, above = ranked[..., low.reshape(-1)], ranked[..., high.reshape(-1)]
     mixed = below + (above - below) * weight.reshape(-1)  # kept axes, then q's, flattened
     out_kept = tuple(1 if d in axes else data.shape[d] for d in range(data.ndim)) if keepdims \
