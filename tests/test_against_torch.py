@@ -811,3 +811,50 @@ def test_numpy_math_matches_torch_to_the_third_derivative(name):
                                    err_msg=f"{name}, derivative {order}")
         v = np.random.default_rng(order).standard_normal(values.shape)
         J, TJ = (g * v).sum(), (tg * torch.tensor(v)).sum()
+
+
+# numpy's structural functions against PyTorch's counterparts: values and gradients
+PICKS = np.array([[2, 0, 2], [1, 1, 0]])
+STRUCTURAL = {
+    "gather": (lambda q: gg.take_along_axis(q, PICKS, 1),
+               lambda q: torch.gather(q, 1, torch.tensor(PICKS)), [(2, 4)]),
+    "sort": (lambda x: gg.sort(x, 0), lambda x: torch.sort(x, dim=0, stable=True).values,
+             [(4, 3)]),
+    "diagonal": (lambda x: gg.diagonal(x, -1, 2, 0),
+                 lambda x: torch.diagonal(x, -1, 2, 0), [(3, 2, 4)]),
+    "diag": (lambda v: gg.diag(v, 2), lambda v: torch.diag(v, 2), [(3,)]),
+    "trace": (gg.trace, torch.trace, [(3, 4)]),
+    "triu": (lambda x: gg.triu(x, -1), lambda x: torch.triu(x, -1), [(2, 3, 4)]),
+    "tril": (lambda x: gg.tril(x, 1), lambda x: torch.tril(x, 1), [(4, 3)]),
+    "quantile": (lambda x: gg.quantile(x, np.array([0.1, 0.5, 0.8]), axis=1, keepdims=True),
+                 lambda x: torch.quantile(x, torch.tensor([0.1, 0.5, 0.8], dtype=x.dtype), 1,
+                                          keepdim=True), [(3, 6)]),
+    "copy": (gg.copy, torch.clone, [(2, 3)]),
+    "rot90": (lambda x: gg.rot90(x, 3, (2, 0)), lambda x: torch.rot90(x, 3, (2, 0)),
+              [(2, 3, 4)]),
+    "fliplr": (gg.fliplr, torch.fliplr, [(3, 4)]),
+    "column_stack": (lambda a, b: gg.column_stack([a, b]),
+                     lambda a, b: torch.column_stack([a, b]), [(3,), (3, 2)]),
+    "dstack": (lambda a, b: gg.dstack([a, b]), lambda a, b: torch.dstack([a, b]),
+               [(2, 3), (2, 3, 2)]),
+    "atleast_3d": (gg.atleast_3d, torch.atleast_3d, [(4,)]),
+    "tensordot": (lambda a, b: gg.tensordot(a, b, ([0, 2], [2, 1])),
+                  lambda a, b: torch.tensordot(a, b, ([0, 2], [2, 1])), [(2, 3, 4), (3, 4, 2)]),
+    "inner": (gg.inner, torch.inner, [(2, 4), (3, 4)]),
+    "kron": (gg.kron, torch.kron, [(2, 3), (3, 1, 2)]),
+    "diff": (lambda x: gg.diff(x, 2, axis=0, append=x[:1]),
+             lambda x: torch.diff(x, 2, dim=0, append=x[:1]), [(4, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURAL))
+def test_structural_ops_match_torch(name):
+    ours, theirs, shapes = STRUCTURAL[name]
+    rng = np.random.default_rng(1)
+    _compare(ours, theirs, [rng.standard_normal(s) for s in shapes], rng)
+
+
+def test_sorting_ties_sends_each_its_own_gradient_as_torch_does():
+    data = np.array([[2.0, 1.0, 2.0, 1.0, 0.5], [3.0, 3.0, 3.0, -1.0, 3.0]])
+    _compare(lambda x: gg.sort(x), lambda x: torch.sort(x, stable=True).values, [data],
+             np.random.default_rng(2))
