@@ -39,7 +39,7 @@ from graphgrad.ops.shape import (
     swapaxes, transpose,
 )
 from graphgrad.ops.rearrange import flip, hstack, moveaxis, repeat, roll, tile, vstack
-from graphgrad.ops.contraction import einsum, inner, kron, outer, tensordot
+from graphgrad.ops.contraction import cross, einsum, inner, kron, outer, tensordot
 from graphgrad.ops.gather import sort, take_along_axis
 from graphgrad.ops.diagonals import diag, diagonal, trace, tril, triu
 from graphgrad.ops.quantiles import median, percentile, quantile
@@ -72,6 +72,7 @@ __all__ = [
     "median", "percentile", "quantile",
     "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "copy", "dstack", "fliplr",
     "flipud", "rot90", "average", "diff", "inner", "kron", "tensordot",
+    "cross",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

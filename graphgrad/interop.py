@@ -252,7 +252,7 @@ _FUNCTIONS.update({np.copy: CO.copy, np.atleast_1d: CO.atleast_1d, np.atleast_2d
                    np.dstack: CO.dstack, np.fliplr: CO.fliplr, np.flipud: CO.flipud,
                    np.rot90: CO.rot90})
 _FUNCTIONS.update({np.tensordot: CT.tensordot, np.inner: CT.inner, np.kron: CT.kron,
-                   np.diff: C.diff, np.average: R.average})
+                   np.diff: C.diff, np.average: R.average, np.cross: CT.cross})
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

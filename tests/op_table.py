@@ -901,6 +901,12 @@ PRODUCTS = [
        random=st.tuples(sides_from_zero(0, 2), sides_from_zero(0, 2))),
     Op("kron_numpy_vector_matrix", lambda x, y: np.kron(x, y), np.kron, ((3,), (2, 2)),
        random=st.tuples(shapes_of(1, 1), shapes_of(2, 3))),
+    Op("cross", gg.cross, np.cross, ((4, 3), (3,)),
+       random=st.tuples(shapes_of(0, 2), st.integers(0, 2)).map(  # b's batch: a's, or its end
+           lambda s: (s[0] + (3,), s[0][s[1]:] + (3,)))),
+    Op("cross_axes_numpy", lambda x, y: np.cross(x, y, axisa=0, axisb=1, axisc=0),
+       lambda x, y: np.cross(x, y, axisa=0, axisb=1, axisc=0), ((3, 2), (2, 3)),
+       random=st.integers(1, 4).map(lambda n: ((3, n), (n, 3)))),
     Op("diff", gg.diff, np.diff, ((3, 5),), random=one(sides_from_zero(1))),
     Op("diff_twice_axis0_ends", lambda x: gg.diff(x, 2, axis=0, prepend=0.5, append=x[:1] * 2),
        lambda x: np.diff(x, 2, axis=0, prepend=0.5, append=x[:1] * 2), ((4, 3),),

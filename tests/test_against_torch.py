@@ -842,6 +842,8 @@ STRUCTURAL = {
                   lambda a, b: torch.tensordot(a, b, ([0, 2], [2, 1])), [(2, 3, 4), (3, 4, 2)]),
     "inner": (gg.inner, torch.inner, [(2, 4), (3, 4)]),
     "kron": (gg.kron, torch.kron, [(2, 3), (3, 1, 2)]),
+    "cross": (lambda a, b: gg.cross(a, b, axis=0), lambda a, b: torch.linalg.cross(a, b, dim=0),
+              [(3, 4), (3, 4)]),
     "diff": (lambda x: gg.diff(x, 2, axis=0, append=x[:1]),
              lambda x: torch.diff(x, 2, dim=0, append=x[:1]), [(4, 3)]),
 }

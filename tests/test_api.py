@@ -22,7 +22,7 @@ OP_FUNCTIONS = [
     "take_along_axis", "sort", "diagonal", "diag", "trace", "triu", "tril",
     "quantile", "percentile", "median", "copy", "atleast_1d", "atleast_2d", "atleast_3d",
     "column_stack", "dstack", "fliplr", "flipud", "rot90", "tensordot", "inner", "kron", "diff",
-    "average",
+    "average", "cross",
 ]
 NAMES = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "detect_anomaly",
          "strict_shapes", "gradcheck", "gradgradcheck", "GraphgradError", "GradcheckError",

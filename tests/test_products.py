@@ -44,6 +44,17 @@ def test_average_with_weights_is_sum_of_products_over_sum_of_weights_in_both_inp
     np.testing.assert_allclose(w.grad, (np.array([1.0, 3.0]) - 2.5) / 4)
 
 
+def test_cross_of_the_axes_vectors_and_its_gradient_b_cross_g():
+    a = gg.Tensor([1.0, 0.0, 0.0], requires_grad=True)
+    b = gg.Tensor([0.0, 1.0, 0.0], requires_grad=True)
+    y = np.cross(a, b)
+    np.testing.assert_array_equal(y.data, [0, 0, 1])  # x cross y is z
+    g = np.array([1.0, 2.0, 3.0])
+    y.backward(g)
+    np.testing.assert_array_equal(a.grad, np.cross(b.data, g))
+    np.testing.assert_array_equal(b.grad, np.cross(g, a.data))
+
+
 X = gg.Tensor(np.zeros((2, 3)), name="X")
 
 
@@ -53,6 +64,10 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
      "(2) are summed over together, so they need one size"),
     (lambda: gg.tensordot(X, X, ([0, 1], [0])), gg.ArgumentError,
      "tensordot: axes pairs 2 axes of a with 1 of b; give one axis of b per axis of a"),
+    (lambda: gg.cross(X, np.ones(2)), gg.ArgumentError,
+     "cross of 'X' (2, 3) float64 and ndarray (2,) float64: the vectors along axisa (3 "
+     "components) and axisb (2) must have 3 components each (pad 2-vectors with a third, 0, "
+     "first: gg.pad(v, (0, 1)) for one)"),
     (lambda: gg.diff(X, -1), gg.GraphgradTypeError,
      "diff: n, the number of times to take differences, must be a whole number, got -1"),
     (lambda: gg.diff(X, axis=2), gg.ArgumentError,
@@ -63,7 +78,7 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
     (lambda: gg.average(X, 1, np.array([1.0, -1.0, 0.0])), gg.ArgumentError,
      "average of 'X' (2, 3) float64: the weights sum to 0 along the axes averaged over, so the "
      "average is 0 / 0; give weights with a nonzero sum"),
-], ids=["tensordot-sizes", "tensordot-pairs", "diff-n", "diff-axis", "average-shape",
+], ids=["cross-2", "tensordot-sizes", "tensordot-pairs", "diff-n", "diff-axis", "average-shape",
         "average-zero"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:

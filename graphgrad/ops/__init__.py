@@ -13,7 +13,7 @@
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
 - `rearrange`: flip roll moveaxis repeat tile vstack hstack
-- `contraction`: einsum outer tensordot inner kron
+- `contraction`: einsum outer tensordot inner kron cross
 - `indexing`: t[...] and its scatter-add backward
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril

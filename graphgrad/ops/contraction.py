@@ -4,7 +4,8 @@
 operands is one axis they run along together, and the letters missing from the output are
 summed over. Its gradient with respect to one operand is again an einsum, of the upstream
 gradient with the other operands, so second derivatives come for free. tensordot, inner and
-kron are einsums too. Depends on `function`, `ops.arithmetic`, `errors`.
+kron are einsums too; cross, products of components. Depends on `function`,
+`ops.arithmetic`, `errors`.
 """
 from __future__ import annotations
 
@@ -458,3 +459,28 @@ def kron(a: Any, b: Any) -> Tensor:
     blocks = einsum(f"{terms_a},{terms_b}->{pairs}", Reshape.apply(a, shape=shape_a),
                     Reshape.apply(b, shape=shape_b))
     return Reshape.apply(blocks, shape=tuple(m * n for m, n in zip(shape_a, shape_b)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Tensor:
+    """The cross products of the 3-vectors of a and b, as np.cross: the vectors along
+    ``axisa`` of a and ``axisb`` of b (``axis`` sets all three), the other axes broadcast, the
+    products along ``axisc`` of the output. Products and differences of components, so its
+    gradients are theirs: d(a x b)/da . g = b x g."""
+    from graphgrad.ops.rearrange import moveaxis
+    from graphgrad.ops.shape import Stack
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    us = moveaxis(a, axisa, -1)
+    vs = moveaxis(b, axisb, -1)
+    if us.shape[-1] != 3 or vs.shape[-1] != 3:
+        raise ArgumentError(
+            f"cross of {describe(_shown(a))} and {describe(_shown(b))}: the vectors along "
+            f"axisa ({us.shape[-1]} components) and axisb ({vs.shape[-1]}) must have 3 "
+            "components each (pad 2-vectors with a third, 0, first: gg.pad(v, (0, 1)) for one)")
+    u = [us[..., i] for i in range(3)]
+    v = [vs[..., i] for i in range(3)]
+    c = Stack.apply(u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],
+                    u[0] * v[1] - u[1] * v[0], axis=-1)
+    return moveaxis(c, -1, axisc)
