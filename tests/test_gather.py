@@ -37,6 +37,15 @@ def test_indices_of_size_1_broadcast_along_the_other_axes_and_numpy_runs_it():
     np.testing.assert_array_equal(x.grad, [[1, 0, 0, 1]] * 3)
 
 
+def test_a_tensor_of_whole_numbers_is_indices_as_for_t_of_index():
+    """gg.Tensor([[2], [0]]) holds float64, as tensors made from ints do."""
+    q = gg.Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    actions = gg.Tensor([[2], [0]])
+    np.testing.assert_array_equal(gg.take_along_axis(q, actions, 1).data, [[3], [4]])
+    with pytest.raises(gg.GraphgradTypeError, match="indices must be integers"):
+        gg.take_along_axis(q, gg.Tensor([[0.5], [0.0]]), 1)
+
+
 def test_the_indices_are_the_callers_to_change_after_the_call():
     x = gg.Tensor([5.0, 6.0, 7.0], requires_grad=True)
     index = np.array([0, 0])

@@ -57,8 +57,8 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
     the other axes their sizes equal x's or one of them is 1 (numpy broadcasts it). Negative
     indices count from the end. ``axis`` None takes from the flattened x, with 1-D indices.
     Each element's gradient is the sum of the gradients of the places that took it."""
-    shown = x if isinstance(x, (Tensor, np.ndarray)) else "x"
-    shape = array_of(x, "x", "take_along_axis").shape
+    data = array_of(x, "x", "take_along_axis")
+    shown, shape = x if isinstance(x, (Tensor, np.ndarray)) else data, data.shape
     index = _checked_indices(shape, indices, axis, shown, "take_along_axis")
     if axis is None:  # from the flattened x
         x, shape, axis = Reshape.apply(x, shape=(-1,)), (int(np.prod(shape)),), 0
@@ -73,6 +73,10 @@ def _checked_indices(shape: tuple[int, ...], indices: Any, axis: Any, shown: Any
     given = indices
     if isinstance(indices, Tensor):
         indices = indices.data
+        # Tensors made from ints hold float64, as for t[index]: whole numbers are indices
+        if indices.dtype.kind == "f" and np.isfinite(indices).all() and np.array_equal(
+                indices, np.trunc(indices)):
+            indices = indices.astype(np.intp)
     try:
         indices = np.asarray(indices)
     except (TypeError, ValueError):
@@ -130,8 +134,8 @@ def sort(x: Any, axis: int | None = -1) -> Tensor:
     when None), as np.sort. The gradient goes back to where each element came from; equal
     elements keep their order (a stable sort) and each gets its own gradient, as PyTorch's.
     NaNs sort to the end."""
-    shown = x if isinstance(x, (Tensor, np.ndarray)) else "x"
     data = array_of(x, "x", "sort")
+    shown = x if isinstance(x, (Tensor, np.ndarray)) else data
     if axis is None:
         x = Reshape.apply(x, shape=(-1,))
         data, axis = data.reshape(-1), 0
