@@ -63,11 +63,17 @@ M = gg.Tensor(np.zeros((2, 3)), name="M")
     (lambda: gg.column_stack([M, gg.Tensor([1.0], name="c")]), gg.OpError,
      "column_stack of 'M' (2, 3) float64, 'c' (1,) float64: it joins them as columns along axis "
      "1, so they need one number of axes and equal sizes along the others; as joined their "
-     "shapes are (2, 3), (1, 1). Reshape the ones that differ first (t.reshape(1, -1) makes a "
-     "row)"),
+     "shapes are (2, 3), (1, 1). Reshape the ones that differ first (t.reshape(-1, 1) makes a "
+     "column)"),
+    (lambda: gg.dstack([M, gg.Tensor(np.ones((3, 2)), name="N")]), gg.OpError,
+     "dstack of 'M' (2, 3) float64, 'N' (3, 2) float64: it joins them as depth slices along "
+     "axis 2, so they need one number of axes and equal sizes along the others; as joined "
+     "their shapes are (2, 3, 1), (3, 2, 1). Reshape the ones that differ first "
+     "(t.reshape(rows, columns, -1) gives a tensor the others' first two sizes)"),
     (lambda: gg.dstack(M), gg.GraphgradTypeError,
      "dstack takes a list of tensors (dstack([a, b])), got Tensor"),
-], ids=["fliplr-1d", "rot90-same", "rot90-range", "rot90-k", "column_stack", "dstack-tensor"])
+], ids=["fliplr-1d", "rot90-same", "rot90-range", "rot90-k", "column_stack", "dstack-shapes",
+    "dstack-tensor"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()

@@ -222,11 +222,13 @@ def test_the_api_tables_numpy_calls_on_tensors_run_graphgrad_ops_and_give_numpys
     calls = sorted(set(re.findall(r"`(np\.[\w.]+\([^`]*\))`", table)))
     assert len(calls) > 12
     rng = np.random.default_rng(0)
-    values = {"t": rng.random((3, 4)) + 0.5, "a": rng.random((2, 4)), "b": rng.random(4)}
+    values = {"t": rng.random((3, 4)) + 0.5, "a": rng.random((2, 4)), "b": rng.random(4),
+              "w": rng.random(3) + 0.5}
+    constants = {"np": np, "B": 2, "i": np.array([[0, 3], [2, 2], [1, 0]])}  # i: indices
     for call in calls:
         tensors = {name: gg.Tensor(value, requires_grad=True) for name, value in values.items()}
-        out = eval(call, {"np": np, "B": 2, **tensors})
-        expected = eval(call, {"np": np, "B": 2, **values})
+        out = eval(call, {**constants, **tensors})
+        expected = eval(call, {**constants, **values})
         outs, expecteds = (out, expected) if isinstance(out, tuple) else ((out,), (expected,))
         for got, want in zip(outs, expecteds, strict=True):
             assert isinstance(got, gg.Tensor), call
