@@ -199,8 +199,19 @@ HINT = ("\n  subscripts give each operand one letter per axis, terms separated b
      "Einsum('A' (2, 3, 4) float64, 'B' (3, 4, 5) float64, subscripts='...ij,...jk') failed: "
      "the axes under '...' in subscripts '...ij,...jk' have sizes [2, 3]: an axis has one size "
      "in every operand, or size 1 (broadcast)"),
+    # a label twice in one operand takes its diagonal: no axis of it broadcasts (numpy's and
+    # PyTorch's einsum refuse it too), where the trace of a (1, 2) was the sum of its two
+    ("ii->", [(1, 2)],
+     "Einsum('A' (1, 2) float64, subscripts='ii->') failed: the axes labelled 'i' in term "
+     "'ii' of subscripts 'ii->' have sizes [1, 2]: a letter repeated within one term takes "
+     "the diagonal of those axes, which must have one size (none broadcasts)"),
+    ("jii,i->ji", [(2, 3, 1), (3,)],
+     "Einsum('A' (2, 3, 1) float64, 'B' (3,) float64, subscripts='jii,i->ji') failed: the axes "
+     "labelled 'i' in term 'jii' of subscripts 'jii,i->ji' have sizes [1, 3]: a letter "
+     "repeated within one term takes the diagonal of those axes, which must have one size "
+     "(none broadcasts)"),
 ], ids=["ndim", "operand-count", "sizes", "unknown-output", "repeated-output", "not-letters",
-        "ellipsis-sizes"])
+        "ellipsis-sizes", "diagonal-sizes", "diagonal-sizes-beside-a-broadcast"])
 def test_subscripts_that_do_not_fit_the_operands_are_refused_with_both(subscripts, shapes,
                                                                        message):
     assert _failure(subscripts, *shapes) == message + HINT

@@ -282,9 +282,20 @@ def _canonical(subscripts: Any, shapes: tuple[tuple[int, ...], ...]
                       if k == 1)
         out = dots_labels + "".join(once)
     seen: dict[str, set[int]] = {}
-    for term, shape in zip(labelled, shapes):
+    for given, term, shape in zip(terms, labelled, shapes):
+        own: dict[str, set[int]] = {}
         for label, n in zip(term, shape):
+            own.setdefault(label, set()).add(n)
             seen.setdefault(label, set()).add(n)
+        # a label repeated within a term is a diagonal, taken of axes of one size: the size-1
+        # axis among them would be given a label of its own below (a broadcast), and the
+        # trace of a (1, 2) read as the sum of its two elements
+        for label, found in own.items():
+            if len(found) > 1:
+                raise ValueError(f"the axes labelled {label!r} in term {given!r} of subscripts "
+                                 f"{subscripts!r} have sizes {sorted(found)}: a letter repeated "
+                                 "within one term takes the diagonal of those axes, which must "
+                                 "have one size (none broadcasts)")
     sizes = {}
     for label, found in seen.items():
         stretched = found - {1}
