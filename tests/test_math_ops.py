@@ -86,10 +86,10 @@ def test_prod_third_derivatives_with_zeros_are_the_products_of_all_but_three(zer
     np.testing.assert_allclose(third, expected, rtol=1e-15, atol=0)
 
 
-def test_prod_searches_x_for_zeros_only_where_a_product_is_zero_or_nan():
+def test_prod_takes_the_products_of_the_others_where_a_product_is_zero_or_nan():
     """A zero beside an inf makes a NaN product, not 0: that slice's gradient is still the
     product of the others (inf, 0, and 0 * inf = NaN), not y / x (NaN for all); a product that
-    underflows to 0 with no zero in x keeps y / x, 0 for each."""
+    underflows to 0 with no zero in x gets them too, where y / x gave 0 for each."""
     X = np.array([[0.0, np.inf, 2.0], [2.0, 3.0, -0.5]])
     x = gg.Tensor(X, requires_grad=True)
     with np.errstate(invalid="ignore"):
@@ -101,7 +101,27 @@ def test_prod_searches_x_for_zeros_only_where_a_product_is_zero_or_nan():
     y = gg.prod(tiny)
     assert y.item() == 0.0
     y.backward()
-    np.testing.assert_array_equal(tiny.grad, [0.0, 0.0, 0.0])  # 3e-200 for the others
+    np.testing.assert_allclose(tiny.grad, [3e-200, 3e-200, 0.0], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("dtype, values", [(np.float16, [1e-4, 1e-4, 0.5]),
+                                           (np.float32, [1e-25, 1e-25, 0.5])],
+                         ids=["float16", "float32"])
+def test_prod_of_small_factors_that_underflows_still_has_their_gradients(dtype, values):
+    """Two probabilities of 1e-4 in float16 multiply to 1e-8, below its smallest number: the
+    product is 0, but its slope along each factor is the other's 1e-4 times 0.5 (PyTorch's
+    y / x gives 0), in the dtype; second derivatives are the products of the third."""
+    x = gg.Tensor(np.array(values, dtype), requires_grad=True)
+    y = gg.prod(x)
+    assert y.item() == 0.0
+    (g,) = gg.grad(y, x, create_graph=True)
+    assert g.dtype == dtype
+    data = x.data.astype(np.float64)
+    np.testing.assert_allclose(g.data, [data[1] * data[2], data[0] * data[2], 0.0], rtol=2e-3)
+    (h,) = gg.grad(g[0], x)  # d2 y / dx0 dx_j: 0, x2, x1
+    np.testing.assert_allclose(h, [0.0, data[2], data[1]], rtol=2e-3)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, g.data)
 
 
 def test_prod_of_an_empty_axis_is_one_with_an_empty_gradient():

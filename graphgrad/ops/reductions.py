@@ -142,8 +142,8 @@ class Mean(Function):
 
 class Prod(Function):
     """y = product of x over axes;  dy/dx_i = the product of the other elements of x_i's
-    slice: y / x_i where x has no zero, else the products of those before and after x_i
-    (never y / 0)"""
+    slice: y / x_i where no product is 0, else the products of those before and after x_i
+    (never y / 0, nor 0 / x_i for a product that underflowed)"""
 
     hint = staticmethod(_axis_hint)
 
@@ -151,11 +151,13 @@ class Prod(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         axes, keepdims = settle_reduction(ctx, x, axis, keepdims, "prod")
         y = x.prod(axis=None if axis is None else axes, keepdims=keepdims)
-        # Whether x holds a zero, found once here: the common x has none, and its gradient
-        # is y / x. A slice holding a zero has a product of 0 (or NaN, beside an inf or a
-        # NaN), so x itself is searched only when y has one: y is the smaller.
-        ctx.zeros = ((np.count_nonzero(y) != y.size or bool(np.count_nonzero(np.isnan(y))))
-                     and bool((x == 0).any()))
+        # Whether y / x is the gradient, found once here: it is for the common x. A product
+        # of 0 comes of a zero in its slice, or of factors whose product underflows (1e-4 *
+        # 1e-4 in float16), where y / x is 0 but the products of the others are not: either
+        # way those are taken. A NaN product takes them beside a zero (0 * inf), so x itself
+        # is searched only then: y is the smaller.
+        ctx.zeros = (np.count_nonzero(y) != y.size
+                     or bool(np.count_nonzero(np.isnan(y))) and bool((x == 0).any()))
         # y's shape with the reduced axes kept, of size 1: the shape in which it and the
         # upstream gradient broadcast against x
         ctx.kept_shape = (y.shape if keepdims or not axes else
@@ -177,11 +179,11 @@ class Prod(Function):
 
 def _others(x: Any, axes: tuple[int, ...]) -> Any:
     """The product of the other elements of each element's slice along ``axes``, for slices
-    holding zeros, without dividing by one: the product of those before it times the
-    product of those after it. Made of products alone, so that its derivatives of every
-    order are right too (Prod's second and third derivatives): each zero of x enters as
-    itself, where its value 0 makes the product, never as a constant 0. On a Tensor
-    (``create_graph``) the same lines record the graph."""
+    holding zeros (or whose product underflowed to 0), without dividing by one: the product
+    of those before it times the product of those after it. Made of products alone, so that
+    its derivatives of every order are right too (Prod's second and third derivatives): each
+    zero of x enters as itself, where its value 0 makes the product, never as a constant 0.
+    On a Tensor (``create_graph``) the same lines record the graph."""
     kept = tuple(a for a in range(x.ndim) if a not in axes)
     order = kept + axes
     moved = np.transpose(x, order)  # the reduced axes last, as one of n elements
