@@ -237,11 +237,19 @@ X = gg.Tensor(np.ones((3, 4)), requires_grad=True, name="X")
      "vstack takes a list of tensors (vstack([a, b])), got Tensor"),
     (lambda: gg.hstack([]), gg.ArgumentError,
      "hstack got an empty list: give at least one tensor to join (hstack([a, b]))"),
+    # the pieces are checked as vstack's and hstack's own inputs, not left to the Reshape
+    # that makes a row of each, whose error named an op the caller never wrote
+    (lambda: gg.vstack([X[0], None]), gg.GraphgradTypeError,
+     "vstack: input 1 must hold numbers, got None"),
+    (lambda: gg.hstack([X[0], ["a", "b"]]), gg.GraphgradTypeError,
+     "hstack: input 1 must hold numbers, got <U1 values of shape (2,)"),
+    (lambda: gg.hstack("ab"), gg.GraphgradTypeError,
+     "hstack takes a list of tensors (hstack([a, b])), got str"),
 ], ids=["flip-axis", "np.flip-axes", "flip-bool", "roll-axis", "roll-lengths", "roll-float",
         "moveaxis-range", "moveaxis-lengths", "moveaxis-twice", "repeat-length",
         "repeat-flattened-length", "np.repeat-axis", "repeat-negative", "repeat-float",
         "tile-negative", "vstack-shapes", "vstack-rows", "hstack-shapes", "vstack-one-tensor",
-        "hstack-empty"])
+        "hstack-empty", "vstack-none", "hstack-text", "hstack-a-string"])
 def test_bad_arguments_name_the_op_the_tensor_and_what_to_do(call, error, message):
     with pytest.raises(error) as info:
         call()

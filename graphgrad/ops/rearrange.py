@@ -18,6 +18,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     OpError,
     array_of,
+    array_of_numbers,
     describe,
     setting_text,
 )
@@ -407,7 +408,7 @@ def vstack(tensors: Sequence[Any]) -> Tensor:
     """The tensors one below the other, as np.vstack: 1-D tensors of n elements are rows,
     k of them give (k, n); the others are joined along their first axis."""
     xs = _tensors("vstack", tensors, "[a, b]")
-    ndims = [array_of(x, f"input {i}", "vstack").ndim for i, x in enumerate(xs)]
+    ndims = [array_of_numbers(x, f"input {i}", "vstack").ndim for i, x in enumerate(xs)]
     if all(d == 1 for d in ndims):
         _same_shapes("vstack", xs, "as rows, every 1-D tensor must have the same length")
         return Stack.apply(*xs, axis=0)
@@ -420,7 +421,7 @@ def hstack(tensors: Sequence[Any]) -> Tensor:
     """The tensors side by side, as np.hstack: 1-D tensors one after the other, the others
     joined along their second axis (the columns of matrices)."""
     xs = _tensors("hstack", tensors, "[a, b]")
-    ndims = [array_of(x, f"input {i}", "hstack").ndim for i, x in enumerate(xs)]
+    ndims = [array_of_numbers(x, f"input {i}", "hstack").ndim for i, x in enumerate(xs)]
     pieces = tuple(Reshape.apply(x, shape=(1,)) if d == 0 else x for x, d in zip(xs, ndims))
     axis = 0 if max(ndims[0], 1) == 1 else 1
     _join_shapes("hstack", xs, pieces, axis)

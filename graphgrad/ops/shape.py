@@ -436,7 +436,7 @@ def _as_tuple(value: Any, what: str, op: str) -> tuple:
 def _tensors(op: str, tensors: Any, example: str = "[a, b], axis=0") -> tuple:
     """``tensors`` as a tuple, or an error naming ``op`` with its call as an example (``op``'s
     arguments ``example``: vstack and hstack take no axis)."""
-    if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, Sequence):
+    if isinstance(tensors, (Tensor, np.ndarray, str)) or not isinstance(tensors, Sequence):
         raise GraphgradTypeError(
             f"{op} takes a list of tensors ({op}({example})), got {type(tensors).__name__}"
         )
