@@ -103,7 +103,8 @@ class ELU(Function):
             slope *= grad
             return slope
         # on Tensors (create_graph), the slope's own derivative at x = 0 is the left-hand
-        # alpha, as PyTorch's: through the mask x <= 0, not min(x, 0), which shares it
+        # alpha, the branch the slope itself takes there (PyTorch's is 0, the right-hand
+        # one): through the mask x <= 0, not min(x, 0), which would share it
         positive = x.data > 0
         return np.where(positive, grad, grad * (alpha * np.exp(np.where(positive, 0, x))))
 
