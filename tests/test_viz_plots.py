@@ -40,8 +40,11 @@ def test_plot_costs_takes_costs_recorded_more_often_than_once_a_unit():
 
 @pytest.mark.parametrize("every", [0, -100, float("nan"), float("inf"), True, "100", None])
 def test_plot_costs_refuses_a_spacing_that_is_no_positive_number(every):
-    with pytest.raises(viz.OptionError, match=r"every must be the positive number of epochs"):
+    with pytest.raises(viz.OptionError,
+                       match=r"every must be the positive number of epochs") as info:
         viz.plot_costs([0.7, 0.5], every=every, unit="epochs")
+    # a setting of the wrong kind is a TypeError too, as the docstring says
+    assert isinstance(info.value, TypeError) == (every in (True, "100", None))
 
 
 @pytest.mark.parametrize("history", [

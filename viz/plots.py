@@ -73,11 +73,12 @@ def plot_costs(
     """
     caller = "viz.plot_costs"
     _check_text(unit, "unit", caller)
-    if (not isinstance(every, numbers.Real) or isinstance(every, (bool, np.bool_))
-            or not 0 < every < np.inf):
-        raise OptionError(f"{caller}: every must be the positive number of {unit} between two "
-                          "recorded costs (100 for every hundredth, 0.5 for two an epoch), got "
-                          f"{every!r}")
+    is_number = isinstance(every, numbers.Real) and not isinstance(every, (bool, np.bool_))
+    if not is_number or not 0 < every < np.inf:
+        error = OptionError if is_number else OptionTypeError  # its docstring's promise
+        raise error(f"{caller}: every must be the positive number of {unit} between two "
+                    "recorded costs (100 for every hundredth, 0.5 for two an epoch), got "
+                    f"{every!r}")
     _check_text(title, "title", caller, none_too=True)
     log_scale = checked(flag, log_scale, "log_scale", caller)
     _check_axes(ax, caller)
