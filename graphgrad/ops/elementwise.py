@@ -210,99 +210,71 @@ class LeakyReLU(Function):
         return grad * slope
 
 
-class Maximum(Function):
+class _Choice(Function):
+    """z = x or y elementwise, whichever ``_choose`` (a ufunc) takes;  the gradient goes to
+    the input z is, split evenly on ties. Subclasses set ``_choose`` and ``_takes_x(x, y)``,
+    where z is x and not y."""
+
+    broadcasts = True
+    hint = staticmethod(_broadcast_hint)
+    _choose: np.ufunc
+
+    @staticmethod
+    def _takes_x(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(ctx, x, y):
+        if x.dtype is not y.dtype:
+            x, y = _same_float(x, y)
+        z = ctx._choose(x, y)
+        share_x = (ctx._takes_x(x, y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
+        ctx.save_for_backward(share_x)
+        ctx.shapes = (x.shape, y.shape)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share_x,) = ctx.saved
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+
+
+class Maximum(_Choice):
     """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties"""
 
-    broadcasts = True
-    hint = staticmethod(_broadcast_hint)
-
-    @staticmethod
-    def forward(ctx, x, y):
-        if x.dtype is not y.dtype:
-            x, y = _same_float(x, y)
-        z = np.maximum(x, y)
-        share_x = ((x > y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
-        ctx.save_for_backward(share_x)
-        ctx.shapes = (x.shape, y.shape)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad):
-        (share_x,) = ctx.saved
-        x_shape, y_shape = ctx.shapes
-        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+    _choose = np.maximum
+    _takes_x = np.greater
 
 
-class Minimum(Function):
+class Minimum(_Choice):
     """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties"""
 
-    broadcasts = True
-    hint = staticmethod(_broadcast_hint)
-
-    @staticmethod
-    def forward(ctx, x, y):
-        if x.dtype is not y.dtype:
-            x, y = _same_float(x, y)
-        z = np.minimum(x, y)
-        share_x = ((x < y) + 0.5 * (x == y)).astype(z.dtype, copy=False)
-        ctx.save_for_backward(share_x)
-        ctx.shapes = (x.shape, y.shape)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad):
-        (share_x,) = ctx.saved
-        x_shape, y_shape = ctx.shapes
-        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+    _choose = np.minimum
+    _takes_x = np.less
 
 
-class Fmax(Function):
+class Fmax(_Choice):
     """z = max(x, y) elementwise, ignoring NaN (numpy's fmax: the other input where one is
     NaN);  the gradient goes to the input z is, split evenly on ties as `Maximum`'s"""
 
-    broadcasts = True
-    hint = staticmethod(_broadcast_hint)
+    _choose = np.fmax
 
     @staticmethod
-    def forward(ctx, x, y):
-        if x.dtype is not y.dtype:
-            x, y = _same_float(x, y)
-        z = np.fmax(x, y)
+    def _takes_x(x, y):
         # where y is NaN, z is x (NaN too where both are: x's, as in PyTorch)
-        share_x = (((x > y) | np.isnan(y)) + 0.5 * (x == y)).astype(z.dtype, copy=False)
-        ctx.save_for_backward(share_x)
-        ctx.shapes = (x.shape, y.shape)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad):
-        (share_x,) = ctx.saved
-        x_shape, y_shape = ctx.shapes
-        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+        return (x > y) | np.isnan(y)
 
 
-class Fmin(Function):
+class Fmin(_Choice):
     """z = min(x, y) elementwise, ignoring NaN (numpy's fmin: the other input where one is
     NaN);  the gradient goes to the input z is, split evenly on ties as `Minimum`'s"""
 
-    broadcasts = True
-    hint = staticmethod(_broadcast_hint)
+    _choose = np.fmin
 
     @staticmethod
-    def forward(ctx, x, y):
-        if x.dtype is not y.dtype:
-            x, y = _same_float(x, y)
-        z = np.fmin(x, y)
-        share_x = (((x < y) | np.isnan(y)) + 0.5 * (x == y)).astype(z.dtype, copy=False)
-        ctx.save_for_backward(share_x)
-        ctx.shapes = (x.shape, y.shape)
-        return z
-
-    @staticmethod
-    def backward(ctx, grad):
-        (share_x,) = ctx.saved
-        x_shape, y_shape = ctx.shapes
-        return unbroadcast(grad * share_x, x_shape), unbroadcast(grad * (1 - share_x), y_shape)
+    def _takes_x(x, y):
+        return (x < y) | np.isnan(y)
 
 
 class Clip(Function):
