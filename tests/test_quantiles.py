@@ -35,6 +35,29 @@ def test_several_quantiles_over_several_axes_put_qs_axes_first_as_numpy():
     np.testing.assert_allclose(x.grad.sum(axis=(0, 2)), [2, 2, 2])  # each q's weights sum to 1
 
 
+@pytest.mark.parametrize("values, q", [([1.0, 2.0, 3.0, np.nan], 0.5),
+                                       ([np.nan, 1.0, 2.0], 0.0),
+                                       ([5.0, np.nan, np.inf, -1.0], [0.25, 1.0])])
+def test_a_quantile_of_values_holding_a_nan_is_nan_as_numpys_its_gradient_to_the_nan(values, q):
+    """It mixed the two values around q's place in the sorted values, NaN sorted last, so the
+    median of [1, 2, 3, nan] was 2.5 where numpy's is nan; PyTorch's quantile takes the NaN,
+    and so gives it the gradient."""
+    x = gg.Tensor(values, requires_grad=True)
+    y = gg.quantile(x, q)
+    np.testing.assert_array_equal(y.data, np.quantile(values, q))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.isnan(values) * np.size(q))
+
+
+def test_only_the_slices_holding_a_nan_give_nan():
+    data = np.array([[4.0, 1.0, 3.0, 2.0], [1.0, np.nan, 2.0, 3.0]])
+    x = gg.Tensor(data, requires_grad=True)
+    y = gg.median(x, axis=1)
+    np.testing.assert_array_equal(y.data, np.median(data, axis=1))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0.5, 0.5], [0, 1, 0, 0]])
+
+
 def test_np_median_of_a_tensor_is_gg_median():
     x = gg.Tensor([[1.0, 5.0, 2.0], [7.0, 3.0, 3.0]], requires_grad=True)
     y = np.median(x, axis=1)

@@ -1,8 +1,9 @@
 """Order statistics as numpy computes them by default: quantile, percentile and median, the
 values sorted along the reduced axes (`gather.sort`) and the two around each quantile's place
-mixed linearly (numpy's method="linear"). Compositions of sort, indexing and arithmetic, so
-the gradient goes to the one or two elements each quantile is made of, by the mixing weights.
-Depends on `ops.gather`, `ops.shape`, `ops.reductions`, `errors`.
+mixed linearly (numpy's method="linear"); a slice holding a NaN gives NaN. Compositions of
+sort, indexing and arithmetic, so the gradient goes to the one or two elements each quantile
+is made of, by the mixing weights. Depends on `ops.gather`, `ops.shape`, `ops.reductions`,
+`ops.elementwise`, `errors`.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from graphgrad.errors import (
     describe,
     setting_text,
 )
+from graphgrad.ops.elementwise import where
 from graphgrad.ops.gather import Sort, _along
 from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.shape import Reshape, Transpose
@@ -44,7 +46,8 @@ def quantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False) -> Tensor
     axes), as np.quantile's default (method="linear"): the values sorted, and the two around
     place q (n - 1) mixed linearly. ``q`` is a number from 0 to 1 or an array of them (the
     output then has q's axes first). The gradient goes to the one or two elements each
-    quantile is made of, weighted as they are mixed. ``keepdims`` keeps the reduced axes, of
+    quantile is made of, weighted as they are mixed. Values holding a NaN give NaN (numpy's;
+    its gradient goes to the NaN, as PyTorch's). ``keepdims`` keeps the reduced axes, of
     size 1."""
     return _quantiles(x, q, axis, keepdims, "quantile", 1.0)
 
@@ -97,6 +100,11 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
         weight = weight.astype(ranked.dtype)
     below, above = ranked[..., low.reshape(-1)], ranked[..., high.reshape(-1)]
     mixed = below + (above - below) * weight.reshape(-1)  # kept axes, then q's, flattened
+    # numpy's quantile of a slice holding a NaN is NaN. NaN sorts last, where the mix above
+    # passes it by: PyTorch's takes that element, and so gives it the gradient.
+    nan = np.isnan(ranked.data[..., -1:])
+    if nan.any():
+        mixed = where(nan, ranked[..., -1:], mixed)
     out_kept = tuple(1 if d in axes else data.shape[d] for d in range(data.ndim)) if keepdims \
         else tuple(data.shape[d] for d in kept)
     # q's axes first, as numpy puts them
