@@ -284,9 +284,15 @@ def test_batchnorm1d_normalises_the_trigger_word_models_sequences_over_batch_and
     bn.eval()
     np.testing.assert_allclose(bn(Z).data, (z - bn.running_mean) / np.sqrt(bn.running_var
                                                                            + 1e-5), rtol=1e-12)
-    with pytest.raises(gg.ShapeError, match=r"BatchNorm1d\(4\) takes Z of shape \(m, 4\), got "
-                       r"\(3, 7, 1, 4\) \(or sequences of shape \(m, T_x, 4\)"):
+    with pytest.raises(gg.ShapeError) as info:
         bn(Z.reshape(3, 7, 1, 4))
+    assert str(info.value) == ("BatchNorm1d(4) takes Z of shape (m, 4) or sequences (m, T_x, 4), "
+                               "got (3, 7, 1, 4) (BatchNorm2d for images)")
+    # sequences of the wrong number of units: it named (m, 4) alone, as if sequences were wrong
+    with pytest.raises(gg.ShapeError) as info:
+        bn(np.zeros((3, 7, 5)))
+    assert str(info.value) == ("BatchNorm1d(4) takes Z of shape (m, 4) or sequences (m, T_x, 4), "
+                               "got (3, 7, 5)")
 
 
 # -- course 4, week 3: YOLO's filtering, IoU and non-max suppression on Tensors ---------------

@@ -861,7 +861,8 @@ def test_input_that_is_no_numbers_is_refused_by_the_layer_and_dropout_draws_no_m
 
 @pytest.mark.parametrize("call, message", [
     (lambda: nn.BatchNorm1d(4).eval()(np.zeros(4)),
-     r"BatchNorm1d\(4\) takes Z of shape \(m, 4\), got \(4,\) \(Z\[None\], if Z is one "
+     r"BatchNorm1d\(4\) takes Z of shape \(m, 4\) or sequences \(m, T_x, 4\), got \(4,\) "
+     r"\(Z\[None\], if Z is one "
      r"example of shape \(4,\)\)"),
     (lambda: nn.BatchNorm1d(4)(np.zeros((4, 10))),
      r"got \(4, 10\) \(Z\.T, if Z holds one example per column as in the course\)"),

@@ -374,7 +374,7 @@ class BatchNorm1d(_BatchNorm):
         super().__init__(whole_number(n, "n", "BatchNorm1d"), momentum, eps, dtype)
 
     def _expected_shape(self) -> str:
-        return f"(m, {self.n})"
+        return f"(m, {self.n}) or sequences (m, T_x, {self.n})"
 
     def _hint(self, shape: tuple[int, ...]) -> str:
         if shape == (self.n,):
@@ -382,7 +382,7 @@ class BatchNorm1d(_BatchNorm):
         if len(shape) == 2 and shape[0] == self.n:
             return " (Z.T, if Z holds one example per column as in the course)"
         if len(shape) > 3 and shape[-1] == self.n:
-            return f" (or sequences of shape (m, T_x, {self.n}); BatchNorm2d for images)"
+            return " (BatchNorm2d for images)"
         return ""
 
 
