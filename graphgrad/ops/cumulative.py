@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    array_of,
+    describe,
+    setting_text,
+    whole_number,
+)
 from graphgrad.function import Function
 from graphgrad.ops.indexing import GetItem
 from graphgrad.ops.reductions import normalize_axis
@@ -88,9 +95,7 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     subtraction, so the gradient is theirs: cumsum's inverse, running the other way."""
     data = array_of(x, "x", "diff")
     shown = x if isinstance(x, (Tensor, np.ndarray)) else data
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise GraphgradTypeError(f"diff: n, the number of times to take differences, must "
-                                 f"be a whole number, got {setting_text(n)}")
+    n = whole_number(n, "n (the number of times to take differences)", "diff", least=0)
     if data.ndim == 0:
         raise ArgumentError(f"diff of {describe(shown)}: a number has no neighbours; give a "
                             "tensor with at least one axis")
