@@ -84,8 +84,17 @@ X = gg.Tensor(np.zeros((3, 4)), name="q")
      "sort: axis 2 is out of range for 'q' (3, 4) float64: give an axis from -2 to 1, or None "
      "for the flattened x"),
     (lambda: gg.sort(X, axis=(0, 1)), gg.GraphgradTypeError,
-     "sort: axis must be an int or None, got (0, 1)"),
-], ids=["ndim", "misfit", "range", "floats", "axis", "flattened", "sort-axis", "sort-tuple"])
+     "sort: axis must be an int, or None for the flattened x; got (0, 1)"),
+    (lambda: gg.sort(gg.Tensor(3.0, name="s")), gg.ArgumentError,
+     "sort: axis -1 is out of range for 's' () float64, which has no axes: give axis=None for "
+     "the flattened x"),
+    # the check sort shares with flip, whose message read "'s' () float64 has no axes, so axis
+    # 0 is out of range, or None to flip every axis"
+    (lambda: gg.flip(gg.Tensor(3.0, name="s"), 0), gg.ArgumentError,
+     "flip: axis 0 is out of range for 's' () float64, which has no axes: give axis=None to "
+     "flip every axis"),
+], ids=["ndim", "misfit", "range", "floats", "axis", "flattened", "sort-axis", "sort-tuple",
+        "sort-number", "flip-number"])
 def test_bad_indices_and_axes_are_refused_by_name_with_what_to_do(call, error, message):
     with pytest.raises(error) as info:
         call()

@@ -10,14 +10,13 @@ import numpy as np
 
 from graphgrad.errors import (
     ArgumentError,
-    GraphgradTypeError,
     array_of,
     describe,
-    setting_text,
     whole_number,
 )
 from graphgrad.function import Function
 from graphgrad.ops.indexing import GetItem
+from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.shape import BroadcastTo, Concatenate
 from graphgrad.tensor import Tensor
@@ -99,12 +98,7 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     if data.ndim == 0:
         raise ArgumentError(f"diff of {describe(shown)}: a number has no neighbours; give a "
                             "tensor with at least one axis")
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise GraphgradTypeError(f"diff: axis must be an int, got {setting_text(axis)}")
-    if not -data.ndim <= axis < data.ndim:
-        raise ArgumentError(f"diff: axis {axis} is out of range for {describe(shown)}: give an "
-                            f"axis from {-data.ndim} to {data.ndim - 1}")
-    axis = int(axis) % data.ndim
+    axis = _one_axis(axis, data.ndim, shown, "diff")
     if n == 0:
         return x if isinstance(x, Tensor) else Tensor(data)
     if prepend is not None or append is not None:

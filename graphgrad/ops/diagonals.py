@@ -1,7 +1,7 @@
 """Diagonals and triangles of matrices, as numpy's functions of the same names: diagonal, diag,
 trace, triu, tril. `Diagonal` takes a diagonal out and `DiagEmbed` puts one into zeros, each
 the other's backward; trace sums a diagonal, and triu and tril keep a triangle with `where`.
-Depends on `function`, `ops.elementwise`, `ops.reductions`, `errors`.
+Depends on `function`, `ops.elementwise`, `ops.reductions`, `ops.rearrange`, `errors`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import where
+from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import Sum
 from graphgrad.tensor import Tensor
 
@@ -84,13 +85,8 @@ def _two_axes(x: Any, offset: Any, axis1: Any, axis2: Any, op: str) -> tuple[int
         raise ArgumentError(f"{op} of {describe(_shown(x))}: a diagonal needs two axes, x has "
                             f"{ndim}" + (" (gg.diag(v) makes the matrix with v on its "
                                          "diagonal)" if ndim == 1 else ""))
-    axes = []
-    for what, axis in (("axis1", axis1), ("axis2", axis2)):
-        axis = _int(axis, what, op)
-        if not -ndim <= axis < ndim:
-            raise ArgumentError(f"{op}: {what} {axis} is out of range for {describe(_shown(x))}:"
-                                f" give an axis from {-ndim} to {ndim - 1}")
-        axes.append(axis % ndim)
+    axes = [_one_axis(axis, ndim, _shown(x), op, what)
+            for what, axis in (("axis1", axis1), ("axis2", axis2))]
     if axes[0] == axes[1]:
         raise ArgumentError(f"{op} of {describe(_shown(x))}: axis1 and axis2 are both axis "
                             f"{axes[0]}; a diagonal runs over two different axes")

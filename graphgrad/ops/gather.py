@@ -2,7 +2,7 @@
 ``Q.gather(1, actions)``), and sort, which takes x along its axis in the order np.argsort
 finds. The indices are constants (ints, no gradient). Backward scatters the gradient back to
 where each element came from; an index given twice adds its gradients up (`IndexAdd`).
-Depends on `function`, `ops.indexing`, `errors`.
+Depends on `function`, `ops.indexing`, `ops.rearrange` (its axis check), `errors`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 
 from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
 from graphgrad.ops.indexing import GetItem
+from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
@@ -29,6 +30,9 @@ class TakeAlongAxis(GetItem):
 class Sort(GetItem):
     """y = x sorted along an axis (x taken in the order np.argsort finds, a stable sort);
     dx = dy sent back to where each element came from, ties each to its own element"""
+
+
+_FLATTENED = ", or None for the flattened x"  # what axis=None does, in messages
 
 
 @functools.lru_cache(maxsize=256)
@@ -97,14 +101,8 @@ def _checked_indices(shape: tuple[int, ...], indices: Any, axis: Any, shown: Any
                 f"takes 1-D indices; got indices of shape {indices.shape}. Give an axis, or "
                 "flatten the indices (indices.reshape(-1))")
         shape, ndim, axis = (int(np.prod(shape)),), 1, 0
-    elif isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise GraphgradTypeError(f"{op}: axis must be an int or None, got {setting_text(axis)}")
-    elif not -ndim <= axis < ndim:
-        raise ArgumentError(
-            f"{op}: axis {axis} is out of range for {describe(shown)}"
-            + (f": give an axis from {-ndim} to {ndim - 1}, or None for the flattened x"
-               if ndim else ", which has no axes: give axis=None"))
-    axis = int(axis) % ndim
+    else:
+        axis = _one_axis(axis, ndim, shown, op, tail=_FLATTENED)
     if indices.ndim != ndim:
         raise ArgumentError(
             f"{op} of {describe(shown)} along axis {axis}: indices of shape {indices.shape} "
@@ -139,13 +137,7 @@ def sort(x: Any, axis: int | None = -1) -> Tensor:
     if axis is None:
         x = Reshape.apply(x, shape=(-1,))
         data, axis = data.reshape(-1), 0
-    elif isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise GraphgradTypeError(f"sort: axis must be an int or None, got {setting_text(axis)}")
-    elif not -data.ndim <= axis < data.ndim:
-        raise ArgumentError(
-            f"sort: axis {axis} is out of range for {describe(shown)}"
-            + (f": give an axis from {-data.ndim} to {data.ndim - 1}, or None for the "
-               "flattened x" if data.ndim else ", which has no axes: give axis=None"))
-    axis = int(axis) % data.ndim
+    else:
+        axis = _one_axis(axis, data.ndim, shown, "sort", tail=_FLATTENED)
     order = np.argsort(data, axis=axis, kind="stable")
     return Sort.apply(x, index=_along(data.shape, order, axis))

@@ -241,9 +241,11 @@ def _one_axis(axis: Any, ndim: int, shown: Any, op: str, what: str = "axis",
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise GraphgradTypeError(f"{op}: {what} must be an int{tail}; got {setting_text(axis)}")
     if not -ndim <= axis < ndim:
-        if ndim == 0:
-            raise ArgumentError(f"{op}: {describe(shown)} has no axes, so {what} {axis} is out "
-                                f"of range{tail}")
+        if ndim == 0:  # no axis to give: only the tail's other choice (", or None to ...")
+            other = (f": give {what}=None{tail[len(', or None'):]}" if
+                     tail.startswith(", or None") else "")
+            raise ArgumentError(f"{op}: {what} {axis} is out of range for {describe(shown)}, "
+                                f"which has no axes{other}")
         raise ArgumentError(f"{op}: {what} {axis} is out of range for {describe(shown)}: give an "
                             f"axis from {-ndim} to {ndim - 1}{tail}")
     return int(axis) % ndim
