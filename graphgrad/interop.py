@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-import operator
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
 
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
 from graphgrad.errors import (
@@ -49,7 +47,8 @@ from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
 from graphgrad.ops import softmax as SM
 from graphgrad.ops import trigonometric as T
-from graphgrad.tensor import Tensor, _bitwise, _constant, _data
+from graphgrad.ops.rearrange import _one_axis
+from graphgrad.tensor import Tensor, _bitwise, _constant, _data, normalize_index
 
 
 def _constant_of(ufunc: np.ufunc) -> Callable[..., Tensor]:
@@ -181,12 +180,13 @@ def take(a: Any, indices: Any, axis: Any = None) -> Tensor:
     """np.take on a Tensor, numpy's tf.gather (YOLO's boxes kept by non-max suppression): the
     indexing a[indices] along ``axis``, of the flattened a when axis is None. numpy's out= and
     mode= (wrap, clip) have no graphgrad form."""
-    index = np.asarray(_data(indices))
+    # a tensor of indices as t[index] reads it (made from ints, it holds float64)
+    index = np.asarray(normalize_index(indices) if isinstance(indices, Tensor) else indices)
     if index.dtype.kind == "b" or index.size == 0:  # numpy reads them as integers
         index = index.astype(np.intp)
     if axis is None:
         return S.reshape(a, -1)[index]  # numpy dispatches on ``a`` alone: a is a Tensor
-    axis = normalize_axis_index(operator.index(axis), a.ndim)
+    axis = _one_axis(axis, a.ndim, a, "take", tail=", or None for the flattened a")
     return a[(slice(None),) * axis + (index,)]
 
 

@@ -510,3 +510,21 @@ def test_np_var_and_np_std_keep_numpys_population_default_and_the_course_uses_it
     var.backward()
     np.testing.assert_array_equal(Z.grad, [[-1.0, -0.5, 0.0, 1.5]])  # 2 (z - 3) / 4
     assert np.std(Z, ddof=1).item() == pytest.approx(np.sqrt(14 / 3), rel=1e-15)
+
+
+def test_np_take_reads_a_tensor_of_indices_as_t_index_does_and_names_itself_for_a_bad_axis():
+    """A tensor of indices, made from ints (float64), failed as floats used as indices, where
+    t[index] and gg.take_along_axis take its whole numbers; an axis out of range raised numpy's
+    own AxisError, naming no graphgrad op."""
+    flat = np.arange(6.0).reshape(2, 3)
+    x = gg.Tensor(flat, requires_grad=True, name="x")
+    y = np.take(x, gg.Tensor([2, 0]), axis=1)
+    np.testing.assert_array_equal(y.data, flat[:, [2, 0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1, 0, 1], [1, 0, 1]])
+    np.testing.assert_array_equal(np.take(x, gg.Tensor([True, False]), axis=0).data,
+                                  flat[[1, 0]])  # numpy's take reads bools as 1 and 0
+    with pytest.raises(gg.ArgumentError) as info:
+        np.take(x, [0], axis=2)
+    assert str(info.value) == ("take: axis 2 is out of range for 'x' (2, 3) float64: give an "
+                               "axis from -2 to 1, or None for the flattened a")
