@@ -52,8 +52,15 @@ M = gg.Tensor(np.zeros((2, 3)), name="M")
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: gg.fliplr(gg.Tensor([1.0, 2.0], name="v")), gg.ArgumentError,
-     "fliplr of 'v' (2,) float64: it flips the columns, axis 1, so x needs at least 2 axes; it "
+     "fliplr of 'v' (2,) float64: it flips the columns, axis 1, so m needs at least 2 axes; it "
      "has 1"),
+    # it said "x needs at least 1 axes", of an argument named m
+    (lambda: gg.flipud(gg.Tensor(1.0, name="s")), gg.ArgumentError,
+     "flipud of 's' () float64: it flips the rows, axis 0, so m needs at least 1 axis; it has 0"),
+    # it said "axes 1 is out of range for 'v' (2,) float64: give an axis from -1 to 0"
+    (lambda: gg.rot90(gg.Tensor([1.0, 2.0], name="v")), gg.ArgumentError,
+     "rot90 of 'v' (2,) float64: it turns m in the plane of two axes, so m needs at least 2 "
+     "axes; it has 1"),
     (lambda: gg.rot90(M, axes=(1, -1)), gg.ArgumentError,
      "rot90 of 'M' (2, 3) float64: axes (1, -1) name one axis twice; the plane to turn in needs "
      "two different axes"),
@@ -72,8 +79,8 @@ M = gg.Tensor(np.zeros((2, 3)), name="M")
      "(t.reshape(rows, columns, -1) gives a tensor the others' first two sizes)"),
     (lambda: gg.dstack(M), gg.GraphgradTypeError,
      "dstack takes a list of tensors (dstack([a, b])), got Tensor"),
-], ids=["fliplr-1d", "rot90-same", "rot90-range", "rot90-k", "column_stack", "dstack-shapes",
-    "dstack-tensor"])
+], ids=["fliplr-1d", "flipud-0d", "rot90-1d", "rot90-same", "rot90-range", "rot90-k",
+        "column_stack", "dstack-shapes", "dstack-tensor"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()

@@ -97,12 +97,12 @@ def dstack(tup: Sequence[Any]) -> Tensor:
     return Concatenate.apply(*pieces, axis=2)
 
 
-def _needs_axes(x: Any, ndim: int, op: str, what: str) -> None:
-    have = array_of(x, "x", op).ndim
+def _needs_axes(m: Any, ndim: int, op: str, what: str) -> None:
+    have = array_of(m, "m", op).ndim
     if have < ndim:
-        shown = x if isinstance(x, (Tensor, np.ndarray)) else array_of(x, "x", op)
-        raise ArgumentError(f"{op} of {describe(shown)}: {what}, so x needs at least {ndim} "
-                            f"axes; it has {have}")
+        shown = m if isinstance(m, (Tensor, np.ndarray)) else array_of(m, "m", op)
+        raise ArgumentError(f"{op} of {describe(shown)}: {what}, so m needs at least {ndim} "
+                            f"ax{'i' if ndim == 1 else 'e'}s; it has {have}")
 
 
 def fliplr(m: Any) -> Tensor:
@@ -123,6 +123,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     towards the second; k < 0 turns the other way), as np.rot90: a flip and a transpose."""
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         raise GraphgradTypeError(f"rot90: k must be an int, got {setting_text(k)}")
+    _needs_axes(m, 2, "rot90", "it turns m in the plane of two axes")
     data = array_of(m, "m", "rot90")
     shown = m if isinstance(m, (Tensor, np.ndarray)) else data
     if isinstance(axes, (int, np.integer)) or not isinstance(axes, Sequence) or len(axes) != 2:
