@@ -186,21 +186,26 @@ def test_gelu_is_its_tanh_formula_and_its_derivative():
     assert (gelu_tanh(lost) == 0).all() and (gg.gelu(lost).data < 0).all()
 
 
+def _assert_float16_within_one_unit(op, x16):
+    """op of float16 x16, value and slope, within one unit of the last place of float64's
+    rounded to float16."""
+    x = gg.Tensor(x16, requires_grad=True)
+    y = op(x)
+    y.sum().backward()
+    assert y.dtype == np.float16 and x.grad.dtype == np.float16
+    exact = gg.Tensor(x16.astype(np.float64), requires_grad=True)
+    op(exact).sum().backward()
+    for got, want in ((y.data, op(exact).data), (x.grad, exact.grad)):
+        rounded = want.astype(np.float16)
+        units = np.abs(got.astype(np.float64) - rounded) / np.spacing(np.abs(rounded))
+        assert units.max() <= 1, (x16[units.argmax()], units.max())
+
+
 def test_gelu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
     """float16 holds 2u = 2 sqrt(2/pi) (x + 0.044715 x**3) to 3 digits, and its gate
     sigmoid(2u) in the tail takes that error relatively: the op computes in float32, as
     PyTorch does, and rounds once."""
-    x16 = np.arange(-6.0, 6.0, 1 / 64).astype(np.float16)
-    x = gg.Tensor(x16, requires_grad=True)
-    y = gg.gelu(x)
-    y.sum().backward()
-    assert y.dtype == np.float16 and x.grad.dtype == np.float16
-    exact = gg.Tensor(x16.astype(np.float64), requires_grad=True)
-    gg.gelu(exact).sum().backward()
-    for got, want in ((y.data, gg.gelu(exact).data), (x.grad, exact.grad)):
-        rounded = want.astype(np.float16)
-        units = np.abs(got.astype(np.float64) - rounded) / np.spacing(np.abs(rounded))
-        assert units.max() <= 1, (x16[units.argmax()], units.max())
+    _assert_float16_within_one_unit(gg.gelu, np.arange(-6.0, 6.0, 1 / 64).astype(np.float16))
 
 
 def test_silu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
@@ -208,17 +213,7 @@ def test_silu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
     cancels: taken in float16 it was 0 where the slope is 3e-5, and 760 units of the last
     place off beside it (its value 6 units off in the tail, x = -12). The op computes in
     float32, as PyTorch does, and rounds once."""
-    x16 = np.arange(-12.0, 12.0, 1 / 256).astype(np.float16)
-    x = gg.Tensor(x16, requires_grad=True)
-    y = gg.silu(x)
-    y.sum().backward()
-    assert y.dtype == np.float16 and x.grad.dtype == np.float16
-    exact = gg.Tensor(x16.astype(np.float64), requires_grad=True)
-    gg.silu(exact).sum().backward()
-    for got, want in ((y.data, gg.silu(exact).data), (x.grad, exact.grad)):
-        rounded = want.astype(np.float16)
-        units = np.abs(got.astype(np.float64) - rounded) / np.spacing(np.abs(rounded))
-        assert units.max() <= 1, (x16[units.argmax()], units.max())
+    _assert_float16_within_one_unit(gg.silu, np.arange(-12.0, 12.0, 1 / 256).astype(np.float16))
 
 
 def test_gelu_beyond_the_clipped_cubic_is_x_or_zero_with_slope_one_or_zero():
