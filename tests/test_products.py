@@ -68,6 +68,9 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
      "cross of 'X' (2, 3) float64 and ndarray (2,) float64: the vectors along axisa (3 "
      "components) and axisb (2) must have 3 components each (pad 2-vectors with a third, 0, "
      "first: gg.pad(v, (0, 1)) for one)"),
+    # it named moveaxis's source and destination, not cross's axisa and axisc
+    (lambda: gg.cross(X, X, axisa=2), gg.ArgumentError,
+     "cross: axisa 2 is out of range for 'X' (2, 3) float64: give an axis from -2 to 1"),
     (lambda: gg.diff(X, -1), gg.ArgumentError,  # numpy's ValueError; it was a TypeError
      "diff: n (the number of times to take differences) must be a whole number of at least 0, "
      "got -1"),
@@ -82,9 +85,16 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
     (lambda: gg.average(X, 1, np.array([1.0, -1.0, 0.0])), gg.ArgumentError,
      "average of 'X' (2, 3) float64: the weights sum to 0 along the axes averaged over, so the "
      "average is 0 / 0; give weights with a nonzero sum"),
-], ids=["tensordot-sizes", "tensordot-pairs", "cross-2", "diff-negative-n", "diff-fraction-n",
-        "diff-axis", "average-shape", "average-zero"])
+], ids=["tensordot-sizes", "tensordot-pairs", "cross-2", "cross-axisa", "diff-negative-n",
+        "diff-fraction-n", "diff-axis", "average-shape", "average-zero"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value) == message
+
+
+def test_cross_axisc_out_of_range_is_refused_by_cross_against_the_products_shape():
+    """It named moveaxis's destination, not cross's axisc."""
+    with pytest.raises(gg.ArgumentError, match=r"^cross: axisc -3 is out of range for .*\(2, 3\) "
+                       r"float64: give an axis from -2 to 1$"):
+        gg.cross(X, X, axisc=-3)

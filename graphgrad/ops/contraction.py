@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, describe, setting_text
+from graphgrad.errors import ArgumentError, GraphgradTypeError, describe, setting_text, shape_of
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _same_float
 from graphgrad.tensor import Tensor
@@ -478,13 +478,13 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     ``axisa`` of a and ``axisb`` of b (``axis`` sets all three), the other axes broadcast, the
     products along ``axisc`` of the output. Products and differences of components, so its
     gradients are theirs: d(a x b)/da . g = b x g."""
-    from graphgrad.ops.rearrange import moveaxis
+    from graphgrad.ops.rearrange import _one_axis, moveaxis
     from graphgrad.ops.shape import Stack
 
     if axis is not None:
         axisa = axisb = axisc = axis
-    us = moveaxis(a, axisa, -1)
-    vs = moveaxis(b, axisb, -1)
+    us = moveaxis(a, _one_axis(axisa, len(shape_of(a)), _shown(a), "cross", "axisa"), -1)
+    vs = moveaxis(b, _one_axis(axisb, len(shape_of(b)), _shown(b), "cross", "axisb"), -1)
     if us.shape[-1] != 3 or vs.shape[-1] != 3:
         raise ArgumentError(
             f"cross of {describe(_shown(a))} and {describe(_shown(b))}: the vectors along "
@@ -494,4 +494,4 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     v = [vs[..., i] for i in range(3)]
     c = Stack.apply(u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],
                     u[0] * v[1] - u[1] * v[0], axis=-1)
-    return moveaxis(c, -1, axisc)
+    return moveaxis(c, -1, _one_axis(axisc, c.ndim, c, "cross", "axisc"))
