@@ -383,8 +383,8 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     pairs a's last N axes with b's first N (2 by default; 1 is a matrix product, 0 the outer
     product); a pair of sequences (or ints) names a's axes and b's, one to one. The output has
     a's other axes, then b's. An einsum, so its gradients are einsums too."""
-    shape_a = np.shape(a.data if isinstance(a, Tensor) else a)
-    shape_b = np.shape(b.data if isinstance(b, Tensor) else b)
+    shape_a = shape_of(a)
+    shape_b = shape_of(b)
     if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
         n = int(axes)
         if n < 0 or n > min(len(shape_a), len(shape_b)):
@@ -447,9 +447,7 @@ def inner(a: Any, b: Any) -> Tensor:
     """The sums of products of a and b over their last axes, as np.inner: of two vectors
     their dot product, of A (m, k) and B (n, k) the (m, n) matrix A B^T; a number scales the
     other operand."""
-    ndims = (np.ndim(a.data if isinstance(a, Tensor) else a),
-             np.ndim(b.data if isinstance(b, Tensor) else b))
-    if 0 in ndims:
+    if () in (shape_of(a), shape_of(b)):
         return einsum("...,...->...", a, b)
     return tensordot(a, b, axes=(-1, -1))
 
@@ -460,8 +458,8 @@ def kron(a: Any, b: Any) -> Tensor:
     leading axes of size 1 first. An einsum of the two (an outer product) and a reshape."""
     from graphgrad.ops.shape import Reshape  # shape's module imports nothing from here
 
-    shape_a = np.shape(a.data if isinstance(a, Tensor) else a)
-    shape_b = np.shape(b.data if isinstance(b, Tensor) else b)
+    shape_a = shape_of(a)
+    shape_b = shape_of(b)
     d = max(len(shape_a), len(shape_b))
     shape_a = (1,) * (d - len(shape_a)) + shape_a
     shape_b = (1,) * (d - len(shape_b)) + shape_b
