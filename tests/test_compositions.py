@@ -79,8 +79,16 @@ M = gg.Tensor(np.zeros((2, 3)), name="M")
      "(t.reshape(rows, columns, -1) gives a tensor the others' first two sizes)"),
     (lambda: gg.dstack(M), gg.GraphgradTypeError,
      "dstack takes a list of tensors (dstack([a, b])), got Tensor"),
+    # these named the Reshape inside, and its input 0 for column_stack's input 1
+    (lambda: gg.column_stack([M, ["a", "b"]]), gg.GraphgradTypeError,
+     "column_stack: input 1 must hold numbers, got <U1 values of shape (2,)"),
+    (lambda: gg.dstack([M, None]), gg.GraphgradTypeError,
+     "dstack: input 1 must hold numbers, got None"),
+    (lambda: gg.atleast_2d("ab"), gg.GraphgradTypeError,
+     "atleast_2d: x must hold numbers, got 'ab'"),
 ], ids=["fliplr-1d", "flipud-0d", "rot90-1d", "rot90-same", "rot90-range", "rot90-k",
-        "column_stack", "dstack-shapes", "dstack-tensor"])
+        "column_stack", "dstack-shapes", "dstack-tensor", "column_stack-strings",
+        "dstack-none", "atleast_2d-string"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()

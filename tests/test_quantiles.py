@@ -81,7 +81,10 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
     (lambda: gg.quantile(X, gg.Tensor(0.5, requires_grad=True, name="q")),
      gg.GraphgradTypeError, "quantile: q, 'q' () float64, requires grad, but the quantiles "
      "asked for are constants here; give q.data"),
-], ids=["q-range", "percent-range", "axis", "empty", "q-grad"])
+    # it named the Transpose inside
+    (lambda: gg.median([["a", "b"]], axis=1), gg.GraphgradTypeError,
+     "median: x must hold numbers, got <U1 values of shape (1, 2)"),
+], ids=["q-range", "percent-range", "axis", "empty", "q-grad", "strings"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()

@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    array_of,
+    array_of_numbers,
+    describe,
+    setting_text,
+)
 from graphgrad.function import Function
 from graphgrad.ops.rearrange import _axes, _join_shapes, flip
 from graphgrad.ops.shape import Concatenate, Reshape, Transpose, _tensors
@@ -36,10 +43,11 @@ def copy(x: Any) -> Tensor:
     return Copy.apply(x)
 
 
-def _at_least(x: Any, ndim: int) -> Tensor:
+def _at_least(x: Any, ndim: int, what: str = "x", op: str = "") -> Tensor:
     """x with at least ``ndim`` axes as numpy adds them: a number (1,) * ndim, (n,) a row
-    (1, n), and for three axes (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
-    shape = array_of(x, "x", f"atleast_{ndim}d").shape
+    (1, n), and for three axes (n,) -> (1, n, 1), (m, n) -> (m, n, 1). Refusals of x name it
+    ``what`` of ``op`` (atleast_{ndim}d's x by default)."""
+    shape = array_of_numbers(x, what, op or f"atleast_{ndim}d").shape
     if len(shape) >= ndim:
         return x if isinstance(x, Tensor) else Reshape.apply(x, shape=shape)
     if not shape:
@@ -81,7 +89,7 @@ def column_stack(tup: Sequence[Any]) -> Tensor:
     xs = _tensors("column_stack", tup, "[a, b]")
     columns = []
     for i, x in enumerate(xs):
-        ndim = array_of(x, f"input {i}", "column_stack").ndim
+        ndim = array_of_numbers(x, f"input {i}", "column_stack").ndim
         columns.append(Reshape.apply(x, shape=(-1, 1)) if ndim < 2 else x)
     _join_shapes("column_stack", xs, tuple(columns), 1)
     return Concatenate.apply(*columns, axis=1)
@@ -92,7 +100,7 @@ def dstack(tup: Sequence[Any]) -> Tensor:
     `atleast_3d` ((m, n) -> (m, n, 1), (n,) -> (1, n, 1)), then joined along axis 2.
     ``tup``: the tensors."""
     xs = _tensors("dstack", tup, "[a, b]")
-    pieces = tuple(_at_least(x, 3) for x in xs)
+    pieces = tuple(_at_least(x, 3, f"input {i}", "dstack") for i, x in enumerate(xs))
     _join_shapes("dstack", xs, pieces, 2)
     return Concatenate.apply(*pieces, axis=2)
 

@@ -14,7 +14,7 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
-    array_of,
+    array_of_numbers,
     describe,
     setting_text,
 )
@@ -67,7 +67,7 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float) -> Tensor:
-    data = array_of(x, "x", op)
+    data = array_of_numbers(x, "x", op)
     fractions = _fractions(q, op, scale)
     if not isinstance(keepdims, (bool, np.bool_)):
         raise GraphgradTypeError(f"{op}: keepdims must be True or False, got "
