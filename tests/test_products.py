@@ -77,6 +77,15 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
     (lambda: gg.diff(X, 1.5), gg.ArgumentError,
      "diff: n (the number of times to take differences) must be a whole number of at least 0, "
      "got 1.5"),
+    # it failed in the Concatenate inside, with numpy's words
+    (lambda: gg.diff(X, axis=1, prepend=np.ones((3, 1))), gg.ArgumentError,
+     "diff of 'X' (2, 3) float64 along axis 1: prepend of shape (3, 1) is joined to x's end, so "
+     "it needs x's shape but along axis 1, (2, k), or one number"),
+    (lambda: gg.diff(X, axis=0, append=np.ones(3)), gg.ArgumentError,
+     "diff of 'X' (2, 3) float64 along axis 0: append of shape (3,) is joined to x's end, so "
+     "it needs x's shape but along axis 0, (k, 3), or one number"),
+    (lambda: gg.diff(X, append=["a"]), gg.GraphgradTypeError,
+     "diff: append must hold numbers, got <U1 values of shape (1,)"),
     (lambda: gg.diff(X, axis=2), gg.ArgumentError,
      "diff: axis 2 is out of range for 'X' (2, 3) float64: give an axis from -2 to 1"),
     (lambda: gg.average(X, weights=np.ones(3)), gg.ArgumentError,
@@ -86,7 +95,8 @@ X = gg.Tensor(np.zeros((2, 3)), name="X")
      "average of 'X' (2, 3) float64: the weights sum to 0 along the axes averaged over, so the "
      "average is 0 / 0; give weights with a nonzero sum"),
 ], ids=["tensordot-sizes", "tensordot-pairs", "cross-2", "cross-axisa", "diff-negative-n",
-        "diff-fraction-n", "diff-axis", "average-shape", "average-zero"])
+        "diff-fraction-n", "diff-prepend", "diff-append", "diff-strings", "diff-axis",
+        "average-shape", "average-zero"])
 def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()

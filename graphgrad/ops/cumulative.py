@@ -11,6 +11,7 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     array_of,
+    array_of_numbers,
     describe,
     whole_number,
 )
@@ -102,20 +103,33 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     if n == 0:
         return x if isinstance(x, Tensor) else Tensor(data)
     if prepend is not None or append is not None:
-        pieces = []
-        for end in (prepend, x, append):
-            if end is None:
-                continue
-            if end is not x and array_of(end, "prepend or append", "diff").ndim == 0:
-                edge = data.shape[:axis] + (1,) + data.shape[axis + 1:]
-                if isinstance(end, Tensor):
-                    end = BroadcastTo.apply(end, shape=edge)
-                else:  # a number, in x's float dtype: float32 stays float32
-                    end = np.full(edge, end, data.dtype if data.dtype.kind == "f" else None)
-            pieces.append(end)
-        x = Concatenate.apply(*pieces, axis=axis)
+        pieces = [_end(prepend, "prepend", data, axis, shown), x,
+                  _end(append, "append", data, axis, shown)]
+        x = Concatenate.apply(*(p for p in pieces if p is not None), axis=axis)
     before = (slice(None),) * axis
     later, earlier = before + (slice(1, None),), before + (slice(None, -1),)
     for _ in range(n):
         x = GetItem.apply(x, index=later) - GetItem.apply(x, index=earlier)
     return x
+
+
+def _end(end: Any, which: str, data: np.ndarray, axis: int, shown: Any) -> Any:
+    """diff's ``prepend`` or ``append`` (``which``) as a piece to join to x (``data``) along
+    ``axis``: a number spread over x's other axes, else checked to have their sizes."""
+    if end is None:
+        return None
+    shape = array_of_numbers(end, which, "diff").shape
+    edge = data.shape[:axis] + (1,) + data.shape[axis + 1:]
+    if not shape:
+        if isinstance(end, Tensor):
+            return BroadcastTo.apply(end, shape=edge)
+        # a number, in x's float dtype: float32 stays float32
+        return np.full(edge, end, data.dtype if data.dtype.kind == "f" else None)
+    if len(shape) != data.ndim or any(k != n for d, (k, n) in enumerate(zip(shape, data.shape))
+                                      if d != axis):
+        wanted = ", ".join("k" if d == axis else str(n) for d, n in enumerate(data.shape))
+        raise ArgumentError(
+            f"diff of {describe(shown)} along axis {axis}: {which} of shape {shape} is joined to "
+            f"x's end, so it needs x's shape but along axis {axis}, ({wanted}"
+            f"{',' if data.ndim == 1 else ''}), or one number")
+    return end
