@@ -225,3 +225,18 @@ def test_comparisons_of_values_work_on_tensors_that_require_grad():
     np.testing.assert_array_equal(close.data, [[True, True, False]] * 2)
     J.backward()  # the graph is the graph: they took nothing from it
     np.testing.assert_array_equal(W.grad, 2 * DATA)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_send_a_nans_gradient_to_the_input_it_came_from(name):
+    """numpy's maximum and minimum give the NaN of either input (x's when both are NaN): the
+    gradient goes to that input, as fmax's goes to the input its value came from. It went
+    to y wherever x was NaN, y having made nothing of z."""
+    nan = np.nan
+    xs, ys = np.array([nan, 2.0, nan, 1.0]), np.array([3.0, nan, nan, 1.0])
+    x, y = gg.Tensor(xs, requires_grad=True), gg.Tensor(ys, requires_grad=True)
+    z = getattr(gg, name)(x, y)
+    np.testing.assert_array_equal(z.data, getattr(np, name)(xs, ys))
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 1.0, 0.5])
+    np.testing.assert_array_equal(y.grad, [0.0, 1.0, 0.0, 0.5])

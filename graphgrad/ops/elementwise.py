@@ -241,17 +241,26 @@ class _Choice(Function):
 
 
 class Maximum(_Choice):
-    """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties"""
+    """z = max(x, y) elementwise;  the gradient goes to the larger input, split evenly on ties,
+    and to the NaN where one is (numpy's maximum gives it)"""
 
     _choose = np.maximum
-    _takes_x = np.greater
+
+    @staticmethod
+    def _takes_x(x, y):
+        # a NaN is z wherever x holds one (x's where both do), as numpy's maximum gives it
+        return (x > y) | np.isnan(x)
 
 
 class Minimum(_Choice):
-    """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties"""
+    """z = min(x, y) elementwise;  the gradient goes to the smaller input, split evenly on ties,
+    and to the NaN where one is (numpy's minimum gives it)"""
 
     _choose = np.minimum
-    _takes_x = np.less
+
+    @staticmethod
+    def _takes_x(x, y):
+        return (x < y) | np.isnan(x)
 
 
 class Fmax(_Choice):
