@@ -55,6 +55,31 @@ def test_the_indices_are_the_callers_to_change_after_the_call():
     np.testing.assert_array_equal(x.grad, [2, 0, 0])
 
 
+
+def test_sort_puts_its_gradient_back_and_take_along_axis_adds_it_up():
+    """sort's indices are a permutation, so backward puts each gradient in its place;
+    take_along_axis's may repeat, so backward adds them up: both numpy's, both with first and
+    second derivatives matching finite differences."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((4, 6))
+    G = rng.standard_normal((4, 6))
+    x = gg.Tensor(X, requires_grad=True)
+    gg.sort(x, axis=1).backward(G)
+    order = np.argsort(X, axis=1, kind="stable")
+    expected = np.empty_like(X)
+    np.put_along_axis(expected, order, G, axis=1)
+    np.testing.assert_array_equal(x.grad, expected)
+    picks = np.array([[0, 0, 5, -1, 2, 2]] * 4)  # 0 and 5 (as -1) twice, 1, 3 and 4 never
+    x = gg.Tensor(X, requires_grad=True)
+    gg.take_along_axis(x, picks, 1).backward(G)
+    expected = np.zeros_like(X)
+    np.add.at(expected, (np.arange(4)[:, None], picks % 6), G)
+    np.testing.assert_array_equal(x.grad, expected)
+    for fn in (lambda t: gg.sort(t, axis=1) ** 2,
+               lambda t: gg.take_along_axis(t, picks, 1) ** 2):
+        assert gg.gradcheck(fn, [X])
+        assert gg.gradgradcheck(fn, [X])
+
 X = gg.Tensor(np.zeros((3, 4)), name="q")
 
 
