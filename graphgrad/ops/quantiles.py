@@ -1,9 +1,9 @@
 """Order statistics as numpy computes them by default: quantile, percentile and median, the
-values sorted along the reduced axes (`gather.sort`) and the two around each quantile's place
-mixed linearly (numpy's method="linear"); a slice holding a NaN gives NaN. Compositions of
-sort, indexing and arithmetic, so the gradient goes to the one or two elements each quantile
-is made of, by the mixing weights. Depends on `ops.gather`, `ops.shape`, `ops.reductions`,
-`ops.elementwise`, `errors`.
+values ranked along the reduced axes (np.argsort, as `gather.sort`) and the two around each
+quantile's place mixed linearly (numpy's method="linear"); a slice holding a NaN gives NaN.
+Compositions of take_along_axis, indexing and arithmetic, so the gradient goes to the one or
+two elements each quantile is made of, by the mixing weights.
+Depends on `ops.gather`, `ops.shape`, `ops.reductions`, `ops.elementwise`, `errors`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.ops.elementwise import where
-from graphgrad.ops.gather import Sort, _along
+from graphgrad.ops.gather import TakeAlongAxis, _along
 from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.shape import Reshape, Transpose
 from graphgrad.tensor import Tensor
@@ -91,20 +91,25 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     rows = Reshape.apply(moved, shape=tuple(data.shape[d] for d in kept) + (n,))
     shape = rows.data.shape
     order = np.argsort(rows.data, axis=-1, kind="stable")
-    ranked = Sort.apply(rows, index=_along(shape, order, len(shape) - 1))
     place = fractions * (n - 1)
-    low = np.floor(place).astype(np.intp)
+    low = np.floor(place).astype(np.intp).reshape(-1)
     high = np.minimum(low + 1, n - 1)
-    weight = place - low  # of the upper value: numpy's linear method
-    if ranked.dtype.kind == "f":  # float32 stays float32, as numpy's
-        weight = weight.astype(ranked.dtype)
-    below, above = ranked[..., low.reshape(-1)], ranked[..., high.reshape(-1)]
+    weight = place - low.reshape(place.shape)  # of the upper value: numpy's linear method
+    if rows.dtype.kind == "f":  # float32 stays float32, as numpy's
+        weight = weight.astype(rows.dtype)
+    # Only the ranks each quantile is made of are taken, in one node: sorting all of x as a
+    # node would gather every element forward and scatter every one back.
+    ranks = np.concatenate([low, high])
+    picked = TakeAlongAxis.apply(rows, index=_along(shape, order[..., ranks], len(shape) - 1))
+    below, above = picked[..., :low.size], picked[..., low.size:]
     mixed = below + (above - below) * weight.reshape(-1)  # kept axes, then q's, flattened
     # numpy's quantile of a slice holding a NaN is NaN. NaN sorts last, where the mix above
     # passes it by: PyTorch's takes that element, and so gives it the gradient.
-    nan = np.isnan(ranked.data[..., -1:])
+    last = order[..., -1:]
+    nan = np.isnan(np.take_along_axis(rows.data, last, axis=-1))
     if nan.any():
-        mixed = where(nan, ranked[..., -1:], mixed)
+        mixed = where(nan, TakeAlongAxis.apply(rows, index=_along(shape, last, len(shape) - 1)),
+                      mixed)
     out_kept = tuple(1 if d in axes else data.shape[d] for d in range(data.ndim)) if keepdims \
         else tuple(data.shape[d] for d in kept)
     # q's axes first, as numpy puts them
