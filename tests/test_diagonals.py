@@ -57,6 +57,24 @@ def test_triu_and_tril_keep_a_triangle_and_pass_its_gradient_only():
     np.testing.assert_array_equal(z.data, [[1, 0, 0], [1, 1, 0], [1, 1, 1]])
 
 
+
+def test_where_with_a_constant_side_gives_the_other_sides_gradient_as_with_two_tensors():
+    """A constant side (triu's zeros) gets no gradient computed; the side that needs one gets
+    the same as when both do."""
+    rng = np.random.default_rng(2)
+    X, Y, G = rng.standard_normal((3, 3, 4))
+    keep = X > 0
+    both = [gg.Tensor(X, requires_grad=True), gg.Tensor(Y, requires_grad=True)]
+    gg.where(keep, *both).backward(G)
+    for side in (0, 1):
+        inputs = [X, Y]
+        inputs[side] = gg.Tensor(inputs[side], requires_grad=True)
+        gg.where(keep, *inputs).backward(G)
+        np.testing.assert_array_equal(inputs[side].grad, both[side].grad)
+        np.testing.assert_array_equal(inputs[side].grad, np.where(keep, G, 0) if side == 0
+                                      else np.where(keep, 0, G))
+    assert gg.gradgradcheck(lambda x: gg.triu(x, 1) ** 2, [X])
+
 def test_triu_of_a_vector_lays_it_out_as_rows_as_numpy_does():
     np.testing.assert_array_equal(gg.triu([1.0, 2.0, 3.0]).data, np.triu([1.0, 2.0, 3.0]))
 

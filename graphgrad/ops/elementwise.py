@@ -338,9 +338,11 @@ class Where(Function):
     def backward(ctx, grad):
         condition = ctx.condition
         x_shape, y_shape = ctx.shapes
+        # a constant side (triu's and tril's zeros, a mask's fill) costs no where and no sum
+        need_x, need_y = ctx.needs_input_grad
         return (
-            unbroadcast(np.where(condition, grad, 0), x_shape),
-            unbroadcast(np.where(condition, 0, grad), y_shape),
+            unbroadcast(np.where(condition, grad, 0), x_shape) if need_x else None,
+            unbroadcast(np.where(condition, 0, grad), y_shape) if need_y else None,
         )
 
 
