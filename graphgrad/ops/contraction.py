@@ -21,6 +21,7 @@ import numpy as np
 from graphgrad.errors import ArgumentError, GraphgradTypeError, describe, setting_text, shape_of
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _same_float
+from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor
 
 _LETTERS = string.ascii_letters  # the labels numpy's einsum takes
@@ -477,7 +478,6 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     products along ``axisc`` of the output. Products and differences of components, so its
     gradients are theirs: d(a x b)/da . g = b x g."""
     from graphgrad.ops.rearrange import _one_axis, moveaxis
-    from graphgrad.ops.shape import Stack
 
     if axis is not None:
         axisa = axisb = axisc = axis
@@ -488,8 +488,28 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
             f"cross of {describe(_shown(a))} and {describe(_shown(b))}: the vectors along "
             f"axisa ({us.shape[-1]} components) and axisb ({vs.shape[-1]}) must have 3 "
             "components each (pad 2-vectors with a third, 0, first: gg.pad(v, (0, 1)) for one)")
-    u = [us[..., i] for i in range(3)]
-    v = [vs[..., i] for i in range(3)]
-    c = Stack.apply(u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],
-                    u[0] * v[1] - u[1] * v[0], axis=-1)
+    c = Cross.apply(us, vs)
     return moveaxis(c, -1, _one_axis(axisc, c.ndim, c, "cross", "axisc"))
+
+
+class Cross(Function):
+    """z = u x v of the 3-vectors along the last axis (the other axes broadcast);
+    du = v x dz, dv = dz x u (as g . (u x v) = u . (v x g) = v . (g x u)), each summed over
+    the axes it was broadcast along. One node where the six products of components, their
+    differences and a stack would each be one, and each slice's backward an array of zeros."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, u, v):
+        if u.dtype is not v.dtype:
+            u, v = _same_float(u, v)
+        ctx.save_for_backward(u, v)
+        return np.cross(u, v)
+
+    @staticmethod
+    def backward(ctx, grad):
+        u, v = ctx.saved
+        need_u, need_v = ctx.needs_input_grad
+        return (unbroadcast(Cross.call(v, grad), u.shape) if need_u else None,
+                unbroadcast(Cross.call(grad, u), v.shape) if need_v else None)
