@@ -44,6 +44,30 @@ def test_average_with_weights_is_sum_of_products_over_sum_of_weights_in_both_inp
     np.testing.assert_allclose(w.grad, (np.array([1.0, 3.0]) - 2.5) / 4)
 
 
+
+@pytest.mark.parametrize("spread", [False, True], ids=["weights of x's shape", "1-D weights"])
+def test_constant_weights_and_weights_with_a_gradient_give_one_average(spread):
+    """Constant weights have their sum taken without nodes; weights that need a gradient go
+    through the graph: both give numpy's average, x the same gradient, w/sum(w)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3, 4))
+    W = rng.uniform(0.5, 2.0, (4,) if spread else (3, 4))
+    G = rng.standard_normal(3)
+    weights_along = W if not spread else np.broadcast_to(W, X.shape)
+    for w in (W, gg.Tensor(W, requires_grad=True)):
+        x = gg.Tensor(X, requires_grad=True)
+        avg, total = gg.average(x, axis=1, weights=w, returned=True)
+        np.testing.assert_allclose(avg.data, np.average(X, axis=1, weights=W), rtol=1e-14)
+        np.testing.assert_allclose(total.data, weights_along.sum(axis=1), rtol=1e-14)
+        avg.backward(G)
+        np.testing.assert_allclose(
+            x.grad, G[:, None] * weights_along / weights_along.sum(axis=1, keepdims=True),
+            rtol=1e-14)
+    assert gg.gradcheck(lambda x: gg.average(x, 1, weights=W), [X])
+    assert gg.gradcheck(lambda x, w: gg.average(x, 1, weights=w), [X, W])
+    assert gg.gradgradcheck(lambda x, w: gg.average(x, 1, weights=w) ** 2, [X, W])
+
+
 def test_cross_of_the_axes_vectors_and_its_gradient_b_cross_g():
     a = gg.Tensor([1.0, 0.0, 0.0], requires_grad=True)
     b = gg.Tensor([0.0, 1.0, 0.0], requires_grad=True)

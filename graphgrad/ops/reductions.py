@@ -486,9 +486,15 @@ def average(x: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
         spread[int(axis) % data.ndim] = w_shape[0]
         weights = Reshape.apply(weights, shape=tuple(spread))
     total = Sum.apply(Mul.apply(weights, x), axis=axis, keepdims=keepdims)
-    if w_shape != data.shape:  # the weights spread along the other axes, as x's elements
-        weights = Mul.apply(weights, np.ones(data.shape, dtype=total.dtype))
-    scale = Sum.apply(weights, axis=axis, keepdims=keepdims)
+    if isinstance(weights, Tensor) and weights.requires_grad:
+        if w_shape != data.shape:  # the weights spread along the other axes, as x's elements
+            weights = Mul.apply(weights, np.ones(data.shape, dtype=total.dtype))
+        scale = Sum.apply(weights, axis=axis, keepdims=keepdims)
+    else:  # constant weights have a constant sum: the same ops, run without nodes
+        w = (weights if isinstance(weights, Tensor) else Tensor(weights)).data
+        if w_shape != data.shape:
+            w = Mul.call(w, np.ones(data.shape, dtype=total.dtype))
+        scale = Tensor(Sum.call(w, axis=axis, keepdims=keepdims))
     if (scale.data == 0).any():
         raise ArgumentError(f"average of {describe(shown)}: the weights sum to 0 along the "
                             "axes averaged over, so the average is 0 / 0; give weights with a "
