@@ -68,6 +68,16 @@ def test_constant_weights_and_weights_with_a_gradient_give_one_average(spread):
     assert gg.gradgradcheck(lambda x, w: gg.average(x, 1, weights=w) ** 2, [X, W])
 
 
+def test_diff_of_an_axis_of_one_or_no_elements_gives_x_a_gradient_of_its_shape():
+    for n in (0, 1, 2):
+        x = gg.Tensor(np.ones((n, 3)), requires_grad=True)
+        y = gg.diff(x, 2, axis=0)
+        assert y.shape == np.diff(x.data, 2, axis=0).shape
+        y.sum().backward()
+        np.testing.assert_array_equal(x.grad, np.zeros((n, 3)))
+    assert gg.gradgradcheck(lambda x: gg.diff(x, 2, axis=0) ** 2,
+                            [np.arange(12.0).reshape(4, 3) ** 2])
+
 def test_cross_of_the_axes_vectors_and_its_gradient_b_cross_g():
     a = gg.Tensor([1.0, 0.0, 0.0], requires_grad=True)
     b = gg.Tensor([0.0, 1.0, 0.0], requires_grad=True)

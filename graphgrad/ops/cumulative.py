@@ -1,6 +1,6 @@
 """Running sums along an axis: cumsum, as numpy's (the output has the input's shape, or the
 flattened input's when ``axis`` is None); and its inverse, diff, the differences of
-neighbours, built on slices and a subtraction."""
+neighbours (`Diff`, whose backward `DiffAdjoint` runs the other way)."""
 from __future__ import annotations
 
 import functools
@@ -16,7 +16,6 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.function import Function
-from graphgrad.ops.indexing import GetItem
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.shape import BroadcastTo, Concatenate
@@ -61,6 +60,43 @@ class Cumsum(Function):
         return dx.reshape(ctx.in_shape) if ctx.flat else dx
 
 
+class Diff(Function):
+    """y = x[1:] - x[:-1] along ``axis`` (one shorter there);  dx = `DiffAdjoint` of dy:
+    dx[i] = dy[i - 1] - dy[i], with dy[-1] and dy[n - 1] taken as 0"""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis, ctx.length = axis, x.shape[axis]
+        before = (slice(None),) * axis
+        return x[before + (slice(1, None),)] - x[before + (slice(None, -1),)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiffAdjoint.call(grad, axis=ctx.axis, length=ctx.length)
+
+
+class DiffAdjoint(Function):
+    """y = x sent back through Diff: ``length`` along ``axis`` (one longer, but 0 for 0),
+    y[i] = x[i - 1] - x[i] (x[-1] and x[n] taken as 0);  dx = Diff of dy. One array written
+    twice, where slicing x twice and subtracting would build two arrays of zeros and add
+    them."""
+
+    @staticmethod
+    def forward(ctx, x, axis, length):
+        ctx.axis = axis
+        shape = list(x.shape)
+        shape[axis] = length
+        y = np.zeros(shape, dtype=x.dtype)
+        before = (slice(None),) * axis
+        y[before + (slice(1, None),)] = x
+        y[before + (slice(None, -1),)] -= x
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diff.call(grad, axis=ctx.axis)
+
+
 def _running_sum(x: np.ndarray, axis: int) -> np.ndarray:
     """np.cumsum of x along ``axis`` (an int from 0, checked); float32 and float16 sums add
     up in float64 and are rounded once, as `Sum`'s: numpy adds one by one, and the error of
@@ -91,8 +127,8 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
          ) -> Tensor:
     """The differences of neighbours along ``axis``, out[i] = x[i + 1] - x[i], taken ``n``
     times, as np.diff (the axis gets n shorter); ``prepend`` and ``append`` (numbers, or
-    tensors with x's shape but along the axis) are joined to x's ends first. Slices and a
-    subtraction, so the gradient is theirs: cumsum's inverse, running the other way."""
+    tensors with x's shape but along the axis) are joined to x's ends first. The gradient is
+    cumsum's inverse, running the other way."""
     data = array_of(x, "x", "diff")
     shown = x if isinstance(x, (Tensor, np.ndarray)) else data
     n = whole_number(n, "n (the number of times to take differences)", "diff", least=0)
@@ -106,10 +142,8 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
         pieces = [_end(prepend, "prepend", data, axis, shown), x,
                   _end(append, "append", data, axis, shown)]
         x = Concatenate.apply(*(p for p in pieces if p is not None), axis=axis)
-    before = (slice(None),) * axis
-    later, earlier = before + (slice(1, None),), before + (slice(None, -1),)
     for _ in range(n):
-        x = GetItem.apply(x, index=later) - GetItem.apply(x, index=earlier)
+        x = Diff.apply(x, axis=axis)
     return x
 
 
