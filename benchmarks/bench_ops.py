@@ -131,15 +131,15 @@ def quantile(X, G, q):
     """numpy's linear method along axis 1: the sorted row's two values around q (n - 1)."""
     n = X.shape[1]
     order = np.argsort(X, axis=1, kind="stable")
-    ranked = np.take_along_axis(X, order, 1)
     place = q * (n - 1)
     low = int(np.floor(place))
     high, weight = min(low + 1, n - 1), place - low
+    below, above = np.take_along_axis(X, order[:, [low, high]], 1).T
     dX = np.zeros_like(X)
     rows = np.arange(X.shape[0])
     dX[rows, order[:, low]] = G * (1 - weight)
     dX[rows, order[:, high]] += G * weight
-    return [ranked[:, low] + (ranked[:, high] - ranked[:, low]) * weight, dX]
+    return [below + (above - below) * weight, dX]
 
 
 def _on_diagonal(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
