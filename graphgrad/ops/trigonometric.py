@@ -21,6 +21,20 @@ from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor
 
 
+def _in_range(s: Any, low: float = 0.0) -> bool:
+    """Whether every element of s (an array, or under create_graph a tensor) is finite and at
+    least ``low``: where x*x + y*y neither overflowed nor underflowed, it is a quarter of the
+    time of np.hypot (libm's, 27 us for 64 x 64 float64), which is kept for the rest."""
+    values = s.data if isinstance(s, Tensor) else s
+    return bool(np.isfinite(values).all() and (values >= low).all())
+
+
+def _squares_fit(x: Any) -> bool:
+    """float32 and float64, whose squares overflow only from 1.8e19 and 1.3e154: float16's do
+    from 256, so it always takes hypot."""
+    return x.dtype.kind == "f" and x.dtype.itemsize >= 4
+
+
 class Tan(Function):
     """y = tan x;  dy/dx = 1 + y**2"""
 
@@ -75,6 +89,11 @@ class Arctan(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
+        if _squares_fit(x):
+            with np.errstate(over="ignore"):  # an overflow takes hypot, below
+                square = 1 + x * x
+            if _in_range(square):
+                return grad / square
         # 1 / hypot(x, 1)**2, not 1 / (1 + x*x): x*x overflows (float16 from |x| = 256),
         # making it 0
         r = np.hypot(x, 1)
@@ -105,6 +124,13 @@ class Arctan2(Function):
     def backward(ctx, grad):
         y, x = ctx.saved
         y_shape, x_shape = ctx.shapes
+        if _squares_fit(x):
+            with np.errstate(over="ignore", under="ignore"):  # either takes hypot, below
+                square = x * x + y * y
+            # neither overflowed nor underflowed (the origin, 0, takes hypot's NaN too)
+            if _in_range(square, np.finfo(square.dtype).tiny):
+                return (unbroadcast(grad * (x / square), y_shape),
+                        unbroadcast(-grad * (y / square), x_shape))
         # x / r / r, not x / (x*x + y*y): x*x overflows float16 from |x| = 256 and float64
         # from 1e154, which made the gradient 0 (and x / r, at most 1, before the second
         # division, which 1 / r**2 would underflow)
@@ -182,6 +208,11 @@ class Arcsinh(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
+        if _squares_fit(x):
+            with np.errstate(over="ignore"):  # an overflow takes hypot, below
+                square = x * x + 1
+            if _in_range(square):
+                return grad / np.sqrt(square)
         # hypot, not sqrt(x*x + 1): x*x overflows (float16 from |x| = 256), making it 0
         return grad / np.hypot(x, 1)
 
