@@ -243,3 +243,48 @@ def test_an_empty_array_says_it_is_empty_and_its_shape():
     red = {(tail, head): text for tail, head, text in edges(source)[1]}
     assert red[(ids["Mul"], ids["x"])] == "2: dx: empty (0, 3)"
     assert red[(ids["Sum"], ids["y"])] == "1: dy: empty (0, 3)"
+
+
+def _op_labels(J: gg.Tensor) -> list[str]:
+    """The labels of J's graph's op nodes (the tensors' boxes left out), in DOT order."""
+    source = viz.to_dot(J, legend=False)
+    ops = [node_label(source, i) for name, i in node_ids(source).items()
+           if name[:1].isupper() and not name.startswith(("J", "x"))]
+    return [label.replace("&lt;", "<").replace("&gt;", ">") for label in ops]
+
+
+def _summed(y: gg.Tensor) -> gg.Tensor:
+    J = y.sum()
+    J.name = "J"
+    return J
+
+
+def test_sort_reads_as_the_axis_given_not_the_index_built_from_it():
+    # It read "index=(<int64 array (50, 1)>, <int64 array (50,…" for gg.sort(x, axis=1)
+    x = gg.Tensor(np.random.default_rng(0).standard_normal((50, 4)), requires_grad=True,
+                  name="x")
+    assert _op_labels(_summed(gg.sort(x, axis=1))) == ["Sort | axis=1", "Sum | axis=None |"
+                                                       " keepdims=False"]
+    assert _op_labels(_summed(gg.sort(x)))[0] == "Sort | axis=1"  # the last axis, from 0
+    assert _op_labels(_summed(gg.sort(x, axis=0)))[0] == "Sort | axis=0"
+    # the flattened x: one node, no Reshape before it
+    assert _op_labels(_summed(gg.sort(x, axis=None)))[0] == "Sort | axis=None"
+
+
+def test_take_along_axis_reads_as_its_indices_and_axis():
+    q = gg.Tensor(np.arange(20.0).reshape(5, 4), requires_grad=True, name="x")
+    actions = np.array([[1], [0], [3], [2], [1]])
+    labels_ = _op_labels(_summed(gg.take_along_axis(q, actions, 1)))
+    assert labels_[0] == "TakeAlongAxis | indices=<int64 array (5, 1)> | axis=1"
+    # a few indices are shown whole; negative ones counted from the end
+    labels_ = _op_labels(_summed(gg.take_along_axis(q, np.array([1, -1, 3]), None)))
+    assert labels_[0] == "TakeAlongAxis | indices=[1, 19, 3] | axis=None"
+
+
+def test_quantile_takes_the_ranks_it_mixes_in_one_labelled_node():
+    x = gg.Tensor(np.arange(20.0).reshape(5, 4), requires_grad=True, name="x")
+    labels_ = _op_labels(_summed(gg.quantile(x, 0.3, axis=1)))
+    # along the last axis of a matrix: no Transpose or Reshape that change nothing before it
+    assert labels_[0] == "TakeAlongAxis | indices=<int64 array (5, 2)> | axis=1"
+    assert _op_labels(_summed(gg.median(x)))[:2] == [
+        "Reshape | shape=(20,)", "TakeAlongAxis | indices=[9, 10] | axis=0"]

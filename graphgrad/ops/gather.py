@@ -15,7 +15,6 @@ from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, descri
 from graphgrad.function import Function
 from graphgrad.ops.indexing import GetItem
 from graphgrad.ops.rearrange import _one_axis
-from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
 
@@ -24,15 +23,17 @@ class TakeAlongAxis(GetItem):
     alongside (np.take_along_axis): y[i, j] = x[i, indices[i, j]] for axis 1;
     dx = zeros with dy added where each element came from (repeated indices add up).
 
-    The index is the tuple of integer arrays `_along` builds (indices from 0), as GetItem's;
-    both ways go through the elements' places in x raveled: numpy's add.at is several times
-    faster with one flat index than with a tuple of arrays."""
+    ``indices`` count from 0 (our own copy: the caller's were copied when checked); ``axis``
+    None takes from x raveled. Both ways go through the elements' places in x raveled:
+    numpy's add.at is several times faster with one flat index than with a tuple of arrays.
+    The node keeps the indices and the axis the user gave, so a picture reads
+    ``indices=<int64 array (m, 1)>, axis=1`` rather than the index tuple built from them."""
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx, x, indices, axis):
         ctx.in_shape = x.shape
-        ctx.index = index  # our own: the caller's indices were copied when checked
-        ctx.flat = flat = _flat(index, x.shape)
+        ctx.flat = flat = indices if axis is None else _flat(
+            _along(x.shape, indices, axis), x.shape)
         return x.reshape(-1)[flat]
 
     @staticmethod
@@ -41,11 +42,22 @@ class TakeAlongAxis(GetItem):
 
 
 class Sort(TakeAlongAxis):
-    """y = x sorted along an axis (x taken in the order np.argsort finds, a stable sort);
-    dx = dy sent back to where each element came from, ties each to its own element.
+    """y = x sorted along ``axis`` (x raveled when None), x taken in the order np.argsort
+    finds (a stable sort); dx = dy sent back to where each element came from, ties each to
+    its own element.
 
     The order is a permutation: each element is taken once, so backward puts the gradient in
     place rather than adding it up."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.in_shape = x.shape
+        if axis is None:
+            ctx.flat = flat = np.argsort(x.reshape(-1), kind="stable")
+        else:
+            order = np.argsort(x, axis=axis, kind="stable")
+            ctx.flat = flat = _flat(_along(x.shape, order, axis), x.shape)
+        return x.reshape(-1)[flat]
 
     @staticmethod
     def backward(ctx, grad):
@@ -118,10 +130,12 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
     shown, shape = x if isinstance(x, (Tensor, np.ndarray)) else data, data.shape
     index = _checked_indices(shape, indices, axis, shown, "take_along_axis")
     if axis is None:  # from the flattened x
-        x, shape, axis = Reshape.apply(x, shape=(-1,)), (int(np.prod(shape)),), 0
-    axis = int(axis) % len(shape)
-    index[index < 0] += shape[axis]  # from the end: from 0, as the places in x need
-    return TakeAlongAxis.apply(x, index=_along(shape, index, axis))
+        n = int(np.prod(shape))
+    else:
+        axis = int(axis) % len(shape)
+        n = shape[axis]
+    index[index < 0] += n  # from the end: from 0, as the places in x need
+    return TakeAlongAxis.apply(x, indices=index, axis=axis)
 
 
 def _checked_indices(shape: tuple[int, ...], indices: Any, axis: Any, shown: Any,
@@ -189,10 +203,6 @@ def sort(x: Any, axis: int | None = -1) -> Tensor:
     NaNs sort to the end."""
     data = array_of(x, "x", "sort")
     shown = x if isinstance(x, (Tensor, np.ndarray)) else data
-    if axis is None:
-        x = Reshape.apply(x, shape=(-1,))
-        data, axis = data.reshape(-1), 0
-    else:
+    if axis is not None:
         axis = _one_axis(axis, data.ndim, shown, "sort", tail=_FLATTENED)
-    order = np.argsort(data, axis=axis, kind="stable")
-    return Sort.apply(x, index=_along(data.shape, order, axis))
+    return Sort.apply(x, axis=axis)

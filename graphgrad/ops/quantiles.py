@@ -19,7 +19,7 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.ops.elementwise import where
-from graphgrad.ops.gather import TakeAlongAxis, _along
+from graphgrad.ops.gather import TakeAlongAxis
 from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.shape import Reshape, Transpose
 from graphgrad.tensor import Tensor
@@ -87,8 +87,12 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
         raise ArgumentError(f"{op} of {describe(shown)} over axes {axes}: there are no values "
                             "to take a quantile of (numpy gives nan)")
     # the reduced axes last, as one, and sorted along it
-    moved = Transpose.apply(x, axes=tuple(kept + list(axes))) if axes else x
-    rows = Reshape.apply(moved, shape=tuple(data.shape[d] for d in kept) + (n,))
+    # (no node for a move or a reshape that changes nothing: the last axis of a matrix)
+    moving = tuple(kept + list(axes))
+    moved = Transpose.apply(x, axes=moving) if moving != tuple(range(data.ndim)) else x
+    target = tuple(data.shape[d] for d in kept) + (n,)
+    rows = (moved if type(moved) is Tensor and moved.shape == target
+            else Reshape.apply(moved, shape=target))
     shape = rows.data.shape
     order = np.argsort(rows.data, axis=-1, kind="stable")
     place = fractions * (n - 1)
@@ -100,7 +104,7 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     # Only the ranks each quantile is made of are taken, in one node: sorting all of x as a
     # node would gather every element forward and scatter every one back.
     ranks = np.concatenate([low, high])
-    picked = TakeAlongAxis.apply(rows, index=_along(shape, order[..., ranks], len(shape) - 1))
+    picked = TakeAlongAxis.apply(rows, indices=order[..., ranks], axis=len(shape) - 1)
     below, above = picked[..., :low.size], picked[..., low.size:]
     mixed = below + (above - below) * weight.reshape(-1)  # kept axes, then q's, flattened
     # numpy's quantile of a slice holding a NaN is NaN. NaN sorts last, where the mix above
@@ -108,7 +112,7 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     last = order[..., -1:]
     nan = np.isnan(np.take_along_axis(rows.data, last, axis=-1))
     if nan.any():
-        mixed = where(nan, TakeAlongAxis.apply(rows, index=_along(shape, last, len(shape) - 1)),
+        mixed = where(nan, TakeAlongAxis.apply(rows, indices=last, axis=len(shape) - 1),
                       mixed)
     out_kept = tuple(1 if d in axes else data.shape[d] for d in range(data.ndim)) if keepdims \
         else tuple(data.shape[d] for d in kept)
