@@ -112,3 +112,16 @@ def test_bad_arguments_are_refused_by_name(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value) == message
+
+
+def test_the_gradient_of_triu_and_tril_of_a_vector_sums_its_rows():
+    # triu([a, b, c]) is [[a, b, c], [0, b, c], [0, 0, c]]: a is kept once, b twice, c thrice
+    x = gg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    gg.triu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 2, 3])
+    x.grad = None
+    gg.tril(x, 1).sum().backward()  # [[a, b, 0], [a, b, c], [a, b, c]]
+    np.testing.assert_array_equal(x.grad, [3, 3, 2])
+    v = np.array([0.5, -1.0, 2.0])
+    assert gg.gradgradcheck(lambda x: gg.triu(x, -1) ** 2, [v])
+    assert gg.gradgradcheck(lambda x: gg.tril(x) ** 2, [v])

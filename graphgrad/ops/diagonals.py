@@ -1,7 +1,8 @@
 """Diagonals and triangles of matrices, as numpy's functions of the same names: diagonal, diag,
 trace, triu, tril. `Diagonal` takes a diagonal out and `DiagEmbed` puts one into zeros, each
-the other's backward; trace sums a diagonal, and triu and tril keep a triangle with `where`.
-Depends on `function`, `ops.elementwise`, `ops.reductions`, `ops.rearrange`, `errors`.
+the other's backward; trace sums a diagonal, and `Triu` and `Tril` keep a triangle, each its
+own backward.
+Depends on `function`, `ops.broadcasting`, `ops.reductions`, `ops.rearrange`, `errors`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
 from graphgrad.function import Function
-from graphgrad.ops.elementwise import where
+from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import Sum
 from graphgrad.tensor import Tensor
@@ -64,6 +65,36 @@ class DiagEmbed(Function):
     @staticmethod
     def backward(ctx, grad):
         return Diagonal.call(grad, offset=ctx.offset, axis1=ctx.axis1, axis2=ctx.axis2)
+
+
+class Triu(Function):
+    """y = x with the elements below its diagonal k set to 0, of the matrices in the last two
+    axes (np.triu; a 1-D x is laid out as the rows of a square matrix); dx = dy with the same
+    elements set to 0 (summed over those rows for a 1-D x)"""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.in_shape, ctx.k = x.shape, k
+        return np.triu(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(Triu.call(grad, k=ctx.k), ctx.in_shape)
+
+
+class Tril(Function):
+    """y = x with the elements above its diagonal k set to 0, of the matrices in the last two
+    axes (np.tril; a 1-D x is laid out as the rows of a square matrix); dx = dy with the same
+    elements set to 0 (summed over those rows for a 1-D x)"""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.in_shape, ctx.k = x.shape, k
+        return np.tril(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(Tril.call(grad, k=ctx.k), ctx.in_shape)
 
 
 def _shown(x: Any) -> Any:
@@ -131,11 +162,7 @@ def _triangle(x: Any, k: Any, op: str, lower: bool) -> Tensor:
     if data.ndim == 0:
         raise ArgumentError(f"{op} of {describe(_shown(x))}: a number has no triangle; give a "
                             "matrix (or a stack of them, the matrices in the last two axes)")
-    # numpy's own mask, of the last two axes (a 1-D x is laid out as rows of a square matrix)
-    n, m = data.shape[-2:] if data.ndim > 1 else (data.shape[-1],) * 2
-    keep = np.tri(n, m, k if lower else k - 1, dtype=bool)
-    zero = np.zeros((), data.dtype)
-    return where(keep, x, zero) if lower else where(keep, zero, x)
+    return Tril.apply(x, k=k) if lower else Triu.apply(x, k=k)
 
 
 def triu(x: Any, k: int = 0) -> Tensor:
