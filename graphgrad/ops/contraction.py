@@ -481,15 +481,20 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
 
     if axis is not None:
         axisa = axisb = axisc = axis
-    us = moveaxis(a, _one_axis(axisa, len(shape_of(a)), _shown(a), "cross", "axisa"), -1)
-    vs = moveaxis(b, _one_axis(axisb, len(shape_of(b)), _shown(b), "cross", "axisb"), -1)
-    if us.shape[-1] != 3 or vs.shape[-1] != 3:
+    # the vectors last, where Cross takes them: no node for a move that changes nothing
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    axisa = _one_axis(axisa, na, _shown(a), "cross", "axisa")
+    axisb = _one_axis(axisb, nb, _shown(b), "cross", "axisb")
+    us = a if axisa == na - 1 else moveaxis(a, axisa, -1)
+    vs = b if axisb == nb - 1 else moveaxis(b, axisb, -1)
+    if shape_of(us)[-1] != 3 or shape_of(vs)[-1] != 3:
         raise ArgumentError(
             f"cross of {describe(_shown(a))} and {describe(_shown(b))}: the vectors along "
-            f"axisa ({us.shape[-1]} components) and axisb ({vs.shape[-1]}) must have 3 "
+            f"axisa ({shape_of(us)[-1]} components) and axisb ({shape_of(vs)[-1]}) must have 3 "
             "components each (pad 2-vectors with a third, 0, first: gg.pad(v, (0, 1)) for one)")
     c = Cross.apply(us, vs)
-    return moveaxis(c, -1, _one_axis(axisc, c.ndim, c, "cross", "axisc"))
+    axisc = _one_axis(axisc, c.ndim, c, "cross", "axisc")
+    return c if axisc == c.ndim - 1 else moveaxis(c, -1, axisc)
 
 
 class Cross(Function):
