@@ -287,6 +287,9 @@ def test_quantile_takes_the_ranks_it_mixes_in_one_labelled_node():
     labels_ = _op_labels(_summed(gg.quantile(x, 0.3, axis=1)))
     # along the last axis of a matrix: no Transpose or Reshape that change nothing before it
     assert labels_[0] == "TakeAlongAxis | indices=<int64 array (5, 2)> | axis=1"
+    # one q: no Transpose of its axis of size 1 after it, which moved no element
+    assert [label.split(" |")[0] for label in labels_] == [
+        "TakeAlongAxis", "GetItem", "GetItem", "Sub", "Mul", "Add", "Reshape", "Sum"]
     assert _op_labels(_summed(gg.median(x)))[:2] == [
         "Reshape | shape=(20,)", "TakeAlongAxis | indices=[9, 10] | axis=0"]
 

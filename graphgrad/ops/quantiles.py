@@ -118,5 +118,8 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
         else tuple(data.shape[d] for d in kept)
     # q's axes first, as numpy puts them
     k = len(kept)
-    front = Transpose.apply(mixed, axes=(k,) + tuple(range(k))) if k else mixed
-    return Reshape.apply(front, shape=fractions.shape + out_kept)
+    # (one q: its axis, of size 1, moves no element, and a shape already right needs no node)
+    front = Transpose.apply(mixed, axes=(k,) + tuple(range(k))) if k and low.size > 1 \
+        else mixed
+    shape = fractions.shape + out_kept
+    return front if front.shape == shape else Reshape.apply(front, shape=shape)
