@@ -312,3 +312,14 @@ def test_cross_of_vectors_along_the_last_axis_is_one_node():
     # vectors along axis 0: each moved last and the products moved back, as asked
     moved = _op_labels(_summed(gg.cross(a.T, b.T, axis=0)))
     assert moved[-3:] == ["Cross", "Transpose | axes=(1, 0)", "Sum | axis=None | keepdims=False"]
+
+
+def test_kron_reshapes_only_the_operand_with_fewer_axes():
+    # Each operand had a Reshape to its own shape ("Reshape | shape=(2, 2)" of a (2, 2) one)
+    a = gg.Tensor(np.eye(2), requires_grad=True, name="x")
+    b = gg.Tensor(np.ones((2, 3)), requires_grad=True, name="x2")
+    assert _op_labels(_summed(gg.kron(a, b))) == [
+        "Einsum | subscripts='ab,cd->acbd'".replace("'", "&#x27;"), "Reshape | shape=(4, 6)",
+        "Sum | axis=None | keepdims=False"]
+    v = gg.Tensor(np.ones(2), requires_grad=True, name="x")
+    assert _op_labels(_summed(gg.kron(v, b)))[0] == "Reshape | shape=(1, 2)"

@@ -466,8 +466,10 @@ def kron(a: Any, b: Any) -> Tensor:
     shape_b = (1,) * (d - len(shape_b)) + shape_b
     terms_a, terms_b = _letters(d), _letters(d, d)
     pairs = "".join(x + y for x, y in zip(terms_a, terms_b))
-    blocks = einsum(f"{terms_a},{terms_b}->{pairs}", Reshape.apply(a, shape=shape_a),
-                    Reshape.apply(b, shape=shape_b))
+    # leading axes of size 1 only for the operand with fewer: no node for a reshape to itself
+    blocks = einsum(f"{terms_a},{terms_b}->{pairs}",
+                    a if len(shape_of(a)) == d else Reshape.apply(a, shape=shape_a),
+                    b if len(shape_of(b)) == d else Reshape.apply(b, shape=shape_b))
     return Reshape.apply(blocks, shape=tuple(m * n for m, n in zip(shape_a, shape_b)))
 
 
