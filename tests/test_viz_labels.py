@@ -323,3 +323,36 @@ def test_kron_reshapes_only_the_operand_with_fewer_axes():
         "Sum | axis=None | keepdims=False"]
     v = gg.Tensor(np.ones(2), requires_grad=True, name="x")
     assert _op_labels(_summed(gg.kron(v, b)))[0] == "Reshape | shape=(1, 2)"
+
+
+def test_the_other_new_ops_read_as_what_was_written():
+    # Each graph's op nodes, J's Sum left out: the op's name and the settings given to it.
+    def x(*shape):
+        return gg.Tensor(np.linspace(0.1, 0.9, int(np.prod(shape))).reshape(shape),
+                         requires_grad=True, name="x")
+
+    cases = {
+        "diagonal": (gg.diagonal(x(3, 4), 1), ["Diagonal | offset=1 | axis1=0 | axis2=1"]),
+        "diag": (gg.diag(x(3), -1), ["DiagEmbed | shape=(4, 4) | offset=-1 | axis1=0 | axis2=1"]),
+        "trace": (gg.trace(x(3, 3)), ["Diagonal | offset=0 | axis1=0 | axis2=1",
+                                      "Sum | axis=-1 | keepdims=False"]),
+        "diff": (gg.diff(x(3, 5), n=2, axis=0), ["Diff | axis=0", "Diff | axis=0"]),
+        "cumsum": (gg.cumsum(x(3, 5), axis=1), ["Cumsum | axis=1"]),
+        "fliplr": (gg.fliplr(x(3, 2)), ["Flip | axis=1"]),
+        "rot90": (gg.rot90(x(3, 2)), ["Flip | axis=1", "Transpose | axes=(1, 0)"]),
+        "column_stack": (gg.column_stack([x(3)]), ["Reshape | shape=(-1, 1)",
+                                                  "Concatenate | axis=1"]),
+        "atleast_3d": (gg.atleast_3d(x(3)), ["Reshape | shape=(1, 3, 1)"]),
+        "copy": (gg.copy(x(3)), ["Copy"]),
+        "trigonometric": (gg.arctan2(gg.tan(x(2)), gg.hypot(x(2), x(2))),
+                          ["Tan", "Hypot", "Arctan2"]),
+        "hyperbolic": (gg.arctanh(gg.sinh(gg.arcsinh(gg.cosh(x(2)))) * 0.1),
+                       ["Cosh", "Arcsinh", "Sinh", "Mul", "Arctanh"]),
+        "powers": (gg.logaddexp(gg.exp2(x(2)), gg.log2(x(2))), ["Exp2", "Log2", "LogAddExp"]),
+        "more powers": (gg.reciprocal(gg.cbrt(gg.log10(x(2)))), ["Log10", "Cbrt", "Reciprocal"]),
+    }
+    for name, (y, expected) in cases.items():
+        J = y.sum()
+        J.name = "J"
+        read = [label for label in _op_labels(J) if not label.startswith("Sum | axis=None")]
+        assert read == expected, name
