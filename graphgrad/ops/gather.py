@@ -26,8 +26,9 @@ class TakeAlongAxis(GetItem):
     ``indices`` count from 0 (our own copy: the caller's were copied when checked); ``axis``
     None takes from x raveled. Both ways go through the elements' places in x raveled:
     numpy's add.at is several times faster with one flat index than with a tuple of arrays.
-    The node keeps the indices and the axis the user gave, so a picture reads
-    ``indices=<int64 array (m, 1)>, axis=1`` rather than the index tuple built from them."""
+    Its settings are the indices and the axis (from 0), what take_along_axis was given, so a
+    picture reads ``indices=<int64 array (m, 1)>, axis=1``; the tuple of index arrays they
+    make is built in forward."""
 
     @staticmethod
     def forward(ctx, x, indices, axis):
