@@ -106,7 +106,7 @@ def dstack(tup: Sequence[Any]) -> Tensor:
 
 
 def _needs_axes(m: Any, ndim: int, op: str, what: str) -> None:
-    have = array_of(m, "m", op).ndim
+    have = array_of_numbers(m, "m", op).ndim
     if have < ndim:
         shown = m if isinstance(m, (Tensor, np.ndarray)) else array_of(m, "m", op)
         raise ArgumentError(f"{op} of {describe(shown)}: {what}, so m needs at least {ndim} "

@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, describe, setting_text, shape_of
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    array_of_numbers,
+    describe,
+    setting_text,
+    shape_of,
+)
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _same_float
 from graphgrad.ops.broadcasting import unbroadcast
@@ -379,11 +386,19 @@ def _shown(x: Any) -> Any:
     return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x)
 
 
+def _numbers(a: Any, b: Any, op: str) -> None:
+    """Refuse an operand of ``op`` that holds no numbers, naming ``op``: not the einsum,
+    reshape or transpose it is made of."""
+    array_of_numbers(a, "a", op)
+    array_of_numbers(b, "b", op)
+
+
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     """The sum of products of a and b over the axes ``axes`` pairs, as np.tensordot: an int N
     pairs a's last N axes with b's first N (2 by default; 1 is a matrix product, 0 the outer
     product); a pair of sequences (or ints) names a's axes and b's, one to one. The output has
     a's other axes, then b's. An einsum, so its gradients are einsums too."""
+    _numbers(a, b, "tensordot")
     shape_a = shape_of(a)
     shape_b = shape_of(b)
     if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
@@ -448,6 +463,7 @@ def inner(a: Any, b: Any) -> Tensor:
     """The sums of products of a and b over their last axes, as np.inner: of two vectors
     their dot product, of A (m, k) and B (n, k) the (m, n) matrix A B^T; a number scales the
     other operand."""
+    _numbers(a, b, "inner")
     if () in (shape_of(a), shape_of(b)):
         return einsum("...,...->...", a, b)
     return tensordot(a, b, axes=(-1, -1))
@@ -459,6 +475,7 @@ def kron(a: Any, b: Any) -> Tensor:
     leading axes of size 1 first. An einsum of the two (an outer product) and a reshape."""
     from graphgrad.ops.shape import Reshape  # shape's module imports nothing from here
 
+    _numbers(a, b, "kron")
     shape_a = shape_of(a)
     shape_b = shape_of(b)
     d = max(len(shape_a), len(shape_b))
@@ -481,6 +498,7 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     gradients are theirs: d(a x b)/da . g = b x g."""
     from graphgrad.ops.rearrange import _one_axis, moveaxis
 
+    _numbers(a, b, "cross")
     if axis is not None:
         axisa = axisb = axisc = axis
     # the vectors last, where Cross takes them: no node for a move that changes nothing

@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, array_of, describe, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    array_of,
+    array_of_numbers,
+    describe,
+    setting_text,
+)
 from graphgrad.function import Function
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.ops.rearrange import _one_axis
@@ -109,7 +116,7 @@ def _int(value: Any, what: str, op: str) -> int:
 
 def _two_axes(x: Any, offset: Any, axis1: Any, axis2: Any, op: str) -> tuple[int, int, int]:
     """offset, axis1 and axis2 checked against x: ints, two different axes of x."""
-    ndim = array_of(x, "x", op).ndim
+    ndim = array_of_numbers(x, "x", op).ndim
     offset = _int(offset, "offset", op)
     if ndim < 2:
         raise ArgumentError(f"{op} of {describe(_shown(x))}: a diagonal needs two axes, x has "
@@ -135,7 +142,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 def diag(v: Any, k: int = 0) -> Tensor:
     """As np.diag: of a 1-D v of n elements, the (n + |k|, n + |k|) matrix with v on its
     diagonal k and zeros elsewhere; of a matrix, its diagonal k (`diagonal`)."""
-    ndim = array_of(v, "v", "diag").ndim
+    ndim = array_of_numbers(v, "v", "diag").ndim
     k = _int(k, "k", "diag")
     if ndim == 2:
         return diagonal(v, k)
@@ -157,7 +164,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 def _triangle(x: Any, k: Any, op: str, lower: bool) -> Tensor:
-    data = array_of(x, "x", op)
+    data = array_of_numbers(x, "x", op)  # not the Where inside
     k = _int(k, "k", op)
     if data.ndim == 0:
         raise ArgumentError(f"{op} of {describe(_shown(x))}: a number has no triangle; give a "

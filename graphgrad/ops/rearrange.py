@@ -231,7 +231,7 @@ def _ndim_and_shown(x: Any, op: str) -> tuple[int, Any]:
     one is raised: it costs more than the op)."""
     if type(x) is Tensor:
         return x.data.ndim, x
-    data = array_of(x, "x", op)
+    data = array_of_numbers(x, "x", op)
     return data.ndim, x if isinstance(x, (Tensor, np.ndarray)) else data
 
 

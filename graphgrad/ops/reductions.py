@@ -8,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, array_of, describe, flag, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    array_of_numbers,
+    describe,
+    flag,
+    setting_text,
+)
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import Div, Mul
 from graphgrad.ops.broadcasting import broadcast_gradient
@@ -461,7 +467,7 @@ def average(x: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
     `mean`."""
     flag(returned, "returned", "average")
     flag(keepdims, "keepdims", "average")
-    data = array_of(x, "x", "average")
+    data = array_of_numbers(x, "x", "average")  # not the Mean inside
     shown = x if isinstance(x, (Tensor, np.ndarray)) else data
     if weights is None:
         avg = Mean.apply(x, axis=axis, keepdims=keepdims)
@@ -469,7 +475,7 @@ def average(x: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
             return avg
         count = data.size // (avg.data.size or 1)
         return avg, Tensor(np.full(avg.shape, float(count), dtype=avg.dtype))
-    w_shape = np.shape(array_of(weights, "weights", "average"))
+    w_shape = np.shape(array_of_numbers(weights, "weights", "average"))
     if w_shape != data.shape:
         if axis is None:
             raise ArgumentError(

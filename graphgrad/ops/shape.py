@@ -15,6 +15,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     OpError,
     array_of,
+    array_of_numbers,
     describe,
     real_values,
     setting_text,
@@ -561,6 +562,7 @@ def _all_zero(value: Any) -> bool:
 def astype(x: Any, dtype: Any) -> Tensor:
     """x converted to ``dtype``. To another float dtype, gradients are converted back; to an
     integer or bool dtype the result is a constant, as in PyTorch: rounding has no gradient."""
+    array_of_numbers(x, "x", "astype")  # not the Cast inside
     try:
         dtype = np.dtype(dtype)
     except TypeError as exc:

@@ -1,0 +1,138 @@
+"""A tensor argument that holds no numbers is refused in the words of the function called.
+
+Every public function of ``gg.__all__`` that takes tensors is called below with one tensor
+argument replaced by a value that holds no numbers (a string, None, a list holding None, an
+array of Python objects), the other arguments valid. Each must raise a `gg.GraphgradError`
+whose message begins with the name of the function the user called (``kron: ...`` or
+``gg.kron ...``) and says the value needs numbers, not with the name of an op inside it
+(``Reshape: input 0 ...``). Functions made of several ops check their tensors up front with
+`graphgrad.errors.array_of_numbers`, naming themselves and the argument.
+
+The rule for a function that is one op: the op's class name is accepted when it is the
+function's name spelled as a class (``exp`` -> ``Exp``, ``log_softmax`` -> ``LogSoftmax``,
+``matmul`` -> ``MatMul``: the same letters, case and underscores aside), and for numpy's
+short aliases (``acos``) the name of the function they alias (``arccos`` -> ``Arccos``).
+Any other name, an inner op's, fails.
+"""
+import re
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+X = np.ones((2, 3))
+SQ = np.ones((3, 3))
+V = np.ones(3)
+IMG, W2 = np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2))
+SEQ, W1 = np.ones((1, 1, 4)), np.ones((1, 1, 2))
+NO_NUMBERS = {"str": "abc", "None": None, "list-None": [1.0, None],
+              "object-array": np.array([[1.0, None]], dtype=object)}
+
+# numpy's short spellings: the op is named for the function they alias
+ALIASES = {"acos": "arccos", "acosh": "arccosh", "asin": "arcsin", "asinh": "arcsinh",
+           "atan": "arctan", "atan2": "arctan2", "atanh": "arctanh"}
+
+ONE_TENSOR = [
+    "abs", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
+    "asin", "asinh", "atan", "atanh", "cbrt", "copy", "cos", "cosh", "cumsum", "diag",
+    "diagonal", "diff", "elu", "exp", "exp2", "expm1", "flip", "fliplr", "flipud", "gelu",
+    "leaky_relu", "log", "log10", "log1p", "log2", "log_sigmoid", "log_softmax", "logsumexp",
+    "max", "mean", "median", "min", "neg", "norm", "prod", "reciprocal", "relu", "rot90",
+    "sigmoid", "silu", "sin", "sinh", "softmax", "softplus", "sort", "sqrt", "squeeze", "std",
+    "sum", "tan", "tanh", "trace", "transpose", "tril", "triu", "var",
+    "atleast_1d", "atleast_2d", "atleast_3d",
+]
+TWO_TENSORS = [
+    "add", "arctan2", "atan2", "cross", "div", "fmax", "fmin", "hypot", "inner", "kron",
+    "logaddexp", "matmul", "maximum", "minimum", "mul", "outer", "pow", "sub", "tensordot",
+]
+# (function, which argument is replaced, the call given that argument)
+CALLS = (
+    [(name, "x", lambda b, name=name: getattr(gg, name)(b)) for name in ONE_TENSOR]
+    + [(name, arg, call) for name in TWO_TENSORS for arg, call in [
+        ("first", lambda b, name=name: getattr(gg, name)(b, SQ)),
+        ("second", lambda b, name=name: getattr(gg, name)(SQ, b))]]
+    + [
+        ("clip", "x", lambda b: gg.clip(b, 0.0, 1.0)),
+        ("where", "condition", lambda b: gg.where(b, X, X)),
+        ("where", "x", lambda b: gg.where(X > 0, b, X)),
+        ("where", "y", lambda b: gg.where(X > 0, X, b)),
+        ("astype", "x", lambda b: gg.astype(b, np.float32)),
+        ("broadcast_to", "x", lambda b: gg.broadcast_to(b, (2, 3))),
+        ("concatenate", "input 1", lambda b: gg.concatenate([X, b])),
+        ("stack", "input 1", lambda b: gg.stack([X, b])),
+        ("hstack", "input 1", lambda b: gg.hstack([X, b])),
+        ("vstack", "input 1", lambda b: gg.vstack([X, b])),
+        ("column_stack", "input 1", lambda b: gg.column_stack([X, b])),
+        ("dstack", "input 1", lambda b: gg.dstack([X, b])),
+        ("expand_dims", "x", lambda b: gg.expand_dims(b, 0)),
+        ("pad", "x", lambda b: gg.pad(b, 1)),
+        ("reshape", "x", lambda b: gg.reshape(b, (-1,))),
+        ("split", "x", lambda b: gg.split(b, 1)),
+        ("swapaxes", "x", lambda b: gg.swapaxes(b, 0, 1)),
+        ("moveaxis", "x", lambda b: gg.moveaxis(b, 0, -1)),
+        ("repeat", "x", lambda b: gg.repeat(b, 2)),
+        ("roll", "x", lambda b: gg.roll(b, 1)),
+        ("tile", "x", lambda b: gg.tile(b, 2)),
+        ("einsum", "operand 0", lambda b: gg.einsum("ij,jk->ik", b, SQ)),
+        ("einsum", "operand 1", lambda b: gg.einsum("ij,jk->ik", SQ, b)),
+        ("take_along_axis", "x",
+         lambda b: gg.take_along_axis(b, np.zeros((2, 1), dtype=int), axis=-1)),
+        ("percentile", "x", lambda b: gg.percentile(b, 50)),
+        ("quantile", "x", lambda b: gg.quantile(b, 0.5)),
+        ("average", "x", lambda b: gg.average(b)),
+        ("average", "weights", lambda b: gg.average(V, weights=b)),  # None: no weights
+        ("avg_pool2d", "A", lambda b: gg.avg_pool2d(b, 2)),
+        ("max_pool2d", "A", lambda b: gg.max_pool2d(b, 2)),
+        ("conv1d", "A", lambda b: gg.conv1d(b, W1)),
+        ("conv1d", "W", lambda b: gg.conv1d(SEQ, b)),
+        ("conv1d", "b", lambda b: gg.conv1d(SEQ, W1, b)),  # None: no bias
+        ("conv2d", "A", lambda b: gg.conv2d(b, W2)),
+        ("conv2d", "W", lambda b: gg.conv2d(IMG, b)),
+        ("conv2d", "b", lambda b: gg.conv2d(IMG, W2, b)),
+        ("conv_transpose2d", "A", lambda b: gg.conv_transpose2d(b, W2)),
+        ("conv_transpose2d", "W", lambda b: gg.conv_transpose2d(IMG, b)),
+        ("conv_transpose2d", "b", lambda b: gg.conv_transpose2d(IMG, W2, b)),
+    ]
+)
+# None is a valid value of these arguments (no weights, no bias)
+NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
+                     ("conv_transpose2d", "b")}
+# public names that take no tensor to check here: classes, modes, checkers, the toolkit
+NOT_TENSOR_FUNCTIONS = {
+    "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad", "detect_anomaly",
+    "gradcheck", "gradgradcheck", "strict_shapes", "fit", "load", "save",
+}
+
+
+def spelled_as_a_class(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def names_the_function(first_word: str, function: str) -> bool:
+    """Whether an error of ``gg.function`` that begins with ``first_word`` names it: its own
+    name, or its op's (see the module's docstring)."""
+    op = spelled_as_a_class(ALIASES.get(function, function))
+    return first_word == function or spelled_as_a_class(first_word) == op
+
+
+def test_the_table_covers_every_public_function_that_takes_tensors():
+    functions = {name for name in gg.__all__ if callable(getattr(gg, name))
+                 and not isinstance(getattr(gg, name), type)}
+    assert functions - NOT_TENSOR_FUNCTIONS == {name for name, _, _ in CALLS}
+
+
+@pytest.mark.parametrize("bad", NO_NUMBERS.values(), ids=NO_NUMBERS.keys())
+@pytest.mark.parametrize("function, argument, call", CALLS,
+                         ids=[f"{name}-{arg}" for name, arg, _ in CALLS])
+def test_an_argument_holding_no_numbers_is_refused_naming_the_function(
+        function, argument, call, bad):
+    if bad is None and (function, argument) in NONE_MEANS_ABSENT:
+        pytest.skip("None is a valid value of this argument")
+    with pytest.raises(gg.GraphgradError) as info:
+        call(bad)
+    message = str(info.value)
+    first = re.match(r"(?:gg\.)?(\w+)", message).group(1)
+    assert names_the_function(first, function), message
+    assert "numbers" in message, message
