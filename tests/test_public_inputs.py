@@ -1,6 +1,7 @@
 """A tensor argument that holds no numbers is refused in the words of the function called.
 
-Every public function of ``gg.__all__`` that takes tensors is called below with one tensor
+Every public function of ``gg.__all__`` that takes tensors (and nn's losses, ``nn.linear``
+and ``nn.scaled_dot_product_attention``) is called below with one tensor
 argument replaced by a value that holds no numbers (a string, None, a list holding None, an
 array of Python objects), the other arguments valid. Each must raise a `gg.GraphgradError`
 whose message begins with the name of the function the user called (``kron: ...`` or
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad import nn
 
 X = np.ones((2, 3))
 SQ = np.ones((3, 3))
@@ -96,9 +98,32 @@ CALLS = (
         ("conv_transpose2d", "b", lambda b: gg.conv_transpose2d(IMG, W2, b)),
     ]
 )
+# nn's functions of tensors (the others take token ids, sizes, parameters or callables)
+Y = np.array([0, 2])
+NN_CALLS = [
+    ("cross_entropy", "logits", lambda b: nn.cross_entropy(b, Y)),
+    ("cross_entropy", "labels", lambda b: nn.cross_entropy(X, b)),
+    ("cross_entropy", "one-hot labels", lambda b: nn.cross_entropy(X[:1, :2], b)),
+    ("cross_entropy", "multi-labels",
+     lambda b: nn.cross_entropy(X[:1, :2], b, multi_label=True)),
+    ("binary_cross_entropy_with_logits", "logits",
+     lambda b: nn.binary_cross_entropy_with_logits(b, X)),
+    ("binary_cross_entropy_with_logits", "labels",
+     lambda b: nn.binary_cross_entropy_with_logits(X[:1, :2], b)),
+    ("binary_cross_entropy", "probs", lambda b: nn.binary_cross_entropy(b, X)),
+    ("binary_cross_entropy", "labels", lambda b: nn.binary_cross_entropy(X[:1, :2] / 2, b)),
+    ("mse", "predictions", lambda b: nn.mse(b, X)),
+    ("mse", "targets", lambda b: nn.mse(X[:1, :2], b)),
+    ("linear", "X", lambda b: nn.linear(b, SQ)),
+    ("linear", "W", lambda b: nn.linear(X, b)),
+    ("linear", "b", lambda b: nn.linear(X, SQ, b)),  # None: no bias
+    ("scaled_dot_product_attention", "Q", lambda b: nn.scaled_dot_product_attention(b, X, X)),
+    ("scaled_dot_product_attention", "K", lambda b: nn.scaled_dot_product_attention(X, b, X)),
+    ("scaled_dot_product_attention", "V", lambda b: nn.scaled_dot_product_attention(X, X, b)),
+]
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
-                     ("conv_transpose2d", "b")}
+                     ("conv_transpose2d", "b"), ("linear", "b")}
 # public names that take no tensor to check here: classes, modes, checkers, the toolkit
 NOT_TENSOR_FUNCTIONS = {
     "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad", "detect_anomaly",
@@ -124,8 +149,8 @@ def test_the_table_covers_every_public_function_that_takes_tensors():
 
 
 @pytest.mark.parametrize("bad", NO_NUMBERS.values(), ids=NO_NUMBERS.keys())
-@pytest.mark.parametrize("function, argument, call", CALLS,
-                         ids=[f"{name}-{arg}" for name, arg, _ in CALLS])
+@pytest.mark.parametrize("function, argument, call", CALLS + NN_CALLS,
+                         ids=[f"{name}-{arg}" for name, arg, _ in CALLS + NN_CALLS])
 def test_an_argument_holding_no_numbers_is_refused_naming_the_function(
         function, argument, call, bad):
     if bad is None and (function, argument) in NONE_MEANS_ABSENT:

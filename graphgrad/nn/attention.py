@@ -46,6 +46,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     array_of,
+    array_of_numbers,
     describe,
     flag,
     integer,
@@ -140,6 +141,9 @@ def scaled_dot_product_attention(Q: Any, K: Any, V: Any, mask: Any = None,
         weights (..., T_q, T_k), each row summing to 1.
     """
     caller = "scaled_dot_product_attention"
+    for what, value in (("Q", Q), ("K", K), ("V", V)):
+        if type(value) is not Tensor:
+            array_of_numbers(value, what, caller)  # before their shapes, which it may lack
     q, k, v = shape_of(Q), shape_of(K), shape_of(V)
     if len(q) < 2 or len(k) < 2 or len(v) < 2:
         raise ShapeError(

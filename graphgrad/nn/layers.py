@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import _ones
-from graphgrad.errors import ShapeError, describe, flag, whole_number
+from graphgrad.errors import ShapeError, array_of_numbers, describe, flag, whole_number
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
@@ -150,6 +150,9 @@ def _sum_rows(grad: Any) -> Any:
 def linear(X: Any, W: Any, b: Any = None) -> Tensor:
     """Z = X @ W.T + b in one node.  X: (m, n_in), W: (n_out, n_in), b: (n_out,) (or the
     course's b[l] transposed, (1, n_out)) -> (m, n_out)."""
+    for what, value in (("X", X), ("W", W), ("b", b)):
+        if type(value) is not Tensor and (value is not None or what != "b"):
+            array_of_numbers(value, what, "linear")  # not the Affine inside
     if b is None:
         return Affine.apply(X, W)
     return Affine.apply(X, W, b)

@@ -33,6 +33,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     array_of,
+    array_of_numbers,
     describe,
     real_number,
     setting_text,
@@ -335,12 +336,13 @@ def _as_labels(labels: Any, like: Tensor, caller: str, what: str = "labels") -> 
                 or like.data.dtype.kind != "f":
             return labels
         return Tensor(data.astype(like.data.dtype), name=labels.name or "Y")
-    array = labels if type(labels) is np.ndarray else array_of(labels, what, caller)
+    array = labels if type(labels) is np.ndarray else array_of_numbers(labels, what, caller)
     dtype = like.data.dtype
     if array.dtype is not dtype and array.dtype != dtype and array.dtype.kind in "fiub":
         array = array.astype(dtype)
     if array.dtype.kind != "f":
-        return Tensor(array, name="Y")  # raises the usual clear error
+        array_of_numbers(array, what, caller)  # an array of objects or text: named here
+        return Tensor(array, name="Y")
     labels = _constant(array)  # an array of the right dtype: no conversion, no copy
     labels.name = "Y"
     return labels
@@ -356,8 +358,12 @@ def _as_indices(raw: np.ndarray) -> Tensor:
     return labels
 
 
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+def _as_tensor(x: Any, what: str, caller: str) -> Tensor:
+    """x as a Tensor; one that holds no numbers is refused naming the loss, not Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    array_of_numbers(x, what, caller)
+    return Tensor(x)
 
 
 def _refuse_swapped(loss: str, outputs: Tensor, labels: Any, outputs_name: str) -> None:
@@ -445,7 +451,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         J, a scalar Tensor (the per-example losses with ``reduction="none"``). dZ =
         (softmax(Z) - Y) / m, the course's formula (without the 1/m for ``"sum"``).
     """
-    z = _as_tensor(logits)
+    z = _as_tensor(logits, "logits", "cross_entropy")
     if z.data.ndim < 1:
         raise ShapeError(f"cross_entropy: logits must have shape (m, C), got {describe(z)}")
     if z.shape[-1] == 0:
@@ -476,7 +482,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
     shape = z.data.shape
     raw = labels.data if isinstance(labels, Tensor) else labels
     if type(raw) is not np.ndarray:
-        raw = array_of(raw, "labels", "cross_entropy")
+        raw = array_of(raw, "labels", "cross_entropy")  # class names: _check_indices
     indices = raw.shape != shape
     if not indices:
         _refuse_one_class(z, "one-hot rows")
@@ -491,6 +497,7 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         _refuse_one_class(z, "class indices")
         _check_indices(raw, shape[-1], ignore_index)
     else:
+        array_of_numbers(labels, "labels", "cross_entropy")  # what is wrong before their shape
         raise _label_shape_error(z, raw.shape)
     y = _as_indices(raw) if indices else _as_labels(labels, z, "cross_entropy")
     if reduction == "mean":
@@ -610,9 +617,9 @@ def _check_indices(raw: np.ndarray, n_classes: int, ignore_index: int | None = N
         return
     if raw.dtype.kind not in "biuf":
         raise GraphgradTypeError(
-            f"cross_entropy: labels of shape (m,) are class indices 0..{n_classes - 1}, got "
-            f"{raw.dtype} values; map each class to its index first (for example with "
-            "np.unique(labels, return_inverse=True))"
+            f"cross_entropy: labels of shape (m,) must hold numbers, the class indices "
+            f"0..{n_classes - 1}, got {raw.dtype} values; map each class to its index first "
+            "(for example with np.unique(labels, return_inverse=True))"
         )
     if raw.dtype.kind not in _INDEX_KINDS and np.any(raw != np.round(raw)):
         raise ArgumentError(
@@ -647,7 +654,7 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any, *,
     Returns:
         J, a scalar Tensor (the losses with ``reduction="none"``); dZ = (sigmoid(Z) - Y) / m.
     """
-    z = _as_tensor(logits)
+    z = _as_tensor(logits, "logits", "binary_cross_entropy_with_logits")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
         _check_reduction("binary_cross_entropy_with_logits", reduction)
     _refuse_swapped("binary_cross_entropy_with_logits", z, labels, "logits")
@@ -676,7 +683,7 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12, *,
     (the sum of the losses) or ``"none"`` (the loss of each element, of the probs' shape), as
     PyTorch's.
     """
-    a = _as_tensor(probs)
+    a = _as_tensor(probs, "probs", "binary_cross_entropy")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
         _check_reduction("binary_cross_entropy", reduction)
     _refuse_swapped("binary_cross_entropy", a, labels, "probabilities")
@@ -705,7 +712,7 @@ def mse(predictions: Any, targets: Any, *, reduction: str = "mean") -> Tensor:
     Y the ``targets``, both (m, n_y) (any shape, the same for both). ``reduction`` is
     ``"mean"`` (J), ``"sum"`` (sum((A - Y)**2)) or ``"none"`` ((A - Y)**2 of each element), as
     PyTorch's."""
-    a = _as_tensor(predictions)
+    a = _as_tensor(predictions, "predictions", "mse")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
         _check_reduction("mse", reduction)
     y = _as_labels(targets, a, "mse", "targets")
