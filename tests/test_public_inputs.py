@@ -26,8 +26,9 @@ from graphgrad import nn
 X = np.ones((2, 3))
 SQ = np.ones((3, 3))
 V = np.ones(3)
-IMG, W2 = np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2))
-SEQ, W1 = np.ones((1, 1, 4)), np.ones((1, 1, 2))
+IMG, W2 = np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 1))  # channels last
+SEQ, W1 = np.ones((1, 4, 1)), np.ones((2, 1, 1))
+BIAS = np.ones(1)
 NO_NUMBERS = {"str": "abc", "None": None, "list-None": [1.0, None],
               "object-array": np.array([[1.0, None]], dtype=object)}
 
@@ -121,6 +122,30 @@ NN_CALLS = [
     ("scaled_dot_product_attention", "K", lambda b: nn.scaled_dot_product_attention(X, b, X)),
     ("scaled_dot_product_attention", "V", lambda b: nn.scaled_dot_product_attention(X, X, b)),
 ]
+# a value of numbers each call works with in place of the one holding none (SQ if not here):
+# the other arguments of the tables are valid, so the error can only be about that one
+ONE_HOT = np.array([[0.0, 1.0]])
+GOOD = {
+    **{(name, arg): X for name, arg, _ in CALLS + NN_CALLS if name in (
+        "clip", "astype", "broadcast_to", "concatenate", "stack", "hstack", "vstack",
+        "column_stack", "dstack", "expand_dims", "pad", "reshape", "split", "swapaxes",
+        "moveaxis", "repeat", "roll", "tile", "take_along_axis", "percentile", "quantile",
+        "average", "scaled_dot_product_attention")},
+    ("where", "condition"): X > 0, ("where", "x"): X, ("where", "y"): X,
+    ("average", "weights"): V, ("avg_pool2d", "A"): IMG, ("max_pool2d", "A"): IMG,
+    ("conv1d", "A"): SEQ, ("conv1d", "W"): W1, ("conv1d", "b"): BIAS,
+    ("conv2d", "A"): IMG, ("conv2d", "W"): W2, ("conv2d", "b"): BIAS,
+    ("conv_transpose2d", "A"): IMG, ("conv_transpose2d", "W"): W2,
+    ("conv_transpose2d", "b"): BIAS,
+    ("cross_entropy", "logits"): X, ("cross_entropy", "labels"): Y,
+    ("cross_entropy", "one-hot labels"): ONE_HOT, ("cross_entropy", "multi-labels"): ONE_HOT,
+    ("binary_cross_entropy_with_logits", "logits"): X,
+    ("binary_cross_entropy_with_logits", "labels"): ONE_HOT,
+    ("binary_cross_entropy", "probs"): X / 2, ("binary_cross_entropy", "labels"): ONE_HOT,
+    ("mse", "predictions"): X, ("mse", "targets"): ONE_HOT,
+    ("linear", "X"): X, ("linear", "b"): V,
+    ("arctanh", "x"): SQ / 2, ("atanh", "x"): SQ / 2,  # finite inside (-1, 1)
+}
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
                      ("conv_transpose2d", "b"), ("linear", "b")}
@@ -146,6 +171,15 @@ def test_the_table_covers_every_public_function_that_takes_tensors():
     functions = {name for name in gg.__all__ if callable(getattr(gg, name))
                  and not isinstance(getattr(gg, name), type)}
     assert functions - NOT_TENSOR_FUNCTIONS == {name for name, _, _ in CALLS}
+
+
+@pytest.mark.parametrize("function, argument, call", CALLS + NN_CALLS,
+                         ids=[f"{name}-{arg}" for name, arg, _ in CALLS + NN_CALLS])
+def test_each_call_of_the_table_works_given_numbers(function, argument, call):
+    """So that the refusals below are of the value holding no numbers, not of another."""
+    result = call(GOOD.get((function, argument), SQ))
+    for out in result if isinstance(result, (tuple, list)) else [result]:
+        assert np.all(np.isfinite(out.data)), (function, argument)
 
 
 @pytest.mark.parametrize("bad", NO_NUMBERS.values(), ids=NO_NUMBERS.keys())
