@@ -234,6 +234,14 @@ def array_of_numbers(value: Any, what: str, caller: str) -> np.ndarray:
     raise GraphgradTypeError(f"{caller}: {what} must hold numbers, got {held}")
 
 
+def numbers_and_shown(value: Any, what: str, caller: str) -> tuple[np.ndarray, Any]:
+    """`array_of_numbers` of ``value``, and what messages `describe` it by: a tensor or an
+    array as itself (a tensor by its name), a list or a number by its array."""
+    array = array_of_numbers(value, what, caller)
+    own = value is array or getattr(value, "data", None) is array
+    return array, value if own else array
+
+
 def require_shape(caller: str, name: str, value: Any, expected: tuple[int | str, ...],
                   tip: str = "") -> None:
     """Raise a `ShapeError` unless ``value`` has shape ``expected``, whose strings (``"m"``,

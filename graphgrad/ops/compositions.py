@@ -14,9 +14,9 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
-    array_of,
     array_of_numbers,
     describe,
+    numbers_and_shown,
     setting_text,
 )
 from graphgrad.function import Function
@@ -105,12 +105,14 @@ def dstack(tup: Sequence[Any]) -> Tensor:
     return Concatenate.apply(*pieces, axis=2)
 
 
-def _needs_axes(m: Any, ndim: int, op: str, what: str) -> None:
-    have = array_of_numbers(m, "m", op).ndim
-    if have < ndim:
-        shown = m if isinstance(m, (Tensor, np.ndarray)) else array_of(m, "m", op)
+def _needs_axes(m: Any, ndim: int, op: str, what: str) -> tuple[np.ndarray, Any]:
+    """m's array and what messages describe it by (`numbers_and_shown`), unless m has fewer
+    than ``ndim`` axes: then an error naming ``op`` and ``what`` it does with them."""
+    data, shown = numbers_and_shown(m, "m", op)
+    if data.ndim < ndim:
         raise ArgumentError(f"{op} of {describe(shown)}: {what}, so m needs at least {ndim} "
-                            f"ax{'i' if ndim == 1 else 'e'}s; it has {have}")
+                            f"ax{'i' if ndim == 1 else 'e'}s; it has {data.ndim}")
+    return data, shown
 
 
 def fliplr(m: Any) -> Tensor:
@@ -131,9 +133,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     towards the second; k < 0 turns the other way), as np.rot90: a flip and a transpose."""
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         raise GraphgradTypeError(f"rot90: k must be an int, got {setting_text(k)}")
-    _needs_axes(m, 2, "rot90", "it turns m in the plane of two axes")
-    data = array_of(m, "m", "rot90")
-    shown = m if isinstance(m, (Tensor, np.ndarray)) else data
+    data, shown = _needs_axes(m, 2, "rot90", "it turns m in the plane of two axes")
     if isinstance(axes, (int, np.integer)) or not isinstance(axes, Sequence) or len(axes) != 2:
         raise ArgumentError(f"rot90 of {describe(shown)}: axes must be two axes, the plane "
                             f"to turn in, got {setting_text(axes)}")

@@ -21,8 +21,8 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
-    array_of_numbers,
     describe,
+    numbers_and_shown,
     setting_text,
     shape_of,
 )
@@ -379,18 +379,14 @@ def outer(a: Any, b: Any) -> Tensor:
 
 
 def _letters(ndim: int, start: int = 0) -> str:
-    return string.ascii_letters[start:start + ndim]
+    return _LETTERS[start:start + ndim]
 
 
-def _shown(x: Any) -> Any:
-    return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x)
-
-
-def _numbers(a: Any, b: Any, op: str) -> None:
-    """Refuse an operand of ``op`` that holds no numbers, naming ``op``: not the einsum,
-    reshape or transpose it is made of."""
-    array_of_numbers(a, "a", op)
-    array_of_numbers(b, "b", op)
+def _operands(a: Any, b: Any, op: str) -> tuple[tuple[np.ndarray, Any], tuple[np.ndarray, Any]]:
+    """a's and b's arrays and what messages describe them by (`numbers_and_shown`); an operand
+    that holds no numbers is refused naming ``op``, not the einsum, reshape or transpose it is
+    made of."""
+    return numbers_and_shown(a, "a", op), numbers_and_shown(b, "b", op)
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
@@ -398,14 +394,13 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     pairs a's last N axes with b's first N (2 by default; 1 is a matrix product, 0 the outer
     product); a pair of sequences (or ints) names a's axes and b's, one to one. The output has
     a's other axes, then b's. An einsum, so its gradients are einsums too."""
-    _numbers(a, b, "tensordot")
-    shape_a = shape_of(a)
-    shape_b = shape_of(b)
+    (data_a, shown_a), (data_b, shown_b) = _operands(a, b, "tensordot")
+    shape_a, shape_b = data_a.shape, data_b.shape
     if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
         n = int(axes)
         if n < 0 or n > min(len(shape_a), len(shape_b)):
             raise ArgumentError(
-                f"tensordot of {describe(_shown(a))} and {describe(_shown(b))}: axes={n} pairs "
+                f"tensordot of {describe(shown_a)} and {describe(shown_b)}: axes={n} pairs "
                 f"a's last {n} axes with b's first {n}, which takes from 0 to "
                 f"{min(len(shape_a), len(shape_b))}")
         pairs_a = list(range(len(shape_a) - n, len(shape_a)))
@@ -417,15 +412,15 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
             raise GraphgradTypeError(
                 f"tensordot: axes must be an int or a pair (a's axes, b's axes), got "
                 f"{setting_text(axes)}") from None
-        pairs_a = _axis_list(given_a, len(shape_a), a, "a")
-        pairs_b = _axis_list(given_b, len(shape_b), b, "b")
+        pairs_a = _axis_list(given_a, len(shape_a), shown_a, "a")
+        pairs_b = _axis_list(given_b, len(shape_b), shown_b, "b")
         if len(pairs_a) != len(pairs_b):
             raise ArgumentError(f"tensordot: axes pairs {len(pairs_a)} axes of a with "
                                 f"{len(pairs_b)} of b; give one axis of b per axis of a")
     for i, j in zip(pairs_a, pairs_b):
         if shape_a[i] != shape_b[j]:
             raise ArgumentError(
-                f"tensordot of {describe(_shown(a))} and {describe(_shown(b))}: a's axis {i} "
+                f"tensordot of {describe(shown_a)} and {describe(shown_b)}: a's axis {i} "
                 f"({shape_a[i]}) and b's axis {j} ({shape_b[j]}) are summed over together, so "
                 "they need one size")
     terms_a = list(_letters(len(shape_a)))
@@ -437,8 +432,9 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     return einsum(f"{''.join(terms_a)},{''.join(terms_b)}->{''.join(out)}", a, b)
 
 
-def _axis_list(axes: Any, ndim: int, x: Any, which: str) -> list[int]:
-    """tensordot's axes of one operand: an int or a sequence of them, in range, each once."""
+def _axis_list(axes: Any, ndim: int, shown: Any, which: str) -> list[int]:
+    """tensordot's axes of one operand (``shown`` in messages): an int or a sequence of them,
+    in range, each once."""
     listed = [axes] if isinstance(axes, (int, np.integer)) else axes
     try:
         listed = list(listed)
@@ -451,7 +447,7 @@ def _axis_list(axes: Any, ndim: int, x: Any, which: str) -> list[int]:
                                      f"{setting_text(axes)}")
         if not -ndim <= axis < ndim:
             raise ArgumentError(f"tensordot: axis {axis} of {which} is out of range for "
-                                f"{describe(_shown(x))}: give axes from {-ndim} to {ndim - 1}")
+                                f"{describe(shown)}: give axes from {-ndim} to {ndim - 1}")
         found.append(int(axis) % ndim)
     if len(set(found)) != len(found):
         raise ArgumentError(f"tensordot: the axes of {which}, {setting_text(axes)}, name one "
@@ -463,8 +459,8 @@ def inner(a: Any, b: Any) -> Tensor:
     """The sums of products of a and b over their last axes, as np.inner: of two vectors
     their dot product, of A (m, k) and B (n, k) the (m, n) matrix A B^T; a number scales the
     other operand."""
-    _numbers(a, b, "inner")
-    if () in (shape_of(a), shape_of(b)):
+    (data_a, _), (data_b, _) = _operands(a, b, "inner")
+    if () in (data_a.shape, data_b.shape):
         return einsum("...,...->...", a, b)
     return tensordot(a, b, axes=(-1, -1))
 
@@ -475,18 +471,16 @@ def kron(a: Any, b: Any) -> Tensor:
     leading axes of size 1 first. An einsum of the two (an outer product) and a reshape."""
     from graphgrad.ops.shape import Reshape  # shape's module imports nothing from here
 
-    _numbers(a, b, "kron")
-    shape_a = shape_of(a)
-    shape_b = shape_of(b)
-    d = max(len(shape_a), len(shape_b))
-    shape_a = (1,) * (d - len(shape_a)) + shape_a
-    shape_b = (1,) * (d - len(shape_b)) + shape_b
+    (data_a, _), (data_b, _) = _operands(a, b, "kron")
+    d = max(data_a.ndim, data_b.ndim)
+    shape_a = (1,) * (d - data_a.ndim) + data_a.shape
+    shape_b = (1,) * (d - data_b.ndim) + data_b.shape
     terms_a, terms_b = _letters(d), _letters(d, d)
     pairs = "".join(x + y for x, y in zip(terms_a, terms_b))
     # leading axes of size 1 only for the operand with fewer: no node for a reshape to itself
     blocks = einsum(f"{terms_a},{terms_b}->{pairs}",
-                    a if len(shape_of(a)) == d else Reshape.apply(a, shape=shape_a),
-                    b if len(shape_of(b)) == d else Reshape.apply(b, shape=shape_b))
+                    a if data_a.ndim == d else Reshape.apply(a, shape=shape_a),
+                    b if data_b.ndim == d else Reshape.apply(b, shape=shape_b))
     return Reshape.apply(blocks, shape=tuple(m * n for m, n in zip(shape_a, shape_b)))
 
 
@@ -498,18 +492,18 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     gradients are theirs: d(a x b)/da . g = b x g."""
     from graphgrad.ops.rearrange import _one_axis, moveaxis
 
-    _numbers(a, b, "cross")
+    (data_a, shown_a), (data_b, shown_b) = _operands(a, b, "cross")
     if axis is not None:
         axisa = axisb = axisc = axis
     # the vectors last, where Cross takes them: no node for a move that changes nothing
-    na, nb = len(shape_of(a)), len(shape_of(b))
-    axisa = _one_axis(axisa, na, _shown(a), "cross", "axisa")
-    axisb = _one_axis(axisb, nb, _shown(b), "cross", "axisb")
+    na, nb = data_a.ndim, data_b.ndim
+    axisa = _one_axis(axisa, na, shown_a, "cross", "axisa")
+    axisb = _one_axis(axisb, nb, shown_b, "cross", "axisb")
     us = a if axisa == na - 1 else moveaxis(a, axisa, -1)
     vs = b if axisb == nb - 1 else moveaxis(b, axisb, -1)
     if shape_of(us)[-1] != 3 or shape_of(vs)[-1] != 3:
         raise ArgumentError(
-            f"cross of {describe(_shown(a))} and {describe(_shown(b))}: the vectors along "
+            f"cross of {describe(shown_a)} and {describe(shown_b)}: the vectors along "
             f"axisa ({shape_of(us)[-1]} components) and axisb ({shape_of(vs)[-1]}) must have 3 "
             "components each (pad 2-vectors with a third, 0, first: gg.pad(v, (0, 1)) for one)")
     c = Cross.apply(us, vs)

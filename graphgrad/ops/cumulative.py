@@ -12,6 +12,7 @@ from graphgrad.errors import (
     ArgumentError,
     array_of_numbers,
     describe,
+    numbers_and_shown,
     whole_number,
 )
 from graphgrad.function import Function
@@ -128,8 +129,7 @@ def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     times, as np.diff (the axis gets n shorter); ``prepend`` and ``append`` (numbers, or
     tensors with x's shape but along the axis) are joined to x's ends first. The gradient is
     cumsum's inverse, running the other way."""
-    data = array_of_numbers(x, "x", "diff")
-    shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+    data, shown = numbers_and_shown(x, "x", "diff")
     n = whole_number(n, "n (the number of times to take differences)", "diff", least=0)
     if data.ndim == 0:
         raise ArgumentError(f"diff of {describe(shown)}: a number has no neighbours; give a "

@@ -14,9 +14,8 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
-    array_of,
-    array_of_numbers,
     describe,
+    numbers_and_shown,
     setting_text,
 )
 from graphgrad.function import Function
@@ -104,10 +103,6 @@ class Tril(Function):
         return unbroadcast(Tril.call(grad, k=ctx.k), ctx.in_shape)
 
 
-def _shown(x: Any) -> Any:
-    return x if isinstance(x, (Tensor, np.ndarray)) else array_of(x, "x", "diagonal")
-
-
 def _int(value: Any, what: str, op: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise GraphgradTypeError(f"{op}: {what} must be an int, got {setting_text(value)}")
@@ -116,16 +111,17 @@ def _int(value: Any, what: str, op: str) -> int:
 
 def _two_axes(x: Any, offset: Any, axis1: Any, axis2: Any, op: str) -> tuple[int, int, int]:
     """offset, axis1 and axis2 checked against x: ints, two different axes of x."""
-    ndim = array_of_numbers(x, "x", op).ndim
+    data, shown = numbers_and_shown(x, "x", op)
+    ndim = data.ndim
     offset = _int(offset, "offset", op)
     if ndim < 2:
-        raise ArgumentError(f"{op} of {describe(_shown(x))}: a diagonal needs two axes, x has "
+        raise ArgumentError(f"{op} of {describe(shown)}: a diagonal needs two axes, x has "
                             f"{ndim}" + (" (gg.diag(v) makes the matrix with v on its "
                                          "diagonal)" if ndim == 1 else ""))
-    axes = [_one_axis(axis, ndim, _shown(x), op, what)
+    axes = [_one_axis(axis, ndim, shown, op, what)
             for what, axis in (("axis1", axis1), ("axis2", axis2))]
     if axes[0] == axes[1]:
-        raise ArgumentError(f"{op} of {describe(_shown(x))}: axis1 and axis2 are both axis "
+        raise ArgumentError(f"{op} of {describe(shown)}: axis1 and axis2 are both axis "
                             f"{axes[0]}; a diagonal runs over two different axes")
     return offset, axes[0], axes[1]
 
@@ -142,15 +138,16 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 def diag(v: Any, k: int = 0) -> Tensor:
     """As np.diag: of a 1-D v of n elements, the (n + |k|, n + |k|) matrix with v on its
     diagonal k and zeros elsewhere; of a matrix, its diagonal k (`diagonal`)."""
-    ndim = array_of_numbers(v, "v", "diag").ndim
+    data, shown = numbers_and_shown(v, "v", "diag")
+    ndim = data.ndim
     k = _int(k, "k", "diag")
     if ndim == 2:
         return diagonal(v, k)
     if ndim != 1:
-        raise ArgumentError(f"diag of {describe(_shown(v))}: v must be 1-D (to make a matrix) "
+        raise ArgumentError(f"diag of {describe(shown)}: v must be 1-D (to make a matrix) "
                             f"or 2-D (to take its diagonal), it has {ndim} axes; "
                             "gg.diagonal(x, offset, axis1, axis2) takes the diagonals of a stack")
-    n = array_of(v, "v", "diag").shape[0] + abs(k)
+    n = data.shape[0] + abs(k)
     return DiagEmbed.apply(v, shape=(n, n), offset=k, axis1=0, axis2=1)
 
 
@@ -164,10 +161,10 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 def _triangle(x: Any, k: Any, op: str, lower: bool) -> Tensor:
-    data = array_of_numbers(x, "x", op)  # not the Where inside
+    data, shown = numbers_and_shown(x, "x", op)  # named as triu's or tril's
     k = _int(k, "k", op)
     if data.ndim == 0:
-        raise ArgumentError(f"{op} of {describe(_shown(x))}: a number has no triangle; give a "
+        raise ArgumentError(f"{op} of {describe(shown)}: a number has no triangle; give a "
                             "matrix (or a stack of them, the matrices in the last two axes)")
     return Tril.apply(x, k=k) if lower else Triu.apply(x, k=k)
 

@@ -14,8 +14,8 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
-    array_of_numbers,
     describe,
+    numbers_and_shown,
     setting_text,
 )
 from graphgrad.function import Function
@@ -133,8 +133,8 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
     the other axes their sizes equal x's or one of them is 1 (numpy broadcasts it). Negative
     indices count from the end. ``axis`` None takes from the flattened x, with 1-D indices.
     Each element's gradient is the sum of the gradients of the places that took it."""
-    data = array_of_numbers(x, "x", "take_along_axis")
-    shown, shape = x if isinstance(x, (Tensor, np.ndarray)) else data, data.shape
+    data, shown = numbers_and_shown(x, "x", "take_along_axis")
+    shape = data.shape
     index = _checked_indices(shape, indices, axis, shown, "take_along_axis")
     if axis is None:  # from the flattened x
         n = int(np.prod(shape))
@@ -208,8 +208,7 @@ def sort(x: Any, axis: int | None = -1) -> Tensor:
     when None), as np.sort. The gradient goes back to where each element came from; equal
     elements keep their order (a stable sort) and each gets its own gradient, as PyTorch's.
     NaNs sort to the end."""
-    data = array_of_numbers(x, "x", "sort")
-    shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+    data, shown = numbers_and_shown(x, "x", "sort")
     if axis is not None:
         axis = _one_axis(axis, data.ndim, shown, "sort", tail=_FLATTENED)
     return Sort.apply(x, axis=axis)

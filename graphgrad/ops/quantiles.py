@@ -14,8 +14,8 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
-    array_of_numbers,
     describe,
+    numbers_and_shown,
     setting_text,
 )
 from graphgrad.ops.elementwise import where
@@ -67,7 +67,7 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float) -> Tensor:
-    data = array_of_numbers(x, "x", op)
+    data, shown = numbers_and_shown(x, "x", op)
     fractions = _fractions(q, op, scale)
     if not isinstance(keepdims, (bool, np.bool_)):
         raise GraphgradTypeError(f"{op}: keepdims must be True or False, got "
@@ -75,7 +75,6 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     try:
         axes = normalize_axis(axis, data.ndim)
     except (TypeError, ValueError) as exc:
-        shown = x if isinstance(x, (Tensor, np.ndarray)) else data
         raise ArgumentError(f"{op} of {describe(shown)}: {exc}; give axes from {-data.ndim} to "
                             f"{data.ndim - 1}, or None for all of them") from None
     if len(set(axes)) != len(axes):
@@ -83,7 +82,6 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     kept = [d for d in range(data.ndim) if d not in axes]
     n = int(np.prod([data.shape[d] for d in axes]))
     if n == 0:
-        shown = x if isinstance(x, (Tensor, np.ndarray)) else data
         raise ArgumentError(f"{op} of {describe(shown)} over axes {axes}: there are no values "
                             "to take a quantile of (numpy gives nan)")
     # the reduced axes last, as one, and sorted along it

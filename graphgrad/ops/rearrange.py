@@ -20,6 +20,7 @@ from graphgrad.errors import (
     array_of,
     array_of_numbers,
     describe,
+    numbers_and_shown,
     setting_text,
 )
 from graphgrad.function import Function
@@ -231,8 +232,8 @@ def _ndim_and_shown(x: Any, op: str) -> tuple[int, Any]:
     one is raised: it costs more than the op)."""
     if type(x) is Tensor:
         return x.data.ndim, x
-    data = array_of_numbers(x, "x", op)
-    return data.ndim, x if isinstance(x, (Tensor, np.ndarray)) else data
+    data, shown = numbers_and_shown(x, "x", op)
+    return data.ndim, shown
 
 
 def _one_axis(axis: Any, ndim: int, shown: Any, op: str, what: str = "axis",

@@ -13,6 +13,7 @@ from graphgrad.errors import (
     array_of_numbers,
     describe,
     flag,
+    numbers_and_shown,
     setting_text,
 )
 from graphgrad.function import Function
@@ -467,8 +468,7 @@ def average(x: Any, axis: Axis = None, weights: Any = None, returned: bool = Fal
     `mean`."""
     flag(returned, "returned", "average")
     flag(keepdims, "keepdims", "average")
-    data = array_of_numbers(x, "x", "average")  # not the Mean inside
-    shown = x if isinstance(x, (Tensor, np.ndarray)) else data
+    data, shown = numbers_and_shown(x, "x", "average")  # not the Mean inside
     if weights is None:
         avg = Mean.apply(x, axis=axis, keepdims=keepdims)
         if not returned:
