@@ -1,8 +1,9 @@
 """Picking elements along an axis by index arrays: take_along_axis, numpy's (PyTorch's gather,
 ``Q.gather(1, actions)``), and sort, which takes x along its axis in the order np.argsort
 finds. The indices are constants (ints, no gradient). Backward scatters the gradient back to
-where each element came from; an index given twice adds its gradients up (`IndexAdd`).
-Depends on `function`, `ops.indexing`, `ops.rearrange` (its axis check), `errors`.
+where each element came from, through the elements' places in x raveled (`FlatAdd`); an index
+given twice adds its gradients up. Depends on `function`, `ops.rearrange` (its axis check),
+`errors`.
 """
 from __future__ import annotations
 
@@ -19,12 +20,11 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.function import Function
-from graphgrad.ops.indexing import GetItem
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.tensor import Tensor
 
 
-class TakeAlongAxis(GetItem):
+class TakeAlongAxis(Function):
     """y = x[..., indices, ...] with indices along ``axis`` and the other axes running
     alongside (np.take_along_axis): y[i, j] = x[i, indices[i, j]] for axis 1;
     dx = zeros with dy added where each element came from (repeated indices add up).
