@@ -914,9 +914,10 @@ def _composed(layer, Z):
     if not layer.training:
         Z_norm = (Z - layer.running_mean) * (1.0 / np.sqrt(layer.running_var + layer.eps))
         return layer.gamma * Z_norm + layer.beta
-    mu = Z.mean(axis=layer.axes)
+    axes = tuple(range(Z.ndim - 1))  # all but the features' axis
+    mu = Z.mean(axis=axes)
     centred = Z - mu
-    sigma2 = (centred * centred).mean(axis=layer.axes)
+    sigma2 = (centred * centred).mean(axis=axes)
     Z_norm = centred / gg.sqrt(sigma2 + layer.eps)
     keep, dtype = layer.momentum, layer.running_mean.dtype
     layer.running_mean = (keep * layer.running_mean + (1 - keep) * mu.data).astype(dtype)

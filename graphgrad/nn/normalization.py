@@ -222,9 +222,9 @@ def _positive_eps(eps: Any, caller: str) -> float:
 
 class _BatchNorm(Module):
     """Batch normalisation of the last axis of Z (n features: units or channels), with the
-    statistics taken over ``axes``, every other axis of an input of rank ``ndim`` (or of
-    another of the ranks ``ndims``). Subclasses set those and the words of the messages,
-    and say in ``_expected_shape`` (and ``_hint``, for a likely mistake) what input they take.
+    statistics taken over every other axis, of an input of one of the ranks ``ndims``.
+    Subclasses set those and the words of the messages, and say in ``_expected_shape`` (and
+    ``_hint``, for a likely mistake) what input they take.
 
     gamma, beta and the buffers running_mean, running_var all have shape (n,), so they
     broadcast over the leading axes of Z. With the buffers set to None (PyTorch's
@@ -233,8 +233,6 @@ class _BatchNorm(Module):
     """
 
     short_name = "batchnorm"
-    ndim: int  # the rank of its Z: vectors (m, n), images (m, n_H, n_W, n_C)
-    axes: tuple[int, ...]  # the statistics' axes for that Z: all but the last
     ndims: tuple[int, ...]  # every rank it takes; the statistics are over all but the last axis
     feature = "unit"  # what one of the n features is called in messages
     one_value = "a batch of one example"  # the training batch with one value per feature
@@ -365,9 +363,7 @@ class BatchNorm1d(_BatchNorm):
             or a tensor that needs no gradient) is converted to it.
     """
 
-    ndim = 2
-    axes = (0,)
-    ndims = (2, 3)  # and sequences (m, T_x, n), over (0, 1)
+    ndims = (2, 3)  # vectors (m, n), over axis 0, and sequences (m, T_x, n), over (0, 1)
 
     def __init__(self, n: int, momentum: float = 0.9, eps: float = 1e-5,
                  dtype: Any = np.float64) -> None:
@@ -413,9 +409,7 @@ class BatchNorm2d(_BatchNorm):
             converted to it.
     """
 
-    ndim = 4
-    axes = (0, 1, 2)
-    ndims = (4,)
+    ndims = (4,)  # images (m, n_H, n_W, n_C), over (0, 1, 2)
     feature = "channel"
     one_value = "a batch of one 1 x 1 image"
 
