@@ -73,34 +73,34 @@ class DiagEmbed(Function):
         return Diagonal.call(grad, offset=ctx.offset, axis1=ctx.axis1, axis2=ctx.axis2)
 
 
-class Triu(Function):
-    """y = x with the elements below its diagonal k set to 0, of the matrices in the last two
-    axes (np.triu; a 1-D x is laid out as the rows of a square matrix); dx = dy with the same
-    elements set to 0 (summed over those rows for a 1-D x)"""
+class _Triangle(Function):
+    """y = x with one triangle of its matrices (the last two axes) set to 0, as ``_keep``
+    (np.triu or np.tril) leaves it with k its diagonal; a 1-D x is laid out as the rows of a
+    square matrix. dx = dy with the same elements set to 0 (summed over those rows for a
+    1-D x). Subclasses set ``_keep``."""
+
+    _keep: Any
 
     @staticmethod
     def forward(ctx, x, k):
         ctx.in_shape, ctx.k = x.shape, k
-        return np.triu(x, k)
+        return ctx._keep(x, k)
 
     @staticmethod
     def backward(ctx, grad):
-        return unbroadcast(Triu.call(grad, k=ctx.k), ctx.in_shape)
+        return unbroadcast(type(ctx).call(grad, k=ctx.k), ctx.in_shape)
 
 
-class Tril(Function):
-    """y = x with the elements above its diagonal k set to 0, of the matrices in the last two
-    axes (np.tril; a 1-D x is laid out as the rows of a square matrix); dx = dy with the same
-    elements set to 0 (summed over those rows for a 1-D x)"""
+class Triu(_Triangle):
+    """y = x with the elements below its diagonal k set to 0 (np.triu); dx likewise of dy"""
 
-    @staticmethod
-    def forward(ctx, x, k):
-        ctx.in_shape, ctx.k = x.shape, k
-        return np.tril(x, k)
+    _keep = staticmethod(np.triu)
 
-    @staticmethod
-    def backward(ctx, grad):
-        return unbroadcast(Tril.call(grad, k=ctx.k), ctx.in_shape)
+
+class Tril(_Triangle):
+    """y = x with the elements above its diagonal k set to 0 (np.tril); dx likewise of dy"""
+
+    _keep = staticmethod(np.tril)
 
 
 def _int(value: Any, what: str, op: str) -> int:
