@@ -1118,3 +1118,96 @@ def test_a_frozen_tensor_parameter_is_still_a_parameter_data_cannot_replace():
         model.register_buffer("a", np.zeros(2))
     np.testing.assert_array_equal(model.state_dict()["a"], [1.0, 1.0])
     assert model.parameters() == [model.a]
+
+
+# -- dtype conversion and apply ---------------------------------------------------------------
+def _normed_model(dtype=np.float64):
+    nn.init.seed(3)
+    return nn.Sequential(nn.Linear(3, 4, dtype=dtype), nn.BatchNorm1d(4, dtype=dtype), nn.ReLU(),
+                         nn.Linear(4, 2, dtype=dtype))
+
+
+def test_astype_converts_parameters_grads_and_buffers_in_place_and_the_model_computes_in_it():
+    model = _normed_model()
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    labels = np.array([0, 1, 1, 0, 1, 0])
+    nn.cross_entropy(model(X), labels).backward()
+    params = model.parameters()
+    reference = [(p.data.copy(), p.grad.copy()) for p in params]
+
+    assert model.astype(np.float32) is model
+    assert model.parameters() == params  # the same tensors: an optimizer keeps them
+    for p, (data, grad) in zip(params, reference):
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32
+        np.testing.assert_array_equal(p.data, data.astype(np.float32))
+        np.testing.assert_array_equal(p.grad, grad.astype(np.float32))
+        assert not p.grad.flags.writeable  # as backward leaves every .grad
+    norm = model.batchnorm1
+    assert norm.running_mean.dtype == norm.running_var.dtype == np.float32
+
+    float64_twin = _normed_model()
+    float64_twin.load_state_dict(model.state_dict())
+    model.zero_grad()
+    J = nn.cross_entropy(model(X), labels)
+    J.backward()
+    J64 = nn.cross_entropy(float64_twin(X), labels)
+    J64.backward()
+    assert J.dtype == np.float32
+    np.testing.assert_allclose(J.item(), J64.item(), rtol=1e-6)
+    for p, p64 in zip(model.parameters(), float64_twin.parameters()):
+        assert p.grad.dtype == np.float32
+        np.testing.assert_allclose(p.grad, p64.grad, rtol=1e-4, atol=1e-6)
+
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    optimizer.step()
+    assert all(p.dtype == np.float32 for p in model.parameters())
+
+    model.double()
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in params)
+    assert model(X).dtype == np.float64 and norm.running_mean.dtype == np.float64
+    assert model.float() is model and model(X).dtype == np.float32
+
+
+def test_a_converted_transformer_computes_in_its_new_dtype_positions_included():
+    model = nn.Transformer(1, 8, 2, 16, 11, 13, 10, 10, dropout=0.0, rng=0).astype(np.float32)
+    tokens = np.array([[1, 2, 3, 4]])
+    logits = model(tokens, tokens[:, :3])
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    assert logits.dtype == np.float32  # float64 positional encodings made it float64
+    built = nn.Transformer(1, 8, 2, 16, 11, 13, 10, 10, dropout=0.0, rng=0, dtype=np.float32)
+    expected = built(tokens, tokens[:, :3])
+    expected = expected[0] if isinstance(expected, tuple) else expected
+    np.testing.assert_array_equal(logits.data, expected.data)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, "text"])
+def test_astype_takes_float64_or_float32_only_and_changes_nothing_otherwise(dtype):
+    model = _normed_model()
+    with pytest.raises(gg.GraphgradTypeError,
+                       match=r"Sequential.astype: dtype must be np.float64 or np.float32"):
+        model.astype(dtype)
+    assert all(p.dtype == np.float64 for p in model.parameters())
+
+
+def test_apply_calls_the_function_on_each_module_once_children_first():
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(nn.Sequential(shared, nn.Tanh()), shared, nn.Linear(2, 1))
+    seen = []
+    assert model.apply(seen.append) is model
+    assert [id(m) for m in seen] == [id(shared), id(model[0][1]), id(model[0]),
+                                     id(model[2]), id(model)]
+
+    rng = np.random.default_rng(5)
+
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            m.W.data = nn.init.xavier(m.W.shape, rng)
+            m.b.data = np.full(m.b.shape, 0.5)
+
+    model.apply(init_weights)
+    check = np.random.default_rng(5)
+    np.testing.assert_array_equal(shared.W.data, nn.init.xavier((2, 2), check))
+    np.testing.assert_array_equal(model[2].W.data, nn.init.xavier((1, 2), check))
+    assert (model[2].b.data == 0.5).all()
+    with pytest.raises(gg.GraphgradTypeError, match=r"Sequential.apply takes a function"):
+        model.apply("xavier")

@@ -26,6 +26,7 @@ from graphgrad.errors import (
     array_of_numbers,
     describe,
     flag,
+    float_dtype,
     not_a_state_error,
     setting_text,
 )
@@ -483,6 +484,72 @@ class Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
+
+    def astype(self, dtype: Any) -> Module:
+        """Convert the model to ``dtype``, np.float64 or np.float32, in place: every
+        parameter's data and .grad, every float buffer (BatchNorm's running statistics) and
+        the constants layers keep (a Transformer's positional encodings). numpy's name for
+        PyTorch's ``model.double()`` / ``model.float()``, which are here too. Layers then
+        convert the data they get to it (a float32 model computes in float32 end to end).
+
+        The parameters stay the same tensors, so a list from ``parameters()`` still holds
+        them; an optimizer's state (momentum, Adam's moments) keeps the dtype it was made in,
+        so convert the model before making its optimizer, as PyTorch advises. Returns self.
+        """
+        dtype = float_dtype(dtype, f"{type(self).__name__}.astype")
+        for p in self.parameters():
+            if p.data.dtype != dtype:
+                p.data = p.data.astype(dtype)
+            if p.grad is not None and p.grad.dtype != dtype:
+                grad = p.grad.astype(dtype)
+                grad.setflags(write=False)  # as backward leaves every .grad
+                p.grad = grad
+        for module in self.modules():
+            for name in module._buffers:
+                value = module._members.get(name)
+                if value is not None and value.dtype.kind == "f" and value.dtype != dtype:
+                    setattr(module, name, value.astype(dtype))
+            module._convert_constants(dtype)
+        return self
+
+    def double(self) -> Module:
+        """PyTorch's name for ``astype(np.float64)``. Returns self."""
+        return self.astype(np.float64)
+
+    def float(self) -> Module:
+        """PyTorch's name for ``astype(np.float32)``. Returns self."""
+        return self.astype(np.float32)
+
+    def _convert_constants(self, dtype: np.dtype) -> None:
+        """Convert the arrays this module keeps that are neither parameters nor buffers
+        (neither learned nor saved) to ``dtype``, for `astype`: a layer that keeps one
+        overrides this, so that a converted model does not mix dtypes."""
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every module inside this one, then on this one (children
+        first, as PyTorch's ``model.apply(init_weights)``), each once. Returns self.
+
+        >>> def init_weights(m):
+        ...     if isinstance(m, nn.Linear):
+        ...         m.W.data = nn.init.xavier(m.W.shape, rng)
+        >>> model.apply(init_weights)
+        """
+        if not callable(fn):
+            raise GraphgradTypeError(
+                f"{type(self).__name__}.apply takes a function of one module, called on "
+                f"each module of the model, got {setting_text(fn)}")
+        for module in self._children_first(set()):
+            fn(module)
+        return self
+
+    def _children_first(self, seen: set[int]) -> list[Module]:
+        seen.add(id(self))
+        order = []
+        for module in self.children():
+            if id(module) not in seen:
+                order.extend(module._children_first(seen))
+        order.append(self)
+        return order
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout drops, BatchNorm uses batch statistics). Returns self."""

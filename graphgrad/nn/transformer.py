@@ -240,6 +240,9 @@ class _Stack(Module):
             self.layer_type(d_model, num_heads, d_ff, dropout, eps, rng=seeded, dtype=dtype)
             for _ in range(num_layers))
 
+    def _convert_constants(self, dtype: np.dtype) -> None:
+        self.positions = self.positions.astype(dtype)
+
     def _embed(self, tokens: Any) -> Tensor:
         """tokens (m, T) -> (m, T, d_model): the scaled embeddings plus positions, dropped."""
         caller = type(self).__name__
