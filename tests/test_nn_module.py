@@ -1211,3 +1211,106 @@ def test_apply_calls_the_function_on_each_module_once_children_first():
     assert (model[2].b.data == 0.5).all()
     with pytest.raises(gg.GraphgradTypeError, match=r"Sequential.apply takes a function"):
         model.apply("xavier")
+
+
+# -- ModuleDict ---------------------------------------------------------------------------------
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(3, 4, rng=0)
+        self.heads = nn.ModuleDict({"digit": nn.Linear(4, 10, rng=1),
+                                    "parity": nn.Linear(4, 1, rng=2)})
+
+    def forward(self, X, task):
+        return self.heads[task](gg.tanh(self.body(X)))
+
+
+def test_a_module_dict_registers_its_layers_by_name_and_trains_the_one_picked():
+    model = TwoHeads()
+    assert [name for name, _ in model.named_parameters()] == [
+        "body.W", "body.b", "heads.digit.W", "heads.digit.b", "heads.parity.W", "heads.parity.b"]
+    heads = model.heads
+    assert heads.keys() == ["digit", "parity"] and list(heads) == ["digit", "parity"]
+    assert len(heads) == 2 and "digit" in heads and "sign" not in heads and 0 not in heads
+    assert heads.values() == [heads["digit"], heads["parity"]]
+    assert heads.items() == list(zip(heads.keys(), heads.values()))
+
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    J = nn.mse(model(X, "parity"), np.ones((5, 1)))
+    J.backward()
+    A = np.tanh(X @ model.body.W.data.T + model.body.b.data)
+    dZ = 2 * (A @ heads["parity"].W.data.T + heads["parity"].b.data - 1) / 5
+    np.testing.assert_allclose(heads["parity"].W.grad, dZ.T @ A, rtol=1e-12)
+    assert heads["digit"].W.grad is None  # the head not picked gets nothing
+
+    state = model.state_dict()
+    twin = TwoHeads()
+    for p in twin.parameters():
+        p.data = np.zeros_like(p.data)
+    twin.load_state_dict(state)
+    np.testing.assert_array_equal(twin(X, "digit").data, model(X, "digit").data)
+
+    model.eval()
+    assert not heads["digit"].training
+    assert "(heads): ModuleDict" in repr(model) and "(digit): Linear(4 -> 10" in repr(model)
+
+
+def test_a_module_dict_changes_as_a_dict():
+    heads = nn.ModuleDict([("a", nn.Linear(2, 2, rng=0))])
+    b = nn.Linear(2, 1, rng=1)
+    heads["b"] = b
+    assert heads.keys() == ["a", "b"] and heads["b"] is b
+    replacement = nn.Linear(2, 3, rng=2)
+    heads["a"] = replacement  # in place, under its name
+    assert heads.keys() == ["a", "b"] and heads.parameters()[0] is replacement.W
+    heads.update({"c": nn.ReLU(), "b": nn.Tanh()})
+    assert heads.keys() == ["a", "b", "c"] and isinstance(heads["b"], nn.Tanh)
+    assert heads.pop("c").__class__ is nn.ReLU and "c" not in heads
+    del heads["b"]
+    assert heads.keys() == ["a"] and len(heads.parameters()) == 2
+    with pytest.raises(KeyError, match=r"ModuleDict has no layer named 'z'; it holds 'a'"):
+        heads["z"]
+    with pytest.raises(KeyError, match="no layer named 'z'"):
+        del heads["z"]
+
+
+@pytest.mark.parametrize("name", ["keys", "update", "_members", "not a name", "a.b", 3])
+def test_a_module_dict_name_that_would_shadow_or_break_is_refused_and_nothing_added(name):
+    with pytest.raises(gg.ArgumentError, match="ModuleDict: .* cannot name a layer"):
+        nn.ModuleDict({"fine": nn.ReLU(), name: nn.Linear(2, 2)})
+    heads = nn.ModuleDict()
+    with pytest.raises(gg.ArgumentError, match="cannot name a layer"):
+        heads.update([("fine", nn.ReLU()), (name, nn.ReLU())])
+    assert len(heads) == 0  # checked first: the good one was not added either
+
+
+@pytest.mark.parametrize("given", [[nn.ReLU()], 5, {"relu": np.ones(2)}],
+                         ids=["layers without names", "a number", "an array"])
+def test_a_module_dict_takes_names_and_modules_only(given):
+    with pytest.raises(gg.GraphgradTypeError, match=r"ModuleDict( takes a dict|: 'relu' is a)"):
+        nn.ModuleDict(given)
+
+
+def test_a_module_dict_is_not_a_layer_and_a_dict_attribute_points_to_it():
+    with pytest.raises(gg.GraphgradTypeError, match=r"ModuleDict \(1 layer\) is not a layer.*"
+                       r"self.heads\['digit'\]\(X\)"):
+        nn.ModuleDict({"a": nn.ReLU()})(np.ones(2))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = {"a": nn.Linear(2, 1)}
+
+    with pytest.raises(gg.GraphgradTypeError, match=r"Use nn.ModuleDict\(layers\)"):
+        Net()
+
+
+def test_layers_of_a_module_dict_are_clusters_named_after_it():
+    model = TwoHeads()
+    scopes = {scope for name, scope in _scopes(model(np.ones((1, 3)), "digit"))
+              if name == "Affine"}
+    assert scopes == {"body", "heads/digit"}
+    model.heads["extra"] = nn.Linear(4, 2, rng=3)  # added later: named after the dict too
+    scopes = {scope for name, scope in _scopes(model.heads["extra"](np.ones((1, 4))))
+              if name == "Affine"}
+    assert scopes == {"heads/extra"}

@@ -1,7 +1,7 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
-`Module` and `Parameter` (module), `Sequential` and `ModuleList` (containers), `Linear` and
-`Flatten` (layers),
+`Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
+`Linear` and `Flatten` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C))
 and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
@@ -34,7 +34,7 @@ from graphgrad.nn.attention import (
     positional_encoding,
     scaled_dot_product_attention,
 )
-from graphgrad.nn.containers import ModuleList, Sequential
+from graphgrad.nn.containers import ModuleDict, ModuleList, Sequential
 from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
@@ -61,7 +61,8 @@ __all__ = [
     "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
     "ConvTranspose2d", "Dropout", "ELU",
     "Embedding", "Flatten", "GELU", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm",
-    "LeakyReLU", "Linear", "MaxPool2d", "Module", "ModuleList", "MultiHeadAttention",
+    "LeakyReLU", "Linear", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
+    "MultiHeadAttention",
     "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
     "Softplus", "StateDictError", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",

@@ -1,4 +1,4 @@
-"""`Sequential` and `ModuleList`: modules that hold layers in order.
+"""`Sequential` and `ModuleList`: modules that hold layers in order; `ModuleDict`, by name.
 
 `Sequential` chains its layers (``model(X)`` runs each on the output of the one before);
 `ModuleList` holds layers for a ``forward`` that loops over them. Both grow and shrink as a
@@ -251,7 +251,38 @@ class Sequential(_OrderedLayers):
         return f"{kind}{count}"
 
 
-class ModuleList(_OrderedLayers):
+class _Holder(Module):
+    """What `ModuleList` and `ModuleDict` share: they are never called, so they open no name
+    scope of their own; their layers carry the holder's name in theirs (``hidden/0``,
+    ``heads/digits``), and two holders' layers of one name are not one cluster."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused, whatever the args and kwargs, naming the fix: a holder of layers is not
+        a layer (use its layers in ``forward``, or chain them in a `Sequential`)."""
+        count = len(list(self.children()))
+        raise GraphgradTypeError(
+            f"{type(self).__name__} ({count} layer{'' if count == 1 else 's'}) is not a layer "
+            f"and cannot be called: it holds layers without saying how they connect. "
+            f"{self._use_tip} or use nn.Sequential(*layers) to chain them."
+        )
+
+    forward = __call__
+    _use_tip: str  # how to use the layers instead, ending with a comma
+
+    def _set_scope(self, scope: str | None) -> None:
+        super()._set_scope(scope)
+        for name, layer in self.named_children():
+            self._place_layer(name, layer)
+
+    def _place_layer(self, name: str, layer: Module) -> None:
+        layer._set_scope(self._scope_for(name))
+
+    def _scope_for(self, name: str) -> str:
+        scope = self._scope
+        return name if scope is None else f"{scope}/{name}"
+
+
+class ModuleList(_Holder, _OrderedLayers):
     """Layers held in order, registered under their positions, for a ``forward`` that loops
     over them (as PyTorch's ``nn.ModuleList``)::
 
@@ -276,17 +307,7 @@ class ModuleList(_OrderedLayers):
         super().__init__()
         self.extend(modules)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Refused, whatever the args and kwargs, naming the fix: a ModuleList is not a layer
-        (loop over it in ``forward``, or chain the layers in a `Sequential`)."""
-        raise GraphgradTypeError(
-            f"ModuleList ({len(self)} layer{'' if len(self) == 1 else 's'}) is not a layer and "
-            "cannot be called: it holds layers without saying how they connect. Iterate over it "
-            "in forward (for layer in self.layers: X = layer(X)), or use "
-            "nn.Sequential(*layers) to chain them."
-        )
-
-    forward = __call__
+    _use_tip = "Iterate over it in forward (for layer in self.layers: X = layer(X)),"
 
     def __getitem__(self, index: int | slice) -> Module | ModuleList:
         if isinstance(index, slice):
@@ -307,16 +328,106 @@ class ModuleList(_OrderedLayers):
         super()._refresh_layers()
         self._set_scope(self._scope)
 
-    def _set_scope(self, scope: str | None) -> None:
-        # The list is never called, so it opens no name scope of its own: its layers carry its
-        # name in theirs, and two lists' layer 0 are not one cluster.
-        super()._set_scope(scope)
-        for name, layer in self.named_children():
-            self._place_layer(name, layer)
 
-    def _place_layer(self, name: str, layer: Module) -> None:
-        layer._set_scope(self._scope_for(name))
+class ModuleDict(_Holder):
+    """Layers held by name, for a ``forward`` that picks them by name (as PyTorch's
+    ``nn.ModuleDict``): one head per task, one encoder per input kind::
 
-    def _scope_for(self, name: str) -> str:
-        scope = self._scope
-        return name if scope is None else f"{scope}/{name}"
+        self.heads = ModuleDict({"digit": Linear(64, 10), "parity": Linear(64, 1)})
+        ...
+        return self.heads[task](A)
+
+    A name is a Python identifier not starting with '_' and not the name of a method of
+    ModuleDict (``keys``, ``update``, ...). Parameters are named after it (``heads.digit.W``)
+    in ``named_parameters()`` and ``state_dict()``; ``train()``, ``eval()``, ``zero_grad()``
+    and the repr reach every layer. It reads and changes as a dict: ``heads["digit"]``,
+    ``heads["sign"] = layer``, ``del heads["sign"]``, ``"digit" in heads``, ``len``,
+    iteration over the names, ``keys()``, ``values()``, ``items()``, ``update(...)``,
+    ``pop(name)``. Calling it is an error: it says nothing of how its layers connect.
+    ``modules``: a dict of name -> Module, or an iterable of (name, Module) pairs, added in
+    order; none by default. In graph pictures a layer of ``self.heads`` is the cluster
+    ``heads/digit``.
+    """
+
+    _use_tip = "Call the layer it holds by name in forward (self.heads['digit'](X)),"
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] = ()
+                 ) -> None:
+        super().__init__()
+        self.update(modules)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if isinstance(value, Module) and self._members.get(name) is value:
+            self._place_layer(name, value)
+
+    def _check(self, name: Any, module: Any) -> None:
+        if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
+                or hasattr(ModuleDict, name)):
+            raise ArgumentError(
+                f"ModuleDict: {setting_text(name)} cannot name a layer: a name must be a "
+                "Python identifier not starting with '_' and not the name of a method or "
+                "attribute of ModuleDict (keys, update, ...); choose another.")
+        if not isinstance(module, Module):
+            raise GraphgradTypeError(
+                f"ModuleDict: {name!r} is a {type(module).__name__}, not a Module; wrap a "
+                "function in a Module subclass, or use an activation module (nn.ReLU()).")
+
+    def __getitem__(self, name: str) -> Module:
+        layer = self._members.get(name) if isinstance(name, str) else None
+        if not isinstance(layer, Module):
+            held = ", ".join(repr(key) for key in self) or "none"
+            raise KeyError(f"ModuleDict has no layer named {setting_text(name)}; it holds "
+                           f"{held}")
+        return layer
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        """``heads[name] = layer`` adds a layer, or replaces the one of that name in place."""
+        self._check(name, module)
+        setattr(self, name, module)
+
+    def __delitem__(self, name: str) -> None:
+        self.pop(name)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and isinstance(self._members.get(name), Module)
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def keys(self) -> list[str]:
+        """The layers' names, in the order they were added."""
+        return [name for name, _ in self.named_children()]
+
+    def values(self) -> list[Module]:
+        """The layers, in the order they were added."""
+        return list(self.children())
+
+    def items(self) -> list[tuple[str, Module]]:
+        """(name, layer) pairs, in the order they were added."""
+        return list(self.named_children())
+
+    def pop(self, name: str) -> Module:
+        """Remove the layer of that name and return it."""
+        layer = self[name]
+        delattr(self, name)
+        return layer
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add each (name, layer) of ``modules``, a dict or an iterable of pairs, in order, a
+        layer of a name already held replacing it; all are checked first, so a bad one adds
+        none."""
+        try:
+            pairs = [(name, module) for name, module in (
+                modules.items() if isinstance(modules, Mapping) else modules)]
+        except (TypeError, ValueError):
+            raise GraphgradTypeError(
+                f"ModuleDict takes a dict of name -> layer, or (name, layer) pairs, got "
+                f"{setting_text(modules)}") from None
+        for name, module in pairs:
+            self._check(name, module)
+        for name, module in pairs:
+            setattr(self, name, module)

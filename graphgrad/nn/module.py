@@ -8,7 +8,7 @@ BatchNorm's running mean) assigned to it, in assignment order. From that registr
 
 Calling a module runs its ``forward`` with the ops it makes tagged with a name scope named
 after the module (``linear1``, ``block/relu2``), so each layer is one cluster in graph
-pictures. The containers of layers in order, `Sequential` and `ModuleList`, are in
+pictures. The containers of layers, `Sequential`, `ModuleList` and `ModuleDict`, are in
 `containers`. Depends on `tensor`, `modes`, `errors`.
 """
 from __future__ import annotations
@@ -142,9 +142,9 @@ def _unregistered_message(owner: str, name: str, values: Any) -> str:
         return head + ("Assign each parameter to its own attribute "
                        "(setattr(self, f'W{l}', W)), or keep them in layers.")
     if kind == "dict":
-        return head + ("Use nn.Sequential({name: layer, ...}) to chain them, "
-                       "nn.ModuleList(layers.values()) to hold them and loop over them in "
-                       "forward, or assign each to its own attribute (setattr(self, name, layer)).")
+        return head + ("Use nn.ModuleDict(layers) to hold them by name, "
+                       "nn.Sequential({name: layer, ...}) to chain them, or assign each to its "
+                       "own attribute (setattr(self, name, layer)).")
     return head + ("Use nn.ModuleList(layers) to hold them and loop over them in forward, "
                    "nn.Sequential(*layers) to chain them, or assign each to its own attribute "
                    "(setattr(self, f'layer{l}', layer)).")
