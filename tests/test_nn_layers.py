@@ -1214,3 +1214,15 @@ def test_batch_norm_with_one_running_statistic_set_to_none_keeps_neither(missing
     np.testing.assert_allclose(bn(Z).data, expected, rtol=1e-12, atol=1e-12)
     assert getattr(bn, missing) is None
     np.testing.assert_array_equal(getattr(bn, other), before)
+
+
+def test_identity_returns_its_input_itself_and_adds_no_node():
+    X = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    Y = X * 2
+    layer = nn.Identity(54, unused_argument="ignored")  # PyTorch's ignores its arguments too
+    assert layer(Y) is Y and layer(X) is X
+    assert layer.parameters() == [] and Y.creator.scope is None  # not tagged as its cluster
+    model = nn.Sequential(nn.Linear(3, 3, rng=0), nn.Identity())
+    J = model(X.data).sum()
+    J.backward()
+    np.testing.assert_array_equal(model[0].W.grad, np.ones((3, 2)) @ X.data)

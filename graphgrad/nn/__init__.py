@@ -1,7 +1,7 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
 `Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
-`Linear` and `Flatten` (layers),
+`Linear`, `Flatten` and `Identity` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C))
 and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
@@ -38,7 +38,7 @@ from graphgrad.nn.containers import ModuleDict, ModuleList, Sequential
 from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
-from graphgrad.nn.layers import Affine, Flatten, Linear, linear
+from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, linear
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -60,7 +60,8 @@ from graphgrad.nn.transformer import (
 __all__ = [
     "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
     "ConvTranspose2d", "Dropout", "ELU",
-    "Embedding", "Flatten", "GELU", "GRUCell", "InvertedDropout", "LSTMCell", "LayerNorm",
+    "Embedding", "Flatten", "GELU", "GRUCell", "Identity", "InvertedDropout", "LSTMCell",
+    "LayerNorm",
     "LeakyReLU", "Linear", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "MultiHeadAttention",
     "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",

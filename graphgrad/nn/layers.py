@@ -218,3 +218,19 @@ class Flatten(Module):
                              f"single number: {what}")
         # The row length is spelled out: -1 cannot be solved for when m = 0, an empty batch.
         return Reshape.apply(X, shape=(shape[0], math.prod(shape[1:])))
+
+
+class Identity(Module):
+    """X -> X, as it is: the layer that does nothing, where a model's structure wants one (a
+    residual block's shortcut when the shapes already match, a head removed from a
+    pretrained model: ``model.fc = nn.Identity()``), as PyTorch's ``nn.Identity``. Any
+    ``args`` and ``kwargs`` are ignored, as PyTorch's are."""
+
+    single_node = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, X: Any) -> Any:
+        """X, whatever its shape (the same object: no node in the graph)."""
+        return X
