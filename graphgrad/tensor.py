@@ -213,7 +213,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ShapeError(f"the truth value of {describe(self)} is ambiguous: use "
-                             "t.data.any() or t.data.all()")
+                             "t.any() or t.all()")
         return bool(self.data)
 
     def __float__(self) -> float:
@@ -662,16 +662,45 @@ class Tensor:
         needs no grad."""
         return self._index_of(np.argmin, axis, keepdims)
 
-    def _index_of(self, find: Callable[..., Any], axis: Any, keepdims: bool) -> Tensor:
+    def argsort(self, axis: int | None = -1) -> Tensor:
+        """The indices that sort the values along ``axis`` (the last by default; the
+        flattened tensor when None), as np.argsort: an integer tensor that needs no grad.
+        For the sorted values with their gradient, take `gg.sort`."""
+        axis = self._checked_axes(f"argsort of {describe(self)}", axis)
+        return _constant(np.argsort(self.data, axis=axis))
+
+    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Whether every element along ``axis`` (an int, a tuple of them, or None: all
+        elements) is nonzero, as np.all (``keepdims`` too): a bool tensor that needs no grad,
+        to test a comparison: ``(A >= 0).all()``."""
+        return self._index_of(np.all, axis, keepdims, several=True)
+
+    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Whether some element along ``axis`` (an int, a tuple of them, or None: all
+        elements) is nonzero, as np.any (``keepdims`` too): a bool tensor that needs no
+        grad, to test a comparison: ``(Z != Z).any()`` finds a NaN."""
+        return self._index_of(np.any, axis, keepdims, several=True)
+
+    def _index_of(self, find: Callable[..., Any], axis: Any, keepdims: bool,
+                  several: bool = False) -> Tensor:
         caller = f"{find.__name__} of {describe(self)}"
         keepdims = flag(keepdims, "keepdims", caller)
-        n = max(self.ndim, 1)
-        if axis is not None and (isinstance(axis, (bool, np.bool_))
-                                 or not isinstance(axis, (int, np.integer))
-                                 or not -n <= axis < n):
-            raise ArgumentError(f"{caller}: axis must be None (the flattened tensor) or one "
-                                f"axis from {-n} to {n - 1}, got {axis!r}")
+        axis = self._checked_axes(caller, axis, several)
         return _constant(find(self.data, axis=axis, keepdims=keepdims))
+
+    def _checked_axes(self, caller: str, axis: Any, several: bool = False) -> Any:
+        """``axis`` if it is None or an axis of this tensor (or, ``several``, a tuple of
+        distinct ones), else an `ArgumentError` naming ``caller``."""
+        n = max(self.ndim, 1)
+        axes = axis if several and isinstance(axis, tuple) else (axis,)
+        if axis is not None and (any(isinstance(a, (bool, np.bool_))
+                                     or not isinstance(a, (int, np.integer))
+                                     or not -n <= a < n for a in axes)
+                                 or len({a % n for a in axes}) < len(axes)):
+            what = ", a tuple of distinct ones" if several else ""
+            raise ArgumentError(f"{caller}: axis must be None (the flattened tensor) or one "
+                                f"axis from {-n} to {n - 1}{what}, got {axis!r}")
+        return axis
 
     def softmax(self, axis: int = -1) -> Tensor:
         """Softmax along ``axis``, same shape: `gg.softmax`."""

@@ -317,3 +317,36 @@ def test_no_grad_and_enable_grad_decorate_without_parentheses_too():
     assert gg.is_grad_enabled()
     with pytest.raises(gg.ArgumentError, match=r"no_grad\(\) takes no arguments"):
         gg.no_grad(5)
+
+
+# -- truths and orders as methods ---------------------------------------------------------------
+def test_all_any_and_argsort_are_numpys_as_constant_tensors():
+    A = gg.Tensor([[1.0, -2.0, 0.0], [3.0, 4.0, 5.0]], requires_grad=True)
+    a = A.data
+    cases = [((A >= 0).all(), np.all(a >= 0)), ((A >= 0).all(axis=1), np.all(a >= 0, axis=1)),
+             (A.any(axis=(0, 1), keepdims=True), np.any(a, axis=(0, 1), keepdims=True)),
+             ((A == 0).any(axis=-1), np.any(a == 0, axis=-1)), (A.all(), np.all(a)),
+             (A.argsort(), np.argsort(a)), (A.argsort(0), np.argsort(a, axis=0)),
+             (A.argsort(None), np.argsort(a, axis=None)),
+             (gg.Tensor(2.0).all(axis=0), np.all(np.array(2.0), axis=0))]
+    for got, expected in cases:
+        assert not got.requires_grad and got.creator is None
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.data, expected)
+    with pytest.raises(gg.ShapeError, match=r"ambiguous: use t.any\(\) or t.all\(\)"):
+        bool(A > 0)
+    assert bool((A > -3).all()) and not bool((A > 10).any())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda A: A.all(axis=2), r"all of .*: axis must be None .* from -2 to 1, a tuple of "
+                              r"distinct ones, got 2"),
+    (lambda A: A.any(axis=(0, -2)), r"any of .* got \(0, -2\)"),
+    (lambda A: A.any(keepdims="yes"), r"any of .*: keepdims must be True or False"),
+    (lambda A: A.argsort(axis=1.5), r"argsort of .*: axis must be None .* got 1.5"),
+    (lambda A: A.argsort(axis=(0, 1)), r"argsort of .* got \(0, 1\)"),
+    (lambda A: A.argmax(axis=True), r"argmax of .* got True"),
+])
+def test_all_any_and_argsort_refuse_bad_settings_by_name(call, message):
+    with pytest.raises(gg.ArgumentError, match=message):
+        call(gg.Tensor(np.ones((2, 3)), name="A"))
