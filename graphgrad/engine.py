@@ -500,7 +500,7 @@ def _walk(
         # in between would be lost.
         with _LEAF_GRADS_LOCK:
             try:
-                _add_to_leaves(pending, retain_graph)
+                _add_to_leaves(pending, retain_graph, record_steps)
             except BaseException:
                 if this_pass is not None:
                     _forget_pass(output_of, this_pass)
@@ -521,29 +521,35 @@ def _forget_pass(reached: dict[Function, Tensor], this_pass: int) -> None:
             node.backward_order = node.input_grads = node.backward_pass = None
 
 
-def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool) -> None:
-    """Add each leaf's gradient of this pass to its .grad (read-only arrays); whether the
-    pass kept its graph (``retain_graph``) says what a refused .grad's error advises."""
+def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: bool) -> None:
+    """Add each leaf's gradient of this pass to its .grad, an array of the leaf's own, which
+    the user may change in place, as in PyTorch (the course's np.clip(dW, -5, 5, out=dW),
+    W.grad /= n_batches). Whether the pass kept its graph (``retain_graph``) says what a
+    refused .grad's error advises; ``recorded``, whether it recorded its steps, whose edges
+    hold the gradients that flowed."""
     for leaf in pending:
         # A .grad set by hand: numpy would broadcast the sum into a gradient of another
         # shape. Checked before any leaf's grad changes, so none is half updated.
         held = leaf.grad
         if held is not None and np.shape(held) != leaf.data.shape and leaf.requires_grad:
             raise _held_grad_error(leaf, held, retain_graph)
+    given: set[int] = set()
     for leaf, g in pending.items():
         if leaf.requires_grad:
             if leaf.grad is not None:
                 g = leaf.grad + g
-            elif g is leaf.data or g.base is leaf.data:
-                # A backward returned the leaf's own array (dJ/dx = x): made read-only as
-                # .grad, it would lock the data against updates (x.data -= lr * x.grad),
-                # and .grad would change with them. PyTorch copies it too.
+            elif (recorded or not g.flags.writeable or g.base is not None or g is leaf.data
+                  or id(g) in given):
+                # Shared, so a change to .grad would change something else: with other
+                # nodes' gradients (x + y hands both one array, read-only since, or a view
+                # of it), with another leaf's .grad, with the steps recorded for pictures,
+                # or with the leaf's own data (a backward returning x as dJ/dx: W.data -=
+                # lr * W.grad would change .grad too). PyTorch copies too. A gradient a
+                # backward made for this leaf alone (dW = dZ.T @ X) is taken as it is.
                 g = g.copy()
             if type(g) is not np.ndarray:
                 g = np.asarray(g)
-            # Gradients are shared between nodes (x + y hands both the same array):
-            # read-only keeps an in-place edit of one parameter's grad from changing another's.
-            g.setflags(False)  # write=False; the positional form is twice as fast
+            given.add(id(g))
             leaf.grad = g
 
 

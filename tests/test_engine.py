@@ -325,9 +325,10 @@ def test_keep_intermediate_grads_false_keeps_only_the_leaves():
     assert (float(a.grad), float(b.grad), float(c.grad)) == (3.0, 6.0, 9.0)
 
 
-def test_every_grad_is_read_only():
+def test_intermediate_grads_are_read_only_and_a_leafs_grad_is_its_own():
     """Gradients are shared between nodes (x + y hands both the same array): an in-place edit
-    of one .grad must not silently change another's."""
+    of an intermediate's .grad would change another's, so it is refused; a leaf's .grad is an
+    array of its own, which the user may change in place (np.clip(dW, -5, 5, out=dW))."""
     a = gg.Tensor(np.ones(3))
     b = gg.Tensor(np.full(3, 2.0), requires_grad=True)
     u = b * 3
@@ -335,10 +336,54 @@ def test_every_grad_is_read_only():
     J = (v * v).sum()
     J.backward()
     np.testing.assert_array_equal(u.grad, v.grad)
-    for t in (b, u, v, J):
+    for t in (u, v, J):
         with pytest.raises(ValueError, match="read-only"):
             t.grad[...] = 0
+    np.testing.assert_array_equal(b.grad, [42.0, 42.0, 42.0])
+    np.clip(b.grad, -5, 5, out=b.grad)
+    np.testing.assert_array_equal(b.grad, [5.0, 5.0, 5.0])
     np.testing.assert_array_equal(v.grad, [14.0, 14.0, 14.0])
+    np.testing.assert_array_equal(u.creator.input_grads[0], [42.0, 42.0, 42.0])  # as it flowed
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["steps recorded", "leaves only"])
+def test_leaves_handed_one_gradient_each_get_a_grad_of_their_own(keep):
+    x = gg.Tensor(np.ones(2), requires_grad=True)
+    W = gg.Tensor(np.full(2, 3.0), requires_grad=True)
+    z = x + W  # both get z's upstream gradient, one array
+    (z * 2).sum().backward(keep_intermediate_grads=keep)
+    W.grad *= 0.5  # PyTorch's p.grad /= 2
+    np.testing.assert_array_equal(W.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])  # not changed with it
+    W.data -= W.grad
+    np.testing.assert_array_equal(W.grad, [1.0, 1.0])
+
+    y = gg.Tensor([4.0, 5.0], requires_grad=True)
+    (y.reshape(2, 1) * 1.0).sum().backward(keep_intermediate_grads=keep)  # a view comes back
+    y.grad[0] = 7.0
+    np.testing.assert_array_equal(y.grad, [7.0, 1.0])
+
+
+class Itself(gg.Function):
+    """y = x**2 / 2 written so that backward returns x's own array (grad is 1 here)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x / 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return x
+
+
+def test_a_gradient_that_is_the_leafs_own_array_becomes_a_copy():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    Itself.apply(x).backward(np.ones(2))
+    assert x.grad is not x.data and np.shares_memory(x.grad, x.data) is False
+    x.data -= 0.5 * x.grad
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
 
 
 # -- backward's errors ----------------------------------------------------------------------------

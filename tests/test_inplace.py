@@ -1,5 +1,6 @@
 """In-place writes never give a silently wrong gradient: a leaf's array is read-only while a
-recorded op needs it, op outputs and grads are read-only, and ``t[...] = v`` is refused."""
+recorded op needs it, op outputs and intermediates' grads are read-only, and ``t[...] = v`` is
+refused."""
 import gc
 import sys
 import threading
@@ -398,15 +399,16 @@ def test_setitem_is_refused_with_the_alternatives():
     np.testing.assert_array_equal(t.data, np.ones(3))
 
 
-def test_grads_are_read_only():
+def test_an_intermediates_grad_is_read_only_and_a_leafs_may_change_in_place():
     W = gg.Tensor(np.ones(2), requires_grad=True)
     h = W * 2.0
     (h * h).sum().backward()
-    for t in (W, h):
-        with pytest.raises(ValueError, match="read-only"):
-            t.grad += 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        h.grad += 1.0
+    W.grad += 1.0  # PyTorch's p.grad += ...; the course's np.clip(dW, ..., out=dW)
+    np.testing.assert_array_equal(W.grad, [9.0, 9.0])
     W.grad = W.grad * 0.5  # replacing a grad is fine
-    np.testing.assert_array_equal(W.grad, [4.0, 4.0])
+    np.testing.assert_array_equal(W.grad, [4.5, 4.5])
 
 
 def test_writing_a_leaf_then_reading_its_gradient_is_right_after_a_training_step():

@@ -501,9 +501,7 @@ class Module:
             if p.data.dtype != dtype:
                 p.data = p.data.astype(dtype)
             if p.grad is not None and p.grad.dtype != dtype:
-                grad = p.grad.astype(dtype)
-                grad.setflags(write=False)  # as backward leaves every .grad
-                p.grad = grad
+                p.grad = p.grad.astype(dtype)
         for module in self.modules():
             for name in module._buffers:
                 value = module._members.get(name)

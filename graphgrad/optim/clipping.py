@@ -1,8 +1,8 @@
 """Gradient clipping, the course's remedy for exploding gradients in recurrent networks.
 
-Call it between ``J.backward()`` and ``optimizer.step()``. Gradients are read-only (one array
-may serve several tensors), so a clipped gradient is a new array put in ``p.grad``. Depends on
-`tensor`, `errors`, `optim.optimizer`.
+Call it between ``J.backward()`` and ``optimizer.step()``. A clipped gradient is a new array
+put in ``p.grad``: a .grad set by hand may be any array, read-only or the user's own. Depends
+on `tensor`, `errors`, `optim.optimizer`.
 """
 from __future__ import annotations
 
