@@ -83,6 +83,15 @@ def test_roll_with_a_shift_per_axis_and_of_the_flattened_tensor():
     np.testing.assert_array_equal(gg.roll(x, (1, 1)).data, np.roll(data, (1, 1)))  # by 2
     gg.roll(x, 2).backward(data)
     np.testing.assert_array_equal(x.grad, [[2, 3, 4], [5, 0, 1]])
+    for shift, axis in [(np.array([1, -1]), (0, 1)), (np.array([1, 1]), None),
+                        (np.array(2), 1)]:  # numpy takes arrays of shifts too
+        np.testing.assert_array_equal(gg.roll(x, shift, axis).data, np.roll(data, shift, axis))
+
+
+def test_flip_of_an_axis_named_twice_is_refused_by_name():
+    with pytest.raises(gg.ArgumentError, match=r"flip of 'x' \(2, 3\) float64: axis "
+                       r"\(0, -2\) names an axis twice; give each axis to flip once"):
+        gg.flip(_leaf(np.ones((2, 3)), "x"), (0, -2))
 
 
 def test_moveaxis_is_a_transpose_with_numpys_order():

@@ -286,6 +286,9 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
         ndim, shown = _ndim_and_shown(x, "flip")
         if type(axis) is not int or not -ndim <= axis < ndim:  # else nothing to check
             axes = _axes(axis, ndim, shown, "flip", tail=", or None to flip every axis")
+            if len(set(axes)) < len(axes):  # numpy's "repeated axis", as the op's failure
+                raise ArgumentError(f"flip of {describe(shown)}: axis {tuple(axis)} names an "
+                                    "axis twice; give each axis to flip once")
             axis = axis if isinstance(axis, (int, np.integer)) else axes
     return Flip.apply(x, axis=axis)
 
@@ -301,6 +304,8 @@ def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = 
         ndim = x.data.ndim if type(x) is Tensor else x.ndim
         if -ndim <= axis < ndim:  # the common case: nothing more to check
             return Roll.apply(x, shift=shift, axis=axis)
+    if type(shift) is np.ndarray and shift.dtype.kind in "iu" and shift.ndim <= 1:
+        shift = shift.tolist()  # np.roll takes an array of shifts too
     ints = isinstance(shift, (int, np.integer)) and not isinstance(shift, (bool, np.bool_))
     if not ints:
         if not isinstance(shift, Sequence) or isinstance(shift, str) or not all(
