@@ -342,6 +342,77 @@ def test_cross_entropy_ignore_index_matches_torch(reduction):
                                                ignore_index=1), Z, padding_1, rng)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("eps", [0.0, 0.15, 1.0])
+def test_cross_entropy_class_weights_and_label_smoothing_match_torch(reduction, eps):
+    """PyTorch's weight and label_smoothing with class indices (its mean divides by the kept
+    targets' weights, the smoothing term too), ignore_index, and probabilities (its mean
+    divides by the positions)."""
+    rng = np.random.default_rng(15)
+    Z = rng.standard_normal((2, 5, 4))
+    weight = rng.uniform(0.2, 3.0, 4)
+    tokens = rng.integers(0, 4, (2, 5))
+    tokens[0, 3:], tokens[1, 1:] = -100, -100
+    for index, labels in ((-100, tokens), (1, np.where(tokens == -100, 1, tokens))):
+        _compare_loss(
+            lambda z, y, index=index: gg.nn.cross_entropy(
+                z, y, reduction=reduction, ignore_index=index, weight=weight,
+                label_smoothing=eps),
+            lambda z, y, index=index: F.cross_entropy(
+                z.permute(0, 2, 1), y, reduction=reduction, ignore_index=index,
+                weight=torch.tensor(weight), label_smoothing=eps), Z, labels, rng)
+    classes = rng.integers(0, 4, 5)
+    for w in (weight, None):
+        _compare_loss(
+            lambda z, y, w=w: gg.nn.cross_entropy(z, y, reduction=reduction, weight=w,
+                                                  label_smoothing=eps),
+            lambda z, y, w=w: F.cross_entropy(z, y, reduction=reduction, label_smoothing=eps,
+                                              weight=None if w is None else torch.tensor(w)),
+            Z[0], classes, rng)
+    soft = rng.dirichlet(np.ones(4), size=(2, 5))
+    _compare_loss(
+        lambda z, y: gg.nn.cross_entropy(z, y, reduction=reduction, weight=weight,
+                                         label_smoothing=eps),
+        lambda z, y: F.cross_entropy(z.permute(0, 2, 1), y.permute(0, 2, 1), reduction=reduction,
+                                     weight=torch.tensor(weight), label_smoothing=eps),
+        Z, soft, rng, wrt_labels=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_weight_and_smoothing_second_derivatives_match_torch(reduction):
+    rng = np.random.default_rng(16)
+    Z = rng.standard_normal((6, 4))
+    classes = rng.integers(0, 4, 6)
+    classes[[1, 4]] = -100
+    weight = rng.uniform(0.2, 3.0, 4)
+    soft = rng.dirichlet(np.ones(4), size=6)
+    cases = [
+        (lambda z: gg.nn.cross_entropy(z, classes, reduction=reduction, ignore_index=-100,
+                                       weight=weight, label_smoothing=0.2),
+         lambda t: F.cross_entropy(t, torch.tensor(classes), reduction=reduction,
+                                   ignore_index=-100, weight=torch.tensor(weight),
+                                   label_smoothing=0.2)),
+        (lambda z: gg.nn.cross_entropy(z, classes, reduction=reduction, ignore_index=-100,
+                                       weight=weight),
+         lambda t: F.cross_entropy(t, torch.tensor(classes), reduction=reduction,
+                                   ignore_index=-100, weight=torch.tensor(weight))),
+        (lambda z: gg.nn.cross_entropy(z, soft, reduction=reduction, weight=weight,
+                                       label_smoothing=0.2),
+         lambda t: F.cross_entropy(t, torch.tensor(soft), reduction=reduction,
+                                   weight=torch.tensor(weight), label_smoothing=0.2)),
+    ]
+    for ours, theirs in cases:
+        z, t = gg.Tensor(Z, requires_grad=True), torch.tensor(Z, requires_grad=True)
+        J, J_ref = ours(z), theirs(t)
+        g = rng.standard_normal(J.shape)
+        (dz,) = gg.grad(J, [z], grad_outputs=[gg.Tensor(g)], create_graph=True)
+        (dt,) = torch.autograd.grad(J_ref, [t], grad_outputs=torch.tensor(g), create_graph=True)
+        np.testing.assert_allclose(dz.data, dt.detach().numpy(), rtol=1e-10, atol=1e-12)
+        (ddz,) = gg.grad((dz * dz).sum(), [z])
+        (ddt,) = torch.autograd.grad((dt * dt).sum(), [t])
+        np.testing.assert_allclose(ddz, ddt.numpy(), rtol=1e-9, atol=1e-12)
+
+
 def test_cross_entropy_over_ignored_positions_alone_is_zero_where_torch_gives_nan():
     Z = np.random.default_rng(11).standard_normal((3, 4))
     z, t = gg.Tensor(Z, requires_grad=True), torch.tensor(Z, requires_grad=True)

@@ -23,6 +23,7 @@ MULTI = (RNG.random((5, 4)) > 0.5).astype(float)
 Z_SEQUENCE = RNG.standard_normal((2, 2, 3))  # (m, t, C): a class per example and time step
 SEQUENCE_CLASSES = np.array([[0, 2], [1, 1]])
 PADDED_CLASSES = np.array([[0, -100], [1, -100]])  # the second step of each sequence is padding
+WEIGHT = np.array([0.5, 2.0, 1.5, 3.0])  # a weight per class, PyTorch's weight
 
 
 def _log_softmax(z):
@@ -193,6 +194,28 @@ LOSSES = {
     "mse, none (both inputs)": (lambda a, y: nn.mse(a, y, reduction="none"), [Z, SOFT]),
     "mse, sum (both inputs)": (lambda a, y: nn.mse(a, y, reduction="sum"), [Z, SOFT]),
     "l2_penalty": (lambda w1, w2: nn.l2_penalty([w1, w2], 0.5, 7), [Z, SOFT]),
+    "cross_entropy, class indices, weight": (
+        lambda z: nn.cross_entropy(z, CLASSES, weight=WEIGHT), [Z]),
+    "cross_entropy, class indices, weight, smoothing": (
+        lambda z: nn.cross_entropy(z, CLASSES, weight=WEIGHT, label_smoothing=0.2), [Z]),
+    "cross_entropy, class indices, smoothing, sum": (
+        lambda z: nn.cross_entropy(z, CLASSES, reduction="sum", label_smoothing=0.2), [Z]),
+    "cross_entropy, ignore_index, weight, smoothing, mean": (
+        lambda z: nn.cross_entropy(z, PADDED_CLASSES, ignore_index=-100, weight=WEIGHT[:3],
+                                   label_smoothing=0.3), [Z_SEQUENCE]),
+    "cross_entropy, ignore_index, weight, none": (
+        lambda z: nn.cross_entropy(z, PADDED_CLASSES, reduction="none", ignore_index=-100,
+                                   weight=WEIGHT[:3]), [Z_SEQUENCE]),
+    "cross_entropy, ignore_index, weight, smoothing, none": (
+        lambda z: nn.cross_entropy(z, PADDED_CLASSES, reduction="none", ignore_index=-100,
+                                   weight=WEIGHT[:3], label_smoothing=0.3), [Z_SEQUENCE]),
+    "cross_entropy, soft labels, weight, smoothing (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, weight=WEIGHT, label_smoothing=0.2), [Z, SOFT]),
+    "cross_entropy, soft labels, weight, smoothing, none (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, reduction="none", weight=WEIGHT,
+                                      label_smoothing=0.2), [Z, SOFT]),
+    "cross_entropy, one-hot, smoothing, sum": (
+        lambda z: nn.cross_entropy(z, ONE_HOT, reduction="sum", label_smoothing=0.1), [Z]),
 }
 
 
@@ -232,8 +255,19 @@ def _padded_class_indices(shape, rng):
     """Class indices with about a third of the positions padding (-1), under each reduction."""
     classes = np.where(rng.random(shape[:-1]) < 0.3, -1, rng.integers(0, shape[-1], shape[:-1]))
     reduction = str(rng.choice(["mean", "sum", "none"]))
-    return (lambda z: nn.cross_entropy(z, classes, reduction=reduction, ignore_index=-1),
+    return (lambda z, **options: nn.cross_entropy(z, classes, reduction=reduction,
+                                                  ignore_index=-1, **options),
             [rng.standard_normal(shape)])
+
+
+def _weighted_and_smoothed(case):
+    """A case of LOSS_CASES with class weights and label smoothing drawn from its rng."""
+    def build(shape, rng):
+        loss, inputs = case(shape, rng)
+        options = {"weight": rng.uniform(0.1, 3.0, shape[-1]),
+                   "label_smoothing": float(rng.choice([0.0, 0.1, 1.0]))}
+        return (lambda *xs, **kw: loss(*xs, **kw, **options)), inputs
+    return build
 
 
 def _each_example(case):
@@ -280,6 +314,14 @@ LOSS_CASES = {
         _logits(nn.binary_cross_entropy_with_logits)),
     "binary_cross_entropy, none": _each_example(_probabilities(nn.binary_cross_entropy)),
     "mse, none": _each_example(_logits(nn.mse)),
+    "cross_entropy, class indices, weight, smoothing": _weighted_and_smoothed(_class_indices),
+    "cross_entropy, padded class indices, weight, smoothing": _weighted_and_smoothed(
+        _padded_class_indices),
+    "cross_entropy, soft labels, weight, smoothing": _weighted_and_smoothed(_soft_labels),
+    "cross_entropy, class indices, weight, smoothing, none": _each_example(
+        _weighted_and_smoothed(_class_indices)),
+    "cross_entropy, soft labels, weight, smoothing, none": _each_example(
+        _weighted_and_smoothed(_soft_labels)),
 }
 
 
@@ -589,9 +631,11 @@ def test_in_the_right_order_the_losses_are_the_course_costs():
 @pytest.mark.parametrize("third", [[1.0, 2.0, 1.0, 1.0], np.ones(4), 1, "sum"])
 def test_cross_entropy_refuses_a_third_argument_that_is_not_multi_label(third):
     """PyTorch's F.cross_entropy(input, target, weight): class weights as the third argument
-    had turned on multi_label, the sum of C sigmoid costs, without a word."""
+    had turned on multi_label, the sum of C sigmoid costs, without a word. They go to weight=."""
     with pytest.raises(gg.GraphgradError, match=r"multi_label must be True or False, got .*"
-                                                r"PyTorch's weight\) are not supported") as info:
+                                                r"Class weights, PyTorch's third argument, are "
+                                                r"given as weight=: cross_entropy\(Z, Y, "
+                                                r"weight=w\)") as info:
         nn.cross_entropy(Z, ONE_HOT, third)
     assert isinstance(info.value, TypeError)
     expected = -np.sum(ONE_HOT * _log_softmax(Z)) / 5
@@ -887,3 +931,265 @@ def test_class_indices_above_2048_pick_their_class_with_float16_logits(as_tensor
     np.testing.assert_allclose(losses.data, [right, right, wrong], rtol=1e-3)
     J = nn.cross_entropy(gg.Tensor(z), labels, ignore_index=2049, reduction="none")
     np.testing.assert_allclose(J.data, [0.0, right, 0.0], rtol=1e-3)
+
+
+# -- class weights and label smoothing ------------------------------------------------------------
+def _pytorchs_cross_entropy(z, labels, weight=None, eps=0.0, ignore_index=None, reduction="mean"):
+    """PyTorch's cross_entropy spelled out as its source computes it. Class indices: (1 - eps)
+    times the negative log-likelihood weighted by each target's class weight, plus eps / C
+    times the sum over the classes of -w_k log p_k, each position kept (not ignore_index);
+    their mean divides both by the sum of the kept targets' weights. Probabilities: the
+    targets mixed with the uniform distribution, (1 - eps) Y + eps / C, each class's term
+    weighted, the mean over the positions."""
+    C = z.shape[-1]
+    log_p = z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
+    w = np.ones(C) if weight is None else np.asarray(weight, np.float64)
+    if labels.shape == z.shape:
+        losses = -np.sum(((1 - eps) * labels + eps / C) * w * log_p, axis=-1)
+        return {"none": losses, "sum": losses.sum(), "mean": losses.sum() / losses.size}[
+            reduction]
+    kept = np.ones(labels.shape, bool) if ignore_index is None else labels != ignore_index
+    safe = np.where(kept, labels, 0)
+    target_weights = np.where(kept, w[safe], 0.0)
+    nll = -np.take_along_axis(log_p, safe[..., None], axis=-1)[..., 0] * target_weights
+    smooth = np.where(kept, -np.sum(w * log_p, axis=-1), 0.0)
+    if reduction == "none":
+        return (1 - eps) * nll + eps / C * smooth
+    total = (1 - eps) * nll.sum() + eps / C * smooth.sum()
+    return total if reduction == "sum" else total / target_weights.sum()
+
+
+def _targets(z, labels, weight=None, eps=0.0, ignore_index=None):
+    """T = w * ((1 - eps) Y + eps / C), Y the labels' rows (one-hot for class indices, zeros
+    where ignored): the cost is -sum T log softmax(Z), its gradient softmax(Z) sum_k T_k - T."""
+    C = z.shape[-1]
+    w = np.ones(C) if weight is None else np.asarray(weight, np.float64)
+    if labels.shape == z.shape:
+        return ((1 - eps) * labels + eps / C) * w
+    kept = np.ones(labels.shape, bool) if ignore_index is None else labels != ignore_index
+    one_hot = np.eye(C)[np.where(kept, labels, 0)]
+    return ((1 - eps) * one_hot + eps / C) * w * kept[..., None]
+
+
+LABEL_FORMS = {  # name -> (logits (..., C), labels, ignore_index)
+    "class indices": (Z, CLASSES, None),
+    "(m, t, C), ignore_index": (Z_SEQUENCE, PADDED_CLASSES, -100),
+    "ignore_index 1": (Z, CLASSES, 1),
+    "one example (C,)": (Z[1], np.array(3), None),
+    "one-hot": (Z, ONE_HOT, None),
+    "probabilities": (Z, SOFT, None),
+    "probabilities (m, t, C)": (Z_SEQUENCE, RNG.dirichlet(np.ones(3), size=(2, 2)), None),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("eps", [0.0, 0.2, 1.0])
+@pytest.mark.parametrize("weighted", [False, True], ids=["no weight", "weight"])
+@pytest.mark.parametrize("form", list(LABEL_FORMS))
+def test_class_weights_and_label_smoothing_are_pytorchs(form, weighted, eps, reduction):
+    z_values, labels, ignore_index = LABEL_FORMS[form]
+    weight = WEIGHT[:z_values.shape[-1]] if weighted else None
+    z = gg.Tensor(z_values, requires_grad=True)
+    J = nn.cross_entropy(z, labels, reduction=reduction, ignore_index=ignore_index,
+                         weight=weight, label_smoothing=eps)
+    expected = _pytorchs_cross_entropy(z_values, labels, weight, eps, ignore_index, reduction)
+    assert J.shape == np.shape(expected)
+    np.testing.assert_allclose(J.data, expected, rtol=1e-12, atol=1e-15)
+    upstream = RNG.standard_normal(J.shape)
+    J.backward(upstream)
+    # dZ = (softmax(Z) sum_k T_k - T) g / n, n the mean's divisor
+    T = _targets(z_values, labels, weight, eps, ignore_index)
+    p = np.exp(z_values - np.logaddexp.reduce(z_values, axis=-1, keepdims=True))
+    n = 1.0  # the mean's divisor: the positions, or the weights of the targets kept
+    if reduction == "mean":
+        n = T[..., 0].size if labels.shape == z_values.shape else np.sum(
+            _targets(z_values, labels, weight, 0.0, ignore_index))
+    g = np.asarray(upstream)[..., None] if reduction == "none" else upstream
+    expected_dz = (p * T.sum(axis=-1, keepdims=True) - T) * g / n
+    np.testing.assert_allclose(z.grad, expected_dz, rtol=1e-10, atol=1e-15)
+
+
+def test_with_class_weights_the_mean_divides_by_the_weights_of_the_targets():
+    """Class indices 0, 3, 1, 1, 2 weighted 0.5, 3, 2, 2, 1.5: the mean is the weighted sum of
+    the losses over 9, not over the 5 examples; with probabilities it is over the 5."""
+    losses = _softmax_ce_losses(Z, CLASSES)
+    weights = WEIGHT[CLASSES]
+    assert weights.sum() == 9.0
+    J = nn.cross_entropy(Z, CLASSES, weight=WEIGHT)
+    assert J.item() == pytest.approx(np.dot(weights, losses) / 9.0, rel=1e-12)
+    assert nn.cross_entropy(Z, ONE_HOT, weight=WEIGHT).item() == pytest.approx(
+        np.dot(weights, losses) / 5.0, rel=1e-12)
+    assert nn.cross_entropy(Z, CLASSES, weight=np.ones(4)).item() == pytest.approx(
+        losses.mean(), rel=1e-12)
+    # Equal weights change nothing for class indices (the weights cancel in the mean).
+    assert nn.cross_entropy(Z, CLASSES, weight=np.full(4, 7.0)).item() == pytest.approx(
+        losses.mean(), rel=1e-12)
+
+
+def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution():
+    """eps = 0.3 over C = 4: each target is 0.7 Y + 0.075, whether the labels are class indices
+    or their one-hot rows; eps = 1 is the uniform distribution alone."""
+    smoothed = 0.7 * ONE_HOT + 0.075
+    expected = -np.sum(smoothed * _log_softmax(Z)) / 5
+    for labels in (CLASSES, ONE_HOT):
+        J = nn.cross_entropy(Z, labels, label_smoothing=0.3)
+        assert J.item() == pytest.approx(expected, rel=1e-12)
+    uniform = -np.sum(_log_softmax(Z)) / 4 / 5
+    assert nn.cross_entropy(Z, CLASSES, label_smoothing=1).item() == pytest.approx(uniform,
+                                                                                  rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("labels", [CLASSES, ONE_HOT, SOFT], ids=["indices", "one-hot", "soft"])
+def test_weight_and_smoothing_keep_one_fused_node(labels, reduction):
+    z = gg.Tensor(Z, requires_grad=True)
+    J = nn.cross_entropy(z, labels, reduction=reduction, weight=WEIGHT, label_smoothing=0.1)
+    assert J.creator.inputs[0] is z
+    assert type(J.creator).__name__ == ("WeightedSoftmaxCrossEntropyLosses"
+                                        if reduction == "none" else
+                                        "WeightedSoftmaxCrossEntropy")
+    # Without them, the node is the one it always was.
+    plain = nn.cross_entropy(z, labels, reduction=reduction)
+    assert type(plain.creator).__name__ in ("SoftmaxCrossEntropy", "SoftmaxCrossEntropyLosses")
+    assert type(nn.cross_entropy(z, labels, label_smoothing=0).creator).__name__ == \
+        "SoftmaxCrossEntropy"
+
+
+def test_the_gradient_with_respect_to_soft_labels_carries_the_weight_and_smoothing():
+    """dJ/dY = -(1 - eps) w log softmax(Z) / m: the smoothing's eps / C is a constant."""
+    z = gg.Tensor(Z, requires_grad=True)
+    y = gg.Tensor(SOFT, requires_grad=True)
+    nn.cross_entropy(z, y, weight=WEIGHT, label_smoothing=0.2).backward()
+    np.testing.assert_allclose(y.grad, -0.8 * WEIGHT * _log_softmax(Z) / 5, rtol=1e-12)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_targets_whose_weights_sum_to_zero_cost_zero_with_a_zero_gradient(create_graph):
+    """The mean over targets of weight 0 is 0/0 (PyTorch gives NaN), as a batch of padding
+    alone is: here it costs 0 and teaches nothing, smoothing or not."""
+    weight = np.array([0.0, 1.0, 1.0, 0.0])
+    for eps in (0.0, 0.1):
+        z = gg.Tensor(Z, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            J = nn.cross_entropy(z, np.array([0, 3, 0, 3, 0]), weight=weight, label_smoothing=eps)
+            (dz,) = gg.grad(J, [z], create_graph=create_graph)
+        assert J.item() == 0.0 and not np.signbit(J.item())
+        np.testing.assert_array_equal(np.asarray(dz.data if create_graph else dz), 0.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("labels", [CLASSES, SOFT], ids=["indices", "soft"])
+def test_weight_and_smoothing_keep_float32(labels, reduction):
+    z = gg.Tensor(Z.astype(np.float32), requires_grad=True)
+    J = nn.cross_entropy(z, labels if labels.dtype.kind == "i" else labels.astype(np.float32),
+                         reduction=reduction, weight=WEIGHT, label_smoothing=0.1)
+    J.backward(np.ones(J.shape, np.float32))
+    assert J.dtype == z.grad.dtype == np.float32
+    np.testing.assert_allclose(J.data, _pytorchs_cross_entropy(Z, labels, WEIGHT, 0.1,
+                                                               reduction=reduction), rtol=1e-5)
+
+
+@given(classes_strategy, st.data())
+def test_weighted_smoothed_cross_entropy_is_finite_and_exact_for_any_logit(z, data):
+    m, C = z.shape
+    labels = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(-1, C - 1)))  # -1: pad
+    weight = data.draw(hnp.arrays(np.float64, (C,), elements=st.floats(0.1, 10)))
+    eps = data.draw(st.sampled_from([0.0, 0.1, 1.0]))
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+    logits = gg.Tensor(z, requires_grad=True)
+    J = nn.cross_entropy(logits, labels, reduction=reduction, ignore_index=-1, weight=weight,
+                         label_smoothing=eps)
+    J.backward(np.ones(J.shape))
+    if reduction == "mean" and np.all(labels == -1):
+        expected = 0.0  # PyTorch's 0/0
+    else:
+        expected = _pytorchs_cross_entropy(z, labels, weight, eps, -1, reduction)
+    assert np.isfinite(J.data).all() and np.isfinite(logits.grad).all()
+    np.testing.assert_allclose(J.data, expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(logits.grad.sum(axis=-1), 0, atol=1e-9)  # p sum T - T sums to 0
+    soft = np.eye(C)[np.maximum(labels, 0)] * 0.5 + 0.5 / C
+    J = nn.cross_entropy(z, soft, weight=weight, label_smoothing=eps)
+    np.testing.assert_allclose(J.item(), _pytorchs_cross_entropy(z, soft, weight, eps),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_class_weights_of_the_wrong_length_or_shape_are_explained():
+    with pytest.raises(gg.ShapeError, match=(
+            r"^cross_entropy: weight must hold one weight per class, C = 4 for logits "
+            r"unnamed tensor \(5, 4\) float64, got weight of shape \(3,\)\.$")):
+        nn.cross_entropy(Z, CLASSES, weight=[1.0, 2.0, 3.0])
+    with pytest.raises(gg.ShapeError, match=r"got weight of shape \(1, 4\).*weight\.ravel\(\)"):
+        nn.cross_entropy(Z, CLASSES, weight=WEIGHT[None])
+    with pytest.raises(gg.ShapeError, match=r"got weight of shape \(5,\).*one weight per "
+                                            r"example.*reduction=\"none\""):
+        nn.cross_entropy(Z[:, :3], CLASSES % 3, weight=np.ones(5))
+    with pytest.raises(gg.ShapeError, match=r"got weight of shape \(\)"):
+        nn.cross_entropy(Z, CLASSES, weight=2.0)
+
+
+@pytest.mark.parametrize("weight, error, message", [
+    (np.array(["a", "b", "c", "d"]), gg.GraphgradTypeError, r"weight must hold numbers"),
+    (np.array([True, False, True, True]), gg.GraphgradTypeError,
+     r"weight must hold real numbers, one per class, got bool.*astype"),
+    ([1.0, -1.0, 1.0, 1.0], gg.ArgumentError,
+     r"weight must be at least 0 and finite, got -1 for class 1"),
+    ([1.0, 1.0, np.nan, 1.0], gg.ArgumentError,
+     r"weight must be at least 0 and finite, got nan for class 2"),
+    ([1.0, 1.0, 1.0, np.inf], gg.ArgumentError,
+     r"weight must be at least 0 and finite, got inf for class 3"),
+])
+def test_class_weights_that_are_not_real_nonnegative_numbers_are_refused(weight, error,
+                                                                        message):
+    with pytest.raises(error, match=rf"^cross_entropy: {message}"):
+        nn.cross_entropy(Z, CLASSES, weight=weight)
+
+
+def test_class_weights_that_require_grad_are_refused():
+    """PyTorch refuses them with class indices (nll_loss is not differentiable in weight):
+    here class weights are constants, with either form of labels."""
+    w = gg.Tensor(WEIGHT, requires_grad=True, name="w")
+    for labels in (CLASSES, SOFT):
+        with pytest.raises(gg.ArgumentError, match=(
+                r"^cross_entropy: weight 'w' \(4,\) float64 requires grad; class weights are "
+                r"constants here.*w\.detach\(\)")):
+            nn.cross_entropy(Z, labels, weight=w)
+    constant = gg.Tensor(WEIGHT)
+    assert nn.cross_entropy(Z, CLASSES, weight=constant).item() == pytest.approx(
+        nn.cross_entropy(Z, CLASSES, weight=WEIGHT).item(), rel=1e-15)
+    # integer weights are numbers like any other
+    assert nn.cross_entropy(Z, CLASSES, weight=[1, 2, 1, 3]).item() == pytest.approx(
+        nn.cross_entropy(Z, CLASSES, weight=np.array([1.0, 2.0, 1.0, 3.0])).item(), rel=1e-15)
+
+
+def test_changing_the_weight_array_afterwards_changes_no_gradient():
+    weight = WEIGHT.copy()
+    z = gg.Tensor(Z, requires_grad=True)
+    J = nn.cross_entropy(z, CLASSES, weight=weight)
+    weight[:] = 100.0
+    J.backward()
+    expected = _targets(Z, CLASSES, WEIGHT)
+    p = np.exp(_log_softmax(Z))
+    np.testing.assert_allclose(z.grad, (p * expected.sum(-1, keepdims=True) - expected) / 9.0,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("eps", [-0.1, 1.5, float("nan"), "0.1", None, True, np.array([0.1])])
+def test_label_smoothing_outside_0_to_1_is_refused(eps):
+    with pytest.raises(gg.ArgumentError, match=(
+            r"^cross_entropy: label_smoothing must be a number in \[0, 1\] \(the share of "
+            r"each target moved to the uniform distribution over the C classes")):
+        nn.cross_entropy(Z, CLASSES, label_smoothing=eps)
+
+
+def test_weight_and_smoothing_with_multi_label_are_refused_with_what_to_do():
+    with pytest.raises(gg.ArgumentError, match=(
+            r"^cross_entropy: weight applies to the softmax over the C classes, not to "
+            r"multi_label=True's C yes/no labels.*reduction=\"none\".*\* weight")):
+        nn.cross_entropy(Z, MULTI, multi_label=True, weight=WEIGHT)
+    with pytest.raises(gg.ArgumentError, match=(
+            r"^cross_entropy: label_smoothing=0.1 applies to the softmax over the C classes, "
+            r"not to multi_label=True's.*Y \* \(1 - 0.1\) \+ 0.1 / 2")):
+        nn.cross_entropy(Z, MULTI, multi_label=True, label_smoothing=0.1)
+    assert nn.cross_entropy(Z, MULTI, multi_label=True, label_smoothing=0.0).item() == \
+        nn.cross_entropy(Z, MULTI, multi_label=True).item()

@@ -8,7 +8,10 @@ mean: a mean over none is 0/0, which PyTorch gives as NaN.
 
 Each takes ``reduction`` as PyTorch's do: ``"mean"`` (the course's cost J), ``"sum"`` (its sum
 over the examples) or ``"none"`` (the loss of each example, to weight, mask or sample from).
-`cross_entropy` with class indices takes PyTorch's ``ignore_index`` too, for padded positions.
+`cross_entropy` with class indices takes PyTorch's ``ignore_index`` too, for padded positions,
+and, with either form of labels, its class ``weight`` and ``label_smoothing``
+(`WeightedSoftmaxCrossEntropy`, the cost against targets T = w ((1 - eps) Y + eps / C), one
+node as well: the plain cost keeps its own, quicker, node).
 
 `cross_entropy` (softmax + log + negative log-likelihood), `binary_cross_entropy_with_logits`
 (sigmoid + log loss) and `binary_cross_entropy` are each one fused node. The first two take
@@ -126,6 +129,131 @@ class SoftmaxCrossEntropyLosses(SoftmaxCrossEntropy):
     def backward(ctx, grad):
         # Each position's dL_i scales its row: SoftmaxCrossEntropy's backward with grad (..., 1)
         return SoftmaxCrossEntropy.backward(ctx, grad[..., None])
+
+
+class WeightedSoftmaxCrossEntropy(SoftmaxCrossEntropy):
+    """J = -(1/n) sum_i sum_k T_ik log softmax(Z_i)_k against targets T = w ((1-e) Y + e/C),
+    PyTorch's class weights w (C,) and label smoothing e;  dZ = (softmax(Z) sum_k T_k - T) / n,
+    dY = -(1-e) w log softmax(Z) / n.  Y: (..., C) probabilities, n the number of positions;
+    or (...) class indices, Y their one-hot rows (rows of zeros at ignore_index), n the sum of
+    the kept targets' weights (no gradient, and J = 0, when it is 0). "sum": n = 1."""
+
+    target: np.ndarray | None = None  # T, or None for class indices without smoothing
+
+    @staticmethod
+    def forward(ctx, z, y, reduction="mean", ignore_index=None, weight=None,
+                label_smoothing=0.0):
+        p, log_p = _softmax_and_log(z)
+        total = _weighted_targets(ctx, z, y, ignore_index, weight, label_smoothing)
+        if ctx.target is None:  # each kept position's class, times its weight
+            picked = log_p.reshape(-1, z.shape[-1])[ctx.rows, ctx.index]
+            log_likelihood = _total(ctx.row_weights * picked)
+        else:
+            log_likelihood = _total(ctx.target * log_p)
+        ctx.scale = 1.0
+        if reduction == "mean":  # a total of 0 is that of targets of weight 0 (or none): 0/0
+            ctx.scale = 1.0 / total if total > 0 else 0.0
+        ctx.save_for_backward(z, y, p, log_p)
+        # 0 - x rather than -x: a perfect fit costs 0, not -0.
+        return np.asarray(0.0 - log_likelihood * ctx.scale, dtype=z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, y, p, log_p = ctx.saved
+        step = grad * ctx.scale
+        dense = y.shape == z.shape
+        if type(z) is np.ndarray:  # plain backward: reuse softmax(Z) from forward
+            if ctx.target is None:
+                dz = p * ctx.row_totals.reshape(z.shape[:-1] + (1,))
+                dz.reshape(-1, z.shape[-1])[ctx.rows, ctx.index] -= ctx.row_weights
+            else:
+                dz = p * ctx.target.sum(axis=-1, keepdims=True)
+                dz -= ctx.target
+            dz *= step
+        else:  # create_graph: log softmax(Z), and T of soft labels, on the graph
+            log_p = LogSoftmax.call(z, axis=-1)
+            p = np.exp(log_p)
+            if dense:
+                target = _targets(y, ctx.class_weight, ctx.smoothing)
+            elif ctx.target is None:
+                target = _one_hot(ctx.rows, ctx.index, z) * ctx.row_totals.reshape(
+                    z.shape[:-1] + (1,))
+            else:
+                target = ctx.target
+            dz = (p * target.sum(axis=-1, keepdims=True) - target) * step
+        dy = None
+        if ctx.needs_input_grad[1] and dense:  # dT/dY = (1 - e) w; e / C is a constant
+            weight = 1.0 if ctx.class_weight is None else ctx.class_weight
+            dy = -log_p * (weight * (1.0 - ctx.smoothing)) * step
+        return dz, dy
+
+
+class WeightedSoftmaxCrossEntropyLosses(WeightedSoftmaxCrossEntropy):
+    """L_i = -sum_k T_ik log softmax(Z_i)_k at each position i, T = w ((1-e) Y + e/C) as in
+    `WeightedSoftmaxCrossEntropy` (0 where the class index is ignore_index);
+    dZ_i = (softmax(Z_i) sum_k T_ik - T_i) dL_i,  dY_i = -(1-e) w log softmax(Z_i) dL_i."""
+
+    @staticmethod
+    def forward(ctx, z, y, ignore_index=None, weight=None, label_smoothing=0.0):
+        n_classes = z.shape[-1]
+        p, log_p = _softmax_and_log(z)
+        _weighted_targets(ctx, z, y, ignore_index, weight, label_smoothing)
+        ctx.scale = 1.0
+        if ctx.target is None:
+            losses = np.zeros(z.size // n_classes, z.dtype)
+            picked = log_p.reshape(-1, n_classes)[ctx.rows, ctx.index]
+            losses[ctx.rows] = 0.0 - ctx.row_weights * picked
+            losses = losses.reshape(z.shape[:-1])
+        else:
+            losses = 0.0 - np.einsum("...k,...k->...", ctx.target, log_p)
+        ctx.save_for_backward(z, y, p, log_p)
+        return losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Each position's dL_i scales its row, as in SoftmaxCrossEntropyLosses
+        return WeightedSoftmaxCrossEntropy.backward(ctx, grad[..., None])
+
+
+def _targets(y: Any, weight: np.ndarray | None, smoothing: float) -> Any:
+    """T = w ((1 - e) Y + e / C) of labels Y (..., C), an array or a Tensor (create_graph)."""
+    target = y * (1.0 - smoothing) + smoothing / y.shape[-1] if smoothing else y
+    return target if weight is None else target * weight
+
+
+def _weighted_targets(ctx: Function, z: np.ndarray, y: np.ndarray, ignore_index: int | None,
+                      weight: np.ndarray | None, smoothing: float) -> Any:
+    """Set ``ctx.target`` to the targets T = w ((1 - e) Y + e / C) of labels ``y`` for logits
+    ``z`` (..., C), and return what the mean divides by: the number of positions for
+    probability rows; for class indices the sum of the kept targets' weights (their number
+    without weights). Class indices without smoothing keep no T (a C-fold larger array for a
+    vocabulary's logits): ``ctx.row_weights`` holds each kept position's weight,
+    ``ctx.row_totals`` those of every position (0 where ignored)."""
+    ctx.class_weight, ctx.smoothing = weight, smoothing
+    n_classes = z.shape[-1]
+    if y.shape == z.shape:
+        _label_totals(ctx, y)  # refuses rows summing to more than 1
+        ctx.target = _targets(y, weight, smoothing)
+        return z.size // n_classes
+    _targets_kept(ctx, y, ignore_index)
+    if weight is None:
+        row_weights = np.ones(len(ctx.rows), z.dtype)
+        total = len(ctx.rows)
+    else:
+        row_weights = weight[ctx.index]
+        total = _total(row_weights)
+    if not smoothing:
+        ctx.row_weights = row_weights
+        ctx.row_totals = np.zeros(z.size // n_classes, z.dtype)
+        ctx.row_totals[ctx.rows] = row_weights
+        return total
+    # T = (1 - e) w_y one-hot(y) + (e / C) w at each kept position
+    target = np.zeros((z.size // n_classes, n_classes), z.dtype)
+    target[ctx.rows] = smoothing / n_classes if weight is None else weight * (
+        smoothing / n_classes)
+    target[ctx.rows, ctx.index] += (1.0 - smoothing) * row_weights
+    ctx.target = target.reshape(z.shape)
+    return total
 
 
 def _total(losses: np.ndarray) -> Any:
@@ -419,7 +547,8 @@ def _refuse_empty(loss: str, a: Tensor, a_name: str) -> None:
 
 
 def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
-                  reduction: str = "mean", ignore_index: int | None = None) -> Tensor:
+                  reduction: str = "mean", ignore_index: int | None = None,
+                  weight: Any = None, label_smoothing: float = 0.0) -> Tensor:
     """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
 
     Args:
@@ -432,8 +561,8 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
             Y of shape (C, m) are passed as Z.T and Y.T.
         multi_label: each of the C outputs is its own yes/no question (labels (m, C) of 0s
             and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
-            True or False: a third argument of another kind (PyTorch's class weights) is
-            refused.
+            True or False: a third argument of another kind (PyTorch's third argument is its
+            class weights) is refused, and ``weight`` and ``label_smoothing`` with it.
         reduction: ``"mean"`` (the cost J above), ``"sum"`` (m J, the sum of the examples'
             losses) or ``"none"``: each example's loss L_i = -sum_k Y_ik log softmax(Z_i)_k,
             of shape (m,) ((...) for logits (..., C)), to weight examples, mask positions or
@@ -446,10 +575,23 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
             0 with ``"none"``, they add nothing to ``"sum"``, and ``"mean"`` divides by the
             number of positions not ignored. When every position is ignored, the mean is 0 with
             a zero gradient (PyTorch gives NaN, 0/0, with a zero gradient).
+        weight: PyTorch's class weights, C numbers w_k >= 0 (an array, a list or a constant
+            Tensor), for classes seen rarely: each position's loss becomes
+            -sum_k w_k Y_ik log softmax(Z_i)_k. With class indices that is w_y times the loss,
+            and ``"mean"`` divides by the sum of the weights of the targets not ignored, not by
+            their number (so equal weights change nothing); with probability rows ``"mean"``
+            divides by the number of positions, as PyTorch's. Targets of total weight 0 cost
+            0 with a zero gradient (PyTorch: NaN).
+        label_smoothing: eps in [0, 1], PyTorch's: each target becomes (1 - eps) Y + eps / C,
+            the labels mixed with the uniform distribution over the C classes (then weighted
+            by ``weight``); class indices keep their mean's divisor above, so the smoothing
+            term is divided by the targets' weights too, as PyTorch's.
 
     Returns:
         J, a scalar Tensor (the per-example losses with ``reduction="none"``). dZ =
-        (softmax(Z) - Y) / m, the course's formula (without the 1/m for ``"sum"``).
+        (softmax(Z) - Y) / m, the course's formula (without the 1/m for ``"sum"``); with
+        ``weight`` or ``label_smoothing``, dZ = (softmax(Z) sum_k T_k - T) / n for the targets
+        T = w ((1 - eps) Y + eps / C) and the mean's divisor n above.
     """
     z = _as_tensor(logits, "logits", "cross_entropy")
     if z.data.ndim < 1:
@@ -463,12 +605,15 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         # the multi-label cost.
         raise GraphgradTypeError(
             f"cross_entropy: multi_label must be True or False, got {setting_text(multi_label)}. "
-            "Weights per class (PyTorch's weight) are not supported: weight each example's "
-            "cost yourself (reduction=\"none\").")
+            "Class weights, PyTorch's third argument, are given as weight=: "
+            "cross_entropy(Z, Y, weight=w).")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
         _check_reduction("cross_entropy", reduction)
     if ignore_index is not None:
         _check_ignore_index(ignore_index, multi_label)
+    options = None  # weight and label_smoothing, when given: the common call checks no more
+    if weight is not None or type(label_smoothing) is not float or label_smoothing != 0.0:
+        options = _weight_and_smoothing(z, weight, label_smoothing, multi_label)
     if multi_label:
         y = _as_labels(labels, z, "cross_entropy")
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
@@ -502,8 +647,16 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
     y = _as_indices(raw) if indices else _as_labels(labels, z, "cross_entropy")
     if reduction == "mean":
         _refuse_empty("cross_entropy", z, "logits")
-        if ignore_index is None:
+        if ignore_index is None and not options:
             return SoftmaxCrossEntropy.apply(z, y)
+    if options:  # the node's settings, as pictures show them: those that are not defaults
+        if ignore_index is not None:
+            options["ignore_index"] = ignore_index
+        if reduction == "none":
+            return WeightedSoftmaxCrossEntropyLosses.apply(z, y, **options)
+        if reduction == "sum":
+            options["reduction"] = reduction
+        return WeightedSoftmaxCrossEntropy.apply(z, y, **options)
     if reduction == "none":
         if ignore_index is None:
             return SoftmaxCrossEntropyLosses.apply(z, y)
@@ -514,6 +667,71 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
 
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def _weight_and_smoothing(z: Tensor, weight: Any, label_smoothing: Any,
+                          multi_label: Any) -> dict[str, Any]:
+    """cross_entropy's ``weight`` and ``label_smoothing``, checked, as the keywords of its op:
+    only those that change the cost (a weight of the logits' dtype, a smoothing above 0)."""
+    eps = real_number(
+        label_smoothing, "label_smoothing", "cross_entropy", lambda e: 0.0 <= e <= 1.0,
+        "a number in [0, 1] (the share of each target moved to the uniform distribution over "
+        "the C classes, as PyTorch's label_smoothing; 0.1 is usual)")
+    if multi_label and eps:
+        raise ArgumentError(
+            f"cross_entropy: label_smoothing={setting_text(label_smoothing)} applies to the "
+            "softmax over the C classes, not to multi_label=True's C yes/no labels (PyTorch's "
+            "BCEWithLogitsLoss has none): smooth the labels yourself, "
+            f"Y * (1 - {eps:g}) + {eps:g} / 2, and leave label_smoothing at 0.")
+    options: dict[str, Any] = {"label_smoothing": eps} if eps else {}
+    if weight is None:
+        return options
+    if multi_label:
+        raise ArgumentError(
+            "cross_entropy: weight applies to the softmax over the C classes, not to "
+            "multi_label=True's C yes/no labels: take reduction=\"none\" and weight the "
+            "losses (m, C) yourself, (losses * weight).sum() / m for the mean (PyTorch's "
+            "BCEWithLogitsLoss(weight=w)). PyTorch's pos_weight has no equivalent here.")
+    options["weight"] = _class_weights(z, weight)
+    return options
+
+
+def _class_weights(z: Tensor, weight: Any) -> np.ndarray:
+    """PyTorch's ``weight``: C real numbers, at least 0 and finite, as a new array in the
+    logits' dtype (changing the user's array later changes no gradient)."""
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        raise ArgumentError(
+            f"cross_entropy: weight {describe(weight)} requires grad; class weights are "
+            "constants here (PyTorch's cross_entropy refuses them too with class indices: "
+            f"nll_loss is not differentiable in its weight). Pass {weight.name or 'weight'}"
+            ".detach(), or take reduction=\"none\" and weight each position's loss by "
+            "weight[labels] on the graph.")
+    array = array_of_numbers(weight, "weight", "cross_entropy")
+    if array.dtype.kind == "b":
+        raise GraphgradTypeError(
+            f"cross_entropy: weight must hold real numbers, one per class, got bool values of "
+            f"shape {array.shape}; for weights of 0 and 1, pass weight.astype(np.float64) "
+            "(to leave out positions, not classes, use ignore_index).")
+    n_classes = z.shape[-1]
+    if array.shape != (n_classes,):
+        tip = ""
+        if array.size == n_classes and array.ndim > 1:
+            tip = " Flatten it: weight.ravel()."
+        elif array.ndim == 1 and array.shape[0] == (z.size // n_classes):
+            tip = (" For one weight per example, not per class, take reduction=\"none\" and "
+                   "weight each example's loss yourself.")
+        raise ShapeError(
+            f"cross_entropy: weight must hold one weight per class, C = {n_classes} for logits "
+            f"{describe(z)}, got weight of shape {array.shape}.{tip}")
+    bad = ~(np.isfinite(array) & (array >= 0))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ArgumentError(
+            f"cross_entropy: weight must be at least 0 and finite, got {array[k]:g} for class "
+            f"{k}: a negative weight trains the model away from its class (weight 0 leaves it "
+            "out).")
+    dtype = z.data.dtype if z.data.dtype.kind == "f" else np.dtype(np.float64)
+    return array.astype(dtype)
 
 
 def _check_reduction(loss: str, reduction: Any) -> None:
