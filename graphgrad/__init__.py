@@ -31,6 +31,10 @@ from graphgrad.ops.powers import cbrt, exp2, log2, log10, logaddexp, reciprocal
 from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
 from graphgrad.ops.reductions import average, max, mean, min, norm, prod, std, sum, var
 from graphgrad.ops.cumulative import cumsum, diff
+from graphgrad.ops.cumulative import cumprod
+from graphgrad.ops.statistics import corrcoef, cov, nan_to_num, nanmean, nansum, ptp
+from graphgrad.ops.trigonometric import deg2rad, degrees, rad2deg, radians, sinc
+from graphgrad.ops.contraction import vdot
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d
@@ -73,6 +77,8 @@ __all__ = [
     "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "copy", "dstack", "fliplr",
     "flipud", "rot90", "average", "diff", "inner", "kron", "tensordot",
     "cross",
+    "corrcoef", "cov", "cumprod", "deg2rad", "degrees", "nan_to_num", "nanmean", "nansum", "ptp",
+    "rad2deg", "radians", "sinc", "vdot",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

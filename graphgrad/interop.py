@@ -46,6 +46,7 @@ from graphgrad.ops import rearrange as RA
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
 from graphgrad.ops import softmax as SM
+from graphgrad.ops import statistics as ST
 from graphgrad.ops import trigonometric as T
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.tensor import Tensor, _bitwise, _constant, _data, normalize_index
@@ -256,6 +257,34 @@ _FUNCTIONS.update({np.tensordot: CT.tensordot, np.inner: CT.inner, np.kron: CT.k
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 
+def _numpy_cumprod(a: Any, axis: Any = None, dtype: Any = None) -> Tensor:
+    """np.cumprod on a Tensor: gg.cumprod, in numpy's dtype when one is given (an integer
+    product is numpy's value, with no gradient, as for `_numpy_cumsum`)."""
+    if dtype is None:
+        return C.cumprod(a, axis=axis)
+    if np.dtype(dtype).kind != "f":
+        return _constant(np.cumprod(_data(a), axis=axis, dtype=dtype))
+    return C.cumprod(S.astype(a, dtype), axis=axis)
+
+
+def _numpy_nan_to_num(x: Any, copy: Any = True, nan: Any = 0.0, posinf: Any = None,
+                      neginf: Any = None) -> Tensor:
+    """np.nan_to_num on a Tensor: gg.nan_to_num; numpy's copy=False, which writes into x, is
+    refused, as a Tensor never changes."""
+    if not copy:
+        raise _write_refused("numpy.nan_to_num")
+    return ST.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# Running products, the NaN functions, ranges, covariances, angles, sinc and vdot.
+_FUNCTIONS.update({np.cumprod: _numpy_cumprod, np.nansum: _numpy_reduction(ST.nansum, np.nansum),
+                   np.nanmean: _numpy_reduction(ST.nanmean, np.nanmean),
+                   np.nan_to_num: _numpy_nan_to_num, np.ptp: ST.ptp, np.cov: ST.cov,
+                   np.corrcoef: ST.corrcoef, np.sinc: T.sinc, np.vdot: CT.vdot})
+_UFUNCS.update({np.deg2rad: T.deg2rad, np.radians: T.deg2rad, np.rad2deg: T.rad2deg,
+                np.degrees: T.rad2deg})
+
+
 def _indices_of(func: Callable) -> Callable[..., Any]:
     """A numpy function whose result is indices, a count or a truth (np.argmax, np.any):
     computed on the data, it has no derivative, as a comparison has none. np.nonzero's tuple
@@ -456,6 +485,7 @@ def _dot(a, b, out=None): ...
 
 _C_FORMS: dict[Callable, Callable] = {np.concatenate: _concatenate, np.where: _where,
                                       np.dot: _dot}
+_C_FORMS[np.vdot] = lambda a, b, /: None
 
 
 def _numpy_signature(func: Callable) -> inspect.Signature:

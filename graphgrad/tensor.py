@@ -628,6 +628,16 @@ class Tensor:
         """The running sum along ``axis`` (of the flattened tensor when None): `gg.cumsum`."""
         return Cumsum.apply(self, axis=axis)
 
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        """The running product along ``axis`` (of the flattened tensor when None):
+        `gg.cumprod`, its gradient right where x holds zeros."""
+        return Cumprod.apply(self, axis=axis)
+
+    def ptp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The range max - min over ``axis`` (all when None), ``keepdims`` as `gg.ptp` (numpy
+        1's ``a.ptp()``; numpy 2 keeps np.ptp only)."""
+        return _statistics.ptp(self, axis, keepdims)
+
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis`` (all when None), ``keepdims`` as `gg.max`."""
         return Max.apply(self, axis=axis, keepdims=keepdims)
@@ -1108,7 +1118,8 @@ from graphgrad.ops.indexing import GetItem  # noqa: E402
 from graphgrad.ops.reductions import Max, Mean, Min, Norm, Prod, Std, Sum, Var  # noqa: E402
 from graphgrad.ops import activations as _activations  # noqa: E402
 from graphgrad.ops.activations import LogSigmoid, SiLU, Softplus  # noqa: E402
-from graphgrad.ops.cumulative import Cumsum  # noqa: E402
+from graphgrad.ops.cumulative import Cumprod, Cumsum  # noqa: E402
+from graphgrad.ops import statistics as _statistics  # noqa: E402
 from graphgrad.ops import shape as _shape_ops  # noqa: E402
 from graphgrad.ops import rearrange as _rearrange_ops  # noqa: E402
 from graphgrad.ops import diagonals as _diagonal_ops  # noqa: E402

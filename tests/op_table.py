@@ -1003,6 +1003,152 @@ INDEXING = [
 
 
 
+# -- numpy's running products, NaN functions, statistics, angles, sinc and vdot -------------------
+def holes(x: Any) -> np.ndarray:
+    """0 of x's shape and dtype with NaN at index 1 of the last axis: x + holes(x) has one
+    NaN in each slice along the last axis that is 2 long or more, and no slice along it of
+    NaNs only."""
+    h = np.zeros(x.shape, x.dtype)
+    if x.ndim and x.shape[-1] > 1:
+        h[..., 1] = np.nan
+    return h
+
+
+def specials(x: Any) -> np.ndarray:
+    """0 of x's shape and dtype with NaN, inf and -inf at index 1, 2 and 3 of the last axis
+    (as far as it goes)."""
+    h = np.zeros(x.shape, x.dtype)
+    for i, value in enumerate((np.nan, np.inf, -np.inf), 1):
+        if x.ndim and x.shape[-1] > i:
+            h[..., i] = value
+    return h
+
+
+def near_zero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """0 itself and numbers on both sides of where sinc's gradient changes formula (|x| =
+    0.1 / pi = 0.032)."""
+    return rng.choice([0.0, 1e-9, -1e-4, 0.01, -0.03, 0.0335, -0.05, 0.2], shape)
+
+
+def same_sizes(rng_shapes: st.SearchStrategy[Shape] | None = None
+               ) -> st.SearchStrategy[tuple[Shape, Shape]]:
+    """Two shapes with one number of elements (vdot's a and b): a shape and one of its
+    rearrangements (flattened, reversed)."""
+    return shapes_of(1).flatmap(lambda shape: st.sampled_from(
+        [(shape, (int(np.prod(shape)),)), (shape, shape[::-1]), (shape, shape)]))
+
+
+def variables(min_n: int = 2, rows: tuple[int, int] = (1, 3), extra: bool = False,
+              columns: bool = False) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Shapes of cov's m (k, n), k variables of n >= min_n observations (n, k with
+    ``columns``), and with ``extra`` of y, more variables of as many observations."""
+
+    @st.composite
+    def draw_(d):
+        n = d(st.integers(min_n, 5))
+        shapes = [(d(st.integers(*rows)), n) for _ in range(2 if extra else 1)]
+        return tuple(shape[::-1] if columns else shape for shape in shapes)
+
+    return draw_()
+
+
+def _cov(*args: Any, **kwargs: Any) -> Any:
+    """gg.cov on Tensors, np.cov on arrays."""
+    return (gg.cov if isinstance(args[0], gg.Tensor) else np.cov)(*args, **kwargs)
+
+
+def _corrcoef(*args: Any, **kwargs: Any) -> Any:
+    return (gg.corrcoef if isinstance(args[0], gg.Tensor) else np.corrcoef)(*args, **kwargs)
+
+
+NUMPY_FUNCTIONS = [
+    Op("cumprod", gg.cumprod, np.cumprod, ((3, 4),), random=one(shapes_of())),
+    Op("cumprod_axis0", lambda x: gg.cumprod(x, axis=0), lambda x: np.cumprod(x, axis=0),
+       ((3, 4),), random=one(shapes_of(1))),
+    Op("cumprod_negative_axis", lambda x: gg.cumprod(x, axis=-2),
+       lambda x: np.cumprod(x, axis=-2), ((2, 3, 4),), random=one(shapes_of(2))),
+    Op("cumprod_scalar_axis0", lambda x: gg.cumprod(x, axis=0),
+       lambda x: np.cumprod(x, axis=0), ((),)),
+    Op("cumprod_method", lambda x: x.cumprod(1), lambda x: np.cumprod(x, 1), ((2, 3, 4),),
+       random=one(shapes_of(2))),
+    Op("cumprod_numpy", lambda x: np.cumprod(x, axis=-1), lambda x: np.cumprod(x, axis=-1),
+       ((3, 4),), random=one(shapes_of(1))),
+    # rows of 0, 1, 2 and 3 zeros at random places, the ends too
+    Op("cumprod_zeros_per_row", lambda x: gg.cumprod(x, axis=1),
+       lambda x: np.cumprod(x, axis=1), ((8, 5),), zeros_per_row),
+    Op("cumprod_zeros_per_row_flat", gg.cumprod, np.cumprod, ((4, 2, 3),), zeros_per_row),
+    Op("nansum", lambda x: gg.nansum(x + holes(x)), lambda x: np.nansum(x + holes(x)),
+       ((3, 4),), random=one(shapes_of())),
+    Op("nansum_axis0_keepdims", lambda x: gg.nansum(x + holes(x), axis=0, keepdims=True),
+       lambda x: np.nansum(x + holes(x), axis=0, keepdims=True), ((3, 4),),
+       random=one(shapes_of(1))),
+    Op("nansum_numpy_axes", lambda x: np.nansum(x + holes(x), axis=(0, 2)),
+       lambda x: np.nansum(x + holes(x), axis=(0, 2)), ((2, 3, 4),),
+       random=one(shapes_of(3, 3))),
+    Op("nansum_without_nans", lambda x: gg.nansum(x, axis=1), lambda x: np.nansum(x, axis=1),
+       ((3, 4),)),
+    Op("nanmean", lambda x: gg.nanmean(x + holes(x)),
+       lambda x: np.nanmean(x + holes(x)), ((3, 4),), random=one(shapes_of())),
+    Op("nanmean_last_axis", lambda x: gg.nanmean(x + holes(x), axis=-1),
+       lambda x: np.nanmean(x + holes(x), axis=-1), ((2, 3, 4),),
+       random=one(shapes_of(1))),
+    Op("nanmean_numpy_keepdims", lambda x: np.nanmean(x + holes(x), -1, keepdims=True),
+       lambda x: np.nanmean(x + holes(x), -1, keepdims=True), ((3, 4),),
+       random=one(shapes_of(1))),
+    Op("nanmean_without_nans", lambda x: gg.nanmean(x, axis=0), lambda x: np.nanmean(x, axis=0),
+       ((3, 4),)),
+    # numpy's default posinf, 1.8e308, is left to tests/test_numpy_functions.py: gradcheck's
+    # differences of outputs so large overflow
+    Op("nan_to_num", lambda x: gg.nan_to_num(x + holes(x)),
+       lambda x: np.nan_to_num(x + holes(x)), ((3, 5),), elementwise=True),
+    Op("nan_to_num_numpy_settings",
+       lambda x: np.nan_to_num(x + specials(x), nan=-1.5, posinf=9.0, neginf=-9.0),
+       lambda x: np.nan_to_num(x + specials(x), nan=-1.5, posinf=9.0, neginf=-9.0),
+       ((2, 4),), random=one(shapes_of())),
+    Op("ptp", gg.ptp, np.ptp, ((3, 4),), distinct, random=one(shapes_of())),
+    Op("ptp_axis1_keepdims", lambda x: gg.ptp(x, axis=1, keepdims=True),
+       lambda x: np.ptp(x, axis=1, keepdims=True), ((3, 4),), distinct,
+       random=one(shapes_of(2))),
+    Op("ptp_method", lambda x: x.ptp(0), lambda x: np.ptp(x, 0), ((3, 4),), distinct),
+    Op("ptp_numpy_axes", lambda x: np.ptp(x, axis=(0, -1)), lambda x: np.ptp(x, axis=(0, -1)),
+       ((2, 3, 4),), distinct),
+    Op("deg2rad", gg.deg2rad, np.deg2rad, ((3, 4),), elementwise=True, smooth=True),
+    Op("rad2deg", gg.rad2deg, np.rad2deg, ((3, 4),), elementwise=True, smooth=True),
+    Op("radians", gg.radians, np.radians, ((3, 4),)),
+    Op("degrees", gg.degrees, np.degrees, ((3, 4),)),
+    Op("deg2rad_numpy", lambda x: np.deg2rad(x), np.deg2rad, ((3, 4),)),
+    Op("rad2deg_numpy", lambda x: np.rad2deg(x), np.rad2deg, ((3, 4),)),
+    Op("radians_numpy", lambda x: np.radians(x), np.radians, ((3, 4),)),
+    Op("degrees_numpy", lambda x: np.degrees(x), np.degrees, ((3, 4),)),
+    Op("sinc", gg.sinc, np.sinc, ((3, 4),), elementwise=True, smooth=True),
+    Op("sinc_near_zero", gg.sinc, np.sinc, ((4, 4),), each(near_zero),
+       random=one(shapes_of())),
+    Op("sinc_numpy", lambda x: np.sinc(x), np.sinc, ((3, 4),)),
+    Op("vdot", gg.vdot, np.vdot, ((3, 4), (2, 6)), random=same_sizes()),
+    Op("vdot_vectors_numpy", lambda x, y: np.vdot(x, y), np.vdot, ((5,), (5,))),
+    Op("vdot_same_tensor", lambda x: gg.vdot(x, x), lambda x: np.vdot(x, x), ((2, 3),)),
+    Op("cov", _cov, _cov, ((3, 5),), random=variables()),
+    Op("cov_columns_bias", lambda x: _cov(x, rowvar=False, bias=True),
+       lambda x: _cov(x, rowvar=False, bias=True), ((5, 3),),
+       random=variables(1, columns=True)),
+    Op("cov_ddof2", lambda x: _cov(x, ddof=2), lambda x: _cov(x, ddof=2), ((2, 6),),
+       random=variables(3)),
+    Op("cov_and_y", _cov, _cov, ((2, 4), (1, 4)), random=variables(extra=True)),
+    Op("cov_and_y_columns", lambda x, y: _cov(x, y, False), lambda x, y: _cov(x, y, False),
+       ((4, 2), (4, 3)), random=variables(extra=True, columns=True)),
+    Op("cov_one_variable", _cov, _cov, ((6,),)),
+    Op("cov_numpy", lambda x: np.cov(x), np.cov, ((3, 4),)),
+    Op("corrcoef", _corrcoef, _corrcoef, ((3, 5),), random=variables(rows=(2, 3))),
+    Op("corrcoef_columns", lambda x: _corrcoef(x, rowvar=False),
+       lambda x: _corrcoef(x, rowvar=False), ((6, 3),),
+       random=variables(rows=(2, 3), columns=True)),
+    Op("corrcoef_and_y", _corrcoef, _corrcoef, ((2, 4), (1, 4)),
+       random=variables(extra=True)),
+    Op("corrcoef_numpy", lambda x: np.corrcoef(x), np.corrcoef, ((4, 5),)),
+    Op("corrcoef_one_variable", _corrcoef, _corrcoef, ((5,),)),
+]
+
+
 def conv_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
                    pad: int = 0, groups: int = 1) -> np.ndarray:
     """The course's conv_forward: a loop over output positions, each the course's
@@ -1189,6 +1335,7 @@ OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *S
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS]
 OPS += NUMPY_MATH
+OPS += NUMPY_FUNCTIONS
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

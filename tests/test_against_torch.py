@@ -931,3 +931,54 @@ def test_sorting_ties_sends_each_its_own_gradient_as_torch_does():
     data = np.array([[2.0, 1.0, 2.0, 1.0, 0.5], [3.0, 3.0, 3.0, -1.0, 3.0]])
     _compare(lambda x: gg.sort(x), lambda x: torch.sort(x, stable=True).values, [data],
              np.random.default_rng(2))
+
+
+# numpy's running products, NaN functions, statistics, angles, sinc and vdot against PyTorch's
+# (torch.cov and torch.corrcoef take rows as variables, numpy's default)
+NUMPY_FUNCTIONS = {
+    "cumprod": (lambda x: gg.cumprod(x, axis=1), lambda x: torch.cumprod(x, dim=1), [(3, 5)]),
+    "cumprod_flat": (gg.cumprod, lambda x: torch.cumprod(x.reshape(-1), dim=0), [(2, 3)]),
+    "nansum": (lambda x: gg.nansum(x, axis=0), lambda x: torch.nansum(x, dim=0), [(3, 4)]),
+    "nanmean": (lambda x: gg.nanmean(x, axis=1, keepdims=True),
+                lambda x: torch.nanmean(x, dim=1, keepdim=True), [(3, 4)]),
+    "nan_to_num": (gg.nan_to_num, torch.nan_to_num, [(3, 4)]),
+    "deg2rad": (gg.deg2rad, torch.deg2rad, [(3, 4)]),
+    "rad2deg": (gg.rad2deg, torch.rad2deg, [(3, 4)]),
+    "sinc": (gg.sinc, torch.sinc, [(3, 4)]),
+    "vdot": (gg.vdot, lambda a, b: torch.vdot(a.reshape(-1), b.reshape(-1)), [(3, 4), (2, 6)]),
+    "cov": (gg.cov, torch.cov, [(3, 6)]),
+    "cov_biased": (lambda x: gg.cov(x, bias=True), lambda x: torch.cov(x, correction=0),
+                   [(2, 5)]),
+    "corrcoef": (gg.corrcoef, torch.corrcoef, [(4, 6)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_FUNCTIONS))
+def test_numpy_functions_match_torch(name):
+    ours, theirs, shapes = NUMPY_FUNCTIONS[name]
+    rng = np.random.default_rng(5)
+    _compare(ours, theirs, [rng.standard_normal(s) for s in shapes], rng)
+
+
+def test_cumprod_with_zeros_matches_torch():
+    data = np.array([[0.0, 2.0, 1.5, -1.0], [1.5, 0.0, 0.0, 2.0], [2.0, -3.0, 0.5, 0.0],
+                     [0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 0.0, 3.0]])
+    _compare(lambda x: gg.cumprod(x, axis=1), lambda x: torch.cumprod(x, dim=1), [data],
+             np.random.default_rng(6))
+
+
+def test_the_nan_functions_with_nans_and_infinities_match_torch():
+    data = np.array([[1.0, np.nan, 3.0, np.inf], [np.nan, -2.0, -np.inf, 0.5],
+                     [2.0, -4.0, 0.25, 1.0]])
+    rng = np.random.default_rng(7)
+    _compare(gg.nan_to_num, torch.nan_to_num, [data], rng)
+    finite = np.where(np.isinf(data), 1.5, data)
+    _compare(lambda x: gg.nansum(x, axis=1), lambda x: torch.nansum(x, dim=1), [finite], rng)
+    _compare(lambda x: gg.nanmean(x, axis=0), lambda x: torch.nanmean(x, dim=0), [finite], rng)
+
+
+def test_sinc_at_0_and_on_both_sides_of_its_series_matches_torch():
+    # Closer to 0, torch's gradient, (cos(pi x) - sinc x) / x, loses its digits (0 for 1e-9,
+    # where it is -pi**2 / 3 * 1e-9): tests/test_numpy_functions.py checks ours there.
+    data = np.array([0.0, 0.02, -0.0318, 0.0319, 0.3, -1.7])
+    _compare(gg.sinc, torch.sinc, [data], np.random.default_rng(8))

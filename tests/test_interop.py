@@ -210,10 +210,10 @@ def test_numpy_backward_bodies_are_differentiable_through_interop():
 
 @pytest.mark.parametrize("call, name", [
     (np.linalg.inv, r"numpy\.linalg\.inv"),
-    (np.deg2rad, r"numpy\.deg2rad"),
+    (lambda t: np.logaddexp2(t, 1.0), r"numpy\.logaddexp2"),
     (lambda t: np.add.reduce(t), r"numpy\.add\.reduce"),
-    (np.cumprod, r"numpy\.cumprod"),
-], ids=["linalg.inv", "deg2rad", "ufunc-method", "cumprod"])
+    (np.nancumsum, r"numpy\.nancumsum"),
+], ids=["linalg.inv", "logaddexp2", "ufunc-method", "nancumsum"])
 def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
     x = gg.Tensor(np.eye(2), requires_grad=True, name="x")
     with pytest.raises(gg.GraphgradTypeError,
@@ -235,10 +235,10 @@ def test_an_op_writing_a_tensor_into_an_array_is_refused_with_a_equals_a_plus_t(
 
 
 @pytest.mark.parametrize("call", [
-    np.linalg.inv, np.deg2rad, lambda t: np.add.reduce(t), np.cumprod,
+    np.linalg.inv, lambda t: np.logaddexp2(t, 1.0), lambda t: np.add.reduce(t), np.nancumsum,
     lambda t: np.linalg.norm(t, ord=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
     lambda t: np.sum(t, initial=1.0), lambda t: np.var(t, where=t > 1.5),
-], ids=["linalg.inv", "deg2rad", "ufunc-method", "cumprod", "norm-ord1", "ufunc-dtype",
+], ids=["linalg.inv", "logaddexp2", "ufunc-method", "nancumsum", "norm-ord1", "ufunc-dtype",
         "sum-initial", "var-where"])
 def test_numpy_calls_without_an_op_run_on_values_that_need_no_gradient(call):
     # As on a PyTorch tensor (np.linalg.inv(t)): nothing to differentiate, nothing is cut.

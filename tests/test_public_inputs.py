@@ -29,12 +29,14 @@ V = np.ones(3)
 IMG, W2 = np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 1))  # channels last
 SEQ, W1 = np.ones((1, 4, 1)), np.ones((2, 1, 1))
 BIAS = np.ones(1)
+VARIABLES = np.array([[0.0, 1.0, 3.0], [2.0, 1.0, 1.5]])  # 2 of 3 unequal observations
 NO_NUMBERS = {"str": "abc", "None": None, "list-None": [1.0, None],
               "object-array": np.array([[1.0, None]], dtype=object)}
 
 # numpy's short spellings: the op is named for the function they alias
 ALIASES = {"acos": "arccos", "acosh": "arccosh", "asin": "arcsin", "asinh": "arcsinh",
            "atan": "arctan", "atan2": "arctan2", "atanh": "arctanh"}
+ALIASES.update({"radians": "deg2rad", "degrees": "rad2deg"})
 
 ONE_TENSOR = [
     "abs", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
@@ -45,10 +47,13 @@ ONE_TENSOR = [
     "sigmoid", "silu", "sin", "sinh", "softmax", "softplus", "sort", "sqrt", "squeeze", "std",
     "sum", "tan", "tanh", "trace", "transpose", "tril", "triu", "var",
     "atleast_1d", "atleast_2d", "atleast_3d",
+    "corrcoef", "cov", "cumprod", "deg2rad", "degrees", "nan_to_num", "nanmean", "nansum", "ptp",
+    "rad2deg", "radians", "sinc",
 ]
 TWO_TENSORS = [
     "add", "arctan2", "atan2", "cross", "div", "fmax", "fmin", "hypot", "inner", "kron",
     "logaddexp", "matmul", "maximum", "minimum", "mul", "outer", "pow", "sub", "tensordot",
+    "vdot",
 ]
 # (function, which argument is replaced, the call given that argument)
 CALLS = (
@@ -97,6 +102,8 @@ CALLS = (
         ("conv_transpose2d", "A", lambda b: gg.conv_transpose2d(b, W2)),
         ("conv_transpose2d", "W", lambda b: gg.conv_transpose2d(IMG, b)),
         ("conv_transpose2d", "b", lambda b: gg.conv_transpose2d(IMG, W2, b)),
+        ("cov", "y", lambda b: gg.cov(X, b)),  # None: no y
+        ("corrcoef", "y", lambda b: gg.corrcoef(VARIABLES, b)),
     ]
 )
 # nn's functions of tensors (the others take token ids, sizes, parameters or callables)
@@ -145,10 +152,13 @@ GOOD = {
     ("mse", "predictions"): X, ("mse", "targets"): ONE_HOT,
     ("linear", "X"): X, ("linear", "b"): V,
     ("arctanh", "x"): SQ / 2, ("atanh", "x"): SQ / 2,  # finite inside (-1, 1)
+    # variables of unequal values, whose correlations are finite
+    ("cov", "y"): X, ("corrcoef", "x"): VARIABLES, ("corrcoef", "y"): VARIABLES[:1],
 }
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
                      ("conv_transpose2d", "b"), ("linear", "b")}
+NONE_MEANS_ABSENT |= {("cov", "y"), ("corrcoef", "y")}
 # public names that take no tensor to check here: classes, modes, checkers, the toolkit
 NOT_TENSOR_FUNCTIONS = {
     "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad", "detect_anomaly",

@@ -5,21 +5,24 @@
   minimum fmax fmin clip where
 - `trigonometric`: tan arcsin arccos arctan arctan2 hypot sinh cosh arcsinh arccosh arctanh
   and by PyTorch's names asin acos atan atan2 asinh acosh atanh
+  deg2rad rad2deg and by numpy's other names radians degrees
+  sinc
 - `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
 - `activations`: softplus log_sigmoid elu silu gelu
 - `reductions`: sum mean prod max min var std norm average
-- `cumulative`: cumsum diff
+- `cumulative`: cumsum diff cumprod
 - `softmax`: softmax log_softmax logsumexp
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
 - `rearrange`: flip roll moveaxis repeat tile vstack hstack
-- `contraction`: einsum outer tensordot inner kron cross
+- `contraction`: einsum outer tensordot inner kron cross vdot
 - `indexing`: t[...] and its scatter-add backward
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril
 - `quantiles`: quantile percentile median
 - `compositions`: copy atleast_1d atleast_2d atleast_3d column_stack dstack fliplr flipud
   rot90
+- `statistics`: nansum nanmean nan_to_num ptp cov corrcoef
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)
 - `pooling`: max_pool2d avg_pool2d over images

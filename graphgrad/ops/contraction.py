@@ -3,9 +3,9 @@
 ``gg.einsum("ij,jk->ik", A, B)`` is A @ B: each operand's axes get letters, a letter shared by
 operands is one axis they run along together, and the letters missing from the output are
 summed over. Its gradient with respect to one operand is again an einsum, of the upstream
-gradient with the other operands, so second derivatives come for free. tensordot, inner and
-kron are einsums too; cross, products of components. Depends on `function`,
-`ops.arithmetic`, `errors`.
+gradient with the other operands, so second derivatives come for free. tensordot, inner,
+kron and vdot (of a and b flattened) are einsums too; cross, products of components. Depends
+on `function`, `ops.arithmetic`, `ops.shape`, `errors`.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from graphgrad.errors import (
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _same_float
 from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
 _LETTERS = string.ascii_letters  # the labels numpy's einsum takes
@@ -463,6 +464,18 @@ def inner(a: Any, b: Any) -> Tensor:
     if () in (data_a.shape, data_b.shape):
         return einsum("...,...->...", a, b)
     return tensordot(a, b, axes=(-1, -1))
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """The dot product of a and b flattened, as np.vdot (of real numbers: it conjugates
+    nothing): sum(a.ravel() * b.ravel()), a number; a and b need one size, not one shape."""
+    (data_a, shown_a), (data_b, shown_b) = _operands(a, b, "vdot")
+    if data_a.size != data_b.size:
+        raise ArgumentError(
+            f"vdot of {describe(shown_a)} and {describe(shown_b)}: a and b are flattened and "
+            f"multiplied element by element, so they need one size, not {data_a.size} and "
+            f"{data_b.size}")
+    return einsum("i,i->", Reshape.apply(a, shape=(-1,)), Reshape.apply(b, shape=(-1,)))
 
 
 def kron(a: Any, b: Any) -> Tensor:

@@ -1,6 +1,7 @@
 """Running sums along an axis: cumsum, as numpy's (the output has the input's shape, or the
 flattened input's when ``axis`` is None); and its inverse, diff, the differences of
-neighbours (`Diff`, whose backward `DiffAdjoint` runs the other way)."""
+neighbours (`Diff`, whose backward `DiffAdjoint` runs the other way). Running products,
+cumprod, as numpy's, with a gradient made of products alone (right where x holds zeros)."""
 from __future__ import annotations
 
 import functools
@@ -22,14 +23,30 @@ from graphgrad.ops.shape import BroadcastTo, Concatenate
 from graphgrad.tensor import Tensor
 
 
-def _axis_hint(x: Tensor, axis: Any = None) -> str | None:
-    """Shown when cumsum fails: the axes the tensor has, if ``axis`` is not one of them."""
+def _axis_hint(x: Tensor, axis: Any = None, op: str = "cumsum") -> str | None:
+    """Shown when cumsum (or ``op``) fails: the axes the tensor has, if ``axis`` is not one
+    of them."""
     n = max(x.ndim, 1)
     if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
                         and -n <= axis < n):
         return None
-    return (f"cumsum runs along one axis: give an int from {-n} to {n - 1}, or axis=None for "
+    return (f"{op} runs along one axis: give an int from {-n} to {n - 1}, or axis=None for "
             "the flattened tensor")
+
+
+def _along(ctx: Any, x: np.ndarray, axis: Any) -> np.ndarray:
+    """A running op's x, flattened when ``axis`` is None (numpy reads a 0-d array as of one
+    element too), its axis checked and set on ``ctx`` (``ctx.axis``, ``ctx.flat``,
+    ``ctx.in_shape``)."""
+    ctx.in_shape = x.shape
+    if type(axis) is not int and axis is not None and (
+            isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer))):
+        raise TypeError(f"axis must be an int or None, got {axis!r}")
+    ctx.flat = axis is None or x.ndim == 0
+    if ctx.flat:
+        x = x.reshape(-1)
+    (ctx.axis,) = normalize_axis(0 if axis is None else axis, x.ndim)
+    return x
 
 
 class Cumsum(Function):
@@ -40,15 +57,7 @@ class Cumsum(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None):
-        ctx.in_shape = x.shape
-        if type(axis) is not int and axis is not None and (
-                isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer))):
-            raise TypeError(f"axis must be an int or None, got {axis!r}")
-        ctx.flat = axis is None or x.ndim == 0  # numpy reads a 0-d array as of one element
-        if ctx.flat:
-            x = x.reshape(-1)
-        (ctx.axis,) = normalize_axis(0 if axis is None else axis, x.ndim)
-        return _running_sum(x, ctx.axis)
+        return _running_sum(_along(ctx, x, axis), ctx.axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -57,6 +66,55 @@ class Cumsum(Function):
             dx = _running_sum(grad[backwards], ctx.axis)[backwards]
         else:
             dx = Cumsum.call(grad[backwards], axis=ctx.axis)[backwards]
+        return dx.reshape(ctx.in_shape) if ctx.flat else dx
+
+
+class Cumprod(Function):
+    """y_i = x_1 * ... * x_i along axis;  dx_k = y_(k-1) s_k, with s_k = dy_k + dy_(k+1) x_(k+1)
+    + dy_(k+2) x_(k+1) x_(k+2) + ... (y_0 = 1): the sum over i >= k of dy_i times the
+    product of x_1 .. x_i but x_k, made of products alone. Never y / x, so one zero or more
+    in a slice, at any place, get the derivative's own value (the element before the first
+    zero the product of the others, those after it 0), as PyTorch's"""
+
+    hint = staticmethod(functools.partial(_axis_hint, op="cumprod"))
+
+    @staticmethod
+    def forward(ctx, x, axis=None):
+        y = np.cumprod(_along(ctx, x, axis), axis=ctx.axis)
+        ctx.save_for_backward(x, y)  # the input itself, which second derivatives go through
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        if ctx.flat:
+            x = x.reshape(-1)
+        axis = ctx.axis
+        n = x.shape[axis]
+        before = (slice(None),) * axis
+        if n == 0:
+            dx = grad * x  # empty
+        else:
+            edge = x[before + (slice(0, 1),)]
+            one, zero = np.ones_like(edge), np.zeros_like(edge)
+            # s_k = dy_k + x_(k+1) s_(k+1), s_n = 0: a recurrence run from the end by doubling,
+            # s_k = a_k s_(k+step) + b_k, log2(n) steps of products and sums
+            a = np.concatenate([x[before + (slice(1, None),)], zero], axis=axis)
+            arrays = type(grad) is np.ndarray
+            b = grad.astype(a.dtype) if arrays else grad  # arrays: a copy, written in place
+            step = 1
+            while step < n:
+                head, tail = before + (slice(None, -step),), before + (slice(step, None),)
+                if arrays:  # numpy reads an overlapping input before it writes the output
+                    b[head] += a[head] * b[tail]
+                    np.multiply(a[head], a[tail], out=a[head])
+                else:
+                    rest = before + (slice(-step, None),)
+                    b = np.concatenate([b[head] + a[head] * b[tail], b[rest]], axis=axis)
+                    a = np.concatenate([a[head] * a[tail], a[rest]], axis=axis)
+                step *= 2
+            shifted = np.concatenate([one, y[before + (slice(None, -1),)]], axis=axis)
+            dx = shifted * b
         return dx.reshape(ctx.in_shape) if ctx.flat else dx
 
 
@@ -121,6 +179,14 @@ def cumsum(x: Any, axis: int | None = None) -> Tensor:
     of the flattened x, shape (x.size,). float32 and float16 sums are taken in float64 and
     rounded once."""
     return Cumsum.apply(x, axis=axis)
+
+
+def cumprod(x: Any, axis: int | None = None) -> Tensor:
+    """The running product along ``axis``, one int, as np.cumprod: the output has x's shape,
+    its element i along the axis the product of elements 0 to i; with axis=None (numpy's
+    default), of the flattened x, shape (x.size,). Its gradient is right where x holds
+    zeros, one or more (no division by x)."""
+    return Cumprod.apply(x, axis=axis)
 
 
 def diff(x: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None

@@ -2,7 +2,8 @@
 `elementwise`), their inverses, and the two of a point (y, x): arctan2, its angle, and hypot,
 its distance from the origin. Each output element depends on the matching element of each
 input; the binary ones broadcast. PyTorch's names of the inverses (asin, acos, atan, atan2,
-asinh, acosh, atanh) are the same functions.
+asinh, acosh, atanh) are the same functions. Angles: deg2rad and rad2deg (numpy's radians and
+degrees), products by a constant; and sinc, sin(pi x) / (pi x), 1 at 0.
 
 Backward bodies are numpy expressions of the saved input or output, so that under
 ``create_graph`` they record their own graph (second derivatives). Derivatives that are
@@ -15,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import numbers_and_shown
 from graphgrad.function import Function
-from graphgrad.ops.arithmetic import _broadcast_hint, _same_float
+from graphgrad.ops.arithmetic import Mul, _broadcast_hint, _same_float
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.tensor import Tensor
 
@@ -246,6 +248,40 @@ class Arctanh(Function):
         return grad / ((1 - x) * (1 + x))
 
 
+class Sinc(Function):
+    """y = sin(pi x) / (pi x), 1 at x = 0;  dy/dx = (cos(pi x) - y) / x, 0 at x = 0, and near
+    it pi (-t/3 + t**3/30 - t**5/840 + t**7/45360) with t = pi x, its Taylor series, where
+    the difference of cos and y loses its digits"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sinc(x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        # which formula each x takes: a constant mask, of the values also under create_graph
+        near = np.abs(x.data if isinstance(x, Tensor) else x) < _SINC_SERIES / np.pi
+        if not near.any():
+            return grad * ((np.cos(np.pi * x) - y) / x)
+        # Each formula is given only the x it is used at (x = 1, y = 1 elsewhere for the
+        # quotient, x = 0 for the series), so neither makes a NaN or inf, even in the
+        # derivatives of this one.
+        far = np.where(near, 1, x)
+        t = np.pi * np.where(near, x, 0)
+        tt = t * t
+        series = np.pi * t * (-1 / 3 + tt * (1 / 30 + tt * (-1 / 840 + tt * (1 / 45360))))
+        quotient = (np.cos(np.pi * far) - np.where(near, 1, y)) / far
+        return grad * np.where(near, series, quotient)
+
+
+# Below |pi x| = 0.1 sinc's derivative is its series: there the next term, t**9 / 4e6, is
+# below 1e-14 of the sum, and beyond it the quotient's cancellation loses less than 1e-13.
+_SINC_SERIES = 0.1
+
+
 def tan(x: Any) -> Tensor:
     """tan x, elementwise (x in radians)."""
     return Tan.apply(x)
@@ -312,3 +348,31 @@ def arctanh(x: Any) -> Tensor:
 # PyTorch's names: the same functions.
 asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
 asinh, acosh, atanh = arcsinh, arccosh, arctanh
+
+
+def sinc(x: Any) -> Tensor:
+    """The normalised sinc, sin(pi x) / (pi x), elementwise, 1 at x = 0, as np.sinc (and
+    PyTorch's torch.sinc); its gradient is 0 at 0 and continuous there."""
+    return Sinc.apply(x)
+
+
+_DEG2RAD = np.pi / 180  # numpy's constants: deg2rad and rad2deg are products by them
+_RAD2DEG = 180 / np.pi
+
+
+def deg2rad(x: Any) -> Tensor:
+    """x degrees in radians, x * (pi / 180), elementwise, as np.deg2rad (np.radians, and
+    `gg.radians`, are the same)."""
+    numbers_and_shown(x, "x", "deg2rad")  # refused in its own name, not Mul's
+    return Mul.apply(x, _DEG2RAD)
+
+
+def rad2deg(x: Any) -> Tensor:
+    """x radians in degrees, x * (180 / pi), elementwise, as np.rad2deg (np.degrees, and
+    `gg.degrees`, are the same)."""
+    numbers_and_shown(x, "x", "rad2deg")
+    return Mul.apply(x, _RAD2DEG)
+
+
+# numpy's other names: the same functions.
+radians, degrees = deg2rad, rad2deg

@@ -1,0 +1,205 @@
+"""numpy's functions of data with missing or spread values: nansum and nanmean (the NaNs left
+out), nan_to_num (the NaNs and infinities replaced), ptp (max - min), cov and corrcoef (the
+covariances and correlations of variables, a row each). The NaN functions and ptp are built on
+the reductions, cov and corrcoef on mean, matmul and diagonal, so their gradients are theirs;
+nan_to_num is an op of its own. Depends on `function`, `ops.reductions`, `ops.arithmetic`,
+`ops.shape`, `ops.elementwise`, `ops.diagonals`, `errors`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    describe,
+    flag,
+    float_dtype,
+    numbers_and_shown,
+    real_number,
+    setting_text,
+)
+from graphgrad.function import Function
+from graphgrad.ops.arithmetic import Div, MatMul, Mul, Sub
+from graphgrad.ops.diagonals import diagonal
+from graphgrad.ops.elementwise import Clip, Sqrt, Where
+from graphgrad.ops.reductions import Axis, Max, Mean, Min, Sum, normalize_axis
+from graphgrad.ops.shape import Cast, Concatenate, Reshape, Transpose
+from graphgrad.tensor import Tensor
+
+
+def _axes(axis: Axis, keepdims: Any, data: np.ndarray, shown: Any, op: str
+          ) -> tuple[int, ...]:
+    """``axis`` of x (``data``) as `normalize_axis` reads it, refused in ``op``'s name (not
+    the name of the reduction inside) when x has no such axis or it is named twice, as is a
+    ``keepdims`` that is no bool."""
+    flag(keepdims, "keepdims", op)
+    try:
+        axes = normalize_axis(axis, data.ndim)
+    except TypeError:
+        raise GraphgradTypeError(f"{op}: axis must be an int, a tuple of ints or None, got "
+                                 f"{setting_text(axis)}") from None
+    except ValueError:
+        n = data.ndim
+        raise ArgumentError(f"{op} of {describe(shown)}: axis {setting_text(axis)} is not one "
+                            f"of its {n} axes; give axes from {-n} to {n - 1}, or axis=None "
+                            "for all of them") from None
+    if len(set(axes)) != len(axes):
+        raise ArgumentError(f"{op} of {describe(shown)}: axis={setting_text(axis)} names an "
+                            "axis twice; give each axis once")
+    return axes
+
+
+def nansum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The sum over ``axis`` (all axes when None) of x's numbers that are not NaN, as
+    np.nansum: NaNs count as 0 (a slice of NaNs only sums to 0); ``keepdims`` as `gg.sum`.
+    The NaNs' gradient is 0, the others' that of the sum."""
+    data, shown = numbers_and_shown(x, "x", "nansum")
+    _axes(axis, keepdims, data, shown, "nansum")
+    missing = np.isnan(data)
+    if missing.any():
+        x = Where.apply(x, np.zeros((), data.dtype), condition=~missing)
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def nanmean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The mean over ``axis`` (all axes when None) of x's numbers that are not NaN, as
+    np.nanmean: their sum divided by their count, NaN for a slice of NaNs only (numpy warns
+    there); ``keepdims`` as `gg.mean`. The NaNs' gradient is 0, each other's 1 / count."""
+    data, shown = numbers_and_shown(x, "x", "nanmean")
+    axes = _axes(axis, keepdims, data, shown, "nanmean")
+    missing = np.isnan(data)
+    if not missing.any():
+        return Mean.apply(x, axis=axis, keepdims=keepdims)
+    total = Sum.apply(Where.apply(x, np.zeros((), data.dtype), condition=~missing),
+                      axis=axis, keepdims=keepdims)
+    count = np.sum(~missing, axis=axes, keepdims=bool(keepdims))
+    # NaN for no numbers: total / NaN is the NaN numpy gives, without its division by 0
+    # (whose gradient, inf, would meet the Where's 0 as 0 * inf = NaN)
+    return Div.apply(total, np.where(count == 0, np.nan, count).astype(total.dtype))
+
+
+class NanToNum(Function):
+    """y = x where x is finite, else ``nan``, ``posinf`` or ``neginf`` (numpy's defaults: 0
+    and the dtype's largest and smallest numbers);  dy/dx = 1 where x is finite, 0 where it
+    was replaced"""
+
+    @staticmethod
+    def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
+        finite = np.isfinite(x)
+        ctx.finite = None if finite.all() else finite
+        return np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.finite is None:
+            return grad
+        return np.where(ctx.finite, grad, 0)
+
+
+def nan_to_num(x: Any, *, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """x with NaN replaced by ``nan`` and +-inf by ``posinf`` and ``neginf``, as
+    np.nan_to_num (its defaults: 0.0, and x's dtype's largest and smallest numbers, 3.4e38
+    for float32; always a new tensor, numpy's copy=True). The gradient is 1 where x is finite
+    and 0 where a value was replaced (PyTorch's torch.nan_to_num's)."""
+    numbers_and_shown(x, "x", "nan_to_num")
+    settings = {}
+    for what, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if value is not None:
+            settings[what] = real_number(value, what, "nan_to_num", lambda v: True,
+                                         "a real number")
+    return NanToNum.apply(x, **settings)
+
+
+def ptp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The range max - min over ``axis`` (all axes when None), "peak to peak", as np.ptp;
+    ``keepdims`` as `gg.max`. Its gradient is max's minus min's: tied maxima (or minima)
+    share theirs evenly, and a slice of equal values gets 0."""
+    data, shown = numbers_and_shown(x, "x", "ptp")
+    _axes(axis, keepdims, data, shown, "ptp")
+    return Sub.apply(Max.apply(x, axis=axis, keepdims=keepdims),
+                     Min.apply(x, axis=axis, keepdims=keepdims))
+
+
+def _variables(value: Any, what: str, rowvar: bool, dtype: Any, caller: str, first: bool
+               ) -> Any:
+    """cov's ``m`` or ``y`` (``what``) as variables (k, n), a row each, in ``dtype`` if one
+    is given: 0-d and 1-D values are one variable, of their n values, as numpy's ndmin=2
+    reads them; a matrix of columns (rowvar=False) is transposed (numpy's rule for y: unless
+    it is one row)."""
+    data, shown = numbers_and_shown(value, what, caller)
+    if data.ndim > 2:
+        raise ArgumentError(
+            f"{caller} of {describe(shown)}: {what} has {data.ndim} dimensions, where it "
+            "holds variables: give one variable (n,), or several (k, n), a row each "
+            "(rowvar=True, numpy's default) or a column each (rowvar=False)")
+    if dtype is not None or data.dtype.kind != "f":  # numpy averages ints in float64
+        value = Cast.apply(value, dtype=np.float64 if dtype is None else dtype)
+    if data.ndim < 2:
+        return Reshape.apply(value, shape=(1, -1)), shown
+    if not rowvar and (data.ndim != 1 if first else data.shape[0] != 1):
+        return Transpose.apply(value), shown
+    return value, shown
+
+
+def _cov(m: Any, y: Any, rowvar: Any, bias: Any, ddof: Any, dtype: Any, caller: str
+         ) -> Tensor:
+    """cov's body, its messages naming ``caller`` (cov, or corrcoef, which is built on it)."""
+    rowvar = flag(rowvar, "rowvar", caller)
+    dtype = dtype if dtype is None else float_dtype(dtype, caller)
+    first = "m" if caller == "cov" else "x"
+    X, shown = _variables(m, first, rowvar, dtype, caller, True)
+    if y is not None:
+        Y, shown_y = _variables(y, "y", rowvar, dtype, caller, False)
+        if Y.shape[1] != X.shape[1]:
+            raise ArgumentError(
+                f"{caller} of {describe(shown)} and {describe(shown_y)}: {first}'s variables have "
+                f"{X.shape[1]} observations each and y's {Y.shape[1]}; y's variables are "
+                f"joined to m's, so give them as many observations (rowvar={rowvar})")
+        X = Concatenate.apply(X, Y, axis=0)
+    if ddof is None:
+        ddof = 0 if flag(bias, "bias", caller) else 1
+    else:
+        ddof = int(real_number(ddof, "ddof", caller, lambda v: v >= 0 and v.is_integer(),
+                               "a whole number of at least 0, or None"))
+    k, n = X.shape
+    fact = n - ddof
+    if fact <= 0 and k:
+        what = ("give more observations than ddof, or ddof=0 (bias=True), which divides by n"
+                if caller == "cov" else "a correlation needs 2 observations or more")
+        raise ArgumentError(
+            f"{caller} of {describe(shown)}: each variable has {n} observation{'s' * (n != 1)}, "
+            f"and with ddof={ddof} the sums of products are divided by n - ddof = {fact} "
+            f"(numpy gives inf or NaN with a warning): {what}")
+    centred = Sub.apply(X, Mean.apply(X, axis=1, keepdims=True))
+    c = Mul.apply(MatMul.apply(centred, Transpose.apply(centred)), 1.0 / max(fact, 1))
+    return Reshape.apply(c, shape=()) if c.shape == (1, 1) else c  # numpy's squeeze
+
+
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None,
+        *, dtype: Any = None) -> Tensor:
+    """The covariance matrix of variables, as np.cov: m (k, n) holds k variables, a row each
+    of n observations (rowvar=False: a column each, m (n, k)), and ``y`` more of them;
+    C[i, j] = sum((x_i - mean x_i)(x_j - mean x_j)) / (n - ddof), with numpy's default ddof=1
+    (the unbiased estimate; bias=True: 0, dividing by n). One variable gives a number. float32
+    stays float32 (numpy computes in float64); ``dtype`` (np.float32 or np.float64) converts
+    first. numpy's fweights and aweights have no graphgrad form."""
+    return _cov(m, y, rowvar, bias, ddof, dtype, "cov")
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Tensor:
+    """The correlation coefficients of variables, as np.corrcoef: `gg.cov` (x, y, rowvar and
+    dtype as there) divided by the standard deviations of each pair, R[i, j] = C[i, j] /
+    sqrt(C[i, i] C[j, j]), clipped to [-1, 1] as numpy's (the gradient of a value clipped
+    there, rounded past +-1, is 0). One variable gives 1, C / C; a variable of equal values
+    gives NaN, as in numpy."""
+    c = _cov(x, y, rowvar, False, None, dtype, "corrcoef")
+    if not c.ndim:
+        return Div.apply(c, c)
+    stddev = Sqrt.apply(diagonal(c))
+    c = Div.apply(c, Reshape.apply(stddev, shape=(-1, 1)))
+    c = Div.apply(c, Reshape.apply(stddev, shape=(1, -1)))
+    return Clip.apply(c, low=-1.0, high=1.0)
