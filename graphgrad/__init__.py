@@ -15,7 +15,7 @@ from graphgrad.modes import enable_grad, is_grad_enabled, name_scope, no_grad
 from graphgrad.debug import detect_anomaly, strict_shapes
 from graphgrad.errors import (
     AnomalyError, ArgumentError, BackwardError, ConventionWarning, GraphgradError,
-    GraphgradTypeError, InplaceError, OpError, ShapeError,
+    GraphgradTypeError, InplaceError, LinAlgError, OpError, ShapeError,
 )
 from graphgrad.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from graphgrad.ops.elementwise import (
@@ -47,6 +47,7 @@ from graphgrad.ops.contraction import cross, einsum, inner, kron, outer, tensord
 from graphgrad.ops.gather import sort, take_along_axis
 from graphgrad.ops.diagonals import diag, diagonal, trace, tril, triu
 from graphgrad.ops.quantiles import median, percentile, quantile
+from graphgrad import linalg  # gg.linalg.inv, solve, det, ...: a namespace, as np.linalg
 from graphgrad.ops.compositions import (
     atleast_1d, atleast_2d, atleast_3d, column_stack, copy, dstack, fliplr, flipud, rot90,
 )
@@ -76,7 +77,7 @@ __all__ = [
     "median", "percentile", "quantile",
     "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "copy", "dstack", "fliplr",
     "flipud", "rot90", "average", "diff", "inner", "kron", "tensordot",
-    "cross",
+    "cross", "linalg",
     "corrcoef", "cov", "cumprod", "deg2rad", "degrees", "nan_to_num", "nanmean", "nansum", "ptp",
     "rad2deg", "radians", "sinc", "vdot",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
@@ -84,7 +85,8 @@ __all__ = [
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",
     # errors
     "AnomalyError", "ArgumentError", "BackwardError", "ConventionWarning", "GradcheckError",
-    "GraphgradError", "GraphgradTypeError", "InplaceError", "OpError", "ShapeError",
+    "GraphgradError", "GraphgradTypeError", "InplaceError", "LinAlgError", "OpError",
+    "ShapeError",
     # the toolkit
     "data", "fit", "io", "load", "nn", "optim", "save", "train",
 ]

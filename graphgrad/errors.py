@@ -32,6 +32,11 @@ class ShapeError(OpError):
     """A shape is wrong: a gradient of the wrong shape, or a broadcast `strict_shapes` forbids."""
 
 
+class LinAlgError(OpError, np.linalg.LinAlgError):
+    """A matrix a linear-algebra op cannot take: not square, singular (inv, solve), not
+    positive definite (cholesky). Also numpy's ``np.linalg.LinAlgError``, as numpy raises."""
+
+
 class GraphgradTypeError(GraphgradError, TypeError):
     """A value of the wrong type or dtype was given to graphgrad."""
 

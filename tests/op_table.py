@@ -962,6 +962,82 @@ DIAGONALS = [
        random=one(sides_from_zero(1))),
 ]
 
+def square_stacks(max_batch: int = 2) -> st.SearchStrategy[tuple[Shape]]:
+    """One matrix (n, n) or stack of them (..., n, n), n from 0 (numpy's empty matrix)."""
+    return st.tuples(hnp.array_shapes(min_dims=0, max_dims=max_batch, min_side=1, max_side=3),
+                     st.integers(0, 4)).map(lambda s: (s[0] + (s[1], s[1]),))
+
+
+def solve_shapes(vector: bool = False) -> st.SearchStrategy[tuple[Shape, Shape]]:
+    """Shapes of A (..., n, n) and b: a vector (n,), or matrices (..., n, k) whose stack
+    broadcasts with A's."""
+
+    @st.composite
+    def draw_(d):
+        n = d(st.integers(1, 4))
+        batches = d(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2,
+                                                      max_side=3)).input_shapes
+        b = (n,) if vector else batches[1] + (n, d(st.integers(1, 3)))
+        return batches[0] + (n, n), b
+
+    return draw_()
+
+
+def _invertible(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Matrices (..., n, n) far from singular, of either sign of determinant: (n + 1) I plus
+    noise, the first row negated in some."""
+    n = shape[-1]
+    a = 0.5 * rng.standard_normal(shape) + (n + 1) * np.eye(n)
+    a[..., :1, :] *= rng.choice([-1.0, 1.0], shape[:-2] + (1, 1))
+    return a
+
+
+def _positive_definite(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Symmetric positive-definite matrices (..., n, n): M M^T + n I."""
+    m = rng.standard_normal(shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def _positive_definite_below(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """`_positive_definite` below its diagonal, noise above it: cholesky reads the lower
+    triangle only, as numpy's."""
+    return _positive_definite(rng, shape) + np.triu(rng.standard_normal(shape), 1)
+
+
+INVERTIBLE = each(_invertible)
+SOLVABLE = each(_invertible, _real)  # A, then b
+POSITIVE_DEFINITE = each(_positive_definite)
+
+LINALG = [
+    Op("linalg_inv", gg.linalg.inv, np.linalg.inv, ((3, 3),), INVERTIBLE,
+       random=square_stacks()),
+    Op("linalg_inv_stack_numpy", lambda a: np.linalg.inv(a), np.linalg.inv, ((2, 3, 3),),
+       INVERTIBLE),
+    Op("linalg_solve", gg.linalg.solve, np.linalg.solve, ((3, 3), (3, 2)), SOLVABLE,
+       random=solve_shapes()),
+    Op("linalg_solve_vector_stack", gg.linalg.solve, np.linalg.solve, ((2, 3, 3), (3,)),
+       SOLVABLE, random=solve_shapes(vector=True)),
+    Op("linalg_solve_stacks_broadcast_numpy", lambda a, b: np.linalg.solve(a, b),
+       np.linalg.solve, ((2, 1, 3, 3), (4, 3, 2)), SOLVABLE),
+    Op("linalg_det", gg.linalg.det, np.linalg.det, ((3, 3),), INVERTIBLE,
+       random=square_stacks()),
+    Op("linalg_det_stack_numpy", lambda a: np.linalg.det(a), np.linalg.det, ((4, 4, 4),),
+       INVERTIBLE),
+    Op("linalg_slogdet", lambda a: gg.linalg.slogdet(a).logabsdet,
+       lambda a: np.linalg.slogdet(a).logabsdet, ((3, 3),), INVERTIBLE,
+       random=square_stacks()),
+    Op("linalg_slogdet_stack_numpy", lambda a: np.linalg.slogdet(a)[1],
+       lambda a: np.linalg.slogdet(a)[1], ((4, 3, 3),), INVERTIBLE),
+    Op("linalg_cholesky", gg.linalg.cholesky, np.linalg.cholesky, ((4, 4),), POSITIVE_DEFINITE,
+       random=square_stacks()),
+    Op("linalg_cholesky_reads_the_lower_triangle", gg.linalg.cholesky, np.linalg.cholesky,
+       ((2, 3, 3),), each(_positive_definite_below)),
+    Op("linalg_cholesky_upper_numpy", lambda a: np.linalg.cholesky(a, upper=True),
+       lambda a: np.linalg.cholesky(a, upper=True), ((3, 3),),
+       each(lambda rng, shape: np.swapaxes(_positive_definite_below(rng, shape), -1, -2)),
+       random=square_stacks()),
+]
+
 INDEXING = [
     Op("index_int", lambda x: x[1], lambda x: x[1], ((3, 4),)),
     Op("index_negative_int", lambda x: x[-1, 2], lambda x: x[-1, 2], ((3, 4),)),
@@ -1333,7 +1409,7 @@ RECURRENT = [
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
-                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS]
+                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 

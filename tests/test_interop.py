@@ -55,6 +55,13 @@ CALLS = [
     ("outer", lambda t: np.outer(t[0], t[1])),
     ("einsum", lambda t: np.einsum("ij,kj->ik", t, CONSTANT)),
     ("einsum_trace", lambda t: np.einsum("ij,ji", t, CONSTANT.T)),
+    # t @ t.T is symmetric positive definite
+    ("linalg_inv", lambda t: np.linalg.inv(t @ t.T)),
+    ("linalg_solve", lambda t: np.linalg.solve(t @ t.T, t)),
+    ("linalg_solve_array_and_tensor", lambda t: np.linalg.solve(CONSTANT[:, :2], t)),
+    ("linalg_det", lambda t: np.linalg.det(t @ t.T)),
+    ("linalg_slogdet", lambda t: np.linalg.slogdet(t @ t.T).logabsdet),
+    ("linalg_cholesky_upper", lambda t: np.linalg.cholesky(t @ t.T, upper=True)),
 ]
 
 
@@ -209,11 +216,11 @@ def test_numpy_backward_bodies_are_differentiable_through_interop():
 
 
 @pytest.mark.parametrize("call, name", [
-    (np.linalg.inv, r"numpy\.linalg\.inv"),
+    (np.linalg.eig, r"numpy\.linalg\.eig"),
     (lambda t: np.logaddexp2(t, 1.0), r"numpy\.logaddexp2"),
     (lambda t: np.add.reduce(t), r"numpy\.add\.reduce"),
-    (np.nancumsum, r"numpy\.nancumsum"),
-], ids=["linalg.inv", "logaddexp2", "ufunc-method", "nancumsum"])
+    (np.fft.fft, r"numpy\.fft\.fft"),
+], ids=["linalg.eig", "logaddexp2", "ufunc-method", "fft"])
 def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
     x = gg.Tensor(np.eye(2), requires_grad=True, name="x")
     with pytest.raises(gg.GraphgradTypeError,
@@ -235,13 +242,13 @@ def test_an_op_writing_a_tensor_into_an_array_is_refused_with_a_equals_a_plus_t(
 
 
 @pytest.mark.parametrize("call", [
-    np.linalg.inv, lambda t: np.logaddexp2(t, 1.0), lambda t: np.add.reduce(t), np.nancumsum,
+    np.linalg.eig, lambda t: np.logaddexp2(t, 1.0), lambda t: np.add.reduce(t), np.fft.fft,
     lambda t: np.linalg.norm(t, ord=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
     lambda t: np.sum(t, initial=1.0), lambda t: np.var(t, where=t > 1.5),
-], ids=["linalg.inv", "logaddexp2", "ufunc-method", "nancumsum", "norm-ord1", "ufunc-dtype",
+], ids=["linalg.eig", "logaddexp2", "ufunc-method", "fft", "norm-ord1", "ufunc-dtype",
         "sum-initial", "var-where"])
 def test_numpy_calls_without_an_op_run_on_values_that_need_no_gradient(call):
-    # As on a PyTorch tensor (np.linalg.inv(t)): nothing to differentiate, nothing is cut.
+    # As on a PyTorch tensor (np.linalg.pinv(t)): nothing to differentiate, nothing is cut.
     data = np.array([[2.0, 1.0], [1.0, 3.0]])
     expected = call(data.copy())
     for x in (gg.Tensor(data), gg.Tensor(data, requires_grad=True)):

@@ -1,13 +1,14 @@
 """A tensor argument that holds no numbers is refused in the words of the function called.
 
-Every public function of ``gg.__all__`` that takes tensors (and nn's losses, ``nn.linear``
-and ``nn.scaled_dot_product_attention``) is called below with one tensor
+Every public function of ``gg.__all__`` and ``gg.linalg`` that takes tensors (and nn's
+losses, ``nn.linear`` and ``nn.scaled_dot_product_attention``) is called below with one tensor
 argument replaced by a value that holds no numbers (a string, None, a list holding None, an
 array of Python objects), the other arguments valid. Each must raise a `gg.GraphgradError`
-whose message begins with the name of the function the user called (``kron: ...`` or
-``gg.kron ...``) and says the value needs numbers, not with the name of an op inside it
-(``Reshape: input 0 ...``). Functions made of several ops check their tensors up front with
-`graphgrad.errors.array_of_numbers`, naming themselves and the argument.
+whose message begins with the name of the function the user called (``kron: ...``,
+``gg.kron ...``, ``linalg.inv ...``) and says the value needs numbers, not with the name of
+an op inside it (``Reshape: input 0 ...``). Functions made of several ops check their
+tensors up front with `graphgrad.errors.array_of_numbers`, naming themselves and the
+argument.
 
 The rule for a function that is one op: the op's class name is accepted when it is the
 function's name spelled as a class (``exp`` -> ``Exp``, ``log_softmax`` -> ``LogSoftmax``,
@@ -25,6 +26,7 @@ from graphgrad import nn
 
 X = np.ones((2, 3))
 SQ = np.ones((3, 3))
+SPD = SQ + 2 * np.eye(3)  # invertible, positive definite
 V = np.ones(3)
 IMG, W2 = np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 1))  # channels last
 SEQ, W1 = np.ones((1, 4, 1)), np.ones((2, 1, 1))
@@ -105,6 +107,12 @@ CALLS = (
         ("cov", "y", lambda b: gg.cov(X, b)),  # None: no y
         ("corrcoef", "y", lambda b: gg.corrcoef(VARIABLES, b)),
     ]
+    + [(f"linalg.{name}", "a", lambda b, name=name: getattr(gg.linalg, name)(b))
+       for name in ("inv", "det", "slogdet", "cholesky")]
+    + [
+        ("linalg.solve", "a", lambda b: gg.linalg.solve(b, V)),
+        ("linalg.solve", "b", lambda b: gg.linalg.solve(SPD, b)),
+    ]
 )
 # nn's functions of tensors (the others take token ids, sizes, parameters or callables)
 Y = np.array([0, 2])
@@ -154,6 +162,8 @@ GOOD = {
     ("arctanh", "x"): SQ / 2, ("atanh", "x"): SQ / 2,  # finite inside (-1, 1)
     # variables of unequal values, whose correlations are finite
     ("cov", "y"): X, ("corrcoef", "x"): VARIABLES, ("corrcoef", "y"): VARIABLES[:1],
+    **{(name, "a"): SPD for name, _, _ in CALLS if name.startswith("linalg.")},
+    ("linalg.solve", "b"): V,
 }
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
@@ -180,6 +190,8 @@ def names_the_function(first_word: str, function: str) -> bool:
 def test_the_table_covers_every_public_function_that_takes_tensors():
     functions = {name for name in gg.__all__ if callable(getattr(gg, name))
                  and not isinstance(getattr(gg, name), type)}
+    functions |= {f"linalg.{name}" for name in gg.linalg.__all__
+                  if not isinstance(getattr(gg.linalg, name), type)}
     assert functions - NOT_TENSOR_FUNCTIONS == {name for name, _, _ in CALLS}
 
 
@@ -206,6 +218,6 @@ def test_an_argument_holding_no_numbers_is_refused_naming_the_function(
     with pytest.raises(gg.GraphgradError) as info:
         call(bad)
     message = str(info.value)
-    first = re.match(r"(?:gg\.)?(\w+)", message).group(1)
+    first = re.match(r"(?:gg\.)?((?:linalg\.)?\w+)", message).group(1)  # gg.linalg's too
     assert names_the_function(first, function), message
     assert "numbers" in message, message

@@ -19,6 +19,7 @@
 - `indexing`: t[...] and its scatter-add backward
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril
+- `linalg`: inv solve det slogdet cholesky (public as gg.linalg's)
 - `quantiles`: quantile percentile median
 - `compositions`: copy atleast_1d atleast_2d atleast_3d column_stack dstack fliplr flipud
   rot90
