@@ -2,7 +2,8 @@
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, and the later
-networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, all in float64.
+networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
+gg.linalg's, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -982,3 +983,88 @@ def test_sinc_at_0_and_on_both_sides_of_its_series_matches_torch():
     # where it is -pi**2 / 3 * 1e-9): tests/test_numpy_functions.py checks ours there.
     data = np.array([0.0, 0.02, -0.0318, 0.0319, 0.3, -1.7])
     _compare(gg.sinc, torch.sinc, [data], np.random.default_rng(8))
+
+
+# -- linear algebra ------------------------------------------------------------------------------
+def _invertible(rng, shape):
+    """(n + 1) I plus noise, the first row of some matrices negated (det < 0)."""
+    a = 0.5 * rng.standard_normal(shape) + (shape[-1] + 1) * np.eye(shape[-1])
+    a[..., :1, :] *= rng.choice([-1.0, 1.0], shape[:-2] + (1, 1))
+    return a
+
+
+def _gram(lib):
+    """A symmetric positive-definite A = M M^T + n I from M, in graphgrad or torch: the
+    gradient with respect to M is the same whichever convention a cholesky's gradient takes
+    for the triangle it does not read (graphgrad's 0, PyTorch's symmetric part)."""
+    if lib == "gg":
+        return lambda m: m @ gg.swapaxes(m, -1, -2) + m.shape[-1] * np.eye(m.shape[-1])
+    return lambda m: m @ m.mT + m.shape[-1] * torch.eye(m.shape[-1], dtype=m.dtype)
+
+
+# (ours, torch's, the inputs: (shape, invertible or not))
+LINALG = {
+    "inv": (gg.linalg.inv, torch.linalg.inv, [((2, 3, 3), True)]),
+    "solve": (gg.linalg.solve, torch.linalg.solve, [((2, 1, 3, 3), True), ((4, 3, 2), False)]),
+    "solve_vector": (gg.linalg.solve, torch.linalg.solve, [((2, 3, 3), True), ((3,), False)]),
+    "det": (gg.linalg.det, torch.linalg.det, [((2, 3, 3), True)]),
+    "slogdet": (lambda a: gg.linalg.slogdet(a).logabsdet,
+                lambda a: torch.linalg.slogdet(a).logabsdet, [((2, 3, 3), True)]),
+    "cholesky": (lambda m: gg.linalg.cholesky(_gram("gg")(m)),
+                 lambda m: torch.linalg.cholesky(_gram("torch")(m)), [((2, 3, 3), False)]),
+    "cholesky_upper": (lambda m: gg.linalg.cholesky(_gram("gg")(m), upper=True),
+                       lambda m: torch.linalg.cholesky(_gram("torch")(m), upper=True),
+                       [((3, 3), False)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_linalg_matches_torch_to_the_third_derivative(name):
+    """Values, gradients, and the second and third derivatives of random projections."""
+    ours, theirs, inputs = LINALG[name]
+    rng = np.random.default_rng(6)
+    arrays = [_invertible(rng, shape) if invertible else rng.standard_normal(shape)
+              for shape, invertible in inputs]
+    xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, ty = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    w = rng.standard_normal(y.shape)
+    J, TJ = (y * w).sum(), (ty * torch.tensor(w)).sum()
+    for order in range(1, 4):
+        grads = gg.grad(J, xs, create_graph=order < 3)
+        tgrads = torch.autograd.grad(TJ, ts, create_graph=True)
+        J, TJ = 0.0, 0.0
+        for i, (g, tg) in enumerate(zip(grads, tgrads)):
+            np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-10, atol=1e-10,
+                                       err_msg=f"input {i}, derivative {order}")
+            v = rng.standard_normal(g.shape)
+            J, TJ = J + (g * v).sum(), TJ + (tg * torch.tensor(v)).sum()
+
+
+def test_cholesky_gradient_is_torchs_symmetric_part_made_lower():
+    """On a leaf A, PyTorch gives the symmetric part S of the gradient; graphgrad, reading the
+    lower triangle as numpy does, the gradient of that reading: 2 S below the diagonal, S on
+    it, 0 above."""
+    rng = np.random.default_rng(8)
+    m = rng.standard_normal((3, 3))
+    a = m @ m.T + 3 * np.eye(3)
+    w = rng.standard_normal((3, 3))
+    A, T = gg.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (gg.linalg.cholesky(A) * w).sum().backward()
+    (torch.linalg.cholesky(T) * torch.tensor(w)).sum().backward()
+    S = T.grad.numpy()
+    np.testing.assert_allclose(S, S.T, rtol=1e-12)
+    np.testing.assert_allclose(A.grad, np.tril(2 * S, -1) + np.diag(np.diag(S)), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_det_gradient_at_a_singular_matrix_where_torch_gives_zero():
+    """det's gradient is the matrix of cofactors, nonzero at a matrix of rank n - 1; PyTorch
+    2 gives 0 there. Off the singular set, the two agree."""
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    A, T = gg.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    gg.linalg.det(A).backward()
+    torch.linalg.det(T).backward()
+    np.testing.assert_allclose(A.grad, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    assert not T.grad.numpy().any() or np.allclose(T.grad.numpy(), A.grad)  # were it fixed
