@@ -1,15 +1,16 @@
 """Forward and backward of the newer ops (softplus, elu, gelu, prod, cumsum, flip, roll,
 moveaxis, repeat, tile, einsum, outer; then take_along_axis, sort, quantile, median, the
 diagonals and triangles, numpy's structural compositions, tensordot, inner, kron, cross, diff,
-average and the elementwise maths of trigonometric and powers) on a 64 x 64 input, against
-the same maths written by hand in numpy: the output and the input's gradient for an upstream
-gradient G (J = sum(G * op(X))). Before timing, both give the same output and gradients to
-1e-10. Both run in this process, interleaved, best of N; BLAS on one thread (see
-bench_nn_mlp). The ops whose algorithm sets their time (`LARGE`) are timed again at 256 x 256,
-where each new 512 KB array costs its page faults when glibc has given the memory back to the
-system (its trim threshold): graphgrad, holding a few more arrays at a time (the upstream
-gradient's copy, the leaves' .grad), pays that more often than numpy by hand; run with
-MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 to see the ops alone.
+average, the elementwise maths of trigonometric and powers, and gg.linalg's inv, solve, det,
+slogdet and cholesky) on a 64 x 64 input, against the same maths written by hand in numpy: the
+output and the input's gradient for an upstream gradient G (J = sum(G * op(X))). Before
+timing, both give the same output and gradients to 1e-10. Both run in this process,
+interleaved, best of N; BLAS on one thread (see bench_nn_mlp). The ops whose algorithm sets
+their time (`LARGE`) are timed again at 256 x 256, where each new 512 KB array costs its page
+faults when glibc has given the memory back to the system (its trim threshold): graphgrad,
+holding a few more arrays at a time (the upstream gradient's copy, the leaves' .grad), pays
+that more often than numpy by hand; run with MALLOC_TRIM_THRESHOLD_=268435456
+MALLOC_MMAP_THRESHOLD_=268435456 to see the ops alone.
 
 Run: ``.venv/bin/python -m benchmarks.bench_ops``.
 """
@@ -272,6 +273,53 @@ NEW_CASES: list[tuple[str, Callable, Callable, bool]] = [
 ]
 
 
+# gg.linalg's: X (a random matrix, invertible) and Y as the right-hand side
+def inv(X, G):
+    Yt = np.linalg.inv(X).T
+    return [Yt.T, -(Yt @ G @ Yt)]
+
+
+def solve(X, Y, G):
+    x = np.linalg.solve(X, Y)
+    dY = np.linalg.solve(X.T, G)
+    return [x, -(dY @ x.T), dY]
+
+
+def det(X, G):
+    y = np.linalg.det(X)
+    return [y, (G * y) * np.linalg.inv(X).T]
+
+
+def logabsdet(X, G):
+    return [np.linalg.slogdet(X)[1], G * np.linalg.inv(X).T]
+
+
+def _gram(x):
+    """A positive-definite X X^T / n + I, of an array or a tensor, for cholesky."""
+    return x @ x.T / x.shape[0] + np.eye(x.shape[0])
+
+
+def cholesky(X, G):
+    """L of A = X X^T / n + I; dA = Phi(S + S^T), S = L^-T Phi(L^T G) L^-1, then through A."""
+    L = np.linalg.cholesky(_gram(X))
+    phi = np.tril(np.ones_like(L)) - np.eye(len(L)) / 2
+    L_inv = np.linalg.inv(L)
+    S = L_inv.T @ ((L.T @ G) * phi) @ L_inv
+    dA = (S + S.T) * phi
+    return [L, (dA + dA.T) @ X / X.shape[0]]
+
+
+LINALG_CASES: list[tuple[str, Callable, Callable, bool]] = [
+    ("linalg.inv", gg.linalg.inv, lambda X, Y, G: inv(X, G), False),
+    ("linalg.solve", gg.linalg.solve, solve, True),
+    ("linalg.det", gg.linalg.det, lambda X, Y, G: det(X, G), False),
+    ("linalg.slogdet", lambda x: gg.linalg.slogdet(x).logabsdet,
+     lambda X, Y, G: logabsdet(X, G), False),
+    ("linalg.cholesky of X X^T / n + I", lambda x: gg.linalg.cholesky(_gram(x)),
+     lambda X, Y, G: cholesky(X, G), False),
+]
+
+
 def _case(label: str, op: Callable, by_hand: Callable, two: bool, n: int, number: int,
           repeat: int) -> tuple[str, ...]:
     """Check that graphgrad's output and gradients are numpy's, then time both (``number``
@@ -303,13 +351,14 @@ def _case(label: str, op: Callable, by_hand: Callable, two: bool, n: int, number
 
 # where the algorithm, not the per-op overhead, sets the time: timed again at a larger size
 LARGE = ("take_along_axis(axis=1)", "sort(axis=1)", "quantile(0.3, axis=1)", "median(axis=1)",
-         "triu", "diff(axis=1)", "cross of 3-vectors", "kron of corners")
+         "triu", "diff(axis=1)", "cross of 3-vectors", "kron of corners",
+         *[case[0] for case in LINALG_CASES])
 
 
 def rows(n: int, number: int, repeat: int, labels: tuple[str, ...] | None = None
          ) -> list[tuple[str, ...]]:
     return [_case(label, op, by_hand, two, n, number, repeat)
-            for label, op, by_hand, two in CASES + NEW_CASES
+            for label, op, by_hand, two in CASES + NEW_CASES + LINALG_CASES
             if labels is None or label in labels]
 
 
