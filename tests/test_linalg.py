@@ -226,3 +226,16 @@ def test_numpy_calls_on_tensors_that_need_no_grad_give_constants():
         out = call(gg.Tensor(a))
         assert isinstance(out, gg.Tensor) and not out.requires_grad
         np.testing.assert_allclose(out.data, want)
+
+
+@pytest.mark.parametrize("call", [gg.linalg.inv, gg.linalg.det, gg.linalg.cholesky,
+                                  lambda a: gg.linalg.solve(np.eye(2), a)],
+                         ids=["inv", "det", "cholesky", "solve-b"])
+def test_float16_is_refused_with_the_cast_to_make(call):
+    """numpy's linear algebra raised "array type float16 is unsupported in linalg" from
+    inside the op, naming neither a fix nor (for b) the argument."""
+    half = gg.Tensor(np.eye(2, dtype=np.float16), name="H")
+    with pytest.raises(gg.GraphgradTypeError, match=r"^linalg\.\w+ of 'H' \(2, 2\) float16: "
+                       r"numpy's linear algebra takes float32 and float64, not float16; give "
+                       r"[ab]\.astype\(np\.float32\)"):
+        call(half)

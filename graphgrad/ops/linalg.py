@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from graphgrad.errors import (
+    GraphgradTypeError,
     LinAlgError,
     ShapeError,
     describe,
@@ -209,10 +210,20 @@ def _not_positive_definite(shown: Any, a: np.ndarray, upper: bool) -> LinAlgErro
         "positive definite.")
 
 
+def _numbers(x: Any, what: str, op: str) -> tuple[np.ndarray, Any]:
+    """`numbers_and_shown`, refusing float16, which numpy's linear algebra does not take."""
+    data, shown = numbers_and_shown(x, what, op)
+    if data.dtype == np.float16:
+        raise GraphgradTypeError(
+            f"{op} of {describe(shown)}: numpy's linear algebra takes float32 and float64, not "
+            f"float16; give {what}.astype(np.float32) (and cast the result back if need be)")
+    return data, shown
+
+
 def _matrices(a: Any, op: str, what: str = "a") -> tuple[np.ndarray, Any]:
     """a's array and what messages name it by, or a `LinAlgError` (numpy's class too) unless
     it is a square matrix or a stack of them."""
-    data, shown = numbers_and_shown(a, what, op)
+    data, shown = _numbers(a, what, op)
     if data.ndim < 2 or data.shape[-1] != data.shape[-2]:
         got = ("a number" if data.ndim == 0 else "a vector" if data.ndim == 1
                else f"{data.shape[-2]} x {data.shape[-1]} matrices")
@@ -241,7 +252,7 @@ def solve(a: Any, b: Any) -> Tensor:
     (m, n) is a matrix, not m vectors; write b[..., None] and take x[..., 0] for a stack of
     vectors). Gradients flow to both a and b."""
     data, shown = _matrices(a, "linalg.solve")
-    b_data, b_shown = numbers_and_shown(b, "b", "linalg.solve")
+    b_data, b_shown = _numbers(b, "b", "linalg.solve")
     n = data.shape[-1]
     vector = b_data.ndim == 1
     rows = b_data.shape[0] if vector else b_data.shape[-2] if b_data.ndim > 1 else None
