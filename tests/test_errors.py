@@ -302,8 +302,8 @@ def test_a_misshaped_gradient_names_its_input_when_one_tensor_fills_two():
 
 def test_numpy_function_without_a_graphgrad_op_names_the_function():
     W = gg.Tensor(np.eye(2), requires_grad=True)
-    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.linalg\.eig.*\.data"):
-        np.linalg.eig(W)
+    with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.linalg\.eigvals.*\.data"):
+        np.linalg.eigvals(W)
     with pytest.raises(gg.GraphgradTypeError, match=r"numpy\.logaddexp2"):
         np.logaddexp2(W, 1.0)
 

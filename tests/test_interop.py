@@ -216,11 +216,11 @@ def test_numpy_backward_bodies_are_differentiable_through_interop():
 
 
 @pytest.mark.parametrize("call, name", [
-    (np.linalg.eig, r"numpy\.linalg\.eig"),
+    (np.linalg.eigvals, r"numpy\.linalg\.eigvals"),
     (lambda t: np.logaddexp2(t, 1.0), r"numpy\.logaddexp2"),
     (lambda t: np.add.reduce(t), r"numpy\.add\.reduce"),
     (np.fft.fft, r"numpy\.fft\.fft"),
-], ids=["linalg.eig", "logaddexp2", "ufunc-method", "fft"])
+], ids=["linalg.eigvals", "logaddexp2", "ufunc-method", "fft"])
 def test_numpy_calls_without_an_op_are_refused_by_name(call, name):
     x = gg.Tensor(np.eye(2), requires_grad=True, name="x")
     with pytest.raises(gg.GraphgradTypeError,
@@ -242,10 +242,10 @@ def test_an_op_writing_a_tensor_into_an_array_is_refused_with_a_equals_a_plus_t(
 
 
 @pytest.mark.parametrize("call", [
-    np.linalg.eig, lambda t: np.logaddexp2(t, 1.0), lambda t: np.add.reduce(t), np.fft.fft,
+    np.linalg.eigvals, lambda t: np.logaddexp2(t, 1.0), lambda t: np.add.reduce(t), np.fft.fft,
     lambda t: np.linalg.norm(t, ord=1), lambda t: np.multiply(t, 2.0, dtype=np.float32),
     lambda t: np.sum(t, initial=1.0), lambda t: np.var(t, where=t > 1.5),
-], ids=["linalg.eig", "logaddexp2", "ufunc-method", "fft", "norm-ord1", "ufunc-dtype",
+], ids=["linalg.eigvals", "logaddexp2", "ufunc-method", "fft", "norm-ord1", "ufunc-dtype",
         "sum-initial", "var-where"])
 def test_numpy_calls_without_an_op_run_on_values_that_need_no_gradient(call):
     # As on a PyTorch tensor (np.linalg.pinv(t)): nothing to differentiate, nothing is cut.
