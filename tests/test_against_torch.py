@@ -454,6 +454,78 @@ def test_multi_label_cross_entropy_is_torchs_bce_with_logits_but_for_the_means_d
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(6,), (6, 3), (2, 4, 3)])
+def test_binary_losses_weight_and_pos_weight_match_torch(shape, reduction):
+    """PyTorch's weight (each element's, broadcast) and pos_weight (each label's, along the
+    last axis), with soft labels and logits of +-1000; the mean is over the elements, not the
+    weights' sum. multi_label's mean is over the m examples: torch's times C."""
+    rng = np.random.default_rng(17)
+    Z, Y = rng.standard_normal(shape) * 3, rng.uniform(0.0, 1.0, shape)
+    Z.flat[:2] = 1000.0, -1000.0
+    weights = [rng.uniform(0.0, 2.0, shape), rng.uniform(0.0, 2.0, shape[-1:])]
+    if len(shape) > 1:
+        weights.append(rng.uniform(0.0, 2.0, shape[:1] + (1,) * (len(shape) - 1)))
+    pos_weight = rng.uniform(0.0, 4.0, shape[-1:])
+    scale = shape[-1] if reduction == "mean" else 1
+    for weight in weights:
+        for options in ({"weight": weight}, {"pos_weight": pos_weight},
+                        {"weight": weight, "pos_weight": pos_weight}):
+            theirs = {k: torch.tensor(v) for k, v in options.items()}
+            _compare_loss(
+                lambda z, y, o=options: gg.nn.binary_cross_entropy_with_logits(
+                    z, y, reduction=reduction, **o),
+                lambda z, y, o=theirs: F.binary_cross_entropy_with_logits(
+                    z, y, reduction=reduction, **o),
+                Z, Y, rng, wrt_labels=True)
+            if len(shape) > 1:
+                _compare_loss(
+                    lambda z, y, o=options: gg.nn.cross_entropy(
+                        z, y, multi_label=True, reduction=reduction, **o),
+                    lambda z, y, o=theirs: F.binary_cross_entropy_with_logits(
+                        z, y, reduction=reduction, **o) * scale,
+                    Z, Y, rng, wrt_labels=True)
+        A = rng.uniform(0.02, 0.98, shape)
+        _compare_loss(
+            lambda a, y, w=weight: gg.nn.binary_cross_entropy(a, y, reduction=reduction,
+                                                              weight=w),
+            lambda a, y, w=weight: F.binary_cross_entropy(a, y, reduction=reduction,
+                                                          weight=torch.tensor(w)),
+            A, Y, rng, wrt_labels=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_weighted_binary_losses_second_derivatives_match_torch(reduction):
+    rng = np.random.default_rng(18)
+    Z, Y = rng.standard_normal((6, 4)), rng.uniform(0.05, 0.95, (6, 4))
+    weight, pos_weight = rng.uniform(0.1, 2.0, (6, 1)), rng.uniform(0.1, 4.0, 4)
+    A = rng.uniform(0.05, 0.95, (6, 4))
+    cases = [
+        (Z, lambda z, y: gg.nn.binary_cross_entropy_with_logits(
+            z, y, reduction=reduction, weight=weight, pos_weight=pos_weight),
+         lambda t, u: F.binary_cross_entropy_with_logits(
+             t, u, reduction=reduction, weight=torch.tensor(weight),
+             pos_weight=torch.tensor(pos_weight))),
+        (A, lambda a, y: gg.nn.binary_cross_entropy(a, y, reduction=reduction, weight=weight),
+         lambda t, u: F.binary_cross_entropy(t, u, reduction=reduction,
+                                             weight=torch.tensor(weight))),
+    ]
+    for X, ours, theirs in cases:
+        x, t = gg.Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+        y, u = gg.Tensor(Y, requires_grad=True), torch.tensor(Y, requires_grad=True)
+        J, J_ref = ours(x, y), theirs(t, u)
+        g = rng.standard_normal(J.shape)
+        dx, dy = gg.grad(J, [x, y], grad_outputs=[gg.Tensor(g)], create_graph=True)
+        dt, du = torch.autograd.grad(J_ref, [t, u], grad_outputs=torch.tensor(g),
+                                     create_graph=True)
+        np.testing.assert_allclose(dx.data, dt.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dy.data, du.detach().numpy(), rtol=1e-10, atol=1e-12)
+        ddx, ddy = gg.grad((dx * dx).sum() + (dy * dy).sum(), [x, y])
+        ddt, ddu = torch.autograd.grad((dt * dt).sum() + (du * du).sum(), [t, u])
+        np.testing.assert_allclose(ddx, ddt.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ddy, ddu.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_losses_second_derivatives_match_torch_with_each_reduction(reduction):
     """d/dZ of ||dJ/dZ||**2 (a gradient penalty) through each loss, ignore_index included."""
     rng = np.random.default_rng(14)

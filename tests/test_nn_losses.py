@@ -24,6 +24,10 @@ Z_SEQUENCE = RNG.standard_normal((2, 2, 3))  # (m, t, C): a class per example an
 SEQUENCE_CLASSES = np.array([[0, 2], [1, 1]])
 PADDED_CLASSES = np.array([[0, -100], [1, -100]])  # the second step of each sequence is padding
 WEIGHT = np.array([0.5, 2.0, 1.5, 3.0])  # a weight per class, PyTorch's weight
+POS_WEIGHT = np.array([0.5, 3.0, 1.5, 2.0])  # the binary losses' weight of each label's positives
+_WEIGHTS_RNG = np.random.default_rng(17)
+ELEMENT_WEIGHT = _WEIGHTS_RNG.uniform(0.1, 2.0, (5, 4))  # the binary losses' weight of each element
+MULTI_SEQUENCE = _WEIGHTS_RNG.uniform(0.1, 0.9, (2, 2, 3))  # soft yes/no labels of Z_SEQUENCE
 
 
 def _log_softmax(z):
@@ -216,6 +220,44 @@ LOSSES = {
                                       label_smoothing=0.2), [Z, SOFT]),
     "cross_entropy, one-hot, smoothing, sum": (
         lambda z: nn.cross_entropy(z, ONE_HOT, reduction="sum", label_smoothing=0.1), [Z]),
+    "binary_cross_entropy_with_logits, weight, pos_weight (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, weight=ELEMENT_WEIGHT[:, :1],
+                                                         pos_weight=POS_WEIGHT),
+        [Z, MULTI * 0.8 + 0.1]),
+    "binary_cross_entropy_with_logits, pos_weight, sum (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, reduction="sum",
+                                                         pos_weight=POS_WEIGHT),
+        [Z, MULTI * 0.8 + 0.1]),
+    "binary_cross_entropy_with_logits, weight, none (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, reduction="none",
+                                                         weight=ELEMENT_WEIGHT),
+        [Z, MULTI * 0.8 + 0.1]),
+    "binary_cross_entropy_with_logits, (m,) logits, pos_weight, none (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, reduction="none",
+                                                         pos_weight=[2.5]),
+        [Z[:, 0], MULTI[:, 0] * 0.8 + 0.1]),
+    "binary_cross_entropy_with_logits, (m, t, C) logits, weight, pos_weight (both inputs)": (
+        lambda z, y: nn.binary_cross_entropy_with_logits(z, y, weight=WEIGHT[:3],
+                                                         pos_weight=POS_WEIGHT[:3]),
+        [Z_SEQUENCE, MULTI_SEQUENCE]),
+    "binary_cross_entropy, weight (both inputs)": (
+        lambda a, y: nn.binary_cross_entropy(a, y, weight=ELEMENT_WEIGHT),
+        [_sigmoid(Z), MULTI * 0.8 + 0.1]),
+    "binary_cross_entropy, weight, sum (both inputs)": (
+        lambda a, y: nn.binary_cross_entropy(a, y, reduction="sum", weight=WEIGHT),
+        [_sigmoid(Z), MULTI * 0.8 + 0.1]),
+    "binary_cross_entropy, weight, none (both inputs)": (
+        lambda a, y: nn.binary_cross_entropy(a, y, reduction="none", weight=WEIGHT[:3]),
+        [_sigmoid(Z_SEQUENCE), MULTI_SEQUENCE]),
+    "cross_entropy, multi-label, weight, pos_weight (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, multi_label=True, weight=WEIGHT,
+                                      pos_weight=POS_WEIGHT), [Z, MULTI * 0.8 + 0.1]),
+    "cross_entropy, multi-label, pos_weight, none (both inputs)": (
+        lambda z, y: nn.cross_entropy(z, y, multi_label=True, reduction="none",
+                                      pos_weight=POS_WEIGHT[:3]), [Z_SEQUENCE, MULTI_SEQUENCE]),
+    "cross_entropy, multi-label, weight, sum": (
+        lambda z: nn.cross_entropy(z, MULTI, multi_label=True, reduction="sum",
+                                   weight=ELEMENT_WEIGHT), [Z]),
 }
 
 
@@ -297,6 +339,20 @@ def _logits(loss):
     return lambda shape, rng: (loss, [rng.standard_normal(shape), rng.uniform(0.05, 0.95, shape)])
 
 
+def _element_weighted(case, pos_weight=True):
+    """A case of LOSS_CASES with PyTorch's weight (of the outputs' shape, one per example or
+    one per label, drawn from its rng) and, for the losses on logits, pos_weight (one per
+    label)."""
+    def build(shape, rng):
+        loss, inputs = case(shape, rng)
+        weight_shape = [shape, shape[:1] + (1,) * (len(shape) - 1), shape[-1:]][rng.integers(3)]
+        options = {"weight": rng.uniform(0.0, 3.0, weight_shape)}
+        if pos_weight:
+            options["pos_weight"] = rng.uniform(0.0, 5.0, shape[-1:])
+        return (lambda *xs, **kw: loss(*xs, **kw, **options)), inputs
+    return build
+
+
 # name -> (shape of the logits (..., C), rng) -> (loss of the checked inputs, inputs): each loss
 # and each form of its labels; labels that are probabilities are checked as inputs too.
 LOSS_CASES = {
@@ -322,6 +378,15 @@ LOSS_CASES = {
         _weighted_and_smoothed(_class_indices)),
     "cross_entropy, soft labels, weight, smoothing, none": _each_example(
         _weighted_and_smoothed(_soft_labels)),
+    "binary_cross_entropy_with_logits, weight, pos_weight": _element_weighted(
+        _logits(nn.binary_cross_entropy_with_logits)),
+    "binary_cross_entropy_with_logits, weight, pos_weight, none": _each_example(
+        _element_weighted(_logits(nn.binary_cross_entropy_with_logits))),
+    "cross_entropy, multi-label, weight, pos_weight": _element_weighted(_multi_label),
+    "binary_cross_entropy, weight": _element_weighted(_probabilities(nn.binary_cross_entropy),
+                                                      pos_weight=False),
+    "binary_cross_entropy, weight, none": _each_example(
+        _element_weighted(_probabilities(nn.binary_cross_entropy), pos_weight=False)),
 }
 
 
@@ -1182,14 +1247,333 @@ def test_label_smoothing_outside_0_to_1_is_refused(eps):
         nn.cross_entropy(Z, CLASSES, label_smoothing=eps)
 
 
-def test_weight_and_smoothing_with_multi_label_are_refused_with_what_to_do():
-    with pytest.raises(gg.ArgumentError, match=(
-            r"^cross_entropy: weight applies to the softmax over the C classes, not to "
-            r"multi_label=True's C yes/no labels.*reduction=\"none\".*\* weight")):
-        nn.cross_entropy(Z, MULTI, multi_label=True, weight=WEIGHT)
+def test_label_smoothing_with_multi_label_is_refused_with_what_to_do():
     with pytest.raises(gg.ArgumentError, match=(
             r"^cross_entropy: label_smoothing=0.1 applies to the softmax over the C classes, "
             r"not to multi_label=True's.*Y \* \(1 - 0.1\) \+ 0.1 / 2")):
         nn.cross_entropy(Z, MULTI, multi_label=True, label_smoothing=0.1)
     assert nn.cross_entropy(Z, MULTI, multi_label=True, label_smoothing=0.0).item() == \
         nn.cross_entropy(Z, MULTI, multi_label=True).item()
+
+
+# -- the binary losses' weight and pos_weight -----------------------------------------------------
+def _pytorchs_bce_with_logits(z, y, weight=None, pos_weight=None, reduction="mean"):
+    """PyTorch's binary_cross_entropy_with_logits spelled out as its source computes it:
+    (1 - y) z + (1 + (p - 1) y) (log(1 + e**-|z|) + max(-z, 0)), times w; the mean over all
+    the elements (not over the weights' sum)."""
+    p = 1.0 if pos_weight is None else np.asarray(pos_weight, np.float64)
+    w = 1.0 if weight is None else np.asarray(weight, np.float64)
+    losses = ((1 - y) * z + (1 + (p - 1) * y) * (np.log1p(np.exp(-np.abs(z)))
+                                                 + np.maximum(-z, 0))) * w
+    losses = np.broadcast_to(losses, z.shape)
+    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
+
+
+def _pytorchs_bce(a, y, weight=None, reduction="mean"):
+    """PyTorch's binary_cross_entropy: -w [y log a + (1 - y) log(1 - a)], the mean over all
+    the elements."""
+    w = 1.0 if weight is None else np.asarray(weight, np.float64)
+    losses = np.broadcast_to(-w * (y * np.log(a) + (1 - y) * np.log(1 - a)), a.shape)
+    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
+
+
+BINARY_SHAPES = {  # name -> (logits, soft labels, weight, pos_weight)
+    "(m,)": (Z[:, 0], MULTI[:, 0] * 0.8 + 0.1, ELEMENT_WEIGHT[:, 0], np.array([2.5])),
+    "(m, C)": (Z, MULTI * 0.8 + 0.1, ELEMENT_WEIGHT, POS_WEIGHT),
+    "(m, C), one weight per example": (Z, MULTI, ELEMENT_WEIGHT[:, :1], POS_WEIGHT),
+    "(m, C), one weight per label": (Z, MULTI, WEIGHT, POS_WEIGHT[None]),
+    "(m, t, C)": (Z_SEQUENCE, MULTI_SEQUENCE, WEIGHT[:3], POS_WEIGHT[:3]),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("given", ["weight", "pos_weight", "both"])
+@pytest.mark.parametrize("shape", list(BINARY_SHAPES))
+def test_weight_and_pos_weight_of_binary_cross_entropy_with_logits_are_pytorchs(
+        shape, given, reduction):
+    z_values, y, weight, pos_weight = BINARY_SHAPES[shape]
+    weight = None if given == "pos_weight" else weight
+    pos_weight = None if given == "weight" else pos_weight
+    z = gg.Tensor(z_values, requires_grad=True)
+    J = nn.binary_cross_entropy_with_logits(z, y, reduction=reduction, weight=weight,
+                                            pos_weight=pos_weight)
+    expected = _pytorchs_bce_with_logits(z_values, y, weight, pos_weight, reduction)
+    assert J.shape == np.shape(expected)
+    np.testing.assert_allclose(J.data, expected, rtol=1e-12, atol=1e-15)
+    upstream = RNG.standard_normal(J.shape)
+    J.backward(upstream)
+    # dZ = w [(1 - y + p y) sigmoid(Z) - p y] g / n, n the number of elements for the mean
+    w = 1.0 if weight is None else weight
+    p = 1.0 if pos_weight is None else pos_weight
+    n = z_values.size if reduction == "mean" else 1.0
+    expected_dz = w * ((1 - y + p * y) * _sigmoid(z_values) - p * y) * upstream / n
+    np.testing.assert_allclose(z.grad, expected_dz, rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", list(BINARY_SHAPES))
+def test_weight_of_binary_cross_entropy_is_pytorchs(shape, reduction):
+    z_values, y, weight, _ = BINARY_SHAPES[shape]
+    A = _sigmoid(z_values)
+    a = gg.Tensor(A, requires_grad=True)
+    J = nn.binary_cross_entropy(a, y, reduction=reduction, weight=weight)
+    expected = _pytorchs_bce(A, y, weight, reduction)
+    assert J.shape == np.shape(expected)
+    np.testing.assert_allclose(J.data, expected, rtol=1e-12, atol=1e-15)
+    upstream = RNG.standard_normal(J.shape)
+    J.backward(upstream)
+    n = A.size if reduction == "mean" else 1.0
+    np.testing.assert_allclose(a.grad, weight * (A - y) / (A * (1 - A)) * upstream / n,
+                               rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", ["(m, C)", "(m, t, C)"])
+def test_multi_label_weight_and_pos_weight_are_bce_with_logits_and_the_mean_divides_by_m(
+        shape, reduction):
+    """With multi_label, cross_entropy's mean is the sum over the m examples' labels divided
+    by m, weighted or not: PyTorch's BCEWithLogitsLoss's mean times C. Neither divides by
+    the weights' sum."""
+    z_values, y, weight, pos_weight = BINARY_SHAPES[shape]
+    z = gg.Tensor(z_values, requires_grad=True)
+    J = nn.cross_entropy(z, y, multi_label=True, reduction=reduction, weight=weight,
+                         pos_weight=pos_weight)
+    losses = _pytorchs_bce_with_logits(z_values, y, weight, pos_weight, "none")
+    m = losses[..., 0].size
+    expected = {"none": losses, "sum": losses.sum(), "mean": losses.sum() / m}[reduction]
+    np.testing.assert_allclose(J.data, expected, rtol=1e-12, atol=1e-15)
+    J.backward(np.ones(J.shape))
+    n = m if reduction == "mean" else 1.0
+    expected_dz = weight * ((1 - y + pos_weight * y) * _sigmoid(z_values)
+                            - pos_weight * y) / n
+    np.testing.assert_allclose(z.grad, expected_dz, rtol=1e-10, atol=1e-15)
+
+
+def test_the_weighted_mean_divides_by_the_elements_not_by_the_weights_sum():
+    """As PyTorch's: a weight of 2 everywhere doubles the cost (cross_entropy's class weights,
+    whose mean divides by their sum, would leave it as it is), and a weight of 0 leaves an
+    element out of the sum but not out of the mean's divisor."""
+    plain = nn.binary_cross_entropy_with_logits(Z, MULTI).item()
+    doubled = nn.binary_cross_entropy_with_logits(Z, MULTI, weight=np.full(4, 2.0)).item()
+    assert doubled == pytest.approx(2 * plain, rel=1e-14)
+    mask = np.array([1.0, 0.0, 0.0, 0.0])
+    losses = nn.binary_cross_entropy_with_logits(Z, MULTI, reduction="none").data
+    assert nn.binary_cross_entropy_with_logits(Z, MULTI, weight=mask).item() == pytest.approx(
+        losses[:, 0].sum() / 20, rel=1e-14)
+    A = _sigmoid(Z)
+    assert nn.binary_cross_entropy(A, MULTI, weight=np.full(4, 2.0)).item() == pytest.approx(
+        2 * nn.binary_cross_entropy(A, MULTI).item(), rel=1e-14)
+    assert nn.cross_entropy(Z, MULTI, multi_label=True, weight=np.full(4, 2.0)).item() == \
+        pytest.approx(2 * nn.cross_entropy(Z, MULTI, multi_label=True).item(), rel=1e-14)
+
+
+def test_pos_weight_multiplies_the_positive_term_alone():
+    """pos_weight 1 changes nothing; for labels of 1 the loss is p times the plain one, for
+    labels of 0 it is the plain one."""
+    plain = nn.binary_cross_entropy_with_logits(Z, MULTI, reduction="none").data
+    J = nn.binary_cross_entropy_with_logits(Z, MULTI, reduction="none", pos_weight=POS_WEIGHT)
+    np.testing.assert_allclose(J.data, np.where(MULTI == 1, POS_WEIGHT * plain, plain),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(nn.binary_cross_entropy_with_logits(
+        Z, MULTI, reduction="none", pos_weight=np.ones(4)).data, plain)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weight_and_pos_weight_keep_one_fused_node(reduction):
+    z = gg.Tensor(Z, requires_grad=True)
+    a = gg.Tensor(_sigmoid(Z), requires_grad=True)
+    suffix = "Losses" if reduction == "none" else ""
+    for J, name in [
+        (nn.binary_cross_entropy_with_logits(z, MULTI, reduction=reduction, weight=WEIGHT,
+                                             pos_weight=POS_WEIGHT), "WeightedSigmoidCrossEntropy"),
+        (nn.binary_cross_entropy_with_logits(z, MULTI, reduction=reduction, pos_weight=POS_WEIGHT),
+         "WeightedSigmoidCrossEntropy"),
+        (nn.cross_entropy(z, MULTI, True, reduction=reduction, weight=WEIGHT),
+         "WeightedSigmoidCrossEntropy"),
+        (nn.binary_cross_entropy(a, MULTI, reduction=reduction, weight=WEIGHT),
+         "WeightedBinaryCrossEntropy"),
+        # without them, the node is the one it always was
+        (nn.binary_cross_entropy_with_logits(z, MULTI, reduction=reduction),
+         "SigmoidCrossEntropy"),
+        (nn.cross_entropy(z, MULTI, True, reduction=reduction), "SigmoidCrossEntropy"),
+        (nn.binary_cross_entropy(a, MULTI, reduction=reduction), "BinaryCrossEntropy"),
+    ]:
+        assert type(J.creator).__name__ == name + suffix
+        assert J.creator.inputs[0] is (a if "Binary" in name else z)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pos_weight_and_weight_at_infinite_logits_count_a_term_of_weight_0_as_0(dtype):
+    """A logit of +-inf costs 0 where it is right and inf where it is wrong, as without
+    weights; a positive term of pos_weight 0, or an element of weight 0, costs 0 there, not
+    0 * inf = NaN."""
+    z = np.array([np.inf, -np.inf, -np.inf, -np.inf, np.inf, 2.0], dtype)
+    y = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 1.0], dtype)
+    pos_weight = np.array([3.0, 3.0, 0.0, 3.0, 3.0, 3.0], dtype)
+    weight = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.5], dtype)
+    logits = gg.Tensor(z, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's, on the first formula
+        losses = nn.binary_cross_entropy_with_logits(logits, y, reduction="none", weight=weight,
+                                                     pos_weight=pos_weight)
+        J = nn.binary_cross_entropy_with_logits(logits[2:], y[2:], weight=weight[2:],
+                                                pos_weight=pos_weight[2:])
+    last = 0.5 * 3.0 * math.log1p(math.exp(-2.0))
+    np.testing.assert_allclose(losses.data, [0.0, np.inf, 0.0, 0.0, 0.0, last], rtol=1e-6)
+    assert J.item() == pytest.approx(last / 4, rel=1e-6)
+    J.backward()
+    assert J.dtype == logits.grad.dtype == dtype
+    np.testing.assert_allclose(logits.grad, [0, 0, 0, 0, 0, 0.5 * 3 * (_sigmoid(2.0) - 1) / 4],
+                               rtol=1e-6)
+
+
+@given(logits_strategy, st.data())
+def test_weighted_logistic_losses_are_finite_and_exact_for_any_logit(z, data):
+    y = data.draw(hnp.arrays(np.float64, z.shape, elements=st.sampled_from([0.0, 0.3, 1.0])))
+    weight = data.draw(hnp.arrays(np.float64, z.shape[-1:], elements=st.floats(0, 10)))
+    pos_weight = data.draw(hnp.arrays(np.float64, z.shape[-1:], elements=st.floats(0, 10)))
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
+    for loss in (nn.binary_cross_entropy_with_logits,
+                 lambda *args, **kw: nn.cross_entropy(*args, multi_label=True, **kw)):
+        logits = gg.Tensor(z, requires_grad=True)
+        J = loss(logits, y, reduction=reduction, weight=weight, pos_weight=pos_weight)
+        J.backward(np.ones(J.shape))
+        assert np.isfinite(J.data).all() and np.isfinite(logits.grad).all()
+        # w [p y softplus(-z) + (1 - y) softplus(z)], each softplus as numpy's logaddexp
+        losses = weight * (pos_weight * y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z))
+        divisor = z.size if loss is nn.binary_cross_entropy_with_logits else z.shape[0]
+        expected = {"none": losses, "sum": losses.sum(), "mean": losses.sum() / divisor}[
+            reduction]
+        np.testing.assert_allclose(J.data, expected, rtol=1e-9, atol=1e-9)
+        n = 1.0 if reduction != "mean" else divisor
+        a = np.exp(-np.logaddexp(0, -z))  # sigmoid(z), with no overflow in e**-z
+        dz = weight * ((1 - y + pos_weight * y) * a - pos_weight * y) / n
+        np.testing.assert_allclose(logits.grad, dz, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weight_and_pos_weight_keep_float32(reduction):
+    f32 = np.float32
+    for loss, outputs, expected in [
+        (lambda x, **kw: nn.binary_cross_entropy_with_logits(x, MULTI.astype(f32), **kw,
+                                                             pos_weight=POS_WEIGHT),
+         Z, _pytorchs_bce_with_logits(Z, MULTI, ELEMENT_WEIGHT, POS_WEIGHT, reduction)),
+        (lambda x, **kw: nn.binary_cross_entropy(x, MULTI.astype(f32), **kw),
+         _sigmoid(Z), _pytorchs_bce(_sigmoid(Z), MULTI, ELEMENT_WEIGHT, reduction)),
+    ]:
+        x = gg.Tensor(outputs.astype(f32), requires_grad=True)
+        J = loss(x, reduction=reduction, weight=ELEMENT_WEIGHT)  # float64 weights
+        J.backward(np.ones(J.shape, f32))
+        assert J.dtype == x.grad.dtype == f32
+        np.testing.assert_allclose(J.data, expected, rtol=1e-5)
+
+
+def test_changing_the_weight_arrays_afterwards_changes_no_gradient():
+    weight, pos_weight = ELEMENT_WEIGHT.copy(), POS_WEIGHT.copy()
+    z = gg.Tensor(Z, requires_grad=True)
+    J = nn.binary_cross_entropy_with_logits(z, MULTI, weight=weight, pos_weight=pos_weight)
+    weight[:], pos_weight[:] = 100.0, 100.0
+    J.backward()
+    p = POS_WEIGHT
+    expected = ELEMENT_WEIGHT * ((1 - MULTI + p * MULTI) * _sigmoid(Z) - p * MULTI) / 20
+    np.testing.assert_allclose(z.grad, expected, rtol=1e-12)
+
+
+def test_a_mask_of_bools_is_a_weight_of_0s_and_1s():
+    mask = MULTI[:, :1] == 1  # the examples whose first label is 1
+    for loss, outputs in ((nn.binary_cross_entropy_with_logits, Z), (nn.binary_cross_entropy,
+                                                                     _sigmoid(Z))):
+        assert loss(outputs, MULTI, weight=mask).item() == loss(
+            outputs, MULTI, weight=mask.astype(float)).item()
+
+
+BCE_LOSSES = {  # name in messages -> (loss, outputs, their name in messages)
+    "binary_cross_entropy_with_logits": (nn.binary_cross_entropy_with_logits, Z, "logits"),
+    "binary_cross_entropy": (nn.binary_cross_entropy, _sigmoid(Z), "probabilities"),
+    r"cross_entropy\(multi_label=True\)": (
+        lambda *args, **kw: nn.cross_entropy(*args, multi_label=True, **kw), Z, "logits"),
+}
+
+
+@pytest.mark.parametrize("name", list(BCE_LOSSES))
+def test_weights_that_do_not_broadcast_to_the_outputs_are_explained(name):
+    loss, outputs, what = BCE_LOSSES[name]
+    with pytest.raises(gg.ShapeError, match=(
+            rf"^{name}: weight of shape \(5,\) does not broadcast to the {what} unnamed tensor "
+            r"\(5, 4\) float64: give one weight per element, of their shape or one that "
+            r"broadcasts to it \(\(m, 1\) for one per example, \(4,\) for one per label\)\. "
+            r"For one weight per example, give each its own axis: weight\.reshape\(\(5, 1\)\)\.$")):
+        loss(outputs, MULTI, weight=np.ones(5))
+    with pytest.raises(gg.ShapeError, match=r"weight of shape \(4, 5\).*Transpose it: weight\.T"):
+        loss(outputs, MULTI, weight=np.ones((4, 5)))
+    with pytest.raises(gg.ShapeError, match=r"weight of shape \(4, 1\).*Flatten it"):
+        loss(outputs, MULTI, weight=np.ones((4, 1)))
+    with pytest.raises(gg.ShapeError, match=r"weight of shape \(2, 5, 4\) does not broadcast"):
+        loss(outputs, MULTI, weight=np.ones((2, 5, 4)))  # broadcasting would grow the losses
+
+
+@pytest.mark.parametrize("name", [n for n in BCE_LOSSES if n != "binary_cross_entropy"])
+def test_pos_weights_that_do_not_broadcast_to_the_logits_are_explained(name):
+    loss, outputs, _ = BCE_LOSSES[name]
+    with pytest.raises(gg.ShapeError, match=(
+            rf"^{name}: pos_weight of shape \(3,\) does not broadcast to the logits unnamed "
+            r"tensor \(5, 4\) float64: give one weight per label, shape \(4,\), or a shape that "
+            r"broadcasts to theirs\.$")):
+        loss(outputs, MULTI, pos_weight=np.ones(3))
+
+
+@pytest.mark.parametrize("what", ["weight", "pos_weight"])
+@pytest.mark.parametrize("value, message", [
+    ([1.0, -1.0, 1.0, 1.0], r"must be at least 0 and finite, got -1 at \(1,\): a negative "
+                            r"weight trains the model away from its labels"),
+    ([[1.0], [1.0], [np.nan], [1.0], [1.0]], r"must be at least 0 and finite, got nan at "
+                                             r"\(2, 0\)"),
+    (np.inf, r"must be at least 0 and finite, got inf: "),
+])
+def test_weights_that_are_not_nonnegative_finite_numbers_are_refused(what, value, message):
+    if what == "pos_weight" and np.ndim(value) == 2:
+        value = np.ravel(value)[:4]
+        message = message.replace(r"\(2, 0\)", r"\(2,\)")
+    for name, (loss, outputs, _) in BCE_LOSSES.items():
+        if what == "pos_weight" and name == "binary_cross_entropy":
+            continue
+        with pytest.raises(gg.ArgumentError, match=rf"^{name}: {what} {message}"):
+            loss(outputs, MULTI, **{what: value})
+    with pytest.raises(gg.GraphgradTypeError, match=rf"{what} must hold numbers"):
+        nn.binary_cross_entropy_with_logits(Z, MULTI, **{what: ["a", "b", "c", "d"]})
+
+
+def test_weights_that_require_grad_are_refused():
+    w = gg.Tensor(ELEMENT_WEIGHT, requires_grad=True, name="w")
+    for name, (loss, outputs, _) in BCE_LOSSES.items():
+        with pytest.raises(gg.ArgumentError, match=(
+                rf"^{name}: weight 'w' \(5, 4\) float64 requires grad; the weight of each "
+                r"element's loss is a constant here\. Pass w\.detach\(\), or take "
+                r"reduction=\"none\" and weight each element's loss by it on the graph\.$")):
+            loss(outputs, MULTI, weight=w)
+    p = gg.Tensor(POS_WEIGHT, requires_grad=True, name="p")
+    with pytest.raises(gg.ArgumentError, match=(
+            r"^binary_cross_entropy_with_logits: pos_weight 'p' \(4,\) float64 requires grad; "
+            r"the weight of each label's positive term is a constant here\. Pass p\.detach\(\)"
+            r".*gg\.log_sigmoid")):
+        nn.binary_cross_entropy_with_logits(Z, MULTI, pos_weight=p)
+    constant = gg.Tensor(POS_WEIGHT)
+    assert nn.binary_cross_entropy_with_logits(Z, MULTI, pos_weight=constant).item() == \
+        nn.binary_cross_entropy_with_logits(Z, MULTI, pos_weight=POS_WEIGHT).item()
+
+
+def test_a_pos_weight_of_bools_is_refused():
+    with pytest.raises(gg.GraphgradTypeError, match=(
+            r"^binary_cross_entropy_with_logits: pos_weight must hold real numbers, one per "
+            r"label.*got bool values of shape \(4,\); to leave elements out, pass a mask of 0s "
+            r"and 1s as weight=")):
+        nn.binary_cross_entropy_with_logits(Z, MULTI, pos_weight=POS_WEIGHT > 1)
+
+
+def test_pos_weight_with_the_softmax_cross_entropy_is_refused_with_what_to_do():
+    for labels in (CLASSES, ONE_HOT):
+        with pytest.raises(gg.ArgumentError, match=(
+                r"^cross_entropy: pos_weight=<float64 array \(4,\)> weights the positive term "
+                r"of each of multi_label=True's C yes/no labels.*has no positive term\. For "
+                r"classes seen rarely, pass weight=.*multi_label=True with pos_weight=")):
+            nn.cross_entropy(Z, labels, pos_weight=POS_WEIGHT)

@@ -22,7 +22,13 @@ its backward is dA = (A - Y) / (A (1 - A)). With ``reduction="none"`` each is on
 (`SoftmaxCrossEntropyLosses`, ...), the same formulas times each example's upstream gradient.
 Backward bodies call the engine's `LogSoftmax` / `Sigmoid` through ``Function.call``, so second
 derivatives work too. `mse` is one fused node as well, its backward da = 2 (A - Y) / n written
-with numpy operators. Depends on `function`, `engine`, `ops`, `tensor`, `errors`.
+with numpy operators.
+
+The binary losses (and `cross_entropy` with ``multi_label``) take PyTorch's ``weight`` of
+each element, and `binary_cross_entropy_with_logits` its ``pos_weight`` of each label's
+positive term (`WeightedSigmoidCrossEntropy`, `WeightedBinaryCrossEntropy`: nodes of their own,
+so the plain ones stay as quick as they were). Depends on `function`, `engine`, `ops`,
+`tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -42,6 +48,7 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.function import Function
+from graphgrad.ops.activations import Softplus
 from graphgrad.ops.elementwise import Clip, Sigmoid
 from graphgrad.ops.softmax import LogSoftmax
 from graphgrad.tensor import Tensor, _constant
@@ -344,16 +351,86 @@ def _logistic_losses(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
-def _infinite_logits_cost(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each example's y log(1 + e**-z) + (1 - y) log(1 + e**z), a term whose weight is 0
-    counting 0 even where its log is inf: a logit of +inf costs 0 for y = 1 and inf for
-    y < 1 (and -inf the other way round), not NaN. A NaN logit or label stays NaN."""
+def _infinite_logits_cost(z: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
+                          pos_weight: np.ndarray | None = None) -> np.ndarray:
+    """Each example's w [p y log(1 + e**-z) + (1 - y) log(1 + e**z)] (w, p: 1 when None), a
+    term whose weight is 0 counting 0 even where its log is inf: a logit of +inf costs 0 for
+    y = 1 and inf for y < 1 (and -inf the other way round), not NaN. A NaN logit or label
+    stays NaN."""
     softplus_tail = np.log1p(np.exp(-np.abs(z)))
     for_one = np.maximum(-z, 0) + softplus_tail  # -log a
     for_zero = np.maximum(z, 0) + softplus_tail  # -log(1 - a)
-    losses = np.multiply(y, for_one, out=np.zeros_like(for_one), where=y != 0)
+    positive = y if pos_weight is None else y * pos_weight
+    losses = np.multiply(positive, for_one, out=np.zeros_like(for_one), where=positive != 0)
     losses += np.multiply(1 - y, for_zero, out=np.zeros_like(for_zero), where=y != 1)
+    if weight is not None:
+        losses = np.multiply(losses, weight, out=np.zeros_like(losses), where=weight != 0)
     return losses
+
+
+class WeightedSigmoidCrossEntropy(Function):
+    """J = scale * sum w [p y softplus(-z) + (1-y) softplus(z)] (= -w [p y log a +
+    (1-y) log(1-a)] with a = sigmoid(z)), PyTorch's weight w and pos_weight p, constants that
+    broadcast to z's shape (None: 1);  dz = w [(1 - y + p y) a - p y] * scale,
+    dy = w [(p - 1) softplus(-z) - z] * scale"""
+
+    @staticmethod
+    def forward(ctx, z, y, scale, weight=None, pos_weight=None):
+        total = _total(_weighted_logistic_losses(z, y, weight, pos_weight))
+        if total != total:  # NaN: perhaps a logit of +-inf, where 0 * inf is NaN
+            total = _total(_infinite_logits_cost(z, y, weight, pos_weight))
+        ctx.scale, ctx.weight, ctx.pos_weight = scale, weight, pos_weight
+        ctx.save_for_backward(z, y)
+        return np.asarray(total * scale, dtype=z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, y = ctx.saved
+        weight, pos_weight = ctx.weight, ctx.pos_weight
+        step = grad * ctx.scale
+        if weight is not None:  # each element's upstream gradient times its weight
+            step = step * weight
+        a = Sigmoid.call(z)
+        if pos_weight is None:
+            dz = (a - y) * step
+        else:
+            positive = y * pos_weight
+            dz = ((1 - y + positive) * a - positive) * step
+        dy = None
+        if ctx.needs_input_grad[1]:  # softplus(z) = z + softplus(-z): one softplus
+            dy = (-z if pos_weight is None else
+                  (pos_weight - 1) * Softplus.call(-z) - z) * step
+        return dz, dy
+
+
+class WeightedSigmoidCrossEntropyLosses(WeightedSigmoidCrossEntropy):
+    """L = w [p y softplus(-z) + (1-y) softplus(z)] for each element, w and p as in
+    `WeightedSigmoidCrossEntropy`;  dz = w [(1 - y + p y) a - p y] dL,
+    dy = w [(p - 1) softplus(-z) - z] dL"""
+
+    @staticmethod
+    def forward(ctx, z, y, weight=None, pos_weight=None):
+        losses = _weighted_logistic_losses(z, y, weight, pos_weight)
+        if np.isnan(np.add.reduce(losses, axis=None)):  # a logit of +-inf, as in the sum
+            losses = _infinite_logits_cost(z, y, weight, pos_weight)
+        ctx.scale, ctx.weight, ctx.pos_weight = 1.0, weight, pos_weight
+        ctx.save_for_backward(z, y)
+        return losses
+
+
+def _weighted_logistic_losses(z: np.ndarray, y: np.ndarray, weight: np.ndarray | None,
+                              pos_weight: np.ndarray | None) -> np.ndarray:
+    """w [p y softplus(-z) + (1-y) softplus(z)] of each element, of z's shape (NaN where a
+    logit is +-inf: see `_infinite_logits_cost`). Each softplus is max(+-z, 0) +
+    log(1 + e**-|z|), exact where the other term vanishes: PyTorch's (1-y) z + (1 + (p-1) y)
+    softplus(-z) gives y = 0, z = -30 as 30.0000000000001 - 30, a third of its digits lost."""
+    if pos_weight is None:
+        losses = _logistic_losses(z, y)
+    else:
+        tail = np.log1p(np.exp(-np.abs(z)))
+        losses = (y * pos_weight) * (np.maximum(-z, 0) + tail)
+        losses = losses + (1 - y) * (np.maximum(z, 0) + tail)
+    return losses if weight is None else losses * weight
 
 
 class BinaryCrossEntropy(Function):
@@ -389,6 +466,34 @@ class BinaryCrossEntropyLosses(BinaryCrossEntropy):
     def forward(ctx, a, y, eps):
         ctx.scale = 1.0
         return 0.0 - _clipped_log_likelihoods(ctx, a, y, eps)  # 0 - x: a perfect fit costs 0
+
+
+class WeightedBinaryCrossEntropy(BinaryCrossEntropy):
+    """J = -(1/n) sum w [y log a + (1-y) log(1-a)], PyTorch's weight w, a constant that
+    broadcasts to a's shape, a clipped to [eps, 1-eps];  da and dy are `BinaryCrossEntropy`'s
+    times w. reduction "sum" drops the 1/n (n the number of elements, not the weights' sum)."""
+
+    @staticmethod
+    def forward(ctx, a, y, eps, weight, reduction="mean"):
+        likelihoods = _clipped_log_likelihoods(ctx, a, y, eps) * weight
+        ctx.weight = weight
+        ctx.scale = 1.0 / max(a.size, 1) if reduction == "mean" else 1.0
+        return np.asarray(0.0 - _total(likelihoods) * ctx.scale, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # w scales each element's upstream gradient, as dL does in BinaryCrossEntropyLosses
+        return BinaryCrossEntropy.backward(ctx, grad * ctx.weight)
+
+
+class WeightedBinaryCrossEntropyLosses(WeightedBinaryCrossEntropy):
+    """L = -w [y log a + (1-y) log(1-a)] for each element, a clipped to [eps, 1-eps];
+    da and dy are `BinaryCrossEntropyLosses`' times w"""
+
+    @staticmethod
+    def forward(ctx, a, y, eps, weight):
+        ctx.weight, ctx.scale = weight, 1.0
+        return 0.0 - _clipped_log_likelihoods(ctx, a, y, eps) * weight
 
 
 def _clipped_log_likelihoods(ctx: Function, a: np.ndarray, y: np.ndarray,
@@ -548,7 +653,8 @@ def _refuse_empty(loss: str, a: Tensor, a_name: str) -> None:
 
 def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
                   reduction: str = "mean", ignore_index: int | None = None,
-                  weight: Any = None, label_smoothing: float = 0.0) -> Tensor:
+                  weight: Any = None, label_smoothing: float = 0.0,
+                  pos_weight: Any = None) -> Tensor:
     """The softmax cross-entropy cost J = -(1/m) sum_i sum_k Y_ik log softmax(Z_i)_k, fused.
 
     Args:
@@ -562,7 +668,13 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         multi_label: each of the C outputs is its own yes/no question (labels (m, C) of 0s
             and 1s): J = (1/m) sum_i sum_k of the binary cross-entropy of sigmoid(Z_ik).
             True or False: a third argument of another kind (PyTorch's third argument is its
-            class weights) is refused, and ``weight`` and ``label_smoothing`` with it.
+            class weights) is refused. With multi_label, ``weight`` and ``pos_weight`` are
+            PyTorch's BCEWithLogitsLoss's (see `binary_cross_entropy_with_logits`): w of a
+            shape that broadcasts to the logits' ((C,) for one per label, (m, 1) for one per
+            example), each label's loss -w [p y log a + (1-y) log(1-a)]; the mean still
+            divides by m, not by the weights' sum (PyTorch's divides by m C, and not by the
+            weights' sum either). ``label_smoothing`` is refused (BCEWithLogitsLoss has
+            none).
         reduction: ``"mean"`` (the cost J above), ``"sum"`` (m J, the sum of the examples'
             losses) or ``"none"``: each example's loss L_i = -sum_k Y_ik log softmax(Z_i)_k,
             of shape (m,) ((...) for logits (..., C)), to weight examples, mask positions or
@@ -586,6 +698,9 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
             the labels mixed with the uniform distribution over the C classes (then weighted
             by ``weight``); class indices keep their mean's divisor above, so the smoothing
             term is divided by the targets' weights too, as PyTorch's.
+        pos_weight: with multi_label only, PyTorch's BCEWithLogitsLoss ``pos_weight``, one
+            number p >= 0 per label, shape (C,), multiplying the positive term (above). The
+            softmax over the C classes has no positive term: there it is refused.
 
     Returns:
         J, a scalar Tensor (the per-example losses with ``reduction="none"``). dZ =
@@ -611,12 +726,22 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
         _check_reduction("cross_entropy", reduction)
     if ignore_index is not None:
         _check_ignore_index(ignore_index, multi_label)
-    options = None  # weight and label_smoothing, when given: the common call checks no more
-    if weight is not None or type(label_smoothing) is not float or label_smoothing != 0.0:
-        options = _weight_and_smoothing(z, weight, label_smoothing, multi_label)
+    options = None  # weight, label_smoothing, pos_weight, when given: the common call
+    # checks no more
+    if weight is not None or type(label_smoothing) is not float or label_smoothing != 0.0 \
+            or pos_weight is not None:
+        options = _weight_and_smoothing(z, weight, label_smoothing, multi_label, pos_weight)
     if multi_label:
         y = _as_labels(labels, z, "cross_entropy")
         _same_shape("cross_entropy(multi_label=True)", z, y, "logits")
+        if options:  # weight, pos_weight: PyTorch's BCEWithLogitsLoss's, the mean over m
+            if reduction == "none":
+                return WeightedSigmoidCrossEntropyLosses.apply(z, y, **options)
+            scale = 1.0
+            if reduction == "mean":
+                _refuse_empty("cross_entropy(multi_label=True)", z, "logits")
+                scale = 1.0 / (z.size // z.shape[-1] if z.ndim > 1 else 1)
+            return WeightedSigmoidCrossEntropy.apply(z, y, scale=scale, **options)
         if reduction == "none":
             return SigmoidCrossEntropyLosses.apply(z, y)
         if reduction == "sum":
@@ -669,10 +794,11 @@ def cross_entropy(logits: Any, labels: Any, multi_label: bool = False, *,
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _weight_and_smoothing(z: Tensor, weight: Any, label_smoothing: Any,
-                          multi_label: Any) -> dict[str, Any]:
-    """cross_entropy's ``weight`` and ``label_smoothing``, checked, as the keywords of its op:
-    only those that change the cost (a weight of the logits' dtype, a smoothing above 0)."""
+def _weight_and_smoothing(z: Tensor, weight: Any, label_smoothing: Any, multi_label: Any,
+                          pos_weight: Any = None) -> dict[str, Any]:
+    """cross_entropy's ``weight`` and ``label_smoothing`` (with multi_label, ``weight`` and
+    ``pos_weight``), checked, as the keywords of its op: only those that change the cost (a
+    weight of the logits' dtype, a smoothing above 0)."""
     eps = real_number(
         label_smoothing, "label_smoothing", "cross_entropy", lambda e: 0.0 <= e <= 1.0,
         "a number in [0, 1] (the share of each target moved to the uniform distribution over "
@@ -683,17 +809,100 @@ def _weight_and_smoothing(z: Tensor, weight: Any, label_smoothing: Any,
             "softmax over the C classes, not to multi_label=True's C yes/no labels (PyTorch's "
             "BCEWithLogitsLoss has none): smooth the labels yourself, "
             f"Y * (1 - {eps:g}) + {eps:g} / 2, and leave label_smoothing at 0.")
+    if multi_label:
+        return _element_weights(z, weight, pos_weight, "cross_entropy(multi_label=True)",
+                                "logits")
+    if pos_weight is not None:
+        raise ArgumentError(
+            f"cross_entropy: pos_weight={setting_text(pos_weight)} weights the positive term of "
+            "each of multi_label=True's C yes/no labels (PyTorch's BCEWithLogitsLoss); the "
+            "softmax over the C classes has no positive term. For classes seen rarely, pass "
+            "weight= (one per class, PyTorch's cross_entropy weight); for C independent yes/no "
+            "labels, multi_label=True with pos_weight=.")
     options: dict[str, Any] = {"label_smoothing": eps} if eps else {}
     if weight is None:
         return options
-    if multi_label:
-        raise ArgumentError(
-            "cross_entropy: weight applies to the softmax over the C classes, not to "
-            "multi_label=True's C yes/no labels: take reduction=\"none\" and weight the "
-            "losses (m, C) yourself, (losses * weight).sum() / m for the mean (PyTorch's "
-            "BCEWithLogitsLoss(weight=w)). PyTorch's pos_weight has no equivalent here.")
     options["weight"] = _class_weights(z, weight)
     return options
+
+
+def _element_weights(x: Tensor, weight: Any, pos_weight: Any, caller: str,
+                     x_name: str) -> dict[str, np.ndarray]:
+    """The binary losses' ``weight`` and ``pos_weight`` (PyTorch's), checked, as the keywords
+    of their op (those given): each as a new array in the dtype of ``x`` (the logits or
+    probabilities), of a shape that broadcasts to x's."""
+    options = {}
+    if weight is not None:
+        options["weight"] = _broadcast_weight(x, weight, "weight", caller, x_name)
+    if pos_weight is not None:
+        options["pos_weight"] = _broadcast_weight(x, pos_weight, "pos_weight", caller, x_name)
+    return options
+
+
+def _broadcast_weight(x: Tensor, value: Any, what: str, caller: str, x_name: str) -> np.ndarray:
+    """PyTorch's ``weight`` (each element's) or ``pos_weight`` (each label's positive term):
+    real numbers, at least 0 and finite, of a shape that broadcasts to x's without growing it,
+    as a new array in x's dtype (changing the user's array later changes no gradient)."""
+    per = "element's loss" if what == "weight" else "label's positive term"
+    if isinstance(value, Tensor) and value.requires_grad:
+        by_hand = ("weight each element's loss by it on the graph" if what == "weight" else
+                   "write the loss on the graph, -(p * Y * gg.log_sigmoid(Z) + (1 - Y) * "
+                   "gg.log_sigmoid(-Z))")
+        raise ArgumentError(
+            f"{caller}: {what} {describe(value)} requires grad; the weight of each {per} is a "
+            f"constant here. Pass {value.name or what}.detach(), or take reduction=\"none\" "
+            f"and {by_hand}.")
+    array = array_of_numbers(value, what, caller)
+    if array.dtype.kind == "b" and what == "pos_weight":
+        raise GraphgradTypeError(
+            f"{caller}: pos_weight must hold real numbers, one per label (the weight of its "
+            f"positives, n_negative / n_positive for rare ones), got bool values of shape "
+            f"{array.shape}; to leave elements out, pass a mask of 0s and 1s as weight=.")
+    shape = x.data.shape
+    try:
+        fits = np.broadcast_shapes(array.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise _weight_shape_error(x, array.shape, what, caller, x_name)
+    bad = ~(np.isfinite(array) & (array >= 0))
+    if bad.any():
+        where = np.unravel_index(int(np.argmax(bad)), array.shape)
+        at = f" at {tuple(int(i) for i in where)}" if array.ndim else ""
+        left_out = "the element" if what == "weight" else "the label's positives"
+        raise ArgumentError(
+            f"{caller}: {what} must be at least 0 and finite, got {array[where]:g}{at}: a "
+            f"negative weight trains the model away from its labels (a weight of 0 leaves "
+            f"{left_out} out).")
+    dtype = x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float64)
+    return array.astype(dtype)
+
+
+def _weight_shape_error(x: Tensor, got: tuple, what: str, caller: str,
+                        x_name: str) -> ShapeError:
+    """A weight or pos_weight whose shape does not broadcast to the outputs ``x``, with the
+    fix of the usual mix-ups: one weight per example given as (m,) for outputs (m, C)."""
+    shape = x.data.shape
+    if not shape:
+        rule = "a single number"
+    elif what == "weight":
+        rule = (f"one weight per element, of their shape or one that broadcasts to it "
+                f"((m, 1) for one per example, ({shape[-1]},) for one per label)")
+    else:
+        rule = (f"one weight per label, shape ({shape[-1]},), or a shape that broadcasts to "
+                "theirs")
+    tip = ""
+    if len(shape) > 1 and got == shape[:1]:
+        per_example = (shape[0],) + (1,) * (len(shape) - 1)
+        tip = (f" For one {what} per example, give each its own axis: "
+               f"{what}.reshape({per_example}).")
+    elif len(shape) > 1 and got == shape[::-1]:
+        tip = f" Transpose it: {what}.T."
+    elif shape and len(got) > 1 and int(np.prod(got)) == shape[-1]:
+        tip = f" Flatten it: {what}.ravel()."
+    return ShapeError(
+        f"{caller}: {what} of shape {got} does not broadcast to the {x_name} {describe(x)}: "
+        f"give {rule}.{tip}")
 
 
 def _class_weights(z: Tensor, weight: Any) -> np.ndarray:
@@ -857,8 +1066,8 @@ def _check_indices(raw: np.ndarray, n_classes: int, ignore_index: int | None = N
         )
 
 
-def binary_cross_entropy_with_logits(logits: Any, labels: Any, *,
-                                     reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(logits: Any, labels: Any, *, reduction: str = "mean",
+                                     weight: Any = None, pos_weight: Any = None) -> Tensor:
     """The course's logistic cost on logits: J = -(1/m) sum [y log a + (1-y) log(1-a)], with
     a = sigmoid(z) folded in so that no logit, however large, gives NaN or Inf.
 
@@ -868,9 +1077,19 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any, *,
         labels: Y of 0s and 1s (or probabilities), the same shape.
         reduction: ``"mean"`` (J), ``"sum"`` (the sum of the losses) or ``"none"`` (the loss
             -[y log a + (1-y) log(1-a)] of each element, of the logits' shape), as PyTorch's.
+        weight: PyTorch's ``weight``, numbers w >= 0 of a shape that broadcasts to the
+            logits' (the logits' own, (m, 1) for one per example, (k,) for one per output; a
+            mask of bools counts as 0s and 1s): each element's loss is multiplied by its w.
+            The mean stays the sum over the number of elements, not over the weights' sum, as
+            PyTorch's.
+        pos_weight: PyTorch's ``pos_weight``, numbers p >= 0, usually one per output, shape
+            (k,) (broadcast along the last axis, as any shape that broadcasts to the
+            logits'): the positive term is multiplied by p, L = -w [p y log a + (1-y)
+            log(1-a)]. For rare positives, p = (number of negatives) / (number of positives).
 
     Returns:
-        J, a scalar Tensor (the losses with ``reduction="none"``); dZ = (sigmoid(Z) - Y) / m.
+        J, a scalar Tensor (the losses with ``reduction="none"``); dZ = (sigmoid(Z) - Y) / m,
+        with ``weight`` and ``pos_weight`` dZ = w [(1 - y + p y) sigmoid(Z) - p y] / m.
     """
     z = _as_tensor(logits, "logits", "binary_cross_entropy_with_logits")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
@@ -878,6 +1097,15 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any, *,
     _refuse_swapped("binary_cross_entropy_with_logits", z, labels, "logits")
     y = _as_labels(labels, z, "binary_cross_entropy_with_logits")
     _same_shape("binary_cross_entropy_with_logits", z, y, "logits")
+    if weight is not None or pos_weight is not None:
+        options = _element_weights(z, weight, pos_weight, "binary_cross_entropy_with_logits",
+                                   "logits")
+        if reduction == "none":
+            return WeightedSigmoidCrossEntropyLosses.apply(z, y, **options)
+        if reduction == "mean":
+            _refuse_empty("binary_cross_entropy_with_logits", z, "logits")
+        scale = 1.0 / z.size if reduction == "mean" else 1.0
+        return WeightedSigmoidCrossEntropy.apply(z, y, scale=scale, **options)
     if reduction == "none":
         return SigmoidCrossEntropyLosses.apply(z, y)
     if reduction == "sum":
@@ -887,7 +1115,7 @@ def binary_cross_entropy_with_logits(logits: Any, labels: Any, *,
 
 
 def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12, *,
-                         reduction: str = "mean") -> Tensor:
+                         reduction: str = "mean", weight: Any = None) -> Tensor:
     """The course's logistic cost on probabilities A = sigmoid(Z):
     J = -(1/m) sum [y log a + (1-y) log(1-a)].
 
@@ -899,7 +1127,9 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12, *,
 
     Shapes: probs and labels alike, (m, 1) or (m,). ``reduction`` is ``"mean"`` (J), ``"sum"``
     (the sum of the losses) or ``"none"`` (the loss of each element, of the probs' shape), as
-    PyTorch's.
+    PyTorch's. ``weight`` is PyTorch's: numbers w >= 0 of a shape that broadcasts to the
+    probs' (a mask of bools counts as 0s and 1s), each element's loss multiplied by its w; the
+    mean stays the sum over the number of elements, not over the weights' sum, as PyTorch's.
     """
     a = _as_tensor(probs, "probs", "binary_cross_entropy")
     if type(reduction) is not str or reduction != "mean":  # an array compares badly
@@ -918,6 +1148,13 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12, *,
             "would be clipped and get no gradient. Use binary_cross_entropy_with_logits(Z, Y), "
             "or apply gg.sigmoid first."
         )
+    if weight is not None:
+        w = _element_weights(a, weight, None, "binary_cross_entropy", "probabilities")["weight"]
+        if reduction == "none":
+            return WeightedBinaryCrossEntropyLosses.apply(a, y, eps=eps, weight=w)
+        if reduction == "sum":
+            return WeightedBinaryCrossEntropy.apply(a, y, eps=eps, weight=w, reduction="sum")
+        return WeightedBinaryCrossEntropy.apply(a, y, eps=eps, weight=w)
     if reduction == "none":
         return BinaryCrossEntropyLosses.apply(a, y, eps=eps)
     if reduction == "sum":
