@@ -35,6 +35,15 @@ from graphgrad.ops.cumulative import cumprod
 from graphgrad.ops.statistics import corrcoef, cov, nan_to_num, nanmean, nansum, ptp
 from graphgrad.ops.trigonometric import deg2rad, degrees, rad2deg, radians, sinc
 from graphgrad.ops.contraction import vdot
+from graphgrad.ops.statistics import (
+    nancumprod, nancumsum, nanmax, nanmin, nanprod, nanstd, nanvar,
+)
+from graphgrad.ops.quantiles import nanmedian, nanpercentile, nanquantile
+from graphgrad.ops.cumulative import cumulative_prod, cumulative_sum
+from graphgrad.ops.differences import ediff1d, gradient, trapezoid
+from graphgrad.ops.compositions import (
+    block, broadcast_arrays, matrix_transpose, meshgrid, unstack,
+)
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d
@@ -80,6 +89,10 @@ __all__ = [
     "cross", "linalg",
     "corrcoef", "cov", "cumprod", "deg2rad", "degrees", "nan_to_num", "nanmean", "nansum", "ptp",
     "rad2deg", "radians", "sinc", "vdot",
+    "nancumprod", "nancumsum", "nanmax", "nanmedian", "nanmin", "nanpercentile", "nanprod",
+    "nanquantile", "nanstd", "nanvar", "cumulative_prod", "cumulative_sum", "ediff1d",
+    "gradient", "trapezoid", "block", "broadcast_arrays", "matrix_transpose", "meshgrid",
+    "unstack",
     "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",

@@ -38,6 +38,7 @@ from graphgrad.ops import compositions as CO
 from graphgrad.ops import contraction as CT
 from graphgrad.ops import cumulative as C
 from graphgrad.ops import diagonals as D
+from graphgrad.ops import differences as DF
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import gather as G
 from graphgrad.ops import linalg as LA
@@ -288,6 +289,54 @@ _UFUNCS.update({np.deg2rad: T.deg2rad, np.radians: T.deg2rad, np.rad2deg: T.rad2
                 np.degrees: T.rad2deg})
 
 
+def _numpy_running(run: Callable[..., Tensor], numpy_run: Callable[..., Any]
+                   ) -> Callable[..., Tensor]:
+    """np.nancumsum or np.nancumprod on a Tensor: ``run`` (gg.nancumsum, gg.nancumprod), in
+    numpy's dtype when one is given, as `_numpy_cumsum`."""
+    def call(a: Any, axis: Any = None, dtype: Any = None) -> Tensor:
+        if dtype is None:
+            return run(a, axis=axis)
+        if np.dtype(dtype).kind != "f":
+            return _constant(numpy_run(_data(a), axis=axis, dtype=dtype))
+        return run(S.astype(a, dtype), axis=axis)
+
+    return call
+
+
+def _numpy_cumulative(run: Callable[..., Tensor], numpy_run: Callable[..., Any]
+                      ) -> Callable[..., Tensor]:
+    """numpy 2's np.cumulative_sum or np.cumulative_prod on a Tensor, dtype as np.cumsum's."""
+    def call(x: Any, *, axis: Any = None, dtype: Any = None, include_initial: Any = False
+             ) -> Tensor:
+        if dtype is not None and np.dtype(dtype).kind != "f":
+            return _constant(numpy_run(_data(x), axis=axis, dtype=dtype,
+                                       include_initial=include_initial))
+        if dtype is not None:
+            x = S.astype(x, dtype)
+        return run(x, axis=axis, include_initial=include_initial)
+
+    return call
+
+
+# The other NaN functions, numpy 2's running ops and rearrangements, differences and sums of
+# samples, grids; the real part and conjugate of real tensors (tensors hold no complex numbers).
+_FUNCTIONS.update({
+    np.nanmax: ST.nanmax, np.nanmin: ST.nanmin,
+    np.nanprod: _numpy_reduction(ST.nanprod, np.nanprod),
+    np.nanvar: _numpy_spread(ST.nanvar, "nanvar"), np.nanstd: _numpy_spread(ST.nanstd, "nanstd"),
+    np.nancumsum: _numpy_running(ST.nancumsum, np.nancumsum),
+    np.nancumprod: _numpy_running(ST.nancumprod, np.nancumprod),
+    np.nanmedian: Q.nanmedian, np.nanquantile: Q.nanquantile, np.nanpercentile: Q.nanpercentile,
+    np.cumulative_sum: _numpy_cumulative(C.cumulative_sum, np.cumulative_sum),
+    np.cumulative_prod: _numpy_cumulative(C.cumulative_prod, np.cumulative_prod),
+    np.matrix_transpose: CO.matrix_transpose, np.unstack: CO.unstack, np.block: CO.block,
+    np.broadcast_arrays: CO.broadcast_arrays, np.meshgrid: CO.meshgrid,
+    np.trapezoid: DF.trapezoid, np.gradient: DF.gradient, np.ediff1d: DF.ediff1d,
+    np.real: lambda val: val, np.imag: lambda val: _constant(np.zeros_like(_data(val))),
+})
+_UFUNCS.update({np.fabs: E.abs, np.conjugate: lambda x: x, np.signbit: _constant_of(np.signbit)})
+
+
 def _indices_of(func: Callable) -> Callable[..., Any]:
     """A numpy function whose result is indices, a count or a truth (np.argmax, np.any):
     computed on the data, it has no derivative, as a comparison has none. np.nonzero's tuple
@@ -327,6 +376,46 @@ def _on_data(func: Callable) -> Callable[..., Any]:
 
 for _func in (np.allclose, np.isclose, np.array_equal, np.array_equiv):
     _FUNCTIONS[_func] = _on_data(_func)
+
+
+# Indices, counts and truths of values (np.argwhere, np.unique, np.histogram): constants.
+for _func in (np.argwhere, np.flatnonzero, np.lexsort, np.nanargmax, np.nanargmin, np.isreal,
+              np.iscomplex, np.isneginf, np.isposinf, np.unique, np.unique_values,
+              np.unique_counts, np.unique_inverse, np.unique_all, np.histogram_bin_edges):
+    _FUNCTIONS[_func] = _on_data(_func)
+
+
+def _counts(func: Callable) -> Callable[..., Any]:
+    """np.bincount or np.histogram: counts, constants; their ``weights`` would make sums of
+    them, whose gradient graphgrad has no op for: weights that require grad are refused."""
+    def call(a: Any, *args: Any, **kwargs: Any) -> Any:
+        weights = inspect.signature(func).bind(a, *args, **kwargs).arguments.get("weights")
+        needing = _needing_grad(weights)
+        if needing is not None and _state.grad_enabled:
+            raise _unsupported(f"numpy.{func.__name__}(..., weights=...)", needing)
+        if func is np.bincount and isinstance(a, Tensor) and a.dtype.kind == "f":
+            a = normalize_index(a)  # a tensor of counts' indices, made from ints, holds floats
+        return _on_data(func)(a, *args, **kwargs)
+
+    return call
+
+
+_FUNCTIONS[np.bincount] = _counts(np.bincount)
+_FUNCTIONS[np.histogram] = _counts(np.histogram)
+
+
+def _numpy_where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """np.where(condition, x, y) as gg.where; np.where(condition) alone is np.nonzero's
+    indices, constants."""
+    if x is None and y is None:
+        return _indices_of(np.nonzero)(condition)
+    if x is None or y is None:
+        raise ArgumentError("numpy.where takes a condition alone, or a condition, x and y; "
+                            "give both x and y (numpy refuses one of them too)")
+    return E.where(condition, x, y)
+
+
+_FUNCTIONS[np.where] = _numpy_where
 
 
 def dot(a: Any, b: Any) -> Tensor:
@@ -477,6 +566,7 @@ _RENAMED: dict[Callable, dict[str, str]] = {
     np.var: {"correction": "ddof"},
     np.std: {"correction": "ddof"},
 }
+_RENAMED.update({np.nanvar: {"correction": "ddof"}, np.nanstd: {"correction": "ddof"}})
 
 
 # numpy's signatures of its functions written in C, which numpy before 2.4 does not give

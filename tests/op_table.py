@@ -1225,6 +1225,145 @@ NUMPY_FUNCTIONS = [
 ]
 
 
+# -- the other NaN functions, numpy 2's running ops and rearrangements, differences, grids ------
+def sides_at_least(least: int, min_dims: int = 1, max_dims: int = 3
+                   ) -> st.SearchStrategy[tuple[Shape]]:
+    """One input whose every axis has ``least`` elements or more (np.gradient's)."""
+    return one(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=least,
+                                max_side=4))
+
+
+def _numpy_or_gg(name: str) -> Callable[..., Any]:
+    """gg's function ``name`` on Tensors, numpy's on arrays."""
+    return lambda *args, **kwargs: getattr(gg if isinstance(args[0], gg.Tensor) else np, name)(
+        *args, **kwargs)
+
+
+nanmax_, nanmin_, nanvar_, nanstd_ = map(_numpy_or_gg, ("nanmax", "nanmin", "nanvar", "nanstd"))
+nanquantile_, nanmedian_ = _numpy_or_gg("nanquantile"), _numpy_or_gg("nanmedian")
+cumulative_sum_, cumulative_prod_ = _numpy_or_gg("cumulative_sum"), _numpy_or_gg("cumulative_prod")
+trapezoid_, gradient_, meshgrid_ = map(_numpy_or_gg, ("trapezoid", "gradient", "meshgrid"))
+
+
+def _block(*args: Any) -> Any:
+    """np.block or gg.block of [[x, y], [z]]: x (2, 3) and y (2, 1) side by side, z (1, 4)
+    under them."""
+    x, y, z = args
+    return (gg.block if isinstance(x, gg.Tensor) else np.block)([[x, y], [z]])
+
+
+NUMPY_FUNCTIONS_MORE = [
+    Op("nanmax", lambda x: nanmax_(x + holes(x)), lambda x: nanmax_(x + holes(x)), ((3, 4),),
+       distinct, random=one(shapes_of())),
+    Op("nanmax_axis1_keepdims", lambda x: nanmax_(x + holes(x), axis=1, keepdims=True),
+       lambda x: nanmax_(x + holes(x), axis=1, keepdims=True), ((3, 4),), distinct,
+       random=one(shapes_of(2, 2))),
+    Op("nanmin_numpy_axes", lambda x: np.nanmin(x + holes(x), axis=(0, 2)),
+       lambda x: np.nanmin(x + holes(x), axis=(0, 2)), ((2, 3, 4),), distinct,
+       random=one(shapes_of(3, 3))),
+    Op("nanmin", lambda x: nanmin_(x + holes(x), axis=-1), lambda x: nanmin_(x + holes(x), -1),
+       ((3, 4),), distinct, random=one(shapes_of(1))),
+    Op("nanprod", lambda x: gg.nanprod(x + holes(x), axis=1), lambda x: np.nanprod(
+        x + holes(x), axis=1), ((3, 4),), random=one(shapes_of(2))),
+    Op("nanprod_numpy_zeros", lambda x: np.nanprod(x + holes(x), axis=1),
+       lambda x: np.nanprod(x + holes(x), axis=1), ((8, 5),), zeros_per_row),
+    Op("nanvar", lambda x: nanvar_(x + holes(x)), lambda x: nanvar_(x + holes(x)), ((3, 4),),
+       random=one(shapes_of())),
+    Op("nanvar_last_axis_ddof1", lambda x: nanvar_(x + holes(x), axis=-1, ddof=1),
+       lambda x: nanvar_(x + holes(x), axis=-1, ddof=1), ((3, 5),),
+       random=with_side(-1, st.integers(3, 4), 2)),
+    Op("nanvar_numpy_correction", lambda x: np.nanvar(x + holes(x), 1, correction=1),
+       lambda x: np.nanvar(x + holes(x), 1, correction=1), ((3, 4),)),
+    Op("nanstd", lambda x: nanstd_(x + holes(x), axis=-1, keepdims=True),
+       lambda x: nanstd_(x + holes(x), axis=-1, keepdims=True), ((2, 3, 4),),
+       random=with_side(-1, st.integers(3, 4))),
+    Op("nanstd_numpy_ddof", lambda x: np.nanstd(x + holes(x), axis=(0, 1), ddof=1),
+       lambda x: np.nanstd(x + holes(x), axis=(0, 1), ddof=1), ((3, 4),)),
+    Op("nancumsum", lambda x: gg.nancumsum(x + holes(x)), lambda x: np.nancumsum(x + holes(x)),
+       ((3, 4),), random=one(shapes_of())),
+    Op("nancumsum_numpy_axis", lambda x: np.nancumsum(x + holes(x), axis=-1),
+       lambda x: np.nancumsum(x + holes(x), axis=-1), ((3, 4),), random=one(shapes_of(1))),
+    Op("nancumprod", lambda x: gg.nancumprod(x + holes(x), axis=1),
+       lambda x: np.nancumprod(x + holes(x), axis=1), ((3, 4),), random=one(shapes_of(2))),
+    Op("nancumprod_numpy", lambda x: np.nancumprod(x + holes(x)),
+       lambda x: np.nancumprod(x + holes(x)), ((2, 3),)),
+    Op("nanmedian", lambda x: nanmedian_(x + holes(x), axis=-1),
+       lambda x: nanmedian_(x + holes(x), axis=-1), ((3, 5),), distinct,
+       random=one(shapes_of(1))),
+    Op("nanmedian_all_numpy", lambda x: np.nanmedian(x + holes(x)),
+       lambda x: np.nanmedian(x + holes(x)), ((3, 4),), distinct, random=one(shapes_of())),
+    Op("nanquantile", lambda x: nanquantile_(x + holes(x), [0.1, 0.5, 1.0], axis=1),
+       lambda x: nanquantile_(x + holes(x), [0.1, 0.5, 1.0], axis=1), ((3, 5),), distinct,
+       random=one(shapes_of(2, 2))),
+    Op("nanquantile_keepdims", lambda x: nanquantile_(x + holes(x), 0.3, axis=(0, 2),
+                                                      keepdims=True),
+       lambda x: nanquantile_(x + holes(x), 0.3, axis=(0, 2), keepdims=True), ((2, 3, 4),),
+       distinct, random=one(shapes_of(3))),
+    Op("nanpercentile_numpy", lambda x: np.nanpercentile(x + holes(x), [[25.0], [90.0]], axis=1),
+       lambda x: np.nanpercentile(x + holes(x), [[25.0], [90.0]], axis=1), ((2, 5),), distinct,
+       random=one(shapes_of(2, 2))),
+    Op("fabs_numpy", lambda x: np.fabs(x), np.fabs, ((3, 4),), NONZERO),
+    Op("cumulative_sum", lambda x: cumulative_sum_(x), lambda x: cumulative_sum_(x), ((5,),),
+       random=one(shapes_of(0, 1))),
+    Op("cumulative_sum_initial", lambda x: cumulative_sum_(x, axis=1, include_initial=True),
+       lambda x: cumulative_sum_(x, axis=1, include_initial=True), ((3, 4),),
+       random=one(shapes_of(2))),
+    Op("cumulative_sum_numpy", lambda x: np.cumulative_sum(x, axis=-2),
+       lambda x: np.cumulative_sum(x, axis=-2), ((2, 3, 4),)),
+    Op("cumulative_prod_initial", lambda x: cumulative_prod_(x, axis=0, include_initial=True),
+       lambda x: cumulative_prod_(x, axis=0, include_initial=True), ((3, 4),),
+       random=one(shapes_of(1))),
+    Op("cumulative_prod_numpy", lambda x: np.cumulative_prod(x, include_initial=True),
+       lambda x: np.cumulative_prod(x, include_initial=True), ((4,),)),
+    Op("matrix_transpose", gg.matrix_transpose, np.matrix_transpose, ((2, 3, 4),),
+       random=one(shapes_of(2))),
+    Op("matrix_transpose_numpy", lambda x: np.matrix_transpose(x), np.matrix_transpose,
+       ((3, 4),)),
+    Op("unstack", gg.unstack, np.unstack, ((3, 4),), random=one(shapes_of(1))),
+    Op("unstack_numpy_axis", lambda x: np.unstack(x, axis=-1),
+       lambda x: np.unstack(x, axis=-1), ((2, 3, 4),), random=one(shapes_of(1))),
+    Op("block", _block, _block, ((2, 3), (2, 1), (1, 4))),
+    Op("block_numpy_vectors", lambda x, y: np.block([x, y, x]), lambda x, y: np.block([x, y, x]),
+       ((3,), (2,))),
+    Op("block_numpy_new_axes", lambda x, y: np.block([[x], [y]]),
+       lambda x, y: np.block([[x], [y]]), ((3,), (2, 3))),
+    Op("broadcast_arrays", lambda x, y: gg.broadcast_arrays(x, y),
+       lambda x, y: np.broadcast_arrays(x, y), ((3, 1), (4,)),
+       random=st.tuples(shapes_of(2, 2), shapes_of(0, 1)).map(
+           lambda s: (s[0], s[1][:0] + ((s[0][1],) if s[1] else ())))),
+    Op("broadcast_arrays_numpy", lambda x, y, z: np.broadcast_arrays(x, y, z),
+       lambda x, y, z: np.broadcast_arrays(x, y, z), ((2, 1, 3), (4, 1), ())),
+    Op("meshgrid", meshgrid_, meshgrid_, ((3,), (4,))),
+    Op("meshgrid_ij_three", lambda x, y, z: meshgrid_(x, y, z, indexing="ij"),
+       lambda x, y, z: meshgrid_(x, y, z, indexing="ij"), ((2,), (3,), (4,))),
+    Op("meshgrid_numpy_sparse", lambda x, y: np.meshgrid(x, y, sparse=True),
+       lambda x, y: np.meshgrid(x, y, sparse=True), ((3,), (2, 2))),
+    Op("trapezoid", trapezoid_, trapezoid_, ((3, 4),), random=one(shapes_of(1))),
+    Op("trapezoid_dx_axis0", lambda y: trapezoid_(y, dx=0.5, axis=0),
+       lambda y: trapezoid_(y, dx=0.5, axis=0), ((3, 4),), random=one(shapes_of(1))),
+    Op("trapezoid_coordinates", lambda y, x: trapezoid_(y, x), lambda y, x: trapezoid_(y, x),
+       ((3, 4), (4,))),
+    Op("trapezoid_numpy_coordinates_alike", lambda y, x: np.trapezoid(y, x, axis=0),
+       lambda y, x: np.trapezoid(y, x, axis=0), ((3, 4), (3, 4))),
+    Op("ediff1d", gg.ediff1d, np.ediff1d, ((3, 4),), random=one(shapes_of())),
+    Op("ediff1d_numpy_ends", lambda x, b: np.ediff1d(x, to_end=2.5, to_begin=b),
+       lambda x, b: np.ediff1d(x, to_end=2.5, to_begin=b), ((5,), (2,))),
+    Op("gradient", gradient_, gradient_, ((3, 4),), random=sides_at_least(2)),
+    Op("gradient_spacing_axis", lambda f: gradient_(f, 0.5, axis=1),
+       lambda f: gradient_(f, 0.5, axis=1), ((2, 5),), random=with_side(1, st.integers(2, 4), 2)),
+    Op("gradient_coordinates", lambda f: gradient_(f, 2.0, np.array([0.0, 0.5, 2.0, 2.25])),
+       lambda f: gradient_(f, 2.0, np.array([0.0, 0.5, 2.0, 2.25])), ((3, 4),)),
+    Op("gradient_edge_order2_numpy", lambda f: np.gradient(f, axis=-1, edge_order=2),
+       lambda f: np.gradient(f, axis=-1, edge_order=2), ((2, 5),),
+       random=with_side(-1, st.integers(3, 4))),
+    Op("gradient_coordinates_edge_order2_numpy",
+       lambda f: np.gradient(f, [0.0, 1.0, 1.5, 3.0, 3.25], edge_order=2),
+       lambda f: np.gradient(f, [0.0, 1.0, 1.5, 3.0, 3.25], edge_order=2), ((5,),)),
+    Op("real_conj_numpy", lambda x: np.real(np.conj(np.conjugate(x))),
+       lambda x: np.real(np.conj(x)), ((3, 4),)),
+]
+
+
 def conv_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: int = 1,
                    pad: int = 0, groups: int = 1) -> np.ndarray:
     """The course's conv_forward: a loop over output positions, each the course's
@@ -1412,6 +1551,7 @@ OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *S
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
+OPS += NUMPY_FUNCTIONS_MORE
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

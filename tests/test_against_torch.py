@@ -1140,3 +1140,51 @@ def test_det_gradient_at_a_singular_matrix_where_torch_gives_zero():
     torch.linalg.det(T).backward()
     np.testing.assert_allclose(A.grad, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
     assert not T.grad.numpy().any() or np.allclose(T.grad.numpy(), A.grad)  # were it fixed
+
+
+# numpy 2's array functions, differences, integrals and grids against PyTorch's (tuples of
+# tensors stacked into one)
+COORDINATES = np.array([0.0, 0.5, 2.0, 2.25, 4.0])
+ARRAY_FUNCTIONS = {
+    "cumulative_sum": (lambda x: gg.cumulative_sum(x, axis=1),
+                       lambda x: torch.cumsum(x, dim=1), [(3, 4)]),
+    "matrix_transpose": (gg.matrix_transpose, lambda x: x.mT, [(2, 3, 4)]),
+    "unstack": (lambda x: gg.stack(gg.unstack(x, axis=1)),
+                lambda x: torch.stack(torch.unbind(x, dim=1)), [(3, 4)]),
+    "broadcast_arrays": (lambda a, b: gg.stack(gg.broadcast_arrays(a, b)),
+                         lambda a, b: torch.stack(torch.broadcast_tensors(a, b)),
+                         [(3, 1), (4,)]),
+    "meshgrid_ij": (lambda a, b: gg.stack(gg.meshgrid(a, b, indexing="ij")),
+                    lambda a, b: torch.stack(torch.meshgrid(a, b, indexing="ij")),
+                    [(3,), (4,)]),
+    "meshgrid_xy": (lambda a, b: gg.stack(gg.meshgrid(a, b)),
+                    lambda a, b: torch.stack(torch.meshgrid(a, b, indexing="xy")),
+                    [(3,), (4,)]),
+    "trapezoid": (gg.trapezoid, torch.trapezoid, [(3, 5), (5,)]),
+    "trapezoid_dx": (lambda y: gg.trapezoid(y, dx=0.5, axis=0),
+                     lambda y: torch.trapezoid(y, dx=0.5, dim=0), [(3, 5)]),
+    "gradient": (lambda f: gg.stack(gg.gradient(f, 0.5)),
+                 lambda f: torch.stack(torch.gradient(f, spacing=0.5)), [(3, 5)]),
+    "gradient_edge_order2": (lambda f: gg.gradient(f, axis=1, edge_order=2),
+                             lambda f: torch.gradient(f, dim=1, edge_order=2)[0], [(3, 5)]),
+    "gradient_coordinates": (
+        lambda f: gg.gradient(f, COORDINATES, axis=1),
+        lambda f: torch.gradient(f, spacing=(torch.tensor(COORDINATES),), dim=1)[0],
+        [(3, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_FUNCTIONS))
+def test_array_functions_match_torch(name):
+    ours, theirs, shapes = ARRAY_FUNCTIONS[name]
+    rng = np.random.default_rng(6)
+    _compare(ours, theirs, [rng.standard_normal(s) for s in shapes], rng)
+
+
+def test_nanquantile_of_slices_with_nans_matches_torch():
+    data = np.array([[0.3, np.nan, 0.7, 0.1, -1.0], [2.0, np.nan, np.nan, 0.5, 1.5],
+                     [0.2, 0.4, 0.9, -0.3, 0.0]])
+    q = [0.2, 0.5, 0.75]
+    _compare(lambda x: gg.nanquantile(x, q, axis=1),
+             lambda x: torch.nanquantile(x, torch.tensor(q, dtype=torch.float64), dim=1),
+             [data], np.random.default_rng(7))

@@ -51,6 +51,9 @@ ONE_TENSOR = [
     "atleast_1d", "atleast_2d", "atleast_3d",
     "corrcoef", "cov", "cumprod", "deg2rad", "degrees", "nan_to_num", "nanmean", "nansum", "ptp",
     "rad2deg", "radians", "sinc",
+    "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum", "nancumprod", "nanmedian",
+    "cumulative_sum", "cumulative_prod", "matrix_transpose", "unstack", "block",
+    "broadcast_arrays", "meshgrid", "trapezoid", "ediff1d", "gradient",
 ]
 TWO_TENSORS = [
     "add", "arctan2", "atan2", "cross", "div", "fmax", "fmin", "hypot", "inner", "kron",
@@ -106,6 +109,12 @@ CALLS = (
         ("conv_transpose2d", "b", lambda b: gg.conv_transpose2d(IMG, W2, b)),
         ("cov", "y", lambda b: gg.cov(X, b)),  # None: no y
         ("corrcoef", "y", lambda b: gg.corrcoef(VARIABLES, b)),
+        ("nanquantile", "x", lambda b: gg.nanquantile(b, 0.5)),
+        ("nanpercentile", "x", lambda b: gg.nanpercentile(b, 50)),
+        ("broadcast_arrays", "input 1", lambda b: gg.broadcast_arrays(X, b)),
+        ("meshgrid", "input 1", lambda b: gg.meshgrid(V, b)),
+        ("trapezoid", "x", lambda b: gg.trapezoid(SQ, b)),  # None: spaced dx apart
+        ("ediff1d", "to_begin", lambda b: gg.ediff1d(V, to_begin=b)),  # None: nothing joined
     ]
     + [(f"linalg.{name}", "a", lambda b, name=name: getattr(gg.linalg, name)(b))
        for name in ("inv", "det", "slogdet", "cholesky")]
@@ -164,11 +173,15 @@ GOOD = {
     ("cov", "y"): X, ("corrcoef", "x"): VARIABLES, ("corrcoef", "y"): VARIABLES[:1],
     **{(name, "a"): SPD for name, _, _ in CALLS if name.startswith("linalg.")},
     ("linalg.solve", "b"): V,
+    # numpy 2's running ops take axis=None of a vector only; coordinates along an axis
+    ("cumulative_sum", "x"): V, ("cumulative_prod", "x"): V, ("trapezoid", "x"): V,
+    ("ediff1d", "to_begin"): V, ("broadcast_arrays", "input 1"): X,
 }
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
                      ("conv_transpose2d", "b"), ("linear", "b")}
 NONE_MEANS_ABSENT |= {("cov", "y"), ("corrcoef", "y")}
+NONE_MEANS_ABSENT |= {("trapezoid", "x"), ("ediff1d", "to_begin")}
 # public names that take no tensor to check here: classes, modes, checkers, the toolkit
 NOT_TENSOR_FUNCTIONS = {
     "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad", "detect_anomaly",

@@ -10,7 +10,8 @@
 - `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
 - `activations`: softplus log_sigmoid elu silu gelu
 - `reductions`: sum mean prod max min var std norm average
-- `cumulative`: cumsum diff cumprod
+- `cumulative`: cumsum diff cumprod cumulative_sum cumulative_prod
+- `differences`: gradient trapezoid ediff1d
 - `softmax`: softmax log_softmax logsumexp
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
@@ -20,10 +21,11 @@
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril
 - `linalg`: inv solve det slogdet cholesky (public as gg.linalg's)
-- `quantiles`: quantile percentile median
+- `quantiles`: quantile percentile median nanquantile nanpercentile nanmedian
 - `compositions`: copy atleast_1d atleast_2d atleast_3d column_stack dstack fliplr flipud
-  rot90
-- `statistics`: nansum nanmean nan_to_num ptp cov corrcoef
+  rot90 matrix_transpose unstack block broadcast_arrays meshgrid
+- `statistics`: nansum nanmean nan_to_num ptp cov corrcoef nanmax nanmin nanprod nanvar
+  nanstd nancumsum nancumprod
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)
 - `pooling`: max_pool2d avg_pool2d over images

@@ -1,8 +1,9 @@
 """numpy's structural functions that are exact compositions of other ops, so their gradients
 are those ops' backwards: atleast_1d, atleast_2d, atleast_3d, column_stack, dstack (reshapes
 and a concatenate), fliplr, flipud, rot90 (flips and a transpose); and copy, the identity as a
-node of its own (PyTorch's clone). Depends on `function`, `ops.shape`, `ops.rearrange`,
-`errors`.
+node of its own (PyTorch's clone); numpy 2's matrix_transpose and unstack, block,
+broadcast_arrays and meshgrid (transposes, splits, reshapes, concatenates and broadcasts).
+Depends on `function`, `ops.shape`, `ops.rearrange`, `errors`.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function
 from graphgrad.ops.rearrange import _axes, _join_shapes, flip
-from graphgrad.ops.shape import Concatenate, Reshape, Transpose, _tensors
+from graphgrad.ops.shape import BroadcastTo, Concatenate, Reshape, Split, Transpose, _tensors
 from graphgrad.tensor import Tensor
 
 
@@ -151,3 +152,121 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     if k == 1:
         return Transpose.apply(flip(m, b), axes=tuple(order))
     return flip(Transpose.apply(m, axes=tuple(order)), b)
+
+
+# -- numpy 2's array-API rearrangements, block, broadcast_arrays and meshgrid -----------------
+def matrix_transpose(x: Any) -> Tensor:
+    """x with its last two axes exchanged, as np.matrix_transpose (numpy 2's, the array API's
+    x.mT): a stack of matrices (..., m, n) -> (..., n, m)."""
+    data, shown = numbers_and_shown(x, "x", "matrix_transpose")
+    if data.ndim < 2:
+        raise ArgumentError(f"matrix_transpose of {describe(shown)}: it swaps the last two "
+                            "axes, of a matrix or a stack of them; x needs 2 dimensions or more "
+                            "(gg.reshape(x, (1, -1)) makes a row of a vector)")
+    axes = tuple(range(data.ndim - 2)) + (data.ndim - 1, data.ndim - 2)
+    return Transpose.apply(x, axes=axes)
+
+
+def unstack(x: Any, *, axis: int = 0) -> tuple[Tensor, ...]:
+    """The slices of x along ``axis``, a tuple of x.shape[axis] tensors without that axis, as
+    np.unstack (numpy 2.1; stack's inverse): one split, whose backward joins the slices'
+    gradients back, rather than one indexing node per slice, each scattering into all of x."""
+    data, shown = numbers_and_shown(x, "x", "unstack")
+    if data.ndim == 0:
+        raise ArgumentError(f"unstack of {describe(shown)}: a number has no axis to take "
+                            "slices along; give a tensor with at least one axis")
+    axis = _axes(axis, data.ndim, shown, "unstack")[0]
+    n = data.shape[axis]
+    if n == 0:
+        return ()
+    rest = data.shape[:axis] + data.shape[axis + 1:]
+    if n == 1:
+        return (Reshape.apply(x, shape=rest),)
+    return tuple(Reshape.apply(piece, shape=rest)
+                 for piece in Split.apply(x, indices_or_sections=n, axis=axis))
+
+
+def block(arrays: Any) -> Tensor:
+    """Tensors (or arrays, or numbers) in nested lists joined into one, as np.block: the
+    innermost lists join along the last axis, the lists of those along the one before, and
+    so on; every element first gets as many axes as the deepest element or the nesting, in
+    front (numpy's rule). All lists at one depth must hold elements, not lists and
+    elements mixed."""
+    depth, ndim = _block_depth(arrays, ())
+    ndim = max(ndim, depth)
+
+    def join(value: Any, level: int) -> Any:
+        if level == depth:
+            shape = array_of_numbers(value, "an element", "block").shape
+            if len(shape) == ndim:
+                return value
+            return Reshape.apply(value, shape=(1,) * (ndim - len(shape)) + shape)
+        pieces = [join(v, level + 1) for v in value]
+        return pieces[0] if len(pieces) == 1 else Concatenate.apply(
+            *pieces, axis=ndim - depth + level)
+
+    out = join(arrays, 0)
+    return out if isinstance(out, Tensor) else Reshape.apply(out, shape=np.shape(out))
+
+
+def _block_depth(value: Any, where: tuple[int, ...]) -> tuple[int, int]:
+    """How deep the lists in np.block's ``value`` go, all alike, and the most axes of an
+    element; an error naming the place (``where``) of an empty list or a mixed depth."""
+    if isinstance(value, tuple):
+        raise GraphgradTypeError(f"block: arrays{list(where)} is a tuple; np.block takes "
+                                 "lists only (numpy refuses tuples too)")
+    if not isinstance(value, list):
+        return 0, array_of_numbers(value, "an element", "block").ndim
+    if not value:
+        raise ArgumentError(f"block: arrays{list(where)} is an empty list; every list needs "
+                            "an element (numpy refuses it too)")
+    found = [_block_depth(v, where + (i,)) for i, v in enumerate(value)]
+    depths = {d for d, _ in found}
+    if len(depths) > 1:
+        raise ArgumentError(f"block: the lists in arrays{list(where)} are nested to "
+                            f"{sorted(depths)} levels; give every element at one depth, "
+                            "as numpy does")
+    return depths.pop() + 1, max(n for _, n in found)
+
+
+def broadcast_arrays(*args: Any) -> tuple[Tensor, ...]:
+    """Each input of ``args`` broadcast to the shape they share, as np.broadcast_arrays: a tuple of
+    tensors (arrays and numbers become constant tensors); the gradient of each sums over the
+    axes it was repeated along."""
+    shapes = [array_of_numbers(a, f"input {i}", "broadcast_arrays").shape
+              for i, a in enumerate(args)]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ArgumentError(f"broadcast_arrays of shapes {shapes}: they do not broadcast "
+                            "together; aligned from the right, each dimension must be equal "
+                            "or 1") from None
+    return tuple(a if isinstance(a, Tensor) and a.shape == shape
+                 else BroadcastTo.apply(a, shape=shape) for a in args)
+
+
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy"
+             ) -> tuple[Tensor, ...]:
+    """Coordinate grids from coordinate vectors ``xi``, as np.meshgrid: for n of them (flattened)
+    of sizes s_1 .. s_n, n tensors of shape (s_1, .., s_n) with indexing="ij", or with the
+    first two sizes exchanged with "xy" (numpy's default, a plot's x along columns);
+    ``sparse`` keeps each of size 1 but along its own axis. ``copy`` changes no value. The
+    gradient of each input sums its grid over the other axes."""
+    if indexing not in ("xy", "ij"):
+        raise ArgumentError(f"meshgrid: indexing must be 'xy' or 'ij', got "
+                            f"{setting_text(indexing)}")
+    sizes = [array_of_numbers(x, f"input {i}", "meshgrid").size for i, x in enumerate(xi)]
+    n = len(xi)
+    axes = list(range(n))
+    if indexing == "xy" and n > 1:
+        axes[0], axes[1] = 1, 0
+    full = [0] * n
+    for size, axis in zip(sizes, axes):
+        full[axis] = size
+    grids = []
+    for x, size, axis in zip(xi, sizes, axes):
+        shape = [1] * n
+        shape[axis] = size
+        grid = Reshape.apply(x, shape=tuple(shape))
+        grids.append(grid if sparse else BroadcastTo.apply(grid, shape=tuple(full)))
+    return tuple(grids)

@@ -1,7 +1,8 @@
 """Running sums along an axis: cumsum, as numpy's (the output has the input's shape, or the
 flattened input's when ``axis`` is None); and its inverse, diff, the differences of
 neighbours (`Diff`, whose backward `DiffAdjoint` runs the other way). Running products,
-cumprod, as numpy's, with a gradient made of products alone (right where x holds zeros)."""
+cumprod, as numpy's, with a gradient made of products alone (right where x holds zeros);
+numpy 2's cumulative_sum and cumulative_prod (axis needed past one dimension, include_initial)."""
 from __future__ import annotations
 
 import functools
@@ -13,13 +14,14 @@ from graphgrad.errors import (
     ArgumentError,
     array_of_numbers,
     describe,
+    flag,
     numbers_and_shown,
     whole_number,
 )
 from graphgrad.function import Function
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import normalize_axis
-from graphgrad.ops.shape import BroadcastTo, Concatenate
+from graphgrad.ops.shape import BroadcastTo, Concatenate, Reshape
 from graphgrad.tensor import Tensor
 
 
@@ -232,3 +234,39 @@ def _end(end: Any, which: str, data: np.ndarray, axis: int, shown: Any) -> Any:
             f"x's end, so it needs x's shape but along axis {axis}, ({wanted}"
             f"{',' if data.ndim == 1 else ''}), or one number")
     return end
+
+
+def _cumulative(x: Any, axis: Any, include_initial: Any, op: str, run: type[Function],
+                start: float) -> Tensor:
+    """numpy 2's cumulative_sum and cumulative_prod: the running op along ``axis``, which a
+    tensor of 2 dimensions or more must name (a number is read as one element), with
+    ``include_initial`` the op's start (0 or 1) in front."""
+    data, shown = numbers_and_shown(x, "x", op)
+    include_initial = flag(include_initial, "include_initial", op)
+    if axis is None and data.ndim > 1:
+        raise ArgumentError(f"{op} of {describe(shown)}: axis=None is for a vector only (numpy "
+                            f"2's rule, where cumsum flattens); give the axis to run along, from "
+                            f"{-data.ndim} to {data.ndim - 1}")
+    if data.ndim == 0:
+        x, data = Reshape.apply(x, shape=(1,)), data.reshape(1)
+    axis = _one_axis(0 if axis is None else axis, data.ndim, shown, op)
+    y = run.apply(x, axis=axis)
+    if not include_initial:
+        return y
+    edge = data.shape[:axis] + (1,) + data.shape[axis + 1:]
+    return Concatenate.apply(np.full(edge, start, y.dtype), y, axis=axis)
+
+
+def cumulative_sum(x: Any, *, axis: int | None = None, include_initial: bool = False
+                   ) -> Tensor:
+    """The running sum along ``axis``, as numpy 2's np.cumulative_sum (the array API's): as
+    `cumsum`, but axis=None is for a vector only, and ``include_initial`` puts 0 in front
+    (the axis one longer: the sums of the first 0, 1, .., n elements)."""
+    return _cumulative(x, axis, include_initial, "cumulative_sum", Cumsum, 0.0)
+
+
+def cumulative_prod(x: Any, *, axis: int | None = None, include_initial: bool = False
+                    ) -> Tensor:
+    """The running product along ``axis``, as numpy 2's np.cumulative_prod: as `cumprod`, but
+    axis=None is for a vector only, and ``include_initial`` puts 1 in front."""
+    return _cumulative(x, axis, include_initial, "cumulative_prod", Cumprod, 1.0)

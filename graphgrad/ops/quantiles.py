@@ -1,6 +1,7 @@
 """Order statistics as numpy computes them by default: quantile, percentile and median, the
 values ranked along the reduced axes (np.argsort, as `gather.sort`) and the two around each
 quantile's place mixed linearly (numpy's method="linear"); a slice holding a NaN gives NaN.
+nanquantile, nanpercentile and nanmedian leave the NaNs out, each slice ranking its numbers.
 Compositions of take_along_axis, indexing and arithmetic, so the gradient goes to the one or
 two elements each quantile is made of, by the mixing weights.
 Depends on `ops.gather`, `ops.shape`, `ops.reductions`, `ops.elementwise`, `errors`.
@@ -66,7 +67,28 @@ def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _quantiles(x, 0.5, axis, keepdims, "median", 1.0)
 
 
-def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float) -> Tensor:
+def nanquantile(x: Any, q: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """`quantile` of x's numbers that are not NaN, as np.nanquantile: each slice's numbers
+    sorted, and the two around place q (count - 1) mixed linearly (``q``, ``axis`` and
+    ``keepdims`` as in `quantile`). A slice of NaNs only gives NaN, as numpy's (without its
+    warning), and no gradient; the NaNs' gradient is 0."""
+    return _quantiles(x, q, axis, keepdims, "nanquantile", 1.0, skip_nan=True)
+
+
+def nanpercentile(x: Any, q: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """`nanquantile` with ``q`` in percent (from 0 to 100), as np.nanpercentile; ``axis``
+    and ``keepdims`` as there."""
+    return _quantiles(x, q, axis, keepdims, "nanpercentile", 100.0, skip_nan=True)
+
+
+def nanmedian(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """`median` of x's numbers that are not NaN over ``axis``, as np.nanmedian (``keepdims``
+    as there; a slice of NaNs only: NaN, with no gradient)."""
+    return _quantiles(x, 0.5, axis, keepdims, "nanmedian", 1.0, skip_nan=True)
+
+
+def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float,
+               skip_nan: bool = False) -> Tensor:
     data, shown = numbers_and_shown(x, "x", op)
     fractions = _fractions(q, op, scale)
     if not isinstance(keepdims, (bool, np.bool_)):
@@ -93,23 +115,38 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
             else Reshape.apply(moved, shape=target))
     shape = rows.data.shape
     order = np.argsort(rows.data, axis=-1, kind="stable")
-    place = fractions * (n - 1)
-    low = np.floor(place).astype(np.intp).reshape(-1)
-    high = np.minimum(low + 1, n - 1)
-    weight = place - low.reshape(place.shape)  # of the upper value: numpy's linear method
+    if skip_nan:  # NaN sorts last: each slice's count of numbers sets its places
+        count = np.sum(~np.isnan(rows.data), axis=-1, keepdims=True)
+        last = np.maximum(count - 1, 0)
+        place = last * fractions.reshape(-1)  # kept axes, then q's, flattened
+        low = np.floor(place).astype(np.intp)
+        high = np.minimum(low + 1, last)
+        weight = place - low
+    else:
+        place = fractions * (n - 1)
+        low = np.floor(place).astype(np.intp).reshape(-1)
+        high = np.minimum(low + 1, n - 1)
+        weight = (place - low.reshape(place.shape)).reshape(-1)  # numpy's linear method
     if rows.dtype.kind == "f":  # float32 stays float32, as numpy's
         weight = weight.astype(rows.dtype)
     # Only the ranks each quantile is made of are taken, in one node: sorting all of x as a
     # node would gather every element forward and scatter every one back.
-    ranks = np.concatenate([low, high])
-    picked = TakeAlongAxis.apply(rows, indices=order[..., ranks], axis=len(shape) - 1)
-    below, above = picked[..., :low.size], picked[..., low.size:]
-    mixed = below + (above - below) * weight.reshape(-1)  # kept axes, then q's, flattened
+    k = low.shape[-1]
+    ranks = np.concatenate([low, high], axis=-1)
+    taken = np.take_along_axis(order, ranks, axis=-1) if skip_nan else order[..., ranks]
+    picked = TakeAlongAxis.apply(rows, indices=taken, axis=len(shape) - 1)
+    below, above = picked[..., :k], picked[..., k:]
+    mixed = below + (above - below) * weight  # weight of the upper value
     # numpy's quantile of a slice holding a NaN is NaN. NaN sorts last, where the mix above
     # passes it by: PyTorch's takes that element, and so gives it the gradient.
-    last = order[..., -1:]
-    nan = np.isnan(np.take_along_axis(rows.data, last, axis=-1))
-    if nan.any():
+    if skip_nan:  # no numbers: NaN, as numpy's, and no gradient
+        if not count.all():
+            mixed = where(count > 0, mixed, np.asarray(np.nan, mixed.dtype))
+        last = nan = None
+    else:
+        last = order[..., -1:]
+        nan = np.isnan(np.take_along_axis(rows.data, last, axis=-1))
+    if nan is not None and nan.any():
         mixed = where(nan, TakeAlongAxis.apply(rows, indices=last, axis=len(shape) - 1),
                       mixed)
     out_kept = tuple(1 if d in axes else data.shape[d] for d in range(data.ndim)) if keepdims \
@@ -117,7 +154,7 @@ def _quantiles(x: Any, q: Any, axis: Any, keepdims: bool, op: str, scale: float)
     # q's axes first, as numpy puts them
     k = len(kept)
     # (one q: its axis, of size 1, moves no element, and a shape already right needs no node)
-    front = Transpose.apply(mixed, axes=(k,) + tuple(range(k))) if k and low.size > 1 \
+    front = Transpose.apply(mixed, axes=(k,) + tuple(range(k))) if k and fractions.size > 1 \
         else mixed
     shape = fractions.shape + out_kept
     return front if front.shape == shape else Reshape.apply(front, shape=shape)

@@ -23,9 +23,21 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import Div, MatMul, Mul, Sub
+from graphgrad.ops.cumulative import Cumprod, Cumsum
 from graphgrad.ops.diagonals import diagonal
 from graphgrad.ops.elementwise import Clip, Sqrt, Where
-from graphgrad.ops.reductions import Axis, Max, Mean, Min, Sum, normalize_axis
+from graphgrad.ops.rearrange import _one_axis
+from graphgrad.ops.reductions import (
+    Axis,
+    Max,
+    Mean,
+    Min,
+    Prod,
+    Sum,
+    _Extreme,
+    normalize_axis,
+    settle_reduction,
+)
 from graphgrad.ops.shape import Cast, Concatenate, Reshape, Transpose
 from graphgrad.tensor import Tensor
 
@@ -203,3 +215,168 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     c = Div.apply(c, Reshape.apply(stddev, shape=(-1, 1)))
     c = Div.apply(c, Reshape.apply(stddev, shape=(1, -1)))
     return Clip.apply(c, low=-1.0, high=1.0)
+
+
+# -- the other NaN functions: extremes, products, spreads and running sums and products ------
+def _numbers(x: Any, op: str, axis: Axis, keepdims: Any) -> tuple[np.ndarray, np.ndarray,
+                                                                   tuple[int, ...]]:
+    """x's values, where they are numbers (not NaN), and ``axis`` read in ``op``'s name."""
+    data, shown = numbers_and_shown(x, "x", op)
+    axes = _axes(axis, keepdims, data, shown, op)
+    return data, ~np.isnan(data), axes
+
+
+def _filled(x: Any, data: np.ndarray, numbers: np.ndarray, value: float) -> Any:
+    """x with its NaNs replaced by ``value`` (their gradient 0); x itself where it has none."""
+    if numbers.all():
+        return x
+    return Where.apply(x, np.asarray(value, data.dtype if data.dtype.kind == "f" else None),
+                       condition=numbers)
+
+
+def _reduced(mask: np.ndarray, axes: tuple[int, ...], keepdims: Any) -> np.ndarray:
+    """How many of ``mask``'s elements are true over ``axes``, shaped as the reduction."""
+    return np.sum(mask, axis=axes, keepdims=bool(keepdims))
+
+
+def _nan_where(y: Any, valid: np.ndarray) -> Any:
+    """y, NaN where not ``valid`` (slices of NaNs only, as numpy's), with a zero gradient
+    there and no warning."""
+    if valid.all():
+        return y
+    return Where.apply(y, np.asarray(np.nan, y.dtype), condition=valid)
+
+
+class _NanExtreme(_Extreme):
+    """Shared by nanmax and nanmin: max's and min's rule over the numbers, the NaNs passed
+    by (their gradient 0, even where the numbers are all -inf, which a NaN replaced by -inf
+    would tie with), NaN over NaNs only, without numpy's warning, and no gradient there."""
+
+    fill = 0.0
+
+    @classmethod
+    def forward(cls, ctx, x, axis=None, keepdims=False):
+        _, keepdims = settle_reduction(ctx, x, axis, keepdims, cls.__name__.lower())
+        axes = None if axis is None else ctx.axes
+        filled = np.where(np.isnan(x), cls.fill, x) if x.dtype.kind == "f" else x
+        y = np.asarray(cls.reduce(filled, axis=axes, keepdims=True))
+        chosen = x == y  # never at a NaN
+        count = chosen.sum(axis=axes, keepdims=True)  # 0: no numbers
+        share = (chosen / np.maximum(count, 1)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(share)
+        if not count.all():
+            y = np.where(count > 0, y, np.nan).astype(x.dtype, copy=False)
+        return y if keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in ctx.axes])
+
+
+class NanMax(_NanExtreme):
+    """y = max of x's numbers (not NaN) over axes;  dy/dx = 1 at the maximum (1/k each for k
+    tied maxima), 0 at the NaNs"""
+
+    reduce = staticmethod(np.max)
+    fill = -np.inf
+
+
+class NanMin(_NanExtreme):
+    """y = min of x's numbers (not NaN) over axes;  dy/dx = 1 at the minimum (1/k each for k
+    tied minima), 0 at the NaNs"""
+
+    reduce = staticmethod(np.min)
+    fill = np.inf
+
+
+def _nan_extreme(x: Any, axis: Axis, keepdims: Any, op: str, extreme: type[Function]
+                 ) -> Tensor:
+    data, _, axes = _numbers(x, op, axis, keepdims)
+    empty = [a for a in axes if data.shape[a] == 0]
+    if empty:
+        shown = numbers_and_shown(x, "x", op)[1]
+        raise ArgumentError(f"{op} of {describe(shown)}: axis {empty[0]} has length 0, and the "
+                            f"{op[3:]} of no numbers has no value (numpy refuses it too); take "
+                            "it over axes of non-zero length")
+    return extreme.apply(x, axis=axis, keepdims=keepdims)
+
+
+def nanmax(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The maximum over ``axis`` (all axes when None) of x's numbers that are not NaN, as
+    np.nanmax; ``keepdims`` as `gg.max`. Tied maxima share the gradient evenly, as max's; the
+    NaNs' gradient is 0. A slice of NaNs only gives NaN, as numpy's (without its warning),
+    and no gradient."""
+    return _nan_extreme(x, axis, keepdims, "nanmax", NanMax)
+
+
+def nanmin(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The minimum over ``axis`` (all axes when None) of x's numbers that are not NaN, as
+    np.nanmin; ``keepdims``, ties, NaNs and slices of NaNs only as in `nanmax`."""
+    return _nan_extreme(x, axis, keepdims, "nanmin", NanMin)
+
+
+def nanprod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """The product over ``axis`` (all axes when None) of x's numbers that are not NaN, as
+    np.nanprod: NaNs count as 1 (a slice of NaNs only gives 1); ``keepdims`` as `gg.prod`,
+    whose gradient (right where x holds zeros) the numbers get, the NaNs 0."""
+    data, numbers, _ = _numbers(x, "nanprod", axis, keepdims)
+    return Prod.apply(_filled(x, data, numbers, 1.0), axis=axis, keepdims=keepdims)
+
+
+def _nan_spread(x: Any, axis: Axis, keepdims: Any, ddof: Any, op: str, root: bool) -> Tensor:
+    """nanvar's (and with ``root`` nanstd's) body: the squares of the numbers' distances to
+    their mean, summed and divided by count - ddof, NaN where that is 0 or less."""
+    data, numbers, axes = _numbers(x, op, axis, keepdims)
+    ddof = real_number(ddof, "ddof", op, lambda v: v >= 0, "a number of at least 0")
+    filled = _filled(x, data, numbers, 0.0)
+    count = _reduced(numbers, axes, True)
+    mean = Div.apply(Sum.apply(filled, axis=axes, keepdims=True),
+                     np.maximum(count, 1).astype(filled.dtype))
+    centred = Sub.apply(filled, mean)
+    if not numbers.all():  # the NaNs' places held 0 - mean
+        centred = Where.apply(centred, np.zeros((), centred.dtype), condition=numbers)
+    squares = Sum.apply(Mul.apply(centred, centred), axis=axes, keepdims=keepdims)
+    dof = _reduced(numbers, axes, keepdims) - ddof
+    valid = dof > 0  # numpy's NaN (with a warning) for count <= ddof
+    spread = Div.apply(squares, np.where(valid, dof, 1).astype(squares.dtype))
+    if not root:
+        return _nan_where(spread, valid)
+    # sqrt's kink: where the numbers are all equal (their spread 0 but for rounding) the
+    # gradient is 0, as `gg.std`'s, and the value numpy's
+    high = np.max(np.where(numbers, data, -np.inf), axis=axes, keepdims=bool(keepdims))
+    low = np.min(np.where(numbers, data, np.inf), axis=axes, keepdims=bool(keepdims))
+    smooth = valid & (high != low)
+    if smooth.all():
+        return Sqrt.apply(spread)
+    at_kink = np.where(valid, np.sqrt(np.where(valid, spread.data, 0)), np.nan)
+    root_ = Sqrt.apply(Where.apply(spread, np.ones((), spread.dtype), condition=smooth))
+    return Where.apply(root_, at_kink.astype(spread.dtype), condition=smooth)
+
+
+def nanvar(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+    """The variance over ``axis`` (all axes when None) of x's numbers that are not NaN, as
+    np.nanvar: sum((x - mean)**2) / (count - ddof) over the numbers of each slice (``ddof``
+    and ``keepdims`` as `gg.var`). Where count <= ddof (a slice of NaNs only) it is NaN, as
+    numpy's (without its warning), and has no gradient; the NaNs' gradient is 0."""
+    return _nan_spread(x, axis, keepdims, ddof, "nanvar", False)
+
+
+def nanstd(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
+    """sqrt(`nanvar`) over ``axis`` (``ddof`` and ``keepdims`` as there), as np.nanstd; where
+    a slice's numbers are all equal the gradient is 0 (the kink), as `gg.std`'s."""
+    return _nan_spread(x, axis, keepdims, ddof, "nanstd", True)
+
+
+def _running(x: Any, axis: Any, op: str, fill: float, run: type[Function]) -> Tensor:
+    data, shown = numbers_and_shown(x, "x", op)
+    if axis is not None:
+        _one_axis(axis, max(data.ndim, 1), shown, op)
+    return run.apply(_filled(x, data, ~np.isnan(data), fill), axis=axis)
+
+
+def nancumsum(x: Any, axis: int | None = None) -> Tensor:
+    """The running sum along ``axis`` of x, its NaNs counted as 0, as np.nancumsum (axis
+    None: of the flattened x); the NaNs' gradient is 0."""
+    return _running(x, axis, "nancumsum", 0.0, Cumsum)
+
+
+def nancumprod(x: Any, axis: int | None = None) -> Tensor:
+    """The running product along ``axis`` of x, its NaNs counted as 1, as np.nancumprod
+    (axis None: of the flattened x); the NaNs' gradient is 0, the numbers' `gg.cumprod`'s."""
+    return _running(x, axis, "nancumprod", 1.0, Cumprod)

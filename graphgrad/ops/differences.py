@@ -1,0 +1,193 @@
+"""numpy's finite differences and sums of samples: gradient (central differences inside, one-
+sided at the ends), trapezoid (the trapezoidal rule) and ediff1d (the differences of the
+flattened array, with ends joined). Each is linear in the samples, composed of slices, sums and
+concatenates, so its backward is its adjoint, those ops' backwards.
+Depends on `ops.cumulative`, `ops.shape`, `ops.reductions`, `ops.rearrange`, `errors`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    array_of_numbers,
+    describe,
+    numbers_and_shown,
+    setting_text,
+)
+from graphgrad.ops.cumulative import Diff
+from graphgrad.ops.rearrange import _one_axis
+from graphgrad.ops.reductions import Sum, normalize_axis
+from graphgrad.ops.shape import Cast, Concatenate, Reshape
+from graphgrad.tensor import Tensor
+
+
+def _as_float_tensor(value: Any, data: np.ndarray) -> Tensor:
+    """``value`` as a tensor of floats: integers are differenced in float64, as numpy's."""
+    if data.dtype.kind != "f":
+        return Cast.apply(value, dtype=np.float64)
+    return value if isinstance(value, Tensor) else Tensor(data)
+
+
+def _slicer(f: Tensor, axis: int) -> Any:
+    return lambda start, stop: f[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _along(values: np.ndarray, axis: int, ndim: int, dtype: Any) -> np.ndarray:
+    """1-D coefficients laid along ``axis`` of an array of ``ndim`` dimensions."""
+    shape = [1] * ndim
+    shape[axis] = -1
+    return np.asarray(values, dtype).reshape(shape)
+
+
+def _spacing(value: Any, n: int, axis: int, op: str) -> Any:
+    """One of gradient's varargs: a number (a uniform step) or the n coordinates along the
+    axis (as a float64 array); tensors that require grad are refused (the coordinates are
+    constants here)."""
+    if isinstance(value, Tensor) and value.requires_grad:
+        raise GraphgradTypeError(f"{op}: the spacing {describe(value)} requires grad, but "
+                                 "spacings and coordinates are constants here; give .data")
+    array = np.asarray(array_of_numbers(value, "the spacing", op), dtype=np.float64)
+    if array.ndim == 0:
+        return float(array)
+    if array.ndim != 1 or array.size != n:
+        raise ArgumentError(f"{op}: the spacing along axis {axis} is {setting_text(value)}; "
+                            f"give a number, or the {n} coordinates of the samples along it")
+    steps = np.diff(array)
+    return float(steps[0]) if (steps == steps[0]).all() else steps  # numpy's uniform test
+
+
+def _gradient_along(f: Tensor, axis: int, n: int, step: Any, edge_order: int) -> Tensor:
+    """numpy's second-order central differences along ``axis`` (``step`` a number or the
+    n - 1 steps between coordinates), with one-sided differences of ``edge_order`` at the
+    two ends: a sum of slices of f times constants."""
+    part = _slicer(f, axis)
+    dtype = f.dtype
+    if isinstance(step, float):
+        inner = (part(2, None) - part(None, -2)) * (0.5 / step)
+        if edge_order == 1:
+            first = (part(1, 2) - part(0, 1)) * (1.0 / step)
+            last = (part(-1, None) - part(-2, -1)) * (1.0 / step)
+        else:
+            first = (part(0, 1) * -1.5 + part(1, 2) * 2.0 - part(2, 3) * 0.5) * (1.0 / step)
+            last = (part(-3, -2) * 0.5 - part(-2, -1) * 2.0 + part(-1, None) * 1.5) * (
+                1.0 / step)
+        return Concatenate.apply(first, inner, last, axis=axis)
+    ndim = f.ndim
+    dx1, dx2 = step[:-1], step[1:]
+    a = _along(-dx2 / (dx1 * (dx1 + dx2)), axis, ndim, dtype)
+    b = _along((dx2 - dx1) / (dx1 * dx2), axis, ndim, dtype)
+    c = _along(dx1 / (dx2 * (dx1 + dx2)), axis, ndim, dtype)
+    inner = part(None, -2) * a + part(1, -1) * b + part(2, None) * c
+    if edge_order == 1:
+        first = (part(1, 2) - part(0, 1)) * (1.0 / step[0])
+        last = (part(-1, None) - part(-2, -1)) * (1.0 / step[-1])
+    else:
+        d1, d2 = step[0], step[1]
+        first = (part(0, 1) * (-(2.0 * d1 + d2) / (d1 * (d1 + d2)))
+                 + part(1, 2) * ((d1 + d2) / (d1 * d2))
+                 + part(2, 3) * (-d1 / (d2 * (d1 + d2))))
+        d1, d2 = step[-2], step[-1]
+        last = (part(-3, -2) * (d2 / (d1 * (d1 + d2)))
+                + part(-2, -1) * (-(d2 + d1) / (d1 * d2))
+                + part(-1, None) * ((2.0 * d2 + d1) / (d2 * (d1 + d2))))
+    return Concatenate.apply(first, inner, last, axis=axis)
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """The derivative of samples f along each axis (``axis``: an int, a tuple of them, or
+    None for all), as np.gradient: (f[i + 1] - f[i - 1]) / 2h inside, one-sided differences
+    of ``edge_order`` (1 or 2) at the ends. ``varargs`` are the spacings: none (1), one for
+    every axis, or one per axis, each a number or the coordinates of the samples along it
+    (constants). One axis gives a tensor, several a tuple, one per axis. Linear in f: its
+    gradient is the adjoint, through the slices it is made of."""
+    op = "gradient"
+    data, shown = numbers_and_shown(f, "f", op)
+    if isinstance(edge_order, (bool, np.bool_)) or edge_order not in (1, 2):
+        raise ArgumentError(f"{op}: edge_order must be 1 or 2, got {setting_text(edge_order)}")
+    try:
+        axes = normalize_axis(axis, data.ndim)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{op} of {describe(shown)}: axis {setting_text(axis)} is not one "
+                            f"of its {data.ndim} axes; give ints from {-data.ndim} to "
+                            f"{data.ndim - 1}, or None for all of them") from None
+    if len(set(axes)) != len(axes):
+        raise ArgumentError(f"{op}: axis={setting_text(axis)} names an axis twice")
+    if not axes:
+        raise ArgumentError(f"{op} of {describe(shown)}: a number has no axis to take "
+                            "differences along; give a tensor with at least one axis")
+    if len(varargs) not in (0, 1, len(axes)):
+        raise ArgumentError(f"{op}: {len(varargs)} spacings for {len(axes)} axes; give none "
+                            "(1), one for all axes, or one per axis")
+    spacings = list(varargs) if len(varargs) == len(axes) else [
+        varargs[0] if varargs else 1.0] * len(axes)
+    f = _as_float_tensor(f, data)
+    out = []
+    for a, spacing in zip(axes, spacings):
+        n = data.shape[a]
+        if n < edge_order + 1:
+            raise ArgumentError(f"{op} of {describe(shown)}: axis {a} has {n} element"
+                                f"{'s' * (n != 1)}, and differences of edge_order {edge_order} "
+                                f"need {edge_order + 1} or more (numpy refuses it too)")
+        out.append(_gradient_along(f, a, n, _spacing(spacing, n, a, op), edge_order))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Tensor:
+    """The integral of samples y along ``axis`` by the trapezoidal rule, as np.trapezoid:
+    sum((y[i] + y[i + 1]) / 2 * (x[i + 1] - x[i])), at coordinates ``x`` (1-D along the
+    axis, or y's shape; a tensor gets its gradient too) or spaced ``dx`` apart. An axis of
+    one sample gives 0."""
+    op = "trapezoid"
+    data, shown = numbers_and_shown(y, "y", op)
+    if data.ndim == 0:
+        raise ArgumentError(f"{op} of {describe(shown)}: a number has no axis to integrate "
+                            "along; give samples along at least one axis")
+    axis = _one_axis(axis, data.ndim, shown, op)
+    y = _as_float_tensor(y, data)
+    if x is None:
+        step: Any = dx
+    else:
+        coordinates = array_of_numbers(x, "x", op)
+        if coordinates.dtype.kind != "f":
+            x = Cast.apply(x, dtype=np.float64)
+        if coordinates.ndim == 1:
+            if coordinates.size != data.shape[axis]:
+                raise ArgumentError(f"{op} of {describe(shown)}: x has {coordinates.size} "
+                                    f"coordinates for the {data.shape[axis]} samples along "
+                                    f"axis {axis}; give one per sample")
+            shape = [1] * data.ndim
+            shape[axis] = -1
+            step = Reshape.apply(Diff.apply(x, axis=0), shape=tuple(shape))
+        elif coordinates.shape == data.shape:
+            step = Diff.apply(x, axis=axis)
+        else:
+            raise ArgumentError(f"{op} of {describe(shown)}: x of shape {coordinates.shape} "
+                                "gives the coordinates of the samples: 1-D along the axis, or "
+                                "y's shape")
+    part = _slicer(y, axis)
+    return Sum.apply((part(1, None) + part(None, -1)) * step * 0.5, axis=axis)
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
+    """The differences of neighbours in the flattened ``ary``, as np.ediff1d, with
+    ``to_begin`` and ``to_end`` (numbers or arrays, flattened; tensors get their gradient
+    too) joined before and after."""
+    op = "ediff1d"
+    data, _ = numbers_and_shown(ary, "ary", op)
+    flat = Reshape.apply(ary, shape=(-1,))
+    pieces = [Diff.apply(flat, axis=0)]
+    for which, end in (("to_begin", to_begin), ("to_end", to_end)):
+        if end is None:
+            continue
+        values = array_of_numbers(end, which, op)
+        if values.dtype.kind == "f" and data.dtype.kind in "iub":
+            raise GraphgradTypeError(f"{op}: {which} holds floats, which the differences of "
+                                     f"{data.dtype} values cannot hold (numpy refuses it too)")
+        end = Reshape.apply(end, shape=(-1,)) if isinstance(end, Tensor) else (
+            values.reshape(-1).astype(data.dtype))
+        pieces.insert(0 if which == "to_begin" else len(pieces), end)
+    return pieces[0] if len(pieces) == 1 else Concatenate.apply(*pieces, axis=0)
