@@ -34,7 +34,8 @@ class ShapeError(OpError):
 
 class LinAlgError(OpError, np.linalg.LinAlgError):
     """A matrix a linear-algebra op cannot take: not square, singular (inv, solve), not
-    positive definite (cholesky). Also numpy's ``np.linalg.LinAlgError``, as numpy raises."""
+    positive definite (cholesky); or a gradient it has not: of eigenvectors (singular vectors)
+    of a repeated value. Also numpy's ``np.linalg.LinAlgError``, as numpy raises."""
 
 
 class GraphgradTypeError(GraphgradError, TypeError):

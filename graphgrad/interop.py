@@ -8,7 +8,7 @@ truths (np.argmax, np.nonzero, np.any), piecewise-constant ones (np.floor, np.ro
 and comparisons of values (np.isclose) give constant tensors, on tensors that require grad too;
 np.allclose and np.array_equal give numpy's bool. Functions without a graphgrad
 counterpart, and settings it has no form of (``out=``), run on the values of tensors that
-need no grad (``np.linalg.eigh(t)``, as on a PyTorch tensor), giving constants; given a tensor
+need no grad (``np.linalg.eigvals(t)``, as on a PyTorch tensor), giving constants; given a tensor
 that requires grad while ops are recorded, they raise a `GraphgradTypeError` (a TypeError)
 naming them, where the gradient would be cut without a word.
 What does not dispatch (``ndarray.dot``, a list of tensors) reads ``__array__``, which refuses
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad import linalg
 from graphgrad import ops as _ops  # noqa: F401  (the submodules below register the ops)
 from graphgrad.errors import (
     ArgumentError,
@@ -41,7 +42,6 @@ from graphgrad.ops import diagonals as D
 from graphgrad.ops import differences as DF
 from graphgrad.ops import elementwise as E
 from graphgrad.ops import gather as G
-from graphgrad.ops import linalg as LA
 from graphgrad.ops import powers as P
 from graphgrad.ops import quantiles as Q
 from graphgrad.ops import rearrange as RA
@@ -256,8 +256,9 @@ _FUNCTIONS.update({np.copy: CO.copy, np.atleast_1d: CO.atleast_1d, np.atleast_2d
                    np.rot90: CO.rot90})
 _FUNCTIONS.update({np.tensordot: CT.tensordot, np.inner: CT.inner, np.kron: CT.kron,
                    np.diff: C.diff, np.average: R.average, np.cross: CT.cross})
-_FUNCTIONS.update({np.linalg.inv: LA.inv, np.linalg.solve: LA.solve, np.linalg.det: LA.det,
-                   np.linalg.slogdet: LA.slogdet, np.linalg.cholesky: LA.cholesky})
+_FUNCTIONS.update({getattr(np.linalg, name): getattr(linalg, name) for name in linalg.__all__
+                   if hasattr(np.linalg, name) and callable(getattr(linalg, name))
+                   and not isinstance(getattr(linalg, name), type)})
 _FUNCTIONS[np.ravel] = lambda a: S.reshape(a, -1)  # the course's p=y.ravel() of np.random.choice
 
 

@@ -1004,9 +1004,67 @@ def _positive_definite_below(rng: np.random.Generator, shape: Shape) -> np.ndarr
     return _positive_definite(rng, shape) + np.triu(rng.standard_normal(shape), 1)
 
 
+def matrix_stacks(max_batch: int = 2, min_side: int = 0) -> st.SearchStrategy[tuple[Shape]]:
+    """One matrix (m, n) or stack of them (..., m, n), m and n from ``min_side``."""
+    return st.tuples(hnp.array_shapes(min_dims=0, max_dims=max_batch, min_side=1, max_side=3),
+                     st.integers(min_side, 4), st.integers(min_side, 4)
+                     ).map(lambda s: (s[0] + (s[1], s[2]),))
+
+
+def _orthonormal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Matrices (..., m, k) of orthonormal columns, k <= m."""
+    return np.linalg.qr(rng.standard_normal(shape))[0]
+
+
+def _symmetric_distinct(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Symmetric matrices (..., n, n) of eigenvalues at least 0.6 apart, of both signs: the
+    eigenvectors' gradient needs distinct eigenvalues."""
+    n = shape[-1]
+    w = np.arange(n) - n / 2 + rng.uniform(-0.2, 0.2, shape[:-1])
+    v = _orthonormal(rng, shape)
+    return (v * w[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _symmetric_distinct_below(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """`_symmetric_distinct` below its diagonal, noise above it: eigh reads the lower
+    triangle only, as numpy's."""
+    return _symmetric_distinct(rng, shape) + np.triu(rng.standard_normal(shape), 1)
+
+
+def _distinct_singular(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Matrices (..., m, n) of singular values k, k - 1, ..., 1 (k = min(m, n)) plus a
+    little noise: distinct and nonzero, as the singular vectors' gradient needs."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    s = np.arange(k, 0, -1) + rng.uniform(-0.2, 0.2, shape[:-2] + (k,))
+    u = _orthonormal(rng, shape[:-2] + (m, k))
+    v = _orthonormal(rng, shape[:-2] + (n, k))
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _signless(*vectors: Any) -> tuple:
+    """Eigenvectors (singular vectors) in columns, each times its first element: the same
+    whichever sign LAPACK gives a vector, and as smooth."""
+    return tuple(v * v[..., :1, :] for v in vectors)
+
+
+def _eigh(lib: Any, uplo: str = "L") -> Callable:
+    return lambda a: (lambda w, v: (w, *_signless(v)))(*lib.eigh(a, uplo))
+
+
+def _svd(lib: Any, full_matrices: bool = False) -> Callable:
+    def svd(a):
+        u, s, vh = lib.svd(a, full_matrices=full_matrices)
+        return (*_signless(u, np.swapaxes(vh, -1, -2)), s)
+
+    return svd
+
+
 INVERTIBLE = each(_invertible)
 SOLVABLE = each(_invertible, _real)  # A, then b
 POSITIVE_DEFINITE = each(_positive_definite)
+SYMMETRIC = each(_symmetric_distinct)
+DISTINCT_SINGULAR = each(_distinct_singular)
 
 LINALG = [
     Op("linalg_inv", gg.linalg.inv, np.linalg.inv, ((3, 3),), INVERTIBLE,
@@ -1036,6 +1094,75 @@ LINALG = [
        lambda a: np.linalg.cholesky(a, upper=True), ((3, 3),),
        each(lambda rng, shape: np.swapaxes(_positive_definite_below(rng, shape), -1, -2)),
        random=square_stacks()),
+    Op("linalg_eigh", _eigh(gg.linalg), _eigh(np.linalg), ((3, 3),), SYMMETRIC,
+       random=square_stacks()),
+    Op("linalg_eigh_reads_the_lower_triangle", _eigh(gg.linalg), _eigh(np.linalg),
+       ((2, 3, 3),), each(_symmetric_distinct_below)),
+    Op("linalg_eigh_upper_numpy", lambda a: _eigh(np.linalg, "U")(a), _eigh(np.linalg, "U"),
+       ((4, 4),), each(lambda rng, shape: np.swapaxes(_symmetric_distinct_below(rng, shape),
+                                                      -1, -2))),
+    Op("linalg_eigvalsh", gg.linalg.eigvalsh, np.linalg.eigvalsh, ((2, 3, 3),), SYMMETRIC,
+       random=square_stacks()),
+    Op("linalg_svd", _svd(gg.linalg), _svd(np.linalg), ((4, 3),), DISTINCT_SINGULAR,
+       random=matrix_stacks()),
+    Op("linalg_svd_wide_stack_numpy", lambda a: _svd(np.linalg)(a), _svd(np.linalg),
+       ((2, 2, 4),), DISTINCT_SINGULAR),
+    Op("linalg_svd_full_matrices_square", _svd(gg.linalg, True), _svd(np.linalg, True),
+       ((3, 3),), DISTINCT_SINGULAR),
+    Op("linalg_svdvals", gg.linalg.svdvals, np.linalg.svdvals, ((2, 3, 4),), DISTINCT_SINGULAR,
+       random=matrix_stacks()),
+    Op("linalg_svd_values_only_numpy", lambda a: np.linalg.svd(a, compute_uv=False),
+       lambda a: np.linalg.svd(a, compute_uv=False), ((4, 2),), DISTINCT_SINGULAR),
+    Op("linalg_qr", lambda a: tuple(gg.linalg.qr(a)), lambda a: tuple(np.linalg.qr(a)),
+       ((4, 3),), DISTINCT_SINGULAR, random=matrix_stacks(min_side=1)),
+    Op("linalg_qr_wide_stack_numpy", lambda a: tuple(np.linalg.qr(a)),
+       lambda a: tuple(np.linalg.qr(a)), ((2, 3, 5),), DISTINCT_SINGULAR),
+    Op("linalg_qr_r", lambda a: gg.linalg.qr(a, "r"), lambda a: np.linalg.qr(a, "r"),
+       ((5, 3),), DISTINCT_SINGULAR),
+    Op("linalg_pinv", gg.linalg.pinv, np.linalg.pinv, ((4, 3),), DISTINCT_SINGULAR,
+       random=matrix_stacks()),
+    Op("linalg_pinv_wide_stack_numpy", lambda a: np.linalg.pinv(a), np.linalg.pinv,
+       ((2, 2, 4),), DISTINCT_SINGULAR),
+    Op("linalg_lstsq", lambda a, b: (lambda x, r, _, s: (x, r, s))(*gg.linalg.lstsq(a, b)),
+       lambda a, b: (lambda x, r, _, s: (x, r, s))(*np.linalg.lstsq(a, b)), ((5, 3), (5, 2)),
+       each(_distinct_singular, _real)),
+    Op("linalg_lstsq_vector_numpy", lambda a, b: np.linalg.lstsq(a, b)[0],
+       lambda a, b: np.linalg.lstsq(a, b)[0], ((3, 4), (3,)), each(_distinct_singular, _real)),
+    Op("linalg_vector_norm", lambda x: gg.linalg.vector_norm(x, axis=1, keepdims=True),
+       lambda x: np.linalg.vector_norm(x, axis=1, keepdims=True), ((2, 3, 4),)),
+    Op("linalg_vector_norm_1_numpy", lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=1),
+       lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=1), ((2, 3, 4),), NONZERO),
+    Op("linalg_vector_norm_inf", lambda x: gg.linalg.vector_norm(x, ord=-np.inf),
+       lambda x: np.linalg.vector_norm(x, ord=-np.inf), ((3, 4),), NONZERO),
+    Op("linalg_matrix_norm", gg.linalg.matrix_norm, np.linalg.matrix_norm, ((2, 3, 4),)),
+    Op("linalg_matrix_norm_nuc_numpy", lambda x: np.linalg.matrix_norm(x, ord="nuc"),
+       lambda x: np.linalg.matrix_norm(x, ord="nuc"), ((2, 4, 3),), DISTINCT_SINGULAR),
+    Op("linalg_matrix_norm_2", lambda x: gg.linalg.matrix_norm(x, ord=-2, keepdims=True),
+       lambda x: np.linalg.matrix_norm(x, ord=-2, keepdims=True), ((2, 3, 3),),
+       DISTINCT_SINGULAR),
+    Op("linalg_matrix_norm_inf", lambda x: gg.linalg.matrix_norm(x, ord=np.inf),
+       lambda x: np.linalg.matrix_norm(x, ord=np.inf), ((2, 3, 4),), NONZERO),
+    Op("linalg_matrix_norm_1", lambda x: gg.linalg.matrix_norm(x, ord=-1),
+       lambda x: np.linalg.matrix_norm(x, ord=-1), ((3, 4),), NONZERO),
+    Op("linalg_multi_dot", lambda *xs: gg.linalg.multi_dot(xs),
+       lambda *xs: np.linalg.multi_dot(xs), ((3,), (3, 5), (5, 2), (2, 4), (4,))),
+    Op("linalg_multi_dot_numpy", lambda *xs: np.linalg.multi_dot(xs),
+       lambda *xs: np.linalg.multi_dot(xs), ((6, 3), (3, 5), (5, 2))),
+    Op("linalg_matrix_transpose_numpy", lambda x: np.linalg.matrix_transpose(x),
+       np.linalg.matrix_transpose, ((2, 3, 4),)),
+    Op("linalg_diagonal_numpy", lambda x: np.linalg.diagonal(x, offset=1),
+       lambda x: np.linalg.diagonal(x, offset=1), ((2, 3, 4),)),
+    Op("linalg_trace", lambda x: gg.linalg.trace(x, offset=-1),
+       lambda x: np.linalg.trace(x, offset=-1), ((2, 4, 3),)),
+    Op("linalg_outer_numpy", lambda a, b: np.linalg.outer(a, b), np.linalg.outer, ((3,), (4,))),
+    Op("linalg_vecdot_numpy", lambda a, b: np.linalg.vecdot(a, b, axis=0),
+       lambda a, b: np.linalg.vecdot(a, b, axis=0), ((3, 1), (3, 4))),
+    Op("linalg_cross", lambda a, b: gg.linalg.cross(a, b, axis=0),
+       lambda a, b: np.linalg.cross(a, b, axis=0), ((3, 2), (3, 1))),
+    Op("linalg_tensordot_numpy", lambda a, b: np.linalg.tensordot(a, b, axes=1),
+       lambda a, b: np.linalg.tensordot(a, b, axes=1), ((2, 3), (3, 4))),
+    Op("linalg_matmul_numpy", lambda a, b: np.linalg.matmul(a, b), np.linalg.matmul,
+       ((2, 2, 3), (3, 4))),
 ]
 
 INDEXING = [

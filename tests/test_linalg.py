@@ -239,3 +239,237 @@ def test_float16_is_refused_with_the_cast_to_make(call):
                        r"numpy's linear algebra takes float32 and float64, not float16; give "
                        r"[ab]\.astype\(np\.float32\)"):
         call(half)
+
+
+# -- eigh, svd, qr, pinv, lstsq --------------------------------------------------------------------
+def symmetric(w, seed=0):
+    """V diag(w) V^T with a random orthogonal V."""
+    v = np.linalg.qr(np.random.default_rng(seed).standard_normal((len(w), len(w))))[0]
+    return (v * np.asarray(w, float)) @ v.T
+
+
+def test_eigh_gives_numpys_named_pair_and_reads_one_triangle():
+    a = symmetric([-1.0, 0.5, 2.0])
+    noisy = a + np.triu(RNG.standard_normal((3, 3)), 1)  # the upper triangle is not read
+    for uplo, given in (("L", noisy), ("U", noisy.T)):
+        A = gg.Tensor(given, requires_grad=True)
+        result = gg.linalg.eigh(A, UPLO=uplo)
+        want = np.linalg.eigh(given, UPLO=uplo)
+        assert type(result).__name__ == "EighResult" and result.eigenvalues is result[0]
+        np.testing.assert_allclose(result.eigenvalues.data, [-1.0, 0.5, 2.0], rtol=1e-12)
+        np.testing.assert_allclose(result.eigenvectors.data, want.eigenvectors, rtol=1e-12)
+        (result.eigenvectors * RNG.standard_normal((3, 3))).sum().backward()
+        unread = np.triu(A.grad, 1) if uplo == "L" else np.tril(A.grad, -1)
+        np.testing.assert_array_equal(unread, 0.0)
+        assert np.abs(A.grad).sum() > 0.1
+
+
+def test_eigh_gradient_through_a_symmetric_matrix_is_the_same_whichever_triangle_is_read():
+    m = RNG.standard_normal((3, 3))
+    upstream = RNG.standard_normal((3, 3))
+
+    def loss(M, uplo):
+        w, v = gg.linalg.eigh(M @ M.T, UPLO=uplo)
+        return (v * v[:1] * upstream).sum() + (w * w).sum()
+
+    grads = []
+    for uplo in ("L", "U"):
+        M = gg.Tensor(m, requires_grad=True)
+        loss(M, uplo).backward()
+        grads.append(M.grad)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9)
+    assert gg.gradgradcheck(lambda M: loss(M, "U"), [m])
+
+
+def test_eigvalsh_gradient_at_repeated_eigenvalues_is_the_projection_on_their_space():
+    """d(w_i)/dA = v_i v_i^T, read from the lower triangle: at w = (1, 1, 3), the sum of the
+    repeated pair's is the projection on their plane, whichever basis of it eigh gives."""
+    a = symmetric([1.0, 1.0, 3.0], seed=3)
+    A = gg.Tensor(a, requires_grad=True, name="A")
+    (gg.linalg.eigvalsh(A) * np.array([2.0, 2.0, -1.0])).sum().backward()
+    v3 = np.linalg.eigh(a)[1][:, 2]
+    g = 2.0 * (np.eye(3) - np.outer(v3, v3)) - np.outer(v3, v3)  # symmetric
+    np.testing.assert_allclose(A.grad, np.tril(2 * g, -1) + np.diag(np.diag(g)), atol=1e-12)
+
+
+def test_eigvalsh_second_derivative_at_repeated_eigenvalues_is_refused():
+    """It goes through the eigenvectors, which a repeated eigenvalue leaves free: the formula
+    gives 0 / 0 there, even where the derivative exists (sum(w**2) is A's squared norm)."""
+    A = gg.Tensor(np.diag([1.0, 1.0, 3.0]), requires_grad=True, name="A")
+    (g,) = gg.grad((gg.linalg.eigvalsh(A) ** 2).sum(), [A], create_graph=True)
+    np.testing.assert_allclose(g.data, np.diag([2.0, 2.0, 6.0]), atol=1e-12)  # the first: given
+    with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\.eigh of 'A' \(3, 3\) "
+                       r"float64: its eigenvalues 1 and 1 are repeated"):
+        g.sum().backward()
+
+
+@pytest.mark.parametrize("call, kind", [
+    (lambda A: gg.linalg.eigh(A).eigenvectors, "eigh of 'A' .*eigenvalues 1 and 1 are repeated"),
+    (lambda A: np.linalg.svd(A).U, "svd of 'A' .*singular values 1 and 1 are repeated"),
+])
+def test_a_loss_of_the_vectors_of_a_repeated_value_is_refused_naming_them(call, kind):
+    """PyTorch gives inf or NaN there; the eigenvectors of a repeated eigenvalue are any basis
+    of their space."""
+    stack = np.stack([symmetric([0.5, 2.0, 3.0]), symmetric([1.0, 1.0, 3.0], seed=2)])
+    A = gg.Tensor(stack, requires_grad=True, name="A")
+    y = call(A)
+    with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\." + kind + r" \(equal "
+                       r"within float64's resolution, matrix \[1\] of the stack\).*not unique.*"
+                       r"gg\.linalg\.(eigvalsh|svdvals)\(A\), whose gradient exists"):
+        (y * RNG.standard_normal(y.shape)).sum().backward()
+
+
+def test_svd_is_numpys_named_triple_and_svdvals_its_values():
+    a = RNG.standard_normal((2, 4, 3))
+    U, S, Vh = result = gg.linalg.svd(a, full_matrices=False)
+    assert type(result).__name__ == "SVDResult" and result.S is S
+    assert (U.shape, S.shape, Vh.shape) == ((2, 4, 3), (2, 3), (2, 3, 3))
+    np.testing.assert_allclose(((U * S[:, None, :]) @ Vh).data, a, atol=1e-12)
+    assert gg.linalg.svd(a).U.shape == (2, 4, 4)
+    np.testing.assert_allclose(gg.linalg.svd(a, compute_uv=False).data, np.linalg.svdvals(a),
+                               rtol=1e-12)
+    A = gg.Tensor(a, requires_grad=True)
+    gg.linalg.svdvals(A).sum().backward()  # d(sum s)/dA = U Vh, the nuclear norm's gradient
+    np.testing.assert_allclose(A.grad, (U @ Vh).data, rtol=1e-10)
+    with pytest.raises(gg.ArgumentError, match=r"linalg\.svd: hermitian=True .* no graphgrad"):
+        gg.linalg.svd(a[0, :3], hermitian=True)
+
+
+def test_svd_with_full_matrices_takes_no_gradient_for_the_vectors_past_min_m_n():
+    a = RNG.standard_normal((4, 2))
+    A = gg.Tensor(a, requires_grad=True, name="A")
+    U, S, Vh = gg.linalg.svd(A)  # U (4, 4): its last 2 columns are any basis of the rest
+    (U[:, :2] * U[:1, :2]).sum().backward()  # only the first 2: given
+    B = gg.Tensor(a, requires_grad=True)
+    (lambda u: (u * u[:1]).sum())(gg.linalg.svd(B, full_matrices=False).U).backward()
+    np.testing.assert_allclose(A.grad, B.grad, rtol=1e-12)
+    with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\.svd of 'A' \(4, 2\) "
+                       r"float64 with full_matrices=True: the last 2 singular vectors.*"
+                       r"full_matrices=False.*U\[\.\.\., :2\]"):
+        (gg.linalg.svd(A).U * np.arange(16.0).reshape(4, 4)).sum().backward()
+
+
+def test_svd_vectors_of_a_zero_singular_value_of_a_matrix_not_square_are_refused():
+    A = gg.Tensor(np.outer([1.0, 2.0, 0.0], [1.0, 1.0]), requires_grad=True, name="A")  # rank 1
+    U, S, Vh = gg.linalg.svd(A, full_matrices=False)
+    with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\.svd of 'A' \(3, 2\) "
+                       r"float64: a singular value is 0 in a matrix that is not square.*"
+                       r"gg\.linalg\.svdvals"):
+        (U * np.arange(6.0).reshape(3, 2)).sum().backward()
+    gg.linalg.svdvals(A)[0].backward()  # the singular values' gradient is given: u v^T
+    np.testing.assert_allclose(A.grad, U.data[:, :1] @ Vh.data[:1], atol=1e-12)
+
+
+def test_qr_is_numpys_and_refuses_what_has_no_gradient():
+    a = RNG.standard_normal((2, 5, 3))
+    Q, R = result = gg.linalg.qr(a)
+    assert type(result).__name__ == "QRResult"
+    np.testing.assert_allclose((Q @ R).data, a, atol=1e-12)
+    np.testing.assert_allclose(gg.linalg.qr(a, "r").data, np.linalg.qr(a, "r"), rtol=1e-12)
+    assert gg.linalg.qr(a, mode="complete").Q.shape == (2, 5, 5)
+    with pytest.raises(gg.ArgumentError, match=r"linalg\.qr: mode must be .*'raw'.* no "
+                       r"graphgrad form"):
+        gg.linalg.qr(a, mode="raw")
+    A = gg.Tensor(np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]), requires_grad=True, name="A")
+    with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\.qr of 'A' \(3, 2\) "
+                       r"float64: its columns .* are linearly dependent"):
+        gg.linalg.qr(A).Q.sum().backward()
+    A = gg.Tensor(a[0], requires_grad=True, name="A")
+    with pytest.raises(gg.LinAlgError, match=r"with mode='complete': the last 2 columns of Q"):
+        gg.linalg.qr(A, mode="complete").Q.sum().backward()
+
+
+def test_pinv_gradient_at_a_rank_deficient_matrix_of_constant_rank():
+    """A = B C of rank 2 stays of rank 2 as B and C move: pinv(B C) is smooth in them, and its
+    gradient at a constant rank is checked through them, to second order."""
+    b, c = RNG.standard_normal((4, 2)), RNG.standard_normal((2, 3))
+    upstream = RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(gg.linalg.pinv(b @ c).data, np.linalg.pinv(b @ c), atol=1e-12)
+    assert gg.gradgradcheck(lambda B, C: gg.linalg.pinv(B @ C) * upstream, [b, c])
+
+
+def test_pinv_cut_offs_are_numpys():
+    a = np.diag([1.0, 1e-3, 1e-17])
+    for kwargs in ({}, {"rtol": None}, {"rtol": 1e-2}, {"rcond": 1e-2}):
+        np.testing.assert_allclose(gg.linalg.pinv(a, **kwargs).data,
+                                   np.linalg.pinv(a, **kwargs), rtol=1e-12)
+    with pytest.raises(gg.ArgumentError, match=r"linalg\.pinv: give rtol or rcond"):
+        gg.linalg.pinv(a, 1e-2, rtol=1e-2)
+    with pytest.raises(gg.ArgumentError, match=r"linalg\.pinv: hermitian=True"):
+        gg.linalg.pinv(a, hermitian=True)
+
+
+def test_lstsq_is_numpys_and_its_solution_is_differentiable():
+    a, b = RNG.standard_normal((6, 3)), RNG.standard_normal(6)
+    x, residuals, rank, s = gg.linalg.lstsq(a, b)
+    want = np.linalg.lstsq(a, b)
+    np.testing.assert_allclose(x.data, want[0], rtol=1e-10)
+    np.testing.assert_allclose(residuals.data, want[1], rtol=1e-10)
+    assert rank == want[2] == 3 and type(rank) is type(want[2])
+    np.testing.assert_allclose(s.data, want[3], rtol=1e-12)
+    # the normal equations' solution, differentiated to second order
+    assert gg.gradgradcheck(lambda A, B: gg.linalg.lstsq(A, B)[0], [a, b])
+    deficient = np.outer(RNG.standard_normal(6), [1.0, 2.0, 0.5])  # rank 1: no residuals
+    x, residuals, rank, _ = gg.linalg.lstsq(deficient, b)
+    want = np.linalg.lstsq(deficient, b)
+    np.testing.assert_allclose(x.data, want[0], rtol=1e-10)
+    assert residuals.shape == want[1].shape == (0,) and rank == 1
+    with pytest.raises(gg.ShapeError, match=r"^linalg\.lstsq of a = .*\(2, 6, 3\).*which takes "
+                       r"no stacks"):
+        gg.linalg.lstsq(np.stack([a, a]), b)
+
+
+# -- numpy 2's compositions ------------------------------------------------------------------------
+def test_norms_of_other_ords_are_refused_naming_them():
+    x = gg.Tensor(np.ones((2, 3)), name="x")
+    with pytest.raises(gg.ArgumentError, match=r"^linalg\.vector_norm of 'x' \(2, 3\) float64: "
+                       r"ord must be 2, 1, inf or -inf.*got 3"):
+        gg.linalg.vector_norm(x, ord=3)
+    with pytest.raises(gg.ArgumentError, match=r"^linalg\.matrix_norm of 'x' .*got 'max'"):
+        np.linalg.matrix_norm(x, ord="max")
+    with pytest.raises(gg.ShapeError, match=r"^linalg\.matrix_norm of .*at least 2 axes"):
+        gg.linalg.matrix_norm(np.ones(3))
+
+
+def test_the_nuclear_and_spectral_norms_gradients_are_u_vh_and_u1_v1():
+    a = RNG.standard_normal((4, 3))
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    for ord_, want in (("nuc", u @ vh), (2, np.outer(u[:, 0], vh[0]))):
+        A = gg.Tensor(a, requires_grad=True)
+        gg.linalg.matrix_norm(A, ord=ord_).backward()
+        np.testing.assert_allclose(A.grad, want, rtol=1e-10, atol=1e-12)
+
+
+def test_multi_dot_takes_the_cheapest_order_and_refuses_shapes_that_do_not_chain():
+    """(10 x 100)(100 x 5)(5 x 50): left first costs 7,500 multiplications, right first
+    75,000; the graph's matmuls show which."""
+    xs = [gg.Tensor(RNG.standard_normal(s), requires_grad=True) for s in
+          ((10, 100), (100, 5), (5, 50))]
+    y = gg.linalg.multi_dot(xs)
+    np.testing.assert_allclose(y.data, np.linalg.multi_dot([x.data for x in xs]), rtol=1e-12)
+    assert y.creator.inputs[1] is xs[2] and y.creator.inputs[0].creator.inputs == tuple(xs[:2])
+    with pytest.raises(gg.ShapeError, match=r"^linalg\.multi_dot of matrices of shapes \(2, 3\), "
+                       r"\(2, 3\): each must be 2-D"):
+        gg.linalg.multi_dot([np.ones((2, 3)), np.ones((2, 3))])
+    with pytest.raises(gg.ArgumentError, match=r"two or more matrices, got 1"):
+        gg.linalg.multi_dot([np.ones((2, 3))])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.linalg.outer(np.ones((2, 2)), np.ones(2)), r"^linalg\.outer of .*both must be "
+                                                           r"vectors"),
+    (lambda: np.linalg.cross(gg.Tensor(np.ones(2)), np.ones(2)), r"^linalg\.cross of .*"
+                                                                 r"3-vectors along axis -1"),
+    (lambda: gg.linalg.matrix_transpose(np.ones(3)), r"^linalg\.matrix_transpose of .*at "
+                                                     r"least 2 axes"),
+], ids=["outer", "cross", "matrix_transpose"])
+def test_numpy_2s_stricter_shapes_are_kept(call, message):
+    with pytest.raises(gg.ShapeError, match=message):
+        call()
+
+
+def test_the_last_axes_are_numpy_2s_linalg_not_the_first_two():
+    x = RNG.standard_normal((3, 4, 4))
+    np.testing.assert_allclose(gg.linalg.trace(x).data, np.linalg.trace(x), rtol=1e-12)
+    np.testing.assert_allclose(gg.linalg.diagonal(x).data, np.linalg.diagonal(x), rtol=1e-12)
+    assert gg.linalg.trace(x).shape == (3,) and gg.trace(x).shape == (4,)  # np.trace's axes

@@ -117,10 +117,22 @@ CALLS = (
         ("ediff1d", "to_begin", lambda b: gg.ediff1d(V, to_begin=b)),  # None: nothing joined
     ]
     + [(f"linalg.{name}", "a", lambda b, name=name: getattr(gg.linalg, name)(b))
-       for name in ("inv", "det", "slogdet", "cholesky")]
+       for name in ("inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+                    "qr", "pinv")]
+    + [(f"linalg.{name}", "x", lambda b, name=name: getattr(gg.linalg, name)(b))
+       for name in ("vector_norm", "matrix_norm", "matrix_transpose", "diagonal", "trace")]
+    + [(f"linalg.{name}", arg, lambda b, name=name, i=i: getattr(gg.linalg, name)(
+        *[b if j == i else V for j in range(2)]))
+       for name in ("outer", "vecdot", "cross") for i, arg in enumerate(("x1", "x2"))]
+    + [(f"linalg.{name}", arg, lambda b, name=name, i=i: getattr(gg.linalg, name)(
+        *[b if j == i else SQ for j in range(2)]))
+       for name in ("tensordot", "matmul") for i, arg in enumerate(("x1", "x2"))]
     + [
         ("linalg.solve", "a", lambda b: gg.linalg.solve(b, V)),
         ("linalg.solve", "b", lambda b: gg.linalg.solve(SPD, b)),
+        ("linalg.lstsq", "a", lambda b: gg.linalg.lstsq(b, V)[0]),
+        ("linalg.lstsq", "b", lambda b: gg.linalg.lstsq(SPD, b)[0]),
+        ("linalg.multi_dot", "arrays[1]", lambda b: gg.linalg.multi_dot([SQ, b])),
     ]
 )
 # nn's functions of tensors (the others take token ids, sizes, parameters or callables)
@@ -172,7 +184,8 @@ GOOD = {
     # variables of unequal values, whose correlations are finite
     ("cov", "y"): X, ("corrcoef", "x"): VARIABLES, ("corrcoef", "y"): VARIABLES[:1],
     **{(name, "a"): SPD for name, _, _ in CALLS if name.startswith("linalg.")},
-    ("linalg.solve", "b"): V,
+    ("linalg.solve", "b"): V, ("linalg.lstsq", "b"): V,
+    **{(f"linalg.{name}", arg): V for name in ("outer", "vecdot", "cross") for arg in ("x1", "x2")},
     # numpy 2's running ops take axis=None of a vector only; coordinates along an axis
     ("cumulative_sum", "x"): V, ("cumulative_prod", "x"): V, ("trapezoid", "x"): V,
     ("ediff1d", "to_begin"): V, ("broadcast_arrays", "input 1"): X,

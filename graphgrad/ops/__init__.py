@@ -20,7 +20,8 @@
 - `indexing`: t[...] and its scatter-add backward
 - `gather`: take_along_axis sort
 - `diagonals`: diagonal diag trace triu tril
-- `linalg`: inv solve det slogdet cholesky (public as gg.linalg's)
+- `linalg`: inv solve det slogdet cholesky pinv (public as gg.linalg's)
+- `decompositions`: eigh svd qr, and eigvalsh svdvals lstsq on them (public as gg.linalg's)
 - `quantiles`: quantile percentile median nanquantile nanpercentile nanmedian
 - `compositions`: copy atleast_1d atleast_2d atleast_3d column_stack dstack fliplr flipud
   rot90 matrix_transpose unstack block broadcast_arrays meshgrid

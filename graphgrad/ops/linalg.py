@@ -13,12 +13,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from graphgrad.errors import (
+    ArgumentError,
     GraphgradTypeError,
     LinAlgError,
     ShapeError,
     describe,
     flag,
     numbers_and_shown,
+    real_number,
 )
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import _same_float
@@ -178,6 +180,27 @@ class Cholesky(Function):
         return _mT(da) if ctx.upper else da
 
 
+class Pinv(Function):
+    """X = A^+ of each matrix of A (..., m, n), X (..., n, m), its singular values below
+    rtol times the largest taken as 0; at a constant rank (Golub & Pereyra 1973):
+    dA = -X^T dX X^T + (I - A X) dX^T X X^T + X^T X dX^T (I - X A)"""
+
+    @staticmethod
+    def forward(ctx, a, rtol):
+        x = np.linalg.pinv(a, rtol=rtol)
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved
+        xt, gt = _mT(x), _mT(grad)
+        outside = gt @ (x @ xt)  # (I - A X) dX^T X X^T, the part outside A's column space
+        beside = xt @ (x @ gt)  # X^T X dX^T (I - X A), outside A's row space
+        return (-(xt @ grad @ xt) + (outside - a @ (x @ outside))
+                + (beside - (beside @ x) @ a))
+
+
 def _phi(n: int, dtype: Any) -> np.ndarray:
     """The mask of Phi: 1 below the diagonal, 1/2 on it, 0 above."""
     return np.tril(np.ones((n, n), dtype)) - np.eye(n, dtype=dtype) / 2
@@ -220,11 +243,16 @@ def _numbers(x: Any, what: str, op: str) -> tuple[np.ndarray, Any]:
     return data, shown
 
 
-def _matrices(a: Any, op: str, what: str = "a") -> tuple[np.ndarray, Any]:
+def _matrices(a: Any, op: str, what: str = "a", square: bool = True
+              ) -> tuple[np.ndarray, Any]:
     """a's array and what messages name it by, or a `LinAlgError` (numpy's class too) unless
-    it is a square matrix or a stack of them."""
+    it is a square matrix or a stack of them (any matrix, ``square=False``)."""
     data, shown = _numbers(a, what, op)
-    if data.ndim < 2 or data.shape[-1] != data.shape[-2]:
+    if data.ndim < 2 and not square:
+        got = "a number" if data.ndim == 0 else "a vector"
+        raise LinAlgError(f"{op} of {describe(shown)}: {what} must be a matrix (m, n), or a "
+                          f"stack of them (..., m, n) in its last two axes; it holds {got}.")
+    if square and (data.ndim < 2 or data.shape[-1] != data.shape[-2]):
         got = ("a number" if data.ndim == 0 else "a vector" if data.ndim == 1
                else f"{data.shape[-2]} x {data.shape[-1]} matrices")
         raise LinAlgError(
@@ -312,3 +340,28 @@ def cholesky(a: Any, upper: bool = False) -> Tensor:
     symmetric (M @ M.T, a kernel matrix)."""
     _matrices(a, "linalg.cholesky")
     return Cholesky.apply(a, upper=flag(upper, "upper", "linalg.cholesky"))
+
+
+_UNSET: Any = object()  # numpy's rtol unset, which differs from rtol=None
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _UNSET) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (..., n, m) of a (m, n) or of each matrix of a stack
+    (..., m, n), as np.linalg.pinv: from the SVD, singular values at most ``rtol`` times the
+    largest taken as 0 (numpy's cut-offs: ``rcond``, its older name, the same; 1e-15 when
+    neither is given, max(m, n) eps for rtol=None). For a of full column rank it is
+    (A^T A)^-1 A^T, the least-squares solver. The gradient is that at a constant rank (Golub
+    & Pereyra; PyTorch's), rank-deficient matrices included: where a singular value crosses
+    the cut-off the pseudo-inverse jumps. ``hermitian=True`` (numpy's eigh of a symmetric a)
+    has no graphgrad form."""
+    data, _ = _matrices(a, "linalg.pinv", square=False)
+    if flag(hermitian, "hermitian", "linalg.pinv"):
+        raise ArgumentError("linalg.pinv: hermitian=True (numpy's route through eigh, reading "
+                            "one triangle) has no graphgrad form; leave it False, which gives "
+                            "the same pseudo-inverse of a symmetric matrix")
+    if rcond is not None and rtol is not _UNSET:
+        raise ArgumentError("linalg.pinv: give rtol or rcond (numpy's older name), not both")
+    cut = (rcond if rcond is not None else 1e-15 if rtol is _UNSET
+           else max(data.shape[-2:]) * np.finfo(data.dtype).eps if rtol is None else rtol)
+    return Pinv.apply(a, rtol=real_number(cut, "rtol", "linalg.pinv", lambda v: v >= 0,
+                                          "a number >= 0"))
