@@ -3,7 +3,8 @@ normalisation layers, the losses with each reduction and ignore_index, the LSTM 
 gradient clipping, a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, and the later
 networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
-gg.linalg's, all in float64.
+gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
+their vectors), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -1087,7 +1088,57 @@ LINALG = {
     "cholesky_upper": (lambda m: gg.linalg.cholesky(_gram("gg")(m), upper=True),
                        lambda m: torch.linalg.cholesky(_gram("torch")(m), upper=True),
                        [((3, 3), False)]),
+    # eigenvectors and singular vectors in columns, each times its first element: the same
+    # whichever sign LAPACK gives a vector
+    "eigh": (lambda m: _eigh_values_and_vectors(gg.linalg.eigh(_gram("gg")(m))),
+             lambda m: _eigh_values_and_vectors(torch.linalg.eigh(_gram("torch")(m))),
+             [((2, 3, 3), False)]),
+    "eigh_upper": (lambda m: _eigh_values_and_vectors(gg.linalg.eigh(_gram("gg")(m), "U")),
+                   lambda m: _eigh_values_and_vectors(torch.linalg.eigh(_gram("torch")(m), "U")),
+                   [((4, 4), False)]),
+    "eigvalsh": (lambda m: gg.linalg.eigvalsh(_gram("gg")(m)),
+                 lambda m: torch.linalg.eigvalsh(_gram("torch")(m)), [((2, 3, 3), False)]),
+    "svd_u": (lambda a: _signless(gg.linalg.svd(a, full_matrices=False).U),
+              lambda a: _signless(torch.linalg.svd(a, full_matrices=False).U),
+              [((2, 4, 3), False)]),
+    "svd_vh": (lambda a: _signless(gg.linalg.matrix_transpose(gg.linalg.svd(a, False).Vh)),
+               lambda a: _signless(torch.linalg.svd(a, full_matrices=False).Vh.mT),
+               [((2, 4, 3), False)]),
+    "svd_wide": (lambda a: _svd_all(gg.linalg.svd(a, full_matrices=False)),
+                 lambda a: _svd_all(torch.linalg.svd(a, full_matrices=False)), [((2, 5), False)]),
+    "svdvals": (gg.linalg.svdvals, torch.linalg.svdvals, [((2, 3, 4), False)]),
+    "qr_q": (lambda a: gg.linalg.qr(a).Q, lambda a: torch.linalg.qr(a).Q, [((2, 4, 3), False)]),
+    "qr_r": (lambda a: gg.linalg.qr(a).R, lambda a: torch.linalg.qr(a).R, [((2, 4, 3), False)]),
+    "qr_wide": (lambda a: (lambda q, r: q.sum() * r)(*gg.linalg.qr(a)),
+                lambda a: (lambda q, r: q.sum() * r)(*torch.linalg.qr(a)), [((3, 5), False)]),
+    "pinv": (gg.linalg.pinv, torch.linalg.pinv, [((2, 4, 3), False)]),
+    "pinv_wide": (gg.linalg.pinv, torch.linalg.pinv, [((3, 5), False)]),
+    "lstsq": (lambda a, b: gg.linalg.lstsq(a, b)[0], lambda a, b: torch.linalg.lstsq(a, b)[0],
+              [((5, 3), False), ((5, 2), False)]),
+    "matrix_norm_nuc": (lambda a: gg.linalg.matrix_norm(a, ord="nuc"),
+                        lambda a: torch.linalg.matrix_norm(a, ord="nuc"), [((2, 4, 3), False)]),
+    "matrix_norm_2": (lambda a: gg.linalg.matrix_norm(a, ord=2),
+                      lambda a: torch.linalg.matrix_norm(a, ord=2), [((2, 3, 4), False)]),
+    "multi_dot": (lambda a, b, c: gg.linalg.multi_dot([a, b, c]),
+                  lambda a, b, c: torch.linalg.multi_dot([a, b, c]),
+                  [((3,), False), ((3, 4), False), ((4, 2), False)]),
 }
+
+
+def _signless(v):
+    """Vectors in columns (..., m, k), each times its first element."""
+    return v * v[..., :1, :]
+
+
+def _eigh_values_and_vectors(result):
+    w, v = result
+    return _signless(v) + w[..., None, :]
+
+
+def _svd_all(result):
+    u, s, vh = result
+    vh_signless = vh * vh[..., :, :1]
+    return _signless(u) @ vh_signless * s[..., None, :1]
 
 
 @pytest.mark.parametrize("name", sorted(LINALG))
@@ -1188,3 +1239,31 @@ def test_nanquantile_of_slices_with_nans_matches_torch():
     _compare(lambda x: gg.nanquantile(x, q, axis=1),
              lambda x: torch.nanquantile(x, torch.tensor(q, dtype=torch.float64), dim=1),
              [data], np.random.default_rng(7))
+
+
+def test_eigh_gradient_is_torchs_symmetric_part_made_lower():
+    """As cholesky's: PyTorch gives the symmetric part S of the gradient on a leaf; graphgrad,
+    reading the lower triangle as numpy does, 2 S below the diagonal, S on it, 0 above."""
+    rng = np.random.default_rng(9)
+    m = rng.standard_normal((3, 3))
+    a = m @ m.T + np.diag([1.0, 2.0, 3.0])
+    w = rng.standard_normal((3, 3))
+    A, T = gg.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    v, tv = gg.linalg.eigh(A).eigenvectors, torch.linalg.eigh(T).eigenvectors
+    (v * v[:1] * w).sum().backward()
+    (tv * tv[:1] * torch.tensor(w)).sum().backward()
+    S = T.grad.numpy()
+    np.testing.assert_allclose(S, S.T, rtol=1e-10)
+    np.testing.assert_allclose(A.grad, np.tril(2 * S, -1) + np.diag(np.diag(S)), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_eigenvectors_of_a_repeated_eigenvalue_torch_gives_nan_graphgrad_refuses():
+    a = np.diag([1.0, 1.0, 3.0])
+    w = np.arange(9.0).reshape(3, 3)
+    T = torch.tensor(a, requires_grad=True)
+    (torch.linalg.eigh(T).eigenvectors * torch.tensor(w)).sum().backward()
+    assert not np.isfinite(T.grad.numpy()).all()
+    A = gg.Tensor(a, requires_grad=True, name="A")
+    with pytest.raises(gg.LinAlgError, match=r"eigenvalues 1 and 1 are repeated"):
+        (gg.linalg.eigh(A).eigenvectors * w).sum().backward()
