@@ -158,25 +158,29 @@ def _numpy_spread(spread: Callable[..., Tensor], word: str) -> Callable[..., Ten
 
 
 def linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """np.linalg.norm on a Tensor: gg.norm where numpy's norm is the 2-norm, that is the
-    vector 2-norm (ord None or 2) and the Frobenius norm of a matrix (ord None or 'fro'); the
-    other ords (1, inf, a matrix's 2, its spectral norm, 'nuc') have no graphgrad op."""
+    """np.linalg.norm on a Tensor, as numpy reads its settings: the norm of x flattened (ord
+    None, axis None: gg.norm), of vectors (x 1-D, or one axis: `linalg.vector_norm`) or of
+    matrices (x 2-D, or two axes, rows then columns: `linalg.matrix_norm`)."""
     vector = isinstance(axis, (int, np.integer)) or (
         isinstance(axis, tuple) and len(axis) == 1) or axis is None and np.ndim(_data(x)) == 1
     if ord is None and (axis is None or vector or isinstance(axis, tuple) and len(axis) == 2):
-        return R.norm(x, axis=axis, keepdims=keepdims)
-    two = not isinstance(ord, str) and np.ndim(ord) == 0 and ord == 2
-    if vector and two or not vector and isinstance(ord, str) and ord == "fro" and (
-            np.ndim(_data(x)) == 2 if axis is None else len(axis) == 2):
         return R.norm(x, axis=axis, keepdims=keepdims)
     try:  # numpy's own refusals first: ord="fro" of a vector, any ord of 3 axes
         np.linalg.norm(_data(x), ord, axis)
     except ValueError as exc:
         raise ArgumentError(f"numpy.linalg.norm of {describe(x)}, ord={ord!r}, axis={axis!r}: "
                             f"{exc}") from None
-    kind = "vectors" if vector else "matrices"
-    extra = " (its spectral norm, the largest singular value)" if two else ""
-    raise _NoForm(f"numpy.linalg.norm(..., ord={ord!r}) of {kind}{extra}")
+    if vector:
+        return linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+    ndim = np.ndim(_data(x))
+    rows, columns = (0, 1) if axis is None else (a % ndim for a in axis)
+    matrices = x if (rows, columns) == (ndim - 2, ndim - 1) else RA.moveaxis(
+        x, (rows, columns), (-2, -1))
+    norm = linalg.matrix_norm(matrices, ord=ord)
+    if keepdims:  # the two axes kept where they were, as 1
+        norm = S.reshape(norm, tuple(1 if a in (rows, columns) else n
+                                     for a, n in enumerate(np.shape(_data(x)))))
+    return norm
 
 
 def take(a: Any, indices: Any, axis: Any = None) -> Tensor:

@@ -54,7 +54,7 @@ from graphgrad.ops.reductions import min as _min
 from graphgrad.ops.reductions import norm as _norm
 from graphgrad.ops.reductions import sum as _sum
 from graphgrad.ops.shape import swapaxes as _swapaxes
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _constant
 
 __all__ = [
     "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cross",
@@ -75,21 +75,27 @@ def _checked(x: Any, what: str, op: str, least: int = 0) -> Any:
 
 def vector_norm(x: Any, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Tensor:
     """The norm of x's vectors along ``axis`` (None: all of x as one vector), as numpy 2's
-    np.linalg.vector_norm: ord 2 (gg.norm), 1 (the sum of |x|), inf (the largest |x|) or
-    -inf (the smallest)."""
+    np.linalg.vector_norm: ord 2 (gg.norm), 1 (the sum of |x|), inf (the largest |x|), -inf
+    (the smallest), any other p (sum(|x|**p)**(1/p), whose gradient is infinite at 0 for
+    p < 1, as PyTorch's), or 0 (the count of nonzero elements, a constant)."""
     x = _checked(x, "x", "linalg.vector_norm")
     keepdims = flag(keepdims, "keepdims", "linalg.vector_norm")
     if axis is None and keepdims:  # numpy keeps every axis as 1
         return np.reshape(vector_norm(x, None, False, ord), (1,) * np.ndim(x))
-    if isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool):
+    if isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool) and ord == ord:
         if ord == 2:
             return _norm(x, axis=axis, keepdims=keepdims)
         if ord == 1:
             return _sum(_abs(x), axis=axis, keepdims=keepdims)
         if ord in (np.inf, -np.inf):
             return (_max if ord > 0 else _min)(_abs(x), axis=axis, keepdims=keepdims)
-    raise ArgumentError(f"linalg.vector_norm of {describe(x)}: ord must be 2, 1, inf or -inf "
-                        f"(the others have no graphgrad form), got {ord!r}")
+        data = x.data if isinstance(x, Tensor) else x
+        if ord == 0:
+            count = np.sum(data != 0, axis=axis, keepdims=keepdims)
+            return _constant(count.astype(data.dtype if data.dtype.kind == "f" else np.float64))
+        return _sum(_abs(x) ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    raise ArgumentError(f"linalg.vector_norm of {describe(x)}: ord must be a number (2, 1, "
+                        f"inf, -inf, 0, or any p), got {ord!r}")
 
 
 def matrix_norm(x: Any, keepdims: bool = False, ord: Any = "fro") -> Tensor:
