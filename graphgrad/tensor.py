@@ -823,7 +823,7 @@ class Tensor:
     def dot(self, other: ArrayLike) -> Tensor:
         """``W.dot(X)``, the course's np.dot, for operands of one or two dimensions: W @ X
         (``other`` is X)."""
-        return interop.dot(self, other)
+        return numpy_functions.dot(self, other)
 
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=normalize_index(index))
@@ -1108,6 +1108,7 @@ from graphgrad import debug  # noqa: E402
 from graphgrad import engine as _engine  # noqa: E402
 from graphgrad.modes import _state  # noqa: E402
 from graphgrad import interop  # noqa: E402
+from graphgrad import numpy_functions  # noqa: E402  (fills interop's tables)
 from graphgrad.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub  # noqa: E402
 from graphgrad.ops.elementwise import (  # noqa: E402
     Abs, Cos, Exp, Expm1, Log, Log1p, ReLU, Sigmoid, Sin, Sqrt, Tanh,
