@@ -490,25 +490,33 @@ def _walk(
         waiting.clear()
         pending.clear()
         raise
-    if pinned:
-        _unpin_all(pinned)
     if conformed:
         _set_conformed(conformed)
-    if wanted is None:
-        # Graphs backpropagated on several threads may share leaves: a pass adds to a
-        # leaf's .grad by reading it and storing the sum, so another pass's sum stored
-        # in between would be lost.
-        with _LEAF_GRADS_LOCK:
-            try:
-                _add_to_leaves(pending, retain_graph, record_steps)
-            except BaseException:
-                if this_pass is not None:
-                    _forget_pass(output_of, this_pass)
-                raise
-    else:
-        for leaf, g in pending.items():
-            if leaf in wanted:
-                wanted[leaf] = g
+    # The leaves' gradients are handed out before the leaf arrays the nodes saved are
+    # released: still read-only, one that a backward returned as a gradient (dJ/dx = y, y's
+    # own array) is copied, and x's gradient does not change with y (or y with it).
+    try:
+        if wanted is None:
+            # Graphs backpropagated on several threads may share leaves: a pass adds to a
+            # leaf's .grad by reading it and storing the sum, so another pass's sum stored
+            # in between would be lost.
+            with _LEAF_GRADS_LOCK:
+                try:
+                    _add_to_leaves(pending, retain_graph, record_steps)
+                except BaseException:
+                    if this_pass is not None:
+                        _forget_pass(output_of, this_pass)
+                    raise
+        else:
+            for leaf, g in pending.items():
+                if leaf in wanted:
+                    if pinned and type(g) is ndarray and any(g is a for pins in pinned
+                                                             for a in pins):
+                        g = g.copy()  # a leaf's array, writeable again below
+                    wanted[leaf] = g
+    finally:
+        if pinned:
+            _unpin_all(pinned)
 
 
 def _forget_pass(reached: dict[Function, Tensor], this_pass: int) -> None:
@@ -543,9 +551,11 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
                 # Shared, so a change to .grad would change something else: with other
                 # nodes' gradients (x + y hands both one array, read-only since, or a view
                 # of it), with another leaf's .grad, with the steps recorded for pictures,
-                # or with the leaf's own data (a backward returning x as dJ/dx: W.data -=
-                # lr * W.grad would change .grad too). PyTorch copies too. A gradient a
-                # backward made for this leaf alone (dW = dZ.T @ X) is taken as it is.
+                # with the leaf's own data (a backward returning x as dJ/dx: W.data -=
+                # lr * W.grad would change .grad too), or with another tensor's (dJ/dx = y:
+                # an array a node saved, read-only until `_walk` releases it). PyTorch
+                # copies too. A gradient a backward made for this leaf alone (dW = dZ.T @ X)
+                # is taken as it is.
                 g = g.copy()
             if type(g) is not np.ndarray:
                 g = np.asarray(g)

@@ -386,6 +386,38 @@ def test_a_gradient_that_is_the_leafs_own_array_becomes_a_copy():
     np.testing.assert_array_equal(x.grad, [1.0, 2.0])
 
 
+class DotOfTwo(gg.Function):
+    """J = sum(x * y), written so that backward returns y's array as dJ/dx and x's as dJ/dy
+    (grad is 1 here), as a custom op may."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.sum(x * y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        return y, x
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["steps recorded", "leaves only"])
+@pytest.mark.parametrize("y_requires_grad", [True, False], ids=["leaf y", "constant y"])
+def test_a_gradient_that_is_another_tensors_array_becomes_a_copy(keep, y_requires_grad):
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    y = gg.Tensor([3.0, 4.0], requires_grad=y_requires_grad)
+    DotOfTwo.apply(x, y).backward(keep_intermediate_grads=keep)
+    assert not np.shares_memory(x.grad, y.data)
+    x.grad *= 10.0  # W.grad /= n, the course's np.clip(dW, -5, 5, out=dW)
+    np.testing.assert_array_equal(y.data, [3.0, 4.0])  # y is not changed with it
+    np.testing.assert_array_equal(x.grad, [30.0, 40.0])
+    if y_requires_grad:
+        assert not np.shares_memory(y.grad, x.data)
+        y.data -= 0.5 * y.grad  # nor x's gradient with y's update
+        np.testing.assert_array_equal(x.grad, [30.0, 40.0])
+        np.testing.assert_array_equal(y.grad, [1.0, 2.0])
+
+
 # -- backward's errors ----------------------------------------------------------------------------
 def test_non_scalar_root_without_grad_says_what_to_do():
     y = gg.Tensor(np.ones((2, 3)), requires_grad=True) * 2

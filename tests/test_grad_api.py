@@ -63,6 +63,31 @@ def test_grad_with_several_inputs_and_a_single_tensor_input():
     assert float(gy) == 4.0
 
 
+class DotOfTwo(gg.Function):
+    """J = sum(x * y), whose backward returns y's array as dJ/dx and x's as dJ/dy (grad is 1
+    here), as a custom op may."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.sum(x * y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        return y, x
+
+
+def test_grad_never_hands_out_an_inputs_array_as_a_gradient():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    y = gg.Tensor([3.0, 4.0], requires_grad=True)
+    gx, gy = gg.grad(DotOfTwo.apply(x, y), [x, y])
+    assert not np.shares_memory(gx, y.data) and not np.shares_memory(gy, x.data)
+    gx *= 10.0
+    np.testing.assert_array_equal(y.data, [3.0, 4.0])
+    np.testing.assert_array_equal(gy, [1.0, 2.0])
+
+
 def test_grad_wrt_an_intermediate():
     x = gg.Tensor(np.array([1.0, -1.0]), requires_grad=True)
     h = gg.exp(x)
