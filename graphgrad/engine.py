@@ -120,6 +120,7 @@ def grad(
     else:
         _backprop(_pruned_walk, outputs, seeds, keep, False, wanted)
     results = []
+    given: set[int] = set()
     for t in inputs:
         g = wanted[t]
         if g is None and not allow_unused:
@@ -129,8 +130,12 @@ def grad(
             )
         if create_graph and g is not None:
             g = _as_tensor(g)
-        elif not create_graph and g is not None and type(g) is not np.ndarray:
-            g = np.asarray(g)  # a 0-d sum comes back from numpy as a scalar
+        elif not create_graph and g is not None:
+            if type(g) is not np.ndarray:
+                g = np.asarray(g)  # a 0-d sum comes back from numpy as a scalar
+            elif id(g) in given and g.flags.writeable:
+                g = g.copy()  # an input asked for twice: a change to one changes no other
+            given.add(id(g))
         results.append(g)
     return tuple(results)
 

@@ -88,6 +88,15 @@ def test_grad_never_hands_out_an_inputs_array_as_a_gradient():
     np.testing.assert_array_equal(gy, [1.0, 2.0])
 
 
+def test_an_input_asked_for_twice_gets_two_arrays_of_its_own():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    gx, again = gg.grad((x * x).sum(), [x, x])
+    np.testing.assert_array_equal(gx, [2.0, 4.0])
+    np.testing.assert_array_equal(again, [2.0, 4.0])
+    gx *= 10.0  # each is the caller's to change
+    np.testing.assert_array_equal(again, [2.0, 4.0])
+
+
 def test_grad_wrt_an_intermediate():
     x = gg.Tensor(np.array([1.0, -1.0]), requires_grad=True)
     h = gg.exp(x)
