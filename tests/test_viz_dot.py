@@ -450,7 +450,7 @@ def test_a_dvar_that_is_not_the_sum_of_the_red_edges_says_so():
     assert node_label(source, ids["h"]) == (
         "h | scalar float64 | h = 25 | dh = 50 | (.grad of its last pass; red edges: 52)")
     assert node_label(source, ids["a"]) == (
-        "a | scalar float64 | a = 5 | da = 520 | (accumulated .grad; red edges: 500)")
+        "a | scalar float64 | a = 5 | da = 520 | (accumulated or changed .grad; red edges: 500)")
 
 
 def test_a_graph_never_backpropagated_shows_no_dvar_of_an_older_graph():
@@ -472,16 +472,27 @@ def test_a_leaf_backpropagated_twice_shows_its_accumulated_grad_and_its_red_edge
     source = viz.to_dot(J)
     ids = node_ids(source)
     assert node_label(source, ids["a"]) == (
-        "a | scalar float64 | a = 5 | da = 18 | (accumulated .grad; red edges: 9)")
+        "a | scalar float64 | a = 5 | da = 18 | (accumulated or changed .grad; red edges: 9)")
     assert node_label(source, ids["b"]) == (
-        "b | scalar float64 | b = 3 | db = 30 | (accumulated .grad; red edges: 15)")
+        "b | scalar float64 | b = 3 | db = 30 | (accumulated or changed .grad; red edges: 15)")
     assert node_label(source, ids["v"]) == "v | scalar float64 | v = 15 | dv = 3"
     assert [label for *_, label in edges(source)[1] if label] == [
         "1: dv = 3", "2: da = 9", "3: db = 15"]
     first, *_, last = (frame.source for frame in viz.backprop_frames(J))
-    hidden = f'<font color="{styles.HIDDEN}" point-size="9">(accumulated .grad; red edges: 9)'
+    note = "(accumulated or changed .grad; red edges: 9)"
+    hidden = f'<font color="{styles.HIDDEN}" point-size="9">{note}'
     assert hidden in first and hidden not in last
-    assert '<font color="#d62728" point-size="9">(accumulated .grad; red edges: 9)' in last
+    assert f'<font color="#d62728" point-size="9">{note}' in last
+
+
+def test_a_leafs_grad_changed_in_place_is_not_passed_off_as_the_red_edges_sum():
+    W = gg.Tensor(4.0, requires_grad=True, name="W")
+    J = named(W * W, "J")
+    J.backward()
+    np.clip(W.grad, -5, 5, out=W.grad)  # the course's clipping, in place
+    source = viz.to_dot(J)
+    assert node_label(source, node_ids(source)["W"]) == (
+        "W | scalar float64 | W = 4 | dW = 5 | (accumulated or changed .grad; red edges: 8)")
 
 
 def test_drawing_something_that_is_not_a_graph_says_what_to_do():

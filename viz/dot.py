@@ -629,15 +629,16 @@ class _Drawing:
 
     def _dvar_note(self, info: TensorInfo, grad: np.ndarray) -> str:
         """What the box says when its dvar is not what the drawn red edges add up to: a
-        leaf's .grad accumulated over other passes too, an op's output reached by several
-        passes, or a gradient from a part of the graph not drawn. "" when they agree."""
+        leaf's .grad accumulated over other passes too or changed in place since (clipped,
+        divided: a leaf's .grad is the user's), an op's output reached by several passes, or
+        a gradient from a part of the graph not drawn. "" when they agree."""
         inflow = self.inflows.get(info)
         if inflow is None or inflow.agrees_with(grad):
             return ""
         o = self.options
         flowed = labels.values(inflow.total, o.precision, o.max_elements)
         if info.creator is None:
-            reason = "accumulated .grad; "
+            reason = "accumulated or changed .grad; "
         elif len(inflow.passes) > 1:
             reason = ".grad of its last pass; "
         else:
