@@ -1273,6 +1273,17 @@ def test_a_module_dict_changes_as_a_dict():
         del heads["z"]
 
 
+def test_a_module_dict_is_made_from_and_updated_with_another_one_as_pytorchs():
+    first, second = nn.Linear(2, 2, rng=0), nn.ReLU()
+    heads = nn.ModuleDict({"a": first, "b": second})
+    copied = nn.ModuleDict(heads)  # the layers themselves, under their names
+    assert copied.keys() == ["a", "b"] and copied["a"] is first and copied["b"] is second
+    more = nn.ModuleDict({"c": nn.Tanh()})
+    more.update(heads)
+    assert more.keys() == ["c", "a", "b"] and more["a"] is first
+    assert [name for name, _ in more.named_parameters()] == ["a.W", "a.b"]
+
+
 @pytest.mark.parametrize("name", ["keys", "update", "_members", "not a name", "a.b", 3])
 def test_a_module_dict_name_that_would_shadow_or_break_is_refused_and_nothing_added(name):
     with pytest.raises(gg.ArgumentError, match="ModuleDict: .* cannot name a layer"):

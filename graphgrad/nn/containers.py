@@ -344,15 +344,15 @@ class ModuleDict(_Holder):
     ``heads["sign"] = layer``, ``del heads["sign"]``, ``"digit" in heads``, ``len``,
     iteration over the names, ``keys()``, ``values()``, ``items()``, ``update(...)``,
     ``pop(name)``. Calling it is an error: it says nothing of how its layers connect.
-    ``modules``: a dict of name -> Module, or an iterable of (name, Module) pairs, added in
-    order; none by default. In graph pictures a layer of ``self.heads`` is the cluster
-    ``heads/digit``.
+    ``modules``: a dict of name -> Module, another ModuleDict, or an iterable of (name,
+    Module) pairs, added in order; none by default. In graph pictures a layer of
+    ``self.heads`` is the cluster ``heads/digit``.
     """
 
     _use_tip = "Call the layer it holds by name in forward (self.heads['digit'](X)),"
 
-    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] = ()
-                 ) -> None:
+    def __init__(self, modules: Mapping[str, Module] | ModuleDict
+                 | Iterable[tuple[str, Module]] = ()) -> None:
         super().__init__()
         self.update(modules)
 
@@ -416,13 +416,15 @@ class ModuleDict(_Holder):
         delattr(self, name)
         return layer
 
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        """Add each (name, layer) of ``modules``, a dict or an iterable of pairs, in order, a
-        layer of a name already held replacing it; all are checked first, so a bad one adds
-        none."""
+    def update(self, modules: Mapping[str, Module] | ModuleDict | Iterable[tuple[str, Module]]
+               ) -> None:
+        """Add each (name, layer) of ``modules``, a dict, another ModuleDict or an iterable of
+        pairs, in order, a layer of a name already held replacing it; all are checked first,
+        so a bad one adds none."""
         try:
+            # A ModuleDict iterates over its names, as a dict does: its pairs are its items
             pairs = [(name, module) for name, module in (
-                modules.items() if isinstance(modules, Mapping) else modules)]
+                modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules)]
         except (TypeError, ValueError):
             raise GraphgradTypeError(
                 f"ModuleDict takes a dict of name -> layer, or (name, layer) pairs, got "
