@@ -196,6 +196,30 @@ def test_a_step_refuses_a_parameter_whose_shape_changed_and_accepts_lists_and_fl
     np.testing.assert_allclose(b.data, expected_b, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", STEPPERS)
+@pytest.mark.parametrize("to", [np.float64, np.float32], ids=["double()", "float()"])
+def test_an_optimizer_made_before_the_model_is_converted_steps_as_one_made_after(name, to):
+    """model.double() after the optimizer was made: its steps were computed in float32, the
+    dtype of its state and scratch arrays, and rounded into the float64 parameters."""
+    def two_steps(before: bool) -> list[np.ndarray]:
+        model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 1, rng=1))
+        model.astype(np.float32 if to is np.float64 else np.float64)
+        opt = STEPPERS[name](model.parameters()) if before else None
+        model.astype(to)
+        opt = opt or STEPPERS[name](model.parameters())
+        X = np.random.default_rng(2).standard_normal((5, 3)).astype(to)
+        for _ in range(2):
+            opt.zero_grad()
+            (model(X) ** 2).mean().backward()
+            opt.step()
+        assert all(np.asarray(v).dtype == to for state in opt.state for v in state.values())
+        return [p.data for p in model.parameters()]
+
+    for made_before, made_after in zip(two_steps(True), two_steps(False)):
+        assert made_before.dtype == made_after.dtype == to
+        np.testing.assert_array_equal(made_before, made_after)
+
+
 @pytest.mark.parametrize("new_data, error, message", [
     # numpy failed after b's step, or broadcast a read-only W into a new (3, 2) array
     (np.zeros((1, 2)), gg.ShapeError, r"'W' \(1, 2\) float64 had shape \(3, 2\) when it was "

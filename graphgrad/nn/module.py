@@ -493,8 +493,8 @@ class Module:
         convert the data they get to it (a float32 model computes in float32 end to end).
 
         The parameters stay the same tensors, so a list from ``parameters()`` still holds
-        them; an optimizer's state (momentum, Adam's moments) keeps the dtype it was made in,
-        so convert the model before making its optimizer, as PyTorch advises. Returns self.
+        them, and an optimizer made before converts its state (momentum, Adam's moments) to
+        their new dtype at its next step, as if it were made after. Returns self.
         """
         dtype = float_dtype(dtype, f"{type(self).__name__}.astype")
         for p in self.parameters():

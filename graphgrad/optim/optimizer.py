@@ -477,6 +477,7 @@ class Optimizer:
         # identity with the array that passed last time, a quarter of the cost of reading its
         # shape and dtype at every step. The reason is looked for only when one fails; a
         # parameter without a gradient is not updated, so its data may be anything.
+        converted = []
         for expected in self._expected:
             p, shape, dtype, checked = expected
             g = p.grad
@@ -484,6 +485,29 @@ class Optimizer:
                                   or g.dtype is not dtype or p.data is not checked):
                 self._check_one(p, g, shape)
                 expected[3] = p.data
+                if p.data.dtype != dtype:
+                    converted.append(expected)
+        if converted:  # once every parameter passed: a refused step changes nothing
+            self._follow_dtypes(converted)
+
+    def _follow_dtypes(self, converted: list[list]) -> None:
+        """Convert the state and scratch arrays of the parameters of ``converted`` (entries of
+        ``_expected``), whose .data changed dtype since they were given (``model.double()``
+        after the optimizer was made), to their new dtype, as an optimizer made after would
+        have them: else the steps were computed in the old dtype and rounded into the
+        parameters (float32 steps in a float64 model), each through the check's slow path."""
+        ids = {id(expected) for expected in converted}
+        for i in [i for i, expected in enumerate(self._expected) if id(expected) in ids]:
+            p, state, old = self.params[i], self.state[i], self._scratch[i]
+            dtype = p.data.dtype
+            for key, value in state.items():
+                state[key] = value.astype(dtype)
+            self._scratch[i] = scratch = np.empty_like(p.data)
+            for _, slots in self._groups:
+                for k, (q, group_state, held) in enumerate(slots):
+                    if held is old:
+                        slots[k] = (q, group_state, scratch)
+            self._expected[i][2] = dtype
 
     def _check_one(self, p: Tensor, g: Any, shape: tuple[int, ...]) -> None:
         """Raise why ``step`` cannot apply ``g`` to ``p``, which had ``shape`` when it was
