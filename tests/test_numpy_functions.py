@@ -93,6 +93,22 @@ def test_nansum_and_nanmean_leave_the_nans_out_and_give_them_no_gradient():
         np.testing.assert_array_equal(t.grad, [[0.5, 0, 0.5], [0, 0, 0], [1.5, 1.5, 0]])
 
 
+@pytest.mark.parametrize("axis", [None, 0])
+def test_nanmean_of_many_float16_values_is_their_mean_as_gg_mean_gives(axis):
+    """Their sum passes float16's largest number, 65504, long before their mean does: it was
+    inf, and the mean inf / inf = NaN (numpy's own nanmean gives inf there)."""
+    x = np.full((70_000, 2), 0.5, np.float16)
+    x[0, 0] = np.nan
+    t = gg.Tensor(x, requires_grad=True)
+    mean = gg.nanmean(t, axis=axis)
+    assert mean.dtype == np.float16
+    np.testing.assert_array_equal(mean.data, np.full(mean.shape, 0.5, np.float16))
+    mean.sum().backward()
+    assert t.grad.dtype == np.float16
+    share = np.float16(1 / (x.size - 1)) if axis is None else np.float16(1 / 69_999)
+    assert t.grad[0, 0] == 0 and t.grad[1, 0] == share
+
+
 @pytest.mark.parametrize("fn", [gg.nansum, gg.nanmean, np.nansum, np.nanmean])
 def test_the_nan_reductions_over_all_axes_and_in_float32(fn):
     x = WITH_NANS.astype(np.float32)

@@ -79,18 +79,23 @@ def nansum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def nanmean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """The mean over ``axis`` (all axes when None) of x's numbers that are not NaN, as
     np.nanmean: their sum divided by their count, NaN for a slice of NaNs only (numpy warns
-    there); ``keepdims`` as `gg.mean`. The NaNs' gradient is 0, each other's 1 / count."""
+    there); ``keepdims`` as `gg.mean`, and float16 added up in float32 as there (numpy's
+    sum of 70,000 float16 values is inf). The NaNs' gradient is 0, each other's 1 / count."""
     data, shown = numbers_and_shown(x, "x", "nanmean")
     axes = _axes(axis, keepdims, data, shown, "nanmean")
     missing = np.isnan(data)
     if not missing.any():
         return Mean.apply(x, axis=axis, keepdims=keepdims)
-    total = Sum.apply(Where.apply(x, np.zeros((), data.dtype), condition=~missing),
-                      axis=axis, keepdims=keepdims)
+    numbers = Where.apply(x, np.zeros((), data.dtype), condition=~missing)
+    half = data.dtype == np.float16
+    if half:  # its sum (and count) pass 65504 long before its mean: divided in float32
+        numbers = Cast.apply(numbers, dtype=np.float32)
+    total = Sum.apply(numbers, axis=axis, keepdims=keepdims)
     count = np.sum(~missing, axis=axes, keepdims=bool(keepdims))
     # NaN for no numbers: total / NaN is the NaN numpy gives, without its division by 0
     # (whose gradient, inf, would meet the Where's 0 as 0 * inf = NaN)
-    return Div.apply(total, np.where(count == 0, np.nan, count).astype(total.dtype))
+    mean = Div.apply(total, np.where(count == 0, np.nan, count).astype(total.dtype))
+    return Cast.apply(mean, dtype=np.float16) if half else mean
 
 
 class NanToNum(Function):
