@@ -109,6 +109,19 @@ def test_nanmean_of_many_float16_values_is_their_mean_as_gg_mean_gives(axis):
     assert t.grad[0, 0] == 0 and t.grad[1, 0] == share
 
 
+@pytest.mark.parametrize("fn", [gg.cov, gg.corrcoef])
+def test_cov_and_corrcoef_of_many_float16_observations_are_numpys_rounded(fn):
+    """The sums of products of 70,000 observations pass float16's largest number, 65504,
+    long before the covariances do: the variances were inf, the correlations NaN."""
+    x = np.random.default_rng(0).standard_normal((2, 70_000)).astype(np.float16)
+    t = gg.Tensor(x, requires_grad=True)
+    c = fn(t)
+    assert c.dtype == np.float16
+    np.testing.assert_allclose(c.data, getattr(np, fn.__name__)(x), rtol=2e-3, atol=2e-3)
+    c.sum().backward()
+    assert t.grad.dtype == np.float16 and np.isfinite(t.grad).all()
+
+
 @pytest.mark.parametrize("fn", [gg.nansum, gg.nanmean, np.nansum, np.nanmean])
 def test_the_nan_reductions_over_all_axes_and_in_float32(fn):
     x = WITH_NANS.astype(np.float32)

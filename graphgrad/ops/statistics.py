@@ -163,8 +163,10 @@ def _variables(value: Any, what: str, rowvar: bool, dtype: Any, caller: str, fir
 
 
 def _cov(m: Any, y: Any, rowvar: Any, bias: Any, ddof: Any, dtype: Any, caller: str
-         ) -> Tensor:
-    """cov's body, its messages naming ``caller`` (cov, or corrcoef, which is built on it)."""
+         ) -> tuple[Tensor, bool]:
+    """cov's body, its messages naming ``caller`` (cov, or corrcoef, which is built on it),
+    and whether the variables were float16, which it computes in float32 for the caller to
+    round its result back."""
     rowvar = flag(rowvar, "rowvar", caller)
     dtype = dtype if dtype is None else float_dtype(dtype, caller)
     first = "m" if caller == "cov" else "x"
@@ -191,9 +193,13 @@ def _cov(m: Any, y: Any, rowvar: Any, bias: Any, ddof: Any, dtype: Any, caller: 
             f"{caller} of {describe(shown)}: each variable has {n} observation{'s' * (n != 1)}, "
             f"and with ddof={ddof} the sums of products are divided by n - ddof = {fact} "
             f"(numpy gives inf or NaN with a warning): {what}")
+    half = X.dtype == np.float16
+    if half:  # its sums of n products pass 65504 long before C does: float32, rounded after
+        X = Cast.apply(X, dtype=np.float32)
     centred = Sub.apply(X, Mean.apply(X, axis=1, keepdims=True))
     c = Mul.apply(MatMul.apply(centred, Transpose.apply(centred)), 1.0 / max(fact, 1))
-    return Reshape.apply(c, shape=()) if c.shape == (1, 1) else c  # numpy's squeeze
+    c = Reshape.apply(c, shape=()) if c.shape == (1, 1) else c  # numpy's squeeze
+    return c, half
 
 
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None,
@@ -202,9 +208,11 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
     of n observations (rowvar=False: a column each, m (n, k)), and ``y`` more of them;
     C[i, j] = sum((x_i - mean x_i)(x_j - mean x_j)) / (n - ddof), with numpy's default ddof=1
     (the unbiased estimate; bias=True: 0, dividing by n). One variable gives a number. float32
-    stays float32 (numpy computes in float64); ``dtype`` (np.float32 or np.float64) converts
-    first. numpy's fweights and aweights have no graphgrad form."""
-    return _cov(m, y, rowvar, bias, ddof, dtype, "cov")
+    stays float32 (numpy computes in float64), and float16 float16, computed in float32 (its
+    sums of n products overflow); ``dtype`` (np.float32 or np.float64) converts first.
+    numpy's fweights and aweights have no graphgrad form."""
+    c, half = _cov(m, y, rowvar, bias, ddof, dtype, "cov")
+    return Cast.apply(c, dtype=np.float16) if half else c
 
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Tensor:
@@ -213,13 +221,14 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     sqrt(C[i, i] C[j, j]), clipped to [-1, 1] as numpy's (the gradient of a value clipped
     there, rounded past +-1, is 0). One variable gives 1, C / C; a variable of equal values
     gives NaN, as in numpy."""
-    c = _cov(x, y, rowvar, False, None, dtype, "corrcoef")
+    c, half = _cov(x, y, rowvar, False, None, dtype, "corrcoef")
     if not c.ndim:
-        return Div.apply(c, c)
-    stddev = Sqrt.apply(diagonal(c))
-    c = Div.apply(c, Reshape.apply(stddev, shape=(-1, 1)))
-    c = Div.apply(c, Reshape.apply(stddev, shape=(1, -1)))
-    return Clip.apply(c, low=-1.0, high=1.0)
+        r = Div.apply(c, c)
+    else:
+        stddev = Sqrt.apply(diagonal(c))
+        r = Div.apply(c, Reshape.apply(stddev, shape=(-1, 1)))
+        r = Clip.apply(Div.apply(r, Reshape.apply(stddev, shape=(1, -1))), low=-1.0, high=1.0)
+    return Cast.apply(r, dtype=np.float16) if half else r
 
 
 # -- the other NaN functions: extremes, products, spreads and running sums and products ------
