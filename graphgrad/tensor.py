@@ -701,12 +701,16 @@ class Tensor:
     def _checked_axes(self, caller: str, axis: Any, several: bool = False) -> Any:
         """``axis`` if it is None or an axis of this tensor (or, ``several``, a tuple of
         distinct ones), else an `ArgumentError` naming ``caller``."""
-        n = max(self.ndim, 1)
         axes = axis if several and isinstance(axis, tuple) else (axis,)
+        # numpy takes axis 0 (or -1) of a 0-d array as an int, not in a tuple
+        n = self.ndim if axes is axis else max(self.ndim, 1)
         if axis is not None and (any(isinstance(a, (bool, np.bool_))
                                      or not isinstance(a, (int, np.integer))
                                      or not -n <= a < n for a in axes)
                                  or len({a % n for a in axes}) < len(axes)):
+            if n == 0:
+                raise ArgumentError(f"{caller}: a tuple of axes of a tensor of no axes, got "
+                                    f"{axis!r}; give axis=None (or 0, as numpy takes it)")
             what = ", a tuple of distinct ones" if several else ""
             raise ArgumentError(f"{caller}: axis must be None (the flattened tensor) or one "
                                 f"axis from {-n} to {n - 1}{what}, got {axis!r}")

@@ -350,3 +350,14 @@ def test_all_any_and_argsort_are_numpys_as_constant_tensors():
 def test_all_any_and_argsort_refuse_bad_settings_by_name(call, message):
     with pytest.raises(gg.ArgumentError, match=message):
         call(gg.Tensor(np.ones((2, 3)), name="A"))
+
+
+def test_all_and_any_of_a_0d_tensor_take_axis_0_as_numpy_does_but_no_tuple():
+    t = gg.Tensor(2.0, name="t")
+    assert t.all(axis=0).item() and t.any(axis=-1).item() and t.all(axis=()).item()
+    for axis in [(0,), (-1,)]:
+        with pytest.raises(np.exceptions.AxisError):  # numpy refuses the tuple too
+            np.all(np.array(2.0), axis=axis)
+        with pytest.raises(gg.ArgumentError, match=r"^all of 't' \(\) float64: a tuple of axes "
+                           r"of a tensor of no axes"):
+            t.all(axis=axis)
