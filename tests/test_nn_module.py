@@ -1267,6 +1267,10 @@ def test_a_module_dict_changes_as_a_dict():
     assert heads.pop("c").__class__ is nn.ReLU and "c" not in heads
     del heads["b"]
     assert heads.keys() == ["a"] and len(heads.parameters()) == 2
+    layer = heads["a"]
+    heads.clear()
+    assert len(heads) == 0 and heads.parameters() == [] and layer._scope is None
+    heads["a"] = layer
     with pytest.raises(KeyError, match=r"ModuleDict has no layer named 'z'; it holds 'a'"):
         heads["z"]
     with pytest.raises(KeyError, match="no layer named 'z'"):

@@ -343,7 +343,7 @@ class ModuleDict(_Holder):
     and the repr reach every layer. It reads and changes as a dict: ``heads["digit"]``,
     ``heads["sign"] = layer``, ``del heads["sign"]``, ``"digit" in heads``, ``len``,
     iteration over the names, ``keys()``, ``values()``, ``items()``, ``update(...)``,
-    ``pop(name)``. Calling it is an error: it says nothing of how its layers connect.
+    ``pop(name)``, ``clear()``. Calling it is an error: it says nothing of how its layers connect.
     ``modules``: a dict of name -> Module, another ModuleDict, or an iterable of (name,
     Module) pairs, added in order; none by default. In graph pictures a layer of
     ``self.heads`` is the cluster ``heads/digit``.
@@ -415,6 +415,11 @@ class ModuleDict(_Holder):
         layer = self[name]
         delattr(self, name)
         return layer
+
+    def clear(self) -> None:
+        """Remove every layer."""
+        for name in self.keys():
+            delattr(self, name)
 
     def update(self, modules: Mapping[str, Module] | ModuleDict | Iterable[tuple[str, Module]]
                ) -> None:
