@@ -161,6 +161,16 @@ def test_ptp_ties_share_the_gradient_as_max_and_min_do():
     np.testing.assert_array_equal(t.grad, [[0.5, -0.5, 0.5, -0.5], [0, 0, 0, 0]])
 
 
+def test_ptp_over_an_empty_axis_is_refused_in_its_own_name():
+    x = gg.Tensor(np.ones((2, 0)), name="x")
+    with pytest.raises(ValueError):  # numpy refuses it too
+        np.ptp(x.data, axis=1)
+    with pytest.raises(gg.ArgumentError, match=r"^ptp of 'x' \(2, 0\) float64: axis 1 has "
+                       r"length 0, and the range of no numbers has no value"):
+        gg.ptp(x, axis=1)
+    assert gg.ptp(x, axis=0).shape == (0,)  # over the axis of length 2: no slices, no values
+
+
 def sinc_derivative(x: float) -> float:
     """d/dx sin(pi x) / (pi x) by its Taylor series in t = pi x (40 terms), for |t| < 3."""
     t = math.pi * x

@@ -136,7 +136,7 @@ def ptp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     ``keepdims`` as `gg.max`. Its gradient is max's minus min's: tied maxima (or minima)
     share theirs evenly, and a slice of equal values gets 0."""
     data, shown = numbers_and_shown(x, "x", "ptp")
-    _axes(axis, keepdims, data, shown, "ptp")
+    _refuse_empty(data, shown, _axes(axis, keepdims, data, shown, "ptp"), "ptp", "range")
     return Sub.apply(Max.apply(x, axis=axis, keepdims=keepdims),
                      Min.apply(x, axis=axis, keepdims=keepdims))
 
@@ -302,13 +302,19 @@ class NanMin(_NanExtreme):
 def _nan_extreme(x: Any, axis: Axis, keepdims: Any, op: str, extreme: type[Function]
                  ) -> Tensor:
     data, _, axes = _numbers(x, op, axis, keepdims)
+    _refuse_empty(data, numbers_and_shown(x, "x", op)[1], axes, op, op[3:])
+    return extreme.apply(x, axis=axis, keepdims=keepdims)
+
+
+def _refuse_empty(data: np.ndarray, shown: Any, axes: tuple[int, ...], op: str, what: str
+                  ) -> None:
+    """Refuse in ``op``'s name a reduction over an axis of length 0: the ``what`` (max, min,
+    range) of no numbers has no value."""
     empty = [a for a in axes if data.shape[a] == 0]
     if empty:
-        shown = numbers_and_shown(x, "x", op)[1]
         raise ArgumentError(f"{op} of {describe(shown)}: axis {empty[0]} has length 0, and the "
-                            f"{op[3:]} of no numbers has no value (numpy refuses it too); take "
+                            f"{what} of no numbers has no value (numpy refuses it too); take "
                             "it over axes of non-zero length")
-    return extreme.apply(x, axis=axis, keepdims=keepdims)
 
 
 def nanmax(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
