@@ -38,7 +38,7 @@ from benchmarks.common import (  # noqa: E402
 )
 from graphgrad import nn, optim  # noqa: E402
 from graphgrad.nn.layers import Affine  # noqa: E402
-from graphgrad.nn.losses import SoftmaxCrossEntropy  # noqa: E402
+from graphgrad.nn.loss_ops import SoftmaxCrossEntropy  # noqa: E402
 from graphgrad.ops.elementwise import ReLU  # noqa: E402
 
 LR = 0.01
