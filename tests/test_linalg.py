@@ -473,3 +473,31 @@ def test_the_last_axes_are_numpy_2s_linalg_not_the_first_two():
     np.testing.assert_allclose(gg.linalg.trace(x).data, np.linalg.trace(x), rtol=1e-12)
     np.testing.assert_allclose(gg.linalg.diagonal(x).data, np.linalg.diagonal(x), rtol=1e-12)
     assert gg.linalg.trace(x).shape == (3,) and gg.trace(x).shape == (4,)  # np.trace's axes
+
+
+def test_the_vectors_of_distinct_values_have_a_gradient_beside_repeated_ones():
+    """PCA of fewer samples than features: the covariance's zero eigenvalues (singular values)
+    are repeated, and the loss of the top eigenvectors, which are unique, is differentiable;
+    only a loss of the vectors of the repeated values is refused."""
+    x = RNG.standard_normal((2, 5))
+    c = x.T @ x  # rank 2: eigenvalues 0, 0, 0, w4, w5
+    weights = np.arange(1.0, 6.0)
+
+    def top_eigenvectors(C):
+        v = gg.linalg.eigh(C).eigenvectors[:, 3:]
+        return ((v * v) * weights[:, None]).sum()  # v's sign is free: even in v
+
+    assert gg.gradcheck(top_eigenvectors, [gg.Tensor(c, requires_grad=True)])
+    with pytest.raises(gg.LinAlgError, match="repeated"):  # the second goes through them all
+        gg.gradgradcheck(top_eigenvectors, [gg.Tensor(c, requires_grad=True)])
+    a = x.T @ RNG.standard_normal((2, 4))  # (5, 4), rank 2: singular values s1, s2, 0, 0
+
+    def top_singular_vectors(A):
+        U, S, Vh = gg.linalg.svd(A, full_matrices=False)
+        return ((U[:, :2] * U[:, :2]) * weights[:, None]).sum() + (Vh[:2] ** 4).sum() + S.sum()
+
+    assert gg.gradcheck(top_singular_vectors, [gg.Tensor(a, requires_grad=True)])
+    C = gg.Tensor(c, requires_grad=True, name="C")
+    with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\.eigh of 'C' .* are "
+                       r"repeated"):
+        (gg.linalg.eigh(C).eigenvectors[:, 2:] ** 2 * weights[:, None]).sum().backward()

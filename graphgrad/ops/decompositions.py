@@ -4,10 +4,11 @@ lstsq on pinv and svdvals. The public names are gg.linalg's (`graphgrad.linalg`)
 
 Backward bodies are written with numpy's operators and np.linalg.solve on the saved outputs, so
 under create_graph they record their own graph: second derivatives come from the same code.
-Where the eigenvalues (singular values) of a matrix are repeated, the eigenvectors (singular
+Where the eigenvalues (singular values) of a matrix are repeated, their eigenvectors (singular
 vectors) are not unique and a loss of them has no gradient: backward raises `LinAlgError`
-naming the values, where PyTorch gives inf or NaN. eigvalsh and svdvals are the first output
-of eigh and svd, whose first derivative exists at repeated values too. Depends on `function`,
+naming the values, where PyTorch gives inf or NaN (the vectors of the other, distinct values
+keep theirs). eigvalsh and svdvals are the first output of eigh and svd, whose first
+derivative exists at repeated values too. Depends on `function`,
 `ops.linalg` (its helpers and pinv), `ops.reductions`, `errors`.
 """
 from __future__ import annotations
@@ -41,17 +42,28 @@ def _close_pairs(values: np.ndarray, size: int) -> np.ndarray:
     return np.abs(values[..., None, :] - values[..., :, None]) <= 8 * max(size, 1) * eps * top
 
 
-def _apart(ctx: Function, what: str, values: np.ndarray, size: int) -> np.ndarray:
+def _apart(ctx: Function, what: str, values: np.ndarray, size: int, used: np.ndarray
+           ) -> np.ndarray:
     """The mask of the pairs of ``values`` (..., k) equal within the dtype's resolution (the
-    diagonal), once checked that no other pair is: the vectors of a repeated value are any
+    diagonal), once checked that no other pair holds a vector the loss uses (``used``
+    (..., k), the vectors whose gradient is nonzero): the vectors of a repeated value are any
     basis of their space, and a loss of them has no gradient (even one of V V^T, which has
-    one, comes out of the formula as 0 / 0). Otherwise a `LinAlgError` naming the op, its
-    input and the values."""
+    one, comes out of the formula as 0 / 0). A pair of vectors the loss does not use adds
+    nothing (V^T dV is 0 at it), so the vectors of distinct values keep their gradient beside
+    repeated ones (PCA's top eigenvectors of a rank-deficient covariance). Otherwise a
+    `LinAlgError` naming the op, its input and the values."""
     close = _close_pairs(values, size)
-    off = close & ~np.eye(values.shape[-1], dtype=bool)
+    pairs = used[..., :, None] | used[..., None, :]
+    off = close & ~np.eye(values.shape[-1], dtype=bool) & pairs
     if off.any():
         raise _repeated(what, ctx.inputs[0], values, np.argwhere(off)[0])
     return close.astype(values.dtype)
+
+
+def _nonzero_along(grad: Any, axis: int) -> np.ndarray:
+    """Which vectors of a gradient (..., m, k) are nonzero: its columns (axis -2), or rows of
+    one (..., k, n) (axis -1)."""
+    return np.any(_values(grad) != 0, axis=axis)
 
 
 def _repeated(what: str, shown: Any, values: np.ndarray, where: np.ndarray) -> LinAlgError:
@@ -100,7 +112,7 @@ class Eigh(Function):
         inner = dw[..., None, :] * _eye(n, v)
         if _used(dv):
             x = vt @ dv
-            close = _apart(ctx, "eigh", _values(w), n)
+            close = _apart(ctx, "eigh", _values(w), n, _nonzero_along(dv, -2))
             gaps = w[..., None, :] - w[..., :, None]  # w_j - w_i
             inner = inner + x * (1 - close) / (gaps + close)
         g = v @ inner @ vt
@@ -120,9 +132,9 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803 (numpy's name)
     matrix a (n, n) or of each matrix of a stack (..., n, n), as np.linalg.eigh: a is read
     from its lower triangle (``UPLO="U"``: its upper one). The gradient is that of the
     triangle read (0 on the other; PyTorch gives its symmetric part, the same gradient for an
-    a built symmetric, M @ M.T). The eigenvectors' gradient needs distinct eigenvalues: at a
-    repeated one, a loss of the eigenvectors raises `LinAlgError` (PyTorch gives inf or NaN);
-    eigvalsh's gradient exists there."""
+    a built symmetric, M @ M.T). A loss of the eigenvectors of a repeated eigenvalue raises
+    `LinAlgError` (PyTorch gives inf or NaN); eigvalsh's gradient exists there, and so does
+    that of the other eigenvectors (the top ones of a rank-deficient covariance)."""
     _matrices(a, "linalg.eigh")
     return EighResult(*Eigh.apply(a, uplo=_uplo(UPLO, "linalg.eigh")))
 
@@ -181,7 +193,8 @@ class Svd(Function):
         if uses_u or uses_v:
             j = _mT(u) @ du if uses_u else None
             kk = vh @ _mT(dvh) if uses_v else None
-            close = _apart(ctx, "svd", _values(s), max(m, n))
+            used = _nonzero_along(du, -2) | _nonzero_along(dvh, -1)
+            close = _apart(ctx, "svd", _values(s), max(m, n), used)
             squares = s * s
             f = (1 - close) / (squares[..., None, :] - squares[..., :, None] + close)
             if uses_u:
@@ -220,10 +233,11 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     """(U, S, Vh) of a (m, n), or of each matrix of a stack (..., m, n), as np.linalg.svd:
     a = U @ diag(S) @ Vh with S (..., k) descending, k = min(m, n), U (..., m, m) and Vh
     (..., n, n), or (..., m, k) and (..., k, n) with ``full_matrices=False``;
-    ``compute_uv=False`` gives S alone (svdvals). The singular vectors' gradient needs
-    distinct singular values, nonzero ones for a matrix that is not square: elsewhere a loss
-    of them raises `LinAlgError` (PyTorch gives inf or NaN); with ``full_matrices=True``, the
-    vectors past k, any basis of the rest of the space, take no gradient.
+    ``compute_uv=False`` gives S alone (svdvals). A loss of the singular vectors of a
+    repeated singular value, or of a zero one of a matrix that is not square, raises
+    `LinAlgError` (PyTorch gives inf or NaN; the other vectors keep their gradient); with
+    ``full_matrices=True``, the vectors past k, any basis of the rest of the space, take no
+    gradient.
     ``hermitian=True`` (numpy's eigh of a symmetric a) has no graphgrad form."""
     _matrices(a, "linalg.svd", square=False)
     if flag(hermitian, "hermitian", "linalg.svd"):
