@@ -419,6 +419,19 @@ def test_lstsq_is_numpys_and_its_solution_is_differentiable():
         gg.linalg.lstsq(np.stack([a, a]), b)
 
 
+
+def test_lstsq_rcond_minus_one_is_numpys_machine_precision():
+    """numpy's older code passes rcond=-1 (LAPACK's: eps, without numpy 2's max(m, n))."""
+    a = np.diag([1.0, 3e-16, 2.0])[:, :2] @ np.array([[1.0, 0.5], [0.2, 1.0]])  # s2 ~ 1e-16
+    a = np.vstack([a, [[1e-15, 0.0]]])
+    b = np.array([1.0, 2.0, 3.0, 4.0])
+    for rcond in (-1, -1.0, None, 0.1):
+        got, want = gg.linalg.lstsq(a, b, rcond=rcond), np.linalg.lstsq(a, b, rcond=rcond)
+        assert got[2] == want[2]
+        np.testing.assert_allclose(got[0].data, want[0], rtol=1e-8)
+    assert gg.linalg.lstsq(a, b, rcond=-1)[2] == 2 != gg.linalg.lstsq(a, b)[2]
+
+
 # -- numpy 2's compositions ------------------------------------------------------------------------
 def test_norms_of_other_ords_are_refused_naming_them():
     x = gg.Tensor(np.ones((2, 3)), name="x")

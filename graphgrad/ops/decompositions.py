@@ -17,7 +17,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, LinAlgError, ShapeError, describe, flag
+from graphgrad.errors import (
+    ArgumentError,
+    LinAlgError,
+    ShapeError,
+    describe,
+    flag,
+    real_number,
+)
 from graphgrad.function import Function
 from graphgrad.ops.linalg import _matrices, _mT, _numbers, _phi, _values, pinv
 from graphgrad.ops.reductions import sum as total
@@ -342,7 +349,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Tensor, Tensor, np.ndarray
     residuals, the squared error of each column of b, (k,) (or (1,) for b (m,)), given when
     a has full column rank n < m, else empty (numpy's rule); rank, numpy's integer, and s,
     a's singular values (svdvals). Singular values at most ``rcond`` (numpy's default:
-    max(m, n) eps) times the largest count as 0. x, residuals and s are differentiable."""
+    max(m, n) eps; a negative rcond, older code's -1, is eps) times the largest count as 0.
+    x, residuals and s are differentiable."""
     data, shown = _numbers(a, "a", "linalg.lstsq")
     b_data, b_shown = _numbers(b, "b", "linalg.lstsq")
     if data.ndim != 2 or b_data.ndim not in (1, 2) or b_data.shape[0] != data.shape[0]:
@@ -351,12 +359,15 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Tensor, Tensor, np.ndarray
             "matrix (m, n) and b a vector (m,) or a matrix (m, k) of as many rows, as numpy's "
             "lstsq, which takes no stacks (gg.linalg.pinv(a) @ b does).")
     a, b = (a if isinstance(a, Tensor) else data), (b if isinstance(b, Tensor) else b_data)
-    x = pinv(a, rtol=rcond) @ b  # rtol=None: max(m, n) eps, as lstsq's rcond
-    s = svdvals(a)
     m, n = data.shape
-    top = s.data.max(initial=0.0)
-    cut = (max(m, n) * np.finfo(s.dtype).eps if rcond is None else rcond) * top
-    rank = np.asarray(np.count_nonzero(s.data > cut), np.int32)[()]
+    eps = np.finfo(data.dtype).eps
+    if rcond is not None:
+        rcond = real_number(rcond, "rcond", "linalg.lstsq", lambda v: v == v, "a number")
+    # numpy's rcond: None is max(m, n) eps; a negative one LAPACK's eps (older code's -1)
+    rtol = max(m, n) * eps if rcond is None else eps if rcond < 0 else rcond
+    x = pinv(a, rtol=rtol) @ b
+    s = svdvals(a)
+    rank = np.asarray(np.count_nonzero(s.data > rtol * s.data.max(initial=0.0)), np.int32)[()]
     if rank == n and m > n:
         residuals = total((a @ x - b) ** 2, axis=0)
         residuals = residuals.reshape(1) if b_data.ndim == 1 else residuals
