@@ -432,6 +432,18 @@ def test_lstsq_rcond_minus_one_is_numpys_machine_precision():
     assert gg.linalg.lstsq(a, b, rcond=-1)[2] == 2 != gg.linalg.lstsq(a, b)[2]
 
 
+
+def test_lstsq_of_a_float32_a_and_float64_b_is_computed_in_float64_as_numpys():
+    a, b = RNG.standard_normal((6, 3)).astype(np.float32), RNG.standard_normal(6)
+    got, want = gg.linalg.lstsq(a, b), np.linalg.lstsq(a, b)
+    for g, w in zip(got[:2] + got[3:], want[:2] + want[3:]):
+        assert g.dtype == w.dtype == np.float64
+        np.testing.assert_allclose(g.data, w, rtol=1e-10)
+    A = gg.Tensor(a, requires_grad=True)
+    gg.linalg.lstsq(A, b)[0].sum().backward()
+    assert A.grad.dtype == np.float32
+
+
 # -- numpy 2's compositions ------------------------------------------------------------------------
 def test_norms_of_other_ords_are_refused_naming_them():
     x = gg.Tensor(np.ones((2, 3)), name="x")

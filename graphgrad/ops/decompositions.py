@@ -28,6 +28,7 @@ from graphgrad.errors import (
 from graphgrad.function import Function
 from graphgrad.ops.linalg import _matrices, _mT, _numbers, _phi, _values, pinv
 from graphgrad.ops.reductions import sum as total
+from graphgrad.ops.shape import astype
 from graphgrad.tensor import Tensor, _constant
 
 
@@ -359,8 +360,11 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Tensor, Tensor, np.ndarray
             "matrix (m, n) and b a vector (m,) or a matrix (m, k) of as many rows, as numpy's "
             "lstsq, which takes no stacks (gg.linalg.pinv(a) @ b does).")
     a, b = (a if isinstance(a, Tensor) else data), (b if isinstance(b, Tensor) else b_data)
+    # numpy's common type: float32 only when both are, as a float32 a with a float64 b
+    dtype = np.dtype(np.float32 if data.dtype == b_data.dtype == np.float32 else np.float64)
+    a, b = (x if x.dtype == dtype else astype(x, dtype) for x in (a, b))
     m, n = data.shape
-    eps = np.finfo(data.dtype).eps
+    eps = np.finfo(dtype).eps
     if rcond is not None:
         rcond = real_number(rcond, "rcond", "linalg.lstsq", lambda v: v == v, "a number")
     # numpy's rcond: None is max(m, n) eps; a negative one LAPACK's eps (older code's -1)
