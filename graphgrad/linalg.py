@@ -52,6 +52,7 @@ from graphgrad.ops.linalg import (
 from graphgrad.ops.reductions import max as _max
 from graphgrad.ops.reductions import min as _min
 from graphgrad.ops.reductions import norm as _norm
+from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.reductions import sum as _sum
 from graphgrad.ops.shape import swapaxes as _swapaxes
 from graphgrad.tensor import Tensor, _constant
@@ -88,7 +89,7 @@ def vector_norm(x: Any, axis: Any = None, keepdims: bool = False, ord: Any = 2) 
         if ord == 1:
             return _sum(_abs(x), axis=axis, keepdims=keepdims)
         if ord in (np.inf, -np.inf):
-            return (_max if ord > 0 else _min)(_abs(x), axis=axis, keepdims=keepdims)
+            return (_largest if ord > 0 else _min)(_abs(x), axis=axis, keepdims=keepdims)
         data = x.data if isinstance(x, Tensor) else x
         if ord == 0:
             count = np.sum(data != 0, axis=axis, keepdims=keepdims)
@@ -96,6 +97,15 @@ def vector_norm(x: Any, axis: Any = None, keepdims: bool = False, ord: Any = 2) 
         return _sum(_abs(x) ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / ord)
     raise ArgumentError(f"linalg.vector_norm of {describe(x)}: ord must be a number (2, 1, "
                         f"inf, -inf, 0, or any p), got {ord!r}")
+
+
+def _largest(x: Any, axis: Any, keepdims: bool = False) -> Tensor:
+    """The max of x >= 0 (|x|, sums of |x|, singular values) over ``axis``, and 0 over no
+    numbers, numpy's norm there (the max of none has no value): the sum, on the graph."""
+    shape = np.shape(x)
+    if 0 in (shape[a] for a in normalize_axis(axis, len(shape))):
+        return _sum(x, axis=axis, keepdims=keepdims)
+    return _max(x, axis=axis, keepdims=keepdims)
 
 
 def matrix_norm(x: Any, keepdims: bool = False, ord: Any = "fro") -> Tensor:
@@ -111,10 +121,11 @@ def matrix_norm(x: Any, keepdims: bool = False, ord: Any = "fro") -> Tensor:
     elif isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool) and ord in (
             2, -2, 1, -1, np.inf, -np.inf):
         if abs(ord) == 2:
-            y = svdvals(x)[..., 0 if ord > 0 else -1]
+            s = svdvals(x)  # descending
+            y = s[..., 0 if ord > 0 else -1] if s.shape[-1] else _largest(s, axis=-1)
         else:
             sums = _sum(_abs(x), axis=-2 if abs(ord) == 1 else -1)
-            y = (_max if ord > 0 else _min)(sums, axis=-1)
+            y = (_largest if ord > 0 else _min)(sums, axis=-1)
     else:
         raise ArgumentError(f"linalg.matrix_norm of {describe(x)}: ord must be 'fro', 'nuc', "
                             f"2, -2, 1, -1, inf or -inf, got {ord!r}")

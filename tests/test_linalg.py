@@ -456,6 +456,26 @@ def test_norms_of_other_ords_are_refused_naming_them():
         gg.linalg.matrix_norm(np.ones(3))
 
 
+@pytest.mark.parametrize("call", [
+    lambda x: np.linalg.vector_norm(x, ord=np.inf),
+    lambda x: np.linalg.vector_norm(x, ord=np.inf, axis=0, keepdims=True),
+    lambda x: np.linalg.norm(x[:, :1], ord=np.inf, axis=0),
+    lambda x: np.linalg.matrix_norm(x, ord=2),
+    lambda x: np.linalg.matrix_norm(x, ord=np.inf),
+    lambda x: np.linalg.matrix_norm(x.T, ord=1, keepdims=True),
+    lambda x: np.linalg.norm(x, ord=2),
+])
+def test_the_largest_of_no_numbers_is_numpys_0_in_the_norms(call):
+    """A norm is a largest |x| (a singular value, a row's sum): numpy's is 0 over none, as
+    the sum's (the norms are never negative); the smallest of none it refuses."""
+    x = gg.Tensor(np.zeros((0, 3)), requires_grad=True)
+    y, want = call(x), call(x.data)
+    assert y.shape == np.shape(want) and y.dtype == want.dtype
+    np.testing.assert_array_equal(y.data, want)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((0, 3)))
+
+
 def test_the_nuclear_and_spectral_norms_gradients_are_u_vh_and_u1_v1():
     a = RNG.standard_normal((4, 3))
     u, _, vh = np.linalg.svd(a, full_matrices=False)
