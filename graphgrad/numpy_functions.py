@@ -169,8 +169,9 @@ def linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fals
         isinstance(axis, tuple) and len(axis) == 1) or axis is None and np.ndim(_data(x)) == 1
     if ord is None and (axis is None or vector or isinstance(axis, tuple) and len(axis) == 2):
         return R.norm(x, axis=axis, keepdims=keepdims)
-    try:  # numpy's own refusals first: ord="fro" of a vector, any ord of 3 axes
-        np.linalg.norm(_data(x), ord, axis)
+    try:  # numpy's own refusals first (ord="fro" of a vector, any ord of 3 axes), which
+        # depend on the number of axes alone: checked on ones, not a second SVD of x's values
+        np.linalg.norm(np.ones((1,) * np.ndim(_data(x))), ord, axis)
     except ValueError as exc:
         raise ArgumentError(f"numpy.linalg.norm of {describe(x)}, ord={ord!r}, axis={axis!r}: "
                             f"{exc}") from None
