@@ -202,6 +202,21 @@ def test_gradient_of_samples_of_a_parabola_is_its_slope_inside():
     np.testing.assert_allclose(f.grad, matrix.T @ seed)
 
 
+def test_gradient_along_axes_in_the_order_given_pairs_each_with_its_spacing():
+    """np.gradient(f, hx, hy, axis=(1, 0)): the axes in that order, not sorted, as numpy's."""
+    f = np.arange(12.0).reshape(3, 4) ** 2
+    for call in (lambda t: np.gradient(t, 2.0, 0.5, axis=(1, 0)),
+                 lambda t: np.gradient(t, [0.0, 1.0, 3.0, 4.0], 0.5, axis=(-1, 0)),
+                 lambda t: np.gradient(t, axis=(1, 0))):
+        got, want = call(gg.Tensor(f)), call(f)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g.data, w)
+    t = gg.Tensor(f, requires_grad=True)
+    np.gradient(t, 2.0, 0.5, axis=(1, 0))[0].sum().backward()  # along axis 1, h = 2
+    columns = [np.gradient(e, 2.0, axis=1).sum() for e in np.eye(12).reshape(12, 3, 4)]
+    np.testing.assert_allclose(t.grad, np.reshape(columns, (3, 4)))
+
+
 def test_trapezoid_gives_coordinates_their_gradient_too():
     y = gg.Tensor([1.0, 2.0, 4.0], requires_grad=True)
     x = gg.Tensor([0.0, 1.0, 3.0], requires_grad=True)

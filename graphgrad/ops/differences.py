@@ -98,12 +98,12 @@ def _gradient_along(f: Tensor, axis: int, n: int, step: Any, edge_order: int) ->
 
 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
-    """The derivative of samples f along each axis (``axis``: an int, a tuple of them, or
-    None for all), as np.gradient: (f[i + 1] - f[i - 1]) / 2h inside, one-sided differences
-    of ``edge_order`` (1 or 2) at the ends. ``varargs`` are the spacings: none (1), one for
-    every axis, or one per axis, each a number or the coordinates of the samples along it
-    (constants). One axis gives a tensor, several a tuple, one per axis. Linear in f: its
-    gradient is the adjoint, through the slices it is made of."""
+    """The derivative of samples f along each axis (``axis``: an int, a tuple of them, in the
+    order of the results, or None for all), as np.gradient: (f[i + 1] - f[i - 1]) / 2h
+    inside, one-sided differences of ``edge_order`` (1 or 2) at the ends. ``varargs`` are the
+    spacings: none (1), one for every axis, or one per axis, each a number or the coordinates
+    of the samples along it (constants). One axis gives a tensor, several a tuple, one per
+    axis. Linear in f: its gradient is the adjoint, through the slices it is made of."""
     op = "gradient"
     data, shown = numbers_and_shown(f, "f", op)
     if isinstance(edge_order, (bool, np.bool_)) or edge_order not in (1, 2):
@@ -116,6 +116,8 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
                             f"{data.ndim - 1}, or None for all of them") from None
     if len(set(axes)) != len(axes):
         raise ArgumentError(f"{op}: axis={setting_text(axis)} names an axis twice")
+    if isinstance(axis, (tuple, list)):  # numpy's order, each with its spacing: not sorted
+        axes = tuple(int(a) % data.ndim for a in axis)
     if not axes:
         raise ArgumentError(f"{op} of {describe(shown)}: a number has no axis to take "
                             "differences along; give a tensor with at least one axis")
