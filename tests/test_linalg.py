@@ -319,6 +319,21 @@ def test_a_loss_of_the_vectors_of_a_repeated_value_is_refused_naming_them(call, 
         (y * RNG.standard_normal(y.shape)).sum().backward()
 
 
+@pytest.mark.parametrize("call, op", [
+    (gg.linalg.svd, "svd"), (gg.linalg.svdvals, "svd"), (gg.linalg.pinv, "pinv"),
+    (lambda A: np.linalg.norm(A, 2), "svd"), (lambda A: gg.linalg.lstsq(A, np.ones(3)), "pinv"),
+    (gg.linalg.eigh, "eigh"),
+])
+def test_a_matrix_holding_nan_is_named_as_numpys_linalgerror_not_a_failed_op(call, op):
+    """numpy's "SVD did not converge" is its LinAlgError, and the cause is the NaN."""
+    a = np.arange(9.0).reshape(3, 3)
+    a[2, 0] = np.nan
+    A = gg.Tensor(np.stack([np.eye(3), a]), requires_grad=True, name="A")[1]
+    with pytest.raises(np.linalg.LinAlgError, match=rf"^linalg\.{op} of .*\(3, 3\) float64: "
+                       r"it holds NaN \(at \[2, 0\]\).*gg\.detect_anomaly"):
+        call(A)
+
+
 def test_svd_is_numpys_named_triple_and_svdvals_its_values():
     a = RNG.standard_normal((2, 4, 3))
     U, S, Vh = result = gg.linalg.svd(a, full_matrices=False)

@@ -26,7 +26,16 @@ from graphgrad.errors import (
     real_number,
 )
 from graphgrad.function import Function
-from graphgrad.ops.linalg import _matrices, _mT, _numbers, _phi, _values, pinv
+from graphgrad.ops.linalg import (
+    _input,
+    _matrices,
+    _mT,
+    _not_converged,
+    _numbers,
+    _phi,
+    _values,
+    pinv,
+)
 from graphgrad.ops.reductions import sum as total
 from graphgrad.ops.shape import astype
 from graphgrad.tensor import Tensor, _constant
@@ -107,7 +116,10 @@ class Eigh(Function):
 
     @staticmethod
     def forward(ctx, a, uplo):
-        w, v = np.linalg.eigh(a, UPLO=uplo)
+        try:
+            w, v = np.linalg.eigh(a, UPLO=uplo)
+        except np.linalg.LinAlgError as exc:
+            raise _not_converged("linalg.eigh", _input(ctx, 0, a), a, exc) from None
         ctx.uplo = uplo
         ctx.save_for_backward(w, v)
         return w, v
@@ -177,7 +189,10 @@ class Svd(Function):
 
     @staticmethod
     def forward(ctx, a, full_matrices):
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        try:
+            u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        except np.linalg.LinAlgError as exc:
+            raise _not_converged("linalg.svd", _input(ctx, 0, a), a, exc) from None
         ctx.save_for_backward(u, s, vh)
         return u, s, vh
 

@@ -187,7 +187,10 @@ class Pinv(Function):
 
     @staticmethod
     def forward(ctx, a, rtol):
-        x = np.linalg.pinv(a, rtol=rtol)
+        try:
+            x = np.linalg.pinv(a, rtol=rtol)
+        except np.linalg.LinAlgError as exc:
+            raise _not_converged("linalg.pinv", _input(ctx, 0, a), a, exc) from None
         ctx.save_for_backward(a, x)
         return x
 
@@ -221,6 +224,22 @@ def _singular(what: str, shown: Any, a: np.ndarray, tip: str = "") -> LinAlgErro
         "rows are linearly dependent: a repeated or constant column of features, say)."
         + (tip or " Remove the dependent rows, or add a small multiple of the identity "
            "(A + 1e-6 * np.eye(n), as ridge regression does)."))
+
+
+def _not_converged(what: str, shown: Any, a: np.ndarray, exc: Exception) -> LinAlgError:
+    """numpy's "SVD did not converge" (eigenvalues, ...), whose cause is nearly always a NaN or
+    an inf in the matrix: where it is, and how to find the op that made it."""
+    bad = np.argwhere(~np.isfinite(a))
+    if not len(bad):
+        return LinAlgError(f"{what} of {describe(shown)}: numpy's {exc} (LAPACK's iterations, "
+                           "on finite values: try the matrix scaled, or in float64)")
+    at = ", ".join(str(int(i)) for i in bad[0])
+    value = a[tuple(bad[0])]
+    return LinAlgError(
+        f"{what} of {describe(shown)}: it holds {'NaN' if np.isnan(value) else value} (at "
+        f"[{at}]{f', {len(bad)} in all' if len(bad) > 1 else ''}), and numpy's {exc}. Fill "
+        "missing data first (gg.nan_to_num, or drop the rows); if a step overflowed or divided "
+        "by 0, gg.detect_anomaly() names the op that made the first NaN or inf.")
 
 
 def _not_positive_definite(shown: Any, a: np.ndarray, upper: bool) -> LinAlgError:
