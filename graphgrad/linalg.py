@@ -141,6 +141,7 @@ def multi_dot(arrays: Any) -> Tensor:
         raise ArgumentError(f"linalg.multi_dot: arrays must hold two or more matrices, got "
                             f"{len(items)}")
     items = [_checked(a, f"arrays[{i}]", "linalg.multi_dot") for i, a in enumerate(items)]
+    given = ", ".join(str(np.shape(a)) for a in items)  # ``arrays`` may be read once only
     first, last = np.ndim(items[0]) == 1, np.ndim(items[-1]) == 1
     if first:
         items[0] = items[0][None, :]
@@ -150,10 +151,8 @@ def multi_dot(arrays: Any) -> Tensor:
     if any(len(s) != 2 for s in shapes) or any(
             a[1] != b[0] for a, b in zip(shapes, shapes[1:])):
         raise ShapeError(
-            "linalg.multi_dot of matrices of shapes "
-            + ", ".join(str(np.shape(a)) for a in arrays)
-            + ": each must be 2-D (the first and last may be vectors), each one's columns as "
-            "many as the next one's rows.")
+            f"linalg.multi_dot of matrices of shapes {given}: each must be 2-D (the first and "
+            "last may be vectors), each one's columns as many as the next one's rows.")
     result = _chain(items, _order([shapes[0][0]] + [s[1] for s in shapes]), 0, len(items) - 1)
     if first:
         result = result[0]

@@ -511,6 +511,8 @@ def test_multi_dot_takes_the_cheapest_order_and_refuses_shapes_that_do_not_chain
     with pytest.raises(gg.ShapeError, match=r"^linalg\.multi_dot of matrices of shapes \(2, 3\), "
                        r"\(2, 3\): each must be 2-D"):
         gg.linalg.multi_dot([np.ones((2, 3)), np.ones((2, 3))])
+    with pytest.raises(gg.ShapeError, match=r"shapes \(2, 3\), \(2, 3\), \(3,\): each"):
+        gg.linalg.multi_dot(iter([np.ones((2, 3)), np.ones((2, 3)), np.ones(3)]))  # once only
     with pytest.raises(gg.ArgumentError, match=r"two or more matrices, got 1"):
         gg.linalg.multi_dot([np.ones((2, 3))])
 
