@@ -233,7 +233,6 @@ _FUNCTIONS.update({
     np.hstack: RA.hstack,
     np.outer: CT.outer,
     np.clip: E.clip,
-    np.where: E.where,
     np.take: take,
     np.zeros_like: _like(np.zeros_like),
     np.ones_like: _like(np.ones_like),
