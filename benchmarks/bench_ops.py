@@ -1,16 +1,16 @@
-"""Forward and backward of the newer ops (softplus, elu, gelu, prod, cumsum, flip, roll,
-moveaxis, repeat, tile, einsum, outer; then take_along_axis, sort, quantile, median, the
-diagonals and triangles, numpy's structural compositions, tensordot, inner, kron, cross, diff,
+"""Forward and backward of the newer ops (softplus, elu, gelu, prod, cumsum, flip, roll, moveaxis,
+repeat, tile, einsum, outer; then take_along_axis, sort, quantile, median, the diagonals and
+triangles, numpy's structural compositions, tensordot, inner, kron, cross, diff, gradient,
 average, the elementwise maths of trigonometric and powers, and gg.linalg's inv, solve, det,
 slogdet and cholesky) on a 64 x 64 input, against the same maths written by hand in numpy: the
-output and the input's gradient for an upstream gradient G (J = sum(G * op(X))). Before
-timing, both give the same output and gradients to 1e-10. Both run in this process,
-interleaved, best of N; BLAS on one thread (see bench_nn_mlp). The ops whose algorithm sets
-their time (`LARGE`) are timed again at 256 x 256, where each new 512 KB array costs its page
-faults when glibc has given the memory back to the system (its trim threshold): graphgrad,
-holding a few more arrays at a time (the upstream gradient's copy, the leaves' .grad), pays
-that more often than numpy by hand; run with MALLOC_TRIM_THRESHOLD_=268435456
-MALLOC_MMAP_THRESHOLD_=268435456 to see the ops alone.
+output and the input's gradient for an upstream gradient G (J = sum(G * op(X))). Before timing,
+both give the same output and gradients to 1e-10. Both run in this process, interleaved, best
+of N; BLAS on one thread (see bench_nn_mlp). The ops whose algorithm sets their time (`LARGE`)
+are timed again at 256 x 256, where each new 512 KB array costs its page faults when glibc has
+given the memory back to the system (its trim threshold): graphgrad, holding a few more arrays
+at a time (the upstream gradient's copy, the leaves' .grad), pays that more often than numpy by
+hand; run with MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 to see the ops
+alone.
 
 Run: ``.venv/bin/python -m benchmarks.bench_ops``.
 """
@@ -184,6 +184,17 @@ def diff(X, G):
     return [np.diff(X, axis=1), dX]
 
 
+def gradient(X, G):
+    """np.gradient along axis 1 (h = 1), and its transpose: each row of the stencil sends G
+    back to the points it took."""
+    dX = np.zeros_like(X)
+    dX[:, 2:] += 0.5 * G[:, 1:-1]
+    dX[:, :-2] -= 0.5 * G[:, 1:-1]
+    dX[:, :2] += np.array([-1.0, 1.0]) * G[:, :1]
+    dX[:, -2:] += np.array([-1.0, 1.0]) * G[:, -1:]
+    return [np.gradient(X, axis=1), dX]
+
+
 @functools.cache
 def _weights(n: int) -> np.ndarray:
     return np.linspace(0.5, 1.5, n)
@@ -249,6 +260,8 @@ NEW_CASES: list[tuple[str, Callable, Callable, bool]] = [
      kron, True),
     ("cross of 3-vectors", lambda x, y: gg.cross(_triples(x), _triples(y)), cross, True),
     ("diff(axis=1)", lambda x: gg.diff(x, axis=1), lambda X, Y, G: diff(X, G), False),
+    ("gradient(axis=1)", lambda x: gg.gradient(x, axis=1), lambda X, Y, G: gradient(X, G),
+     False),
     ("average(axis=1, weights)", lambda x: gg.average(x, 1, _weights(x.shape[1])),
      lambda X, Y, G: average(X, G), False),
     ("tan", gg.tan, _elementwise(np.tan, lambda X, y: 1 + y * y), False),
@@ -351,7 +364,7 @@ def _case(label: str, op: Callable, by_hand: Callable, two: bool, n: int, number
 
 # where the algorithm, not the per-op overhead, sets the time: timed again at a larger size
 LARGE = ("take_along_axis(axis=1)", "sort(axis=1)", "quantile(0.3, axis=1)", "median(axis=1)",
-         "triu", "diff(axis=1)", "cross of 3-vectors", "kron of corners",
+         "triu", "diff(axis=1)", "gradient(axis=1)", "cross of 3-vectors", "kron of corners",
          *[case[0] for case in LINALG_CASES])
 
 

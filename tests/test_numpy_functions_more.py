@@ -202,6 +202,37 @@ def test_gradient_of_samples_of_a_parabola_is_its_slope_inside():
     np.testing.assert_allclose(f.grad, matrix.T @ seed)
 
 
+@pytest.mark.parametrize("spacing, edge_order", [
+    ((), 1), ((0.5,), 2), (([0.0, 1.0, 3.0, 3.5, 5.0],), 1), (([0.0, 1.0, 3.0, 3.5, 5.0],), 2),
+    (([0.0, 2.0],), 1),
+])
+def test_gradient_along_an_axis_is_one_op_with_numpys_values_and_its_adjoint(spacing,
+                                                                                edge_order):
+    """One node (numpy's np.gradient forward, the transposed stencil back), where a dozen
+    slices, products and a join each made and scattered arrays the size of f (3.4 times
+    numpy's time by hand at 64 x 64, now 1.7). Linear: its second derivative is the op
+    again."""
+    n = len(spacing[0]) if spacing and np.ndim(spacing[0]) else 5
+    if n < edge_order + 1:
+        pytest.skip("too few samples")
+    rng = np.random.default_rng(n + edge_order)
+    f = rng.standard_normal((3, n))
+    t = gg.Tensor(f, requires_grad=True)
+    y = np.gradient(t, *spacing, axis=1, edge_order=edge_order)
+    assert type(y.creator).__name__ == "Gradient" and y.creator.inputs == (t,)
+    np.testing.assert_array_equal(y.data, np.gradient(f, *spacing, axis=1,
+                                                      edge_order=edge_order))
+    seed = rng.standard_normal(y.shape)
+    y.backward(seed)
+    stencil = np.array([np.gradient(e, *spacing, edge_order=edge_order) for e in np.eye(n)])
+    np.testing.assert_allclose(t.grad, seed @ stencil.T, rtol=1e-12, atol=1e-12)
+    assert gg.gradgradcheck(lambda x: np.gradient(x, *spacing, axis=1, edge_order=edge_order)
+                            ** 2, [f])
+    f32 = gg.Tensor(f.astype(np.float32), requires_grad=True)
+    np.gradient(f32, *spacing, axis=1, edge_order=edge_order).sum().backward()
+    assert f32.grad.dtype == np.float32
+
+
 def test_gradient_along_axes_in_the_order_given_pairs_each_with_its_spacing():
     """np.gradient(f, hx, hy, axis=(1, 0)): the axes in that order, not sorted, as numpy's."""
     f = np.arange(12.0).reshape(3, 4) ** 2

@@ -1,11 +1,14 @@
 """numpy's finite differences and sums of samples: gradient (central differences inside, one-
 sided at the ends), trapezoid (the trapezoidal rule) and ediff1d (the differences of the
-flattened array, with ends joined). Each is linear in the samples, composed of slices, sums and
-concatenates, so its backward is its adjoint, those ops' backwards.
-Depends on `ops.cumulative`, `ops.shape`, `ops.reductions`, `ops.rearrange`, `errors`.
+flattened array, with ends joined). Each is linear in the samples, so its backward is its
+adjoint: gradient's is one op, `GradientAdjoint`, numpy's stencil transposed; trapezoid and
+ediff1d are composed of slices, sums and concatenates, whose backwards are theirs.
+Depends on `function`, `ops.cumulative`, `ops.shape`, `ops.reductions`, `ops.rearrange`,
+`errors`.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,7 @@ from graphgrad.errors import (
     numbers_and_shown,
     setting_text,
 )
+from graphgrad.function import Function
 from graphgrad.ops.cumulative import Diff
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import Sum, normalize_axis
@@ -43,58 +47,90 @@ def _along(values: np.ndarray, axis: int, ndim: int, dtype: Any) -> np.ndarray:
     return np.asarray(values, dtype).reshape(shape)
 
 
-def _spacing(value: Any, n: int, axis: int, op: str) -> Any:
-    """One of gradient's varargs: a number (a uniform step) or the n coordinates along the
-    axis (as a float64 array); tensors that require grad are refused (the coordinates are
-    constants here)."""
+def _spacing(value: Any, n: int, axis: int, op: str) -> tuple[Any, Any]:
+    """One of gradient's varargs, as numpy takes it (a number, a uniform step, or the n
+    coordinates along the axis as a float64 array) and as the stencil takes it (the number,
+    or the n - 1 steps between the coordinates, a number when they are equal); tensors that
+    require grad are refused (the coordinates are constants here)."""
     if isinstance(value, Tensor) and value.requires_grad:
         raise GraphgradTypeError(f"{op}: the spacing {describe(value)} requires grad, but "
                                  "spacings and coordinates are constants here; give .data")
     array = np.asarray(array_of_numbers(value, "the spacing", op), dtype=np.float64)
     if array.ndim == 0:
-        return float(array)
+        return float(array), float(array)
     if array.ndim != 1 or array.size != n:
         raise ArgumentError(f"{op}: the spacing along axis {axis} is {setting_text(value)}; "
                             f"give a number, or the {n} coordinates of the samples along it")
     steps = np.diff(array)
-    return float(steps[0]) if (steps == steps[0]).all() else steps  # numpy's uniform test
+    return array, float(steps[0]) if (steps == steps[0]).all() else steps  # numpy's test
 
 
-def _gradient_along(f: Tensor, axis: int, n: int, step: Any, edge_order: int) -> Tensor:
-    """numpy's second-order central differences along ``axis`` (``step`` a number or the
-    n - 1 steps between coordinates), with one-sided differences of ``edge_order`` at the
-    two ends: a sum of slices of f times constants."""
-    part = _slicer(f, axis)
-    dtype = f.dtype
+def _stencil(step: Any, edge_order: int) -> tuple[tuple[Any, Any, Any], list, list]:
+    """numpy's weights of np.gradient along an axis: (a, b, c) of the points inside, y[i] =
+    a f[i - 1] + b f[i] + c f[i + 1] (numbers for a uniform ``step``, else arrays of n - 2),
+    and those of the first and last points on f's first and last 2 (edge_order 1) or 3."""
     if isinstance(step, float):
-        inner = (part(2, None) - part(None, -2)) * (0.5 / step)
+        inner = (-0.5 / step, 0.0, 0.5 / step)
         if edge_order == 1:
-            first = (part(1, 2) - part(0, 1)) * (1.0 / step)
-            last = (part(-1, None) - part(-2, -1)) * (1.0 / step)
-        else:
-            first = (part(0, 1) * -1.5 + part(1, 2) * 2.0 - part(2, 3) * 0.5) * (1.0 / step)
-            last = (part(-3, -2) * 0.5 - part(-2, -1) * 2.0 + part(-1, None) * 1.5) * (
-                1.0 / step)
-        return Concatenate.apply(first, inner, last, axis=axis)
-    ndim = f.ndim
+            return inner, [-1.0 / step, 1.0 / step], [-1.0 / step, 1.0 / step]
+        return inner, [-1.5 / step, 2.0 / step, -0.5 / step], [0.5 / step, -2.0 / step,
+                                                               1.5 / step]
     dx1, dx2 = step[:-1], step[1:]
-    a = _along(-dx2 / (dx1 * (dx1 + dx2)), axis, ndim, dtype)
-    b = _along((dx2 - dx1) / (dx1 * dx2), axis, ndim, dtype)
-    c = _along(dx1 / (dx2 * (dx1 + dx2)), axis, ndim, dtype)
-    inner = part(None, -2) * a + part(1, -1) * b + part(2, None) * c
+    inner = (-dx2 / (dx1 * (dx1 + dx2)), (dx2 - dx1) / (dx1 * dx2), dx1 / (dx2 * (dx1 + dx2)))
     if edge_order == 1:
-        first = (part(1, 2) - part(0, 1)) * (1.0 / step[0])
-        last = (part(-1, None) - part(-2, -1)) * (1.0 / step[-1])
-    else:
-        d1, d2 = step[0], step[1]
-        first = (part(0, 1) * (-(2.0 * d1 + d2) / (d1 * (d1 + d2)))
-                 + part(1, 2) * ((d1 + d2) / (d1 * d2))
-                 + part(2, 3) * (-d1 / (d2 * (d1 + d2))))
-        d1, d2 = step[-2], step[-1]
-        last = (part(-3, -2) * (d2 / (d1 * (d1 + d2)))
-                + part(-2, -1) * (-(d2 + d1) / (d1 * d2))
-                + part(-1, None) * ((2.0 * d2 + d1) / (d2 * (d1 + d2))))
-    return Concatenate.apply(first, inner, last, axis=axis)
+        return inner, [-1.0 / step[0], 1.0 / step[0]], [-1.0 / step[-1], 1.0 / step[-1]]
+    d1, d2 = step[0], step[1]
+    first = [-(2.0 * d1 + d2) / (d1 * (d1 + d2)), (d1 + d2) / (d1 * d2), -d1 / (d2 * (d1 + d2))]
+    d1, d2 = step[-2], step[-1]
+    last = [d2 / (d1 * (d1 + d2)), -(d2 + d1) / (d1 * d2), (2.0 * d2 + d1) / (d2 * (d1 + d2))]
+    return inner, first, last
+
+
+class Gradient(Function):
+    """y = np.gradient(f) along ``axis``: y = L f, L numpy's stencil (central differences
+    inside, one-sided ones of ``edge_order`` at the ends, see `_stencil`);  df = L^T dy,
+    `GradientAdjoint`. ``spacing`` is numpy's (a number or the coordinates), ``step`` the
+    stencil's."""
+
+    @staticmethod
+    def forward(ctx, f, axis, spacing, step, edge_order):
+        ctx.settings = dict(axis=axis, spacing=spacing, step=step, edge_order=edge_order)
+        return np.asarray(np.gradient(f, spacing, axis=axis, edge_order=edge_order))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GradientAdjoint.call(grad, **ctx.settings)
+
+
+class GradientAdjoint(Function):
+    """y = L^T x, x sent back through `Gradient`'s stencil L: each row of L scatters x[i] to
+    the points it was made of, in one array;  dx = L dy, `Gradient` again"""
+
+    @staticmethod
+    def forward(ctx, x, axis, spacing, step, edge_order):
+        ctx.settings = dict(axis=axis, spacing=spacing, step=step, edge_order=edge_order)
+        (a, b, c), first, last = _stencil(step, edge_order)
+        n, ndim = x.shape[axis], x.ndim
+        at = functools.partial(_span, axis)
+        inside = x[at(1, n - 1)]
+        y = np.zeros_like(x)
+        for weight, start in ((a, 0), (b, 1), (c, 2)):
+            if np.ndim(weight) or weight:  # a uniform step has no b
+                weight = _along(weight, axis, ndim, x.dtype) if np.ndim(weight) else weight
+                y[at(start, start + n - 2)] += weight * inside
+        k = len(first)
+        y[at(0, k)] += _along(first, axis, ndim, x.dtype) * x[at(0, 1)]
+        y[at(n - k, n)] += _along(last, axis, ndim, x.dtype) * x[at(n - 1, n)]
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Gradient.call(grad, **ctx.settings)
+
+
+def _span(axis: int, start: int, stop: int) -> tuple[slice, ...]:
+    """The index of positions start..stop - 1 along ``axis``."""
+    return (slice(None),) * axis + (slice(start, stop),)
 
 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
@@ -103,7 +139,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     inside, one-sided differences of ``edge_order`` (1 or 2) at the ends. ``varargs`` are the
     spacings: none (1), one for every axis, or one per axis, each a number or the coordinates
     of the samples along it (constants). One axis gives a tensor, several a tuple, one per
-    axis. Linear in f: its gradient is the adjoint, through the slices it is made of."""
+    axis. Linear in f: its gradient is the stencil's transpose (`GradientAdjoint`)."""
     op = "gradient"
     data, shown = numbers_and_shown(f, "f", op)
     if isinstance(edge_order, (bool, np.bool_)) or edge_order not in (1, 2):
@@ -134,7 +170,8 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
             raise ArgumentError(f"{op} of {describe(shown)}: axis {a} has {n} element"
                                 f"{'s' * (n != 1)}, and differences of edge_order {edge_order} "
                                 f"need {edge_order + 1} or more (numpy refuses it too)")
-        out.append(_gradient_along(f, a, n, _spacing(spacing, n, a, op), edge_order))
+        given, step = _spacing(spacing, n, a, op)
+        out.append(Gradient.apply(f, axis=a, spacing=given, step=step, edge_order=edge_order))
     return out[0] if len(out) == 1 else tuple(out)
 
 
