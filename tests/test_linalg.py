@@ -414,6 +414,25 @@ def test_pinv_cut_offs_are_numpys():
         gg.linalg.pinv(a, hermitian=True)
 
 
+@pytest.mark.parametrize("a", [
+    np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 0.0]]),  # tall, one singular value exactly 0
+    np.array([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),  # two
+    np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]]),  # wide
+])
+def test_svd_vectors_of_a_nonzero_value_beside_exact_zeros_have_their_gradient(a):
+    """The part of dU outside U's span is divided by s: 0 / 0, a NaN spread over the whole
+    gradient, where a singular value is exactly 0 and the loss does not use its vectors."""
+    def top(A):
+        U, S, Vh = gg.linalg.svd(A, full_matrices=False)
+        return ((U[:, 0] ** 2) * np.arange(1.0, a.shape[0] + 1)).sum() + (
+            (Vh[0] ** 2) * np.arange(1.0, a.shape[1] + 1)).sum()
+
+    A = gg.Tensor(a, requires_grad=True)
+    top(A).backward()
+    assert np.isfinite(A.grad).all()
+    assert gg.gradcheck(top, [gg.Tensor(a, requires_grad=True)])
+
+
 def test_lstsq_is_numpys_and_its_solution_is_differentiable():
     a, b = RNG.standard_normal((6, 3)), RNG.standard_normal(6)
     x, residuals, rank, s = gg.linalg.lstsq(a, b)

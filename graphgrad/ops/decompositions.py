@@ -235,8 +235,10 @@ class Svd(Function):
 
 
 def _nonzero(ctx: Function, s: Any, rest: Any, axis: int) -> Any:
-    """s, checked nonzero where the part of dU (dVh) outside the span of U (Vh) is not: a
-    zero singular value of a matrix that is not square leaves those vectors free."""
+    """s to divide ``rest`` by, checked nonzero where the part of dU (dVh) outside the span of
+    U (Vh) is not: a zero singular value of a matrix that is not square leaves those vectors
+    free. Where that part is 0 (the loss does not use the vectors), an s of exactly 0 is
+    taken as 1, so that 0 / 0 does not make the whole gradient NaN."""
     values, grads = _values(s), np.abs(_values(rest)).max(axis=axis)
     eps = np.finfo(values.dtype).eps
     top = values.max(axis=-1, keepdims=True) if values.shape[-1] else 0.0
@@ -248,7 +250,8 @@ def _nonzero(ctx: Function, s: Any, rest: Any, axis: int) -> Any:
             "vectors of that value are any in the rest of the space, and the loss depends on "
             "them. If only the singular values are needed, take gg.linalg.svdvals(A); else "
             "move A off the rank-deficient set (a little noise, or A + 1e-6 * np.eye(m, n)).")
-    return s
+    exact = values == 0
+    return s + exact.astype(values.dtype) if exact.any() else s
 
 
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
