@@ -8,7 +8,8 @@ Where the eigenvalues (singular values) of a matrix are repeated, their eigenvec
 vectors) are not unique and a loss of them has no gradient: backward raises `LinAlgError`
 naming the values, where PyTorch gives inf or NaN (the vectors of the other, distinct values
 keep theirs). eigvalsh and svdvals are the first output of eigh and svd, whose first
-derivative exists at repeated values too. Depends on `function`,
+derivative exists at repeated values too; with no gradient to come (constants, no_grad), they
+are numpy's values alone, LAPACK's cheaper route without the vectors. Depends on `function`,
 `ops.linalg` (its helpers and pinv), `ops.reductions`, `errors`.
 """
 from __future__ import annotations
@@ -115,8 +116,12 @@ class Eigh(Function):
     G's diagonal on it, 0 above: the gradient of the triangle read, as Cholesky's"""
 
     @staticmethod
-    def forward(ctx, a, uplo):
+    def forward(ctx, a, uplo, vectors=True):
         try:
+            if not vectors and not ctx.needs_input_grad[0]:
+                # eigvalsh with no gradient to come: the values alone, LAPACK's cheaper
+                # route (the vectors are only needed by backward)
+                return np.linalg.eigvalsh(a, UPLO=uplo)
             w, v = np.linalg.eigh(a, UPLO=uplo)
         except np.linalg.LinAlgError as exc:
             raise _not_converged("linalg.eigh", _input(ctx, 0, a), a, exc) from None
@@ -166,7 +171,16 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803 (numpy's name)
     eigenvalues too; a second derivative there (create_graph=True), which goes through the
     eigenvectors, is refused."""
     _matrices(a, "linalg.eigvalsh")
-    return Eigh.apply(a, uplo=_uplo(UPLO, "linalg.eigvalsh"))[0]
+    return _first(Eigh.apply(a, uplo=_uplo(UPLO, "linalg.eigvalsh"), vectors=False))
+
+
+def _first(out: Any) -> Tensor:
+    """The values of Eigh or Svd asked for the values alone: its one output when no gradient
+    is to come (forward computed the values only), else the first (second, S of U, S, Vh) of
+    its outputs."""
+    if isinstance(out, Tensor):
+        return out
+    return out[0] if len(out) == 2 else out[1]
 
 
 # -- svd ----------------------------------------------------------------------------------------
@@ -188,8 +202,12 @@ class Svd(Function):
     of Vh past k are any basis of the rest of the space: their gradient must be 0."""
 
     @staticmethod
-    def forward(ctx, a, full_matrices):
+    def forward(ctx, a, full_matrices, compute_uv=True):
         try:
+            if not compute_uv and not ctx.needs_input_grad[0]:
+                # svdvals with no gradient to come: the values alone, LAPACK's cheaper route
+                # (U and Vh are only needed by backward)
+                return np.linalg.svd(a, compute_uv=False)
             u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
         except np.linalg.LinAlgError as exc:
             raise _not_converged("linalg.svd", _input(ctx, 0, a), a, exc) from None
@@ -272,7 +290,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
                             "the same singular values of a symmetric matrix")
     full = flag(full_matrices, "full_matrices", "linalg.svd")
     if not flag(compute_uv, "compute_uv", "linalg.svd"):
-        return Svd.apply(a, full_matrices=False)[1]
+        return _first(Svd.apply(a, full_matrices=False, compute_uv=False))
     return SVDResult(*Svd.apply(a, full_matrices=full))
 
 
@@ -282,7 +300,7 @@ def svdvals(a: Any) -> Tensor:
     exists at repeated singular values too (at a zero singular value of a matrix that is not
     square, a subgradient, as PyTorch's); a second derivative there is refused."""
     _matrices(a, "linalg.svdvals", square=False)
-    return Svd.apply(a, full_matrices=False)[1]
+    return _first(Svd.apply(a, full_matrices=False, compute_uv=False))
 
 
 # -- qr -----------------------------------------------------------------------------------------
