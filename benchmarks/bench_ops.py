@@ -1,9 +1,13 @@
 """Forward and backward of the newer ops (softplus, elu, gelu, prod, cumsum, flip, roll, moveaxis,
 repeat, tile, einsum, outer; then take_along_axis, sort, quantile, median, the diagonals and
 triangles, numpy's structural compositions, tensordot, inner, kron, cross, diff, gradient,
-average, the elementwise maths of trigonometric and powers, and gg.linalg's inv, solve, det,
-slogdet and cholesky) on a 64 x 64 input, against the same maths written by hand in numpy: the
-output and the input's gradient for an upstream gradient G (J = sum(G * op(X))). Before timing,
+average, the elementwise maths of trigonometric and powers, gg.linalg's inv, solve, det,
+slogdet, cholesky, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq, the norms and multi_dot;
+cumprod, the nan-statistics (of an X with NaNs), cov, corrcoef, sinc, ptp, trapezoid, ediff1d,
+unstack, meshgrid, and the losses' class weights, label smoothing and pos_weight) on a 64 x 64
+input, against the same maths written by hand in numpy: the output and the input's gradient
+for an upstream gradient G (J = sum(G * op(X)); an op of several outputs is timed in a loss
+of them all, V diag(w) of eigh's). Before timing,
 both give the same output and gradients to 1e-10. Both run in this process, interleaved, best
 of N; BLAS on one thread (see bench_nn_mlp). The ops whose algorithm sets their time (`LARGE`)
 are timed again at 256 x 256, where each new 512 KB array costs its page faults when glibc has
@@ -333,12 +337,392 @@ LINALG_CASES: list[tuple[str, Callable, Callable, bool]] = [
 ]
 
 
+# gg.linalg's decompositions, norms and products: eigh reads X's lower triangle, as numpy's
+def _phi(n: int) -> np.ndarray:
+    """1 below the diagonal, 1/2 on it, 0 above: a triangle read's share of a symmetric
+    gradient."""
+    return np.tril(np.ones((n, n))) - np.eye(n) / 2
+
+
+def _eigh_grad(w, V, dw, dV):
+    """dA of (w, V) = eigh(A) on its lower triangle: G = V (diag(dw) + F * (V^T dV)) V^T,
+    F_ij = 1 / (w_j - w_i) off the diagonal, dA = (G + G^T) Phi."""
+    inner = np.diag(dw)
+    if dV is not None:
+        gaps = w[None, :] - w[:, None]
+        np.fill_diagonal(gaps, np.inf)
+        inner = inner + (V.T @ dV) / gaps
+    g = V @ inner @ V.T
+    return (g + g.T) * _phi(len(w))
+
+
+def eigh(X, G):
+    """V diag(w), a loss of both outputs."""
+    w, V = np.linalg.eigh(X)
+    return [V * w, _eigh_grad(w, V, (G * V).sum(axis=0), G * w)]
+
+
+def eigvalsh(X, G):
+    w, V = np.linalg.eigh(X)
+    return [w, _eigh_grad(w, V, G, None)]
+
+
+def _svd_grad(U, S, Vh, dU, dS, dVh):
+    """dA of a square A = U diag(S) Vh: U (diag(dS) + (F * (J - J^T)) S + S (F * (K - K^T))) Vh,
+    J = U^T dU, K = Vh dVh^T, F_jk = 1 / (s_k^2 - s_j^2) off the diagonal."""
+    inner = np.diag(dS)
+    if dU is not None:
+        gaps = S[None, :] ** 2 - S[:, None] ** 2
+        np.fill_diagonal(gaps, np.inf)
+        J, K = U.T @ dU, Vh @ dVh.T
+        inner = inner + ((J - J.T) / gaps) * S[None, :] + S[:, None] * ((K - K.T) / gaps)
+    return U @ inner @ Vh
+
+
+def svd(X, G):
+    """U diag(S) + Vh, a loss of the three outputs."""
+    U, S, Vh = np.linalg.svd(X)
+    return [U * S + Vh, _svd_grad(U, S, Vh, G * S, (G * U).sum(axis=0), G)]
+
+
+def svdvals(X, G):
+    U, S, Vh = np.linalg.svd(X)
+    return [S, (U * G) @ Vh]
+
+
+def qr(X, G):
+    """Q + R: dA = (dQ + Q copyltu(M)) R^-T, M = R dR^T - dQ^T Q (dQ = dR = G)."""
+    Q, R = np.linalg.qr(X)
+    M = R @ G.T - G.T @ Q
+    sym = np.tril(M) + np.tril(M, -1).T
+    return [Q + R, np.linalg.solve(R, (G + Q @ sym).T).T]
+
+
+def _pinv_grad(A, P, dP):
+    """Golub and Pereyra's: -P^T dP P^T + (I - A P) dP^T P P^T + P^T P dP^T (I - P A)."""
+    outside = dP.T @ (P @ P.T)
+    beside = P.T @ (P @ dP.T)
+    return -(P.T @ dP @ P.T) + (outside - A @ (P @ outside)) + (beside - (beside @ P) @ A)
+
+
+def pinv(X, G):
+    P = np.linalg.pinv(X)
+    return [P, _pinv_grad(X, P, G)]
+
+
+def lstsq(X, Y, G):
+    """x = pinv(X) Y, numpy's lstsq of a square X: the smallest x of the least squared
+    error."""
+    P = np.linalg.pinv(X, rtol=max(X.shape) * np.finfo(X.dtype).eps)
+    return [P @ Y, _pinv_grad(X, P, G @ Y.T), P.T @ G]
+
+
+def nuclear_norm(X, G):
+    U, S, Vh = np.linalg.svd(X)
+    return [S.sum(), G * (U @ Vh)]
+
+
+def spectral_norm(X, G):
+    U, S, Vh = np.linalg.svd(X)
+    return [S[0], G * np.outer(U[:, 0], Vh[0])]
+
+
+def frobenius_norm(X, G):
+    y = np.sqrt((X * X).sum())
+    return [y, G * X / y]
+
+
+def _at_extreme(X, G, extreme: Callable) -> np.ndarray:
+    """The gradient of an extreme along axis 1: G at its place in each row."""
+    dX = np.zeros_like(X)
+    dX[np.arange(len(X)), extreme(X, axis=1)] = G
+    return dX
+
+
+def multi_dot(X, Y, G):
+    """X Y X: dX = G (Y X)^T + (X Y)^T G, dY = X^T G X^T."""
+    YX = Y @ X
+    return [X @ YX, G @ YX.T + (X @ Y).T @ G, X.T @ G @ X.T]
+
+
+DECOMPOSITION_CASES: list[tuple[str, Callable, Callable, bool]] = [
+    ("linalg.eigh (V diag(w))", lambda x: (lambda w, v: v * w)(*gg.linalg.eigh(x)),
+     lambda X, Y, G: eigh(X, G), False),
+    ("linalg.eigvalsh", gg.linalg.eigvalsh, lambda X, Y, G: eigvalsh(X, G), False),
+    ("linalg.svd (U diag(S) + Vh)", lambda x: (lambda u, s, vh: u * s + vh)(*gg.linalg.svd(x)),
+     lambda X, Y, G: svd(X, G), False),
+    ("linalg.svdvals", gg.linalg.svdvals, lambda X, Y, G: svdvals(X, G), False),
+    ("linalg.qr (Q + R)", lambda x: (lambda q, r: q + r)(*gg.linalg.qr(x)),
+     lambda X, Y, G: qr(X, G), False),
+    ("linalg.pinv", gg.linalg.pinv, lambda X, Y, G: pinv(X, G), False),
+    ("linalg.lstsq's x", lambda x, y: gg.linalg.lstsq(x, y)[0], lstsq, True),
+    ("linalg.matrix_norm('fro')", gg.linalg.matrix_norm,
+     lambda X, Y, G: frobenius_norm(X, G), False),
+    ("linalg.matrix_norm('nuc')", lambda x: gg.linalg.matrix_norm(x, ord="nuc"),
+     lambda X, Y, G: nuclear_norm(X, G), False),
+    ("linalg.matrix_norm(2)", lambda x: gg.linalg.matrix_norm(x, ord=2),
+     lambda X, Y, G: spectral_norm(X, G), False),
+    ("linalg.vector_norm(axis=1)", lambda x: gg.linalg.vector_norm(x, axis=1),
+     lambda X, Y, G: [np.sqrt((X * X).sum(axis=1)),
+                      G[:, None] * X / np.sqrt((X * X).sum(axis=1))[:, None]], False),
+    ("linalg.vector_norm(axis=1, ord=1)", lambda x: gg.linalg.vector_norm(x, axis=1, ord=1),
+     lambda X, Y, G: [np.abs(X).sum(axis=1), G[:, None] * np.sign(X)], False),
+    ("linalg.vector_norm(axis=1, ord=inf)",
+     lambda x: gg.linalg.vector_norm(x, axis=1, ord=np.inf),
+     lambda X, Y, G: [np.abs(X).max(axis=1),
+                      _at_extreme(np.abs(X), G, np.argmax) * np.sign(X)], False),
+    ("linalg.multi_dot([x, y, x])", lambda x, y: gg.linalg.multi_dot([x, y, x]), multi_dot,
+     True),
+]
+
+
+# numpy's statistics of data with NaNs (a row of these labels gets NaNs in X, `_with_nans`),
+# cumprod and the differences and integrals
+NANS = "nan"
+
+
+@functools.cache
+def _nan_places(n: int) -> np.ndarray:
+    """A fixed draw of about 1 element in 8 to be NaN, none in the first two columns (every
+    row keeps numbers)."""
+    places = np.random.default_rng(2).random((n, n)) < 0.125
+    places[:, :2] = False
+    return places
+
+
+def _with_nans(X: np.ndarray) -> np.ndarray:
+    X = X.copy()
+    X[_nan_places(X.shape[0])] = np.nan
+    return X
+
+
+def _numbers(X):
+    """The mask of numbers, their count along axis 1, and X with 0 at the NaNs."""
+    numbers = ~np.isnan(X)
+    return numbers, numbers.sum(axis=1), np.where(numbers, X, 0.0)
+
+
+def nanmean(X, G):
+    numbers, count, X0 = _numbers(X)
+    return [X0.sum(axis=1) / count, numbers * (G / count)[:, None]]
+
+
+def nanvar(X, G, root: bool):
+    numbers, count, X0 = _numbers(X)
+    centred = numbers * (X0 - (X0.sum(axis=1) / count)[:, None])
+    var = (centred * centred).sum(axis=1) / count
+    if root:
+        std = np.sqrt(var)
+        return [std, centred * (G / (count * std))[:, None]]
+    return [var, centred * (2 * G / count)[:, None]]
+
+
+def nanprod(X, G):
+    numbers, _, _ = _numbers(X)
+    y = np.where(numbers, X, 1.0).prod(axis=1)
+    return [y, numbers * (G[:, None] * y[:, None] / np.where(numbers, X, 1.0))]
+
+
+def nanquantile(X, G, q):
+    """numpy's linear method along axis 1 over each row's numbers: NaNs sort last."""
+    numbers, count, _ = _numbers(X)
+    order = np.argsort(X, axis=1, kind="stable")
+    place = q * (count - 1)
+    low = np.floor(place).astype(int)
+    high, weight = np.minimum(low + 1, count - 1), place - low
+    rows = np.arange(len(X))
+    below, above = X[rows, order[rows, low]], X[rows, order[rows, high]]
+    dX = np.zeros_like(X)
+    dX[rows, order[rows, low]] = G * (1 - weight)
+    dX[rows, order[rows, high]] += G * weight
+    return [below + (above - below) * weight, dX]
+
+
+def nancumsum(X, G):
+    numbers, _, X0 = _numbers(X)
+    return [np.cumsum(X0, axis=1), numbers * np.cumsum(G[:, ::-1], axis=1)[:, ::-1]]
+
+
+def cumprod(X, G):
+    """No zeros in X: dx_k = sum over i >= k of dy_i y_i, over x_k."""
+    y = np.cumprod(X, axis=1)
+    return [y, np.cumsum((G * y)[:, ::-1], axis=1)[:, ::-1] / X]
+
+
+def cov(X, G):
+    """Rows are variables: C = Xc Xc^T / (N - 1), dX = (G + G^T) Xc / (N - 1) (the centring's
+    own gradient is 0: Xc's rows sum to 0)."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    scale = 1 / (X.shape[1] - 1)
+    return [centred @ centred.T * scale, (G + G.T) @ centred * scale]
+
+
+def corrcoef(X, G):
+    """R = C / (d d^T), d = sqrt(diag C): dC = G / (d d^T), plus on its diagonal
+    -(row and column sums of G * R) / (2 d^2); then through cov."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    scale = 1 / (X.shape[1] - 1)
+    C = centred @ centred.T * scale
+    d = np.sqrt(np.diagonal(C))
+    R = C / np.outer(d, d)
+    dC = G / np.outer(d, d)
+    GR = G * R
+    dC[np.diag_indices_from(dC)] -= (GR.sum(axis=0) + GR.sum(axis=1)) / (2 * d * d)
+    return [R, (dC + dC.T) @ centred * scale]
+
+
+def sinc(X, G):
+    """sin(pi x) / (pi x), X without zeros: d/dx = (cos(pi x) - sinc(x)) / x."""
+    y = np.sinc(X)
+    return [y, G * (np.cos(np.pi * X) - y) / X]
+
+
+def ptp(X, G):
+    return [np.ptp(X, axis=1),
+            _at_extreme(X, G, np.argmax) - _at_extreme(X, G, np.argmin)]
+
+
+@functools.cache
+def _trapezoid_weights(n: int) -> np.ndarray:
+    w = np.ones(n)
+    w[[0, -1]] = 0.5
+    return w
+
+
+def ediff1d(X, G):
+    flat = np.zeros(X.size)
+    flat[1:] += G
+    flat[:-1] -= G
+    return [np.ediff1d(X), flat.reshape(X.shape)]
+
+
+def unstack(X, G):
+    """The first row times the last, of X's rows unstacked."""
+    rows = np.unstack(X)
+    dX = np.zeros_like(X)
+    dX[0] = G * rows[-1]
+    dX[-1] += G * rows[0]
+    return [rows[0] * rows[-1], dX]
+
+
+def meshgrid(X, Y, G):
+    """The grid of X's first row times that of Y's ('xy': A[i, j] = x_j, B[i, j] = y_i)."""
+    A, B = np.meshgrid(X[0], Y[0])
+    return [A * B, _first_row((G * B).sum(axis=0), X.shape),
+            _first_row((G * A).sum(axis=1), Y.shape)]
+
+
+def _unstacked_ends(x):
+    rows = gg.unstack(x)
+    return rows[0] * rows[-1]
+
+
+def _meshgrid_product(x, y):
+    a, b = gg.meshgrid(x[0], y[0])
+    return a * b
+
+
+STATISTICS_CASES: list[tuple[str, Callable, Callable, bool]] = [
+    ("cumprod(axis=1)", lambda x: gg.cumprod(x, axis=1), lambda X, Y, G: cumprod(X, G), False),
+    ("nansum(axis=1)", lambda x: gg.nansum(x, axis=1),
+     lambda X, Y, G: [_numbers(X)[2].sum(axis=1), _numbers(X)[0] * G[:, None]], False),
+    ("nanmean(axis=1)", lambda x: gg.nanmean(x, axis=1), lambda X, Y, G: nanmean(X, G),
+     False),
+    ("nanmax(axis=1)", lambda x: gg.nanmax(x, axis=1),
+     lambda X, Y, G: [np.nanmax(X, axis=1), _at_extreme(X, G, np.nanargmax)], False),
+    ("nanmin(axis=1)", lambda x: gg.nanmin(x, axis=1),
+     lambda X, Y, G: [np.nanmin(X, axis=1), _at_extreme(X, G, np.nanargmin)], False),
+    ("nanvar(axis=1)", lambda x: gg.nanvar(x, axis=1), lambda X, Y, G: nanvar(X, G, False),
+     False),
+    ("nanstd(axis=1)", lambda x: gg.nanstd(x, axis=1), lambda X, Y, G: nanvar(X, G, True),
+     False),
+    ("nanprod(axis=1)", lambda x: gg.nanprod(x, axis=1), lambda X, Y, G: nanprod(X, G), False),
+    ("nancumsum(axis=1)", lambda x: gg.nancumsum(x, axis=1), lambda X, Y, G: nancumsum(X, G),
+     False),
+    ("nanmedian(axis=1)", lambda x: gg.nanmedian(x, axis=1),
+     lambda X, Y, G: nanquantile(X, G, 0.5), False),
+    ("nanquantile(0.3, axis=1)", lambda x: gg.nanquantile(x, 0.3, axis=1),
+     lambda X, Y, G: nanquantile(X, G, 0.3), False),
+    ("cov", gg.cov, lambda X, Y, G: cov(X, G), False),
+    ("corrcoef", gg.corrcoef, lambda X, Y, G: corrcoef(X, G), False),
+    ("sinc", gg.sinc, lambda X, Y, G: sinc(X, G), False),
+    ("ptp(axis=1)", lambda x: gg.ptp(x, axis=1), lambda X, Y, G: ptp(X, G), False),
+    ("trapezoid(axis=1)", lambda x: gg.trapezoid(x, axis=1),
+     lambda X, Y, G: [np.trapezoid(X, axis=1), G[:, None] * _trapezoid_weights(X.shape[1])],
+     False),
+    ("ediff1d", gg.ediff1d, lambda X, Y, G: ediff1d(X, G), False),
+    ("unstack (first row * last)", _unstacked_ends, lambda X, Y, G: unstack(X, G), False),
+    ("meshgrid (of first rows, product)", _meshgrid_product, meshgrid, True),
+]
+
+
+# the losses' options: logits X (m, C), fixed labels and weights
+@functools.cache
+def _labels(m: int, classes: int) -> np.ndarray:
+    return np.random.default_rng(3).integers(0, classes, m)
+
+
+@functools.cache
+def _yes_no(shape: tuple[int, ...]) -> np.ndarray:
+    return (np.random.default_rng(4).random(shape) < 0.3).astype(np.float64)
+
+
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(X, G, smoothing: float):
+    """Targets T = w ((1 - eps) Y + eps / C), J = -sum(T log softmax(Z)) / sum(w_y):
+    dZ = (softmax(Z) sum_k T_k - T) / sum(w_y)."""
+    m, classes = X.shape
+    w, labels = _weights(classes), _labels(m, classes)
+    T = np.full(X.shape, smoothing / classes)
+    T[np.arange(m), labels] += 1 - smoothing
+    T *= w
+    total = w[labels].sum()
+    log_p = _log_softmax(X)
+    return [-(T * log_p).sum() / total,
+            G * (np.exp(log_p) * T.sum(axis=1, keepdims=True) - T) / total]
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def bce_with_logits(X, G):
+    """L = w [p y softplus(-z) + (1 - y) softplus(z)], their mean; dZ = w [(1 - y + p y)
+    sigmoid(z) - p y] / N, w one per row and p one per column."""
+    y = _yes_no(X.shape)
+    w, p = _weights(X.shape[0])[:, None], _weights(X.shape[1])[::-1]
+    loss = w * (p * y * _softplus(-X) + (1 - y) * _softplus(X))
+    return [loss.mean(), G * w * ((1 - y + p * y) * _sigmoid(X) - p * y) / X.size]
+
+
+LOSS_CASES: list[tuple[str, Callable, Callable, bool]] = [
+    ("cross_entropy(weight=)",
+     lambda x: gg.nn.cross_entropy(x, _labels(*x.shape), weight=_weights(x.shape[1])),
+     lambda X, Y, G: cross_entropy(X, G, 0.0), False),
+    ("cross_entropy(weight=, label_smoothing=0.1)",
+     lambda x: gg.nn.cross_entropy(x, _labels(*x.shape), weight=_weights(x.shape[1]),
+                                   label_smoothing=0.1),
+     lambda X, Y, G: cross_entropy(X, G, 0.1), False),
+    ("binary_cross_entropy_with_logits(weight=, pos_weight=)",
+     lambda x: gg.nn.binary_cross_entropy_with_logits(
+         x, _yes_no(x.shape), weight=_weights(x.shape[0])[:, None],
+         pos_weight=_weights(x.shape[1])[::-1]),
+     lambda X, Y, G: bce_with_logits(X, G), False),
+]
+
+
 def _case(label: str, op: Callable, by_hand: Callable, two: bool, n: int, number: int,
           repeat: int) -> tuple[str, ...]:
     """Check that graphgrad's output and gradients are numpy's, then time both (``number``
     0: check only)."""
     rng = np.random.default_rng(0)
     X = rng.uniform(0.5, 1.5, (n, n)) * rng.choice([-1.0, 1.0], (n, n))  # no zeros (prod)
+    if label.startswith(NANS):
+        X = _with_nans(X)
     Y = rng.standard_normal((n, n))
     leaves = [gg.Tensor(X, requires_grad=True)] + ([gg.Tensor(Y, requires_grad=True)]
                                                    if two else [])
@@ -365,13 +749,18 @@ def _case(label: str, op: Callable, by_hand: Callable, two: bool, n: int, number
 # where the algorithm, not the per-op overhead, sets the time: timed again at a larger size
 LARGE = ("take_along_axis(axis=1)", "sort(axis=1)", "quantile(0.3, axis=1)", "median(axis=1)",
          "triu", "diff(axis=1)", "gradient(axis=1)", "cross of 3-vectors", "kron of corners",
-         *[case[0] for case in LINALG_CASES])
+         *[case[0] for case in LINALG_CASES], *[case[0] for case in DECOMPOSITION_CASES],
+         "cumprod(axis=1)", "nanmedian(axis=1)",
+         "nanquantile(0.3, axis=1)", "nanvar(axis=1)", "cov", "corrcoef", "ediff1d",
+         *[case[0] for case in LOSS_CASES])
 
 
 def rows(n: int, number: int, repeat: int, labels: tuple[str, ...] | None = None
          ) -> list[tuple[str, ...]]:
     return [_case(label, op, by_hand, two, n, number, repeat)
-            for label, op, by_hand, two in CASES + NEW_CASES + LINALG_CASES
+            for label, op, by_hand, two in (CASES + NEW_CASES + LINALG_CASES
+                                            + DECOMPOSITION_CASES + STATISTICS_CASES
+                                            + LOSS_CASES)
             if labels is None or label in labels]
 
 
