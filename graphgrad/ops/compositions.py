@@ -1,8 +1,9 @@
 """numpy's structural functions that are exact compositions of other ops, so their gradients
 are those ops' backwards: atleast_1d, atleast_2d, atleast_3d, column_stack, dstack (reshapes
 and a concatenate), fliplr, flipud, rot90 (flips and a transpose); and copy, the identity as a
-node of its own (PyTorch's clone); numpy 2's matrix_transpose and unstack, block,
-broadcast_arrays and meshgrid (transposes, splits, reshapes, concatenates and broadcasts).
+node of its own (PyTorch's clone); numpy 2's matrix_transpose, block, broadcast_arrays and
+meshgrid (transposes, splits, reshapes, concatenates and broadcasts), and unstack, one node of
+its own (Unstack).
 Depends on `function`, `ops.shape`, `ops.rearrange`, `errors`.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from graphgrad.errors import (
 )
 from graphgrad.function import Function
 from graphgrad.ops.rearrange import _axes, _join_shapes, flip
-from graphgrad.ops.shape import BroadcastTo, Concatenate, Reshape, Split, Transpose, _tensors
+from graphgrad.ops.shape import BroadcastTo, Concatenate, Reshape, Transpose, _tensors
 from graphgrad.tensor import Tensor
 
 
@@ -167,10 +168,26 @@ def matrix_transpose(x: Any) -> Tensor:
     return Transpose.apply(x, axes=axes)
 
 
+class Unstack(Function):
+    """the slices x[..., i, ...] along ``axis``, each without it (np.unstack);  dx = their
+    gradients stacked back along ``axis``: one node for the n slices, where a split and a
+    reshape of each piece would make n + 1."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return tuple(np.moveaxis(x, axis, 0))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return np.stack(grads, axis=ctx.axis)
+
+
 def unstack(x: Any, *, axis: int = 0) -> tuple[Tensor, ...]:
     """The slices of x along ``axis``, a tuple of x.shape[axis] tensors without that axis, as
-    np.unstack (numpy 2.1; stack's inverse): one split, whose backward joins the slices'
-    gradients back, rather than one indexing node per slice, each scattering into all of x."""
+    np.unstack (numpy 2.1; stack's inverse): one node, Unstack, whose backward stacks the
+    slices' gradients back, rather than one indexing node per slice, each scattering into all
+    of x."""
     data, shown = numbers_and_shown(x, "x", "unstack")
     if data.ndim == 0:
         raise ArgumentError(f"unstack of {describe(shown)}: a number has no axis to take "
@@ -179,11 +196,7 @@ def unstack(x: Any, *, axis: int = 0) -> tuple[Tensor, ...]:
     n = data.shape[axis]
     if n == 0:
         return ()
-    rest = data.shape[:axis] + data.shape[axis + 1:]
-    if n == 1:
-        return (Reshape.apply(x, shape=rest),)
-    return tuple(Reshape.apply(piece, shape=rest)
-                 for piece in Split.apply(x, indices_or_sections=n, axis=axis))
+    return Unstack.apply(x, axis=axis)
 
 
 def block(arrays: Any) -> Tensor:
