@@ -115,6 +115,22 @@ def test_nanvar_where_the_numbers_are_not_more_than_ddof_is_nan_as_numpys():
     np.testing.assert_array_equal(t.grad, [[0.0, 0.0, 0.0], [-1.0, 1.0, 0.0]])
 
 
+@pytest.mark.parametrize("op, root", [(gg.nanvar, False), (gg.nanstd, True)])
+def test_nanvar_and_nanstd_are_one_node_whose_gradient_is_the_numbers_distances(op, root):
+    """d nanvar / dx = 2 (x - mean) / (count - ddof) at the numbers, 0 at the NaNs (nanstd:
+    (x - mean) / ((count - ddof) y)): one node, where the mean, the distances and their
+    squares made eight."""
+    x = np.array([[1.0, np.nan, 4.0, 7.0], [2.0, 3.0, np.nan, np.nan]])
+    t = gg.Tensor(x, requires_grad=True)
+    y = op(t, axis=1, ddof=1)
+    assert len(y.creator.inputs) == 1 and y.creator.inputs[0] is t
+    np.testing.assert_array_equal(y.data, (np.nanstd if root else np.nanvar)(x, axis=1, ddof=1))
+    y.backward(np.array([1.0, 2.0]))
+    centred = np.array([[-3.0, 0.0, 0.0, 3.0], [-0.5, 0.5, 0.0, 0.0]])
+    scale = np.array([[1.0 / 2], [2.0 / 1]]) * (1 / y.data[:, None] if root else 2)
+    np.testing.assert_allclose(t.grad, centred * scale, atol=1e-15)
+
+
 def test_nanprod_nancumsum_and_nancumprod_count_the_nans_as_1_0_and_1():
     t = gg.Tensor(X, requires_grad=True)
     prod = gg.nanprod(t, axis=1)

@@ -2,8 +2,8 @@
 out), nan_to_num (the NaNs and infinities replaced), ptp (max - min), cov and corrcoef (the
 covariances and correlations of variables, a row each). The NaN functions and ptp are built on
 the reductions, cov and corrcoef on mean, matmul and diagonal, so their gradients are theirs;
-nan_to_num is an op of its own. Depends on `function`, `ops.reductions`, `ops.arithmetic`,
-`ops.shape`, `ops.elementwise`, `ops.diagonals`, `errors`.
+nan_to_num, nanvar and nanstd (NanVar, NanStd) are ops of their own. Depends on `function`,
+`ops.reductions`, `ops.arithmetic`, `ops.shape`, `ops.elementwise`, `ops.diagonals`, `errors`.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from graphgrad.ops.reductions import (
     Prod,
     Sum,
     _Extreme,
+    expand_reduced,
     normalize_axis,
     settle_reduction,
 )
@@ -339,34 +340,95 @@ def nanprod(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return Prod.apply(_filled(x, data, numbers, 1.0), axis=axis, keepdims=keepdims)
 
 
+def _nan_centred(x: Any, numbers: np.ndarray | None, axes: tuple[int, ...],
+                 count: np.ndarray) -> Any:
+    """x minus the mean of its numbers over ``axes`` (``count`` of them, at least 1), 0 at the
+    NaNs (``numbers`` None: x has none): an array, or in a backward recorded, so that second
+    derivatives see it."""
+    zero = np.zeros((), count.dtype)
+    filled = x if numbers is None else Where.call(x, zero, condition=numbers)
+    centred = filled - Div.call(Sum.call(filled, axis=axes, keepdims=True), count)
+    return centred if numbers is None else Where.call(centred, zero, condition=numbers)
+
+
+class _NanSpread(Function):
+    """The squares of the numbers' distances to their mean over ``axis`` (a tuple), summed and
+    divided by count - ddof, NaN where that is 0 or less (with no gradient); the NaNs'
+    gradient is 0. One node, where the mean, the distances and their squares made eight, each
+    an array the size of x in forward and in backward."""
+
+    @staticmethod
+    def _spread(ctx, x, axis, keepdims, ddof):
+        numbers = ~np.isnan(x)
+        ctx.numbers = None if numbers.all() else numbers
+        ctx.axes, ctx.keepdims = axis, keepdims
+        ctx.count = np.maximum(np.sum(numbers, axis=axis, keepdims=True), 1).astype(x.dtype)
+        centred = _nan_centred(x, ctx.numbers, axis, ctx.count)
+        squares = Sum.call(centred * centred, axis=axis, keepdims=keepdims)
+        dof = _reduced(numbers, axis, keepdims) - ddof
+        valid = dof > 0  # numpy's NaN (with a warning) for count <= ddof
+        spread = squares / np.where(valid, dof, 1).astype(squares.dtype)
+        ctx.valid = valid
+        ctx.dof = expand_reduced(np.where(valid, dof, np.inf).astype(squares.dtype), axis,
+                                 keepdims)  # 1 / inf = 0: no gradient where not valid
+        ctx.save_for_backward(x)
+        return spread
+
+    @staticmethod
+    def _centred(ctx):
+        return _nan_centred(ctx.saved[0], ctx.numbers, ctx.axes, ctx.count)
+
+
+class NanVar(_NanSpread):
+    """y = sum over the numbers of (x - their mean)**2 / (count - ddof);  dy/dx = 2 (x -
+    mean) / (count - ddof) at the numbers, 0 at the NaNs"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims, ddof):
+        spread = _NanSpread._spread(ctx, x, axis, keepdims, ddof)
+        return spread if ctx.valid.all() else np.where(ctx.valid, spread, np.nan)
+
+    @staticmethod
+    def backward(ctx, grad):
+        scale = expand_reduced(grad, ctx.axes, ctx.keepdims) * (2 / ctx.dof)
+        return _NanSpread._centred(ctx) * scale
+
+
+class NanStd(_NanSpread):
+    """y = sqrt(nanvar(x));  dy/dx = (x - mean) / ((count - ddof) y) at the numbers, and 0
+    where a slice's numbers are all equal (sqrt's kink, as `gg.std`'s) and at the NaNs"""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims, ddof):
+        spread = _NanSpread._spread(ctx, x, axis, keepdims, ddof)
+        y = np.sqrt(spread) if ctx.valid.all() else np.where(
+            ctx.valid, np.sqrt(np.where(ctx.valid, spread, 0)), np.nan)
+        high = np.max(np.where(ctx.numbers, x, -np.inf) if ctx.numbers is not None else x,
+                      axis=axis, keepdims=True)
+        low = np.min(np.where(ctx.numbers, x, np.inf) if ctx.numbers is not None else x,
+                     axis=axis, keepdims=True)
+        smooth = expand_reduced(ctx.valid, axis, keepdims) & (high != low)
+        ctx.smooth = None if smooth.all() else smooth
+        if ctx.smooth is not None:
+            ctx.dof = np.where(smooth, ctx.dof, np.inf).astype(ctx.dof.dtype)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y = expand_reduced(ctx.saved[1], ctx.axes, ctx.keepdims)
+        if ctx.smooth is not None:  # 0 / 1 at the kink and where y is NaN
+            y = Where.call(y, np.ones((), ctx.dof.dtype), condition=ctx.smooth)
+        scale = expand_reduced(grad, ctx.axes, ctx.keepdims) / (ctx.dof * y)
+        return _NanSpread._centred(ctx) * scale
+
+
 def _nan_spread(x: Any, axis: Axis, keepdims: Any, ddof: Any, op: str, root: bool) -> Tensor:
-    """nanvar's (and with ``root`` nanstd's) body: the squares of the numbers' distances to
-    their mean, summed and divided by count - ddof, NaN where that is 0 or less."""
-    data, numbers, axes = _numbers(x, op, axis, keepdims)
+    """nanvar's (and with ``root`` nanstd's) body: its checks, then one node."""
+    data, shown = numbers_and_shown(x, "x", op)
+    axes = _axes(axis, keepdims, data, shown, op)
     ddof = real_number(ddof, "ddof", op, lambda v: v >= 0, "a number of at least 0")
-    filled = _filled(x, data, numbers, 0.0)
-    count = _reduced(numbers, axes, True)
-    mean = Div.apply(Sum.apply(filled, axis=axes, keepdims=True),
-                     np.maximum(count, 1).astype(filled.dtype))
-    centred = Sub.apply(filled, mean)
-    if not numbers.all():  # the NaNs' places held 0 - mean
-        centred = Where.apply(centred, np.zeros((), centred.dtype), condition=numbers)
-    squares = Sum.apply(Mul.apply(centred, centred), axis=axes, keepdims=keepdims)
-    dof = _reduced(numbers, axes, keepdims) - ddof
-    valid = dof > 0  # numpy's NaN (with a warning) for count <= ddof
-    spread = Div.apply(squares, np.where(valid, dof, 1).astype(squares.dtype))
-    if not root:
-        return _nan_where(spread, valid)
-    # sqrt's kink: where the numbers are all equal (their spread 0 but for rounding) the
-    # gradient is 0, as `gg.std`'s, and the value numpy's
-    high = np.max(np.where(numbers, data, -np.inf), axis=axes, keepdims=bool(keepdims))
-    low = np.min(np.where(numbers, data, np.inf), axis=axes, keepdims=bool(keepdims))
-    smooth = valid & (high != low)
-    if smooth.all():
-        return Sqrt.apply(spread)
-    at_kink = np.where(valid, np.sqrt(np.where(valid, spread.data, 0)), np.nan)
-    root_ = Sqrt.apply(Where.apply(spread, np.ones((), spread.dtype), condition=smooth))
-    return Where.apply(root_, at_kink.astype(spread.dtype), condition=smooth)
+    return (NanStd if root else NanVar).apply(x, axis=axes, keepdims=bool(keepdims), ddof=ddof)
 
 
 def nanvar(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
