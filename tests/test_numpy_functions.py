@@ -227,6 +227,20 @@ def test_cov_and_corrcoef_of_float32_stay_float32():
     assert gg.cov(x.astype(np.float32), dtype=np.float64).dtype == np.float64
 
 
+def test_cov_is_one_product_of_the_centred_rows_whose_gradient_is_symmetric():
+    """C = Xc Xc^T / (n - 1): dX = (G + G^T) Xc / (n - 1) (the centring adds nothing, Xc's
+    rows summing to 0), one product in backward where a matmul of Xc and Xc^T made two."""
+    x = np.random.default_rng(4).standard_normal((3, 5))
+    t = gg.Tensor(x, requires_grad=True)
+    c = gg.cov(t)
+    assert type(c.creator).__name__ == "Gram"
+    np.testing.assert_array_equal(c.data, np.cov(x))
+    G = np.arange(9.0).reshape(3, 3)
+    c.backward(G)
+    centred = x - x.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(t.grad, (G + G.T) @ centred / 4, atol=1e-14)
+
+
 def test_corrcoef_of_one_variable_is_1_with_no_gradient():
     t = gg.Tensor(np.array([1.0, 3.0, 2.0, 7.0]), requires_grad=True)
     r = gg.corrcoef(t)
@@ -249,7 +263,7 @@ ROUTED = [
     (lambda t: np.sinc(t), gg.sinc, "Sinc"),
     (lambda t: np.vdot(t, t), lambda t: gg.vdot(t, t), "Einsum"),
     (lambda t: np.cov(t, rowvar=False, ddof=0), lambda t: gg.cov(t, rowvar=False, ddof=0),
-     "Mul"),
+     "Gram"),
     (lambda t: np.corrcoef(t), gg.corrcoef, "Clip"),
 ]
 

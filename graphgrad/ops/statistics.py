@@ -1,8 +1,9 @@
 """numpy's functions of data with missing or spread values: nansum and nanmean (the NaNs left
 out), nan_to_num (the NaNs and infinities replaced), ptp (max - min), cov and corrcoef (the
 covariances and correlations of variables, a row each). The NaN functions and ptp are built on
-the reductions, cov and corrcoef on mean, matmul and diagonal, so their gradients are theirs;
-nan_to_num, nanvar and nanstd (NanVar, NanStd) are ops of their own. Depends on `function`,
+the reductions, cov and corrcoef on mean, Gram (the products of the rows) and diagonal, so
+their gradients are theirs; nan_to_num, nanvar and nanstd (NanVar, NanStd) are ops of their
+own. Depends on `function`,
 `ops.reductions`, `ops.arithmetic`, `ops.shape`, `ops.elementwise`, `ops.diagonals`, `errors`.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.function import Function
-from graphgrad.ops.arithmetic import Div, MatMul, Mul, Sub
+from graphgrad.ops.arithmetic import Div, Sub
 from graphgrad.ops.cumulative import Cumprod, Cumsum
 from graphgrad.ops.diagonals import diagonal
 from graphgrad.ops.elementwise import Clip, Sqrt, Where
@@ -163,6 +164,22 @@ def _variables(value: Any, what: str, rowvar: bool, dtype: Any, caller: str, fir
     return value, shown
 
 
+class Gram(Function):
+    """C = X X^T scale, the scaled sums of products of the rows of X (k, n), (k, k);
+    dX = (dC + dC^T) X scale: one product, where a matmul of X and its transpose computes
+    dC X and (X^T dC)^T apart and adds them"""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        return (x @ x.T) * scale  # numpy's product of an array and its own transpose: syrk
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return ((grad + grad.T) @ x) * ctx.attrs["scale"]
+
+
 def _cov(m: Any, y: Any, rowvar: Any, bias: Any, ddof: Any, dtype: Any, caller: str
          ) -> tuple[Tensor, bool]:
     """cov's body, its messages naming ``caller`` (cov, or corrcoef, which is built on it),
@@ -198,7 +215,7 @@ def _cov(m: Any, y: Any, rowvar: Any, bias: Any, ddof: Any, dtype: Any, caller: 
     if half:  # its sums of n products pass 65504 long before C does: float32, rounded after
         X = Cast.apply(X, dtype=np.float32)
     centred = Sub.apply(X, Mean.apply(X, axis=1, keepdims=True))
-    c = Mul.apply(MatMul.apply(centred, Transpose.apply(centred)), 1.0 / max(fact, 1))
+    c = Gram.apply(centred, scale=1.0 / max(fact, 1))
     c = Reshape.apply(c, shape=()) if c.shape == (1, 1) else c  # numpy's squeeze
     return c, half
 
