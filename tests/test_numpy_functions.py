@@ -241,6 +241,24 @@ def test_cov_is_one_product_of_the_centred_rows_whose_gradient_is_symmetric():
     np.testing.assert_allclose(t.grad, (G + G.T) @ centred / 4, atol=1e-14)
 
 
+def test_corrcoef_is_one_node_on_cov_whose_gradient_goes_through_the_variances_too():
+    """R = C / (d d^T), d = sqrt(diag C): dC = G / (d d^T), less (row i's and column i's
+    sums of G * R) / (2 C_ii) on the diagonal; then cov's gradient."""
+    x = np.random.default_rng(5).standard_normal((3, 6))
+    t = gg.Tensor(x, requires_grad=True)
+    r = gg.corrcoef(t)
+    assert type(r.creator).__name__ == "Correlation"
+    np.testing.assert_array_equal(r.data, np.corrcoef(x))
+    G = np.arange(9.0).reshape(3, 3) - 4
+    r.backward(G)
+    centred = x - x.mean(axis=1, keepdims=True)
+    C = centred @ centred.T / 5
+    d = np.sqrt(np.diag(C))
+    R = C / np.outer(d, d)
+    dC = G / np.outer(d, d) - np.diag(((G * R).sum(axis=0) + (G * R).sum(axis=1)) / (2 * d * d))
+    np.testing.assert_allclose(t.grad, (dC + dC.T) @ centred / 5, atol=1e-13)
+
+
 def test_corrcoef_of_one_variable_is_1_with_no_gradient():
     t = gg.Tensor(np.array([1.0, 3.0, 2.0, 7.0]), requires_grad=True)
     r = gg.corrcoef(t)
@@ -264,7 +282,7 @@ ROUTED = [
     (lambda t: np.vdot(t, t), lambda t: gg.vdot(t, t), "Einsum"),
     (lambda t: np.cov(t, rowvar=False, ddof=0), lambda t: gg.cov(t, rowvar=False, ddof=0),
      "Gram"),
-    (lambda t: np.corrcoef(t), gg.corrcoef, "Clip"),
+    (lambda t: np.corrcoef(t), gg.corrcoef, "Correlation"),
 ]
 
 

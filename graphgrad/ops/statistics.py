@@ -1,10 +1,10 @@
 """numpy's functions of data with missing or spread values: nansum and nanmean (the NaNs left
 out), nan_to_num (the NaNs and infinities replaced), ptp (max - min), cov and corrcoef (the
 covariances and correlations of variables, a row each). The NaN functions and ptp are built on
-the reductions, cov and corrcoef on mean, Gram (the products of the rows) and diagonal, so
-their gradients are theirs; nan_to_num, nanvar and nanstd (NanVar, NanStd) are ops of their
-own. Depends on `function`,
-`ops.reductions`, `ops.arithmetic`, `ops.shape`, `ops.elementwise`, `ops.diagonals`, `errors`.
+the reductions, cov on mean and Gram (the products of the rows), corrcoef on cov and
+Correlation, so their gradients are theirs; nan_to_num, nanvar and nanstd (NanVar, NanStd) are
+ops of their own. Depends on `function`, `ops.reductions`, `ops.arithmetic`, `ops.shape`,
+`ops.elementwise`, `ops.cumulative`, `errors`.
 """
 from __future__ import annotations
 
@@ -25,8 +25,7 @@ from graphgrad.errors import (
 from graphgrad.function import Function
 from graphgrad.ops.arithmetic import Div, Sub
 from graphgrad.ops.cumulative import Cumprod, Cumsum
-from graphgrad.ops.diagonals import diagonal
-from graphgrad.ops.elementwise import Clip, Sqrt, Where
+from graphgrad.ops.elementwise import Where
 from graphgrad.ops.rearrange import _one_axis
 from graphgrad.ops.reductions import (
     Axis,
@@ -243,10 +242,37 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     if not c.ndim:
         r = Div.apply(c, c)
     else:
-        stddev = Sqrt.apply(diagonal(c))
-        r = Div.apply(c, Reshape.apply(stddev, shape=(-1, 1)))
-        r = Clip.apply(Div.apply(r, Reshape.apply(stddev, shape=(1, -1))), low=-1.0, high=1.0)
+        r = Correlation.apply(c)
     return Cast.apply(r, dtype=np.float16) if half else r
+
+
+class Correlation(Function):
+    """R = C / (d d^T) of covariances C (k, k), d = sqrt(diag C), clipped to [-1, 1] as
+    numpy's; with G 0 where R was clipped: dC = G / (d d^T), less (the sums of row i and of
+    column i of G * R) / (2 C_ii) on the diagonal (through d_i). One node, where the standard
+    deviations, two divisions and the clip made six, each division's backward three arrays
+    the size of C"""
+
+    @staticmethod
+    def forward(ctx, c):
+        d = np.sqrt(np.diagonal(c))
+        q = (c / d[:, None]) / d[None, :]
+        low, high = np.asarray(-1.0, q.dtype), np.asarray(1.0, q.dtype)
+        inside = (q >= low) & (q <= high)  # NaN (a variable of equal values) is not
+        ctx.inside = None if inside.all() else inside
+        r = np.clip(q, low, high)
+        ctx.save_for_backward(c, r)
+        return r
+
+    @staticmethod
+    def backward(ctx, grad):
+        c, r = ctx.saved
+        variances = np.diagonal(c)
+        d = np.sqrt(variances)
+        g = grad if ctx.inside is None else grad * ctx.inside
+        gr = g * r
+        return (g / d[:, None]) / d[None, :] - np.diag(
+            (gr.sum(axis=1) + gr.sum(axis=0)) / (2 * variances))
 
 
 # -- the other NaN functions: extremes, products, spreads and running sums and products ------
