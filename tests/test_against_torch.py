@@ -4,7 +4,8 @@ gradient clipping, a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, and the later
 networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
 gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
-their vectors), all in float64.
+their vectors), and whole programs (a GP's marginal likelihood to its Hessian, PCA's
+reconstruction error in the data, standardising data with holes), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -1267,3 +1268,91 @@ def test_eigenvectors_of_a_repeated_eigenvalue_torch_gives_nan_graphgrad_refuses
     A = gg.Tensor(a, requires_grad=True, name="A")
     with pytest.raises(gg.LinAlgError, match=r"eigenvalues 1 and 1 are repeated"):
         (gg.linalg.eigh(A).eigenvectors * w).sum().backward()
+
+
+# -- whole programs: a GP's hyperparameters, PCA's subspace, data with holes ----------------------
+def _gp_nlml(log_ell, log_noise, x, y, exp, cholesky, solve_lower, logdet, eye):
+    """A GP's negative log marginal likelihood, written once for both frameworks."""
+    K = exp(-0.5 * (x[:, None] - x[None, :]) ** 2 * exp(-2 * log_ell))
+    K = K + exp(2 * log_noise) * eye
+    alpha = solve_lower(cholesky(K), y[:, None])
+    return 0.5 * (alpha ** 2).sum() + 0.5 * logdet(K) + 0.5 * len(y) * np.log(2 * np.pi)
+
+
+def test_gp_marginal_likelihoods_gradient_and_hessian_match_torch():
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(-3, 3, 15))
+    y = np.sin(x) + 0.1 * rng.standard_normal(15)
+    p = gg.Tensor(np.array([0.3, -1.2]), requires_grad=True)
+    J = _gp_nlml(p[0], p[1], x, y, gg.exp, gg.linalg.cholesky, gg.linalg.solve,
+                 lambda K: gg.linalg.slogdet(K)[1], np.eye(15))
+    tp = torch.tensor([0.3, -1.2], dtype=torch.float64, requires_grad=True)
+    TJ = _gp_nlml(tp[0], tp[1], torch.tensor(x), torch.tensor(y), torch.exp,
+                  torch.linalg.cholesky,
+                  lambda L, b: torch.linalg.solve_triangular(L, b, upper=False),
+                  lambda K: torch.linalg.slogdet(K)[1], torch.eye(15, dtype=torch.float64))
+    assert J.item() == pytest.approx(TJ.item(), rel=1e-12)
+    (g,) = gg.grad(J, [p], create_graph=True)
+    (tg,) = torch.autograd.grad(TJ, [tp], create_graph=True)
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-10)
+    H = np.stack([gg.grad(g[i], [p], retain_graph=i == 0)[0] for i in range(2)])
+    TH = np.stack([torch.autograd.grad(tg[i], [tp], retain_graph=True)[0].numpy()
+                   for i in range(2)])
+    np.testing.assert_allclose(H, TH, rtol=1e-9)
+
+
+def test_pca_reconstruction_errors_gradient_in_the_data_matches_torch():
+    """The error of a rank-2 reconstruction by eigh of the covariance, through the top
+    eigenvectors of a rank-deficient covariance (more pixels than examples)."""
+    X = np.random.default_rng(1).standard_normal((6, 9))
+
+    def error(X, cov, eigh):
+        Xc = X - X.mean(0)
+        Vk = eigh(cov(X))[1][:, -2:]
+        return ((Xc - Xc @ Vk @ Vk.T) ** 2).sum()
+
+    Xt = gg.Tensor(X, requires_grad=True)
+    J = error(Xt, lambda a: gg.cov(a, rowvar=False), gg.linalg.eigh)
+    tX = torch.tensor(X, requires_grad=True)
+    TJ = error(tX, lambda a: torch.cov(a.T), torch.linalg.eigh)
+    assert J.item() == pytest.approx(TJ.item(), rel=1e-10)
+    J.backward()
+    TJ.backward()
+    np.testing.assert_allclose(Xt.grad, tX.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_standardising_around_holes_matches_torch_and_nan_to_num_after_dividing_gives_nan():
+    """Filling the holes before dividing by nanstd keeps NaN out of the gradient, in both;
+    nan_to_num after the division lets the holes' 0 * NaN reach the scale's gradient, in
+    both, so every observed value's gradient is NaN."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((12, 3))
+    holes = rng.random((12, 3)) < 0.25
+    X[holes] = np.nan
+    w = rng.standard_normal((3, 1))
+
+    def filled_first(X, where, nanmean, nanstd, zero, w):
+        centred = X - nanmean(X)
+        return (((where(holes_of(X), zero, centred) / nanstd(X)) @ w) ** 2).sum()
+
+    def holes_of(X):
+        return torch.isnan(X) if isinstance(X, torch.Tensor) else np.isnan(X.data)
+
+    def torch_nanstd(X):  # torch has no nanstd; its holes are filled before squaring, too
+        centred = torch.where(torch.isnan(X), 0.0, X - X.nanmean(0))
+        return ((centred ** 2).sum(0) / (~torch.isnan(X)).sum(0)).sqrt()
+
+    Xt = gg.Tensor(X, requires_grad=True)
+    filled_first(Xt, gg.where, lambda a: gg.nanmean(a, axis=0), lambda a: gg.nanstd(a, axis=0),
+                 0.0, w).backward()
+    tX = torch.tensor(X, requires_grad=True)
+    filled_first(tX, torch.where, lambda a: a.nanmean(0), torch_nanstd,
+                 torch.tensor(0.0, dtype=torch.float64), torch.tensor(w)).backward()
+    np.testing.assert_allclose(Xt.grad, tX.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert np.isfinite(Xt.grad).all() and (Xt.grad[holes] == 0).all()
+    Xt = gg.Tensor(X, requires_grad=True)
+    Z = gg.nan_to_num((Xt - gg.nanmean(Xt, axis=0)) / gg.nanstd(Xt, axis=0))
+    gg.sum(Z @ w).backward()
+    tX = torch.tensor(X, requires_grad=True)
+    (torch.nan_to_num((tX - tX.nanmean(0)) / torch_nanstd(tX)) @ torch.tensor(w)).sum().backward()
+    assert np.isnan(Xt.grad[~holes]).all() and torch.isnan(tX.grad[torch.tensor(~holes)]).all()
