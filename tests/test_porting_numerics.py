@@ -1,10 +1,11 @@
 """Numerical programs, written as one writes them with numpy or PyTorch, ported to graphgrad:
 PCA by SVD and eigh, Gaussian process regression, linear and ridge regression, imbalanced
-classification with class weights, a multi-task model in float32, a character RNN with its
-gradients clipped in place, standardisation of data with holes, label smoothing, and
-integrals and derivatives on grids. Each checks values against an independent reference:
-scikit-learn's estimators (when installed), numpy by hand, closed forms or finite
-differences. Data are made here, or scikit-learn's bundled digits."""
+classification with class weights, weighted logistic regression by Newton's method, a
+multi-task model in float32, a character RNN with its gradients clipped in place,
+standardisation of data with holes, label smoothing, and integrals and derivatives on grids.
+Each checks values against an independent reference: scikit-learn's estimators (when
+installed), numpy by hand, closed forms or finite differences. Data are made here, or
+scikit-learn's bundled digits."""
 from __future__ import annotations
 
 import numpy as np
@@ -269,6 +270,63 @@ def test_class_weights_in_cross_entropy_raise_recall_and_the_mean_divides_by_the
     smooth = -(logp * weight).sum() / 2 / w_y.sum()
     assert J.item() == pytest.approx((1 - eps) * (w_y * nll).sum() / w_y.sum() + eps * smooth,
                                      rel=1e-12)
+
+
+def _newton(cost, theta: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's method, its Hessian row by row by a second backward; the step by lstsq, so
+    a Hessian singular along a direction the cost ignores (softmax's common shift of the
+    intercepts) takes the least step."""
+    for _ in range(steps):
+        t = gg.Tensor(theta, requires_grad=True)
+        (g,) = gg.grad(cost(t), [t], create_graph=True)
+        n = len(theta)
+        H = np.stack([gg.grad(g[i], [t], retain_graph=i < n - 1)[0] for i in range(n)])
+        theta = theta - gg.linalg.lstsq(H, g.data)[0].data
+    return theta, g.data
+
+
+def test_weighted_logistic_regression_by_newtons_method_is_scikit_learns():
+    """scikit-learn minimises C sum_i w[y_i] loss_i + |coef|^2 / 2: pos_weight = w[1] / w[0]
+    and reduction="sum" is that loss, whose Hessian comes from a second backward."""
+    decomposition = pytest.importorskip("sklearn.decomposition")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, target = _digits()
+    Z = decomposition.PCA(5).fit_transform(X[:500])
+    y = (target[:500] == 8).astype(float)
+
+    def cost(theta):
+        z = Z @ theta[:5] + theta[5]
+        return (nn.binary_cross_entropy_with_logits(z[:, None], y[:, None], reduction="sum",
+                                                    pos_weight=np.array([9.0]))
+                + 0.5 * gg.sum(theta[:5] ** 2))
+
+    theta, g = _newton(cost, np.zeros(6), 6)
+    assert np.abs(g).max() < 1e-9  # quadratic convergence
+    reference = linear_model.LogisticRegression(C=1.0, class_weight={0: 1, 1: 9}, tol=1e-12,
+                                                max_iter=10_000).fit(Z, y)
+    np.testing.assert_allclose(theta, [*reference.coef_[0], *reference.intercept_], rtol=1e-6)
+
+
+def test_class_weighted_softmax_regression_by_newtons_method_is_scikit_learns():
+    decomposition = pytest.importorskip("sklearn.decomposition")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, target = _digits()
+    Z = decomposition.PCA(4).fit_transform(X[:400])
+    labels = np.where(target[:400] == 8, 2, np.where(target[:400] == 3, 1, 0))
+    weight = np.array([1.0, 4.0, 9.0])
+
+    def cost(theta):
+        W, b = theta[:12].reshape(4, 3), theta[12:]
+        return (nn.cross_entropy(Z @ W + b, labels, weight=weight, reduction="sum")
+                + 0.5 * gg.sum(W ** 2))
+
+    theta, g = _newton(cost, np.zeros(15), 10)
+    assert np.abs(g).max() < 1e-9
+    reference = linear_model.LogisticRegression(C=1.0, class_weight=dict(enumerate(weight)),
+                                                tol=1e-12, max_iter=10_000).fit(Z, labels)
+    np.testing.assert_allclose(theta[:12].reshape(4, 3), reference.coef_.T, atol=1e-6)
+    np.testing.assert_allclose(_softmax(Z @ theta[:12].reshape(4, 3) + theta[12:]),
+                               reference.predict_proba(Z), atol=1e-6)
 
 
 # -- label smoothing's minimum ---------------------------------------------------------------------
