@@ -1,12 +1,14 @@
 """Numerical programs, written as one writes them with numpy or PyTorch, ported to graphgrad:
-PCA by SVD and eigh, Gaussian process regression, linear and ridge regression, imbalanced
-classification with class weights, weighted logistic regression by Newton's method, a
-multi-task model in float32, a character RNN with its gradients clipped in place,
-standardisation of data with holes, label smoothing, and integrals and derivatives on grids.
-Each checks values against an independent reference: scikit-learn's estimators (when
-installed), numpy by hand, closed forms or finite differences. Data are made here, or
-scikit-learn's bundled digits."""
+PCA by SVD and eigh, Gaussian process regression, a Gaussian mixture's likelihood, linear
+and ridge regression, imbalanced classification with class weights, weighted logistic
+regression by Newton's method, a multi-task model in float32, a character RNN with its
+gradients clipped in place, standardisation of data with holes, label smoothing, and
+integrals and derivatives on grids. Each checks values against an independent reference:
+scikit-learn's estimators (when installed), numpy by hand, closed forms or finite
+differences. Data are made here, or scikit-learn's bundled digits."""
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -17,6 +19,11 @@ from graphgrad import nn, optim
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
     datasets = pytest.importorskip("sklearn.datasets")
+    return _load_digits(datasets)
+
+
+@functools.cache
+def _load_digits(datasets) -> tuple[np.ndarray, np.ndarray]:
     digits = datasets.load_digits()
     return digits.data / 16.0, digits.target  # (1797, 64) in [0, 1], (1797,)
 
@@ -148,6 +155,36 @@ def test_gp_hyperparameters_fitted_by_adam_are_the_grid_searchs_minimum():
     assert abs(log_noise.item() - grid_noise[j]) <= 0.05
     assert J.item() <= G.min() + 1e-6  # no point of the grid is lower
     assert np.hypot(*gg.grad(_nlml(log_ell, log_noise, x, y), [log_ell, log_noise])) < 0.05
+
+
+def _mixture_log_likelihood(X, logits, means, L):
+    """log p(x) of each row of X under a mixture of K Gaussians, each covariance L_k L_k^T
+    given by a factor L (K, d, d), by batched cholesky, solve and slogdet: (n,)."""
+    d = means.shape[1]
+    S = L @ gg.swapaxes(L, -1, -2)  # (K, d, d)
+    D = X[None, :, :] - means[:, None, :]  # (K, n, d)
+    mahalanobis = gg.sum(gg.linalg.solve(gg.linalg.cholesky(S), gg.swapaxes(D, -1, -2)) ** 2,
+                         axis=1)  # (K, n)
+    log_component = -0.5 * (mahalanobis + gg.linalg.slogdet(S)[1][:, None]
+                            + d * np.log(2 * np.pi))
+    return gg.logsumexp(log_component + gg.log_softmax(logits, axis=0)[:, None], axis=0)
+
+
+def test_a_gaussian_mixtures_likelihood_is_scikit_learns_and_em_is_its_stationary_point():
+    mixture = pytest.importorskip("sklearn.mixture")
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.standard_normal((40, 2)) @ [[1.0, 0.5], [0.0, 0.5]] + [2.0, 0.0],
+                   0.7 * rng.standard_normal((30, 2)) - 1.0,
+                   rng.standard_normal((30, 2)) * [0.3, 1.5] + [0.0, 3.0]])
+    gm = mixture.GaussianMixture(3, random_state=0, tol=1e-12, reg_covar=0.0).fit(X)
+    params = [np.log(gm.weights_), gm.means_, np.linalg.cholesky(gm.covariances_)]
+    tensors = [gg.Tensor(p, requires_grad=True) for p in params]
+    log_p = _mixture_log_likelihood(X, *tensors)
+    np.testing.assert_allclose(log_p.data, gm.score_samples(X), rtol=1e-12)
+    gg.sum(log_p).backward()
+    for name, t in zip(("logits", "means", "factors"), tensors):  # EM's fixed point
+        assert np.abs(t.grad).max() < 1e-4, name
+    gg.gradcheck(lambda *p: gg.sum(_mixture_log_likelihood(X[:10], *p)), params)
 
 
 # -- linear and ridge regression -------------------------------------------------------------------
