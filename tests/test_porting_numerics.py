@@ -446,6 +446,17 @@ def test_multi_task_heads_trained_alternately_in_float32_follow_the_float64_run(
         np.testing.assert_array_equal(p.data, q.data, err_msg=name)
     adam32 = optim.Adam(copy.parameters(), lr=1e-2)  # made before .float(), as PyTorch allows
     assert copy.float() is copy
+    visited = []
+
+    def init_biases(m):  # as Module.apply's docstring: new arrays in the weights' dtype
+        visited.append(type(m).__name__)
+        if isinstance(m, nn.Linear):
+            m.b.data = np.full(m.b.shape, 0.01).astype(m.b.dtype)
+
+    assert copy.apply(init_biases) is copy
+    assert visited == ["Linear", "Tanh", "Sequential", "Linear", "Linear", "ModuleDict",
+                       "Identity", "_MultiTask"]  # children first
+    model.apply(init_biases)  # the float64 run starts from the same biases
     costs64 = _train_alternately(model, optim.Adam(model.parameters(), lr=1e-2), X, labels)
     costs32 = _train_alternately(copy, adam32, X.astype(np.float32), labels)
     assert costs64[-2].item() < costs64[0].item() / 4  # the digit head learned

@@ -529,8 +529,12 @@ class Module:
 
         >>> def init_weights(m):
         ...     if isinstance(m, nn.Linear):
-        ...         m.W.data = nn.init.xavier(m.W.shape, rng)
+        ...         m.W.data = nn.init.xavier(m.W.shape, rng).astype(m.W.dtype)
         >>> model.apply(init_weights)
+
+        Assigning ``.data`` replaces the array, its dtype too (nn.init gives float64): the
+        ``astype`` keeps a float32 model float32, where PyTorch's in-place initialisers keep
+        the dtype themselves.
         """
         if not callable(fn):
             raise GraphgradTypeError(
