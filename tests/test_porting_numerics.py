@@ -1,11 +1,11 @@
 """Numerical programs, written as one writes them with numpy or PyTorch, ported to graphgrad:
-PCA by SVD and eigh, Gaussian process regression, a Gaussian mixture's likelihood, linear
-and ridge regression, imbalanced classification with class weights, weighted logistic
-regression by Newton's method, a multi-task model in float32, a character RNN with its
-gradients clipped in place, standardisation of data with holes, label smoothing, and
-integrals and derivatives on grids. Each checks values against an independent reference:
-scikit-learn's estimators (when installed), numpy by hand, closed forms or finite
-differences. Data are made here, or scikit-learn's bundled digits."""
+PCA by SVD and eigh, Fisher's LDA, Gaussian process regression, a Gaussian mixture's
+likelihood, linear and ridge regression, imbalanced classification with class weights,
+weighted logistic regression by Newton's method, a multi-task model in float32, a character
+RNN with its gradients clipped in place, standardisation of data with holes, label
+smoothing, and integrals and derivatives on grids. Each checks values against an independent
+reference: scikit-learn's estimators (when installed), numpy by hand, closed forms or finite
+differences. Data are made here, or scikit-learn's bundled digits and iris."""
 from __future__ import annotations
 
 import functools
@@ -89,6 +89,38 @@ def test_reconstruction_loss_minimised_by_adam_finds_the_top_k_subspace():
     np.testing.assert_allclose(_projector(W.data), Vh[:3].T @ Vh[:3], atol=1e-4)
     # the minimiser's columns are orthonormal, up to the step's noise
     np.testing.assert_allclose(W.data.T @ W.data, np.eye(3), atol=1e-3)
+
+
+def test_fisher_lda_by_cholesky_and_eigh_is_scikit_learns_and_adam_finds_its_direction():
+    """The generalised eigenproblem Sb v = lambda Sw v, made symmetric with Sw = L L^T:
+    eigh(L^-1 Sb L^-T), against LinearDiscriminantAnalysis(solver="eigen"); then the Fisher
+    ratio w^T Sb w / w^T Sw w, maximised by Adam, reaches the top eigenvalue."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    discriminant_analysis = pytest.importorskip("sklearn.discriminant_analysis")
+    X, y = datasets.load_iris(return_X_y=True)
+    reference = discriminant_analysis.LinearDiscriminantAnalysis(solver="eigen").fit(X, y)
+    # scikit-learn's scatter matrices: the classes' covariances weighted by their priors
+    Sw = sum(np.mean(y == c) * gg.cov(X[y == c], rowvar=False, bias=True) for c in range(3))
+    Sb = gg.cov(X, rowvar=False, bias=True) - Sw
+    L_inv = gg.linalg.inv(gg.linalg.cholesky(Sw))
+    eigenvalues, V = gg.linalg.eigh(L_inv @ Sb @ L_inv.T)
+    top = eigenvalues.data[::-1]
+    np.testing.assert_allclose(top[:2] / top.sum(), reference.explained_variance_ratio_,
+                               rtol=1e-10)
+    directions = (L_inv.T @ V).data[:, ::-1][:, :2]
+    scalings = reference.scalings_[:, :2]
+    np.testing.assert_allclose(np.abs(directions / np.linalg.norm(directions, axis=0)),
+                               np.abs(scalings / np.linalg.norm(scalings, axis=0)), atol=1e-10)
+    w = gg.Tensor(np.ones(4), requires_grad=True)
+    adam = optim.Adam([w], lr=0.1)
+    for _ in range(300):
+        ratio = (w @ Sb.data @ w) / (w @ Sw.data @ w)
+        adam.zero_grad()
+        (-ratio).backward()
+        adam.step()
+    assert ratio.item() == pytest.approx(top[0], rel=1e-6)
+    cosine = w.data @ directions[:, 0] / np.linalg.norm(w.data) / np.linalg.norm(directions[:, 0])
+    assert abs(cosine) == pytest.approx(1.0, abs=1e-6)
 
 
 # -- Gaussian process regression -------------------------------------------------------------------
