@@ -211,6 +211,23 @@ def test_cholesky_of_a_matrix_that_is_not_positive_definite_says_what_to_do():
         gg.linalg.cholesky(np.eye(2), upper=1)
 
 
+def test_a_matrix_of_a_stack_that_is_not_positive_definite_is_named_by_its_index():
+    """A mixture's covariances, one collapsed (a component on one point): which one, as inv
+    and solve name the singular matrices of a stack."""
+    covariances = np.stack([np.eye(2), np.diag([1.0, 0.0]), 2 * np.eye(2),
+                            np.diag([-1.0, 1.0])]).reshape(2, 2, 2, 2)
+    S = gg.Tensor(covariances, requires_grad=True, name="S")
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.cholesky of 'S' \(2, 2, 2, 2\) "
+                       r"float64: matrix \[0, 1\] of the stack \(2 of 4\) is not positive "
+                       r"definite \(read from its lower triangle"):
+        gg.linalg.cholesky(S)
+    upper = np.stack([np.eye(2), [[1.0, 2.0], [0.0, 1.0]]])  # read from the upper triangle
+    with pytest.raises(gg.LinAlgError, match=r"matrix \[1\] of the stack \(1 of 2\) is not "
+                       r"positive definite \(read from its upper triangle"):
+        np.linalg.cholesky(gg.Tensor(upper), upper=True)
+    assert gg.linalg.cholesky(np.tril(upper)).shape == (2, 2, 2)  # the lower one is fine
+
+
 def test_inv_of_an_empty_matrix_and_det_of_one_are_numpys():
     assert gg.linalg.inv(np.zeros((2, 0, 0))).shape == (2, 0, 0)
     A = gg.Tensor(np.zeros((2, 0, 0)), requires_grad=True)

@@ -243,13 +243,31 @@ def _not_converged(what: str, shown: Any, a: np.ndarray, exc: Exception) -> LinA
 
 
 def _not_positive_definite(shown: Any, a: np.ndarray, upper: bool) -> LinAlgError:
+    """The error of a matrix with no Cholesky factor: which of the stack (each factored alone,
+    as LAPACK stops at the first), and what to do."""
     triangle = "upper" if upper else "lower"
+    which = "the matrix is"
+    if a.ndim > 2:
+        flat = a.reshape(-1, *a.shape[-2:])
+        bad = [i for i, matrix in enumerate(flat) if not _factors(matrix, upper)]
+        if bad:
+            first = ", ".join(str(int(i)) for i in np.unravel_index(bad[0], a.shape[:-2]))
+            which = f"matrix [{first}] of the stack ({len(bad)} of {len(flat)}) is"
     return LinAlgError(
-        f"linalg.cholesky of {describe(shown)}: the matrix is not positive definite (read from "
+        f"linalg.cholesky of {describe(shown)}: {which} not positive definite (read from "
         f"its {triangle} triangle, as a symmetric matrix), so it has no Cholesky factor. A "
         "covariance or kernel matrix is often so by rounding: add a small multiple of the "
         "identity to its diagonal (A + 1e-6 * np.eye(n)); A = M @ M.T + eps * I is always "
         "positive definite.")
+
+
+def _factors(matrix: np.ndarray, upper: bool) -> bool:
+    """Whether numpy's cholesky factors this one matrix."""
+    try:
+        np.linalg.cholesky(matrix, upper=upper)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _numbers(x: Any, what: str, op: str) -> tuple[np.ndarray, Any]:
