@@ -1,11 +1,11 @@
 """Numerical programs, written as one writes them with numpy or PyTorch, ported to graphgrad:
-PCA by SVD and eigh, Fisher's LDA, Gaussian process regression, a Gaussian mixture's
-likelihood, linear and ridge regression, imbalanced classification with class weights,
-weighted logistic regression by Newton's method, a multi-task model in float32, a character
-RNN with its gradients clipped in place, standardisation of data with holes, label
-smoothing, and integrals and derivatives on grids. Each checks values against an independent
-reference: scikit-learn's estimators (when installed), numpy by hand, closed forms or finite
-differences. Data are made here, or scikit-learn's bundled digits and iris."""
+PCA by SVD and eigh, Fisher's LDA, Gaussian process regression, a Kalman filter's and a
+Gaussian mixture's likelihoods, linear and ridge regression, imbalanced classification with
+class weights, weighted logistic regression by Newton's method, a multi-task model in
+float32, a character RNN with its gradients clipped in place, standardisation of data with
+holes, label smoothing, and integrals and derivatives on grids. Each checks values against an
+independent reference: scikit-learn's estimators (when installed), numpy by hand, closed
+forms or finite differences. Data are made here, or scikit-learn's bundled digits and iris."""
 from __future__ import annotations
 
 import functools
@@ -187,6 +187,40 @@ def test_gp_hyperparameters_fitted_by_adam_are_the_grid_searchs_minimum():
     assert abs(log_noise.item() - grid_noise[j]) <= 0.05
     assert J.item() <= G.min() + 1e-6  # no point of the grid is lower
     assert np.hypot(*gg.grad(_nlml(log_ell, log_noise, x, y), [log_ell, log_noise])) < 0.05
+
+
+def _kalman_nll(log_q, log_r, ys, exp, solve, logdet, inv):
+    """The negative log-likelihood of observations ys (T, 1) of a constant-velocity model's
+    position, by the Kalman filter's predictions: the same code on tensors and on arrays."""
+    F, H = np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([[1.0, 0.0]])
+    Q, R = exp(2 * log_q) * np.eye(2), exp(2 * log_r) * np.eye(1)
+    m, P, nll = np.zeros((2, 1)), np.eye(2), 0.0
+    for y in ys:
+        m, P = F @ m, F @ P @ F.T + Q
+        S = H @ P @ H.T + R  # the innovation's covariance
+        v = y[:, None] - H @ m
+        nll = nll + 0.5 * ((v * solve(S, v)).sum() + logdet(S) + np.log(2 * np.pi))
+        K = P @ H.T @ inv(S)
+        m, P = m + K @ v, P - K @ S @ K.T
+    return nll
+
+
+def test_a_kalman_filters_likelihood_and_its_gradient_are_numpys_and_finite_differences():
+    rng = np.random.default_rng(0)
+    x, ys = np.zeros(2), []
+    for _ in range(30):
+        x = np.array([[1.0, 1.0], [0.0, 1.0]]) @ x + rng.standard_normal(2) * [0.1, 0.05]
+        ys.append(x[:1] + 0.3 * rng.standard_normal(1))
+    ys = np.array(ys)
+    by_numpy = _kalman_nll(-2.0, -1.0, ys, np.exp, np.linalg.solve,
+                           lambda S: np.linalg.slogdet(S)[1], np.linalg.inv)
+
+    def nll(log_q, log_r):
+        return _kalman_nll(log_q, log_r, ys, gg.exp, gg.linalg.solve,
+                           lambda S: gg.linalg.slogdet(S)[1], gg.linalg.inv)
+
+    assert nll(gg.Tensor(-2.0), gg.Tensor(-1.0)).item() == pytest.approx(by_numpy, rel=1e-12)
+    gg.gradcheck(nll, [np.array(-2.0), np.array(-1.0)])
 
 
 def _mixture_log_likelihood(X, logits, means, L):
