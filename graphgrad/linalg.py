@@ -12,16 +12,31 @@ numpy 2's names that are compositions of other ops are here: ``vector_norm`` and
 ``matrix_transpose``, ``diagonal``, ``trace``, ``outer``, ``vecdot``, ``cross``,
 ``tensordot`` and ``matmul``, graphgrad's ops over the last axes as numpy 2's np.linalg
 takes them. ``gg.norm`` is the 2-norm (``np.linalg.norm`` on a tensor runs it).
+
+The rest of numpy's np.linalg on real matrices, compositions too: ``matrix_power`` (matmuls by
+repeated squaring, inv for n < 0), ``cond`` (of the singular values, or norms of x and
+inv(x)), ``tensorinv`` and ``tensorsolve`` (inv and solve of x reshaped), and
+``matrix_rank``, a count, a constant.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, LinAlgError, ShapeError, describe, flag, listed
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    LinAlgError,
+    ShapeError,
+    describe,
+    flag,
+    listed,
+)
 from graphgrad.ops.arithmetic import matmul as _matmul
 from graphgrad.ops.arithmetic import mul as _mul
+from graphgrad.ops.compositions import copy as _copy
 from graphgrad.ops.contraction import cross as _cross
 from graphgrad.ops.contraction import outer as _outer
 from graphgrad.ops.contraction import tensordot as _tensordot
@@ -39,8 +54,11 @@ from graphgrad.ops.decompositions import (
 from graphgrad.ops.diagonals import diagonal as _diagonal
 from graphgrad.ops.diagonals import trace as _trace
 from graphgrad.ops.elementwise import abs as _abs
+from graphgrad.ops.elementwise import where as _where
 from graphgrad.ops.linalg import (
     SlogdetResult,
+    _matrices,
+    _not_converged,
     _numbers,
     cholesky,
     det,
@@ -54,14 +72,17 @@ from graphgrad.ops.reductions import min as _min
 from graphgrad.ops.reductions import norm as _norm
 from graphgrad.ops.reductions import normalize_axis
 from graphgrad.ops.reductions import sum as _sum
+from graphgrad.ops.shape import reshape as _reshape
 from graphgrad.ops.shape import swapaxes as _swapaxes
+from graphgrad.ops.shape import transpose as _transpose
 from graphgrad.tensor import Tensor, _constant
 
 __all__ = [
-    "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cross",
-    "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm",
-    "matrix_transpose", "multi_dot", "outer", "pinv", "qr", "slogdet", "solve", "svd",
-    "svdvals", "tensordot", "trace", "vecdot", "vector_norm",
+    "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
+    "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm",
+    "matrix_power", "matrix_rank", "matrix_transpose", "multi_dot", "outer", "pinv", "qr",
+    "slogdet", "solve", "svd", "svdvals", "tensordot", "tensorinv", "tensorsolve", "trace",
+    "vecdot", "vector_norm",
 ]
 
 
@@ -241,3 +262,183 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     """x1 @ x2, as np.linalg.matmul."""
     x1, x2 = _checked(x1, "x1", "linalg.matmul"), _checked(x2, "x2", "linalg.matmul")
     return _matmul(x1, x2)
+
+
+def _float(data: np.ndarray) -> np.dtype:
+    """The dtype of a Tensor made of ``data``: its own if a float, else float64."""
+    return data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _within(op: str, exc: LinAlgError, why: str) -> LinAlgError:
+    """An inner op's `LinAlgError` (inv's singular matrix) as the function called raises it."""
+    return LinAlgError(f"{op} {why}: {exc}")
+
+
+def matrix_power(a: Any, n: Any) -> Tensor:
+    """a (m, m) times itself n times, or each matrix of a stack (..., m, m), as
+    np.linalg.matrix_power and torch.linalg.matrix_power: numpy's matmuls by repeated squaring
+    (a^5 = a (a^2)^2), so its values; n = 0 gives the identity, a constant, and n < 0 the
+    power -n of inv(a) (a singular a raises `LinAlgError`). The gradient is the matmuls' (and
+    the inverse's)."""
+    data, shown = _matrices(a, "linalg.matrix_power")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise GraphgradTypeError(f"linalg.matrix_power of {describe(shown)}: n must be an "
+                                 f"integer, as numpy's, got {n!r}") from None
+    a = a if isinstance(a, Tensor) else data
+    if n == 0:  # numpy's identity of a's dtype: no gradient, a does not enter it
+        return _constant(np.broadcast_to(np.eye(data.shape[-1], dtype=_float(data)),
+                                         data.shape).copy())
+    if n < 0:
+        try:
+            a = inv(a)
+        except LinAlgError as exc:
+            raise _within("linalg.matrix_power", exc, f"with n = {n} inverts a") from None
+        n = -n
+    elif n == 1:
+        return _copy(a)  # numpy's copy; a node, as a power is a new tensor
+    if n == 1:
+        return a
+    if n == 2:
+        return _matmul(a, a)
+    if n == 3:
+        return _matmul(_matmul(a, a), a)
+    z = result = None  # numpy's loop: the squares a^(2^k), the result times those of n's bits
+    while n > 0:
+        z = a if z is None else _matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else _matmul(result, z)
+    return result
+
+
+_COND_NORMS = ("fro", "nuc")
+_COND_ORDS = (2, -2, 1, -1, np.inf, -np.inf)
+
+
+def cond(x: Any, p: Any = None) -> Tensor:
+    """The condition number of x (m, n), or of each matrix of a stack (..., m, n), as
+    np.linalg.cond: p None or 2 the ratio of x's largest singular value to its smallest (-2:
+    the inverse ratio), of any matrix; "fro", "nuc", 1, -1, inf and -inf norm(x, p) *
+    norm(inv(x), p), of square matrices. A singular matrix's (a smallest singular value of
+    exactly 0, or no inverse) is inf, numpy's and PyTorch's, a constant with a zero gradient
+    (PyTorch's backward through a stack holding one fails); the others' gradient is that of
+    the composition (svdvals' needs distinct singular values for the second derivative)."""
+    data, shown = _numbers(x, "x", "linalg.cond")
+    number = isinstance(p, (int, float, np.number)) and not isinstance(p, bool)
+    if not (p is None or isinstance(p, str) and p in _COND_NORMS or number and p in _COND_ORDS):
+        raise ArgumentError(f"linalg.cond of {describe(shown)}: p must be None, 2, -2, 'fro', "
+                            f"'nuc', 1, -1, inf or -inf, as numpy's, got {p!r}")
+    if data.ndim >= 2 and data.size == 0 and data.shape[-2] * data.shape[-1] == 0:
+        raise LinAlgError(f"linalg.cond of {describe(shown)}: the condition number of an "
+                          "empty matrix has no value (numpy refuses it too)")
+    ratio = p is None or number and abs(p) == 2
+    _matrices(x, "linalg.cond", "x", square=not ratio)
+    x = x if isinstance(x, Tensor) else data
+    if ratio:
+        try:
+            s = svdvals(x)  # descending
+        except LinAlgError as exc:
+            raise _within("linalg.cond", exc, "takes x's singular values") from None
+        top, bottom = s[..., 0], s[..., -1]
+        over, under = (bottom, top) if p == -2 else (top, bottom)
+        infinite = under.data == 0  # numpy's s / 0, and 0 / 0 of a zero matrix, both inf
+        if infinite.any():
+            under = _where(infinite, np.ones((), under.dtype), under)
+        r = over / under
+    else:
+        infinite = np.zeros(data.shape[:-2], bool)
+        try:
+            inverse = inv(x)
+        except LinAlgError:  # numpy's inf for the singular matrices, the others' values
+            infinite = np.linalg.slogdet(data)[0] == 0
+            if not infinite.any():
+                raise
+            eye = np.eye(data.shape[-1], dtype=_float(data))
+            inverse = inv(_where(infinite[..., None, None], eye, x))
+        r = matrix_norm(x, ord=p) * matrix_norm(inverse, ord=p)
+    if infinite.any():
+        r = _where(infinite, np.full((), np.inf, r.dtype), r)
+    return r
+
+
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None
+                ) -> Tensor:
+    """The rank of A (m, n), or of each matrix of a stack (..., m, n), as np.linalg.matrix_rank:
+    the number of singular values above ``tol`` (None: ``rtol`` times the largest, rtol None
+    max(m, n) eps; hermitian=True takes |eigenvalues| of a symmetric A); of a vector or a
+    number, 1 unless all of it is 0. A count, numpy's integers, a constant (no gradient), as
+    np.argmax's indices."""
+    data, shown = _numbers(A, "A", "linalg.matrix_rank")
+    hermitian = flag(hermitian, "hermitian", "linalg.matrix_rank")
+    if tol is not None and rtol is not None:
+        raise ArgumentError("linalg.matrix_rank: give tol or rtol, not both (as numpy)")
+    tol, rtol = (v.data if isinstance(v, Tensor) else v for v in (tol, rtol))
+    try:
+        rank = np.linalg.matrix_rank(data, tol, hermitian, rtol=rtol)
+    except np.linalg.LinAlgError as exc:
+        raise _not_converged("linalg.matrix_rank", shown, data, exc) from None
+    return _constant(np.asarray(rank))
+
+
+def tensorinv(a: Any, ind: int = 2) -> Tensor:
+    """The inverse of a tensor a (i_1, ..., i_ind, j_1, ...) under tensordot over ``ind``
+    axes, shape (j_1, ..., i_1, ..., i_ind), as np.linalg.tensorinv: inv of a reshaped to a
+    square matrix (prod(i), prod(j)), prod(i) = prod(j), reshaped back. The gradient is
+    inv's."""
+    data, shown = _numbers(a, "a", "linalg.tensorinv")
+    if not isinstance(ind, (int, np.integer)) or isinstance(ind, bool) or ind <= 0:
+        raise ArgumentError(f"linalg.tensorinv of {describe(shown)}: ind must be an integer "
+                            f"> 0, the number of a's first axes to invert over, got {ind!r}")
+    rows, columns = data.shape[:ind], data.shape[ind:]
+    size = int(np.prod(columns))
+    if size == 0 or size * size != data.size:
+        raise ShapeError(
+            f"linalg.tensorinv of {describe(shown)}, ind={ind}: a's first {ind} axes {rows} "
+            f"and the others {columns} must hold as many elements, as rows and columns of a "
+            "square matrix; choose ind so.")
+    a = a if isinstance(a, Tensor) else data
+    try:
+        inverse = inv(_reshape(a, (size, size)))
+    except LinAlgError as exc:
+        raise _within("linalg.tensorinv", exc, f"inverts a as a {size} x {size} matrix") from None
+    return _reshape(inverse, columns + rows)
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Tensor:
+    """x with tensordot(a, x, x.ndim) = b, as np.linalg.tensorsolve: x takes a's last axes
+    (a.shape[b.ndim:], after ``axes`` of a are moved to its end), b its first; solve of a
+    reshaped to a square matrix and b to a vector, x reshaped back. Gradients flow to both a
+    and b, solve's."""
+    data, shown = _numbers(a, "a", "linalg.tensorsolve")
+    b_data, b_shown = _numbers(b, "b", "linalg.tensorsolve")
+    a = a if isinstance(a, Tensor) else data
+    an = data.ndim
+    if axes is not None:  # numpy's order: each of axes taken out and put at the end
+        order = list(range(an))
+        try:
+            for k in axes:
+                order.remove(k)
+                order.insert(an, k)
+        except (ValueError, TypeError):
+            raise ArgumentError(f"linalg.tensorsolve of {describe(shown)}: axes must be "
+                                f"distinct axes of a, 0 to {an - 1}, got {axes!r}") from None
+        a = _transpose(a, order)
+    shape = np.shape(a)
+    solution = shape[-(an - b_data.ndim):]
+    size = int(np.prod(solution))
+    if size * size != data.size or b_data.size != size:
+        raise LinAlgError(
+            f"linalg.tensorsolve of a = {describe(shown)} and b = {describe(b_shown)}: a's "
+            f"first axes {shape[:len(shape) - len(solution)]} must hold as many elements as "
+            f"its last {solution} (x's shape) and as b, as rows and columns of a square "
+            "matrix and its right-hand side (numpy's prod(a.shape[b.ndim:]) == "
+            "prod(a.shape[:b.ndim]))")
+    b = b if isinstance(b, Tensor) else b_data
+    try:
+        x = solve(_reshape(a, (size, size)), _reshape(b, (size,)))
+    except LinAlgError as exc:
+        raise _within("linalg.tensorsolve", exc, f"solves a as a {size} x {size} matrix"
+                      ) from None
+    return _reshape(x, solution)

@@ -1060,6 +1060,12 @@ def _svd(lib: Any, full_matrices: bool = False) -> Callable:
     return svd
 
 
+def _invertible_as(rows: int) -> Callable[[np.random.Generator, Shape], np.ndarray]:
+    """Tensors of any shape holding an `_invertible` matrix (rows, rows) in row-major order:
+    tensorinv's and tensorsolve's a, reshaped to it."""
+    return lambda rng, shape: _invertible(rng, (rows, rows)).reshape(shape)
+
+
 INVERTIBLE = each(_invertible)
 SOLVABLE = each(_invertible, _real)  # A, then b
 POSITIVE_DEFINITE = each(_positive_definite)
@@ -1163,6 +1169,33 @@ LINALG = [
        lambda a, b: np.linalg.tensordot(a, b, axes=1), ((2, 3), (3, 4))),
     Op("linalg_matmul_numpy", lambda a, b: np.linalg.matmul(a, b), np.linalg.matmul,
        ((2, 2, 3), (3, 4))),
+    Op("linalg_matrix_power", lambda a: gg.linalg.matrix_power(a, 5),
+       lambda a: np.linalg.matrix_power(a, 5), ((3, 3),), INVERTIBLE, random=square_stacks()),
+    Op("linalg_matrix_power_3_numpy", lambda a: np.linalg.matrix_power(a, 3),
+       lambda a: np.linalg.matrix_power(a, 3), ((2, 3, 3),), INVERTIBLE),
+    Op("linalg_matrix_power_negative_numpy", lambda a: np.linalg.matrix_power(a, -2),
+       lambda a: np.linalg.matrix_power(a, -2), ((2, 3, 3),), INVERTIBLE),
+    Op("linalg_cond", gg.linalg.cond, np.linalg.cond, ((2, 4, 3),), DISTINCT_SINGULAR,
+       random=matrix_stacks(min_side=1)),
+    Op("linalg_cond_minus_2_numpy", lambda a: np.linalg.cond(a, -2),
+       lambda a: np.linalg.cond(a, -2), ((3, 4),), DISTINCT_SINGULAR),
+    Op("linalg_cond_1_numpy", lambda a: np.linalg.cond(a, 1), lambda a: np.linalg.cond(a, 1),
+       ((2, 3, 3),), INVERTIBLE),
+    Op("linalg_cond_inf", lambda a: gg.linalg.cond(a, -np.inf),
+       lambda a: np.linalg.cond(a, -np.inf), ((3, 3),), INVERTIBLE),
+    Op("linalg_cond_fro_numpy", lambda a: np.linalg.cond(a, "fro"),
+       lambda a: np.linalg.cond(a, "fro"), ((2, 3, 3),), INVERTIBLE),
+    Op("linalg_cond_nuc", lambda a: gg.linalg.cond(a, "nuc"), lambda a: np.linalg.cond(a, "nuc"),
+       ((3, 3),), DISTINCT_SINGULAR),
+    Op("linalg_tensorinv", lambda a: gg.linalg.tensorinv(a, ind=1),
+       lambda a: np.linalg.tensorinv(a, ind=1), ((6, 2, 3),), each(_invertible_as(6))),
+    Op("linalg_tensorinv_numpy", lambda a: np.linalg.tensorinv(a),
+       lambda a: np.linalg.tensorinv(a), ((2, 2, 4),), each(_invertible_as(4))),
+    Op("linalg_tensorsolve", gg.linalg.tensorsolve, np.linalg.tensorsolve, ((2, 3, 6), (2, 3)),
+       each(_invertible_as(6), _real)),
+    Op("linalg_tensorsolve_axes_numpy", lambda a, b: np.linalg.tensorsolve(a, b, axes=(0, 2)),
+       lambda a, b: np.linalg.tensorsolve(a, b, axes=(0, 2)), ((3, 6, 2), (6,)),
+       each(_invertible_as(6), _real)),
 ]
 
 INDEXING = [

@@ -1076,6 +1076,11 @@ def _gram(lib):
     return lambda m: m @ m.mT + m.shape[-1] * torch.eye(m.shape[-1], dtype=m.dtype)
 
 
+def _torch_cond(a, p):
+    """torch.linalg.cond(a, p) of a norm's p, as torch computes it (checked below)."""
+    return torch.linalg.matrix_norm(a, p) * torch.linalg.matrix_norm(torch.linalg.inv(a), p)
+
+
 # (ours, torch's, the inputs: (shape, invertible or not))
 LINALG = {
     "inv": (gg.linalg.inv, torch.linalg.inv, [((2, 3, 3), True)]),
@@ -1120,6 +1125,26 @@ LINALG = {
                         lambda a: torch.linalg.matrix_norm(a, ord="nuc"), [((2, 4, 3), False)]),
     "matrix_norm_2": (lambda a: gg.linalg.matrix_norm(a, ord=2),
                       lambda a: torch.linalg.matrix_norm(a, ord=2), [((2, 3, 4), False)]),
+    "matrix_power": (lambda a: gg.linalg.matrix_power(a, 5),
+                     lambda a: torch.linalg.matrix_power(a, 5), [((2, 3, 3), True)]),
+    "matrix_power_negative": (lambda a: gg.linalg.matrix_power(a, -3),
+                              lambda a: torch.linalg.matrix_power(a, -3), [((2, 3, 3), True)]),
+    "cond": (gg.linalg.cond, torch.linalg.cond, [((2, 4, 3), False)]),
+    "cond_minus_2": (lambda a: gg.linalg.cond(a, -2), lambda a: torch.linalg.cond(a, -2),
+                     [((3, 3), True)]),
+    # torch.linalg.cond's own backward of these ords fails (LinalgInvEx's output is
+    # modified in place): its definition, of torch's norms and inv
+    "cond_1": (lambda a: gg.linalg.cond(a, 1), lambda a: _torch_cond(a, 1),
+               [((2, 3, 3), True)]),
+    "cond_fro": (lambda a: gg.linalg.cond(a, "fro"), lambda a: _torch_cond(a, "fro"),
+                 [((2, 3, 3), True)]),
+    "cond_nuc": (lambda a: gg.linalg.cond(a, "nuc"), lambda a: torch.linalg.cond(a, "nuc"),
+                 [((3, 3), True)]),
+    "tensorinv": (lambda a: gg.linalg.tensorinv(gg.reshape(a, (6, 2, 3)), ind=1),
+                  lambda a: torch.linalg.tensorinv(a.reshape(6, 2, 3), ind=1), [((6, 6), True)]),
+    "tensorsolve": (lambda a, b: gg.linalg.tensorsolve(gg.reshape(a, (2, 3, 6)), b),
+                    lambda a, b: torch.linalg.tensorsolve(a.reshape(2, 3, 6), b),
+                    [((6, 6), True), ((2, 3), False)]),
     "multi_dot": (lambda a, b, c: gg.linalg.multi_dot([a, b, c]),
                   lambda a, b, c: torch.linalg.multi_dot([a, b, c]),
                   [((3,), False), ((3, 4), False), ((4, 2), False)]),
@@ -1356,3 +1381,32 @@ def test_standardising_around_holes_matches_torch_and_nan_to_num_after_dividing_
     tX = torch.tensor(X, requires_grad=True)
     (torch.nan_to_num((tX - tX.nanmean(0)) / torch_nanstd(tX)) @ torch.tensor(w)).sum().backward()
     assert np.isnan(Xt.grad[~holes]).all() and torch.isnan(tX.grad[torch.tensor(~holes)]).all()
+
+
+def test_cond_of_a_stack_with_a_singular_matrix_and_matrix_rank_are_torchs():
+    """torch.linalg.cond's inf at a singular matrix (no inverse), its values and gradient at
+    the invertible ones (through its definition: torch's own backward of these ords fails),
+    and torch.linalg.matrix_rank's counts."""
+    rng = np.random.default_rng(9)
+    good = _invertible(rng, (3, 3))
+    stack = np.stack([np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]]), good])
+    for p in (1, -np.inf, "fro", "nuc"):
+        X = gg.Tensor(stack, requires_grad=True)
+        r = gg.linalg.cond(X, p)
+        theirs = torch.linalg.cond(torch.tensor(stack), p).numpy()
+        np.testing.assert_allclose(r.data[1], theirs[1], rtol=1e-12)
+        # "nuc": torch's sum(s) * sum(1 / s) of the rounding-sized singular value is 1e16,
+        # numpy's SVD of the inverse's NaNs fails; graphgrad's is the other norms' inf
+        assert r.data[0] == np.inf and (theirs[0] == np.inf or p == "nuc")
+        r[1].backward()
+        t = torch.tensor(good, requires_grad=True)
+        np.testing.assert_allclose(_torch_cond(t, p).item(),
+                                   torch.linalg.cond(t.detach(), p).item(), rtol=1e-12)
+        _torch_cond(t, p).backward()
+        np.testing.assert_allclose(X.grad[1], t.grad.numpy(), rtol=1e-10, err_msg=str(p))
+        np.testing.assert_array_equal(X.grad[0], np.zeros((3, 3)))
+    low = rng.standard_normal((3, 4, 2)) @ rng.standard_normal((3, 2, 5))
+    low[2] = 0.0
+    for kwargs in ({}, {"rtol": 0.5}, {"hermitian": False}):
+        np.testing.assert_array_equal(gg.linalg.matrix_rank(low, **kwargs).data,
+                                      torch.linalg.matrix_rank(torch.tensor(low), **kwargs))

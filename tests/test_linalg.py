@@ -635,3 +635,159 @@ def test_the_vectors_of_distinct_values_have_a_gradient_beside_repeated_ones():
     with pytest.raises(gg.LinAlgError, match=r"^the gradient of linalg\.eigh of 'C' .* are "
                        r"repeated"):
         (gg.linalg.eigh(C).eigenvectors[:, 2:] ** 2 * weights[:, None]).sum().backward()
+
+
+# -- matrix_power, cond, matrix_rank, tensorinv, tensorsolve ---------------------------------------
+def invertible_stack(shape, seed=0):
+    """(n + 1) I plus noise: matrices (..., n, n) far from singular."""
+    n = shape[-1]
+    return 0.5 * np.random.default_rng(seed).standard_normal(shape) + (n + 1) * np.eye(n)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 6, 13, -1, -2, -5])
+def test_matrix_power_is_numpys_of_a_stack_and_differentiable(n):
+    """numpy's products in numpy's order (repeated squaring), the same bits; np.linalg's call
+    on a tensor that requires grad was refused ("has no graphgrad op")."""
+    a = invertible_stack((2, 3, 3))
+    A = gg.Tensor(a, requires_grad=True)
+    out = np.linalg.matrix_power(A, n)
+    np.testing.assert_array_equal(out.data, np.linalg.matrix_power(a, n))
+    assert out.requires_grad == (n != 0)
+    if n:
+        w = RNG.standard_normal(out.shape)
+        assert gg.gradcheck(lambda x: (gg.linalg.matrix_power(x, n) * w).sum(),
+                            [gg.Tensor(a, requires_grad=True)])
+
+
+def test_matrix_power_zero_is_a_constant_identity_of_as_dtype_and_one_a_new_node():
+    A = gg.Tensor(invertible_stack((2, 3, 3)).astype(np.float32), requires_grad=True)
+    eye = gg.linalg.matrix_power(A, 0)
+    assert eye.dtype == np.float32 and not eye.requires_grad and eye.creator is None
+    np.testing.assert_array_equal(eye.data, np.broadcast_to(np.eye(3), (2, 3, 3)))
+    same = gg.linalg.matrix_power(A, 1)
+    assert same is not A and same.dtype == np.float32
+    same.sum().backward()
+    np.testing.assert_array_equal(A.grad, np.ones((2, 3, 3)))
+    assert gg.linalg.matrix_power(A, -3).dtype == np.float32
+    # the gradient of a^2 is dY a^T + a^T dY
+    a = invertible_stack((3, 3), seed=1)
+    X = gg.Tensor(a, requires_grad=True)
+    g = RNG.standard_normal((3, 3))
+    (gg.linalg.matrix_power(X, 2) * g).sum().backward()
+    np.testing.assert_allclose(X.grad, g @ a.T + a.T @ g, rtol=1e-13)
+
+
+def test_matrix_power_refusals_name_it():
+    singular = gg.Tensor(SINGULAR, requires_grad=True, name="A")
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.matrix_power with n = -2 inverts a: "
+                       r"linalg\.inv of 'A' \(3, 3\) float64: the matrix is singular"):
+        gg.linalg.matrix_power(singular, -2)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^linalg\.matrix_power of 'A' .*: n must "
+                       r"be an integer, as numpy's, got 1\.5"):
+        gg.linalg.matrix_power(singular, 1.5)
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.matrix_power of .* must be a square"):
+        gg.linalg.matrix_power(np.ones((2, 3)), 2)
+    assert gg.linalg.matrix_power(SINGULAR, np.int64(2)).data.tolist() == (
+        SINGULAR @ SINGULAR).tolist()
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"])
+def test_cond_is_numpys_for_each_p_and_inf_at_a_singular_matrix_with_a_zero_gradient(p):
+    """numpy's inf where a matrix is singular (no inverse, or a smallest singular value of
+    exactly 0; the zero matrix's 0 / 0 too), the others' values beside them, and a gradient
+    that is 0 at the infinite ones and the derivative at the others."""
+    good = invertible_stack((2, 3, 3), seed=2)
+    stack = np.stack([good[0], SINGULAR, np.zeros((3, 3)), good[1]])
+    X = gg.Tensor(stack, requires_grad=True)
+    out = np.linalg.cond(X, p)
+    np.testing.assert_allclose(out.data[[0, 3]], np.linalg.cond(good, p), rtol=1e-12)
+    assert out.data[2] == np.inf  # numpy's 0 / 0 made inf ("nuc": numpy's SVD of NaNs fails)
+    if p in (None, 2, -2):  # SINGULAR's smallest singular value is rounding, not 0, as numpy's
+        assert out.data[1] > 1e15 if p != -2 else out.data[1] < 1e-15
+    else:
+        assert out.data[1] == np.inf
+    finite = np.isfinite(out.data)
+    (gg.where(finite, out, 0.0) * np.arange(1.0, 5.0)).sum().backward()
+    np.testing.assert_array_equal(X.grad[~finite], np.zeros((np.sum(~finite), 3, 3)))
+    assert np.all(np.isfinite(X.grad))
+    assert gg.gradcheck(lambda x: gg.linalg.cond(x, p) * np.array([1.0, 2.0]),
+                        [gg.Tensor(good, requires_grad=True)])
+
+
+def test_cond_refusals_name_it():
+    with pytest.raises(gg.ArgumentError, match=r"^linalg\.cond of .*: p must be None, 2, -2, "
+                       r"'fro', 'nuc', 1, -1, inf or -inf, as numpy's, got 3"):
+        gg.linalg.cond(np.eye(2), 3)
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.cond of .*\(0, 0\).*empty matrix"):
+        gg.linalg.cond(np.ones((0, 0)))
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.cond of .*must be a square matrix"):
+        gg.linalg.cond(np.ones((2, 3)), "fro")
+    # the singular values' ratio takes any matrix, as numpy's
+    a = RNG.standard_normal((2, 4, 3))
+    np.testing.assert_allclose(gg.linalg.cond(a).data, np.linalg.cond(a), rtol=1e-12)
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.cond takes x's singular values: .*NaN"):
+        gg.linalg.cond(np.full((2, 2), np.nan))
+
+
+def test_matrix_rank_is_numpys_count_a_constant():
+    """A count, as np.argmax's indices: numpy's integers with no gradient, on a tensor that
+    requires grad too (refused before, as a function with no graphgrad op)."""
+    low = RNG.standard_normal((2, 4, 2)) @ RNG.standard_normal((2, 2, 5))  # rank 2 of (4, 5)
+    stack = np.stack([low[0], low[1], np.zeros((4, 5))])
+    X = gg.Tensor(stack, requires_grad=True)
+    rank = np.linalg.matrix_rank(X)
+    assert isinstance(rank, gg.Tensor) and not rank.requires_grad and rank.creator is None
+    assert rank.dtype == np.linalg.matrix_rank(stack).dtype
+    np.testing.assert_array_equal(rank.data, [2, 2, 0])
+    s = np.linalg.svd(stack[0], compute_uv=False)
+    for kwargs in [{"tol": s[1] * 1.01}, {"rtol": s[1] / s[0] * 1.01}, {"tol": s[0] * 2}]:
+        np.testing.assert_array_equal(gg.linalg.matrix_rank(X, **kwargs).data,
+                                      np.linalg.matrix_rank(stack, **kwargs))
+    sym = symmetric([3.0, -2.0, 0.0])
+    assert gg.linalg.matrix_rank(gg.Tensor(sym), hermitian=True).item() == 2
+    assert gg.linalg.matrix_rank(gg.Tensor([0.0, 1.0])).item() == 1
+    assert gg.linalg.matrix_rank(gg.Tensor([0.0, 0.0])).item() == 0
+    with pytest.raises(gg.ArgumentError, match=r"^linalg\.matrix_rank: give tol or rtol"):
+        gg.linalg.matrix_rank(X, 1.0, rtol=0.1)
+
+
+def test_tensorinv_and_tensorsolve_are_numpys_and_differentiable():
+    """The inverse under tensordot and the solution of tensordot(a, x, x.ndim) = b: numpy's
+    reshapes around inv and solve (refused before on tensors that require grad)."""
+    a = invertible_stack((6, 6)).reshape(6, 2, 3)
+    A = gg.Tensor(a, requires_grad=True)
+    ainv = np.linalg.tensorinv(A, ind=1)
+    np.testing.assert_array_equal(ainv.data, np.linalg.tensorinv(a, ind=1))
+    np.testing.assert_allclose(np.tensordot(a, ainv.data, 2), np.eye(6), atol=1e-14)
+    assert gg.gradcheck(lambda x: gg.linalg.tensorinv(x, 1) ** 2, [A])
+    a, b = invertible_stack((6, 6), seed=3).reshape(2, 3, 6), RNG.standard_normal((2, 3))
+    A, B = gg.Tensor(a, requires_grad=True), gg.Tensor(b, requires_grad=True)
+    x = np.linalg.tensorsolve(A, B)
+    np.testing.assert_array_equal(x.data, np.linalg.tensorsolve(a, b))
+    np.testing.assert_allclose(np.tensordot(a, x.data, 1), b, atol=1e-14)
+    assert gg.gradcheck(lambda p, q: gg.linalg.tensorsolve(p, q) ** 2, [A, B])
+    a = invertible_stack((6, 6), seed=4).reshape(3, 6, 2)
+    np.testing.assert_array_equal(
+        gg.linalg.tensorsolve(gg.Tensor(a), b.ravel(), axes=(0, 2)).data,
+        np.linalg.tensorsolve(a, b.ravel(), axes=(0, 2)))
+
+
+def test_tensorinv_and_tensorsolve_refusals_name_them():
+    with pytest.raises(gg.ShapeError, match=r"^linalg\.tensorinv of .* \(2, 3\) float64, ind=2: "
+                       r"a's first 2 axes \(2, 3\) and the others \(\) must hold as many"):
+        gg.linalg.tensorinv(np.ones((2, 3)))
+    with pytest.raises(gg.ArgumentError, match=r"^linalg\.tensorinv of .*: ind must be an "
+                       r"integer > 0"):
+        gg.linalg.tensorinv(np.eye(4).reshape(2, 2, 4), ind=0)
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.tensorinv inverts a as a 3 x 3 matrix: "
+                       r"linalg\.inv of .*singular"):
+        gg.linalg.tensorinv(SINGULAR, ind=1)
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.tensorsolve of a = .* \(2, 3\) float64 "
+                       r"and b = .* \(2,\) float64: a's first axes \(2,\) must hold as many"):
+        gg.linalg.tensorsolve(np.ones((2, 3)), np.ones(2))
+    with pytest.raises(gg.LinAlgError, match=r"^linalg\.tensorsolve solves a as a 3 x 3 matrix: "
+                       r"linalg\.solve of .*singular"):
+        gg.linalg.tensorsolve(SINGULAR, np.ones(3))
+    with pytest.raises(gg.ArgumentError, match=r"^linalg\.tensorsolve of .*: axes must be "
+                       r"distinct axes of a, 0 to 1, got \(5,\)"):
+        gg.linalg.tensorsolve(np.eye(3), np.ones(3), axes=(5,))

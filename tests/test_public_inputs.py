@@ -133,6 +133,12 @@ CALLS = (
         ("linalg.lstsq", "a", lambda b: gg.linalg.lstsq(b, V)[0]),
         ("linalg.lstsq", "b", lambda b: gg.linalg.lstsq(SPD, b)[0]),
         ("linalg.multi_dot", "arrays[1]", lambda b: gg.linalg.multi_dot([SQ, b])),
+        ("linalg.matrix_power", "a", lambda b: gg.linalg.matrix_power(b, 3)),
+        ("linalg.cond", "x", lambda b: gg.linalg.cond(b)),
+        ("linalg.matrix_rank", "A", lambda b: gg.linalg.matrix_rank(b)),
+        ("linalg.tensorinv", "a", lambda b: gg.linalg.tensorinv(b, ind=1)),
+        ("linalg.tensorsolve", "a", lambda b: gg.linalg.tensorsolve(b, V)),
+        ("linalg.tensorsolve", "b", lambda b: gg.linalg.tensorsolve(SPD, b)),
     ]
 )
 # nn's functions of tensors (the others take token ids, sizes, parameters or callables)
@@ -185,6 +191,7 @@ GOOD = {
     ("cov", "y"): X, ("corrcoef", "x"): VARIABLES, ("corrcoef", "y"): VARIABLES[:1],
     **{(name, "a"): SPD for name, _, _ in CALLS if name.startswith("linalg.")},
     ("linalg.solve", "b"): V, ("linalg.lstsq", "b"): V,
+    ("linalg.cond", "x"): SPD, ("linalg.tensorsolve", "b"): V,  # invertible; a vector
     **{(f"linalg.{name}", arg): V for name in ("outer", "vecdot", "cross") for arg in ("x1", "x2")},
     # numpy 2's running ops take axis=None of a vector only; coordinates along an axis
     ("cumulative_sum", "x"): V, ("cumulative_prod", "x"): V, ("trapezoid", "x"): V,

@@ -228,7 +228,8 @@ def test_the_api_tables_numpy_calls_on_tensors_run_graphgrad_ops_and_give_numpys
     """`np.log1p(t)`, `np.prod(t, axis=0)`, `np.pad(t, 1, "reflect")`, ...: each numpy call
     the API table says runs on a tensor gives numpy's values on a Tensor that a graphgrad op
     made (so backward goes through it); `np.argmax(t)` and the other index functions give
-    indices with no grad, as its indices row says, and `np.linalg.slogdet(s)` its sign."""
+    indices with no grad, as its indices row says, `np.linalg.slogdet(s)` its sign and
+    `np.linalg.matrix_rank(t)` its count."""
     table = README.read_text().split("## The API at a glance")[1].split("### Backprop")[0]
     calls = sorted(set(re.findall(r"`(np\.[\w.]+\([^`]*\))`", table)))
     assert len(calls) > 12
@@ -245,7 +246,8 @@ def test_the_api_tables_numpy_calls_on_tensors_run_graphgrad_ops_and_give_numpys
         for got, want in zip(outs, expecteds, strict=True):
             assert isinstance(got, gg.Tensor), call
             np.testing.assert_allclose(got.data, want, rtol=1e-12, err_msg=call)
-            if call.startswith(("np.argmax", "np.argsort", "np.nonzero")) or (
+            if call.startswith(("np.argmax", "np.argsort", "np.nonzero",
+                                "np.linalg.matrix_rank")) or (
                     call.startswith("np.linalg.slogdet") and got is outs[0]):
                 assert not got.requires_grad and got.creator is None, call
             else:
