@@ -5,6 +5,7 @@ import threading
 
 import numpy as np
 import pytest
+from test_engine import DotOfTwo
 
 import graphgrad as gg
 
@@ -61,21 +62,6 @@ def test_grad_with_several_inputs_and_a_single_tensor_input():
     assert (float(gx), float(gy)) == (20.0, 4.0)
     (gy,) = gg.grad(J, y)  # a Tensor rather than a list still gives a tuple
     assert float(gy) == 4.0
-
-
-class DotOfTwo(gg.Function):
-    """J = sum(x * y), whose backward returns y's array as dJ/dx and x's as dJ/dy (grad is 1
-    here), as a custom op may."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return np.sum(x * y)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        return y, x
 
 
 def test_grad_never_hands_out_an_inputs_array_as_a_gradient():
