@@ -169,6 +169,22 @@ def test_nanstd_of_equal_numbers_has_numpys_value_and_a_zero_gradient():
     assert np.isfinite(t.grad).all() and t.grad[1].any()
 
 
+@pytest.mark.parametrize("op", [gg.nanvar, gg.nanstd])
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((2, 0), 1), ((2, 0), -1), ((2, 0), 0)])
+def test_nanvar_and_nanstd_of_empty_slices_are_nan_as_numpys(op, shape, axis):
+    """A slice with no numbers at all is NaN with no gradient, as one of NaNs only: nanstd
+    looked for the slices' largest and smallest numbers (its kink) with no identity for an
+    empty slice, and raised numpy's 'zero-size array to reduction operation maximum'."""
+    t = gg.Tensor(np.zeros(shape), requires_grad=True)
+    y = op(t, axis=axis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = getattr(np, op.__name__)(np.zeros(shape), axis=axis)
+    np.testing.assert_array_equal(y.data, expected)
+    y.backward(np.ones(y.shape))
+    assert t.grad.shape == shape
+
+
 NAN_FLOAT32 = [
     lambda t: np.nanmax(t, axis=0), lambda t: np.nanprod(t), lambda t: np.nanvar(t, axis=1),
     lambda t: np.nanstd(t, ddof=1), lambda t: np.nancumsum(t), lambda t: np.nancumprod(t, 1),

@@ -446,10 +446,11 @@ class NanStd(_NanSpread):
         spread = _NanSpread._spread(ctx, x, axis, keepdims, ddof)
         y = np.sqrt(spread) if ctx.valid.all() else np.where(
             ctx.valid, np.sqrt(np.where(ctx.valid, spread, 0)), np.nan)
+        # initial=: an empty slice (no numbers, NaN) has no largest number to compare
         high = np.max(np.where(ctx.numbers, x, -np.inf) if ctx.numbers is not None else x,
-                      axis=axis, keepdims=True)
+                      axis=axis, keepdims=True, initial=-np.inf)
         low = np.min(np.where(ctx.numbers, x, np.inf) if ctx.numbers is not None else x,
-                     axis=axis, keepdims=True)
+                     axis=axis, keepdims=True, initial=np.inf)
         smooth = expand_reduced(ctx.valid, axis, keepdims) & (high != low)
         ctx.smooth = None if smooth.all() else smooth
         if ctx.smooth is not None:
