@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
+import viz
 
 T = [[0.3, 0.5, 0.7], [0.2, 0.4, 0.9]]
 
@@ -263,6 +264,35 @@ def test_gradient_along_an_axis_is_one_op_with_numpys_values_and_its_adjoint(spa
     f32 = gg.Tensor(f.astype(np.float32), requires_grad=True)
     np.gradient(f32, *spacing, axis=1, edge_order=edge_order).sum().backward()
     assert f32.grad.dtype == np.float32
+
+
+def test_gradient_nodes_show_the_settings_given_not_the_stencils_steps():
+    """The Gradient node (and GradientAdjoint, its backward under create_graph=True) holds
+    the axis, the spacing as given (a number or the coordinates) and edge_order: the
+    stencil's steps between the coordinates, an array of n - 1 made from them, were a
+    setting of their own, drawn in graph pictures as step=<float64 array (4,)> beside
+    spacing=<float64 array (5,)>."""
+    t = gg.Tensor(np.arange(10.0).reshape(2, 5) ** 2, requires_grad=True)
+    y = np.gradient(t, [0.0, 1.0, 3.0, 3.5, 5.0], axis=1)
+    assert set(y.creator.attrs) == {"axis", "spacing", "edge_order"}
+    np.testing.assert_array_equal(y.creator.attrs["spacing"], [0.0, 1.0, 3.0, 3.5, 5.0])
+    assert "step" not in viz.to_dot(y)
+    (g,) = gg.grad((y * y).sum(), [t], create_graph=True)
+    adjoint = next(node for node in _nodes(g) if type(node).__name__ == "GradientAdjoint")
+    assert set(adjoint.attrs) == {"axis", "spacing", "edge_order"}
+    assert np.gradient(t, 0.5, axis=0).creator.attrs == {"axis": 0, "spacing": 0.5,
+                                                         "edge_order": 1}
+
+
+def _nodes(t):
+    """The nodes of t's graph."""
+    seen, todo = [], [t.creator]
+    while todo:
+        node = todo.pop()
+        if node is not None and node not in seen:
+            seen.append(node)
+            todo.extend(x.creator for x in node.inputs)
+    return seen
 
 
 def test_gradient_along_axes_in_the_order_given_pairs_each_with_its_spacing():

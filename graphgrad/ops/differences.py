@@ -47,22 +47,29 @@ def _along(values: np.ndarray, axis: int, ndim: int, dtype: Any) -> np.ndarray:
     return np.asarray(values, dtype).reshape(shape)
 
 
-def _spacing(value: Any, n: int, axis: int, op: str) -> tuple[Any, Any]:
-    """One of gradient's varargs, as numpy takes it (a number, a uniform step, or the n
-    coordinates along the axis as a float64 array) and as the stencil takes it (the number,
-    or the n - 1 steps between the coordinates, a number when they are equal); tensors that
-    require grad are refused (the coordinates are constants here)."""
+def _spacing(value: Any, n: int, axis: int, op: str) -> Any:
+    """One of gradient's varargs, as numpy takes it: a number (a uniform step) or the n
+    coordinates along the axis (as a float64 array); tensors that require grad are refused
+    (the coordinates are constants here)."""
     if isinstance(value, Tensor) and value.requires_grad:
         raise GraphgradTypeError(f"{op}: the spacing {describe(value)} requires grad, but "
                                  "spacings and coordinates are constants here; give .data")
     array = np.asarray(array_of_numbers(value, "the spacing", op), dtype=np.float64)
     if array.ndim == 0:
-        return float(array), float(array)
+        return float(array)
     if array.ndim != 1 or array.size != n:
         raise ArgumentError(f"{op}: the spacing along axis {axis} is {setting_text(value)}; "
                             f"give a number, or the {n} coordinates of the samples along it")
-    steps = np.diff(array)
-    return array, float(steps[0]) if (steps == steps[0]).all() else steps  # numpy's test
+    return array
+
+
+def _steps(spacing: Any) -> Any:
+    """The stencil's steps of a spacing (`_spacing`): the number, or the n - 1 steps between
+    the coordinates, a number when they are all equal (numpy's uniform test)."""
+    if isinstance(spacing, float):
+        return spacing
+    steps = np.diff(spacing)
+    return float(steps[0]) if (steps == steps[0]).all() else steps
 
 
 def _stencil(step: Any, edge_order: int) -> tuple[tuple[Any, Any, Any], list, list]:
@@ -89,12 +96,11 @@ def _stencil(step: Any, edge_order: int) -> tuple[tuple[Any, Any, Any], list, li
 class Gradient(Function):
     """y = np.gradient(f) along ``axis``: y = L f, L numpy's stencil (central differences
     inside, one-sided ones of ``edge_order`` at the ends, see `_stencil`);  df = L^T dy,
-    `GradientAdjoint`. ``spacing`` is numpy's (a number or the coordinates), ``step`` the
-    stencil's."""
+    `GradientAdjoint`. ``spacing`` is numpy's (a number or the coordinates)."""
 
     @staticmethod
-    def forward(ctx, f, axis, spacing, step, edge_order):
-        ctx.settings = dict(axis=axis, spacing=spacing, step=step, edge_order=edge_order)
+    def forward(ctx, f, axis, spacing, edge_order):
+        ctx.settings = dict(axis=axis, spacing=spacing, edge_order=edge_order)
         return np.asarray(np.gradient(f, spacing, axis=axis, edge_order=edge_order))
 
     @staticmethod
@@ -107,9 +113,9 @@ class GradientAdjoint(Function):
     the points it was made of, in one array;  dx = L dy, `Gradient` again"""
 
     @staticmethod
-    def forward(ctx, x, axis, spacing, step, edge_order):
-        ctx.settings = dict(axis=axis, spacing=spacing, step=step, edge_order=edge_order)
-        (a, b, c), first, last = _stencil(step, edge_order)
+    def forward(ctx, x, axis, spacing, edge_order):
+        ctx.settings = dict(axis=axis, spacing=spacing, edge_order=edge_order)
+        (a, b, c), first, last = _stencil(_steps(spacing), edge_order)
         n, ndim = x.shape[axis], x.ndim
         at = functools.partial(_span, axis)
         inside = x[at(1, n - 1)]
@@ -170,8 +176,8 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
             raise ArgumentError(f"{op} of {describe(shown)}: axis {a} has {n} element"
                                 f"{'s' * (n != 1)}, and differences of edge_order {edge_order} "
                                 f"need {edge_order + 1} or more (numpy refuses it too)")
-        given, step = _spacing(spacing, n, a, op)
-        out.append(Gradient.apply(f, axis=a, spacing=given, step=step, edge_order=edge_order))
+        out.append(Gradient.apply(f, axis=a, spacing=_spacing(spacing, n, a, op),
+                                  edge_order=edge_order))
     return out[0] if len(out) == 1 else tuple(out)
 
 
