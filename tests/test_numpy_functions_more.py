@@ -132,6 +132,31 @@ def test_nanvar_and_nanstd_are_one_node_whose_gradient_is_the_numbers_distances(
     np.testing.assert_allclose(t.grad, centred * scale, atol=1e-15)
 
 
+def test_nanvar_nanstd_and_unstack_nodes_show_the_settings_as_written():
+    """Their nodes hold axis and ddof as the call gave them, as Var's and Sum's do (and
+    graph pictures draw them so): axis=-1 was drawn as axis=(1,), ddof=1 as 1.0, and
+    unstack's axis=-1 as axis=1. The gradients are as before."""
+    x = np.array([[1.0, np.nan, 4.0], [2.0, 3.0, 5.0]])
+    for op in (gg.nanvar, gg.nanstd):
+        t = gg.Tensor(x, requires_grad=True)
+        y = op(t, axis=-1, ddof=1)
+        assert dict(y.creator.attrs) == {"axis": -1, "keepdims": False, "ddof": 1}
+        assert "axis=-1" in repr(y.creator) and "ddof=1)" in repr(y.creator)
+        np.testing.assert_array_equal(y.data, getattr(np, op.__name__)(x, axis=-1, ddof=1))
+        y.sum().backward()
+        scale = 2 / np.array([[1.0], [2.0]]) if op is gg.nanvar else 1 / (
+            np.array([[1.0], [2.0]]) * y.data[:, None])
+        np.testing.assert_allclose(t.grad, [[-1.5, 0.0, 1.5], [-4 / 3, -1 / 3, 5 / 3]] * scale)
+        z = op(gg.Tensor(x, requires_grad=True), axis=(0, -1), keepdims=True)
+        assert z.creator.attrs["axis"] == (0, -1) and z.shape == (1, 1)
+    t = gg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    parts = gg.unstack(t, axis=-1)
+    assert dict(parts[0].creator.attrs) == {"axis": -1}
+    (parts[0] * 2 + parts[2]).sum().backward()
+    np.testing.assert_array_equal(t.grad, [[2.0, 0.0, 1.0], [2.0, 0.0, 1.0]])
+    assert gg.gradgradcheck(lambda a: gg.unstack(a, axis=-2)[1] ** 3, [np.ones((2, 2, 3))])
+
+
 def test_nanprod_nancumsum_and_nancumprod_count_the_nans_as_1_0_and_1():
     t = gg.Tensor(X, requires_grad=True)
     prod = gg.nanprod(t, axis=1)

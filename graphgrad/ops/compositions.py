@@ -175,8 +175,8 @@ class Unstack(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        ctx.axis = axis
-        return tuple(np.moveaxis(x, axis, 0))
+        ctx.axis = axis % x.ndim  # the node keeps the axis as written (axis=-1)
+        return tuple(np.moveaxis(x, ctx.axis, 0))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -192,11 +192,10 @@ def unstack(x: Any, *, axis: int = 0) -> tuple[Tensor, ...]:
     if data.ndim == 0:
         raise ArgumentError(f"unstack of {describe(shown)}: a number has no axis to take "
                             "slices along; give a tensor with at least one axis")
-    axis = _axes(axis, data.ndim, shown, "unstack")[0]
-    n = data.shape[axis]
-    if n == 0:
+    checked = _axes(axis, data.ndim, shown, "unstack")[0]
+    if data.shape[checked] == 0:
         return ()
-    return Unstack.apply(x, axis=axis)
+    return Unstack.apply(x, axis=axis if isinstance(axis, (int, np.integer)) else checked)
 
 
 def block(arrays: Any) -> Tensor:

@@ -402,6 +402,7 @@ class _NanSpread(Function):
 
     @staticmethod
     def _spread(ctx, x, axis, keepdims, ddof):
+        axis = normalize_axis(axis, x.ndim)  # the node keeps the axis as written
         numbers = ~np.isnan(x)
         ctx.numbers = None if numbers.all() else numbers
         ctx.axes, ctx.keepdims = axis, keepdims
@@ -447,11 +448,12 @@ class NanStd(_NanSpread):
         y = np.sqrt(spread) if ctx.valid.all() else np.where(
             ctx.valid, np.sqrt(np.where(ctx.valid, spread, 0)), np.nan)
         # initial=: an empty slice (no numbers, NaN) has no largest number to compare
+        axes = ctx.axes
         high = np.max(np.where(ctx.numbers, x, -np.inf) if ctx.numbers is not None else x,
-                      axis=axis, keepdims=True, initial=-np.inf)
+                      axis=axes, keepdims=True, initial=-np.inf)
         low = np.min(np.where(ctx.numbers, x, np.inf) if ctx.numbers is not None else x,
-                     axis=axis, keepdims=True, initial=np.inf)
-        smooth = expand_reduced(ctx.valid, axis, keepdims) & (high != low)
+                     axis=axes, keepdims=True, initial=np.inf)
+        smooth = expand_reduced(ctx.valid, axes, keepdims) & (high != low)
         ctx.smooth = None if smooth.all() else smooth
         if ctx.smooth is not None:
             ctx.dof = np.where(smooth, ctx.dof, np.inf).astype(ctx.dof.dtype)
@@ -470,9 +472,11 @@ class NanStd(_NanSpread):
 def _nan_spread(x: Any, axis: Axis, keepdims: Any, ddof: Any, op: str, root: bool) -> Tensor:
     """nanvar's (and with ``root`` nanstd's) body: its checks, then one node."""
     data, shown = numbers_and_shown(x, "x", op)
-    axes = _axes(axis, keepdims, data, shown, op)
-    ddof = real_number(ddof, "ddof", op, lambda v: v >= 0, "a number of at least 0")
-    return (NanStd if root else NanVar).apply(x, axis=axes, keepdims=bool(keepdims), ddof=ddof)
+    _axes(axis, keepdims, data, shown, op)
+    checked = real_number(ddof, "ddof", op, lambda v: v >= 0, "a number of at least 0")
+    # the node keeps the settings as written (axis=-1, ddof=1), as Var's, for graph pictures
+    ddof = ddof if type(ddof) in (int, float) else checked
+    return (NanStd if root else NanVar).apply(x, axis=axis, keepdims=bool(keepdims), ddof=ddof)
 
 
 def nanvar(x: Any, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
