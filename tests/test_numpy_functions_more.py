@@ -211,6 +211,21 @@ def test_nanvar_and_nanstd_of_empty_slices_are_nan_as_numpys(op, shape, axis):
     assert t.grad.shape == shape
 
 
+@pytest.mark.parametrize("op", [gg.nanvar, gg.nanstd])
+@pytest.mark.parametrize("values", [[True, False, True], [[True, False], [True, True]],
+                                    np.array([3, 0, 1], np.int8), np.array([3, 0, 1], np.uint8)])
+def test_nanvar_and_nanstd_of_bools_and_ints_are_numpys(op, values):
+    """Masks and counts are numbers: the count of a slice was taken in x's dtype, True for
+    a mask, so its mean was the sum of the mask (gg.nanvar([True, False, True]) was 2.0,
+    numpy's 0.222)."""
+    x = np.array(values)
+    for axis in (None, -1):
+        y = op(gg.Tensor(x), axis=axis, ddof=1)
+        expected = getattr(np, op.__name__)(x, axis=axis, ddof=1)
+        np.testing.assert_allclose(y.data, expected, rtol=1e-15)
+        assert y.dtype == expected.dtype
+
+
 NAN_FLOAT32 = [
     lambda t: np.nanmax(t, axis=0), lambda t: np.nanprod(t), lambda t: np.nanvar(t, axis=1),
     lambda t: np.nanstd(t, ddof=1), lambda t: np.nancumsum(t), lambda t: np.nancumprod(t, 1),

@@ -406,7 +406,9 @@ class _NanSpread(Function):
         numbers = ~np.isnan(x)
         ctx.numbers = None if numbers.all() else numbers
         ctx.axes, ctx.keepdims = axis, keepdims
-        ctx.count = np.maximum(np.sum(numbers, axis=axis, keepdims=True), 1).astype(x.dtype)
+        # in x's float dtype; a mask's or integers' count is a float64 number, not True
+        ctx.count = np.maximum(np.sum(numbers, axis=axis, keepdims=True), 1).astype(
+            x.dtype if x.dtype.kind == "f" else np.float64)
         centred = _nan_centred(x, ctx.numbers, axis, ctx.count)
         squares = Sum.call(centred * centred, axis=axis, keepdims=keepdims)
         dof = _reduced(numbers, axis, keepdims) - ddof
