@@ -226,6 +226,29 @@ def test_nanvar_and_nanstd_of_bools_and_ints_are_numpys(op, values):
         assert y.dtype == expected.dtype
 
 
+@pytest.mark.parametrize("op, whole", [(gg.nanvar, gg.var), (gg.nanstd, gg.std)])
+def test_second_derivatives_of_nanvar_and_nanstd_past_nan_and_equal_slices_are_quiet(op, whole):
+    """A slice with no more numbers than ddof (NaN) or with equal numbers (nanstd's kink)
+    has no gradient, nor a second derivative: nanstd's backward divided by inf there, so
+    the second derivative multiplied that inf by 0 and numpy warned 'invalid value
+    encountered in multiply' (an error under warnings as errors). The other rows' are
+    those of the slice alone."""
+    x = np.array([[1.0, 2.0, 4.0, 8.0], [3.0, np.nan, np.nan, np.nan], [2.0, 2.0, np.nan, 2.0]])
+    t = gg.Tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = op(t, axis=1, ddof=1)
+        (g,) = gg.grad(gg.nansum(y * np.array([1.0, 1.0, 0.0])), [t], create_graph=True)
+        (h,) = gg.grad((g * g).sum(), [t])
+    row = gg.Tensor(x[0], requires_grad=True)
+    (g0,) = gg.grad(whole(row, ddof=1), [row], create_graph=True)
+    (h0,) = gg.grad((g0 * g0).sum(), [row])
+    np.testing.assert_allclose(g.data[0], g0.data, rtol=1e-13)
+    np.testing.assert_allclose(h[0], h0, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(g.data[1:], 0.0)
+    np.testing.assert_array_equal(h[1:], 0.0)
+
+
 NAN_FLOAT32 = [
     lambda t: np.nanmax(t, axis=0), lambda t: np.nanprod(t), lambda t: np.nanvar(t, axis=1),
     lambda t: np.nanstd(t, ddof=1), lambda t: np.nancumsum(t), lambda t: np.nancumprod(t, 1),

@@ -415,10 +415,19 @@ class _NanSpread(Function):
         valid = dof > 0  # numpy's NaN (with a warning) for count <= ddof
         spread = squares / np.where(valid, dof, 1).astype(squares.dtype)
         ctx.valid = valid
-        ctx.dof = expand_reduced(np.where(valid, dof, np.inf).astype(squares.dtype), axis,
-                                 keepdims)  # 1 / inf = 0: no gradient where not valid
+        ctx.dof = expand_reduced(np.where(valid, dof, 1).astype(squares.dtype), axis, keepdims)
+        # where the gradient flows (None: everywhere); not through an infinite dof, whose
+        # 0 * inf in a second derivative is NaN and a warning, even where masked after
+        ctx.live = None if valid.all() else expand_reduced(valid, axis, keepdims)
         ctx.save_for_backward(x)
         return spread
+
+    @staticmethod
+    def _masked(ctx, scale):
+        """``scale``, 0 where the slice has no gradient (``ctx.live``)."""
+        if ctx.live is None:
+            return scale
+        return Where.call(scale, np.zeros((), ctx.dof.dtype), condition=ctx.live)
 
     @staticmethod
     def _centred(ctx):
@@ -437,7 +446,7 @@ class NanVar(_NanSpread):
     @staticmethod
     def backward(ctx, grad):
         scale = expand_reduced(grad, ctx.axes, ctx.keepdims) * (2 / ctx.dof)
-        return _NanSpread._centred(ctx) * scale
+        return _NanSpread._centred(ctx) * _NanSpread._masked(ctx, scale)
 
 
 class NanStd(_NanSpread):
@@ -456,19 +465,17 @@ class NanStd(_NanSpread):
         low = np.min(np.where(ctx.numbers, x, np.inf) if ctx.numbers is not None else x,
                      axis=axes, keepdims=True, initial=np.inf)
         smooth = expand_reduced(ctx.valid, axes, keepdims) & (high != low)
-        ctx.smooth = None if smooth.all() else smooth
-        if ctx.smooth is not None:
-            ctx.dof = np.where(smooth, ctx.dof, np.inf).astype(ctx.dof.dtype)
+        ctx.live = None if smooth.all() else smooth
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         y = expand_reduced(ctx.saved[1], ctx.axes, ctx.keepdims)
-        if ctx.smooth is not None:  # 0 / 1 at the kink and where y is NaN
-            y = Where.call(y, np.ones((), ctx.dof.dtype), condition=ctx.smooth)
+        if ctx.live is not None:  # 1 at the kink and where y is NaN, masked after
+            y = Where.call(y, np.ones((), ctx.dof.dtype), condition=ctx.live)
         scale = expand_reduced(grad, ctx.axes, ctx.keepdims) / (ctx.dof * y)
-        return _NanSpread._centred(ctx) * scale
+        return _NanSpread._centred(ctx) * _NanSpread._masked(ctx, scale)
 
 
 def _nan_spread(x: Any, axis: Axis, keepdims: Any, ddof: Any, op: str, root: bool) -> Tensor:
