@@ -551,20 +551,23 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
         if leaf.requires_grad:
             if leaf.grad is not None:
                 g = leaf.grad + g
-            elif (recorded or not g.flags.writeable or g.base is not None or g is leaf.data
-                  or id(g) in given):
+            elif (recorded or not g.flags.writeable or g is leaf.data or id(g) in given
+                  or g.base is not None and (g.base is leaf.data or id(g.base) in given)):
                 # Shared, so a change to .grad would change something else: with other
-                # nodes' gradients (x + y hands both one array, read-only since, or a view
-                # of it), with another leaf's .grad, with the steps recorded for pictures,
-                # with the leaf's own data (a backward returning x as dJ/dx: W.data -=
-                # lr * W.grad would change .grad too), or with another tensor's (dJ/dx = y:
-                # an array a node saved, read-only until `_walk` releases it). PyTorch
-                # copies too. A gradient a backward made for this leaf alone (dW = dZ.T @ X)
-                # is taken as it is.
+                # nodes' gradients (x + y hands both one array, read-only since, and so are
+                # views of it), with another leaf's .grad (or what it is a view of), with
+                # the steps recorded for pictures, with the leaf's own data (a backward
+                # returning x as dJ/dx: W.data -= lr * W.grad would change .grad too), or
+                # with another tensor's (dJ/dx = y: an array a node saved, read-only until
+                # `_walk` releases it). PyTorch copies too. A gradient a backward made for
+                # this leaf alone (dW = dZ.T @ X, db = dZ summed and reshaped, a view of
+                # that sum) is taken as it is.
                 g = g.copy()
             if type(g) is not np.ndarray:
                 g = np.asarray(g)
             given.add(id(g))
+            if g.base is not None:
+                given.add(id(g.base))
             leaf.grad = g
 
 

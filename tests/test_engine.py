@@ -1249,3 +1249,27 @@ def test_a_failed_pass_leaves_no_step_records_of_its_own():
         K.backward()
     assert K.creator.input_grads is None and K.creator.inputs[0].creator.input_grads is None
     assert K.creator.backward_pass is None
+
+
+class OneArrayTwoViews(gg.Function):
+    """J = sum(x) + sum(y) for x (2, 3) and y (3, 2), written so that backward hands both
+    views of one array it made (grad is 1 here)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.sum(x) + np.sum(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ones = np.ones(6) * grad
+        return ones.reshape(2, 3), ones.reshape(3, 2)
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["steps recorded", "leaves only"])
+def test_leaves_given_views_of_one_array_get_grads_of_their_own(keep):
+    x = gg.Tensor(np.zeros((2, 3)), requires_grad=True)
+    y = gg.Tensor(np.zeros((3, 2)), requires_grad=True)
+    OneArrayTwoViews.apply(x, y).backward(keep_intermediate_grads=keep)
+    x.grad[0, 0] = 5.0
+    np.testing.assert_array_equal(y.grad, np.ones((3, 2)))  # not changed with x's
+    np.testing.assert_array_equal(x.grad, [[5, 1, 1], [1, 1, 1]])
