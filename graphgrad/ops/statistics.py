@@ -65,16 +65,33 @@ def _axes(axis: Axis, keepdims: Any, data: np.ndarray, shown: Any, op: str
     return axes
 
 
+def _numbers(x: Any, op: str, axis: Axis, keepdims: Any) -> tuple[np.ndarray, np.ndarray,
+                                                                   tuple[int, ...]]:
+    """x's values, where they are numbers (not NaN), and ``axis`` read in ``op``'s name."""
+    data, shown = numbers_and_shown(x, "x", op)
+    axes = _axes(axis, keepdims, data, shown, op)
+    return data, ~np.isnan(data), axes
+
+
+def _filled(x: Any, data: np.ndarray, numbers: np.ndarray, value: float) -> Any:
+    """x with its NaNs replaced by ``value`` (their gradient 0); x itself where it has none."""
+    if numbers.all():
+        return x
+    return Where.apply(x, np.asarray(value, data.dtype if data.dtype.kind == "f" else None),
+                       condition=numbers)
+
+
+def _reduced(mask: np.ndarray, axes: tuple[int, ...], keepdims: Any) -> np.ndarray:
+    """How many of ``mask``'s elements are true over ``axes``, shaped as the reduction."""
+    return np.sum(mask, axis=axes, keepdims=bool(keepdims))
+
+
 def nansum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """The sum over ``axis`` (all axes when None) of x's numbers that are not NaN, as
     np.nansum: NaNs count as 0 (a slice of NaNs only sums to 0); ``keepdims`` as `gg.sum`.
     The NaNs' gradient is 0, the others' that of the sum."""
-    data, shown = numbers_and_shown(x, "x", "nansum")
-    _axes(axis, keepdims, data, shown, "nansum")
-    missing = np.isnan(data)
-    if missing.any():
-        x = Where.apply(x, np.zeros((), data.dtype), condition=~missing)
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+    data, numbers, _ = _numbers(x, "nansum", axis, keepdims)
+    return Sum.apply(_filled(x, data, numbers, 0.0), axis=axis, keepdims=keepdims)
 
 
 def nanmean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -82,17 +99,15 @@ def nanmean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     np.nanmean: their sum divided by their count, NaN for a slice of NaNs only (numpy warns
     there); ``keepdims`` as `gg.mean`, and float16 added up in float32 as there (numpy's
     sum of 70,000 float16 values is inf). The NaNs' gradient is 0, each other's 1 / count."""
-    data, shown = numbers_and_shown(x, "x", "nanmean")
-    axes = _axes(axis, keepdims, data, shown, "nanmean")
-    missing = np.isnan(data)
-    if not missing.any():
+    data, numbers, axes = _numbers(x, "nanmean", axis, keepdims)
+    if numbers.all():
         return Mean.apply(x, axis=axis, keepdims=keepdims)
-    numbers = Where.apply(x, np.zeros((), data.dtype), condition=~missing)
+    filled = _filled(x, data, numbers, 0.0)
     half = data.dtype == np.float16
     if half:  # its sum (and count) pass 65504 long before its mean: divided in float32
-        numbers = Cast.apply(numbers, dtype=np.float32)
-    total = Sum.apply(numbers, axis=axis, keepdims=keepdims)
-    count = np.sum(~missing, axis=axes, keepdims=bool(keepdims))
+        filled = Cast.apply(filled, dtype=np.float32)
+    total = Sum.apply(filled, axis=axis, keepdims=keepdims)
+    count = _reduced(numbers, axes, keepdims)
     # NaN for no numbers: total / NaN is the NaN numpy gives, without its division by 0
     # (whose gradient, inf, would meet the Where's 0 as 0 * inf = NaN)
     mean = Div.apply(total, np.where(count == 0, np.nan, count).astype(total.dtype))
@@ -276,35 +291,6 @@ class Correlation(Function):
 
 
 # -- the other NaN functions: extremes, products, spreads and running sums and products ------
-def _numbers(x: Any, op: str, axis: Axis, keepdims: Any) -> tuple[np.ndarray, np.ndarray,
-                                                                   tuple[int, ...]]:
-    """x's values, where they are numbers (not NaN), and ``axis`` read in ``op``'s name."""
-    data, shown = numbers_and_shown(x, "x", op)
-    axes = _axes(axis, keepdims, data, shown, op)
-    return data, ~np.isnan(data), axes
-
-
-def _filled(x: Any, data: np.ndarray, numbers: np.ndarray, value: float) -> Any:
-    """x with its NaNs replaced by ``value`` (their gradient 0); x itself where it has none."""
-    if numbers.all():
-        return x
-    return Where.apply(x, np.asarray(value, data.dtype if data.dtype.kind == "f" else None),
-                       condition=numbers)
-
-
-def _reduced(mask: np.ndarray, axes: tuple[int, ...], keepdims: Any) -> np.ndarray:
-    """How many of ``mask``'s elements are true over ``axes``, shaped as the reduction."""
-    return np.sum(mask, axis=axes, keepdims=bool(keepdims))
-
-
-def _nan_where(y: Any, valid: np.ndarray) -> Any:
-    """y, NaN where not ``valid`` (slices of NaNs only, as numpy's), with a zero gradient
-    there and no warning."""
-    if valid.all():
-        return y
-    return Where.apply(y, np.asarray(np.nan, y.dtype), condition=valid)
-
-
 class _NanExtreme(_Extreme):
     """Shared by nanmax and nanmin: max's and min's rule over the numbers, the NaNs passed
     by (their gradient 0, even where the numbers are all -inf, which a NaN replaced by -inf
@@ -407,11 +393,11 @@ class _NanSpread(Function):
         ctx.numbers = None if numbers.all() else numbers
         ctx.axes, ctx.keepdims = axis, keepdims
         # in x's float dtype; a mask's or integers' count is a float64 number, not True
-        ctx.count = np.maximum(np.sum(numbers, axis=axis, keepdims=True), 1).astype(
-            x.dtype if x.dtype.kind == "f" else np.float64)
+        counts = np.sum(numbers, axis=axis, keepdims=True)
+        ctx.count = np.maximum(counts, 1).astype(x.dtype if x.dtype.kind == "f" else np.float64)
         centred = _nan_centred(x, ctx.numbers, axis, ctx.count)
         squares = Sum.call(centred * centred, axis=axis, keepdims=keepdims)
-        dof = _reduced(numbers, axis, keepdims) - ddof
+        dof = (counts if keepdims else np.squeeze(counts, axis)) - ddof
         valid = dof > 0  # numpy's NaN (with a warning) for count <= ddof
         spread = squares / np.where(valid, dof, 1).astype(squares.dtype)
         ctx.valid = valid
