@@ -18,6 +18,23 @@ from graphgrad.nn.module import Module
 _Layers = TypeVar("_Layers", bound="_OrderedLayers")
 
 
+def _refuse_non_module(owner: str, name: str, layer: Any) -> None:
+    """Refuse, in ``owner``'s name, a ``layer`` (named ``name`` in the message) that is no
+    Module."""
+    if not isinstance(layer, Module):
+        raise GraphgradTypeError(
+            f"{owner}: {name} is a {type(layer).__name__}, not a Module; wrap a function in a "
+            "Module subclass, or use an activation module (nn.ReLU()).")
+
+
+def _usable_name(owner: type, name: Any) -> bool:
+    """Whether ``name`` can name a layer of a container of class ``owner``: a Python
+    identifier, not private, and not a method or attribute of the class, which it would
+    hide."""
+    return (isinstance(name, str) and name.isidentifier() and not name.startswith("_")
+            and not hasattr(owner, name))
+
+
 class _OrderedLayers(Module):
     """What `Sequential` and `ModuleList` share: their layers are the registered submodules,
     kept in order in a list (``_layers``) that every assignment and deletion updates, so
@@ -55,11 +72,7 @@ class _OrderedLayers(Module):
         """What a layer added under ``name`` needs besides its place in ``_layers``."""
 
     def _check_layer(self, name: Any, layer: Any) -> None:
-        if not isinstance(layer, Module):
-            raise GraphgradTypeError(
-                f"{type(self).__name__}: {name} is a {type(layer).__name__}, not a Module; wrap "
-                "a function in a Module subclass, or use an activation module (nn.ReLU())."
-            )
+        _refuse_non_module(type(self).__name__, name, layer)
 
     def __len__(self) -> int:
         return len(self._layers)
@@ -207,8 +220,7 @@ class Sequential(_OrderedLayers):
             named = list(zip(_counted_names(layers), layers))
         for name, layer in named:
             self._check_layer(name, layer)
-            if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
-                    or hasattr(Sequential, name) or name in self._members):
+            if not _usable_name(Sequential, name) or name in self._members:
                 raise ArgumentError(
                     f"Sequential: {name!r} cannot name a layer: a name must be a Python "
                     "identifier not starting with '_', used once, and not the name of a "
@@ -362,16 +374,12 @@ class ModuleDict(_Holder):
             self._place_layer(name, value)
 
     def _check(self, name: Any, module: Any) -> None:
-        if (not isinstance(name, str) or not name.isidentifier() or name.startswith("_")
-                or hasattr(ModuleDict, name)):
+        if not _usable_name(ModuleDict, name):
             raise ArgumentError(
                 f"ModuleDict: {setting_text(name)} cannot name a layer: a name must be a "
                 "Python identifier not starting with '_' and not the name of a method or "
                 "attribute of ModuleDict (keys, update, ...); choose another.")
-        if not isinstance(module, Module):
-            raise GraphgradTypeError(
-                f"ModuleDict: {name!r} is a {type(module).__name__}, not a Module; wrap a "
-                "function in a Module subclass, or use an activation module (nn.ReLU()).")
+        _refuse_non_module("ModuleDict", repr(name), module)
 
     def __getitem__(self, name: str) -> Module:
         layer = self._members.get(name) if isinstance(name, str) else None
