@@ -165,26 +165,27 @@ def linalg_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = Fals
     """np.linalg.norm on a Tensor, as numpy reads its settings: the norm of x flattened (ord
     None, axis None: gg.norm), of vectors (x 1-D, or one axis: `linalg.vector_norm`) or of
     matrices (x 2-D, or two axes, rows then columns: `linalg.matrix_norm`)."""
+    shape = np.shape(_data(x))
+    ndim = len(shape)
     vector = isinstance(axis, (int, np.integer)) or (
-        isinstance(axis, tuple) and len(axis) == 1) or axis is None and np.ndim(_data(x)) == 1
+        isinstance(axis, tuple) and len(axis) == 1) or axis is None and ndim == 1
     if ord is None and (axis is None or vector or isinstance(axis, tuple) and len(axis) == 2):
         return R.norm(x, axis=axis, keepdims=keepdims)
     try:  # numpy's own refusals first (ord="fro" of a vector, any ord of 3 axes), which
         # depend on the number of axes alone: checked on ones, not a second SVD of x's values
-        np.linalg.norm(np.ones((1,) * np.ndim(_data(x))), ord, axis)
+        np.linalg.norm(np.ones((1,) * ndim), ord, axis)
     except ValueError as exc:
         raise ArgumentError(f"numpy.linalg.norm of {describe(x)}, ord={ord!r}, axis={axis!r}: "
                             f"{exc}") from None
     if vector:
         return linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
-    ndim = np.ndim(_data(x))
     rows, columns = (0, 1) if axis is None else (a % ndim for a in axis)
     matrices = x if (rows, columns) == (ndim - 2, ndim - 1) else RA.moveaxis(
         x, (rows, columns), (-2, -1))
     norm = linalg.matrix_norm(matrices, ord=ord)
     if keepdims:  # the two axes kept where they were, as 1
         norm = S.reshape(norm, tuple(1 if a in (rows, columns) else n
-                                     for a, n in enumerate(np.shape(_data(x)))))
+                                     for a, n in enumerate(shape)))
     return norm
 
 
