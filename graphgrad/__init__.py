@@ -61,6 +61,7 @@ from graphgrad.ops.compositions import (
     atleast_1d, atleast_2d, atleast_3d, column_stack, copy, dstack, fliplr, flipud, rot90,
 )
 from graphgrad.gradcheck import GradcheckError, GradcheckResult, gradcheck, gradgradcheck
+from graphgrad.functional import hessian, hvp, jacobian, jvp, vhp, vjp
 # The toolkit is built on everything above: imported last.
 from graphgrad import data, nn, optim
 from graphgrad.io import load, save
@@ -69,6 +70,7 @@ from graphgrad.train import fit
 __all__ = [
     # tensors, ops, graphs and modes
     "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad",
+    "hessian", "hvp", "jacobian", "jvp", "vhp", "vjp",
     "add", "div", "matmul", "mul", "neg", "pow", "sub",
     "abs", "clip", "cos", "exp", "expm1", "leaky_relu", "log", "log1p", "maximum", "minimum",
     "relu", "sigmoid", "sin", "sqrt", "tanh", "where",

@@ -1410,3 +1410,89 @@ def test_cond_of_a_stack_with_a_singular_matrix_and_matrix_rank_are_torchs():
     for kwargs in ({}, {"rtol": 0.5}, {"hermitian": False}):
         np.testing.assert_array_equal(gg.linalg.matrix_rank(low, **kwargs).data,
                                       torch.linalg.matrix_rank(torch.tensor(low), **kwargs))
+
+
+# -- derivatives of a function: gg.functional against torch.autograd.functional ------------------
+def _two_in_two_out(lib):
+    """f(W, x) = (tanh(W @ x), sum(softmax(x) * sin(x))), on either library."""
+    if lib is gg:
+        return lambda W, x: (gg.tanh(W @ x), (gg.softmax(x) * gg.sin(x)).sum())
+    return lambda W, x: (torch.tanh(W @ x), (torch.softmax(x, 0) * torch.sin(x)).sum())
+
+
+def _cost(lib):
+    """A single number of (W, x): sum(tanh(W @ x) ** 2) * sum(x ** 3)."""
+    if lib is gg:
+        return lambda W, x: (gg.tanh(W @ x) ** 2).sum() * (x**3).sum()
+    return lambda W, x: (torch.tanh(W @ x) ** 2).sum() * (x**3).sum()
+
+
+def _same_tree(ours, theirs):
+    """The same nesting of tuples, and the same values at each leaf."""
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            _same_tree(a, b)
+        return
+    assert isinstance(ours, gg.Tensor) and ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("tuple_inputs", [True, False])
+def test_functional_derivatives_match_torch_autograd_functional(tuple_inputs):
+    from torch.autograd import functional as F
+
+    rng = np.random.default_rng(0)
+    W, x = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    u, vW, vx = rng.standard_normal(2), rng.standard_normal((2, 3)), rng.standard_normal(3)
+    T = torch.from_numpy
+    if tuple_inputs:
+        ours_in, theirs_in = (W, x), (T(W), T(x))
+        f = {lib: _two_in_two_out(lib) for lib in (gg, torch)}
+        c = {lib: _cost(lib) for lib in (gg, torch)}
+        v_in, tv_in = (vW, vx), (T(vW), T(vx))
+    else:  # one input: x, W fixed
+        ours_in, theirs_in = x, T(x)
+        f = {gg: lambda x: _two_in_two_out(gg)(gg.Tensor(W), x),
+             torch: lambda x: _two_in_two_out(torch)(T(W), x)}
+        c = {gg: lambda x: _cost(gg)(gg.Tensor(W), x), torch: lambda x: _cost(torch)(T(W), x)}
+        v_in, tv_in = vx, T(vx)
+    v_out, tv_out = (u, np.array(0.7)), (T(u), torch.tensor(0.7, dtype=torch.float64))
+    _same_tree(gg.jacobian(f[gg], ours_in), F.jacobian(f[torch], theirs_in))
+    _same_tree(gg.hessian(c[gg], ours_in), F.hessian(c[torch], theirs_in))
+    _same_tree(gg.vjp(f[gg], ours_in, v_out), F.vjp(f[torch], theirs_in, tv_out))
+    _same_tree(gg.jvp(f[gg], ours_in, v_in), F.jvp(f[torch], theirs_in, tv_in))
+    _same_tree(gg.vhp(c[gg], ours_in, v_in), F.vhp(c[torch], theirs_in, tv_in))
+    _same_tree(gg.hvp(c[gg], ours_in, v_in), F.hvp(c[torch], theirs_in, tv_in))
+
+
+def test_functional_strict_refuses_what_torchs_refuses():
+    from torch.autograd import functional as F
+
+    x, y = np.ones(3), np.ones(2)
+    cases = [  # (function, graphgrad's func, torch's func, its v)
+        ("jacobian", lambda a, b: (a * 2.0, a.sum() * b), lambda a, b: (a * 2.0, a.sum() * b),
+         None),
+        ("hessian", lambda a, b: (a**2).sum() + (b**2).sum(),
+         lambda a, b: (a**2).sum() + (b**2).sum(), None),
+        ("hessian", lambda a, b: (a**2).sum() + b.sum(), lambda a, b: (a**2).sum() + b.sum(),
+         None),
+        ("vjp", lambda a, b: a * 2.0, lambda a, b: a * 2.0, np.ones(3)),
+        ("jvp", lambda a, b: a * 2.0, lambda a, b: a * 2.0, (x, y)),
+        ("vhp", lambda a, b: (a**3).sum(), lambda a, b: (a**3).sum(), (x, y)),
+        ("hvp", lambda a, b: (a**3).sum(), lambda a, b: (a**3).sum(), (x, y)),
+    ]
+    for name, ours, theirs, v in cases:
+        extra = () if v is None else (v,)
+        textra = () if v is None else (
+            tuple(torch.from_numpy(a) for a in v) if isinstance(v, tuple)
+            else torch.from_numpy(v),)
+        with pytest.raises(RuntimeError):
+            getattr(F, name)(theirs, (torch.from_numpy(x), torch.from_numpy(y)), *textra,
+                             strict=True)
+        with pytest.raises(gg.BackwardError):
+            getattr(gg, name)(ours, (x, y), *extra, strict=True)
+        # and both give zeros without strict
+        _same_tree(getattr(gg, name)(ours, (x, y), *extra),
+                   getattr(F, name)(theirs, (torch.from_numpy(x), torch.from_numpy(y)),
+                                    *textra))

@@ -61,6 +61,10 @@ TWO_TENSORS = [
     "vdot",
 ]
 # (function, which argument is replaced, the call given that argument)
+def _cost(x):
+    return (x**3).sum()
+
+
 CALLS = (
     [(name, "x", lambda b, name=name: getattr(gg, name)(b)) for name in ONE_TENSOR]
     + [(name, arg, call) for name in TWO_TENSORS for arg, call in [
@@ -140,6 +144,18 @@ CALLS = (
         ("linalg.tensorsolve", "a", lambda b: gg.linalg.tensorsolve(b, V)),
         ("linalg.tensorsolve", "b", lambda b: gg.linalg.tensorsolve(SPD, b)),
     ]
+    # derivatives of a function (gg.functional): its inputs, and v (None: v = 1, refused for
+    # more than one element)
+    + [("jacobian", "inputs", lambda b: gg.jacobian(gg.sin, b)),
+       ("hessian", "inputs", lambda b: gg.hessian(_cost, b))]
+    + [(name, "inputs", lambda b, name=name: getattr(gg, name)(gg.sin, b, SQ))
+       for name in ("vjp", "jvp")]
+    + [(name, "inputs", lambda b, name=name: getattr(gg, name)(_cost, b, SQ))
+       for name in ("vhp", "hvp")]
+    + [("vjp", "v", lambda b: gg.vjp(gg.sin, SQ, b))]
+    + [(name, "v", lambda b, name=name: getattr(gg, name)(gg.sin if name == "jvp" else _cost,
+                                                         SQ, b))
+       for name in ("jvp", "vhp", "hvp")]
 )
 # nn's functions of tensors (the others take token ids, sizes, parameters or callables)
 Y = np.array([0, 2])
@@ -202,6 +218,7 @@ NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
                      ("conv_transpose2d", "b"), ("linear", "b")}
 NONE_MEANS_ABSENT |= {("cov", "y"), ("corrcoef", "y")}
 NONE_MEANS_ABSENT |= {("trapezoid", "x"), ("ediff1d", "to_begin")}
+NONE_MEANS_ABSENT |= {(name, "v") for name in ("vjp", "jvp", "vhp", "hvp")}  # v = 1
 # public names that take no tensor to check here: classes, modes, checkers, the toolkit
 NOT_TENSOR_FUNCTIONS = {
     "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad", "detect_anomaly",
