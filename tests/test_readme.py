@@ -22,7 +22,7 @@ def python_blocks() -> list[str]:
 @pytest.fixture(scope="module")
 def blocks() -> list[str]:
     found = python_blocks()
-    assert len(found) == 6, "update this test with the README's examples"
+    assert len(found) == 7, "update this test with the README's examples"
     return found
 
 
@@ -60,8 +60,20 @@ def test_a_dvar_left_by_an_earlier_pass_is_labelled_as_the_readme_says(blocks):
     assert label == quoted
 
 
-def test_custom_op_passes_its_gradient_check(blocks, capsys):
+def test_newtons_method_reaches_logistic_regressions_minimum_as_the_readme_says(blocks, capsys):
     ns = run(blocks[2], {})
+    cost, gradient = (float(value) for value in capsys.readouterr().out.split())
+    assert cost == pytest.approx(0.65712, abs=5e-6) and gradient < 1e-12  # as it prints
+    X, Y, w = ns["X"], ns["Y"], ns["w"]
+    a = 1 / (1 + np.exp(-(w.T @ X)))
+    np.testing.assert_allclose(X @ (a - Y).T / 400, 0, atol=1e-12)  # dJ/dw = 0, by hand
+    # its comment's Hessian, by hand, at the last step's w
+    H = gg.hessian(ns["J"], w).data.reshape(3, 3)
+    np.testing.assert_allclose(H, X @ np.diag((a * (1 - a)).ravel()) @ X.T / 400, rtol=1e-10)
+
+
+def test_custom_op_passes_its_gradient_check(blocks, capsys):
+    ns = run(blocks[3], {})
     report = capsys.readouterr().out
     assert report.startswith("gradcheck passed") and "input 0 'x' (7,)" in report
     x = np.linspace(-3, 3, 7)
@@ -71,7 +83,7 @@ def test_custom_op_passes_its_gradient_check(blocks, capsys):
 
 
 def test_a_model_is_gradient_checked_through_the_ops_its_layers_run(blocks, capsys):
-    ns = run(blocks[3], {})
+    ns = run(blocks[4], {})
     report = capsys.readouterr().out
     assert report.startswith("gradcheck passed")
     for i, shape in enumerate(["(4, 2)", "(4,)", "(1, 4)", "(1,)"]):
@@ -85,7 +97,7 @@ def test_a_model_is_gradient_checked_through_the_ops_its_layers_run(blocks, caps
 def test_toolkit_example_trains_the_flower_to_what_it_says(blocks, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     nn.init.seed(0)  # the initial weights of a fresh interpreter, as a reader would run it
-    ns = run(blocks[4], {})
+    ns = run(blocks[5], {})
     assert ns["history"]["accuracy"][-1] == pytest.approx(0.93, abs=0.01)  # "about 0.93"
     restored = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
     restored.load_state_dict(gg.load("flower.npz"))
@@ -101,7 +113,7 @@ def test_a_run_resumed_as_the_readme_shows_ends_bit_for_bit_as_one_run(blocks, t
 
     monkeypatch.chdir(tmp_path)
     X, Y = planar_dataset()  # what the toolkit example, before it, defines
-    ns = run(blocks[5], {"gg": gg, "nn": nn, "optim": optim, "X": X, "Y": Y})
+    ns = run(blocks[6], {"gg": gg, "nn": nn, "optim": optim, "X": X, "Y": Y})
     whole = ns["build"]()
     adam = optim.Adam(whole.parameters(), lr=0.05)
     history = gg.fit(whole, nn.binary_cross_entropy_with_logits, adam, (X, Y), epochs=20,
