@@ -80,9 +80,10 @@ def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False
         func: a function of tensors, one per input, returning a Tensor of one element.
         inputs: a Tensor (or an array of numbers) or a tuple of them.
         create_graph: return the Hessian on a graph, to differentiate it again.
-        strict: raise when the cost does not depend on an input, or its gradient with respect
-            to one does not depend on the inputs (a linear function); with False those
-            blocks are zeros.
+        strict: raise when the cost does not depend on an input, when its gradient with
+            respect to one does not depend on the inputs (a linear function), or when a
+            block H[i][j] is zeros as gradient i does not depend on input j (PyTorch's
+            check, x**2 + y**2 fails it); with False those blocks are zeros.
 
     Returns:
         for one input x, a Tensor of shape ``x.shape + x.shape``, d2J/dx dx (of x^T A x:
