@@ -1,20 +1,21 @@
-"""Forward and backward of the newer ops (softplus, elu, gelu, prod, cumsum, flip, roll, moveaxis,
-repeat, tile, einsum, outer; then take_along_axis, sort, quantile, median, the diagonals and
-triangles, numpy's structural compositions, tensordot, inner, kron, cross, diff, gradient,
-average, the elementwise maths of trigonometric and powers, gg.linalg's inv, solve, det,
-slogdet, cholesky, eigh, eigvalsh, svd, svdvals, qr, pinv, lstsq, the norms and multi_dot;
-cumprod, the nan-statistics (of an X with NaNs), cov, corrcoef, sinc, ptp, trapezoid, ediff1d,
-unstack, meshgrid, and the losses' class weights, label smoothing and pos_weight) on a 64 x 64
-input, against the same maths written by hand in numpy: the output and the input's gradient
-for an upstream gradient G (J = sum(G * op(X)); an op of several outputs is timed in a loss
-of them all, V diag(w) of eigh's). Before timing,
-both give the same output and gradients to 1e-10. Both run in this process, interleaved, best
-of N; BLAS on one thread (see bench_nn_mlp). The ops whose algorithm sets their time (`LARGE`)
-are timed again at 256 x 256, where each new 512 KB array costs its page faults when glibc has
-given the memory back to the system (its trim threshold): graphgrad, holding a few more arrays
-at a time (the upstream gradient's copy, the leaves' .grad), pays that more often than numpy by
-hand; run with MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=268435456 to see the ops
-alone.
+"""Forward and backward of the newer ops (softplus, elu, gelu exact and in its tanh form, erf,
+erfc, prod, cumsum, flip, roll, moveaxis, repeat, tile, einsum, outer; then take_along_axis,
+sort, quantile, median, the diagonals and triangles, numpy's structural compositions,
+tensordot, inner, kron, cross, diff, gradient, average, the elementwise maths of trigonometric
+and powers, gg.linalg's inv, solve, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals, qr,
+pinv, lstsq, the norms and multi_dot; cumprod, the nan-statistics (of an X with NaNs), cov,
+corrcoef, sinc, ptp, trapezoid, ediff1d, unstack, meshgrid, and the losses' class weights,
+label smoothing and pos_weight) on a 64 x 64 input, against the same maths written by hand in
+numpy: the output and the input's gradient for an upstream gradient G (J = sum(G * op(X)); an
+op of several outputs is timed in a loss of them all, V diag(w) of eigh's). numpy has no erf:
+the baselines of erf, erfc and gelu take graphgrad's of arrays (`erf_values`, `erfc_values`).
+Before timing, both give the same output and gradients to 1e-10. Both run in this process,
+interleaved, best of N; BLAS on one thread (see bench_nn_mlp). The ops whose algorithm sets
+their time (`LARGE`) are timed again at 256 x 256, where each new 512 KB array costs its page
+faults when glibc has given the memory back to the system (its trim threshold): graphgrad,
+holding a few more arrays at a time (the upstream gradient's copy, the leaves' .grad), pays
+that more often than numpy by hand; run with MALLOC_TRIM_THRESHOLD_=268435456
+MALLOC_MMAP_THRESHOLD_=268435456 to see the ops alone.
 
 Run: ``.venv/bin/python -m benchmarks.bench_ops``.
 """
@@ -35,8 +36,11 @@ import numpy as np  # noqa: E402
 import graphgrad as gg  # noqa: E402
 from benchmarks.bench_layers import _duration  # noqa: E402
 from benchmarks.common import check_same, interleaved, print_table  # noqa: E402
+from graphgrad.ops.special import erf_values, erfc_values  # noqa: E402
 
 _GELU_SCALE = 2 * math.sqrt(2 / math.pi)
+_RSQRT2, _RSQRT_2PI = 1 / math.sqrt(2), 1 / math.sqrt(2 * math.pi)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -53,10 +57,26 @@ def elu(X, G):
     return [np.where(X > 0, X, e - 1), G * e]
 
 
-def gelu(X, G):
+def gelu_tanh(X, G):
     s = _sigmoid(_GELU_SCALE * (X + 0.044715 * (X * X * X)))
     slope = _GELU_SCALE * (1 + 3 * 0.044715 * (X * X))
     return [X * s, G * (s + X * s * (1 - s) * slope)]
+
+
+# numpy has no erf: the baselines take graphgrad's, of arrays (``erf_values``), so that the
+# ratios are of the graph's work alone
+def gelu(X, G):
+    """x Phi(x), Phi(x) = erfc(-x / sqrt(2)) / 2;  Phi(x) + x phi(x)."""
+    Phi = 0.5 * erfc_values(X * -_RSQRT2)
+    return [X * Phi, G * (Phi + X * (_RSQRT_2PI * np.exp(-0.5 * (X * X))))]
+
+
+def erf(X, G):
+    return [erf_values(X), G * (_TWO_OVER_SQRT_PI * np.exp(-(X * X)))]
+
+
+def erfc(X, G):
+    return [erfc_values(X), G * (-_TWO_OVER_SQRT_PI * np.exp(-(X * X)))]
 
 
 def prod(X, G):
@@ -88,6 +108,10 @@ CASES: list[tuple[str, Callable, Callable, bool]] = [
     ("softplus", gg.softplus, lambda X, Y, G: softplus(X, G), False),
     ("elu", gg.elu, lambda X, Y, G: elu(X, G), False),
     ("gelu", gg.gelu, lambda X, Y, G: gelu(X, G), False),
+    ("gelu(approximate='tanh')", lambda x: gg.gelu(x, approximate="tanh"),
+     lambda X, Y, G: gelu_tanh(X, G), False),
+    ("erf", gg.erf, lambda X, Y, G: erf(X, G), False),
+    ("erfc", gg.erfc, lambda X, Y, G: erfc(X, G), False),
     ("prod(axis=1)", lambda x: gg.prod(x, axis=1), lambda X, Y, G: prod(X, G), False),
     ("cumsum(axis=1)", lambda x: gg.cumsum(x, axis=1), lambda X, Y, G: cumsum(X, G), False),
     ("flip(axis=1)", lambda x: gg.flip(x, 1), lambda X, Y, G: [np.flip(X, 1), np.flip(G, 1)],
@@ -747,7 +771,8 @@ def _case(label: str, op: Callable, by_hand: Callable, two: bool, n: int, number
 
 
 # where the algorithm, not the per-op overhead, sets the time: timed again at a larger size
-LARGE = ("take_along_axis(axis=1)", "sort(axis=1)", "quantile(0.3, axis=1)", "median(axis=1)",
+LARGE = ("gelu", "gelu(approximate='tanh')", "erf",
+         "take_along_axis(axis=1)", "sort(axis=1)", "quantile(0.3, axis=1)", "median(axis=1)",
          "triu", "diff(axis=1)", "gradient(axis=1)", "cross of 3-vectors", "kron of corners",
          *[case[0] for case in LINALG_CASES], *[case[0] for case in DECOMPOSITION_CASES],
          "cumprod(axis=1)", "nanmedian(axis=1)",

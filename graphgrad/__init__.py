@@ -28,6 +28,7 @@ from graphgrad.ops.trigonometric import (
     atan2, atanh, cosh, hypot, sinh, tan,
 )
 from graphgrad.ops.powers import cbrt, exp2, log2, log10, logaddexp, reciprocal
+from graphgrad.ops.special import erf, erfc
 from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
 from graphgrad.ops.reductions import average, max, mean, min, norm, prod, std, sum, var
 from graphgrad.ops.cumulative import cumsum, diff
@@ -78,6 +79,7 @@ __all__ = [
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "hypot",
     "sinh", "tan", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh",
     "cbrt", "exp2", "log10", "log2", "logaddexp", "reciprocal",
+    "erf", "erfc",
     "elu", "gelu", "log_sigmoid", "silu", "softplus",
     "cumsum", "max", "mean", "min", "norm", "prod", "std", "sum", "var",
     "log_softmax", "logsumexp", "softmax",

@@ -573,6 +573,14 @@ class Tensor:
         """The cube root, elementwise, real for negative x: `gg.cbrt`."""
         return Cbrt.apply(self)
 
+    def erf(self) -> Tensor:
+        """The error function, elementwise: `gg.erf`."""
+        return Erf.apply(self)
+
+    def erfc(self) -> Tensor:
+        """1 - erf(x), elementwise, to full precision in the tail: `gg.erfc`."""
+        return Erfc.apply(self)
+
     def sigmoid(self) -> Tensor:
         """1 / (1 + e**-x), elementwise: `gg.sigmoid`."""
         return Sigmoid.apply(self)
@@ -601,8 +609,9 @@ class Tensor:
         """x sigmoid(x), elementwise, stable: `gg.silu`."""
         return SiLU.apply(self)
 
-    def gelu(self, approximate: str = "tanh") -> Tensor:
-        """GELU in its tanh form, elementwise; ``approximate`` must be "tanh": `gg.gelu`."""
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """GELU, elementwise, exact (x Phi(x)) or with approximate="tanh" in its tanh form:
+        `gg.gelu`."""
         return _activations.gelu(self, approximate)
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
@@ -1137,3 +1146,4 @@ from graphgrad.ops.trigonometric import (  # noqa: E402
     Arccos, Arccosh, Arcsin, Arcsinh, Arctan, Arctanh, Cosh, Sinh, Tan,
 )
 from graphgrad.ops.powers import Cbrt, Exp2, Log2, Log10, Reciprocal  # noqa: E402
+from graphgrad.ops.special import Erf, Erfc  # noqa: E402

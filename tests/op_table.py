@@ -9,6 +9,7 @@ input shapes hypothesis may draw for it. Adding an op means adding a row; `test_
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,6 +253,21 @@ def gelu_tanh(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
 
 
+erf_by_math = np.vectorize(math.erf, otypes=[np.float64])
+erfc_by_math = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def gelu_exact(x: np.ndarray) -> np.ndarray:
+    """GELU as PyTorch's default (approximate="none"): x Phi(x), by the standard library's
+    erfc."""
+    return 0.5 * x * erfc_by_math(-x / math.sqrt(2))
+
+
+def _wide(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Over erf's four intervals of |x| (0.84375, 1.25 and 2.86 apart), both signs."""
+    return rng.uniform(-5.0, 5.0, shape)
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -395,11 +411,21 @@ UNARY = [
     Op("elu_method_alpha", lambda x: x.elu(2.0), lambda x: _elu(x, 2.0), ((3, 4),), NONZERO),
     Op("silu", gg.silu, lambda x: x * _sigmoid(x), ((3, 4),), elementwise=True, smooth=True),
     Op("silu_method", lambda x: x.silu(), lambda x: x * _sigmoid(x), ((3, 4),)),
-    Op("gelu", gg.gelu, gelu_tanh, ((3, 4),), elementwise=True, smooth=True),
+    Op("gelu", gg.gelu, gelu_exact, ((3, 4),), elementwise=True, smooth=True),
+    Op("gelu_method", lambda x: x.gelu(), gelu_exact, ((3, 4),)),
+    Op("gelu_wide", gg.gelu, gelu_exact, ((3, 4),), each(_wide)),
+    Op("gelu_tanh", lambda x: gg.gelu(x, approximate="tanh"), gelu_tanh, ((3, 4),),
+       elementwise=True, smooth=True),
     Op("gelu_tanh_method", lambda x: x.gelu(approximate="tanh"), gelu_tanh, ((3, 4),)),
     # beyond the clip that keeps the cubic finite, +-30: 1 for x > 0, 0 for x < 0
-    Op("gelu_far", gg.gelu, gelu_tanh, ((3, 4),), each(lambda rng, shape: _nonzero(
-        rng, shape) * 25.0)),
+    Op("gelu_tanh_far", lambda x: gg.gelu(x, approximate="tanh"), gelu_tanh, ((3, 4),),
+       each(lambda rng, shape: _nonzero(rng, shape) * 25.0)),
+    Op("erf", gg.erf, erf_by_math, ((3, 4),), elementwise=True, smooth=True),
+    Op("erf_method", lambda x: x.erf(), erf_by_math, ((3, 4),)),
+    Op("erf_wide", gg.erf, erf_by_math, ((3, 4),), each(_wide), elementwise=True),
+    Op("erfc", gg.erfc, erfc_by_math, ((3, 4),), elementwise=True, smooth=True),
+    Op("erfc_method", lambda x: x.erfc(), erfc_by_math, ((3, 4),)),
+    Op("erfc_wide", gg.erfc, erfc_by_math, ((3, 4),), each(_wide), elementwise=True),
 ]
 
 def _uniform(low: float, high: float) -> Domain:

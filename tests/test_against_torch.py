@@ -831,7 +831,11 @@ def _later_ops(nd: int, draw) -> dict:
         # left-hand alpha, as graphgrad's both
         "elu": (lambda x: gg.elu(x + 0.25, 0.7), lambda t: F.elu(t + 0.25, 0.7)),
         "silu": (gg.silu, F.silu),
-        "gelu": (gg.gelu, lambda t: F.gelu(t, approximate="tanh")),
+        "gelu": (gg.gelu, F.gelu),
+        "gelu_tanh": (lambda x: gg.gelu(x, approximate="tanh"),
+                      lambda t: F.gelu(t, approximate="tanh")),
+        "erf": (gg.erf, torch.erf),
+        "erfc": (gg.erfc, torch.erfc),
         "log1p": (lambda x: gg.log1p(x * x), lambda t: torch.log1p(t * t)),
         "expm1": (gg.expm1, torch.expm1),
         "prod": (gg.prod, torch.prod),
@@ -1496,3 +1500,25 @@ def test_functional_strict_refuses_what_torchs_refuses():
         _same_tree(getattr(gg, name)(ours, (x, y), *extra),
                    getattr(F, name)(theirs, (torch.from_numpy(x), torch.from_numpy(y)),
                                     *textra))
+def test_erf_erfc_and_gelu_are_torchs_over_the_whole_line():
+    """Within 2 units of the last place of torch.erf and torch.erfc (both fdlibm's, in
+    different orders of operations) from -30 to 30, tails and NaN included; gelu within
+    rounding of F.gelu, exact and tanh, value and slope: absolutely in the negative tail,
+    where torch's exact form, 0.5 x (1 + erf(x / sqrt(2))), cancels (to 0 below x = -8.3)
+    and graphgrad's, by erfc, does not."""
+    x = np.concatenate([np.linspace(-30.0, 30.0, 60001), [0.0, -0.0, np.inf, -np.inf, np.nan]])
+    for ours, theirs in ((gg.erf, torch.erf), (gg.erfc, torch.erfc)):
+        got, want = ours(x).data, theirs(torch.tensor(x)).numpy()
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        finite = ~np.isnan(want)
+        units = np.abs(got - want)[finite] / np.spacing(np.abs(want[finite]))
+        assert units.max() <= 2
+    F = torch.nn.functional
+    z = np.linspace(-40.0, 40.0, 8001)
+    for form in ("none", "tanh"):
+        x_t, t = gg.Tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+        y, ty = gg.gelu(x_t, approximate=form), F.gelu(t, approximate=form)
+        y.sum().backward()
+        ty.sum().backward()
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(x_t.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)

@@ -1,17 +1,21 @@
-"""log1p, expm1, softplus, elu, silu, gelu, prod and cumsum at the values the op table does not
-draw: prod's gradient and second derivatives where a slice holds zeros, the activations at
-+-1000, the small x that log1p and expm1 exist for, float32, and the methods and numpy calls
-that record each op."""
+"""log1p, expm1, softplus, elu, silu, gelu (both forms), erf, erfc, prod and cumsum at the
+values the op table does not draw: prod's gradient and second derivatives where a slice holds
+zeros, the activations at +-1000, the small x that log1p and expm1 exist for, float32, and
+the methods and numpy calls that record each op."""
 import itertools
 import math
 import warnings
 
 import numpy as np
 import pytest
-from op_table import gelu_tanh
+from op_table import erfc_by_math, gelu_tanh
 
 import graphgrad as gg
 from graphgrad import nn
+
+
+def _gelu_tanh(x):
+    return gg.gelu(x, approximate="tanh")
 
 
 # -- prod with zeros ---------------------------------------------------------------------------
@@ -137,10 +141,14 @@ def test_prod_of_an_empty_axis_is_one_with_an_empty_gradient():
     (gg.softplus, [0.0, math.log(2.0), 1000.0], [0.0, 0.5, 1.0]),
     (gg.silu, [-0.0, 0.0, 1000.0], [0.0, 0.5, 1.0]),
     (gg.gelu, [-0.0, 0.0, 1000.0], [0.0, 0.5, 1.0]),
+    (_gelu_tanh, [-0.0, 0.0, 1000.0], [0.0, 0.5, 1.0]),
+    (gg.erf, [-1.0, 0.0, 1.0], [0.0, 2 / math.sqrt(math.pi), 0.0]),
+    (gg.erfc, [2.0, 1.0, 0.0], [0.0, -2 / math.sqrt(math.pi), 0.0]),
     (gg.elu, [-1.0, 0.0, 1000.0], [0.0, 1.0, 1.0]),
     (lambda x: gg.elu(x, alpha=0.5), [-0.5, 0.0, 1000.0], [0.0, 0.5, 1.0]),
     (gg.log_sigmoid, [-1000.0, -math.log(2.0), 0.0], [1.0, 0.5, 0.0]),
-], ids=["softplus", "silu", "gelu", "elu", "elu-alpha", "log_sigmoid"])
+], ids=["softplus", "silu", "gelu", "gelu-tanh", "erf", "erfc", "elu", "elu-alpha",
+        "log_sigmoid"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_activations_are_finite_with_the_right_limits_at_plus_minus_1000(fn, value, grad,
                                                                           dtype):
@@ -166,14 +174,14 @@ def test_activations_keep_their_negative_tail_to_full_precision(fn, tail):
     np.testing.assert_allclose(fn(x).data, tail(x), rtol=1e-13)
 
 
-def test_gelu_is_its_tanh_formula_and_its_derivative():
+def test_gelu_tanh_is_its_tanh_formula_and_its_derivative():
     """0.5 x (1 + tanh(u)) and its derivative by hand where 1 + tanh(u) does not cancel
     (x >= -5); below, x e**2u / (1 + e**2u), the same value, which the formula rounds to
     0 from x = -8."""
     c = math.sqrt(2 / math.pi)
     x = np.linspace(-5.0, 12.0, 171)
     x_t = gg.Tensor(x, requires_grad=True)
-    y = gg.gelu(x_t)
+    y = _gelu_tanh(x_t)
     np.testing.assert_allclose(y.data, gelu_tanh(x), rtol=1e-13, atol=1e-15)
     t = np.tanh(c * (x + 0.044715 * x**3))
     slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x**2)
@@ -181,9 +189,9 @@ def test_gelu_is_its_tanh_formula_and_its_derivative():
     np.testing.assert_allclose(x_t.grad, slope, rtol=1e-12, atol=1e-14)
     tail = np.linspace(-25.0, -5.0, 81)
     e = np.exp(2 * c * (tail + 0.044715 * tail**3))
-    np.testing.assert_allclose(gg.gelu(tail).data, tail * e / (1 + e), rtol=1e-12)
+    np.testing.assert_allclose(_gelu_tanh(tail).data, tail * e / (1 + e), rtol=1e-12)
     lost = tail[(tail >= -20) & (tail <= -8)]  # e**2u above float64's smallest, 5e-324
-    assert (gelu_tanh(lost) == 0).all() and (gg.gelu(lost).data < 0).all()
+    assert (gelu_tanh(lost) == 0).all() and (_gelu_tanh(lost).data < 0).all()
 
 
 def _assert_float16_within_one_unit(op, x16):
@@ -201,11 +209,18 @@ def _assert_float16_within_one_unit(op, x16):
         assert units.max() <= 1, (x16[units.argmax()], units.max())
 
 
-def test_gelu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
+def test_gelu_tanh_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
     """float16 holds 2u = 2 sqrt(2/pi) (x + 0.044715 x**3) to 3 digits, and its gate
     sigmoid(2u) in the tail takes that error relatively: the op computes in float32, as
     PyTorch does, and rounds once."""
-    _assert_float16_within_one_unit(gg.gelu, np.arange(-6.0, 6.0, 1 / 64).astype(np.float16))
+    _assert_float16_within_one_unit(_gelu_tanh,
+                                    np.arange(-6.0, 6.0, 1 / 64).astype(np.float16))
+
+
+def test_gelu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
+    """The exact form computes x Phi(x) in float64 and its slope in float32, rounding
+    once: -x / sqrt(2) taken in float16 would carry its 3 digits into the tail."""
+    _assert_float16_within_one_unit(gg.gelu, np.arange(-8.0, 8.0, 1 / 64).astype(np.float16))
 
 
 def test_silu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
@@ -216,11 +231,12 @@ def test_silu_of_float16_is_within_one_unit_of_the_rounded_value_and_slope():
     _assert_float16_within_one_unit(gg.silu, np.arange(-12.0, 12.0, 1 / 256).astype(np.float16))
 
 
-def test_gelu_beyond_the_clipped_cubic_is_x_or_zero_with_slope_one_or_zero():
+@pytest.mark.parametrize("approximate", ["tanh", "none"])
+def test_gelu_beyond_the_clipped_cubic_is_x_or_zero_with_slope_one_or_zero(approximate):
     x = gg.Tensor(np.array([-1e30, -31.0, 31.0, 1e30], np.float32), requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # float32's x**3 would overflow beyond 7e12
-        y = gg.gelu(x)
+        y = gg.gelu(x, approximate=approximate)
         y.sum().backward()
     np.testing.assert_array_equal(y.data, np.array([0.0, 0.0, 31.0, 1e30], np.float32))
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0, 1.0])
@@ -229,13 +245,13 @@ def test_gelu_beyond_the_clipped_cubic_is_x_or_zero_with_slope_one_or_zero():
 @pytest.mark.parametrize("call", [lambda a: gg.gelu(gg.Tensor([1.0]), approximate=a),
                                   lambda a: gg.Tensor([1.0]).gelu(a), lambda a: nn.GELU(a)],
                          ids=["gg.gelu", "method", "nn.GELU"])
-def test_gelu_refuses_the_exact_form_saying_why_and_any_other_setting(call):
-    with pytest.raises(gg.ArgumentError, match=r"(gelu|GELU): approximate='none'.*needs erf, "
-                       r"which numpy does not have.*approximate='tanh'.*gg\.Function"):
-        call("none")
-    with pytest.raises(gg.ArgumentError, match=r"(gelu|GELU): approximate must be 'tanh'.*"
-                       r"got 'foo'"):
-        call("foo")
+def test_gelu_refuses_a_form_that_is_neither_none_nor_tanh_naming_both(call):
+    for wrong, shown in (("foo", "'foo'"), ("exact", "'exact'"), (None, "None"),
+                         ("Tanh", "'Tanh'")):
+        with pytest.raises(gg.ArgumentError, match=r"(gelu|GELU): approximate must be 'none' "
+                           r"\(the exact form x Phi\(x\), PyTorch's default\) or 'tanh' "
+                           rf"\(its tanh form\), got {shown}"):
+            call(wrong)
 
 
 @pytest.mark.parametrize("alpha", ["a", float("nan"), float("inf"), None, True])
@@ -344,6 +360,9 @@ CALLS = {
     "elu": (gg.elu, lambda x: x.elu(), None, "ELU"),
     "silu": (gg.silu, lambda x: x.silu(), None, "SiLU"),
     "gelu": (gg.gelu, lambda x: x.gelu(), None, "GELU"),
+    "gelu-tanh": (_gelu_tanh, lambda x: x.gelu("tanh"), None, "GELUTanh"),
+    "erf": (gg.erf, lambda x: x.erf(), None, "Erf"),
+    "erfc": (gg.erfc, lambda x: x.erfc(), None, "Erfc"),
     "prod": (lambda x: gg.prod(x, axis=0), lambda x: x.prod(0), lambda x: np.prod(x, axis=0),
              "Prod"),
     "cumsum": (lambda x: gg.cumsum(x, axis=1), lambda x: x.cumsum(1),
@@ -407,19 +426,29 @@ def test_elu_keeps_only_x_for_its_backward(alpha):
 
 @pytest.mark.parametrize("fn, slope", [
     (gg.softplus, lambda x: 1 / (1 + np.exp(-x))),
-    (gg.gelu, lambda x: _gelu_slope(x)),
-], ids=["softplus", "gelu"])
-def test_softplus_and_gelu_backward_on_arrays_run_no_other_op(monkeypatch, fn, slope):
-    """Outside create_graph their gradients are numpy in place: no Sigmoid or Clip op is
-    run (each made a node object and temporaries of its own); the values are the slope's."""
+    (_gelu_tanh, lambda x: _gelu_slope(x)),
+    (gg.gelu, lambda x: _gelu_exact_slope(x)),
+    (gg.erf, lambda x: 2 / math.sqrt(math.pi) * np.exp(-x * x)),
+], ids=["softplus", "gelu-tanh", "gelu", "erf"])
+def test_softplus_gelu_and_erf_backward_on_arrays_run_no_other_op(monkeypatch, fn, slope):
+    """Outside create_graph their gradients are numpy in place: no Sigmoid, Clip or Erfc op
+    is run (each made a node object and temporaries of its own; the exact gelu keeps Phi
+    from forward); the values are the slope's."""
     x_data = np.array([-6.0, -1.5, -0.25, 0.0, 0.5, 2.0, 7.0])
     refused = staticmethod(lambda *args, **kwargs: pytest.fail("an op ran"))
     monkeypatch.setattr(gg.ops.elementwise.Sigmoid, "forward", refused)
     monkeypatch.setattr(gg.ops.elementwise.Clip, "forward", refused)
+    monkeypatch.setattr(gg.ops.special.Erfc, "forward", refused)
     x = gg.Tensor(x_data, requires_grad=True)
     G = np.linspace(-1.0, 2.0, 7)
     fn(x).backward(G)
     np.testing.assert_allclose(x.grad, G * slope(x_data), rtol=1e-14, atol=1e-300)
+
+
+def _gelu_exact_slope(x):
+    """d/dx of x Phi(x): Phi(x) + x phi(x), by the standard library's erfc."""
+    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    return 0.5 * erfc_by_math(-x / math.sqrt(2)) + x * phi
 
 
 def _gelu_slope(x):
@@ -433,9 +462,13 @@ def _gelu_slope(x):
     (gg.softplus, math.log1p(math.exp(-0.7)), 1 / (1 + math.exp(0.7))),
     (gg.elu, math.expm1(-0.7), math.exp(-0.7)),
     (lambda x: gg.elu(x, alpha=0.5), 0.5 * math.expm1(-0.7), 0.5 * math.exp(-0.7)),
-    (gg.gelu, -0.7 / (1 + math.exp(2 * math.sqrt(2 / math.pi) * (0.7 + 0.044715 * 0.7**3))),
+    (_gelu_tanh,
+     -0.7 / (1 + math.exp(2 * math.sqrt(2 / math.pi) * (0.7 + 0.044715 * 0.7**3))),
      float(_gelu_slope(np.array(-0.7)))),
-], ids=["softplus", "elu", "elu-alpha", "gelu"])
+    (gg.gelu, -0.7 * 0.5 * math.erfc(0.7 / math.sqrt(2)), float(_gelu_exact_slope(-0.7))),
+    (gg.erf, math.erf(-0.7), 2 / math.sqrt(math.pi) * math.exp(-0.49)),
+    (gg.erfc, math.erfc(-0.7), -2 / math.sqrt(math.pi) * math.exp(-0.49)),
+], ids=["softplus", "elu", "elu-alpha", "gelu-tanh", "gelu", "erf", "erfc"])
 def test_activations_of_one_number(fn, value, slope):
     """A 0-d x: numpy gives operations on it as scalars, which the in-place forms must not
     try to write into."""

@@ -43,8 +43,9 @@ ALIASES.update({"radians": "deg2rad", "degrees": "rad2deg"})
 ONE_TENSOR = [
     "abs", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
     "asin", "asinh", "atan", "atanh", "cbrt", "copy", "cos", "cosh", "cumsum", "diag",
-    "diagonal", "diff", "elu", "exp", "exp2", "expm1", "flip", "fliplr", "flipud", "gelu",
-    "leaky_relu", "log", "log10", "log1p", "log2", "log_sigmoid", "log_softmax", "logsumexp",
+    "diagonal", "diff", "elu", "erf", "erfc", "exp", "exp2", "expm1", "flip", "fliplr",
+    "flipud", "gelu", "leaky_relu", "log", "log10", "log1p", "log2", "log_sigmoid",
+    "log_softmax", "logsumexp",
     "max", "mean", "median", "min", "neg", "norm", "prod", "reciprocal", "relu", "rot90",
     "sigmoid", "silu", "sin", "sinh", "softmax", "softplus", "sort", "sqrt", "squeeze", "std",
     "sum", "tan", "tanh", "trace", "transpose", "tril", "triu", "var",

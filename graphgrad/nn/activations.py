@@ -14,8 +14,7 @@ from typing import Any
 from graphgrad.errors import ArgumentError, real_number
 from graphgrad.nn.module import Module
 from graphgrad.ops.activations import ELU as _ELU
-from graphgrad.ops.activations import ELU_ALPHA_RULE, gelu_form
-from graphgrad.ops.activations import GELU as _GELU
+from graphgrad.ops.activations import ELU_ALPHA_RULE, gelu_form, gelu_op
 from graphgrad.ops.activations import SiLU as _SiLU
 from graphgrad.ops.activations import Softplus as _Softplus
 from graphgrad.ops.elementwise import LeakyReLU as _LeakyReLU
@@ -114,22 +113,22 @@ class SiLU(Module):
 
 
 class GELU(Module):
-    """A = 0.5 Z (1 + tanh(sqrt(2/pi) (Z + 0.044715 Z**3))): the Transformer's GELU in its
-    tanh form (PyTorch's nn.GELU(approximate="tanh")). ``approximate`` must be "tanh": the
-    exact form needs erf, which numpy does not have (see `gg.gelu`)."""
+    """A = Z Phi(Z) = 0.5 Z erfc(-Z / sqrt(2)): the Transformer's GELU, exact, as PyTorch's
+    nn.GELU(); with approximate="tanh", its tanh form
+    0.5 Z (1 + tanh(sqrt(2/pi) (Z + 0.044715 Z**3))), within 4.7e-4 of it (see `gg.gelu`)."""
 
     single_node = True
 
-    def __init__(self, approximate: str = "tanh") -> None:
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = gelu_form(approximate, "GELU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = gelu(Z), elementwise: `gg.gelu`.  Z (m, n) -> A (m, n)."""
-        return _GELU.apply(Z)
+        return gelu_op(self.approximate).apply(Z)
 
     def extra_repr(self) -> str:
-        """``approximate='tanh'``, for the repr."""
+        """``approximate='none'``, for the repr."""
         return f"approximate={self.approximate!r}"
 
 

@@ -8,7 +8,8 @@
   deg2rad rad2deg and by numpy's other names radians degrees
   sinc
 - `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
-- `activations`: softplus log_sigmoid elu silu gelu
+- `special`: erf erfc (numpy has neither)
+- `activations`: softplus log_sigmoid elu silu gelu (exact, on erfc, or its tanh form)
 - `reductions`: sum mean prod max min var std norm average
 - `cumulative`: cumsum diff cumprod cumulative_sum cumulative_prod
 - `differences`: gradient trapezoid ediff1d
