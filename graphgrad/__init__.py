@@ -67,10 +67,12 @@ from graphgrad.functional import hessian, hvp, jacobian, jvp, vhp, vjp
 from graphgrad import data, nn, optim
 from graphgrad.io import load, save
 from graphgrad.train import fit
+from graphgrad.checkpointing import checkpoint
 
 __all__ = [
     # tensors, ops, graphs and modes
-    "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad",
+    "Function", "Tensor", "checkpoint", "enable_grad", "grad", "is_grad_enabled",
+    "name_scope", "no_grad",
     "hessian", "hvp", "jacobian", "jvp", "vhp", "vjp",
     "add", "div", "matmul", "mul", "neg", "pow", "sub",
     "abs", "clip", "cos", "exp", "expm1", "leaky_relu", "log", "log1p", "maximum", "minimum",

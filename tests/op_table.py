@@ -1732,9 +1732,29 @@ RECURRENT = [
        ((3, 4), (5, 6), (5,)), random=gate_shapes(data_input=True)),
 ]
 
+def _checkpointed_block(x: Any, y: Any) -> Any:
+    return gg.tanh(x * y) + x.sum() * y
+
+
+def _two_outputs(x: Any) -> Any:
+    return gg.tanh(x), x * x.mean()
+
+
+# gg.checkpoint: the block run without its graph, and again in backward; its gradient is the
+# block's. A second derivative through it is refused (see test_checkpoint).
+CHECKPOINTS = [
+    Op("checkpoint", lambda x, y: gg.checkpoint(_checkpointed_block, x, y),
+       lambda x, y: np.tanh(x * y) + x.sum() * y, ((3, 4), (3, 4)), second_order=False,
+       random=shapes_of().map(lambda shape: (shape, shape))),
+    Op("checkpoint_two_outputs", lambda x: gg.checkpoint(_two_outputs, x),
+       lambda x: (np.tanh(x), x * x.mean()), ((2, 3),), second_order=False,
+       random=one(shapes_of())),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
-                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG]
+                 *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
+                 *CHECKPOINTS]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE

@@ -223,7 +223,7 @@ NONE_MEANS_ABSENT |= {(name, "v") for name in ("vjp", "jvp", "vhp", "hvp")}  # v
 # public names that take no tensor to check here: classes, modes, checkers, the toolkit
 NOT_TENSOR_FUNCTIONS = {
     "enable_grad", "grad", "is_grad_enabled", "name_scope", "no_grad", "detect_anomaly",
-    "gradcheck", "gradgradcheck", "strict_shapes", "fit", "load", "save",
+    "gradcheck", "gradgradcheck", "strict_shapes", "fit", "load", "save", "checkpoint",
 }
 
 
