@@ -8,7 +8,10 @@ next to a baseline doing the same work by hand in numpy in the same process:
 - the memory left after each of many steps: a training loop must not grow;
 - what a recorded graph holds per op (a 100,000-op chain on 4x4 float64), against the numpy
   tape of the same chain (each op's input and output, what backward by hand needs), before
-  and after backward, and that dropping the graph gives it all back.
+  and after backward, and that dropping the graph gives it all back;
+- `gg.checkpoint` on a deep MLP (20 layers 256 wide, batch 256): what the graph holds between
+  forward and backward, and the peak of forward and backward, with every layer's values kept,
+  with each layer checkpointed, and with each run of 4 layers checkpointed as one block.
 
 ``--check`` exits with 1 when a target is missed. Run:
 ``.venv/bin/python -m benchmarks.bench_memory [--check]``.
@@ -36,8 +39,8 @@ from benchmarks.bench_nn_mlp import (  # noqa: E402
     numpy_parameters,
     rows_numpy_step,
 )
-from benchmarks.common import course_numpy_step, print_table  # noqa: E402
-from graphgrad import optim  # noqa: E402
+from benchmarks.common import check_same, course_numpy_step, print_table  # noqa: E402
+from graphgrad import nn, optim  # noqa: E402
 
 LR = 0.01
 # Targets. A step may hold no more at its peak than the course's numpy code for the same
@@ -47,6 +50,11 @@ STEP_PEAK_RATIO = 1.0
 GROWTH_BYTES = 4096  # over all the steps: room for a cache entry, not for a step's leak
 CHAIN_RATIO = 2.0
 DROPPED_BYTES = 65536
+# Checkpointing 4-layer blocks of a 20-layer MLP keeps the 5 blocks' outputs of the 40 arrays
+# (each layer's Z and A) the plain graph holds: at most a quarter of it, with room for the
+# nodes; and backward then holds one block's values at a time, so the peak must drop too.
+CHECKPOINT_HELD_RATIO = 0.25
+CHECKPOINT_PEAK_RATIO = 0.75
 
 
 def traced(run: Callable[[], object]) -> tuple[int, int]:
@@ -165,6 +173,77 @@ def chain_memory(n: int) -> tuple[list, dict]:
     return rows, results
 
 
+def deep_mlp(depth: int, width: int) -> list[nn.Module]:
+    """``depth`` layers Linear(width, width) + Tanh, each a block: its Z and A are the values
+    a plain graph keeps for backward."""
+    return [nn.Sequential(nn.Linear(width, width, init="xavier", rng=layer), nn.Tanh())
+            for layer in range(depth)]
+
+
+def checkpointed_cost(layers: list[nn.Module], X: np.ndarray, every: int) -> gg.Tensor:
+    """The cost of the MLP with each run of ``every`` layers checkpointed as one block (0:
+    none, the plain graph)."""
+    A = gg.Tensor(X)
+    if not every:
+        for layer in layers:
+            A = layer(A)
+    else:
+        for start in range(0, len(layers), every):
+            A = gg.checkpoint(nn.Sequential(*layers[start:start + every]), A)
+    return (A * A).mean()
+
+
+def check_checkpoint(depth: int = 6, width: int = 8, batch: int = 5) -> None:
+    """The checkpointed MLPs compute the plain one's cost and gradients."""
+    layers = deep_mlp(depth, width)
+    X = np.random.default_rng(0).standard_normal((batch, width))
+    named = [(f"{name}[{l}]", p) for l, layer in enumerate(layers)
+             for name, p in layer.named_parameters()]
+    found = []
+    for every in (0, 1, 4):
+        J = checkpointed_cost(layers, X, every)
+        J.backward()
+        found.append({"J": J.data, **{f"d{name}": p.grad for name, p in named}})
+        for _, p in named:
+            p.grad = None
+    for every, got in zip((1, 4), found[1:]):
+        check_same(f"the MLP checkpointed every {every} layers against the plain one", got,
+                   found[0], 1e-12)
+
+
+def checkpointed_step_memory(layers: list[nn.Module], X: np.ndarray, every: int
+                             ) -> tuple[int, int]:
+    """(held after forward, peak) bytes of a forward and backward of `checkpointed_cost`."""
+    held = []
+
+    def step() -> None:
+        for layer in layers:
+            layer.zero_grad()
+        start = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
+        J = checkpointed_cost(layers, X, every)
+        if tracemalloc.is_tracing():
+            held.append(tracemalloc.get_traced_memory()[0] - start)
+        J.backward(keep_intermediate_grads=False)
+
+    peak, _ = traced(step)
+    return held[-1], peak
+
+
+def checkpoint_memory(depth: int, width: int, batch: int) -> tuple[list, dict]:
+    check_checkpoint()
+    layers = deep_mlp(depth, width)
+    X = np.random.default_rng(0).standard_normal((batch, width))
+    rows, results = [], {}
+    for every, how in ((0, "every layer's Z and A kept"), (1, "each layer checkpointed"),
+                       (4, "each 4 layers checkpointed as one block")):
+        held, peak = checkpointed_step_memory(layers, X, every)
+        results[every] = (held, peak)
+        plain_held, plain_peak = results[0]
+        rows.append((how, f"{held / 1e6:.2f} MB", f"{held / plain_held:.2f}x",
+                     f"{peak / 1e6:.2f} MB", f"{peak / plain_peak:.2f}x"))
+    return rows, results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
@@ -182,6 +261,13 @@ def main() -> int:
                 ("what", "held by the graph", "ratio", "peak in backward", "left after",
                  "left once dropped (total)"))
 
+    depth, width, batch = 20, 256, 256
+    ckpt_rows, ckpt = checkpoint_memory(depth, width, batch)
+    print_table(f"gg.checkpoint on a {depth}-layer MLP ({width} wide, batch {batch}, float64): "
+                "forward and backward", ckpt_rows,
+                ("how", "held after forward", "ratio", "peak", "ratio"))
+    held_ratio, peak_ratio = ckpt[4][0] / ckpt[0][0], ckpt[4][1] / ckpt[0][1]
+
     checks = [
         (f"step peak {step['step peak ratio']:.2f}x the numpy step's",
          step["step peak ratio"] <= STEP_PEAK_RATIO, f"<= {STEP_PEAK_RATIO}x"),
@@ -193,6 +279,10 @@ def main() -> int:
          chain["dropped"] <= DROPPED_BYTES, f"<= {DROPPED_BYTES} B"),
         (f"objects in reference cycles once it is dropped: {chain['cycles']}",
          chain["cycles"] == 0, "0"),
+        (f"4-layer checkpoints hold {held_ratio:.2f}x the plain graph after forward",
+         held_ratio <= CHECKPOINT_HELD_RATIO, f"<= {CHECKPOINT_HELD_RATIO}x"),
+        (f"4-layer checkpoints peak at {peak_ratio:.2f}x the plain graph's peak",
+         peak_ratio <= CHECKPOINT_PEAK_RATIO, f"<= {CHECKPOINT_PEAK_RATIO}x"),
     ]
     print("\nTargets")
     for what, ok, target in checks:

@@ -37,6 +37,7 @@ CHECKS = {
     "layers: every layer, timed sizes": bench_layers.check_layers,
     "ops: every newer op, timed sizes": bench_ops.check_ops,
     "ops: every newer op, odd sizes": lambda: bench_ops.check_ops(5),
+    "memory: checkpointed MLP": bench_memory.check_checkpoint,
 }
 
 
