@@ -1,36 +1,47 @@
 """Gradient checkpointing: ``gg.checkpoint(fn, *args)`` trades compute for memory.
 
-``y = gg.checkpoint(block, X)`` computes ``block(X)`` without recording its graph (as under
-`no_grad`), so none of the block's intermediate values (its Z, its A) is kept between forward
-and backward: the graph holds one node, `Checkpoint`, whose inputs are the tensors given and
-the parameters ``block`` holds. Its backward runs ``block`` again, with grad enabled, on
-copies of those tensors cut from the graph, and differentiates that (`engine.grad`): each
-input and parameter gets exactly the gradient it would have had without the checkpoint.
+``y = gg.checkpoint(block, X)`` computes ``block(X)`` and keeps none of the block's
+intermediate values (its Z, its A) between forward and backward: the graph holds one node,
+`Checkpoint`, whose inputs are the tensors given and the tensors requiring grad that the block
+used. Its backward runs ``block`` again, with grad enabled, and differentiates that
+(`engine.grad`): each input and parameter gets exactly the gradient it would have had
+without the checkpoint.
 
-The node's inputs are known when it is made, so the parameters ``fn`` uses must be found
-then (`_reached`): those of a `Module` ``fn`` is, or whose method it is, and of the modules
-and leaf tensors ``fn`` reaches through its closure, its default values, the globals its
-code names, a `functools.partial`'s arguments, or the arguments given. A tensor that
-requires grad and is none of those (a class attribute, a tensor deep inside other objects)
-is found when backward runs ``fn`` again, and refused by name: pass it as an argument. When
-none of the tensors found requires grad, ``fn`` runs as it is, its graph recorded as usual.
+What fn used is read from its first run, not guessed. fn runs with grad enabled, recording
+its graph, and the walk of that graph from fn's outputs (`_used`) finds every tensor requiring
+grad that fn used but did not make: the leaves (parameters, wherever fn found them: a module,
+a closure, a global, a class attribute) and the tensors of an outer graph (a closed-over
+``h = layer(x)``), whose gradient flows on into that graph. Then that graph is dropped, its
+arrays with it, and the node hands out the outputs' arrays. So forward's peak memory is one
+block's graph, as backward's is, and between the two the graph holds the block's outputs.
 
-Running ``fn`` again must compute what it computed the first time. With
+Running fn again must compute what it computed the first time. With
 ``preserve_rng_state=True`` the random generators it may draw from are set back to their
 state of the first run, and then put forward again to where they are: graphgrad's default
 generator (`nn.init.generator`, which `Dropout` uses without one of its own), numpy's global
-one (``np.random.rand``), and every ``np.random.Generator`` held by a module or reached as
-above (``Dropout(rng=0)``'s ``self.rng``). Every module reached runs in the mode
-(``training``) it had in forward, and the buffers of each (BatchNorm's running statistics)
-are put back after the second run, so they are updated once per forward, as without the
-checkpoint. Depends on `function`, `engine`, `modes`, `tensor`, `errors`, `nn.module`,
-`nn.init`.
+one (``np.random.rand``), and the ``np.random.Generator``s found by `_replayed`, with the
+modules whose mode and buffers are replayed. Those are found in: fn itself, a bound method's
+object (``block.forward``), a `functools.partial`'s function and arguments, the other
+arguments of `checkpoint`, and the values in fn's closure cells; each value as it is, or the
+items of a list, tuple or dict it is (one level: not what a plain object or a global holds). A
+module found counts with its submodules and the generators in their attributes
+(``Dropout(rng=0)``'s ``self.rng``). Each module found runs in the mode (``training``) it had
+in forward, and its buffers (BatchNorm's running statistics) are put back after the second
+run, so they are updated once per forward.
+
+What the replay misses cannot give a wrong gradient silently: each output's fingerprint (its
+shape, dtype and the crc32 of its bytes; no copy) is kept from the first run, and a second run
+that computes other values is refused in backward, naming the block and the output (a
+Dropout whose generator was not found, an fn that makes a generator each call). A module not
+found keeps the mode it has in backward, and its buffers are updated twice.
+Depends on `function`, `engine`, `modes`, `tensor`, `errors`, `nn.module`, `nn.init`.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import types
+import zlib
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
 from typing import Any
@@ -40,7 +51,7 @@ import numpy as np
 from graphgrad import engine
 from graphgrad.errors import BackwardError, GraphgradTypeError, describe
 from graphgrad.function import Function, _next_sequence
-from graphgrad.modes import _state, enable_grad, no_grad
+from graphgrad.modes import _state, enable_grad
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module
 from graphgrad.tensor import Tensor
@@ -48,15 +59,6 @@ from graphgrad.tensor import Tensor
 __all__ = ["checkpoint"]
 
 _NO_ATTRS = MappingProxyType({})
-# How far `_reached` follows plain functions from fn: fn's own closure and globals, and the
-# helpers those name, not the whole program; plain objects (a ``self`` in a closure) only
-# near fn; lists, tuples and dicts of at most so many entries (layers, not data).
-_FUNCTION_DEPTH = 3
-_OBJECT_DEPTH = 1
-_MOST_ENTRIES = 1000
-# What `_reached` never looks into: values that hold no parameter and no generator.
-_NOTHING_INSIDE = (str, bytes, int, float, complex, np.ndarray, np.generic, type,
-                   types.ModuleType, types.BuiltinFunctionType, type(None))
 
 
 def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = True,
@@ -70,26 +72,30 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
             It must return a Tensor or a tuple of Tensors, and compute the same from the same
             inputs when run again.
         args: fn's positional arguments; the Tensors among them (and among ``kwargs``) are
-            the node's inputs. Other values (numbers, arrays, modules) are passed as they are.
+            the node's first inputs. Other values (numbers, arrays, modules) are passed as
+            they are.
         preserve_rng_state: run fn again with the random generators it draws from as they
             were the first time (graphgrad's default generator, numpy's global one, and those
-            of the modules it holds), so dropout drops the same units. False skips saving
-            their states, for an fn that draws nothing.
+            of the modules found: see the docstring of graphgrad.checkpointing), so dropout
+            drops the same units. False skips saving their states, for an fn that draws
+            nothing.
         kwargs: fn's keyword arguments.
 
     Returns:
         what fn returns, a Tensor or a tuple of Tensors: one node of the graph, drawn as
         ``Checkpoint(name of fn)``.
 
-    The gradients of the inputs and of the parameters fn uses (a module's W, b) are those
-    without the checkpoint. Parameters must be reachable from fn when it is called (see the
-    docstring of graphgrad.checkpointing); one fn uses in another way is refused in
-    backward, by name. Under `no_grad`, or when no input or parameter requires grad, this is
-    ``fn(*args, **kwargs)``. ``gg.grad`` works through a checkpoint; ``create_graph=True`` (a
-    second derivative through it) is refused, as PyTorch's reentrant checkpoint refuses it.
-    Memory: a network of L blocks, each checkpointed, keeps the blocks' outputs only, and one
-    block's values at a time in backward. Run again, fn also sets again what it sets on its
-    modules (``Dropout.D``, to the same mask), but leaves their buffers as the first run did.
+    Every tensor requiring grad that fn uses gets the gradient it gets without the
+    checkpoint, wherever fn found it: the given ones, the parameters, a tensor of the graph
+    around (its gradient flows on into that graph). A second run that computes other values
+    than the first (a generator not replayed) is refused in backward, by name. Under
+    `no_grad`, or when fn uses nothing that requires grad, this is ``fn(*args, **kwargs)``.
+    ``gg.grad`` works through a checkpoint; ``create_graph=True`` (a second derivative
+    through it) is refused, as PyTorch's reentrant checkpoint refuses it. Memory: a network
+    of L blocks, each checkpointed, keeps the blocks' outputs only, and one block's values at
+    a time in forward and in backward. Run again, fn also sets again what it sets on its
+    modules (``Dropout.D``, to the same mask), but leaves the buffers of the modules found as
+    the first run did.
     """
     if not callable(fn):
         raise GraphgradTypeError(
@@ -101,10 +107,16 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
     if not _state.grad_enabled:
         return fn(*args, **kwargs)
     call = _Call(fn, args, kwargs, preserve_rng_state)
-    if not any(t.requires_grad for t in call.inputs):
-        # Nothing checkpoint knows of needs a gradient: fn as it is, recording what it records
-        # (a tensor it reaches in a way `_reached` does not see still gets its gradient).
-        return fn(*args, **kwargs)
+    call.remember_state()
+    start = _next_sequence()
+    result = fn(*args, **kwargs)  # recorded: its graph says what fn used
+    outputs = call.tensors_of(result)
+    used = _used(outputs, start, call.given)
+    if not used and not any(t.requires_grad for t in call.given):
+        return result  # nothing to differentiate: no graph was recorded
+    call.inputs = (*call.given, *used)
+    call.keep(outputs)
+    del result, outputs  # and with them fn's graph: its arrays are freed here
     return Checkpoint.apply(*call.inputs, call=call)
 
 
@@ -112,8 +124,8 @@ class Checkpoint(Function):
     """outputs = fn(*inputs), none of fn's intermediate values kept;
     d(inputs) = backward of fn run again on the inputs.
 
-    inputs: the tensors given to `checkpoint` (in order), then the parameters that fn holds
-    and that require grad. Drawn as ``Checkpoint(fn's name)``.
+    inputs: the tensors given to `checkpoint` (in order), then those requiring grad that fn's
+    first run used, in the order it first used them. Drawn as ``Checkpoint(fn's name)``.
     """
 
     # The call (fn and its arguments) is no setting to draw or to print: the node's name says
@@ -130,10 +142,7 @@ class Checkpoint(Function):
     def forward(ctx, *inputs, call):
         ctx._call = call
         ctx.save_for_backward(*inputs)  # keeps the leaves' arrays unchanged until backward
-        call.remember_state()
-        with no_grad():
-            outputs = call.fn(*call.args, **call.kwargs)
-        return call.arrays_of(outputs)
+        return call.hand_out()  # fn ran already: the arrays it computed
 
     @staticmethod
     def backward(ctx, *grads):
@@ -142,23 +151,22 @@ class Checkpoint(Function):
             raise _second_order_refused(ctx)
         inputs, needs = ctx.inputs, ctx.needs_input_grad
         _check_data_kept(ctx)
-        given = call.given
-        # Copies of the given tensors cut from the graph: the run below records a graph of
-        # its own, which ends at them and at the parameters, and no further.
+        # One stand-in per input, cut from the graph: the run below records a graph of its
+        # own, which `_cut_off` makes end at them, and no further.
         standins = []
-        for t, needed in zip(inputs[:given], needs):
+        for t, needed in zip(inputs, needs):
             copy = Tensor(t.data)
             copy._name = t._name
             copy.requires_grad = needed
             standins.append(copy)
-        known = {id(t) for t in standins} | {id(t) for t in inputs[given:]}
         start = _next_sequence()
-        args, kwargs = call.with_inputs(standins)
+        args, kwargs = call.with_inputs(standins[:len(call.given)])
         with call.replayed(), enable_grad():
             outputs = call.fn(*args, **kwargs)
         outputs = call.tensors_of(outputs, again=True)
-        _refuse_unknown(ctx, outputs, known, start)
-        wanted = [t for t, needed in zip((*standins, *inputs[given:]), needs) if needed]
+        call.check_same(ctx, outputs)
+        outputs = _cut_off(ctx, outputs, start, standins)
+        wanted = [s for s, needed in zip(standins, needs) if needed]
         pairs = [(out, g) for out, g in zip(outputs, grads) if out.requires_grad]
         if not wanted or not pairs:
             return (None,) * len(inputs)
@@ -169,25 +177,60 @@ class Checkpoint(Function):
 
 
 class _Call:
-    """One call of `checkpoint`: fn, its arguments, the tensors that are the node's inputs,
-    and what running fn again needs (the modules and generators it reaches)."""
+    """One call of `checkpoint`: fn and its arguments, what its first run computed (the
+    outputs' arrays until the node takes them, their fingerprints) and what running fn again
+    needs (the modules and generators found by `_replayed`)."""
 
     def __init__(self, fn: Callable, args: tuple, kwargs: dict, preserve_rng_state: bool):
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.label = _label(fn)
-        given = [a for a in args if isinstance(a, Tensor)]
-        given += [v for v in kwargs.values() if isinstance(v, Tensor)]
-        self.given = len(given)
+        self.given = [a for a in args if isinstance(a, Tensor)]
+        self.given += [v for v in kwargs.values() if isinstance(v, Tensor)]
         others = [a for a in args if not isinstance(a, Tensor)]
         others += [v for v in kwargs.values() if not isinstance(v, Tensor)]
-        modules, params, generators = _reached(fn, others)
-        self.inputs = (*given, *params)
-        self.modules = modules
+        self.modules, generators = _replayed(fn, others)
         self.generators = generators if preserve_rng_state else None
         self.preserve_rng_state = preserve_rng_state
-        self.single, self.count = True, 1  # what fn returned: set by forward
+        self.single, self.count = True, 1  # what fn returned: set by tensors_of
+        self.inputs: tuple[Tensor, ...] = ()  # the node's, as `checkpoint` found them
+        self.arrays: tuple | None = None
+        self.fingerprints: list[tuple] = []
         self.training: list[bool] = []
         self.rng_states: list[Any] = []
+
+    def keep(self, outputs: tuple[Tensor, ...]) -> None:
+        """Keep the arrays of fn's first run for the node, and their fingerprints."""
+        # An array fn did not make (an input returned as it is) is handed out as a view: the
+        # node makes its outputs read-only, and the tensor's own array is not the node's.
+        self.arrays = tuple(t.data if not t.data.flags.writeable else t.data.view()
+                            for t in outputs)
+        self.fingerprints = [_fingerprint(a) for a in self.arrays]
+
+    def hand_out(self) -> Any:
+        """The arrays `keep` kept, as forward returns them; the call keeps them no longer."""
+        arrays, self.arrays = self.arrays, None
+        return arrays[0] if self.single else arrays
+
+    def check_same(self, ctx: Checkpoint, outputs: tuple[Tensor, ...]) -> None:
+        """Refuse a second run whose outputs are not the first run's, bit for bit: their
+        gradient would be that of another computation."""
+        for i, (t, then) in enumerate(zip(outputs, self.fingerprints)):
+            now = _fingerprint(t.data)
+            if now == then:
+                continue
+            which = "its output" if self.single else f"output {i} of {self.count}"
+            shape, dtype, _ = then
+            what = (f"{shape} {dtype}, other values" if now[:2] == then[:2]
+                    else f"{now[0]} {now[1]} where it was {shape} {dtype}")
+            none = "" if self.preserve_rng_state else " (preserve_rng_state=False puts back none)"
+            raise BackwardError(
+                f"{ctx.name}: run again in backward, fn computed {which} differently: "
+                f"{what}, so the gradient would be that of another computation. What fn "
+                f"draws from was not put back as it was{none}: a random generator checkpoint "
+                "did not find (it finds a module's as fn, fn's object, an argument or a value "
+                "in fn's closure: pass the module holding the generator as fn or as an "
+                "argument), or fn is not deterministic (a generator made at each call, a "
+                "counter): make it deterministic, or compute this block without gg.checkpoint.")
 
     def remember_state(self) -> None:
         """Keep what fn's first run starts from: the modules' modes and the generators'
@@ -252,13 +295,6 @@ class _Call:
                   for k, v in self.kwargs.items()}
         return args, kwargs
 
-    def arrays_of(self, outputs: Any) -> Any:
-        """The arrays of what fn returned (forward's result), fn's result checked."""
-        tensors = self.tensors_of(outputs)
-        self.single = isinstance(outputs, Tensor)
-        self.count = len(tensors)
-        return tensors[0].data if self.single else tuple(t.data for t in tensors)
-
     def tensors_of(self, outputs: Any, again: bool = False) -> tuple[Tensor, ...]:
         """fn's result as a tuple of Tensors; anything else is refused by name, and so is a
         second run (``again``) that returns other outputs than the first."""
@@ -272,7 +308,9 @@ class _Call:
                 f"gg.checkpoint: {self.label} returned {_kind_of(outputs)}; it must return a "
                 "Tensor or a tuple of Tensors (the outputs of the checkpoint's node). Return "
                 "other values from a function around the checkpoint, or make them tensors.")
-        if again and (isinstance(outputs, Tensor) != self.single or len(result) != self.count):
+        if not again:
+            self.single, self.count = isinstance(outputs, Tensor), len(result)
+        elif isinstance(outputs, Tensor) != self.single or len(result) != self.count:
             then = "a Tensor" if self.single else f"a tuple of {self.count} tensors"
             raise BackwardError(
                 f"Checkpoint({self.label}): run again in backward, it returned "
@@ -292,6 +330,7 @@ def _kind_of(outputs: Any) -> str:
     return type(outputs).__name__
 
 
+
 def _label(fn: Callable) -> str:
     """fn's name, as a picture shows it: a module's class, a function's or method's name."""
     if isinstance(fn, functools.partial):
@@ -302,55 +341,33 @@ def _label(fn: Callable) -> str:
     return name.rpartition("<locals>.")[2]
 
 
-def _reached(fn: Callable, others: list) -> tuple[list[Module], list[Tensor], list]:
-    """The modules, the leaf tensors that require grad (their parameters first, each once, in
-    the order met) and the np.random.Generators that fn and the other arguments reach: a
-    module's own, and through a bound method's object, a partial's function and arguments, a
-    function's closure, defaults and the globals its code names (functions they name too, to
-    `_FUNCTION_DEPTH`), lists, tuples and dicts, and the attributes of a plain object met near
-    fn (a ``self`` in fn's closure, fn itself when it is an object with ``__call__``)."""
+def _replayed(fn: Callable, others: list) -> tuple[list[Module], list[np.random.Generator]]:
+    """The modules (each with its submodules) and the np.random.Generators among: fn; the
+    object of a bound method; a partial's function and arguments; the other arguments; the
+    values in the closure cells of fn (or of the partial's or method's function). Each value
+    counts as it is, or by the items of a list, tuple or dict it is; nothing further."""
+    values = [fn, *others]
+    function = fn
+    if isinstance(function, functools.partial):
+        values += [function.func, *function.args, *function.keywords.values()]
+        function = function.func
+    if isinstance(function, types.MethodType):
+        values.append(function.__self__)
+        function = function.__func__
+    if isinstance(function, types.FunctionType):
+        values += [cell.cell_contents for cell in function.__closure__ or () if _filled(cell)]
     modules: dict[int, Module] = {}
-    tensors: dict[int, Tensor] = {}
-    generators: dict[int, Any] = {}
-    seen: set[int] = set()
-    waiting: list[tuple[Any, int]] = [(o, 0) for o in reversed([fn, *others])]
-    while waiting:
-        obj, depth = waiting.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        found: list = []
-        if isinstance(obj, Tensor):
-            if obj.creator is None and obj.requires_grad:
-                tensors.setdefault(id(obj), obj)
-        elif isinstance(obj, Module):
-            for m in obj.modules():
-                modules.setdefault(id(m), m)
-            for p in obj.parameters():
-                if p.requires_grad:
-                    tensors.setdefault(id(p), p)
-        elif isinstance(obj, np.random.Generator):
-            generators.setdefault(id(obj), obj)
-        elif isinstance(obj, (list, tuple, dict)):
-            if len(obj) <= _MOST_ENTRIES:
-                found = list(obj.values() if isinstance(obj, dict) else obj)
-        elif isinstance(obj, types.MethodType):
-            found = [obj.__self__, obj.__func__]
-        elif isinstance(obj, functools.partial):
-            found = [obj.func, *obj.args, *obj.keywords.values()]
-        elif isinstance(obj, types.FunctionType):
-            if depth < _FUNCTION_DEPTH:
-                found = [cell.cell_contents for cell in obj.__closure__ or ()
-                         if _filled(cell)]
-                found += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
-                names = obj.__globals__
-                found += [names[n] for n in obj.__code__.co_names if n in names]
-                depth += 1
-        elif depth <= _OBJECT_DEPTH and isinstance(getattr(obj, "__dict__", None), dict):
-            found = list(vars(obj).values())
-            depth += 1
-        waiting.extend((o, depth) for o in reversed(found) if not isinstance(o, _NOTHING_INSIDE))
-    return list(modules.values()), list(tensors.values()), list(generators.values())
+    generators: dict[int, np.random.Generator] = {}
+    for value in values:
+        items = (value.values() if isinstance(value, dict)
+                 else value if isinstance(value, (list, tuple)) else (value,))
+        for item in items:
+            if isinstance(item, Module):
+                for m in item.modules():
+                    modules.setdefault(id(m), m)
+            elif isinstance(item, np.random.Generator):
+                generators.setdefault(id(item), item)
+    return list(modules.values()), list(generators.values())
 
 
 def _filled(cell: types.CellType) -> bool:
@@ -359,6 +376,78 @@ def _filled(cell: types.CellType) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _run_nodes(outputs: tuple[Tensor, ...], start: int) -> list[Function]:
+    """The nodes of a run of fn that ``outputs`` come from (those created after ``start``),
+    in the order they were created."""
+    nodes: dict[Function, None] = {}
+    waiting = [t.creator for t in outputs]
+    while waiting:
+        node = waiting.pop()
+        if node is not None and node.sequence > start and node not in nodes:
+            nodes[node] = None
+            waiting.extend(t.creator for t in node.inputs)
+    return sorted(nodes, key=lambda node: node.sequence)
+
+
+def _made_before(t: Tensor, start: int) -> bool:
+    """Whether ``t`` requires grad and was not made by the run that began at ``start``: a
+    leaf, or a tensor of an outer graph."""
+    return t.requires_grad and (t.creator is None or t.creator.sequence <= start)
+
+
+def _used(outputs: tuple[Tensor, ...], start: int, given: list[Tensor]) -> list[Tensor]:
+    """The tensors requiring grad that fn's first run (begun at ``start``) used and did not
+    make, each once, in the order it first used them, but for the ``given`` ones."""
+    skipped = {id(t) for t in given}
+    found: dict[int, Tensor] = {}
+    for node in _run_nodes(outputs, start):
+        for t in node.inputs:
+            if _made_before(t, start) and id(t) not in skipped:
+                found.setdefault(id(t), t)
+    for t in outputs:  # an output fn did not make (a tensor returned as it is)
+        if _made_before(t, start) and id(t) not in skipped:
+            found.setdefault(id(t), t)
+    return list(found.values())
+
+
+def _cut_off(ctx: Checkpoint, outputs: tuple[Tensor, ...], start: int,
+             standins: list[Tensor]) -> tuple[Tensor, ...]:
+    """Make the graph of fn's second run (begun at ``start``) end at the stand-ins: each
+    tensor requiring grad that it used and did not make becomes its stand-in, so gg.grad
+    neither walks into an outer graph (it would add to it what the node's backward gives it
+    again) nor frees it. One the first run did not use is refused: its gradient would be
+    lost. Returns the outputs, an output fn did not make replaced too.
+
+    The tensors are told by the call's inputs, not by ctx.inputs: a checkpoint inside the
+    fn of another finds its node's inputs replaced by that one's stand-ins."""
+    standin_of: dict[int, Tensor] = {}
+    for t, s in zip(ctx._call.inputs, standins):
+        standin_of.setdefault(id(t), s)
+        standin_of[id(s)] = s  # a given tensor's stand-in, which fn got as an argument
+
+    def cut(t: Tensor) -> Tensor:
+        if not _made_before(t, start):
+            return t
+        s = standin_of.get(id(t))
+        if s is None:
+            raise BackwardError(
+                f"{ctx.name}: run again in backward, fn used {describe(t)}, which requires "
+                "grad, and which its first run did not use, so its gradient would be lost. "
+                "fn must compute the same from the same inputs.")
+        return s
+
+    for node in _run_nodes(outputs, start):
+        if any(_made_before(t, start) for t in node.inputs):
+            node.inputs = tuple(cut(t) for t in node.inputs)
+    return tuple(cut(t) for t in outputs)
+
+
+def _fingerprint(array: np.ndarray) -> tuple:
+    """(shape, dtype, crc32 of the bytes): the same values give the same, without a copy
+    kept (of a contiguous array, none made)."""
+    return array.shape, array.dtype, zlib.crc32(np.ascontiguousarray(array))
 
 
 def _check_data_kept(ctx: Checkpoint) -> None:
@@ -370,28 +459,6 @@ def _check_data_kept(ctx: Checkpoint) -> None:
                 f"{ctx.name}: the data of {describe(t)} was replaced (t.data = ...) after the "
                 "checkpoint ran on it, so running it again would differentiate other values. "
                 "Replace a tensor's data only once the graphs that use it are done with.")
-
-
-def _refuse_unknown(ctx: Checkpoint, outputs: tuple, known: set[int], start: int) -> None:
-    """Refuse a tensor requiring grad that fn's second run reached (its nodes are those
-    created after ``start``) but that is none of the node's inputs: its gradient would be
-    lost (a parameter fn reaches through a helper)."""
-    waiting, seen = list(outputs), set()
-    while waiting:
-        t = waiting.pop()
-        if not t.requires_grad:
-            continue
-        node = t.creator
-        if node is not None and node.sequence > start:
-            if node not in seen:
-                seen.add(node)
-                waiting.extend(node.inputs)
-        elif id(t) not in known:
-            raise BackwardError(
-                f"{ctx.name}: fn used {describe(t)}, which requires grad, but it is neither "
-                "an argument of gg.checkpoint nor a parameter of a module fn holds, so its "
-                "gradient would be lost. Pass it as an argument: gg.checkpoint(fn, X, W) with "
-                "fn(X, W).")
 
 
 def _second_order_refused(ctx: Checkpoint) -> BackwardError:

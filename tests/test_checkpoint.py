@@ -205,7 +205,7 @@ def test_a_parameter_used_inside_and_outside_the_block_gets_both_gradients():
         np.testing.assert_allclose(g, e, rtol=1e-15, atol=1e-15)
 
 
-def test_parameters_reached_through_closures_partials_methods_and_globals():
+def test_parameters_used_through_closures_partials_methods_and_globals_are_inputs():
     first, second = mlp(0), mlp(2)
     x = gg.Tensor(X_DATA, requires_grad=True)
     leaves = leaves_of(first, x) + second.parameters()
@@ -263,34 +263,186 @@ def test_a_global_parameter_the_function_names_is_an_input():
     assert_same(grads([x, GLOBAL_W]), expected)
 
 
-def test_a_parameter_reached_in_a_way_not_seen_is_refused_by_name_in_backward():
-    class Holder:  # an object of no kind checkpoint looks into
+class _Deep:
+    """Objects inside objects, as no discovery by looking would follow."""
+
+    def __init__(self, inner=None):
+        self.inner = inner
+
+
+DEEP = _Deep(_Deep(_Deep({"W": gg.Tensor(np.full((4, 4), 0.25), requires_grad=True,
+                                         name="W_deep")})))
+
+
+def test_a_class_attribute_and_a_tensor_deep_in_objects_get_their_gradients():
+    class Holder:
         W = gg.Tensor(np.eye(4), requires_grad=True, name="W_hidden")
 
     hidden = Holder()
+    W_deep = DEEP.inner.inner.inner["W"]
 
     def helper(a):
         return a @ hidden.W
 
     def block(a):
-        return gg.tanh(helper(a))
+        return gg.tanh(helper(a) @ DEEP.inner.inner.inner["W"])
 
     x = gg.Tensor(X_DATA, requires_grad=True)
+    leaves = [x, Holder.W, W_deep]
+    block(x).sum().backward()
+    expected = grads(leaves)
     y = gg.checkpoint(block, x)
-    with pytest.raises(gg.BackwardError, match=r"Checkpoint\(block\): fn used 'W_hidden' "
-                                               r"\(4, 4\).*Pass it as an argument"):
-        y.sum().backward()
-    # with no input that requires grad, nothing is checkpointed: fn runs as it is, and its
-    # graph reaches W
+    assert y.creator.inputs == (x, Holder.W, W_deep)  # in the order fn used them
+    y.sum().backward()
+    assert_same(grads(leaves), expected)
+    # by hand: y = tanh(x I W), dW = (x I)^T (1 - y^2), dI = x^T (1 - y^2) W^T
+    dZ = 1 - np.tanh(X_DATA @ W_deep.data) ** 2
+    np.testing.assert_allclose(expected[2], X_DATA.T @ dZ, rtol=1e-12)
+    np.testing.assert_allclose(expected[1], X_DATA.T @ dZ @ W_deep.data.T, rtol=1e-12)
+    # with no input that requires grad, the hidden tensors still are inputs
     y = gg.checkpoint(block, gg.Tensor(X_DATA))
-    assert y.creator.name == "Tanh"
+    assert y.creator.inputs[1:] == (Holder.W, W_deep)
+
+
+def test_a_model_in_the_closure_gives_as_inputs_only_the_parameters_fn_uses():
+    first, second = mlp(0), mlp(2)
+    models = {"first": first, "second": second}
+    x = gg.Tensor(X_DATA, requires_grad=True)
+
+    def only_the_first(a):
+        return models["first"](a)
+
+    y = gg.checkpoint(only_the_first, x)
+    assert y.creator.inputs == (x, *first.parameters())
     y.sum().backward()
-    np.testing.assert_allclose(hidden.W.grad, X_DATA.T @ (1 - np.tanh(X_DATA) ** 2))
-    hidden.W.grad = None
-    # passed as an argument, it is an input
-    y = gg.checkpoint(lambda a, W: gg.tanh(a @ W), x, hidden.W)
+    assert all(p.grad is None for p in second.parameters())
+    assert all(p.grad is not None for p in first.parameters())
+
+
+def test_a_tensor_of_the_graph_around_passes_its_gradient_on_into_that_graph():
+    lin = nn.Linear(4, 4, init="xavier", rng=3)
+    x = gg.Tensor(X_DATA, requires_grad=True, name="x")
+    x2 = gg.Tensor(X_DATA[::-1] * 0.5, requires_grad=True, name="x2")
+    leaves = leaves_of(lin, x, x2)
+
+    def block(a):  # h from the closure: a non-leaf of the graph around, made with lin too
+        return lin(a * h)
+
+    h = gg.tanh(lin(x))
+    (((block(x2)) ** 2).sum() + h.sum()).backward()
+    expected = grads(leaves)
+
+    h = gg.tanh(lin(x))
+    y = gg.checkpoint(block, x2)
+    assert y.creator.inputs == (x2, h, *lin.parameters())
+    J = (y ** 2).sum() + h.sum()
+    J.backward(retain_graph=True)
+    # lin's W gets its gradient through h once (not again by the block's backward)
+    for g, e in zip(grads(leaves), expected):
+        np.testing.assert_allclose(g, e, rtol=1e-14, atol=1e-14)
+    got = gg.grad(J, [x, lin.W])  # the graph around is still whole: gg.grad goes through it
+    for g, e in zip(got, (expected[0], expected[2])):
+        np.testing.assert_allclose(g, e, rtol=1e-14, atol=1e-14)
+
+
+def test_a_tensor_given_and_closed_over_and_tensors_returned_as_they_are_count_once():
+    lin = nn.Linear(4, 4, init="xavier", rng=1)
+    x = gg.Tensor(X_DATA, requires_grad=True, name="x")
+    leaves = leaves_of(lin, x)
+
+    def cost(checkpointed):
+        h = gg.tanh(lin(x))
+
+        def block(a):  # a is h, which the closure holds too; h, x and W returned as they are
+            return a * h + x, h, lin.W
+
+        y, h_out, W_out = gg.checkpoint(block, h) if checkpointed else block(h)
+        return (y ** 2).sum() + (h_out * 3.0).sum() + (W_out ** 2).sum(), h, y.creator
+
+    cost(False)[0].backward()
+    expected = grads(leaves)
+    J, h, node = cost(True)
+    assert node.inputs == (h, x, lin.W)  # the given h, then x and W: used, not made by fn
+    J.backward()
+    for g, e in zip(grads(leaves), expected):
+        np.testing.assert_allclose(g, e, rtol=1e-14, atol=1e-14)
+
+    # the same tensor given twice: one gradient for each place
+    (x * x * 2.0).sum().backward()
+    expected = grads([x])
+    gg.checkpoint(lambda a, b: a * b * 2.0, x, x).sum().backward()
+    assert_same(grads([x]), expected)
+
+
+HIDDEN_RNG_CALLS = []
+
+
+def fresh_noise(a):
+    """A dropout of its own, on a generator made at each call (not replayable)."""
+    rng = np.random.default_rng()
+    HIDDEN_RNG_CALLS.append(rng)
+    return gg.tanh(a) * (rng.random(a.shape) < 0.5)
+
+
+def test_a_generator_the_replay_does_not_find_is_refused_not_a_wrong_gradient():
+    class Holder:  # a class attribute: not among the values checkpoint looks at
+        drop = nn.Dropout(0.5, rng=3)
+
+    def hidden_dropout(a):
+        return Holder.drop(gg.tanh(a)) * 2.0
+
+    x = gg.Tensor(X_DATA, requires_grad=True)
+    y = gg.checkpoint(hidden_dropout, x)
+    with pytest.raises(gg.BackwardError, match=(
+            r"Checkpoint\(hidden_dropout\): run again in backward, fn computed its output "
+            r"differently: \(5, 4\) float64, other values.*pass the module holding the "
+            r"generator as fn or as an argument")):
+        y.sum().backward()
+    assert x.grad is None
+
+    two = gg.checkpoint(lambda a: (a * 3.0, fresh_noise(a)), x)
+    with pytest.raises(gg.BackwardError, match=r"fn computed output 1 of 2 differently.*"
+                                               r"make it deterministic"):
+        two[1].sum().backward()
+    assert len(HIDDEN_RNG_CALLS) == 2
+
+    # the module passed as an argument: found, its generator replayed
+    Holder.drop.reseed(5)
+    plain = Holder.drop(gg.tanh(x))
+    plain.sum().backward()
+    expected = grads([x])
+    Holder.drop.reseed(5)
+    y = gg.checkpoint(lambda a, drop: drop(gg.tanh(a)), x, Holder.drop)
+    np.testing.assert_array_equal(y.data, plain.data)
     y.sum().backward()
-    np.testing.assert_allclose(hidden.W.grad, X_DATA.T @ (1 - np.tanh(X_DATA) ** 2))
+    assert_same(grads([x]), expected)
+
+
+def test_a_second_run_that_uses_another_tensor_or_shape_is_refused():
+    x = gg.Tensor(X_DATA, requires_grad=True)
+    W_a = gg.Tensor(np.eye(4), requires_grad=True, name="W_a")
+    W_b = gg.Tensor(np.eye(4), requires_grad=True, name="W_b")  # the same values
+    runs = []
+
+    def alternating(a):
+        runs.append(None)
+        return a @ (W_a if len(runs) % 2 else W_b)
+
+    y = gg.checkpoint(alternating, x)
+    assert y.creator.inputs == (x, W_a)
+    with pytest.raises(gg.BackwardError, match=r"Checkpoint\(alternating\): run again in "
+                                               r"backward, fn used 'W_b' \(4, 4\).*which its "
+                                               r"first run did not use"):
+        y.sum().backward()
+
+    def growing(a):
+        runs.append(None)
+        return a[:len(runs) % 2 + 1]
+
+    y = gg.checkpoint(growing, x)
+    with pytest.raises(gg.BackwardError, match=r"its output differently: \(1, 4\) float64 "
+                                               r"where it was \(2, 4\) float64"):
+        y.sum().backward()
 
 
 @pytest.mark.parametrize("rng", [7, None], ids=["its own", "the default"])
@@ -340,12 +492,16 @@ def test_dropout_replays_the_same_masks_from_its_own_and_the_default_generator(r
     assert_same(grads(leaves), expected)
     assert [(g, g.bit_generator.state) for g in generators()] == before
 
-    # without preserve_rng_state, draws made in between change the masks
+    # without preserve_rng_state, draws made in between change the masks: refused, where
+    # the gradients would be those of other masks
     reseed()
     y = gg.checkpoint(block, x, preserve_rng_state=False)
     (dropout.rng or initializers.generator()).random(3)
-    y.sum().backward()
-    assert not np.array_equal(grads(leaves)[0], expected[0])
+    with pytest.raises(gg.BackwardError, match=r"Checkpoint\(Sequential\): run again in "
+                                               r"backward, fn computed its output differently.*"
+                                               r"\(preserve_rng_state=False puts back none\)"):
+        y.sum().backward()
+    assert all(t.grad is None for t in leaves)
 
 
 def test_a_transformer_layer_with_dropout_gives_the_gradients_of_the_layer_itself():
