@@ -26,6 +26,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import sys  # noqa: E402
+import timeit  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
@@ -41,6 +42,7 @@ from benchmarks.bench_nn_mlp import (  # noqa: E402
 )
 from benchmarks.common import check_same, course_numpy_step, print_table  # noqa: E402
 from graphgrad import nn, optim  # noqa: E402
+from graphgrad.checkpointing import _fingerprint  # noqa: E402
 
 LR = 0.01
 # Targets. A step may hold no more at its peak than the course's numpy code for the same
@@ -212,8 +214,9 @@ def check_checkpoint(depth: int = 6, width: int = 8, batch: int = 5) -> None:
 
 
 def checkpointed_step_memory(layers: list[nn.Module], X: np.ndarray, every: int
-                             ) -> tuple[int, int]:
-    """(held after forward, peak) bytes of a forward and backward of `checkpointed_cost`."""
+                             ) -> tuple[int, int, int]:
+    """(held after forward, peak of forward, peak of forward and backward) bytes of a
+    forward and backward of `checkpointed_cost`."""
     held = []
 
     def step() -> None:
@@ -222,11 +225,30 @@ def checkpointed_step_memory(layers: list[nn.Module], X: np.ndarray, every: int
         start = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
         J = checkpointed_cost(layers, X, every)
         if tracemalloc.is_tracing():
-            held.append(tracemalloc.get_traced_memory()[0] - start)
+            now, peak = tracemalloc.get_traced_memory()
+            held.append((now - start, peak - start))
         J.backward(keep_intermediate_grads=False)
 
     peak, _ = traced(step)
-    return held[-1], peak
+    return (*held[-1], peak)
+
+
+def fingerprint_cost(layers: list[nn.Module], X: np.ndarray, every: int) -> tuple[float, float]:
+    """(seconds of a forward and backward of `checkpointed_cost`, seconds of the fingerprints
+    it takes: each block's output's in forward, and again in backward to compare)."""
+    def step() -> None:
+        for layer in layers:
+            layer.zero_grad()
+        checkpointed_cost(layers, X, every).backward(keep_intermediate_grads=False)
+
+    with gg.no_grad():  # the blocks' outputs, as forward fingerprints them
+        A, outputs = gg.Tensor(X), []
+        for start in range(0, len(layers), every):
+            A = nn.Sequential(*layers[start:start + every])(A)
+            outputs.append(A.data)
+    step_time = min(timeit.repeat(step, number=1, repeat=5))
+    prints = min(timeit.repeat(lambda: [_fingerprint(a) for a in outputs], number=1, repeat=20))
+    return step_time, 2 * prints
 
 
 def checkpoint_memory(depth: int, width: int, batch: int) -> tuple[list, dict]:
@@ -236,11 +258,13 @@ def checkpoint_memory(depth: int, width: int, batch: int) -> tuple[list, dict]:
     rows, results = [], {}
     for every, how in ((0, "every layer's Z and A kept"), (1, "each layer checkpointed"),
                        (4, "each 4 layers checkpointed as one block")):
-        held, peak = checkpointed_step_memory(layers, X, every)
+        held, forward_peak, peak = checkpointed_step_memory(layers, X, every)
         results[every] = (held, peak)
         plain_held, plain_peak = results[0]
         rows.append((how, f"{held / 1e6:.2f} MB", f"{held / plain_held:.2f}x",
-                     f"{peak / 1e6:.2f} MB", f"{peak / plain_peak:.2f}x"))
+                     f"{forward_peak / 1e6:.2f} MB", f"{peak / 1e6:.2f} MB",
+                     f"{peak / plain_peak:.2f}x"))
+    results["time"] = fingerprint_cost(layers, X, 4)
     return rows, results
 
 
@@ -265,7 +289,11 @@ def main() -> int:
     ckpt_rows, ckpt = checkpoint_memory(depth, width, batch)
     print_table(f"gg.checkpoint on a {depth}-layer MLP ({width} wide, batch {batch}, float64): "
                 "forward and backward", ckpt_rows,
-                ("how", "held after forward", "ratio", "peak", "ratio"))
+                ("how", "held after forward", "ratio", "peak in forward", "peak", "ratio"))
+    step_time, prints = ckpt["time"]
+    print(f"  (the fingerprints that check the second runs, crc32 of each block's output in "
+          f"forward and again in backward: {prints * 1e3:.2f} ms of the 4-layer blocks' "
+          f"{step_time * 1e3:.1f} ms forward and backward, {prints / step_time:.1%})")
     held_ratio, peak_ratio = ckpt[4][0] / ckpt[0][0], ckpt[4][1] / ckpt[0][1]
 
     checks = [
