@@ -57,8 +57,9 @@ def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = Fals
         inputs: a Tensor (or an array of numbers, made into one) or a tuple of them.
         create_graph: return the Jacobian on a graph, to differentiate it again; with False
             it is a constant (requires_grad False).
-        strict: raise when an output does not depend on an input; with False, that block is
-            zeros, its value.
+        strict: raise when an output does not depend on an input, and with create_graph
+            when a block is a constant, on no graph (func is linear); with False, that block
+            is zeros, its value, or the constant.
 
     Returns:
         for one input and one output, a Tensor of shape ``output.shape + input.shape``
@@ -119,7 +120,9 @@ def vjp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
             left out when the output is a single element (v = 1, the gradient).
         create_graph: return the results on a graph, to differentiate them again (with
             respect to the inputs, and to v when v requires grad).
-        strict: raise when the outputs do not depend on an input; with False its vjp is zeros.
+        strict: raise when the outputs do not depend on an input, and with create_graph
+            when a result is a constant, on no graph (func is linear, v requires no grad);
+            with False its vjp is zeros, or the constant.
 
     Returns:
         ``(func_output, vjp)``: func's output(s), and a Tensor of each input's shape (a tuple
@@ -149,8 +152,9 @@ def jvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         v: one array (or Tensor) of each input's shape, a tuple of them for several; may be
             left out when the input is a single element (v = 1, the derivative).
         create_graph: return the results on a graph, to differentiate them again.
-        strict: raise when an output does not depend on the inputs; with False its jvp is
-            zeros.
+        strict: raise when an output does not depend on the inputs, and with create_graph
+            when a result is a constant, on no graph (func is linear, v requires no grad);
+            with False its jvp is zeros, or the constant.
 
     Returns:
         ``(func_output, jvp)``: func's output(s), and a Tensor of each output's shape (a tuple
@@ -181,8 +185,9 @@ def vhp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         v: one array (or Tensor) of each input's shape, a tuple of them for several; may be
             left out when the input is a single element.
         create_graph: return the results on a graph, to differentiate them again.
-        strict: raise when the output or its gradient does not depend on an input; with
-            False those parts are zeros.
+        strict: raise when the output or its gradient does not depend on an input, and
+            with create_graph when a result is a constant, on no graph (func is quadratic,
+            v requires no grad); with False those parts are zeros, or the constant.
 
     Returns:
         ``(func_output, vhp)``: the output, and a Tensor of each input's shape (a tuple for a
@@ -204,8 +209,9 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
         v: one array (or Tensor) of each input's shape, a tuple of them for several; may be
             left out when the input is a single element.
         create_graph: return the results on a graph, to differentiate them again.
-        strict: raise when the output or its gradient does not depend on an input; with
-            False those parts are zeros.
+        strict: raise when the output or its gradient does not depend on an input, and
+            with create_graph when a result is a constant, on no graph (func is quadratic,
+            v requires no grad); with False those parts are zeros, or the constant.
 
     Returns:
         ``(func_output, hvp)``: the output, and a Tensor of each input's shape (a tuple for a
@@ -357,6 +363,10 @@ def _forward_product(outputs: Sequence[Tensor | None], xs: tuple[Tensor, ...], s
                 )
             ref = out if out is not None else xs[i]
             product = np.zeros(ref.shape, dtype=ref.dtype)
+        elif strict and create_graph:
+            _refuse_constant_product(product, caller, (
+                f"output {i} of func ({describe(out)})" if caller == "jvp"
+                else f"input {i} ({describe(given[i])})"))
         result.append(_as_result(product, create_graph))
     return tuple(result)
 
@@ -382,8 +392,23 @@ def _filled(grads: tuple, xs: tuple[Tensor, ...], create_graph: bool, strict: bo
             if strict:
                 raise _independent(caller, what, j, given)
             g = np.zeros(x.shape, dtype=x.dtype)
+        elif strict and create_graph:
+            _refuse_constant_product(g, caller, f"input {j} ({describe(given[j])})")
         result.append(_as_result(g, create_graph))
     return tuple(result)
+
+
+def _refuse_constant_product(product: Tensor, caller: str, which: str) -> None:
+    """strict's refusal, with create_graph, of a product on no graph, PyTorch's: func is
+    linear in the inputs (vjp, jvp) or quadratic (vhp, hvp), and v requires no grad."""
+    if not product.requires_grad:
+        degree = "linear" if caller in ("vjp", "jvp") else "quadratic"
+        raise BackwardError(
+            f"{caller}: the product for {which} is a constant (func is {degree} in the "
+            "inputs, and v requires no grad), on no graph to differentiate with "
+            "create_graph=True; strict=True refuses this. Pass strict=False to get it as a "
+            "constant, or a v that requires grad to differentiate it with respect to v."
+        )
 
 
 def _as_result(g: Any, create_graph: bool) -> Tensor:

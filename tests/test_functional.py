@@ -328,6 +328,27 @@ def test_strict_with_create_graph_refuses_a_constant_derivative():
         gg.jacobian(lambda x: gg.Tensor(W) @ x, np.ones(2), create_graph=True, strict=True)
 
 
+@pytest.mark.parametrize("fn", [gg.vjp, gg.jvp, gg.vhp, gg.hvp])
+def test_strict_with_create_graph_refuses_a_constant_product(fn):
+    # PyTorch's check on every path: with create_graph, a product that is on no graph (W x's
+    # vjp and jvp; the Hessian products of a quadratic, H = 2I) cannot be differentiated
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    v = np.array([1.0, -1.0])
+    func = ((lambda t: gg.Tensor(W) @ t) if fn in (gg.vjp, gg.jvp)
+            else (lambda t: (t * t).sum()))
+    expected = {gg.vjp: v @ W, gg.jvp: W @ v, gg.vhp: 2 * v, gg.hvp: 2 * v}[fn]
+    _, product = fn(func, np.ones(2), v, create_graph=True)  # not strict: the constant
+    np.testing.assert_array_equal(product.data, expected)
+    with pytest.raises(gg.BackwardError, match=rf"{fn.__name__}: .* is a constant .* "
+                       "strict=True refuses this"):
+        fn(func, np.ones(2), v, create_graph=True, strict=True)
+    # a v that requires grad puts the product on a graph, which strict accepts
+    _, product = fn(func, np.ones(2), gg.Tensor(v, requires_grad=True), create_graph=True,
+                    strict=True)
+    assert product.requires_grad
+    np.testing.assert_array_equal(product.data, expected)
+
+
 # -- v, outputs and inputs refused ---------------------------------------------------------------
 @pytest.mark.parametrize("fn", [gg.vjp, gg.jvp, gg.vhp, gg.hvp])
 def test_v_of_the_wrong_shape_is_refused_with_both_shapes(fn):
