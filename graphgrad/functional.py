@@ -272,17 +272,22 @@ def _check_dependence(grads: tuple, out: Tensor, i: int, xs: tuple[Tensor, ...],
     create_graph) whose derivative with respect to it is a constant, on no graph."""
     if not strict:
         return
-    what = (f"the gradient of func's output with respect to input {i}" if caller == "hessian"
+    hessian = caller == "hessian"
+    what = (f"the gradient of func's output with respect to input {i}" if hessian
             else f"output {i} of func ({describe(out)})")
     for j, g in enumerate(grads):
         if g is None:
             raise _independent(caller, what, j, given)
         if create_graph and not g.requires_grad:
+            # the Hessian's block H[i][j] names input i too, and each input once
+            subject = (f"{what} ({describe(given[i])}), with respect to input {j} "
+                       f"({describe(given[j])})," if hessian else
+                       f"{what} with respect to input {j} ({describe(given[j])})")
+            why = "func's gradient is linear in them" if hessian else "func is linear in it"
             raise BackwardError(
-                f"{caller}: the derivative of {what} with respect to input {j} "
-                f"({describe(given[j])}) is a constant (it is linear in the inputs), on no "
-                "graph to differentiate with create_graph=True; strict=True refuses this. "
-                "Pass strict=False to get it as a constant."
+                f"{caller}: the derivative of {subject} is a constant ({why}), on no graph "
+                "to differentiate with create_graph=True; strict=True refuses this. Pass "
+                "strict=False to get it as a constant."
             )
 
 

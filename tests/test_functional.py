@@ -326,6 +326,17 @@ def test_strict_with_create_graph_refuses_a_constant_derivative():
     np.testing.assert_array_equal(J.data, W)
     with pytest.raises(gg.BackwardError, match="is a constant .* strict=True refuses"):
         gg.jacobian(lambda x: gg.Tensor(W) @ x, np.ones(2), create_graph=True, strict=True)
+    with pytest.raises(gg.BackwardError, match=r"jacobian: the derivative of output 0 of func "
+                       r"\(output of MatMul \(2,\) float64\) with respect to input 0 "
+                       r"\(ndarray \(2,\) float64\) is a constant \(func is linear in it\)"):
+        gg.jacobian(lambda x: gg.Tensor(W) @ x, np.ones(2), create_graph=True, strict=True)
+    # the Hessian's block H[0][0] of a cost quadratic in (x, y), each input named once
+    x, y = gg.Tensor(np.ones(2), name="x"), gg.Tensor(np.ones(2), name="y")
+    with pytest.raises(gg.BackwardError, match=r"hessian: the derivative of the gradient of "
+                       r"func's output with respect to input 0 \('x' \(2,\) float64\), "
+                       r"with respect to input 0 \('x' \(2,\) float64\), is a constant "
+                       r"\(func's gradient is linear in them\)"):
+        gg.hessian(lambda a, b: (a * a + a * b).sum(), (x, y), create_graph=True, strict=True)
 
 
 @pytest.mark.parametrize("fn", [gg.vjp, gg.jvp, gg.vhp, gg.hvp])
