@@ -17,13 +17,15 @@ does ``float(t)``, through which numpy stores a tensor in one element of an arra
 
 This module is the protocol: how a call is read and dispatched, and what happens to a call
 without a graphgrad op. Which graphgrad function each numpy function and ufunc runs is
-`numpy_functions`, which fills the tables here (`_UFUNCS`, `_FUNCTIONS`, `_RENAMED`) when it
-is imported, as `tensor` does. Depends on `tensor`, `modes`, `errors`.
+`numpy_functions`, which fills the tables here (`_UFUNCS`, `_FUNCTIONS`, `_RENAMED`, and
+`_FOREIGN_UFUNCS`: scipy.special's erf and erfc run gg.erf and gg.erfc) when it is imported,
+as `tensor` does. Depends on `tensor`, `modes`, `errors`.
 """
 from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +40,10 @@ from graphgrad.tensor import Tensor, _constant
 _UFUNCS: dict[np.ufunc, Callable[..., Any]] = {}
 _FUNCTIONS: dict[Callable, Callable[..., Any]] = {}
 _RENAMED: dict[Callable, dict[str, str]] = {}
+# Other libraries' ufuncs graphgrad has an op for (scipy.special.erf: numpy has no erf), by
+# module and name: looked up on a call numpy's table misses, in the module only if the caller
+# imported it (graphgrad never imports scipy), then kept in `_UFUNCS`.
+_FOREIGN_UFUNCS: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
 
@@ -141,10 +147,24 @@ def _written_into_array(what: str, tensor: Tensor) -> GraphgradError:
     ), f"{what} writes a Tensor's values into an array")
 
 
+def _foreign_ufunc(ufunc: np.ufunc) -> Callable[..., Any] | None:
+    """The graphgrad op of another library's ufunc (`_FOREIGN_UFUNCS`), or None."""
+    for (module, name), handler in _FOREIGN_UFUNCS.items():
+        if name == ufunc.__name__ and getattr(sys.modules.get(module), name, None) is ufunc:
+            _UFUNCS[ufunc] = handler
+            return handler
+    return None
+
+
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     handler = _UFUNCS.get(ufunc)
+    if handler is None:
+        handler = _foreign_ufunc(ufunc)
     if method != "__call__" or handler is None or kwargs:
-        what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        # numpy's by its name; another library's (scipy.special's) by its own
+        name = (f"numpy.{ufunc.__name__}" if getattr(np, ufunc.__name__, None) is ufunc
+                else f"the ufunc {ufunc.__name__}")
+        what = name + ("" if method == "__call__" else f".{method}")
         if kwargs:
             what += "(..., " + ", ".join(f"{k}=..." for k in kwargs) + ")"
         # avg += t with avg an array (Emojify's sentence_to_avg): an op graphgrad has, whose

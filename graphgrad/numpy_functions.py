@@ -27,6 +27,7 @@ from graphgrad.errors import (
     describe,
 )
 from graphgrad.interop import (
+    _FOREIGN_UFUNCS,
     _FUNCTIONS,
     _RENAMED,
     _UFUNCS,
@@ -52,6 +53,7 @@ from graphgrad.ops import rearrange as RA
 from graphgrad.ops import reductions as R
 from graphgrad.ops import shape as S
 from graphgrad.ops import softmax as SM
+from graphgrad.ops import special as SP
 from graphgrad.ops import statistics as ST
 from graphgrad.ops import trigonometric as T
 from graphgrad.ops.rearrange import _one_axis
@@ -345,6 +347,8 @@ _FUNCTIONS.update({
     np.real: lambda val: val, np.imag: lambda val: _constant(np.zeros_like(_data(val))),
 })
 _UFUNCS.update({np.fabs: E.abs, np.conjugate: lambda x: x, np.signbit: _constant_of(np.signbit)})
+# numpy has no erf: scipy's, when the caller uses scipy
+_FOREIGN_UFUNCS.update({("scipy.special", "erf"): SP.erf, ("scipy.special", "erfc"): SP.erfc})
 
 
 def _indices_of(func: Callable) -> Callable[..., Any]:

@@ -176,3 +176,19 @@ def test_the_defaults_are_the_exact_form_as_pytorchs():
         np.testing.assert_allclose(y.data, gelu_tanh(x.data), rtol=1e-14)
     assert repr(nn.GELU()) == "GELU(approximate='none')"
     assert repr(nn.GELU(approximate="tanh")) == "GELU(approximate='tanh')"
+
+
+def test_scipy_special_erf_and_erfc_on_a_tensor_run_gg_erf_and_gg_erfc():
+    # numpy has no erf: scipy's ufuncs are the numpy-world spelling, and dispatch as np.exp does
+    special = pytest.importorskip("scipy.special")
+    x = gg.Tensor(np.array([-1.5, 0.25, 2.0]), requires_grad=True, name="x")
+    y = special.erf(x) + 3 * special.erfc(x)
+    assert isinstance(y, gg.Tensor)
+    y.sum().backward()
+    slope = 2 / math.sqrt(math.pi) * np.exp(-x.data**2)
+    np.testing.assert_allclose(x.grad, slope - 3 * slope, rtol=1e-15)
+    np.testing.assert_array_equal(y.data, gg.erf(x).data + 3 * gg.erfc(x).data)
+    # a scipy ufunc graphgrad has no op for is named as scipy's, not as numpy's
+    with pytest.raises(gg.GraphgradTypeError, match=r"^the ufunc erfinv has no graphgrad op, "
+                       r"so it cannot run on 'x' \(3,\) float64"):
+        special.erfinv(x)
