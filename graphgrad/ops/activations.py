@@ -13,7 +13,7 @@ import numpy as np
 from graphgrad.errors import ArgumentError, real_number, setting_text
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid, sigmoid_values
-from graphgrad.ops.special import Erfc, erfc_values
+from graphgrad.ops.special import BLOCK, Erfc, erfc_values
 from graphgrad.tensor import Tensor, setting_value
 
 
@@ -218,15 +218,21 @@ class GELU(Function):
         # the tail's relative precision (gelu(-30) is -1.5e-196). In float64, the argument
         # too, and rounded once: -x / sqrt(2) rounded to float32 would take its error into
         # the tail's exponential.
-        wide = x.astype(np.float64, copy=False)
-        gate = erfc_values(wide * _MINUS_RSQRT2)
-        gate *= 0.5
-        y = wide * gate
         # Phi is kept for backward (x's size, float32 for float16): it is a dozen times the
-        # cost of the tanh form's sigmoid, which that form recomputes instead
-        ctx.save_for_backward(x, gate if x.dtype == np.float64 else
-                              gate.astype(_wider(x).dtype))
-        return y if x.dtype == np.float64 else y.astype(_float_type(x))
+        # cost of the tanh form's sigmoid, which that form recomputes instead. Block by
+        # block, so that the float64 temporaries are a block's worth, not x's size each.
+        flat = x.reshape(-1)
+        y = np.empty(flat.shape, _float_type(x))
+        kept = np.empty(flat.shape, np.float32 if x.dtype == np.float16 else _float_type(x))
+        for start in range(0, flat.size, BLOCK):
+            wide = flat[start:start + BLOCK].astype(np.float64)
+            gate = erfc_values(wide * _MINUS_RSQRT2)
+            gate *= 0.5
+            kept[start:start + BLOCK] = gate
+            gate *= wide
+            y[start:start + BLOCK] = gate
+        ctx.save_for_backward(x, kept.reshape(x.shape))
+        return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
