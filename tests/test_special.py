@@ -216,3 +216,17 @@ def test_the_forward_of_a_large_array_takes_a_few_times_its_size(fn, dtype):
     if values is not None:  # each element's value is that of its interval's formula
         np.testing.assert_array_equal(y.data, np.concatenate(
             [values(part) for part in np.split(x, 400)]))
+
+
+@pytest.mark.parametrize("fn, sign", [(gg.erf, 1.0), (gg.erfc, -1.0)], ids=["erf", "erfc"])
+def test_float16_slope_is_the_same_recorded_for_second_derivatives(fn, sign):
+    # e**-x**2 with x**2 in float16 takes its 3 digits into the exponential (7 units of the
+    # last place near x = 4): the slope is computed in float32 on Tensors too, as on arrays
+    x = np.linspace(-4, 4, 801).astype(np.float16)
+    want = (sign * 2 / math.sqrt(math.pi) * np.exp(-x.astype(np.float64)**2)).astype(np.float16)
+    t = gg.Tensor(x, requires_grad=True)
+    (plain,) = gg.grad(fn(t).sum(), [t])
+    (recorded,) = gg.grad(fn(t).sum(), [t], create_graph=True)
+    assert recorded.dtype == np.float16
+    np.testing.assert_array_equal(plain, want)
+    np.testing.assert_array_equal(recorded.data, want)

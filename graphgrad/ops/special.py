@@ -200,13 +200,14 @@ def erfc_values(x: np.ndarray) -> np.ndarray:
 
 def _slope(x: Any) -> Any:
     """2/sqrt(pi) e**-x**2, erf's derivative, of x clipped to +-_EDGE, where it is 0
-    already (x*x would overflow beyond 1.3e154, float32's beyond 1.8e19): of an array
-    (float16 in float32, whose x**2 would take 3 digits into the exponential), or recorded
-    on a Tensor."""
-    if type(x) is not np.ndarray:
-        inside = Clip.call(x, low=-_EDGE, high=_EDGE)
-        return _TWO_OVER_SQRT_PI * np.exp(-(inside * inside))
+    already (x*x would overflow beyond 1.3e154, float32's beyond 1.8e19): of an array, or
+    recorded on a Tensor, float16 in float32 either way (its x**2 would take 3 digits into
+    the exponential)."""
     wide = x.astype(np.float32) if x.dtype == np.float16 else x
+    if type(x) is not np.ndarray:
+        inside = Clip.call(wide, low=-_EDGE, high=_EDGE)
+        e = _TWO_OVER_SQRT_PI * np.exp(-(inside * inside))
+        return e if wide is x else e.astype(x.dtype)
     e = np.clip(wide, -_EDGE, _EDGE, out=np.empty(x.shape, _float_type(wide)))
     e *= e
     np.negative(e, out=e)
