@@ -34,6 +34,7 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.function import Function, _unpin_all
+from graphgrad.hooks import _HOOKED, run_tensor_hooks
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _constant, _op_output
 
@@ -385,6 +386,9 @@ def _walk(
     record_steps = keep_intermediate_grads and wanted is None
     this_pass = _next_pass() if record_steps else None
     check = _state.anomaly
+    # The tensors holding hooks (`Tensor.register_hook`), by id: with none, hooks cost one
+    # test of this dict per node.
+    hooked = _HOOKED
     step = 0
     pinned = []  # released together at the end: one lock for the whole pass
     # Of the nodes whose gradients were converted (a scalar made an array, a dtype cast), the
@@ -409,6 +413,8 @@ def _walk(
                         # Shared with other nodes' gradients (x + y hands both one array):
                         # read-only, so a backward that writes into it cannot change theirs.
                         upstream.setflags(False)  # write=False; the positional form is faster
+                    if hooked and id(out) in hooked:  # dJ/d(out) is complete: its hooks now
+                        upstream = run_tensor_hooks(out, upstream, create_graph)
                     if wanted is None:
                         if keep_intermediate_grads:
                             out.grad = upstream
@@ -418,7 +424,8 @@ def _walk(
                         wanted[out] = upstream
                 multi = False
             else:
-                upstream = _gather_outputs(node, pending, wanted, keep_intermediate_grads)
+                upstream = _gather_outputs(node, pending, wanted, keep_intermediate_grads,
+                                           create_graph)
                 multi = True
 
             if upstream is None:  # nothing flowed into this node: its inputs get nothing from it
@@ -482,6 +489,13 @@ def _walk(
                 node.saved = None
                 if node._pinned:
                     pinned.append(node._pinned)
+        if hooked:
+            # What is left are the leaves' gradients (and those of inputs gg.grad asked for
+            # whose ops it skipped), complete: their hooks, before they are handed out. A
+            # hook that fails leaves every leaf's .grad as it was.
+            for leaf, g in pending.items():
+                if id(leaf) in hooked and (wanted is None or leaf in wanted):
+                    pending[leaf] = run_tensor_hooks(leaf, g, create_graph)
 
     except BaseException:
         # A failed pass releases the arrays of the nodes it ran through, as a finished one
@@ -663,8 +677,10 @@ def _add(a: Any, b: Any) -> Any:
     return total if isinstance(total, (np.ndarray, Tensor)) else np.asarray(total)
 
 
-def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bool) -> tuple | None:
-    """The upstream gradients of a node with several outputs (zeros for unused outputs)."""
+def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bool,
+                    create_graph: bool) -> tuple | None:
+    """The upstream gradients of a node with several outputs (zeros for unused outputs),
+    each after its output's hooks (an output no gradient reached calls none)."""
     grads = []
     any_grad = False
     for ref, (shape, dtype) in zip(node._outputs, node.output_meta):
@@ -682,6 +698,8 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
                 g = np.asarray(g)
             if type(g) is np.ndarray:
                 g.setflags(False)  # shared with other nodes' grads: read-only
+            if _HOOKED and id(out) in _HOOKED:
+                g = run_tensor_hooks(out, g, create_graph)
             if wanted is None:
                 if keep:
                     out.grad = g

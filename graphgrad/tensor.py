@@ -99,7 +99,8 @@ class Tensor:
     """
 
     # The name is kept under _name behind a property that checks it; ops set _name directly.
-    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "__weakref__")
+    # _hooks is set only on a tensor given hooks (`register_hook`): others never touch it.
+    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "_hooks", "__weakref__")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -310,6 +311,27 @@ class Tensor:
         if create_graph is not False and flag(create_graph, "create_graph", "backward"):
             raise _engine.create_graph_refused(self)
         _engine.backward(self, grad, retain_graph, keep_intermediate_grads)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> hooks.RemovableHandle:
+        """Call ``hook(grad)`` in every backward pass through this tensor (``J.backward()``,
+        ``gg.grad``) once dJ/d(this tensor) is complete, summed over all its uses, and before
+        it is sent on to the inputs of the op that made it (or, for a leaf, added to
+        ``.grad``). ``grad`` is a read-only numpy array of this tensor's shape (a Tensor under
+        ``gg.grad(..., create_graph=True)``). If the hook returns a value (not None), that is
+        the gradient from then on: it must have the shape and dtype of ``grad``, and becomes
+        this tensor's ``.grad`` (added to a leaf's) and what flows on. Several hooks run in the
+        order they were registered, each given the result of the one before.
+
+        >>> A = gg.relu(Z)
+        >>> h = A.register_hook(lambda g: np.clip(g, -1.0, 1.0))  # clip dA, then dZ from it
+        >>> h.remove()                                           # and no more
+
+        Returns a handle whose ``remove()`` takes the hook away (``with`` also works). The
+        tensor holds its hooks and drops them with itself; copies (``detach``,
+        ``copy.deepcopy``, pickling) have none. Refused on a tensor that does not require
+        grad: no gradient would ever reach it.
+        """
+        return hooks.register_tensor_hook(self, hook)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set this leaf's ``requires_grad``, in place (``W.requires_grad_(False)`` freezes a
@@ -1119,6 +1141,7 @@ def _update(t: Tensor, ufunc: Any, other: ArrayLike, symbol: str) -> Any:
 # The ops and the engine are built on Function, which is built on Tensor: import them last.
 from graphgrad import debug  # noqa: E402
 from graphgrad import engine as _engine  # noqa: E402
+from graphgrad import hooks  # noqa: E402
 from graphgrad.modes import _state  # noqa: E402
 from graphgrad import interop  # noqa: E402
 from graphgrad import numpy_functions  # noqa: E402  (fills interop's tables)

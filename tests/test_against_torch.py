@@ -1522,3 +1522,50 @@ def test_erf_erfc_and_gelu_are_torchs_over_the_whole_line():
         ty.sum().backward()
         np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(x_t.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_gradient_hooks_match_torch():
+    """Hooks on an intermediate used twice (clipping), on a leaf (scaling) and on the root, in
+    backward, in gg.grad / torch.autograd.grad, and under create_graph (a hook multiplying by
+    a parameter, which the second derivative goes through)."""
+    rng = np.random.default_rng(11)
+    x0, w0 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+
+    def run(lib, x, w):
+        z = x @ w
+        a = lib.tanh(z) if lib is torch else gg.tanh(z)
+        if lib is torch:
+            z.register_hook(lambda g: g.clamp(-0.3, 0.3))
+        else:
+            z.register_hook(lambda g: np.clip(g, -0.3, 0.3))
+        w.register_hook(lambda g: g * 0.5)
+        J = (a * a).sum() + (z * 3.0).sum()
+        J.register_hook(lambda g: g * 2.0)
+        return J
+
+    x, w = gg.Tensor(x0, requires_grad=True), gg.Tensor(w0, requires_grad=True)
+    xt, wt = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    J, Jt = run(gg, x, w), run(torch, xt, wt)
+    ours = gg.grad(J, [x, w], retain_graph=True)
+    theirs = torch.autograd.grad(Jt, [xt, wt], retain_graph=True)
+    for g, gt in zip(ours, theirs):
+        np.testing.assert_allclose(g, gt.numpy(), rtol=1e-12)
+    J.backward()
+    Jt.backward()
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad, wt.grad.numpy(), rtol=1e-12)
+
+    def second_order(grad, scale, t):
+        y = (t * scale) ** 3
+        y.register_hook(lambda g: g * scale)  # recorded: d/d(scale) goes through it
+        (first,) = grad(y.sum(), [t], create_graph=True)
+        return grad((first ** 2).sum(), [t, scale])
+
+    ours = second_order(gg.grad, gg.Tensor(1.5, requires_grad=True),
+                        gg.Tensor(x0, requires_grad=True))
+    theirs = second_order(torch.autograd.grad,
+                          torch.tensor(1.5, dtype=torch.float64, requires_grad=True),
+                          torch.tensor(x0, requires_grad=True))
+    for g, gt in zip(ours, theirs):
+        np.testing.assert_allclose(g, gt.numpy(), rtol=1e-12)
+

@@ -32,6 +32,7 @@ from graphviz.quoting import quote
 
 from graphgrad import Tensor
 from graphgrad.errors import setting_text
+from graphgrad.hooks import tensor_hooks
 from viz import labels, styles
 from viz.errors import LargeGraphWarning, OptionError, OptionTypeError, UnknownOptionError
 from viz.scopes import Box, Cluster, Layout, lay_out, scopes_of
@@ -629,20 +630,22 @@ class _Drawing:
 
     def _dvar_note(self, info: TensorInfo, grad: np.ndarray) -> str:
         """What the box says when its dvar is not what the drawn red edges add up to: a
-        leaf's .grad accumulated over other passes too or changed in place since (clipped,
-        divided: a leaf's .grad is the user's), an op's output reached by several passes, or
-        a gradient from a part of the graph not drawn. "" when they agree."""
+        leaf's .grad accumulated over other passes too or changed since (clipped, divided in
+        place: a leaf's .grad is the user's; or by its hooks), an op's output whose hooks
+        changed its gradient (the red edges carry what flowed into it, .grad what the hooks
+        made of that; said while it holds hooks), an op's output reached by several passes,
+        or a gradient from a part of the graph not drawn. "" when they agree."""
         inflow = self.inflows.get(info)
         if inflow is None or inflow.agrees_with(grad):
             return ""
         o = self.options
         flowed = labels.values(inflow.total, o.precision, o.max_elements)
-        if info.creator is None:
+        if info.creator is None:  # a leaf's hooks are one more way to change its .grad
             reason = "accumulated or changed .grad; "
-        elif len(inflow.passes) > 1:
-            reason = ".grad of its last pass; "
         else:
-            reason = ""
+            reason = ".grad of its last pass; " if len(inflow.passes) > 1 else ""
+            if tensor_hooks(info.tensor):
+                reason += "after its hooks; "
         return f"({reason}red edges: {flowed})"
 
     def _explodes(self, grad: np.ndarray) -> bool:

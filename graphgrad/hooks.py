@@ -1,0 +1,194 @@
+"""Hooks: functions the user attaches to a tensor's gradient.
+
+``t.register_hook(fn)`` calls ``fn(grad)`` in every backward pass (``J.backward()``,
+``gg.grad``) once dJ/dt is complete, before it is sent on to the inputs of the op that made
+``t`` (or, for a leaf, added to its ``.grad``); a value it returns replaces the gradient.
+Registering returns a `RemovableHandle`.
+
+No hook costs nothing: a tensor holding hooks keeps them in its ``_hooks`` slot and is listed,
+weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
+(`engine._walk`). Hooks live and die with what they are registered on: nothing here holds a
+tensor, so a dropped loss still frees its graph at once. Depends on `tensor`, `errors`.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, describe
+from graphgrad.tensor import Tensor, _constant
+
+_next_id = itertools.count(1).__next__  # atomic: numbers every hook registered, in order
+# The tensors that hold hooks, by id(), each with a weak reference whose callback takes it
+# out when the tensor dies (before its id can be reused). Empty, the graph walk skips hooks.
+_HOOKED: dict[int, weakref.ref] = {}
+
+
+class RemovableHandle:
+    """What a ``register_*hook`` method returns: ``handle.remove()`` takes the hook away
+    (again: nothing happens). ``with t.register_hook(fn):`` keeps it for the block only.
+
+    The handle holds what the hook is on weakly: keeping a handle keeps no graph alive.
+    """
+
+    __slots__ = ("_owner", "_remove", "id")
+
+    def __init__(self, owner: Any, remove: Callable[[Any, int], None], hook_id: int) -> None:
+        self._owner = weakref.ref(owner)
+        self._remove = remove  # a function of (owner, id), never bound to the owner
+        self.id = hook_id
+
+    def remove(self) -> None:
+        """Take the hook away from what it was registered on (if that still exists)."""
+        owner = self._owner()
+        if owner is not None:
+            self._remove(owner, self.id)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<RemovableHandle {self.id}>"
+
+
+def _checked_hook(hook: Any, caller: str) -> Callable:
+    if not callable(hook):
+        raise GraphgradTypeError(f"{caller} takes a function, got {type(hook).__name__}")
+    return hook
+
+
+def hook_name(hook: Callable) -> str:
+    """``double`` or ``<lambda> (train.py:12)``: the hook as an error message names it."""
+    name = getattr(hook, "__qualname__", None) or type(hook).__name__
+    name = name.rsplit("<locals>.", 1)[-1]  # a function defined in a function: its own name
+    code = getattr(hook, "__code__", None)
+    if code is None:
+        return name
+    filename = code.co_filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{name} ({filename}:{code.co_firstlineno})"
+
+
+# -- tensor hooks --------------------------------------------------------------------------------
+def register_tensor_hook(t: Tensor, hook: Callable[[Any], Any]) -> RemovableHandle:
+    """`Tensor.register_hook`: keep ``hook`` on ``t``, after those it already holds."""
+    hook = _checked_hook(hook, f"register_hook of {describe(t)}")
+    if not t.requires_grad:
+        raise BackwardError(
+            f"register_hook: {describe(t)} does not require grad, so no gradient will ever "
+            "reach it to call the hook with. Hook a tensor that requires grad (a parameter, "
+            "or a result computed from one outside gg.no_grad())."
+        )
+    key = id(t)
+    ref = _HOOKED.get(key)
+    if ref is None or ref() is not t:
+        t._hooks = {}
+        _HOOKED[key] = weakref.ref(t, _forget(key))
+    handle = RemovableHandle(t, _remove_tensor_hook, _next_id())
+    t._hooks[handle.id] = hook
+    return handle
+
+
+def _forget(key: int) -> Callable[[weakref.ref], None]:
+    """The callback taking a dead tensor out of `_HOOKED` (it holds the id, not the tensor)."""
+    def forget(ref: weakref.ref) -> None:
+        if _HOOKED.get(key) is ref:
+            del _HOOKED[key]
+    return forget
+
+
+def _remove_tensor_hook(t: Tensor, hook_id: int) -> None:
+    hooks = tensor_hooks(t)
+    if hooks.pop(hook_id, None) is not None and not hooks:
+        # The last one: the walk goes back to not looking for hooks at all.
+        del t._hooks
+        if (ref := _HOOKED.get(id(t))) is not None and ref() is t:
+            del _HOOKED[id(t)]
+
+
+def tensor_hooks(t: Tensor) -> dict[int, Callable]:
+    """The hooks ``t`` holds, by handle id, in registration order (empty when none)."""
+    ref = _HOOKED.get(id(t))
+    return t._hooks if ref is not None and ref() is t else {}
+
+
+def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:
+    """dJ/dt after ``t``'s hooks, each given the result of the one before: ``grad`` itself
+    when none returns a value. ``grad`` is an array, or a Tensor when the walk records the
+    gradient's graph (``on_tensors``, gg.grad's create_graph), and each hook is given it as
+    such. The array a hook sees is read-only (it is the graph's, maybe shared with other
+    gradients); the value it returns must have the gradient's shape and dtype, and becomes
+    the graph's: read-only too."""
+    hooks = tensor_hooks(t)
+    if not hooks:
+        return grad
+    if on_tensors:
+        given = grad if isinstance(grad, Tensor) else _constant(np.asarray(grad))
+    else:
+        given = grad if type(grad) is np.ndarray else np.asarray(grad)  # a 0-d numpy scalar
+        if given.flags.writeable:  # the leaf's own array, or one a backward still holds
+            given = given.view()
+            given.setflags(False)
+    changed = False
+    for hook in tuple(hooks.values()):  # a hook may remove itself, or add another
+        try:
+            result = hook(given)
+        except GraphgradError:
+            raise
+        except Exception as exc:
+            raise _hook_failed(t, hook, exc) from exc
+        if result is not None and result is not given:
+            given = _replacement(t, hook, given, result, on_tensors)
+            changed = True
+    return given if changed else grad
+
+
+def _replacement(t: Tensor, hook: Callable, grad: Any, result: Any, on_tensors: bool) -> Any:
+    """A hook's returned gradient, checked against the one it was given."""
+    if isinstance(result, Tensor):
+        if not on_tensors:
+            raise BackwardError(
+                f"hook {hook_name(hook)} of {describe(t)} returned a Tensor; without "
+                "create_graph a gradient is a numpy array: return an array (grad * 2, "
+                "np.clip(grad, -1, 1)), or None to keep the gradient."
+            )
+        new = result
+    else:
+        new = np.asarray(result)  # numpy gives 0-d results as scalars
+        if new.dtype.kind not in "fc":
+            raise BackwardError(
+                f"hook {hook_name(hook)} of {describe(t)} returned {type(result).__name__}; "
+                f"return the new gradient, a float array of shape {tuple(grad.shape)}, or "
+                "None to keep the gradient."
+            )
+        if on_tensors:
+            new = _constant(new)
+    if new.shape != grad.shape or new.dtype != grad.dtype:
+        raise BackwardError(
+            f"hook {hook_name(hook)} of {describe(t)} returned a gradient of shape "
+            f"{tuple(new.shape)} and dtype {new.dtype}, for a gradient of shape "
+            f"{tuple(grad.shape)} and dtype {grad.dtype}: a hook's gradient must have the "
+            "shape and dtype of the one it was given (grad * 2.0 keeps them; cast with "
+            f".astype(np.{grad.dtype}))."
+        )
+    if type(new) is np.ndarray and new.flags.writeable:
+        new = new.view()  # read-only, as every gradient flowing, without locking the hook's own
+        new.setflags(False)
+    return new
+
+
+def _hook_failed(t: Tensor, hook: Callable, exc: Exception) -> BackwardError:
+    message = f"hook {hook_name(hook)} of {describe(t)} failed: {exc}"
+    if isinstance(exc, ValueError) and "read-only" in str(exc):  # numpy's words for it
+        message += (
+            "\n  a hook must not change the gradient it is given in place: it is the graph's, "
+            "maybe shared with other gradients. Return a new array instead (return grad * 2, "
+            "not grad *= 2; return np.clip(grad, -1, 1))."
+        )
+    return BackwardError(message)

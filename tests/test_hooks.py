@@ -1,0 +1,362 @@
+"""Hooks: a tensor's gradient hooks (register_hook) in backward and gg.grad, on leaves and
+intermediates, with fan-out, several outputs, second derivatives, removal, their errors and
+the memory they must not hold; and a picture of a hooked graph.
+Values are worked out by hand on the course's J = 3(a + bc), a = 5, b = 3, c = 2."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from graph_walks import graph_nodes
+from test_engine import DotOfTwo
+from viz_helpers import edges, node_ids, node_label
+
+import graphgrad as gg
+import viz
+from graphgrad import hooks
+
+
+@pytest.fixture
+def no_gc():
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def course_graph():
+    """J = 3v, v = a + u, u = bc: dJ/dv = dJ/du = dJ/da = 3, dJ/db = 3c = 6, dJ/dc = 3b = 9."""
+    a = gg.Tensor(5.0, name="a", requires_grad=True)
+    b = gg.Tensor(3.0, name="b", requires_grad=True)
+    c = gg.Tensor(2.0, name="c", requires_grad=True)
+    u = b * c
+    u.name = "u"
+    v = a + u
+    v.name = "v"
+    J = 3 * v
+    J.name = "J"
+    return a, b, c, u, v, J
+
+
+def double(g):
+    return g * 2
+
+
+# -- tensor hooks in backward ---------------------------------------------------------------------
+def test_doubling_an_intermediates_gradient_doubles_exactly_what_flows_through_it():
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(double)
+    J.backward()
+    assert u.grad == 6.0  # the stored .grad is the gradient after the hook
+    assert v.grad == 3.0 and a.grad == 3.0  # not downstream of u: unchanged
+    assert b.grad == 6.0 * 2.0 and c.grad == 6.0 * 3.0  # dJ/du = 6, times c and b
+
+
+def test_a_leafs_hook_changes_what_is_added_to_its_grad_each_pass():
+    a, b, c, u, v, J = course_graph()
+    seen = []
+    a.register_hook(lambda g: seen.append(float(g)) or g * 10)
+    J.backward(retain_graph=True)
+    assert a.grad == 30.0 and b.grad == 6.0
+    J.backward()  # the hook sees this pass's gradient, not the sum in .grad
+    assert seen == [3.0, 3.0]
+    assert a.grad == 60.0 and b.grad == 12.0
+
+
+def test_a_hook_clips_the_gradient_sent_on():
+    x = gg.Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    w = gg.Tensor([4.0, 5.0, -6.0], requires_grad=True)
+    z = x * w  # dJ/dz = 3 z^2 = [48, 300, 972]: clipped to 100
+    z.register_hook(lambda g: np.clip(g, -100.0, 100.0))
+    (z ** 3).sum().backward()
+    np.testing.assert_array_equal(z.grad, [48.0, 100.0, 100.0])
+    np.testing.assert_array_equal(x.grad, [48.0 * 4, 100.0 * 5, 100.0 * -6])
+    np.testing.assert_array_equal(w.grad, [48.0 * 1, 100.0 * -2, 100.0 * 3])
+
+
+def test_with_fan_out_the_hook_sees_the_summed_gradient_once():
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    calls = []
+    y.register_hook(lambda g: calls.append(g.copy()))
+    (y * y + y * 3.0 + gg.sin(y)).sum().backward()  # y used by three ops
+    assert len(calls) == 1
+    y0 = np.array([2.0, 4.0])
+    np.testing.assert_allclose(calls[0], 2 * y0 + 3 + np.cos(y0), rtol=1e-15)
+    np.testing.assert_allclose(x.grad, 2 * (2 * y0 + 3 + np.cos(y0)), rtol=1e-15)
+
+
+def test_hooks_run_in_registration_order_each_given_the_one_befores_result():
+    a, b, c, u, v, J = course_graph()
+    order = []
+    u.register_hook(lambda g: order.append("first") or g + 1)
+    u.register_hook(lambda g: order.append(("second", float(g))) or g * 10)
+    u.register_hook(lambda g: order.append(("third", float(g))))  # None: keeps it
+    J.backward()
+    assert order == ["first", ("second", 4.0), ("third", 40.0)]
+    assert u.grad == 40.0 and b.grad == 80.0
+
+
+def test_a_removed_hook_runs_no_more_and_removing_twice_is_harmless():
+    a, b, c, u, v, J = course_graph()
+    handle = u.register_hook(double)
+    kept = u.register_hook(lambda g: g + 1)
+    handle.remove()
+    handle.remove()
+    J.backward(retain_graph=True)
+    assert u.grad == 4.0 and b.grad == 8.0  # (3 + 1), not (3 * 2 + 1)
+    kept.remove()
+    assert hooks.tensor_hooks(u) == {} and id(u) not in hooks._HOOKED
+    b.grad = None
+    J.backward()
+    assert u.grad == 3.0 and b.grad == 6.0
+
+
+def test_a_handle_used_with_with_removes_the_hook_at_the_end_of_the_block():
+    a, b, c, u, v, J = course_graph()
+    with u.register_hook(double):
+        J.backward(retain_graph=True)
+    assert b.grad == 12.0
+    b.grad = None
+    J.backward()
+    assert b.grad == 6.0
+
+
+def test_a_hook_on_the_root_and_with_keep_intermediate_grads_false():
+    a, b, c, u, v, J = course_graph()
+    J.register_hook(lambda g: g * 0.5)
+    u.register_hook(double)
+    J.backward(keep_intermediate_grads=False)  # hooks run on gradients not kept
+    assert u.grad is None
+    assert a.grad == 1.5  # dJ/dv = 0.5 * 3
+    assert b.grad == 3.0 * 2.0 and c.grad == 3.0 * 3.0  # dJ/du = 1.5, doubled, times c and b
+
+
+def test_hooks_run_in_each_backward_through_a_retained_graph():
+    a, b, c, u, v, J = course_graph()
+    calls = []
+    u.register_hook(lambda g: calls.append(float(g)) or g * 2)
+    J.backward(retain_graph=True)
+    J.backward()
+    assert calls == [3.0, 3.0]
+    assert u.grad == 6.0 and b.grad == 24.0 and a.grad == 6.0
+
+
+def test_a_freed_graph_with_hooks_says_so_as_without():
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(double)
+    J.backward()
+    with pytest.raises(gg.BackwardError, match="second time"):
+        J.backward()
+
+
+def test_a_hook_on_one_output_of_an_op_with_several():
+    x = gg.Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    p, q = gg.split(x, 2)
+    calls = []
+    p.register_hook(lambda g: g * 10)
+    q.register_hook(lambda g: calls.append(g))
+    (p * p).sum().backward()
+    np.testing.assert_array_equal(p.grad, [20.0, 40.0])
+    np.testing.assert_array_equal(x.grad, [20.0, 40.0, 0.0, 0.0])
+    assert calls == []  # no gradient reached q: its hook is not called
+
+
+def test_the_gradient_a_hook_is_given_is_read_only_and_writing_into_it_says_what_to_do():
+    a, b, c, u, v, J = course_graph()
+
+    def in_place(g):
+        g *= 2
+
+    u.register_hook(in_place)
+    with pytest.raises(gg.BackwardError, match=r"(?s)hook in_place .* of 'u'.*failed.*"
+                       r"return grad \* 2, not grad \*= 2"):
+        J.backward()
+
+
+def test_a_leaf_hook_cannot_write_into_the_leafs_own_array():
+    """A backward returning x's own array as dJ/dy: the hook is given a read-only view."""
+    x = gg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = gg.Tensor([3.0, 4.0], requires_grad=True, name="y")
+
+    def in_place(g):
+        g[0] = 100.0
+
+    y.register_hook(in_place)
+    with pytest.raises(gg.BackwardError, match="in place"):
+        DotOfTwo.apply(x, y).backward()
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    assert x.grad is None and y.grad is None  # a hook that fails leaves every .grad as it was
+
+
+def test_what_a_leaf_hook_returns_is_copied_into_grad():
+    kept = np.array([7.0, 8.0])
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: kept)
+    (x * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [7.0, 8.0])
+    x.grad[0] = 0.0  # .grad is the leaf's own: the hook's array is not changed
+    assert kept[0] == 7.0 and kept.flags.writeable
+
+
+def test_a_hook_of_a_scalar_may_return_a_number():
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(lambda g: 10.0)
+    J.backward()
+    assert u.grad == 10.0 and b.grad == 20.0
+
+
+# -- errors -------------------------------------------------------------------------------------
+def test_a_hook_returning_the_wrong_shape_names_the_tensor_the_hook_and_the_shapes():
+    x = gg.Tensor(np.ones((2, 3)), requires_grad=True)
+    h = gg.tanh(x)
+    h.name = "h"
+
+    def summed(g):
+        return g.sum(axis=0)
+
+    h.register_hook(summed)
+    with pytest.raises(gg.BackwardError, match=r"hook summed \(test_hooks.py:\d+\) of 'h' .* "
+                       r"returned a gradient of shape \(3,\) and dtype float64, for a "
+                       r"gradient of shape \(2, 3\) and dtype float64"):
+        h.sum().backward()
+    assert x.grad is None
+
+
+def test_a_hook_returning_another_dtype_or_no_numbers_is_refused():
+    x = gg.Tensor(np.ones(3), requires_grad=True, name="x")
+    y = x * 2.0
+    y.register_hook(lambda g: g.astype(np.float32))
+    with pytest.raises(gg.BackwardError, match="dtype float32, for a gradient of shape "
+                       r"\(3,\) and dtype float64.*astype\(np.float64\)"):
+        y.sum().backward()
+    x2 = gg.Tensor(np.ones(3), requires_grad=True, name="x2")
+    x2.register_hook(lambda g: "no")
+    with pytest.raises(gg.BackwardError, match="returned str"):
+        (x2 * 2.0).sum().backward()
+
+
+def test_a_hook_returning_a_tensor_without_create_graph_is_refused():
+    w = gg.Tensor(2.0, requires_grad=True)
+    x = gg.Tensor(3.0, requires_grad=True, name="x")
+    y = x * w
+    y.register_hook(lambda g: g * w)  # a Tensor: w is one
+    with pytest.raises(gg.BackwardError, match="returned a Tensor; without create_graph"):
+        y.backward()
+
+
+def test_a_hook_that_raises_is_named_and_chained():
+    a, b, c, u, v, J = course_graph()
+
+    def broken(g):
+        raise KeyError("missing")
+
+    u.register_hook(broken)
+    with pytest.raises(gg.BackwardError, match=r"hook broken .* of 'u' .* failed") as info:
+        J.backward()
+    assert isinstance(info.value.__cause__, KeyError)
+    assert a.grad is None and b.grad is None
+
+
+def test_register_hook_is_refused_on_a_tensor_that_does_not_require_grad():
+    x = gg.Tensor([1.0, 2.0], name="x")
+    with pytest.raises(gg.BackwardError, match="'x' .*does not require grad.*no gradient"):
+        x.register_hook(double)
+    with gg.no_grad():
+        y = gg.Tensor(1.0, requires_grad=True) * 2
+    with pytest.raises(gg.BackwardError, match="does not require grad"):
+        y.register_hook(double)
+    with pytest.raises(gg.GraphgradTypeError, match="takes a function, got int"):
+        gg.Tensor(1.0, requires_grad=True).register_hook(3)
+
+
+# -- gg.grad ------------------------------------------------------------------------------------
+def test_gg_grad_runs_the_hooks_of_intermediates_and_of_the_inputs_asked_for():
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(double)
+    b.register_hook(lambda g: g + 100)
+    called = []
+    a.register_hook(lambda g: called.append(g))
+    db, dc = gg.grad(J, [b, c], retain_graph=True)
+    assert db == 112.0 and dc == 18.0  # dJ/du = 6: 6c + 100, 6b
+    assert called == []  # a was not asked for: its gradient is not computed
+    assert all(t.grad is None for t in (a, b, c, u, v))  # gg.grad stores no .grad
+    (du,) = gg.grad(J, [u])
+    assert du == 6.0  # an input asked for gets its gradient after its hooks, as in PyTorch
+
+
+def test_create_graph_gives_the_hook_a_tensor_and_records_what_it_does():
+    """y = w x, a hook multiplying dJ/dy by w: dJ/dx = w * w, whose d/dw is 2w, not 1."""
+    w = gg.Tensor(2.0, requires_grad=True)
+    x = gg.Tensor(3.0, requires_grad=True)
+    y = w * x
+    given = []
+    y.register_hook(lambda g: given.append(type(g)) or g * w)
+    (dx,) = gg.grad(y, [x], create_graph=True)
+    assert given == [gg.Tensor]
+    assert isinstance(dx, gg.Tensor) and dx.item() == 4.0
+    (d2,) = gg.grad(dx, [w])
+    assert d2 == 4.0
+
+
+def test_second_derivative_through_a_hook_that_doubles():
+    x = gg.Tensor(2.0, requires_grad=True)
+    y = x ** 3
+    y.register_hook(double)
+    (dx,) = gg.grad(y, [x], create_graph=True)  # 2 * 3x^2 = 24
+    assert dx.item() == 24.0
+    (d2,) = gg.grad(dx, [x])  # 12x = 24
+    assert d2 == 24.0
+
+
+# -- memory -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("after_backward", [False, True], ids=["dropped", "backpropagated"])
+def test_hooks_keep_no_graph_alive(no_gc, after_backward):
+    W = gg.Tensor(np.ones((2, 3)), requires_grad=True)
+    W.register_hook(double)
+    Z = W @ np.ones((3, 4))
+    A = gg.sigmoid(Z)
+    handle = A.register_hook(lambda g: g * 0.5)
+    J = (A * A).mean()
+    J.register_hook(double)
+    if after_backward:
+        J.backward()
+    refs = [weakref.ref(t) for t in (Z, A, J)] + [weakref.ref(n) for n in graph_nodes(J)]
+    hooked = len(hooks._HOOKED)
+    del Z, A, J
+    assert [r() for r in refs] == [None] * len(refs)  # the handle holds A weakly
+    assert len(hooks._HOOKED) == hooked - 2  # A and J left the registry as they died
+    handle.remove()  # its tensor is gone: nothing to do
+    assert W.data.flags.writeable
+
+
+def test_a_hook_that_refers_to_its_tensor_is_freed_by_the_collector():
+    """As in PyTorch, a hook closing over its own tensor makes a reference cycle; it holds
+    no global reference, so the collector frees it."""
+    x = gg.Tensor([1.0], requires_grad=True)
+
+    def hooked_on_itself():
+        y = x * 2.0
+        y.register_hook(lambda g: g * y.data)
+        return weakref.ref(y)
+
+    ref = hooked_on_itself()
+    gc.collect()
+    assert ref() is None
+    assert all(r() is not None for r in hooks._HOOKED.values())
+
+
+# -- pictures -----------------------------------------------------------------------------------
+def test_a_picture_of_a_hooked_graph_shows_the_grads_after_the_hooks_and_says_so():
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(double)
+    J.backward()
+    source = viz.to_dot(J)
+    ids = node_ids(source)
+    assert node_label(source, ids["u"]) == (
+        "u | scalar float64 | u = 6 | du = 6 | (after its hooks; red edges: 3)")
+    assert node_label(source, ids["b"]) == "b | scalar float64 | b = 3 | db = 12"
+    assert [label for *_, label in edges(source)[1] if label] == [
+        "1: dv = 3", "2: da = 3", "3: du = 3", "4: db = 12", "5: dc = 18"]
