@@ -1569,3 +1569,21 @@ def test_gradient_hooks_match_torch():
     for g, gt in zip(ours, theirs):
         np.testing.assert_allclose(g, gt.numpy(), rtol=1e-12)
 
+
+def test_forward_hooks_match_torch():
+    """A pre-hook doubling the input and a forward hook adding 1 to a linear layer's output."""
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((5, 3))
+    ours = gg.nn.Linear(3, 2, rng=0)
+    theirs = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.W.data))
+        theirs.bias.copy_(torch.tensor(ours.b.data))
+    for layer in (ours, theirs):
+        layer.register_forward_pre_hook(lambda m, inputs: (inputs[0] * 2.0,))
+        layer.register_forward_hook(lambda m, inputs, out: out + 1.0)
+    out, out_t = ours(X), theirs(torch.tensor(X))
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-12)
+    (out ** 2).sum().backward()
+    (out_t ** 2).sum().backward()
+    np.testing.assert_allclose(ours.W.grad, theirs.weight.grad.numpy(), rtol=1e-12)

@@ -1,7 +1,9 @@
 """Hooks: a tensor's gradient hooks (register_hook) in backward and gg.grad, on leaves and
 intermediates, with fan-out, several outputs, second derivatives, removal, their errors and
-the memory they must not hold; and a picture of a hooked graph.
+the memory they must not hold; a module's forward hooks and pre-hooks (feature extraction,
+replaced inputs and outputs), their handles and copies; and a picture of a hooked graph.
 Values are worked out by hand on the course's J = 3(a + bc), a = 5, b = 3, c = 2."""
+import copy
 import gc
 import weakref
 
@@ -13,7 +15,7 @@ from viz_helpers import edges, node_ids, node_label
 
 import graphgrad as gg
 import viz
-from graphgrad import hooks
+from graphgrad import hooks, nn
 
 
 @pytest.fixture
@@ -346,6 +348,105 @@ def test_a_hook_that_refers_to_its_tensor_is_freed_by_the_collector():
     gc.collect()
     assert ref() is None
     assert all(r() is not None for r in hooks._HOOKED.values())
+
+
+# -- module hooks -------------------------------------------------------------------------------
+def _model():
+    return nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
+
+
+def test_forward_hooks_collect_the_activations_of_every_layer_of_a_sequential():
+    model = _model()
+    X = np.random.default_rng(2).standard_normal((5, 3))
+    activations = {}
+    handles = [layer.register_forward_hook(
+        lambda m, inputs, out, name=name: activations.__setitem__(name, (inputs, out)))
+        for name, layer in model.named_children()]
+    out = model(X)
+    lin1, _, lin2 = list(model)
+    Z1 = X @ lin1.W.data.T + lin1.b.data
+    A1 = np.maximum(Z1, 0)
+    assert list(activations) == ["linear1", "relu1", "linear2"]
+    np.testing.assert_allclose(activations["linear1"][1].data, Z1, rtol=1e-14)
+    np.testing.assert_allclose(activations["relu1"][1].data, A1, rtol=1e-14)
+    assert activations["linear2"][1] is out
+    assert activations["relu1"][0][0] is activations["linear1"][1]  # inputs as forward got them
+    for h in handles:
+        h.remove()
+    activations.clear()
+    model(X)
+    assert activations == {} and all(layer._forward_hooks is None for layer in model)
+
+
+def test_a_forward_hook_replaces_the_output_and_the_gradient_goes_through_it():
+    lin = nn.Linear(2, 1, rng=0)
+    X = np.array([[1.0, 2.0]])
+    plain = lin(X).data
+    lin.register_forward_hook(lambda m, inputs, out: out * 3.0)
+    out = lin(X)
+    np.testing.assert_allclose(out.data, 3 * plain, rtol=1e-15)
+    out.sum().backward()
+    np.testing.assert_allclose(lin.W.grad, 3 * X, rtol=1e-15)
+    assert lin.b.grad == pytest.approx([3.0])
+
+
+def test_a_pre_hook_replaces_the_inputs_a_tuple_as_them_anything_else_as_the_only_one():
+    lin = nn.Linear(2, 1, rng=0)
+    X = np.array([[1.0, 2.0]])
+    seen = []
+    lin.register_forward_pre_hook(lambda m, inputs: seen.append(inputs) or inputs[0] * 2.0)
+    lin.register_forward_pre_hook(lambda m, inputs: seen.append(inputs) or (inputs[0] + 1.0,))
+    collected = []
+    lin.register_forward_hook(lambda m, inputs, out: collected.append(inputs))
+    out = lin(X)
+    np.testing.assert_allclose(out.data, (X * 2 + 1) @ lin.W.data.T + lin.b.data, rtol=1e-15)
+    assert seen[0][0] is X and len(seen[1]) == 1
+    np.testing.assert_array_equal(collected[0][0], X * 2 + 1)  # the inputs forward got
+
+
+def test_forward_hooks_run_outside_the_layers_name_scope():
+    lin = nn.Linear(2, 1, rng=0)
+    model = nn.Sequential(lin)
+    lin.register_forward_hook(lambda m, inputs, out: out * 2.0)
+    out = model(np.ones((1, 2)))
+    assert out.creator.name == "Mul" and out.creator.scope is None
+    assert out.creator.inputs[0].creator.scope == "linear1"  # the layer's own op keeps it
+
+
+def test_module_hooks_are_no_part_of_the_state_and_copies_hold_their_own():
+    model = _model()
+    calls = []
+    handle = model[0].register_forward_hook(lambda m, i, o: calls.append(m))
+    assert list(model.state_dict()) == ["linear1.W", "linear1.b", "linear2.W", "linear2.b"]
+    deep = copy.deepcopy(model)
+    shallow = copy.copy(model[0])
+    X = np.ones((1, 3))
+    deep(X)
+    shallow(X)
+    assert calls == [deep[0], shallow]  # the same function, called with each copy
+    handle.remove()  # from the original only
+    model(X)
+    deep(X)
+    shallow(X)
+    assert calls == [deep[0], shallow, deep[0], shallow]
+    shallow.register_forward_hook(lambda m, i, o: calls.append("shallow only"))
+    assert len(model[0].__dict__.get("_forward_hooks", hooks.ModuleHooks()).post) == 0
+
+
+def test_module_hook_handles_hold_the_module_weakly():
+    lin = nn.Linear(2, 1, rng=0)
+    handle = lin.register_forward_pre_hook(lambda m, inputs: None)
+    ref = weakref.ref(lin)
+    del lin
+    gc.collect()
+    assert ref() is None
+    handle.remove()
+
+
+def test_register_forward_hook_refuses_what_is_not_a_function():
+    with pytest.raises(gg.GraphgradTypeError, match="Linear.register_forward_hook takes a "
+                       "function, got str"):
+        nn.Linear(2, 1).register_forward_hook("print")
 
 
 # -- pictures -----------------------------------------------------------------------------------

@@ -8,16 +8,18 @@ BatchNorm's running mean) assigned to it, in assignment order. From that registr
 
 Calling a module runs its ``forward`` with the ops it makes tagged with a name scope named
 after the module (``linear1``, ``block/relu2``), so each layer is one cluster in graph
-pictures. The containers of layers, `Sequential`, `ModuleList` and `ModuleDict`, are in
-`containers`. Depends on `tensor`, `modes`, `errors`.
+pictures; hooks registered with ``register_forward_pre_hook`` and ``register_forward_hook``
+run before and after it (`hooks`). The containers of layers, `Sequential`, `ModuleList` and
+`ModuleDict`, are in `containers`. Depends on `tensor`, `modes`, `hooks`, `errors`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from graphgrad import hooks as hooks_module
 from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
@@ -252,6 +254,9 @@ class Module:
     # The name scope the module's ops get (its attribute name in its parent); None for a
     # top-level model, which then uses its class name if it has no submodules.
     _scope: str | None = None
+    # The forward hooks (`register_forward_hook`): a `hooks.ModuleHooks` set on the instance
+    # when it gets its first, None otherwise, which is all `__call__` reads.
+    _forward_hooks: hooks_module.ModuleHooks | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_members", {})
@@ -308,10 +313,12 @@ class Module:
         """``copy.copy(model)``: a module holding the same parameters, layers and buffers, as
         a shallow copy does, with a registry of its own: a layer assigned, deleted or appended,
         or a buffer registered, on one of them leaves the other's parameters and state as they
-        were (sharing the registry, the original listed a layer it did not compute with)."""
+        were (sharing the registry, the original listed a layer it did not compute with).
+        Its forward hooks are the same functions, held apart: one registered or removed on
+        one of them is not on the other."""
         twin = object.__new__(type(self))
         state = dict(self.__dict__)
-        for name in ("_members", "_buffers", "_layers"):
+        for name in ("_members", "_buffers", "_layers", "_forward_hooks"):
             if name in state:
                 state[name] = state[name].copy()
         twin.__dict__.update(state)
@@ -368,13 +375,20 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Forward hooks run around the module's own name scope, in the caller's: an op a hook
+        # adds is not drawn as one of the layer's. Without hooks this costs one None test.
+        hooks = self._forward_hooks
+        if hooks is not None:
+            args = hooks.before(self, args)
         name = self._scope
         if name is None:  # a top-level model: its layers are the clusters, not itself
             if self._container or not _SCOPES["enabled"]:
-                return self.forward(*args, **kwargs)
+                out = self.forward(*args, **kwargs)
+                return out if hooks is None else hooks.after(self, args, out)
             name = type(self).__name__
         elif not _SCOPES["enabled"]:
-            return self.forward(*args, **kwargs)
+            out = self.forward(*args, **kwargs)
+            return out if hooks is None else hooks.after(self, args, out)
         state = _state
         outer = state.scope
         scope = name if outer is None else f"{outer}/{name}"
@@ -385,15 +399,56 @@ class Module:
             node = getattr(out, "creator", None)
             if node is not None and (not args or out is not args[0]):
                 node.scope = scope
-            return out
+            return out if hooks is None else hooks.after(self, args, out)
         # gg.name_scope, inlined: a context manager costs more than a small layer's ops.
         state.scope = scope
         state.refresh()
         try:
-            return self.forward(*args, **kwargs)
+            out = self.forward(*args, **kwargs)
         finally:
             state.scope = outer
             state.refresh()
+        return out if hooks is None else hooks.after(self, args, out)
+
+    def register_forward_pre_hook(
+        self, hook: Callable[[Module, tuple], Any]
+    ) -> hooks_module.RemovableHandle:
+        """Call ``hook(module, inputs)`` each time this module is called, before its
+        ``forward``: ``inputs`` is the tuple of positional arguments (keywords go to forward
+        untouched). A value it returns replaces them: a tuple as the inputs, anything else as
+        the only one. Several hooks run in registration order, each given the inputs the one
+        before left. Returns a handle whose ``remove()`` takes the hook away.
+
+        Hooks are no part of ``state_dict()``. ``copy.copy`` and ``copy.deepcopy`` of the
+        module (a model's deep copy: of the same hook functions, as in PyTorch) hold the
+        hooks it held then; a handle removes its hook from the module it came from only.
+        """
+        return hooks_module.register_module_hook(self, hook, pre=True)
+
+    def register_forward_hook(
+        self, hook: Callable[[Module, tuple, Any], Any]
+    ) -> hooks_module.RemovableHandle:
+        """Call ``hook(module, inputs, output)`` each time this module is called, after its
+        ``forward``: ``inputs`` the positional arguments forward got (after the pre-hooks),
+        ``output`` what it returned. A value the hook returns replaces the output. Several
+        hooks run in registration order, each given the output the one before left; they run
+        in the caller's name scope, not the module's. Returns a handle whose ``remove()``
+        takes the hook away (``with`` also works).
+
+        Collecting every layer's activations (feature extraction)::
+
+            activations = {}
+            handles = [layer.register_forward_hook(
+                           lambda m, inputs, out, name=name: activations.__setitem__(name, out))
+                       for name, layer in model.named_children()]
+            model(X)
+            for h in handles:
+                h.remove()
+
+        Hooks are no part of ``state_dict()``; copies hold them as
+        `register_forward_pre_hook` says.
+        """
+        return hooks_module.register_module_hook(self, hook, pre=False)
 
     # -- walking the registry ----------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
