@@ -104,6 +104,9 @@ class Function:
     _saved_outputs: tuple = ()
     inputs: tuple = ()
     needs_input_grad: tuple[bool, ...] = ()
+    # The gradient hooks of its outputs (`Tensor.register_hook`), by output index, then by
+    # handle id: kept here, which the output holds, so they live and die with it.
+    _hooks: dict[int, dict[int, Any]] | None = None
 
     forward: ClassVar[Any]
     backward: ClassVar[Any]

@@ -7,12 +7,13 @@
 ``fn`` on a module's inputs before its forward and on its output after. Each registration
 returns a `RemovableHandle`.
 
-Where none are registered, hooks cost (almost) nothing: a tensor holding hooks keeps them in
-its ``_hooks`` slot and is listed, weakly, in `_HOOKED`, which the graph walk looks at once per
-node only while it is not empty (`engine._walk`); a module keeps them in ``_forward_hooks``,
-None at class level, which ``Module.__call__`` reads once. Hooks live and die with what they
-are registered on: nothing here holds a tensor or a module, so a dropped loss still frees its
-graph at once. Depends on `tensor`, `errors`.
+Where none are registered, hooks cost (almost) nothing: a tensor holding hooks is listed,
+weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
+(`engine._walk`), and a Tensor has no field for them (one more would slow every op of a long
+graph by a few percent); a module keeps them in ``_forward_hooks``, None at class level, which
+``Module.__call__`` reads once. Hooks live and die with what they are registered on: an op's
+output keeps its hooks on its node, and nothing here holds a tensor (but a leaf's hooks) or a
+module, so a dropped loss still frees its graph at once. Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, 
 from graphgrad.tensor import Tensor, _constant
 
 _next_id = itertools.count(1).__next__  # atomic: numbers every hook registered, in order
-# The tensors that hold hooks, by id(), each with a weak reference whose callback takes it
-# out when the tensor dies (before its id can be reused). Empty, the graph walk skips hooks.
-_HOOKED: dict[int, weakref.ref] = {}
+# The tensors that hold hooks, by id(): a weak reference to each, whose callback takes it out
+# when the tensor dies (before its id can be reused), and a leaf's hooks (an op's output keeps
+# its own on its node: `_hooks_of`). Empty, the graph walk skips hooks.
+_HOOKED: dict[int, tuple[weakref.ref, dict[int, Callable] | None]] = {}
 
 
 class RemovableHandle:
@@ -89,37 +91,70 @@ def register_tensor_hook(t: Tensor, hook: Callable[[Any], Any]) -> RemovableHand
             "reach it to call the hook with. Hook a tensor that requires grad (a parameter, "
             "or a result computed from one outside gg.no_grad())."
         )
-    key = id(t)
-    ref = _HOOKED.get(key)
-    if ref is None or ref() is not t:
-        t._hooks = {}
-        _HOOKED[key] = weakref.ref(t, _forget(key))
     handle = RemovableHandle(t, _remove_tensor_hook, _next_id())
-    t._hooks[handle.id] = hook
+    _hooks_of(t, create=True)[handle.id] = hook
     return handle
+
+
+def _hooks_of(t: Tensor, create: bool = False) -> dict[int, Callable] | None:
+    """The dict of ``t``'s hooks, by handle id (None when it has none and not ``create``).
+
+    An op's output keeps them on its node, under its output index (``node._hooks``): the node
+    lives as long as its output, and a hook that refers to the tensor makes a reference cycle
+    the collector frees, as in PyTorch, where a table here would keep its graph alive for
+    good. A leaf has no node: its hooks are kept here, in `_HOOKED`, until it dies (a leaf's
+    hook that refers to the leaf keeps that one tensor alive; it holds no graph).
+    """
+    key = id(t)
+    entry = _HOOKED.get(key)
+    if entry is not None and entry[0]() is not t:
+        entry = None  # cannot happen (an entry leaves with its tensor): never trust an id
+    node = t.creator
+    if node is None:
+        if entry is None and create:
+            entry = _HOOKED[key] = (weakref.ref(t, _forget(key)), {})
+        return None if entry is None else entry[1]
+    index = 0 if node._outputs is None else next(
+        i for i, ref in enumerate(node._outputs) if ref() is t)
+    table = node._hooks
+    hooks = None if table is None or entry is None else table.get(index)
+    if hooks is None and create:
+        if table is None:
+            table = node._hooks = {}
+        hooks = table[index] = {}
+        _HOOKED[key] = (weakref.ref(t, _forget(key)), None)
+    return hooks
 
 
 def _forget(key: int) -> Callable[[weakref.ref], None]:
     """The callback taking a dead tensor out of `_HOOKED` (it holds the id, not the tensor)."""
     def forget(ref: weakref.ref) -> None:
-        if _HOOKED.get(key) is ref:
+        entry = _HOOKED.get(key)
+        if entry is not None and entry[0] is ref:
             del _HOOKED[key]
     return forget
 
 
 def _remove_tensor_hook(t: Tensor, hook_id: int) -> None:
-    hooks = tensor_hooks(t)
-    if hooks.pop(hook_id, None) is not None and not hooks:
-        # The last one: the walk goes back to not looking for hooks at all.
-        del t._hooks
-        if (ref := _HOOKED.get(id(t))) is not None and ref() is t:
-            del _HOOKED[id(t)]
+    hooks = _hooks_of(t)
+    if hooks is None or hooks.pop(hook_id, None) is None or hooks:
+        return
+    # The last one: with no hooked tensor left, the walk looks for hooks no more.
+    del _HOOKED[id(t)]
+    node = t.creator
+    if node is not None:
+        table = node._hooks
+        for index, held in list(table.items()):
+            if held is hooks:
+                del table[index]
+        if not table:
+            node._hooks = None
 
 
 def tensor_hooks(t: Tensor) -> dict[int, Callable]:
     """The hooks ``t`` holds, by handle id, in registration order (empty when none)."""
-    ref = _HOOKED.get(id(t))
-    return t._hooks if ref is not None and ref() is t else {}
+    hooks = _hooks_of(t)
+    return {} if hooks is None else hooks
 
 
 def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:

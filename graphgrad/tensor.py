@@ -99,8 +99,8 @@ class Tensor:
     """
 
     # The name is kept under _name behind a property that checks it; ops set _name directly.
-    # _hooks is set only on a tensor given hooks (`register_hook`): others never touch it.
-    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "_hooks", "__weakref__")
+    # No more: a bigger tensor slows every op of a long graph (hooks are kept elsewhere).
+    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "__weakref__")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -326,10 +326,11 @@ class Tensor:
         >>> h = A.register_hook(lambda g: np.clip(g, -1.0, 1.0))  # clip dA, then dZ from it
         >>> h.remove()                                           # and no more
 
-        Returns a handle whose ``remove()`` takes the hook away (``with`` also works). The
-        tensor holds its hooks and drops them with itself; copies (``detach``,
-        ``copy.deepcopy``, pickling) have none. Refused on a tensor that does not require
-        grad: no gradient would ever reach it.
+        Returns a handle whose ``remove()`` takes the hook away (``with`` also works). Hooks
+        go with the tensor: an op's output keeps them on its node, a leaf in a table that
+        drops them when it dies (a leaf's hook referring to the leaf keeps it alive until
+        removed); copies (``detach``, ``copy.deepcopy``, pickling) have none. Refused on a
+        tensor that does not require grad: no gradient would ever reach it.
         """
         return hooks.register_tensor_hook(self, hook)
 

@@ -347,7 +347,7 @@ def test_a_hook_that_refers_to_its_tensor_is_freed_by_the_collector():
     ref = hooked_on_itself()
     gc.collect()
     assert ref() is None
-    assert all(r() is not None for r in hooks._HOOKED.values())
+    assert all(ref() is not None for ref, _ in hooks._HOOKED.values())
 
 
 # -- module hooks -------------------------------------------------------------------------------
