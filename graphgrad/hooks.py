@@ -10,10 +10,11 @@ returns a `RemovableHandle`.
 Where none are registered, hooks cost (almost) nothing: a tensor holding hooks is listed,
 weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
 (`engine._walk`), and a Tensor has no field for them (one more would slow every op of a long
-graph by a few percent); a module keeps them in ``_forward_hooks``, None at class level, which
-``Module.__call__`` reads once. Hooks live and die with what they are registered on: an op's
-output keeps its hooks on its node, and nothing here holds a tensor (but a leaf's hooks) or a
-module, so a dropped loss still frees its graph at once. Depends on `tensor`, `errors`.
+graph by a few percent); a module keeps them in ``_forward_hooks``, None at class level,
+which ``Module.__call__`` reads only once some module has had a hook. Hooks live and die
+with what they are registered on: an op's output keeps its hooks on its node, and nothing
+here holds a tensor (but a leaf's hooks) or a module, so a dropped loss still frees its graph
+at once. Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 

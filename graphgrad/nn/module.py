@@ -187,6 +187,9 @@ def numbers_of(X: Any, layer: Module) -> np.ndarray:
 # Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns
 # that off (the scope costs about a microsecond per layer call and a little per op).
 _SCOPES = {"enabled": True}
+# Set for good once a module is given a forward hook: until then, calling a module does not
+# look for hooks (an attribute read on a Module, which has a __getattr__, is not free).
+_FORWARD_HOOKED = False
 
 
 def use_name_scopes(enabled: bool) -> None:
@@ -376,8 +379,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Forward hooks run around the module's own name scope, in the caller's: an op a hook
-        # adds is not drawn as one of the layer's. Without hooks this costs one None test.
-        hooks = self._forward_hooks
+        # adds is not drawn as one of the layer's. Until a module has had one, no lookup.
+        hooks = self._forward_hooks if _FORWARD_HOOKED else None
         if hooks is not None:
             args = hooks.before(self, args)
         name = self._scope
@@ -423,6 +426,8 @@ class Module:
         module (a model's deep copy: of the same hook functions, as in PyTorch) hold the
         hooks it held then; a handle removes its hook from the module it came from only.
         """
+        global _FORWARD_HOOKED
+        _FORWARD_HOOKED = True
         return hooks_module.register_module_hook(self, hook, pre=True)
 
     def register_forward_hook(
@@ -448,6 +453,8 @@ class Module:
         Hooks are no part of ``state_dict()``; copies hold them as
         `register_forward_pre_hook` says.
         """
+        global _FORWARD_HOOKED
+        _FORWARD_HOOKED = True
         return hooks_module.register_module_hook(self, hook, pre=False)
 
     # -- walking the registry ----------------------------------------------------------------
