@@ -110,14 +110,18 @@ def _hooks_of(t: Tensor, create: bool = False) -> dict[int, Callable] | None:
     entry = _HOOKED.get(key)
     if entry is not None and entry[0]() is not t:
         entry = None  # cannot happen (an entry leaves with its tensor): never trust an id
+    if entry is None and not create:
+        return None
     node = t.creator
     if node is None:
-        if entry is None and create:
+        if entry is None:
             entry = _HOOKED[key] = (weakref.ref(t, _forget(key)), {})
-        return None if entry is None else entry[1]
+        return entry[1]
     index = 0 if node._outputs is None else next(
         i for i, ref in enumerate(node._outputs) if ref() is t)
     table = node._hooks
+    # Without an entry, what the table holds under this index was a dead output's, whose
+    # node brought it back as a new tensor (`engine._revive_saved_outputs`): not this one's.
     hooks = None if table is None or entry is None else table.get(index)
     if hooks is None and create:
         if table is None:
