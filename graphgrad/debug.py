@@ -35,8 +35,9 @@ def strict_shapes() -> contextlib.AbstractContextManager[None]:
     """Turn the course's advice against rank-1 arrays into errors.
 
     Inside the block, an op that silently broadcasts two operands into a bigger matrix than
-    either (a (5,) with a (5, 1) gives (5, 5)), or an ``@`` with a rank-1 operand, raises a
-    `ShapeError` that shows the shapes and the ``reshape`` that fixes it.
+    either (a (5,) with a (5, 1) gives (5, 5)), or an ``@`` with a rank-1 operand (an
+    ``nn.Linear`` given a rank-1 batch X: one example is (1, n_x)), raises a `ShapeError`
+    that shows the shapes and the ``reshape`` that fixes it.
     """
     return _setting("strict_shapes", True)
 
@@ -122,8 +123,10 @@ def _value_summary(array: np.ndarray) -> str:
 
 def _check_strict(ctx: Any, arrays: tuple) -> None:
     cls = type(ctx)
-    if getattr(cls, "rank1_is_error", False):
-        for tensor in ctx.inputs:
+    rank1_is_error = getattr(cls, "rank1_is_error", False)
+    if rank1_is_error:
+        checked = ctx.inputs if rank1_is_error is True else [ctx.inputs[i] for i in rank1_is_error]
+        for tensor in checked:
             shape = tensor.data.shape
             if len(shape) == 1:
                 n = shape[0]

@@ -270,3 +270,14 @@ def test_one_no_grad_object_can_be_entered_again_and_nested():
                 assert not (x * 2).requires_grad
             assert not gg.is_grad_enabled()
         assert gg.is_grad_enabled() and (x * 2).requires_grad
+
+
+def test_strict_shapes_refuses_a_rank_1_batch_given_to_a_linear_layer():
+    layer = gg.nn.Linear(3, 2)
+    x = gg.Tensor(np.ones(3), name="x")
+    with gg.strict_shapes(), pytest.raises(gg.ShapeError) as info:
+        layer(x)
+    message = str(info.value)
+    assert "rank-1" in message and "'x' (3,)" in message and ".reshape(1, 3)" in message
+    with gg.strict_shapes():  # a batch of one example, (m, n_x) = (1, 3), and b (n_out,)
+        assert layer(x.reshape(1, 3)).shape == (1, 2)

@@ -33,6 +33,7 @@ class Affine(Function):
     """Z = X @ W.T + b;  dX = dZ @ W,  dW = dZ.T @ X,  db = dZ summed over the examples"""
 
     bias_shape = None  # b's shape, kept only when it is not (n_out,): the course's (1, n_out)
+    rank1_is_error = (0,)  # under strict_shapes, X only: a batch is (m, n_x), even of one
 
     @staticmethod
     def forward(ctx, x, w, b=None):
