@@ -563,8 +563,16 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
     given: set[int] = set()
     for leaf, g in pending.items():
         if leaf.requires_grad:
-            if leaf.grad is not None:
-                g = leaf.grad + g
+            held = leaf.grad
+            if held is not None:
+                # Into the array held, as PyTorch does: a reference to W.grad taken between
+                # passes sees the sum. One that cannot take it (read-only, a narrower dtype,
+                # not an array) is replaced by the sum.
+                if (type(held) is np.ndarray and held.flags.writeable
+                        and held.dtype == np.result_type(held, g)):
+                    g = np.add(held, g, out=held)
+                else:
+                    g = held + g
             elif (recorded or not g.flags.writeable or g is leaf.data or id(g) in given
                   or g.base is not None and (g.base is leaf.data or id(g.base) in given)):
                 # Shared, so a change to .grad would change something else: with other

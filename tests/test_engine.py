@@ -318,6 +318,31 @@ def test_leaves_accumulate_and_intermediates_hold_the_latest():
     np.testing.assert_array_equal(x.grad, [2.0, 4.0])
 
 
+def test_a_second_backward_adds_into_the_leafs_grad_array_as_pytorch_does():
+    # A reference to W.grad taken between two backward passes (gradient accumulation over
+    # micro-batches, an optimizer of one's own) sees the sum, as with PyTorch's p.grad.
+    W = gg.Tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True, name="W")
+    (W * 2.0).sum().backward()
+    held = W.grad
+    (W * W).sum().backward()
+    assert W.grad is held
+    np.testing.assert_array_equal(held, 2.0 + 2 * W.data)
+    # A .grad that cannot take the sum in place, read-only or of a narrower dtype, is
+    # replaced by the sum, and left as it was.
+    frozen = np.ones((2, 2))
+    frozen.setflags(write=False)
+    W.grad = frozen
+    (W * 2.0).sum().backward()
+    np.testing.assert_array_equal(W.grad, np.full((2, 2), 3.0))
+    np.testing.assert_array_equal(frozen, np.ones((2, 2)))
+    narrow = np.ones((2, 2), dtype=np.float32)
+    W.grad = narrow
+    (W * 0.1).sum().backward()
+    assert W.grad is not narrow and W.grad.dtype == np.float64
+    np.testing.assert_array_equal(W.grad, 1.0 + np.full((2, 2), 0.1))
+    np.testing.assert_array_equal(narrow, np.ones((2, 2), dtype=np.float32))
+
+
 def test_keep_intermediate_grads_false_keeps_only_the_leaves():
     a, b, c, u, v, J = course_graph()
     J.backward(keep_intermediate_grads=False)
