@@ -34,7 +34,7 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.function import Function, _unpin_all
-from graphgrad.hooks import _HOOKED, run_tensor_hooks
+from graphgrad.hooks import _HOOKED, retains_grad, run_tensor_hooks
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _constant, _op_output
 
@@ -416,8 +416,9 @@ def _walk(
                     if hooked and id(out) in hooked:  # dJ/d(out) is complete: its hooks now
                         upstream = run_tensor_hooks(out, upstream, create_graph)
                     if wanted is None:
-                        if keep_intermediate_grads:
-                            out.grad = upstream
+                        if keep_intermediate_grads or (
+                                hooked and id(out) in hooked and retains_grad(out)):
+                            out.grad = upstream  # (the second: out.retain_grad())
                         elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
                             out.grad = None
                     elif out in wanted:
@@ -709,7 +710,7 @@ def _gather_outputs(node: Function, pending: dict, wanted: dict | None, keep: bo
             if _HOOKED and id(out) in _HOOKED:
                 g = run_tensor_hooks(out, g, create_graph)
             if wanted is None:
-                if keep:
+                if keep or (_HOOKED and id(out) in _HOOKED and retains_grad(out)):
                     out.grad = g
                 elif out.grad is not None:  # an earlier pass's, no longer dJ/d(out)
                     out.grad = None

@@ -157,9 +157,35 @@ def _remove_tensor_hook(t: Tensor, hook_id: int) -> None:
 
 
 def tensor_hooks(t: Tensor) -> dict[int, Callable]:
-    """The hooks ``t`` holds, by handle id, in registration order (empty when none)."""
+    """The hooks ``t`` holds, by handle id, in registration order (empty when none); its
+    `retain_grad` mark among them, as a hook that changes nothing."""
     hooks = _hooks_of(t)
     return {} if hooks is None else hooks
+
+
+# -- retain_grad -------------------------------------------------------------------------------
+# `Tensor.retain_grad` marks an op's output by holding this under key 0 among its hooks (handle
+# ids start at 1): the walk, which looks at a tensor's hooks only once some tensor has any,
+# then keeps its gradient in a pass that keeps no other intermediate's. A walk with no marked
+# tensor pays nothing more than it does for hooks; the mark, called as a hook, changes nothing.
+_RETAIN = 0
+
+
+def _retain_mark(grad: Any) -> None:
+    """What `retain_grad` holds among a tensor's hooks: a hook that leaves the gradient be."""
+    return None
+
+
+def retain_grad(t: Tensor) -> None:
+    """`Tensor.retain_grad`: mark ``t``, an op's output that requires grad, for good."""
+    hooks = _hooks_of(t, create=True)
+    hooks.setdefault(_RETAIN, _retain_mark)
+
+
+def retains_grad(t: Tensor) -> bool:
+    """Whether ``t`` was marked by `retain_grad` (the walk asks only of a tensor in `_HOOKED`)."""
+    hooks = _hooks_of(t)
+    return hooks is not None and _RETAIN in hooks
 
 
 def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:

@@ -334,6 +334,35 @@ class Tensor:
         """
         return hooks.register_tensor_hook(self, hook)
 
+    def retain_grad(self) -> None:
+        """Keep this op's output's ``.grad`` in ``J.backward(keep_intermediate_grads=False)``,
+        which keeps only the leaves' (PyTorch's ``retain_grad``): dZ[l] of one layer, say,
+        without holding every intermediate gradient of a big model.
+
+        With the default ``keep_intermediate_grads=True`` every node keeps its gradient
+        anyway, and a leaf always does: there it changes nothing. As an intermediate's
+        ``.grad`` does, the one kept holds the latest backward's dJ/d(this tensor), after
+        this tensor's hooks (PyTorch sums them over backwards); ``gg.grad`` touches no
+        ``.grad``, this one's neither (PyTorch's ``autograd.grad`` sets it). The mark lasts
+        as long as the tensor (``retains_grad`` says whether it has it); copies have none.
+        Refused on a tensor that does not require grad: no gradient would ever reach it.
+        """
+        if not self.requires_grad:
+            raise BackwardError(
+                f"retain_grad: {describe(self)} does not require grad, so no gradient will "
+                "ever reach it to keep. Call it on a tensor that requires grad (a result "
+                "computed from a parameter outside gg.no_grad())."
+            )
+        if self.creator is not None:
+            hooks.retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an op's output whose ``retain_grad()`` was called, False otherwise (for a
+        leaf too, whose ``.grad`` is always kept), as in PyTorch."""
+        return (self.creator is not None and id(self) in hooks._HOOKED
+                and hooks.retains_grad(self))
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set this leaf's ``requires_grad``, in place (``W.requires_grad_(False)`` freezes a
         parameter: later graphs treat it as a constant). Returns self."""

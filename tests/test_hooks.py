@@ -350,6 +350,99 @@ def test_a_hook_that_refers_to_its_tensor_is_freed_by_the_collector():
     assert all(ref() is not None for ref, _ in hooks._HOOKED.values())
 
 
+# -- retain_grad ----------------------------------------------------------------------------------
+def test_retain_grad_keeps_an_intermediates_grad_when_backward_keeps_only_the_leaves():
+    a, b, c, u, v, J = course_graph()
+    u.retain_grad()
+    J.backward(keep_intermediate_grads=False)
+    assert u.grad == 3.0  # dJ/du = 3
+    assert v.grad is None and J.grad is None  # not retained: freed as the flag says
+    assert a.grad == 3.0 and b.grad == 6.0 and c.grad == 9.0
+    assert u.retains_grad and not v.retains_grad
+
+
+def test_retain_grad_keeps_a_layers_dZ_as_the_course_computes_it():
+    """dZ = A - Y for a sigmoid output with the logistic cost, over m examples: (A - Y) / m."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((5, 3)), (rng.random((5, 1)) < 0.5).astype(float)
+    W = gg.Tensor(rng.standard_normal((1, 3)), requires_grad=True, name="W")
+    Z = X @ W.T
+    Z.retain_grad()
+    A = gg.sigmoid(Z)
+    J = -(Y * gg.log(A) + (1 - Y) * gg.log(1 - A)).mean()
+    J.backward(keep_intermediate_grads=False)
+    np.testing.assert_allclose(Z.grad, (A.data - Y) / 5, rtol=1e-12)
+    np.testing.assert_allclose(W.grad, ((A.data - Y) / 5).T @ X, rtol=1e-12)
+    assert A.grad is None
+
+
+def test_retain_grad_changes_nothing_with_the_default_backward_or_on_a_leaf():
+    kept = course_graph()
+    kept[3].retain_grad()
+    kept[0].retain_grad()  # a leaf: its .grad is always kept
+    plain = course_graph()
+    kept[-1].backward()
+    plain[-1].backward()
+    assert [t.grad for t in kept] == [t.grad for t in plain] == [3.0, 6.0, 9.0, 3.0, 3.0, 1.0]
+    assert not kept[0].retains_grad and id(kept[0]) not in hooks._HOOKED
+    a, b, c, u, v, J = course_graph()
+    a.retain_grad()
+    (3 * a).backward(keep_intermediate_grads=False)
+    (3 * a).backward(keep_intermediate_grads=False)
+    assert a.grad == 6.0
+
+
+def test_a_retained_grad_is_the_latest_passes_after_the_tensors_hooks():
+    a, b, c, u, v, J = course_graph()
+    u.retain_grad()
+    handle = u.register_hook(double)
+    J.backward(retain_graph=True, keep_intermediate_grads=False)
+    assert u.grad == 6.0 and b.grad == 12.0  # after the hook, as the default keeps it
+    handle.remove()  # the mark stays
+    assert u.retains_grad
+    J.backward(keep_intermediate_grads=False)
+    assert u.grad == 3.0  # the latest pass's, as every intermediate's .grad (not summed)
+    assert b.grad == 12.0 + 6.0
+
+
+def test_retain_grad_on_one_output_of_a_several_output_op():
+    x = gg.Tensor(np.arange(4.0), requires_grad=True)
+    first, second = gg.split(x, 2)
+    second.retain_grad()
+    J = (first * 2.0).sum() + (second * second).sum()
+    J.backward(keep_intermediate_grads=False)
+    np.testing.assert_array_equal(second.grad, [4.0, 6.0])  # 2 * second
+    assert first.grad is None
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 4.0, 6.0])
+
+
+def test_gg_grad_sets_no_retained_grad():
+    a, b, c, u, v, J = course_graph()
+    u.retain_grad()
+    (db,) = gg.grad(J, [b])
+    assert db == 6.0 and u.grad is None  # gg.grad touches no .grad (PyTorch's sets it)
+
+
+def test_retain_grad_is_refused_on_a_tensor_that_requires_no_grad():
+    t = gg.Tensor([1.0, 2.0], name="X")
+    with pytest.raises(gg.BackwardError, match="retain_grad: 'X' \\(2,\\) float64 does not "
+                       "require grad"):
+        t.retain_grad()
+    assert not t.retains_grad
+
+
+def test_a_retaining_tensor_leaves_the_hook_registry_when_it_dies(no_gc):
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    hooked = len(hooks._HOOKED)
+    y = x * 2.0
+    y.retain_grad()
+    y.retain_grad()  # again: one mark
+    assert len(hooks._HOOKED) == hooked + 1 and list(hooks.tensor_hooks(y)) == [0]
+    ref = weakref.ref(y)
+    del y
+    assert ref() is None and len(hooks._HOOKED) == hooked
+
+
 # -- module hooks -------------------------------------------------------------------------------
 def _model():
     return nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1))
