@@ -1,6 +1,6 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
-gradient clipping, a small MLP, a
+gradient clipping, a small MLP, functional_call, parameter vectors and retain_grad, a
 Hessian-vector product and second derivatives through a gradient penalty, and the later
 networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
 gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
@@ -1587,3 +1587,47 @@ def test_forward_hooks_match_torch():
     (out ** 2).sum().backward()
     (out_t ** 2).sum().backward()
     np.testing.assert_allclose(ours.W.grad, theirs.weight.grad.numpy(), rtol=1e-12)
+
+
+def test_functional_call_parameter_vectors_and_retain_grad_match_torch():
+    """The Hessian of a two-layer model's cost in its first weights through functional_call
+    (torch.func.functional_call), parameters_to_vector's order and gradients, and an
+    intermediate's retained gradient in a backward that keeps only the leaves'."""
+    rng = np.random.default_rng(13)
+    X, Y = rng.standard_normal((6, 3)), (rng.random((6, 1)) < 0.5).astype(float)
+    model = gg.nn.Sequential(gg.nn.Linear(3, 2, rng=0), gg.nn.Tanh(), gg.nn.Linear(2, 1, rng=1))
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    twin = twin.double()
+    with torch.no_grad():
+        for p, pt in zip(model.parameters(), twin.parameters()):
+            pt.copy_(torch.tensor(p.data))
+    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+
+    H = gg.hessian(lambda W: gg.nn.binary_cross_entropy_with_logits(
+        gg.nn.functional_call(model, {"linear1.W": W}, (X,)), Y), model.linear1.W)
+    Ht = torch.autograd.functional.hessian(
+        lambda W: torch.nn.functional.binary_cross_entropy_with_logits(
+            torch.func.functional_call(twin, {"0.weight": W}, (Xt,)), Yt), twin[0].weight)
+    np.testing.assert_allclose(H.data, Ht.numpy(), rtol=1e-10, atol=1e-14)
+
+    c = rng.standard_normal(11)
+    v = gg.nn.parameters_to_vector(model.parameters())
+    vt = torch.nn.utils.parameters_to_vector(twin.parameters())
+    np.testing.assert_allclose(v.data, vt.detach().numpy(), rtol=1e-15)
+    (v * c).sum().backward()
+    (vt * torch.tensor(c)).sum().backward()
+    for p, pt in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(p.grad, pt.grad.numpy(), rtol=1e-15)
+    gg.nn.vector_to_parameters(c, model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(c), twin.parameters())
+    for p, pt in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.data, pt.detach().numpy())
+
+    Z, Zt = model.linear1(X), twin[0](Xt)
+    Z.retain_grad()
+    Zt.retain_grad()
+    gg.nn.binary_cross_entropy_with_logits(model.linear2(gg.tanh(Z)), Y).backward(
+        keep_intermediate_grads=False)
+    torch.nn.functional.binary_cross_entropy_with_logits(twin[2](torch.tanh(Zt)), Yt).backward()
+    np.testing.assert_allclose(Z.grad, Zt.grad.numpy(), rtol=1e-10, atol=1e-16)
+    assert Z.retains_grad and Zt.retains_grad

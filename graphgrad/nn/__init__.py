@@ -11,11 +11,13 @@ and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` a
 and `Transformer` (transformer, the course's model built from them), `beam_search`,
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
 activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d`, `BatchNorm2d` and
-`LayerNorm` (normalization), the losses, and the weight initialisers (``nn.init``). Layers take
-batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps to the
-course's (n_x, m).
+`LayerNorm` (normalization), the losses, the weight initialisers (``nn.init``), and
+`functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
+parameters seen from outside: its cost as a function of given weights, or of one vector).
+Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
+to the course's (n_x, m).
 """
-from graphgrad.nn import init
+from graphgrad.nn import init, utils
 from graphgrad.nn.activations import (
     ELU,
     GELU,
@@ -56,6 +58,7 @@ from graphgrad.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_parameters
 
 __all__ = [
     "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
@@ -68,7 +71,9 @@ __all__ = [
     "Softplus", "StateDictError", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "beam_search", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "greedy_search", "init", "l2_penalty",
-    "linear", "look_ahead_mask", "mse", "padding_mask", "positional_encoding",
-    "scaled_dot_product_attention", "use_name_scopes",
+    "binary_cross_entropy_with_logits", "cross_entropy", "functional_call", "greedy_search",
+    "init", "l2_penalty",
+    "linear", "look_ahead_mask", "mse", "padding_mask", "parameters_to_vector",
+    "positional_encoding", "scaled_dot_product_attention", "use_name_scopes", "utils",
+    "vector_to_parameters",
 ]
