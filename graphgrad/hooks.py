@@ -5,7 +5,8 @@
 ``t`` (or, for a leaf, added to its ``.grad``); a value it returns replaces the gradient.
 ``module.register_forward_pre_hook(fn)`` and ``module.register_forward_hook(fn)`` call
 ``fn`` on a module's inputs before its forward and on its output after. Each registration
-returns a `RemovableHandle`.
+returns a `RemovableHandle`. ``t.retain_grad()`` is kept among ``t``'s hooks too, as a mark
+the walk looks for to keep ``t.grad`` in a backward that keeps only the leaves'.
 
 Where none are registered, hooks cost (almost) nothing: a tensor holding hooks is listed,
 weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
