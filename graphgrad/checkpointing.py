@@ -152,9 +152,17 @@ class Checkpoint(Function):
         inputs, needs = ctx.inputs, ctx.needs_input_grad
         _check_data_kept(ctx)
         # One stand-in per input, cut from the graph: the run below records a graph of its
-        # own, which `_cut_off` makes end at them, and no further.
-        standins = []
-        for t, needed in zip(inputs, needs):
+        # own, which `_cut_off` makes end at them, and no further. A tensor given in several
+        # places (self-attention's x, x, x) has one: its gradients are summed in fn's graph,
+        # in the order fn sums them, as without the checkpoint (summed here, one per place,
+        # they came out in another order, and so a unit in the last place off).
+        standins, first = [], {}
+        for i, (t, needed) in enumerate(zip(inputs, needs)):
+            j = first.setdefault(id(t), i)
+            if j != i:
+                standins.append(standins[j])
+                standins[j].requires_grad |= needed
+                continue
             copy = Tensor(t.data)
             copy._name = t._name
             copy.requires_grad = needed
@@ -166,14 +174,17 @@ class Checkpoint(Function):
         outputs = call.tensors_of(outputs, again=True)
         call.check_same(ctx, outputs)
         outputs = _cut_off(ctx, outputs, start, standins)
-        wanted = [s for s, needed in zip(standins, needs) if needed]
+        # Each tensor's gradient goes to its first place among the inputs (None to the others).
+        own = [first[id(t)] == i and s.requires_grad
+               for i, (t, s) in enumerate(zip(inputs, standins))]
+        wanted = [s for s, mine in zip(standins, own) if mine]
         pairs = [(out, g) for out, g in zip(outputs, grads) if out.requires_grad]
         if not wanted or not pairs:
             return (None,) * len(inputs)
         found = engine.grad([out for out, _ in pairs], wanted,
                             grad_outputs=[g for _, g in pairs], allow_unused=True)
         found = iter(found)
-        return tuple(next(found) if needed else None for needed in needs)
+        return tuple(next(found) if mine else None for mine in own)
 
 
 class _Call:

@@ -374,6 +374,20 @@ def test_a_tensor_given_and_closed_over_and_tensors_returned_as_they_are_count_o
     assert_same(grads([x]), expected)
 
 
+def test_self_attention_given_x_as_query_key_and_value_gives_dx_bit_for_bit():
+    # Given three times, x is one tensor in fn's second run too: its three gradients are
+    # summed in the order the block itself sums them, not one per place and then added.
+    attention = nn.MultiHeadAttention(8, 2, rng=0)
+    x = gg.Tensor(RNG.standard_normal((2, 5, 8)), requires_grad=True)
+    leaves = leaves_of(attention, x)
+    (attention(x, x, x) ** 2).sum().backward()
+    expected = grads(leaves)
+    y = gg.checkpoint(attention, x, x, x)
+    assert y.creator.inputs[:3] == (x, x, x)
+    (y ** 2).sum().backward()
+    assert_same(grads(leaves), expected)
+
+
 HIDDEN_RNG_CALLS = []
 
 
