@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import BackwardError, GraphgradError, GraphgradTypeError, describe
+from graphgrad.errors import (
+    AnomalyError,
+    BackwardError,
+    GraphgradError,
+    GraphgradTypeError,
+    describe,
+)
+from graphgrad.modes import _state
 from graphgrad.tensor import Tensor, _constant
 
 _next_id = itertools.count(1).__next__  # atomic: numbers every hook registered, in order
@@ -215,9 +222,31 @@ def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:
         except Exception as exc:
             raise _hook_failed(t, hook, exc) from exc
         if result is not None and result is not given:
-            given = _replacement(t, hook, given, result, on_tensors)
-            changed = True
+            new = _replacement(t, hook, given, result, on_tensors)
+            if _state.anomaly:
+                _check_finite(t, hook, given, new)
+            given, changed = new, True
     return given if changed else grad
+
+
+def _check_finite(t: Tensor, hook: Callable, grad: Any, new: Any) -> None:
+    """Under `detect_anomaly`, refuse a NaN or Inf a hook returned for a finite gradient:
+    the op after it would be blamed for it (a leaf's would go into .grad unreported)."""
+    array = new.data if isinstance(new, Tensor) else new
+    if np.isfinite(array).all():
+        return
+    given = grad.data if isinstance(grad, Tensor) else grad
+    if not np.isfinite(given).all():
+        return  # the op that made it non-finite was reported, or the seed given was
+    bad = ~np.isfinite(array)
+    kinds = " and ".join(kind for kind, found in (("NaN", np.isnan(array).any()),
+                                                  ("Inf", np.isinf(array).any())) if found)
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
+    raise AnomalyError(
+        f"detect_anomaly: hook {hook_name(hook)} of {describe(t)} returned {kinds} for a "
+        f"finite gradient ({int(bad.sum())} of {array.size} elements, first at index {first}). "
+        "Look at what the hook divides by, takes the log or square root of."
+    )
 
 
 def _replacement(t: Tensor, hook: Callable, grad: Any, result: Any, on_tensors: bool) -> Any:

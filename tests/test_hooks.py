@@ -262,6 +262,43 @@ def test_a_hook_that_raises_is_named_and_chained():
     assert a.grad is None and b.grad is None
 
 
+def test_detect_anomaly_names_the_hook_that_made_a_nan_or_inf():
+    def blows_up(g):
+        return g + np.inf
+
+    def nan(g):
+        return g * np.nan
+
+    # an intermediate's hook: the NaN is the hook's, not that of the op after it
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(nan)
+    with gg.detect_anomaly(), pytest.raises(gg.AnomalyError) as info:
+        J.backward()
+    message = str(info.value)
+    assert "hook nan (test_hooks.py:" in message and "of 'u' () float64" in message
+    assert "returned NaN" in message and "Mul" not in message
+    assert b.grad is None and c.grad is None
+    # a leaf's hook: its inf went into .grad without a word
+    a, b, c, u, v, J = course_graph()
+    a.register_hook(blows_up)
+    with gg.detect_anomaly(), pytest.raises(gg.AnomalyError,
+                                            match=r"hook blows_up .* of 'a' .*returned Inf"):
+        J.backward()
+    assert a.grad is None and b.grad is None
+    # gg.grad too; with create_graph, the hook's own op is caught in its forward, at its line
+    a, b, c, u, v, J = course_graph()
+    u.register_hook(nan)
+    with gg.detect_anomaly(), pytest.raises(gg.AnomalyError, match="hook nan .* of 'u'"):
+        gg.grad(J, [b], retain_graph=True)
+    with gg.detect_anomaly(), pytest.raises(gg.AnomalyError,
+                                            match=r"Mul produced NaN in forward.*\n.*\n.*\n.*"
+                                                  r"\n  created at .* in nan: return g \* np.nan"):
+        gg.grad(J, [b], create_graph=True)
+    # without detect_anomaly, the NaN flows on, as in PyTorch
+    J.backward()
+    assert np.isnan(b.grad) and a.grad == 3.0
+
+
 def test_register_hook_is_refused_on_a_tensor_that_does_not_require_grad():
     x = gg.Tensor([1.0, 2.0], name="x")
     with pytest.raises(gg.BackwardError, match="'x' .*does not require grad.*no gradient"):
