@@ -53,7 +53,7 @@ from graphgrad.errors import BackwardError, GraphgradTypeError, describe
 from graphgrad.function import Function, _next_sequence
 from graphgrad.modes import _state, enable_grad
 from graphgrad.nn import init as initializers
-from graphgrad.nn.module import Module
+from graphgrad.nn.module import Module, call_scope
 from graphgrad.tensor import Tensor
 
 __all__ = ["checkpoint"]
@@ -83,7 +83,8 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
 
     Returns:
         what fn returns, a Tensor or a tuple of Tensors: one node of the graph, drawn as
-        ``Checkpoint(name of fn)``.
+        ``Checkpoint(name of fn)``, in the module's frame when fn is a module (where its
+        ops are drawn without the checkpoint).
 
     Every tensor requiring grad that fn uses gets the gradient it gets without the
     checkpoint, wherever fn found it: the given ones, the parameters, a tensor of the graph
@@ -117,7 +118,12 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
     call.inputs = (*call.given, *used)
     call.keep(outputs)
     del result, outputs  # and with them fn's graph: its arrays are freed here
-    return Checkpoint.apply(*call.inputs, call=call)
+    result = Checkpoint.apply(*call.inputs, call=call)
+    if isinstance(fn, Module) and (scope := call_scope(fn)) is not None:
+        # The node stands for the module's ops: a picture draws it in the module's frame
+        # (blocks/0), where they are drawn without the checkpoint.
+        (result if isinstance(result, Tensor) else result[0]).creator.scope = scope
+    return result
 
 
 class Checkpoint(Function):

@@ -702,3 +702,31 @@ def test_the_picture_draws_the_block_as_one_node_named_after_fn(tmp_path):
     assert "Tanh" not in dot and "Affine" not in dot  # the block's own ops are not drawn
     path = viz.render(J, tmp_path / "checkpoint.png")
     assert path.stat().st_size > 1000
+
+
+def test_the_picture_draws_each_checkpointed_block_in_its_own_frame_as_without():
+    viz = pytest.importorskip("viz")
+    from test_viz_scopes import clusters, declared
+
+    class Net(nn.Module):
+        def __init__(self, checkpointed):
+            super().__init__()
+            self.checkpointed = checkpointed
+            self.blocks = nn.ModuleList([mlp(seed) for seed in (0, 2)])
+
+        def forward(self, X):
+            for block in self.blocks:
+                X = gg.checkpoint(block, X) if self.checkpointed else block(X)
+            return X
+
+    x = gg.Tensor(X_DATA, requires_grad=True, name="x")
+    frames = {"blocks", "0", "1"}  # blocks/0 and blocks/1, nested in blocks
+    assert frames <= set(clusters(viz.to_dot(Net(False)(x).sum())))
+    y = Net(True)(x)
+    found = clusters(viz.to_dot(y.sum()))
+    assert frames <= set(found)
+    for label, out in (("0", y.creator.inputs[0]), ("1", y)):
+        assert out.creator.scope == f"blocks/{label}"
+        assert out.creator.name == "Checkpoint(Sequential)"
+        ops = [n for n in declared(found[label]) if n.startswith("op")]
+        assert len(ops) == 1  # the node, in its block's frame; the other block's is not

@@ -192,6 +192,20 @@ _SCOPES = {"enabled": True}
 _FORWARD_HOOKED = False
 
 
+def call_scope(module: Module) -> str | None:
+    """The name scope calling ``module`` gives its ops (``blocks/0``), as `Module.__call__`
+    opens it; None when it opens none (a top-level container, or scopes turned off)."""
+    if not _SCOPES["enabled"]:
+        return None
+    name = module._scope
+    if name is None:
+        if module._container:
+            return None
+        name = type(module).__name__
+    outer = _state.scope
+    return name if outer is None else f"{outer}/{name}"
+
+
 def use_name_scopes(enabled: bool) -> None:
     """Whether calling a module tags its ops with a name scope (on by default): ``enabled``
     is True or False."""
