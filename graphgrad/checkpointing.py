@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad import engine
+from graphgrad import engine, hooks
 from graphgrad.errors import BackwardError, GraphgradTypeError, describe
 from graphgrad.function import Function, _next_sequence
 from graphgrad.modes import _state, enable_grad
@@ -96,7 +96,8 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
     of L blocks, each checkpointed, keeps the blocks' outputs only, and one block's values at
     a time in forward and in backward. Run again, fn also sets again what it sets on its
     modules (``Dropout.D``, to the same mask), but leaves the buffers of the modules found as
-    the first run did.
+    the first run did, and a gradient hook it registers on a tensor it did not make (its
+    input, say) as the first run did: registered once, it runs once.
     """
     if not callable(fn):
         raise GraphgradTypeError(
@@ -175,8 +176,11 @@ class Checkpoint(Function):
             standins.append(copy)
         start = _next_sequence()
         args, kwargs = call.with_inputs(standins[:len(call.given)])
+        mark = hooks._next_id()  # hooks registered from here on are the second run's
         with call.replayed(), enable_grad():
             outputs = call.fn(*args, **kwargs)
+        if hooks._HOOKED:
+            _drop_hooks_since(mark, (*standins, *call.inputs))
         outputs = call.tensors_of(outputs, again=True)
         call.check_same(ctx, outputs)
         outputs = _cut_off(ctx, outputs, start, standins)
@@ -459,6 +463,19 @@ def _cut_off(ctx: Checkpoint, outputs: tuple[Tensor, ...], start: int,
         if any(_made_before(t, start) for t in node.inputs):
             node.inputs = tuple(cut(t) for t in node.inputs)
     return tuple(cut(t) for t in outputs)
+
+
+def _drop_hooks_since(mark: int, tensors: tuple[Tensor, ...]) -> None:
+    """Take away the gradient hooks fn's second run registered (numbered after ``mark``) on
+    tensors it did not make: on a stand-in, or on a tensor of the graph around it again.
+    The first run's registration is the one a run without the checkpoint makes; with the
+    second one too, the outer walk would run the hook twice (a gradient reversal layer's
+    -g twice, which is g). The hooks of the tensors the second run makes stay: they run
+    in its own backward, as the first run's would have."""
+    for t in tensors:
+        held = hooks._hooks_of(t)
+        for hook_id in [i for i in held or () if i > mark]:
+            hooks._remove_tensor_hook(t, hook_id)
 
 
 def _fingerprint(array: np.ndarray) -> tuple:

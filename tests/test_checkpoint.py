@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad import nn
+from graphgrad import hooks, nn
 from graphgrad.nn import init as initializers
 
 RNG = np.random.default_rng(0)
@@ -730,3 +730,30 @@ def test_the_picture_draws_each_checkpointed_block_in_its_own_frame_as_without()
         assert out.creator.name == "Checkpoint(Sequential)"
         ops = [n for n in declared(found[label]) if n.startswith("op")]
         assert len(ops) == 1  # the node, in its block's frame; the other block's is not
+
+
+def test_a_hook_fn_registers_on_a_tensor_it_did_not_make_runs_once_as_without():
+    # A gradient reversal layer (fn hooks its input) and a hook on a closed-over tensor: the
+    # first run's registration stays, as without the checkpoint; the second run's, on the
+    # stand-in or on the same tensor again, would apply it twice (-(-g) = g).
+    lin = nn.Linear(4, 4, init="xavier", rng=1)
+    x = gg.Tensor(X_DATA, requires_grad=True)
+
+    def run(checkpointed):
+        h = gg.tanh(lin(x))
+        c = x * 2.0
+
+        def block(a):
+            a.register_hook(lambda g: -g)
+            c.register_hook(lambda g: g * 3.0)
+            return a * c
+
+        y = gg.checkpoint(block, h) if checkpointed else block(h)
+        (y ** 2).sum().backward()
+        return c
+
+    run(False)
+    expected = grads(leaves_of(lin, x))
+    c = run(True)
+    assert_same(grads(leaves_of(lin, x)), expected)
+    assert len(hooks.tensor_hooks(c)) == 1
