@@ -10,12 +10,11 @@ the walk looks for to keep ``t.grad`` in a backward that keeps only the leaves'.
 
 Where none are registered, hooks cost (almost) nothing: a tensor holding hooks is listed,
 weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
-(`engine._walk`), and a Tensor has no field for them (one more would slow every op of a long
-graph by a few percent); a module keeps them in ``_forward_hooks``, None at class level,
-which ``Module.__call__`` reads only once some module has had a hook. Hooks live and die
-with what they are registered on: an op's output keeps its hooks on its node, and nothing
-here holds a tensor (but a leaf's hooks) or a module, so a dropped loss still frees its graph
-at once. Depends on `tensor`, `errors`.
+(`engine._walk`); an op's output keeps its hooks on its node, a leaf in a slot that is
+never set on a tensor without hooks; a module keeps them in ``_forward_hooks``, None at class
+level, which ``Module.__call__`` reads only once some module has had a hook. Hooks live and
+die with what they are registered on: nothing here holds a tensor or a module, so a dropped
+loss still frees its graph at once. Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -38,9 +37,9 @@ from graphgrad.tensor import Tensor, _constant
 
 _next_id = itertools.count(1).__next__  # atomic: numbers every hook registered, in order
 # The tensors that hold hooks, by id(): a weak reference to each, whose callback takes it out
-# when the tensor dies (before its id can be reused), and a leaf's hooks (an op's output keeps
-# its own on its node: `_hooks_of`). Empty, the graph walk skips hooks.
-_HOOKED: dict[int, tuple[weakref.ref, dict[int, Callable] | None]] = {}
+# when the tensor dies (before its id can be reused). The hooks themselves are kept with the
+# tensor (`_hooks_of`). Empty, the graph walk skips hooks.
+_HOOKED: dict[int, weakref.ref] = {}
 
 
 class RemovableHandle:
@@ -108,23 +107,24 @@ def register_tensor_hook(t: Tensor, hook: Callable[[Any], Any]) -> RemovableHand
 def _hooks_of(t: Tensor, create: bool = False) -> dict[int, Callable] | None:
     """The dict of ``t``'s hooks, by handle id (None when it has none and not ``create``).
 
-    An op's output keeps them on its node, under its output index (``node._hooks``): the node
-    lives as long as its output, and a hook that refers to the tensor makes a reference cycle
-    the collector frees, as in PyTorch, where a table here would keep its graph alive for
-    good. A leaf has no node: its hooks are kept here, in `_HOOKED`, until it dies (a leaf's
-    hook that refers to the leaf keeps that one tensor alive; it holds no graph).
+    An op's output keeps them on its node, under its output index (``node._hooks``), a leaf
+    in its own ``_leaf_hooks``: each lives as long as its tensor, and a hook that refers to
+    the tensor (``p.register_hook(lambda g, p=p: ...)``) makes a reference cycle the
+    collector frees, as in PyTorch, where a table here would keep it, and its graph or model,
+    alive for good.
     """
     key = id(t)
     entry = _HOOKED.get(key)
-    if entry is not None and entry[0]() is not t:
+    if entry is not None and entry() is not t:
         entry = None  # cannot happen (an entry leaves with its tensor): never trust an id
     if entry is None and not create:
         return None
     node = t.creator
     if node is None:
         if entry is None:
-            entry = _HOOKED[key] = (weakref.ref(t, _forget(key)), {})
-        return entry[1]
+            t._leaf_hooks = {}
+            _HOOKED[key] = weakref.ref(t, _forget(key))
+        return t._leaf_hooks
     index = 0 if node._outputs is None else next(
         i for i, ref in enumerate(node._outputs) if ref() is t)
     table = node._hooks
@@ -135,7 +135,7 @@ def _hooks_of(t: Tensor, create: bool = False) -> dict[int, Callable] | None:
         if table is None:
             table = node._hooks = {}
         hooks = table[index] = {}
-        _HOOKED[key] = (weakref.ref(t, _forget(key)), None)
+        _HOOKED[key] = weakref.ref(t, _forget(key))
     return hooks
 
 
@@ -143,7 +143,7 @@ def _forget(key: int) -> Callable[[weakref.ref], None]:
     """The callback taking a dead tensor out of `_HOOKED` (it holds the id, not the tensor)."""
     def forget(ref: weakref.ref) -> None:
         entry = _HOOKED.get(key)
-        if entry is not None and entry[0] is ref:
+        if entry is ref:
             del _HOOKED[key]
     return forget
 
@@ -155,7 +155,9 @@ def _remove_tensor_hook(t: Tensor, hook_id: int) -> None:
     # The last one: with no hooked tensor left, the walk looks for hooks no more.
     del _HOOKED[id(t)]
     node = t.creator
-    if node is not None:
+    if node is None:
+        del t._leaf_hooks
+    else:
         table = node._hooks
         for index, held in list(table.items()):
             if held is hooks:

@@ -100,7 +100,10 @@ class Tensor:
 
     # The name is kept under _name behind a property that checks it; ops set _name directly.
     # No more: a bigger tensor slows every op of a long graph (hooks are kept elsewhere).
-    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "__weakref__")
+    # _leaf_hooks: a leaf's gradient hooks (`hooks`), set only on a leaf that has some: an
+    # unset slot costs an op nothing.
+    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "_leaf_hooks",
+                 "__weakref__")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

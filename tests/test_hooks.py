@@ -384,7 +384,23 @@ def test_a_hook_that_refers_to_its_tensor_is_freed_by_the_collector():
     ref = hooked_on_itself()
     gc.collect()
     assert ref() is None
-    assert all(ref() is not None for ref, _ in hooks._HOOKED.values())
+    assert all(ref() is not None for ref in hooks._HOOKED.values())
+
+
+def test_a_leafs_hook_that_refers_to_the_leaf_is_freed_by_the_collector():
+    """PyTorch's ``for p in model.parameters(): p.register_hook(lambda g, p=p: ...)``: the
+    hook refers to its own leaf, a cycle the collector frees (and the model with it)."""
+    def hooked_model():
+        model = gg.nn.Linear(3, 2)
+        for p in model.parameters():
+            p.register_hook(lambda g, p=p: g / (1.0 + np.abs(p.data)))
+        return weakref.ref(model), [weakref.ref(p) for p in model.parameters()]
+
+    hooked = len(hooks._HOOKED)
+    model_ref, param_refs = hooked_model()
+    gc.collect()
+    assert model_ref() is None and all(r() is None for r in param_refs)
+    assert len(hooks._HOOKED) == hooked
 
 
 # -- retain_grad ----------------------------------------------------------------------------------
