@@ -18,16 +18,6 @@ import graphgrad as gg
 from graphgrad import engine, function, modes, nn, optim
 
 
-@pytest.fixture
-def no_gc():
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def course_graph():
     a = gg.Tensor(5.0, name="a", requires_grad=True)
     b = gg.Tensor(3.0, name="b", requires_grad=True)

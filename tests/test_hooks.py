@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 import pytest
+import viz_helpers
 from graph_walks import graph_nodes
 from test_engine import DotOfTwo
 from viz_helpers import edges, node_ids, node_label
@@ -18,28 +19,10 @@ import viz
 from graphgrad import hooks, nn
 
 
-@pytest.fixture
-def no_gc():
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def course_graph():
-    """J = 3v, v = a + u, u = bc: dJ/dv = dJ/du = dJ/da = 3, dJ/db = 3c = 6, dJ/dc = 3b = 9."""
-    a = gg.Tensor(5.0, name="a", requires_grad=True)
-    b = gg.Tensor(3.0, name="b", requires_grad=True)
-    c = gg.Tensor(2.0, name="c", requires_grad=True)
-    u = b * c
-    u.name = "u"
-    v = a + u
-    v.name = "v"
-    J = 3 * v
-    J.name = "J"
-    return a, b, c, u, v, J
+    """J = 3v, v = a + u, u = bc: dJ/dv = dJ/du = dJ/da = 3, dJ/db = 3c = 6, dJ/dc = 3b = 9;
+    (a, b, c, u, v, J), each named, before backward."""
+    return tuple(viz_helpers.course_graph(backward=False).values())
 
 
 def double(g):
