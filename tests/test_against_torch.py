@@ -1,6 +1,7 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, a small MLP, functional_call, parameter vectors and retain_grad, a
+gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad), a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, and the later
 networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
 gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
@@ -1631,3 +1632,49 @@ def test_functional_call_parameter_vectors_and_retain_grad_match_torch():
     torch.nn.functional.binary_cross_entropy_with_logits(twin[2](torch.tanh(Zt)), Yt).backward()
     np.testing.assert_allclose(Z.grad, Zt.grad.numpy(), rtol=1e-10, atol=1e-16)
     assert Z.retains_grad and Zt.retains_grad
+# -- optimizers' options ---------------------------------------------------------------------
+_OPTIM_RNG = np.random.default_rng(21)
+_OPTIM_W0 = _OPTIM_RNG.standard_normal((4, 3))
+# Gradients that shrink after the first steps, so that AMSGrad's maximum is not s_dW.
+_OPTIM_GRADS = [_OPTIM_RNG.standard_normal((4, 3)) * scale
+                for scale in (3.0, 2.0, 0.1, 0.05, 1.0, 0.02, 0.5)]
+
+# (graphgrad's optimizer, torch's with the same settings): SGD's course momentum takes
+# PyTorch's lr as alpha (1 - beta), as SGD's docstring says.
+_OPTIMIZERS = {
+    "nesterov": (lambda p: gg.optim.SGD(p, lr=0.5, momentum=0.8, nesterov=True,
+                                        weight_decay=0.01),
+                 lambda p: torch.optim.SGD(p, lr=0.5 * (1 - 0.8), momentum=0.8, nesterov=True,
+                                           weight_decay=0.01)),
+    "adam_amsgrad": (lambda p: gg.optim.Adam(p, lr=0.01, beta1=0.8, beta2=0.99, eps=1e-7,
+                                             weight_decay=0.02, amsgrad=True),
+                     lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-7,
+                                                weight_decay=0.02, amsgrad=True)),
+    "adamw_amsgrad": (lambda p: gg.optim.AdamW(p, lr=0.01, beta2=0.99, weight_decay=0.1,
+                                               amsgrad=True),
+                      lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.9, 0.99),
+                                                  weight_decay=0.1, amsgrad=True)),
+    "adagrad": (lambda p: gg.optim.Adagrad(p, lr=0.1, weight_decay=0.05,
+                                           initial_accumulator_value=0.2),
+                lambda p: torch.optim.Adagrad(p, lr=0.1, weight_decay=0.05,
+                                              initial_accumulator_value=0.2)),
+}
+
+
+@pytest.mark.parametrize("name", _OPTIMIZERS)
+def test_optimizer_options_step_as_torchs(name):
+    ours, theirs = _OPTIMIZERS[name]
+    W = gg.Tensor(_OPTIM_W0.copy(), requires_grad=True)
+    Wt = torch.tensor(_OPTIM_W0.copy(), requires_grad=True)
+    opt, opt_t = ours([W]), theirs([Wt])
+    for g in _OPTIM_GRADS:
+        W.grad = g
+        Wt.grad = torch.tensor(g)
+        opt.step()
+        opt_t.step()
+        np.testing.assert_allclose(W.data, Wt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    if "amsgrad" in name:
+        saved = opt_t.state[Wt]
+        np.testing.assert_allclose(opt.state[0]["s_max"], saved["max_exp_avg_sq"].numpy(),
+                                   rtol=1e-12)
+        assert not np.allclose(opt.state[0]["s_max"], opt.state[0]["s"])

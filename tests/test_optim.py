@@ -673,7 +673,7 @@ def test_each_group_steps_by_the_course_formulas_with_its_own_settings():
     assert opt.state[1] == {}
     assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.0]
     assert opt.param_groups[1] == {"params": (opt.params[1],), "lr": 0.03, "weight_decay": 0.0,
-                                   "momentum": 0.0}
+                                   "momentum": 0.0, "nesterov": False}
 
 
 def test_adam_groups_share_t_and_have_their_own_betas():

@@ -18,6 +18,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     describe,
+    flag,
     listed,
     not_a_state_error,
     real_number,
@@ -27,6 +28,10 @@ from graphgrad.tensor import Tensor
 
 _IN_0_1 = (lambda x: 0.0 <= x < 1.0, "in [0, 1)")
 _AT_LEAST_0 = (lambda x: 0.0 <= x < math.inf, ">= 0 and finite")
+# An on/off setting (SGD's nesterov, Adam's amsgrad): True or False, read by `flag`, not as a
+# number (1 and 0 are refused, as PyTorch refuses them). A state saved before the setting
+# existed has no key for it and loads as False, what the optimizer did then.
+_FLAG = (lambda x: False, "True or False")
 # What each setting must be, checked alike for the keyword arguments and every group's.
 _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "lr": (lambda x: 0.0 < x < math.inf, "positive and finite"),
@@ -37,6 +42,8 @@ _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
             "positive and finite (the step divides by sqrt(s_dW) + eps, and s_dW is 0 while "
             "a weight's gradients have been 0; the course's eps is 1e-8)"),
     "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
+    "initial_accumulator_value": _AT_LEAST_0,
+    "nesterov": _FLAG, "amsgrad": _FLAG,
 }
 _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
 # An lr set later, or saved, may be 0: a schedule (a warm-up) may set it so.
@@ -44,11 +51,19 @@ _LATER_LR = _AT_LEAST_0
 
 
 def _number(value: Any, key: str, where: str, rule: tuple[Callable[[float], bool], str]
-            ) -> float:
-    """A setting, given or saved, as a float that passes ``rule`` (its test and its words)."""
+            ) -> float | bool:
+    """A setting, given or saved, as a float that passes ``rule`` (its test and its words),
+    or a bool for an on/off one (``rule`` is `_FLAG`)."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()  # as gg.load gives a saved number
+    if rule is _FLAG:
+        return flag(value, key, where)
     return real_number(value, key, where, *rule)
+
+
+def _shown(value: float | bool) -> str:
+    """A setting in a repr: a number as %g, a flag as True or False."""
+    return repr(value) if isinstance(value, bool) else f"{value:g}"
 
 
 def _rule(key: str, later: bool) -> tuple[Callable[[float], bool], str]:
@@ -72,8 +87,7 @@ class _Setting:
         return opt.defaults[self.name]
 
     def __set__(self, opt: Optimizer, value: float) -> None:
-        test, rule = _rule(self.name, later=True)
-        value = real_number(value, self.name, type(opt).__name__, test, rule)
+        value = _number(value, self.name, type(opt).__name__, _rule(self.name, later=True))
         opt.defaults[self.name] = value
         for group, own, ratio in zip(opt.param_groups, opt._own, opt._lr_ratios):
             if self.name == "lr":
@@ -109,8 +123,8 @@ class _Group(dict):
                 "optimizer.add_param_group({'params': tensors}); to optimize other ones, make "
                 f"a new optimizer: {self._owner}(tensors, ...).")
         if key in self._settings:
-            test, rule = _rule(key, later=True)
-            value = real_number(value, f"{self._where}[{key!r}]", self._owner, test, rule)
+            value = _number(value, f"{self._where}[{key!r}]", self._owner,
+                            _rule(key, later=True))
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -285,11 +299,15 @@ class Optimizer:
 
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
     ``hyper_names`` (their settings, keyword arguments passed on to ``__init__`` as
-    ``hypers``, each checked as a number and also declared as ``name = _Setting()``) and
-    implement ``_update(p, g, group, state, scratch)``:
+    ``hypers``, each checked as a number, or as True or False for an on/off one (`_FLAG` in
+    `_RULES`), and also declared as ``name = _Setting()``) and implement
+    ``_update(p, g, group, state, scratch)``:
     ``g`` is dW (weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
     parameter's group (``group["lr"]``), ``state`` the parameter's dict of arrays, ``scratch``
     an array of p's shape free to overwrite; apply the step with `_write(p, np.subtract, step)`.
+    The groups whose on/off setting ``variant_flag`` (SGD's ``"nesterov"``) is on step by
+    ``_variant_update`` instead, with the same arguments: chosen once per group, so that
+    ``_update`` tests no setting for every parameter.
     Those that need the group's step count override ``_step_group(group, slots, t)``; one that
     overrides ``step`` itself calls ``self._check_grads()`` first, so that a bad gradient
     changes nothing.
@@ -300,6 +318,12 @@ class Optimizer:
     # True: weight_decay is added to dW (L2 regularisation). False: the subclass applies it to
     # W itself in _update (AdamW's decoupled decay).
     decay_in_gradient: bool = True
+    # An on/off setting (SGD's "nesterov", Adam's "amsgrad") whose groups step by
+    # _variant_update instead of _update, chosen once per group and step.
+    variant_flag: str = ""
+    # The state arrays kept only for the parameters of some groups (SGD's v_dW, for the groups
+    # with momentum): `load_state_dict` takes them as the state has them.
+    optional_state: tuple[str, ...] = ()
     lr = _Setting()
     weight_decay = _Setting()
 
@@ -448,6 +472,11 @@ class Optimizer:
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         return {key: zeros_of(p) for key in self.state_names}
 
+    @property
+    def _flags(self) -> list[str]:
+        """The on/off settings (`_FLAG`), which a state saved before them may not have."""
+        return [key for key in self.hyper_names if _RULES.get(key) is _FLAG]
+
     def zero_grad(self) -> None:
         """Forget the gradients (``p.grad = None``): the next backward starts from zero."""
         for p in self.params:
@@ -547,6 +576,18 @@ class Optimizer:
         """One step of a group's parameters, ``slots`` their (p, state, scratch); ``t`` is the
         group's step count, from 1."""
         decay = group["weight_decay"] if self.decay_in_gradient else 0.0
+        variant = self.variant_flag
+        if variant and group[variant]:
+            # A loop of its own, so that the usual one below tests no setting per parameter.
+            update = self._variant_update
+            for p, state, scratch in slots:
+                g = p.grad
+                if g is None:
+                    continue
+                if decay:
+                    g = g + decay * p.data
+                update(p, g, group, state, scratch)
+            return
         for p, state, scratch in slots:
             g = p.grad
             if g is None:
@@ -557,6 +598,11 @@ class Optimizer:
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                        scratch: np.ndarray) -> None:
+        """`_update` for the groups whose ``variant_flag`` is on."""
         raise NotImplementedError
 
     # -- saving and restoring ----------------------------------------------------------------
@@ -618,7 +664,8 @@ class Optimizer:
                 f"{where} has {n_saved} parameter group{'s' * (n_saved > 1)}, this optimizer "
                 f"{n}; make it with the groups that were saved")
         if n == 1 and "group.0.params" not in state:  # saved when one group kept no own
-            return [{key: state[key] for key in self.defaults if key in state}]
+            return [{key: _saved(state, key, key) for key in self.defaults
+                     if key in state or key in self._flags}]
         groups = []
         for i, ours in enumerate(self._indices()):
             theirs = np.asarray(state.get(f"group.{i}.params", [])).tolist()
@@ -626,8 +673,8 @@ class Optimizer:
                 raise ArgumentError(
                     f"{where} has parameters {theirs} in group {i}, this optimizer "
                     f"{ours.tolist()}; make it with the groups that were saved")
-            groups.append({key: state[f"group.{i}.{key}"] for key in self.defaults
-                           if f"group.{i}.{key}" in state})
+            groups.append({key: _saved(state, f"group.{i}.{key}", key) for key in self.defaults
+                           if f"group.{i}.{key}" in state or key in self._flags})
         return groups
 
     def _check_saved_params(self, state: Mapping[str, Any], where: str) -> list[str]:
@@ -671,13 +718,40 @@ class Optimizer:
         is refused; two of one shape swapped cannot be told apart). The settings, per group
         too, come from the state, and so do the ratios that ``optimizer.lr = alpha`` keeps and
         the step counts. A state saved after `add_param_group` needs the same groups added
-        first."""
+        first. The arrays kept for some groups only (``optional_state``: SGD's v_dW, with
+        momentum; Adam's s_max, with amsgrad) are taken as saved, whatever this optimizer was
+        made with, as the settings that decide them are: a state saved after
+        ``optimizer.momentum`` was changed by hand loads too. An on/off setting the state has
+        no key for (saved before it existed) is False."""
         if not isinstance(state, Mapping):
             raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "optimizer")
+        if not self.optional_state:
+            self._load_state(state)
+            return
+        # The slots made the same as the state's, so that the keys are checked alike; as they
+        # were if the state is refused, which changes nothing.
+        kept = [dict(slots) for slots in self.state]
+        for i, slots in enumerate(self.state):
+            for key in self.optional_state:
+                if f"state.{i}.{key}" in state:
+                    slots.setdefault(key, zeros_of(self.params[i]))
+                else:
+                    slots.pop(key, None)
+        try:
+            self._load_state(state)
+        except BaseException:
+            for slots, before in zip(self.state, kept):
+                slots.clear()
+                slots.update(before)
+            raise
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        """`load_state_dict` once the optional arrays' slots are the state's."""
         saved_groups = self._saved_groups(state)
         where = self._where(state)
         shape_keys = self._check_saved_params(state, where)
-        expected = ["lr", "t", "weight_decay", *self.hyper_names]
+        flags = self._flags
+        expected = ["lr", "t", "weight_decay", *(k for k in self.hyper_names if k not in flags)]
         n = len(self.param_groups)
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
         # and in the states saved before groups could be added.
@@ -687,11 +761,13 @@ class Optimizer:
         # ratio of the loaded lrs.
         ratio_keys = [f"group.{i}.lr_ratio" for i in range(n)]
         if n > 1 or "group.0.params" in state:
-            expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)]
+            expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)
+                         if key not in flags]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
         # a set: a model may have many parameters
-        known = {*expected, *counts, *ratio_keys, *shape_keys, "optimizer"}
+        known = {*expected, *counts, *ratio_keys, *shape_keys, "optimizer", *flags,
+                 *(f"group.{i}.{key}" for i in range(n) for key in flags)}
         unexpected = [k for k in state if k not in known]
         problems = []
         if missing:
@@ -723,7 +799,8 @@ class Optimizer:
                     arrays.append((slots, key, np.array(given, dtype=self.params[i].dtype)))
         if problems:
             raise ArgumentError(f"{where} does not fit:\n  " + "\n  ".join(problems))
-        defaults = self._checked({key: state[key] for key in self.defaults}, where, saved=True)
+        defaults = self._checked({key: _saved(state, key, key) for key in self.defaults}, where,
+                                 saved=True)
         settings = [self._checked(saved, f"{where}, parameter group {i}", saved=True)
                     for i, saved in enumerate(saved_groups)]
         ratios = [_number(state[key], key, where, _RULES["lr"]) if key in state else None
@@ -742,7 +819,9 @@ class Optimizer:
 
     def __repr__(self) -> str:
         names = ("lr", *self.hyper_names)
-        settings = ", ".join(f"{k}={getattr(self, k):g}" for k in names)
+        # An on/off setting shown when on, as weight_decay when it is not 0.
+        settings = ", ".join(f"{k}={_shown(getattr(self, k))}" for k in names
+                             if getattr(self, k) or k not in self._flags)
         if self.weight_decay:
             settings += f", weight_decay={self.weight_decay:g}"
         head = f"{type(self).__name__}({_count(self.params)}, {settings}"
@@ -750,7 +829,7 @@ class Optimizer:
             return head + ")"
         lines = [head + ";"]
         for i, group in enumerate(self.param_groups):
-            changed = "".join(f", {k}={group[k]:g}" for k in (*names, "weight_decay")
+            changed = "".join(f", {k}={_shown(group[k])}" for k in (*names, "weight_decay")
                               if group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
@@ -811,6 +890,12 @@ def _listed(params: Any, name: str) -> list:
     refuse_one_tensor_or_model(params, name, "to optimize")
     return listed(params, name, "a list of tensors (model.parameters()) or of groups "
                                 "{'params': tensors, ...}")
+
+
+def _saved(state: Mapping[str, Any], key: str, name: str) -> Any:
+    """``state[key]``, the saved value of the setting ``name``; False for an on/off setting
+    the state has no key for, saved before the setting existed."""
+    return state[key] if key in state or _RULES.get(name) is not _FLAG else False
 
 
 def _step_count(value: Any, key: str, problems: list[str]) -> int | None:

@@ -1,5 +1,5 @@
-"""Optimizers: gradient descent with momentum, RMSprop, Adam and AdamW, in the course's
-notation.
+"""Optimizers: gradient descent with momentum (and Nesterov's), RMSprop, Adam and AdamW
+(and their AMSGrad), Adagrad, in the course's notation.
 
 An optimizer holds the parameters it updates and its own state (the course's v_dW, s_dW,
 the step count t). After ``J.backward()`` fills every ``p.grad`` (dW, db),
@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import not_a_state_error
+from graphgrad.errors import ArgumentError
 from graphgrad.optim.optimizer import Optimizer, _Setting, _write, zeros_of
 from graphgrad.tensor import Tensor
 
 
 class SGD(Optimizer):
-    """(Mini-batch) gradient descent, with the course's momentum.
+    """(Mini-batch) gradient descent, with the course's momentum, or Nesterov's.
 
     Without momentum: W = W - alpha dW. With momentum beta (the course's form)::
 
@@ -42,11 +42,22 @@ class SGD(Optimizer):
     W = W - lr v, which is the same update with lr = alpha (1 - beta): with momentum=0.9, use
     an alpha 10 times the PyTorch learning rate.
 
+    With ``nesterov=True``, the step looks ahead: it takes v_dW one more step of averaging,
+    the gradient's share again::
+
+        v_dW = beta v_dW + (1 - beta) dW;   W = W - alpha (beta v_dW + (1 - beta) dW)
+
+    PyTorch's ``SGD(nesterov=True)``, v = mu v + dW and W = W - lr (dW + mu v), is the same
+    update with the same lr = alpha (1 - beta) as above (its v is v_dW / (1 - beta)), so the
+    two follow one path. Nesterov without momentum is refused, as PyTorch refuses it; a
+    momentum set to 0 later makes it plain gradient descent (v_dW = dW).
+
     Args:
         params: what to update (model.parameters()), or groups of it with their own settings
             (see `Optimizer`); v_dW is kept for the parameters of groups with momentum only.
         lr: the learning rate alpha.
         momentum: beta (0.9 is the course's usual value; 0 turns momentum off).
+        nesterov: Nesterov's momentum (above), for every group that does not give its own.
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too. The course's L2 regularisation (lambda / m) leaves the biases
             alone: give them a group with weight_decay 0 (see `AdamW`), or put
@@ -54,12 +65,28 @@ class SGD(Optimizer):
     """
 
     state_names = ("v",)
-    hyper_names = ("momentum",)
+    optional_state = ("v",)  # kept for the groups with momentum only
+    variant_flag = "nesterov"
+    hyper_names = ("momentum", "nesterov")
     momentum = _Setting()
+    nesterov = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
-                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay, momentum=momentum)
+                 momentum: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False) -> None:
+        super().__init__(params, lr, weight_decay, momentum=momentum, nesterov=nesterov)
+
+    def _add_groups(self, groups: list[tuple[dict[str, Any], list[Any]]]) -> None:
+        # Refused before any group is added, as PyTorch refuses it: Nesterov's look-ahead is
+        # one of momentum, and without it the step would be plain gradient descent unsaid.
+        for i, (own, _) in enumerate(groups, start=len(self.param_groups)):
+            settings = {**self.defaults, **own}
+            if settings["nesterov"] and not settings["momentum"]:
+                where = f"parameter group {i} has" if "nesterov" in own else "got"
+                raise ArgumentError(
+                    f"SGD: {where} nesterov=True with momentum=0: Nesterov's momentum needs a "
+                    "momentum; give one (momentum=0.9), or leave nesterov out")
+        super()._add_groups(groups)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         return super()._new_state(p, group) if group["momentum"] else {}
@@ -100,27 +127,26 @@ class SGD(Optimizer):
         np.multiply(g, group["lr"], out=scratch)
         _write(p, np.subtract, scratch)
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """`Optimizer.load_state_dict`. v_dW is kept only for the parameters that had momentum,
-        so the state's momentum and v_dW are taken as saved, whatever this optimizer was made
-        with: a state saved after ``optimizer.momentum`` was changed by hand loads too."""
-        if not isinstance(state, Mapping):  # refused as Optimizer's, before it is read here
-            raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state, "optimizer")
-        # The slots made the same as the state's, so that the keys are checked alike; as they
-        # were if the state is refused, which changes nothing.
-        kept = [dict(slots) for slots in self.state]
-        for i, slots in enumerate(self.state):
-            if f"state.{i}.v" in state:
-                slots.setdefault("v", zeros_of(self.params[i]))
-            else:
-                slots.pop("v", None)
-        try:
-            super().load_state_dict(state)
-        except BaseException:
-            for slots, before in zip(self.state, kept):
-                slots.clear()
-                slots.update(before)
-            raise
+    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                        scratch: np.ndarray) -> None:
+        """Nesterov's: W = W - alpha (beta v_dW + (1 - beta) dW), v_dW updated first."""
+        beta = group["momentum"]
+        if not beta:  # momentum set to 0 after construction: plain gradient descent
+            self._update(p, g, group, state, scratch)
+            return
+        v = state.get("v")
+        if v is None:  # momentum set in param_groups after construction: v_dW starts at 0
+            v = state["v"] = zeros_of(p)
+        v *= beta
+        np.multiply(g, 1.0 - beta, out=scratch)
+        v += scratch
+        # written alpha (v_dW + (1 - beta) (dW - v_dW)), so that scratch is the only array
+        # it needs
+        np.subtract(g, v, out=scratch)
+        scratch *= 1.0 - beta
+        scratch += v
+        scratch *= group["lr"]
+        _write(p, np.subtract, scratch)
 
 
 class RMSprop(Optimizer):
@@ -162,6 +188,59 @@ class RMSprop(Optimizer):
         _write(p, np.subtract, scratch)
 
 
+class Adagrad(Optimizer):
+    """Adagrad (Duchi, Hazan and Singer), as ``torch.optim.Adagrad``: RMSprop's step with the
+    sum of every squared gradient so far in place of their average::
+
+        s_dW = s_dW + dW**2   (from initial_accumulator_value)
+        W = W - alpha dW / (sqrt(s_dW) + eps)
+
+    So each weight's steps shrink as its gradients add up, the faster the larger they were:
+    rare features (a seldom used word's embedding) keep larger steps than frequent ones. The
+    steps shrink for good; RMSprop and Adam forget the old gradients instead.
+
+    Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
+        lr: alpha (PyTorch's default 0.01).
+        eps: keeps the division finite (PyTorch's 1e-10).
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
+        initial_accumulator_value: where s_dW starts (>= 0): a value above 0 makes the first
+            steps smaller than alpha. Read when a parameter's s_dW is made, with the
+            optimizer or by `add_param_group`: changing it later changes no s_dW.
+
+    PyTorch's ``lr_decay`` (alpha / (1 + (t - 1) lr_decay)) is not a setting here: it is the
+    course's `InverseTimeDecay` over steps, ``optimizer.lr = decay(t)`` before each step.
+    """
+
+    state_names = ("s",)
+    hyper_names = ("eps", "initial_accumulator_value")
+    eps = _Setting()
+    initial_accumulator_value = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0) -> None:
+        super().__init__(params, lr, weight_decay, eps=eps,
+                         initial_accumulator_value=initial_accumulator_value)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        start = group["initial_accumulator_value"]
+        # zeros_of when 0: memory only where a gradient is added (see zeros_of)
+        return {"s": np.full(p.data.shape, start, p.data.dtype) if start else zeros_of(p)}
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        s = state["s"]
+        np.multiply(g, g, out=scratch)
+        s += scratch
+        np.sqrt(s, out=scratch)
+        scratch += group["eps"]
+        np.divide(g, scratch, out=scratch)
+        scratch *= group["lr"]
+        _write(p, np.subtract, scratch)
+
+
 class Adam(Optimizer):
     """Adam, as in the course, with bias correction (t counts the steps, from 1)::
 
@@ -184,6 +263,18 @@ class Adam(Optimizer):
     PyTorch's at first: 5.8 for k = 5 and t far above, 3.2 for k = 100, 1.08 for k = 2000.
     Freeze before the first step, or after a few thousand.
 
+    With ``amsgrad=True`` (Reddi, Kale and Kumar's AMSGrad, as PyTorch computes it), the step
+    divides by the largest s_dW so far, so that a weight's step never grows back when its
+    gradients shrink::
+
+        s_max = max(s_max, s_dW)   (elementwise, from 0)
+        W = W - alpha v_corrected / (sqrt(s_max / (1 - beta2**t)) + eps)
+
+    PyTorch keeps the maximum of the raw s_dW (``max_exp_avg_sq``) and divides it by this
+    step's bias correction, as here; not the maximum of s_corrected, which would hold on to
+    the large corrections of the first steps. s_max is kept for the groups with amsgrad only
+    (``state.i.s_max`` in the state dict).
+
     Args:
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
         lr: alpha (0.001 is the usual start).
@@ -191,18 +282,29 @@ class Adam(Optimizer):
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too (L2 regularisation, as in the course once the biases have a
             group with weight_decay 0, see `SGD`; not AdamW's decoupled decay).
+        amsgrad: AMSGrad (above), for every group that does not give its own.
     """
 
     state_names = ("v", "s")
-    hyper_names = ("beta1", "beta2", "eps")
+    optional_state = ("s_max",)  # kept for the groups with amsgrad only
+    variant_flag = "amsgrad"
+    hyper_names = ("beta1", "beta2", "eps", "amsgrad")
     beta1 = _Setting()
     beta2 = _Setting()
     eps = _Setting()
+    amsgrad = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps)
+                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
+                         amsgrad=amsgrad)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        state = super()._new_state(p, group)
+        if group["amsgrad"]:
+            state["s_max"] = zeros_of(p)
+        return state
 
     def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
         # The bias corrections depend on the group's t and settings only: computed once per
@@ -227,6 +329,28 @@ class Adam(Optimizer):
         scratch *= 1.0 - b2
         s += scratch
         np.sqrt(s, out=scratch)  # the corrected step, in three passes (see _step_group)
+        scratch += self._eps_scaled
+        np.divide(v, scratch, out=scratch)
+        scratch *= self._step_scale
+        _write(p, np.subtract, scratch)
+
+    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                        scratch: np.ndarray) -> None:
+        """AMSGrad's: `_update` with the largest s_dW so far in place of s_dW."""
+        b1, b2 = group["beta1"], group["beta2"]
+        v, s = state["v"], state["s"]
+        s_max = state.get("s_max")
+        if s_max is None:  # amsgrad set in param_groups after construction: from 0
+            s_max = state["s_max"] = zeros_of(p)
+        v *= b1
+        np.multiply(g, 1.0 - b1, out=scratch)
+        v += scratch
+        s *= b2
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - b2
+        s += scratch
+        np.maximum(s_max, s, out=s_max)
+        np.sqrt(s_max, out=scratch)  # corrected as s_dW is in _update (see _step_group)
         scratch += self._eps_scaled
         np.divide(v, scratch, out=scratch)
         scratch *= self._step_scale
@@ -259,6 +383,7 @@ class AdamW(Adam):
         beta1, beta2, eps: as `Adam` (0.9, 0.999, 1e-8).
         weight_decay: the decay rate lambda (PyTorch's default 0.01), for every group that
             does not give its own.
+        amsgrad: Adam's AMSGrad (see `Adam`), as ``torch.optim.AdamW(amsgrad=True)``.
 
     The state dict has Adam's keys (v, s, t and the settings), saved under the name AdamW: a
     state saved by Adam, whose weight_decay means L2, is refused.
@@ -268,8 +393,8 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.01) -> None:
-        super().__init__(params, lr, beta1, beta2, eps, weight_decay)
+                 weight_decay: float = 0.01, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, amsgrad)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
@@ -279,3 +404,10 @@ class AdamW(Adam):
         if shrink != 1.0:
             _write(p, np.multiply, shrink)
         super()._update(p, g, group, state, scratch)
+
+    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                        scratch: np.ndarray) -> None:
+        shrink = 1.0 - group["lr"] * group["weight_decay"]  # as _update, then AMSGrad's step
+        if shrink != 1.0:
+            _write(p, np.multiply, shrink)
+        super()._variant_update(p, g, group, state, scratch)

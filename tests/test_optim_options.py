@@ -1,0 +1,297 @@
+"""The options PyTorch users reach for, against their formulas computed by hand in numpy over
+several steps: SGD's Nesterov momentum, Adam's and AdamW's AMSGrad, Adagrad, and their state
+dicts. PyTorch itself in test_against_torch.py."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import optim
+
+RNG = np.random.default_rng(5)
+W0 = RNG.standard_normal((3, 2))
+b0 = RNG.standard_normal(3)
+# Gradients that shrink after the first steps, so that AMSGrad's maximum of s_dW is not s_dW.
+GRADS = [(RNG.standard_normal((3, 2)) * scale, RNG.standard_normal(3) * scale)
+         for scale in (3.0, 2.0, 0.1, 0.05, 1.0, 0.02)]
+
+
+def _run(make, steps=GRADS):
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = make([W, b])
+    for dW, db in steps:
+        W.grad, b.grad = dW, db
+        opt.step()
+    return W.data, b.data, opt
+
+
+# -- SGD(nesterov=True) ---------------------------------------------------------------------------
+def test_nesterov_is_the_course_average_taken_one_step_further():
+    alpha, beta = 0.1, 0.9
+    W_got, b_got, opt = _run(lambda p: optim.SGD(p, lr=alpha, momentum=beta, nesterov=True))
+    W, b = W0.copy(), b0.copy()
+    v_dW, v_db = np.zeros_like(W), np.zeros_like(b)
+    for dW, db in GRADS:
+        v_dW = beta * v_dW + (1 - beta) * dW
+        v_db = beta * v_db + (1 - beta) * db
+        W = W - alpha * (beta * v_dW + (1 - beta) * dW)
+        b = b - alpha * (beta * v_db + (1 - beta) * db)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(b_got, b, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["v"], v_dW, rtol=1e-12)
+    plain, _, _ = _run(lambda p: optim.SGD(p, lr=alpha, momentum=beta))
+    assert not np.allclose(plain, W_got)
+
+
+def test_nesterov_is_pytorchs_with_the_learning_rate_scaled_as_momentums():
+    """PyTorch: v = mu v + g; W -= lr (g + mu v), with lr = alpha (1 - beta)."""
+    alpha, beta, decay = 0.5, 0.8, 0.01
+    W_got, _, _ = _run(lambda p: optim.SGD(p, lr=alpha, momentum=beta, nesterov=True,
+                                           weight_decay=decay))
+    W, v = W0.copy(), np.zeros_like(W0)
+    for dW, _ in GRADS:
+        g = dW + decay * W
+        v = beta * v + g
+        W = W - alpha * (1 - beta) * (g + beta * v)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+
+
+def test_nesterov_without_momentum_is_refused_naming_the_group():
+    W = gg.Tensor(W0.copy(), requires_grad=True, name="W")
+    b = gg.Tensor(b0.copy(), requires_grad=True, name="b")
+    with pytest.raises(gg.ArgumentError, match=r"SGD: got nesterov=True with momentum=0: "
+                                               r"Nesterov's momentum needs a momentum"):
+        optim.SGD([W], lr=0.1, nesterov=True)
+    with pytest.raises(gg.ArgumentError, match=r"SGD: parameter group 1 has nesterov=True "
+                                               r"with momentum=0"):
+        optim.SGD([{"params": [W]}, {"params": [b], "nesterov": True, "momentum": 0.0}],
+                  lr=0.1, momentum=0.9)
+    opt = optim.SGD([W], lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"parameter group 1 has nesterov=True"):
+        opt.add_param_group({"params": [b], "nesterov": True})
+    assert len(opt.param_groups) == 1 and len(opt.params) == 1  # nothing was added
+    with pytest.raises(gg.ArgumentError, match=r"SGD: nesterov must be True or False, got 1"):
+        optim.SGD([W], lr=0.1, momentum=0.9, nesterov=1)
+    with pytest.raises(gg.ArgumentError, match=r"SGD: param_groups\[0\]\['nesterov'\] must be "
+                                               r"True or False, got 'yes'"):
+        opt.param_groups[0]["nesterov"] = "yes"
+
+
+def test_nesterov_in_one_group_only_and_set_as_an_attribute():
+    alpha, beta = 0.1, 0.9
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    opt = optim.SGD([{"params": [W], "nesterov": True}, {"params": [b]}], lr=alpha,
+                    momentum=beta)
+    assert [g["nesterov"] for g in opt.param_groups] == [True, False]
+    assert opt.nesterov is False  # the keyword's, which group 1 follows
+    v_dW, v_db, W_hand, b_hand = np.zeros_like(W0), np.zeros_like(b0), W0.copy(), b0.copy()
+    for dW, db in GRADS[:2]:
+        W.grad, b.grad = dW, db
+        opt.step()
+        v_dW = beta * v_dW + (1 - beta) * dW
+        v_db = beta * v_db + (1 - beta) * db
+        W_hand -= alpha * (beta * v_dW + (1 - beta) * dW)
+        b_hand -= alpha * v_db
+    opt.nesterov = True  # now group 1 too
+    for dW, db in GRADS[2:]:
+        W.grad, b.grad = dW, db
+        opt.step()
+        v_dW = beta * v_dW + (1 - beta) * dW
+        v_db = beta * v_db + (1 - beta) * db
+        W_hand -= alpha * (beta * v_dW + (1 - beta) * dW)
+        b_hand -= alpha * (beta * v_db + (1 - beta) * db)
+    np.testing.assert_allclose(W.data, W_hand, rtol=1e-12)
+    np.testing.assert_allclose(b.data, b_hand, rtol=1e-12)
+
+
+# -- Adam(amsgrad=True) ---------------------------------------------------------------------------
+def _amsgrad_by_hand(lr, beta1, beta2, eps, decoupled=0.0):
+    """PyTorch's AMSGrad: the maximum of the raw s_dW, divided by this step's correction."""
+    W = W0.copy()
+    v, s, s_max = np.zeros_like(W), np.zeros_like(W), np.zeros_like(W)
+    for t, (dW, _) in enumerate(GRADS, start=1):
+        W = W * (1 - lr * decoupled)
+        v = beta1 * v + (1 - beta1) * dW
+        s = beta2 * s + (1 - beta2) * dW ** 2
+        s_max = np.maximum(s_max, s)
+        W = W - lr * (v / (1 - beta1 ** t)) / (np.sqrt(s_max / (1 - beta2 ** t)) + eps)
+    return W, s, s_max
+
+
+@pytest.mark.parametrize("kind, decay", [(optim.Adam, 0.0), (optim.AdamW, 0.1)])
+def test_amsgrad_divides_by_the_largest_s_so_far_corrected_at_this_step(kind, decay):
+    lr, beta1, beta2, eps = 0.01, 0.9, 0.99, 1e-8
+    W_got, _, opt = _run(lambda p: kind(p, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                                        weight_decay=decay, amsgrad=True))
+    W, s, s_max = _amsgrad_by_hand(lr, beta1, beta2, eps, decoupled=decay)
+    assert not np.allclose(s, s_max)  # the maximum took part
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["s_max"], s_max, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["s"], s, rtol=1e-12)
+    plain, _, _ = _run(lambda p: kind(p, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                                      weight_decay=decay))
+    assert not np.allclose(plain, W_got)
+
+
+def test_amsgrad_is_not_the_maximum_of_s_corrected():
+    """The other reading, max(s_max, s / (1 - beta2**t)), keeps the first steps' large
+    corrections: a different path, which PyTorch does not take."""
+    lr, beta1, beta2, eps = 0.01, 0.9, 0.99, 1e-8
+    W_got, _, _ = _run(lambda p: optim.Adam(p, lr=lr, beta1=beta1, beta2=beta2, amsgrad=True))
+    W, v, s, s_hat_max = W0.copy(), np.zeros_like(W0), np.zeros_like(W0), np.zeros_like(W0)
+    for t, (dW, _) in enumerate(GRADS, start=1):
+        v = beta1 * v + (1 - beta1) * dW
+        s = beta2 * s + (1 - beta2) * dW ** 2
+        s_hat_max = np.maximum(s_hat_max, s / (1 - beta2 ** t))
+        W = W - lr * (v / (1 - beta1 ** t)) / (np.sqrt(s_hat_max) + eps)
+    assert not np.allclose(W_got, W, rtol=1e-6)
+
+
+def test_amsgrad_state_is_kept_for_its_groups_only_and_resumes_exactly(tmp_path):
+    def make(p):
+        return optim.Adam([{"params": [p[0]], "amsgrad": True}, {"params": [p[1]]}], lr=0.01)
+
+    W_full, b_full, whole = _run(make)
+    assert sorted(whole.state[0]) == ["s", "s_max", "v"] and sorted(whole.state[1]) == ["s", "v"]
+    W_half, b_half, first = _run(make, GRADS[:3])
+    state = first.state_dict()
+    assert "state.0.s_max" in state and "state.1.s_max" not in state
+    assert state["group.0.amsgrad"] is True and state["group.1.amsgrad"] is False
+    gg.save(state, tmp_path / "adam.npz")
+    W = gg.Tensor(W_half.copy(), requires_grad=True)
+    b = gg.Tensor(b_half.copy(), requires_grad=True)
+    second = make([W, b])
+    second.load_state_dict(gg.load(tmp_path / "adam.npz"))
+    for dW, db in GRADS[3:]:
+        W.grad, b.grad = dW, db
+        second.step()
+    np.testing.assert_array_equal(W.data, W_full)
+    np.testing.assert_array_equal(b.data, b_full)
+
+
+def test_a_state_saved_with_amsgrad_loads_into_an_adam_made_without_and_back():
+    """As SGD's momentum: the setting and s_max are taken as saved."""
+    _, _, ams = _run(lambda p: optim.Adam(p, lr=0.01, amsgrad=True), GRADS[:3])
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    plain = optim.Adam([W, b], lr=0.01)
+    plain.load_state_dict(ams.state_dict())
+    assert plain.amsgrad is True
+    np.testing.assert_array_equal(plain.state[0]["s_max"], ams.state[0]["s_max"])
+    _, _, no_ams = _run(lambda p: optim.Adam(p, lr=0.01), GRADS[:3])
+    plain.load_state_dict(no_ams.state_dict())
+    assert plain.amsgrad is False and "s_max" not in plain.state[0]
+    bad = {**ams.state_dict(), "state.1.s_max": np.ones(4)}
+    with pytest.raises(gg.ArgumentError, match=r"state\.1\.s_max: shape \(4,\)"):
+        plain.load_state_dict(bad)
+    assert plain.amsgrad is False and "s_max" not in plain.state[0]  # nothing changed
+
+
+def test_a_state_saved_before_the_flags_existed_loads_with_them_off():
+    _, _, adam = _run(lambda p: optim.Adam(p, lr=0.01), GRADS[:2])
+    old = {k: v for k, v in adam.state_dict().items() if "amsgrad" not in k}
+    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
+    again = optim.Adam([W, b], lr=0.01, amsgrad=True)
+    again.load_state_dict(old)
+    assert again.amsgrad is False and again.state_dict().keys() == adam.state_dict().keys()
+    two = optim.SGD([{"params": [W]}, {"params": [b], "lr": 0.2}], lr=0.1, momentum=0.5)
+    saved = {k: v for k, v in two.state_dict().items() if "nesterov" not in k}
+    assert "group.1.lr" in saved
+    loaded = optim.SGD([{"params": [W]}, {"params": [b], "lr": 0.2}], lr=0.1, momentum=0.5,
+                       nesterov=True)
+    loaded.load_state_dict(saved)
+    assert [g["nesterov"] for g in loaded.param_groups] == [False, False]
+
+
+# -- Adagrad --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("start, decay", [(0.0, 0.0), (0.1, 0.05)])
+def test_adagrad_sums_every_squared_gradient(start, decay):
+    lr, eps = 0.1, 1e-10
+    W_got, b_got, opt = _run(lambda p: optim.Adagrad(p, lr=lr, weight_decay=decay,
+                                                     initial_accumulator_value=start))
+    W, b = W0.copy(), b0.copy()
+    s_dW, s_db = np.full_like(W, start), np.full_like(b, start)
+    for dW, db in GRADS:
+        dW, db = dW + decay * W, db + decay * b
+        s_dW, s_db = s_dW + dW ** 2, s_db + db ** 2
+        W = W - lr * dW / (np.sqrt(s_dW) + eps)
+        b = b - lr * db / (np.sqrt(s_db) + eps)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(b_got, b, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["s"], s_dW, rtol=1e-12)
+    assert (opt.lr, opt.eps, opt.initial_accumulator_value) == (lr, eps, start)
+
+
+def test_adagrad_keeps_float32_and_resumes_exactly(tmp_path):
+    def make(p):
+        return optim.Adagrad(p, initial_accumulator_value=0.5)
+
+    W_full, _, _ = _run(make)
+    W_half, b_half, first = _run(make, GRADS[:3])
+    gg.save(first.state_dict(), tmp_path / "adagrad.npz")
+    W = gg.Tensor(W_half.copy(), requires_grad=True)
+    b = gg.Tensor(b_half.copy(), requires_grad=True)
+    second = make([W, b])
+    second.load_state_dict(gg.load(tmp_path / "adagrad.npz"))
+    for dW, db in GRADS[3:]:
+        W.grad, b.grad = dW, db
+        second.step()
+    np.testing.assert_array_equal(W.data, W_full)
+    x = gg.Tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = optim.Adagrad([x])
+    x.grad = np.full(3, 0.5, np.float32)
+    opt.step()
+    assert x.data.dtype == np.float32 and opt.state[0]["s"].dtype == np.float32
+    np.testing.assert_allclose(x.data, 1 - 0.01 * 0.5 / (0.5 + 1e-10), rtol=1e-7)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"eps": 0.0}, r"Adagrad: eps must be positive and finite"),
+    ({"initial_accumulator_value": -0.1}, r"Adagrad: initial_accumulator_value must be >= 0 "
+                                          r"and finite, got -0\.1"),
+    ({"lr": -1.0}, r"Adagrad: lr must be positive and finite"),
+])
+def test_adagrad_bad_settings_name_it_and_the_setting(kwargs, message):
+    with pytest.raises(gg.ArgumentError, match=message):
+        optim.Adagrad([gg.Tensor(W0, requires_grad=True)], **kwargs)
+
+
+def test_reprs_show_the_flags_that_are_on():
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    b = gg.Tensor(b0.copy(), requires_grad=True)
+    assert repr(optim.SGD([W], lr=0.1, momentum=0.9, nesterov=True)) == (
+        "SGD(1 parameter, lr=0.1, momentum=0.9, nesterov=True)")
+    assert repr(optim.Adam([W], amsgrad=True)) == (
+        "Adam(1 parameter, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, amsgrad=True)")
+    assert repr(optim.Adam([{"params": [W]}, {"params": [b], "amsgrad": True}])) == (
+        "Adam(2 parameters, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08;\n"
+        "  group 0: 1 parameter\n  group 1: 1 parameter, amsgrad=True)")
+    assert repr(optim.Adagrad([W])) == (
+        "Adagrad(1 parameter, lr=0.01, eps=1e-10, initial_accumulator_value=0)")
+
+
+def test_flags_changed_during_training_take_effect_at_the_next_step():
+    """Nesterov with momentum set to 0 is plain descent (no v_dW made); AMSGrad turned on
+    later starts s_max at 0, so its first maximum is s_dW."""
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    sgd = optim.SGD([{"params": [W], "weight_decay": 0.1}], lr=0.1, momentum=0.9,
+                    nesterov=True)
+    sgd.param_groups[0]["momentum"] = 0.0
+    sgd.state[0].clear()
+    W.grad = GRADS[0][0]
+    sgd.step()
+    np.testing.assert_allclose(W.data, W0 - 0.1 * (GRADS[0][0] + 0.1 * W0), rtol=1e-12)
+    assert sgd.state[0] == {}
+    lr, beta1, beta2, eps = 0.01, 0.9, 0.99, 1e-8
+    W_half, _, adam = _run(lambda p: optim.Adam(p, lr=lr, beta2=beta2), GRADS[:3])
+    v, s = adam.state[0]["v"].copy(), adam.state[0]["s"].copy()
+    adam.amsgrad = True
+    W, s_max = W_half.copy(), np.zeros_like(W_half)
+    W_t, b_t = adam.params
+    for t, (dW, db) in enumerate(GRADS[3:], start=4):
+        W_t.grad, b_t.grad = dW, db
+        adam.step()
+        v = beta1 * v + (1 - beta1) * dW
+        s = beta2 * s + (1 - beta2) * dW ** 2
+        s_max = np.maximum(s_max, s)
+        W = W - lr * (v / (1 - beta1 ** t)) / (np.sqrt(s_max / (1 - beta2 ** t)) + eps)
+    np.testing.assert_allclose(W_t.data, W, rtol=1e-12)
+    np.testing.assert_allclose(adam.state[0]["s_max"], s_max, rtol=1e-12)
