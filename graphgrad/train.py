@@ -36,6 +36,7 @@ from graphgrad.nn.losses import (
 )
 from graphgrad.nn.module import Module
 from graphgrad.optim.optimizer import Optimizer, _rule
+from graphgrad.optim.schedules import ReduceOnPlateau
 from graphgrad.tensor import Tensor, _data
 
 __all__ = ["TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"]
@@ -351,7 +352,12 @@ def fit(
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch, so epoch
             e trains with schedule(e) (the course's model() decays after each epoch, one
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
-            NaN or Inf is refused.
+            NaN or Inf is refused. A schedule with a ``step(cost)`` method, such as
+            `optim.ReduceOnPlateau`, is also told each epoch's dev cost once it is measured
+            (the epoch's training cost, ``history["cost"]``, without dev_data), before the
+            next epoch asks it for its rate; a ReduceOnPlateau with mode="max" is refused,
+            since a cost should go down. Resuming with ``initial_epoch``, load its
+            ``state_dict`` too.
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
             its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
             with the parameters (and batch norm statistics) of the epoch with the lowest dev
@@ -431,6 +437,13 @@ def fit(
             f"optim.ExponentialDecay(0.1), or None, got {setting_text(schedule)}; a fixed rate "
             "is the optimizer's lr"
         )
+    # A schedule that follows the cost (ReduceOnPlateau, or one's own with a step method).
+    told = callable(getattr(schedule, "step", None))
+    if isinstance(schedule, ReduceOnPlateau) and schedule.mode == "max":
+        raise ArgumentError(
+            "fit: the ReduceOnPlateau schedule has mode='max', but fit gives it the dev cost "
+            "(the training cost without dev_data), which should go down: make it with "
+            "mode='min'; to follow an accuracy, write the loop and call schedule.step(accuracy)")
     if _is_X_and_Y(data):
         loader: Any = DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle,
                                  seed=seed, drop_last=drop_last)
@@ -461,6 +474,8 @@ def fit(
                 dev_cost, dev_acc = evaluate(model, loss_fn, *dev_data, accuracy=accuracy)
                 history["dev_cost"].append(dev_cost)
                 history["dev_accuracy"].append(dev_acc)
+            if told:
+                schedule.step(history["dev_cost" if dev_data is not None else "cost"][-1])
             if bar is not None:
                 bar.set_postfix(_postfix(history), refresh=False)
                 bar.update(1)

@@ -2,6 +2,8 @@
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, a small MLP, functional_call, parameter vectors and retain_grad, a
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad), a small MLP, a
+gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad) and the schedules
+(MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau), a small MLP, a
 Hessian-vector product and second derivatives through a gradient penalty, and the later
 networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
 gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
@@ -1633,6 +1635,7 @@ def test_functional_call_parameter_vectors_and_retain_grad_match_torch():
     np.testing.assert_allclose(Z.grad, Zt.grad.numpy(), rtol=1e-10, atol=1e-16)
     assert Z.retains_grad and Zt.retains_grad
 # -- optimizers' options ---------------------------------------------------------------------
+# -- optimizers' options and schedules ------------------------------------------------------------
 _OPTIM_RNG = np.random.default_rng(21)
 _OPTIM_W0 = _OPTIM_RNG.standard_normal((4, 3))
 # Gradients that shrink after the first steps, so that AMSGrad's maximum is not s_dW.
@@ -1678,3 +1681,60 @@ def test_optimizer_options_step_as_torchs(name):
         np.testing.assert_allclose(opt.state[0]["s_max"], saved["max_exp_avg_sq"].numpy(),
                                    rtol=1e-12)
         assert not np.allclose(opt.state[0]["s_max"], opt.state[0]["s"])
+
+
+def _torch_rates(make_scheduler, epochs, costs=None):
+    """The lr each epoch trains with in PyTorch's loop: train, then scheduler.step()."""
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1)
+    scheduler = make_scheduler(opt)
+    rates = []
+    for epoch in range(epochs):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if costs is None:
+            scheduler.step()
+        else:
+            scheduler.step(costs[epoch])
+    return rates
+
+
+def test_multistep_decay_is_torchs_multisteplr():
+    ours = gg.optim.MultiStepDecay(0.1, [6, 2, 6, 9], gamma=0.5)
+    theirs = _torch_rates(
+        lambda opt: torch.optim.lr_scheduler.MultiStepLR(opt, [6, 2, 6, 9], gamma=0.5), 12)
+    np.testing.assert_allclose([ours(e) for e in range(12)], theirs, rtol=1e-14)
+
+
+def test_warmup_is_torchs_linearlr_then_the_schedule_in_sequence():
+    ours = gg.optim.Warmup(gg.optim.ExponentialDecay(0.1, rate=0.8), 4, start_factor=0.25)
+    lrs = torch.optim.lr_scheduler
+    theirs = _torch_rates(lambda opt: lrs.SequentialLR(
+        opt, [lrs.LinearLR(opt, start_factor=0.25, total_iters=4), lrs.ExponentialLR(opt, 0.8)],
+        milestones=[4]), 10)
+    np.testing.assert_allclose([ours(e) for e in range(10)], theirs, rtol=1e-14)
+
+
+_PLATEAU_COSTS = [1.0, 0.9, 0.95, 0.9, 0.89995, 0.91, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.6, 0.65,
+                  0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.5, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("settings", [
+    dict(patience=2), dict(patience=1, threshold=0.02, threshold_mode="abs", cooldown=2,
+                           factor=0.5),
+    dict(patience=0, factor=0.5, min_lr=0.02), dict(patience=0, factor=0.5, eps=0.02),
+    dict(patience=1, mode="max", factor=0.2), dict(patience=1, mode="max", threshold=0.1,
+                                                   threshold_mode="abs", cooldown=1),
+], ids=["patience", "abs, cooldown", "min_lr", "eps", "max", "max abs"])
+def test_reduce_on_plateau_drops_the_rate_when_torchs_does(settings):
+    costs = ([-c for c in _PLATEAU_COSTS] if settings.get("mode") == "max"
+             else _PLATEAU_COSTS)
+    plateau = gg.optim.ReduceOnPlateau(0.1, **settings)
+    ours = []
+    for epoch, cost in enumerate(costs):
+        ours.append(plateau(epoch))
+        plateau.step(cost)
+    theirs = _torch_rates(
+        lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **settings), len(costs),
+        costs)
+    assert ours == theirs and len(set(ours)) > 1

@@ -226,7 +226,8 @@ PUBLIC_MODULE_NAMES = {
     "graphgrad.nn.init": {"generator", "get", "glorot", "he", "initialize", "name_of", "seed",
                           "small_random", "xavier", "zeros"},
     "graphgrad.optim.schedules": {"CosineDecay", "ExponentialDecay", "InverseSqrtDecay",
-                                  "InverseTimeDecay", "Schedule", "StepDecay"},
+                                  "InverseTimeDecay", "MultiStepDecay", "ReduceOnPlateau",
+                                  "Schedule", "StepDecay", "Warmup"},
 }
 
 

@@ -1,11 +1,14 @@
 """The options PyTorch users reach for, against their formulas computed by hand in numpy over
-several steps: SGD's Nesterov momentum, Adam's and AdamW's AMSGrad, Adagrad, and their state
-dicts. PyTorch itself in test_against_torch.py."""
+several steps: SGD's Nesterov momentum, Adam's and AdamW's AMSGrad, Adagrad; the schedules
+MultiStepDecay, Warmup and ReduceOnPlateau (with fit feeding it the dev cost); the state dicts
+of all of them. PyTorch itself in test_against_torch.py."""
+import math
+
 import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad import optim
+from graphgrad import nn, optim
 
 RNG = np.random.default_rng(5)
 W0 = RNG.standard_normal((3, 2))
@@ -266,6 +269,248 @@ def test_reprs_show_the_flags_that_are_on():
         "  group 0: 1 parameter\n  group 1: 1 parameter, amsgrad=True)")
     assert repr(optim.Adagrad([W])) == (
         "Adagrad(1 parameter, lr=0.01, eps=1e-10, initial_accumulator_value=0)")
+
+
+# -- schedules ------------------------------------------------------------------------------------
+def test_multistep_decay_decays_at_each_milestone():
+    decay = optim.MultiStepDecay(0.1, [5, 2], gamma=0.5)
+    assert [decay(e) for e in range(7)] == [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]
+    twice = optim.MultiStepDecay(1.0, [3, 3], gamma=0.1)  # as PyTorch: gamma**2 there
+    assert [twice(e) for e in (2, 3)] == [1.0, pytest.approx(0.01, rel=1e-15)]
+    assert repr(decay) == "MultiStepDecay(alpha0=0.1, milestones=[2, 5], gamma=0.5)"
+    with pytest.raises(gg.ArgumentError, match=r"MultiStepDecay: milestone 2\.5 must be a "
+                                               r"whole number of at least 0"):
+        optim.MultiStepDecay(0.1, [2.5])
+    with pytest.raises(gg.GraphgradTypeError, match=r"MultiStepDecay takes milestones as a "
+                                                    r"list of epochs, such as \[30, 80\], got 30"):
+        optim.MultiStepDecay(0.1, 30)
+    with pytest.raises(gg.ArgumentError, match=r"MultiStepDecay: gamma must be in \(0, 1\]"):
+        optim.MultiStepDecay(0.1, [3], gamma=0.0)
+
+
+def test_warmup_rises_linearly_then_runs_the_schedule_from_its_start():
+    warm = optim.Warmup(optim.ExponentialDecay(0.1, rate=0.5), warmup=4)
+    expected = [0.0, 0.025, 0.05, 0.075, 0.1, 0.05, 0.025]
+    assert [warm(e) for e in range(7)] == pytest.approx(expected, rel=1e-15, abs=1e-18)
+    from_third = optim.Warmup(optim.StepDecay(0.4, factor=0.5, every=2), 2, start_factor=0.25)
+    # 0.4 (0.25 + 0.75 e / 2) for e < 2, then 0.4, 0.4, 0.2, ...
+    assert [from_third(e) for e in range(6)] == pytest.approx([0.1, 0.25, 0.4, 0.4, 0.2, 0.2])
+    assert optim.Warmup(lambda e: 0.3, 3)(1) == pytest.approx(0.1)  # any function
+    assert repr(from_third) == ("Warmup(schedule=StepDecay(alpha0=0.4, factor=0.5, every=2), "
+                                "warmup=2, start_factor=0.25)")
+
+
+def test_warmup_before_a_cosine_is_cosine_decays_own_warmup():
+    total, warmup = 12, 3
+    ours = optim.Warmup(optim.CosineDecay(0.2, total - warmup, alpha_min=0.01), warmup)
+    its = optim.CosineDecay(0.2, total, warmup=warmup, alpha_min=0.01)
+    assert [ours(e) for e in range(15)] == pytest.approx([its(e) for e in range(15)],
+                                                         rel=1e-14, abs=1e-17)
+
+
+def test_warmup_bad_settings_say_what_to_give():
+    with pytest.raises(gg.GraphgradTypeError, match=r"Warmup: schedule must be a function of "
+                                                    r"the epoch.*got 0\.1"):
+        optim.Warmup(0.1, 5)
+    with pytest.raises(gg.ArgumentError, match=r"Warmup: warmup must be a whole number of at "
+                                               r"least 1, got 0"):
+        optim.Warmup(optim.ExponentialDecay(0.1), 0)
+    with pytest.raises(gg.ArgumentError, match=r"Warmup: start_factor must be in \[0, 1\)"):
+        optim.Warmup(optim.ExponentialDecay(0.1), 3, start_factor=1.0)
+    with pytest.raises(gg.ArgumentError, match=r"Warmup: schedule\(0\) must be a learning "
+                                               r"rate, >= 0 and finite, got nan"):
+        optim.Warmup(lambda e: math.nan, 3)(1)
+
+
+# Costs scripted so that every rule shows: better by less than the threshold, a cooldown,
+# min_lr, a drop of eps or less not made.
+COSTS = [1.0, 0.9, 0.95, 0.9, 0.89995, 0.91, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.6, 0.65, 0.7, 0.7,
+         0.7, 0.7, 0.7, 0.7, 0.7, 0.7]
+
+
+def _plateau_by_hand(costs, alpha, factor, patience, threshold, mode, threshold_mode,
+                     cooldown, min_lr, eps):
+    """PyTorch's ReduceLROnPlateau.step, written out: the rate each epoch trains with."""
+    best = math.inf if mode == "min" else -math.inf
+    bad = cool = 0
+    rates = []
+    for cost in costs:
+        rates.append(alpha)
+        if mode == "min":
+            better = (cost < best * (1 - threshold) if threshold_mode == "rel"
+                      else cost < best - threshold)
+        else:
+            better = (cost > best * (1 + threshold) if threshold_mode == "rel"
+                      else cost > best + threshold)
+        if better:
+            best, bad = cost, 0
+        else:
+            bad += 1
+        if cool > 0:
+            cool, bad = cool - 1, 0
+        if bad > patience:
+            lower = max(alpha * factor, min_lr)
+            if alpha - lower > eps:
+                alpha = lower
+            cool, bad = cooldown, 0
+    return rates
+
+
+PLATEAUS = {
+    "defaults but patience": dict(patience=2),
+    "abs threshold, cooldown": dict(patience=1, threshold=0.02, threshold_mode="abs",
+                                    cooldown=2, factor=0.5),
+    "min_lr": dict(patience=0, factor=0.5, min_lr=0.02),
+    "eps": dict(patience=0, factor=0.5, eps=0.02),  # 0.1, 0.05, 0.025, not 0.0125
+    "max": dict(patience=1, mode="max", factor=0.2),
+}
+
+
+@pytest.mark.parametrize("settings", PLATEAUS.values(), ids=PLATEAUS.keys())
+def test_reduce_on_plateau_drops_the_rate_when_pytorchs_loop_would(settings):
+    costs = [-c for c in COSTS] if settings.get("mode") == "max" else COSTS
+    full = {"factor": 0.1, "patience": 10, "threshold": 1e-4, "mode": "min",
+            "threshold_mode": "rel", "cooldown": 0, "min_lr": 0.0, "eps": 1e-8, **settings}
+    plateau = optim.ReduceOnPlateau(0.1, **settings)
+    rates = []
+    for epoch, cost in enumerate(costs):
+        rates.append(plateau(epoch))
+        plateau.step(cost)
+    assert rates == _plateau_by_hand(costs, 0.1, **full)
+    assert len(set(rates)) > 1  # the rate dropped
+
+
+def test_reduce_on_plateau_with_patience_2_drops_after_the_third_bad_epoch():
+    plateau = optim.ReduceOnPlateau(1.0, patience=2, factor=0.5)
+    rates = []
+    for cost in [3.0, 2.0, 2.0, 2.5, 2.0, 1.0, 1.0, 1.0, 1.0]:
+        rates.append(plateau(len(rates)))
+        plateau.step(cost)
+    # bad epochs 2, 3, 4 (the third): epoch 5 trains with 0.5; 6, 7, 8 bad: 0.25 after
+    assert rates == [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
+    assert plateau(9) == 0.25 and plateau.best == 1.0
+
+
+def test_reduce_on_plateau_state_dict_resumes_exactly(tmp_path):
+    settings = PLATEAUS["abs threshold, cooldown"]
+    whole = optim.ReduceOnPlateau(0.1, **settings)
+    rates = []
+    for epoch, cost in enumerate(COSTS):
+        rates.append(whole(epoch))
+        whole.step(cost)
+    first = optim.ReduceOnPlateau(0.1, **settings)
+    for cost in COSTS[:9]:
+        first.step(cost)
+    assert first.cooldown_left > 0 or first.bad_epochs > 0  # mid-way through something
+    gg.save(first.state_dict(), tmp_path / "plateau.npz")
+    second = optim.ReduceOnPlateau(0.1, **settings)
+    second.load_state_dict(gg.load(tmp_path / "plateau.npz"))
+    assert second.state_dict() == first.state_dict()
+    resumed = []
+    for epoch, cost in enumerate(COSTS[9:], start=9):
+        resumed.append(second(epoch))
+        second.step(cost)
+    assert resumed == rates[9:]
+    assert second.state_dict() == whole.state_dict()
+
+
+def test_reduce_on_plateau_refuses_bad_settings_and_states():
+    with pytest.raises(gg.ArgumentError, match=r"ReduceOnPlateau: factor must be in \(0, 1\), "
+                                               r"got 1\.0"):
+        optim.ReduceOnPlateau(0.1, factor=1.0)
+    with pytest.raises(gg.ArgumentError, match=r"ReduceOnPlateau: mode must be 'min'"):
+        optim.ReduceOnPlateau(0.1, mode="minimum")
+    with pytest.raises(gg.ArgumentError, match=r"ReduceOnPlateau: threshold_mode must be "
+                                               r"'rel'.*got 'relative'"):
+        optim.ReduceOnPlateau(0.1, threshold_mode="relative")
+    with pytest.raises(gg.ArgumentError, match=r"ReduceOnPlateau: min_lr must be in \[0, "
+                                               r"alpha0 = 0\.1\]"):
+        optim.ReduceOnPlateau(0.1, min_lr=0.2)
+    with pytest.raises(gg.ArgumentError, match=r"ReduceOnPlateau: patience must be a whole "
+                                               r"number of at least 0"):
+        optim.ReduceOnPlateau(0.1, patience=-1)
+    plateau = optim.ReduceOnPlateau(0.1)
+    plateau.step(1.0)
+    with pytest.raises(gg.ArgumentError, match=r"ReduceOnPlateau\.step: the cost given to step "
+                                               r"must be a real number, got 'x'"):
+        plateau.step("x")
+    state = plateau.state_dict()
+    with pytest.raises(gg.ArgumentError, match=r"the state has no bad_epochs"):
+        plateau.load_state_dict({k: v for k, v in state.items() if k != "bad_epochs"})
+    with pytest.raises(gg.ArgumentError, match=r"the state is from StepDecay"):
+        plateau.load_state_dict({**state, "schedule": "StepDecay"})
+    with pytest.raises(gg.ArgumentError, match=r"steps must be a whole number"):
+        optim.ReduceOnPlateau(0.1).load_state_dict({**state, "steps": 1.5})
+    with pytest.raises(gg.GraphgradTypeError, match=r"read the file with gg\.load"):
+        plateau.load_state_dict("plateau.npz")
+    assert plateau.state_dict() == state  # nothing refused changed it
+
+
+def _fit_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 2))
+    Y = X @ np.array([[1.5], [-2.0]]) + 0.1 + 0.3 * rng.standard_normal((32, 1))
+    return X, Y
+
+
+def test_fit_gives_reduce_on_plateau_the_dev_cost_after_each_epoch():
+    X, Y = _fit_data()
+    model = nn.Linear(2, 1, rng=0)
+    plateau = optim.ReduceOnPlateau(0.2, patience=1, factor=0.5, threshold=0.05)
+    history = gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=8,
+                     dev_data=(X[:8], Y[:8]), batch_size=8, schedule=plateau, progress=False)
+    expected = _plateau_by_hand(history["dev_cost"], 0.2, 0.5, 1, 0.05, "min", "rel", 0, 0.0,
+                                1e-8)
+    assert history["lr"] == expected and len(set(expected)) > 1
+    assert plateau.steps == 8
+
+
+def test_fit_without_dev_data_gives_it_the_training_cost():
+    X, Y = _fit_data()
+    model = nn.Linear(2, 1, rng=0)
+    plateau = optim.ReduceOnPlateau(0.2, patience=0, factor=0.5, threshold=0.05)
+    history = gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=8,
+                     batch_size=8, schedule=plateau, progress=False)
+    expected = _plateau_by_hand(history["cost"], 0.2, 0.5, 0, 0.05, "min", "rel", 0, 0.0, 1e-8)
+    assert history["lr"] == expected and len(set(expected)) > 1
+
+
+def test_fit_refuses_a_plateau_watching_for_a_maximum():
+    X, Y = _fit_data()
+    model = nn.Linear(2, 1, rng=0)
+    W = model.W.data.copy()
+    with pytest.raises(gg.ArgumentError, match=r"fit: the ReduceOnPlateau schedule has "
+                                               r"mode='max'.*make it with mode='min'"):
+        gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=2,
+               schedule=optim.ReduceOnPlateau(0.2, mode="max"), progress=False)
+    np.testing.assert_array_equal(model.W.data, W)
+
+
+def test_fit_resumed_with_the_plateaus_state_ends_as_the_run_not_stopped():
+    X, Y = _fit_data()
+    dev = (X[:8], Y[:8])
+
+    def train(model, opt, plateau, epochs, initial_epoch=0):
+        return gg.fit(model, nn.mse, opt, (X, Y), epochs, dev, batch_size=8, schedule=plateau,
+                      progress=False, initial_epoch=initial_epoch)
+
+    def settings():
+        return optim.ReduceOnPlateau(0.2, patience=1, factor=0.5, threshold=0.05)
+
+    whole_model = nn.Linear(2, 1, rng=0)
+    whole = train(whole_model, optim.SGD(whole_model.parameters(), lr=0.2, momentum=0.5),
+                  settings(), 8)
+    model = nn.Linear(2, 1, rng=0)
+    opt, plateau = optim.SGD(model.parameters(), lr=0.2, momentum=0.5), settings()
+    first = train(model, opt, plateau, 4)
+    again_model = nn.Linear(2, 1, rng=5)
+    again_model.load_state_dict(model.state_dict())
+    again_opt, again_plateau = optim.SGD(again_model.parameters(), lr=0.2), settings()
+    again_opt.load_state_dict(opt.state_dict())
+    again_plateau.load_state_dict(plateau.state_dict())
+    rest = train(again_model, again_opt, again_plateau, 8, initial_epoch=4)
+    assert first["lr"] + rest["lr"] == whole["lr"] and len(set(whole["lr"])) > 1
+    np.testing.assert_array_equal(again_model.W.data, whole_model.W.data)
 
 
 def test_flags_changed_during_training_take_effect_at_the_next_step():

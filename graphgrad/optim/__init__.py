@@ -1,6 +1,7 @@
 """graphgrad.optim: optimizers (SGD with the course's momentum or Nesterov's, RMSprop, Adam,
 AdamW, Adagrad, on the base class `Optimizer`, which keeps parameter groups and state),
-learning-rate schedules (``optim.schedules``) and gradient clipping (``optim.clipping``)."""
+learning-rate schedules (``optim.schedules``, ReduceOnPlateau among them) and gradient
+clipping (``optim.clipping``)."""
 from graphgrad.optim import schedules
 from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
 from graphgrad.optim.optimizer import Optimizer
@@ -10,12 +11,15 @@ from graphgrad.optim.schedules import (
     ExponentialDecay,
     InverseSqrtDecay,
     InverseTimeDecay,
+    MultiStepDecay,
+    ReduceOnPlateau,
     Schedule,
     StepDecay,
+    Warmup,
 )
 
 __all__ = [
     "SGD", "Adagrad", "Adam", "AdamW", "CosineDecay", "ExponentialDecay", "InverseSqrtDecay",
-    "InverseTimeDecay", "Optimizer", "RMSprop", "Schedule", "StepDecay", "clip_grad_norm",
-    "clip_grad_value", "schedules",
+    "InverseTimeDecay", "MultiStepDecay", "Optimizer", "RMSprop", "ReduceOnPlateau", "Schedule",
+    "StepDecay", "Warmup", "clip_grad_norm", "clip_grad_value", "schedules",
 ]

@@ -3,7 +3,10 @@
 Each schedule is a small callable, ``schedule(epoch) -> alpha``; `fit` sets
 ``optimizer.lr = schedule(epoch)`` before every epoch, or do it yourself in your loop. With
 parameter groups, each group's lr keeps its ratio to the optimizer's ``lr`` keyword: give the
-schedule alpha0 = that keyword's value. Depends on `errors` only.
+schedule alpha0 = that keyword's value. `Warmup` puts a linear warm-up before any schedule.
+`ReduceOnPlateau` is the one that also depends on how training goes: it has a ``step(cost)``
+method, which `fit` calls after each epoch with the dev cost, and a state dict. Depends on
+`errors`.
 
 So `fit`'s epoch e trains with schedule(e), the first with alpha0. The course's model()
 decays after each epoch instead (``learning_rate = update_lr(learning_rate0, i, decay_rate)``
@@ -15,13 +18,26 @@ epochs both with alpha0. To repeat its run, shift the schedule by one epoch::
 """
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from graphgrad.errors import ArgumentError, real_number, whole_number
+import numpy as np
 
-__all__ = ["CosineDecay", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "Schedule",
-           "StepDecay"]
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    listed,
+    not_a_state_error,
+    real_number,
+    setting_text,
+    whole_number,
+)
+
+__all__ = ["CosineDecay", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
+           "MultiStepDecay", "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup"]
 
 
 def _positive(x: float) -> bool:
@@ -147,3 +163,191 @@ class CosineDecay(Schedule):
             return self.alpha0 * epoch / self.warmup
         p = min((epoch - self.warmup) / (self.total - self.warmup), 1.0)
         return self.alpha_min + (self.alpha0 - self.alpha_min) * (1.0 + math.cos(math.pi * p)) / 2
+
+
+class MultiStepDecay(Schedule):
+    """Decay by ``gamma`` at each milestone, as PyTorch's MultiStepLR::
+
+        alpha = alpha0 * gamma**(the number of milestones <= epoch)
+
+    e.g. ``MultiStepDecay(0.1, [30, 80])``: 0.1 for epochs 0 to 29, 0.01 from 30, 0.001 from
+    80. Milestones are epochs counted from 0, in any order; one given twice decays twice there,
+    as in PyTorch.
+    """
+
+    def __init__(self, alpha0: float, milestones: Any, gamma: float = 0.1) -> None:
+        super().__init__(alpha0)
+        given = listed(milestones, "MultiStepDecay", "milestones as a list of epochs, such as "
+                                                     "[30, 80]")
+        self.milestones = sorted(whole_number(m, f"milestone {m!r}", "MultiStepDecay", least=0)
+                                 for m in given)
+        self.gamma = real_number(gamma, "gamma", "MultiStepDecay", _in_0_1, "in (0, 1]")
+
+    def _rate(self, epoch: int) -> float:
+        return self.alpha0 * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class Warmup(Schedule):
+    """A linear warm-up of ``warmup`` epochs, then ``schedule`` from its own epoch 0, as the
+    Transformer recipes train (PyTorch's SequentialLR of a LinearLR and the schedule)::
+
+        epoch < warmup:  alpha = schedule(0) * (f + (1 - f) * epoch / warmup), f = start_factor
+        after:           alpha = schedule(epoch - warmup)
+
+    So ``Warmup(ExponentialDecay(0.1, 0.9), 5)`` rises to 0.1 at epoch 5 and decays from
+    there; ``Warmup(CosineDecay(alpha0, total - warmup), warmup)`` is ``CosineDecay(alpha0,
+    total, warmup)``.
+
+    Args:
+        schedule: any schedule (a function of the epoch giving the learning rate).
+        warmup: the epochs of warm-up, at least 1.
+        start_factor: the first epoch's rate as a fraction of schedule(0), in [0, 1): 0 (the
+            default) trains the first epoch with alpha = 0, as `CosineDecay`'s warm-up and
+            Hugging Face's do; PyTorch's LinearLR starts at ``start_factor`` (its default 1/3).
+
+    By steps rather than epochs, as Transformers warm up: give ``warmup`` in steps and set
+    ``optimizer.lr = schedule(step)`` before each ``optimizer.step()`` (see `CosineDecay`).
+    """
+
+    def __init__(self, schedule: Callable[[int], float], warmup: int,
+                 start_factor: float = 0.0) -> None:
+        if not callable(schedule):
+            raise GraphgradTypeError(
+                f"Warmup: schedule must be a function of the epoch giving its learning rate, "
+                f"such as optim.ExponentialDecay(0.1), got {setting_text(schedule)}")
+        self.schedule = schedule
+        self.warmup = whole_number(warmup, "warmup", "Warmup")
+        self.start_factor = real_number(start_factor, "start_factor", "Warmup",
+                                        lambda x: 0.0 <= x < 1.0, "in [0, 1)")
+
+    def _rate(self, epoch: int) -> float:
+        if epoch >= self.warmup:
+            return self.schedule(epoch - self.warmup)
+        top = real_number(self.schedule(0), "schedule(0)", "Warmup",
+                          lambda x: 0.0 <= x < math.inf, "a learning rate, >= 0 and finite")
+        return top * (self.start_factor + (1.0 - self.start_factor) * epoch / self.warmup)
+
+
+class ReduceOnPlateau(Schedule):
+    """Divide the learning rate when the cost stops going down, as PyTorch's
+    ReduceLROnPlateau. ``step(cost)`` is told each epoch's cost (`fit` does it with the dev
+    cost, or the training cost without dev_data); ``schedule(epoch)`` is the current rate::
+
+        better:  cost < best (1 - threshold)  (threshold_mode "rel"; "abs": best - threshold)
+        an epoch not better is a bad one; after more than ``patience`` bad epochs in a row,
+        alpha = max(alpha * factor, min_lr) (unless that changes it by eps or less), and
+        the next ``cooldown`` epochs count as good
+
+    So with patience 2, the rate drops once the third epoch in a row has not beaten the best
+    cost by the threshold, and the next epoch trains with it, as in PyTorch's loop (train,
+    evaluate, ``scheduler.step(dev_cost)``). With ``mode="max"`` it watches a number that
+    should go up (an accuracy, given to ``step`` by one's own loop): better is above
+    best (1 + threshold), or best + threshold.
+
+    Args:
+        alpha0: the rate to start from: the optimizer's lr.
+        mode: "min" (a cost) or "max".
+        factor: what the rate is multiplied by, in (0, 1).
+        patience: the bad epochs allowed before the rate drops (PyTorch's default 10).
+        threshold, threshold_mode: how much better a cost must be to count ("rel": by a
+            fraction of the best, "abs": by an amount).
+        cooldown: the epochs after a drop during which bad epochs are not counted.
+        min_lr: the rate never goes below it.
+        eps: a drop smaller than this is not made.
+
+    With parameter groups, the rate is the optimizer's ``lr`` keyword's: each group keeps its
+    ratio to it (see `Optimizer`), and min_lr bounds the keyword's rate (PyTorch bounds each
+    group's own lr). Its state (the rate, the best cost, the counters) is in ``state_dict()``,
+    for ``gg.save``: to resume fit at epoch k, load it with the model's and optimizer's.
+    """
+
+    def __init__(self, alpha0: float, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8) -> None:
+        super().__init__(alpha0)
+        name = "ReduceOnPlateau"
+        if mode not in ("min", "max"):
+            raise ArgumentError(f"{name}: mode must be 'min' (a cost) or 'max' (an accuracy), "
+                                f"got {setting_text(mode)}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ArgumentError(f"{name}: threshold_mode must be 'rel' (a fraction of the best) "
+                                f"or 'abs' (an amount), got {setting_text(threshold_mode)}")
+        self.mode, self.threshold_mode = mode, threshold_mode
+        self.factor = real_number(factor, "factor", name, lambda x: 0.0 < x < 1.0, "in (0, 1)")
+        self.patience = whole_number(patience, "patience", name, least=0)
+        self.threshold = real_number(threshold, "threshold", name,
+                                     lambda x: 0.0 <= x < math.inf, ">= 0 and finite")
+        self.cooldown = whole_number(cooldown, "cooldown", name, least=0)
+        self.min_lr = real_number(min_lr, "min_lr", name, lambda x: 0.0 <= x <= self.alpha0,
+                                  f"in [0, alpha0 = {self.alpha0:g}]")
+        self.eps = real_number(eps, "eps", name, lambda x: 0.0 <= x < math.inf,
+                               ">= 0 and finite")
+        self._reset()
+
+    def _reset(self) -> None:
+        """The state before the first epoch: alpha0, no best yet, no bad epochs."""
+        self.alpha = self.alpha0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.bad_epochs = self.cooldown_left = self.steps = 0
+
+    def _rate(self, epoch: int) -> float:
+        return self.alpha
+
+    def _better(self, cost: float) -> bool:
+        if self.mode == "min":
+            if self.threshold_mode == "rel":
+                return cost < self.best * (1.0 - self.threshold)
+            return cost < self.best - self.threshold
+        if self.threshold_mode == "rel":
+            return cost > self.best * (1.0 + self.threshold)
+        return cost > self.best + self.threshold
+
+    def step(self, cost: float) -> None:
+        """Count an epoch's cost (or the number ``mode`` watches), and drop the rate after
+        too many bad epochs. A NaN counts as a bad epoch, as in PyTorch."""
+        cost = real_number(cost, "the cost given to step", "ReduceOnPlateau.step",
+                           lambda x: True, "a real number")
+        self.steps += 1
+        if self._better(cost):
+            self.best, self.bad_epochs = cost, 0
+        else:
+            self.bad_epochs += 1
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.bad_epochs = 0  # bad epochs during a cooldown are not counted
+        if self.bad_epochs > self.patience:
+            lower = max(self.alpha * self.factor, self.min_lr)
+            if self.alpha - lower > self.eps:
+                self.alpha = lower
+            self.cooldown_left, self.bad_epochs = self.cooldown, 0
+
+    _STATE = ("alpha", "best", "bad_epochs", "cooldown_left", "steps")
+
+    def state_dict(self) -> dict[str, Any]:
+        """The rate, the best cost and the counters, for ``gg.save``; the settings are the
+        constructor's."""
+        return {"schedule": type(self).__name__,
+                **{key: getattr(self, key) for key in self._STATE}}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Go on from a saved `state_dict`; a state that does not fit changes nothing."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise not_a_state_error(name, state, "schedule")
+        values = {key: state.get(key) for key in ("schedule", *self._STATE)}
+        values = {key: value.item() if isinstance(value, np.ndarray) and value.ndim == 0
+                  else value for key, value in values.items()}
+        missing = [key for key, value in values.items() if value is None]
+        if missing:
+            raise ArgumentError(f"{name}: the state has no {', '.join(missing)}: pass what "
+                                "ReduceOnPlateau.state_dict() gave")
+        if str(values["schedule"]) != type(self).__name__:
+            raise ArgumentError(f"{name}: the state is from {values['schedule']}")
+        alpha = real_number(values["alpha"], "alpha", name, lambda x: 0.0 <= x < math.inf,
+                            ">= 0 and finite")
+        best = real_number(values["best"], "best", name, lambda x: not math.isnan(x),
+                           "a number (inf before the first epoch)")
+        counts = [whole_number(values[key], key, name, least=0)
+                  for key in ("bad_epochs", "cooldown_left", "steps")]
+        self.alpha, self.best = alpha, best
+        self.bad_epochs, self.cooldown_left, self.steps = counts
