@@ -36,7 +36,7 @@ from graphgrad.nn.losses import (
 )
 from graphgrad.nn.module import Module
 from graphgrad.optim.optimizer import Optimizer, _rule
-from graphgrad.optim.schedules import ReduceOnPlateau
+from graphgrad.optim.schedules import ReduceOnPlateau, Warmup
 from graphgrad.tensor import Tensor, _data
 
 __all__ = ["TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"]
@@ -353,11 +353,11 @@ def fit(
             e trains with schedule(e) (the course's model() decays after each epoch, one
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
             NaN or Inf is refused. A schedule with a ``step(cost)`` method, such as
-            `optim.ReduceOnPlateau`, is also told each epoch's dev cost once it is measured
-            (the epoch's training cost, ``history["cost"]``, without dev_data), before the
-            next epoch asks it for its rate; a ReduceOnPlateau with mode="max" is refused,
-            since a cost should go down. Resuming with ``initial_epoch``, load its
-            ``state_dict`` too.
+            `optim.ReduceOnPlateau` (or `optim.Warmup` before one), is also told each epoch's
+            dev cost once it is measured (the epoch's training cost, ``history["cost"]``,
+            without dev_data), before the next epoch asks it for its rate; a ReduceOnPlateau
+            with mode="max" is refused, since a cost should go down. Resuming with
+            ``initial_epoch``, load its ``state_dict`` too.
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
             its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
             with the parameters (and batch norm statistics) of the epoch with the lowest dev
@@ -439,7 +439,10 @@ def fit(
         )
     # A schedule that follows the cost (ReduceOnPlateau, or one's own with a step method).
     told = callable(getattr(schedule, "step", None))
-    if isinstance(schedule, ReduceOnPlateau) and schedule.mode == "max":
+    followed = schedule
+    while isinstance(followed, Warmup):  # which tells its schedule the costs after warm-up
+        followed = followed.schedule
+    if isinstance(followed, ReduceOnPlateau) and followed.mode == "max":
         raise ArgumentError(
             "fit: the ReduceOnPlateau schedule has mode='max', but fit gives it the dev cost "
             "(the training cost without dev_data), which should go down: make it with "

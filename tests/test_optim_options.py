@@ -479,10 +479,12 @@ def test_fit_refuses_a_plateau_watching_for_a_maximum():
     X, Y = _fit_data()
     model = nn.Linear(2, 1, rng=0)
     W = model.W.data.copy()
-    with pytest.raises(gg.ArgumentError, match=r"fit: the ReduceOnPlateau schedule has "
-                                               r"mode='max'.*make it with mode='min'"):
-        gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=2,
-               schedule=optim.ReduceOnPlateau(0.2, mode="max"), progress=False)
+    for schedule in (optim.ReduceOnPlateau(0.2, mode="max"),
+                     optim.Warmup(optim.ReduceOnPlateau(0.2, mode="max"), 2)):
+        with pytest.raises(gg.ArgumentError, match=r"fit: the ReduceOnPlateau schedule has "
+                                                   r"mode='max'.*make it with mode='min'"):
+            gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=2,
+                   schedule=schedule, progress=False)
     np.testing.assert_array_equal(model.W.data, W)
 
 
@@ -540,3 +542,37 @@ def test_flags_changed_during_training_take_effect_at_the_next_step():
         W = W - lr * (v / (1 - beta1 ** t)) / (np.sqrt(s_max / (1 - beta2 ** t)) + eps)
     np.testing.assert_allclose(W_t.data, W, rtol=1e-12)
     np.testing.assert_allclose(adam.state[0]["s_max"], s_max, rtol=1e-12)
+
+
+def test_warmup_passes_the_costs_after_its_warmup_on_to_a_plateau():
+    """Warmup(ReduceOnPlateau) in fit: the plateau is told the costs of the epochs after the
+    warm-up (as timm's plateau scheduler with warm-up is), not those of the rising rates; it
+    was told none, and its rate never dropped."""
+    plateau = optim.ReduceOnPlateau(1.0, patience=0, factor=0.5)
+    warm = optim.Warmup(plateau, 2)
+    rates = []
+    for epoch, cost in enumerate([5.0, 6.0, 3.0, 3.0, 3.0, 2.0, 2.5]):
+        rates.append(warm(epoch))
+        warm.step(cost)
+    # warm-up 0, 0.5; then best 3.0, bad (0.5), bad (0.25), better, bad (0.125)
+    assert rates == [0.0, 0.5, 1.0, 1.0, 0.5, 0.25, 0.25]
+    assert warm(7) == 0.125 and plateau.steps == 5 and plateau.best == 2.0
+    # A schedule without step: nothing to tell
+    optim.Warmup(optim.ExponentialDecay(0.1), 2).step(1.0)
+    assert repr(warm) == ("Warmup(schedule=ReduceOnPlateau(alpha0=1, mode='min', "
+                          "threshold_mode='rel', factor=0.5, patience=0, threshold=0.0001, "
+                          "cooldown=0, min_lr=0, eps=1e-08, alpha=0.125, best=2, bad_epochs=0, "
+                          "cooldown_left=0, steps=5), warmup=2, start_factor=0)")
+
+
+def test_fit_tells_a_plateau_after_a_warmup_the_dev_costs():
+    X, Y = _fit_data()
+    model = nn.Linear(2, 1, rng=0)
+    plateau = optim.ReduceOnPlateau(0.2, patience=1, factor=0.5, threshold=0.05)
+    history = gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=10,
+                     dev_data=(X[:8], Y[:8]), batch_size=8, schedule=optim.Warmup(plateau, 2),
+                     progress=False)
+    after = _plateau_by_hand(history["dev_cost"][2:], 0.2, 0.5, 1, 0.05, "min", "rel", 0, 0.0,
+                             1e-8)
+    assert history["lr"] == [0.0, 0.1, *after] and len(set(after)) > 1
+    assert plateau.steps == 8

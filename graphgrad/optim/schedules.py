@@ -68,7 +68,7 @@ class Schedule:
         settings = ", ".join(
             f"{k}={v:g}" if isinstance(v, numbers.Real) and not isinstance(v, bool)
             else f"{k}={v!r}"
-            for k, v in vars(self).items())
+            for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({settings})"
 
 
@@ -207,6 +207,12 @@ class Warmup(Schedule):
 
     By steps rather than epochs, as Transformers warm up: give ``warmup`` in steps and set
     ``optimizer.lr = schedule(step)`` before each ``optimizer.step()`` (see `CosineDecay`).
+
+    A schedule that follows the cost (`ReduceOnPlateau`) is told, through ``step(cost)``, the
+    costs of the epochs after the warm-up only, as timm's plateau scheduler with warm-up is:
+    those of the rising rates would count as its first epochs. So ``Warmup(ReduceOnPlateau(
+    0.1), 5)`` in `fit` warms up for 5 epochs, then drops the rate on a plateau; to resume it,
+    save and load the plateau's own ``state_dict``.
     """
 
     def __init__(self, schedule: Callable[[int], float], warmup: int,
@@ -219,8 +225,19 @@ class Warmup(Schedule):
         self.warmup = whole_number(warmup, "warmup", "Warmup")
         self.start_factor = real_number(start_factor, "start_factor", "Warmup",
                                         lambda x: 0.0 <= x < 1.0, "in [0, 1)")
+        # The epoch last asked for its rate: `step`'s cost is that epoch's, as in fit.
+        self._epoch: int | None = None
+
+    def step(self, cost: float) -> None:
+        """Tell ``schedule`` the cost of the epoch last asked for its rate, if that epoch is
+        past the warm-up and ``schedule`` has a ``step`` (`ReduceOnPlateau`); `fit` calls it
+        after each epoch. For a schedule without one, it does nothing."""
+        tell = getattr(self.schedule, "step", None)
+        if callable(tell) and (self._epoch is None or self._epoch >= self.warmup):
+            tell(cost)
 
     def _rate(self, epoch: int) -> float:
+        self._epoch = epoch
         if epoch >= self.warmup:
             return self.schedule(epoch - self.warmup)
         top = real_number(self.schedule(0), "schedule(0)", "Warmup",
