@@ -356,7 +356,8 @@ def fit(
             `optim.ReduceOnPlateau` (or `optim.Warmup` before one), is also told each epoch's
             dev cost once it is measured (the epoch's training cost, ``history["cost"]``,
             without dev_data), before the next epoch asks it for its rate; a ReduceOnPlateau
-            with mode="max" is refused, since a cost should go down. Resuming with
+            with mode="max" is refused, since a cost should go down, and a dev cost of NaN
+            or Inf stops training before it is told (`TrainingDiverged`). Resuming with
             ``initial_epoch``, load its ``state_dict`` too.
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
             its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
@@ -406,7 +407,8 @@ def fit(
             before a layer of the model was replaced (it holds the old layer's parameters,
             not the new one's), ...
         TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf (or, with
-            patience, the dev cost). Training stops before that step changes the parameters;
+            patience or a schedule told the dev cost, the dev cost, which the schedule is then
+            not told). Training stops before that step changes the parameters;
             with patience, the model is then given the parameters of the epoch with the lowest
             dev cost so far. The error holds the history of the epochs finished
             (``.history``) and the number of the first it did not finish (``.next_epoch``), as
@@ -438,10 +440,11 @@ def fit(
             "is the optimizer's lr"
         )
     # A schedule that follows the cost (ReduceOnPlateau, or one's own with a step method).
-    told = callable(getattr(schedule, "step", None))
+    # A Warmup tells its schedule the costs after the warm-up, if that one follows them.
     followed = schedule
-    while isinstance(followed, Warmup):  # which tells its schedule the costs after warm-up
+    while isinstance(followed, Warmup):
         followed = followed.schedule
+    told = callable(getattr(followed, "step", None))
     if isinstance(followed, ReduceOnPlateau) and followed.mode == "max":
         raise ArgumentError(
             "fit: the ReduceOnPlateau schedule has mode='max', but fit gives it the dev cost "
@@ -478,6 +481,8 @@ def fit(
                 history["dev_cost"].append(dev_cost)
                 history["dev_accuracy"].append(dev_acc)
             if told:
+                if dev_data is not None:  # a training cost's NaN stopped the epoch already
+                    _check_dev_cost(history, epoch, f"the schedule {type(followed).__name__}")
                 schedule.step(history["dev_cost" if dev_data is not None else "cost"][-1])
             if bar is not None:
                 bar.set_postfix(_postfix(history), refresh=False)
@@ -625,6 +630,19 @@ class _Epoch:
         history["accuracy"].append(total_correct / seen if self.kind is not None else math.nan)
 
 
+def _check_dev_cost(history: dict[str, list[float]], epoch: int, who: str) -> None:
+    """Stop (`TrainingDiverged`) at a dev cost of NaN or Inf, which ``who`` (early stopping,
+    a schedule such as ReduceOnPlateau) would compare with the others: a NaN is never lower,
+    so it would count as an epoch without progress, and training would go on."""
+    dev_cost = history["dev_cost"][-1]
+    if not math.isfinite(dev_cost):
+        raise TrainingDiverged(
+            f"fit: the dev cost of epoch {epoch} is {dev_cost}, so {who} cannot compare it "
+            f"with the others (the training cost is {history['cost'][-1]:.6g}). Look for NaN "
+            "or Inf in X_dev, or for a loss taking the log of a prediction of exactly 0 or 1 "
+            "(the losses from logits stay finite).", history)
+
+
 class _BestEpoch:
     """Early stopping: the epoch with the lowest dev cost so far, its state, and how many
     epochs have gone by without a lower one."""
@@ -637,14 +655,8 @@ class _BestEpoch:
     def waited_enough(self, model: Module, history: dict[str, list[float]], epoch: int) -> bool:
         """Record this epoch's dev cost; True once ``patience`` epochs went by without a new
         lowest."""
+        _check_dev_cost(history, epoch, "early stopping")
         dev_cost = history["dev_cost"][-1]
-        if not math.isfinite(dev_cost):
-            raise TrainingDiverged(
-                f"fit: the dev cost of epoch {epoch} is {dev_cost}, so "
-                "early stopping cannot compare it with the others (the training cost "
-                f"is {history['cost'][-1]:.6g}). Look for NaN or Inf in X_dev, or for "
-                "a loss taking the log of a prediction of exactly 0 or 1 (the losses "
-                "from logits stay finite).", history)
         if dev_cost < self.cost:
             self.cost, self.state, self.epoch, self.waited = dev_cost, model.state_dict(), epoch, 0
             return False

@@ -576,3 +576,29 @@ def test_fit_tells_a_plateau_after_a_warmup_the_dev_costs():
                              1e-8)
     assert history["lr"] == [0.0, 0.1, *after] and len(set(after)) > 1
     assert plateau.steps == 8
+
+
+@pytest.mark.parametrize("patience", [None, 3])
+def test_fit_stops_at_a_nan_dev_cost_before_the_plateau_is_told_it(patience):
+    """A NaN dev cost counted as a bad epoch, as PyTorch counts it: fit went on, the plateau
+    dropping the rate every patience + 1 epochs down to min_lr, without a word (with
+    patience, it was told the NaN before early stopping stopped)."""
+    X, Y = _fit_data()
+    X_dev = X[:8].copy()
+    X_dev[3, 1] = np.nan
+    model = nn.Linear(2, 1, rng=0)
+    plateau = optim.ReduceOnPlateau(0.2, patience=0)
+    with pytest.raises(gg.train.TrainingDiverged, match=r"fit: the dev cost of epoch 0 is nan, so "
+                                                  r"the schedule ReduceOnPlateau cannot compare "
+                                                  r"it with the others.*NaN or Inf in X_dev"
+                       ) as caught:
+        gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), epochs=4,
+               dev_data=(X_dev, Y[:8]), batch_size=8, schedule=plateau, patience=patience,
+               progress=False)
+    assert plateau.state_dict() == optim.ReduceOnPlateau(0.2).state_dict()  # told nothing
+    assert caught.value.history["lr"] == [0.2]
+    if patience is None:  # a schedule that follows no cost goes on, as without one
+        history = gg.fit(model, nn.mse, optim.SGD(model.parameters(), lr=0.2), (X, Y), 3,
+                         (X_dev, Y[:8]), batch_size=8, progress=False,
+                         schedule=optim.Warmup(optim.ExponentialDecay(0.2), 1))
+        assert np.isnan(history["dev_cost"]).all() and history["lr"] == [0.0, 0.2, 0.19]
