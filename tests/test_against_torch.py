@@ -1,14 +1,13 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
-gradient clipping, a small MLP, functional_call, parameter vectors and retain_grad, a
-gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad), a small MLP, a
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad) and the schedules
-(MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau), a small MLP, a
-Hessian-vector product and second derivatives through a gradient penalty, and the later
-networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
-gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
-their vectors), and whole programs (a GP's marginal likelihood to its Hessian, PCA's
-reconstruction error in the data, standardising data with holes), all in float64.
+(MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau), a small MLP, functional_call, parameter
+vectors and retain_grad, a Hessian-vector product and second derivatives through a gradient
+penalty, and the later networks' ops (softplus ... einsum) over drawn shapes to their third
+derivatives, and gg.linalg's (the decompositions through functions that do not depend on the
+signs LAPACK gives their vectors), and whole programs (a GP's marginal likelihood to its
+Hessian, PCA's reconstruction error in the data, standardising data with holes), all in
+float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
