@@ -23,6 +23,11 @@ from typing import Any
 
 import numpy as np
 
+try:
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:  # numpy < 2
+    from numpy import byte_bounds
+
 from graphgrad import debug
 from graphgrad.errors import (
     ArgumentError,
@@ -555,12 +560,16 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
     W.grad /= n_batches). Whether the pass kept its graph (``retain_graph``) says what a
     refused .grad's error advises; ``recorded``, whether it recorded its steps, whose edges
     hold the gradients that flowed."""
+    holding = False
     for leaf in pending:
         # A .grad set by hand: numpy would broadcast the sum into a gradient of another
         # shape. Checked before any leaf's grad changes, so none is half updated.
         held = leaf.grad
-        if held is not None and np.shape(held) != leaf.data.shape and leaf.requires_grad:
-            raise _held_grad_error(leaf, held, retain_graph)
+        if held is not None and leaf.requires_grad:
+            if np.shape(held) != leaf.data.shape:
+                raise _held_grad_error(leaf, held, retain_graph)
+            holding = True
+    shared = _sharing_grads(pending) if holding else ()
     given: set[int] = set()
     for leaf, g in pending.items():
         if leaf.requires_grad:
@@ -568,9 +577,11 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
             if held is not None:
                 # Into the array held, as PyTorch does: a reference to W.grad taken between
                 # passes sees the sum. One that cannot take it (read-only, a narrower dtype,
-                # not an array) is replaced by the sum.
+                # not an array) is replaced by the sum, and so is one sharing memory with a
+                # leaf's data or another leaf's .grad (W.grad = W.data, a.grad = b.grad set
+                # by hand): the sum would change a parameter, or be another leaf's too.
                 if (type(held) is np.ndarray and held.flags.writeable
-                        and held.dtype == np.result_type(held, g)):
+                        and held.dtype == np.result_type(held, g) and id(leaf) not in shared):
                     g = np.add(held, g, out=held)
                 else:
                     g = held + g
@@ -592,6 +603,46 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
             if g.base is not None:
                 given.add(id(g.base))
             leaf.grad = g
+
+
+def _sharing_grads(pending: dict[Tensor, Any]) -> set[int]:
+    """The ids of the leaves whose .grad, an array, shares memory with a leaf's data (its
+    own or another's) or with another leaf's .grad, among the leaves of ``pending``.
+
+    The arrays are grouped by the object owning their memory, and only a group of several
+    is looked at: there, by the arrays' byte bounds (np.may_share_memory's test), sorted so
+    that disjoint slices of one flat buffer cost n log n rather than n**2."""
+    groups: dict[int, list[tuple[np.ndarray, Tensor | None]]] = {}
+    for leaf in pending:
+        held = leaf.grad
+        if type(held) is np.ndarray and held.size and leaf.requires_grad:
+            key = id(held) if held.base is None else _memory_owner(held)
+            groups.setdefault(key, []).append((held, leaf))
+    for leaf in pending:
+        data = leaf.data
+        group = groups.get(id(data) if data.base is None else _memory_owner(data))
+        if group is not None and data.size:
+            group.append((data, None))
+    shared: set[int] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        spans = sorted((*byte_bounds(array), i) for i, (array, _) in enumerate(group))
+        reach = spans[0][0]  # the highest end among the spans before
+        for k, (low, high, i) in enumerate(spans):
+            leaf = group[i][1]
+            if leaf is not None and (reach > low or k + 1 < len(spans) and spans[k + 1][0] < high):
+                shared.add(id(leaf))
+            reach = max(reach, high)
+    return shared
+
+
+def _memory_owner(array: np.ndarray) -> int:
+    """The id of the object whose memory a view's elements are in: an array, or another
+    object holding a buffer (np.frombuffer's)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return id(array if array.base is None else array.base)
 
 
 def _backward_failed(node: Function, exc: Exception, on_tensors: bool = False) -> BackwardError:

@@ -333,6 +333,39 @@ def test_a_second_backward_adds_into_the_leafs_grad_array_as_pytorch_does():
     np.testing.assert_array_equal(narrow, np.ones((2, 2), dtype=np.float32))
 
 
+def test_a_held_grad_that_shares_memory_with_a_leafs_data_or_another_grad_is_not_added_into():
+    # W.grad = W.data (or a view of it), a.grad = b.data, one array given to two leaves: adding
+    # into it would change a parameter, or give one leaf's gradient to the other. The sum is
+    # a new array, as a first pass's .grad is; the array set by hand is left as it was.
+    W = gg.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True, name="W")
+    for held in (W.data, W.data.T, W.data[::-1]):
+        kept, W.grad = held.copy(), held
+        (W + 1.0).sum().backward()
+        np.testing.assert_array_equal(W.data, [[1.0, 2.0], [3.0, 4.0]])
+        np.testing.assert_array_equal(W.grad, kept + 1.0)
+        assert not np.shares_memory(W.grad, W.data)
+    a = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="a")
+    b = gg.Tensor(np.array([10.0, 20.0]), requires_grad=True, name="b")
+    a.grad = b.data
+    (a * 3.0 + b).sum().backward()
+    np.testing.assert_array_equal(b.data, [10.0, 20.0])
+    np.testing.assert_array_equal(a.grad, [13.0, 23.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    shared = np.ones(2)
+    a.grad = b.grad = shared
+    (a * 3.0 + b * 5.0).sum().backward()
+    np.testing.assert_array_equal(a.grad, [4.0, 4.0])
+    np.testing.assert_array_equal(b.grad, [6.0, 6.0])
+    np.testing.assert_array_equal(shared, [1.0, 1.0])
+    # Disjoint slices of one buffer (a flat gradient vector, as parameters_to_vector gives)
+    # share no element: each takes its own sum in place, and the buffer sees them.
+    flat = np.zeros(4)
+    a.grad, b.grad = flat[:2], flat[2:]
+    (a * 3.0 + b * 5.0).sum().backward()
+    assert a.grad.base is flat and b.grad.base is flat
+    np.testing.assert_array_equal(flat, [3.0, 3.0, 5.0, 5.0])
+
+
 def test_keep_intermediate_grads_false_keeps_only_the_leaves():
     a, b, c, u, v, J = course_graph()
     J.backward(keep_intermediate_grads=False)
