@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import types
+import weakref
 import zlib
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
@@ -97,7 +98,10 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
     a time in forward and in backward. Run again, fn also sets again what it sets on its
     modules (``Dropout.D``, to the same mask), but leaves the buffers of the modules found as
     the first run did, and a gradient hook it registers on a tensor it did not make (its
-    input, say) as the first run did: registered once, it runs once.
+    input, say) as the first run did: registered once, it runs once. A tensor fn makes and
+    marks with ``retain_grad()`` gets its ``.grad`` in ``J.backward()`` as without the
+    checkpoint: the first run's, which the caller may hold, and the second run's, which a
+    module keeping it in an attribute holds after backward.
     """
     if not callable(fn):
         raise GraphgradTypeError(
@@ -117,6 +121,8 @@ def checkpoint(fn: Callable[..., Any], *args: Any, preserve_rng_state: bool = Tr
     if not used and not any(t.requires_grad for t in call.given):
         return result  # nothing to differentiate: no graph was recorded
     call.inputs = (*call.given, *used)
+    if hooks._HOOKED:  # fn's tensors its retain_grad() marked: they get the second run's .grad
+        call.retained = {key: weakref.ref(t) for key, t in _retained(outputs, start).items()}
     call.keep(outputs)
     del result, outputs  # and with them fn's graph: its arrays are freed here
     result = Checkpoint.apply(*call.inputs, call=call)
@@ -183,6 +189,13 @@ class Checkpoint(Function):
             _drop_hooks_since(mark, (*standins, *call.inputs))
         outputs = call.tensors_of(outputs, again=True)
         call.check_same(ctx, outputs)
+        # The tensors fn's retain_grad() marked, with the first run's its caller may hold (a
+        # module keeping its activation in an attribute holds the second run's).
+        marked: list[tuple[Tensor, Tensor | None]] = []
+        if hooks._HOOKED and engine.fills_grads():
+            for key, t in _retained(outputs, start).items():
+                ref = call.retained.get(key)
+                marked.append((t, None if ref is None else ref()))
         outputs = _cut_off(ctx, outputs, start, standins)
         # Each tensor's gradient goes to its first place among the inputs (None to the others).
         own = [first[id(t)] == i and s.requires_grad
@@ -191,8 +204,12 @@ class Checkpoint(Function):
         pairs = [(out, g) for out, g in zip(outputs, grads) if out.requires_grad]
         if not wanted or not pairs:
             return (None,) * len(inputs)
-        found = engine.grad([out for out, _ in pairs], wanted,
+        found = engine.grad([out for out, _ in pairs], wanted + [t for t, _ in marked],
                             grad_outputs=[g for _, g in pairs], allow_unused=True)
+        for (t, then), g in zip(marked, found[len(wanted):]):
+            t.grad = g
+            if then is not None:
+                then.grad = g
         found = iter(found)
         return tuple(next(found) if mine else None for mine in own)
 
@@ -218,6 +235,8 @@ class _Call:
         self.fingerprints: list[tuple] = []
         self.training: list[bool] = []
         self.rng_states: list[Any] = []
+        # fn's tensors marked by retain_grad, weakly, by op and output (`_retained`)
+        self.retained: dict[tuple[int, int], weakref.ref] = {}
 
     def keep(self, outputs: tuple[Tensor, ...]) -> None:
         """Keep the arrays of fn's first run for the node, and their fingerprints."""
@@ -410,6 +429,23 @@ def _run_nodes(outputs: tuple[Tensor, ...], start: int) -> list[Function]:
             nodes[node] = None
             waiting.extend(t.creator for t in node.inputs)
     return sorted(nodes, key=lambda node: node.sequence)
+
+
+def _retained(outputs: tuple[Tensor, ...], start: int) -> dict[tuple[int, int], Tensor]:
+    """The tensors made by a run of fn (begun at ``start``, ending at ``outputs``) that its
+    `Tensor.retain_grad` marked, by (the place of the op that made it among the run's ops,
+    its output index): the same key in the second run names the tensor the same op made."""
+    places = {node: k for k, node in enumerate(_run_nodes(outputs, start))}
+    found = {}
+    for ref in list(hooks._HOOKED.values()):
+        t = ref()
+        if t is None or t.creator not in places or not hooks.retains_grad(t):
+            continue
+        node = t.creator
+        index = 0 if node._outputs is None else next(
+            i for i, out in enumerate(node._outputs) if out() is t)
+        found[(places[node], index)] = t
+    return found
 
 
 def _made_before(t: Tensor, start: int) -> bool:

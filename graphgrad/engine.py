@@ -53,6 +53,22 @@ _LEAF_GRADS_LOCK = threading.RLock()
 _WALK_LOCK = threading.RLock()
 
 
+class _Walking(threading.local):
+    # Whether the innermost walk on this thread is backward()'s, which fills .grad, rather
+    # than gg.grad's, which fills none: asked by `fills_grads`.
+    fills_grads = False
+
+
+_walking = _Walking()
+
+
+def fills_grads() -> bool:
+    """Whether the walk running an op's backward is ``J.backward()``'s, which fills .grad (not
+    gg.grad's): for an op whose backward runs a walk of its own (gg.checkpoint's, through fn
+    run again), to fill the .grad of the tensors of fn's first run its caller holds."""
+    return _walking.fills_grads
+
+
 def backward(
     root: Tensor,
     grad: Any = None,
@@ -349,16 +365,21 @@ def _backprop(walk: Callable[..., None], *walk_args: Any) -> None:
     several threads run one after the other (`_WALK_LOCK`).
     """
     with _WALK_LOCK:  # not acquire() and a try: see function._pin_leaves
-        if not gc.isenabled():
-            walk(*walk_args)
-            return
+        outer = _walking.fills_grads
         try:
-            # In the try: an interrupt (Ctrl-C) is delivered as the call returns, and one
-            # caught between the pause and the try would leave the collector off for good.
-            gc.disable()
-            walk(*walk_args)
+            _walking.fills_grads = walk is _walk
+            if not gc.isenabled():
+                walk(*walk_args)
+                return
+            try:
+                # In the try: an interrupt (Ctrl-C) is delivered as the call returns, and one
+                # caught between the pause and the try would leave the collector off for good.
+                gc.disable()
+                walk(*walk_args)
+            finally:
+                gc.enable()
         finally:
-            gc.enable()
+            _walking.fills_grads = outer
 
 
 def _walk(

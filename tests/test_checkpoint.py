@@ -757,3 +757,47 @@ def test_a_hook_fn_registers_on_a_tensor_it_did_not_make_runs_once_as_without():
     c = run(True)
     assert_same(grads(leaves_of(lin, x)), expected)
     assert len(hooks.tensor_hooks(c)) == 1
+
+
+def test_retain_grad_on_a_tensor_fn_makes_keeps_its_grad_as_without_the_checkpoint():
+    # fn's intermediate and output marked with retain_grad(): the graph holds neither the
+    # first run's tensors, which a caller may hold, nor the second run's, which a module
+    # keeping its activation in an attribute holds after backward. Both get the .grad they
+    # get without the checkpoint (as with PyTorch's non-reentrant checkpoint).
+    lin = nn.Linear(4, 4, init="xavier", rng=1)
+    x = gg.Tensor(X_DATA, requires_grad=True)
+
+    def run(checkpointed, keep):
+        runs = []
+
+        def block(a):
+            u = gg.sin(lin(a))
+            u.retain_grad()
+            out = u * a
+            out.retain_grad()
+            runs.append((u, out))
+            return out
+
+        h = gg.tanh(x)
+        y = gg.checkpoint(block, h) if checkpointed else block(h)
+        (y ** 2).sum().backward(keep_intermediate_grads=keep)
+        return runs
+
+    for keep in (False, True):
+        [expected] = run(False, keep)
+        first, second = run(True, keep)
+        for marked in (first, second):
+            assert all(t.retains_grad for t in marked)
+            for t, without in zip(marked, expected):
+                np.testing.assert_array_equal(t.grad, without.grad)
+    # gg.grad touches no .grad, through a checkpoint neither.
+    runs = []
+
+    def block(a):
+        u = gg.sin(a)
+        u.retain_grad()
+        runs.append(u)
+        return u * 2.0
+
+    gg.grad((gg.checkpoint(block, gg.tanh(x)) ** 2).sum(), [x])
+    assert len(runs) == 2 and runs[0].grad is None and runs[1].grad is None
