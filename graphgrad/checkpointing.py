@@ -26,8 +26,9 @@ arguments of `checkpoint`, and the values in fn's closure cells; each value as i
 items of a list, tuple or dict it is (one level: not what a plain object or a global holds). A
 module found counts with its submodules and the generators in their attributes
 (``Dropout(rng=0)``'s ``self.rng``). Each module found runs in the mode (``training``) it had
-in forward, and its buffers (BatchNorm's running statistics) are put back after the second
-run, so they are updated once per forward.
+in forward, holding the parameters and buffers it held then (those `nn.functional_call` gave
+it, whose call has put the model's own back by backward), and its buffers (BatchNorm's running
+statistics) are put back after the second run, so they are updated once per forward.
 
 What the replay misses cannot give a wrong gradient silently: each output's fingerprint (its
 shape, dtype and the crc32 of its bytes; no copy) is kept from the first run, and a second run
@@ -234,6 +235,7 @@ class _Call:
         self.arrays: tuple | None = None
         self.fingerprints: list[tuple] = []
         self.training: list[bool] = []
+        self.members: list[tuple[Module, str, Any]] = []  # parameters and buffers
         self.rng_states: list[Any] = []
         # fn's tensors marked by retain_grad, weakly, by op and output (`_retained`)
         self.retained: dict[tuple[int, int], weakref.ref] = {}
@@ -273,9 +275,13 @@ class _Call:
                 "counter): make it deterministic, or compute this block without gg.checkpoint.")
 
     def remember_state(self) -> None:
-        """Keep what fn's first run starts from: the modules' modes and the generators'
-        states (and which generator is graphgrad's default)."""
+        """Keep what fn's first run starts from: the modules' modes, parameters and
+        buffers (what they hold: nn.functional_call puts the model's own back before
+        backward), the generators' states (and which generator is graphgrad's default)."""
         self.training = [m.training for m in self.modules]
+        self.members = [(m, name, value) for m in self.modules
+                        for name, value in m._members.items()
+                        if isinstance(value, Tensor) or name in m._buffers]
         if not self.preserve_rng_state:
             return
         self.default_rng = initializers.generator()
@@ -289,11 +295,15 @@ class _Call:
 
     @contextlib.contextmanager
     def replayed(self) -> Iterator[None]:
-        """Run fn again as it ran the first time: the modules in their modes of then, the
-        generators in their states of then; afterwards everything is as it was before (the
-        generators where they are now, BatchNorm's running statistics updated once)."""
+        """Run fn again as it ran the first time: the modules in their modes of then,
+        holding the parameters and buffers they held then (those nn.functional_call gave),
+        the generators in their states of then; afterwards everything is as it was before
+        (the generators where they are now, BatchNorm's running statistics updated once)."""
         modules = self.modules
         modes = [m.training for m in modules]
+        # Set as nn.functional_call sets them: Module.__setattr__ refuses a computed tensor.
+        swapped = [(m, name, m._members[name], then) for m, name, then in self.members
+                   if name in m._members and m._members[name] is not then]
         buffers = [(m, name, getattr(m, name)) for m in modules for name in m._buffers]
         values = [None if a is None else a.copy() for _, _, a in buffers]
         if self.preserve_rng_state:
@@ -304,6 +314,9 @@ class _Call:
         try:
             for m, mode in zip(modules, self.training):
                 object.__setattr__(m, "training", mode)
+            for m, name, _, then in swapped:
+                m._members[name] = then
+                object.__setattr__(m, name, then)
             if self.preserve_rng_state:
                 initializers._default["rng"] = self.default_rng
                 np.random.set_state(self.numpy_state)
@@ -315,6 +328,9 @@ class _Call:
         finally:
             for m, mode in zip(modules, modes):
                 object.__setattr__(m, "training", mode)
+            for m, name, now, _ in swapped:
+                m._members[name] = now
+                object.__setattr__(m, name, now)
             for (m, name, array), kept in zip(buffers, values):
                 setattr(m, name, array)  # BatchNorm assigns new statistics
                 if array is not None and array.flags.writeable:

@@ -801,3 +801,37 @@ def test_retain_grad_on_a_tensor_fn_makes_keeps_its_grad_as_without_the_checkpoi
 
     gg.grad((gg.checkpoint(block, gg.tanh(x)) ** 2).sum(), [x])
     assert len(runs) == 2 and runs[0].grad is None and runs[1].grad is None
+
+
+def test_a_block_run_by_functional_call_is_run_again_with_the_values_given():
+    # nn.functional_call puts the model's own parameters back when forward returns, before
+    # backward runs the checkpointed block again: the second run must use the given W, as
+    # the first did (it used the model's W, and was refused as computing other values).
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = mlp(3)
+
+        def forward(self, x, checkpointed):
+            return gg.checkpoint(self.block, x) if checkpointed else self.block(x)
+
+    model = Net()
+    W = gg.Tensor(RNG.standard_normal((6, 4)), requires_grad=True)
+    x = gg.Tensor(X_DATA, requires_grad=True)
+    expected, got = (
+        gg.grad((nn.functional_call(model, {"block.linear1.W": W}, (x, checkpointed)) ** 2)
+                .sum(), [W, x, model.block.linear2.W])
+        for checkpointed in (False, True))
+    assert_same(got, expected)
+    assert model.block.linear1.W is not W and model.block.linear1.W.grad is None
+
+    # A BatchNorm in eval mode given its running statistics: run again with them too.
+    model.block = nn.BatchNorm1d(4)
+    model.eval()
+    stats = {"block.running_mean": RNG.standard_normal(4),
+             "block.running_var": RNG.uniform(1.0, 2.0, 4)}
+    expected, got = (gg.grad((nn.functional_call(model, stats, (x, checkpointed)) ** 2).sum(),
+                             [x])
+                     for checkpointed in (False, True))
+    assert_same(got, expected)
+    assert not np.array_equal(model.block.running_mean, stats["block.running_mean"])

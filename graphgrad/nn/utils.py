@@ -73,7 +73,8 @@ def functional_call(module: Module, parameters_and_buffers: Any, args: Any = (),
     another thread) meanwhile. A replaced buffer that forward assigns (BatchNorm's running
     statistics, in training mode) is put back too: the model's own statistics are left as
     they were (a buffer not replaced is updated as in any call). No ``.grad`` of the model's
-    replaced parameters is touched: gradients go to the given tensors.
+    replaced parameters is touched: gradients go to the given tensors. A block that forward
+    runs through `gg.checkpoint` is run again in backward with the given values too.
     """
     caller = "nn.functional_call"
     if not isinstance(module, Module):
