@@ -203,8 +203,9 @@ def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:
     when none returns a value. ``grad`` is an array, or a Tensor when the walk records the
     gradient's graph (``on_tensors``, gg.grad's create_graph), and each hook is given it as
     such. The array a hook sees is read-only (it is the graph's, maybe shared with other
-    gradients); the value it returns must have the gradient's shape and dtype, and becomes
-    the graph's: read-only too."""
+    gradients), and never a leaf's .grad, which a later backward adds into; the value it
+    returns must have the gradient's shape and dtype, and becomes the graph's: read-only
+    too."""
     hooks = tensor_hooks(t)
     if not hooks:
         return grad
@@ -213,7 +214,9 @@ def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:
     else:
         given = grad if type(grad) is np.ndarray else np.asarray(grad)  # a 0-d numpy scalar
         if given.flags.writeable:  # the leaf's own array, or one a backward still holds
-            given = given.view()
+            # A copy, not a view: a hook may keep what it is given (a log of each pass's
+            # gradient), and the leaf's .grad is changed in place by the next backward.
+            given = given.copy()
             given.setflags(False)
     changed = False
     for hook in tuple(hooks.values()):  # a hook may remove itself, or add another

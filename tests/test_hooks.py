@@ -162,7 +162,7 @@ def test_the_gradient_a_hook_is_given_is_read_only_and_writing_into_it_says_what
 
 
 def test_a_leaf_hook_cannot_write_into_the_leafs_own_array():
-    """A backward returning x's own array as dJ/dy: the hook is given a read-only view."""
+    """A backward returning x's own array as dJ/dy: the hook is given a read-only copy."""
     x = gg.Tensor([1.0, 2.0], requires_grad=True, name="x")
     y = gg.Tensor([3.0, 4.0], requires_grad=True, name="y")
 
@@ -184,6 +184,22 @@ def test_what_a_leaf_hook_returns_is_copied_into_grad():
     np.testing.assert_array_equal(x.grad, [7.0, 8.0])
     x.grad[0] = 0.0  # .grad is the leaf's own: the hook's array is not changed
     assert kept[0] == 7.0 and kept.flags.writeable
+
+
+def test_the_gradient_a_leaf_hook_keeps_does_not_change_with_the_leafs_grad():
+    # A hook logging each pass's gradient (history.append(g)) keeps what it was given; a
+    # second backward adds into W.grad in place, and W.grad /= 2 changes it too: neither
+    # may change the logged array (PyTorch's hook keeps the first pass's gradient too).
+    W = gg.Tensor(np.array([[1.0, -2.0], [0.5, 3.0]]), requires_grad=True, name="W")
+    X = gg.Tensor(np.ones((3, 2)))
+    history = []
+    W.register_hook(history.append)
+    (X @ W).sum().backward(keep_intermediate_grads=False)
+    W.grad /= 2
+    (X @ W * 2.0).sum().backward(keep_intermediate_grads=False)
+    np.testing.assert_array_equal(history[0], np.full((2, 2), 3.0))
+    np.testing.assert_array_equal(history[1], np.full((2, 2), 6.0))
+    np.testing.assert_array_equal(W.grad, np.full((2, 2), 7.5))
 
 
 def test_a_hook_of_a_scalar_may_return_a_number():
