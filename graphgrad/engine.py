@@ -579,8 +579,9 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
     """Add each leaf's gradient of this pass to its .grad, an array of the leaf's own, which
     the user may change in place, as in PyTorch (the course's np.clip(dW, -5, 5, out=dW),
     W.grad /= n_batches). Whether the pass kept its graph (``retain_graph``) says what a
-    refused .grad's error advises; ``recorded``, whether it recorded its steps, whose edges
-    hold the gradients that flowed."""
+    refused .grad's error advises, and that a gradient is copied (a node kept may return it
+    again); ``recorded``, whether it recorded its steps, whose edges hold the gradients that
+    flowed."""
     holding = False
     for leaf in pending:
         # A .grad set by hand: numpy would broadcast the sum into a gradient of another
@@ -606,7 +607,8 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
                     g = np.add(held, g, out=held)
                 else:
                     g = held + g
-            elif (recorded or not g.flags.writeable or g is leaf.data or id(g) in given
+            elif (recorded or retain_graph or not g.flags.writeable or g is leaf.data
+                  or id(g) in given
                   or g.base is not None and (g.base is leaf.data or id(g.base) in given)):
                 # Shared, so a change to .grad would change something else: with other
                 # nodes' gradients (x + y hands both one array, read-only since, and so are
@@ -614,9 +616,11 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
                 # the steps recorded for pictures, with the leaf's own data (a backward
                 # returning x as dJ/dx: W.data -= lr * W.grad would change .grad too), or
                 # with another tensor's (dJ/dx = y: an array a node saved, read-only until
-                # `_walk` releases it). PyTorch copies too. A gradient a backward made for
-                # this leaf alone (dW = dZ.T @ X, db = dZ summed and reshaped, a view of
-                # that sum) is taken as it is.
+                # `_walk` releases it), or with a graph kept for another pass, whose node may
+                # return the same array again (a dx it computed in forward), to be added
+                # into .grad. PyTorch copies too. A gradient a backward made for this leaf
+                # alone (dW = dZ.T @ X, db = dZ summed and reshaped, a view of that sum) is
+                # taken as it is.
                 g = g.copy()
             if type(g) is not np.ndarray:
                 g = np.asarray(g)

@@ -333,6 +333,31 @@ def test_a_second_backward_adds_into_the_leafs_grad_array_as_pytorch_does():
     np.testing.assert_array_equal(narrow, np.ones((2, 2), dtype=np.float32))
 
 
+class _SumOfSquares(gg.Function):
+    """J = sum(x**2), its gradient computed in forward and kept on the node (a fused op)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.dx = 2.0 * x
+        return np.sum(x * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.dx if grad == 1.0 else grad * ctx.dx
+
+
+def test_a_gradient_a_kept_graph_returns_again_is_not_the_leafs_grad():
+    # A backward returning an array its node keeps (dx computed in forward): with the graph
+    # kept, .grad must not be that array, or the next backward adds into it, and the node
+    # returns the sum the pass after (2x, 4x, 8x where the passes sum to 2x, 4x, 6x).
+    x = gg.Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    J = _SumOfSquares.apply(x)
+    for passes in (1, 2, 3):
+        J.backward(retain_graph=True, keep_intermediate_grads=False)
+        np.testing.assert_array_equal(x.grad, passes * np.array([2.0, 4.0]))
+    np.testing.assert_array_equal(J.creator.dx, [2.0, 4.0])
+
+
 def test_a_held_grad_that_shares_memory_with_a_leafs_data_or_another_grad_is_not_added_into():
     # W.grad = W.data (or a view of it), a.grad = b.data, one array given to two leaves: adding
     # into it would change a parameter, or give one leaf's gradient to the other. The sum is
