@@ -10,11 +10,13 @@ the walk looks for to keep ``t.grad`` in a backward that keeps only the leaves'.
 
 Where none are registered, hooks cost (almost) nothing: a tensor holding hooks is listed,
 weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
-(`engine._walk`); an op's output keeps its hooks on its node, a leaf in a slot that is
-never set on a tensor without hooks; a module keeps them in ``_forward_hooks``, None at class
-level, which ``Module.__call__`` reads only once some module has had a hook. Hooks live and
-die with what they are registered on: nothing here holds a tensor or a module, so a dropped
-loss still frees its graph at once. Depends on `tensor`, `errors`.
+(`engine._walk`); an op's output keeps its hooks on its node, an `nn.Parameter` in a slot
+of its own, a plain leaf Tensor in a table here (a Tensor has no field for them: one more
+would slow every op of a long graph by a few percent); a module keeps them in
+``_forward_hooks``, None at class level, which ``Module.__call__`` reads only once some
+module has had a hook. Hooks live and die with what they are registered on: nothing here
+holds a tensor or a module (but a plain leaf's hook that refers to it), so a dropped loss
+still frees its graph at once. Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -40,6 +42,9 @@ _next_id = itertools.count(1).__next__  # atomic: numbers every hook registered,
 # when the tensor dies (before its id can be reused). The hooks themselves are kept with the
 # tensor (`_hooks_of`). Empty, the graph walk skips hooks.
 _HOOKED: dict[int, weakref.ref] = {}
+# The hooks of the leaves that have no slot for them (plain Tensors; an nn.Parameter keeps
+# its own), by id(), until they are removed or the leaf dies.
+_PLAIN_LEAF_HOOKS: dict[int, dict[int, Callable]] = {}
 
 
 class RemovableHandle:
@@ -107,11 +112,13 @@ def register_tensor_hook(t: Tensor, hook: Callable[[Any], Any]) -> RemovableHand
 def _hooks_of(t: Tensor, create: bool = False) -> dict[int, Callable] | None:
     """The dict of ``t``'s hooks, by handle id (None when it has none and not ``create``).
 
-    An op's output keeps them on its node, under its output index (``node._hooks``), a leaf
-    in its own ``_leaf_hooks``: each lives as long as its tensor, and a hook that refers to
-    the tensor (``p.register_hook(lambda g, p=p: ...)``) makes a reference cycle the
-    collector frees, as in PyTorch, where a table here would keep it, and its graph or model,
-    alive for good.
+    An op's output keeps them on its node, under its output index (``node._hooks``), an
+    `nn.Parameter` in a slot of its own: each lives as long as its tensor, and a hook that
+    refers to the tensor (``p.register_hook(lambda g, p=p: ...)``) makes a reference cycle
+    the collector frees, as in PyTorch, where a table here would keep it, and its graph or
+    model, alive for good. A plain leaf Tensor has no such slot (one on every tensor slowed a
+    100,000-op chain by 4-10%): its hooks are kept in `_PLAIN_LEAF_HOOKS`, and one that
+    refers to the leaf keeps it alive until the hook is removed.
     """
     key = id(t)
     entry = _HOOKED.get(key)
@@ -121,10 +128,16 @@ def _hooks_of(t: Tensor, create: bool = False) -> dict[int, Callable] | None:
         return None
     node = t.creator
     if node is None:
-        if entry is None:
-            t._leaf_hooks = {}
-            _HOOKED[key] = weakref.ref(t, _forget(key))
-        return t._leaf_hooks
+        own = hasattr(type(t), "_leaf_hooks")  # an nn.Parameter's slot
+        if entry is not None:
+            return t._leaf_hooks if own else _PLAIN_LEAF_HOOKS[key]
+        hooks = {}
+        if own:
+            t._leaf_hooks = hooks
+        else:
+            _PLAIN_LEAF_HOOKS[key] = hooks
+        _HOOKED[key] = weakref.ref(t, _forget(key))
+        return hooks
     index = 0 if node._outputs is None else next(
         i for i, ref in enumerate(node._outputs) if ref() is t)
     table = node._hooks
@@ -145,6 +158,7 @@ def _forget(key: int) -> Callable[[weakref.ref], None]:
         entry = _HOOKED.get(key)
         if entry is ref:
             del _HOOKED[key]
+            _PLAIN_LEAF_HOOKS.pop(key, None)
     return forget
 
 
@@ -156,7 +170,9 @@ def _remove_tensor_hook(t: Tensor, hook_id: int) -> None:
     del _HOOKED[id(t)]
     node = t.creator
     if node is None:
-        del t._leaf_hooks
+        _PLAIN_LEAF_HOOKS.pop(id(t), None)
+        if getattr(t, "_leaf_hooks", None) is not None:
+            del t._leaf_hooks
     else:
         table = node._hooks
         for index, held in list(table.items()):

@@ -100,10 +100,7 @@ class Tensor:
 
     # The name is kept under _name behind a property that checks it; ops set _name directly.
     # No more: a bigger tensor slows every op of a long graph (hooks are kept elsewhere).
-    # _leaf_hooks: a leaf's gradient hooks (`hooks`), set only on a leaf that has some: an
-    # unset slot costs an op nothing.
-    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "_leaf_hooks",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_name", "creator", "__weakref__")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -330,10 +327,11 @@ class Tensor:
         >>> h.remove()                                           # and no more
 
         Returns a handle whose ``remove()`` takes the hook away (``with`` also works). Hooks
-        go with the tensor: an op's output keeps them on its node, a leaf in a table that
-        drops them when it dies (a leaf's hook referring to the leaf keeps it alive until
-        removed); copies (``detach``, ``copy.deepcopy``, pickling) have none. Refused on a
-        tensor that does not require grad: no gradient would ever reach it.
+        go with the tensor: an op's output keeps them on its node, an `nn.Parameter` in a
+        slot of its own (a hook referring to it makes a cycle the collector frees), a plain
+        leaf Tensor in a table that drops them when it dies (a hook referring to that leaf
+        keeps it alive until removed); copies (``detach``, ``copy.deepcopy``, pickling) have
+        none. Refused on a tensor that does not require grad: no gradient would ever reach it.
         """
         return hooks.register_tensor_hook(self, hook)
 

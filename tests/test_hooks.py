@@ -402,6 +402,26 @@ def test_a_leafs_hook_that_refers_to_the_leaf_is_freed_by_the_collector():
     assert len(hooks._HOOKED) == hooked
 
 
+def test_a_plain_leafs_hook_that_refers_to_it_keeps_it_until_removed():
+    """A plain Tensor has no attributes to keep hooks in (a Parameter has): its hooks are
+    kept in a table, which lets it go once the hook is removed."""
+    def hooked_leaf():
+        x = gg.Tensor([1.0, 2.0], requires_grad=True)
+        handle = x.register_hook(lambda g, x=x: g * x.data)
+        return weakref.ref(x), handle
+
+    ref, handle = hooked_leaf()
+    gc.collect()
+    assert ref() is not None
+    (ref() * 3.0).sum().backward()
+    np.testing.assert_array_equal(ref().grad, [3.0, 6.0])  # 3 x, by the hook
+    handle.remove()
+    gc.collect()
+    assert ref() is None
+    assert not hooks._PLAIN_LEAF_HOOKS or all(
+        r() is not None for key, r in hooks._HOOKED.items() if key in hooks._PLAIN_LEAF_HOOKS)
+
+
 # -- retain_grad ----------------------------------------------------------------------------------
 def test_retain_grad_keeps_an_intermediates_grad_when_backward_keeps_only_the_leaves():
     a, b, c, u, v, J = course_graph()

@@ -72,7 +72,9 @@ class Parameter(Tensor):
             makes numbers, lists and integers float64.
     """
 
-    __slots__ = ()
+    # Its gradient hooks (`graphgrad.hooks`), set once it has some: a parameter's hook that
+    # refers to it is then a cycle the collector frees. Ops' outputs, plain Tensors, stay small.
+    __slots__ = ("_leaf_hooks",)
 
     def __init__(self, data: Any, name: str | None = None, dtype: Any = None) -> None:
         super().__init__(data, requires_grad=True, name=name, dtype=dtype)
