@@ -577,24 +577,15 @@ class Optimizer:
         group's step count, from 1."""
         decay = group["weight_decay"] if self.decay_in_gradient else 0.0
         variant = self.variant_flag
-        if variant and group[variant]:
-            # A loop of its own, so that the usual one below tests no setting per parameter.
-            update = self._variant_update
-            for p, state, scratch in slots:
-                g = p.grad
-                if g is None:
-                    continue
-                if decay:
-                    g = g + decay * p.data
-                update(p, g, group, state, scratch)
-            return
+        # Chosen once per group, so that no setting is tested per parameter.
+        update = self._variant_update if variant and group[variant] else self._update
         for p, state, scratch in slots:
             g = p.grad
             if g is None:
                 continue
             if decay:  # L2 regularisation's dW += lambda/m * W, applied here
                 g = g + decay * p.data
-            self._update(p, g, group, state, scratch)
+            update(p, g, group, state, scratch)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:

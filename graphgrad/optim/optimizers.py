@@ -318,7 +318,7 @@ class Adam(Optimizer):
         super()._step_group(group, slots, t)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                scratch: np.ndarray) -> None:
+                scratch: np.ndarray, amsgrad: bool = False) -> None:
         b1, b2 = group["beta1"], group["beta2"]
         v, s = state["v"], state["s"]
         v *= b1
@@ -328,6 +328,12 @@ class Adam(Optimizer):
         np.multiply(g, g, out=scratch)
         scratch *= 1.0 - b2
         s += scratch
+        if amsgrad:  # the largest s_dW so far in place of s_dW, corrected as s_dW would be
+            s_max = state.get("s_max")
+            if s_max is None:  # amsgrad set in param_groups after construction: from 0
+                s_max = state["s_max"] = zeros_of(p)
+            np.maximum(s_max, s, out=s_max)
+            s = s_max
         np.sqrt(s, out=scratch)  # the corrected step, in three passes (see _step_group)
         scratch += self._eps_scaled
         np.divide(v, scratch, out=scratch)
@@ -337,24 +343,7 @@ class Adam(Optimizer):
     def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                         scratch: np.ndarray) -> None:
         """AMSGrad's: `_update` with the largest s_dW so far in place of s_dW."""
-        b1, b2 = group["beta1"], group["beta2"]
-        v, s = state["v"], state["s"]
-        s_max = state.get("s_max")
-        if s_max is None:  # amsgrad set in param_groups after construction: from 0
-            s_max = state["s_max"] = zeros_of(p)
-        v *= b1
-        np.multiply(g, 1.0 - b1, out=scratch)
-        v += scratch
-        s *= b2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - b2
-        s += scratch
-        np.maximum(s_max, s, out=s_max)
-        np.sqrt(s_max, out=scratch)  # corrected as s_dW is in _update (see _step_group)
-        scratch += self._eps_scaled
-        np.divide(v, scratch, out=scratch)
-        scratch *= self._step_scale
-        _write(p, np.subtract, scratch)
+        self._update(p, g, group, state, scratch, amsgrad=True)
 
 
 class AdamW(Adam):
@@ -397,17 +386,11 @@ class AdamW(Adam):
         super().__init__(params, lr, beta1, beta2, eps, weight_decay, amsgrad)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                scratch: np.ndarray) -> None:
+                scratch: np.ndarray, amsgrad: bool = False) -> None:
         # W *= 1 - alpha lambda, as PyTorch does it; Adam's step below does not read W, so
-        # decaying first or last gives the same W.
+        # decaying first or last gives the same W. (Adam's _variant_update, AMSGrad's, comes
+        # here too.)
         shrink = 1.0 - group["lr"] * group["weight_decay"]
         if shrink != 1.0:
             _write(p, np.multiply, shrink)
-        super()._update(p, g, group, state, scratch)
-
-    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                        scratch: np.ndarray) -> None:
-        shrink = 1.0 - group["lr"] * group["weight_decay"]  # as _update, then AMSGrad's step
-        if shrink != 1.0:
-            _write(p, np.multiply, shrink)
-        super()._variant_update(p, g, group, state, scratch)
+        super()._update(p, g, group, state, scratch, amsgrad)
