@@ -114,15 +114,24 @@ class SGD(Optimizer):
                     p.data = data - scratch
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                scratch: np.ndarray) -> None:
+                scratch: np.ndarray, nesterov: bool = False) -> None:
         beta = group["momentum"]
-        if beta:
+        if beta:  # (momentum set to 0 after construction: plain gradient descent, Nesterov too)
             v = state.get("v")
             if v is None:  # momentum set in param_groups after construction: v_dW starts at 0
                 v = state["v"] = zeros_of(p)
             v *= beta
             np.multiply(g, 1.0 - beta, out=scratch)
             v += scratch
+            if nesterov:
+                # beta v_dW + (1 - beta) dW, written v_dW + (1 - beta) (dW - v_dW) so that
+                # scratch is the only array it needs
+                np.subtract(g, v, out=scratch)
+                scratch *= 1.0 - beta
+                scratch += v
+                scratch *= group["lr"]
+                _write(p, np.subtract, scratch)
+                return
             g = v
         np.multiply(g, group["lr"], out=scratch)
         _write(p, np.subtract, scratch)
@@ -130,23 +139,7 @@ class SGD(Optimizer):
     def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                         scratch: np.ndarray) -> None:
         """Nesterov's: W = W - alpha (beta v_dW + (1 - beta) dW), v_dW updated first."""
-        beta = group["momentum"]
-        if not beta:  # momentum set to 0 after construction: plain gradient descent
-            self._update(p, g, group, state, scratch)
-            return
-        v = state.get("v")
-        if v is None:  # momentum set in param_groups after construction: v_dW starts at 0
-            v = state["v"] = zeros_of(p)
-        v *= beta
-        np.multiply(g, 1.0 - beta, out=scratch)
-        v += scratch
-        # written alpha (v_dW + (1 - beta) (dW - v_dW)), so that scratch is the only array
-        # it needs
-        np.subtract(g, v, out=scratch)
-        scratch *= 1.0 - beta
-        scratch += v
-        scratch *= group["lr"]
-        _write(p, np.subtract, scratch)
+        self._update(p, g, group, state, scratch, nesterov=True)
 
 
 class RMSprop(Optimizer):
