@@ -6,6 +6,7 @@ import math
 import os
 
 import numpy as np
+import optim_runs
 import pytest
 
 import graphgrad as gg
@@ -20,12 +21,7 @@ GRADS = [(RNG.standard_normal((3, 2)), RNG.standard_normal(3)) for _ in range(4)
 
 def _run(make, steps=GRADS):
     """Apply ``steps`` of given gradients (dW, db) with the optimizer ``make(params)``."""
-    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
-    opt = make([W, b])
-    for dW, db in steps:
-        W.grad, b.grad = dW, db
-        opt.step()
-    return W.data, b.data, opt
+    return optim_runs.run(make, (W0, b0), steps)
 
 
 def test_gradient_descent():
@@ -348,16 +344,8 @@ def test_an_element_that_is_no_tensor_is_a_type_error_as_in_clipping(kind, bad, 
 ], ids=["momentum", "RMSprop", "Adam"])
 def test_optimizer_state_dict_resumes_exactly(make, tmp_path):
     W_full, _, _ = _run(make)
-    W_half, b_half, first = _run(make, GRADS[:2])
-    gg.save(first.state_dict(), tmp_path / "opt.npz")
-    W, b = gg.Tensor(W_half.copy(), requires_grad=True), gg.Tensor(b_half.copy(),
-                                                                   requires_grad=True)
-    second = make([W, b])
-    second.load_state_dict(gg.load(tmp_path / "opt.npz"))
-    for dW, db in GRADS[2:]:
-        W.grad, b.grad = dW, db
-        second.step()
-    np.testing.assert_array_equal(W.data, W_full)
+    W, _, _ = optim_runs.resumed(make, (W0, b0), GRADS, 2, tmp_path / "opt.npz")
+    np.testing.assert_array_equal(W, W_full)
 
 
 @pytest.mark.parametrize("made_with", [0.0, 0.9])

@@ -5,6 +5,7 @@ of all of them. PyTorch itself in test_against_torch.py."""
 import math
 
 import numpy as np
+import optim_runs
 import pytest
 
 import graphgrad as gg
@@ -19,12 +20,7 @@ GRADS = [(RNG.standard_normal((3, 2)) * scale, RNG.standard_normal(3) * scale)
 
 
 def _run(make, steps=GRADS):
-    W, b = gg.Tensor(W0.copy(), requires_grad=True), gg.Tensor(b0.copy(), requires_grad=True)
-    opt = make([W, b])
-    for dW, db in steps:
-        W.grad, b.grad = dW, db
-        opt.step()
-    return W.data, b.data, opt
+    return optim_runs.run(make, (W0, b0), steps)
 
 
 # -- SGD(nesterov=True) ---------------------------------------------------------------------------
@@ -155,20 +151,12 @@ def test_amsgrad_state_is_kept_for_its_groups_only_and_resumes_exactly(tmp_path)
 
     W_full, b_full, whole = _run(make)
     assert sorted(whole.state[0]) == ["s", "s_max", "v"] and sorted(whole.state[1]) == ["s", "v"]
-    W_half, b_half, first = _run(make, GRADS[:3])
+    W, b, first = optim_runs.resumed(make, (W0, b0), GRADS, 3, tmp_path / "adam.npz")
     state = first.state_dict()
     assert "state.0.s_max" in state and "state.1.s_max" not in state
     assert state["group.0.amsgrad"] is True and state["group.1.amsgrad"] is False
-    gg.save(state, tmp_path / "adam.npz")
-    W = gg.Tensor(W_half.copy(), requires_grad=True)
-    b = gg.Tensor(b_half.copy(), requires_grad=True)
-    second = make([W, b])
-    second.load_state_dict(gg.load(tmp_path / "adam.npz"))
-    for dW, db in GRADS[3:]:
-        W.grad, b.grad = dW, db
-        second.step()
-    np.testing.assert_array_equal(W.data, W_full)
-    np.testing.assert_array_equal(b.data, b_full)
+    np.testing.assert_array_equal(W, W_full)
+    np.testing.assert_array_equal(b, b_full)
 
 
 def test_a_state_saved_with_amsgrad_loads_into_an_adam_made_without_and_back():
@@ -228,16 +216,8 @@ def test_adagrad_keeps_float32_and_resumes_exactly(tmp_path):
         return optim.Adagrad(p, initial_accumulator_value=0.5)
 
     W_full, _, _ = _run(make)
-    W_half, b_half, first = _run(make, GRADS[:3])
-    gg.save(first.state_dict(), tmp_path / "adagrad.npz")
-    W = gg.Tensor(W_half.copy(), requires_grad=True)
-    b = gg.Tensor(b_half.copy(), requires_grad=True)
-    second = make([W, b])
-    second.load_state_dict(gg.load(tmp_path / "adagrad.npz"))
-    for dW, db in GRADS[3:]:
-        W.grad, b.grad = dW, db
-        second.step()
-    np.testing.assert_array_equal(W.data, W_full)
+    W, _, _ = optim_runs.resumed(make, (W0, b0), GRADS, 3, tmp_path / "adagrad.npz")
+    np.testing.assert_array_equal(W, W_full)
     x = gg.Tensor(np.ones(3, np.float32), requires_grad=True)
     opt = optim.Adagrad([x])
     x.grad = np.full(3, 0.5, np.float32)
