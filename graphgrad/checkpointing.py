@@ -55,7 +55,7 @@ from graphgrad.errors import BackwardError, GraphgradTypeError, describe
 from graphgrad.function import Function, _next_sequence
 from graphgrad.modes import _state, enable_grad
 from graphgrad.nn import init as initializers
-from graphgrad.nn.module import Module, call_scope
+from graphgrad.nn.module import Module, call_scope, hold
 from graphgrad.tensor import Tensor
 
 __all__ = ["checkpoint"]
@@ -301,7 +301,8 @@ class _Call:
         (the generators where they are now, BatchNorm's running statistics updated once)."""
         modules = self.modules
         modes = [m.training for m in modules]
-        # Set as nn.functional_call sets them: Module.__setattr__ refuses a computed tensor.
+        # Set by `hold`, as nn.functional_call sets them: Module.__setattr__ refuses a
+        # computed tensor.
         swapped = [(m, name, m._members[name], then) for m, name, then in self.members
                    if name in m._members and m._members[name] is not then]
         buffers = [(m, name, getattr(m, name)) for m in modules for name in m._buffers]
@@ -315,8 +316,7 @@ class _Call:
             for m, mode in zip(modules, self.training):
                 object.__setattr__(m, "training", mode)
             for m, name, _, then in swapped:
-                m._members[name] = then
-                object.__setattr__(m, name, then)
+                hold(m, name, then)
             if self.preserve_rng_state:
                 initializers._default["rng"] = self.default_rng
                 np.random.set_state(self.numpy_state)
@@ -329,8 +329,7 @@ class _Call:
             for m, mode in zip(modules, modes):
                 object.__setattr__(m, "training", mode)
             for m, name, now, _ in swapped:
-                m._members[name] = now
-                object.__setattr__(m, name, now)
+                hold(m, name, now)
             for (m, name, array), kept in zip(buffers, values):
                 setattr(m, name, array)  # BatchNorm assigns new statistics
                 if array is not None and array.flags.writeable:

@@ -208,6 +208,15 @@ def call_scope(module: Module) -> str | None:
     return name if outer is None else f"{outer}/{name}"
 
 
+def hold(module: Module, name: str, value: Any) -> None:
+    """Make ``value`` the parameter or buffer ``name`` of ``module`` for a call, in both places
+    a module keeps it (its registry and its __dict__, which attribute reads go to), without the
+    checks of `Module.__setattr__`, which refuses a computed tensor in a parameter's place:
+    `nn.functional_call` and `gg.checkpoint`'s second run, which put the module's own back."""
+    module._members[name] = value
+    object.__setattr__(module, name, value)
+
+
 def use_name_scopes(enabled: bool) -> None:
     """Whether calling a module tags its ops with a name scope (on by default): ``enabled``
     is True or False."""

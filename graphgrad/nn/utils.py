@@ -30,7 +30,7 @@ from graphgrad.errors import (
     listed,
     setting_text,
 )
-from graphgrad.nn.module import Module, StateDictError, _buffer_array
+from graphgrad.nn.module import Module, StateDictError, _buffer_array, hold
 from graphgrad.ops.shape import concatenate, reshape
 from graphgrad.tensor import Tensor
 
@@ -132,20 +132,17 @@ def functional_call(module: Module, parameters_and_buffers: Any, args: Any = (),
                 f"{caller}: strict=True, and the values given leave out {owner_name}'s "
                 f"{_shown(missing, 'key', limit=30)}: give a value for each (model.state_dict() "
                 "has them all), or pass strict=False to keep the model's own for those.")
-    # Both places a module keeps an attribute (its registry and its __dict__, which
-    # attribute reads go to) are set directly: Module.__setattr__ would refuse a computed
-    # tensor in a parameter's place, and neither its __call__ nor its attribute reads slow down.
+    # Set as `hold` sets them, so that neither the module's __call__ nor its attribute reads
+    # slow down.
     changed: list[tuple[Module, str, Any]] = []
     try:
         for owner, attr, value, _, _ in slots.values():
             changed.append((owner, attr, owner._members[attr]))
-            owner._members[attr] = value
-            object.__setattr__(owner, attr, value)
+            hold(owner, attr, value)
         return module(*args, **kwargs)
     finally:
         for owner, attr, value in reversed(changed):
-            owner._members[attr] = value
-            object.__setattr__(owner, attr, value)
+            hold(owner, attr, value)
 
 
 def _merged(parameters_and_buffers: Any, caller: str) -> dict[Any, Any]:
