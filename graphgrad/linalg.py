@@ -75,7 +75,7 @@ from graphgrad.ops.reductions import sum as _sum
 from graphgrad.ops.shape import reshape as _reshape
 from graphgrad.ops.shape import swapaxes as _swapaxes
 from graphgrad.ops.shape import transpose as _transpose
-from graphgrad.tensor import Tensor, _constant
+from graphgrad.tensor import Tensor, _constant, float_type_of
 
 __all__ = [
     "EighResult", "LinAlgError", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "cond",
@@ -264,11 +264,6 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     return _matmul(x1, x2)
 
 
-def _float(data: np.ndarray) -> np.dtype:
-    """The dtype of a Tensor made of ``data``: its own if a float, else float64."""
-    return data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
-
-
 def _within(op: str, exc: LinAlgError, why: str) -> LinAlgError:
     """An inner op's `LinAlgError` (inv's singular matrix) as the function called raises it."""
     return LinAlgError(f"{op} {why}: {exc}")
@@ -288,7 +283,7 @@ def matrix_power(a: Any, n: Any) -> Tensor:
                                  f"integer, as numpy's, got {n!r}") from None
     a = a if isinstance(a, Tensor) else data
     if n == 0:  # numpy's identity of a's dtype: no gradient, a does not enter it
-        return _constant(np.broadcast_to(np.eye(data.shape[-1], dtype=_float(data)),
+        return _constant(np.broadcast_to(np.eye(data.shape[-1], dtype=float_type_of(data)),
                                          data.shape).copy())
     if n < 0:
         try:
@@ -355,7 +350,7 @@ def cond(x: Any, p: Any = None) -> Tensor:
             infinite = np.linalg.slogdet(data)[0] == 0
             if not infinite.any():
                 raise
-            eye = np.eye(data.shape[-1], dtype=_float(data))
+            eye = np.eye(data.shape[-1], dtype=float_type_of(data))
             inverse = inv(_where(infinite[..., None, None], eye, x))
         r = matrix_norm(x, ord=p) * matrix_norm(inverse, ord=p)
     if infinite.any():

@@ -1010,6 +1010,12 @@ def _constant(array: np.ndarray) -> Tensor:
     return _op_output(np.asarray(array), None, 0)
 
 
+def float_type_of(array: np.ndarray) -> np.dtype:
+    """The dtype of a float result computed from ``array``: its own if a float, else float64
+    (integers and bools, as a Tensor made of integers holds)."""
+    return array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
+
+
 _PYTHON_SCALARS = (int, float, bool)
 # Constants made from Python numbers are read-only, so one Tensor can serve every op that
 # meets the same number in the same dtype (``y * 0.5`` in a loop makes no new arrays).

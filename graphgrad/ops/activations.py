@@ -14,7 +14,7 @@ from graphgrad.errors import ArgumentError, real_number, setting_text
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid, sigmoid_values
 from graphgrad.ops.special import BLOCK, Erfc, erfc_values
-from graphgrad.tensor import Tensor, setting_value
+from graphgrad.tensor import Tensor, float_type_of, setting_value
 
 
 class Softplus(Function):
@@ -222,8 +222,8 @@ class GELU(Function):
         # cost of the tanh form's sigmoid, which that form recomputes instead. Block by
         # block, so that the float64 temporaries are a block's worth, not x's size each.
         flat = x.reshape(-1)
-        y = np.empty(flat.shape, _float_type(x))
-        kept = np.empty(flat.shape, np.float32 if x.dtype == np.float16 else _float_type(x))
+        y = np.empty(flat.shape, float_type_of(x))
+        kept = np.empty(flat.shape, np.float32 if x.dtype == np.float16 else float_type_of(x))
         for start in range(0, flat.size, BLOCK):
             wide = flat[start:start + BLOCK].astype(np.float64)
             gate = erfc_values(wide * _MINUS_RSQRT2)
@@ -253,10 +253,6 @@ class GELU(Function):
         dx += gate
         dx *= grad
         return dx if wide is x else dx.astype(x.dtype)
-
-
-def _float_type(x: np.ndarray) -> np.dtype:
-    return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _wider(x: Any) -> Any:

@@ -23,7 +23,7 @@ import numpy as np
 
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, float_type_of
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)  # erf's slope at 0
 
@@ -165,10 +165,6 @@ def _erf64(x: np.ndarray, complement: bool) -> np.ndarray:
     return out.reshape(np.shape(x))
 
 
-def _float_type(x: np.ndarray) -> np.dtype:
-    return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-
-
 # A large array is taken by blocks of this many elements: each interval's index array,
 # gathered elements and polynomials' temporaries, in float64, are then a block's worth (1 MB
 # at most), where of the whole array they were 7 times its size (float32's, 17 times).
@@ -177,7 +173,7 @@ BLOCK = 1 << 14
 
 def _by_blocks(x: np.ndarray, complement: bool) -> np.ndarray:
     """`_erf64` of x, in x's float type (rounded once), block by block into the result."""
-    dtype = _float_type(x)
+    dtype = float_type_of(x)
     if x.size <= BLOCK:
         return _erf64(x, complement).astype(dtype, copy=False)
     flat = x.reshape(-1)
@@ -208,7 +204,7 @@ def _slope(x: Any) -> Any:
         inside = Clip.call(wide, low=-_EDGE, high=_EDGE)
         e = _TWO_OVER_SQRT_PI * np.exp(-(inside * inside))
         return e if wide is x else e.astype(x.dtype)
-    e = np.clip(wide, -_EDGE, _EDGE, out=np.empty(x.shape, _float_type(wide)))
+    e = np.clip(wide, -_EDGE, _EDGE, out=np.empty(x.shape, float_type_of(wide)))
     e *= e
     np.negative(e, out=e)
     np.exp(e, out=e)
