@@ -630,6 +630,33 @@ def _add_to_leaves(pending: dict[Tensor, Any], retain_graph: bool, recorded: boo
             leaf.grad = g
 
 
+def zero_grads(tensors: Sequence[Tensor], set_to_none: bool) -> None:
+    """Forget the gradients of ``tensors`` (the parameters of an optimizer or a model): each
+    ``.grad`` set to None, or with ``set_to_none=False`` filled with zeros in place, as
+    PyTorch's ``zero_grad(set_to_none=False)``, so that a reference taken to it (a buffer
+    handed to other code) sees the zeros and the next backward adds into the same array. A
+    .grad that is not the tensor's own array (read-only, shared with a parameter's data or
+    another's .grad, as ``W.grad = W.data`` set by hand, of another shape, or no array) gets a
+    new array of zeros of the tensor's shape instead: filled in place, it would have zeroed
+    what it shares. A tensor without a gradient keeps None."""
+    if set_to_none:
+        for t in tensors:
+            t.grad = None
+        return
+    held = [t for t in tensors if t.grad is not None]
+    # _sharing_grads looks at the tensors that require grad; a frozen one is given zeros of
+    # its own, whatever it holds.
+    shared = _sharing_grads(dict.fromkeys(held))
+    for t in held:
+        g = t.grad
+        if (type(g) is np.ndarray and g.flags.writeable and g.shape == t.data.shape
+                and t.requires_grad and id(t) not in shared):
+            g.fill(0)
+        else:
+            dtype = g.dtype if isinstance(g, np.ndarray) and g.dtype.kind == "f" else t.dtype
+            t.grad = np.zeros(t.data.shape, dtype)
+
+
 def _sharing_grads(pending: dict[Tensor, Any]) -> set[int]:
     """The ids of the leaves whose .grad, an array, shares memory with a leaf's data (its
     own or another's) or with another leaf's .grad, among the leaves of ``pending``.

@@ -661,7 +661,8 @@ def test_each_group_steps_by_the_course_formulas_with_its_own_settings():
     assert opt.state[1] == {}
     assert [g["momentum"] for g in opt.param_groups] == [0.9, 0.0]
     assert opt.param_groups[1] == {"params": (opt.params[1],), "lr": 0.03, "weight_decay": 0.0,
-                                   "momentum": 0.0, "nesterov": False}
+                                   "momentum": 0.0, "dampening": 0.0, "nesterov": False,
+                                   "maximize": False}
 
 
 def test_adam_groups_share_t_and_have_their_own_betas():
@@ -886,9 +887,10 @@ def test_group_mistakes_are_explained():
                                                r"\[0, 1\), got 1.5"):
         optim.AdamW([{"params": [W]}, {"params": [b], "beta1": 1.5}])
     with pytest.raises(gg.ArgumentError, match=r"RMSprop: parameter group 0: unknown setting "
-                                               "'momentum'; the settings of RMSprop are lr, "
-                                               "weight_decay, beta, eps"):
-        optim.RMSprop([{"params": W, "momentum": 0.9}])
+                                               "'nesterov'; the settings of RMSprop are lr, "
+                                               "weight_decay, beta, eps, momentum, centered, "
+                                               "maximize"):
+        optim.RMSprop([{"params": W, "nesterov": True}])
     with pytest.raises(gg.ArgumentError, match="SGD: lr must be positive and finite, got -1"):
         optim.SGD([W], lr=-1)
 

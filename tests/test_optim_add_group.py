@@ -110,9 +110,11 @@ def test_missing_settings_come_from_the_current_keyword_settings():
     opt.add_param_group({"params": [B], "weight_decay": 0.0})
     opt.add_param_group({"params": c})  # one Tensor, as in a constructor's group
     assert opt.param_groups[1] == {"params": (B,), "lr": 0.05, "weight_decay": 0.0,
-                                   "momentum": 0.5, "nesterov": False}
+                                   "momentum": 0.5, "dampening": 0.0, "nesterov": False,
+                                   "maximize": False}
     assert opt.param_groups[2] == {"params": (c,), "lr": 0.05, "weight_decay": 0.01,
-                                   "momentum": 0.5, "nesterov": False}
+                                   "momentum": 0.5, "dampening": 0.0, "nesterov": False,
+                                   "maximize": False}
     np.testing.assert_array_equal(opt.state[1]["v"], np.zeros_like(B0))  # fresh v_dW
     (gA, gB, gc), _ = GRADS[:2]
     A.grad, B.grad, c.grad = gA, gB, gc
@@ -290,7 +292,7 @@ def test_states_without_group_counts_load_as_before():
     A.grad, B.grad, _ = GRADS[0]
     single.step()
     assert sorted(single.state_dict()) == sorted([
-        "optimizer", "lr", "t", "weight_decay", "beta1", "beta2", "eps", "amsgrad",
+        "optimizer", "lr", "t", "weight_decay", "beta1", "beta2", "eps", "amsgrad", "maximize",
         "param.0.shape", "state.0.v", "state.0.s", "param.1.shape", "state.1.v", "state.1.s"])
     grouped = optim.Adam([{"params": [A]}, {"params": [B, c], "lr": 0.003}], lr=0.01)
     grouped.step()
@@ -459,7 +461,7 @@ def test_a_setting_given_to_a_groups_update_is_checked_as_one_assigned():
     (lambda group: group.pop("lr"), r"param_groups\[1\]\.pop\('lr'\) would remove"),
     (lambda group: group.pop("lr", 0.5), r"param_groups\[1\]\.pop\('lr'\) would remove"),
     (lambda group: group.popitem(), r"param_groups\[1\]\.popitem\(\) would remove "
-                                    r"param_groups\[1\]\['nesterov'\]"),
+                                    r"param_groups\[1\]\['maximize'\]"),
     (lambda group: group.clear(), r"param_groups\[1\]\.clear\(\) would remove "
                                   r"param_groups\[1\]\['params'\].*add_param_group"),
     (lambda group: group.__delitem__("params"), r"del param_groups\[1\]\['params'\] would "
@@ -477,7 +479,7 @@ def test_a_groups_settings_and_params_cannot_be_removed_or_set_unchecked(change,
     with pytest.raises(gg.ArgumentError, match=rf"SGD: {message}"):
         change(group)
     assert group == {"params": (b,), "lr": 0.2, "weight_decay": 0.0, "momentum": 0.5,
-                     "nesterov": False}
+                     "dampening": 0.0, "nesterov": False, "maximize": False}
     a.grad, b.grad = np.ones(2), np.ones(2)
     opt.step()
     np.testing.assert_allclose(a.data, [0.95, 1.95])  # lr 0.1 (1 - momentum) dW

@@ -582,3 +582,237 @@ def test_fit_stops_at_a_nan_dev_cost_before_the_plateau_is_told_it(patience):
                          (X_dev, Y[:8]), batch_size=8, progress=False,
                          schedule=optim.Warmup(optim.ExponentialDecay(0.2), 1))
         assert np.isnan(history["dev_cost"]).all() and history["lr"] == [0.0, 0.2, 0.19]
+
+
+# -- maximize, SGD's dampening, Adagrad's lr_decay, RMSprop's centered and momentum ---------------
+def _leaves():
+    return (gg.Tensor(W0.copy(), requires_grad=True, name="W"),
+            gg.Tensor(b0.copy(), requires_grad=True, name="b"))
+
+
+def test_sgd_maximize_ascends_with_the_weight_decay_still_shrinking_w():
+    """PyTorch negates dW before adding the decay: dW' = -dW + lambda W."""
+    alpha, beta, decay = 0.1, 0.9, 0.05
+    W_got, _, opt = _run(lambda p: optim.SGD(p, lr=alpha, momentum=beta, weight_decay=decay,
+                                             maximize=True))
+    W, v = W0.copy(), np.zeros_like(W0)
+    for dW, _ in GRADS:
+        v = beta * v + (1 - beta) * (-dW + decay * W)
+        W = W - alpha * v
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    plain, _, _ = _run(lambda p: optim.SGD(p, lr=alpha, maximize=True))  # the inlined loop
+    np.testing.assert_allclose(plain, W0 + alpha * sum(dW for dW, _ in GRADS), rtol=1e-12)
+    assert opt.maximize is True and opt.state_dict()["maximize"] is True
+
+
+MAXIMIZED = {
+    "sgd": lambda p, **k: optim.SGD(p, lr=0.1, **k),
+    "sgd momentum decay": lambda p, **k: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1,
+                                                   **k),
+    "nesterov": lambda p, **k: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, **k),
+    "rmsprop": lambda p, **k: optim.RMSprop(p, lr=0.01, weight_decay=0.1, **k),
+    "rmsprop centered momentum": lambda p, **k: optim.RMSprop(p, lr=0.01, momentum=0.5,
+                                                              centered=True, **k),
+    "adagrad": lambda p, **k: optim.Adagrad(p, lr=0.1, weight_decay=0.1, lr_decay=0.1, **k),
+    "adam": lambda p, **k: optim.Adam(p, lr=0.01, weight_decay=0.1, amsgrad=True, **k),
+    "adamw": lambda p, **k: optim.AdamW(p, lr=0.01, weight_decay=0.1, **k),
+}
+
+
+@pytest.mark.parametrize("name", MAXIMIZED)
+def test_maximize_steps_as_descent_on_the_negated_gradients(name):
+    """-J's gradients, the decay added after (AdamW's decay alike): the same arrays exactly,
+    and the .grad given is left as it is."""
+    make = MAXIMIZED[name]
+    grads = [(dW.copy(), db.copy()) for dW, db in GRADS]
+    W_up, b_up, up = _run(lambda p: make(p, maximize=True), grads)
+    W_down, b_down, _ = _run(make, [(-dW, -db) for dW, db in GRADS])
+    np.testing.assert_array_equal(W_up, W_down)
+    np.testing.assert_array_equal(b_up, b_down)
+    np.testing.assert_array_equal(grads[-1][0], GRADS[-1][0])  # not negated in place
+    assert "maximize=True" in repr(up) and "maximize" not in repr(make(list(_leaves())))
+
+
+def test_maximize_climbs_to_the_maximum_and_is_checked_as_a_flag():
+    W = gg.Tensor(np.zeros(3), requires_grad=True)
+    opt = optim.Adam([W], lr=0.1, maximize=True)
+    for _ in range(300):
+        opt.zero_grad()
+        (-((W - 3.0) ** 2)).sum().backward()  # largest at W = 3
+        opt.step()
+    np.testing.assert_allclose(W.data, 3.0, atol=1e-3)
+    with pytest.raises(gg.ArgumentError, match=r"Adagrad: maximize must be True or False, got 1"):
+        optim.Adagrad([W], maximize=1)
+    with pytest.raises(gg.ArgumentError, match=r"param_groups\[0\]\['maximize'\] must be True"):
+        opt.param_groups[0]["maximize"] = "yes"
+
+
+def test_zero_grad_set_to_none_false_fills_the_same_arrays_with_zeros():
+    W, b = _leaves()
+    frozen = gg.Tensor(np.ones(2), name="frozen")
+    opt = optim.SGD([W, b], lr=0.1)
+    (W * W).sum().backward()
+    held = W.grad
+    opt.zero_grad(set_to_none=False)
+    assert W.grad is held and not held.any() and b.grad is None  # b had none: kept None
+    (W * W).sum().backward()  # added into the same array, as PyTorch's
+    assert W.grad is held
+    np.testing.assert_array_equal(held, 2 * W0)
+    opt.zero_grad()  # PyTorch 2's default, and graphgrad's: None
+    assert W.grad is None
+    # A .grad that is not the tensor's own: new zeros, the array it shares left alone
+    W.grad, b.grad = W.data, np.ones(3, np.float32)
+    b.grad.flags.writeable = False
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(W.data, W0)
+    assert not W.grad.any() and W.grad is not W.data and W.grad.shape == (3, 2)
+    assert not b.grad.any() and b.grad.dtype == np.float32 and b.grad.flags.writeable
+    with pytest.raises(gg.ArgumentError, match=r"SGD\.zero_grad: set_to_none must be True or "
+                                               r"False, got 0"):
+        opt.zero_grad(0)
+    del frozen
+
+
+def test_a_models_zero_grad_set_to_none_false_as_the_optimizers():
+    model = nn.Linear(2, 3, rng=0)
+    nn.mse(model(gg.Tensor(np.ones((4, 2)))), gg.Tensor(np.zeros((4, 3)))).backward()
+    held = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    assert all(p.grad is g and not g.any() for p, g in zip(model.parameters(), held))
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    with pytest.raises(gg.ArgumentError, match=r"Linear\.zero_grad: set_to_none must be True"):
+        model.zero_grad(set_to_none="no")
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.1])
+def test_sgd_dampening_shrinks_every_gradients_share_but_the_first_steps(decay):
+    alpha, beta, d = 0.1, 0.9, 0.3
+    W_got, _, opt = _run(lambda p: optim.SGD(p, lr=alpha, momentum=beta, dampening=d,
+                                             weight_decay=decay))
+    W, v = W0.copy(), np.zeros_like(W0)
+    for t, (dW, _) in enumerate(GRADS, start=1):
+        g = dW + decay * W
+        v = beta * v + (1 - beta) * (1 - d if t > 1 else 1.0) * g
+        W = W - alpha * v
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["v"], v, rtol=1e-12)
+    # PyTorch's, v = mu v + (1 - d) g from v = g, with lr = alpha (1 - beta): the same path
+    W, buf = W0.copy(), None
+    for dW, _ in GRADS:
+        g = dW + decay * W
+        buf = g.copy() if buf is None else beta * buf + (1 - d) * g
+        W = W - alpha * (1 - beta) * buf
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    decayed = ", weight_decay=0.1" if decay else ""
+    assert repr(opt) == f"SGD(2 parameters, lr=0.1, momentum=0.9, dampening=0.3{decayed})"
+
+
+def test_sgd_dampening_with_nesterov_or_out_of_range_is_refused():
+    W, b = _leaves()
+    with pytest.raises(gg.ArgumentError, match=r"SGD: got nesterov=True with dampening=0\.5: "
+                                               r"Nesterov's look-ahead"):
+        optim.SGD([W], lr=0.1, momentum=0.9, nesterov=True, dampening=0.5)
+    with pytest.raises(gg.ArgumentError, match=r"SGD: parameter group 1 has nesterov=True with "
+                                               r"dampening=0\.1"):
+        optim.SGD([{"params": [W]}, {"params": [b], "dampening": 0.1}], lr=0.1, momentum=0.9,
+                  nesterov=True)
+    with pytest.raises(gg.ArgumentError, match=r"SGD: dampening must be in \[0, 1\], got 1\.5"):
+        optim.SGD([W], lr=0.1, momentum=0.9, dampening=1.5)
+
+
+def test_adagrad_lr_decay_divides_alpha_by_one_plus_the_steps_before_times_it():
+    lr, decay, eps = 0.1, 0.5, 1e-10
+    W_got, _, opt = _run(lambda p: optim.Adagrad(p, lr=lr, lr_decay=decay))
+    W, s = W0.copy(), np.zeros_like(W0)
+    for t, (dW, _) in enumerate(GRADS, start=1):
+        s = s + dW ** 2
+        W = W - lr / (1 + (t - 1) * decay) * dW / (np.sqrt(s) + eps)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    assert opt.lr == lr  # the setting is not decayed, the step's alpha is
+    assert repr(opt) == ("Adagrad(2 parameters, lr=0.1, eps=1e-10, initial_accumulator_value=0, "
+                         "lr_decay=0.5)")
+    with pytest.raises(gg.ArgumentError, match=r"Adagrad: lr_decay must be >= 0 and finite"):
+        optim.Adagrad(list(_leaves()), lr_decay=-0.1)
+
+
+def _rmsprop_by_hand(lr, beta, eps, momentum, centered, decay=0.0):
+    """PyTorch's RMSprop step, with alpha = beta."""
+    W = W0.copy()
+    s, v, m = np.zeros_like(W), np.zeros_like(W), np.zeros_like(W)
+    for dW, _ in GRADS:
+        g = dW + decay * W
+        s = beta * s + (1 - beta) * g ** 2
+        if centered:
+            v = beta * v + (1 - beta) * g
+            avg = np.sqrt(s - v ** 2) + eps
+        else:
+            avg = np.sqrt(s) + eps
+        if momentum:
+            m = momentum * m + g / avg
+            W = W - lr * m
+        else:
+            W = W - lr * g / avg
+    return W, s, v, m
+
+
+@pytest.mark.parametrize("momentum, centered", [(0.0, True), (0.8, False), (0.8, True)])
+def test_rmsprop_centered_and_momentum_are_pytorchs(momentum, centered):
+    lr, beta, eps, decay = 0.01, 0.9, 1e-8, 0.05
+    W_got, _, opt = _run(lambda p: optim.RMSprop(p, lr=lr, beta=beta, eps=eps, weight_decay=decay,
+                                                 momentum=momentum, centered=centered))
+    W, s, v, m = _rmsprop_by_hand(lr, beta, eps, momentum, centered, decay)
+    np.testing.assert_allclose(W_got, W, rtol=1e-12)
+    np.testing.assert_allclose(opt.state[0]["s"], s, rtol=1e-12)
+    assert sorted(opt.state[0]) == sorted(["s", *"v" * centered, *"m" * bool(momentum)])
+    if centered:
+        np.testing.assert_allclose(opt.state[0]["v"], v, rtol=1e-12)
+    if momentum:
+        np.testing.assert_allclose(opt.state[0]["m"], m, rtol=1e-12)
+    plain, _, _ = _run(lambda p: optim.RMSprop(p, lr=lr, beta=beta, eps=eps, weight_decay=decay))
+    assert not np.allclose(plain, W_got)
+
+
+def test_rmsprop_centered_on_equal_gradients_takes_no_nan():
+    """s_dW - v_dW**2 is 0 for a constant gradient once beta**t is negligible: rounded below
+    0, PyTorch's square root gives NaN; here 0, and the step is dW / eps."""
+    grads = np.linspace(0.1, 3.0, 2001)  # a third of them round below 0 at some step
+    x = gg.Tensor(np.zeros(grads.shape), requires_grad=True)
+    opt = optim.RMSprop([x], lr=1e-12, beta=0.5, centered=True)
+    for _ in range(80):
+        x.grad = grads
+        opt.step()
+    assert np.isfinite(x.data).all()
+
+
+@pytest.mark.parametrize("make, stop", [
+    (lambda p: optim.RMSprop([{"params": [p[0]], "centered": True}, {"params": [p[1]],
+                                                                     "momentum": 0.5}]), 3),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.5), 1),
+    (lambda p: optim.Adagrad(p, lr_decay=0.2, maximize=True), 3),
+], ids=["rmsprop", "sgd dampening", "adagrad"])
+def test_the_new_settings_resume_exactly(make, stop, tmp_path):
+    W_full, b_full, _ = _run(make)
+    W, b, first = optim_runs.resumed(make, (W0, b0), GRADS, stop, tmp_path / "opt.npz")
+    np.testing.assert_array_equal(W, W_full)
+    np.testing.assert_array_equal(b, b_full)
+
+
+@pytest.mark.parametrize("make, added", [
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9), ("dampening", "maximize")),
+    (lambda p: optim.RMSprop(p), ("momentum", "centered", "maximize")),
+    (lambda p: optim.Adagrad([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.1}]),
+     ("lr_decay", "maximize")),
+    (lambda p: optim.Adam(p), ("maximize",)),
+], ids=["sgd", "rmsprop", "adagrad", "adam"])
+def test_a_state_saved_before_the_new_settings_loads_with_them_off(make, added):
+    _, _, before = _run(make, GRADS[:2])
+    old = {k: v for k, v in before.state_dict().items() if k.split(".")[-1] not in added}
+    W, b = _leaves()
+    again = make([W, b])
+    for key in added:  # set otherwise, so that loading shows
+        setattr(again, key, True if isinstance(getattr(again, key), bool) else 0.5)
+    again.load_state_dict(old)
+    assert all(not getattr(again, key) for key in added)
+    assert all(not group[key] for group in again.param_groups for key in added)
+    assert again.state_dict().keys() == before.state_dict().keys()

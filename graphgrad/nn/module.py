@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad import hooks as hooks_module
+from graphgrad.engine import zero_grads
 from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
@@ -549,10 +550,12 @@ class Module:
         require grad, leaving out frozen layers (Keras's trainable params)."""
         return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable)
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of the last backward (``.grad`` becomes None)."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of the last backward (``.grad`` becomes None), or with
+        ``set_to_none=False`` fill each with zeros in place, as PyTorch's (see
+        `engine.zero_grads`)."""
+        zero_grads(self.parameters(),
+                   flag(set_to_none, "set_to_none", f"{type(self).__name__}.zero_grad"))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (``requires_grad`` False) or unfreeze (True, the default) every parameter, as

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.engine import zero_grads
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
@@ -42,8 +43,9 @@ _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
             "positive and finite (the step divides by sqrt(s_dW) + eps, and s_dW is 0 while "
             "a weight's gradients have been 0; the course's eps is 1e-8)"),
     "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
-    "initial_accumulator_value": _AT_LEAST_0,
-    "nesterov": _FLAG, "amsgrad": _FLAG,
+    "initial_accumulator_value": _AT_LEAST_0, "lr_decay": _AT_LEAST_0,
+    "dampening": (lambda x: 0.0 <= x <= 1.0, "in [0, 1]"),
+    "nesterov": _FLAG, "amsgrad": _FLAG, "maximize": _FLAG, "centered": _FLAG,
 }
 _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
 # An lr set later, or saved, may be 0: a schedule (a warm-up) may set it so.
@@ -302,12 +304,16 @@ class Optimizer:
     ``hypers``, each checked as a number, or as True or False for an on/off one (`_FLAG` in
     `_RULES`), and also declared as ``name = _Setting()``) and implement
     ``_update(p, g, group, state, scratch)``:
-    ``g`` is dW (weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
+    ``g`` is dW (-dW in the groups with ``maximize``, a setting of the subclasses that name it;
+    weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
     parameter's group (``group["lr"]``), ``state`` the parameter's dict of arrays, ``scratch``
     an array of p's shape free to overwrite; apply the step with `_write(p, np.subtract, step)`.
     The groups whose on/off setting ``variant_flag`` (SGD's ``"nesterov"``) is on step by
-    ``_variant_update`` instead, with the same arguments: chosen once per group, so that
-    ``_update`` tests no setting for every parameter.
+    ``_variant_update`` instead, with the same arguments: chosen once per group (by
+    ``_update_of(group)``, which a subclass with several such settings overrides), so that
+    ``_update`` tests no setting for every parameter. A setting added after states were
+    first saved is in ``added_settings`` with the value that does what the optimizer did
+    before it (an on/off one is False without being listed): a state without it loads so.
     Those that need the group's step count override ``_step_group(group, slots, t)``; one that
     overrides ``step`` itself calls ``self._check_grads()`` first, so that a bad gradient
     changes nothing.
@@ -324,6 +330,9 @@ class Optimizer:
     # The state arrays kept only for the parameters of some groups (SGD's v_dW, for the groups
     # with momentum): `load_state_dict` takes them as the state has them.
     optional_state: tuple[str, ...] = ()
+    # The numeric settings a state saved before they existed lacks (Adagrad's lr_decay), with
+    # the value that does what the optimizer did then; shown in the repr when not that value.
+    added_settings: Mapping[str, float] = {}
     lr = _Setting()
     weight_decay = _Setting()
 
@@ -473,14 +482,20 @@ class Optimizer:
         return {key: zeros_of(p) for key in self.state_names}
 
     @property
-    def _flags(self) -> list[str]:
-        """The on/off settings (`_FLAG`), which a state saved before them may not have."""
-        return [key for key in self.hyper_names if _RULES.get(key) is _FLAG]
+    def _absent(self) -> dict[str, Any]:
+        """The settings a state saved before them may not have, with the value it loads with:
+        the on/off ones (`_FLAG`), False, and ``added_settings``."""
+        return {**{key: False for key in self.hyper_names if _RULES.get(key) is _FLAG},
+                **self.added_settings}
 
-    def zero_grad(self) -> None:
-        """Forget the gradients (``p.grad = None``): the next backward starts from zero."""
-        for p in self.params:
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (``p.grad = None``): the next backward starts from zero. With
+        ``set_to_none=False`` each .grad is filled with zeros in place instead, as in PyTorch
+        (`engine.zero_grads` says when a new array of zeros is given instead); a parameter
+        without a gradient keeps None, and step leaves a zero gradient's parameter as it is
+        only without momentum or weight decay, as PyTorch does too."""
+        zero_grads(self.params, flag(set_to_none, "set_to_none", f"{type(self).__name__}"
+                                                                 ".zero_grad"))
 
     def step(self) -> None:
         """Update every parameter that has a gradient, from its ``.grad``, with its group's
@@ -576,16 +591,26 @@ class Optimizer:
         """One step of a group's parameters, ``slots`` their (p, state, scratch); ``t`` is the
         group's step count, from 1."""
         decay = group["weight_decay"] if self.decay_in_gradient else 0.0
-        variant = self.variant_flag
+        # Ascend: the step of -J's gradient, as PyTorch's maximize negates dW before the
+        # weight decay is added (which still shrinks W). A new array: .grad is left as it is.
+        maximize = group.get("maximize", False)
         # Chosen once per group, so that no setting is tested per parameter.
-        update = self._variant_update if variant and group[variant] else self._update
+        update = self._update_of(group)
         for p, state, scratch in slots:
             g = p.grad
             if g is None:
                 continue
+            if maximize:
+                g = np.negative(g)
             if decay:  # L2 regularisation's dW += lambda/m * W, applied here
                 g = g + decay * p.data
             update(p, g, group, state, scratch)
+
+    def _update_of(self, group: dict[str, Any]) -> Callable[..., None]:
+        """The update of ``group``'s parameters at this step: `_variant_update` when its
+        ``variant_flag`` is on, `_update` otherwise."""
+        variant = self.variant_flag
+        return self._variant_update if variant and group[variant] else self._update
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
@@ -654,9 +679,10 @@ class Optimizer:
             raise ArgumentError(
                 f"{where} has {n_saved} parameter group{'s' * (n_saved > 1)}, this optimizer "
                 f"{n}; make it with the groups that were saved")
+        absent = self._absent
         if n == 1 and "group.0.params" not in state:  # saved when one group kept no own
-            return [{key: _saved(state, key, key) for key in self.defaults
-                     if key in state or key in self._flags}]
+            return [{key: _saved(state, key, key, absent) for key in self.defaults
+                     if key in state or key in absent}]
         groups = []
         for i, ours in enumerate(self._indices()):
             theirs = np.asarray(state.get(f"group.{i}.params", [])).tolist()
@@ -664,8 +690,9 @@ class Optimizer:
                 raise ArgumentError(
                     f"{where} has parameters {theirs} in group {i}, this optimizer "
                     f"{ours.tolist()}; make it with the groups that were saved")
-            groups.append({key: _saved(state, f"group.{i}.{key}", key) for key in self.defaults
-                           if f"group.{i}.{key}" in state or key in self._flags})
+            groups.append({key: _saved(state, f"group.{i}.{key}", key, absent)
+                           for key in self.defaults
+                           if f"group.{i}.{key}" in state or key in absent})
         return groups
 
     def _check_saved_params(self, state: Mapping[str, Any], where: str) -> list[str]:
@@ -741,8 +768,8 @@ class Optimizer:
         saved_groups = self._saved_groups(state)
         where = self._where(state)
         shape_keys = self._check_saved_params(state, where)
-        flags = self._flags
-        expected = ["lr", "t", "weight_decay", *(k for k in self.hyper_names if k not in flags)]
+        absent = self._absent  # the settings a state saved before them lacks
+        expected = ["lr", "t", "weight_decay", *(k for k in self.hyper_names if k not in absent)]
         n = len(self.param_groups)
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
         # and in the states saved before groups could be added.
@@ -753,12 +780,12 @@ class Optimizer:
         ratio_keys = [f"group.{i}.lr_ratio" for i in range(n)]
         if n > 1 or "group.0.params" in state:
             expected += [f"group.{i}.{key}" for i in range(n) for key in ("params", *self.defaults)
-                         if key not in flags]
+                         if key not in absent]
         expected += [f"state.{i}.{key}" for i, slots in enumerate(self.state) for key in slots]
         missing = [k for k in expected if k not in state]
         # a set: a model may have many parameters
-        known = {*expected, *counts, *ratio_keys, *shape_keys, "optimizer", *flags,
-                 *(f"group.{i}.{key}" for i in range(n) for key in flags)}
+        known = {*expected, *counts, *ratio_keys, *shape_keys, "optimizer", *absent,
+                 *(f"group.{i}.{key}" for i in range(n) for key in absent)}
         unexpected = [k for k in state if k not in known]
         problems = []
         if missing:
@@ -790,8 +817,8 @@ class Optimizer:
                     arrays.append((slots, key, np.array(given, dtype=self.params[i].dtype)))
         if problems:
             raise ArgumentError(f"{where} does not fit:\n  " + "\n  ".join(problems))
-        defaults = self._checked({key: _saved(state, key, key) for key in self.defaults}, where,
-                                 saved=True)
+        defaults = self._checked({key: _saved(state, key, key, absent) for key in self.defaults},
+                                 where, saved=True)
         settings = [self._checked(saved, f"{where}, parameter group {i}", saved=True)
                     for i, saved in enumerate(saved_groups)]
         ratios = [_number(state[key], key, where, _RULES["lr"]) if key in state else None
@@ -810,9 +837,11 @@ class Optimizer:
 
     def __repr__(self) -> str:
         names = ("lr", *self.hyper_names)
-        # An on/off setting shown when on, as weight_decay when it is not 0.
+        # An on/off setting shown when on, as weight_decay when it is not 0, and a setting added
+        # later when not at the value that does what the optimizer did before it.
+        absent = self._absent
         settings = ", ".join(f"{k}={_shown(getattr(self, k))}" for k in names
-                             if getattr(self, k) or k not in self._flags)
+                             if k not in absent or getattr(self, k) != absent[k])
         if self.weight_decay:
             settings += f", weight_decay={self.weight_decay:g}"
         head = f"{type(self).__name__}({_count(self.params)}, {settings}"
@@ -883,10 +912,10 @@ def _listed(params: Any, name: str) -> list:
                                 "{'params': tensors, ...}")
 
 
-def _saved(state: Mapping[str, Any], key: str, name: str) -> Any:
-    """``state[key]``, the saved value of the setting ``name``; False for an on/off setting
-    the state has no key for, saved before the setting existed."""
-    return state[key] if key in state or _RULES.get(name) is not _FLAG else False
+def _saved(state: Mapping[str, Any], key: str, name: str, absent: Mapping[str, Any]) -> Any:
+    """``state[key]``, the saved value of the setting ``name``; ``absent[name]`` (False for an
+    on/off setting) when the state has no key for it, saved before the setting existed."""
+    return state[key] if key in state or name not in absent else absent[name]
 
 
 def _step_count(value: Any, key: str, problems: list[str]) -> int | None:

@@ -52,29 +52,53 @@ class SGD(Optimizer):
     two follow one path. Nesterov without momentum is refused, as PyTorch refuses it; a
     momentum set to 0 later makes it plain gradient descent (v_dW = dW).
 
+    The course's v_dW is already dampened: each gradient comes in with the share (1 - beta).
+    PyTorch's ``dampening`` d shrinks the share of every gradient but the first,
+    v = mu v + (1 - d) dW from v = dW; with the same mapping (v_dW = (1 - beta) v, alpha =
+    lr / (1 - beta)), ``dampening=d`` here is::
+
+        v_dW = beta v_dW + (1 - beta) (1 - d) dW   (after the group's first step, whose
+                                                    v_dW is (1 - beta) dW as without it)
+
+    so ``SGD(lr=alpha, momentum=beta, dampening=d)`` follows ``torch.optim.SGD(lr=alpha (1 -
+    beta), momentum=beta, dampening=d)``. PyTorch's ``dampening=momentum``, whose v is nearly
+    the course's v_dW, is then ``lr=alpha (1 - beta), dampening=beta`` here; the course's own
+    form is ``dampening=0``. The first step is the group's (as Adam's t, see `Adam`): a
+    parameter whose first gradient comes later has its first one dampened, where PyTorch,
+    which counts per parameter, does not. Nesterov with dampening is refused, as in PyTorch.
+
+    With ``maximize=True`` the step ascends J (the gradient is negated before the weight decay
+    is added, as in PyTorch), for a reward or a log-likelihood.
+
     Args:
         params: what to update (model.parameters()), or groups of it with their own settings
             (see `Optimizer`); v_dW is kept for the parameters of groups with momentum only.
         lr: the learning rate alpha.
         momentum: beta (0.9 is the course's usual value; 0 turns momentum off).
+        dampening: PyTorch's dampening d, in [0, 1] (above; 0, the course's form).
         nesterov: Nesterov's momentum (above), for every group that does not give its own.
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too. The course's L2 regularisation (lambda / m) leaves the biases
             alone: give them a group with weight_decay 0 (see `AdamW`), or put
             ``nn.l2_penalty`` in the cost instead.
+        maximize: ascend J rather than descend it (above).
     """
 
     state_names = ("v",)
     optional_state = ("v",)  # kept for the groups with momentum only
     variant_flag = "nesterov"
-    hyper_names = ("momentum", "nesterov")
+    hyper_names = ("momentum", "dampening", "nesterov", "maximize")
+    added_settings = {"dampening": 0.0}
     momentum = _Setting()
+    dampening = _Setting()
     nesterov = _Setting()
+    maximize = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
-                 momentum: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False) -> None:
-        super().__init__(params, lr, weight_decay, momentum=momentum, nesterov=nesterov)
+                 momentum: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, dampening: float = 0.0, maximize: bool = False) -> None:
+        super().__init__(params, lr, weight_decay, momentum=momentum, dampening=dampening,
+                         nesterov=nesterov, maximize=maximize)
 
     def _add_groups(self, groups: list[tuple[dict[str, Any], list[Any]]]) -> None:
         # Refused before any group is added, as PyTorch refuses it: Nesterov's look-ahead is
@@ -86,6 +110,13 @@ class SGD(Optimizer):
                 raise ArgumentError(
                     f"SGD: {where} nesterov=True with momentum=0: Nesterov's momentum needs a "
                     "momentum; give one (momentum=0.9), or leave nesterov out")
+            if settings["nesterov"] and settings["dampening"]:
+                where = (f"parameter group {i} has" if {"nesterov", "dampening"} & set(own)
+                         else "got")
+                raise ArgumentError(
+                    f"SGD: {where} nesterov=True with dampening={settings['dampening']:g}: "
+                    "Nesterov's look-ahead is defined for the course's v_dW (dampening=0), as "
+                    "PyTorch's; leave dampening out, or nesterov")
         super()._add_groups(groups)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -97,7 +128,7 @@ class SGD(Optimizer):
         self._check_grads()
         self.t += 1
         for (group, slots), added_at in zip(self._groups, self._added_at):
-            if group["momentum"] or group["weight_decay"]:
+            if group["momentum"] or group["weight_decay"] or group["maximize"]:
                 self._step_group(group, slots, self.t - added_at)
                 continue
             # Plain gradient descent, the hot loop of the course's models: W -= alpha dW, inlined.
@@ -113,6 +144,16 @@ class SGD(Optimizer):
                 else:
                     p.data = data - scratch
 
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        # The share of dW in v_dW, once per group: 1 - beta, times 1 - dampening after the
+        # group's first step (see the class's docstring).
+        share = 1.0 - group["momentum"]
+        dampening = group["dampening"]
+        if dampening and t > 1:
+            share *= 1.0 - dampening
+        self._share = share
+        super()._step_group(group, slots, t)
+
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray, nesterov: bool = False) -> None:
         beta = group["momentum"]
@@ -121,7 +162,7 @@ class SGD(Optimizer):
             if v is None:  # momentum set in param_groups after construction: v_dW starts at 0
                 v = state["v"] = zeros_of(p)
             v *= beta
-            np.multiply(g, 1.0 - beta, out=scratch)
+            np.multiply(g, self._share, out=scratch)
             v += scratch
             if nesterov:
                 # beta v_dW + (1 - beta) dW, written v_dW + (1 - beta) (dW - v_dW) so that
@@ -147,6 +188,23 @@ class RMSprop(Optimizer):
 
         s_dW = beta s_dW + (1 - beta) dW**2;   W = W - alpha dW / (sqrt(s_dW) + eps)
 
+    ``torch.optim.RMSprop`` is the same with beta named alpha (``RMSprop(lr, beta=b)`` is
+    ``torch.optim.RMSprop(lr, alpha=b)``; PyTorch's default is 0.99, the course's 0.9), and so
+    are its two options, with PyTorch's formulas:
+
+    ``centered=True`` divides by an estimate of the gradients' standard deviation rather than
+    of their root mean square, with v_dW their average (Adam's, without its correction)::
+
+        v_dW = beta v_dW + (1 - beta) dW;   W = W - alpha dW / (sqrt(s_dW - v_dW**2) + eps)
+
+    (s_dW - v_dW**2 is at least 0 in exact arithmetic; taken as 0 where rounding makes it
+    negative, where PyTorch's square root gives NaN.)
+
+    ``momentum=mu`` adds PyTorch's momentum to the scaled step, accumulated, not averaged as
+    the course's v_dW in `SGD` is (m from 0, a step up to 1 / (1 - mu) times larger)::
+
+        m = mu m + dW / (sqrt(s_dW) + eps);   W = W - alpha m
+
     Args:
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
         lr: alpha (0.001 is a good start).
@@ -154,17 +212,42 @@ class RMSprop(Optimizer):
         eps: keeps the division finite.
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too (see `SGD`).
+        momentum: mu (above), in [0, 1); 0 turns it off.
+        centered: divide by the gradients' spread (above).
+        maximize: ascend J rather than descend it, as `SGD`'s.
+
+    v_dW is kept for the groups with ``centered`` only, m for those with momentum
+    (``state.i.v``, ``state.i.m`` in the state dict, PyTorch's grad_avg and momentum_buffer).
     """
 
     state_names = ("s",)
-    hyper_names = ("beta", "eps")
+    optional_state = ("v", "m")  # v_dW with centered, m with momentum
+    hyper_names = ("beta", "eps", "momentum", "centered", "maximize")
+    added_settings = {"momentum": 0.0}
     beta = _Setting()
     eps = _Setting()
+    momentum = _Setting()
+    centered = _Setting()
+    maximize = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta: float = 0.9, eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr, weight_decay, beta=beta, eps=eps)
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 *, maximize: bool = False) -> None:
+        super().__init__(params, lr, weight_decay, beta=beta, eps=eps, momentum=momentum,
+                         centered=centered, maximize=maximize)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        state = super()._new_state(p, group)
+        if group["centered"]:
+            state["v"] = zeros_of(p)
+        if group["momentum"]:
+            state["m"] = zeros_of(p)
+        return state
+
+    def _update_of(self, group: dict[str, Any]) -> Any:
+        # The course's update unless an option is on, chosen once per group.
+        return self._variant_update if group["centered"] or group["momentum"] else self._update
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
@@ -178,6 +261,42 @@ class RMSprop(Optimizer):
         scratch += group["eps"]
         np.divide(g, scratch, out=scratch)
         scratch *= group["lr"]
+        _write(p, np.subtract, scratch)
+
+    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                        scratch: np.ndarray) -> None:
+        """With ``centered`` or ``momentum`` (see the class's docstring)."""
+        beta = group["beta"]
+        s = state["s"]
+        s *= beta
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - beta
+        s += scratch
+        if group["centered"]:
+            v = state.get("v")
+            if v is None:  # centered set in param_groups after construction: from 0
+                v = state["v"] = zeros_of(p)
+            v *= beta
+            np.multiply(g, 1.0 - beta, out=scratch)
+            v += scratch
+            np.multiply(v, v, out=scratch)
+            np.subtract(s, scratch, out=scratch)
+            np.maximum(scratch, 0.0, out=scratch)
+            np.sqrt(scratch, out=scratch)
+        else:
+            np.sqrt(s, out=scratch)
+        scratch += group["eps"]
+        np.divide(g, scratch, out=scratch)
+        mu = group["momentum"]
+        if mu:
+            m = state.get("m")
+            if m is None:  # momentum set in param_groups after construction: from 0
+                m = state["m"] = zeros_of(p)
+            m *= mu
+            m += scratch
+            np.multiply(m, group["lr"], out=scratch)
+        else:
+            scratch *= group["lr"]
         _write(p, np.subtract, scratch)
 
 
@@ -201,26 +320,38 @@ class Adagrad(Optimizer):
         initial_accumulator_value: where s_dW starts (>= 0): a value above 0 makes the first
             steps smaller than alpha. Read when a parameter's s_dW is made, with the
             optimizer or by `add_param_group`: changing it later changes no s_dW.
-
-    PyTorch's ``lr_decay`` (alpha / (1 + (t - 1) lr_decay)) is not a setting here: it is the
-    course's `InverseTimeDecay` over steps, ``optimizer.lr = decay(t)`` before each step.
+        lr_decay: PyTorch's: step t takes alpha / (1 + (t - 1) lr_decay) in place of alpha
+            (the course's `InverseTimeDecay` over steps rather than epochs), t being the
+            group's step count, as Adam's (see `Adam`: PyTorch counts a parameter's steps
+            with a gradient; the two differ for a parameter without one at some steps).
+        maximize: ascend J rather than descend it, as `SGD`'s.
     """
 
     state_names = ("s",)
-    hyper_names = ("eps", "initial_accumulator_value")
+    hyper_names = ("eps", "initial_accumulator_value", "lr_decay", "maximize")
+    added_settings = {"lr_decay": 0.0}
     eps = _Setting()
     initial_accumulator_value = _Setting()
+    lr_decay = _Setting()
+    maximize = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0) -> None:
+                 initial_accumulator_value: float = 0.0, *, lr_decay: float = 0.0,
+                 maximize: bool = False) -> None:
         super().__init__(params, lr, weight_decay, eps=eps,
-                         initial_accumulator_value=initial_accumulator_value)
+                         initial_accumulator_value=initial_accumulator_value,
+                         lr_decay=lr_decay, maximize=maximize)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         start = group["initial_accumulator_value"]
         # zeros_of when 0: memory only where a gradient is added (see zeros_of)
         return {"s": np.full(p.data.shape, start, p.data.dtype) if start else zeros_of(p)}
+
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        # The step's alpha, once per group: decayed with the group's step count t.
+        self._alpha = group["lr"] / (1.0 + (t - 1) * group["lr_decay"])
+        super()._step_group(group, slots, t)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
@@ -230,7 +361,7 @@ class Adagrad(Optimizer):
         np.sqrt(s, out=scratch)
         scratch += group["eps"]
         np.divide(g, scratch, out=scratch)
-        scratch *= group["lr"]
+        scratch *= self._alpha
         _write(p, np.subtract, scratch)
 
 
@@ -276,22 +407,25 @@ class Adam(Optimizer):
             to, the biases' too (L2 regularisation, as in the course once the biases have a
             group with weight_decay 0, see `SGD`; not AdamW's decoupled decay).
         amsgrad: AMSGrad (above), for every group that does not give its own.
+        maximize: ascend J rather than descend it, as `SGD`'s.
     """
 
     state_names = ("v", "s")
     optional_state = ("s_max",)  # kept for the groups with amsgrad only
     variant_flag = "amsgrad"
-    hyper_names = ("beta1", "beta2", "eps", "amsgrad")
+    hyper_names = ("beta1", "beta2", "eps", "amsgrad", "maximize")
     beta1 = _Setting()
     beta2 = _Setting()
     eps = _Setting()
     amsgrad = _Setting()
+    maximize = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         state = super()._new_state(p, group)
@@ -366,6 +500,7 @@ class AdamW(Adam):
         weight_decay: the decay rate lambda (PyTorch's default 0.01), for every group that
             does not give its own.
         amsgrad: Adam's AMSGrad (see `Adam`), as ``torch.optim.AdamW(amsgrad=True)``.
+        maximize: ascend J rather than descend it, as `SGD`'s; the decay still shrinks W.
 
     The state dict has Adam's keys (v, s, t and the settings), saved under the name AdamW: a
     state saved by Adam, whose weight_decay means L2, is refused.
@@ -375,8 +510,10 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.01, amsgrad: bool = False) -> None:
-        super().__init__(params, lr, beta1, beta2, eps, weight_decay, amsgrad)
+                 weight_decay: float = 0.01, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                         maximize=maximize)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray, amsgrad: bool = False) -> None:
