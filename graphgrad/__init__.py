@@ -28,7 +28,7 @@ from graphgrad.ops.trigonometric import (
     atan2, atanh, cosh, hypot, sinh, tan,
 )
 from graphgrad.ops.powers import cbrt, exp2, log2, log10, logaddexp, reciprocal
-from graphgrad.ops.special import erf, erfc
+from graphgrad.ops.special import erf, erfc, erfinv
 from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
 from graphgrad.ops.reductions import average, max, mean, min, norm, prod, std, sum, var
 from graphgrad.ops.cumulative import cumsum, diff
@@ -81,7 +81,7 @@ __all__ = [
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "hypot",
     "sinh", "tan", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh",
     "cbrt", "exp2", "log10", "log2", "logaddexp", "reciprocal",
-    "erf", "erfc",
+    "erf", "erfc", "erfinv",
     "elu", "gelu", "log_sigmoid", "silu", "softplus",
     "cumsum", "max", "mean", "min", "norm", "prod", "std", "sum", "var",
     "log_softmax", "logsumexp", "softmax",

@@ -18,7 +18,7 @@ does ``float(t)``, through which numpy stores a tensor in one element of an arra
 This module is the protocol: how a call is read and dispatched, and what happens to a call
 without a graphgrad op. Which graphgrad function each numpy function and ufunc runs is
 `numpy_functions`, which fills the tables here (`_UFUNCS`, `_FUNCTIONS`, `_RENAMED`, and
-`_FOREIGN_UFUNCS`: scipy.special's erf and erfc run gg.erf and gg.erfc) when it is imported,
+`_FOREIGN_UFUNCS`: scipy.special's erf, erfc and erfinv run gg's) when it is imported,
 as `tensor` does. Depends on `tensor`, `modes`, `errors`.
 """
 from __future__ import annotations

@@ -348,7 +348,8 @@ _FUNCTIONS.update({
 })
 _UFUNCS.update({np.fabs: E.abs, np.conjugate: lambda x: x, np.signbit: _constant_of(np.signbit)})
 # numpy has no erf: scipy's, when the caller uses scipy
-_FOREIGN_UFUNCS.update({("scipy.special", "erf"): SP.erf, ("scipy.special", "erfc"): SP.erfc})
+_FOREIGN_UFUNCS.update({("scipy.special", "erf"): SP.erf, ("scipy.special", "erfc"): SP.erfc,
+                        ("scipy.special", "erfinv"): SP.erfinv})
 
 
 def _indices_of(func: Callable) -> Callable[..., Any]:

@@ -634,6 +634,10 @@ class Tensor:
         """1 - erf(x), elementwise, to full precision in the tail: `gg.erfc`."""
         return Erfc.apply(self)
 
+    def erfinv(self) -> Tensor:
+        """erf's inverse, elementwise, on (-1, 1): `gg.erfinv`."""
+        return Erfinv.apply(self)
+
     def sigmoid(self) -> Tensor:
         """1 / (1 + e**-x), elementwise: `gg.sigmoid`."""
         return Sigmoid.apply(self)
@@ -1206,4 +1210,4 @@ from graphgrad.ops.trigonometric import (  # noqa: E402
     Arccos, Arccosh, Arcsin, Arcsinh, Arctan, Arctanh, Cosh, Sinh, Tan,
 )
 from graphgrad.ops.powers import Cbrt, Exp2, Log2, Log10, Reciprocal  # noqa: E402
-from graphgrad.ops.special import Erf, Erfc  # noqa: E402
+from graphgrad.ops.special import Erf, Erfc, Erfinv  # noqa: E402

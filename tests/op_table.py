@@ -257,6 +257,21 @@ erf_by_math = np.vectorize(math.erf, otypes=[np.float64])
 erfc_by_math = np.vectorize(math.erfc, otypes=[np.float64])
 
 
+@np.vectorize
+def erfinv_by_math(x: float) -> float:
+    """y with math.erf(y) = x, by bisection to the last bit (math.erfc's beyond 0.5, where
+    1 - x is exact)."""
+    if abs(x) >= 1.0:
+        return math.copysign(math.inf, x) if abs(x) == 1.0 else math.nan
+    a, low, high = abs(x), 0.0, 6.0
+    while True:
+        mid = 0.5 * (low + high)
+        if mid in (low, high):
+            return math.copysign(mid, x)
+        below = math.erfc(mid) > 1.0 - a if a > 0.5 else math.erf(mid) < a
+        low, high = (mid, high) if below else (low, mid)
+
+
 def gelu_exact(x: np.ndarray) -> np.ndarray:
     """GELU as PyTorch's default (approximate="none"): x Phi(x), by the standard library's
     erfc."""
@@ -266,6 +281,11 @@ def gelu_exact(x: np.ndarray) -> np.ndarray:
 def _wide(rng: np.random.Generator, shape: Shape) -> np.ndarray:
     """Over erf's four intervals of |x| (0.84375, 1.25 and 2.86 apart), both signs."""
     return rng.uniform(-5.0, 5.0, shape)
+
+
+def _inside_one(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Inside erfinv's domain (-1, 1), away from its poles."""
+    return rng.uniform(-0.95, 0.95, shape)
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -426,6 +446,11 @@ UNARY = [
     Op("erfc", gg.erfc, erfc_by_math, ((3, 4),), elementwise=True, smooth=True),
     Op("erfc_method", lambda x: x.erfc(), erfc_by_math, ((3, 4),)),
     Op("erfc_wide", gg.erfc, erfc_by_math, ((3, 4),), each(_wide), elementwise=True),
+    Op("erfinv", gg.erfinv, erfinv_by_math, ((3, 4),), each(_inside_one), elementwise=True),
+    Op("erfinv_method", lambda x: x.erfinv(), erfinv_by_math, ((3, 4),), each(_inside_one)),
+    # near +-1, where the slope sqrt(pi)/2 e**(y**2) is large
+    Op("erfinv_near_one", gg.erfinv, erfinv_by_math, ((3, 4),),
+       each(lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.99, 0.9995, shape))),
 ]
 
 def _uniform(low: float, high: float) -> Domain:

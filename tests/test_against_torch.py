@@ -1526,6 +1526,27 @@ def test_erf_erfc_and_gelu_are_torchs_over_the_whole_line():
         np.testing.assert_allclose(x_t.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
+def test_erfinv_is_torchs_with_its_gradients():
+    """Values within 2 units of the last place of torch.erfinv's over (-1, 1), near +-1 too
+    (1 at most, found), +-inf at +-1, NaN beyond; first and second derivatives."""
+    x = np.concatenate([np.linspace(-1.0, 1.0, 20001), 1 - 2.0 ** -np.arange(1, 54),
+                        [1.5, -3.0, np.nan]])
+    got, want = gg.erfinv(x).data, torch.erfinv(torch.tensor(x)).numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite], want[~finite])
+    units = np.abs(got[finite] - want[finite]) / np.spacing(np.abs(want[finite]))
+    assert units.max() <= 2
+    z = np.linspace(-0.999, 0.999, 101)
+    x_t, t = gg.Tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+    (d1,) = gg.grad(gg.erfinv(x_t).sum(), [x_t], create_graph=True)
+    (t1,) = torch.autograd.grad(torch.erfinv(t).sum(), [t], create_graph=True)
+    np.testing.assert_allclose(d1.data, t1.detach().numpy(), rtol=1e-13)
+    (d2,) = gg.grad(d1.sum(), [x_t])
+    (t2,) = torch.autograd.grad(t1.sum(), [t])
+    np.testing.assert_allclose(d2.data, t2.numpy(), rtol=1e-13, atol=1e-15)
+
+
 def test_gradient_hooks_match_torch():
     """Hooks on an intermediate used twice (clipping), on a leaf (scaling) and on the root, in
     backward, in gg.grad / torch.autograd.grad, and under create_graph (a hook multiplying by

@@ -43,7 +43,7 @@ ALIASES.update({"radians": "deg2rad", "degrees": "rad2deg"})
 ONE_TENSOR = [
     "abs", "acos", "acosh", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh",
     "asin", "asinh", "atan", "atanh", "cbrt", "copy", "cos", "cosh", "cumsum", "diag",
-    "diagonal", "diff", "elu", "erf", "erfc", "exp", "exp2", "expm1", "flip", "fliplr",
+    "diagonal", "diff", "elu", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "flip", "fliplr",
     "flipud", "gelu", "leaky_relu", "log", "log10", "log1p", "log2", "log_sigmoid",
     "log_softmax", "logsumexp",
     "max", "mean", "median", "min", "neg", "norm", "prod", "reciprocal", "relu", "rot90",
@@ -204,6 +204,7 @@ GOOD = {
     ("mse", "predictions"): X, ("mse", "targets"): ONE_HOT,
     ("linear", "X"): X, ("linear", "b"): V,
     ("arctanh", "x"): SQ / 2, ("atanh", "x"): SQ / 2,  # finite inside (-1, 1)
+    ("erfinv", "x"): SQ / 2,
     # variables of unequal values, whose correlations are finite
     ("cov", "y"): X, ("corrcoef", "x"): VARIABLES, ("corrcoef", "y"): VARIABLES[:1],
     **{(name, "a"): SPD for name, _, _ in CALLS if name.startswith("linalg.")},

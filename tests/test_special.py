@@ -1,7 +1,9 @@
 """erf and erfc against the standard library's (and, where the two differ, a 60-digit series)
 over the whole real line, in units of the last place; their gradients and second derivatives
 in the tails; float32 and float16 rounded once; and the exact gelu built on erfc: its value and
-slope by hand, its tail, its distance to the tanh form, and its layer."""
+slope by hand, its tail, its distance to the tanh form, and its layer. erfinv: erf of it gives
+x back, against scipy's and a bisection on the standard library's erf, at +-1 and beyond, its
+derivatives."""
 import math
 import tracemalloc
 import warnings
@@ -9,7 +11,7 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
-from op_table import erf_by_math, erfc_by_math, gelu_tanh
+from op_table import erf_by_math, erfc_by_math, erfinv_by_math, gelu_tanh
 
 import graphgrad as gg
 from graphgrad import nn
@@ -190,12 +192,12 @@ def test_scipy_special_erf_and_erfc_on_a_tensor_run_gg_erf_and_gg_erfc():
     np.testing.assert_allclose(x.grad, slope - 3 * slope, rtol=1e-15)
     np.testing.assert_array_equal(y.data, gg.erf(x).data + 3 * gg.erfc(x).data)
     # a scipy ufunc graphgrad has no op for is named as scipy's, not as numpy's
-    with pytest.raises(gg.GraphgradTypeError, match=r"^the ufunc erfinv has no graphgrad op, "
+    with pytest.raises(gg.GraphgradTypeError, match=r"^the ufunc gammaln has no graphgrad op, "
                        r"so it cannot run on 'x' \(3,\) float64"):
-        special.erfinv(x)
+        special.gammaln(x)
 
 
-@pytest.mark.parametrize("fn", [gg.erf, gg.erfc, gg.gelu])
+@pytest.mark.parametrize("fn", [gg.erf, gg.erfc, gg.gelu, gg.erfinv])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_forward_of_a_large_array_takes_a_few_times_its_size(fn, dtype):
     # erf's four intervals, each with its index array, its gathered elements and the
@@ -230,3 +232,96 @@ def test_float16_slope_is_the_same_recorded_for_second_derivatives(fn, sign):
     assert recorded.dtype == np.float16
     np.testing.assert_array_equal(plain, want)
     np.testing.assert_array_equal(recorded.data, want)
+
+
+# -- erfinv ---------------------------------------------------------------------------------------
+def _inside_points() -> np.ndarray:
+    """(-1, 1): a grid, random points, the last floats below 1 (1 - 2**-k up to k = 53) and
+    tiny and subnormal ones, both signs."""
+    rng = np.random.default_rng(3)
+    positive = np.concatenate([np.linspace(0, 1, 20001)[:-1], rng.uniform(0, 1, 5000),
+                               1 - 2.0 ** -np.arange(1, 54), 1 - rng.uniform(0, 1e-6, 500),
+                               10.0 ** -np.arange(1, 320, 7.0), [2.0**-1022, 5e-324]])
+    return np.concatenate([positive, -positive])
+
+
+def test_erf_of_erfinv_gives_x_back():
+    x = _inside_points()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = gg.erfinv(x).data
+    # (a subnormal x has fewer digits: to its last place)
+    np.testing.assert_allclose(gg.erf(y).data, x, rtol=1e-15, atol=5e-324)
+    # near +-1, where erf(y) rounds to x whatever the last digits of y: erfc's 1 - |x|, exact
+    near = np.abs(x) > 0.5
+    np.testing.assert_allclose(gg.erfc(np.abs(y[near])).data, 1 - np.abs(x[near]), rtol=1e-14)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(x))
+
+
+def test_erfinv_is_the_root_of_the_standard_librarys_erf_and_scipys_erfinv():
+    x = _inside_points()
+    y = gg.erfinv(x).data
+    # the bisection's root is as good as math.erf: the rounding of x over erf's slope
+    np.testing.assert_allclose(y, erfinv_by_math(x), rtol=1e-15, atol=5e-324)
+    special = pytest.importorskip("scipy.special")
+    want = special.erfinv(x)
+    units = np.abs(y - want) / np.spacing(np.abs(want))
+    assert units.max() <= 4
+
+
+def test_erfinv_at_and_beyond_one_and_its_edges():
+    x = np.array([1.0, -1.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 0.0, -0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no log of a negative number, no 0 / 0
+        y = gg.erfinv(x).data
+    np.testing.assert_array_equal(y[:2], [np.inf, -np.inf])
+    assert np.isnan(y[2:7]).all()
+    np.testing.assert_array_equal(y[7:], [0.0, -0.0])
+    assert not np.signbit(y[7]) and np.signbit(y[8])
+    t = gg.Tensor(np.array([1.0, -1.0, 0.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gg.erfinv(t).backward(np.ones(3))  # (a sum would be inf - inf)
+    np.testing.assert_array_equal(t.grad, [np.inf, np.inf, math.sqrt(math.pi) / 2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_erfinv_of_narrow_floats_is_float64s_rounded_once(dtype):
+    x = np.concatenate([np.linspace(-1, 1, 2001), [0.9999]]).astype(dtype)
+    t = gg.Tensor(x, requires_grad=True)
+    y = gg.erfinv(t)
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y.data, gg.erfinv(x.astype(np.float64)).data.astype(dtype))
+    y.backward(np.ones(x.shape, dtype))
+    assert t.grad.dtype == dtype
+    inside = np.abs(x) < 1
+    slope = math.sqrt(math.pi) / 2 * np.exp(y.data[inside].astype(np.float64) ** 2)
+    np.testing.assert_allclose(t.grad[inside], slope, rtol=4 * np.finfo(dtype).eps)
+
+
+def test_erfinv_derivatives_are_those_of_the_inverse_function():
+    """dy/dx = 1 / erf'(y) = sqrt(pi)/2 e**(y**2); d2y/dx2 = 2 y (dy/dx)**2; the third,
+    (2 + 8 y**2) (dy/dx)**3; checked to any order by gradcheck and gradgradcheck."""
+    x = gg.Tensor(np.array([-0.999, -0.6, -0.1, 0.0, 0.3, 0.75, 0.9999]), requires_grad=True)
+    y = gg.erfinv(x)
+    (d1,) = gg.grad(y.sum(), [x], create_graph=True)
+    (d2,) = gg.grad(d1.sum(), [x], create_graph=True)
+    (d3,) = gg.grad(d2.sum(), [x])
+    slope = math.sqrt(math.pi) / 2 * np.exp(y.data**2)
+    np.testing.assert_allclose(d1.data, slope, rtol=1e-14)
+    np.testing.assert_allclose(d2.data, 2 * y.data * slope**2, rtol=1e-13)
+    np.testing.assert_allclose(d3.data, (2 + 8 * y.data**2) * slope**3, rtol=1e-13)
+    inner = gg.Tensor(np.array([-0.9, -0.3, 0.2, 0.8]), requires_grad=True)
+    assert gg.gradcheck(gg.erfinv, (inner,))
+    assert gg.gradgradcheck(gg.erfinv, (inner,))
+
+
+def test_scipy_special_erfinv_on_a_tensor_runs_gg_erfinv():
+    special = pytest.importorskip("scipy.special")
+    x = gg.Tensor(np.array([-0.5, 0.1, 0.9]), requires_grad=True)
+    y = special.erfinv(x)
+    assert isinstance(y, gg.Tensor) and type(y.creator).__name__ == "Erfinv"
+    np.testing.assert_array_equal(y.data, gg.erfinv(x).data)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, math.sqrt(math.pi) / 2 * np.exp(y.data**2), rtol=1e-15)
+    assert type(x.erfinv().creator).__name__ == "Erfinv"

@@ -8,7 +8,7 @@
   deg2rad rad2deg and by numpy's other names radians degrees
   sinc
 - `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
-- `special`: erf erfc (numpy has neither)
+- `special`: erf erfc erfinv (numpy has none of them)
 - `activations`: softplus log_sigmoid elu silu gelu (exact, on erfc, or its tanh form)
 - `reductions`: sum mean prod max min var std norm average
 - `cumulative`: cumsum diff cumprod cumulative_sum cumulative_prod

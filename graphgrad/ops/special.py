@@ -1,7 +1,7 @@
-"""The error function and its complement, elementwise: erf(x) = 2/sqrt(pi) int_0^x e**-t**2 dt
-and erfc(x) = 1 - erf(x), as PyTorch's torch.erf and torch.erfc. numpy has neither; GELU's
-exact form, x Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2 (in `activations`), is built on
-`erfc_values`.
+"""The error function, its complement and its inverse, elementwise: erf(x) = 2/sqrt(pi)
+int_0^x e**-t**2 dt, erfc(x) = 1 - erf(x) and erfinv, as PyTorch's torch.erf, torch.erfc and
+torch.erfinv. numpy has none of them; GELU's exact form, x Phi(x) with Phi(x) =
+erfc(-x / sqrt(2)) / 2 (in `activations`), is built on `erfc_values`.
 
 The values are those of Sun's fdlibm (s_erf.c, 1993, public domain, the erf of most C
 libraries): rational approximations on four intervals of |x|, [0, 0.84375), [0.84375, 1.25),
@@ -9,10 +9,11 @@ libraries): rational approximations on four intervals of |x|, [0, 0.84375), [0.8
 within a few units of the last place of float64 over the whole real line (a large array by
 blocks, whose temporaries are then a block's worth); erfc keeps its
 relative precision in the tail (erfc(26) is 5.7e-296), where 1 - erf(x) is 0 from x = 6.
-float32 and float16 are computed in float64 and rounded once.
+erfinv starts from Giles' single-precision approximation and refines it by Halley's steps on
+these erf and erfc. float32 and float16 are computed in float64 and rounded once.
 
-Backward bodies are numpy expressions of the saved input, so that under ``create_graph``
-they record their own graph (second derivatives).
+Backward bodies are numpy expressions of the saved input (of the output, for erfinv), so
+that under ``create_graph`` they record their own graph (second derivatives).
 """
 from __future__ import annotations
 
@@ -240,6 +241,119 @@ class Erfc(Function):
         return -grad * _slope(x)
 
 
+# erfinv's first guess, Giles' single-precision approximation ("Approximating the erfinv
+# function", GPU Computing Gems, 2010): erfinv(x) ~ x P(w), w = -log((1 - x)(1 + x)), with
+# P a polynomial of w - 2.5 for w < 5 (|x| < 0.9966) and of sqrt(w) - 3 beyond; highest
+# power first. Within about 1e-7 relatively in float32's range, and close enough to float64's
+# last x below 1 for the refinement below.
+_GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                  0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+               0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+_SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2  # erfinv's slope at 0
+# Halley's steps at most. Two from Giles' 1e-7 (the second to see the first was enough);
+# beyond float32's range (1 - |x| < 6e-8) his guess is up to 12% low, which a step makes up by
+# about 1 / (2 y) (0.09) while far, then cubic convergence: 5 or 6 at 1 - 2**-53.
+_HALLEY_STEPS = 10
+
+
+def _horner(t: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
+    p = np.full_like(t, coefficients[0])
+    for c in coefficients[1:]:
+        p *= t
+        p += c
+    return p
+
+
+def _giles(a: np.ndarray) -> np.ndarray:
+    """Giles' approximation of erfinv(a), 0 <= a < 1 (a new array)."""
+    w = np.log((1.0 - a) * (1.0 + a))
+    np.negative(w, out=w)
+    y = np.empty_like(a)
+    central = w < 5.0
+    y[central] = _horner(w[central] - 2.5, _GILES_CENTRAL)
+    y[~central] = _horner(np.sqrt(w[~central]) - 3.0, _GILES_TAIL)
+    y *= a
+    return y
+
+
+def _halley(y: np.ndarray, target: np.ndarray, complement: bool) -> np.ndarray:
+    """y refined in place so that erf(y) = target (erfc(y) = target with ``complement``), by
+    Halley's steps: u = f / f', then y - u / (1 + y u), f'' / f' being -2y for both f =
+    erf(y) - target and f = erfc(y) - target (whose f' is -erf'(y), so u is -f / erf'(y)),
+    until every step is a relative 1e-8 or less: Halley's error is then of the order of its
+    cube, below the rounding (see `_HALLEY_STEPS`)."""
+    for _ in range(_HALLEY_STEPS):
+        u = _erf64(y, complement)
+        if complement:
+            np.subtract(target, u, out=u)
+        else:
+            u -= target
+        u *= _SQRT_PI_OVER_2
+        u *= np.exp(y * y)
+        step = u / (1.0 + y * u)
+        y -= step
+        if not (np.abs(step) > 1e-8 * np.abs(y) + 1e-300).any():  # (1e-300: a subnormal y)
+            break
+    return y
+
+
+def _erfinv_inside(a: np.ndarray) -> np.ndarray:
+    """erfinv(a) for 0 <= a < 1, in float64: Giles' guess, then Halley's steps on erf(y) = a,
+    or on erfc(y) = 1 - a from a = 0.5, where 1 - a is exact and erfc keeps its relative
+    precision: erf(y) - a would lose it as y grows, the residual's rounding divided by a slope
+    of e**-y**2 (2e-8 relatively at a = 1 - 1e-10)."""
+    y = _giles(a)
+    tail = np.flatnonzero(a > 0.5)
+    if tail.size == 0:
+        return _halley(y, a, False)
+    central = np.flatnonzero(a <= 0.5)
+    y[central] = _halley(y.take(central), a.take(central), False)
+    y[tail] = _halley(y.take(tail), 1.0 - a.take(tail), True)
+    return y
+
+
+def _erfinv64(x: np.ndarray) -> np.ndarray:
+    """erfinv(x) of an array, in float64 (a new array): +-inf at +-1, NaN beyond and at NaN."""
+    flat = np.asarray(x, dtype=np.float64).reshape(-1)
+    a = np.abs(flat)
+    inside = np.flatnonzero(a < 1.0)
+    out = np.where(a == 1.0, math.inf, math.nan)
+    out[inside] = _erfinv_inside(a.take(inside))
+    return np.copysign(out, flat, out=out).reshape(np.shape(x))
+
+
+def erfinv_values(x: np.ndarray) -> np.ndarray:
+    """erfinv(x) of an array, recording nothing: a new array of x's float type (computed in
+    float64, rounded once), by blocks as erf (see `BLOCK`)."""
+    dtype = float_type_of(x)
+    if x.size <= BLOCK:
+        return _erfinv64(x).astype(dtype, copy=False)
+    flat = x.reshape(-1)
+    out = np.empty(flat.shape, dtype)
+    for start in range(0, flat.size, BLOCK):
+        out[start:start + BLOCK] = _erfinv64(flat[start:start + BLOCK])
+    return out.reshape(x.shape)
+
+
+class Erfinv(Function):
+    """y = erfinv(x), erf's inverse on (-1, 1);  dy/dx = sqrt(pi)/2 e**(y**2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = erfinv_values(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        # float16's y**2 in float32, as erf's slope (see _slope); inf at x = +-1, as PyTorch's
+        wide = y.astype(np.float32) if y.dtype == np.float16 else y
+        slope = _SQRT_PI_OVER_2 * np.exp(wide * wide)
+        return grad * (slope if wide is y else slope.astype(y.dtype))
+
+
 def erf(x: Any) -> Tensor:
     """The error function 2/sqrt(pi) int_0^x e**-t**2 dt, elementwise, as torch.erf: odd,
     from -1 to 1, within a few units of the last place of float64 everywhere."""
@@ -250,3 +364,11 @@ def erfc(x: Any) -> Tensor:
     """1 - erf(x), elementwise, as torch.erfc, computed without the subtraction: erfc(10) is
     2.1e-45, where 1 - erf(10) is 0."""
     return Erfc.apply(x)
+
+
+def erfinv(x: Any) -> Tensor:
+    """The inverse of erf, elementwise, as torch.erfinv and scipy.special.erfinv: y with
+    erf(y) = x for x in (-1, 1), +-inf at +-1, NaN beyond; within a few units of the last
+    place of float64 (erf(erfinv(x)) gives x back to its rounding). For a normal variate:
+    Phi^-1(p) = sqrt(2) erfinv(2p - 1)."""
+    return Erfinv.apply(x)
