@@ -1,22 +1,20 @@
-"""Hooks: functions the user attaches to a tensor's gradient or around a module's forward.
+"""Hooks: functions the user attaches to a tensor's gradient, and the handles of every hook.
 
 ``t.register_hook(fn)`` calls ``fn(grad)`` in every backward pass (``J.backward()``,
 ``gg.grad``) once dJ/dt is complete, before it is sent on to the inputs of the op that made
 ``t`` (or, for a leaf, added to its ``.grad``); a value it returns replaces the gradient.
-``module.register_forward_pre_hook(fn)`` and ``module.register_forward_hook(fn)`` call
-``fn`` on a module's inputs before its forward and on its output after. Each registration
-returns a `RemovableHandle`. ``t.retain_grad()`` is kept among ``t``'s hooks too, as a mark
-the walk looks for to keep ``t.grad`` in a backward that keeps only the leaves'.
+Each registration returns a `RemovableHandle`, as a module's hooks' do (`nn.module_hooks`:
+around its forward, and in its backward). ``t.retain_grad()`` is kept among ``t``'s hooks
+too, as a mark the walk looks for to keep ``t.grad`` in a backward that keeps only the
+leaves'.
 
 Where none are registered, hooks cost (almost) nothing: a tensor holding hooks is listed,
 weakly, in `_HOOKED`, which the graph walk looks at once per node only while it is not empty
 (`engine._walk`); an op's output keeps its hooks on its node, an `nn.Parameter` in a slot
 of its own, a plain leaf Tensor in a table here (a Tensor has no field for them: one more
-would slow every op of a long graph by a few percent); a module keeps them in
-``_forward_hooks``, None at class level, which ``Module.__call__`` reads only once some
-module has had a hook. Hooks live and die with what they are registered on: nothing here
-holds a tensor or a module (but a plain leaf's hook that refers to it), so a dropped loss
-still frees its graph at once. Depends on `tensor`, `errors`.
+would slow every op of a long graph by a few percent). Hooks live and die with what they
+are registered on: nothing here holds a tensor (but a plain leaf's hook that refers to it),
+so a dropped loss still frees its graph at once. Depends on `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -313,60 +311,3 @@ def _hook_failed(t: Tensor, hook: Callable, exc: Exception) -> BackwardError:
             "not grad *= 2; return np.clip(grad, -1, 1))."
         )
     return BackwardError(message)
-
-
-# -- module hooks --------------------------------------------------------------------------------
-class ModuleHooks:
-    """The forward hooks of one module, by handle id, in registration order: ``pre``, called
-    before its forward with ``(module, inputs)``, and ``post``, after it, with ``(module,
-    inputs, output)``."""
-
-    __slots__ = ("pre", "post")
-
-    def __init__(self, pre: dict | None = None, post: dict | None = None) -> None:
-        self.pre: dict[int, Callable] = {} if pre is None else pre
-        self.post: dict[int, Callable] = {} if post is None else post
-
-    def copy(self) -> ModuleHooks:
-        return ModuleHooks(dict(self.pre), dict(self.post))
-
-    def before(self, module: Any, args: tuple) -> tuple:
-        """The inputs after the pre-hooks: a value returned replaces them (a tuple as the
-        positional inputs, anything else as the only one)."""
-        for hook in tuple(self.pre.values()):
-            result = hook(module, args)
-            if result is not None:
-                args = result if type(result) is tuple else (result,)
-        return args
-
-    def after(self, module: Any, args: tuple, output: Any) -> Any:
-        """The output after the forward hooks: a value returned replaces it."""
-        for hook in tuple(self.post.values()):
-            result = hook(module, args, output)
-            if result is not None:
-                output = result
-        return output
-
-
-def register_module_hook(module: Any, hook: Callable, pre: bool) -> RemovableHandle:
-    """`Module.register_forward_pre_hook` (``pre``) and `Module.register_forward_hook`."""
-    kind = "register_forward_pre_hook" if pre else "register_forward_hook"
-    hook = _checked_hook(hook, f"{type(module).__name__}.{kind}")
-    hooks = module.__dict__.get("_forward_hooks")
-    if hooks is None:
-        hooks = ModuleHooks()
-        # Past Module.__setattr__: hooks are neither a layer nor state, never in state_dict.
-        object.__setattr__(module, "_forward_hooks", hooks)
-    handle = RemovableHandle(module, _remove_module_hook, _next_id())
-    (hooks.pre if pre else hooks.post)[handle.id] = hook
-    return handle
-
-
-def _remove_module_hook(module: Any, hook_id: int) -> None:
-    hooks = module.__dict__.get("_forward_hooks")
-    if hooks is None:
-        return
-    hooks.pre.pop(hook_id, None)
-    hooks.post.pop(hook_id, None)
-    if not hooks.pre and not hooks.post:
-        del module.__dict__["_forward_hooks"]  # the class's None again: no hooks to look at

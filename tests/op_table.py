@@ -1776,10 +1776,40 @@ CHECKPOINTS = [
        random=one(shapes_of())),
 ]
 
+
+
+class _HookedBlock(gg.nn.Module):
+    """A block with backward hooks that hand back what they are given, as new tuples: the
+    gradient through its BackwardHook nodes is the block's."""
+
+    def __init__(self, two_outputs: bool = False) -> None:
+        super().__init__()
+        self.two_outputs = two_outputs
+        self.register_full_backward_pre_hook(lambda m, grad_output: tuple(grad_output))
+        self.register_full_backward_hook(lambda m, grad_input, grad_output: tuple(grad_input))
+
+    def forward(self, x: Any, y: Any = None) -> Any:
+        if self.two_outputs:
+            return _two_outputs(x)
+        return _checkpointed_block(x, y)
+
+
+_HOOKED_BLOCK, _HOOKED_TWO_OUTPUTS = _HookedBlock(), _HookedBlock(two_outputs=True)
+
+# A module's backward hooks: identity nodes around its call, through which the gradient, and
+# its own gradient, go as without them.
+BACKWARD_HOOKS = [
+    Op("module_backward_hooks", lambda x, y: _HOOKED_BLOCK(x, y),
+       lambda x, y: np.tanh(x * y) + x.sum() * y, ((3, 4), (3, 4)),
+       random=shapes_of().map(lambda shape: (shape, shape))),
+    Op("module_backward_hooks_two_outputs", lambda x: _HOOKED_TWO_OUTPUTS(x),
+       lambda x: (np.tanh(x), x * x.mean()), ((2, 3),), random=one(shapes_of())),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
-                 *CHECKPOINTS]
+                 *CHECKPOINTS, *BACKWARD_HOOKS]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE

@@ -2,12 +2,12 @@
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad) and the schedules
 (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau), a small MLP, functional_call, parameter
-vectors and retain_grad, a Hessian-vector product and second derivatives through a gradient
-penalty, and the later networks' ops (softplus ... einsum) over drawn shapes to their third
-derivatives, and gg.linalg's (the decompositions through functions that do not depend on the
-signs LAPACK gives their vectors), and whole programs (a GP's marginal likelihood to its
-Hessian, PCA's reconstruction error in the data, standardising data with holes), all in
-float64.
+vectors and retain_grad, a module's backward hooks, a Hessian-vector product and second
+derivatives through a gradient penalty, and the later networks' ops (softplus ... einsum) over
+drawn shapes to their third derivatives, and gg.linalg's (the decompositions through
+functions that do not depend on the signs LAPACK gives their vectors), and whole programs (a
+GP's marginal likelihood to its Hessian, PCA's reconstruction error in the data, standardising
+data with holes), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -1783,3 +1783,57 @@ def test_reduce_on_plateau_drops_the_rate_when_torchs_does(settings):
         lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **settings), len(costs),
         costs)
     assert ours == theirs and len(set(ours)) > 1
+
+
+# PyTorch warns that a first layer's hook runs with grad_input all None, as it should here.
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_module_backward_hooks_match_torch():
+    """The same two-layer model with the same backward hooks (a pre-hook halving the last
+    layer's grad_output, a full hook doubling its grad_input, hooks recording what they are
+    given), on an input that requires grad and is used outside the model too, then on data:
+    the same gradients recorded, in the same order, and the same gradients in the end."""
+    rng = np.random.default_rng(21)
+    X, C = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    ours = gg.nn.Sequential(gg.nn.Linear(3, 4, rng=0), gg.nn.Tanh(), gg.nn.Linear(4, 2, rng=1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    theirs = theirs.double()
+    with torch.no_grad():
+        for p, pt in zip(ours.parameters(), theirs.parameters()):
+            pt.copy_(torch.tensor(p.data))
+
+    def hooked(model):
+        log = []
+        first, _, last = list(model)
+        last.register_full_backward_pre_hook(
+            lambda m, go: log.append(("pre", go)) or (go[0] * 0.5,))
+        last.register_full_backward_hook(
+            lambda m, gi, go: log.append(("last", gi, go)) or (gi[0] * 2.0,))
+        first.register_full_backward_hook(lambda m, gi, go: log.append(("first", gi, go)))
+        return log
+
+    def as_arrays(log):
+        return [(entry[0], *[tuple(None if g is None else np.asarray(
+            g.detach().numpy() if isinstance(g, torch.Tensor) else g) for g in grads)
+            for grads in entry[1:]]) for entry in log]
+
+    log, log_t = hooked(ours), hooked(theirs)
+    x = gg.Tensor(X.copy(), requires_grad=True)
+    xt = torch.tensor(X, requires_grad=True)
+    ((ours(x) * C).sum() + (x ** 2).sum()).backward()
+    ((theirs(xt) * torch.tensor(C)).sum() + (xt ** 2).sum()).backward()
+    ours(X).sum().backward()  # on data: the first layer's grad_input is (None,)
+    theirs(torch.tensor(X)).sum().backward()
+    got, expected = as_arrays(log), as_arrays(log_t)
+    assert [e[0] for e in got] == [e[0] for e in expected] == [
+        "pre", "last", "first", "pre", "last", "first"]
+    assert got[5][1] == expected[5][1] == (None,)
+    for entry, entry_t in zip(got, expected):
+        for grads, grads_t in zip(entry[1:], entry_t[1:]):
+            for g, gt in zip(grads, grads_t):
+                if gt is None:
+                    assert g is None
+                else:
+                    np.testing.assert_allclose(g, gt, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12)
+    for p, pt in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad, pt.grad.numpy(), rtol=1e-12)

@@ -9,8 +9,10 @@ BatchNorm's running mean) assigned to it, in assignment order. From that registr
 Calling a module runs its ``forward`` with the ops it makes tagged with a name scope named
 after the module (``linear1``, ``block/relu2``), so each layer is one cluster in graph
 pictures; hooks registered with ``register_forward_pre_hook`` and ``register_forward_hook``
-run before and after it (`hooks`). The containers of layers, `Sequential`, `ModuleList` and
-`ModuleDict`, are in `containers`. Depends on `tensor`, `modes`, `hooks`, `errors`.
+run before and after it, those registered with ``register_full_backward_pre_hook`` and
+``register_full_backward_hook`` in its backward (`module_hooks`). The containers of layers,
+`Sequential`, `ModuleList` and `ModuleDict`, are in `containers`. Depends on `tensor`,
+`modes`, `hooks`, `module_hooks`, `errors`.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad import hooks as hooks_module
 from graphgrad.engine import zero_grads
 from graphgrad.errors import (
     ArgumentError,
@@ -33,7 +34,9 @@ from graphgrad.errors import (
     not_a_state_error,
     setting_text,
 )
+from graphgrad.hooks import RemovableHandle
 from graphgrad.modes import _state
+from graphgrad.nn import module_hooks
 from graphgrad.tensor import Tensor
 
 
@@ -190,9 +193,9 @@ def numbers_of(X: Any, layer: Module) -> np.ndarray:
 # Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns
 # that off (the scope costs about a microsecond per layer call and a little per op).
 _SCOPES = {"enabled": True}
-# Set for good once a module is given a forward hook: until then, calling a module does not
-# look for hooks (an attribute read on a Module, which has a __getattr__, is not free).
-_FORWARD_HOOKED = False
+# Set for good once a module is given a hook: until then, calling a module does not look for
+# hooks (an attribute read on a Module, which has a __getattr__, is not free).
+_MODULE_HOOKED = False
 
 
 def call_scope(module: Module) -> str | None:
@@ -283,9 +286,10 @@ class Module:
     # The name scope the module's ops get (its attribute name in its parent); None for a
     # top-level model, which then uses its class name if it has no submodules.
     _scope: str | None = None
-    # The forward hooks (`register_forward_hook`): a `hooks.ModuleHooks` set on the instance
-    # when it gets its first, None otherwise, which is all `__call__` reads.
-    _forward_hooks: hooks_module.ModuleHooks | None = None
+    # The hooks (`register_forward_hook`, `register_full_backward_hook`...): a
+    # `module_hooks.ModuleHooks` set on the instance when it gets its first, None otherwise,
+    # which is all `__call__` reads.
+    _module_hooks: module_hooks.ModuleHooks | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_members", {})
@@ -347,7 +351,7 @@ class Module:
         one of them is not on the other."""
         twin = object.__new__(type(self))
         state = dict(self.__dict__)
-        for name in ("_members", "_buffers", "_layers", "_forward_hooks"):
+        for name in ("_members", "_buffers", "_layers", "_module_hooks"):
             if name in state:
                 state[name] = state[name].copy()
         twin.__dict__.update(state)
@@ -406,9 +410,10 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Forward hooks run around the module's own name scope, in the caller's: an op a hook
         # adds is not drawn as one of the layer's. Until a module has had one, no lookup.
-        hooks = self._forward_hooks if _FORWARD_HOOKED else None
+        # With backward hooks, `before` gives the call's own `after`, which adds their node.
+        hooks = self._module_hooks if _MODULE_HOOKED else None
         if hooks is not None:
-            args = hooks.before(self, args)
+            args, hooks = hooks.before(self, args)
         name = self._scope
         if name is None:  # a top-level model: its layers are the clusters, not itself
             if self._container or not _SCOPES["enabled"]:
@@ -441,7 +446,7 @@ class Module:
 
     def register_forward_pre_hook(
         self, hook: Callable[[Module, tuple], Any]
-    ) -> hooks_module.RemovableHandle:
+    ) -> RemovableHandle:
         """Call ``hook(module, inputs)`` each time this module is called, before its
         ``forward``: ``inputs`` is the tuple of positional arguments (keywords go to forward
         untouched). A value it returns replaces them: a tuple as the inputs, anything else as
@@ -452,13 +457,13 @@ class Module:
         module (a model's deep copy: of the same hook functions, as in PyTorch) hold the
         hooks it held then; a handle removes its hook from the module it came from only.
         """
-        global _FORWARD_HOOKED
-        _FORWARD_HOOKED = True
-        return hooks_module.register_module_hook(self, hook, pre=True)
+        global _MODULE_HOOKED
+        _MODULE_HOOKED = True
+        return module_hooks.register_module_hook(self, hook, "forward_pre")
 
     def register_forward_hook(
         self, hook: Callable[[Module, tuple, Any], Any]
-    ) -> hooks_module.RemovableHandle:
+    ) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` each time this module is called, after its
         ``forward``: ``inputs`` the positional arguments forward got (after the pre-hooks),
         ``output`` what it returned. A value the hook returns replaces the output. Several
@@ -479,9 +484,60 @@ class Module:
         Hooks are no part of ``state_dict()``; copies hold them as
         `register_forward_pre_hook` says.
         """
-        global _FORWARD_HOOKED
-        _FORWARD_HOOKED = True
-        return hooks_module.register_module_hook(self, hook, pre=False)
+        global _MODULE_HOOKED
+        _MODULE_HOOKED = True
+        return module_hooks.register_module_hook(self, hook, "forward")
+
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple, tuple], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` in each backward pass (``backward()``,
+        ``gg.grad``) through a call of this module, once the gradients with respect to its
+        positional inputs are computed. ``grad_input`` has one entry per positional input:
+        dJ/d(input) through this call of the module alone (an input also used elsewhere gets
+        the rest of its gradient from there, not in grad_input), None for an input that is no
+        Tensor or does not require grad. ``grad_output`` has one entry per output (a module
+        returning a Tensor has one): dJ/d(output), after the backward pre-hooks; None for an
+        output that does not require grad. A tuple the hook returns replaces grad_input:
+        what flows on to the inputs (same length, None where grad_input has None, each
+        gradient of the shape and dtype it replaces; None in place of one stops it). Several
+        hooks run in registration order, each given the grad_input the one before left.
+
+        The gradients are read-only arrays, or Tensors under ``gg.grad(...,
+        create_graph=True)``, where what the hook computes is recorded as part of the
+        gradient's graph (a second derivative goes through it; an array it returns is a
+        constant there). When no input requires grad (the first layer, on data), the hook is
+        called once grad_output is known, with grad_input all None, as PyTorch calls it. A
+        hook is called only in a pass that computes the gradient it is given: ``gg.grad``
+        asked for a module's parameters alone does not compute grad_input of a module whose
+        inputs lead to none of them, and calls its hooks not.
+
+        As in PyTorch, each call of a module with backward hooks puts an identity node before
+        and after it (`module_hooks.BackwardHook`, drawn as ``BackwardHook(linear1,
+        grad_input)`` and ``BackwardHook(linear1, grad_output)``), whose backward runs the
+        hooks the module had when it was called; a module without backward hooks gets none.
+        Its forward must return a Tensor or a tuple of Tensors (a `GraphgradTypeError` at
+        the call otherwise). Returns a handle whose ``remove()`` takes the hook away; copies
+        hold hooks as `register_forward_pre_hook` says.
+        """
+        global _MODULE_HOOKED
+        _MODULE_HOOKED = True
+        return module_hooks.register_module_hook(self, hook, "backward")
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[[Module, tuple], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` in each backward pass through a call of this
+        module, once the gradients with respect to its outputs are complete, before its own
+        backward: ``grad_output`` as `register_full_backward_hook` gives it (one entry per
+        output, None for one that does not require grad). A tuple the hook returns replaces
+        grad_output, for the module's backward and for its full backward hooks (same length,
+        None where it has None, each gradient of the shape and dtype it replaces). Several
+        run in registration order, each given the grad_output the one before left. Returns a
+        handle whose ``remove()`` takes the hook away."""
+        global _MODULE_HOOKED
+        _MODULE_HOOKED = True
+        return module_hooks.register_module_hook(self, hook, "backward_pre")
 
     # -- walking the registry ----------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
