@@ -337,6 +337,39 @@ def test_an_element_that_is_no_tensor_is_a_type_error_as_in_clipping(kind, bad, 
         optim.clip_grad_value([W, bad], 1.0)
 
 
+# -- step(closure) ---------------------------------------------------------------------------------
+def _closure(optimizer, W):
+    """A closure as PyTorch's docs write it, for J = sum(W**3)."""
+    def closure():
+        optimizer.zero_grad()
+        J = (W * W * W).sum()
+        J.backward()
+        return J
+    return closure
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1),
+                                  lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+                                  lambda p: optim.Adam(p, lr=0.1)],
+                         ids=["SGD", "momentum", "Adam"])
+def test_step_with_a_closure_returns_its_loss_and_updates_as_without(make):
+    start = np.array([[1.0, -2.0], [0.5, 3.0]])
+    W, V = (gg.Tensor(start.copy(), requires_grad=True) for _ in range(2))
+    with_closure, without = make([W]), make([V])
+    for _ in range(3):
+        closure = _closure(with_closure, W)
+        with gg.no_grad():  # the closure records its graph all the same
+            loss = with_closure.step(closure)
+        without.zero_grad()
+        J = (V * V * V).sum()
+        J.backward()
+        assert without.step() is None
+        assert loss.item() == J.item()
+        np.testing.assert_array_equal(W.data, V.data)
+    with pytest.raises(gg.GraphgradTypeError, match=r"\.step: closure must be a function"):
+        with_closure.step("loss")
+
+
 # -- state dicts ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("make", [
     lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.RMSprop(p, lr=0.01),

@@ -25,6 +25,7 @@ from graphgrad.errors import (
     real_number,
     setting_text,
 )
+from graphgrad.modes import enable_grad
 from graphgrad.tensor import Tensor
 
 _IN_0_1 = (lambda x: 0.0 <= x < 1.0, "in [0, 1)")
@@ -497,17 +498,24 @@ class Optimizer:
         zero_grads(self.params, flag(set_to_none, "set_to_none", f"{type(self).__name__}"
                                                                  ".zero_grad"))
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, from its ``.grad``, with its group's
         settings. A gradient the step cannot apply (set by hand with another shape, or not
         numbers), or a parameter whose .data was replaced by an array it cannot update (of
         another shape, or integers), is refused before anything changes: fix it and call step
-        again."""
+        again.
+
+        ``closure``, as in ``torch.optim``: a function that computes the gradients and returns
+        the loss (``optimizer.zero_grad(); J = cost(model(X), Y); J.backward(); return J``),
+        called once before the update, with the graph recorded even inside `gg.no_grad`; step
+        then returns what it returned (None without a closure)."""
+        loss = None if closure is None else call_closure(closure, type(self).__name__)
         self._check_grads()
         self.t += 1
         t = self.t
         for (group, slots), added_at in zip(self._groups, self._added_at):
             self._step_group(group, slots, t - added_at)
+        return loss
 
     def _check_grads(self) -> None:
         """Refuse, before the step changes a parameter or the state, a gradient it cannot
@@ -853,6 +861,20 @@ class Optimizer:
                               if group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
+
+
+def call_closure(closure: Any, caller: str) -> Any:
+    """What ``closure()`` returns (the loss), called with the graph recorded even inside
+    `gg.no_grad`, as ``torch.optim`` calls it: its backward needs the graph. ``caller``
+    (``"SGD"``) names the optimizer in the error for a closure that is not a function."""
+    if not callable(closure):
+        raise GraphgradTypeError(
+            f"{caller}.step: closure must be a function that computes the loss and its "
+            f"gradients, got {setting_text(closure)}; write def closure(): "
+            "optimizer.zero_grad(); J = cost(model(X), Y); J.backward(); return J, then "
+            "optimizer.step(closure)")
+    with enable_grad():
+        return closure()
 
 
 def zeros_of(p: Tensor) -> np.ndarray:

@@ -21,13 +21,13 @@ shared between tensors). Depends on `optim.optimizer`, `tensor`, `errors`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from graphgrad.errors import ArgumentError
-from graphgrad.optim.optimizer import Optimizer, _Setting, _write, zeros_of
+from graphgrad.optim.optimizer import Optimizer, _Setting, _write, call_closure, zeros_of
 from graphgrad.tensor import Tensor
 
 
@@ -122,9 +122,11 @@ class SGD(Optimizer):
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         return super()._new_state(p, group) if group["momentum"] else {}
 
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """W = W - alpha dW (or alpha v_dW, with momentum) for every parameter with a gradient;
-        refused before anything changes as `Optimizer.step` says."""
+        refused before anything changes as `Optimizer.step` says, which also says what
+        ``closure`` does (step returns its loss, None without one)."""
+        loss = None if closure is None else call_closure(closure, "SGD")
         self._check_grads()
         self.t += 1
         for (group, slots), added_at in zip(self._groups, self._added_at):
@@ -143,6 +145,7 @@ class SGD(Optimizer):
                     data -= scratch
                 else:
                     p.data = data - scratch
+        return loss
 
     def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
         # The share of dW in v_dW, once per group: 1 - beta, times 1 - dampening after the
