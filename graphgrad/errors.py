@@ -47,7 +47,8 @@ class BackwardError(GraphgradError, RuntimeError):
 
 
 class AnomalyError(GraphgradError, FloatingPointError):
-    """`detect_anomaly` found a NaN or Inf made by an op, in forward or in backward."""
+    """`detect_anomaly` found a NaN or Inf made by an op, in forward or in backward; or
+    `optim.LBFGS` met a cost or gradient of NaN or Inf, which its steps cannot go on from."""
 
 
 class InplaceError(GraphgradError, RuntimeError):

@@ -1,13 +1,14 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
-gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad) and the schedules
-(MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau), a small MLP, functional_call, parameter
-vectors and retain_grad, a module's backward hooks, a Hessian-vector product and second
-derivatives through a gradient penalty, and the later networks' ops (softplus ... einsum) over
-drawn shapes to their third derivatives, and gg.linalg's (the decompositions through
-functions that do not depend on the signs LAPACK gives their vectors), and whole programs (a
-GP's marginal likelihood to its Hessian, PCA's reconstruction error in the data, standardising
-data with holes), all in float64.
+gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
+centered RMSprop), LBFGS step by step with either line search, and the schedules (MultiStepLR,
+a LinearLR warm-up, ReduceLROnPlateau), a small MLP, functional_call, parameter vectors and
+retain_grad, a module's backward hooks, a Hessian-vector product and second derivatives
+through a gradient penalty, and the later networks' ops (softplus ... einsum) over drawn
+shapes to their third derivatives, and gg.linalg's (the decompositions through functions that
+do not depend on the signs LAPACK gives their vectors), and whole programs (a GP's marginal
+likelihood to its Hessian, PCA's reconstruction error in the data, standardising data with
+holes), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -1727,6 +1728,75 @@ def test_optimizer_options_step_as_torchs(name):
                                    rtol=1e-12)
         assert not np.allclose(opt.state[0]["s_max"], opt.state[0]["s"])
 
+
+def _lbfgs_logistic(lib):
+    """Logistic regression with a weight decay term, in graphgrad or torch: its parameters w
+    (2, 1) and b (a scalar, 0-d: two parameters of two shapes in one flat vector) and cost."""
+    rng = np.random.default_rng(5)
+    Y = rng.integers(0, 2, size=(1, 60)).astype(np.float64)
+    X = np.where(Y == 1, 1.0, -1.0) * np.array([[1.0], [0.5]]) + rng.standard_normal((2, 60))
+    w0 = rng.standard_normal((2, 1))
+    if lib is gg:
+        w, b = gg.Tensor(w0, requires_grad=True), gg.Tensor(0.3, requires_grad=True)
+        sigmoid, log = gg.sigmoid, gg.log
+    else:
+        w = torch.tensor(w0, requires_grad=True)
+        b = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+        X, Y = torch.tensor(X), torch.tensor(Y)
+        sigmoid, log = torch.sigmoid, torch.log
+
+    def cost():
+        A = sigmoid(w.T @ X + b)
+        return -(Y * log(A) + (1 - Y) * log(1 - A)).mean() + 0.01 * (w * w).sum()
+    return [w, b], cost
+
+
+def _lbfgs_rosenbrock(lib):
+    """Rosenbrock's function in 4-D from (-1.2, 1, -1.2, 1), whose curved valley makes the
+    line search try several steps (38 evaluations for 25 iterations)."""
+    x0 = np.array([-1.2, 1.0, -1.2, 1.0])
+    x = gg.Tensor(x0, requires_grad=True) if lib is gg else torch.tensor(x0, requires_grad=True)
+
+    def cost():
+        return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+    return [x], cost
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+@pytest.mark.parametrize("problem, settings", [
+    (_lbfgs_logistic, {"lr": 0.8, "max_iter": 3}),
+    (_lbfgs_logistic, {"lr": 0.8, "max_iter": 6, "history_size": 2}),
+    (_lbfgs_rosenbrock, {"max_iter": 5, "history_size": 3})],
+    ids=["logistic, 3 iterations", "logistic, a history of 2", "rosenbrock"])
+def test_lbfgs_steps_as_torchs(problem, settings, line_search):
+    """Six steps of a few iterations each (the memory carried from step to step, and
+    forgetting its oldest pairs with a short history), float64: the same parameters after
+    every step (to 3e-13 at most), the same losses returned, the same evaluations and
+    iterations counted."""
+    ours, cost = problem(gg)
+    theirs, cost_t = problem(torch)
+    opt = gg.optim.LBFGS(ours, line_search_fn=line_search, **settings)
+    opt_t = torch.optim.LBFGS(theirs, line_search_fn=line_search, **settings)
+
+    def closure(optimizer, cost):
+        def evaluate():
+            optimizer.zero_grad()
+            J = cost()
+            J.backward()
+            return J
+        return evaluate
+    for _ in range(6):
+        loss = opt.step(closure(opt, cost))
+        loss_t = opt_t.step(closure(opt_t, cost_t))
+        assert loss.item() == pytest.approx(loss_t.item(), rel=1e-12)
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
+    state = opt_t.state[theirs[0]]
+    assert (opt.memory.func_evals, opt.memory.n_iter) == (state["func_evals"], state["n_iter"])
+    assert len(opt.memory.s) == len(state["old_stps"])
+    np.testing.assert_allclose(opt.memory.d, state["d"].numpy(), rtol=1e-8, atol=1e-12)
+    if problem is _lbfgs_rosenbrock and line_search:
+        assert opt.memory.func_evals > opt.memory.n_iter + 6  # the line search did work
 
 def _torch_rates(make_scheduler, epochs, costs=None):
     """The lr each epoch trains with in PyTorch's loop: train, then scheduler.step()."""

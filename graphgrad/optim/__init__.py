@@ -1,9 +1,10 @@
 """graphgrad.optim: optimizers (SGD with the course's momentum or Nesterov's, RMSprop, Adam,
-AdamW, Adagrad, on the base class `Optimizer`, which keeps parameter groups and state),
-learning-rate schedules (``optim.schedules``, ReduceOnPlateau among them) and gradient
-clipping (``optim.clipping``)."""
+AdamW, Adagrad, on the base class `Optimizer`, which keeps parameter groups and state; and
+LBFGS, which steps with a closure), learning-rate schedules (``optim.schedules``,
+ReduceOnPlateau among them) and gradient clipping (``optim.clipping``)."""
 from graphgrad.optim import schedules
 from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
+from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer
 from graphgrad.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from graphgrad.optim.schedules import (
@@ -19,7 +20,8 @@ from graphgrad.optim.schedules import (
 )
 
 __all__ = [
-    "SGD", "Adagrad", "Adam", "AdamW", "CosineDecay", "ExponentialDecay", "InverseSqrtDecay",
-    "InverseTimeDecay", "MultiStepDecay", "Optimizer", "RMSprop", "ReduceOnPlateau", "Schedule",
-    "StepDecay", "Warmup", "clip_grad_norm", "clip_grad_value", "schedules",
+    "LBFGS", "SGD", "Adagrad", "Adam", "AdamW", "CosineDecay", "ExponentialDecay",
+    "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay", "Optimizer", "RMSprop",
+    "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup", "clip_grad_norm", "clip_grad_value",
+    "schedules",
 ]

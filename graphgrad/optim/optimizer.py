@@ -24,6 +24,7 @@ from graphgrad.errors import (
     not_a_state_error,
     real_number,
     setting_text,
+    whole_number,
 )
 from graphgrad.modes import enable_grad
 from graphgrad.tensor import Tensor
@@ -34,6 +35,15 @@ _AT_LEAST_0 = (lambda x: 0.0 <= x < math.inf, ">= 0 and finite")
 # number (1 and 0 are refused, as PyTorch refuses them). A state saved before the setting
 # existed has no key for it and loads as False, what the optimizer did then.
 _FLAG = (lambda x: False, "True or False")
+# A count (LBFGS's max_iter, history_size): a whole number of at least 1, read by
+# `whole_number`, kept an int.
+_COUNT = (lambda x: False, "a whole number of at least 1")
+# LBFGS's line_search_fn: None (a fixed step) or "strong_wolfe". A file holds no None: the
+# state dict leaves a None setting out, and a state without it loads as None.
+_LINE_SEARCH = (lambda x: False, "None (a fixed step of lr) or 'strong_wolfe'")
+# What a setting a saved state has no key for is: an on/off one saved before it existed was
+# off; a line search left out was None.
+_ABSENT: dict[tuple, Any] = {_FLAG: False, _LINE_SEARCH: None}
 # What each setting must be, checked alike for the keyword arguments and every group's.
 _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "lr": (lambda x: 0.0 < x < math.inf, "positive and finite"),
@@ -47,6 +57,9 @@ _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "initial_accumulator_value": _AT_LEAST_0, "lr_decay": _AT_LEAST_0,
     "dampening": (lambda x: 0.0 <= x <= 1.0, "in [0, 1]"),
     "nesterov": _FLAG, "amsgrad": _FLAG, "maximize": _FLAG, "centered": _FLAG,
+    "max_iter": _COUNT, "max_eval": _COUNT, "history_size": _COUNT,
+    "tolerance_grad": _AT_LEAST_0, "tolerance_change": _AT_LEAST_0,
+    "line_search_fn": _LINE_SEARCH,
 }
 _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
 # An lr set later, or saved, may be 0: a schedule (a warm-up) may set it so.
@@ -54,19 +67,26 @@ _LATER_LR = _AT_LEAST_0
 
 
 def _number(value: Any, key: str, where: str, rule: tuple[Callable[[float], bool], str]
-            ) -> float | bool:
+            ) -> float | bool | int | str | None:
     """A setting, given or saved, as a float that passes ``rule`` (its test and its words),
-    or a bool for an on/off one (``rule`` is `_FLAG`)."""
+    a bool for an on/off one (``rule`` is `_FLAG`), an int for a count (`_COUNT`), or
+    LBFGS's line search (`_LINE_SEARCH`): None or "strong_wolfe"."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()  # as gg.load gives a saved number
+        value = value.item()  # as gg.load gives a saved number (or string)
     if rule is _FLAG:
         return flag(value, key, where)
+    if rule is _COUNT:
+        return whole_number(value, key, where)
+    if rule is _LINE_SEARCH:
+        if value is None or value == "strong_wolfe":
+            return value
+        raise ArgumentError(f"{where}: {key} must be {rule[1]}, got {setting_text(value)}")
     return real_number(value, key, where, *rule)
 
 
-def _shown(value: float | bool) -> str:
-    """A setting in a repr: a number as %g, a flag as True or False."""
-    return repr(value) if isinstance(value, bool) else f"{value:g}"
+def _shown(value: float | bool | int | str | None) -> str:
+    """A setting in a repr: a number as %g, a flag as True or False, a name quoted."""
+    return repr(value) if isinstance(value, (bool, str)) or value is None else f"{value:g}"
 
 
 def _rule(key: str, later: bool) -> tuple[Callable[[float], bool], str]:
@@ -84,12 +104,16 @@ class _Setting:
     def __get__(self, opt: Optimizer | None, owner: type | None = None) -> Any:
         if opt is None:
             return self
+        if self.name not in opt.defaults:  # weight_decay, of an optimizer without it (LBFGS)
+            raise AttributeError(f"{type(opt).__name__} has no setting {self.name}")
         for group, own in zip(opt.param_groups, opt._own):
             if self.name not in own:
                 return group[self.name]
         return opt.defaults[self.name]
 
     def __set__(self, opt: Optimizer, value: float) -> None:
+        if self.name not in opt.defaults:
+            raise AttributeError(f"{type(opt).__name__} has no setting {self.name}")
         value = _number(value, self.name, type(opt).__name__, _rule(self.name, later=True))
         opt.defaults[self.name] = value
         for group, own, ratio in zip(opt.param_groups, opt._own, opt._lr_ratios):
@@ -303,7 +327,8 @@ class Optimizer:
     Subclasses set ``state_names`` (the arrays kept per parameter, e.g. ``("v", "s")``),
     ``hyper_names`` (their settings, keyword arguments passed on to ``__init__`` as
     ``hypers``, each checked as a number, or as True or False for an on/off one (`_FLAG` in
-    `_RULES`), and also declared as ``name = _Setting()``) and implement
+    `_RULES`; `_COUNT` and `_LINE_SEARCH` for LBFGS's), and also declared as
+    ``name = _Setting()``; ``weight_decay=None`` for an optimizer without it) and implement
     ``_update(p, g, group, state, scratch)``:
     ``g`` is dW (-dW in the groups with ``maximize``, a setting of the subclasses that name it;
     weight decay included, unless ``decay_in_gradient`` is False), ``group`` the
@@ -338,13 +363,15 @@ class Optimizer:
     weight_decay = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
-                 weight_decay: float = 0.0, **hypers: float) -> None:
+                 weight_decay: float | None = 0.0, **hypers: Any) -> None:
         name = type(self).__name__
         given = _listed(params, name)
         if not given:
             raise ArgumentError(f"{name}: got no parameters to optimize; pass "
                                 "model.parameters() (a generator already used up gives none)")
-        self.defaults = self._checked({"lr": lr, "weight_decay": weight_decay, **hypers}, name)
+        # weight_decay None: the optimizer has no such setting (LBFGS, as PyTorch's).
+        decay = {} if weight_decay is None else {"weight_decay": weight_decay}
+        self.defaults = self._checked({"lr": lr, **decay, **hypers}, name)
         self._base_lr = self.defaults["lr"]  # the keyword's lr, never 0
         self.t = 0  # the calls to step()
         # Parallel lists, one entry per group, filled by _add_groups (add_param_group too).
@@ -484,9 +511,11 @@ class Optimizer:
 
     @property
     def _absent(self) -> dict[str, Any]:
-        """The settings a state saved before them may not have, with the value it loads with:
-        the on/off ones (`_FLAG`), False, and ``added_settings``."""
-        return {**{key: False for key in self.hyper_names if _RULES.get(key) is _FLAG},
+        """The settings a saved state may have no key for, with the value it loads with
+        (`_ABSENT`): the on/off ones (`_FLAG`), False, which a state saved before them lacks;
+        LBFGS's line search, None, which a file cannot hold; and ``added_settings``."""
+        return {**{key: _ABSENT[_RULES[key]] for key in self.hyper_names
+                   if _RULES.get(key) in _ABSENT},
                 **self.added_settings}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -508,7 +537,7 @@ class Optimizer:
         ``closure``, as in ``torch.optim``: a function that computes the gradients and returns
         the loss (``optimizer.zero_grad(); J = cost(model(X), Y); J.backward(); return J``),
         called once before the update, with the graph recorded even inside `gg.no_grad`; step
-        then returns what it returned (None without a closure)."""
+        then returns what it returned (None without a closure). `LBFGS` needs one."""
         loss = None if closure is None else call_closure(closure, type(self).__name__)
         self._check_grads()
         self.t += 1
@@ -645,9 +674,10 @@ class Optimizer:
         `load_state_dict` compares with its own parameters'. Ready for `gg.save`."""
         defaults, groups = self.defaults, self.param_groups
         out: dict[str, Any] = {"optimizer": type(self).__name__, "lr": defaults["lr"],
-                               "t": self.t, "weight_decay": defaults["weight_decay"]}
-        for name in self.hyper_names:
-            out[name] = defaults[name]
+                               "t": self.t}
+        for name in ("weight_decay", *self.hyper_names):
+            if defaults.get(name) is not None:  # a file holds no None: loaded as None (_ABSENT)
+                out[name] = defaults[name]
         if len(groups) == 1 and not self._own[0] and all(
                 groups[0][key] == value for key, value in defaults.items()):
             groups = []  # the keyword arguments' settings say it all
@@ -658,7 +688,8 @@ class Optimizer:
             # What optimizer.lr = alpha keeps: the group's lr may have been set by hand since.
             out[f"group.{i}.lr_ratio"] = self._lr_ratios[i]
             for key in defaults:
-                out[f"group.{i}.{key}"] = group[key]
+                if group[key] is not None:
+                    out[f"group.{i}.{key}"] = group[key]
         for i, (scratch, state) in enumerate(zip(self._scratch, self.state)):
             # Which parameter each number stood for, so that loading into an optimizer made
             # over other parameters, or the same in another order, is refused: SGD without
@@ -771,13 +802,18 @@ class Optimizer:
                 slots.update(before)
             raise
 
+    def _own_keys(self, state: Mapping[str, Any]) -> list[str]:
+        """The keys of ``state`` a subclass reads itself (LBFGS's memory), which
+        `_load_state` leaves to it."""
+        return []
+
     def _load_state(self, state: Mapping[str, Any]) -> None:
         """`load_state_dict` once the optional arrays' slots are the state's."""
         saved_groups = self._saved_groups(state)
         where = self._where(state)
         shape_keys = self._check_saved_params(state, where)
         absent = self._absent  # the settings a state saved before them lacks
-        expected = ["lr", "t", "weight_decay", *(k for k in self.hyper_names if k not in absent)]
+        expected = ["lr", "t", *(k for k in self.defaults if k != "lr" and k not in absent)]
         n = len(self.param_groups)
         # Each group's step count, saved when it is not t (a group added later): t otherwise,
         # and in the states saved before groups could be added.
@@ -793,7 +829,8 @@ class Optimizer:
         missing = [k for k in expected if k not in state]
         # a set: a model may have many parameters
         known = {*expected, *counts, *ratio_keys, *shape_keys, "optimizer", *absent,
-                 *(f"group.{i}.{key}" for i in range(n) for key in absent)}
+                 *(f"group.{i}.{key}" for i in range(n) for key in absent),
+                 *self._own_keys(state)}
         unexpected = [k for k in state if k not in known]
         problems = []
         if missing:
@@ -850,7 +887,7 @@ class Optimizer:
         absent = self._absent
         settings = ", ".join(f"{k}={_shown(getattr(self, k))}" for k in names
                              if k not in absent or getattr(self, k) != absent[k])
-        if self.weight_decay:
+        if self.defaults.get("weight_decay"):
             settings += f", weight_decay={self.weight_decay:g}"
         head = f"{type(self).__name__}({_count(self.params)}, {settings}"
         if len(self.param_groups) == 1:
@@ -858,7 +895,7 @@ class Optimizer:
         lines = [head + ";"]
         for i, group in enumerate(self.param_groups):
             changed = "".join(f", {k}={_shown(group[k])}" for k in (*names, "weight_decay")
-                              if group[k] != getattr(self, k))
+                              if k in self.defaults and group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
 
@@ -935,8 +972,9 @@ def _listed(params: Any, name: str) -> list:
 
 
 def _saved(state: Mapping[str, Any], key: str, name: str, absent: Mapping[str, Any]) -> Any:
-    """``state[key]``, the saved value of the setting ``name``; ``absent[name]`` (False for an
-    on/off setting) when the state has no key for it, saved before the setting existed."""
+    """``state[key]``, the saved value of the setting ``name``; ``absent[name]`` when the state
+    has no key for it (False for an on/off setting saved before it existed, None for LBFGS's
+    line search: see `Optimizer._absent`)."""
     return state[key] if key in state or name not in absent else absent[name]
 
 
