@@ -43,7 +43,7 @@ from graphgrad.hooks import _HOOKED, retains_grad, run_tensor_hooks
 from graphgrad.modes import _setting, _state
 from graphgrad.tensor import Tensor, _constant, _op_output
 
-_next_pass = itertools.count(1).__next__  # atomic: numbers the passes that record steps
+_next_pass = itertools.count(1).__next__  # atomic: numbers the walks (`walk_number`)
 # Held while a pass adds its gradients to the leaves' .grad (end of `_walk`). Reentrant: a
 # finalizer run by an allocation in there may itself backpropagate.
 _LEAF_GRADS_LOCK = threading.RLock()
@@ -54,9 +54,10 @@ _WALK_LOCK = threading.RLock()
 
 
 class _Walking(threading.local):
-    # Whether the innermost walk on this thread is backward()'s, which fills .grad, rather
-    # than gg.grad's, which fills none: asked by `fills_grads`.
-    fills_grads = False
+    # Of the innermost walk on this thread: whether it is backward()'s, which fills .grad,
+    # rather than gg.grad's, which fills none (asked by `fills_grads`), and its number, from
+    # `_next_pass` (`walk_number`). One attribute: set and put back once per walk.
+    current = (False, 0)
 
 
 _walking = _Walking()
@@ -66,7 +67,14 @@ def fills_grads() -> bool:
     """Whether the walk running an op's backward is ``J.backward()``'s, which fills .grad (not
     gg.grad's): for an op whose backward runs a walk of its own (gg.checkpoint's, through fn
     run again), to fill the .grad of the tensors of fn's first run its caller holds."""
-    return _walking.fills_grads
+    return _walking.current[0]
+
+
+def walk_number() -> int:
+    """The number of the walk running an op's backward, a new one for each pass (0 outside
+    any): for the two nodes of a module's backward hooks (`module_hooks`), whose input side
+    takes the grad_output its output side kept only when both ran in the same pass."""
+    return _walking.current[1]
 
 
 def backward(
@@ -365,9 +373,9 @@ def _backprop(walk: Callable[..., None], *walk_args: Any) -> None:
     several threads run one after the other (`_WALK_LOCK`).
     """
     with _WALK_LOCK:  # not acquire() and a try: see function._pin_leaves
-        outer = _walking.fills_grads
+        outer = _walking.current
         try:
-            _walking.fills_grads = walk is _walk
+            _walking.current = (walk is _walk, _next_pass())
             if not gc.isenabled():
                 walk(*walk_args)
                 return
@@ -379,7 +387,7 @@ def _backprop(walk: Callable[..., None], *walk_args: Any) -> None:
             finally:
                 gc.enable()
         finally:
-            _walking.fills_grads = outer
+            _walking.current = outer
 
 
 def _walk(
@@ -410,7 +418,7 @@ def _walk(
             heappush(waiting, (-node.sequence, node))
 
     record_steps = keep_intermediate_grads and wanted is None
-    this_pass = _next_pass() if record_steps else None
+    this_pass = _walking.current[1] if record_steps else None  # the number `_backprop` drew
     check = _state.anomaly
     # The tensors holding hooks (`Tensor.register_hook`), by id: with none, hooks cost one
     # test of this dict per node.

@@ -258,6 +258,61 @@ def test_hooks_run_in_each_pass_through_a_retained_graph():
     np.testing.assert_allclose(X.grad, 2 * (C @ lin.W.data + 1), rtol=1e-14)
 
 
+
+class Doubling(nn.Module):
+    """h = 2x, kept as an attribute, and W * h: a pass from h alone reaches the input node
+    without coming through the outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(np.array([5.0, 7.0]))
+
+    def forward(self, x):
+        self.h = x * 2.0
+        return self.h * self.W
+
+
+def zeroing(calls):
+    """A full backward hook keeping grad_output and sending no gradient on to the inputs."""
+    def hook(module, grad_input, grad_output):
+        calls.append(grad_output)
+        return tuple(g * 0.0 for g in grad_input)
+    return hook
+
+
+def test_a_pass_that_stopped_inside_the_module_leaves_no_grad_output_for_a_later_one():
+    # gg.grad of W alone runs the output node, never the input node; a later pass from h
+    # alone reaches the input node only: no hook, and dh/dx as it is (the first pass's
+    # grad_output given with it would have run the hook, which zeroes dx).
+    module = Doubling()
+    calls = []
+    module.register_full_backward_hook(zeroing(calls))
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    J = (module(x) * np.array([10.0, 100.0])).sum()
+    (dW,) = gg.grad(J, [module.W], retain_graph=True)
+    np.testing.assert_allclose(dW, [20.0, 400.0])
+    (dx,) = gg.grad(module.h.sum(), [x], retain_graph=True)
+    np.testing.assert_allclose(dx, [2.0, 2.0])
+    assert calls == []
+    J.backward()  # through both nodes: the hook, with this pass's grad_output
+    np.testing.assert_allclose(calls[0][0], [10.0, 100.0])
+    np.testing.assert_allclose(x.grad, [0.0, 0.0])
+
+
+def test_a_pre_hook_cutting_grad_output_leaves_none_for_a_later_pass():
+    module = Doubling()
+    calls = []
+    module.register_full_backward_hook(zeroing(calls))
+    module.register_full_backward_pre_hook(lambda m, grad_output: (None,))
+    x = gg.Tensor([1.0, 2.0], requires_grad=True)
+    J = module(x).sum()
+    J.backward(retain_graph=True)  # nothing flows into the module: its input node never runs
+    assert x.grad is None and module.W.grad is None
+    module.h.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+    assert calls == []
+
+
 # -- removal, copies, costs ----------------------------------------------------------------------
 def test_a_removed_hook_runs_no_more_and_its_module_makes_no_node():
     lin, X = linear_case()

@@ -15,11 +15,13 @@ dJ/d(inputs) alone (an input also used outside the module gets the rest of its g
 that other use, around the node), its grad_input; a module with backward pre-hooks alone
 needs none. The other takes the module's outputs: what flows into it is grad_output. The
 two nodes of one call share a `BackwardHookCall`, which carries grad_output from the one to
-the other. A module without backward hooks gets no node: its call costs nothing more
-(`Module.__call__` looks at ``_module_hooks``, None at class level, only once some module has
-had a hook).
+the other within a pass: a pass that reaches the input node without coming through the
+outputs (from a tensor the module kept, after one that stopped inside the module) calls no
+hook, as one that never reached the outputs does. A module without backward hooks gets no
+node: its call costs nothing more (`Module.__call__` looks at ``_module_hooks``, None at class
+level, only once some module has had a hook).
 
-Depends on `function`, `hooks`, `tensor`, `modes`, `errors`.
+Depends on `function`, `hooks`, `tensor`, `engine`, `modes`, `errors`.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.engine import walk_number
 from graphgrad.errors import (
     AnomalyError,
     BackwardError,
@@ -161,10 +164,12 @@ class BackwardHookCall:
     Tensor inputs and outputs are among its positional inputs and its outputs, and, between
     the backward of its output node and that of its input node, grad_output. Held by the two
     nodes (the module with it, as PyTorch's graph holds it); it holds no tensor but
-    grad_output, and that only within a pass."""
+    grad_output, with the number of the pass that gave it (``walk``): the input node takes
+    it in that pass only."""
 
     __slots__ = ("module", "label", "scope", "pre_hooks", "full_hooks", "forward_hooks",
-                 "n_inputs", "input_places", "n_outputs", "output_places", "grad_output")
+                 "n_inputs", "input_places", "n_outputs", "output_places", "grad_output",
+                 "walk")
 
     def __init__(self, module: Any, hooks: ModuleHooks) -> None:
         from graphgrad.nn.module import call_scope  # module imports this module first
@@ -180,6 +185,7 @@ class BackwardHookCall:
         self.input_places: tuple[int, ...] = ()
         self.output_places: tuple[int, ...] = ()
         self.grad_output: tuple | None = None
+        self.walk = 0
 
     # -- forward -------------------------------------------------------------------------------
     def wrap_inputs(self, args: tuple) -> tuple:
@@ -250,15 +256,19 @@ class BackwardHookCall:
                     )
         else:
             self.grad_output = grad_output
+            self.walk = walk_number()
         return tuple(grad_output[i] for i in self.output_places)
 
     def grad_input_hooks(self, grads: tuple) -> tuple:
         """The input node's backward: grad_input after the full backward hooks. Returns what
         flows on to the module's inputs."""
         grad_output = self.grad_output
-        if grad_output is None:  # the pass did not come through the module's outputs
-            return grads
         self.grad_output = None  # a pass's, not kept in the graph after it
+        # None, or left by an earlier pass that stopped inside the module (gg.grad of its
+        # parameters alone, a pre-hook that returned None): this pass did not come through
+        # the module's outputs, and there is no grad_output to give the hooks.
+        if grad_output is None or self.walk != walk_number():
+            return grads
         on_tensors = isinstance(grads[0], Tensor)
         grad_input = _spread(grads, self.input_places, self.n_inputs)
         for hook in self.full_hooks:
