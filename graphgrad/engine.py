@@ -646,28 +646,28 @@ def zero_grads(tensors: Sequence[Tensor], set_to_none: bool) -> None:
     .grad that is not the tensor's own array (read-only, shared with a parameter's data or
     another's .grad, as ``W.grad = W.data`` set by hand, of another shape, or no array) gets a
     new array of zeros of the tensor's shape instead: filled in place, it would have zeroed
-    what it shares. A tensor without a gradient keeps None."""
+    what it shares. A frozen tensor's .grad (a layer frozen after some steps) is zeroed alike,
+    in place when it is its own. A tensor without a gradient keeps None."""
     if set_to_none:
         for t in tensors:
             t.grad = None
         return
     held = [t for t in tensors if t.grad is not None]
-    # _sharing_grads looks at the tensors that require grad; a frozen one is given zeros of
-    # its own, whatever it holds.
-    shared = _sharing_grads(dict.fromkeys(held))
+    shared = _sharing_grads(dict.fromkeys(held), frozen_too=True)
     for t in held:
         g = t.grad
         if (type(g) is np.ndarray and g.flags.writeable and g.shape == t.data.shape
-                and t.requires_grad and id(t) not in shared):
+                and id(t) not in shared):
             g.fill(0)
         else:
             dtype = g.dtype if isinstance(g, np.ndarray) and g.dtype.kind == "f" else t.dtype
             t.grad = np.zeros(t.data.shape, dtype)
 
 
-def _sharing_grads(pending: dict[Tensor, Any]) -> set[int]:
+def _sharing_grads(pending: dict[Tensor, Any], frozen_too: bool = False) -> set[int]:
     """The ids of the leaves whose .grad, an array, shares memory with a leaf's data (its
-    own or another's) or with another leaf's .grad, among the leaves of ``pending``.
+    own or another's) or with another leaf's .grad, among the leaves of ``pending`` that
+    require grad (``frozen_too``: among all of them, for `zero_grads`).
 
     The arrays are grouped by the object owning their memory, and only a group of several
     is looked at: there, by the arrays' byte bounds (np.may_share_memory's test), sorted so
@@ -675,7 +675,7 @@ def _sharing_grads(pending: dict[Tensor, Any]) -> set[int]:
     groups: dict[int, list[tuple[np.ndarray, Tensor | None]]] = {}
     for leaf in pending:
         held = leaf.grad
-        if type(held) is np.ndarray and held.size and leaf.requires_grad:
+        if type(held) is np.ndarray and held.size and (leaf.requires_grad or frozen_too):
             key = id(held) if held.base is None else _memory_owner(held)
             groups.setdefault(key, []).append((held, leaf))
     for leaf in pending:

@@ -673,6 +673,25 @@ def test_zero_grad_set_to_none_false_fills_the_same_arrays_with_zeros():
     del frozen
 
 
+
+def test_zero_grad_set_to_none_false_zeroes_a_frozen_parameters_own_grad_in_place():
+    # As PyTorch's: a layer frozen after some steps keeps its .grad, which a reference taken
+    # to it (a buffer of the user's) must see zeroed; shared ones still get new zeros.
+    W, b = _leaves()
+    opt = optim.SGD([W, b], lr=0.1)
+    (W * W).sum().backward()
+    held = W.grad
+    W.requires_grad_(False)
+    opt.zero_grad(set_to_none=False)
+    assert W.grad is held and not held.any()
+    W.grad = W.data  # frozen or not, a .grad sharing a parameter's data is left alone
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(W.data, W0)
+    assert not W.grad.any() and W.grad is not W.data
+    W.requires_grad_(True)
+    (W * W).sum().backward()
+    np.testing.assert_array_equal(W.grad, 2 * W0)
+
 def test_a_models_zero_grad_set_to_none_false_as_the_optimizers():
     model = nn.Linear(2, 3, rng=0)
     nn.mse(model(gg.Tensor(np.ones((4, 2)))), gg.Tensor(np.zeros((4, 3)))).backward()
