@@ -364,3 +364,70 @@ def test_a_nan_cost_is_refused_and_the_parameters_go_back(line_search):
     opt.lr = 0.1
     opt.step(closure)
     assert 1.8 < x.data[0] < 4.0  # on the way to the minimum, x = 1.83
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_a_refused_first_iteration_leaves_the_next_step_the_first(line_search):
+    """From x = 4, g = 12.25: the first step, lr / sum |g| long, goes to 4 - lr, NaN for
+    lr = 10. The iteration refused, the memory is as before it: the next step, with lr = 1 as
+    the message says, is again lr / sum |g| long, to x = 3, as a new optimizer's first step.
+    It was taken as a later iteration's, lr long (to 4 - 12.25), and NaN again."""
+    def cost(x):
+        return (gg.sqrt(x) + 3 * (x - 2.0) ** 2).sum()
+    x = gg.Tensor(np.array([4.0]), requires_grad=True)
+    opt = optim.LBFGS([x], lr=10.0, max_iter=2, line_search_fn=line_search)
+    closure = closure_of(opt, cost, x)
+    with np.errstate(invalid="ignore"), pytest.raises(gg.AnomalyError, match="the cost is nan"):
+        opt.step(closure)
+    assert (opt.memory.n_iter, opt.memory.d, opt.memory.s) == (0, None, [])
+    opt.lr = 1.0
+    opt.step(closure)
+    fresh = gg.Tensor(np.array([4.0]), requires_grad=True)
+    opt_fresh = optim.LBFGS([fresh], lr=1.0, max_iter=2, line_search_fn=line_search)
+    opt_fresh.step(closure_of(opt_fresh, cost, fresh))
+    np.testing.assert_array_equal(x.data, fresh.data)
+    assert opt.memory.n_iter == opt_fresh.memory.n_iter
+
+
+def test_a_step_that_fails_goes_on_as_if_it_had_not_been_taken():
+    """A closure that fails in the second step's first iteration (an error of the user's):
+    the parameters are back where it began and the memory as the first step left it, and
+    the next steps are the ones a run without the failed step takes, their iterations counted
+    alike."""
+    def run(fail_at):
+        x = gg.Tensor(np.array([-1.2, 1.0, 0.5]), requires_grad=True)
+        opt = optim.LBFGS([x], max_iter=2, history_size=3)
+        evaluate = closure_of(opt, rosenbrock, x)
+        calls = []
+
+        def closure():
+            calls.append(1)
+            if len(calls) == fail_at:
+                raise RuntimeError("the data went away")
+            return evaluate()
+        return x, opt, closure
+    x, opt, closure = run(fail_at=None)
+    x_failed, opt_failed, closure_failed = run(fail_at=4)  # 2 evaluations per step
+    opt.step(closure)
+    opt_failed.step(closure_failed)
+    with pytest.raises(RuntimeError, match="went away"):
+        opt_failed.step(closure_failed)
+    assert opt_failed.t == 2  # its first evaluation was made
+    for _ in range(3):
+        opt.step(closure)
+        opt_failed.step(closure_failed)
+        np.testing.assert_array_equal(x_failed.data, x.data)
+        assert opt_failed.memory.n_iter == opt.memory.n_iter
+
+
+def test_a_closure_that_fails_at_once_counts_no_step():
+    """As SGD's step(closure): t counts the steps that began, whose first evaluation was made."""
+    x = gg.Tensor(np.array([3.0, -1.0]), requires_grad=True)
+    opt = optim.LBFGS([x])
+
+    def closure():
+        raise RuntimeError("the data went away")
+    with pytest.raises(RuntimeError, match="went away"):
+        opt.step(closure)
+    assert (opt.t, opt.memory.func_evals) == (0, 0)
+    np.testing.assert_array_equal(x.data, [3.0, -1.0])

@@ -15,6 +15,7 @@ whose noise breaks its model of the cost. Depends on `optim.optimizer`, `tensor`
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -248,6 +249,11 @@ class Memory:
         self.rho.append(1.0 / ys)
         self.H_diag = ys / float(y @ y)
 
+    def copy(self) -> Memory:
+        """A copy with lists of its own (`remember` changes them in place); the arrays, which
+        are replaced, never changed, are shared."""
+        return dataclasses.replace(self, s=list(self.s), y=list(self.y), rho=list(self.rho))
+
 
 # The keys of the memory in a state dict, "memory." then these; the arrays' after the first
 # iteration only (d is None before).
@@ -429,7 +435,9 @@ class LBFGS(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
         """Up to ``max_iter`` iterations of L-BFGS, calling ``closure`` (which zeroes the
         gradients, computes the cost J, calls J.backward() and returns J) to evaluate the
-        model; returns what its first call returned, the cost before the step."""
+        model; returns what its first call returned, the cost before the step. A call that
+        fails (an error in the closure, a cost of NaN) leaves the parameters and the memory as
+        the iteration found them, and a failed first call counts no step (t)."""
         if closure is None:
             raise GraphgradTypeError(
                 "LBFGS.step needs a closure, a function that zeroes the gradients, computes the "
@@ -441,15 +449,19 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         memory = self.memory
-        self.t += 1
-
         returned, loss, g = self._evaluate(closure, "at the parameters the step started from")
+        self.t += 1  # a closure that fails at once counts no step, as in Optimizer.step
         evals = 1
         memory.func_evals += 1
         if np.abs(g).max() <= tolerance_grad:
             return returned  # already at a minimum (a stationary point)
 
         for n_iter in range(1, max_iter + 1):
+            # The memory as this iteration found it: an evaluation that fails puts the
+            # parameters back where the iteration began, and this back too, so that the next
+            # step goes on as if it had not begun (after a failed first iteration ever, the
+            # next is the first again, lr / sum |g| long, not lr).
+            kept = memory.copy()
             memory.n_iter += 1
             d = self._direction(g, group["history_size"])
             memory.g_prev, memory.loss_prev = g, loss
@@ -459,8 +471,12 @@ class LBFGS(Optimizer):
             gtd = float(g @ d)  # the slope along d
             if gtd > -tolerance_change:
                 break  # d does not go down (enough)
-            loss, g, t, used = self._line_step(closure, d, t, loss, g, gtd, evals,
-                                               last=n_iter == max_iter)
+            try:
+                loss, g, t, used = self._line_step(closure, d, t, loss, g, gtd, evals,
+                                                   last=n_iter == max_iter)
+            except BaseException:
+                self.memory = kept
+                raise
             memory.t = t
             evals += used
             memory.func_evals += used
