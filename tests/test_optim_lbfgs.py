@@ -7,7 +7,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import optim
-from graphgrad.optim.lbfgs import strong_wolfe, two_loop_direction
+from graphgrad.optim.lbfgs import _cubic_minimum, strong_wolfe, two_loop_direction
 
 # Tight tolerances: the defaults (PyTorch's) stop a step once the cost changes by less than
 # 1e-9, before the parameters are within 1e-6 of Rosenbrock's minimum.
@@ -97,6 +97,40 @@ def test_the_line_search_finds_a_strong_wolfe_point_of_a_parabola():
     assert f <= 9.0 + 1e-4 * t * -6.0 and abs(g @ d) <= 0.5 * 6.0
     # with PyTorch's c2 = 0.9, t = 1 is flat enough already: one evaluation
     assert strong_wolfe(evaluate, 1.0, d, 9.0, np.array([-6.0]), -6.0)[2:] == (1.0, 1)
+
+
+
+def test_the_line_search_along_a_straight_line_lengthens_the_step_tenfold():
+    """f(t) = -t, its slope -1 everywhere: the cubic through two points of a line is that
+    line, lowest at the longest step allowed, 10 times the last (as PyTorch's division by 0
+    gives: at = +inf, then bounded); it divided by zero (g2 - g1 + 2 d2 = 0). After max_ls = 3
+    longer steps, the longest is the lowest point."""
+    d = np.array([1.0])
+
+    def evaluate(t):
+        return -t, np.array([-1.0])
+
+    f, g, t, evals = strong_wolfe(evaluate, 1.0, d, 0.0, np.array([-1.0]), -1.0, max_ls=3)
+    assert (f, t, evals) == (-1000.0, 1000.0, 4)
+    assert _cubic_minimum(0.0, 0.0, -1.0, 1.0, -1.0, -1.0) == 1.0  # within [x1, x2]
+    assert _cubic_minimum(1.0, -1.0, -1.0, 0.0, 0.0, -1.0) == 1.0  # x1 > x2 alike
+    assert _cubic_minimum(0.0, 0.0, 1.0, 1.0, 1.0, 1.0, bounds=(-2.0, 5.0)) == -2.0  # uphill
+    # one point twice: no interval to fit, the middle of the bounds
+    assert _cubic_minimum(1.0, 0.0, -1.0, 1.0, 0.0, -1.0, bounds=(1.0, 3.0)) == 2.0
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_a_step_of_length_0_leaves_the_parameters(line_search):
+    """lr = 0, as a warm-up may set it: the step is 0 long, the parameters stay and the step
+    ends (max |t d| = 0), after one evaluation more with the fixed step (PyTorch's count);
+    the line search divided by zero (a cubic through t = 0 twice)."""
+    x = gg.Tensor(np.array([3.0, -1.0]), requires_grad=True)
+    opt = optim.LBFGS([x], line_search_fn=line_search)
+    opt.lr = 0.0
+    closure = closure_of(opt, lambda x: ((x - 1.0) ** 2).sum(), x)
+    assert opt.step(closure).item() == 8.0
+    np.testing.assert_array_equal(x.data, [3.0, -1.0])
+    assert opt.memory.func_evals == (2 if line_search is None else 1)
 
 
 # -- minima --------------------------------------------------------------------------------------

@@ -80,17 +80,24 @@ def _cubic_minimum(x1: float, f1: float, g1: float, x2: float, f2: float, g2: fl
                    bounds: tuple[float, float] | None = None) -> float:
     """Where the cubic through (x1, f1) and (x2, f2) with slopes g1 and g2 has its minimum,
     kept within ``bounds`` (the interval between x1 and x2 by default); the middle of the
-    bounds when the cubic has none (d2**2 < 0 below)."""
+    bounds when the cubic has none (d2**2 < 0 below), or when x1 = x2."""
     low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if x1 == x2:  # one point twice (a step of length 0): nothing to fit
+        return (low + high) / 2.0
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square < 0:
         return (low + high) / 2.0
     d2 = math.sqrt(d2_square)
     if x1 <= x2:
-        at = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        far, near, numerator, denominator = x2, x1, g2 + d2 - d1, g2 - g1 + 2 * d2
     else:
-        at = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        far, near, numerator, denominator = x1, x2, g1 + d2 - d1, g1 - g2 + 2 * d2
+    if denominator == 0:
+        # The same slope at both ends and d2 = 0: a straight line, lowest at the bound it
+        # goes down towards (PyTorch's division by 0 gives +-inf, then bounded, alike).
+        return (low + high) / 2.0 if numerator == 0 else high if numerator < 0 else low
+    at = far - (far - near) * (numerator / denominator)
     return min(max(at, low), high)
 
 
@@ -505,6 +512,8 @@ class LBFGS(Optimizer):
         gradient there (as before for the fixed step's ``last`` iteration, whose evaluation
         the next step makes), the step length and the evaluations made."""
         line_search = self.param_groups[0]["line_search_fn"] == "strong_wolfe"
+        if t == 0 and line_search:  # lr = 0 (a warm-up's): no step to search along
+            return loss, g, t, 0
         if last and not line_search:  # the next step evaluates it: no call here, as in PyTorch
             self._move(t, d)
             return loss, g, t, 0
