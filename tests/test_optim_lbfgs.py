@@ -465,3 +465,39 @@ def test_a_closure_that_fails_at_once_counts_no_step():
         opt.step(closure)
     assert (opt.t, opt.memory.func_evals) == (0, 0)
     np.testing.assert_array_equal(x.data, [3.0, -1.0])
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_a_closure_without_zero_grad_gets_each_points_own_gradient(line_search):
+    """The gradients are forgotten before each call of the closure: one that does not call
+    optimizer.zero_grad() takes the same steps as one that does. They were added up over the
+    step's evaluations (PyTorch's too), a gradient of the points tried so far: the fixed
+    step went to x = (450, -170, 15702), the line search to another point."""
+    def run(zero):
+        x = gg.Tensor(np.array([-1.2, 1.0, 0.5]), requires_grad=True)
+        opt = optim.LBFGS([x], line_search_fn=line_search, max_iter=5)
+
+        def closure():
+            if zero:
+                opt.zero_grad()
+            J = rosenbrock(x)
+            J.backward()
+            return J
+        for _ in range(3):
+            opt.step(closure)
+        return x.data
+    np.testing.assert_array_equal(run(zero=False), run(zero=True))
+
+
+def test_a_closure_without_backward_is_refused_though_gradients_were_there():
+    """Gradients left by a backward before the step are not the closure's: a closure that
+    does not call J.backward() is refused, where the step used them at every point tried."""
+    x = gg.Tensor(np.array([3.0, -1.0]), requires_grad=True)
+    opt = optim.LBFGS([x])
+    ((x - 1.0) ** 2).sum().backward()
+
+    def no_backward():
+        return ((x - 1.0) ** 2).sum()
+    with pytest.raises(gg.ArgumentError, match="no parameter has a gradient: call J.backward"):
+        opt.step(no_backward)
+    np.testing.assert_array_equal(x.data, [3.0, -1.0])

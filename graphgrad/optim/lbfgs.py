@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.engine import zero_grads
 from graphgrad.errors import (
     AnomalyError,
     ArgumentError,
@@ -291,7 +292,9 @@ class LBFGS(Optimizer):
 
     The closure is called with the graph recorded (inside `gg.no_grad` too) and must return
     the cost, a scalar Tensor computed from the parameters (or its value as a number), after
-    backward. Each step returns what the first call returned.
+    backward. Each step returns what the first call returned. The gradients are set to None
+    before each call, so that each is the point's own even if the closure does not zero them
+    (PyTorch's LBFGS adds them up then, over the step's evaluations).
 
     One parameter group only (the memory and the line search span every parameter at once);
     no weight decay (put ``nn.l2_penalty`` in the cost). The memory is kept in
@@ -376,7 +379,11 @@ class LBFGS(Optimizer):
     # -- evaluating the closure --------------------------------------------------------------
     def _evaluate(self, closure: Callable[[], Any], where: str) -> tuple[Any, float, np.ndarray]:
         """Call the closure: what it returned, the cost as a float and the flat gradient.
-        ``where`` says at which point, for the error of a cost or gradient of NaN or Inf."""
+        ``where`` says at which point, for the error of a cost or gradient of NaN or Inf.
+        The gradients are forgotten first, so that they are this point's even when the closure
+        does not zero them (PyTorch's add up over the step's evaluations), and gradients left
+        from before the step are not taken for the closure's."""
+        zero_grads(self.params, set_to_none=True)
         returned = call_closure(closure, "LBFGS")
         loss = self._loss_value(returned)
         self._check_grads()
