@@ -501,3 +501,21 @@ def test_a_closure_without_backward_is_refused_though_gradients_were_there():
     with pytest.raises(gg.ArgumentError, match="no parameter has a gradient: call J.backward"):
         opt.step(no_backward)
     np.testing.assert_array_equal(x.data, [3.0, -1.0])
+
+
+def test_at_a_float32_minimum_the_line_search_takes_its_first_step():
+    """float32 parameters at the minimum of (x - 0.5)**2 + x**4 after a step: the cost no
+    longer changes in float32, and the Armijo test, in float32 as PyTorch's, lets the first
+    trial pass: one evaluation per step's iteration, as PyTorch (8, 9, ..., 12 evaluations for
+    7, 8, ..., 11 iterations). In float64 it asked for a decrease of 1e-12 on a cost of 0.21,
+    which float32 cannot show, and each step took 10 evaluations to end at t = 0."""
+    rng = np.random.default_rng(0)
+    x = gg.Tensor(rng.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
+    opt = optim.LBFGS([x], line_search_fn="strong_wolfe")
+    closure = closure_of(opt, lambda x: (((x - 0.5) ** 2) + x ** 4).sum(), x)
+    opt.step(closure)
+    first = (opt.memory.func_evals, opt.memory.n_iter)
+    for _ in range(4):
+        opt.step(closure)
+    assert opt.memory.func_evals - first[0] == opt.memory.n_iter - first[1] == 4
+    assert x.dtype == np.float32

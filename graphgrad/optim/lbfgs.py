@@ -121,6 +121,13 @@ class _Search:
         self.evaluate, self.d, self.start = evaluate, d, start
         self.c1, self.c2, self.max_ls = c1, c2, max_ls
         self.evals = 0
+        # The Armijo test in the gradient's dtype, as PyTorch computes it: for float32
+        # parameters, f(0) + c1 t f'(0) rounds to f(0) once the decrease asked for is below
+        # float32's resolution of f, and a step that leaves the cost as it was passes. In
+        # float64 the test asked for a decrease the float32 cost cannot show, and at a float32
+        # minimum each iteration shortened its step max_ls times down to t = 0.
+        dtype = start.g.dtype
+        self.real = dtype.type if dtype.kind == "f" else float
 
     def point(self, t: float) -> _Point:
         f, g = self.evaluate(t)
@@ -129,7 +136,8 @@ class _Search:
 
     def armijo_fails(self, new: _Point) -> bool:
         """Whether the cost at ``new`` has not gone down enough: f(t) > f(0) + c1 t f'(0)."""
-        return new.f > self.start.f + self.c1 * new.t * self.start.gtd
+        real = self.real
+        return new.f > real(self.start.f) + real(self.c1 * new.t * self.start.gtd)
 
     def flat_enough(self, new: _Point) -> bool:
         """Whether the slope at ``new`` has flattened enough: |f'(t)| <= c2 |f'(0)|."""
