@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
 from graphgrad.nn.embedding import PaddedLookup
+from graphgrad.nn.normalization import GroupNormalize
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Sequence[Shape]], list[np.ndarray]]
@@ -1713,6 +1714,132 @@ CONVOLUTION = [
        random=images(3, pad=1)),
 ]
 
+def adaptive_pool_reference(a: np.ndarray, n_h: int, n_w: int, reduce: Callable) -> np.ndarray:
+    """PyTorch's adaptive pooling as a loop: bin (i, j) spans rows floor(i H / n_h) to
+    ceil((i + 1) H / n_h) and the columns likewise; ``reduce`` (np.max, np.mean) over each."""
+    m, height, width, channels = a.shape
+    out = np.zeros((m, n_h, n_w, channels))
+    for i in range(n_h):
+        rows = slice(math.floor(i * height / n_h), math.ceil((i + 1) * height / n_h))
+        for j in range(n_w):
+            cols = slice(math.floor(j * width / n_w), math.ceil((j + 1) * width / n_w))
+            out[:, i, j] = reduce(a[:, rows, cols], axis=(1, 2))
+    return out
+
+
+def bilinear_reference(a: np.ndarray, n_h: int, n_w: int, scale: float | None = None,
+                       align_corners: bool = False) -> np.ndarray:
+    """PyTorch's bilinear upsampling as a loop over the output pixels: source row
+    (dst + 0.5) / scale - 0.5 clamped at 0 (scale the factor, or n_h / H), or dst (H - 1) /
+    (n_h - 1) with align_corners; the two rows around it weighted by their distance, and the
+    same for the columns."""
+    height, width = a.shape[1:3]
+
+    def source(dst: int, n_in: int, n_out: int) -> tuple[int, int, float]:
+        if align_corners:
+            src = dst * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            src = max((dst + 0.5) / (scale if scale else n_out / n_in) - 0.5, 0.0)
+        low = min(int(src), n_in - 1)
+        return low, min(low + 1, n_in - 1), src - low
+
+    out = np.zeros((a.shape[0], n_h, n_w, a.shape[3]))
+    for i in range(n_h):
+        r0, r1, u = source(i, height, n_h)
+        for j in range(n_w):
+            c0, c1, v = source(j, width, n_w)
+            out[:, i, j] = ((1 - u) * ((1 - v) * a[:, r0, c0] + v * a[:, r0, c1])
+                            + u * ((1 - v) * a[:, r1, c0] + v * a[:, r1, c1]))
+    return out
+
+
+def group_norm_reference(x: np.ndarray, gamma: Any = None, beta: Any = None, groups: int = 1,
+                         eps: float = 1e-5) -> np.ndarray:
+    """Group normalisation by hand: each example's group of n_C / G consecutive channels
+    normalised over those channels and every position, then gamma x_norm + beta."""
+    out = np.empty(x.shape)
+    size = x.shape[-1] // groups
+    for i in range(x.shape[0]):
+        for g in range(groups):
+            part = x[i, ..., g * size:(g + 1) * size]
+            out[i, ..., g * size:(g + 1) * size] = ((part - part.mean())
+                                                    / np.sqrt(part.var() + eps))
+    return out if gamma is None else out * gamma + beta
+
+
+def group_norm_shapes(groups: int, ndim: int = 4) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """Shapes of x (m, ..., groups * k) with two values a group at least, and of gamma and
+    beta (n_C,)."""
+
+    @st.composite
+    def draw_(d):
+        per_group = d(st.integers(1, 3))
+        positions = tuple(d(st.integers(1, 3)) for _ in range(ndim - 2))
+        if per_group * math.prod(positions) < 2:  # one value a group is always 0: refused
+            per_group = 2
+        n_c = groups * per_group
+        x = (d(st.integers(1, 2)), *positions, n_c)
+        return x, (n_c,), (n_c,)
+
+    return draw_()
+
+
+def _upsample(a: Any, **settings: Any) -> Any:
+    return gg.nn.Upsample(**settings)(a)
+
+
+def _group_norm(groups: int) -> Callable:
+    def fn(x: Any, gamma: Any = None, beta: Any = None) -> Any:
+        if gamma is None:
+            return GroupNormalize.apply(x, groups=groups, eps=1e-5)
+        return GroupNormalize.apply(x, gamma, beta, groups=groups, eps=1e-5)
+    return fn
+
+
+def _scaled(a: np.ndarray, factor: float) -> tuple[int, int]:
+    """The size of images a scaled by ``factor``, as PyTorch's: floor(n factor)."""
+    return math.floor(a.shape[1] * factor), math.floor(a.shape[2] * factor)
+
+
+def _instance_norm(x: Any) -> Any:
+    return GroupNormalize.apply(x, groups=x.shape[-1], eps=1e-5)
+
+
+# The fused ops of the resampling and group-normalisation layers (their composed cases, made
+# of the engine's ops, are tested in test_nn_layers).
+RESAMPLING = [
+    Op("adaptive_max_pool2d", lambda a: gg.nn.AdaptiveMaxPool2d((2, 3))(a),
+       lambda a: adaptive_pool_reference(a, 2, 3, np.max), ((2, 5, 7, 2),), domain=distinct,
+       random=images(1)),
+    Op("adaptive_max_pool2d_global", lambda a: gg.nn.AdaptiveMaxPool2d(1)(a),
+       lambda a: adaptive_pool_reference(a, 1, 1, np.max), ((2, 3, 4, 3),), domain=distinct,
+       random=images(1)),
+    Op("adaptive_max_pool2d_larger", lambda a: gg.nn.AdaptiveMaxPool2d((4, 5))(a),
+       lambda a: adaptive_pool_reference(a, 4, 5, np.max), ((1, 3, 2, 2),), domain=distinct,
+       random=images(1)),
+    Op("upsample_bilinear_scale2", lambda a: _upsample(a, scale_factor=2, mode="bilinear"),
+       lambda a: bilinear_reference(a, *_scaled(a, 2), scale=2.0), ((2, 3, 4, 2),),
+       random=images(1)),
+    Op("upsample_bilinear_scale3", lambda a: _upsample(a, scale_factor=3, mode="bilinear"),
+       lambda a: bilinear_reference(a, *_scaled(a, 3), scale=3.0), ((1, 3, 2, 2),),
+       random=images(1)),
+    Op("upsample_bilinear_align_corners",
+       lambda a: _upsample(a, scale_factor=2, mode="bilinear", align_corners=True),
+       lambda a: bilinear_reference(a, *_scaled(a, 2), align_corners=True),
+       ((2, 3, 4, 2),), random=images(1)),
+    Op("upsample_bilinear_to_a_smaller_size",
+       lambda a: _upsample(a, size=(3, 2), mode="bilinear"),
+       lambda a: bilinear_reference(a, 3, 2), ((2, 7, 5, 2),), random=images(1)),
+    Op("group_norm", _group_norm(2), lambda x, g, b: group_norm_reference(x, g, b, 2),
+       ((2, 3, 2, 4), (4,), (4,)), random=group_norm_shapes(2)),
+    Op("group_norm_sequences", _group_norm(3), lambda x, g, b: group_norm_reference(x, g, b, 3),
+       ((2, 4, 6), (6,), (6,)), random=group_norm_shapes(3, ndim=3)),
+    Op("instance_norm", _instance_norm,
+       lambda x: group_norm_reference(x, groups=x.shape[-1]), ((2, 3, 2, 3),),
+       random=images(2)),
+]
+
+
 def _gate_input(m: int, n_x: int, dtype: Any) -> np.ndarray:
     """A constant x<t> (m, n_x), data that needs no gradient, as a first layer's input (in
     the cell's dtype, as the cells convert it)."""
@@ -1809,7 +1936,7 @@ BACKWARD_HOOKS = [
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
-                 *CHECKPOINTS, *BACKWARD_HOOKS]
+                 *CHECKPOINTS, *BACKWARD_HOOKS, *RESAMPLING]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE

@@ -1907,3 +1907,84 @@ def test_module_backward_hooks_match_torch():
     np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12)
     for p, pt in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(p.grad, pt.grad.numpy(), rtol=1e-12)
+
+
+# -- the layers of later networks, channels last against torch's channels first -------------------
+def _first(a):
+    """graphgrad's (m, ..., n_C) as torch's (m, n_C, ...)."""
+    return torch.tensor(np.moveaxis(a, -1, 1), requires_grad=True)
+
+
+def _last(t):
+    return np.moveaxis(t.detach().numpy(), 1, -1)
+
+
+IMAGE_LAYERS = {
+    "GroupNorm": (lambda: gg.nn.GroupNorm(3, 6), lambda: torch.nn.GroupNorm(3, 6), (2, 3, 4, 6)),
+    "GroupNorm on sequences": (lambda: gg.nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4),
+                               (3, 5, 4)),
+    "InstanceNorm2d": (lambda: gg.nn.InstanceNorm2d(3), lambda: torch.nn.InstanceNorm2d(3),
+                       (2, 5, 4, 3)),
+    "InstanceNorm2d, affine": (lambda: gg.nn.InstanceNorm2d(3, affine=True),
+                               lambda: torch.nn.InstanceNorm2d(3, affine=True), (2, 5, 4, 3)),
+    "AdaptiveAvgPool2d": (lambda: gg.nn.AdaptiveAvgPool2d((2, 3)),
+                          lambda: torch.nn.AdaptiveAvgPool2d((2, 3)), (2, 5, 7, 3)),
+    "AdaptiveAvgPool2d, global": (lambda: gg.nn.AdaptiveAvgPool2d(1),
+                                  lambda: torch.nn.AdaptiveAvgPool2d(1), (2, 7, 5, 3)),
+    "AdaptiveAvgPool2d, larger, None": (lambda: gg.nn.AdaptiveAvgPool2d((9, None)),
+                                        lambda: torch.nn.AdaptiveAvgPool2d((9, None)),
+                                        (2, 4, 3, 2)),
+    "AdaptiveMaxPool2d": (lambda: gg.nn.AdaptiveMaxPool2d((3, 2)),
+                          lambda: torch.nn.AdaptiveMaxPool2d((3, 2)), (2, 7, 5, 3)),
+    "Upsample nearest 1.5": (lambda: gg.nn.Upsample(scale_factor=1.5),
+                             lambda: torch.nn.Upsample(scale_factor=1.5), (2, 3, 5, 2)),
+    "Upsample nearest size": (lambda: gg.nn.Upsample(size=(7, 4)),
+                              lambda: torch.nn.Upsample(size=(7, 4)), (2, 3, 5, 2)),
+    "Upsample bilinear 3": (lambda: gg.nn.Upsample(scale_factor=3, mode="bilinear"),
+                            lambda: torch.nn.Upsample(scale_factor=3, mode="bilinear"),
+                            (2, 3, 5, 2)),
+    "Upsample bilinear (2, 0.5)": (
+        lambda: gg.nn.Upsample(scale_factor=(2, 0.5), mode="bilinear"),
+        lambda: torch.nn.Upsample(scale_factor=(2, 0.5), mode="bilinear"), (2, 3, 5, 2)),
+    "Upsample bilinear size, corners": (
+        lambda: gg.nn.Upsample(size=(7, 3), mode="bilinear", align_corners=True),
+        lambda: torch.nn.Upsample(size=(7, 3), mode="bilinear", align_corners=True),
+        (2, 4, 5, 2)),
+    "PReLU per channel": (lambda: gg.nn.PReLU(3, init=0.1),
+                          lambda: torch.nn.PReLU(3, init=0.1), (2, 4, 5, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(IMAGE_LAYERS))
+def test_image_layers_match_torch_with_the_layout_transposed(name):
+    make, make_torch, shape = IMAGE_LAYERS[name]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    layer, reference = make(), make_torch().double()
+    for p, q in zip(layer.parameters(), reference.parameters()):
+        p.data = rng.standard_normal(p.shape)
+        q.data = torch.tensor(p.data)
+    X = gg.Tensor(x, requires_grad=True)
+    Y = layer(X)
+    dY = rng.standard_normal(Y.shape)
+    (Y * dY).sum().backward()
+    xt = _first(x)
+    yt = reference(xt)
+    yt.backward(_first(dY))
+    np.testing.assert_allclose(Y.data, _last(yt), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(X.grad, _last(xt.grad), rtol=1e-10, atol=1e-12)
+    for p, q in zip(layer.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_relu6_hardtanh_and_log_softmax_match_torch_away_from_the_kinks():
+    x = np.array([[-7.5, -1.5, -0.5, 0.5, 3.0, 6.5], [1.2, -0.2, 5.9, 0.3, -3.0, 2.0]])
+    for layer, reference in ((gg.nn.ReLU6(), torch.nn.ReLU6()),
+                             (gg.nn.Hardtanh(-2.0, 1.0), torch.nn.Hardtanh(-2.0, 1.0)),
+                             (gg.nn.LogSoftmax(axis=0), torch.nn.LogSoftmax(dim=0))):
+        X = gg.Tensor(x, requires_grad=True)
+        (layer(X) * x).sum().backward()
+        xt = torch.tensor(x, requires_grad=True)
+        (reference(xt) * torch.tensor(x)).sum().backward()
+        np.testing.assert_allclose(layer(x).data, reference(torch.tensor(x)).numpy(), rtol=1e-14)
+        np.testing.assert_allclose(X.grad, xt.grad.numpy(), rtol=1e-14)

@@ -56,6 +56,12 @@ def _layernorm(X, gamma, beta):
     return _set(nn.LayerNorm(4), gamma=gamma, beta=beta)(X)
 
 
+def _dropout2d(A):
+    layer = nn.Dropout2d(keep_prob=0.6)
+    layer.reseed(1)  # the same mask on every call
+    return layer(A)
+
+
 # name -> (function of the inputs, input shapes); each input is checked element by element.
 LAYERS = {
     "Linear": (lambda X, W, b: _set(nn.Linear(4, 3), W=W, b=b)(X), [(5, 4), (3, 4), (3,)]),
@@ -83,6 +89,31 @@ LAYERS = {
     "BatchNorm2d, train": (_batchnorm2d_train, [(2, 3, 2, 3), (3,), (3,)]),
     "BatchNorm2d, eval": (_batchnorm2d_eval, [(2, 3, 2, 3), (3,), (3,)]),
     "LayerNorm": (_layernorm, [(2, 3, 4), (4,), (4,)]),
+    "GroupNorm": (lambda X, gamma, beta: _set(nn.GroupNorm(2, 4), gamma=gamma, beta=beta)(X),
+                  [(2, 3, 2, 4), (4,), (4,)]),
+    "GroupNorm on sequences": (lambda X, gamma, beta: _set(nn.GroupNorm(3, 3), gamma=gamma,
+                                                           beta=beta)(X), [(2, 5, 3), (3,), (3,)]),
+    "InstanceNorm2d": (lambda A: nn.InstanceNorm2d(3)(A), [(2, 3, 2, 3)]),
+    "AdaptiveAvgPool2d, uneven bins": (lambda A: nn.AdaptiveAvgPool2d((2, 3))(A), [(2, 5, 7, 2)]),
+    "AdaptiveAvgPool2d, tiles": (lambda A: nn.AdaptiveAvgPool2d((2, 3))(A), [(2, 4, 6, 2)]),
+    "AdaptiveAvgPool2d, rows only": (lambda A: nn.AdaptiveAvgPool2d((3, None))(A),
+                                     [(1, 4, 2, 2)]),
+    "AdaptiveAvgPool2d, global": (lambda A: nn.AdaptiveAvgPool2d(1)(A), [(2, 3, 5, 2)]),
+    "AdaptiveMaxPool2d, uneven bins": (lambda A: nn.AdaptiveMaxPool2d((2, 3))(A),
+                                       [(2, 5, 7, 2)]),
+    "Upsample, nearest x2": (lambda A: nn.Upsample(2)(A), [(2, 2, 3, 2)]),
+    "Upsample, nearest x3 and x1": (lambda A: nn.Upsample((3, 1))(A), [(1, 2, 3, 2)]),
+    "Upsample, nearest x1.5": (lambda A: nn.Upsample(1.5)(A), [(2, 3, 5, 1)]),
+    "Upsample, bilinear x2": (lambda A: nn.Upsample(2, mode="bilinear")(A), [(2, 2, 3, 2)]),
+    "Upsample, bilinear x3": (lambda A: nn.Upsample(3, mode="bilinear")(A), [(1, 3, 2, 2)]),
+    "Dropout2d": (_dropout2d, [(4, 2, 3, 5)]),
+    "PReLU": (lambda Z, alpha: _set(nn.PReLU(), alpha=alpha)(Z), [(4, 3), (1,)]),
+    "PReLU per channel": (lambda Z, alpha: _set(nn.PReLU(3), alpha=alpha)(Z),
+                          [(2, 2, 2, 3), (3,)]),
+    "LogSoftmax": (lambda Z: nn.LogSoftmax()(Z), [(4, 3)]),
+    "Hardtanh": (lambda Z: nn.Hardtanh(-0.5, 0.5)(Z), [(4, 3)]),
+    "ReLU6": (lambda Z: nn.ReLU6()(Z * 8.0), [(4, 3)]),
+    "Unflatten": (lambda X: nn.Unflatten(1, (2, -1))(X), [(3, 6)]),
 }
 
 

@@ -1,8 +1,9 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
 `Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
-`Linear`, `Flatten` and `Identity` (layers),
-`Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C))
+`Linear`, `Flatten`, `Unflatten` and `Identity` (layers),
+`Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
+`AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size)
 and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
 (recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
@@ -21,8 +22,12 @@ from graphgrad.nn import init, utils
 from graphgrad.nn.activations import (
     ELU,
     GELU,
+    Hardtanh,
     LeakyReLU,
+    LogSoftmax,
+    PReLU,
     ReLU,
+    ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
@@ -40,7 +45,7 @@ from graphgrad.nn.containers import ModuleDict, ModuleList, Sequential
 from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
-from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, linear
+from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, Unflatten, linear
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -48,9 +53,16 @@ from graphgrad.nn.losses import (
     mse,
 )
 from graphgrad.nn.module import Module, Parameter, StateDictError, use_name_scopes
-from graphgrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from graphgrad.nn.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm2d,
+    LayerNorm,
+)
 from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
-from graphgrad.nn.regularization import Dropout, InvertedDropout, l2_penalty
+from graphgrad.nn.regularization import Dropout, Dropout2d, InvertedDropout, l2_penalty
+from graphgrad.nn.resampling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample
 from graphgrad.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -61,19 +73,21 @@ from graphgrad.nn.transformer import (
 from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_parameters
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
-    "ConvTranspose2d", "Dropout", "ELU",
-    "Embedding", "Flatten", "GELU", "GRUCell", "Identity", "InvertedDropout", "LSTMCell",
+    "ConvTranspose2d", "Dropout", "Dropout2d", "ELU",
+    "Embedding", "Flatten", "GELU", "GRUCell", "GroupNorm", "Hardtanh", "Identity",
+    "InstanceNorm2d", "InvertedDropout", "LSTMCell",
     "LayerNorm",
-    "LeakyReLU", "Linear", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
+    "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
     "MultiHeadAttention",
-    "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax",
-    "Softplus", "StateDictError", "Tanh",
+    "PReLU", "Parameter", "RNN", "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid",
+    "Softmax", "Softplus", "StateDictError", "Tanh",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "beam_search", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "functional_call", "greedy_search",
     "init", "l2_penalty",
     "linear", "look_ahead_mask", "mse", "padding_mask", "parameters_to_vector",
     "positional_encoding", "scaled_dot_product_attention", "use_name_scopes", "utils",
-    "vector_to_parameters",
+    "Unflatten", "Upsample", "vector_to_parameters",
 ]

@@ -3,7 +3,9 @@
 Each is a thin module over the engine's op of the same name (`gg.sigmoid`, `gg.tanh`,
 `gg.relu`, `gg.leaky_relu`, `gg.softmax`, and the later networks' `gg.softplus`, `gg.elu`,
 `gg.silu`, `gg.gelu`), so its node in a picture is that op, inside the layer's cluster.
-Shapes are unchanged: (m, n) -> (m, n). Depends on `ops`, `nn.module`.
+`PReLU` learns LeakyReLU's slope (`gg.where` of Z and alpha Z), `Hardtanh` and `ReLU6` are
+`gg.clip`, `LogSoftmax` is `gg.log_softmax`. Shapes are unchanged: (m, n) -> (m, n). Depends
+on `ops`, `nn.module`.
 """
 from __future__ import annotations
 
@@ -11,16 +13,28 @@ import math
 import operator
 from typing import Any
 
-from graphgrad.errors import ArgumentError, real_number
-from graphgrad.nn.module import Module
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    describe,
+    float_dtype,
+    real_number,
+    whole_number,
+)
+from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.activations import ELU as _ELU
 from graphgrad.ops.activations import ELU_ALPHA_RULE, gelu_form, gelu_op
 from graphgrad.ops.activations import SiLU as _SiLU
 from graphgrad.ops.activations import Softplus as _Softplus
+from graphgrad.ops.arithmetic import Mul
+from graphgrad.ops.elementwise import Clip, Where
 from graphgrad.ops.elementwise import LeakyReLU as _LeakyReLU
 from graphgrad.ops.elementwise import ReLU as _ReLU
 from graphgrad.ops.elementwise import Sigmoid as _Sigmoid
 from graphgrad.ops.elementwise import Tanh as _Tanh
+from graphgrad.ops.softmax import LogSoftmax as _LogSoftmax
 from graphgrad.ops.softmax import Softmax as _Softmax
 from graphgrad.tensor import Tensor
 
@@ -143,13 +157,7 @@ class Softmax(Module):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        try:
-            if isinstance(axis, bool):
-                raise TypeError
-            self.axis = operator.index(axis)
-        except TypeError:
-            raise ArgumentError(f"Softmax: axis must be a whole number (the axis of the "
-                                f"classes), got {axis!r}") from None
+        self.axis = _axis(axis, type(self).__name__)
 
     def forward(self, Z: Any) -> Tensor:
         """A = softmax(Z) along ``axis``: `gg.softmax`.  Z (m, n_classes) -> A (m, n_classes)."""
@@ -158,3 +166,121 @@ class Softmax(Module):
     def extra_repr(self) -> str:
         """``axis=-1``, for the repr."""
         return f"axis={self.axis}"
+
+
+def _axis(axis: Any, caller: str) -> int:
+    """The axis of the classes, a whole number (negative ones count from the end)."""
+    try:
+        if isinstance(axis, bool):
+            raise TypeError
+        return operator.index(axis)
+    except TypeError:
+        raise ArgumentError(f"{caller}: axis must be a whole number (the axis of the "
+                            f"classes), got {axis!r}") from None
+
+
+class LogSoftmax(Module):
+    """A = Z - log sum(e**Z) along ``axis``: log-probabilities, stable where log(softmax(Z))
+    gives -inf (PyTorch's nn.LogSoftmax, dim=-1 here by default).
+
+    For training on class labels, give the logits Z to `cross_entropy` (the same log-softmax
+    inside, fused with the loss); this layer is for a model that outputs log-probabilities,
+    as PyTorch's LogSoftmax + NLLLoss, or for beam search's scores.
+    """
+
+    single_node = True
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = _axis(axis, type(self).__name__)
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = log_softmax(Z) along ``axis``: `gg.log_softmax`.  Z (m, n_classes) ->
+        A (m, n_classes)."""
+        return _LogSoftmax.apply(Z, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        """``axis=-1``, for the repr."""
+        return f"axis={self.axis}"
+
+
+class Hardtanh(Module):
+    """A = Z limited to [min_val, max_val] (PyTorch's nn.Hardtanh, -1 and 1 by default): a
+    piecewise-linear tanh. `gg.clip`, whose gradient is 1 from min_val to max_val, the bounds
+    included (PyTorch's is 0 at the bounds themselves), and 0 outside."""
+
+    single_node = True
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+        super().__init__()
+        caller = type(self).__name__
+        self.min_val = real_number(min_val, "min_val", caller, math.isfinite, "a finite number")
+        self.max_val = real_number(max_val, "max_val", caller, math.isfinite, "a finite number")
+        if self.max_val <= self.min_val:
+            raise ArgumentError(f"{caller}: max_val must be greater than min_val, got "
+                                f"min_val={self.min_val:g} and max_val={self.max_val:g}")
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = clip(Z, min_val, max_val): `gg.clip`.  Z (m, n) -> A (m, n)."""
+        return Clip.apply(Z, low=self.min_val, high=self.max_val)
+
+    def extra_repr(self) -> str:
+        """``min_val=-1, max_val=1``, for the repr."""
+        return f"min_val={self.min_val:g}, max_val={self.max_val:g}"
+
+
+class ReLU6(Hardtanh):
+    """A = min(max(Z, 0), 6): MobileNetV2's activation (PyTorch's nn.ReLU6, Keras's
+    ReLU(max_value=6)), a ReLU that stays small enough for low-precision arithmetic."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0, 6.0)
+
+    def extra_repr(self) -> str:
+        """Nothing: ReLU6 has no settings."""
+        return ""
+
+
+class PReLU(Module):
+    """A = Z where Z > 0, else alpha Z, with alpha learned (PyTorch's nn.PReLU, Keras's PReLU):
+    one slope for every unit (num_parameters=1) or one per channel, the last axis, as the
+    channels of images (m, n_H, n_W, n_C) are.
+
+    Args:
+        num_parameters: 1, or the size of the input's last axis (n_C, n).
+        init: alpha's starting value, 0.25 as in PyTorch.
+        dtype: np.float64 (default) or np.float32.
+
+    alpha is a parameter of shape (num_parameters,), in ``state_dict()`` as ``alpha``; its
+    gradient is the sum of dA Z where Z <= 0. Weight decay pulls it toward 0, a ReLU: leave
+    it out of the decayed parameters (a parameter group), as PyTorch's documentation says.
+    Shapes: Z (m, ..., num_parameters) (any shape with 1) -> the same shape.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        caller = type(self).__name__
+        self.num_parameters = whole_number(num_parameters, "num_parameters", caller)
+        init = real_number(init, "init", caller, math.isfinite, "a finite number")
+        dtype = float_dtype(dtype, caller)
+        self.alpha = Parameter(np.full(self.num_parameters, init, dtype=dtype))
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = Z where Z > 0, else alpha Z (`gg.where`).  Z (m, ..., n_C) -> the same shape."""
+        Z = as_data_of(Z, self.alpha.data.dtype, self)
+        data = Z.data if isinstance(Z, Tensor) else Z
+        n = self.num_parameters
+        if n != 1 and (data.ndim == 0 or data.shape[-1] != n):
+            shown = describe(Z) if isinstance(Z, Tensor) else f"shape {data.shape}"
+            tip = ""
+            if data.ndim > 2 and data.shape[1] == n:
+                tip = (" (channels first? graphgrad's images are channels last: "
+                       "Z.transpose(0, 2, 3, 1))")
+            raise ShapeError(f"{self._label()} has one slope per channel, the last axis, "
+                             f"and takes Z of shape (..., {n}), got {shown}{tip}")
+        return Where.apply(Z, Mul.apply(self.alpha, Z), condition=data > 0)
+
+    def extra_repr(self) -> str:
+        """``num_parameters=1``, for the repr."""
+        return f"num_parameters={self.num_parameters}"

@@ -1,4 +1,4 @@
-"""The fully connected layer and its fused op, and `Flatten`.
+"""The fully connected layer and its fused op, `Flatten` and its inverse `Unflatten`.
 
 Batch-first, like PyTorch and Keras: X has shape (m, n_x), one example per row. The course
 writes examples as columns, A[l] of shape (n[l], m), and Z[l] = W[l] A[l-1] + b[l]. Here
@@ -20,10 +20,19 @@ from typing import Any
 import numpy as np
 
 from graphgrad.engine import _ones
-from graphgrad.errors import ShapeError, array_of_numbers, describe, flag, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    array_of_numbers,
+    describe,
+    flag,
+    integer,
+    setting_text,
+    whole_number,
+)
 from graphgrad.function import Function
 from graphgrad.nn import init as initializers
-from graphgrad.nn.module import Module, Parameter, as_data_of
+from graphgrad.nn.module import Module, Parameter, as_data_of, numbers_of
 from graphgrad.ops.broadcasting import unbroadcast
 from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
@@ -235,3 +244,52 @@ class Identity(Module):
     def forward(self, X: Any) -> Any:
         """X, whatever its shape (the same object: no node in the graph)."""
         return X
+
+
+class Unflatten(Module):
+    """One axis split into several (PyTorch's nn.Unflatten(dim, unflattened_size), Keras's
+    Reshape without the batch axis): ``Unflatten(1, (7, 7, 64))`` turns a decoder's
+    (m, 3136) back into images (m, 7, 7, 64), the inverse of `Flatten`.
+
+    Args:
+        axis: the axis to split (negative ones count from the end).
+        shape: the sizes it is split into, whose product is the axis's size; one of them
+            may be -1, worked out from the others.
+
+    Shapes: X (m, ..., d, ...) -> (m, ..., *shape, ...).
+    """
+
+    single_node = True
+
+    def __init__(self, axis: int, shape: Any) -> None:
+        super().__init__()
+        self.axis = integer(axis, "axis", "Unflatten")
+        sizes = shape if isinstance(shape, (tuple, list)) else None
+        if not sizes or any(isinstance(n, (bool, np.bool_)) or not isinstance(
+                n, (int, np.integer)) or n < -1 or n == 0 for n in sizes) or list(
+                sizes).count(-1) > 1:
+            raise ArgumentError(f"Unflatten: shape must be a tuple of sizes >= 1 (one of them "
+                                f"may be -1), got {setting_text(shape)}")
+        self.shape = tuple(int(n) for n in sizes)
+
+    def forward(self, X: Any) -> Tensor:
+        """X with ``axis`` split into ``shape``.  (m, ..., d, ...) -> (m, ..., *shape, ...)."""
+        if not isinstance(X, Tensor):
+            X = numbers_of(X, self)
+        given = X.shape
+        axis = self.axis + len(given) if self.axis < 0 else self.axis
+        if not 0 <= axis < len(given):
+            raise ShapeError(f"{self._label()} splits axis {self.axis}, and X of shape "
+                             f"{given} has {len(given)} axes")
+        known = math.prod(n for n in self.shape if n != -1)
+        size = given[axis]
+        sizes = tuple(size // known if n == -1 else n for n in self.shape)
+        if math.prod(sizes) != size:
+            raise ShapeError(f"{self._label()} splits axis {self.axis} of X of shape {given}, "
+                             f"of size {size}, into {self.shape}, which holds "
+                             f"{'a multiple of ' if -1 in self.shape else ''}{known} values")
+        return Reshape.apply(X, shape=given[:axis] + sizes + given[axis + 1:])
+
+    def extra_repr(self) -> str:
+        """``1, (7, 7, 64)``, for the repr."""
+        return f"{self.axis}, {self.shape}"

@@ -601,6 +601,31 @@ class Module:
         (`requires_grad_`) are in the list too; an optimizer skips them until unfrozen."""
         return [p for _, p in self.named_parameters()]
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> list[tuple[str, np.ndarray]]:
+        """(dotted name, array) of every buffer (`register_buffer`: BatchNorm's running_mean
+        and running_var), as PyTorch's: this module's own in registration order, then each
+        submodule's (``[('batchnorm1.running_mean', ...), ...]``). A buffer that is None is
+        left out, as ``state_dict()`` leaves it; an array held by several modules comes once,
+        under its first name. ``prefix`` goes before every name with a dot; ``recurse=False``
+        gives this module's own buffers only. The arrays themselves, not copies."""
+        caller = f"{type(self).__name__}.named_buffers"
+        recurse = flag(recurse, "recurse", caller)
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        pairs: list[tuple[str, np.ndarray]] = []
+        seen: set[int] = set()
+        for path, module in modules:
+            for name, value in module._members.items():
+                if name in module._buffers and value is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    pairs.append((f"{path}.{name}" if path else name, value))
+        return pairs
+
+    def buffers(self, recurse: bool = True) -> list[np.ndarray]:
+        """Every buffer's array (`named_buffers` without the names), the buffers that are
+        None left out; ``recurse=False``: this module's own only."""
+        return [array for _, array in self.named_buffers(recurse=recurse)]
+
     def count_parameters(self, trainable: bool = False) -> int:
         """How many numbers the parameters hold; with ``trainable=True``, only those that
         require grad, leaving out frozen layers (Keras's trainable params)."""

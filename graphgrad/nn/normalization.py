@@ -19,6 +19,7 @@ beta given another shape than the layer's (n,) is computed with those small ops
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -30,6 +31,7 @@ from graphgrad.errors import (
     ConventionWarning,
     ShapeError,
     describe,
+    flag,
     float_dtype,
     real_number,
     whole_number,
@@ -214,6 +216,57 @@ class LayerNormalize(Function):
                       - x_norm * (dx_norm * x_norm).mean(axis=-1, keepdims=True)) / std
         dgamma, dbeta = _affine_grads(grad, x_norm, needs[1], needs[2])
         return dx, dgamma, dbeta
+
+
+class GroupNormalize(Function):
+    """Group normalisation: the n_C channels of x (m, ..., n_C), channels last, split into
+    G groups of n_C / G consecutive channels, each example's group normalised over its
+    channels and every position (the n values of one example's group)::
+
+        mu = (1/n) sum x,  sigma2 = (1/n) sum (x - mu)**2,  x_norm = (x - mu) / sqrt(sigma2 + eps)
+        y = gamma x_norm + beta                    (or x_norm alone, without gamma and beta)
+
+    and backward, with means over each example's group and sums over the others::
+
+        dx_norm = dy gamma,  dbeta = sum(dy),  dgamma = sum(dy x_norm)
+        dx = (dx_norm - mean(dx_norm) - x_norm mean(dx_norm x_norm)) / sqrt(sigma2 + eps)
+
+    gamma, beta: (n_C,). G = n_C is instance normalisation, G = 1 layer normalisation over
+    every position and channel.
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma=None, beta=None, groups=1, eps=1e-5):
+        grouped = _grouped(x, groups)
+        x_norm, std, _, _ = _statistics(grouped, (1, 3), eps, keepdims=True)
+        ctx.save_for_backward(x, gamma, x_norm, std)
+        out = x_norm.reshape(x.shape)
+        return out if gamma is None else _scale_and_shift(gamma, out, beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, gamma, x_norm, std = ctx.saved
+        needs = ctx.needs_input_grad
+        groups = ctx.attrs.get("groups", 1)
+        grouped = _grouped(grad, groups)
+        if type(grad) is not np.ndarray:  # create_graph: the same formulas on the graph
+            x_norm, std, _, _ = _statistics(_grouped(x, groups), (1, 3),
+                                            ctx.attrs.get("eps", 1e-5), keepdims=True)
+        dx = None
+        if needs[0]:
+            dx_norm = grouped if gamma is None else _grouped(grad * gamma, groups)
+            dx = (dx_norm - dx_norm.mean(axis=(1, 3), keepdims=True)
+                  - x_norm * (dx_norm * x_norm).mean(axis=(1, 3), keepdims=True)) / std
+            dx = dx.reshape(x.shape)
+        if gamma is None:
+            return (dx,)
+        dgamma, dbeta = _affine_grads(grad, x_norm.reshape(x.shape), needs[1], needs[2])
+        return dx, dgamma, dbeta
+
+
+def _grouped(x: Any, groups: int) -> Any:
+    """x (m, ..., n_C) seen as (m, positions, G, n_C / G): an example's group is [i, :, g, :]."""
+    return x.reshape((x.shape[0], math.prod(x.shape[1:-1]), groups, x.shape[-1] // groups))
 
 
 def _positive_eps(eps: Any, caller: str) -> float:
@@ -497,3 +550,157 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         """``4, eps=1e-05``, for the repr."""
         return f"{self.d}, eps={self.eps:g}"
+
+
+class GroupNorm(Module):
+    """Group normalisation (PyTorch's nn.GroupNorm, channels last): the n_C channels split
+    into ``num_groups`` groups of consecutive channels, each example's group normalised over
+    its channels and every position, then scaled and shifted per channel::
+
+        mu, sigma2 over (positions, the group's channels) of one example
+        y = gamma * (x - mu) / sqrt(sigma2 + eps) + beta        (gamma, beta: (n_C,))
+
+    The statistics are the example's own, as `LayerNorm`'s: no running statistics, training
+    and evaluation compute the same, and batches of one are fine (U-Nets and detectors
+    trained on small batches, where batch norm's statistics are noisy). num_groups=1 is
+    layer normalisation over every position and channel; num_groups=num_channels is
+    instance normalisation (`InstanceNorm2d`, with gamma and beta).
+
+    Args:
+        num_groups: G, which must divide num_channels.
+        num_channels: n_C, the last axis of the input.
+        eps: keeps the division finite when a group's values are all equal.
+        affine: True (the default) learns gamma (starting at ones) and beta (at zeros);
+            False leaves them out.
+        dtype: np.float64 (default) or np.float32. Data of the other float dtype is
+            converted to it.
+
+    Shapes: images (m, n_H, n_W, n_C), sequences (m, n_L, n_C), or any (m, ..., n_C) ->
+    the same shape. One fused op, as `LayerNorm`.
+    """
+
+    short_name = "groupnorm"
+    single_node = True
+    least_ndim = 2  # (m, n_C) at least: the statistics are over the axes between them too
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, dtype: Any = np.float64) -> None:
+        super().__init__()
+        caller = type(self).__name__
+        self.num_groups = whole_number(num_groups, "num_groups", caller)
+        self.num_channels = whole_number(num_channels, "num_channels", caller)
+        if self.num_channels % self.num_groups:
+            raise ArgumentError(
+                f"{caller}: num_groups={self.num_groups} must divide num_channels="
+                f"{self.num_channels} (each group holds num_channels / num_groups channels); "
+                "choose a divisor, such as "
+                f"{_divisor_near(self.num_channels, self.num_groups)}")
+        self.eps = _positive_eps(eps, caller)
+        self.affine = flag(affine, "affine", caller)
+        self._dtype = float_dtype(dtype, caller)
+        self.gamma = Parameter(np.ones(self.num_channels, dtype=self._dtype)) if affine else None
+        self.beta = Parameter(np.zeros(self.num_channels, dtype=self._dtype)) if affine else None
+
+    def _convert_constants(self, dtype: np.dtype) -> None:
+        self._dtype = dtype  # without gamma and beta, the dtype data is converted to
+
+    def forward(self, X: Any) -> Tensor:
+        """Each example's groups normalised, then gamma * X_norm + beta.  X (m, ..., n_C) ->
+        the same shape."""
+        dtype = self.gamma.data.dtype if self.gamma is not None else self._dtype
+        X = as_data_of(X, dtype, self)
+        shape = X.shape
+        n_C = self.num_channels
+        if len(shape) < self.least_ndim or len(shape) > 1 and shape[-1] != n_C:
+            tip = ""
+            if len(shape) > 2 and shape[1] == n_C:
+                tip = (" (channels first? graphgrad's images are channels last: "
+                       "X.transpose(0, 2, 3, 1))")
+            raise ShapeError(f"{self._label()} takes X of shape {self._shape_text()}, "
+                             f"channels last, got {_shown(X)}{tip}")
+        if len(shape) > 1 and math.prod(shape[1:-1]) * (n_C // self.num_groups) == 1 \
+                and shape[0]:
+            raise ArgumentError(self._one_value_message(shape))
+        attrs = {"groups": self.num_groups, "eps": self.eps}
+        if self.gamma is None or self.beta is None:
+            return GroupNormalize.apply(X, **attrs)
+        return GroupNormalize.apply(X, self.gamma, self.beta, **attrs)
+
+    def _shape_text(self) -> str:
+        return f"(m, ..., {self.num_channels})"
+
+    def _one_value_message(self, shape: tuple[int, ...]) -> str:
+        return (f"{self._label()} got X of shape {shape}, one value in each group of each "
+                "example: normalised by its own mean, every value would be 0 and the output "
+                "beta whatever the input. Use fewer groups, or inputs with more positions.")
+
+    def _kind(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        """``2, 4, eps=1e-05`` (and ``affine=False``), for the repr."""
+        affine = "" if self.affine else ", affine=False"
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps:g}{affine}"
+
+
+class InstanceNorm2d(GroupNorm):
+    """Instance normalisation of images (PyTorch's nn.InstanceNorm2d, channels last): each
+    channel of each image normalised over its own n_H x n_W positions, as in style transfer::
+
+        mu, sigma2 over (n_H, n_W) of one image and channel
+        y = (x - mu) / sqrt(sigma2 + eps)           (then gamma * y + beta with affine=True)
+
+    As PyTorch's default (track_running_stats=False), there are no running statistics:
+    training and evaluation compute the same, each image by its own statistics. It is
+    `GroupNorm` with one group per channel, on images only.
+
+    Args:
+        num_features: n_C, the channels of the images.
+        eps: keeps the division finite when a channel of an image is constant.
+        affine: False (the default, as PyTorch's) leaves out gamma and beta; True learns them
+            (ones and zeros to start, one per channel).
+        dtype: np.float64 (default) or np.float32.
+
+    Shapes: A (m, n_H, n_W, n_C) -> the same shape; images of one pixel are refused (every
+    value would be 0).
+    """
+
+    short_name = "instancenorm"
+    least_ndim = 4
+
+    def __init__(self, num_features: int, eps: float = 1e-5, affine: bool = False,
+                 dtype: Any = np.float64) -> None:
+        n_C = whole_number(num_features, "num_features", "InstanceNorm2d")
+        super().__init__(n_C, n_C, eps, affine, dtype)
+
+    def forward(self, A: Any) -> Tensor:
+        """Each image's channels normalised over their positions.  A (m, n_H, n_W, n_C) -> the
+        same shape."""
+        if np.ndim(A.data if isinstance(A, Tensor) else A) not in (4,):
+            shape = np.shape(A.data if isinstance(A, Tensor) else A)
+            tip = (" (one image? add the batch axis: A[None])" if len(shape) == 3 else "")
+            raise ShapeError(f"{self._label()} takes images A of shape {self._shape_text()}, "
+                             f"channels last, got shape {shape}{tip}")
+        return super().forward(A)
+
+    def _shape_text(self) -> str:
+        return f"(m, n_H, n_W, {self.num_channels})"
+
+    def _one_value_message(self, shape: tuple[int, ...]) -> str:
+        return (f"{self._label()} got images of one pixel, {shape}: each channel normalised "
+                "by its own mean would be 0 whatever the input. Instance normalisation needs "
+                "images of two pixels or more.")
+
+    def extra_repr(self) -> str:
+        """``3, eps=1e-05`` (and ``affine=True``), for the repr."""
+        affine = ", affine=True" if self.affine else ""
+        return f"{self.num_channels}, eps={self.eps:g}{affine}"
+
+
+def _divisor_near(n: int, groups: int) -> int:
+    """The divisor of n nearest ``groups`` (the smaller on a tie), for a message."""
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - groups), d))
+
+
+def _shown(X: Any) -> str:
+    return describe(X) if isinstance(X, Tensor) else f"shape {np.shape(X)}"

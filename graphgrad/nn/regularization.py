@@ -19,6 +19,7 @@ from graphgrad.errors import (
     ArgumentError,
     ConventionWarning,
     GraphgradTypeError,
+    ShapeError,
     listed,
     real_number,
     seed_value,
@@ -69,17 +70,18 @@ class Dropout(Module):
     """
 
     single_node = True
+    units = "units"  # what one draw keeps or drops, in messages
 
     def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
         super().__init__()
         self.keep_prob = real_number(keep_prob, "keep_prob, the probability of keeping a unit,",
-                                     "Dropout", lambda p: 0.0 < p <= 1.0, "in (0, 1]")
+                                     type(self).__name__, lambda p: 0.0 < p <= 1.0, "in (0, 1]")
         if self.keep_prob < 0.5:
-            k = self.keep_prob
+            k, name = self.keep_prob, type(self).__name__
             warnings.warn(
-                f"Dropout(keep_prob={k:g}) keeps {k:.0%} of the units and drops {1 - k:.0%}: "
-                "keep_prob is the course's probability of keeping a unit, and PyTorch's "
-                f"Dropout(p={k:g}) is Dropout(keep_prob={1 - k:g}) here.",
+                f"{name}(keep_prob={k:g}) keeps {k:.0%} of the {self.units} and drops "
+                f"{1 - k:.0%}: keep_prob is the course's probability of keeping a unit, and "
+                f"PyTorch's {name}(p={k:g}) is {name}(keep_prob={1 - k:g}) here.",
                 ConventionWarning, stacklevel=2)
         self.rng = None if rng is None else initializers.generator(rng, type(self).__name__)
         self.D: Tensor | None = None
@@ -100,13 +102,55 @@ class Dropout(Module):
                 A = A.astype(np.float64)
         data = A.data if isinstance(A, Tensor) else A
         rng = self.rng if self.rng is not None else initializers.generator()
-        D = rng.random(data.shape) < self.keep_prob
+        D = rng.random(self._mask_shape(data.shape)) < self.keep_prob
         self.D = Tensor(D.astype(data.dtype), name="D")
         return InvertedDropout.apply(A, self.D, keep_prob=self.keep_prob)
+
+    def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape of the mask D for an input of ``shape``: one draw per unit."""
+        return shape
 
     def extra_repr(self) -> str:
         """``keep_prob=0.8``, for the repr."""
         return f"keep_prob={self.keep_prob:g}"
+
+
+class Dropout2d(Dropout):
+    """Inverted dropout of whole channels (PyTorch's nn.Dropout2d, Keras's SpatialDropout2D),
+    for images A (m, n_H, n_W, n_C), channels last: D = rand(m, 1, 1, n_C) < keep_prob;
+    A = A * D / keep_prob, so each channel of each image is kept or zeroed everywhere at once
+    (neighbouring pixels of a feature map are so alike that dropping them one by one barely
+    regularises).
+
+    Args:
+        keep_prob: the probability of keeping a channel, as `Dropout`'s (the course's
+            keep_prob; PyTorch's Dropout2d(p) is Dropout2d(keep_prob=1 - p) here, and below
+            0.5 a `gg.ConventionWarning` says so).
+        rng: a seed or np.random.Generator for the masks, as for `Dropout` (``reseed``,
+            and `fit(seed=...)` reseeds it each epoch).
+
+    Only in training mode; ``model.eval()`` turns it into the identity. The mask of the last
+    call is ``self.D``, of shape (m, 1, 1, n_C). Shapes: A (m, n_H, n_W, n_C) -> the same.
+    """
+
+    units = "channels"
+
+    def forward(self, A: Any) -> Any:
+        """A * D / keep_prob with a new mask D (m, 1, 1, n_C) in training; A itself after
+        ``eval()`` or with keep_prob 1.  A (m, n_H, n_W, n_C) -> (m, n_H, n_W, n_C)."""
+        try:
+            shape = np.shape(A.data if isinstance(A, Tensor) else A)
+        except ValueError:  # a ragged list, which Dropout refuses naming the layer
+            shape = (0, 0, 0, 0)
+        if len(shape) != 4:
+            tip = " (one image? add the batch axis: A[None])" if len(shape) == 3 else ""
+            raise ShapeError(f"{self._label()} drops channels of images A of shape "
+                             f"(m, n_H, n_W, n_C), channels last, got shape {shape}{tip}; "
+                             "Dropout drops single units of any shape")
+        return super().forward(A)
+
+    def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (shape[0], 1, 1, shape[3])
 
 
 def _refuse_values_with_biases(values: ValuesView) -> None:

@@ -31,6 +31,7 @@
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)
 - `pooling`: max_pool2d avg_pool2d over images
+- `resampling`: bilinear upsampling and adaptive max pooling, the fused ops of nn's layers
 - `windows`: the f x f windows, padding and im2col both of them are built on
 
 `broadcasting.unbroadcast` is the one place numpy broadcasting is undone in backward;

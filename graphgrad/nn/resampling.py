@@ -1,0 +1,274 @@
+"""Layers that bring images to a given size: `AdaptiveAvgPool2d` and `AdaptiveMaxPool2d`
+(pooling to an output size rather than with a window size) and `Upsample` (U-Net's
+UpSampling2D), channels last as the course's images: A of shape (m, n_H, n_W, n_C).
+
+Adaptive pooling splits each image into n_H x n_W bins, PyTorch's (bin i spans rows
+floor(i H / n_H) to ceil((i + 1) H / n_H), exclusive: neighbours overlap by a row when n_H
+does not divide H). Output size 1 is global pooling, the head of ResNet and MobileNet
+(Keras's GlobalAveragePooling2D, with keepdims): a mean over the two spatial axes, one node.
+Average pooling is linear, so it is composed from the engine's ops: a reshape and a mean when
+the bins tile the image, otherwise two products with the constant matrices of the bins'
+weights (rows, then columns). Max pooling and bilinear upsampling are fused ops
+(`graphgrad.ops.resampling`); nearest upsampling is `gg.repeat` for whole scale factors,
+otherwise an index of rows and columns. Depends on `nn.module`, `ops`, `tensor`, `errors`.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import ArgumentError, ShapeError, describe, flag, setting_text
+from graphgrad.nn.module import Module, numbers_of
+from graphgrad.ops.arithmetic import MatMul
+from graphgrad.ops.rearrange import Repeat
+from graphgrad.ops.reductions import Mean
+from graphgrad.ops.resampling import AdaptiveMaxPool2d as _AdaptiveMaxPool2d
+from graphgrad.ops.resampling import UpsampleBilinear2d, bin_edges
+from graphgrad.ops.shape import Reshape
+from graphgrad.tensor import Tensor
+
+
+def images_of(A: Any, layer: Module) -> tuple[Any, tuple[int, ...]]:
+    """(A, its shape): a Tensor as it is, other data as an array of floats; an error naming
+    ``layer`` for anything but a batch of images (m, n_H, n_W, n_C) of one pixel or more."""
+    if not isinstance(A, Tensor):
+        A = numbers_of(A, layer)
+        if A.dtype.kind != "f":  # numbers (bools too) become float64; floats keep theirs
+            A = A.astype(np.float64)
+    shape = A.shape
+    if len(shape) != 4:
+        tip = ""
+        if len(shape) == 3:
+            tip = (" (one image? add the batch axis: A[None]; images of one channel? add the "
+                   "channel axis: A[..., None])")
+        raise ShapeError(f"{layer._label()} takes images A of shape (m, n_H, n_W, n_C), "
+                         f"channels last, got {_shown(A)}{tip}")
+    if not (shape[1] and shape[2]):
+        raise ShapeError(f"{layer._label()} takes images of one pixel or more, got "
+                         f"{_shown(A)}")
+    return A, shape
+
+
+def _shown(A: Any) -> str:
+    return describe(A) if isinstance(A, Tensor) else f"shape {A.shape}"
+
+
+def _pair(value: Any, what: str, caller: str, none: bool = False) -> tuple[Any, Any]:
+    """A size setting (one whole number >= 1 for both axes, or a pair (n_H, n_W), whose
+    entries may be None with ``none``) as a pair, or an `ArgumentError` naming it."""
+    values = value if isinstance(value, (tuple, list)) else (value, value)
+    rule = "a whole number >= 1 or a pair of them" + (" (None keeps the input's)" if none
+                                                       else "")
+    if len(values) != 2:
+        raise ArgumentError(f"{caller}: {what} must be {rule}, got {setting_text(value)}")
+    pair = []
+    for v in values:
+        if v is None and none:
+            pair.append(None)
+            continue
+        try:
+            if isinstance(v, (bool, np.bool_)):
+                raise TypeError
+            number = operator.index(v)
+        except TypeError:
+            number = 0
+        if number < 1:
+            raise ArgumentError(f"{caller}: {what} must be {rule}, got {setting_text(value)}")
+        pair.append(number)
+    return pair[0], pair[1]
+
+
+def _shown_pair(pair: tuple) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
+
+
+def _bin_weights(size_in: int, size_out: int, dtype: Any) -> np.ndarray:
+    """(size_out, size_in): row i averages bin i's pixels, 1 / its length each."""
+    starts, ends = bin_edges(size_in, size_out)
+    pixels = np.arange(size_in)
+    inside = (pixels >= starts[:, None]) & (pixels < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+class _AdaptivePool(Module):
+    """What the two adaptive pooling layers share: the output size and its checks."""
+
+    single_node = False
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = _pair(output_size, "output_size", type(self).__name__, none=True)
+
+    def _size(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """The output's (n_H, n_W) for images of ``shape``: None keeps the input's."""
+        return tuple(n if n is not None else shape[k + 1]  # type: ignore[return-value]
+                     for k, n in enumerate(self.output_size))
+
+    def extra_repr(self) -> str:
+        """``output_size=1`` or ``output_size=(2, 3)``, for the repr."""
+        return f"output_size={_shown_pair(self.output_size)}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Average pooling to an output size (PyTorch's nn.AdaptiveAvgPool2d): each image split
+    into n_H x n_W bins, each bin's mean, channel by channel. ``AdaptiveAvgPool2d(1)`` is
+    global average pooling, ResNet's and MobileNet's head (Keras's GlobalAveragePooling2D,
+    keeping the axes: follow it with `Flatten`).
+
+    Args:
+        output_size: (n_H, n_W), or one number for both; None in the pair keeps the input's.
+
+    Bin i spans rows floor(i H / n_H) to ceil((i + 1) H / n_H) (exclusive), and columns
+    likewise: when n_H does not divide H, neighbouring bins share a row. No parameters.
+    Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
+    """
+
+    def forward(self, A: Any) -> Tensor:
+        """Each bin's mean, channel by channel.  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+        A, (m, height, width, channels) = images_of(A, self)
+        n_h, n_w = self._size(A.shape)
+        if (n_h, n_w) == (1, 1):  # global pooling: one mean over both spatial axes
+            return Mean.apply(A, axis=(1, 2), keepdims=True)
+        if height % n_h == 0 and width % n_w == 0:  # the bins tile the image
+            tiles = Reshape.apply(A, shape=(m, n_h, height // n_h, n_w, width // n_w,
+                                            channels))
+            return Mean.apply(tiles, axis=(2, 4))
+        dtype = A.dtype
+        out = A
+        if n_h != height:  # (n_H, H) @ (m, H, W n_C): the rows' bins
+            out = MatMul.apply(_bin_weights(height, n_h, dtype),
+                               Reshape.apply(out, shape=(m, height, width * channels)))
+        if n_w != width:  # (n_W, W) @ (m n_H, W, n_C): the columns' bins
+            out = MatMul.apply(_bin_weights(width, n_w, dtype),
+                               Reshape.apply(out, shape=(m * n_h, width, channels)))
+        return Reshape.apply(out, shape=(m, n_h, n_w, channels))
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """Max pooling to an output size (PyTorch's nn.AdaptiveMaxPool2d): each image split into
+    n_H x n_W bins as by `AdaptiveAvgPool2d`, each bin's largest value, channel by channel;
+    its gradient goes to that value (the first in the bin, row by row, on a tie).
+    ``AdaptiveMaxPool2d(1)`` is global max pooling (Keras's GlobalMaxPooling2D, keeping the
+    axes).
+
+    Args:
+        output_size: (n_H, n_W), or one number for both; None in the pair keeps the input's.
+
+    No parameters. Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
+    """
+
+    single_node = True
+
+    def forward(self, A: Any) -> Tensor:
+        """Each bin's largest value, channel by channel.  A (m, H, W, n_C) ->
+        (m, n_H, n_W, n_C)."""
+        A, shape = images_of(A, self)
+        return _AdaptiveMaxPool2d.apply(A, size=self._size(shape))
+
+
+_MODES = ("nearest", "bilinear")
+
+
+class Upsample(Module):
+    """Images made larger (or smaller) by ``scale_factor`` or to ``size`` (PyTorch's
+    nn.Upsample; Keras's UpSampling2D in the course's U-Net is ``Upsample(scale_factor=2)``).
+
+    Args:
+        scale_factor: how many times larger, one number for both axes or a pair; the output
+            has floor(H scale_factor) rows, as in PyTorch. It comes first, as Keras's
+            UpSampling2D's size does (``Upsample(2)`` doubles); PyTorch's first argument is
+            ``size``: pass both by name.
+        size: the output's (n_H, n_W), or one number for both, instead of a scale factor.
+        mode: "nearest" (each output pixel copies its nearest input pixel, row
+            floor(dst / scale_factor), or floor(dst H / n_H) for a size, as PyTorch's
+            'nearest') or "bilinear" (a weighted mean of the four nearest, PyTorch's: with
+            align_corners False the pixels' centres line up, source row
+            (dst + 0.5) / scale_factor - 0.5, clamped at 0; Keras's
+            UpSampling2D(interpolation='bilinear')).
+        align_corners: for "bilinear" only, True lines up the corner pixels (source row
+            dst (H - 1) / (n_H - 1)); None (the default) is False, as in PyTorch.
+
+    No parameters. Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
+    """
+
+    def __init__(self, scale_factor: Any = None, size: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None) -> None:
+        super().__init__()
+        if (size is None) == (scale_factor is None):
+            raise ArgumentError("Upsample takes one of size and scale_factor, got "
+                                f"{'neither' if size is None else 'both'}")
+        if mode not in _MODES:
+            raise ArgumentError(f"Upsample: mode must be 'nearest' or 'bilinear', got "
+                                f"{setting_text(mode)}")
+        self.mode = mode
+        if align_corners is not None:
+            align_corners = flag(align_corners, "align_corners", "Upsample")
+            if mode == "nearest":
+                raise ArgumentError("Upsample: align_corners is a setting of mode='bilinear' "
+                                    "only; leave it out (None) for 'nearest'")
+        self.align_corners = align_corners
+        self.size = None if size is None else _pair(size, "size", "Upsample")
+        self.scale_factor = None
+        if scale_factor is not None:
+            factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (
+                scale_factor, scale_factor)
+            try:
+                ok = len(factors) == 2 and all(
+                    not isinstance(f, (bool, np.bool_, str)) and math.isfinite(float(f))
+                    and float(f) > 0 for f in factors)
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ArgumentError("Upsample: scale_factor must be a positive number or a "
+                                    f"pair of them, got {setting_text(scale_factor)}")
+            self.scale_factor = (float(factors[0]), float(factors[1]))
+
+    @property
+    def single_node(self) -> bool:  # type: ignore[override]
+        """One node (the fused op) for "bilinear"; "nearest" may make two."""
+        return self.mode == "bilinear"
+
+    def _output_size(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        if self.size is not None:
+            return self.size
+        size = tuple(int(math.floor(n * f)) for n, f in zip(shape[1:3], self.scale_factor))
+        if min(size) < 1:
+            raise ShapeError(f"{self._label()}: images of {shape[1]} x {shape[2]} pixels "
+                             f"scaled by {_shown_pair(self.scale_factor)} have no pixel left")
+        return size  # type: ignore[return-value]
+
+    def forward(self, A: Any) -> Tensor:
+        """A resampled to the output size.  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+        A, shape = images_of(A, self)
+        size = self._output_size(shape)
+        if self.mode == "bilinear":
+            return UpsampleBilinear2d.apply(A, size=size, scale_factor=self.scale_factor,
+                                            align_corners=bool(self.align_corners))
+        out = A
+        for axis in (1, 2):
+            n_in, n_out = shape[axis], size[axis - 1]
+            if n_out == n_in:
+                continue
+            factor = None if self.scale_factor is None else self.scale_factor[axis - 1]
+            if n_out % n_in == 0 and (factor is None or factor == n_out // n_in):
+                # each pixel copied a whole number of times: floor(dst / k) is dst // k
+                out = Repeat.apply(out, repeats=n_out // n_in, axis=axis)
+                continue
+            # PyTorch's source pixel, in float32 as it computes it: floor(dst * scale)
+            scale = np.float32(1.0 / factor if factor else n_in / n_out)
+            rows = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * scale)
+                              .astype(np.intp), n_in - 1)
+            out = out[(slice(None),) * axis + (rows,)]
+        return out
+
+    def extra_repr(self) -> str:
+        """``scale_factor=2, mode='nearest'``, for the repr."""
+        if self.size is not None:
+            head = f"size={_shown_pair(self.size)}"
+        else:
+            head = f"scale_factor={_shown_pair(tuple(f'{f:g}' for f in self.scale_factor))}"
+        corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
+        return f"{head}, mode={self.mode!r}{corners}"
