@@ -12,6 +12,8 @@ holes), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -443,6 +445,107 @@ def test_binary_losses_and_mse_match_torch_with_each_reduction(reduction):
                   A, Y, rng, wrt_labels=True)
     _compare_loss(lambda a, y: gg.nn.mse(a, y, reduction=reduction),
                   lambda a, y: F.mse_loss(a, y, reduction=reduction), Z, Y, rng, wrt_labels=True)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_composed_losses_match_torch_with_each_reduction(reduction):
+    """l1, smooth_l1 and huber (with differences of exactly 0 and +-beta, their kinks), nll_loss
+    (class weights, ignore_index, sequences), triplet_margin_loss (p = 2; p = 1 with the
+    swap), margin_ranking_loss and hinge_embedding_loss: values and every input's gradient."""
+    rng = np.random.default_rng(21)
+    A, Y = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    Y[0, :3] = A[0, :3] + np.array([0.0, 0.5, -0.5])  # d = 0, +-beta
+    for ours, theirs in [
+            (lambda a, y: gg.nn.l1_loss(a, y, reduction=reduction),
+             lambda a, y: F.l1_loss(a, y, reduction=reduction)),
+            (lambda a, y: gg.nn.smooth_l1_loss(a, y, 0.5, reduction=reduction),
+             lambda a, y: F.smooth_l1_loss(a, y, reduction=reduction, beta=0.5)),
+            (lambda a, y: gg.nn.smooth_l1_loss(a, y, 0.0, reduction=reduction),
+             lambda a, y: F.smooth_l1_loss(a, y, reduction=reduction, beta=0.0)),
+            (lambda a, y: gg.nn.huber_loss(a, y, 0.5, reduction=reduction),
+             lambda a, y: F.huber_loss(a, y, reduction=reduction, delta=0.5))]:
+        _compare(ours, theirs, [A, Y], rng)
+    log_p = A - np.logaddexp.reduce(A, axis=-1, keepdims=True)
+    classes, weight = np.array([0, 3, 1, 1, 2]), np.array([0.5, 2.0, 1.5, 3.0])
+    _compare_loss(lambda x, y: gg.nn.nll_loss(x, y, weight, ignore_index=1, reduction=reduction),
+                  lambda x, y: F.nll_loss(x, y, torch.tensor(weight), ignore_index=1,
+                                          reduction=reduction), log_p, classes, rng)
+    seq = rng.standard_normal((2, 3, 4))
+    seq -= np.logaddexp.reduce(seq, axis=-1, keepdims=True)
+    tokens = np.array([[0, 2, -100], [1, 3, 3]])
+    _compare_loss(lambda x, y: gg.nn.nll_loss(x, y, ignore_index=-100, reduction=reduction),
+                  lambda x, y: F.nll_loss(x.permute(0, 2, 1), y, reduction=reduction), seq,
+                  tokens, rng)
+    a, p, n = (rng.standard_normal((6, 3)) for _ in range(3))
+    _compare(lambda *t: gg.nn.triplet_margin_loss(*t, margin=2.0, reduction=reduction),
+             lambda *t: F.triplet_margin_loss(*t, margin=2.0, reduction=reduction), [a, p, n],
+             rng)
+    _compare(lambda *t: gg.nn.triplet_margin_loss(*t, 3.0, 1, 1e-6, True, reduction=reduction),
+             lambda *t: F.triplet_margin_loss(*t, 3.0, 1, 1e-6, True, reduction=reduction),
+             [a, p, n], rng)
+    signs = np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
+    _compare(lambda x1, x2: gg.nn.margin_ranking_loss(x1, x2, signs, 0.3, reduction=reduction),
+             lambda x1, x2: F.margin_ranking_loss(x1, x2, torch.tensor(signs), 0.3,
+                                                  reduction=reduction), [a[:, 0], p[:, 0]], rng)
+    _compare(lambda x: gg.nn.hinge_embedding_loss(x, signs, 0.8, reduction=reduction),
+             lambda x: F.hinge_embedding_loss(x, torch.tensor(signs), 0.8, reduction=reduction),
+             [a[:, 1]], rng)
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "mean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch_with_each_reduction(reduction, log_target):
+    """Gradients of log q and of the target too; "mean" warns as torch's does."""
+    rng = np.random.default_rng(22)
+    log_q = rng.standard_normal((5, 4))
+    log_q -= np.logaddexp.reduce(log_q, axis=-1, keepdims=True)
+    p = rng.dirichlet(np.ones(4), size=5)
+    target = np.log(p) if log_target else p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _compare(lambda x, y: gg.nn.kl_div(x, y, log_target, reduction=reduction),
+                 lambda x, y: F.kl_div(x, y, reduction=reduction, log_target=log_target),
+                 [log_q, target], rng)
+
+
+def test_smooth_l1_and_huber_second_derivatives_match_torch_at_the_kinks():
+    """At d = 0 (1 / beta), at |d| = beta (0, the linear branch's) and between."""
+    d = np.array([0.0, 0.5, -0.5, 0.2, -1.5])
+    for ours, theirs in [(lambda a: gg.nn.smooth_l1_loss(a, np.zeros(5), 0.5, reduction="sum"),
+                          lambda a: F.smooth_l1_loss(a, torch.zeros(5, dtype=torch.float64),
+                                                     beta=0.5, reduction="sum")),
+                         (lambda a: gg.nn.huber_loss(a, np.zeros(5), 0.5, reduction="sum"),
+                          lambda a: F.huber_loss(a, torch.zeros(5, dtype=torch.float64),
+                                                 delta=0.5, reduction="sum"))]:
+        x, t = gg.Tensor(d, requires_grad=True), torch.tensor(d, requires_grad=True)
+        (dx,) = gg.grad(ours(x), [x], create_graph=True)
+        (dt,) = torch.autograd.grad(theirs(t), [t], create_graph=True)
+        np.testing.assert_allclose(dx.data, dt.detach().numpy(), rtol=1e-12)
+        (d2x,) = gg.grad(dx.sum(), [x])
+        (d2t,) = torch.autograd.grad(dt.sum(), [t])
+        np.testing.assert_allclose(d2x, d2t.numpy(), rtol=1e-12)
+
+
+def test_cosine_similarity_matches_torch_and_below_eps_gives_its_values_exact_gradient():
+    """Each norm clamped at eps on its own, as torch 2's. Below eps torch's gradient goes
+    through the norm as if it were not clamped; graphgrad's is that of the value it gives,
+    x2 / (eps max(|x2|, eps)) for a vector x1 shorter than eps."""
+    rng = np.random.default_rng(23)
+    _compare(gg.nn.cosine_similarity, lambda a, b: F.cosine_similarity(a, b, dim=-1),
+             [rng.standard_normal((5, 4)), rng.standard_normal((5, 4))], rng)
+    _compare(lambda a, b: gg.nn.cosine_similarity(a, b, axis=0),
+             lambda a, b: F.cosine_similarity(a, b, dim=0),
+             [rng.standard_normal((5, 4)), rng.standard_normal((5, 4))], rng)
+    small, other = np.array([[1e-5, 0.0]]), np.array([[1e-5, 1e-5]])
+    x, t = gg.Tensor(small, requires_grad=True), torch.tensor(small, requires_grad=True)
+    s, ref = gg.nn.cosine_similarity(x, other, eps=1e-4), F.cosine_similarity(
+        t, torch.tensor(other), eps=1e-4)
+    assert s.item() == pytest.approx(ref.item(), rel=1e-12)
+    s.backward()
+    ref.backward()
+    # both shorter than eps: the similarity is x1 . x2 / eps^2, its gradient x2 / eps^2
+    np.testing.assert_allclose(x.grad, other / 1e-8, rtol=1e-12)
+    assert not np.allclose(t.grad.numpy(), x.grad)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

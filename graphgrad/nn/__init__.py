@@ -12,7 +12,8 @@ and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` a
 and `Transformer` (transformer, the course's model built from them), `beam_search`,
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
 activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d`, `BatchNorm2d` and
-`LayerNorm` (normalization), the losses, the weight initialisers (``nn.init``), and
+`LayerNorm` (normalization), the losses (the fused ones in losses, PyTorch's others composed
+of ops in composed_losses), the weight initialisers (``nn.init``), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
 Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
@@ -40,6 +41,17 @@ from graphgrad.nn.attention import (
     padding_mask,
     positional_encoding,
     scaled_dot_product_attention,
+)
+from graphgrad.nn.composed_losses import (
+    cosine_similarity,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
 )
 from graphgrad.nn.containers import ModuleDict, ModuleList, Sequential
 from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
@@ -73,21 +85,18 @@ from graphgrad.nn.transformer import (
 from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_parameters
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
-    "ConvTranspose2d", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "GELU", "GRUCell", "GroupNorm", "Hardtanh", "Identity",
-    "InstanceNorm2d", "InvertedDropout", "LSTMCell",
-    "LayerNorm",
-    "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Module", "ModuleDict", "ModuleList",
-    "MultiHeadAttention",
-    "PReLU", "Parameter", "RNN", "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid",
-    "Softmax", "Softplus", "StateDictError", "Tanh",
-    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "beam_search", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "functional_call", "greedy_search",
-    "init", "l2_penalty",
-    "linear", "look_ahead_mask", "mse", "padding_mask", "parameters_to_vector",
-    "positional_encoding", "scaled_dot_product_attention", "use_name_scopes", "utils",
-    "Unflatten", "Upsample", "vector_to_parameters",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "Beams", "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout", "Dropout2d", "ELU", "Embedding",
+    "Flatten", "GELU", "GRUCell", "GroupNorm", "Hardtanh", "Identity", "InstanceNorm2d",
+    "InvertedDropout", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d",
+    "Module", "ModuleDict", "ModuleList", "MultiHeadAttention", "PReLU", "Parameter", "RNN",
+    "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus",
+    "StateDictError", "Tanh", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample", "beam_search",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
+    "cross_entropy", "functional_call", "greedy_search", "hinge_embedding_loss", "huber_loss",
+    "init", "kl_div", "l1_loss", "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss",
+    "mse", "nll_loss", "padding_mask", "parameters_to_vector", "positional_encoding",
+    "scaled_dot_product_attention", "smooth_l1_loss", "triplet_margin_loss", "use_name_scopes",
+    "utils", "vector_to_parameters",
 ]

@@ -410,20 +410,20 @@ def _weight_shape_error(x: Tensor, got: tuple, what: str, caller: str,
         f"give {rule}.{tip}")
 
 
-def _class_weights(z: Tensor, weight: Any) -> np.ndarray:
+def _class_weights(z: Tensor, weight: Any, loss: str = "cross_entropy") -> np.ndarray:
     """PyTorch's ``weight``: C real numbers, at least 0 and finite, as a new array in the
     logits' dtype (changing the user's array later changes no gradient)."""
     if isinstance(weight, Tensor) and weight.requires_grad:
         raise ArgumentError(
-            f"cross_entropy: weight {describe(weight)} requires grad; class weights are "
+            f"{loss}: weight {describe(weight)} requires grad; class weights are "
             "constants here (PyTorch's cross_entropy refuses them too with class indices: "
             f"nll_loss is not differentiable in its weight). Pass {weight.name or 'weight'}"
             ".detach(), or take reduction=\"none\" and weight each position's loss by "
             "weight[labels] on the graph.")
-    array = array_of_numbers(weight, "weight", "cross_entropy")
+    array = array_of_numbers(weight, "weight", loss)
     if array.dtype.kind == "b":
         raise GraphgradTypeError(
-            f"cross_entropy: weight must hold real numbers, one per class, got bool values of "
+            f"{loss}: weight must hold real numbers, one per class, got bool values of "
             f"shape {array.shape}; for weights of 0 and 1, pass weight.astype(np.float64) "
             "(to leave out positions, not classes, use ignore_index).")
     n_classes = z.shape[-1]
@@ -435,13 +435,13 @@ def _class_weights(z: Tensor, weight: Any) -> np.ndarray:
             tip = (" For one weight per example, not per class, take reduction=\"none\" and "
                    "weight each example's loss yourself.")
         raise ShapeError(
-            f"cross_entropy: weight must hold one weight per class, C = {n_classes} for logits "
+            f"{loss}: weight must hold one weight per class, C = {n_classes} for logits "
             f"{describe(z)}, got weight of shape {array.shape}.{tip}")
     bad = ~(np.isfinite(array) & (array >= 0))
     if bad.any():
         k = int(np.argmax(bad))
         raise ArgumentError(
-            f"cross_entropy: weight must be at least 0 and finite, got {array[k]:g} for class "
+            f"{loss}: weight must be at least 0 and finite, got {array[k]:g} for class "
             f"{k}: a negative weight trains the model away from its class (weight 0 leaves it "
             "out).")
     dtype = z.data.dtype if z.data.dtype.kind == "f" else np.dtype(np.float64)
@@ -462,11 +462,11 @@ def _check_reduction(loss: str, reduction: Any) -> None:
         f"or \"none\" (each example's loss), got {setting_text(reduction)}{tip}")
 
 
-def _check_ignore_index(ignore_index: Any, multi_label: Any) -> None:
+def _check_ignore_index(ignore_index: Any, multi_label: Any, loss: str = "cross_entropy") -> None:
     if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index,
                                                                     (int, np.integer)):
         raise GraphgradTypeError(
-            "cross_entropy: ignore_index must be a whole number, the class index of the "
+            f"{loss}: ignore_index must be a whole number, the class index of the "
             f"positions to ignore (PyTorch's default is -100), got {setting_text(ignore_index)}")
     if multi_label:
         raise ArgumentError(
@@ -513,19 +513,22 @@ def _label_shape_error(z: Tensor, got: tuple) -> ShapeError:
     )
 
 
-def _check_indices(raw: np.ndarray, n_classes: int, ignore_index: int | None = None) -> None:
+def _check_indices(raw: np.ndarray, n_classes: int, ignore_index: int | None = None,
+                   loss: str = "cross_entropy") -> None:
     if raw.size == 0:
         return
     if raw.dtype.kind not in "biuf":
         raise GraphgradTypeError(
-            f"cross_entropy: labels of shape (m,) must hold numbers, the class indices "
+            f"{loss}: labels of shape (m,) must hold numbers, the class indices "
             f"0..{n_classes - 1}, got {raw.dtype} values; map each class to its index first "
             "(for example with np.unique(labels, return_inverse=True))"
         )
     if raw.dtype.kind not in _INDEX_KINDS and np.any(raw != np.round(raw)):
+        rows = ("give them one row per example, of shape (m, C)" if loss == "cross_entropy"
+                else "give -(Y * log_probs).sum(axis=-1) with Y of shape (m, C), or kl_div")
         raise ArgumentError(
-            "cross_entropy: labels of shape (m,) are class indices and must be whole numbers; "
-            "for probabilities give them one row per example, of shape (m, C)"
+            f"{loss}: labels of shape (m,) are class indices and must be whole numbers; "
+            f"for probabilities {rows}"
         )
     if ignore_index is not None:  # the ignored value may be out of range (-100, a padding id)
         raw = raw[raw != ignore_index]
@@ -535,7 +538,7 @@ def _check_indices(raw: np.ndarray, n_classes: int, ignore_index: int | None = N
     if low < 0 or high >= n_classes:
         ignored = "" if ignore_index is None else f" (but for ignore_index={ignore_index})"
         raise ArgumentError(
-            f"cross_entropy: class indices must be in 0..{n_classes - 1} for {n_classes} "
+            f"{loss}: class indices must be in 0..{n_classes - 1} for {n_classes} "
             f"logits per example, got values from {low} to {high}{ignored}"
         )
 
