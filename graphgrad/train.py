@@ -29,10 +29,18 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.modes import no_grad
+from graphgrad.nn.composed_losses import (
+    hinge_embedding_loss,
+    huber_loss,
+    l1_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    mse,
 )
 from graphgrad.nn.module import Module
 from graphgrad.optim.optimizer import Optimizer, _rule
@@ -189,6 +197,9 @@ def _check_classes(indices: np.ndarray, outputs: np.ndarray) -> None:
         "evaluate: accuracy=functools.partial(gg.train.accuracy, ignore_index=...))")
 
 
+_REGRESSION_LOSSES = (mse, l1_loss, smooth_l1_loss, huber_loss, hinge_embedding_loss)
+
+
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
     """The accuracy to report for ``loss_fn``: a kind, a function, or None for none."""
     if choice != "auto":
@@ -196,7 +207,7 @@ def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
     func, keywords = loss_fn, {}
     if isinstance(loss_fn, functools.partial):
         func, keywords = loss_fn.func, loss_fn.keywords
-    if func is cross_entropy:
+    if func is cross_entropy or func is nll_loss:
         if keywords.get("ignore_index") is not None:
             return functools.partial(accuracy, ignore_index=keywords["ignore_index"])
         return "multi_label" if keywords.get("multi_label") else "argmax"
@@ -204,6 +215,8 @@ def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
         return "logits"
     if func is binary_cross_entropy:
         return "probabilities"
+    if any(func is loss for loss in _REGRESSION_LOSSES):  # real-valued targets: no classes
+        return None
     if outputs.ndim >= 2 and outputs.shape[-1] > 1:  # a cost of one's own on class scores
         return "argmax"
     return None
@@ -364,9 +377,11 @@ def fit(
             with the parameters (and batch norm statistics) of the epoch with the lowest dev
             cost, ``int(np.argmin(history["dev_cost"]))``. The history keeps every epoch run.
             A dev cost of NaN or Inf stops training (`TrainingDiverged`).
-        accuracy: "auto" (from the loss: argmax for cross_entropy, z > 0 for
-            binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; argmax for
-            other losses when there are several outputs per example, else none), a kind of
+        accuracy: "auto" (from the loss: argmax for cross_entropy and nll_loss, z > 0 for
+            binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; none for the
+            regression losses, mse, l1_loss, smooth_l1_loss, huber_loss and
+            hinge_embedding_loss; argmax for other losses when there are several outputs per
+            example, else none), a kind of
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
             Padded positions left out of the cost by cross_entropy's ignore_index are left
             out of the accuracy with ``functools.partial(gg.train.accuracy,

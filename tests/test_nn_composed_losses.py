@@ -1,7 +1,10 @@
 """PyTorch's other losses, composed of ops (graphgrad/nn/composed_losses.py): values against
 their formulas in numpy, each reduction, gradient checks (first and second order, at fixed
 inputs, at the kinks, and over random shapes), the gradients at the kinks, float32 kept,
-nll_loss(log_softmax(Z)) against cross_entropy(Z), the course's triplet loss, and errors."""
+nll_loss(log_softmax(Z)) against cross_entropy(Z), the course's triplet loss, errors, and
+`fit` with the regression losses."""
+import functools
+import math
 import warnings
 
 import numpy as np
@@ -12,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 from test_course45_assignments import triplet_loss as course_triplet_loss
 
 import graphgrad as gg
-from graphgrad import nn
+from graphgrad import nn, optim
 
 RNG = np.random.default_rng(11)
 A = RNG.standard_normal((5, 4))
@@ -528,3 +531,44 @@ def test_kl_div_refuses_swapped_arguments_and_targets_that_are_no_probabilities(
         nn.kl_div(log_q, P + 0.5, log_target=True)
     with pytest.raises(gg.ArgumentError, match=r"^kl_div: log_target must be True or False"):
         nn.kl_div(log_q, P, "sum")  # PyTorch's third argument is size_average
+
+
+# -- fit ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", [nn.l1_loss, nn.huber_loss, nn.smooth_l1_loss, nn.mse])
+def test_fit_with_a_regression_loss_learns_and_reports_no_accuracy(loss):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((120, 3))
+    W = np.array([[1.0, -2.0], [0.5, 0.0], [-1.0, 3.0]])
+    Y_ = X @ W + 0.5 + 0.05 * rng.standard_normal((120, 2))
+    model = nn.Linear(3, 2, rng=0)
+    history = gg.fit(model, loss, optim.Adam(model.parameters(), lr=0.05), (X, Y_), epochs=40,
+                     batch_size=32, progress=False, dev_data=(X[:20], Y_[:20]))
+    assert history["cost"][-1] < 0.1 * history["cost"][0]
+    assert all(math.isnan(a) for a in history["accuracy"] + history["dev_accuracy"])
+    np.testing.assert_allclose(model.W.data.T if model.W.shape == (2, 3) else model.W.data, W,
+                               atol=0.15)
+
+
+class _LogSoftmaxClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 3, rng=0)
+
+    def forward(self, X):
+        return gg.log_softmax(self.linear(X), axis=-1)
+
+
+def test_fit_with_nll_loss_reports_the_argmax_accuracy_as_for_cross_entropy():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((90, 2))
+    y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])  # three classes
+    model = _LogSoftmaxClassifier()
+    history = gg.fit(model, nn.nll_loss, optim.Adam(model.parameters(), lr=0.1), (X, y),
+                     epochs=30, progress=False)
+    assert history["accuracy"][-1] > 0.8
+    assert gg.train._accuracy_kind(nn.nll_loss, "auto", np.zeros((2, 3))) == "argmax"
+    padded = functools.partial(nn.nll_loss, ignore_index=-1)
+    kind = gg.train._accuracy_kind(padded, "auto", np.zeros((2, 3)))
+    assert kind.keywords == {"ignore_index": -1}
+    for loss in (nn.l1_loss, nn.huber_loss, functools.partial(nn.smooth_l1_loss, beta=0.5)):
+        assert gg.train._accuracy_kind(loss, "auto", np.zeros((2, 3))) is None
