@@ -11,9 +11,10 @@ and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` a
 `TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
 and `Transformer` (transformer, the course's model built from them), `beam_search`,
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
-activation layers, `Dropout` and `l2_penalty` (regularization), `BatchNorm1d`, `BatchNorm2d` and
-`LayerNorm` (normalization), the losses (the fused ones in losses, PyTorch's others composed
-of ops in composed_losses), the weight initialisers (``nn.init``), and
+activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `BatchNorm1d`,
+`BatchNorm2d`, `LayerNorm`, `GroupNorm` and `InstanceNorm2d` (normalization), the losses (the
+fused ones in losses, PyTorch's others composed of ops in composed_losses), the weight
+initialisers (``nn.init``), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
 Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
