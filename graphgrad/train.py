@@ -43,6 +43,7 @@ from graphgrad.nn.losses import (
     mse,
 )
 from graphgrad.nn.module import Module
+from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer, _rule
 from graphgrad.optim.schedules import ReduceOnPlateau, Warmup
 from graphgrad.tensor import Tensor, _data
@@ -690,6 +691,20 @@ def _require_shared_parameters(model: Module, optimizer: Optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise GraphgradTypeError(f"fit: optimizer must be an optimizer such as optim.SGD("
                                  f"model.parameters(), lr=0.1), got {type(optimizer).__name__}")
+    if isinstance(optimizer, LBFGS):
+        # Refused here, before the progress bar and the first batch: fit calls step() once
+        # per mini-batch, where LBFGS evaluates the cost several times per step.
+        raise GraphgradTypeError(
+            "fit: LBFGS needs step(closure), a function it calls several times per step to "
+            "evaluate the cost (on the whole data set: its model of the cost does not hold "
+            "for mini-batches), and fit steps once per batch without one: write the loop:\n"
+            "    def closure():\n"
+            "        optimizer.zero_grad()\n"
+            "        J = loss_fn(model(X), Y)\n"
+            "        J.backward()\n"
+            "        return J\n"
+            "    for epoch in range(epochs):\n"
+            "        J = optimizer.step(closure)  # the cost before the step")
     named = model.named_parameters()
     ours = {id(p) for _, p in named}
     if ours and not any(id(p) in ours for p in optimizer.params):

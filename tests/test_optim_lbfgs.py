@@ -519,3 +519,20 @@ def test_at_a_float32_minimum_the_line_search_takes_its_first_step():
         opt.step(closure)
     assert opt.memory.func_evals - first[0] == opt.memory.n_iter - first[1] == 4
     assert x.dtype == np.float32
+
+
+def test_fit_refuses_lbfgs_before_training_begins_and_shows_the_loop(capsys):
+    """fit steps without a closure: given LBFGS, it is refused before the progress bar starts
+    or the model runs, with the loop to write instead. It failed at the first step, with the
+    bar drawn and a forward pass made."""
+    model = gg.nn.Linear(2, 1, rng=0)
+    calls = []
+    model.register_forward_hook(lambda module, inputs, output: calls.append(1))
+    opt = optim.LBFGS(model.parameters())
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    with pytest.raises(gg.GraphgradTypeError, match=r"(?s)fit: LBFGS needs step\(closure\).*"
+                       r"def closure\(\):.*optimizer.step\(closure\)"):
+        gg.fit(model, gg.nn.mse, opt, (X, X.sum(axis=1, keepdims=True)), epochs=2)
+    assert calls == [] and opt.t == 0
+    assert "fit:" not in capsys.readouterr().err  # no progress bar was drawn
+
