@@ -536,3 +536,42 @@ def test_fit_refuses_lbfgs_before_training_begins_and_shows_the_loop(capsys):
     assert calls == [] and opt.t == 0
     assert "fit:" not in capsys.readouterr().err  # no progress bar was drawn
 
+
+def test_a_nan_where_the_fixed_steps_last_iteration_went_says_to_put_the_parameters_back():
+    """With the fixed step, a step's last iteration moves the parameters without evaluating
+    the cost there (the next step does, as PyTorch's): from x = 4 (g = 12.25), lr = 10 moves
+    to x = -6, where sqrt is NaN, found by the next step's first evaluation. The parameters
+    stay there, so the message's "lower lr" could not help: it says what happened and to put
+    them back from a state saved before the step, which, with a lower lr, goes on."""
+    def cost(x):
+        return (gg.sqrt(x) + 3 * (x - 2.0) ** 2).sum()
+    x = gg.Tensor(np.array([4.0]), requires_grad=True)
+    opt = optim.LBFGS([x], lr=10.0, max_iter=1)
+    closure = closure_of(opt, cost, x)
+    saved = {"x": x.data.copy()}, opt.state_dict()
+    opt.step(closure)
+    np.testing.assert_allclose(x.data, [-6.0], rtol=1e-14)
+    with np.errstate(invalid="ignore"), pytest.raises(gg.AnomalyError) as refused:
+        opt.step(closure)
+    message = str(refused.value)
+    assert "the cost is nan at the parameters the step started from" in message
+    assert "the last iteration of the step before moved them" in message
+    assert "load_state_dict" in message and "strong_wolfe" in message
+    np.testing.assert_allclose(x.data, [-6.0], rtol=1e-14)  # a lower lr alone starts there
+    x.data[...] = saved[0]["x"]
+    opt.load_state_dict(saved[1])
+    opt.lr = 1.0
+    opt.step(closure)
+    np.testing.assert_allclose(x.data, [3.0], rtol=1e-14)  # the first step, lr / sum |g| long
+
+
+def test_a_nan_at_the_first_evaluation_ever_does_not_advise_a_lower_lr():
+    """The parameters the first step starts from give NaN: no step was tried, so the message
+    says to give them a finite cost, not to lower lr."""
+    x = gg.Tensor(np.array([-1.0]), requires_grad=True)
+    opt = optim.LBFGS([x])
+    with np.errstate(invalid="ignore"), pytest.raises(gg.AnomalyError) as refused:
+        opt.step(closure_of(opt, lambda x: gg.sqrt(x).sum(), x))
+    message = str(refused.value)
+    assert "at the parameters the step started from" in message
+    assert "Lower lr" not in message and "before any step was tried" in message

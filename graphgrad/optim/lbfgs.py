@@ -340,6 +340,10 @@ class LBFGS(Optimizer):
                          tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
                          history_size=history_size, line_search_fn=line_search_fn)
         self.memory = Memory()
+        # True when the last step's last iteration moved the parameters without evaluating
+        # the cost there (the fixed step's, as PyTorch's): the next step's first evaluation
+        # is that point's, and a NaN there needs other advice than a lower lr.
+        self._moved_unevaluated = False
 
     def _add_groups(self, groups: list[tuple[dict[str, Any], list[Any]]]) -> None:
         n = len(self.param_groups) + len(groups)
@@ -385,12 +389,14 @@ class LBFGS(Optimizer):
                 p.data = piece.astype(p.data.dtype)
 
     # -- evaluating the closure --------------------------------------------------------------
-    def _evaluate(self, closure: Callable[[], Any], where: str) -> tuple[Any, float, np.ndarray]:
+    def _evaluate(self, closure: Callable[[], Any], where: str,
+                  advice: str | None = None) -> tuple[Any, float, np.ndarray]:
         """Call the closure: what it returned, the cost as a float and the flat gradient.
-        ``where`` says at which point, for the error of a cost or gradient of NaN or Inf.
-        The gradients are forgotten first, so that they are this point's even when the closure
-        does not zero them (PyTorch's add up over the step's evaluations), and gradients left
-        from before the step are not taken for the closure's."""
+        ``where`` says at which point, for the error of a cost or gradient of NaN or Inf, and
+        ``advice`` what to do then (by default, for a point tried along the direction, to
+        lower lr). The gradients are forgotten first, so that they are this point's even when
+        the closure does not zero them (PyTorch's add up over the step's evaluations), and
+        gradients left from before the step are not taken for the closure's."""
         zero_grads(self.params, set_to_none=True)
         returned = call_closure(closure, "LBFGS")
         loss = self._loss_value(returned)
@@ -403,11 +409,12 @@ class LBFGS(Optimizer):
         if not (math.isfinite(loss) and np.isfinite(g).all()):
             what = (f"the cost is {loss}" if not math.isfinite(loss)
                     else "the gradient holds NaN or Inf")
-            raise AnomalyError(
-                f"LBFGS.step: {what} {where}, which no step can go on from. Lower lr (the step "
-                "tried first is lr long along the direction, the very first one lr / sum |g|), "
-                "or keep the cost finite wherever the parameters may go; gg.detect_anomaly() "
-                "shows the op that made it")
+            if advice is None:
+                advice = ("Lower lr (the step tried first is lr long along the direction, the "
+                          "very first one lr / sum |g|), or keep the cost finite wherever the "
+                          "parameters may go")
+            raise AnomalyError(f"LBFGS.step: {what} {where}, which no step can go on from. "
+                               f"{advice}; gg.detect_anomaly() shows the op that made it")
         return returned, loss, g
 
     @staticmethod
@@ -471,7 +478,9 @@ class LBFGS(Optimizer):
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         memory = self.memory
-        returned, loss, g = self._evaluate(closure, "at the parameters the step started from")
+        returned, loss, g = self._evaluate(closure, "at the parameters the step started from",
+                                           self._first_advice())
+        self._moved_unevaluated = False
         self.t += 1  # a closure that fails at once counts no step, as in Optimizer.step
         evals = 1
         memory.func_evals += 1
@@ -509,6 +518,23 @@ class LBFGS(Optimizer):
                 break
         return returned
 
+    def _first_advice(self) -> str:
+        """What to do when the cost is not finite at the first evaluation of a step: where the
+        parameters are, before any point of this step was tried, so a lower lr cannot help."""
+        if self._moved_unevaluated:
+            return (
+                "There the last iteration of the step before moved them, lr along its direction, "
+                "without evaluating the cost (the fixed step leaves that to the next step, as "
+                "PyTorch's), and they are still there, so a lower lr alone cannot help: put "
+                "them back as they were before that step (model.load_state_dict and "
+                "optimizer.load_state_dict of states saved before it: saved = "
+                "model.state_dict(), optimizer.state_dict() before each step), set a lower lr "
+                "(optimizer.lr = ...) and step again; or use line_search_fn='strong_wolfe', "
+                "which evaluates every point it moves to")
+        return ("The closure gave it before any step was tried, so a lower lr cannot help: "
+                "give the parameters values where the cost is finite (the model's "
+                "initialisation, a state loaded), and check the data the closure uses")
+
     def _direction(self, g: np.ndarray, history_size: int) -> np.ndarray:
         """This iteration's direction d: -g at the first iteration ever (memory emptied), else
         -H g from the memory, once the pair of the last step (s = t d, y = g - g_prev) is added
@@ -531,6 +557,7 @@ class LBFGS(Optimizer):
             return loss, g, t, 0
         if last and not line_search:  # the next step evaluates it: no call here, as in PyTorch
             self._move(t, d)
+            self._moved_unevaluated = True
             return loss, g, t, 0
         x = self._flat_params()  # where a trial, or a failed evaluation, puts them back
         if not line_search:
