@@ -1,14 +1,14 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
-centered RMSprop), LBFGS step by step with either line search, and the schedules (MultiStepLR,
-a LinearLR warm-up, ReduceLROnPlateau), a small MLP, functional_call, parameter vectors and
-retain_grad, a module's backward hooks, a Hessian-vector product and second derivatives
-through a gradient penalty, and the later networks' ops (softplus ... einsum) over drawn
-shapes to their third derivatives, and gg.linalg's (the decompositions through functions that
-do not depend on the signs LAPACK gives their vectors), and whole programs (a GP's marginal
-likelihood to its Hessian, PCA's reconstruction error in the data, standardising data with
-holes), all in float64.
+centered RMSprop) and Adamax, NAdam, RAdam, Adadelta, LBFGS step by step with either line
+search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau),
+a small MLP, functional_call, parameter vectors and retain_grad, a module's backward
+hooks, a Hessian-vector product and second derivatives through a gradient penalty, and the
+later networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
+gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
+their vectors), and whole programs (a GP's marginal likelihood to its Hessian, PCA's
+reconstruction error in the data, standardising data with holes), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -1810,11 +1810,36 @@ _OPTIMIZERS = {
                                                 maximize=True),
                        lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1, amsgrad=True,
                                                    maximize=True)),
+    # Adam's and RMSprop's variants: betas as beta1, beta2; Adadelta's rho as beta.
+    "adamax": (lambda p: gg.optim.Adamax(p, lr=0.01, beta1=0.8, beta2=0.99, weight_decay=0.02,
+                                         maximize=True),
+               lambda p: torch.optim.Adamax(p, lr=0.01, betas=(0.8, 0.99), weight_decay=0.02,
+                                            maximize=True)),
+    "nadam": (lambda p: gg.optim.NAdam(p, lr=0.01, beta1=0.8, beta2=0.99, weight_decay=0.02,
+                                       momentum_decay=0.01),
+              lambda p: torch.optim.NAdam(p, lr=0.01, betas=(0.8, 0.99), weight_decay=0.02,
+                                          momentum_decay=0.01)),
+    # beta2 = 0.9: rho_t passes 5 at t = 6, so both of RAdam's steps are compared.
+    "radam": (lambda p: gg.optim.RAdam(p, lr=0.01, beta2=0.9, weight_decay=0.02, maximize=True),
+              lambda p: torch.optim.RAdam(p, lr=0.01, betas=(0.9, 0.9), weight_decay=0.02,
+                                          maximize=True)),
+    "adadelta": (lambda p: gg.optim.Adadelta(p, lr=0.5, beta=0.8, weight_decay=0.02),
+                 lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8, weight_decay=0.02)),
 }
 
 
+@pytest.fixture
+def torch_float64_default():
+    """torch's default dtype float64 for the test: NAdam keeps its product of the mu_t in it
+    (float32 otherwise, graphgrad's is a Python float)."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
 @pytest.mark.parametrize("name", _OPTIMIZERS)
-def test_optimizer_options_step_as_torchs(name):
+def test_optimizer_options_step_as_torchs(name, torch_float64_default):
     ours, theirs = _OPTIMIZERS[name]
     W = gg.Tensor(_OPTIM_W0.copy(), requires_grad=True)
     Wt = torch.tensor(_OPTIM_W0.copy(), requires_grad=True)

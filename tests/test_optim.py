@@ -118,6 +118,8 @@ STEPPERS = {
     "decay": lambda p: optim.SGD(p, lr=0.1, weight_decay=0.1),
     "RMSprop": lambda p: optim.RMSprop(p, lr=0.1), "Adam": lambda p: optim.Adam(p, lr=0.1),
     "AdamW": lambda p: optim.AdamW(p, lr=0.1),
+    "Adamax": lambda p: optim.Adamax(p, lr=0.1), "NAdam": lambda p: optim.NAdam(p, lr=0.1),
+    "RAdam": lambda p: optim.RAdam(p, lr=0.1), "Adadelta": lambda p: optim.Adadelta(p),
 }
 
 

@@ -1,7 +1,8 @@
 """graphgrad.optim: optimizers (SGD with the course's momentum or Nesterov's, RMSprop, Adam,
-AdamW, Adagrad, on the base class `Optimizer`, which keeps parameter groups and state; and
-LBFGS, which steps with a closure), learning-rate schedules (``optim.schedules``,
-ReduceOnPlateau among them) and gradient clipping (``optim.clipping``)."""
+AdamW, Adagrad, and PyTorch's Adamax, NAdam, RAdam and Adadelta, on the base class
+`Optimizer`, which keeps parameter groups and state; and LBFGS, which steps with a closure),
+learning-rate schedules (``optim.schedules``, ReduceOnPlateau among them) and gradient
+clipping (``optim.clipping``)."""
 from graphgrad.optim import schedules
 from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
 from graphgrad.optim.lbfgs import LBFGS
@@ -18,10 +19,11 @@ from graphgrad.optim.schedules import (
     StepDecay,
     Warmup,
 )
+from graphgrad.optim.variants import Adadelta, Adamax, NAdam, RAdam
 
 __all__ = [
-    "LBFGS", "SGD", "Adagrad", "Adam", "AdamW", "CosineDecay", "ExponentialDecay",
-    "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay", "Optimizer", "RMSprop",
-    "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup", "clip_grad_norm", "clip_grad_value",
-    "schedules",
+    "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "CosineDecay",
+    "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay", "NAdam",
+    "Optimizer", "RAdam", "RMSprop", "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup",
+    "clip_grad_norm", "clip_grad_value", "schedules",
 ]

@@ -55,6 +55,7 @@ _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
             "a weight's gradients have been 0; the course's eps is 1e-8)"),
     "momentum": _IN_0_1, "beta": _IN_0_1, "beta1": _IN_0_1, "beta2": _IN_0_1,
     "initial_accumulator_value": _AT_LEAST_0, "lr_decay": _AT_LEAST_0,
+    "momentum_decay": _AT_LEAST_0,
     "dampening": (lambda x: 0.0 <= x <= 1.0, "in [0, 1]"),
     "nesterov": _FLAG, "amsgrad": _FLAG, "maximize": _FLAG, "centered": _FLAG,
     "max_iter": _COUNT, "max_eval": _COUNT, "history_size": _COUNT,

@@ -1,0 +1,355 @@
+"""The variants of Adam and RMSprop that ``torch.optim`` offers besides them: Adamax, NAdam,
+RAdam and Adadelta, with PyTorch's formulas in the course's notation (v_dW, s_dW, beta1,
+beta2, the group's step count t: see `Adam`).
+
+Each keeps its state per parameter as `Adam` does (``state.i.v`` ... in the state dict, saved
+and resumed exactly by ``gg.save`` / ``gg.load``), adds ``weight_decay * W`` to dW (L2, as
+PyTorch's default; PyTorch's ``decoupled_weight_decay`` of NAdam and RAdam is not here: use
+`AdamW` for a decoupled decay) and ascends J with ``maximize=True``. Updates are in place,
+with the parameter's scratch array, as in `optim.optimizers`. Depends on `optim.optimizer`,
+`tensor`.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphgrad.optim.optimizer import Optimizer, _Setting, _write
+from graphgrad.tensor import Tensor
+
+__all__ = ["Adadelta", "Adamax", "NAdam", "RAdam"]
+
+
+class Adamax(Optimizer):
+    """Adamax (Kingma and Ba, section 7.1), as ``torch.optim.Adamax``: Adam with the root mean
+    square of the gradients replaced by a decaying maximum of their sizes (the infinity norm)::
+
+        v_dW = beta1 v_dW + (1 - beta1) dW
+        u_dW = max(beta2 u_dW, |dW| + eps)          (elementwise, from 0)
+        W = W - alpha / (1 - beta1**t) * v_dW / u_dW
+
+    u_dW needs no bias correction: a maximum is not pulled towards its zero start as an
+    average is. eps is added to |dW| (PyTorch's place for it), so that u_dW > 0.
+
+    ``torch.optim.Adamax(lr, betas=(b1, b2))`` is ``Adamax(lr, beta1=b1, beta2=b2)``; t is
+    the group's step count, as `Adam`'s (PyTorch counts per parameter: see `Adam` for when
+    they differ). State: ``v`` and ``u`` per parameter (PyTorch's exp_avg, exp_inf).
+
+    Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
+        lr: alpha (PyTorch's default 0.002).
+        beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
+        maximize: ascend J rather than descend it, as `SGD`'s.
+    """
+
+    state_names = ("v", "u")
+    hyper_names = ("beta1", "beta2", "eps", "maximize")
+    beta1 = _Setting()
+    beta2 = _Setting()
+    eps = _Setting()
+    maximize = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
+                         maximize=maximize)
+
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        # alpha / (1 - beta1**t), once per group and step; a Python float, so that a float32
+        # step stays in float32.
+        self._step_scale = group["lr"] / (1.0 - group["beta1"] ** t)
+        super()._step_group(group, slots, t)
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        b1 = group["beta1"]
+        v, u = state["v"], state["u"]
+        v *= b1
+        np.multiply(g, 1.0 - b1, out=scratch)
+        v += scratch
+        u *= group["beta2"]
+        np.abs(g, out=scratch)
+        scratch += group["eps"]
+        np.maximum(u, scratch, out=u)
+        np.divide(v, u, out=scratch)
+        scratch *= self._step_scale
+        _write(p, np.subtract, scratch)
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat: Adam with Nesterov's momentum), as ``torch.optim.NAdam``: the step
+    looks ahead as Nesterov's does, taking this step's gradient with the weight of the
+    momentum it will have next, with a momentum beta1 mu_t that grows towards beta1 over the
+    first steps (PyTorch's momentum_decay schedule, 4e-3 by default)::
+
+        mu_t = beta1 (1 - 0.5 * 0.96**(t * momentum_decay));   M_t = mu_1 mu_2 ... mu_t
+        v_dW = beta1 v_dW + (1 - beta1) dW;   s_dW = beta2 s_dW + (1 - beta2) dW**2
+        D = sqrt(s_dW / (1 - beta2**t)) + eps
+        W = W - alpha (1 - mu_t) / (1 - M_t) dW / D - alpha mu_(t+1) / (1 - M_(t+1)) v_dW / D
+
+    ``torch.optim.NAdam(lr, betas=(b1, b2), momentum_decay=m)`` is ``NAdam(lr, beta1=b1,
+    beta2=b2, momentum_decay=m)``. t is the group's step count, as `Adam`'s, and M_t is
+    computed from it and the group's beta1 and momentum_decay, as the product of the mu_i of
+    steps 1 to t: so a resumed run takes the same steps, and a beta1 changed during training
+    is used as if it had been there from the start, where PyTorch multiplies the new mu_t
+    into the product it keeps per parameter (``mu_product``, in its default dtype: float32
+    unless ``torch.set_default_dtype(torch.float64)``; graphgrad's M_t is a Python float).
+    State: ``v`` and ``s`` per parameter (PyTorch's exp_avg, exp_avg_sq).
+
+    Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
+        lr: alpha (PyTorch's default 0.002).
+        beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
+        momentum_decay: how fast mu_t grows towards beta1 (>= 0; 0 keeps it at beta1 / 2).
+        maximize: ascend J rather than descend it, as `SGD`'s.
+    """
+
+    state_names = ("v", "s")
+    hyper_names = ("beta1", "beta2", "eps", "momentum_decay", "maximize")
+    beta1 = _Setting()
+    beta2 = _Setting()
+    eps = _Setting()
+    momentum_decay = _Setting()
+    maximize = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3, *,
+                 maximize: bool = False) -> None:
+        # Each group's last (beta1, momentum_decay, t, M_t), by id of the group: M_t is one
+        # multiplication from M_(t-1), recomputed from step 1 when the settings or t changed.
+        self._products: dict[int, tuple[float, float, int, float]] = {}
+        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
+                         momentum_decay=momentum_decay, maximize=maximize)
+
+    @staticmethod
+    def _mu(beta1: float, momentum_decay: float, t: int) -> float:
+        return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+
+    def _mu_product(self, group: dict[str, Any], t: int) -> float:
+        """M_t = mu_1 ... mu_t, multiplied in that order whether it is carried on from the
+        last step or computed afresh (after load_state_dict), so both give the same float."""
+        beta1, decay = group["beta1"], group["momentum_decay"]
+        last = self._products.get(id(group))
+        if last is not None and last[:3] == (beta1, decay, t - 1):
+            product = last[3] * self._mu(beta1, decay, t)
+        else:
+            product = 1.0
+            for i in range(1, t + 1):
+                product *= self._mu(beta1, decay, i)
+        self._products[id(group)] = (beta1, decay, t, product)
+        return product
+
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        # The step's coefficients, once per group, as Python floats (a float32 step stays in
+        # float32): that of dW and that of v_dW, each over D.
+        beta1, decay, lr = group["beta1"], group["momentum_decay"], group["lr"]
+        mu, mu_next = self._mu(beta1, decay, t), self._mu(beta1, decay, t + 1)
+        product = self._mu_product(group, t)
+        self._grad_scale = lr * (1.0 - mu) / (1.0 - product)
+        self._avg_scale = lr * mu_next / (1.0 - product * mu_next)
+        self._correction2 = 1.0 - group["beta2"] ** t
+        super()._step_group(group, slots, t)
+
+    def _denominator(self, s: np.ndarray, eps: float, scratch: np.ndarray) -> None:
+        """scratch = sqrt(s_dW / (1 - beta2**t)) + eps."""
+        np.divide(s, self._correction2, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        scratch += eps
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        b1, b2, eps = group["beta1"], group["beta2"], group["eps"]
+        v, s = state["v"], state["s"]
+        v *= b1
+        np.multiply(g, 1.0 - b1, out=scratch)
+        v += scratch
+        s *= b2
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - b2
+        s += scratch
+        # The two terms in turn, as PyTorch's two addcdiv_: D is made twice, so that scratch
+        # is the only array the step needs.
+        self._denominator(s, eps, scratch)
+        np.divide(g, scratch, out=scratch)
+        scratch *= self._grad_scale
+        _write(p, np.subtract, scratch)
+        self._denominator(s, eps, scratch)
+        np.divide(v, scratch, out=scratch)
+        scratch *= self._avg_scale
+        _write(p, np.subtract, scratch)
+
+
+class RAdam(Optimizer):
+    """RAdam (Liu et al., Rectified Adam), as ``torch.optim.RAdam``: Adam whose adaptive step
+    (dividing by sqrt(s_dW)) is switched on only once s_dW averages enough gradients to be
+    trusted, and scaled down by a rectification r_t while it is still young. No warm-up of the
+    learning rate is needed::
+
+        v_dW, s_dW as Adam's;   rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 t beta2**t / (1 - beta2**t)   (the length of s_dW's average)
+        rho_t > 5:  r_t = sqrt((rho_t - 4) (rho_t - 2) rho_inf
+                               / ((rho_inf - 4) (rho_inf - 2) rho_t))
+                    W = W - alpha r_t v_dW / (1 - beta1**t)
+                              * sqrt(1 - beta2**t) / (sqrt(s_dW) + eps)
+        otherwise:  W = W - alpha v_dW / (1 - beta1**t)   (momentum SGD, Adam's first moment)
+
+    rho_1 = 1, and rho_t passes 5 at t = 6 with beta2 = 0.999 (t = 7 with 0.99): the first
+    steps are SGD with momentum. t is the group's step count, as `Adam`'s, so the switch is
+    made for the whole group at once. ``torch.optim.RAdam(lr, betas=(b1, b2))`` is
+    ``RAdam(lr, beta1=b1, beta2=b2)``. State: ``v`` and ``s`` per parameter.
+
+    Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
+        lr: alpha (0.001, PyTorch's default).
+        beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
+        maximize: ascend J rather than descend it, as `SGD`'s.
+    """
+
+    state_names = ("v", "s")
+    hyper_names = ("beta1", "beta2", "eps", "maximize")
+    beta1 = _Setting()
+    beta2 = _Setting()
+    eps = _Setting()
+    maximize = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
+                         maximize=maximize)
+
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        # rho_t, r_t and the corrections depend on the group's t and settings only: once per
+        # group and step, as Python floats (a float32 step stays in float32).
+        b2 = group["beta2"]
+        correction1, correction2 = 1.0 - group["beta1"] ** t, 1.0 - b2 ** t
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        rho_t = rho_inf - 2.0 * t * b2 ** t / correction2
+        self._rectified = rho_t > 5.0
+        if self._rectified:
+            r_t = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                            / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+            self._step_scale = group["lr"] * r_t * math.sqrt(correction2) / correction1
+        else:
+            self._step_scale = group["lr"] / correction1
+        super()._step_group(group, slots, t)
+
+    def _update_of(self, group: dict[str, Any]) -> Callable[..., None]:
+        # The adaptive step once rho_t > 5, chosen once per group and step.
+        return self._update if self._rectified else self._variant_update
+
+    def _moments(self, g: np.ndarray, group: dict[str, Any], state: dict,
+                 scratch: np.ndarray) -> None:
+        """v_dW and s_dW, as Adam's."""
+        b1, b2 = group["beta1"], group["beta2"]
+        v, s = state["v"], state["s"]
+        v *= b1
+        np.multiply(g, 1.0 - b1, out=scratch)
+        v += scratch
+        s *= b2
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - b2
+        s += scratch
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        """The rectified adaptive step (rho_t > 5)."""
+        self._moments(g, group, state, scratch)
+        np.sqrt(state["s"], out=scratch)
+        scratch += group["eps"]
+        np.divide(state["v"], scratch, out=scratch)
+        scratch *= self._step_scale
+        _write(p, np.subtract, scratch)
+
+    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                        scratch: np.ndarray) -> None:
+        """The first steps' (rho_t <= 5): W = W - alpha v_dW / (1 - beta1**t)."""
+        self._moments(g, group, state, scratch)
+        np.multiply(state["v"], self._step_scale, out=scratch)
+        _write(p, np.subtract, scratch)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler), as ``torch.optim.Adadelta``: RMSprop whose learning rate is itself
+    learnt, the root mean square of the last updates over that of the gradients, so that an
+    update has the units of W::
+
+        s_dW = beta s_dW + (1 - beta) dW**2
+        delta = sqrt(s_delta + eps) / sqrt(s_dW + eps) * dW
+        s_delta = beta s_delta + (1 - beta) delta**2
+        W = W - alpha delta
+
+    Zeiler's method has no learning rate: alpha = 1 (the default, PyTorch's) is his; a
+    smaller alpha shrinks the steps but not s_delta, which averages the deltas themselves.
+    eps is inside both roots: the first steps are about sqrt(eps) / |dW| times dW long, as
+    s_delta starts from 0.
+
+    ``torch.optim.Adadelta(lr, rho=r)`` is ``Adadelta(lr, beta=r)``: beta, as RMSprop's (the
+    course's name for an exponentially weighted average's weight). State: ``s`` and
+    ``s_delta`` per parameter (PyTorch's square_avg, acc_delta).
+
+    Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
+        lr: alpha (1.0, PyTorch's default).
+        beta: the averaging of both averages (PyTorch's rho, 0.9), in [0, 1).
+        eps: 1e-6, as PyTorch's.
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
+        maximize: ascend J rather than descend it, as `SGD`'s.
+
+    delta is needed twice after s_delta's old value is read, so each parameter has a second
+    work array besides its scratch (made at its first step, not saved).
+    """
+
+    state_names = ("s", "s_delta")
+    hyper_names = ("beta", "eps", "maximize")
+    beta = _Setting()
+    eps = _Setting()
+    maximize = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 1.0, beta: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+        self._work: dict[int, np.ndarray] = {}  # by id of the parameter
+        super().__init__(params, lr, weight_decay, beta=beta, eps=eps, maximize=maximize)
+
+    def _work_of(self, p: Tensor, scratch: np.ndarray) -> np.ndarray:
+        """The second work array of ``p``: scratch's shape and dtype (made anew when the
+        parameters changed dtype, as the scratch is)."""
+        work = self._work.get(id(p))
+        if work is None or work.dtype is not scratch.dtype:
+            work = self._work[id(p)] = np.empty_like(scratch)
+        return work
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        beta, eps = group["beta"], group["eps"]
+        s, s_delta = state["s"], state["s_delta"]
+        s *= beta
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - beta
+        s += scratch
+        work = self._work_of(p, scratch)
+        np.add(s, eps, out=work)
+        np.sqrt(work, out=work)  # the gradients' root mean square
+        np.add(s_delta, eps, out=scratch)
+        np.sqrt(scratch, out=scratch)  # the updates'
+        scratch /= work
+        scratch *= g  # delta
+        s_delta *= beta
+        np.multiply(scratch, scratch, out=work)
+        work *= 1.0 - beta
+        s_delta += work
+        scratch *= group["lr"]
+        _write(p, np.subtract, scratch)

@@ -1,0 +1,266 @@
+"""Adamax, NAdam, RAdam and Adadelta against their formulas (PyTorch's) computed by hand in
+numpy, step by step with weight decay, maximize, their state dicts through gg.save and
+gg.load, their settings' checks and float32. PyTorch's own, step by step, are in
+test_against_torch."""
+import math
+
+import numpy as np
+import optim_runs
+import pytest
+
+import graphgrad as gg
+from graphgrad import optim
+
+RNG = np.random.default_rng(7)
+W0 = RNG.standard_normal((3, 2))
+b0 = RNG.standard_normal(3)
+# Eight steps, the gradients shrinking and growing again, so that Adamax's maximum and the
+# averages are not the last gradient's; RAdam with beta2 = 0.9 switches at t = 6.
+STEPS = [(RNG.standard_normal((3, 2)) * scale, RNG.standard_normal(3) * scale)
+         for scale in (3.0, 1.0, 0.1, 0.02, 1.5, 0.3, 2.0, 0.05)]
+
+
+def _adamax(lr, beta1, beta2, eps):
+    def update(x, g, state, t):
+        v, u = state.get("v", 0.0), state.get("u", 0.0)
+        state["v"] = v = beta1 * v + (1 - beta1) * g
+        state["u"] = u = np.maximum(beta2 * u, np.abs(g) + eps)
+        return x - lr / (1 - beta1 ** t) * v / u
+    return update
+
+
+def _nadam(lr, beta1, beta2, eps, momentum_decay):
+    def mu(t):
+        return beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+
+    def update(x, g, state, t):
+        product = math.prod(mu(i) for i in range(1, t + 1))
+        v, s = state.get("v", 0.0), state.get("s", 0.0)
+        state["v"] = v = beta1 * v + (1 - beta1) * g
+        state["s"] = s = beta2 * s + (1 - beta2) * g ** 2
+        D = np.sqrt(s / (1 - beta2 ** t)) + eps
+        return (x - lr * (1 - mu(t)) / (1 - product) * g / D
+                - lr * mu(t + 1) / (1 - product * mu(t + 1)) * v / D)
+    return update
+
+
+def _radam(lr, beta1, beta2, eps, switched):
+    def update(x, g, state, t):
+        v, s = state.get("v", 0.0), state.get("s", 0.0)
+        state["v"] = v = beta1 * v + (1 - beta1) * g
+        state["s"] = s = beta2 * s + (1 - beta2) * g ** 2
+        v_hat = v / (1 - beta1 ** t)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+        if rho <= 5:
+            return x - lr * v_hat
+        switched.add(t)
+        r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        return x - lr * r * v_hat * math.sqrt(1 - beta2 ** t) / (np.sqrt(s) + eps)
+    return update
+
+
+def _adadelta(lr, beta, eps):
+    def update(x, g, state, t):
+        s, u = state.get("s", 0.0), state.get("u", 0.0)
+        state["s"] = s = beta * s + (1 - beta) * g ** 2
+        delta = np.sqrt(u + eps) / np.sqrt(s + eps) * g
+        state["u"] = beta * u + (1 - beta) * delta ** 2
+        return x - lr * delta
+    return update
+
+
+def _by_hand(update, decay=0.0, maximize=False, steps=STEPS):
+    """W and b after each step of ``update(x, g, state, t)``, the gradient with PyTorch's
+    maximize (negated) and L2 weight decay (added after)."""
+    params, states, after = [W0.copy(), b0.copy()], [{}, {}], []
+    for t, grads in enumerate(steps, start=1):
+        for i, g in enumerate(grads):
+            g = (-g if maximize else g) + decay * params[i]
+            params[i] = update(params[i], g, states[i], t)
+        after.append([p.copy() for p in params])
+    return after
+
+
+_SWITCHED: set[int] = set()
+# (graphgrad's optimizer with these settings, the update by hand)
+VARIANTS = {
+    "Adamax": (lambda p, **k: optim.Adamax(p, lr=0.01, beta1=0.8, beta2=0.95, eps=1e-3, **k),
+               _adamax(0.01, 0.8, 0.95, 1e-3)),
+    "NAdam": (lambda p, **k: optim.NAdam(p, lr=0.01, beta1=0.8, beta2=0.95, eps=1e-3,
+                                         momentum_decay=0.05, **k),
+              _nadam(0.01, 0.8, 0.95, 1e-3, 0.05)),
+    "RAdam": (lambda p, **k: optim.RAdam(p, lr=0.01, beta1=0.8, beta2=0.9, eps=1e-3, **k),
+              _radam(0.01, 0.8, 0.9, 1e-3, _SWITCHED)),
+    "Adadelta": (lambda p, **k: optim.Adadelta(p, lr=0.5, beta=0.8, eps=1e-4, **k),
+                 _adadelta(0.5, 0.8, 1e-4)),
+}
+
+
+def _steps_of(make):
+    """W and b after each step of ``make([W, b])`` given STEPS."""
+    W, b = (gg.Tensor(a.copy(), requires_grad=True) for a in (W0, b0))
+    opt, after = make([W, b]), []
+    for dW, db in STEPS:
+        W.grad, b.grad = dW, db
+        opt.step()
+        after.append([W.data.copy(), b.data.copy()])
+    return after
+
+
+@pytest.mark.parametrize("decay, maximize", [(0.0, False), (0.1, False), (0.1, True)],
+                         ids=["plain", "weight decay", "maximize"])
+@pytest.mark.parametrize("name", VARIANTS)
+def test_each_step_is_the_formula_by_hand(name, decay, maximize):
+    make, update = VARIANTS[name]
+    got = _steps_of(lambda p: make(p, weight_decay=decay, maximize=maximize))
+    expected = _by_hand(update, decay, maximize)
+    for t, (ours, theirs) in enumerate(zip(got, expected), start=1):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15, err_msg=f"step {t}")
+    assert not np.allclose(got[-1][0], W0, atol=1e-3)  # it moved
+    if name == "RAdam":  # the first five steps momentum SGD's, then the rectified ones
+        assert _SWITCHED == {6, 7, 8}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_maximize_is_descent_on_the_negated_gradients_exactly(name):
+    make, _ = VARIANTS[name]
+    up = optim_runs.run(lambda p: make(p, weight_decay=0.1, maximize=True), (W0, b0), STEPS)
+    down = optim_runs.run(lambda p: make(p, weight_decay=0.1), (W0, b0),
+                          [(-dW, -db) for dW, db in STEPS])
+    np.testing.assert_array_equal(up[0], down[0])
+    np.testing.assert_array_equal(up[1], down[1])
+    assert "maximize=True" in repr(up[2])
+
+
+@pytest.mark.parametrize("stop", [2, 5, 7])
+@pytest.mark.parametrize("name", VARIANTS)
+def test_a_run_saved_and_resumed_ends_bit_for_bit_as_the_run_not_stopped(name, stop, tmp_path):
+    """Through a file: the state arrays, t (RAdam's switch, NAdam's product of the mu_t,
+    recomputed from t), the settings."""
+    make = VARIANTS[name][0]
+    W_full, b_full, full = optim_runs.run(lambda p: make(p, weight_decay=0.1), (W0, b0), STEPS)
+    W, b, first = optim_runs.resumed(lambda p: make(p, weight_decay=0.1), (W0, b0), STEPS,
+                                     stop, tmp_path / "opt.npz")
+    np.testing.assert_array_equal(W, W_full)
+    np.testing.assert_array_equal(b, b_full)
+    state = first.state_dict()
+    assert state["optimizer"] == name and state["t"] == stop
+    assert {key for key in state if key.startswith("state.0.")} == {
+        f"state.0.{key}" for key in type(first).state_names}
+
+
+def test_nadams_product_of_the_mu_t_follows_a_changed_beta1_from_step_1():
+    """M_t is the product of the mu_i of steps 1 to t with the group's beta1 now: a beta1
+    changed during training, and a run resumed after it, take the same step."""
+    def run(resume_at):
+        W = gg.Tensor(W0.copy(), requires_grad=True)
+        opt = optim.NAdam([W], lr=0.01)
+        for t, (dW, _) in enumerate(STEPS, start=1):
+            if t == 4:
+                opt.beta1 = 0.5
+            if t == resume_at:
+                saved = opt.state_dict()
+                opt = optim.NAdam([W], lr=0.01)
+                opt.load_state_dict(saved)
+            W.grad = dW
+            opt.step()
+        return W.data
+    ours = run(resume_at=None)
+    np.testing.assert_array_equal(ours, run(resume_at=6))
+    before, after = _nadam(0.01, 0.9, 0.999, 1e-8, 4e-3), _nadam(0.01, 0.5, 0.999, 1e-8, 4e-3)
+    W, state = W0.copy(), {}
+    for t, (dW, _) in enumerate(STEPS, start=1):
+        W = (before if t < 4 else after)(W, dW, state, t)
+    np.testing.assert_allclose(ours, W, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind, kwargs, message", [
+    (optim.Adamax, {"beta1": 1.0}, r"Adamax: beta1 must be in \[0, 1\), got 1"),
+    (optim.Adamax, {"eps": 0.0}, r"Adamax: eps must be positive and finite"),
+    (optim.NAdam, {"momentum_decay": -0.1}, r"NAdam: momentum_decay must be >= 0 and finite"),
+    (optim.NAdam, {"beta2": -0.5}, r"NAdam: beta2 must be in \[0, 1\)"),
+    (optim.RAdam, {"lr": 0.0}, r"RAdam: lr must be positive and finite"),
+    (optim.RAdam, {"weight_decay": math.inf}, r"RAdam: weight_decay must be >= 0 and finite"),
+    (optim.Adadelta, {"beta": 1.0}, r"Adadelta: beta must be in \[0, 1\), got 1"),
+    (optim.Adadelta, {"maximize": 1}, r"Adadelta: maximize must be True or False, got 1"),
+    (optim.Adadelta, {"rho": 0.9}, r"unexpected keyword argument 'rho'"),
+], ids=["adamax beta1", "adamax eps", "nadam momentum_decay", "nadam beta2", "radam lr",
+        "radam weight_decay", "adadelta beta", "adadelta maximize", "adadelta rho"])
+def test_bad_settings_are_refused_naming_the_optimizer_and_the_setting(kind, kwargs, message):
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    error = TypeError if "rho" in kwargs else gg.ArgumentError
+    with pytest.raises(error, match=message):
+        kind([W], **kwargs)
+    opt = kind([W])
+    if "rho" not in kwargs:
+        key, value = next(iter(kwargs.items()))
+        with pytest.raises(gg.ArgumentError, match=key):
+            opt.param_groups[0][key] = value if key != "lr" else -1.0
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_float32_parameters_step_in_float32(name):
+    """The state, the step and the parameters stay float32 (the coefficients are Python
+    numbers, not numpy float64 scalars, which made numpy run a pass in float64), as close to
+    the float64 run as float32 holds."""
+    make = VARIANTS[name][0]
+    W = gg.Tensor(W0.astype(np.float32), requires_grad=True)
+    opt = make([W], weight_decay=0.1)
+    for dW, _ in STEPS:
+        W.grad = dW.astype(np.float32)
+        opt.step()
+    assert W.data.dtype == np.float32
+    assert all(a.dtype == np.float32 for a in opt.state[0].values())
+    W64, _, _ = optim_runs.run(lambda p: make(p, weight_decay=0.1), (W0, b0), STEPS)
+    np.testing.assert_allclose(W.data, W64, rtol=2e-5, atol=1e-6)
+
+
+def test_adamaxs_first_float32_step_is_float32_arithmetic():
+    """At t = 1: v = (1 - beta1) dW, u = |dW| + eps, W -= alpha / (1 - beta1) v / u, each
+    operation in float32."""
+    rng = np.random.default_rng(3)
+    W = gg.Tensor(rng.standard_normal(1000).astype(np.float32), requires_grad=True)
+    W.grad = g = rng.standard_normal(1000).astype(np.float32)
+    before = W.data.copy()
+    optim.Adamax([W], lr=0.01).step()
+    v = g * np.float32(1 - 0.9)
+    u = np.abs(g) + np.float32(1e-8)
+    np.testing.assert_array_equal(W.data, before - v / u * np.float32(0.01 / (1 - 0.9)))
+
+
+def test_radam_steps_as_momentum_sgd_until_rho_t_passes_5():
+    """beta2 = 0.999: rho_t = 1, 1.999..., passes 5 at t = 6; before, W -= alpha v_hat whatever
+    s_dW, so the first step moves every weight by alpha (1 - beta1) dW / (1 - beta1)."""
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    opt = optim.RAdam([W], lr=0.1)
+    W.grad = STEPS[0][0]
+    opt.step()
+    np.testing.assert_allclose(W.data, W0 - 0.1 * STEPS[0][0], rtol=1e-14)
+    rho_inf = 2 / (1 - 0.999) - 1
+    rhos = [rho_inf - 2 * t * 0.999 ** t / (1 - 0.999 ** t) for t in range(1, 8)]
+    assert [rho > 5 for rho in rhos] == [False] * 5 + [True] * 2
+
+
+def test_adadeltas_first_steps_are_about_sqrt_eps_long_and_lr_1_is_zeilers():
+    """s_delta starts at 0: the first delta is sqrt(eps) / sqrt((1 - beta) dW**2 + eps) dW."""
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    opt = optim.Adadelta([W])
+    W.grad = dW = STEPS[0][0]
+    opt.step()
+    delta = math.sqrt(1e-6) / np.sqrt(0.1 * dW ** 2 + 1e-6) * dW
+    np.testing.assert_allclose(W.data, W0 - delta, rtol=1e-14)
+    assert opt.lr == 1.0 and opt.beta == 0.9 and opt.eps == 1e-6
+
+
+def test_the_variants_are_in_the_package_with_pytorchs_defaults():
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    assert repr(optim.Adamax([W])) == ("Adamax(1 parameter, lr=0.002, beta1=0.9, beta2=0.999, "
+                                       "eps=1e-08)")
+    assert repr(optim.NAdam([W])) == ("NAdam(1 parameter, lr=0.002, beta1=0.9, beta2=0.999, "
+                                      "eps=1e-08, momentum_decay=0.004)")
+    assert repr(optim.RAdam([W], weight_decay=0.1)) == (
+        "RAdam(1 parameter, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.1)")
+    assert repr(optim.Adadelta([W])) == "Adadelta(1 parameter, lr=1, beta=0.9, eps=1e-06)"
+    assert {"Adamax", "NAdam", "RAdam", "Adadelta"} <= set(optim.__all__)
