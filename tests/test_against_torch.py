@@ -2,8 +2,8 @@
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
 centered RMSprop) and Adamax, NAdam, RAdam, Adadelta, LBFGS step by step with either line
-search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau),
-a small MLP, functional_call, parameter vectors and retain_grad, a module's backward
+search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau, OneCycleLR,
+CyclicLR), a small MLP, functional_call, parameter vectors and retain_grad, a module's backward
 hooks, a Hessian-vector product and second derivatives through a gradient penalty, and the
 later networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
 gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
@@ -1956,6 +1956,31 @@ def test_warmup_is_torchs_linearlr_then_the_schedule_in_sequence():
         opt, [lrs.LinearLR(opt, start_factor=0.25, total_iters=4), lrs.ExponentialLR(opt, 0.8)],
         milestones=[4]), 10)
     np.testing.assert_allclose([ours(e) for e in range(10)], theirs, rtol=1e-14)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(total_steps=20), dict(total_steps=17, pct_start=0.25, anneal="linear", div_factor=10,
+                               final_div_factor=100),
+    dict(total_steps=7, pct_start=0.0), dict(total_steps=1)],
+    ids=["cos", "linear", "no rise", "one step"])
+def test_one_cycle_is_torchs_onecyclelr_without_its_momentum_cycle(settings):
+    ours = gg.optim.OneCycle(0.5, **settings)
+    theirs = dict(settings, anneal_strategy=settings.get("anneal", "cos"))
+    theirs.pop("anneal", None)
+    rates = _torch_rates(lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+        opt, 0.5, cycle_momentum=False, **theirs), settings["total_steps"])
+    assert [ours(step) for step in range(settings["total_steps"])] == rates
+
+
+@pytest.mark.parametrize("settings", [
+    dict(step_size_up=3), dict(step_size_up=4, step_size_down=2, mode="triangular2"),
+    dict(step_size_up=3, step_size_down=5, mode="exp_range", gamma=0.9)],
+    ids=["triangular", "triangular2", "exp_range"])
+def test_cyclic_is_torchs_cycliclr_without_its_momentum_cycle(settings):
+    ours = gg.optim.Cyclic(0.01, 0.1, **settings)
+    rates = _torch_rates(lambda opt: torch.optim.lr_scheduler.CyclicLR(
+        opt, 0.01, 0.1, cycle_momentum=False, **settings), 30)
+    np.testing.assert_allclose([ours(step) for step in range(30)], rates, rtol=1e-15)
 
 
 _PLATEAU_COSTS = [1.0, 0.9, 0.95, 0.9, 0.89995, 0.91, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.6, 0.65,

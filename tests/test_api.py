@@ -225,9 +225,10 @@ PUBLIC_MODULE_NAMES = {
     "graphgrad.io": {"SaveFileError", "SaveTypeError", "StateDict", "load", "save"},
     "graphgrad.nn.init": {"generator", "get", "glorot", "he", "initialize", "name_of", "seed",
                           "small_random", "xavier", "zeros"},
-    "graphgrad.optim.schedules": {"CosineDecay", "ExponentialDecay", "InverseSqrtDecay",
-                                  "InverseTimeDecay", "MultiStepDecay", "ReduceOnPlateau",
-                                  "Schedule", "StepDecay", "Warmup"},
+    "graphgrad.optim.schedules": {"CosineDecay", "Cyclic", "ExponentialDecay",
+                                  "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay",
+                                  "OneCycle", "ReduceOnPlateau", "Schedule", "StepDecay",
+                                  "Warmup"},
 }
 
 

@@ -10,10 +10,12 @@ from graphgrad.optim.optimizer import Optimizer
 from graphgrad.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from graphgrad.optim.schedules import (
     CosineDecay,
+    Cyclic,
     ExponentialDecay,
     InverseSqrtDecay,
     InverseTimeDecay,
     MultiStepDecay,
+    OneCycle,
     ReduceOnPlateau,
     Schedule,
     StepDecay,
@@ -22,8 +24,8 @@ from graphgrad.optim.schedules import (
 from graphgrad.optim.variants import Adadelta, Adamax, NAdam, RAdam
 
 __all__ = [
-    "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "CosineDecay",
+    "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "CosineDecay", "Cyclic",
     "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay", "NAdam",
-    "Optimizer", "RAdam", "RMSprop", "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup",
-    "clip_grad_norm", "clip_grad_value", "schedules",
+    "OneCycle", "Optimizer", "RAdam", "RMSprop", "ReduceOnPlateau", "Schedule", "StepDecay",
+    "Warmup", "clip_grad_norm", "clip_grad_value", "schedules",
 ]

@@ -8,6 +8,11 @@ schedule alpha0 = that keyword's value. `Warmup` puts a linear warm-up before an
 method, which `fit` calls after each epoch with the dev cost, and a state dict. Depends on
 `errors`.
 
+A schedule maps a count to a rate, whatever the count is: `fit` counts epochs, and the
+schedules made for steps (PyTorch's `OneCycle` and `Cyclic`, stepped after every batch there)
+are used per step in one's own loop, ``optimizer.lr = schedule(step)`` before each
+``optimizer.step()``, or per epoch in `fit` with their lengths given in epochs.
+
 So `fit`'s epoch e trains with schedule(e), the first with alpha0. The course's model()
 decays after each epoch instead (``learning_rate = update_lr(learning_rate0, i, decay_rate)``
 once epoch i is done): its epoch e trains with update_lr(alpha0, e - 1), and its first two
@@ -36,8 +41,8 @@ from graphgrad.errors import (
     whole_number,
 )
 
-__all__ = ["CosineDecay", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
-           "MultiStepDecay", "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup"]
+__all__ = ["CosineDecay", "Cyclic", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
+           "MultiStepDecay", "OneCycle", "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup"]
 
 
 def _positive(x: float) -> bool:
@@ -163,6 +168,133 @@ class CosineDecay(Schedule):
             return self.alpha0 * epoch / self.warmup
         p = min((epoch - self.warmup) / (self.total - self.warmup), 1.0)
         return self.alpha_min + (self.alpha0 - self.alpha_min) * (1.0 + math.cos(math.pi * p)) / 2
+
+
+class OneCycle(Schedule):
+    """The 1cycle policy (Smith and Topin), as PyTorch's OneCycleLR computes the learning
+    rate: up from max_lr / div_factor to max_lr over the first pct_start of the steps, then
+    down to max_lr / (div_factor final_div_factor), by half cosines (or straight lines)::
+
+        initial = max_lr / div_factor;   least = initial / final_div_factor
+        top = pct_start * total_steps - 1          (the step at which it reaches max_lr)
+        step <= top:  from initial to max_lr,  p = step / top
+        after:        from max_lr to least,    p = (step - top) / (total_steps - 1 - top)
+        "cos":  alpha = end + (start - end) (1 + cos(pi p)) / 2;  "linear": start + (end - start) p
+
+    PyTorch steps it after every batch: its ``total_steps`` (or epochs * steps_per_epoch)
+    counts optimizer steps, and so does this one's when it is used per step, in one's own
+    loop (``optimizer.lr = schedule(step)`` before each ``optimizer.step()``, step from 0).
+    In `fit`, which asks for the rate of each epoch, give ``total_steps=epochs``: one cycle
+    over the epochs, each trained with one rate. Steps from total_steps on are refused (the
+    cycle is over; PyTorch refuses them past total_steps). With a step of 0 length up (the
+    first phase ending at step 0, where PyTorch divides by zero), step 0 takes max_lr.
+
+    PyTorch's OneCycleLR also cycles the momentum (beta1 for Adam) the other way, from 0.95 to
+    0.85 and back, unless ``cycle_momentum=False``: this is its learning rate alone, PyTorch's
+    with ``cycle_momentum=False``. With parameter groups, make the optimizer with
+    ``lr=max_lr``: each group keeps its ratio to it (see `Optimizer`).
+
+    Args:
+        max_lr: the highest rate, reached at step ``pct_start * total_steps - 1``.
+        total_steps: the steps of the cycle (at least 1), the run's length.
+        pct_start: the share of the steps spent going up, in [0, 1].
+        anneal: "cos" (PyTorch's default) or "linear" (PyTorch's anneal_strategy).
+        div_factor: the first rate is max_lr / div_factor (25, PyTorch's).
+        final_div_factor: the last rate is the first over it (1e4, PyTorch's).
+    """
+
+    def __init__(self, max_lr: float, total_steps: int, pct_start: float = 0.3,
+                 anneal: str = "cos", div_factor: float = 25.0,
+                 final_div_factor: float = 1e4) -> None:
+        name = "OneCycle"
+        self.max_lr = real_number(max_lr, "max_lr", name, _positive, "positive")
+        self.total_steps = whole_number(total_steps, "total_steps", name)
+        self.pct_start = real_number(pct_start, "pct_start", name, lambda x: 0.0 <= x <= 1.0,
+                                     "in [0, 1]")
+        if anneal not in ("cos", "linear"):
+            raise ArgumentError(f"{name}: anneal must be 'cos' (half a cosine) or 'linear', got "
+                                f"{setting_text(anneal)}")
+        self.anneal = anneal
+        self.div_factor = real_number(div_factor, "div_factor", name, _positive, "positive")
+        self.final_div_factor = real_number(final_div_factor, "final_div_factor", name,
+                                            _positive, "positive")
+
+    def _rate(self, step: int) -> float:
+        if step >= self.total_steps:
+            raise ArgumentError(
+                f"OneCycle: step {step} is past the cycle, made for total_steps = "
+                f"{self.total_steps} (steps 0 to {self.total_steps - 1}): give total_steps = "
+                "the run's length, in optimizer steps (epochs x batches per epoch) when it is "
+                "asked per step, in epochs in fit")
+        initial = self.max_lr / self.div_factor
+        # PyTorch's phases, in its floats: the first ends at pct_start * total_steps - 1.
+        top = float(self.pct_start * self.total_steps) - 1
+        last = self.total_steps - 1
+        if step <= top:
+            start, end, p = initial, self.max_lr, step / top if top else 1.0
+        else:
+            start, end = self.max_lr, initial / self.final_div_factor
+            p = (step - top) / (last - top)
+        if self.anneal == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * p) + 1)
+        return (end - start) * p + start
+
+
+class Cyclic(Schedule):
+    """A cyclical learning rate (Smith), as PyTorch's CyclicLR computes it: up from base_lr to
+    max_lr in ``step_size_up`` steps, down in ``step_size_down``, again and again::
+
+        cycle = floor(1 + step / (up + down));   x = 1 + step / (up + down) - cycle
+        h = x (up + down) / up while x <= up / (up + down) (rising), else (1 - x) (up + down) / down
+        alpha = base_lr + (max_lr - base_lr) h scale
+
+    scale = 1 ("triangular"), 1 / 2**(cycle - 1) ("triangular2": each cycle's height halves)
+    or gamma**step ("exp_range"). As `OneCycle`, PyTorch's counts batches: use it per step in
+    one's own loop, or give the step sizes in epochs for `fit`. PyTorch's CyclicLR also
+    cycles the momentum unless ``cycle_momentum=False``: this is its learning rate alone.
+
+    Args:
+        base_lr: the lowest rate (>= 0), the cycles' start.
+        max_lr: the highest, at least base_lr.
+        step_size_up: steps from base_lr up to max_lr (at least 1; PyTorch's default 2000).
+        step_size_down: steps back down, step_size_up if None.
+        mode: "triangular", "triangular2" or "exp_range".
+        gamma: exp_range's factor per step, in (0, 1].
+    """
+
+    def __init__(self, base_lr: float, max_lr: float, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0) -> None:
+        name = "Cyclic"
+        self.base_lr = real_number(base_lr, "base_lr", name, lambda x: 0.0 <= x < math.inf,
+                                   ">= 0 and finite")
+        self.max_lr = real_number(max_lr, "max_lr", name,
+                                  lambda x: self.base_lr <= x < math.inf and x > 0.0,
+                                  f"positive, finite and at least base_lr = {self.base_lr:g}")
+        self.step_size_up = whole_number(step_size_up, "step_size_up", name)
+        self.step_size_down = (self.step_size_up if step_size_down is None else
+                               whole_number(step_size_down, "step_size_down", name))
+        if mode not in ("triangular", "triangular2", "exp_range"):
+            raise ArgumentError(f"{name}: mode must be 'triangular', 'triangular2' or "
+                                f"'exp_range', got {setting_text(mode)}")
+        self.mode = mode
+        self.gamma = real_number(gamma, "gamma", name, _in_0_1, "in (0, 1]")
+
+    def _rate(self, step: int) -> float:
+        # PyTorch's arithmetic, in its order: the step sizes as floats.
+        up, down = float(self.step_size_up), float(self.step_size_down)
+        total = up + down
+        ratio = up / total
+        cycle = math.floor(1 + step / total)
+        x = 1.0 + step / total - cycle
+        height = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        if self.mode == "triangular":
+            scale = 1.0
+        elif self.mode == "triangular2":
+            scale = 1 / (2.0 ** (cycle - 1))
+        else:
+            scale = self.gamma ** step
+        return self.base_lr + (self.max_lr - self.base_lr) * height * scale
 
 
 class MultiStepDecay(Schedule):
