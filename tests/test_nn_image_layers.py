@@ -222,6 +222,21 @@ def test_nearest_upsampling_takes_pytorchs_source_pixel(factor, size):
     np.testing.assert_array_equal(out, A[:, rows][:, :, cols])
 
 
+def test_nearest_upsampling_to_twice_the_size_repeats_each_pixel_whatever_the_factor():
+    """PyTorch's 'nearest' takes source row dst // 2 whenever the output has twice the input's
+    rows, whatever factor gave that size: 2.1 makes 5 rows into floor(10.5) = 10, each row
+    twice (floor(dst / 2.1) would take row 1 for row 4, and row 3 twice, as PyTorch does not)."""
+    A = _images((2, 5, 3, 2))
+    X = gg.Tensor(A, requires_grad=True)
+    out = nn.Upsample(2.1)(X)
+    np.testing.assert_array_equal(out.data, A.repeat(2, axis=1).repeat(2, axis=2))
+    out.sum().backward()
+    np.testing.assert_array_equal(X.grad, np.full(A.shape, 4.0))
+    # a factor that does not double the size keeps floor(dst / factor): 4 x 2.6 = 10 rows
+    rows = [min(int(i / 2.6), 3) for i in range(10)]
+    np.testing.assert_array_equal(nn.Upsample((2.6, 1))(A[:, :4]).data, A[:, rows])
+
+
 @pytest.mark.parametrize("settings, size, scale", [
     ({"scale_factor": 2}, (6, 8), 2.0), ({"scale_factor": 3}, (9, 12), 3.0),
     ({"scale_factor": 0.5}, (1, 2), 0.5), ({"size": (7, 5)}, (7, 5), None),

@@ -184,9 +184,10 @@ class Upsample(Module):
         size: the output's (n_H, n_W), or one number for both, instead of a scale factor.
         mode: "nearest" (each output pixel copies its nearest input pixel, row
             floor(dst / scale_factor), or floor(dst H / n_H) for a size, as PyTorch's
-            'nearest') or "bilinear" (a weighted mean of the four nearest, PyTorch's: with
-            align_corners False the pixels' centres line up, source row
-            (dst + 0.5) / scale_factor - 0.5, clamped at 0; Keras's
+            'nearest', which also takes row dst // 2 whenever n_H = 2 H and row dst when
+            n_H = H, whatever the factor) or "bilinear" (a weighted mean of the four
+            nearest, PyTorch's: with align_corners False the pixels' centres line up, source
+            row (dst + 0.5) / scale_factor - 0.5, clamped at 0; Keras's
             UpSampling2D(interpolation='bilinear')).
         align_corners: for "bilinear" only, True lines up the corner pixels (source row
             dst (H - 1) / (n_H - 1)); None (the default) is False, as in PyTorch.
@@ -253,8 +254,11 @@ class Upsample(Module):
             if n_out == n_in:
                 continue
             factor = None if self.scale_factor is None else self.scale_factor[axis - 1]
-            if n_out % n_in == 0 and (factor is None or factor == n_out // n_in):
-                # each pixel copied a whole number of times: floor(dst / k) is dst // k
+            if n_out % n_in == 0 and (factor is None or factor == n_out // n_in
+                                      or n_out == 2 * n_in):
+                # each pixel copied a whole number of times: floor(dst / k) is dst // k.
+                # PyTorch takes dst // 2 for twice the size whatever the factor (2.1 too),
+                # as it keeps the size for a factor that leaves it (1.2 of 3 rows) above.
                 out = Repeat.apply(out, repeats=n_out // n_in, axis=axis)
                 continue
             # PyTorch's source pixel, in float32 as it computes it: floor(dst * scale)
