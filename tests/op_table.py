@@ -1731,11 +1731,13 @@ def bilinear_reference(a: np.ndarray, n_h: int, n_w: int, scale: float | None = 
                        align_corners: bool = False) -> np.ndarray:
     """PyTorch's bilinear upsampling as a loop over the output pixels: source row
     (dst + 0.5) / scale - 0.5 clamped at 0 (scale the factor, or n_h / H), or dst (H - 1) /
-    (n_h - 1) with align_corners; the two rows around it weighted by their distance, and the
-    same for the columns."""
+    (n_h - 1) with align_corners, or dst itself when n_h = H; the two rows around it weighted
+    by their distance, and the same for the columns."""
     height, width = a.shape[1:3]
 
     def source(dst: int, n_in: int, n_out: int) -> tuple[int, int, float]:
+        if n_out == n_in:  # PyTorch copies an axis that keeps its size, whatever the scale
+            return dst, dst, 0.0
         if align_corners:
             src = dst * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
         else:

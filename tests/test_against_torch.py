@@ -2102,6 +2102,9 @@ IMAGE_LAYERS = {
     "Upsample bilinear (2, 0.5)": (
         lambda: gg.nn.Upsample(scale_factor=(2, 0.5), mode="bilinear"),
         lambda: torch.nn.Upsample(scale_factor=(2, 0.5), mode="bilinear"), (2, 3, 5, 2)),
+    "Upsample bilinear 1.2, rows kept": (
+        lambda: gg.nn.Upsample(scale_factor=1.2, mode="bilinear"),
+        lambda: torch.nn.Upsample(scale_factor=1.2, mode="bilinear"), (2, 3, 5, 2)),
     "Upsample bilinear size, corners": (
         lambda: gg.nn.Upsample(size=(7, 3), mode="bilinear", align_corners=True),
         lambda: torch.nn.Upsample(size=(7, 3), mode="bilinear", align_corners=True),

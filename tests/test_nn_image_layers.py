@@ -254,6 +254,27 @@ def test_bilinear_upsampling_is_pytorchs(settings, size, scale):
         np.full((1, 3, 4, 1), 2.5)).data, 2.5)
 
 
+def test_bilinear_upsampling_copies_an_axis_whose_size_the_factor_leaves_as_it_is():
+    """PyTorch's 'bilinear' copies an axis whose output size is its input's: a factor of 1.2
+    keeps floor(4 x 1.2) = 4 rows, each its own source (not (dst + 0.5) / 1.2 - 0.5, a mix of
+    two rows), and interpolates the floor(5 x 1.2) = 6 columns; forward and backward."""
+    A = _images((2, 4, 5, 3))
+    X = gg.Tensor(A, requires_grad=True)
+    out = nn.Upsample(1.2, mode="bilinear")(X)
+    expected = bilinear_reference(A[:, :1], 1, 6, scale=1.2)  # each row alone: its columns
+    for i in range(1, 4):
+        expected = np.concatenate([expected, bilinear_reference(A[:, i:i + 1], 1, 6, 1.2)], 1)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-13, atol=1e-14)
+    dY = _images(out.shape, seed=1)
+    (out * dY).sum().backward()
+    X1 = gg.Tensor(A, requires_grad=True)
+    (nn.Upsample((1.0, 1.2), mode="bilinear")(X1) * dY).sum().backward()
+    np.testing.assert_allclose(X.grad, X1.grad, rtol=1e-13, atol=1e-14)
+    # both axes kept (3 x 3 by 1.2): the image itself
+    np.testing.assert_array_equal(nn.Upsample(1.2, mode="bilinear")(A[:, :3, :3]).data,
+                                  A[:, :3, :3])
+
+
 def test_bilinear_upsampling_backward_is_the_adjoint_of_forward():
     """<up(x), y> = <x, up*(y)> for the fused op's backward up*, at any scale."""
     rng = np.random.default_rng(3)

@@ -187,8 +187,8 @@ class Upsample(Module):
             'nearest', which also takes row dst // 2 whenever n_H = 2 H and row dst when
             n_H = H, whatever the factor) or "bilinear" (a weighted mean of the four
             nearest, PyTorch's: with align_corners False the pixels' centres line up, source
-            row (dst + 0.5) / scale_factor - 0.5, clamped at 0; Keras's
-            UpSampling2D(interpolation='bilinear')).
+            row (dst + 0.5) / scale_factor - 0.5, clamped at 0, and an axis that keeps its
+            size is copied; Keras's UpSampling2D(interpolation='bilinear')).
         align_corners: for "bilinear" only, True lines up the corner pixels (source row
             dst (H - 1) / (n_H - 1)); None (the default) is False, as in PyTorch.
 

@@ -4,7 +4,8 @@
 `UpsampleBilinear2d` interpolates each output pixel from its four nearest input pixels,
 with PyTorch's source index (align_corners=False: the pixels' centres line up,
 src = (dst + 0.5) scale - 0.5, clamped at 0, scale = 1 / scale_factor or n_H_prev / n_H;
-align_corners=True: the corner pixels line up, src = dst (n_H_prev - 1) / (n_H - 1)). Its
+align_corners=True: the corner pixels line up, src = dst (n_H_prev - 1) / (n_H - 1); an
+axis whose size stays is copied, as PyTorch does whatever the scale factor). Its
 backward is its adjoint, `UpsampleBilinear2dGrad`, which spreads each output's gradient back
 over the four pixels it was made of, by the same weights; each is the other's backward, so
 second derivatives work. `AdaptiveMaxPool2d` takes the largest value of each of n_H x n_W
@@ -35,8 +36,12 @@ def _taps(size_in: int, size_out: int, scale_factor: float | None, align_corners
           dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(i0, i1, w0, w1) along one axis of bilinear interpolation: output pixel d is
     w0[d] x[i0[d]] + w1[d] x[i1[d]], PyTorch's source index and weights. i0 and i1 never
-    decrease with d, which the adjoint's sums rely on."""
+    decrease with d, which the adjoint's sums rely on. An axis that keeps its size is
+    copied, as PyTorch does whatever the factor (1.2 keeps 4 rows: floor(4.8))."""
     dst = np.arange(size_out, dtype=np.float64)
+    if size_out == size_in:
+        index = np.arange(size_out)
+        return index, index, np.ones(size_out, dtype), np.zeros(size_out, dtype)
     if align_corners:
         scale = (size_in - 1) / (size_out - 1) if size_out > 1 else 0.0
         src = dst * scale
