@@ -536,6 +536,11 @@ def test_cosine_similarity_matches_torch_and_below_eps_gives_its_values_exact_gr
     _compare(lambda a, b: gg.nn.cosine_similarity(a, b, axis=0),
              lambda a, b: F.cosine_similarity(a, b, dim=0),
              [rng.standard_normal((5, 4)), rng.standard_normal((5, 4))], rng)
+    # inputs broadcast along the axis of the vectors, or with fewer axes
+    for shape1, shape2, axis in (((5, 4), (4,), 0), ((5, 4), (5, 1), 1), ((2, 5, 4), (5, 4), 1)):
+        _compare(lambda a, b, axis=axis: gg.nn.cosine_similarity(a, b, axis=axis),
+                 lambda a, b, axis=axis: F.cosine_similarity(a, b, dim=axis),
+                 [rng.standard_normal(shape1), rng.standard_normal(shape2)], rng)
     small, other = np.array([[1e-5, 0.0]]), np.array([[1e-5, 1e-5]])
     x, t = gg.Tensor(small, requires_grad=True), torch.tensor(small, requires_grad=True)
     s, ref = gg.nn.cosine_similarity(x, other, eps=1e-4), F.cosine_similarity(

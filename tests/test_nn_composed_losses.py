@@ -57,6 +57,7 @@ def _kl(log_q, p):
 
 
 def _cosine(x1, x2, eps=1e-8, axis=-1):
+    x1, x2 = np.broadcast_arrays(x1, x2)  # the vectors are the broadcast shape's
     n1 = np.maximum(np.linalg.norm(x1, axis=axis, keepdims=True), eps)
     n2 = np.maximum(np.linalg.norm(x2, axis=axis, keepdims=True), eps)
     return np.sum(x1 * x2 / (n1 * n2), axis=axis)
@@ -364,6 +365,39 @@ def test_cosine_similarity_is_the_cosine_with_each_norm_clamped_at_eps():
     s.backward()
     assert s.item() == 0.0
     np.testing.assert_allclose(zero.grad, [[0.6e8, 0.8e8, 0.0]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape1, shape2, axis", [((5, 4), (4,), 0), ((5, 4), (4,), -2),
+                                                  ((5, 4), (5, 1), 1), ((5, 1), (5, 4), -1),
+                                                  ((2, 5, 4), (5, 4), 0), ((2, 5, 4), (5, 4), 1)])
+def test_cosine_similarity_takes_the_vectors_of_the_broadcast_shape(shape1, shape2, axis):
+    """The vectors are those of the inputs broadcast together, as PyTorch's: x2 of shape (4,)
+    along axis 0 of (5, 4) is each of its numbers repeated 5 times, and x2 of (5, 1) along
+    axis 1 its number repeated 4 times, whose norms are sqrt(5) and 2 times its own (the
+    norm of x2's own axis, or of its single number, gave wrong values, beyond 1 too, or an
+    error). Forward, and the gradients of the broadcast inputs summed back."""
+    rng = np.random.default_rng(31)
+    x1, x2 = rng.standard_normal(shape1), rng.standard_normal(shape2)
+    shape = np.broadcast_shapes(shape1, shape2)
+    a, b = gg.Tensor(x1, requires_grad=True), gg.Tensor(x2, requires_grad=True)
+    s = nn.cosine_similarity(a, b, axis=axis)
+    full1, full2 = np.broadcast_to(x1, shape), np.broadcast_to(x2, shape)
+    expected = (full1 * full2).sum(axis) / (np.linalg.norm(full1, axis=axis)
+                                            * np.linalg.norm(full2, axis=axis))
+    np.testing.assert_allclose(s.data, expected, rtol=1e-12)
+    assert np.all(np.abs(s.data) <= 1 + 1e-12)
+    v = rng.standard_normal(s.shape)
+    (s * v).sum().backward()
+    A, B = gg.Tensor(full1.copy(), requires_grad=True), gg.Tensor(full2.copy(), requires_grad=True)
+    (nn.cosine_similarity(A, B, axis=axis) * v).sum().backward()
+    np.testing.assert_allclose(a.grad, _sum_to(A.grad, shape1), rtol=1e-12)
+    np.testing.assert_allclose(b.grad, _sum_to(B.grad, shape2), rtol=1e-12)
+
+
+def _sum_to(g, shape):
+    """g summed over the axes broadcasting added or stretched, down to ``shape``."""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape))))
+    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
 
 
 def test_triplet_margin_loss_with_squared_distances_is_the_courses_triplet_loss():

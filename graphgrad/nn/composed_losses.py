@@ -46,6 +46,7 @@ from graphgrad.ops.elementwise import abs as _abs
 from graphgrad.ops.elementwise import exp, log, maximum, minimum, relu, where
 from graphgrad.ops.gather import take_along_axis
 from graphgrad.ops.reductions import sum as _sum
+from graphgrad.ops.shape import broadcast_to
 from graphgrad.tensor import Tensor
 
 
@@ -343,8 +344,10 @@ def cosine_similarity(x1: Any, x2: Any, axis: int = -1, eps: float = 1e-8) -> Te
     cosine_similarity: sum((x1 / max(|x1|, eps)) * (x2 / max(|x2|, eps))) over the axis, each
     norm clamped at eps on its own (PyTorch 1's clamped their product), so it stays in [-1, 1].
 
-    x1 and x2 broadcast together ((m, n) and (n,) compares each row with one vector); the axis
-    is the last by default (PyTorch's dim=1, the same axis for (m, n)). A vector x1 shorter
+    x1 and x2 broadcast together ((m, n) and (n,) compares each row with one vector), and the
+    vectors are those of the broadcast shape, as PyTorch's (x2 of shape (m, 1) along axis 1
+    is its number repeated n times); the axis is the last by default (PyTorch's dim=1, the
+    same axis for (m, n)), and counts the broadcast shape's axes. A vector x1 shorter
     than eps gets the gradient of the value given, x2 / (eps max(|x2|, eps)) (PyTorch's goes
     through the norm as if it were not clamped, which is not that value's gradient). Returns the
     similarities, of the broadcast shape without ``axis``.
@@ -362,6 +365,12 @@ def cosine_similarity(x1: Any, x2: Any, axis: int = -1, eps: float = 1e-8) -> Te
     if not shape or not -len(shape) <= axis < len(shape):
         raise ShapeError(f"cosine_similarity: axis={setting_text(axis)} is no axis of x1 "
                          f"{describe(a)} and x2 {describe(b)} (broadcast to {shape}).")
+    # The vectors are the broadcast shape's, as PyTorch's: an input without the axis, or of
+    # size 1 along it, is repeated along it first (its own axis, or its single number, has
+    # another norm). Counted from the end, the axis is the same axis of every input.
+    axis = axis - len(shape) if axis >= 0 else axis
+    a, b = (x if x.ndim >= -axis and x.shape[axis] == shape[axis] else broadcast_to(x, shape)
+            for x in (a, b))
     norm_a = maximum(vector_norm(a, axis=axis, keepdims=True), eps)
     norm_b = maximum(vector_norm(b, axis=axis, keepdims=True), eps)
     return _sum((a / norm_a) * (b / norm_b), axis=axis)
