@@ -231,7 +231,9 @@ class Hardtanh(Module):
 
 class ReLU6(Hardtanh):
     """A = min(max(Z, 0), 6): MobileNetV2's activation (PyTorch's nn.ReLU6, Keras's
-    ReLU(max_value=6)), a ReLU that stays small enough for low-precision arithmetic."""
+    ReLU(max_value=6)), a ReLU that stays small enough for low-precision arithmetic. Its
+    gradient is `Hardtanh`'s: 1 at 0 and 6 themselves (PyTorch's, and `gg.relu`'s at 0, is 0
+    there)."""
 
     def __init__(self) -> None:
         super().__init__(0.0, 6.0)
