@@ -84,6 +84,8 @@ def test_count_parameters_and_the_repr_say_how_many_are_frozen():
     assert model.count_parameters() == 16 + 5
     assert model.count_parameters(trainable=True) == 5
     assert repr(model).splitlines()[0] == "Sequential(  # 21 parameters (16 frozen)"
+    # one parameter, said so: PReLU's single slope
+    assert repr(nn.PReLU()) == "PReLU(num_parameters=1)  # 1 parameter"
     assert "# 16 parameters (16 frozen)" in repr(model.linear1)
     assert "frozen" not in repr(model.linear2)
 

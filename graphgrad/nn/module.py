@@ -864,7 +864,7 @@ class Module:
         children = list(self.named_children())
         count = self.count_parameters()
         frozen = count - self.count_parameters(trainable=True)
-        note = f"  # {count:,} parameters" if count else ""
+        note = f"  # {count:,} parameter{'s' * (count != 1)}" if count else ""
         if frozen:
             note += f" ({frozen:,} frozen)"
         if not children:
