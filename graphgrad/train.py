@@ -208,6 +208,10 @@ def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
     func, keywords = loss_fn, {}
     if isinstance(loss_fn, functools.partial):
         func, keywords = loss_fn.func, loss_fn.keywords
+    elif callable(getattr(type(loss_fn), "function", None)) and callable(
+            getattr(loss_fn, "keywords", None)):
+        # a loss module (nn.CrossEntropyLoss()): the function it calls, with its settings
+        func, keywords = type(loss_fn).function, loss_fn.keywords()
     if func is cross_entropy or func is nll_loss:
         if keywords.get("ignore_index") is not None:
             return functools.partial(accuracy, ignore_index=keywords["ignore_index"])
@@ -346,7 +350,8 @@ def fit(
 
     Args:
         model: a `Module`; its output goes to ``loss_fn``.
-        loss_fn: ``loss_fn(outputs, Y_batch) -> J``, e.g. ``nn.cross_entropy`` or
+        loss_fn: ``loss_fn(outputs, Y_batch) -> J``, e.g. ``nn.cross_entropy``,
+            ``nn.CrossEntropyLoss(label_smoothing=0.1)`` or
             ``lambda Z, Y: nn.cross_entropy(Z, Y) + nn.l2_penalty(model, 0.7, len(Y))``.
         optimizer: made with ``model.parameters()``.
         data: (X, Y) (or [X, Y]) with X of shape (m, n_x), cut into shuffled batches of
@@ -381,8 +386,9 @@ def fit(
         accuracy: "auto" (from the loss: argmax for cross_entropy and nll_loss, z > 0 for
             binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; none for the
             regression losses, mse, l1_loss, smooth_l1_loss, huber_loss and
-            hinge_embedding_loss; argmax for other losses when there are several outputs per
-            example, else none), a kind of
+            hinge_embedding_loss; the same for their modules, nn.CrossEntropyLoss() ... as for
+            the function each calls; argmax for other losses when there are several outputs
+            per example, else none), a kind of
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
             Padded positions left out of the cost by cross_entropy's ignore_index are left
             out of the accuracy with ``functools.partial(gg.train.accuracy,

@@ -13,7 +13,8 @@ and `Transformer` (transformer, the course's model built from them), `beam_searc
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
 activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `BatchNorm1d`,
 `BatchNorm2d`, `LayerNorm`, `GroupNorm` and `InstanceNorm2d` (normalization), the losses (the
-fused ones in losses, PyTorch's others composed of ops in composed_losses), the weight
+fused ones in losses, PyTorch's others composed of ops in composed_losses, and each as PyTorch's
+module, `CrossEntropyLoss` ... `CosineSimilarity`, in loss_modules), the weight
 initialisers (``nn.init``), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
@@ -59,6 +60,21 @@ from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPoo
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, Unflatten, linear
+from graphgrad.nn.loss_modules import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineSimilarity,
+    CrossEntropyLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -86,14 +102,17 @@ from graphgrad.nn.transformer import (
 from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_parameters
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-    "Beams", "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout", "Dropout2d", "ELU", "Embedding",
-    "Flatten", "GELU", "GRUCell", "GroupNorm", "Hardtanh", "Identity", "InstanceNorm2d",
-    "InvertedDropout", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d",
-    "Module", "ModuleDict", "ModuleList", "MultiHeadAttention", "PReLU", "Parameter", "RNN",
-    "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus",
-    "StateDictError", "Tanh", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
-    "TransformerEncoder", "TransformerEncoderLayer", "Unflatten", "Upsample", "beam_search",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BCELoss",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
+    "ConvTranspose2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
+    "Embedding", "Flatten", "GELU", "GRUCell", "GroupNorm", "Hardtanh", "HingeEmbeddingLoss",
+    "HuberLoss", "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss",
+    "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MarginRankingLoss",
+    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention", "NLLLoss", "PReLU",
+    "Parameter", "RNN", "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid",
+    "SmoothL1Loss", "Softmax", "Softplus", "StateDictError", "Tanh", "Transformer",
+    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "beam_search",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
     "cross_entropy", "functional_call", "greedy_search", "hinge_embedding_loss", "huber_loss",
     "init", "kl_div", "l1_loss", "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss",
