@@ -2152,3 +2152,58 @@ def test_relu6_hardtanh_and_log_softmax_match_torch_away_from_the_kinks():
         (reference(xt) * torch.tensor(x)).sum().backward()
         np.testing.assert_allclose(layer(x).data, reference(torch.tensor(x)).numpy(), rtol=1e-14)
         np.testing.assert_allclose(X.grad, xt.grad.numpy(), rtol=1e-14)
+
+
+def _loss_module_pairs(rng):
+    """(graphgrad's loss module, torch's, graphgrad's inputs, torch's inputs): the same
+    settings under each one's names, a sequence's logits (m, T, C) given to torch as (N, C, T),
+    and CosineSimilarity's axis as torch's dim."""
+    Z = rng.standard_normal((2, 5, 4))  # (m, T, C)
+    y = rng.integers(0, 4, (2, 5))
+    y[0, 3] = -100  # padding
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    logits, bits = rng.standard_normal((6, 3)), (rng.random((6, 3)) < 0.5).astype(float)
+    a, b = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    log_q = np.log(rng.dirichlet(np.ones(3), size=6))
+    p = rng.dirichlet(np.ones(3), size=6)
+    nn, tnn = gg.nn, torch.nn
+    return [
+        (nn.CrossEntropyLoss(w, ignore_index=-100, label_smoothing=0.1),
+         tnn.CrossEntropyLoss(torch.tensor(w), ignore_index=-100, label_smoothing=0.1),
+         (Z, y), (torch.tensor(Z).transpose(1, 2), torch.tensor(y))),
+        (nn.BCEWithLogitsLoss(pos_weight=[2.0, 1.0, 0.5], reduction="sum"),
+         tnn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64),
+                               reduction="sum"),
+         (logits, bits), (torch.tensor(logits), torch.tensor(bits))),
+        (nn.NLLLoss(w, ignore_index=-100), tnn.NLLLoss(torch.tensor(w), ignore_index=-100),
+         (Z - np.logaddexp.reduce(Z, axis=-1, keepdims=True), y),
+         (torch.log_softmax(torch.tensor(Z), -1).transpose(1, 2), torch.tensor(y))),
+        (nn.HuberLoss(delta=0.5), tnn.HuberLoss(delta=0.5), (a, b),
+         (torch.tensor(a), torch.tensor(b))),
+        (nn.SmoothL1Loss(beta=0.5, reduction="none"),
+         tnn.SmoothL1Loss(beta=0.5, reduction="none"), (a, b),
+         (torch.tensor(a), torch.tensor(b))),
+        (nn.KLDivLoss(reduction="batchmean"), tnn.KLDivLoss(reduction="batchmean"),
+         (log_q, p), (torch.tensor(log_q), torch.tensor(p))),
+        (nn.TripletMarginLoss(margin=0.5, swap=True), tnn.TripletMarginLoss(margin=0.5, swap=True),
+         (a, b, logits), (torch.tensor(a), torch.tensor(b), torch.tensor(logits))),
+        (nn.CosineSimilarity(axis=0), tnn.CosineSimilarity(dim=0), (a, b),
+         (torch.tensor(a), torch.tensor(b))),
+    ]
+
+
+def test_loss_modules_match_torchs_modules_on_the_same_inputs():
+    for ours, theirs, inputs, torch_inputs in _loss_module_pairs(np.random.default_rng(8)):
+        X = gg.Tensor(inputs[0], requires_grad=True)
+        out = ours(X, *inputs[1:])
+        out.sum().backward()
+        first = torch_inputs[0].detach().requires_grad_(True)
+        expected = theirs(first, *torch_inputs[1:])
+        expected.sum().backward()
+        grad = first.grad
+        if ours.function is gg.nn.cross_entropy or ours.function is gg.nn.nll_loss:
+            grad = grad.transpose(1, 2)  # torch's (N, C, T) back to (m, T, C)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12,
+                                   err_msg=repr(ours))
+        np.testing.assert_allclose(X.grad, grad.numpy(), rtol=1e-10, atol=1e-14,
+                                   err_msg=repr(ours))
