@@ -202,7 +202,7 @@ def test_a_bad_reduction_is_refused_when_the_module_is_made(module_class):
 
 @pytest.mark.parametrize(("make", "error", "message"), [
     (lambda: nn.KLDivLoss(reduction="avg"), gg.ArgumentError,
-     r"^kl_div: reduction must be \"batchmean\""),
+     r"^KLDivLoss: reduction must be \"batchmean\""),
     (lambda: nn.KLDivLoss(log_target=1), gg.ArgumentError,
      r"^KLDivLoss: log_target must be True or False"),
     (lambda: nn.CrossEntropyLoss(label_smoothing=1.5), gg.ArgumentError,
@@ -229,11 +229,11 @@ def test_a_bad_reduction_is_refused_when_the_module_is_made(module_class):
     (lambda: nn.SmoothL1Loss(beta=-1), gg.ArgumentError, r"^smooth_l1_loss: beta must be"),
     (lambda: nn.HuberLoss(delta=0), gg.ArgumentError, r"^huber_loss: delta must be"),
     (lambda: nn.TripletMarginLoss(margin=0), gg.ArgumentError,
-     r"^triplet_margin_loss: margin must be"),
+     r"^TripletMarginLoss: margin must be"),
     (lambda: nn.TripletMarginLoss(p=3, squared=True), gg.ArgumentError,
-     r"^triplet_margin_loss: squared=True takes the squared Euclidean distance"),
+     r"^TripletMarginLoss: squared=True takes the squared Euclidean distance"),
     (lambda: nn.TripletMarginLoss(swap="yes"), gg.ArgumentError,
-     r"^triplet_margin_loss: swap must be True or False"),
+     r"^TripletMarginLoss: swap must be True or False"),
     (lambda: nn.MarginRankingLoss(margin=math.inf), gg.ArgumentError,
      r"^MarginRankingLoss: margin must be a finite number"),
     (lambda: nn.HingeEmbeddingLoss(margin="1"), gg.ArgumentError,

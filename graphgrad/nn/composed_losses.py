@@ -240,6 +240,17 @@ def nll_loss(log_probs: Any, labels: Any, weight: Any = None, *, ignore_index: i
 _KL_REDUCTIONS = ("batchmean", "mean", "sum", "none")
 
 
+def check_kl_reduction(reduction: Any, caller: str) -> None:
+    """Refuse a ``reduction`` `kl_div` does not take, naming ``caller``."""
+    if not (isinstance(reduction, str) and reduction in _KL_REDUCTIONS):
+        tip = (" (the string \"none\" gives each term)"
+               if reduction is None or reduction is False else "")
+        raise ArgumentError(
+            f"{caller}: reduction must be \"batchmean\" (KL averaged over the examples), "
+            "\"sum\", \"none\" (each term) or \"mean\" (PyTorch's mean over every term), "
+            f"got {setting_text(reduction)}{tip}")
+
+
 def kl_div(log_q: Any, p: Any, log_target: bool = False, *,
            reduction: str = "batchmean") -> Tensor:
     """PyTorch's kl_div: the divergence KL(p || q) = sum p (log p - log q) of the distribution q,
@@ -265,13 +276,7 @@ def kl_div(log_q: Any, p: Any, log_target: bool = False, *,
     """
     x = _as_tensor(log_q, "log_q", "kl_div")
     if not (type(reduction) is str and reduction == "batchmean"):
-        if not (isinstance(reduction, str) and reduction in _KL_REDUCTIONS):
-            tip = (" (the string \"none\" gives each term)"
-                   if reduction is None or reduction is False else "")
-            raise ArgumentError(
-                "kl_div: reduction must be \"batchmean\" (KL averaged over the examples), "
-                "\"sum\", \"none\" (each term) or \"mean\" (PyTorch's mean over every term), "
-                f"got {setting_text(reduction)}{tip}")
+        check_kl_reduction(reduction, "kl_div")
         if reduction == "mean":
             warnings.warn(
                 "kl_div: reduction=\"mean\" divides the sum by every term's count, m C, not by "
@@ -376,6 +381,23 @@ def cosine_similarity(x1: Any, x2: Any, axis: int = -1, eps: float = 1e-8) -> Te
     return _sum((a / norm_a) * (b / norm_b), axis=axis)
 
 
+def triplet_settings(margin: Any, p: Any, eps: Any, swap: Any, squared: Any,
+                     caller: str) -> tuple[float, float, float, bool, bool]:
+    """`triplet_margin_loss`'s settings checked, naming ``caller`` in a refusal: (margin, p,
+    eps, swap, squared)."""
+    margin = real_number(margin, "margin", caller, lambda v: 0.0 < v < math.inf,
+                         "a finite number above 0 (the course's alpha, 0.2)")
+    squared = flag(squared, "squared", caller)
+    swap = flag(swap, "swap", caller)
+    if squared and p != 2:
+        raise ArgumentError(f"{caller}: squared=True takes the squared Euclidean distance, "
+                            f"p = 2; got p={setting_text(p)}")
+    p = real_number(p, "p", caller, lambda v: v > 0, "the order of a norm, above 0 (2, 1, inf)")
+    eps = real_number(eps, "eps", caller, lambda v: 0.0 <= v < math.inf,
+                      "a finite number >= 0")
+    return margin, p, eps, swap, squared
+
+
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, *,
                         squared: bool = False, reduction: str = "mean") -> Tensor:
@@ -403,15 +425,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     neg = _as_tensor(negative, "negative", loss)
     if type(reduction) is not str or reduction != "mean":
         _check_reduction(loss, reduction)
-    margin = real_number(margin, "margin", loss, lambda v: 0.0 < v < math.inf,
-                         "a finite number above 0 (the course's alpha, 0.2)")
-    squared = flag(squared, "squared", loss)
-    swap = flag(swap, "swap", loss)
-    if squared and p != 2:
-        raise ArgumentError(f"{loss}: squared=True takes the squared Euclidean distance, p = 2; "
-                            f"got p={setting_text(p)}")
-    p = real_number(p, "p", loss, lambda v: v > 0, "the order of a norm, above 0 (2, 1, inf)")
-    eps = real_number(eps, "eps", loss, lambda v: 0.0 <= v < math.inf, "a finite number >= 0")
+    margin, p, eps, swap, squared = triplet_settings(margin, p, eps, swap, squared, loss)
     _same_shapes(loss, {"anchor": a, "positive": pos, "negative": neg})
     if a.ndim == 0:
         raise ShapeError(f"{loss}: the encodings must have shape (m, n_e), got anchor "

@@ -31,8 +31,8 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.nn.composed_losses import (
-    _KL_REDUCTIONS,
     _positive_setting,
+    check_kl_reduction,
     cosine_similarity,
     hinge_embedding_loss,
     huber_loss,
@@ -42,6 +42,7 @@ from graphgrad.nn.composed_losses import (
     nll_loss,
     smooth_l1_loss,
     triplet_margin_loss,
+    triplet_settings,
 )
 from graphgrad.nn.losses import (
     _broadcast_weight,
@@ -388,8 +389,7 @@ class KLDivLoss(_FunctionModule):
 
     def __init__(self, *, reduction: str = "batchmean", log_target: bool = False) -> None:
         super().__init__()
-        if not (isinstance(reduction, str) and reduction in _KL_REDUCTIONS):
-            kl_div(np.zeros((1, 1)), np.ones((1, 1)), reduction=reduction)  # its refusal
+        check_kl_reduction(reduction, type(self).__name__)
         self.reduction = reduction
         self.log_target = flag(log_target, "log_target", type(self).__name__)
 
@@ -418,11 +418,8 @@ class TripletMarginLoss(_FunctionModule):
         super().__init__()
         owner = type(self).__name__
         _check_reduction(owner, reduction)
-        # the function's own checks of margin, p, eps, swap and squared, on one triplet
-        one = np.zeros((1, 1))
-        triplet_margin_loss(one, one, one, margin, p, eps, swap, squared=squared)
-        self.margin, self.p, self.eps = float(margin), float(p), float(eps)
-        self.swap, self.squared = bool(swap), bool(squared)
+        self.margin, self.p, self.eps, self.swap, self.squared = triplet_settings(
+            margin, p, eps, swap, squared, owner)
         self.reduction = reduction
 
     def forward(self, anchor: Any, positive: Any, negative: Any) -> Tensor:
