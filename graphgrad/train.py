@@ -2,9 +2,9 @@
 
 `fit` is the course's optimisation loop written once: for each epoch, for each mini-batch,
 forward, cost, backward, update; it records the cost and accuracy of every epoch (and on a
-dev set), shows them on a progress bar (tqdm, when installed), decays the learning rate on a
-schedule, can stop early when the dev cost stops improving, and stops with a clear error when
-the cost or a gradient becomes NaN or Inf.
+dev set), shows them on a progress bar (tqdm, when installed), sets the learning rate from a
+schedule before each epoch or each step, can stop early when the dev cost stops improving, and
+stops with a clear error when the cost or a gradient becomes NaN or Inf.
 Depends on `tensor`, `modes`, `nn`, `optim`, `data`.
 """
 from __future__ import annotations
@@ -337,6 +337,7 @@ def fit(
     drop_last: bool = False,
     seed: int | None = 0,
     schedule: Callable[[int], float] | None = None,
+    schedule_every: str = "epoch",
     patience: int | None = None,
     accuracy: Any = "auto",
     progress: bool = True,
@@ -378,6 +379,20 @@ def fit(
             with mode="max" is refused, since a cost should go down, and a dev cost of NaN
             or Inf stops training before it is told (`TrainingDiverged`). Resuming with
             ``initial_epoch``, load its ``state_dict`` too.
+        schedule_every: "epoch" (the default: ``schedule(epoch)`` before each epoch, as
+            above) or "step": ``schedule(step)`` before each optimizer step, as PyTorch steps
+            OneCycleLR and CyclicLR after every batch, and as warm-ups are counted in steps.
+            Steps are counted from 0 across epochs: batch b of epoch e is step
+            ``e * n + b``, with n = ``len(data)``, the batches per epoch (``len`` of the
+            DataLoader fit makes from (X, Y), or of the DataLoader or list given), so a
+            resumed run asks for the steps the run not stopped asked for. A schedule made for
+            a number of steps needs ``epochs * n`` of them, e.g. ``optim.OneCycle(0.1,
+            total_steps=epochs * len(loader))``: fit asks for the last step's rate before
+            training and refuses a schedule that fails there, saying how many. Data without a
+            ``len`` is refused, as is an epoch giving more than n batches (its steps would be
+            the next epoch's); an epoch giving fewer leaves the rest of its steps out, and the
+            next epoch starts at step (e + 1) n all the same. A schedule with a ``step(cost)``
+            method (`optim.ReduceOnPlateau`) follows the epochs' costs and is refused here.
         patience: early stopping (needs dev_data): stop once the dev cost has not gone below
             its lowest for ``patience`` epochs in a row. Stopped early or not, the model ends
             with the parameters (and batch norm statistics) of the epoch with the lowest dev
@@ -411,7 +426,8 @@ def fit(
     Returns:
         the history: lists by epoch run (from ``initial_epoch``) under "cost" and
         "accuracy" (the mean over the epoch's examples as training saw them, each batch's
-        weighted by its size: the course's cost_total / m), "lr", and "dev_cost",
+        weighted by its size: the course's cost_total / m), "lr" (the rate of the epoch's
+        first step: with schedule_every="epoch", that of all its steps), and "dev_cost",
         "dev_accuracy" with dev_data. A batch's size is its number of examples (rows): a
         cost that is a mean over fewer positions (cross_entropy's ignore_index) is weighted
         as its batch's rows, so the epoch's figures differ a little from the mean over all
@@ -425,7 +441,8 @@ def fit(
     Raises:
         ArgumentError: a setting refused before anything is trained: a seed that is neither
             None nor a whole number >= 0, shuffle, drop_last or progress other than True or
-            False, epochs below initial_epoch, patience without dev_data, an optimizer made
+            False, epochs below initial_epoch, patience without dev_data, a schedule asked
+            per step that follows the cost or fails at the run's last step, an optimizer made
             before a layer of the model was replaced (it holds the old layer's parameters,
             not the new one's), ...
         TrainingDiverged: the cost, or a parameter's gradient, became NaN or Inf (or, with
@@ -467,6 +484,7 @@ def fit(
     while isinstance(followed, Warmup):
         followed = followed.schedule
     told = callable(getattr(followed, "step", None))
+    per_step = _schedule_every(schedule_every, schedule, followed if told else None)
     if isinstance(followed, ReduceOnPlateau) and followed.mode == "max":
         raise ArgumentError(
             "fit: the ReduceOnPlateau schedule has mode='max', but fit gives it the dev cost "
@@ -477,10 +495,12 @@ def fit(
                                  seed=seed, drop_last=drop_last)
     else:
         loader = _reiterable(data, epochs - initial_epoch)
+    step_rates = (_StepRates(schedule, optimizer, loader, epochs, initial_epoch) if per_step
+                  else None)
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
-    epoch_run = _Epoch(model, loss_fn, optimizer, loader, accuracy, history)
+    epoch_run = _Epoch(model, loss_fn, optimizer, loader, accuracy, history, step_rates)
     best = _BestEpoch(patience) if patience is not None else None
     modes, bar, first_step = _modes(model), None, optimizer.t
     try:  # from here on, an interrupt (Ctrl-C) puts the modes back and closes the bar
@@ -489,15 +509,13 @@ def fit(
         training_modes = _modes(model)  # a submodule frozen in eval mode stays frozen
         bar = _progress_bar(epochs, initial_epoch, progress)
         for epoch in range(initial_epoch, epochs):
-            if schedule is not None:
-                test, _ = _rule("lr", later=True)  # as optimizer.lr = alpha checks it
-                optimizer.lr = real_number(schedule(epoch), f"schedule({epoch})", "fit", test,
-                                           "a learning rate, >= 0 and finite")
+            if schedule is not None and not per_step:
+                optimizer.lr = _checked_rate(schedule(epoch), f"schedule({epoch})")
             if seed is not None:
                 _reseed(model, loader, seed, epoch)
             _restore_modes(training_modes)
             epoch_run.train(epoch)
-            history["lr"].append(optimizer.lr)
+            history["lr"].append(step_rates.first if step_rates is not None else optimizer.lr)
             if dev_data is not None:
                 dev_cost, dev_acc = evaluate(model, loss_fn, *dev_data, accuracy=accuracy)
                 history["dev_cost"].append(dev_cost)
@@ -540,6 +558,99 @@ def fit(
             if bar is not None:
                 bar.close()
     return history
+
+
+def _checked_rate(rate: Any, what: str) -> float:
+    """A schedule's ``rate``, refused unless a learning rate (>= 0 and finite), as
+    ``optimizer.lr = alpha`` refuses one; ``what`` names it in the message."""
+    test, _ = _rule("lr", later=True)
+    return real_number(rate, what, "fit", test, "a learning rate, >= 0 and finite")
+
+
+SCHEDULE_EVERY = ("epoch", "step")
+
+
+def _schedule_every(every: Any, schedule: Any, follows_cost: Any) -> bool:
+    """fit's schedule_every, checked: True for "step". A schedule told the cost after each
+    epoch (``follows_cost``, ReduceOnPlateau) has no rate per step."""
+    if not isinstance(every, str) or every not in SCHEDULE_EVERY:
+        raise ArgumentError(
+            "fit: schedule_every must be 'epoch' (schedule(epoch) before each epoch, the "
+            "default) or 'step' (schedule(step) before each optimizer step), got "
+            f"{setting_text(every)}")
+    if every == "epoch":
+        return False
+    if schedule is None:
+        raise ArgumentError(
+            "fit: schedule_every='step' sets the learning rate from a schedule before each "
+            "optimizer step, but no schedule was given: pass schedule=..., such as "
+            "optim.OneCycle(0.1, total_steps=epochs * batches per epoch)")
+    if follows_cost is not None:
+        raise ArgumentError(
+            f"fit: the schedule {type(follows_cost).__name__} follows the cost, told once per "
+            "epoch through its step(cost) method, so it has no rate of its own for each "
+            "optimizer step: use schedule_every='epoch' (the default) with it")
+    return True
+
+
+class _StepRates:
+    """A schedule asked for the rate of every optimizer step (fit's schedule_every="step").
+
+    Batch b of epoch e is step e * n + b, n the batches per epoch, ``len(loader)`` taken
+    once: found from the epoch and the batch alone, it is the step a run not stopped took
+    there, where a counter would start again from 0 in a resumed run. ``first`` is the rate
+    of the epoch's first step, for the history.
+    """
+
+    def __init__(self, schedule: Callable[[int], float], optimizer: Optimizer, loader: Any,
+                 epochs: int, initial_epoch: int) -> None:
+        try:
+            per_epoch = len(loader)
+        except TypeError:
+            raise ArgumentError(
+                f"fit: schedule_every='step' counts optimizer steps across epochs as epoch * "
+                f"(batches per epoch) + batch, but data ({_what(loader)}) has no len() to say "
+                "how many batches an epoch gives: pass (X, Y), a DataLoader or a list of "
+                "(X_batch, Y_batch) pairs, or give your loader a __len__") from None
+        self.schedule, self.optimizer, self.per_epoch = schedule, optimizer, per_epoch
+        self.first = math.nan
+        steps = epochs * per_epoch
+        if initial_epoch < epochs and per_epoch:  # no batches: the epoch says so itself
+            self._check_length(steps, epochs)
+
+    def _check_length(self, steps: int, epochs: int) -> None:
+        """Ask for the rate of the run's last step before training, so that a schedule made
+        for fewer steps (OneCycle refuses steps past its total_steps) stops fit before the
+        first step rather than in a later epoch."""
+        last = steps - 1
+        try:
+            rate = self.schedule(last)
+        except Exception as error:
+            length = getattr(self.schedule, "total_steps", None)
+            made = f" (made for total_steps = {length})" if isinstance(length, int) else ""
+            raise ArgumentError(
+                f"fit: with schedule_every='step', a run of epochs={epochs} with "
+                f"{self.per_epoch} batches per epoch takes {steps} optimizer steps, 0 to {last}, "
+                f"but the schedule{made} fails at step {last}: {error}\n  Make it for the "
+                f"run's {steps} steps, epochs x batches per epoch: e.g. optim.OneCycle(max_lr, "
+                f"total_steps={steps}).") from error
+        _checked_rate(rate, f"schedule({last}), the rate of the run's last step,")
+
+    def set(self, epoch: int, batch: int) -> None:
+        """Set the optimizer's rate for batch ``batch`` of epoch ``epoch``."""
+        if batch >= self.per_epoch:
+            raise ArgumentError(
+                f"fit: epoch {epoch} gave a batch {batch}, but len(data) = {self.per_epoch} "
+                f"batches per epoch: with schedule_every='step', batch b of epoch e is step "
+                f"e * {self.per_epoch} + b, so this batch would take a step of epoch "
+                f"{epoch + 1}'s. Make len(data) the most batches an epoch gives (an epoch "
+                "giving fewer leaves the rest of its steps out)")
+        step = epoch * self.per_epoch + batch
+        rate = _checked_rate(self.schedule(step),
+                             f"schedule({step}), the rate of epoch {epoch}'s batch {batch},")
+        self.optimizer.lr = rate
+        if batch == 0:
+            self.first = rate
 
 
 def _finished_epochs(history: dict[str, list[float]]) -> int:
@@ -606,13 +717,16 @@ class _Epoch:
     cost and accuracy added to the history."""
 
     def __init__(self, model: Module, loss_fn: Callable, optimizer: Optimizer, loader: Any,
-                 accuracy: Any, history: dict[str, list[float]]) -> None:
+                 accuracy: Any, history: dict[str, list[float]],
+                 step_rates: _StepRates | None = None) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.loader, self.accuracy, self.history = loader, accuracy, history
+        self.step_rates = step_rates  # set the rate before each step, else fit did per epoch
         self.kind: Any = "unknown"  # the accuracy's, found from the first batch's outputs
 
     def train(self, epoch: int) -> None:
         model, loss_fn, optimizer, history = self.model, self.loss_fn, self.optimizer, self.history
+        step_rates = self.step_rates
         total_cost = total_correct = 0.0
         seen = 0
         # The model's parameters the optimizer does not hold (a layer left out of it, not
@@ -622,6 +736,8 @@ class _Epoch:
         others = [p for p in model.parameters() if id(p) not in held]
         for batch, pair in enumerate(self.loader):
             X_batch, Y_batch = _batch_pair(pair, batch)
+            if step_rates is not None:  # before the forward: a NaN's message shows the rate
+                step_rates.set(epoch, batch)
             outputs = model(X_batch)
             J = loss_fn(outputs, Y_batch)
             cost = _cost_value(J)

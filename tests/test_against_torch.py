@@ -3,12 +3,13 @@ normalisation layers, the losses with each reduction and ignore_index, the LSTM 
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
 centered RMSprop) and Adamax, NAdam, RAdam, Adadelta, LBFGS step by step with either line
 search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau, OneCycleLR,
-CyclicLR), a small MLP, functional_call, parameter vectors and retain_grad, a module's backward
-hooks, a Hessian-vector product and second derivatives through a gradient penalty, and the
-later networks' ops (softplus ... einsum) over drawn shapes to their third derivatives, and
-gg.linalg's (the decompositions through functions that do not depend on the signs LAPACK gives
-their vectors), and whole programs (a GP's marginal likelihood to its Hessian, PCA's
-reconstruction error in the data, standardising data with holes), all in float64.
+CyclicLR; fit stepping OneCycleLR after each batch), a small MLP, functional_call, parameter
+vectors and retain_grad, a module's backward hooks, a Hessian-vector product and second
+derivatives through a gradient penalty, and the later networks' ops (softplus ... einsum) over
+drawn shapes to their third derivatives, and gg.linalg's (the decompositions through
+functions that do not depend on the signs LAPACK gives their vectors), and whole programs
+(a GP's marginal likelihood to its Hessian, PCA's reconstruction error in the data,
+standardising data with holes), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -2207,3 +2208,30 @@ def test_loss_modules_match_torchs_modules_on_the_same_inputs():
                                    err_msg=repr(ours))
         np.testing.assert_allclose(X.grad, grad.numpy(), rtol=1e-10, atol=1e-14,
                                    err_msg=repr(ours))
+
+
+def test_fit_stepping_one_cycle_per_batch_is_torchs_loop_with_onecyclelr():
+    """fit(schedule_every="step") trains as PyTorch's loop calling scheduler.step() after each
+    optimizer.step(): 3 epochs of batches of 4, 4 and 2, with Adam."""
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 1))
+    model = gg.nn.Linear(3, 1, rng=2)
+    W0, b0 = model.W.data.copy(), model.b.data.copy()
+    adam = gg.optim.Adam(model.parameters(), lr=0.2)
+    gg.fit(model, gg.nn.mse, adam, (X, Y), epochs=3, batch_size=4, shuffle=False,
+           schedule=gg.optim.OneCycle(0.2, total_steps=9), schedule_every="step",
+           progress=False)
+
+    W, b = torch.tensor(W0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    opt = torch.optim.Adam([W, b], lr=0.2)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, 0.2, total_steps=9,
+                                                    cycle_momentum=False)
+    for _ in range(3):
+        for start in range(0, 10, 4):
+            opt.zero_grad()
+            outputs = torch.tensor(X[start:start + 4]) @ W.T + b
+            ((outputs - torch.tensor(Y[start:start + 4])) ** 2).mean().backward()
+            opt.step()
+            scheduler.step()
+    np.testing.assert_allclose(model.W.data, W.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(model.b.data, b.detach().numpy(), rtol=1e-12)

@@ -1,17 +1,20 @@
 """Learning-rate decay: the learning rate alpha as a function of the epoch number (from 0).
 
 Each schedule is a small callable, ``schedule(epoch) -> alpha``; `fit` sets
-``optimizer.lr = schedule(epoch)`` before every epoch, or do it yourself in your loop. With
+``optimizer.lr = schedule(epoch)`` before every epoch (or ``schedule(step)`` before every
+optimizer step, with ``schedule_every="step"``), or do it yourself in your loop. With
 parameter groups, each group's lr keeps its ratio to the optimizer's ``lr`` keyword: give the
 schedule alpha0 = that keyword's value. `Warmup` puts a linear warm-up before any schedule.
 `ReduceOnPlateau` is the one that also depends on how training goes: it has a ``step(cost)``
 method, which `fit` calls after each epoch with the dev cost, and a state dict. Depends on
 `errors`.
 
-A schedule maps a count to a rate, whatever the count is: `fit` counts epochs, and the
-schedules made for steps (PyTorch's `OneCycle` and `Cyclic`, stepped after every batch there)
-are used per step in one's own loop, ``optimizer.lr = schedule(step)`` before each
-``optimizer.step()``, or per epoch in `fit` with their lengths given in epochs.
+A schedule maps a count to a rate, whatever the count is: `fit` counts epochs, or optimizer
+steps with ``schedule_every="step"`` (from 0 across epochs: batch b of epoch e is step
+e * batches per epoch + b). The schedules made for steps (PyTorch's `OneCycle` and `Cyclic`,
+stepped after every batch there) are used so in `fit`, or per step in one's own loop,
+``optimizer.lr = schedule(step)`` before each ``optimizer.step()``, or per epoch in `fit` with
+their lengths given in epochs.
 
 So `fit`'s epoch e trains with schedule(e), the first with alpha0. The course's model()
 decays after each epoch instead (``learning_rate = update_lr(learning_rate0, i, decay_rate)``
@@ -147,8 +150,8 @@ class CosineDecay(Schedule):
             alpha0.
 
     A schedule is a function of a count: to warm up and decay by steps (mini-batches) rather
-    than epochs, give ``total`` and ``warmup`` in steps and set ``optimizer.lr =
-    schedule(step)`` before each ``optimizer.step()``.
+    than epochs, give ``total`` and ``warmup`` in steps and pass ``schedule_every="step"`` to
+    `fit`, or set ``optimizer.lr = schedule(step)`` before each ``optimizer.step()``.
     """
 
     def __init__(self, alpha0: float, total: int, warmup: int = 0,
@@ -182,12 +185,14 @@ class OneCycle(Schedule):
         "cos":  alpha = end + (start - end) (1 + cos(pi p)) / 2;  "linear": start + (end - start) p
 
     PyTorch steps it after every batch: its ``total_steps`` (or epochs * steps_per_epoch)
-    counts optimizer steps, and so does this one's when it is used per step, in one's own
-    loop (``optimizer.lr = schedule(step)`` before each ``optimizer.step()``, step from 0).
-    In `fit`, which asks for the rate of each epoch, give ``total_steps=epochs``: one cycle
-    over the epochs, each trained with one rate. Steps from total_steps on are refused (the
-    cycle is over; PyTorch refuses them past total_steps). With a step of 0 length up (the
-    first phase ending at step 0, where PyTorch divides by zero), step 0 takes max_lr.
+    counts optimizer steps, and so does this one's when it is used per step: in `fit` with
+    ``schedule_every="step"`` and ``total_steps = epochs * batches per epoch`` (``epochs *
+    len(loader)``), or in one's own loop (``optimizer.lr = schedule(step)`` before each
+    ``optimizer.step()``, step from 0). In `fit` per epoch (the default), give
+    ``total_steps=epochs``: one cycle over the epochs, each trained with one rate. Steps from
+    total_steps on are refused (the cycle is over; PyTorch refuses them past total_steps).
+    With a step of 0 length up (the first phase ending at step 0, where PyTorch divides by
+    zero), step 0 takes max_lr.
 
     PyTorch's OneCycleLR also cycles the momentum (beta1 for Adam) the other way, from 0.95 to
     0.85 and back, unless ``cycle_momentum=False``: this is its learning rate alone, PyTorch's
@@ -225,7 +230,7 @@ class OneCycle(Schedule):
                 f"OneCycle: step {step} is past the cycle, made for total_steps = "
                 f"{self.total_steps} (steps 0 to {self.total_steps - 1}): give total_steps = "
                 "the run's length, in optimizer steps (epochs x batches per epoch) when it is "
-                "asked per step, in epochs in fit")
+                "asked per step (fit's schedule_every='step'), in epochs when per epoch")
         initial = self.max_lr / self.div_factor
         # PyTorch's phases, in its floats: the first ends at pct_start * total_steps - 1.
         top = float(self.pct_start * self.total_steps) - 1
@@ -249,8 +254,9 @@ class Cyclic(Schedule):
         alpha = base_lr + (max_lr - base_lr) h scale
 
     scale = 1 ("triangular"), 1 / 2**(cycle - 1) ("triangular2": each cycle's height halves)
-    or gamma**step ("exp_range"). As `OneCycle`, PyTorch's counts batches: use it per step in
-    one's own loop, or give the step sizes in epochs for `fit`. PyTorch's CyclicLR also
+    or gamma**step ("exp_range"). As `OneCycle`, PyTorch's counts batches: use it per step
+    (`fit`'s ``schedule_every="step"``, or one's own loop), or give the step sizes in epochs
+    for `fit` per epoch. PyTorch's CyclicLR also
     cycles the momentum unless ``cycle_momentum=False``: this is its learning rate alone.
 
     Args:
@@ -337,8 +343,9 @@ class Warmup(Schedule):
             default) trains the first epoch with alpha = 0, as `CosineDecay`'s warm-up and
             Hugging Face's do; PyTorch's LinearLR starts at ``start_factor`` (its default 1/3).
 
-    By steps rather than epochs, as Transformers warm up: give ``warmup`` in steps and set
-    ``optimizer.lr = schedule(step)`` before each ``optimizer.step()`` (see `CosineDecay`).
+    By steps rather than epochs, as Transformers warm up: give ``warmup`` in steps and pass
+    ``schedule_every="step"`` to `fit`, or set ``optimizer.lr = schedule(step)`` before each
+    ``optimizer.step()`` (see `CosineDecay`).
 
     A schedule that follows the cost (`ReduceOnPlateau`) is told, through ``step(cost)``, the
     costs of the epochs after the warm-up only, as timm's plateau scheduler with warm-up is:
