@@ -2167,6 +2167,7 @@ def _loss_module_pairs(rng):
     a, b = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
     log_q = np.log(rng.dirichlet(np.ones(3), size=6))
     p = rng.dirichlet(np.ones(3), size=6)
+    signs = np.array([1.0, -1.0, -1.0, 1.0])
     nn, tnn = gg.nn, torch.nn
     return [
         (nn.CrossEntropyLoss(w, ignore_index=-100, label_smoothing=0.1),
@@ -2190,6 +2191,13 @@ def _loss_module_pairs(rng):
          (a, b, logits), (torch.tensor(a), torch.tensor(b), torch.tensor(logits))),
         (nn.CosineSimilarity(axis=0), tnn.CosineSimilarity(dim=0), (a, b),
          (torch.tensor(a), torch.tensor(b))),
+        # tied scores (margin 0) and distances at the margin: the hinges' kink, where
+        # clamp_min's gradient is 1
+        (nn.MarginRankingLoss(), tnn.MarginRankingLoss(), (np.zeros(4), np.zeros(4), signs),
+         (torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64),
+          torch.tensor(signs))),
+        (nn.HingeEmbeddingLoss(0.5), tnn.HingeEmbeddingLoss(0.5), (np.full(4, 0.5), signs),
+         (torch.full((4,), 0.5, dtype=torch.float64), torch.tensor(signs))),
     ]
 
 

@@ -434,6 +434,41 @@ def test_margin_ranking_and_hinge_embedding_losses_gradients():
     np.testing.assert_allclose(x.grad, np.where(SIGNS == 1, 1.0, -1.0 * (0.8 - X1 > 0)), rtol=1e-15)
 
 
+def test_the_hinges_pass_their_gradient_at_the_kink_as_pytorchs_clamp_min():
+    """PyTorch's hinges are clamp_min(h, 0), whose gradient is 1 where h >= 0: at h = 0 the
+    pair (triplet) still pulls. With margin_ranking_loss's default margin of 0, scores that
+    tie (a scorer initialised at zero gives 0 to every example) have h = 0 everywhere: a
+    gradient of 0 there left such a model where it started, at a cost of 0."""
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    x1, x2 = gg.Tensor(np.zeros(4), requires_grad=True), gg.Tensor(np.zeros(4), requires_grad=True)
+    J = nn.margin_ranking_loss(x1, x2, y)
+    J.backward()
+    assert J.item() == 0.0
+    np.testing.assert_array_equal(x1.grad, -y / 4)
+    np.testing.assert_array_equal(x2.grad, y / 4)
+    # hinge_embedding_loss at x = margin, y = -1: max(0, margin - x) with h = 0
+    x = gg.Tensor(np.array([0.8, 0.8, 0.3]), requires_grad=True)
+    nn.hinge_embedding_loss(x, np.array([-1.0, 1.0, -1.0]), 0.8, reduction="sum").backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 1.0, -1.0])
+    # triplet_margin_loss with d(a, n) = d(a, p) + margin exactly (5 and 6, eps = 0)
+    a = gg.Tensor(np.zeros((1, 2)), requires_grad=True)
+    positive, negative = np.array([[3.0, 4.0]]), np.array([[0.0, 6.0]])
+    J = nn.triplet_margin_loss(a, positive, negative, margin=1.0, eps=0.0)
+    J.backward()
+    assert J.item() == 0.0
+    # d/da (|a - p| - |a - n|) = (a - p) / |a - p| - (a - n) / |a - n|
+    np.testing.assert_allclose(a.grad, [[-0.6, -0.8 + 1.0]], rtol=1e-15)
+    # the model at zero learns, as PyTorch's does
+    scorer = nn.Linear(2, 1, rng=0)
+    scorer.W.data[...] = 0.0
+    scorer.b.data[...] = 0.0
+    better, worse = np.array([[1.0, 0.0], [2.0, 0.5]]), np.array([[0.0, 1.0], [0.5, 2.0]])
+    opt = optim.SGD(scorer.parameters(), lr=0.1)
+    nn.MarginRankingLoss()(scorer(better)[:, 0], scorer(worse)[:, 0], np.ones(2)).backward()
+    opt.step()
+    assert np.all(scorer(better).data > scorer(worse).data)
+
+
 # -- errors ---------------------------------------------------------------------------------------
 CALLS = {  # name -> loss(**keywords) on right inputs
     "l1_loss": lambda **kw: nn.l1_loss(A, Y, **kw),

@@ -43,11 +43,18 @@ from graphgrad.nn.losses import (
     _same_shape,
 )
 from graphgrad.ops.elementwise import abs as _abs
-from graphgrad.ops.elementwise import exp, log, maximum, minimum, relu, where
+from graphgrad.ops.elementwise import clip, exp, log, maximum, minimum, where
 from graphgrad.ops.gather import take_along_axis
 from graphgrad.ops.reductions import sum as _sum
 from graphgrad.ops.shape import broadcast_to
 from graphgrad.tensor import Tensor
+
+
+def _hinge(h: Tensor) -> Tensor:
+    """max(h, 0) with PyTorch's gradient, clamp_min's: 1 where h >= 0, so that at h = 0 the
+    pair still pulls (relu's 0 there left tied scores tied: margin_ranking_loss's default
+    margin is 0, and a scorer initialised at zero gives every pair h = 0)."""
+    return clip(h, 0.0)
 
 
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
@@ -442,7 +449,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     far = distance(a, neg)
     if swap:
         far = minimum(far, distance(pos, neg))
-    return _reduce(relu(distance(a, pos) - far + margin), reduction)
+    return _reduce(_hinge(distance(a, pos) - far + margin), reduction)
 
 
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, *,
@@ -462,7 +469,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     _plus_minus_one(loss, y)
     if reduction == "mean":
         _refuse_empty(loss, x1, "input1")
-    return _reduce(relu(margin - y * (x1 - x2)), reduction)
+    return _reduce(_hinge(margin - y * (x1 - x2)), reduction)
 
 
 def hinge_embedding_loss(distances: Any, target: Any, margin: float = 1.0, *,
@@ -481,4 +488,4 @@ def hinge_embedding_loss(distances: Any, target: Any, margin: float = 1.0, *,
     _plus_minus_one(loss, y)
     if reduction == "mean":
         _refuse_empty(loss, x, "distances")
-    return _reduce(where(y.data == 1, x, relu(margin - x)), reduction)
+    return _reduce(where(y.data == 1, x, _hinge(margin - x)), reduction)
