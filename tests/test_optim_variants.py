@@ -243,6 +243,25 @@ def test_radam_steps_as_momentum_sgd_until_rho_t_passes_5():
     assert [rho > 5 for rho in rhos] == [False] * 5 + [True] * 2
 
 
+@pytest.mark.parametrize("beta2", [0.999, 0.99, 0.9])
+def test_radams_first_five_steps_are_momentum_sgds_and_the_sixth_is_adaptive(beta2):
+    """rho_5 = 4.96 and rho_6 = 5.94 with beta2 = 0.99 (4.58 and 5.39 with 0.9): each
+    switches at t = 6, as with 0.999."""
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    opt = optim.RAdam([W], lr=0.1, beta2=beta2)
+    v = 0.0
+    for t, (dW, _) in enumerate(STEPS[:6], start=1):
+        W.grad = dW
+        before = W.data.copy()
+        opt.step()
+        v = 0.9 * v + 0.1 * dW
+        sgd = before - 0.1 * v / (1 - 0.9 ** t)
+        if t < 6:
+            np.testing.assert_allclose(W.data, sgd, rtol=1e-13)
+        else:
+            assert not np.allclose(W.data, sgd, rtol=1e-3)
+
+
 def test_adadeltas_first_steps_are_about_sqrt_eps_long_and_lr_1_is_zeilers():
     """s_delta starts at 0: the first delta is sqrt(eps) / sqrt((1 - beta) dW**2 + eps) dW."""
     W = gg.Tensor(W0.copy(), requires_grad=True)

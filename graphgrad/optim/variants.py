@@ -202,8 +202,8 @@ class RAdam(Optimizer):
                               * sqrt(1 - beta2**t) / (sqrt(s_dW) + eps)
         otherwise:  W = W - alpha v_dW / (1 - beta1**t)   (momentum SGD, Adam's first moment)
 
-    rho_1 = 1, and rho_t passes 5 at t = 6 with beta2 = 0.999 (t = 7 with 0.99): the first
-    steps are SGD with momentum. t is the group's step count, as `Adam`'s, so the switch is
+    rho_1 = 1, and rho_t passes 5 at t = 6 with beta2 = 0.999 (and with 0.99 or 0.9): the first
+    five steps are SGD with momentum. t is the group's step count, as `Adam`'s, so the switch is
     made for the whole group at once. ``torch.optim.RAdam(lr, betas=(b1, b2))`` is
     ``RAdam(lr, beta1=b1, beta2=b2)``. State: ``v`` and ``s`` per parameter.
 
