@@ -152,6 +152,33 @@ def test_the_repr_shows_the_settings_that_are_not_the_defaults(criterion, text):
     assert repr(criterion) == text
 
 
+def test_a_subclass_with_its_own_constructor_has_its_base_classs_settings():
+    """A criterion made as PyTorch's users make one, a subclass calling the loss's
+    constructor with arguments of its own: its repr, its keywords() (what each call and fit's
+    accuracy="auto" read) are the settings the base class keeps, not the names of the
+    subclass's arguments (its repr and fit failed with AttributeError on those)."""
+
+    class SmoothedLoss(nn.CrossEntropyLoss):
+        def __init__(self, smoothing=0.1):
+            super().__init__(ignore_index=-100, label_smoothing=smoothing)
+
+    class PaddedLoss(nn.NLLLoss):
+        def __init__(self):
+            super().__init__(ignore_index=-100)
+
+    criterion = SmoothedLoss(0.2)
+    assert repr(criterion) == "SmoothedLoss(ignore_index=-100, label_smoothing=0.2)"
+    assert criterion.keywords() == {"weight": None, "ignore_index": -100, "reduction": "mean",
+                                    "label_smoothing": 0.2}
+    np.testing.assert_allclose(criterion(Z, PADDED).data, nn.cross_entropy(
+        Z, PADDED, ignore_index=-100, label_smoothing=0.2).data, rtol=1e-15)
+    kind = gg.train._accuracy_kind(criterion, "auto", np.zeros((2, 4)))
+    assert kind.keywords == {"ignore_index": -100}
+    assert repr(PaddedLoss()) == "PaddedLoss(ignore_index=-100)"
+    kind = gg.train._accuracy_kind(PaddedLoss(), "auto", np.zeros((2, 4)))
+    assert kind.keywords == {"ignore_index": -100}
+
+
 def test_class_weights_are_a_buffer_saved_and_loaded_as_pytorchs():
     criterion = nn.CrossEntropyLoss(weight=[1, 2, 3, 4])
     state = criterion.state_dict()

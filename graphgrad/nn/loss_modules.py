@@ -118,18 +118,23 @@ class _FunctionModule(Module):
 
     function: Callable[..., Tensor]
 
+    def _settings(self) -> dict[str, inspect.Parameter]:
+        """The settings, by name: the parameters of the constructor of the class that names
+        the ``function`` (``CrossEntropyLoss.__init__``), not of a subclass's own constructor,
+        whose arguments (``SmoothedLoss(smoothing=0.1)``) need not be kept as attributes."""
+        owner = next(klass for klass in type(self).__mro__ if "function" in vars(klass))
+        parameters = inspect.signature(owner.__init__).parameters
+        return {name: parameter for name, parameter in parameters.items() if name != "self"}
+
     def keywords(self) -> dict[str, Any]:
         """The settings each call passes to ``function``, by the constructor's names (the
         functions' own, which are PyTorch's where they take the same setting)."""
-        names = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in names if name != "self"}
+        return {name: getattr(self, name) for name in self._settings()}
 
     def extra_repr(self) -> str:
         """The settings that are not the defaults, ``label_smoothing=0.1``, for the repr."""
         shown = []
-        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
-            if name == "self":
-                continue
+        for name, parameter in self._settings().items():
             value = getattr(self, name)
             default = parameter.default
             if isinstance(value, np.ndarray) or value is None or default is None:
