@@ -6,6 +6,7 @@ the wheel is made of.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -131,3 +132,35 @@ chmod +x .venv/bin/python""")
     assert (done.returncode, done.stderr) == (0, "")
     assert log.read_text().splitlines() == [
         "-m pip install --quiet --disable-pip-version-check -e .[dev]"]
+
+
+# A merge's conflict markers, built here so that this file does not hold them itself.
+_MARKERS = ("<" * 7 + " ", "=" * 7, ">" * 7 + " ")
+_CHECKED = (".py", ".md", ".cfg", ".toml", ".ipynb", ".txt", ".in")
+
+
+def _conflict_lines(root: Path) -> list[str]:
+    """``path:line`` of each line of the text files under ``root`` (scripts/ and .ci/ too;
+    not .git, .venv, build or outputs) that is a merge's conflict marker."""
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d == ".ci" or not (
+            d.startswith(".") or d in ("build", "demo_output", "output", "__pycache__")))
+        here = Path(folder)
+        whole_folder = here.relative_to(root).parts[:1] in (("scripts",), (".ci",))
+        for name in sorted(names):
+            path = here / name
+            if not (whole_folder or path.suffix in _CHECKED):
+                continue
+            for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                if line.startswith(_MARKERS[::2]) or line == _MARKERS[1]:
+                    found.append(f"{path.relative_to(root).as_posix()}:{number}")
+    return found
+
+
+def test_no_file_of_the_checkout_holds_a_merges_conflict_markers(tmp_path):
+    assert _conflict_lines(ROOT) == []
+    # and the check finds them where they are
+    (tmp_path / "README.md").write_text(
+        f"a\n{_MARKERS[0]}HEAD\nours\n{_MARKERS[1]}\ntheirs\n{_MARKERS[2]}1234 commit\n")
+    assert _conflict_lines(tmp_path) == ["README.md:2", "README.md:4", "README.md:6"]
