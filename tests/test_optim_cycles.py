@@ -110,3 +110,14 @@ def test_one_cycle_per_step_in_ones_own_loop_and_per_epoch_in_fit():
                      batch_size=8, schedule=optim.OneCycle(0.5, total_steps=5), progress=False)
     assert history["lr"] == [optim.OneCycle(0.5, 5)(epoch) for epoch in range(5)]
     assert history["cost"][-1] < history["cost"][0]
+
+
+def test_cyclic_triangular2_goes_on_past_a_thousand_cycles():
+    """triangular2 halves each cycle's height: 1 / 2**(cycle - 1) overflowed a float from
+    cycle 1026 on (OverflowError at step 2050 with cycles of 2 steps), where the height is
+    simply below the smallest float: the rate is base_lr. The rates before are PyTorch's
+    1 / 2.0**(cycle - 1), powers of two, exactly."""
+    schedule = optim.Cyclic(0.001, 0.1, step_size_up=1, mode="triangular2")
+    assert schedule(2 * 1000 + 1) == 0.001 + 0.099 / 2.0 ** 1000  # cycle 1001's top
+    for step in (2049, 2050, 2051, 10 ** 6 + 1):
+        assert schedule(step) == 0.001

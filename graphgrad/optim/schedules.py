@@ -297,7 +297,9 @@ class Cyclic(Schedule):
         if self.mode == "triangular":
             scale = 1.0
         elif self.mode == "triangular2":
-            scale = 1 / (2.0 ** (cycle - 1))
+            # PyTorch's 1 / 2.0**(cycle - 1), the same power of two, but without its
+            # OverflowError from cycle 1026 on: a height below the smallest float is 0.
+            scale = 0.5 ** (cycle - 1)
         else:
             scale = self.gamma ** step
         return self.base_lr + (self.max_lr - self.base_lr) * height * scale
