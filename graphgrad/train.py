@@ -387,8 +387,9 @@ def fit(
             DataLoader fit makes from (X, Y), or of the DataLoader or list given), so a
             resumed run asks for the steps the run not stopped asked for. A schedule made for
             a number of steps needs ``epochs * n`` of them, e.g. ``optim.OneCycle(0.1,
-            total_steps=epochs * len(loader))``: fit asks for the last step's rate before
-            training and refuses a schedule that fails there, saying how many. Data without a
+            total_steps=epochs * len(loader))`` (after an `optim.Warmup` of w steps,
+            ``epochs * len(loader) - w``): fit asks for the last step's rate before training
+            and refuses a schedule that fails there, saying how many. Data without a
             ``len`` is refused, as is an epoch giving more than n batches (its steps would be
             the next epoch's); an epoch giving fewer leaves the rest of its steps out, and the
             next epoch starts at step (e + 1) n all the same. A schedule with a ``step(cost)``
@@ -626,14 +627,31 @@ class _StepRates:
         try:
             rate = self.schedule(last)
         except Exception as error:
-            length = getattr(self.schedule, "total_steps", None)
-            made = f" (made for total_steps = {length})" if isinstance(length, int) else ""
+            # Behind Warmups, the schedule is asked for the steps after them only: one made
+            # for the whole run would never reach its end (OneCycle its least rate).
+            inner, warmups = self.schedule, []
+            while isinstance(inner, Warmup):
+                warmups.append(inner.warmup)
+                inner = inner.schedule
+            length = getattr(inner, "total_steps", None)
+            made = f"made for total_steps = {length}" if isinstance(length, int) else ""
+            hint = (f"Make it for the run's {steps} steps, epochs x batches per epoch: e.g. "
+                    f"optim.OneCycle(max_lr, total_steps={steps}).")
+            if warmups:
+                name = type(inner).__name__
+                made = (f"a Warmup of {' + '.join(map(str, warmups))} steps before a {name}"
+                        + (f" {made}" if made else ""))
+                after = steps - sum(warmups)
+                hint = (f"Make the {name} for the {after} steps after the warm-up, the run's "
+                        f"{steps} (epochs x batches per epoch) less {sum(warmups)}: e.g. "
+                        + "optim.Warmup(" * len(warmups)
+                        + f"optim.OneCycle(max_lr, total_steps={after})"
+                        + "".join(f", {w})" for w in reversed(warmups)) + ".")
             raise ArgumentError(
                 f"fit: with schedule_every='step', a run of epochs={epochs} with "
                 f"{self.per_epoch} batches per epoch takes {steps} optimizer steps, 0 to {last}, "
-                f"but the schedule{made} fails at step {last}: {error}\n  Make it for the "
-                f"run's {steps} steps, epochs x batches per epoch: e.g. optim.OneCycle(max_lr, "
-                f"total_steps={steps}).") from error
+                f"but the schedule{f' ({made})' if made else ''} fails at step {last}: "
+                f"{error}\n  {hint}") from error
         _checked_rate(rate, f"schedule({last}), the rate of the run's last step,")
 
     def set(self, epoch: int, batch: int) -> None:

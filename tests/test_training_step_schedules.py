@@ -178,6 +178,32 @@ def test_a_schedule_too_short_for_the_run_is_refused_before_the_first_step():
     assert len(sgd.rates) == 9
 
 
+def test_a_warmup_before_a_schedule_too_short_is_told_the_length_after_its_warmup():
+    """Warmup(OneCycle(...), 2) asks the OneCycle for steps 0 to 6 of a 9-step run: the hint
+    said total_steps=9, a cycle whose last two steps the run never takes, so it ended at
+    OneCycle(0.1, 9)(6), far above the least it should end at. It names the 7 steps after
+    the warm-up, and the Warmup made so runs the cycle to its end at the run's last step."""
+    X, Y = _data()
+    model = _model()
+    sgd = RecordingSGD(model.parameters(), lr=0.1)
+    with pytest.raises(gg.ArgumentError) as info:
+        gg.fit(model, nn.mse, sgd, (X, Y), epochs=3, batch_size=4,
+               schedule=optim.Warmup(optim.OneCycle(0.1, total_steps=5), 2),
+               schedule_every="step", progress=False)
+    message = str(info.value)
+    assert "a Warmup of 2 steps before a OneCycle made for total_steps = 5" in message
+    assert "optim.Warmup(optim.OneCycle(max_lr, total_steps=7), 2)" in message
+    assert "total_steps=9" not in message
+    nested = optim.Warmup(optim.Warmup(optim.OneCycle(0.1, total_steps=5), 1), 2)
+    with pytest.raises(gg.ArgumentError, match=r"total_steps=6\), 1\), 2\)"):
+        gg.fit(model, nn.mse, sgd, (X, Y), epochs=3, batch_size=4, schedule=nested,
+               schedule_every="step", progress=False)
+    schedule = optim.Warmup(optim.OneCycle(0.1, total_steps=7), 2)
+    gg.fit(model, nn.mse, sgd, (X, Y), epochs=3, batch_size=4, schedule=schedule,
+           schedule_every="step", progress=False)
+    assert sgd.rates[-1] == optim.OneCycle(0.1, total_steps=7)(6) == pytest.approx(0.1 / 25e4)
+
+
 @pytest.mark.parametrize("schedule", [optim.ReduceOnPlateau(0.1),
                                       optim.Warmup(optim.ReduceOnPlateau(0.1), 2)],
                          ids=["ReduceOnPlateau", "Warmup"])

@@ -347,7 +347,9 @@ class Warmup(Schedule):
 
     By steps rather than epochs, as Transformers warm up: give ``warmup`` in steps and pass
     ``schedule_every="step"`` to `fit`, or set ``optimizer.lr = schedule(step)`` before each
-    ``optimizer.step()`` (see `CosineDecay`).
+    ``optimizer.step()`` (see `CosineDecay`). The schedule after it takes the run's steps
+    less the warm-up's: ``Warmup(OneCycle(max_lr, total_steps=steps - warmup), warmup)``,
+    since a OneCycle made for all of them would not reach its end by the run's last step.
 
     A schedule that follows the cost (`ReduceOnPlateau`) is told, through ``step(cost)``, the
     costs of the epochs after the warm-up only, as timm's plateau scheduler with warm-up is:
