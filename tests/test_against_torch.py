@@ -2243,3 +2243,39 @@ def test_fit_stepping_one_cycle_per_batch_is_torchs_loop_with_onecyclelr():
             scheduler.step()
     np.testing.assert_allclose(model.W.data, W.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(model.b.data, b.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["OneCycle", "Cyclic"])
+def test_fit_per_step_with_parameter_groups_is_torchs_scheduler_with_a_rate_per_group(kind):
+    """Groups with their own lr keep their ratio to the optimizer's lr = max_lr: PyTorch's
+    OneCycleLR and CyclicLR given one max_lr (and base_lr) per group, drop_last=True (4
+    batches of 5 an epoch of 23 examples), Adam."""
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((23, 3)), rng.standard_normal((23, 1))
+    model = gg.nn.Linear(3, 1, rng=2)
+    W0, b0 = model.W.data.copy(), model.b.data.copy()
+    adam = gg.optim.Adam([{"params": [model.W], "lr": 0.01}, {"params": [model.b]}], lr=0.2)
+    if kind == "OneCycle":
+        schedule = gg.optim.OneCycle(0.2, total_steps=16)
+    else:
+        schedule = gg.optim.Cyclic(0.02, 0.2, step_size_up=3, mode="triangular2")
+    gg.fit(model, gg.nn.mse, adam, (X, Y), epochs=4, batch_size=5, shuffle=False,
+           drop_last=True, schedule=schedule, schedule_every="step", progress=False)
+
+    W, b = torch.tensor(W0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    opt = torch.optim.Adam([{"params": [W], "lr": 0.01}, {"params": [b]}], lr=0.2)
+    lrs = torch.optim.lr_scheduler
+    if kind == "OneCycle":
+        scheduler = lrs.OneCycleLR(opt, [0.01, 0.2], total_steps=16, cycle_momentum=False)
+    else:
+        scheduler = lrs.CyclicLR(opt, [0.001, 0.02], [0.01, 0.2], step_size_up=3,
+                                 mode="triangular2", cycle_momentum=False)
+    for _ in range(4):
+        for start in range(0, 20, 5):
+            opt.zero_grad()
+            outputs = torch.tensor(X[start:start + 5]) @ W.T + b
+            ((outputs - torch.tensor(Y[start:start + 5])) ** 2).mean().backward()
+            opt.step()
+            scheduler.step()
+    np.testing.assert_allclose(model.W.data, W.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(model.b.data, b.detach().numpy(), rtol=1e-12)

@@ -197,7 +197,9 @@ class OneCycle(Schedule):
     PyTorch's OneCycleLR also cycles the momentum (beta1 for Adam) the other way, from 0.95 to
     0.85 and back, unless ``cycle_momentum=False``: this is its learning rate alone, PyTorch's
     with ``cycle_momentum=False``. With parameter groups, make the optimizer with
-    ``lr=max_lr``: each group keeps its ratio to it (see `Optimizer`).
+    ``lr=max_lr``: each group keeps its ratio to it (see `Optimizer`), so a group made with
+    its own lr L peaks at L, as PyTorch's OneCycleLR with a list of max_lr, one per group (a
+    single max_lr there gives every group the same rates).
 
     Args:
         max_lr: the highest rate, reached at step ``pct_start * total_steps - 1``.
@@ -258,6 +260,9 @@ class Cyclic(Schedule):
     (`fit`'s ``schedule_every="step"``, or one's own loop), or give the step sizes in epochs
     for `fit` per epoch. PyTorch's CyclicLR also
     cycles the momentum unless ``cycle_momentum=False``: this is its learning rate alone.
+    With parameter groups, make the optimizer with ``lr=max_lr``: each group keeps its ratio
+    to it (see `Optimizer`), so a group made with its own lr L cycles from base_lr L / max_lr
+    up to L, as PyTorch's CyclicLR with lists of base_lr and max_lr, one per group.
 
     Args:
         base_lr: the lowest rate (>= 0), the cycles' start.
