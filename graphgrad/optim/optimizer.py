@@ -923,6 +923,25 @@ def zeros_of(p: Tensor) -> np.ndarray:
     return np.zeros(p.data.shape, p.data.dtype)
 
 
+def average_into(average: np.ndarray, x: np.ndarray, beta: float,
+                 scratch: np.ndarray) -> None:
+    """average = beta average + (1 - beta) x, in place: the course's exponentially weighted
+    average (v_dW of dW). ``scratch``, of their shape, is overwritten."""
+    average *= beta
+    np.multiply(x, 1.0 - beta, out=scratch)
+    average += scratch
+
+
+def average_square_into(average: np.ndarray, x: np.ndarray, beta: float,
+                        scratch: np.ndarray) -> None:
+    """average = beta average + (1 - beta) x**2, in place: the average of the squares (s_dW of
+    dW). ``scratch``, of their shape, is overwritten."""
+    average *= beta
+    np.multiply(x, x, out=scratch)
+    scratch *= 1.0 - beta
+    average += scratch
+
+
 def refuse_one_tensor_or_model(params: Any, name: str, purpose: str) -> None:
     """Refuse a tensor alone (iterated, it gives its rows, which have no .grad) or a model
     where a list of tensors belongs, saying what to pass instead. ``purpose``: what the

@@ -27,7 +27,15 @@ from typing import Any
 import numpy as np
 
 from graphgrad.errors import ArgumentError
-from graphgrad.optim.optimizer import Optimizer, _Setting, _write, call_closure, zeros_of
+from graphgrad.optim.optimizer import (
+    Optimizer,
+    _Setting,
+    _write,
+    average_into,
+    average_square_into,
+    call_closure,
+    zeros_of,
+)
 from graphgrad.tensor import Tensor
 
 
@@ -254,12 +262,8 @@ class RMSprop(Optimizer):
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
-        beta = group["beta"]
         s = state["s"]
-        s *= beta
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - beta
-        s += scratch
+        average_square_into(s, g, group["beta"], scratch)
         np.sqrt(s, out=scratch)
         scratch += group["eps"]
         np.divide(g, scratch, out=scratch)
@@ -271,17 +275,12 @@ class RMSprop(Optimizer):
         """With ``centered`` or ``momentum`` (see the class's docstring)."""
         beta = group["beta"]
         s = state["s"]
-        s *= beta
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - beta
-        s += scratch
+        average_square_into(s, g, beta, scratch)
         if group["centered"]:
             v = state.get("v")
             if v is None:  # centered set in param_groups after construction: from 0
                 v = state["v"] = zeros_of(p)
-            v *= beta
-            np.multiply(g, 1.0 - beta, out=scratch)
-            v += scratch
+            average_into(v, g, beta, scratch)
             np.multiply(v, v, out=scratch)
             np.subtract(s, scratch, out=scratch)
             np.maximum(scratch, 0.0, out=scratch)
@@ -449,15 +448,9 @@ class Adam(Optimizer):
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray, amsgrad: bool = False) -> None:
-        b1, b2 = group["beta1"], group["beta2"]
         v, s = state["v"], state["s"]
-        v *= b1
-        np.multiply(g, 1.0 - b1, out=scratch)
-        v += scratch
-        s *= b2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - b2
-        s += scratch
+        average_into(v, g, group["beta1"], scratch)
+        average_square_into(s, g, group["beta2"], scratch)
         if amsgrad:  # the largest s_dW so far in place of s_dW, corrected as s_dW would be
             s_max = state.get("s_max")
             if s_max is None:  # amsgrad set in param_groups after construction: from 0

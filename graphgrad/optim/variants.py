@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.optim.optimizer import Optimizer, _Setting, _write
+from graphgrad.optim.optimizer import (
+    Optimizer,
+    _Setting,
+    _write,
+    average_into,
+    average_square_into,
+)
 from graphgrad.tensor import Tensor
 
 __all__ = ["Adadelta", "Adamax", "NAdam", "RAdam"]
@@ -68,11 +74,8 @@ class Adamax(Optimizer):
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
-        b1 = group["beta1"]
         v, u = state["v"], state["u"]
-        v *= b1
-        np.multiply(g, 1.0 - b1, out=scratch)
-        v += scratch
+        average_into(v, g, group["beta1"], scratch)
         u *= group["beta2"]
         np.abs(g, out=scratch)
         scratch += group["eps"]
@@ -167,15 +170,10 @@ class NAdam(Optimizer):
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
-        b1, b2, eps = group["beta1"], group["beta2"], group["eps"]
+        eps = group["eps"]
         v, s = state["v"], state["s"]
-        v *= b1
-        np.multiply(g, 1.0 - b1, out=scratch)
-        v += scratch
-        s *= b2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - b2
-        s += scratch
+        average_into(v, g, group["beta1"], scratch)
+        average_square_into(s, g, group["beta2"], scratch)
         # The two terms in turn, as PyTorch's two addcdiv_: D is made twice, so that scratch
         # is the only array the step needs.
         self._denominator(s, eps, scratch)
@@ -249,18 +247,12 @@ class RAdam(Optimizer):
         # The adaptive step once rho_t > 5, chosen once per group and step.
         return self._update if self._rectified else self._variant_update
 
-    def _moments(self, g: np.ndarray, group: dict[str, Any], state: dict,
+    @staticmethod
+    def _moments(g: np.ndarray, group: dict[str, Any], state: dict,
                  scratch: np.ndarray) -> None:
         """v_dW and s_dW, as Adam's."""
-        b1, b2 = group["beta1"], group["beta2"]
-        v, s = state["v"], state["s"]
-        v *= b1
-        np.multiply(g, 1.0 - b1, out=scratch)
-        v += scratch
-        s *= b2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - b2
-        s += scratch
+        average_into(state["v"], g, group["beta1"], scratch)
+        average_square_into(state["s"], g, group["beta2"], scratch)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
@@ -336,10 +328,7 @@ class Adadelta(Optimizer):
                 scratch: np.ndarray) -> None:
         beta, eps = group["beta"], group["eps"]
         s, s_delta = state["s"], state["s_delta"]
-        s *= beta
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - beta
-        s += scratch
+        average_square_into(s, g, beta, scratch)
         work = self._work_of(p, scratch)
         np.add(s, eps, out=work)
         np.sqrt(work, out=work)  # the gradients' root mean square
@@ -347,9 +336,6 @@ class Adadelta(Optimizer):
         np.sqrt(scratch, out=scratch)  # the updates'
         scratch /= work
         scratch *= g  # delta
-        s_delta *= beta
-        np.multiply(scratch, scratch, out=work)
-        work *= 1.0 - beta
-        s_delta += work
+        average_square_into(s_delta, scratch, beta, work)
         scratch *= group["lr"]
         _write(p, np.subtract, scratch)
