@@ -40,6 +40,7 @@ from graphgrad.nn.losses import (
     _class_weights,
     _refuse_empty,
     _refuse_swapped,
+    _regression_pair,
     _same_shape,
 )
 from graphgrad.ops.elementwise import abs as _abs
@@ -64,18 +65,6 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return losses.sum()
     return losses.mean()
-
-
-def _pair(loss: str, predictions: Any, targets: Any, reduction: Any) -> tuple[Tensor, Tensor]:
-    """Predictions and targets of the same shape, as `mse` checks them, and the reduction."""
-    a = _as_tensor(predictions, "predictions", loss)
-    if type(reduction) is not str or reduction != "mean":  # an array compares badly
-        _check_reduction(loss, reduction)
-    y = _as_labels(targets, a, loss, "targets")
-    _same_shape(loss, a, y, "predictions")
-    if reduction == "mean":
-        _refuse_empty(loss, a, "predictions")
-    return a, y
 
 
 def _positive_setting(value: Any, what: str, loss: str, zero: bool) -> float:
@@ -112,7 +101,7 @@ def l1_loss(predictions: Any, targets: Any, *, reduction: str = "mean") -> Tenso
     dA = sign(A - Y) / n, 0 where A = Y (PyTorch's subgradient). The loss is symmetric in A and
     Y: given in the other order it is the same cost with the same gradients.
     """
-    a, y = _pair("l1_loss", predictions, targets, reduction)
+    a, y = _regression_pair("l1_loss", predictions, targets, reduction)
     return _reduce(_abs(a - y), reduction)
 
 
@@ -128,7 +117,7 @@ def smooth_l1_loss(predictions: Any, targets: Any, beta: float = 1.0, *,
     derivative is 0 there, as PyTorch's).
     """
     beta = _positive_setting(beta, "beta", "smooth_l1_loss", zero=True)
-    a, y = _pair("smooth_l1_loss", predictions, targets, reduction)
+    a, y = _regression_pair("smooth_l1_loss", predictions, targets, reduction)
     if beta == 0.0:
         return _reduce(_abs(a - y), reduction)
     return _reduce(_huber_terms(a - y, beta) * (1.0 / beta), reduction)
@@ -146,7 +135,7 @@ def huber_loss(predictions: Any, targets: Any, delta: float = 1.0, *,
     huber_loss(A, Y, delta) = delta * smooth_l1_loss(A, Y, beta=delta).
     """
     delta = _positive_setting(delta, "delta", "huber_loss", zero=False)
-    a, y = _pair("huber_loss", predictions, targets, reduction)
+    a, y = _regression_pair("huber_loss", predictions, targets, reduction)
     return _reduce(_huber_terms(a - y, delta), reduction)
 
 

@@ -639,19 +639,28 @@ def binary_cross_entropy(probs: Any, labels: Any, eps: float = 1e-12, *,
     return BinaryCrossEntropy.apply(a, y, eps=eps)
 
 
+def _regression_pair(loss: str, predictions: Any, targets: Any,
+                     reduction: Any) -> tuple[Tensor, Tensor]:
+    """The predictions A and targets Y of a regression loss as tensors of one shape, and its
+    reduction checked (and, for the mean, A not empty), each refusal naming ``loss``."""
+    a = _as_tensor(predictions, "predictions", loss)
+    if type(reduction) is not str or reduction != "mean":  # an array compares badly
+        _check_reduction(loss, reduction)
+    y = _as_labels(targets, a, loss, "targets")
+    _same_shape(loss, a, y, "predictions")
+    if reduction == "mean":
+        _refuse_empty(loss, a, "predictions")
+    return a, y
+
+
 def mse(predictions: Any, targets: Any, *, reduction: str = "mean") -> Tensor:
     """Mean squared error over all elements: J = mean((A - Y)**2), A the ``predictions`` and
     Y the ``targets``, both (m, n_y) (any shape, the same for both). ``reduction`` is
     ``"mean"`` (J), ``"sum"`` (sum((A - Y)**2)) or ``"none"`` ((A - Y)**2 of each element), as
     PyTorch's."""
-    a = _as_tensor(predictions, "predictions", "mse")
-    if type(reduction) is not str or reduction != "mean":  # an array compares badly
-        _check_reduction("mse", reduction)
-    y = _as_labels(targets, a, "mse", "targets")
-    _same_shape("mse", a, y, "predictions")
+    a, y = _regression_pair("mse", predictions, targets, reduction)
     if reduction == "none":
         return SquaredErrors.apply(a, y)
     if reduction == "sum":
         return MeanSquaredError.apply(a, y, reduction="sum")
-    _refuse_empty("mse", a, "predictions")
     return MeanSquaredError.apply(a, y)
