@@ -269,7 +269,22 @@ class BCELoss(_FunctionModule):
                                     reduction=self.reduction)
 
 
-class MSELoss(_FunctionModule):
+class _ElementwiseLoss(_FunctionModule):
+    """A loss of predictions and targets of one shape whose only setting is ``reduction``
+    (``"mean"``, ``"sum"`` or ``"none"``, a keyword: PyTorch's deprecated ``size_average``
+    and ``reduce`` are not taken)."""
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def forward(self, predictions: Any, targets: Any) -> Tensor:
+        """J = function(predictions, targets): both of one shape, (m, n_y) or any."""
+        return self.function(predictions, targets, reduction=self.reduction)
+
+
+class MSELoss(_ElementwiseLoss):
     """PyTorch's nn.MSELoss: `mse`, the mean of (A - Y)**2 over all elements. ``reduction`` is
     ``"mean"``, ``"sum"`` or ``"none"``, a keyword (PyTorch's deprecated ``size_average`` and
     ``reduce`` are not taken)."""
@@ -277,31 +292,13 @@ class MSELoss(_FunctionModule):
     function = staticmethod(mse)
     single_node = True  # one fused node, tagged with the loss's name
 
-    def __init__(self, *, reduction: str = "mean") -> None:
-        super().__init__()
-        _check_reduction(type(self).__name__, reduction)
-        self.reduction = reduction
-
-    def forward(self, predictions: Any, targets: Any) -> Tensor:
-        """J = mse(predictions, targets): both of one shape, (m, n_y) or any."""
-        return mse(predictions, targets, reduction=self.reduction)
-
 
 # -- the losses composed of ops (`composed_losses`) -----------------------------------------------
-class L1Loss(_FunctionModule):
+class L1Loss(_ElementwiseLoss):
     """PyTorch's nn.L1Loss: `l1_loss`, the mean of |A - Y|. ``reduction`` is ``"mean"``,
     ``"sum"`` or ``"none"``, a keyword."""
 
     function = staticmethod(l1_loss)
-
-    def __init__(self, *, reduction: str = "mean") -> None:
-        super().__init__()
-        _check_reduction(type(self).__name__, reduction)
-        self.reduction = reduction
-
-    def forward(self, predictions: Any, targets: Any) -> Tensor:
-        """J = l1_loss(predictions, targets): both of one shape."""
-        return l1_loss(predictions, targets, reduction=self.reduction)
 
 
 class SmoothL1Loss(_FunctionModule):
