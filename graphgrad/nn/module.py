@@ -457,9 +457,7 @@ class Module:
         module (a model's deep copy: of the same hook functions, as in PyTorch) hold the
         hooks it held then; a handle removes its hook from the module it came from only.
         """
-        global _MODULE_HOOKED
-        _MODULE_HOOKED = True
-        return module_hooks.register_module_hook(self, hook, "forward_pre")
+        return self._register_hook(hook, "forward_pre")
 
     def register_forward_hook(
         self, hook: Callable[[Module, tuple, Any], Any]
@@ -484,9 +482,7 @@ class Module:
         Hooks are no part of ``state_dict()``; copies hold them as
         `register_forward_pre_hook` says.
         """
-        global _MODULE_HOOKED
-        _MODULE_HOOKED = True
-        return module_hooks.register_module_hook(self, hook, "forward")
+        return self._register_hook(hook, "forward")
 
     def register_full_backward_hook(
         self, hook: Callable[[Module, tuple, tuple], Any]
@@ -520,9 +516,7 @@ class Module:
         the call otherwise). Returns a handle whose ``remove()`` takes the hook away; copies
         hold hooks as `register_forward_pre_hook` says.
         """
-        global _MODULE_HOOKED
-        _MODULE_HOOKED = True
-        return module_hooks.register_module_hook(self, hook, "backward")
+        return self._register_hook(hook, "backward")
 
     def register_full_backward_pre_hook(
         self, hook: Callable[[Module, tuple], Any]
@@ -535,9 +529,14 @@ class Module:
         None where it has None, each gradient of the shape and dtype it replaces). Several
         run in registration order, each given the grad_output the one before left. Returns a
         handle whose ``remove()`` takes the hook away."""
+        return self._register_hook(hook, "backward_pre")
+
+    def _register_hook(self, hook: Callable, kind: str) -> RemovableHandle:
+        """`module_hooks.register_module_hook` of ``kind``, once every module call has been
+        told to look for hooks (until then `__call__` does not)."""
         global _MODULE_HOOKED
         _MODULE_HOOKED = True
-        return module_hooks.register_module_hook(self, hook, "backward_pre")
+        return module_hooks.register_module_hook(self, hook, kind)
 
     # -- walking the registry ----------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
