@@ -96,6 +96,14 @@ def _affine_grads(grad: Any, z_norm: Any, need_gamma: bool, need_beta: bool
     return dgamma, grad.sum(axis=leading) if need_beta else None
 
 
+def _input_grad(dx_norm: Any, x_norm: Any, std: Any, axes: tuple[int, ...]) -> Any:
+    """dx of x_norm = (x - mu) / std normalised over ``axes`` (kept, of size 1, in std), from
+    dx_norm: (dx_norm - mean(dx_norm) - x_norm mean(dx_norm x_norm)) / std, the means over
+    ``axes``; on arrays or, under create_graph, on Tensors."""
+    return (dx_norm - dx_norm.mean(axis=axes, keepdims=True)
+            - x_norm * (dx_norm * x_norm).mean(axis=axes, keepdims=True)) / std
+
+
 class BatchNorm(Function):
     """Batch normalisation in training mode, over the m examples (and every position) of Z,
     axes ``axis``: every axis but the last, which holds the n units (channels)::
@@ -212,8 +220,7 @@ class LayerNormalize(Function):
                 dx -= mean
                 dx /= std
             else:
-                dx = (dx_norm - dx_norm.mean(axis=-1, keepdims=True)
-                      - x_norm * (dx_norm * x_norm).mean(axis=-1, keepdims=True)) / std
+                dx = _input_grad(dx_norm, x_norm, std, (-1,))
         dgamma, dbeta = _affine_grads(grad, x_norm, needs[1], needs[2])
         return dx, dgamma, dbeta
 
@@ -255,9 +262,7 @@ class GroupNormalize(Function):
         dx = None
         if needs[0]:
             dx_norm = grouped if gamma is None else _grouped(grad * gamma, groups)
-            dx = (dx_norm - dx_norm.mean(axis=(1, 3), keepdims=True)
-                  - x_norm * (dx_norm * x_norm).mean(axis=(1, 3), keepdims=True)) / std
-            dx = dx.reshape(x.shape)
+            dx = _input_grad(dx_norm, x_norm, std, (1, 3)).reshape(x.shape)
         if gamma is None:
             return (dx,)
         dgamma, dbeta = _affine_grads(grad, x_norm.reshape(x.shape), needs[1], needs[2])
