@@ -15,12 +15,18 @@ otherwise an index of rows and columns. Depends on `nn.module`, `ops`, `tensor`,
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, describe, flag, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    describe,
+    flag,
+    setting_text,
+    whole_number,
+)
 from graphgrad.nn.module import Module, numbers_of
 from graphgrad.ops.arithmetic import MatMul
 from graphgrad.ops.rearrange import Repeat
@@ -70,14 +76,10 @@ def _pair(value: Any, what: str, caller: str, none: bool = False) -> tuple[Any, 
             pair.append(None)
             continue
         try:
-            if isinstance(v, (bool, np.bool_)):
-                raise TypeError
-            number = operator.index(v)
-        except TypeError:
-            number = 0
-        if number < 1:
-            raise ArgumentError(f"{caller}: {what} must be {rule}, got {setting_text(value)}")
-        pair.append(number)
+            pair.append(whole_number(v, what, caller, 1))
+        except ArgumentError:  # said of the setting as given, a number or a pair
+            raise ArgumentError(
+                f"{caller}: {what} must be {rule}, got {setting_text(value)}") from None
     return pair[0], pair[1]
 
 
