@@ -481,9 +481,7 @@ def fit(
         )
     # A schedule that follows the cost (ReduceOnPlateau, or one's own with a step method).
     # A Warmup tells its schedule the costs after the warm-up, if that one follows them.
-    followed = schedule
-    while isinstance(followed, Warmup):
-        followed = followed.schedule
+    followed, _ = _under_warmups(schedule)
     told = callable(getattr(followed, "step", None))
     per_step = _schedule_every(schedule_every, schedule, followed if told else None)
     if isinstance(followed, ReduceOnPlateau) and followed.mode == "max":
@@ -561,6 +559,16 @@ def fit(
     return history
 
 
+def _under_warmups(schedule: Any) -> tuple[Any, list[int]]:
+    """The schedule behind the warm-ups (`optim.Warmup`) wrapping ``schedule`` (itself without
+    any), and their lengths in steps, outermost first."""
+    warmups = []
+    while isinstance(schedule, Warmup):
+        warmups.append(schedule.warmup)
+        schedule = schedule.schedule
+    return schedule, warmups
+
+
 def _checked_rate(rate: Any, what: str) -> float:
     """A schedule's ``rate``, refused unless a learning rate (>= 0 and finite), as
     ``optimizer.lr = alpha`` refuses one; ``what`` names it in the message."""
@@ -629,10 +637,7 @@ class _StepRates:
         except Exception as error:
             # Behind Warmups, the schedule is asked for the steps after them only: one made
             # for the whole run would never reach its end (OneCycle its least rate).
-            inner, warmups = self.schedule, []
-            while isinstance(inner, Warmup):
-                warmups.append(inner.warmup)
-                inner = inner.schedule
+            inner, warmups = _under_warmups(self.schedule)
             length = getattr(inner, "total_steps", None)
             made = f"made for total_steps = {length}" if isinstance(length, int) else ""
             hint = (f"Make it for the run's {steps} steps, epochs x batches per epoch: e.g. "
