@@ -18,6 +18,8 @@ that under ``create_graph`` they record their own graph (second derivatives).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -68,18 +70,21 @@ _EDGE = 28.0
 _HIGH_WORD = np.uint64(0xFFFFFFFF00000000)
 
 
+def _horner(t: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
+    """c[0] t**n + c[1] t**(n-1) + ... + c[n], by Horner's rule, highest power first, in
+    place on a new array (n >= 1)."""
+    p = t * coefficients[0]
+    for c in coefficients[1:-1]:
+        p += c
+        p *= t
+    p += coefficients[-1]
+    return p
+
+
 def _ratio(t: np.ndarray, pair: tuple[tuple[float, ...], tuple[float, ...]]) -> np.ndarray:
-    """P(t) / Q(t) by Horner's rule (as fdlibm), in place on new arrays."""
-    values = []
-    for coefficients in pair:
-        p = t * coefficients[-1]
-        for c in coefficients[-2:0:-1]:
-            p += c
-            p *= t
-        p += coefficients[0]
-        values.append(p)
-    p, q = values
-    p /= q
+    """P(t) / Q(t) by Horner's rule (as fdlibm), their coefficients lowest power first."""
+    p = _horner(t, pair[0][::-1])
+    p /= _horner(t, pair[1][::-1])
     return p
 
 
@@ -172,27 +177,28 @@ def _erf64(x: np.ndarray, complement: bool) -> np.ndarray:
 BLOCK = 1 << 14
 
 
-def _by_blocks(x: np.ndarray, complement: bool) -> np.ndarray:
-    """`_erf64` of x, in x's float type (rounded once), block by block into the result."""
+def _by_blocks(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """``function`` (computing in float64) of x, in x's float type (rounded once), block by
+    block into the result."""
     dtype = float_type_of(x)
     if x.size <= BLOCK:
-        return _erf64(x, complement).astype(dtype, copy=False)
+        return function(x).astype(dtype, copy=False)
     flat = x.reshape(-1)
     out = np.empty(flat.shape, dtype)
     for start in range(0, flat.size, BLOCK):
-        out[start:start + BLOCK] = _erf64(flat[start:start + BLOCK], complement)
+        out[start:start + BLOCK] = function(flat[start:start + BLOCK])
     return out.reshape(x.shape)
 
 
 def erf_values(x: np.ndarray) -> np.ndarray:
     """erf(x) of an array, recording nothing: a new array of x's float type."""
-    return _by_blocks(x, False)
+    return _by_blocks(partial(_erf64, complement=False), x)
 
 
 def erfc_values(x: np.ndarray) -> np.ndarray:
     """erfc(x) = 1 - erf(x) of an array, recording nothing, to full relative precision
     where it is tiny (x > 6): a new array of x's float type."""
-    return _by_blocks(x, True)
+    return _by_blocks(partial(_erf64, complement=True), x)
 
 
 def _slope(x: Any) -> Any:
@@ -257,14 +263,6 @@ _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2  # erfinv's slope at 0
 _HALLEY_STEPS = 10
 
 
-def _horner(t: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
-    p = np.full_like(t, coefficients[0])
-    for c in coefficients[1:]:
-        p *= t
-        p += c
-    return p
-
-
 def _giles(a: np.ndarray) -> np.ndarray:
     """Giles' approximation of erfinv(a), 0 <= a < 1 (a new array)."""
     w = np.log((1.0 - a) * (1.0 + a))
@@ -326,14 +324,7 @@ def _erfinv64(x: np.ndarray) -> np.ndarray:
 def erfinv_values(x: np.ndarray) -> np.ndarray:
     """erfinv(x) of an array, recording nothing: a new array of x's float type (computed in
     float64, rounded once), by blocks as erf (see `BLOCK`)."""
-    dtype = float_type_of(x)
-    if x.size <= BLOCK:
-        return _erfinv64(x).astype(dtype, copy=False)
-    flat = x.reshape(-1)
-    out = np.empty(flat.shape, dtype)
-    for start in range(0, flat.size, BLOCK):
-        out[start:start + BLOCK] = _erfinv64(flat[start:start + BLOCK])
-    return out.reshape(x.shape)
+    return _by_blocks(_erfinv64, x)
 
 
 class Erfinv(Function):
