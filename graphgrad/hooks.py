@@ -241,65 +241,68 @@ def run_tensor_hooks(t: Tensor, grad: Any, on_tensors: bool) -> Any:
         except Exception as exc:
             raise _hook_failed(t, hook, exc) from exc
         if result is not None and result is not given:
-            new = _replacement(t, hook, given, result, on_tensors)
-            if _state.anomaly:
-                _check_finite(t, hook, given, new)
-            given, changed = new, True
+            given = hook_gradient(f"hook {hook_name(hook)} of {describe(t)}", "", given,
+                                  result, on_tensors)
+            changed = True
     return given if changed else grad
 
 
-def _check_finite(t: Tensor, hook: Callable, grad: Any, new: Any) -> None:
-    """Under `detect_anomaly`, refuse a NaN or Inf a hook returned for a finite gradient:
-    the op after it would be blamed for it (a leaf's would go into .grad unreported)."""
+def hook_gradient(head: str, place: str, old: Any, value: Any, on_tensors: bool) -> Any:
+    """``value``, a gradient a hook returned in place of ``old``, checked against it and made
+    what the walk takes: an array (read-only, as every gradient flowing) or, under
+    create_graph (``on_tensors``), a Tensor. ``head`` names the hook in errors ("hook scale
+    of W"); ``place`` names the gradient it replaces ("grad_input[0]" for a module's hook),
+    "" for the one gradient a tensor hook is given. Under `detect_anomaly`, a NaN or Inf
+    returned for a finite gradient is refused: the op after it would be blamed for it (a
+    leaf's would go into .grad unreported)."""
+    at, kept = (f" as {place}", place.split("[")[0]) if place else ("", "gradient")
+    if isinstance(value, Tensor):
+        if not on_tensors:
+            raise BackwardError(
+                f"{head} returned a Tensor{at}; without create_graph a gradient is a numpy "
+                "array: return an array (g * 2, np.clip(g, -1, 1)), or None to keep the "
+                f"{kept}."
+            )
+        new = value
+    else:
+        new = np.asarray(value)  # numpy gives 0-d results as scalars
+        if new.dtype.kind not in "fc":
+            raise BackwardError(
+                f"{head} returned {type(value).__name__}{at}; return a float array of shape "
+                f"{tuple(old.shape)}, or None to keep the {kept}."
+            )
+        if on_tensors:
+            new = _constant(new)
+    if new.shape != old.shape or new.dtype != old.dtype:
+        raise BackwardError(
+            f"{head} returned {place or 'a gradient'} of shape {tuple(new.shape)} and dtype "
+            f"{new.dtype}, for a gradient of shape {tuple(old.shape)} and dtype {old.dtype}: "
+            "it must have the shape and dtype of the one it replaces (g * 2.0 keeps them; "
+            f"cast with .astype(np.{old.dtype}))."
+        )
+    if _state.anomaly:
+        _check_finite(head, place, old, new)
+    if type(new) is np.ndarray and new.flags.writeable:
+        new = new.view()  # read-only, as every gradient flowing, without locking the hook's own
+        new.setflags(False)
+    return new
+
+
+def _check_finite(head: str, place: str, old: Any, new: Any) -> None:
+    """Refuse a NaN or Inf that a hook returned for a finite gradient."""
     array = new.data if isinstance(new, Tensor) else new
-    if np.isfinite(array).all():
-        return
-    given = grad.data if isinstance(grad, Tensor) else grad
-    if not np.isfinite(given).all():
+    given = old.data if isinstance(old, Tensor) else old
+    if np.isfinite(array).all() or not np.isfinite(given).all():
         return  # the op that made it non-finite was reported, or the seed given was
     bad = ~np.isfinite(array)
     kinds = " and ".join(kind for kind, found in (("NaN", np.isnan(array).any()),
                                                   ("Inf", np.isinf(array).any())) if found)
     first = tuple(int(i) for i in np.argwhere(bad)[0]) if array.ndim else ()
     raise AnomalyError(
-        f"detect_anomaly: hook {hook_name(hook)} of {describe(t)} returned {kinds} for a "
-        f"finite gradient ({int(bad.sum())} of {array.size} elements, first at index {first}). "
-        "Look at what the hook divides by, takes the log or square root of."
+        f"detect_anomaly: {head} returned {kinds}{f' in {place}' if place else ''} for a finite "
+        f"gradient ({int(bad.sum())} of {array.size} elements, first at index {first}). Look "
+        "at what the hook divides by, takes the log or square root of."
     )
-
-
-def _replacement(t: Tensor, hook: Callable, grad: Any, result: Any, on_tensors: bool) -> Any:
-    """A hook's returned gradient, checked against the one it was given."""
-    if isinstance(result, Tensor):
-        if not on_tensors:
-            raise BackwardError(
-                f"hook {hook_name(hook)} of {describe(t)} returned a Tensor; without "
-                "create_graph a gradient is a numpy array: return an array (grad * 2, "
-                "np.clip(grad, -1, 1)), or None to keep the gradient."
-            )
-        new = result
-    else:
-        new = np.asarray(result)  # numpy gives 0-d results as scalars
-        if new.dtype.kind not in "fc":
-            raise BackwardError(
-                f"hook {hook_name(hook)} of {describe(t)} returned {type(result).__name__}; "
-                f"return the new gradient, a float array of shape {tuple(grad.shape)}, or "
-                "None to keep the gradient."
-            )
-        if on_tensors:
-            new = _constant(new)
-    if new.shape != grad.shape or new.dtype != grad.dtype:
-        raise BackwardError(
-            f"hook {hook_name(hook)} of {describe(t)} returned a gradient of shape "
-            f"{tuple(new.shape)} and dtype {new.dtype}, for a gradient of shape "
-            f"{tuple(grad.shape)} and dtype {grad.dtype}: a hook's gradient must have the "
-            "shape and dtype of the one it was given (grad * 2.0 keeps them; cast with "
-            f".astype(np.{grad.dtype}))."
-        )
-    if type(new) is np.ndarray and new.flags.writeable:
-        new = new.view()  # read-only, as every gradient flowing, without locking the hook's own
-        new.setflags(False)
-    return new
 
 
 def _hook_failed(t: Tensor, hook: Callable, exc: Exception) -> BackwardError:

@@ -29,20 +29,23 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from graphgrad.engine import walk_number
 from graphgrad.errors import (
-    AnomalyError,
     BackwardError,
     GraphgradError,
     GraphgradTypeError,
     setting_text,
 )
 from graphgrad.function import Function
-from graphgrad.hooks import RemovableHandle, _checked_hook, _next_id, hook_name
+from graphgrad.hooks import (
+    RemovableHandle,
+    _checked_hook,
+    _next_id,
+    hook_gradient,
+    hook_name,
+)
 from graphgrad.modes import _state
-from graphgrad.tensor import Tensor, _constant
+from graphgrad.tensor import Tensor
 
 _NO_ATTRS = MappingProxyType({})
 _KINDS = {
@@ -316,8 +319,8 @@ class BackwardHookCall:
                 new.append(None)
                 continue
             # None, as in PyTorch: no gradient flows on from there.
-            new.append(None if value is None else _gradient(head, what, i, old, value,
-                                                            on_tensors))
+            new.append(None if value is None else hook_gradient(head, f"{what}[{i}]", old,
+                                                                value, on_tensors))
         return tuple(new)
 
     def _what(self) -> str:
@@ -331,56 +334,6 @@ def _spread(grads: tuple, places: tuple[int, ...], n: int) -> tuple:
     for i, g in zip(places, grads):
         spread[i] = g
     return tuple(spread)
-
-
-def _gradient(head: str, what: str, i: int, old: Any, value: Any, on_tensors: bool) -> Any:
-    """One gradient a hook returned, as the walk takes it: an array (read-only, as every
-    gradient flowing) or, under create_graph, a Tensor."""
-    if isinstance(value, Tensor):
-        if not on_tensors:
-            raise BackwardError(
-                f"{head} returned a Tensor as {what}[{i}]; without create_graph a gradient is "
-                "a numpy array: return arrays (g * 2, np.clip(g, -1, 1)), or None to keep "
-                f"the {what}."
-            )
-        new = value
-    else:
-        new = np.asarray(value)
-        if new.dtype.kind not in "fc":
-            raise BackwardError(
-                f"{head} returned {setting_text(value)} as {what}[{i}]; return a float array of "
-                f"shape {tuple(old.shape)}, or None to keep the {what}."
-            )
-        if on_tensors:
-            new = _constant(new)
-    if new.shape != old.shape or new.dtype != old.dtype:
-        raise BackwardError(
-            f"{head} returned {what}[{i}] of shape {tuple(new.shape)} and dtype {new.dtype}, "
-            f"for a gradient of shape {tuple(old.shape)} and dtype {old.dtype}: each must have "
-            "the shape and dtype of the one it replaces (g * 2.0 keeps them; cast with "
-            f".astype(np.{old.dtype}))."
-        )
-    if _state.anomaly:
-        _check_finite(head, what, i, old, new)
-    if type(new) is np.ndarray and new.flags.writeable:
-        new = new.view()  # read-only, as every gradient flowing, without locking the hook's own
-        new.setflags(False)
-    return new
-
-
-def _check_finite(head: str, what: str, i: int, old: Any, new: Any) -> None:
-    """Under `detect_anomaly`, refuse a NaN or Inf a hook returned for a finite gradient: the
-    node after it would be blamed for it."""
-    array = new.data if isinstance(new, Tensor) else new
-    given = old.data if isinstance(old, Tensor) else old
-    if np.isfinite(array).all() or not np.isfinite(given).all():
-        return
-    bad = int((~np.isfinite(array)).sum())
-    raise AnomalyError(
-        f"detect_anomaly: {head} returned NaN or Inf in {what}[{i}] for a finite gradient "
-        f"({bad} of {array.size} elements). Look at what the hook divides by, takes the log "
-        "or square root of."
-    )
 
 
 def _shown(value: Any) -> str:
