@@ -18,6 +18,7 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     ShapeError,
+    array_of_numbers,
     describe,
     float_dtype,
     real_number,
@@ -204,6 +205,51 @@ class LogSoftmax(Module):
         return f"axis={self.axis}"
 
 
+def _bounds(min_val: Any, max_val: Any, caller: str) -> tuple[float, float]:
+    """(min_val, max_val), finite numbers with min_val < max_val, or an `ArgumentError`."""
+    low = real_number(min_val, "min_val", caller, math.isfinite, "a finite number")
+    high = real_number(max_val, "max_val", caller, math.isfinite, "a finite number")
+    if high <= low:
+        raise ArgumentError(f"{caller}: max_val must be greater than min_val, got "
+                            f"min_val={low:g} and max_val={high:g}")
+    return low, high
+
+
+def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x limited to [min_val, max_val], the function of `Hardtanh` (`gg.clip`, whose gradient
+    is 1 at the bounds themselves; PyTorch's is 0 there).  x: any shape, kept."""
+    low, high = _bounds(min_val, max_val, "hardtanh")
+    return Clip.apply(x, low=low, high=high)
+
+
+def relu6(x: Any) -> Tensor:
+    """min(max(x, 0), 6), the function of `ReLU6` (its gradient is 1 at 0 and 6, as
+    `hardtanh`'s).  x: any shape, kept."""
+    return Clip.apply(x, low=0.0, high=6.0)
+
+
+def _prelu(Z: Any, alpha: Any) -> Tensor:
+    """Z where Z > 0, else alpha Z (`gg.where`): PReLU's one computation."""
+    data = Z.data if isinstance(Z, Tensor) else Z
+    return Where.apply(Z, Mul.apply(alpha, Z), condition=data > 0)
+
+
+def prelu(x: Any, weight: Any) -> Tensor:
+    """x where x > 0, else weight x: the function of `PReLU` (PyTorch's F.prelu, channels
+    last). x (m, ..., n_C); weight (1,) (one slope) or (n_C,) (one per channel, the last
+    axis), or a number; dweight is the sum of dA x where x <= 0."""
+    x = x if isinstance(x, Tensor) else Tensor(array_of_numbers(x, "x", "prelu"))
+    w = weight if isinstance(weight, Tensor) else array_of_numbers(weight, "weight", "prelu")
+    if w.ndim > 1 or w.size != 1 and (x.ndim == 0 or x.shape[-1] != w.size):
+        tip = ""
+        if x.ndim > 2 and w.ndim == 1 and x.shape[1] == w.size:
+            tip = (" (channels first? graphgrad's images are channels last: "
+                   "x.transpose(0, 2, 3, 1))")
+        raise ShapeError(f"prelu takes weight of shape (1,) or (n_C,), one slope per channel "
+                         f"of x's last axis; got x {describe(x)} and weight {describe(w)}{tip}")
+    return _prelu(x, w)
+
+
 class Hardtanh(Module):
     """A = Z limited to [min_val, max_val] (PyTorch's nn.Hardtanh, -1 and 1 by default): a
     piecewise-linear tanh. `gg.clip`, whose gradient is 1 from min_val to max_val, the bounds
@@ -213,12 +259,7 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__()
-        caller = type(self).__name__
-        self.min_val = real_number(min_val, "min_val", caller, math.isfinite, "a finite number")
-        self.max_val = real_number(max_val, "max_val", caller, math.isfinite, "a finite number")
-        if self.max_val <= self.min_val:
-            raise ArgumentError(f"{caller}: max_val must be greater than min_val, got "
-                                f"min_val={self.min_val:g} and max_val={self.max_val:g}")
+        self.min_val, self.max_val = _bounds(min_val, max_val, type(self).__name__)
 
     def forward(self, Z: Any) -> Tensor:
         """A = clip(Z, min_val, max_val): `gg.clip`.  Z (m, n) -> A (m, n)."""
@@ -281,7 +322,7 @@ class PReLU(Module):
                        "Z.transpose(0, 2, 3, 1))")
             raise ShapeError(f"{self._label()} has one slope per channel, the last axis, "
                              f"and takes Z of shape (..., {n}), got {shown}{tip}")
-        return Where.apply(Z, Mul.apply(self.alpha, Z), condition=data > 0)
+        return _prelu(Z, self.alpha)
 
     def extra_repr(self) -> str:
         """``num_parameters=1``, for the repr."""

@@ -20,6 +20,9 @@ from graphgrad.errors import (
     ConventionWarning,
     GraphgradTypeError,
     ShapeError,
+    array_of_numbers,
+    describe,
+    flag,
     listed,
     real_number,
     seed_value,
@@ -45,6 +48,79 @@ class InvertedDropout(Function):
     def backward(ctx, grad):
         (scaled,) = ctx.saved
         return grad * scaled, None
+
+
+def keep_probability(keep_prob: Any, caller: str, units: str, call: str,
+                     stacklevel: int = 3) -> float:
+    """keep_prob checked to be in (0, 1], or an `ArgumentError` naming ``caller``; below 0.5
+    (more dropped than kept) a `gg.ConventionWarning` says it reads as PyTorch's p, ``call``
+    being how the call opens ("Dropout(", "dropout(x, ") and ``units`` what one draw keeps."""
+    k = real_number(keep_prob, "keep_prob, the probability of keeping a unit,", caller,
+                    lambda p: 0.0 < p <= 1.0, "in (0, 1]")
+    if k < 0.5:
+        warnings.warn(
+            f"{call}keep_prob={k:g}) keeps {k:.0%} of the {units} and drops {1 - k:.0%}: "
+            "keep_prob is the course's probability of keeping a unit, and PyTorch's "
+            f"{call}p={k:g}) is {call}keep_prob={1 - k:g}) here.",
+            ConventionWarning, stacklevel=stacklevel)
+    return k
+
+
+def drop(A: Any, keep_prob: float, rng: np.random.Generator,
+         mask_shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """(A * D / keep_prob, D), with D = rand(mask_shape) < keep_prob a new 0/1 mask (a
+    Tensor named "D" of A's dtype) that broadcasts against A: the one computation of the
+    `Dropout` layers and of `nn.functional.dropout`. A: float numbers (a Tensor or an array)."""
+    D = Tensor((rng.random(mask_shape) < keep_prob).astype(A.dtype), name="D")
+    return InvertedDropout.apply(A, D, keep_prob=keep_prob), D
+
+
+def _float_numbers(x: Any, caller: str) -> Any:
+    """A Tensor as it is; other data as an array of floats (numbers and bools become
+    float64), or an error naming ``caller``."""
+    if isinstance(x, Tensor):
+        return x
+    array = array_of_numbers(x, "x", caller)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None) -> Any:
+    """Inverted dropout, the function of `Dropout` (PyTorch's F.dropout(x, p) is
+    dropout(x, keep_prob=1 - p)): x * D / keep_prob with a new mask D = rand < keep_prob
+    when ``training``; x itself when not, or with keep_prob 1.
+
+    Args:
+        x: any shape; kept.
+        keep_prob: the probability of keeping a unit, in (0, 1] (below 0.5 a
+            `gg.ConventionWarning` says it reads as PyTorch's p).
+        training: False returns x (``dropout(x, 0.8, training=self.training)`` in a forward).
+        rng: a seed or np.random.Generator for the mask (default: the generator `nn.init.seed`
+            resets). A seed draws the same mask on every call.
+    """
+    keep_prob = keep_probability(keep_prob, "dropout", "units", "dropout(x, ")
+    if not flag(training, "training", "dropout") or keep_prob == 1.0:
+        return x
+    x = _float_numbers(x, "dropout")
+    return drop(x, keep_prob, initializers.generator(rng, "dropout"), x.shape)[0]
+
+
+def dropout2d(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None) -> Any:
+    """Inverted dropout of whole channels, the function of `Dropout2d`: images x (m, n_H, n_W,
+    n_C), channels last, times D / keep_prob with D = rand(m, 1, 1, n_C) < keep_prob, each
+    channel of each image kept or zeroed everywhere at once; x itself when not ``training``.
+    PyTorch's F.dropout2d(x, p) is dropout2d(x, keep_prob=1 - p) on x moved to channels last.
+    x (m, n_H, n_W, n_C) -> the same shape; keep_prob, training, rng as for `dropout`."""
+    keep_prob = keep_probability(keep_prob, "dropout2d", "channels", "dropout2d(x, ")
+    if not flag(training, "training", "dropout2d") or keep_prob == 1.0:
+        return x
+    x = _float_numbers(x, "dropout2d")
+    if x.ndim != 4:
+        tip = " (one image? add the batch axis: x[None])" if x.ndim == 3 else ""
+        raise ShapeError(f"dropout2d drops channels of images x of shape (m, n_H, n_W, n_C), "
+                         f"channels last, got {describe(x)}{tip}; dropout drops single units "
+                         "of any shape")
+    generator = initializers.generator(rng, "dropout2d")
+    return drop(x, keep_prob, generator, (x.shape[0], 1, 1, x.shape[3]))[0]
 
 
 class Dropout(Module):
@@ -74,15 +150,8 @@ class Dropout(Module):
 
     def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
         super().__init__()
-        self.keep_prob = real_number(keep_prob, "keep_prob, the probability of keeping a unit,",
-                                     type(self).__name__, lambda p: 0.0 < p <= 1.0, "in (0, 1]")
-        if self.keep_prob < 0.5:
-            k, name = self.keep_prob, type(self).__name__
-            warnings.warn(
-                f"{name}(keep_prob={k:g}) keeps {k:.0%} of the {self.units} and drops "
-                f"{1 - k:.0%}: keep_prob is the course's probability of keeping a unit, and "
-                f"PyTorch's {name}(p={k:g}) is {name}(keep_prob={1 - k:g}) here.",
-                ConventionWarning, stacklevel=2)
+        name = type(self).__name__
+        self.keep_prob = keep_probability(keep_prob, name, self.units, f"{name}(")
         self.rng = None if rng is None else initializers.generator(rng, type(self).__name__)
         self.D: Tensor | None = None
 
@@ -100,11 +169,9 @@ class Dropout(Module):
             A = numbers_of(A, self)  # before drawing: a refused input changes no state
             if A.dtype.kind != "f":  # numbers (bools too) become float64; floats keep theirs
                 A = A.astype(np.float64)
-        data = A.data if isinstance(A, Tensor) else A
         rng = self.rng if self.rng is not None else initializers.generator()
-        D = rng.random(self._mask_shape(data.shape)) < self.keep_prob
-        self.D = Tensor(D.astype(data.dtype), name="D")
-        return InvertedDropout.apply(A, self.D, keep_prob=self.keep_prob)
+        out, self.D = drop(A, self.keep_prob, rng, self._mask_shape(A.shape))
+        return out
 
     def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """The shape of the mask D for an input of ``shape``: one draw per unit."""
