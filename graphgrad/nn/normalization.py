@@ -29,11 +29,14 @@ from graphgrad.engine import _ones
 from graphgrad.errors import (
     ArgumentError,
     ConventionWarning,
+    GraphgradTypeError,
     ShapeError,
+    array_of_numbers,
     describe,
     flag,
     float_dtype,
     real_number,
+    setting_text,
     whole_number,
 )
 from graphgrad.function import Function
@@ -278,6 +281,79 @@ def _positive_eps(eps: Any, caller: str) -> float:
     return real_number(eps, "eps", caller, lambda v: 0 < v < np.inf, "a positive number")
 
 
+def _momentum(momentum: Any, caller: str, call: str, stacklevel: int = 3) -> float:
+    """Batch norm's momentum, the weight of the old running statistics, in [0, 1), or an
+    `ArgumentError` naming ``caller``; between 0 and 0.5 a `gg.ConventionWarning` says it reads
+    as PyTorch's (``call`` is how the call opens: "BatchNorm1d(", "batch_norm(x, ...")."""
+    keep = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1, "in [0, 1)")
+    if 0 < keep < 0.5:
+        warnings.warn(
+            f"{call}momentum={keep:g}) keeps {keep:.0%} of the running statistics at "
+            f"each training batch and takes {1 - keep:.0%} from the batch: momentum is the "
+            "weight of the old statistics, as in the course and Keras (0.99), and "
+            f"PyTorch's momentum={keep:g} is momentum={1 - keep:g} here.",
+            ConventionWarning, stacklevel=stacklevel)
+    return keep
+
+
+def _batch_norm(Z: Tensor, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
+                training: bool, momentum: float, eps: float) -> tuple[Tensor, Any, Any]:
+    """(gamma Z_norm + beta, mean, var): the one computation of the batch norm layers and of
+    `nn.functional.batch_norm`. Z (m, ..., n) is normalised over every axis but the last, by
+    its own statistics in training or without running ones (None), else by running_mean and
+    running_var (n,); mean and var are the updated running statistics, new arrays
+    (momentum * running + (1 - momentum) * batch, the biased variance), or None when they stay
+    as they are (evaluation, an empty batch, a batch with NaN or Inf). gamma and beta: (n,),
+    one fused node; of any other shape that broadcasts, the engine's small ops."""
+    axes = tuple(range(Z.ndim - 1))
+    tracking = running_mean is not None and running_var is not None
+    fused = gamma.shape == beta.shape == Z.shape[-1:]
+    # an empty batch has no statistics: it is normalised by the running ones, untouched
+    if not (training and Z.size > 0 or not tracking):
+        if not fused:
+            Z_norm = (Z - running_mean) * (1.0 / np.sqrt(running_var + eps))
+            return gamma * Z_norm + beta, None, None
+        return BatchNormEval.apply(Z, gamma, beta, running_mean, running_var, eps=eps), None, None
+    if not fused:
+        Z_norm, mu, sigma2 = _normalize(Z, axes, eps)
+        out = gamma * Z_norm + beta
+        mu, sigma2 = mu.data, sigma2.data
+    else:
+        out = BatchNorm.apply(Z, gamma, beta, axis=axes, eps=eps)
+        node = out.creator
+        if node is not None:
+            mu, sigma2 = node.mu, node.sigma2
+        else:  # nothing recorded (no_grad): the statistics, computed again
+            _, _, mu, sigma2 = _statistics(Z.data, axes, eps)
+    # A batch with NaN or Inf (its output shows them) would spoil every later prediction
+    # through the running statistics: it leaves them as they were.
+    if not (tracking and np.isfinite(mu).all() and np.isfinite(sigma2).all()):
+        return out, None, None
+    keep, dtype = momentum, running_mean.dtype
+    # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
+    return (out, (keep * running_mean + (1 - keep) * mu).astype(dtype),
+            (keep * running_var + (1 - keep) * sigma2).astype(dtype))
+
+
+def _layer_norm(X: Tensor, gamma: Any, beta: Any, eps: float) -> Tensor:
+    """gamma X_norm + beta, X (..., d) normalised over its last axis: `LayerNorm`'s and
+    `nn.functional.layer_norm`'s computation, one fused node for gamma and beta of shape (d,),
+    the engine's small ops for any other shape that broadcasts."""
+    d = X.shape[-1:]
+    if gamma.shape != d or beta.shape != d:
+        X_norm, _, _ = _normalize(X, (-1,), eps, keepdims=True)
+        return gamma * X_norm + beta
+    return LayerNormalize.apply(X, gamma, beta, eps=eps)
+
+
+def _group_norm(X: Tensor, gamma: Any, beta: Any, groups: int, eps: float) -> Tensor:
+    """X (m, ..., n_C) normalised in ``groups`` groups of channels, then gamma X_norm + beta
+    (gamma, beta: (n_C,), or both None): `GroupNorm`'s and `InstanceNorm2d`'s computation."""
+    if gamma is None or beta is None:
+        return GroupNormalize.apply(X, groups=groups, eps=eps)
+    return GroupNormalize.apply(X, gamma, beta, groups=groups, eps=eps)
+
+
 class _BatchNorm(Module):
     """Batch normalisation of the last axis of Z (n features: units or channels), with the
     statistics taken over every other axis, of an input of one of the ranks ``ndims``.
@@ -299,16 +375,7 @@ class _BatchNorm(Module):
         super().__init__()
         caller = type(self).__name__
         self.n = n
-        self.momentum = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1,
-                                    "in [0, 1)")
-        if 0 < self.momentum < 0.5:
-            keep = self.momentum
-            warnings.warn(
-                f"{caller}(momentum={keep:g}) keeps {keep:.0%} of the running statistics at "
-                f"each training batch and takes {1 - keep:.0%} from the batch: momentum is the "
-                "weight of the old statistics, as in the course and Keras (0.99), and "
-                f"PyTorch's momentum={keep:g} is momentum={1 - keep:g} here.",
-                ConventionWarning, stacklevel=3)
+        self.momentum = _momentum(momentum, caller, f"{caller}(", stacklevel=4)
         self.eps = _positive_eps(eps, caller)
         dtype = float_dtype(dtype, type(self).__name__)
         self.gamma = Parameter(np.ones(self.n, dtype=dtype))
@@ -334,37 +401,14 @@ class _BatchNorm(Module):
         if Z.ndim not in self.ndims or Z.shape[-1] != self.n:
             raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
                              f"{Z.shape}{self._hint(Z.shape)}")
-        axes = tuple(range(Z.ndim - 1))
         tracking = self.running_mean is not None and self.running_var is not None
-        # an empty batch has no statistics: it is normalised by the running ones, untouched
-        if self.training and Z.size > 0 or not tracking:
-            if Z.size and all(Z.shape[axis] == 1 for axis in axes):
-                raise ArgumentError(self._one_value_message(tracking))
-            if not self.single_node:
-                Z_norm, mu, sigma2 = _normalize(Z, axes, self.eps)
-                out = self.gamma * Z_norm + self.beta
-                mu, sigma2 = mu.data, sigma2.data
-            else:
-                out = BatchNorm.apply(Z, self.gamma, self.beta, axis=axes, eps=self.eps)
-                node = out.creator
-                if node is not None:
-                    mu, sigma2 = node.mu, node.sigma2
-                else:  # nothing recorded (no_grad): the statistics, computed again
-                    _, _, mu, sigma2 = _statistics(Z.data, axes, self.eps)
-            # A batch with NaN or Inf (its output shows them) would spoil every later
-            # prediction through the running statistics: it leaves them as they were.
-            if tracking and np.isfinite(mu).all() and np.isfinite(sigma2).all():
-                keep, dtype = self.momentum, self.running_mean.dtype
-                # in the buffers' dtype: a float64 Z that needs a gradient passes as it is
-                self.running_mean = (keep * self.running_mean + (1 - keep) * mu).astype(dtype)
-                self.running_var = (keep * self.running_var
-                                    + (1 - keep) * sigma2).astype(dtype)
-            return out
-        if not self.single_node:
-            Z_norm = (Z - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
-            return self.gamma * Z_norm + self.beta
-        return BatchNormEval.apply(Z, self.gamma, self.beta, self.running_mean,
-                                   self.running_var, eps=self.eps)
+        if (self.training or not tracking) and Z.size and all(n == 1 for n in Z.shape[:-1]):
+            raise ArgumentError(self._one_value_message(tracking))
+        out, mean, var = _batch_norm(Z, self.gamma, self.beta, self.running_mean,
+                                     self.running_var, self.training, self.momentum, self.eps)
+        if mean is not None:
+            self.running_mean, self.running_var = mean, var
+        return out
 
     def _one_value_message(self, tracking: bool) -> str:
         """Why a batch of one value per feature is refused, and what to do."""
@@ -538,10 +582,7 @@ class LayerNorm(Module):
                        "with gg.swapaxes or X.transpose)")
             raise ShapeError(f"{self._label()} takes X of shape (..., {self.d}), the "
                              f"features of each example last; got {describe(X)}{tip}")
-        if not self.single_node:
-            X_norm, _, _ = _normalize(X, (-1,), self.eps, keepdims=True)
-            return self.gamma * X_norm + self.beta
-        return LayerNormalize.apply(X, self.gamma, self.beta, eps=self.eps)
+        return _layer_norm(X, self.gamma, self.beta, self.eps)
 
     @property
     def single_node(self) -> bool:  # type: ignore[override]
@@ -626,10 +667,7 @@ class GroupNorm(Module):
         if len(shape) > 1 and math.prod(shape[1:-1]) * (n_C // self.num_groups) == 1 \
                 and shape[0]:
             raise ArgumentError(self._one_value_message(shape))
-        attrs = {"groups": self.num_groups, "eps": self.eps}
-        if self.gamma is None or self.beta is None:
-            return GroupNormalize.apply(X, **attrs)
-        return GroupNormalize.apply(X, self.gamma, self.beta, **attrs)
+        return _group_norm(X, self.gamma, self.beta, self.num_groups, self.eps)
 
     def _shape_text(self) -> str:
         return f"(m, ..., {self.num_channels})"
@@ -709,3 +747,168 @@ def _divisor_near(n: int, groups: int) -> int:
 
 def _shown(X: Any) -> str:
     return describe(X) if isinstance(X, Tensor) else f"shape {np.shape(X)}"
+
+
+# -- the functional forms -------------------------------------------------------------------------
+def _input(x: Any, caller: str, least_ndim: int, shape_text: str) -> Tensor:
+    """x as a Tensor of floats (numbers and bools become float64) with at least
+    ``least_ndim`` axes, or an error naming ``caller`` and the shape it takes."""
+    if not isinstance(x, Tensor):
+        array = array_of_numbers(x, "x", caller)
+        x = Tensor(array if array.dtype.kind == "f" else array.astype(np.float64))
+    if x.ndim < least_ndim:
+        raise ShapeError(f"{caller} takes x of shape {shape_text}, channels last, got "
+                         f"{describe(x)}")
+    return x
+
+
+def _affine_pair(weight: Any, bias: Any, x: Tensor, shape: tuple[int, ...],
+                 caller: str) -> tuple[Any, Any]:
+    """(gamma, beta): weight and bias as given (Tensors, or arrays of numbers), ones and
+    zeros of ``shape`` in x's dtype for None; an error naming ``caller`` for one of another
+    shape."""
+    pair = []
+    for name, value, fill in (("weight", weight, np.ones), ("bias", bias, np.zeros)):
+        if value is None:
+            pair.append(fill(shape, dtype=x.dtype))
+            continue
+        if not isinstance(value, Tensor):
+            value = array_of_numbers(value, name, caller)
+        if value.shape != shape:
+            raise ShapeError(f"{caller}: {name} must have shape {shape}, one value per "
+                             f"normalised feature of x {describe(x)}; got {describe(value)}")
+        pair.append(value)
+    return pair[0], pair[1]
+
+
+def _running(value: Any, name: str, n: int, caller: str) -> Any:
+    """A running statistic as its array (a Tensor's data), to update in place: None, or a
+    writable float array of shape (n,); an error naming ``caller`` for anything else."""
+    if value is None:
+        return None
+    array = value.data if isinstance(value, Tensor) else value
+    if type(array) is not np.ndarray or array.dtype.kind != "f" or array.shape != (n,):
+        raise GraphgradTypeError(
+            f"{caller}: {name} must be None or a float array (or Tensor) of shape ({n},), "
+            f"one per channel of x, updated in place in training; got {setting_text(value)}")
+    if not array.flags.writeable:
+        raise ArgumentError(f"{caller}: {name} {describe(value)} is read-only, and training "
+                            f"updates it in place: pass a copy (np.array({name}))")
+    return array
+
+
+def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float = 0.9,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation, the function of `BatchNorm1d` and `BatchNorm2d` (PyTorch's
+    F.batch_norm, channels last): x (m, n), (m, T_x, n) or images (m, n_H, n_W, n) normalised
+    per feature, the last axis, over every other axis, then weight * x_norm + bias.
+
+    In training, or when running_mean and running_var are None, by the batch's mean and
+    (biased) variance; with ``training`` and running statistics given, they are updated in
+    place: running = momentum * running + (1 - momentum) * batch. Otherwise by running_mean
+    and running_var. Where this differs from PyTorch: momentum is the weight of the old
+    statistics (the course's and Keras's; PyTorch's momentum=0.1 is momentum=0.9 here, and
+    between 0 and 0.5 a `gg.ConventionWarning` says so), and running_var follows the batch's
+    biased variance (PyTorch's takes the unbiased one, m / (m - 1) times it), as the layers do.
+    A batch with NaN or Inf leaves the running statistics as they were.
+
+    Args:
+        x: (m, ..., n), at least two axes.
+        running_mean, running_var: None, or float arrays (or Tensors) of shape (n,).
+        weight, bias: gamma and beta, (n,); None for ones and zeros.
+        training: use (and update) the batch's statistics.
+        momentum: in [0, 1); eps: > 0, keeps the division finite.
+
+    Returns the normalised x, of x's shape.
+    """
+    caller = "batch_norm"
+    x = _input(x, caller, 2, "(m, ..., n)")
+    n = x.shape[-1]
+    momentum = _momentum(momentum, caller, "batch_norm(x, ..., ")
+    eps = _positive_eps(eps, caller)
+    training = flag(training, "training", caller)
+    gamma, beta = _affine_pair(weight, bias, x, (n,), caller)
+    mean = _running(running_mean, "running_mean", n, caller)
+    var = _running(running_var, "running_var", n, caller)
+    tracking = mean is not None and var is not None
+    if (mean is None) != (var is None):
+        raise ArgumentError(f"{caller}: give both running_mean and running_var, or neither "
+                            "(None: every batch normalised by its own statistics)")
+    if (training or not tracking) and x.size and all(k == 1 for k in x.shape[:-1]):
+        raise ArgumentError(f"{caller} got x {describe(x)}, one value per feature: "
+                            "normalised by its own mean, every feature would be 0 and the "
+                            "output bias whatever the input. Give batches of two or more "
+                            "examples, or training=False with running statistics.")
+    out, new_mean, new_var = _batch_norm(x, gamma, beta, mean, var, training, momentum, eps)
+    if new_mean is not None:
+        mean[...] = new_mean
+        var[...] = new_var
+    return out
+
+
+def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Tensor:
+    """Layer normalisation, the function of `LayerNorm` (PyTorch's F.layer_norm): each
+    example normalised over its last axes, ``normalized_shape`` (d,) or (d1, d2, ...) (or d),
+    then weight * x_norm + bias with weight and bias of that shape (None: ones and zeros).
+    x (..., *normalized_shape) -> the same shape. One fused node (the last axes flattened)."""
+    caller = "layer_norm"
+    shape = (normalized_shape,) if not isinstance(normalized_shape, (tuple, list)) else tuple(
+        normalized_shape)
+    shape = tuple(whole_number(k, "normalized_shape", caller) for k in shape)
+    if not shape:
+        raise ArgumentError(f"{caller}: normalized_shape must name one axis or more, got ()")
+    x = _input(x, caller, len(shape), f"(..., {', '.join(map(str, shape))})")
+    eps = _positive_eps(eps, caller)
+    if x.shape[x.ndim - len(shape):] != shape:
+        raise ShapeError(f"{caller}: x {describe(x)} must end in normalized_shape {shape}, the "
+                         "axes normalised together (the features last)")
+    gamma, beta = _affine_pair(weight, bias, x, shape, caller)
+    if len(shape) == 1:
+        return _layer_norm(x, gamma, beta, eps)
+    flat = (math.prod(shape),)
+    out = _layer_norm(x.reshape(x.shape[:x.ndim - len(shape)] + flat), gamma.reshape(flat),
+                      beta.reshape(flat), eps)
+    return out.reshape(x.shape)
+
+
+def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Tensor:
+    """Group normalisation, the function of `GroupNorm` (PyTorch's F.group_norm, channels
+    last): x (m, ..., n_C)'s channels split into num_groups groups of consecutive channels,
+    each example's group normalised over its channels and every position, then weight *
+    x_norm + bias with weight and bias (n_C,) (None: ones and zeros). -> x's shape."""
+    caller = "group_norm"
+    x = _input(x, caller, 2, "(m, ..., n_C)")
+    groups = whole_number(num_groups, "num_groups", caller)
+    n_C = x.shape[-1]
+    if n_C % groups:
+        raise ArgumentError(f"{caller}: num_groups={groups} must divide the n_C={n_C} "
+                            f"channels of x {describe(x)}; choose a divisor, such as "
+                            f"{_divisor_near(n_C, groups)}")
+    return _norm_groups(x, groups, weight, bias, eps, caller)
+
+
+def instance_norm(x: Any, *, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
+    """Instance normalisation, the function of `InstanceNorm2d` (PyTorch's F.instance_norm
+    with its defaults, use_input_stats=True, channels last): each channel of each example of
+    x (m, n_H, n_W, n_C) (or sequences (m, n_L, n_C)) normalised over its own positions, then
+    weight * x_norm + bias, (n_C,) (None: none). No running statistics. -> x's shape.
+    The settings are keywords: PyTorch's second argument is running_mean."""
+    x = _input(x, "instance_norm", 3, "(m, n_H, n_W, n_C) or (m, n_L, n_C)")
+    return _norm_groups(x, x.shape[-1], weight, bias, eps, "instance_norm")
+
+
+def _norm_groups(x: Tensor, groups: int, weight: Any, bias: Any, eps: float,
+                 caller: str) -> Tensor:
+    """group_norm's and instance_norm's checks of eps, weight and bias, then `_group_norm`."""
+    eps = _positive_eps(eps, caller)
+    if x.size and math.prod(x.shape[1:-1]) * (x.shape[-1] // groups) == 1:
+        raise ArgumentError(f"{caller} got x {describe(x)}, one value in each group of each "
+                            "example: normalised by its own mean, every value would be 0. "
+                            "Give inputs with more positions (or fewer groups).")
+    gamma = beta = None
+    if weight is not None or bias is not None:
+        gamma, beta = _affine_pair(weight, bias, x, x.shape[-1:], caller)
+    return _group_norm(x, gamma, beta, groups, eps)
