@@ -1,8 +1,8 @@
 """PyTorch's other losses, each composed of graphgrad's ops, so autodiff gives its gradients (to
 any order) and it needs no node of its own: the regression losses `l1_loss`, `smooth_l1_loss`
 and `huber_loss`; `nll_loss` and `kl_div` on log-probabilities; and for embeddings
-`cosine_similarity`, `triplet_margin_loss` (with the course's squared distances as an option),
-`margin_ranking_loss` and `hinge_embedding_loss`.
+`cosine_similarity`, `pairwise_distance`, `triplet_margin_loss` (with the course's squared
+distances as an option), `margin_ranking_loss` and `hinge_embedding_loss`.
 
 Each takes the model's output first, as PyTorch's do, and ``reduction`` as a keyword; the
 arguments are checked by `losses`' helpers, with its errors (shapes that differ, a cost over
@@ -377,6 +377,35 @@ def cosine_similarity(x1: Any, x2: Any, axis: int = -1, eps: float = 1e-8) -> Te
     return _sum((a / norm_a) * (b / norm_b), axis=axis)
 
 
+def _distance(x1: Tensor, x2: Tensor, p: float, eps: float, keepdims: bool = False) -> Tensor:
+    """|x1 - x2 + eps|_p along the last axis: `pairwise_distance` of checked settings."""
+    return vector_norm(x1 - x2 + eps, axis=-1, keepdims=keepdims, ord=p)
+
+
+def pairwise_distance(x1: Any, x2: Any, p: float = 2, eps: float = 1e-6,
+                      keepdims: bool = False) -> Tensor:
+    """PyTorch's pairwise_distance: |x1 - x2 + eps|_p along the last axis, the distance
+    between x1's and x2's vectors (eps, added to the difference, keeps the 2-norm's gradient
+    finite where they are equal). x1, x2: (m, n), or shapes that broadcast together -> (m,)
+    (the broadcast shape without its last axis; kept as 1 with ``keepdims``, PyTorch's
+    keepdim). p: the norm's order, above 0 (2, 1, inf)."""
+    caller = "pairwise_distance"
+    a = _as_tensor(x1, "x1", caller)
+    b = _as_tensor(x2, "x2", caller)
+    p = real_number(p, "p", caller, lambda v: v > 0, "the order of a norm, above 0 (2, 1, inf)")
+    eps = real_number(eps, "eps", caller, lambda e: 0.0 <= e < math.inf, "a finite number >= 0")
+    keepdims = flag(keepdims, "keepdims", caller)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        shape = None
+    if not shape:
+        raise ShapeError(f"{caller}: x1 {describe(a)} and x2 {describe(b)} must be vectors "
+                         "along their last axis that broadcast together, (m, n) and (m, n) "
+                         "or (n,)")
+    return _distance(a, b, p, eps, keepdims)
+
+
 def triplet_settings(margin: Any, p: Any, eps: Any, swap: Any, squared: Any,
                      caller: str) -> tuple[float, float, float, bool, bool]:
     """`triplet_margin_loss`'s settings checked, naming ``caller`` in a refusal: (margin, p,
@@ -433,7 +462,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
         if squared:
             diff = u - v
             return _sum(diff * diff, axis=-1)
-        return vector_norm(u - v + eps, axis=-1, ord=p)
+        return _distance(u, v, p, eps)
 
     far = distance(a, neg)
     if swap:

@@ -28,6 +28,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     ShapeError,
     array_of,
+    array_of_numbers,
     describe,
     setting_text,
     whole_number,
@@ -158,56 +159,8 @@ class Embedding(Module):
     def _word_indices(self, indices: Any) -> np.ndarray:
         """``indices`` as an integer array, each in range(n_vocab), or an error naming the
         first one that is not."""
-        label = f"Embedding(n_vocab={self.n_vocab}, n_e={self.n_e})"
-        if isinstance(indices, Tensor):
-            if indices.requires_grad:
-                raise GraphgradTypeError(
-                    f"{label} takes word indices, which have no gradient, got "
-                    f"{describe(indices)}, which requires grad. Pass the indices as integers "
-                    "(an array, or indices.detach() if they are indices); vectors that are "
-                    "already embeddings go to the next layer directly."
-                )
-            array, shown = indices.data, describe(indices)
-        else:
-            array = (indices if type(indices) is np.ndarray
-                     else array_of(indices, "the word indices", label))
-            shown = describe(array)
-        kind = array.dtype.kind
-        if kind == "f":
-            whole = np.isfinite(array) & (array == np.trunc(array))
-            if not whole.all():
-                at = _first(~whole)
-                raise GraphgradTypeError(
-                    f"{label} takes word indices, whole numbers from 0 to {self.n_vocab - 1}; "
-                    f"{shown} holds {array[at].item()!r} at {_where(at)}. Round computed "
-                    "indices to integers (np.rint(indices).astype(int)); values that are not "
-                    "word numbers belong in another layer (nn.Linear)."
-                )
-        elif kind not in "iu":
-            tip = (" Map each word to its index with the vocabulary first "
-                   "(word_to_index[word])." if kind in "USO" else
-                   " A mask selects rows; pass the indices of the words instead "
-                   "(np.flatnonzero(mask))." if kind == "b" else "")
-            raise GraphgradTypeError(
-                f"{label} takes integer word indices from 0 to {self.n_vocab - 1}, got "
-                f"{shown}.{tip}"
-            )
-        if array.size and (array.min() < 0 or array.max() >= self.n_vocab):
-            outside = (array < 0) | (array >= self.n_vocab)
-            at = _first(outside)
-            value = array[at].item()
-            value = int(value) if kind == "f" else value
-            count = int(outside.sum())
-            others = f", the first of {count} in {shown}" if count > 1 else f" in {shown}"
-            fix = ("Negative indices do not count from the end here; give padding or "
-                   "unknown words an index of their own" if value < 0 else
-                   f"Build the layer with n_vocab = {int(array.max()) + 1} or more, or map "
-                   "words outside the vocabulary to an <UNK> index")
-            raise ArgumentError(
-                f"{label}: {_where(at)} = {value} is out of range{others}; word indices run "
-                f"from 0 to n_vocab - 1 = {self.n_vocab - 1}. {fix}."
-            )
-        return array.astype(np.intp, copy=False)
+        return word_indices(indices, self.n_vocab,
+                            f"Embedding(n_vocab={self.n_vocab}, n_e={self.n_e})")
 
     def extra_repr(self) -> str:
         """``n_vocab=10, n_e=4, init='xavier'`` (or ``pretrained``), for the repr, whose count
@@ -220,18 +173,89 @@ class Embedding(Module):
         return sizes + f", init={initializers.name_of(self.init)!r}"
 
 
-def _padding_index(padding_idx: Any, n_vocab: int) -> int | None:
+def word_indices(indices: Any, n_vocab: int, label: str) -> np.ndarray:
+    """``indices`` as an integer array, each in range(n_vocab), or an error naming ``label``
+    (the layer, or the function) and the first index that is not."""
+    if isinstance(indices, Tensor):
+        if indices.requires_grad:
+            raise GraphgradTypeError(
+                f"{label} takes word indices, which have no gradient, got "
+                f"{describe(indices)}, which requires grad. Pass the indices as integers "
+                "(an array, or indices.detach() if they are indices); vectors that are "
+                "already embeddings go to the next layer directly."
+            )
+        array, shown = indices.data, describe(indices)
+    else:
+        array = (indices if type(indices) is np.ndarray
+                 else array_of(indices, "the word indices", label))
+        shown = describe(array)
+    kind = array.dtype.kind
+    if kind == "f":
+        whole = np.isfinite(array) & (array == np.trunc(array))
+        if not whole.all():
+            at = _first(~whole)
+            raise GraphgradTypeError(
+                f"{label} takes word indices, whole numbers from 0 to {n_vocab - 1}; "
+                f"{shown} holds {array[at].item()!r} at {_where(at)}. Round computed "
+                "indices to integers (np.rint(indices).astype(int)); values that are not "
+                "word numbers belong in another layer (nn.Linear)."
+            )
+    elif kind not in "iu":
+        tip = (" Map each word to its index with the vocabulary first "
+               "(word_to_index[word])." if kind in "USO" else
+               " A mask selects rows; pass the indices of the words instead "
+               "(np.flatnonzero(mask))." if kind == "b" else "")
+        raise GraphgradTypeError(
+            f"{label} takes integer word indices from 0 to {n_vocab - 1}, got "
+            f"{shown}.{tip}"
+        )
+    if array.size and (array.min() < 0 or array.max() >= n_vocab):
+        outside = (array < 0) | (array >= n_vocab)
+        at = _first(outside)
+        value = array[at].item()
+        value = int(value) if kind == "f" else value
+        count = int(outside.sum())
+        others = f", the first of {count} in {shown}" if count > 1 else f" in {shown}"
+        fix = ("Negative indices do not count from the end here; give padding or "
+               "unknown words an index of their own" if value < 0 else
+               f"Build the layer with n_vocab = {int(array.max()) + 1} or more, or map "
+               "words outside the vocabulary to an <UNK> index")
+        raise ArgumentError(
+            f"{label}: {_where(at)} = {value} is out of range{others}; word indices run "
+            f"from 0 to n_vocab - 1 = {n_vocab - 1}. {fix}."
+        )
+    return array.astype(np.intp, copy=False)
+
+
+def embedding(ids: Any, W: Any, padding_idx: int | None = None) -> Tensor:
+    """The rows of W at ``ids``, the function of `Embedding` (PyTorch's F.embedding): ids
+    (...) of whole numbers in range(n_vocab), W (n_vocab, n_e) -> (..., n_e). The gradient of
+    W is added into the rows looked up (a row used twice gets the sum); the row padding_idx
+    gets none (its output rows are W's row all the same)."""
+    if not isinstance(W, Tensor):
+        W = Tensor(array_of_numbers(W, "W", "embedding"))
+    if W.ndim != 2:
+        raise ShapeError(f"embedding takes W of shape (n_vocab, n_e), one row per word, got "
+                         f"{describe(W)}")
+    padding = _padding_index(padding_idx, W.shape[0], "embedding")
+    index = word_indices(ids, W.shape[0], f"embedding (W {describe(W)})")
+    if padding is None:
+        return GetItem.apply(W, index=index)
+    return PaddedLookup.apply(W, index=index, padding_idx=padding)
+
+
+def _padding_index(padding_idx: Any, n_vocab: int, caller: str = "Embedding") -> int | None:
     """``padding_idx`` as an index from 0 to n_vocab - 1 (-1 is the last), or None."""
     if padding_idx is None:
         return None
     if isinstance(padding_idx, (bool, np.bool_)) or not isinstance(padding_idx,
                                                                    (int, np.integer)):
         raise GraphgradTypeError(
-            f"Embedding: padding_idx must be a word index (an int) or None, got "
+            f"{caller}: padding_idx must be a word index (an int) or None, got "
             f"{setting_text(padding_idx)}")
     if not -n_vocab <= padding_idx < n_vocab:
         raise ArgumentError(
-            f"Embedding: padding_idx={padding_idx} is not a word of the vocabulary of "
+            f"{caller}: padding_idx={padding_idx} is not a word of the vocabulary of "
             f"n_vocab={n_vocab}: give an index from 0 to {n_vocab - 1} (or from {-n_vocab} "
             "to -1, counting from the end), and give the padding token that index")
     return int(padding_idx) % n_vocab

@@ -22,6 +22,7 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     ShapeError,
+    array_of_numbers,
     describe,
     flag,
     setting_text,
@@ -44,18 +45,32 @@ def images_of(A: Any, layer: Module) -> tuple[Any, tuple[int, ...]]:
         A = numbers_of(A, layer)
         if A.dtype.kind != "f":  # numbers (bools too) become float64; floats keep theirs
             A = A.astype(np.float64)
+    return A, _checked_images(A, layer._label())
+
+
+def _images(x: Any, caller: str) -> tuple[Any, tuple[int, ...]]:
+    """`images_of` for the functional forms: an error names ``caller``, the function."""
+    if not isinstance(x, Tensor):
+        x = array_of_numbers(x, "x", caller)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+    return x, _checked_images(x, caller)
+
+
+def _checked_images(A: Any, label: str) -> tuple[int, ...]:
+    """A's shape, or a `ShapeError` naming ``label`` unless A is a batch of images
+    (m, n_H, n_W, n_C) of one pixel or more."""
     shape = A.shape
     if len(shape) != 4:
         tip = ""
         if len(shape) == 3:
             tip = (" (one image? add the batch axis: A[None]; images of one channel? add the "
                    "channel axis: A[..., None])")
-        raise ShapeError(f"{layer._label()} takes images A of shape (m, n_H, n_W, n_C), "
+        raise ShapeError(f"{label} takes images A of shape (m, n_H, n_W, n_C), "
                          f"channels last, got {_shown(A)}{tip}")
     if not (shape[1] and shape[2]):
-        raise ShapeError(f"{layer._label()} takes images of one pixel or more, got "
-                         f"{_shown(A)}")
-    return A, shape
+        raise ShapeError(f"{label} takes images of one pixel or more, got {_shown(A)}")
+    return shape
 
 
 def _shown(A: Any) -> str:
@@ -87,12 +102,41 @@ def _shown_pair(pair: tuple) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
 
 
+def _kept(output_size: tuple[Any, Any], shape: tuple[int, ...]) -> tuple[int, int]:
+    """The output's (n_H, n_W) for images of ``shape``: a None in output_size keeps the
+    input's."""
+    return tuple(n if n is not None else shape[k + 1]  # type: ignore[return-value]
+                 for k, n in enumerate(output_size))
+
+
 def _bin_weights(size_in: int, size_out: int, dtype: Any) -> np.ndarray:
     """(size_out, size_in): row i averages bin i's pixels, 1 / its length each."""
     starts, ends = bin_edges(size_in, size_out)
     pixels = np.arange(size_in)
     inside = (pixels >= starts[:, None]) & (pixels < ends[:, None])
     return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+def _adaptive_avg_pool(A: Any, size: tuple[int, int]) -> Tensor:
+    """Each of size's n_H x n_W bins' mean, channel by channel: `AdaptiveAvgPool2d`'s and
+    `adaptive_avg_pool2d`'s computation.  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    m, height, width, channels = A.shape
+    n_h, n_w = size
+    if (n_h, n_w) == (1, 1):  # global pooling: one mean over both spatial axes
+        return Mean.apply(A, axis=(1, 2), keepdims=True)
+    if height % n_h == 0 and width % n_w == 0:  # the bins tile the image
+        tiles = Reshape.apply(A, shape=(m, n_h, height // n_h, n_w, width // n_w,
+                                        channels))
+        return Mean.apply(tiles, axis=(2, 4))
+    dtype = A.dtype
+    out = A
+    if n_h != height:  # (n_H, H) @ (m, H, W n_C): the rows' bins
+        out = MatMul.apply(_bin_weights(height, n_h, dtype),
+                           Reshape.apply(out, shape=(m, height, width * channels)))
+    if n_w != width:  # (n_W, W) @ (m n_H, W, n_C): the columns' bins
+        out = MatMul.apply(_bin_weights(width, n_w, dtype),
+                           Reshape.apply(out, shape=(m * n_h, width, channels)))
+    return Reshape.apply(out, shape=(m, n_h, n_w, channels))
 
 
 class _AdaptivePool(Module):
@@ -106,8 +150,7 @@ class _AdaptivePool(Module):
 
     def _size(self, shape: tuple[int, ...]) -> tuple[int, int]:
         """The output's (n_H, n_W) for images of ``shape``: None keeps the input's."""
-        return tuple(n if n is not None else shape[k + 1]  # type: ignore[return-value]
-                     for k, n in enumerate(self.output_size))
+        return _kept(self.output_size, shape)
 
     def extra_repr(self) -> str:
         """``output_size=1`` or ``output_size=(2, 3)``, for the repr."""
@@ -130,23 +173,8 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
     def forward(self, A: Any) -> Tensor:
         """Each bin's mean, channel by channel.  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
-        A, (m, height, width, channels) = images_of(A, self)
-        n_h, n_w = self._size(A.shape)
-        if (n_h, n_w) == (1, 1):  # global pooling: one mean over both spatial axes
-            return Mean.apply(A, axis=(1, 2), keepdims=True)
-        if height % n_h == 0 and width % n_w == 0:  # the bins tile the image
-            tiles = Reshape.apply(A, shape=(m, n_h, height // n_h, n_w, width // n_w,
-                                            channels))
-            return Mean.apply(tiles, axis=(2, 4))
-        dtype = A.dtype
-        out = A
-        if n_h != height:  # (n_H, H) @ (m, H, W n_C): the rows' bins
-            out = MatMul.apply(_bin_weights(height, n_h, dtype),
-                               Reshape.apply(out, shape=(m, height, width * channels)))
-        if n_w != width:  # (n_W, W) @ (m n_H, W, n_C): the columns' bins
-            out = MatMul.apply(_bin_weights(width, n_w, dtype),
-                               Reshape.apply(out, shape=(m * n_h, width, channels)))
-        return Reshape.apply(out, shape=(m, n_h, n_w, channels))
+        A, shape = images_of(A, self)
+        return _adaptive_avg_pool(A, self._size(shape))
 
 
 class AdaptiveMaxPool2d(_AdaptivePool):
@@ -172,6 +200,71 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
 
 _MODES = ("nearest", "bilinear")
+
+
+def _resample_settings(scale_factor: Any, size: Any, mode: Any, align_corners: Any,
+                       caller: str) -> tuple[Any, Any, str, bool | None]:
+    """`Upsample`'s and `interpolate`'s settings checked, naming ``caller`` in a refusal:
+    (scale_factor, size, mode, align_corners), a size and a scale factor as pairs."""
+    if (size is None) == (scale_factor is None):
+        raise ArgumentError(f"{caller} takes one of size and scale_factor, got "
+                            f"{'neither' if size is None else 'both'}")
+    if mode not in _MODES:
+        raise ArgumentError(f"{caller}: mode must be 'nearest' or 'bilinear', got "
+                            f"{setting_text(mode)}")
+    if align_corners is not None:
+        align_corners = flag(align_corners, "align_corners", caller)
+        if mode == "nearest":
+            raise ArgumentError(f"{caller}: align_corners is a setting of mode='bilinear' "
+                                "only; leave it out (None) for 'nearest'")
+    size = None if size is None else _pair(size, "size", caller)
+    if scale_factor is not None:
+        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (
+            scale_factor, scale_factor)
+        try:
+            ok = len(factors) == 2 and all(
+                not isinstance(f, (bool, np.bool_, str)) and math.isfinite(float(f))
+                and float(f) > 0 for f in factors)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ArgumentError(f"{caller}: scale_factor must be a positive number or a "
+                                f"pair of them, got {setting_text(scale_factor)}")
+        scale_factor = (float(factors[0]), float(factors[1]))
+    return scale_factor, size, mode, align_corners
+
+
+def _resample(A: Any, shape: tuple[int, ...], size: Any, scale_factor: Any, mode: str,
+              align_corners: bool | None, label: str) -> Tensor:
+    """Images A of ``shape`` brought to ``size`` or scaled by ``scale_factor`` (pairs, one
+    None), as `Upsample` and `interpolate` do; an error names ``label``."""
+    if size is None:
+        size = tuple(int(math.floor(n * f)) for n, f in zip(shape[1:3], scale_factor))
+        if min(size) < 1:
+            raise ShapeError(f"{label}: images of {shape[1]} x {shape[2]} pixels "
+                             f"scaled by {_shown_pair(scale_factor)} have no pixel left")
+    if mode == "bilinear":
+        return UpsampleBilinear2d.apply(A, size=size, scale_factor=scale_factor,
+                                        align_corners=bool(align_corners))
+    out = A
+    for axis in (1, 2):
+        n_in, n_out = shape[axis], size[axis - 1]
+        if n_out == n_in:
+            continue
+        factor = None if scale_factor is None else scale_factor[axis - 1]
+        if n_out % n_in == 0 and (factor is None or factor == n_out // n_in
+                                  or n_out == 2 * n_in):
+            # each pixel copied a whole number of times: floor(dst / k) is dst // k.
+            # PyTorch takes dst // 2 for twice the size whatever the factor (2.1 too),
+            # as it keeps the size for a factor that leaves it (1.2 of 3 rows) above.
+            out = Repeat.apply(out, repeats=n_out // n_in, axis=axis)
+            continue
+        # PyTorch's source pixel, in float32 as it computes it: floor(dst * scale)
+        scale = np.float32(1.0 / factor if factor else n_in / n_out)
+        rows = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * scale)
+                          .astype(np.intp), n_in - 1)
+        out = out[(slice(None),) * axis + (rows,)]
+    return out
 
 
 class Upsample(Module):
@@ -200,75 +293,19 @@ class Upsample(Module):
     def __init__(self, scale_factor: Any = None, size: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None) -> None:
         super().__init__()
-        if (size is None) == (scale_factor is None):
-            raise ArgumentError("Upsample takes one of size and scale_factor, got "
-                                f"{'neither' if size is None else 'both'}")
-        if mode not in _MODES:
-            raise ArgumentError(f"Upsample: mode must be 'nearest' or 'bilinear', got "
-                                f"{setting_text(mode)}")
-        self.mode = mode
-        if align_corners is not None:
-            align_corners = flag(align_corners, "align_corners", "Upsample")
-            if mode == "nearest":
-                raise ArgumentError("Upsample: align_corners is a setting of mode='bilinear' "
-                                    "only; leave it out (None) for 'nearest'")
-        self.align_corners = align_corners
-        self.size = None if size is None else _pair(size, "size", "Upsample")
-        self.scale_factor = None
-        if scale_factor is not None:
-            factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (
-                scale_factor, scale_factor)
-            try:
-                ok = len(factors) == 2 and all(
-                    not isinstance(f, (bool, np.bool_, str)) and math.isfinite(float(f))
-                    and float(f) > 0 for f in factors)
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise ArgumentError("Upsample: scale_factor must be a positive number or a "
-                                    f"pair of them, got {setting_text(scale_factor)}")
-            self.scale_factor = (float(factors[0]), float(factors[1]))
+        self.scale_factor, self.size, self.mode, self.align_corners = _resample_settings(
+            scale_factor, size, mode, align_corners, "Upsample")
 
     @property
     def single_node(self) -> bool:  # type: ignore[override]
         """One node (the fused op) for "bilinear"; "nearest" may make two."""
         return self.mode == "bilinear"
 
-    def _output_size(self, shape: tuple[int, ...]) -> tuple[int, int]:
-        if self.size is not None:
-            return self.size
-        size = tuple(int(math.floor(n * f)) for n, f in zip(shape[1:3], self.scale_factor))
-        if min(size) < 1:
-            raise ShapeError(f"{self._label()}: images of {shape[1]} x {shape[2]} pixels "
-                             f"scaled by {_shown_pair(self.scale_factor)} have no pixel left")
-        return size  # type: ignore[return-value]
-
     def forward(self, A: Any) -> Tensor:
         """A resampled to the output size.  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
         A, shape = images_of(A, self)
-        size = self._output_size(shape)
-        if self.mode == "bilinear":
-            return UpsampleBilinear2d.apply(A, size=size, scale_factor=self.scale_factor,
-                                            align_corners=bool(self.align_corners))
-        out = A
-        for axis in (1, 2):
-            n_in, n_out = shape[axis], size[axis - 1]
-            if n_out == n_in:
-                continue
-            factor = None if self.scale_factor is None else self.scale_factor[axis - 1]
-            if n_out % n_in == 0 and (factor is None or factor == n_out // n_in
-                                      or n_out == 2 * n_in):
-                # each pixel copied a whole number of times: floor(dst / k) is dst // k.
-                # PyTorch takes dst // 2 for twice the size whatever the factor (2.1 too),
-                # as it keeps the size for a factor that leaves it (1.2 of 3 rows) above.
-                out = Repeat.apply(out, repeats=n_out // n_in, axis=axis)
-                continue
-            # PyTorch's source pixel, in float32 as it computes it: floor(dst * scale)
-            scale = np.float32(1.0 / factor if factor else n_in / n_out)
-            rows = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * scale)
-                              .astype(np.intp), n_in - 1)
-            out = out[(slice(None),) * axis + (rows,)]
-        return out
+        return _resample(A, shape, self.size, self.scale_factor, self.mode,
+                         self.align_corners, self._label())
 
     def extra_repr(self) -> str:
         """``scale_factor=2, mode='nearest'``, for the repr."""
@@ -278,3 +315,36 @@ class Upsample(Module):
             head = f"scale_factor={_shown_pair(tuple(f'{f:g}' for f in self.scale_factor))}"
         corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
         return f"{head}, mode={self.mode!r}{corners}"
+
+
+# -- the functional forms -------------------------------------------------------------------------
+def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
+    """Average pooling to an output size, the function of `AdaptiveAvgPool2d` (PyTorch's
+    F.adaptive_avg_pool2d, channels last): each image split into n_H x n_W bins, each bin's
+    mean. output_size: (n_H, n_W) or one number for both (None in the pair keeps the input's).
+    x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    caller = "adaptive_avg_pool2d"
+    size = _pair(output_size, "output_size", caller, none=True)
+    x, shape = _images(x, caller)
+    return _adaptive_avg_pool(x, _kept(size, shape))
+
+
+def adaptive_max_pool2d(x: Any, output_size: Any) -> Tensor:
+    """Max pooling to an output size, the function of `AdaptiveMaxPool2d` (PyTorch's
+    F.adaptive_max_pool2d without return_indices, channels last): each bin's largest value.
+    x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    caller = "adaptive_max_pool2d"
+    size = _pair(output_size, "output_size", caller, none=True)
+    x, shape = _images(x, caller)
+    return _AdaptiveMaxPool2d.apply(x, size=_kept(size, shape))
+
+
+def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Tensor:
+    """Images resized to ``size`` or by ``scale_factor``, the function of `Upsample`
+    (PyTorch's F.interpolate on 4-d input, channels last), with its modes "nearest" and
+    "bilinear" and their rules (see `Upsample`). x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    scale_factor, size, mode, align_corners = _resample_settings(
+        scale_factor, size, mode, align_corners, "interpolate")
+    x, shape = _images(x, "interpolate")
+    return _resample(x, shape, size, scale_factor, mode, align_corners, "interpolate")
