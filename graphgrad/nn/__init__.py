@@ -15,13 +15,14 @@ activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `Ba
 `BatchNorm2d`, `LayerNorm`, `GroupNorm` and `InstanceNorm2d` (normalization), the losses (the
 fused ones in losses, PyTorch's others composed of ops in composed_losses, and each as PyTorch's
 module, `CrossEntropyLoss` ... `CosineSimilarity`, in loss_modules), the weight
-initialisers (``nn.init``), and
+initialisers (``nn.init``), every layer and loss as a function (``nn.functional``,
+imported as F, as PyTorch's), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
 Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
 to the course's (n_x, m).
 """
-from graphgrad.nn import init, utils
+from graphgrad.nn import functional, init, utils
 from graphgrad.nn.activations import (
     ELU,
     GELU,
@@ -102,21 +103,20 @@ from graphgrad.nn.transformer import (
 from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_parameters
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BCELoss",
-    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d",
-    "ConvTranspose2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "GELU", "GRUCell", "GroupNorm", "Hardtanh", "HingeEmbeddingLoss",
-    "HuberLoss", "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss",
-    "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MarginRankingLoss",
-    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention", "NLLLoss", "PReLU",
-    "Parameter", "RNN", "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid",
-    "SmoothL1Loss", "Softmax", "Softplus", "StateDictError", "Tanh", "Transformer",
-    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "beam_search",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
-    "cross_entropy", "functional_call", "greedy_search", "hinge_embedding_loss", "huber_loss",
-    "init", "kl_div", "l1_loss", "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss",
-    "mse", "nll_loss", "padding_mask", "parameters_to_vector", "positional_encoding",
-    "scaled_dot_product_attention", "smooth_l1_loss", "triplet_margin_loss", "use_name_scopes",
-    "utils", "vector_to_parameters",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
+    "BatchNorm1d", "BatchNorm2d", "Beams", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
+    "GELU", "GRUCell", "GroupNorm", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
+    "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool2d", "Module",
+    "ModuleDict", "ModuleList", "MultiHeadAttention", "NLLLoss", "PReLU", "Parameter", "RNN",
+    "RNNCell", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
+    "Softplus", "StateDictError", "Tanh", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss",
+    "Unflatten", "Upsample", "beam_search", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cosine_similarity", "cross_entropy", "functional",
+    "functional_call", "greedy_search", "hinge_embedding_loss", "huber_loss", "init", "kl_div",
+    "l1_loss", "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss", "mse", "nll_loss",
+    "padding_mask", "parameters_to_vector", "positional_encoding", "scaled_dot_product_attention",
+    "smooth_l1_loss", "triplet_margin_loss", "use_name_scopes", "utils", "vector_to_parameters",
 ]

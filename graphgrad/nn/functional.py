@@ -1,0 +1,181 @@
+"""graphgrad.nn.functional: every layer and loss as a function, PyTorch's
+``torch.nn.functional``, to import the same way::
+
+    import graphgrad.nn.functional as F
+    A = F.relu(F.linear(X, W1, b1))
+    A = F.dropout(A, keep_prob=0.8, training=self.training)
+    J = F.cross_entropy(F.linear(A, W2, b2), y)
+
+Each function is the computation its layer runs (the layer calls it, or the op both call),
+so a layer and its function give the same values and gradients; most were written for the
+engine or for a layer first and are only gathered here. Functions without a layer:
+`one_hot`, `normalize`, `pairwise_distance`, `glu`.
+
+Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
+
+- ``dim=`` is ``axis=`` (numpy's word, as every graphgrad op); ``keepdim`` is ``keepdims``.
+- Dropout's ``p`` (the probability of dropping) is ``keep_prob = 1 - p``, the course's:
+  ``F.dropout(x, 0.2)`` in PyTorch is ``F.dropout(x, keep_prob=0.8)`` here (below 0.5 a
+  `gg.ConventionWarning` says so).
+- Images are channels last, (m, n_H, n_W, n_C) (PyTorch's NCHW is NHWC here), sequences
+  (m, n_L, n_C); filters are (f, f, n_C_prev, n_C). Move torch's layout with
+  ``x.transpose(0, 2, 3, 1)``.
+- Batch norm's ``momentum`` is the weight of the old running statistics (PyTorch's 0.1 is
+  0.9 here), and the running variance follows the batch's biased variance.
+- A few names are the course's or numpy's: ``mse`` (F.mse_loss), ``log_sigmoid``
+  (F.logsigmoid), ``max_pool2d(A, f, stride, padding)`` (kernel_size is f), and ``pad`` is
+  numpy's, a (before, after) pair per axis from the first (F.pad lists the last axis first).
+
+Depends on `ops` and on the modules of `nn` that hold each layer.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    ShapeError,
+    array_of_numbers,
+    describe,
+    integer,
+    real_number,
+    setting_text,
+)
+from graphgrad.linalg import vector_norm
+from graphgrad.nn.activations import hardtanh, prelu, relu6
+from graphgrad.nn.attention import scaled_dot_product_attention
+from graphgrad.nn.composed_losses import (
+    cosine_similarity,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    nll_loss,
+    pairwise_distance,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
+from graphgrad.nn.embedding import _first, embedding
+from graphgrad.nn.layers import linear
+from graphgrad.nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse,
+)
+from graphgrad.nn.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from graphgrad.nn.regularization import dropout, dropout2d
+from graphgrad.nn.resampling import adaptive_avg_pool2d, adaptive_max_pool2d, interpolate
+from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
+from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
+from graphgrad.ops.elementwise import clip, leaky_relu, relu, sigmoid, tanh
+from graphgrad.ops.pooling import avg_pool2d, max_pool2d
+from graphgrad.ops.shape import pad, split
+from graphgrad.ops.softmax import log_softmax, softmax
+from graphgrad.tensor import Tensor
+
+__all__ = [
+    # activations
+    "elu", "gelu", "glu", "hardtanh", "leaky_relu", "log_sigmoid", "log_softmax", "prelu",
+    "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
+    # layers
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "conv1d", "conv2d",
+    "conv_transpose2d", "dropout", "dropout2d", "embedding", "interpolate", "linear",
+    "max_pool2d", "pad", "scaled_dot_product_attention",
+    # normalisation
+    "batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize",
+    # losses and distances
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
+    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
+    "margin_ranking_loss", "mse", "nll_loss", "pairwise_distance", "smooth_l1_loss",
+    "triplet_margin_loss",
+    # labels
+    "one_hot",
+]
+
+
+def glu(x: Any, axis: int = -1) -> Tensor:
+    """The gated linear unit (PyTorch's F.glu, dim=-1 here): x split in halves a and b along
+    ``axis``, a * sigmoid(b). x (..., 2 n) -> (..., n)."""
+    x = x if isinstance(x, Tensor) else Tensor(array_of_numbers(x, "x", "glu"))
+    axis = integer(axis, "axis", "glu")
+    if not -x.ndim <= axis < x.ndim or x.shape[axis] % 2:
+        raise ShapeError(f"glu splits x along axis={axis} into two halves: that axis must "
+                         f"exist and have an even size, got x {describe(x)}")
+    a, b = split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def normalize(x: Any, p: float = 2, axis: int = 1, eps: float = 1e-12) -> Tensor:
+    """x's vectors along ``axis`` scaled to length 1 in the p-norm (PyTorch's F.normalize,
+    dim=1 there and axis=1 here): x / max(|x|_p, eps). x: any shape with that axis -> the same
+    shape; the rows of (m, n) by default.
+
+    The norm is clamped at eps, as PyTorch's clamp_min: where |x|_p < eps the result is
+    x / eps, and its gradient dA / eps (the clamped norm passes no gradient), PyTorch's; at
+    |x|_p = eps exactly the norm's gradient passes, as clamp_min's does."""
+    x = x if isinstance(x, Tensor) else Tensor(_floats(x, "normalize"))
+    axis = integer(axis, "axis", "normalize")
+    if not -x.ndim <= axis < x.ndim:
+        raise ShapeError(f"normalize: axis={axis} is no axis of x {describe(x)} (PyTorch's "
+                         "dim=1 is axis=1 here; vectors along the last axis: axis=-1)")
+    p = real_number(p, "p", "normalize", lambda v: v > 0, "the order of a norm, above 0 "
+                    "(2, 1, inf)")
+    eps = real_number(eps, "eps", "normalize", lambda e: 0.0 <= e < np.inf,
+                      "a finite number >= 0")
+    norm = vector_norm(x, axis=axis, keepdims=True, ord=p)
+    return x / clip(norm, eps)
+
+
+def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
+    """Class indices -> one-hot rows (PyTorch's F.one_hot): labels (...) of whole numbers in
+    0..num_classes - 1 -> a Tensor (..., num_classes) of 0.0 and 1.0 that needs no gradient
+    (float64, to multiply with probabilities; PyTorch's is int64). num_classes=-1 takes
+    the largest label + 1."""
+    caller = "one_hot"
+    if isinstance(labels, Tensor) and labels.requires_grad:
+        raise GraphgradTypeError(f"{caller} takes class indices, which have no gradient, got "
+                                 f"{describe(labels)}, which requires grad: pass "
+                                 "labels.detach() if they are indices")
+    array = array_of_numbers(labels, "labels", caller)
+    shown = describe(labels) if isinstance(labels, (Tensor, np.ndarray)) else describe(array)
+    if array.dtype.kind not in "iuf":
+        raise GraphgradTypeError(f"{caller} takes class indices, whole numbers, got {shown}")
+    whole = np.isfinite(array) & (array == np.trunc(array)) if array.dtype.kind == "f" else None
+    if whole is not None and not whole.all():
+        at = _first(~whole)
+        raise ArgumentError(f"{caller}: labels {shown} holds {array[at].item()!r} at "
+                            f"{_at(at)}, not a class index: round computed labels "
+                            "(np.rint(labels).astype(int))")
+    num_classes = integer(num_classes, "num_classes", caller)
+    if num_classes == -1:
+        if not array.size:
+            raise ArgumentError(f"{caller}: labels {shown} are empty, so num_classes=-1 (the "
+                                "largest label + 1) has nothing to count: give num_classes")
+        num_classes = int(array.max()) + 1
+    if num_classes < 1:
+        raise ArgumentError(f"{caller}: num_classes must be -1 (the largest label + 1) or a "
+                            f"whole number of at least 1, got {setting_text(num_classes)}")
+    outside = (array < 0) | (array >= num_classes)
+    if outside.any():
+        at = _first(outside)
+        value = array[at].item()
+        raise ArgumentError(f"{caller}: labels {shown} holds {value!r} at {_at(at)}, outside "
+                            f"0..{num_classes - 1} (num_classes={num_classes}); negative "
+                            "labels do not count from the end")
+    rows = np.zeros(array.shape + (num_classes,))
+    np.put_along_axis(rows, array.astype(np.intp)[..., None], 1.0, axis=-1)
+    return Tensor(rows)
+
+
+def _floats(x: Any, caller: str) -> np.ndarray:
+    array = array_of_numbers(x, "x", caller)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def _at(at: tuple[int, ...]) -> str:
+    return f"labels[{', '.join(map(str, at))}]" if at else "the label"
