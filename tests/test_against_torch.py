@@ -9,7 +9,8 @@ derivatives through a gradient penalty, and the later networks' ops (softplus ..
 drawn shapes to their third derivatives, and gg.linalg's (the decompositions through
 functions that do not depend on the signs LAPACK gives their vectors), and whole programs
 (a GP's marginal likelihood to its Hessian, PCA's reconstruction error in the data,
-standardising data with holes), all in float64.
+standardising data with holes), and graphgrad.nn.functional against torch.nn.functional
+(normalize near a zero norm, batch_norm's running statistics), all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -2279,3 +2280,134 @@ def test_fit_per_step_with_parameter_groups_is_torchs_scheduler_with_a_rate_per_
             scheduler.step()
     np.testing.assert_allclose(model.W.data, W.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(model.b.data, b.detach().numpy(), rtol=1e-12)
+
+
+# -- graphgrad.nn.functional against torch.nn.functional, channels last against first ------------
+TF = torch.nn.functional
+
+
+def _nchw(fn):
+    """torch's function of images (m, n_C, ...) on graphgrad's (m, ..., n_C), and back."""
+    return lambda x, *rest: fn(x.movedim(-1, 1), *rest).movedim(1, -1)
+
+
+FUNCTIONAL = {
+    "batch_norm, eval": (
+        lambda x, w, b: gg.nn.functional.batch_norm(x, np.array([0.5, -1.0, 0.0]),
+                                                    np.array([2.0, 0.5, 1.0]), w, b),
+        _nchw(lambda x, w, b: TF.batch_norm(x, torch.tensor([0.5, -1.0, 0.0], dtype=torch.float64),
+                                            torch.tensor([2.0, 0.5, 1.0], dtype=torch.float64),
+                                            w, b)),
+        [(2, 4, 5, 3), (3,), (3,)]),
+    "layer_norm, two axes": (lambda x, w, b: gg.nn.functional.layer_norm(x, (3, 4), w, b),
+                             lambda x, w, b: TF.layer_norm(x, (3, 4), w, b),
+                             [(2, 5, 3, 4), (3, 4), (3, 4)]),
+    "group_norm": (lambda x, w, b: gg.nn.functional.group_norm(x, 2, w, b),
+                   _nchw(lambda x, w, b: TF.group_norm(x, 2, w, b)), [(2, 3, 4, 6), (6,), (6,)]),
+    "instance_norm": (lambda x, w, b: gg.nn.functional.instance_norm(x, weight=w, bias=b),
+                      _nchw(lambda x, w, b: TF.instance_norm(x, weight=w, bias=b)),
+                      [(2, 3, 4, 3), (3,), (3,)]),
+    "adaptive_avg_pool2d": (lambda x: gg.nn.functional.adaptive_avg_pool2d(x, (2, 3)),
+                            _nchw(lambda x: TF.adaptive_avg_pool2d(x, (2, 3))), [(2, 5, 7, 3)]),
+    "adaptive_max_pool2d": (lambda x: gg.nn.functional.adaptive_max_pool2d(x, (3, 2)),
+                            _nchw(lambda x: TF.adaptive_max_pool2d(x, (3, 2))), [(2, 7, 5, 3)]),
+    "interpolate, nearest": (lambda x: gg.nn.functional.interpolate(x, scale_factor=1.5),
+                             _nchw(lambda x: TF.interpolate(x, scale_factor=1.5)),
+                             [(2, 3, 5, 2)]),
+    "interpolate, bilinear": (
+        lambda x: gg.nn.functional.interpolate(x, size=(7, 3), mode="bilinear",
+                                               align_corners=True),
+        _nchw(lambda x: TF.interpolate(x, size=(7, 3), mode="bilinear", align_corners=True)),
+        [(2, 4, 5, 2)]),
+    "embedding, padding_idx": (
+        lambda W: gg.nn.functional.embedding(np.array([[0, 2, 2], [4, 1, 0]]), W, padding_idx=2),
+        lambda W: TF.embedding(torch.tensor([[0, 2, 2], [4, 1, 0]]), W, padding_idx=2),
+        [(5, 3)]),
+    "normalize": (lambda x: gg.nn.functional.normalize(x), lambda x: TF.normalize(x),
+                  [(3, 4)]),
+    "normalize, p=3, last axis": (lambda x: gg.nn.functional.normalize(x, p=3, axis=-1),
+                                  lambda x: TF.normalize(x, p=3, dim=-1), [(2, 3, 4)]),
+    "pairwise_distance": (lambda a, b: gg.nn.functional.pairwise_distance(a, b),
+                          lambda a, b: TF.pairwise_distance(a, b), [(3, 4), (3, 4)]),
+    "pairwise_distance, p=1, broadcast, keepdims": (
+        lambda a, b: gg.nn.functional.pairwise_distance(a, b, p=1, keepdims=True),
+        lambda a, b: TF.pairwise_distance(a, b, p=1, keepdim=True), [(3, 4), (4,)]),
+    "prelu, per channel": (lambda x, w: gg.nn.functional.prelu(x, w),
+                           _nchw(lambda x, w: TF.prelu(x, w)), [(2, 3, 4, 3), (3,)]),
+    "hardtanh": (lambda x: gg.nn.functional.hardtanh(x, -0.5, 0.8),
+                 lambda x: TF.hardtanh(x, -0.5, 0.8), [(3, 4)]),
+    "relu6": (lambda x: gg.nn.functional.relu6(4 * x), lambda x: TF.relu6(4 * x), [(3, 4)]),
+    "glu": (lambda x: gg.nn.functional.glu(x, axis=1), lambda x: TF.glu(x, dim=1), [(3, 4, 2)]),
+}
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONAL))
+def test_nn_functional_matches_torch_nn_functional(name):
+    ours, theirs, shapes = FUNCTIONAL[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape) for shape in shapes]
+    X = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    T = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, out_t = ours(*X), theirs(*T)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    grad = rng.standard_normal(out.shape)
+    (out * grad).sum().backward()
+    out_t.backward(torch.tensor(grad))
+    for x, t in zip(X, T):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_normalize_near_zero_norm_has_torchs_gradient():
+    """Rows of norm 0, below eps, at eps exactly and above: torch's clamp_min passes the norm's
+    gradient from eps up (at eps itself too) and none below."""
+    eps = 1e-12
+    x = np.array([[0.0, 0.0, 0.0], [3e-13, -4e-13, 0.0], [eps, 0.0, 0.0], [2e-12, 1e-12, 0.0],
+                  [0.3, -0.4, 1.2]])
+    dA = np.random.default_rng(1).standard_normal(x.shape)
+    X = gg.Tensor(x, requires_grad=True)
+    T = torch.tensor(x, requires_grad=True)
+    out, out_t = gg.nn.functional.normalize(X, eps=eps), TF.normalize(T, eps=eps)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-12, atol=0)
+    (out * dA).sum().backward()
+    out_t.backward(torch.tensor(dA))
+    # at |x| = eps the two terms, each of size 1 / eps, cancel: 0 to within their rounding
+    scale = np.abs(T.grad.numpy()).max()
+    np.testing.assert_allclose(X.grad, T.grad.numpy(), rtol=1e-12, atol=1e-15 * scale)
+    assert abs(X.grad[2, 0]) < 1e-14 * scale  # where it had been dA / eps, not passed
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4, 3)])
+def test_batch_norm_in_training_matches_torch_and_its_running_statistics_update(shape):
+    """Values and gradients as torch's; the running mean as torch's with momentum 1 - ours,
+    the running variance with the batch's biased variance where torch takes the unbiased."""
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(3), rng.standard_normal(3)
+    mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    X, W, B = (gg.Tensor(a, requires_grad=True) for a in (x, w, b))
+    XT, WT, BT = (torch.tensor(a, requires_grad=True) for a in (np.moveaxis(x, -1, 1), w, b))
+    ours_mean, ours_var = mean.copy(), var.copy()
+    torch_mean, torch_var = torch.tensor(mean), torch.tensor(var)
+    out = gg.nn.functional.batch_norm(X, ours_mean, ours_var, W, B, training=True, momentum=0.8)
+    out_t = TF.batch_norm(XT, torch_mean, torch_var, WT, BT, training=True, momentum=0.2)
+    np.testing.assert_allclose(out.data, np.moveaxis(out_t.detach().numpy(), 1, -1),
+                               rtol=1e-12, atol=1e-14)
+    grad = rng.standard_normal(out.shape)
+    (out * grad).sum().backward()
+    out_t.backward(torch.tensor(np.moveaxis(grad, -1, 1)))
+    np.testing.assert_allclose(X.grad, np.moveaxis(XT.grad.numpy(), 1, -1), rtol=1e-12,
+                               atol=1e-14)
+    np.testing.assert_allclose(W.grad, WT.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(B.grad, BT.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_mean, torch_mean.numpy(), rtol=1e-12)
+    n = x.size // 3
+    biased = x.reshape(-1, 3).var(axis=0)
+    np.testing.assert_allclose(ours_var, torch_var.numpy() - 0.2 * biased * (n / (n - 1) - 1),
+                               rtol=1e-12)
+
+
+def test_one_hot_matches_torchs_values():
+    labels = np.array([[2, 0, 1], [1, 1, 3]])
+    np.testing.assert_array_equal(gg.nn.functional.one_hot(labels).data,
+                                  TF.one_hot(torch.tensor(labels)).numpy())
+    np.testing.assert_array_equal(gg.nn.functional.one_hot(labels, 6).data,
+                                  TF.one_hot(torch.tensor(labels), 6).numpy())
