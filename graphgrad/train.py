@@ -372,7 +372,10 @@ def fit(
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch, so epoch
             e trains with schedule(e) (the course's model() decays after each epoch, one
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
-            NaN or Inf is refused. A schedule with a ``step(cost)`` method, such as
+            NaN or Inf is refused. A schedule that cycles the momentum (`optim.OneCycle`
+            with ``cycle_momentum=True``) also sets the optimizer's momentum, or its beta1,
+            to ``schedule.momentum(epoch)`` (or of the step) with the rate; an optimizer with
+            neither is refused. A schedule with a ``step(cost)`` method, such as
             `optim.ReduceOnPlateau` (or `optim.Warmup` before one), is also told each epoch's
             dev cost once it is measured (the epoch's training cost, ``history["cost"]``,
             without dev_data), before the next epoch asks it for its rate; a ReduceOnPlateau
@@ -494,8 +497,9 @@ def fit(
                                  seed=seed, drop_last=drop_last)
     else:
         loader = _reiterable(data, epochs - initial_epoch)
-    step_rates = (_StepRates(schedule, optimizer, loader, epochs, initial_epoch) if per_step
-                  else None)
+    momentum = _momentum_setting(schedule, optimizer)
+    step_rates = (_StepRates(schedule, optimizer, loader, epochs, initial_epoch, momentum)
+                  if per_step else None)
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
     if dev_data is not None:
         history["dev_cost"], history["dev_accuracy"] = [], []
@@ -510,6 +514,8 @@ def fit(
         for epoch in range(initial_epoch, epochs):
             if schedule is not None and not per_step:
                 optimizer.lr = _checked_rate(schedule(epoch), f"schedule({epoch})")
+                if momentum:
+                    _set_momentum(optimizer, momentum, schedule.momentum(epoch))
             if seed is not None:
                 _reseed(model, loader, seed, epoch)
             _restore_modes(training_modes)
@@ -576,6 +582,29 @@ def _checked_rate(rate: Any, what: str) -> float:
     return real_number(rate, what, "fit", test, "a learning rate, >= 0 and finite")
 
 
+def _momentum_setting(schedule: Any, optimizer: Optimizer) -> str:
+    """The optimizer's setting that a schedule cycling the momentum (`optim.OneCycle` with
+    cycle_momentum=True) sets, "momentum" or "beta1", as PyTorch's OneCycleLR sets momentum
+    or betas[0]; "" for a schedule that does not."""
+    if not getattr(schedule, "cycles_momentum", False):
+        return ""
+    for name in ("momentum", "beta1"):
+        if name in optimizer.defaults:
+            return name
+    raise ArgumentError(
+        f"fit: the schedule {type(schedule).__name__} cycles the momentum (cycle_momentum="
+        f"True), but {type(optimizer).__name__} has no momentum or beta1 to set: make the "
+        "schedule with cycle_momentum=False, or use an optimizer with one (SGD(momentum=...), "
+        "RMSprop, Adam, AdamW, Adamax, NAdam, RAdam)")
+
+
+def _set_momentum(optimizer: Optimizer, name: str, value: float | None) -> None:
+    """``optimizer.momentum`` (or ``beta1``, ``name``) = value, unless the schedule left it
+    (None)."""
+    if value is not None:
+        setattr(optimizer, name, value)
+
+
 SCHEDULE_EVERY = ("epoch", "step")
 
 
@@ -612,7 +641,7 @@ class _StepRates:
     """
 
     def __init__(self, schedule: Callable[[int], float], optimizer: Optimizer, loader: Any,
-                 epochs: int, initial_epoch: int) -> None:
+                 epochs: int, initial_epoch: int, momentum: str = "") -> None:
         try:
             per_epoch = len(loader)
         except TypeError:
@@ -622,6 +651,7 @@ class _StepRates:
                 "how many batches an epoch gives: pass (X, Y), a DataLoader or a list of "
                 "(X_batch, Y_batch) pairs, or give your loader a __len__") from None
         self.schedule, self.optimizer, self.per_epoch = schedule, optimizer, per_epoch
+        self.momentum = momentum  # the setting the schedule cycles, "" for none
         self.first = math.nan
         steps = epochs * per_epoch
         if initial_epoch < epochs and per_epoch:  # no batches: the epoch says so itself
@@ -672,6 +702,8 @@ class _StepRates:
         rate = _checked_rate(self.schedule(step),
                              f"schedule({step}), the rate of epoch {epoch}'s batch {batch},")
         self.optimizer.lr = rate
+        if self.momentum:
+            _set_momentum(self.optimizer, self.momentum, self.schedule.momentum(step))
         if batch == 0:
             self.first = rate
 

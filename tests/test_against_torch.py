@@ -2,8 +2,10 @@
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
 centered RMSprop) and Adamax, NAdam, RAdam, Adadelta, LBFGS step by step with either line
-search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau, OneCycleLR,
-CyclicLR; fit stepping OneCycleLR after each batch), a small MLP, functional_call, parameter
+search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau, OneCycleLR
+with three phases and its momentum, CyclicLR, LambdaLR, LinearLR, ConstantLR, PolynomialLR,
+CosineAnnealingWarmRestarts, SequentialLR; fit stepping OneCycleLR after each batch, cycling
+the momentum), a small MLP, functional_call, parameter
 vectors and retain_grad, a module's backward hooks, a Hessian-vector product and second
 derivatives through a gradient penalty, and the later networks' ops (softplus ... einsum) over
 drawn shapes to their third derivatives, and gg.linalg's (the decompositions through
@@ -1988,6 +1990,124 @@ def test_cyclic_is_torchs_cycliclr_without_its_momentum_cycle(settings):
     rates = _torch_rates(lambda opt: torch.optim.lr_scheduler.CyclicLR(
         opt, 0.01, 0.1, cycle_momentum=False, **settings), 30)
     np.testing.assert_allclose([ours(step) for step in range(30)], rates, rtol=1e-15)
+
+
+def _torch_rates_and_momenta(make_scheduler, steps):
+    """The lr and momentum of each step in PyTorch's loop (SGD with momentum)."""
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+    scheduler = make_scheduler(opt)
+    seen = []
+    for _ in range(steps):
+        seen.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+        opt.step()
+        scheduler.step()
+    return seen
+
+
+_LRS = torch.optim.lr_scheduler
+
+
+@pytest.mark.parametrize("ours, theirs, epochs", [
+    (lambda: gg.optim.LambdaSchedule(0.1, lambda e: 0.9 ** e / (e + 1)),
+     lambda opt: _LRS.LambdaLR(opt, lambda e: 0.9 ** e / (e + 1)), 12),
+    (lambda: gg.optim.LinearSchedule(0.1, 0.25, 1.0, total=4),
+     lambda opt: _LRS.LinearLR(opt, 0.25, 1.0, total_iters=4), 9),
+    (lambda: gg.optim.LinearSchedule(0.1, 1.0, 0.1, total=7),
+     lambda opt: _LRS.LinearLR(opt, 1.0, 0.1, total_iters=7), 12),
+    (lambda: gg.optim.LinearSchedule(0.1), lambda opt: _LRS.LinearLR(opt), 9),
+    (lambda: gg.optim.ConstantWarmup(0.1, 0.3, total=3),
+     lambda opt: _LRS.ConstantLR(opt, 0.3, total_iters=3), 8),
+    (lambda: gg.optim.ConstantWarmup(0.1), lambda opt: _LRS.ConstantLR(opt), 8),
+    (lambda: gg.optim.PolynomialDecay(0.1, total=7, power=0.5),
+     lambda opt: _LRS.PolynomialLR(opt, total_iters=7, power=0.5), 10),
+    (lambda: gg.optim.PolynomialDecay(0.1), lambda opt: _LRS.PolynomialLR(opt), 8),
+    (lambda: gg.optim.CosineWarmRestarts(0.1, 3, alpha_min=0.01),
+     lambda opt: _LRS.CosineAnnealingWarmRestarts(opt, 3, eta_min=0.01), 40),
+    (lambda: gg.optim.CosineWarmRestarts(0.1, 3, period_mult=2, alpha_min=0.01),
+     lambda opt: _LRS.CosineAnnealingWarmRestarts(opt, 3, T_mult=2, eta_min=0.01), 200),
+    (lambda: gg.optim.CosineWarmRestarts(0.1, 1, period_mult=3),
+     lambda opt: _LRS.CosineAnnealingWarmRestarts(opt, 1, T_mult=3), 400),
+    (lambda: gg.optim.Chain([gg.optim.ConstantWarmup(0.1, 0.5, total=2),
+                             gg.optim.ExponentialDecay(0.1, 0.9),
+                             gg.optim.StepDecay(0.1, 0.5, every=2)], [3, 6]),
+     lambda opt: _LRS.SequentialLR(opt, [_LRS.ConstantLR(opt, 0.5, total_iters=2),
+                                         _LRS.ExponentialLR(opt, 0.9),
+                                         _LRS.StepLR(opt, 2, 0.5)], milestones=[3, 6]), 12),
+    (lambda: gg.optim.Chain([gg.optim.LinearSchedule(0.1, 0.2, total=3),
+                             gg.optim.CosineWarmRestarts(0.1, 3, period_mult=2)], [2]),
+     lambda opt: _LRS.SequentialLR(opt, [_LRS.LinearLR(opt, 0.2, total_iters=3),
+                                         _LRS.CosineAnnealingWarmRestarts(opt, 3, T_mult=2)],
+                                   milestones=[2]), 30),
+], ids=["LambdaLR", "LinearLR", "LinearLR down", "LinearLR defaults", "ConstantLR",
+        "ConstantLR defaults", "PolynomialLR", "PolynomialLR defaults", "warm restarts",
+        "warm restarts T_mult 2", "warm restarts T_mult 3", "SequentialLR",
+        "SequentialLR to restarts"])
+def test_the_torch_style_schedules_are_torchs_stepped_scheduler(ours, theirs, epochs):
+    """Each epoch's rate as PyTorch's scheduler stepped after each epoch gives it: to 1e-15
+    (LinearLR, ConstantLR and PolynomialLR multiply their rates into the last one, these
+    compute the formula afresh), the others to the last bit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SequentialLR's deprecation of step(epoch) inside it
+        rates = _torch_rates(theirs, epochs)
+    schedule = ours()
+    np.testing.assert_allclose([schedule(e) for e in range(epochs)], rates, rtol=1e-15,
+                               atol=1e-18)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(total_steps=20, three_phase=True),
+    dict(total_steps=17, pct_start=0.25, anneal="linear", three_phase=True),
+    dict(total_steps=7, pct_start=0.0, three_phase=True),
+    dict(total_steps=20), dict(total_steps=15, pct_start=0.4, anneal="linear")],
+    ids=["three phases", "three phases linear", "three phases no rise", "two phases",
+         "two phases linear"])
+def test_one_cycle_with_three_phases_and_its_momentum_cycle_is_torchs(settings):
+    ours = gg.optim.OneCycle(0.5, **settings, cycle_momentum=True, base_momentum=0.8,
+                             max_momentum=0.9)
+    theirs = dict(settings, anneal_strategy=settings.get("anneal", "cos"))
+    theirs.pop("anneal", None)
+    seen = _torch_rates_and_momenta(lambda opt: _LRS.OneCycleLR(
+        opt, 0.5, base_momentum=0.8, max_momentum=0.9, **theirs), settings["total_steps"])
+    assert [(ours(s), ours.momentum(s)) for s in range(settings["total_steps"])] == seen
+
+
+@pytest.mark.parametrize("kind", ["Adam", "AdamW", "Adamax", "RMSprop", "RAdam"])
+def test_fit_cycling_the_momentum_per_batch_is_torchs_loop_with_onecyclelr(kind):
+    """fit(schedule_every="step") with OneCycle(cycle_momentum=True, three_phase=True) trains
+    as PyTorch's loop with OneCycleLR cycling betas[0] (Adam, RAdam) or the momentum
+    (RMSprop, whose momentum is PyTorch's): 3 epochs of batches of 4, 4 and 2. (Not NAdam:
+    see OneCycle.)"""
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 1))
+    model = gg.nn.Linear(3, 1, rng=2)
+    W0, b0 = model.W.data.copy(), model.b.data.copy()
+    ours = {"Adam": lambda ps: gg.optim.Adam(ps, lr=0.2),
+            "RMSprop": lambda ps: gg.optim.RMSprop(ps, lr=0.2, beta=0.99, momentum=0.5),
+            "AdamW": lambda ps: gg.optim.AdamW(ps, lr=0.2, weight_decay=0.1),
+            "Adamax": lambda ps: gg.optim.Adamax(ps, lr=0.2),
+            "RAdam": lambda ps: gg.optim.RAdam(ps, lr=0.2)}[kind](model.parameters())
+    gg.fit(model, gg.nn.mse, ours, (X, Y), epochs=3, batch_size=4, shuffle=False,
+           schedule=gg.optim.OneCycle(0.2, total_steps=9, three_phase=True,
+                                      cycle_momentum=True, base_momentum=0.7),
+           schedule_every="step", progress=False)
+
+    W, b = torch.tensor(W0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    opt = {"Adam": lambda ps: torch.optim.Adam(ps, lr=0.2),
+           "RMSprop": lambda ps: torch.optim.RMSprop(ps, lr=0.2, momentum=0.5),
+           "AdamW": lambda ps: torch.optim.AdamW(ps, lr=0.2, weight_decay=0.1),
+           "Adamax": lambda ps: torch.optim.Adamax(ps, lr=0.2),
+           "RAdam": lambda ps: torch.optim.RAdam(ps, lr=0.2)}[kind]([W, b])
+    scheduler = _LRS.OneCycleLR(opt, 0.2, total_steps=9, three_phase=True, base_momentum=0.7)
+    for _ in range(3):
+        for start in range(0, 10, 4):
+            opt.zero_grad()
+            outputs = torch.tensor(X[start:start + 4]) @ W.T + b
+            ((outputs - torch.tensor(Y[start:start + 4])) ** 2).mean().backward()
+            opt.step()
+            scheduler.step()
+    np.testing.assert_allclose(model.W.data, W.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(model.b.data, b.detach().numpy(), rtol=1e-12)
 
 
 _PLATEAU_COSTS = [1.0, 0.9, 0.95, 0.9, 0.89995, 0.91, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.6, 0.65,

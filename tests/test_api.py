@@ -225,10 +225,12 @@ PUBLIC_MODULE_NAMES = {
     "graphgrad.io": {"SaveFileError", "SaveTypeError", "StateDict", "load", "save"},
     "graphgrad.nn.init": {"generator", "get", "glorot", "he", "initialize", "name_of", "seed",
                           "small_random", "xavier", "zeros"},
-    "graphgrad.optim.schedules": {"CosineDecay", "Cyclic", "ExponentialDecay",
-                                  "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay",
-                                  "OneCycle", "ReduceOnPlateau", "Schedule", "StepDecay",
-                                  "Warmup"},
+    "graphgrad.optim.schedules": {"Chain", "ConstantWarmup", "CosineDecay",
+                                  "CosineWarmRestarts", "Cyclic", "ExponentialDecay",
+                                  "InverseSqrtDecay", "InverseTimeDecay", "LambdaSchedule",
+                                  "LinearSchedule", "MultiStepDecay", "OneCycle",
+                                  "PolynomialDecay", "ReduceOnPlateau", "Schedule",
+                                  "StepDecay", "Warmup"},
 }
 
 

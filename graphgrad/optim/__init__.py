@@ -9,13 +9,19 @@ from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer
 from graphgrad.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from graphgrad.optim.schedules import (
+    Chain,
+    ConstantWarmup,
     CosineDecay,
+    CosineWarmRestarts,
     Cyclic,
     ExponentialDecay,
     InverseSqrtDecay,
     InverseTimeDecay,
+    LambdaSchedule,
+    LinearSchedule,
     MultiStepDecay,
     OneCycle,
+    PolynomialDecay,
     ReduceOnPlateau,
     Schedule,
     StepDecay,
@@ -24,8 +30,9 @@ from graphgrad.optim.schedules import (
 from graphgrad.optim.variants import Adadelta, Adamax, NAdam, RAdam
 
 __all__ = [
-    "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "CosineDecay", "Cyclic",
-    "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "MultiStepDecay", "NAdam",
-    "OneCycle", "Optimizer", "RAdam", "RMSprop", "ReduceOnPlateau", "Schedule", "StepDecay",
-    "Warmup", "clip_grad_norm", "clip_grad_value", "schedules",
+    "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Chain", "ConstantWarmup",
+    "CosineDecay", "CosineWarmRestarts", "Cyclic", "ExponentialDecay", "InverseSqrtDecay",
+    "InverseTimeDecay", "LambdaSchedule", "LinearSchedule", "MultiStepDecay", "NAdam",
+    "OneCycle", "Optimizer", "PolynomialDecay", "RAdam", "RMSprop", "ReduceOnPlateau",
+    "Schedule", "StepDecay", "Warmup", "clip_grad_norm", "clip_grad_value", "schedules",
 ]

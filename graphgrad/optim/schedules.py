@@ -5,9 +5,11 @@ Each schedule is a small callable, ``schedule(epoch) -> alpha``; `fit` sets
 optimizer step, with ``schedule_every="step"``), or do it yourself in your loop. With
 parameter groups, each group's lr keeps its ratio to the optimizer's ``lr`` keyword: give the
 schedule alpha0 = that keyword's value. `Warmup` puts a linear warm-up before any schedule.
-`ReduceOnPlateau` is the one that also depends on how training goes: it has a ``step(cost)``
-method, which `fit` calls after each epoch with the dev cost, and a state dict. Depends on
-`errors`.
+PyTorch's LambdaLR, LinearLR, ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts and
+SequentialLR are `LambdaSchedule`, `LinearSchedule`, `ConstantWarmup`, `PolynomialDecay`,
+`CosineWarmRestarts` and `Chain`, with PyTorch's rates. `ReduceOnPlateau` is the one that
+also depends on how training goes: it has a ``step(cost)`` method, which `fit` calls after
+each epoch with the dev cost, and a state dict. Depends on `errors`.
 
 A schedule maps a count to a rate, whatever the count is: `fit` counts epochs, or optimizer
 steps with ``schedule_every="step"`` (from 0 across epochs: batch b of epoch e is step
@@ -37,6 +39,7 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
+    flag,
     listed,
     not_a_state_error,
     real_number,
@@ -44,8 +47,10 @@ from graphgrad.errors import (
     whole_number,
 )
 
-__all__ = ["CosineDecay", "Cyclic", "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay",
-           "MultiStepDecay", "OneCycle", "ReduceOnPlateau", "Schedule", "StepDecay", "Warmup"]
+__all__ = ["Chain", "ConstantWarmup", "CosineDecay", "CosineWarmRestarts", "Cyclic",
+           "ExponentialDecay", "InverseSqrtDecay", "InverseTimeDecay", "LambdaSchedule",
+           "LinearSchedule", "MultiStepDecay", "OneCycle", "PolynomialDecay", "ReduceOnPlateau",
+           "Schedule", "StepDecay", "Warmup"]
 
 
 def _positive(x: float) -> bool:
@@ -69,6 +74,15 @@ class Schedule:
 
     def _rate(self, epoch: int) -> float:
         raise NotImplementedError
+
+    # A schedule that sets the optimizer's momentum too (`OneCycle` with cycle_momentum):
+    # `fit` then sets ``momentum`` (or ``beta1``) to ``schedule.momentum(count)`` as it sets
+    # the rate, unless that is None.
+    cycles_momentum = False
+
+    def momentum(self, epoch: int) -> float | None:
+        """The momentum of ``epoch``, None for a schedule that leaves it as it is."""
+        return None
 
     def __repr__(self) -> str:
         # Numbers as %g; what a schedule of one's own keeps besides (a list of milestones, a
@@ -194,9 +208,32 @@ class OneCycle(Schedule):
     With a step of 0 length up (the first phase ending at step 0, where PyTorch divides by
     zero), step 0 takes max_lr.
 
-    PyTorch's OneCycleLR also cycles the momentum (beta1 for Adam) the other way, from 0.95 to
-    0.85 and back, unless ``cycle_momentum=False``: this is its learning rate alone, PyTorch's
-    with ``cycle_momentum=False``. With parameter groups, make the optimizer with
+    With ``three_phase=True`` (PyTorch's), the rate goes back down to the first rate in as
+    many steps as it went up, and only then to the least (the phases end at steps
+    ``pct_start * total_steps - 1``, ``2 pct_start total_steps - 2`` and ``total_steps - 1``;
+    pct_start is then at most 0.5), as fast.ai's first 1cycle.
+
+    With ``cycle_momentum=True`` the momentum goes the other way, from max_momentum down to
+    base_momentum while the rate goes up and back while it goes down (max_momentum in the
+    three-phase cycle's last phase): ``momentum(step)`` gives it, and `fit` sets it, per
+    epoch or per step as it sets the rate, as the optimizer's ``momentum`` (SGD, RMSprop) or
+    its ``beta1`` (Adam, AdamW, Adamax, NAdam, RAdam), in every group that did not give its
+    own, as PyTorch's OneCycleLR sets it before each step; an optimizer with neither is
+    refused before training. Off by default, where PyTorch's default is on: this schedule
+    gave the rate alone before it had the option, and a run made so keeps its rates. With
+    Adam, AdamW, Adamax and RAdam (beta1) and RMSprop (its momentum is PyTorch's) the steps
+    are PyTorch's. Not with two others: NAdam computes its product of momenta M_t as if the
+    beta1 of the step had been there from step 1 (see `NAdam`; recomputed, t
+    multiplications, at every step whose beta1 changed), where PyTorch multiplies each
+    step's into the product it keeps; and SGD's momentum is the course's, v_dW = beta v_dW +
+    (1 - beta) dW, which is PyTorch's v = beta v + dW with lr = alpha (1 - beta) only while
+    beta stays fixed: as it cycles, PyTorch's steps grow by 1 / (1 - beta) where the course's
+    do not, so SGD's run is the course's momentum with a cycling beta, not PyTorch's.
+    In one's own loop, set both before each ``optimizer.step()``: ``optimizer.lr =
+    schedule(step); optimizer.beta1 = schedule.momentum(step)``. The momentum is a setting
+    of the optimizer, saved in its ``state_dict``, so a resumed run goes on with it.
+
+    With parameter groups, make the optimizer with
     ``lr=max_lr``: each group keeps its ratio to it (see `Optimizer`), so a group made with
     its own lr L peaks at L, as PyTorch's OneCycleLR with a list of max_lr, one per group (a
     single max_lr there gives every group the same rates).
@@ -208,11 +245,16 @@ class OneCycle(Schedule):
         anneal: "cos" (PyTorch's default) or "linear" (PyTorch's anneal_strategy).
         div_factor: the first rate is max_lr / div_factor (25, PyTorch's).
         final_div_factor: the last rate is the first over it (1e4, PyTorch's).
+        three_phase: down to the first rate, then to the least (PyTorch's three_phase).
+        cycle_momentum: cycle the momentum too (PyTorch's default True; False here).
+        base_momentum, max_momentum: the momentum's range, in [0, 1) (0.85 and 0.95).
     """
 
     def __init__(self, max_lr: float, total_steps: int, pct_start: float = 0.3,
                  anneal: str = "cos", div_factor: float = 25.0,
-                 final_div_factor: float = 1e4) -> None:
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 cycle_momentum: bool = False, base_momentum: float = 0.85,
+                 max_momentum: float = 0.95) -> None:
         name = "OneCycle"
         self.max_lr = real_number(max_lr, "max_lr", name, _positive, "positive")
         self.total_steps = whole_number(total_steps, "total_steps", name)
@@ -225,26 +267,71 @@ class OneCycle(Schedule):
         self.div_factor = real_number(div_factor, "div_factor", name, _positive, "positive")
         self.final_div_factor = real_number(final_div_factor, "final_div_factor", name,
                                             _positive, "positive")
+        self.three_phase = flag(three_phase, "three_phase", name)
+        if self.three_phase and self.pct_start > 0.5:
+            raise ArgumentError(
+                f"{name}: three_phase=True with pct_start={self.pct_start:g}: the rate goes up "
+                "for pct_start of the steps and back down for as many, so pct_start must be "
+                "at most 0.5 (PyTorch would end the cycle before the rate is back down, and "
+                "never reach the third phase)")
+        self.cycle_momentum = flag(cycle_momentum, "cycle_momentum", name)
+        momentum_rule = (lambda x: 0.0 <= x < 1.0, "in [0, 1), a momentum (or Adam's beta1)")
+        self.base_momentum = real_number(base_momentum, "base_momentum", name, *momentum_rule)
+        self.max_momentum = real_number(max_momentum, "max_momentum", name, *momentum_rule)
 
-    def _rate(self, step: int) -> float:
+    def _phase(self, step: int) -> tuple[int, float]:
+        """The phase of ``step`` (0 up, 1 down, 2 the three-phase cycle's last) and how far
+        into it, p from 0 to 1, in PyTorch's floats; a phase of length 0 (PyTorch divides by
+        zero there) is done, p = 1."""
         if step >= self.total_steps:
             raise ArgumentError(
                 f"OneCycle: step {step} is past the cycle, made for total_steps = "
                 f"{self.total_steps} (steps 0 to {self.total_steps - 1}): give total_steps = "
                 "the run's length, in optimizer steps (epochs x batches per epoch) when it is "
                 "asked per step (fit's schedule_every='step'), in epochs when per epoch")
-        initial = self.max_lr / self.div_factor
-        # PyTorch's phases, in its floats: the first ends at pct_start * total_steps - 1.
-        top = float(self.pct_start * self.total_steps) - 1
-        last = self.total_steps - 1
-        if step <= top:
-            start, end, p = initial, self.max_lr, step / top if top else 1.0
-        else:
-            start, end = self.max_lr, initial / self.final_div_factor
-            p = (step - top) / (last - top)
+        # PyTorch's phase ends: pct_start * total_steps - 1, (2 pct_start total_steps - 2),
+        # total_steps - 1; the last phase takes every step after the one before it.
+        ends = [float(self.pct_start * self.total_steps) - 1]
+        if self.three_phase:
+            ends.append(float(2 * self.pct_start * self.total_steps) - 2)
+        ends.append(self.total_steps - 1)
+        start = 0.0
+        for i, end in enumerate(ends):
+            if step <= end or i == len(ends) - 1:
+                return i, (step - start) / (end - start) if end != start else 1.0
+            start = end
+        raise AssertionError("unreachable: the last phase takes every step")
+
+    def _anneal(self, start: float, end: float, p: float) -> float:
         if self.anneal == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * p) + 1)
         return (end - start) * p + start
+
+    def _rate(self, step: int) -> float:
+        phase, p = self._phase(step)
+        initial = self.max_lr / self.div_factor
+        least = initial / self.final_div_factor
+        start, end = [(initial, self.max_lr), (self.max_lr, least if not self.three_phase
+                                               else initial), (initial, least)][phase]
+        return self._anneal(start, end, p)
+
+    @property
+    def cycles_momentum(self) -> bool:
+        """Whether `fit` sets the optimizer's momentum (or beta1) from `momentum`."""
+        return self.cycle_momentum
+
+    def momentum(self, step: int) -> float | None:
+        """The momentum of ``step`` with ``cycle_momentum=True``, the other way from the
+        rate: from max_momentum down to base_momentum while the rate goes up, back up while
+        it goes down (and max_momentum in the three-phase cycle's last phase); None without
+        (the optimizer's momentum is left as it is)."""
+        phase, p = self._phase(whole_number(step, "the step (counted from 0)", "OneCycle",
+                                            least=0))
+        if not self.cycle_momentum:
+            return None
+        low, high = self.base_momentum, self.max_momentum
+        start, end = [(high, low), (low, high), (high, high)][phase]
+        return self._anneal(start, end, p)
 
 
 class Cyclic(Schedule):
@@ -384,6 +471,21 @@ class Warmup(Schedule):
         if callable(tell) and (self._epoch is None or self._epoch >= self.warmup):
             tell(cost)
 
+    @property
+    def cycles_momentum(self) -> bool:
+        """Whether the schedule after the warm-up cycles the momentum (`OneCycle`)."""
+        return bool(getattr(self.schedule, "cycles_momentum", False))
+
+    def momentum(self, epoch: int) -> float | None:
+        """The schedule's momentum (`OneCycle`'s) at ``epoch``: from its step 0 after the
+        warm-up, and its first (max_momentum) during it, as in PyTorch, where the OneCycleLR
+        after a LinearLR sets it when it is made; None when the schedule does not cycle
+        it."""
+        epoch = whole_number(epoch, "the epoch (counted from 0)", "Warmup", least=0)
+        if not self.cycles_momentum:
+            return None
+        return self.schedule.momentum(max(epoch - self.warmup, 0))
+
     def _rate(self, epoch: int) -> float:
         self._epoch = epoch
         if epoch >= self.warmup:
@@ -516,3 +618,241 @@ class ReduceOnPlateau(Schedule):
                   for key in ("bad_epochs", "cooldown_left", "steps")]
         self.alpha, self.best = alpha, best
         self.bad_epochs, self.cooldown_left, self.steps = counts
+
+
+class LambdaSchedule(Schedule):
+    """A rate of one's own as a factor of alpha0, as PyTorch's LambdaLR::
+
+        alpha = alpha0 * fn(epoch)
+
+    e.g. ``LambdaSchedule(0.1, lambda epoch: 0.95 ** epoch)``; fn(0) = 1 starts at alpha0. A
+    factor that is not a real number >= 0 and finite is refused when it is asked for (`fit`
+    asks before each epoch, or for the run's last step first with ``schedule_every="step"``).
+
+    Saving and resuming: the schedule has no state, only ``fn``, which no file holds (a
+    function is code, not numbers: ``gg.save`` takes arrays, and PyTorch's LambdaLR leaves a
+    function out of its state dict too, keeping the attributes of a callable object only). To
+    resume `fit` at epoch k, make the schedule again with the same function and pass
+    ``initial_epoch=k``: the run then takes the rates of the run not stopped as long as fn
+    depends on the epoch alone. A function that keeps a count or reads anything else of its
+    own (a closure over a list it appends to, a global) is not resumed by that: the new
+    process starts it afresh; compute from the epoch instead.
+    """
+
+    def __init__(self, alpha0: float, fn: Callable[[int], float]) -> None:
+        super().__init__(alpha0)
+        if not callable(fn):
+            raise GraphgradTypeError(
+                f"LambdaSchedule: fn must be a function of the epoch giving a factor of alpha0, "
+                f"such as lambda epoch: 0.95 ** epoch, got {setting_text(fn)}")
+        self.fn = fn
+
+    def _rate(self, epoch: int) -> float:
+        factor = real_number(self.fn(epoch), f"fn({epoch})", "LambdaSchedule",
+                             lambda x: 0.0 <= x < math.inf, "a factor of alpha0, >= 0 and finite")
+        return self.alpha0 * factor
+
+
+class LinearSchedule(Schedule):
+    """A straight line from alpha0 start_factor to alpha0 end_factor over ``total`` epochs,
+    then alpha0 end_factor, as PyTorch's LinearLR::
+
+        alpha = alpha0 (start_factor + (end_factor - start_factor) min(epoch, total) / total)
+
+    Its defaults are PyTorch's, a warm-up from a third of alpha0 to alpha0 in 5 epochs; with
+    start_factor above end_factor it decays. PyTorch multiplies its rates into the last one
+    epoch after epoch; these are that line's values, computed afresh (the same to 1e-15).
+
+    Args:
+        alpha0: the rate the factors are of.
+        start_factor: the first epoch's factor, in [0, 1] (PyTorch refuses 0, which its
+            rates multiplied into the last one cannot leave).
+        end_factor: the factor from epoch ``total`` on, in [0, 1].
+        total: the epochs of the line, at least 1.
+    """
+
+    def __init__(self, alpha0: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total: int = 5) -> None:
+        super().__init__(alpha0)
+        name = "LinearSchedule"
+        self.start_factor = real_number(start_factor, "start_factor", name,
+                                        lambda x: 0.0 <= x <= 1.0, "in [0, 1]")
+        self.end_factor = real_number(end_factor, "end_factor", name,
+                                      lambda x: 0.0 <= x <= 1.0, "in [0, 1]")
+        self.total = whole_number(total, "total", name)
+
+    def _rate(self, epoch: int) -> float:
+        return self.alpha0 * (self.start_factor + (self.end_factor - self.start_factor)
+                              * min(self.total, epoch) / self.total)
+
+
+class ConstantWarmup(Schedule):
+    """alpha0 factor for the first ``total`` epochs, then alpha0, as PyTorch's ConstantLR (a
+    warm-up at a constant low rate)::
+
+        alpha = alpha0 factor while epoch < total, else alpha0
+
+    Args:
+        alpha0: the rate from epoch ``total`` on.
+        factor: the first epochs' share of it, in [0, 1] (PyTorch's default 1/3).
+        total: the epochs at the low rate (PyTorch's total_iters, 5), at least 1.
+    """
+
+    def __init__(self, alpha0: float, factor: float = 1.0 / 3, total: int = 5) -> None:
+        super().__init__(alpha0)
+        self.factor = real_number(factor, "factor", "ConstantWarmup",
+                                  lambda x: 0.0 <= x <= 1.0, "in [0, 1]")
+        self.total = whole_number(total, "total", "ConstantWarmup")
+
+    def _rate(self, epoch: int) -> float:
+        return self.alpha0 * self.factor if epoch < self.total else self.alpha0
+
+
+class PolynomialDecay(Schedule):
+    """A polynomial decay to 0 over ``total`` epochs, as PyTorch's PolynomialLR::
+
+        alpha = alpha0 (1 - min(epoch, total) / total)**power
+
+    power 1 (the default) is a straight line to 0, reached at epoch ``total`` and kept after
+    it (train fewer epochs than that, or the last ones learn nothing). As with
+    `LinearSchedule`, PyTorch multiplies its rates into the last one; these are the formula's,
+    the same to 1e-15.
+
+    Args:
+        alpha0: the first epoch's rate.
+        total: the epoch at which the rate reaches 0 (PyTorch's total_iters, 5), at least 1.
+        power: the power of the decay, positive (1.0, PyTorch's).
+    """
+
+    def __init__(self, alpha0: float, total: int = 5, power: float = 1.0) -> None:
+        super().__init__(alpha0)
+        self.total = whole_number(total, "total", "PolynomialDecay")
+        self.power = real_number(power, "power", "PolynomialDecay", _positive,
+                                 "positive and finite")
+
+    def _rate(self, epoch: int) -> float:
+        return self.alpha0 * (1.0 - min(self.total, epoch) / self.total) ** self.power
+
+
+class CosineWarmRestarts(Schedule):
+    """SGDR (Loshchilov and Hutter): half a cosine from alpha0 down towards alpha_min, then
+    back to alpha0 and down again, each period ``period_mult`` times longer than the last, as
+    PyTorch's CosineAnnealingWarmRestarts (its T_0, T_mult and eta_min)::
+
+        periods T_0 = period, T_i = period * period_mult**i, back to back from epoch 0
+        alpha = alpha_min + (alpha0 - alpha_min) (1 + cos(pi T_cur / T_i)) / 2
+
+    T_cur counting the epochs since the last restart, so the rate starts each period at
+    alpha0 and never quite reaches alpha_min: ``CosineWarmRestarts(0.1, 10, 2)`` restarts at
+    epochs 10, 30, 70, 150, ... The periods are found by whole numbers, as PyTorch's
+    ``scheduler.step()`` counts them (the same rates, to the last bit, at any epoch: its
+    ``step(epoch)`` with an epoch given finds the period by a logarithm, which can be one
+    period off at a restart when period_mult > 1).
+
+    As `OneCycle`, it can count optimizer steps rather than epochs: give the periods in steps
+    and pass ``schedule_every="step"`` to `fit` (PyTorch's ``step(epoch + i / iters)`` for
+    fractions of an epoch is that, the periods in whole steps).
+
+    Args:
+        alpha0: the rate at each restart.
+        period: the first period's epochs (T_0), at least 1.
+        period_mult: each period's length over the last's (T_mult), a whole number >= 1.
+        alpha_min: the rate the cosines fall towards (eta_min), in [0, alpha0].
+    """
+
+    def __init__(self, alpha0: float, period: int, period_mult: int = 1,
+                 alpha_min: float = 0.0) -> None:
+        super().__init__(alpha0)
+        name = "CosineWarmRestarts"
+        self.period = whole_number(period, "period", name)
+        self.period_mult = whole_number(period_mult, "period_mult", name)
+        self.alpha_min = real_number(alpha_min, "alpha_min", name,
+                                     lambda x: 0.0 <= x <= self.alpha0,
+                                     f"in [0, alpha0 = {self.alpha0:g}]")
+
+    def _rate(self, epoch: int) -> float:
+        # T_cur and T_i as ints, as PyTorch's step() carries them: the period's start found by
+        # subtracting whole periods (at most log2(epoch) of them with period_mult >= 2).
+        length = self.period
+        if self.period_mult == 1:
+            since = epoch % length
+        else:
+            since = epoch
+            while since >= length:
+                since -= length
+                length *= self.period_mult
+        return (self.alpha_min + (self.alpha0 - self.alpha_min)
+                * (1 + math.cos(math.pi * since / length)) / 2)
+
+
+class Chain(Schedule):
+    """Schedules one after the other, each from its own epoch 0, as PyTorch's SequentialLR
+    (not `nn.Sequential`, a model)::
+
+        alpha = schedules[i](epoch - milestones[i - 1]),
+                i = the number of milestones <= epoch (milestones[-1] = 0)
+
+    e.g. ``Chain([ConstantWarmup(0.1, 0.1, 3), CosineDecay(0.1, 20)], [3])`` trains three
+    epochs at 0.01, then decays from 0.1 over 20 epochs. Each schedule has its own alpha0 (a
+    single optimizer's lr in PyTorch); `Warmup` is a linear warm-up before a schedule.
+
+    A schedule that follows the cost (`ReduceOnPlateau`, with a ``step(cost)`` method) is
+    refused: the chain could not tell it the costs of its own epochs only; `Warmup` before it
+    does that. A `OneCycle` with ``cycle_momentum=True`` cycles the momentum in its epochs
+    (`momentum`), and the momentum is left as it is in the others: the optimizer's before it
+    (PyTorch's OneCycleLR sets its max_momentum when it is made, before the first
+    schedule's epochs), its last after it.
+
+    Args:
+        schedules: two or more schedules (functions of the epoch giving the rate).
+        milestones: the epochs at which each schedule after the first starts, increasing,
+            one fewer than the schedules.
+    """
+
+    def __init__(self, schedules: Any, milestones: Any) -> None:
+        name = "Chain"
+        self.schedules = listed(schedules, name, "a list of schedules, such as "
+                                                 "[optim.ConstantWarmup(0.1), "
+                                                 "optim.ExponentialDecay(0.1)]")
+        for i, schedule in enumerate(self.schedules):
+            if not callable(schedule):
+                raise GraphgradTypeError(
+                    f"{name}: schedule {i} must be a function of the epoch giving its learning "
+                    f"rate, such as optim.ExponentialDecay(0.1), got {setting_text(schedule)}")
+            if callable(getattr(schedule, "step", None)):
+                raise ArgumentError(
+                    f"{name}: schedule {i} ({type(schedule).__name__}) follows the cost through "
+                    "its step(cost) method, which a chain cannot tell the costs of its own "
+                    "epochs only: put a Warmup before it instead, optim.Warmup(schedule, "
+                    "warmup)")
+        given = listed(milestones, name, "milestones as a list of epochs, such as [5]")
+        self.milestones = [whole_number(m, f"milestone {m!r}", name) for m in given]
+        if len(self.milestones) != len(self.schedules) - 1 or not self.milestones:
+            raise ArgumentError(
+                f"{name}: {len(self.schedules)} schedules take {len(self.schedules) - 1} "
+                f"milestones (the epochs at which each after the first starts), got "
+                f"{len(self.milestones)}: {self.milestones}; chain two schedules or more")
+        if any(a >= b for a, b in zip(self.milestones, self.milestones[1:])):
+            raise ArgumentError(f"{name}: milestones must increase, got {self.milestones}")
+
+    def _part(self, epoch: int) -> tuple[Any, int]:
+        """The schedule of ``epoch`` and the epoch in its own count."""
+        i = bisect.bisect_right(self.milestones, epoch)
+        return self.schedules[i], epoch - (self.milestones[i - 1] if i else 0)
+
+    def _rate(self, epoch: int) -> float:
+        schedule, own = self._part(epoch)
+        return schedule(own)
+
+    @property
+    def cycles_momentum(self) -> bool:
+        """Whether one of the schedules cycles the momentum (`OneCycle`)."""
+        return any(getattr(s, "cycles_momentum", False) for s in self.schedules)
+
+    def momentum(self, epoch: int) -> float | None:
+        """The momentum of ``epoch``'s schedule, None (left as it is) for one without."""
+        schedule, own = self._part(whole_number(epoch, "the epoch (counted from 0)", "Chain",
+                                                least=0))
+        if not getattr(schedule, "cycles_momentum", False):
+            return None
+        return schedule.momentum(own)
