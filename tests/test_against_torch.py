@@ -1,7 +1,8 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
-centered RMSprop) and Adamax, NAdam, RAdam, Adadelta, LBFGS step by step with either line
+centered RMSprop) and Adamax, NAdam, RAdam (their decoupled weight decay too), Adadelta,
+Rprop, ASGD, LBFGS step by step with either line
 search, and the schedules (MultiStepLR, a LinearLR warm-up, ReduceLROnPlateau, OneCycleLR
 with three phases and its momentum, CyclicLR, LambdaLR, LinearLR, ConstantLR, PolynomialLR,
 CosineAnnealingWarmRestarts, SequentialLR; fit stepping OneCycleLR after each batch, cycling
@@ -1834,6 +1835,27 @@ _OPTIMIZERS = {
                                           maximize=True)),
     "adadelta": (lambda p: gg.optim.Adadelta(p, lr=0.5, beta=0.8, weight_decay=0.02),
                  lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8, weight_decay=0.02)),
+    # PyTorch's NAdamW and RAdamW: the decay of W itself.
+    "nadam_decoupled": (lambda p: gg.optim.NAdam(p, lr=0.01, weight_decay=0.1,
+                                                 decoupled_weight_decay=True, maximize=True),
+                        lambda p: torch.optim.NAdam(p, lr=0.01, weight_decay=0.1,
+                                                    decoupled_weight_decay=True, maximize=True)),
+    "radam_decoupled": (lambda p: gg.optim.RAdam(p, lr=0.01, beta2=0.9, weight_decay=0.1,
+                                                 decoupled_weight_decay=True),
+                        lambda p: torch.optim.RAdam(p, lr=0.01, betas=(0.9, 0.9),
+                                                    weight_decay=0.1,
+                                                    decoupled_weight_decay=True)),
+    # Rprop's etas and step_sizes as eta_minus, eta_plus, step_size_min, step_size_max.
+    "rprop": (lambda p: gg.optim.Rprop(p, lr=0.05, eta_minus=0.4, eta_plus=1.3,
+                                       step_size_min=0.01, step_size_max=0.3),
+              lambda p: torch.optim.Rprop(p, lr=0.05, etas=(0.4, 1.3), step_sizes=(0.01, 0.3))),
+    "rprop_maximize": (lambda p: gg.optim.Rprop(p, maximize=True),
+                       lambda p: torch.optim.Rprop(p, maximize=True)),
+    "asgd": (lambda p: gg.optim.ASGD(p, lr=0.05, lambd=0.1, alpha=0.6, t0=2, weight_decay=0.02),
+             lambda p: torch.optim.ASGD(p, lr=0.05, lambd=0.1, alpha=0.6, t0=2,
+                                        weight_decay=0.02)),
+    "asgd_maximize": (lambda p: gg.optim.ASGD(p, lr=0.05, maximize=True),
+                      lambda p: torch.optim.ASGD(p, lr=0.05, maximize=True)),
 }
 
 
@@ -1859,6 +1881,14 @@ def test_optimizer_options_step_as_torchs(name, torch_float64_default):
         opt.step()
         opt_t.step()
         np.testing.assert_allclose(W.data, Wt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    if name.startswith("asgd"):  # the average too, and the rate of the next step
+        saved = opt_t.state[Wt]
+        np.testing.assert_allclose(opt.averaged(W), saved["ax"].numpy(), rtol=1e-12)
+        assert float(opt.state[0]["eta"]) == saved["eta"].item()
+        assert float(opt.state[0]["mu"]) == saved["mu"].item()
+    if name.startswith("rprop"):
+        np.testing.assert_array_equal(opt.state[0]["step_size"],
+                                      opt_t.state[Wt]["step_size"].numpy())
     if "amsgrad" in name:
         saved = opt_t.state[Wt]
         np.testing.assert_allclose(opt.state[0]["s_max"], saved["max_exp_avg_sq"].numpy(),

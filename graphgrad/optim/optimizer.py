@@ -61,6 +61,14 @@ _RULES: dict[str, tuple[Callable[[float], bool], str]] = {
     "max_iter": _COUNT, "max_eval": _COUNT, "history_size": _COUNT,
     "tolerance_grad": _AT_LEAST_0, "tolerance_change": _AT_LEAST_0,
     "line_search_fn": _LINE_SEARCH,
+    "decoupled_weight_decay": _FLAG,
+    # Rprop's: the step size shrinks on a sign flip and grows while the sign holds.
+    "eta_minus": (lambda x: 0.0 < x < 1.0, "in (0, 1)"),
+    "eta_plus": (lambda x: 1.0 < x < math.inf, "above 1 and finite"),
+    "step_size_min": _AT_LEAST_0,
+    "step_size_max": (lambda x: 0.0 < x < math.inf, "positive and finite"),
+    # ASGD's.
+    "lambd": _AT_LEAST_0, "alpha": _AT_LEAST_0, "t0": _AT_LEAST_0,
 }
 _FINITE = (math.isfinite, "a finite number")  # a subclass's own setting
 # An lr set later, or saved, may be 0: a schedule (a warm-up) may set it so.

@@ -4,8 +4,8 @@ beta2, the group's step count t: see `Adam`).
 
 Each keeps its state per parameter as `Adam` does (``state.i.v`` ... in the state dict, saved
 and resumed exactly by ``gg.save`` / ``gg.load``), adds ``weight_decay * W`` to dW (L2, as
-PyTorch's default; PyTorch's ``decoupled_weight_decay`` of NAdam and RAdam is not here: use
-`AdamW` for a decoupled decay) and ascends J with ``maximize=True``. Updates are in place,
+PyTorch's default; NAdam and RAdam decay W itself with ``decoupled_weight_decay=True``, as
+`AdamW` and PyTorch's) and ascends J with ``maximize=True``. Updates are in place,
 with the parameter's scratch array, as in `optim.optimizers`. Depends on `optim.optimizer`,
 `tensor`.
 """
@@ -27,6 +27,21 @@ from graphgrad.optim.optimizer import (
 from graphgrad.tensor import Tensor
 
 __all__ = ["Adadelta", "Adamax", "NAdam", "RAdam"]
+
+
+def _decay_decoupled(group: dict[str, Any], slots: list) -> dict[str, Any]:
+    """PyTorch's ``decoupled_weight_decay`` (NAdam's, RAdam's): W = W (1 - alpha
+    weight_decay) for each parameter with a gradient, before its step, as `AdamW` decays;
+    the group to step with then, without the decay in dW (a copy with weight_decay 0), or
+    ``group`` itself when the group's decay is not decoupled."""
+    decay = group["weight_decay"]
+    if not decay or not group["decoupled_weight_decay"]:
+        return group
+    shrink = 1.0 - group["lr"] * decay
+    for p, _, _ in slots:
+        if p.grad is not None:
+            _write(p, np.multiply, shrink)
+    return {**group, "weight_decay": 0.0}
 
 
 class Adamax(Optimizer):
@@ -110,28 +125,33 @@ class NAdam(Optimizer):
         lr: alpha (PyTorch's default 0.002).
         beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
-            to, the biases' too (see `SGD`).
+            to, the biases' too (see `SGD`); with decoupled_weight_decay, p = p (1 - alpha
+            weight_decay) before the step instead, as `AdamW` (PyTorch's NAdamW).
         momentum_decay: how fast mu_t grows towards beta1 (>= 0; 0 keeps it at beta1 / 2).
+        decoupled_weight_decay: decay W itself rather than add to dW (False, PyTorch's).
         maximize: ascend J rather than descend it, as `SGD`'s.
     """
 
     state_names = ("v", "s")
-    hyper_names = ("beta1", "beta2", "eps", "momentum_decay", "maximize")
+    hyper_names = ("beta1", "beta2", "eps", "momentum_decay", "decoupled_weight_decay",
+                   "maximize")
     beta1 = _Setting()
     beta2 = _Setting()
     eps = _Setting()
     momentum_decay = _Setting()
+    decoupled_weight_decay = _Setting()
     maximize = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3, *,
-                 maximize: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
         # Each group's last (beta1, momentum_decay, t, M_t), by id of the group: M_t is one
         # multiplication from M_(t-1), recomputed from step 1 when the settings or t changed.
         self._products: dict[int, tuple[float, float, int, float]] = {}
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         momentum_decay=momentum_decay, maximize=maximize)
+                         momentum_decay=momentum_decay,
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
     @staticmethod
     def _mu(beta1: float, momentum_decay: float, t: int) -> float:
@@ -160,7 +180,7 @@ class NAdam(Optimizer):
         self._grad_scale = lr * (1.0 - mu) / (1.0 - product)
         self._avg_scale = lr * mu_next / (1.0 - product * mu_next)
         self._correction2 = 1.0 - group["beta2"] ** t
-        super()._step_group(group, slots, t)
+        super()._step_group(_decay_decoupled(group, slots), slots, t)
 
     def _denominator(self, s: np.ndarray, eps: float, scratch: np.ndarray) -> None:
         """scratch = sqrt(s_dW / (1 - beta2**t)) + eps."""
@@ -210,22 +230,26 @@ class RAdam(Optimizer):
         lr: alpha (0.001, PyTorch's default).
         beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
-            to, the biases' too (see `SGD`).
+            to, the biases' too (see `SGD`); with decoupled_weight_decay, p = p (1 - alpha
+            weight_decay) before the step instead, as `AdamW` (PyTorch's RAdamW).
+        decoupled_weight_decay: decay W itself rather than add to dW (False, PyTorch's).
         maximize: ascend J rather than descend it, as `SGD`'s.
     """
 
     state_names = ("v", "s")
-    hyper_names = ("beta1", "beta2", "eps", "maximize")
+    hyper_names = ("beta1", "beta2", "eps", "decoupled_weight_decay", "maximize")
     beta1 = _Setting()
     beta2 = _Setting()
     eps = _Setting()
+    decoupled_weight_decay = _Setting()
     maximize = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, decoupled_weight_decay: bool = False,
+                 maximize: bool = False) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         maximize=maximize)
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
     def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
         # rho_t, r_t and the corrections depend on the group's t and settings only: once per
@@ -241,7 +265,7 @@ class RAdam(Optimizer):
             self._step_scale = group["lr"] * r_t * math.sqrt(correction2) / correction1
         else:
             self._step_scale = group["lr"] / correction1
-        super()._step_group(group, slots, t)
+        super()._step_group(_decay_decoupled(group, slots), slots, t)
 
     def _update_of(self, group: dict[str, Any]) -> Callable[..., None]:
         # The adaptive step once rho_t > 5, chosen once per group and step.
