@@ -265,3 +265,19 @@ def test_the_classics_are_in_the_package_with_pytorchs_defaults():
                            "step_size_min=1e-06, step_size_max=50)")
     with pytest.raises(AttributeError, match="Rprop has no setting weight_decay"):
         _ = rprop.weight_decay
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.Rprop(p, lr=0.05),
+                                  lambda p: optim.ASGD(p, lr=0.05, t0=1)], ids=["Rprop", "ASGD"])
+def test_float32_parameters_step_in_float32(make):
+    """The state (the counts of shape () too) in the parameter's dtype, and the steps: the
+    same as the float64 run's, to float32's precision."""
+    W = gg.Tensor(W0.astype(np.float32), requires_grad=True)
+    opt = make([W])
+    for dW, _ in STEPS:
+        W.grad = dW.astype(np.float32)
+        opt.step()
+    assert W.data.dtype == np.float32
+    assert all(array.dtype == np.float32 for array in opt.state[0].values())
+    W64, _, _ = optim_runs.run(lambda p: make(p[:1]), (W0, b0), STEPS)
+    np.testing.assert_allclose(W.data, W64, rtol=1e-5, atol=1e-6)

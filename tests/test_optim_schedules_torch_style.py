@@ -104,6 +104,14 @@ def test_chain_runs_each_schedule_from_its_own_epoch_zero():
     assert repr(schedule).startswith("Chain(schedules=[ConstantWarmup(alpha0=0.1, factor=0.5")
 
 
+def test_chain_takes_a_warmup_whose_schedule_does_not_follow_the_cost():
+    """A Warmup has a step method, which tells its schedule the cost only if that one
+    follows it: a warm-up before a decay chains."""
+    schedule = optim.Chain([optim.Warmup(optim.ExponentialDecay(0.1, 0.5), 2),
+                            optim.ConstantWarmup(0.2, 0.5, total=1)], [4])
+    assert [schedule(e) for e in range(6)] == [0.0, 0.05, 0.1, 0.05, 0.1, 0.2]
+
+
 @pytest.mark.parametrize("schedules, milestones, error, message", [
     ([optim.ExponentialDecay(0.1)], [], gg.ArgumentError,
      r"Chain: 1 schedules take 0 milestones .* got 0: \[\]; chain two schedules or more"),
@@ -117,6 +125,8 @@ def test_chain_runs_each_schedule_from_its_own_epoch_zero():
      r"got 0.1"),
     ([optim.ExponentialDecay(0.1), optim.ReduceOnPlateau(0.1)], [3], gg.ArgumentError,
      r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost .* optim.Warmup\(schedule, warmup\)"),
+    ([optim.ExponentialDecay(0.1), optim.Warmup(optim.ReduceOnPlateau(0.1), 2)], [3],
+     gg.ArgumentError, r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost"),
     (optim.ExponentialDecay(0.1), [3], gg.GraphgradTypeError, r"Chain takes a list of "),
 ])
 def test_chain_refuses_settings_that_do_not_chain(schedules, milestones, error, message):
@@ -295,3 +305,33 @@ def test_fit_refuses_a_momentum_cycle_for_an_optimizer_without_momentum():
         gg.fit(model, nn.mse, opt, (X, Y), epochs=2, progress=False,
                schedule=optim.OneCycle(0.1, 2, cycle_momentum=True))
     assert opt.t == 0
+
+
+@pytest.mark.parametrize("every, total", [("epoch", 5), ("step", 15)])
+def test_a_run_cycling_beta1_resumed_ends_bit_for_bit_as_the_run_not_stopped(every, total,
+                                                                             tmp_path):
+    """beta1 is a setting of the optimizer, in its state dict: a run stopped after 2 epochs
+    and resumed goes on with the cycle, to the last bit."""
+    X, Y = _data()
+
+    def run(epochs, initial_epoch=0, state=None):
+        model = nn.Linear(3, 1, rng=0)
+        opt = optim.Adam(model.parameters(), lr=0.1)
+        if state is not None:
+            model.load_state_dict(state[0])
+            opt.load_state_dict(state[1])
+        gg.fit(model, nn.mse, opt, (X, Y), epochs=epochs, batch_size=8, progress=False,
+               schedule=optim.OneCycle(0.1, total, three_phase=True, cycle_momentum=True),
+               schedule_every=every, initial_epoch=initial_epoch)
+        return model, opt
+
+    model, opt = run(5)
+    first, first_opt = run(2)
+    assert first_opt.beta1 != 0.9  # the cycle's
+    gg.save(first.state_dict(), tmp_path / "model.npz")
+    gg.save(first_opt.state_dict(), tmp_path / "optimizer.npz")
+    resumed, resumed_opt = run(5, 2, (gg.load(tmp_path / "model.npz"),
+                                      gg.load(tmp_path / "optimizer.npz")))
+    for p, q in zip(model.parameters(), resumed.parameters()):
+        assert np.array_equal(p.data, q.data)
+    assert resumed_opt.beta1 == opt.beta1 == 0.95

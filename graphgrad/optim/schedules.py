@@ -819,9 +819,12 @@ class Chain(Schedule):
                 raise GraphgradTypeError(
                     f"{name}: schedule {i} must be a function of the epoch giving its learning "
                     f"rate, such as optim.ExponentialDecay(0.1), got {setting_text(schedule)}")
-            if callable(getattr(schedule, "step", None)):
+            inner = schedule
+            while isinstance(inner, Warmup):  # whose step tells its schedule, if that follows
+                inner = inner.schedule
+            if callable(getattr(inner, "step", None)):
                 raise ArgumentError(
-                    f"{name}: schedule {i} ({type(schedule).__name__}) follows the cost through "
+                    f"{name}: schedule {i} ({type(inner).__name__}) follows the cost through "
                     "its step(cost) method, which a chain cannot tell the costs of its own "
                     "epochs only: put a Warmup before it instead, optim.Warmup(schedule, "
                     "warmup)")
