@@ -120,6 +120,7 @@ STEPPERS = {
     "AdamW": lambda p: optim.AdamW(p, lr=0.1),
     "Adamax": lambda p: optim.Adamax(p, lr=0.1), "NAdam": lambda p: optim.NAdam(p, lr=0.1),
     "RAdam": lambda p: optim.RAdam(p, lr=0.1), "Adadelta": lambda p: optim.Adadelta(p),
+    "Rprop": lambda p: optim.Rprop(p, lr=0.1), "ASGD": lambda p: optim.ASGD(p, lr=0.1),
 }
 
 
