@@ -29,7 +29,10 @@ from graphgrad.ops.trigonometric import (
 )
 from graphgrad.ops.powers import cbrt, exp2, log2, log10, logaddexp, reciprocal
 from graphgrad.ops.special import erf, erfc, erfinv
-from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
+from graphgrad.ops.activations import (
+    celu, elu, gelu, glu, log_sigmoid, mish, selu, silu, softplus, softsign, tanhshrink,
+)
+from graphgrad.ops.piecewise import hardshrink, hardsigmoid, hardswish, softshrink, threshold
 from graphgrad.ops.reductions import average, max, mean, min, norm, prod, std, sum, var
 from graphgrad.ops.cumulative import cumsum, diff
 from graphgrad.ops.cumulative import cumprod
@@ -45,7 +48,7 @@ from graphgrad.ops.differences import ediff1d, gradient, trapezoid
 from graphgrad.ops.compositions import (
     block, broadcast_arrays, matrix_transpose, meshgrid, unstack,
 )
-from graphgrad.ops.softmax import log_softmax, logsumexp, softmax
+from graphgrad.ops.softmax import log_softmax, logsumexp, softmax, softmin
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.pooling import avg_pool2d, max_pool2d
 from graphgrad.ops.shape import (
@@ -82,9 +85,10 @@ __all__ = [
     "sinh", "tan", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh",
     "cbrt", "exp2", "log10", "log2", "logaddexp", "reciprocal",
     "erf", "erfc", "erfinv",
-    "elu", "gelu", "log_sigmoid", "silu", "softplus",
+    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "log_sigmoid",
+    "mish", "selu", "silu", "softplus", "softshrink", "softsign", "tanhshrink", "threshold",
     "cumsum", "max", "mean", "min", "norm", "prod", "std", "sum", "var",
-    "log_softmax", "logsumexp", "softmax",
+    "log_softmax", "logsumexp", "softmax", "softmin",
     "astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
     "squeeze", "stack", "swapaxes", "transpose",
     "flip", "hstack", "moveaxis", "repeat", "roll", "tile", "vstack", "einsum", "outer",

@@ -249,6 +249,37 @@ def _elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _selu(x: np.ndarray) -> np.ndarray:
+    """SELU with the constants of its paper (PyTorch's)."""
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
+def _celu(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha))
+
+
+def _mish(x: np.ndarray) -> np.ndarray:
+    return x * np.tanh(_softplus(x))
+
+
+def _hardsigmoid(x: np.ndarray) -> np.ndarray:
+    return np.clip(x / 6 + 0.5, 0, 1)
+
+
+def _glu(x: np.ndarray, axis: int) -> np.ndarray:
+    a, b = np.split(x, 2, axis=axis)
+    return a * _sigmoid(b)
+
+
+def _away_from_three(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Below -3, inside (-3, 3) and above 3, never within 0.2 of the kinks at +-3 (of
+    hardsigmoid and hardswish)."""
+    return rng.choice([-4.2, -1.6, 0.0, 1.6, 4.2]) + rng.uniform(-1.0, 1.0, shape)
+
+
 def gelu_tanh(x: np.ndarray) -> np.ndarray:
     """GELU's tanh form as PyTorch writes it (approximate="tanh")."""
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
@@ -441,6 +472,32 @@ UNARY = [
     # beyond the clip that keeps the cubic finite, +-30: 1 for x > 0, 0 for x < 0
     Op("gelu_tanh_far", lambda x: gg.gelu(x, approximate="tanh"), gelu_tanh, ((3, 4),),
        each(lambda rng, shape: _nonzero(rng, shape) * 25.0)),
+    Op("selu", gg.selu, _selu, ((3, 4),), NONZERO, elementwise=True),
+    Op("selu_far", gg.selu, _selu, ((3, 4),), each(lambda rng, shape: _nonzero(rng, shape) * 20)),
+    Op("celu", lambda x: gg.celu(x, 0.5), lambda x: _celu(x, 0.5), ((3, 4),), NONZERO,
+       elementwise=True),
+    Op("celu_negative_alpha", lambda x: gg.celu(x, -2.0), lambda x: _celu(x, -2.0), ((3, 4),),
+       NONZERO),
+    Op("mish", gg.mish, _mish, ((3, 4),), elementwise=True, smooth=True),
+    Op("mish_far", gg.mish, _mish, ((3, 4),), each(lambda rng, shape: _nonzero(rng, shape) * 15)),
+    Op("softsign", gg.softsign, lambda x: x / (1 + np.abs(x)), ((3, 4),), NONZERO,
+       elementwise=True),
+    Op("tanhshrink", gg.tanhshrink, lambda x: x - np.tanh(x), ((3, 4),), elementwise=True,
+       smooth=True),
+    Op("hardsigmoid", gg.hardsigmoid, _hardsigmoid, ((3, 4),), each(_away_from_three),
+       elementwise=True),
+    Op("hardswish", gg.hardswish, lambda x: x * _hardsigmoid(x), ((3, 4),),
+       each(_away_from_three), elementwise=True),
+    Op("hardshrink", gg.hardshrink, lambda x: np.where(np.abs(x) > 0.5, x, 0.0), ((3, 4),),
+       each(_away_from_clip_bounds), elementwise=True),
+    Op("softshrink", gg.softshrink, lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0.0),
+       ((3, 4),), each(_away_from_clip_bounds), elementwise=True),
+    Op("threshold", lambda x: gg.threshold(x, 0.5, -2.0), lambda x: np.where(x > 0.5, x, -2.0),
+       ((3, 4),), each(_away_from_clip_bounds), elementwise=True),
+    Op("glu", gg.glu, lambda x: _glu(x, -1), ((3, 4),),
+       random=with_side(-1, st.sampled_from([2, 4, 6]))),
+    Op("glu_axis0", lambda x: gg.glu(x, axis=0), lambda x: _glu(x, 0), ((4, 3),),
+       random=with_side(0, st.sampled_from([2, 4]))),
     Op("erf", gg.erf, erf_by_math, ((3, 4),), elementwise=True, smooth=True),
     Op("erf_method", lambda x: x.erf(), erf_by_math, ((3, 4),)),
     Op("erf_wide", gg.erf, erf_by_math, ((3, 4),), each(_wide), elementwise=True),
@@ -630,6 +687,8 @@ SOFTMAX = [
        lambda x: np.log(_softmax(x, -2)), ((2, 3, 4),), random=one(shapes_of(2))),
     Op("softmax_negative_axis", lambda x: gg.softmax(x, axis=-2), lambda x: _softmax(x, -2),
        ((2, 3, 4),), random=one(shapes_of(2))),
+    Op("softmin", gg.softmin, lambda x: _softmax(-x, -1), ((3, 4),), random=one(shapes_of(1))),
+    Op("softmin_axis0", lambda x: gg.softmin(x, axis=0), lambda x: _softmax(-x, 0), ((3, 4),)),
     Op("logsumexp", gg.logsumexp, _logsumexp, ((3, 4),)),
     Op("logsumexp_axis1", lambda x: gg.logsumexp(x, axis=1),
        lambda x: _logsumexp(x, axis=1), ((3, 4),)),

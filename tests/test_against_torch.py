@@ -2561,3 +2561,64 @@ def test_one_hot_matches_torchs_values():
                                   TF.one_hot(torch.tensor(labels)).numpy())
     np.testing.assert_array_equal(gg.nn.functional.one_hot(labels, 6).data,
                                   TF.one_hot(torch.tensor(labels), 6).numpy())
+# -- PyTorch's other activations, at their kinks and far out ------------------------------------
+def _activation_pairs() -> dict:
+    """gg's and torch's forms of each activation (and of gg.nn.LogSigmoid)."""
+    F = torch.nn.functional
+    return {
+        "mish": (gg.mish, F.mish), "selu": (gg.selu, F.selu),
+        # alpha 0.5: torch's slope for alpha 0.6 is 2.6e-8 off e**(x / 0.6) in float64 (a
+        # float32 1 / alpha, it seems), where graphgrad's is within rounding
+        "celu": (lambda x: gg.celu(x, 0.5), lambda t: F.celu(t, 0.5)),
+        "softsign": (gg.softsign, F.softsign), "tanhshrink": (gg.tanhshrink, F.tanhshrink),
+        "log_sigmoid": (gg.nn.LogSigmoid(), F.logsigmoid),
+        "hardswish": (gg.hardswish, F.hardswish), "hardsigmoid": (gg.hardsigmoid, F.hardsigmoid),
+        "hardshrink": (lambda x: gg.hardshrink(x, 0.5), lambda t: F.hardshrink(t, 0.5)),
+        "softshrink": (lambda x: gg.softshrink(x, 0.5), lambda t: F.softshrink(t, 0.5)),
+        "softshrink_0": (lambda x: gg.softshrink(x, 0.0), lambda t: F.softshrink(t, 0.0)),
+        "threshold": (lambda x: gg.threshold(x, 0.75, -1.0), lambda t: F.threshold(t, 0.75, -1.0)),
+        "glu": (gg.glu, F.glu),
+        "glu_axis0": (lambda x: gg.glu(x, 0), lambda t: F.glu(t, 0)),
+        "softmin": (gg.softmin, lambda t: F.softmin(t, -1)),
+        "softmin_axis0": (lambda x: gg.softmin(x, 0), lambda t: F.softmin(t, 0)),
+    }
+
+
+def test_the_activations_match_torch_at_their_kinks_to_the_third_derivative():
+    """Values and the derivatives of random projections to the third, at every kink (+-3 for
+    hardswish and hardsigmoid, +-0.5 for the shrinks, 0.75 for threshold, 0 for selu's and
+    celu's slopes, whose second derivatives differ there: see below), near them, and at
+    +-1000 and +-30 (mish's second derivative is NaN at 1000 in torch: finite here, and
+    compared where torch's is). hardsigmoid's slope is torch's to 3e-8: torch's is
+    1.0f / 6.0f, the float32 sixth, in float64 too; graphgrad's is the float64 one."""
+    kinks = [-3.0, 3.0, -0.5, 0.5, 0.75, 0.0, -3.001, 2.999, 0.501, -0.499, 1.25, -1.75]
+    x = np.array(kinks + [-1000.0, 1000.0, -30.0, 30.0])  # 16: glu's halves along both axes
+    for name, (ours, theirs) in _activation_pairs().items():
+        for values in (x.reshape(4, 4), x[::-1].reshape(4, 4).T.copy()):
+            a = gg.Tensor(values, requires_grad=True)
+            t = torch.tensor(values, requires_grad=True)
+            y, ty = ours(a), theirs(t)
+            np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-300,
+                                       err_msg=name)
+            w = np.random.default_rng(0).standard_normal(y.shape)
+            J, TJ = (y * w).sum(), (ty * torch.tensor(w)).sum()
+            for order in range(1, 4):
+                if not J.requires_grad:  # piecewise linear: its derivative is constant
+                    break
+                (g,) = gg.grad(J, [a], create_graph=order < 3)
+                (tg,) = (torch.autograd.grad(TJ, [t], create_graph=True, allow_unused=True)
+                         if TJ.requires_grad else (None,))
+                tg = torch.zeros_like(t) if tg is None else tg
+                mine = g.data if isinstance(g, gg.Tensor) else g  # the third: an array
+                there = np.isfinite(tg.detach().numpy())  # torch's mish: NaN at 1000, order 2
+                assert np.all(np.isfinite(mine)), (name, order)
+                if name in ("selu", "celu") and order > 1:
+                    # at 0 torch's slope is the left-hand one and its curvature the right-hand
+                    # 0; graphgrad's curvature is the left-hand one, as its elu's
+                    there &= values != 0
+                rtol = 3e-8 if name == "hardsigmoid" else 1e-12
+                np.testing.assert_allclose(mine[there], tg.detach().numpy()[there], rtol=rtol,
+                                           atol=1e-12, err_msg=f"{name}, derivative {order}")
+                v = np.random.default_rng(order).standard_normal(values.shape) * there
+                J = (g * v).sum()
+                TJ = (torch.where(torch.tensor(there), tg, 0.0) * torch.tensor(v)).sum()

@@ -15,6 +15,8 @@ OP_FUNCTIONS = [
     "arccosh", "arctanh", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh",
     "exp2", "log2", "log10", "logaddexp", "reciprocal", "cbrt", "fmax", "fmin",
     "softplus", "log_sigmoid", "elu", "silu", "gelu", "erf", "erfc", "erfinv",
+    "selu", "celu", "mish", "softsign", "tanhshrink", "hardsigmoid", "hardswish", "hardshrink",
+    "softshrink", "threshold", "glu", "softmin",
     "sum", "mean", "max", "min", "prod", "cumsum", "softmax", "log_softmax", "logsumexp",
     "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "split", "pad", "astype",

@@ -114,6 +114,20 @@ LAYERS = {
     "Hardtanh": (lambda Z: nn.Hardtanh(-0.5, 0.5)(Z), [(4, 3)]),
     "ReLU6": (lambda Z: nn.ReLU6()(Z * 8.0), [(4, 3)]),
     "Unflatten": (lambda X: nn.Unflatten(1, (2, -1))(X), [(3, 6)]),
+    "SELU": (lambda Z: nn.SELU()(Z), [(4, 3)]),
+    "CELU": (lambda Z: nn.CELU(0.5)(Z), [(4, 3)]),
+    "Mish": (lambda Z: nn.Mish()(Z), [(4, 3)]),
+    "Hardsigmoid": (lambda Z: nn.Hardsigmoid()(Z * 5.0), [(4, 3)]),
+    "Hardswish": (lambda Z: nn.Hardswish()(Z * 5.0), [(4, 3)]),
+    "LogSigmoid": (lambda Z: nn.LogSigmoid()(Z), [(4, 3)]),
+    "Softsign": (lambda Z: nn.Softsign()(Z), [(4, 3)]),
+    "Tanhshrink": (lambda Z: nn.Tanhshrink()(Z), [(4, 3)]),
+    "Hardshrink": (lambda Z: nn.Hardshrink(0.5)(Z), [(4, 3)]),
+    "Softshrink": (lambda Z: nn.Softshrink(0.5)(Z), [(4, 3)]),
+    "Threshold": (lambda Z: nn.Threshold(0.5, -2.0)(Z), [(4, 3)]),
+    "GLU": (lambda Z: nn.GLU()(Z), [(3, 4)]),
+    "GLU, axis 0": (lambda Z: nn.GLU(axis=0)(Z), [(4, 3)]),
+    "Softmin": (lambda Z: nn.Softmin()(Z), [(4, 3)]),
 }
 
 

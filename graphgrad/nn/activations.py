@@ -2,9 +2,13 @@
 
 Each is a thin module over the engine's op of the same name (`gg.sigmoid`, `gg.tanh`,
 `gg.relu`, `gg.leaky_relu`, `gg.softmax`, and the later networks' `gg.softplus`, `gg.elu`,
-`gg.silu`, `gg.gelu`), so its node in a picture is that op, inside the layer's cluster.
+`gg.selu`, `gg.celu`, `gg.silu`, `gg.mish`, `gg.gelu`, `gg.log_sigmoid`, `gg.hardsigmoid`,
+`gg.hardswish`), so its node in a picture is that op, inside the layer's cluster; `Hardshrink`
+and `Threshold` are one `gg.where`, and `Softshrink`, `Softsign`, `Tanhshrink`, `GLU` and
+`Softmin` the few ops of their functions.
 `PReLU` learns LeakyReLU's slope (`gg.where` of Z and alpha Z), `Hardtanh` and `ReLU6` are
-`gg.clip`, `LogSoftmax` is `gg.log_softmax`. Shapes are unchanged: (m, n) -> (m, n). Depends
+`gg.clip`, `LogSoftmax` is `gg.log_softmax`. Shapes are unchanged, (m, n) -> (m, n), but
+`GLU`'s, which halves an axis: (m, 2n) -> (m, n). Depends
 on `ops`, `nn.module`.
 """
 from __future__ import annotations
@@ -21,12 +25,25 @@ from graphgrad.errors import (
     array_of_numbers,
     describe,
     float_dtype,
+    integer,
     real_number,
     whole_number,
 )
 from graphgrad.nn.module import Module, Parameter, as_data_of
+from graphgrad.ops.activations import CELU as _CELU
 from graphgrad.ops.activations import ELU as _ELU
-from graphgrad.ops.activations import ELU_ALPHA_RULE, gelu_form, gelu_op
+from graphgrad.ops.activations import (
+    ELU_ALPHA_RULE,
+    celu_alpha,
+    gelu_form,
+    gelu_op,
+    glu,
+    softsign,
+    tanhshrink,
+)
+from graphgrad.ops.activations import SELU as _SELU
+from graphgrad.ops.activations import LogSigmoid as _LogSigmoid
+from graphgrad.ops.activations import Mish as _Mish
 from graphgrad.ops.activations import SiLU as _SiLU
 from graphgrad.ops.activations import Softplus as _Softplus
 from graphgrad.ops.arithmetic import Mul
@@ -35,9 +52,19 @@ from graphgrad.ops.elementwise import LeakyReLU as _LeakyReLU
 from graphgrad.ops.elementwise import ReLU as _ReLU
 from graphgrad.ops.elementwise import Sigmoid as _Sigmoid
 from graphgrad.ops.elementwise import Tanh as _Tanh
+from graphgrad.ops.piecewise import Hardsigmoid as _Hardsigmoid
+from graphgrad.ops.piecewise import Hardswish as _Hardswish
+from graphgrad.ops.piecewise import (
+    hardshrink_of,
+    shrink_lambd,
+    softshrink_of,
+    threshold_of,
+    threshold_settings,
+)
 from graphgrad.ops.softmax import LogSoftmax as _LogSoftmax
 from graphgrad.ops.softmax import Softmax as _Softmax
-from graphgrad.tensor import Tensor
+from graphgrad.ops.softmax import softmin
+from graphgrad.tensor import Tensor, _lift
 
 
 class Sigmoid(Module):
@@ -147,6 +174,169 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class SELU(Module):
+    """A = scale Z where Z > 0, else scale alpha (e**Z - 1): the self-normalising linear unit
+    (PyTorch's nn.SELU, its constants alpha = 1.6733 and scale = 1.0507), for deep
+    fully-connected networks initialised with variance 1 / n_in."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = selu(Z), elementwise: `gg.selu`.  Z (m, n) -> A (m, n)."""
+        return _SELU.apply(Z)
+
+
+class CELU(Module):
+    """A = Z where Z > 0, else alpha (e**(Z / alpha) - 1): the continuously differentiable ELU
+    (PyTorch's nn.CELU, alpha=1.0 by default, a finite number other than 0)."""
+
+    single_node = True
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = celu_alpha(alpha, "CELU")
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = celu(Z, alpha): `gg.celu`.  Z (m, n) -> A (m, n)."""
+        return _CELU.apply(Z, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        """``alpha=1``, for the repr."""
+        return f"alpha={self.alpha:g}"
+
+
+class Mish(Module):
+    """A = Z tanh(softplus(Z)): Mish (YOLOv4's; PyTorch's nn.Mish), stable for any Z."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = mish(Z), elementwise: `gg.mish`.  Z (m, n) -> A (m, n)."""
+        return _Mish.apply(Z)
+
+
+class Hardsigmoid(Module):
+    """A = min(max(Z + 3, 0), 6) / 6: MobileNetV3's piecewise-linear sigmoid (PyTorch's
+    nn.Hardsigmoid), with PyTorch's gradient, 0 at Z = +-3."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = hardsigmoid(Z), elementwise: `gg.hardsigmoid`.  Z (m, n) -> A (m, n)."""
+        return _Hardsigmoid.apply(Z)
+
+
+class Hardswish(Module):
+    """A = Z min(max(Z + 3, 0), 6) / 6: MobileNetV3's cheap swish (PyTorch's nn.Hardswish),
+    with PyTorch's gradient, 0 at Z = -3 and 1 at Z = 3."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = hardswish(Z), elementwise: `gg.hardswish`.  Z (m, n) -> A (m, n)."""
+        return _Hardswish.apply(Z)
+
+
+class LogSigmoid(Module):
+    """A = ln sigmoid(Z): a logit's log-probability (PyTorch's nn.LogSigmoid), stable for any
+    Z (-1000 gives -1000, where log(sigmoid(Z)) gives -inf)."""
+
+    single_node = True
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = log_sigmoid(Z), elementwise: `gg.log_sigmoid`.  Z (m, n) -> A (m, n)."""
+        return _LogSigmoid.apply(Z)
+
+
+class Softsign(Module):
+    """A = Z / (1 + |Z|) (PyTorch's nn.Softsign), composed of ops, as `gg.softsign`."""
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = softsign(Z), elementwise: `gg.softsign`.  Z (m, n) -> A (m, n)."""
+        return softsign(Z)
+
+
+class Tanhshrink(Module):
+    """A = Z - tanh(Z) (PyTorch's nn.Tanhshrink), composed of ops, as `gg.tanhshrink`."""
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = tanhshrink(Z), elementwise: `gg.tanhshrink`.  Z (m, n) -> A (m, n)."""
+        return tanhshrink(Z)
+
+
+class Hardshrink(Module):
+    """A = Z where |Z| > lambd, else 0 (PyTorch's nn.Hardshrink, lambd=0.5 by default, a
+    finite number >= 0); the gradient is 0 at Z = +-lambd, as PyTorch's."""
+
+    single_node = True
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = shrink_lambd(lambd, "Hardshrink")
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = hardshrink(Z, lambd): `gg.hardshrink`.  Z (m, n) -> A (m, n)."""
+        return hardshrink_of(_lift(Z), self.lambd)
+
+    def extra_repr(self) -> str:
+        """``lambd=0.5``, for the repr."""
+        return f"lambd={self.lambd:g}"
+
+
+class Softshrink(Module):
+    """A = Z - lambd where Z > lambd, Z + lambd where Z < -lambd, else 0 (PyTorch's
+    nn.Softshrink, lambd=0.5 by default, a finite number >= 0); the gradient is 0 at
+    Z = +-lambd, as PyTorch's."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = shrink_lambd(lambd, "Softshrink")
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = softshrink(Z, lambd): `gg.softshrink`.  Z (m, n) -> A (m, n)."""
+        return softshrink_of(_lift(Z), self.lambd)
+
+    def extra_repr(self) -> str:
+        """``lambd=0.5``, for the repr."""
+        return f"lambd={self.lambd:g}"
+
+
+class Threshold(Module):
+    """A = Z where Z > threshold, else value (PyTorch's nn.Threshold(threshold, value), both
+    required numbers); the gradient is 0 at Z = threshold, as PyTorch's."""
+
+    single_node = True
+
+    def __init__(self, threshold: float, value: float) -> None:
+        super().__init__()
+        self.threshold, self.value = threshold_settings(threshold, value, "Threshold")
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = threshold(Z, threshold, value): `gg.threshold`.  Z (m, n) -> A (m, n)."""
+        return threshold_of(_lift(Z), self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        """``threshold=0.1, value=20``, for the repr."""
+        return f"threshold={self.threshold:g}, value={self.value:g}"
+
+
+class GLU(Module):
+    """A = a sigmoid(b), a and b the halves of Z along ``axis`` (the gated linear unit,
+    PyTorch's nn.GLU, dim=-1 by default as here): Z (m, 2n) -> A (m, n)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = integer(axis, "axis", type(self).__name__)
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = glu(Z, axis): `gg.glu`.  Z (m, 2n) -> A (m, n)."""
+        return glu(Z, self.axis)
+
+    def extra_repr(self) -> str:
+        """``axis=-1``, for the repr."""
+        return f"axis={self.axis}"
+
+
 class Softmax(Module):
     """A = e**Z / sum(e**Z) along ``axis`` (the classes; 1 for Z of shape (m, n_classes)).
 
@@ -248,6 +438,21 @@ def prelu(x: Any, weight: Any) -> Tensor:
         raise ShapeError(f"prelu takes weight of shape (1,) or (n_C,), one slope per channel "
                          f"of x's last axis; got x {describe(x)} and weight {describe(w)}{tip}")
     return _prelu(x, w)
+class Softmin(Module):
+    """A = softmax(-Z) along ``axis`` (PyTorch's nn.Softmin; dim there, the last axis by
+    default here): weights that favour the smallest values, as `gg.softmin`."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = _axis(axis, type(self).__name__)
+
+    def forward(self, Z: Any) -> Tensor:
+        """A = softmin(Z) along ``axis``: `gg.softmin`.  Z (m, n) -> A (m, n)."""
+        return softmin(Z, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        """``axis=-1``, for the repr."""
+        return f"axis={self.axis}"
 
 
 class Hardtanh(Module):

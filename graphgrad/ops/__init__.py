@@ -9,11 +9,14 @@
   sinc
 - `powers`: exp2 log2 log10 logaddexp reciprocal cbrt
 - `special`: erf erfc erfinv (numpy has none of them)
-- `activations`: softplus log_sigmoid elu silu gelu (exact, on erfc, or its tanh form)
+- `activations`: softplus log_sigmoid elu selu celu silu mish gelu (exact, on erfc, or its
+  tanh form), and softsign tanhshrink glu composed of ops
+- `piecewise`: hardsigmoid hardswish hardshrink softshrink threshold (with PyTorch's
+  gradients at their kinks)
 - `reductions`: sum mean prod max min var std norm average
 - `cumulative`: cumsum diff cumprod cumulative_sum cumulative_prod
 - `differences`: gradient trapezoid ediff1d
-- `softmax`: softmax log_softmax logsumexp
+- `softmax`: softmax log_softmax logsumexp softmin
 - `shape`: reshape transpose swapaxes expand_dims squeeze broadcast_to concatenate stack split
   pad astype
 - `rearrange`: flip roll moveaxis repeat tile vstack hstack

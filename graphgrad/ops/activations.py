@@ -1,8 +1,11 @@
-"""The smooth activations of later networks, elementwise and stable for any x: softplus, elu,
-silu (swish) and gelu (the Transformer's, exact or in its tanh form), and log_sigmoid, a
-logit's log-probability. The course's own (sigmoid, tanh, relu, leaky_relu) are in
-`elementwise`, whose stable sigmoid silu, gelu's tanh form and log_sigmoid's slope are built
-on (`Function.call`); gelu's exact form is built on erfc, from `special`."""
+"""The smooth activations of later networks, elementwise and stable for any x: softplus, elu
+(and its variants selu, with PyTorch's constants, and celu, one op with PyTorch's scales),
+silu (swish), mish and gelu (the Transformer's, exact or in its tanh form), and log_sigmoid, a
+logit's log-probability; softsign, tanhshrink and the gated linear unit glu, composed of ops.
+The course's own (sigmoid, tanh, relu, leaky_relu) are in `elementwise`, whose stable sigmoid
+silu, mish, gelu's tanh form and log_sigmoid's slope are built on (`Function.call`); gelu's
+exact form is built on erfc, from `special`. The piecewise-linear ones (hardsigmoid,
+hardswish, the shrinks, threshold) are in `piecewise`."""
 from __future__ import annotations
 
 import math
@@ -10,11 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, real_number, setting_text
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    describe,
+    integer,
+    real_number,
+    setting_text,
+)
 from graphgrad.function import Function
-from graphgrad.ops.elementwise import Clip, Sigmoid, sigmoid_values
+from graphgrad.ops.elementwise import Clip, Sigmoid, Tanh, sigmoid_values
+from graphgrad.ops.elementwise import abs as _abs
+from graphgrad.ops.shape import split
 from graphgrad.ops.special import BLOCK, Erfc, erfc_values
-from graphgrad.tensor import Tensor, float_type_of, setting_value
+from graphgrad.tensor import Tensor, _lift, float_type_of, setting_value
 
 
 class Softplus(Function):
@@ -76,39 +88,99 @@ class LogSigmoid(Function):
 
 
 class ELU(Function):
-    """y = x if x > 0 else alpha (e**x - 1);  dy/dx = 1 if x > 0 else alpha e**x"""
+    """y = x if x > 0 else alpha (e**x - 1);  dy/dx = 1 if x > 0 else alpha e**x.
+    `SELU` and `CELU` are this op with PyTorch's ``scale`` and ``input_scale`` too:
+    y = scale x if x > 0 else scale alpha (e**(input_scale x) - 1)."""
 
     @staticmethod
-    def forward(ctx, x, alpha=1.0):
-        ctx.alpha = alpha
+    def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0):
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
         ctx.save_for_backward(x)
         # e**x of min(x, 0): e**1000 would overflow, with a warning. Where x > 0 the first
         # term is alpha (e**0 - 1) = 0, and where x <= 0 the second is 0, so the sum is
         # either one exactly
         y = np.minimum(x, 0, out=_new_like(x))
+        if input_scale != 1:
+            y *= input_scale
         np.expm1(y, out=y)
-        if alpha != 1:
-            y *= alpha
-        y += np.maximum(x, 0)
+        if alpha * scale != 1:
+            y *= alpha * scale  # PyTorch's negcoef, so its values
+        y += np.maximum(x, 0) if scale == 1 else np.maximum(x, 0) * scale
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        alpha = ctx.alpha
+        alpha, scale, input_scale = ctx.alpha, ctx.scale, ctx.input_scale
+        slope_below = alpha * scale * input_scale  # the slope's factor where x <= 0
         if type(x) is np.ndarray:  # plain numpy: the slope alpha e**min(x, 0), 1 where x > 0
             slope = np.minimum(x, 0, out=_new_like(x))
+            if input_scale != 1:
+                slope *= input_scale
             np.exp(slope, out=slope)  # 1 where x > 0 already when alpha is 1
-            if alpha != 1:
-                slope *= alpha
-                slope = np.where(x > 0, 1, slope)
+            if slope_below != 1 or scale != 1:
+                slope *= slope_below
+                slope = np.where(x > 0, scale, slope)
             slope *= grad
             return slope
         # on Tensors (create_graph), the slope's own derivative at x = 0 is the left-hand
         # alpha, the branch the slope itself takes there (PyTorch's is 0, the right-hand
         # one): through the mask x <= 0, not min(x, 0), which would share it
         positive = x.data > 0
-        return np.where(positive, grad, grad * (alpha * np.exp(np.where(positive, 0, x))))
+        below = np.where(positive, 0, x)
+        if input_scale != 1:
+            below = below * input_scale
+        return np.where(positive, grad * scale if scale != 1 else grad,
+                        grad * (slope_below * np.exp(below)))
+
+
+# SELU's constants, PyTorch's (Klambauer et al. 2017): the fixed point of mean 0 and
+# variance 1 for weights of variance 1 / n_in
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class SELU(ELU):
+    """y = scale x if x > 0 else scale alpha (e**x - 1), alpha and scale PyTorch's constants;
+    dy/dx = scale if x > 0 else scale alpha e**x (scale alpha at 0, as PyTorch's)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ELU.forward(ctx, x, alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+class CELU(ELU):
+    """y = x if x > 0 else alpha (e**(x / alpha) - 1);  dy/dx = 1 if x > 0 else e**(x / alpha)
+    (1 at 0 from both sides, for any alpha)"""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0):
+        return ELU.forward(ctx, x, alpha=alpha, input_scale=1 / alpha)
+
+
+class Mish(Function):
+    """y = x tanh(softplus(x));  dy/dx = t + x (1 - t**2) sigmoid(x), t = tanh(softplus(x))"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        # the stable softplus: tanh(ln(1 + e**x)) of e**x would overflow beyond x = 709
+        wide = _wider(x)
+        y = Softplus.call(wide)  # a new array, of x's shape even 0-d: written in place
+        np.tanh(y, out=y)
+        y *= wide
+        return y if wide is x else y.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        # recomputed from x (on Tensors, recorded): keeping t would be one more array of x's
+        # size on every node. 1 - t**2 is 0 where t rounds to 1 (x > 19), where the true
+        # x (1 - t**2) sigmoid(x) is below 1e-15 and the slope is 1.
+        wide = _wider(x)
+        t = Tanh.call(Softplus.call(wide))
+        dx = grad * (t + wide * (1 - t * t) * Sigmoid.call(wide))
+        return dx if wide is x else dx.astype(x.dtype)
 
 
 class SiLU(Function):
@@ -264,6 +336,14 @@ def _wider(x: Any) -> Any:
 
 
 ELU_ALPHA_RULE = "a finite number (1.0 is the usual one, PyTorch's default)"
+CELU_ALPHA_RULE = "a finite number other than 0 (1.0 is PyTorch's default)"
+
+
+def celu_alpha(alpha: Any, caller: str) -> float:
+    """CELU's ``alpha``, finite and not 0 (x / alpha), or an `ArgumentError` in ``caller``'s
+    name."""
+    return real_number(alpha, "alpha", caller, lambda a: math.isfinite(a) and a != 0,
+                       CELU_ALPHA_RULE)
 
 
 GELU_FORMS = "'none' (the exact form x Phi(x), PyTorch's default) or 'tanh' (its tanh form)"
@@ -323,3 +403,58 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     4.7e-4 (near x = -2.7) and costs less (the exact form's erfc is about 1.5x the tanh
     form's time, forward and backward, at 64 x 64). Both are stable for any x."""
     return gelu_op(gelu_form(approximate, "gelu")).apply(x)
+
+
+def selu(x: Any) -> Tensor:
+    """scale x where x > 0, else scale alpha (e**x - 1), elementwise: the self-normalising
+    linear unit (PyTorch's F.selu), with PyTorch's constants alpha = 1.6732632423543772 and
+    scale = 1.0507009873554805 (`SELU_ALPHA`, `SELU_SCALE`). Its slope at 0 is the left-hand
+    scale alpha, as PyTorch's; stable for any x."""
+    return SELU.apply(x)
+
+
+def celu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha (e**(x / alpha) - 1), elementwise: the continuously
+    differentiable ELU (PyTorch's F.celu), whose slope is 1 at 0 for any ``alpha`` (a finite
+    number other than 0, a setting). celu(x, 1) is elu(x)."""
+    alpha = setting_value(alpha, "alpha", "celu",
+                          "gg.where(x > 0, x, alpha * gg.expm1(gg.minimum(x, 0) / alpha))")
+    return CELU.apply(x, alpha=celu_alpha(alpha, "celu"))
+
+
+def mish(x: Any) -> Tensor:
+    """x tanh(softplus(x)), elementwise: Mish (YOLOv4's; PyTorch's F.mish), a smooth
+    non-monotonic activation like silu; stable for any x (mish(-1000) is 0, mish(1000) is
+    1000), with finite derivatives of every order there."""
+    return Mish.apply(x)
+
+
+def softsign(x: Any) -> Tensor:
+    """x / (1 + |x|), elementwise (PyTorch's F.softsign): a tanh-like curve whose tails are
+    polynomial, not exponential. Composed of ops (abs, add, div), as PyTorch's; its slope at
+    0 is 1."""
+    return x / (1 + _abs(x)) if isinstance(x, Tensor) else softsign(_lift(x))
+
+
+def tanhshrink(x: Any) -> Tensor:
+    """x - tanh(x), elementwise (PyTorch's F.tanhshrink). Composed of ops, as PyTorch's
+    (near 0 it is x**3 / 3, computed as a difference, so to absolute, not relative,
+    precision)."""
+    return x - Tanh.apply(x) if isinstance(x, Tensor) else tanhshrink(_lift(x))
+
+
+def glu(x: Any, axis: int = -1) -> Tensor:
+    """The gated linear unit (PyTorch's F.glu): x cut in two halves a and b along ``axis``,
+    then a sigmoid(b). The axis must have an even length 2n; the output has n there:
+    (m, 2n) -> (m, n). Composed of ops (split, sigmoid, mul)."""
+    x = _lift(x)
+    axis = integer(axis, "axis", "glu")
+    if not -x.ndim <= axis < x.ndim:
+        raise ShapeError(f"glu: axis={axis} is no axis of x {describe(x)}: glu halves x along "
+                         "an axis of even length")
+    if x.shape[axis] % 2:
+        raise ShapeError(f"glu: x {describe(x)} has length {x.shape[axis]} along axis {axis}, "
+                         "which must be even: glu cuts it into halves a and b, a sigmoid(b) "
+                         "(the layer before gives twice the units it means to output)")
+    a, b = split(x, 2, axis=axis)
+    return a * Sigmoid.apply(b)

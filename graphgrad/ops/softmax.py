@@ -1,4 +1,5 @@
-"""Softmax, log-softmax and logsumexp along an axis, computed stably (max subtracted first)."""
+"""Softmax, log-softmax and logsumexp along an axis, computed stably (max subtracted first), and
+softmin, softmax of -x."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ import numpy as np
 
 from graphgrad.function import Function
 from graphgrad.ops.reductions import expand_reduced, settle_reduction
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _lift
 
 
 def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
@@ -98,6 +99,12 @@ class LogSumExp(Function):
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """Softmax along ``axis``: for logits Z of shape (m, n_classes), softmax(Z, axis=1)."""
     return Softmax.apply(x, axis=axis)
+
+
+def softmin(x: Any, axis: int = -1) -> Tensor:
+    """softmax(-x) along ``axis`` (PyTorch's F.softmin): weights that favour the smallest
+    values. Composed of ops (neg, softmax)."""
+    return Softmax.apply(-x if isinstance(x, Tensor) else -_lift(x), axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
