@@ -36,11 +36,18 @@ from graphgrad.nn.composed_losses import (
     nll_loss,
     smooth_l1_loss,
 )
+from graphgrad.nn.likelihood_losses import poisson_nll_loss
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse,
+)
+from graphgrad.nn.margin_losses import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
 )
 from graphgrad.nn.module import Module
 from graphgrad.optim.lbfgs import LBFGS
@@ -198,7 +205,8 @@ def _check_classes(indices: np.ndarray, outputs: np.ndarray) -> None:
         "evaluate: accuracy=functools.partial(gg.train.accuracy, ignore_index=...))")
 
 
-_REGRESSION_LOSSES = (mse, l1_loss, smooth_l1_loss, huber_loss, hinge_embedding_loss)
+_REGRESSION_LOSSES = (mse, l1_loss, smooth_l1_loss, huber_loss, hinge_embedding_loss,
+                      poisson_nll_loss)
 
 
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
@@ -216,11 +224,17 @@ def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
         if keywords.get("ignore_index") is not None:
             return functools.partial(accuracy, ignore_index=keywords["ignore_index"])
         return "multi_label" if keywords.get("multi_label") else "argmax"
-    if func is binary_cross_entropy_with_logits:
-        return "logits"
+    if func is multi_margin_loss:
+        return "argmax"
+    if func is binary_cross_entropy_with_logits or func is soft_margin_loss:
+        return "logits"  # z > 0 for a label of 1 (soft_margin_loss's -1 is the other class)
+    if func is multilabel_soft_margin_loss:
+        return "multi_label"
     if func is binary_cross_entropy:
         return "probabilities"
     if any(func is loss for loss in _REGRESSION_LOSSES):  # real-valued targets: no classes
+        return None
+    if func is multilabel_margin_loss:  # labels that list classes: no kind reads them
         return None
     if outputs.ndim >= 2 and outputs.shape[-1] > 1:  # a cost of one's own on class scores
         return "argmax"
@@ -402,10 +416,12 @@ def fit(
             with the parameters (and batch norm statistics) of the epoch with the lowest dev
             cost, ``int(np.argmin(history["dev_cost"]))``. The history keeps every epoch run.
             A dev cost of NaN or Inf stops training (`TrainingDiverged`).
-        accuracy: "auto" (from the loss: argmax for cross_entropy and nll_loss, z > 0 for
-            binary_cross_entropy_with_logits, a > 0.5 for binary_cross_entropy; none for the
-            regression losses, mse, l1_loss, smooth_l1_loss, huber_loss and
-            hinge_embedding_loss; the same for their modules, nn.CrossEntropyLoss() ... as for
+        accuracy: "auto" (from the loss: argmax for cross_entropy, nll_loss and
+            multi_margin_loss, z > 0 for binary_cross_entropy_with_logits and
+            soft_margin_loss, each z > 0 for multilabel_soft_margin_loss, a > 0.5 for
+            binary_cross_entropy; none for the regression losses, mse, l1_loss,
+            smooth_l1_loss, huber_loss, hinge_embedding_loss and poisson_nll_loss, nor for
+            multilabel_margin_loss; the same for their modules, nn.CrossEntropyLoss() ... as for
             the function each calls; argmax for other losses when there are several outputs
             per example, else none), a kind of
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.

@@ -2349,6 +2349,28 @@ def _loss_module_pairs(rng):
           torch.tensor(signs))),
         (nn.HingeEmbeddingLoss(0.5), tnn.HingeEmbeddingLoss(0.5), (np.full(4, 0.5), signs),
          (torch.full((4,), 0.5, dtype=torch.float64), torch.tensor(signs))),
+        (nn.CosineEmbeddingLoss(0.1, reduction="sum"),
+         tnn.CosineEmbeddingLoss(0.1, reduction="sum"),
+         (a, b, np.array([1.0, -1, -1, 1, -1, 1])),
+         (torch.tensor(a), torch.tensor(b), torch.tensor([1.0, -1, -1, 1, -1, 1]))),
+        (nn.SoftMarginLoss(), tnn.SoftMarginLoss(), (a, np.sign(b)),
+         (torch.tensor(a), torch.tensor(np.sign(b)))),
+        (nn.MultiMarginLoss(2, 0.7, w[:3], reduction="none"),
+         tnn.MultiMarginLoss(2, 0.7, torch.tensor(w[:3]), reduction="none"), (a, np.arange(6) % 3),
+         (torch.tensor(a), torch.tensor(np.arange(6) % 3))),
+        (nn.MultiLabelSoftMarginLoss(w[:3]), tnn.MultiLabelSoftMarginLoss(torch.tensor(w[:3])),
+         (logits, bits), (torch.tensor(logits), torch.tensor(bits))),
+        (nn.MultiLabelMarginLoss(), tnn.MultiLabelMarginLoss(),
+         (a, np.array([[2, -1, 0], [0, 1, -1], [1, 1, 2], [-1, 2, 2], [0, 2, 1], [2, 0, -1]])),
+         (torch.tensor(a), torch.tensor([[2, -1, 0], [0, 1, -1], [1, 1, 2], [-1, 2, 2],
+                                         [0, 2, 1], [2, 0, -1]]))),
+        (nn.PoissonNLLLoss(full=True), tnn.PoissonNLLLoss(full=True), (a, np.round(4 * p)),
+         (torch.tensor(a), torch.tensor(np.round(4 * p)))),
+        (nn.PoissonNLLLoss(False, eps=1e-3, reduction="sum"),
+         tnn.PoissonNLLLoss(False, eps=1e-3, reduction="sum"), (a * a, np.round(4 * p)),
+         (torch.tensor(a * a), torch.tensor(np.round(4 * p)))),
+        (nn.GaussianNLLLoss(full=True, eps=0.05), tnn.GaussianNLLLoss(full=True, eps=0.05),
+         (a, b, p[:, 0]), (torch.tensor(a), torch.tensor(b), torch.tensor(p[:, 0]))),
     ]
 
 
@@ -2622,3 +2644,105 @@ def test_the_activations_match_torch_at_their_kinks_to_the_third_derivative():
                 v = np.random.default_rng(order).standard_normal(values.shape) * there
                 J = (g * v).sum()
                 TJ = (torch.where(torch.tensor(there), tg, 0.0) * torch.tensor(v)).sum()
+
+
+def _margin_and_likelihood_pairs() -> list:
+    """(name, gg's loss, torch's, inputs, the indices of those that require grad): kinks
+    and clamps included."""
+    F = torch.nn.functional
+    nn = gg.nn
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    kinks = np.array([[1.0, 0.0, 0.0], [0.3, 0.3, -0.7], [0.5, 2.0, -1.0], [0.0, 0.0, 0.0]])
+    classes = np.array([0, 0, 1, 2])
+    signs = np.array([1.0, -1.0, -1.0, 1.0])
+    lists = np.array([[0, -1, 2], [1, 2, -1], [2, 2, 0], [-1, 0, 1]])
+    var = rng.uniform(0.0, 1.0, (4, 3))
+    var[0, 0], var[1, 2] = 1e-9, 0.0  # below eps: clamped
+    w = np.array([0.5, 2.0, 1.0])
+    parallel = np.array([[1.0, 2.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [3.0, 0.0, 4.0]])
+    return [
+        ("cosine_embedding_loss", lambda x1, x2, **k: nn.cosine_embedding_loss(x1, x2, signs,
+                                                                               0.2, **k),
+         lambda x1, x2, **k: F.cosine_embedding_loss(x1, x2, torch.tensor(signs), 0.2, **k),
+         [a, b], (0, 1)),
+        # cos = 1 = margin for the dissimilar pairs: clamp_min's kink
+        ("cosine_embedding_loss at the kink",
+         lambda x1, **k: nn.cosine_embedding_loss(x1, 2 * parallel, signs, 1.0, **k),
+         lambda x1, **k: F.cosine_embedding_loss(x1, torch.tensor(2 * parallel),
+                                                 torch.tensor(signs), 1.0, **k),
+         [parallel], (0,)),
+        ("soft_margin_loss, +-30", lambda x, **k: nn.soft_margin_loss(x, np.sign(b), **k),
+         lambda x, **k: F.soft_margin_loss(x, torch.tensor(np.sign(b)), **k), [30 * a], (0,)),
+        ("multi_margin_loss at the kinks", lambda x, **k: nn.multi_margin_loss(x, classes, **k),
+         lambda x, **k: F.multi_margin_loss(x, torch.tensor(classes), **k), [kinks], (0,)),
+        ("multi_margin_loss, p=2", lambda x, **k: nn.multi_margin_loss(x, classes, 2, 0.5, w,
+                                                                       **k),
+         lambda x, **k: F.multi_margin_loss(x, torch.tensor(classes), 2, 0.5, torch.tensor(w),
+                                            **k), [kinks + 0.1 * a], (0,)),
+        ("multilabel_soft_margin_loss",
+         lambda x, **k: nn.multilabel_soft_margin_loss(x, b > 0, w, **k),
+         lambda x, **k: F.multilabel_soft_margin_loss(x, torch.tensor(b > 0.0).double(),
+                                                      torch.tensor(w), **k), [10 * a], (0,)),
+        ("multilabel_margin_loss at the kinks",
+         lambda x, **k: nn.multilabel_margin_loss(x, lists, **k),
+         lambda x, **k: F.multilabel_margin_loss(x, torch.tensor(lists), **k), [kinks], (0,)),
+        ("poisson_nll_loss, full", lambda x, k_, **k: nn.poisson_nll_loss(x, k_, full=True, **k),
+         lambda x, k_, **k: F.poisson_nll_loss(x, k_, full=True, **k),
+         # counts of 1 and more: torch's gradient of a count of 0 that requires grad is NaN
+         # (log 0 under its mask), graphgrad's 0 (test_nn_margin_losses)
+         [a, np.round(3 * b * b) + 1], (0, 1)),
+        ("poisson_nll_loss, rates", lambda x, **k: nn.poisson_nll_loss(x, np.round(3 * b * b),
+                                                                       False, **k),
+         lambda x, **k: F.poisson_nll_loss(x, torch.tensor(np.round(3 * b * b)), False, **k),
+         [var], (0,)),
+        ("gaussian_nll_loss, clamped", lambda mu, y, v, **k: nn.gaussian_nll_loss(
+            mu, y, v, True, 1e-3, **k),
+         lambda mu, y, v, **k: F.gaussian_nll_loss(mu, y, v, True, 1e-3, **k),
+         [a, b, var], (0, 1, 2)),
+        ("gaussian_nll_loss, var (m,)", nn.gaussian_nll_loss, F.gaussian_nll_loss,
+         [a, b, var[:, 1] + 0.1], (0, 1, 2)),
+        ("gaussian_nll_loss, var (m, 1)", nn.gaussian_nll_loss, F.gaussian_nll_loss,
+         [a, b, var[:, 1:2] + 0.1], (0, 1, 2)),
+        ("gaussian_nll_loss, var (1, n)", nn.gaussian_nll_loss, F.gaussian_nll_loss,
+         [a, b, var[:1] + 0.1], (0, 1, 2)),
+        ("gaussian_nll_loss, var a number", lambda mu, y, **k: nn.gaussian_nll_loss(mu, y, 0.3,
+                                                                                    **k),
+         lambda mu, y, **k: F.gaussian_nll_loss(mu, y, 0.3, **k), [a, b], (0, 1)),
+    ]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_margin_and_likelihood_losses_match_torch_to_the_second_derivative(reduction):
+    """Values, gradients and the second derivatives of a random projection, with every input
+    that takes one requiring grad, at the hinges' kinks (PyTorch's choices there), var's clamp
+    (its gradient passed through, as torch's no_grad clamp) and each of torch's shapes of
+    var."""
+    for name, ours, theirs, inputs, wanted in _margin_and_likelihood_pairs():
+        xs = [gg.Tensor(v, requires_grad=i in wanted) for i, v in enumerate(inputs)]
+        ts = [torch.tensor(v, requires_grad=i in wanted) for i, v in enumerate(inputs)]
+        y, ty = ours(*xs, reduction=reduction), theirs(*ts, reduction=reduction)
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12, atol=1e-14,
+                                   err_msg=name)
+        w = np.random.default_rng(0).standard_normal(y.shape)
+        J, TJ = (y * w).sum(), (ty * torch.tensor(w)).sum()
+        grads = gg.grad(J, [xs[i] for i in wanted], create_graph=True)
+        tgrads = torch.autograd.grad(TJ, [ts[i] for i in wanted], create_graph=True)
+        for g, tg in zip(grads, tgrads):
+            np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{name}, gradient")
+        v = [np.random.default_rng(k + 1).standard_normal(g.shape) for k, g in enumerate(grads)]
+        J2 = sum((g * vk).sum() for g, vk in zip(grads, v))
+        TJ2 = sum((tg * torch.tensor(vk)).sum() for tg, vk in zip(tgrads, v))
+        if not J2.requires_grad or "margin_loss" in name and "soft" not in name:
+            # piecewise linear, constant gradients; or torch has no second derivative of
+            # multi_margin_loss and multilabel_margin_loss (graphgrad's is gradgradchecked
+            # in test_nn_margin_losses)
+            continue
+        second = gg.grad(J2, [xs[i] for i in wanted], allow_unused=True)
+        tsecond = torch.autograd.grad(TJ2, [ts[i] for i in wanted], allow_unused=True)
+        for g, tg in zip(second, tsecond):
+            g = np.zeros(1) if g is None else g
+            tg = np.zeros(1) if tg is None else tg.numpy()
+            np.testing.assert_allclose(g, tg, rtol=1e-10, atol=1e-10,
+                                       err_msg=f"{name}, second derivative")

@@ -85,6 +85,21 @@ CASES = {
     "cosine_similarity": (nn.CosineSimilarity, nn.cosine_similarity, (A, Y), {}),
     "cosine_similarity_axis0": (nn.CosineSimilarity, nn.cosine_similarity, (A, Y),
                                 {"axis": 0, "eps": 1e-3}),
+    "cosine_embedding": (nn.CosineEmbeddingLoss, nn.cosine_embedding_loss, (A, Y, SIGNS),
+                         {"margin": 0.2}),
+    "soft_margin": (nn.SoftMarginLoss, nn.soft_margin_loss, (A, np.sign(Y)), {}),
+    "multi_margin": (nn.MultiMarginLoss, nn.multi_margin_loss, (Z, CLASSES),
+                     {"p": 2, "margin": 0.5, "weight": WEIGHT, "reduction": "sum"}),
+    "multilabel_soft_margin": (nn.MultiLabelSoftMarginLoss, nn.multilabel_soft_margin_loss,
+                               (LOGITS, BITS), {"weight": np.array([1.0, 0.5, 2.0])}),
+    "multilabel_margin": (nn.MultiLabelMarginLoss, nn.multilabel_margin_loss,
+                          (Z, np.array([[0, 3, -1, 1]] * 6)), {"reduction": "none"}),
+    "poisson_nll": (nn.PoissonNLLLoss, nn.poisson_nll_loss, (A, np.round(Y ** 2 * 3)),
+                    {"full": True, "eps": 1e-6}),
+    "poisson_nll_rates": (nn.PoissonNLLLoss, nn.poisson_nll_loss, (A ** 2, np.round(Y ** 2)),
+                          {"log_input": False}),
+    "gaussian_nll": (nn.GaussianNLLLoss, nn.gaussian_nll_loss, (A, Y, Y ** 2 + 0.1),
+                     {"full": True, "eps": 0.5, "reduction": "none"}),
 }
 
 
@@ -218,7 +233,8 @@ def test_float32_class_weights_stay_float32_and_follow_the_logits_dtype():
 @pytest.mark.parametrize("module_class", [
     nn.CrossEntropyLoss, nn.BCEWithLogitsLoss, nn.BCELoss, nn.MSELoss, nn.L1Loss,
     nn.SmoothL1Loss, nn.HuberLoss, nn.NLLLoss, nn.TripletMarginLoss, nn.MarginRankingLoss,
-    nn.HingeEmbeddingLoss])
+    nn.HingeEmbeddingLoss, nn.CosineEmbeddingLoss, nn.SoftMarginLoss, nn.MultiMarginLoss,
+    nn.MultiLabelSoftMarginLoss, nn.MultiLabelMarginLoss, nn.PoissonNLLLoss, nn.GaussianNLLLoss])
 def test_a_bad_reduction_is_refused_when_the_module_is_made(module_class):
     with pytest.raises(gg.ArgumentError, match=rf"^{module_class.__name__}: reduction must be "
                                               r"\"mean\".*got 'avg'"):
@@ -269,6 +285,24 @@ def test_a_bad_reduction_is_refused_when_the_module_is_made(module_class):
      r"^CosineSimilarity: axis must be an integer"),
     (lambda: nn.CosineSimilarity(eps=-1), gg.ArgumentError,
      r"^CosineSimilarity: eps must be a finite number >= 0"),
+    (lambda: nn.CosineEmbeddingLoss(margin=math.nan), gg.ArgumentError,
+     r"^CosineEmbeddingLoss: margin must be a finite number"),
+    (lambda: nn.MultiMarginLoss(p=3), gg.ArgumentError,
+     r"^MultiMarginLoss: p must be 1 \(the hinge\) or 2 \(the squared hinge\).*got 3"),
+    (lambda: nn.MultiMarginLoss(margin="1"), gg.ArgumentError,
+     r"^MultiMarginLoss: margin must be a finite number"),
+    (lambda: nn.MultiMarginLoss(weight=[1.0, -1.0]), gg.ArgumentError,
+     r"^MultiMarginLoss: weight must be at least 0 and finite"),
+    (lambda: nn.MultiLabelSoftMarginLoss(weight=[[1.0, 2.0]]), gg.ShapeError,
+     r"^MultiLabelSoftMarginLoss: weight must hold one weight per class"),
+    (lambda: nn.PoissonNLLLoss(log_input=1), gg.ArgumentError,
+     r"^PoissonNLLLoss: log_input must be True or False"),
+    (lambda: nn.PoissonNLLLoss(eps=-1e-8), gg.ArgumentError,
+     r"^PoissonNLLLoss: eps must be a finite number >= 0"),
+    (lambda: nn.GaussianNLLLoss(eps=0), gg.ArgumentError,
+     r"^GaussianNLLLoss: eps must be a finite number above 0"),
+    (lambda: nn.GaussianNLLLoss(full="no"), gg.ArgumentError,
+     r"^GaussianNLLLoss: full must be True or False"),
 ])
 def test_bad_settings_are_refused_when_the_module_is_made(make, error, message):
     with pytest.raises(error, match=message):
@@ -363,3 +397,29 @@ def test_a_loss_modules_ops_are_drawn_in_a_frame_named_after_it():
     assert {ids["Sub"], ids["Abs"], ids["Mean"]} <= declared(found["L1Loss"])
     assert set(clusters(viz.to_dot(nn.l1_loss(model(X), np.ones((6, 4)))))) == {
         "linear1", "relu1"}
+
+
+def test_fit_picks_an_accuracy_for_the_margin_losses_and_none_for_the_likelihoods():
+    """argmax for multi_margin_loss's class scores, z > 0 for soft_margin_loss's labels of
+    +-1 (the "logits" kind counts -1 as the other class), each z > 0 for
+    multilabel_soft_margin_loss's labels (m, C); none for Poisson counts or for
+    multilabel_margin_loss's lists of classes."""
+    scores = np.zeros((2, 3))
+    kinds = {nn.MultiMarginLoss(): "argmax", nn.SoftMarginLoss(): "logits",
+             nn.MultiLabelSoftMarginLoss(): "multi_label", nn.PoissonNLLLoss(): None,
+             nn.MultiLabelMarginLoss(): None, nn.multi_margin_loss: "argmax",
+             nn.soft_margin_loss: "logits", nn.multilabel_soft_margin_loss: "multi_label",
+             nn.poisson_nll_loss: None, nn.multilabel_margin_loss: None}
+    for loss, kind in kinds.items():
+        assert gg.train._accuracy_kind(loss, "auto", scores) == kind, loss
+    assert gg.train.accuracy(np.array([[2.0], [-1.0], [0.5]]), np.array([[1.0], [-1.0], [-1.0]]),
+                             "logits") == pytest.approx(2 / 3)
+
+
+def test_fit_with_multi_margin_loss_learns_three_classes_and_reports_argmax():
+    X, y = _classifier_data()
+    model = nn.Sequential(nn.Linear(2, 16, rng=0), nn.Hardswish(), nn.Linear(16, 3, rng=1))
+    history = gg.fit(model, nn.MultiMarginLoss(), optim.Adam(model.parameters(), lr=0.05),
+                     (X, y), epochs=20, batch_size=32, seed=0, progress=False)
+    assert history["cost"][-1] < 0.5 * history["cost"][0]
+    assert history["accuracy"][-1] > 0.8

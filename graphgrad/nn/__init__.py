@@ -13,10 +13,10 @@ and `Transformer` (transformer, the course's model built from them), `beam_searc
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
 activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `BatchNorm1d`,
 `BatchNorm2d`, `LayerNorm`, `GroupNorm` and `InstanceNorm2d` (normalization), the losses (the
-fused ones in losses, PyTorch's others composed of ops in composed_losses, and each as PyTorch's
-module, `CrossEntropyLoss` ... `CosineSimilarity`, in loss_modules), the weight
-initialisers (``nn.init``), every layer and loss as a function (``nn.functional``,
-imported as F, as PyTorch's), and
+fused ones in losses, PyTorch's others composed of ops in composed_losses, margin_losses and
+likelihood_losses, and each as PyTorch's module, `CrossEntropyLoss` ... `GaussianNLLLoss`, in
+loss_modules), the weight initialisers (``nn.init``), every layer and loss as a function
+(``nn.functional``, imported as F, as PyTorch's), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
 Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
@@ -74,19 +74,27 @@ from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPoo
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, Unflatten, linear
+from graphgrad.nn.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from graphgrad.nn.loss_modules import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CosineSimilarity,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
+    SoftMarginLoss,
     TripletMarginLoss,
 )
 from graphgrad.nn.losses import (
@@ -94,6 +102,13 @@ from graphgrad.nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse,
+)
+from graphgrad.nn.margin_losses import (
+    cosine_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
 )
 from graphgrad.nn.module import Module, Parameter, StateDictError, use_name_scopes
 from graphgrad.nn.normalization import (
@@ -118,20 +133,23 @@ from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
     "BatchNorm1d", "BatchNorm2d", "Beams", "CELU", "Conv1d", "Conv2d", "ConvTranspose2d",
-    "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten",
-    "GELU", "GLU", "GRUCell", "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh",
-    "HingeEmbeddingLoss", "HuberLoss", "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss",
-    "L1Loss", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss",
-    "MarginRankingLoss", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList",
-    "MultiHeadAttention", "NLLLoss", "PReLU", "Parameter", "RNN", "RNNCell", "ReLU", "ReLU6",
-    "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin", "Softplus",
-    "Softshrink", "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold", "Transformer",
-    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "beam_search",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
-    "cross_entropy", "functional", "functional_call", "greedy_search", "hinge_embedding_loss", "huber_loss",
-    "init", "kl_div", "l1_loss", "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss",
-    "mse", "nll_loss", "padding_mask", "parameters_to_vector", "positional_encoding",
-    "scaled_dot_product_attention", "smooth_l1_loss", "triplet_margin_loss", "use_name_scopes",
-    "utils", "vector_to_parameters",
+    "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
+    "Embedding", "Flatten", "GELU", "GLU", "GRUCell", "GaussianNLLLoss", "GroupNorm", "Hardshrink",
+    "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
+    "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool2d",
+    "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention", "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU", "Parameter",
+    "PoissonNLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
+    "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign",
+    "StateDictError", "Tanh", "Tanhshrink", "Threshold", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss",
+    "Unflatten", "Upsample", "beam_search", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cosine_similarity",
+    "cross_entropy", "functional", "functional_call", "gaussian_nll_loss", "greedy_search",
+    "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss", "l2_penalty", "linear",
+    "look_ahead_mask", "margin_ranking_loss", "mse", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "nll_loss", "padding_mask", "parameters_to_vector",
+    "poisson_nll_loss", "positional_encoding", "scaled_dot_product_attention", "smooth_l1_loss",
+    "soft_margin_loss", "triplet_margin_loss", "use_name_scopes", "utils", "vector_to_parameters",
 ]

@@ -1,7 +1,7 @@
 """The losses as modules, PyTorch's ``criterion = nn.CrossEntropyLoss(label_smoothing=0.1)``
-then ``J = criterion(Z, Y)``: each a thin `Module` over one of the functions in `losses` and
-`composed_losses`, holding its settings and calling the function with them, so its value and
-gradient are the function's.
+then ``J = criterion(Z, Y)``: each a thin `Module` over one of the functions in `losses`,
+`composed_losses`, `margin_losses` and `likelihood_losses`, holding its settings and calling
+the function with them, so its value and gradient are the function's.
 
 Each has no parameters. Its settings are checked when it is made, by the checks the function
 runs on them (a bad reduction is refused by the constructor, not at the first batch); its repr
@@ -10,8 +10,8 @@ are buffers, as PyTorch's: ``state_dict()`` holds them, ``load_state_dict`` repl
 class attribute ``function`` names the function each call runs and ``keywords()`` gives its
 settings, which is how `fit` picks the accuracy for ``accuracy="auto"``, as for the function.
 Called on its own, a loss's ops are drawn in a frame named after its class (the fused losses
-make one node, tagged with it). Depends on `losses`, `composed_losses`, `nn.module`, `tensor`,
-`errors`.
+make one node, tagged with it). Depends on `losses`, `composed_losses`, `margin_losses`,
+`likelihood_losses`, `nn.module`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ from graphgrad.nn.composed_losses import (
     triplet_margin_loss,
     triplet_settings,
 )
+from graphgrad.nn.likelihood_losses import (
+    gaussian_nll_loss,
+    gaussian_settings,
+    poisson_nll_loss,
+    poisson_settings,
+)
 from graphgrad.nn.losses import (
     _broadcast_weight,
     _check_ignore_index,
@@ -54,6 +60,14 @@ from graphgrad.nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse,
+)
+from graphgrad.nn.margin_losses import (
+    cosine_embedding_loss,
+    margin_settings,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
 )
 from graphgrad.nn.module import Module
 from graphgrad.tensor import Tensor
@@ -497,3 +511,145 @@ class CosineSimilarity(_FunctionModule):
         similarities have their broadcast shape without ``axis``."""
         return cosine_similarity(x1, x2, self.axis, self.eps)
 
+
+
+# -- the margin losses (`margin_losses`) ----------------------------------------------------------
+class CosineEmbeddingLoss(_FunctionModule):
+    """PyTorch's nn.CosineEmbeddingLoss: `cosine_embedding_loss`, 1 - cos(x1, x2) of a pair
+    whose target is 1, max(0, cos(x1, x2) - margin) of one whose target is -1. ``margin`` (a
+    finite number) and ``reduction`` (``"mean"``, ``"sum"`` or ``"none"``, a keyword) are
+    PyTorch's."""
+
+    function = staticmethod(cosine_embedding_loss)
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _check_reduction(owner, reduction)
+        self.margin = real_number(margin, "margin", owner, math.isfinite, "a finite number")
+        self.reduction = reduction
+
+    def forward(self, x1: Any, x2: Any, target: Any) -> Tensor:
+        """J = cosine_embedding_loss(x1, x2, target, margin): the embeddings x1 and x2 of one
+        shape (m, n_e), the targets of 1 and -1 (m,)."""
+        return cosine_embedding_loss(x1, x2, target, self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_ElementwiseLoss):
+    """PyTorch's nn.SoftMarginLoss: `soft_margin_loss`, the mean of ln(1 + e**(-y x)) over all
+    elements, labels y of 1 and -1 of the outputs' shape. ``reduction`` is ``"mean"``,
+    ``"sum"`` or ``"none"``, a keyword."""
+
+    function = staticmethod(soft_margin_loss)
+
+
+class MultiMarginLoss(_FunctionModule):
+    """PyTorch's nn.MultiMarginLoss: `multi_margin_loss`, the multiclass hinge loss of scores
+    (m, C) and class indices (m,).
+
+    Args:
+        p: 1 (the hinge) or 2 (its square); margin: a finite number; weight: one weight per
+            class, C numbers >= 0, a buffer as PyTorch's (None for none). PyTorch's names,
+            defaults and order.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``, a keyword.
+    """
+
+    function = staticmethod(multi_margin_loss)
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, *,
+                 reduction: str = "mean") -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _check_reduction(owner, reduction)
+        self.p, self.margin = margin_settings(p, margin, owner)
+        self.register_buffer("weight", _class_weight_buffer(weight, owner))
+        self.reduction = reduction
+
+    def forward(self, predictions: Any, labels: Any) -> Tensor:
+        """J = multi_margin_loss(predictions, labels, ...): scores (m, C), class indices
+        (m,)."""
+        return multi_margin_loss(predictions, labels, self.p, self.margin, self.weight,
+                                 reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_FunctionModule):
+    """PyTorch's nn.MultiLabelSoftMarginLoss: `multilabel_soft_margin_loss`, a logistic loss
+    per class averaged over the C classes of each example, logits and labels of 0 and 1 both
+    (m, C). ``weight`` (one per class, C numbers >= 0, a buffer; None for none) and
+    ``reduction`` (a keyword) are PyTorch's."""
+
+    function = staticmethod(multilabel_soft_margin_loss)
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _check_reduction(owner, reduction)
+        self.register_buffer("weight", _class_weight_buffer(weight, owner))
+        self.reduction = reduction
+
+    def forward(self, predictions: Any, labels: Any) -> Tensor:
+        """J = multilabel_soft_margin_loss(predictions, labels, weight): both (m, C)."""
+        return multilabel_soft_margin_loss(predictions, labels, self.weight,
+                                           reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_ElementwiseLoss):
+    """PyTorch's nn.MultiLabelMarginLoss: `multilabel_margin_loss`, scores (m, C) and labels of
+    that shape listing each row's target classes, then -1 (PyTorch's layout). ``reduction`` is
+    ``"mean"``, ``"sum"`` or ``"none"``, a keyword."""
+
+    function = staticmethod(multilabel_margin_loss)
+
+
+# -- the likelihood losses (`likelihood_losses`) --------------------------------------------------
+class PoissonNLLLoss(_FunctionModule):
+    """PyTorch's nn.PoissonNLLLoss: `poisson_nll_loss`, the negative log-likelihood of counts
+    under predicted Poisson rates.
+
+    Args:
+        log_input: the predictions are log-rates (PyTorch's default), else rates >= 0.
+        full: add Stirling's approximation of log k! (targets k > 1).
+        eps: a finite number >= 0 in log(rate + eps) (keyword, as PyTorch's after its
+            deprecated arguments); reduction: ``"mean"``, ``"sum"`` or ``"none"``, a keyword.
+    """
+
+    function = staticmethod(poisson_nll_loss)
+
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+                 reduction: str = "mean") -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _check_reduction(owner, reduction)
+        self.log_input, self.full, self.eps = poisson_settings(log_input, full, eps, owner)
+        self.reduction = reduction
+
+    def forward(self, predictions: Any, targets: Any) -> Tensor:
+        """J = poisson_nll_loss(predictions, targets, ...): both of one shape."""
+        return poisson_nll_loss(predictions, targets, self.log_input, self.full, eps=self.eps,
+                                reduction=self.reduction)
+
+
+class GaussianNLLLoss(_FunctionModule):
+    """PyTorch's nn.GaussianNLLLoss: `gaussian_nll_loss`, the negative log-likelihood of the
+    targets under normal distributions of the predicted means and variances, called as
+    PyTorch's, ``criterion(predictions, targets, var)``.
+
+    Args:
+        full: add log(2 pi) / 2 to each term; eps: var's clamp, a finite number > 0;
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``. All keywords, as PyTorch's.
+    """
+
+    function = staticmethod(gaussian_nll_loss)
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _check_reduction(owner, reduction)
+        self.full, self.eps = gaussian_settings(full, eps, owner)
+        self.reduction = reduction
+
+    def forward(self, predictions: Any, targets: Any, var: Any) -> Tensor:
+        """J = gaussian_nll_loss(predictions, targets, var, ...): the means and targets of one
+        shape (m, n), var of that shape, (m,), (m, 1), or a number."""
+        return gaussian_nll_loss(predictions, targets, var, self.full, self.eps,
+                                 reduction=self.reduction)
