@@ -257,6 +257,28 @@ def test_at_plus_and_minus_1000_the_losses_are_finite_with_their_limits():
             np.testing.assert_allclose(t.grad, slope, rtol=1e-12, atol=1e-300)
 
 
+@given(name=st.sampled_from(NAMES),
+       shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+       seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1.0, 30.0, 1000.0]),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_inputs_up_to_1000_give_finite_losses_and_gradients(name, shape, seed, scale, dtype):
+    """Outputs drawn up to +-1000 (Poisson's rates up to 1000, log_input=False: its e**x
+    overflows beyond 709 in float64, 88 in float32, as PyTorch's), in float64 and float32: the
+    loss and every input's gradient finite, in the outputs' dtype."""
+    rng = np.random.default_rng(seed)
+    fn, inputs = _case(shape, rng, name)
+    if name == "poisson_nll_loss":
+        k = rng.poisson(3.0, shape).astype(float)
+        fn, inputs = (lambda r: nn.poisson_nll_loss(r, k, False, True)), [np.abs(inputs[0])]
+    inputs[0] = np.clip(inputs[0] * scale, -1000, 1000)
+    tensors = [gg.Tensor(a.astype(dtype), requires_grad=True) for a in inputs]
+    J = fn(*tensors)
+    grads = gg.grad(J.sum(), tensors)
+    assert J.dtype == dtype and np.all(np.isfinite(J.data))
+    for g in grads:
+        assert g.dtype == dtype and np.all(np.isfinite(g))
+
+
 def test_gaussian_nll_loss_clamps_var_at_eps_and_passes_var_its_gradient_there():
     """A var below eps is taken at eps in value, exactly, and gets the gradient at eps, as
     PyTorch's clamp made under no_grad passes it: a variance driven below eps is pushed back
