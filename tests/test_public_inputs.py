@@ -55,6 +55,8 @@ ONE_TENSOR = [
     "nanmax", "nanmin", "nanprod", "nanvar", "nanstd", "nancumsum", "nancumprod", "nanmedian",
     "cumulative_sum", "cumulative_prod", "matrix_transpose", "unstack", "block",
     "broadcast_arrays", "meshgrid", "trapezoid", "ediff1d", "gradient",
+    "celu", "glu", "hardshrink", "hardsigmoid", "hardswish", "mish", "selu", "softmin",
+    "softshrink", "softsign", "tanhshrink",
 ]
 TWO_TENSORS = [
     "add", "arctan2", "atan2", "cross", "div", "fmax", "fmin", "hypot", "inner", "kron",
@@ -147,7 +149,8 @@ CALLS = (
     ]
     # derivatives of a function (gg.functional): its inputs, and v (None: v = 1, refused for
     # more than one element)
-    + [("jacobian", "inputs", lambda b: gg.jacobian(gg.sin, b)),
+    + [("threshold", "x", lambda b: gg.threshold(b, 0.5, -1.0)),
+       ("jacobian", "inputs", lambda b: gg.jacobian(gg.sin, b)),
        ("hessian", "inputs", lambda b: gg.hessian(_cost, b))]
     + [(name, "inputs", lambda b, name=name: getattr(gg, name)(gg.sin, b, SQ))
        for name in ("vjp", "jvp")]
@@ -180,6 +183,24 @@ NN_CALLS = [
     ("scaled_dot_product_attention", "Q", lambda b: nn.scaled_dot_product_attention(b, X, X)),
     ("scaled_dot_product_attention", "K", lambda b: nn.scaled_dot_product_attention(X, b, X)),
     ("scaled_dot_product_attention", "V", lambda b: nn.scaled_dot_product_attention(X, X, b)),
+    ("cosine_embedding_loss", "x1", lambda b: nn.cosine_embedding_loss(b, X, [1.0, -1.0])),
+    ("cosine_embedding_loss", "x2", lambda b: nn.cosine_embedding_loss(X, b, [1.0, -1.0])),
+    ("cosine_embedding_loss", "target", lambda b: nn.cosine_embedding_loss(X, X, b)),
+    ("soft_margin_loss", "predictions", lambda b: nn.soft_margin_loss(b, -X)),
+    ("soft_margin_loss", "targets", lambda b: nn.soft_margin_loss(X, b)),
+    ("multi_margin_loss", "predictions", lambda b: nn.multi_margin_loss(b, Y)),
+    ("multi_margin_loss", "labels", lambda b: nn.multi_margin_loss(X, b)),
+    ("multilabel_soft_margin_loss", "predictions",
+     lambda b: nn.multilabel_soft_margin_loss(b, X)),
+    ("multilabel_soft_margin_loss", "labels", lambda b: nn.multilabel_soft_margin_loss(X, b)),
+    ("multilabel_margin_loss", "predictions",
+     lambda b: nn.multilabel_margin_loss(b, [[0, -1, 1], [2, 1, -1]])),
+    ("multilabel_margin_loss", "labels", lambda b: nn.multilabel_margin_loss(X, b)),
+    ("poisson_nll_loss", "predictions", lambda b: nn.poisson_nll_loss(b, X)),
+    ("poisson_nll_loss", "targets", lambda b: nn.poisson_nll_loss(X, b)),
+    ("gaussian_nll_loss", "predictions", lambda b: nn.gaussian_nll_loss(b, X, X)),
+    ("gaussian_nll_loss", "targets", lambda b: nn.gaussian_nll_loss(X, b, X)),
+    ("gaussian_nll_loss", "var", lambda b: nn.gaussian_nll_loss(X, X, b)),
 ]
 # a value of numbers each call works with in place of the one holding none (SQ if not here):
 # the other arguments of the tables are valid, so the error can only be about that one
@@ -214,6 +235,18 @@ GOOD = {
     # numpy 2's running ops take axis=None of a vector only; coordinates along an axis
     ("cumulative_sum", "x"): V, ("cumulative_prod", "x"): V, ("trapezoid", "x"): V,
     ("ediff1d", "to_begin"): V, ("broadcast_arrays", "input 1"): X,
+    ("glu", "x"): np.ones((2, 4)),  # an even last axis, halved
+    ("cosine_embedding_loss", "x1"): X, ("cosine_embedding_loss", "x2"): X,
+    ("cosine_embedding_loss", "target"): np.array([1.0, -1.0]),
+    ("soft_margin_loss", "predictions"): X, ("soft_margin_loss", "targets"): -X,
+    ("multi_margin_loss", "predictions"): X, ("multi_margin_loss", "labels"): Y,
+    ("multilabel_soft_margin_loss", "predictions"): X,
+    ("multilabel_soft_margin_loss", "labels"): X,
+    ("multilabel_margin_loss", "predictions"): X,
+    ("multilabel_margin_loss", "labels"): np.array([[0, -1, 1], [2, 1, -1]]),
+    ("poisson_nll_loss", "predictions"): X, ("poisson_nll_loss", "targets"): X,
+    ("gaussian_nll_loss", "predictions"): X, ("gaussian_nll_loss", "targets"): X,
+    ("gaussian_nll_loss", "var"): X,
 }
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),

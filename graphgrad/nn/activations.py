@@ -38,6 +38,7 @@ from graphgrad.ops.activations import (
     gelu_form,
     gelu_op,
     glu,
+    input_tensor,
     softsign,
     tanhshrink,
 )
@@ -64,7 +65,7 @@ from graphgrad.ops.piecewise import (
 from graphgrad.ops.softmax import LogSoftmax as _LogSoftmax
 from graphgrad.ops.softmax import Softmax as _Softmax
 from graphgrad.ops.softmax import softmin
-from graphgrad.tensor import Tensor, _lift
+from graphgrad.tensor import Tensor
 
 
 class Sigmoid(Module):
@@ -276,7 +277,7 @@ class Hardshrink(Module):
 
     def forward(self, Z: Any) -> Tensor:
         """A = hardshrink(Z, lambd): `gg.hardshrink`.  Z (m, n) -> A (m, n)."""
-        return hardshrink_of(_lift(Z), self.lambd)
+        return hardshrink_of(input_tensor(Z, self._label()), self.lambd)
 
     def extra_repr(self) -> str:
         """``lambd=0.5``, for the repr."""
@@ -294,7 +295,7 @@ class Softshrink(Module):
 
     def forward(self, Z: Any) -> Tensor:
         """A = softshrink(Z, lambd): `gg.softshrink`.  Z (m, n) -> A (m, n)."""
-        return softshrink_of(_lift(Z), self.lambd)
+        return softshrink_of(input_tensor(Z, self._label()), self.lambd)
 
     def extra_repr(self) -> str:
         """``lambd=0.5``, for the repr."""
@@ -313,7 +314,7 @@ class Threshold(Module):
 
     def forward(self, Z: Any) -> Tensor:
         """A = threshold(Z, threshold, value): `gg.threshold`.  Z (m, n) -> A (m, n)."""
-        return threshold_of(_lift(Z), self.threshold, self.value)
+        return threshold_of(input_tensor(Z, self._label()), self.threshold, self.value)
 
     def extra_repr(self) -> str:
         """``threshold=0.1, value=20``, for the repr."""

@@ -94,7 +94,7 @@ def _gaussian_var(loss: str, var: Any, x: Tensor) -> Tensor:
     all. Values below 0 are refused."""
     if not isinstance(var, Tensor) and np.ndim(var) == 0:
         value = real_number(var, "var", loss, lambda v: v >= 0 and v == v,
-                            "a number >= 0, or a tensor of them")
+                            "a number >= 0, or numbers >= 0 (a tensor, an array)")
         return _as_labels(np.full(x.shape, value), x, loss, "var")
     v = _as_labels(var, x, loss, "var")
     if v.shape != x.shape:

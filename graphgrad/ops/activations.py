@@ -16,6 +16,7 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     ShapeError,
+    array_of_numbers,
     describe,
     integer,
     real_number,
@@ -327,6 +328,12 @@ class GELU(Function):
         return dx if wide is x else dx.astype(x.dtype)
 
 
+def input_tensor(x: Any, caller: str) -> Tensor:
+    """x as a Tensor (a constant for an array, a list or a number), for the functions made of
+    several ops: one that holds no numbers is refused in ``caller``'s name, not an inner op's."""
+    return x if isinstance(x, Tensor) else _lift(array_of_numbers(x, "x", caller))
+
+
 def _wider(x: Any) -> Any:
     """float16 x as float32 (an array, or recorded on a Tensor), else x: float16 holds 2u to
     3 digits, and sigmoid(2u) in its tail takes that error relatively (15 units of the last
@@ -433,21 +440,23 @@ def softsign(x: Any) -> Tensor:
     """x / (1 + |x|), elementwise (PyTorch's F.softsign): a tanh-like curve whose tails are
     polynomial, not exponential. Composed of ops (abs, add, div), as PyTorch's; its slope at
     0 is 1."""
-    return x / (1 + _abs(x)) if isinstance(x, Tensor) else softsign(_lift(x))
+    x = input_tensor(x, "softsign")
+    return x / (1 + _abs(x))
 
 
 def tanhshrink(x: Any) -> Tensor:
     """x - tanh(x), elementwise (PyTorch's F.tanhshrink). Composed of ops, as PyTorch's
     (near 0 it is x**3 / 3, computed as a difference, so to absolute, not relative,
     precision)."""
-    return x - Tanh.apply(x) if isinstance(x, Tensor) else tanhshrink(_lift(x))
+    x = input_tensor(x, "tanhshrink")
+    return x - Tanh.apply(x)
 
 
 def glu(x: Any, axis: int = -1) -> Tensor:
     """The gated linear unit (PyTorch's F.glu): x cut in two halves a and b along ``axis``,
     then a sigmoid(b). The axis must have an even length 2n; the output has n there:
     (m, 2n) -> (m, n). Composed of ops (split, sigmoid, mul)."""
-    x = _lift(x)
+    x = input_tensor(x, "glu")
     axis = integer(axis, "axis", "glu")
     if not -x.ndim <= axis < x.ndim:
         raise ShapeError(f"glu: axis={axis} is no axis of x {describe(x)}: glu halves x along "

@@ -17,9 +17,9 @@ import numpy as np
 
 from graphgrad.errors import real_number
 from graphgrad.function import Function
-from graphgrad.ops.activations import _new_like
+from graphgrad.ops.activations import _new_like, input_tensor
 from graphgrad.ops.elementwise import Clip, Where
-from graphgrad.tensor import Tensor, _lift, setting_value
+from graphgrad.tensor import Tensor, setting_value
 
 
 class Hardsigmoid(Function):
@@ -126,7 +126,7 @@ def hardshrink(x: Any, lambd: float = 0.5) -> Tensor:
     +-lambd too, as PyTorch's."""
     lambd = setting_value(lambd, "lambd", "hardshrink",
                           "gg.where(gg.abs(x) > lambd, x, 0.0) with a constant mask")
-    return hardshrink_of(_lift(x), shrink_lambd(lambd, "hardshrink"))
+    return hardshrink_of(input_tensor(x, "hardshrink"), shrink_lambd(lambd, "hardshrink"))
 
 
 def softshrink(x: Any, lambd: float = 0.5) -> Tensor:
@@ -135,7 +135,7 @@ def softshrink(x: Any, lambd: float = 0.5) -> Tensor:
     setting; the gradient is 1 where |x| > lambd and 0 elsewhere, at +-lambd too, as
     PyTorch's."""
     lambd = setting_value(lambd, "lambd", "softshrink", "x - gg.clip(x, -lambd, lambd)")
-    return softshrink_of(_lift(x), shrink_lambd(lambd, "softshrink"))
+    return softshrink_of(input_tensor(x, "softshrink"), shrink_lambd(lambd, "softshrink"))
 
 
 def threshold(x: Any, threshold: float, value: float) -> Tensor:
@@ -145,4 +145,5 @@ def threshold(x: Any, threshold: float, value: float) -> Tensor:
     threshold = setting_value(threshold, "threshold", "threshold",
                               "gg.where(x > threshold, x, value)")
     value = setting_value(value, "value", "threshold", "gg.where(x > threshold, x, value)")
-    return threshold_of(_lift(x), *threshold_settings(threshold, value, "threshold"))
+    return threshold_of(input_tensor(x, "threshold"),
+                        *threshold_settings(threshold, value, "threshold"))

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from graphgrad.function import Function
+from graphgrad.ops.activations import input_tensor
 from graphgrad.ops.reductions import expand_reduced, settle_reduction
-from graphgrad.tensor import Tensor, _lift
+from graphgrad.tensor import Tensor
 
 
 def _shifted(x: np.ndarray, axis: Any) -> np.ndarray:
@@ -104,7 +105,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def softmin(x: Any, axis: int = -1) -> Tensor:
     """softmax(-x) along ``axis`` (PyTorch's F.softmin): weights that favour the smallest
     values. Composed of ops (neg, softmax)."""
-    return Softmax.apply(-x if isinstance(x, Tensor) else -_lift(x), axis=axis)
+    return Softmax.apply(-input_tensor(x, "softmin"), axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
