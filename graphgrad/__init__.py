@@ -50,7 +50,7 @@ from graphgrad.ops.compositions import (
 )
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax, softmin
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
-from graphgrad.ops.pooling import avg_pool2d, max_pool2d
+from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from graphgrad.ops.shape import (
     astype, broadcast_to, concatenate, expand_dims, pad, reshape, split, squeeze, stack,
     swapaxes, transpose,
@@ -103,7 +103,8 @@ __all__ = [
     "nanquantile", "nanstd", "nanvar", "cumulative_prod", "cumulative_sum", "ediff1d",
     "gradient", "trapezoid", "block", "broadcast_arrays", "matrix_transpose", "meshgrid",
     "unstack",
-    "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d",
+    "max_pool2d",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",
     # errors

@@ -1994,10 +1994,51 @@ BACKWARD_HOOKS = [
        lambda x: (np.tanh(x), x * x.mean()), ((2, 3),), random=one(shapes_of())),
 ]
 
+def sequences(f: int, pad: int = 0) -> st.SearchStrategy[tuple[Shape]]:
+    """One batch of sequences (m, n_L, n_C) that a window of f steps fits, once padded."""
+    return st.tuples(st.integers(1, 2), st.integers(max(1, f - 2 * pad), f + 5),
+                     st.integers(1, 3)).map(lambda shape: (shape,))
+
+
+def pool1d_reference(a: np.ndarray, f: int, stride: int, pad: int, kind: str) -> np.ndarray:
+    """1-D pooling as a loop over the windows of f steps of the padded sequences: "max" pads
+    with -inf, "avg" with zeros that count, "avg_real" with zeros that do not."""
+    fill = -np.inf if kind == "max" else 0.0
+    padded = np.pad(a, ((0, 0), (pad, pad), (0, 0)), constant_values=fill)
+    real = np.pad(np.ones(a.shape[1]), pad)
+    n_l = (a.shape[1] + 2 * pad - f) // stride + 1
+    out = np.zeros((a.shape[0], n_l, a.shape[2]))
+    for step in range(n_l):
+        window = padded[:, step * stride:step * stride + f]
+        if kind == "max":
+            out[:, step] = window.max(axis=1)
+        else:
+            count = f if kind == "avg" else real[step * stride:step * stride + f].sum()
+            out[:, step] = window.sum(axis=1) / count
+    return out
+
+
+SEQUENCE_POOLING = [
+    Op("max_pool1d", lambda a: gg.max_pool1d(a, 2), lambda a: pool1d_reference(a, 2, 2, 0, "max"),
+       ((2, 7, 3),), domain=distinct, random=sequences(2)),
+    Op("max_pool1d_overlapping_padded", lambda a: gg.max_pool1d(a, 3, stride=2, padding=1),
+       lambda a: pool1d_reference(a, 3, 2, 1, "max"), ((2, 6, 2),), domain=distinct,
+       random=sequences(3, pad=1)),
+    Op("avg_pool1d", lambda a: gg.avg_pool1d(a, 3, stride=1),
+       lambda a: pool1d_reference(a, 3, 1, 0, "avg"), ((2, 5, 3),), random=sequences(3)),
+    Op("avg_pool1d_padded", lambda a: gg.avg_pool1d(a, 3, stride=2, padding=1),
+       lambda a: pool1d_reference(a, 3, 2, 1, "avg"), ((1, 6, 2),), random=sequences(3, 1)),
+    Op("avg_pool1d_padded_real_steps",
+       lambda a: gg.avg_pool1d(a, 4, stride=3, padding=2, count_include_pad=False),
+       lambda a: pool1d_reference(a, 4, 3, 2, "avg_real"), ((2, 7, 1),),
+       random=sequences(4, 2)),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
-                 *CHECKPOINTS, *BACKWARD_HOOKS, *RESAMPLING]
+                 *CHECKPOINTS, *BACKWARD_HOOKS, *RESAMPLING,
+                 *SEQUENCE_POOLING]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE

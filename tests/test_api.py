@@ -289,7 +289,8 @@ def test_every_function_and_class_a_module_defines_or_gathers_is_in_its_all(modu
 # -- one spelling per concept ------------------------------------------------------------------
 def _conv_and_pool_callables():
     return [gg.conv1d, gg.conv2d, gg.conv_transpose2d, gg.max_pool2d, gg.avg_pool2d,
-            gg.nn.Conv1d, gg.nn.Conv2d, gg.nn.ConvTranspose2d, gg.nn.MaxPool2d, gg.nn.AvgPool2d]
+            gg.max_pool1d, gg.avg_pool1d, gg.nn.Conv1d, gg.nn.Conv2d, gg.nn.ConvTranspose2d,
+            gg.nn.MaxPool2d, gg.nn.AvgPool2d, gg.nn.MaxPool1d, gg.nn.AvgPool1d]
 
 
 @pytest.mark.parametrize("fn", _conv_and_pool_callables(), ids=lambda fn: fn.__qualname__)

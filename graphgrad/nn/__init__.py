@@ -4,8 +4,9 @@
 `Linear`, `Flatten`, `Unflatten` and `Identity` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
 `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size)
-and `Conv1d` (conv, for sequences (m, n_L, n_C)), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell`
-(recurrent, for sequences (m, T_x, n_x)), `Embedding` (embedding, word vectors),
+and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `RNN`,
+`RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)), `Embedding`
+(embedding, word vectors),
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
 `positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
 `TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
@@ -70,7 +71,15 @@ from graphgrad.nn.composed_losses import (
     triplet_margin_loss,
 )
 from graphgrad.nn.containers import ModuleDict, ModuleList, Sequential
-from graphgrad.nn.conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
+from graphgrad.nn.conv import (
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, Unflatten, linear
@@ -131,25 +140,26 @@ from graphgrad.nn.transformer import (
 from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_parameters
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
-    "BatchNorm1d", "BatchNorm2d", "Beams", "CELU", "Conv1d", "Conv2d", "ConvTranspose2d",
-    "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "GELU", "GLU", "GRUCell", "GaussianNLLLoss", "GroupNorm", "Hardshrink",
-    "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
-    "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool2d",
-    "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention", "MultiLabelMarginLoss",
-    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU", "Parameter",
-    "PoissonNLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU", "Sigmoid",
-    "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign",
-    "StateDictError", "Tanh", "Tanhshrink", "Threshold", "Transformer", "TransformerDecoder",
-    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss",
-    "Unflatten", "Upsample", "beam_search", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cosine_similarity",
-    "cross_entropy", "functional", "functional_call", "gaussian_nll_loss", "greedy_search",
-    "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss", "l2_penalty", "linear",
-    "look_ahead_mask", "margin_ranking_loss", "mse", "multi_margin_loss", "multilabel_margin_loss",
-    "multilabel_soft_margin_loss", "nll_loss", "padding_mask", "parameters_to_vector",
-    "poisson_nll_loss", "positional_encoding", "scaled_dot_product_attention", "smooth_l1_loss",
-    "soft_margin_loss", "triplet_margin_loss", "use_name_scopes", "utils", "vector_to_parameters",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool1d", "AvgPool2d", "BCELoss",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "CELU", "Conv1d", "Conv2d",
+    "ConvTranspose2d", "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "ELU", "Embedding", "Flatten", "GELU", "GLU", "GRUCell", "GaussianNLLLoss",
+    "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss",
+    "HuberLoss", "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
+    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention",
+    "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU",
+    "Parameter", "PoissonNLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential", "SiLU",
+    "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink",
+    "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold", "Transformer",
+    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "beam_search",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "functional", "functional_call", "gaussian_nll_loss",
+    "greedy_search", "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss",
+    "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss", "mse", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "padding_mask",
+    "parameters_to_vector", "poisson_nll_loss", "positional_encoding",
+    "scaled_dot_product_attention", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+    "use_name_scopes", "utils", "vector_to_parameters",
 ]

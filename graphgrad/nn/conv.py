@@ -1,5 +1,5 @@
 """Convolutional layers: `Conv2d`, `ConvTranspose2d`, `Conv1d`, `MaxPool2d`, `AvgPool2d`,
-on the ops of `graphgrad.ops.convolution` and `graphgrad.ops.pooling`.
+`MaxPool1d`, `AvgPool1d`, on the ops of `graphgrad.ops.convolution` and `graphgrad.ops.pooling`.
 
 Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n_C). A
 `Conv2d` keeps the course's W of shape (f, f, n_C_prev, n_C) and b flattened to (n_C,), so
@@ -25,7 +25,9 @@ from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import Conv1d as _Conv1d
 from graphgrad.ops.convolution import Conv2d as _Conv2d
 from graphgrad.ops.convolution import ConvTranspose2d as _ConvTranspose2d
+from graphgrad.ops.pooling import AvgPool1d as _AvgPool1d
 from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
+from graphgrad.ops.pooling import MaxPool1d as _MaxPool1d
 from graphgrad.ops.pooling import MaxPool2d as _MaxPool2d
 from graphgrad.ops.pooling import include_pad_setting, pool_attrs, pool_settings
 from graphgrad.ops.windows import padding_setting, transposed_padding_setting
@@ -230,7 +232,8 @@ class _Pool(Module):
 
     def forward(self, A: Any) -> Tensor:
         """Each f x f window pooled, channel by channel (`gg.max_pool2d`, `gg.avg_pool2d`).
-        A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C)."""
+        A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C); for `MaxPool1d` and `AvgPool1d`
+        each window of f steps (m, n_L_prev, n_C) -> (m, n_L, n_C)."""
         return self.op.apply(A, **self._attrs())
 
     def extra_repr(self) -> str:
@@ -260,7 +263,29 @@ class AvgPool2d(_Pool):
     def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
                  count_include_pad: bool = True) -> None:
         super().__init__(f, stride, padding)
-        self.count_include_pad = include_pad_setting(count_include_pad, "AvgPool2d")
+        self.count_include_pad = include_pad_setting(count_include_pad,
+                                                     type(self).__name__)
 
     def _attrs(self) -> dict:
         return pool_attrs(self.f, self.stride, self.pad, self.count_include_pad)
+
+
+class MaxPool1d(_Pool):
+    """Max pooling along sequences: the largest value of each window of f steps, channel by
+    channel (`gg.max_pool1d`; PyTorch's nn.MaxPool1d on (m, n_C, n_L) transposed); ``stride``
+    defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds steps of -inf, which are
+    never chosen. No parameters.  A (m, n_L_prev, n_C), as `Conv1d` takes it ->
+    (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1."""
+
+    op = _MaxPool1d
+
+
+class AvgPool1d(AvgPool2d):
+    """Average pooling along sequences: the mean of each window of f steps, channel by channel
+    (`gg.avg_pool1d`; PyTorch's nn.AvgPool1d on (m, n_C, n_L) transposed); ``stride``
+    defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
+    (``count_include_pad=True``: sums divided by f) or not (False: divided by each window's
+    real steps). No parameters.  A (m, n_L_prev, n_C) -> (m, n_L, n_C),
+    n_L = floor((n_L_prev + 2p - f) / s) + 1."""
+
+    op = _AvgPool1d
