@@ -2034,11 +2034,113 @@ SEQUENCE_POOLING = [
        random=sequences(4, 2)),
 ]
 
+def unfold_reference(a: np.ndarray, kernel_size: Shape, stride: Shape = (1, 1),
+                     pad: Shape = (0, 0), dilation: Shape = (1, 1)) -> np.ndarray:
+    """im2col as a loop: row h n_W + w holds window (h, w) of the padded a, its pixel (i, j)
+    at a[h s_h + i d_h, w s_w + j d_w], each pixel's channels together."""
+    (f_h, f_w), (s_h, s_w), (p_h, p_w), (d_h, d_w) = kernel_size, stride, pad, dilation
+    padded = np.pad(a, ((0, 0), (p_h, p_h), (p_w, p_w), (0, 0)))
+    n_h = (padded.shape[1] - d_h * (f_h - 1) - 1) // s_h + 1
+    n_w = (padded.shape[2] - d_w * (f_w - 1) - 1) // s_w + 1
+    rows = []
+    for h in range(n_h):
+        for w in range(n_w):
+            pixels = [padded[:, h * s_h + i * d_h, w * s_w + j * d_w]
+                      for i in range(f_h) for j in range(f_w)]
+            rows.append(np.concatenate(pixels, axis=-1))
+    return np.stack(rows, axis=1)
+
+
+def fold_reference(y: np.ndarray, output_size: Shape, kernel_size: Shape,
+                   stride: Shape = (1, 1), pad: Shape = (0, 0),
+                   dilation: Shape = (1, 1)) -> np.ndarray:
+    """col2im as a loop: each row's pixels added back where `unfold_reference` read them."""
+    (f_h, f_w), (s_h, s_w), (p_h, p_w), (d_h, d_w) = kernel_size, stride, pad, dilation
+    m, _, width = y.shape
+    channels = width // (f_h * f_w)
+    out = np.zeros((m, output_size[0] + 2 * p_h, output_size[1] + 2 * p_w, channels))
+    n_h = (out.shape[1] - d_h * (f_h - 1) - 1) // s_h + 1
+    n_w = (out.shape[2] - d_w * (f_w - 1) - 1) // s_w + 1
+    for h in range(n_h):
+        for w in range(n_w):
+            for i in range(f_h):
+                for j in range(f_w):
+                    k = (i * f_w + j) * channels
+                    out[:, h * s_h + i * d_h, w * s_w + j * d_w] += (
+                        y[:, h * n_w + w, k:k + channels])
+    return out[:, p_h:out.shape[1] - p_h, p_w:out.shape[2] - p_w]
+
+
+def pixel_shuffle_reference(a: np.ndarray, r: int) -> np.ndarray:
+    """out[i, h r + a, w r + b, c] = A[i, h, w, c r^2 + a r + b], pixel by pixel."""
+    m, n_h, n_w, channels = a.shape
+    out = np.zeros((m, n_h * r, n_w * r, channels // (r * r)))
+    for h in range(n_h * r):
+        for w in range(n_w * r):
+            for c in range(channels // (r * r)):
+                out[:, h, w, c] = a[:, h // r, w // r, c * r * r + (h % r) * r + w % r]
+    return out
+
+
+def pixel_unshuffle_reference(a: np.ndarray, r: int) -> np.ndarray:
+    """out[i, h, w, c r^2 + a r + b] = A[i, h r + a, w r + b, c], pixel by pixel."""
+    m, height, width, channels = a.shape
+    out = np.zeros((m, height // r, width // r, channels * r * r))
+    for h in range(height):
+        for w in range(width):
+            for c in range(channels):
+                out[:, h // r, w // r, c * r * r + (h % r) * r + w % r] = a[:, h, w, c]
+    return out
+
+
+def windowed_images(span_h: int, span_w: int, pad: Shape = (0, 0)
+                    ) -> st.SearchStrategy[tuple[Shape]]:
+    """One batch of images (m, n_H, n_W, n_C) that a window spanning span_h x span_w pixels
+    fits, once padded."""
+    return st.tuples(st.integers(1, 2), st.integers(max(1, span_h - 2 * pad[0]), span_h + 3),
+                     st.integers(max(1, span_w - 2 * pad[1]), span_w + 3),
+                     st.integers(1, 3)).map(lambda shape: (shape,))
+
+
+def columns(blocks: int, positions: int) -> st.SearchStrategy[tuple[Shape]]:
+    """Columns (m, L, f_h f_w n_C) of ``blocks`` windows of ``positions`` pixels each."""
+    return st.tuples(st.integers(1, 2), st.integers(1, 3)).map(
+        lambda s: ((s[0], blocks, positions * s[1]),))
+
+
+def shuffled_images(r: int, unshuffle: bool = False) -> st.SearchStrategy[tuple[Shape]]:
+    """Images pixel_shuffle by r takes (n_C r^2 channels), or pixel_unshuffle (sides r n)."""
+    sizes = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2))
+    if unshuffle:
+        return sizes.map(lambda s: ((s[0], s[1] * r, s[2] * r, s[3]),))
+    return sizes.map(lambda s: ((s[0], s[1], s[2], s[3] * r * r),))
+
+
+PATCHES = [
+    Op("unfold", lambda a: gg.unfold(a, 2), lambda a: unfold_reference(a, (2, 2)),
+       ((2, 4, 5, 3),), random=windowed_images(2, 2)),
+    Op("unfold_stride_padding_dilation",
+       lambda a: gg.unfold(a, (2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+       lambda a: unfold_reference(a, (2, 3), (2, 1), (1, 0), (1, 2)), ((1, 5, 6, 2),),
+       random=windowed_images(2, 5, (1, 0))),
+    Op("fold", lambda y: gg.fold(y, (4, 5), 2), lambda y: fold_reference(y, (4, 5), (2, 2)),
+       ((2, 12, 12),), random=columns(12, 4)),
+    Op("fold_stride_padding_dilation",
+       lambda y: gg.fold(y, (5, 6), (2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+       lambda y: fold_reference(y, (5, 6), (2, 3), (2, 1), (1, 0), (1, 2)), ((1, 6, 12),),
+       random=columns(6, 6)),
+    Op("pixel_shuffle", lambda a: gg.pixel_shuffle(a, 2),
+       lambda a: pixel_shuffle_reference(a, 2), ((2, 3, 2, 8),), random=shuffled_images(2)),
+    Op("pixel_unshuffle", lambda a: gg.pixel_unshuffle(a, 3),
+       lambda a: pixel_unshuffle_reference(a, 3), ((2, 3, 6, 2),),
+       random=shuffled_images(3, unshuffle=True)),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
                  *CHECKPOINTS, *BACKWARD_HOOKS, *RESAMPLING,
-                 *SEQUENCE_POOLING]
+                 *SEQUENCE_POOLING, *PATCHES]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE

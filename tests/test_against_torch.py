@@ -2268,6 +2268,34 @@ IMAGE_LAYERS = {
         (2, 4, 5, 2)),
     "PReLU per channel": (lambda: gg.nn.PReLU(3, init=0.1),
                           lambda: torch.nn.PReLU(3, init=0.1), (2, 4, 5, 3)),
+    "MaxPool1d": (lambda: gg.nn.MaxPool1d(3, stride=2, padding=1),
+                  lambda: torch.nn.MaxPool1d(3, stride=2, padding=1), (2, 9, 3)),
+    "AvgPool1d": (lambda: gg.nn.AvgPool1d(3, stride=2, padding=1),
+                  lambda: torch.nn.AvgPool1d(3, stride=2, padding=1), (2, 8, 3)),
+    "AvgPool1d, real steps": (lambda: gg.nn.AvgPool1d(4, stride=3, padding=2,
+                                                      count_include_pad=False),
+                              lambda: torch.nn.AvgPool1d(4, stride=3, padding=2,
+                                                         count_include_pad=False), (2, 9, 2)),
+    "ZeroPad2d": (lambda: gg.nn.ZeroPad2d((1, 0, 2, 1)),
+                  lambda: torch.nn.ZeroPad2d((1, 0, 2, 1)), (2, 3, 4, 2)),
+    "ConstantPad1d": (lambda: gg.nn.ConstantPad1d((2, 1), 0.5),
+                      lambda: torch.nn.ConstantPad1d((2, 1), 0.5), (2, 4, 3)),
+    "ReflectionPad2d": (lambda: gg.nn.ReflectionPad2d((1, 2, 2, 1)),
+                        lambda: torch.nn.ReflectionPad2d((1, 2, 2, 1)), (2, 3, 4, 2)),
+    "ReflectionPad1d": (lambda: gg.nn.ReflectionPad1d(2), lambda: torch.nn.ReflectionPad1d(2),
+                        (2, 4, 3)),
+    "ReplicationPad2d": (lambda: gg.nn.ReplicationPad2d((3, 0, 1, 2)),
+                         lambda: torch.nn.ReplicationPad2d((3, 0, 1, 2)), (2, 3, 4, 2)),
+    "ReplicationPad1d": (lambda: gg.nn.ReplicationPad1d((3, 1)),
+                         lambda: torch.nn.ReplicationPad1d((3, 1)), (2, 4, 3)),
+    "CircularPad2d": (lambda: gg.nn.CircularPad2d((1, 2, 0, 3)),
+                      lambda: torch.nn.CircularPad2d((1, 2, 0, 3)), (2, 3, 4, 2)),
+    "CircularPad1d": (lambda: gg.nn.CircularPad1d((2, 1)), lambda: torch.nn.CircularPad1d((2, 1)),
+                      (2, 4, 3)),
+    "PixelShuffle": (lambda: gg.nn.PixelShuffle(2), lambda: torch.nn.PixelShuffle(2),
+                     (2, 3, 4, 12)),
+    "PixelUnshuffle": (lambda: gg.nn.PixelUnshuffle(3), lambda: torch.nn.PixelUnshuffle(3),
+                       (2, 6, 3, 2)),
 }
 
 
@@ -2291,6 +2319,43 @@ def test_image_layers_match_torch_with_the_layout_transposed(name):
     np.testing.assert_allclose(X.grad, _last(xt.grad), rtol=1e-10, atol=1e-12)
     for p, q in zip(layer.parameters(), reference.parameters()):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel_size, stride, padding, dilation", [
+    (2, 1, 0, 1), ((2, 3), (2, 1), (1, 0), (1, 2)), (3, 2, 1, 2)])
+def test_unfold_and_fold_match_torch_with_each_column_channel_first(kernel_size, stride, padding,
+                                                                     dilation):
+    """graphgrad's columns (m, L, f_h f_w n_C), each pixel's channels together, are torch's
+    (N, C f_h f_w, L), channel first, reshaped and transposed, as gg.unfold says."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 7, 6, 3))
+    f_h, f_w = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+
+    def torch_columns(y):  # (m, L, f_h f_w n_C) -> (m, n_C f_h f_w, L)
+        m, blocks, _ = y.shape
+        return y.reshape(m, blocks, f_h, f_w, 3).transpose(0, 4, 2, 3, 1).reshape(m, -1, blocks)
+
+    settings = {"kernel_size": kernel_size, "stride": stride, "padding": padding,
+                "dilation": dilation}
+    X = gg.Tensor(x, requires_grad=True)
+    Y = gg.nn.Unfold(**settings)(X)
+    dY = rng.standard_normal(Y.shape)
+    (Y * dY).sum().backward()
+    xt = _first(x)
+    yt = torch.nn.Unfold(**settings)(xt)
+    yt.backward(torch.tensor(torch_columns(dY)))
+    np.testing.assert_allclose(torch_columns(Y.data), yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(X.grad, _last(xt.grad), rtol=1e-12, atol=1e-12)
+    # fold, the adjoint, on the columns torch's unfold gave
+    G = gg.Tensor(dY, requires_grad=True)
+    out = gg.nn.Fold((7, 6), **settings)(G)
+    dout = rng.standard_normal(out.shape)
+    (out * dout).sum().backward()
+    gt = torch.tensor(torch_columns(dY), requires_grad=True)
+    outt = torch.nn.Fold((7, 6), **settings)(gt)
+    outt.backward(_first(dout))
+    np.testing.assert_allclose(out.data, _last(outt), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(torch_columns(G.grad), gt.grad.numpy(), rtol=1e-12)
 
 
 def test_relu6_hardtanh_and_log_softmax_match_torch_away_from_the_kinks():

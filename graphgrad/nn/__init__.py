@@ -5,7 +5,8 @@
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
 `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size),
 `ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their
-1-D forms (padding, images' and sequences' borders)
+1-D forms (padding, images' and sequences' borders), `Unfold`, `Fold`, `PixelShuffle` and
+`PixelUnshuffle` (patches, images cut into windows or blocks and put back)
 and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `RNN`,
 `RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)), `Embedding`
 (embedding, word vectors),
@@ -141,6 +142,7 @@ from graphgrad.nn.padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from graphgrad.nn.patches import Fold, PixelShuffle, PixelUnshuffle, Unfold
 from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
 from graphgrad.nn.regularization import Dropout, Dropout2d, InvertedDropout, l2_penalty
 from graphgrad.nn.resampling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample
@@ -158,18 +160,18 @@ __all__ = [
     "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "CELU", "CircularPad1d",
     "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "GELU", "GLU", "GRUCell", "GaussianNLLLoss", "GroupNorm", "Hardshrink",
-    "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity",
-    "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell", "LayerNorm",
+    "Embedding", "Flatten", "Fold", "GELU", "GLU", "GRUCell", "GaussianNLLLoss", "GroupNorm",
+    "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
+    "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell", "LayerNorm",
     "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool1d",
     "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention",
     "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU",
-    "Parameter", "PoissonNLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "ReflectionPad1d",
-    "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "SELU", "Sequential", "SiLU",
-    "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink",
-    "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold", "Transformer",
-    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "ZeroPad1d",
+    "Parameter", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RNN", "RNNCell", "ReLU",
+    "ReLU6", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "SELU",
+    "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin",
+    "Softplus", "Softshrink", "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold",
+    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Unfold", "Upsample", "ZeroPad1d",
     "ZeroPad2d", "beam_search", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "functional", "functional_call",
     "gaussian_nll_loss", "greedy_search", "hinge_embedding_loss", "huber_loss", "init", "kl_div",
