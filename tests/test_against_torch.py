@@ -2358,6 +2358,30 @@ def test_unfold_and_fold_match_torch_with_each_column_channel_first(kernel_size,
     np.testing.assert_allclose(torch_columns(G.grad), gt.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_bilinear_matches_torch_with_its_weight_as_w(bias):
+    """nn.Bilinear's W (n_out, n1, n2) and b are torch's weight and bias as they are."""
+    rng = np.random.default_rng(0)
+    ours = gg.nn.Bilinear(3, 4, 5, bias=bias, rng=0)
+    theirs = torch.nn.Bilinear(3, 4, 5, bias=bias).double()
+    theirs.weight.data = torch.tensor(ours.W.data)
+    if bias:
+        theirs.bias.data = torch.tensor(ours.b.data)
+    x1, x2 = rng.standard_normal((6, 3)), rng.standard_normal((6, 4))
+    X1, X2 = gg.Tensor(x1, requires_grad=True), gg.Tensor(x2, requires_grad=True)
+    Y = ours(X1, X2)
+    dY = rng.standard_normal(Y.shape)
+    (Y * dY).sum().backward()
+    x1t, x2t = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
+    yt = theirs(x1t, x2t)
+    yt.backward(torch.tensor(dY))
+    np.testing.assert_allclose(Y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    for g, gt in ((X1.grad, x1t.grad), (X2.grad, x2t.grad), (ours.W.grad, theirs.weight.grad)):
+        np.testing.assert_allclose(g, gt.numpy(), rtol=1e-12, atol=1e-14)
+    if bias:
+        np.testing.assert_allclose(ours.b.grad, theirs.bias.grad.numpy(), rtol=1e-12)
+
+
 def test_relu6_hardtanh_and_log_softmax_match_torch_away_from_the_kinks():
     x = np.array([[-7.5, -1.5, -0.5, 0.5, 3.0, 6.5], [1.2, -0.2, 5.9, 0.3, -3.0, 2.0]])
     for layer, reference in ((gg.nn.ReLU6(), torch.nn.ReLU6()),

@@ -1,7 +1,7 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
 `Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
-`Linear`, `Flatten`, `Unflatten` and `Identity` (layers),
+`Linear`, `Bilinear`, `Flatten`, `Unflatten` and `Identity` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
 `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size),
 `ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their
@@ -85,7 +85,16 @@ from graphgrad.nn.conv import (
 )
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
-from graphgrad.nn.layers import Affine, Flatten, Identity, Linear, Unflatten, linear
+from graphgrad.nn.layers import (
+    Affine,
+    Bilinear,
+    Flatten,
+    Identity,
+    Linear,
+    Unflatten,
+    bilinear,
+    linear,
+)
 from graphgrad.nn.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from graphgrad.nn.loss_modules import (
     BCELoss,
@@ -157,7 +166,7 @@ from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_
 
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool1d", "AvgPool2d", "BCELoss",
-    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "CELU", "CircularPad1d",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "Bilinear", "CELU", "CircularPad1d",
     "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
     "Embedding", "Flatten", "Fold", "GELU", "GLU", "GRUCell", "GaussianNLLLoss", "GroupNorm",
@@ -172,12 +181,12 @@ __all__ = [
     "Softplus", "Softshrink", "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold",
     "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Unfold", "Upsample", "ZeroPad1d",
-    "ZeroPad2d", "beam_search", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "functional", "functional_call",
-    "gaussian_nll_loss", "greedy_search", "hinge_embedding_loss", "huber_loss", "init", "kl_div",
-    "l1_loss", "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss", "mse",
-    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss",
-    "padding_mask", "parameters_to_vector", "poisson_nll_loss", "positional_encoding",
-    "scaled_dot_product_attention", "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
-    "use_name_scopes", "utils", "vector_to_parameters",
+    "ZeroPad2d", "beam_search", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cosine_similarity",
+    "cross_entropy", "functional", "functional_call", "gaussian_nll_loss", "greedy_search",
+    "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss", "l2_penalty", "linear",
+    "look_ahead_mask", "margin_ranking_loss", "mse", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "nll_loss", "padding_mask", "parameters_to_vector",
+    "poisson_nll_loss", "positional_encoding", "scaled_dot_product_attention", "smooth_l1_loss",
+    "soft_margin_loss", "triplet_margin_loss", "use_name_scopes", "utils", "vector_to_parameters",
 ]

@@ -1,4 +1,5 @@
-"""The fully connected layer and its fused op, `Flatten` and its inverse `Unflatten`.
+"""The fully connected layer and its fused op, `Bilinear` (two inputs, one einsum), `Flatten`
+and its inverse `Unflatten`.
 
 Batch-first, like PyTorch and Keras: X has shape (m, n_x), one example per row. The course
 writes examples as columns, A[l] of shape (n[l], m), and Z[l] = W[l] A[l-1] + b[l]. Here
@@ -26,6 +27,7 @@ from graphgrad.errors import (
     array_of_numbers,
     describe,
     flag,
+    float_dtype,
     integer,
     setting_text,
     whole_number,
@@ -34,6 +36,7 @@ from graphgrad.function import Function
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of, numbers_of
 from graphgrad.ops.broadcasting import unbroadcast
+from graphgrad.ops.contraction import Einsum
 from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
 
@@ -212,6 +215,83 @@ class Linear(Module):
         """``3 -> 4, init='he'`` (and ``bias=False``), for the repr."""
         bias = "" if self.b is not None else ", bias=False"
         return f"{self.n_in} -> {self.n_out}, init={initializers.name_of(self.init)!r}{bias}"
+
+
+def bilinear(X1: Any, X2: Any, W: Any, b: Any = None) -> Tensor:
+    """Y = X1^T W X2 + b for each example (PyTorch's F.bilinear): unit k is the bilinear form
+    of W[k], Y[..., k] = sum_ij X1[..., i] W[k, i, j] X2[..., j] + b[k].
+
+    X1: (m, n1), X2: (m, n2), W: (n_out, n1, n2), b: (n_out,) or None -> Y (m, n_out); any
+    leading axes, the same in X1 and X2, as (m, ...) of examples. One einsum node (and an add
+    for b); its gradients are einsums too, so second derivatives work."""
+    return _bilinear(X1, X2, W, b, "bilinear")
+
+
+def _bilinear(X1: Any, X2: Any, W: Any, b: Any, caller: str) -> Tensor:
+    """`bilinear` with its inputs' shapes checked, errors naming ``caller`` (a layer)."""
+    x1, x2, w, bias = (
+        None if v is None else np.shape(v.data if isinstance(v, Tensor)
+                                         else array_of_numbers(v, what, caller))
+        for v, what in ((X1, "X1"), (X2, "X2"), (W, "W"), (b, "b")))
+    if len(w) != 3:
+        raise ShapeError(f"{caller} takes W of shape (n_out, n1, n2), got {w}")
+    n_out, n1, n2 = w
+    if not x1 or not x2 or x1[-1] != n1 or x2[-1] != n2 or x1[:-1] != x2[:-1]:
+        tip = (" (X1 and X2 swapped?)" if x1 and x2 and n1 != n2 and x1[-1] == n2
+               and x2[-1] == n1 else "")
+        raise ShapeError(
+            f"{caller} with W of shape {w} takes X1 of shape (m, {n1}) and X2 of shape "
+            f"(m, {n2}), the same examples in each (the same leading axes); got X1 {x1} and "
+            f"X2 {x2}{tip}")
+    if bias is not None and bias != (n_out,):
+        raise ShapeError(f"{caller} with W of shape {w} takes b of shape ({n_out},), got {bias}")
+    Y = Einsum.apply(X1, W, X2, subscripts="...i,kij,...j->...k")
+    return Y if b is None else Y + b
+
+
+class Bilinear(Module):
+    """A bilinear layer (PyTorch's nn.Bilinear): Y = X1^T W X2 + b, unit k the bilinear form
+    of W[k] of the two inputs, Y[:, k] = sum_ij X1[:, i] W[k, i, j] X2[:, j] + b[k].
+
+    Args:
+        n1: features of X1.
+        n2: features of X2.
+        n_out: units of the layer.
+        bias: False leaves out b.
+        rng: a seed or np.random.Generator for the initialisation.
+        dtype: np.float64 (default) or np.float32.
+
+    W and b start uniform in (-1 / sqrt(n1), 1 / sqrt(n1)), as PyTorch's. Shapes: X1 (m, n1),
+    X2 (m, n2) -> Y (m, n_out); W (n_out, n1, n2), PyTorch's weight, b (n_out,).
+    """
+
+    single_node = False  # the einsum and, with b, an add
+
+    def __init__(self, n1: int, n2: int, n_out: int, bias: bool = True, rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.n1 = whole_number(n1, "n1", "Bilinear")
+        self.n2 = whole_number(n2, "n2", "Bilinear")
+        self.n_out = whole_number(n_out, "n_out", "Bilinear")
+        bias = flag(bias, "bias", "Bilinear")
+        dtype = float_dtype(dtype, "Bilinear")
+        generator = initializers.generator(rng, "Bilinear")
+        bound = 1.0 / math.sqrt(self.n1)
+        self.W = Parameter(generator.uniform(-bound, bound, (self.n_out, self.n1, self.n2))
+                           .astype(dtype))
+        self.b = (Parameter(generator.uniform(-bound, bound, self.n_out).astype(dtype)) if bias
+                  else None)
+
+    def forward(self, X1: Any, X2: Any) -> Tensor:
+        """Y = X1^T W X2 + b (`nn.bilinear`).  X1 (m, n1), X2 (m, n2) -> Y (m, n_out)."""
+        dtype = self.W.data.dtype
+        return _bilinear(as_data_of(X1, dtype, self), as_data_of(X2, dtype, self), self.W,
+                         self.b, self._label())
+
+    def extra_repr(self) -> str:
+        """``(3, 4) -> 5`` (and ``bias=False``), for the repr."""
+        bias = "" if self.b is not None else ", bias=False"
+        return f"({self.n1}, {self.n2}) -> {self.n_out}{bias}"
 
 
 class Flatten(Module):
