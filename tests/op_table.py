@@ -2136,11 +2136,50 @@ PATCHES = [
        random=shuffled_images(3, unshuffle=True)),
 ]
 
+def dilated(w: np.ndarray, d: int, axes: int = 2) -> np.ndarray:
+    """Filters w (f_h, f_w, ...) (or (f, ...) with axes=1) with d - 1 zeros between their
+    weights: the dense filters a convolution dilated by d is the convolution by."""
+    shape = tuple(d * (n - 1) + 1 for n in w.shape[:axes]) + w.shape[axes:]
+    out = np.zeros(shape)
+    out[(slice(None, None, d),) * axes] = w
+    return out
+
+
+def dilated_conv_shapes(f: int, d: int, stride: int = 1, pad: int = 0, groups: int = 1,
+                        bias: Shape | None = (), per_group: int | None = None
+                        ) -> st.SearchStrategy[tuple[Shape, ...]]:
+    """`conv_shapes` for f x f filters dilated by d: images that their span fits."""
+    span = d * (f - 1) + 1
+    return conv_shapes(span, span, stride, pad, groups, bias, per_group).map(
+        lambda s: (s[0], (f, f, *s[1][2:]), *s[2:]))
+
+
+DILATED = [
+    Op("conv2d_dilated", lambda a, w, b: gg.conv2d(a, w, b, stride=2, padding=1, dilation=2),
+       lambda a, w, b: conv_reference(a, dilated(w, 2), b, stride=2, pad=1),
+       ((2, 7, 6, 2), (3, 3, 2, 3), (3,)), random=dilated_conv_shapes(3, 2, stride=2, pad=1)),
+    Op("conv2d_dilated_same_groups",
+       lambda a, w: gg.conv2d(a, w, padding="same", groups=2, dilation=3),
+       lambda a, w: conv_reference(a, dilated(w, 3), pad=3, groups=2),
+       ((1, 5, 6, 4), (3, 3, 2, 4)),
+       random=dilated_conv_shapes(3, 3, pad=3, groups=2, bias=None)),
+    Op("conv2d_dilated_depthwise",
+       lambda a, w, b: gg.conv2d(a, w, b, padding=2, groups=3, dilation=2),
+       lambda a, w, b: conv_reference(a, dilated(w, 2), b, pad=2, groups=3),
+       ((2, 5, 5, 3), (3, 3, 1, 3), (3,)),
+       random=dilated_conv_shapes(3, 2, pad=2, groups=3, per_group=1)),
+    Op("conv1d_dilated", lambda a, w, b: gg.conv1d(a, w, b, padding=2, dilation=2),
+       lambda a, w, b: conv1d_reference(a, dilated(w, 2, axes=1), b, pad=2),
+       ((2, 6, 3), (3, 3, 4), (4,)),
+       random=dilated_conv_shapes(3, 2, pad=2).map(
+           lambda s: ((s[0][0], s[0][2], s[0][3]), s[1][1:], s[2]))),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
                  *CHECKPOINTS, *BACKWARD_HOOKS, *RESAMPLING,
-                 *SEQUENCE_POOLING, *PATCHES]
+                 *SEQUENCE_POOLING, *PATCHES, *DILATED]
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE

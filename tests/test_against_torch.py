@@ -77,6 +77,16 @@ OPS = {
             a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
             output_padding=1, groups=3).permute(0, 2, 3, 1),
         [(2, 3, 4, 3), (3, 3, 2, 3)]),
+    "dilated_conv2d": (lambda a, w: gg.conv2d(a, w, stride=2, padding=1, groups=2, dilation=2),
+                       lambda a, w: torch.nn.functional.conv2d(
+                           a.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=2, padding=1,
+                           groups=2, dilation=2).permute(0, 2, 3, 1),
+                       [(2, 7, 6, 4), (3, 2, 2, 6)]),
+    "dilated_conv1d": (lambda a, w: gg.conv1d(a, w, padding=3, dilation=3),
+                       lambda a, w: torch.nn.functional.conv1d(
+                           a.permute(0, 2, 1), w.permute(2, 1, 0), padding=3,
+                           dilation=3).permute(0, 2, 1),
+                       [(2, 9, 3), (3, 3, 4)]),
 }
 
 

@@ -43,9 +43,11 @@ class _Conv(Module):
 
     def __init__(self, n_C_prev: int, n_C: int, f: int, stride: int = 1,
                  padding: int | str = 0, init: Any = "he", bias: bool = True,
-                 rng: Any = None, dtype: Any = np.float64, *, groups: int = 1) -> None:
+                 rng: Any = None, dtype: Any = np.float64, *, groups: int = 1,
+                 dilation: int = 1) -> None:
         super().__init__()
         caller = type(self).__name__
+        self.dilation = whole_number(dilation, "dilation", caller, 1)
         self.n_C_prev = whole_number(n_C_prev, "n_C_prev", caller, 1)
         self.n_C = whole_number(n_C, "n_C", caller, 1)
         self.groups = whole_number(groups, "groups", caller, 1)
@@ -71,7 +73,7 @@ class _Conv(Module):
         self.b = Parameter(np.zeros(self.n_C, dtype=dtype)) if bias else None
 
     def _padding(self, padding: int | str, caller: str) -> int:
-        return padding_setting(padding, self.f, self.stride, caller)
+        return padding_setting(padding, self.f, self.stride, caller, dilation=self.dilation)
 
     def _units_and_inputs(self) -> tuple[int, int]:
         """The Linear layer W's filters are units of: (units, inputs per window position)."""
@@ -79,9 +81,14 @@ class _Conv(Module):
 
     def _attrs(self) -> dict:
         """The op's settings, as the node records them and the repr shows them."""
-        if self.groups == 1:
+        if self.groups == 1 and self.dilation == 1:
             return {"stride": self.stride, "pad": self.pad}
-        return {"stride": self.stride, "pad": self.pad, "groups": self.groups}
+        attrs = {"stride": self.stride, "pad": self.pad}
+        if self.groups != 1:
+            attrs["groups"] = self.groups
+        if self.dilation != 1:
+            attrs["dilation"] = self.dilation
+        return attrs
 
     def forward(self, A: Any) -> Tensor:
         """Z = conv(A, W) + b: `gg.conv2d`, `gg.conv1d` or `gg.conv_transpose2d` (the class's
@@ -93,8 +100,8 @@ class _Conv(Module):
         return self.op.apply(A, self.W, self.b, **self._attrs())
 
     def extra_repr(self) -> str:
-        """``3 -> 4, f=3, stride=1, pad=0, init='he'`` (and ``groups``, ``bias=False``), for
-        the repr."""
+        """``3 -> 4, f=3, stride=1, pad=0, init='he'`` (and ``groups``, ``dilation``,
+        ``bias=False``), for the repr."""
         settings = ", ".join(f"{key}={value}" for key, value in self._attrs().items())
         bias = "" if self.b is not None else ", bias=False"
         return (f"{self.n_C_prev} -> {self.n_C}, f={self.f}, {settings}, "
@@ -125,9 +132,13 @@ class Conv2d(_Conv):
             convolution follows in a depthwise-separable block:
             ``Conv2d(n_C_prev, n_C_prev, 3, padding="same", groups=n_C_prev)`` then
             ``Conv2d(n_C_prev, n_C, 1)``.
+        dilation: d (keyword), the step between the pixels a filter sees (PyTorch's dilation,
+            DeepLab's atrous convolution): an f x f filter spans d (f - 1) + 1 pixels with f * f
+            weights; "same" padding is p = d (f - 1) / 2.
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
-    n_H = floor((n_H_prev + 2p - f) / s) + 1 and the same for n_W; W (f, f, n_C_prev / G, n_C).
+    n_H = floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 (floor((n_H_prev + 2p - f) / s) + 1
+    undilated) and the same for n_W; W (f, f, n_C_prev / G, n_C).
     """
 
     op = _Conv2d
@@ -151,9 +162,12 @@ class Conv1d(_Conv):
         rng: a seed or np.random.Generator for the initialisation.
         dtype: np.float64 (default) or np.float32.
         groups: G (keyword), as for `Conv2d`: group k's filters see group k's channels only.
+        dilation: d (keyword), the step between the time steps a filter sees (WaveNet's
+            dilated convolutions): a filter spans d (f - 1) + 1 steps.
 
     Shapes: A (m, n_L_prev, n_C_prev) -> Z (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s)
-    + 1; W (f, n_C_prev / G, n_C), b (n_C,). Course 5's trigger-word model starts with
+    + 1, or floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1 dilated; W (f, n_C_prev / G, n_C),
+    b (n_C,). Course 5's trigger-word model starts with
     Conv1d(101, 196, 15, stride=4): a spectrogram (m, 5511, 101) becomes (m, 1375, 196).
     """
 

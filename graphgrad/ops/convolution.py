@@ -63,21 +63,22 @@ def _pads(pad: Any, caller: str) -> tuple[int, int]:
 
 
 def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
-              pads: tuple[int, int], groups: int = 1) -> np.ndarray:
+              pads: tuple[int, int], groups: int = 1, dilation: int = 1) -> np.ndarray:
     """conv(x, w) + b for images x (m, H, W, C) and filters w (f_h, f_w, C / groups, n_C)
-    that fit: the windows of the padded x as rows (im2col) times the filters as columns, one
-    product per group of channels."""
+    that fit: the windows of the padded x (their pixels ``dilation`` apart) as rows (im2col)
+    times the filters as columns, one product per group of channels."""
     m, height, width, _ = x.shape
     f_h, f_w, _, n_c = w.shape
-    n_h = _output_size(height, f_h, stride, pads[0])
-    n_w = _output_size(width, f_w, stride, pads[1])
+    n_h = _output_size(height, f_h, stride, pads[0], dilation)
+    n_w = _output_size(width, f_w, stride, pads[1], dilation)
     if groups == 1:
-        z = _im2col(x, f_h, f_w, stride, pads) @ w.reshape(-1, n_c)
+        z = _im2col(x, f_h, f_w, stride, pads, dilation) @ w.reshape(-1, n_c)
     elif w.shape[2] == 1:  # depthwise: a weighted sum over each window, channel by channel
-        windows = _windows(_padded(x, pads), f_h, f_w, stride)
+        windows = _windows(_padded(x, pads), f_h, f_w, stride, dilation)
         z = np.einsum("mhwijc,ijcq->mhwcq", windows, _depthwise_filters(w, groups))
     else:  # (G, windows, f_h f_w C/G) @ (G, f_h f_w C/G, n_C/G), then the groups side by side
-        z = _grouped_im2col(x, f_h, f_w, stride, pads, groups) @ _grouped_filters(w, groups)
+        z = (_grouped_im2col(x, f_h, f_w, stride, pads, groups, dilation)
+             @ _grouped_filters(w, groups))
         z = z.transpose(1, 0, 2)
     z = z.reshape(m, n_h, n_w, n_c)
     if b is not None:
@@ -86,7 +87,7 @@ def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
 
 
 def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: int,
-                pads: tuple[int, int], groups: int = 1) -> np.ndarray:
+                pads: tuple[int, int], groups: int = 1, dilation: int = 1) -> np.ndarray:
     """The transposed convolution of g (m, n_H, n_W, n_C) by w (f_h, f_w, C / groups, n_C),
     of shape ``x_shape`` (m, H, W, C): each pixel of g adds g[i, h, w] @ w^T into its window,
     then the padding is cropped. The adjoint of `_convolve` (without bias) for inputs of
@@ -104,34 +105,34 @@ def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: int,
         pieces = g_groups @ _grouped_filters(w, groups).transpose(0, 2, 1)
         pieces = pieces.reshape(groups, -1, f_h, f_w, per_group).transpose(1, 2, 3, 0, 4)
     return _col2im(pieces.reshape(m, n_h, n_w, f_h, f_w, per_group * groups), tuple(x_shape),
-                   stride, pads)
+                   stride, pads, dilation)
 
 
 def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: int,
-                     pads: tuple[int, int], groups: int = 1) -> np.ndarray:
+                     pads: tuple[int, int], groups: int = 1, dilation: int = 1) -> np.ndarray:
     """dW (f_h, f_w, C / groups, n_C) of conv(x, W) for upstream g (m, n_H, n_W, n_C): the
     sum over every window of window^T @ g, each group of filters on its group of channels."""
     n_c = g.shape[-1]
     if groups == 1:
-        dw = _im2col(x, f_h, f_w, stride, pads).T @ g.reshape(-1, n_c)
+        dw = _im2col(x, f_h, f_w, stride, pads, dilation).T @ g.reshape(-1, n_c)
         return dw.reshape(f_h, f_w, x.shape[-1], n_c)
     if x.shape[-1] == groups:  # depthwise: each channel's windows times its outputs' gradient
-        windows = _windows(_padded(x, pads), f_h, f_w, stride)
+        windows = _windows(_padded(x, pads), f_h, f_w, stride, dilation)
         dw = np.einsum("mhwijc,mhwcq->ijcq", windows,
                        g.reshape(*g.shape[:3], groups, n_c // groups))  # no -1: m may be 0
         return dw.reshape(f_h, f_w, 1, n_c)
     g_groups = g.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
-    dw = _grouped_im2col(x, f_h, f_w, stride, pads, groups).transpose(0, 2, 1) @ g_groups
+    dw = _grouped_im2col(x, f_h, f_w, stride, pads, groups, dilation).transpose(0, 2, 1) @ g_groups
     per_group = x.shape[-1] // groups  # (G, f_h f_w C/G, n_C/G) -> (f_h, f_w, C/G, G, n_C/G)
     dw = dw.reshape(groups, f_h, f_w, per_group, n_c // groups).transpose(1, 2, 3, 0, 4)
     return dw.reshape(f_h, f_w, per_group, n_c)
 
 
 def _grouped_im2col(x: np.ndarray, f_h: int, f_w: int, stride: int, pads: tuple[int, int],
-                    groups: int) -> np.ndarray:
+                    groups: int, dilation: int = 1) -> np.ndarray:
     """Every window of the padded x as one row per group of channels:
     (groups, m * n_H * n_W, f_h * f_w * C / groups)."""
-    windows = _windows(_padded(x, pads), f_h, f_w, stride)
+    windows = _windows(_padded(x, pads), f_h, f_w, stride, dilation)
     m, n_h, n_w = windows.shape[:3]
     per_group = x.shape[-1] // groups
     split = windows.reshape(m, n_h, n_w, f_h, f_w, groups, per_group)
@@ -154,7 +155,7 @@ def _grouped_filters(w: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
-                     pad: int, groups: int = 1) -> None:
+                     pad: int, groups: int = 1, dilation: int = 1) -> None:
     """Conv1d's inputs: sequences (m, n_L, n_C_prev), filters (f, n_C_prev / groups, n_C),
     bias (n_C,), and a window that fits."""
     if x.ndim != 3:
@@ -173,25 +174,30 @@ def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride:
                     "graphgrad's sequences are channels last, (m, n_L, n_C): A.transpose(0, 2, 1)")
     if b is not None and b.shape != (n_c,):
         raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
-    n_l = _output_size(x.shape[1], f, stride, pad)
+    n_l = _output_size(x.shape[1], f, stride, pad, dilation)
     if n_l < 1:
+        span = (f" dilated by {dilation} (spanning {dilation * (f - 1) + 1} steps)"
+                if dilation != 1 else "")
+        formula = "2 pad - d (f - 1) - 1" if dilation != 1 else "2 pad - f"
         raise ValueError(
-            f"a window of f={f} does not fit in sequences of n_L_prev = {x.shape[1]} steps "
-            f"with pad={pad}: n_L = floor((n_L_prev + 2 pad - f) / stride) + 1 = {n_l}; "
+            f"a window of f={f}{span} does not fit in sequences of n_L_prev = {x.shape[1]} "
+            f"steps with pad={pad}: n_L = floor((n_L_prev + {formula}) / stride) + 1 = {n_l}; "
             "pad more or use a smaller window"
         )
 
 
 class Conv2d(Function):
     """Z = conv(A, W) + b: Z[i, h, w, c] = sum(window (h, w) of A[i] * W[..., c]) + b[c], each
-    filter over its group's channels of A when ``groups`` > 1;
+    filter over its group's channels of A when ``groups`` > 1, a window's pixels ``dilation``
+    apart;
     dA = Conv2dInputGrad(dZ, W),  dW = Conv2dWeightGrad(A, dZ),  db = dZ summed over i, h, w"""
 
     @staticmethod
-    def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1):
+    def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1, dilation=1):
         whole_number(stride, "the stride", "Conv2d", 1)
         pads = _pads(pad, "Conv2d")
         groups = whole_number(groups, "groups", "Conv2d", 1)
+        dilation = whole_number(dilation, "dilation", "Conv2d", 1)
         _check_images(x, "a convolution", w.shape[-2] * groups if w.ndim == 4 else None)
         if w.ndim != 4:
             layout = "(f, f, n_C_prev, n_C)" if groups == 1 else "(f, f, n_C_prev / groups, n_C)"
@@ -200,11 +206,11 @@ class Conv2d(Function):
         _check_channels(x.shape, w.shape, groups, "(f, f, n_C_prev / groups, n_C)",
                         _IMAGES_CHANNELS_LAST)
         _check_image_bias(b, n_c)
-        _check_fits(x.shape, f_h, f_w, stride, pads)
-        _keep_settings(ctx, stride, pad, groups)
+        _check_fits(x.shape, f_h, f_w, stride, pads, dilation=dilation)
+        _keep_settings(ctx, stride, pad, groups, dilation)
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(x, w)
-        return _convolve(x, w, b, stride, pads, groups)
+        return _convolve(x, w, b, stride, pads, groups, dilation)
 
     @staticmethod
     def backward(ctx, grad):
@@ -219,18 +225,24 @@ class Conv2d(Function):
         return dx, dw, _bias_grad(ctx, grad) if needs[2] else None
 
 
-def _keep_settings(ctx: Function, stride: int, pad: Any, groups: int) -> None:
+def _keep_settings(ctx: Function, stride: int, pad: Any, groups: int,
+                   dilation: int = 1) -> None:
     """Keep on the node the settings its backward hands to the gradient ops (see `_settings`)."""
-    ctx.stride, ctx.pad, ctx.groups = stride, pad, groups
+    ctx.stride, ctx.pad, ctx.groups, ctx.dilation = stride, pad, groups, dilation
 
 
 def _settings(ctx: Function) -> dict:
     """The settings a convolution's gradient ops take: the stride, the padding, and the
-    groups when there are several (so an ordinary convolution's nodes show what they always
-    did)."""
-    if ctx.groups == 1:
+    groups when there are several and the dilation when there is one (so an ordinary
+    convolution's nodes show what they always did)."""
+    if ctx.groups == 1 and ctx.dilation == 1:
         return {"stride": ctx.stride, "pad": ctx.pad}
-    return {"stride": ctx.stride, "pad": ctx.pad, "groups": ctx.groups}
+    settings = {"stride": ctx.stride, "pad": ctx.pad}
+    if ctx.groups != 1:
+        settings["groups"] = ctx.groups
+    if ctx.dilation != 1:
+        settings["dilation"] = ctx.dilation
+    return settings
 
 
 # What a channel error of an image op says when A looks channels first.
@@ -291,10 +303,11 @@ class Conv2dInputGrad(Function):
     gradient of conv(A, W) with respect to A.  dG = conv(dA, W),  dW = Conv2dWeightGrad(dA, G)"""
 
     @staticmethod
-    def forward(ctx, g, w, x_shape, stride=1, pad=0, groups=1):
-        _keep_settings(ctx, stride, pad, groups)
+    def forward(ctx, g, w, x_shape, stride=1, pad=0, groups=1, dilation=1):
+        _keep_settings(ctx, stride, pad, groups, dilation)
         ctx.save_for_backward(g, w)
-        return _transposed(g, w, x_shape, stride, _pads(pad, "Conv2dInputGrad"), groups)
+        return _transposed(g, w, x_shape, stride, _pads(pad, "Conv2dInputGrad"), groups,
+                           dilation)
 
     @staticmethod
     def backward(ctx, grad):
@@ -313,11 +326,12 @@ class Conv2dWeightGrad(Function):
     dA = Conv2dInputGrad(G, dW),  dG = conv(A, dW)"""
 
     @staticmethod
-    def forward(ctx, x, g, f_shape, stride=1, pad=0, groups=1):
-        _keep_settings(ctx, stride, pad, groups)
+    def forward(ctx, x, g, f_shape, stride=1, pad=0, groups=1, dilation=1):
+        _keep_settings(ctx, stride, pad, groups, dilation)
         ctx.save_for_backward(x, g)
         f_h, f_w = f_shape
-        return _filter_gradient(x, g, f_h, f_w, stride, _pads(pad, "Conv2dWeightGrad"), groups)
+        return _filter_gradient(x, g, f_h, f_w, stride, _pads(pad, "Conv2dWeightGrad"), groups,
+                                dilation)
 
     @staticmethod
     def backward(ctx, grad):
@@ -397,14 +411,16 @@ class Conv1d(Function):
     db = dZ summed over i, l"""
 
     @staticmethod
-    def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1):
+    def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1, dilation=1):
         whole_number(stride, "the stride", "Conv1d", 1)
         whole_number(pad, "the padding", "Conv1d", 0)
         groups = whole_number(groups, "groups", "Conv1d", 1)
-        _check_sequences(x, w, b, stride, pad, groups)
-        _keep_settings(ctx, stride, pad, groups)
+        dilation = whole_number(dilation, "dilation", "Conv1d", 1)
+        _check_sequences(x, w, b, stride, pad, groups, dilation)
+        _keep_settings(ctx, stride, pad, groups, dilation)
         ctx.save_for_backward(x, w)
-        return _convolve(x[:, None], w[None], b, stride, (0, pad), groups)[:, 0]
+        # the images are one pixel high: a dilation of the rows of (1, f) filters changes nothing
+        return _convolve(x[:, None], w[None], b, stride, (0, pad), groups, dilation)[:, 0]
 
     @staticmethod
     def backward(ctx, grad):
@@ -435,7 +451,7 @@ _SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding
 
 @renamed(_SPELLING, pad="padding")
 def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0,
-           groups: int = 1) -> Tensor:
+           groups: int = 1, dilation: int = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
 
     Args:
@@ -450,16 +466,20 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
             channels only (PyTorch's groups). groups = n_C_prev is MobileNet's depthwise
             convolution: W (f, f, 1, n_C), one f x f filter per channel (n_C = n_C_prev, or a
             multiple of it: several filters per channel).
+        dilation: d, the step between the pixels a filter sees (PyTorch's dilation; atrous
+            convolution): an f x f filter spans d (f - 1) + 1 pixels, with the weights of a
+            dense one. "same" padding is then p = d (f - 1) / 2.
 
     Returns:
-        Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1.
+        Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1, or
+        floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated.
     """
-    return _convolution(Conv2d, "conv2d", A, W, b, stride, padding, groups)
+    return _convolution(Conv2d, "conv2d", A, W, b, stride, padding, groups, dilation)
 
 
 @renamed(_SPELLING, pad="padding")
 def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0,
-           groups: int = 1) -> Tensor:
+           groups: int = 1, dilation: int = 1) -> Tensor:
     """A convolution along sequences as one node, as Keras's Conv1D: Z = conv(A, W) + b.
 
     Args:
@@ -471,11 +491,14 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
         padding: p, the zeros added at both ends of each sequence: a whole number, "valid"
             (0) or "same" (p = (f - 1) / 2, which keeps the length: stride 1 and an odd f).
         groups: as for `conv2d`: group k's filters see group k's channels only.
+        dilation: d, the step between the time steps a filter sees (WaveNet's dilated
+            convolutions): a filter spans d (f - 1) + 1 steps.
 
     Returns:
-        Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1.
+        Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1 (d = 1:
+        floor((n_L_prev + 2p - f) / s) + 1).
     """
-    return _convolution(Conv1d, "conv1d", A, W, b, stride, padding, groups)
+    return _convolution(Conv1d, "conv1d", A, W, b, stride, padding, groups, dilation)
 
 
 @renamed(_SPELLING, pad="padding")
@@ -538,16 +561,20 @@ def _filter_size(W: Any, dims: int, padding: Any, caller: str) -> int:
 
 
 def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride: Any,
-                 pad: Any, groups: Any) -> Tensor:
+                 pad: Any, groups: Any, dilation: Any = 1) -> Tensor:
     """``op`` (Conv2d or Conv1d) on A and W, and b unless it is None, with checked settings
-    (groups recorded only when there are several, as the layers do)."""
+    (groups and dilation recorded only when they are not 1, as the layers do)."""
     stride = whole_number(stride, "the stride", caller, 1)
+    dilation = whole_number(dilation, "dilation", caller, 1)
     dims = 2 if op is Conv2d else 1
     attrs = {"stride": stride,
-             "pad": padding_setting(pad, _filter_size(W, dims, pad, caller), stride, caller)}
+             "pad": padding_setting(pad, _filter_size(W, dims, pad, caller), stride, caller,
+                                    dilation=dilation)}
     groups = whole_number(groups, "groups", caller, 1)
     if groups != 1:
         attrs["groups"] = groups
+    if dilation != 1:
+        attrs["dilation"] = dilation
     if b is None:
         return op.apply(A, W, **attrs)
     return op.apply(A, W, b, **attrs)

@@ -1,0 +1,118 @@
+"""Dilated convolutions (conv2d's and conv1d's ``dilation``, the layers' keyword): a filter
+dilated by d is the dense filter with d - 1 zeros between its weights, in values and in both
+gradients, over random settings (hypothesis); "same" padding, the layers, and the errors. The
+op table gradchecks each to second order, and the optional PyTorch tests compare with torch."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import graphgrad as gg
+from graphgrad import nn
+from tests.op_table import dilated
+
+
+@st.composite
+def dilated_cases(draw):
+    f_h, f_w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    d, stride = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    pad = draw(st.integers(0, 2))
+    groups = draw(st.sampled_from([1, 2]))
+    per_group = draw(st.integers(1, 2))
+    span_h, span_w = d * (f_h - 1) + 1, d * (f_w - 1) + 1
+    A = (draw(st.integers(1, 2)), draw(st.integers(max(1, span_h - 2 * pad), span_h + 3)),
+         draw(st.integers(max(1, span_w - 2 * pad), span_w + 3)), groups * per_group)
+    W = (f_h, f_w, per_group, groups * draw(st.integers(1, 2)))
+    return A, W, d, stride, pad, groups
+
+
+@given(dilated_cases(), st.integers(0, 2**32 - 1))
+def test_a_dilated_filter_is_the_dense_one_with_zeros_between_its_weights(case, seed):
+    shape, w_shape, d, stride, pad, groups = case
+    rng = np.random.default_rng(seed)
+    a, w = rng.standard_normal(shape), rng.standard_normal(w_shape)
+    A, W = gg.Tensor(a, requires_grad=True), gg.Tensor(w, requires_grad=True)
+    Z = gg.conv2d(A, W, stride=stride, padding=pad, groups=groups, dilation=d)
+    A2 = gg.Tensor(a, requires_grad=True)
+    W2 = gg.Tensor(dilated(w, d), requires_grad=True)
+    Z2 = gg.conv2d(A2, W2, stride=stride, padding=pad, groups=groups)
+    np.testing.assert_allclose(Z.data, Z2.data, atol=1e-12)
+    dZ = rng.standard_normal(Z.shape)
+    Z.backward(dZ)
+    Z2.backward(dZ)
+    np.testing.assert_allclose(A.grad, A2.grad, atol=1e-12)
+    np.testing.assert_allclose(W.grad, W2.grad[::d, ::d], atol=1e-12)  # the taps' gradients
+
+
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 3), st.integers(0, 2**32 - 1))
+def test_conv1d_dilated_is_conv1d_by_the_dense_filter(f, d, pad, seed):
+    rng = np.random.default_rng(seed)
+    span = d * (f - 1) + 1
+    a = rng.standard_normal((2, max(1, span - 2 * pad) + 2, 3))
+    w, b = rng.standard_normal((f, 3, 2)), rng.standard_normal(2)
+    np.testing.assert_allclose(gg.conv1d(a, w, b, padding=pad, dilation=d).data,
+                               gg.conv1d(a, dilated(w, d, axes=1), b, padding=pad).data,
+                               atol=1e-12)
+    assert gg.gradcheck(lambda x, k: gg.conv1d(x, k, padding=pad, dilation=d),
+                        [gg.Tensor(a, requires_grad=True), gg.Tensor(w, requires_grad=True)])
+
+
+def test_a_dilated_convolution_by_hand():
+    """A row 1 2 3 4 5 by the filter [1, 1] dilated by 2: each pixel plus the one two on."""
+    A = np.arange(1.0, 6.0).reshape(1, 1, 5, 1)
+    W = np.ones((1, 2, 1, 1))
+    np.testing.assert_array_equal(gg.conv2d(A, W, dilation=2).data[0, 0, :, 0], [4, 6, 8])
+
+
+@pytest.mark.parametrize("f, d", [(3, 2), (2, 2), (3, 3), (2, 4), (5, 1)])
+def test_same_padding_keeps_the_size_of_a_dilated_window(f, d):
+    layer = nn.Conv2d(2, 3, f, padding="same", dilation=d, rng=0)
+    assert layer.pad == d * (f - 1) // 2
+    assert layer(np.zeros((1, 9, 8, 2))).shape == (1, 9, 8, 3)
+    assert gg.conv1d(np.zeros((1, 9, 2)), np.zeros((f, 2, 3)), padding="same",
+                     dilation=d).shape == (1, 9, 3)
+
+
+def test_the_layers_record_the_dilation_and_are_the_functions():
+    layer = nn.Conv2d(4, 6, 3, stride=2, padding=2, groups=2, dilation=2, rng=0)
+    assert repr(layer).startswith("Conv2d(4 -> 6, f=3, stride=2, pad=2, groups=2, dilation=2")
+    A = np.random.default_rng(1).standard_normal((2, 8, 7, 4))
+    np.testing.assert_array_equal(
+        layer(A).data, gg.conv2d(A, layer.W, layer.b, 2, 2, groups=2, dilation=2).data)
+    seq = nn.Conv1d(3, 2, 3, padding="same", dilation=3, rng=0)
+    assert "dilation=3" in repr(seq)
+    X = np.random.default_rng(2).standard_normal((2, 10, 3))
+    np.testing.assert_array_equal(seq(X).data, gg.conv1d(X, seq.W, seq.b, padding=3,
+                                                         dilation=3).data)
+    assert "dilation" not in repr(nn.Conv2d(2, 2, 3))  # undilated layers show what they did
+
+
+def test_the_gradient_nodes_carry_the_dilation_so_second_derivatives_use_it():
+    rng = np.random.default_rng(3)
+    A = gg.Tensor(rng.standard_normal((1, 6, 6, 2)), requires_grad=True)
+    W = gg.Tensor(rng.standard_normal((2, 2, 2, 2)), requires_grad=True)
+    assert gg.gradgradcheck(lambda a, w: gg.conv2d(a, w, padding=1, dilation=3), [A, W])
+
+
+# -- errors ---------------------------------------------------------------------------------------
+def test_a_dilated_window_that_does_not_fit_is_refused_with_its_span():
+    with pytest.raises(gg.OpError, match=r"a 3 x 3 window dilated by 3 \(spanning 7 x 7 "
+                                         r"pixels\) does not fit in 5 x 8 images.*d \(f - 1\)"):
+        gg.conv2d(np.zeros((1, 5, 8, 1)), np.zeros((3, 3, 1, 1)), dilation=3)
+    with pytest.raises(gg.OpError, match=r"f=3 dilated by 2 \(spanning 5 steps\) does not fit"):
+        gg.conv1d(np.zeros((1, 4, 1)), np.zeros((3, 1, 1)), dilation=2)
+
+
+def test_same_padding_of_an_even_span_is_refused():
+    with pytest.raises(gg.ArgumentError, match=r"padding='same' needs stride 1 and an odd "
+                                               r"filter size \(dilated by 3: an odd span"):
+        nn.Conv2d(2, 2, 2, padding="same", dilation=3)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 2, 3, dilation=0),
+                                  lambda: nn.Conv1d(2, 2, 3, dilation=1.5),
+                                  lambda: gg.conv2d(np.zeros((1, 3, 3, 1)),
+                                                    np.zeros((1, 1, 1, 1)), dilation=-1)])
+def test_a_dilation_below_one_is_refused_by_name(make):
+    with pytest.raises(gg.ArgumentError, match=r"dilation must be a whole number"):
+        make()
