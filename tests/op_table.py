@@ -2154,7 +2154,37 @@ def dilated_conv_shapes(f: int, d: int, stride: int = 1, pad: int = 0, groups: i
         lambda s: (s[0], (f, f, *s[1][2:]), *s[2:]))
 
 
+def dilated_max_pool_reference(a: np.ndarray, f: int, stride: int, pad: int, d: int
+                               ) -> np.ndarray:
+    """Max pooling of images (m, H, W, C), or sequences (m, L, C), padded with -inf, each
+    window's f pixels along each axis d apart, as a loop over windows."""
+    sequences = a.ndim == 3
+    if sequences:
+        a = a[:, None]
+    pads = ((0, 0), (0 if sequences else pad,) * 2, (pad, pad), (0, 0))
+    padded = np.pad(a, pads, constant_values=-np.inf)
+    f_h = 1 if sequences else f
+    n_h = (padded.shape[1] - d * (f_h - 1) - 1) // stride + 1
+    n_w = (padded.shape[2] - d * (f - 1) - 1) // stride + 1
+    out = np.zeros((a.shape[0], n_h, n_w, a.shape[3]))
+    for h in range(n_h):
+        for w in range(n_w):
+            window = padded[:, h * stride:h * stride + d * (f_h - 1) + 1:d,
+                            w * stride:w * stride + d * (f - 1) + 1:d]
+            out[:, h, w] = window.max(axis=(1, 2))
+    return out[:, 0] if sequences else out
+
+
 DILATED = [
+    Op("max_pool2d_dilated", lambda a: gg.max_pool2d(a, 3, stride=1, padding=1, dilation=2),
+       lambda a: dilated_max_pool_reference(a, 3, 1, 1, 2), ((2, 6, 5, 2),), domain=distinct,
+       random=images(5, pad=1)),
+    Op("max_pool2d_dilated_unpadded", lambda a: gg.max_pool2d(a, 2, stride=2, dilation=3),
+       lambda a: dilated_max_pool_reference(a, 2, 2, 0, 3), ((1, 7, 6, 3),), domain=distinct,
+       random=images(4)),
+    Op("max_pool1d_dilated", lambda a: gg.max_pool1d(a, 3, stride=2, padding=1, dilation=2),
+       lambda a: dilated_max_pool_reference(a, 3, 2, 1, 2), ((2, 8, 2),), domain=distinct,
+       random=sequences(5, pad=1)),
     Op("conv2d_dilated", lambda a, w, b: gg.conv2d(a, w, b, stride=2, padding=1, dilation=2),
        lambda a, w, b: conv_reference(a, dilated(w, 2), b, stride=2, pad=1),
        ((2, 7, 6, 2), (3, 3, 2, 3), (3,)), random=dilated_conv_shapes(3, 2, stride=2, pad=1)),

@@ -1,7 +1,9 @@
 """Dilated convolutions (conv2d's and conv1d's ``dilation``, the layers' keyword): a filter
 dilated by d is the dense filter with d - 1 zeros between its weights, in values and in both
-gradients, over random settings (hypothesis); "same" padding, the layers, and the errors. The
-op table gradchecks each to second order, and the optional PyTorch tests compare with torch."""
+gradients, over random settings (hypothesis); "same" padding, the layers, and the errors.
+Dilated max pooling (max_pool2d's and max_pool1d's, PyTorch's) against a loop over windows.
+The op table gradchecks each to second order, and the optional PyTorch tests compare with
+torch."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 import graphgrad as gg
 from graphgrad import nn
-from tests.op_table import dilated
+from tests.op_table import dilated, dilated_max_pool_reference
 
 
 @st.composite
@@ -115,4 +117,73 @@ def test_same_padding_of_an_even_span_is_refused():
                                                     np.zeros((1, 1, 1, 1)), dilation=-1)])
 def test_a_dilation_below_one_is_refused_by_name(make):
     with pytest.raises(gg.ArgumentError, match=r"dilation must be a whole number"):
+        make()
+
+
+# -- dilated max pooling --------------------------------------------------------------------------
+@st.composite
+def dilated_pool_cases(draw):
+    f, d, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    pad = draw(st.integers(0, f // 2))
+    span = d * (f - 1) + 1
+    sizes = [draw(st.integers(max(1, span - 2 * pad), span + 3)) for _ in range(2)]
+    return (draw(st.integers(1, 2)), *sizes, draw(st.integers(1, 2))), f, stride, pad, d
+
+
+def _distinct(shape, seed):
+    return np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.1
+
+
+@given(dilated_pool_cases(), st.booleans(), st.integers(0, 2**32 - 1))
+def test_dilated_max_pooling_follows_a_loop_and_finite_differences(case, sequences, seed):
+    shape, f, stride, pad, d = case
+    if sequences:
+        shape = (shape[0], shape[2], shape[3])
+    A = _distinct(shape, seed)
+    pool = gg.max_pool1d if sequences else gg.max_pool2d
+
+    def pooled(a):
+        return pool(a, f, stride=stride, padding=pad, dilation=d)
+
+    try:
+        out = pooled(A)
+    except gg.OpError as error:  # a window reading only padding, as the check says
+        assert "only padding" in str(error)
+        return
+    np.testing.assert_array_equal(out.data, dilated_max_pool_reference(A, f, stride, pad, d))
+    assert gg.gradcheck(pooled, [gg.Tensor(A, requires_grad=True, name="A")])
+
+
+def test_dilated_max_pooling_by_hand():
+    """Windows of 2 steps 3 apart over 1 5 2 4 3 0: max(1, 4), max(5, 3), max(2, 0)."""
+    A = gg.Tensor(np.array([1.0, 5.0, 2.0, 4.0, 3.0, 0.0]).reshape(1, 6, 1), requires_grad=True)
+    out = gg.max_pool1d(A, 2, stride=1, dilation=3)
+    np.testing.assert_array_equal(out.data[0, :, 0], [4.0, 5.0, 2.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(A.grad[0, :, 0], [0, 1, 1, 1, 0, 0])
+
+
+def test_the_pooling_layers_take_dilation_and_are_the_functions():
+    A = _distinct((2, 8, 7, 2), 0)
+    layer = nn.MaxPool2d(3, stride=2, padding=1, dilation=2)
+    assert repr(layer) == "MaxPool2d(f=3, stride=2, pad=1, dilation=2)"
+    np.testing.assert_array_equal(layer(A).data, gg.max_pool2d(A, 3, 2, 1, dilation=2).data)
+    seq = nn.MaxPool1d(2, dilation=2)
+    assert repr(seq) == "MaxPool1d(f=2, stride=2, dilation=2)"
+    np.testing.assert_array_equal(seq(A[:, 0]).data, gg.max_pool1d(A[:, 0], 2, dilation=2).data)
+
+
+def test_a_dilated_pooling_window_reading_only_padding_is_refused():
+    with pytest.raises(gg.OpError, match=r"window 0 of f=2 dilated by 3, with padding 1, reads "
+                                         r"positions \[-1, 2\] of an axis of 2.*only padding; "
+                                         r"pad less"):
+        gg.max_pool1d(np.zeros((1, 2, 1)), 2, stride=1, padding=1, dilation=3)
+    with pytest.raises(gg.OpError, match=r"only padding"):
+        nn.MaxPool2d(2, stride=1, padding=1, dilation=3)(np.zeros((1, 2, 5, 1)))
+
+
+@pytest.mark.parametrize("make", [lambda: nn.MaxPool2d(2, dilation=0),
+                                  lambda: gg.max_pool1d(np.zeros((1, 4, 1)), 2, dilation=2.0)])
+def test_a_pooling_dilation_below_one_is_refused_by_name(make):
+    with pytest.raises(gg.ArgumentError, match=r"(MaxPool2d|max_pool1d): dilation must be"):
         make()

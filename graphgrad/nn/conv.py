@@ -237,12 +237,15 @@ class _Pool(Module):
     single_node = True
     op: Any
 
-    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0) -> None:
+    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
+                 dilation: int = 1) -> None:
         super().__init__()
-        self.f, self.stride, self.pad = pool_settings(f, stride, padding, type(self).__name__)
+        caller = type(self).__name__
+        self.dilation = whole_number(dilation, "dilation", caller, 1)
+        self.f, self.stride, self.pad = pool_settings(f, stride, padding, caller, self.dilation)
 
     def _attrs(self) -> dict:
-        return pool_attrs(self.f, self.stride, self.pad)
+        return pool_attrs(self.f, self.stride, self.pad, dilation=self.dilation)
 
     def forward(self, A: Any) -> Tensor:
         """Each f x f window pooled, channel by channel (`gg.max_pool2d`, `gg.avg_pool2d`).
@@ -251,15 +254,16 @@ class _Pool(Module):
         return self.op.apply(A, **self._attrs())
 
     def extra_repr(self) -> str:
-        """``f=2, stride=2`` (and ``pad``), for the repr."""
+        """``f=2, stride=2`` (and ``pad``, ``dilation``), for the repr."""
         return ", ".join(f"{key}={value}" for key, value in self._attrs().items())
 
 
 class MaxPool2d(_Pool):
     """Max pooling: the largest value of each f x f window, channel by channel; ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds cells of -inf, which are
-    never chosen. No parameters.  A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C),
-    n_H = floor((n_H_prev + 2p - f) / s) + 1."""
+    never chosen; ``dilation`` d spaces a window's pixels d apart (PyTorch's). No parameters.
+    A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
+    + 1, or floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated."""
 
     op = _MaxPool2d
 
@@ -288,8 +292,9 @@ class MaxPool1d(_Pool):
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (`gg.max_pool1d`; PyTorch's nn.MaxPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds steps of -inf, which are
-    never chosen. No parameters.  A (m, n_L_prev, n_C), as `Conv1d` takes it ->
-    (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s) + 1."""
+    never chosen; ``dilation`` d spaces a window's steps d apart. No parameters.
+    A (m, n_L_prev, n_C), as `Conv1d` takes it -> (m, n_L, n_C),
+    n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1."""
 
     op = _MaxPool1d
 

@@ -31,24 +31,29 @@ from graphgrad.ops.windows import (
 from graphgrad.tensor import Tensor
 
 
-def pool_settings(f: Any, stride: Any, padding: Any, caller: str) -> tuple[int, int, int]:
+def pool_settings(f: Any, stride: Any, padding: Any, caller: str,
+                  dilation: int = 1) -> tuple[int, int, int]:
     """A pooling layer's (f, stride, p), checked; the stride defaults to f (windows side by
     side). Shared by the functions here and the `nn` pooling layers."""
     f = whole_number(f, "the window size f", caller)
     stride = f if stride is None else whole_number(stride, "the stride", caller)
-    pad = padding_setting(padding, f, stride, caller, "window size")
+    pad = padding_setting(padding, f, stride, caller, "window size", dilation)
     _check_pool_padding(f, pad, caller)
     return f, stride, pad
 
 
-def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True) -> dict:
-    """A pooling node's settings: f and the stride, and the padding only where there is some
-    (the picture of an unpadded pool shows f and stride alone, as the course's do)."""
+def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True,
+               dilation: int = 1) -> dict:
+    """A pooling node's settings: f and the stride, and the padding and dilation only where
+    there are some (the picture of an unpadded pool shows f and stride alone, as the course's
+    do)."""
     attrs: dict[str, Any] = {"f": f, "stride": stride}
     if pad:
         attrs["pad"] = pad
         if not count_include_pad:
             attrs["count_include_pad"] = False
+    if dilation != 1:
+        attrs["dilation"] = dilation
     return attrs
 
 
@@ -69,23 +74,45 @@ def _check_pool_padding(f: int, pad: int, caller: str) -> None:
         )
 
 
-def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str) -> None:
+def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
+                dilation: int = 1) -> None:
     whole_number(f, "the window size f", op, 1)
     whole_number(stride, "the stride", op, 1)
     whole_number(pad, "the padding", op, 0)
+    whole_number(dilation, "dilation", op, 1)
     _check_pool_padding(f, pad, op)
     _check_images(x, "pooling")
-    _check_fits(x.shape, f, f, stride, (pad, pad), pooling=True)
+    _check_fits(x.shape, f, f, stride, (pad, pad), pooling=True, dilation=dilation)
+    for size in x.shape[1:3]:
+        _check_real_taps(size, f, stride, pad, dilation)
+
+
+def _check_real_taps(size: int, f: int, stride: int, pad: int, dilation: int) -> None:
+    """Refuse a dilated window whose pixels along an axis of ``size`` all fall on the padding
+    (its pixels d apart may step over the image): its max would be -inf, with no pixel to
+    take the gradient. Undilated windows always hold a real pixel (p <= f / 2)."""
+    if dilation == 1 or not pad:
+        return
+    n_out = _output_size(size, f, stride, pad, dilation)
+    taps = np.arange(n_out)[:, None] * stride - pad + np.arange(f) * dilation
+    real = ((taps >= 0) & (taps < size)).any(axis=1)
+    if not real.all():
+        k = int(np.argmin(real))
+        raise ValueError(
+            f"window {k} of f={f} dilated by {dilation}, with padding {pad}, reads positions "
+            f"{taps[k].tolist()} of an axis of {size} (0 to {size - 1} are real): only padding; "
+            "pad less, or use a smaller dilation")
 
 
 class MaxPool2d(Function):
-    """y = the largest element of each f x f window, per channel;  dx = dy at that element,
-    0 elsewhere (on a tie, the first in the window gets it all; padding never gets any)"""
+    """y = the largest element of each f x f window (its pixels ``dilation`` apart), per
+    channel;  dx = dy at that element, 0 elsewhere (on a tie, the first in the window gets it
+    all; padding never gets any)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0):
-        _check_pool(x, f, stride, pad, "MaxPool2d")
-        best, ctx.index = _max_pool(x, (f, f), stride, (pad, pad))
+    def forward(ctx, x, f, stride, pad=0, dilation=1):
+        _check_pool(x, f, stride, pad, "MaxPool2d", dilation)
+        best, ctx.index = _max_pool(x, (f, f), stride, (pad, pad), dilation)
         ctx.in_shape = x.shape
         return best
 
@@ -94,16 +121,17 @@ class MaxPool2d(Function):
         return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
 
 
-def _max_pool(x: np.ndarray, window: tuple[int, int], stride: int,
-              pads: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _max_pool(x: np.ndarray, window: tuple[int, int], stride: int, pads: tuple[int, int],
+              dilation: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(y, index): the largest element of each f_h x f_w window of x (m, H, W, C) padded by
-    (p_h, p_w) cells of -inf, and where each sits in x as one flat index (for the scatter-add
-    of `MaxPool2dGrad`). Max pooling's forward, of images and of sequences (images one pixel
-    high, windows (1, f))."""
+    (p_h, p_w) cells of -inf, its pixels ``dilation`` apart, and where each sits in x as one
+    flat index (for the scatter-add of `MaxPool2dGrad`). Max pooling's forward, of images
+    and of sequences (images one pixel high, windows (1, f))."""
     f_h, f_w = window
     p_h, p_w = pads
-    # Padded with -inf, which never beats a real pixel (every window has one: p <= f / 2).
-    windows = _windows(_padded(x, pads, -np.inf), f_h, f_w, stride)
+    # Padded with -inf, which never beats a real pixel (every window has one: p <= f / 2,
+    # and `_check_real_taps` for dilated windows).
+    windows = _windows(_padded(x, pads, -np.inf), f_h, f_w, stride, dilation)
     m, n_h, n_w, _, _, channels = windows.shape
     height, width = x.shape[1:3]
     best = windows[:, :, :, 0, 0].copy()
@@ -121,17 +149,19 @@ def _max_pool(x: np.ndarray, window: tuple[int, int], stride: int,
     left = np.arange(n_w)[:, None] * stride - p_w
     if p_h or p_w:
         i, j = np.divmod(first, f_w)
-        rows, cols = top + i, left + j
+        rows, cols = top + i * dilation, left + j * dilation
         # A window whose real pixels are all -inf ties with its padding, and the first
-        # largest may be a padded cell: its gradient goes to the window's first real pixel.
+        # largest may be a padded cell: its gradient goes to the window's first real pixel,
+        # the first of its rows and of its columns at or after 0.
         padding = (rows < 0) | (rows >= height) | (cols < 0) | (cols >= width)
         if padding.any():
-            rows = np.where(padding, np.maximum(top, 0), rows)
-            cols = np.where(padding, np.maximum(left, 0), cols)
+            rows = np.where(padding, top + np.maximum(0, -(top // dilation)) * dilation, rows)
+            cols = np.where(padding, left + np.maximum(0, -(left // dilation)) * dilation,
+                            cols)
         index = (rows * width + cols) * channels
     else:  # the offset of each position in its window, looked up
         positions = np.arange(f_h * f_w)
-        offsets = (positions // f_w * width + positions % f_w) * channels
+        offsets = (positions // f_w * width + positions % f_w) * (channels * dilation)
         index = offsets.take(first)
         index += (top * width + left) * channels
     index += (np.arange(m)[:, None, None, None] * (height * width * channels)
@@ -236,11 +266,13 @@ class AvgPool2dGrad(Function):
                               count_include_pad=ctx.count_include_pad)
 
 
-def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str) -> None:
+def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
+                  dilation: int = 1) -> None:
     """1-D pooling's settings, and sequences A (m, n_L, n_C) that a window of f steps fits."""
     whole_number(f, "the window size f", op, 1)
     whole_number(stride, "the stride", op, 1)
     whole_number(pad, "the padding", op, 0)
+    whole_number(dilation, "dilation", op, 1)
     _check_pool_padding(f, pad, op)
     if x.ndim != 3:
         tip = {2: " (one sequence? add the batch axis: A[None]; sequences of one channel? add "
@@ -248,24 +280,28 @@ def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str) -> None
                4: f" (images? use {op[:3].lower()}_pool2d)"}.get(x.ndim, "")
         raise ValueError(f"1-D pooling takes sequences A of shape (m, n_L, n_C), channels "
                          f"last; got shape {x.shape}{tip}")
-    n_l = _output_size(x.shape[1], f, stride, pad)
+    n_l = _output_size(x.shape[1], f, stride, pad, dilation)
     if n_l < 1:
         where = f" with pad={pad}" if pad else ""
+        span = (f" dilated by {dilation} (spanning {dilation * (f - 1) + 1} steps)"
+                if dilation != 1 else "")
+        formula = "2 pad - d (f - 1) - 1" if dilation != 1 else "2 pad - f"
         raise ValueError(
-            f"a window of f={f} does not fit in sequences of n_L_prev = {x.shape[1]} steps"
-            f"{where}: n_L = floor((n_L_prev + 2 pad - f) / stride) + 1 = {n_l}; use a "
+            f"a window of f={f}{span} does not fit in sequences of n_L_prev = {x.shape[1]} "
+            f"steps{where}: n_L = floor((n_L_prev + {formula}) / stride) + 1 = {n_l}; use a "
             "smaller window")
+    _check_real_taps(x.shape[1], f, stride, pad, dilation)
 
 
 class MaxPool1d(Function):
-    """y = the largest element of each window of f steps, per channel, as `MaxPool2d` of the
-    sequences as images one pixel high with (1, f) windows;  dx = dy at that element, 0
-    elsewhere (the first on a tie; padding never gets any)"""
+    """y = the largest element of each window of f steps (``dilation`` apart), per channel, as
+    `MaxPool2d` of the sequences as images one pixel high with (1, f) windows;  dx = dy at
+    that element, 0 elsewhere (the first on a tie; padding never gets any)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0):
-        _check_pool1d(x, f, stride, pad, "MaxPool1d")
-        best, index = _max_pool(x[:, None], (1, f), stride, (0, pad))
+    def forward(ctx, x, f, stride, pad=0, dilation=1):
+        _check_pool1d(x, f, stride, pad, "MaxPool1d", dilation)
+        best, index = _max_pool(x[:, None], (1, f), stride, (0, pad), dilation)
         ctx.index, ctx.in_shape = index[:, 0], x.shape  # flat indices into x itself
         return best[:, 0]
 
@@ -311,15 +347,19 @@ class AvgPool1dGrad(Function):
                               count_include_pad=ctx.count_include_pad)
 
 
-def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
+def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+               dilation: int = 1) -> Tensor:
     """The course's max pooling: the largest value of each f x f window, channel by channel.
 
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
     + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
     or "same" (stride 1, odd f: the size is kept); padded cells are -inf and never chosen.
+    ``dilation``: d, the step between a window's pixels (PyTorch's): n_H = floor((n_H_prev +
+    2p - d (f - 1) - 1) / s) + 1; a window that would read only padding is refused.
     """
-    f, stride, pad = pool_settings(f, stride, padding, "max_pool2d")
-    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad))
+    dilation = whole_number(dilation, "dilation", "max_pool2d", 1)
+    f, stride, pad = pool_settings(f, stride, padding, "max_pool2d", dilation)
+    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation))
 
 
 def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
@@ -337,17 +377,20 @@ def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include))
 
 
-def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0) -> Tensor:
+def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+               dilation: int = 1) -> Tensor:
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (PyTorch's F.max_pool1d on (m, n_C, n_L) transposed).
 
     A: (m, n_L_prev, n_C), channels last as `conv1d` takes it -> (m, n_L, n_C),
     n_L = floor((n_L_prev + 2p - f) / s) + 1. ``stride`` defaults to f (windows side by
     side). ``padding``: p <= f / 2, "valid" (0) or "same" (stride 1, odd f: the length is
-    kept); padded steps are -inf and never chosen.
+    kept); padded steps are -inf and never chosen. ``dilation``: d, the step between a
+    window's steps: n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1.
     """
-    f, stride, pad = pool_settings(f, stride, padding, "max_pool1d")
-    return MaxPool1d.apply(A, **pool_attrs(f, stride, pad))
+    dilation = whole_number(dilation, "dilation", "max_pool1d", 1)
+    f, stride, pad = pool_settings(f, stride, padding, "max_pool1d", dilation)
+    return MaxPool1d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation))
 
 
 def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
