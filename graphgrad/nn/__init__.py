@@ -3,11 +3,11 @@
 `Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
 `Linear`, `Bilinear`, `Flatten`, `Unflatten` and `Identity` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
-`AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size),
-`ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their
-1-D forms (padding, images' and sequences' borders), `Unfold`, `Fold`, `PixelShuffle` and
-`PixelUnshuffle` (patches, images cut into windows or blocks and put back)
-and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `RNN`,
+`AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size)
+and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `ZeroPad2d`,
+`ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their 1-D forms
+(padding, images' and sequences' borders), `Unfold`, `Fold`, `PixelShuffle` and
+`PixelUnshuffle` (patches, images cut into windows or blocks and put back), `RNN`,
 `RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)), `Embedding`
 (embedding, word vectors),
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and

@@ -6,9 +6,10 @@ Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n
 ``layer.W`` *is* the course's W. Sequences are channels last too, A of shape (m, n_L, n_C)
 as the recurrent layers' (m, T_x, n_x): a `Conv1d` (Keras's Conv1D, as in course 5's
 trigger-word model) keeps W of shape (f, n_C_prev, n_C). Both take padding as a number,
-"valid" or "same", by the rule the pooling layers use too, and ``groups`` (keyword), which
+"valid" or "same", by the rule the pooling layers use too, ``groups`` (keyword), which
 splits the channels into groups convolved apart (``groups=n_C_prev``: MobileNet's depthwise
-convolution, W of shape (f, f, 1, n_C)). A network for classification ends
+convolution, W of shape (f, f, 1, n_C)), and ``dilation`` (keyword), the step between the
+pixels a filter sees (max pooling takes one too). A network for classification ends
 with `Flatten` and `Linear` layers, as the course's LeNet-5-like model does. Depends on
 `nn.module`, `nn.init`, `ops.convolution`, `ops.pooling`, `ops.windows`,
 `tensor`, `errors`.

@@ -15,7 +15,9 @@ matrix product; with ``groups`` G, one per group of n_C_prev / G channels and n_
 ops of its own, `Conv2dInputGrad` (the transposed convolution) and `Conv2dWeightGrad`; the
 three are one bilinear map seen from each side, so
 each one's backward is made of the other two, and second derivatives of convolutions work.
-Inside, the three take the padding as one number or as a pair (p_h, p_w). `ConvTranspose2d`,
+Inside, the three take the padding as one number or as a pair (p_h, p_w), and a
+``dilation`` d (a filter's pixels d apart: the windows' view with other strides, n_H =
+floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1). `ConvTranspose2d`,
 the transposed convolution as a layer's op (U-Net's up-convolution), is `Conv2dInputGrad`
 with a bias and the output size given by the stride, the padding and output_padding; its
 backward is made of the same ops.
