@@ -31,6 +31,7 @@ V = np.ones(3)
 IMG, W2 = np.ones((1, 4, 4, 1)), np.ones((2, 2, 1, 1))  # channels last
 SEQ, W1 = np.ones((1, 4, 1)), np.ones((2, 1, 1))
 BIAS = np.ones(1)
+W3 = np.ones((2, 3, 3))  # a bilinear layer's W (n_out, n1, n2)
 VARIABLES = np.array([[0.0, 1.0, 3.0], [2.0, 1.0, 1.5]])  # 2 of 3 unequal observations
 NO_NUMBERS = {"str": "abc", "None": None, "list-None": [1.0, None],
               "object-array": np.array([[1.0, None]], dtype=object)}
@@ -105,6 +106,12 @@ CALLS = (
         ("average", "weights", lambda b: gg.average(V, weights=b)),  # None: no weights
         ("avg_pool2d", "A", lambda b: gg.avg_pool2d(b, 2)),
         ("max_pool2d", "A", lambda b: gg.max_pool2d(b, 2)),
+        ("avg_pool1d", "A", lambda b: gg.avg_pool1d(b, 2)),
+        ("max_pool1d", "A", lambda b: gg.max_pool1d(b, 2)),
+        ("unfold", "A", lambda b: gg.unfold(b, 2)),
+        ("fold", "Y", lambda b: gg.fold(b, (4, 4), 2)),
+        ("pixel_shuffle", "A", lambda b: gg.pixel_shuffle(b, 2)),
+        ("pixel_unshuffle", "A", lambda b: gg.pixel_unshuffle(b, 2)),
         ("conv1d", "A", lambda b: gg.conv1d(b, W1)),
         ("conv1d", "W", lambda b: gg.conv1d(SEQ, b)),
         ("conv1d", "b", lambda b: gg.conv1d(SEQ, W1, b)),  # None: no bias
@@ -180,6 +187,10 @@ NN_CALLS = [
     ("linear", "X", lambda b: nn.linear(b, SQ)),
     ("linear", "W", lambda b: nn.linear(X, b)),
     ("linear", "b", lambda b: nn.linear(X, SQ, b)),  # None: no bias
+    ("bilinear", "X1", lambda b: nn.bilinear(b, X, W3)),
+    ("bilinear", "X2", lambda b: nn.bilinear(X, b, W3)),
+    ("bilinear", "W", lambda b: nn.bilinear(X, X, b)),
+    ("bilinear", "b", lambda b: nn.bilinear(X, X, W3, b)),  # None: no bias
     ("scaled_dot_product_attention", "Q", lambda b: nn.scaled_dot_product_attention(b, X, X)),
     ("scaled_dot_product_attention", "K", lambda b: nn.scaled_dot_product_attention(X, b, X)),
     ("scaled_dot_product_attention", "V", lambda b: nn.scaled_dot_product_attention(X, X, b)),
@@ -213,6 +224,11 @@ GOOD = {
         "average", "scaled_dot_product_attention")},
     ("where", "condition"): X > 0, ("where", "x"): X, ("where", "y"): X,
     ("average", "weights"): V, ("avg_pool2d", "A"): IMG, ("max_pool2d", "A"): IMG,
+    ("avg_pool1d", "A"): SEQ, ("max_pool1d", "A"): SEQ, ("unfold", "A"): IMG,
+    ("fold", "Y"): np.ones((1, 9, 4)), ("pixel_shuffle", "A"): np.ones((1, 2, 2, 4)),
+    ("pixel_unshuffle", "A"): IMG,
+    ("bilinear", "X1"): X, ("bilinear", "X2"): X, ("bilinear", "W"): W3,
+    ("bilinear", "b"): np.ones(2),
     ("conv1d", "A"): SEQ, ("conv1d", "W"): W1, ("conv1d", "b"): BIAS,
     ("conv2d", "A"): IMG, ("conv2d", "W"): W2, ("conv2d", "b"): BIAS,
     ("conv_transpose2d", "A"): IMG, ("conv_transpose2d", "W"): W2,
@@ -250,7 +266,7 @@ GOOD = {
 }
 # None is a valid value of these arguments (no weights, no bias)
 NONE_MEANS_ABSENT = {("average", "weights"), ("conv1d", "b"), ("conv2d", "b"),
-                     ("conv_transpose2d", "b"), ("linear", "b")}
+                     ("conv_transpose2d", "b"), ("linear", "b"), ("bilinear", "b")}
 NONE_MEANS_ABSENT |= {("cov", "y"), ("corrcoef", "y")}
 NONE_MEANS_ABSENT |= {("trapezoid", "x"), ("ediff1d", "to_begin")}
 NONE_MEANS_ABSENT |= {(name, "v") for name in ("vjp", "jvp", "vhp", "hvp")}  # v = 1

@@ -230,8 +230,8 @@ def bilinear(X1: Any, X2: Any, W: Any, b: Any = None) -> Tensor:
 def _bilinear(X1: Any, X2: Any, W: Any, b: Any, caller: str) -> Tensor:
     """`bilinear` with its inputs' shapes checked, errors naming ``caller`` (a layer)."""
     x1, x2, w, bias = (
-        None if v is None else np.shape(v.data if isinstance(v, Tensor)
-                                         else array_of_numbers(v, what, caller))
+        None if v is None and what == "b" else np.shape(
+            v.data if isinstance(v, Tensor) else array_of_numbers(v, what, caller))
         for v, what in ((X1, "X1"), (X2, "X2"), (W, "W"), (b, "b")))
     if len(w) != 3:
         raise ShapeError(f"{caller} takes W of shape (n_out, n1, n2), got {w}")

@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from graphgrad.errors import ArgumentError, ShapeError, describe, setting_text, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    array_of_numbers,
+    describe,
+    setting_text,
+    whole_number,
+)
 from graphgrad.function import Function
 from graphgrad.ops.shape import Reshape, Transpose
 from graphgrad.ops.windows import _check_images, _padded
@@ -191,7 +198,7 @@ def fold(Y: Any, output_size: int | tuple[int, int], kernel_size: int | tuple[in
 
 
 def _images_shape(A: Any, caller: str) -> tuple[int, ...]:
-    shape = A.shape if isinstance(A, Tensor) else np.shape(A)
+    shape = A.shape if isinstance(A, Tensor) else array_of_numbers(A, "A", caller).shape
     if len(shape) != 4:
         tip = " (one image? add the batch axis: A[None])" if len(shape) == 3 else ""
         shown = describe(A) if isinstance(A, Tensor) else f"shape {shape}"
