@@ -46,9 +46,37 @@ def test_it_is_imported_as_F_and_is_nn_functional():
     ("margin_ranking_loss", nn.margin_ranking_loss),
     ("hinge_embedding_loss", nn.hinge_embedding_loss),
     ("scaled_dot_product_attention", nn.scaled_dot_product_attention),
+    ("celu", gg.celu), ("glu", gg.glu), ("hardshrink", gg.hardshrink),
+    ("hardsigmoid", gg.hardsigmoid), ("hardswish", gg.hardswish), ("mish", gg.mish),
+    ("selu", gg.selu), ("softmin", gg.softmin), ("softshrink", gg.softshrink),
+    ("softsign", gg.softsign), ("tanhshrink", gg.tanhshrink), ("threshold", gg.threshold),
+    ("max_pool1d", gg.max_pool1d), ("avg_pool1d", gg.avg_pool1d), ("unfold", gg.unfold),
+    ("fold", gg.fold), ("pixel_shuffle", gg.pixel_shuffle),
+    ("pixel_unshuffle", gg.pixel_unshuffle), ("bilinear", nn.bilinear),
+    ("cosine_embedding_loss", nn.cosine_embedding_loss),
+    ("soft_margin_loss", nn.soft_margin_loss), ("multi_margin_loss", nn.multi_margin_loss),
+    ("multilabel_soft_margin_loss", nn.multilabel_soft_margin_loss),
+    ("multilabel_margin_loss", nn.multilabel_margin_loss),
+    ("poisson_nll_loss", nn.poisson_nll_loss), ("gaussian_nll_loss", nn.gaussian_nll_loss),
+    # PyTorch's names for the course's mse and numpy-style log_sigmoid
+    ("mse_loss", nn.mse), ("logsigmoid", gg.log_sigmoid),
 ])
 def test_what_exists_is_re_exported_not_copied(name, original):
     assert getattr(F, name) is original
+
+
+def test_every_activation_layer_has_its_function_in_F():
+    """Each activation module of nn (ReLU, Mish, Hardswish, ...) has its function in F under
+    PyTorch's name, so a model written with layers can be rewritten with F."""
+    from graphgrad.nn import activations
+    layers = [name for name in nn.__all__ if isinstance(getattr(nn, name), type)
+              and getattr(nn, name).__module__ == activations.__name__]
+    assert len(layers) >= 25
+    torch_names = {"LogSigmoid": "logsigmoid", "ReLU6": "relu6", "PReLU": "prelu",
+                   "LeakyReLU": "leaky_relu", "LogSoftmax": "log_softmax"}
+    missing = [layer for layer in layers
+               if torch_names.get(layer, layer.lower()) not in F.__all__]
+    assert not missing
 
 
 def test_every_loss_of_nn_is_in_F():

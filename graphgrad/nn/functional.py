@@ -9,7 +9,7 @@
 Each function is the computation its layer runs (the layer calls it, or the op both call),
 so a layer and its function give the same values and gradients; most were written for the
 engine or for a layer first and are only gathered here. Functions without a layer:
-`one_hot`, `normalize`, `pairwise_distance`, `glu`.
+`one_hot`, `normalize`, `pairwise_distance`.
 
 Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
 
@@ -22,9 +22,10 @@ Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
   ``x.transpose(0, 2, 3, 1)``.
 - Batch norm's ``momentum`` is the weight of the old running statistics (PyTorch's 0.1 is
   0.9 here), and the running variance follows the batch's biased variance.
-- A few names are the course's or numpy's: ``mse`` (F.mse_loss), ``log_sigmoid``
-  (F.logsigmoid), ``max_pool2d(A, f, stride, padding)`` (kernel_size is f), and ``pad`` is
-  numpy's, a (before, after) pair per axis from the first (F.pad lists the last axis first).
+- A few names are the course's or numpy's: ``mse`` (F.mse_loss, also here under that name),
+  ``log_sigmoid`` (F.logsigmoid, likewise), ``max_pool2d(A, f, stride, padding)``
+  (kernel_size is f), and ``pad`` is numpy's, a (before, after) pair per axis from the first
+  (F.pad lists the last axis first).
 
 Depends on `ops` and on the modules of `nn` that hold each layer.
 """
@@ -60,54 +61,73 @@ from graphgrad.nn.composed_losses import (
     triplet_margin_loss,
 )
 from graphgrad.nn.embedding import _first, embedding
-from graphgrad.nn.layers import linear
+from graphgrad.nn.layers import bilinear, linear
+from graphgrad.nn.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse,
 )
+from graphgrad.nn.margin_losses import (
+    cosine_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+)
 from graphgrad.nn.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from graphgrad.nn.regularization import dropout, dropout2d
 from graphgrad.nn.resampling import adaptive_avg_pool2d, adaptive_max_pool2d, interpolate
-from graphgrad.ops.activations import elu, gelu, log_sigmoid, silu, softplus
+from graphgrad.ops.activations import (
+    celu,
+    elu,
+    gelu,
+    glu,
+    log_sigmoid,
+    mish,
+    selu,
+    silu,
+    softplus,
+    softsign,
+    tanhshrink,
+)
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.elementwise import clip, leaky_relu, relu, sigmoid, tanh
-from graphgrad.ops.pooling import avg_pool2d, max_pool2d
-from graphgrad.ops.shape import pad, split
-from graphgrad.ops.softmax import log_softmax, softmax
+from graphgrad.ops.patches import fold, pixel_shuffle, pixel_unshuffle, unfold
+from graphgrad.ops.piecewise import hardshrink, hardsigmoid, hardswish, softshrink, threshold
+from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from graphgrad.ops.shape import pad
+from graphgrad.ops.softmax import log_softmax, softmax, softmin
 from graphgrad.tensor import Tensor
 
 __all__ = [
     # activations
-    "elu", "gelu", "glu", "hardtanh", "leaky_relu", "log_sigmoid", "log_softmax", "prelu",
-    "relu", "relu6", "sigmoid", "silu", "softmax", "softplus", "tanh",
+    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "leaky_relu", "log_sigmoid", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6",
+    "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign",
+    "tanh", "tanhshrink", "threshold",
     # layers
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "conv1d", "conv2d",
-    "conv_transpose2d", "dropout", "dropout2d", "embedding", "interpolate", "linear",
-    "max_pool2d", "pad", "scaled_dot_product_attention",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "bilinear",
+    "conv1d", "conv2d", "conv_transpose2d", "dropout", "dropout2d", "embedding", "fold",
+    "interpolate", "linear", "max_pool1d", "max_pool2d", "pad", "pixel_shuffle",
+    "pixel_unshuffle", "scaled_dot_product_attention", "unfold",
     # normalisation
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize",
     # losses and distances
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
-    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss",
-    "margin_ranking_loss", "mse", "nll_loss", "pairwise_distance", "smooth_l1_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss",
+    "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse", "mse_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss",
+    "pairwise_distance", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
     "triplet_margin_loss",
     # labels
     "one_hot",
 ]
 
-
-def glu(x: Any, axis: int = -1) -> Tensor:
-    """The gated linear unit (PyTorch's F.glu, dim=-1 here): x split in halves a and b along
-    ``axis``, a * sigmoid(b). x (..., 2 n) -> (..., n)."""
-    x = x if isinstance(x, Tensor) else Tensor(array_of_numbers(x, "x", "glu"))
-    axis = integer(axis, "axis", "glu")
-    if not -x.ndim <= axis < x.ndim or x.shape[axis] % 2:
-        raise ShapeError(f"glu splits x along axis={axis} into two halves: that axis must "
-                         f"exist and have an even size, got x {describe(x)}")
-    a, b = split(x, 2, axis=axis)
-    return a * sigmoid(b)
+# PyTorch's names for two functions graphgrad names as the course and numpy do.
+mse_loss = mse
+logsigmoid = log_sigmoid
 
 
 def normalize(x: Any, p: float = 2, axis: int = 1, eps: float = 1e-12) -> Tensor:
