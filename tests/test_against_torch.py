@@ -1906,6 +1906,40 @@ def test_optimizer_options_step_as_torchs(name, torch_float64_default):
         assert not np.allclose(opt.state[0]["s_max"], opt.state[0]["s"])
 
 
+@pytest.mark.parametrize("decoupled", [False, True], ids=["L2", "decoupled"])
+def test_nadam_with_beta1_and_momentum_decay_changed_between_steps_steps_as_torchs(
+        decoupled, torch_float64_default):
+    """PyTorch multiplies each step's mu_t, with that step's beta1 and momentum_decay, into
+    the product it keeps (mu_product): so does NAdam, a group added later from its own 1."""
+    W = gg.Tensor(_OPTIM_W0.copy(), requires_grad=True)
+    b = gg.Tensor(_OPTIM_W0[0].copy(), requires_grad=True)
+    Wt = torch.tensor(_OPTIM_W0.copy(), requires_grad=True)
+    bt = torch.tensor(_OPTIM_W0[0].copy(), requires_grad=True)
+    opt = gg.optim.NAdam([W], lr=0.01, beta2=0.99, weight_decay=0.02,
+                         decoupled_weight_decay=decoupled)
+    opt_t = torch.optim.NAdam([Wt], lr=0.01, betas=(0.9, 0.99), weight_decay=0.02,
+                              decoupled_weight_decay=decoupled)
+    for t, g in enumerate(_OPTIM_GRADS):
+        if t == 2:
+            opt.add_param_group({"params": [b], "beta1": 0.6})
+            opt_t.add_param_group({"params": [bt], "betas": (0.6, 0.99)})
+        beta1, decay = 0.95 - 0.05 * (t % 4), 4e-3 * (1 + t % 3)
+        opt.beta1, opt.momentum_decay = beta1, decay
+        opt_t.param_groups[0]["betas"] = (beta1, 0.99)
+        for group in opt_t.param_groups:
+            group["momentum_decay"] = decay
+        W.grad, Wt.grad = g, torch.tensor(g)
+        b.grad, bt.grad = g[1] * 3.0, torch.tensor(g[1] * 3.0)
+        opt.step()
+        opt_t.step()
+        np.testing.assert_allclose(W.data, Wt.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(b.data, bt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    state = opt.state_dict()
+    for i, p in enumerate((Wt, bt)):
+        assert state[f"group.{i}.mu_product"] == pytest.approx(
+            opt_t.state[p]["mu_product"].item(), rel=1e-14)
+
+
 def _lbfgs_logistic(lib):
     """Logistic regression with a weight decay term, in graphgrad or torch: its parameters w
     (2, 1) and b (a scalar, 0-d: two parameters of two shapes in one flat vector) and cost."""
@@ -2112,12 +2146,13 @@ def test_one_cycle_with_three_phases_and_its_momentum_cycle_is_torchs(settings):
     assert [(ours(s), ours.momentum(s)) for s in range(settings["total_steps"])] == seen
 
 
-@pytest.mark.parametrize("kind", ["Adam", "AdamW", "Adamax", "RMSprop", "RAdam"])
-def test_fit_cycling_the_momentum_per_batch_is_torchs_loop_with_onecyclelr(kind):
+@pytest.mark.parametrize("kind", ["Adam", "AdamW", "Adamax", "NAdam", "RMSprop", "RAdam"])
+def test_fit_cycling_the_momentum_per_batch_is_torchs_loop_with_onecyclelr(
+        kind, torch_float64_default):
     """fit(schedule_every="step") with OneCycle(cycle_momentum=True, three_phase=True) trains
-    as PyTorch's loop with OneCycleLR cycling betas[0] (Adam, RAdam) or the momentum
-    (RMSprop, whose momentum is PyTorch's): 3 epochs of batches of 4, 4 and 2. (Not NAdam:
-    see OneCycle.)"""
+    as PyTorch's loop with OneCycleLR cycling betas[0] (Adam, NAdam, RAdam) or the momentum
+    (RMSprop, whose momentum is PyTorch's): 3 epochs of batches of 4, 4 and 2. (torch's
+    default dtype float64: NAdam's mu_product is in it.)"""
     rng = np.random.default_rng(7)
     X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 1))
     model = gg.nn.Linear(3, 1, rng=2)
@@ -2126,6 +2161,7 @@ def test_fit_cycling_the_momentum_per_batch_is_torchs_loop_with_onecyclelr(kind)
             "RMSprop": lambda ps: gg.optim.RMSprop(ps, lr=0.2, beta=0.99, momentum=0.5),
             "AdamW": lambda ps: gg.optim.AdamW(ps, lr=0.2, weight_decay=0.1),
             "Adamax": lambda ps: gg.optim.Adamax(ps, lr=0.2),
+            "NAdam": lambda ps: gg.optim.NAdam(ps, lr=0.2),
             "RAdam": lambda ps: gg.optim.RAdam(ps, lr=0.2)}[kind](model.parameters())
     gg.fit(model, gg.nn.mse, ours, (X, Y), epochs=3, batch_size=4, shuffle=False,
            schedule=gg.optim.OneCycle(0.2, total_steps=9, three_phase=True,
@@ -2137,6 +2173,7 @@ def test_fit_cycling_the_momentum_per_batch_is_torchs_loop_with_onecyclelr(kind)
            "RMSprop": lambda ps: torch.optim.RMSprop(ps, lr=0.2, momentum=0.5),
            "AdamW": lambda ps: torch.optim.AdamW(ps, lr=0.2, weight_decay=0.1),
            "Adamax": lambda ps: torch.optim.Adamax(ps, lr=0.2),
+           "NAdam": lambda ps: torch.optim.NAdam(ps, lr=0.2),
            "RAdam": lambda ps: torch.optim.RAdam(ps, lr=0.2)}[kind]([W, b])
     scheduler = _LRS.OneCycleLR(opt, 0.2, total_steps=9, three_phase=True, base_momentum=0.7)
     for _ in range(3):

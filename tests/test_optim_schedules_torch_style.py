@@ -307,16 +307,18 @@ def test_fit_refuses_a_momentum_cycle_for_an_optimizer_without_momentum():
     assert opt.t == 0
 
 
+@pytest.mark.parametrize("kind", [optim.Adam, optim.NAdam])
 @pytest.mark.parametrize("every, total", [("epoch", 5), ("step", 15)])
-def test_a_run_cycling_beta1_resumed_ends_bit_for_bit_as_the_run_not_stopped(every, total,
+def test_a_run_cycling_beta1_resumed_ends_bit_for_bit_as_the_run_not_stopped(kind, every, total,
                                                                              tmp_path):
-    """beta1 is a setting of the optimizer, in its state dict: a run stopped after 2 epochs
-    and resumed goes on with the cycle, to the last bit."""
+    """beta1 is a setting of the optimizer, in its state dict (and NAdam's product of the
+    mu_t of the steps, each with its beta1): a run stopped after 2 epochs and resumed goes on
+    with the cycle, to the last bit."""
     X, Y = _data()
 
     def run(epochs, initial_epoch=0, state=None):
         model = nn.Linear(3, 1, rng=0)
-        opt = optim.Adam(model.parameters(), lr=0.1)
+        opt = kind(model.parameters(), lr=0.1)
         if state is not None:
             model.load_state_dict(state[0])
             opt.load_state_dict(state[1])

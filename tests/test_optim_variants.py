@@ -137,8 +137,8 @@ def test_maximize_is_descent_on_the_negated_gradients_exactly(name):
 @pytest.mark.parametrize("stop", [2, 5, 7])
 @pytest.mark.parametrize("name", VARIANTS)
 def test_a_run_saved_and_resumed_ends_bit_for_bit_as_the_run_not_stopped(name, stop, tmp_path):
-    """Through a file: the state arrays, t (RAdam's switch, NAdam's product of the mu_t,
-    recomputed from t), the settings."""
+    """Through a file: the state arrays, t (RAdam's switch), NAdam's product of the mu_t, the
+    settings."""
     make = VARIANTS[name][0]
     W_full, b_full, full = optim_runs.run(lambda p: make(p, weight_decay=0.1), (W0, b0), STEPS)
     W, b, first = optim_runs.resumed(lambda p: make(p, weight_decay=0.1), (W0, b0), STEPS,
@@ -151,29 +151,160 @@ def test_a_run_saved_and_resumed_ends_bit_for_bit_as_the_run_not_stopped(name, s
         f"state.0.{key}" for key in type(first).state_names}
 
 
-def test_nadams_product_of_the_mu_t_follows_a_changed_beta1_from_step_1():
-    """M_t is the product of the mu_i of steps 1 to t with the group's beta1 now: a beta1
-    changed during training, and a run resumed after it, take the same step."""
-    def run(resume_at):
-        W = gg.Tensor(W0.copy(), requires_grad=True)
-        opt = optim.NAdam([W], lr=0.01)
-        for t, (dW, _) in enumerate(STEPS, start=1):
-            if t == 4:
-                opt.beta1 = 0.5
-            if t == resume_at:
-                saved = opt.state_dict()
-                opt = optim.NAdam([W], lr=0.01)
-                opt.load_state_dict(saved)
-            W.grad = dW
-            opt.step()
-        return W.data
-    ours = run(resume_at=None)
-    np.testing.assert_array_equal(ours, run(resume_at=6))
-    before, after = _nadam(0.01, 0.9, 0.999, 1e-8, 4e-3), _nadam(0.01, 0.5, 0.999, 1e-8, 4e-3)
-    W, state = W0.copy(), {}
-    for t, (dW, _) in enumerate(STEPS, start=1):
-        W = (before if t < 4 else after)(W, dW, state, t)
-    np.testing.assert_allclose(ours, W, rtol=1e-12)
+# beta1 of each of the eight steps, changed at every step as OneCycle(cycle_momentum=True) does.
+BETA1S = [0.9, 0.85, 0.8, 0.5, 0.6, 0.95, 0.7, 0.9]
+
+
+def _mu(beta1, t, momentum_decay=4e-3):
+    return beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+
+
+def _nadam_changing(beta1s, lr=0.01, beta2=0.999, eps=1e-8):
+    """W after each step of NAdam by hand, as PyTorch's, with beta1s[t - 1] the beta1 of step
+    t: M_t = M_(t-1) mu_t, each step's mu_t with that step's beta1; and the last M_t."""
+    W, v, s, product, after = W0.copy(), 0.0, 0.0, 1.0, []
+    for t, ((dW, _), beta1) in enumerate(zip(STEPS, beta1s), start=1):
+        mu, mu_next = _mu(beta1, t), _mu(beta1, t + 1)
+        product *= mu
+        v = beta1 * v + (1 - beta1) * dW
+        s = beta2 * s + (1 - beta2) * dW ** 2
+        D = np.sqrt(s / (1 - beta2 ** t)) + eps
+        W = (W - lr * (1 - mu) / (1 - product) * dW / D
+             - lr * mu_next / (1 - product * mu_next) * v / D)
+        after.append(W)
+    return after, product
+
+
+def _nadam_run(beta1s, start=0, state=None, W=None):
+    """(W after each step, the optimizer): NAdam([W], lr=0.01) from W0 (or ``W``), loaded with
+    ``state`` if given, stepping the dW of STEPS[start:] with beta1s[i] set before step i."""
+    W = gg.Tensor((W0 if W is None else W).copy(), requires_grad=True)
+    opt, after = optim.NAdam([W], lr=0.01), []
+    if state is not None:
+        opt.load_state_dict(state)
+    for (dW, _), beta1 in zip(STEPS[start:], beta1s):
+        opt.beta1 = beta1
+        W.grad = dW
+        opt.step()
+        after.append(W.data.copy())
+    return after, opt
+
+
+def test_nadams_product_of_the_mu_t_multiplies_in_each_steps_mu_t_with_its_beta1():
+    """As PyTorch's mu_product: M_t = M_(t-1) mu_t, with the beta1 of step t, kept in the
+    state dict; not the product of the mu_i of steps 1 to t with the beta1 of now."""
+    ours, opt = _nadam_run(BETA1S)
+    expected, product = _nadam_changing(BETA1S)
+    for t, (a, b) in enumerate(zip(ours, expected), start=1):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15, err_msg=f"step {t}")
+    assert opt.state_dict()["group.0.mu_product"] == pytest.approx(product, rel=1e-15)
+    recomputed = math.prod(_mu(BETA1S[-1], t) for t in range(1, 9))
+    assert opt.state_dict()["group.0.mu_product"] != pytest.approx(recomputed, rel=1e-3)
+
+
+@pytest.mark.parametrize("stop", [1, 4, 7])
+def test_nadam_resumed_amid_a_changing_beta1_ends_bit_for_bit_as_the_run_not_stopped(
+        stop, tmp_path):
+    """Through a file: M_t, made of mu_t with each step's beta1, is in the state dict."""
+    full, opt = _nadam_run(BETA1S)
+    first, stopped = _nadam_run(BETA1S[:stop])
+    gg.save(stopped.state_dict(), tmp_path / "opt.npz")
+    rest, resumed = _nadam_run(BETA1S[stop:], stop, gg.load(tmp_path / "opt.npz"), first[-1])
+    np.testing.assert_array_equal(rest[-1], full[-1])
+    assert (resumed.state_dict()["group.0.mu_product"]
+            == opt.state_dict()["group.0.mu_product"])
+
+
+def test_nadams_group_added_later_keeps_its_own_product_from_its_own_first_step():
+    W, b = (gg.Tensor(a.copy(), requires_grad=True) for a in (W0, b0))
+    opt = optim.NAdam([W], lr=0.01, beta1=0.8)
+    for t, (dW, db) in enumerate(STEPS, start=1):
+        if t == 4:
+            opt.add_param_group({"params": [b], "beta1": 0.6})
+            assert opt.state_dict()["group.1.mu_product"] == 1.0
+        W.grad, b.grad = dW, db
+        opt.step()
+    products = [1.0, 1.0]
+    for i, (beta1, steps) in enumerate([(0.8, 8), (0.6, 5)]):
+        for t in range(1, steps + 1):
+            products[i] *= _mu(beta1, t)
+    state = opt.state_dict()
+    assert [state["group.0.mu_product"], state["group.1.mu_product"]] == products
+
+
+def test_nadams_step_costs_the_same_at_step_500_as_at_step_3_with_beta1_changing(monkeypatch):
+    """One multiplication into the product kept, not the t of its recomputation from step 1:
+    the calls of NAdam._mu per step, with beta1 changed before every step."""
+    calls = []
+    mu = optim.NAdam._mu
+    monkeypatch.setattr(optim.NAdam, "_mu", staticmethod(
+        lambda *args: calls.append(1) or mu(*args)))
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    opt, per_step = optim.NAdam([W], lr=1e-4), []
+    for t in range(500):
+        opt.beta1 = 0.85 + 0.1 * (t % 2)
+        W.grad = STEPS[t % 8][0]
+        before = len(calls)
+        opt.step()
+        per_step.append(len(calls) - before)
+    assert per_step == [per_step[0]] * 500 and per_step[0] <= 3
+
+
+def _without_product(state):
+    """``state`` as NAdam saved it before it kept its product of the mu_t."""
+    return {key: value for key, value in state.items() if not key.endswith(".mu_product")}
+
+
+def test_nadam_state_saved_before_the_product_was_kept_resumes_with_it_recomputed(tmp_path):
+    """A state without "group.0.mu_product" (saved before it was kept): the product of the
+    mu_i of steps 1 to t with the loaded beta1, multiplied in that order, at the next step;
+    with a beta1 that never changed, the steps of the run not stopped to the last bit."""
+    constant = [0.9] * 8
+    full, _ = _nadam_run(constant)
+    first, opt = _nadam_run(constant[:5])
+    gg.save(_without_product(opt.state_dict()), tmp_path / "old.npz")
+    rest, _ = _nadam_run(constant[5:], 5, gg.load(tmp_path / "old.npz"), first[-1])
+    np.testing.assert_array_equal(rest[-1], full[-1])
+
+    # beta1 changed at step 3 and saved without the product: M_5 recomputed from beta1 0.5,
+    # as NAdam computed it then, and multiplied on from there.
+    first, opt = _nadam_run([0.9, 0.9, 0.5, 0.5, 0.5])
+    old = _without_product(opt.state_dict())
+    W = gg.Tensor(first[-1].copy(), requires_grad=True)
+    opt = optim.NAdam([W], lr=0.01)
+    opt.load_state_dict(old)
+    assert "group.0.mu_product" not in opt.state_dict()  # still unknown: saved as it came
+    W.grad = STEPS[5][0]
+    opt.step()
+    product = 1.0
+    for t in range(1, 7):
+        product *= optim.NAdam._mu(0.5, 4e-3, t)
+    assert opt.state_dict()["group.0.mu_product"] == product
+
+
+@pytest.mark.parametrize("value, message", [
+    (1.5, r"group\.0\.mu_product must be in \[0, 1\], got 1\.5"),
+    (float("nan"), r"group\.0\.mu_product must be in \[0, 1\], got nan"),
+    ("0.5", r"group\.0\.mu_product must be in \[0, 1\], got '0\.5'"),
+])
+def test_nadam_refuses_a_saved_product_that_is_not_one_and_changes_nothing(value, message):
+    _, opt = _nadam_run(BETA1S[:3])
+    state = opt.state_dict()
+    state["group.0.mu_product"] = value
+    W = gg.Tensor(W0.copy(), requires_grad=True)
+    fresh = optim.NAdam([W], lr=0.01)
+    with pytest.raises(gg.ArgumentError, match=message):
+        fresh.load_state_dict(state)
+    assert fresh.t == 0 and "group.0.mu_product" in fresh.state_dict()
+    assert fresh.state_dict()["group.0.mu_product"] == 1.0
+
+
+def test_nadam_refuses_a_product_for_a_group_it_does_not_have():
+    _, opt = _nadam_run(BETA1S[:3])
+    state = opt.state_dict()
+    state["group.1.mu_product"] = 0.5
+    with pytest.raises(gg.ArgumentError, match=r"unexpected keys: group\.1\.mu_product"):
+        optim.NAdam([gg.Tensor(W0.copy(), requires_grad=True)]).load_state_dict(state)
 
 
 @pytest.mark.parametrize("kind, kwargs, message", [

@@ -221,17 +221,17 @@ class OneCycle(Schedule):
     own, as PyTorch's OneCycleLR sets it before each step; an optimizer with neither is
     refused before training. Off by default, where PyTorch's default is on: this schedule
     gave the rate alone before it had the option, and a run made so keeps its rates. With
-    Adam, AdamW, Adamax and RAdam (beta1) and RMSprop (its momentum is PyTorch's) the steps
-    are PyTorch's. Not with two others: NAdam computes its product of momenta M_t as if the
-    beta1 of the step had been there from step 1 (see `NAdam`; recomputed, t
-    multiplications, at every step whose beta1 changed), where PyTorch multiplies each
-    step's into the product it keeps; and SGD's momentum is the course's, v_dW = beta v_dW +
-    (1 - beta) dW, which is PyTorch's v = beta v + dW with lr = alpha (1 - beta) only while
-    beta stays fixed: as it cycles, PyTorch's steps grow by 1 / (1 - beta) where the course's
-    do not, so SGD's run is the course's momentum with a cycling beta, not PyTorch's.
+    Adam, AdamW, Adamax, NAdam and RAdam (beta1) and RMSprop (its momentum is PyTorch's) the
+    steps are PyTorch's: NAdam multiplies each step's mu_t, with that step's beta1, into the
+    product of momenta M_t it keeps, as PyTorch's (see `NAdam`). Not with SGD, whose
+    momentum is the course's, v_dW = beta v_dW + (1 - beta) dW, which is PyTorch's
+    v = beta v + dW with lr = alpha (1 - beta) only while beta stays fixed: as it cycles,
+    PyTorch's steps grow by 1 / (1 - beta) where the course's do not, so SGD's run is the
+    course's momentum with a cycling beta, not PyTorch's.
     In one's own loop, set both before each ``optimizer.step()``: ``optimizer.lr =
     schedule(step); optimizer.beta1 = schedule.momentum(step)``. The momentum is a setting
-    of the optimizer, saved in its ``state_dict``, so a resumed run goes on with it.
+    of the optimizer, saved in its ``state_dict`` (with NAdam's M_t), so a resumed run goes
+    on with it.
 
     With parameter groups, make the optimizer with
     ``lr=max_lr``: each group keeps its ratio to it (see `Optimizer`), so a group made with

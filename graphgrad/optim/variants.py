@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import ArgumentError, not_a_state_error
 from graphgrad.optim.optimizer import (
     Optimizer,
+    _number,
     _Setting,
     _write,
     average_into,
@@ -112,13 +114,17 @@ class NAdam(Optimizer):
         W = W - alpha (1 - mu_t) / (1 - M_t) dW / D - alpha mu_(t+1) / (1 - M_(t+1)) v_dW / D
 
     ``torch.optim.NAdam(lr, betas=(b1, b2), momentum_decay=m)`` is ``NAdam(lr, beta1=b1,
-    beta2=b2, momentum_decay=m)``. t is the group's step count, as `Adam`'s, and M_t is
-    computed from it and the group's beta1 and momentum_decay, as the product of the mu_i of
-    steps 1 to t: so a resumed run takes the same steps, and a beta1 changed during training
-    is used as if it had been there from the start, where PyTorch multiplies the new mu_t
-    into the product it keeps per parameter (``mu_product``, in its default dtype: float32
-    unless ``torch.set_default_dtype(torch.float64)``; graphgrad's M_t is a Python float).
-    State: ``v`` and ``s`` per parameter (PyTorch's exp_avg, exp_avg_sq).
+    beta2=b2, momentum_decay=m)``. t is the group's step count, as `Adam`'s, and M_t is kept
+    per group as t is: each step multiplies its mu_t, with its beta1 and momentum_decay, into
+    M_(t-1), one multiplication whatever t. So a beta1 changed during training (`OneCycle`'s
+    ``cycle_momentum``) enters M_t from the step it was changed at, as in PyTorch, which keeps
+    the product per parameter (``mu_product``, in its default dtype: float32 unless
+    ``torch.set_default_dtype(torch.float64)``; graphgrad's M_t is a Python float). The
+    state dict holds each group's (``"group.0.mu_product"``), so a resumed run takes the
+    same steps; a state saved before NAdam kept it has none, and the group's M_t is then
+    computed at its next step as the product of the mu_i of steps 1 to t with the group's
+    beta1 and momentum_decay, as NAdam computed it then. State: ``v`` and ``s`` per
+    parameter (PyTorch's exp_avg, exp_avg_sq).
 
     Args:
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
@@ -146,41 +152,78 @@ class NAdam(Optimizer):
                  lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3, *,
                  decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
-        # Each group's last (beta1, momentum_decay, t, M_t), by id of the group: M_t is one
-        # multiplication from M_(t-1), recomputed from step 1 when the settings or t changed.
-        self._products: dict[int, tuple[float, float, int, float]] = {}
+        # Each group's M_t, the product of its steps' mu_t, as _added_at holds each group's t:
+        # None when a state saved before it was kept was loaded (computed at the next step).
+        self._mu_products: list[float | None] = []
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
                          momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+
+    def _add_groups(self, groups: list[tuple[dict[str, float], list[Any]]]) -> None:
+        super()._add_groups(groups)
+        self._mu_products += [1.0] * len(groups)  # M_0: no step yet
 
     @staticmethod
     def _mu(beta1: float, momentum_decay: float, t: int) -> float:
         return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
 
-    def _mu_product(self, group: dict[str, Any], t: int) -> float:
-        """M_t = mu_1 ... mu_t, multiplied in that order whether it is carried on from the
-        last step or computed afresh (after load_state_dict), so both give the same float."""
-        beta1, decay = group["beta1"], group["momentum_decay"]
-        last = self._products.get(id(group))
-        if last is not None and last[:3] == (beta1, decay, t - 1):
-            product = last[3] * self._mu(beta1, decay, t)
-        else:
-            product = 1.0
-            for i in range(1, t + 1):
-                product *= self._mu(beta1, decay, i)
-        self._products[id(group)] = (beta1, decay, t, product)
-        return product
+    def _number_of(self, group: dict[str, Any]) -> int:
+        """The number of ``group`` in param_groups, found by identity (not by ``==``, which
+        compares the settings, nor by id(group), which a copy of the optimizer changes)."""
+        for i, (held, _) in enumerate(self._groups):
+            if held is group:
+                return i
+        raise ArgumentError(f"{type(self).__name__}._step_group: the group is none of "
+                            "param_groups (a copy of one?), whose M_t it keeps: pass the "
+                            "group itself")
 
     def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
         # The step's coefficients, once per group, as Python floats (a float32 step stays in
         # float32): that of dW and that of v_dW, each over D.
         beta1, decay, lr = group["beta1"], group["momentum_decay"], group["lr"]
         mu, mu_next = self._mu(beta1, decay, t), self._mu(beta1, decay, t + 1)
-        product = self._mu_product(group, t)
+        i = self._number_of(group)
+        product = self._mu_products[i]
+        if product is None:  # loaded from a state without it: M_(t-1) as NAdam made it then
+            product = 1.0
+            for step in range(1, t):
+                product *= self._mu(beta1, decay, step)
+        product *= mu
+        self._mu_products[i] = product
         self._grad_scale = lr * (1.0 - mu) / (1.0 - product)
         self._avg_scale = lr * mu_next / (1.0 - product * mu_next)
         self._correction2 = 1.0 - group["beta2"] ** t
         super()._step_group(_decay_decoupled(group, slots), slots, t)
+
+    # -- saving and restoring M_t ------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """`Optimizer.state_dict` and each group's M_t (``"group.1.mu_product"``), unless
+        it is not known yet (loaded from a state saved before it was kept, and no step since:
+        left out, as it came)."""
+        out = super().state_dict()
+        for i, product in enumerate(self._mu_products):
+            if product is not None:
+                out[f"group.{i}.mu_product"] = product
+        return out
+
+    def _own_keys(self, state: Mapping[str, Any]) -> list[str]:
+        return [key for key in (f"group.{i}.mu_product" for i in range(len(self._groups)))
+                if key in state]
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """`Optimizer.load_state_dict` and each group's M_t, checked (a number in [0, 1])
+        before anything changes. A state saved before M_t was kept has none: the group's M_t
+        is then computed at its next step from its beta1 and momentum_decay then, as the
+        product of the mu_i of its steps 1 to t."""
+        if not isinstance(state, Mapping):
+            raise not_a_state_error("NAdam.load_state_dict", state, "optimizer")
+        self._saved_groups(state)  # another optimizer's state is named as such first
+        where = self._where(state)
+        products = [None if key not in state else _number(
+            state[key], key, where, (lambda x: 0.0 <= x <= 1.0, "in [0, 1]"))
+            for key in (f"group.{i}.mu_product" for i in range(len(self._groups)))]
+        super().load_state_dict(state)
+        self._mu_products[:] = products
 
     def _denominator(self, s: np.ndarray, eps: float, scratch: np.ndarray) -> None:
         """scratch = sqrt(s_dW / (1 - beta2**t)) + eps."""
