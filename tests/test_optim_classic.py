@@ -90,6 +90,32 @@ def test_rprop_each_step_is_the_formula_by_hand(settings, maximize):
     assert opt.state[0]["step"] == 9
 
 
+def test_rprop_float32_multiplies_by_the_etas_in_float32_as_pytorch():
+    """PyTorch multiplies a float32 step size by float32(eta_plus), the gradient's dtype:
+    1.2 in float64 rounds the product differently, and the step sizes drift apart from
+    PyTorch's by an ulp after a few growths."""
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal(500).astype(np.float32)
+    w = gg.Tensor(x0.copy(), requires_grad=True)
+    opt = optim.Rprop([w], lr=0.01)
+    x, prev, size = x0.copy(), np.zeros_like(x0), np.full_like(x0, 0.01)
+    for _ in range(30):
+        g = rng.standard_normal(500).astype(np.float32)
+        g[rng.random(500) < 0.3] *= -1e-3  # mostly the same signs: the step sizes grow
+        g = np.abs(g) * np.sign(x0)
+        w.grad = g.copy()
+        opt.step()
+        s = np.sign(g * prev)
+        factor = np.where(s > 0, np.float32(1.2), np.where(s < 0, np.float32(0.5),
+                                                           np.float32(1.0)))
+        size = np.clip(size * factor, np.float32(1e-6), np.float32(50.0))
+        prev = np.where(s < 0, np.float32(0.0), g)
+        x = x - np.sign(prev) * size
+    assert w.data.dtype == np.float32 and opt.state[0]["step_size"].dtype == np.float32
+    np.testing.assert_array_equal(opt.state[0]["step_size"], size)
+    np.testing.assert_array_equal(w.data, x)
+
+
 def test_rprop_step_sizes_start_at_the_lr_of_the_parameters_first_step():
     """As PyTorch's state, made at a parameter's first step with a gradient: an lr set before
     it (a schedule's first rate) is the first step size; set after, it changes nothing."""

@@ -99,7 +99,10 @@ class Rprop(Optimizer):
         step += 1
         np.multiply(g, prev, out=scratch)
         flipped = scratch < 0
-        factor = np.where(scratch > 0, group["eta_plus"], 1.0)
+        # The factors in the parameter's dtype, as PyTorch's (the gradient's): a float32 step
+        # size times float32(1.2), not 1.2, which rounds differently.
+        factor = np.ones_like(step_size)
+        factor[scratch > 0] = group["eta_plus"]
         factor[flipped] = group["eta_minus"]
         step_size *= factor
         np.clip(step_size, group["step_size_min"], group["step_size_max"], out=step_size)
