@@ -295,6 +295,26 @@ def test_fit_with_a_warmup_before_a_momentum_cycle_starts_it_at_max_momentum():
                                                                  for s in range(9)]
 
 
+def test_a_chain_before_a_momentum_cycle_starts_it_at_max_momentum_as_a_warmup_does():
+    """PyTorch's SequentialLR([LinearLR, OneCycleLR]) trains the LinearLR's epochs with the
+    OneCycleLR's max_momentum, which it sets when it is made: as `Warmup` and PyTorch, not
+    the optimizer's own beta1; after the cycle, its last momentum is kept."""
+    X, Y = _data()
+    model = nn.Linear(3, 1, rng=0)
+    opt = optim.Adam(model.parameters(), lr=0.1, beta1=0.5)
+    record = _Recording(opt, "beta1")
+    cycle = optim.OneCycle(0.1, 3, pct_start=0.5, cycle_momentum=True, max_momentum=0.9,
+                           base_momentum=0.8)
+    chain = optim.Chain([optim.LinearSchedule(0.004, 0.25, total=2), cycle,
+                         optim.ConstantWarmup(0.01)], [2, 5])
+    cycled = [cycle.momentum(s) for s in range(3)]
+    assert cycled[0] == cycled[2] == 0.9 and cycled[1] < 0.9
+    assert [chain.momentum(e) for e in range(7)] == [0.9, 0.9, *cycled, None, None]
+    gg.fit(model, nn.mse, opt, (X, Y), epochs=7, batch_size=24, schedule=chain,
+           progress=False)
+    assert [beta1 for _, beta1 in record.seen] == [0.9, 0.9, *cycled, 0.9, 0.9]
+
+
 def test_fit_refuses_a_momentum_cycle_for_an_optimizer_without_momentum():
     X, Y = _data()
     model = nn.Linear(3, 1, rng=0)

@@ -799,9 +799,9 @@ class Chain(Schedule):
     A schedule that follows the cost (`ReduceOnPlateau`, with a ``step(cost)`` method) is
     refused: the chain could not tell it the costs of its own epochs only; `Warmup` before it
     does that. A `OneCycle` with ``cycle_momentum=True`` cycles the momentum in its epochs
-    (`momentum`), and the momentum is left as it is in the others: the optimizer's before it
-    (PyTorch's OneCycleLR sets its max_momentum when it is made, before the first
-    schedule's epochs), its last after it.
+    (`momentum`); before them the momentum is its first (max_momentum), as in PyTorch, where
+    the OneCycleLR sets it when it is made, before the first schedule's epochs (and as
+    `Warmup` before it), and after them it is left at its last.
 
     Args:
         schedules: two or more schedules (functions of the epoch giving the rate).
@@ -853,9 +853,13 @@ class Chain(Schedule):
         return any(getattr(s, "cycles_momentum", False) for s in self.schedules)
 
     def momentum(self, epoch: int) -> float | None:
-        """The momentum of ``epoch``'s schedule, None (left as it is) for one without."""
-        schedule, own = self._part(whole_number(epoch, "the epoch (counted from 0)", "Chain",
-                                                least=0))
-        if not getattr(schedule, "cycles_momentum", False):
+        """The momentum of ``epoch``'s schedule; before the first schedule cycling it, that
+        one's first; None (left as it is) after it in a schedule without."""
+        epoch = whole_number(epoch, "the epoch (counted from 0)", "Chain", least=0)
+        schedule, own = self._part(epoch)
+        if getattr(schedule, "cycles_momentum", False):
+            return schedule.momentum(own)
+        cycling = [i for i, s in enumerate(self.schedules) if getattr(s, "cycles_momentum", False)]
+        if not cycling or cycling[0] < bisect.bisect_right(self.milestones, epoch):
             return None
-        return schedule.momentum(own)
+        return self.schedules[cycling[0]].momentum(0)
