@@ -240,6 +240,20 @@ def test_rprops_bounds_are_checked_in_each_group():
         optim.Rprop([{"params": [W]}, {"params": [b], "step_size_min": 60.0}])
 
 
+def test_asgd_averaged_of_a_parameter_not_stepped_yet_is_its_values():
+    """Copying the averages into the model after training leaves a parameter that never had
+    a gradient (frozen, unused) as it is: its ax is still the zeros it starts with."""
+    W, b = (gg.Tensor(a.copy(), requires_grad=True) for a in (W0, b0))
+    opt = optim.ASGD([W, b], lr=0.1, t0=0)
+    np.testing.assert_array_equal(opt.averaged(W), W0)
+    for dW, _ in STEPS[:3]:
+        W.grad = dW
+        opt.step()
+    assert opt.state[1]["step"] == 0
+    np.testing.assert_array_equal(opt.averaged(b), b0)
+    assert opt.averaged(W).tolist() == opt.state[0]["ax"].tolist() != W.data.tolist()
+
+
 def test_asgd_averaged_refuses_a_tensor_it_does_not_hold():
     opt = optim.ASGD([gg.Tensor(W0.copy(), requires_grad=True)])
     with pytest.raises(gg.ArgumentError, match="ASGD.averaged: p .* is not one of this "

@@ -163,10 +163,13 @@ class ASGD(Optimizer):
 
     def averaged(self, p: Tensor) -> np.ndarray:
         """The average ``ax`` of parameter ``p`` (one of ``optimizer.params``), a copy: p's own
-        values until step t0 + 2, their mean over the steps from that one on after it."""
+        values until step t0 + 2, their mean over the steps from that one on after it. A
+        parameter that has not stepped yet (no gradient so far: a frozen or unused one) has
+        no average but its values, which are given (its ``ax`` holds zeros until its first
+        step, as PyTorch's, which has no state for it at all)."""
         for q, state in zip(self.params, self.state):
             if q is p:
-                return state["ax"].copy()
+                return (state["ax"] if state["step"] else p.data).copy()
         raise ArgumentError(f"ASGD.averaged: p ({type(p).__name__}) is not one of this "
                             "optimizer's parameters; pass one of optimizer.params")
 
