@@ -388,8 +388,9 @@ def fit(
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
             NaN or Inf is refused. A schedule that cycles the momentum (`optim.OneCycle`
             with ``cycle_momentum=True``) also sets the optimizer's momentum, or its beta1,
-            to ``schedule.momentum(epoch)`` (or of the step) with the rate; an optimizer with
-            neither is refused. A schedule with a ``step(cost)`` method, such as
+            to ``schedule.momentum(epoch)`` (or of the step) with the rate, in the groups
+            that did not give their own; an optimizer with neither, or whose groups all gave
+            their own, is refused. A schedule with a ``step(cost)`` method, such as
             `optim.ReduceOnPlateau` (or `optim.Warmup` before one), is also told each epoch's
             dev cost once it is measured (the epoch's training cost, ``history["cost"]``,
             without dev_data), before the next epoch asks it for its rate; a ReduceOnPlateau
@@ -606,6 +607,16 @@ def _momentum_setting(schedule: Any, optimizer: Optimizer) -> str:
         return ""
     for name in ("momentum", "beta1"):
         if name in optimizer.defaults:
+            # optimizer.momentum = m sets the groups that did not give their own: with none
+            # such, the cycle would set nothing, and the run train with fixed momenta.
+            if all(name in own for own in optimizer._own):
+                raise ArgumentError(
+                    f"fit: the schedule {type(schedule).__name__} cycles the momentum "
+                    f"(cycle_momentum=True), which sets {type(optimizer).__name__}'s {name} in "
+                    f"the parameter groups that did not give their own, but all "
+                    f"{len(optimizer._own)} gave their own {name}: leave {name} out of the "
+                    "groups that should cycle it, or make the schedule with "
+                    "cycle_momentum=False")
             return name
     raise ArgumentError(
         f"fit: the schedule {type(schedule).__name__} cycles the momentum (cycle_momentum="

@@ -327,6 +327,27 @@ def test_fit_refuses_a_momentum_cycle_for_an_optimizer_without_momentum():
     assert opt.t == 0
 
 
+def test_fit_cycles_the_momentum_of_the_groups_without_their_own_and_refuses_none():
+    """optimizer.beta1 = m sets the groups that did not give their own beta1: those cycle it,
+    the others keep theirs; with every group giving its own, the cycle would set nothing, and
+    fit says so before training rather than train with fixed momenta."""
+    X, Y = _data()
+    model = nn.Linear(3, 1, rng=0)
+    W, b = model.parameters()
+    opt = optim.Adam([{"params": [W]}, {"params": [b], "beta1": 0.5}], lr=0.1)
+    schedule = optim.OneCycle(0.1, 3, cycle_momentum=True)
+    gg.fit(model, nn.mse, opt, (X, Y), epochs=3, batch_size=24, schedule=schedule,
+           progress=False)
+    assert [g["beta1"] for g in opt.param_groups] == [schedule.momentum(2), 0.5]
+    opt = optim.Adam([{"params": [W], "beta1": 0.8}, {"params": [b], "beta1": 0.5}], lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"fit: the schedule OneCycle cycles the momentum "
+                                               r"\(cycle_momentum=True\), which sets Adam's "
+                                               r"beta1 .* but all 2 gave their own beta1"):
+        gg.fit(model, nn.mse, opt, (X, Y), epochs=3, batch_size=24, schedule=schedule,
+               progress=False)
+    assert opt.t == 0 and [g["beta1"] for g in opt.param_groups] == [0.8, 0.5]
+
+
 @pytest.mark.parametrize("kind", [optim.Adam, optim.NAdam])
 @pytest.mark.parametrize("every, total", [("epoch", 5), ("step", 15)])
 def test_a_run_cycling_beta1_resumed_ends_bit_for_bit_as_the_run_not_stopped(kind, every, total,
