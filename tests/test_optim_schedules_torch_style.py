@@ -124,9 +124,11 @@ def test_chain_takes_a_warmup_whose_schedule_does_not_follow_the_cost():
      r"Chain: schedule 1 must be a function of the epoch giving its learning rate, .* "
      r"got 0.1"),
     ([optim.ExponentialDecay(0.1), optim.ReduceOnPlateau(0.1)], [3], gg.ArgumentError,
-     r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost .* optim.Warmup\(schedule, warmup\)"),
+     r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost .* optim.Warmup\(schedule, warmup\) "
+     r"in place of the Chain"),
     ([optim.ExponentialDecay(0.1), optim.Warmup(optim.ReduceOnPlateau(0.1), 2)], [3],
-     gg.ArgumentError, r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost"),
+     gg.ArgumentError, r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost .* in place of "
+     r"the Chain"),
     (optim.ExponentialDecay(0.1), [3], gg.GraphgradTypeError, r"Chain takes a list of "),
 ])
 def test_chain_refuses_settings_that_do_not_chain(schedules, milestones, error, message):

@@ -827,8 +827,8 @@ class Chain(Schedule):
                 raise ArgumentError(
                     f"{name}: schedule {i} ({type(inner).__name__}) follows the cost through "
                     "its step(cost) method, which a chain cannot tell the costs of its own "
-                    "epochs only: put a Warmup before it instead, optim.Warmup(schedule, "
-                    "warmup)")
+                    "epochs only: give fit optim.Warmup(schedule, warmup) in place of the "
+                    "Chain, a warm-up that tells the schedule after it the costs of its epochs")
         given = listed(milestones, name, "milestones as a list of epochs, such as [5]")
         self.milestones = [whole_number(m, f"milestone {m!r}", name) for m in given]
         if len(self.milestones) != len(self.schedules) - 1 or not self.milestones:
