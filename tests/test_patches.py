@@ -53,18 +53,19 @@ def test_unfold_and_fold_over_random_settings_follow_numpy_loops_and_finite_diff
     shape, kernel, stride, pad, dilation = case
     rng = np.random.default_rng(seed)
     A = rng.standard_normal(shape)
-    Y = gg.unfold(A, kernel, stride, pad, dilation)
+    settings = {"stride": stride, "padding": pad, "dilation": dilation}
+    Y = gg.unfold(A, kernel, **settings)
     np.testing.assert_array_equal(Y.data, unfold_reference(A, kernel, stride, pad, dilation))
     G = rng.standard_normal(Y.shape)
-    folded = gg.fold(G, shape[1:3], kernel, stride, pad, dilation)
+    folded = gg.fold(G, shape[1:3], kernel, **settings)
     np.testing.assert_allclose(folded.data,
                                fold_reference(G, shape[1:3], kernel, stride, pad, dilation),
                                atol=1e-12)
     # each the other's adjoint: <unfold(A), G> = <A, fold(G)>
     np.testing.assert_allclose(np.vdot(Y.data, G), np.vdot(A, folded.data), rtol=1e-12)
-    assert gg.gradcheck(lambda a: gg.unfold(a, kernel, stride, pad, dilation),
+    assert gg.gradcheck(lambda a: gg.unfold(a, kernel, **settings),
                         [gg.Tensor(A, requires_grad=True, name="A")])
-    assert gg.gradcheck(lambda g: gg.fold(g, shape[1:3], kernel, stride, pad, dilation),
+    assert gg.gradcheck(lambda g: gg.fold(g, shape[1:3], kernel, **settings),
                         [gg.Tensor(G, requires_grad=True, name="Y")])
 
 
@@ -72,8 +73,8 @@ def test_unfold_and_fold_over_random_settings_follow_numpy_loops_and_finite_diff
 def test_fold_of_unfold_is_the_image_times_the_windows_covering_each_pixel(case, seed):
     shape, kernel, stride, pad, dilation = case
     A = np.random.default_rng(seed).standard_normal(shape)
-    back = gg.fold(gg.unfold(A, kernel, stride, pad, dilation), shape[1:3], kernel, stride, pad,
-                   dilation)
+    settings = {"stride": stride, "padding": pad, "dilation": dilation}
+    back = gg.fold(gg.unfold(A, kernel, **settings), shape[1:3], kernel, **settings)
     np.testing.assert_allclose(back.data, A * _coverage(shape, kernel, stride, pad, dilation),
                                atol=1e-12)
 
@@ -85,8 +86,9 @@ def test_windows_side_by_side_fold_back_to_the_image_itself():
 
 def test_second_derivatives_pass_gradgradcheck():
     A = gg.Tensor(np.random.default_rng(1).standard_normal((1, 4, 4, 2)), requires_grad=True)
-    assert gg.gradgradcheck(lambda a: gg.fold(gg.tanh(gg.unfold(a, 2, 1, 1, 2)), (4, 4), 2, 1,
-                                              1, 2), [A])
+    settings = {"stride": 1, "padding": 1, "dilation": 2}
+    assert gg.gradgradcheck(lambda a: gg.fold(gg.tanh(gg.unfold(a, 2, **settings)), (4, 4), 2,
+                                              **settings), [A])
 
 
 def test_a_convolution_is_unfold_and_one_product_with_the_course_filters():
@@ -201,3 +203,18 @@ def test_pixel_unshuffle_refuses_sides_that_r_does_not_divide():
         gg.pixel_unshuffle(np.zeros((1, 3, 4, 1)), 2)
     with pytest.raises(gg.ShapeError, match=r"one image\? add the batch axis"):
         gg.pixel_unshuffle(np.zeros((4, 4, 1)), 2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: gg.unfold(np.zeros((1, 5, 5, 1)), 2, 2),
+    lambda: gg.fold(np.zeros((1, 16, 4)), (5, 5), 2, 1),
+    lambda: nn.functional.unfold(np.zeros((1, 5, 5, 1)), 3, 1, 1),
+    lambda: nn.Unfold(2, 2),
+    lambda: nn.Fold((5, 5), 2, 1),
+], ids=["unfold", "fold", "F.unfold", "Unfold", "Fold"])
+def test_the_window_settings_are_keywords_as_pytorch_orders_them_otherwise(call):
+    """PyTorch's F.unfold(input, kernel_size, dilation, padding, stride) and F.fold, nn.Unfold
+    and nn.Fold take dilation first where graphgrad's pooling and convolutions take the stride:
+    ``unfold(A, 2, 2)`` was a stride where PyTorch's is a dilation. Neither order is guessed."""
+    with pytest.raises(TypeError, match="positional argument"):
+        call()

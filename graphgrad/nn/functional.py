@@ -26,6 +26,8 @@ Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
   ``log_sigmoid`` (F.logsigmoid, likewise), ``max_pool2d(A, f, stride, padding)``
   (kernel_size is f), and ``pad`` is numpy's, a (before, after) pair per axis from the first
   (F.pad lists the last axis first).
+- ``unfold`` and ``fold`` take stride, padding and dilation as keywords only: PyTorch's
+  order, (dilation, padding, stride), is not the stride first of the pooling functions.
 
 Depends on `ops` and on the modules of `nn` that hold each layer.
 """

@@ -27,7 +27,7 @@ class _Windows(Module):
 
     single_node = True
 
-    def __init__(self, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+    def __init__(self, kernel_size: Any, *, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1) -> None:
         super().__init__()
         caller = type(self).__name__
@@ -57,6 +57,8 @@ class Unfold(_Windows):
         padding: p, the zeros around each image (or a pair).
         dilation: d, the step between a window's pixels (or a pair).
 
+    stride, padding and dilation are keywords only (PyTorch's nn.Unfold orders them dilation,
+    padding, stride; a setting given by position could be read as another).
     No parameters. Shapes: A (m, n_H_prev, n_W_prev, n_C) -> (m, L, f_h f_w n_C), L = n_H n_W,
     n_H = floor((n_H_prev + 2 p_h - d_h (f_h - 1) - 1) / s_h) + 1.
     """
@@ -72,14 +74,15 @@ class Fold(_Windows):
 
     Args:
         output_size: (n_H_prev, n_W_prev), the images' size, or one number for both.
-        kernel_size, stride, padding, dilation: the windows, as for `Unfold`.
+        kernel_size, stride, padding, dilation: the windows, as for `Unfold` (the last three
+            keywords only).
 
     No parameters. Shapes: Y (m, L, f_h f_w n_C) -> (m, n_H_prev, n_W_prev, n_C).
     """
 
-    def __init__(self, output_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1) -> None:
-        super().__init__(kernel_size, stride, padding, dilation)
+    def __init__(self, output_size: Any, kernel_size: Any, *, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1) -> None:
+        super().__init__(kernel_size, stride=stride, padding=padding, dilation=dilation)
         self.output_size = pair_setting(output_size, "output_size", "Fold", 1)
 
     def forward(self, Y: Any) -> Tensor:

@@ -153,9 +153,13 @@ def _attrs(kernel_size: Any, stride: Any, padding: Any, dilation: Any, caller: s
             "dilation": pair_setting(dilation, "dilation", caller, 1)}
 
 
-def unfold(A: Any, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
+def unfold(A: Any, kernel_size: int | tuple[int, int], *, stride: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1) -> Tensor:
     """im2col: every window of the images as one row (PyTorch's F.unfold, channels last).
+
+    ``stride``, ``padding`` and ``dilation`` are keywords only: PyTorch's F.unfold takes them
+    in the order (dilation, padding, stride), graphgrad's pooling and convolutions (stride,
+    padding, ..., dilation), so a setting given by position could be read as another.
 
     Args:
         A: images (m, n_H_prev, n_W_prev, n_C), channels last.
@@ -175,11 +179,12 @@ def unfold(A: Any, kernel_size: int | tuple[int, int], stride: int | tuple[int, 
     return Unfold.apply(A, **_attrs(kernel_size, stride, padding, dilation, "unfold"))
 
 
-def fold(Y: Any, output_size: int | tuple[int, int], kernel_size: int | tuple[int, int],
+def fold(Y: Any, output_size: int | tuple[int, int], kernel_size: int | tuple[int, int], *,
          stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
          dilation: int | tuple[int, int] = 1) -> Tensor:
     """col2im: each row of Y added back at the pixels of its window (PyTorch's F.fold,
     channels last), the adjoint of `unfold`; where windows overlap their values add up.
+    ``stride``, ``padding`` and ``dilation`` are keywords only, as for `unfold`.
 
     Args:
         Y: columns (m, L, f_h f_w n_C), laid out as `unfold` gives them.
