@@ -157,3 +157,18 @@ def test_padding_beyond_half_the_window_is_refused(make):
 def test_bad_settings_are_refused_by_name(make):
     with pytest.raises(gg.ArgumentError, match=r"(Pool1d|pool1d)"):
         make()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: gg.avg_pool1d(np.zeros((1, 6, 1)), 3, 1, 1, False),
+    lambda: gg.avg_pool2d(np.zeros((1, 6, 6, 1)), 3, 1, 1, False),
+    lambda: nn.functional.avg_pool2d(np.zeros((1, 6, 6, 1)), 2, 2, 0, True),
+    lambda: nn.AvgPool1d(3, 1, 1, False),
+    lambda: nn.AvgPool2d(3, 1, 1, False),
+], ids=["avg_pool1d", "avg_pool2d", "F.avg_pool2d", "AvgPool1d", "AvgPool2d"])
+def test_count_include_pad_is_a_keyword_as_pytorch_has_ceil_mode_there(call):
+    """PyTorch's F.avg_pool1d, F.avg_pool2d, nn.AvgPool1d and nn.AvgPool2d take ceil_mode after
+    the padding: avg_pool2d(A, 3, 1, 1, False), PyTorch's ceil_mode=False, divided the border
+    windows by their real pixels here (count_include_pad=False) without a word."""
+    with pytest.raises(TypeError, match="positional argument"):
+        call()

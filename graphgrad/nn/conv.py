@@ -273,13 +273,14 @@ class AvgPool2d(_Pool):
     """Average pooling: the mean of each f x f window, channel by channel; ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
     (``count_include_pad=True``: sums divided by f * f, as in PyTorch) or not (False: divided
-    by each window's real pixels, as Keras's 'same'). No parameters.
+    by each window's real pixels, as Keras's 'same'; a keyword only, where PyTorch's
+    nn.AvgPool2d has ceil_mode). No parameters.
     A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
     + 1."""
 
     op = _AvgPool2d
 
-    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
+    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0, *,
                  count_include_pad: bool = True) -> None:
         super().__init__(f, stride, padding)
         self.count_include_pad = include_pad_setting(count_include_pad,
@@ -305,7 +306,8 @@ class AvgPool1d(AvgPool2d):
     (`gg.avg_pool1d`; PyTorch's nn.AvgPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
     (``count_include_pad=True``: sums divided by f) or not (False: divided by each window's
-    real steps). No parameters.  A (m, n_L_prev, n_C) -> (m, n_L, n_C),
+    real steps; a keyword only, where PyTorch's has ceil_mode). No parameters.
+    A (m, n_L_prev, n_C) -> (m, n_L, n_C),
     n_L = floor((n_L_prev + 2p - f) / s) + 1."""
 
     op = _AvgPool1d

@@ -362,7 +362,7 @@ def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     return MaxPool2d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation))
 
 
-def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0, *,
                count_include_pad: bool = True) -> Tensor:
     """The course's average pooling: the mean of each f x f window, channel by channel.
 
@@ -370,7 +370,8 @@ def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
     or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
     (``count_include_pad=True``: each sum is divided by f * f, as in PyTorch) or that do not
-    (False: divided by the real pixels of the window, as Keras's padding='same').
+    (False: divided by the real pixels of the window, as Keras's padding='same'), a keyword
+    only: PyTorch's fifth argument there is ceil_mode.
     """
     f, stride, pad = pool_settings(f, stride, padding, "avg_pool2d")
     include = include_pad_setting(count_include_pad, "avg_pool2d")
@@ -393,7 +394,7 @@ def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     return MaxPool1d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation))
 
 
-def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0, *,
                count_include_pad: bool = True) -> Tensor:
     """Average pooling along sequences: the mean of each window of f steps, channel by channel
     (PyTorch's F.avg_pool1d on (m, n_C, n_L) transposed).
@@ -402,7 +403,8 @@ def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     n_L = floor((n_L_prev + 2p - f) / s) + 1. ``stride`` defaults to f. ``padding``:
     p <= f / 2, "valid" (0) or "same" (stride 1, odd f). Padded steps are zeros that count
     (``count_include_pad=True``: each sum divided by f, as in PyTorch) or that do not
-    (False: divided by the real steps of the window).
+    (False: divided by the real steps of the window), a keyword only: PyTorch's fifth
+    argument there is ceil_mode.
     """
     f, stride, pad = pool_settings(f, stride, padding, "avg_pool1d")
     include = include_pad_setting(count_include_pad, "avg_pool1d")
