@@ -97,6 +97,19 @@ def test_the_gradient_nodes_carry_the_dilation_so_second_derivatives_use_it():
 
 
 # -- errors ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda: gg.conv2d(np.zeros((1, 6, 6, 2)), np.zeros((3, 3, 2, 2)), None, 1, 0, 2),
+    lambda: gg.conv1d(np.zeros((1, 6, 2)), np.zeros((3, 2, 2)), None, 1, 0, 2),
+    lambda: nn.functional.conv1d(np.zeros((1, 6, 2)), np.zeros((3, 1, 2)), None, 1, 0, 1, 2),
+], ids=["conv2d", "conv1d", "F.conv1d"])
+def test_groups_and_dilation_are_keywords_as_pytorch_orders_them_otherwise(call):
+    """PyTorch's F.conv2d and F.conv1d take (stride, padding, dilation, groups): conv1d(A, W,
+    None, 1, 0, 2), PyTorch's dilation of 2, was groups=2 here, and its groups by position a
+    dilation; as nn.Conv2d and nn.Conv1d, the functions take both by name."""
+    with pytest.raises(TypeError, match="positional argument"):
+        call()
+
+
 def test_a_dilated_window_that_does_not_fit_is_refused_with_its_span():
     with pytest.raises(gg.OpError, match=r"a 3 x 3 window dilated by 3 \(spanning 7 x 7 "
                                          r"pixels\) does not fit in 5 x 8 images.*d \(f - 1\)"):

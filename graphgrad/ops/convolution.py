@@ -452,7 +452,7 @@ _SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding
 
 
 @renamed(_SPELLING, pad="padding")
-def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0,
+def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0, *,
            groups: int = 1, dilation: int = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
 
@@ -471,6 +471,8 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
         dilation: d, the step between the pixels a filter sees (PyTorch's dilation; atrous
             convolution): an f x f filter spans d (f - 1) + 1 pixels, with the weights of a
             dense one. "same" padding is then p = d (f - 1) / 2.
+        groups and dilation are keywords only, as for nn.Conv2d: PyTorch's F.conv2d takes them
+            in the other order, (dilation, groups).
 
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1, or
@@ -480,7 +482,7 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
 
 
 @renamed(_SPELLING, pad="padding")
-def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0,
+def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0, *,
            groups: int = 1, dilation: int = 1) -> Tensor:
     """A convolution along sequences as one node, as Keras's Conv1D: Z = conv(A, W) + b.
 
@@ -495,6 +497,8 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
         groups: as for `conv2d`: group k's filters see group k's channels only.
         dilation: d, the step between the time steps a filter sees (WaveNet's dilated
             convolutions): a filter spans d (f - 1) + 1 steps.
+        groups and dilation are keywords only (PyTorch's F.conv1d orders them dilation,
+            groups).
 
     Returns:
         Z of shape (m, n_L, n_C), n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1 (d = 1:
