@@ -200,3 +200,19 @@ def test_a_dilated_pooling_window_reading_only_padding_is_refused():
 def test_a_pooling_dilation_below_one_is_refused_by_name(make):
     with pytest.raises(gg.ArgumentError, match=r"(MaxPool2d|max_pool1d): dilation must be"):
         make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.MaxPool2d(3, stride=1, padding="same", dilation=2),
+    lambda: gg.max_pool1d(np.zeros((1, 9, 1)), 3, stride=1, padding="same", dilation=2),
+])
+def test_same_padding_of_a_dilated_pool_is_refused_as_same(make):
+    """'same' for a window of f = 3 dilated by 2 pads d (f - 1) / 2 = 2, more than pooling's
+    f / 2: the error said "padding 2 is more than half the window size" and to use padding
+    <= 1, a padding the caller never gave and one that does not keep the size."""
+    with pytest.raises(gg.ArgumentError, match=r"padding='same' of a window of f=3 dilated by "
+                                               r"2 would pad d \(f - 1\) / 2 = 2, more than "
+                                               r"the f / 2 = 1 pooling pads"):
+        make()
+    with pytest.raises(gg.ArgumentError, match=r"padding 2 is more than half the window size"):
+        nn.MaxPool2d(3, stride=1, padding=2, dilation=2)  # a number is named as it was given

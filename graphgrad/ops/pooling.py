@@ -38,6 +38,12 @@ def pool_settings(f: Any, stride: Any, padding: Any, caller: str,
     f = whole_number(f, "the window size f", caller)
     stride = f if stride is None else whole_number(stride, "the stride", caller)
     pad = padding_setting(padding, f, stride, caller, "window size", dilation)
+    if isinstance(padding, str) and 2 * pad > f:  # "same" of a dilated window: d (f - 1) / 2
+        raise ArgumentError(
+            f"{caller}: padding='same' of a window of f={f} dilated by {dilation} would pad "
+            f"d (f - 1) / 2 = {pad}, more than the f / 2 = {f // 2} pooling pads (PyTorch's "
+            "rule: half a border window at least is real); give the padding as a number "
+            f"<= {f // 2}, or use dilation=1")
     _check_pool_padding(f, pad, caller)
     return f, stride, pad
 
