@@ -119,6 +119,9 @@ def test_the_layers_show_their_sides_and_value():
     assert repr(nn.ReflectionPad2d((1, 2, 0, 0))) == "ReflectionPad2d(padding=(1, 2, 0, 0))"
     assert repr(nn.ConstantPad1d((1, 2), 3.5)) == "ConstantPad1d(padding=(1, 2), value=3.5)"
     assert nn.CircularPad1d(2).padding == (2, 2)
+    # a numpy number reads as a number (numpy's repr was "value=np.float32(0.5)")
+    assert repr(nn.ConstantPad2d(1, np.float32(0.5))) == "ConstantPad2d(padding=1, value=0.5)"
+    assert repr(nn.ConstantPad1d(1, np.int64(-2))) == "ConstantPad1d(padding=1, value=-2)"
 
 
 # -- errors ---------------------------------------------------------------------------------------

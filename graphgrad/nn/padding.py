@@ -116,7 +116,9 @@ class _ConstantPad(_Pad):
 
     def extra_repr(self) -> str:
         """``padding=1, value=0.5`` (a ZeroPad's without the value), for the repr."""
-        value = f", value={self.value!r}" if self.show_value else ""
+        # str of a numpy number: its repr (numpy 2) is np.float32(0.5)
+        shown = str(self.value) if isinstance(self.value, np.generic) else repr(self.value)
+        value = f", value={shown}" if self.show_value else ""
         return super().extra_repr() + value
 
 
