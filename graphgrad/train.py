@@ -36,7 +36,7 @@ from graphgrad.nn.composed_losses import (
     nll_loss,
     smooth_l1_loss,
 )
-from graphgrad.nn.likelihood_losses import poisson_nll_loss
+from graphgrad.nn.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from graphgrad.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -206,7 +206,7 @@ def _check_classes(indices: np.ndarray, outputs: np.ndarray) -> None:
 
 
 _REGRESSION_LOSSES = (mse, l1_loss, smooth_l1_loss, huber_loss, hinge_embedding_loss,
-                      poisson_nll_loss)
+                      poisson_nll_loss, gaussian_nll_loss)
 
 
 def _accuracy_kind(loss_fn: Callable, choice: Any, outputs: np.ndarray) -> Any:
@@ -421,10 +421,11 @@ def fit(
             multi_margin_loss, z > 0 for binary_cross_entropy_with_logits and
             soft_margin_loss, each z > 0 for multilabel_soft_margin_loss, a > 0.5 for
             binary_cross_entropy; none for the regression losses, mse, l1_loss,
-            smooth_l1_loss, huber_loss, hinge_embedding_loss and poisson_nll_loss, nor for
-            multilabel_margin_loss; the same for their modules, nn.CrossEntropyLoss() ... as for
-            the function each calls; argmax for other losses when there are several outputs
-            per example, else none), a kind of
+            smooth_l1_loss, huber_loss, hinge_embedding_loss, poisson_nll_loss and
+            gaussian_nll_loss (its var given: functools.partial(gaussian_nll_loss, var=v)),
+            nor for multilabel_margin_loss; the same for their modules,
+            nn.CrossEntropyLoss() ... as for the function each calls; argmax for other losses
+            when there are several outputs per example, else none), a kind of
             `accuracy` ("argmax", "logits", ...), a function (outputs, Y) -> float, or None.
             Padded positions left out of the cost by cross_entropy's ignore_index are left
             out of the accuracy with ``functools.partial(gg.train.accuracy,

@@ -2,6 +2,7 @@
 each equal to its function on the same inputs for each setting (value and gradient), their
 reprs, class weights kept as buffers, settings refused when the module is made, the accuracy
 `fit` picks for them, and their frame in pictures."""
+import functools
 import math
 
 import numpy as np
@@ -423,3 +424,19 @@ def test_fit_with_multi_margin_loss_learns_three_classes_and_reports_argmax():
                      (X, y), epochs=20, batch_size=32, seed=0, progress=False)
     assert history["cost"][-1] < 0.5 * history["cost"][0]
     assert history["accuracy"][-1] > 0.8
+
+
+def test_fit_with_gaussian_nll_loss_reports_no_accuracy():
+    """Means of real targets, several per example: a regression, no classes to argmax (the
+    real targets of the outputs' shape had been read as one-hot labels)."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((64, 2))
+    Y = X @ np.array([[1.0, -2.0, 0.5], [0.5, 1.0, -1.0]])
+    model = nn.Linear(2, 3, rng=0)
+    loss = functools.partial(nn.gaussian_nll_loss, var=0.5)
+    history = gg.fit(model, loss, optim.SGD(model.parameters(), lr=0.1), (X, Y), epochs=5,
+                     batch_size=16, seed=0, progress=False, dev_data=(X, Y))
+    assert history["cost"][-1] < history["cost"][0]
+    assert all(math.isnan(a) for a in history["accuracy"] + history["dev_accuracy"])
+    assert gg.train._accuracy_kind(loss, "auto", np.zeros((2, 3))) is None
+    assert gg.train._accuracy_kind(nn.GaussianNLLLoss(), "auto", np.zeros((2, 3))) is None
