@@ -98,8 +98,9 @@ def _checked(x: Any, what: str, op: str, least: int = 0) -> Any:
 def vector_norm(x: Any, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Tensor:
     """The norm of x's vectors along ``axis`` (None: all of x as one vector), as numpy 2's
     np.linalg.vector_norm: ord 2 (gg.norm), 1 (the sum of |x|), inf (the largest |x|), -inf
-    (the smallest), any other p (sum(|x|**p)**(1/p), whose gradient is infinite at 0 for
-    p < 1, as PyTorch's), or 0 (the count of nonzero elements, a constant)."""
+    (the smallest), any other p (sum(|x|**p)**(1/p), whose gradient is 0 at a zero vector,
+    and at a zero element for p < 1, where the slope is infinite, as PyTorch's), or 0 (the
+    count of nonzero elements, a constant)."""
     x = _checked(x, "x", "linalg.vector_norm")
     keepdims = flag(keepdims, "keepdims", "linalg.vector_norm")
     if axis is None and keepdims:  # numpy keeps every axis as 1
@@ -115,9 +116,24 @@ def vector_norm(x: Any, axis: Any = None, keepdims: bool = False, ord: Any = 2) 
         if ord == 0:
             count = np.sum(data != 0, axis=axis, keepdims=keepdims)
             return _constant(count.astype(data.dtype if data.dtype.kind == "f" else np.float64))
+        if ord > 0:
+            return _p_norm(x, float(ord), axis, keepdims)
         return _sum(_abs(x) ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / ord)
     raise ArgumentError(f"linalg.vector_norm of {describe(x)}: ord must be a number (2, 1, "
                         f"inf, -inf, 0, or any p), got {ord!r}")
+
+
+def _p_norm(x: Any, p: float, axis: Any, keepdims: bool) -> Tensor:
+    """(sum |x|**p)**(1/p) for p > 0 (not 1 or 2), with PyTorch's gradient of 0 where the
+    slope is infinite: at a zero element for p < 1 (|x|**p) and at a zero vector (the root of
+    a sum of 0). Each power is taken of 1 in place of 0 and masked back to 0, so no 0 * inf
+    reaches the gradient as NaN, in first or second order; the values are the plain ones."""
+    a = _abs(x)
+    nonzero = a.data != 0
+    powers = _where(nonzero, _where(nonzero, a, 1.0) ** p, 0.0)
+    total = _sum(powers, axis=axis, keepdims=keepdims)
+    filled = total.data != 0  # NaN too, which passes on
+    return _where(filled, _where(filled, total, 1.0) ** (1.0 / p), 0.0)
 
 
 def _largest(x: Any, axis: Any, keepdims: bool = False) -> Tensor:

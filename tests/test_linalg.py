@@ -2,6 +2,8 @@
 order over random shapes): the gradient of det at singular matrices, slogdet's sign, numpy 2's
 rule for solve's b, cholesky's reading of one triangle, and the errors, which name the op and
 the tensors and say what to do."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -541,6 +543,29 @@ def test_norms_of_other_ords_are_refused_naming_them():
         np.linalg.matrix_norm(x, ord="max")
     with pytest.raises(gg.ShapeError, match=r"^linalg\.matrix_norm of .*at least 2 axes"):
         gg.linalg.matrix_norm(np.ones(3))
+
+
+@pytest.mark.parametrize("p", [3.0, 1.5, 0.5])
+def test_a_p_norms_gradient_is_0_at_zeros_and_at_a_zero_vector(p):
+    """(sum |x|**p)**(1/p) has an infinite slope at a zero vector (any p > 1 or < 1) and its
+    |x|**p at a zero element (p < 1): PyTorch's gradient there is 0, a subgradient, where
+    the composition's is 0 * inf = NaN. Elsewhere x |x|**(p - 2) / ||x||**(p - 1), and second
+    derivatives stay finite."""
+    data = np.array([[0.0, 0.0, 0.0], [3.0, 0.0, -4.0]])
+    x = gg.Tensor(data, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero or 0 * inf on the way
+        y = gg.linalg.vector_norm(x, axis=1, ord=p)
+        y.sum().backward()
+        (dx,) = gg.grad(gg.linalg.vector_norm(x, axis=1, ord=p).sum(), [x], create_graph=True)
+        (d2x,) = gg.grad((dx * dx).sum(), [x])
+    norm = (3.0 ** p + 4.0 ** p) ** (1 / p)
+    np.testing.assert_allclose(y.data, [0.0, norm], rtol=1e-15)
+    want = np.array([3.0, 0.0, -(4.0 ** (p - 1))]) / norm ** (p - 1)
+    want[0] = 3.0 ** (p - 1) / norm ** (p - 1)  # and 0 at the zero element
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0, 0.0], want], rtol=1e-14)
+    np.testing.assert_allclose(dx.data, x.grad, rtol=1e-15)
+    assert np.isfinite(d2x).all() and not d2x[0].any()
 
 
 @pytest.mark.parametrize("call", [

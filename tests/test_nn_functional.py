@@ -338,6 +338,17 @@ def test_normalize_below_eps_has_the_gradient_of_x_over_eps():
     np.testing.assert_allclose(x.grad[0], (dA[0] - u * (u @ dA[0])) / 5, rtol=1e-14)
 
 
+@pytest.mark.parametrize("p", [3, 1.5, 0.5, 1, np.inf])
+def test_normalize_of_a_zero_vector_has_the_gradient_of_x_over_eps_in_every_p_norm(p):
+    """A zero row's norm is below eps, so its gradient is dA / eps (PyTorch's) in every
+    p-norm, no NaN from the norm's infinite slope at 0; the other rows' as PyTorch's."""
+    x = gg.Tensor([[0.0, 0.0, 0.0], [3.0, 0.0, -4.0]], requires_grad=True)
+    dA = np.array([[1.0, 2.0, -3.0], [0.5, 2.0, 1.0]])
+    (F.normalize(x, p) * dA).sum().backward()
+    np.testing.assert_array_equal(x.grad[0], dA[0] / 1e-12)
+    assert np.isfinite(x.grad[1]).all()
+
+
 def test_pairwise_distance_is_the_norm_of_the_difference_plus_eps():
     a, b = randn(3, 4), randn(3, 4)
     np.testing.assert_allclose(F.pairwise_distance(a, b).data,
