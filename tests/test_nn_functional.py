@@ -371,6 +371,29 @@ def test_glu_and_the_clipping_activations_from_the_math():
 
 
 # -- batch_norm's running statistics ------------------------------------------------------------
+def test_batch_norm_keeps_the_dtype_of_x_and_its_weights_in_evaluation_too():
+    """The running statistics are buffers, np.zeros(n) float64 as often as not: float32 x is
+    normalised to float32 by them as by the batch's statistics in training (it was float64 in
+    evaluation only); a float32 weight or bias gives float32 too, float64 ones float64."""
+    x = randn(6, 3).astype(np.float32)
+    mean, var = np.array([0.5, 0.0, -0.5]), np.array([1.0, 2.0, 0.5])
+    for training in (True, False):
+        out = F.batch_norm(x, mean.copy(), var.copy(), training=training)
+        assert out.dtype == np.float32
+    t = gg.Tensor(x, requires_grad=True)
+    out = F.batch_norm(t, mean, var)
+    np.testing.assert_allclose(out.data, (x - mean) / np.sqrt(var + 1e-5), rtol=1e-6)
+    out.sum().backward()
+    assert t.grad.dtype == np.float32
+    np.testing.assert_allclose(t.grad, np.broadcast_to(1 / np.sqrt(var + 1e-5), x.shape),
+                               rtol=1e-6)
+    assert F.batch_norm(x, mean, var, np.ones(3, np.float32)).dtype == np.float32
+    assert F.batch_norm(x, mean, var, np.ones(3), np.zeros(3)).dtype == np.float64
+    assert F.batch_norm(x.astype(np.float64), mean.astype(np.float32),
+                        var.astype(np.float32)).dtype == np.float64
+    assert F.batch_norm(x[:0], mean, var, training=True).dtype == np.float32  # empty
+
+
 def test_batch_norm_updates_the_running_statistics_in_place_in_training_only():
     x = randn(6, 3)
     mean, var = np.array([1.0, 0.0, -1.0]), np.array([1.0, 2.0, 0.5])

@@ -840,6 +840,11 @@ def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None,
                             "normalised by its own mean, every feature would be 0 and the "
                             "output bias whatever the input. Give batches of two or more "
                             "examples, or training=False with running statistics.")
+    if tracking and not (training and x.size):
+        # normalised by the running statistics, buffers which set no dtype: the output has
+        # x's, weight's and bias's, as the batch's statistics give it in training
+        dtype = np.result_type(x.dtype, gamma.dtype, beta.dtype)
+        mean, var = mean.astype(dtype, copy=False), var.astype(dtype, copy=False)
     out, new_mean, new_var = _batch_norm(x, gamma, beta, mean, var, training, momentum, eps)
     if new_mean is not None:
         mean[...] = new_mean
