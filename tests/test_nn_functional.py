@@ -272,6 +272,21 @@ def test_resampling_layers_and_their_functions_agree():
               _values_and_grads(lambda X, s=settings_: F.interpolate(X, **s), x))
 
 
+def test_prelu_of_a_number_is_a_number_as_pytorchs():
+    """x of shape () with one slope (1,): the output has x's shape (it was (1,)), and the
+    slope's gradient the slope's shape, from the layer and the function alike."""
+    for x in (gg.Tensor(-2.0, requires_grad=True), gg.Tensor(3.0, requires_grad=True)):
+        weight = gg.Tensor([0.25], requires_grad=True)
+        layer = nn.PReLU()
+        for y, slope in ((F.prelu(x, weight), weight), (layer(x), layer.alpha)):
+            assert y.shape == ()
+            y.backward()
+            assert slope.grad.shape == (1,)
+            np.testing.assert_array_equal(slope.grad, [min(x.data, 0.0)])
+        np.testing.assert_array_equal(x.grad, 2 * (0.25 if x.data < 0 else 1.0))
+    assert F.prelu(np.array(-2.0), [0.5]).shape == ()
+
+
 def test_embedding_prelu_and_clipping_layers_agree_with_their_functions():
     layer = nn.Embedding(5, 3, padding_idx=2)
     E = gg.Tensor(layer.E.data.copy(), requires_grad=True)

@@ -422,6 +422,8 @@ def relu6(x: Any) -> Tensor:
 def _prelu(Z: Any, alpha: Any) -> Tensor:
     """Z where Z > 0, else alpha Z (`gg.where`): PReLU's one computation."""
     data = Z.data if isinstance(Z, Tensor) else Z
+    if np.ndim(data) == 0 and np.ndim(alpha) == 1:  # a number's one slope: no axis added
+        alpha = alpha.reshape(())
     return Where.apply(Z, Mul.apply(alpha, Z), condition=data > 0)
 
 
