@@ -95,8 +95,8 @@ def _gaussian_var(loss: str, var: Any, x: Tensor) -> Tensor:
     if not isinstance(var, Tensor) and np.ndim(var) == 0:
         value = real_number(var, "var", loss, lambda v: v >= 0 and v == v,
                             "a number >= 0, or numbers >= 0 (a tensor, an array)")
-        return _as_labels(np.full(x.shape, value), x, loss, "var")
-    v = _as_labels(var, x, loss, "var")
+        return _named_var(_as_labels(np.full(x.shape, value), x, loss, "var"), var)
+    v = _named_var(_as_labels(var, x, loss, "var"), var)
     if v.shape != x.shape:
         if v.shape == x.shape[:-1]:
             v = expand_dims(v, -1)
@@ -106,6 +106,14 @@ def _gaussian_var(loss: str, var: Any, x: Tensor) -> Tensor:
                 f"variance each), {x.shape[:-1]} (one per example), or {x.shape} with one axis "
                 "of 1 (one shared along that axis), as PyTorch's")
     _refuse_negative(loss, v, "variances var", "Predict a variance through softplus or exp.")
+    return v
+
+
+def _named_var(v: Tensor, var: Any) -> Tensor:
+    """v named "var" (in errors and pictures) when made here from numbers, which `_as_labels`
+    names "Y", as the targets; a Tensor of the caller's keeps its name."""
+    if v is not var and not (isinstance(var, Tensor) and var.name):
+        v.name = "var"
     return v
 
 
