@@ -29,6 +29,7 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.modes import no_grad
+from graphgrad.nn import init as initializers
 from graphgrad.nn.composed_losses import (
     hinge_embedding_loss,
     huber_loss,
@@ -326,16 +327,19 @@ def _progress_bar(epochs: int, initial_epoch: int, enabled: bool) -> Any:
 
 
 def _reseed(model: Module, loader: Any, seed: int, epoch: int) -> None:
-    """Seed the loader's shuffling and every layer that draws random numbers (dropout) for
-    ``epoch``, from ``seed`` and the epoch's number alone: epoch e draws the same batches and
-    masks whether the run started at epoch 0 or was resumed at e, in this process or another,
-    so nothing random needs saving to resume exactly."""
+    """Seed the loader's shuffling, every layer that draws random numbers (dropout) and the
+    default generator (`nn.init.generator`, F.dropout's in a forward) for ``epoch``, from
+    ``seed`` and the epoch's number alone: epoch e draws the same batches and masks whether
+    the run started at epoch 0 or was resumed at e, in this process or another, so nothing
+    random needs saving to resume exactly. fit gives the default generator back after."""
     random_layers = [m for m in model.modules() if hasattr(m, "reseed")]
-    seeds = np.random.SeedSequence([seed, epoch]).spawn(len(random_layers) + 1)
+    # the default generator's seed is spawned last: the loader's and layers' are as before
+    seeds = np.random.SeedSequence([seed, epoch]).spawn(len(random_layers) + 2)
     if hasattr(loader, "reseed"):
         loader.reseed(seeds[0])
     for layer, layer_seed in zip(random_layers, seeds[1:]):
         layer.reseed(layer_seed)
+    initializers._default["rng"] = np.random.default_rng(seeds[-1])
 
 
 def fit(
@@ -378,11 +382,12 @@ def fit(
             ``drop_last=True`` leaves out each epoch's last, smaller batch.
         dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph); at
             least one example, as many rows in Y_dev as in X_dev.
-        seed: seeds the batches' order and the dropout masks, each epoch's from the seed and
-            the epoch's number, so a run with the same model initialisation and seed repeats
-            exactly, and so does a run resumed at any epoch (see ``initial_epoch``). None
-            leaves them as they are: drawn from the loader's and the layers' own generators,
-            whose state no state_dict holds.
+        seed: seeds the batches' order and the dropout masks (of the layers, and of
+            F.dropout in a forward, drawn from `nn.init.generator`, which is given back as it
+            was after fit), each epoch's from the seed and the epoch's number, so a run with
+            the same model initialisation and seed repeats exactly, and so does a run resumed
+            at any epoch (see ``initial_epoch``). None leaves them as they are: drawn from the
+            loader's and the layers' own generators, whose state no state_dict holds.
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch, so epoch
             e trains with schedule(e) (the course's model() decays after each epoch, one
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
@@ -524,6 +529,7 @@ def fit(
     epoch_run = _Epoch(model, loss_fn, optimizer, loader, accuracy, history, step_rates)
     best = _BestEpoch(patience) if patience is not None else None
     modes, bar, first_step = _modes(model), None, optimizer.t
+    default_rng = initializers._default["rng"]  # reseeded each epoch with a seed: given back
     try:  # from here on, an interrupt (Ctrl-C) puts the modes back and closes the bar
         if not model.training:  # left in eval mode to predict: the whole model trains
             model.train()
@@ -575,6 +581,7 @@ def fit(
             f"fit was interrupted with {_what_is_kept(done)}. To go on, call fit again with "
             f"initial_epoch={initial_epoch + done}.", history, initial_epoch + done) from interrupt
     finally:
+        initializers._default["rng"] = default_rng
         try:
             _restore_modes(modes)
         finally:  # an interrupt as the modes are put back still closes the bar

@@ -119,6 +119,38 @@ def test_the_same_seed_twice_in_one_process_trains_bit_for_bit_alike():
     _assert_same_state(second, first)
 
 
+class FunctionalDropout(nn.Module):
+    """Dropout written PyTorch's way, F.dropout(A, training=self.training) in forward: its
+    masks come from the generator nn.init.seed resets, not from a layer fit can reseed."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(3, 5, rng=1), nn.Linear(5, 1, rng=2)
+
+    def forward(self, X):
+        A = gg.relu(self.linear1(X))
+        return self.linear2(gg.nn.functional.dropout(A, keep_prob=0.7, training=self.training))
+
+
+def test_fit_reseeds_the_masks_of_functional_dropout_and_leaves_the_default_generator_be():
+    """The same seed twice, or a run resumed at epoch 2, draws the same masks of F.dropout
+    (they were the default generator's next numbers, other in each run); the generator is
+    given back as it was, so what is drawn after fit is what would have been without it."""
+    gg.nn.init.seed(5)
+    expected_next = np.random.default_rng(5).random(3)
+    whole = FunctionalDropout()
+    whole_history = train(whole, optim.SGD(whole.parameters(), lr=0.1), 4)
+    np.testing.assert_array_equal(gg.nn.init.generator().random(3), expected_next)
+    again = FunctionalDropout()
+    assert train(again, optim.SGD(again.parameters(), lr=0.1), 4) == whole_history
+    resumed = FunctionalDropout()
+    optimizer = optim.SGD(resumed.parameters(), lr=0.1)
+    first = train(resumed, optimizer, 2)
+    rest = train(resumed, optimizer, 4, initial_epoch=2)
+    assert {k: first[k] + rest[k] for k in first} == whole_history
+    _assert_same_state(resumed, whole)
+
+
 def test_a_float32_model_resumed_from_files_stays_float32_and_ends_as_the_run_not_stopped(
         tmp_path):
     make = OPTIMIZERS["Adam"]
