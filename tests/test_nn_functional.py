@@ -436,6 +436,20 @@ def test_batch_norm_updates_the_running_statistics_in_place_in_training_only():
     np.testing.assert_allclose(t_mean.data, 0.5 * x.mean(0), rtol=1e-15)
 
 
+def test_momentum_none_pytorchs_cumulative_average_is_refused_saying_what_to_give():
+    """PyTorch's BatchNorm1d(n, momentum=None) averages every batch's statistics alike; here
+    the running statistics are exponential averages only: refused, naming both readings."""
+    x = randn(4, 3)
+    for call, name in ((lambda: nn.BatchNorm1d(3, momentum=None), "BatchNorm1d"),
+                       (lambda: nn.BatchNorm2d(3, momentum=None), "BatchNorm2d"),
+                       (lambda: F.batch_norm(x, np.zeros(3), np.ones(3), training=True,
+                                             momentum=None), "batch_norm")):
+        with pytest.raises(gg.ArgumentError, match=rf"^{name}: momentum=None \(PyTorch's "
+                           r"cumulative average of every batch's statistics\) is not "
+                           r"supported.*momentum in \[0, 1\).*0\.9"):
+            call()
+
+
 def test_pytorchs_settings_are_told_apart_by_a_convention_warning():
     x = randn(4, 3)
     with pytest.warns(gg.ConventionWarning, match=r"dropout\(x, p=0.2\) is dropout\(x, "

@@ -285,6 +285,11 @@ def _momentum(momentum: Any, caller: str, call: str, stacklevel: int = 3) -> flo
     """Batch norm's momentum, the weight of the old running statistics, in [0, 1), or an
     `ArgumentError` naming ``caller``; between 0 and 0.5 a `gg.ConventionWarning` says it reads
     as PyTorch's (``call`` is how the call opens: "BatchNorm1d(", "batch_norm(x, ...")."""
+    if momentum is None:
+        raise ArgumentError(
+            f"{caller}: momentum=None (PyTorch's cumulative average of every batch's "
+            "statistics) is not supported: the running statistics are exponential averages, "
+            "momentum in [0, 1) the weight of the old ones (0.9, PyTorch's 0.1, by default)")
     keep = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1, "in [0, 1)")
     if 0 < keep < 0.5:
         warnings.warn(
