@@ -1056,6 +1056,12 @@ def _lift(value: ArrayLike, like: Tensor | None = None) -> Tensor:
     if isinstance(value, (np.generic, np.ndarray)) and value.ndim == 0 and (
             value.dtype.kind in "biuf"):
         # A numpy scalar (np.sqrt(2), an element of an array) is a number too: no upcast.
+        if float_dtype is None and value.dtype.kind == "f" and value.dtype.itemsize < 8:
+            # With no tensor to follow, a float32 or float16 one keeps its dtype, as
+            # Tensor(value) does.
+            array = np.array(value, dtype=value.dtype)
+            array.setflags(write=False)
+            return _op_output(array, None, 0)
         number = value.item()
         if type(number) not in _PYTHON_SCALARS:  # a long double's item() is a long double
             number = float(number)

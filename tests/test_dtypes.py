@@ -116,6 +116,21 @@ def test_a_long_double_number_is_a_number_too():
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
 
 
+@pytest.mark.parametrize("value", [np.float32(0.5), np.array(0.5, dtype=np.float32),
+                                   np.float16(0.5), np.array(0.5, dtype=np.float16)],
+                         ids=["np.float32", "0-d float32 array", "np.float16",
+                              "0-d float16 array"])
+@pytest.mark.parametrize("fn", [gg.relu, gg.exp, gg.tanh, gg.sigmoid, gg.selu, gg.softsign,
+                                lambda v: gg.maximum(v, v)],
+                         ids=["relu", "exp", "tanh", "sigmoid", "selu", "softsign", "maximum"])
+def test_a_float32_or_float16_number_alone_keeps_its_dtype(fn, value):
+    """With no tensor to take a dtype from, a numpy number of a narrow float type is lifted
+    in its own, as gg.Tensor(value) keeps it: it came out float64."""
+    out = fn(value)
+    assert out.dtype == value.dtype
+    np.testing.assert_allclose(out.data, fn(gg.Tensor(value)).data, rtol=0)
+
+
 @pytest.mark.parametrize("fn", [gg.maximum, gg.minimum, lambda x, c: gg.where(x > 1, x, c),
                                 lambda x, c: gg.clip(x, c, 2.0)],
                          ids=["maximum", "minimum", "where", "clip"])
