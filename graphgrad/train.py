@@ -10,6 +10,7 @@ Depends on `tensor`, `modes`, `nn`, `optim`, `data`.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -292,6 +293,34 @@ def _require_model_and_loss(model: Any, loss_fn: Any, caller: str) -> None:
     if not callable(loss_fn):
         raise GraphgradTypeError(f"{caller}: loss_fn must be a function loss_fn(outputs, Y_batch) "
                                  f"-> J, such as nn.cross_entropy, got {setting_text(loss_fn)}")
+    inputs = _required_inputs(loss_fn)
+    if inputs is not None and len(inputs) != 2:
+        name = (type(loss_fn).__name__ + "()" if isinstance(loss_fn, Module)
+                else getattr(loss_fn, "__name__", type(loss_fn).__name__))
+        raise GraphgradTypeError(
+            f"{caller}: loss_fn {name} takes ({', '.join(inputs)}), but {caller} calls it as "
+            "loss_fn(outputs, Y_batch), the model's outputs and the batch's labels: give the "
+            "rest in a function of those two (functools.partial(nn.gaussian_nll_loss, "
+            "var=...), or lambda A, Y: ...), or write the training loop, as for a loss of "
+            "pairs or triplets of encodings")
+
+
+def _required_inputs(loss_fn: Callable) -> list[str] | None:
+    """The names of the positional inputs ``loss_fn`` (a module's forward) needs, or None
+    when its signature cannot say (a builtin, ``*args``)."""
+    function = loss_fn.forward if isinstance(loss_fn, Module) else loss_fn
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    names = [p.name for p in parameters if p.kind in positional]
+    required = [p.name for p in parameters
+                if p.kind in positional and p.default is inspect.Parameter.empty]
+    # Two inputs it can take (one of them with a default) are outputs and labels too.
+    return required if len(required) > 2 or len(names) < 2 else names[:2]
 
 
 def _require_examples(X: Any, Y: Any, caller: str) -> None:

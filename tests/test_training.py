@@ -789,6 +789,33 @@ def test_fit_and_evaluate_refuse_a_model_or_loss_of_the_wrong_kind_by_name():
     np.testing.assert_array_equal(model.linear1.W.data, W)  # refused before any step
 
 
+@pytest.mark.parametrize("loss_fn, inputs", [
+    (nn.GaussianNLLLoss(), "predictions, targets, var"),
+    (nn.CosineEmbeddingLoss(), "x1, x2, target"),
+    (nn.TripletMarginLoss(), "anchor, positive, negative"),
+    (nn.MarginRankingLoss(), "input1, input2, target"),
+    (nn.triplet_margin_loss, "anchor, positive, negative"),
+    (lambda A: nn.mse(A, A), "A"),
+], ids=["GaussianNLLLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "MarginRankingLoss",
+        "triplet_margin_loss", "one input"])
+def test_fit_and_evaluate_refuse_a_loss_that_takes_other_than_outputs_and_labels(loss_fn, inputs):
+    """fit and evaluate call loss_fn(outputs, Y_batch): a loss module of three inputs failed
+    inside with Python's 'forward() missing 1 required positional argument'."""
+    X, Y = planar_dataset(m=20)
+    model, sgd = _linear_model_and_sgd()
+    W = model.linear1.W.data.copy()
+    for caller, call in [("fit", lambda: gg.fit(model, loss_fn, sgd, (X, Y), epochs=1,
+                                                progress=False)),
+                         ("evaluate", lambda: evaluate(model, loss_fn, X, Y))]:
+        with pytest.raises(gg.GraphgradTypeError, match=(
+                rf"^{caller}: loss_fn .* takes \({inputs}\), but {caller} calls it as "
+                r"loss_fn\(outputs, Y_batch\).*\(functools\.partial")):
+            call()
+    np.testing.assert_array_equal(model.linear1.W.data, W)
+    partial = functools.partial(nn.gaussian_nll_loss, var=1.0)  # the rest given: it runs
+    assert np.isfinite(evaluate(model, partial, X, Y)[0])
+
+
 def test_fit_refuses_an_optimizer_made_before_a_layer_was_replaced():
     """The optimizer stepped the old head, which got no gradients, and never the new one:
     training went on with a head left at its initial values, and no error."""
