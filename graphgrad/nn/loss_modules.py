@@ -445,12 +445,9 @@ class TripletMarginLoss(_FunctionModule):
                                    self.swap, squared=self.squared, reduction=self.reduction)
 
 
-class MarginRankingLoss(_FunctionModule):
-    """PyTorch's nn.MarginRankingLoss: `margin_ranking_loss`, max(0, -y (x1 - x2) + margin)
-    of each pair. ``margin`` (a finite number) and ``reduction`` (``"mean"``, ``"sum"`` or
-    ``"none"``, a keyword) are PyTorch's."""
-
-    function = staticmethod(margin_ranking_loss)
+class _MarginLoss(_FunctionModule):
+    """A loss whose settings are a ``margin`` (a finite number) and ``reduction`` (``"mean"``,
+    ``"sum"`` or ``"none"``, a keyword)."""
 
     def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
         super().__init__()
@@ -459,6 +456,14 @@ class MarginRankingLoss(_FunctionModule):
         self.margin = real_number(margin, "margin", owner, math.isfinite, "a finite number")
         self.reduction = reduction
 
+
+class MarginRankingLoss(_MarginLoss):
+    """PyTorch's nn.MarginRankingLoss: `margin_ranking_loss`, max(0, -y (x1 - x2) + margin)
+    of each pair. ``margin`` (a finite number) and ``reduction`` (``"mean"``, ``"sum"`` or
+    ``"none"``, a keyword) are PyTorch's."""
+
+    function = staticmethod(margin_ranking_loss)
+
     def forward(self, input1: Any, input2: Any, target: Any) -> Tensor:
         """J = margin_ranking_loss(input1, input2, target, margin): the scores x1 and x2 and
         the targets y of 1 and -1, of one shape (m,)."""
@@ -466,7 +471,7 @@ class MarginRankingLoss(_FunctionModule):
                                    reduction=self.reduction)
 
 
-class HingeEmbeddingLoss(_FunctionModule):
+class HingeEmbeddingLoss(_MarginLoss):
     """PyTorch's nn.HingeEmbeddingLoss: `hinge_embedding_loss`, x where y = 1, max(0, margin -
     x) where y = -1. ``margin`` (a finite number) and ``reduction`` (``"mean"``, ``"sum"`` or
     ``"none"``, a keyword) are PyTorch's."""
@@ -474,11 +479,7 @@ class HingeEmbeddingLoss(_FunctionModule):
     function = staticmethod(hinge_embedding_loss)
 
     def __init__(self, margin: float = 1.0, *, reduction: str = "mean") -> None:
-        super().__init__()
-        owner = type(self).__name__
-        _check_reduction(owner, reduction)
-        self.margin = real_number(margin, "margin", owner, math.isfinite, "a finite number")
-        self.reduction = reduction
+        super().__init__(margin, reduction=reduction)
 
     def forward(self, distances: Any, target: Any) -> Tensor:
         """J = hinge_embedding_loss(distances, target, margin): the distances x and the
@@ -514,20 +515,13 @@ class CosineSimilarity(_FunctionModule):
 
 
 # -- the margin losses (`margin_losses`) ----------------------------------------------------------
-class CosineEmbeddingLoss(_FunctionModule):
+class CosineEmbeddingLoss(_MarginLoss):
     """PyTorch's nn.CosineEmbeddingLoss: `cosine_embedding_loss`, 1 - cos(x1, x2) of a pair
     whose target is 1, max(0, cos(x1, x2) - margin) of one whose target is -1. ``margin`` (a
     finite number) and ``reduction`` (``"mean"``, ``"sum"`` or ``"none"``, a keyword) are
     PyTorch's."""
 
     function = staticmethod(cosine_embedding_loss)
-
-    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
-        super().__init__()
-        owner = type(self).__name__
-        _check_reduction(owner, reduction)
-        self.margin = real_number(margin, "margin", owner, math.isfinite, "a finite number")
-        self.reduction = reduction
 
     def forward(self, x1: Any, x2: Any, target: Any) -> Tensor:
         """J = cosine_embedding_loss(x1, x2, target, margin): the embeddings x1 and x2 of one
