@@ -785,3 +785,228 @@ def test_a_gates_dw_taken_with_grad_is_differentiable_in_inputs_that_lead_to_no_
     assert x is None and a is not None
     data[0, 0] = 1.0  # data no op needs: not made read-only
     assert Z.creator.needs_input_grad == (True, False, True, True)
+
+
+# -- relu cells, PyTorch's GRU candidate, dropout between layers ----------------------------------
+def test_a_relu_cell_is_the_basic_cell_with_relu():
+    rng = np.random.default_rng(20)
+    cell = RNNCell(3, 4, rng=0, nonlinearity="relu")
+    _randomise_biases(cell, rng)
+    x, a = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    z = x @ cell.Wax.data.T + a @ cell.Waa.data.T + cell.ba.data
+    assert (z < 0).any() and (z > 0).any()
+    np.testing.assert_allclose(cell(x, a).data, np.maximum(z, 0), rtol=1e-13)
+    layer = RNN(3, 4, nonlinearity="relu", num_layers=2, rng=1)
+    assert all(c.nonlinearity == "relu" for c in layer.children())
+    assert _check_layer(layer, 3, 3, seed=21)
+
+
+def test_a_reset_after_gru_applies_the_relevance_gate_after_the_product():
+    """PyTorch's candidate: tanh(Wc_x x + bc + r * (Wc_a c + bhc)), by hand."""
+    rng = np.random.default_rng(22)
+    cell = GRUCell(3, 4, rng=0, reset_after=True)
+    for p in cell.parameters():
+        p.data[...] = rng.standard_normal(p.shape) * 0.5
+    assert [name for name, _ in cell.named_parameters()] == ["Wr", "br", "Wu", "bu", "Wc", "bc",
+                                                             "bhc"]
+    x, c = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    W = {g: getattr(cell, f"W{g}").data for g in "ruc"}
+    r = _sigmoid(np.concatenate([c, x], 1) @ W["r"].T + cell.br.data)
+    u = _sigmoid(np.concatenate([c, x], 1) @ W["u"].T + cell.bu.data)
+    candidate = np.tanh(x @ W["c"][:, 4:].T + cell.bc.data
+                        + r * (c @ W["c"][:, :4].T + cell.bhc.data))
+    np.testing.assert_allclose(cell(x, c).data, u * candidate + (1 - u) * c, rtol=1e-12)
+    course = GRUCell(3, 4, rng=0)
+    for name, p in course.named_parameters():
+        p.data[...] = getattr(cell, name).data
+    assert np.abs(course(x, c).data - cell(x, c).data).max() > 1e-3
+    assert gg.gradcheck(_of_inputs_and_parameters(cell), [x, c, *cell.parameters()])
+    assert gg.gradgradcheck(_of_inputs_and_parameters(cell), [x, c, *cell.parameters()])
+    assert _check_layer(RNN(2, 3, cell="gru", reset_after=True, bidirectional=True, rng=2), 2, 3)
+
+
+def _same_weights(layer, model):
+    for name, p in model.named_parameters():
+        p.data[...] = dict(layer.named_parameters())[name].data
+
+
+def test_dropout_drops_every_layers_output_but_the_last_in_training_only():
+    rng = np.random.default_rng(23)
+    layer = RNN(3, 4, cell="lstm", num_layers=3, bidirectional=True, dropout=0.4, rng=0)
+    plain = RNN(3, 4, cell="lstm", num_layers=3, bidirectional=True, rng=1)
+    _same_weights(layer, plain)
+    X = rng.standard_normal((2, 5, 3))
+    layer.eval()
+    np.testing.assert_array_equal(layer(X).data, plain(X).data)
+    layer.train()
+    masks = []
+    drop = layer.layer_dropout
+    original = drop.forward
+
+    def recording(A):
+        out = original(A)
+        masks.append(drop.D.data)
+        return out
+    drop.forward = recording
+    A = layer(X)
+    assert len(masks) == 2 and masks[0].shape == (2, 5, 8)
+    assert 0 < masks[0].mean() < 1
+    steps = X
+    for l, mask in enumerate([None, *masks]):
+        if mask is not None:
+            steps = steps * mask / 0.6
+        one = RNN(steps.shape[2], 4, cell="lstm", bidirectional=True, rng=0)
+        one.cell = layer.cell if l == 0 else getattr(layer, f"cell_l{l}")
+        one.cell_reverse = getattr(layer, "cell_reverse" if l == 0 else f"cell_l{l}_reverse")
+        steps = one(steps).data
+    np.testing.assert_allclose(A.data, steps, rtol=1e-12)
+
+
+def test_dropout_between_layers_gradcheck_with_its_masks_fixed():
+    layer = RNN(2, 3, cell="gru", num_layers=2, dropout=0.5, rng=3)
+    layer.layer_dropout.reseed(0)
+    rng = np.random.default_rng(24)
+    X, a0 = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 2, 3))
+
+    def run(*args):  # the same masks at every call: the layer reseeded before each
+        layer.layer_dropout.reseed(0)
+        return _of_inputs_and_parameters(layer)(*args)
+    assert gg.gradcheck(run, [X, a0, *layer.parameters()])
+
+
+def test_dropout_is_pytorchs_p_and_one_layer_warns_it_changes_nothing():
+    layer = RNN(3, 4, num_layers=2, dropout=0.25)
+    assert layer.layer_dropout.keep_prob == 0.75
+    assert "dropout=0.25" in repr(layer)
+    with pytest.warns(UserWarning, match=r"RNN\(dropout=0.2\) drops units between layers"):
+        one = RNN(3, 4, dropout=0.2)
+    assert not hasattr(one, "layer_dropout")
+    assert not hasattr(RNN(3, 4, num_layers=2), "layer_dropout")
+
+
+# -- sequences of different lengths ----------------------------------------------------------------
+def _padded_batch(rng, lengths, n_x, T_x=None):
+    T_x = T_x or max(lengths)
+    X = rng.standard_normal((len(lengths), T_x, n_x)) * 3  # padding that would change a lot
+    return X
+
+
+@pytest.mark.parametrize("cell, num_layers, bidirectional", [
+    ("rnn", 1, False), ("lstm", 1, True), ("gru", 2, True), ("lstm", 2, False),
+    ("rnn", 2, True)])
+def test_each_sequence_is_run_alone_to_its_own_length(cell, num_layers, bidirectional):
+    """What PyTorch's packed sequences give: every sequence's states and last states are
+    those of the layer run on it alone, unpadded; past its end the output is zeros."""
+    rng = np.random.default_rng(25)
+    layer = RNN(3, 4, cell=cell, num_layers=num_layers, bidirectional=bidirectional, rng=0)
+    _randomise_biases(layer, rng)
+    lengths = [4, 1, 3]
+    X = _padded_batch(rng, lengths, 3, T_x=5)
+    count = _cell_count(layer)
+    a0 = rng.standard_normal(_a0_shape(layer, 3))
+    c0 = rng.standard_normal(_a0_shape(layer, 3)) if cell == "lstm" else None
+    A, state = layer(X, a0, c0, return_state=True, lengths=np.array(lengths))
+    for i, T_i in enumerate(lengths):
+        row = (slice(None), slice(i, i + 1)) if count > 1 else (slice(i, i + 1),)
+        A_i, state_i = layer(X[i:i + 1, :T_i], a0[row], None if c0 is None else c0[row],
+                             return_state=True)
+        np.testing.assert_allclose(A.data[i, :T_i], A_i.data[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(A.data[i, T_i:], 0.0)
+        for last, last_i in zip(state if cell == "lstm" else (state,),
+                                state_i if cell == "lstm" else (state_i,)):
+            np.testing.assert_allclose(last.data[row], last_i.data, rtol=1e-12, atol=1e-14)
+
+
+def test_the_padding_changes_neither_values_nor_gradients():
+    rng = np.random.default_rng(26)
+    layer = RNN(2, 3, cell="lstm", bidirectional=True, num_layers=2, rng=0)
+    lengths = [3, 1, 2]
+    X = _padded_batch(rng, lengths, 2)
+    Y = X.copy()
+    for i, T_i in enumerate(lengths):
+        Y[i, T_i:] = 1e3
+    results = []
+    for batch in (X, Y):
+        layer.zero_grad()
+        Xt = gg.Tensor(batch, requires_grad=True)
+        A, (a_last, c_last) = layer(Xt, return_state=True, lengths=lengths)
+        ((A * A).sum() + a_last.sum() + (c_last * c_last).sum()).backward()
+        results.append([A.data, a_last.data, Xt.grad] + [p.grad for p in layer.parameters()])
+    for first, second in zip(*results):
+        np.testing.assert_array_equal(first, second)
+    for i, T_i in enumerate(lengths):  # nothing flows back to the padding
+        np.testing.assert_array_equal(results[0][2][i, T_i:], 0.0)
+
+
+def test_lengths_all_full_are_no_lengths():
+    rng = np.random.default_rng(27)
+    layer = RNN(2, 3, cell="gru", bidirectional=True, rng=0)
+    X = rng.standard_normal((2, 4, 2))
+    np.testing.assert_array_equal(layer(X, lengths=[4, 4]).data, layer(X).data)
+
+
+@settings(max_examples=15, deadline=None)
+@given(lengths=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+       n_x=st.integers(1, 2), n_a=st.integers(1, 2), cell=st.sampled_from(["rnn", "lstm", "gru"]),
+       bidirectional=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_random_lengths_pass_gradcheck(lengths, n_x, n_a, cell, bidirectional, seed):
+    layer = RNN(n_x, n_a, cell=cell, bidirectional=bidirectional, rng=seed)
+    rng = np.random.default_rng(seed)
+    _randomise_biases(layer, rng)
+    m, T_x = len(lengths), 3
+    X = rng.standard_normal((m, T_x, n_x))
+    a0 = rng.standard_normal(_a0_shape(layer, m))
+
+    def run(X, a0, *params):
+        _with_parameters(layer, params)
+        A, last = layer(X, a0, return_state=True, lengths=lengths)
+        return A, last[0] if cell == "lstm" else last
+    assert gg.gradcheck(run, [X, a0, *layer.parameters()])
+
+
+def test_pad_sequence_pads_at_the_end_and_keeps_gradients():
+    a = gg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    b = np.array([[7.0, 8.0]])
+    X = nn.utils.pad_sequence([a, b], batch_first=True, padding_value=-1.0)
+    np.testing.assert_array_equal(X.data, [[[0, 1], [2, 3], [4, 5]],
+                                           [[7, 8], [-1, -1], [-1, -1]]])
+    (X * np.arange(12.0).reshape(2, 3, 2)).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.arange(6.0).reshape(3, 2))
+    time_first = nn.utils.pad_sequence([a, b])  # PyTorch's default layout, (T, m, *)
+    np.testing.assert_array_equal(time_first.data, np.swapaxes(
+        nn.utils.pad_sequence([a, b], batch_first=True).data, 0, 1))
+    words = nn.utils.pad_sequence([np.array([1, 2, 3]), np.array([4])], batch_first=True)
+    np.testing.assert_array_equal(words.data, [[1, 2, 3], [4, 0, 0]])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.utils.pad_sequence(np.ones((2, 3))), gg.ArgumentError,
+     r"pad_sequence takes a list of sequences"),
+    (lambda: nn.utils.pad_sequence([]), gg.ArgumentError, r"pad_sequence got no sequences"),
+    (lambda: nn.utils.pad_sequence([np.ones((2, 3)), np.ones((2, 4))]), gg.ShapeError,
+     r"the same features, got shapes \(2, 3\), \(2, 4\)"),
+    (lambda: nn.utils.pad_sequence([np.ones(2)], batch_first=1), gg.ArgumentError,
+     r"batch_first must be True or False"),
+    (lambda: RNN(2, 3)(np.ones((2, 4, 2)), lengths=[4]), gg.ShapeError,
+     r"RNN\(n_x=2, n_a=3, cell='rnn'\): lengths must hold one length per sequence, shape "
+     r"\(2,\), got shape \(1,\)"),
+    (lambda: RNN(2, 3)(np.ones((2, 4, 2)), lengths=[4, 0]), gg.ArgumentError,
+     r"lengths must be in \[1, 4\] .*got \[4, 0\]; a sequence of no steps"),
+    (lambda: RNN(2, 3)(np.ones((2, 4, 2)), lengths=[5, 1]), gg.ArgumentError,
+     r"lengths must be in \[1, 4\] \(T_x, the padded length of X\)"),
+    (lambda: RNN(2, 3)(np.ones((2, 4, 2)), lengths=[2.5, 1]), gg.ArgumentError,
+     r"lengths must be whole numbers of time steps, got \[2.5, 1.0\]"),
+    (lambda: RNN(2, 3, cell="lstm", nonlinearity="relu"), gg.ArgumentError,
+     r"RNN: nonlinearity='relu' is the basic cell's \(cell='rnn'\); the lstm cell's are fixed"),
+    (lambda: RNN(2, 3, nonlinearity="sigmoid"), gg.ArgumentError,
+     r"RNN: nonlinearity must be 'tanh' \(the course's\) or 'relu', got 'sigmoid'"),
+    (lambda: RNN(2, 3, cell="lstm", reset_after=True), gg.ArgumentError,
+     r"RNN: reset_after is the GRU cell's \(cell='gru'\), not the lstm cell's"),
+    (lambda: GRUCell(2, 3, reset_after=1), gg.ArgumentError,
+     r"GRUCell: reset_after must be True or False"),
+    (lambda: RNN(2, 3, num_layers=2, dropout=1.0), gg.ArgumentError,
+     r"RNN: dropout is the probability of dropping a unit .* in \[0, 1\), got 1.0"),
+])
+def test_bad_lengths_and_settings_say_what_to_give(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

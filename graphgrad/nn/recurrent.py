@@ -21,6 +21,7 @@ time, second derivatives and graph pictures need no code of their own. Depends o
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -28,14 +29,17 @@ import numpy as np
 from graphgrad.errors import (
     ArgumentError,
     ShapeError,
+    flag,
     require_shape,
     shape_of,
     whole_number,
 )
 from graphgrad.nn import init as initializers
+from graphgrad.nn.attention import dropout_layer, dropout_probability
 from graphgrad.nn.layers import Affine, ConcatAffine
 from graphgrad.nn.module import Module, Parameter, as_data_of
-from graphgrad.ops.elementwise import Sigmoid, Tanh
+from graphgrad.nn.sequences import sequence_lengths
+from graphgrad.ops.elementwise import ReLU, Sigmoid, Tanh, where
 from graphgrad.ops.shape import concatenate, split, stack
 from graphgrad.tensor import Tensor, _constant
 
@@ -117,6 +121,8 @@ class RNNCell(_Cell):
         rng: a seed or np.random.Generator for the initialisation (default: the one
             `nn.init.seed` resets).
         dtype: np.float64 (default) or np.float32.
+        nonlinearity: "tanh" (the course's, the default) or "relu": a<t> = relu(...), as
+            PyTorch's RNNCell(nonlinearity="relu").
 
     Parameters, with the course's shapes: Wax (n_a, n_x), Waa (n_a, n_a), ba (n_a,).
 
@@ -124,18 +130,29 @@ class RNNCell(_Cell):
     a<t-1> (n_a, m) and a<t> (n_a, m) transposed.
     """
 
+    def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
+                 dtype: Any = np.float64, nonlinearity: str = "tanh") -> None:
+        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype)
+        self.nonlinearity = nonlinearity_setting(nonlinearity, type(self).__name__)
+
     def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
         self.Wax = Parameter(initializers.initialize(self.init, (self.n_a, self.n_x), rng, dtype))
         self.Waa = Parameter(initializers.initialize(self.init, (self.n_a, self.n_a), rng, dtype))
         self.ba = Parameter(np.zeros(self.n_a, dtype=dtype))
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
-        """a<t> = tanh(Waa a<t-1> + Wax x<t> + ba), one step.  x_t (m, n_x), a_prev (m, n_a) ->
-        a_next (m, n_a)."""
+        """a<t> = tanh(Waa a<t-1> + Wax x<t> + ba) (relu with nonlinearity="relu"), one step.
+        x_t (m, n_x), a_prev (m, n_a) -> a_next (m, n_a)."""
         x_t, a_prev = self._inputs(x_t, a_prev=a_prev)
         # Two products rather than one over [x<t>, a<t-1>]: stacking Wax and Waa at every step
         # would copy both weights for the same count of nodes.
-        return Tanh.apply(Affine.apply(x_t, self.Wax, self.ba) + Affine.apply(a_prev, self.Waa))
+        z = Affine.apply(x_t, self.Wax, self.ba) + Affine.apply(a_prev, self.Waa)
+        return (ReLU if self.nonlinearity == "relu" else Tanh).apply(z)
+
+    def extra_repr(self) -> str:
+        """``n_x=3, n_a=5, init='xavier'`` (and ``nonlinearity='relu'``), for the repr."""
+        relu = ", nonlinearity='relu'" if self.nonlinearity == "relu" else ""
+        return super().extra_repr() + relu
 
 
 class LSTMCell(_GatedCell):
@@ -214,9 +231,24 @@ class GRUCell(_GatedCell):
     1 - Gamma_u, and its candidate tanh(W_in x + b_in + r * (W_hn h + b_hn)) applies the
     relevance gate after the product with h, where the course's applies it before (Wc acts
     on Gamma_r * c<t-1>). The two agree only where Wc's first n_a columns form a diagonal.
+    ``reset_after=True`` (Keras's name for it) computes PyTorch's candidate instead::
+
+        c~<t>   = tanh(Wc[:, n_a:] x<t> + bc + Gamma_r * (Wc[:, :n_a] c<t-1> + bhc))
+
+    with one more parameter, bhc (n_a,), PyTorch's b_hn, which sits inside Gamma_r * (...)
+    and so is not one bias with bc. PyTorch's weights then load exactly (see
+    `RNN.load_torch_state_dict`): Wr = [W_hr, W_ir], br = b_ir + b_hr, Wu = -[W_hz, W_iz],
+    bu = -(b_iz + b_hz), Wc = [W_hn, W_in], bc = b_in, bhc = b_hn.
     """
 
     gates = "ruc"
+
+    def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
+                 dtype: Any = np.float64, reset_after: bool = False) -> None:
+        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype)
+        self.reset_after = flag(reset_after, "reset_after", type(self).__name__)
+        if self.reset_after:
+            self.bhc = Parameter(np.zeros(self.n_a, dtype=self.dtype))
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
         """One GRU step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a) ->
@@ -227,8 +259,17 @@ class GRUCell(_GatedCell):
         # LSTMCell.forward).
         relevance = Sigmoid.apply(ConcatAffine.apply(c_prev, x_t, self.Wr, self.br))
         update = Sigmoid.apply(ConcatAffine.apply(c_prev, x_t, self.Wu, self.bu))
-        candidate = Tanh.apply(ConcatAffine.apply(relevance * c_prev, x_t, self.Wc, self.bc))
+        if self.reset_after:  # PyTorch's: Gamma_r after the product with c<t-1>
+            n_a = self.n_a
+            candidate = Tanh.apply(Affine.apply(x_t, self.Wc[:, n_a:], self.bc) + relevance
+                                   * Affine.apply(c_prev, self.Wc[:, :n_a], self.bhc))
+        else:
+            candidate = Tanh.apply(ConcatAffine.apply(relevance * c_prev, x_t, self.Wc, self.bc))
         return update * candidate + (1 - update) * c_prev
+
+    def extra_repr(self) -> str:
+        """``n_x=3, n_a=5, init='xavier'`` (and ``reset_after=True``), for the repr."""
+        return super().extra_repr() + (", reset_after=True" if self.reset_after else "")
 
 
 class RNN(Module):
@@ -250,6 +291,13 @@ class RNN(Module):
             so that each step's state sees the whole sequence: the course's BRNN, whose
             output layer reads [forward a<t>; backward a<t>].
         init, rng, dtype: passed to the cells (one generator draws all their weights).
+        nonlinearity: the basic cell's, "tanh" (the course's) or "relu" (see `RNNCell`).
+        dropout: the probability of dropping a unit of every layer's output but the last's,
+            in training only, as PyTorch's dropout (its p; the course's keep_prob is 1 -
+            dropout, and ``layer_dropout``, the `Dropout` between the layers, keeps it).
+            One layer has nothing between, and a warning says so.
+        reset_after: the GRU cell's: False (the default) is the course's GRU, True PyTorch's
+            (see `GRUCell`).
 
     ``layer(X, a0=None, c0=None)`` takes X of shape (m, T_x, n_x), the course's x of shape
     (n_x, m, T_x) as ``x.transpose(1, 2, 0)``, and returns the last layer's hidden states A
@@ -277,7 +325,8 @@ class RNN(Module):
 
     def __init__(self, n_x: int, n_a: int, cell: str = "rnn", num_layers: int = 1,
                  bidirectional: bool = False, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64) -> None:
+                 dtype: Any = np.float64, nonlinearity: str = "tanh", dropout: float = 0.0,
+                 reset_after: bool = False) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ArgumentError(f"RNN: unknown cell {cell!r}; use 'rnn' (the basic RNN cell), "
@@ -289,13 +338,33 @@ class RNN(Module):
                                 f"{bidirectional!r}")
         self.bidirectional = bool(bidirectional)
         self.kind = cell
+        options: dict[str, Any] = {}
+        if nonlinearity != "tanh" or cell == "rnn":
+            if cell != "rnn":
+                raise ArgumentError(f"RNN: nonlinearity={nonlinearity!r} is the basic cell's "
+                                    f"(cell='rnn'); the {cell} cell's are fixed")
+            options["nonlinearity"] = nonlinearity_setting(nonlinearity, "RNN")
+        if reset_after is not False or cell == "gru":
+            if cell != "gru":
+                raise ArgumentError(f"RNN: reset_after is the GRU cell's (cell='gru'), not the "
+                                    f"{cell} cell's")
+            options["reset_after"] = flag(reset_after, "reset_after", "RNN")
+        self.dropout = dropout_probability(dropout, "RNN")
+        if self.dropout and self.num_layers == 1:
+            warnings.warn(f"RNN(dropout={self.dropout:g}) drops units between layers, and one "
+                          "layer has none between: it changes nothing (num_layers=2 or more, or "
+                          "a Dropout on the output)", UserWarning, stacklevel=2)
         make = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell]
+        seeded = rng is not None
         # One generator for every cell: an int seed passed to each would draw them all alike.
         rng = initializers.generator(rng, "RNN")
         for l in range(self.num_layers):
             n_in = n_x if l == 0 else self._directions * n_a
             for name in self._cell_names(l):
-                setattr(self, name, make(n_in, n_a, init=init, rng=rng, dtype=dtype))
+                setattr(self, name, make(n_in, n_a, init=init, rng=rng, dtype=dtype, **options))
+        if self.dropout and self.num_layers > 1:
+            # One layer for the outputs of every layer but the last; a seed gives its masks too
+            self.layer_dropout = dropout_layer(self.dropout, rng if seeded else None)
 
     @property
     def n_x(self) -> int:
@@ -317,8 +386,8 @@ class RNN(Module):
         name = "cell" if l == 0 else f"cell_l{l}"
         return (name, f"{name}_reverse") if self.bidirectional else (name,)
 
-    def forward(self, X: Any, a0: Any = None, c0: Any = None,
-                return_state: bool = False) -> Any:
+    def forward(self, X: Any, a0: Any = None, c0: Any = None, return_state: bool = False,
+                lengths: Any = None) -> Any:
         """The cells run over the time steps.  X (m, T_x, n_x) -> A (m, T_x, n_a), or
         (m, T_x, 2 * n_a) bidirectional.
 
@@ -326,7 +395,16 @@ class RNN(Module):
         c<0>; None (the default) starts them at zeros. Each is (m, n_a) with one layer in one
         direction, else (num_layers * D, m, n_a), one state per cell in the order of the
         cells. ``return_state=True`` adds the last states, in the shapes a0 and c0 take (see
-        the class docstring)."""
+        the class docstring).
+
+        ``lengths`` (m,), whole numbers in [1, T_x], gives each sequence's own length when
+        X holds sequences of different lengths padded at the end (`nn.utils.pad_sequence`):
+        X[i, lengths[i]:] is padding, which no cell reads, as PyTorch's packed sequences
+        (``pack_padded_sequence(X, lengths, batch_first=True)``). Sequence i's states stop
+        at its last step, so its last state is a<lengths[i]>, the backward cells start at
+        x<lengths[i]>, and A[i, lengths[i]:] is zeros (``pad_packed_sequence``'s padding).
+        The padding's values change no result and get zero gradients, but must be finite:
+        the cells compute on them and the results are left out."""
         n_x = self.n_x
         dtype = self.cell.dtype
         label = self._label()
@@ -340,6 +418,7 @@ class RNN(Module):
                    "keeps its memory in its hidden state (give it as a0, and leave c0 out)")
             raise ArgumentError(f"{label}: c0 is the first memory cell of an LSTM; the "
                                 f"{self.kind} cell {why}")
+        masks = _step_masks(label, lengths, m, T_x)
         a_starts = self._starts(label, "a0", a0, m)
         c_starts = (self._starts(label, "c0", c0, m) if self.kind == "lstm"
                     else [None] * len(a_starts))
@@ -347,14 +426,17 @@ class RNN(Module):
         steps = _time_steps(X)
         a_lasts, c_lasts = [], []
         for l in range(self.num_layers):
+            if l > 0 and self.training and self.dropout:  # on every layer's output but the last
+                steps = _time_steps(self.layer_dropout(stack(steps, axis=1)))
             directions = []
             for name in self._cell_names(l):
                 a, c = next(starts)
-                reverse = name.endswith("_reverse")  # t = T_x down to 1
-                states, c = _run(getattr(self, name), steps[::-1] if reverse else steps, a, c)
-                a_lasts.append(states[-1])
+                back = name.endswith("_reverse")  # t = T_x down to 1
+                states, a, c = _run(getattr(self, name), steps[::-1] if back else steps,
+                                    a, c, masks[::-1] if back else masks)
+                a_lasts.append(a)
                 c_lasts.append(c)
-                directions.append(states[::-1] if reverse else states)  # back in time order
+                directions.append(states[::-1] if back else states)  # back in time order
             if len(directions) == 1:
                 steps = directions[0]
             else:  # [forward a<t>; backward a<t>]: the next layer's x<t>, or the output
@@ -385,25 +467,56 @@ class RNN(Module):
         return [value[k] for k in range(count)]
 
     def extra_repr(self) -> str:
-        """``n_x=3, n_a=5, cell='rnn'`` (and ``num_layers``, ``bidirectional``), for the
-        repr."""
+        """``n_x=3, n_a=5, cell='rnn'`` (and ``num_layers``, ``dropout``, ``bidirectional``;
+        the cells show their own settings), for the repr."""
         settings = f"n_x={self.n_x}, n_a={self.n_a}, cell={self.kind!r}"
         if self.num_layers != 1:
             settings += f", num_layers={self.num_layers}"
+        if self.dropout:
+            settings += f", dropout={self.dropout:g}"
         return settings + (", bidirectional=True" if self.bidirectional else "")
 
 
-def _run(cell: Module, steps: list, a: Any, c: Any) -> tuple[list, Any]:
-    """The states a<t> of ``cell`` over the inputs ``steps``, from a (and c, for an LSTM),
-    and the last memory cell (None for cells without one)."""
+def _run(cell: Module, steps: list, a: Any, c: Any, masks: list) -> tuple[list, Any, Any]:
+    """The outputs a<t> of ``cell`` over the inputs ``steps``, from a (and c, for an LSTM),
+    and its last states a and c (c None for cells without one). ``masks[t]`` is None where
+    every sequence goes on, else (m, 1), True for the sequences that do and False for those
+    already over (or, backward, not yet begun): their state stays as it was and their
+    output is zeros."""
     states = []
-    for x_t in steps:
+    for x_t, mask in zip(steps, masks):
         if c is None:
-            a = cell(x_t, a)
+            a_next, c_next = cell(x_t, a), None
         else:
-            a, c = cell(x_t, a, c)
-        states.append(a)
-    return states, c
+            a_next, c_next = cell(x_t, a, c)
+        if mask is None:
+            a, c = a_next, c_next
+            states.append(a)
+            continue
+        # One node each, and exact: the state kept is the old one bit for bit
+        a = where(mask, a_next, a)
+        if c is not None:
+            c = where(mask, c_next, c)
+        states.append(where(mask, a_next, 0.0))
+    return states, a, c
+
+
+def _step_masks(label: str, lengths: Any, m: int, T_x: int) -> list:
+    """For each t, None where every sequence is at least t + 1 steps long, else the (m, 1)
+    booleans of those that are: from ``lengths`` (m,) (None: all are T_x)."""
+    if lengths is None:
+        return [None] * T_x
+    lengths = sequence_lengths(lengths, m, T_x, label)
+    shortest = int(lengths.min())
+    return [None if t < shortest else (t < lengths)[:, None] for t in range(T_x)]
+
+
+def nonlinearity_setting(nonlinearity: Any, caller: str) -> str:
+    """The basic cell's nonlinearity, "tanh" or "relu", checked."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ArgumentError(f"{caller}: nonlinearity must be 'tanh' (the course's) or 'relu', "
+                            f"got {nonlinearity!r}")
+    return nonlinearity
 
 
 def _time_steps(X: Any) -> list:

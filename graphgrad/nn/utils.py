@@ -1,7 +1,8 @@
 """A model's parameters seen from outside: `functional_call`, which runs a module with some of
 its parameters and buffers replaced by given tensors (PyTorch's ``torch.func.functional_call``),
 and `parameters_to_vector` / `vector_to_parameters`, which flatten the parameters into one
-vector and back (PyTorch's ``torch.nn.utils``).
+vector and back (PyTorch's ``torch.nn.utils``). `pad_sequence` (from `nn.sequences`) is here
+too, where PyTorch keeps it (``torch.nn.utils.rnn``).
 
 With them a model's cost is a function of its weights, for `gg.hessian`, `gg.hvp` or a
 second-order method (Newton's, L-BFGS on a vector of every weight)::
@@ -31,8 +32,11 @@ from graphgrad.errors import (
     setting_text,
 )
 from graphgrad.nn.module import Module, StateDictError, _buffer_array, hold
+from graphgrad.nn.sequences import pad_sequence
 from graphgrad.ops.shape import concatenate, reshape
 from graphgrad.tensor import Tensor
+
+__all__ = ["functional_call", "pad_sequence", "parameters_to_vector", "vector_to_parameters"]
 
 
 def functional_call(module: Module, parameters_and_buffers: Any, args: Any = (),
