@@ -1,5 +1,7 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
+nn.LSTM, nn.GRU and nn.RNN(nonlinearity="relu") with PyTorch's weights loaded (with lengths
+against pack_padded_sequence),
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
 centered RMSprop) and Adamax, NAdam, RAdam (their decoupled weight decay too), Adadelta,
 Rprop, ASGD, LBFGS step by step with either line
@@ -806,6 +808,142 @@ def test_gru_cell_is_the_courses_not_torchs_where_the_reset_gate_does_not_commut
     u = sigmoid(np.concatenate([c, x], 1) @ W["u"].T + b["u"])
     candidate = np.tanh(np.concatenate([r * c, x], 1) @ W["c"].T + b["c"])
     np.testing.assert_allclose(out, u * candidate + (1 - u) * c, rtol=1e-12)
+
+
+# -- recurrent layers by PyTorch's names -----------------------------------------------------
+
+
+def _torch_and_ours(kind, num_layers, bidirectional, batch_first, n_x=3, n_a=4, dropout=0.0):
+    """PyTorch's nn.LSTM / nn.GRU and ours with its weights, float64."""
+    make = {"lstm": (torch.nn.LSTM, gg.nn.LSTM), "gru": (torch.nn.GRU, gg.nn.GRU)}[kind]
+    torch.manual_seed(0)
+    theirs = make[0](n_x, n_a, num_layers=num_layers, bidirectional=bidirectional,
+                     batch_first=batch_first, dropout=dropout, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
+        ours = make[1](n_x, n_a, num_layers=num_layers, bidirectional=bidirectional,
+                       batch_first=batch_first, dropout=dropout)
+    ours.load_torch_state_dict(theirs.state_dict())
+    return theirs, ours
+
+
+def _grads_agree(ours, theirs, inputs, tensors):
+    for x, t in zip(inputs, tensors):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    again = type(ours)(ours.n_x, ours.n_a, num_layers=ours.num_layers,
+                       bidirectional=ours.bidirectional)
+    grads = {k: v.grad for k, v in theirs.named_parameters()}
+    again.load_torch_state_dict(grads)  # the weights' gradients mapped as the weights are
+    for (name, p), g in zip(ours.named_parameters(), again.parameters()):
+        if name.rpartition(".")[2].startswith("b"):
+            continue  # the biases below: PyTorch's two have the gradient of our one
+        np.testing.assert_allclose(p.grad, g.data, rtol=1e-9, atol=1e-12, err_msg=name)
+    n_a = ours.n_a
+    for name, t in theirs.named_parameters():
+        if not name.startswith("bias_ih"):
+            continue
+        suffix = name[len("bias_ih_"):]
+        cell = getattr(ours, ("cell" if suffix.startswith("l0") else f"cell_l{suffix[1]}")
+                       + ("_reverse" if suffix.endswith("reverse") else ""))
+        b_ih, b_hh = t.grad.numpy(), dict(theirs.named_parameters())[
+            f"bias_hh_{suffix}"].grad.numpy()
+        if ours.kind == "lstm":
+            for k, gate in enumerate("ufco"):
+                rows = slice(k * n_a, (k + 1) * n_a)
+                np.testing.assert_allclose(getattr(cell, f"b{gate}").grad, b_ih[rows],
+                                           rtol=1e-9, atol=1e-12)
+                np.testing.assert_allclose(b_ih[rows], b_hh[rows], rtol=1e-9, atol=1e-12)
+        else:
+            np.testing.assert_allclose(cell.br.grad, b_ih[:n_a], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(cell.bu.grad, -b_ih[n_a:2 * n_a], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(cell.bc.grad, b_ih[2 * n_a:], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(cell.bhc.grad, b_hh[2 * n_a:], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, num_layers, bidirectional, batch_first", [
+    ("lstm", 1, False, True), ("lstm", 2, True, False), ("gru", 1, True, True),
+    ("gru", 2, True, False), ("gru", 3, False, True)])
+def test_lstm_and_gru_match_torchs_with_its_weights(kind, num_layers, bidirectional,
+                                                    batch_first):
+    """Values and gradients (of X, h0, c0 and every weight) of PyTorch's layers with their
+    weights loaded by load_torch_state_dict, in PyTorch's call."""
+    theirs, ours = _torch_and_ours(kind, num_layers, bidirectional, batch_first)
+    rng = np.random.default_rng(30)
+    m, T_x, count = 2, 4, num_layers * (2 if bidirectional else 1)
+    arrays = [rng.standard_normal((m, T_x, 3) if batch_first else (T_x, m, 3)),
+              rng.standard_normal((count, m, 4))]
+    if kind == "lstm":
+        arrays.append(rng.standard_normal((count, m, 4)))
+    inputs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    state = tuple(inputs[1:]) if kind == "lstm" else inputs[1]
+    out, last = ours(inputs[0], state)
+    ref, ref_last = theirs(tensors[0], tuple(tensors[1:]) if kind == "lstm" else tensors[1])
+    lasts = last if kind == "lstm" else (last,)
+    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for ours_last, ref_l in zip(lasts, ref_lasts):
+        np.testing.assert_allclose(ours_last.data, ref_l.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+    up = rng.standard_normal(out.shape)
+    ups = [rng.standard_normal(x.shape) for x in lasts]
+    ((out * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
+    ((ref * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
+                                          for x, u in zip(ref_lasts, ups))).backward()
+    _grads_agree(ours, theirs, inputs, tensors)
+
+
+@pytest.mark.parametrize("kind, bidirectional", [("lstm", True), ("gru", True),
+                                                 ("lstm", False)])
+def test_lengths_match_torchs_packed_sequences(kind, bidirectional):
+    """lengths against pack_padded_sequence: pad_packed_sequence's output (zeros past each
+    end), each sequence's own h_n (and c_n), and the gradients, the backward direction
+    starting at each sequence's end."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    theirs, ours = _torch_and_ours(kind, 2, bidirectional, True)
+    rng = np.random.default_rng(31)
+    lengths = [5, 2, 4]
+    X = rng.standard_normal((3, 5, 3))
+    Xg, Xt = gg.Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    out, last = ours(Xg, lengths=lengths)
+    packed = pack_padded_sequence(Xt, lengths, batch_first=True, enforce_sorted=False)
+    ref_packed, ref_last = theirs(packed)
+    ref, _ = pad_packed_sequence(ref_packed, batch_first=True, total_length=5)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    lasts = last if kind == "lstm" else (last,)
+    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
+    for x, r in zip(lasts, ref_lasts):
+        np.testing.assert_allclose(x.data, r.detach().numpy(), rtol=1e-10, atol=1e-12)
+    up = rng.standard_normal(out.shape)
+    ((out * up).sum() + sum((x * x).sum() for x in lasts)).backward()
+    ((ref * torch.tensor(up)).sum() + sum((x * x).sum() for x in ref_lasts)).backward()
+    _grads_agree(ours, theirs, [Xg], [Xt])
+
+
+def test_dropout_layers_in_eval_match_torchs():
+    theirs, ours = _torch_and_ours("lstm", 3, True, True, dropout=0.5)
+    theirs.eval()
+    ours.eval()
+    X = np.random.default_rng(32).standard_normal((2, 4, 3))
+    np.testing.assert_allclose(ours(X)[0].data, theirs(torch.tensor(X))[0].detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+    assert ours.layer_dropout.keep_prob == 0.5
+
+
+def test_relu_rnn_matches_torchs():
+    torch.manual_seed(1)
+    theirs = torch.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", bidirectional=True,
+                          batch_first=True, dtype=torch.float64)
+    ours = gg.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", bidirectional=True)
+    ours.load_torch_state_dict(theirs.state_dict())
+    X = np.random.default_rng(33).standard_normal((2, 5, 3))
+    A, a_last = ours(X, return_state=True, lengths=[5, 3])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(X), [5, 3], batch_first=True)
+    ref, h_n = theirs(packed)
+    ref, _ = torch.nn.utils.rnn.pad_packed_sequence(ref, batch_first=True)
+    np.testing.assert_allclose(A.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a_last.data, h_n.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 # -- clipping ---------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `
 `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their 1-D forms
 (padding, images' and sequences' borders), `Unfold`, `Fold`, `PixelShuffle` and
 `PixelUnshuffle` (patches, images cut into windows or blocks and put back), `RNN`,
-`RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)), `Embedding`
-(embedding, word vectors),
+`RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)), `LSTM` and
+`GRU` (recurrent_torch, PyTorch's arguments and weights), `Embedding` (embedding, word
+vectors),
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
 `positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
 `TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
@@ -153,6 +154,7 @@ from graphgrad.nn.padding import (
 )
 from graphgrad.nn.patches import Fold, PixelShuffle, PixelUnshuffle, Unfold
 from graphgrad.nn.recurrent import RNN, GRUCell, LSTMCell, RNNCell
+from graphgrad.nn.recurrent_torch import GRU, LSTM
 from graphgrad.nn.regularization import Dropout, Dropout2d, InvertedDropout, l2_penalty
 from graphgrad.nn.resampling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample
 from graphgrad.nn.transformer import (
@@ -169,11 +171,11 @@ __all__ = [
     "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "Bilinear", "CELU", "CircularPad1d",
     "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Embedding", "Flatten", "Fold", "GELU", "GLU", "GRUCell", "GaussianNLLLoss", "GroupNorm",
+    "Embedding", "Flatten", "Fold", "GELU", "GLU", "GRU", "GRUCell", "GaussianNLLLoss", "GroupNorm",
     "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
-    "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTMCell", "LayerNorm",
-    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss", "MaxPool1d",
-    "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention",
+    "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
+    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention",
     "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU",
     "Parameter", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RNN", "RNNCell", "ReLU",
     "ReLU6", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "SELU",

@@ -297,7 +297,7 @@ class RNN(Module):
             dropout, and ``layer_dropout``, the `Dropout` between the layers, keeps it).
             One layer has nothing between, and a warning says so.
         reset_after: the GRU cell's: False (the default) is the course's GRU, True PyTorch's
-            (see `GRUCell`).
+            (see `GRUCell`), whose weights `load_torch_state_dict` loads.
 
     ``layer(X, a0=None, c0=None)`` takes X of shape (m, T_x, n_x), the course's x of shape
     (n_x, m, T_x) as ``x.transpose(1, 2, 0)``, and returns the last layer's hidden states A
@@ -465,6 +465,14 @@ class RNN(Module):
             f" (one state (m, n_a) per cell, in the order {order}, with m = {m} as in X; "
             f"np.stack([{name}] * {count}) starts every cell from the same {name})"))
         return [value[k] for k in range(count)]
+
+    def load_torch_state_dict(self, state_dict: Any) -> None:
+        """Copy a PyTorch nn.RNN's, nn.LSTM's or nn.GRU's weights (its ``state_dict()``)
+        into this layer of the same settings, exactly: see
+        `nn.recurrent_torch.load_torch_state_dict`. A GRU needs reset_after=True."""
+        # Imported here: that module builds its LSTM and GRU on this one's RNN
+        from graphgrad.nn.recurrent_torch import load_torch_state_dict
+        load_torch_state_dict(self, state_dict)
 
     def extra_repr(self) -> str:
         """``n_x=3, n_a=5, cell='rnn'`` (and ``num_layers``, ``dropout``, ``bidirectional``;

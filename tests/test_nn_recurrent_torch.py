@@ -1,0 +1,173 @@
+"""PyTorch's recurrent layers by their names, without PyTorch: nn.LSTM and nn.GRU against
+nn.RNN (layout, states' shapes), PyTorch-shaped weights loaded into them and into nn.RNN
+against the course's cells computed by hand, and their errors. tests/test_against_torch.py
+checks them against torch itself."""
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import nn
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _torch_like_weights(rng, kind, n_x, n_a, num_layers=1, bidirectional=False, bias=True):
+    """A state dict as PyTorch's nn.LSTM / nn.GRU / nn.RNN of these settings has it."""
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    state = {}
+    for l in range(num_layers):
+        n_in = n_x if l == 0 else n_a * (2 if bidirectional else 1)
+        for suffix in ("", "_reverse") if bidirectional else ("",):
+            state[f"weight_ih_l{l}{suffix}"] = rng.standard_normal((gates * n_a, n_in)) * 0.5
+            state[f"weight_hh_l{l}{suffix}"] = rng.standard_normal((gates * n_a, n_a)) * 0.5
+            if bias:
+                state[f"bias_ih_l{l}{suffix}"] = rng.standard_normal(gates * n_a) * 0.5
+                state[f"bias_hh_l{l}{suffix}"] = rng.standard_normal(gates * n_a) * 0.5
+    return state
+
+
+def _torch_step(kind, state, x, h, c, n_a, suffix="l0"):
+    """PyTorch's documented formulas for one step, in numpy."""
+    W_ih, W_hh = state[f"weight_ih_{suffix}"], state[f"weight_hh_{suffix}"]
+    b_ih = state.get(f"bias_ih_{suffix}", np.zeros(W_ih.shape[0]))
+    b_hh = state.get(f"bias_hh_{suffix}", np.zeros(W_ih.shape[0]))
+    gi, gh = x @ W_ih.T + b_ih, h @ W_hh.T + b_hh
+    if kind == "rnn":
+        return np.tanh(gi + gh), None
+    chunks = [slice(k * n_a, (k + 1) * n_a) for k in range(W_ih.shape[0] // n_a)]
+    if kind == "lstm":
+        i, f, g, o = (gi[:, s] + gh[:, s] for s in chunks)
+        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        return _sigmoid(o) * np.tanh(c), c
+    r = _sigmoid(gi[:, chunks[0]] + gh[:, chunks[0]])
+    z = _sigmoid(gi[:, chunks[1]] + gh[:, chunks[1]])
+    n = np.tanh(gi[:, chunks[2]] + r * gh[:, chunks[2]])
+    return (1 - z) * n + z * h, None
+
+
+@pytest.mark.parametrize("kind, bias", [("rnn", True), ("lstm", True), ("gru", True),
+                                        ("lstm", False), ("gru", False)])
+def test_pytorch_weights_load_into_the_course_cells_exactly(kind, bias):
+    rng = np.random.default_rng(0)
+    n_x, n_a, m, T_x = 3, 4, 2, 3
+    state = _torch_like_weights(rng, kind, n_x, n_a, bias=bias)
+    layer = nn.RNN(n_x, n_a, cell=kind, rng=0, **({"reset_after": True} if kind == "gru" else {}))
+    layer.load_torch_state_dict(state)
+    X = rng.standard_normal((m, T_x, n_x))
+    h = rng.standard_normal((m, n_a))
+    c = rng.standard_normal((m, n_a))
+    expected = []
+    h_t, c_t = h, c
+    for t in range(T_x):
+        h_t, c_t = _torch_step(kind, state, X[:, t], h_t, c_t, n_a)
+        expected.append(h_t)
+    A = layer(X, h, c if kind == "lstm" else None)
+    np.testing.assert_allclose(A.data, np.stack(expected, axis=1), rtol=1e-12, atol=1e-14)
+
+
+def test_a_two_layer_bidirectional_state_dict_loads_cell_by_cell():
+    rng = np.random.default_rng(1)
+    state = _torch_like_weights(rng, "lstm", 3, 2, num_layers=2, bidirectional=True)
+    layer = nn.LSTM(3, 2, num_layers=2, bidirectional=True, batch_first=True)
+    layer.load_torch_state_dict(state)
+    cell = layer.cell_l1_reverse
+    # rows i, f, g, o of PyTorch's; columns [h; x] of the course's
+    np.testing.assert_array_equal(cell.Wf[:, :2].data, state["weight_hh_l1_reverse"][2:4])
+    np.testing.assert_array_equal(cell.Wf[:, 2:].data, state["weight_ih_l1_reverse"][2:4])
+    np.testing.assert_allclose(cell.bu.data, state["bias_ih_l1_reverse"][:2]
+                               + state["bias_hh_l1_reverse"][:2], rtol=1e-15)
+
+
+def test_lstm_is_rnn_with_pytorchs_layout_and_states():
+    rng = np.random.default_rng(2)
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, rng=0)
+    layer = nn.RNN(3, 4, cell="lstm", num_layers=2, bidirectional=True, rng=0)
+    X = rng.standard_normal((5, 2, 3))  # (T_x, m, n_x): PyTorch's default layout
+    h0, c0 = rng.standard_normal((4, 2, 4)), rng.standard_normal((4, 2, 4))
+    out, (h_n, c_n) = lstm(X, (h0, c0))
+    A, (a_last, c_last) = layer(X.swapaxes(0, 1), h0, c0, return_state=True)
+    np.testing.assert_array_equal(out.data, A.data.swapaxes(0, 1))
+    np.testing.assert_array_equal(h_n.data, a_last.data)
+    np.testing.assert_array_equal(c_n.data, c_last.data)
+    assert out.shape == (5, 2, 8) and h_n.shape == (4, 2, 4)
+    assert (lstm.input_size, lstm.hidden_size) == (3, 4)
+
+
+def test_gru_one_layer_takes_and_gives_states_of_one_cell_in_pytorchs_shape():
+    rng = np.random.default_rng(3)
+    gru = nn.GRU(3, 4, batch_first=True, rng=0)
+    layer = nn.RNN(3, 4, cell="gru", reset_after=True, rng=0)
+    X, h0 = rng.standard_normal((2, 5, 3)), rng.standard_normal((1, 2, 4))
+    out, h_n = gru(X, h0)
+    A, a_last = layer(X, h0[0], return_state=True)
+    np.testing.assert_array_equal(out.data, A.data)
+    assert h_n.shape == (1, 2, 4)
+    np.testing.assert_array_equal(h_n.data[0], a_last.data)
+    Xt = gg.Tensor(X, requires_grad=True)
+    h0t = gg.Tensor(h0, requires_grad=True)
+    out, h_n = gru(Xt, h0t, lengths=[5, 2])
+    (out.sum() + (h_n * h_n).sum()).backward()
+    assert h0t.grad.shape == (1, 2, 4) and np.abs(h0t.grad).min() > 0
+    np.testing.assert_array_equal(Xt.grad[1, 2:], 0.0)
+
+
+def test_lstm_gradcheck_time_first_with_lengths():
+    rng = np.random.default_rng(4)
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True, rng=0)
+    X = rng.standard_normal((3, 2, 2))
+    h0, c0 = rng.standard_normal((4, 2, 3)), rng.standard_normal((4, 2, 3))
+
+    def run(X, h0, c0):
+        out, (h_n, c_n) = lstm(X, (h0, c0), lengths=[3, 1])
+        return out, h_n, c_n
+    assert gg.gradcheck(run, [X, h0, c0])
+
+
+def test_reprs_are_pytorchs():
+    assert repr(nn.LSTM(3, 4, num_layers=2, batch_first=True, dropout=0.2,
+                        bidirectional=True)).startswith(
+        "LSTM(3, 4, num_layers=2, batch_first=True, dropout=0.2, bidirectional=True")
+    assert repr(nn.GRU(3, 4)).startswith("GRU(3, 4  #")
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.RNN(3, 4, cell="gru").load_torch_state_dict({}), gg.ArgumentError,
+     r"this GRU is the course's.*Make the layer with reset_after=True \(nn.GRU does\)"),
+    (lambda: nn.LSTM(3, 4).load_torch_state_dict(
+        {"lstm." + k: v for k, v in _torch_like_weights(np.random.default_rng(0), "lstm", 3,
+                                                        4).items()}),
+     gg.nn.StateDictError, r"missing keys \['weight_ih_l0', 'weight_hh_l0'\].*a whole model's"),
+    (lambda: nn.LSTM(3, 4, num_layers=2).load_torch_state_dict(
+        _torch_like_weights(np.random.default_rng(0), "lstm", 3, 4)),
+     gg.nn.StateDictError, r"missing keys \['weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1'"),
+    (lambda: nn.GRU(3, 4).load_torch_state_dict(
+        _torch_like_weights(np.random.default_rng(0), "lstm", 3, 4)),
+     gg.nn.StateDictError, r"weight_ih for cell \(n_x=3, n_a=4\) must have shape \(12, 3\), "
+                           r"got \(16, 3\)"),
+    (lambda: nn.LSTM(3, 4, bias=False), gg.ArgumentError, r"LSTM: bias=False is not supported"),
+    (lambda: nn.LSTM(3, 4, batch_first=None), gg.ArgumentError,
+     r"LSTM: batch_first must be True or False, got None"),
+    (lambda: nn.LSTM(3, 4)(np.ones((5, 3))), gg.ShapeError,
+     r"takes a batch of sequences, got X of shape \(5, 3\): one sequence \(T_x, n_x\) is "
+     r"X\[:, None\]"),
+    (lambda: nn.LSTM(3, 4)(np.ones((5, 2, 3)), np.zeros((1, 2, 4))), gg.ArgumentError,
+     r"hx is the pair \(h0, c0\)"),
+    (lambda: nn.GRU(3, 4)(np.ones((5, 2, 3)), np.zeros((2, 4))), gg.ShapeError,
+     r"h0 .*\(num_layers \* D, m, hidden_size\), as PyTorch's"),
+])
+def test_errors_say_what_to_give(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_a_refused_state_dict_changes_nothing():
+    layer = nn.LSTM(3, 4, num_layers=2, rng=0)
+    before = [p.data.copy() for p in layer.parameters()]
+    state = _torch_like_weights(np.random.default_rng(5), "lstm", 3, 4, num_layers=2)
+    state["weight_hh_l1"] = state["weight_hh_l1"][:, :3]
+    with pytest.raises(gg.nn.StateDictError, match="weight_hh for cell_l1"):
+        layer.load_torch_state_dict(state)
+    for p, b in zip(layer.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
