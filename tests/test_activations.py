@@ -210,3 +210,41 @@ def test_layers_work_in_a_sequential_and_keep_float32():
 def test_settings_out_of_their_range_are_refused_naming_the_function(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- PyTorch's inplace flag ----------------------------------------------------------------------
+# PyTorch's DCGAN writes nn.ReLU(True) and nn.LeakyReLU(0.2, inplace=True): the flag is taken
+# (positionally where PyTorch takes it) and the output is a new tensor of the same values.
+INPLACE = [
+    (lambda f: nn.ReLU(f), gg.relu),
+    (lambda f: nn.LeakyReLU(0.2, f), lambda z: gg.leaky_relu(z, 0.2)),
+    (lambda f: nn.ELU(0.5, f), lambda z: gg.elu(z, 0.5)),
+    (lambda f: nn.CELU(2.0, f), lambda z: gg.celu(z, 2.0)),
+    (lambda f: nn.SELU(f), gg.selu),
+    (lambda f: nn.SiLU(f), gg.silu),
+    (lambda f: nn.Mish(f), gg.mish),
+    (lambda f: nn.Hardsigmoid(f), gg.hardsigmoid),
+    (lambda f: nn.Hardswish(f), gg.hardswish),
+    (lambda f: nn.Hardtanh(-2.0, 2.0, f), lambda z: gg.clip(z, -2.0, 2.0)),
+    (lambda f: nn.ReLU6(f), lambda z: gg.clip(z, 0.0, 6.0)),
+    (lambda f: nn.Threshold(0.5, -1.0, f), lambda z: gg.threshold(z, 0.5, -1.0)),
+]
+
+
+@pytest.mark.parametrize("make, fn", INPLACE, ids=["ReLU", "LeakyReLU", "ELU", "CELU", "SELU",
+                                                   "SiLU", "Mish", "Hardsigmoid", "Hardswish",
+                                                   "Hardtanh", "ReLU6", "Threshold"])
+def test_pytorchs_inplace_flag_is_taken_and_gives_the_functions_values(make, fn):
+    Z = np.random.default_rng(0).standard_normal((3, 4)) * 3
+    for flag in (True, False):
+        a, b = gg.Tensor(Z, requires_grad=True), gg.Tensor(Z, requires_grad=True)
+        layer = make(flag)
+        A, expected = layer(a), fn(b)
+        np.testing.assert_array_equal(A.data, expected.data)
+        np.testing.assert_array_equal(a.data, Z)  # the input is left as it was
+        (A * Z).sum().backward()
+        (expected * Z).sum().backward()
+        np.testing.assert_array_equal(a.grad, b.grad)
+        assert "inplace" not in repr(layer)
+    with pytest.raises(gg.ArgumentError, match=r"inplace must be True or False, got 1"):
+        make(1)

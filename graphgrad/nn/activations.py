@@ -24,6 +24,7 @@ from graphgrad.errors import (
     ShapeError,
     array_of_numbers,
     describe,
+    flag,
     float_dtype,
     integer,
     real_number,
@@ -68,6 +69,14 @@ from graphgrad.ops.softmax import softmin
 from graphgrad.tensor import Tensor
 
 
+def _inplace(inplace: Any, layer: str) -> None:
+    """Check PyTorch's ``inplace`` flag of an activation layer (``nn.ReLU(True)``,
+    ``nn.LeakyReLU(0.2, inplace=True)``), which graphgrad takes and does not follow: the output
+    is always a new tensor, with the values the flag would have written over the input. The
+    recorded graph keeps the input, so overwriting it would gain no memory here."""
+    flag(inplace, "inplace", layer)
+
+
 class Sigmoid(Module):
     """A = 1 / (1 + e**-Z): the course's output activation for a binary label."""
 
@@ -89,9 +98,14 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """A = max(Z, 0): the course's default hidden activation."""
+    """A = max(Z, 0): the course's default hidden activation.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace(inplace, "ReLU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = max(Z, 0), elementwise: `gg.relu`.  Z (m, n) -> A (m, n)."""
@@ -99,12 +113,14 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """A = Z where Z > 0, else alpha * Z."""
+    """A = Z where Z > 0, else alpha * Z.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
 
-    def __init__(self, alpha: float = 0.01) -> None:
+    def __init__(self, alpha: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        _inplace(inplace, "LeakyReLU")
         self.alpha = real_number(alpha, "alpha", "LeakyReLU", math.isfinite, "a finite number")
 
     def forward(self, Z: Any) -> Tensor:
@@ -128,12 +144,14 @@ class Softplus(Module):
 
 class ELU(Module):
     """A = Z where Z > 0, else alpha (e**Z - 1): the exponential linear unit (PyTorch's
-    nn.ELU, alpha=1.0 by default)."""
+    nn.ELU, alpha=1.0 by default).
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        _inplace(inplace, "ELU")
         self.alpha = real_number(alpha, "alpha", "ELU", math.isfinite, ELU_ALPHA_RULE)
 
     def forward(self, Z: Any) -> Tensor:
@@ -146,9 +164,14 @@ class ELU(Module):
 
 
 class SiLU(Module):
-    """A = Z sigmoid(Z): the sigmoid-weighted linear unit (swish), stable for any Z."""
+    """A = Z sigmoid(Z): the sigmoid-weighted linear unit (swish), stable for any Z.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace(inplace, "SiLU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = silu(Z), elementwise: `gg.silu`.  Z (m, n) -> A (m, n)."""
@@ -178,9 +201,14 @@ class GELU(Module):
 class SELU(Module):
     """A = scale Z where Z > 0, else scale alpha (e**Z - 1): the self-normalising linear unit
     (PyTorch's nn.SELU, its constants alpha = 1.6733 and scale = 1.0507), for deep
-    fully-connected networks initialised with variance 1 / n_in."""
+    fully-connected networks initialised with variance 1 / n_in.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace(inplace, "SELU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = selu(Z), elementwise: `gg.selu`.  Z (m, n) -> A (m, n)."""
@@ -189,12 +217,14 @@ class SELU(Module):
 
 class CELU(Module):
     """A = Z where Z > 0, else alpha (e**(Z / alpha) - 1): the continuously differentiable ELU
-    (PyTorch's nn.CELU, alpha=1.0 by default, a finite number other than 0)."""
+    (PyTorch's nn.CELU, alpha=1.0 by default, a finite number other than 0).
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        _inplace(inplace, "CELU")
         self.alpha = celu_alpha(alpha, "CELU")
 
     def forward(self, Z: Any) -> Tensor:
@@ -207,9 +237,14 @@ class CELU(Module):
 
 
 class Mish(Module):
-    """A = Z tanh(softplus(Z)): Mish (YOLOv4's; PyTorch's nn.Mish), stable for any Z."""
+    """A = Z tanh(softplus(Z)): Mish (YOLOv4's; PyTorch's nn.Mish), stable for any Z.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace(inplace, "Mish")
 
     def forward(self, Z: Any) -> Tensor:
         """A = mish(Z), elementwise: `gg.mish`.  Z (m, n) -> A (m, n)."""
@@ -218,9 +253,14 @@ class Mish(Module):
 
 class Hardsigmoid(Module):
     """A = min(max(Z + 3, 0), 6) / 6: MobileNetV3's piecewise-linear sigmoid (PyTorch's
-    nn.Hardsigmoid), with PyTorch's gradient, 0 at Z = +-3."""
+    nn.Hardsigmoid), with PyTorch's gradient, 0 at Z = +-3.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace(inplace, "Hardsigmoid")
 
     def forward(self, Z: Any) -> Tensor:
         """A = hardsigmoid(Z), elementwise: `gg.hardsigmoid`.  Z (m, n) -> A (m, n)."""
@@ -229,9 +269,14 @@ class Hardsigmoid(Module):
 
 class Hardswish(Module):
     """A = Z min(max(Z + 3, 0), 6) / 6: MobileNetV3's cheap swish (PyTorch's nn.Hardswish),
-    with PyTorch's gradient, 0 at Z = -3 and 1 at Z = 3."""
+    with PyTorch's gradient, 0 at Z = -3 and 1 at Z = 3.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        _inplace(inplace, "Hardswish")
 
     def forward(self, Z: Any) -> Tensor:
         """A = hardswish(Z), elementwise: `gg.hardswish`.  Z (m, n) -> A (m, n)."""
@@ -304,12 +349,14 @@ class Softshrink(Module):
 
 class Threshold(Module):
     """A = Z where Z > threshold, else value (PyTorch's nn.Threshold(threshold, value), both
-    required numbers); the gradient is 0 at Z = threshold, as PyTorch's."""
+    required numbers); the gradient is 0 at Z = threshold, as PyTorch's.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
 
-    def __init__(self, threshold: float, value: float) -> None:
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
+        _inplace(inplace, "Threshold")
         self.threshold, self.value = threshold_settings(threshold, value, "Threshold")
 
     def forward(self, Z: Any) -> Tensor:
@@ -461,12 +508,15 @@ class Softmin(Module):
 class Hardtanh(Module):
     """A = Z limited to [min_val, max_val] (PyTorch's nn.Hardtanh, -1 and 1 by default): a
     piecewise-linear tanh. `gg.clip`, whose gradient is 1 from min_val to max_val, the bounds
-    included (PyTorch's is 0 at the bounds themselves), and 0 outside."""
+    included (PyTorch's is 0 at the bounds themselves), and 0 outside.
+    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
     single_node = True
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
+                 inplace: bool = False) -> None:
         super().__init__()
+        _inplace(inplace, type(self).__name__)
         self.min_val, self.max_val = _bounds(min_val, max_val, type(self).__name__)
 
     def forward(self, Z: Any) -> Tensor:
@@ -482,10 +532,10 @@ class ReLU6(Hardtanh):
     """A = min(max(Z, 0), 6): MobileNetV2's activation (PyTorch's nn.ReLU6, Keras's
     ReLU(max_value=6)), a ReLU that stays small enough for low-precision arithmetic. Its
     gradient is `Hardtanh`'s: 1 at 0 and 6 themselves (PyTorch's, and `gg.relu`'s at 0, is 0
-    there)."""
+    there). ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
 
-    def __init__(self) -> None:
-        super().__init__(0.0, 6.0)
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
         """Nothing: ReLU6 has no settings."""
