@@ -802,10 +802,33 @@ class Tensor:
             shape = tuple(shape[0])
         return Reshape.apply(self, shape=shape)
 
-    def flatten(self) -> Tensor:
-        """All elements in one axis, in row order: shape (size,). (``nn.Flatten`` keeps the
-        batch axis.)"""
-        return Reshape.apply(self, shape=(-1,))
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """The axes from ``start_axis`` to ``end_axis`` (both included) joined into one, in row
+        order: all elements in one axis, shape (size,), by default; PyTorch's
+        ``torch.flatten(x, 1)``, each example's values in one row, is ``x.flatten(1)`` (as
+        ``nn.Flatten``): (m, n_H, n_W, n_C) -> (m, n_H n_W n_C). A `gg.reshape`."""
+        shape = self.data.shape
+        if start_axis == 0 and end_axis == -1:
+            return Reshape.apply(self, shape=(-1,))
+        ndim = max(len(shape), 1)  # PyTorch's: a number flattens to (1,)
+        axes = []
+        for what, axis in (("start_axis", start_axis), ("end_axis", end_axis)):
+            if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+                hint = " (numpy's order, 'C' or 'F', is not taken)" if isinstance(axis, str) else ""
+                raise ArgumentError(f"flatten: {what} must be an integer, got "
+                                    f"{setting_text(axis)}{hint}")
+            if not -ndim <= axis < ndim:
+                raise ArgumentError(f"flatten: {what}={axis} is no axis of {describe(self)}")
+            axes.append(int(axis) % ndim)
+        start, end = axes
+        if start > end:
+            raise ArgumentError(f"flatten: start_axis={start_axis} comes after "
+                                f"end_axis={end_axis} of {describe(self)}")
+        if not shape:
+            return Reshape.apply(self, shape=(1,))
+        # The joined length is spelled out: -1 cannot be solved for in an empty batch (m = 0).
+        joined = int(np.prod(shape[start:end + 1]))
+        return Reshape.apply(self, shape=shape[:start] + (joined,) + shape[end + 1:])
 
     def ravel(self) -> Tensor:
         """All elements in one axis, in row order, as np.ravel: ``y.ravel()`` of y (1, n) is

@@ -151,3 +151,33 @@ def test_a_name_that_is_no_str_is_refused_when_assigned_as_when_given(name):
     assert type(w.name) is str and repr(w) == "Tensor(1, name='W1')"
     w.name = None
     assert w.name is None and (w * 2).name is None
+
+
+# -- flatten from an axis, PyTorch's torch.flatten(x, 1) -------------------------------------------
+@pytest.mark.parametrize("args, shape", [
+    ((), (120,)), ((1,), (2, 60)), ((1, 2), (2, 12, 5)), ((-2,), (2, 3, 20)),
+    ((0, -2), (24, 5)), ((3,), (2, 3, 4, 5)), ((2, 2), (2, 3, 4, 5)),
+])
+def test_flatten_joins_the_axes_from_start_to_end_as_pytorchs(args, shape):
+    X = np.arange(120.0).reshape(2, 3, 4, 5)
+    x = gg.Tensor(X, requires_grad=True)
+    y = x.flatten(*args)
+    assert y.shape == shape
+    np.testing.assert_array_equal(y.data, X.reshape(shape))
+    G = np.arange(120.0).reshape(shape) * 0.5
+    (y * G).sum().backward()
+    np.testing.assert_array_equal(x.grad, G.reshape(2, 3, 4, 5))
+
+
+def test_flatten_keeps_an_empty_batch_and_refuses_axes_out_of_order_or_range():
+    assert gg.Tensor(np.zeros((0, 3, 4))).flatten(1).shape == (0, 12)
+    assert gg.Tensor(2.0).flatten().shape == (1,)
+    with pytest.raises(gg.ArgumentError, match=r"flatten: start_axis=2 comes after "
+                                               r"end_axis=1 of 'x' \(2, 3, 4\)"):
+        gg.Tensor(np.zeros((2, 3, 4)), name="x").flatten(2, 1)
+    with pytest.raises(gg.ArgumentError, match=r"flatten: start_axis=3 is no axis of "
+                                               r"'x' \(2, 3, 4\)"):
+        gg.Tensor(np.zeros((2, 3, 4)), name="x").flatten(3)
+    with pytest.raises(gg.ArgumentError, match=r"flatten: start_axis must be an integer, "
+                                               r"got 'F'.*numpy's order"):
+        gg.Tensor(np.zeros((2, 3))).flatten("F")
