@@ -15,7 +15,10 @@ drawn shapes to their third derivatives, and gg.linalg's (the decompositions thr
 functions that do not depend on the signs LAPACK gives their vectors), and whole programs
 (a GP's marginal likelihood to its Hessian, PCA's reconstruction error in the data,
 standardising data with holes), and graphgrad.nn.functional against torch.nn.functional
-(normalize near a zero norm, batch_norm's running statistics), all in float64.
+(normalize near a zero norm, batch_norm's running statistics), and PyTorch's classic
+examples (tests/test_porting_examples.py: the MNIST convnet and its Adadelta step, the VAE, a
+DCGAN step, the word-language model's LSTM with clipping, the sine waves' L-BFGS step) against
+their PyTorch code with the same weights, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU), the tests check the relation between the two.
 Skipped when torch is not installed."""
@@ -3026,3 +3029,283 @@ def test_margin_and_likelihood_losses_match_torch_to_the_second_derivative(reduc
             tg = np.zeros(1) if tg is None else tg.numpy()
             np.testing.assert_allclose(g, tg, rtol=1e-10, atol=1e-10,
                                        err_msg=f"{name}, second derivative")
+
+
+# -- PyTorch's classic examples (tests/test_porting_examples.py) against their PyTorch code ------
+def _copy(param, array):
+    with torch.no_grad():
+        param.copy_(torch.tensor(np.ascontiguousarray(array)))
+
+
+def _conv_weight(W):
+    """graphgrad's filters (f, f, n_C_prev, n_C) (a transposed convolution's (f, f, n_C,
+    n_C_prev)) as torch's (n_C, n_C_prev, f, f) ((n_C_prev, n_C, f, f))."""
+    return W.transpose(3, 2, 0, 1)
+
+
+def _lstm_cell_weights(cell, n_a):
+    """A graphgrad LSTMCell's weights as torch's weight_ih, weight_hh, bias_ih (gates i, f, g,
+    o: the course's u, f, c, o); torch's bias_hh is set to 0."""
+    order = "ufco"
+    W_x = np.concatenate([_split_columns(getattr(cell, f"W{g}").data, n_a)[0] for g in order])
+    W_h = np.concatenate([_split_columns(getattr(cell, f"W{g}").data, n_a)[1] for g in order])
+    return W_x, W_h, np.concatenate([getattr(cell, f"b{g}").data for g in order])
+
+
+def _lstm_cell_grads(cell, n_a, W_x_grad, W_h_grad, b_grad):
+    """torch's gradients of weight_ih, weight_hh and bias_ih, as the course's W and b."""
+    for k, g in enumerate("ufco"):
+        rows = slice(k * n_a, (k + 1) * n_a)
+        np.testing.assert_allclose(getattr(cell, f"W{g}").grad,
+                                   np.concatenate([W_h_grad[rows], W_x_grad[rows]], axis=1),
+                                   rtol=1e-9, atol=1e-12, err_msg=f"W{g}")
+        np.testing.assert_allclose(getattr(cell, f"b{g}").grad, b_grad[rows], rtol=1e-9,
+                                   atol=1e-12, err_msg=f"b{g}")
+
+
+def test_mnist_example_net_and_its_adadelta_step_match_torch():
+    """The convnet in eval mode (no dropout), channels last against torch's NCHW: fc1's
+    columns follow (h, w, c) here and (c, h, w) in torch's flatten."""
+    from test_porting_examples import MNISTNet
+    tnn = torch.nn
+    rng = np.random.default_rng(0)
+    gg.nn.init.seed(0)
+    ours = MNISTNet()
+    ours.eval()
+    theirs = tnn.ModuleDict({"conv1": tnn.Conv2d(1, 16, 3, 1, padding=1),
+                             "conv2": tnn.Conv2d(16, 32, 3, 1),
+                             "fc1": tnn.Linear(288, 64), "fc2": tnn.Linear(64, 10)}).double()
+
+    def fc1_columns(W):  # (64, h w c) -> (64, c h w)
+        return W.reshape(-1, 3, 3, 32).transpose(0, 3, 1, 2).reshape(-1, 288)
+
+    maps = {"conv1.W": _conv_weight, "conv2.W": _conv_weight, "fc1.W": fc1_columns}
+    for name, p in ours.named_parameters():
+        layer, what = name.split(".")
+        tp = getattr(theirs[layer], {"W": "weight", "b": "bias"}[what])
+        _copy(tp, maps.get(name, lambda a: a)(p.data))
+
+    def torch_forward(x):
+        x = torch.relu(theirs["conv1"](x.permute(0, 3, 1, 2)))
+        x = torch.relu(theirs["conv2"](x))
+        x = torch.flatten(torch.nn.functional.max_pool2d(x, 2), 1)
+        x = theirs["fc2"](torch.relu(theirs["fc1"](x)))
+        return torch.nn.functional.log_softmax(x, dim=1)
+
+    X = rng.random((8, 8, 8, 1))
+    y = rng.integers(0, 10, 8)
+    x, tx = gg.Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    out, tout = ours(x), torch_forward(tx)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    loss = gg.nn.functional.nll_loss(out, y)
+    tloss = torch.nn.functional.nll_loss(tout, torch.tensor(y))
+    assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
+    opt = gg.optim.Adadelta(ours.parameters(), lr=1.0)
+    topt = torch.optim.Adadelta(theirs.parameters(), lr=1.0)
+    loss.backward()
+    tloss.backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for name, p in ours.named_parameters():
+        layer, what = name.split(".")
+        tp = getattr(theirs[layer], {"W": "weight", "b": "bias"}[what])
+        np.testing.assert_allclose(maps.get(name, lambda a: a)(p.grad), tp.grad.numpy(),
+                                   rtol=1e-9, atol=1e-12, err_msg=name)
+    opt.step()
+    topt.step()
+    for name, p in ours.named_parameters():
+        layer, what = name.split(".")
+        tp = getattr(theirs[layer], {"W": "weight", "b": "bias"}[what])
+        np.testing.assert_allclose(maps.get(name, lambda a: a)(p.data), tp.detach().numpy(),
+                                   rtol=1e-10, atol=1e-12, err_msg=f"{name} after the step")
+
+
+def test_vae_example_loss_and_gradients_match_torch():
+    from test_porting_examples import VAE, vae_loss
+    gg.nn.init.seed(0)
+    ours = VAE(seed=3)
+    layers = {name: torch.nn.Linear(*getattr(ours, name).W.shape[::-1]).double()
+              for name in ("fc1", "fc21", "fc22", "fc3", "fc4")}
+    for name, layer in layers.items():
+        _copy(layer.weight, getattr(ours, name).W.data)
+        _copy(layer.bias, getattr(ours, name).b.data)
+    X = np.random.default_rng(1).random((6, 64))
+    recon, mu, logvar = ours(X)
+    eps = np.random.default_rng(3).standard_normal((6, 4))  # what ours drew
+    tX = torch.tensor(X)
+    h1 = torch.relu(layers["fc1"](tX))
+    tmu, tlogvar = layers["fc21"](h1), layers["fc22"](h1)
+    z = tmu + torch.tensor(eps) * torch.exp(0.5 * tlogvar)
+    trecon = torch.sigmoid(layers["fc4"](torch.relu(layers["fc3"](z))))
+    BCE = torch.nn.functional.binary_cross_entropy(trecon, tX, reduction="sum")
+    tloss = BCE - 0.5 * torch.sum(1 + tlogvar - tmu.pow(2) - tlogvar.exp())
+    loss = vae_loss(recon, X, mu, logvar)
+    assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
+    loss.backward()
+    tloss.backward()
+    for name, layer in layers.items():
+        np.testing.assert_allclose(getattr(ours, name).W.grad, layer.weight.grad.numpy(),
+                                   rtol=1e-9, atol=1e-11, err_msg=name)
+        np.testing.assert_allclose(getattr(ours, name).b.grad, layer.bias.grad.numpy(),
+                                   rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+def test_dcgan_example_step_gradients_match_torch():
+    """One step of each network in train mode (batch norm of the batch), with D's gradients
+    from its two losses (the fakes detached) and G's through D."""
+    from test_porting_examples import NDF, NGF, NZ, Discriminator, Generator, weights_init
+    tnn = torch.nn
+    G, D = Generator(), Discriminator()
+    G.apply(weights_init)
+    D.apply(weights_init)
+    tG = tnn.Sequential(tnn.ConvTranspose2d(NZ, NGF * 2, 4, 1, 0, bias=False),
+                        tnn.BatchNorm2d(NGF * 2), tnn.ReLU(True),
+                        tnn.ConvTranspose2d(NGF * 2, 1, 4, 2, 1, bias=False), tnn.Tanh()).double()
+    tD = tnn.Sequential(tnn.Conv2d(1, NDF, 4, 2, 1, bias=False), tnn.LeakyReLU(0.2, True),
+                        tnn.Conv2d(NDF, NDF * 2, 4, 2, 1, bias=False), tnn.BatchNorm2d(NDF * 2),
+                        tnn.LeakyReLU(0.2, True),
+                        tnn.Conv2d(NDF * 2, 1, 2, 1, 0, bias=False)).double()
+    pairs = []  # (our parameter, torch's, our array -> torch's layout)
+    for ours, theirs in ((G.main, tG), (D.main, tD)):
+        for layer, tlayer in zip(ours, theirs):
+            if hasattr(layer, "W"):
+                pairs.append((layer.W, tlayer.weight, _conv_weight))
+            elif hasattr(layer, "gamma"):
+                pairs += [(layer.gamma, tlayer.weight, np.asarray),
+                          (layer.beta, tlayer.bias, np.asarray)]
+    for p, tp, layout in pairs:
+        _copy(tp, layout(p.data))
+    rng = np.random.default_rng(0)
+    real, noise = rng.uniform(-1, 1, (6, 8, 8, 1)), rng.standard_normal((6, 1, 1, NZ))
+    criterion, tcriterion = gg.nn.BCEWithLogitsLoss(), tnn.BCEWithLogitsLoss()
+    ones, zeros = np.ones(6), np.zeros(6)
+
+    def tD_of(images):
+        return tD(images.permute(0, 3, 1, 2)).reshape(-1)
+
+    D.zero_grad()
+    tD.zero_grad()
+    errD_real = criterion(D(real), ones)
+    terrD_real = tcriterion(tD_of(torch.tensor(real)), torch.tensor(ones))
+    errD_real.backward()
+    terrD_real.backward()
+    fake = G(noise)
+    tfake = tG(torch.tensor(noise).permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    np.testing.assert_allclose(fake.data, tfake.detach().numpy(), rtol=1e-9, atol=1e-12)
+    errD_fake = criterion(D(fake.detach()), zeros)
+    terrD_fake = tcriterion(tD_of(tfake.detach()), torch.tensor(zeros))
+    errD_fake.backward()
+    terrD_fake.backward()
+    for value, tvalue in ((errD_real, terrD_real), (errD_fake, terrD_fake)):
+        assert value.item() == pytest.approx(tvalue.item(), rel=1e-12)
+    d_pairs = [pr for pr in pairs if any(pr[0] is p for p in D.parameters())]
+    for p, tp, layout in d_pairs:
+        np.testing.assert_allclose(layout(p.grad), tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+    G.zero_grad()
+    tG.zero_grad()
+    errG = criterion(D(fake), ones)
+    terrG = tcriterion(tD_of(tfake), torch.tensor(ones))
+    errG.backward()
+    terrG.backward()
+    assert errG.item() == pytest.approx(terrG.item(), rel=1e-12)
+    for p, tp, layout in pairs:  # G's, and D's with errG's added, as in torch
+        np.testing.assert_allclose(layout(p.grad), tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_word_language_model_example_matches_torch_with_clipping():
+    """Embedding, a two-layer nn.RNN(cell="lstm") (torch's nn.LSTM(num_layers=2,
+    batch_first=True), bias_hh 0), Linear, log_softmax and NLLLoss: the outputs, the last
+    states (h_n, c_n), the gradients, and clip_grad_norm's (torch's divides by norm + 1e-6)."""
+    from test_porting_examples import RNNModel
+    gg.nn.init.seed(0)
+    ours = RNNModel(8, 5, 6, nlayers=2)
+    ours.eval()
+    emb, lstm = torch.nn.Embedding(8, 5).double(), torch.nn.LSTM(5, 6, 2, batch_first=True)
+    lstm, dec = lstm.double(), torch.nn.Linear(6, 8).double()
+    _copy(emb.weight, ours.encoder.E.data)
+    _copy(dec.weight, ours.decoder.W.data)
+    _copy(dec.bias, ours.decoder.b.data)
+    for layer, cell in enumerate((ours.rnn.cell, ours.rnn.cell_l1)):
+        W_x, W_h, b = _lstm_cell_weights(cell, 6)
+        _copy(getattr(lstm, f"weight_ih_l{layer}"), W_x)
+        _copy(getattr(lstm, f"weight_hh_l{layer}"), W_h)
+        _copy(getattr(lstm, f"bias_ih_l{layer}"), b)
+        _copy(getattr(lstm, f"bias_hh_l{layer}"), np.zeros(24))
+    rng = np.random.default_rng(2)
+    data, targets = rng.integers(0, 8, (3, 7)), rng.integers(0, 8, (3, 7))
+    h0, c0 = rng.standard_normal((2, 3, 6)), rng.standard_normal((2, 3, 6))
+    output, (h_n, c_n) = ours(data, (h0, c0))
+    toutput, (th_n, tc_n) = lstm(emb(torch.tensor(data)), (torch.tensor(h0), torch.tensor(c0)))
+    tlog_probs = torch.nn.functional.log_softmax(dec(toutput), dim=-1)
+    for a, t in ((output, tlog_probs), (h_n, th_n), (c_n, tc_n)):
+        np.testing.assert_allclose(a.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    loss = gg.nn.NLLLoss()(output.reshape(-1, 8), targets.reshape(-1))
+    tloss = torch.nn.NLLLoss()(tlog_probs.reshape(-1, 8), torch.tensor(targets).reshape(-1))
+    (loss / 2).backward()
+    (tloss / 2).backward()
+    norm = gg.optim.clip_grad_norm(ours.parameters(), 0.01)
+    # bias_hh, 0 and not one of ours, gets bias_ih's gradient: left out of the norm
+    tparams = [p for name, p in lstm.named_parameters() if not name.startswith("bias_hh")]
+    tnorm = torch.nn.utils.clip_grad_norm_([emb.weight, *tparams, dec.weight, dec.bias], 0.01)
+    assert norm == pytest.approx(tnorm.item(), rel=1e-10)
+    scale = (tnorm.item() + 1e-6) / tnorm.item()  # torch's clipped norm is a little under
+    np.testing.assert_allclose(ours.encoder.E.grad, emb.weight.grad.numpy() * scale,
+                               rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(ours.decoder.W.grad, dec.weight.grad.numpy() * scale,
+                               rtol=1e-9, atol=1e-14)
+    for layer, cell in enumerate((ours.rnn.cell, ours.rnn.cell_l1)):
+        _lstm_cell_grads(cell, 6, *(getattr(lstm, f"{w}_l{layer}").grad.numpy() * scale
+                                    for w in ("weight_ih", "weight_hh", "bias_ih")))
+
+
+def test_sine_wave_example_lbfgs_step_matches_torch():
+    """The two LSTM cells and the Linear, one L-BFGS step (20 evaluations) from the same
+    weights: the losses evaluated and the weights after it."""
+    from test_porting_examples import Sequence, sine_waves
+    gg.nn.init.seed(0)
+    ours = Sequence(n_a=5)
+    cells = (torch.nn.LSTMCell(1, 5).double(), torch.nn.LSTMCell(5, 5).double())
+    linear = torch.nn.Linear(5, 1).double()
+    for cell, tcell in zip((ours.lstm1, ours.lstm2), cells):
+        W_x, W_h, b = _lstm_cell_weights(cell, 5)
+        for tp, value in zip((tcell.weight_ih, tcell.weight_hh, tcell.bias_ih, tcell.bias_hh),
+                             (W_x, W_h, b, np.zeros(20))):
+            _copy(tp, value)
+    _copy(linear.weight, ours.linear.W.data)
+    _copy(linear.bias, ours.linear.b.data)
+    tparams = [p for c in cells for p in (c.weight_ih, c.weight_hh, c.bias_ih)]
+    tparams += [linear.weight, linear.bias]
+    data = sine_waves(n=4, length=12)
+    input, target = data[:, :-1], data[:, 1:]
+
+    def torch_forward(x):
+        h, c, h2, c2 = (torch.zeros(x.shape[0], 5, dtype=torch.float64) for _ in range(4))
+        outputs = []
+        for x_t in x.chunk(x.size(1), dim=1):
+            h, c = cells[0](x_t, (h, c))
+            h2, c2 = cells[1](h, (h2, c2))
+            outputs.append(linear(h2))
+        return torch.cat(outputs, dim=1)
+
+    opt = gg.optim.LBFGS(ours.parameters(), lr=0.8)
+    topt = torch.optim.LBFGS(tparams, lr=0.8)
+    losses, tlosses = [], []
+
+    def closure():
+        opt.zero_grad()
+        loss = gg.nn.MSELoss()(ours(input), target)
+        losses.append(loss.item())
+        loss.backward()
+        return loss
+
+    def tclosure():
+        topt.zero_grad()
+        loss = torch.nn.MSELoss()(torch_forward(torch.tensor(input)), torch.tensor(target))
+        tlosses.append(loss.item())
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    topt.step(tclosure)
+    assert len(losses) == len(tlosses) == 20
+    np.testing.assert_allclose(losses, tlosses, rtol=1e-8)
+    np.testing.assert_allclose(ours.linear.W.data, linear.weight.detach().numpy(), rtol=1e-6)
