@@ -1010,3 +1010,20 @@ def test_pad_sequence_pads_at_the_end_and_keeps_gradients():
 def test_bad_lengths_and_settings_say_what_to_give(call, error, message):
     with pytest.raises(error, match=message):
         call()
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_an_lstms_state_given_back_as_one_tuple_is_refused_saying_to_unpack_it(num_layers):
+    """PyTorch's word-language model writes output, hidden = rnn(emb, hidden): the state that
+    return_state=True gives, (a_last, c_last), is passed back unpacked here."""
+    layer = RNN(3, 4, cell="lstm", num_layers=num_layers, rng=0)
+    X = np.random.default_rng(0).standard_normal((2, 5, 3))
+    A, state = layer(X[:, :3], return_state=True)
+    with pytest.raises(gg.ArgumentError, match=(
+            r"RNN\(n_x=3, n_a=4, cell='lstm'.*\) takes the first hidden state a0 and memory "
+            r"cell c0 as two arguments, got a0 = a tuple of two states.*PyTorch's LSTM takes "
+            r"\(h0, c0\) as one tuple: here layer\(X, \*state\)")):
+        layer(X[:, 3:], state)
+    whole = layer(X)
+    np.testing.assert_allclose(layer(X[:, 3:], *state).data, whole.data[:, 3:], rtol=1e-12)
+    if num_layers == 2:  # a tuple of the two layers' first states is still a0 alone
+        a0 = (np.full((2, 4), 0.5), np.full((2, 4), -0.5))
+        np.testing.assert_array_equal(layer(X, a0).data, layer(X, np.stack(a0)).data)

@@ -418,6 +418,12 @@ class RNN(Module):
                    "keeps its memory in its hidden state (give it as a0, and leave c0 out)")
             raise ArgumentError(f"{label}: c0 is the first memory cell of an LSTM; the "
                                 f"{self.kind} cell {why}")
+        if self.kind == "lstm" and c0 is None and self._is_state_pair(a0, m):
+            raise ArgumentError(
+                f"{label} takes the first hidden state a0 and memory cell c0 as two arguments, "
+                "got a0 = a tuple of two states (PyTorch's LSTM takes (h0, c0) as one tuple: "
+                "here layer(X, *state), or layer(X, a0, c0); the state that "
+                "return_state=True gives goes back so)")
         masks = _step_masks(label, lengths, m, T_x)
         a_starts = self._starts(label, "a0", a0, m)
         c_starts = (self._starts(label, "c0", c0, m) if self.kind == "lstm"
@@ -448,6 +454,14 @@ class RNN(Module):
         if self.kind != "lstm":
             return A, a_last
         return A, (a_last, c_lasts[0] if len(c_lasts) == 1 else stack(c_lasts, axis=0))
+
+    def _is_state_pair(self, value: Any, m: int) -> bool:
+        """Whether ``value`` is an (a, c) pair of whole states, each of the shape a0 takes,
+        as PyTorch's (h0, c0): a tuple of the layers' states, each (m, n_a), is a0 itself."""
+        count = self.num_layers * self._directions
+        state = (m, self.n_a) if count == 1 else (count, m, self.n_a)
+        return (isinstance(value, tuple) and len(value) == 2
+                and all(shape_of(v) == state for v in value))
 
     def _starts(self, label: str, name: str, value: Any, m: int) -> list:
         """The first state (a0 or c0) of every cell, in the order of the cells."""
