@@ -1271,3 +1271,23 @@ def test_identity_returns_its_input_itself_and_adds_no_node():
     J = model(X.data).sum()
     J.backward()
     np.testing.assert_array_equal(model[0].W.grad, np.ones((3, 2)) @ X.data)
+
+
+@pytest.mark.parametrize("call, shown", [
+    (lambda: nn.Dropout(p=0.2), r"Dropout\(p=0\.2\) is Dropout\(keep_prob=0\.8\) here"),
+    (lambda: nn.Dropout2d(p=0.5), r"Dropout2d\(p=0\.5\) is Dropout2d\(keep_prob=0\.5\) here"),
+    (lambda: nn.functional.dropout(np.ones(3), p=0.1, training=True),
+     r"dropout\(x, p=0\.1\) is dropout\(x, keep_prob=0\.9\) here"),
+    (lambda: nn.functional.dropout2d(np.ones((1, 2, 2, 3)), p=0.25),
+     r"dropout2d\(x, p=0\.25\) is dropout2d\(x, keep_prob=0\.75\) here"),
+    (lambda: nn.Dropout(p="a"), r"Dropout\(p=1 - keep_prob\) is Dropout\(keep_prob=\.\.\.\)"),
+], ids=["Dropout", "Dropout2d", "dropout", "dropout2d", "not a number"])
+def test_pytorchs_keyword_p_of_dropout_is_refused_with_the_keep_prob_to_write(call, shown):
+    """F.dropout(x, p=0.1, training=self.training), PyTorch's keyword, raised Python's bare
+    "unexpected keyword argument 'p'"."""
+    with pytest.raises(gg.GraphgradTypeError, match=r"keep_prob, the probability of keeping "
+                                                    r"a unit, is not PyTorch's p, of dropping "
+                                                    rf"it: .*{shown}"):
+        call()
+    with pytest.raises(TypeError):  # a TypeError, as Python's own for an unknown keyword
+        nn.Dropout(p=0.2)

@@ -8,9 +8,10 @@ lambda/(2m) * sum_l ||W[l]||_F^2, added to the cost. Depends on `function`, `nn.
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Iterable, Mapping, ValuesView
+from collections.abc import Callable, Iterable, Mapping, ValuesView
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,32 @@ def keep_probability(keep_prob: Any, caller: str, units: str, call: str,
     return k
 
 
+def refuses_p(call: str | None) -> Callable[[Callable], Callable]:
+    """Refuse PyTorch's keyword ``p`` (the probability of dropping) of a dropout layer or
+    function with a `GraphgradTypeError`, a ``TypeError`` as Python's own for an unknown
+    keyword, that gives the keep_prob to write: ``call`` is how the call opens ("dropout(x, "),
+    None for a layer's ``__init__`` (its class's name, "Dropout2d("). The signature (help,
+    inspect) is the function's own."""
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if "p" in kwargs:
+                p = kwargs["p"]
+                opening = call or f"{type(args[0]).__name__}("
+                number = isinstance(p, (int, float, np.number)) and not isinstance(p, bool)
+                if number and 0.0 <= p < 1.0:
+                    shown = f"{opening}p={p:g}) is {opening}keep_prob={1 - p:g}) here"
+                else:
+                    shown = f"{opening}p=1 - keep_prob) is {opening}keep_prob=...) here"
+                raise GraphgradTypeError(
+                    f"{opening.split('(')[0]}: keep_prob, the probability of keeping a unit, is "
+                    f"not PyTorch's p, of dropping it: got p={setting_text(p)}; PyTorch's "
+                    f"{shown}")
+            return func(*args, **kwargs)
+        return checked
+    return decorate
+
+
 def drop(A: Any, keep_prob: float, rng: np.random.Generator,
          mask_shape: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     """(A * D / keep_prob, D), with D = rand(mask_shape) < keep_prob a new 0/1 mask (a
@@ -84,6 +111,7 @@ def _float_numbers(x: Any, caller: str) -> Any:
     return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
+@refuses_p("dropout(x, ")
 def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None) -> Any:
     """Inverted dropout, the function of `Dropout` (PyTorch's F.dropout(x, p) is
     dropout(x, keep_prob=1 - p)): x * D / keep_prob with a new mask D = rand < keep_prob
@@ -104,6 +132,7 @@ def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = No
     return drop(x, keep_prob, initializers.generator(rng, "dropout"), x.shape)[0]
 
 
+@refuses_p("dropout2d(x, ")
 def dropout2d(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None) -> Any:
     """Inverted dropout of whole channels, the function of `Dropout2d`: images x (m, n_H, n_W,
     n_C), channels last, times D / keep_prob with D = rand(m, 1, 1, n_C) < keep_prob, each
@@ -148,6 +177,7 @@ class Dropout(Module):
     single_node = True
     units = "units"  # what one draw keeps or drops, in messages
 
+    @refuses_p(None)
     def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
