@@ -1291,3 +1291,61 @@ def test_pytorchs_keyword_p_of_dropout_is_refused_with_the_keep_prob_to_write(ca
         call()
     with pytest.raises(TypeError):  # a TypeError, as Python's own for an unknown keyword
         nn.Dropout(p=0.2)
+
+
+# -- PyTorch's in-place initialisers (nn.init.normal_, ...) ---------------------------------------
+def test_pytorchs_in_place_initialisers_fill_a_parameter_from_the_seeded_generator():
+    """DCGAN's weights_init (normal_(m.weight, 0.0, 0.02), constant_(m.bias, 0)) and the word
+    language model's init_weights (uniform_(-0.1, 0.1), zeros_), with model.apply."""
+    def weights_init(m):
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.W, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.gamma, 1.0, 0.02)
+            nn.init.constant_(m.beta, 0)
+        elif isinstance(m, nn.Linear):
+            nn.init.uniform_(m.W, -0.1, 0.1)
+            nn.init.zeros_(m.b)
+
+    model = nn.Sequential(nn.Conv2d(1, 3, 2, dtype=np.float32), BatchNorm2d(3), nn.Flatten(),
+                          nn.Linear(27, 2))
+    nn.init.seed(5)
+    assert model.apply(weights_init) is model
+    rng = np.random.default_rng(5)  # the draws, in the order apply visits the layers
+    W_conv = rng.normal(0.0, 0.02, (2, 2, 1, 3))
+    gamma = rng.normal(1.0, 0.02, (3,))
+    W_fc = rng.uniform(-0.1, 0.1, (2, 27))
+    np.testing.assert_allclose(model.conv2d1.W.data, W_conv.astype(np.float32), rtol=1e-7)
+    assert model.conv2d1.W.dtype == np.float32  # the tensor's dtype is kept
+    np.testing.assert_array_equal(model.batchnorm1.gamma.data, gamma)
+    np.testing.assert_array_equal(model.batchnorm1.beta.data, np.zeros(3))
+    np.testing.assert_array_equal(model.linear1.W.data, W_fc)
+    np.testing.assert_array_equal(model.linear1.b.data, np.zeros(2))
+    b = model.linear1.b
+    assert nn.init.ones_(b) is b and np.array_equal(b.data, np.ones(2))
+    nn.init.normal_(b, generator=3)
+    np.testing.assert_array_equal(b.data, np.random.default_rng(3).normal(0.0, 1.0, 2))
+    # a graph recorded before keeps the values it was computed from
+    X = np.ones((1, 27))
+    J = (model.linear1(X) ** 2).sum()
+    nn.init.constant_(model.linear1.W, 2.0)
+    J.backward()
+    np.testing.assert_allclose(b.grad, 2 * (W_fc.sum(axis=1) + b.data))
+    assert np.array_equal(model.linear1.W.data, np.full((2, 27), 2.0))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.init.normal_(np.zeros(3)), gg.GraphgradTypeError,
+     r"nn\.init\.normal_ fills a Tensor \(a parameter: m\.W\) in place, got ndarray"),
+    (lambda: nn.init.normal_(nn.Linear(2, 2).W, 0.0, -1.0), gg.ArgumentError,
+     r"nn\.init\.normal_: std must be a finite number >= 0, got -1\.0"),
+    (lambda: nn.init.uniform_(nn.Linear(2, 2).W, 1.0, 0.0), gg.ArgumentError,
+     r"nn\.init\.uniform_: a=1\.0 must be at most b=0\.0"),
+    (lambda: nn.init.constant_(nn.Linear(2, 2).W, "x"), gg.ArgumentError,
+     r"nn\.init\.constant_: val must be a number, got 'x'"),
+    (lambda: nn.init.normal_(nn.Linear(2, 2).W, generator="a"), gg.ArgumentError,
+     r"nn\.init\.normal_: rng must be None, a seed"),
+], ids=["array", "negative std", "a above b", "val", "generator"])
+def test_in_place_initialisers_refuse_what_they_cannot_fill(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -4,7 +4,9 @@ Each initialiser takes a weight shape ``(n_out, n_in)`` = the course's (n[l], n[
 ``np.random.Generator`` and returns a new array. `Linear` accepts their names
 (``init="he"``). Without an explicit generator, layers draw from a module-level generator
 that `seed` resets, so ``nn.init.seed(1)`` before building a model makes it reproducible.
-Depends on numpy and `errors`.
+PyTorch's in-place initialisers, `normal_`, `uniform_`, `constant_`, `zeros_` and `ones_`,
+fill a tensor that exists (a layer's parameter, in a function given to ``model.apply``) from
+the same generator. Depends on numpy, `errors` and `tensor`.
 """
 from __future__ import annotations
 
@@ -15,18 +17,22 @@ import numpy as np
 
 from graphgrad.errors import (
     ArgumentError,
+    GraphgradTypeError,
     ShapeError,
+    describe,
     float_dtype,
+    real_number,
     seed_value,
     setting_text,
     whole_number,
 )
+from graphgrad.tensor import Tensor
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
 
-__all__ = ["generator", "get", "glorot", "he", "initialize", "name_of", "seed", "small_random",
-           "xavier", "zeros"]
+__all__ = ["constant_", "generator", "get", "glorot", "he", "initialize", "name_of", "normal_",
+           "ones_", "seed", "small_random", "uniform_", "xavier", "zeros", "zeros_"]
 
 _default = {"rng": np.random.default_rng(0)}
 
@@ -171,3 +177,76 @@ def initialize(init: str | Initializer, shape: Shape, rng: Any = None,
     if array.shape != shape:
         raise ShapeError(f"initialiser {init!r} returned shape {array.shape}, not {shape}")
     return array
+
+
+# -- PyTorch's in-place initialisers ------------------------------------------------------------
+def _fill(tensor: Any, values: Any) -> Any:
+    """``tensor.data`` replaced by a new array of ``values`` in its shape and dtype; the old
+    array stays with any graph recorded before, as an optimizer's step leaves it."""
+    tensor.data = np.broadcast_to(np.asarray(values, dtype=tensor.data.dtype),
+                                  tensor.data.shape).copy()
+    return tensor
+
+
+def _filled(tensor: Any, caller: str) -> Any:
+    """``tensor`` itself if it is a Tensor, else a `GraphgradTypeError` naming ``caller``."""
+    if not isinstance(tensor, Tensor):
+        raise GraphgradTypeError(f"{caller} fills a Tensor (a parameter: m.W) in place, got "
+                                 f"{describe(tensor)}")
+    return tensor
+
+
+def _finite(value: Any, what: str, caller: str, rule: str = "a number",
+            test: Callable[[float], bool] = np.isfinite) -> float:
+    """``value`` as a float passing ``test``, else an `ArgumentError` naming ``caller``."""
+    return real_number(value, what, caller, lambda v: bool(test(v)), rule)
+
+
+def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.normal_``: ``tensor``'s values drawn anew from N(mean, std**2)
+    (DCGAN's ``normal_(m.W, 0.0, 0.02)``), in its shape and dtype, from ``generator`` (a seed
+    or an np.random.Generator; by default the one `seed` resets). Returns ``tensor``."""
+    caller = "nn.init.normal_"
+    tensor = _filled(tensor, caller)
+    mean = _finite(mean, "mean", caller)
+    std = _finite(std, "std", caller, "a finite number >= 0", lambda v: np.isfinite(v) and v >= 0)
+    rng = _generator(generator, caller)
+    return _fill(tensor, rng.normal(mean, std, tensor.data.shape))
+
+
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.uniform_``: ``tensor``'s values drawn anew from U(a, b) (the word
+    language model's ``uniform_(self.encoder.E, -0.1, 0.1)``), in its shape and dtype, from
+    ``generator`` as for `normal_`. Returns ``tensor``."""
+    caller = "nn.init.uniform_"
+    tensor = _filled(tensor, caller)
+    a, b = _finite(a, "a", caller), _finite(b, "b", caller)
+    if a > b:
+        raise ArgumentError(f"{caller}: a={a!r} must be at most b={b!r}")
+    rng = _generator(generator, caller)
+    return _fill(tensor, rng.uniform(a, b, tensor.data.shape))
+
+
+def constant_(tensor: Any, val: float) -> Any:
+    """PyTorch's ``nn.init.constant_``: every value of ``tensor`` set to ``val``, in its
+    dtype. Returns ``tensor``."""
+    caller = "nn.init.constant_"
+    tensor = _filled(tensor, caller)
+    return _fill(tensor, _finite(val, "val", caller, test=lambda v: not np.isnan(v)))
+
+
+def zeros_(tensor: Any) -> Any:
+    """PyTorch's ``nn.init.zeros_``: ``tensor``'s values set to 0 (a bias). Returns
+    ``tensor``."""
+    return _fill(_filled(tensor, "nn.init.zeros_"), 0.0)
+
+
+def ones_(tensor: Any) -> Any:
+    """PyTorch's ``nn.init.ones_``: ``tensor``'s values set to 1 (batch norm's gamma).
+    Returns ``tensor``."""
+    return _fill(_filled(tensor, "nn.init.ones_"), 1.0)
+
+
+def _generator(value: Any, caller: str) -> np.random.Generator:
+    """`generator`, for the functions whose keyword ``generator`` (PyTorch's) hides it."""
+    return generator(value, caller)
