@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad import nn
+from graphgrad import nn, optim
 
 
 def logistic_data(m=20, n_x=3, seed=0):
@@ -336,3 +336,18 @@ def test_parameters_to_vector_refuses_no_parameters_and_what_is_no_tensor():
         nn.parameters_to_vector(None)
     with pytest.raises(gg.GraphgradTypeError, match="item 0 is"):
         nn.parameters_to_vector([np.zeros(3)])
+
+
+def test_pytorchs_clip_grad_names_are_optims_clipping():
+    """torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm), as PyTorch code writes
+    it: the same functions as optim.clip_grad_norm and optim.clip_grad_value."""
+    assert nn.utils.clip_grad_norm_ is optim.clip_grad_norm
+    assert nn.utils.clip_grad_value_ is optim.clip_grad_value
+    model = nn.Linear(2, 2, rng=0)
+    model.W.grad, model.b.grad = np.full((2, 2), 3.0), np.full(2, 4.0)
+    norm = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    assert norm == pytest.approx(np.sqrt(4 * 9 + 2 * 16))
+    clipped = np.sqrt((model.W.grad ** 2).sum() + (model.b.grad ** 2).sum())
+    assert clipped == pytest.approx(1.0)
+    nn.utils.clip_grad_value_(model.parameters(), 0.1)
+    assert np.abs(model.W.grad).max() <= 0.1 and np.abs(model.b.grad).max() == 0.1

@@ -12,7 +12,8 @@ second-order method (Newton's, L-BFGS on a vector of every weight)::
             nn.functional_call(model, {"W": W}, (X,)), Y)
     H = gg.hessian(cost, model.W)                 # (1, n_x, 1, n_x)
 
-Depends on `nn.module`, `tensor`, `errors` and the ops `concatenate` and `reshape`.
+Depends on `nn.module`, `nn.sequences`, `optim.clipping`, `tensor`, `errors` and the ops
+`concatenate` and `reshape`.
 """
 from __future__ import annotations
 
@@ -34,9 +35,16 @@ from graphgrad.errors import (
 from graphgrad.nn.module import Module, StateDictError, _buffer_array, hold
 from graphgrad.nn.sequences import pad_sequence
 from graphgrad.ops.shape import concatenate, reshape
+from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
 from graphgrad.tensor import Tensor
 
-__all__ = ["functional_call", "pad_sequence", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "functional_call", "pad_sequence",
+           "parameters_to_vector", "vector_to_parameters"]
+
+# PyTorch's names (torch.nn.utils.clip_grad_norm_) for optim's clipping, which scales the
+# gradients in place as they do.
+clip_grad_norm_ = clip_grad_norm
+clip_grad_value_ = clip_grad_value
 
 
 def functional_call(module: Module, parameters_and_buffers: Any, args: Any = (),
