@@ -302,8 +302,10 @@ def test_every_convolution_and_pooling_spells_the_zeros_around_the_input_padding
     assert "padding" in params and "pad" not in params
     assert params["padding"].default == 0
     assert list(params).index("padding") == list(params).index("stride") + 1
-    # each takes "same" and "valid" too, and says so in its signature
-    assert params["padding"].annotation in ("int | str", int | str)
+    # each takes "same" and "valid" too, and says so in its signature; those of images a
+    # pair (p_h, p_w) as well
+    assert params["padding"].annotation in ("int | str", int | str,
+                                            "int | tuple[int, int] | str")
 
 
 # -- functions of one tensor and their Tensor methods ------------------------------------------

@@ -118,10 +118,16 @@ def test_a_dilated_window_that_does_not_fit_is_refused_with_its_span():
         gg.conv1d(np.zeros((1, 4, 1)), np.zeros((3, 1, 1)), dilation=2)
 
 
-def test_same_padding_of_an_even_span_is_refused():
-    with pytest.raises(gg.ArgumentError, match=r"padding='same' needs stride 1 and an odd "
-                                               r"filter size \(dilated by 3: an odd span"):
-        nn.Conv2d(2, 2, 2, padding="same", dilation=3)
+def test_same_padding_of_an_even_span_pads_the_extra_pixel_after_as_pytorch():
+    """A 2 x 2 filter dilated by 3 spans 4 pixels: "same" pads 3 in all, 1 before and 2
+    after (PyTorch's rule), and keeps the size."""
+    layer = nn.Conv2d(2, 2, 2, padding="same", dilation=3)
+    assert layer.pad == ((1, 2), (1, 2))
+    A = np.random.default_rng(0).standard_normal((1, 5, 6, 2))
+    padded = np.pad(A, ((0, 0), (1, 2), (1, 2), (0, 0)))
+    expected = gg.conv2d(padded, layer.W.data, layer.b.data, dilation=3).data
+    np.testing.assert_allclose(layer(A).data, expected, rtol=0, atol=1e-12)
+    assert expected.shape == (1, 5, 6, 2)
 
 
 @pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 2, 3, dilation=0),

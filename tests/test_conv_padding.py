@@ -64,12 +64,15 @@ def test_same_padding_of_a_transposed_convolution_multiplies_the_size_by_the_str
 
 
 @pytest.mark.parametrize("call, words", [
-    (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 2, 1, 1)), padding="same"),
-     r"conv2d: padding='same' needs filters .* f x f windows, got W of shape \(3, 2, 1, 1\)"),
+    (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 2, 1)), padding="same"),
+     r"conv2d: padding='same' needs filters of 4 axes .* got W of shape \(3, 2, 1\)"),
     (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)), stride=2, padding="same"),
-     r"conv2d: padding='same' needs stride 1 and an odd filter size, got f=3, stride=2"),
-    (lambda: gg.conv1d(np.ones((1, 5, 1)), np.ones((2, 1, 1)), padding="same"),
-     r"conv1d: padding='same' needs stride 1 and an odd filter size, got f=2"),
+     r"conv2d: padding='same' needs stride 1 \(as PyTorch's\), got stride=2"),
+    (lambda: gg.conv2d(np.ones((1, 5, 5, 1)), np.ones((2, 2, 1, 1)), stride=(1, 2),
+                       padding="same"),
+     r"conv2d: padding='same' needs stride 1 \(as PyTorch's\), got stride=\(1, 2\)"),
+    (lambda: gg.conv1d(np.ones((1, 5, 1)), np.ones((2, 1, 1)), stride=3, padding="same"),
+     r"conv1d: padding='same' needs stride 1 \(as PyTorch's\), got stride=3"),
     (lambda: gg.conv_transpose2d(np.ones((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), stride=2,
                                  padding="same", output_padding=0 + 2),
      r"conv_transpose2d: padding='same' sets output_padding itself \(to 1 .*got output_padding=2"),

@@ -160,15 +160,23 @@ def test_bad_settings_are_refused_by_name(make):
 
 
 @pytest.mark.parametrize("call", [
-    lambda: gg.avg_pool1d(np.zeros((1, 6, 1)), 3, 1, 1, False),
-    lambda: gg.avg_pool2d(np.zeros((1, 6, 6, 1)), 3, 1, 1, False),
-    lambda: nn.functional.avg_pool2d(np.zeros((1, 6, 6, 1)), 2, 2, 0, True),
-    lambda: nn.AvgPool1d(3, 1, 1, False),
-    lambda: nn.AvgPool2d(3, 1, 1, False),
+    lambda: gg.avg_pool1d(np.zeros((1, 6, 1)), 3, 1, 1, False, False),
+    lambda: gg.avg_pool2d(np.zeros((1, 6, 6, 1)), 3, 1, 1, False, False),
+    lambda: nn.functional.avg_pool2d(np.zeros((1, 6, 6, 1)), 2, 2, 0, True, True),
+    lambda: nn.AvgPool1d(3, 1, 1, False, False),
+    lambda: nn.AvgPool2d(3, 1, 1, False, False),
 ], ids=["avg_pool1d", "avg_pool2d", "F.avg_pool2d", "AvgPool1d", "AvgPool2d"])
-def test_count_include_pad_is_a_keyword_as_pytorch_has_ceil_mode_there(call):
+def test_count_include_pad_is_a_keyword_after_ceil_mode_as_pytorch_orders_them(call):
     """PyTorch's F.avg_pool1d, F.avg_pool2d, nn.AvgPool1d and nn.AvgPool2d take ceil_mode after
-    the padding: avg_pool2d(A, 3, 1, 1, False), PyTorch's ceil_mode=False, divided the border
-    windows by their real pixels here (count_include_pad=False) without a word."""
+    the padding, as these do; count_include_pad, PyTorch's sixth, is a keyword here, so a
+    call written for PyTorch's order with it by position is refused, not misread."""
     with pytest.raises(TypeError, match="positional argument"):
         call()
+
+
+def test_the_fifth_argument_of_average_pooling_is_ceil_mode_as_pytorch():
+    A = np.arange(7.0).reshape(1, 7, 1)
+    np.testing.assert_array_equal(gg.avg_pool1d(A, 2, 2, 0, True).data.ravel(),
+                                  [0.5, 2.5, 4.5, 6.0])
+    np.testing.assert_array_equal(nn.AvgPool1d(2, 2, 0, True)(A).data.ravel(),
+                                  [0.5, 2.5, 4.5, 6.0])

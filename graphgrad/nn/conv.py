@@ -30,8 +30,19 @@ from graphgrad.ops.pooling import AvgPool1d as _AvgPool1d
 from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
 from graphgrad.ops.pooling import MaxPool1d as _MaxPool1d
 from graphgrad.ops.pooling import MaxPool2d as _MaxPool2d
-from graphgrad.ops.pooling import include_pad_setting, pool_attrs, pool_settings
-from graphgrad.ops.windows import padding_setting, transposed_padding_setting
+from graphgrad.ops.pooling import (
+    _pool1d_settings,
+    ceil_mode_setting,
+    include_pad_setting,
+    pool_attrs,
+    pool_settings,
+)
+from graphgrad.ops.windows import (
+    _pair,
+    number_or_pair,
+    padding_setting,
+    transposed_padding_setting,
+)
 from graphgrad.tensor import Tensor
 
 
@@ -42,13 +53,15 @@ class _Conv(Module):
     op: Any
     dims: int  # the axes a filter spans: 2 (f x f, images) or 1 (f steps, sequences)
 
-    def __init__(self, n_C_prev: int, n_C: int, f: int, stride: int = 1,
-                 padding: int | str = 0, init: Any = "he", bias: bool = True,
-                 rng: Any = None, dtype: Any = np.float64, *, groups: int = 1,
-                 dilation: int = 1) -> None:
+    def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
+                 init: Any = "he", bias: bool = True, rng: Any = None, dtype: Any = np.float64,
+                 *, groups: int = 1, dilation: int | tuple[int, int] = 1) -> None:
         super().__init__()
         caller = type(self).__name__
-        self.dilation = whole_number(dilation, "dilation", caller, 1)
+        # A number, or for images a pair (along n_H, along n_W), as PyTorch's (1, 3)
+        setting = number_or_pair if self.dims == 2 else whole_number
+        self.dilation = setting(dilation, "dilation", caller, 1)
         self.n_C_prev = whole_number(n_C_prev, "n_C_prev", caller, 1)
         self.n_C = whole_number(n_C, "n_C", caller, 1)
         self.groups = whole_number(groups, "groups", caller, 1)
@@ -58,14 +71,17 @@ class _Conv(Module):
                     f"{caller}: groups={self.groups} must divide both n_C_prev and n_C, got "
                     f"{name}={channels}; a depthwise layer has groups=n_C_prev and n_C a "
                     "multiple of it")
-        self.f = whole_number(f, "the filter size f", caller, 1)
-        self.stride = whole_number(stride, "the stride", caller, 1)
+        self.f = setting(f, "the filter size f", caller, 1)
+        self.stride = setting(stride, "the stride", caller, 1)
+        if self.dims == 1 and isinstance(padding, (tuple, list)):
+            raise ArgumentError(f"{caller}: padding must be a number, 'valid' or 'same', got "
+                                f"{padding!r}")
         self.pad = self._padding(padding, caller)
         bias = flag(bias, "bias", caller)
         self.init = init
         # Each filter is a unit of a Linear layer on flattened windows: initialise it as one
         # (fan-in f * f * n_C_prev, or f * n_C_prev), then lay the rows out as W's shape.
-        window = (self.f,) * self.dims
+        window = _pair(self.f) if self.dims == 2 else (self.f,)
         units, inputs = self._units_and_inputs()
         positions = int(np.prod(window))
         rows = initializers.initialize(init, (units, positions * inputs), rng, dtype, positions,
@@ -73,8 +89,12 @@ class _Conv(Module):
         self.W = Parameter(np.ascontiguousarray(rows.T.reshape(*window, inputs, units)))
         self.b = Parameter(np.zeros(self.n_C, dtype=dtype)) if bias else None
 
-    def _padding(self, padding: int | str, caller: str) -> int:
-        return padding_setting(padding, self.f, self.stride, caller, dilation=self.dilation)
+    def _padding(self, padding: Any, caller: str) -> Any:
+        pad = padding_setting(padding, self.f, self.stride, caller, dilation=self.dilation,
+                              uneven=True)
+        if self.dims == 1 and isinstance(pad, tuple):  # "same" of an even span, per axis
+            return pad[0]
+        return pad
 
     def _units_and_inputs(self) -> tuple[int, int]:
         """The Linear layer W's filters are units of: (units, inputs per window position)."""
@@ -118,7 +138,8 @@ class Conv2d(_Conv):
         f: the filters' size (f x f).
         stride: s, the step between windows.
         padding: p, the zeros around each image: a whole number, "valid" (0) or "same"
-            (p = (f - 1) / 2 with stride 1 and odd f: the output keeps the input's size).
+            (stride 1: p = (f - 1) / 2, the output keeps the input's size; an even f pads
+            its extra row and column at the bottom and right, as PyTorch's).
         init: how W starts, as for `Linear` ("he" by default): the filters are initialised
             as a Linear layer of n_C units on windows of f * f * n_C_prev / groups values,
             which is what each filter is (an init function gets the shape
@@ -136,6 +157,11 @@ class Conv2d(_Conv):
         dilation: d (keyword), the step between the pixels a filter sees (PyTorch's dilation,
             DeepLab's atrous convolution): an f x f filter spans d (f - 1) + 1 pixels with f * f
             weights; "same" padding is p = d (f - 1) / 2.
+        f, stride, padding and dilation may each be a pair (along n_H, along n_W), as
+        PyTorch's ``nn.Conv2d(3, 16, kernel_size=(1, 3), stride=(2, 1), padding=(0, 1),
+        dilation=(1, 2))``: W is then (f_h, f_w, n_C_prev / G, n_C). padding="same" (stride
+        1) pads d (f - 1) in all along each axis, half on each side and, for an even span,
+        the odd one at the bottom and right, as PyTorch does.
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
     n_H = floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 (floor((n_H_prev + 2p - f) / s) + 1
@@ -155,7 +181,8 @@ class Conv1d(_Conv):
         f: the filters' length: each sees f consecutive time steps.
         stride: s, the step between windows.
         padding: p, the zeros at both ends of each sequence: a whole number, "valid" (0) or
-            "same" (p = (f - 1) / 2 with stride 1 and odd f: the output keeps the length).
+            "same" (stride 1: p = d (f - 1) / 2 at each end, which keeps the length; an even
+            span puts its odd step at the end, as PyTorch's).
         init: how W starts, as for `Linear` ("he" by default): each filter is initialised as
             a unit of a Linear layer on windows of f * n_C_prev / groups values (an init
             function gets the shape (n_C, f * n_C_prev / groups)). b starts at zero.
@@ -202,9 +229,14 @@ class ConvTranspose2d(_Conv):
         bias, rng, dtype: as for `Conv2d`.
         groups: G (keyword), which must divide n_C_prev and n_C: group k of A's channels
             makes group k of Z's only.
+        dilation: d (keyword), the step between the output pixels one filter's weights
+            reach (PyTorch's), or a pair (d_h, d_w).
+        f, stride, padding and output_padding may each be a pair (along n_H, along n_W), as
+        PyTorch's kernel_size=(1, 3): W is then (f_h, f_w, n_C / G, n_C_prev).
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
-    n_H = (n_H_prev - 1) s - 2p + f + output_padding; W (f, f, n_C / G, n_C_prev), b (n_C,). The
+    n_H = (n_H_prev - 1) s - 2p + d (f - 1) + 1 + output_padding (f for d (f - 1) + 1
+    undilated); W (f, f, n_C / G, n_C_prev), b (n_C,). The
     course's U-Net: ConvTranspose2d(n_C_prev, n_C, 3, stride=2, padding="same") turns 4 x 4
     images into 8 x 8.
     """
@@ -212,25 +244,31 @@ class ConvTranspose2d(_Conv):
     op = _ConvTranspose2d
     dims = 2
 
-    def __init__(self, n_C_prev: int, n_C: int, f: int, stride: int = 1,
-                 padding: int | str = 0, output_padding: int = 0, init: Any = "he",
+    def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
+                 output_padding: int | tuple[int, int] = 0, init: Any = "he",
                  bias: bool = True, rng: Any = None, dtype: Any = np.float64, *,
-                 groups: int = 1) -> None:
+                 groups: int = 1, dilation: int | tuple[int, int] = 1) -> None:
         super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype,
-                         groups=groups)
+                         groups=groups, dilation=dilation)
         _, self.output_padding = transposed_padding_setting(
-            padding, self.f, self.stride, output_padding, "ConvTranspose2d")
+            padding, self.f, self.stride, output_padding, "ConvTranspose2d", self.dilation)
 
-    def _padding(self, padding: int | str, caller: str) -> int:
-        return transposed_padding_setting(padding, self.f, self.stride, 0, caller)[0]
+    def _padding(self, padding: Any, caller: str) -> Any:
+        return transposed_padding_setting(padding, self.f, self.stride, 0, caller,
+                                          self.dilation)[0]
 
     def _units_and_inputs(self) -> tuple[int, int]:
         return self.n_C_prev, self.n_C // self.groups
 
     def _attrs(self) -> dict:
-        attrs = super()._attrs()
+        attrs = {"stride": self.stride, "pad": self.pad}
+        if self.groups != 1:  # in gg.conv_transpose2d's order
+            attrs["groups"] = self.groups
         if self.output_padding:
             attrs["output_padding"] = self.output_padding
+        if self.dilation != 1:
+            attrs["dilation"] = self.dilation
         return attrs
 
 
@@ -238,15 +276,26 @@ class _Pool(Module):
     single_node = True
     op: Any
 
-    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
-                 dilation: int = 1) -> None:
+    dims = 2  # the axes a window spans: 2 (images) or 1 (sequences)
+
+    def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
+                 *, ceil_mode: bool = False) -> None:
         super().__init__()
         caller = type(self).__name__
-        self.dilation = whole_number(dilation, "dilation", caller, 1)
-        self.f, self.stride, self.pad = pool_settings(f, stride, padding, caller, self.dilation)
+        if self.dims == 2:
+            self.dilation = number_or_pair(dilation, "dilation", caller, 1)
+            self.f, self.stride, self.pad = pool_settings(f, stride, padding, caller,
+                                                          self.dilation)
+        else:
+            self.dilation = whole_number(dilation, "dilation", caller, 1)
+            self.f, self.stride, self.pad = _pool1d_settings(f, stride, padding, caller,
+                                                             self.dilation)
+        self.ceil_mode = ceil_mode_setting(ceil_mode, caller)
 
     def _attrs(self) -> dict:
-        return pool_attrs(self.f, self.stride, self.pad, dilation=self.dilation)
+        return pool_attrs(self.f, self.stride, self.pad, dilation=self.dilation,
+                          ceil_mode=self.ceil_mode)
 
     def forward(self, A: Any) -> Tensor:
         """Each f x f window pooled, channel by channel (`gg.max_pool2d`, `gg.avg_pool2d`).
@@ -262,7 +311,10 @@ class _Pool(Module):
 class MaxPool2d(_Pool):
     """Max pooling: the largest value of each f x f window, channel by channel; ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds cells of -inf, which are
-    never chosen; ``dilation`` d spaces a window's pixels d apart (PyTorch's). No parameters.
+    never chosen; ``dilation`` d spaces a window's pixels d apart (PyTorch's); f, stride,
+    padding and dilation are each a number or a pair (along n_H, along n_W), as PyTorch's
+    kernel_size=(2, 3); ``ceil_mode`` (keyword) rounds n_H and n_W up, as PyTorch's, the last
+    window hanging over the bottom or right edge (see `gg.max_pool2d`). No parameters.
     A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
     + 1, or floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated."""
 
@@ -273,32 +325,37 @@ class AvgPool2d(_Pool):
     """Average pooling: the mean of each f x f window, channel by channel; ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
     (``count_include_pad=True``: sums divided by f * f, as in PyTorch) or not (False: divided
-    by each window's real pixels, as Keras's 'same'; a keyword only, where PyTorch's
-    nn.AvgPool2d has ceil_mode). No parameters.
+    by each window's real pixels, as Keras's 'same'; a keyword only, PyTorch's sixth);
+    ``ceil_mode``, PyTorch's fourth, rounds n_H and n_W up (see `gg.avg_pool2d`); f, stride
+    and padding are each a number or a pair (along n_H, along n_W). No parameters.
     A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
     + 1."""
 
     op = _AvgPool2d
 
-    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0, *,
+    def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False, *,
                  count_include_pad: bool = True) -> None:
-        super().__init__(f, stride, padding)
+        super().__init__(f, stride, padding, ceil_mode=ceil_mode)
         self.count_include_pad = include_pad_setting(count_include_pad,
                                                      type(self).__name__)
 
     def _attrs(self) -> dict:
-        return pool_attrs(self.f, self.stride, self.pad, self.count_include_pad)
+        return pool_attrs(self.f, self.stride, self.pad, self.count_include_pad,
+                          ceil_mode=self.ceil_mode)
 
 
 class MaxPool1d(_Pool):
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (`gg.max_pool1d`; PyTorch's nn.MaxPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds steps of -inf, which are
-    never chosen; ``dilation`` d spaces a window's steps d apart. No parameters.
+    never chosen; ``dilation`` d spaces a window's steps d apart; ``ceil_mode`` (keyword)
+    rounds n_L up, as PyTorch's. No parameters.
     A (m, n_L_prev, n_C), as `Conv1d` takes it -> (m, n_L, n_C),
     n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1."""
 
     op = _MaxPool1d
+    dims = 1
 
 
 class AvgPool1d(AvgPool2d):
@@ -306,8 +363,10 @@ class AvgPool1d(AvgPool2d):
     (`gg.avg_pool1d`; PyTorch's nn.AvgPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
     (``count_include_pad=True``: sums divided by f) or not (False: divided by each window's
-    real steps; a keyword only, where PyTorch's has ceil_mode). No parameters.
+    real steps; a keyword only); ``ceil_mode``, PyTorch's fourth, rounds n_L up. No
+    parameters.
     A (m, n_L_prev, n_C) -> (m, n_L, n_C),
     n_L = floor((n_L_prev + 2p - f) / s) + 1."""
 
     op = _AvgPool1d
+    dims = 1

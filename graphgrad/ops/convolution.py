@@ -46,33 +46,48 @@ from graphgrad.ops.windows import (
     _im2col,
     _output_size,
     _padded,
+    _pair,
+    _sides,
     _windows,
+    compact,
+    number_or_pair,
     padding_setting,
     transposed_padding_setting,
 )
 from graphgrad.tensor import Tensor
 
 
-def _pads(pad: Any, caller: str) -> tuple[int, int]:
+def _pads(pad: Any, caller: str) -> tuple:
     """(p_h, p_w): the rows of zeros above and below each image, the columns left and right.
     A number p is (p, p); a pair pads the axes apart, as a sequence (an image one pixel high)
-    is padded along its length only."""
+    is padded along its length only; each of p_h and p_w may be a pair (before, after) too,
+    as padding="same" pads an even filter (one more after)."""
     if isinstance(pad, tuple) and len(pad) == 2:
-        return (whole_number(pad[0], "the vertical padding", caller, 0),
-                whole_number(pad[1], "the horizontal padding", caller, 0))
+        return (_axis_pad(pad[0], "the vertical padding", caller),
+                _axis_pad(pad[1], "the horizontal padding", caller))
     pad = whole_number(pad, "the padding", caller, 0)
     return pad, pad
 
 
-def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
-              pads: tuple[int, int], groups: int = 1, dilation: int = 1) -> np.ndarray:
+def _axis_pad(pad: Any, what: str, caller: str) -> Any:
+    """One axis's padding: p on each side, or a pair (before, after)."""
+    if isinstance(pad, tuple) and len(pad) == 2:
+        return (whole_number(pad[0], f"{what} before", caller, 0),
+                whole_number(pad[1], f"{what} after", caller, 0))
+    return whole_number(pad, what, caller, 0)
+
+
+def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Any,
+              pads: tuple, groups: int = 1, dilation: Any = 1) -> np.ndarray:
     """conv(x, w) + b for images x (m, H, W, C) and filters w (f_h, f_w, C / groups, n_C)
     that fit: the windows of the padded x (their pixels ``dilation`` apart) as rows (im2col)
     times the filters as columns, one product per group of channels."""
     m, height, width, _ = x.shape
     f_h, f_w, _, n_c = w.shape
-    n_h = _output_size(height, f_h, stride, pads[0], dilation)
-    n_w = _output_size(width, f_w, stride, pads[1], dilation)
+    s_h, s_w = _pair(stride)
+    d_h, d_w = _pair(dilation)
+    n_h = _output_size(height, f_h, s_h, pads[0], d_h)
+    n_w = _output_size(width, f_w, s_w, pads[1], d_w)
     if groups == 1:
         z = _im2col(x, f_h, f_w, stride, pads, dilation) @ w.reshape(-1, n_c)
     elif w.shape[2] == 1:  # depthwise: a weighted sum over each window, channel by channel
@@ -88,8 +103,8 @@ def _convolve(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
     return z
 
 
-def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: int,
-                pads: tuple[int, int], groups: int = 1, dilation: int = 1) -> np.ndarray:
+def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: Any,
+                pads: tuple, groups: int = 1, dilation: Any = 1) -> np.ndarray:
     """The transposed convolution of g (m, n_H, n_W, n_C) by w (f_h, f_w, C / groups, n_C),
     of shape ``x_shape`` (m, H, W, C): each pixel of g adds g[i, h, w] @ w^T into its window,
     then the padding is cropped. The adjoint of `_convolve` (without bias) for inputs of
@@ -110,8 +125,8 @@ def _transposed(g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: int,
                    stride, pads, dilation)
 
 
-def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: int,
-                     pads: tuple[int, int], groups: int = 1, dilation: int = 1) -> np.ndarray:
+def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: Any,
+                     pads: tuple, groups: int = 1, dilation: Any = 1) -> np.ndarray:
     """dW (f_h, f_w, C / groups, n_C) of conv(x, W) for upstream g (m, n_H, n_W, n_C): the
     sum over every window of window^T @ g, each group of filters on its group of channels."""
     n_c = g.shape[-1]
@@ -130,8 +145,8 @@ def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: i
     return dw.reshape(f_h, f_w, per_group, n_c)
 
 
-def _grouped_im2col(x: np.ndarray, f_h: int, f_w: int, stride: int, pads: tuple[int, int],
-                    groups: int, dilation: int = 1) -> np.ndarray:
+def _grouped_im2col(x: np.ndarray, f_h: int, f_w: int, stride: Any, pads: tuple,
+                    groups: int, dilation: Any = 1) -> np.ndarray:
     """Every window of the padded x as one row per group of channels:
     (groups, m * n_H * n_W, f_h * f_w * C / groups)."""
     windows = _windows(_padded(x, pads), f_h, f_w, stride, dilation)
@@ -157,7 +172,7 @@ def _grouped_filters(w: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int,
-                     pad: int, groups: int = 1, dilation: int = 1) -> None:
+                     pad: Any, groups: int = 1, dilation: int = 1) -> None:
     """Conv1d's inputs: sequences (m, n_L, n_C_prev), filters (f, n_C_prev / groups, n_C),
     bias (n_C,), and a window that fits."""
     if x.ndim != 3:
@@ -196,10 +211,10 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1, dilation=1):
-        whole_number(stride, "the stride", "Conv2d", 1)
+        number_or_pair(stride, "the stride", "Conv2d", 1)
         pads = _pads(pad, "Conv2d")
         groups = whole_number(groups, "groups", "Conv2d", 1)
-        dilation = whole_number(dilation, "dilation", "Conv2d", 1)
+        number_or_pair(dilation, "dilation", "Conv2d", 1)
         _check_images(x, "a convolution", w.shape[-2] * groups if w.ndim == 4 else None)
         if w.ndim != 4:
             layout = "(f, f, n_C_prev, n_C)" if groups == 1 else "(f, f, n_C_prev / groups, n_C)"
@@ -227,8 +242,8 @@ class Conv2d(Function):
         return dx, dw, _bias_grad(ctx, grad) if needs[2] else None
 
 
-def _keep_settings(ctx: Function, stride: int, pad: Any, groups: int,
-                   dilation: int = 1) -> None:
+def _keep_settings(ctx: Function, stride: Any, pad: Any, groups: int,
+                   dilation: Any = 1) -> None:
     """Keep on the node the settings its backward hands to the gradient ops (see `_settings`)."""
     ctx.stride, ctx.pad, ctx.groups, ctx.dilation = stride, pad, groups, dilation
 
@@ -353,11 +368,12 @@ class ConvTranspose2d(Function):
     dA = conv(dZ, W),  dW = Conv2dWeightGrad(dZ, A),  db = dZ summed over i, h, w"""
 
     @staticmethod
-    def forward(ctx, a, w, b=None, stride=1, pad=0, output_padding=0, groups=1):
-        stride = whole_number(stride, "the stride", "ConvTranspose2d", 1)
+    def forward(ctx, a, w, b=None, stride=1, pad=0, output_padding=0, groups=1, dilation=1):
+        s_h, s_w = _pair(number_or_pair(stride, "the stride", "ConvTranspose2d", 1))
         pads = _pads(pad, "ConvTranspose2d")
-        extra = whole_number(output_padding, "output_padding", "ConvTranspose2d", 0)
+        extra = _pair(number_or_pair(output_padding, "output_padding", "ConvTranspose2d", 0))
         groups = whole_number(groups, "groups", "ConvTranspose2d", 1)
+        d_h, d_w = _pair(number_or_pair(dilation, "dilation", "ConvTranspose2d", 1))
         _check_images(a, "a transposed convolution", w.shape[-1] if w.ndim == 4 else None)
         if w.ndim != 4:
             layout = "(f, f, n_C, n_C_prev)" if groups == 1 else "(f, f, n_C / groups, n_C_prev)"
@@ -378,21 +394,25 @@ class ConvTranspose2d(Function):
                              "evenly: groups must divide n_C_prev (the input's channels)")
         n_c = per_group * groups
         _check_image_bias(b, n_c)
-        if extra >= stride:
-            raise ValueError(f"output_padding ({extra}) must be smaller than the stride "
-                             f"({stride}): it adds rows a window of the next stride would cover")
+        if extra[0] >= max(s_h, d_h) or extra[1] >= max(s_w, d_w):
+            dilated = f" or the dilation ({dilation})" if (d_h, d_w) != (1, 1) else ""
+            raise ValueError(f"output_padding ({output_padding}) must be smaller than the "
+                             f"stride ({stride}){dilated}: it adds rows a window of the next "
+                             "stride would cover")
         m, n_h, n_w, _ = a.shape
-        height = (n_h - 1) * stride - 2 * pads[0] + f_h + extra
-        width = (n_w - 1) * stride - 2 * pads[1] + f_w + extra
+        # n_H = (n_H_prev - 1) s - 2p + d (f - 1) + 1 + output_padding, the size a convolution
+        # with these settings maps back to n_H_prev
+        height = (n_h - 1) * s_h - sum(_sides(pads[0])) + d_h * (f_h - 1) + 1 + extra[0]
+        width = (n_w - 1) * s_w - sum(_sides(pads[1])) + d_w * (f_w - 1) + 1 + extra[1]
         if height < 1 or width < 1:
             raise ValueError(
                 f"the output would be {height} x {width}: n_H = (n_H_prev - 1) stride - 2 pad "
-                f"+ f + output_padding = ({n_h} - 1) {stride} - 2 * {pads[0]} + {f_h} + "
-                f"{extra}; pad less")
-        _keep_settings(ctx, stride, pad, groups)
+                f"+ d (f - 1) + 1 + output_padding = ({n_h} - 1) {s_h} - 2 * {pads[0]} + "
+                f"{d_h} ({f_h} - 1) + 1 + {extra[0]}; pad less")
+        _keep_settings(ctx, stride, pad, groups, dilation)
         ctx.bias_shape = None if b is None else b.shape
         ctx.save_for_backward(a, w)
-        z = _transposed(a, w, (m, height, width, n_c), stride, pads, groups)
+        z = _transposed(a, w, (m, height, width, n_c), stride, pads, groups, dilation)
         if b is not None:
             z += b.reshape(n_c)
         return z
@@ -415,7 +435,7 @@ class Conv1d(Function):
     @staticmethod
     def forward(ctx, x, w, b=None, stride=1, pad=0, groups=1, dilation=1):
         whole_number(stride, "the stride", "Conv1d", 1)
-        whole_number(pad, "the padding", "Conv1d", 0)
+        _axis_pad(pad, "the padding", "Conv1d")  # p, or (before, after): "same" of an even f
         groups = whole_number(groups, "groups", "Conv1d", 1)
         dilation = whole_number(dilation, "dilation", "Conv1d", 1)
         _check_sequences(x, w, b, stride, pad, groups, dilation)
@@ -452,31 +472,36 @@ _SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding
 
 
 @renamed(_SPELLING, pad="padding")
-def conv2d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0, *,
-           groups: int = 1, dilation: int = 1) -> Tensor:
+def conv2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
+           padding: int | tuple[int, int] | str = 0, *, groups: int = 1,
+           dilation: int | tuple[int, int] = 1) -> Tensor:
     """The course's conv_forward as one node: Z = conv(A, W) + b.
 
     Args:
         A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
-        W: filters (f, f, n_C_prev / groups, n_C) (f_h x f_w filters work too).
+        W: filters (f, f, n_C_prev / groups, n_C), or f_h x f_w ones (f_h, f_w, ..., n_C):
+            PyTorch's kernel_size=(1, 3) is W of shape (1, 3, n_C_prev, n_C).
         b: bias (n_C,) or the course's (1, 1, 1, n_C); None for no bias.
-        stride: s, the step between windows.
-        padding: p, the zeros added around each image: a whole number, "valid" (0) or "same"
-            (p = (f - 1) / 2, which keeps n_H and n_W: stride 1 and an odd f).
+        stride: s, the step between windows, or a pair (s_h, s_w).
+        padding: p, the zeros added around each image: a whole number, a pair (p_h, p_w),
+            "valid" (0) or "same" (stride 1: p = d (f - 1) / 2 on each side, which keeps n_H
+            and n_W; as PyTorch, an even span d (f - 1) puts its odd cell at the bottom and
+            right).
         groups: G, which must divide n_C_prev and n_C: the channels are split into G groups,
             and the filters too; group k's n_C / G filters see group k's n_C_prev / G input
             channels only (PyTorch's groups). groups = n_C_prev is MobileNet's depthwise
             convolution: W (f, f, 1, n_C), one f x f filter per channel (n_C = n_C_prev, or a
             multiple of it: several filters per channel).
         dilation: d, the step between the pixels a filter sees (PyTorch's dilation; atrous
-            convolution): an f x f filter spans d (f - 1) + 1 pixels, with the weights of a
-            dense one. "same" padding is then p = d (f - 1) / 2.
+            convolution), or a pair (d_h, d_w): an f x f filter spans d (f - 1) + 1 pixels,
+            with the weights of a dense one. "same" padding is then p = d (f - 1) / 2.
         groups and dilation are keywords only, as for nn.Conv2d: PyTorch's F.conv2d takes them
             in the other order, (dilation, groups).
 
     Returns:
         Z of shape (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s) + 1, or
-        floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated.
+        floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated (with f_h, s_h, p_h, d_h;
+        n_W with the others).
     """
     return _convolution(Conv2d, "conv2d", A, W, b, stride, padding, groups, dilation)
 
@@ -493,7 +518,8 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
         b: bias (n_C,); None for no bias.
         stride: s, the step between windows.
         padding: p, the zeros added at both ends of each sequence: a whole number, "valid"
-            (0) or "same" (p = (f - 1) / 2, which keeps the length: stride 1 and an odd f).
+            (0) or "same" (stride 1: p = d (f - 1) / 2, which keeps the length; as PyTorch,
+            an even span d (f - 1) puts its odd step at the end).
         groups: as for `conv2d`: group k's filters see group k's channels only.
         dilation: d, the step between the time steps a filter sees (WaveNet's dilated
             convolutions): a filter spans d (f - 1) + 1 steps.
@@ -508,74 +534,92 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
 
 
 @renamed(_SPELLING, pad="padding")
-def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int = 1,
-                     padding: int | str = 0, output_padding: int = 0,
-                     groups: int = 1) -> Tensor:
+def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
+                     padding: int | tuple[int, int] | str = 0,
+                     output_padding: int | tuple[int, int] = 0, groups: int = 1,
+                     dilation: int | tuple[int, int] = 1) -> Tensor:
     """The transposed convolution as one node (U-Net's up-convolution; Keras's
     Conv2DTranspose, PyTorch's conv_transpose2d): each pixel of A, times the filters, is added
     into an f x f window of the output, windows ``stride`` pixels apart, so a stride of 2
     roughly doubles the height and width. It is the gradient of ``conv2d(X, W, stride=stride,
-    padding=padding)`` with respect to X.
+    padding=padding, dilation=dilation)`` with respect to X.
 
     Args:
         A: images (m, n_H_prev, n_W_prev, n_C_prev), channels last.
-        W: filters (f, f, n_C / groups, n_C_prev): output channels, then input channels
-            (Keras's layout; PyTorch's weight (n_C_prev, n_C / groups, f, f) is
+        W: filters (f, f, n_C / groups, n_C_prev), or (f_h, f_w, ...): output channels, then
+            input channels (Keras's layout; PyTorch's weight (n_C_prev, n_C / groups, f, f) is
             ``W.transpose(3, 2, 0, 1)``, and W is its ``.transpose(2, 3, 1, 0)``).
         b: bias (n_C,); None for no bias.
-        stride: s, the step between the windows in the output.
+        stride: s, the step between the windows in the output, or a pair (s_h, s_w).
         padding: p, the rows and columns cropped from each side of the output: a whole
-            number, "valid" (0) or "same", which makes the output exactly s times the input
-            (n_H = s n_H_prev, Keras's padding='same'; needs f >= s, and an odd f with s = 1).
-        output_padding: rows and columns added at the bottom and right, less than s: the
-            sizes a stride-s convolution maps to the same n_H_prev differ by up to s - 1.
-            "same" padding sets its own.
+            number, a pair (p_h, p_w), "valid" (0) or "same", which makes the output exactly
+            s times the input (n_H = s n_H_prev, Keras's padding='same'; needs f >= s, and an
+            odd f with s = 1).
+        output_padding: rows and columns added at the bottom and right (or a pair), less than
+            s (or than d): the sizes a stride-s convolution maps to the same n_H_prev differ
+            by up to s - 1. "same" padding sets its own.
         groups: G, which must divide n_C_prev and n_C: group k of A's channels makes group k
             of Z's only, as in the grouped convolution this one transposes.
+        dilation: d, the step between the output pixels one filter's weights reach (PyTorch's
+            dilation), or a pair (d_h, d_w).
 
     Returns:
-        Z of shape (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + f + output_padding.
+        Z of shape (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + d (f - 1) + 1 +
+        output_padding ((n_H_prev - 1) s - 2p + f + output_padding undilated).
     """
-    stride = whole_number(stride, "the stride", "conv_transpose2d", 1)
+    stride = number_or_pair(stride, "the stride", "conv_transpose2d", 1)
+    dilation = number_or_pair(dilation, "dilation", "conv_transpose2d", 1)
     f = _filter_size(W, 2, padding, "conv_transpose2d")
     pad, extra = transposed_padding_setting(padding, f, stride, output_padding,
-                                            "conv_transpose2d")
+                                            "conv_transpose2d", dilation)
     groups = whole_number(groups, "groups", "conv_transpose2d", 1)
-    attrs: dict[str, int] = {"stride": stride, "pad": pad}
+    attrs: dict[str, Any] = {"stride": stride, "pad": pad}
     if groups != 1:  # in the order the layer records them
         attrs["groups"] = groups
     if extra:
         attrs["output_padding"] = extra
+    if dilation != 1:
+        attrs["dilation"] = dilation
     if b is None:
         return ConvTranspose2d.apply(A, W, **attrs)
     return ConvTranspose2d.apply(A, W, b, **attrs)
 
 
-def _filter_size(W: Any, dims: int, padding: Any, caller: str) -> int:
-    """f, the filter size of W's first ``dims`` axes, which "same" padding is worked out from
-    (0 for any other padding: it is not needed)."""
+def _filter_size(W: Any, dims: int, padding: Any, caller: str) -> Any:
+    """f, the filter size of W's first ``dims`` axes, which "same" padding is worked out from:
+    f_h x f_w filters as (f_h, f_w), square ones as f (0 for any other padding: it is not
+    needed)."""
     if not (isinstance(padding, str) and padding == "same"):
         return 0
     shape = np.shape(W.data if isinstance(W, Tensor) else W)
-    sizes = shape[:dims]
-    if len(shape) != dims + 2 or len(set(sizes)) != 1:
+    if len(shape) != dims + 2:
         raise ArgumentError(
             f"{caller}: padding={padding!r} needs filters of {dims + 2} axes with "
             f"{' x '.join(['f'] * dims)} windows, got W of shape {shape}; give the padding "
             "as a number for other filters")
-    return sizes[0]
+    return compact(shape[:2]) if dims == 2 else shape[0]
 
 
 def _convolution(op: type[Function], caller: str, A: Any, W: Any, b: Any, stride: Any,
                  pad: Any, groups: Any, dilation: Any = 1) -> Tensor:
     """``op`` (Conv2d or Conv1d) on A and W, and b unless it is None, with checked settings
     (groups and dilation recorded only when they are not 1, as the layers do)."""
-    stride = whole_number(stride, "the stride", caller, 1)
-    dilation = whole_number(dilation, "dilation", caller, 1)
-    dims = 2 if op is Conv2d else 1
-    attrs = {"stride": stride,
-             "pad": padding_setting(pad, _filter_size(W, dims, pad, caller), stride, caller,
-                                    dilation=dilation)}
+    if op is Conv2d:
+        stride = number_or_pair(stride, "the stride", caller, 1)
+        dilation = number_or_pair(dilation, "dilation", caller, 1)
+        pad = padding_setting(pad, _filter_size(W, 2, pad, caller), stride, caller,
+                              dilation=dilation, uneven=True)
+    else:
+        stride = whole_number(stride, "the stride", caller, 1)
+        dilation = whole_number(dilation, "dilation", caller, 1)
+        if isinstance(pad, (tuple, list)):  # a pair would be read as (p_h, p_w)
+            raise ArgumentError(f"{caller}: padding must be a number, 'valid' or 'same', "
+                                f"got {pad!r}")
+        pad = padding_setting(pad, _filter_size(W, 1, pad, caller), stride, caller,
+                              dilation=dilation, uneven=True)
+        if isinstance(pad, tuple):  # "same" of an even span: the 2-D rule's (before, after)
+            pad = pad[0]
+    attrs = {"stride": stride, "pad": pad}
     groups = whole_number(groups, "groups", caller, 1)
     if groups != 1:
         attrs["groups"] = groups

@@ -30,33 +30,15 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from graphgrad.errors import (
-    ArgumentError,
     ShapeError,
     array_of_numbers,
     describe,
-    setting_text,
     whole_number,
 )
 from graphgrad.function import Function
 from graphgrad.ops.shape import Reshape, Transpose
-from graphgrad.ops.windows import _check_images, _padded
+from graphgrad.ops.windows import Pair, _check_images, _padded, pair_setting
 from graphgrad.tensor import Tensor
-
-Pair = tuple[int, int]
-
-
-def pair_setting(value: Any, what: str, caller: str, least: int) -> Pair:
-    """A window setting (kernel_size, stride, padding, dilation, output_size): one whole
-    number >= ``least`` for both axes, or a pair (along n_H, along n_W), as PyTorch's."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(values) == 2:
-        try:
-            return (whole_number(values[0], what, caller, least),
-                    whole_number(values[1], what, caller, least))
-        except ArgumentError:
-            pass
-    raise ArgumentError(f"{caller}: {what} must be a whole number >= {least} or a pair of them "
-                        f"(along n_H, along n_W), got {setting_text(value)}")
 
 
 def _blocks(size: Pair, kernel_size: Pair, stride: Pair, pad: Pair, dilation: Pair) -> Pair:

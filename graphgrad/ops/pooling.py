@@ -6,9 +6,14 @@ a max creates no gradient); `AvgPool2d` shares it equally. Pooling is unpadded b
 in the course. With padding p (at most f / 2, as in PyTorch, so that half of a border
 window's rows and columns at least are real) max pooling pads with -inf, which never wins,
 and average pooling divides by f * f (``count_include_pad=True``, PyTorch's default) or by
-the real pixels of each window (False, Keras's 'same'). `MaxPool1d` and `AvgPool1d` pool
-sequences as images one pixel high, with (1, f) windows, on the same helpers. Depends on
-`function`, `ops.windows`, `tensor`, `errors`.
+the real pixels of each window (False, Keras's 'same'). The window, stride, padding and
+dilation are each one number or a pair (along n_H, along n_W), as PyTorch's. With
+``ceil_mode`` (PyTorch's), n_H = ceil((n_H_prev + 2p - d (f - 1) - 1) / s) + 1, less one if
+the last window would start past the input and its left padding: the last window may hang
+over the bottom and right, padded further there (with -inf, or with zeros that average
+pooling never counts). `MaxPool1d` and `AvgPool1d` pool sequences as images one pixel high,
+with (1, f) windows, on the same helpers. Depends on `function`, `ops.windows`, `tensor`,
+`errors`.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, whole_number
+from graphgrad.errors import ArgumentError, flag, whole_number
 from graphgrad.function import Function
 from graphgrad.ops.windows import (
     _check_fits,
@@ -25,34 +30,41 @@ from graphgrad.ops.windows import (
     _col2im,
     _output_size,
     _padded,
+    _pair,
+    _sides,
     _windows,
+    compact,
+    number_or_pair,
     padding_setting,
 )
 from graphgrad.tensor import Tensor
 
 
 def pool_settings(f: Any, stride: Any, padding: Any, caller: str,
-                  dilation: int = 1) -> tuple[int, int, int]:
-    """A pooling layer's (f, stride, p), checked; the stride defaults to f (windows side by
-    side). Shared by the functions here and the `nn` pooling layers."""
-    f = whole_number(f, "the window size f", caller)
-    stride = f if stride is None else whole_number(stride, "the stride", caller)
+                  dilation: Any = 1) -> tuple[Any, Any, Any]:
+    """A pooling layer's (f, stride, p), checked, each a number or a pair (along n_H, along
+    n_W); the stride defaults to f (windows side by side). Shared by the functions here and
+    the `nn` pooling layers."""
+    f = number_or_pair(f, "the window size f", caller, 1)
+    stride = f if stride is None else number_or_pair(stride, "the stride", caller, 1)
     pad = padding_setting(padding, f, stride, caller, "window size", dilation)
-    if isinstance(padding, str) and 2 * pad > f:  # "same" of a dilated window: d (f - 1) / 2
-        raise ArgumentError(
-            f"{caller}: padding='same' of a window of f={f} dilated by {dilation} would pad "
-            f"d (f - 1) / 2 = {pad}, more than the f / 2 = {f // 2} pooling pads (PyTorch's "
-            "rule: half a border window at least is real); give the padding as a number "
-            f"<= {f // 2}, or use dilation=1")
+    if isinstance(padding, str):
+        for k, p, d in zip(_pair(f), _pair(pad), _pair(dilation)):
+            if 2 * p > k:  # "same" of a dilated window: d (f - 1) / 2
+                raise ArgumentError(
+                    f"{caller}: padding='same' of a window of f={k} dilated by {d} would pad "
+                    f"d (f - 1) / 2 = {p}, more than the f / 2 = {k // 2} pooling pads "
+                    "(PyTorch's rule: half a border window at least is real); give the padding "
+                    f"as a number <= {k // 2}, or use dilation=1")
     _check_pool_padding(f, pad, caller)
     return f, stride, pad
 
 
-def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True,
-               dilation: int = 1) -> dict:
-    """A pooling node's settings: f and the stride, and the padding and dilation only where
-    there are some (the picture of an unpadded pool shows f and stride alone, as the course's
-    do)."""
+def pool_attrs(f: Any, stride: Any, pad: Any, count_include_pad: bool = True,
+               dilation: Any = 1, ceil_mode: bool = False) -> dict:
+    """A pooling node's settings: f and the stride, and the padding, dilation and ceil_mode
+    only where there are some (the picture of an unpadded pool shows f and stride alone, as
+    the course's do)."""
     attrs: dict[str, Any] = {"f": f, "stride": stride}
     if pad:
         attrs["pad"] = pad
@@ -60,6 +72,8 @@ def pool_attrs(f: int, stride: int, pad: int, count_include_pad: bool = True,
             attrs["count_include_pad"] = False
     if dilation != 1:
         attrs["dilation"] = dilation
+    if ceil_mode:
+        attrs["ceil_mode"] = True
     return attrs
 
 
@@ -71,35 +85,67 @@ def include_pad_setting(value: Any, caller: str) -> bool:
     return bool(value)
 
 
-def _check_pool_padding(f: int, pad: int, caller: str) -> None:
-    if 2 * pad > f:
-        raise ArgumentError(
-            f"{caller}: padding {pad} is more than half the window size f={f}; pooling pads "
-            "at most f / 2, as in PyTorch, so that half of a border window's rows and "
-            f"columns at least are real: use padding <= {f // 2}"
-        )
+def ceil_mode_setting(value: Any, caller: str) -> bool:
+    """A pool's ``ceil_mode``, which must be True or False."""
+    return flag(value, "ceil_mode", caller)
 
 
-def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
-                dilation: int = 1) -> None:
-    whole_number(f, "the window size f", op, 1)
-    whole_number(stride, "the stride", op, 1)
-    whole_number(pad, "the padding", op, 0)
-    whole_number(dilation, "dilation", op, 1)
-    _check_pool_padding(f, pad, op)
+def _check_pool_padding(f: Any, pad: Any, caller: str) -> None:
+    for k, p in zip(_pair(f), _pair(pad)):
+        if 2 * p > k:
+            raise ArgumentError(
+                f"{caller}: padding {compact(_pair(pad))} is more than half the window size "
+                f"f={compact(_pair(f))}; pooling pads at most f / 2, as in PyTorch, so that "
+                "half of a border window's rows and columns at least are real: use padding "
+                f"<= {k // 2}"
+            )
+
+
+def _ceil_sides(size: int, f: int, stride: int, pad: int, dilation: int,
+                ceil_mode: bool) -> tuple[int, Any]:
+    """(n, the axis's padding): n windows along an axis of ``size`` padded by p on each side,
+    and p, or with ``ceil_mode`` PyTorch's count, n = ceil((size + 2p - d (f - 1) - 1) / s) +
+    1, less one if the last window would start at or past size + p (past the input and its
+    left padding), and (p, p + the cells the last window hangs over the padding)."""
+    if not ceil_mode:
+        return _output_size(size, f, stride, pad, dilation), pad
+    span = dilation * (f - 1) + 1
+    n = -(-(size + 2 * pad - span) // stride) + 1
+    if (n - 1) * stride >= size + pad:
+        n -= 1
+    extra = (n - 1) * stride + span - (size + 2 * pad)
+    return n, ((pad, pad + extra) if extra > 0 else pad)
+
+
+def _check_pool(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str, dilation: Any = 1,
+                ceil_mode: bool = False) -> tuple:
+    """Pooling's settings and images, checked: (window (f_h, f_w), strides (s_h, s_w), the
+    padding of each axis (p, or (before, after) with ceil_mode), dilations (d_h, d_w))."""
+    window = _pair(number_or_pair(f, "the window size f", op, 1))
+    strides = _pair(number_or_pair(stride, "the stride", op, 1))
+    pads = _pair(number_or_pair(pad, "the padding", op, 0))
+    dilations = _pair(number_or_pair(dilation, "dilation", op, 1))
+    ceil_mode = ceil_mode_setting(ceil_mode, op)
+    _check_pool_padding(window, pads, op)
     _check_images(x, "pooling")
-    _check_fits(x.shape, f, f, stride, (pad, pad), pooling=True, dilation=dilation)
-    for size in x.shape[1:3]:
-        _check_real_taps(size, f, stride, pad, dilation)
+    sides = []
+    for size, k, s, p, d in zip(x.shape[1:3], window, strides, pads, dilations):
+        n, side = _ceil_sides(size, k, s, p, d, ceil_mode)
+        if n < 1:
+            _check_fits(x.shape, *window, strides, pads, pooling=True, dilation=dilations)
+        _check_real_taps(size, k, s, p, d, n)
+        sides.append(side)
+    return window, strides, tuple(sides), dilations
 
 
-def _check_real_taps(size: int, f: int, stride: int, pad: int, dilation: int) -> None:
+def _check_real_taps(size: int, f: int, stride: int, pad: int, dilation: int,
+                     n_out: int) -> None:
     """Refuse a dilated window whose pixels along an axis of ``size`` all fall on the padding
     (its pixels d apart may step over the image): its max would be -inf, with no pixel to
-    take the gradient. Undilated windows always hold a real pixel (p <= f / 2)."""
-    if dilation == 1 or not pad:
+    take the gradient. Undilated windows always hold a real pixel (p <= f / 2, and with
+    ceil_mode the last window starts inside the input or its left padding)."""
+    if dilation == 1:
         return
-    n_out = _output_size(size, f, stride, pad, dilation)
     taps = np.arange(n_out)[:, None] * stride - pad + np.arange(f) * dilation
     real = ((taps >= 0) & (taps < size)).any(axis=1)
     if not real.all():
@@ -116,9 +162,10 @@ class MaxPool2d(Function):
     all; padding never gets any)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0, dilation=1):
-        _check_pool(x, f, stride, pad, "MaxPool2d", dilation)
-        best, ctx.index = _max_pool(x, (f, f), stride, (pad, pad), dilation)
+    def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):
+        window, strides, pads, dilations = _check_pool(x, f, stride, pad, "MaxPool2d", dilation,
+                                                       ceil_mode)
+        best, ctx.index = _max_pool(x, window, strides, pads, dilations)
         ctx.in_shape = x.shape
         return best
 
@@ -127,17 +174,18 @@ class MaxPool2d(Function):
         return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
 
 
-def _max_pool(x: np.ndarray, window: tuple[int, int], stride: int, pads: tuple[int, int],
-              dilation: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def _max_pool(x: np.ndarray, window: tuple[int, int], stride: Any, pads: tuple,
+              dilation: Any = 1) -> tuple[np.ndarray, np.ndarray]:
     """(y, index): the largest element of each f_h x f_w window of x (m, H, W, C) padded by
-    (p_h, p_w) cells of -inf, its pixels ``dilation`` apart, and where each sits in x as one
-    flat index (for the scatter-add of `MaxPool2dGrad`). Max pooling's forward, of images
-    and of sequences (images one pixel high, windows (1, f))."""
+    (p_h, p_w) cells of -inf (each p, or (before, after)), its pixels ``dilation`` apart, and
+    where each sits in x as one flat index (for the scatter-add of `MaxPool2dGrad`). Max
+    pooling's forward, of images and of sequences (images one pixel high, windows (1, f))."""
     f_h, f_w = window
-    p_h, p_w = pads
+    s_h, s_w = _pair(stride)
+    d_h, d_w = _pair(dilation)
     # Padded with -inf, which never beats a real pixel (every window has one: p <= f / 2,
     # and `_check_real_taps` for dilated windows).
-    windows = _windows(_padded(x, pads, -np.inf), f_h, f_w, stride, dilation)
+    windows = _windows(_padded(x, pads, -np.inf), f_h, f_w, (s_h, s_w), (d_h, d_w))
     m, n_h, n_w, _, _, channels = windows.shape
     height, width = x.shape[1:3]
     best = windows[:, :, :, 0, 0].copy()
@@ -151,23 +199,23 @@ def _max_pool(x: np.ndarray, window: tuple[int, int], stride: int, pads: tuple[i
     # Where each window's largest element sits in x, as one flat index: the gradient goes
     # back there, in a 1-D scatter-add several times quicker than one through four index
     # arrays. Window (h, w) of example i starts at pixel (h s - p_h, w s - p_w) of x.
-    top = np.arange(n_h)[:, None, None] * stride - p_h
-    left = np.arange(n_w)[:, None] * stride - p_w
-    if p_h or p_w:
+    (top_pad, bottom_pad), (left_pad, right_pad) = _sides(pads[0]), _sides(pads[1])
+    top = np.arange(n_h)[:, None, None] * s_h - top_pad
+    left = np.arange(n_w)[:, None] * s_w - left_pad
+    if top_pad or bottom_pad or left_pad or right_pad:
         i, j = np.divmod(first, f_w)
-        rows, cols = top + i * dilation, left + j * dilation
+        rows, cols = top + i * d_h, left + j * d_w
         # A window whose real pixels are all -inf ties with its padding, and the first
         # largest may be a padded cell: its gradient goes to the window's first real pixel,
         # the first of its rows and of its columns at or after 0.
         padding = (rows < 0) | (rows >= height) | (cols < 0) | (cols >= width)
         if padding.any():
-            rows = np.where(padding, top + np.maximum(0, -(top // dilation)) * dilation, rows)
-            cols = np.where(padding, left + np.maximum(0, -(left // dilation)) * dilation,
-                            cols)
+            rows = np.where(padding, top + np.maximum(0, -(top // d_h)) * d_h, rows)
+            cols = np.where(padding, left + np.maximum(0, -(left // d_w)) * d_w, cols)
         index = (rows * width + cols) * channels
     else:  # the offset of each position in its window, looked up
         positions = np.arange(f_h * f_w)
-        offsets = (positions // f_w * width + positions % f_w) * (channels * dilation)
+        offsets = (positions // f_w * (width * d_h) + positions % f_w * d_w) * channels
         index = offsets.take(first)
         index += (top * width + left) * channels
     index += (np.arange(m)[:, None, None, None] * (height * width * channels)
@@ -207,28 +255,41 @@ class MaxPool2dGrad(Function):
         return grad.reshape((math.prod(grad.shape),))[ctx.index]  # no -1: m may be 0
 
 
-def _window_sizes(shape: tuple, window: tuple[int, int], stride: int, pads: tuple[int, int],
+def _window_sizes(shape: tuple, window: tuple[int, int], stride: Any, pads: tuple,
                   count_include_pad: bool, dtype: Any) -> Any:
     """What average pooling divides each window's sum by: f_h * f_w, or, with
     count_include_pad False, the real pixels of each window, (1, n_H, n_W, 1) (fewer near a
-    padded border)."""
+    padded border). Cells a ceil_mode window hangs over the padding never count (PyTorch's
+    rule): with count_include_pad, a border window there counts the pixels and the padding
+    p it covers."""
     f_h, f_w = window
-    if count_include_pad or not any(pads):
-        return f_h * f_w
-    ones = np.ones((1, shape[1], shape[2], 1), dtype=dtype)
-    return _windows(_padded(ones, pads), f_h, f_w, stride).sum(axis=(3, 4))
+    sides = (_sides(pads[0]), _sides(pads[1]))
+    if count_include_pad:
+        if sides[0][0] == sides[0][1] and sides[1][0] == sides[1][1]:
+            return f_h * f_w
+        # ones over the image and its padding p, zeros over what ceil_mode adds after it
+        inner = np.ones((1, shape[1] + 2 * sides[0][0], shape[2] + 2 * sides[1][0], 1),
+                        dtype=dtype)
+        counted = _padded(inner, ((0, sides[0][1] - sides[0][0]),
+                                  (0, sides[1][1] - sides[1][0])))
+    else:
+        if not any(sides[0] + sides[1]):
+            return f_h * f_w
+        counted = _padded(np.ones((1, shape[1], shape[2], 1), dtype=dtype), pads)
+    return _windows(counted, f_h, f_w, stride).sum(axis=(3, 4))
 
 
-def _avg_pool(x: np.ndarray, window: tuple[int, int], stride: int, pads: tuple[int, int],
+def _avg_pool(x: np.ndarray, window: tuple[int, int], stride: Any, pads: tuple,
               count_include_pad: bool) -> np.ndarray:
-    """The mean of each f_h x f_w window of x (m, H, W, C) padded by (p_h, p_w) zeros:
-    average pooling's forward, of images and of sequences (windows (1, f))."""
+    """The mean of each f_h x f_w window of x (m, H, W, C) padded by (p_h, p_w) zeros (each
+    p, or (p, p + what ceil_mode adds)): average pooling's forward, of images and of sequences
+    (windows (1, f))."""
     sums = _windows(_padded(x, pads), *window, stride).sum(axis=(3, 4))
     return sums / _window_sizes(x.shape, window, stride, pads, count_include_pad, x.dtype)
 
 
-def _avg_pool_grad(g: np.ndarray, shape: tuple, window: tuple[int, int], stride: int,
-                   pads: tuple[int, int], count_include_pad: bool) -> np.ndarray:
+def _avg_pool_grad(g: np.ndarray, shape: tuple, window: tuple[int, int], stride: Any,
+                   pads: tuple, count_include_pad: bool) -> np.ndarray:
     """Each g (m, n_H, n_W, C) divided as `_avg_pool` divides and spread over its window, in
     an array of ``shape`` (the padding dropped): the adjoint of `_avg_pool`."""
     m, n_h, n_w, channels = g.shape
@@ -238,22 +299,29 @@ def _avg_pool_grad(g: np.ndarray, shape: tuple, window: tuple[int, int], stride:
     return _col2im(pieces, tuple(shape), stride, pads)
 
 
+def _keep_avg_settings(ctx: Function, f: Any, stride: Any, pad: Any, count_include_pad: bool,
+                       ceil_mode: bool) -> None:
+    """Keep on an average pooling node the settings its gradient op takes (and back)."""
+    ctx.settings = pool_attrs(f, stride, pad, count_include_pad, ceil_mode=ceil_mode)
+    ctx.settings.setdefault("pad", 0)
+
+
 class AvgPool2d(Function):
     """y = the mean of each f x f window, per channel (padding counts as zeros, or, with
     count_include_pad False, not at all);  dx = dy / (f * f, or the window's real pixels) at
     every real element of the window (overlapping windows add up)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0, count_include_pad=True):
-        _check_pool(x, f, stride, pad, "AvgPool2d")
-        ctx.f, ctx.stride, ctx.pad, ctx.in_shape = f, stride, pad, x.shape
-        ctx.count_include_pad = count_include_pad
-        return _avg_pool(x, (f, f), stride, (pad, pad), count_include_pad)
+    def forward(ctx, x, f, stride, pad=0, count_include_pad=True, ceil_mode=False):
+        window, strides, pads, _ = _check_pool(x, f, stride, pad, "AvgPool2d",
+                                               ceil_mode=ceil_mode)
+        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode)
+        ctx.in_shape = x.shape
+        return _avg_pool(x, window, strides, pads, count_include_pad)
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool2dGrad.call(grad, shape=ctx.in_shape, f=ctx.f, stride=ctx.stride,
-                                  pad=ctx.pad, count_include_pad=ctx.count_include_pad)
+        return AvgPool2dGrad.call(grad, shape=ctx.in_shape, **ctx.settings)
 
 
 class AvgPool2dGrad(Function):
@@ -261,24 +329,27 @@ class AvgPool2dGrad(Function):
     ``shape`` (padding dropped): the gradient of average pooling.  d(dy) = avg_pool(dx)"""
 
     @staticmethod
-    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True):
-        ctx.f, ctx.stride, ctx.pad = f, stride, pad
-        ctx.count_include_pad = count_include_pad
-        return _avg_pool_grad(g, shape, (f, f), stride, (pad, pad), count_include_pad)
+    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True, ceil_mode=False):
+        window, strides = _pair(f), _pair(stride)
+        pads = tuple(_ceil_sides(size, k, s, p, 1, ceil_mode)[1]  # as the forward padded
+                     for size, k, s, p in zip(shape[1:3], window, strides, _pair(pad)))
+        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode)
+        return _avg_pool_grad(g, shape, window, strides, pads, count_include_pad)
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool2d.call(grad, f=ctx.f, stride=ctx.stride, pad=ctx.pad,
-                              count_include_pad=ctx.count_include_pad)
+        return AvgPool2d.call(grad, **ctx.settings)
 
 
 def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
-                  dilation: int = 1) -> None:
-    """1-D pooling's settings, and sequences A (m, n_L, n_C) that a window of f steps fits."""
+                  dilation: int = 1, ceil_mode: bool = False) -> tuple[int, Any]:
+    """1-D pooling's settings, and sequences A (m, n_L, n_C) that a window of f steps fits:
+    (n_L, the padding p, or (before, after) with ceil_mode)."""
     whole_number(f, "the window size f", op, 1)
     whole_number(stride, "the stride", op, 1)
     whole_number(pad, "the padding", op, 0)
     whole_number(dilation, "dilation", op, 1)
+    ceil_mode = ceil_mode_setting(ceil_mode, op)
     _check_pool_padding(f, pad, op)
     if x.ndim != 3:
         tip = {2: " (one sequence? add the batch axis: A[None]; sequences of one channel? add "
@@ -286,8 +357,9 @@ def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
                4: f" (images? use {op[:3].lower()}_pool2d)"}.get(x.ndim, "")
         raise ValueError(f"1-D pooling takes sequences A of shape (m, n_L, n_C), channels "
                          f"last; got shape {x.shape}{tip}")
-    n_l = _output_size(x.shape[1], f, stride, pad, dilation)
+    n_l, side = _ceil_sides(x.shape[1], f, stride, pad, dilation, ceil_mode)
     if n_l < 1:
+        n_l = _output_size(x.shape[1], f, stride, pad, dilation)
         where = f" with pad={pad}" if pad else ""
         span = (f" dilated by {dilation} (spanning {dilation * (f - 1) + 1} steps)"
                 if dilation != 1 else "")
@@ -296,7 +368,8 @@ def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
             f"a window of f={f}{span} does not fit in sequences of n_L_prev = {x.shape[1]} "
             f"steps{where}: n_L = floor((n_L_prev + {formula}) / stride) + 1 = {n_l}; use a "
             "smaller window")
-    _check_real_taps(x.shape[1], f, stride, pad, dilation)
+    _check_real_taps(x.shape[1], f, stride, pad, dilation, n_l)
+    return n_l, side
 
 
 class MaxPool1d(Function):
@@ -305,9 +378,9 @@ class MaxPool1d(Function):
     that element, 0 elsewhere (the first on a tie; padding never gets any)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0, dilation=1):
-        _check_pool1d(x, f, stride, pad, "MaxPool1d", dilation)
-        best, index = _max_pool(x[:, None], (1, f), stride, (0, pad), dilation)
+    def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):
+        _, side = _check_pool1d(x, f, stride, pad, "MaxPool1d", dilation, ceil_mode)
+        best, index = _max_pool(x[:, None], (1, f), (1, stride), (0, side), (1, dilation))
         ctx.index, ctx.in_shape = index[:, 0], x.shape  # flat indices into x itself
         return best[:, 0]
 
@@ -322,16 +395,15 @@ class AvgPool1d(Function):
     high;  dx = dy / (f, or the window's real steps) at every real step of the window"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0, count_include_pad=True):
-        _check_pool1d(x, f, stride, pad, "AvgPool1d")
-        ctx.f, ctx.stride, ctx.pad, ctx.in_shape = f, stride, pad, x.shape
-        ctx.count_include_pad = count_include_pad
-        return _avg_pool(x[:, None], (1, f), stride, (0, pad), count_include_pad)[:, 0]
+    def forward(ctx, x, f, stride, pad=0, count_include_pad=True, ceil_mode=False):
+        _, side = _check_pool1d(x, f, stride, pad, "AvgPool1d", ceil_mode=ceil_mode)
+        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode)
+        ctx.in_shape = x.shape
+        return _avg_pool(x[:, None], (1, f), (1, stride), (0, side), count_include_pad)[:, 0]
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool1dGrad.call(grad, shape=ctx.in_shape, f=ctx.f, stride=ctx.stride,
-                                  pad=ctx.pad, count_include_pad=ctx.count_include_pad)
+        return AvgPool1dGrad.call(grad, shape=ctx.in_shape, **ctx.settings)
 
 
 class AvgPool1dGrad(Function):
@@ -340,52 +412,64 @@ class AvgPool1dGrad(Function):
     d(dy) = avg_pool1d(dx)"""
 
     @staticmethod
-    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True):
-        ctx.f, ctx.stride, ctx.pad = f, stride, pad
-        ctx.count_include_pad = count_include_pad
+    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True, ceil_mode=False):
+        side = _ceil_sides(shape[1], f, stride, pad, 1, ceil_mode)[1]  # as the forward padded
+        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode)
         m, length, channels = shape
-        return _avg_pool_grad(g[:, None], (m, 1, length, channels), (1, f), stride, (0, pad),
-                              count_include_pad)[:, 0]
+        return _avg_pool_grad(g[:, None], (m, 1, length, channels), (1, f), (1, stride),
+                              (0, side), count_include_pad)[:, 0]
 
     @staticmethod
     def backward(ctx, grad):
-        return AvgPool1d.call(grad, f=ctx.f, stride=ctx.stride, pad=ctx.pad,
-                              count_include_pad=ctx.count_include_pad)
+        return AvgPool1d.call(grad, **ctx.settings)
 
 
-def max_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
-               dilation: int = 1) -> Tensor:
+def max_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
+               ceil_mode: bool = False) -> Tensor:
     """The course's max pooling: the largest value of each f x f window, channel by channel.
 
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
-    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
+    + 1. ``f``, ``stride``, ``padding`` and ``dilation`` are each a number or a pair (along
+    n_H, along n_W), as PyTorch's kernel_size=(2, 3); n_W takes f_w, s_w, p_w and d_w.
+    ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
     or "same" (stride 1, odd f: the size is kept); padded cells are -inf and never chosen.
     ``dilation``: d, the step between a window's pixels (PyTorch's): n_H = floor((n_H_prev +
     2p - d (f - 1) - 1) / s) + 1; a window that would read only padding is refused.
+    ``ceil_mode``: PyTorch's, ceil for floor in n_H, less one if the last window would start
+    past the input and its left padding; that window hangs over the bottom or right edge, and
+    takes the largest of the pixels it covers.
     """
-    dilation = whole_number(dilation, "dilation", "max_pool2d", 1)
+    dilation = number_or_pair(dilation, "dilation", "max_pool2d", 1)
     f, stride, pad = pool_settings(f, stride, padding, "max_pool2d", dilation)
-    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation))
+    ceil_mode = ceil_mode_setting(ceil_mode, "max_pool2d")
+    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation,
+                                           ceil_mode=ceil_mode))
 
 
-def avg_pool2d(A: Any, f: int, stride: int | None = None, padding: int | str = 0, *,
+def avg_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False, *,
                count_include_pad: bool = True) -> Tensor:
     """The course's average pooling: the mean of each f x f window, channel by channel.
 
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
-    + 1. ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid" (0)
-    or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
+    + 1. ``f``, ``stride`` and ``padding`` are each a number or a pair (along n_H, along
+    n_W). ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid"
+    (0) or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
     (``count_include_pad=True``: each sum is divided by f * f, as in PyTorch) or that do not
     (False: divided by the real pixels of the window, as Keras's padding='same'), a keyword
-    only: PyTorch's fifth argument there is ceil_mode.
+    only. ``ceil_mode``: PyTorch's, as for `max_pool2d`: a last window hanging over the
+    bottom or right edge divides by the pixels and the padding p it covers (by its pixels
+    with count_include_pad=False), never by the cells beyond the padding.
     """
     f, stride, pad = pool_settings(f, stride, padding, "avg_pool2d")
     include = include_pad_setting(count_include_pad, "avg_pool2d")
-    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include))
+    ceil_mode = ceil_mode_setting(ceil_mode, "avg_pool2d")
+    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include, ceil_mode=ceil_mode))
 
 
 def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
-               dilation: int = 1) -> Tensor:
+               dilation: int = 1, ceil_mode: bool = False) -> Tensor:
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (PyTorch's F.max_pool1d on (m, n_C, n_L) transposed).
 
@@ -393,15 +477,18 @@ def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     n_L = floor((n_L_prev + 2p - f) / s) + 1. ``stride`` defaults to f (windows side by
     side). ``padding``: p <= f / 2, "valid" (0) or "same" (stride 1, odd f: the length is
     kept); padded steps are -inf and never chosen. ``dilation``: d, the step between a
-    window's steps: n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1.
+    window's steps: n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1. ``ceil_mode``:
+    PyTorch's, ceil for floor, as for `max_pool2d`.
     """
     dilation = whole_number(dilation, "dilation", "max_pool1d", 1)
-    f, stride, pad = pool_settings(f, stride, padding, "max_pool1d", dilation)
-    return MaxPool1d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation))
+    f, stride, pad = _pool1d_settings(f, stride, padding, "max_pool1d", dilation)
+    ceil_mode = ceil_mode_setting(ceil_mode, "max_pool1d")
+    return MaxPool1d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation,
+                                           ceil_mode=ceil_mode))
 
 
-def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0, *,
-               count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
+               ceil_mode: bool = False, *, count_include_pad: bool = True) -> Tensor:
     """Average pooling along sequences: the mean of each window of f steps, channel by channel
     (PyTorch's F.avg_pool1d on (m, n_C, n_L) transposed).
 
@@ -409,9 +496,22 @@ def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     n_L = floor((n_L_prev + 2p - f) / s) + 1. ``stride`` defaults to f. ``padding``:
     p <= f / 2, "valid" (0) or "same" (stride 1, odd f). Padded steps are zeros that count
     (``count_include_pad=True``: each sum divided by f, as in PyTorch) or that do not
-    (False: divided by the real steps of the window), a keyword only: PyTorch's fifth
-    argument there is ceil_mode.
+    (False: divided by the real steps of the window), a keyword only. ``ceil_mode``:
+    PyTorch's, as for `avg_pool2d`.
     """
-    f, stride, pad = pool_settings(f, stride, padding, "avg_pool1d")
+    f, stride, pad = _pool1d_settings(f, stride, padding, "avg_pool1d")
     include = include_pad_setting(count_include_pad, "avg_pool1d")
-    return AvgPool1d.apply(A, **pool_attrs(f, stride, pad, include))
+    ceil_mode = ceil_mode_setting(ceil_mode, "avg_pool1d")
+    return AvgPool1d.apply(A, **pool_attrs(f, stride, pad, include, ceil_mode=ceil_mode))
+
+
+def _pool1d_settings(f: Any, stride: Any, padding: Any, caller: str,
+                     dilation: int = 1) -> tuple[int, int, int]:
+    """A 1-D pool's (f, stride, p): whole numbers, as `pool_settings` checks them (a pair
+    would be read as two axes)."""
+    for value, what in ((f, "the window size f"), (stride, "the stride"),
+                        (padding, "the padding")):
+        if isinstance(value, (tuple, list)):
+            raise ArgumentError(f"{caller}: {what} of a 1-D pool must be a whole number, got "
+                                f"{value!r}")
+    return pool_settings(f, stride, padding, caller, dilation)
