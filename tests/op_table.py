@@ -1709,6 +1709,101 @@ def pool_reference(a: np.ndarray, f: int, stride: int, reduce: Callable) -> np.n
     return out
 
 
+def _two(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def conv_pairs_reference(a: np.ndarray, w: np.ndarray, b: Any = None, stride: Any = 1,
+                         pads: Any = ((0, 0), (0, 0)), dilation: Any = 1) -> np.ndarray:
+    """A convolution by f_h x f_w filters as a loop over output positions, with a stride
+    (s_h, s_w), padding ((top, bottom), (left, right)) and dilation (d_h, d_w) of their own
+    along each axis: each output the window's taps, d apart, times W, summed."""
+    (s_h, s_w), (d_h, d_w) = _two(stride), _two(dilation)
+    a = np.pad(a, ((0, 0), tuple(pads[0]), tuple(pads[1]), (0, 0)))
+    f_h, f_w, _, n_c = w.shape
+    n_h = (a.shape[1] - d_h * (f_h - 1) - 1) // s_h + 1
+    n_w = (a.shape[2] - d_w * (f_w - 1) - 1) // s_w + 1
+    z = np.zeros((a.shape[0], n_h, n_w, n_c))
+    for h in range(n_h):
+        for v in range(n_w):
+            window = a[:, h * s_h:h * s_h + d_h * (f_h - 1) + 1:d_h,
+                       v * s_w:v * s_w + d_w * (f_w - 1) + 1:d_w, :]
+            z[:, h, v, :] = np.tensordot(window, w, axes=3)
+    return z if b is None else z + np.reshape(b, n_c)
+
+
+def conv_transpose_pairs_reference(a: np.ndarray, w: np.ndarray, b: Any = None,
+                                   stride: Any = 1, pad: Any = 0, output_padding: Any = 0,
+                                   dilation: Any = 1) -> np.ndarray:
+    """The transposed convolution as a loop, each setting a pair: each pixel of A adds
+    A[i, h, v] W^T at its window's taps (d apart) of the output, windows s apart; then p rows
+    and columns are cropped from each side, output_padding kept at the bottom and right."""
+    (s_h, s_w), (p_h, p_w) = _two(stride), _two(pad)
+    (e_h, e_w), (d_h, d_w) = _two(output_padding), _two(dilation)
+    f_h, f_w, n_c, _ = w.shape
+    m, n_h, n_w, _ = a.shape
+    full = np.zeros((m, (n_h - 1) * s_h + d_h * (f_h - 1) + 1 + e_h,
+                     (n_w - 1) * s_w + d_w * (f_w - 1) + 1 + e_w, n_c))
+    for h in range(n_h):
+        for v in range(n_w):
+            full[:, h * s_h:h * s_h + d_h * (f_h - 1) + 1:d_h,
+                 v * s_w:v * s_w + d_w * (f_w - 1) + 1:d_w, :] += np.einsum(
+                "mc,ijoc->mijo", a[:, h, v, :], w)
+    z = full[:, p_h:full.shape[1] - p_h, p_w:full.shape[2] - p_w, :]
+    return z if b is None else z + np.reshape(b, n_c)
+
+
+def _pool_out(size: int, f: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape."""
+    span = d * (f - 1) + 1
+    n = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (n - 1) * s >= size + p:
+        n -= 1
+    return n
+
+
+def torch_rule_pool_reference(a: np.ndarray, f: Any, stride: Any = None, pad: Any = 0,
+                              dilation: Any = 1, ceil_mode: bool = False, kind: str = "max",
+                              count_include_pad: bool = True) -> np.ndarray:
+    """Max or average pooling of images (m, H, W, C) as PyTorch's CPU loops compute it, each
+    setting a pair: window (oh, ow) starts at (oh s_h - p_h, ow s_w - p_w); max takes its taps
+    inside the image; average sums the image's pixels of rows [start, min(start + f, H + p))
+    and divides by that span (count_include_pad) or by the image's pixels in it."""
+    (f_h, f_w) = _two(f)
+    (s_h, s_w) = _two(f if stride is None else stride)
+    (p_h, p_w), (d_h, d_w) = _two(pad), _two(dilation)
+    m, height, width, channels = a.shape
+    n_h = _pool_out(height, f_h, s_h, p_h, d_h, ceil_mode)
+    n_w = _pool_out(width, f_w, s_w, p_w, d_w, ceil_mode)
+    out = np.zeros((m, n_h, n_w, channels))
+    for oh in range(n_h):
+        for ow in range(n_w):
+            top, left = oh * s_h - p_h, ow * s_w - p_w
+            if kind == "max":
+                rows = [r for r in range(top, top + d_h * (f_h - 1) + 1, d_h) if 0 <= r < height]
+                cols = [c for c in range(left, left + d_w * (f_w - 1) + 1, d_w)
+                        if 0 <= c < width]
+                out[:, oh, ow] = a[:, rows][:, :, cols].max(axis=(1, 2))
+                continue
+            bottom, right = min(top + f_h, height + p_h), min(left + f_w, width + p_w)
+            size = (bottom - top) * (right - left)
+            top, left = max(top, 0), max(left, 0)
+            bottom, right = min(bottom, height), min(right, width)
+            total = a[:, top:bottom, left:right].sum(axis=(1, 2))
+            out[:, oh, ow] = total / (size if count_include_pad
+                                      else (bottom - top) * (right - left))
+    return out
+
+
+def torch_rule_pool1d_reference(a: np.ndarray, f: int, stride: Any = None, pad: int = 0,
+                                dilation: int = 1, ceil_mode: bool = False, kind: str = "max",
+                                count_include_pad: bool = True) -> np.ndarray:
+    """`torch_rule_pool_reference` of sequences (m, n_L, n_C), as images one pixel high."""
+    return torch_rule_pool_reference(a[:, None], (1, f), (1, f if stride is None else stride),
+                                     (0, pad), (1, dilation), ceil_mode, kind,
+                                     count_include_pad)[:, 0]
+
+
 CONVOLUTION = [
     Op("conv2d", gg.conv2d, conv_reference, ((2, 5, 5, 3), (3, 3, 3, 4), (4,)),
        random=conv_shapes(3, 3)),
@@ -1771,6 +1866,43 @@ CONVOLUTION = [
        lambda a: gg.avg_pool2d(a, 3, stride=1, padding="same", count_include_pad=False),
        lambda a: padded_pool_reference(a, 3, 1, 1, "avg_real"), ((1, 4, 5, 2),),
        random=images(3, pad=1)),
+    # PyTorch's pair settings, padding="same" of even filters, ceil_mode
+    Op("conv2d_pairs",
+       lambda a, w, b: gg.conv2d(a, w, b, stride=(2, 1), padding=(0, 1), dilation=(1, 2)),
+       lambda a, w, b: conv_pairs_reference(a, w, b, (2, 1), ((0, 0), (1, 1)), (1, 2)),
+       ((2, 5, 6, 2), (1, 3, 2, 3), (3,))),
+    Op("conv2d_same_even",
+       lambda a, w: gg.conv2d(a, w, padding="same", dilation=(1, 3)),
+       lambda a, w: conv_pairs_reference(a, w, None, 1, ((0, 1), (1, 2)), (1, 3)),
+       ((1, 4, 5, 2), (2, 2, 2, 2))),
+    Op("conv1d_same_even", lambda a, w, b: gg.conv1d(a, w, b, padding="same"),
+       lambda a, w, b: conv_pairs_reference(a[:, None], w[None], b, 1, ((0, 0), (1, 2)))[:, 0],
+       ((2, 5, 2), (4, 2, 3), (3,))),
+    Op("conv_transpose2d_pairs_dilated",
+       lambda a, w, b: gg.conv_transpose2d(a, w, b, stride=(2, 1), padding=(1, 0),
+                                           output_padding=(1, 1), dilation=(1, 2)),
+       lambda a, w, b: conv_transpose_pairs_reference(a, w, b, (2, 1), (1, 0), (1, 1), (1, 2)),
+       ((1, 3, 2, 2), (3, 2, 3, 2), (3,))),
+    Op("max_pool2d_pairs", lambda a: gg.max_pool2d(a, (2, 3), (1, 2), (1, 1), (2, 1)),
+       lambda a: torch_rule_pool_reference(a, (2, 3), (1, 2), (1, 1), (2, 1)),
+       ((2, 5, 6, 2),), domain=distinct),
+    Op("max_pool2d_ceil_mode", lambda a: gg.max_pool2d(a, 3, 2, 1, ceil_mode=True),
+       lambda a: torch_rule_pool_reference(a, 3, 2, 1, ceil_mode=True),
+       ((1, 6, 5, 2),), domain=distinct),
+    Op("avg_pool2d_pairs_ceil_mode", lambda a: gg.avg_pool2d(a, (3, 2), (2, 2), (1, 0), True),
+       lambda a: torch_rule_pool_reference(a, (3, 2), (2, 2), (1, 0), ceil_mode=True,
+                                           kind="avg"),
+       ((2, 6, 5, 2),)),
+    Op("avg_pool2d_ceil_mode_real_pixels",
+       lambda a: gg.avg_pool2d(a, 3, 2, 1, True, count_include_pad=False),
+       lambda a: torch_rule_pool_reference(a, 3, 2, 1, ceil_mode=True, kind="avg",
+                                           count_include_pad=False), ((1, 6, 7, 2),)),
+    Op("max_pool1d_ceil_mode", lambda a: gg.max_pool1d(a, 2, 2, ceil_mode=True),
+       lambda a: torch_rule_pool1d_reference(a, 2, 2, ceil_mode=True), ((2, 7, 3),),
+       domain=distinct),
+    Op("avg_pool1d_ceil_mode", lambda a: gg.avg_pool1d(a, 4, 3, 2, True),
+       lambda a: torch_rule_pool1d_reference(a, 4, 3, 2, ceil_mode=True, kind="avg"),
+       ((2, 7, 3),)),
 ]
 
 def adaptive_pool_reference(a: np.ndarray, n_h: int, n_w: int, reduce: Callable) -> np.ndarray:

@@ -130,17 +130,20 @@ def _filter_gradient(x: np.ndarray, g: np.ndarray, f_h: int, f_w: int, stride: A
     """dW (f_h, f_w, C / groups, n_C) of conv(x, W) for upstream g (m, n_H, n_W, n_C): the
     sum over every window of window^T @ g, each group of filters on its group of channels."""
     n_c = g.shape[-1]
+    # x may hold rows past the last window g has, which a transposed convolution's
+    # output_padding (up to the dilation) adds: the windows of g's (n_H, n_W) only
+    windows = _windows(_padded(x, pads), f_h, f_w, stride, dilation)[:, :g.shape[1], :g.shape[2]]
     if groups == 1:
-        dw = _im2col(x, f_h, f_w, stride, pads, dilation).T @ g.reshape(-1, n_c)
+        dw = windows.reshape(-1, f_h * f_w * x.shape[-1]).T @ g.reshape(-1, n_c)
         return dw.reshape(f_h, f_w, x.shape[-1], n_c)
     if x.shape[-1] == groups:  # depthwise: each channel's windows times its outputs' gradient
-        windows = _windows(_padded(x, pads), f_h, f_w, stride, dilation)
         dw = np.einsum("mhwijc,mhwcq->ijcq", windows,
                        g.reshape(*g.shape[:3], groups, n_c // groups))  # no -1: m may be 0
         return dw.reshape(f_h, f_w, 1, n_c)
     g_groups = g.reshape(-1, groups, n_c // groups).transpose(1, 0, 2)
-    dw = _grouped_im2col(x, f_h, f_w, stride, pads, groups, dilation).transpose(0, 2, 1) @ g_groups
     per_group = x.shape[-1] // groups  # (G, f_h f_w C/G, n_C/G) -> (f_h, f_w, C/G, G, n_C/G)
+    split = windows.reshape(*windows.shape[:5], groups, per_group).transpose(5, 0, 1, 2, 3, 4, 6)
+    dw = split.reshape(groups, -1, f_h * f_w * per_group).transpose(0, 2, 1) @ g_groups
     dw = dw.reshape(groups, f_h, f_w, per_group, n_c // groups).transpose(1, 2, 3, 0, 4)
     return dw.reshape(f_h, f_w, per_group, n_c)
 
@@ -331,7 +334,7 @@ class Conv2dInputGrad(Function):
         g, w = ctx.saved
         needs = ctx.needs_input_grad
         settings = _settings(ctx)
-        dg = Conv2d.call(grad, w, **settings) if needs[0] else None
+        dg = _cropped(Conv2d.call(grad, w, **settings), g.shape) if needs[0] else None
         dw = (Conv2dWeightGrad.call(grad, g, f_shape=w.shape[:2], **settings) if needs[1]
               else None)
         return dg, dw
@@ -356,8 +359,17 @@ class Conv2dWeightGrad(Function):
         needs = ctx.needs_input_grad
         settings = _settings(ctx)
         dx = Conv2dInputGrad.call(g, grad, x_shape=x.shape, **settings) if needs[0] else None
-        dg = Conv2d.call(x, grad, **settings) if needs[1] else None
+        dg = _cropped(Conv2d.call(x, grad, **settings), g.shape) if needs[1] else None
         return dx, dg
+
+
+def _cropped(z: Any, shape: tuple) -> Any:
+    """z (m, n_H', n_W', n_C) to the (n_H, n_W) of ``shape``: the convolution of a transposed
+    convolution's output, whose output_padding (less than the dilation, but at least the
+    stride) makes windows past those of its input, which no gradient reaches."""
+    if z.shape[1:3] == tuple(shape[1:3]):
+        return z
+    return z[:, :shape[1], :shape[2]]
 
 
 class ConvTranspose2d(Function):

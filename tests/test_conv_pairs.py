@@ -1,0 +1,349 @@
+"""PyTorch's window settings for convolutions and pools: each of the window, stride, padding
+and dilation one number or a pair (along n_H, along n_W); padding="same" of even filters (the
+extra row and column at the bottom and right, as PyTorch pads them); ceil_mode for the max
+and average pools. Values against numpy loops written from PyTorch's rules
+(`tests.op_table`), gradients against finite differences, over random shapes and settings
+(hypothesis); the layers; square pairs recorded as the course's numbers; the errors. The op
+table gradchecks a case of each to second order, and the optional PyTorch tests compare with
+torch."""
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import graphgrad as gg
+from graphgrad import nn
+from tests.op_table import (
+    conv_pairs_reference,
+    conv_transpose_pairs_reference,
+    torch_rule_pool1d_reference,
+    torch_rule_pool_reference,
+)
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def _tensor(rng, shape, name):
+    return gg.Tensor(rng.standard_normal(shape), requires_grad=True, name=name)
+
+
+def _distinct(shape, seed):
+    """Values 0.1 apart in a random order: a max with no ties, so finite differences hold."""
+    return np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.1
+
+
+# -- convolutions ------------------------------------------------------------------------------
+@st.composite
+def conv_pair_cases(draw):
+    f = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    pad = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    sizes = [draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 4))
+             for k, p, d in zip(f, pad, dilation)]
+    c, n_c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    return (draw(st.integers(1, 2)), *sizes, c), (*f, c, n_c), stride, pad, dilation
+
+
+@given(conv_pair_cases(), SEEDS)
+def test_conv2d_of_pair_settings_follows_a_loop_and_finite_differences(case, seed):
+    shape, w_shape, stride, pad, dilation = case
+    rng = np.random.default_rng(seed)
+    A, W = _tensor(rng, shape, "A"), _tensor(rng, w_shape, "W")
+    b = _tensor(rng, w_shape[-1:], "b")
+
+    def conv(a, w, bias):
+        return gg.conv2d(a, w, bias, stride=stride, padding=pad, dilation=dilation)
+
+    expected = conv_pairs_reference(A.data, W.data, b.data, stride,
+                                    ((pad[0], pad[0]), (pad[1], pad[1])), dilation)
+    np.testing.assert_allclose(conv(A, W, b).data, expected, rtol=0, atol=1e-12)
+    assert gg.gradcheck(conv, [A, W, b])
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), SEEDS)
+def test_same_padding_keeps_the_size_and_pads_the_odd_cell_after_as_pytorch(
+        f_h, f_w, d_h, d_w, seed):
+    rng = np.random.default_rng(seed)
+    A = _tensor(rng, (2, rng.integers(1, 6), rng.integers(1, 6), 2), "A")
+    W = _tensor(rng, (f_h, f_w, 2, 3), "W")
+
+    def conv(a, w):
+        return gg.conv2d(a, w, padding="same", dilation=(d_h, d_w))
+
+    Z = conv(A, W)
+    assert Z.shape == A.shape[:3] + (3,)
+    # PyTorch's rule: d (f - 1) cells in all, half before, the odd one after
+    pads = tuple((d * (f - 1) // 2, d * (f - 1) - d * (f - 1) // 2)
+                 for f, d in ((f_h, d_h), (f_w, d_w)))
+    np.testing.assert_allclose(Z.data, conv_pairs_reference(A.data, W.data, None, 1, pads,
+                                                            (d_h, d_w)), rtol=0, atol=1e-12)
+    assert gg.gradcheck(conv, [A, W])
+
+
+@given(st.integers(1, 5), st.integers(1, 3), SEEDS)
+def test_conv1d_same_padding_of_an_even_span_pads_the_odd_step_at_the_end(f, d, seed):
+    rng = np.random.default_rng(seed)
+    A, W = _tensor(rng, (2, rng.integers(1, 7), 2), "A"), _tensor(rng, (f, 2, 3), "W")
+
+    def conv(a, w):
+        return gg.conv1d(a, w, padding="same", dilation=d)
+
+    Z = conv(A, W)
+    assert Z.shape == A.shape[:2] + (3,)
+    span = d * (f - 1)
+    expected = conv_pairs_reference(A.data[:, None], W.data[None], None, 1,
+                                    ((0, 0), (span // 2, span - span // 2)), (1, d))[:, 0]
+    np.testing.assert_allclose(Z.data, expected, rtol=0, atol=1e-12)
+    assert gg.gradcheck(conv, [A, W])
+    layer = nn.Conv1d(2, 3, f, padding="same", dilation=d, bias=False)
+    layer.W.data[...] = W.data
+    np.testing.assert_array_equal(layer(A.data).data, Z.data)
+
+
+def test_an_even_filter_padded_same_by_hand():
+    """A row 1 2 3 by the filter [1, 1] "same": PyTorch pads one zero after, 1+2 2+3 3+0."""
+    A = np.array([1.0, 2.0, 3.0]).reshape(1, 1, 3, 1)
+    Z = gg.conv2d(A, np.ones((1, 2, 1, 1)), padding="same")
+    np.testing.assert_array_equal(Z.data.ravel(), [3.0, 5.0, 3.0])
+    np.testing.assert_array_equal(gg.conv1d(A[:, 0], np.ones((2, 1, 1)), padding="same")
+                                  .data.ravel(), [3.0, 5.0, 3.0])
+
+
+@st.composite
+def transpose_pair_cases(draw):
+    f = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    extra = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    pad = tuple(draw(st.integers(0, 1)) for _ in range(2))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3)),
+             draw(st.integers(1, 2)))
+    full = [(n - 1) * s + d * (k - 1) + 1 + e - 2 * p
+            for n, s, d, k, e, p in zip(shape[1:3], stride, dilation, f, extra, pad)]
+    if min(full) < 1:
+        pad = (0, 0)
+    return shape, (*f, draw(st.integers(1, 2)), shape[-1]), stride, pad, extra, dilation
+
+
+@given(transpose_pair_cases(), SEEDS)
+def test_conv_transpose2d_of_pairs_and_dilation_follows_a_loop_and_is_conv2d_transposed(
+        case, seed):
+    shape, w_shape, stride, pad, extra, dilation = case
+    rng = np.random.default_rng(seed)
+    A, W = _tensor(rng, shape, "A"), _tensor(rng, w_shape, "W")
+
+    def up(a, w):
+        return gg.conv_transpose2d(a, w, stride=stride, padding=pad, output_padding=extra,
+                                   dilation=dilation)
+
+    Z = up(A, W)
+    np.testing.assert_allclose(Z.data, conv_transpose_pairs_reference(
+        A.data, W.data, None, stride, pad, extra, dilation), rtol=0, atol=1e-12)
+    if all(e < s for e, s in zip(extra, stride)):  # output_padding >= s: no conv maps back
+        # the adjoint of the convolution with these settings: <conv(X), A> = <X, up(A)>
+        X = rng.standard_normal(Z.shape)
+        down = gg.conv2d(X, W.data, stride=stride, padding=pad, dilation=dilation)
+        assert down.shape == A.shape
+        np.testing.assert_allclose(np.sum(down.data * A.data), np.sum(X * Z.data), rtol=1e-10)
+    assert gg.gradcheck(up, [A, W])
+
+
+def test_output_padding_past_the_stride_that_a_dilation_allows_has_gradients():
+    """With stride 1 and dilation 2, output_padding may be 1 (PyTorch's rule: less than the
+    stride or the dilation): the convolution of the output's gradient then has a window more
+    than A has pixels, and the gradients to A and W failed on the mismatch."""
+    rng = np.random.default_rng(3)
+    A, W = _tensor(rng, (2, 3, 2, 2), "A"), _tensor(rng, (2, 3, 1, 2), "W")
+
+    def up(a, w):
+        return gg.conv_transpose2d(a, w, stride=1, output_padding=1, dilation=2)
+
+    assert up(A, W).shape == (2, 6, 7, 1)
+    np.testing.assert_allclose(up(A, W).data, conv_transpose_pairs_reference(
+        A.data, W.data, None, 1, 0, 1, 2), rtol=0, atol=1e-12)
+    assert gg.gradcheck(up, [A, W])
+    assert gg.gradgradcheck(up, [A, W])
+
+
+# -- pooling -----------------------------------------------------------------------------------
+@st.composite
+def pool_cases(draw, dilated=True):
+    f = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    pad = tuple(draw(st.integers(0, k // 2)) for k in f)
+    dilation = ((draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilated else (1, 1))
+    sizes = [draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 5))
+             for k, p, d in zip(f, pad, dilation)]
+    return (draw(st.integers(1, 2)), *sizes, draw(st.integers(1, 2))), f, stride, pad, dilation
+
+
+@given(pool_cases(), st.booleans(), SEEDS)
+def test_max_pooling_of_pairs_and_ceil_mode_follows_pytorchs_loop(case, ceil_mode, seed):
+    shape, f, stride, pad, dilation = case
+    A = gg.Tensor(_distinct(shape, seed), requires_grad=True, name="A")
+
+    def pooled(a):
+        return gg.max_pool2d(a, f, stride, pad, dilation, ceil_mode)
+
+    try:
+        out = pooled(A)
+    except gg.OpError as error:  # a dilated window reading only padding, as the check says
+        assert "only padding" in str(error)
+        return
+    np.testing.assert_array_equal(out.data, torch_rule_pool_reference(
+        A.data, f, stride, pad, dilation, ceil_mode))
+    assert gg.gradcheck(pooled, [A])
+
+
+@given(pool_cases(dilated=False), st.booleans(), st.booleans(), SEEDS)
+def test_average_pooling_of_pairs_and_ceil_mode_follows_pytorchs_loop(
+        case, ceil_mode, count_include_pad, seed):
+    shape, f, stride, pad, _ = case
+    A = _tensor(np.random.default_rng(seed), shape, "A")
+
+    def pooled(a):
+        return gg.avg_pool2d(a, f, stride, pad, ceil_mode, count_include_pad=count_include_pad)
+
+    np.testing.assert_allclose(pooled(A).data, torch_rule_pool_reference(
+        A.data, f, stride, pad, 1, ceil_mode, "avg", count_include_pad), rtol=0, atol=1e-12)
+    assert gg.gradcheck(pooled, [A])
+    assert gg.gradgradcheck(pooled, [A])
+
+
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
+       st.integers(1, 9), st.booleans(), SEEDS)
+def test_one_dimensional_pools_in_ceil_mode_follow_pytorchs_loop(f, stride, pad, d, n_l,
+                                                                 count_include_pad, seed):
+    pad = min(pad, f // 2)
+    n_l = max(n_l, d * (f - 1) + 1 - 2 * pad)
+    A = gg.Tensor(_distinct((2, n_l, 2), seed), requires_grad=True, name="A")
+    try:
+        out = gg.max_pool1d(A, f, stride, pad, d, True)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+    else:
+        np.testing.assert_array_equal(out.data, torch_rule_pool1d_reference(
+            A.data, f, stride, pad, d, True))
+        assert gg.gradcheck(lambda a: gg.max_pool1d(a, f, stride, pad, d, True), [A])
+
+    def averaged(a):
+        return gg.avg_pool1d(a, f, stride, pad, True, count_include_pad=count_include_pad)
+
+    np.testing.assert_allclose(averaged(A).data, torch_rule_pool1d_reference(
+        A.data, f, stride, pad, 1, True, "avg", count_include_pad), rtol=0, atol=1e-12)
+    assert gg.gradcheck(averaged, [A])
+
+
+def test_ceil_mode_by_hand():
+    """5 pixels in windows of 2, 2 apart: floor gives 2 windows, ceil a third over pixel 4
+    alone, which max pooling takes and average pooling divides by 1 (PyTorch's divisor stops
+    at the input and its padding, here none)."""
+    A = gg.Tensor(np.array([1.0, 5.0, 2.0, 4.0, 3.0]).reshape(1, 5, 1), requires_grad=True)
+    assert gg.max_pool1d(A, 2).shape == (1, 2, 1)
+    out = gg.max_pool1d(A, 2, ceil_mode=True)
+    np.testing.assert_array_equal(out.data.ravel(), [5.0, 4.0, 3.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(A.grad.ravel(), [0, 1, 0, 1, 1])
+    np.testing.assert_array_equal(gg.avg_pool1d(A, 2, ceil_mode=True).data.ravel(),
+                                  [3.0, 3.0, 3.0])
+    # padded by 1: ceil((5 + 2 - 2) / 2) + 1 = 4 windows would start at -1, 1, 3 and 5, but
+    # the 4th would start in the right padding (5 >= n_L_prev = 5): 3, the first half padding
+    padded = gg.avg_pool1d(A, 2, 2, 1, True)
+    np.testing.assert_array_equal(padded.data.ravel(), [0.5, 3.5, 3.5])
+
+
+def test_ceil_mode_drops_a_last_window_that_would_start_in_the_right_padding():
+    """PyTorch's rule: 4 pixels, f=2, stride 2, padding 1: ceil((4 + 2 - 2) / 2) + 1 = 3
+    windows, starting at -1, 1, 3; a fourth would start at 5 >= 4 + 1 and is never made."""
+    A = np.arange(1.0, 5.0).reshape(1, 4, 1)
+    np.testing.assert_array_equal(gg.max_pool1d(A, 2, 2, 1, ceil_mode=True).data.ravel(),
+                                  [1.0, 3.0, 4.0])
+    A = np.arange(1.0, 6.0).reshape(1, 5, 1)  # ceil((5 + 2 - 3) / 2) + 1 = 3, the last at 3
+    assert gg.max_pool1d(A, 3, 2, 1, ceil_mode=True).shape == (1, 3, 1)
+    assert gg.max_pool1d(A, 3, 3, 1, ceil_mode=True).shape == (1, 2, 1)  # 3rd would be at 5
+
+
+def test_ceil_mode_makes_a_window_that_floor_could_not_fit():
+    A = np.arange(4.0).reshape(1, 2, 2, 1)
+    with pytest.raises(gg.OpError, match="does not fit"):
+        gg.max_pool2d(A, 3, 2)
+    np.testing.assert_array_equal(gg.max_pool2d(A, 3, 2, ceil_mode=True).data.ravel(), [3.0])
+    np.testing.assert_array_equal(gg.avg_pool2d(A, 3, 2, 0, True).data.ravel(), [1.5])
+
+
+# -- the layers, and square pairs as the course's numbers --------------------------------------
+def test_the_layers_take_pairs_and_are_the_functions():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((2, 6, 7, 3))
+    layer = nn.Conv2d(3, 4, (1, 3), stride=(2, 1), padding=(0, 1), dilation=(1, 2), rng=0)
+    assert layer.W.shape == (1, 3, 3, 4)
+    assert repr(layer).startswith(
+        "Conv2d(3 -> 4, f=(1, 3), stride=(2, 1), pad=(0, 1), dilation=(1, 2)")
+    np.testing.assert_array_equal(layer(A).data, gg.conv2d(
+        A, layer.W.data, layer.b.data, (2, 1), (0, 1), dilation=(1, 2)).data)
+    same = nn.Conv2d(3, 2, (2, 4), padding="same", rng=0)
+    assert same.pad == ((0, 1), (1, 2)) and same(A).shape == (2, 6, 7, 2)
+    up = nn.ConvTranspose2d(3, 2, (3, 2), stride=(2, 1), padding=(1, 0), output_padding=(1, 0),
+                            dilation=(1, 2), rng=0)
+    np.testing.assert_array_equal(up(A).data, gg.conv_transpose2d(
+        A, up.W.data, up.b.data, (2, 1), (1, 0), (1, 0), dilation=(1, 2)).data)
+    assert up(A).shape == (2, 12, 9, 2)
+    pool = nn.MaxPool2d((2, 3), stride=(1, 2), padding=(1, 1), ceil_mode=True)
+    assert repr(pool) == "MaxPool2d(f=(2, 3), stride=(1, 2), pad=1, ceil_mode=True)"
+    np.testing.assert_array_equal(pool(A).data, gg.max_pool2d(A, (2, 3), (1, 2), 1,
+                                                              ceil_mode=True).data)
+    avg = nn.AvgPool2d(3, 2, 1, True, count_include_pad=False)
+    assert repr(avg) == "AvgPool2d(f=3, stride=2, pad=1, count_include_pad=False, ceil_mode=True)"
+    np.testing.assert_array_equal(avg(A).data, gg.avg_pool2d(A, 3, 2, 1, True,
+                                                             count_include_pad=False).data)
+    seq = nn.AvgPool1d(2, ceil_mode=True)
+    np.testing.assert_array_equal(seq(A[:, 0]).data, gg.avg_pool1d(A[:, 0], 2, 2, 0, True).data)
+    assert nn.MaxPool1d(2, ceil_mode=True)(A[:, 0]).shape == (2, 4, 3)
+
+
+def test_square_pairs_are_the_course_s_numbers():
+    """kernel_size=(3, 3), stride=(2, 2) make the node and layer of f=3, stride=2: the same
+    pictures and reprs as the course's calls."""
+    assert repr(nn.Conv2d(3, 4, (3, 3), stride=(2, 2), padding=(1, 1), rng=0)) == repr(
+        nn.Conv2d(3, 4, 3, stride=2, padding=1, rng=0))
+    assert repr(nn.MaxPool2d((2, 2), [2, 2])) == repr(nn.MaxPool2d(2)) == "MaxPool2d(f=2, stride=2)"
+    A = gg.Tensor(np.random.default_rng(0).standard_normal((1, 5, 5, 2)), requires_grad=True)
+    for pair, number in ((gg.conv2d(A, np.ones((3, 3, 2, 1)), stride=(2, 2), padding=(1, 1)),
+                          gg.conv2d(A, np.ones((3, 3, 2, 1)), stride=2, padding=1)),
+                         (gg.max_pool2d(A, (2, 2)), gg.max_pool2d(A, 2))):
+        assert dict(pair.creator.attrs) == dict(number.creator.attrs)
+        np.testing.assert_array_equal(pair.data, number.data)
+
+
+# -- errors -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("call, words", [
+    (lambda: gg.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), stride=(1, 2, 3)),
+     "conv2d: the stride must be a whole number >= 1 or a pair of them (along n_H, along n_W), "
+     "got (1, 2, 3)"),
+    (lambda: gg.conv2d(np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), dilation=(1, 0)),
+     "conv2d: dilation must be a whole number >= 1 or a pair of them"),
+    (lambda: nn.Conv2d(1, 1, (2, 0)), "Conv2d: the filter size f must be a whole number >= 1 or "
+                                      "a pair of them"),
+    (lambda: nn.Conv1d(1, 1, (1, 3)), "Conv1d: the filter size f must be a whole number"),
+    (lambda: gg.conv1d(np.zeros((1, 4, 1)), np.zeros((2, 1, 1)), padding=(0, 1)),
+     "conv1d: padding must be a number, 'valid' or 'same', got (0, 1)"),
+    (lambda: gg.max_pool2d(np.zeros((1, 4, 4, 1)), (2, 3), padding=(1, 2)),
+     "max_pool2d: padding (1, 2) is more than half the window size f=(2, 3)"),
+    (lambda: gg.max_pool1d(np.zeros((1, 4, 1)), (2, 2)),
+     "max_pool1d: the window size f of a 1-D pool must be a whole number, got (2, 2)"),
+    (lambda: nn.MaxPool2d(2, ceil_mode=1), "MaxPool2d: ceil_mode must be True or False, got 1"),
+    (lambda: gg.avg_pool2d(np.zeros((1, 4, 4, 1)), 2, 2, 0, "yes"),
+     "avg_pool2d: ceil_mode must be True or False, got 'yes'"),
+    (lambda: gg.conv_transpose2d(np.zeros((1, 2, 2, 1)), np.zeros((3, 3, 1, 1)), stride=2,
+                                 padding="same", dilation=2),
+     "conv_transpose2d: padding='same' is for undilated filters, got dilation=2"),
+    (lambda: gg.conv_transpose2d(np.zeros((1, 2, 2, 1)), np.zeros((3, 3, 1, 1)),
+                                 stride=(2, 1), output_padding=(0, 1)),
+     "conv_transpose2d: output_padding ((0, 1)) must be smaller than the stride ((2, 1))"),
+])
+def test_bad_pair_settings_are_argument_errors_that_name_the_op(call, words):
+    with pytest.raises(gg.ArgumentError, match=re.escape(words)):
+        call()
