@@ -3309,3 +3309,118 @@ def test_sine_wave_example_lbfgs_step_matches_torch():
     assert len(losses) == len(tlosses) == 20
     np.testing.assert_allclose(losses, tlosses, rtol=1e-8)
     np.testing.assert_allclose(ours.linear.W.data, linear.weight.detach().numpy(), rtol=1e-6)
+# -- PyTorch's window settings: pairs, padding="same" of even filters, ceil_mode ----------------
+def _random_pair_settings(rng, dilated=True, pool=False):
+    """kernel (f_h, f_w), stride, padding, dilation drawn per axis, as a PyTorch user writes
+    them, and image sizes a window fits (pools pad at most f / 2)."""
+    f = tuple(int(k) for k in rng.integers(1, 4, 2))
+    stride = tuple(int(s) for s in rng.integers(1, 4, 2))
+    pad = tuple(int(rng.integers(0, k // 2 + 1)) if pool else int(rng.integers(0, 3))
+                for k in f)
+    dilation = tuple(int(d) for d in rng.integers(1, 3 if dilated else 2, 2))
+    sizes = tuple(int(rng.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 6))
+                  for k, p, d in zip(f, pad, dilation))
+    return f, stride, pad, dilation, sizes
+
+
+def _compare_images(ours, theirs, arrays, rng):
+    """ours on channels-last arrays against theirs on the same transposed to channels first;
+    values and gradients to ~1e-12."""
+    xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_conv2d_of_pair_settings_and_same_padding_match_torch(seed):
+    rng = np.random.default_rng(seed)
+    f, stride, pad, dilation, sizes = _random_pair_settings(rng)
+    a = rng.standard_normal((2, *sizes, 3))
+    w, b = rng.standard_normal((*f, 3, 4)), rng.standard_normal(4)
+    _compare_images(
+        lambda x, k, c: gg.conv2d(x, k, c, stride, pad, dilation=dilation),
+        lambda x, k, c: TF.conv2d(x.permute(0, 3, 1, 2), k.permute(3, 2, 0, 1), c, stride, pad,
+                                  dilation).permute(0, 2, 3, 1), [a, w, b], rng)
+    # "same", stride 1: torch pads an even span's extra pixel at the bottom and right too
+    _compare_images(
+        lambda x, k: gg.conv2d(x, k, padding="same", dilation=dilation),
+        lambda x, k: TF.conv2d(x.permute(0, 3, 1, 2), k.permute(3, 2, 0, 1), padding="same",
+                               dilation=dilation).permute(0, 2, 3, 1), [a, w], rng)
+    layer = gg.nn.Conv2d(3, 4, f, stride, pad, dilation=dilation, rng=seed)
+    twin = torch.nn.Conv2d(3, 4, f, stride, pad, dilation, dtype=torch.float64)
+    with torch.no_grad():
+        twin.weight.copy_(torch.tensor(layer.W.data).permute(3, 2, 0, 1))
+        twin.bias.copy_(torch.tensor(layer.b.data))
+    np.testing.assert_allclose(layer(a).data, twin(torch.tensor(a).permute(0, 3, 1, 2))
+                               .permute(0, 2, 3, 1).detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conv1d_same_padding_of_even_filters_matches_torch(seed):
+    rng = np.random.default_rng(seed)
+    f, d = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    a, w = rng.standard_normal((2, int(rng.integers(1, 9)), 3)), rng.standard_normal((f, 3, 2))
+    _compare_images(
+        lambda x, k: gg.conv1d(x, k, padding="same", dilation=d),
+        lambda x, k: TF.conv1d(x.permute(0, 2, 1), k.permute(2, 1, 0), padding="same",
+                               dilation=d).permute(0, 2, 1), [a, w], rng)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_conv_transpose2d_of_pairs_and_dilation_matches_torch(seed):
+    rng = np.random.default_rng(seed)
+    f, stride, pad, dilation, _ = _random_pair_settings(rng)
+    extra = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+    a = rng.standard_normal((2, int(rng.integers(2, 5)), int(rng.integers(2, 5)), 3))
+    w, b = rng.standard_normal((*f, 2, 3)), rng.standard_normal(2)
+    sizes = [(n - 1) * s - 2 * p + d * (k - 1) + 1 + e for n, s, p, d, k, e in
+             zip(a.shape[1:3], stride, pad, dilation, f, extra)]
+    if min(sizes) < 1:
+        pad = (0, 0)
+    _compare_images(
+        lambda x, k, c: gg.conv_transpose2d(x, k, c, stride, pad, extra, dilation=dilation),
+        lambda x, k, c: TF.conv_transpose2d(x.permute(0, 3, 1, 2), k.permute(3, 2, 0, 1), c,
+                                            stride, pad, extra, 1, dilation).permute(0, 2, 3, 1),
+        [a, w, b], rng)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_pools_of_pairs_and_ceil_mode_match_torch(seed):
+    rng = np.random.default_rng(seed)
+    f, stride, pad, dilation, sizes = _random_pair_settings(rng, pool=True)
+    ceil_mode = bool(rng.integers(0, 2))
+    a = rng.permutation(2 * sizes[0] * sizes[1] * 2).reshape(2, *sizes, 2) * 0.1  # no ties
+    try:
+        gg.max_pool2d(a, f, stride, pad, dilation, ceil_mode)
+    except gg.OpError as error:  # a dilated window of padding only, which torch fills -inf
+        assert "only padding" in str(error)
+    else:
+        _compare_images(lambda x: gg.max_pool2d(x, f, stride, pad, dilation, ceil_mode),
+                        _nchw(lambda x: TF.max_pool2d(x, f, stride, pad, dilation, ceil_mode)),
+                        [a], rng)
+    include = bool(rng.integers(0, 2))
+    _compare_images(
+        lambda x: gg.avg_pool2d(x, f, stride, pad, ceil_mode, count_include_pad=include),
+        _nchw(lambda x: TF.avg_pool2d(x, f, stride, pad, ceil_mode, include)), [a], rng)
+    layer = gg.nn.AvgPool2d(f, stride, pad, ceil_mode, count_include_pad=include)
+    twin = torch.nn.AvgPool2d(f, stride, pad, ceil_mode, include)
+    np.testing.assert_allclose(layer(a).data, _nchw(twin)(torch.tensor(a)).numpy(),
+                               rtol=1e-12, atol=1e-12)
+    # 1-D, along the rows
+    k, s, p, d = f[1], stride[1], pad[1], dilation[1]
+    seq = a[:, 0]
+    try:
+        gg.max_pool1d(seq, k, s, p, d, ceil_mode)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+    else:
+        _compare_images(lambda x: gg.max_pool1d(x, k, s, p, d, ceil_mode),
+                        _nchw(lambda x: TF.max_pool1d(x, k, s, p, d, ceil_mode)), [seq], rng)
+    _compare_images(lambda x: gg.avg_pool1d(x, k, s, p, ceil_mode, count_include_pad=include),
+                    _nchw(lambda x: TF.avg_pool1d(x, k, s, p, ceil_mode, include)), [seq], rng)
