@@ -1804,6 +1804,30 @@ def torch_rule_pool1d_reference(a: np.ndarray, f: int, stride: Any = None, pad: 
                                      count_include_pad)[:, 0]
 
 
+def _unpool_places(shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a 2 x 2 unpooling's output where pooled pixel (h, w) goes: one
+    place in its window, chequered (2h + w % 2, 2w + h % 2)."""
+    h, w = np.meshgrid(np.arange(shape[1]), np.arange(shape[2]), indexing="ij")
+    return 2 * h + w % 2, 2 * w + h % 2
+
+
+def unpool_chequered(p: Any) -> Any:
+    """gg.max_unpool2d by 2 of p with the indices of `_unpool_places`."""
+    rows, cols = _unpool_places(p.shape)
+    indices = np.broadcast_to((rows * 2 * p.shape[2] + cols)[None, :, :, None], p.shape)
+    return gg.max_unpool2d(p, indices, 2)
+
+
+def unpool_chequered_reference(p: np.ndarray) -> np.ndarray:
+    m, n_h, n_w, channels = p.shape
+    out = np.zeros((m, 2 * n_h, 2 * n_w, channels))
+    rows, cols = _unpool_places(p.shape)
+    for h in range(n_h):
+        for w in range(n_w):
+            out[:, rows[h, w], cols[h, w]] = p[:, h, w]
+    return out
+
+
 CONVOLUTION = [
     Op("conv2d", gg.conv2d, conv_reference, ((2, 5, 5, 3), (3, 3, 3, 4), (4,)),
        random=conv_shapes(3, 3)),
@@ -1900,6 +1924,12 @@ CONVOLUTION = [
     Op("max_pool1d_ceil_mode", lambda a: gg.max_pool1d(a, 2, 2, ceil_mode=True),
        lambda a: torch_rule_pool1d_reference(a, 2, 2, ceil_mode=True), ((2, 7, 3),),
        domain=distinct),
+    Op("max_pool2d_return_indices",
+       lambda a: gg.max_pool2d(a, 3, 2, 1, ceil_mode=True, return_indices=True)[0],
+       lambda a: torch_rule_pool_reference(a, 3, 2, 1, ceil_mode=True), ((1, 6, 5, 2),),
+       domain=distinct, random=images(3, pad=1)),
+    Op("max_unpool2d", unpool_chequered, unpool_chequered_reference, ((2, 2, 3, 2),),
+       random=images(1)),
     Op("avg_pool1d_ceil_mode", lambda a: gg.avg_pool1d(a, 4, 3, 2, True),
        lambda a: torch_rule_pool1d_reference(a, 4, 3, 2, ceil_mode=True, kind="avg"),
        ((2, 7, 3),)),

@@ -3424,3 +3424,29 @@ def test_pools_of_pairs_and_ceil_mode_match_torch(seed):
                         _nchw(lambda x: TF.max_pool1d(x, k, s, p, d, ceil_mode)), [seq], rng)
     _compare_images(lambda x: gg.avg_pool1d(x, k, s, p, ceil_mode, count_include_pad=include),
                     _nchw(lambda x: TF.avg_pool1d(x, k, s, p, ceil_mode, include)), [seq], rng)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_max_pooling_indices_and_unpooling_match_torch(seed):
+    """The indices of max_pool2d(..., return_indices=True) are torch's (flat per channel,
+    h n_W + w), transposed to channels last; max_unpool2d as torch's, values and gradients."""
+    rng = np.random.default_rng(seed)
+    f, stride, pad, dilation, sizes = _random_pair_settings(rng, pool=True)
+    ceil_mode = bool(rng.integers(0, 2))
+    a = rng.permutation(2 * sizes[0] * sizes[1] * 3).reshape(2, *sizes, 3) * 0.1
+    try:
+        out, indices = gg.max_pool2d(a, f, stride, pad, dilation, ceil_mode, True)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+        return
+    ref, ref_indices = TF.max_pool2d(torch.tensor(a).permute(0, 3, 1, 2), f, stride, pad,
+                                     dilation, ceil_mode, True)
+    np.testing.assert_array_equal(out.data, ref.permute(0, 2, 3, 1).numpy())
+    np.testing.assert_array_equal(indices.data, ref_indices.permute(0, 2, 3, 1).numpy())
+    if dilation != (1, 1):
+        return  # torch's max_unpool2d takes no dilation
+    _compare_images(
+        lambda p: gg.max_unpool2d(p, indices, f, stride, pad, output_size=sizes),
+        lambda p: TF.max_unpool2d(p.permute(0, 3, 1, 2), ref_indices, f, stride, pad,
+                                  output_size=sizes).permute(0, 2, 3, 1),
+        [out.data.copy()], rng)

@@ -347,3 +347,87 @@ def test_square_pairs_are_the_course_s_numbers():
 def test_bad_pair_settings_are_argument_errors_that_name_the_op(call, words):
     with pytest.raises(gg.ArgumentError, match=re.escape(words)):
         call()
+
+
+# -- max pooling's indices and max unpooling ----------------------------------------------------
+@given(pool_cases(), st.booleans(), SEEDS)
+def test_max_pooling_indices_say_where_each_value_came_from(case, ceil_mode, seed):
+    shape, f, stride, pad, dilation = case
+    A = gg.Tensor(_distinct(shape, seed), requires_grad=True, name="A")
+    try:
+        out, indices = gg.max_pool2d(A, f, stride, pad, dilation, ceil_mode, True)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+        return
+    np.testing.assert_array_equal(out.data, gg.max_pool2d(A, f, stride, pad, dilation,
+                                                          ceil_mode).data)
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    m, height, width, channels = shape
+    rows, cols = np.divmod(indices.data, width)
+    taken = A.data[np.arange(m)[:, None, None, None], rows, cols, np.arange(channels)]
+    np.testing.assert_array_equal(taken, out.data)
+    assert gg.gradcheck(lambda a: gg.max_pool2d(a, f, stride, pad, dilation, ceil_mode,
+                                                True)[0], [A])
+    # unpooled to A's size: each maximum back in its place, zeros elsewhere
+    up = gg.max_unpool2d(out, indices, f, stride, pad, output_size=(height, width))
+    expected = np.zeros(shape)
+    expected[np.arange(m)[:, None, None, None], rows, cols, np.arange(channels)] = out.data
+    np.testing.assert_array_equal(up.data, expected)
+
+
+@given(pool_cases(dilated=False), SEEDS)
+def test_max_unpooling_is_differentiable_to_second_order(case, seed):
+    shape, f, stride, pad, _ = case
+    A = _distinct(shape, seed)
+    pooled, indices = gg.max_pool2d(A, f, stride, pad, return_indices=True)
+    P = gg.Tensor(np.random.default_rng(seed).standard_normal(pooled.shape), requires_grad=True,
+                  name="P")
+
+    def unpool(p):
+        return gg.max_unpool2d(p, indices, f, stride, pad, output_size=shape)
+
+    # each value's gradient is its pixel's (every value where windows overlap, as PyTorch)
+    out = unpool(P)
+    upstream = np.random.default_rng(seed + 1).standard_normal(out.shape)
+    out.backward(upstream)
+    m, _, width, channels = shape
+    rows, cols = np.divmod(indices.data, width)
+    np.testing.assert_array_equal(
+        P.grad, upstream[np.arange(m)[:, None, None, None], rows, cols, np.arange(channels)])
+    if len(np.unique(indices.data)) == indices.size:  # no pixel taken twice: linear in P
+        P.grad = None
+        assert gg.gradcheck(unpool, [P])
+        assert gg.gradgradcheck(unpool, [P])
+
+
+def test_max_unpooling_by_hand_and_as_layers():
+    """SegNet's step: 2 x 2 pooling remembers where each maximum was; unpooling puts it back."""
+    A = np.array([[1.0, 5.0, 2.0, 0.0],
+                  [3.0, 4.0, 7.0, 6.0]]).reshape(1, 2, 4, 1)
+    out, indices = gg.max_pool2d(A, 2, return_indices=True)
+    np.testing.assert_array_equal(out.data.ravel(), [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data.ravel(), [1, 6])  # row 0 col 1, row 1 col 2
+    np.testing.assert_array_equal(gg.max_unpool2d(out, indices, 2).data[0, :, :, 0],
+                                  [[0.0, 5.0, 0.0, 0.0], [0.0, 0.0, 7.0, 0.0]])
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    assert repr(pool) == "MaxPool2d(f=2, stride=2, return_indices=True)"
+    assert repr(unpool) == "MaxUnpool2d(f=2, stride=2)"
+    np.testing.assert_array_equal(unpool(*pool(A)).data, gg.max_unpool2d(out, indices, 2).data)
+    np.testing.assert_array_equal(nn.functional.max_unpool2d(out, indices, 2).data,
+                                  unpool(out, indices).data)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: gg.max_unpool2d(np.ones((1, 2, 2, 1)), np.zeros((1, 2, 2, 1)), 2),
+     "max_unpool2d: indices must be integers of A's shape (1, 2, 2, 1)"),
+    (lambda: gg.max_unpool2d(np.ones((1, 2, 2, 1)), np.zeros((1, 2, 1, 1), dtype=int), 2),
+     "max_unpool2d: indices must be integers of A's shape (1, 2, 2, 1), as max_pool2d(..., "
+     "return_indices=True) gives them; got int64 of shape (1, 2, 1, 1)"),
+    (lambda: gg.max_unpool2d(np.ones((1, 1, 1, 1)), np.full((1, 1, 1, 1), 9), 2),
+     "max_unpool2d: indices run from 9 to 9, outside the 2 x 2 = 4 pixels of the output"),
+    (lambda: nn.MaxPool2d(2, return_indices=1),
+     "MaxPool2d: return_indices must be True or False, got 1"),
+])
+def test_bad_unpooling_is_refused_saying_what_to_give(call, words):
+    with pytest.raises(gg.GraphgradError, match=re.escape(words)):
+        call()

@@ -2,7 +2,8 @@
 
 `Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
 `Linear`, `Bilinear`, `Flatten`, `Unflatten` and `Identity` (layers),
-`Conv2d`, `ConvTranspose2d`, `MaxPool2d` and `AvgPool2d` (conv, for images (m, n_H, n_W, n_C)),
+`Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `MaxUnpool2d` and `AvgPool2d` (conv, for images
+(m, n_H, n_W, n_C)),
 `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size)
 and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `ZeroPad2d`,
 `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their 1-D forms
@@ -83,6 +84,7 @@ from graphgrad.nn.conv import (
     ConvTranspose2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool2d,
 )
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
@@ -175,15 +177,15 @@ __all__ = [
     "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
     "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell",
     "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
-    "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiHeadAttention",
-    "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PReLU",
-    "Parameter", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RNN", "RNNCell", "ReLU",
-    "ReLU6", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "SELU",
-    "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin",
-    "Softplus", "Softshrink", "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold",
-    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Unfold", "Upsample", "ZeroPad1d",
-    "ZeroPad2d", "beam_search", "bilinear", "binary_cross_entropy",
+    "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList",
+    "MultiHeadAttention", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+    "NLLLoss", "PReLU", "Parameter", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RNN",
+    "RNNCell", "ReLU", "ReLU6", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+    "ReplicationPad2d", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss",
+    "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "StateDictError", "Tanh",
+    "Tanhshrink", "Threshold", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+    "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Unfold",
+    "Upsample", "ZeroPad1d", "ZeroPad2d", "beam_search", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cosine_similarity",
     "cross_entropy", "functional", "functional_call", "gaussian_nll_loss", "greedy_search",
     "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss", "l2_penalty", "linear",

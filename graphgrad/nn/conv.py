@@ -1,5 +1,6 @@
-"""Convolutional layers: `Conv2d`, `ConvTranspose2d`, `Conv1d`, `MaxPool2d`, `AvgPool2d`,
-`MaxPool1d`, `AvgPool1d`, on the ops of `graphgrad.ops.convolution` and `graphgrad.ops.pooling`.
+"""Convolutional layers: `Conv2d`, `ConvTranspose2d`, `Conv1d`, `MaxPool2d`, `MaxUnpool2d`,
+`AvgPool2d`, `MaxPool1d`, `AvgPool1d`, on the ops of `graphgrad.ops.convolution` and
+`graphgrad.ops.pooling`.
 
 Images are channels last, as in the course and Keras: A of shape (m, n_H, n_W, n_C). A
 `Conv2d` keeps the course's W of shape (f, f, n_C_prev, n_C) and b flattened to (n_C,), so
@@ -30,10 +31,12 @@ from graphgrad.ops.pooling import AvgPool1d as _AvgPool1d
 from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
 from graphgrad.ops.pooling import MaxPool1d as _MaxPool1d
 from graphgrad.ops.pooling import MaxPool2d as _MaxPool2d
+from graphgrad.ops.pooling import MaxPool2dWithIndices as _MaxPool2dWithIndices
 from graphgrad.ops.pooling import (
     _pool1d_settings,
     ceil_mode_setting,
     include_pad_setting,
+    max_unpool2d,
     pool_attrs,
     pool_settings,
 )
@@ -316,9 +319,51 @@ class MaxPool2d(_Pool):
     kernel_size=(2, 3); ``ceil_mode`` (keyword) rounds n_H and n_W up, as PyTorch's, the last
     window hanging over the bottom or right edge (see `gg.max_pool2d`). No parameters.
     A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
-    + 1, or floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated."""
+    + 1, or floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated. ``return_indices``
+    (keyword) makes it give (the pooled images, where each value came from), the indices
+    `MaxUnpool2d` takes (see `gg.max_pool2d`)."""
 
     op = _MaxPool2d
+
+    def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
+                 *, ceil_mode: bool = False, return_indices: bool = False) -> None:
+        super().__init__(f, stride, padding, dilation, ceil_mode=ceil_mode)
+        self.return_indices = flag(return_indices, "return_indices", type(self).__name__)
+        if self.return_indices:
+            self.op = _MaxPool2dWithIndices
+
+    def extra_repr(self) -> str:
+        """``f=2, stride=2`` (and ``pad``, ``dilation``, ``ceil_mode``, ``return_indices``)."""
+        indices = ", return_indices=True" if self.return_indices else ""
+        return super().extra_repr() + indices
+
+
+class MaxUnpool2d(Module):
+    """Max unpooling (PyTorch's nn.MaxUnpool2d, channels last; SegNet's decoder): zeros with
+    each value put back where `MaxPool2d(..., return_indices=True)` took it, given the
+    pooling's f, stride (f by default) and padding, each a number or a pair. No parameters.
+    forward(A, indices, output_size=None): A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W,
+    n_C), n_H = (n_H_prev - 1) s - 2p + f, or ``output_size`` (n_H, n_W). See
+    `gg.max_unpool2d`."""
+
+    single_node = True
+
+    def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0) -> None:
+        super().__init__()
+        self.f, self.stride, self.pad = pool_settings(f, stride, padding, "MaxUnpool2d")
+
+    def forward(self, A: Any, indices: Any, output_size: Any = None) -> Tensor:
+        """A (m, n_H_prev, n_W_prev, n_C) and its indices -> (m, n_H, n_W, n_C), or to
+        ``output_size`` (n_H, n_W) when given (the size the pooling came from, when it
+        dropped rows or columns)."""
+        return max_unpool2d(A, indices, self.f, self.stride, self.pad, output_size)
+
+    def extra_repr(self) -> str:
+        """``f=2, stride=2`` (and ``pad``), for the repr."""
+        return ", ".join(f"{key}={value}"
+                         for key, value in pool_attrs(self.f, self.stride, self.pad).items())
 
 
 class AvgPool2d(_Pool):

@@ -98,7 +98,7 @@ from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.elementwise import clip, leaky_relu, relu, sigmoid, tanh
 from graphgrad.ops.patches import fold, pixel_shuffle, pixel_unshuffle, unfold
 from graphgrad.ops.piecewise import hardshrink, hardsigmoid, hardswish, softshrink, threshold
-from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from graphgrad.ops.shape import pad
 from graphgrad.ops.softmax import log_softmax, softmax, softmin
 from graphgrad.tensor import Tensor
@@ -112,7 +112,7 @@ __all__ = [
     # layers
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "bilinear",
     "conv1d", "conv2d", "conv_transpose2d", "dropout", "dropout2d", "embedding", "fold",
-    "interpolate", "linear", "max_pool1d", "max_pool2d", "pad", "pixel_shuffle",
+    "interpolate", "linear", "max_pool1d", "max_pool2d", "max_unpool2d", "pad", "pixel_shuffle",
     "pixel_unshuffle", "scaled_dot_product_attention", "unfold",
     # normalisation
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize",

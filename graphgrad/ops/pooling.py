@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, flag, whole_number
+from graphgrad.errors import ArgumentError, ShapeError, array_of_numbers, flag, whole_number
 from graphgrad.function import Function
 from graphgrad.ops.windows import (
     _check_fits,
@@ -36,8 +36,9 @@ from graphgrad.ops.windows import (
     compact,
     number_or_pair,
     padding_setting,
+    pair_setting,
 )
-from graphgrad.tensor import Tensor
+from graphgrad.tensor import Tensor, _constant
 
 
 def pool_settings(f: Any, stride: Any, padding: Any, caller: str,
@@ -255,6 +256,64 @@ class MaxPool2dGrad(Function):
         return grad.reshape((math.prod(grad.shape),))[ctx.index]  # no -1: m may be 0
 
 
+class MaxPool2dWithIndices(Function):
+    """(y, indices): `MaxPool2d`'s y, and where each largest element sits in its image and
+    channel as PyTorch's flat index h n_W_prev + w (an integer output, no gradient);
+    dx = dy at that element, 0 elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):
+        window, strides, pads, dilations = _check_pool(x, f, stride, pad, "MaxPool2d", dilation,
+                                                       ceil_mode)
+        best, ctx.index = _max_pool(x, window, strides, pads, dilations)
+        ctx.in_shape = x.shape
+        m, height, width, channels = x.shape
+        # index = ((i H + h) W + w) C + c: (h W + w) is the index // C within its image
+        indices = (ctx.index // channels) % (height * width) if channels and m else ctx.index
+        return best, indices.astype(np.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad, _indices_grad):
+        return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
+
+
+class MaxUnpool2d(Function):
+    """y = zeros of ``shape`` (m, n_H, n_W, n_C) with each x[i, h, w, c] put at pixel
+    ``indices[i, h, w, c]`` (a flat index h' n_W + w') of image i, channel c: the inverse of
+    max pooling where it took its values (PyTorch's MaxUnpool2d);  dx = dy at those pixels"""
+
+    @staticmethod
+    def forward(ctx, x, indices, shape):
+        m, height, width, channels = shape
+        indices = indices.astype(np.intp, copy=False)
+        ctx.place = ((np.arange(m)[:, None, None, None] * (height * width) + indices) * channels
+                     + np.arange(channels)).reshape(-1)
+        ctx.x_shape = x.shape
+        out = np.zeros(math.prod(shape), dtype=x.dtype)
+        # Where overlapping windows took the same pixel, its value is put there twice (the
+        # same value); each x gets that pixel's gradient, as in PyTorch.
+        out[ctx.place] = x.reshape(-1)
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxUnpool2dGrad.call(grad, place=ctx.place, shape=ctx.x_shape), None
+
+
+class MaxUnpool2dGrad(Function):
+    """x = g at the flat positions ``place``, in ``shape``: the gradient of max unpooling.
+    d(g) = those values added back at their positions"""
+
+    @staticmethod
+    def forward(ctx, g, place, shape):
+        ctx.place, ctx.g_shape = place, g.shape
+        return g.reshape(-1)[place].reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxPool2dGrad.call(grad, index=ctx.place.reshape(grad.shape), shape=ctx.g_shape)
+
+
 def _window_sizes(shape: tuple, window: tuple[int, int], stride: Any, pads: tuple,
                   count_include_pad: bool, dtype: Any) -> Any:
     """What average pooling divides each window's sum by: f_h * f_w, or, with
@@ -426,7 +485,7 @@ class AvgPool1dGrad(Function):
 
 def max_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
-               ceil_mode: bool = False) -> Tensor:
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The course's max pooling: the largest value of each f x f window, channel by channel.
 
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
@@ -438,13 +497,64 @@ def max_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] |
     2p - d (f - 1) - 1) / s) + 1; a window that would read only padding is refused.
     ``ceil_mode``: PyTorch's, ceil for floor in n_H, less one if the last window would start
     past the input and its left padding; that window hangs over the bottom or right edge, and
-    takes the largest of the pixels it covers.
+    takes the largest of the pixels it covers. ``return_indices``: also give where each
+    largest value sits, for `max_unpool2d`: an integer tensor (m, n_H, n_W, n_C) of
+    PyTorch's flat indices into each image's channel, h n_W_prev + w (row h, column w of
+    A[i, :, :, c]; PyTorch's indices of the NCHW images, transposed to NHWC).
     """
     dilation = number_or_pair(dilation, "dilation", "max_pool2d", 1)
     f, stride, pad = pool_settings(f, stride, padding, "max_pool2d", dilation)
     ceil_mode = ceil_mode_setting(ceil_mode, "max_pool2d")
-    return MaxPool2d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation,
-                                           ceil_mode=ceil_mode))
+    attrs = pool_attrs(f, stride, pad, dilation=dilation, ceil_mode=ceil_mode)
+    if flag(return_indices, "return_indices", "max_pool2d"):
+        return MaxPool2dWithIndices.apply(A, **attrs)
+    return MaxPool2d.apply(A, **attrs)
+
+
+def max_unpool2d(A: Any, indices: Any, f: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0, output_size: Any = None) -> Tensor:
+    """The inverse of max pooling where it took its values (PyTorch's F.max_unpool2d,
+    channels last): zeros, with each A[i, h, w, c] put back at the pixel ``indices[i, h, w,
+    c]`` (h' n_W + w', as `max_pool2d` gives them with return_indices=True) of image i,
+    channel c. SegNet's decoder upsamples this way.
+
+    A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = (n_H_prev - 1) s - 2p + f
+    (the size the pooling came from, or the one below it where pooling dropped rows), or
+    ``output_size`` (n_H, n_W) (or a whole shape (m, n_H, n_W, n_C)) for the others. f,
+    stride (f by default) and padding are the pooling's, each a number or a pair. Where
+    overlapping windows took the same pixel it holds their (equal) value; the gradient of
+    each A is that pixel's, as in PyTorch.
+    """
+    caller = "max_unpool2d"
+    f, stride, pad = pool_settings(f, stride, padding, caller)
+    values = A.data if isinstance(A, Tensor) else array_of_numbers(A, "A", caller)
+    index = (indices.data if isinstance(indices, Tensor)
+             else array_of_numbers(indices, "indices", caller))
+    if values.ndim != 4:
+        raise ShapeError(f"{caller} takes pooled images A of shape (m, n_H, n_W, n_C), channels "
+                         f"last; got shape {values.shape}")
+    if index.shape != values.shape or index.dtype.kind not in "iu":
+        raise ArgumentError(
+            f"{caller}: indices must be integers of A's shape {values.shape}, as max_pool2d(..., "
+            f"return_indices=True) gives them; got {index.dtype} of shape {index.shape}")
+    m, n_h, n_w, channels = values.shape
+    if output_size is None:
+        size = tuple((n - 1) * s - 2 * p + k
+                     for n, k, s, p in zip((n_h, n_w), _pair(f), _pair(stride), _pair(pad)))
+    else:
+        given = tuple(output_size) if isinstance(output_size, (tuple, list)) else output_size
+        if isinstance(given, tuple) and len(given) == 4:
+            given = given[1:3]
+        size = pair_setting(given, "output_size", caller, 1)
+    if index.size and (index.min() < 0 or index.max() >= size[0] * size[1]):
+        raise ArgumentError(
+            f"{caller}: indices run from {index.min()} to {index.max()}, outside the "
+            f"{size[0]} x {size[1]} = {size[0] * size[1]} pixels of the output; give the "
+            "pooling's f, stride and padding, or its input's size as output_size")
+    if not isinstance(indices, Tensor):  # integers as they are, not lifted to A's float dtype
+        indices = _constant(index)
+    return MaxUnpool2d.apply(A, indices, shape=(m, *size, channels))
 
 
 def avg_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
