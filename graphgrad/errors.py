@@ -64,15 +64,17 @@ class ConventionWarning(UserWarning):
 def renamed(why: str, **new_names: str) -> Callable[[Callable], Callable]:
     """Refuse the former spelling of a keyword argument (``@renamed("...", pad="padding")``)
     with a `GraphgradTypeError`, a ``TypeError`` as Python's own for an unknown keyword, that
-    names the spelling to write and ``why``; the signature (help, inspect) shows the new one."""
+    names the spelling to write and ``why``; the signature (help, inspect) shows the new one.
+    On a layer's ``__init__`` the error names the layer's class (MaxPool2d)."""
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs and not new_names.keys().isdisjoint(kwargs):
                 old = next(name for name in kwargs if name in new_names)
+                caller = type(args[0]).__name__ if func.__name__ == "__init__" else func.__name__
                 raise GraphgradTypeError(
-                    f"{func.__name__}: the keyword is {new_names[old]}=, not {old}= ({why}): "
-                    f"write {func.__name__}(..., {new_names[old]}={setting_text(kwargs[old])})")
+                    f"{caller}: the keyword is {new_names[old]}=, not {old}= ({why}): "
+                    f"write {caller}(..., {new_names[old]}={setting_text(kwargs[old])})")
             return func(*args, **kwargs)
         return call
     return decorate

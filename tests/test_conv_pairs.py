@@ -431,3 +431,31 @@ def test_max_unpooling_by_hand_and_as_layers():
 def test_bad_unpooling_is_refused_saying_what_to_give(call, words):
     with pytest.raises(gg.GraphgradError, match=re.escape(words)):
         call()
+
+
+_IMAGES = np.zeros((1, 4, 4, 2))
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: nn.MaxPool2d(kernel_size=2, stride=2),
+     "MaxPool2d: the keyword is f=, not kernel_size= (PyTorch's kernel_size is the window or "
+     "filter size f): write MaxPool2d(..., f=2)"),
+    (lambda: nn.AvgPool2d(kernel_size=(2, 3)), "write AvgPool2d(..., f=(2, 3))"),
+    (lambda: nn.MaxPool1d(kernel_size=3), "write MaxPool1d(..., f=3)"),
+    (lambda: nn.AvgPool1d(kernel_size=3), "write AvgPool1d(..., f=3)"),
+    (lambda: nn.MaxUnpool2d(kernel_size=2), "write MaxUnpool2d(..., f=2)"),
+    (lambda: nn.Conv2d(2, 4, kernel_size=(1, 3)), "write Conv2d(..., f=(1, 3))"),
+    (lambda: nn.Conv1d(2, 4, kernel_size=5), "write Conv1d(..., f=5)"),
+    (lambda: nn.ConvTranspose2d(2, 4, kernel_size=2, stride=2),
+     "write ConvTranspose2d(..., f=2)"),
+    (lambda: gg.max_pool2d(_IMAGES, kernel_size=2), "write max_pool2d(..., f=2)"),
+    (lambda: nn.functional.avg_pool2d(_IMAGES, kernel_size=2), "write avg_pool2d(..., f=2)"),
+    (lambda: gg.max_pool1d(_IMAGES[0], kernel_size=2), "write max_pool1d(..., f=2)"),
+    (lambda: gg.avg_pool1d(_IMAGES[0], kernel_size=2), "write avg_pool1d(..., f=2)"),
+    (lambda: gg.max_unpool2d(_IMAGES, _IMAGES.astype(int), kernel_size=2),
+     "write max_unpool2d(..., f=2)"),
+])
+def test_pytorchs_kernel_size_keyword_is_refused_naming_f(call, words):
+    # PyTorch's nn.MaxPool2d(kernel_size=2) raised Python's bare "unexpected keyword argument"
+    with pytest.raises(gg.GraphgradTypeError, match=re.escape(words)):
+        call()

@@ -44,6 +44,7 @@ from graphgrad.ops.windows import (
     _pair,
     number_or_pair,
     padding_setting,
+    takes_f,
     transposed_padding_setting,
 )
 from graphgrad.tensor import Tensor
@@ -56,6 +57,7 @@ class _Conv(Module):
     op: Any
     dims: int  # the axes a filter spans: 2 (f x f, images) or 1 (f steps, sequences)
 
+    @takes_f
     def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
                  init: Any = "he", bias: bool = True, rng: Any = None, dtype: Any = np.float64,
@@ -247,6 +249,7 @@ class ConvTranspose2d(_Conv):
     op = _ConvTranspose2d
     dims = 2
 
+    @takes_f
     def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
                  output_padding: int | tuple[int, int] = 0, init: Any = "he",
@@ -281,6 +284,7 @@ class _Pool(Module):
 
     dims = 2  # the axes a window spans: 2 (images) or 1 (sequences)
 
+    @takes_f
     def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
                  *, ceil_mode: bool = False) -> None:
@@ -325,6 +329,7 @@ class MaxPool2d(_Pool):
 
     op = _MaxPool2d
 
+    @takes_f
     def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
                  *, ceil_mode: bool = False, return_indices: bool = False) -> None:
@@ -349,6 +354,7 @@ class MaxUnpool2d(Module):
 
     single_node = True
 
+    @takes_f
     def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] = 0) -> None:
         super().__init__()
@@ -378,6 +384,7 @@ class AvgPool2d(_Pool):
 
     op = _AvgPool2d
 
+    @takes_f
     def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False, *,
                  count_include_pad: bool = True) -> None:

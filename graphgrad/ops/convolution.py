@@ -52,6 +52,7 @@ from graphgrad.ops.windows import (
     compact,
     number_or_pair,
     padding_setting,
+    takes_f,
     transposed_padding_setting,
 )
 from graphgrad.tensor import Tensor
@@ -483,6 +484,7 @@ class Conv1d(Function):
 _SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding=1)"
 
 
+@takes_f
 @renamed(_SPELLING, pad="padding")
 def conv2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] | str = 0, *, groups: int = 1,
@@ -518,6 +520,7 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
     return _convolution(Conv2d, "conv2d", A, W, b, stride, padding, groups, dilation)
 
 
+@takes_f
 @renamed(_SPELLING, pad="padding")
 def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0, *,
            groups: int = 1, dilation: int = 1) -> Tensor:
@@ -545,6 +548,7 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
     return _convolution(Conv1d, "conv1d", A, W, b, stride, padding, groups, dilation)
 
 
+@takes_f
 @renamed(_SPELLING, pad="padding")
 def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
                      padding: int | tuple[int, int] | str = 0,

@@ -37,6 +37,7 @@ from graphgrad.ops.windows import (
     number_or_pair,
     padding_setting,
     pair_setting,
+    takes_f,
 )
 from graphgrad.tensor import Tensor, _constant
 
@@ -483,6 +484,7 @@ class AvgPool1dGrad(Function):
         return AvgPool1d.call(grad, **ctx.settings)
 
 
+@takes_f
 def max_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
@@ -511,6 +513,7 @@ def max_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] |
     return MaxPool2d.apply(A, **attrs)
 
 
+@takes_f
 def max_unpool2d(A: Any, indices: Any, f: int | tuple[int, int],
                  stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] = 0, output_size: Any = None) -> Tensor:
@@ -557,6 +560,7 @@ def max_unpool2d(A: Any, indices: Any, f: int | tuple[int, int],
     return MaxUnpool2d.apply(A, indices, shape=(m, *size, channels))
 
 
+@takes_f
 def avg_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False, *,
                count_include_pad: bool = True) -> Tensor:
@@ -578,6 +582,7 @@ def avg_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] |
     return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include, ceil_mode=ceil_mode))
 
 
+@takes_f
 def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
                dilation: int = 1, ceil_mode: bool = False) -> Tensor:
     """Max pooling along sequences: the largest value of each window of f steps, channel by
@@ -597,6 +602,7 @@ def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
                                            ceil_mode=ceil_mode))
 
 
+@takes_f
 def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
                ceil_mode: bool = False, *, count_include_pad: bool = True) -> Tensor:
     """Average pooling along sequences: the mean of each window of f steps, channel by channel

@@ -24,9 +24,13 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from graphgrad.errors import ArgumentError, setting_text, whole_number
+from graphgrad.errors import ArgumentError, renamed, setting_text, whole_number
 
 Pair = tuple[int, int]
+
+# PyTorch's keyword for the window, refused with the course's f to write, on every function and
+# layer of convolution and pooling (the layers name their class).
+takes_f = renamed("PyTorch's kernel_size is the window or filter size f", kernel_size="f")
 
 
 def _pair(value: Any) -> tuple:
