@@ -342,7 +342,8 @@ def test_square_pairs_are_the_course_s_numbers():
      "conv_transpose2d: padding='same' is for undilated filters, got dilation=2"),
     (lambda: gg.conv_transpose2d(np.zeros((1, 2, 2, 1)), np.zeros((3, 3, 1, 1)),
                                  stride=(2, 1), output_padding=(0, 1)),
-     "conv_transpose2d: output_padding ((0, 1)) must be smaller than the stride ((2, 1))"),
+     "conv_transpose2d: output_padding (0, 1) must be smaller than the stride (2, 1) along "
+     "each axis, got 1 >= 1 along n_W"),
 ])
 def test_bad_pair_settings_are_argument_errors_that_name_the_op(call, words):
     with pytest.raises(gg.ArgumentError, match=re.escape(words)):
@@ -458,4 +459,22 @@ _IMAGES = np.zeros((1, 4, 4, 2))
 def test_pytorchs_kernel_size_keyword_is_refused_naming_f(call, words):
     # PyTorch's nn.MaxPool2d(kernel_size=2) raised Python's bare "unexpected keyword argument"
     with pytest.raises(gg.GraphgradTypeError, match=re.escape(words)):
+        call()
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: gg.conv_transpose2d(_IMAGES, np.zeros((3, 3, 1, 2)), stride=(2, 1),
+                                 output_padding=1),
+     "conv_transpose2d: output_padding 1 must be smaller than the stride (2, 1) along each "
+     "axis, got 1 >= 1 along n_W: the sizes a convolution of stride s maps to one n_H_prev "
+     "differ by s - 1 at most; use output_padding=(1, 0)"),
+    (lambda: nn.ConvTranspose2d(2, 1, 3, stride=2, output_padding=(3, 1), dilation=(3, 1)),
+     "ConvTranspose2d: output_padding (3, 1) must be smaller than the stride 2 or the dilation "
+     "(3, 1) along each axis, got 3 >= 3 along n_H"),
+    (lambda: nn.ConvTranspose2d(2, 1, 3, stride=2, output_padding=(3, 1), dilation=(3, 1)),
+     "use output_padding=(2, 1)"),
+])
+def test_output_padding_past_the_stride_names_the_axis_and_what_to_give(call, words):
+    # was "output_padding (1) must be smaller than the stride ((2, 1))", saying neither
+    with pytest.raises(gg.ArgumentError, match=re.escape(words)):
         call()

@@ -215,12 +215,17 @@ def transposed_padding_setting(padding: Any, f: Any, stride: Any, output_padding
                 f"{caller}: padding='same' sets output_padding itself (to {extra} for "
                 f"f={compact(_pair(f))}, stride={compact(strides)}), got output_padding={given}: "
                 "leave it out, or give the padding as a number")
-    for e, s, d in zip(_pair(extra), strides, dilations):
-        if e >= max(s, d):
+    limits = [max(s, d) for s, d in zip(strides, dilations)]
+    for e, limit, axis in zip(_pair(extra), limits, ("n_H", "n_W")):
+        if e >= limit:
+            fitting = compact(tuple(min(e, top - 1) for e, top in zip(_pair(extra), limits)))
+            dilated = (f" or the dilation {setting_text(compact(dilations))}"
+                       if dilations != (1, 1) else "")
             raise ArgumentError(
-                f"{caller}: output_padding ({compact(_pair(extra))}) must be smaller than the "
-                f"stride ({compact(strides)})"
-                + (f" or the dilation ({compact(dilations)})" if dilations != (1, 1) else ""))
+                f"{caller}: output_padding {setting_text(extra)} must be smaller than the stride "
+                f"{setting_text(compact(strides))}{dilated} along each axis, got {e} >= {limit} "
+                f"along {axis}: the sizes a convolution of stride s maps to one n_H_prev differ "
+                f"by s - 1 at most; use output_padding={setting_text(fitting)}")
     return pad, extra
 
 
