@@ -478,3 +478,23 @@ def test_output_padding_past_the_stride_names_the_axis_and_what_to_give(call, wo
     # was "output_padding (1) must be smaller than the stride ((2, 1))", saying neither
     with pytest.raises(gg.ArgumentError, match=re.escape(words)):
         call()
+
+
+def test_a_window_of_several_nans_takes_the_last_as_pytorch():
+    # PyTorch's max pooling keeps the last NaN of a window (its rule: val > max or val is NaN);
+    # its index and its gradient went to the first
+    A = gg.Tensor(np.array([[np.nan, 1.0], [np.nan, 2.0]])[None, :, :, None],
+                  requires_grad=True)
+    out, indices = gg.max_pool2d(A, 2, return_indices=True)
+    assert np.isnan(out.data).all() and indices.data.ravel().tolist() == [2]
+    out.sum().backward()
+    np.testing.assert_array_equal(A.grad.ravel(), [0, 0, 1, 0])
+    x = gg.Tensor(np.array([np.nan, 3.0, np.nan, 1.0])[None, :, None], requires_grad=True)
+    gg.max_pool1d(x, 4).sum().backward()
+    np.testing.assert_array_equal(x.grad.ravel(), [0, 0, 1, 0])
+    # ties of numbers still go to the first, in windows beside a NaN one
+    B = gg.Tensor(np.array([[2.0, 2.0, np.nan, np.nan]])[None, :, :, None], requires_grad=True)
+    out, indices = gg.max_pool2d(B, (1, 2), return_indices=True)
+    assert indices.data.ravel().tolist() == [0, 3]
+    out.sum().backward()
+    np.testing.assert_array_equal(B.grad.ravel(), [1, 0, 0, 1])

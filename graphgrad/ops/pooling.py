@@ -193,9 +193,11 @@ def _max_pool(x: np.ndarray, window: tuple[int, int], stride: Any, pads: tuple,
     best = windows[:, :, :, 0, 0].copy()
     for k in range(1, f_h * f_w):  # f * f maxima over every window at once: quicker than max
         np.maximum(best, windows[:, :, :, k // f_w, k % f_w], out=best)
-    if np.isnan(best).any():  # NaN wins; argmax finds the first, as a comparison cannot
-        first = windows.transpose(0, 1, 2, 5, 3, 4).reshape(best.shape + (f_h * f_w,))
-        first = first.argmax(axis=-1)
+    nans = np.isnan(best)
+    if nans.any():  # NaN wins, the last of a window's as PyTorch's (val > max or val is NaN)
+        values = windows.transpose(0, 1, 2, 5, 3, 4).reshape(best.shape + (f_h * f_w,))
+        last = f_h * f_w - 1 - values[..., ::-1].argmax(axis=-1)  # argmax finds a NaN first
+        first = np.where(nans, last, values.argmax(axis=-1))
     else:
         first = _first_position(windows, best)
     # Where each window's largest element sits in x, as one flat index: the gradient goes
