@@ -158,6 +158,18 @@ def test_adaptive_max_pooling_sends_a_tie_to_the_first_in_the_bin():
     np.testing.assert_array_equal(A.grad, expected)
 
 
+def test_adaptive_max_pooling_of_a_bin_of_several_nans_takes_the_last_as_pytorch():
+    # PyTorch keeps a value that is larger or NaN: the last NaN of the bin gets the gradient
+    A = gg.Tensor(np.array([[np.nan, 3.0], [np.nan, 1.0]])[None, :, :, None], requires_grad=True)
+    out = nn.AdaptiveMaxPool2d(1)(A)
+    assert np.isnan(out.data).all()
+    out.sum().backward()
+    np.testing.assert_array_equal(A.grad.ravel(), [0, 0, 1, 0])
+    B = gg.Tensor(np.array([[2.0, 2.0, np.nan, np.nan]])[None, :, :, None], requires_grad=True)
+    nn.AdaptiveMaxPool2d((1, 2))(B).sum().backward()
+    np.testing.assert_array_equal(B.grad.ravel(), [1, 0, 0, 1])  # a tie of numbers: the first
+
+
 @pytest.mark.parametrize("layer", [nn.AdaptiveAvgPool2d((2, 3)), nn.AdaptiveAvgPool2d(1),
                                    nn.AdaptiveMaxPool2d((2, 3)), nn.Upsample(1.5),
                                    nn.Upsample(2, mode="bilinear")], ids=repr)

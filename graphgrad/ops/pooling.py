@@ -161,7 +161,7 @@ def _check_real_taps(size: int, f: int, stride: int, pad: int, dilation: int,
 class MaxPool2d(Function):
     """y = the largest element of each f x f window (its pixels ``dilation`` apart), per
     channel;  dx = dy at that element, 0 elsewhere (on a tie, the first in the window gets it
-    all; padding never gets any)"""
+    all, and of several NaNs the last, as in PyTorch; padding never gets any)"""
 
     @staticmethod
     def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):

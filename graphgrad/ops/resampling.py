@@ -131,7 +131,7 @@ class UpsampleBilinear2dGrad(Function):
 class AdaptiveMaxPool2d(Function):
     """y = the largest element of each of the ``size`` (n_H, n_W) bins, per channel (PyTorch's
     bins, see `bin_edges`);  dx = dy at that element, 0 elsewhere (on a tie, the first in the
-    bin, row by row, gets it all; a NaN is the largest)"""
+    bin, row by row, gets it all; a NaN is the largest, the last of several as in PyTorch)"""
 
     @staticmethod
     def forward(ctx, x, size):
@@ -147,7 +147,12 @@ class AdaptiveMaxPool2d(Function):
                 window = x[:, top[i]:bottom[i], left[j]:right[j]]
                 flat = window.reshape(m, (bottom[i] - top[i]) * span, channels)
                 first = flat.argmax(axis=1)  # the first largest, or the first NaN
-                out[:, i, j] = np.take_along_axis(flat, first[:, None], axis=1)[:, 0]
+                best = np.take_along_axis(flat, first[:, None], axis=1)[:, 0]
+                nans = np.isnan(best)
+                if nans.any():  # the last NaN, as PyTorch's (val > max or val is NaN)
+                    last = flat.shape[1] - 1 - flat[:, ::-1].argmax(axis=1)
+                    first = np.where(nans, last, first)
+                out[:, i, j] = best
                 index[:, i, j] = ((top[i] + first // span) * width + left[j]
                                   + first % span) * channels
         # flat indices into x, for max pooling's scatter-add backward
