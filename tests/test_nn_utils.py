@@ -340,9 +340,7 @@ def test_parameters_to_vector_refuses_no_parameters_and_what_is_no_tensor():
 
 def test_pytorchs_clip_grad_names_are_optims_clipping():
     """torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm), as PyTorch code writes
-    it: the same functions as optim.clip_grad_norm and optim.clip_grad_value."""
-    assert nn.utils.clip_grad_norm_ is optim.clip_grad_norm
-    assert nn.utils.clip_grad_value_ is optim.clip_grad_value
+    it: optim.clip_grad_norm and optim.clip_grad_value under PyTorch's names."""
     model = nn.Linear(2, 2, rng=0)
     model.W.grad, model.b.grad = np.full((2, 2), 3.0), np.full(2, 4.0)
     norm = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -351,3 +349,60 @@ def test_pytorchs_clip_grad_names_are_optims_clipping():
     assert clipped == pytest.approx(1.0)
     nn.utils.clip_grad_value_(model.parameters(), 0.1)
     assert np.abs(model.W.grad).max() <= 0.1 and np.abs(model.b.grad).max() == 0.1
+
+
+def _gradients(model):
+    model.W.grad = np.array([[3.0, -4.0], [1.0, 0.5]])
+    model.b.grad = np.array([-2.0, 6.0])
+    return np.concatenate([model.W.grad.ravel(), model.b.grad])
+
+
+@pytest.mark.parametrize("norm_type", [1, 2.0, 3, 0.5, float("inf"), "inf"])
+def test_clip_grad_norm_takes_pytorchs_norm_type(norm_type):
+    """clip_grad_norm_(params, max_norm, norm_type=...), PyTorch's p-norm of all the gradients
+    together (the largest |g| for inf): the norm before clipping is returned, and the clipped
+    gradients' norm is max_norm, in their direction."""
+    model = nn.Linear(2, 2, rng=0)
+    g = _gradients(model)
+    p = float(norm_type)
+    expected = np.abs(g).max() if p == np.inf else (np.abs(g) ** p).sum() ** (1 / p)
+    norm = nn.utils.clip_grad_norm_(model.parameters(), 2.0, norm_type=norm_type)
+    assert norm == pytest.approx(expected)
+    clipped = np.concatenate([model.W.grad.ravel(), model.b.grad])
+    np.testing.assert_allclose(clipped, g * 2.0 / expected)
+    model = nn.Linear(2, 2, rng=0)
+    _gradients(model)
+    assert optim.clip_grad_norm(model.parameters(), 2.0, norm_type=norm_type) == \
+        pytest.approx(expected)
+
+
+def test_clip_grad_norm_takes_pytorchs_keywords():
+    """PyTorch's keywords: parameters=, max_norm=, error_if_nonfinite= and foreach= (a speed
+    setting, taken), as in clip_grad_norm_(parameters=model.parameters(), max_norm=1.0);
+    clip_grad_value_(parameters=..., clip_value=..., foreach=None)."""
+    model = nn.Linear(2, 2, rng=0)
+    g = _gradients(model)
+    norm = nn.utils.clip_grad_norm_(parameters=model.parameters(), max_norm=1.0, norm_type=2,
+                                    error_if_nonfinite=True, foreach=None)
+    assert norm == pytest.approx(np.linalg.norm(g))
+    nn.utils.clip_grad_value_(parameters=model.parameters(), clip_value=0.1, foreach=False)
+    assert np.abs(model.W.grad).max() == pytest.approx(0.1)
+    with pytest.raises(gg.ArgumentError, match="norm_type"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, norm_type=0)
+    with pytest.raises(gg.ArgumentError, match="norm_type"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, norm_type="fro")
+    with pytest.raises(gg.ArgumentError, match="error_if_nonfinite"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=None)
+    with pytest.raises(gg.ArgumentError, match="foreach"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=1)
+
+
+@pytest.mark.parametrize("norm_type", [1, 2, float("inf")])
+def test_clip_grad_norm_refuses_a_nonfinite_gradient_whatever_the_norm(norm_type):
+    """A NaN in a gradient is named whatever the norm: no scale fixes it."""
+    model = nn.Linear(2, 2, rng=0)
+    _gradients(model)
+    model.b.grad[0] = np.nan
+    with pytest.raises(gg.AnomalyError, match="NaN or Inf"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, norm_type=norm_type)
+    assert np.isnan(model.b.grad[0]) and model.W.grad[0, 0] == 3.0

@@ -41,10 +41,34 @@ from graphgrad.tensor import Tensor
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "functional_call", "pad_sequence",
            "parameters_to_vector", "vector_to_parameters"]
 
-# PyTorch's names (torch.nn.utils.clip_grad_norm_) for optim's clipping, which scales the
-# gradients in place as they do.
-clip_grad_norm_ = clip_grad_norm
-clip_grad_value_ = clip_grad_value
+
+def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float,
+                    norm_type: float | str = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> float:
+    """PyTorch's ``torch.nn.utils.clip_grad_norm_``, with its arguments: `optim.clip_grad_norm`,
+    which scales the gradients of ``parameters`` together so that their ``norm_type``-norm is
+    at most ``max_norm``, and returns the norm before. A gradient holding NaN or Inf raises
+    `gg.AnomalyError` naming its tensor whatever ``error_if_nonfinite`` says (PyTorch's
+    default, False, would return the NaN and scale every gradient by it); ``foreach``, a speed
+    setting of PyTorch's, is taken and changes nothing."""
+    flag(error_if_nonfinite, "error_if_nonfinite", "clip_grad_norm_")
+    _foreach(foreach, "clip_grad_norm_")
+    return clip_grad_norm(parameters, max_norm, norm_type)
+
+
+def clip_grad_value_(parameters: Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """PyTorch's ``torch.nn.utils.clip_grad_value_``, with its arguments: `optim.clip_grad_value`,
+    every element of every gradient clipped to [-clip_value, clip_value]; ``foreach`` is
+    taken and changes nothing."""
+    _foreach(foreach, "clip_grad_value_")
+    clip_grad_value(parameters, clip_value)
+
+
+def _foreach(foreach: Any, caller: str) -> None:
+    """PyTorch's foreach setting: None, True or False."""
+    if foreach is not None:
+        flag(foreach, "foreach", caller)
 
 
 def functional_call(module: Module, parameters_and_buffers: Any, args: Any = (),

@@ -78,6 +78,37 @@ def _l2_norm(p: Tensor, g: np.ndarray) -> float:
     return largest * math.sqrt(np.vdot(scaled, scaled))
 
 
+def _norm_order(norm_type: Any) -> float:
+    """PyTorch's norm_type, a number p > 0 or inf ("inf"), as a float."""
+    order = norm_type
+    if isinstance(norm_type, str) and norm_type.lower() == "inf":
+        order = np.inf
+    if isinstance(order, (bool, np.bool_)) or not isinstance(
+            order, (int, float, np.integer, np.floating)) or not order > 0:
+        raise ArgumentError(f"clip_grad_norm: norm_type must be a number p > 0 (2, the L2 "
+                            f"norm, by default) or inf, got {setting_text(norm_type)}")
+    return float(order)
+
+
+def _finite(p: Tensor, g: np.ndarray) -> np.ndarray:
+    """``g``, p's gradient, as float64 magnitudes, or an `AnomalyError` if any is NaN or Inf."""
+    magnitudes = np.abs(g.astype(np.float64))
+    if not np.isfinite(magnitudes).all():
+        raise AnomalyError(f"clip_grad_norm: the gradient of {describe(p)} holds NaN or Inf; "
+                           "find where it comes from with gg.detect_anomaly()")
+    return magnitudes
+
+
+def _p_norm(pieces: list, order: float) -> float:
+    """The p-norm of the values of all the arrays ``pieces`` (or of numbers) together; the
+    largest value scales them first, so that their powers neither overflow nor vanish."""
+    largest = max((float(np.max(piece, initial=0.0)) for piece in pieces), default=0.0)
+    if largest == 0.0 or order == np.inf:
+        return largest
+    total = sum(float(np.sum((np.asarray(piece) / largest) ** order)) for piece in pieces)
+    return largest * total ** (1.0 / order)
+
+
 def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
     """Clip every element of every gradient to [-clip_value, clip_value], as the course's
     ``clip(gradients, maxValue)`` does. Parameters without a gradient are left alone.
@@ -96,13 +127,16 @@ def clip_grad_value(params: Iterable[Tensor], clip_value: float) -> None:
         p.grad = g
 
 
-def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
+def clip_grad_norm(params: Iterable[Tensor], max_norm: float,
+                   norm_type: float | str = 2.0) -> float:
     """Scale the gradients of ``params`` (the tensors, ``model.parameters()``) together so
     that their joint L2 norm is at most ``max_norm``: the direction of the step is kept, only
-    its length is capped. A tensor given twice (a weight tied between two layers, in both
-    their lists) counts once, as in ``model.parameters()``; one without a gradient is left
-    alone, counting for nothing. The scale is max_norm / norm, so the clipped norm is
-    max_norm; PyTorch's clip_grad_norm_ divides by norm + 1e-6 and leaves it a little under.
+    its length is capped. ``norm_type`` p > 0 (PyTorch's) measures them by the p-norm of all
+    their elements together, (sum |g|**p)**(1/p), inf (or "inf") by the largest |g|.
+    A tensor given twice (a weight tied between two layers, in both their lists) counts once,
+    as in ``model.parameters()``; one without a gradient is left alone, counting for nothing.
+    The scale is max_norm / norm, so the clipped norm is max_norm; PyTorch's clip_grad_norm_
+    divides by norm + 1e-6 and leaves it a little under.
 
     Returns:
         the norm before clipping (to watch for exploding gradients).
@@ -113,8 +147,12 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
             ``clip_value``); in either case no gradient is scaled.
     """
     max_norm = _positive(max_norm, "max_norm", "clip_grad_norm")
+    order = _norm_order(norm_type)
     grads = _grads(params, "clip_grad_norm")
-    norm = math.hypot(*[_l2_norm(p, g) for p, g in grads])  # hypot: no overflow in the squares
+    if order == 2.0:
+        norm = math.hypot(*[_l2_norm(p, g) for p, g in grads])  # hypot: no overflow in squares
+    else:
+        norm = _p_norm([_p_norm([_finite(p, g)], order) for p, g in grads], order)
     if norm > max_norm:
         scale = max_norm / norm
         for p, g in grads:
