@@ -1349,3 +1349,22 @@ def test_pytorchs_in_place_initialisers_fill_a_parameter_from_the_seeded_generat
 def test_in_place_initialisers_refuse_what_they_cannot_fill(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("fill", [
+    lambda t: nn.init.constant_(t, 1.0), nn.init.ones_, nn.init.zeros_,
+    lambda t: nn.init.normal_(t, 0.0, 0.1), lambda t: nn.init.uniform_(t, -0.1, 0.1),
+], ids=["constant_", "ones_", "zeros_", "normal_", "uniform_"])
+def test_in_place_initialisers_refuse_an_ops_output_such_as_a_slice_of_a_parameter(fill):
+    """PyTorch's nn.init.constant_(lstm.bias[n:2 * n], 1.0) fills part of the parameter, a
+    view; here lstm.cell.bf[0:2] is a new tensor (the output of an op), and filling it left
+    the parameter as it was without a word. It is refused, and the parameter keeps its
+    values."""
+    lstm = nn.LSTM(3, 4)
+    before = lstm.cell.bf.data.copy()
+    with pytest.raises(gg.GraphgradTypeError,
+                       match=r"fills a parameter .* output of GetItem.*\.data\[0:2\]"):
+        fill(lstm.cell.bf[0:2])
+    np.testing.assert_array_equal(lstm.cell.bf.data, before)
+    with pytest.raises(gg.GraphgradTypeError, match=r"output of Mul"):
+        fill(lstm.cell.Wf * 2)

@@ -189,10 +189,19 @@ def _fill(tensor: Any, values: Any) -> Any:
 
 
 def _filled(tensor: Any, caller: str) -> Any:
-    """``tensor`` itself if it is a Tensor, else a `GraphgradTypeError` naming ``caller``."""
+    """``tensor`` itself if it is a Tensor that no op computed, else a `GraphgradTypeError`
+    naming ``caller``."""
     if not isinstance(tensor, Tensor):
         raise GraphgradTypeError(f"{caller} fills a Tensor (a parameter: m.W) in place, got "
                                  f"{describe(tensor)}")
+    if tensor.creator is not None:
+        # PyTorch's init_(W[a:b]) fills part of W, a view; here W[a:b] is a new tensor, and
+        # filling it would leave W as it was without a word.
+        raise GraphgradTypeError(
+            f"{caller} fills a parameter (a tensor no op computed: m.W) in place, got "
+            f"{describe(tensor)}, a new tensor: filling it would leave the tensors it was "
+            "computed from as they were. Fill the parameter itself, or set part of one through "
+            "its array: m.b.data[0:2] = 1.0")
     return tensor
 
 
