@@ -171,3 +171,16 @@ def test_a_refused_state_dict_changes_nothing():
         layer.load_torch_state_dict(state)
     for p, b in zip(layer.parameters(), before):
         np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("layer", [nn.LSTM, nn.GRU])
+def test_dropout_with_one_layer_warns_naming_the_layer_at_the_users_line(layer):
+    """nn.LSTM(3, 4, dropout=0.2), one layer, warns that the dropout changes nothing as
+    nn.RNN does, naming LSTM (not RNN) and pointing at the line that made it, not at
+    graphgrad's own."""
+    with pytest.warns(UserWarning) as record:
+        layer(3, 4, dropout=0.2)
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert message.startswith(f"{layer.__name__}(dropout=0.2) drops units between layers")
+    assert record[0].filename == __file__

@@ -323,6 +323,8 @@ class RNN(Module):
     cells start before reading x<T_x>.
     """
 
+    _init_depth = 0  # the __init__ calls of subclasses above this one's, for warnings
+
     def __init__(self, n_x: int, n_a: int, cell: str = "rnn", num_layers: int = 1,
                  bidirectional: bool = False, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64, nonlinearity: str = "tanh", dropout: float = 0.0,
@@ -351,9 +353,10 @@ class RNN(Module):
             options["reset_after"] = flag(reset_after, "reset_after", "RNN")
         self.dropout = dropout_probability(dropout, "RNN")
         if self.dropout and self.num_layers == 1:
-            warnings.warn(f"RNN(dropout={self.dropout:g}) drops units between layers, and one "
-                          "layer has none between: it changes nothing (num_layers=2 or more, or "
-                          "a Dropout on the output)", UserWarning, stacklevel=2)
+            warnings.warn(f"{type(self).__name__}(dropout={self.dropout:g}) drops units between "
+                          "layers, and one layer has none between: it changes nothing "
+                          "(num_layers=2 or more, or a Dropout on the output)", UserWarning,
+                          stacklevel=2 + self._init_depth)
         make = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell]
         seeded = rng is not None
         # One generator for every cell: an int seed passed to each would draw them all alike.

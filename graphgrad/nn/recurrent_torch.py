@@ -137,6 +137,7 @@ class _TorchRecurrent(RNN):
 
     torch_kind: str
     options: dict[str, Any] = {}  # the cells' settings that make them PyTorch's
+    _init_depth = 1  # RNN's warnings point at the user's line, past this __init__
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
