@@ -184,3 +184,18 @@ def test_dropout_with_one_layer_warns_naming_the_layer_at_the_users_line(layer):
     message = str(record[0].message)
     assert message.startswith(f"{layer.__name__}(dropout=0.2) drops units between layers")
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("layer", [nn.LSTM, nn.GRU])
+def test_a_wrong_x_is_named_in_the_layout_it_was_given(layer):
+    """With batch_first=False (PyTorch's default), X is (T_x, m, n_x): an X of the wrong
+    n_x, or of no time steps, is named with the shape it was given and that layout, where the
+    error showed it with its first two axes swapped, (m, T_x, n_x)."""
+    with pytest.raises(gg.ShapeError,
+                       match=r"takes X of shape \(T_x, m, 3\); got ndarray \(5, 2, 7\)"):
+        layer(3, 4)(np.zeros((5, 2, 7)))
+    with pytest.raises(gg.ShapeError,
+                       match=r"takes X of shape \(m, T_x, 3\); got ndarray \(5, 2, 7\)"):
+        layer(3, 4, batch_first=True)(np.zeros((5, 2, 7)))
+    with pytest.raises(gg.ShapeError, match=r"got X of shape \(0, 2, 3\): a sequence of no"):
+        layer(3, 4)(np.zeros((0, 2, 3)))

@@ -172,7 +172,14 @@ class _TorchRecurrent(RNN):
             raise ShapeError(f"{self._label()} takes a batch of sequences, got X of shape "
                              f"{shape}: one sequence (T_x, n_x) is {one} (and its h0 "
                              f"h0[:, None])")
-        if self.batch_first or len(shape) != 3:
+        # Checked here, in the layout X was given in: after the swap RNN's errors would show
+        # its shape with the first two axes exchanged.
+        layout = ("m", "T_x", self.n_x) if self.batch_first else ("T_x", "m", self.n_x)
+        require_shape(self._label(), "X", X, layout)
+        if shape[layout.index("T_x")] == 0:
+            raise ShapeError(f"{self._label()} got X of shape {shape}: a sequence of no time "
+                             "steps")
+        if self.batch_first:
             return X
         return swapaxes(X, 0, 1) if isinstance(X, Tensor) else np.swapaxes(X, 0, 1)
 
