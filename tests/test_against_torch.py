@@ -3451,3 +3451,17 @@ def test_max_pooling_indices_and_unpooling_match_torch(seed):
         lambda p: TF.max_unpool2d(p.permute(0, 3, 1, 2), ref_indices, f, stride, pad,
                                   output_size=sizes).permute(0, 2, 3, 1),
         [out.data.copy()], rng)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_load_torch_state_dict_takes_a_half_precision_model(dtype):
+    """A PyTorch LSTM in bfloat16 or float16 (model.bfloat16()) loads its weights, each
+    value exactly (both widen to float64 without rounding): bfloat16 raised torch's own
+    "Got unsupported ScalarType BFloat16", numpy having no such dtype."""
+    theirs = torch.nn.LSTM(3, 4, 2).to(getattr(torch, dtype))
+    ours = gg.nn.LSTM(3, 4, 2)
+    ours.load_torch_state_dict(theirs.state_dict())
+    w_hh = theirs.weight_hh_l1.detach().double().numpy()
+    np.testing.assert_array_equal(ours.cell_l1.Wu.data[:, :4], w_hh[:4])
+    b = (theirs.bias_ih_l0.detach().double() + theirs.bias_hh_l0.detach().double()).numpy()
+    np.testing.assert_array_equal(ours.cell.bo.data, b[12:])

@@ -107,7 +107,10 @@ def _torch_array(value: Any, key: str, label: str) -> np.ndarray | None:
     if value is None:
         return None
     if hasattr(value, "detach"):  # a torch tensor, maybe on another device
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if value.is_floating_point():  # bfloat16 has no numpy dtype; float64 holds it exactly
+            value = value.double()
+        value = value.numpy()
     array = np.asarray(value)
     if array.dtype.kind not in "iuf":
         raise StateDictError(f"{label}: {key} must hold real numbers, got dtype {array.dtype}")
