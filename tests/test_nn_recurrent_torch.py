@@ -199,3 +199,25 @@ def test_a_wrong_x_is_named_in_the_layout_it_was_given(layer):
         layer(3, 4, batch_first=True)(np.zeros((5, 2, 7)))
     with pytest.raises(gg.ShapeError, match=r"got X of shape \(0, 2, 3\): a sequence of no"):
         layer(3, 4)(np.zeros((0, 2, 3)))
+
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_load_torch_state_dict_leaves_a_graph_recorded_before_as_it_was(kind):
+    """The weights are new arrays, as load_state_dict and an optimizer's step give them: a
+    cost computed before backpropagates through the values it was computed from. They were
+    written into the old arrays, which a graph alive holds read-only: the basic cell's raised
+    numpy's "assignment destination is read-only"."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2, 5, 3))
+    options = {"reset_after": True} if kind == "gru" else {}
+    layer, twin = nn.RNN(3, 4, kind, rng=0, **options), nn.RNN(3, 4, kind, rng=0, **options)
+    J = (layer(X) ** 2).sum()
+    (twin(X) ** 2).sum().backward()
+    old = [p.data.copy() for p in layer.parameters()]
+    layer.load_torch_state_dict(_torch_like_weights(rng, kind, 3, 4))
+    J.backward()
+    for p, q, before in zip(layer.parameters(), twin.parameters(), old):
+        np.testing.assert_array_equal(p.grad, q.grad)
+        np.testing.assert_array_equal(q.data, before)
+        assert p.data.dtype == np.float64 and not np.array_equal(p.data, before)

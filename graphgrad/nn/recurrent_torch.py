@@ -99,7 +99,10 @@ def load_torch_state_dict(layer: RNN, state_dict: Mapping[str, Any]) -> None:
     for name, arrays in new.items():
         cell = getattr(layer, name)
         for attr, value in arrays.items():
-            getattr(cell, attr).data[...] = value
+            # A new array, as load_state_dict gives: a graph alive holds the old one read-only
+            # and goes on with the values it was computed from.
+            parameter = getattr(cell, attr)
+            parameter.data = np.array(value, dtype=parameter.data.dtype)
 
 
 def _torch_array(value: Any, key: str, label: str) -> np.ndarray | None:
