@@ -221,3 +221,17 @@ def test_load_torch_state_dict_leaves_a_graph_recorded_before_as_it_was(kind):
         np.testing.assert_array_equal(p.grad, q.grad)
         np.testing.assert_array_equal(q.data, before)
         assert p.data.dtype == np.float64 and not np.array_equal(p.data, before)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.LSTM(3, 0), r"^LSTM: hidden_size must be a whole number of at least 1, got 0"),
+    (lambda: nn.GRU(2.5, 4), r"^GRU: input_size must be a whole number of at least 1, got 2.5"),
+    (lambda: nn.LSTM(3, 4, 0), r"^LSTM: num_layers must be a whole number"),
+    (lambda: nn.GRU(3, 4, 2, dropout=1.0), r"^GRU: dropout is the probability of dropping"),
+    (lambda: nn.LSTM(3, 4, rng="a"), r"^LSTM: rng must be None, a seed"),
+], ids=["hidden_size", "input_size", "num_layers", "dropout", "rng"])
+def test_settings_refused_are_named_as_pytorchs(make, message):
+    """nn.LSTM's and nn.GRU's refused settings name the layer and PyTorch's argument, where
+    they said RNN: and n_a."""
+    with pytest.raises(gg.ArgumentError, match=message):
+        make()

@@ -330,13 +330,14 @@ class RNN(Module):
                  dtype: Any = np.float64, nonlinearity: str = "tanh", dropout: float = 0.0,
                  reset_after: bool = False) -> None:
         super().__init__()
+        label = type(self).__name__  # nn.LSTM's and nn.GRU's errors name them
         if cell not in CELLS:
-            raise ArgumentError(f"RNN: unknown cell {cell!r}; use 'rnn' (the basic RNN cell), "
+            raise ArgumentError(f"{label}: unknown cell {cell!r}; use 'rnn' (the basic RNN cell), "
                                 "'lstm' or 'gru'")
-        n_x, n_a = whole_number(n_x, "n_x", "RNN"), whole_number(n_a, "n_a", "RNN")
-        self.num_layers = whole_number(num_layers, "num_layers", "RNN")
+        n_x, n_a = whole_number(n_x, "n_x", label), whole_number(n_a, "n_a", label)
+        self.num_layers = whole_number(num_layers, "num_layers", label)
         if not isinstance(bidirectional, (bool, np.bool_)):
-            raise ArgumentError(f"RNN: bidirectional must be True or False, got "
+            raise ArgumentError(f"{label}: bidirectional must be True or False, got "
                                 f"{bidirectional!r}")
         self.bidirectional = bool(bidirectional)
         self.kind = cell
@@ -351,16 +352,16 @@ class RNN(Module):
                 raise ArgumentError(f"RNN: reset_after is the GRU cell's (cell='gru'), not the "
                                     f"{cell} cell's")
             options["reset_after"] = flag(reset_after, "reset_after", "RNN")
-        self.dropout = dropout_probability(dropout, "RNN")
+        self.dropout = dropout_probability(dropout, label)
         if self.dropout and self.num_layers == 1:
-            warnings.warn(f"{type(self).__name__}(dropout={self.dropout:g}) drops units between "
+            warnings.warn(f"{label}(dropout={self.dropout:g}) drops units between "
                           "layers, and one layer has none between: it changes nothing "
                           "(num_layers=2 or more, or a Dropout on the output)", UserWarning,
                           stacklevel=2 + self._init_depth)
         make = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell]
         seeded = rng is not None
         # One generator for every cell: an int seed passed to each would draw them all alike.
-        rng = initializers.generator(rng, "RNN")
+        rng = initializers.generator(rng, label)
         for l in range(self.num_layers):
             n_in = n_x if l == 0 else self._directions * n_a
             for name in self._cell_names(l):

@@ -30,7 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, flag, require_shape, shape_of
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    flag,
+    require_shape,
+    shape_of,
+    whole_number,
+)
 from graphgrad.nn.module import StateDictError, as_data_of
 from graphgrad.nn.recurrent import RNN
 from graphgrad.ops.shape import swapaxes
@@ -150,6 +157,8 @@ class _TorchRecurrent(RNN):
                  bidirectional: bool = False, *, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64) -> None:
         name = type(self).__name__
+        input_size = whole_number(input_size, "input_size", name)  # PyTorch's names, not n_x
+        hidden_size = whole_number(hidden_size, "hidden_size", name)
         if not flag(bias, "bias", name):
             raise ArgumentError(f"{name}: bias=False is not supported: the course's cells "
                                 "always have their biases (they start at zero)")
