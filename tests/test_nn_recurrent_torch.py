@@ -235,3 +235,19 @@ def test_settings_refused_are_named_as_pytorchs(make, message):
     they said RNN: and n_a."""
     with pytest.raises(gg.ArgumentError, match=message):
         make()
+
+
+def test_load_state_dict_given_pytorchs_recurrent_weights_says_to_load_them_so():
+    """nn.LSTM's load_state_dict given a PyTorch LSTM's state dict (weight_ih_l0, ...), and a
+    model's given keys lstm.weight_ih_l0, ..., say which method loads them: their keys are
+    PyTorch's names, which only load_torch_state_dict maps onto the cells'."""
+    state = _torch_like_weights(np.random.default_rng(0), "lstm", 3, 4)
+    with pytest.raises(nn.StateDictError,
+                       match=r"PyTorch's .*layer\.load_torch_state_dict\(state_dict\)"):
+        nn.LSTM(3, 4).load_state_dict(state)
+    model = nn.Sequential(nn.LSTM(3, 4))
+    with pytest.raises(nn.StateDictError, match=r"load_torch_state_dict"):
+        model.load_state_dict({f"lstm.{k}": v for k, v in state.items()})
+    with pytest.raises(nn.StateDictError) as refused:
+        nn.LSTM(3, 4).load_state_dict({"cell.Wx": np.zeros(2)})
+    assert "load_torch_state_dict" not in str(refused.value)

@@ -16,6 +16,7 @@ run before and after it, those registered with ``register_full_backward_pre_hook
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -192,6 +193,9 @@ def numbers_of(X: Any, layer: Module) -> np.ndarray:
 
 # Layers open a name scope per call so pictures cluster them; `use_name_scopes(False)` turns
 # that off (the scope costs about a microsecond per layer call and a little per op).
+# A key of PyTorch's nn.LSTM, nn.GRU or nn.RNN (lstm.weight_ih_l0, bias_hh_l1_reverse)
+_TORCH_RECURRENT_KEY = re.compile(r"(.*\.)?(weight|bias)_(ih|hh)_l\d+(_reverse)?")
+
 _SCOPES = {"enabled": True}
 # Set for good once a module is given a hook: until then, calling a module does not look for
 # hooks (an attribute read on a Module, which has a __getattr__, is not free).
@@ -781,6 +785,13 @@ class Module:
                 "shape to load it)" if k in empty else
                 k if isinstance(k, str) else f"{k!r} (not a str: keys are dotted names such "
                                              "as 'linear1.W')" for k in unexpected))
+        if strict and any(isinstance(k, str) and _TORCH_RECURRENT_KEY.fullmatch(k)
+                          for k in unexpected):
+            problems.append(
+                "weight_ih_l0, bias_hh_l0, ... are PyTorch's names of an LSTM's, GRU's or RNN's "
+                "weights, which this model's cells do not share: load them with "
+                "layer.load_torch_state_dict(state_dict), each layer's own keys without "
+                "their prefix")
         if not strict and targets and unexpected and len(unexpected) == len(state):
             raise StateDictError(_nothing_matches_message(self, origin, list(targets),
                                                           unexpected))
