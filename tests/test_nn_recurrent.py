@@ -979,6 +979,27 @@ def test_pad_sequence_pads_at_the_end_and_keeps_gradients():
     np.testing.assert_array_equal(words.data, [[1, 2, 3], [4, 0, 0]])
 
 
+def test_pad_sequence_takes_pytorchs_padding_side():
+    """padding_side="left" (PyTorch's, since 2.6) pads at the start, a decoder's batch of
+    prompts; "right", the default, at the end; anything else is refused naming it. Python
+    said "takes from 1 to 3 positional arguments" or "unexpected keyword argument"."""
+    a = gg.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    b = np.array([[7.0, 8.0]])
+    X = nn.utils.pad_sequence([a, b], True, -1.0, "left")
+    np.testing.assert_array_equal(X.data, [[[0, 1], [2, 3], [4, 5]],
+                                           [[-1, -1], [-1, -1], [7, 8]]])
+    (X * np.arange(12.0).reshape(2, 3, 2)).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.arange(6.0).reshape(3, 2))
+    right = nn.utils.pad_sequence([a, b], batch_first=True, padding_side="right")
+    np.testing.assert_array_equal(right.data, nn.utils.pad_sequence([a, b], True).data)
+    time_first = nn.utils.pad_sequence([a, b], padding_side="left")
+    np.testing.assert_array_equal(time_first.data, np.swapaxes(
+        nn.utils.pad_sequence([a, b], True, 0.0, "left").data, 0, 1))
+    with pytest.raises(gg.ArgumentError, match=r"pad_sequence: padding_side must be 'right' "
+                                               r"\(the default\) or 'left', got 'middle'"):
+        nn.utils.pad_sequence([a, b], padding_side="middle")
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: nn.utils.pad_sequence(np.ones((2, 3))), gg.ArgumentError,
      r"pad_sequence takes a list of sequences"),

@@ -18,13 +18,16 @@ from graphgrad.ops.shape import pad, stack
 from graphgrad.tensor import Tensor
 
 
-def pad_sequence(sequences: Any, batch_first: bool = False,
-                 padding_value: float = 0.0) -> Tensor:
+def pad_sequence(sequences: Any, batch_first: bool = False, padding_value: float = 0.0,
+                 padding_side: str = "right") -> Tensor:
     """Sequences of different lengths, each (T_i, *features), padded at their end with
     ``padding_value`` to the longest one's T and stacked: (m, T, *features) when
     ``batch_first``, the layout of `nn.RNN` and graphgrad's, else (T, m, *features), as
     PyTorch's ``pad_sequence``, whose default (batch_first=False) this one keeps so that
     code ported from PyTorch lays its batches out as it did.
+
+    ``padding_side="left"`` (PyTorch's) pads at their start instead, as a decoder's batch of
+    prompts is laid out; `nn.RNN`'s ``lengths`` take sequences padded at the end.
 
     A Tensor among them keeps its gradient (the padding's is dropped); arrays come back as
     a constant Tensor. The lengths to give `nn.RNN` with it: ``[len(s) for s in sequences]``.
@@ -32,6 +35,9 @@ def pad_sequence(sequences: Any, batch_first: bool = False,
     caller = "pad_sequence"
     batch_first = flag(batch_first, "batch_first", caller)
     value = real_number(padding_value, "padding_value", caller, lambda v: v == v, "a number")
+    if not isinstance(padding_side, str) or padding_side not in ("right", "left"):
+        raise ArgumentError(f"{caller}: padding_side must be 'right' (the default) or 'left', "
+                            f"got {padding_side!r}")
     if isinstance(sequences, (Tensor, np.ndarray)) or not hasattr(sequences, "__len__"):
         raise ArgumentError(f"{caller} takes a list of sequences, each (T_i, *features), got "
                             f"{type(sequences).__name__}; a padded array is already a batch")
@@ -45,8 +51,9 @@ def pad_sequence(sequences: Any, batch_first: bool = False,
         raise ShapeError(f"{caller}: every sequence must be (T_i, *features) with the same "
                          f"features, got shapes {shapes}")
     T = max(s.shape[0] for s in items)
-    padded = [pad(s, ((0, T - s.shape[0]),) + ((0, 0),) * (len(s.shape) - 1),
-                  constant_values=value) for s in items]
+    left = padding_side == "left"
+    padded = [pad(s, ((T - s.shape[0], 0) if left else (0, T - s.shape[0]),)
+                  + ((0, 0),) * (len(s.shape) - 1), constant_values=value) for s in items]
     return stack(padded, axis=0 if batch_first else 1)
 
 
