@@ -251,3 +251,17 @@ def test_load_state_dict_given_pytorchs_recurrent_weights_says_to_load_them_so()
     with pytest.raises(nn.StateDictError) as refused:
         nn.LSTM(3, 4).load_state_dict({"cell.Wx": np.zeros(2)})
     assert "load_torch_state_dict" not in str(refused.value)
+
+
+@pytest.mark.parametrize("layer", [nn.LSTM, nn.GRU])
+def test_flatten_parameters_is_taken_and_changes_nothing(layer):
+    """PyTorch models call self.lstm.flatten_parameters() in forward (cuDNN's layout of the
+    weights in one block): it raised AttributeError; it is taken, and the parameters, their
+    arrays and the outputs stay as they were."""
+    rnn = layer(3, 4, 2, rng=0)
+    X = np.random.default_rng(0).standard_normal((5, 2, 3))
+    before = rnn(X)[0].data
+    arrays = [p.data for p in rnn.parameters()]
+    assert rnn.flatten_parameters() is None
+    assert all(p.data is a for p, a in zip(rnn.parameters(), arrays))
+    np.testing.assert_array_equal(rnn(X)[0].data, before)

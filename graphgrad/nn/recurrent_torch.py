@@ -176,6 +176,11 @@ class _TorchRecurrent(RNN):
         """PyTorch's name for n_a."""
         return self.n_a
 
+    def flatten_parameters(self) -> None:
+        """PyTorch's, which lays the weights out in one block for cuDNN (models call it in
+        their forward): here the cells' parameters are already as they compute, so it
+        changes nothing."""
+
     def _layout(self, X: Any) -> Any:
         """X as the cells read it, (m, T_x, n_x): with batch_first=False (PyTorch's
         default) X is (T_x, m, n_x) and its first two axes are swapped."""
