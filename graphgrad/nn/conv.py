@@ -27,6 +27,7 @@ from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import Conv1d as _Conv1d
 from graphgrad.ops.convolution import Conv2d as _Conv2d
 from graphgrad.ops.convolution import ConvTranspose2d as _ConvTranspose2d
+from graphgrad.ops.convolution import conv_settings
 from graphgrad.ops.pooling import AvgPool1d as _AvgPool1d
 from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
 from graphgrad.ops.pooling import MaxPool1d as _MaxPool1d
@@ -107,14 +108,7 @@ class _Conv(Module):
 
     def _attrs(self) -> dict:
         """The op's settings, as the node records them and the repr shows them."""
-        if self.groups == 1 and self.dilation == 1:
-            return {"stride": self.stride, "pad": self.pad}
-        attrs = {"stride": self.stride, "pad": self.pad}
-        if self.groups != 1:
-            attrs["groups"] = self.groups
-        if self.dilation != 1:
-            attrs["dilation"] = self.dilation
-        return attrs
+        return conv_settings(self.stride, self.pad, self.groups, self.dilation)
 
     def forward(self, A: Any) -> Tensor:
         """Z = conv(A, W) + b: `gg.conv2d`, `gg.conv1d` or `gg.conv_transpose2d` (the class's

@@ -253,16 +253,19 @@ def _keep_settings(ctx: Function, stride: Any, pad: Any, groups: int,
 
 
 def _settings(ctx: Function) -> dict:
-    """The settings a convolution's gradient ops take: the stride, the padding, and the
-    groups when there are several and the dilation when there is one (so an ordinary
-    convolution's nodes show what they always did)."""
-    if ctx.groups == 1 and ctx.dilation == 1:
-        return {"stride": ctx.stride, "pad": ctx.pad}
-    settings = {"stride": ctx.stride, "pad": ctx.pad}
-    if ctx.groups != 1:
-        settings["groups"] = ctx.groups
-    if ctx.dilation != 1:
-        settings["dilation"] = ctx.dilation
+    """The settings a convolution's gradient ops take, those its node recorded."""
+    return conv_settings(ctx.stride, ctx.pad, ctx.groups, ctx.dilation)
+
+
+def conv_settings(stride: Any, pad: Any, groups: int = 1, dilation: Any = 1) -> dict:
+    """A convolution's settings as its nodes record them and a layer's repr shows them: the
+    stride, the padding, and the groups when there are several and the dilation when there
+    is one (so an ordinary convolution's nodes show what they always did)."""
+    settings = {"stride": stride, "pad": pad}
+    if groups != 1:
+        settings["groups"] = groups
+    if dilation != 1:
+        settings["dilation"] = dilation
     return settings
 
 
