@@ -266,10 +266,7 @@ class MaxPool2dWithIndices(Function):
 
     @staticmethod
     def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):
-        window, strides, pads, dilations = _check_pool(x, f, stride, pad, "MaxPool2d", dilation,
-                                                       ceil_mode)
-        best, ctx.index = _max_pool(x, window, strides, pads, dilations)
-        ctx.in_shape = x.shape
+        best = MaxPool2d.forward(ctx, x, f, stride, pad, dilation, ceil_mode)
         m, height, width, channels = x.shape
         # index = ((i H + h) W + w) C + c: (h W + w) is the index // C within its image
         indices = (ctx.index // channels) % (height * width) if channels and m else ctx.index
