@@ -3465,3 +3465,53 @@ def test_load_torch_state_dict_takes_a_half_precision_model(dtype):
     np.testing.assert_array_equal(ours.cell_l1.Wu.data[:, :4], w_hh[:4])
     b = (theirs.bias_ih_l0.detach().double() + theirs.bias_hh_l0.detach().double()).numpy()
     np.testing.assert_array_equal(ours.cell.bo.data, b[12:])
+
+
+# -- PyTorch's scaled initialisers --------------------------------------------------------------
+@pytest.mark.parametrize("nonlinearity, param", [
+    ("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
+    ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 0), ("selu", None)])
+def test_calculate_gain_matches_torch(nonlinearity, param):
+    assert gg.nn.init.calculate_gain(nonlinearity, param) == pytest.approx(
+        torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-15)
+
+
+# graphgrad's shape and PyTorch's of the same weight: Linear's W (n_out, n_in) as PyTorch's,
+# the filters (f, f, n_C_prev, n_C) where PyTorch's are (n_C, n_C_prev, f, f)
+INIT_SHAPES = [((200, 300), (200, 300)), ((3, 3, 16, 32), (32, 16, 3, 3)),
+               ((5, 32, 96), (96, 32, 5))]
+INIT_CALLS = [
+    ("xavier_uniform_", {"gain": 0.5}, "bound"), ("xavier_normal_", {"gain": 2.0}, "std"),
+    ("kaiming_uniform_", {}, "bound"), ("kaiming_uniform_", {"a": 5 ** 0.5}, "bound"),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}, "std"),
+]
+
+
+@pytest.mark.parametrize("ours, theirs", INIT_SHAPES, ids=["linear", "conv2d", "conv1d"])
+@pytest.mark.parametrize("name, kwargs, spread", INIT_CALLS,
+                         ids=[f"{c[0]}{c[1]}" for c in INIT_CALLS])
+def test_scaled_initialisers_spread_as_torchs_on_the_same_weight(ours, theirs, name, kwargs,
+                                                                   spread):
+    """The same weight in each library's layout gets the same bound (the largest of >= 15,000
+    uniform values) or std."""
+    W = gg.nn.Parameter(np.zeros(ours))
+    getattr(gg.nn.init, name)(W, **kwargs, generator=0)
+    torch.manual_seed(0)
+    T = getattr(torch.nn.init, name)(torch.zeros(theirs, dtype=torch.float64), **kwargs)
+    T = T.numpy()
+    if spread == "bound":
+        assert np.abs(W.data).max() == pytest.approx(np.abs(T).max(), rel=1e-3)
+    else:
+        assert W.data.std() == pytest.approx(T.std(), rel=0.04)
+
+
+def test_orthogonal_and_trunc_normal_match_torchs_properties():
+    W = gg.nn.Parameter(np.zeros((64, 100)))
+    gg.nn.init.orthogonal_(W, gain=1.5, generator=0)
+    T = torch.nn.init.orthogonal_(torch.zeros(64, 100, dtype=torch.float64), gain=1.5).numpy()
+    np.testing.assert_allclose(W.data @ W.data.T, T @ T.T, atol=1e-12)
+    gg.nn.init.trunc_normal_(W, 0.5, 2.0, -1.0, 4.0, generator=0)
+    T = torch.nn.init.trunc_normal_(torch.zeros(400, 250, dtype=torch.float64), 0.5, 2.0, -1.0,
+                                    4.0).numpy()
+    assert W.data.mean() == pytest.approx(T.mean(), abs=0.05)
+    assert W.data.std() == pytest.approx(T.std(), rel=0.03)

@@ -1368,3 +1368,142 @@ def test_in_place_initialisers_refuse_an_ops_output_such_as_a_slice_of_a_paramet
     np.testing.assert_array_equal(lstm.cell.bf.data, before)
     with pytest.raises(gg.GraphgradTypeError, match=r"output of Mul"):
         fill(lstm.cell.Wf * 2)
+
+
+# -- PyTorch's scaled initialisers (xavier_, kaiming_, orthogonal_, trunc_normal_) --------------
+@pytest.mark.parametrize("nonlinearity, param, gain", [
+    ("linear", None, 1.0), ("conv2d", None, 1.0), ("conv_transpose1d", None, 1.0),
+    ("sigmoid", None, 1.0), ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)),
+    ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))),
+    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", 0, math.sqrt(2)),
+    ("selu", None, 0.75),
+])
+def test_calculate_gain_is_pytorchs_table(nonlinearity, param, gain):
+    assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(gain, rel=1e-15)
+
+
+# (make the tensor, its fan_in and fan_out): Linear's W (n_out, n_in) as PyTorch's; the
+# course's filters (f, f, n_C_prev, n_C) and Conv1d's (f, n_C_prev, n_C), the units last.
+FAN_CASES = [
+    (lambda: nn.Linear(300, 200).W, 300, 200),
+    (lambda: nn.Conv2d(16, 32, 3).W, 3 * 3 * 16, 3 * 3 * 32),
+    (lambda: nn.Conv1d(32, 96, 5).W, 5 * 32, 5 * 96),
+]
+SCALED = [
+    ("xavier_uniform_", lambda t, g: nn.init.xavier_uniform_(t, 0.5, generator=g),
+     lambda fi, fo: 0.5 * math.sqrt(6 / (fi + fo)), "uniform"),
+    ("xavier_normal_", lambda t, g: nn.init.xavier_normal_(t, gain=2.0, generator=g),
+     lambda fi, fo: 2.0 * math.sqrt(2 / (fi + fo)), "normal"),
+    ("kaiming_uniform_", lambda t, g: nn.init.kaiming_uniform_(t, generator=g),
+     lambda fi, fo: math.sqrt(3) * math.sqrt(2) / math.sqrt(fi), "uniform"),  # a=0: relu's
+    ("kaiming_uniform_ a=sqrt(5)",  # PyTorch's Linear and Conv2d: bound 1 / sqrt(fan_in)
+     lambda t, g: nn.init.kaiming_uniform_(t, a=math.sqrt(5), generator=g),
+     lambda fi, fo: 1 / math.sqrt(fi), "uniform"),
+    ("kaiming_normal_ relu fan_out",
+     lambda t, g: nn.init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu", generator=g),
+     lambda fi, fo: math.sqrt(2 / fo), "normal"),
+    ("kaiming_normal_ tanh",
+     lambda t, g: nn.init.kaiming_normal_(t, nonlinearity="tanh", generator=g),
+     lambda fi, fo: 5 / 3 / math.sqrt(fi), "normal"),
+]
+
+
+@pytest.mark.parametrize("make, fan_in, fan_out", FAN_CASES, ids=["linear", "conv2d", "conv1d"])
+@pytest.mark.parametrize("name, fill, scale, law", SCALED, ids=[s[0] for s in SCALED])
+def test_scaled_initialisers_draw_pytorchs_bound_or_std_from_graphgrads_fans(
+        make, fan_in, fan_out, name, fill, scale, law):
+    """The values are exactly the generator's draw at the formula's bound (uniform) or std
+    (normal), fans read from graphgrad's layouts; their spread over the tensor is the law's."""
+    W = make()
+    assert fill(W, 7) is W
+    expected = scale(fan_in, fan_out)
+    rng = np.random.default_rng(7)
+    draw = (rng.uniform(-expected, expected, W.shape) if law == "uniform"
+            else rng.normal(0.0, expected, W.shape))
+    np.testing.assert_allclose(W.data, draw, rtol=1e-12)
+    std = expected / math.sqrt(3) if law == "uniform" else expected
+    assert W.data.std() == pytest.approx(std, rel=0.05)  # >= 15,000 values
+    if law == "uniform":
+        assert np.abs(W.data).max() <= expected
+
+
+@pytest.mark.parametrize("fill", [
+    nn.init.xavier_uniform_, nn.init.xavier_normal_, nn.init.kaiming_uniform_,
+    nn.init.kaiming_normal_, nn.init.orthogonal_, nn.init.trunc_normal_,
+], ids=lambda f: f.__name__)
+def test_scaled_initialisers_keep_the_dtype_and_follow_nn_init_seed(fill):
+    W = nn.Linear(6, 4, dtype=np.float32).W
+    nn.init.seed(11)
+    fill(W)
+    first = W.data.copy()
+    assert W.dtype == np.float32 and W.shape == (4, 6)
+    nn.init.seed(11)
+    fill(W)
+    np.testing.assert_array_equal(W.data, first)
+    fill(W, generator=np.random.default_rng(11))
+    np.testing.assert_array_equal(W.data, first)
+    fill(W)  # the module's generator has moved on
+    assert not np.array_equal(W.data, first)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(7, 3).W, lambda: nn.Linear(3, 7).W, lambda: nn.Linear(5, 5).W,
+    lambda: nn.Conv2d(2, 5, 3).W, lambda: nn.Conv2d(4, 64, 3).W,
+], ids=["wide", "tall", "square", "conv2d", "conv2d more units than inputs"])
+def test_orthogonal_gives_orthonormal_rows_or_columns_times_gain(make):
+    """W @ W.T = gain**2 I on the smaller side; a convolution's filters are the matrix
+    (n_C, f * f * n_C_prev) of its units."""
+    W = make()
+    nn.init.orthogonal_(W, gain=1.5, generator=2)
+    M = W.data if W.ndim == 2 else W.data.reshape(-1, W.shape[-1]).T
+    small = min(M.shape)
+    product = M @ M.T if M.shape[0] == small else M.T @ M
+    np.testing.assert_allclose(product, 1.5 ** 2 * np.eye(small), atol=1e-12)
+
+
+def test_trunc_normal_stays_in_a_b_with_the_truncated_normals_mean_and_std():
+    W = nn.Linear(400, 250).W
+    mean, std, a, b = 0.5, 2.0, -1.0, 4.0
+    assert nn.init.trunc_normal_(W, mean, std, a, b, generator=4) is W
+    assert a <= W.data.min() and W.data.max() <= b
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = [math.exp(-x * x / 2) / math.sqrt(2 * math.pi) for x in (alpha, beta)]
+    Z = (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2))) / 2
+    shift = (pdf[0] - pdf[1]) / Z
+    expected_mean = mean + std * shift
+    expected_std = std * math.sqrt(1 + (alpha * pdf[0] - beta * pdf[1]) / Z - shift ** 2)
+    assert W.data.mean() == pytest.approx(expected_mean, abs=0.01)
+    assert W.data.std() == pytest.approx(expected_std, rel=0.01)
+    # PyTorch's default, [-2, 2] around N(0, 1): a std of 0.88
+    nn.init.trunc_normal_(W, generator=4)
+    assert np.abs(W.data).max() <= 2 and W.data.std() == pytest.approx(0.8796, rel=0.01)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.init.xavier_uniform_(nn.Linear(2, 3).b), gg.ShapeError,
+     r"nn\.init\.xavier_uniform_: fan in and fan out need a weight of 2 or more axes"),
+    (lambda: nn.init.kaiming_normal_(nn.Linear(2, 3).W, mode="in"), gg.ArgumentError,
+     r"nn\.init\.kaiming_normal_: mode must be 'fan_in' .* got 'in'"),
+    (lambda: nn.init.kaiming_uniform_(nn.Linear(2, 3).W, nonlinearity="gelu"),
+     gg.ArgumentError, r"nn\.init\.calculate_gain: unsupported nonlinearity 'gelu'"),
+    (lambda: nn.init.calculate_gain("leaky_relu", "x"), gg.ArgumentError,
+     r"nn\.init\.calculate_gain: param \(the negative slope\) must be a number, got 'x'"),
+    (lambda: nn.init.xavier_normal_(nn.Linear(2, 3).W, gain=-1), gg.ArgumentError,
+     r"nn\.init\.xavier_normal_: gain must be a finite number >= 0, got -1"),
+    (lambda: nn.init.orthogonal_(np.zeros((2, 2))), gg.GraphgradTypeError,
+     r"nn\.init\.orthogonal_ fills a Tensor"),
+    (lambda: nn.init.orthogonal_(nn.Linear(2, 3).W * 2), gg.GraphgradTypeError,
+     r"output of Mul"),
+    (lambda: nn.init.trunc_normal_(nn.Linear(2, 3).W, a=1.0, b=1.0), gg.ArgumentError,
+     r"nn\.init\.trunc_normal_: a=1\.0 must be below b=1\.0"),
+    (lambda: nn.init.trunc_normal_(nn.Linear(2, 3).W, std=0.0), gg.ArgumentError,
+     r"nn\.init\.trunc_normal_: std must be a finite number > 0, got 0\.0"),
+    (lambda: nn.init.trunc_normal_(nn.Linear(2, 3).W, mean=100.0), gg.ArgumentError,
+     r"\[a, b\] = \[-2\.0, 2\.0\] holds almost none of N\(100\.0, 1\.0\*\*2\)"),
+    (lambda: nn.init.kaiming_normal_(nn.Linear(2, 3).W, generator="a"), gg.ArgumentError,
+     r"nn\.init\.kaiming_normal_: rng must be None, a seed"),
+], ids=["bias", "mode", "nonlinearity", "param", "gain", "array", "op output", "a = b",
+        "std 0", "far mean", "generator"])
+def test_scaled_initialisers_refuse_what_they_cannot_fill(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -6,10 +6,15 @@ Each initialiser takes a weight shape ``(n_out, n_in)`` = the course's (n[l], n[
 that `seed` resets, so ``nn.init.seed(1)`` before building a model makes it reproducible.
 PyTorch's in-place initialisers, `normal_`, `uniform_`, `constant_`, `zeros_` and `ones_`,
 fill a tensor that exists (a layer's parameter, in a function given to ``model.apply``) from
-the same generator. Depends on numpy, `errors` and `tensor`.
+the same generator, and so do PyTorch's scaled ones: `xavier_uniform_`, `xavier_normal_`,
+`kaiming_uniform_`, `kaiming_normal_` (with `calculate_gain`), `orthogonal_` and
+`trunc_normal_`, their fan_in and fan_out read from graphgrad's layouts: Linear's W
+(n_out, n_in) as PyTorch's, a convolution's filters (f, f, n_C_prev, n_C) with the units last.
+Depends on numpy, `errors`, `tensor` and `ops.special` (erfinv).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,13 +31,16 @@ from graphgrad.errors import (
     setting_text,
     whole_number,
 )
+from graphgrad.ops.special import erfinv_values
 from graphgrad.tensor import Tensor
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Shape, np.random.Generator], np.ndarray]
 
-__all__ = ["constant_", "generator", "get", "glorot", "he", "initialize", "name_of", "normal_",
-           "ones_", "seed", "small_random", "uniform_", "xavier", "zeros", "zeros_"]
+__all__ = ["calculate_gain", "constant_", "generator", "get", "glorot", "he", "initialize",
+           "kaiming_normal_", "kaiming_uniform_", "name_of", "normal_", "ones_", "orthogonal_",
+           "seed", "small_random", "trunc_normal_", "uniform_", "xavier", "xavier_normal_",
+           "xavier_uniform_", "zeros", "zeros_"]
 
 _default = {"rng": np.random.default_rng(0)}
 
@@ -259,3 +267,159 @@ def ones_(tensor: Any) -> Any:
 def _generator(value: Any, caller: str) -> np.random.Generator:
     """`generator`, for the functions whose keyword ``generator`` (PyTorch's) hides it."""
     return generator(value, caller)
+
+
+# -- PyTorch's scaled initialisers: xavier_, kaiming_, orthogonal_, trunc_normal_ ---------------
+_GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0,
+          "conv_transpose1d": 1.0, "conv_transpose2d": 1.0, "conv_transpose3d": 1.0,
+          "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "leaky_relu": None,
+          "selu": 3.0 / 4.0}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """PyTorch's ``nn.init.calculate_gain``: the factor that keeps the variance of a layer's
+    output through ``nonlinearity``: 1 for linear, the convolutions and sigmoid, 5/3 for tanh,
+    sqrt(2) for relu, sqrt(2 / (1 + slope**2)) for leaky_relu of negative slope ``param``
+    (0.01 when None), 3/4 for selu."""
+    caller = "nn.init.calculate_gain"
+    if not isinstance(nonlinearity, str) or nonlinearity not in _GAINS:
+        raise ArgumentError(f"{caller}: unsupported nonlinearity {nonlinearity!r}; use one of "
+                            f"{', '.join(map(repr, _GAINS))}")
+    if nonlinearity != "leaky_relu":
+        return _GAINS[nonlinearity]
+    slope = 0.01 if param is None else _finite(param, "param (the negative slope)", caller)
+    return math.sqrt(2.0 / (1.0 + slope ** 2))
+
+
+def _fan_in_and_out(tensor: Any, caller: str) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight in graphgrad's layouts: Linear's W (n_out, n_in) as
+    PyTorch's, so (n_in, n_out); a convolution's filters (f, f, n_C_prev, n_C) (Conv1d's
+    (f, n_C_prev, n_C)), the units on the last axis where PyTorch has them first, so
+    (f * f * n_C_prev, f * f * n_C): the inputs and outputs one position of the filter sees."""
+    shape = tensor.data.shape
+    if len(shape) < 2:
+        raise ShapeError(f"{caller}: fan in and fan out need a weight of 2 or more axes ((n_out, "
+                         f"n_in), or a convolution's (f, f, n_C_prev, n_C)), got "
+                         f"{describe(tensor)}; a bias is filled by zeros_ or uniform_")
+    if len(shape) == 2:
+        fan_in, fan_out = shape[1], shape[0]
+    else:
+        window = int(np.prod(shape[:-2]))
+        fan_in, fan_out = window * shape[-2], window * shape[-1]
+    if fan_in == 0 or fan_out == 0:
+        raise ShapeError(f"{caller}: fan in and fan out of {describe(tensor)} are {fan_in} and "
+                         f"{fan_out}: a weight with no elements has nothing to scale")
+    return fan_in, fan_out
+
+
+def _gain(gain: Any, caller: str) -> float:
+    return _finite(gain, "gain", caller, "a finite number >= 0",
+                   lambda v: np.isfinite(v) and v >= 0)
+
+
+def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.xavier_uniform_`` (Glorot & Bengio, 2010): ``tensor``'s values
+    drawn anew from U(-bound, bound), bound = gain * sqrt(6 / (fan_in + fan_out)), in its shape
+    and dtype, fans as `_fan_in_and_out` reads graphgrad's layouts, from ``generator`` as for
+    `normal_`. Returns ``tensor``."""
+    caller = "nn.init.xavier_uniform_"
+    tensor = _filled(tensor, caller)
+    gain = _gain(gain, caller)
+    fan_in, fan_out = _fan_in_and_out(tensor, caller)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _fill(tensor, _generator(generator, caller).uniform(-bound, bound, tensor.data.shape))
+
+
+def xavier_normal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.xavier_normal_``: ``tensor``'s values drawn anew from N(0, std**2),
+    std = gain * sqrt(2 / (fan_in + fan_out)), as `xavier_uniform_`, from ``generator`` as for
+    `normal_`. Returns ``tensor``."""
+    caller = "nn.init.xavier_normal_"
+    tensor = _filled(tensor, caller)
+    gain = _gain(gain, caller)
+    fan_in, fan_out = _fan_in_and_out(tensor, caller)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(tensor, _generator(generator, caller).normal(0.0, std, tensor.data.shape))
+
+
+def _kaiming_std(tensor: Any, a: Any, mode: Any, nonlinearity: Any, caller: str) -> float:
+    """gain / sqrt(fan), the std of He et al.'s (2015) initialisation."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ArgumentError(f"{caller}: mode must be 'fan_in' (keeps the forward pass's "
+                            f"variance) or 'fan_out' (the backward pass's), got {mode!r}")
+    fan_in, fan_out = _fan_in_and_out(tensor, caller)
+    gain = calculate_gain(nonlinearity, a)
+    return gain / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+
+
+def kaiming_uniform_(tensor: Any, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.kaiming_uniform_`` (He et al., 2015): ``tensor``'s values drawn
+    anew from U(-bound, bound), bound = sqrt(3) * calculate_gain(nonlinearity, a) / sqrt(fan),
+    fan the fan_in or fan_out of ``mode`` as `_fan_in_and_out` reads graphgrad's layouts;
+    ``a`` is leaky_relu's negative slope. From ``generator`` as for `normal_`. Returns
+    ``tensor``."""
+    caller = "nn.init.kaiming_uniform_"
+    tensor = _filled(tensor, caller)
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, caller)
+    return _fill(tensor, _generator(generator, caller).uniform(-bound, bound, tensor.data.shape))
+
+
+def kaiming_normal_(tensor: Any, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.kaiming_normal_``: ``tensor``'s values drawn anew from
+    N(0, std**2), std = calculate_gain(nonlinearity, a) / sqrt(fan), fan the fan_in or
+    fan_out of ``mode``, from ``generator``, as `kaiming_uniform_` (with nonlinearity="relu",
+    the course's `he`). Returns ``tensor``."""
+    caller = "nn.init.kaiming_normal_"
+    tensor = _filled(tensor, caller)
+    std = _kaiming_std(tensor, a, mode, nonlinearity, caller)
+    return _fill(tensor, _generator(generator, caller).normal(0.0, std, tensor.data.shape))
+
+
+def orthogonal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.orthogonal_`` (Saxe et al., 2013): ``tensor``'s values made a
+    (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal draw, in its
+    shape and dtype: W @ W.T = gain**2 I for W (n_out, n_in) with n_out <= n_in, W.T @ W =
+    gain**2 I otherwise. A convolution's filters (f, f, n_C_prev, n_C) are the matrix
+    (n_C, f * f * n_C_prev) of their units, as the layer initialises them. The normal draw
+    comes from ``generator`` as for `normal_`. Returns ``tensor``."""
+    caller = "nn.init.orthogonal_"
+    tensor = _filled(tensor, caller)
+    gain = _gain(gain, caller)
+    shape = tensor.data.shape
+    _fan_in_and_out(tensor, caller)  # 2 axes or more, none empty
+    rows = shape[0] if len(shape) == 2 else shape[-1]
+    cols = tensor.data.size // rows
+    flat = _generator(generator, caller).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # makes the decomposition unique, the draw uniform
+    if rows < cols:
+        q = q.T
+    values = q if len(shape) == 2 else q.T.reshape(shape)
+    return _fill(tensor, gain * values)
+
+
+def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Any:
+    """PyTorch's ``nn.init.trunc_normal_``: ``tensor``'s values drawn anew from N(mean,
+    std**2) truncated to [a, b] (a and b are values, not numbers of std), in its shape and
+    dtype, by PyTorch's method: a uniform draw between the normal's CDF at a and at b, mapped
+    back through erfinv. From ``generator`` as for `normal_`. Returns ``tensor``."""
+    caller = "nn.init.trunc_normal_"
+    tensor = _filled(tensor, caller)
+    mean = _finite(mean, "mean", caller)
+    std = _finite(std, "std", caller, "a finite number > 0", lambda v: np.isfinite(v) and v > 0)
+    a, b = _finite(a, "a", caller), _finite(b, "b", caller)
+    if a >= b:
+        raise ArgumentError(f"{caller}: a={a!r} must be below b={b!r}")
+    low, high = (math.erf((x - mean) / (std * math.sqrt(2.0))) for x in (a, b))
+    if high - low < 1e-12:
+        raise ArgumentError(
+            f"{caller}: [a, b] = [{a!r}, {b!r}] holds almost none of N({mean!r}, {std!r}**2) "
+            "(mean is many std away from it): bring mean into [a, b] or widen it")
+    u = _generator(generator, caller).uniform(low, high, tensor.data.shape)
+    values = mean + std * math.sqrt(2.0) * erfinv_values(u)
+    return _fill(tensor, np.clip(values, a, b))
