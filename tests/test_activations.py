@@ -214,7 +214,8 @@ def test_settings_out_of_their_range_are_refused_naming_the_function(call, error
 
 # -- PyTorch's inplace flag ----------------------------------------------------------------------
 # PyTorch's DCGAN writes nn.ReLU(True) and nn.LeakyReLU(0.2, inplace=True): the flag is taken
-# (positionally where PyTorch takes it) and the output is a new tensor of the same values.
+# (positionally where PyTorch takes it), kept as layer.inplace and shown in the repr when True,
+# and the output is a new tensor of the same values.
 INPLACE = [
     (lambda f: nn.ReLU(f), gg.relu),
     (lambda f: nn.LeakyReLU(0.2, f), lambda z: gg.leaky_relu(z, 0.2)),
@@ -245,6 +246,19 @@ def test_pytorchs_inplace_flag_is_taken_and_gives_the_functions_values(make, fn)
         (A * Z).sum().backward()
         (expected * Z).sum().backward()
         np.testing.assert_array_equal(a.grad, b.grad)
-        assert "inplace" not in repr(layer)
+        assert layer.inplace is flag  # kept, and shown as PyTorch's repr shows it
+        assert ("inplace=True" in repr(layer)) is flag
     with pytest.raises(gg.ArgumentError, match=r"inplace must be True or False, got 1"):
         make(1)
+
+
+@pytest.mark.parametrize("layer, shown", [
+    (nn.ReLU(True), "ReLU(inplace=True)"), (nn.ReLU(), "ReLU()"),
+    (nn.LeakyReLU(0.2, inplace=True), "LeakyReLU(alpha=0.2, inplace=True)"),
+    (nn.LeakyReLU(0.2), "LeakyReLU(alpha=0.2)"), (nn.ReLU6(True), "ReLU6(inplace=True)"),
+    (nn.Hardtanh(-2.0, 2.0, True), "Hardtanh(min_val=-2, max_val=2, inplace=True)"),
+    (nn.Threshold(0.5, -1.0, True), "Threshold(threshold=0.5, value=-1, inplace=True)"),
+    (nn.SiLU(inplace=True), "SiLU(inplace=True)"),
+])
+def test_the_repr_shows_inplace_when_it_is_true_as_pytorchs(layer, shown):
+    assert repr(layer) == shown

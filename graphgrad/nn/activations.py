@@ -69,12 +69,21 @@ from graphgrad.ops.softmax import softmin
 from graphgrad.tensor import Tensor
 
 
-def _inplace(inplace: Any, layer: str) -> None:
-    """Check PyTorch's ``inplace`` flag of an activation layer (``nn.ReLU(True)``,
-    ``nn.LeakyReLU(0.2, inplace=True)``), which graphgrad takes and does not follow: the output
-    is always a new tensor, with the values the flag would have written over the input. The
+def _inplace(inplace: Any, layer: str) -> bool:
+    """PyTorch's ``inplace`` flag of an activation layer (``nn.ReLU(True)``,
+    ``nn.LeakyReLU(0.2, inplace=True)``), checked, which graphgrad keeps (``layer.inplace``,
+    shown in the repr as PyTorch's ``ReLU(inplace=True)``) and does not follow: the output is
+    always a new tensor, with the values the flag would have written over the input. The
     recorded graph keeps the input, so overwriting it would gain no memory here."""
-    flag(inplace, "inplace", layer)
+    return flag(inplace, "inplace", layer)
+
+
+def _shown(settings: str, inplace: bool) -> str:
+    """A layer's ``settings`` for its repr, followed by ``inplace=True`` when it was given, as
+    PyTorch's repr shows it."""
+    if not inplace:
+        return settings
+    return f"{settings}, inplace=True" if settings else "inplace=True"
 
 
 class Sigmoid(Module):
@@ -99,28 +108,32 @@ class Tanh(Module):
 
 class ReLU(Module):
     """A = max(Z, 0): the course's default hidden activation.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "ReLU")
+        self.inplace = _inplace(inplace, "ReLU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = max(Z, 0), elementwise: `gg.relu`.  Z (m, n) -> A (m, n)."""
         return _ReLU.apply(Z)
 
+    def extra_repr(self) -> str:
+        """Nothing, or ``inplace=True`` as PyTorch's repr shows it."""
+        return _shown("", self.inplace)
+
 
 class LeakyReLU(Module):
     """A = Z where Z > 0, else alpha * Z.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, alpha: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "LeakyReLU")
+        self.inplace = _inplace(inplace, "LeakyReLU")
         self.alpha = real_number(alpha, "alpha", "LeakyReLU", math.isfinite, "a finite number")
 
     def forward(self, Z: Any) -> Tensor:
@@ -129,7 +142,7 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         """``alpha=0.01``, for the repr."""
-        return f"alpha={self.alpha:g}"
+        return _shown(f"alpha={self.alpha:g}", self.inplace)
 
 
 class Softplus(Module):
@@ -145,13 +158,13 @@ class Softplus(Module):
 class ELU(Module):
     """A = Z where Z > 0, else alpha (e**Z - 1): the exponential linear unit (PyTorch's
     nn.ELU, alpha=1.0 by default).
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "ELU")
+        self.inplace = _inplace(inplace, "ELU")
         self.alpha = real_number(alpha, "alpha", "ELU", math.isfinite, ELU_ALPHA_RULE)
 
     def forward(self, Z: Any) -> Tensor:
@@ -160,22 +173,26 @@ class ELU(Module):
 
     def extra_repr(self) -> str:
         """``alpha=1``, for the repr."""
-        return f"alpha={self.alpha:g}"
+        return _shown(f"alpha={self.alpha:g}", self.inplace)
 
 
 class SiLU(Module):
     """A = Z sigmoid(Z): the sigmoid-weighted linear unit (swish), stable for any Z.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "SiLU")
+        self.inplace = _inplace(inplace, "SiLU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = silu(Z), elementwise: `gg.silu`.  Z (m, n) -> A (m, n)."""
         return _SiLU.apply(Z)
+
+    def extra_repr(self) -> str:
+        """Nothing, or ``inplace=True`` as PyTorch's repr shows it."""
+        return _shown("", self.inplace)
 
 
 class GELU(Module):
@@ -202,29 +219,33 @@ class SELU(Module):
     """A = scale Z where Z > 0, else scale alpha (e**Z - 1): the self-normalising linear unit
     (PyTorch's nn.SELU, its constants alpha = 1.6733 and scale = 1.0507), for deep
     fully-connected networks initialised with variance 1 / n_in.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "SELU")
+        self.inplace = _inplace(inplace, "SELU")
 
     def forward(self, Z: Any) -> Tensor:
         """A = selu(Z), elementwise: `gg.selu`.  Z (m, n) -> A (m, n)."""
         return _SELU.apply(Z)
 
+    def extra_repr(self) -> str:
+        """Nothing, or ``inplace=True`` as PyTorch's repr shows it."""
+        return _shown("", self.inplace)
+
 
 class CELU(Module):
     """A = Z where Z > 0, else alpha (e**(Z / alpha) - 1): the continuously differentiable ELU
     (PyTorch's nn.CELU, alpha=1.0 by default, a finite number other than 0).
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "CELU")
+        self.inplace = _inplace(inplace, "CELU")
         self.alpha = celu_alpha(alpha, "CELU")
 
     def forward(self, Z: Any) -> Tensor:
@@ -233,54 +254,66 @@ class CELU(Module):
 
     def extra_repr(self) -> str:
         """``alpha=1``, for the repr."""
-        return f"alpha={self.alpha:g}"
+        return _shown(f"alpha={self.alpha:g}", self.inplace)
 
 
 class Mish(Module):
     """A = Z tanh(softplus(Z)): Mish (YOLOv4's; PyTorch's nn.Mish), stable for any Z.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "Mish")
+        self.inplace = _inplace(inplace, "Mish")
 
     def forward(self, Z: Any) -> Tensor:
         """A = mish(Z), elementwise: `gg.mish`.  Z (m, n) -> A (m, n)."""
         return _Mish.apply(Z)
 
+    def extra_repr(self) -> str:
+        """Nothing, or ``inplace=True`` as PyTorch's repr shows it."""
+        return _shown("", self.inplace)
+
 
 class Hardsigmoid(Module):
     """A = min(max(Z + 3, 0), 6) / 6: MobileNetV3's piecewise-linear sigmoid (PyTorch's
     nn.Hardsigmoid), with PyTorch's gradient, 0 at Z = +-3.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "Hardsigmoid")
+        self.inplace = _inplace(inplace, "Hardsigmoid")
 
     def forward(self, Z: Any) -> Tensor:
         """A = hardsigmoid(Z), elementwise: `gg.hardsigmoid`.  Z (m, n) -> A (m, n)."""
         return _Hardsigmoid.apply(Z)
 
+    def extra_repr(self) -> str:
+        """Nothing, or ``inplace=True`` as PyTorch's repr shows it."""
+        return _shown("", self.inplace)
+
 
 class Hardswish(Module):
     """A = Z min(max(Z + 3, 0), 6) / 6: MobileNetV3's cheap swish (PyTorch's nn.Hardswish),
     with PyTorch's gradient, 0 at Z = -3 and 1 at Z = 3.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "Hardswish")
+        self.inplace = _inplace(inplace, "Hardswish")
 
     def forward(self, Z: Any) -> Tensor:
         """A = hardswish(Z), elementwise: `gg.hardswish`.  Z (m, n) -> A (m, n)."""
         return _Hardswish.apply(Z)
+
+    def extra_repr(self) -> str:
+        """Nothing, or ``inplace=True`` as PyTorch's repr shows it."""
+        return _shown("", self.inplace)
 
 
 class LogSigmoid(Module):
@@ -350,13 +383,13 @@ class Softshrink(Module):
 class Threshold(Module):
     """A = Z where Z > threshold, else value (PyTorch's nn.Threshold(threshold, value), both
     required numbers); the gradient is 0 at Z = threshold, as PyTorch's.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, "Threshold")
+        self.inplace = _inplace(inplace, "Threshold")
         self.threshold, self.value = threshold_settings(threshold, value, "Threshold")
 
     def forward(self, Z: Any) -> Tensor:
@@ -365,7 +398,7 @@ class Threshold(Module):
 
     def extra_repr(self) -> str:
         """``threshold=0.1, value=20``, for the repr."""
-        return f"threshold={self.threshold:g}, value={self.value:g}"
+        return _shown(f"threshold={self.threshold:g}, value={self.value:g}", self.inplace)
 
 
 class GLU(Module):
@@ -509,14 +542,14 @@ class Hardtanh(Module):
     """A = Z limited to [min_val, max_val] (PyTorch's nn.Hardtanh, -1 and 1 by default): a
     piecewise-linear tanh. `gg.clip`, whose gradient is 1 from min_val to max_val, the bounds
     included (PyTorch's is 0 at the bounds themselves), and 0 outside.
-    ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     single_node = True
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
                  inplace: bool = False) -> None:
         super().__init__()
-        _inplace(inplace, type(self).__name__)
+        self.inplace = _inplace(inplace, type(self).__name__)
         self.min_val, self.max_val = _bounds(min_val, max_val, type(self).__name__)
 
     def forward(self, Z: Any) -> Tensor:
@@ -525,21 +558,21 @@ class Hardtanh(Module):
 
     def extra_repr(self) -> str:
         """``min_val=-1, max_val=1``, for the repr."""
-        return f"min_val={self.min_val:g}, max_val={self.max_val:g}"
+        return _shown(f"min_val={self.min_val:g}, max_val={self.max_val:g}", self.inplace)
 
 
 class ReLU6(Hardtanh):
     """A = min(max(Z, 0), 6): MobileNetV2's activation (PyTorch's nn.ReLU6, Keras's
     ReLU(max_value=6)), a ReLU that stays small enough for low-precision arithmetic. Its
     gradient is `Hardtanh`'s: 1 at 0 and 6 themselves (PyTorch's, and `gg.relu`'s at 0, is 0
-    there). ``inplace``: PyTorch's flag, taken; the output is a new tensor all the same."""
+    there). ``inplace``: PyTorch's flag, kept and shown; the output is a new tensor all the same."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        """Nothing: ReLU6 has no settings."""
-        return ""
+        """Nothing, or ``inplace=True``: ReLU6 has no other settings."""
+        return _shown("", self.inplace)
 
 
 class PReLU(Module):
