@@ -874,6 +874,41 @@ def test_flatten_keeps_the_batch_axis_of_an_empty_batch(shape, flat):
     np.testing.assert_array_equal(A.grad, np.full(shape, 2.0))
 
 
+@pytest.mark.parametrize("axes, flat", [
+    ((), (2, 60)), ((1, -1), (2, 60)), ((2,), (2, 3, 20)), ((0,), (120,)), ((0, 1), (6, 4, 5)),
+    ((1, 2), (2, 12, 5)), ((-3, -2), (2, 12, 5)), ((3, 3), (2, 3, 4, 5)),
+    ((0, 0), (2, 3, 4, 5)), ((0, 2), (24, 5)), ((0, 3), (120,)),
+])
+def test_flatten_joins_the_axes_from_start_axis_to_end_axis_as_pytorchs(axes, flat):
+    """PyTorch's nn.Flatten(start_dim=1, end_dim=-1): the axes from start_axis to end_axis,
+    both included, joined in row order; the default keeps one row per example."""
+    X = np.arange(120.0).reshape(2, 3, 4, 5)
+    A = gg.Tensor(X, requires_grad=True)
+    layer = nn.Flatten(*axes)
+    out = layer(A)
+    assert out.shape == flat
+    np.testing.assert_array_equal(out.data, X.reshape(flat))
+    (out * np.arange(120.0).reshape(flat)).sum().backward()
+    np.testing.assert_array_equal(A.grad, X)
+    np.testing.assert_array_equal(layer(X).data, X.reshape(flat))  # an array too
+    shown = "" if axes in ((), (1, -1)) else f"start_axis={axes[0]}, end_axis={layer.end_axis}"
+    assert repr(layer) == f"Flatten({shown})"
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.Flatten(1.0), gg.ArgumentError,
+     r"Flatten: start_axis must be an integer, got 1\.0"),
+    (lambda: nn.Flatten(1, None), gg.ArgumentError, r"Flatten: end_axis must be an integer"),
+    (lambda: nn.Flatten(4)(np.zeros((2, 3, 4, 5))), gg.ShapeError,
+     r"Flatten\(start_axis=4, end_axis=-1\).*: start_axis=4 is no axis of .*\(2, 3, 4, 5\)"),
+    (lambda: nn.Flatten(3, 1)(np.zeros((2, 3, 4, 5))), gg.ShapeError,
+     r"Flatten\(start_axis=3, end_axis=1\).*: start_axis=3 comes after end_axis=1"),
+], ids=["float axis", "None axis", "no such axis", "start after end"])
+def test_flatten_refuses_axes_that_are_no_integers_or_not_the_inputs(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 class _Forgets(nn.Module):
     def forward(self, X):
         gg.relu(X)  # the return is missing

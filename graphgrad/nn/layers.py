@@ -295,12 +295,28 @@ class Bilinear(Module):
 
 
 class Flatten(Module):
-    """(m, d1, d2, ...) -> (m, d1 * d2 * ...): one row per example (none for m = 0)."""
+    """(m, d1, d2, ...) -> (m, d1 * d2 * ...): one row per example (none for m = 0).
+
+    Args:
+        start_axis: the first axis joined (1 by default, the one after the examples').
+        end_axis: the last axis joined, included (-1 by default, the last); negative axes
+            count from the end. PyTorch's ``nn.Flatten(start_dim, end_dim)``:
+            ``Flatten(2)`` turns sequences of images (m, T, n_H, n_W, n_C) into (m, T, n),
+            ``Flatten(0)`` a whole batch into one vector, as `Tensor.flatten` does.
+    """
 
     single_node = True
 
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis = integer(start_axis, "start_axis", "Flatten")
+        self.end_axis = integer(end_axis, "end_axis", "Flatten")
+
     def forward(self, X: Any) -> Tensor:
-        """X (m, d1, d2, ...) -> (m, d1 * d2 * ...), each example's values in row order."""
+        """X (m, d1, d2, ...) -> (m, d1 * d2 * ...), each example's values in row order; the
+        axes from start_axis to end_axis joined into one, if they are others."""
+        if (self.start_axis, self.end_axis) != (1, -1):
+            return self._joined(X)
         shape = np.shape(X.data if isinstance(X, Tensor) else X)
         if not shape:
             what = describe(X) if isinstance(X, Tensor) else repr(X)
@@ -308,6 +324,22 @@ class Flatten(Module):
                              f"single number: {what}")
         # The row length is spelled out: -1 cannot be solved for when m = 0, an empty batch.
         return Reshape.apply(X, shape=(shape[0], math.prod(shape[1:])))
+
+    def _joined(self, X: Any) -> Tensor:
+        """`Tensor.flatten` (start_axis, end_axis), its complaints named by this layer."""
+        if not isinstance(X, Tensor):  # an array, as the default's Reshape takes one
+            X = Tensor(numbers_of(X, self))
+        try:
+            return X.flatten(self.start_axis, self.end_axis)
+        except ArgumentError as error:
+            raise ShapeError(f"{self._label()}: {str(error).removeprefix('flatten: ')}; give it "
+                             "an X with those axes, or change the axes it joins") from None
+
+    def extra_repr(self) -> str:
+        """Nothing by default, or ``start_axis=2, end_axis=-1``, for the repr."""
+        if (self.start_axis, self.end_axis) == (1, -1):
+            return ""
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
 
 
 class Identity(Module):
