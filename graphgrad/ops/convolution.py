@@ -47,6 +47,7 @@ from graphgrad.ops.windows import (
     _output_size,
     _padded,
     _pair,
+    _sequence_misfit,
     _sides,
     _windows,
     compact,
@@ -197,14 +198,7 @@ def _check_sequences(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride:
         raise ValueError(f"the bias must have shape ({n_c},), got {b.shape}")
     n_l = _output_size(x.shape[1], f, stride, pad, dilation)
     if n_l < 1:
-        span = (f" dilated by {dilation} (spanning {dilation * (f - 1) + 1} steps)"
-                if dilation != 1 else "")
-        formula = "2 pad - d (f - 1) - 1" if dilation != 1 else "2 pad - f"
-        raise ValueError(
-            f"a window of f={f}{span} does not fit in sequences of n_L_prev = {x.shape[1]} "
-            f"steps with pad={pad}: n_L = floor((n_L_prev + {formula}) / stride) + 1 = {n_l}; "
-            "pad more or use a smaller window"
-        )
+        raise _sequence_misfit(x.shape[1], f, stride, pad, dilation)
 
 
 class Conv2d(Function):

@@ -31,6 +31,7 @@ from graphgrad.ops.windows import (
     _output_size,
     _padded,
     _pair,
+    _sequence_misfit,
     _sides,
     _windows,
     compact,
@@ -418,15 +419,7 @@ def _check_pool1d(x: np.ndarray, f: Any, stride: Any, pad: Any, op: str,
                          f"last; got shape {x.shape}{tip}")
     n_l, side = _ceil_sides(x.shape[1], f, stride, pad, dilation, ceil_mode)
     if n_l < 1:
-        n_l = _output_size(x.shape[1], f, stride, pad, dilation)
-        where = f" with pad={pad}" if pad else ""
-        span = (f" dilated by {dilation} (spanning {dilation * (f - 1) + 1} steps)"
-                if dilation != 1 else "")
-        formula = "2 pad - d (f - 1) - 1" if dilation != 1 else "2 pad - f"
-        raise ValueError(
-            f"a window of f={f}{span} does not fit in sequences of n_L_prev = {x.shape[1]} "
-            f"steps{where}: n_L = floor((n_L_prev + {formula}) / stride) + 1 = {n_l}; use a "
-            "smaller window")
+        raise _sequence_misfit(x.shape[1], f, stride, pad, dilation, pooling=True)
     _check_real_taps(x.shape[1], f, stride, pad, dilation, n_l)
     return n_l, side
 

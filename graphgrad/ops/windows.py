@@ -250,6 +250,21 @@ def _check_images(x: np.ndarray, what: str, channels: int | None = None) -> None
                          f"got shape {x.shape}{tip}")
 
 
+def _sequence_misfit(n_prev: int, f: int, stride: int, pad: Any, dilation: int,
+                     pooling: bool = False) -> ValueError:
+    """The error for a window of f steps that does not fit in sequences of ``n_prev`` steps:
+    `_check_fits`'s message for 1-D convolution and pooling."""
+    n_l = _output_size(n_prev, f, stride, pad, dilation)
+    span = (f" dilated by {dilation} (spanning {dilation * (f - 1) + 1} steps)"
+            if dilation != 1 else "")
+    formula = "2 pad - d (f - 1) - 1" if dilation != 1 else "2 pad - f"
+    where = f" with pad={pad}" if pad or not pooling else ""
+    advice = "use a smaller window" if pooling else "pad more or use a smaller window"
+    return ValueError(
+        f"a window of f={f}{span} does not fit in sequences of n_L_prev = {n_prev} steps"
+        f"{where}: n_L = floor((n_L_prev + {formula}) / stride) + 1 = {n_l}; {advice}")
+
+
 def _check_fits(x_shape: tuple, f_h: int, f_w: int, stride: Any, pads: tuple,
                 pooling: bool = False, dilation: Any = 1) -> tuple[int, int]:
     """The output's (n_H, n_W), or an error if a window does not fit."""
