@@ -65,17 +65,28 @@ def renamed(why: str, **new_names: str) -> Callable[[Callable], Callable]:
     """Refuse the former spelling of a keyword argument (``@renamed("...", pad="padding")``)
     with a `GraphgradTypeError`, a ``TypeError`` as Python's own for an unknown keyword, that
     names the spelling to write and ``why``; the signature (help, inspect) shows the new one.
-    On a layer's ``__init__`` the error names the layer's class (MaxPool2d)."""
+    On a layer's ``__init__`` the error names the layer's class (MaxPool2d). Stacked on a
+    function another `renamed` guards, it adds its spellings to that guard's, so a call is
+    checked once."""
     def decorate(func: Callable) -> Callable:
+        added = {old: (new, why) for old, new in new_names.items()}
+        guarded = getattr(func, "_renamed_spellings", None)
+        if guarded is not None:
+            guarded.update(added)
+            return func
+        spellings = added
+
         @functools.wraps(func)
         def call(*args: Any, **kwargs: Any) -> Any:
-            if kwargs and not new_names.keys().isdisjoint(kwargs):
-                old = next(name for name in kwargs if name in new_names)
+            if kwargs and not spellings.keys().isdisjoint(kwargs):
+                old = next(name for name in kwargs if name in spellings)
+                new, reason = spellings[old]
                 caller = type(args[0]).__name__ if func.__name__ == "__init__" else func.__name__
                 raise GraphgradTypeError(
-                    f"{caller}: the keyword is {new_names[old]}=, not {old}= ({why}): "
-                    f"write {caller}(..., {new_names[old]}={setting_text(kwargs[old])})")
+                    f"{caller}: the keyword is {new}=, not {old}= ({reason}): "
+                    f"write {caller}(..., {new}={setting_text(kwargs[old])})")
             return func(*args, **kwargs)
+        call._renamed_spellings = spellings  # type: ignore[attr-defined]
         return call
     return decorate
 
