@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from sequence_and_grid_references import ctc_batch_by_paths
 
 import graphgrad as gg
+from graphgrad.nn.ctc import CTCGrad
 from graphgrad.nn.embedding import PaddedLookup
 from graphgrad.nn.normalization import GroupNormalize
 
@@ -2367,6 +2369,53 @@ DILATED = [
            lambda s: ((s[0][0], s[0][2], s[0][3]), s[1][1:], s[2]))),
 ]
 
+
+# -- ctc_loss, against sums by brute force ------------------------------------------------------
+def ctc_labels(shape: Shape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(targets, input_lengths, target_lengths) for log_probs of ``shape`` (m, T, C): labels
+    in pairs (1, 1, 2, 2, ...: repeats, which need a blank between them), odd examples a frame
+    and a label shorter, every alignment possible (2 S - 1 <= T_i frames)."""
+    m, n_frames, n_classes = shape
+    width = (n_frames + 1) // 2
+    targets = 1 + (np.arange(m)[:, None] + np.arange(width) // 2) % (n_classes - 1)
+    input_lengths = np.maximum(n_frames - np.arange(m) % 2, min(n_frames, 1))
+    target_lengths = np.maximum((input_lengths + 1) // 2 - np.arange(m) % 2, 0)
+    return targets, input_lengths, target_lengths
+
+
+def _ctc_grad_case(m: int) -> tuple[gg.Tensor, dict, np.ndarray]:
+    """(log_probs (m, 4, 3), CTCGrad's settings, the losses' gradients by brute force)."""
+    log_probs = np.random.default_rng(m).standard_normal((m, 4, 3))
+    labels = ctc_labels(log_probs.shape)
+    node = gg.nn.ctc_loss(gg.Tensor(log_probs, requires_grad=True), *labels,
+                          reduction="none").creator
+    attrs = {k: v for k, v in node.attrs.items() if k != "reduction"}
+    return gg.Tensor(log_probs), attrs, ctc_batch_by_paths(log_probs, *labels)[1]
+
+
+def _ctc_grad(w: Any) -> Any:
+    log_probs, attrs, _ = _ctc_grad_case(w.shape[0])
+    return CTCGrad.apply(log_probs, w, **attrs)
+
+
+def _ctc_grad_reference(w: np.ndarray) -> np.ndarray:
+    return _ctc_grad_case(len(w))[2] * w[:, None, None]
+
+
+def ctc_shapes() -> st.SearchStrategy[tuple[Shape]]:
+    """log_probs (m, T, C) small enough for brute force: C**T paths."""
+    return st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(2, 3)).map(
+        lambda shape: (shape,))
+
+
+CTC_AND_SAMPLING = [
+    Op("ctc_loss", lambda x: gg.nn.ctc_loss(x, *ctc_labels(x.shape), reduction="none"),
+       lambda x: ctc_batch_by_paths(x, *ctc_labels(x.shape))[0], ((3, 4, 3),),
+       second_order=False, random=ctc_shapes()),
+    Op("ctc_loss_gradient", _ctc_grad, _ctc_grad_reference, ((3,),), second_order=False,
+       random=st.integers(1, 3).map(lambda m: ((m,),))),
+]
+
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,
                  *REARRANGE, *CONTRACTION, *INDEXING, *CONVOLUTION, *RECURRENT,
                  *GATHER, *DIAGONALS, *QUANTILES, *COMPOSITIONS, *PRODUCTS, *LINALG,
@@ -2375,6 +2424,7 @@ OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *S
 OPS += NUMPY_MATH
 OPS += NUMPY_FUNCTIONS
 OPS += NUMPY_FUNCTIONS_MORE
+OPS += CTC_AND_SAMPLING
 
 # The broadcasting pairs of issue 2, in both orders, and a scalar with arrays.
 BROADCAST_PAIRS: list[tuple[Shape, Shape]] = [

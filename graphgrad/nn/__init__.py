@@ -20,9 +20,9 @@ and `Transformer` (transformer, the course's model built from them), `beam_searc
 activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `BatchNorm1d`,
 `BatchNorm2d`, `LayerNorm`, `GroupNorm` and `InstanceNorm2d` (normalization), the losses (the
 fused ones in losses, PyTorch's others composed of ops in composed_losses, margin_losses and
-likelihood_losses, and each as PyTorch's module, `CrossEntropyLoss` ... `GaussianNLLLoss`, in
-loss_modules), the weight initialisers (``nn.init``), every layer and loss as a function
-(``nn.functional``, imported as F, as PyTorch's), and
+likelihood_losses, `ctc_loss` in ctc, and each as PyTorch's module, `CrossEntropyLoss` ...
+`CTCLoss`, in loss_modules), the weight initialisers (``nn.init``), every layer and loss as a
+function (``nn.functional``, imported as F, as PyTorch's), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
 Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
@@ -86,6 +86,7 @@ from graphgrad.nn.conv import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from graphgrad.nn.ctc import ctc_loss
 from graphgrad.nn.decoding import Beams, beam_search, greedy_search
 from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import (
@@ -105,6 +106,7 @@ from graphgrad.nn.loss_modules import (
     CosineEmbeddingLoss,
     CosineSimilarity,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
@@ -171,6 +173,7 @@ from graphgrad.nn.utils import functional_call, parameters_to_vector, vector_to_
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Affine", "AvgPool1d", "AvgPool2d", "BCELoss",
     "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Beams", "Bilinear", "CELU", "CircularPad1d",
+    "CTCLoss",
     "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
     "Embedding", "Flatten", "Fold", "GELU", "GLU", "GRU", "GRUCell", "GaussianNLLLoss", "GroupNorm",
@@ -187,6 +190,7 @@ __all__ = [
     "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Unfold",
     "Upsample", "ZeroPad1d", "ZeroPad2d", "beam_search", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cosine_similarity",
+    "ctc_loss",
     "cross_entropy", "functional", "functional_call", "gaussian_nll_loss", "greedy_search",
     "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss", "l2_penalty", "linear",
     "look_ahead_mask", "margin_ranking_loss", "mse", "multi_margin_loss", "multilabel_margin_loss",

@@ -20,6 +20,8 @@ Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
 - Images are channels last, (m, n_H, n_W, n_C) (PyTorch's NCHW is NHWC here), sequences
   (m, n_L, n_C); filters are (f, f, n_C_prev, n_C). Move torch's layout with
   ``x.transpose(0, 2, 3, 1)``.
+- ``ctc_loss`` takes log_probs batch first, (m, T, C), as the recurrent layers give them:
+  PyTorch's (T, N, C) is ``log_probs.transpose(1, 0, 2)``.
 - Batch norm's ``momentum`` is the weight of the old running statistics (PyTorch's 0.1 is
   0.9 here), and the running variance follows the batch's biased variance.
 - A few names are the course's or numpy's: ``mse`` (F.mse_loss, also here under that name),
@@ -62,6 +64,7 @@ from graphgrad.nn.composed_losses import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from graphgrad.nn.ctc import ctc_loss
 from graphgrad.nn.embedding import _first, embedding
 from graphgrad.nn.layers import bilinear, linear
 from graphgrad.nn.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
@@ -118,7 +121,7 @@ __all__ = [
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize",
     # losses and distances
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
-    "cosine_similarity", "cross_entropy", "gaussian_nll_loss", "hinge_embedding_loss",
+    "cosine_similarity", "cross_entropy", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss",
     "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss", "mse", "mse_loss",
     "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss",
     "pairwise_distance", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",

@@ -1,6 +1,6 @@
 """The losses as modules, PyTorch's ``criterion = nn.CrossEntropyLoss(label_smoothing=0.1)``
 then ``J = criterion(Z, Y)``: each a thin `Module` over one of the functions in `losses`,
-`composed_losses`, `margin_losses` and `likelihood_losses`, holding its settings and calling
+`composed_losses`, `margin_losses`, `likelihood_losses` and `ctc`, holding its settings and calling
 the function with them, so its value and gradient are the function's.
 
 Each has no parameters. Its settings are checked when it is made, by the checks the function
@@ -11,7 +11,7 @@ class attribute ``function`` names the function each call runs and ``keywords()`
 settings, which is how `fit` picks the accuracy for ``accuracy="auto"``, as for the function.
 Called on its own, a loss's ops are drawn in a frame named after its class (the fused losses
 make one node, tagged with it). Depends on `losses`, `composed_losses`, `margin_losses`,
-`likelihood_losses`, `nn.module`, `tensor`, `errors`.
+`likelihood_losses`, `ctc`, `nn.module`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from graphgrad.errors import (
     integer,
     real_number,
     setting_text,
+    whole_number,
 )
 from graphgrad.nn.composed_losses import (
     _positive_setting,
@@ -44,6 +45,7 @@ from graphgrad.nn.composed_losses import (
     triplet_margin_loss,
     triplet_settings,
 )
+from graphgrad.nn.ctc import ctc_loss
 from graphgrad.nn.likelihood_losses import (
     gaussian_nll_loss,
     gaussian_settings,
@@ -647,3 +649,37 @@ class GaussianNLLLoss(_FunctionModule):
         shape (m, n), var of that shape, (m,), (m, 1), or a number."""
         return gaussian_nll_loss(predictions, targets, var, self.full, self.eps,
                                  reduction=self.reduction)
+
+
+# -- sequences (`ctc`) -----------------------------------------------------------------------------
+class CTCLoss(_FunctionModule):
+    """PyTorch's nn.CTCLoss: `ctc_loss`, the negative log-likelihood of each example's label
+    sequence summed over every alignment to its frames, called as PyTorch's,
+    ``criterion(log_probs, targets, input_lengths, target_lengths)``.
+
+    Args:
+        blank: the blank's class index (0, PyTorch's default); reduction: ``"mean"`` (each
+            loss over its target length, then the mean, PyTorch's), ``"sum"`` or ``"none"``;
+        zero_infinity: impossible alignments cost 0 (and give no gradient) rather than inf.
+
+    log_probs are batch first, (m, T, C), as graphgrad's recurrent layers give them:
+    PyTorch's (T, N, C) is ``log_probs.transpose(1, 0, 2)``.
+    """
+
+    function = staticmethod(ctc_loss)
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _check_reduction(owner, reduction)
+        self.blank = whole_number(blank, "blank", owner, least=0)
+        self.reduction = reduction
+        self.zero_infinity = flag(zero_infinity, "zero_infinity", owner)
+
+    def forward(self, log_probs: Any, targets: Any, input_lengths: Any,
+                target_lengths: Any) -> Tensor:
+        """J = ctc_loss(log_probs, targets, input_lengths, target_lengths, ...): log_probs
+        (m, T, C), targets padded (m, S) or concatenated, lengths (m,)."""
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+                        reduction=self.reduction, zero_infinity=self.zero_infinity)
