@@ -17,12 +17,16 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from sequence_and_grid_references import ctc_batch_by_paths
+from sequence_and_grid_references import (
+    ctc_batch_by_paths,
+    grid_sample_by_pixels,
+)
 
 import graphgrad as gg
 from graphgrad.nn.ctc import CTCGrad
 from graphgrad.nn.embedding import PaddedLookup
 from graphgrad.nn.normalization import GroupNormalize
+from graphgrad.ops.sampling import GridSampleGrad
 
 Shape = tuple[int, ...]
 Domain = Callable[[np.random.Generator, Sequence[Shape]], list[np.ndarray]]
@@ -2370,7 +2374,7 @@ DILATED = [
 ]
 
 
-# -- ctc_loss, against sums by brute force ------------------------------------------------------
+# -- ctc_loss and grid_sample, against sums by brute force and loops over pixels -----------------
 def ctc_labels(shape: Shape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(targets, input_lengths, target_lengths) for log_probs of ``shape`` (m, T, C): labels
     in pairs (1, 1, 2, 2, ...: repeats, which need a blank between them), odd examples a frame
@@ -2408,12 +2412,53 @@ def ctc_shapes() -> st.SearchStrategy[tuple[Shape]]:
         lambda shape: (shape,))
 
 
+def _sampled_case(shape: Shape) -> tuple[gg.Tensor, gg.Tensor]:
+    """Constant images (m, 3, 4, C) and a grid (m, H_out, W_out, 2) reaching past their
+    edges, for GridSampleGrad's upstream gradient of ``shape`` (m, H_out, W_out, C)."""
+    m, h_out, w_out, channels = shape
+    rng = np.random.default_rng(h_out * 7 + w_out)
+    return (gg.Tensor(rng.standard_normal((m, 3, 4, channels))),
+            gg.Tensor(rng.uniform(-1.4, 1.4, (m, h_out, w_out, 2))))
+
+
+def _grid_sample_grad(mode: str, padding: str) -> tuple[Callable, Callable]:
+    def fn(g: Any) -> Any:
+        return GridSampleGrad.apply(*_sampled_case(g.shape), g, mode=mode, padding_mode=padding)
+
+    def ref(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, grid = _sampled_case(g.shape)
+        return grid_sample_by_pixels(a.data, grid.data, mode, padding, upstream=g)[1:]
+
+    return fn, ref
+
+
+def sampling_shapes() -> st.SearchStrategy[tuple[Shape, Shape]]:
+    """Images (m, H, W, C) and a grid (m, H_out, W_out, 2) for them."""
+    return st.tuples(st.integers(1, 2), st.integers(1, 4), st.integers(1, 4), st.integers(1, 2),
+                     st.integers(1, 3), st.integers(1, 3)).map(
+        lambda s: ((s[0], s[1], s[2], s[3]), (s[0], s[4], s[5], 2)))
+
+
+def _grid_sample(mode: str, padding: str, align_corners: bool) -> Op:
+    return Op(f"grid_sample_{mode}_{padding}" + ("_align_corners" if align_corners else ""),
+              lambda a, g: gg.nn.functional.grid_sample(a, g, mode, padding, align_corners),
+              lambda a, g: grid_sample_by_pixels(a, g, mode, padding, align_corners),
+              ((2, 3, 4, 2), (2, 2, 5, 2)), second_order=False, random=sampling_shapes())
+
+
 CTC_AND_SAMPLING = [
     Op("ctc_loss", lambda x: gg.nn.ctc_loss(x, *ctc_labels(x.shape), reduction="none"),
        lambda x: ctc_batch_by_paths(x, *ctc_labels(x.shape))[0], ((3, 4, 3),),
        second_order=False, random=ctc_shapes()),
     Op("ctc_loss_gradient", _ctc_grad, _ctc_grad_reference, ((3,),), second_order=False,
        random=st.integers(1, 3).map(lambda m: ((m,),))),
+    *[_grid_sample(mode, padding, align_corners) for mode in ("bilinear", "nearest")
+      for padding in ("zeros", "border", "reflection") for align_corners in (False, True)],
+    *[Op(f"grid_sample_gradient_{mode}_{padding}", *_grid_sample_grad(mode, padding),
+         ((2, 2, 3, 2),), second_order=False,
+         random=st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 3),
+                          st.integers(1, 2)).map(lambda s: (s,)))
+      for mode in ("bilinear", "nearest") for padding in ("zeros", "reflection")],
 ]
 
 OPS: list[Op] = [*BINARY, *POWERS, *UNARY, *MATMUL, *REDUCTIONS, *CUMULATIVE, *SOFTMAX, *SHAPE,

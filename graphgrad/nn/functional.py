@@ -9,7 +9,8 @@
 Each function is the computation its layer runs (the layer calls it, or the op both call),
 so a layer and its function give the same values and gradients; most were written for the
 engine or for a layer first and are only gathered here. Functions without a layer:
-`one_hot`, `normalize`, `pairwise_distance`.
+`one_hot`, `normalize`, `pairwise_distance`, `affine_grid` and `grid_sample` (the spatial
+transformer's grid and sampler).
 
 Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
 
@@ -19,7 +20,8 @@ Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
   `gg.ConventionWarning` says so).
 - Images are channels last, (m, n_H, n_W, n_C) (PyTorch's NCHW is NHWC here), sequences
   (m, n_L, n_C); filters are (f, f, n_C_prev, n_C). Move torch's layout with
-  ``x.transpose(0, 2, 3, 1)``.
+  ``x.transpose(0, 2, 3, 1)``. ``affine_grid``'s size is (m, n_H, n_W, n_C) likewise; its
+  theta and ``grid_sample``'s grid (m, H_out, W_out, 2) of points (x, y) are PyTorch's.
 - ``ctc_loss`` takes log_probs batch first, (m, T, C), as the recurrent layers give them:
   PyTorch's (T, N, C) is ``log_probs.transpose(1, 0, 2)``.
 - Batch norm's ``momentum`` is the weight of the old running statistics (PyTorch's 0.1 is
@@ -102,6 +104,7 @@ from graphgrad.ops.elementwise import clip, leaky_relu, relu, sigmoid, tanh
 from graphgrad.ops.patches import fold, pixel_shuffle, pixel_unshuffle, unfold
 from graphgrad.ops.piecewise import hardshrink, hardsigmoid, hardswish, softshrink, threshold
 from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from graphgrad.ops.sampling import affine_grid, grid_sample
 from graphgrad.ops.shape import pad
 from graphgrad.ops.softmax import log_softmax, softmax, softmin
 from graphgrad.tensor import Tensor
@@ -117,6 +120,8 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose2d", "dropout", "dropout2d", "embedding", "fold",
     "interpolate", "linear", "max_pool1d", "max_pool2d", "max_unpool2d", "pad", "pixel_shuffle",
     "pixel_unshuffle", "scaled_dot_product_attention", "unfold",
+    # sampling (the spatial transformer)
+    "affine_grid", "grid_sample",
     # normalisation
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "normalize",
     # losses and distances
