@@ -15,12 +15,14 @@ drawn shapes to their third derivatives, and gg.linalg's (the decompositions thr
 functions that do not depend on the signs LAPACK gives their vectors), and whole programs
 (a GP's marginal likelihood to its Hessian, PCA's reconstruction error in the data,
 standardising data with holes), and graphgrad.nn.functional against torch.nn.functional
-(normalize near a zero norm, batch_norm's running statistics), and PyTorch's classic
+(normalize near a zero norm, batch_norm's running statistics, ctc_loss through a log_softmax
+and its gradient of log_probs as given, affine_grid and grid_sample), and PyTorch's classic
 examples (tests/test_porting_examples.py: the MNIST convnet and its Adadelta step, the VAE, a
 DCGAN step, the word-language model's LSTM with clipping, the sine waves' L-BFGS step) against
 their PyTorch code with the same weights, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
-running variance, the course's GRU), the tests check the relation between the two.
+running variance, the course's GRU, ctc_loss's gradient wrt log_probs that are not
+normalised), the tests check the relation between the two.
 Skipped when torch is not installed."""
 import warnings
 
@@ -3515,3 +3517,100 @@ def test_orthogonal_and_trunc_normal_match_torchs_properties():
                                     4.0).numpy()
     assert W.data.mean() == pytest.approx(T.mean(), abs=0.05)
     assert W.data.std() == pytest.approx(T.std(), rel=0.03)
+
+
+# -- ctc_loss, affine_grid and grid_sample ------------------------------------------------------
+def _ctc_case():
+    """log_probs batch first (m, T, C), padded targets with a repeat, lengths shorter than
+    the padding, an empty target and an impossible alignment (example 3: "22" in 2 frames)."""
+    rng = np.random.default_rng(41)
+    x = rng.standard_normal((5, 7, 5))
+    targets = np.array([[1, 2, 2], [3, 3, 1], [4, 1, 2], [2, 2, 0], [1, 1, 1]])
+    return x, targets, np.array([7, 6, 5, 2, 4]), np.array([3, 2, 3, 2, 0])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_matches_torch_through_log_softmax(reduction, zero_infinity):
+    """Values and gradients through a log_softmax, PyTorch's (T, N, C) being our (m, T, C)
+    transposed; padded and concatenated targets."""
+    x, targets, input_lengths, target_lengths = _ctc_case()
+    flat = np.concatenate([row[:n] for row, n in zip(targets, target_lengths)])
+    w = np.random.default_rng(1).standard_normal((5,) if reduction == "none" else ())
+    for given in (targets, flat):
+        z = gg.Tensor(x, requires_grad=True)
+        loss = gg.nn.ctc_loss(gg.log_softmax(z, axis=-1), given, input_lengths, target_lengths,
+                              reduction=reduction, zero_infinity=zero_infinity)
+        tz = torch.tensor(x.transpose(1, 0, 2), requires_grad=True)
+        tloss = torch.nn.functional.ctc_loss(
+            tz.log_softmax(-1), torch.tensor(given), torch.tensor(input_lengths),
+            torch.tensor(target_lengths), reduction=reduction, zero_infinity=zero_infinity)
+        np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-12)
+        (loss * w).sum().backward()
+        (tloss * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(z.grad, tz.grad.numpy().transpose(1, 0, 2), rtol=1e-10,
+                                   atol=1e-12)  # NaN where torch's is NaN
+
+
+def test_ctc_loss_gradient_of_log_probs_as_given_differs_from_torchs_by_exp_log_probs():
+    """For log_probs that are not normalised, torch's gradient is exp(log_probs) plus ours
+    (over each example's frames, times its upstream gradient): ours is the derivative of the
+    loss, torch's is not (finite differences of torch's own loss give ours)."""
+    x, targets, input_lengths, target_lengths = _ctc_case()
+    keep = [0, 1, 2, 4]  # the possible alignments
+    x, targets, input_lengths, target_lengths = (x[keep], targets[keep], input_lengths[keep],
+                                                 target_lengths[keep])
+    lp = gg.Tensor(x, requires_grad=True)
+    gg.nn.ctc_loss(lp, targets, input_lengths, target_lengths, reduction="sum").backward()
+    tlp = torch.tensor(x.transpose(1, 0, 2), requires_grad=True)
+
+    def torch_loss(v):
+        return torch.nn.functional.ctc_loss(v, torch.tensor(targets), torch.tensor(input_lengths),
+                                            torch.tensor(target_lengths), reduction="sum")
+
+    torch_loss(tlp).backward()
+    frames = np.arange(x.shape[1]) < input_lengths[:, None]
+    np.testing.assert_allclose(tlp.grad.numpy().transpose(1, 0, 2),
+                               lp.grad + np.exp(x) * frames[..., None], rtol=1e-10, atol=1e-12)
+    eps, (i, t, c) = 1e-6, (1, 2, 3)
+    bumped = [x.transpose(1, 0, 2).copy() for _ in range(2)]
+    bumped[0][t, i, c] += eps
+    bumped[1][t, i, c] -= eps
+    up, down = (torch_loss(torch.tensor(b)).item() for b in bumped)
+    assert (up - down) / (2 * eps) == pytest.approx(lp.grad[i, t, c], rel=1e-6)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_and_affine_grid_match_torch(align_corners, mode, padding_mode):
+    """Values and gradients wrt the image and theta (and a grid reaching past the image), our
+    NHWC images being torch's NCHW transposed."""
+    rng = np.random.default_rng(3)
+    images = rng.standard_normal((2, 5, 6, 3))
+    # no point exactly halfway between pixels, where nearest's choice hangs on the last bit
+    theta = np.array([[[1.1, 0.2, 0.1], [-0.3, 0.9, -0.2]], [[0.7, -0.4, 0.31], [0.5, 1.3, 0.0]]])
+    grid = rng.uniform(-1.5, 1.5, (2, 4, 3, 2))
+    a, th, g = (gg.Tensor(v, requires_grad=True) for v in (images, theta, grid))
+    ta = torch.tensor(images.transpose(0, 3, 1, 2), requires_grad=True)
+    tth, tg = (torch.tensor(v, requires_grad=True) for v in (theta, grid))
+    F_ = torch.nn.functional
+    out = gg.nn.functional.grid_sample(
+        a, gg.nn.functional.affine_grid(th, (2, 4, 7, 3), align_corners), mode, padding_mode,
+        align_corners)
+    tout = F_.grid_sample(ta, F_.affine_grid(tth, (2, 3, 4, 7), align_corners=align_corners),
+                          mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    out2 = gg.nn.functional.grid_sample(a, g, mode, padding_mode, align_corners)
+    tout2 = F_.grid_sample(ta, tg, mode=mode, padding_mode=padding_mode,
+                           align_corners=align_corners)
+    for ours, theirs in ((out, tout), (out2, tout2)):
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy().transpose(0, 2, 3, 1),
+                                   rtol=1e-12, atol=1e-14)
+    w, w2 = rng.standard_normal(out.shape), rng.standard_normal(out2.shape)
+    ((out * w).sum() + (out2 * w2).sum()).backward()
+    ((tout * torch.tensor(w.transpose(0, 3, 1, 2))).sum()
+     + (tout2 * torch.tensor(w2.transpose(0, 3, 1, 2))).sum()).backward()
+    np.testing.assert_allclose(a.grad, ta.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(th.grad, tth.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-12)
