@@ -2399,7 +2399,7 @@ def _ctc_grad_case(m: int) -> tuple[gg.Tensor, dict, np.ndarray]:
 
 def _ctc_grad(w: Any) -> Any:
     log_probs, attrs, _ = _ctc_grad_case(w.shape[0])
-    return CTCGrad.apply(log_probs, w, **attrs)
+    return CTCGrad.apply(log_probs.astype(w.dtype), w, **attrs)  # a float32 loss's, in float32
 
 
 def _ctc_grad_reference(w: np.ndarray) -> np.ndarray:
@@ -2423,7 +2423,8 @@ def _sampled_case(shape: Shape) -> tuple[gg.Tensor, gg.Tensor]:
 
 def _grid_sample_grad(mode: str, padding: str) -> tuple[Callable, Callable]:
     def fn(g: Any) -> Any:
-        return GridSampleGrad.apply(*_sampled_case(g.shape), g, mode=mode, padding_mode=padding)
+        a, grid = (x.astype(g.dtype) for x in _sampled_case(g.shape))  # float32 with float32
+        return GridSampleGrad.apply(a, grid, g, mode=mode, padding_mode=padding)
 
     def ref(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, grid = _sampled_case(g.shape)
