@@ -1,32 +1,49 @@
-"""Data for training: mini-batches, a loader, standardisation, splits, the planar data set.
+"""Data for training: mini-batches, a loader, standardisation, splits, the planar data set,
+and PyTorch's data sets (`TensorDataset`, `Subset`, `ConcatDataset`, `random_split`,
+`default_collate`, from `datasets`), which the loader takes too.
 
 Everything is batch-first numpy: X of shape (m, n_x), one example per row, and labels Y of
 shape (m, 1), (m,) or (m, C). (The course's X is (n_x, m): pass ``X.T``.) Randomness comes
 from seeds, through numpy Generators, so every split and every epoch's order can be
-reproduced. Depends on numpy and `errors`.
+reproduced. Depends on numpy, `errors` and `datasets`.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
+from graphgrad.datasets import (
+    ConcatDataset,
+    Dataset,
+    Subset,
+    TensorDataset,
+    _fast,
+    _gather,
+    _require_dataset,
+    default_collate,
+    random_split,
+)
 from graphgrad.errors import (
     ArgumentError,
+    GraphgradTypeError,
     ShapeError,
     array_of,
     array_of_numbers,
     flag,
     real_number,
+    renamed,
     seed_value,
+    setting_text,
     whole_number,
 )
 
 Batch = tuple[np.ndarray, np.ndarray]
 
-__all__ = ["DataLoader", "Standardizer", "minibatches", "one_hot", "planar_dataset",
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "Standardizer", "Subset", "TensorDataset",
+           "default_collate", "minibatches", "one_hot", "planar_dataset", "random_split",
            "standardize", "train_dev_test_split"]
 
 
@@ -87,69 +104,173 @@ def _batched(m: int, batch_size: int, drop_last: bool) -> int:
 
 
 class DataLoader:
-    """Iterate over mini-batches of (X, Y), reshuffled every epoch (every ``iter()``).
+    """Iterate over mini-batches of a data set, reshuffled every epoch (every ``iter()``), as
+    PyTorch's DataLoader; ``len(loader)`` is the number of batches.
 
-    The epochs' orders come from one generator seeded with ``seed``, so a loader made with
-    the same seed gives the same sequence of batches. ``len(loader)`` is the number of batches.
-    ``drop_last=True`` leaves out each epoch's last, smaller batch (see `minibatches`), and
-    ``shuffle=False`` gives the examples in their order every epoch (the seed then changes
-    nothing). X (m, n_x) and Y (m, ...) as for `minibatches`.
+    ``DataLoader(X, Y, ...)`` cuts X (m, n_x) and Y (m, ...) into (X_batch, Y_batch) pairs
+    (as `minibatches` does). ``DataLoader(dataset, ...)`` takes PyTorch's data sets: a
+    `TensorDataset` (``TensorDataset(X, Y)`` gives the same batches as ``DataLoader(X, Y)``,
+    as fast), a `Subset` (from `random_split`), a `ConcatDataset`, an array (batches of its
+    rows), or any object with ``len(dataset)`` and ``dataset[i]``, whose examples
+    `default_collate` stacks into numpy arrays (or ``collate_fn`` batches)::
 
-    >>> for X_batch, Y_batch in DataLoader(X, Y, batch_size=64, seed=0): ...
+        >>> for X_batch, Y_batch in DataLoader(X, Y, batch_size=64, seed=0): ...
+        >>> loader = DataLoader(TensorDataset(X, Y), batch_size=64, shuffle=True)
+
+    The epochs' orders come from one generator seeded with ``seed`` (PyTorch's
+    ``generator=``), so a loader made with the same seed gives the same sequence of batches.
+    The defaults are graphgrad's: batches of 64, shuffled (PyTorch's are of 1, in order).
+
+    Args:
+        dataset: a data set, or X (m, n_x) when Y is given.
+        Y: the labels (m, ...) of X's examples, or None for a data set.
+        batch_size: examples per batch.
+        shuffle: a new order every epoch; False gives the examples in their order every
+            epoch (the seed then changes nothing). A sampler's order replaces it.
+        seed: the orders' seed: a whole number >= 0, numbers such as ``(seed, epoch)``, a
+            numpy Generator, or None for fresh ones.
+        drop_last: leave out each epoch's last, smaller batch (see `minibatches`).
+        sampler: the order of the examples' indices each epoch, in place of shuffling: any
+            iterable of them, iterated anew every epoch (a list keeps one order; with a
+            len() for ``len(loader)``), whatever ``shuffle`` says (PyTorch refuses
+            shuffle=True with a sampler; it is the default here).
+        batch_sampler: the batches themselves, each a list of indices, iterated anew every
+            epoch; in place of batch_size, shuffle, sampler and drop_last.
+        collate_fn: ``collate_fn(examples) -> batch``, given the list of a batch's examples
+            (``dataset[i]`` each); `default_collate` when None, which a `TensorDataset`
+            does with one indexing of each array rather than example by example.
     """
 
-    def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
-                 seed: int | None = 0, drop_last: bool = False) -> None:
-        self.X, self.Y = _check_pair(X, Y, "DataLoader")
-        self.batch_size = whole_number(batch_size, "batch_size", "DataLoader")
-        self.shuffle = flag(shuffle, "shuffle", "DataLoader")
-        self.drop_last = flag(drop_last, "drop_last", "DataLoader")
-        self.rng = np.random.default_rng(seed_value(seed, "DataLoader"))
+    @renamed("DataLoader's first argument is a data set, or X with Y", X="dataset")
+    @renamed("the order is seeded by a number, or numpy's Generator: seed=0", generator="seed")
+    def __init__(self, dataset: Any, Y: Any = None, batch_size: int = 64,
+                 shuffle: bool = True, seed: Any = 0, drop_last: bool = False, *,
+                 sampler: Iterable[Any] | None = None,
+                 batch_sampler: Iterable[Iterable[Any]] | None = None,
+                 collate_fn: Callable[[list[Any]], Any] | None = None) -> None:
+        name = "DataLoader"
+        if Y is not None and (isinstance(Y, (int, np.integer)) and not isinstance(Y, bool)):
+            raise ArgumentError(
+                f"{name}: the second argument is Y, the labels of X (DataLoader(X, Y, 64)), "
+                f"got {setting_text(Y)}; with a data set, give the batch size by name: "
+                f"DataLoader(dataset, batch_size={Y})")
+        if Y is not None:
+            self.X, self.Y = _check_pair(dataset, Y, name)
+            dataset = TensorDataset(self.X, self.Y)
+        elif not isinstance(dataset, np.ndarray):
+            _require_dataset(dataset, name)
+        self.dataset = dataset
+        self.batch_size = whole_number(batch_size, "batch_size", name)
+        self.drop_last = flag(drop_last, "drop_last", name)
+        if collate_fn is not None and not callable(collate_fn):
+            raise GraphgradTypeError(f"{name}: collate_fn must be a function of a list of "
+                                     f"examples giving their batch, got {setting_text(collate_fn)}")
+        self.collate_fn = collate_fn
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        for given, what in ((sampler, "sampler"), (batch_sampler, "batch_sampler")):
+            if given is not None and not hasattr(given, "__iter__"):
+                raise GraphgradTypeError(f"{name}: {what} must be an iterable of indices"
+                                         f"{' lists' if what == 'batch_sampler' else ''}, "
+                                         f"got {setting_text(given)}")
+        shuffle = flag(shuffle, "shuffle", name)
+        if batch_sampler is not None and (sampler is not None or self.drop_last):
+            raise ArgumentError(
+                f"{name}: batch_sampler gives the batches themselves, so it takes no "
+                f"{'sampler' if sampler is not None else 'drop_last=True'}; leave that out")
+        # A sampler says the order: shuffle, True by default here, is then not used.
+        self.shuffle = shuffle and sampler is None and batch_sampler is None
+        self.rng = np.random.default_rng(seed_value(seed, name))
 
     def reseed(self, seed: Any) -> None:
         """Restart the sequence of epoch orders from ``seed`` (a number, numbers such as
         ``(seed, epoch)``, or None for a fresh one). The generator's state is saved nowhere: a
         loop that resumes at epoch k repeats the run not stopped when it calls
-        ``loader.reseed((seed, epoch))`` before each epoch, as `fit` does with its seed."""
+        ``loader.reseed((seed, epoch))`` before each epoch, as `fit` does with its seed. A
+        sampler's own randomness is not reseeded."""
         self.rng = np.random.default_rng(seed_value(seed, "DataLoader.reseed"))
 
     @property
     def m(self) -> int:
-        """The number of examples."""
-        return len(self.X)
+        """The number of examples in the data set."""
+        return len(self.dataset)
 
     def __len__(self) -> int:
-        return -(-_batched(self.m, self.batch_size, self.drop_last) // self.batch_size)
+        if self.batch_sampler is not None:
+            return _length(self.batch_sampler, "batch_sampler")
+        n = self.m if self.sampler is None else _length(self.sampler, "sampler")
+        return -(-_batched(n, self.batch_size, self.drop_last) // self.batch_size)
 
-    def __iter__(self) -> Iterator[Batch]:
-        order = self.rng.permutation(self.m) if self.shuffle else None
-        return _Epoch(self.X, self.Y, order, self.batch_size,
-                      _batched(self.m, self.batch_size, self.drop_last))
+    def __iter__(self) -> Iterator[Any]:
+        fast = self.collate_fn is None and _fast(self.dataset)
+        batches = order = None
+        if self.batch_sampler is not None:
+            batches = [np.asarray(list(rows), dtype=np.intp) if fast else list(rows)
+                       for rows in self.batch_sampler]
+            stop = len(batches)
+        else:
+            if self.sampler is not None:
+                order = list(self.sampler)
+                order = np.asarray(order, dtype=np.intp) if fast else order
+            elif self.shuffle:
+                order = self.rng.permutation(self.m)
+            n = self.m if order is None else len(order)
+            stop = _batched(n, self.batch_size, self.drop_last)
+        return _Epoch(self.dataset, self.collate_fn, fast, order, self.batch_size, stop,
+                      batches)
+
+
+def _length(sampler: Any, what: str) -> int:
+    try:
+        return len(sampler)
+    except TypeError:
+        raise GraphgradTypeError(
+            f"DataLoader: len(loader) counts the batches from len({what}), but the {what} "
+            f"({type(sampler).__name__}) has no len(); give it a __len__, or pass a list"
+        ) from None
 
 
 class _Epoch:
-    """One epoch of a `DataLoader`: (X, Y), this epoch's order (None: as they are) and the
-    next batch's start. An object rather than a generator so that it can be copied and pickled
-    (kept in a training state to resume) where it stands. Each batch is gathered when it is
-    asked for: a shuffled copy of the whole X made at the start of every epoch took twice the
-    time and held a second data set in memory."""
+    """One epoch of a `DataLoader`: the data set, this epoch's order (None: as they are;
+    or its batches of indices from a batch sampler) and the next batch's start. An object
+    rather than a generator so that it can be copied and pickled (kept in a training state
+    to resume) where it stands. Each batch is gathered when it is asked for: a shuffled copy
+    of the whole X made at the start of every epoch took twice the time and held a second
+    data set in memory."""
 
-    def __init__(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, size: int,
-                 stop: int) -> None:
-        self.X, self.Y, self.order, self.size, self.stop, self.k = X, Y, order, size, stop, 0
+    def __init__(self, dataset: Any, collate_fn: Callable[[list[Any]], Any] | None,
+                 fast: bool, order: Any, size: int, stop: int,
+                 batches: list[Any] | None = None) -> None:
+        self.dataset, self.collate_fn, self.fast = dataset, collate_fn, fast
+        self.order, self.size, self.stop, self.batches, self.k = order, size, stop, batches, 0
+        # A TensorDataset's arrays, indexed here directly: the batches of DataLoader(X, Y)
+        # cost what X[rows], Y[rows] cost.
+        self.arrays = dataset.arrays if fast and isinstance(dataset, TensorDataset) else None
 
     def __iter__(self) -> _Epoch:
         return self
 
-    def __next__(self) -> Batch:
+    def __next__(self) -> Any:
         k = self.k
         if k >= self.stop:
             raise StopIteration
-        self.k = end = k + self.size
-        if self.order is None:
-            return self.X[k:end], self.Y[k:end]
-        rows = self.order[k:end]
-        return self.X[rows], self.Y[rows]
+        if self.batches is None:
+            self.k = end = k + self.size
+            rows = slice(k, end) if self.order is None else self.order[k:end]
+        else:
+            self.k, rows = k + 1, self.batches[k]
+        arrays = self.arrays
+        if arrays is not None:
+            if len(arrays) == 2:
+                return arrays[0][rows], arrays[1][rows]
+            return tuple(a[rows] for a in arrays)
+        if self.fast:
+            return _gather(self.dataset, rows)
+        if isinstance(rows, slice):
+            rows = range(*rows.indices(len(self.dataset)))
+        elif isinstance(rows, np.ndarray):
+            rows = rows.tolist()
+        collate = default_collate if self.collate_fn is None else self.collate_fn
+        return collate([self.dataset[i] for i in rows])
 
 
 class Standardizer:

@@ -1041,13 +1041,15 @@ def _nonfinite_gradient(params: list[Tensor]) -> Tensor | None:
 
 def _no_batches_message(loader: Any) -> str:
     message = "fit: the data gave no batches"
-    if isinstance(loader, DataLoader) and loader.m:  # drop_last with fewer than a batch
-        message += (f": drop_last=True leaves out all {loader.m} examples, fewer than "
-                    f"batch_size={loader.batch_size}; use a smaller batch_size")
-    elif isinstance(loader, DataLoader):
-        message += (f": X of shape {np.shape(loader.X)} holds no examples; give at least one "
-                    "row")
-    return message
+    if not isinstance(loader, DataLoader) or loader.sampler is not None or \
+            loader.batch_sampler is not None:  # a sampler's indices are the sampler's
+        return message
+    if loader.m:  # drop_last with fewer than a batch
+        return (f"{message}: drop_last=True leaves out all {loader.m} examples, fewer than "
+                f"batch_size={loader.batch_size}; use a smaller batch_size")
+    held = (f"X of shape {np.shape(loader.X)}" if hasattr(loader, "X")
+            else f"the data set ({type(loader.dataset).__name__})")
+    return f"{message}: {held} holds no examples; give at least one row"
 
 
 def _cost_value(J: Any, caller: str = "fit") -> float:

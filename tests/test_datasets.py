@@ -1,0 +1,359 @@
+"""PyTorch's data sets in graphgrad.data: TensorDataset, Subset, ConcatDataset, random_split,
+default_collate, and DataLoader over them (samplers, batch samplers, collate_fn), with fit."""
+import collections
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad import data, nn, optim
+from graphgrad.data import (
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
+
+M = 148
+X = np.arange(M * 3, dtype=float).reshape(M, 3)  # row i starts with 3 i
+Y = np.arange(M) % 5
+
+
+class Squares(Dataset):
+    """Example i: (x = [i, -i] as floats, y = i * i as an int), one call per example."""
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        self.calls += 1
+        return np.array([i, -i], dtype=float), i * i
+
+
+def _rows(batches):
+    return [(Xb[:, 0] // 3).astype(int).tolist() for Xb, _ in batches]
+
+
+# -- TensorDataset ---------------------------------------------------------------------------
+def test_a_tensor_dataset_gives_each_row_of_each_array():
+    ds = TensorDataset(X, Y)
+    assert len(ds) == M
+    x, y = ds[7]
+    np.testing.assert_array_equal(x, [21.0, 22.0, 23.0])
+    assert y == 2
+    three = TensorDataset(X, Y, -Y)
+    assert [int(v) for v in three[7][1:]] == [2, -2]
+
+
+def test_a_tensor_dataset_refuses_arrays_of_different_lengths_with_the_course_layout_tip():
+    with pytest.raises(gg.ShapeError, match=r"^TensorDataset: X \(148, 3\), Y \(147,\) must "
+                                            r"have one row per example"):
+        TensorDataset(X, Y[:-1])
+    with pytest.raises(gg.ShapeError, match=r"X\.T and Y\.T"):
+        TensorDataset(X.T, Y.reshape(1, M))  # the course's (n_x, m) and (1, m)
+    with pytest.raises(gg.ArgumentError, match=r"^TensorDataset takes one array or more"):
+        TensorDataset()
+
+
+def test_a_loader_over_a_tensor_dataset_gives_the_batches_of_x_and_y_in_the_seeds_order():
+    loader = DataLoader(TensorDataset(X, Y), batch_size=64, seed=5)
+    rng = np.random.default_rng(5)
+    for _ in range(2):  # each epoch the generator's next permutation
+        order = rng.permutation(M)
+        batches = list(loader)
+        assert [len(Xb) for Xb, _ in batches] == [64, 64, 20]
+        for b, (Xb, Yb) in enumerate(batches):
+            rows = order[64 * b:64 * (b + 1)]
+            np.testing.assert_array_equal(Xb, X[rows])
+            np.testing.assert_array_equal(Yb, Y[rows])
+    pairs = DataLoader(X, Y, batch_size=64, seed=5)
+    for (a, b), (c, d) in zip(DataLoader(TensorDataset(X, Y), batch_size=64, seed=5), pairs):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_a_tensor_dataset_is_batched_by_indexing_each_array_not_example_by_example(monkeypatch):
+    def one_by_one(self, i):
+        raise AssertionError("a batch was gathered example by example")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", one_by_one)
+    train, _ = random_split(TensorDataset(X, Y), [100, 48], seed=0)
+    for loader in (DataLoader(TensorDataset(X, Y), batch_size=50),
+                   DataLoader(train, batch_size=50, shuffle=False)):
+        assert sum(len(Xb) for Xb, _ in loader) == len(loader.dataset)
+    Xb, Yb = next(iter(DataLoader(train, batch_size=50, shuffle=False)))
+    np.testing.assert_array_equal(Xb, X[train.indices[:50]])  # the subset's rows, in order
+    np.testing.assert_array_equal(Yb, Y[train.indices[:50]])
+
+
+def test_a_loader_over_an_array_gives_batches_of_its_rows():
+    loader = DataLoader(X, batch_size=100, shuffle=False)
+    batches = list(loader)
+    assert [b.shape for b in batches] == [(100, 3), (48, 3)]
+    np.testing.assert_array_equal(np.concatenate(batches), X)
+
+
+# -- a data set of one's own, default_collate, collate_fn ---------------------------------------
+def test_a_dataset_of_ones_own_is_stacked_by_default_collate_in_order():
+    ds = Squares(10)
+    batches = list(DataLoader(ds, batch_size=4, shuffle=False))
+    assert len(batches) == 3 and ds.calls == 10
+    x, y = batches[1]
+    np.testing.assert_array_equal(x, [[4.0, -4.0], [5.0, -5.0], [6.0, -6.0], [7.0, -7.0]])
+    assert y.dtype == np.int64 and y.tolist() == [16, 25, 36, 49]
+    x, y = batches[2]
+    assert x.shape == (2, 2) and y.tolist() == [64, 81]
+
+
+def test_a_shuffled_dataset_of_ones_own_follows_the_seeds_permutation():
+    order = np.random.default_rng(3).permutation(10)
+    batches = list(DataLoader(Squares(10), batch_size=4, seed=3))
+    got = np.concatenate([x[:, 0] for x, _ in batches]).astype(int)
+    np.testing.assert_array_equal(got, order)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), order ** 2)
+
+
+def test_default_collate_batches_numbers_arrays_strings_tuples_lists_and_dicts():
+    Point = collections.namedtuple("Point", "x y")
+    batch = default_collate([
+        {"x": np.array([1.0, 2.0]), "label": 3, "w": 0.5, "name": "a", "ok": True,
+         "pair": (np.int32(1), [2.0, 3.0]), "p": Point(1, 2.0)},
+        {"x": np.array([3.0, 4.0]), "label": 4, "w": 1.5, "name": "b", "ok": False,
+         "pair": (np.int32(5), [6.0, 7.0]), "p": Point(3, 4.0)},
+    ])
+    np.testing.assert_array_equal(batch["x"], [[1.0, 2.0], [3.0, 4.0]])
+    assert batch["label"].dtype == np.int64 and batch["label"].tolist() == [3, 4]
+    assert batch["w"].dtype == np.float64 and batch["w"].tolist() == [0.5, 1.5]
+    assert batch["ok"].dtype == np.bool_ and batch["ok"].tolist() == [True, False]
+    assert batch["name"] == ["a", "b"]
+    first, second = batch["pair"]
+    assert isinstance(batch["pair"], tuple)
+    assert first.dtype == np.int32 and first.tolist() == [1, 5]
+    assert isinstance(second, list)  # a list of the items' batches, as PyTorch's
+    assert [s.tolist() for s in second] == [[2.0, 6.0], [3.0, 7.0]]
+    assert isinstance(batch["p"], Point) and batch["p"].x.tolist() == [1, 3]
+    t = default_collate([gg.Tensor([1.0, 2.0]), gg.Tensor([3.0, 4.0])])
+    np.testing.assert_array_equal(t, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_default_collate_says_what_it_cannot_stack_and_what_to_do():
+    with pytest.raises(gg.ShapeError, match=r"^default_collate: the examples' item 0 have "
+                                            r"different shapes \(example 0's is \(2,\), "
+                                            r"example 1's \(3,\)\).*collate_fn="):
+        default_collate([(np.zeros(2), 1), (np.zeros(3), 2)])
+    with pytest.raises(gg.GraphgradTypeError, match=r"^default_collate: the examples hold "
+                                                    r"NoneType values.*collate_fn="):
+        default_collate([None, None])
+    with pytest.raises(gg.ShapeError, match=r"different numbers of items \(\[1, 2\]\)"):
+        default_collate([(1,), (1, 2)])
+    with pytest.raises(gg.ArgumentError, match=r"^default_collate takes a non-empty list"):
+        default_collate([])
+
+
+def test_a_collate_fn_gets_each_batchs_examples_in_order():
+    seen = []
+
+    def collate(examples):
+        seen.append([int(y) for _, y in examples])
+        return len(examples)
+
+    loader = DataLoader(TensorDataset(X[:10], Y[:10]), batch_size=4, shuffle=False,
+                        collate_fn=collate)
+    assert list(loader) == [4, 4, 2]
+    assert seen == [[0, 1, 2, 3], [4, 0, 1, 2], [3, 4]]  # Y = row % 5
+
+
+# -- samplers --------------------------------------------------------------------------------
+def test_a_sampler_gives_the_order_and_a_batch_sampler_the_batches():
+    loader = DataLoader(TensorDataset(X, Y), batch_size=2, sampler=[5, 2, 9, 0, 7])
+    assert len(loader) == 3 and loader.shuffle is False
+    assert _rows(loader) == [[5, 2], [9, 0], [7]]
+    dropped = DataLoader(Squares(10), batch_size=2, sampler=[5, 2, 9], drop_last=True)
+    assert [x[:, 0].tolist() for x, _ in dropped] == [[5.0, 2.0]] and len(dropped) == 1
+    loader = DataLoader(TensorDataset(X, Y), batch_sampler=[[3, 1], [0], [4, 4, 2]])
+    assert len(loader) == 3 and _rows(loader) == [[3, 1], [0], [4, 4, 2]]
+    own = DataLoader(Squares(6), batch_sampler=[[3, 1], [5]])
+    assert [y.tolist() for _, y in own] == [[9, 1], [25]]
+
+
+def test_a_sampler_is_iterated_anew_every_epoch():
+    class Reversed:
+        def __init__(self):
+            self.epochs = 0
+
+        def __iter__(self):
+            self.epochs += 1
+            return iter(range(4, -1, -1) if self.epochs % 2 else range(5))
+
+        def __len__(self):
+            return 5
+
+    loader = DataLoader(TensorDataset(X, Y), batch_size=5, sampler=Reversed())
+    assert _rows(loader) == [[4, 3, 2, 1, 0]] and _rows(loader) == [[0, 1, 2, 3, 4]]
+
+
+def test_a_batch_sampler_takes_no_sampler_nor_drop_last():
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: batch_sampler gives the batches "
+                                               r"themselves, so it takes no sampler"):
+        DataLoader(Squares(3), batch_sampler=[[0]], sampler=[0])
+    with pytest.raises(gg.ArgumentError, match=r"takes no drop_last=True"):
+        DataLoader(Squares(3), batch_sampler=[[0]], drop_last=True)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: len\(loader\) counts the "
+                                                    r"batches from len\(sampler\)"):
+        len(DataLoader(Squares(3), sampler=iter([0, 1])))
+
+
+# -- Subset, ConcatDataset, random_split -----------------------------------------------------
+def test_a_subset_gives_the_examples_at_its_indices():
+    sub = Subset(Squares(10), [7, 2, -1])  # -1: the last, 9
+    assert len(sub) == 3 and sub[0][1] == 49 and sub[1][1] == 4 and sub[2][1] == 81
+    assert sub.indices.tolist() == [7, 2, 9]
+    with pytest.raises(gg.ArgumentError, match=r"^Subset: index 10 is out of range for a data "
+                                               r"set of 10 examples"):
+        Subset(Squares(10), [1, 10])
+    with pytest.raises(gg.ArgumentError, match=r"^Subset: indices must be a list of whole "):
+        Subset(Squares(10), [0.5])
+
+
+def test_a_concat_dataset_puts_the_data_sets_one_after_the_other():
+    a, b = Squares(3), TensorDataset(X[:4, :2], Y[:4])
+    both = ConcatDataset([a, b])
+    assert len(both) == 7 and both.cumulative_sizes == [3, 7]
+    assert both[2][1] == 4  # a's last
+    np.testing.assert_array_equal(both[3][0], X[0, :2])  # b's first
+    np.testing.assert_array_equal(both[-1][0], X[3, :2])
+    with pytest.raises(IndexError, match=r"^ConcatDataset: index 7 is out of range"):
+        both[7]
+    assert len(a + b) == 7 and isinstance(a + b, ConcatDataset)
+    batches = list(DataLoader(both, batch_size=7, shuffle=False))
+    np.testing.assert_array_equal(batches[0][1], [0, 1, 4, 0, 1, 2, 3])
+    with pytest.raises(gg.GraphgradTypeError, match=r"^ConcatDataset \(data set 1\): a data set "
+                                                    r"needs len\(dataset\) and dataset\[i\]"):
+        ConcatDataset([a, 5])
+
+
+def test_random_split_by_counts_is_the_seeds_permutation_cut_in_order():
+    train, dev = random_split(TensorDataset(X, Y), [100, 48], seed=7)
+    order = np.random.default_rng(7).permutation(M)
+    np.testing.assert_array_equal(train.indices, order[:100])
+    np.testing.assert_array_equal(dev.indices, order[100:])
+    assert not set(train.indices) & set(dev.indices)
+    assert sorted([*train.indices, *dev.indices]) == list(range(M))
+    np.testing.assert_array_equal(dev[0][0], X[order[100]])
+    again, _ = random_split(TensorDataset(X, Y), [100, 48], seed=7)
+    other, _ = random_split(TensorDataset(X, Y), [100, 48], seed=8)
+    np.testing.assert_array_equal(again.indices, train.indices)
+    assert not np.array_equal(other.indices, train.indices)
+
+
+@pytest.mark.parametrize("fractions, sizes", [
+    ([0.8, 0.2], [119, 29]),  # floor 118 and 29, the one left over to the first
+    ([0.5, 0.25, 0.25], [74, 37, 37]),
+    ([0.1, 0.1, 0.8], [15, 15, 118]),  # 14, 14, 118: two left over, to the first two
+])
+def test_random_split_by_fractions_rounds_as_pytorch(fractions, sizes):
+    parts = random_split(range(M), fractions, seed=0)
+    assert [len(p) for p in parts] == sizes
+    assert sorted(i for p in parts for i in (p[j] for j in range(len(p)))) == list(range(M))
+
+
+def test_random_split_says_what_the_lengths_must_add_up_to():
+    with pytest.raises(gg.ArgumentError, match=r"^random_split: the lengths \[100, 40\] add up "
+                                               r"to 140, but the data set has 148 examples; "
+                                               r"give counts that add up to 148, or fractions"):
+        random_split(TensorDataset(X, Y), [100, 40])
+    with pytest.raises(gg.ArgumentError, match=r"^random_split: lengths is empty"):
+        random_split(TensorDataset(X, Y), [])
+    with pytest.raises(gg.GraphgradTypeError, match=r"^random_split: the keyword is seed=, not "
+                                                    r"generator="):
+        random_split(TensorDataset(X, Y), [0.5, 0.5], generator=0)
+
+
+# -- DataLoader's arguments --------------------------------------------------------------------
+def test_a_loader_says_what_to_write_for_a_batch_size_in_ys_place_and_for_no_dataset():
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: the second argument is Y.*"
+                                               r"DataLoader\(dataset, batch_size=32\)"):
+        DataLoader(TensorDataset(X, Y), 32)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: a data set needs len\(dataset"
+                                                    r"\) and dataset\[i\].*TensorDataset\(X, Y\)"):
+        DataLoader(5)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: the keyword is seed=, not "
+                                                    r"generator="):
+        DataLoader(X, Y, generator=np.random.default_rng(0))
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: the keyword is dataset=, not "
+                                                    r"X="):
+        DataLoader(X=X, Y=Y)
+    assert len(DataLoader(dataset=X, Y=Y)) == 3
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: collate_fn must be a "
+                                                    r"function"):
+        DataLoader(Squares(3), collate_fn=3)
+
+
+def test_an_epoch_over_a_dataset_copies_and_pickles_where_it_stands():
+    loader = DataLoader(TensorDataset(X, Y), batch_size=50, seed=1)
+    epoch = iter(loader)
+    next(epoch)
+    for copier in (copy.deepcopy, lambda e: pickle.loads(pickle.dumps(e))):
+        rest = [Xb for Xb, _ in copier(epoch)]
+        assert [len(Xb) for Xb in rest] == [50, 48]
+    assert [len(Xb) for Xb, _ in epoch] == [50, 48]
+    own = iter(DataLoader(Squares(5), batch_size=2, shuffle=False))
+    next(own)
+    assert [y.tolist() for _, y in pickle.loads(pickle.dumps(own))] == [[4, 9], [16]]
+
+
+# -- fit ---------------------------------------------------------------------------------------
+def _model():
+    gg.nn.init.seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 5))
+
+
+def test_fit_on_a_loader_over_a_tensor_dataset_trains_as_on_x_and_y():
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    runs = []
+    for make in (lambda: (Xs, Y), lambda: DataLoader(TensorDataset(Xs, Y), batch_size=32)):
+        model = _model()
+        history = gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                         make(), epochs=3, batch_size=32, progress=False)
+        runs.append((history, [p.data.copy() for p in model.parameters()]))
+    (h1, p1), (h2, p2) = runs
+    assert h1["cost"] == h2["cost"] and h1["accuracy"] == h2["accuracy"]
+    assert all(np.array_equal(a, b) for a, b in zip(p1, p2))
+
+
+def test_fit_on_a_loader_over_a_dataset_of_ones_own_takes_its_collated_batches():
+    class Pairs(Dataset):
+        def __len__(self):
+            return M
+
+        def __getitem__(self, i):
+            return X[i] / 100, int(Y[i])
+
+    model = _model()
+    loader = DataLoader(Pairs(), batch_size=40, shuffle=False)
+    history = gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1), loader,
+                     epochs=1, progress=False)
+    model2 = _model()
+    again = gg.fit(model2, nn.cross_entropy, optim.SGD(model2.parameters(), lr=0.1),
+                   (X / 100, Y), epochs=1, batch_size=40, shuffle=False, progress=False)
+    assert history["cost"] == pytest.approx(again["cost"], rel=1e-15)
+
+
+def test_fit_says_a_loader_over_an_empty_dataset_holds_no_examples():
+    model = _model()
+    with pytest.raises(gg.ArgumentError, match=r"fit: the data gave no batches: the data set "
+                                               r"\(Squares\) holds no examples"):
+        gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+               DataLoader(Squares(0)), epochs=1, progress=False)
+
+
+def test_the_datasets_are_graphgrad_data_names():
+    assert data.TensorDataset is TensorDataset and data.random_split is random_split
