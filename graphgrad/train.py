@@ -55,6 +55,7 @@ from graphgrad.nn.module import Module
 from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer, _rule
 from graphgrad.optim.schedules import ReduceOnPlateau, Warmup
+from graphgrad.optim.schedules.scheduler import momentum_setting
 from graphgrad.tensor import Tensor, _data
 
 __all__ = ["TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"]
@@ -549,7 +550,7 @@ def fit(
                                  seed=seed, drop_last=drop_last)
     else:
         loader = _reiterable(data, epochs - initial_epoch)
-    momentum = _momentum_setting(schedule, optimizer)
+    momentum = momentum_setting(schedule, optimizer, "fit")
     step_rates = (_StepRates(schedule, optimizer, loader, epochs, initial_epoch, momentum)
                   if per_step else None)
     history: dict[str, list[float]] = {"cost": [], "accuracy": [], "lr": []}
@@ -634,32 +635,6 @@ def _checked_rate(rate: Any, what: str) -> float:
     ``optimizer.lr = alpha`` refuses one; ``what`` names it in the message."""
     test, _ = _rule("lr", later=True)
     return real_number(rate, what, "fit", test, "a learning rate, >= 0 and finite")
-
-
-def _momentum_setting(schedule: Any, optimizer: Optimizer) -> str:
-    """The optimizer's setting that a schedule cycling the momentum (`optim.OneCycle` with
-    cycle_momentum=True) sets, "momentum" or "beta1", as PyTorch's OneCycleLR sets momentum
-    or betas[0]; "" for a schedule that does not."""
-    if not getattr(schedule, "cycles_momentum", False):
-        return ""
-    for name in ("momentum", "beta1"):
-        if name in optimizer.defaults:
-            # optimizer.momentum = m sets the groups that did not give their own: with none
-            # such, the cycle would set nothing, and the run train with fixed momenta.
-            if all(name in own for own in optimizer._own):
-                raise ArgumentError(
-                    f"fit: the schedule {type(schedule).__name__} cycles the momentum "
-                    f"(cycle_momentum=True), which sets {type(optimizer).__name__}'s {name} in "
-                    f"the parameter groups that did not give their own, but all "
-                    f"{len(optimizer._own)} gave their own {name}: leave {name} out of the "
-                    "groups that should cycle it, or make the schedule with "
-                    "cycle_momentum=False")
-            return name
-    raise ArgumentError(
-        f"fit: the schedule {type(schedule).__name__} cycles the momentum (cycle_momentum="
-        f"True), but {type(optimizer).__name__} has no momentum or beta1 to set: make the "
-        "schedule with cycle_momentum=False, or use an optimizer with one (SGD(momentum=...), "
-        "RMSprop, Adam, AdamW, Adamax, NAdam, RAdam)")
 
 
 def _set_momentum(optimizer: Optimizer, name: str, value: float | None) -> None:

@@ -3614,3 +3614,39 @@ def test_grid_sample_and_affine_grid_match_torch(align_corners, mode, padding_mo
                                atol=1e-12)
     np.testing.assert_allclose(th.grad, tth.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(g.grad, tg.grad.numpy(), rtol=1e-10, atol=1e-12)
+@pytest.mark.parametrize("ours, theirs, metrics", [
+    (lambda: gg.optim.StepDecay(0.1, 0.1, every=3), lambda opt: _LRS.StepLR(opt, 3, 0.1), None),
+    (lambda: gg.optim.MultiStepDecay(0.1, [2, 5], gamma=0.5),
+     lambda opt: _LRS.MultiStepLR(opt, [2, 5], gamma=0.5), None),
+    (lambda: gg.optim.ExponentialDecay(0.1, 0.8), lambda opt: _LRS.ExponentialLR(opt, 0.8), None),
+    (lambda: gg.optim.CosineDecay(0.1, 10), lambda opt: _LRS.CosineAnnealingLR(opt, 10), None),
+    (lambda: gg.optim.LambdaSchedule(0.1, lambda e: 1 / (1 + e)),
+     lambda opt: _LRS.LambdaLR(opt, lambda e: 1 / (1 + e)), None),
+    (lambda: gg.optim.ReduceOnPlateau(0.1, factor=0.5, patience=1),
+     lambda opt: _LRS.ReduceLROnPlateau(opt, factor=0.5, patience=1),
+     [3.0, 2.0, 2.0, 2.0, 1.0, 1.5, 1.5, 1.2, 0.5, 0.5]),
+], ids=["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+        "ReduceLROnPlateau"])
+def test_lr_scheduler_steps_parameter_groups_as_torchs_scheduler(ours, theirs, metrics):
+    """optim.LRScheduler(optimizer, schedule) in PyTorch's loop: each group's lr after every
+    scheduler.step(), the groups' own rates 0.1 and 0.01 scaled alike."""
+    a, b = (gg.Tensor(np.ones(2), requires_grad=True) for _ in range(2))
+    opt = gg.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.01}], lr=0.1)
+    scheduler = gg.optim.LRScheduler(opt, ours())
+    p, q = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    opt_t = torch.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.01}], lr=0.1)
+    scheduler_t = theirs(opt_t)
+    assert scheduler.base_lrs == [0.1, 0.01]
+    if metrics is None:  # ReduceLROnPlateau keeps no initial_lr
+        assert scheduler.base_lrs == [g["initial_lr"] for g in opt_t.param_groups]
+    for epoch in range(10):
+        np.testing.assert_allclose(scheduler.get_last_lr(),
+                                   [g["lr"] for g in opt_t.param_groups], rtol=1e-12)
+        opt_t.step()
+        if metrics is None:
+            scheduler.step()
+            scheduler_t.step()
+        else:
+            scheduler.step(metrics[epoch])
+            scheduler_t.step(metrics[epoch])
+        assert scheduler.last_epoch == epoch + 1
