@@ -204,19 +204,30 @@ class DataLoader:
         fast = self.collate_fn is None and _fast(self.dataset)
         batches = order = None
         if self.batch_sampler is not None:
-            batches = [np.asarray(list(rows), dtype=np.intp) if fast else list(rows)
+            batches = [_indices(rows, "batch_sampler") if fast else list(rows)
                        for rows in self.batch_sampler]
             stop = len(batches)
         else:
             if self.sampler is not None:
                 order = list(self.sampler)
-                order = np.asarray(order, dtype=np.intp) if fast else order
+                order = _indices(order, "sampler") if fast else order
             elif self.shuffle:
                 order = self.rng.permutation(self.m)
             n = self.m if order is None else len(order)
             stop = _batched(n, self.batch_size, self.drop_last)
         return _Epoch(self.dataset, self.collate_fn, fast, order, self.batch_size, stop,
                       batches)
+
+
+def _indices(rows: Any, what: str) -> np.ndarray:
+    """A sampler's indices as an int array, to index a data set's arrays with; a float would
+    be truncated to another example's."""
+    rows = np.asarray(list(rows))
+    if rows.size and (rows.dtype.kind not in "iu" or rows.ndim != 1):
+        raise GraphgradTypeError(f"DataLoader: the {what} must give whole numbers, the "
+                                 f"examples' indices, got {rows.dtype} values of shape "
+                                 f"{rows.shape}")
+    return rows.astype(np.intp, copy=False)
 
 
 def _length(sampler: Any, what: str) -> int:

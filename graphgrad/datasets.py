@@ -225,6 +225,11 @@ def _split_sizes(lengths: list[Any], m: int) -> list[int]:
         for i in range(m - sum(counts)):  # the examples left over, one each from the first
             counts[i % len(counts)] += 1
         return counts
+    if not all(_as_number(x).is_integer() for x in lengths):
+        raise ArgumentError(
+            f"random_split: the fractions {lengths} add up to "
+            f"{sum(_as_number(x) for x in lengths):g}, not 1; give fractions that add up to 1 "
+            "(such as [0.8, 0.2]) or counts of examples")
     counts = [whole_number(x, f"the length {setting_text(x)}", "random_split", least=0)
               for x in lengths]
     if sum(counts) != m:

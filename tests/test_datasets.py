@@ -206,6 +206,9 @@ def test_a_batch_sampler_takes_no_sampler_nor_drop_last():
         DataLoader(Squares(3), batch_sampler=[[0]], sampler=[0])
     with pytest.raises(gg.ArgumentError, match=r"takes no drop_last=True"):
         DataLoader(Squares(3), batch_sampler=[[0]], drop_last=True)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: the sampler must give whole "
+                                                    r"numbers"):
+        next(iter(DataLoader(TensorDataset(X, Y), sampler=[0.5, 1.0])))
     with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: len\(loader\) counts the "
                                                     r"batches from len\(sampler\)"):
         len(DataLoader(Squares(3), sampler=iter([0, 1])))
@@ -270,6 +273,9 @@ def test_random_split_says_what_the_lengths_must_add_up_to():
                                                r"to 140, but the data set has 148 examples; "
                                                r"give counts that add up to 148, or fractions"):
         random_split(TensorDataset(X, Y), [100, 40])
+    with pytest.raises(gg.ArgumentError, match=r"^random_split: the fractions \[0\.7, 0\.2\] "
+                                               r"add up to 0\.9, not 1"):
+        random_split(TensorDataset(X, Y), [0.7, 0.2])
     with pytest.raises(gg.ArgumentError, match=r"^random_split: lengths is empty"):
         random_split(TensorDataset(X, Y), [])
     with pytest.raises(gg.GraphgradTypeError, match=r"^random_split: the keyword is seed=, not "
