@@ -1,11 +1,12 @@
 """Data for training: mini-batches, a loader, standardisation, splits, the planar data set,
 and PyTorch's data sets (`TensorDataset`, `Subset`, `ConcatDataset`, `random_split`,
-`default_collate`, from `datasets`), which the loader takes too.
+`default_collate`, from `datasets`) and samplers (`RandomSampler`, `WeightedRandomSampler`,
+..., from `samplers`), which the loader takes too.
 
 Everything is batch-first numpy: X of shape (m, n_x), one example per row, and labels Y of
 shape (m, 1), (m,) or (m, C). (The course's X is (n_x, m): pass ``X.T``.) Randomness comes
 from seeds, through numpy Generators, so every split and every epoch's order can be
-reproduced. Depends on numpy, `errors` and `datasets`.
+reproduced. Depends on numpy, `errors`, `datasets` and `samplers`.
 """
 from __future__ import annotations
 
@@ -39,12 +40,20 @@ from graphgrad.errors import (
     setting_text,
     whole_number,
 )
+from graphgrad.samplers import (
+    BatchSampler,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 Batch = tuple[np.ndarray, np.ndarray]
 
-__all__ = ["ConcatDataset", "DataLoader", "Dataset", "Standardizer", "Subset", "TensorDataset",
-           "default_collate", "minibatches", "one_hot", "planar_dataset", "random_split",
-           "standardize", "train_dev_test_split"]
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler",
+           "SequentialSampler", "Standardizer", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "default_collate", "minibatches", "one_hot",
+           "planar_dataset", "random_split", "standardize", "train_dev_test_split"]
 
 
 def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +195,12 @@ class DataLoader:
         ``(seed, epoch)``, or None for a fresh one). The generator's state is saved nowhere: a
         loop that resumes at epoch k repeats the run not stopped when it calls
         ``loader.reseed((seed, epoch))`` before each epoch, as `fit` does with its seed. A
-        sampler's own randomness is not reseeded."""
+        sampler with a ``reseed`` method (`RandomSampler`, `WeightedRandomSampler`, ...) is
+        reseeded with it."""
         self.rng = np.random.default_rng(seed_value(seed, "DataLoader.reseed"))
+        for sampler in (self.sampler, self.batch_sampler):  # RandomSampler and the others
+            if hasattr(sampler, "reseed"):
+                sampler.reseed(seed)
 
     @property
     def m(self) -> int:

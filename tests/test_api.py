@@ -221,9 +221,11 @@ def test_every_public_function_method_property_and_class_has_a_docstring():
 # What `from graphgrad.data import *` gives is what the module documents, not the helpers it
 # imports to check its arguments (array_of, flag, seed_value, ...).
 PUBLIC_MODULE_NAMES = {
-    "graphgrad.data": {"ConcatDataset", "DataLoader", "Dataset", "Standardizer", "Subset",
-                       "TensorDataset", "default_collate", "minibatches", "one_hot",
-                       "planar_dataset", "random_split", "standardize", "train_dev_test_split"},
+    "graphgrad.data": {"BatchSampler", "ConcatDataset", "DataLoader", "Dataset",
+                       "RandomSampler", "SequentialSampler", "Standardizer", "Subset",
+                       "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+                       "default_collate", "minibatches", "one_hot", "planar_dataset",
+                       "random_split", "standardize", "train_dev_test_split"},
     "graphgrad.train": {"TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"},
     "graphgrad.io": {"SaveFileError", "SaveTypeError", "StateDict", "load", "save"},
     "graphgrad.nn.init": {"generator", "get", "glorot", "he", "initialize", "name_of", "seed",

@@ -363,3 +363,64 @@ def test_fit_says_a_loader_over_an_empty_dataset_holds_no_examples():
 
 def test_the_datasets_are_graphgrad_data_names():
     assert data.TensorDataset is TensorDataset and data.random_split is random_split
+
+
+# -- PyTorch's samplers ------------------------------------------------------------------------
+def test_the_random_samplers_draw_numpys_draws_from_their_seed_each_epoch():
+    rng = np.random.default_rng(4)
+    sampler = data.RandomSampler(range(10), seed=4)
+    assert [list(sampler) for _ in range(2)] == [rng.permutation(10).tolist() for _ in range(2)]
+    rng = np.random.default_rng(4)
+    more = data.RandomSampler(range(4), num_samples=6, seed=4)
+    assert list(more) == np.concatenate([rng.permutation(4), rng.permutation(4)])[:6].tolist()
+    with_replacement = data.RandomSampler(range(4), replacement=True, num_samples=7, seed=1)
+    assert list(with_replacement) == np.random.default_rng(1).integers(0, 4, 7).tolist()
+    assert len(more) == 6 and len(data.RandomSampler(range(10))) == 10
+    subset = data.SubsetRandomSampler([10, 20, 30, 40], seed=3)
+    assert list(subset) == [[10, 20, 30, 40][i] for i in np.random.default_rng(3).permutation(4)]
+    assert list(data.SequentialSampler(range(5))) == [0, 1, 2, 3, 4]
+
+
+def test_a_weighted_sampler_draws_indices_in_proportion_to_the_weights():
+    weights = [0.0, 0.0, 1.0, 3.0]
+    sampler = data.WeightedRandomSampler(weights, num_samples=4000, seed=0)
+    drawn = list(sampler)
+    expected = np.random.default_rng(0).choice(4, size=4000, replace=True,
+                                               p=np.array(weights) / 4.0)
+    assert drawn == expected.tolist()
+    counts = np.bincount(drawn, minlength=4)
+    assert counts[0] == counts[1] == 0
+    assert abs(counts[3] / 4000 - 0.75) < 0.03  # 3 sigma is 0.021
+    once = data.WeightedRandomSampler([1.0, 1.0, 5.0], num_samples=3, replacement=False)
+    assert sorted(once) == [0, 1, 2]
+    with pytest.raises(gg.ArgumentError, match=r"^WeightedRandomSampler: without replacement, "
+                                               r"num_samples=3 cannot be drawn from the 2 "):
+        data.WeightedRandomSampler([1.0, 0.0, 5.0], num_samples=3, replacement=False)
+    with pytest.raises(gg.ArgumentError, match=r"^WeightedRandomSampler: weights must be one "
+                                               r"per example, each >= 0 and finite"):
+        data.WeightedRandomSampler([1.0, -1.0], num_samples=3)
+
+
+def test_a_batch_sampler_cuts_a_samplers_indices_into_lists():
+    batches = data.BatchSampler(data.SequentialSampler(range(10)), 3, drop_last=False)
+    assert list(batches) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]] and len(batches) == 4
+    dropped = data.BatchSampler(range(10), 3, drop_last=True)
+    assert list(dropped) == [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and len(dropped) == 3
+    loader = DataLoader(TensorDataset(X, Y), batch_sampler=dropped)
+    assert _rows(loader) == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+
+
+def test_fit_reseeds_a_loaders_random_sampler_each_epoch_so_a_run_repeats():
+    def run():
+        model = _model()
+        sampler = data.WeightedRandomSampler(1.0 + (Y == 0), num_samples=100, seed=None)
+        loader = DataLoader(TensorDataset(X / 100, Y), batch_size=25, sampler=sampler)
+        history = gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                         loader, epochs=2, progress=False)
+        return history["cost"], sampler
+
+    (first, sampler), (second, _) = run(), run()
+    assert first == second  # an unseeded sampler, reseeded by fit from (seed, epoch)
+    loader = DataLoader(TensorDataset(X, Y), sampler=sampler)
+    loader.reseed(7)
+    assert list(sampler) == list(data.WeightedRandomSampler(1.0 + (Y == 0), 100, seed=7))
