@@ -412,11 +412,11 @@ def fit(
             ``drop_last=True`` leaves out each epoch's last, smaller batch.
         dev_data: (X_dev, Y_dev), evaluated after every epoch (eval mode, no graph); at
             least one example, as many rows in Y_dev as in X_dev.
-        seed: seeds the batches' order (a DataLoader's, and its sampler's: `data.RandomSampler`,
-            ...) and the dropout masks (of the layers, and of
-            F.dropout in a forward, drawn from `nn.init.generator`, which is given back as it
-            was after fit), each epoch's from the seed and the epoch's number, so a run with
-            the same model initialisation and seed repeats exactly, and so does a run resumed
+        seed: seeds the batches' order (a DataLoader's, and its sampler's, such as a
+            `data.RandomSampler`) and the dropout masks (of the layers, and of F.dropout in a
+            forward, drawn from `nn.init.generator`, which is given back as it was after fit),
+            each epoch's from the seed and the epoch's number, so a run with the same model
+            initialisation and seed repeats exactly, and so does a run resumed
             at any epoch (see ``initial_epoch``). None leaves them as they are: drawn from the
             loader's and the layers' own generators, whose state no state_dict holds.
         schedule: ``schedule(epoch) -> learning rate``, applied before each epoch, so epoch
