@@ -250,9 +250,10 @@ def _as_number(x: Any) -> float:
 def default_collate(batch: list[Any]) -> Any:
     """A batch of examples as one, as PyTorch's default_collate, with numpy arrays for its
     Tensors: arrays (and numpy numbers) stacked into an array with a new first axis (the
-    batch), Python floats into a float64 array, ints into an int64 one, bools into a bool
-    one; a tuple or list of items into a tuple or list of the items' batches (a named tuple
-    keeps its type), a dict into a dict of each key's batch; strings stay a list of strings.
+    batch), Python floats into a float64 array, ints into an int64 one (float64 with a float
+    among them), bools into a bool one; a tuple or list of items into a tuple or list of the
+    items' batches (a named tuple keeps its type), a dict into a dict of each key's batch;
+    strings stay a list of strings.
 
     >>> default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
     (array([[0., 0., 0.], [1., 1., 1.]]), array([1, 0]))
@@ -277,8 +278,9 @@ def _collate(items: list[Any], what: str) -> Any:
                 "collate_fn=... to the DataLoader to batch them your own way")
         return np.stack([np.asarray(x) for x in items])
     if isinstance(first, (bool, int, float)) and not isinstance(first, np.generic):
-        kind = bool if isinstance(first, bool) else int if isinstance(first, int) else float
-        return np.asarray(items, dtype=np.int64 if kind is int else kind)
+        # One array of them all, as torch.tensor(batch): [1, 2.5] is float, not truncated.
+        numbers = np.asarray(items)
+        return numbers.astype(np.int64) if numbers.dtype.kind in "iu" else numbers
     if isinstance(first, (str, bytes)):
         return items
     if hasattr(first, "requires_grad") and hasattr(first, "data"):  # a Tensor: its values

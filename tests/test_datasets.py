@@ -140,6 +140,8 @@ def test_default_collate_batches_numbers_arrays_strings_tuples_lists_and_dicts()
     assert isinstance(second, list)  # a list of the items' batches, as PyTorch's
     assert [s.tolist() for s in second] == [[2.0, 6.0], [3.0, 7.0]]
     assert isinstance(batch["p"], Point) and batch["p"].x.tolist() == [1, 3]
+    mixed = default_collate([1, 2.5])  # one array of them all, as torch.tensor([1, 2.5])
+    assert mixed.dtype == np.float64 and mixed.tolist() == [1.0, 2.5]
     t = default_collate([gg.Tensor([1.0, 2.0]), gg.Tensor([3.0, 4.0])])
     np.testing.assert_array_equal(t, [[1.0, 2.0], [3.0, 4.0]])
 
