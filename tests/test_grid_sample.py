@@ -91,6 +91,17 @@ def test_values_and_gradients_against_loops_over_pixels(mode, padding_mode, alig
     np.testing.assert_allclose(g.grad, dgrid, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_a_constant_grid_gives_the_same_image_gradient(mode):
+    """With the grid a constant, backward skips dgrid; dA is the loops' all the same."""
+    grid = RNG.uniform(-1.6, 1.6, (2, 3, 2, 2))
+    upstream = RNG.standard_normal((2, 3, 2, 3))
+    a = gg.Tensor(A, requires_grad=True)
+    (F.grid_sample(a, grid, mode, "zeros") * upstream).sum().backward()
+    _, da, _ = grid_sample_by_pixels(A, grid, mode, "zeros", False, upstream)
+    np.testing.assert_allclose(a.grad, da, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("align_corners", [False, True])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 def test_gradcheck_through_theta(align_corners, padding_mode):

@@ -64,7 +64,11 @@ class GridSample(Function):
     @staticmethod
     def backward(ctx, grad):
         a, grid = ctx.saved
-        return GridSampleGrad.call(a, grid, grad, **ctx.settings)
+        # Training a network through a fixed grid wants dA only: dgrid's pass over the taps
+        # costs as much as dA's, so it is made only when asked for.
+        da, dgrid = GridSampleGrad.call(a, grid, grad, with_dgrid=ctx.needs_input_grad[1],
+                                        **ctx.settings)
+        return da, dgrid if ctx.needs_input_grad[1] else None
 
 
 class GridSampleGrad(Function):
@@ -76,7 +80,7 @@ class GridSampleGrad(Function):
 
     @staticmethod
     def forward(ctx, a, grid, grad, mode="bilinear", padding_mode="zeros",
-                align_corners=False):
+                align_corners=False, with_dgrid=True):
         taps, slopes = _taps(a.shape, grid, mode, padding_mode, align_corners)
         ctx.settings = {"mode": mode, "padding_mode": padding_mode,
                         "align_corners": align_corners}
@@ -90,7 +94,7 @@ class GridSampleGrad(Function):
         spread = np.tile(grad.reshape(-1, channels), (len(taps), 1)) * weight[:, None]
         da = np.bincount(cells, spread.reshape(-1), minlength=a.size).astype(a.dtype)
         dgrid = np.zeros(grid.shape, grid.dtype)
-        if mode == "bilinear":
+        if mode == "bilinear" and with_dgrid:
             pixels = a.reshape(-1, channels)
             (dx_of, dy_of), (x_slope, y_slope) = slopes
             for (idx, _), wx, wy in zip(taps, dx_of, dy_of):
