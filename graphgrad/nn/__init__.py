@@ -1,6 +1,7 @@
 """graphgrad.nn: the course's deep-learning toolkit built on the engine.
 
-`Module` and `Parameter` (module), `Sequential`, `ModuleList` and `ModuleDict` (containers),
+`Module` and `Parameter` (module), `Sequential`, `ModuleList`, `ModuleDict`, `ParameterList`
+and `ParameterDict` (containers),
 `Linear`, `Bilinear`, `Flatten`, `Unflatten` and `Identity` (layers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `MaxUnpool2d` and `AvgPool2d` (conv, for images
 (m, n_H, n_W, n_C)),
@@ -75,7 +76,13 @@ from graphgrad.nn.composed_losses import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
-from graphgrad.nn.containers import ModuleDict, ModuleList, Sequential
+from graphgrad.nn.containers import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 from graphgrad.nn.conv import (
     AvgPool1d,
     AvgPool2d,
@@ -182,7 +189,8 @@ __all__ = [
     "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
     "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList",
     "MultiHeadAttention", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
-    "NLLLoss", "PReLU", "Parameter", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "RNN",
+    "NLLLoss", "PReLU", "Parameter", "ParameterDict", "ParameterList", "PixelShuffle",
+    "PixelUnshuffle", "PoissonNLLLoss", "RNN",
     "RNNCell", "ReLU", "ReLU6", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
     "ReplicationPad2d", "SELU", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "SoftMarginLoss",
     "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "StateDictError", "Tanh",

@@ -1,10 +1,11 @@
-"""`Sequential` and `ModuleList`: modules that hold layers in order; `ModuleDict`, by name.
+"""`Sequential` and `ModuleList`: modules that hold layers in order; `ModuleDict`, by name;
+`ParameterList` and `ParameterDict`, the same for parameters.
 
 `Sequential` chains its layers (``model(X)`` runs each on the output of the one before);
 `ModuleList` holds layers for a ``forward`` that loops over them. Both grow and shrink as a
 list does, and name their layers as PyTorch's do (by class and count in a `Sequential`:
 ``linear1``, ``relu1``; by position in a `ModuleList`), the names graph pictures and
-``state_dict`` keys use. Depends on `module`.
+``state_dict`` keys use. Depends on `module`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
@@ -12,8 +13,18 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from graphgrad.errors import ArgumentError, GraphgradTypeError, setting_text
-from graphgrad.nn.module import Module
+import numpy as np
+
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradError,
+    GraphgradTypeError,
+    array_of_numbers,
+    describe,
+    setting_text,
+)
+from graphgrad.nn.module import Module, Parameter, is_parameter
+from graphgrad.tensor import Tensor
 
 _Layers = TypeVar("_Layers", bound="_OrderedLayers")
 
@@ -446,3 +457,198 @@ class ModuleDict(_Holder):
             self._check(name, module)
         for name, module in pairs:
             setattr(self, name, module)
+
+
+class _NoSuchKeyError(GraphgradError, KeyError):
+    """A `ParameterDict` holds no parameter of the name asked for."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
+def _as_parameter(owner: str, name: str, value: Any) -> Tensor:
+    """``value`` as a parameter of ``owner`` (a `ParameterList` or `ParameterDict`): an
+    `nn.Parameter` or a leaf tensor that requires grad as it is, an array of numbers (or a
+    tensor of data) made an `nn.Parameter`, as PyTorch's wrap a tensor; a computed tensor (it
+    would be cut from its graph) or anything else is refused."""
+    if is_parameter(value):
+        return value
+    if isinstance(value, Module) or (isinstance(value, Tensor) and value.requires_grad):
+        what = describe(value) if isinstance(value, Tensor) else setting_text(value)
+        raise GraphgradTypeError(
+            f"{owner}: {name} must be an nn.Parameter or an array of numbers, got {what}"
+            + (": hold layers in nn.ModuleList or nn.ModuleDict" if isinstance(value, Module)
+               else ", a computed tensor: pass its values (t.detach()) to learn them"))
+    data = value.data if isinstance(value, Tensor) else array_of_numbers(value, name, owner)
+    if data.dtype.kind != "f":
+        data = data.astype(np.float64)
+    return Parameter(data)
+
+
+class ParameterList(Module):
+    """Parameters held in order, registered under their positions (PyTorch's
+    ``nn.ParameterList``), for a ``forward`` that loops over them::
+
+        self.weights = nn.ParameterList(np.ones(n) for _ in range(3))
+        ...
+        return sum(w * X for w in self.weights)
+
+    They are named ``weights.0``, ``weights.1``, ... in ``named_parameters()`` and
+    ``state_dict()``. It supports ``len``, iteration, indexing (``params[-1]``; a slice is
+    a new ParameterList of the same parameters), ``params[i] = p``, ``append`` and
+    ``extend``. ``values``: the parameters, any iterable of `nn.Parameter`s or arrays of
+    numbers (each made an `nn.Parameter`, as PyTorch wraps a tensor); none by default.
+    """
+
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        super().__init__()
+        self.extend(values)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter(list(self._members.values()))
+
+    def _position(self, index: Any) -> int:
+        size = len(self)
+        try:
+            position = operator.index(index)
+        except TypeError:
+            raise GraphgradTypeError(f"ParameterList indices must be integers or slices, got "
+                                     f"{setting_text(index)}") from None
+        if not -size <= position < size:
+            raise IndexError(f"ParameterList index {position} is out of range: it holds {size} "
+                             f"parameter{'s' * (size != 1)}")
+        return position % size
+
+    def __getitem__(self, index: int | slice) -> Tensor | ParameterList:
+        if isinstance(index, slice):
+            return ParameterList(list(self)[index])
+        return self._members[str(self._position(index))]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        """``params[i] = p`` replaces the parameter at position i."""
+        position = self._position(index)
+        setattr(self, str(position), _as_parameter("ParameterList", f"item {position}", value))
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value``, a parameter (an array is made an `nn.Parameter`), at the end.
+        Returns self."""
+        setattr(self, str(len(self)), _as_parameter("ParameterList", f"item {len(self)}", value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add each of ``values`` at the end, in order; all are checked first, so a bad one
+        adds none. Returns self."""
+        if isinstance(values, (Tensor, np.ndarray)) or not isinstance(values, Iterable):
+            raise GraphgradTypeError(f"ParameterList.extend takes an iterable of parameters, "
+                                     f"got {setting_text(values)}")
+        size = len(self)
+        params = [_as_parameter("ParameterList", f"item {size + i}", v)
+                  for i, v in enumerate(values)]
+        for i, param in enumerate(params):
+            setattr(self, str(size + i), param)
+        return self
+
+    def extra_repr(self) -> str:
+        """The parameters' shapes, for the repr."""
+        return ", ".join(str(p.shape) for p in self)
+
+
+class ParameterDict(Module):
+    """Parameters held by name (PyTorch's ``nn.ParameterDict``), for a ``forward`` that picks
+    them by name::
+
+        self.scales = nn.ParameterDict({"digit": np.ones(10), "parity": np.ones(1)})
+
+    A name is a Python identifier not starting with '_' and not the name of a method of
+    ParameterDict; parameters are named after it (``scales.digit``) in
+    ``named_parameters()`` and ``state_dict()``. It reads and changes as a dict:
+    ``params["digit"]``, ``params["sign"] = p``, ``del params["sign"]``, ``in``, ``len``,
+    iteration over the names, ``keys()``, ``values()``, ``items()``, ``get``, ``pop``,
+    ``update``, ``clear``. ``values``: a dict of name -> parameter (or array of numbers,
+    made an `nn.Parameter`), or an iterable of (name, value) pairs; none by default.
+    """
+
+    def __init__(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        super().__init__()
+        self.update(values)
+
+    def _checked(self, name: Any, value: Any) -> Tensor:
+        if not _usable_name(ParameterDict, name):
+            raise ArgumentError(
+                f"ParameterDict: {setting_text(name)} cannot name a parameter: a name must be "
+                "a Python identifier not starting with '_' and not the name of a method or "
+                "attribute of ParameterDict (keys, update, ...); choose another.")
+        return _as_parameter("ParameterDict", repr(name), value)
+
+    def __getitem__(self, name: str) -> Tensor:
+        value = self._members.get(name) if isinstance(name, str) else None
+        if value is None:
+            held = ", ".join(repr(key) for key in self) or "none"
+            raise _NoSuchKeyError(f"ParameterDict has no parameter {setting_text(name)}; it "
+                                  f"holds {held}")
+        return value
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        """``params[name] = p`` adds a parameter, or replaces the one of that name."""
+        setattr(self, name, self._checked(name, value))
+
+    def __delitem__(self, name: str) -> None:
+        self.pop(name)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._members
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def keys(self) -> list[str]:
+        """The parameters' names, in the order they were added."""
+        return list(self._members)
+
+    def values(self) -> list[Tensor]:
+        """The parameters, in the order they were added."""
+        return list(self._members.values())
+
+    def items(self) -> list[tuple[str, Tensor]]:
+        """(name, parameter) pairs, in the order they were added."""
+        return list(self._members.items())
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The parameter of that name, or ``default``."""
+        return self._members.get(name, default) if isinstance(name, str) else default
+
+    def pop(self, name: str) -> Tensor:
+        """Remove the parameter of that name and return it."""
+        value = self[name]
+        delattr(self, name)
+        return value
+
+    def clear(self) -> None:
+        """Remove every parameter."""
+        for name in self.keys():
+            delattr(self, name)
+
+    def update(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Add each (name, value) of ``values``, a dict, another ParameterDict or an iterable
+        of pairs, in order, replacing one of the same name; all are checked first, so a bad
+        one adds none."""
+        try:
+            pairs = [(name, value) for name, value in (
+                values.items() if isinstance(values, (Mapping, ParameterDict)) else values)]
+        except (TypeError, ValueError):
+            raise GraphgradTypeError(
+                f"ParameterDict takes a dict of name -> parameter, or (name, parameter) pairs, "
+                f"got {setting_text(values)}") from None
+        checked = [(name, self._checked(name, value)) for name, value in pairs]
+        for name, param in checked:
+            setattr(self, name, param)
+
+    def extra_repr(self) -> str:
+        """The parameters' names and shapes, for the repr."""
+        return ", ".join(f"{name}: {p.shape}" for name, p in self._members.items())

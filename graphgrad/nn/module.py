@@ -48,6 +48,11 @@ class StateDictError(GraphgradError, KeyError):
         return str(self.args[0])
 
 
+class _LookupError(GraphgradError, AttributeError):
+    """``get_submodule``, ``get_parameter`` or ``get_buffer`` found nothing of its kind at a
+    dotted name (an AttributeError, as PyTorch's)."""
+
+
 class _NotInitializedError(GraphgradError, AttributeError):
     """A Module subclass's ``__init__`` did not call ``super().__init__()``."""
 
@@ -197,6 +202,8 @@ def numbers_of(X: Any, layer: Module) -> np.ndarray:
 _TORCH_RECURRENT_KEY = re.compile(r"(.*\.)?(weight|bias)_(ih|hh)_l\d+(_reverse)?")
 
 _SCOPES = {"enabled": True}
+# PyTorch's device names, for `Module.to`: "cpu" is accepted, the others refused by name.
+_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta", "xla", "hip", "ipu", "mtia")
 # Set for good once a module is given a hook: until then, calling a module does not look for
 # hooks (an attribute read on a Module, which has a __getattr__, is not free).
 _MODULE_HOOKED = False
@@ -403,6 +410,117 @@ class Module:
         self._buffers.add(name)
         setattr(self, name, array)
 
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the layer ``name``, as ``setattr(self, name, module)`` does,
+        for a name computed at run time or one attribute syntax cannot reach (``"0"``), as
+        PyTorch's ``add_module``: ``name`` is a non-empty str without dots, not an attribute of
+        the class nor one of the instance's that is no layer (an `ArgumentError`); ``module``
+        a Module, or None to remove the layer of that name."""
+        caller = f"{type(self).__name__}.add_module"
+        self._check_new_name(name, caller, "layer")
+        if module is not None and not isinstance(module, Module):
+            raise GraphgradTypeError(f"{caller}: the layer {name!r} must be a Module or None, "
+                                     f"got {setting_text(module)}")
+        setattr(self, name, module)
+
+    def register_module(self, name: str, module: Module | None) -> None:
+        """PyTorch's other name for `add_module`: register ``module`` as the layer ``name``."""
+        self.add_module(name, module)
+
+    def register_parameter(self, name: str, param: Tensor | None) -> None:
+        """Register ``param``, an `nn.Parameter` (or a leaf Tensor that requires grad), as the
+        parameter ``name``, as ``setattr(self, name, param)`` does; None leaves the attribute
+        None and out of ``parameters()`` and ``state_dict()`` (a layer built with
+        ``bias=False``). The name is checked as `add_module` checks it."""
+        caller = f"{type(self).__name__}.register_parameter"
+        self._check_new_name(name, caller, "parameter")
+        if param is not None and not is_parameter(param):
+            what = describe(param) if isinstance(param, Tensor) else setting_text(param)
+            raise GraphgradTypeError(
+                f"{caller}: {name!r} must be an nn.Parameter or None, got {what}"
+                + (" (a computed tensor, which would be neither trained nor saved)"
+                   if isinstance(param, Tensor) and param.creator is not None else
+                   ": wrap an array in nn.Parameter(array)"))
+        setattr(self, name, param)
+
+    def _check_new_name(self, name: Any, caller: str, what: str) -> None:
+        """Refuse a ``name`` that cannot name a new layer or parameter of this module."""
+        if not isinstance(name, str) or not name or "." in name:
+            problem = ("not a str" if not isinstance(name, str) else "empty" if not name
+                       else "with a dot (a dot separates the layers in state_dict's keys)")
+            raise ArgumentError(f"{caller}: the name must be a non-empty str without dots; "
+                                f"got {setting_text(name)}, {problem}.")
+        held = self._members.get(name)
+        if name in self._buffers:
+            taken = "a buffer"
+        elif name in self._members and isinstance(held, Module) != (what == "layer"):
+            taken = "a layer" if isinstance(held, Module) else "a parameter"
+        elif hasattr(type(self), name):
+            taken = "an attribute of the class"
+        elif self.__dict__.get(name) is not None and name not in self._members:
+            taken = "an attribute of the module"
+        else:
+            return
+        raise ArgumentError(f"{caller}: {name!r} is already {taken}; choose another name for "
+                            f"the {what}.")
+
+    # -- lookups by dotted name --------------------------------------------------------------
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path ``target`` (``"encoder.layers.0"``; '' is this
+        module), as PyTorch's: an `AttributeError` (a `GraphgradError`) names the first part
+        missing and the layers held there."""
+        if not isinstance(target, str):
+            raise GraphgradTypeError(f"{type(self).__name__}.get_submodule takes a dotted "
+                                     f"name ('block.linear1'), got {setting_text(target)}")
+        module: Module = self
+        path = ""
+        for part in target.split(".") if target else ():
+            value = module._members.get(part)
+            where = f"{path!r}" if path else type(self).__name__
+            if not isinstance(value, Module):
+                if value is not None:
+                    kind = "a parameter" if isinstance(value, Tensor) else "a buffer"
+                    raise _LookupError(f"{type(self).__name__}.get_submodule({target!r}): "
+                                       f"{(path + '.' + part).lstrip('.')!r} is {kind}, not "
+                                       "a layer.")
+                held = ", ".join(name for name, _ in module.named_children()) or "none"
+                raise _LookupError(f"{type(self).__name__}.get_submodule({target!r}): {where} "
+                                   f"has no layer {part!r}; its layers are {held}.")
+            module = value
+            path = f"{path}.{part}" if path else part
+        return module
+
+    def get_parameter(self, target: str) -> Tensor:
+        """The parameter at the dotted path ``target`` (``"block.linear1.W"``, a key of
+        ``state_dict()``), as PyTorch's; an `AttributeError` names what is there instead."""
+        return self._get_member(target, "parameter")
+
+    def get_buffer(self, target: str) -> np.ndarray:
+        """The buffer's array at the dotted path ``target`` (``"bn.running_mean"``), as
+        PyTorch's; an `AttributeError` names what is there instead."""
+        return self._get_member(target, "buffer")
+
+    def _get_member(self, target: str, kind: str) -> Any:
+        caller = f"{type(self).__name__}.get_{kind}"
+        if not isinstance(target, str):
+            raise GraphgradTypeError(f"{caller} takes a dotted name ('block.linear1.W'), got "
+                                     f"{setting_text(target)}")
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        value = module._members.get(name)
+        found = (isinstance(value, Tensor) if kind == "parameter"
+                 else name in module._buffers and value is not None)
+        if found:
+            return value
+        where = repr(path) if path else type(self).__name__
+        if isinstance(value, Module):
+            raise _LookupError(f"{caller}({target!r}): {target!r} is a layer, not a {kind}.")
+        held = [n for n, v in module._members.items()
+                if (isinstance(v, Tensor) if kind == "parameter"
+                    else n in module._buffers and v is not None)]
+        raise _LookupError(f"{caller}({target!r}): {where} has no {kind} {name!r}; its "
+                           f"{kind}s are {', '.join(held) or 'none'}.")
+
     # -- running -----------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The module's computation, which a subclass defines, taking the inputs it needs
@@ -577,32 +695,52 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, prefix: str = "") -> list[tuple[str, Tensor]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> list[tuple[str, Tensor]]:
         """(dotted name, parameter) pairs in assignment order: ``[('linear1.W', W1), ...]``.
 
         A parameter shared by several layers (tied weights, a layer used twice) comes once,
-        under its first name, so an optimizer updates it once and it is counted once.
-        ``prefix`` goes before every name with a dot (``named_parameters("model")`` gives
-        'model.linear1.W', ...); '' by default.
+        under its first name, so an optimizer updates it once and it is counted once
+        (``remove_duplicate=False``: under each of its names, as PyTorch's). ``prefix`` goes
+        before every name with a dot (``named_parameters("model")`` gives 'model.linear1.W',
+        ...); '' by default. ``recurse=False`` gives this module's own parameters only, not
+        its layers'.
         """
         pairs: list[tuple[str, Tensor]] = []
-        self._collect_parameters(prefix, pairs, set())
+        if recurse is True and remove_duplicate is True:  # the common call, without checks
+            self._collect_parameters(prefix, pairs, set())
+            return pairs
+        caller = f"{type(self).__name__}.named_parameters"
+        recurse = flag(recurse, "recurse", caller)
+        seen: set[int] | None = set() if flag(remove_duplicate, "remove_duplicate",
+                                              caller) else None
+        if recurse:
+            self._collect_parameters(prefix, pairs, seen)
+            return pairs
+        for name, value in self._members.items():
+            if isinstance(value, Tensor) and (seen is None or id(value) not in seen):
+                if seen is not None:
+                    seen.add(id(value))
+                pairs.append((f"{prefix}.{name}" if prefix else name, value))
         return pairs
 
-    def _collect_parameters(self, prefix: str, pairs: list, seen: set[int]) -> None:
+    def _collect_parameters(self, prefix: str, pairs: list, seen: set[int] | None) -> None:
         for name, value in self._members.items():
             full = f"{prefix}.{name}" if prefix else name
             if isinstance(value, Tensor):
-                if id(value) not in seen:
+                if seen is None:
+                    pairs.append((full, value))
+                elif id(value) not in seen:
                     seen.add(id(value))
                     pairs.append((full, value))
             elif isinstance(value, Module):
                 value._collect_parameters(full, pairs, seen)
 
-    def parameters(self) -> list[Tensor]:
+    def parameters(self, recurse: bool = True) -> list[Tensor]:
         """Every parameter (W[1], b[1], W[2], ...): what an optimizer updates. Frozen ones
-        (`requires_grad_`) are in the list too; an optimizer skips them until unfrozen."""
-        return [p for _, p in self.named_parameters()]
+        (`requires_grad_`) are in the list too; an optimizer skips them until unfrozen.
+        ``recurse=False``: this module's own only, not its layers'."""
+        return [p for _, p in self.named_parameters(recurse=recurse)]
 
     def named_buffers(self, prefix: str = "", recurse: bool = True
                       ) -> list[tuple[str, np.ndarray]]:
@@ -691,6 +829,42 @@ class Module:
     def float(self) -> Module:
         """PyTorch's name for ``astype(np.float32)``. Returns self."""
         return self.astype(np.float32)
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """PyTorch's ``model.to(...)``: ``args`` and ``kwargs`` are a dtype, a device or a
+        tensor. ``to(np.float32)``, ``to(dtype=...)``, ``to(tensor)`` (its dtype) is `astype`
+        (in place; returns self); a device, ``"cpu"`` (or ``device="cpu"``, as in
+        ``to("cpu", np.float32)``), changes nothing, as graphgrad
+        computes with numpy on the CPU; any other device is refused. ``non_blocking`` and
+        ``copy`` are taken and change nothing."""
+        caller = f"{type(self).__name__}.to"
+        unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+        if unknown or len(args) > 2:
+            raise GraphgradTypeError(
+                f"{caller} takes a dtype, a device ('cpu') or a tensor (its dtype), by "
+                "position or as device= and dtype=; got "
+                + (f"the keywords {', '.join(sorted(unknown))}" if unknown
+                   else f"{len(args)} positional arguments"))
+        dtype = kwargs.get("dtype")
+        for value in (*args, kwargs.get("device")):
+            if value is None:
+                continue
+            if isinstance(value, Tensor):
+                dtype = value.dtype
+            elif isinstance(value, str) and value.split(":")[0] in _DEVICES:
+                if value.split(":")[0] != "cpu":
+                    raise ArgumentError(
+                        f"{caller}({value!r}): graphgrad computes with numpy on the CPU, "
+                        "which is its only device; leave the model where it is (to('cpu') "
+                        "is accepted and changes nothing).")
+            else:
+                dtype = value
+        return self if dtype is None else self.astype(dtype)
+
+    def cpu(self) -> Module:
+        """PyTorch's ``model.cpu()``: the model as it is (graphgrad computes on the CPU).
+        Returns self."""
+        return self
 
     def _convert_constants(self, dtype: np.dtype) -> None:
         """Convert the arrays this module keeps that are neither parameters nor buffers
