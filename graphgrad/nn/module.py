@@ -740,6 +740,10 @@ class Module:
         """Every parameter (W[1], b[1], W[2], ...): what an optimizer updates. Frozen ones
         (`requires_grad_`) are in the list too; an optimizer skips them until unfrozen.
         ``recurse=False``: this module's own only, not its layers'."""
+        if recurse is True:  # every step's zero_grad: without named_parameters' checks
+            pairs: list[tuple[str, Tensor]] = []
+            self._collect_parameters("", pairs, set())
+            return [p for _, p in pairs]
         return [p for _, p in self.named_parameters(recurse=recurse)]
 
     def named_buffers(self, prefix: str = "", recurse: bool = True
