@@ -3650,3 +3650,106 @@ def test_lr_scheduler_steps_parameter_groups_as_torchs_scheduler(ours, theirs, m
             scheduler.step(metrics[epoch])
             scheduler_t.step(metrics[epoch])
         assert scheduler.last_epoch == epoch + 1
+# -- parametrizations: weight_norm and spectral_norm -----------------------------------------
+def _torch_parametrized_step(torch_layer, gg_layer, X_torch, X_gg):
+    """One forward and backward of sum(out ** 2) on each; the outputs."""
+    out_t = torch_layer(X_torch)
+    (out_t ** 2).sum().backward()
+    out_g = gg_layer(X_gg)
+    (out_g ** 2).sum().backward()
+    return out_t.detach().numpy(), out_g.data
+
+
+def test_weight_norm_of_a_linear_layer_matches_pytorchs():
+    from graphgrad import nn
+    from graphgrad.nn.utils.parametrizations import weight_norm
+    torch.manual_seed(0)
+    t_layer = torch.nn.Linear(3, 4).double()
+    g_layer = nn.Linear(3, 4)
+    g_layer.W.data = t_layer.weight.detach().numpy().copy()
+    g_layer.b.data = t_layer.bias.detach().numpy().copy()
+    torch.nn.utils.parametrizations.weight_norm(t_layer)
+    weight_norm(g_layer)
+    t_list, g_list = t_layer.parametrizations.weight, g_layer.parametrizations.W
+    with torch.no_grad():
+        t_list.original0.mul_(torch.tensor([[0.5], [1.0], [2.0], [3.0]], dtype=torch.float64))
+    g_list.original0.data = t_list.original0.detach().numpy().copy()
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    out_t, out_g = _torch_parametrized_step(t_layer, g_layer, torch.tensor(X), X)
+    np.testing.assert_allclose(out_g, out_t, rtol=1e-12, atol=1e-12)
+    for i in (0, 1):
+        t_grad = getattr(t_list, f"original{i}").grad.numpy()
+        np.testing.assert_allclose(getattr(g_list, f"original{i}").grad, t_grad, rtol=1e-10,
+                                   atol=1e-12)
+
+
+def test_weight_norm_of_a_conv2d_layer_is_per_filter_as_pytorchs():
+    """PyTorch's weight (n_C, n_C_prev, f, f) is graphgrad's W (f, f, n_C_prev, n_C)
+    transposed: its dim=0 is graphgrad's default, W's last axis."""
+    from graphgrad import nn
+    from graphgrad.nn.utils.parametrizations import weight_norm
+    torch.manual_seed(1)
+    t_layer = torch.nn.Conv2d(2, 3, 3).double()
+    g_layer = nn.Conv2d(2, 3, 3)
+    g_layer.W.data = t_layer.weight.detach().numpy().transpose(2, 3, 1, 0).copy()
+    g_layer.b.data = t_layer.bias.detach().numpy().copy()
+    torch.nn.utils.parametrizations.weight_norm(t_layer)
+    weight_norm(g_layer)
+    t_list, g_list = t_layer.parametrizations.weight, g_layer.parametrizations.W
+    np.testing.assert_allclose(g_list.original0.data.ravel(),
+                               t_list.original0.detach().numpy().ravel(), rtol=1e-14)
+    A = np.random.default_rng(1).standard_normal((2, 5, 5, 2))
+    out_t, out_g = _torch_parametrized_step(t_layer, g_layer,
+                                            torch.tensor(A.transpose(0, 3, 1, 2)), A)
+    np.testing.assert_allclose(out_g, out_t.transpose(0, 2, 3, 1), rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(g_list.original0.grad.ravel(), t_list.original0.grad.numpy()
+                               .ravel(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g_list.original1.grad, t_list.original1.grad.numpy()
+                               .transpose(2, 3, 1, 0), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv2d"])
+def test_spectral_norm_matches_pytorchs_with_the_same_u_and_v(kind):
+    """With PyTorch's u and v copied in (v's columns in graphgrad's order: (f, f, n_C_prev)
+    for PyTorch's (n_C_prev, f, f)), two training steps give the same power iterations,
+    outputs and gradients wrt the original weight; eval mode then leaves u and v alone."""
+    from graphgrad import nn
+    from graphgrad.nn.utils.parametrizations import spectral_norm
+    torch.manual_seed(2)
+    rng = np.random.default_rng(2)
+    if kind == "linear":
+        t_layer, g_layer = torch.nn.Linear(5, 4).double(), nn.Linear(5, 4)
+        to_gg = from_gg_v = lambda a: a  # noqa: E731
+        X = rng.standard_normal((6, 5))
+        X_t = torch.tensor(X)
+        out_to_gg = lambda a: a  # noqa: E731
+    else:
+        t_layer, g_layer = torch.nn.Conv2d(2, 3, 2).double(), nn.Conv2d(2, 3, 2)
+        to_gg = lambda a: a.transpose(2, 3, 1, 0)  # noqa: E731
+        from_gg_v = lambda v: v.reshape(2, 2, 2).transpose(1, 2, 0).ravel()  # noqa: E731
+        X = rng.standard_normal((2, 4, 4, 2))
+        X_t = torch.tensor(X.transpose(0, 3, 1, 2))
+        out_to_gg = lambda a: a.transpose(0, 2, 3, 1)  # noqa: E731
+    g_layer.W.data = to_gg(t_layer.weight.detach().numpy()).copy()
+    g_layer.b.data = t_layer.bias.detach().numpy().copy()
+    torch.nn.utils.parametrizations.spectral_norm(t_layer)
+    spectral_norm(g_layer)
+    t_sn, g_sn = t_layer.parametrizations.weight[0], g_layer.parametrizations.W[0]
+    g_sn._u = t_sn._u.numpy().copy()
+    g_sn._v = from_gg_v(t_sn._v.numpy().copy())
+    for _ in range(2):
+        t_layer.zero_grad()
+        g_layer.zero_grad()
+        out_t, out_g = _torch_parametrized_step(t_layer, g_layer, X_t, X)
+        np.testing.assert_allclose(out_g, out_to_gg(out_t), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g_sn._u, t_sn._u.numpy(), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(g_sn._v, from_gg_v(t_sn._v.numpy()), rtol=1e-10,
+                                   atol=1e-14)
+        np.testing.assert_allclose(g_layer.parametrizations.W.original.grad,
+                                   to_gg(t_layer.parametrizations.weight.original.grad.numpy()),
+                                   rtol=1e-10, atol=1e-12)
+    t_layer.eval()
+    g_layer.eval()
+    out_t, out_g = _torch_parametrized_step(t_layer, g_layer, X_t, X)
+    np.testing.assert_allclose(out_g, out_to_gg(out_t), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(g_sn._u, t_sn._u.numpy(), rtol=1e-10, atol=1e-14)
