@@ -373,3 +373,17 @@ def test_one_call_of_the_layer_computes_its_weight_once():
     layer(X)
     layer(X)
     assert len(calls) == 2
+
+
+def test_a_parametrized_container_still_registers_its_layers_its_own_way():
+    """Sequential keeps its layers in a list its own __setattr__ updates: a layer appended
+    after one of its parameters is parametrized is still run."""
+    model = nn.Sequential(nn.Linear(2, 2, rng=22))
+    model.scale = nn.Parameter(np.ones(2))
+    parametrize.register_parametrization(model, "scale", Scaled(3.0))
+    model.append(nn.ReLU())
+    assert len(model) == 2 and isinstance(model[1], nn.ReLU)
+    X = np.array([[-5.0, 5.0]])
+    np.testing.assert_array_equal(model(X).data, np.maximum(model.linear1(X).data, 0))
+    np.testing.assert_allclose(model.scale.data, [1.0, 1.0], rtol=1e-15)  # its value kept
+    np.testing.assert_allclose(model.parametrizations.scale.original.data, [1 / 3, 1 / 3])

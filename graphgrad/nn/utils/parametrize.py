@@ -229,12 +229,13 @@ def _forward_once(self: Module, *args: Any, **kwargs: Any) -> Any:
 
 
 def _parametrized_setattr(self: Module, name: str, value: Any) -> None:
-    """``module.<name> = value``: through the right inverse for a parametrized name, as
-    `Module.__setattr__` otherwise."""
-    if name in type(self)._parametrized:
+    """``module.<name> = value``: through the right inverse for a parametrized name, as the
+    module's own class sets it otherwise (a `Sequential`'s keeps its list of layers)."""
+    cls = type(self)
+    if name in cls._parametrized:
         self._members["parametrizations"]._members[name].right_inverse(value)
     else:
-        Module.__setattr__(self, name, value)
+        cls._parametrized_base.__setattr__(self, name, value)
 
 
 def _rebuild(base: type, names: tuple[str, ...]) -> Module:
