@@ -81,6 +81,7 @@ def test_gradcheck_of_the_weight_norm_forward_in_float64(dim):
     v = layer.parametrizations.W.original1.data
     assert g.shape == {0: (3, 1), 1: (1, 4), -1: (1, 4), None: ()}[dim]
     gg.gradcheck(lambda g_, v_: wn(g_, v_), [g + 0.3, v])
+    gg.gradgradcheck(lambda g_, v_: wn(g_, v_), [g + 0.3, v])  # a gradient penalty's needs
 
 
 def test_weight_norm_on_conv2d_is_per_filter_the_last_axis_of_w():
@@ -178,6 +179,7 @@ def test_gradcheck_of_the_spectral_norm_forward_in_float64():
     layer = spectral_norm(nn.Conv2d(2, 2, 2, rng=10)).eval()  # u, v constants, as in backward
     sn = layer.parametrizations.W[0]
     gg.gradcheck(lambda W: sn(W), [layer.parametrizations.W.original.data])
+    gg.gradgradcheck(lambda W: sn(W), [layer.parametrizations.W.original.data])
 
 
 def test_a_gan_step_with_spectral_norm_matches_the_hand_computed_gradient():
