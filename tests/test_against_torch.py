@@ -818,16 +818,18 @@ def test_gru_cell_is_the_courses_not_torchs_where_the_reset_gate_does_not_commut
 # -- recurrent layers by PyTorch's names -----------------------------------------------------
 
 
-def _torch_and_ours(kind, num_layers, bidirectional, batch_first, n_x=3, n_a=4, dropout=0.0):
-    """PyTorch's nn.LSTM / nn.GRU and ours with its weights, float64."""
+def _torch_and_ours(kind, num_layers, bidirectional, batch_first, n_x=3, n_a=4, dropout=0.0,
+                    **options):
+    """PyTorch's nn.LSTM / nn.GRU and ours with its weights, float64; ``options`` (bias,
+    proj_size) given to both."""
     make = {"lstm": (torch.nn.LSTM, gg.nn.LSTM), "gru": (torch.nn.GRU, gg.nn.GRU)}[kind]
     torch.manual_seed(0)
     theirs = make[0](n_x, n_a, num_layers=num_layers, bidirectional=bidirectional,
-                     batch_first=batch_first, dropout=dropout, dtype=torch.float64)
+                     batch_first=batch_first, dropout=dropout, dtype=torch.float64, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # dropout with one layer
         ours = make[1](n_x, n_a, num_layers=num_layers, bidirectional=bidirectional,
-                       batch_first=batch_first, dropout=dropout)
+                       batch_first=batch_first, dropout=dropout, **options)
     ours.load_torch_state_dict(theirs.state_dict())
     return theirs, ours
 
@@ -835,8 +837,9 @@ def _torch_and_ours(kind, num_layers, bidirectional, batch_first, n_x=3, n_a=4, 
 def _grads_agree(ours, theirs, inputs, tensors):
     for x, t in zip(inputs, tensors):
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    projected = {"proj_size": ours.proj_size} if ours.proj_size else {}
     again = type(ours)(ours.n_x, ours.n_a, num_layers=ours.num_layers,
-                       bidirectional=ours.bidirectional)
+                       bidirectional=ours.bidirectional, bias=ours.bias, **projected)
     grads = {k: v.grad for k, v in theirs.named_parameters()}
     again.load_torch_state_dict(grads)  # the weights' gradients mapped as the weights are
     for (name, p), g in zip(ours.named_parameters(), again.parameters()):
@@ -888,6 +891,47 @@ def test_lstm_and_gru_match_torchs_with_its_weights(kind, num_layers, bidirectio
     ref_lasts = ref_last if kind == "lstm" else (ref_last,)
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
     for ours_last, ref_l in zip(lasts, ref_lasts):
+        np.testing.assert_allclose(ours_last.data, ref_l.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+    up = rng.standard_normal(out.shape)
+    ups = [rng.standard_normal(x.shape) for x in lasts]
+    ((out * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
+    ((ref * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
+                                          for x, u in zip(ref_lasts, ups))).backward()
+    _grads_agree(ours, theirs, inputs, tensors)
+
+
+@pytest.mark.parametrize("kind, options, unbatched", [
+    ("lstm", {"bias": False}, False), ("gru", {"bias": False, "num_layers": 2}, False),
+    ("lstm", {"proj_size": 2}, False),
+    ("lstm", {"proj_size": 2, "num_layers": 2, "bidirectional": True}, False),
+    ("lstm", {}, True), ("gru", {"num_layers": 2, "bidirectional": True}, True),
+    ("lstm", {"proj_size": 3, "bias": False, "batch_first": True}, True)])
+def test_lstm_and_gru_options_match_torchs(kind, options, unbatched):
+    """bias=False, proj_size (PyTorch's LSTMP) and one sequence without its batch axis:
+    values and gradients of X, h0, c0 and every weight, as PyTorch's with its weights."""
+    options = {"num_layers": 1, "bidirectional": False, "batch_first": False, **options}
+    theirs, ours = _torch_and_ours(kind, **options)
+    rng = np.random.default_rng(31)
+    m, T_x = 2, 4
+    count = options["num_layers"] * (2 if options["bidirectional"] else 1)
+    h = options.get("proj_size") or 4
+    batch = () if unbatched else (m,)
+    x_shape = (m, T_x) if options["batch_first"] else (T_x, m)
+    arrays = [rng.standard_normal((T_x, 3) if unbatched else x_shape + (3,)),
+              rng.standard_normal((count, *batch, h))]
+    if kind == "lstm":
+        arrays.append(rng.standard_normal((count, *batch, 4)))
+    inputs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, last = ours(inputs[0], tuple(inputs[1:]) if kind == "lstm" else inputs[1])
+    ref, ref_last = theirs(tensors[0], tuple(tensors[1:]) if kind == "lstm" else tensors[1])
+    lasts = last if kind == "lstm" else (last,)
+    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
+    assert out.shape == tuple(ref.shape)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for ours_last, ref_l in zip(lasts, ref_lasts):
+        assert ours_last.shape == tuple(ref_l.shape)
         np.testing.assert_allclose(ours_last.data, ref_l.detach().numpy(), rtol=1e-10,
                                    atol=1e-12)
     up = rng.standard_normal(out.shape)

@@ -146,12 +146,27 @@ def test_reprs_are_pytorchs():
         _torch_like_weights(np.random.default_rng(0), "lstm", 3, 4)),
      gg.nn.StateDictError, r"weight_ih for cell \(n_x=3, n_a=4\) must have shape \(12, 3\), "
                            r"got \(16, 3\)"),
-    (lambda: nn.LSTM(3, 4, bias=False), gg.ArgumentError, r"LSTM: bias=False is not supported"),
+    (lambda: nn.GRU(3, 4, proj_size=2), gg.ArgumentError,
+     r"GRU: proj_size is LSTM's .* leave it out"),
+    (lambda: nn.LSTM(3, 4, proj_size=4), gg.ArgumentError,
+     r"LSTMCell: proj_size=4 must be smaller than n_a=4"),
+    (lambda: nn.LSTM(3, 4, bias=False).load_torch_state_dict(
+        _torch_like_weights(np.random.default_rng(0), "lstm", 3, 4)),
+     gg.nn.StateDictError, r"unexpected keys \['bias_hh_l0', 'bias_ih_l0'\].* this one was made "
+                           r"with bias=False"),
+    (lambda: nn.LSTM(3, 4, proj_size=2).load_torch_state_dict(
+        _torch_like_weights(np.random.default_rng(0), "lstm", 3, 4)),
+     gg.nn.StateDictError, r"missing keys \['weight_hr_l0'\].*proj_size"),
     (lambda: nn.LSTM(3, 4, batch_first=None), gg.ArgumentError,
      r"LSTM: batch_first must be True or False, got None"),
-    (lambda: nn.LSTM(3, 4)(np.ones((5, 3))), gg.ShapeError,
-     r"takes a batch of sequences, got X of shape \(5, 3\): one sequence \(T_x, n_x\) is "
-     r"X\[:, None\]"),
+    (lambda: nn.LSTM(3, 4)(np.ones((5, 2))), gg.ShapeError,
+     r"takes X of shape \(T_x, 3\); got ndarray \(5, 2\) float64 \(one sequence; a batch "
+     r"is 3-D\)"),
+    (lambda: nn.LSTM(3, 4)(np.ones((5, 3)), (np.zeros((1, 1, 4)), np.zeros((1, 1, 4)))),
+     gg.ShapeError, r"h0 of shape \(1, 4\).*\(num_layers \* D, hidden_size\) for one "
+                    r"sequence X \(T_x, n_x\)"),
+    (lambda: nn.GRU(3, 4)(np.ones((5, 3)), lengths=[5]), gg.ArgumentError,
+     r"lengths are those of a batch of sequences, and X of shape \(5, 3\) is one sequence"),
     (lambda: nn.LSTM(3, 4)(np.ones((5, 2, 3)), np.zeros((1, 2, 4))), gg.ArgumentError,
      r"hx is the pair \(h0, c0\)"),
     (lambda: nn.GRU(3, 4)(np.ones((5, 2, 3)), np.zeros((2, 4))), gg.ShapeError,
@@ -199,6 +214,8 @@ def test_a_wrong_x_is_named_in_the_layout_it_was_given(layer):
         layer(3, 4, batch_first=True)(np.zeros((5, 2, 7)))
     with pytest.raises(gg.ShapeError, match=r"got X of shape \(0, 2, 3\): a sequence of no"):
         layer(3, 4)(np.zeros((0, 2, 3)))
+    with pytest.raises(gg.ShapeError, match=r"got X of shape \(0, 3\): a sequence of no"):
+        layer(3, 4)(np.zeros((0, 3)))
 
 
 
@@ -265,3 +282,119 @@ def test_flatten_parameters_is_taken_and_changes_nothing(layer):
     assert rnn.flatten_parameters() is None
     assert all(p.data is a for p, a in zip(rnn.parameters(), arrays))
     np.testing.assert_array_equal(rnn(X)[0].data, before)
+
+
+def _lstmp_step(state, x, h, c, n_a, suffix="l0"):
+    """PyTorch's LSTM with projections, one step in numpy: h = W_hr (o * tanh(c))."""
+    h_full, c = _torch_step("lstm", state, x, h, c, n_a, suffix)
+    return h_full @ state[f"weight_hr_{suffix}"].T, c
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_bias_false_makes_cells_without_biases_that_load_pytorchs_weights(kind):
+    """nn.LSTM / nn.GRU(bias=False), PyTorch's layers without b_ih and b_hh: the cells have
+    weights only (bias=False was refused), a PyTorch state dict without biases loads into
+    them, and they compute PyTorch's formulas."""
+    rng = np.random.default_rng(7)
+    n_x, n_a, m, T_x = 3, 4, 2, 3
+    layer = getattr(nn, kind.upper())(n_x, n_a, bias=False, batch_first=True, rng=0)
+    names = [name for name, _ in layer.named_parameters()]
+    expected = {"lstm": ["cell.Wf", "cell.Wu", "cell.Wc", "cell.Wo"],
+                "gru": ["cell.Wr", "cell.Wu", "cell.Wc"]}[kind]
+    assert names == expected and layer.bias is False
+    state = _torch_like_weights(rng, kind, n_x, n_a, bias=False)
+    layer.load_torch_state_dict(state)
+    X, h = rng.standard_normal((m, T_x, n_x)), rng.standard_normal((m, n_a))
+    c = rng.standard_normal((m, n_a))
+    h_t, c_t, expected_out = h, c, []
+    for t in range(T_x):
+        h_t, c_t = _torch_step(kind, state, X[:, t], h_t, c_t, n_a)
+        expected_out.append(h_t)
+    hx = (h[None], c[None]) if kind == "lstm" else h[None]
+    out = layer(X, hx)[0]
+    np.testing.assert_allclose(out.data, np.stack(expected_out, axis=1), rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_bias_false_gradcheck_two_layers_both_ways():
+    rng = np.random.default_rng(8)
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True, bias=False, rng=0)
+    gru = nn.GRU(2, 3, bias=False, rng=0)
+    X = rng.standard_normal((3, 2, 2))
+    h0 = rng.standard_normal((4, 2, 3))
+
+    def run(X, h0):
+        out, (h_n, c_n) = lstm(X, (h0, h0))
+        return out, h_n, c_n, gru(out[..., :2], h0[:1])[0]
+    assert gg.gradcheck(run, [X, h0])
+
+
+def test_proj_size_is_pytorchs_lstm_with_projections():
+    """nn.LSTM(proj_size=r), PyTorch's LSTMP: the state h = W_hr (o * tanh(c)) of size r is
+    the output, h_n and what the gates read; c stays hidden_size. It was refused."""
+    rng = np.random.default_rng(9)
+    n_x, n_a, r, m, T_x = 3, 5, 2, 2, 4
+    state = _torch_like_weights(rng, "lstm", n_x, n_a)
+    state["weight_hh_l0"] = state["weight_hh_l0"][:, :r]  # (4 n_a, r): the gates read h
+    state["weight_hr_l0"] = rng.standard_normal((r, n_a)) * 0.5
+    lstm = nn.LSTM(n_x, n_a, proj_size=r, rng=0)
+    assert lstm.proj_size == r and lstm.cell.Whr.shape == (r, n_a)
+    assert lstm.cell.Wf.shape == (n_a, r + n_x)
+    lstm.load_torch_state_dict(state)
+    np.testing.assert_array_equal(lstm.cell.Whr.data, state["weight_hr_l0"])
+    X = rng.standard_normal((T_x, m, n_x))
+    h0, c0 = rng.standard_normal((1, m, r)), rng.standard_normal((1, m, n_a))
+    out, (h_n, c_n) = lstm(X, (h0, c0))
+    h, c, expected = h0[0], c0[0], []
+    for t in range(T_x):
+        h, c = _lstmp_step(state, X[t], h, c, n_a)
+        expected.append(h)
+    assert out.shape == (T_x, m, r) and h_n.shape == (1, m, r) and c_n.shape == (1, m, n_a)
+    np.testing.assert_allclose(out.data, np.stack(expected), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h_n.data[0], h, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c_n.data[0], c, rtol=1e-12, atol=1e-14)
+
+
+def test_proj_size_stacks_layers_on_the_projected_states_and_gradchecks():
+    rng = np.random.default_rng(10)
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2, rng=0)
+    assert lstm.cell_l1.n_x == 4 and lstm.cell_l1_reverse.Wf.shape == (4, 2 + 4)
+    assert repr(lstm).startswith("LSTM(3, 4, proj_size=2, num_layers=2, bidirectional=True")
+    X = rng.standard_normal((3, 2, 3))
+    h0, c0 = rng.standard_normal((4, 2, 2)), rng.standard_normal((4, 2, 4))
+
+    def run(X, h0, c0):
+        out, (h_n, c_n) = lstm(X, (h0, c0), lengths=[3, 2])
+        return out, h_n, c_n
+    out, h_n, c_n = run(X, h0, c0)
+    assert (out.shape, h_n.shape, c_n.shape) == ((3, 2, 4), (4, 2, 2), (4, 2, 4))
+    assert gg.gradcheck(run, [X, h0, c0])
+    with pytest.raises(gg.ShapeError, match=r"h0 .*\(num_layers \* D, m, proj_size\)"):
+        lstm(X, (c0, c0))
+
+
+@pytest.mark.parametrize("layer, batch_first", [(nn.LSTM, False), (nn.GRU, True),
+                                                (nn.LSTM, True)])
+def test_one_sequence_unbatched_gives_states_without_the_batch_axis(layer, batch_first):
+    """X (T_x, n_x), PyTorch's unbatched input (batch_first or not): output (T_x, D * H) and
+    h_n (num_layers * D, H), h0 (num_layers * D, H), as the batch of one X[:, None] gives them
+    with the batch axis dropped. It was refused."""
+    rng = np.random.default_rng(11)
+    rnn = layer(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first, rng=0)
+    X, h0 = rng.standard_normal((5, 3)), rng.standard_normal((4, 4))
+    hx = (h0, h0 + 1) if layer is nn.LSTM else h0
+    hx_batch = (h0[:, None], h0[:, None] + 1) if layer is nn.LSTM else h0[:, None]
+    out, h_n = rnn(X, hx)
+    out_b, h_b = rnn(X[None] if batch_first else X[:, None], hx_batch)
+    assert out.shape == (5, 8)
+    np.testing.assert_array_equal(out.data, out_b.data[0] if batch_first else out_b.data[:, 0])
+    if layer is nn.LSTM:
+        assert h_n[0].shape == h_n[1].shape == (4, 4)
+        np.testing.assert_array_equal(h_n[1].data, h_b[1].data[:, 0])
+        h_n, h_b = h_n[0], h_b[0]
+    assert h_n.shape == (4, 4)
+    np.testing.assert_array_equal(h_n.data, h_b.data[:, 0])
+    one = layer(3, 4, rng=0)
+    assert one(X)[0].shape == (5, 4)
+    assert gg.gradcheck(lambda X, h0: one(X, (h0, h0) if layer is nn.LSTM else h0)[0],
+                        [X, h0[:1]])

@@ -112,10 +112,11 @@ class Affine(Function):
 class ConcatAffine(Function):
     """Z = [A, X] @ W.T + b, a recurrent cell's gate on its state and input side by side;
     dA = dZ @ W[:, :n_a],  dX = dZ @ W[:, n_a:],  dW = dZ.T @ [A, X],  db = dZ summed over
-    the examples.  A: (m, n_a), X: (m, n_x), W: (n_out, n_a + n_x), b: (n_out,)"""
+    the examples.  A: (m, n_a), X: (m, n_x), W: (n_out, n_a + n_x), b: (n_out,) or none (a
+    cell made with bias=False)"""
 
     @staticmethod
-    def forward(ctx, a, x, w, b):
+    def forward(ctx, a, x, w, b=None):
         joined = np.concatenate((a, x), axis=1)
         need_a, need_x = ctx.needs_input_grad[:2]
         # A or X is saved only when it needs a gradient, for a second derivative through dW;
@@ -123,13 +124,14 @@ class ConcatAffine(Function):
         ctx.save_for_backward(a if need_a else None, x if need_x else None, w, joined)
         ctx.n_a = a.shape[1]
         z = joined @ w.T
-        z += b
+        if b is not None:
+            z += b
         return z
 
     @staticmethod
     def backward(ctx, grad):
         a, x, w, joined = ctx.saved
-        need_a, need_x, need_w, need_b = ctx.needs_input_grad
+        need_a, need_x, need_w = ctx.needs_input_grad[:3]
         n_a = ctx.n_a
         da = dx = dw = None
         # A product with only the columns whose gradient is wanted: X, the first layer's
@@ -149,7 +151,9 @@ class ConcatAffine(Function):
                 joined = np.concatenate((joined[:, :n_a] if a is None else a,
                                          joined[:, n_a:] if x is None else x), axis=1)
             dw = grad.T @ joined
-        return da, dx, dw, _sum_rows(grad) if need_b else None
+        if len(ctx.needs_input_grad) == 3:  # no bias
+            return da, dx, dw
+        return da, dx, dw, _sum_rows(grad) if ctx.needs_input_grad[3] else None
 
 
 def _sum_rows(grad: Any) -> Any:

@@ -53,12 +53,24 @@ class _Cell(Module):
     ``_make_weights``; the first one it registers gives the cell's dtype."""
 
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64) -> None:
+                 dtype: Any = np.float64, bias: bool = True, proj_size: int = 0) -> None:
         super().__init__()
         self.n_x = whole_number(n_x, "n_x", type(self).__name__)
         self.n_a = whole_number(n_a, "n_a", type(self).__name__)
+        self.bias = flag(bias, "bias", type(self).__name__)
+        self.proj_size = proj_size  # checked by LSTMCell, the only cell that projects
         self.init = init
         self._make_weights(initializers.generator(rng, type(self).__name__), dtype)
+
+    @property
+    def n_h(self) -> int:
+        """The size of the hidden state a<t> the cell takes and gives: n_a, or the
+        ``proj_size`` an LSTM cell projects it to."""
+        return self.proj_size or self.n_a
+
+    def _bias(self, dtype: Any) -> Parameter | None:
+        """A bias of n_a zeros, or None for a cell made with bias=False."""
+        return Parameter(np.zeros(self.n_a, dtype=dtype)) if self.bias else None
 
     def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
         raise NotImplementedError
@@ -80,12 +92,14 @@ class _Cell(Module):
         if missing:
             pair = (" (PyTorch's LSTMCell takes (h, c) as one tuple: here cell(x_t, *state))"
                     if isinstance(states.get("a_prev"), tuple) else "")
+            size = self.n_a if missing[0] == "c_prev" else self.n_h
             raise ArgumentError(
-                f"{label} takes {missing[0]} of shape (m, {self.n_a}), got none{pair}; the "
-                f"first step's state is usually zeros: np.zeros((m, {self.n_a}))")
+                f"{label} takes {missing[0]} of shape (m, {size}), got none{pair}; the "
+                f"first step's state is usually zeros: np.zeros((m, {size}))")
         for name, value in states.items():
             value = as_data_of(value, dtype, self)
-            require_shape(label, name, value, (shape_of(x_t)[0], self.n_a), _rows_tip(x_t))
+            size = self.n_a if name == "c_prev" else self.n_h  # the memory cell is never projected
+            require_shape(label, name, value, (shape_of(x_t)[0], size), _rows_tip(x_t))
             checked.append(value)
         return checked
 
@@ -93,22 +107,27 @@ class _Cell(Module):
         return f"{type(self).__name__}(n_x={self.n_x}, n_a={self.n_a})"
 
     def extra_repr(self) -> str:
-        """``n_x=3, n_a=5, init='xavier'``, for the repr."""
-        return f"n_x={self.n_x}, n_a={self.n_a}, init={initializers.name_of(self.init)!r}"
+        """``n_x=3, n_a=5, init='xavier'`` (and ``proj_size``, ``bias=False``), for the repr."""
+        settings = f"n_x={self.n_x}, n_a={self.n_a}"
+        if self.proj_size:
+            settings += f", proj_size={self.proj_size}"
+        settings += f", init={initializers.name_of(self.init)!r}"
+        return settings + ("" if self.bias else ", bias=False")
 
 
 class _GatedCell(_Cell):
-    """A cell whose weights act on [a<t-1>; x<t>]: one W of shape (n_a, n_a + n_x) and one b
-    of shape (n_a,) per letter of ``gates`` (Wf, bf, Wu, bu, ...), the biases at zero."""
+    """A cell whose weights act on [a<t-1>; x<t>]: one W of shape (n_a, n_h + n_x) and one b
+    of shape (n_a,) per letter of ``gates`` (Wf, bf, Wu, bu, ...), the biases at zero (None
+    with bias=False); n_h is n_a but for a projected LSTM's."""
 
     gates: str
 
     def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
-        shape = (self.n_a, self.n_a + self.n_x)
+        shape = (self.n_a, self.n_h + self.n_x)
         for gate in self.gates:
             setattr(self, f"W{gate}", Parameter(initializers.initialize(self.init, shape, rng,
                                                                         dtype)))
-            setattr(self, f"b{gate}", Parameter(np.zeros(self.n_a, dtype=dtype)))
+            setattr(self, f"b{gate}", self._bias(dtype))
 
 
 class RNNCell(_Cell):
@@ -123,6 +142,7 @@ class RNNCell(_Cell):
         dtype: np.float64 (default) or np.float32.
         nonlinearity: "tanh" (the course's, the default) or "relu": a<t> = relu(...), as
             PyTorch's RNNCell(nonlinearity="relu").
+        bias: False leaves out ba (PyTorch's bias=False).
 
     Parameters, with the course's shapes: Wax (n_a, n_x), Waa (n_a, n_a), ba (n_a,).
 
@@ -131,14 +151,14 @@ class RNNCell(_Cell):
     """
 
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64, nonlinearity: str = "tanh") -> None:
-        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype)
+                 dtype: Any = np.float64, nonlinearity: str = "tanh", bias: bool = True) -> None:
+        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype, bias=bias)
         self.nonlinearity = nonlinearity_setting(nonlinearity, type(self).__name__)
 
     def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
         self.Wax = Parameter(initializers.initialize(self.init, (self.n_a, self.n_x), rng, dtype))
         self.Waa = Parameter(initializers.initialize(self.init, (self.n_a, self.n_a), rng, dtype))
-        self.ba = Parameter(np.zeros(self.n_a, dtype=dtype))
+        self.ba = self._bias(dtype)
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
         """a<t> = tanh(Waa a<t-1> + Wax x<t> + ba) (relu with nonlinearity="relu"), one step.
@@ -146,7 +166,7 @@ class RNNCell(_Cell):
         x_t, a_prev = self._inputs(x_t, a_prev=a_prev)
         # Two products rather than one over [x<t>, a<t-1>]: stacking Wax and Waa at every step
         # would copy both weights for the same count of nodes.
-        z = Affine.apply(x_t, self.Wax, self.ba) + Affine.apply(a_prev, self.Waa)
+        z = _affine(x_t, self.Wax, self.ba) + Affine.apply(a_prev, self.Waa)
         return (ReLU if self.nonlinearity == "relu" else Tanh).apply(z)
 
     def extra_repr(self) -> str:
@@ -172,32 +192,58 @@ class LSTMCell(_GatedCell):
         rng: a seed or np.random.Generator for the initialisation (default: the one
             `nn.init.seed` resets).
         dtype: np.float64 (default) or np.float32.
+        bias: False leaves out bf, bu, bc and bo (PyTorch's bias=False).
+        proj_size: r > 0, smaller than n_a, projects the state, as PyTorch's LSTM with
+            projections (LSTMP, Sak et al., 2014): a<t> = Whr (Gamma_o * tanh(c<t>)), of r
+            units, which the gates read at the next step; c<t> keeps n_a. 0 (the default)
+            projects nothing.
 
     Parameters, with the course's shapes: Wf, Wu, Wc, Wo (n_a, n_a + n_x), whose first n_a
-    columns act on a<t-1> and the last n_x on x<t>; bf, bu, bc, bo (n_a,). The course's
+    columns act on a<t-1> and the last n_x on x<t> (n_a is r for a<t-1> with proj_size);
+    bf, bu, bc, bo (n_a,); with proj_size, Whr (r, n_a), PyTorch's weight_hr. The course's
     notebook calls the update gate's weights Wi and bi. PyTorch's LSTMCell computes the same
     with its gates' rows stacked in the order i, f, g, o (Wu, Wf, Wc, Wo here), the columns
     on x<t> in weight_ih and those on h = a<t-1> in weight_hh.
 
     Shapes: x_t (m, n_x), a_prev (m, n_a), c_prev (m, n_a) -> (a_next, c_next), both
-    (m, n_a): the course's (n_x, m), (n_a, m) arrays transposed.
+    (m, n_a): the course's (n_x, m), (n_a, m) arrays transposed (a_prev and a_next (m, r)
+    with proj_size).
     """
 
     gates = "fuco"
 
+    def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
+                 dtype: Any = np.float64, bias: bool = True, proj_size: int = 0) -> None:
+        label = type(self).__name__
+        proj_size = whole_number(proj_size, "proj_size", label, 0)
+        if proj_size >= whole_number(n_a, "n_a", label):
+            raise ArgumentError(f"{label}: proj_size={proj_size} must be smaller than n_a={n_a} "
+                                "(PyTorch's rule: a projection makes the state smaller); "
+                                "0 projects nothing")
+        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype, bias=bias,
+                         proj_size=proj_size)
+
+    def _make_weights(self, rng: np.random.Generator, dtype: Any) -> None:
+        super()._make_weights(rng, dtype)
+        if self.proj_size:
+            self.Whr = Parameter(initializers.initialize(self.init, (self.proj_size, self.n_a),
+                                                         rng, dtype))
+
     def forward(self, x_t: Any, a_prev: Any, c_prev: Any = None) -> tuple[Tensor, Tensor]:
-        """One LSTM step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a),
-        c_prev (m, n_a) -> (a_next, c_next), both (m, n_a)."""
+        """One LSTM step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_h),
+        c_prev (m, n_a) -> (a_next (m, n_h), c_next (m, n_a)); n_h is n_a, or proj_size."""
         x_t, a_prev, c_prev = self._inputs(x_t, a_prev=a_prev, c_prev=c_prev)
         x_t, a_prev = _tensor(x_t), _tensor(a_prev)  # once, not in each of the four gates
         # Each gate on the course's [a<t-1>; x<t>], as rows, in one node: when x<t> is data,
         # backward computes no gradient for it.
-        forget = Sigmoid.apply(ConcatAffine.apply(a_prev, x_t, self.Wf, self.bf))
-        update = Sigmoid.apply(ConcatAffine.apply(a_prev, x_t, self.Wu, self.bu))
-        candidate = Tanh.apply(ConcatAffine.apply(a_prev, x_t, self.Wc, self.bc))
+        forget = Sigmoid.apply(_concat_affine(a_prev, x_t, self.Wf, self.bf))
+        update = Sigmoid.apply(_concat_affine(a_prev, x_t, self.Wu, self.bu))
+        candidate = Tanh.apply(_concat_affine(a_prev, x_t, self.Wc, self.bc))
         c_next = forget * c_prev + update * candidate
-        output = Sigmoid.apply(ConcatAffine.apply(a_prev, x_t, self.Wo, self.bo))
+        output = Sigmoid.apply(_concat_affine(a_prev, x_t, self.Wo, self.bo))
         a_next = output * Tanh.apply(c_next)
+        if self.proj_size:  # PyTorch's LSTMP: the state a<t> is Whr (Gamma_o * tanh(c<t>))
+            a_next = Affine.apply(a_next, self.Whr)
         return a_next, c_next
 
 
@@ -218,6 +264,7 @@ class GRUCell(_GatedCell):
         rng: a seed or np.random.Generator for the initialisation (default: the one
             `nn.init.seed` resets).
         dtype: np.float64 (default) or np.float32.
+        bias: False leaves out br, bu, bc (and bhc) (PyTorch's bias=False).
 
     Parameters, with the course's shapes: Wr, Wu, Wc (n_a, n_a + n_x), whose first n_a
     columns act on c<t-1> (Wc's on Gamma_r * c<t-1>) and the last n_x on x<t>; br, bu, bc
@@ -244,11 +291,11 @@ class GRUCell(_GatedCell):
     gates = "ruc"
 
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64, reset_after: bool = False) -> None:
-        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype)
+                 dtype: Any = np.float64, reset_after: bool = False, bias: bool = True) -> None:
+        super().__init__(n_x, n_a, init=init, rng=rng, dtype=dtype, bias=bias)
         self.reset_after = flag(reset_after, "reset_after", type(self).__name__)
         if self.reset_after:
-            self.bhc = Parameter(np.zeros(self.n_a, dtype=self.dtype))
+            self.bhc = self._bias(self.dtype)
 
     def forward(self, x_t: Any, a_prev: Any) -> Tensor:
         """One GRU step (the class docstring's formulas).  x_t (m, n_x), a_prev (m, n_a) ->
@@ -257,14 +304,14 @@ class GRUCell(_GatedCell):
         x_t, c_prev = _tensor(x_t), _tensor(c_prev)  # once, not in each of the three gates
         # The gates on the course's [c<t-1>; x<t>] and [Gamma_r * c<t-1>; x<t>], as rows (see
         # LSTMCell.forward).
-        relevance = Sigmoid.apply(ConcatAffine.apply(c_prev, x_t, self.Wr, self.br))
-        update = Sigmoid.apply(ConcatAffine.apply(c_prev, x_t, self.Wu, self.bu))
+        relevance = Sigmoid.apply(_concat_affine(c_prev, x_t, self.Wr, self.br))
+        update = Sigmoid.apply(_concat_affine(c_prev, x_t, self.Wu, self.bu))
         if self.reset_after:  # PyTorch's: Gamma_r after the product with c<t-1>
             n_a = self.n_a
-            candidate = Tanh.apply(Affine.apply(x_t, self.Wc[:, n_a:], self.bc) + relevance
-                                   * Affine.apply(c_prev, self.Wc[:, :n_a], self.bhc))
+            candidate = Tanh.apply(_affine(x_t, self.Wc[:, n_a:], self.bc) + relevance
+                                   * _affine(c_prev, self.Wc[:, :n_a], self.bhc))
         else:
-            candidate = Tanh.apply(ConcatAffine.apply(relevance * c_prev, x_t, self.Wc, self.bc))
+            candidate = Tanh.apply(_concat_affine(relevance * c_prev, x_t, self.Wc, self.bc))
         return update * candidate + (1 - update) * c_prev
 
     def extra_repr(self) -> str:
@@ -298,6 +345,9 @@ class RNN(Module):
             One layer has nothing between, and a warning says so.
         reset_after: the GRU cell's: False (the default) is the course's GRU, True PyTorch's
             (see `GRUCell`), whose weights `load_torch_state_dict` loads.
+        bias: False makes the cells without biases, as PyTorch's bias=False.
+        proj_size: the LSTM cell's projection (see `LSTMCell`): the states a<t>, a0 and A
+            have proj_size units where c0 keeps n_a.
 
     ``layer(X, a0=None, c0=None)`` takes X of shape (m, T_x, n_x), the course's x of shape
     (n_x, m, T_x) as ``x.transpose(1, 2, 0)``, and returns the last layer's hidden states A
@@ -328,7 +378,7 @@ class RNN(Module):
     def __init__(self, n_x: int, n_a: int, cell: str = "rnn", num_layers: int = 1,
                  bidirectional: bool = False, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64, nonlinearity: str = "tanh", dropout: float = 0.0,
-                 reset_after: bool = False) -> None:
+                 reset_after: bool = False, bias: bool = True, proj_size: int = 0) -> None:
         super().__init__()
         label = type(self).__name__  # nn.LSTM's and nn.GRU's errors name them
         if cell not in CELLS:
@@ -352,6 +402,12 @@ class RNN(Module):
                 raise ArgumentError(f"RNN: reset_after is the GRU cell's (cell='gru'), not the "
                                     f"{cell} cell's")
             options["reset_after"] = flag(reset_after, "reset_after", "RNN")
+        if proj_size != 0:
+            if cell != "lstm":
+                raise ArgumentError(f"{label}: proj_size is the LSTM cell's (cell='lstm'), not "
+                                    f"the {cell} cell's (PyTorch's LSTM only projects)")
+            options["proj_size"] = proj_size
+        options["bias"] = flag(bias, "bias", label)
         self.dropout = dropout_probability(dropout, label)
         if self.dropout and self.num_layers == 1:
             warnings.warn(f"{label}(dropout={self.dropout:g}) drops units between "
@@ -363,7 +419,7 @@ class RNN(Module):
         # One generator for every cell: an int seed passed to each would draw them all alike.
         rng = initializers.generator(rng, label)
         for l in range(self.num_layers):
-            n_in = n_x if l == 0 else self._directions * n_a
+            n_in = n_x if l == 0 else self._directions * self.n_h
             for name in self._cell_names(l):
                 setattr(self, name, make(n_in, n_a, init=init, rng=rng, dtype=dtype, **options))
         if self.dropout and self.num_layers > 1:
@@ -379,6 +435,11 @@ class RNN(Module):
     def n_a(self) -> int:
         """Hidden units of every cell."""
         return self.cell.n_a
+
+    @property
+    def n_h(self) -> int:
+        """The size of each cell's hidden state a<t>: n_a, or an LSTM's proj_size."""
+        return self.cell.n_h
 
     @property
     def _directions(self) -> int:
@@ -463,13 +524,13 @@ class RNN(Module):
         """Whether ``value`` is an (a, c) pair of whole states, each of the shape a0 takes,
         as PyTorch's (h0, c0): a tuple of the layers' states, each (m, n_a), is a0 itself."""
         count = self.num_layers * self._directions
-        state = (m, self.n_a) if count == 1 else (count, m, self.n_a)
+        states = [(m, n) if count == 1 else (count, m, n) for n in (self.n_h, self.n_a)]
         return (isinstance(value, tuple) and len(value) == 2
-                and all(shape_of(v) == state for v in value))
+                and all(shape_of(v) == state for v, state in zip(value, states)))
 
     def _starts(self, label: str, name: str, value: Any, m: int) -> list:
         """The first state (a0 or c0) of every cell, in the order of the cells."""
-        n_a, dtype = self.n_a, self.cell.dtype
+        n_a, dtype = (self.n_a if name == "c0" else self.n_h), self.cell.dtype
         count = self.num_layers * self._directions
         if value is None:
             return [np.zeros((m, n_a), dtype=dtype)] * count
@@ -553,6 +614,16 @@ def _time_steps(X: Any) -> list:
         m, _, n_x = X.shape
         return [piece.reshape(m, n_x) for piece in split(X, X.shape[1], axis=1)]
     return [X[:, t] for t in range(X.shape[1])]
+
+
+def _affine(x: Any, W: Any, b: Any) -> Tensor:
+    """x @ W.T + b in one node, or x @ W.T where the cell has no bias (b None)."""
+    return Affine.apply(x, W) if b is None else Affine.apply(x, W, b)
+
+
+def _concat_affine(a: Any, x: Any, W: Any, b: Any) -> Tensor:
+    """[a, x] @ W.T + b in one node, or without b where the cell has none (b None)."""
+    return ConcatAffine.apply(a, x, W) if b is None else ConcatAffine.apply(a, x, W, b)
 
 
 def _tensor(value: Any) -> Tensor:
