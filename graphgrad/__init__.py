@@ -50,7 +50,14 @@ from graphgrad.ops.compositions import (
 )
 from graphgrad.ops.softmax import log_softmax, logsumexp, softmax, softmin
 from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
-from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from graphgrad.ops.pooling import (
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 from graphgrad.ops.patches import fold, pixel_shuffle, pixel_unshuffle, unfold
 from graphgrad.ops.shape import (
     astype, broadcast_to, concatenate, expand_dims, pad, reshape, split, squeeze, stack,
@@ -105,7 +112,8 @@ __all__ = [
     "gradient", "trapezoid", "block", "broadcast_arrays", "matrix_transpose", "meshgrid",
     "unstack",
     "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d",
-    "max_pool2d", "max_unpool2d", "fold", "pixel_shuffle", "pixel_unshuffle", "unfold",
+    "max_pool2d", "max_unpool1d", "max_unpool2d", "fold", "pixel_shuffle", "pixel_unshuffle",
+    "unfold",
     # checking and debugging
     "GradcheckResult", "detect_anomaly", "gradcheck", "gradgradcheck", "strict_shapes",
     # errors

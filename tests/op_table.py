@@ -1936,6 +1936,10 @@ CONVOLUTION = [
        domain=distinct, random=images(3, pad=1)),
     Op("max_unpool2d", unpool_chequered, unpool_chequered_reference, ((2, 2, 3, 2),),
        random=images(1)),
+    # divisor_override (PyTorch's): every window's sum over 5, padding or not
+    Op("avg_pool2d_divisor_override", lambda a: gg.avg_pool2d(a, 3, 2, 1, False, True, 5),
+       lambda a: torch_rule_pool_reference(a, 3, 2, 1, kind="avg") * 9 / 5, ((2, 5, 6, 2),),
+       random=images(3, pad=1)),
     Op("avg_pool1d_ceil_mode", lambda a: gg.avg_pool1d(a, 4, 3, 2, True),
        lambda a: torch_rule_pool1d_reference(a, 4, 3, 2, ceil_mode=True, kind="avg"),
        ((2, 7, 3),)),
@@ -2038,6 +2042,10 @@ def _instance_norm(x: Any) -> Any:
 # of the engine's ops, are tested in test_nn_layers).
 RESAMPLING = [
     Op("adaptive_max_pool2d", lambda a: gg.nn.AdaptiveMaxPool2d((2, 3))(a),
+       lambda a: adaptive_pool_reference(a, 2, 3, np.max), ((2, 5, 7, 2),), domain=distinct,
+       random=images(1)),
+    Op("adaptive_max_pool2d_return_indices",
+       lambda a: gg.nn.AdaptiveMaxPool2d((2, 3), return_indices=True)(a)[0],
        lambda a: adaptive_pool_reference(a, 2, 3, np.max), ((2, 5, 7, 2),), domain=distinct,
        random=images(1)),
     Op("adaptive_max_pool2d_global", lambda a: gg.nn.AdaptiveMaxPool2d(1)(a),
@@ -2200,7 +2208,30 @@ SEQUENCE_POOLING = [
        lambda a: gg.avg_pool1d(a, 4, stride=3, padding=2, count_include_pad=False),
        lambda a: pool1d_reference(a, 4, 3, 2, "avg_real"), ((2, 7, 1),),
        random=sequences(4, 2)),
+    Op("max_pool1d_return_indices",
+       lambda a: gg.max_pool1d(a, 3, 2, 1, return_indices=True)[0],
+       lambda a: pool1d_reference(a, 3, 2, 1, "max"), ((2, 6, 2),), domain=distinct,
+       random=sequences(3, pad=1)),
+    Op("max_unpool1d", lambda p: gg.max_unpool1d(p, _unpool1d_steps(p.shape), 2),
+       lambda p: unpool1d_reference(p), ((2, 3, 2),), random=sequences(1)),
 ]
+
+
+def _unpool1d_steps(shape: tuple) -> np.ndarray:
+    """Where a 2-step unpooling puts pooled step l of channel c: 2l + (l + c) % 2, one step
+    of its window, alternating along the sequence and across the channels."""
+    steps, channels = np.arange(shape[1])[:, None], np.arange(shape[2])
+    return np.broadcast_to(2 * steps + (steps + channels) % 2, shape)
+
+
+def unpool1d_reference(p: np.ndarray) -> np.ndarray:
+    m, n_l, channels = p.shape
+    out = np.zeros((m, 2 * n_l, channels))
+    steps = _unpool1d_steps(p.shape)
+    for l in range(n_l):
+        for c in range(channels):
+            out[:, steps[0, l, c], c] = p[:, l, c]
+    return out
 
 def unfold_reference(a: np.ndarray, kernel_size: Shape, stride: Shape = (1, 1),
                      pad: Shape = (0, 0), dilation: Shape = (1, 1)) -> np.ndarray:

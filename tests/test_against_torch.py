@@ -3499,6 +3499,72 @@ def test_max_pooling_indices_and_unpooling_match_torch(seed):
         [out.data.copy()], rng)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_max_pool1d_indices_and_unpool1d_match_torch(seed):
+    """max_pool1d(..., return_indices=True) gives torch's indices (the step l in each
+    sequence's channel), transposed to channels last; max_unpool1d and nn.MaxUnpool1d as
+    torch's, values and gradients."""
+    rng = np.random.default_rng(seed)
+    f, stride, dilation = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(
+        rng.integers(1, 3))
+    pad, ceil_mode = int(rng.integers(0, f // 2 + 1)), bool(rng.integers(0, 2))
+    length = int(rng.integers(max(1, dilation * (f - 1) + 1 - 2 * pad), dilation * f + 6))
+    a = rng.permutation(2 * length * 3).reshape(2, length, 3) * 0.1
+    try:
+        out, indices = gg.max_pool1d(a, f, stride, pad, dilation, ceil_mode, True)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+        return
+    ref, ref_indices = TF.max_pool1d(torch.tensor(a).movedim(-1, 1), f, stride, pad, dilation,
+                                     ceil_mode, True)
+    np.testing.assert_array_equal(out.data, ref.movedim(1, -1).numpy())
+    np.testing.assert_array_equal(indices.data, ref_indices.movedim(1, -1).numpy())
+    _compare_images(lambda x: gg.max_pool1d(x, f, stride, pad, dilation, ceil_mode, True)[0],
+                    _nchw(lambda x: TF.max_pool1d(x, f, stride, pad, dilation, ceil_mode)),
+                    [a], rng)
+    if dilation != 1:
+        return  # torch's max_unpool1d takes no dilation
+    _compare_images(
+        lambda p: gg.nn.MaxUnpool1d(f, stride, pad)(p, indices, output_size=length),
+        lambda p: torch.nn.MaxUnpool1d(f, stride, pad)(
+            p.movedim(-1, 1), ref_indices, output_size=[length]).movedim(1, -1),
+        [out.data.copy()], rng)
+
+
+@pytest.mark.parametrize("size", [(2, 3), 1, (4, 5), (3, None)])
+def test_adaptive_max_pool2d_indices_match_torch(size):
+    rng = np.random.default_rng(7)
+    a = rng.permutation(2 * 7 * 5 * 3).reshape(2, 7, 5, 3) * 0.1
+    out, indices = gg.nn.AdaptiveMaxPool2d(size, return_indices=True)(a)
+    ref, ref_indices = torch.nn.AdaptiveMaxPool2d(size, return_indices=True)(
+        torch.tensor(a).movedim(-1, 1))
+    np.testing.assert_array_equal(out.data, ref.movedim(1, -1).numpy())
+    np.testing.assert_array_equal(indices.data, ref_indices.movedim(1, -1).numpy())
+    _compare_images(lambda x: gg.nn.functional.adaptive_max_pool2d(x, size, True)[0],
+                    _nchw(lambda x: TF.adaptive_max_pool2d(x, size, True)[0]), [a], rng)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_avg_pool2d_by_position_and_divisor_override_match_torch(seed):
+    """nn.AvgPool2d(f, stride, padding, ceil_mode, count_include_pad, divisor_override) and
+    F.avg_pool2d, all by position in PyTorch's order, against torch's."""
+    rng = np.random.default_rng(seed)
+    f, stride, pad, _, sizes = _random_pair_settings(rng, dilated=False, pool=True)
+    ceil_mode, include = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+    divisor = None if seed % 3 == 0 else int(rng.integers(1, 10))
+    a = rng.standard_normal((2, *sizes, 3))
+    _compare_images(
+        lambda x: gg.nn.AvgPool2d(f, stride, pad, ceil_mode, include, divisor)(x),
+        _nchw(torch.nn.AvgPool2d(f, stride, pad, ceil_mode, include, divisor)), [a], rng)
+    _compare_images(
+        lambda x: gg.nn.functional.avg_pool2d(x, f, stride, pad, ceil_mode, include, divisor),
+        _nchw(lambda x: TF.avg_pool2d(x, f, stride, pad, ceil_mode, include, divisor)), [a],
+        rng)
+    k, s, p = f[1], stride[1], pad[1]
+    _compare_images(lambda x: gg.nn.AvgPool1d(k, s, p, ceil_mode, include)(x),
+                    _nchw(torch.nn.AvgPool1d(k, s, p, ceil_mode, include)), [a[:, 0]], rng)
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 def test_load_torch_state_dict_takes_a_half_precision_model(dtype):
     """A PyTorch LSTM in bfloat16 or float16 (model.bfloat16()) loads its weights, each

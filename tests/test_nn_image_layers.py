@@ -170,6 +170,30 @@ def test_adaptive_max_pooling_of_a_bin_of_several_nans_takes_the_last_as_pytorch
     np.testing.assert_array_equal(B.grad.ravel(), [1, 0, 0, 1])  # a tie of numbers: the first
 
 
+@pytest.mark.parametrize("size", [(2, 3), 1, (4, 5)])
+def test_adaptive_max_pooling_indices_say_where_each_value_came_from(size):
+    """nn.AdaptiveMaxPool2d(output_size, return_indices=True) and its function, PyTorch's:
+    the flat index h W + w of each bin's largest value (it was refused), which
+    gg.max_unpool2d(..., output_size=(H, W)) takes to put the values back."""
+    A = gg.Tensor(np.random.default_rng(3).permutation(2 * 5 * 4 * 3).reshape(2, 5, 4, 3)
+                  * 0.1, requires_grad=True)
+    layer = nn.AdaptiveMaxPool2d(size, return_indices=True)
+    assert repr(layer).endswith(", return_indices=True)")
+    out, indices = layer(A)
+    np.testing.assert_array_equal(out.data, nn.AdaptiveMaxPool2d(size)(A).data)
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    rows, cols = np.divmod(indices.data, 4)
+    batch, channel = np.arange(2)[:, None, None, None], np.arange(3)
+    np.testing.assert_array_equal(A.data[batch, rows, cols, channel], out.data)
+    out_f, indices_f = nn.functional.adaptive_max_pool2d(A, size, True)
+    np.testing.assert_array_equal(indices_f.data, indices.data)
+    up = gg.max_unpool2d(out, indices, 2, output_size=(5, 4))
+    expected = np.zeros(A.shape)
+    expected[batch, rows, cols, channel] = out.data
+    np.testing.assert_array_equal(up.data, expected)
+    assert gg.gradcheck(lambda a: layer(a)[0], [A])
+
+
 @pytest.mark.parametrize("layer", [nn.AdaptiveAvgPool2d((2, 3)), nn.AdaptiveAvgPool2d(1),
                                    nn.AdaptiveMaxPool2d((2, 3)), nn.Upsample(1.5),
                                    nn.Upsample(2, mode="bilinear")], ids=repr)
@@ -197,6 +221,9 @@ def test_resampling_layers_refuse_what_is_no_batch_of_images(layer):
 @pytest.mark.parametrize("make, message", [
     (lambda: nn.AdaptiveAvgPool2d(0), "AdaptiveAvgPool2d: output_size must be a whole number"),
     (lambda: nn.AdaptiveMaxPool2d((2, 3, 4)), "AdaptiveMaxPool2d: output_size must be"),
+    (lambda: nn.AdaptiveMaxPool2d(2, "yes"), "AdaptiveMaxPool2d: return_indices must be True"),
+    (lambda: nn.functional.adaptive_max_pool2d(np.ones((1, 2, 2, 1)), 1, None),
+     "adaptive_max_pool2d: return_indices must be True"),
     (lambda: nn.AdaptiveAvgPool2d(2.5), "output_size must be a whole number >= 1 or a pair"),
     (lambda: nn.Upsample(), "Upsample takes one of size and scale_factor, got neither"),
     (lambda: nn.Upsample(2, size=4), "got both"),

@@ -160,18 +160,41 @@ def test_bad_settings_are_refused_by_name(make):
 
 
 @pytest.mark.parametrize("call", [
-    lambda: gg.avg_pool1d(np.zeros((1, 6, 1)), 3, 1, 1, False, False),
-    lambda: gg.avg_pool2d(np.zeros((1, 6, 6, 1)), 3, 1, 1, False, False),
-    lambda: nn.functional.avg_pool2d(np.zeros((1, 6, 6, 1)), 2, 2, 0, True, True),
-    lambda: nn.AvgPool1d(3, 1, 1, False, False),
-    lambda: nn.AvgPool2d(3, 1, 1, False, False),
+    lambda A: gg.avg_pool1d(A, 3, 1, 1, False, False),
+    lambda A: gg.avg_pool2d(A[:, None], 3, 1, 1, False, False)[:, 0],
+    lambda A: nn.functional.avg_pool2d(A[:, None], (1, 3), 1, (0, 1), False, False)[:, 0],
+    lambda A: nn.AvgPool1d(3, 1, 1, False, False)(A),
+    lambda A: nn.AvgPool2d((1, 3), 1, (0, 1), False, False)(A[:, None])[:, 0],
 ], ids=["avg_pool1d", "avg_pool2d", "F.avg_pool2d", "AvgPool1d", "AvgPool2d"])
-def test_count_include_pad_is_a_keyword_after_ceil_mode_as_pytorch_orders_them(call):
-    """PyTorch's F.avg_pool1d, F.avg_pool2d, nn.AvgPool1d and nn.AvgPool2d take ceil_mode after
-    the padding, as these do; count_include_pad, PyTorch's sixth, is a keyword here, so a
-    call written for PyTorch's order with it by position is refused, not misread."""
-    with pytest.raises(TypeError, match="positional argument"):
-        call()
+def test_count_include_pad_is_the_sixth_argument_as_pytorch_orders_them(call):
+    """PyTorch's F.avg_pool1d, F.avg_pool2d, nn.AvgPool1d and nn.AvgPool2d take
+    (kernel_size, stride, padding, ceil_mode, count_include_pad) by position, as these do: a
+    call written for PyTorch with count_include_pad=False by position raised TypeError (it
+    was a keyword only). The border windows divide by their real steps."""
+    A = np.arange(6.0).reshape(1, 6, 1)
+    np.testing.assert_allclose(np.asarray(call(A).data).ravel(), [0.5, 1, 2, 3, 4, 4.5],
+                               rtol=1e-15)
+
+
+def test_divisor_override_divides_every_window_by_it_as_pytorch():
+    """avg_pool2d's seventh argument and nn.AvgPool2d's sixth, PyTorch's divisor_override:
+    each window's sum over that number, its padding counted or not; the gradient shares dy
+    by it. A count_include_pad given one place too far is refused by name."""
+    A = np.arange(16.0).reshape(1, 4, 4, 1)
+    out = gg.avg_pool2d(A, 2, 2, 1, False, False, 3)
+    windows = np.array([[0, 1 + 2, 3], [4 + 8, 5 + 6 + 9 + 10, 7 + 11], [12, 13 + 14, 15]])
+    np.testing.assert_allclose(out.data[0, :, :, 0], windows / 3, rtol=1e-15)
+    np.testing.assert_array_equal(nn.AvgPool2d(2, 2, 1, False, True, 3)(A).data, out.data)
+    assert repr(nn.AvgPool2d(2, divisor_override=3)) == "AvgPool2d(f=2, stride=2, " \
+                                                       "divisor_override=3)"
+    X = gg.Tensor(A, requires_grad=True)
+    gg.avg_pool2d(X, 2, 2, 1, divisor_override=3).sum().backward()
+    np.testing.assert_array_equal(X.grad, np.full(A.shape, 1 / 3))
+    with pytest.raises(gg.ArgumentError, match=r"avg_pool2d: divisor_override is the number "
+                                               r"every window's sum is divided by .* got True"):
+        gg.avg_pool2d(A, 2, 2, 0, False, True, True)
+    with pytest.raises(gg.ArgumentError, match=r"AvgPool2d: divisor_override must be a whole"):
+        nn.AvgPool2d(2, divisor_override=0)
 
 
 def test_the_fifth_argument_of_average_pooling_is_ceil_mode_as_pytorch():
@@ -180,3 +203,75 @@ def test_the_fifth_argument_of_average_pooling_is_ceil_mode_as_pytorch():
                                   [0.5, 2.5, 4.5, 6.0])
     np.testing.assert_array_equal(nn.AvgPool1d(2, 2, 0, True)(A).data.ravel(),
                                   [0.5, 2.5, 4.5, 6.0])
+
+
+# -- max pooling's indices and max unpooling ----------------------------------------------------
+@given(pool1d_cases(), st.booleans(), st.integers(0, 2**32 - 1))
+def test_max_pool1d_indices_say_where_each_value_came_from_and_unpool_puts_it_back(
+        case, ceil_mode, seed):
+    """max_pool1d(..., return_indices=True), PyTorch's: the step l of each largest value
+    (it was refused); max_unpool1d puts each value back there among zeros."""
+    shape, f, stride, pad = case
+    A = gg.Tensor(_distinct(shape, seed), requires_grad=True)
+    out, indices = gg.max_pool1d(A, f, stride, pad, 1, ceil_mode, True)
+    np.testing.assert_array_equal(out.data, gg.max_pool1d(A, f, stride, pad, 1,
+                                                          ceil_mode).data)
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    m, length, channels = shape
+    taken = A.data[np.arange(m)[:, None, None], indices.data, np.arange(channels)]
+    np.testing.assert_array_equal(taken, out.data)
+    up = gg.max_unpool1d(out, indices, f, stride, pad, output_size=length)
+    expected = np.zeros(shape)
+    expected[np.arange(m)[:, None, None], indices.data, np.arange(channels)] = out.data
+    np.testing.assert_array_equal(up.data, expected)
+    assert gg.gradcheck(lambda a: gg.max_pool1d(a, f, stride, pad, 1, ceil_mode, True)[0], [A])
+
+
+def test_max_unpool1d_default_length_gradient_and_second_order():
+    A = np.array([[[0.5], [3.0], [-1.0], [2.0], [7.0], [1.0], [4.0]]])  # (1, 7, 1)
+    out, indices = gg.max_pool1d(A, 2, return_indices=True)
+    np.testing.assert_array_equal(indices.data.ravel(), [1, 3, 4])
+    P = gg.Tensor(out.data, requires_grad=True)
+    up = gg.max_unpool1d(P, indices, 2)  # (3 - 1) 2 + 2 = 6 steps: the 7th was dropped
+    np.testing.assert_array_equal(up.data.ravel(), [0, 3, 0, 2, 7, 0])
+    (up * np.arange(6.0)[None, :, None]).sum().backward()
+    np.testing.assert_array_equal(P.grad.ravel(), [1, 3, 4])
+    assert gg.gradgradcheck(lambda p: gg.max_unpool1d(p, indices, 2, output_size=7) ** 2,
+                            [P.data.copy()])
+
+
+def test_max_pool1d_and_max_unpool1d_layers_are_the_functions():
+    """nn.MaxPool1d(return_indices=True) and nn.MaxUnpool1d, PyTorch's (channels last):
+    unpool(*pool(A)), SegNet's round trip along sequences."""
+    A = _distinct((2, 7, 3), 5)
+    pool, unpool = nn.MaxPool1d(3, 2, 1, return_indices=True), nn.MaxUnpool1d(3, 2, 1)
+    assert repr(pool) == "MaxPool1d(f=3, stride=2, pad=1, return_indices=True)"
+    assert repr(unpool) == "MaxUnpool1d(f=3, stride=2, pad=1)"
+    out, indices = pool(A)
+    ref, ref_indices = gg.max_pool1d(A, 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(out.data, ref.data)
+    np.testing.assert_array_equal(indices.data, ref_indices.data)
+    np.testing.assert_array_equal(unpool(out, indices).data,
+                                  gg.max_unpool1d(ref, ref_indices, 3, 2, 1).data)
+    assert unpool(out, indices, output_size=(2, 7, 3)).shape == (2, 7, 3)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: gg.max_unpool1d(np.ones((1, 3, 2)), np.zeros((1, 3, 1), dtype=int), 2),
+     gg.ArgumentError, r"max_unpool1d: indices must be integers of A's shape \(1, 3, 2\), as "
+                       r"max_pool1d\(..., return_indices=True\) gives them"),
+    (lambda: gg.max_unpool1d(np.ones((1, 3, 1)), np.full((1, 3, 1), 6), 2),
+     gg.ArgumentError, r"indices run from 6 to 6, outside the 6 steps of the output"),
+    (lambda: gg.max_unpool1d(np.ones((1, 3, 1, 1)), np.zeros((1, 3, 1, 1), dtype=int), 2),
+     gg.ShapeError, r"max_unpool1d takes pooled sequences A of shape \(m, n_L, n_C\)"),
+    (lambda: gg.max_unpool1d(np.ones((1, 3, 1)), np.zeros((1, 3, 1), dtype=int), 2,
+                             output_size=(4, 5)),
+     gg.ArgumentError, r"output_size is the length n_L"),
+    (lambda: nn.MaxUnpool1d((2, 2)), gg.ArgumentError,
+     r"MaxUnpool1d: the window size f of a 1-D pool must be a whole number"),
+    (lambda: nn.MaxPool1d(2, return_indices=1), gg.ArgumentError,
+     r"MaxPool1d: return_indices must be True or False"),
+])
+def test_max_unpool1d_errors_name_it_and_say_what_to_give(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

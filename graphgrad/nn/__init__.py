@@ -6,13 +6,13 @@ and `ParameterDict` (containers),
 `Conv2d`, `ConvTranspose2d`, `MaxPool2d`, `MaxUnpool2d` and `AvgPool2d` (conv, for images
 (m, n_H, n_W, n_C)),
 `AdaptiveAvgPool2d`, `AdaptiveMaxPool2d` and `Upsample` (resampling, images to a given size)
-and `Conv1d`, `MaxPool1d` and `AvgPool1d` (conv, for sequences (m, n_L, n_C)), `ZeroPad2d`,
-`ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d` and their 1-D forms
-(padding, images' and sequences' borders), `Unfold`, `Fold`, `PixelShuffle` and
-`PixelUnshuffle` (patches, images cut into windows or blocks and put back), `RNN`,
-`RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x, n_x)), `LSTM` and
-`GRU` (recurrent_torch, PyTorch's arguments and weights), `Embedding` (embedding, word
-vectors),
+and `Conv1d`, `MaxPool1d`, `MaxUnpool1d` and `AvgPool1d` (conv, for sequences (m, n_L,
+n_C)), `ZeroPad2d`, `ConstantPad2d`, `ReflectionPad2d`, `ReplicationPad2d`, `CircularPad2d`
+and their 1-D forms (padding, images' and sequences' borders), `Unfold`, `Fold`,
+`PixelShuffle` and `PixelUnshuffle` (patches, images cut into windows or blocks and put
+back), `RNN`, `RNNCell`, `LSTMCell` and `GRUCell` (recurrent, for sequences (m, T_x,
+n_x)), `LSTM` and `GRU` (recurrent_torch, PyTorch's arguments and weights), `Embedding`
+(embedding, word vectors),
 `scaled_dot_product_attention`, `MultiHeadAttention`, `look_ahead_mask`, `padding_mask` and
 `positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
 `TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
@@ -91,6 +91,7 @@ from graphgrad.nn.conv import (
     ConvTranspose2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
     MaxUnpool2d,
 )
 from graphgrad.nn.ctc import ctc_loss
@@ -187,7 +188,8 @@ __all__ = [
     "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
     "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell",
     "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
-    "MaxPool1d", "MaxPool2d", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList",
+    "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module", "ModuleDict",
+    "ModuleList",
     "MultiHeadAttention", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
     "NLLLoss", "PReLU", "Parameter", "ParameterDict", "ParameterList", "PixelShuffle",
     "PixelUnshuffle", "PoissonNLLLoss", "RNN",

@@ -31,12 +31,15 @@ from graphgrad.ops.convolution import conv_settings
 from graphgrad.ops.pooling import AvgPool1d as _AvgPool1d
 from graphgrad.ops.pooling import AvgPool2d as _AvgPool2d
 from graphgrad.ops.pooling import MaxPool1d as _MaxPool1d
+from graphgrad.ops.pooling import MaxPool1dWithIndices as _MaxPool1dWithIndices
 from graphgrad.ops.pooling import MaxPool2d as _MaxPool2d
 from graphgrad.ops.pooling import MaxPool2dWithIndices as _MaxPool2dWithIndices
 from graphgrad.ops.pooling import (
     _pool1d_settings,
     ceil_mode_setting,
+    divisor_setting,
     include_pad_setting,
+    max_unpool1d,
     max_unpool2d,
     pool_attrs,
     pool_settings,
@@ -330,7 +333,7 @@ class MaxPool2d(_Pool):
         super().__init__(f, stride, padding, dilation, ceil_mode=ceil_mode)
         self.return_indices = flag(return_indices, "return_indices", type(self).__name__)
         if self.return_indices:
-            self.op = _MaxPool2dWithIndices
+            self.op = _MaxPool2dWithIndices if self.dims == 2 else _MaxPool1dWithIndices
 
     def extra_repr(self) -> str:
         """``f=2, stride=2`` (and ``pad``, ``dilation``, ``ceil_mode``, ``return_indices``)."""
@@ -366,13 +369,32 @@ class MaxUnpool2d(Module):
                          for key, value in pool_attrs(self.f, self.stride, self.pad).items())
 
 
+class MaxUnpool1d(MaxUnpool2d):
+    """Max unpooling along sequences (PyTorch's nn.MaxUnpool1d, channels last): zeros with
+    each value put back where `MaxPool1d(..., return_indices=True)` took it, given the
+    pooling's f, stride (f by default) and padding, whole numbers. No parameters.
+    forward(A, indices, output_size=None): A (m, n_L_prev, n_C) -> (m, n_L, n_C),
+    n_L = (n_L_prev - 1) s - 2p + f, or ``output_size`` n_L. See `gg.max_unpool1d`."""
+
+    @takes_f
+    def __init__(self, f: int, stride: int | None = None, padding: int = 0) -> None:
+        Module.__init__(self)
+        self.f, self.stride, self.pad = _pool1d_settings(f, stride, padding, "MaxUnpool1d")
+
+    def forward(self, A: Any, indices: Any, output_size: Any = None) -> Tensor:
+        """A (m, n_L_prev, n_C) and its indices -> (m, n_L, n_C), or to ``output_size`` n_L
+        when given (the length the pooling came from, when it dropped steps)."""
+        return max_unpool1d(A, indices, self.f, self.stride, self.pad, output_size)
+
+
 class AvgPool2d(_Pool):
     """Average pooling: the mean of each f x f window, channel by channel; ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
     (``count_include_pad=True``: sums divided by f * f, as in PyTorch) or not (False: divided
-    by each window's real pixels, as Keras's 'same'; a keyword only, PyTorch's sixth);
-    ``ceil_mode``, PyTorch's fourth, rounds n_H and n_W up (see `gg.avg_pool2d`); f, stride
-    and padding are each a number or a pair (along n_H, along n_W). No parameters.
+    by each window's real pixels, as Keras's 'same'); ``ceil_mode`` rounds n_H and n_W up
+    (see `gg.avg_pool2d`); ``divisor_override``, a whole number, divides every window's sum
+    instead; f, stride and padding are each a number or a pair (along n_H, along n_W); the
+    arguments in PyTorch's order. No parameters.
     A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
     + 1."""
 
@@ -380,28 +402,38 @@ class AvgPool2d(_Pool):
 
     @takes_f
     def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False, *,
-                 count_include_pad: bool = True) -> None:
+                 padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__(f, stride, padding, ceil_mode=ceil_mode)
         self.count_include_pad = include_pad_setting(count_include_pad,
                                                      type(self).__name__)
+        self.divisor_override = divisor_setting(divisor_override, type(self).__name__)
 
     def _attrs(self) -> dict:
         return pool_attrs(self.f, self.stride, self.pad, self.count_include_pad,
-                          ceil_mode=self.ceil_mode)
+                          ceil_mode=self.ceil_mode, divisor_override=self.divisor_override)
 
 
-class MaxPool1d(_Pool):
+class MaxPool1d(MaxPool2d):
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (`gg.max_pool1d`; PyTorch's nn.MaxPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds steps of -inf, which are
     never chosen; ``dilation`` d spaces a window's steps d apart; ``ceil_mode`` (keyword)
     rounds n_L up, as PyTorch's. No parameters.
     A (m, n_L_prev, n_C), as `Conv1d` takes it -> (m, n_L, n_C),
-    n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1."""
+    n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1. ``return_indices`` (keyword) makes
+    it give (the pooled sequences, where each value came from), the indices `MaxUnpool1d`
+    takes (see `gg.max_pool1d`)."""
 
     op = _MaxPool1d
     dims = 1
+
+    @takes_f
+    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
+                 dilation: int = 1, *, ceil_mode: bool = False,
+                 return_indices: bool = False) -> None:
+        super().__init__(f, stride, padding, dilation, ceil_mode=ceil_mode,
+                         return_indices=return_indices)
 
 
 class AvgPool1d(AvgPool2d):
@@ -409,10 +441,15 @@ class AvgPool1d(AvgPool2d):
     (`gg.avg_pool1d`; PyTorch's nn.AvgPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds zeros, which count
     (``count_include_pad=True``: sums divided by f) or not (False: divided by each window's
-    real steps; a keyword only); ``ceil_mode``, PyTorch's fourth, rounds n_L up. No
+    real steps); ``ceil_mode`` rounds n_L up; the arguments in PyTorch's order. No
     parameters.
     A (m, n_L_prev, n_C) -> (m, n_L, n_C),
     n_L = floor((n_L_prev + 2p - f) / s) + 1."""
 
     op = _AvgPool1d
     dims = 1
+
+    @takes_f
+    def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__(f, stride, padding, ceil_mode, count_include_pad)

@@ -103,7 +103,14 @@ from graphgrad.ops.convolution import conv1d, conv2d, conv_transpose2d
 from graphgrad.ops.elementwise import clip, leaky_relu, relu, sigmoid, tanh
 from graphgrad.ops.patches import fold, pixel_shuffle, pixel_unshuffle, unfold
 from graphgrad.ops.piecewise import hardshrink, hardsigmoid, hardswish, softshrink, threshold
-from graphgrad.ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from graphgrad.ops.pooling import (
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)
 from graphgrad.ops.sampling import affine_grid, grid_sample
 from graphgrad.ops.shape import pad
 from graphgrad.ops.softmax import log_softmax, softmax, softmin
@@ -118,8 +125,8 @@ __all__ = [
     # layers
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "bilinear",
     "conv1d", "conv2d", "conv_transpose2d", "dropout", "dropout2d", "embedding", "fold",
-    "interpolate", "linear", "max_pool1d", "max_pool2d", "max_unpool2d", "pad", "pixel_shuffle",
-    "pixel_unshuffle", "scaled_dot_product_attention", "unfold",
+    "interpolate", "linear", "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "pad",
+    "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention", "unfold",
     # sampling (the spatial transformer)
     "affine_grid", "grid_sample",
     # normalisation

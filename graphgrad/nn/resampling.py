@@ -33,6 +33,7 @@ from graphgrad.ops.arithmetic import MatMul
 from graphgrad.ops.rearrange import Repeat
 from graphgrad.ops.reductions import Mean
 from graphgrad.ops.resampling import AdaptiveMaxPool2d as _AdaptiveMaxPool2d
+from graphgrad.ops.resampling import AdaptiveMaxPool2dWithIndices as _AdaptiveMaxWithIndices
 from graphgrad.ops.resampling import UpsampleBilinear2d, bin_edges
 from graphgrad.ops.shape import Reshape
 from graphgrad.tensor import Tensor
@@ -186,17 +187,29 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
     Args:
         output_size: (n_H, n_W), or one number for both; None in the pair keeps the input's.
+        return_indices: True makes it give (the pooled images, where each value came from),
+            PyTorch's flat indices h W + w into each image's channel, which `MaxUnpool2d`
+            takes with ``output_size=(H, W)``.
 
     No parameters. Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
     """
 
     single_node = True
 
-    def forward(self, A: Any) -> Tensor:
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = flag(return_indices, "return_indices", type(self).__name__)
+
+    def forward(self, A: Any) -> Any:
         """Each bin's largest value, channel by channel.  A (m, H, W, n_C) ->
-        (m, n_H, n_W, n_C)."""
+        (m, n_H, n_W, n_C), and with return_indices its indices, integers of that shape."""
         A, shape = images_of(A, self)
-        return _AdaptiveMaxPool2d.apply(A, size=self._size(shape))
+        op = _AdaptiveMaxWithIndices if self.return_indices else _AdaptiveMaxPool2d
+        return op.apply(A, size=self._size(shape))
+
+    def extra_repr(self) -> str:
+        """``output_size=1`` (and ``return_indices=True``), for the repr."""
+        return super().extra_repr() + (", return_indices=True" if self.return_indices else "")
 
 
 _MODES = ("nearest", "bilinear")
@@ -329,14 +342,18 @@ def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     return _adaptive_avg_pool(x, _kept(size, shape))
 
 
-def adaptive_max_pool2d(x: Any, output_size: Any) -> Tensor:
+def adaptive_max_pool2d(x: Any, output_size: Any, return_indices: bool = False) -> Any:
     """Max pooling to an output size, the function of `AdaptiveMaxPool2d` (PyTorch's
-    F.adaptive_max_pool2d without return_indices, channels last): each bin's largest value.
-    x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    F.adaptive_max_pool2d, channels last): each bin's largest value.
+    x (m, H, W, n_C) -> (m, n_H, n_W, n_C); with ``return_indices`` also where each value
+    sat, PyTorch's flat index h W + w into its image's channel (integers of the same shape),
+    for `max_unpool2d`."""
     caller = "adaptive_max_pool2d"
     size = _pair(output_size, "output_size", caller, none=True)
+    op = (_AdaptiveMaxWithIndices if flag(return_indices, "return_indices", caller)
+          else _AdaptiveMaxPool2d)
     x, shape = _images(x, caller)
-    return _AdaptiveMaxPool2d.apply(x, size=_kept(size, shape))
+    return op.apply(x, size=_kept(size, shape))
 
 
 def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

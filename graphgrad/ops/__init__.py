@@ -33,8 +33,8 @@
   nanstd nancumsum nancumprod
 - `convolution`: conv2d conv_transpose2d over images (m, n_H, n_W, n_C), conv1d over
   sequences (m, n_L, n_C)
-- `pooling`: max_pool2d avg_pool2d max_unpool2d over images, max_pool1d avg_pool1d over
-  sequences
+- `pooling`: max_pool2d avg_pool2d max_unpool2d over images, max_pool1d avg_pool1d
+  max_unpool1d over sequences
 - `patches`: unfold fold (im2col and col2im as ops) pixel_shuffle pixel_unshuffle
 - `resampling`: bilinear upsampling and adaptive max pooling, the fused ops of nn's layers
 - `windows`: the f x f windows, padding and im2col both of them are built on

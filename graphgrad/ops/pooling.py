@@ -64,10 +64,10 @@ def pool_settings(f: Any, stride: Any, padding: Any, caller: str,
 
 
 def pool_attrs(f: Any, stride: Any, pad: Any, count_include_pad: bool = True,
-               dilation: Any = 1, ceil_mode: bool = False) -> dict:
-    """A pooling node's settings: f and the stride, and the padding, dilation and ceil_mode
-    only where there are some (the picture of an unpadded pool shows f and stride alone, as
-    the course's do)."""
+               dilation: Any = 1, ceil_mode: bool = False, divisor_override: Any = None) -> dict:
+    """A pooling node's settings: f and the stride, and the padding, dilation, ceil_mode and
+    divisor_override only where there are some (the picture of an unpadded pool shows f and
+    stride alone, as the course's do)."""
     attrs: dict[str, Any] = {"f": f, "stride": stride}
     if pad:
         attrs["pad"] = pad
@@ -77,6 +77,8 @@ def pool_attrs(f: Any, stride: Any, pad: Any, count_include_pad: bool = True,
         attrs["dilation"] = dilation
     if ceil_mode:
         attrs["ceil_mode"] = True
+    if divisor_override is not None:
+        attrs["divisor_override"] = divisor_override
     return attrs
 
 
@@ -86,6 +88,18 @@ def include_pad_setting(value: Any, caller: str) -> bool:
         raise ArgumentError(f"{caller}: count_include_pad must be True (divide by f * f) or "
                             f"False (divide by the real pixels of each window), got {value!r}")
     return bool(value)
+
+
+def divisor_setting(value: Any, caller: str) -> int | None:
+    """Average pooling's ``divisor_override``: None (divide as count_include_pad says), or
+    the whole number >= 1 every window's sum is divided by."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):  # a count_include_pad given one place too far?
+        raise ArgumentError(f"{caller}: divisor_override is the number every window's sum is "
+                            f"divided by (or None), got {value!r}; count_include_pad comes "
+                            "before it")
+    return whole_number(value, "divisor_override", caller, 1)
 
 
 def ceil_mode_setting(value: Any, caller: str) -> bool:
@@ -316,12 +330,14 @@ class MaxUnpool2dGrad(Function):
 
 
 def _window_sizes(shape: tuple, window: tuple[int, int], stride: Any, pads: tuple,
-                  count_include_pad: bool, dtype: Any) -> Any:
-    """What average pooling divides each window's sum by: f_h * f_w, or, with
-    count_include_pad False, the real pixels of each window, (1, n_H, n_W, 1) (fewer near a
-    padded border). Cells a ceil_mode window hangs over the padding never count (PyTorch's
-    rule): with count_include_pad, a border window there counts the pixels and the padding
-    p it covers."""
+                  count_include_pad: bool, dtype: Any, divisor: Any = None) -> Any:
+    """What average pooling divides each window's sum by: ``divisor`` when given (PyTorch's
+    divisor_override), else f_h * f_w, or, with count_include_pad False, the real pixels of
+    each window, (1, n_H, n_W, 1) (fewer near a padded border). Cells a ceil_mode window
+    hangs over the padding never count (PyTorch's rule): with count_include_pad, a border
+    window there counts the pixels and the padding p it covers."""
+    if divisor is not None:
+        return divisor
     f_h, f_w = window
     sides = (_sides(pads[0]), _sides(pads[1]))
     if count_include_pad:
@@ -340,44 +356,48 @@ def _window_sizes(shape: tuple, window: tuple[int, int], stride: Any, pads: tupl
 
 
 def _avg_pool(x: np.ndarray, window: tuple[int, int], stride: Any, pads: tuple,
-              count_include_pad: bool) -> np.ndarray:
+              count_include_pad: bool, divisor: Any = None) -> np.ndarray:
     """The mean of each f_h x f_w window of x (m, H, W, C) padded by (p_h, p_w) zeros (each
-    p, or (p, p + what ceil_mode adds)): average pooling's forward, of images and of sequences
-    (windows (1, f))."""
+    p, or (p, p + what ceil_mode adds)), or its sum over ``divisor``: average pooling's
+    forward, of images and of sequences (windows (1, f))."""
     sums = _windows(_padded(x, pads), *window, stride).sum(axis=(3, 4))
-    return sums / _window_sizes(x.shape, window, stride, pads, count_include_pad, x.dtype)
+    return sums / _window_sizes(x.shape, window, stride, pads, count_include_pad, x.dtype,
+                                divisor)
 
 
 def _avg_pool_grad(g: np.ndarray, shape: tuple, window: tuple[int, int], stride: Any,
-                   pads: tuple, count_include_pad: bool) -> np.ndarray:
+                   pads: tuple, count_include_pad: bool, divisor: Any = None) -> np.ndarray:
     """Each g (m, n_H, n_W, C) divided as `_avg_pool` divides and spread over its window, in
     an array of ``shape`` (the padding dropped): the adjoint of `_avg_pool`."""
     m, n_h, n_w, channels = g.shape
-    sizes = _window_sizes(shape, window, stride, pads, count_include_pad, g.dtype)
+    sizes = _window_sizes(shape, window, stride, pads, count_include_pad, g.dtype, divisor)
     share = (g / sizes).astype(g.dtype, copy=False)
     pieces = np.broadcast_to(share[:, :, :, None, None, :], (m, n_h, n_w, *window, channels))
     return _col2im(pieces, tuple(shape), stride, pads)
 
 
 def _keep_avg_settings(ctx: Function, f: Any, stride: Any, pad: Any, count_include_pad: bool,
-                       ceil_mode: bool) -> None:
+                       ceil_mode: bool, divisor_override: Any = None) -> None:
     """Keep on an average pooling node the settings its gradient op takes (and back)."""
-    ctx.settings = pool_attrs(f, stride, pad, count_include_pad, ceil_mode=ceil_mode)
+    ctx.settings = pool_attrs(f, stride, pad, count_include_pad, ceil_mode=ceil_mode,
+                              divisor_override=divisor_override)
     ctx.settings.setdefault("pad", 0)
 
 
 class AvgPool2d(Function):
     """y = the mean of each f x f window, per channel (padding counts as zeros, or, with
-    count_include_pad False, not at all);  dx = dy / (f * f, or the window's real pixels) at
-    every real element of the window (overlapping windows add up)"""
+    count_include_pad False, not at all), or its sum over ``divisor_override``;  dx = dy /
+    (f * f, the window's real pixels, or the divisor) at every real element of the window
+    (overlapping windows add up)"""
 
     @staticmethod
-    def forward(ctx, x, f, stride, pad=0, count_include_pad=True, ceil_mode=False):
+    def forward(ctx, x, f, stride, pad=0, count_include_pad=True, ceil_mode=False,
+                divisor_override=None):
         window, strides, pads, _ = _check_pool(x, f, stride, pad, "AvgPool2d",
                                                ceil_mode=ceil_mode)
-        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode)
+        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode, divisor_override)
         ctx.in_shape = x.shape
-        return _avg_pool(x, window, strides, pads, count_include_pad)
+        return _avg_pool(x, window, strides, pads, count_include_pad, divisor_override)
 
     @staticmethod
     def backward(ctx, grad):
@@ -389,12 +409,14 @@ class AvgPool2dGrad(Function):
     ``shape`` (padding dropped): the gradient of average pooling.  d(dy) = avg_pool(dx)"""
 
     @staticmethod
-    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True, ceil_mode=False):
+    def forward(ctx, g, shape, f, stride, pad=0, count_include_pad=True, ceil_mode=False,
+                divisor_override=None):
         window, strides = _pair(f), _pair(stride)
         pads = tuple(_ceil_sides(size, k, s, p, 1, ceil_mode)[1]  # as the forward padded
                      for size, k, s, p in zip(shape[1:3], window, strides, _pair(pad)))
-        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode)
-        return _avg_pool_grad(g, shape, window, strides, pads, count_include_pad)
+        _keep_avg_settings(ctx, f, stride, pad, count_include_pad, ceil_mode, divisor_override)
+        return _avg_pool_grad(g, shape, window, strides, pads, count_include_pad,
+                              divisor_override)
 
     @staticmethod
     def backward(ctx, grad):
@@ -439,6 +461,42 @@ class MaxPool1d(Function):
     @staticmethod
     def backward(ctx, grad):
         return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
+
+
+class MaxPool1dWithIndices(Function):
+    """(y, indices): `MaxPool1d`'s y, and the step of its sequence and channel where each
+    largest element sits, PyTorch's index l (an integer output, no gradient);  dx = dy at
+    that element, 0 elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):
+        best = MaxPool1d.forward(ctx, x, f, stride, pad, dilation, ceil_mode)
+        m, length, channels = x.shape
+        # index = (i L + l) C + c: l is the index // C within its sequence
+        indices = (ctx.index // channels) % length if channels and m else ctx.index
+        return best, indices.astype(np.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad, _indices_grad):
+        return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
+
+
+class MaxUnpool1d(Function):
+    """y = zeros of ``shape`` (m, n_L, n_C) with each x[i, l, c] put at step
+    ``indices[i, l, c]`` of sequence i, channel c: the inverse of 1-D max pooling where it
+    took its values (PyTorch's MaxUnpool1d), `MaxUnpool2d` of sequences as images one pixel
+    high;  dx = dy at those steps"""
+
+    @staticmethod
+    def forward(ctx, x, indices, shape):
+        m, length, channels = shape
+        y = MaxUnpool2d.forward(ctx, x[:, None], indices[:, None], (m, 1, length, channels))
+        ctx.x_shape = x.shape
+        return y[:, 0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaxUnpool2dGrad.call(grad, place=ctx.place, shape=ctx.x_shape), None
 
 
 class AvgPool1d(Function):
@@ -523,16 +581,8 @@ def max_unpool2d(A: Any, indices: Any, f: int | tuple[int, int],
     """
     caller = "max_unpool2d"
     f, stride, pad = pool_settings(f, stride, padding, caller)
-    values = A.data if isinstance(A, Tensor) else array_of_numbers(A, "A", caller)
-    index = (indices.data if isinstance(indices, Tensor)
-             else array_of_numbers(indices, "indices", caller))
-    if values.ndim != 4:
-        raise ShapeError(f"{caller} takes pooled images A of shape (m, n_H, n_W, n_C), channels "
-                         f"last; got shape {values.shape}")
-    if index.shape != values.shape or index.dtype.kind not in "iu":
-        raise ArgumentError(
-            f"{caller}: indices must be integers of A's shape {values.shape}, as max_pool2d(..., "
-            f"return_indices=True) gives them; got {index.dtype} of shape {index.shape}")
+    values, index = _unpool_inputs(A, indices, caller, 4, "pooled images A of shape "
+                                   "(m, n_H, n_W, n_C)", "max_pool2d")
     m, n_h, n_w, channels = values.shape
     if output_size is None:
         size = tuple((n - 1) * s - 2 * p + k
@@ -542,11 +592,8 @@ def max_unpool2d(A: Any, indices: Any, f: int | tuple[int, int],
         if isinstance(given, tuple) and len(given) == 4:
             given = given[1:3]
         size = pair_setting(given, "output_size", caller, 1)
-    if index.size and (index.min() < 0 or index.max() >= size[0] * size[1]):
-        raise ArgumentError(
-            f"{caller}: indices run from {index.min()} to {index.max()}, outside the "
-            f"{size[0]} x {size[1]} = {size[0] * size[1]} pixels of the output; give the "
-            "pooling's f, stride and padding, or its input's size as output_size")
+    _check_unpool_indices(index, size[0] * size[1],
+                          f"{size[0]} x {size[1]} = {size[0] * size[1]} pixels", caller)
     if not isinstance(indices, Tensor):  # integers as they are, not lifted to A's float dtype
         indices = _constant(index)
     return MaxUnpool2d.apply(A, indices, shape=(m, *size, channels))
@@ -554,8 +601,8 @@ def max_unpool2d(A: Any, indices: Any, f: int | tuple[int, int],
 
 @takes_f
 def avg_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
-               padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False, *,
-               count_include_pad: bool = True) -> Tensor:
+               padding: int | tuple[int, int] | str = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The course's average pooling: the mean of each f x f window, channel by channel.
 
     A: (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
@@ -563,20 +610,24 @@ def avg_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] |
     n_W). ``stride`` defaults to f (windows side by side). ``padding``: p <= f / 2, "valid"
     (0) or "same" (stride 1, odd f: the size is kept). Padded cells are zeros that count
     (``count_include_pad=True``: each sum is divided by f * f, as in PyTorch) or that do not
-    (False: divided by the real pixels of the window, as Keras's padding='same'), a keyword
-    only. ``ceil_mode``: PyTorch's, as for `max_pool2d`: a last window hanging over the
-    bottom or right edge divides by the pixels and the padding p it covers (by its pixels
-    with count_include_pad=False), never by the cells beyond the padding.
+    (False: divided by the real pixels of the window, as Keras's padding='same'). ``ceil_mode``:
+    PyTorch's, as for `max_pool2d`: a last window hanging over the bottom or right edge
+    divides by the pixels and the padding p it covers (by its pixels with
+    count_include_pad=False), never by the cells beyond the padding. ``divisor_override``:
+    PyTorch's, a whole number every window's sum is divided by instead (count_include_pad
+    then changes nothing). The arguments come in PyTorch's order (F.avg_pool2d's).
     """
     f, stride, pad = pool_settings(f, stride, padding, "avg_pool2d")
     include = include_pad_setting(count_include_pad, "avg_pool2d")
     ceil_mode = ceil_mode_setting(ceil_mode, "avg_pool2d")
-    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include, ceil_mode=ceil_mode))
+    divisor = divisor_setting(divisor_override, "avg_pool2d")
+    return AvgPool2d.apply(A, **pool_attrs(f, stride, pad, include, ceil_mode=ceil_mode,
+                                           divisor_override=divisor))
 
 
 @takes_f
 def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
-               dilation: int = 1, ceil_mode: bool = False) -> Tensor:
+               dilation: int = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (PyTorch's F.max_pool1d on (m, n_C, n_L) transposed).
 
@@ -585,18 +636,81 @@ def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     side). ``padding``: p <= f / 2, "valid" (0) or "same" (stride 1, odd f: the length is
     kept); padded steps are -inf and never chosen. ``dilation``: d, the step between a
     window's steps: n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1. ``ceil_mode``:
-    PyTorch's, ceil for floor, as for `max_pool2d`.
+    PyTorch's, ceil for floor, as for `max_pool2d`. ``return_indices``: also give the step l
+    of A[i, :, c] where each largest value sits, for `max_unpool1d`: an integer tensor
+    (m, n_L, n_C) (PyTorch's indices of the (m, n_C, n_L) sequences, transposed).
     """
     dilation = whole_number(dilation, "dilation", "max_pool1d", 1)
     f, stride, pad = _pool1d_settings(f, stride, padding, "max_pool1d", dilation)
     ceil_mode = ceil_mode_setting(ceil_mode, "max_pool1d")
-    return MaxPool1d.apply(A, **pool_attrs(f, stride, pad, dilation=dilation,
-                                           ceil_mode=ceil_mode))
+    attrs = pool_attrs(f, stride, pad, dilation=dilation, ceil_mode=ceil_mode)
+    if flag(return_indices, "return_indices", "max_pool1d"):
+        return MaxPool1dWithIndices.apply(A, **attrs)
+    return MaxPool1d.apply(A, **attrs)
+
+
+@takes_f
+def max_unpool1d(A: Any, indices: Any, f: int, stride: int | None = None, padding: int = 0,
+                 output_size: Any = None) -> Tensor:
+    """The inverse of 1-D max pooling where it took its values (PyTorch's F.max_unpool1d,
+    channels last): zeros, with each A[i, l, c] put back at the step ``indices[i, l, c]`` of
+    sequence i, channel c (as `max_pool1d` gives them with return_indices=True).
+
+    A: (m, n_L_prev, n_C) -> (m, n_L, n_C), n_L = (n_L_prev - 1) s - 2p + f (the length the
+    pooling came from, or the one below it where pooling dropped steps), or ``output_size``
+    n_L (or (n_L,), or a whole shape (m, n_L, n_C)) for the others. f, stride (f by
+    default) and padding are the pooling's, whole numbers. Where overlapping windows took the
+    same step it holds their (equal) value; the gradient of each A is that step's.
+    """
+    caller = "max_unpool1d"
+    f, stride, pad = _pool1d_settings(f, stride, padding, caller)
+    values, index = _unpool_inputs(A, indices, caller, 3, "pooled sequences A of shape "
+                                   "(m, n_L, n_C)", "max_pool1d")
+    m, n_l, channels = values.shape
+    if output_size is None:
+        length = (n_l - 1) * stride - 2 * pad + f
+    else:
+        given = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,)
+        if len(given) == 3:
+            given = given[1:2]
+        if len(given) != 1:
+            raise ArgumentError(f"{caller}: output_size is the length n_L (or (m, n_L, n_C)), "
+                                f"got {output_size!r}")
+        length = whole_number(given[0], "output_size", caller, 1)
+    _check_unpool_indices(index, length, f"{length} steps", caller)
+    if not isinstance(indices, Tensor):  # integers as they are, not lifted to A's float dtype
+        indices = _constant(index)
+    return MaxUnpool1d.apply(A, indices, shape=(m, length, channels))
+
+
+def _unpool_inputs(A: Any, indices: Any, caller: str, ndim: int, what: str,
+                   pool: str) -> tuple[np.ndarray, np.ndarray]:
+    """A's values and the indices of max unpooling, checked: A of ``ndim`` axes, the
+    indices integers of its shape."""
+    values = A.data if isinstance(A, Tensor) else array_of_numbers(A, "A", caller)
+    index = (indices.data if isinstance(indices, Tensor)
+             else array_of_numbers(indices, "indices", caller))
+    if values.ndim != ndim:
+        raise ShapeError(f"{caller} takes {what}, channels last; got shape {values.shape}")
+    if index.shape != values.shape or index.dtype.kind not in "iu":
+        raise ArgumentError(
+            f"{caller}: indices must be integers of A's shape {values.shape}, as {pool}(..., "
+            f"return_indices=True) gives them; got {index.dtype} of shape {index.shape}")
+    return values, index
+
+
+def _check_unpool_indices(index: np.ndarray, count: int, size: str, caller: str) -> None:
+    """Refuse indices outside the ``count`` positions (``size``) of the output."""
+    if index.size and (index.min() < 0 or index.max() >= count):
+        raise ArgumentError(
+            f"{caller}: indices run from {index.min()} to {index.max()}, outside the "
+            f"{size} of the output; give the pooling's f, stride and padding, or its input's "
+            "size as output_size")
 
 
 @takes_f
 def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0,
-               ceil_mode: bool = False, *, count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Average pooling along sequences: the mean of each window of f steps, channel by channel
     (PyTorch's F.avg_pool1d on (m, n_C, n_L) transposed).
 
@@ -604,8 +718,8 @@ def avg_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     n_L = floor((n_L_prev + 2p - f) / s) + 1. ``stride`` defaults to f. ``padding``:
     p <= f / 2, "valid" (0) or "same" (stride 1, odd f). Padded steps are zeros that count
     (``count_include_pad=True``: each sum divided by f, as in PyTorch) or that do not
-    (False: divided by the real steps of the window), a keyword only. ``ceil_mode``:
-    PyTorch's, as for `avg_pool2d`.
+    (False: divided by the real steps of the window). ``ceil_mode``: PyTorch's, as for
+    `avg_pool2d`. The arguments come in PyTorch's order (F.avg_pool1d's).
     """
     f, stride, pad = _pool1d_settings(f, stride, padding, "avg_pool1d")
     include = include_pad_setting(count_include_pad, "avg_pool1d")

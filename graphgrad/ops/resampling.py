@@ -11,7 +11,8 @@ over the four pixels it was made of, by the same weights; each is the other's ba
 second derivatives work. `AdaptiveMaxPool2d` takes the largest value of each of n_H x n_W
 bins, PyTorch's: bin i spans rows floor(i H / n_H) to ceil((i + 1) H / n_H) (exclusive),
 neighbours overlapping when n_H does not divide H; its backward is max pooling's,
-`MaxPool2dGrad`. Depends on `function`, `ops.pooling`.
+`MaxPool2dGrad`. `AdaptiveMaxPool2dWithIndices` also gives where each value sat, as
+`max_unpool2d` takes it. Depends on `function`, `ops.pooling`.
 """
 from __future__ import annotations
 
@@ -163,5 +164,23 @@ class AdaptiveMaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
+
+
+class AdaptiveMaxPool2dWithIndices(Function):
+    """(y, indices): `AdaptiveMaxPool2d`'s y, and where each largest element sits in its image
+    and channel as PyTorch's flat index h W + w (an integer output, no gradient, that
+    `max_unpool2d` takes);  dx = dy at that element, 0 elsewhere"""
+
+    @staticmethod
+    def forward(ctx, x, size):
+        best = AdaptiveMaxPool2d.forward(ctx, x, size)
+        m, height, width, channels = x.shape
+        # index = ((i H + h) W + w) C + c: (h W + w) is the index // C within its image
+        indices = (ctx.index // channels) % (height * width) if channels and m else ctx.index
+        return best, indices.astype(np.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad, _indices_grad):
         return MaxPool2dGrad.call(grad, index=ctx.index, shape=ctx.in_shape)
 
