@@ -3617,6 +3617,22 @@ def test_scaled_initialisers_spread_as_torchs_on_the_same_weight(ours, theirs, n
         assert W.data.std() == pytest.approx(T.std(), rel=0.04)
 
 
+@pytest.mark.parametrize("name, kwargs, spread", INIT_CALLS,
+                         ids=[f"{c[0]}{c[1]}" for c in INIT_CALLS])
+def test_scaled_initialisers_spread_a_bilinear_weight_as_torchs(name, kwargs, spread):
+    """nn.Bilinear's W (n_out, n1, n2) is PyTorch's weight, and gets its bound or std: fans
+    n1 * n2 and n_out * n2, not those of Conv1d filters of that shape."""
+    ours = gg.nn.Bilinear(30, 40, 25)
+    getattr(gg.nn.init, name)(ours.W, **kwargs, generator=0)
+    torch.manual_seed(0)
+    theirs = torch.nn.Bilinear(30, 40, 25, dtype=torch.float64)
+    T = getattr(torch.nn.init, name)(theirs.weight.detach(), **kwargs).numpy()
+    if spread == "bound":
+        assert np.abs(ours.W.data).max() == pytest.approx(np.abs(T).max(), rel=1e-3)
+    else:
+        assert ours.W.data.std() == pytest.approx(T.std(), rel=0.04)
+
+
 def test_orthogonal_and_trunc_normal_match_torchs_properties():
     W = gg.nn.Parameter(np.zeros((64, 100)))
     gg.nn.init.orthogonal_(W, gain=1.5, generator=0)

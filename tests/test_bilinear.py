@@ -119,3 +119,31 @@ def test_shapes_that_do_not_fit_are_refused_with_the_shapes_taken(args, message)
 def test_bad_settings_are_refused_by_name(make, error):
     with pytest.raises(error, match="Bilinear"):
         make()
+
+
+def test_scaled_initialisers_read_the_weight_as_pytorch_does():
+    """nn.init's scaled initialisers on Bilinear's W (n_out, n1, n2) take PyTorch's fans,
+    fan_in = n1 * n2 and fan_out = n_out * n2: they read it as Conv1d filters (f, n_C_prev,
+    n_C), fan_in = n_out * n1 and fan_out = n_out * n2. A plain parameter of 3 axes stays a
+    Conv1d's filters, and orthogonal_ makes W's n_out units (rows of n1 * n2) orthonormal."""
+    n1, n2, n_out = 4, 5, 3
+    layer = nn.Bilinear(n1, n2, n_out)
+    nn.init.xavier_uniform_(layer.W, generator=0)
+    bound = np.sqrt(6 / (n1 * n2 + n_out * n2))
+    np.testing.assert_array_equal(layer.W.data, np.random.default_rng(0).uniform(
+        -bound, bound, (n_out, n1, n2)))
+    # kaiming_uniform_(a=sqrt(5)) is PyTorch's Linear default: uniform(+-1 / sqrt(fan_in))
+    nn.init.kaiming_uniform_(layer.W, a=np.sqrt(5), generator=1)
+    bound = 1 / np.sqrt(n1 * n2)
+    np.testing.assert_allclose(layer.W.data, np.random.default_rng(1).uniform(
+        -bound, bound, (n_out, n1, n2)), rtol=1e-15)
+    filters = nn.Parameter(np.zeros((n_out, n1, n2)))  # Conv1d's (f, n_C_prev, n_C)
+    nn.init.kaiming_normal_(filters, generator=2)
+    np.testing.assert_allclose(filters.data, np.random.default_rng(2).normal(
+        0, np.sqrt(2) / np.sqrt(n_out * n1), (n_out, n1, n2)), rtol=1e-15)
+    nn.init.orthogonal_(layer.W, gain=2.0, generator=3)
+    rows = layer.W.data.reshape(n_out, n1 * n2)
+    np.testing.assert_allclose(rows @ rows.T, 4 * np.eye(n_out), atol=1e-12)
+    X1, X2 = np.ones((2, n1)), np.ones((2, n2))
+    np.testing.assert_allclose(layer(X1, X2).data, np.tile(rows.sum(axis=1) + layer.b.data,
+                                                           (2, 1)), rtol=1e-12)

@@ -9,7 +9,8 @@ fill a tensor that exists (a layer's parameter, in a function given to ``model.a
 the same generator, and so do PyTorch's scaled ones: `xavier_uniform_`, `xavier_normal_`,
 `kaiming_uniform_`, `kaiming_normal_` (with `calculate_gain`), `orthogonal_` and
 `trunc_normal_`, their fan_in and fan_out read from graphgrad's layouts: Linear's W
-(n_out, n_in) as PyTorch's, a convolution's filters (f, f, n_C_prev, n_C) with the units last.
+(n_out, n_in) as PyTorch's, a convolution's filters (f, f, n_C_prev, n_C) with the units last,
+and a weight whose class says ``units_first`` (Bilinear's W (n_out, n1, n2)) as PyTorch's.
 Depends on numpy, `errors`, `tensor` and `ops.special` (erfinv).
 """
 from __future__ import annotations
@@ -291,11 +292,19 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     return math.sqrt(2.0 / (1.0 + slope ** 2))
 
 
+def _units_first(tensor: Any) -> bool:
+    """Whether a weight of 3 or more axes has its units on the first axis, as PyTorch's do
+    (its class says ``units_first``: `Bilinear`'s W), not on the last as filters have them."""
+    return getattr(type(tensor), "units_first", False)
+
+
 def _fan_in_and_out(tensor: Any, caller: str) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight in graphgrad's layouts: Linear's W (n_out, n_in) as
     PyTorch's, so (n_in, n_out); a convolution's filters (f, f, n_C_prev, n_C) (Conv1d's
     (f, n_C_prev, n_C)), the units on the last axis where PyTorch has them first, so
-    (f * f * n_C_prev, f * f * n_C): the inputs and outputs one position of the filter sees."""
+    (f * f * n_C_prev, f * f * n_C): the inputs and outputs one position of the filter sees;
+    a weight with its units first (`Bilinear`'s W (n_out, n1, n2)) as PyTorch reads it,
+    (n1 * n2, n_out * n2)."""
     shape = tensor.data.shape
     if len(shape) < 2:
         raise ShapeError(f"{caller}: fan in and fan out need a weight of 2 or more axes ((n_out, "
@@ -303,6 +312,9 @@ def _fan_in_and_out(tensor: Any, caller: str) -> tuple[int, int]:
                          f"{describe(tensor)}; a bias is filled by zeros_ or uniform_")
     if len(shape) == 2:
         fan_in, fan_out = shape[1], shape[0]
+    elif _units_first(tensor):  # PyTorch's rule: the axes after the second are its "window"
+        window = int(np.prod(shape[2:]))
+        fan_in, fan_out = shape[1] * window, shape[0] * window
     else:
         window = int(np.prod(shape[:-2]))
         fan_in, fan_out = window * shape[-2], window * shape[-1]
@@ -382,14 +394,16 @@ def orthogonal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
     (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal draw, in its
     shape and dtype: W @ W.T = gain**2 I for W (n_out, n_in) with n_out <= n_in, W.T @ W =
     gain**2 I otherwise. A convolution's filters (f, f, n_C_prev, n_C) are the matrix
-    (n_C, f * f * n_C_prev) of their units, as the layer initialises them. The normal draw
+    (n_C, f * f * n_C_prev) of their units, as the layer initialises them, and `Bilinear`'s W
+    (n_out, n1, n2) the matrix (n_out, n1 * n2), as PyTorch's. The normal draw
     comes from ``generator`` as for `normal_`. Returns ``tensor``."""
     caller = "nn.init.orthogonal_"
     tensor = _filled(tensor, caller)
     gain = _gain(gain, caller)
     shape = tensor.data.shape
     _fan_in_and_out(tensor, caller)  # 2 axes or more, none empty
-    rows = shape[0] if len(shape) == 2 else shape[-1]
+    first = len(shape) == 2 or _units_first(tensor)
+    rows = shape[0] if first else shape[-1]
     cols = tensor.data.size // rows
     flat = _generator(generator, caller).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
@@ -398,7 +412,7 @@ def orthogonal_(tensor: Any, gain: float = 1.0, generator: Any = None) -> Any:
     q = q * np.sign(np.diag(r))  # makes the decomposition unique, the draw uniform
     if rows < cols:
         q = q.T
-    values = q if len(shape) == 2 else q.T.reshape(shape)
+    values = q.reshape(shape) if first else q.T.reshape(shape)
     return _fill(tensor, gain * values)
 
 

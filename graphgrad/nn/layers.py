@@ -253,6 +253,16 @@ def _bilinear(X1: Any, X2: Any, W: Any, b: Any, caller: str) -> Tensor:
     return Y if b is None else Y + b
 
 
+class BilinearWeight(Parameter):
+    """`Bilinear`'s W (n_out, n1, n2), PyTorch's layout with the units first: `nn.init`'s
+    scaled initialisers read its fans as PyTorch does, fan_in = n1 * n2 and fan_out =
+    n_out * n2, where a plain parameter of 3 axes is a Conv1d's filters (f, n_C_prev, n_C),
+    its units last."""
+
+    __slots__ = ()
+    units_first = True
+
+
 class Bilinear(Module):
     """A bilinear layer (PyTorch's nn.Bilinear): Y = X1^T W X2 + b, unit k the bilinear form
     of W[k] of the two inputs, Y[:, k] = sum_ij X1[:, i] W[k, i, j] X2[:, j] + b[k].
@@ -266,7 +276,8 @@ class Bilinear(Module):
         dtype: np.float64 (default) or np.float32.
 
     W and b start uniform in (-1 / sqrt(n1), 1 / sqrt(n1)), as PyTorch's. Shapes: X1 (m, n1),
-    X2 (m, n2) -> Y (m, n_out); W (n_out, n1, n2), PyTorch's weight, b (n_out,).
+    X2 (m, n2) -> Y (m, n_out); W (n_out, n1, n2), PyTorch's weight (a `BilinearWeight`, whose
+    fans `nn.init` reads as PyTorch does: n1 * n2 in, n_out * n2 out), b (n_out,).
     """
 
     single_node = False  # the einsum and, with b, an add
@@ -281,8 +292,8 @@ class Bilinear(Module):
         dtype = float_dtype(dtype, "Bilinear")
         generator = initializers.generator(rng, "Bilinear")
         bound = 1.0 / math.sqrt(self.n1)
-        self.W = Parameter(generator.uniform(-bound, bound, (self.n_out, self.n1, self.n2))
-                           .astype(dtype))
+        self.W = BilinearWeight(generator.uniform(-bound, bound, (self.n_out, self.n1, self.n2))
+                                .astype(dtype))
         self.b = (Parameter(generator.uniform(-bound, bound, self.n_out).astype(dtype)) if bias
                   else None)
 
