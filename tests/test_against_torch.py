@@ -1,7 +1,9 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 nn.LSTM, nn.GRU and nn.RNN(nonlinearity="relu") with PyTorch's weights loaded (with lengths
-against pack_padded_sequence),
+against pack_padded_sequence; bias=False, proj_size and one unbatched sequence), max pooling's
+indices and unpooling (1-D, 2-D, adaptive), average pooling's settings by position, the
+scaled initialisers on each layout (Bilinear's too),
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
 centered RMSprop) and Adamax, NAdam, RAdam (their decoupled weight decay too), Adadelta,
 Rprop, ASGD, LBFGS step by step with either line
