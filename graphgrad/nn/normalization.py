@@ -281,15 +281,23 @@ def _positive_eps(eps: Any, caller: str) -> float:
     return real_number(eps, "eps", caller, lambda v: 0 < v < np.inf, "a positive number")
 
 
-def _momentum(momentum: Any, caller: str, call: str, stacklevel: int = 3) -> float:
+def _momentum(momentum: Any, caller: str, call: str, stacklevel: int = 3,
+              cumulative: bool = False) -> float | None:
     """Batch norm's momentum, the weight of the old running statistics, in [0, 1), or an
     `ArgumentError` naming ``caller``; between 0 and 0.5 a `gg.ConventionWarning` says it reads
-    as PyTorch's (``call`` is how the call opens: "BatchNorm1d(", "batch_norm(x, ...")."""
+    as PyTorch's (``call`` is how the call opens: "BatchNorm1d(", "batch_norm(x, ...").
+    None, PyTorch's cumulative average, passes where ``cumulative`` (the layers, which count
+    their batches)."""
     if momentum is None:
+        if cumulative:
+            return None
         raise ArgumentError(
             f"{caller}: momentum=None (PyTorch's cumulative average of every batch's "
-            "statistics) is not supported: the running statistics are exponential averages, "
-            "momentum in [0, 1) the weight of the old ones (0.9, PyTorch's 0.1, by default)")
+            "statistics) needs the count of batches a layer keeps (num_batches_tracked): "
+            "BatchNorm1d(n, momentum=None) takes it. Here the running statistics are "
+            "exponential averages, momentum in [0, 1) the weight of the old ones (0.9, "
+            "PyTorch's 0.1, by default); the k-th batch of a cumulative average is "
+            "momentum=(k - 1) / k")
     keep = real_number(momentum, "momentum", caller, lambda v: 0 <= v < 1, "in [0, 1)")
     if 0 < keep < 0.5:
         warnings.warn(
@@ -376,17 +384,28 @@ class _BatchNorm(Module):
     feature = "unit"  # what one of the n features is called in messages
     one_value = "a batch of one example"  # the training batch with one value per feature
 
-    def __init__(self, n: int, momentum: float, eps: float, dtype: Any) -> None:
+    def __init__(self, n: int, momentum: float | None, eps: float, dtype: Any,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
         caller = type(self).__name__
         self.n = n
-        self.momentum = _momentum(momentum, caller, f"{caller}(", stacklevel=4)
+        self.momentum = _momentum(momentum, caller, f"{caller}(", stacklevel=4,
+                                  cumulative=True)
         self.eps = _positive_eps(eps, caller)
-        dtype = float_dtype(dtype, type(self).__name__)
-        self.gamma = Parameter(np.ones(self.n, dtype=dtype))
-        self.beta = Parameter(np.zeros(self.n, dtype=dtype))
-        self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype))
-        self.register_buffer("running_var", np.ones(self.n, dtype=dtype))
+        self.affine = flag(affine, "affine", caller)
+        self.track_running_stats = flag(track_running_stats, "track_running_stats", caller)
+        self._dtype = dtype = float_dtype(dtype, caller)
+        self.gamma = Parameter(np.ones(self.n, dtype=dtype)) if self.affine else None
+        self.beta = Parameter(np.zeros(self.n, dtype=dtype)) if self.affine else None
+        tracked = self.track_running_stats
+        self.register_buffer("running_mean", np.zeros(self.n, dtype=dtype) if tracked else None)
+        self.register_buffer("running_var", np.ones(self.n, dtype=dtype) if tracked else None)
+        if self.momentum is None:  # the cumulative average's count of batches, PyTorch's
+            self.register_buffer("num_batches_tracked",
+                                 np.array(0, dtype=np.int64) if tracked else None)
+
+    def _convert_constants(self, dtype: np.dtype) -> None:
+        self._dtype = dtype  # without gamma and beta, the dtype data is converted to
 
     def _expected_shape(self) -> str:
         raise NotImplementedError
@@ -400,19 +419,31 @@ class _BatchNorm(Module):
         update the running ones) and by the running ones after ``eval()`` (by the batch's
         again when running_mean and running_var are None).  Z (m, n) or (m, T_x, n)
         (`BatchNorm1d`) or (m, n_H, n_W, n_C) (`BatchNorm2d`) -> the same shape."""
-        Z = as_data_of(Z, self.gamma.data.dtype, self)
+        gamma, beta = self.gamma, self.beta
+        Z = as_data_of(Z, self._dtype if gamma is None else gamma.data.dtype, self)
         if not isinstance(Z, Tensor):
             Z = Tensor(Z)
         if Z.ndim not in self.ndims or Z.shape[-1] != self.n:
             raise ShapeError(f"{self._label()} takes Z of shape {self._expected_shape()}, got "
                              f"{Z.shape}{self._hint(Z.shape)}")
-        tracking = self.running_mean is not None and self.running_var is not None
+        mean, var = self.running_mean, self.running_var
+        if self.training and not self.track_running_stats:  # PyTorch's: the buffers untouched
+            mean = var = None
+        tracking = mean is not None and var is not None
         if (self.training or not tracking) and Z.size and all(n == 1 for n in Z.shape[:-1]):
             raise ArgumentError(self._one_value_message(tracking))
-        out, mean, var = _batch_norm(Z, self.gamma, self.beta, self.running_mean,
-                                     self.running_var, self.training, self.momentum, self.eps)
+        if gamma is None:  # affine=False: constants, which the fused op gives no gradient
+            gamma, beta = np.ones(self.n, Z.dtype), np.zeros(self.n, Z.dtype)
+        momentum = self.momentum
+        if momentum is None:  # the cumulative average: the k-th batch weighs 1 / k
+            count = 0 if self.num_batches_tracked is None else int(self.num_batches_tracked)
+            momentum = count / (count + 1)
+        out, mean, var = _batch_norm(Z, gamma, beta, mean, var, self.training, momentum,
+                                     self.eps)
         if mean is not None:
             self.running_mean, self.running_var = mean, var
+            if self.momentum is None:
+                self.num_batches_tracked = np.array(count + 1, dtype=np.int64)
         return out
 
     def _one_value_message(self, tracking: bool) -> str:
@@ -433,14 +464,18 @@ class _BatchNorm(Module):
     def single_node(self) -> bool:  # type: ignore[override]
         """One node (the fused op), unless gamma or beta was given another shape than (n,)."""
         n = (self.n,)
-        return self.gamma.shape == n and self.beta.shape == n
+        return self.gamma is None or self.gamma.shape == n and self.beta.shape == n
 
     def _kind(self) -> str:
         return f"{type(self).__name__}({self.n})"
 
     def extra_repr(self) -> str:
-        """``4, momentum=0.9, eps=1e-05``, for the repr."""
-        return f"{self.n}, momentum={self.momentum:g}, eps={self.eps:g}"
+        """``4, momentum=0.9, eps=1e-05`` (and ``affine=False``,
+        ``track_running_stats=False``), for the repr."""
+        momentum = "None" if self.momentum is None else f"{self.momentum:g}"
+        flags = "".join(f", {name}=False" for name in ("affine", "track_running_stats")
+                        if not getattr(self, name))
+        return f"{self.n}, momentum={momentum}, eps={self.eps:g}{flags}"
 
 
 class BatchNorm1d(_BatchNorm):
@@ -464,17 +499,29 @@ class BatchNorm1d(_BatchNorm):
     Args:
         n: units per example (the preceding layer's n_out).
         momentum: weight of the old running statistics in each update. Between 0 and 0.5,
-            it reads as PyTorch's: a `gg.ConventionWarning` says so.
+            it reads as PyTorch's: a `gg.ConventionWarning` says so. None is PyTorch's
+            cumulative average: the running statistics are the mean of every training
+            batch's, the k-th batch taken with momentum (k - 1) / k (PyTorch's 1 / k), k
+            counted in the buffer ``num_batches_tracked`` (saved in the state_dict; a batch
+            that leaves the statistics as they were is not counted).
         eps: keeps the division finite when a unit does not vary within the batch.
         dtype: np.float64 (default) or np.float32. Data of the other float dtype (an array,
             or a tensor that needs no gradient) is converted to it.
+        affine: keyword; False leaves out gamma and beta (PyTorch's affine=False): the output
+            is Z_norm, and the layer has no parameters.
+        track_running_stats: keyword; False keeps no running statistics (running_mean and
+            running_var are None, as PyTorch's): every batch is normalised by its own
+            statistics, after ``eval()`` too. Set to False on a layer that has them, training
+            leaves them as they are and ``eval()`` still uses them, as in PyTorch.
     """
 
     ndims = (2, 3)  # vectors (m, n), over axis 0, and sequences (m, T_x, n), over (0, 1)
 
-    def __init__(self, n: int, momentum: float = 0.9, eps: float = 1e-5,
-                 dtype: Any = np.float64) -> None:
-        super().__init__(whole_number(n, "n", "BatchNorm1d"), momentum, eps, dtype)
+    def __init__(self, n: int, momentum: float | None = 0.9, eps: float = 1e-5,
+                 dtype: Any = np.float64, *, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__(whole_number(n, "n", "BatchNorm1d"), momentum, eps, dtype, affine,
+                         track_running_stats)
 
     def _expected_shape(self) -> str:
         return f"(m, {self.n}) or sequences (m, T_x, {self.n})"
@@ -510,19 +557,23 @@ class BatchNorm2d(_BatchNorm):
     Args:
         n_C: channels of the images (the preceding Conv2d's n_C).
         momentum: weight of the old running statistics in each update (a
-            `gg.ConventionWarning` between 0 and 0.5, as for `BatchNorm1d`).
+            `gg.ConventionWarning` between 0 and 0.5, as for `BatchNorm1d`); None, the
+            cumulative average of every batch's, as for `BatchNorm1d`.
         eps: keeps the division finite when a channel does not vary within the batch.
         dtype: np.float64 (default) or np.float32. Data of the other float dtype is
             converted to it.
+        affine, track_running_stats: keywords, as for `BatchNorm1d`.
     """
 
     ndims = (4,)  # images (m, n_H, n_W, n_C), over (0, 1, 2)
     feature = "channel"
     one_value = "a batch of one 1 x 1 image"
 
-    def __init__(self, n_C: int, momentum: float = 0.9, eps: float = 1e-5,
-                 dtype: Any = np.float64) -> None:
-        super().__init__(whole_number(n_C, "n_C", "BatchNorm2d", 1), momentum, eps, dtype)
+    def __init__(self, n_C: int, momentum: float | None = 0.9, eps: float = 1e-5,
+                 dtype: Any = np.float64, *, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__(whole_number(n_C, "n_C", "BatchNorm2d", 1), momentum, eps, dtype,
+                         affine, track_running_stats)
 
     @property
     def n_C(self) -> int:
