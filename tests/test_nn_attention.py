@@ -117,7 +117,8 @@ def test_layernorm_errors_name_the_layer_and_the_shape():
         layer(np.ones((2, 3)))
     with pytest.raises(gg.ShapeError, match=r"\(2, 4, 3\).*must be the last axis"):
         layer(np.ones((2, 4, 3)))
-    with pytest.raises(gg.ArgumentError, match=r"LayerNorm: d must be a whole number"):
+    with pytest.raises(gg.ArgumentError,
+                       match=r"LayerNorm: normalized_shape \(d\) must be a whole number"):
         nn.LayerNorm(0)
     with pytest.raises(gg.ArgumentError, match=r"LayerNorm: eps must be a positive number, got 0"):
         nn.LayerNorm(3, eps=0)

@@ -157,3 +157,110 @@ def test_functional_batch_norm_refuses_momentum_none_and_points_at_the_layer():
     with pytest.raises(gg.ArgumentError, match=r"^batch_norm: momentum=None .* needs the count "
                                                r"of batches .*BatchNorm1d\(n, momentum=None\)"):
         F.batch_norm(_randn(4, 3), np.zeros(3), np.ones(3), training=True, momentum=None)
+
+
+# -- LayerNorm: normalized_shape, elementwise_affine, bias ---------------------------------------
+def _layer_normalised(X, k, eps=1e-5):
+    axes = tuple(range(X.ndim - k, X.ndim))
+    return (X - X.mean(axis=axes, keepdims=True)) / np.sqrt(X.var(axis=axes, keepdims=True)
+                                                            + eps)
+
+
+def test_layer_norm_over_a_tuple_of_trailing_axes_has_gamma_and_beta_of_that_shape():
+    layer = nn.LayerNorm((3, 4))
+    assert layer.normalized_shape == (3, 4)
+    assert {k: v.shape for k, v in layer.state_dict().items()} == {"gamma": (3, 4),
+                                                                   "beta": (3, 4)}
+    rng = np.random.default_rng(4)
+    gamma, beta = rng.uniform(0.5, 2.0, (3, 4)), rng.standard_normal((3, 4))
+    layer.gamma.data, layer.beta.data = gamma.copy(), beta.copy()
+    X = rng.standard_normal((2, 5, 3, 4)) * 2.0 + 1.0
+    expected = _layer_normalised(X, 2) * gamma + beta
+    np.testing.assert_allclose(layer(X).data, expected, rtol=1e-12, atol=1e-12)
+    assert layer.count_parameters() == 24 and "LayerNorm((3, 4), eps=1e-05)" in repr(layer)
+    np.testing.assert_allclose(nn.LayerNorm([3, 4])(X).data, _layer_normalised(X, 2),
+                               rtol=1e-12, atol=1e-12)
+
+    def fn(X, gamma, beta):
+        layer.gamma, layer.beta = gamma, beta
+        return layer(X)
+
+    assert gg.gradcheck(fn, [X[:, :2], gamma, beta])
+    assert gg.gradgradcheck(fn, [X[:1, :2], gamma, beta], fast=True)
+    np.testing.assert_allclose(F.layer_norm(X, (3, 4), gamma, beta).data, expected,
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_layer_norm_without_elementwise_affine_has_no_parameters():
+    layer = nn.LayerNorm(4, elementwise_affine=False)
+    assert layer.gamma is None and layer.beta is None and layer.state_dict() == {}
+    X = _randn(3, 2, 4, seed=5) * 3.0 - 2.0
+    np.testing.assert_allclose(layer(X).data, _layer_normalised(X, 1), rtol=1e-12, atol=1e-12)
+    out = layer(gg.Tensor(X, requires_grad=True))
+    assert out.creator.name == "LayerNormalize" and len(out.creator.inputs) == 1
+    assert gg.gradcheck(layer, [X])
+    assert gg.gradgradcheck(layer, [X[:2]])
+    assert repr(layer) == "LayerNorm(4, eps=1e-05, elementwise_affine=False)"
+    # bias=False too, and over several axes: still no parameters
+    both = nn.LayerNorm((2, 4), elementwise_affine=False, bias=False)
+    assert both.parameters() == []
+    np.testing.assert_allclose(both(X).data, _layer_normalised(X, 2), rtol=1e-12, atol=1e-12)
+    assert gg.gradcheck(both, [X])
+    np.testing.assert_allclose(F.layer_norm(X, 4).data, _layer_normalised(X, 1), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_layer_norm_without_bias_scales_only():
+    layer = nn.LayerNorm(3, bias=False)
+    assert layer.beta is None and {k: v.shape for k, v in layer.state_dict().items()} == {
+        "gamma": (3,)}
+    gamma = np.array([2.0, -1.0, 0.5])
+    X = _randn(4, 3, seed=6)
+    layer.gamma.data = gamma.copy()
+    np.testing.assert_allclose(layer(X).data, _layer_normalised(X, 1) * gamma, rtol=1e-12,
+                               atol=1e-12)
+    assert layer.single_node and repr(layer).startswith("LayerNorm(3, eps=1e-05, bias=False)")
+
+    def fn(X, gamma):
+        layer.gamma = gamma
+        return layer(X)
+
+    assert gg.gradcheck(fn, [X, gamma])
+    assert gg.gradgradcheck(fn, [X, gamma])
+    np.testing.assert_allclose(F.layer_norm(X, 3, weight=gamma).data,
+                               _layer_normalised(X, 1) * gamma, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(F.layer_norm(X, 3, bias=gamma).data,
+                               _layer_normalised(X, 1) + gamma, rtol=1e-12, atol=1e-12)
+    assert gg.gradcheck(lambda X, b: F.layer_norm(X, 3, bias=b), [X, gamma])
+
+
+def test_layer_norm_options_keep_float32():
+    layer = nn.LayerNorm((2, 3), elementwise_affine=False, dtype=np.float32)
+    assert layer(_randn(4, 2, 3)).dtype == np.float32
+    layer = nn.LayerNorm(3, bias=False, dtype=np.float32)
+    X = gg.Tensor(_randn(4, 3).astype(np.float32), requires_grad=True)
+    layer(X).sum().backward()
+    assert X.grad.dtype == layer.gamma.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.LayerNorm(4, 1e-5, np.float32), gg.ArgumentError,
+     r"^LayerNorm: elementwise_affine must be True or False, got .*float32.*a dtype: give it "
+     r"as a keyword"),
+    (lambda: nn.LayerNorm(4, elementwise_affine=1), gg.ArgumentError,
+     r"^LayerNorm: elementwise_affine must be True or False, got 1"),
+    (lambda: nn.LayerNorm(4, bias=None), gg.ArgumentError,
+     r"^LayerNorm: bias must be True or False, got None"),
+    (lambda: nn.LayerNorm((3, 0)), gg.ArgumentError,
+     r"^LayerNorm: normalized_shape must be a whole number of at least 1, got 0"),
+    (lambda: nn.LayerNorm(()), gg.ArgumentError, r"^LayerNorm: normalized_shape must name one "
+                                                 r"axis or more"),
+    (lambda: nn.LayerNorm((3, 4))(np.ones((2, 4, 3))), gg.ShapeError,
+     r"^LayerNorm\(\(3, 4\)\) takes X of shape \(\.\.\., 3, 4\).*\(2, 4, 3\)"),
+    (lambda: nn.LayerNorm((2, 3, 4))(np.ones((3, 4))), gg.ShapeError,
+     r"^LayerNorm\(\(2, 3, 4\)\) takes X of shape \(\.\.\., 2, 3, 4\)"),
+], ids=["dtype third", "affine 1", "bias None", "size 0", "no axis", "axes swapped",
+        "too few axes"])
+def test_layer_norm_settings_and_shapes_are_refused_saying_what_to_write(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -196,13 +196,17 @@ class LayerNormalize(Function):
         dx = (dx_norm - mean(dx_norm) - x_norm mean(dx_norm x_norm)) / sqrt(sigma2 + eps)
 
     gamma, beta: (d,), which vary along the normalised axis: they stay inside the means.
+    Without beta, y = gamma x_norm; without either, y = x_norm (PyTorch's bias=False and
+    elementwise_affine=False).
     """
 
     @staticmethod
-    def forward(ctx, x, gamma, beta, eps):
+    def forward(ctx, x, gamma=None, beta=None, eps=1e-5):
         x_norm, std, _, _ = _statistics(x, (-1,), eps, keepdims=True)
         ctx.save_for_backward(x, gamma, x_norm, std)
-        return _scale_and_shift(gamma, x_norm, beta)
+        if gamma is None:
+            return x_norm
+        return gamma * x_norm if beta is None else _scale_and_shift(gamma, x_norm, beta)
 
     @staticmethod
     def backward(ctx, grad):
@@ -214,7 +218,7 @@ class LayerNormalize(Function):
             x_norm, std, _, _ = _statistics(x, (-1,), ctx.attrs["eps"], keepdims=True)
         dx = None
         if needs[0]:
-            dx_norm = grad * gamma
+            dx_norm = grad if gamma is None else grad * gamma
             if plain:  # the means as products, few full-size temporaries
                 mean = (dx_norm @ _ones((d,), dx_norm.dtype))[..., None] * (1.0 / d)
                 mean_norm = np.einsum("...k,...k->...", dx_norm, x_norm)[..., None] * (1.0 / d)
@@ -224,8 +228,10 @@ class LayerNormalize(Function):
                 dx /= std
             else:
                 dx = _input_grad(dx_norm, x_norm, std, (-1,))
-        dgamma, dbeta = _affine_grads(grad, x_norm, needs[1], needs[2])
-        return dx, dgamma, dbeta
+        if gamma is None:
+            return (dx,)
+        dgamma, dbeta = _affine_grads(grad, x_norm, needs[1], len(needs) > 2 and needs[2])
+        return (dx, dgamma) if len(needs) == 2 else (dx, dgamma, dbeta)
 
 
 class GroupNormalize(Function):
@@ -350,13 +356,48 @@ def _batch_norm(Z: Tensor, gamma: Any, beta: Any, running_mean: Any, running_var
 
 def _layer_norm(X: Tensor, gamma: Any, beta: Any, eps: float) -> Tensor:
     """gamma X_norm + beta, X (..., d) normalised over its last axis: `LayerNorm`'s and
-    `nn.functional.layer_norm`'s computation, one fused node for gamma and beta of shape (d,),
-    the engine's small ops for any other shape that broadcasts."""
+    `nn.functional.layer_norm`'s computation, one fused node for gamma and beta of shape (d,)
+    or None (no scale, no shift), the engine's small ops for any other shape that
+    broadcasts."""
     d = X.shape[-1:]
-    if gamma.shape != d or beta.shape != d:
+    if gamma is not None and gamma.shape != d or beta is not None and beta.shape != d:
         X_norm, _, _ = _normalize(X, (-1,), eps, keepdims=True)
-        return gamma * X_norm + beta
+        out = X_norm if gamma is None else gamma * X_norm
+        return out if beta is None else out + beta
+    if gamma is None:
+        if beta is None:
+            return LayerNormalize.apply(X, eps=eps)
+        gamma = _ones(d, X.dtype)
+    if beta is None:
+        return LayerNormalize.apply(X, gamma, eps=eps)
     return LayerNormalize.apply(X, gamma, beta, eps=eps)
+
+
+def _layer_norm_over(X: Tensor, shape: tuple[int, ...], gamma: Any, beta: Any,
+                     eps: float) -> Tensor:
+    """X (..., *shape) normalised over its last len(shape) axes, then gamma X_norm + beta
+    (gamma, beta: ``shape``, or None): over one axis, `_layer_norm`; over more, the same on
+    those axes flattened into one, and the result given X's shape again."""
+    if len(shape) == 1:
+        return _layer_norm(X, gamma, beta, eps)
+    flat = (math.prod(shape),)
+    out = _layer_norm(X.reshape(X.shape[:X.ndim - len(shape)] + flat),
+                      None if gamma is None else gamma.reshape(flat),
+                      None if beta is None else beta.reshape(flat), eps)
+    return out.reshape(X.shape)
+
+
+def _normalized_shape(normalized_shape: Any, caller: str) -> tuple[int, ...]:
+    """PyTorch's normalized_shape, the sizes of the last axes normalised together: a whole
+    number d, or a tuple (or list) of them, as a tuple; an `ArgumentError` naming ``caller``
+    otherwise."""
+    if not isinstance(normalized_shape, (tuple, list)):
+        return (whole_number(normalized_shape, "normalized_shape (d)", caller),)
+    if not normalized_shape:
+        raise ArgumentError(f"{caller}: normalized_shape must name one axis or more (the "
+                            "features last: d, or (n_H, n_W, n_C) for each image whole), "
+                            "got ()")
+    return tuple(whole_number(k, "normalized_shape", caller) for k in normalized_shape)
 
 
 def _group_norm(X: Tensor, gamma: Any, beta: Any, groups: int, eps: float) -> Tensor:
@@ -607,51 +648,98 @@ class LayerNorm(Module):
     EncoderLayer uses epsilon=1e-6, as `TransformerEncoderLayer` does).
 
     Args:
-        d: the features normalised together (the course's embedding_dim, d_model).
+        normalized_shape: d, the features normalised together (the course's embedding_dim,
+            d_model); or, as PyTorch's, a tuple of the sizes of the last axes normalised
+            together: ``LayerNorm((n_H, n_W, n_C))`` normalises each image whole, with gamma
+            and beta of that shape (one per value).
         eps: keeps the division finite when an example's features are all equal.
+        elementwise_affine: False leaves out gamma and beta (PyTorch's): y = x_norm, and the
+            layer has no parameters.
+        bias: False leaves out beta (PyTorch's): y = gamma * x_norm.
         dtype: np.float64 (default) or np.float32. Data of the other float dtype (an array,
             or a tensor that needs no gradient) is converted to it.
 
-    Shapes: X (m, d), a sequence (m, T_x, d), or any (..., d) -> the same shape.
+    Shapes: X (m, d), a sequence (m, T_x, d), or any (..., d) -> the same shape; with a tuple,
+    X (..., *normalized_shape).
     """
 
     short_name = "layernorm"
 
-    def __init__(self, d: int, eps: float = 1e-5, dtype: Any = np.float64) -> None:
+    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True,
+                 dtype: Any = np.float64) -> None:
         super().__init__()
-        self.d = whole_number(d, "d", "LayerNorm")
-        self.eps = _positive_eps(eps, "LayerNorm")
-        dtype = float_dtype(dtype, "LayerNorm")
-        self.gamma = Parameter(np.ones(self.d, dtype=dtype))
-        self.beta = Parameter(np.zeros(self.d, dtype=dtype))
+        caller = "LayerNorm"
+        self.normalized_shape = _normalized_shape(normalized_shape, caller)
+        self.d = math.prod(self.normalized_shape)
+        self.eps = _positive_eps(eps, caller)
+        if not isinstance(elementwise_affine, (bool, np.bool_)) and _is_dtype(
+                elementwise_affine):
+            raise ArgumentError(
+                f"{caller}: elementwise_affine must be True or False, got "
+                f"{setting_text(elementwise_affine)}, a dtype: give it as a keyword, "
+                f"LayerNorm(d, eps, dtype=...) (PyTorch's order: normalized_shape, eps, "
+                "elementwise_affine, bias)")
+        self.elementwise_affine = flag(elementwise_affine, "elementwise_affine", caller)
+        bias = flag(bias, "bias", caller)
+        self._dtype = dtype = float_dtype(dtype, caller)
+        shape = self.normalized_shape
+        affine = self.elementwise_affine
+        self.gamma = Parameter(np.ones(shape, dtype=dtype)) if affine else None
+        self.beta = Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None
+
+    def _convert_constants(self, dtype: np.dtype) -> None:
+        self._dtype = dtype  # without gamma, the dtype data is converted to
 
     def forward(self, X: Any) -> Tensor:
-        """gamma * X_norm + beta, each example normalised over its last axis.  X (..., d) -> the
-        same shape."""
-        X = as_data_of(X, self.gamma.data.dtype, self)
+        """gamma * X_norm + beta, each example normalised over its last axis (its last axes,
+        for a tuple).  X (..., d) -> the same shape."""
+        X = as_data_of(X, self._dtype if self.gamma is None else self.gamma.data.dtype, self)
         if not isinstance(X, Tensor):
             X = Tensor(X)
-        if X.ndim == 0 or X.shape[-1] != self.d:
+        shape = self.normalized_shape
+        if X.ndim < len(shape) or X.shape[X.ndim - len(shape):] != shape:
             tip = ""
-            if self.d in X.shape:
+            if len(shape) == 1 and self.d in X.shape:
                 tip = (f" (the {self.d} features must be the last axis: move them there "
                        "with gg.swapaxes or X.transpose)")
-            raise ShapeError(f"{self._label()} takes X of shape (..., {self.d}), the "
+            wanted = ", ".join(map(str, shape))
+            raise ShapeError(f"{self._label()} takes X of shape (..., {wanted}), the "
                              f"features of each example last; got {describe(X)}{tip}")
-        return _layer_norm(X, self.gamma, self.beta, self.eps)
+        return _layer_norm_over(X, shape, self.gamma, self.beta, self.eps)
 
     @property
     def single_node(self) -> bool:  # type: ignore[override]
-        """One node (the fused op), unless gamma or beta was given another shape than (d,)."""
+        """One node (the fused op), unless gamma or beta was given another shape than (d,),
+        or the layer normalises over several axes (flattened into one, and back)."""
         d = (self.d,)
-        return self.gamma.shape == d and self.beta.shape == d
+        return self.normalized_shape == d and all(
+            p is None or p.shape == d for p in (self.gamma, self.beta))
 
     def _kind(self) -> str:
-        return f"LayerNorm({self.d})"
+        return f"LayerNorm({self._shape_text()})"
+
+    def _shape_text(self) -> str:
+        shape = self.normalized_shape
+        return str(shape[0]) if len(shape) == 1 else str(shape)
 
     def extra_repr(self) -> str:
-        """``4, eps=1e-05``, for the repr."""
-        return f"{self.d}, eps={self.eps:g}"
+        """``4, eps=1e-05`` (and ``elementwise_affine=False``, ``bias=False``), for the
+        repr."""
+        flags = ", elementwise_affine=False" if not self.elementwise_affine else (
+            ", bias=False" if self.beta is None else "")
+        return f"{self._shape_text()}, eps={self.eps:g}{flags}"
+
+
+def _is_dtype(value: Any) -> bool:
+    """Whether ``value`` names a numpy dtype (np.float32, "float32"), not None (float64)."""
+    if value is None:
+        return False
+    try:
+        np.dtype(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class GroupNorm(Module):
@@ -819,14 +907,14 @@ def _input(x: Any, caller: str, least_ndim: int, shape_text: str) -> Tensor:
 
 
 def _affine_pair(weight: Any, bias: Any, x: Tensor, shape: tuple[int, ...],
-                 caller: str) -> tuple[Any, Any]:
+                 caller: str, fill: bool = True) -> tuple[Any, Any]:
     """(gamma, beta): weight and bias as given (Tensors, or arrays of numbers), ones and
-    zeros of ``shape`` in x's dtype for None; an error naming ``caller`` for one of another
-    shape."""
+    zeros of ``shape`` in x's dtype for None (None itself without ``fill``); an error naming
+    ``caller`` for one of another shape."""
     pair = []
-    for name, value, fill in (("weight", weight, np.ones), ("bias", bias, np.zeros)):
+    for name, value, filled in (("weight", weight, np.ones), ("bias", bias, np.zeros)):
         if value is None:
-            pair.append(fill(shape, dtype=x.dtype))
+            pair.append(filled(shape, dtype=x.dtype) if fill else None)
             continue
         if not isinstance(value, Tensor):
             value = array_of_numbers(value, name, caller)
@@ -912,26 +1000,18 @@ def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = No
                eps: float = 1e-5) -> Tensor:
     """Layer normalisation, the function of `LayerNorm` (PyTorch's F.layer_norm): each
     example normalised over its last axes, ``normalized_shape`` (d,) or (d1, d2, ...) (or d),
-    then weight * x_norm + bias with weight and bias of that shape (None: ones and zeros).
-    x (..., *normalized_shape) -> the same shape. One fused node (the last axes flattened)."""
+    then weight * x_norm + bias with weight and bias of that shape (None: no scale, no shift,
+    as PyTorch's). x (..., *normalized_shape) -> the same shape. One fused node (the last
+    axes flattened)."""
     caller = "layer_norm"
-    shape = (normalized_shape,) if not isinstance(normalized_shape, (tuple, list)) else tuple(
-        normalized_shape)
-    shape = tuple(whole_number(k, "normalized_shape", caller) for k in shape)
-    if not shape:
-        raise ArgumentError(f"{caller}: normalized_shape must name one axis or more, got ()")
+    shape = _normalized_shape(normalized_shape, caller)
     x = _input(x, caller, len(shape), f"(..., {', '.join(map(str, shape))})")
     eps = _positive_eps(eps, caller)
     if x.shape[x.ndim - len(shape):] != shape:
         raise ShapeError(f"{caller}: x {describe(x)} must end in normalized_shape {shape}, the "
                          "axes normalised together (the features last)")
-    gamma, beta = _affine_pair(weight, bias, x, shape, caller)
-    if len(shape) == 1:
-        return _layer_norm(x, gamma, beta, eps)
-    flat = (math.prod(shape),)
-    out = _layer_norm(x.reshape(x.shape[:x.ndim - len(shape)] + flat), gamma.reshape(flat),
-                      beta.reshape(flat), eps)
-    return out.reshape(x.shape)
+    gamma, beta = _affine_pair(weight, bias, x, shape, caller, fill=False)
+    return _layer_norm_over(x, shape, gamma, beta, eps)
 
 
 def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
