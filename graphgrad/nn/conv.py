@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, flag, whole_number
+from graphgrad.errors import ArgumentError, ShapeError, flag, whole_number
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import Conv1d as _Conv1d
@@ -44,6 +44,7 @@ from graphgrad.ops.pooling import (
     pool_attrs,
     pool_settings,
 )
+from graphgrad.ops.shape import Pad
 from graphgrad.ops.windows import (
     _pair,
     number_or_pair,
@@ -53,21 +54,36 @@ from graphgrad.ops.windows import (
 )
 from graphgrad.tensor import Tensor
 
+# PyTorch's padding_mode of a convolution -> gg.pad's (numpy's) mode of the border
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
+                 "circular": "wrap"}
+
 
 class _Conv(Module):
     """What `Conv2d` and `Conv1d` share: all but the number of axes a filter spans."""
 
-    single_node = True
     op: Any
     dims: int  # the axes a filter spans: 2 (f x f, images) or 1 (f steps, sequences)
+    padding_modes = tuple(PADDING_MODES)
 
     @takes_f
     def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
                  init: Any = "he", bias: bool = True, rng: Any = None, dtype: Any = np.float64,
-                 *, groups: int = 1, dilation: int | tuple[int, int] = 1) -> None:
+                 *, groups: int = 1, dilation: int | tuple[int, int] = 1,
+                 padding_mode: str = "zeros") -> None:
         super().__init__()
         caller = type(self).__name__
+        if not isinstance(padding_mode, str) or padding_mode not in self.padding_modes:
+            others = (" (ConvTranspose2d pads with zeros only, as PyTorch's)"
+                      if len(self.padding_modes) == 1 else
+                      " (PyTorch's names: 'replicate' repeats the edge, 'circular' wraps "
+                      "around)")
+            raise ArgumentError(
+                f"{caller}: padding_mode must be one of "
+                f"{', '.join(map(repr, self.padding_modes))}, got "
+                f"{padding_mode!r}{others}")
+        self.padding_mode = padding_mode
         # A number, or for images a pair (along n_H, along n_W), as PyTorch's (1, 3)
         setting = number_or_pair if self.dims == 2 else whole_number
         self.dilation = setting(dilation, "dilation", caller, 1)
@@ -113,19 +129,53 @@ class _Conv(Module):
         """The op's settings, as the node records them and the repr shows them."""
         return conv_settings(self.stride, self.pad, self.groups, self.dilation)
 
+    @property
+    def single_node(self) -> bool:  # type: ignore[override]
+        """One node, the convolution; two with a border other than zeros (gg.pad first)."""
+        return self.padding_mode == "zeros" or not self._border()
+
+    def _border(self) -> tuple[tuple[int, int], ...]:
+        """The (before, after) widths of the border along each axis a filter spans, from
+        ``pad`` (p, a pair (p_h, p_w), each p a number or (before, after)); () for none."""
+        pads = self.pad if self.dims == 2 and isinstance(self.pad, tuple) else (self.pad,) * (
+            self.dims)
+        widths = tuple(p if isinstance(p, tuple) else (p, p) for p in pads)
+        return widths if any(any(w) for w in widths) else ()
+
     def forward(self, A: Any) -> Tensor:
         """Z = conv(A, W) + b: `gg.conv2d`, `gg.conv1d` or `gg.conv_transpose2d` (the class's
         ``op``).  A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), or
         (m, n_L_prev, n_C_prev) -> (m, n_L, n_C) for `Conv1d`."""
         A = as_data_of(A, self.W.data.dtype, self)
+        attrs = self._attrs()
+        if self.padding_mode != "zeros":  # PyTorch's: the border padded, then no padding
+            border = self._border()
+            if border:
+                A = self._padded(A, border)
+                attrs["pad"] = 0
         if self.b is None:
-            return self.op.apply(A, self.W, **self._attrs())
-        return self.op.apply(A, self.W, self.b, **self._attrs())
+            return self.op.apply(A, self.W, **attrs)
+        return self.op.apply(A, self.W, self.b, **attrs)
+
+    def _padded(self, A: Any, border: tuple[tuple[int, int], ...]) -> Tensor:
+        """A with ``border`` in ``padding_mode`` (one gg.pad node), or a ShapeError naming
+        the layer for an input of another rank, as the convolution would."""
+        ndim = np.ndim(A.data if isinstance(A, Tensor) else A)
+        if ndim != self.dims + 2:
+            layout = "(m, n_H_prev, n_W_prev, n_C_prev)" if self.dims == 2 else (
+                "(m, n_L_prev, n_C_prev)")
+            shape = np.shape(A.data if isinstance(A, Tensor) else A)
+            raise ShapeError(f"{self._label()} takes A of shape {layout}, channels last, got "
+                             f"shape {shape}")
+        return Pad.apply(A, pad_width=((0, 0), *border, (0, 0)),
+                         mode=PADDING_MODES[self.padding_mode])
 
     def extra_repr(self) -> str:
         """``3 -> 4, f=3, stride=1, pad=0, init='he'`` (and ``groups``, ``dilation``,
-        ``bias=False``), for the repr."""
+        ``padding_mode``, ``bias=False``), for the repr."""
         settings = ", ".join(f"{key}={value}" for key, value in self._attrs().items())
+        if self.padding_mode != "zeros":
+            settings += f", padding_mode={self.padding_mode!r}"
         bias = "" if self.b is not None else ", bias=False"
         return (f"{self.n_C_prev} -> {self.n_C}, f={self.f}, {settings}, "
                 f"init={initializers.name_of(self.init)!r}{bias}")
@@ -164,6 +214,12 @@ class Conv2d(_Conv):
         dilation=(1, 2))``: W is then (f_h, f_w, n_C_prev / G, n_C). padding="same" (stride
         1) pads d (f - 1) in all along each axis, half on each side and, for an even span,
         the odd one at the bottom and right, as PyTorch does.
+        padding_mode: keyword, what the border holds (PyTorch's): "zeros" (the default),
+            "reflect" (the image mirrored about its edge pixels), "replicate" (the edge
+            pixels repeated) or "circular" (the other side continued). Other than zeros, the
+            layer pads A with `gg.pad` in that mode, then convolves without padding, two
+            nodes; a border wider than the image goes on copying as `gg.pad`'s does, where
+            PyTorch refuses it for "reflect" and "circular".
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
     n_H = floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 (floor((n_H_prev + 2p - f) / s) + 1
@@ -194,6 +250,8 @@ class Conv1d(_Conv):
         groups: G (keyword), as for `Conv2d`: group k's filters see group k's channels only.
         dilation: d (keyword), the step between the time steps a filter sees (WaveNet's
             dilated convolutions): a filter spans d (f - 1) + 1 steps.
+        padding_mode: keyword, "zeros" (the default), "reflect", "replicate" or "circular",
+            as for `Conv2d`, at both ends of each sequence.
 
     Shapes: A (m, n_L_prev, n_C_prev) -> Z (m, n_L, n_C), n_L = floor((n_L_prev + 2p - f) / s)
     + 1, or floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1 dilated; W (f, n_C_prev / G, n_C),
@@ -235,6 +293,7 @@ class ConvTranspose2d(_Conv):
             reach (PyTorch's), or a pair (d_h, d_w).
         f, stride, padding and output_padding may each be a pair (along n_H, along n_W), as
         PyTorch's kernel_size=(1, 3): W is then (f_h, f_w, n_C / G, n_C_prev).
+        padding_mode: keyword, "zeros" only, as PyTorch's (the padding crops the output).
 
     Shapes: A (m, n_H_prev, n_W_prev, n_C_prev) -> Z (m, n_H, n_W, n_C), with
     n_H = (n_H_prev - 1) s - 2p + d (f - 1) + 1 + output_padding (f for d (f - 1) + 1
@@ -245,15 +304,17 @@ class ConvTranspose2d(_Conv):
 
     op = _ConvTranspose2d
     dims = 2
+    padding_modes = ("zeros",)  # as PyTorch's: padding crops a transposed convolution's output
 
     @takes_f
     def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
                  output_padding: int | tuple[int, int] = 0, init: Any = "he",
                  bias: bool = True, rng: Any = None, dtype: Any = np.float64, *,
-                 groups: int = 1, dilation: int | tuple[int, int] = 1) -> None:
+                 groups: int = 1, dilation: int | tuple[int, int] = 1,
+                 padding_mode: str = "zeros") -> None:
         super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype,
-                         groups=groups, dilation=dilation)
+                         groups=groups, dilation=dilation, padding_mode=padding_mode)
         _, self.output_padding = transposed_padding_setting(
             padding, self.f, self.stride, output_padding, "ConvTranspose2d", self.dilation)
 
