@@ -321,3 +321,149 @@ def test_padding_idx_backward_uses_the_indices_as_they_were_at_forward():
     words[:] = 3  # the caller reuses its buffer before backward
     Z.sum().backward()
     np.testing.assert_array_equal(layer.E.grad, [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+
+
+# -- PyTorch's max_norm, norm_type and scale_grad_by_freq ----------------------------------------
+def _vectors():
+    """Rows of norms 5, 1, 13 and 0.5 (2-norm); 7, 1.4, 17 and 0.7 in the 1-norm."""
+    return np.array([[3.0, 4.0], [0.6, 0.8], [5.0, -12.0], [0.3, -0.4]])
+
+
+def test_max_norm_renormalises_the_rows_looked_up_in_place_as_pytorchs():
+    layer = Embedding.from_pretrained(_vectors(), freeze=False, max_norm=2.0)
+    E = layer.E.data
+    out = layer([0, 2, 2, 1])
+    expected = _vectors()
+    expected[0] *= 2.0 / (5.0 + 1e-7)  # above max_norm: scaled to it, PyTorch's 1e-7 added
+    expected[2] *= 2.0 / (13.0 + 1e-7)
+    np.testing.assert_allclose(layer.E.data, expected, rtol=1e-15)
+    assert layer.E.data is E  # in place
+    np.testing.assert_allclose(out.data, expected[[0, 2, 2, 1]], rtol=1e-15)
+    np.testing.assert_allclose(np.linalg.norm(layer.E.data[[0, 2]], axis=1), 2.0, rtol=1e-7)
+    # the renormalisation is outside the graph: the gradient is the plain lookup's
+    G = RNG.standard_normal(out.shape)
+    (out * G).sum().backward()
+    grad = np.zeros((4, 2))
+    np.add.at(grad, [0, 2, 2, 1], G)
+    np.testing.assert_allclose(layer.E.grad, grad, rtol=1e-15)
+    # a row above max_norm but not looked up stays as it was
+    layer = Embedding.from_pretrained(_vectors(), max_norm=0.75)
+    layer([3])
+    np.testing.assert_array_equal(layer.E.data, _vectors())
+    assert "max_norm=0.75" in repr(layer)
+
+
+@pytest.mark.parametrize("norm_type, norms", [(1, [7.0, 1.4, 17.0, 0.7]),
+                                              (np.inf, [4.0, 0.8, 12.0, 0.4])],
+                         ids=["1", "inf"])
+def test_max_norm_takes_the_norm_of_order_norm_type(norm_type, norms):
+    layer = Embedding.from_pretrained(_vectors(), max_norm=1.0, norm_type=norm_type)
+    layer([0, 1, 2, 3])
+    scale = np.where(np.array(norms) > 1.0, 1.0 / (np.array(norms) + 1e-7), 1.0)
+    np.testing.assert_allclose(layer.E.data, _vectors() * scale[:, None], rtol=1e-15)
+    assert f"norm_type={norm_type:g}" in repr(layer)
+
+
+def test_max_norm_leaves_the_pretrained_matrix_given_and_keeps_float32():
+    vectors = _vectors().astype(np.float32)
+    layer = Embedding.from_pretrained(vectors, max_norm=1.0)
+    out = layer([0])
+    assert out.dtype == layer.E.dtype == np.float32
+    np.testing.assert_array_equal(vectors, _vectors().astype(np.float32))
+    np.testing.assert_allclose(np.linalg.norm(out.data), 1.0, rtol=1e-6)
+
+
+def test_max_norm_of_a_matrix_a_graph_holds_gives_it_a_new_array():
+    """Tied weights: E also multiplies the hidden states into logits, and that graph keeps E's
+    array (read-only while it lives). The renormalisation then writes a new array, so the
+    graph's backward keeps the values it was computed from."""
+    layer = Embedding.from_pretrained(_vectors(), freeze=False, max_norm=2.0)
+    H = gg.Tensor(RNG.standard_normal((3, 2)), requires_grad=True)
+    logits = H @ layer.E.T  # saves E's array
+    held = layer.E.data
+    assert not held.flags.writeable
+    layer([2])
+    assert layer.E.data is not held
+    np.testing.assert_array_equal(held, _vectors())
+    np.testing.assert_allclose(layer.E.data[2], _vectors()[2] * 2.0 / (13.0 + 1e-7))
+    G = RNG.standard_normal((3, 4))
+    (logits * G).sum().backward()
+    np.testing.assert_allclose(H.grad, G @ _vectors(), rtol=1e-15)
+
+
+def test_functional_embedding_renormalises_an_array_in_place_and_refuses_a_read_only_one():
+    W = _vectors()
+    out = nn.functional.embedding(np.array([[2, 0]]), W, max_norm=1.0)
+    assert out.shape == (1, 2, 2)
+    np.testing.assert_allclose(W[[0, 2]], _vectors()[[0, 2]] / (np.array([[5.0], [13.0]])
+                                                                + 1e-7), rtol=1e-15)
+    np.testing.assert_array_equal(W[[1, 3]], _vectors()[[1, 3]])
+    T = gg.Tensor(_vectors())
+    nn.functional.embedding([1, 2], T, max_norm=1.0)
+    np.testing.assert_allclose(np.linalg.norm(T.data[2]), 1.0, rtol=1e-7)
+    frozen = _vectors()
+    frozen.flags.writeable = False
+    with pytest.raises(gg.ArgumentError, match=r"^embedding: max_norm renormalises .* in "
+                                               r"place.* cannot be written: pass a writeable"):
+        nn.functional.embedding([0], frozen, max_norm=1.0)
+    with pytest.raises(gg.ArgumentError, match=r"cannot be written"):
+        nn.functional.embedding([0], np.ones((3, 2), dtype=int), max_norm=1.0)
+
+
+def test_scale_grad_by_freq_divides_each_words_gradient_by_its_count():
+    words = np.array([[1, 4, 1], [1, 0, 4]])  # word 1 three times, 4 twice, 0 once
+    counts = np.bincount(words.ravel(), minlength=5)
+    G = RNG.standard_normal((2, 3, 3))
+    layer = Embedding(5, 3, rng=0, scale_grad_by_freq=True)
+    out = layer(words)
+    np.testing.assert_array_equal(out.data, layer.E.data[words])
+    (out * G).sum().backward()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, words, G / counts[words][..., None])
+    np.testing.assert_allclose(layer.E.grad, expected, rtol=1e-15)
+    np.testing.assert_allclose(layer.E.grad[1], (G[0, 0] + G[0, 2] + G[1, 0]) / 3, rtol=1e-15)
+    assert "scale_grad_by_freq=True" in repr(layer)
+    # with padding_idx: the padding row gets none, the others their scaled sums
+    padded = Embedding(5, 3, rng=0, padding_idx=1, scale_grad_by_freq=True)
+    (padded(words) * G).sum().backward()
+    expected[1] = 0.0
+    np.testing.assert_allclose(padded.E.grad, expected, rtol=1e-15)
+    # the function, and second derivatives through its (linear) backward
+    E = gg.Tensor(layer.E.data.copy(), requires_grad=True)
+    (nn.functional.embedding(words, E, scale_grad_by_freq=True) * G).sum().backward()
+    np.testing.assert_allclose(E.grad, np.where(np.arange(5)[:, None] == 1,
+                                                layer.E.grad, expected), rtol=1e-15)
+    grad, = gg.grad((layer(words) * G).sum(), [layer.E], create_graph=True)
+    np.testing.assert_allclose(grad.data, layer.E.grad, rtol=1e-15)
+
+
+def test_scale_grad_by_freq_of_words_seen_once_passes_gradcheck():
+    words = np.array([3, 0, 2])  # each once: the scaled gradient is the derivative
+
+    def fn(E):
+        return nn.functional.embedding(words, E, scale_grad_by_freq=True, max_norm=100.0)
+
+    assert gg.gradcheck(fn, [RNG.standard_normal((4, 3))])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: Embedding(4, 2, max_norm=0), r"^Embedding: max_norm must be None or a positive "
+                                          r"number"),
+    (lambda: Embedding(4, 2, max_norm="1"), r"^Embedding: max_norm must be"),
+    (lambda: Embedding(4, 2, max_norm=1.0, norm_type=0), r"^Embedding: norm_type must be "
+                                                         r"the order of a norm, above 0"),
+    (lambda: Embedding(4, 2, scale_grad_by_freq=1), r"^Embedding: scale_grad_by_freq must "
+                                                    r"be True or False, got 1"),
+    (lambda: Embedding.from_pretrained(np.ones((3, 2)), freeze="no"),
+     r"^Embedding.from_pretrained: freeze must be True or False"),
+    (lambda: Embedding.from_pretrained(np.ones((3, 2)), padding_idx=3),
+     r"^Embedding.from_pretrained: padding_idx=3 is not a word"),
+    (lambda: Embedding.from_pretrained(np.ones((3, 2)), max_norm=-1.0),
+     r"^Embedding: max_norm must be None or a positive number"),
+    (lambda: nn.functional.embedding([0], np.ones((3, 2)), max_norm=np.inf),
+     r"^embedding: max_norm must be None or a positive number"),
+], ids=["max_norm 0", "max_norm text", "norm_type 0", "scale 1", "freeze text",
+        "padding_idx", "pretrained max_norm", "function max_norm"])
+def test_embedding_options_are_refused_naming_the_layer(call, message):
+    with pytest.raises((gg.ArgumentError, gg.GraphgradTypeError), match=message):
+        call()

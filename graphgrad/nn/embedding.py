@@ -30,6 +30,8 @@ from graphgrad.errors import (
     array_of,
     array_of_numbers,
     describe,
+    flag,
+    real_number,
     setting_text,
     whole_number,
 )
@@ -50,10 +52,80 @@ class PaddedLookup(GetItem):
 
     @staticmethod
     def backward(ctx, grad):
-        words = ctx.index != ctx.padding_idx
-        if words.all():
-            return IndexAdd.call(grad, index=ctx.index, shape=ctx.in_shape)
-        return IndexAdd.call(grad[words], index=ctx.index[words], shape=ctx.in_shape)
+        return _rows_grad(ctx, grad)
+
+
+class ScaledLookup(GetItem):
+    """Z = E[index];  dE = dZ added at index, each word's rows divided by the times the word
+    appears in index (PyTorch's scale_grad_by_freq), none at the row padding_idx (if any)"""
+
+    @staticmethod
+    def forward(ctx, E, index, padding_idx=None):
+        ctx.padding_idx = padding_idx
+        out = GetItem.forward(ctx, E, index)
+        counts = np.bincount(ctx.index.ravel(), minlength=E.shape[0])
+        ctx.scale = (1.0 / counts[ctx.index]).astype(E.dtype)[..., None]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _rows_grad(ctx, grad * ctx.scale)
+
+
+def _rows_grad(ctx: Any, grad: Any) -> Any:
+    """dE of a lookup: ``grad``'s rows added at the lookup's index, but at ctx.padding_idx."""
+    if ctx.padding_idx is None:
+        return IndexAdd.call(grad, index=ctx.index, shape=ctx.in_shape)
+    words = ctx.index != ctx.padding_idx
+    if words.all():
+        return IndexAdd.call(grad, index=ctx.index, shape=ctx.in_shape)
+    return IndexAdd.call(grad[words], index=ctx.index[words], shape=ctx.in_shape)
+
+
+def _lookup(E: Tensor, index: np.ndarray, padding_idx: int | None, max_norm: float | None,
+            norm_type: float, scale_grad_by_freq: bool, caller: str) -> Tensor:
+    """E's rows at ``index``, with the options of `Embedding` and `embedding`: the rows looked
+    up first renormalised in E to a norm of at most max_norm, and their gradient scaled by
+    the words' frequencies or left out at padding_idx; one node."""
+    if max_norm is not None:
+        _renorm(E, index, max_norm, norm_type, caller)
+    if scale_grad_by_freq:
+        return ScaledLookup.apply(E, index=index, padding_idx=padding_idx)
+    if padding_idx is None:
+        return GetItem.apply(E, index=index)
+    return PaddedLookup.apply(E, index=index, padding_idx=padding_idx)
+
+
+def _renorm(E: Tensor, index: np.ndarray, max_norm: float, norm_type: float,
+            caller: str) -> None:
+    """PyTorch's embedding_renorm_: each row of E at ``index`` whose norm (of order
+    ``norm_type``) is above max_norm scaled, in E, by max_norm / (norm + 1e-7), outside the
+    graph. E's array is written in place; one a graph holds (read-only while it lives, as
+    the weight of a tied output layer) is replaced by a new one, so that graph's backward
+    keeps the values it was computed from."""
+    rows = np.unique(index)
+    data = E.data
+    norms = np.linalg.norm(data[rows], ord=norm_type, axis=-1)
+    over = norms > max_norm
+    if not over.any():
+        return
+    rows = rows[over]
+    scale = (max_norm / (norms[over] + 1e-7)).astype(data.dtype)[:, None]
+    if not data.flags.writeable:
+        data = data.copy()
+        E.data = data
+    data[rows] *= scale
+
+
+def _max_norm(max_norm: Any, norm_type: Any, caller: str) -> tuple[float | None, float]:
+    """(max_norm, norm_type), checked: None or a positive number, and an order of a norm
+    above 0 (2, 1, inf)."""
+    if max_norm is not None:
+        max_norm = real_number(max_norm, "max_norm", caller, lambda v: 0 < v < np.inf,
+                               "None or a positive number, the largest norm of a row looked up")
+    norm_type = real_number(norm_type, "norm_type", caller, lambda v: v > 0,
+                            "the order of a norm, above 0 (2.0, 1, inf)")
+    return max_norm, norm_type
 
 
 class Embedding(Module):
@@ -75,6 +147,14 @@ class Embedding(Module):
         padding_idx: keyword; the index of the padding token, or None (PyTorch's): its row of
             E starts as zeros and gets no gradient, so padded positions embed as zeros
             whatever the training (a negative index counts from the end, as PyTorch's).
+        max_norm: keyword; None, or PyTorch's max_norm: at each lookup, the rows looked up
+            whose norm is above max_norm are scaled in E to that norm (by max_norm /
+            (norm + 1e-7), as PyTorch's), in place and outside the graph, before they are
+            read.
+        norm_type: keyword; the order p of that norm, 2.0 by default (1, inf, any p > 0).
+        scale_grad_by_freq: keyword; True divides the gradient of each word's row by the
+            times the word appears in the batch (PyTorch's), so frequent words do not take
+            larger steps.
 
     Shapes: indices (m,) -> (m, n_e); a batch of sentences (m, T_x) -> (m, T_x, n_e), which
     `nn.RNN` takes as its X; any shape (...) -> (..., n_e). Indices are integers (an array, a
@@ -87,11 +167,15 @@ class Embedding(Module):
     single_node = True
 
     def __init__(self, n_vocab: int, n_e: int, init: Any = "xavier", rng: Any = None,
-                 dtype: Any = np.float64, *, padding_idx: int | None = None) -> None:
+                 dtype: Any = np.float64, *, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False) -> None:
         super().__init__()
         self.n_vocab = whole_number(n_vocab, "n_vocab", "Embedding")
         self.n_e = whole_number(n_e, "n_e", "Embedding")
         self.padding_idx = _padding_index(padding_idx, self.n_vocab)
+        self.max_norm, self.norm_type = _max_norm(max_norm, norm_type, "Embedding")
+        self.scale_grad_by_freq = flag(scale_grad_by_freq, "scale_grad_by_freq", "Embedding")
         self.init = init
         E = initializers.initialize(init, (self.n_vocab, self.n_e), rng, dtype,
                                     caller="Embedding")
@@ -102,8 +186,9 @@ class Embedding(Module):
         self.E = Parameter(E)
 
     @classmethod
-    def from_pretrained(cls, E: Any, freeze: bool = True, *,
-                        padding_idx: int | None = None) -> Embedding:
+    def from_pretrained(cls, E: Any, freeze: bool = True, *, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False) -> Embedding:
         """An Embedding holding a copy of ``E`` of shape (n_vocab, n_e), row w the vector of
         word w (the course's E of shape (n_e, n_vocab) is ``E_course.T``).
 
@@ -119,7 +204,11 @@ class Embedding(Module):
         ``freeze=False`` makes E a Parameter trained with the rest of the model from the
         start. A float32 matrix stays float32; integers become float64. ``padding_idx``: the
         padding token's row gets no gradient (its vector is kept as given, as PyTorch's).
+        ``max_norm``, ``norm_type`` and ``scale_grad_by_freq`` as for `Embedding` (the rows
+        are renormalised when looked up, in the layer's copy, not here).
         """
+        caller = "Embedding.from_pretrained"
+        freeze = flag(freeze, "freeze", caller)
         data = E.data if isinstance(E, Tensor) else np.asarray(E)
         if data.dtype.kind not in "iuf":
             raise GraphgradTypeError(
@@ -136,8 +225,11 @@ class Embedding(Module):
         def pretrained(shape: tuple[int, ...], rng: Any) -> np.ndarray:
             return vectors
 
-        layer = cls(data.shape[0], data.shape[1], init=pretrained, dtype=dtype)
-        layer.padding_idx = _padding_index(padding_idx, layer.n_vocab)  # its row as given
+        padding_idx = _padding_index(padding_idx, data.shape[0], caller)
+        layer = cls(data.shape[0], data.shape[1], init=pretrained, dtype=dtype,
+                    max_norm=max_norm, norm_type=norm_type,
+                    scale_grad_by_freq=scale_grad_by_freq)
+        layer.padding_idx = padding_idx  # its row as given, not zeroed
         layer.init = "pretrained"
         if freeze:
             layer.E.requires_grad_(False)
@@ -152,9 +244,12 @@ class Embedding(Module):
     def forward(self, indices: Any) -> Tensor:
         """The rows of E at ``indices``: (m,) -> (m, n_e), (m, T_x) -> (m, T_x, n_e)."""
         index = self._word_indices(indices)
-        if self.padding_idx is None:
-            return GetItem.apply(self.E, index=index)
-        return PaddedLookup.apply(self.E, index=index, padding_idx=self.padding_idx)
+        if self.max_norm is None and not self.scale_grad_by_freq:
+            if self.padding_idx is None:
+                return GetItem.apply(self.E, index=index)
+            return PaddedLookup.apply(self.E, index=index, padding_idx=self.padding_idx)
+        return _lookup(self.E, index, self.padding_idx, self.max_norm, self.norm_type,
+                       self.scale_grad_by_freq, self._label())
 
     def _word_indices(self, indices: Any) -> np.ndarray:
         """``indices`` as an integer array, each in range(n_vocab), or an error naming the
@@ -168,6 +263,11 @@ class Embedding(Module):
         sizes = f"n_vocab={self.n_vocab}, n_e={self.n_e}"
         if self.padding_idx is not None:
             sizes += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            sizes += f", max_norm={self.max_norm:g}"
+            sizes += f", norm_type={self.norm_type:g}" if self.norm_type != 2 else ""
+        if self.scale_grad_by_freq:
+            sizes += ", scale_grad_by_freq=True"
         if self.init == "pretrained":
             return sizes + ", pretrained"
         return sizes + f", init={initializers.name_of(self.init)!r}"
@@ -227,21 +327,37 @@ def word_indices(indices: Any, n_vocab: int, label: str) -> np.ndarray:
     return array.astype(np.intp, copy=False)
 
 
-def embedding(ids: Any, W: Any, padding_idx: int | None = None) -> Tensor:
+def embedding(ids: Any, W: Any, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False) -> Tensor:
     """The rows of W at ``ids``, the function of `Embedding` (PyTorch's F.embedding): ids
     (...) of whole numbers in range(n_vocab), W (n_vocab, n_e) -> (..., n_e). The gradient of
     W is added into the rows looked up (a row used twice gets the sum); the row padding_idx
-    gets none (its output rows are W's row all the same)."""
+    gets none (its output rows are W's row all the same). With max_norm, the rows looked up
+    whose norm (of order norm_type) is above it are first scaled to it in W, in place (an
+    array W too), as PyTorch's; scale_grad_by_freq divides each word's gradient by the times
+    it appears in ids."""
+    caller = "embedding"
+    given = W
     if not isinstance(W, Tensor):
-        W = Tensor(array_of_numbers(W, "W", "embedding"))
+        W = Tensor(array_of_numbers(W, "W", caller))
     if W.ndim != 2:
         raise ShapeError(f"embedding takes W of shape (n_vocab, n_e), one row per word, got "
                          f"{describe(W)}")
-    padding = _padding_index(padding_idx, W.shape[0], "embedding")
+    padding = _padding_index(padding_idx, W.shape[0], caller)
+    max_norm, norm_type = _max_norm(max_norm, norm_type, caller)
+    scale = flag(scale_grad_by_freq, "scale_grad_by_freq", caller)
     index = word_indices(ids, W.shape[0], f"embedding (W {describe(W)})")
-    if padding is None:
-        return GetItem.apply(W, index=index)
-    return PaddedLookup.apply(W, index=index, padding_idx=padding)
+    if max_norm is not None and type(given) is np.ndarray and (
+            W.data is not given or not given.flags.writeable):
+        raise ArgumentError(
+            f"{caller}: max_norm renormalises the rows looked up in W, in place, and W "
+            f"{describe(given)} cannot be written: pass a writeable float array (np.array(W, "
+            "dtype=float)) or a Tensor, or max_norm=None")
+    if max_norm is None and not scale:
+        if padding is None:
+            return GetItem.apply(W, index=index)
+        return PaddedLookup.apply(W, index=index, padding_idx=padding)
+    return _lookup(W, index, padding, max_norm, norm_type, scale, caller)
 
 
 def _padding_index(padding_idx: Any, n_vocab: int, caller: str = "Embedding") -> int | None:
