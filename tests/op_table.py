@@ -24,7 +24,7 @@ from sequence_and_grid_references import (
 
 import graphgrad as gg
 from graphgrad.nn.ctc import CTCGrad
-from graphgrad.nn.embedding import PaddedLookup
+from graphgrad.nn.embedding import PaddedLookup, ScaledLookup
 from graphgrad.nn.normalization import GroupNormalize
 from graphgrad.ops.sampling import GridSampleGrad
 
@@ -1334,6 +1334,11 @@ INDEXING = [
     # gradient is 0 by design, not the derivative: tests/test_nn_embedding.py checks it).
     Op("embedding_padding_idx", lambda E: PaddedLookup.apply(E, index=WORDS, padding_idx=0),
        lambda E: E[WORDS], ((5, 3),), random=with_side(0, st.integers(5, 7), min_dims=2)),
+    # Words each seen once, where the gradient scaled by their counts is the derivative
+    # (repeated words: tests/test_nn_embedding.py).
+    Op("embedding_scale_grad_by_freq",
+       lambda E: ScaledLookup.apply(E, index=np.array([3, 0, 2]), padding_idx=4),
+       lambda E: E[[3, 0, 2]], ((5, 3),), random=with_side(0, st.integers(5, 7), min_dims=2)),
     Op("index_int_arrays_pairs", lambda x: x[[0, 2, 0], [1, 3, 1]],
        lambda x: x[[0, 2, 0], [1, 3, 1]], ((3, 4),)),
     Op("index_int_array_2d", lambda x: x[:, np.array([[0, 1], [1, 3]])],

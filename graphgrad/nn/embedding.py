@@ -64,7 +64,8 @@ class ScaledLookup(GetItem):
         ctx.padding_idx = padding_idx
         out = GetItem.forward(ctx, E, index)
         counts = np.bincount(ctx.index.ravel(), minlength=E.shape[0])
-        ctx.scale = (1.0 / counts[ctx.index]).astype(E.dtype)[..., None]
+        scale = (1.0 / counts[ctx.index]).astype(E.dtype)  # over each row's values:
+        ctx.scale = scale.reshape(scale.shape + (1,) * (E.ndim - 1))
         return out
 
     @staticmethod
