@@ -314,6 +314,90 @@ def test_layer_norm_matches_torch():
         np.testing.assert_allclose(ga, ta.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape, bias", [((3, 4), True), ((4,), False)], ids=["axes", "bias"])
+def test_layer_norm_options_match_torch(shape, bias):
+    rng = np.random.default_rng(8)
+    ours = gg.nn.LayerNorm(shape, bias=bias)
+    theirs = torch.nn.LayerNorm(shape, bias=bias, dtype=torch.float64)
+    gamma = rng.standard_normal(shape)
+    ours.gamma.data[...] = gamma
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(gamma))
+    X = rng.standard_normal((2, *shape))
+    x, t = gg.Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    out, ref = ours(x), theirs(t)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal(X.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.gamma.grad, theirs.weight.grad.numpy(), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_batch_norm_momentum_none_and_affine_false_match_torch():
+    """The cumulative average's running mean is torch's; its running variance averages the
+    biased variances, torch's the unbiased ones (m / (m - 1) times)."""
+    rng = np.random.default_rng(9)
+    ours = gg.nn.BatchNorm1d(3, momentum=None, affine=False)
+    theirs = torch.nn.BatchNorm1d(3, momentum=None, affine=False, dtype=torch.float64)
+    m = 5
+    for _ in range(3):
+        Z = rng.standard_normal((m, 3)) * 2 + 1
+        x, t = gg.Tensor(Z, requires_grad=True), torch.tensor(Z, requires_grad=True)
+        out, ref = ours(x), theirs(t)
+        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+        upstream = rng.standard_normal(Z.shape)
+        out.backward(upstream)
+        ref.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert int(ours.num_batches_tracked) == int(theirs.num_batches_tracked) == 3
+    np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
+    # both start at 1, which the first batch replaces: torch's = m / (m - 1) ours
+    np.testing.assert_allclose(theirs.running_var.numpy(), m / (m - 1) * ours.running_var,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv_padding_modes_match_torch(mode):
+    rng = np.random.default_rng(10)
+    ours = gg.nn.Conv2d(2, 3, (3, 2), padding=(1, 2), padding_mode=mode, rng=0)
+    theirs = torch.nn.Conv2d(2, 3, (3, 2), padding=(1, 2), padding_mode=mode,
+                             dtype=torch.float64)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.W.data.transpose(3, 2, 0, 1)))
+        theirs.bias.copy_(torch.tensor(ours.b.data))
+    A = rng.standard_normal((2, 4, 5, 2))
+    a, t = gg.Tensor(A, requires_grad=True), torch.tensor(A.transpose(0, 3, 1, 2),
+                                                          requires_grad=True)
+    out, ref = ours(a), theirs(t).permute(0, 2, 3, 1)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(a.grad, t.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(ours.W.grad, theirs.weight.grad.numpy().transpose(2, 3, 1, 0),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_embedding_max_norm_and_scale_grad_by_freq_match_torch():
+    rng = np.random.default_rng(11)
+    E = rng.standard_normal((6, 3)) * 2
+    ours = gg.nn.Embedding.from_pretrained(E, freeze=False, max_norm=1.5, norm_type=3.0,
+                                           scale_grad_by_freq=True)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(E), freeze=False, max_norm=1.5,
+                                                norm_type=3.0, scale_grad_by_freq=True)
+    words = np.array([[1, 4, 1], [1, 0, 5]])
+    out, ref = ours(words), theirs(torch.tensor(words))
+    np.testing.assert_allclose(ours.E.data, theirs.weight.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ours.E.grad, theirs.weight.grad.numpy(), rtol=1e-12)
+
+
 def test_mse_matches_torch():
     rng = np.random.default_rng(8)
     _compare(gg.nn.mse, torch.nn.functional.mse_loss, [rng.standard_normal((4, 3))] * 2, rng)
