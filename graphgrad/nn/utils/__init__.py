@@ -2,9 +2,11 @@
 its parameters and buffers replaced by given tensors (PyTorch's ``torch.func.functional_call``),
 and `parameters_to_vector` / `vector_to_parameters`, which flatten the parameters into one
 vector and back (PyTorch's ``torch.nn.utils``). `pad_sequence` (from `nn.sequences`) is here
-too, where PyTorch keeps it (``torch.nn.utils.rnn``), and so are `parametrize` (a parameter
-computed from others at each read) and `parametrizations` (`weight_norm` and `spectral_norm`
-on it), as PyTorch's ``torch.nn.utils.parametrize`` and ``parametrizations``.
+too, and so are `rnn` (packed sequences: `PackedSequence`, `pack_padded_sequence`,
+`pad_packed_sequence`, ..., and `pad_sequence`, from `nn.packing`), `parametrize` (a
+parameter computed from others at each read) and `parametrizations` (`weight_norm` and
+`spectral_norm` on it), as PyTorch's ``torch.nn.utils.rnn``, ``parametrize`` and
+``parametrizations``.
 
 With them a model's cost is a function of its weights, for `gg.hessian`, `gg.hvp` or a
 second-order method (Newton's, L-BFGS on a vector of every weight)::
@@ -16,7 +18,7 @@ second-order method (Newton's, L-BFGS on a vector of every weight)::
 
 Depends on `nn.module`, `nn.sequences`, `optim.clipping`, `tensor`, `errors` and the ops
 `concatenate` and `reshape`; its modules `parametrize` and `parametrizations` on
-`nn.containers` and `nn.conv` too.
+`nn.containers` and `nn.conv` too, and `rnn` on `nn.packing`.
 """
 from __future__ import annotations
 
@@ -37,13 +39,14 @@ from graphgrad.errors import (
 )
 from graphgrad.nn.module import Module, StateDictError, _buffer_array, hold
 from graphgrad.nn.sequences import pad_sequence
-from graphgrad.nn.utils import parametrizations, parametrize
+from graphgrad.nn.utils import parametrizations, parametrize, rnn
 from graphgrad.ops.shape import concatenate, reshape
 from graphgrad.optim.clipping import clip_grad_norm, clip_grad_value
 from graphgrad.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "functional_call", "pad_sequence",
-           "parameters_to_vector", "parametrizations", "parametrize", "vector_to_parameters"]
+           "parameters_to_vector", "parametrizations", "parametrize", "rnn",
+           "vector_to_parameters"]
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float,
