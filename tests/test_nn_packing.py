@@ -1,7 +1,9 @@
 """nn.utils.rnn, PyTorch's packed sequences: the layout of PyTorch's documented examples by
 hand (data order, batch_sizes, sorted and unsorted indices), round trips through
 pad_packed_sequence, pack_sequence / unpack_sequence and unpad_sequence, gradients through
-packing and padding (gradcheck, float64, second order too), and the refusals."""
+packing and padding (gradcheck, float64, second order too), the refusals, and the recurrent
+layers on packed batches: equal to each sequence run alone, h_n and c_n in the batch's
+order, the output packed as the input."""
 import numpy as np
 import pytest
 
@@ -181,3 +183,102 @@ def test_pad_packed_sequence_refusals_name_it_and_say_what_to_write():
         PackedSequence(np.zeros(6), [2, 2, 1, 1], [0, 0])
     made = PackedSequence(np.zeros(6), [2, 2, 1, 1], [1, 0])
     np.testing.assert_array_equal(made.unsorted_indices, [1, 0])
+
+
+# -- the recurrent layers on packed batches -----------------------------------------------------
+def _sequences(rng, lengths, n_x=3):
+    return [rng.standard_normal((T, n_x)) for T in lengths]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, rng=0),
+    lambda: nn.GRU(3, 4, bidirectional=True, batch_first=True, rng=0),
+    lambda: nn.LSTM(3, 4, proj_size=2, rng=0),
+])
+def test_a_packed_batch_gives_what_each_sequence_gives_alone(make):
+    """Every sequence's outputs and last states equal those of the sequence run alone (a
+    batch of one, no padding), in the order given, whatever the sorting; the output is
+    packed as the input."""
+    layer = make()
+    rng = np.random.default_rng(4)
+    lengths = [2, 5, 3, 5]
+    sequences = _sequences(rng, lengths)
+    packed = pack_sequence([gg.Tensor(s) for s in sequences], enforce_sorted=False)
+    out, state = layer(packed)
+    assert isinstance(out, PackedSequence)
+    np.testing.assert_array_equal(out.batch_sizes, packed.batch_sizes)
+    assert out.sorted_indices is packed.sorted_indices
+    assert out.unsorted_indices is packed.unsorted_indices
+    states = state if isinstance(state, tuple) else (state,)
+    for i, (outputs, s) in enumerate(zip(unpack_sequence(out), sequences)):
+        alone, alone_state = layer(s)  # one sequence (T_i, n_x), PyTorch's unbatched input
+        np.testing.assert_allclose(outputs.data, alone.data, rtol=1e-12, atol=1e-14)
+        alone_states = alone_state if isinstance(alone_state, tuple) else (alone_state,)
+        for batch_state, own in zip(states, alone_states):
+            np.testing.assert_allclose(batch_state.data[:, i], own.data, rtol=1e-12,
+                                       atol=1e-14)
+
+
+def test_packed_input_takes_and_gives_states_in_the_batchs_order():
+    """h0 and c0 (num_layers * D, m, n_a) are read in the order of the batch given, not
+    the sorted one, and h_n, c_n come back in that order: sequence i's state is the state of
+    sequence i run alone from h0[:, i], c0[:, i]."""
+    layer = nn.LSTM(3, 4, num_layers=2, rng=1)
+    rng = np.random.default_rng(5)
+    lengths = [1, 4, 2]
+    sequences = _sequences(rng, lengths)
+    h0, c0 = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    X = pad_sequence(sequences)  # (T, m, n_x)
+    packed = pack_padded_sequence(X, lengths, enforce_sorted=False)
+    _, (h_n, c_n) = layer(packed, (h0, c0))
+    for i, s in enumerate(sequences):
+        _, (h, c) = layer(s, (h0[:, i], c0[:, i]))
+        np.testing.assert_allclose(h_n.data[:, i], h.data, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(c_n.data[:, i], c.data, rtol=1e-12, atol=1e-14)
+    # the same as the padded batch with its lengths, the path it runs through
+    output, (h_pad, c_pad) = layer(X, (h0, c0), lengths=lengths)
+    out_packed, _ = layer(packed, (h0, c0))
+    padded, _ = pad_packed_sequence(out_packed, total_length=4)
+    np.testing.assert_array_equal(padded.data, output.data)
+    np.testing.assert_array_equal(h_n.data, h_pad.data)
+
+
+def test_gradients_reach_the_padded_batch_through_a_packed_lstm():
+    layer = nn.LSTM(2, 3, rng=2)
+    rng = np.random.default_rng(6)
+    X = gg.Tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+    w = rng.standard_normal((4, 3, 3))
+
+    def cost(X):
+        out, (h_n, c_n) = layer(pack_padded_sequence(X, [2, 4, 3], enforce_sorted=False))
+        padded, _ = pad_packed_sequence(out)
+        return (padded * w).sum() + (h_n * c_n).sum()
+
+    gg.gradcheck(cost, [X])
+    cost(X).backward()
+    assert np.all(X.grad[2:, 0] == 0) and np.all(X.grad[3:, 2] == 0)  # padding: no gradient
+
+
+def test_course_rnn_takes_a_packed_batch():
+    layer = nn.RNN(3, 4, cell="gru", rng=3)
+    rng = np.random.default_rng(7)
+    sequences = _sequences(rng, [3, 1, 2])
+    packed = pack_sequence(sequences, enforce_sorted=False)
+    A = layer(packed)
+    A_packed, a_last = layer(packed, return_state=True)
+    padded, lengths = pad_packed_sequence(A, batch_first=True)
+    A_pad, a_pad = layer(pad_sequence(sequences, batch_first=True), lengths=[3, 1, 2],
+                         return_state=True)
+    np.testing.assert_array_equal(padded.data, A_pad.data)
+    np.testing.assert_array_equal(A_packed.data.data, A.data.data)
+    np.testing.assert_array_equal(a_last.data, a_pad.data)
+    np.testing.assert_array_equal(lengths, [3, 1, 2])
+
+
+def test_layers_refuse_lengths_with_a_packed_batch_and_a_misfit_size():
+    packed = pack_sequence([np.zeros((2, 3)), np.zeros((1, 3))])
+    with pytest.raises(gg.ArgumentError, match=r"LSTM\(3, 4\): X is a PackedSequence, which holds "
+                                               "its sequences' lengths: leave lengths out"):
+        nn.LSTM(3, 4)(packed, lengths=[2, 1])
+    with pytest.raises(gg.ShapeError, match=r"GRU\(5, 4\) takes X.data of shape \(N, 5\)"):
+        nn.GRU(5, 4)(packed)

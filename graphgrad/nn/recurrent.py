@@ -17,7 +17,8 @@ cells: put a `Linear` on the states (it takes (m, T_x, n_a) as well as (m, n_a))
 Everything is built from the engine's ops (`Affine`, `ConcatAffine` for the gates on
 [a<t-1>; x<t>], tanh, sigmoid, concatenate, indexing, stack), so backpropagation through
 time, second derivatives and graph pictures need no code of their own. Depends on `ops`,
-`nn.layers`, `nn.module`, `nn.init`, `errors`.
+`nn.layers`, `nn.module`, `nn.init`, `nn.packing` (PyTorch's packed sequences, which run
+through ``lengths``), `errors`.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from graphgrad.nn import init as initializers
 from graphgrad.nn.attention import dropout_layer, dropout_probability
 from graphgrad.nn.layers import Affine, ConcatAffine
 from graphgrad.nn.module import Module, Parameter, as_data_of
+from graphgrad.nn.packing import PackedSequence, packed_like, padded_batch
 from graphgrad.nn.sequences import sequence_lengths
 from graphgrad.ops.elementwise import ReLU, Sigmoid, Tanh, where
 from graphgrad.ops.shape import concatenate, split, stack
@@ -469,7 +471,19 @@ class RNN(Module):
         at its last step, so its last state is a<lengths[i]>, the backward cells start at
         x<lengths[i]>, and A[i, lengths[i]:] is zeros (``pad_packed_sequence``'s padding).
         The padding's values change no result and get zero gradients, but must be finite:
-        the cells compute on them and the results are left out."""
+        the cells compute on them and the results are left out.
+
+        X may also be a `PackedSequence` of sequences (T_i, n_x) (PyTorch's
+        ``pack_padded_sequence(X, lengths, batch_first=True)``), which holds the lengths: A
+        is then packed as X is, and the states are in the order of the batch it was packed
+        from (PyTorch's h_n), as for the padded batch and its lengths, which is how it runs."""
+        if isinstance(X, PackedSequence):
+            packed = X
+            X, lengths = self._unpacked(packed, lengths)
+            out = self.forward(X, a0, c0, return_state, lengths)
+            if return_state:
+                return packed_like(out[0], packed), out[1]
+            return packed_like(out, packed)
         n_x = self.n_x
         dtype = self.cell.dtype
         label = self._label()
@@ -519,6 +533,17 @@ class RNN(Module):
         if self.kind != "lstm":
             return A, a_last
         return A, (a_last, c_lasts[0] if len(c_lasts) == 1 else stack(c_lasts, axis=0))
+
+    def _unpacked(self, packed: PackedSequence, lengths: Any) -> tuple[Tensor, np.ndarray]:
+        """A PackedSequence given as X: its padded batch (m, T_x, n_x) and lengths (m,)."""
+        label = self._label()
+        if lengths is not None:
+            raise ArgumentError(f"{label}: X is a PackedSequence, which holds its sequences' "
+                                "lengths: leave lengths out (they go with a padded batch X)")
+        require_shape(label, "X.data", packed.data, ("N", self.n_x),
+                      f" (the layer takes a PackedSequence of sequences (T_i, {self.n_x}), "
+                      f"as pack_padded_sequence(X, lengths) packs X (T_x, m, {self.n_x}))")
+        return padded_batch(packed)
 
     def _is_state_pair(self, value: Any, m: int) -> bool:
         """Whether ``value`` is an (a, c) pair of whole states, each of the shape a0 takes,

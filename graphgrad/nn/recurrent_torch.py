@@ -23,7 +23,7 @@ is not (it is inside r * (W_hn h + b_hn)), so only a GRU with ``reset_after=True
 (PyTorch's candidate, which `GRU` uses) can hold PyTorch's weights: the course's GRU
 applies r before the product with h, another function.
 
-Depends on `nn.recurrent`, `nn.module`, `ops` (swapaxes), `tensor` and `errors`.
+Depends on `nn.recurrent`, `nn.module`, `nn.packing`, `ops` (swapaxes), `tensor` and `errors`.
 """
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.nn.module import StateDictError, as_data_of
+from graphgrad.nn.packing import PackedSequence, packed_like
 from graphgrad.nn.recurrent import RNN
 from graphgrad.ops.shape import swapaxes
 from graphgrad.tensor import Tensor
@@ -248,6 +249,16 @@ class _TorchRecurrent(RNN):
             return X, False
         return (swapaxes(X, 0, 1) if isinstance(X, Tensor) else np.swapaxes(X, 0, 1)), bool(one)
 
+    def _input(self, X: Any, lengths: Any) -> tuple[Any, Any, bool]:
+        """(X as the cells read it, (m, T_x, n_x), its lengths, whether X is one sequence):
+        a PackedSequence (whose layout is its own, whatever batch_first says, as PyTorch's)
+        is padded back, with its lengths."""
+        if isinstance(X, PackedSequence):
+            X, lengths = self._unpacked(X, lengths)
+            return X, lengths, False
+        X, single = self._layout(X, lengths)
+        return X, lengths, single
+
     def _state(self, name: str, value: Any, m: int, single: bool) -> Any:
         """h0 or c0 in PyTorch's shape (num_layers * D, m, H), H the hidden_size (h0 of a
         projected LSTM: proj_size), or (num_layers * D, H) for one sequence, as `RNN` takes
@@ -276,7 +287,10 @@ class _TorchRecurrent(RNN):
             return last.reshape((count, last.shape[-1]))
         return last if count > 1 else last.reshape((1,) + last.shape)
 
-    def _output(self, A: Any, single: bool) -> Any:
+    def _output(self, A: Any, single: bool, X: Any) -> Any:
+        """The output as PyTorch's: packed as X when X is packed, else in X's layout."""
+        if isinstance(X, PackedSequence):
+            return packed_like(A, X)
         if single:  # (1, T_x, D * H) -> (T_x, D * H)
             return A.reshape(A.shape[1:])
         return A if self.batch_first else swapaxes(A, 0, 1)
@@ -326,7 +340,10 @@ class LSTM(_TorchRecurrent):
     output (T_x, D * hidden_size) and takes and gives states (num_layers * D, hidden_size),
     as PyTorch's unbatched input. ``lstm(X, lengths=lengths)`` takes
     the lengths of padded sequences, as PyTorch's ``pack_padded_sequence(X, lengths)``:
-    see `nn.RNN.forward`. PyTorch's weights load with ``load_torch_state_dict``.
+    see `nn.RNN.forward`; ``lstm(pack_padded_sequence(X, lengths, enforce_sorted=False))``
+    takes PyTorch's `PackedSequence` itself (`nn.utils.rnn`) and gives the output packed the
+    same way, h_n and c_n in the order of the batch it was packed from, as PyTorch's.
+    PyTorch's weights load with ``load_torch_state_dict``.
     """
 
     torch_kind = "lstm"
@@ -337,8 +354,10 @@ class LSTM(_TorchRecurrent):
         m, n_a), None for zeros; lengths (m,) of padded sequences, as `nn.RNN.forward`'s ->
         output (T_x, m, D * n_a) (batch_first: (m, T_x, D * n_a)), h_n and c_n
         (num_layers * D, m, n_a); h0, h_n and the output have proj_size units for n_a with
-        proj_size, and one sequence's have no m axis."""
-        X, single = self._layout(X, lengths)
+        proj_size, and one sequence's have no m axis. X may be a `PackedSequence`, whose
+        output is packed as it is (see the class docstring)."""
+        given = X
+        X, lengths, single = self._input(X, lengths)
         m = shape_of(X)[0]
         h0 = c0 = None
         if hx is not None:
@@ -348,8 +367,8 @@ class LSTM(_TorchRecurrent):
             h0 = self._state("h0", hx[0], m, single)
             c0 = self._state("c0", hx[1], m, single)
         A, (a_last, c_last) = super().forward(X, h0, c0, return_state=True, lengths=lengths)
-        return self._output(A, single), (self._torch_state(a_last, single),
-                                         self._torch_state(c_last, single))
+        return self._output(A, single, given), (self._torch_state(a_last, single),
+                                                self._torch_state(c_last, single))
 
 
 class GRU(_TorchRecurrent):
@@ -363,8 +382,9 @@ class GRU(_TorchRecurrent):
 
     ``output, h_n = gru(X, h0)``, h0 optional (zeros), both (num_layers * D, m,
     hidden_size), or (num_layers * D, hidden_size) for one sequence X (T_x, n_x);
-    ``gru(X, lengths=lengths)`` for padded sequences. PyTorch's weights load
-    with ``load_torch_state_dict``.
+    ``gru(X, lengths=lengths)`` for padded sequences, ``gru(packed)`` for a `PackedSequence`
+    (the output packed, h_n in the batch's order). PyTorch's weights load with
+    ``load_torch_state_dict``.
     """
 
     torch_kind = "gru"
@@ -375,10 +395,11 @@ class GRU(_TorchRecurrent):
         or one sequence (T_x, n_x); hx, h0 (num_layers * D, m, n_a), None for zeros; lengths
         (m,) of padded sequences, as `nn.RNN.forward`'s -> output (T_x, m, D * n_a)
         (batch_first: (m, T_x, D * n_a)), h_n (num_layers * D, m, n_a); one sequence's
-        without the m axis."""
-        X, single = self._layout(X, lengths)
+        without the m axis. X may be a `PackedSequence`, whose output is packed as it is."""
+        given = X
+        X, lengths, single = self._input(X, lengths)
         m = shape_of(X)[0]
         A, a_last = super().forward(X, self._state("h0", hx, m, single), return_state=True,
                                     lengths=lengths)
-        return self._output(A, single), self._torch_state(a_last, single)
+        return self._output(A, single, given), self._torch_state(a_last, single)
 
