@@ -1,7 +1,8 @@
 """Optional: graphgrad against PyTorch on a few ops, the reductions var, std and norm, the
 normalisation layers, the losses with each reduction and ignore_index, the LSTM and GRU cells,
 nn.LSTM, nn.GRU and nn.RNN(nonlinearity="relu") with PyTorch's weights loaded (with lengths
-against pack_padded_sequence; bias=False, proj_size and one unbatched sequence), max pooling's
+against pack_padded_sequence, and on PackedSequences themselves; bias=False, proj_size and one
+unbatched sequence), nn.utils.rnn's packing against torch.nn.utils.rnn's, max pooling's
 indices and unpooling (1-D, 2-D, adaptive), average pooling's settings by position, the
 scaled initialisers on each layout (Bilinear's too),
 gradient clipping, the optimizers' options (Nesterov, AMSGrad, Adagrad, maximize, dampening,
@@ -1079,6 +1080,99 @@ def test_relu_rnn_matches_torchs():
     ref, _ = torch.nn.utils.rnn.pad_packed_sequence(ref, batch_first=True)
     np.testing.assert_allclose(A.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(a_last.data, h_n.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("lengths, enforce_sorted", [([2, 5, 2, 4, 5, 1], False),
+                                                     ([5, 4, 4, 1], True)])
+def test_packing_matches_torchs(lengths, enforce_sorted, batch_first):
+    """nn.utils.rnn against torch.nn.utils.rnn: the packed data, batch_sizes and indices
+    (ties sorted as PyTorch's), padding back with a value and a total length, the
+    sequences unpacked and unpadded, and the gradients through packing and padding."""
+    from torch.nn.utils import rnn as torch_rnn
+
+    from graphgrad.nn.utils import rnn
+
+    rng = np.random.default_rng(40)
+    m, T = len(lengths), max(lengths) + 1
+    X = rng.standard_normal((m, T, 2, 3) if batch_first else (T, m, 2, 3))
+    Xg, Xt = gg.Tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    ours = rnn.pack_padded_sequence(Xg, lengths, batch_first, enforce_sorted)
+    theirs = torch_rnn.pack_padded_sequence(Xt, lengths, batch_first, enforce_sorted)
+    np.testing.assert_array_equal(ours.data.data, theirs.data.detach().numpy())
+    np.testing.assert_array_equal(ours.batch_sizes, theirs.batch_sizes.numpy())
+    for mine, ref in ((ours.sorted_indices, theirs.sorted_indices),
+                      (ours.unsorted_indices, theirs.unsorted_indices)):
+        assert (mine is None) == (ref is None)
+        if ref is not None:
+            np.testing.assert_array_equal(mine, ref.numpy())
+    w = rng.standard_normal(ours.data.shape)
+    padded, out_lengths = rnn.pad_packed_sequence(
+        rnn.PackedSequence(ours.data * w, ours.batch_sizes, ours.sorted_indices),
+        not batch_first, -2.5, T + 2)
+    ref, ref_lengths = torch_rnn.pad_packed_sequence(
+        torch_rnn.PackedSequence(theirs.data * torch.tensor(w), theirs.batch_sizes,
+                                 theirs.sorted_indices, theirs.unsorted_indices),
+        not batch_first, -2.5, T + 2)
+    np.testing.assert_array_equal(padded.data, ref.detach().numpy())
+    np.testing.assert_array_equal(out_lengths, ref_lengths.numpy())
+    up = rng.standard_normal(padded.shape)
+    (padded * up).sum().backward()
+    (ref * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(Xg.grad, Xt.grad.numpy(), rtol=1e-12, atol=0)
+    for mine, ref in zip(rnn.unpack_sequence(ours), torch_rnn.unpack_sequence(theirs)):
+        np.testing.assert_array_equal(mine.data, ref.detach().numpy())
+    for mine, ref in zip(rnn.unpad_sequence(Xg, lengths, batch_first),
+                         torch_rnn.unpad_sequence(Xt.detach().clone(),  # transposed in place
+                                                  torch.tensor(lengths), batch_first)):
+        np.testing.assert_array_equal(mine.data, ref.detach().numpy())
+    sequences = [rng.standard_normal((n, 3)) for n in lengths]
+    mine = rnn.pack_sequence(sequences, enforce_sorted)
+    ref = torch_rnn.pack_sequence([torch.tensor(s) for s in sequences], enforce_sorted)
+    np.testing.assert_array_equal(mine.data.data, ref.data.numpy())
+
+
+@pytest.mark.parametrize("kind, num_layers, bidirectional, batch_first", [
+    ("lstm", 2, True, False), ("gru", 1, True, True), ("lstm", 1, False, True),
+    ("gru", 2, False, False)])
+def test_packed_layers_match_torchs(kind, num_layers, bidirectional, batch_first):
+    """nn.LSTM and nn.GRU on a PackedSequence against PyTorch's with the same weights: the
+    packed output (data, batch_sizes, indices), h_n and c_n in the batch's order from h0
+    and c0 in it, and the gradients of X (through the packing), h0, c0 and the weights.
+    batch_first changes nothing for packed input, in both."""
+    from torch.nn.utils import rnn as torch_rnn
+
+    from graphgrad.nn.utils import rnn
+
+    theirs, ours = _torch_and_ours(kind, num_layers, bidirectional, batch_first)
+    rng = np.random.default_rng(41)
+    lengths = [3, 6, 1, 6, 4]
+    m, count = len(lengths), num_layers * (2 if bidirectional else 1)
+    arrays = [rng.standard_normal((6, m, 3)), rng.standard_normal((count, m, 4))]
+    if kind == "lstm":
+        arrays.append(rng.standard_normal((count, m, 4)))
+    inputs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    packed = rnn.pack_padded_sequence(inputs[0], lengths, enforce_sorted=False)
+    ref_packed = torch_rnn.pack_padded_sequence(tensors[0], lengths, enforce_sorted=False)
+    out, last = ours(packed, tuple(inputs[1:]) if kind == "lstm" else inputs[1])
+    ref, ref_last = theirs(ref_packed, tuple(tensors[1:]) if kind == "lstm" else tensors[1])
+    assert isinstance(out, rnn.PackedSequence)
+    np.testing.assert_allclose(out.data.data, ref.data.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_array_equal(out.batch_sizes, ref.batch_sizes.numpy())
+    np.testing.assert_array_equal(out.sorted_indices, ref.sorted_indices.numpy())
+    np.testing.assert_array_equal(out.unsorted_indices, ref.unsorted_indices.numpy())
+    lasts = last if kind == "lstm" else (last,)
+    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
+    for x, r in zip(lasts, ref_lasts):
+        np.testing.assert_allclose(x.data, r.detach().numpy(), rtol=1e-10, atol=1e-12)
+    up = rng.standard_normal(out.data.shape)
+    ups = [rng.standard_normal(x.shape) for x in lasts]
+    ((out.data * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
+    ((ref.data * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
+                                               for x, u in zip(ref_lasts, ups))).backward()
+    _grads_agree(ours, theirs, inputs, tensors)
 
 
 # -- clipping ---------------------------------------------------------------------------------
