@@ -1,6 +1,7 @@
 """Batches of sequences of different lengths: `pad_sequence`, which pads them to one length
 and stacks them (PyTorch's ``nn.utils.rnn.pad_sequence``), and the check of the ``lengths``
-that `nn.RNN` takes in place of PyTorch's packed sequences::
+that `nn.RNN` takes for such a batch (PyTorch's packed sequences, which `nn.packing` makes,
+run through them)::
 
     X = nn.utils.pad_sequence(sentences, batch_first=True)    # (m, T_x, n_x)
     A, a_last = layer(X, lengths=[len(s) for s in sentences], return_state=True)
