@@ -274,6 +274,17 @@ class MaxPool2dGrad(Function):
         return grad.reshape((math.prod(grad.shape),))[ctx.index]  # no -1: m may be 0
 
 
+def with_image_indices(ctx: Any, x: np.ndarray, best: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(best, indices): a max pool's output and, from the flat index into x (m, H, W, C) that
+    its forward left in ctx.index, PyTorch's index h W + w of each largest element within its
+    image and channel."""
+    m, height, width, channels = x.shape
+    # index = ((i H + h) W + w) C + c: (h W + w) is the index // C within its image
+    indices = (ctx.index // channels) % (height * width) if channels and m else ctx.index
+    return best, indices.astype(np.int64, copy=False)
+
+
 class MaxPool2dWithIndices(Function):
     """(y, indices): `MaxPool2d`'s y, and where each largest element sits in its image and
     channel as PyTorch's flat index h n_W_prev + w (an integer output, no gradient);
@@ -281,11 +292,8 @@ class MaxPool2dWithIndices(Function):
 
     @staticmethod
     def forward(ctx, x, f, stride, pad=0, dilation=1, ceil_mode=False):
-        best = MaxPool2d.forward(ctx, x, f, stride, pad, dilation, ceil_mode)
-        m, height, width, channels = x.shape
-        # index = ((i H + h) W + w) C + c: (h W + w) is the index // C within its image
-        indices = (ctx.index // channels) % (height * width) if channels and m else ctx.index
-        return best, indices.astype(np.int64, copy=False)
+        return with_image_indices(ctx, x, MaxPool2d.forward(ctx, x, f, stride, pad, dilation,
+                                                            ceil_mode))
 
     @staticmethod
     def backward(ctx, grad, _indices_grad):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from graphgrad.function import Function
-from graphgrad.ops.pooling import MaxPool2dGrad
+from graphgrad.ops.pooling import MaxPool2dGrad, with_image_indices
 
 
 def bin_edges(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,11 +174,7 @@ class AdaptiveMaxPool2dWithIndices(Function):
 
     @staticmethod
     def forward(ctx, x, size):
-        best = AdaptiveMaxPool2d.forward(ctx, x, size)
-        m, height, width, channels = x.shape
-        # index = ((i H + h) W + w) C + c: (h W + w) is the index // C within its image
-        indices = (ctx.index // channels) % (height * width) if channels and m else ctx.index
-        return best, indices.astype(np.int64, copy=False)
+        return with_image_indices(ctx, x, AdaptiveMaxPool2d.forward(ctx, x, size))
 
     @staticmethod
     def backward(ctx, grad, _indices_grad):
