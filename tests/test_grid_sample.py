@@ -3,6 +3,8 @@ map gives the input back (each mode, padding and align_corners), values and grad
 hand, against loops over pixels, padding modes outside the image, nearest rounding half to
 even, gradient checks through theta, float32 kept, second derivatives refused, and the
 refusals, each naming the function. The op table's rows check the ops over random shapes."""
+import warnings
+
 import numpy as np
 import pytest
 from sequence_and_grid_references import affine_grid_by_pixels, grid_sample_by_pixels
@@ -66,6 +68,23 @@ def test_points_outside_the_image_by_hand(padding_mode, corner, row):
     got = F.grid_sample(np.array([[[[0.0], [10.0], [20.0]]]]), np.array([[[[1.5, 0.0]]]]),
                         padding_mode=padding_mode, align_corners=True)
     assert got.item() == pytest.approx(row, rel=1e-15)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_points_far_outside_read_zeros_without_warnings(mode):
+    # A diverging localisation net's grid: points past int64's range (9.2e18 pixels) read
+    # zeros and pass no gradient, as PyTorch's, where the cast of their pixel indices to
+    # integers overflowed with a RuntimeWarning (an error under -W error).
+    a = gg.Tensor(SQUARE, requires_grad=True)
+    grid = gg.Tensor(np.array([[[[1e20, 0.0], [-1e20, 0.5], [0.0, 1e300], [-1e300, -1e19]]]]),
+                     requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.grid_sample(a, grid, mode=mode)
+        out.sum().backward()
+    np.testing.assert_array_equal(out.data, np.zeros((1, 1, 4, 1)))
+    np.testing.assert_array_equal(a.grad, np.zeros_like(SQUARE))
+    np.testing.assert_array_equal(grid.grad, np.zeros((1, 1, 4, 2)))
 
 
 def test_nearest_rounds_half_to_even_as_pytorch():

@@ -158,6 +158,9 @@ def _source(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool
         inside = (pixel > 0) & (pixel < size - 1)
         pixel = np.clip(pixel, 0, size - 1)
         slope = slope * inside
+    else:  # a point at or past -1 or size reads only zeros, wherever it is: past int64's
+        # range (a diverging grid's 1e20) its pixel indices would overflow in the cast
+        pixel = np.clip(pixel, -2, size + 1)
     return pixel, slope
 
 
