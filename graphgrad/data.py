@@ -217,13 +217,13 @@ class DataLoader:
         fast = self.collate_fn is None and _fast(self.dataset)
         batches = order = None
         if self.batch_sampler is not None:
-            batches = [_indices(rows, "batch_sampler") if fast else list(rows)
+            batches = [_indices(rows, "batch_sampler", self.dataset) if fast else list(rows)
                        for rows in self.batch_sampler]
             stop = len(batches)
         else:
             if self.sampler is not None:
                 order = list(self.sampler)
-                order = _indices(order, "sampler") if fast else order
+                order = _indices(order, "sampler", self.dataset) if fast else order
             elif self.shuffle:
                 order = self.rng.permutation(self.m)
             n = self.m if order is None else len(order)
@@ -232,14 +232,23 @@ class DataLoader:
                       batches)
 
 
-def _indices(rows: Any, what: str) -> np.ndarray:
+def _indices(rows: Any, what: str, dataset: Any) -> np.ndarray:
     """A sampler's indices as an int array, to index a data set's arrays with; a float would
-    be truncated to another example's."""
+    be truncated to another example's, and an index past the data set is refused here, by
+    name, rather than by numpy's indexing of an array the user never made."""
     rows = np.asarray(list(rows))
     if rows.size and (rows.dtype.kind not in "iu" or rows.ndim != 1):
         raise GraphgradTypeError(f"DataLoader: the {what} must give whole numbers, the "
                                  f"examples' indices, got {rows.dtype} values of shape "
                                  f"{rows.shape}")
+    if rows.size:
+        size = len(dataset)
+        bad = (rows < -size) | (rows >= size)
+        if bad.any():
+            valid = (f"its indices are 0..{size - 1} (or -{size}..-1 from the end)" if size
+                     else "it has none to give")
+            raise IndexError(f"DataLoader: the {what} gives index {rows[bad][0]}, but the data "
+                             f"set ({type(dataset).__name__}) has {size} examples: {valid}")
     return rows.astype(np.intp, copy=False)
 
 

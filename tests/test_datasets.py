@@ -216,6 +216,21 @@ def test_a_batch_sampler_takes_no_sampler_nor_drop_last():
         len(DataLoader(Squares(3), sampler=iter([0, 1])))
 
 
+def test_a_samplers_index_past_the_data_set_is_refused_naming_the_loader():
+    # A TensorDataset (or a Subset of one) is batched by indexing its arrays: numpy's
+    # "index 7 is out of bounds for axis 0 with size 5" named neither the loader nor the
+    # sampler. -5..4 are the indices of 5 examples, as for the arrays.
+    five = TensorDataset(X[:5], Y[:5])
+    with pytest.raises(IndexError, match=r"^DataLoader: the sampler gives index 7, but the "
+                                         r"data set \(TensorDataset\) has 5 examples"):
+        next(iter(DataLoader(five, batch_size=2, sampler=[0, 7])))
+    with pytest.raises(IndexError, match=r"^DataLoader: the batch_sampler gives index -6, "
+                                         r"but the data set \(Subset\) has 5 examples"):
+        next(iter(DataLoader(Subset(TensorDataset(X, Y), range(5)), batch_sampler=[[-6]])))
+    rows = next(iter(DataLoader(five, batch_size=2, sampler=[4, -5])))[0]
+    np.testing.assert_array_equal(rows, X[[4, 0]])
+
+
 # -- Subset, ConcatDataset, random_split -----------------------------------------------------
 def test_a_subset_gives_the_examples_at_its_indices():
     sub = Subset(Squares(10), [7, 2, -1])  # -1: the last, 9
