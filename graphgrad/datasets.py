@@ -120,7 +120,12 @@ class Subset(Dataset):
     """The examples of ``dataset`` at ``indices``, in that order, as PyTorch's ``Subset``:
     ``subset[i]`` is ``dataset[indices[i]]`` (``subset.indices``, an array, holds them, a
     negative one counted from the end as the index it stands for). `random_split` makes
-    them."""
+    them.
+
+    ``subset.indices`` is a numpy int array, where PyTorch's random_split gives a list: index
+    arrays with it as with a list (``X[train.indices]``), but join two with
+    ``np.concatenate([train.indices, dev.indices])``, since ``+`` adds them element by
+    element."""
 
     def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
         _require_dataset(dataset, "Subset")
