@@ -210,6 +210,12 @@ def spectral_norm(module: Module, name: str | None = None, n_power_iterations: i
     buffers ``parametrizations.<name>.0._u`` (the rows') and ``._v``, saved in
     ``state_dict()`` with the original weight ``parametrizations.<name>.original``. The
     gradient takes u and v as constants, as PyTorch's.
+
+    A convolution's ``_v`` runs over W's other axes in graphgrad's order, not PyTorch's: a
+    Conv2d's over (f, f, n_C_prev) flattened, PyTorch's over (n_C_prev, f, f). Loading
+    PyTorch's state, transpose the weight and reorder ``_v`` too,
+    ``v.reshape(n_C_prev, f, f).transpose(1, 2, 0).ravel()``: with its ``_v`` as it is,
+    sigma is wrong, and in eval mode (no power iteration) it stays wrong.
     """
     caller = "spectral_norm"
     name = _weight_name(module, name, caller)
