@@ -19,6 +19,7 @@ from graphgrad.errors import (
     GraphgradTypeError,
     array_of_numbers,
     flag,
+    renamed,
     seed_value,
     setting_text,
     whole_number,
@@ -38,6 +39,11 @@ class _Seeded:
         """Restart the draws from ``seed`` (a number, numbers such as ``(seed, epoch)``, or
         None for a fresh one), as `fit` does before each epoch with its seed."""
         self.rng = np.random.default_rng(seed_value(seed, f"{type(self).__name__}.reseed"))
+
+
+# PyTorch's generator= (a torch.Generator) is seed= here, which takes numpy's Generator too.
+_SEED = renamed("the draws are seeded by a number, or numpy's Generator: seed=0",
+                generator="seed")
 
 
 def _size(data_source: Any, caller: str) -> int:
@@ -76,6 +82,7 @@ class RandomSampler(_Seeded):
         seed: the draws' seed (PyTorch's ``generator=``), restarted by ``reseed``.
     """
 
+    @_SEED
     def __init__(self, data_source: Any, replacement: bool = False,
                  num_samples: int | None = None, seed: Any = 0) -> None:
         super().__init__(seed)
@@ -108,6 +115,7 @@ class SubsetRandomSampler(_Seeded):
     ``SubsetRandomSampler(indices)``: ``indices[i]`` for i in a permutation drawn from a
     generator seeded with ``seed`` (PyTorch's ``generator=``), restarted by ``reseed``."""
 
+    @_SEED
     def __init__(self, indices: Iterable[int], seed: Any = 0) -> None:
         super().__init__(seed)
         self.indices = list(indices)
@@ -139,6 +147,7 @@ class WeightedRandomSampler(_Seeded):
         seed: the draws' seed (PyTorch's ``generator=``), restarted by ``reseed``.
     """
 
+    @_SEED
     def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
                  seed: Any = 0) -> None:
         super().__init__(seed)

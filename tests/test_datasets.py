@@ -398,6 +398,20 @@ def test_the_random_samplers_draw_numpys_draws_from_their_seed_each_epoch():
     assert list(data.SequentialSampler(range(5))) == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("make", [
+    lambda **kw: data.RandomSampler(range(4), **kw),
+    lambda **kw: data.SubsetRandomSampler([1, 2], **kw),
+    lambda **kw: data.WeightedRandomSampler([1.0, 2.0], 2, **kw),
+], ids=["RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"])
+def test_a_random_sampler_says_to_write_seed_for_pytorchs_generator(make):
+    # As DataLoader and random_split say it: Python's "unexpected keyword argument
+    # 'generator'" said neither what the keyword is here nor that a Generator is taken.
+    with pytest.raises(gg.GraphgradTypeError, match=r"^\w+Sampler: the keyword is seed=, not "
+                                                    r"generator= \(.*Generator.*\): write "):
+        make(generator=np.random.default_rng(0))
+    assert list(make(seed=np.random.default_rng(5))) == list(make(seed=np.random.default_rng(5)))
+
+
 def test_a_weighted_sampler_draws_indices_in_proportion_to_the_weights():
     weights = [0.0, 0.0, 1.0, 3.0]
     sampler = data.WeightedRandomSampler(weights, num_samples=4000, seed=0)
