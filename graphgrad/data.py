@@ -148,6 +148,9 @@ class DataLoader:
         collate_fn: ``collate_fn(examples) -> batch``, given the list of a batch's examples
             (``dataset[i]`` each); `default_collate` when None, which a `TensorDataset`
             does with one indexing of each array rather than example by example.
+        num_workers, pin_memory, persistent_workers: PyTorch's, taken so that its code runs
+            as written, and changing nothing: the batches are made in this process, as
+            PyTorch's with num_workers=0, and numpy arrays have no pinned memory.
     """
 
     @renamed("DataLoader's first argument is a data set, or X with Y", X="dataset")
@@ -156,8 +159,14 @@ class DataLoader:
                  shuffle: bool = True, seed: Any = 0, drop_last: bool = False, *,
                  sampler: Iterable[Any] | None = None,
                  batch_sampler: Iterable[Iterable[Any]] | None = None,
-                 collate_fn: Callable[[list[Any]], Any] | None = None) -> None:
+                 collate_fn: Callable[[list[Any]], Any] | None = None,
+                 num_workers: int = 0, pin_memory: bool = False,
+                 persistent_workers: bool = False) -> None:
         name = "DataLoader"
+        # PyTorch's, kept as attributes; they change nothing here (see the docstring).
+        self.num_workers = whole_number(num_workers, "num_workers", name, least=0)
+        self.pin_memory = flag(pin_memory, "pin_memory", name)
+        self.persistent_workers = flag(persistent_workers, "persistent_workers", name)
         if Y is not None and (isinstance(Y, (int, np.integer)) and not isinstance(Y, bool)):
             raise ArgumentError(
                 f"{name}: the second argument is Y, the labels of X (DataLoader(X, Y, 64)), "

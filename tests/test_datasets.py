@@ -382,6 +382,23 @@ def test_the_datasets_are_graphgrad_data_names():
     assert data.TensorDataset is TensorDataset and data.random_split is random_split
 
 
+def test_a_loader_takes_pytorchs_worker_and_memory_keywords_and_gives_the_same_batches():
+    # DataLoader(train, batch_size=64, shuffle=True, num_workers=4, pin_memory=True), as
+    # ported code writes it, raised "unexpected keyword argument 'num_workers'". Batches are
+    # made in this process here (PyTorch's num_workers=0) and numpy has no pinned memory.
+    loader = DataLoader(TensorDataset(X, Y), batch_size=32, seed=3, num_workers=4,
+                        pin_memory=True, persistent_workers=True)
+    plain = DataLoader(TensorDataset(X, Y), batch_size=32, seed=3)
+    for (Xa, Ya), (Xb, Yb) in zip(loader, plain, strict=True):
+        np.testing.assert_array_equal(Xa, Xb)
+        np.testing.assert_array_equal(Ya, Yb)
+    assert (loader.num_workers, loader.pin_memory, loader.persistent_workers) == (4, True, True)
+    assert (plain.num_workers, plain.pin_memory, plain.persistent_workers) == (0, False, False)
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: num_workers must be a whole "
+                                               r"number of at least 0, got -1"):
+        DataLoader(TensorDataset(X, Y), num_workers=-1)
+
+
 # -- PyTorch's samplers ------------------------------------------------------------------------
 def test_the_random_samplers_draw_numpys_draws_from_their_seed_each_epoch():
     rng = np.random.default_rng(4)
