@@ -54,7 +54,7 @@ from graphgrad.nn.margin_losses import (
 from graphgrad.nn.module import Module
 from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer, _rule
-from graphgrad.optim.schedules import ReduceOnPlateau, Warmup
+from graphgrad.optim.schedules import LRScheduler, ReduceOnPlateau, Warmup
 from graphgrad.optim.schedules.scheduler import momentum_setting
 from graphgrad.tensor import Tensor, _data
 
@@ -531,10 +531,12 @@ def fit(
     _require_model_and_loss(model, loss_fn, "fit")
     _require_shared_parameters(model, optimizer)
     if schedule is not None and not callable(schedule):
+        tip = ("; a fixed rate is the optimizer's lr" if not isinstance(schedule, LRScheduler)
+               else ": fit steps the schedule itself, each epoch; give it "
+                    "schedule=scheduler.schedule")
         raise GraphgradTypeError(
             "fit: schedule must be a function of the epoch giving its learning rate, such as "
-            f"optim.ExponentialDecay(0.1), or None, got {setting_text(schedule)}; a fixed rate "
-            "is the optimizer's lr"
+            f"optim.ExponentialDecay(0.1), or None, got {setting_text(schedule)}{tip}"
         )
     # A schedule that follows the cost (ReduceOnPlateau, or one's own with a step method).
     # A Warmup tells its schedule the costs after the warm-up, if that one follows them.

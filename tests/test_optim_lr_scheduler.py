@@ -165,3 +165,20 @@ def test_fit_and_a_loop_stepping_the_scheduler_train_with_the_same_rates():
     history = gg.fit(model, gg.nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
                      epochs=6, schedule=decay, progress=False)
     assert history["lr"] == seen
+
+
+def test_fit_given_a_scheduler_says_to_give_its_schedule():
+    # fit sets the rates itself, from a schedule: a scheduler made for a loop of one's own was
+    # refused as "got a LRScheduler", which did not say that its schedule is what fit takes.
+    model = gg.nn.Linear(2, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    scheduler = optim.LRScheduler(opt, optim.StepDecay(0.1, 0.5, every=1))
+    X, Y = np.ones((4, 2)), np.zeros((4, 1))
+    with pytest.raises(gg.GraphgradTypeError, match=r"^fit: schedule must be a function of the "
+                                                    r"epoch .* got a LRScheduler: fit steps the "
+                                                    r"schedule itself, each epoch; give it "
+                                                    r"schedule=scheduler\.schedule"):
+        gg.fit(model, gg.nn.mse, opt, (X, Y), epochs=2, schedule=scheduler, progress=False)
+    history = gg.fit(model, gg.nn.mse, opt, (X, Y), epochs=2, schedule=scheduler.schedule,
+                     progress=False)
+    assert history["lr"] == [0.1, 0.05]
