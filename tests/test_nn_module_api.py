@@ -204,6 +204,31 @@ def test_parameter_dict_registers_its_parameters_by_name():
         params["not a name"] = nn.Parameter(np.ones(1))
 
 
+def test_parameter_dict_has_the_rest_of_pytorchs_dict_methods():
+    # setdefault, copy, popitem, fromkeys and | were missing (AttributeError) in ported code.
+    params = nn.ParameterDict({"gamma": np.ones(2)})
+    beta = params.setdefault("beta", np.zeros(3))
+    assert params.keys() == ["gamma", "beta"] and params["beta"] is beta
+    assert params.setdefault("beta", np.ones(5)) is beta  # kept: no new parameter
+    twin = params.copy()
+    assert isinstance(twin, nn.ParameterDict) and twin.keys() == params.keys()
+    assert twin["gamma"] is params["gamma"]  # the same parameters, as PyTorch's copy
+    del twin["gamma"]
+    assert "gamma" in params
+    merged = params | {"alpha": np.full(1, 0.5)}
+    assert merged.keys() == ["gamma", "beta", "alpha"] and params.keys() == ["gamma", "beta"]
+    assert ({"alpha": np.ones(1)} | params).keys() == ["alpha", "gamma", "beta"]
+    params |= {"gamma": np.full(2, 7.0)}
+    np.testing.assert_array_equal(params["gamma"].data, [7.0, 7.0])
+    name, last = params.popitem()
+    assert name == "beta" and last is beta and params.keys() == ["gamma"]
+    shared = nn.Parameter(np.ones(1))
+    made = nn.ParameterDict.fromkeys(["a", "b"], shared)
+    assert made.keys() == ["a", "b"] and made["a"] is made["b"] is shared
+    with pytest.raises(KeyError, match="popitem: the ParameterDict is empty"):
+        nn.ParameterDict().popitem()
+
+
 def test_a_deep_copy_is_an_independent_model_with_its_own_tied_weights_still_tied():
     model = Model()
     model.block.register_buffer("steps", np.zeros(1))

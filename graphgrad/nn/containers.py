@@ -567,8 +567,9 @@ class ParameterDict(Module):
     ``named_parameters()`` and ``state_dict()``. It reads and changes as a dict:
     ``params["digit"]``, ``params["sign"] = p``, ``del params["sign"]``, ``in``, ``len``,
     iteration over the names, ``keys()``, ``values()``, ``items()``, ``get``, ``pop``,
-    ``update``, ``clear``. ``values``: a dict of name -> parameter (or array of numbers,
-    made an `nn.Parameter`), or an iterable of (name, value) pairs; none by default.
+    ``popitem``, ``setdefault``, ``update``, ``clear``, ``copy``, ``fromkeys`` and ``|``.
+    ``values``: a dict of name -> parameter (or array of numbers, made an `nn.Parameter`),
+    or an iterable of (name, value) pairs; none by default.
     """
 
     def __init__(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
@@ -633,6 +634,48 @@ class ParameterDict(Module):
         """Remove every parameter."""
         for name in self.keys():
             delattr(self, name)
+
+    def popitem(self) -> tuple[str, Tensor]:
+        """Remove the parameter added last and return (its name, it)."""
+        if not self._members:
+            raise _NoSuchKeyError("ParameterDict.popitem: the ParameterDict is empty")
+        name = next(reversed(self._members))
+        return name, self.pop(name)
+
+    def setdefault(self, name: str, default: Any = None) -> Tensor:
+        """The parameter of that name; if there is none, ``default`` added under it first
+        (an array made an `nn.Parameter`)."""
+        if name not in self:
+            self[name] = default
+        return self[name]
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict of the same parameters (not copies of them), as PyTorch's."""
+        return ParameterDict(self.items())
+
+    @classmethod
+    def fromkeys(cls, names: Iterable[str], default: Any = None) -> ParameterDict:
+        """A ParameterDict with ``default`` under each of ``names``: one parameter, shared
+        (an array is made one `nn.Parameter` first), as PyTorch's."""
+        value = _as_parameter("ParameterDict.fromkeys", "default", default)
+        return cls((name, value) for name in names)
+
+    def __or__(self, other: Any) -> ParameterDict:
+        """``params | other``: a new ParameterDict of these parameters, then other's."""
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> ParameterDict:
+        """``other | params``: a new ParameterDict of other's parameters, then these."""
+        merged = ParameterDict(other)
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: Any) -> ParameterDict:
+        """``params |= other``: `update` with other."""
+        self.update(other)
+        return self
 
     def update(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """Add each (name, value) of ``values``, a dict, another ParameterDict or an iterable
