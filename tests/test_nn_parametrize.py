@@ -389,3 +389,25 @@ def test_a_parametrized_container_still_registers_its_layers_its_own_way():
     np.testing.assert_array_equal(model(X).data, np.maximum(model.linear1(X).data, 0))
     np.testing.assert_allclose(model.scale.data, [1.0, 1.0], rtol=1e-15)  # its value kept
     np.testing.assert_allclose(model.parametrizations.scale.original.data, [1 / 3, 1 / 3])
+
+
+def test_loading_a_state_across_a_parametrization_says_what_to_do():
+    # A weight-normed model's state loaded into the plain model (or the other way round)
+    # listed the keys only: missing linear1.W, unexpected linear1.parametrizations.W.original0.
+    normed = nn.Sequential(weight_norm(nn.Linear(3, 2, rng=0)), nn.ReLU())
+    plain = nn.Sequential(nn.Linear(3, 2, rng=1), nn.ReLU())
+    with pytest.raises(nn.StateDictError, match=r"linear1\.W was saved parametrized \(as "
+                                                r"linear1\.parametrizations\.W\.original0, "
+                                                r"\.\.\.\) and is a plain parameter here: "
+                                                r"register the same parametrization"):
+        plain.load_state_dict(normed.state_dict())
+    with pytest.raises(nn.StateDictError, match=r"linear1\.W is parametrized here \(as "
+                                                r"linear1\.parametrizations\.W\.original0, "
+                                                r"\.\.\.\) and a plain parameter in the state: "
+                                                r"load the state before registering"):
+        normed.load_state_dict(plain.state_dict())
+    # as it says: loaded first, then weight-normed, the layer computes the saved weight
+    fresh = nn.Sequential(nn.Linear(3, 2, rng=2), nn.ReLU())
+    fresh.load_state_dict(plain.state_dict())
+    weight_norm(fresh[0])
+    np.testing.assert_allclose(fresh[0].W.data, plain[0].W.data, rtol=1e-15)

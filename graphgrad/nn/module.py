@@ -200,6 +200,8 @@ def numbers_of(X: Any, layer: Module) -> np.ndarray:
 # that off (the scope costs about a microsecond per layer call and a little per op).
 # A key of PyTorch's nn.LSTM, nn.GRU or nn.RNN (lstm.weight_ih_l0, bias_hh_l1_reverse)
 _TORCH_RECURRENT_KEY = re.compile(r"(.*\.)?(weight|bias)_(ih|hh)_l\d+(_reverse)?")
+# A parametrized parameter's originals (nn.utils.parametrize): layer.parametrizations.W.original0
+_PARAMETRIZED_KEY = re.compile(r"(?P<layer>(.*\.)?)parametrizations\.(?P<name>[^.]+)\.original\d*")
 
 _SCOPES = {"enabled": True}
 # PyTorch's device names, for `Module.to`: "cpu" is accepted, the others refused by name.
@@ -248,6 +250,28 @@ def _reshape_tip(given: tuple[int, ...], wanted: tuple[int, ...]) -> str:
     shape = ", ".join(map(str, wanted)) if wanted else "()"
     return (f": the same {int(np.prod(given))} numbers with another shape{column}: pass them "
             f"as .reshape({shape})")
+
+
+def _parametrized_hint(missing: list[str], unexpected: list[Any]) -> str | None:
+    """What to do when a parameter is parametrized on one side of a load and plain on the
+    other (its originals' keys unexpected and its own missing, or the other way round)."""
+    for keys, others, saved in ((unexpected, missing, True), (missing, unexpected, False)):
+        for key in keys:
+            match = _PARAMETRIZED_KEY.fullmatch(key) if isinstance(key, str) else None
+            plain = match and match["layer"] + match["name"]
+            if not plain or plain not in others:
+                continue
+            if saved:
+                return (f"{plain} was saved parametrized (as {key}, ...) and is a plain "
+                        "parameter here: register the same parametrization on the layer "
+                        "(nn.utils.parametrizations.weight_norm(layer), spectral_norm, ...) "
+                        "before loading, or save the model after "
+                        "nn.utils.parametrize.remove_parametrizations")
+            return (f"{plain} is parametrized here (as {key}, ...) and a plain parameter in "
+                    "the state: load the state before registering the parametrization (its "
+                    "originals then start from the saved weight), or "
+                    f"remove_parametrizations(layer, {match['name']!r}) first")
+    return None
 
 
 def _nothing_matches_message(module: Module, origin: str, ours: list[str],
@@ -970,6 +994,9 @@ class Module:
                 "weights, which this model's cells do not share: load them with "
                 "layer.load_torch_state_dict(state_dict), each layer's own keys without "
                 "their prefix")
+        hint = _parametrized_hint(missing, unexpected) if strict else None
+        if hint:
+            problems.append(hint)
         if not strict and targets and unexpected and len(unexpected) == len(state):
             raise StateDictError(_nothing_matches_message(self, origin, list(targets),
                                                           unexpected))
