@@ -182,3 +182,32 @@ def test_fit_given_a_scheduler_says_to_give_its_schedule():
     history = gg.fit(model, gg.nn.mse, opt, (X, Y), epochs=2, schedule=scheduler.schedule,
                      progress=False)
     assert history["lr"] == [0.1, 0.05]
+
+
+@pytest.mark.parametrize("make, steps", [
+    (lambda: optim.OneCycle(0.1, total_steps=10, cycle_momentum=True), 10),
+    (lambda: optim.Warmup(optim.OneCycle(0.1, total_steps=6), 4), 10),
+    (lambda: optim.Chain([optim.ConstantWarmup(0.1, 0.1, 3),
+                          optim.OneCycle(0.1, total_steps=7)], [3]), 10),
+], ids=["OneCycle", "Warmup", "Chain"])
+def test_the_step_after_a_cycles_last_batch_counts_and_keeps_the_last_rate(make, steps):
+    # PyTorch's loop, optimizer.step(); scheduler.step() for each of total_steps batches,
+    # steps the scheduler total_steps times: the last one asked for step total_steps, past
+    # the cycle, and raised, in the run's last batch. As PyTorch, a step more is refused.
+    opt = _sgd(momentum=0.9)
+    cycle = make()
+    scheduler = optim.LRScheduler(opt, cycle)
+    seen = []
+    for _ in range(steps):
+        seen.append(opt.lr)  # what this batch's optimizer.step() uses
+        scheduler.step()
+    assert seen == [cycle(k) for k in range(steps)]
+    assert scheduler.last_epoch == steps and opt.lr == cycle(steps - 1)
+    assert scheduler.get_last_lr() == [cycle(steps - 1)]
+    state = scheduler.state_dict()
+    again = optim.LRScheduler(_sgd(momentum=0.9), make())
+    again.load_state_dict(state)
+    assert again.last_epoch == steps and again.get_last_lr() == [cycle(steps - 1)]
+    with pytest.raises(gg.ArgumentError, match=r"OneCycle: step \d+ is past the cycle"):
+        scheduler.step()
+    assert scheduler.last_epoch == steps  # the refused step is not counted

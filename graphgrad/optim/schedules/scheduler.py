@@ -18,7 +18,8 @@ from graphgrad.errors import (
     setting_text,
     whole_number,
 )
-from graphgrad.optim.schedules.combined import Warmup
+from graphgrad.optim.schedules.combined import Chain, Warmup
+from graphgrad.optim.schedules.cycles import OneCycle
 
 __all__ = ["LRScheduler"]
 
@@ -28,6 +29,20 @@ def under_warmups(schedule: Any) -> Any:
     while isinstance(schedule, Warmup):
         schedule = schedule.schedule
     return schedule
+
+
+def steps_of(schedule: Any) -> int | None:
+    """The steps a schedule that ends has rates for (a `OneCycle`'s total_steps, behind a
+    `Warmup`'s or at the end of a `Chain`), or None for one that goes on."""
+    if isinstance(schedule, OneCycle):
+        return schedule.total_steps
+    if isinstance(schedule, Warmup):
+        inner = steps_of(schedule.schedule)
+        return None if inner is None else schedule.warmup + inner
+    if isinstance(schedule, Chain):
+        last = steps_of(schedule.schedules[-1])
+        return None if last is None else schedule.milestones[-1] + last
+    return None
 
 
 def momentum_setting(schedule: Any, optimizer: Any, caller: str) -> str:
@@ -73,7 +88,11 @@ class LRScheduler:
     group keeps its ratio to the optimizer's ``lr`` keyword (see `Optimizer`): with
     ``alpha0`` = that lr, group g trains with ``base_lrs[g] * schedule(epoch) / alpha0``, as
     PyTorch scales each group's initial lr. A schedule cycling the momentum (`OneCycle`)
-    sets the optimizer's momentum or beta1 too.
+    sets the optimizer's momentum or beta1 too. A schedule that ends (`OneCycle`, alone,
+    behind a `Warmup` or last in a `Chain`) takes one ``step()`` more than its total_steps,
+    the one after the last batch, which keeps the last step's rate (PyTorch's OneCycleLR
+    computes a rate past the cycle there, which no optimizer step uses); a step more is
+    refused, as PyTorch's.
 
     A schedule that follows a cost, `ReduceOnPlateau` (PyTorch's ReduceLROnPlateau), alone or
     behind a `Warmup`, is told it by ``scheduler.step(dev_cost)`` (or an accuracy, with
@@ -105,7 +124,11 @@ class LRScheduler:
         return callable(getattr(under_warmups(self.schedule), "step", None))
 
     def _set(self, epoch: int) -> None:
-        """optimizer.lr (and the momentum a schedule cycles) = the schedule's at ``epoch``."""
+        """optimizer.lr (and the momentum a schedule cycles) = the schedule's at ``epoch``;
+        at the end of a schedule that ends (a `OneCycle`), its last step's: the step()
+        after the last batch asks for it, and no optimizer step uses it."""
+        if epoch == steps_of(self.schedule):
+            epoch -= 1
         rate = real_number(self.schedule(epoch), f"schedule({epoch})", "LRScheduler",
                            lambda x: 0.0 <= x < math.inf, "a learning rate, >= 0 and finite")
         self.optimizer.lr = rate
@@ -133,8 +156,8 @@ class LRScheduler:
                     "scheduler.step(); it counts the epochs itself (PyTorch's step(epoch) is "
                     "deprecated)")
             self.schedule.step(metric)
+        self._set(self.last_epoch + 1)  # counted once set: a step past the end is refused
         self.last_epoch += 1
-        self._set(self.last_epoch)
 
     def get_last_lr(self) -> list[float]:
         """Each parameter group's learning rate, as the last ``step()`` (or the
