@@ -211,3 +211,21 @@ def test_the_step_after_a_cycles_last_batch_counts_and_keeps_the_last_rate(make,
     with pytest.raises(gg.ArgumentError, match=r"OneCycle: step \d+ is past the cycle"):
         scheduler.step()
     assert scheduler.last_epoch == steps  # the refused step is not counted
+
+
+def test_a_plateau_takes_the_value_of_a_loss_that_requires_grad():
+    # scheduler.step(val_loss) with the dev loss as computed (recorded, requiring grad), as
+    # PyTorch's float(metrics) takes it, was refused as "must be a real number, got output of
+    # Mul () float64": a metric is a value, and nothing flows back from a schedule.
+    w = gg.Tensor(np.array(2.0), requires_grad=True)
+    opt = _sgd()
+    scheduler = optim.LRScheduler(opt, optim.ReduceOnPlateau(0.1, factor=0.5, patience=0))
+    for cost in [1.0, 3.0]:
+        scheduler.step(w * cost)  # 2.0, then 6.0: worse, a drop
+    assert scheduler.get_last_lr() == [0.05] and scheduler.schedule.best == 2.0
+    plateau = optim.ReduceOnPlateau(0.1, patience=0)
+    plateau.step(w * 1.0)
+    assert plateau.best == 2.0
+    with pytest.raises(gg.ArgumentError, match=r"^ReduceOnPlateau\.step: the cost given to step "
+                                               r"must be a real number, got .*\(3,\)"):
+        plateau.step(gg.Tensor(np.ones(3), requires_grad=True) * 1.0)

@@ -1,6 +1,6 @@
 """`ReduceOnPlateau`: the schedule that follows the cost (PyTorch's ReduceLROnPlateau), told
-it by ``step(cost)`` after each epoch, with a state dict. Depends on `errors` and
-`schedules.base`."""
+it by ``step(cost)`` after each epoch, with a state dict. Depends on `errors`,
+`schedules.base` and `tensor` (a cost given as a Tensor)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.optim.schedules.base import Schedule
+from graphgrad.tensor import Tensor
 
 __all__ = ["ReduceOnPlateau"]
 
@@ -99,6 +100,8 @@ class ReduceOnPlateau(Schedule):
     def step(self, cost: float) -> None:
         """Count an epoch's cost (or the number ``mode`` watches), and drop the rate after
         too many bad epochs. A NaN counts as a bad epoch, as in PyTorch."""
+        if isinstance(cost, Tensor) and cost.size == 1:  # a loss as computed, recorded or not:
+            cost = cost.item()  # its value, as PyTorch's float(metrics); no gradient comes here
         cost = real_number(cost, "the cost given to step", "ReduceOnPlateau.step",
                            lambda x: True, "a real number")
         self.steps += 1
