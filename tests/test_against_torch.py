@@ -4059,3 +4059,35 @@ def test_spectral_norm_matches_pytorchs_with_the_same_u_and_v(kind):
     out_t, out_g = _torch_parametrized_step(t_layer, g_layer, X_t, X)
     np.testing.assert_allclose(out_g, out_to_gg(out_t), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(g_sn._u, t_sn._u.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_max_pool_layers_take_torchs_positional_order(seed):
+    """nn.MaxPool2d and nn.MaxPool1d called with torch's six positional arguments (kernel_size,
+    stride, padding, dilation, return_indices, ceil_mode) give torch's modules' values and
+    indices, channels last."""
+    rng = np.random.default_rng(seed)
+    f, stride, pad, dilation, sizes = _random_pair_settings(rng, pool=True)
+    return_indices, ceil_mode = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+    a = rng.permutation(2 * sizes[0] * sizes[1] * 3).reshape(2, *sizes, 3) * 0.1
+    settings = (f, stride, pad, dilation, return_indices, ceil_mode)
+    try:
+        out = gg.nn.MaxPool2d(*settings)(a)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+        return
+    ref = torch.nn.MaxPool2d(*settings)(torch.tensor(a).permute(0, 3, 1, 2))
+    outs, refs = (out, ref) if return_indices else ((out,), (ref,))
+    for mine, theirs in zip(outs, refs):
+        np.testing.assert_array_equal(mine.data, theirs.permute(0, 2, 3, 1).numpy())
+    seq = a[:, 0]
+    settings = (f[1], stride[1], pad[1], dilation[1], return_indices, ceil_mode)
+    try:
+        out = gg.nn.MaxPool1d(*settings)(seq)
+    except gg.OpError as error:
+        assert "only padding" in str(error)
+        return
+    ref = torch.nn.MaxPool1d(*settings)(torch.tensor(seq).movedim(-1, 1))
+    outs, refs = (out, ref) if return_indices else ((out,), (ref,))
+    for mine, theirs in zip(outs, refs):
+        np.testing.assert_array_equal(mine.data, theirs.movedim(1, -1).numpy())

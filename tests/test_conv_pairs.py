@@ -498,3 +498,73 @@ def test_a_window_of_several_nans_takes_the_last_as_pytorch():
     assert indices.data.ravel().tolist() == [0, 3]
     out.sum().backward()
     np.testing.assert_array_equal(B.grad.ravel(), [1, 0, 0, 1])
+
+
+# -- PyTorch's positional order of the max pools ---------------------------------------------------
+def test_max_pool_layers_take_pytorchs_order_return_indices_before_ceil_mode():
+    """nn.MaxPool2d(kernel_size, stride, padding, dilation, return_indices, ceil_mode), as
+    PyTorch's module; its functions put ceil_mode first (F.max_pool2d(input, kernel_size,
+    stride, padding, dilation, ceil_mode, return_indices)). Five steps [1, 5, 2, 4, 3] in
+    windows of 2: floor gives [5, 4] at steps 1 and 3, ceil a third window, [3] at step 4."""
+    seq = np.array([1.0, 5.0, 2.0, 4.0, 3.0]).reshape(1, 5, 1)
+    out, indices = nn.MaxPool1d(2, 2, 0, 1, True)(seq)  # return_indices=True, floor
+    assert out.data.ravel().tolist() == [5.0, 4.0] and indices.data.ravel().tolist() == [1, 3]
+    out, indices = nn.MaxPool1d(2, 2, 0, 1, True, True)(seq)  # and ceil_mode=True
+    assert out.data.ravel().tolist() == [5.0, 4.0, 3.0]
+    assert indices.data.ravel().tolist() == [1, 3, 4]
+    assert nn.MaxPool1d(2, 2, 0, 1, False, True)(seq).data.ravel().tolist() == [5.0, 4.0, 3.0]
+    # the functions: ceil_mode sixth, return_indices seventh
+    assert gg.max_pool1d(seq, 2, 2, 0, 1, True).data.ravel().tolist() == [5.0, 4.0, 3.0]
+    out, indices = nn.functional.max_pool1d(seq, 2, 2, 0, 1, False, True)
+    assert out.data.ravel().tolist() == [5.0, 4.0] and indices.data.ravel().tolist() == [1, 3]
+
+    A = np.arange(25.0).reshape(1, 5, 5, 1)
+    ceil = nn.MaxPool2d(2, 2, 0, 1, False, True)  # ceil_mode=True, as PyTorch's module
+    assert ceil.ceil_mode and not ceil.return_indices
+    assert ceil(A).data[0, :, :, 0].tolist() == [[6.0, 8.0, 9.0], [16.0, 18.0, 19.0],
+                                                 [21.0, 23.0, 24.0]]
+    layer = nn.MaxPool2d(2, 2, 0, 1, True, True)
+    assert layer.return_indices and layer.ceil_mode
+    assert repr(layer) == "MaxPool2d(f=2, stride=2, ceil_mode=True, return_indices=True)"
+    out, indices = layer(A)
+    assert out.data[0, :, :, 0].tolist() == [[6.0, 8.0, 9.0], [16.0, 18.0, 19.0],
+                                             [21.0, 23.0, 24.0]]
+    assert indices.data[0, :, :, 0].tolist() == [[6, 8, 9], [16, 18, 19], [21, 23, 24]]
+    function = nn.functional.max_pool2d(A, 2, 2, 0, 1, True, True)
+    np.testing.assert_array_equal(function[0].data, out.data)
+    np.testing.assert_array_equal(function[1].data, indices.data)
+    plain = nn.MaxPool2d(2, 2, 0, 1, False, False)
+    assert not plain.return_indices and not plain.ceil_mode and plain(A).shape == (1, 2, 2, 1)
+    assert repr(nn.MaxPool2d(3, 1, 1, 2, True)) == (
+        "MaxPool2d(f=3, stride=1, pad=1, dilation=2, return_indices=True)")
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: nn.MaxPool2d(2, 2, 0, True), "MaxPool2d: dilation must be a whole number, got "
+     "True: PyTorch's order is nn.MaxPool2d(kernel_size, stride, padding, dilation, "
+     "return_indices, ceil_mode); give a flag by name, MaxPool2d(..., return_indices=True)"),
+    (lambda: nn.MaxPool2d(2, 2, False), "MaxPool2d: padding must be a whole number, got False"),
+    (lambda: nn.MaxPool2d(2, True), "MaxPool2d: stride must be a whole number, got True"),
+    (lambda: nn.MaxPool2d(2, (2, True)), "MaxPool2d: stride must be a whole number, got "
+                                         "(2, True)"),
+    (lambda: nn.MaxPool2d(True), "MaxPool2d: f must be a whole number, got True"),
+    (lambda: nn.MaxPool1d(3, 1, 1, False), "MaxPool1d: dilation must be a whole number, got "
+     "False: PyTorch's order is nn.MaxPool1d(kernel_size, stride, padding, dilation, "
+     "return_indices, ceil_mode)"),
+    (lambda: gg.max_pool2d(_IMAGES, 2, 2, 0, True), "max_pool2d: dilation must be a whole "
+     "number, got True: PyTorch's order is F.max_pool2d(input, kernel_size, stride, padding, "
+     "dilation, ceil_mode, return_indices); give a flag by name, max_pool2d(..., "
+     "ceil_mode=True)"),
+    (lambda: nn.functional.max_pool1d(_IMAGES[0], 2, False), "max_pool1d: stride must be a "
+     "whole number, got False: PyTorch's order is F.max_pool1d(input, kernel_size, stride"),
+    (lambda: nn.MaxPool2d(2, 2, 0, 1, 1), "MaxPool2d: return_indices must be True or False, "
+                                          "got 1"),
+    (lambda: nn.MaxPool2d(2, 2, 0, 1, False, 1), "MaxPool2d: ceil_mode must be True or False, "
+                                                 "got 1"),
+    (lambda: gg.max_pool2d(_IMAGES, 2, 2, 0, 1, 0), "max_pool2d: ceil_mode must be True or "
+                                                    "False, got 0"),
+])
+def test_a_flag_in_a_numbers_place_is_refused_naming_the_setting_and_the_order(call, words):
+    # a bool where a number belongs would otherwise run as 0 or 1
+    with pytest.raises(gg.ArgumentError, match=re.escape(words)):
+        call()

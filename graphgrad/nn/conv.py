@@ -43,6 +43,7 @@ from graphgrad.ops.pooling import (
     max_unpool2d,
     pool_attrs,
     pool_settings,
+    refuse_flags,
 )
 from graphgrad.ops.shape import Pad
 from graphgrad.ops.windows import (
@@ -378,19 +379,24 @@ class MaxPool2d(_Pool):
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds cells of -inf, which are
     never chosen; ``dilation`` d spaces a window's pixels d apart (PyTorch's); f, stride,
     padding and dilation are each a number or a pair (along n_H, along n_W), as PyTorch's
-    kernel_size=(2, 3); ``ceil_mode`` (keyword) rounds n_H and n_W up, as PyTorch's, the last
+    kernel_size=(2, 3); ``ceil_mode`` rounds n_H and n_W up, as PyTorch's, the last
     window hanging over the bottom or right edge (see `gg.max_pool2d`). No parameters.
     A (m, n_H_prev, n_W_prev, n_C) -> (m, n_H, n_W, n_C), n_H = floor((n_H_prev + 2p - f) / s)
     + 1, or floor((n_H_prev + 2p - d (f - 1) - 1) / s) + 1 dilated. ``return_indices``
-    (keyword) makes it give (the pooled images, where each value came from), the indices
-    `MaxUnpool2d` takes (see `gg.max_pool2d`)."""
+    makes it give (the pooled images, where each value came from), the indices
+    `MaxUnpool2d` takes (see `gg.max_pool2d`). The arguments come in PyTorch's module's order,
+    (f, stride, padding, dilation, return_indices, ceil_mode): return_indices before
+    ceil_mode, the other way round from the function's; True or False in a number's place is
+    refused."""
 
     op = _MaxPool2d
 
     @takes_f
     def __init__(self, f: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] | str = 0, dilation: int | tuple[int, int] = 1,
-                 *, ceil_mode: bool = False, return_indices: bool = False) -> None:
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        refuse_flags(type(self).__name__, "layer", f=f, stride=stride, padding=padding,
+                     dilation=dilation)
         super().__init__(f, stride, padding, dilation, ceil_mode=ceil_mode)
         self.return_indices = flag(return_indices, "return_indices", type(self).__name__)
         if self.return_indices:
@@ -479,22 +485,22 @@ class MaxPool1d(MaxPool2d):
     """Max pooling along sequences: the largest value of each window of f steps, channel by
     channel (`gg.max_pool1d`; PyTorch's nn.MaxPool1d on (m, n_C, n_L) transposed); ``stride``
     defaults to f; ``padding`` (p <= f / 2, "valid" or "same") adds steps of -inf, which are
-    never chosen; ``dilation`` d spaces a window's steps d apart; ``ceil_mode`` (keyword)
-    rounds n_L up, as PyTorch's. No parameters.
+    never chosen; ``dilation`` d spaces a window's steps d apart; ``ceil_mode`` rounds n_L
+    up, as PyTorch's. No parameters.
     A (m, n_L_prev, n_C), as `Conv1d` takes it -> (m, n_L, n_C),
-    n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1. ``return_indices`` (keyword) makes
-    it give (the pooled sequences, where each value came from), the indices `MaxUnpool1d`
-    takes (see `gg.max_pool1d`)."""
+    n_L = floor((n_L_prev + 2p - d (f - 1) - 1) / s) + 1. ``return_indices`` makes it give
+    (the pooled sequences, where each value came from), the indices `MaxUnpool1d` takes (see
+    `gg.max_pool1d`). PyTorch's module's order, return_indices before ceil_mode, as
+    `MaxPool2d`."""
 
     op = _MaxPool1d
     dims = 1
 
     @takes_f
     def __init__(self, f: int, stride: int | None = None, padding: int | str = 0,
-                 dilation: int = 1, *, ceil_mode: bool = False,
-                 return_indices: bool = False) -> None:
-        super().__init__(f, stride, padding, dilation, ceil_mode=ceil_mode,
-                         return_indices=return_indices)
+                 dilation: int = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(f, stride, padding, dilation, return_indices, ceil_mode)
 
 
 class AvgPool1d(AvgPool2d):

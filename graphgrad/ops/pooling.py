@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, array_of_numbers, flag, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    array_of_numbers,
+    flag,
+    setting_text,
+    whole_number,
+)
 from graphgrad.function import Function
 from graphgrad.ops.windows import (
     _check_fits,
@@ -105,6 +112,29 @@ def divisor_setting(value: Any, caller: str) -> int | None:
 def ceil_mode_setting(value: Any, caller: str) -> bool:
     """A pool's ``ceil_mode``, which must be True or False."""
     return flag(value, "ceil_mode", caller)
+
+
+MAX_POOL_ORDER = {
+    "function": ("F.{name}(input, kernel_size, stride, padding, dilation, ceil_mode, "
+                 "return_indices)", "ceil_mode"),
+    "layer": ("nn.{name}(kernel_size, stride, padding, dilation, return_indices, ceil_mode)",
+              "return_indices"),
+}
+
+
+def refuse_flags(caller: str, kind: str, **numbers: Any) -> None:
+    """An `ArgumentError` for True or False given as a max pool's f, stride, padding or
+    dilation (alone or in a pair), which would otherwise read as 1 or 0: likely a flag in the
+    wrong place, since PyTorch's layers take return_indices fifth and its functions
+    ceil_mode sixth. ``kind``: "layer" or "function", whose order the message gives."""
+    for name, value in numbers.items():
+        parts = value if isinstance(value, (tuple, list)) else (value,)
+        if any(isinstance(v, (bool, np.bool_)) for v in parts):
+            order, example = MAX_POOL_ORDER[kind]
+            raise ArgumentError(
+                f"{caller}: {name} must be a whole number, got {setting_text(value)}: "
+                f"PyTorch's order is {order.format(name=caller)}; give a flag by name, "
+                f"{caller}(..., {example}=True)")
 
 
 def _check_pool_padding(f: Any, pad: Any, caller: str) -> None:
@@ -562,6 +592,8 @@ def max_pool2d(A: Any, f: int | tuple[int, int], stride: int | tuple[int, int] |
     PyTorch's flat indices into each image's channel, h n_W_prev + w (row h, column w of
     A[i, :, :, c]; PyTorch's indices of the NCHW images, transposed to NHWC).
     """
+    refuse_flags("max_pool2d", "function", f=f, stride=stride, padding=padding,
+                 dilation=dilation)
     dilation = number_or_pair(dilation, "dilation", "max_pool2d", 1)
     f, stride, pad = pool_settings(f, stride, padding, "max_pool2d", dilation)
     ceil_mode = ceil_mode_setting(ceil_mode, "max_pool2d")
@@ -648,6 +680,8 @@ def max_pool1d(A: Any, f: int, stride: int | None = None, padding: int | str = 0
     of A[i, :, c] where each largest value sits, for `max_unpool1d`: an integer tensor
     (m, n_L, n_C) (PyTorch's indices of the (m, n_C, n_L) sequences, transposed).
     """
+    refuse_flags("max_pool1d", "function", f=f, stride=stride, padding=padding,
+                 dilation=dilation)
     dilation = whole_number(dilation, "dilation", "max_pool1d", 1)
     f, stride, pad = _pool1d_settings(f, stride, padding, "max_pool1d", dilation)
     ceil_mode = ceil_mode_setting(ceil_mode, "max_pool1d")
