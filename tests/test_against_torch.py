@@ -359,6 +359,78 @@ def test_batch_norm_momentum_none_and_affine_false_match_torch():
                                rtol=1e-12)
 
 
+@pytest.mark.parametrize("dims, shape", [(2, (3, 4, 5, 3)), (1, (4, 6, 3))], ids=["2d", "1d"])
+def test_instance_norm_running_statistics_match_torch_over_three_batches(dims, shape):
+    """InstanceNorm2d/1d(3, momentum=0.8, affine=True, track_running_stats=True) against
+    torch's (momentum=0.2): values and gradients in training and evaluation, the running mean
+    torch's; its running variance averages the instances' unbiased variances, ours the biased
+    ones (n / (n - 1) times less over n positions), so the statistics are given to torch's
+    layer for evaluation."""
+    rng = np.random.default_rng(11)
+    ours = getattr(gg.nn, f"InstanceNorm{dims}d")(3, momentum=0.8, affine=True,
+                                                 track_running_stats=True)
+    theirs = getattr(torch.nn, f"InstanceNorm{dims}d")(3, momentum=0.2, affine=True,
+                                                      track_running_stats=True,
+                                                      dtype=torch.float64)
+    ours.gamma.data[...] = rng.standard_normal(3)
+    ours.beta.data[...] = rng.standard_normal(3)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.gamma.data))
+        theirs.bias.copy_(torch.tensor(ours.beta.data))
+    for _ in range(3):
+        for training in (True, False):
+            ours.train(training)
+            theirs.train(training)
+            X = rng.standard_normal(shape) * 2 + 1
+            x, t = gg.Tensor(X, requires_grad=True), torch.tensor(np.moveaxis(X, -1, 1),
+                                                                  requires_grad=True)
+            before = ours.running_var.copy()  # torch's too, given below
+            out, ref = ours(x), theirs(t).movedim(1, -1)
+            np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+            upstream = rng.standard_normal(X.shape)
+            out.backward(upstream)
+            ref.backward(torch.tensor(upstream))
+            np.testing.assert_allclose(x.grad, t.grad.movedim(1, -1).numpy(), rtol=1e-10,
+                                       atol=1e-12)
+            if training:
+                axes = tuple(range(1, X.ndim - 1))
+                n = int(np.prod(X.shape[1:-1]))
+                biased = X.var(axis=axes).mean(axis=0)
+                np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(),
+                                           rtol=1e-12)
+                np.testing.assert_allclose(ours.running_var, 0.8 * before + 0.2 * biased,
+                                           rtol=1e-12)
+                np.testing.assert_allclose(theirs.running_var.numpy(),
+                                           0.8 * before + 0.2 * biased * n / (n - 1),
+                                           rtol=1e-12)
+                with torch.no_grad():  # torch's layer takes ours, the biased variance
+                    theirs.running_var.copy_(torch.tensor(ours.running_var))
+    np.testing.assert_allclose(ours.gamma.grad, theirs.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.beta.grad, theirs.bias.grad.numpy(), rtol=1e-10)
+
+
+def test_functional_instance_norm_matches_torch_with_and_without_input_statistics():
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((2, 3, 4, 3))
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    for use_input_stats in (True, False):
+        ours_mean, ours_var = mean.copy(), var.copy()
+        theirs_mean, theirs_var = torch.tensor(mean), torch.tensor(var)
+        def ours(x, w, b, mean=ours_mean, var=ours_var, use=use_input_stats):
+            return gg.nn.functional.instance_norm(x, mean, var, w, b, use, 0.7, 1e-3)
+
+        def theirs(x, w, b, mean=theirs_mean, var=theirs_var, use=use_input_stats):
+            return TF.instance_norm(x.permute(0, 3, 1, 2), mean, var, w, b, use, 0.3,
+                                    1e-3).permute(0, 2, 3, 1)
+
+        _compare_images(ours, theirs, [X, w, b], rng)
+        np.testing.assert_allclose(ours_mean, theirs_mean.numpy(), rtol=1e-12)
+        if not use_input_stats:
+            np.testing.assert_array_equal(ours_var, var)
+            np.testing.assert_array_equal(theirs_var.numpy(), var)
+
+
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 def test_conv_padding_modes_match_torch(mode):
     rng = np.random.default_rng(10)

@@ -529,6 +529,16 @@ def test_batch_norm_refuses_running_statistics_it_cannot_update_in_place():
         F.batch_norm(np.ones((2, 3)), np.zeros(3), np.ones(3, dtype=int), training=True)
 
 
-def test_instance_norms_settings_are_keywords_pytorchs_second_argument_is_running_mean():
-    with pytest.raises(TypeError):
-        F.instance_norm(np.ones((1, 2, 2, 3)), np.ones(3))
+def test_instance_norm_takes_pytorchs_positional_order_running_mean_second():
+    """F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+    momentum, eps): the settings were keywords only, so that an array given second would not
+    be read as the weight."""
+    x = np.arange(12.0).reshape(1, 2, 2, 3) ** 2
+    mean, var = np.zeros(3), np.ones(3)
+    out = F.instance_norm(x, mean, var, np.full(3, 2.0), np.ones(3), True, 0.5, 1e-3)
+    axes = (1, 2)
+    mu, sigma2 = x.mean(axis=axes), x.var(axis=axes)
+    np.testing.assert_allclose(out.data, 2.0 * (x - mu[:, None, None]) / np.sqrt(
+        sigma2[:, None, None] + 1e-3) + 1.0, rtol=1e-12)
+    np.testing.assert_allclose(mean, 0.5 * mu[0], rtol=1e-12)
+    np.testing.assert_allclose(var, 0.5 + 0.5 * sigma2[0], rtol=1e-12)

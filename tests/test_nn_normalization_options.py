@@ -264,3 +264,191 @@ def test_layer_norm_options_keep_float32():
 def test_layer_norm_settings_and_shapes_are_refused_saying_what_to_write(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- InstanceNorm: running statistics, InstanceNorm1d, F.instance_norm's ------------------------
+def _instance_stats(X):
+    """Each example's and channel's mean and biased variance over its positions: (m, n_C)."""
+    axes = tuple(range(1, X.ndim - 1))
+    return X.mean(axis=axes), X.var(axis=axes)
+
+
+def _instance_normalised(X, eps=1e-5):
+    axes = tuple(range(1, X.ndim - 1))
+    return (X - X.mean(axis=axes, keepdims=True)) / np.sqrt(X.var(axis=axes, keepdims=True)
+                                                            + eps)
+
+
+INSTANCE_NORMS = [(lambda **k: nn.InstanceNorm2d(3, **k), (2, 4, 5, 3)),
+                  (lambda **k: nn.InstanceNorm1d(3, **k), (4, 6, 3))]
+
+
+@pytest.mark.parametrize("make, shape", INSTANCE_NORMS, ids=["2d", "1d"])
+@pytest.mark.parametrize("affine", [False, True])
+def test_instance_norm_tracks_the_mean_of_each_batchs_instance_statistics(make, shape, affine):
+    """Training: each instance by its own statistics, and running = momentum * running +
+    (1 - momentum) * (the batch's mean of its instances' mean, and of their biased variance),
+    over three batches; evaluation: every instance by the running statistics."""
+    layer = make(track_running_stats=True, affine=affine, momentum=0.8)
+    assert {k: v.shape for k, v in layer.state_dict().items()} == dict(
+        {"running_mean": (3,), "running_var": (3,)}, **(
+            {"gamma": (3,), "beta": (3,)} if affine else {}))
+    if affine:
+        layer.gamma.data[...] = [0.5, 2.0, -1.0]
+        layer.beta.data[...] = [0.1, 0.2, 0.3]
+    gamma = layer.gamma.data if affine else 1.0
+    beta = layer.beta.data if affine else 0.0
+    mean, var = np.zeros(3), np.ones(3)
+    for seed in range(3):
+        X = _randn(*shape, seed=seed) * (seed + 1.0) + seed
+        np.testing.assert_allclose(layer(X).data, gamma * _instance_normalised(X) + beta,
+                                   rtol=1e-12, atol=1e-12)
+        mu, sigma2 = _instance_stats(X)
+        mean = 0.8 * mean + 0.2 * mu.mean(axis=0)
+        var = 0.8 * var + 0.2 * sigma2.mean(axis=0)
+        np.testing.assert_allclose(layer.running_mean, mean, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer.running_var, var, rtol=1e-12)
+    assert gg.gradcheck(lambda X: make(track_running_stats=True, affine=affine)(X), [X])
+    layer.eval()
+    Y = _randn(*shape, seed=7)
+    expected = gamma * (Y - mean) / np.sqrt(var + 1e-5) + beta
+    np.testing.assert_allclose(layer(Y).data, expected, rtol=1e-12, atol=1e-12)
+    assert type(layer(gg.Tensor(Y, requires_grad=True)).creator).__name__ == "BatchNormEval"
+    np.testing.assert_allclose(layer.running_mean, mean, rtol=1e-12, atol=1e-15)  # untouched
+    if affine:
+        assert gg.gradcheck(lambda Y, g, b: nn.functional_call(layer, {"gamma": g, "beta": b},
+                                                               (Y,)), [Y, gamma, beta])
+    else:
+        assert gg.gradcheck(layer, [Y])
+    # one position per instance: fine in evaluation, by the running statistics
+    one = Y[:, :1] if len(shape) == 3 else Y[:, :1, :1]
+    np.testing.assert_allclose(layer(one).data, expected[:, :1] if len(shape) == 3
+                               else expected[:, :1, :1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("make, shape", INSTANCE_NORMS, ids=["2d", "1d"])
+def test_instance_norm_without_tracking_is_the_same_in_training_and_evaluation(make, shape):
+    layer = make(affine=True)
+    assert layer.running_mean is None and layer.running_var is None and layer.buffers() == []
+    assert set(layer.state_dict()) == {"gamma", "beta"}
+    X = _randn(*shape) * 3.0 - 1.0
+    np.testing.assert_allclose(layer(X).data, _instance_normalised(X), rtol=1e-12, atol=1e-12)
+    layer.eval()
+    np.testing.assert_allclose(layer(X).data, _instance_normalised(X), rtol=1e-12, atol=1e-12)
+    assert gg.gradcheck(lambda X, g, b: nn.functional_call(layer, {"gamma": g, "beta": b},
+                                                           (X,)), [X, np.ones(3), np.zeros(3)])
+    assert gg.gradgradcheck(lambda X: make()(X), [X[:2]])
+    # set to False on a layer that keeps them: by the instances' own, the buffers untouched
+    tracked = make(track_running_stats=True)
+    tracked.track_running_stats = False
+    np.testing.assert_allclose(tracked(X).data, _instance_normalised(X), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_array_equal(tracked.running_mean, np.zeros(3))
+
+
+def test_instance_norm1d_normalises_each_sequence_and_channel_over_its_steps():
+    """(m, n_L, n_C), channels last as Conv1d's: by hand, sequence [1, 2, 3, 6] has mean 3 and
+    biased variance 3.5."""
+    X = np.array([[[1.0, 0.0], [2.0, 4.0], [3.0, 0.0], [6.0, 4.0]]])
+    out = nn.InstanceNorm1d(2, eps=0.0 + 1e-12)(X).data
+    np.testing.assert_allclose(out[0, :, 0], np.array([-2.0, -1.0, 0.0, 3.0]) / np.sqrt(3.5),
+                               rtol=1e-9)
+    np.testing.assert_allclose(out[0, :, 1], [-1.0, 1.0, -1.0, 1.0], rtol=1e-9)
+    assert repr(nn.InstanceNorm1d(2)) == "InstanceNorm1d(2, eps=1e-05)"
+    assert repr(nn.InstanceNorm1d(2, track_running_stats=True, affine=True)) == (
+        "InstanceNorm1d(2, eps=1e-05, momentum=0.9, affine=True, track_running_stats=True)"
+        "  # 4 parameters")
+    assert nn.InstanceNorm1d(2, dtype=np.float32)(X).dtype == np.float32
+    layer = nn.InstanceNorm2d(2, track_running_stats=True, dtype=np.float32)
+    layer(np.ones((2, 2, 2, 2)) + np.arange(2.0))
+    assert layer.running_mean.dtype == np.float32
+    assert layer.eval()(np.ones((1, 2, 2, 2))).dtype == np.float32
+
+
+def test_instance_norm_running_statistics_skip_a_batch_with_nan_and_an_empty_batch():
+    layer = nn.InstanceNorm2d(2, track_running_stats=True)
+    X = _randn(2, 3, 3, 2)
+    X[0, 1, 1, 0] = np.nan
+    out = layer(X)
+    assert np.isnan(out.data[0, ..., 0]).all() and np.isfinite(out.data[1]).all()
+    np.testing.assert_array_equal(layer.running_mean, np.zeros(2))
+    np.testing.assert_array_equal(layer.running_var, np.ones(2))
+    assert layer(np.zeros((0, 3, 3, 2))).shape == (0, 3, 3, 2)
+    np.testing.assert_array_equal(layer.running_var, np.ones(2))
+    with gg.no_grad():  # nothing recorded: the statistics are computed again
+        layer(np.ones((2, 2, 2, 2)) * np.arange(4.0).reshape(1, 2, 2, 1))
+    np.testing.assert_allclose(layer.running_mean, [0.15, 0.15], rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * 1.25, rtol=1e-12)
+
+
+def test_functional_instance_norm_takes_pytorchs_running_statistics_and_use_input_stats():
+    """F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+    momentum, eps): the running statistics updated in place from the instances' own, or,
+    with use_input_stats=False, normalising and left as they are."""
+    X = _randn(3, 4, 2, 2) * 2.0 + 0.5
+    mean, var = np.full(2, 0.5), np.full(2, 2.0)
+    w, b = np.array([1.5, -0.5]), np.array([0.0, 1.0])
+    out = F.instance_norm(X, mean, var, w, b, True, 0.7, 1e-3)
+    np.testing.assert_allclose(out.data, w * _instance_normalised(X, 1e-3) + b, rtol=1e-12,
+                               atol=1e-12)
+    mu, sigma2 = _instance_stats(X)
+    np.testing.assert_allclose(mean, 0.7 * 0.5 + 0.3 * mu.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(var, 0.7 * 2.0 + 0.3 * sigma2.mean(axis=0), rtol=1e-12)
+    before = mean.copy(), var.copy()
+    Y = _randn(2, 3, 3, 2, seed=1)
+    out = F.instance_norm(Y, mean, var, w, b, use_input_stats=False, eps=1e-3)
+    np.testing.assert_allclose(out.data, w * (Y - before[0]) / np.sqrt(before[1] + 1e-3) + b,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(mean, before[0])
+    np.testing.assert_array_equal(var, before[1])
+    assert gg.gradcheck(lambda Y, w, b: F.instance_norm(Y, mean, var, w, b, False), [Y, w, b])
+    assert gg.gradcheck(lambda Y, w, b: F.instance_norm(Y, None, None, w, b), [Y, w, b])
+    # gg.Tensors as running statistics are updated in place too; sequences (m, n_L, n_C)
+    m, v = gg.Tensor(np.zeros(2)), gg.Tensor(np.ones(2))
+    S = _randn(2, 5, 2, seed=3)
+    F.instance_norm(S, m, v)
+    mu, sigma2 = _instance_stats(S)
+    np.testing.assert_allclose(m.data, 0.1 * mu.mean(axis=0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(v.data, 0.9 + 0.1 * sigma2.mean(axis=0), rtol=1e-12)
+
+
+def test_instance_norm_momentum_below_a_half_warns_that_it_reads_as_pytorchs():
+    with pytest.warns(gg.ConventionWarning, match=r"InstanceNorm2d\(momentum=0.1\) keeps 10%"):
+        nn.InstanceNorm2d(3, momentum=0.1, track_running_stats=True)
+    with pytest.warns(gg.ConventionWarning, match=r"instance_norm\(x, \.\.\., momentum=0.1\)"):
+        F.instance_norm(np.ones((1, 2, 2, 2)) * np.arange(2.0), np.zeros(2), np.ones(2),
+                        momentum=0.1)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.InstanceNorm2d(3, 1e-5, True), gg.ArgumentError,
+     r"^InstanceNorm2d: momentum must be a number in \[0, 1\), got True: PyTorch's order is "
+     r"InstanceNorm2d\(num_features, eps, momentum, affine, track_running_stats\); write "
+     r"InstanceNorm2d\(3, affine=True\)"),
+    (lambda: nn.InstanceNorm1d(3, momentum=None, track_running_stats=True), gg.ArgumentError,
+     r"^InstanceNorm1d: momentum=None.*PyTorch's InstanceNorm never updates"),
+    (lambda: nn.InstanceNorm2d(3, momentum=1.0), gg.ArgumentError,
+     r"^InstanceNorm2d: momentum must be in \[0, 1\)"),
+    (lambda: nn.InstanceNorm2d(3, track_running_stats=1), gg.ArgumentError,
+     r"^InstanceNorm2d: track_running_stats must be True or False, got 1"),
+    (lambda: nn.InstanceNorm1d(3)(np.ones((2, 4, 4, 3))), gg.ShapeError,
+     r"^InstanceNorm1d\(3, eps=1e-05\) takes sequences A of shape \(m, n_L, 3\).*"
+     r"\(2, 4, 4, 3\) \(images: InstanceNorm2d\)"),
+    (lambda: nn.InstanceNorm1d(3)(np.ones((4, 3))), gg.ShapeError,
+     r"\(4, 3\) \(one sequence\? add the batch axis: A\[None\]\)"),
+    (lambda: nn.InstanceNorm1d(3, track_running_stats=True)(np.ones((2, 1, 3))),
+     gg.ArgumentError, r"^InstanceNorm1d\(3, .*\) got sequences of one step"),
+    (lambda: F.instance_norm(np.ones((1, 2, 2, 3)), np.ones(3)), gg.ArgumentError,
+     r"^instance_norm: give both running_mean and running_var, or neither"),
+    (lambda: F.instance_norm(np.ones((1, 2, 2, 3)), use_input_stats=False), gg.ArgumentError,
+     r"^instance_norm: use_input_stats=False normalises by running_mean and running_var"),
+    (lambda: F.instance_norm(np.ones((1, 2, 2, 3)), np.ones(2), np.ones(2)),
+     gg.GraphgradTypeError, r"^instance_norm: running_mean must be None or a float array"),
+    (lambda: F.instance_norm(np.ones((1, 2, 2, 3)), None, None, None, None, 1),
+     gg.ArgumentError, r"^instance_norm: use_input_stats must be True or False, got 1"),
+], ids=["affine third", "momentum None", "momentum 1", "flag 1", "1d on images",
+        "1d unbatched", "one step", "one statistic", "no statistics", "wrong shape",
+        "use_input_stats 1"])
+def test_instance_norm_settings_are_refused_saying_what_to_write(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -19,11 +19,12 @@ n_x)), `LSTM` and `GRU` (recurrent_torch, PyTorch's arguments and weights), `Emb
 and `Transformer` (transformer, the course's model built from them), `beam_search`,
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
 activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `BatchNorm1d`,
-`BatchNorm2d`, `LayerNorm`, `GroupNorm` and `InstanceNorm2d` (normalization), the losses (the
-fused ones in losses, PyTorch's others composed of ops in composed_losses, margin_losses and
-likelihood_losses, `ctc_loss` in ctc, and each as PyTorch's module, `CrossEntropyLoss` ...
-`CTCLoss`, in loss_modules), the weight initialisers (``nn.init``), every layer and loss as a
-function (``nn.functional``, imported as F, as PyTorch's), and
+`BatchNorm2d`, `LayerNorm`, `GroupNorm`, `InstanceNorm1d` and `InstanceNorm2d`
+(normalization), the losses (the fused ones in losses, PyTorch's others composed of ops in
+composed_losses, margin_losses and likelihood_losses, `ctc_loss` in ctc, and each as
+PyTorch's module, `CrossEntropyLoss` ... `CTCLoss`, in loss_modules), the weight initialisers
+(``nn.init``), every layer and loss as a function (``nn.functional``, imported as F, as
+PyTorch's), and
 `functional_call`, `parameters_to_vector` and `vector_to_parameters` (``nn.utils``, a model's
 parameters seen from outside: its cost as a function of given weights, or of one vector).
 Layers take batch-first input X of shape (m, n_x); see `graphgrad.nn.layers` for how that maps
@@ -149,6 +150,7 @@ from graphgrad.nn.normalization import (
     BatchNorm1d,
     BatchNorm2d,
     GroupNorm,
+    InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
 )
@@ -186,7 +188,8 @@ __all__ = [
     "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
     "Embedding", "Flatten", "Fold", "GELU", "GLU", "GRU", "GRUCell", "GaussianNLLLoss", "GroupNorm",
     "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
-    "Identity", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss", "LSTM", "LSTMCell",
+    "Identity", "InstanceNorm1d", "InstanceNorm2d", "InvertedDropout", "KLDivLoss", "L1Loss",
+    "LSTM", "LSTMCell",
     "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "MarginRankingLoss",
     "MaxPool1d", "MaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module", "ModuleDict",
     "ModuleList",

@@ -6,7 +6,9 @@ scale gamma and the shift beta.
 channels of images Z (m, n_H, n_W, n_C), each over the batch and every position, as the
 course's ResNets do after a convolution. Both are one class, `_BatchNorm`, told which axes to
 average over. `LayerNorm` normalises each example (each position of a sequence) over its own
-d features instead, the same in training and evaluation.
+d features instead, the same in training and evaluation. `GroupNorm` normalises each example's
+groups of channels; `InstanceNorm2d` and `InstanceNorm1d` are it with a group per channel,
+and PyTorch's optional running statistics, which evaluation normalises by (`BatchNormEval`).
 
 Each layer is one node, as `Linear` is one `Affine`: `BatchNorm` (training mode, the batch's
 statistics), `BatchNormEval` (the running ones) and `LayerNormalize` are fused ops with the
@@ -248,13 +250,14 @@ class GroupNormalize(Function):
         dx = (dx_norm - mean(dx_norm) - x_norm mean(dx_norm x_norm)) / sqrt(sigma2 + eps)
 
     gamma, beta: (n_C,). G = n_C is instance normalisation, G = 1 layer normalisation over
-    every position and channel.
+    every position and channel. Each example's groups' mu and sigma2, (m, 1, G, 1), are kept
+    on the node (``ctx.mu``, ``ctx.sigma2``) for instance norm's running averages.
     """
 
     @staticmethod
     def forward(ctx, x, gamma=None, beta=None, groups=1, eps=1e-5):
         grouped = _grouped(x, groups)
-        x_norm, std, _, _ = _statistics(grouped, (1, 3), eps, keepdims=True)
+        x_norm, std, ctx.mu, ctx.sigma2 = _statistics(grouped, (1, 3), eps, keepdims=True)
         ctx.save_for_backward(x, gamma, x_norm, std)
         out = x_norm.reshape(x.shape)
         return out if gamma is None else _scale_and_shift(gamma, out, beta)
@@ -406,6 +409,42 @@ def _group_norm(X: Tensor, gamma: Any, beta: Any, groups: int, eps: float) -> Te
     if gamma is None or beta is None:
         return GroupNormalize.apply(X, groups=groups, eps=eps)
     return GroupNormalize.apply(X, gamma, beta, groups=groups, eps=eps)
+
+
+def _instance_norm(X: Tensor, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
+                   use_input_stats: bool, momentum: float, eps: float
+                   ) -> tuple[Tensor, Any, Any]:
+    """(gamma X_norm + beta, mean, var): the one computation of the instance norm layers and
+    of `nn.functional.instance_norm`. X (m, ..., n_C) is normalised per example and channel
+    over its positions with ``use_input_stats`` (one `GroupNormalize` node, a group per
+    channel), else by running_mean and running_var (n_C,) (one `BatchNormEval` node). mean and
+    var are the updated running statistics, new arrays in their dtype: momentum * running +
+    (1 - momentum) * the batch's mean over its examples of their channels' mean and biased
+    variance; None when they stay as they are (no running statistics, evaluation, an empty
+    batch, a batch with NaN or Inf). gamma, beta: (n_C,), or both None (no scale, no shift)."""
+    tracking = running_mean is not None and running_var is not None
+    if not use_input_stats:
+        if gamma is None:  # constants, which the fused op gives no gradient
+            gamma, beta = _ones(X.shape[-1:], X.dtype), np.zeros(X.shape[-1:], X.dtype)
+        return (BatchNormEval.apply(X, gamma, beta, running_mean, running_var, eps=eps),
+                None, None)
+    groups = X.shape[-1]
+    out = _group_norm(X, gamma, beta, groups, eps)
+    if not tracking or X.size == 0:
+        return out, None, None
+    node = out.creator
+    if node is not None:
+        mu, sigma2 = node.mu, node.sigma2
+    else:  # nothing recorded (no_grad): the statistics, computed again
+        _, _, mu, sigma2 = _statistics(_grouped(X.data, groups), (1, 3), eps, keepdims=True)
+    mu, sigma2 = mu.mean(axis=(0, 1, 3)), sigma2.mean(axis=(0, 1, 3))  # (m, 1, n_C, 1) -> (n_C,)
+    # A batch with NaN or Inf would spoil every later prediction through the running
+    # statistics: it leaves them as they were.
+    if not (np.isfinite(mu).all() and np.isfinite(sigma2).all()):
+        return out, None, None
+    keep, dtype = momentum, running_mean.dtype
+    return (out, (keep * running_mean + (1 - keep) * mu).astype(dtype),
+            (keep * running_var + (1 - keep) * sigma2).astype(dtype))
 
 
 class _BatchNorm(Module):
@@ -830,7 +869,86 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps:g}{affine}"
 
 
-class InstanceNorm2d(GroupNorm):
+class _InstanceNorm(GroupNorm):
+    """Instance normalisation (PyTorch's nn.InstanceNorm1d and nn.InstanceNorm2d, channels
+    last): each channel of each example normalised over its own positions. `GroupNorm` with
+    one group per channel, and PyTorch's running statistics: with track_running_stats=True,
+    training updates running_mean and running_var (n_C,) from the batch, and ``eval()``
+    normalises every example by them (`BatchNormEval`, as batch norm's evaluation). Subclasses
+    set the rank of their input and the words of the messages."""
+
+    least_ndim: int  # the rank of the input, exactly
+    items = "examples"  # what an example is called in messages
+    one_position = "one position"
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.9,
+                 affine: bool = False, track_running_stats: bool = False,
+                 dtype: Any = np.float64) -> None:
+        caller = type(self).__name__
+        n_C = whole_number(num_features, "num_features", caller)
+        if isinstance(momentum, (bool, np.bool_)):  # affine given third, in the old order
+            raise ArgumentError(
+                f"{caller}: momentum must be a number in [0, 1), got {momentum}: PyTorch's "
+                f"order is {caller}(num_features, eps, momentum, affine, "
+                f"track_running_stats); write {caller}({n_C}, affine={momentum})")
+        if momentum is None:
+            raise ArgumentError(
+                f"{caller}: momentum=None, PyTorch's cumulative average for batch norm, is "
+                "not one for instance norm: PyTorch's InstanceNorm never updates its running "
+                "statistics then (they stay zeros and ones). Give momentum in [0, 1), the "
+                "weight of the old statistics (0.9, PyTorch's 0.1, by default)")
+        super().__init__(n_C, n_C, eps, affine, dtype)
+        self.momentum = _momentum(momentum, caller, f"{caller}(")
+        self.track_running_stats = flag(track_running_stats, "track_running_stats", caller)
+        tracked, dtype = self.track_running_stats, self._dtype
+        self.register_buffer("running_mean", np.zeros(n_C, dtype=dtype) if tracked else None)
+        self.register_buffer("running_var", np.ones(n_C, dtype=dtype) if tracked else None)
+
+    def forward(self, A: Any) -> Tensor:
+        """Each example's channels normalised over their positions, in training (and
+        without running statistics) by their own mean and variance, which update the running
+        ones; after ``eval()`` by the running ones.  A (m, ..., n_C) -> the same shape."""
+        gamma, beta = self.gamma, self.beta
+        A = as_data_of(A, self._dtype if gamma is None else gamma.data.dtype, self)
+        shape = np.shape(A.data if isinstance(A, Tensor) else A)
+        if len(shape) != self.least_ndim or shape[-1] != self.num_channels:
+            raise ShapeError(f"{self._label()} takes {self._shape_text()}, channels last, "
+                             f"got {_shown(A)}{self._hint(shape)}")
+        if not isinstance(A, Tensor):
+            A = Tensor(A)
+        mean, var = self.running_mean, self.running_var
+        tracking = self.track_running_stats and mean is not None and var is not None
+        use_input_stats = self.training or not tracking
+        if use_input_stats and shape[0] and math.prod(shape[1:-1]) == 1:
+            raise ArgumentError(self._one_value_message(shape))
+        if not use_input_stats:
+            mean, var = mean.astype(A.dtype, copy=False), var.astype(A.dtype, copy=False)
+        out, mean, var = _instance_norm(A, gamma, beta, mean if tracking else None,
+                                        var if tracking else None, use_input_stats,
+                                        self.momentum, self.eps)
+        if mean is not None:
+            self.running_mean, self.running_var = mean, var
+        return out
+
+    def _hint(self, shape: tuple[int, ...]) -> str:
+        raise NotImplementedError
+
+    def _one_value_message(self, shape: tuple[int, ...]) -> str:
+        return (f"{self._label()} got {self.items} of {self.one_position}, {shape}: each "
+                "channel normalised by its own mean would be 0 whatever the input. Instance "
+                f"normalisation needs {self.items} of two positions or more (in evaluation, "
+                "with track_running_stats=True, one is fine).")
+
+    def extra_repr(self) -> str:
+        """``3, eps=1e-05`` (and ``momentum=0.9``, ``affine=True``,
+        ``track_running_stats=True``), for the repr."""
+        momentum = f", momentum={self.momentum:g}" if self.track_running_stats else ""
+        flags = "".join(f", {name}=True" for name in ("affine", "track_running_stats")
+                        if getattr(self, name))
+        return f"{self.num_channels}, eps={self.eps:g}{momentum}{flags}"
+
+
+class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of images (PyTorch's nn.InstanceNorm2d, channels last): each
     channel of each image normalised over its own n_H x n_W positions, as in style transfer::
 
@@ -841,47 +959,79 @@ class InstanceNorm2d(GroupNorm):
     training and evaluation compute the same, each image by its own statistics. It is
     `GroupNorm` with one group per channel, on images only.
 
-    Args:
+    With track_running_stats=True (PyTorch's), training also updates the buffers
+    running_mean and running_var (n_C,): ``running = momentum * running + (1 - momentum) *
+    batch``, batch the mean over the m images of each image's channel mean and variance, and
+    ``eval()`` normalises every image by them, ``(x - running_mean) / sqrt(running_var +
+    eps)``. As `BatchNorm2d`, momentum is the weight of the old statistics (the course's;
+    PyTorch's momentum=0.1 is momentum=0.9 here, and between 0 and 0.5 a
+    `gg.ConventionWarning` says so), and the variance is the biased one: PyTorch's running_var
+    takes each image's unbiased variance, n_H n_W / (n_H n_W - 1) times it. A batch with NaN
+    or Inf leaves the running statistics as they were. track_running_stats set to False on a
+    layer that has them normalises by each image's own, leaving them as they are.
+
+    Args (PyTorch's order):
         num_features: n_C, the channels of the images.
         eps: keeps the division finite when a channel of an image is constant.
+        momentum: in [0, 1), the weight of the old running statistics (None, which PyTorch
+            takes and then never updates them, is refused).
         affine: False (the default, as PyTorch's) leaves out gamma and beta; True learns them
             (ones and zeros to start, one per channel).
+        track_running_stats: False (the default) keeps none; True, as above.
         dtype: np.float64 (default) or np.float32.
 
     Shapes: A (m, n_H, n_W, n_C) -> the same shape; images of one pixel are refused (every
-    value would be 0).
+    value would be 0) unless normalised by running statistics.
     """
 
     short_name = "instancenorm"
     least_ndim = 4
-
-    def __init__(self, num_features: int, eps: float = 1e-5, affine: bool = False,
-                 dtype: Any = np.float64) -> None:
-        n_C = whole_number(num_features, "num_features", "InstanceNorm2d")
-        super().__init__(n_C, n_C, eps, affine, dtype)
-
-    def forward(self, A: Any) -> Tensor:
-        """Each image's channels normalised over their positions.  A (m, n_H, n_W, n_C) -> the
-        same shape."""
-        if np.ndim(A.data if isinstance(A, Tensor) else A) not in (4,):
-            shape = np.shape(A.data if isinstance(A, Tensor) else A)
-            tip = (" (one image? add the batch axis: A[None])" if len(shape) == 3 else "")
-            raise ShapeError(f"{self._label()} takes images A of shape {self._shape_text()}, "
-                             f"channels last, got shape {shape}{tip}")
-        return super().forward(A)
+    items = "images"
+    one_position = "one pixel"
 
     def _shape_text(self) -> str:
-        return f"(m, n_H, n_W, {self.num_channels})"
+        return f"images A of shape (m, n_H, n_W, {self.num_channels})"
 
-    def _one_value_message(self, shape: tuple[int, ...]) -> str:
-        return (f"{self._label()} got images of one pixel, {shape}: each channel normalised "
-                "by its own mean would be 0 whatever the input. Instance normalisation needs "
-                "images of two pixels or more.")
+    def _hint(self, shape: tuple[int, ...]) -> str:
+        if len(shape) == 3:
+            return " (one image? add the batch axis: A[None])"
+        if len(shape) == 4 and shape[1] == self.num_channels:
+            return (" (channels first? graphgrad's images are channels last: "
+                    "A.transpose(0, 2, 3, 1))")
+        return ""
 
-    def extra_repr(self) -> str:
-        """``3, eps=1e-05`` (and ``affine=True``), for the repr."""
-        affine = ", affine=True" if self.affine else ""
-        return f"{self.num_channels}, eps={self.eps:g}{affine}"
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of sequences (PyTorch's nn.InstanceNorm1d on (m, n_C, n_L)
+    transposed): each channel of each sequence (m, n_L, n_C), channels last as `Conv1d` gives
+    them, normalised over its own n_L steps; then gamma * y + beta with affine=True. The
+    running statistics are `InstanceNorm2d`'s (momentum the weight of the old statistics,
+    PyTorch's 0.1 is 0.9; the biased variance, PyTorch's running_var n_L / (n_L - 1) times it).
+
+    Args (PyTorch's order): num_features (n_C), eps, momentum, affine, track_running_stats and
+    dtype, as `InstanceNorm2d`'s.
+
+    Shapes: A (m, n_L, n_C) -> the same shape; sequences of one step are refused unless
+    normalised by running statistics.
+    """
+
+    short_name = "instancenorm"
+    least_ndim = 3
+    items = "sequences"
+    one_position = "one step"
+
+    def _shape_text(self) -> str:
+        return f"sequences A of shape (m, n_L, {self.num_channels})"
+
+    def _hint(self, shape: tuple[int, ...]) -> str:
+        if len(shape) == 2:
+            return " (one sequence? add the batch axis: A[None])"
+        if len(shape) == 4:
+            return " (images: InstanceNorm2d)"
+        if len(shape) == 3 and shape[1] == self.num_channels:
+            return (" (channels first? graphgrad's sequences are channels last: "
+                    "A.transpose(0, 2, 1))")
+        return ""
 
 
 def _divisor_near(n: int, groups: int) -> int:
@@ -1028,22 +1178,59 @@ def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
         raise ArgumentError(f"{caller}: num_groups={groups} must divide the n_C={n_C} "
                             f"channels of x {describe(x)}; choose a divisor, such as "
                             f"{_divisor_near(n_C, groups)}")
-    return _norm_groups(x, groups, weight, bias, eps, caller)
+    gamma, beta, eps = _group_settings(x, groups, weight, bias, eps, caller)
+    return _group_norm(x, gamma, beta, groups, eps)
 
 
-def instance_norm(x: Any, *, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
-    """Instance normalisation, the function of `InstanceNorm2d` (PyTorch's F.instance_norm
-    with its defaults, use_input_stats=True, channels last): each channel of each example of
-    x (m, n_H, n_W, n_C) (or sequences (m, n_L, n_C)) normalised over its own positions, then
-    weight * x_norm + bias, (n_C,) (None: none). No running statistics. -> x's shape.
-    The settings are keywords: PyTorch's second argument is running_mean."""
-    x = _input(x, "instance_norm", 3, "(m, n_H, n_W, n_C) or (m, n_L, n_C)")
-    return _norm_groups(x, x.shape[-1], weight, bias, eps, "instance_norm")
+def instance_norm(x: Any, running_mean: Any = None, running_var: Any = None,
+                  weight: Any = None, bias: Any = None, use_input_stats: bool = True,
+                  momentum: float = 0.9, eps: float = 1e-5) -> Tensor:
+    """Instance normalisation, the function of `InstanceNorm2d` and `InstanceNorm1d`
+    (PyTorch's F.instance_norm, its arguments in its order, channels last): each channel of
+    each example of x (m, n_H, n_W, n_C) (or sequences (m, n_L, n_C)) normalised over its
+    own positions, then weight * x_norm + bias, (n_C,) (None: none).
+
+    With ``use_input_stats`` (the default), by each example's own statistics; running_mean
+    and running_var, if given, are updated in place: running = momentum * running + (1 -
+    momentum) * the batch's mean over its examples of each channel's mean and biased
+    variance. With use_input_stats=False, by running_mean and running_var (both needed),
+    which stay as they are. As `batch_norm`, momentum is the weight of the old statistics
+    (PyTorch's momentum=0.1 is 0.9 here; a `gg.ConventionWarning` between 0 and 0.5), and
+    running_var follows the biased variance (PyTorch's, the unbiased one, n / (n - 1) times
+    it over n positions). A batch with NaN or Inf leaves them as they were. -> x's shape."""
+    caller = "instance_norm"
+    x = _input(x, caller, 3, "(m, n_H, n_W, n_C) or (m, n_L, n_C)")
+    n_C = x.shape[-1]
+    use_input_stats = flag(use_input_stats, "use_input_stats", caller)
+    momentum = _momentum(momentum, caller, "instance_norm(x, ..., ")
+    mean = _running(running_mean, "running_mean", n_C, caller)
+    var = _running(running_var, "running_var", n_C, caller)
+    if (mean is None) != (var is None):
+        raise ArgumentError(f"{caller}: give both running_mean and running_var, or neither "
+                            "(None: every example normalised by its own statistics)")
+    if not use_input_stats:
+        if mean is None:
+            raise ArgumentError(f"{caller}: use_input_stats=False normalises by running_mean "
+                                "and running_var: give both (arrays of shape "
+                                f"({n_C},)), or leave use_input_stats=True")
+        eps = _positive_eps(eps, caller)
+        gamma, beta = _affine_pair(weight, bias, x, (n_C,), caller)
+        dtype = np.result_type(x.dtype, gamma.dtype, beta.dtype)
+        out, _, _ = _instance_norm(x, gamma, beta, mean.astype(dtype, copy=False),
+                                   var.astype(dtype, copy=False), False, momentum, eps)
+        return out
+    gamma, beta, eps = _group_settings(x, n_C, weight, bias, eps, caller)
+    out, new_mean, new_var = _instance_norm(x, gamma, beta, mean, var, True, momentum, eps)
+    if new_mean is not None:
+        mean[...] = new_mean
+        var[...] = new_var
+    return out
 
 
-def _norm_groups(x: Tensor, groups: int, weight: Any, bias: Any, eps: float,
-                 caller: str) -> Tensor:
-    """group_norm's and instance_norm's checks of eps, weight and bias, then `_group_norm`."""
+def _group_settings(x: Tensor, groups: int, weight: Any, bias: Any, eps: float,
+                    caller: str) -> tuple[Any, Any, float]:
+    """(gamma, beta, eps) after group_norm's and instance_norm's checks of eps, weight and bias
+    and of x's groups (one value each is refused); gamma and beta None when both are."""
     eps = _positive_eps(eps, caller)
     if x.size and math.prod(x.shape[1:-1]) * (x.shape[-1] // groups) == 1:
         raise ArgumentError(f"{caller} got x {describe(x)}, one value in each group of each "
@@ -1052,4 +1239,4 @@ def _norm_groups(x: Tensor, groups: int, weight: Any, bias: Any, eps: float,
     gamma = beta = None
     if weight is not None or bias is not None:
         gamma, beta = _affine_pair(weight, bias, x, x.shape[-1:], caller)
-    return _group_norm(x, gamma, beta, groups, eps)
+    return gamma, beta, eps
