@@ -1027,6 +1027,26 @@ def _grads_agree(ours, theirs, inputs, tensors):
             np.testing.assert_allclose(cell.bhc.grad, b_hh[2 * n_a:], rtol=1e-9, atol=1e-12)
 
 
+def _states_and_gradients_agree(kind, ours, theirs, run, ref_run, inputs, tensors, rng):
+    """The final states of one run of our layer, run = (output, states), equal those of
+    torch's, ref_run, and so do the gradients of the inputs and every weight for random
+    upstream gradients of the output and the states."""
+    out, last = run
+    ref, ref_last = ref_run
+    lasts = last if kind == "lstm" else (last,)
+    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
+    for ours_last, ref_l in zip(lasts, ref_lasts):
+        assert ours_last.shape == tuple(ref_l.shape)
+        np.testing.assert_allclose(ours_last.data, ref_l.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+    up = rng.standard_normal(out.shape)
+    ups = [rng.standard_normal(x.shape) for x in lasts]
+    ((out * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
+    ((ref * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
+                                          for x, u in zip(ref_lasts, ups))).backward()
+    _grads_agree(ours, theirs, inputs, tensors)
+
+
 @pytest.mark.parametrize("kind, num_layers, bidirectional, batch_first", [
     ("lstm", 1, False, True), ("lstm", 2, True, False), ("gru", 1, True, True),
     ("gru", 2, True, False), ("gru", 3, False, True)])
@@ -1046,18 +1066,9 @@ def test_lstm_and_gru_match_torchs_with_its_weights(kind, num_layers, bidirectio
     state = tuple(inputs[1:]) if kind == "lstm" else inputs[1]
     out, last = ours(inputs[0], state)
     ref, ref_last = theirs(tensors[0], tuple(tensors[1:]) if kind == "lstm" else tensors[1])
-    lasts = last if kind == "lstm" else (last,)
-    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for ours_last, ref_l in zip(lasts, ref_lasts):
-        np.testing.assert_allclose(ours_last.data, ref_l.detach().numpy(), rtol=1e-10,
-                                   atol=1e-12)
-    up = rng.standard_normal(out.shape)
-    ups = [rng.standard_normal(x.shape) for x in lasts]
-    ((out * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
-    ((ref * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
-                                          for x, u in zip(ref_lasts, ups))).backward()
-    _grads_agree(ours, theirs, inputs, tensors)
+    _states_and_gradients_agree(kind, ours, theirs, (out, last), (ref, ref_last), inputs,
+                                tensors, rng)
 
 
 @pytest.mark.parametrize("kind, options, unbatched", [
@@ -1085,20 +1096,10 @@ def test_lstm_and_gru_options_match_torchs(kind, options, unbatched):
     tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, last = ours(inputs[0], tuple(inputs[1:]) if kind == "lstm" else inputs[1])
     ref, ref_last = theirs(tensors[0], tuple(tensors[1:]) if kind == "lstm" else tensors[1])
-    lasts = last if kind == "lstm" else (last,)
-    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
     assert out.shape == tuple(ref.shape)
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for ours_last, ref_l in zip(lasts, ref_lasts):
-        assert ours_last.shape == tuple(ref_l.shape)
-        np.testing.assert_allclose(ours_last.data, ref_l.detach().numpy(), rtol=1e-10,
-                                   atol=1e-12)
-    up = rng.standard_normal(out.shape)
-    ups = [rng.standard_normal(x.shape) for x in lasts]
-    ((out * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
-    ((ref * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
-                                          for x, u in zip(ref_lasts, ups))).backward()
-    _grads_agree(ours, theirs, inputs, tensors)
+    _states_and_gradients_agree(kind, ours, theirs, (out, last), (ref, ref_last), inputs,
+                                tensors, rng)
 
 
 @pytest.mark.parametrize("kind, bidirectional", [("lstm", True), ("gru", True),
@@ -1235,16 +1236,8 @@ def test_packed_layers_match_torchs(kind, num_layers, bidirectional, batch_first
     np.testing.assert_array_equal(out.batch_sizes, ref.batch_sizes.numpy())
     np.testing.assert_array_equal(out.sorted_indices, ref.sorted_indices.numpy())
     np.testing.assert_array_equal(out.unsorted_indices, ref.unsorted_indices.numpy())
-    lasts = last if kind == "lstm" else (last,)
-    ref_lasts = ref_last if kind == "lstm" else (ref_last,)
-    for x, r in zip(lasts, ref_lasts):
-        np.testing.assert_allclose(x.data, r.detach().numpy(), rtol=1e-10, atol=1e-12)
-    up = rng.standard_normal(out.data.shape)
-    ups = [rng.standard_normal(x.shape) for x in lasts]
-    ((out.data * up).sum() + sum((x * u).sum() for x, u in zip(lasts, ups))).backward()
-    ((ref.data * torch.tensor(up)).sum() + sum((x * torch.tensor(u)).sum()
-                                               for x, u in zip(ref_lasts, ups))).backward()
-    _grads_agree(ours, theirs, inputs, tensors)
+    _states_and_gradients_agree(kind, ours, theirs, (out.data, last), (ref.data, ref_last),
+                                inputs, tensors, rng)
 
 
 # -- clipping ---------------------------------------------------------------------------------
