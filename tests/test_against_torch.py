@@ -22,7 +22,8 @@ standardising data with holes), and graphgrad.nn.functional against torch.nn.fun
 and its gradient of log_probs as given, affine_grid and grid_sample), and PyTorch's classic
 examples (tests/test_porting_examples.py: the MNIST convnet and its Adadelta step, the VAE, a
 DCGAN step, the word-language model's LSTM with clipping, the sine waves' L-BFGS step) against
-their PyTorch code with the same weights, all in float64.
+their PyTorch code with the same weights, and nn.MultiheadAttention, nn.TransformerEncoderLayer
+and nn.TransformerEncoder with PyTorch's weights loaded and its masks, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU, ctc_loss's gradient wrt log_probs that are not
 normalised), the tests check the relation between the two.
@@ -4156,3 +4157,77 @@ def test_max_pool_layers_take_torchs_positional_order(seed):
     outs, refs = (out, ref) if return_indices else ((out,), (ref,))
     for mine, theirs in zip(outs, refs):
         np.testing.assert_array_equal(mine.data, theirs.movedim(1, -1).numpy())
+# -- PyTorch's attention and Transformer encoder layers ----------------------------------------
+def _attention_grads_agree(ours, theirs):
+    """Every parameter's gradient of ours equal to PyTorch's, by its PyTorch name: PyTorch's
+    gradients loaded into a copy as weights are, then compared parameter by parameter."""
+    import copy
+
+    again = copy.deepcopy(ours)
+    again.load_torch_state_dict({k: v.grad for k, v in theirs.named_parameters()})
+    for (name, p), g in zip(ours.named_parameters(), again.parameters()):
+        np.testing.assert_allclose(p.grad, g.data, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("kdim", [None, 3])
+@pytest.mark.parametrize("average", [True, False])
+def test_multihead_attention_against_torch(batch_first, kdim, average):
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(6, 2, kdim=kdim, vdim=kdim, batch_first=batch_first,
+                                         dtype=torch.float64)
+    ours = gg.nn.MultiheadAttention(6, 2, kdim=kdim, vdim=kdim, batch_first=batch_first)
+    ours.load_torch_state_dict(theirs.state_dict())
+    rng = np.random.default_rng(0)
+    N, L, S, n_k = 2, 3, 4, kdim or 6
+    shape = (lambda T, n: (N, T, n)) if batch_first else (lambda T, n: (T, N, n))
+    arrays = [rng.standard_normal(shape(L, 6)), rng.standard_normal(shape(S, n_k)),
+              rng.standard_normal(shape(S, n_k))]
+    # both float (PyTorch deprecates a boolean and a float mask together): -inf hides
+    padding = np.where([[False] * S, [False, False, True, True]], -np.inf, 0.0)
+    attn = np.where(rng.random((L, S)) < 0.3, -np.inf, rng.standard_normal((L, S)))
+    attn[:, 0] = 0.0
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    inputs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    out_t, w_t = theirs(*tensors, key_padding_mask=torch.tensor(padding),
+                        attn_mask=torch.tensor(attn), average_attn_weights=average)
+    out_g, w_g = ours(*inputs, key_padding_mask=padding, attn_mask=attn,
+                      average_attn_weights=average)
+    np.testing.assert_allclose(out_g.data, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w_g.data, w_t.detach().numpy(), rtol=1e-10, atol=1e-13)
+    seed = rng.standard_normal(out_g.shape)
+    (out_t * torch.tensor(seed)).sum().backward()
+    (out_g * seed).sum().backward()
+    for x, t in zip(inputs, tensors):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-11)
+    _attention_grads_agree(ours, theirs)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("training", [True, False])
+def test_transformer_encoder_against_torch(norm_first, batch_first, activation, training):
+    torch.manual_seed(1)
+    t_layer = torch.nn.TransformerEncoderLayer(
+        6, 2, 10, dropout=0.0, activation=activation, batch_first=batch_first,
+        norm_first=norm_first, dtype=torch.float64)
+    theirs = torch.nn.TransformerEncoder(t_layer, 2, norm=torch.nn.LayerNorm(
+        6, dtype=torch.float64), enable_nested_tensor=False).train(training)
+    layer = gg.nn.TransformerEncoderLayer(6, 2, 10, dropout=0.0, activation=activation,
+                                          batch_first=batch_first, norm_first=norm_first)
+    ours = gg.nn.TransformerEncoder(layer, 2, norm=gg.nn.LayerNorm(6)).train(training)
+    ours.load_torch_state_dict(theirs.state_dict())
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((2, 4, 6) if batch_first else (4, 2, 6))
+    causal = np.triu(np.ones((4, 4), bool), 1)
+    padding = np.array([[False] * 4, [False, False, False, True]])
+    X_t, X_g = torch.tensor(X, requires_grad=True), gg.Tensor(X, requires_grad=True)
+    out_t = theirs(X_t, mask=torch.tensor(causal), src_key_padding_mask=torch.tensor(padding))
+    out_g = ours(X_g, mask=causal, src_key_padding_mask=padding)
+    np.testing.assert_allclose(out_g.data, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seed = rng.standard_normal(out_g.shape)
+    (out_t * torch.tensor(seed)).sum().backward()
+    (out_g * seed).sum().backward()
+    np.testing.assert_allclose(X_g.grad, X_t.grad.numpy(), rtol=1e-9, atol=1e-11)
+    _attention_grads_agree(ours, theirs)

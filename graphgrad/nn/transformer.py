@@ -52,7 +52,23 @@ from graphgrad.nn.embedding import Embedding
 from graphgrad.nn.layers import Linear
 from graphgrad.nn.module import Module, as_data_of
 from graphgrad.nn.normalization import LayerNorm
+from graphgrad.nn.transformer_torch import (
+    TORCH_LAYER_KEYWORDS,
+    TorchTransformerEncoder,
+    TorchTransformerEncoderLayer,
+)
 from graphgrad.tensor import Tensor
+
+
+def _torch_layer_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``TransformerEncoderLayer(*args, **kwargs)`` is PyTorch's call: a keyword only
+    PyTorch's layer takes, no d_ff (PyTorch's dim_feedforward has a default, the course's
+    d_ff none), or an activation (a string or callable) where the course has eps."""
+    if TORCH_LAYER_KEYWORDS & set(kwargs):
+        return True
+    if len(args) < 3 and "d_ff" not in kwargs:
+        return True
+    return len(args) >= 5 and (isinstance(args[4], str) or callable(args[4]))
 
 
 def _feed_forward(d_model: int, d_ff: int, rng: np.random.Generator | None,
@@ -115,6 +131,14 @@ class TransformerEncoderLayer(_Layer):
     Shapes: ``forward(X, mask=None)``: X (m, T_x, d_model) -> (m, T_x, d_model); mask as for
     `MultiHeadAttention` (``padding_mask(tokens)``).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's call makes PyTorch's layer (nn.transformer_torch's docstring says when);
+        # with no arguments (a copy or unpickling) this class's.
+        if cls is TransformerEncoderLayer and (args or kwargs) and _torch_layer_call(
+                args, kwargs):
+            return TorchTransformerEncoderLayer(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
                  eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
@@ -291,6 +315,13 @@ class TransformerEncoder(_Stack):
     """
 
     layer_type = TransformerEncoderLayer
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's TransformerEncoder(encoder_layer, num_layers, norm=None): its own class.
+        layer = args[0] if args else kwargs.get("encoder_layer")
+        if cls is TransformerEncoder and isinstance(layer, Module):
+            return TorchTransformerEncoder(*args, **kwargs)
+        return super().__new__(cls)
 
     def forward(self, tokens: Any, mask: Any = None) -> Tensor:
         """tokens, word indices (m, T_x) with T_x <= max_positions -> (m, T_x, d_model),
