@@ -19,8 +19,10 @@ Masks say which keys a query may attend to: True (or 1) = may attend, as the cou
 (1 keeps a score, 0 adds -1e9 to it) and the boolean ``attn_mask`` of PyTorch's
 ``F.scaled_dot_product_attention`` (True takes part). PyTorch's ``nn.MultiheadAttention`` and
 ``nn.Transformer`` layers read theirs the other way (True hides a key: ``attn_mask``,
-``key_padding_mask``): pass ``~mask``. Its look-ahead mask so read here, True above the
-diagonal only, would let each query see only the later keys; it is refused.
+``key_padding_mask``): pass ``~mask``, or use `nn.MultiheadAttention` and PyTorch's encoder
+layers (``nn.transformer_torch``), which read PyTorch's masks as PyTorch does. Its look-ahead
+mask so read here, True above the diagonal only, would let each query see only the later
+keys; it is refused.
 A masked score is replaced by the lowest finite number of its dtype before the softmax (the
 course adds -1e9 to it, which an unmasked score below -1e9 would lose to), so its weight is
 exactly 0 and the key gets exactly no gradient through it; a finite number rather than -inf
@@ -108,7 +110,8 @@ def _refuse_hiding_mask(keep: np.ndarray, caller: str) -> None:
         "after it (True above the diagonal, False on and below it): PyTorch's "
         "nn.MultiheadAttention look-ahead mask, where True hides a key. Here True/1 means "
         "may attend, as the course's masks and F.scaled_dot_product_attention's: pass ~mask, "
-        f"or look_ahead_mask({T})."
+        f"or look_ahead_mask({T}) (nn.MultiheadAttention, PyTorch's layer, takes PyTorch's "
+        "masks)."
     )
 
 
@@ -325,7 +328,8 @@ class MultiHeadAttention(Module):
     (m, T_q, d_model), and with ``return_weights=True`` ``(output, weights)``, weights
     (m, h, T_q, T_k) before dropout (as Keras returns them), each row summing to 1. (PyTorch's
     layer returns ``(output, weights)`` by default: a ported ``y, _ = mha(X, X, X)`` would
-    unpack the output's batch axis, without an error when m = 2; write ``y = mha(X, X, X)``.)
+    unpack the output's batch axis, without an error when m = 2; write ``y = mha(X, X, X)``,
+    or use `nn.MultiheadAttention`, PyTorch's layer with its call, layout and masks.)
     ``mask`` broadcasts to (m, h, T_q, T_k) (True/1: may attend; see
     `scaled_dot_product_attention`), except that a mask of rank 3 is read as Keras's
     attention_mask (m, T_q, T_k), the course's masks, and gets the head axis.

@@ -26,8 +26,14 @@ PyTorch's nn.TransformerEncoder, nn.TransformerDecoder and nn.Transformer hold t
 only; these hold the embeddings and positions too, as the course's classes do. Their masks
 are the course's, True/1 where a query may attend: PyTorch's boolean masks (True hides a key)
 are passed as ``~mask``.
+PyTorch's own layers are in `nn.transformer_torch`: ``TransformerEncoderLayer`` called as
+PyTorch's (any of nhead, dim_feedforward, activation, layer_norm_eps, batch_first,
+norm_first, bias as keywords, no d_ff, or an activation fifth) makes
+`TorchTransformerEncoderLayer`, and ``TransformerEncoder`` given a layer first makes
+`TorchTransformerEncoder`: PyTorch's layout, masks, norm_first and weights' names.
+``TransformerEncoderLayer(8, 2, 16)`` alone is this module's layer.
 Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
-`nn.activations`, `nn.containers`, `nn.module`, `nn.init`, `errors`.
+`nn.activations`, `nn.containers`, `nn.module`, `nn.init`, `nn.transformer_torch`, `errors`.
 """
 from __future__ import annotations
 
