@@ -22,8 +22,8 @@ standardising data with holes), and graphgrad.nn.functional against torch.nn.fun
 and its gradient of log_probs as given, affine_grid and grid_sample), and PyTorch's classic
 examples (tests/test_porting_examples.py: the MNIST convnet and its Adadelta step, the VAE, a
 DCGAN step, the word-language model's LSTM with clipping, the sine waves' L-BFGS step) against
-their PyTorch code with the same weights, and nn.MultiheadAttention, nn.TransformerEncoderLayer
-and nn.TransformerEncoder with PyTorch's weights loaded and its masks, all in float64.
+their PyTorch code with the same weights, and nn.MultiheadAttention, PyTorch's Transformer
+encoder and decoder layers and stacks with its weights loaded and its masks, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU, ctc_loss's gradient wrt log_probs that are not
 normalised), the tests check the relation between the two.
@@ -4230,4 +4230,43 @@ def test_transformer_encoder_against_torch(norm_first, batch_first, activation, 
     (out_t * torch.tensor(seed)).sum().backward()
     (out_g * seed).sum().backward()
     np.testing.assert_allclose(X_g.grad, X_t.grad.numpy(), rtol=1e-9, atol=1e-11)
+    _attention_grads_agree(ours, theirs)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("training", [True, False])
+def test_transformer_decoder_against_torch(norm_first, batch_first, training):
+    torch.manual_seed(2)
+    t_layer = torch.nn.TransformerDecoderLayer(
+        6, 3, 8, dropout=0.0, activation="gelu", batch_first=batch_first,
+        norm_first=norm_first, dtype=torch.float64)
+    theirs = torch.nn.TransformerDecoder(t_layer, 2, norm=torch.nn.LayerNorm(
+        6, dtype=torch.float64)).train(training)
+    layer = gg.nn.TransformerDecoderLayer(6, 3, 8, dropout=0.0, activation="gelu",
+                                          batch_first=batch_first, norm_first=norm_first)
+    ours = gg.nn.TransformerDecoder(layer, 2, norm=gg.nn.LayerNorm(6)).train(training)
+    ours.load_torch_state_dict(theirs.state_dict())
+    rng = np.random.default_rng(2)
+    N, T, S = 2, 4, 5
+    tgt = rng.standard_normal((N, T, 6) if batch_first else (T, N, 6))
+    memory = rng.standard_normal((N, S, 6) if batch_first else (S, N, 6))
+    causal = np.triu(np.ones((T, T), bool), 1)
+    tgt_padding = np.array([[False] * T, [False, False, False, True]])
+    # float like memory_mask (PyTorch deprecates mixing the two): -inf hides
+    memory_padding = np.where([[False] * S, [False, False, True, True, True]], -np.inf, 0.0)
+    memory_mask = rng.standard_normal((T, S))  # float: added
+    arrays = (tgt, memory)
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    inputs = [gg.Tensor(a, requires_grad=True) for a in arrays]
+    masks = dict(tgt_mask=causal, memory_mask=memory_mask, tgt_key_padding_mask=tgt_padding,
+                 memory_key_padding_mask=memory_padding)
+    out_t = theirs(*tensors, **{k: torch.tensor(v) for k, v in masks.items()})
+    out_g = ours(*inputs, **masks)
+    np.testing.assert_allclose(out_g.data, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seed = rng.standard_normal(out_g.shape)
+    (out_t * torch.tensor(seed)).sum().backward()
+    (out_g * seed).sum().backward()
+    for x, t in zip(inputs, tensors):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-11)
     _attention_grads_agree(ours, theirs)

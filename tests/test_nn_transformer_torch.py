@@ -177,6 +177,8 @@ def test_multihead_attention_errors_name_the_layer_and_the_fix():
         mha(X, X, X, key_padding_mask=np.zeros((3, 2), bool))
     with pytest.raises(gg.ShapeError, match=r"attn_mask must have shape \(L, S\) = \(3, 3\)"):
         mha(X, X, X, attn_mask=np.zeros((2, 3), bool))
+    with pytest.raises(gg.ShapeError, match=r"or \(N \* num_heads, L, S\) = \(4, 3, 3\)"):
+        mha(X, X, X, attn_mask=np.zeros((2, 3, 3), bool))  # (h, L, S) is one sequence's
     with pytest.raises(gg.ShapeError, match=r"batch_first=False: \(T, N, features\)"):
         mha(X, X, np.zeros((3, 2, 5)))
     with pytest.raises(gg.ArgumentError, match="divisible by num_heads"):
@@ -312,3 +314,72 @@ def test_load_torch_state_dict_maps_pytorch_names_and_checks_everything():
     np.testing.assert_array_equal(layer.norm2.beta.data, state["norm2.bias"])
     np.testing.assert_array_equal(layer.self_attn.in_proj_weight.data,
                                   state["self_attn.in_proj_weight"])
+
+
+def decoder_layer_numpy(x, memory, layer, tgt_hidden=None, memory_hidden=None,
+                        norm_first=False):
+    """PyTorch's decoder layer in eval mode on batch-first x (N, T, E), memory (N, S, E)."""
+    def attend(a, y, m, hidden):
+        return mha_numpy(y, m, m, *_arrays(a), a.num_heads, hidden)[0]
+
+    def norm(k, y):
+        n = getattr(layer, f"norm{k}")
+        return layer_norm_numpy(y, n.gamma.data, n.beta.data, n.eps)
+
+    def ff(y):
+        z = np.maximum(y @ layer.linear1.W.data.T + layer.linear1.b.data, 0)
+        return z @ layer.linear2.W.data.T + layer.linear2.b.data
+
+    if norm_first:
+        h = norm(1, x)
+        x = x + attend(layer.self_attn, h, h, tgt_hidden)
+        x = x + attend(layer.multihead_attn, norm(2, x), memory, memory_hidden)
+        return x + ff(norm(3, x))
+    x = norm(1, x + attend(layer.self_attn, x, x, tgt_hidden))
+    x = norm(2, x + attend(layer.multihead_attn, x, memory, memory_hidden))
+    return norm(3, x + ff(x))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_torch_decoder_layer_by_hand(norm_first):
+    rng = np.random.default_rng(10)
+    layer = nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, norm_first=norm_first, rng=0)
+    assert isinstance(layer, nn.TorchTransformerDecoderLayer)
+    _randomise(layer, rng)
+    tgt, memory = rng.standard_normal((3, 2, 4)), rng.standard_normal((5, 2, 4))  # (T, N, E)
+    causal = np.triu(np.ones((3, 3), bool), 1)
+    padding = np.array([[False] * 5, [False, False, False, True, True]])
+    expected = decoder_layer_numpy(tgt.swapaxes(0, 1), memory.swapaxes(0, 1), layer, causal,
+                                   padding[:, None, None], norm_first)
+    got = layer(tgt, memory, tgt_mask=causal, memory_key_padding_mask=padding)
+    np.testing.assert_allclose(got.data.swapaxes(0, 1), expected, rtol=1e-11, atol=1e-12)
+    decoder = nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(4))
+    assert isinstance(decoder, nn.TorchTransformerDecoder)
+    first, second = decoder.layers
+    stacked = decoder(tgt, memory, tgt_mask=causal, memory_key_padding_mask=padding).data
+    once = first(tgt, memory, tgt_mask=causal, memory_key_padding_mask=padding)
+    twice = second(once, memory, tgt_mask=causal, memory_key_padding_mask=padding)
+    np.testing.assert_allclose(stacked, decoder.norm(twice).data, rtol=1e-13, atol=1e-14)
+
+
+def test_torch_decoder_layer_gradcheck_float64():
+    rng = np.random.default_rng(11)
+    layer = nn.TransformerDecoderLayer(4, 2, 5, dropout=0.0, batch_first=True, rng=0)
+    _randomise(layer, rng)
+    tgt, memory = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 2, 4))
+    fn = of_inputs_and_parameters(layer, 2, tgt_is_causal=True)
+    assert gg.gradcheck(fn, [tgt, memory, *layer.parameters()]).passed
+
+
+def test_torch_layers_refuse_the_course_mask_naming_both():
+    X = np.zeros((3, 2, 4))
+    for layer, call in ((nn.TransformerEncoderLayer(4, 2), lambda l: l(X, mask=X)),
+                        (nn.TransformerDecoderLayer(4, 2), lambda l: l(X, X, mask=X))):
+        with pytest.raises(gg.ArgumentError, match=r"is PyTorch's layer.*True where a key "
+                                                   r"is hidden.*nn.Transformer(En|De)coderLayer"
+                                                   r"\(d_model, num_heads, d_ff\)"):
+            call(layer)
+    assert type(nn.TransformerDecoderLayer(8, 2, 16)) is nn.TransformerDecoderLayer
+    with pytest.raises(gg.GraphgradTypeError, match=r"TransformerDecoder\(layer, num_layers\) "
+                                                    r"takes PyTorch's layer"):
+        nn.TorchTransformerDecoder(nn.TransformerEncoderLayer(4, 2), 2)

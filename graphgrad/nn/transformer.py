@@ -26,12 +26,13 @@ PyTorch's nn.TransformerEncoder, nn.TransformerDecoder and nn.Transformer hold t
 only; these hold the embeddings and positions too, as the course's classes do. Their masks
 are the course's, True/1 where a query may attend: PyTorch's boolean masks (True hides a key)
 are passed as ``~mask``.
-PyTorch's own layers are in `nn.transformer_torch`: ``TransformerEncoderLayer`` called as
-PyTorch's (any of nhead, dim_feedforward, activation, layer_norm_eps, batch_first,
-norm_first, bias as keywords, no d_ff, or an activation fifth) makes
-`TorchTransformerEncoderLayer`, and ``TransformerEncoder`` given a layer first makes
-`TorchTransformerEncoder`: PyTorch's layout, masks, norm_first and weights' names.
-``TransformerEncoderLayer(8, 2, 16)`` alone is this module's layer.
+PyTorch's own layers are in `nn.transformer_torch`: ``TransformerEncoderLayer`` (and
+``TransformerDecoderLayer``) called as PyTorch's (any of nhead, dim_feedforward, activation,
+layer_norm_eps, batch_first, norm_first, bias as keywords, no d_ff, or an activation fifth)
+makes `TorchTransformerEncoderLayer` (`TorchTransformerDecoderLayer`), and
+``TransformerEncoder`` (``TransformerDecoder``) given a layer first makes
+`TorchTransformerEncoder` (`TorchTransformerDecoder`): PyTorch's layout, masks, norm_first
+and weights' names. ``TransformerEncoderLayer(8, 2, 16)`` alone is this module's layer.
 Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
 `nn.activations`, `nn.containers`, `nn.module`, `nn.init`, `nn.transformer_torch`, `errors`.
 """
@@ -60,6 +61,8 @@ from graphgrad.nn.module import Module, as_data_of
 from graphgrad.nn.normalization import LayerNorm
 from graphgrad.nn.transformer_torch import (
     TORCH_LAYER_KEYWORDS,
+    TorchTransformerDecoder,
+    TorchTransformerDecoderLayer,
     TorchTransformerEncoder,
     TorchTransformerEncoderLayer,
 )
@@ -67,7 +70,8 @@ from graphgrad.tensor import Tensor
 
 
 def _torch_layer_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether ``TransformerEncoderLayer(*args, **kwargs)`` is PyTorch's call: a keyword only
+    """Whether ``TransformerEncoderLayer(*args, **kwargs)`` (or the decoder layer's) is
+    PyTorch's call: a keyword only
     PyTorch's layer takes, no d_ff (PyTorch's dim_feedforward has a default, the course's
     d_ff none), or an activation (a string or callable) where the course has eps."""
     if TORCH_LAYER_KEYWORDS & set(kwargs):
@@ -199,6 +203,13 @@ class TransformerDecoderLayer(_Layer):
     self_weights, cross_weights)``, weights (m, h, T_y, T_y) and (m, h, T_y, T_x), the
     course's attn_weights_block1 and attn_weights_block2.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's call makes PyTorch's layer, as for TransformerEncoderLayer.
+        if cls is TransformerDecoderLayer and (args or kwargs) and _torch_layer_call(
+                args, kwargs):
+            return TorchTransformerDecoderLayer(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
                  eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
@@ -364,6 +375,13 @@ class TransformerDecoder(_Stack):
     """
 
     layer_type = TransformerDecoderLayer
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's TransformerDecoder(decoder_layer, num_layers, norm=None): its own class.
+        layer = args[0] if args else kwargs.get("decoder_layer")
+        if cls is TransformerDecoder and isinstance(layer, Module):
+            return TorchTransformerDecoder(*args, **kwargs)
+        return super().__new__(cls)
 
     def forward(self, tokens: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:

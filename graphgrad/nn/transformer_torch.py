@@ -1,7 +1,8 @@
 """PyTorch's attention and Transformer layers by their names and calls: `MultiheadAttention`,
-``TransformerEncoderLayer`` and ``TransformerEncoder`` with PyTorch's arguments (here
-`TorchTransformerEncoderLayer` and `TorchTransformerEncoder`), and `load_torch_state_dict`,
-which loads a torch module's weights into one of them exactly.
+``TransformerEncoderLayer``, ``TransformerDecoderLayer``, ``TransformerEncoder`` and
+``TransformerDecoder`` with PyTorch's arguments (here `TorchTransformerEncoderLayer`,
+`TorchTransformerDecoderLayer`, `TorchTransformerEncoder`, `TorchTransformerDecoder`), and
+`load_torch_state_dict`, which loads a torch module's weights into one of them exactly.
 
 The course's `MultiHeadAttention` and Transformer layers (`nn.attention`, `nn.transformer`)
 stay as they are; PyTorch's differ from them in ways one class cannot hold both of:
@@ -16,13 +17,15 @@ stay as they are; PyTorch's differ from them in ways one class cannot hold both 
 | encoder | embeddings, positions and the layers | deep copies of one layer, then ``norm`` |
 
 So PyTorch's `MultiheadAttention` (lower-case h) sits beside the course's
-`MultiHeadAttention`, and the course's `nn.TransformerEncoderLayer` and
-`nn.TransformerEncoder` make PyTorch's layers when called as PyTorch code calls them:
+`MultiHeadAttention`, and the course's ``nn.TransformerEncoderLayer`` and
+``nn.TransformerDecoderLayer`` make PyTorch's layers when called as PyTorch code calls them:
 ``nn.TransformerEncoderLayer(d_model, nhead)`` without the course's d_ff, or with any of
 PyTorch's keywords (nhead, dim_feedforward, activation, layer_norm_eps, batch_first,
-norm_first, bias) or an activation as the fifth argument, and ``nn.TransformerEncoder(layer,
-num_layers)`` given a layer. ``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's
-(batch-first, its masks): PyTorch code that writes it so takes ``batch_first=False`` to say it.
+norm_first, bias) or an activation as the fifth argument; ``nn.TransformerEncoder(layer,
+num_layers)`` and ``nn.TransformerDecoder(layer, num_layers)`` given a layer make PyTorch's
+stacks. (PyTorch's whole nn.Transformer is not here: build it from these.)
+``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's (batch-first, its masks):
+PyTorch code that writes it so takes ``batch_first=False`` to say it.
 
 PyTorch's weights map onto these layers under PyTorch's names: in_proj_weight (3E, E) and
 in_proj_bias (3E,) (q_proj_weight, k_proj_weight, v_proj_weight with kdim or vdim), and
@@ -261,7 +264,7 @@ def _torch_masks(label: str, key_padding_mask: Any, attn_mask: Any, N: int, h: i
                                  f"{wanted}, True for each key to hide; got {describe(mask)}")
         elif given.shape == (L, S):
             shape = (1, 1, L, S)
-        elif given.shape == (N * h, L, S) and batched or given.shape == (h, L, S):
+        elif given.shape == ((N * h, L, S) if batched else (h, L, S)):
             shape = (N, h, L, S)
         else:
             sizes = f"(N * num_heads, L, S) = {(N * h, L, S)}" if batched else \
@@ -296,27 +299,12 @@ def _activation(activation: Any, caller: str) -> Callable[[Any], Tensor]:
                         f"or function of a tensor), got {activation!r}")
 
 
-class TorchTransformerEncoderLayer(Module):
-    """PyTorch's nn.TransformerEncoderLayer (``nn.TransformerEncoderLayer`` makes it when
-    called with PyTorch's arguments: see the module's docstring)::
+class _TorchLayer(Module):
+    """What PyTorch's encoder and decoder layers share: their arguments, sublayers and
+    feed-forward block. The decoder adds ``multihead_attn``, ``norm3`` and ``dropout3``."""
 
-        norm_first=False:  x = norm1(x + sa(x));        x = norm2(x + ff(x))
-        norm_first=True:   x = x + sa(norm1(x));        x = x + ff(norm2(x))
-        sa(x) = dropout1(self_attn(x, x, x, masks)),  ff(x) = dropout2(linear2(dropout(
-                activation(linear1(x)))))
-
-    Args (PyTorch's): d_model, nhead, dim_feedforward=2048, dropout=0.1,
-    activation="relu" ("gelu", or a callable), layer_norm_eps=1e-5, batch_first=False,
-    norm_first=False, bias=True (False is not supported: LayerNorm here always has beta);
-    keyword only: init, rng, dtype as `MultiheadAttention`'s.
-
-    Sublayers, PyTorch's names: ``self_attn`` (a `MultiheadAttention`), ``linear1``,
-    ``dropout``, ``linear2``, ``norm1``, ``norm2``, ``dropout1``, ``dropout2``.
-
-    ``layer(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``: src (T, N,
-    d_model) (batch_first: (N, T, d_model)) -> the same shape; masks PyTorch's, as
-    `MultiheadAttention`'s attn_mask and key_padding_mask (True: may not attend).
-    """
+    torch_name: str
+    decoder = False
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: Any = "relu", layer_norm_eps: float = 1e-5,
@@ -324,7 +312,7 @@ class TorchTransformerEncoderLayer(Module):
                  device: Any = None, dtype: Any = np.float64, *, init: Any = "xavier",
                  rng: Any = None) -> None:
         super().__init__()
-        name = "TransformerEncoderLayer"
+        name = self.torch_name
         d_model = whole_number(d_model, "d_model", name)
         self.dim_feedforward = whole_number(dim_feedforward, "dim_feedforward", name)
         self.norm_first = flag(norm_first, "norm_first", name)
@@ -333,42 +321,51 @@ class TorchTransformerEncoderLayer(Module):
                                 "always has its beta); leave bias=True")
         p = dropout_probability(dropout, name)
         generator = None if rng is None else initializers.generator(rng, name)
-        self.self_attn = MultiheadAttention(d_model, nhead, p, batch_first=batch_first,
-                                            device=device, dtype=dtype, init=init,
-                                            rng=generator)
+        attentions = ("self_attn", "multihead_attn") if self.decoder else ("self_attn",)
+        for attention in attentions:
+            setattr(self, attention, MultiheadAttention(
+                d_model, nhead, p, batch_first=batch_first, device=device, dtype=dtype,
+                init=init, rng=generator))
         self.linear1 = Linear(d_model, self.dim_feedforward, init="he", rng=generator,
                               dtype=dtype)
         self.dropout = dropout_layer(p, generator)
         self.linear2 = Linear(self.dim_feedforward, d_model, init="xavier", rng=generator,
                               dtype=dtype)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype)
-        self.dropout1 = dropout_layer(p, generator)
-        self.dropout2 = dropout_layer(p, generator)
+        for k in range(1, 4 if self.decoder else 3):
+            setattr(self, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype))
+        for k in range(1, 4 if self.decoder else 3):
+            setattr(self, f"dropout{k}", dropout_layer(p, generator))
         self.activation = _activation(activation, name)
         self.p = p
 
     @property
     def batch_first(self) -> bool:
-        """PyTorch's: whether src is (N, T, d_model), as the attention's."""
+        """PyTorch's: whether the sequences are (N, T, d_model), as the attention's."""
         return self.self_attn.batch_first
 
     def _kind(self) -> str:
-        return (f"TransformerEncoderLayer(d_model={self.self_attn.embed_dim}, "
+        return (f"{self.torch_name}(d_model={self.self_attn.embed_dim}, "
                 f"nhead={self.self_attn.num_heads})")
 
-    def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
-                is_causal: bool = False) -> Tensor:
-        """src (T, N, d_model), or (N, T, d_model) with batch_first -> the same shape."""
-        if len(shape_of(src)) not in (2, 3):
-            raise ShapeError(f"{self._label()} takes src (T, N, d_model) ((N, T, d_model) with "
-                             f"batch_first), or one sequence (T, d_model); got {describe(src)}")
-        x = as_data_of(src, self.norm1.gamma.data.dtype, self)
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._ff_block(x))
+    def _checked(self, what: str, X: Any) -> Any:
+        """src, tgt or memory in the layer's dtype, refused unless of rank 2 or 3."""
+        if len(shape_of(X)) not in (2, 3):
+            raise ShapeError(f"{self._label()} takes {what} (T, N, d_model) ((N, T, d_model) "
+                             f"with batch_first), or one sequence (T, d_model); got "
+                             f"{describe(X)}")
+        return as_data_of(X, self.norm1.gamma.data.dtype, self)
+
+    def _refuse_course_mask(self, mask: Any) -> None:
+        """The course's keyword ``mask`` given to PyTorch's layer, which has none."""
+        if mask is not None:
+            course = ("TransformerDecoderLayer(d_model, num_heads, d_ff)" if self.decoder else
+                      "TransformerEncoderLayer(d_model, num_heads, d_ff)")
+            masks = "tgt_mask=, memory_mask=" if self.decoder else "src_mask="
+            raise ArgumentError(
+                f"{self._label()} is PyTorch's layer (made without the course's d_ff, or with "
+                f"PyTorch's keywords): its masks are {masks} and the key padding masks, True "
+                f"where a key is hidden, and its sequences (T, N, d_model) unless batch_first. "
+                f"The course's layer, masks True where a query may attend, is nn.{course}")
 
     def _sa_block(self, x: Any, mask: Any, padding: Any, is_causal: bool) -> Tensor:
         y, _ = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding,
@@ -376,11 +373,11 @@ class TorchTransformerEncoderLayer(Module):
         return self.dropout1(y)
 
     def _ff_block(self, x: Any) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        last = self.dropout3 if self.decoder else self.dropout2
+        return last(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Copy a torch nn.TransformerEncoderLayer's ``state_dict()`` in (see
-        `load_torch_state_dict`)."""
+        """Copy the torch layer's ``state_dict()`` in (see `load_torch_state_dict`)."""
         load_torch_state_dict(self, state_dict)
 
     def extra_repr(self) -> str:
@@ -392,10 +389,122 @@ class TorchTransformerEncoderLayer(Module):
                 + (", norm_first=True" if self.norm_first else ""))
 
 
-class TorchTransformerEncoder(Module):
+class TorchTransformerEncoderLayer(_TorchLayer):
+    """PyTorch's nn.TransformerEncoderLayer (``nn.TransformerEncoderLayer`` makes it when
+    called with PyTorch's arguments: see the module's docstring)::
+
+        norm_first=False:  x = norm1(x + sa(x));        x = norm2(x + ff(x))
+        norm_first=True:   x = x + sa(norm1(x));        x = x + ff(norm2(x))
+        sa(x) = dropout1(self_attn(x, x, x, masks)),  ff(x) = dropout2(linear2(dropout(
+                activation(linear1(x)))))
+
+    Args (PyTorch's): d_model, nhead, dim_feedforward=2048, dropout=0.1,
+    activation="relu" ("gelu", or a callable), layer_norm_eps=1e-5, batch_first=False,
+    norm_first=False, bias=True (False is not supported: LayerNorm here always has beta);
+    keyword only: init, rng, dtype as `MultiheadAttention`'s. linear1 starts "he", linear2
+    "xavier" (PyTorch's start otherwise: load its weights to compare).
+
+    Sublayers, PyTorch's names: ``self_attn`` (a `MultiheadAttention`), ``linear1``,
+    ``dropout``, ``linear2``, ``norm1``, ``norm2``, ``dropout1``, ``dropout2``.
+
+    ``layer(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``: src (T, N,
+    d_model) (batch_first: (N, T, d_model)) -> the same shape; masks PyTorch's, as
+    `MultiheadAttention`'s attn_mask and key_padding_mask (True: may not attend).
+    """
+
+    torch_name = "TransformerEncoderLayer"
+
+    def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
+                is_causal: bool = False, *, mask: Any = None) -> Tensor:
+        """src (T, N, d_model), or (N, T, d_model) with batch_first -> the same shape.
+        (``mask``, the course's keyword, is refused, saying which layer is which.)"""
+        self._refuse_course_mask(mask)
+        x = self._checked("src", src)
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+
+class TorchTransformerDecoderLayer(_TorchLayer):
+    """PyTorch's nn.TransformerDecoderLayer (``nn.TransformerDecoderLayer`` makes it when
+    called with PyTorch's arguments, as the encoder layer)::
+
+        norm_first=False:  x = norm1(x + sa(x));  x = norm2(x + mha(x, memory));
+                           x = norm3(x + ff(x))
+        norm_first=True:   x = x + sa(norm1(x));  x = x + mha(norm2(x), memory);
+                           x = x + ff(norm3(x))
+        mha(x, m) = dropout2(multihead_attn(x, m, m, masks)),  ff's last dropout dropout3
+
+    Args: as `TorchTransformerEncoderLayer`'s. Sublayers: ``self_attn``,
+    ``multihead_attn``, ``linear1``, ``dropout``, ``linear2``, ``norm1`` ... ``norm3``,
+    ``dropout1`` ... ``dropout3``.
+
+    ``layer(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)``: tgt
+    (T, N, d_model) and memory (S, N, d_model) (batch_first: N first) -> tgt's shape. tgt_mask
+    (T, T) and memory_mask (T, S) as attn_mask, the key padding masks (N, T) and (N, S).
+    """
+
+    torch_name = "TransformerDecoderLayer"
+    decoder = True
+
+    def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
+                tgt_is_causal: bool = False, memory_is_causal: bool = False, *,
+                mask: Any = None) -> Tensor:
+        """tgt (T, N, d_model) and memory (S, N, d_model), N first with batch_first -> tgt's
+        shape."""
+        self._refuse_course_mask(mask)
+        x, memory = self._checked("tgt", tgt), self._checked("memory", memory)
+
+        def cross(y: Any) -> Tensor:
+            out, _ = self.multihead_attn(y, memory, memory, attn_mask=memory_mask,
+                                         key_padding_mask=memory_key_padding_mask,
+                                         need_weights=False, is_causal=memory_is_causal)
+            return self.dropout2(out)
+
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask,
+                                   tgt_is_causal)
+            x = x + cross(self.norm2(x))
+            return x + self._ff_block(self.norm3(x))
+        x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+        x = self.norm2(x + cross(x))
+        return self.norm3(x + self._ff_block(x))
+
+
+class _TorchStack(Module):
+    """What PyTorch's encoder and decoder share: ``num_layers`` deep copies of one layer
+    (``layers``, a `ModuleList`), each starting with its weights, then ``norm`` if given."""
+
+    layer_type: type[_TorchLayer]
+
+    def __init__(self, layer: Module, num_layers: int, norm: Module | None = None) -> None:
+        super().__init__()
+        name = self.layer_type.torch_name.replace("Layer", "")
+        if not isinstance(layer, self.layer_type):
+            course = ("nn.TransformerEncoder(num_layers, d_model, num_heads, d_ff, vocab_size, "
+                      "max_positions)" if name.endswith("Encoder") else
+                      "nn.TransformerDecoder(num_layers, d_model, num_heads, d_ff, "
+                      "vocab_size, max_positions)")
+            raise GraphgradTypeError(
+                f"{name}(layer, num_layers) takes PyTorch's layer, "
+                f"nn.{self.layer_type.torch_name}(d_model, nhead, ...); got "
+                f"{type(layer).__name__}. The course's is {course}")
+        self.num_layers = whole_number(num_layers, "num_layers", name)
+        self.layers = ModuleList(copy.deepcopy(layer) for _ in range(self.num_layers))
+        self.norm = norm
+
+    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Copy the torch module's ``state_dict()`` in (see `load_torch_state_dict`)."""
+        load_torch_state_dict(self, state_dict)
+
+
+class TorchTransformerEncoder(_TorchStack):
     """PyTorch's nn.TransformerEncoder (``nn.TransformerEncoder(layer, num_layers)`` makes
-    it): ``num_layers`` deep copies of ``encoder_layer`` (``layers``, a `ModuleList`), each
-    starting with the layer's weights, then ``norm`` if one is given.
+    it): ``num_layers`` deep copies of ``encoder_layer``, then ``norm`` if one is given.
 
     ``encoder(src, mask=None, src_key_padding_mask=None, is_causal=None)``: src as the
     layer's, masks PyTorch's (True: may not attend), passed to every layer as src_mask and
@@ -403,20 +512,11 @@ class TorchTransformerEncoder(Module):
     accepted and change nothing (they choose PyTorch's fast paths).
     """
 
+    layer_type = TorchTransformerEncoderLayer
+
     def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
-        super().__init__()
-        name = "TransformerEncoder"
-        if not isinstance(encoder_layer, TorchTransformerEncoderLayer):
-            raise GraphgradTypeError(
-                f"{name}(encoder_layer, num_layers) takes PyTorch's layer, "
-                f"nn.TransformerEncoderLayer(d_model, nhead, ...); got "
-                f"{type(encoder_layer).__name__}. The course's encoder is "
-                "nn.TransformerEncoder(num_layers, d_model, num_heads, d_ff, vocab_size, "
-                "max_positions)")
-        self.num_layers = whole_number(num_layers, "num_layers", name)
-        self.layers = ModuleList(copy.deepcopy(encoder_layer) for _ in range(self.num_layers))
-        self.norm = norm
+        super().__init__(encoder_layer, num_layers, norm)
 
     def forward(self, src: Any, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
@@ -428,10 +528,33 @@ class TorchTransformerEncoder(Module):
                            is_causal=bool(is_causal))
         return output if self.norm is None else self.norm(output)
 
-    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Copy a torch nn.TransformerEncoder's ``state_dict()`` in (see
-        `load_torch_state_dict`)."""
-        load_torch_state_dict(self, state_dict)
+
+class TorchTransformerDecoder(_TorchStack):
+    """PyTorch's nn.TransformerDecoder (``nn.TransformerDecoder(layer, num_layers)`` makes
+    it): ``num_layers`` deep copies of ``decoder_layer``, each attending to ``memory``, then
+    ``norm`` if one is given.
+
+    ``decoder(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False)``: as the
+    layer's, every layer given the same masks -> tgt's shape.
+    """
+
+    layer_type = TorchTransformerDecoderLayer
+
+    def __init__(self, decoder_layer: Module, num_layers: int,
+                 norm: Module | None = None) -> None:
+        super().__init__(decoder_layer, num_layers, norm)
+
+    def forward(self, tgt: Any, memory: Any, tgt_mask: Any = None, memory_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        """tgt (T, N, d_model) and memory (S, N, d_model), N first with batch_first ->
+        tgt's shape, through every layer and ``norm``."""
+        output = tgt
+        for layer in self.layers:
+            output = layer(output, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
+                           memory_key_padding_mask, bool(tgt_is_causal), memory_is_causal)
+        return output if self.norm is None else self.norm(output)
 
 
 # PyTorch's names of a Linear's and a LayerNorm's parameters, as graphgrad's
