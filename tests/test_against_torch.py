@@ -23,7 +23,7 @@ and its gradient of log_probs as given, affine_grid and grid_sample), and PyTorc
 examples (tests/test_porting_examples.py: the MNIST convnet and its Adadelta step, the VAE, a
 DCGAN step, the word-language model's LSTM with clipping, the sine waves' L-BFGS step) against
 their PyTorch code with the same weights, and nn.MultiheadAttention, PyTorch's Transformer
-encoder and decoder layers and stacks with its weights loaded and its masks, all in float64.
+encoder and decoder layers, stacks and whole model with its weights loaded and its masks, all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU, ctc_loss's gradient wrt log_probs that are not
 normalised), the tests check the relation between the two.
@@ -4263,6 +4263,34 @@ def test_transformer_decoder_against_torch(norm_first, batch_first, training):
                  memory_key_padding_mask=memory_padding)
     out_t = theirs(*tensors, **{k: torch.tensor(v) for k, v in masks.items()})
     out_g = ours(*inputs, **masks)
+    np.testing.assert_allclose(out_g.data, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    seed = rng.standard_normal(out_g.shape)
+    (out_t * torch.tensor(seed)).sum().backward()
+    (out_g * seed).sum().backward()
+    for x, t in zip(inputs, tensors):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-11)
+    _attention_grads_agree(ours, theirs)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor")  # torch's fast path, not taken
+@pytest.mark.parametrize("batch_first, norm_first", [(False, False), (True, True)])
+def test_transformer_model_against_torch(batch_first, norm_first):
+    torch.manual_seed(3)
+    theirs = torch.nn.Transformer(6, 2, 2, 1, 8, dropout=0.0, batch_first=batch_first,
+                                  norm_first=norm_first, dtype=torch.float64)
+    ours = gg.nn.Transformer(6, 2, 2, 1, 8, dropout=0.0, batch_first=batch_first,
+                             norm_first=norm_first)
+    ours.load_torch_state_dict(theirs.state_dict())
+    rng = np.random.default_rng(3)
+    src = rng.standard_normal((2, 5, 6) if batch_first else (5, 2, 6))
+    tgt = rng.standard_normal((2, 3, 6) if batch_first else (3, 2, 6))
+    tgt_mask = gg.nn.Transformer.generate_square_subsequent_mask(3)
+    np.testing.assert_array_equal(
+        tgt_mask, torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64))
+    tensors = [torch.tensor(a, requires_grad=True) for a in (src, tgt)]
+    inputs = [gg.Tensor(a, requires_grad=True) for a in (src, tgt)]
+    out_t = theirs(*tensors, tgt_mask=torch.tensor(tgt_mask))
+    out_g = ours(*inputs, tgt_mask=tgt_mask)
     np.testing.assert_allclose(out_g.data, out_t.detach().numpy(), rtol=1e-10, atol=1e-12)
     seed = rng.standard_normal(out_g.shape)
     (out_t * torch.tensor(seed)).sum().backward()

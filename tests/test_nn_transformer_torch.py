@@ -383,3 +383,31 @@ def test_torch_layers_refuse_the_course_mask_naming_both():
     with pytest.raises(gg.GraphgradTypeError, match=r"TransformerDecoder\(layer, num_layers\) "
                                                     r"takes PyTorch's layer"):
         nn.TorchTransformerDecoder(nn.TransformerEncoderLayer(4, 2), 2)
+
+
+def test_torch_transformer_is_its_encoder_then_its_decoder():
+    rng = np.random.default_rng(12)
+    model = nn.Transformer(d_model=4, nhead=2, num_encoder_layers=2, num_decoder_layers=1,
+                           dim_feedforward=6, dropout=0.0, batch_first=True, rng=0)
+    assert isinstance(model, nn.TorchTransformer)
+    first, second = model.encoder.layers
+    assert not np.allclose(first.linear1.W.data, second.linear1.W.data)  # re-initialised
+    assert model.encoder.norm.eps == model.decoder.norm.eps == 1e-5
+    src, tgt = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 3, 4))
+    tgt_mask = nn.Transformer.generate_square_subsequent_mask(3)
+    np.testing.assert_array_equal(tgt_mask, [[0, -np.inf, -np.inf], [0, 0, -np.inf],
+                                             [0, 0, 0]])
+    padding = np.array([[False] * 5, [False, False, False, True, True]])
+    expected = model.decoder(tgt, model.encoder(src, src_key_padding_mask=padding),
+                             tgt_mask=tgt_mask, memory_key_padding_mask=padding).data
+    got = model(src, tgt, tgt_mask=tgt_mask, src_key_padding_mask=padding,
+                memory_key_padding_mask=padding).data
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-14)
+    causal = model(src, tgt, tgt_is_causal=True, src_key_padding_mask=padding,
+                   memory_key_padding_mask=padding).data
+    np.testing.assert_allclose(causal, expected, rtol=1e-13, atol=1e-14)
+    with pytest.raises(gg.ShapeError, match="must hold as many sequences"):
+        model(src, tgt[:1])
+    course = nn.Transformer(1, 8, 2, 16, 10, 10, 5, 5)
+    assert type(course) is nn.Transformer and type(copy.deepcopy(course)) is nn.Transformer
+    assert type(nn.Transformer(8, 2, 1, 1, 16)) is nn.TorchTransformer

@@ -17,9 +17,10 @@ n_x)), `LSTM` and `GRU` (recurrent_torch, PyTorch's arguments and weights), `Emb
 `positional_encoding` (attention, the Transformer's blocks, on sequences (m, T_x, d_model)),
 `TransformerEncoderLayer`, `TransformerDecoderLayer`, `TransformerEncoder`, `TransformerDecoder`
 and `Transformer` (transformer, the course's model built from them), `MultiheadAttention`,
-`TorchTransformerEncoderLayer`, `TorchTransformerDecoderLayer`, `TorchTransformerEncoder` and
-`TorchTransformerDecoder` (transformer_torch, PyTorch's arguments, masks, layout and weights;
-the course's names make them when called as PyTorch's), `beam_search`,
+`TorchTransformerEncoderLayer`, `TorchTransformerDecoderLayer`, `TorchTransformerEncoder`,
+`TorchTransformerDecoder` and `TorchTransformer` (transformer_torch, PyTorch's arguments,
+masks, layout and weights; the course's names make them when called as PyTorch's),
+`beam_search`,
 `greedy_search` and the `Beams` they return (decoding, a model's sentence word by word), the
 activation layers, `Dropout`, `Dropout2d` and `l2_penalty` (regularization), `BatchNorm1d`,
 `BatchNorm2d`, `LayerNorm`, `GroupNorm`, `InstanceNorm1d` and `InstanceNorm2d`
@@ -183,6 +184,7 @@ from graphgrad.nn.transformer import (
 )
 from graphgrad.nn.transformer_torch import (
     MultiheadAttention,
+    TorchTransformer,
     TorchTransformerDecoder,
     TorchTransformerDecoderLayer,
     TorchTransformerEncoder,
@@ -207,17 +209,18 @@ __all__ = [
     "PoissonNLLLoss", "RNN", "RNNCell", "ReLU", "ReLU6", "ReflectionPad1d", "ReflectionPad2d",
     "ReplicationPad1d", "ReplicationPad2d", "SELU", "Sequential", "SiLU", "Sigmoid",
     "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink",
-    "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold", "TorchTransformerDecoder",
-    "TorchTransformerDecoderLayer", "TorchTransformerEncoder", "TorchTransformerEncoderLayer",
-    "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Unfold", "Upsample",
-    "ZeroPad1d", "ZeroPad2d", "beam_search", "bilinear", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cosine_embedding_loss", "cosine_similarity",
-    "cross_entropy", "ctc_loss", "functional", "functional_call", "gaussian_nll_loss",
-    "greedy_search", "hinge_embedding_loss", "huber_loss", "init", "kl_div", "l1_loss",
-    "l2_penalty", "linear", "look_ahead_mask", "margin_ranking_loss", "mse",
-    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss",
-    "padding_mask", "parameters_to_vector", "poisson_nll_loss", "positional_encoding",
-    "scaled_dot_product_attention", "smooth_l1_loss", "soft_margin_loss",
-    "triplet_margin_loss", "use_name_scopes", "utils", "vector_to_parameters",
+    "Softsign", "StateDictError", "Tanh", "Tanhshrink", "Threshold", "TorchTransformer",
+    "TorchTransformerDecoder", "TorchTransformerDecoderLayer", "TorchTransformerEncoder",
+    "TorchTransformerEncoderLayer", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TripletMarginLoss", "Unflatten", "Unfold", "Upsample", "ZeroPad1d", "ZeroPad2d",
+    "beam_search", "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss", "cosine_similarity", "cross_entropy", "ctc_loss", "functional",
+    "functional_call", "gaussian_nll_loss", "greedy_search", "hinge_embedding_loss",
+    "huber_loss", "init", "kl_div", "l1_loss", "l2_penalty", "linear", "look_ahead_mask",
+    "margin_ranking_loss", "mse", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "nll_loss", "padding_mask", "parameters_to_vector",
+    "poisson_nll_loss", "positional_encoding", "scaled_dot_product_attention",
+    "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss", "use_name_scopes", "utils",
+    "vector_to_parameters",
 ]

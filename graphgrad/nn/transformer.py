@@ -61,12 +61,19 @@ from graphgrad.nn.module import Module, as_data_of
 from graphgrad.nn.normalization import LayerNorm
 from graphgrad.nn.transformer_torch import (
     TORCH_LAYER_KEYWORDS,
+    TorchTransformer,
     TorchTransformerDecoder,
     TorchTransformerDecoderLayer,
     TorchTransformerEncoder,
     TorchTransformerEncoderLayer,
 )
 from graphgrad.tensor import Tensor
+
+# The course's Transformer's sizes, all required; and the keywords only PyTorch's takes
+_COURSE_TRANSFORMER_SIZES = ("num_layers", "d_model", "num_heads", "d_ff", "input_vocab_size",
+                             "target_vocab_size", "max_input_positions", "max_target_positions")
+_TORCH_TRANSFORMER_KEYWORDS = TORCH_LAYER_KEYWORDS | {
+    "num_encoder_layers", "num_decoder_layers", "custom_encoder", "custom_decoder", "device"}
 
 
 def _torch_layer_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -438,6 +445,19 @@ class Transformer(Module):
                                           rng=seeded, dtype=dtype)
         self.final_layer = Linear(d_model, target_vocab_size, init="xavier", rng=seeded,
                                   dtype=dtype)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's call (its keywords, or fewer than the course's eight sizes) makes
+        # PyTorch's model; with no arguments (a copy or unpickling) this class's.
+        course = sum(k in kwargs for k in _COURSE_TRANSFORMER_SIZES[len(args):])
+        if cls is Transformer and (args or kwargs) and (
+                _TORCH_TRANSFORMER_KEYWORDS & set(kwargs) or len(args) + course < 8):
+            return TorchTransformer(*args, **kwargs)
+        return super().__new__(cls)
+
+    # PyTorch code calls it on the class: nn.Transformer.generate_square_subsequent_mask(T)
+    generate_square_subsequent_mask = staticmethod(
+        TorchTransformer.generate_square_subsequent_mask)
 
     @staticmethod
     def masks(inputs: Any, targets: Any, pad: int = 0) -> tuple[np.ndarray, ...]:

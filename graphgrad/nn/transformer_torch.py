@@ -1,7 +1,8 @@
 """PyTorch's attention and Transformer layers by their names and calls: `MultiheadAttention`,
 ``TransformerEncoderLayer``, ``TransformerDecoderLayer``, ``TransformerEncoder`` and
 ``TransformerDecoder`` with PyTorch's arguments (here `TorchTransformerEncoderLayer`,
-`TorchTransformerDecoderLayer`, `TorchTransformerEncoder`, `TorchTransformerDecoder`), and
+`TorchTransformerDecoderLayer`, `TorchTransformerEncoder`, `TorchTransformerDecoder`), the
+whole ``Transformer`` (`TorchTransformer`), and
 `load_torch_state_dict`, which loads a torch module's weights into one of them exactly.
 
 The course's `MultiHeadAttention` and Transformer layers (`nn.attention`, `nn.transformer`)
@@ -23,7 +24,8 @@ So PyTorch's `MultiheadAttention` (lower-case h) sits beside the course's
 PyTorch's keywords (nhead, dim_feedforward, activation, layer_norm_eps, batch_first,
 norm_first, bias) or an activation as the fifth argument; ``nn.TransformerEncoder(layer,
 num_layers)`` and ``nn.TransformerDecoder(layer, num_layers)`` given a layer make PyTorch's
-stacks. (PyTorch's whole nn.Transformer is not here: build it from these.)
+stacks; ``nn.Transformer(d_model=..., nhead=...)`` called without the course's eight
+arguments, or with PyTorch's keywords, makes PyTorch's whole model (`TorchTransformer`).
 ``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's (batch-first, its masks):
 PyTorch code that writes it so takes ``batch_first=False`` to say it.
 
@@ -555,6 +557,95 @@ class TorchTransformerDecoder(_TorchStack):
             output = layer(output, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                            memory_key_padding_mask, bool(tgt_is_causal), memory_is_causal)
         return output if self.norm is None else self.norm(output)
+
+
+class TorchTransformer(Module):
+    """PyTorch's nn.Transformer (``nn.Transformer`` makes it when called as PyTorch's: see
+    the module's docstring): a `TorchTransformerEncoder` of ``num_encoder_layers`` and a
+    `TorchTransformerDecoder` of ``num_decoder_layers``, each ending with a LayerNorm
+    (``encoder.norm``, ``decoder.norm``). No embeddings and no output layer: PyTorch's model
+    takes sequences of vectors, as these do.
+
+    Args (PyTorch's): d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+    dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
+    custom_decoder=None (modules used in place of the encoder and decoder, as PyTorch's),
+    layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True; keyword only: rng,
+    dtype. Every weight of two or more axes then starts Glorot's (PyTorch's
+    xavier_uniform_, drawn from a normal here), so the layers differ.
+
+    ``model(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+    src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None,
+    src_is_causal=None, tgt_is_causal=None, memory_is_causal=False)``: src (S, N, d_model)
+    and tgt (T, N, d_model) (batch_first: N first) -> (T, N, d_model); masks PyTorch's
+    (``generate_square_subsequent_mask(T)`` for tgt_mask).
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: Any = "relu", custom_encoder: Any = None,
+                 custom_decoder: Any = None, layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: Any = None, dtype: Any = np.float64, *, rng: Any = None) -> None:
+        super().__init__()
+        name = "Transformer"
+        generator = initializers.generator(rng, name)
+        settings = dict(dim_feedforward=dim_feedforward, dropout=dropout,
+                        activation=activation, layer_norm_eps=layer_norm_eps,
+                        batch_first=batch_first, norm_first=norm_first, bias=bias,
+                        device=device, dtype=dtype, rng=None if rng is None else generator)
+        if custom_encoder is None:
+            custom_encoder = TorchTransformerEncoder(
+                TorchTransformerEncoderLayer(d_model, nhead, **settings), num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype))
+        if custom_decoder is None:
+            custom_decoder = TorchTransformerDecoder(
+                TorchTransformerDecoderLayer(d_model, nhead, **settings), num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, dtype=dtype))
+        self.encoder, self.decoder = custom_encoder, custom_decoder
+        self.d_model = whole_number(d_model, "d_model", name)
+        self.nhead = whole_number(nhead, "nhead", name)
+        self.batch_first = flag(batch_first, "batch_first", name)
+        for parameter in self.parameters():  # as PyTorch's _reset_parameters
+            if parameter.ndim > 1:
+                parameter.data = initializers.initialize("glorot", parameter.shape, generator,
+                                                         parameter.data.dtype, caller=name)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device: Any = None,
+                                        dtype: Any = np.float64) -> np.ndarray:
+        """PyTorch's causal mask for tgt_mask: (sz, sz) floats, -inf above the diagonal
+        (query t may not attend to a later key) and 0 on and below it."""
+        sz = whole_number(sz, "sz", "Transformer.generate_square_subsequent_mask")
+        return np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1)
+
+    def forward(self, src: Any, tgt: Any, src_mask: Any = None, tgt_mask: Any = None,
+                memory_mask: Any = None, src_key_padding_mask: Any = None,
+                tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
+                src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Tensor:
+        """src (S, N, d_model) and tgt (T, N, d_model), N first with batch_first ->
+        (T, N, d_model): the encoder's output is the decoder's memory."""
+        axis = 0 if self.batch_first else 1
+        s, t = shape_of(src), shape_of(tgt)
+        if len(s) == 3 and len(t) == 3 and s[axis] != t[axis]:
+            raise ShapeError(f"{self._label()}: src {describe(src)} and tgt {describe(tgt)} "
+                             f"must hold as many sequences (axis {axis}, "
+                             f"batch_first={self.batch_first})")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    def load_torch_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Copy a torch nn.Transformer's ``state_dict()`` in (see `load_torch_state_dict`)."""
+        load_torch_state_dict(self, state_dict)
+
+    def extra_repr(self) -> str:
+        """``d_model=8, nhead=2`` (and batch_first)."""
+        return (f"d_model={self.d_model}, nhead={self.nhead}"
+                + (", batch_first=True" if self.batch_first else ""))
 
 
 # PyTorch's names of a Linear's and a LayerNorm's parameters, as graphgrad's
