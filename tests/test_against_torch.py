@@ -23,7 +23,8 @@ and its gradient of log_probs as given, affine_grid and grid_sample), and PyTorc
 examples (tests/test_porting_examples.py: the MNIST convnet and its Adadelta step, the VAE, a
 DCGAN step, the word-language model's LSTM with clipping, the sine waves' L-BFGS step) against
 their PyTorch code with the same weights, and nn.MultiheadAttention, PyTorch's Transformer
-encoder and decoder layers, stacks and whole model with its weights loaded and its masks, all in float64.
+encoder and decoder layers, stacks and whole model with its weights loaded and its masks,
+all in float64.
 Where graphgrad keeps a documented convention of its own (batch norm's momentum and biased
 running variance, the course's GRU, ctc_loss's gradient wrt log_probs that are not
 normalised), the tests check the relation between the two.

@@ -38,6 +38,7 @@ Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -74,6 +75,18 @@ _COURSE_TRANSFORMER_SIZES = ("num_layers", "d_model", "num_heads", "d_ff", "inpu
                              "target_vocab_size", "max_input_positions", "max_target_positions")
 _TORCH_TRANSFORMER_KEYWORDS = TORCH_LAYER_KEYWORDS | {
     "num_encoder_layers", "num_decoder_layers", "custom_encoder", "custom_decoder", "device"}
+
+
+class _InitSignature:
+    """A class's signature as its ``__init__``'s, for help() and inspect.signature: its
+    ``__new__`` (``*args, **kwargs``) only routes PyTorch's calls to PyTorch's class. None
+    on an instance, whose signature is its call's."""
+
+    def __get__(self, instance: Any, owner: type) -> inspect.Signature | None:
+        if instance is not None:
+            return None
+        signature = inspect.signature(owner.__init__)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
 def _torch_layer_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -149,6 +162,8 @@ class TransformerEncoderLayer(_Layer):
     `MultiHeadAttention` (``padding_mask(tokens)``).
     """
 
+    __signature__ = _InitSignature()
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's call makes PyTorch's layer (nn.transformer_torch's docstring says when);
         # with no arguments (a copy or unpickling) this class's.
@@ -210,6 +225,8 @@ class TransformerDecoderLayer(_Layer):
     self_weights, cross_weights)``, weights (m, h, T_y, T_y) and (m, h, T_y, T_x), the
     course's attn_weights_block1 and attn_weights_block2.
     """
+
+    __signature__ = _InitSignature()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's call makes PyTorch's layer, as for TransformerEncoderLayer.
@@ -340,6 +357,8 @@ class TransformerEncoder(_Stack):
 
     layer_type = TransformerEncoderLayer
 
+    __signature__ = _InitSignature()
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's TransformerEncoder(encoder_layer, num_layers, norm=None): its own class.
         layer = args[0] if args else kwargs.get("encoder_layer")
@@ -382,6 +401,8 @@ class TransformerDecoder(_Stack):
     """
 
     layer_type = TransformerDecoderLayer
+
+    __signature__ = _InitSignature()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's TransformerDecoder(decoder_layer, num_layers, norm=None): its own class.
@@ -445,6 +466,8 @@ class Transformer(Module):
                                           rng=seeded, dtype=dtype)
         self.final_layer = Linear(d_model, target_vocab_size, init="xavier", rng=seeded,
                                   dtype=dtype)
+
+    __signature__ = _InitSignature()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's call (its keywords, or fewer than the course's eight sizes) makes

@@ -96,7 +96,9 @@ class MultiheadAttention(Module):
             (E, vdim), as PyTorch's; else one in_proj_weight (3E, E), rows q, k, v.
         batch_first: False (PyTorch's default) takes (L, N, E) and gives (L, N, E); True
             takes graphgrad's layout (N, L, E).
-        init, rng, dtype: keyword only. The projections start "xavier" (PyTorch's
+        device: None or "cpu" (graphgrad computes on the CPU).
+        dtype: np.float64 (default) or np.float32.
+        init, rng: keyword only. The projections start "xavier" (PyTorch's
             xavier_uniform_ for in_proj_weight; its out_proj starts otherwise), biases at 0.
 
     ``output, weights = mha(query, key, value, key_padding_mask=None, need_weights=True,
@@ -182,7 +184,16 @@ class MultiheadAttention(Module):
                 need_weights: bool = True, attn_mask: Any = None,
                 average_attn_weights: bool = True, is_causal: bool = False
                 ) -> tuple[Tensor, Tensor | None]:
-        """(output, weights): see the class docstring for the shapes and the masks."""
+        """(output, weights) of query (L, N, E), key (S, N, kdim) and value (S, N, vdim)
+        ((N, ...) with batch_first; (L, E), (S, kdim), (S, vdim) for one sequence).
+
+        key_padding_mask: (N, S), True (or -inf) for each key of a sequence to hide.
+        attn_mask: (L, S) or (N * num_heads, L, S), True where query l may not attend to
+        key s, or floats added to the scores.
+        need_weights: False returns (output, None).
+        average_attn_weights: the weights averaged over the heads, (N, L, S), else per head
+        (N, num_heads, L, S).
+        is_causal: with no attn_mask, each query attends to itself and earlier keys only."""
         label = self._label()
         E, h, d = self.embed_dim, self.num_heads, self.head_dim
         batched = len(shape_of(query)) != 2
@@ -402,9 +413,10 @@ class TorchTransformerEncoderLayer(_TorchLayer):
 
     Args (PyTorch's): d_model, nhead, dim_feedforward=2048, dropout=0.1,
     activation="relu" ("gelu", or a callable), layer_norm_eps=1e-5, batch_first=False,
-    norm_first=False, bias=True (False is not supported: LayerNorm here always has beta);
-    keyword only: init, rng, dtype as `MultiheadAttention`'s. linear1 starts "he", linear2
-    "xavier" (PyTorch's start otherwise: load its weights to compare).
+    norm_first=False, bias=True (False is not supported: LayerNorm here always has beta),
+    device and dtype as `MultiheadAttention`'s; keyword only: init, rng, as its too.
+    linear1 starts "he", linear2 "xavier" (PyTorch's start otherwise: load its weights to
+    compare).
 
     Sublayers, PyTorch's names: ``self_attn`` (a `MultiheadAttention`), ``linear1``,
     ``dropout``, ``linear2``, ``norm1``, ``norm2``, ``dropout1``, ``dropout2``.
@@ -419,7 +431,10 @@ class TorchTransformerEncoderLayer(_TorchLayer):
     def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False, *, mask: Any = None) -> Tensor:
         """src (T, N, d_model), or (N, T, d_model) with batch_first -> the same shape.
-        (``mask``, the course's keyword, is refused, saying which layer is which.)"""
+        src_mask (T, T) or (N * nhead, T, T) and src_key_padding_mask (N, T): PyTorch's, as
+        `MultiheadAttention`'s attn_mask and key_padding_mask; is_causal: with no src_mask,
+        each position attends to itself and the earlier ones. (``mask``, the course's
+        keyword, is refused, saying which layer is which.)"""
         self._refuse_course_mask(mask)
         x = self._checked("src", src)
         if self.norm_first:
@@ -439,7 +454,9 @@ class TorchTransformerDecoderLayer(_TorchLayer):
                            x = x + ff(norm3(x))
         mha(x, m) = dropout2(multihead_attn(x, m, m, masks)),  ff's last dropout dropout3
 
-    Args: as `TorchTransformerEncoderLayer`'s. Sublayers: ``self_attn``,
+    Args: as `TorchTransformerEncoderLayer`'s: d_model, nhead, dim_feedforward, dropout,
+    activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype, init, rng.
+    Sublayers: ``self_attn``,
     ``multihead_attn``, ``linear1``, ``dropout``, ``linear2``, ``norm1`` ... ``norm3``,
     ``dropout1`` ... ``dropout3``.
 
@@ -457,7 +474,11 @@ class TorchTransformerDecoderLayer(_TorchLayer):
                 tgt_is_causal: bool = False, memory_is_causal: bool = False, *,
                 mask: Any = None) -> Tensor:
         """tgt (T, N, d_model) and memory (S, N, d_model), N first with batch_first -> tgt's
-        shape."""
+        shape. tgt_mask (T, T) and tgt_key_padding_mask (N, T) for the self-attention,
+        memory_mask (T, S) and memory_key_padding_mask (N, S) for the attention to memory,
+        as `MultiheadAttention`'s; tgt_is_causal and memory_is_causal: with no mask, each
+        query attends to its position and the earlier ones. (``mask``, the course's
+        keyword, is refused.)"""
         self._refuse_course_mask(mask)
         x, memory = self._checked("tgt", tgt), self._checked("memory", memory)
 
@@ -523,7 +544,8 @@ class TorchTransformerEncoder(_TorchStack):
     def forward(self, src: Any, mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool | None = None) -> Tensor:
         """src (T, N, d_model), or (N, T, d_model) with the layer's batch_first -> the same
-        shape, through every layer and ``norm``."""
+        shape, through every layer and ``norm``; mask, src_key_padding_mask and is_causal
+        are each layer's src_mask, src_key_padding_mask and is_causal."""
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
@@ -551,7 +573,9 @@ class TorchTransformerDecoder(_TorchStack):
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
                 tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
         """tgt (T, N, d_model) and memory (S, N, d_model), N first with batch_first ->
-        tgt's shape, through every layer and ``norm``."""
+        tgt's shape, through every layer and ``norm``; tgt_mask, memory_mask,
+        tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal and memory_is_causal
+        are given to every layer (see `TorchTransformerDecoderLayer.forward`)."""
         output = tgt
         for layer in self.layers:
             output = layer(output, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
@@ -569,9 +593,10 @@ class TorchTransformer(Module):
     Args (PyTorch's): d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
     dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
     custom_decoder=None (modules used in place of the encoder and decoder, as PyTorch's),
-    layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True; keyword only: rng,
-    dtype. Every weight of two or more axes then starts Glorot's (PyTorch's
-    xavier_uniform_, drawn from a normal here), so the layers differ.
+    layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True, device, dtype (as
+    `MultiheadAttention`'s); keyword only: rng. Every weight of two or more axes then
+    starts Glorot's (PyTorch's xavier_uniform_, drawn from a normal here), so the layers
+    differ.
 
     ``model(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
     src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None,
@@ -613,8 +638,9 @@ class TorchTransformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None,
                                         dtype: Any = np.float64) -> np.ndarray:
-        """PyTorch's causal mask for tgt_mask: (sz, sz) floats, -inf above the diagonal
-        (query t may not attend to a later key) and 0 on and below it."""
+        """PyTorch's causal mask for tgt_mask: (sz, sz) floats of ``dtype``, -inf above the
+        diagonal (query t may not attend to a later key) and 0 on and below it. device is
+        accepted and changes nothing (the CPU's)."""
         sz = whole_number(sz, "sz", "Transformer.generate_square_subsequent_mask")
         return np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1)
 
@@ -624,7 +650,10 @@ class TorchTransformer(Module):
                 src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
                 memory_is_causal: bool = False) -> Tensor:
         """src (S, N, d_model) and tgt (T, N, d_model), N first with batch_first ->
-        (T, N, d_model): the encoder's output is the decoder's memory."""
+        (T, N, d_model): the encoder's output is the decoder's memory. src_mask,
+        src_key_padding_mask and src_is_causal go to the encoder (its mask,
+        src_key_padding_mask, is_causal); tgt_mask, memory_mask, tgt_key_padding_mask,
+        memory_key_padding_mask, tgt_is_causal and memory_is_causal to the decoder."""
         axis = 0 if self.batch_first else 1
         s, t = shape_of(src), shape_of(tgt)
         if len(s) == 3 and len(t) == 3 and s[axis] != t[axis]:
