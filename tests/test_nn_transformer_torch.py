@@ -277,14 +277,19 @@ def test_course_names_make_the_course_layers_unless_called_as_pytorch():
     course = nn.TransformerEncoderLayer(8, 2, 16)
     assert type(course) is nn.TransformerEncoderLayer and course.norm1.eps == 1e-6
     assert type(copy.deepcopy(course)) is nn.TransformerEncoderLayer
-    for torch_call in (lambda: nn.TransformerEncoderLayer(8, 2),
-                       lambda: nn.TransformerEncoderLayer(8, nhead=2),
+    for torch_call in (lambda: nn.TransformerEncoderLayer(8, nhead=2),
                        lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=False),
                        lambda: nn.TransformerEncoderLayer(8, 2, 16, 0.1, "gelu")):
         layer = torch_call()
         assert type(layer) is nn.TorchTransformerEncoderLayer
         assert layer.norm1.eps == 1e-5 and not layer.batch_first
-    assert nn.TransformerEncoderLayer(8, 2).dim_feedforward == 2048
+    assert nn.TransformerEncoderLayer(8, nhead=2).dim_feedforward == 2048
+    # Without d_ff and PyTorch's keywords either could be meant, each reading its input in
+    # another layout: refused, saying how to write each.
+    for layer in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        with pytest.raises(gg.ArgumentError, match=layer + r"\(8, 2\) has no d_ff.*"
+                           + layer + r"\(d_model, num_heads, d_ff\).*nhead="):
+            getattr(nn, layer)(8, 2)
     encoder = nn.TransformerEncoder(2, 8, 2, 16, vocab_size=10, max_positions=5)
     assert type(encoder) is nn.TransformerEncoder  # the course's, with its embeddings
     with pytest.raises(gg.GraphgradTypeError, match="takes PyTorch's layer"):
@@ -373,8 +378,9 @@ def test_torch_decoder_layer_gradcheck_float64():
 
 def test_torch_layers_refuse_the_course_mask_naming_both():
     X = np.zeros((3, 2, 4))
-    for layer, call in ((nn.TransformerEncoderLayer(4, 2), lambda l: l(X, mask=X)),
-                        (nn.TransformerDecoderLayer(4, 2), lambda l: l(X, X, mask=X))):
+    for layer, call in ((nn.TransformerEncoderLayer(4, nhead=2), lambda l: l(X, mask=X)),
+                        (nn.TransformerDecoderLayer(4, nhead=2),
+                         lambda l: l(X, X, mask=X))):
         with pytest.raises(gg.ArgumentError, match=r"is PyTorch's layer.*True where a key "
                                                    r"is hidden.*nn.Transformer(En|De)coderLayer"
                                                    r"\(d_model, num_heads, d_ff\)"):
@@ -382,7 +388,7 @@ def test_torch_layers_refuse_the_course_mask_naming_both():
     assert type(nn.TransformerDecoderLayer(8, 2, 16)) is nn.TransformerDecoderLayer
     with pytest.raises(gg.GraphgradTypeError, match=r"TransformerDecoder\(layer, num_layers\) "
                                                     r"takes PyTorch's layer"):
-        nn.TorchTransformerDecoder(nn.TransformerEncoderLayer(4, 2), 2)
+        nn.TorchTransformerDecoder(nn.TransformerEncoderLayer(4, nhead=2), 2)
 
 
 def test_torch_transformer_is_its_encoder_then_its_decoder():
@@ -410,4 +416,7 @@ def test_torch_transformer_is_its_encoder_then_its_decoder():
         model(src, tgt[:1])
     course = nn.Transformer(1, 8, 2, 16, 10, 10, 5, 5)
     assert type(course) is nn.Transformer and type(copy.deepcopy(course)) is nn.Transformer
-    assert type(nn.Transformer(8, 2, 1, 1, 16)) is nn.TorchTransformer
+    assert type(nn.Transformer(8, 2, 1, 1, 16, batch_first=True)) is nn.TorchTransformer
+    with pytest.raises(gg.ArgumentError, match=r"Transformer\(8, 2, 1, 1, 16\) gives 5 of the "
+                                               r"course's eight sizes.*nhead="):
+        nn.Transformer(8, 2, 1, 1, 16)

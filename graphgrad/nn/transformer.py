@@ -28,11 +28,12 @@ are the course's, True/1 where a query may attend: PyTorch's boolean masks (True
 are passed as ``~mask``.
 PyTorch's own layers are in `nn.transformer_torch`: ``TransformerEncoderLayer`` (and
 ``TransformerDecoderLayer``) called as PyTorch's (any of nhead, dim_feedforward, activation,
-layer_norm_eps, batch_first, norm_first, bias as keywords, no d_ff, or an activation fifth)
+layer_norm_eps, batch_first, norm_first, bias as keywords, or an activation fifth)
 makes `TorchTransformerEncoderLayer` (`TorchTransformerDecoderLayer`), and
 ``TransformerEncoder`` (``TransformerDecoder``) given a layer first makes
 `TorchTransformerEncoder` (`TorchTransformerDecoder`): PyTorch's layout, masks, norm_first
-and weights' names. ``TransformerEncoderLayer(8, 2, 16)`` alone is this module's layer.
+and weights' names. ``TransformerEncoderLayer(8, 2, 16)`` alone is this module's layer;
+``TransformerEncoderLayer(8, 2)``, which could be either, is refused.
 Depends on `nn.attention`, `nn.embedding`, `nn.layers`, `nn.normalization`,
 `nn.activations`, `nn.containers`, `nn.module`, `nn.init`, `nn.transformer_torch`, `errors`.
 """
@@ -44,7 +45,14 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ShapeError, describe, require_shape, shape_of, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    describe,
+    require_shape,
+    shape_of,
+    whole_number,
+)
 from graphgrad.nn import init as initializers
 from graphgrad.nn.activations import ReLU
 from graphgrad.nn.attention import (
@@ -89,16 +97,29 @@ class _InitSignature:
         return signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
-def _torch_layer_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether ``TransformerEncoderLayer(*args, **kwargs)`` (or the decoder layer's) is
-    PyTorch's call: a keyword only
-    PyTorch's layer takes, no d_ff (PyTorch's dim_feedforward has a default, the course's
-    d_ff none), or an activation (a string or callable) where the course has eps."""
+def _torch_layer_call(args: tuple[Any, ...], kwargs: dict[str, Any], layer: str) -> bool:
+    """Whether ``TransformerEncoderLayer(*args, **kwargs)`` (or the decoder layer's, named
+    ``layer``) is PyTorch's call: a keyword only PyTorch's layer takes, or an activation (a
+    string or callable) where the course has eps. A call without d_ff and without those
+    could be either (the course's d_ff forgotten, or PyTorch's dim_feedforward left at its
+    default), and the two read their input in other layouts, so it is refused."""
     if TORCH_LAYER_KEYWORDS & set(kwargs):
         return True
-    if len(args) < 3 and "d_ff" not in kwargs:
+    if len(args) >= 5 and (isinstance(args[4], str) or callable(args[4])):
         return True
-    return len(args) >= 5 and (isinstance(args[4], str) or callable(args[4]))
+    if len(args) < 3 and "d_ff" not in kwargs:
+        raise ArgumentError(
+            f"{layer}{_call_text(args, kwargs)} has no d_ff: the course's layer is "
+            f"{layer}(d_model, num_heads, d_ff) (input (m, T, d_model)); PyTorch's is made by "
+            f"naming one of its keywords, {layer}(d_model, nhead=..., batch_first=...) "
+            "(input (T, m, d_model) unless batch_first=True).")
+    return False
+
+
+def _call_text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """``(8, 2, dropout=0.1)``: a call's arguments as written, for a message."""
+    return "(" + ", ".join([repr(a) for a in args]
+                           + [f"{k}={v!r}" for k, v in kwargs.items()]) + ")"
 
 
 def _feed_forward(d_model: int, d_ff: int, rng: np.random.Generator | None,
@@ -168,7 +189,7 @@ class TransformerEncoderLayer(_Layer):
         # PyTorch's call makes PyTorch's layer (nn.transformer_torch's docstring says when);
         # with no arguments (a copy or unpickling) this class's.
         if cls is TransformerEncoderLayer and (args or kwargs) and _torch_layer_call(
-                args, kwargs):
+                args, kwargs, "TransformerEncoderLayer"):
             return TorchTransformerEncoderLayer(*args, **kwargs)
         return super().__new__(cls)
 
@@ -231,7 +252,7 @@ class TransformerDecoderLayer(_Layer):
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's call makes PyTorch's layer, as for TransformerEncoderLayer.
         if cls is TransformerDecoderLayer and (args or kwargs) and _torch_layer_call(
-                args, kwargs):
+                args, kwargs, "TransformerDecoderLayer"):
             return TorchTransformerDecoderLayer(*args, **kwargs)
         return super().__new__(cls)
 
@@ -470,12 +491,19 @@ class Transformer(Module):
     __signature__ = _InitSignature()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # PyTorch's call (its keywords, or fewer than the course's eight sizes) makes
-        # PyTorch's model; with no arguments (a copy or unpickling) this class's.
-        course = sum(k in kwargs for k in _COURSE_TRANSFORMER_SIZES[len(args):])
-        if cls is Transformer and (args or kwargs) and (
-                _TORCH_TRANSFORMER_KEYWORDS & set(kwargs) or len(args) + course < 8):
-            return TorchTransformer(*args, **kwargs)
+        # PyTorch's call (its keywords) makes PyTorch's model; with no arguments (a copy or
+        # unpickling) this class's. Fewer than the course's eight sizes without PyTorch's
+        # keywords could be either, so they are refused.
+        if cls is Transformer and (args or kwargs):
+            if _TORCH_TRANSFORMER_KEYWORDS & set(kwargs):
+                return TorchTransformer(*args, **kwargs)
+            given = len(args) + sum(k in kwargs for k in _COURSE_TRANSFORMER_SIZES[len(args):])
+            if given < len(_COURSE_TRANSFORMER_SIZES):
+                raise ArgumentError(
+                    f"Transformer{_call_text(args, kwargs)} gives {given} of the course's "
+                    f"eight sizes: the course's model is Transformer("
+                    f"{', '.join(_COURSE_TRANSFORMER_SIZES)}); PyTorch's is made by naming "
+                    "its keywords, Transformer(d_model=512, nhead=8, ...).")
         return super().__new__(cls)
 
     # PyTorch code calls it on the class: nn.Transformer.generate_square_subsequent_mask(T)

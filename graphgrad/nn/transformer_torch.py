@@ -20,14 +20,16 @@ stay as they are; PyTorch's differ from them in ways one class cannot hold both 
 So PyTorch's `MultiheadAttention` (lower-case h) sits beside the course's
 `MultiHeadAttention`, and the course's ``nn.TransformerEncoderLayer`` and
 ``nn.TransformerDecoderLayer`` make PyTorch's layers when called as PyTorch code calls them:
-``nn.TransformerEncoderLayer(d_model, nhead)`` without the course's d_ff, or with any of
-PyTorch's keywords (nhead, dim_feedforward, activation, layer_norm_eps, batch_first,
-norm_first, bias) or an activation as the fifth argument; ``nn.TransformerEncoder(layer,
-num_layers)`` and ``nn.TransformerDecoder(layer, num_layers)`` given a layer make PyTorch's
-stacks; ``nn.Transformer(d_model=..., nhead=...)`` called without the course's eight
-arguments, or with PyTorch's keywords, makes PyTorch's whole model (`TorchTransformer`).
-``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's (batch-first, its masks):
-PyTorch code that writes it so takes ``batch_first=False`` to say it.
+with any of PyTorch's keywords (nhead, dim_feedforward, activation, layer_norm_eps,
+batch_first, norm_first, bias) or an activation as the fifth argument;
+``nn.TransformerEncoder(layer, num_layers)`` and ``nn.TransformerDecoder(layer,
+num_layers)`` given a layer make PyTorch's stacks; ``nn.Transformer(d_model=...,
+nhead=...)`` called with PyTorch's keywords makes PyTorch's whole model
+(`TorchTransformer`). ``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's
+(batch-first, its masks): PyTorch code that writes it so takes ``batch_first=False`` to say
+it. A call that could be either, ``nn.TransformerEncoderLayer(8, 2)`` (no d_ff, none of
+PyTorch's keywords) or ``nn.Transformer(512, 8)`` (fewer than the course's eight sizes), is
+refused: the two read their input in other layouts.
 
 PyTorch's weights map onto these layers under PyTorch's names: in_proj_weight (3E, E) and
 in_proj_bias (3E,) (q_proj_weight, k_proj_weight, v_proj_weight with kdim or vdim), and
@@ -375,9 +377,9 @@ class _TorchLayer(Module):
                       "TransformerEncoderLayer(d_model, num_heads, d_ff)")
             masks = "tgt_mask=, memory_mask=" if self.decoder else "src_mask="
             raise ArgumentError(
-                f"{self._label()} is PyTorch's layer (made without the course's d_ff, or with "
-                f"PyTorch's keywords): its masks are {masks} and the key padding masks, True "
-                f"where a key is hidden, and its sequences (T, N, d_model) unless batch_first. "
+                f"{self._label()} is PyTorch's layer (made with PyTorch's keywords): its "
+                f"masks are {masks} and the key padding masks, True where a key is hidden, "
+                f"and its sequences (T, N, d_model) unless batch_first. "
                 f"The course's layer, masks True where a query may attend, is nn.{course}")
 
     def _sa_block(self, x: Any, mask: Any, padding: Any, is_causal: bool) -> Tensor:
