@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphgrad.devices import dtype_of_to, refuse_device
 from graphgrad.errors import (
     ArgumentError, BackwardError, GraphgradError, GraphgradTypeError, InplaceError, ShapeError,
     describe, flag, on_tensors, setting_text,
@@ -912,6 +913,27 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """The values converted to ``dtype``, same shape: `gg.astype`."""
         return _shape_ops.astype(self, dtype)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's ``t.to(...)``, ``args`` and ``kwargs`` a dtype (``t.to(np.float32)``,
+        ``dtype=``), a device (``device=``) or another tensor (its dtype): a dtype gives
+        `astype` to it (on the graph); the device ``"cpu"`` changes nothing and gives the
+        tensor itself, as does its own dtype; other devices are refused (graphgrad computes
+        with numpy on the CPU)."""
+        dtype = dtype_of_to("Tensor.to", args, kwargs)
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return self
+        return _shape_ops.astype(self, dtype)
+
+    def cpu(self) -> Tensor:
+        """PyTorch's ``t.cpu()``: the tensor itself (graphgrad computes on the CPU)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """PyTorch's ``t.cuda(device)``, refused whatever the device: graphgrad computes with
+        numpy on the CPU."""
+        refuse_device(f"Tensor.cuda() of {describe(self)}")
+        return self
 
     def dot(self, other: ArrayLike) -> Tensor:
         """``W.dot(X)``, the course's np.dot, for operands of one or two dimensions: W @ X

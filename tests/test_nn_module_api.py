@@ -152,6 +152,31 @@ def test_to_converts_the_dtype_as_astype_and_takes_the_cpu():
         model.to("cuda")
     with pytest.raises(gg.GraphgradTypeError, match="float64 or np.float32"):
         model.to(np.int64)
+    with pytest.raises(gg.ArgumentError, match=r"Model.cuda\(\): graphgrad computes with "
+                                               r"numpy on the CPU"):
+        model.cuda()
+
+
+def test_a_tensor_moves_as_pytorch_code_moves_it():
+    """t.to(dtype) converts on the graph; to('cpu'), its own dtype and cpu() give t itself;
+    other devices are refused naming the call."""
+    t = gg.Tensor(np.array([1.5, -2.0]), requires_grad=True, name="t")
+    assert t.to("cpu") is t and t.cpu() is t and t.to(np.float64) is t
+    assert t.to(device="cpu", dtype=np.float64) is t
+    low = t.to(np.float32)
+    assert low.dtype == np.float32 and low.creator is not None
+    (low * np.float32(3.0)).sum().backward()
+    assert t.grad.dtype == np.float64
+    np.testing.assert_array_equal(t.grad, [3.0, 3.0])
+    assert t.to(gg.Tensor(np.zeros(1, np.float32))).dtype == np.float32  # a tensor's dtype
+    with pytest.raises(gg.ArgumentError, match=r"Tensor.to\('cuda:0'\): graphgrad computes "
+                                               r"with numpy on the CPU"):
+        t.to("cuda:0")
+    with pytest.raises(gg.ArgumentError, match=r"Tensor.cuda\(\) of 't' \(2,\) float64: graphgrad"):
+        t.cuda()
+    with pytest.raises(gg.GraphgradTypeError, match=r"Tensor.to takes a dtype.*the keywords "
+                                                    r"pin"):
+        t.to(pin=True)
 
 
 def test_parameter_list_registers_its_parameters_by_position():

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.devices import dtype_of_to, refuse_device
 from graphgrad.engine import zero_grads
 from graphgrad.errors import (
     ArgumentError,
@@ -204,8 +205,6 @@ _TORCH_RECURRENT_KEY = re.compile(r"(.*\.)?(weight|bias)_(ih|hh)_l\d+(_reverse)?
 _PARAMETRIZED_KEY = re.compile(r"(?P<layer>(.*\.)?)parametrizations\.(?P<name>[^.]+)\.original\d*")
 
 _SCOPES = {"enabled": True}
-# PyTorch's device names, for `Module.to`: "cpu" is accepted, the others refused by name.
-_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta", "xla", "hip", "ipu", "mtia")
 # Set for good once a module is given a hook: until then, calling a module does not look for
 # hooks (an attribute read on a Module, which has a __getattr__, is not free).
 _MODULE_HOOKED = False
@@ -865,33 +864,18 @@ class Module:
         ``to("cpu", np.float32)``), changes nothing, as graphgrad
         computes with numpy on the CPU; any other device is refused. ``non_blocking`` and
         ``copy`` are taken and change nothing."""
-        caller = f"{type(self).__name__}.to"
-        unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
-        if unknown or len(args) > 2:
-            raise GraphgradTypeError(
-                f"{caller} takes a dtype, a device ('cpu') or a tensor (its dtype), by "
-                "position or as device= and dtype=; got "
-                + (f"the keywords {', '.join(sorted(unknown))}" if unknown
-                   else f"{len(args)} positional arguments"))
-        dtype = kwargs.get("dtype")
-        for value in (*args, kwargs.get("device")):
-            if value is None:
-                continue
-            if isinstance(value, Tensor):
-                dtype = value.dtype
-            elif isinstance(value, str) and value.split(":")[0] in _DEVICES:
-                if value.split(":")[0] != "cpu":
-                    raise ArgumentError(
-                        f"{caller}({value!r}): graphgrad computes with numpy on the CPU, "
-                        "which is its only device; leave the model where it is (to('cpu') "
-                        "is accepted and changes nothing).")
-            else:
-                dtype = value
+        dtype = dtype_of_to(f"{type(self).__name__}.to", args, kwargs)
         return self if dtype is None else self.astype(dtype)
 
     def cpu(self) -> Module:
         """PyTorch's ``model.cpu()``: the model as it is (graphgrad computes on the CPU).
         Returns self."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """PyTorch's ``model.cuda(device)``, refused whatever the device: graphgrad computes
+        with numpy on the CPU."""
+        refuse_device(f"{type(self).__name__}.cuda()")
         return self
 
     def _convert_constants(self, dtype: np.dtype) -> None:
