@@ -34,6 +34,25 @@ def test_pack_sequence_lays_out_pytorchs_documented_example():
     assert data is packed.data and sorted_indices is None
 
 
+def test_a_packed_sequence_moves_as_pytorch_code_moves_it():
+    """to(dtype), float(), double() convert data on the graph and keep the layout; "cpu"
+    and cpu() give the packed sequence itself; other devices are refused."""
+    X = gg.Tensor(np.arange(12.0).reshape(3, 2, 2), requires_grad=True)
+    packed = pack_padded_sequence(X, [3, 2], enforce_sorted=False)
+    assert packed.to("cpu") is packed and packed.cpu() is packed and packed.double() is packed
+    low = packed.float()
+    assert isinstance(low, PackedSequence) and low.data.dtype == np.float32
+    np.testing.assert_array_equal(low.data.data, packed.data.data)
+    for got, want in zip(low[1:], packed[1:]):
+        np.testing.assert_array_equal(got, want)
+    (low.data * np.float32(2.0)).sum().backward()
+    stepped = np.arange(3)[:, None] < np.array([3, 2])  # (T, m): step t of sequence i exists
+    np.testing.assert_array_equal(X.grad, np.where(stepped[..., None], 2.0, np.zeros((3, 2, 2))))
+    assert packed.to(np.float32).data.dtype == np.float32
+    with pytest.raises(gg.ArgumentError, match="numpy on the CPU"):
+        packed.to("cuda")
+
+
 def test_pack_padded_sequence_is_time_major_over_the_sorted_batch():
     """X (T=4, m=3, 1) holds 10 * t + b at step t of sequence b; lengths [2, 4, 2] sort
     (stably) to sequence 1, 0, 2, so data takes step 0 of 1, 0, 2, step 1 of 1, 0, 2, then

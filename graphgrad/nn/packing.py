@@ -110,6 +110,24 @@ class PackedSequence(_Fields):
                                 "sorted_indices (unsorted_indices is computed from it)")
         return _packed(data, sizes, order, inverse)
 
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """PyTorch's ``packed.to(...)``: a dtype (or a tensor's) converts data to it, on the
+        graph; ``"cpu"`` changes nothing; other devices are refused (see `Tensor.to`)."""
+        data = self.data.to(*args, **kwargs)
+        return self if data is self.data else self._replace(data=data)
+
+    def cpu(self) -> PackedSequence:
+        """PyTorch's ``packed.cpu()``: the packed sequence itself."""
+        return self
+
+    def double(self) -> PackedSequence:
+        """PyTorch's ``packed.double()``: data in float64."""
+        return self.to(np.float64)
+
+    def float(self) -> PackedSequence:
+        """PyTorch's ``packed.float()``: data in float32."""
+        return self.to(np.float32)
+
     def __repr__(self) -> str:
         return (f"PackedSequence(data={describe(self.data)}, batch_sizes="
                 f"{self.batch_sizes.tolist()}, sorted_indices={_listed(self.sorted_indices)}, "
