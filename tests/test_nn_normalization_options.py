@@ -152,6 +152,23 @@ def test_batch_norm_flags_are_refused_naming_the_layer(layer, setting):
         layer(3, **setting)
 
 
+@pytest.mark.parametrize("layer", [nn.BatchNorm1d, nn.BatchNorm2d])
+def test_batch_norm_in_pytorchs_positional_order_is_refused_saying_what_to_write(layer):
+    """PyTorch's BatchNorm2d(num_features, eps, momentum, affine): its eps lands in the
+    course's momentum, its momentum in eps and its affine flag in dtype. The refusal gives the
+    call with the settings by name, PyTorch's momentum=0.1 as the course's 0.9."""
+    name = layer.__name__
+    message = (rf"^{name}: dtype must be np.float64 or np.float32, got False, a flag: "
+               rf"PyTorch's order is {name}\(num_features, eps, momentum, affine, "
+               rf"track_running_stats\), the course's {name}\(n, momentum, eps, dtype\); "
+               rf"write {name}\(3, momentum=0.9, eps=1e-05, affine=False\)")
+    with pytest.raises(gg.ArgumentError, match=message):
+        layer(3, 1e-5, 0.1, False)
+    with pytest.raises(gg.ArgumentError, match=rf"write {name}\(3, momentum=0.99, "
+                                               r"eps=0.001, affine=True\)"):
+        layer(3, 1e-3, 0.01, True)
+
+
 def test_functional_batch_norm_refuses_momentum_none_and_points_at_the_layer():
     """PyTorch's F.batch_norm takes no momentum=None either (it keeps no count)."""
     with pytest.raises(gg.ArgumentError, match=r"^batch_norm: momentum=None .* needs the count "

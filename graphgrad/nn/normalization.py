@@ -447,6 +447,22 @@ def _instance_norm(X: Tensor, gamma: Any, beta: Any, running_mean: Any, running_
             (keep * running_var + (1 - keep) * sigma2).astype(dtype))
 
 
+def _pytorch_order_message(caller: str, n: int, eps: Any, momentum: Any, affine: bool) -> str:
+    """Why ``caller(n, eps, momentum, affine)``, PyTorch's positional order, is refused (its
+    eps fell in the course's momentum, its momentum in eps, its flag in dtype), and the call
+    to write, PyTorch's momentum turned into the course's weight of the old statistics."""
+    try:
+        kept = "None" if momentum is None else f"{1 - float(momentum):g}"
+        settings = f"momentum={kept}, eps={float(eps):g}"
+    except (TypeError, ValueError):
+        settings = "momentum=0.9, eps=1e-05"
+    return (f"{caller}: dtype must be np.float64 or np.float32, got {bool(affine)}, a flag: "
+            f"PyTorch's order is {caller}(num_features, eps, momentum, affine, "
+            f"track_running_stats), the course's {caller}(n, momentum, eps, dtype); write "
+            f"{caller}({n}, {settings}, affine={bool(affine)}) (momentum is the weight of "
+            "the old statistics: PyTorch's 0.1 is 0.9)")
+
+
 class _BatchNorm(Module):
     """Batch normalisation of the last axis of Z (n features: units or channels), with the
     statistics taken over every other axis, of an input of one of the ranks ``ndims``.
@@ -468,6 +484,8 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
         caller = type(self).__name__
+        if isinstance(dtype, (bool, np.bool_)):  # PyTorch's (n, eps, momentum, affine)
+            raise ArgumentError(_pytorch_order_message(caller, n, momentum, eps, dtype))
         self.n = n
         self.momentum = _momentum(momentum, caller, f"{caller}(", stacklevel=4,
                                   cumulative=True)
