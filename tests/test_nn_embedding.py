@@ -446,6 +446,22 @@ def test_scale_grad_by_freq_of_words_seen_once_passes_gradcheck():
     assert gg.gradcheck(fn, [RNG.standard_normal((4, 3))])
 
 
+@pytest.mark.parametrize("args, write", [
+    ((10, 4, 0), r"Embedding\(10, 4, padding_idx=0\)"),
+    ((10, 4, None, 2.0), r"Embedding\(10, 4, padding_idx=None, max_norm=2.0\)"),
+    ((10, 4, 1, 1.5, 1.0), r"Embedding\(10, 4, padding_idx=1, max_norm=1.5, norm_type=1.0\)"),
+], ids=["padding_idx", "max_norm", "norm_type"])
+def test_embedding_in_pytorchs_positional_order_is_refused_saying_what_to_write(args, write):
+    """PyTorch's Embedding(num_embeddings, embedding_dim, padding_idx, max_norm, ...): its
+    padding_idx lands in the course's init, max_norm in rng, norm_type in dtype."""
+    with pytest.raises(gg.ArgumentError, match=(
+            rf"^Embedding: init must be an initialiser, got {args[2]}: PyTorch's order is "
+            r"Embedding\(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, "
+            r"scale_grad_by_freq\), the course's Embedding\(n_vocab, n_e, init, rng, "
+            rf"dtype\); write {write}")):
+        Embedding(*args)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: Embedding(4, 2, max_norm=0), r"^Embedding: max_norm must be None or a positive "
                                           r"number"),

@@ -118,6 +118,22 @@ def _renorm(E: Tensor, index: np.ndarray, max_norm: float, norm_type: float,
     data[rows] *= scale
 
 
+def _pytorch_order_message(n_vocab: int, n_e: int, padding_idx: Any, max_norm: Any,
+                           norm_type: Any) -> str:
+    """Why ``Embedding(n_vocab, n_e, padding_idx, max_norm, norm_type)``, PyTorch's
+    positional order, is refused, and the call to write, the settings given by name."""
+    settings = f"padding_idx={padding_idx}"
+    if max_norm is not None:
+        settings += f", max_norm={max_norm!r}"
+    if isinstance(norm_type, (int, float, np.number)) and not isinstance(norm_type, bool):
+        settings += f", norm_type={norm_type!r}"
+    return (f"Embedding: init must be an initialiser, got {padding_idx}: PyTorch's order is "
+            "Embedding(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, "
+            "scale_grad_by_freq), the course's Embedding(n_vocab, n_e, init, rng, dtype); "
+            f"write Embedding({n_vocab}, {n_e}, {settings}) (PyTorch's options are keywords "
+            "here)")
+
+
 def _max_norm(max_norm: Any, norm_type: Any, caller: str) -> tuple[float | None, float]:
     """(max_norm, norm_type), checked: None or a positive number, and an order of a norm
     above 0 (2, 1, inf)."""
@@ -174,6 +190,10 @@ class Embedding(Module):
         super().__init__()
         self.n_vocab = whole_number(n_vocab, "n_vocab", "Embedding")
         self.n_e = whole_number(n_e, "n_e", "Embedding")
+        if init is None or isinstance(init, (int, np.integer)) and not isinstance(
+                init, (bool, np.bool_)):  # PyTorch's padding_idx, given third
+            raise ArgumentError(_pytorch_order_message(self.n_vocab, self.n_e, init, rng,
+                                                       dtype))
         self.padding_idx = _padding_index(padding_idx, self.n_vocab)
         self.max_norm, self.norm_type = _max_norm(max_norm, norm_type, "Embedding")
         self.scale_grad_by_freq = flag(scale_grad_by_freq, "scale_grad_by_freq", "Embedding")
