@@ -189,3 +189,26 @@ def test_a_padding_mode_layer_names_itself_for_an_input_of_another_rank():
                                             r"n_W_prev, n_C_prev\), channels last, got shape "
                                             r"\(5, 5, 1\)"):
         nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular")(np.ones((5, 5, 1)))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda nn: nn.Conv2d(4, 8, 3, 1, 1, 2),
+     r"^Conv2d: init must be an initialiser, got 2: PyTorch's order is Conv2d\(in_channels, "
+     r"out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode\), "
+     r"the course's Conv2d\(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype\); "
+     r"give PyTorch's options by name: Conv2d\(4, 8, 3, 1, 1, dilation=2\)"),
+    (lambda nn: nn.Conv1d(4, 8, 3, 1, 1, 1, 2, False, "reflect"),
+     r"^Conv1d: init must be an initialiser, got 1: .* Conv1d\(4, 8, 3, 1, 1, dilation=1, "
+     r"groups=2, bias=False, padding_mode='reflect'\)"),
+    (lambda nn: nn.ConvTranspose2d(4, 8, 3, 2, 1, 1, 2),
+     r"^ConvTranspose2d: init must be an initialiser, got 2: PyTorch's order is "
+     r"ConvTranspose2d\(in_channels, out_channels, kernel_size, stride, padding, "
+     r"output_padding, groups, bias, dilation, padding_mode\).*ConvTranspose2d\(4, 8, 3, 2, 1, "
+     r"1, groups=2\)"),
+], ids=["dilation", "all four", "transposed"])
+def test_a_convolution_in_pytorchs_positional_order_is_refused_saying_what_to_write(call,
+                                                                                    message):
+    """PyTorch's dilation (groups, for a transposed convolution) given by position lands in
+    the course's init, its groups in bias, its bias in rng, its padding_mode in dtype."""
+    with pytest.raises(gg.ArgumentError, match=message):
+        call(nn)

@@ -66,6 +66,11 @@ class _Conv(Module):
     op: Any
     dims: int  # the axes a filter spans: 2 (f x f, images) or 1 (f steps, sequences)
     padding_modes = tuple(PADDING_MODES)
+    # PyTorch's options that its positional order puts in the course's init, bias, rng, dtype
+    pytorch_options = ("dilation", "groups", "bias", "padding_mode")
+    pytorch_order = ("in_channels, out_channels, kernel_size, stride, padding, dilation, "
+                     "groups, bias, padding_mode")
+    course_order = "n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype"
 
     @takes_f
     def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
@@ -75,6 +80,7 @@ class _Conv(Module):
                  padding_mode: str = "zeros") -> None:
         super().__init__()
         caller = type(self).__name__
+        self._refuse_pytorch_order((n_C_prev, n_C, f, stride, padding), init, bias, rng, dtype)
         if not isinstance(padding_mode, str) or padding_mode not in self.padding_modes:
             others = (" (ConvTranspose2d pads with zeros only, as PyTorch's)"
                       if len(self.padding_modes) == 1 else
@@ -114,6 +120,24 @@ class _Conv(Module):
                                          caller)
         self.W = Parameter(np.ascontiguousarray(rows.T.reshape(*window, inputs, units)))
         self.b = Parameter(np.zeros(self.n_C, dtype=dtype)) if bias else None
+
+    def _refuse_pytorch_order(self, leading: tuple, init: Any, bias: Any, rng: Any,
+                              dtype: Any) -> None:
+        """An `ArgumentError` for an integer init, PyTorch's option given by position where
+        the course has init (dilation; a transposed convolution's groups), giving the call
+        with the options by name (``leading``, the arguments before init, as they were)."""
+        if not isinstance(init, (int, np.integer)) or isinstance(init, (bool, np.bool_)):
+            return
+        caller = type(self).__name__
+        given = zip(self.pytorch_options, (init, bias, rng, dtype), (None, True, None,
+                                                                      np.float64))
+        options = [f"{name}={value!r}" for name, value, default in given
+                   if name == self.pytorch_options[0] or value is not default]
+        call = ", ".join([*map(repr, leading), *options])
+        raise ArgumentError(
+            f"{caller}: init must be an initialiser, got {init}: PyTorch's order is "
+            f"{caller}({self.pytorch_order}), the course's {caller}({self.course_order}); "
+            f"give PyTorch's options by name: {caller}({call})")
 
     def _padding(self, padding: Any, caller: str) -> Any:
         pad = padding_setting(padding, self.f, self.stride, caller, dilation=self.dilation,
@@ -306,6 +330,10 @@ class ConvTranspose2d(_Conv):
     op = _ConvTranspose2d
     dims = 2
     padding_modes = ("zeros",)  # as PyTorch's: padding crops a transposed convolution's output
+    pytorch_options = ("groups", "bias", "dilation", "padding_mode")
+    pytorch_order = ("in_channels, out_channels, kernel_size, stride, padding, output_padding, "
+                     "groups, bias, dilation, padding_mode")
+    course_order = "n_C_prev, n_C, f, stride, padding, output_padding, init, bias, rng, dtype"
 
     @takes_f
     def __init__(self, n_C_prev: int, n_C: int, f: int | tuple[int, int],
@@ -314,6 +342,8 @@ class ConvTranspose2d(_Conv):
                  bias: bool = True, rng: Any = None, dtype: Any = np.float64, *,
                  groups: int = 1, dilation: int | tuple[int, int] = 1,
                  padding_mode: str = "zeros") -> None:
+        self._refuse_pytorch_order((n_C_prev, n_C, f, stride, padding, output_padding), init,
+                                   bias, rng, dtype)
         super().__init__(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype,
                          groups=groups, dilation=dilation, padding_mode=padding_mode)
         _, self.output_padding = transposed_padding_setting(
