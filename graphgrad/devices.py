@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphgrad.errors import ArgumentError, GraphgradTypeError
 
 # PyTorch's device names: "cpu" is accepted, the others refused by name.
@@ -20,7 +22,9 @@ def dtype_of_to(caller: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
     """The dtype a ``.to(*args, **kwargs)`` call asks for, or None: ``args`` and ``kwargs``
     are a dtype, a device or a tensor (its dtype), by position or as ``device=`` and
     ``dtype=``, as in ``to("cpu", np.float32)``. ``non_blocking``, ``copy`` and
-    ``memory_format`` are taken and change nothing."""
+    ``memory_format`` are taken and change nothing. A whole number is PyTorch's index of a
+    CUDA device (``to(0)``), refused as the other devices; anything numpy cannot read as a
+    dtype is refused naming it."""
     unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
     if unknown or len(args) > 2:
         raise GraphgradTypeError(
@@ -39,8 +43,18 @@ def dtype_of_to(caller: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
         elif isinstance(value, str) and value.split(":")[0] in DEVICES:
             if value.split(":")[0] != "cpu":
                 refuse_device(f"{caller}({value!r})")
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            refuse_device(f"{caller}({value!r})")  # PyTorch's to(0): the CUDA device 0
         else:
             dtype = value
+    if dtype is not None:
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            given = f"{type(dtype).__name__}" if isinstance(dtype, np.ndarray) else repr(dtype)
+            raise GraphgradTypeError(
+                f"{caller} takes a dtype (np.float32), a device ('cpu') or a tensor (its "
+                f"dtype); got {given}, which is none of them") from None
     return dtype
 
 

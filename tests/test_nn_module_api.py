@@ -179,6 +179,25 @@ def test_a_tensor_moves_as_pytorch_code_moves_it():
         t.to(pin=True)
 
 
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda t: t.to(0), gg.ArgumentError, r"Tensor.to\(0\): graphgrad computes with numpy on"),
+    (lambda t: t.to(device=1), gg.ArgumentError, r"Tensor.to\(1\): graphgrad computes"),
+    (lambda t: t.to("gpu"), gg.GraphgradTypeError,
+     r"Tensor.to takes a dtype.*a device \('cpu'\).*got 'gpu'"),
+    (lambda t: t.to(np.zeros(2)), gg.GraphgradTypeError, r"Tensor.to takes a dtype.*got ndarray"),
+    (lambda t: nn.Linear(2, 3).to(0), gg.ArgumentError, r"Linear.to\(0\): graphgrad computes"),
+    (lambda t: nn.Linear(2, 3).to("gpu"), gg.GraphgradTypeError,
+     r"Linear.to takes a dtype.*got 'gpu'")])
+def test_a_device_index_or_a_name_neither_dtype_nor_device_is_refused_by_to(call, error, words):
+    """PyTorch reads an int given to .to(...) as a CUDA device's index (to(0) is cuda:0):
+    refused as other devices are; a value that is neither a dtype, a device nor a tensor is
+    refused naming it, where numpy's TypeError 'data type 'gpu' not understood' (or a
+    model's 'dtype must be np.float64 or np.float32, got 0') said neither."""
+    t = gg.Tensor(np.array([1.5, -2.0]), name="t")
+    with pytest.raises(error, match=words):
+        call(t)
+
 def test_parameter_list_registers_its_parameters_by_position():
     params = nn.ParameterList([np.ones(2), nn.Parameter(np.zeros(3))])
     params.append(nn.Parameter(np.full((2, 2), 3.0)))
