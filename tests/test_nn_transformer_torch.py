@@ -296,6 +296,25 @@ def test_course_names_make_the_course_layers_unless_called_as_pytorch():
         nn.TorchTransformerEncoder(course, 2)
 
 
+
+@pytest.mark.parametrize("name", ["TransformerEncoderLayer", "TransformerDecoderLayer"])
+def test_pytorchs_device_keyword_makes_pytorchs_layer(name):
+    """device= is PyTorch's only (the course's layers take none): PyTorch's
+    nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, device=device)
+    makes PyTorch's layer, reading (T, N, d_model), where it raised the course's
+    'unexpected keyword argument device'."""
+    layer = getattr(nn, name)(4, 2, 6, 0.0, device="cpu", rng=0)
+    torch_class = getattr(nn, "Torch" + name)
+    assert type(layer) is torch_class and not layer.batch_first
+    same = torch_class(4, 2, 6, 0.0, rng=0)
+    X = np.random.default_rng(3).standard_normal((3, 2, 4))  # (T, N, d_model)
+    args = (X,) if name == "TransformerEncoderLayer" else (X, X[:2])
+    np.testing.assert_allclose(layer(*args).data, same(*args).data, rtol=1e-13, atol=1e-14)
+    assert layer(*args).shape == (3, 2, 4)
+    with pytest.raises(gg.ArgumentError, match="CPU"):
+        getattr(nn, name)(4, 2, 6, device="cuda")
+
+
 def test_load_torch_state_dict_maps_pytorch_names_and_checks_everything():
     layer = nn.TransformerEncoderLayer(4, 2, 6, batch_first=True, rng=0)
     rng = np.random.default_rng(9)

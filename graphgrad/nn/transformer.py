@@ -82,7 +82,7 @@ from graphgrad.tensor import Tensor
 _COURSE_TRANSFORMER_SIZES = ("num_layers", "d_model", "num_heads", "d_ff", "input_vocab_size",
                              "target_vocab_size", "max_input_positions", "max_target_positions")
 _TORCH_TRANSFORMER_KEYWORDS = TORCH_LAYER_KEYWORDS | {
-    "num_encoder_layers", "num_decoder_layers", "custom_encoder", "custom_decoder", "device"}
+    "num_encoder_layers", "num_decoder_layers", "custom_encoder", "custom_decoder"}
 
 
 class _InitSignature:

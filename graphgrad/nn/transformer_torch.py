@@ -21,7 +21,7 @@ So PyTorch's `MultiheadAttention` (lower-case h) sits beside the course's
 `MultiHeadAttention`, and the course's ``nn.TransformerEncoderLayer`` and
 ``nn.TransformerDecoderLayer`` make PyTorch's layers when called as PyTorch code calls them:
 with any of PyTorch's keywords (nhead, dim_feedforward, activation, layer_norm_eps,
-batch_first, norm_first, bias) or an activation as the fifth argument;
+batch_first, norm_first, bias, device) or an activation as the fifth argument;
 ``nn.TransformerEncoder(layer, num_layers)`` and ``nn.TransformerDecoder(layer,
 num_layers)`` given a layer make PyTorch's stacks; ``nn.Transformer(d_model=...,
 nhead=...)`` called with PyTorch's keywords makes PyTorch's whole model
@@ -76,7 +76,7 @@ from graphgrad.tensor import Tensor
 
 # The keywords only PyTorch's TransformerEncoderLayer takes (device: its, refused here)
 TORCH_LAYER_KEYWORDS = frozenset({"nhead", "dim_feedforward", "activation", "layer_norm_eps",
-                                  "batch_first", "norm_first", "bias"})
+                                  "batch_first", "norm_first", "bias", "device"})
 
 
 class MultiheadAttention(Module):
