@@ -315,6 +315,19 @@ def test_pytorchs_device_keyword_makes_pytorchs_layer(name):
         getattr(nn, name)(4, 2, 6, device="cuda")
 
 
+@pytest.mark.parametrize("name", ["Encoder", "Decoder"])
+def test_pytorchs_stack_given_the_course_layer_says_how_to_make_pytorchs(name):
+    """PyTorch's tutorial writes nn.TransformerEncoderLayer(d_model, nhead, d_hid, dropout),
+    the course's layer here (no PyTorch keyword), then nn.TransformerEncoder(layer, n): the
+    refusal says the layer is the course's and which keyword makes PyTorch's, where it said
+    it takes nn.TransformerEncoderLayer and got a TransformerEncoderLayer."""
+    layer = getattr(nn, f"Transformer{name}Layer")(8, 2, 16, 0.1)
+    with pytest.raises(gg.GraphgradTypeError, match=(
+            rf"Transformer{name}\(layer, num_layers\) takes PyTorch's layer.*got the "
+            rf"course's Transformer{name}Layer\(d_model=8, num_heads=2, d_ff=16, "
+            rf"dropout=0.1\).*Transformer{name}Layer\(8, 2, 16, 0.1, batch_first=False\)")):
+        getattr(nn, f"Transformer{name}")(layer, 2)
+
 def test_load_torch_state_dict_maps_pytorch_names_and_checks_everything():
     layer = nn.TransformerEncoderLayer(4, 2, 6, batch_first=True, rng=0)
     rng = np.random.default_rng(9)

@@ -514,10 +514,20 @@ class _TorchStack(Module):
                       "max_positions)" if name.endswith("Encoder") else
                       "nn.TransformerDecoder(num_layers, d_model, num_heads, d_ff, "
                       "vocab_size, max_positions)")
+            got = type(layer).__name__
+            layer_name = self.layer_type.torch_name
+            if got == layer_name:  # the course's layer, made without PyTorch's keywords
+                d_model, heads = layer.self_attention.d_model, layer.self_attention.num_heads
+                got = (f"the course's {got}({layer.extra_repr()}), which "
+                       f"nn.{layer_name}(d_model, nhead, dim_feedforward, dropout) makes "
+                       "without PyTorch's keywords (batch-first, masks True where a query "
+                       "may attend); name one to make PyTorch's, as in "
+                       f"nn.{layer_name}({d_model}, {heads}, {layer.d_ff}, "
+                       f"{layer.dropout:g}, batch_first=False)")
             raise GraphgradTypeError(
                 f"{name}(layer, num_layers) takes PyTorch's layer, "
-                f"nn.{self.layer_type.torch_name}(d_model, nhead, ...); got "
-                f"{type(layer).__name__}. The course's is {course}")
+                f"nn.{layer_name}(d_model, nhead, ...); got {got}. The course's stack is "
+                f"{course}")
         self.num_layers = whole_number(num_layers, "num_layers", name)
         self.layers = ModuleList(copy.deepcopy(layer) for _ in range(self.num_layers))
         self.norm = norm
