@@ -53,6 +53,18 @@ def test_a_packed_sequence_moves_as_pytorch_code_moves_it():
         packed.to("cuda")
 
 
+@pytest.mark.parametrize("call, words", [
+    (lambda p: p.to("cuda"), r"PackedSequence.to\('cuda'\): graphgrad computes with numpy"),
+    (lambda p: p.to(0), r"PackedSequence.to\(0\): graphgrad computes with numpy"),
+    (lambda p: p.cuda(), r"PackedSequence.cuda\(\): graphgrad computes with numpy")])
+def test_a_packed_sequence_refused_a_device_names_itself(call, words):
+    """PyTorch's packed.to('cuda') and packed.cuda() are refused naming the packed
+    sequence's call, where to('cuda') named Tensor.to and cuda() raised AttributeError."""
+    packed = pack_padded_sequence(gg.Tensor(np.ones((3, 2, 1))), [3, 2])
+    with pytest.raises(gg.ArgumentError, match=words):
+        call(packed)
+
+
 def test_pack_padded_sequence_is_time_major_over_the_sorted_batch():
     """X (T=4, m=3, 1) holds 10 * t + b at step t of sequence b; lengths [2, 4, 2] sort
     (stably) to sequence 1, 0, 2, so data takes step 0 of 1, 0, 2, step 1 of 1, 0, 2, then

@@ -19,7 +19,7 @@ Packing is one gather (indexing with the steps' places) and padding one scatter
 padded batch and on, to any order. The layers run packed input through their ``lengths``
 path (unpack, run, pack): there is one recurrent implementation.
 
-Depends on `nn.sequences`, `ops` (indexing, swapaxes), `tensor` and `errors`.
+Depends on `nn.sequences`, `ops` (indexing, swapaxes), `tensor`, `devices` and `errors`.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from graphgrad.devices import dtype_of_to, refuse_device
 from graphgrad.errors import (
     ArgumentError,
     GraphgradTypeError,
@@ -113,11 +114,17 @@ class PackedSequence(_Fields):
     def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
         """PyTorch's ``packed.to(...)``: a dtype (or a tensor's) converts data to it, on the
         graph; ``"cpu"`` changes nothing; other devices are refused (see `Tensor.to`)."""
-        data = self.data.to(*args, **kwargs)
+        dtype = dtype_of_to("PackedSequence.to", args, kwargs)
+        data = self.data if dtype is None else self.data.to(dtype)
         return self if data is self.data else self._replace(data=data)
 
     def cpu(self) -> PackedSequence:
         """PyTorch's ``packed.cpu()``: the packed sequence itself."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """PyTorch's ``packed.cuda()``, refused: graphgrad computes with numpy on the CPU."""
+        refuse_device("PackedSequence.cuda()")
         return self
 
     def double(self) -> PackedSequence:
