@@ -102,16 +102,18 @@ OPS = {
 }
 
 
-def _compare(ours, theirs, arrays, rng):
+def _compare(ours, theirs, arrays, rng, rtol=1e-10):
+    """ours and theirs on the same arrays: values, and gradients for a random upstream
+    gradient, to rtol (atol 1e-12)."""
     xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, ref = ours(*xs), theirs(*ts)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=rtol, atol=1e-12)
     upstream = rng.standard_normal(out.shape)
     out.backward(upstream)
     ref.backward(torch.tensor(upstream))
     for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=rtol, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -3619,15 +3621,7 @@ def _random_pair_settings(rng, dilated=True, pool=False):
 def _compare_images(ours, theirs, arrays, rng):
     """ours on channels-last arrays against theirs on the same transposed to channels first;
     values and gradients to ~1e-12."""
-    xs = [gg.Tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out, ref = ours(*xs), theirs(*ts)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
-    upstream = rng.standard_normal(out.shape)
-    out.backward(upstream)
-    ref.backward(torch.tensor(upstream))
-    for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    _compare(ours, theirs, arrays, rng, rtol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # torch's copy
