@@ -130,7 +130,20 @@ def _feed_forward(d_model: int, d_ff: int, rng: np.random.Generator | None,
 
 
 class _Layer(Module):
-    """What the encoder and decoder layers share: their settings, label and repr."""
+    """What the encoder and decoder layers share: their settings, label and repr, and the
+    call as PyTorch's that makes PyTorch's layer (``torch_layer``)."""
+
+    __signature__ = _InitSignature()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's call makes PyTorch's layer (nn.transformer_torch's docstring says when);
+        # with no arguments (a copy or unpickling) this class's. Only the course's classes
+        # themselves route, not classes made from them.
+        torch_layer = cls.__dict__.get("torch_layer")
+        if torch_layer is not None and (args or kwargs) and _torch_layer_call(
+                args, kwargs, cls.__name__):
+            return torch_layer(*args, **kwargs)
+        return super().__new__(cls)
 
     def _settings(self, d_ff: int, dropout: float, rng: Any) -> np.random.Generator | None:
         """Check and keep d_ff and dropout; return the generator of a seed ``rng``, which
@@ -183,15 +196,7 @@ class TransformerEncoderLayer(_Layer):
     `MultiHeadAttention` (``padding_mask(tokens)``).
     """
 
-    __signature__ = _InitSignature()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # PyTorch's call makes PyTorch's layer (nn.transformer_torch's docstring says when);
-        # with no arguments (a copy or unpickling) this class's.
-        if cls is TransformerEncoderLayer and (args or kwargs) and _torch_layer_call(
-                args, kwargs, "TransformerEncoderLayer"):
-            return TorchTransformerEncoderLayer(*args, **kwargs)
-        return super().__new__(cls)
+    torch_layer = TorchTransformerEncoderLayer
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
                  eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
@@ -247,14 +252,7 @@ class TransformerDecoderLayer(_Layer):
     course's attn_weights_block1 and attn_weights_block2.
     """
 
-    __signature__ = _InitSignature()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # PyTorch's call makes PyTorch's layer, as for TransformerEncoderLayer.
-        if cls is TransformerDecoderLayer and (args or kwargs) and _torch_layer_call(
-                args, kwargs, "TransformerDecoderLayer"):
-            return TorchTransformerDecoderLayer(*args, **kwargs)
-        return super().__new__(cls)
+    torch_layer = TorchTransformerDecoderLayer
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1,
                  eps: float = 1e-6, rng: Any = None, dtype: Any = np.float64) -> None:
@@ -307,6 +305,18 @@ class _Stack(Module):
     Dropout(Embedding(tokens) * sqrt(d_model) + PE[:T])."""
 
     layer_type: type[Module]
+    torch_stack_layer = ""  # the keyword PyTorch's stack takes its layer by
+
+    __signature__ = _InitSignature()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # PyTorch's TransformerEncoder(encoder_layer, num_layers, norm=None), given a layer:
+        # PyTorch's stack (``torch_stack``); only the course's classes themselves route.
+        torch_stack = cls.__dict__.get("torch_stack")
+        layer = args[0] if args else kwargs.get(cls.torch_stack_layer)
+        if torch_stack is not None and isinstance(layer, Module):
+            return torch_stack(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int,
                  vocab_size: int, max_positions: int, dropout: float = 0.1, eps: float = 1e-6,
@@ -377,15 +387,8 @@ class TransformerEncoder(_Stack):
     """
 
     layer_type = TransformerEncoderLayer
-
-    __signature__ = _InitSignature()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # PyTorch's TransformerEncoder(encoder_layer, num_layers, norm=None): its own class.
-        layer = args[0] if args else kwargs.get("encoder_layer")
-        if cls is TransformerEncoder and isinstance(layer, Module):
-            return TorchTransformerEncoder(*args, **kwargs)
-        return super().__new__(cls)
+    torch_stack = TorchTransformerEncoder
+    torch_stack_layer = "encoder_layer"
 
     def forward(self, tokens: Any, mask: Any = None) -> Tensor:
         """tokens, word indices (m, T_x) with T_x <= max_positions -> (m, T_x, d_model),
@@ -422,15 +425,8 @@ class TransformerDecoder(_Stack):
     """
 
     layer_type = TransformerDecoderLayer
-
-    __signature__ = _InitSignature()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # PyTorch's TransformerDecoder(decoder_layer, num_layers, norm=None): its own class.
-        layer = args[0] if args else kwargs.get("decoder_layer")
-        if cls is TransformerDecoder and isinstance(layer, Module):
-            return TorchTransformerDecoder(*args, **kwargs)
-        return super().__new__(cls)
+    torch_stack = TorchTransformerDecoder
+    torch_stack_layer = "decoder_layer"
 
     def forward(self, tokens: Any, memory: Any, mask: Any = None, memory_mask: Any = None,
                 return_weights: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
