@@ -13,7 +13,9 @@ node, so that the result can be differentiated with respect to it), and backprop
   with v is J @ v (two backwards, the second through the graph of the first);
 - `jacobian`: one backward per element of each output (a row of J per basis vector e_k as
   grad_outputs), so an output of n elements costs n backwards: fine for the course's sizes,
-  too slow for a network's parameters (take `vjp` or `jvp` there);
+  too slow for a network's parameters (take `vjp` or `jvp` there); with
+  ``strategy="forward-mode"``, column by column instead: one backward through the double-vjp
+  graph per element of the inputs, the cheaper way when the inputs have fewer elements;
 - `hessian`: the jacobian of the gradient, one backward per element of the inputs, on the
   graph of one backward that kept its graph;
 - `vhp` and `hvp`: v @ H and H @ v, the vjp and (by the same trick) the jvp of the gradient.
@@ -49,7 +51,8 @@ Outputs = Any  # a Tensor, or a tuple of Tensors (a tuple of tuples for a jacobi
 
 
 def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False,
-             strict: bool = False) -> Outputs:
+             strict: bool = False, vectorize: bool = False,
+             strategy: str = "reverse-mode") -> Outputs:
     """The Jacobian of ``func`` at ``inputs``: d(output)/d(input) for each output and input.
 
     Args:
@@ -60,6 +63,13 @@ def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = Fals
         strict: raise when an output does not depend on an input, and with create_graph
             when a block is a constant, on no graph (func is linear); with False, that block
             is zeros, its value, or the constant.
+        vectorize: PyTorch's switch to batch the backwards; here each row (or column) is a
+            backward of its own either way, so it changes no value. As PyTorch, it is needed
+            for ``strategy="forward-mode"`` and cannot go with ``strict=True``.
+        strategy: ``"reverse-mode"``, J row by row (one backward per element of the
+            outputs), or ``"forward-mode"``, column by column (one backward per element of
+            the inputs, after one that records u @ J): the cheaper when the inputs have fewer
+            elements than the outputs.
 
     Returns:
         for one input and one output, a Tensor of shape ``output.shape + input.shape``
@@ -67,14 +77,16 @@ def jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = Fals
         input; for a tuple of outputs, one per output; for both, ``J[i][j]``, of output i
         with respect to input j. Each block has its input's dtype (float32 stays float32).
 
-    One backward per element of each output (a basis vector as grad_outputs): use `vjp` or
-    `jvp` when only products with J are needed.
+    One backward per element of each output (a basis vector as grad_outputs), or of each
+    input in forward mode: use `vjp` or `jvp` when only products with J are needed.
     """
-    return _jacobian(func, inputs, create_graph, strict, "jacobian")
+    forward = _forward_mode(vectorize, strategy, strict, "jacobian", "strategy")
+    return _jacobian(func, inputs, create_graph, strict, "jacobian", forward=forward)
 
 
 def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False,
-            strict: bool = False) -> Outputs:
+            strict: bool = False, vectorize: bool = False,
+            outer_jacobian_strategy: str = "reverse-mode") -> Outputs:
     """The Hessian of ``func``, a function returning a single number (a cost), at ``inputs``.
 
     Args:
@@ -85,6 +97,9 @@ def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False
             respect to one does not depend on the inputs (a linear function), or when a
             block H[i][j] is zeros as gradient i does not depend on input j (PyTorch's
             check, x**2 + y**2 fails it); with False those blocks are zeros.
+        vectorize, outer_jacobian_strategy: as `jacobian`'s ``vectorize`` and
+            ``strategy``, for the jacobian of the gradient; either strategy takes one
+            backward per element of the inputs.
 
     Returns:
         for one input x, a Tensor of shape ``x.shape + x.shape``, d2J/dx dx (of x^T A x:
@@ -96,6 +111,8 @@ def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False
     """
     create_graph = flag(create_graph, "create_graph", "hessian")
     strict = flag(strict, "strict", "hessian")
+    forward = _forward_mode(vectorize, outer_jacobian_strategy, strict, "hessian",
+                            "outer_jacobian_strategy")
     inputs_tuple = isinstance(inputs, tuple)
 
     def gradient(*xs: Tensor) -> tuple[Tensor, ...]:
@@ -104,7 +121,7 @@ def hessian(func: Callable[..., Any], inputs: Inputs, create_graph: bool = False
                      for g, x in zip(grads, xs))
 
     blocks = _jacobian(gradient, inputs if inputs_tuple else (inputs,), create_graph, strict,
-                       "hessian", nest=False)
+                       "hessian", nest=False, forward=forward)
     return _nest(blocks, inputs_tuple, inputs_tuple)
 
 
@@ -221,16 +238,78 @@ def hvp(func: Callable[..., Any], inputs: Inputs, v: Any = None, create_graph: b
 
 
 # -- the shared steps ---------------------------------------------------------------------------
+def _forward_mode(vectorize: Any, strategy: Any, strict: bool, caller: str, name: str) -> bool:
+    """Whether the Jacobian is taken column by column, with PyTorch's refusals of the
+    settings that do not go together."""
+    vectorize = flag(vectorize, "vectorize", caller)
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ArgumentError(f"{caller}: {name}={setting_text(strategy)} is not a strategy; "
+                            "pass 'reverse-mode' or 'forward-mode'")
+    if strict and vectorize:
+        raise ArgumentError(f"{caller}: strict=True and vectorize=True do not go together, "
+                            "as in PyTorch; pass strict=False or vectorize=False")
+    if strategy == "forward-mode" and not vectorize:
+        raise ArgumentError(f"{caller}: {name}='forward-mode' needs vectorize=True, as in "
+                            "PyTorch; pass both")
+    return strategy == "forward-mode"
+
+
 def _jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool, strict: bool,
-              caller: str, nest: bool = True) -> Any:
+              caller: str, nest: bool = True, forward: bool = False) -> Any:
     create_graph = flag(create_graph, "create_graph", caller)
     strict = flag(strict, "strict", caller)
     inputs_tuple, xs, given = _inputs_of(inputs, create_graph, caller)
     outputs_tuple, outputs = _outputs_of(func, xs, caller)
     _refuse_constant_outputs(outputs, strict, caller)
-    blocks = [_blocks_of(out, i, xs, create_graph, strict, caller, given)
-              for i, out in enumerate(outputs)]
+    if forward:
+        blocks = _columns_of(outputs, xs, create_graph)
+    else:
+        blocks = [_blocks_of(out, i, xs, create_graph, strict, caller, given)
+                  for i, out in enumerate(outputs)]
     return _nest(blocks, outputs_tuple, inputs_tuple) if nest else blocks
+
+
+def _columns_of(outputs: tuple[Tensor, ...], xs: tuple[Tensor, ...], create_graph: bool
+                ) -> list:
+    """d(out)/d(x) for each output and each x of ``xs``, column by column: u -> u @ J is
+    recorded once (as in `_forward_product`), then one backward through it per element k
+    of each x, with e_k as its gradient, gives column k of every output's block."""
+    us = tuple(Tensor(np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f"
+                                else np.float64), requires_grad=True) for out in outputs)
+    transposed = _grads(outputs, xs, us, True)
+    columns: list[list[list]] = [[[] for _ in xs] for _ in outputs]
+    blocks = [[np.zeros(out.shape + (x.size,), dtype=x.dtype) for x in xs] for out in outputs]
+    for j, (x, row) in enumerate(zip(xs, transposed)):
+        # No row (no output reaches x) or one that is no function of u (a backward that
+        # drops its upstream gradient): those blocks are zeros.
+        if row is None or not row.requires_grad:
+            continue
+        seed = np.zeros(x.shape, dtype=x.dtype)
+        flat = seed.reshape(-1)
+        for k in range(x.size):
+            flat[k] = 1
+            products = _engine_grad([row], list(us), [seed], create_graph=create_graph,
+                                    retain_graph=True, allow_unused=True)
+            flat[k] = 0
+            for i, product in enumerate(products):
+                if product is None:
+                    continue
+                if create_graph:
+                    columns[i][j].append(product)
+                else:
+                    blocks[i][j][..., k] = product
+    result = []
+    for i, out in enumerate(outputs):
+        row_blocks = []
+        for j, x in enumerate(xs):
+            shape = out.shape + x.shape
+            if columns[i][j] and len(columns[i][j]) == x.size:
+                with enable_grad():
+                    row_blocks.append(_stack(columns[i][j], axis=out.ndim).reshape(shape))
+            else:
+                row_blocks.append(Tensor(blocks[i][j].reshape(shape)))
+        result.append(row_blocks)
+    return result
 
 
 def _blocks_of(out: Tensor, i: int, xs: tuple[Tensor, ...], create_graph: bool, strict: bool,

@@ -1994,8 +1994,9 @@ def _cost(lib):
 
 
 def _same_tree(ours, theirs):
-    """The same nesting of tuples, and the same values at each leaf."""
-    if isinstance(theirs, tuple):
+    """The same nesting of tuples, and the same values at each leaf (torch's forward-mode
+    jacobian nests in lists)."""
+    if isinstance(theirs, (tuple, list)):
         assert isinstance(ours, tuple) and len(ours) == len(theirs)
         for a, b in zip(ours, theirs):
             _same_tree(a, b)
@@ -2026,6 +2027,10 @@ def test_functional_derivatives_match_torch_autograd_functional(tuple_inputs):
     v_out, tv_out = (u, np.array(0.7)), (T(u), torch.tensor(0.7, dtype=torch.float64))
     _same_tree(gg.jacobian(f[gg], ours_in), F.jacobian(f[torch], theirs_in))
     _same_tree(gg.hessian(c[gg], ours_in), F.hessian(c[torch], theirs_in))
+    forward = {"vectorize": True, "strategy": "forward-mode"}
+    _same_tree(gg.jacobian(f[gg], ours_in, **forward), F.jacobian(f[torch], theirs_in, **forward))
+    outer = {"vectorize": True, "outer_jacobian_strategy": "forward-mode"}
+    _same_tree(gg.hessian(c[gg], ours_in, **outer), F.hessian(c[torch], theirs_in, **outer))
     _same_tree(gg.vjp(f[gg], ours_in, v_out), F.vjp(f[torch], theirs_in, tv_out))
     _same_tree(gg.jvp(f[gg], ours_in, v_in), F.jvp(f[torch], theirs_in, tv_in))
     _same_tree(gg.vhp(c[gg], ours_in, v_in), F.vhp(c[torch], theirs_in, tv_in))

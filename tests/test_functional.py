@@ -510,3 +510,91 @@ def test_jacobian_of_random_compositions_matches_central_differences(program, se
     _, Jv = gg.jvp(lambda *ts: run_program(steps, *ts), xs, vs)
     np.testing.assert_allclose(Jv.data.ravel(), sum(b @ v.ravel() for b, v in zip(flat, vs)),
                                rtol=1e-10, atol=1e-12)
+
+
+def _wide_function(x, W):
+    """R^2 x R^(5x2) -> R^5 and R^(5x5): few input elements, many output elements."""
+    z = W @ x
+    return gg.tanh(z), gg.sigmoid(z) * z.reshape(1, 5)
+
+
+def test_forward_mode_jacobian_is_column_by_column_the_reverse_modes():
+    rng = np.random.default_rng(4)
+    x, W = rng.standard_normal(2), rng.standard_normal((5, 2))
+    reverse = gg.jacobian(_wide_function, (x, W))
+    forward = gg.jacobian(_wide_function, (x, W), vectorize=True, strategy="forward-mode")
+    for i in range(2):
+        for j in range(2):
+            assert forward[i][j].shape == reverse[i][j].shape
+            np.testing.assert_allclose(forward[i][j].data, reverse[i][j].data, rtol=1e-13,
+                                       atol=1e-15)
+    # tanh(W x)'s Jacobian in x from the math: diag(1 - tanh^2) W
+    np.testing.assert_allclose(forward[0][0].data, (1 - np.tanh(W @ x) ** 2)[:, None] * W,
+                               rtol=1e-13)
+
+
+def test_forward_mode_takes_one_backward_per_input_element(monkeypatch):
+    import graphgrad.functional as functional
+    backwards = []
+
+    def counted(*args, **kwargs):
+        backwards.append(1)
+        return gg.grad(*args, **kwargs)
+
+    monkeypatch.setattr(functional, "_engine_grad", counted)
+    x = gg.Tensor(np.array([0.3, -0.7]))
+
+    def f(v):  # 2 -> 200 elements
+        return gg.broadcast_to(v * 3.0, (100, 2))
+
+    J = gg.jacobian(f, x, vectorize=True, strategy="forward-mode")
+    np.testing.assert_allclose(J.data.reshape(200, 2), np.tile(3.0 * np.eye(2), (100, 1)))
+    # one backward to record u @ J, then one through it per element of x
+    assert len(backwards) == 1 + 2
+    backwards.clear()
+    np.testing.assert_array_equal(gg.jacobian(f, x).data, J.data)
+    assert len(backwards) == 200
+
+
+def test_forward_mode_jacobian_with_create_graph_differentiates_again():
+    x = gg.Tensor(np.array([0.5, -1.2]), requires_grad=True)
+    J = gg.jacobian(lambda v: gg.sin(v) * v[0], x, create_graph=True, vectorize=True,
+                    strategy="forward-mode")
+    assert J.requires_grad
+    reverse = gg.jacobian(lambda v: gg.sin(v) * v[0], x, create_graph=True)
+    np.testing.assert_allclose(J.data, reverse.data, rtol=1e-14)
+    (dx,) = gg.grad(J.sum(), [x])
+    (expected,) = gg.grad(reverse.sum(), [x])
+    np.testing.assert_allclose(dx.data, expected.data, rtol=1e-13)
+
+
+def test_vectorize_gives_the_same_jacobian_and_hessian():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(3)
+
+    def cost(v):
+        return (gg.exp(v) * v[::-1]).sum()
+
+    np.testing.assert_array_equal(gg.jacobian(gg.tanh, x, vectorize=True).data,
+                                  gg.jacobian(gg.tanh, x).data)
+    H = gg.hessian(cost, x)
+    for strategy in ("reverse-mode", "forward-mode"):
+        np.testing.assert_allclose(
+            gg.hessian(cost, x, vectorize=True, outer_jacobian_strategy=strategy).data,
+            H.data, rtol=1e-13)
+
+
+def test_strategy_and_vectorize_are_checked_as_pytorchs():
+    x = np.ones(2)
+    with pytest.raises(gg.ArgumentError, match=r"strategy='backward'.*'reverse-mode' or "
+                                               r"'forward-mode'"):
+        gg.jacobian(gg.tanh, x, strategy="backward")
+    with pytest.raises(gg.ArgumentError, match=r"strategy='forward-mode' needs "
+                                               r"vectorize=True"):
+        gg.jacobian(gg.tanh, x, strategy="forward-mode")
+    with pytest.raises(gg.ArgumentError, match=r"strict=True.*vectorize=True.*strict=False"):
+        gg.jacobian(gg.tanh, x, strict=True, vectorize=True)
+    with pytest.raises(gg.ArgumentError, match=r"outer_jacobian_strategy='forward'"):
+        gg.hessian(lambda v: v.sum(), x, outer_jacobian_strategy="forward")
+    with pytest.raises(gg.ArgumentError, match="vectorize must be True or False"):
+        gg.jacobian(gg.tanh, x, vectorize="yes")
