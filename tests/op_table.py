@@ -1991,6 +1991,38 @@ def bilinear_reference(a: np.ndarray, n_h: int, n_w: int, scale: float | None = 
     return out
 
 
+def bicubic_reference(a: np.ndarray, n_h: int, n_w: int, scale: float | None = None,
+                      align_corners: bool = False) -> np.ndarray:
+    """PyTorch's bicubic upsampling as a loop over the output pixels: source row
+    (dst + 0.5) / scale - 0.5 (scale the factor, or n_h / H), or dst (H - 1) / (n_h - 1)
+    with align_corners; the four rows around it, clamped into the image, weighed by Keys'
+    kernel with A = -0.75 at their distance t + 1, t, 1 - t, 2 - t; the same for columns."""
+    height, width = a.shape[1:3]
+    A = -0.75
+
+    def kernel(x: float) -> float:
+        x = abs(x)
+        if x <= 1:
+            return (A + 2) * x**3 - (A + 3) * x**2 + 1
+        return A * x**3 - 5 * A * x**2 + 8 * A * x - 4 * A
+
+    def taps(dst: int, n_in: int, n_out: int) -> list[tuple[int, float]]:
+        if align_corners:
+            src = dst * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            src = (dst + 0.5) / (scale if scale else n_out / n_in) - 0.5
+        low = math.floor(src)
+        return [(min(max(low + k, 0), n_in - 1), kernel(src - low - k)) for k in range(-1, 3)]
+
+    out = np.zeros((a.shape[0], n_h, n_w, a.shape[3]))
+    for i in range(n_h):
+        for r, w_r in taps(i, height, n_h):
+            for j in range(n_w):
+                for c, w_c in taps(j, width, n_w):
+                    out[:, i, j] += w_r * w_c * a[:, r, c]
+    return out
+
+
 def group_norm_reference(x: np.ndarray, gamma: Any = None, beta: Any = None, groups: int = 1,
                          eps: float = 1e-5) -> np.ndarray:
     """Group normalisation by hand: each example's group of n_C / G consecutive channels
@@ -2072,6 +2104,16 @@ RESAMPLING = [
     Op("upsample_bilinear_to_a_smaller_size",
        lambda a: _upsample(a, size=(3, 2), mode="bilinear"),
        lambda a: bilinear_reference(a, 3, 2), ((2, 7, 5, 2),), random=images(1)),
+    Op("upsample_bicubic_scale2", lambda a: _upsample(a, scale_factor=2, mode="bicubic"),
+       lambda a: bicubic_reference(a, *_scaled(a, 2), scale=2.0), ((2, 3, 4, 2),),
+       random=images(1)),
+    Op("upsample_bicubic_align_corners",
+       lambda a: _upsample(a, scale_factor=2, mode="bicubic", align_corners=True),
+       lambda a: bicubic_reference(a, *_scaled(a, 2), align_corners=True),
+       ((1, 3, 5, 2),), random=images(1)),
+    Op("upsample_bicubic_to_a_smaller_size",
+       lambda a: _upsample(a, size=(3, 2), mode="bicubic"),
+       lambda a: bicubic_reference(a, 3, 2), ((2, 7, 5, 2),), random=images(1)),
     Op("group_norm", _group_norm(2), lambda x, g, b: group_norm_reference(x, g, b, 2),
        ((2, 3, 2, 4), (4,), (4,)), random=group_norm_shapes(2)),
     Op("group_norm_sequences", _group_norm(3), lambda x, g, b: group_norm_reference(x, g, b, 3),

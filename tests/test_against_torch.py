@@ -2754,6 +2754,19 @@ IMAGE_LAYERS = {
         lambda: gg.nn.Upsample(size=(7, 3), mode="bilinear", align_corners=True),
         lambda: torch.nn.Upsample(size=(7, 3), mode="bilinear", align_corners=True),
         (2, 4, 5, 2)),
+    "Upsample bicubic 2": (lambda: gg.nn.Upsample(scale_factor=2, mode="bicubic"),
+                           lambda: torch.nn.Upsample(scale_factor=2, mode="bicubic"),
+                           (2, 3, 5, 2)),
+    "Upsample bicubic 1.2, rows not copied": (
+        lambda: gg.nn.Upsample(scale_factor=1.2, mode="bicubic"),
+        lambda: torch.nn.Upsample(scale_factor=1.2, mode="bicubic"), (2, 3, 5, 2)),
+    "Upsample bicubic (2, 0.5)": (
+        lambda: gg.nn.Upsample(scale_factor=(2, 0.5), mode="bicubic"),
+        lambda: torch.nn.Upsample(scale_factor=(2, 0.5), mode="bicubic"), (2, 3, 5, 2)),
+    "Upsample bicubic size, corners": (
+        lambda: gg.nn.Upsample(size=(7, 3), mode="bicubic", align_corners=True),
+        lambda: torch.nn.Upsample(size=(7, 3), mode="bicubic", align_corners=True),
+        (2, 4, 5, 2)),
     "PReLU per channel": (lambda: gg.nn.PReLU(3, init=0.1),
                           lambda: torch.nn.PReLU(3, init=0.1), (2, 4, 5, 3)),
     "MaxPool2d dilated": (lambda: gg.nn.MaxPool2d(3, stride=2, padding=1, dilation=2),

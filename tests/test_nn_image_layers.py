@@ -227,7 +227,7 @@ def test_resampling_layers_refuse_what_is_no_batch_of_images(layer):
     (lambda: nn.AdaptiveAvgPool2d(2.5), "output_size must be a whole number >= 1 or a pair"),
     (lambda: nn.Upsample(), "Upsample takes one of size and scale_factor, got neither"),
     (lambda: nn.Upsample(2, size=4), "got both"),
-    (lambda: nn.Upsample(2, mode="bicubic"), "mode must be 'nearest' or 'bilinear'"),
+    (lambda: nn.Upsample(2, mode="area"), "mode must be 'nearest', 'bilinear' or 'bicubic'"),
     (lambda: nn.Upsample(2, align_corners=True), "align_corners is a setting of mode="),
     (lambda: nn.Upsample(0), "scale_factor must be a positive number"),
     (lambda: nn.Upsample("2"), "scale_factor must be a positive number"),
@@ -486,3 +486,21 @@ def test_named_buffers_are_pytorchs_the_modules_own_then_each_submodules():
     assert nn.Linear(2, 3).named_buffers() == []
     with pytest.raises(gg.ArgumentError, match="Net.named_buffers: recurse must be True"):
         net.named_buffers(recurse=1)
+
+
+def test_bicubic_upsampling_keeps_constants_and_weighs_by_keys_kernel():
+    """Keys' kernel sums to 1, so a constant image stays (at the edges too); with A = -0.75
+    the 2x output row 5 reads source row 2.25 (t = 0.25) with the weights of distances
+    1.25, 0.25, 0.75, 1.75: (-27, 225, 67, -9) / 256, and row 4 (source 1.75) the same
+    reversed."""
+    constant = np.full((1, 4, 5, 2), 2.5)
+    np.testing.assert_allclose(nn.Upsample(3, mode="bicubic")(constant).data, 2.5, rtol=1e-14)
+    a = np.array([1.0, -2.0, 4.0, 3.0, 0.5, 2.0])
+    out = nn.Upsample((2, 1), mode="bicubic")(a.reshape(1, 6, 1, 1)).data[0, :, 0, 0]
+    np.testing.assert_allclose(out[5], (-27 * a[1] + 225 * a[2] + 67 * a[3] - 9 * a[4]) / 256,
+                               rtol=1e-14)
+    np.testing.assert_allclose(out[4], (-9 * a[0] + 67 * a[1] + 225 * a[2] - 27 * a[3]) / 256,
+                               rtol=1e-14)
+    # row 0 reads source -0.25: taps -2..1 clamped to 0, 0, 0, 1
+    np.testing.assert_allclose(out[0], (-9 + 67 + 225) / 256 * a[0] - 27 / 256 * a[1],
+                               rtol=1e-14)

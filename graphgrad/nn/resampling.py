@@ -9,7 +9,8 @@ does not divide H). Output size 1 is global pooling, the head of ResNet and Mobi
 Average pooling is linear, so it is composed from the engine's ops: a reshape and a mean when
 the bins tile the image, otherwise two products with the constant matrices of the bins'
 weights (rows, then columns). Max pooling and bilinear upsampling are fused ops
-(`graphgrad.ops.resampling`); nearest upsampling is `gg.repeat` for whole scale factors,
+(`graphgrad.ops.resampling`); bicubic upsampling, linear too, is two such products;
+nearest upsampling is `gg.repeat` for whole scale factors,
 otherwise an index of rows and columns. Depends on `nn.module`, `ops`, `tensor`, `errors`.
 """
 from __future__ import annotations
@@ -130,14 +131,47 @@ def _adaptive_avg_pool(A: Any, size: tuple[int, int]) -> Tensor:
                                         channels))
         return Mean.apply(tiles, axis=(2, 4))
     dtype = A.dtype
+    return _rows_and_columns(A, _bin_weights(height, n_h, dtype) if n_h != height else None,
+                             _bin_weights(width, n_w, dtype) if n_w != width else None)
+
+
+def _rows_and_columns(A: Any, rows: np.ndarray | None, columns: np.ndarray | None) -> Tensor:
+    """Each channel of A times the constant ``rows`` (n_H, H) on the left and ``columns``
+    (n_W, W) transposed on the right, a linear resampling in two products (None: the axis
+    stays).  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    m, height, width, channels = A.shape
+    n_h = height if rows is None else rows.shape[0]
+    n_w = width if columns is None else columns.shape[0]
     out = A
-    if n_h != height:  # (n_H, H) @ (m, H, W n_C): the rows' bins
-        out = MatMul.apply(_bin_weights(height, n_h, dtype),
-                           Reshape.apply(out, shape=(m, height, width * channels)))
-    if n_w != width:  # (n_W, W) @ (m n_H, W, n_C): the columns' bins
-        out = MatMul.apply(_bin_weights(width, n_w, dtype),
-                           Reshape.apply(out, shape=(m * n_h, width, channels)))
+    if rows is not None:  # (n_H, H) @ (m, H, W n_C)
+        out = MatMul.apply(rows, Reshape.apply(out, shape=(m, height, width * channels)))
+    if columns is not None:  # (n_W, W) @ (m n_H, W, n_C)
+        out = MatMul.apply(columns, Reshape.apply(out, shape=(m * n_h, width, channels)))
     return Reshape.apply(out, shape=(m, n_h, n_w, channels))
+
+
+def _cubic_weights(size_in: int, size_out: int, scale_factor: float | None,
+                   align_corners: bool, dtype: Any) -> np.ndarray:
+    """(size_out, size_in): row d weighs the four input pixels around d's source by Keys'
+    cubic convolution with A = -0.75, PyTorch's 'bicubic'. The source is PyTorch's:
+    (d + 0.5) / scale_factor - 0.5 (n_in / n_out for a size), not clamped at 0, or
+    d (n_in - 1) / (n_out - 1) with align_corners; a tap past an edge reads the edge pixel,
+    so its weight is added there. Each row sums to 1."""
+    dst = np.arange(size_out, dtype=np.float64)
+    if align_corners:
+        src = dst * ((size_in - 1) / (size_out - 1) if size_out > 1 else 0.0)
+    else:
+        src = (dst + 0.5) * (1.0 / scale_factor if scale_factor else size_in / size_out) - 0.5
+    low = np.floor(src)
+    t = src - low
+    a = -0.75
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731  |x| <= 1
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731  1 < |x| < 2
+    weights = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1)
+    taps = np.clip(low.astype(np.intp)[:, None] + np.arange(-1, 3), 0, size_in - 1)
+    matrix = np.zeros((size_out, size_in))
+    np.add.at(matrix, (np.repeat(np.arange(size_out), 4), taps.ravel()), weights.ravel())
+    return matrix.astype(dtype)
 
 
 class _AdaptivePool(Module):
@@ -212,7 +246,7 @@ class AdaptiveMaxPool2d(_AdaptivePool):
         return super().extra_repr() + (", return_indices=True" if self.return_indices else "")
 
 
-_MODES = ("nearest", "bilinear")
+_MODES = ("nearest", "bilinear", "bicubic")
 
 
 def _resample_settings(scale_factor: Any, size: Any, mode: Any, align_corners: Any,
@@ -223,13 +257,13 @@ def _resample_settings(scale_factor: Any, size: Any, mode: Any, align_corners: A
         raise ArgumentError(f"{caller} takes one of size and scale_factor, got "
                             f"{'neither' if size is None else 'both'}")
     if mode not in _MODES:
-        raise ArgumentError(f"{caller}: mode must be 'nearest' or 'bilinear', got "
-                            f"{setting_text(mode)}")
+        raise ArgumentError(f"{caller}: mode must be 'nearest', 'bilinear' or 'bicubic', "
+                            f"got {setting_text(mode)}")
     if align_corners is not None:
         align_corners = flag(align_corners, "align_corners", caller)
         if mode == "nearest":
             raise ArgumentError(f"{caller}: align_corners is a setting of mode='bilinear' "
-                                "only; leave it out (None) for 'nearest'")
+                                "and 'bicubic' only; leave it out (None) for 'nearest'")
     size = None if size is None else _pair(size, "size", caller)
     if scale_factor is not None:
         factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (
@@ -259,6 +293,11 @@ def _resample(A: Any, shape: tuple[int, ...], size: Any, scale_factor: Any, mode
     if mode == "bilinear":
         return UpsampleBilinear2d.apply(A, size=size, scale_factor=scale_factor,
                                         align_corners=bool(align_corners))
+    if mode == "bicubic":  # linear in A: two products with constant matrices
+        factors = (None, None) if scale_factor is None else scale_factor
+        rows, columns = (_cubic_weights(shape[axis], size[axis - 1], factors[axis - 1],
+                                        bool(align_corners), A.dtype) for axis in (1, 2))
+        return _rows_and_columns(A, rows, columns)
     out = A
     for axis in (1, 2):
         n_in, n_out = shape[axis], size[axis - 1]
@@ -296,9 +335,12 @@ class Upsample(Module):
             n_H = H, whatever the factor) or "bilinear" (a weighted mean of the four
             nearest, PyTorch's: with align_corners False the pixels' centres line up, source
             row (dst + 0.5) / scale_factor - 0.5, clamped at 0, and an axis that keeps its
-            size is copied; Keras's UpSampling2D(interpolation='bilinear')).
-        align_corners: for "bilinear" only, True lines up the corner pixels (source row
-            dst (H - 1) / (n_H - 1)); None (the default) is False, as in PyTorch.
+            size is copied; Keras's UpSampling2D(interpolation='bilinear')) or "bicubic"
+            (the 4 x 4 nearest weighed by Keys' cubic convolution, A = -0.75, PyTorch's:
+            source row (dst + 0.5) / scale_factor - 0.5, not clamped, and taps past an edge
+            read the edge pixel; values can overshoot the input's range, as PyTorch's).
+        align_corners: for "bilinear" and "bicubic" only, True lines up the corner pixels
+            (source row dst (H - 1) / (n_H - 1)); None (the default) is False, as in PyTorch.
 
     No parameters. Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
     """
@@ -359,8 +401,9 @@ def adaptive_max_pool2d(x: Any, output_size: Any, return_indices: bool = False) 
 def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None) -> Tensor:
     """Images resized to ``size`` or by ``scale_factor``, the function of `Upsample`
-    (PyTorch's F.interpolate on 4-d input, channels last), with its modes "nearest" and
-    "bilinear" and their rules (see `Upsample`). x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
+    (PyTorch's F.interpolate on 4-d input, channels last), with its modes "nearest",
+    "bilinear" and "bicubic" and their rules (see `Upsample`).
+    x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
     scale_factor, size, mode, align_corners = _resample_settings(
         scale_factor, size, mode, align_corners, "interpolate")
     x, shape = _images(x, "interpolate")
