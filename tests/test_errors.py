@@ -631,3 +631,23 @@ def test_concatenate_of_shapes_that_would_broadcast_says_how_to_repeat(other, ti
         x = s
         joined = gg.concatenate([a, gg.broadcast_to(gg.expand_dims(x, 1), (4, 12, 8))], axis=-1)
         assert joined.shape == (4, 12, 24)
+
+
+def test_pytorchs_flat_pad_tuple_is_translated_in_pads_error():
+    """F.pad(x, (left, right, top, bottom)) is PyTorch's, last axes first; numpy's pad_width
+    is pairs in axis order. The error gives the pairs for the same axes, and for images
+    ported from NCHW, whose H and W are axes 1 and 2 here."""
+    x = gg.Tensor(np.ones((1, 3, 2, 1)), name="A")
+    with pytest.raises(gg.OpError) as caught:
+        gg.nn.functional.pad(x, (1, 1, 2, 3))
+    message = str(caught.value)
+    assert "PyTorch's F.pad(x, (1, 1, 2, 3))" in message
+    assert "pad_width=((0, 0), (0, 0), (2, 3), (1, 1))" in message
+    assert "((0, 0), (2, 3), (1, 1), (0, 0))" in message
+    assert "nn.ZeroPad2d((1, 1, 2, 3))" in message
+    # the pairs it gives are the padding asked for
+    padded = gg.pad(x, ((0, 0), (2, 3), (1, 1), (0, 0)))
+    assert padded.shape == (1, 8, 4, 1)
+    with pytest.raises(gg.OpError) as caught:
+        gg.pad(x, (1, 2, 3))  # not pairs: no PyTorch reading offered
+    assert "PyTorch" not in str(caught.value)

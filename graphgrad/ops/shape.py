@@ -375,9 +375,23 @@ class Pad(Function):
 
     @staticmethod
     def hint(x, pad_width, mode="constant", constant_values=0):
-        """Shown when forward fails: the form pad_width takes."""
-        return (f"pad_width takes one (before, after) pair per axis ({x.ndim} for shape "
-                f"{x.shape}), one pair for every axis, or one number; got {pad_width!r}")
+        """Shown when forward fails: the form pad_width takes, and PyTorch's flat tuple
+        (last axis first) read as numpy's pairs."""
+        advice = (f"pad_width takes one (before, after) pair per axis ({x.ndim} for shape "
+                  f"{x.shape}), one pair for every axis, or one number; got {pad_width!r}")
+        flat = np.asarray(pad_width)
+        if flat.ndim != 1 or flat.dtype.kind not in "iu" or flat.size % 2 \
+                or not 2 <= flat.size <= 2 * x.ndim:
+            return advice
+        pairs = [(int(flat[k]), int(flat[k + 1])) for k in range(0, flat.size, 2)]
+        same_axes = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
+        advice += (f". PyTorch's F.pad(x, {tuple(int(w) for w in flat)}) pads the last axes "
+                   f"first: for the same axes pass pad_width={tuple(same_axes)}")
+        if x.ndim == 4 and len(pairs) == 2:  # NCHW's W and H are axes 2 and 1 here
+            images = ((0, 0), pairs[1], pairs[0], (0, 0))
+            advice += (f"; for images ported from NCHW, channels last here (m, n_H, n_W, "
+                       f"n_C): {images}, or nn.ZeroPad2d({tuple(int(w) for w in flat)})")
+        return advice
 
 
 class PadGrad(Function):
