@@ -1,7 +1,8 @@
 """Data for training: mini-batches, a loader, standardisation, splits, the planar data set,
-and PyTorch's data sets (`TensorDataset`, `Subset`, `ConcatDataset`, `random_split`,
-`default_collate`, from `datasets`) and samplers (`RandomSampler`, `WeightedRandomSampler`,
-..., from `samplers`), which the loader takes too.
+and PyTorch's data sets (`TensorDataset`, `Subset`, `ConcatDataset`, `StackDataset`,
+`IterableDataset`, `ChainDataset`, `random_split`, `default_collate`, from `datasets`) and
+samplers (`RandomSampler`, `WeightedRandomSampler`, ..., from `samplers`), which the loader
+takes too.
 
 Everything is batch-first numpy: X of shape (m, n_x), one example per row, and labels Y of
 shape (m, 1), (m,) or (m, C). (The course's X is (n_x, m): pass ``X.T``.) Randomness comes
@@ -10,6 +11,7 @@ reproduced. Depends on numpy, `errors`, `datasets` and `samplers`.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -17,8 +19,11 @@ from typing import Any
 import numpy as np
 
 from graphgrad.datasets import (
+    ChainDataset,
     ConcatDataset,
     Dataset,
+    IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
     _fast,
@@ -50,8 +55,9 @@ from graphgrad.samplers import (
 
 Batch = tuple[np.ndarray, np.ndarray]
 
-__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler",
-           "SequentialSampler", "Standardizer", "Subset", "SubsetRandomSampler", "TensorDataset",
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+           "IterableDataset", "RandomSampler", "SequentialSampler", "StackDataset",
+           "Standardizer", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "default_collate", "minibatches", "one_hot",
            "planar_dataset", "random_split", "standardize", "train_dev_test_split"]
 
@@ -112,6 +118,14 @@ def _batched(m: int, batch_size: int, drop_last: bool) -> int:
     return m - m % batch_size if drop_last else m
 
 
+class _DefaultBatchSize(int):
+    """batch_size's default, 64, told apart from a batch_size given (which a batch_sampler
+    refuses) by being this one object."""
+
+
+_BATCH_SIZE = _DefaultBatchSize(64)
+
+
 class DataLoader:
     """Iterate over mini-batches of a data set, reshuffled every epoch (every ``iter()``), as
     PyTorch's DataLoader; ``len(loader)`` is the number of batches.
@@ -135,38 +149,51 @@ class DataLoader:
         Y: the labels (m, ...) of X's examples, or None for a data set.
         batch_size: examples per batch.
         shuffle: a new order every epoch; False gives the examples in their order every
-            epoch (the seed then changes nothing). A sampler's order replaces it.
+            epoch (the seed then changes nothing). Left out (None), it is True, graphgrad's
+            default, unless a sampler or batch sampler gives the order or the data set is an
+            `IterableDataset` (which is read in order): with those, shuffle=True is refused,
+            as PyTorch refuses it.
         seed: the orders' seed: a whole number >= 0, numbers such as ``(seed, epoch)``, a
             numpy Generator, or None for fresh ones.
         drop_last: leave out each epoch's last, smaller batch (see `minibatches`).
         sampler: the order of the examples' indices each epoch, in place of shuffling: any
             iterable of them, iterated anew every epoch (a list keeps one order; with a
-            len() for ``len(loader)``), whatever ``shuffle`` says (PyTorch refuses
-            shuffle=True with a sampler; it is the default here).
+            len() for ``len(loader)``); not with shuffle=True (shuffle with a
+            `RandomSampler`).
         batch_sampler: the batches themselves, each a list of indices, iterated anew every
-            epoch; in place of batch_size, shuffle, sampler and drop_last.
+            epoch; in place of batch_size, shuffle, sampler and drop_last, which are then
+            refused (PyTorch's batch_size=1 excepted), as PyTorch refuses them.
         collate_fn: ``collate_fn(examples) -> batch``, given the list of a batch's examples
             (``dataset[i]`` each); `default_collate` when None, which a `TensorDataset`
             does with one indexing of each array rather than example by example.
-        num_workers, pin_memory, persistent_workers: PyTorch's, taken so that its code runs
-            as written, and changing nothing: the batches are made in this process, as
-            PyTorch's with num_workers=0, and numpy arrays have no pinned memory.
+        num_workers, pin_memory, persistent_workers, prefetch_factor, timeout,
+        worker_init_fn: PyTorch's, taken so that its code runs as written, and changing
+            nothing: the batches are made in this process, as PyTorch's with
+            num_workers=0, and numpy arrays have no pinned memory (worker_init_fn is never
+            called). What PyTorch refuses is refused: persistent_workers=True or a
+            prefetch_factor with num_workers=0, a negative timeout.
+
+    An `IterableDataset` is batched in the order it gives its examples, ``batch_size`` at a
+    time (``drop_last`` leaves out a last, smaller batch), collated as a map-style data
+    set's; each ``iter(loader)`` iterates it anew, so `fit` runs epoch after epoch over it.
+    ``len(loader)`` needs its len(), and an epoch, a generator of the data set's, cannot be
+    pickled to resume.
     """
 
     @renamed("DataLoader's first argument is a data set, or X with Y", X="dataset")
     @renamed("the order is seeded by a number, or numpy's Generator: seed=0", generator="seed")
-    def __init__(self, dataset: Any, Y: Any = None, batch_size: int = 64,
-                 shuffle: bool = True, seed: Any = 0, drop_last: bool = False, *,
+    def __init__(self, dataset: Any, Y: Any = None, batch_size: int = _BATCH_SIZE,
+                 shuffle: bool | None = None, seed: Any = 0, drop_last: bool = False, *,
                  sampler: Iterable[Any] | None = None,
                  batch_sampler: Iterable[Iterable[Any]] | None = None,
                  collate_fn: Callable[[list[Any]], Any] | None = None,
                  num_workers: int = 0, pin_memory: bool = False,
-                 persistent_workers: bool = False) -> None:
+                 persistent_workers: bool = False, prefetch_factor: int | None = None,
+                 timeout: float = 0, worker_init_fn: Callable[[int], Any] | None = None
+                 ) -> None:
         name = "DataLoader"
-        # PyTorch's, kept as attributes; they change nothing here (see the docstring).
-        self.num_workers = whole_number(num_workers, "num_workers", name, least=0)
-        self.pin_memory = flag(pin_memory, "pin_memory", name)
-        self.persistent_workers = flag(persistent_workers, "persistent_workers", name)
+        self._workers(num_workers, pin_memory, persistent_workers, prefetch_factor, timeout,
+                      worker_init_fn)
         if Y is not None and (isinstance(Y, (int, np.integer)) and not isinstance(Y, bool)):
             raise ArgumentError(
                 f"{name}: the second argument is Y, the labels of X (DataLoader(X, Y, 64)), "
@@ -175,10 +202,11 @@ class DataLoader:
         if Y is not None:
             self.X, self.Y = _check_pair(dataset, Y, name)
             dataset = TensorDataset(self.X, self.Y)
-        elif not isinstance(dataset, np.ndarray):
+        elif not isinstance(dataset, (np.ndarray, IterableDataset)):
             _require_dataset(dataset, name)
         self.dataset = dataset
-        self.batch_size = whole_number(batch_size, "batch_size", name)
+        given_size = batch_size is not _BATCH_SIZE
+        self.batch_size = int(whole_number(batch_size, "batch_size", name))
         self.drop_last = flag(drop_last, "drop_last", name)
         if collate_fn is not None and not callable(collate_fn):
             raise GraphgradTypeError(f"{name}: collate_fn must be a function of a list of "
@@ -190,14 +218,67 @@ class DataLoader:
                 raise GraphgradTypeError(f"{name}: {what} must be an iterable of indices"
                                          f"{' lists' if what == 'batch_sampler' else ''}, "
                                          f"got {setting_text(given)}")
-        shuffle = flag(shuffle, "shuffle", name)
-        if batch_sampler is not None and (sampler is not None or self.drop_last):
-            raise ArgumentError(
-                f"{name}: batch_sampler gives the batches themselves, so it takes no "
-                f"{'sampler' if sampler is not None else 'drop_last=True'}; leave that out")
-        # A sampler says the order: shuffle, True by default here, is then not used.
-        self.shuffle = shuffle and sampler is None and batch_sampler is None
+        asked = None if shuffle is None else flag(shuffle, "shuffle", name)
+        self._refuse_conflicts(asked, sampler, batch_sampler, given_size)
+        # Shuffled by default, unless something else says the order.
+        self.shuffle = (asked is not False and sampler is None and batch_sampler is None
+                        and not isinstance(dataset, IterableDataset))
         self.rng = np.random.default_rng(seed_value(seed, name))
+
+    def _workers(self, num_workers: Any, pin_memory: Any, persistent_workers: Any,
+                 prefetch_factor: Any, timeout: Any, worker_init_fn: Any) -> None:
+        """PyTorch's worker settings, kept as attributes; they change nothing here (see the
+        docstring), but what PyTorch refuses is refused, so that code runs there too."""
+        name = "DataLoader"
+        self.num_workers = whole_number(num_workers, "num_workers", name, least=0)
+        self.pin_memory = flag(pin_memory, "pin_memory", name)
+        self.persistent_workers = flag(persistent_workers, "persistent_workers", name)
+        self.timeout = real_number(timeout, "timeout", name, lambda x: 0 <= x < math.inf,
+                                   "a number of seconds >= 0")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise GraphgradTypeError(f"{name}: worker_init_fn must be a function of a worker's "
+                                     f"id, or None, got {setting_text(worker_init_fn)}")
+        self.worker_init_fn = worker_init_fn
+        self.prefetch_factor = (None if prefetch_factor is None else
+                                whole_number(prefetch_factor, "prefetch_factor", name))
+        for given, what in ((prefetch_factor is not None, f"prefetch_factor={prefetch_factor}"),
+                            (self.persistent_workers, "persistent_workers=True")):
+            if given and self.num_workers == 0:
+                raise ArgumentError(
+                    f"{name}: {what} sets up worker processes, but num_workers=0 starts none "
+                    f"(PyTorch refuses it too); leave {what.split('=')[0]} out, or give "
+                    "num_workers > 0 (batches are made in this process either way)")
+
+    def _refuse_conflicts(self, shuffle: bool | None, sampler: Any, batch_sampler: Any,
+                          given_size: bool) -> None:
+        """Refuse what PyTorch's DataLoader refuses: an order given twice, or batches given
+        with what would cut them, and an order given to a stream read in order."""
+        name = "DataLoader"
+        if isinstance(self.dataset, IterableDataset):
+            for given, what in ((shuffle, "shuffle=True"), (sampler, "sampler"),
+                                (batch_sampler, "batch_sampler")):
+                if given is not None and given is not False:
+                    raise ArgumentError(
+                        f"{name}: the data set ({type(self.dataset).__name__}) is an "
+                        f"IterableDataset, read in the order it gives its examples, so it takes "
+                        f"no {what} (PyTorch refuses it too); shuffle or pick the examples in "
+                        "its __iter__, or give a data set with __len__ and __getitem__")
+            return
+        if batch_sampler is not None:
+            given = [what for on, what in (
+                (given_size and self.batch_size != 1, f"batch_size={self.batch_size}"),
+                (shuffle, "shuffle=True"), (sampler is not None, "sampler"),
+                (self.drop_last, "drop_last=True")) if on]
+            if given:
+                raise ArgumentError(
+                    f"{name}: batch_sampler gives the batches themselves, so it takes no "
+                    f"{', '.join(given)} (PyTorch refuses them too); leave them out, or give "
+                    "them to data.BatchSampler(sampler, batch_size, drop_last)")
+        if sampler is not None and shuffle:
+            raise ArgumentError(
+                f"{name}: the sampler gives the order, so it takes no shuffle=True (PyTorch "
+                "refuses it too); leave shuffle out, or shuffle with "
+                "sampler=data.RandomSampler(dataset)")
 
     def reseed(self, seed: Any) -> None:
         """Restart the sequence of epoch orders from ``seed`` (a number, numbers such as
@@ -217,12 +298,24 @@ class DataLoader:
         return len(self.dataset)
 
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            try:
+                n = len(self.dataset)
+            except TypeError:
+                raise GraphgradTypeError(
+                    f"DataLoader: len(loader) counts the batches from len(dataset), but the "
+                    f"data set ({type(self.dataset).__name__}) is an IterableDataset with no "
+                    "len(); give it a __len__, or count the batches by iterating") from None
+            return -(-_batched(n, self.batch_size, self.drop_last) // self.batch_size)
         if self.batch_sampler is not None:
             return _length(self.batch_sampler, "batch_sampler")
         n = self.m if self.sampler is None else _length(self.sampler, "sampler")
         return -(-_batched(n, self.batch_size, self.drop_last) // self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            return _stream(iter(self.dataset), self.batch_size, self.drop_last,
+                           self.collate_fn or default_collate)
         fast = self.collate_fn is None and _fast(self.dataset)
         batches = order = None
         if self.batch_sampler is not None:
@@ -239,6 +332,17 @@ class DataLoader:
             stop = _batched(n, self.batch_size, self.drop_last)
         return _Epoch(self.dataset, self.collate_fn, fast, order, self.batch_size, stop,
                       batches)
+
+
+def _stream(examples: Iterator[Any], size: int, drop_last: bool,
+            collate: Callable[[list[Any]], Any]) -> Iterator[Any]:
+    """An `IterableDataset`'s epoch: its examples in the order they come, ``size`` at a
+    time, each batch collated as it is filled."""
+    while True:
+        batch = list(itertools.islice(examples, size))
+        if not batch or (drop_last and len(batch) < size):
+            return
+        yield collate(batch)
 
 
 def _indices(rows: Any, what: str, dataset: Any) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Data sets as PyTorch's ``torch.utils.data`` has them, for `data.DataLoader`: a data set is
 anything with ``len(dataset)`` and ``dataset[i]`` (one example); `TensorDataset` holds arrays
 of examples in rows, `Subset` and `random_split` take some of a data set's examples,
-`ConcatDataset` puts data sets one after the other, and `default_collate` makes a batch of
-examples. Import them from `graphgrad.data`. Depends on numpy and `errors`.
+`ConcatDataset` puts data sets one after the other, `StackDataset` side by side, and
+`default_collate` makes a batch of examples. An `IterableDataset` (and a `ChainDataset` of
+them) is a stream of examples, read in order, with no ``dataset[i]``. Import them from
+`graphgrad.data`. Depends on numpy and `errors`.
 
 Batches are numpy arrays (PyTorch's are Tensors): `fit` and the layers take them as they
 are. A `TensorDataset`, and a `Subset` of one, give a batch by indexing each array with the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,8 +33,8 @@ from graphgrad.errors import (
     whole_number,
 )
 
-__all__ = ["ConcatDataset", "Dataset", "Subset", "TensorDataset", "default_collate",
-           "random_split"]
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
+           "Subset", "TensorDataset", "default_collate", "random_split"]
 
 
 class Dataset:
@@ -58,6 +60,104 @@ class Dataset:
 
     def __add__(self, other: Any) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of a stream of examples, as PyTorch's ``IterableDataset``: give it
+    ``__iter__``, which yields the examples one by one (a generator works), anew for every
+    epoch; ``__len__`` is optional. `DataLoader` batches them in the order they come
+    (``batch_size``, ``drop_last``, ``collate_fn``); it has no indices to shuffle or sample,
+    so it refuses ``shuffle=True``, ``sampler`` and ``batch_sampler``: shuffle in the stream
+    itself. ``a + b`` is a `ChainDataset`::
+
+        class Lines(data.IterableDataset):
+            def __init__(self, path):
+                self.path = path
+            def __iter__(self):
+                with open(self.path) as f:
+                    for line in f:
+                        yield np.array([float(v) for v in line.split(",")])
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__, which yields "
+                                  "the examples one by one")
+
+    def __len__(self) -> int:
+        raise GraphgradTypeError(f"{type(self).__name__} has no len(): an IterableDataset "
+                                 "counts its examples only if it defines __len__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise GraphgradTypeError(f"{type(self).__name__} is an IterableDataset: it gives its "
+                                 "examples in order by iterating (for x in dataset), not by "
+                                 "index")
+
+    def __add__(self, other: Any) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """``datasets`` (a list of `IterableDataset`\\ s) read one after the other, as PyTorch's
+    ``ChainDataset``; its len() is the sum of theirs (each must have one)."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = listed(datasets, "ChainDataset", "a list of IterableDatasets")
+        for i, dataset in enumerate(self.datasets):
+            if not isinstance(dataset, IterableDataset):
+                raise GraphgradTypeError(
+                    f"ChainDataset: data set {i} ({setting_text(dataset)}) is not an "
+                    "IterableDataset; chain streams of examples, or put data sets with "
+                    "dataset[i] one after the other with data.ConcatDataset")
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+    def __repr__(self) -> str:
+        return f"ChainDataset({len(self.datasets)} data sets)"
+
+
+class StackDataset(Dataset):
+    """Data sets of as many examples side by side, as PyTorch's ``StackDataset`` (torch 2.1):
+    ``StackDataset(a, b)[i]`` is ``(a[i], b[i])``, ``StackDataset(image=a, label=b)[i]`` is
+    ``{"image": a[i], "label": b[i]}``.
+
+    Args:
+        args: the data sets, for examples that are tuples.
+        kwargs: the data sets by name, for examples that are dicts (args or kwargs, not
+            both).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if bool(args) == bool(kwargs):
+            raise ArgumentError("StackDataset takes data sets either one after the other "
+                                "(StackDataset(a, b)) or by name (StackDataset(x=a, y=b)), "
+                                f"one or more, got {len(args)} positional and {len(kwargs)} "
+                                "by name")
+        self.datasets: tuple[Any, ...] | dict[str, Any] = args or kwargs
+        named = list(kwargs.items()) or [(f"data set {i}", d) for i, d in enumerate(args)]
+        for name, dataset in named:
+            _require_dataset(dataset, f"StackDataset ({name})")
+        sizes = {name: len(d) for name, d in named}
+        if len(set(sizes.values())) > 1:
+            given = ", ".join(f"{name} has {n}" for name, n in sizes.items())
+            raise ShapeError(f"StackDataset: the data sets must have as many examples each: "
+                             f"{given}")
+        self._length = next(iter(sizes.values()))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {name: d[index] for name, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __repr__(self) -> str:
+        return f"StackDataset({len(self.datasets)} data sets, {len(self)} examples)"
 
 
 def _fast(dataset: Any) -> bool:
@@ -184,6 +284,12 @@ class ConcatDataset(Dataset):
 
 def _require_dataset(dataset: Any, caller: str) -> None:
     """Refuse what has no ``len()`` and ``[i]``, naming ``caller``."""
+    if isinstance(dataset, IterableDataset):
+        raise GraphgradTypeError(
+            f"{caller}: the data set ({type(dataset).__name__}) is an IterableDataset, a "
+            "stream with no dataset[i] (PyTorch refuses it too); take its examples by "
+            "iterating, chain streams with data.ChainDataset, or give a data set with "
+            "__len__ and __getitem__")
     if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
         raise GraphgradTypeError(
             f"{caller}: a data set needs len(dataset) and dataset[i] (__len__ and __getitem__), "

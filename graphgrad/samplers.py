@@ -78,7 +78,8 @@ class RandomSampler(_Seeded):
     Args:
         data_source: the data set.
         replacement: draw with replacement.
-        num_samples: the indices an epoch gives, at least 1 (len(data_source) by default).
+        num_samples: the indices an epoch gives, at least 1 (len(data_source) by default);
+            drawing them from an empty data set is refused.
         seed: the draws' seed (PyTorch's ``generator=``), restarted by ``reseed``.
     """
 
@@ -100,6 +101,10 @@ class RandomSampler(_Seeded):
     def __iter__(self) -> Iterator[int]:
         n, count = len(self.data_source), self.num_samples
         if n == 0:
+            if count:  # len() said count: an epoch of none would contradict it
+                raise ArgumentError(
+                    f"RandomSampler: num_samples={count} indices cannot be drawn from a data "
+                    "set of no examples; give the sampler a data set with examples")
             return iter(())
         if self.replacement:
             return iter(self.rng.integers(0, n, size=count).tolist())

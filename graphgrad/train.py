@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.data import DataLoader, _check_pair
+from graphgrad.data import DataLoader, IterableDataset, _check_pair
 from graphgrad.errors import (
     ArgumentError,
     GraphgradError,
@@ -1020,7 +1020,8 @@ def _nonfinite_gradient(params: list[Tensor]) -> Tensor | None:
 def _no_batches_message(loader: Any) -> str:
     message = "fit: the data gave no batches"
     if not isinstance(loader, DataLoader) or loader.sampler is not None or \
-            loader.batch_sampler is not None:  # a sampler's indices are the sampler's
+            loader.batch_sampler is not None or isinstance(loader.dataset, IterableDataset):
+        # a sampler's indices are the sampler's; a stream's examples, the stream's
         return message
     if loader.m:  # drop_last with fewer than a batch
         return (f"{message}: drop_last=True leaves out all {loader.m} examples, fewer than "

@@ -221,8 +221,9 @@ def test_every_public_function_method_property_and_class_has_a_docstring():
 # What `from graphgrad.data import *` gives is what the module documents, not the helpers it
 # imports to check its arguments (array_of, flag, seed_value, ...).
 PUBLIC_MODULE_NAMES = {
-    "graphgrad.data": {"BatchSampler", "ConcatDataset", "DataLoader", "Dataset",
-                       "RandomSampler", "SequentialSampler", "Standardizer", "Subset",
+    "graphgrad.data": {"BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+                       "IterableDataset", "RandomSampler", "SequentialSampler", "StackDataset",
+                       "Standardizer", "Subset",
                        "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
                        "default_collate", "minibatches", "one_hot", "planar_dataset",
                        "random_split", "standardize", "train_dev_test_split"},

@@ -472,3 +472,192 @@ def test_fit_reseeds_a_loaders_random_sampler_each_epoch_so_a_run_repeats():
     loader = DataLoader(TensorDataset(X, Y), sampler=sampler)
     loader.reseed(7)
     assert list(sampler) == list(data.WeightedRandomSampler(1.0 + (Y == 0), 100, seed=7))
+
+
+# -- IterableDataset -----------------------------------------------------------------------
+class Stream(data.IterableDataset):
+    """Rows of X (as float32) and their labels, one by one; counts its epochs."""
+
+    def __init__(self, n, sized=False):
+        self.n, self.sized, self.epochs = n, sized, 0
+
+    def __iter__(self):
+        self.epochs += 1
+        for i in range(self.n):
+            yield X[i].astype(np.float32), int(Y[i])
+
+    def __len__(self):
+        if not self.sized:
+            return super().__len__()
+        return self.n
+
+
+def test_a_loader_batches_an_iterable_dataset_in_the_order_it_gives_its_examples():
+    loader = DataLoader(Stream(7), batch_size=3)
+    assert loader.shuffle is False  # read in order, shuffle not given
+    batches = list(loader)
+    assert [len(y) for _, y in batches] == [3, 3, 1]
+    for k, (Xb, yb) in enumerate(batches):
+        np.testing.assert_array_equal(Xb, X[:7][3 * k:3 * k + 3].astype(np.float32))
+        assert Xb.dtype == np.float32 and yb.dtype == np.int64
+        assert yb.tolist() == Y[:7][3 * k:3 * k + 3].tolist()
+    assert [y.tolist() for _, y in DataLoader(Stream(7), batch_size=3, drop_last=True)] == \
+        [Y[:3].tolist(), Y[3:6].tolist()]
+    firsts = DataLoader(Stream(4), batch_size=2, collate_fn=lambda b: [x[0] for x, _ in b])
+    assert [[float(v) for v in b] for b in firsts] == [[0.0, 3.0], [6.0, 9.0]]
+    assert list(DataLoader(Stream(0), batch_size=2)) == []
+
+
+def test_an_iterable_loaders_len_needs_the_data_sets_len():
+    assert [len(DataLoader(Stream(7, sized=True), batch_size=3, drop_last=drop))
+            for drop in (False, True)] == [3, 2]
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: len\(loader\) counts the "
+                                                    r"batches from len\(dataset\), but the data "
+                                                    r"set \(Stream\) is an IterableDataset with "
+                                                    r"no len\(\)"):
+        len(DataLoader(Stream(7), batch_size=3))
+    with pytest.raises(TypeError, match=r"^Stream has no len\(\)"):
+        len(Stream(7))
+
+
+@pytest.mark.parametrize("keyword", [{"shuffle": True}, {"sampler": [0, 1]},
+                                     {"batch_sampler": [[0, 1]]}],
+                         ids=["shuffle", "sampler", "batch_sampler"])
+def test_an_iterable_dataset_takes_no_order_from_the_loader(keyword):
+    # It has no indices to shuffle or sample; PyTorch raises ValueError for each.
+    what = "shuffle=True" if "shuffle" in keyword else next(iter(keyword))
+    with pytest.raises(gg.ArgumentError, match=rf"^DataLoader: the data set \(Stream\) is an "
+                                               rf"IterableDataset, read in the order it gives "
+                                               rf"its examples, so it takes no {what} .*"
+                                               rf"shuffle or pick the examples in its __iter__"):
+        DataLoader(Stream(4), **keyword)
+    assert len(list(DataLoader(Stream(4), batch_size=2, shuffle=False))) == 2
+
+
+def test_a_chain_dataset_reads_streams_one_after_the_other():
+    chained = data.ChainDataset([Stream(2), Stream(3, sized=True)])
+    assert [y for _, y in chained] == Y[:2].tolist() + Y[:3].tolist()
+    assert [y for _, y in Stream(1) + Stream(2)] == [Y[0], Y[0], Y[1]]
+    assert len(data.ChainDataset([Stream(2, sized=True), Stream(3, sized=True)])) == 5
+    loader = DataLoader(chained, batch_size=4)
+    assert [y.tolist() for _, y in loader] == [[0, 1, 0, 1], [2]]
+    with pytest.raises(gg.GraphgradTypeError, match=r"^ChainDataset: data set 1 .* is not an "
+                                                    r"IterableDataset; .*data.ConcatDataset"):
+        data.ChainDataset([Stream(2), TensorDataset(X, Y)])
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: Subset(s, [0]), lambda s: ConcatDataset([s]), lambda s: random_split(s, [1]),
+    lambda s: data.StackDataset(s, s),
+], ids=["Subset", "ConcatDataset", "random_split", "StackDataset"])
+def test_the_map_style_data_sets_refuse_a_stream(make):
+    # An IterableDataset answers len() and [i] only to refuse them: taken as a data set,
+    # Subset(stream, [0])[0] failed later with "Stream is an IterableDataset" from inside.
+    with pytest.raises(gg.GraphgradTypeError, match=r"the data set \(Stream\) is an "
+                                                    r"IterableDataset, a stream with no "
+                                                    r"dataset\[i\]"):
+        make(Stream(3, sized=True))
+
+
+def test_fit_runs_every_epoch_over_an_iterable_dataset_as_over_its_examples_in_order():
+    Xs = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+
+    class Standardized(Stream):
+        def __iter__(self):
+            self.epochs += 1
+            yield from zip(Xs, Y.tolist())
+
+    stream = Standardized(M)
+    runs = []
+    for given in ((Xs, Y), DataLoader(stream, batch_size=32)):
+        model = _model()
+        history = gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                         given, epochs=3, batch_size=32, shuffle=False, progress=False)
+        runs.append((history["cost"], [p.data.copy() for p in model.parameters()]))
+    (c1, p1), (c2, p2) = runs
+    assert stream.epochs == 3 and len(c2) == 3
+    np.testing.assert_allclose(c2, c1, rtol=1e-6)
+    for a, b in zip(p1, p2):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    model = _model()
+    with pytest.raises(gg.ArgumentError, match=r"^fit: the data gave no batches$"):
+        gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+               DataLoader(Stream(0), batch_size=4), epochs=1, progress=False)
+
+
+# -- what PyTorch's DataLoader refuses -----------------------------------------------------
+def test_a_sampler_takes_no_shuffle_true_as_pytorchs_refuses_it():
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: the sampler gives the order, so "
+                                               r"it takes no shuffle=True .*"
+                                               r"sampler=data.RandomSampler\(dataset\)"):
+        DataLoader(TensorDataset(X, Y), shuffle=True, sampler=[2, 0])
+    assert _rows(DataLoader(TensorDataset(X, Y), shuffle=False, sampler=[2, 0])) == [[2, 0]]
+    assert DataLoader(TensorDataset(X, Y)).shuffle is True  # graphgrad's default, unchanged
+
+
+@pytest.mark.parametrize("keywords, named", [
+    ({"batch_size": 2}, "batch_size=2"),
+    ({"shuffle": True}, "shuffle=True"),
+    ({"batch_size": 8, "drop_last": True}, "batch_size=8, drop_last=True"),
+    ({"sampler": [0], "shuffle": True}, "shuffle=True, sampler"),
+])
+def test_a_batch_sampler_refuses_what_would_cut_the_batches_naming_each(keywords, named):
+    with pytest.raises(gg.ArgumentError, match=rf"^DataLoader: batch_sampler gives the batches "
+                                               rf"themselves, so it takes no {named} \(PyTorch "
+                                               rf"refuses them too\); .*data.BatchSampler"):
+        DataLoader(TensorDataset(X, Y), batch_sampler=[[0, 1]], **keywords)
+    # PyTorch's default batch size, 1, and shuffle=False are taken, as PyTorch takes them.
+    loader = DataLoader(TensorDataset(X, Y), batch_sampler=[[4, 1]], batch_size=1,
+                        shuffle=False)
+    assert _rows(loader) == [[4, 1]]
+
+
+def test_the_worker_settings_are_taken_and_refused_as_pytorch_does():
+    loader = DataLoader(TensorDataset(X, Y), batch_size=32, seed=3, num_workers=2,
+                        prefetch_factor=4, timeout=5.0, worker_init_fn=print)
+    plain = DataLoader(TensorDataset(X, Y), batch_size=32, seed=3)
+    assert _rows(loader) == _rows(plain)
+    assert (loader.prefetch_factor, loader.timeout, loader.worker_init_fn) == (4, 5.0, print)
+    for keyword in ("prefetch_factor=2", "persistent_workers=True"):
+        name, value = keyword.split("=")
+        with pytest.raises(gg.ArgumentError, match=rf"^DataLoader: {keyword} sets up worker "
+                                                   rf"processes, but num_workers=0 starts none"
+                                                   rf" .*leave {name} out, or give "
+                                                   rf"num_workers > 0"):
+            DataLoader(TensorDataset(X, Y), **{name: eval(value)})
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: timeout must be a number of "
+                                               r"seconds >= 0, got -1"):
+        DataLoader(TensorDataset(X, Y), timeout=-1)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: worker_init_fn must be a "
+                                                    r"function"):
+        DataLoader(TensorDataset(X, Y), worker_init_fn=3)
+
+
+def test_a_random_sampler_refuses_to_draw_from_an_empty_data_set():
+    # len() said 3 while an epoch gave none, so a loader over it said 2 batches and gave 0.
+    for replacement in (False, True):
+        sampler = data.RandomSampler([], replacement=replacement, num_samples=3)
+        assert len(sampler) == 3
+        with pytest.raises(gg.ArgumentError, match=r"^RandomSampler: num_samples=3 indices "
+                                                   r"cannot be drawn from a data set of no "
+                                                   r"examples"):
+            list(sampler)
+    assert list(data.RandomSampler([])) == [] and len(data.RandomSampler([])) == 0
+
+
+# -- StackDataset --------------------------------------------------------------------------
+def test_a_stack_dataset_gives_the_data_sets_examples_side_by_side():
+    stacked = data.StackDataset(TensorDataset(X), Squares(M))
+    (x,), (sq, y) = stacked[5]
+    np.testing.assert_array_equal(x, X[5])
+    assert sq.tolist() == [5.0, -5.0] and y == 25 and len(stacked) == M
+    named = data.StackDataset(x=X, sq=Squares(M))
+    batch = next(iter(DataLoader(named, batch_size=3, shuffle=False)))
+    np.testing.assert_array_equal(batch["x"], X[:3])
+    assert batch["sq"][1].tolist() == [0, 1, 4]
+    with pytest.raises(gg.ShapeError, match=r"^StackDataset: the data sets must have as many "
+                                            r"examples each: x has 148, y has 3"):
+        data.StackDataset(x=X, y=Squares(3))
+    with pytest.raises(gg.ArgumentError, match=r"^StackDataset takes data sets either one "
+                                               r"after the other"):
+        data.StackDataset(X, y=X)

@@ -500,6 +500,9 @@ def test_an_on_off_setting_takes_only_true_or_false(call, caller, what, value):
     """Python reads "False", NaN and 1 as True and None and 0 as False: a flag given one of
     them (a seed in shuffle's place, or a string) silently chose a side, and an array failed
     on numpy's "truth value is ambiguous"."""
+    if value is None and (caller, what) == ("DataLoader", "shuffle"):
+        assert call(value).shuffle is True  # PyTorch's default, None: shuffled by default here
+        return
     with pytest.raises(gg.ArgumentError, match=rf"^{caller}: {what} must be True or False, got "):
         call(value)
 
