@@ -4311,3 +4311,152 @@ def test_transformer_model_against_torch(batch_first, norm_first):
     for x, t in zip(inputs, tensors):
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-9, atol=1e-11)
     _attention_grads_agree(ours, theirs)
+
+
+# -- graphgrad.data against torch.utils.data ---------------------------------------------------
+def _torch_stream(rows, labels):
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(zip(torch.tensor(rows), torch.tensor(labels)))
+
+        def __len__(self):
+            return len(rows)
+
+    return Stream()
+
+
+@pytest.mark.parametrize("batch_size, drop_last", [(3, False), (3, True), (5, False), (7, True)])
+def test_an_iterable_datasets_batches_and_len_against_torch(batch_size, drop_last):
+    from graphgrad import data
+    rows = np.arange(21, dtype=np.float32).reshape(7, 3)
+    labels = np.arange(7) % 3
+
+    class Stream(data.IterableDataset):
+        def __iter__(self):
+            return iter(zip(rows, labels.tolist()))
+
+        def __len__(self):
+            return len(rows)
+
+    ours = data.DataLoader(Stream(), batch_size=batch_size, drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(_torch_stream(rows, labels), batch_size=batch_size,
+                                         drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    pairs = list(zip(ours, theirs, strict=True))
+    for (Xa, ya), (Xb, yb) in pairs:
+        assert Xa.dtype == np.float32 and Xb.dtype == torch.float32
+        np.testing.assert_array_equal(Xa, Xb.numpy())
+        np.testing.assert_array_equal(ya, yb.numpy())
+
+
+@pytest.mark.parametrize("keywords", [
+    {"shuffle": True, "sampler": [0, 1]},
+    {"batch_sampler": [[0, 1]], "batch_size": 2},
+    {"batch_sampler": [[0, 1]], "shuffle": True},
+    {"batch_sampler": [[0, 1]], "sampler": [0]},
+    {"batch_sampler": [[0, 1]], "drop_last": True},
+    {"prefetch_factor": 2},
+    {"persistent_workers": True},
+    {"timeout": -1},
+])
+def test_the_loaders_refusals_against_torch(keywords):
+    from graphgrad import data
+    with pytest.raises(ValueError):
+        torch.utils.data.DataLoader(list(range(4)), **keywords)
+    with pytest.raises(ValueError):  # gg.ArgumentError is a ValueError
+        data.DataLoader(np.arange(4.0), **keywords)
+
+
+@pytest.mark.parametrize("keywords", [{"shuffle": True}, {"sampler": [0]},
+                                      {"batch_sampler": [[0]]}])
+def test_an_iterable_datasets_refusals_against_torch(keywords):
+    from graphgrad import data
+
+    class Stream(data.IterableDataset):
+        def __iter__(self):
+            return iter(range(3))
+
+    with pytest.raises(ValueError, match="IterableDataset"):
+        torch.utils.data.DataLoader(_torch_stream(np.zeros(3), np.zeros(3)), **keywords)
+    with pytest.raises(ValueError, match="IterableDataset"):
+        data.DataLoader(Stream(), **keywords)
+
+
+def test_loaders_over_a_sampler_and_a_batch_sampler_give_torchs_batches():
+    from graphgrad import data
+    X = np.arange(30, dtype=np.float32).reshape(10, 3)
+    Y = np.arange(10) % 4
+    order, batches = [7, 2, 9, 0, 4, 4, 1], [[3, 1], [0], [9, 8, 2]]
+    theirs_set = torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(Y))
+    for ours, theirs in (
+            (data.DataLoader(data.TensorDataset(X, Y), batch_size=3, sampler=order),
+             torch.utils.data.DataLoader(theirs_set, batch_size=3, sampler=order)),
+            (data.DataLoader(data.TensorDataset(X, Y), batch_size=3, sampler=order,
+                             drop_last=True),
+             torch.utils.data.DataLoader(theirs_set, batch_size=3, sampler=order,
+                                         drop_last=True)),
+            (data.DataLoader(data.TensorDataset(X, Y), batch_sampler=batches),
+             torch.utils.data.DataLoader(theirs_set, batch_sampler=batches)),
+            (data.DataLoader(data.Subset(data.Subset(data.TensorDataset(X, Y), [9, 7, 5, 3]),
+                                         [-1, 0, 2]), batch_size=2, shuffle=False),
+             torch.utils.data.DataLoader(torch.utils.data.Subset(torch.utils.data.Subset(
+                 theirs_set, [9, 7, 5, 3]), [-1, 0, 2]), batch_size=2))):
+        assert len(ours) == len(theirs)
+        for (Xa, ya), (Xb, yb) in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(Xa, Xb.numpy())
+            np.testing.assert_array_equal(ya, yb.numpy())
+
+
+@pytest.mark.parametrize("m", [0, 1, 3, 7, 10, 13, 100, 148])
+def test_random_split_sizes_against_torch(m):
+    from graphgrad import data
+    for fractions in ([0.8, 0.2], [0.1, 0.2, 0.7], [1 / 3] * 3, [0.05, 0.95], [0.25] * 4,
+                      [0.9, 0.05, 0.05], [0.6, 0.2, 0.2], [1.0, 0.0]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns of a split of no examples
+            theirs = [len(s) for s in torch.utils.data.random_split(range(m), fractions)]
+        assert [len(s) for s in data.random_split(np.arange(m), fractions)] == theirs
+
+
+def test_default_collate_against_torch():
+    import collections
+
+    from graphgrad import data
+    Pair = collections.namedtuple("Pair", "x y")
+    examples = [
+        [{"a": np.full(2, i, np.float32), "n": i, "f": i / 2, "s": f"w{i}"} for i in range(3)],
+        [Pair(np.float32(i), i) for i in range(3)],
+        [(np.arange(4.0) + i, [i, i + 1]) for i in range(3)],
+        [[True, 1.5], [False, 2.5]],
+    ]
+
+    def to_torch(x):
+        if isinstance(x, np.ndarray):
+            return torch.from_numpy(x)
+        if isinstance(x, dict):
+            return {k: to_torch(v) for k, v in x.items()}
+        return x
+
+    def same(ours, theirs):
+        if isinstance(theirs, torch.Tensor):
+            assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+            np.testing.assert_array_equal(ours, theirs.numpy())
+        elif isinstance(theirs, dict):
+            assert list(ours) == list(theirs)
+            for k in theirs:
+                same(ours[k], theirs[k])
+        elif isinstance(theirs, (list, tuple)) and not isinstance(theirs[0], str):
+            # PyTorch gives a list for tuples (a named tuple keeps its type); a tuple here.
+            assert len(ours) == len(theirs) and type(ours) is (
+                type(theirs) if hasattr(theirs, "_fields") else type(ours))
+            for a, b in zip(ours, theirs):
+                same(a, b)
+        else:
+            assert list(ours) == list(theirs)  # strings: a list of them
+
+    for batch in examples:
+        same(data.default_collate(batch),
+             torch.utils.data.default_collate([to_torch(x) for x in batch]))
+    tensors = [gg.Tensor(np.full(3, i, np.float32)) for i in range(2)]
+    same(data.default_collate(tensors),
+         torch.utils.data.default_collate([torch.full((3,), float(i)) for i in range(2)]))
