@@ -363,8 +363,10 @@ def default_collate(batch: list[Any]) -> Any:
     Tensors: arrays (and numpy numbers) stacked into an array with a new first axis (the
     batch), Python floats into a float64 array, ints into an int64 one (float64 with a float
     among them), bools into a bool one; a tuple or list of items into a tuple or list of the
-    items' batches (a named tuple keeps its type), a dict into a dict of each key's batch;
-    strings stay a list of strings.
+    items' batches (a named tuple keeps its type; PyTorch gives a list for a tuple), a dict
+    into a dict of each key's batch (an OrderedDict stays one; every example must have the
+    same keys); graphgrad Tensors into an array of their values; strings stay a list of
+    strings.
 
     >>> default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
     (array([[0., 0., 0.], [1., 1., 1.]]), array([1, 0]))
@@ -397,7 +399,23 @@ def _collate(items: list[Any], what: str) -> Any:
     if hasattr(first, "requires_grad") and hasattr(first, "data"):  # a Tensor: its values
         return _collate([x.data for x in items], what)
     if isinstance(first, Mapping):  # a dict, whatever mapping the examples are
-        return {key: _collate([x[key] for x in items], f"{what}' {key!r}") for key in first}
+        keys = set(first)
+        other = next((i for i, x in enumerate(items)
+                      if not isinstance(x, Mapping) or set(x) != keys), None)
+        if other is not None:
+            theirs = (f"has the keys {sorted(map(str, items[other]))}"
+                      if isinstance(items[other], Mapping) else
+                      f"is a {type(items[other]).__name__}")
+            raise ShapeError(
+                f"default_collate: {what} are dicts with other keys (example 0 has the keys "
+                f"{sorted(map(str, keys))}, example {other} {theirs}); give every example "
+                "the same keys, or pass collate_fn=... to the DataLoader to batch them your "
+                "own way")
+        batch = {key: _collate([x[key] for x in items], f"{what}' {key!r}") for key in first}
+        try:  # an OrderedDict stays one, as in PyTorch
+            return batch if type(first) is dict else type(first)(batch)
+        except TypeError:  # a mapping not made from a dict
+            return batch
     if isinstance(first, (tuple, list)):
         sizes = {len(x) for x in items}
         if len(sizes) > 1:

@@ -3,6 +3,7 @@ default_collate, and DataLoader over them (samplers, batch samplers, collate_fn)
 import collections
 import copy
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -661,3 +662,22 @@ def test_a_stack_dataset_gives_the_data_sets_examples_side_by_side():
     with pytest.raises(gg.ArgumentError, match=r"^StackDataset takes data sets either one "
                                                r"after the other"):
         data.StackDataset(X, y=X)
+
+
+def test_default_collate_refuses_dict_examples_with_other_keys_naming_them():
+    # A key missing from a later example raised a bare KeyError: 'b'; a key only in a later
+    # example was dropped from the batch without a word.
+    for batch, which in (([{"a": 1, "b": 2}, {"a": 3}], "example 1 has the keys ['a']"),
+                         ([{"a": 1}, {"a": 3, "b": 2}], "example 1 has the keys ['a', 'b']")):
+        with pytest.raises(gg.ShapeError, match=rf"^default_collate: the examples are dicts "
+                                                rf"with other keys \(example 0 has the keys "
+                                                rf"\[.*\], {re.escape(which)}\); "):
+            default_collate(batch)
+    with pytest.raises(gg.ShapeError, match=r"^default_collate: the examples' 'p' are dicts "
+                                            r"with other keys"):
+        default_collate([{"p": {"a": 1}}, {"p": {"b": 2}}])
+    # As PyTorch's, a mapping keeps its type.
+    ordered = default_collate([collections.OrderedDict(b=1, a=2.0),
+                               collections.OrderedDict(b=3, a=4.0)])
+    assert type(ordered) is collections.OrderedDict and list(ordered) == ["b", "a"]
+    assert ordered["b"].tolist() == [1, 3] and ordered["a"].tolist() == [2.0, 4.0]
