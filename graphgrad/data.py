@@ -206,6 +206,11 @@ class DataLoader:
             _require_dataset(dataset, name)
         self.dataset = dataset
         given_size = batch_size is not _BATCH_SIZE
+        if batch_size is None:
+            raise ArgumentError(
+                f"{name}: batch_size=None (PyTorch's examples one by one, not batched) is not "
+                "taken here; iterate the data set itself (for example in dataset), or give "
+                "batch_size=1 for batches of one")
         self.batch_size = int(whole_number(batch_size, "batch_size", name))
         self.drop_last = flag(drop_last, "drop_last", name)
         if collate_fn is not None and not callable(collate_fn):

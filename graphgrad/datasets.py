@@ -291,10 +291,13 @@ def _require_dataset(dataset: Any, caller: str) -> None:
             "iterating, chain streams with data.ChainDataset, or give a data set with "
             "__len__ and __getitem__")
     if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        stream = ("; for a stream of examples: make it a data.IterableDataset (a class with "
+                  "__iter__), which the loader batches in order"
+                  if caller == "DataLoader" and hasattr(dataset, "__iter__") else "")
         raise GraphgradTypeError(
             f"{caller}: a data set needs len(dataset) and dataset[i] (__len__ and __getitem__), "
             f"got {setting_text(dataset)}; wrap arrays as data.TensorDataset(X, Y), or give "
-            "a class of your own those two methods (data.Dataset)")
+            f"a class of your own those two methods (data.Dataset){stream}")
 
 
 @renamed("the split is seeded by a number, or numpy's Generator: seed=0",

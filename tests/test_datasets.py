@@ -681,3 +681,20 @@ def test_default_collate_refuses_dict_examples_with_other_keys_naming_them():
                                collections.OrderedDict(b=3, a=4.0)])
     assert type(ordered) is collections.OrderedDict and list(ordered) == ["b", "a"]
     assert ordered["b"].tolist() == [1, 3] and ordered["a"].tolist() == [2.0, 4.0]
+
+
+def test_a_loader_says_how_to_batch_a_stream_and_that_batch_size_none_is_not_taken():
+    # A generator got "a data set needs len(dataset) and dataset[i]", with no word of the
+    # IterableDataset that batches a stream; PyTorch's batch_size=None (examples one by one,
+    # unbatched) got "batch_size must be a whole number of at least 1, got None".
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: a data set needs len\(dataset"
+                                                    r"\) and dataset\[i\] .*got a generator; "
+                                                    r".*a stream of examples: make it a "
+                                                    r"data.IterableDataset"):
+        DataLoader(x for x in X)
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: batch_size=None \(PyTorch's "
+                                               r"examples one by one, not batched\) is not "
+                                               r"taken here; iterate the data set itself "
+                                               r"\(for example in dataset\), or give "
+                                               r"batch_size=1"):
+        DataLoader(TensorDataset(X, Y), batch_size=None)
