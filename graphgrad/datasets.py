@@ -342,7 +342,7 @@ def _split_sizes(lengths: list[Any], m: int) -> list[int]:
     if not all(_as_number(x).is_integer() for x in lengths):
         raise ArgumentError(
             f"random_split: the fractions {lengths} add up to "
-            f"{sum(_as_number(x) for x in lengths):g}, not 1; give fractions that add up to 1 "
+            f"{sum(_as_number(x) for x in lengths):.10g}, not 1; give fractions that add up to 1 "
             "(such as [0.8, 0.2]) or counts of examples")
     counts = [whole_number(x, f"the length {setting_text(x)}", "random_split", least=0)
               for x in lengths]

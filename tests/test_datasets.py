@@ -294,6 +294,10 @@ def test_random_split_says_what_the_lengths_must_add_up_to():
     with pytest.raises(gg.ArgumentError, match=r"^random_split: the fractions \[0\.7, 0\.2\] "
                                                r"add up to 0\.9, not 1"):
         random_split(TensorDataset(X, Y), [0.7, 0.2])
+    # Rounded to 6 digits, the sum of fractions just off 1 was said to be "1, not 1".
+    with pytest.raises(gg.ArgumentError, match=r"^random_split: the fractions \[0\.5, "
+                                               r"0\.5000001\] add up to 1\.0000001, not 1;"):
+        random_split(TensorDataset(X, Y), [0.5, 0.5000001])
     with pytest.raises(gg.ArgumentError, match=r"^random_split: lengths is empty"):
         random_split(TensorDataset(X, Y), [])
     with pytest.raises(gg.GraphgradTypeError, match=r"^random_split: the keyword is seed=, not "
