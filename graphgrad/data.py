@@ -279,6 +279,10 @@ class DataLoader:
                     f"{name}: batch_sampler gives the batches themselves, so it takes no "
                     f"{', '.join(given)} (PyTorch refuses them too); leave them out, or give "
                     "them to data.BatchSampler(sampler, batch_size, drop_last)")
+        if isinstance(sampler, BatchSampler):
+            raise ArgumentError(
+                f"{name}: sampler= is given a BatchSampler, which gives lists of indices; pass "
+                "it as batch_sampler=, in place of batch_size, shuffle and drop_last")
         if sampler is not None and shuffle:
             raise ArgumentError(
                 f"{name}: the sampler gives the order, so it takes no shuffle=True (PyTorch "
@@ -354,11 +358,15 @@ def _indices(rows: Any, what: str, dataset: Any) -> np.ndarray:
     """A sampler's indices as an int array, to index a data set's arrays with; a float would
     be truncated to another example's, and an index past the data set is refused here, by
     name, rather than by numpy's indexing of an array the user never made."""
-    rows = np.asarray(list(rows))
+    given = list(rows)
+    try:
+        rows = np.asarray(given)
+    except ValueError:  # lists of other lengths
+        rows = np.asarray(given, dtype=object)
     if rows.size and (rows.dtype.kind not in "iu" or rows.ndim != 1):
         raise GraphgradTypeError(f"DataLoader: the {what} must give whole numbers, the "
                                  f"examples' indices, got {rows.dtype} values of shape "
-                                 f"{rows.shape}")
+                                 f"{rows.shape} ({setting_text(given[0])} first)")
     if rows.size:
         size = len(dataset)
         bad = (rows < -size) | (rows >= size)

@@ -702,3 +702,18 @@ def test_a_loader_says_how_to_batch_a_stream_and_that_batch_size_none_is_not_tak
                                                r"\(for example in dataset\), or give "
                                                r"batch_size=1"):
         DataLoader(TensorDataset(X, Y), batch_size=None)
+
+
+def test_a_batch_sampler_given_as_the_sampler_is_refused_saying_where_it_goes():
+    # Its lists of indices were taken as indices: numpy's "setting an array element with a
+    # sequence" for a TensorDataset, Python's "'<=' not supported between 'int' and 'list'"
+    # from inside a ConcatDataset.
+    batches = data.BatchSampler(range(10), 3, drop_last=False)
+    for dataset in (TensorDataset(X, Y), ConcatDataset([TensorDataset(X, Y)])):
+        with pytest.raises(gg.ArgumentError, match=r"^DataLoader: sampler= is given a "
+                                                   r"BatchSampler, which gives lists of "
+                                                   r"indices; pass it as batch_sampler="):
+            DataLoader(dataset, sampler=batches)
+    with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: the sampler must give whole "
+                                                    r"numbers, the examples' indices, got "):
+        next(iter(DataLoader(TensorDataset(X, Y), sampler=[[0, 1], [2]])))
