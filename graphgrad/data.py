@@ -1,6 +1,7 @@
 """Data for training: mini-batches, a loader, standardisation, splits, the planar data set,
 and PyTorch's data sets (`TensorDataset`, `Subset`, `ConcatDataset`, `StackDataset`,
-`IterableDataset`, `ChainDataset`, `random_split`, `default_collate`, from `datasets`) and
+`IterableDataset`, `ChainDataset`, `random_split`, `default_collate`, `default_convert`,
+from `datasets`) and
 samplers (`RandomSampler`, `WeightedRandomSampler`, ..., from `samplers`), which the loader
 takes too.
 
@@ -30,6 +31,7 @@ from graphgrad.datasets import (
     _gather,
     _require_dataset,
     default_collate,
+    default_convert,
     random_split,
 )
 from graphgrad.errors import (
@@ -58,8 +60,8 @@ Batch = tuple[np.ndarray, np.ndarray]
 __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
            "IterableDataset", "RandomSampler", "SequentialSampler", "StackDataset",
            "Standardizer", "Subset", "SubsetRandomSampler", "TensorDataset",
-           "WeightedRandomSampler", "default_collate", "minibatches", "one_hot",
-           "planar_dataset", "random_split", "standardize", "train_dev_test_split"]
+           "WeightedRandomSampler", "default_collate", "default_convert", "minibatches",
+           "one_hot", "planar_dataset", "random_split", "standardize", "train_dev_test_split"]
 
 
 def _check_pair(X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +149,7 @@ class DataLoader:
     Args:
         dataset: a data set, or X (m, n_x) when Y is given.
         Y: the labels (m, ...) of X's examples, or None for a data set.
-        batch_size: examples per batch.
+        batch_size: examples per batch; None for the examples one by one, not batched.
         shuffle: a new order every epoch; False gives the examples in their order every
             epoch (the seed then changes nothing). Left out (None), it is True, graphgrad's
             default, unless a sampler or batch sampler gives the order or the data set is an
@@ -172,6 +174,11 @@ class DataLoader:
             num_workers=0, and numpy arrays have no pinned memory (worker_init_fn is never
             called). What PyTorch refuses is refused: persistent_workers=True or a
             prefetch_factor with num_workers=0, a negative timeout.
+
+    ``batch_size=None`` is PyTorch's loading without batches: each example as the data set
+    gives it, in the sampler's (or shuffled, or sequential) order, through ``collate_fn``
+    (`default_convert` by default, which takes Tensors to their values); not with
+    drop_last=True.
 
     An `IterableDataset` is batched in the order it gives its examples, ``batch_size`` at a
     time (``drop_last`` leaves out a last, smaller batch), collated as a map-style data
@@ -206,13 +213,13 @@ class DataLoader:
             _require_dataset(dataset, name)
         self.dataset = dataset
         given_size = batch_size is not _BATCH_SIZE
-        if batch_size is None:
-            raise ArgumentError(
-                f"{name}: batch_size=None (PyTorch's examples one by one, not batched) is not "
-                "taken here; iterate the data set itself (for example in dataset), or give "
-                "batch_size=1 for batches of one")
-        self.batch_size = int(whole_number(batch_size, "batch_size", name))
+        self.batch_size = (None if batch_size is None
+                           else int(whole_number(batch_size, "batch_size", name)))
         self.drop_last = flag(drop_last, "drop_last", name)
+        if batch_size is None and self.drop_last:
+            raise ArgumentError(f"{name}: batch_size=None gives the examples one by one, not "
+                                "batched, so it takes no drop_last=True (PyTorch refuses it "
+                                "too); leave drop_last out, or give a batch_size")
         if collate_fn is not None and not callable(collate_fn):
             raise GraphgradTypeError(f"{name}: collate_fn must be a function of a list of "
                                      f"examples giving their batch, got {setting_text(collate_fn)}")
@@ -306,6 +313,12 @@ class DataLoader:
         """The number of examples in the data set."""
         return len(self.dataset)
 
+    def _count(self, n: int) -> int:
+        """The batches of n examples: one per example without a batch_size."""
+        if self.batch_size is None:
+            return n
+        return -(-_batched(n, self.batch_size, self.drop_last) // self.batch_size)
+
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
             try:
@@ -315,13 +328,20 @@ class DataLoader:
                     f"DataLoader: len(loader) counts the batches from len(dataset), but the "
                     f"data set ({type(self.dataset).__name__}) is an IterableDataset with no "
                     "len(); give it a __len__, or count the batches by iterating") from None
-            return -(-_batched(n, self.batch_size, self.drop_last) // self.batch_size)
+            return self._count(n)
         if self.batch_sampler is not None:
             return _length(self.batch_sampler, "batch_sampler")
-        n = self.m if self.sampler is None else _length(self.sampler, "sampler")
-        return -(-_batched(n, self.batch_size, self.drop_last) // self.batch_size)
+        return self._count(self.m if self.sampler is None else _length(self.sampler, "sampler"))
 
     def __iter__(self) -> Iterator[Any]:
+        if self.batch_size is None:  # PyTorch's unbatched loading: the examples one by one
+            convert = self.collate_fn or default_convert
+            if isinstance(self.dataset, IterableDataset):
+                return map(convert, iter(self.dataset))
+            order = (list(self.sampler) if self.sampler is not None else
+                     self.rng.permutation(self.m).tolist() if self.shuffle else
+                     range(self.m))
+            return _Unbatched(self.dataset, convert, order)
         if isinstance(self.dataset, IterableDataset):
             return _stream(iter(self.dataset), self.batch_size, self.drop_last,
                            self.collate_fn or default_collate)
@@ -386,6 +406,24 @@ def _length(sampler: Any, what: str) -> int:
             f"DataLoader: len(loader) counts the batches from len({what}), but the {what} "
             f"({type(sampler).__name__}) has no len(); give it a __len__, or pass a list"
         ) from None
+
+
+class _Unbatched:
+    """One epoch of a `DataLoader` with batch_size=None: each example of ``order`` as it is,
+    passed through ``convert`` (`default_convert` or the collate_fn); an object, as `_Epoch`,
+    so that it can be copied and pickled where it stands."""
+
+    def __init__(self, dataset: Any, convert: Callable[[Any], Any], order: Any) -> None:
+        self.dataset, self.convert, self.order, self.k = dataset, convert, order, 0
+
+    def __iter__(self) -> _Unbatched:
+        return self
+
+    def __next__(self) -> Any:
+        if self.k >= len(self.order):
+            raise StopIteration
+        self.k += 1
+        return self.convert(self.dataset[self.order[self.k - 1]])
 
 
 class _Epoch:

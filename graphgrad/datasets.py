@@ -34,7 +34,7 @@ from graphgrad.errors import (
 )
 
 __all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "StackDataset",
-           "Subset", "TensorDataset", "default_collate", "random_split"]
+           "Subset", "TensorDataset", "default_collate", "default_convert", "random_split"]
 
 
 class Dataset:
@@ -378,6 +378,26 @@ def default_collate(batch: list[Any]) -> Any:
         raise ArgumentError(f"default_collate takes a non-empty list of examples, got "
                             f"{setting_text(batch)}")
     return _collate(list(batch), "the examples")
+
+
+def default_convert(example: Any) -> Any:
+    """An example as `DataLoader` with ``batch_size=None`` gives it, as PyTorch's
+    default_convert, with numpy arrays for its Tensors: graphgrad Tensors become their values
+    (numpy arrays), in tuples (a named tuple keeps its type), lists and dicts too; arrays,
+    numbers, strings and anything else stay as they are.
+
+    >>> default_convert((gg.Tensor([1.0, 2.0]), 3))
+    (array([1., 2.]), 3)
+    """
+    if hasattr(example, "requires_grad") and hasattr(example, "data"):  # a Tensor
+        return example.data
+    if isinstance(example, Mapping):
+        return {key: default_convert(value) for key, value in example.items()}
+    if isinstance(example, tuple) and hasattr(example, "_fields"):  # a named tuple
+        return type(example)(*(default_convert(x) for x in example))
+    if isinstance(example, (tuple, list)):
+        return type(example)(default_convert(x) for x in example)
+    return example
 
 
 def _collate(items: list[Any], what: str) -> Any:

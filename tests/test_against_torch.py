@@ -4460,3 +4460,20 @@ def test_default_collate_against_torch():
     tensors = [gg.Tensor(np.full(3, i, np.float32)) for i in range(2)]
     same(data.default_collate(tensors),
          torch.utils.data.default_collate([torch.full((3,), float(i)) for i in range(2)]))
+
+
+@pytest.mark.parametrize("sampler", [None, [4, 0, 2, 2]])
+def test_a_loader_without_batches_against_torch(sampler):
+    from graphgrad import data
+    X = np.arange(15, dtype=np.float32).reshape(5, 3)
+    Y = np.arange(5) % 2
+    ours = data.DataLoader(data.TensorDataset(X, Y), batch_size=None, shuffle=False,
+                           sampler=sampler)
+    theirs = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.tensor(X), torch.tensor(Y)), batch_size=None,
+        sampler=sampler)
+    assert len(ours) == len(theirs)
+    for (xa, ya), (xb, yb) in zip(ours, theirs, strict=True):
+        assert xa.shape == tuple(xb.shape) == (3,) and xa.dtype == np.float32
+        np.testing.assert_array_equal(xa, xb.numpy())
+        assert int(ya) == int(yb)

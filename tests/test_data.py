@@ -187,8 +187,8 @@ def test_planar_dataset_gives_m_points_for_an_odd_m_and_refuses_too_few():
 @pytest.mark.parametrize("batch_size", [2.5, 64.0, None, 0, -3, True, "64"])
 def test_a_batch_size_that_is_not_a_whole_number_of_at_least_one_is_refused(batch_size):
     for make in (minibatches, DataLoader):
-        if batch_size is None and make is DataLoader:  # PyTorch's, refused by name
-            continue  # (test_datasets: ..._batch_size_none_is_not_taken)
+        if batch_size is None and make is DataLoader:  # PyTorch's unbatched loading
+            continue  # (test_datasets: test_batch_size_none_gives_the_examples_one_by_one...)
         with pytest.raises(gg.ArgumentError, match=rf"{make.__name__}: batch_size must be a "
                                                    r"whole number of at least 1, got "):
             make(X, Y, batch_size=batch_size)

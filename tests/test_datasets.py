@@ -687,21 +687,60 @@ def test_default_collate_refuses_dict_examples_with_other_keys_naming_them():
     assert ordered["b"].tolist() == [1, 3] and ordered["a"].tolist() == [2.0, 4.0]
 
 
-def test_a_loader_says_how_to_batch_a_stream_and_that_batch_size_none_is_not_taken():
+def test_a_loader_says_how_to_batch_a_stream():
     # A generator got "a data set needs len(dataset) and dataset[i]", with no word of the
-    # IterableDataset that batches a stream; PyTorch's batch_size=None (examples one by one,
-    # unbatched) got "batch_size must be a whole number of at least 1, got None".
+    # IterableDataset that batches a stream.
     with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: a data set needs len\(dataset"
                                                     r"\) and dataset\[i\] .*got a generator; "
                                                     r".*a stream of examples: make it a "
                                                     r"data.IterableDataset"):
         DataLoader(x for x in X)
-    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: batch_size=None \(PyTorch's "
-                                               r"examples one by one, not batched\) is not "
-                                               r"taken here; iterate the data set itself "
-                                               r"\(for example in dataset\), or give "
-                                               r"batch_size=1"):
-        DataLoader(TensorDataset(X, Y), batch_size=None)
+
+
+def test_batch_size_none_gives_the_examples_one_by_one_as_pytorchs():
+    # PyTorch's unbatched loading; it was "batch_size must be a whole number of at least 1".
+    loader = DataLoader(TensorDataset(X, Y), batch_size=None, shuffle=False)
+    examples = list(loader)
+    assert len(loader) == len(examples) == M
+    np.testing.assert_array_equal(examples[5][0], X[5])  # no batch axis
+    assert examples[5][1] == Y[5]
+    shuffled = DataLoader(TensorDataset(X, Y), batch_size=None, seed=2)
+    order = np.random.default_rng(2).permutation(M)
+    assert [int(x[0]) // 3 for x, _ in shuffled] == order.tolist()
+    sampled = DataLoader(Squares(6), batch_size=None, sampler=[4, 1])
+    assert [(x.tolist(), y) for x, y in sampled] == [([4.0, -4.0], 16), ([1.0, -1.0], 1)]
+    assert len(sampled) == 2
+    streamed = DataLoader(Stream(3), batch_size=None)
+    assert [y for _, y in streamed] == Y[:3].tolist()
+    assert len(DataLoader(Stream(3, sized=True), batch_size=None)) == 3
+
+    class Tensors(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return {"x": gg.Tensor(np.full(2, i, np.float32)), "tag": f"t{i}"}
+
+    converted = list(DataLoader(Tensors(), batch_size=None, shuffle=False))
+    assert converted[1]["tag"] == "t1" and type(converted[1]["x"]) is np.ndarray
+    np.testing.assert_array_equal(converted[1]["x"], np.full(2, 1, np.float32))
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: batch_size=None gives the "
+                                               r"examples one by one, not batched, so it takes "
+                                               r"no drop_last=True"):
+        DataLoader(TensorDataset(X, Y), batch_size=None, drop_last=True)
+    with pytest.raises(gg.ArgumentError, match=r"so it takes no batch_size=None \(PyTorch"):
+        DataLoader(TensorDataset(X, Y), batch_size=None, batch_sampler=[[0]])
+
+
+def test_default_convert_takes_tensors_to_their_values_and_leaves_the_rest():
+    Pair = collections.namedtuple("Pair", "x y")
+    t = gg.Tensor(np.arange(3.0))
+    converted = data.default_convert([Pair(t, "s"), {"k": (t, 2)}, np.ones(2), 1.5])
+    assert type(converted) is list and type(converted[0]) is Pair
+    assert type(converted[0].x) is np.ndarray and converted[0].y == "s"
+    assert type(converted[1]["k"]) is tuple and converted[1]["k"][1] == 2
+    np.testing.assert_array_equal(converted[1]["k"][0], np.arange(3.0))
+    assert converted[3] == 1.5
 
 
 def test_a_batch_sampler_given_as_the_sampler_is_refused_saying_where_it_goes():
