@@ -687,6 +687,12 @@ class _StepRates:
         try:
             per_epoch = len(loader)
         except TypeError:
+            if isinstance(loader, DataLoader) and isinstance(loader.dataset, IterableDataset):
+                raise ArgumentError(
+                    "fit: schedule_every='step' counts optimizer steps across epochs as epoch "
+                    "* (batches per epoch) + batch, but the loader's data set "
+                    f"({type(loader.dataset).__name__}) is an IterableDataset with no len(); "
+                    "give it a __len__ (its number of examples)") from None
             raise ArgumentError(
                 f"fit: schedule_every='step' counts optimizer steps across epochs as epoch * "
                 f"(batches per epoch) + batch, but data ({_what(loader)}) has no len() to say "

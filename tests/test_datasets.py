@@ -756,3 +756,29 @@ def test_a_batch_sampler_given_as_the_sampler_is_refused_saying_where_it_goes():
     with pytest.raises(gg.GraphgradTypeError, match=r"^DataLoader: the sampler must give whole "
                                                     r"numbers, the examples' indices, got "):
         next(iter(DataLoader(TensorDataset(X, Y), sampler=[[0, 1], [2]])))
+
+
+def test_fit_stepping_a_schedule_says_a_streams_loader_needs_the_streams_len():
+    # It said the DataLoader had no len() and to pass a DataLoader.
+    model = _model()
+    with pytest.raises(gg.ArgumentError, match=r"^fit: schedule_every='step' counts optimizer "
+                                               r"steps .* but the loader's data set \(Stream\) "
+                                               r"is an IterableDataset with no len\(\); give it "
+                                               r"a __len__"):
+        gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+               DataLoader(Stream(8), batch_size=4), epochs=2, schedule=lambda step: 0.1,
+               schedule_every="step", progress=False)
+    history = gg.fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                     DataLoader(Stream(8, sized=True), batch_size=4), epochs=2,
+                     schedule=lambda step: 0.1 / (1 + step), schedule_every="step",
+                     progress=False)
+    assert history["lr"] == [0.1, 0.1 / 3]  # each epoch's first step: 0, then 2
+
+
+def test_a_subset_takes_a_list_of_indices_as_pytorchs_does():
+    # subset[[0, 2]] failed on numpy's "only 0-dimensional arrays can be converted".
+    subset = Subset(TensorDataset(X, Y), [5, 3, 1])
+    rows, labels = subset[[0, 2]]
+    np.testing.assert_array_equal(rows, X[[5, 1]])
+    assert labels.tolist() == Y[[5, 1]].tolist()
+    assert Subset(Subset(np.arange(10), [9, 7, 5]), [2, 0])[[1, 0]].tolist() == [9, 5]
