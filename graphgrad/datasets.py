@@ -402,6 +402,18 @@ def default_convert(example: Any) -> Any:
     return example
 
 
+def _same_kind(items: list[Any], kinds: Any, what: str) -> None:
+    """Refuse a batch whose examples are not all ``kinds`` as the first is, naming the first
+    other one: numpy made strings of [1, "a"] and an object array of [1.0, None]."""
+    other = next((i for i, x in enumerate(items) if not isinstance(x, kinds)), None)
+    if other is not None:
+        raise GraphgradTypeError(
+            f"default_collate: {what} are not all of one kind: example 0 is a "
+            f"{type(items[0]).__name__}, example {other} a {type(items[other]).__name__}; "
+            "give every example the same structure, or pass collate_fn=... to the DataLoader "
+            "to batch them your own way")
+
+
 def _collate(items: list[Any], what: str) -> Any:
     first = items[0]
     if isinstance(first, (np.ndarray, np.generic)) and not isinstance(first, (np.str_,
@@ -416,6 +428,7 @@ def _collate(items: list[Any], what: str) -> Any:
                 "collate_fn=... to the DataLoader to batch them your own way")
         return np.stack([np.asarray(x) for x in items])
     if isinstance(first, (bool, int, float)) and not isinstance(first, np.generic):
+        _same_kind(items, (bool, int, float, np.bool_, np.number), what)
         # One array of them all, as torch.tensor(batch): [1, 2.5] is float, not truncated.
         numbers = np.asarray(items)
         return numbers.astype(np.int64) if numbers.dtype.kind in "iu" else numbers
@@ -424,16 +437,14 @@ def _collate(items: list[Any], what: str) -> Any:
     if hasattr(first, "requires_grad") and hasattr(first, "data"):  # a Tensor: its values
         return _collate([x.data for x in items], what)
     if isinstance(first, Mapping):  # a dict, whatever mapping the examples are
+        _same_kind(items, Mapping, what)
         keys = set(first)
-        other = next((i for i, x in enumerate(items)
-                      if not isinstance(x, Mapping) or set(x) != keys), None)
+        other = next((i for i, x in enumerate(items) if set(x) != keys), None)
         if other is not None:
-            theirs = (f"has the keys {sorted(map(str, items[other]))}"
-                      if isinstance(items[other], Mapping) else
-                      f"is a {type(items[other]).__name__}")
             raise ShapeError(
                 f"default_collate: {what} are dicts with other keys (example 0 has the keys "
-                f"{sorted(map(str, keys))}, example {other} {theirs}); give every example "
+                f"{sorted(map(str, keys))}, example {other} has the keys "
+                f"{sorted(map(str, items[other]))}); give every example "
                 "the same keys, or pass collate_fn=... to the DataLoader to batch them your "
                 "own way")
         batch = {key: _collate([x[key] for x in items], f"{what}' {key!r}") for key in first}
@@ -442,6 +453,7 @@ def _collate(items: list[Any], what: str) -> Any:
         except TypeError:  # a mapping not made from a dict
             return batch
     if isinstance(first, (tuple, list)):
+        _same_kind(items, (tuple, list), what)
         sizes = {len(x) for x in items}
         if len(sizes) > 1:
             raise ShapeError(f"default_collate: {what} have different numbers of items "

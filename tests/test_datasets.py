@@ -782,3 +782,18 @@ def test_a_subset_takes_a_list_of_indices_as_pytorchs_does():
     np.testing.assert_array_equal(rows, X[[5, 1]])
     assert labels.tolist() == Y[[5, 1]].tolist()
     assert Subset(Subset(np.arange(10), [9, 7, 5]), [2, 0])[[1, 0]].tolist() == [9, 5]
+
+
+@pytest.mark.parametrize("batch, first, other", [
+    ([1, "a"], "int", "str"),  # was an array of strings, ['1', 'a']
+    ([1.0, None], "float", "NoneType"),  # was an object array
+    ([1, [2]], "int", "list"),  # was numpy's "setting an array element with a sequence"
+    ([(1, 2), 3], "tuple", "int"),  # was Python's "object of type 'int' has no len()"
+    ([{"a": 1}, (1,)], "dict", "tuple"),
+])
+def test_default_collate_refuses_examples_of_other_kinds_naming_them(batch, first, other):
+    with pytest.raises(gg.GraphgradTypeError, match=rf"^default_collate: the examples are not "
+                                                    rf"all of one kind: example 0 is a {first}, "
+                                                    rf"example 1 a {other}; "):
+        default_collate(batch)
+    assert default_collate([1, np.int64(2), True]).tolist() == [1, 2, 1]  # numbers all
