@@ -169,11 +169,12 @@ class DataLoader:
             (``dataset[i]`` each); `default_collate` when None, which a `TensorDataset`
             does with one indexing of each array rather than example by example.
         num_workers, pin_memory, persistent_workers, prefetch_factor, timeout,
-        worker_init_fn: PyTorch's, taken so that its code runs as written, and changing
-            nothing: the batches are made in this process, as PyTorch's with
-            num_workers=0, and numpy arrays have no pinned memory (worker_init_fn is never
-            called). What PyTorch refuses is refused: persistent_workers=True or a
-            prefetch_factor with num_workers=0, a negative timeout.
+        worker_init_fn, multiprocessing_context, pin_memory_device, in_order: PyTorch's,
+            taken so that its code runs as written, and changing nothing: the batches are
+            made in this process, in order, as PyTorch's with num_workers=0, and numpy
+            arrays have no pinned memory (worker_init_fn is never called). What PyTorch
+            refuses is refused: persistent_workers=True, a prefetch_factor or a
+            multiprocessing_context with num_workers=0, a negative timeout.
 
     ``batch_size=None`` is PyTorch's loading without batches: each example as the data set
     gives it, in the sampler's (or shuffled, or sequential) order, through ``collate_fn``
@@ -196,11 +197,14 @@ class DataLoader:
                  collate_fn: Callable[[list[Any]], Any] | None = None,
                  num_workers: int = 0, pin_memory: bool = False,
                  persistent_workers: bool = False, prefetch_factor: int | None = None,
-                 timeout: float = 0, worker_init_fn: Callable[[int], Any] | None = None
-                 ) -> None:
+                 timeout: float = 0, worker_init_fn: Callable[[int], Any] | None = None,
+                 multiprocessing_context: Any = None, pin_memory_device: str = "",
+                 in_order: bool = True) -> None:
         name = "DataLoader"
         self._workers(num_workers, pin_memory, persistent_workers, prefetch_factor, timeout,
-                      worker_init_fn)
+                      worker_init_fn, multiprocessing_context)
+        self.pin_memory_device = pin_memory_device
+        self.in_order = flag(in_order, "in_order", name)
         if Y is not None and (isinstance(Y, (int, np.integer)) and not isinstance(Y, bool)):
             raise ArgumentError(
                 f"{name}: the second argument is Y, the labels of X (DataLoader(X, Y, 64)), "
@@ -238,7 +242,8 @@ class DataLoader:
         self.rng = np.random.default_rng(seed_value(seed, name))
 
     def _workers(self, num_workers: Any, pin_memory: Any, persistent_workers: Any,
-                 prefetch_factor: Any, timeout: Any, worker_init_fn: Any) -> None:
+                 prefetch_factor: Any, timeout: Any, worker_init_fn: Any,
+                 multiprocessing_context: Any) -> None:
         """PyTorch's worker settings, kept as attributes; they change nothing here (see the
         docstring), but what PyTorch refuses is refused, so that code runs there too."""
         name = "DataLoader"
@@ -253,8 +258,11 @@ class DataLoader:
         self.worker_init_fn = worker_init_fn
         self.prefetch_factor = (None if prefetch_factor is None else
                                 whole_number(prefetch_factor, "prefetch_factor", name))
+        self.multiprocessing_context = multiprocessing_context
         for given, what in ((prefetch_factor is not None, f"prefetch_factor={prefetch_factor}"),
-                            (self.persistent_workers, "persistent_workers=True")):
+                            (self.persistent_workers, "persistent_workers=True"),
+                            (multiprocessing_context is not None,
+                             f"multiprocessing_context={multiprocessing_context!r}")):
             if given and self.num_workers == 0:
                 raise ArgumentError(
                     f"{name}: {what} sets up worker processes, but num_workers=0 starts none "

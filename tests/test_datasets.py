@@ -797,3 +797,18 @@ def test_default_collate_refuses_examples_of_other_kinds_naming_them(batch, firs
                                                     rf"example 1 a {other}; "):
         default_collate(batch)
     assert default_collate([1, np.int64(2), True]).tolist() == [1, 2, 1]  # numbers all
+
+
+def test_the_other_worker_settings_of_pytorchs_loader_are_taken_too():
+    # multiprocessing_context, pin_memory_device and in_order were "unexpected keyword
+    # argument"; as the others, they change nothing, and what PyTorch refuses is refused.
+    loader = DataLoader(TensorDataset(X, Y), batch_size=32, seed=3, num_workers=2,
+                        multiprocessing_context="spawn", pin_memory_device="cuda",
+                        in_order=False)
+    assert _rows(loader) == _rows(DataLoader(TensorDataset(X, Y), batch_size=32, seed=3))
+    assert (loader.multiprocessing_context, loader.pin_memory_device, loader.in_order) == \
+        ("spawn", "cuda", False)
+    with pytest.raises(gg.ArgumentError, match=r"^DataLoader: multiprocessing_context='spawn' "
+                                               r"sets up worker processes, but num_workers=0 "
+                                               r"starts none"):
+        DataLoader(TensorDataset(X, Y), multiprocessing_context="spawn")
