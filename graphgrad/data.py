@@ -190,7 +190,7 @@ class DataLoader:
 
     @renamed("DataLoader's first argument is a data set, or X with Y", X="dataset")
     @renamed("the order is seeded by a number, or numpy's Generator: seed=0", generator="seed")
-    def __init__(self, dataset: Any, Y: Any = None, batch_size: int = _BATCH_SIZE,
+    def __init__(self, dataset: Any, Y: Any = None, batch_size: int | None = _BATCH_SIZE,
                  shuffle: bool | None = None, seed: Any = 0, drop_last: bool = False, *,
                  sampler: Iterable[Any] | None = None,
                  batch_sampler: Iterable[Iterable[Any]] | None = None,
