@@ -306,3 +306,20 @@ def describe(tensor: Any) -> str:
     else:
         label = type(tensor).__name__
     return f"{label} {tuple(shape)} {dtype}"
+
+
+def pytorch_order_error(caller: str, problem: str, pytorch: str, course: str | None,
+                        call: str, advice: str = "write", note: str = "") -> ArgumentError:
+    """The `ArgumentError` for a layer called in PyTorch's positional order where the course's
+    differs, so that one of PyTorch's settings landed in another parameter: ``problem``, what
+    went wrong in the course's reading ("init must be an initialiser, got 0"); ``pytorch``
+    and ``course``, the two orders (the arguments inside the parentheses; ``course`` None when
+    the orders agree up to the misplaced one); ``call``, the call that does what was meant,
+    introduced by ``advice``; ``note``, a last word in parentheses. One wording for every
+    layer: ``Conv1d: init must be an initialiser, got 2: PyTorch's order is Conv1d(...), the
+    course's Conv1d(...); write Conv1d(4, 8, 3, 1, 1, dilation=2)``."""
+    orders = f"PyTorch's order is {caller}({pytorch})"
+    if course is not None:
+        orders += f", the course's {caller}({course})"
+    tail = f" ({note})" if note else ""
+    return ArgumentError(f"{caller}: {problem}: {orders}; {advice} {call}{tail}")

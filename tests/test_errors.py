@@ -654,3 +654,30 @@ def test_pytorchs_flat_pad_tuple_is_translated_in_pads_error():
     with pytest.raises(gg.OpError) as caught:
         gg.pad(x, (1, 2, 3))  # not pairs: no PyTorch reading offered
     assert "PyTorch" not in str(caught.value)
+@pytest.mark.parametrize("call, message", [
+    (lambda: nn.BatchNorm2d(64, 1e-5, 0.1, False),
+     "BatchNorm2d: dtype must be np.float64 or np.float32, got False, a flag: PyTorch's order "
+     "is BatchNorm2d(num_features, eps, momentum, affine, track_running_stats), the course's "
+     "BatchNorm2d(n, momentum, eps, dtype); write BatchNorm2d(64, momentum=0.9, eps=1e-05, "
+     "affine=False) (momentum is the weight of the old statistics: PyTorch's 0.1 is 0.9)"),
+    (lambda: nn.Embedding(10, 4, 0),
+     "Embedding: init must be an initialiser, got 0: PyTorch's order is Embedding("
+     "num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq), "
+     "the course's Embedding(n_vocab, n_e, init, rng, dtype); write Embedding(10, 4, "
+     "padding_idx=0) (PyTorch's options are keywords here)"),
+    (lambda: nn.Conv1d(4, 8, 3, 1, 1, 2),
+     "Conv1d: init must be an initialiser, got 2: PyTorch's order is Conv1d(in_channels, "
+     "out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode), the "
+     "course's Conv1d(n_C_prev, n_C, f, stride, padding, init, bias, rng, dtype); give "
+     "PyTorch's options by name: Conv1d(4, 8, 3, 1, 1, dilation=2)"),
+    (lambda: nn.InstanceNorm2d(3, 1e-5, True),
+     "InstanceNorm2d: momentum must be a number in [0, 1), got True: PyTorch's order is "
+     "InstanceNorm2d(num_features, eps, momentum, affine, track_running_stats); write "
+     "InstanceNorm2d(3, affine=True)"),
+], ids=["batchnorm", "embedding", "conv1d", "instancenorm"])
+def test_a_call_in_pytorchs_positional_order_is_refused_in_one_wording(call, message):
+    """Every layer whose positional order differs from PyTorch's words the refusal alike
+    (`gg.errors.pytorch_order_error`): what landed where, both orders, the call to write."""
+    with pytest.raises(gg.ArgumentError) as caught:
+        call()
+    assert str(caught.value) == message

@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, ShapeError, flag, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    ShapeError,
+    flag,
+    pytorch_order_error,
+    whole_number,
+)
 from graphgrad.nn import init as initializers
 from graphgrad.nn.module import Module, Parameter, as_data_of
 from graphgrad.ops.convolution import Conv1d as _Conv1d
@@ -134,10 +140,9 @@ class _Conv(Module):
         options = [f"{name}={value!r}" for name, value, default in given
                    if name == self.pytorch_options[0] or value is not default]
         call = ", ".join([*map(repr, leading), *options])
-        raise ArgumentError(
-            f"{caller}: init must be an initialiser, got {init}: PyTorch's order is "
-            f"{caller}({self.pytorch_order}), the course's {caller}({self.course_order}); "
-            f"give PyTorch's options by name: {caller}({call})")
+        raise pytorch_order_error(caller, f"init must be an initialiser, got {init}",
+                                  self.pytorch_order, self.course_order, f"{caller}({call})",
+                                  advice="give PyTorch's options by name:")
 
     def _padding(self, padding: Any, caller: str) -> Any:
         pad = padding_setting(padding, self.f, self.stride, caller, dilation=self.dilation,

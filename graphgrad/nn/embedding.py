@@ -31,6 +31,7 @@ from graphgrad.errors import (
     array_of_numbers,
     describe,
     flag,
+    pytorch_order_error,
     real_number,
     setting_text,
     whole_number,
@@ -118,8 +119,8 @@ def _renorm(E: Tensor, index: np.ndarray, max_norm: float, norm_type: float,
     data[rows] *= scale
 
 
-def _pytorch_order_message(n_vocab: int, n_e: int, padding_idx: Any, max_norm: Any,
-                           norm_type: Any) -> str:
+def _pytorch_order_error(n_vocab: int, n_e: int, padding_idx: Any, max_norm: Any,
+                         norm_type: Any) -> ArgumentError:
     """Why ``Embedding(n_vocab, n_e, padding_idx, max_norm, norm_type)``, PyTorch's
     positional order, is refused, and the call to write, the settings given by name."""
     settings = f"padding_idx={padding_idx}"
@@ -127,11 +128,11 @@ def _pytorch_order_message(n_vocab: int, n_e: int, padding_idx: Any, max_norm: A
         settings += f", max_norm={max_norm!r}"
     if isinstance(norm_type, (int, float, np.number)) and not isinstance(norm_type, bool):
         settings += f", norm_type={norm_type!r}"
-    return (f"Embedding: init must be an initialiser, got {padding_idx}: PyTorch's order is "
-            "Embedding(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, "
-            "scale_grad_by_freq), the course's Embedding(n_vocab, n_e, init, rng, dtype); "
-            f"write Embedding({n_vocab}, {n_e}, {settings}) (PyTorch's options are keywords "
-            "here)")
+    return pytorch_order_error(
+        "Embedding", f"init must be an initialiser, got {padding_idx}",
+        "num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq",
+        "n_vocab, n_e, init, rng, dtype", f"Embedding({n_vocab}, {n_e}, {settings})",
+        note="PyTorch's options are keywords here")
 
 
 def _max_norm(max_norm: Any, norm_type: Any, caller: str) -> tuple[float | None, float]:
@@ -192,8 +193,7 @@ class Embedding(Module):
         self.n_e = whole_number(n_e, "n_e", "Embedding")
         if init is None or isinstance(init, (int, np.integer)) and not isinstance(
                 init, (bool, np.bool_)):  # PyTorch's padding_idx, given third
-            raise ArgumentError(_pytorch_order_message(self.n_vocab, self.n_e, init, rng,
-                                                       dtype))
+            raise _pytorch_order_error(self.n_vocab, self.n_e, init, rng, dtype)
         self.padding_idx = _padding_index(padding_idx, self.n_vocab)
         self.max_norm, self.norm_type = _max_norm(max_norm, norm_type, "Embedding")
         self.scale_grad_by_freq = flag(scale_grad_by_freq, "scale_grad_by_freq", "Embedding")

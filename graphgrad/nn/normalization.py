@@ -37,6 +37,7 @@ from graphgrad.errors import (
     describe,
     flag,
     float_dtype,
+    pytorch_order_error,
     real_number,
     setting_text,
     whole_number,
@@ -447,7 +448,8 @@ def _instance_norm(X: Tensor, gamma: Any, beta: Any, running_mean: Any, running_
             (keep * running_var + (1 - keep) * sigma2).astype(dtype))
 
 
-def _pytorch_order_message(caller: str, n: int, eps: Any, momentum: Any, affine: bool) -> str:
+def _pytorch_order_error(caller: str, n: int, eps: Any, momentum: Any,
+                         affine: bool) -> ArgumentError:
     """Why ``caller(n, eps, momentum, affine)``, PyTorch's positional order, is refused (its
     eps fell in the course's momentum, its momentum in eps, its flag in dtype), and the call
     to write, PyTorch's momentum turned into the course's weight of the old statistics."""
@@ -456,11 +458,11 @@ def _pytorch_order_message(caller: str, n: int, eps: Any, momentum: Any, affine:
         settings = f"momentum={kept}, eps={float(eps):g}"
     except (TypeError, ValueError):
         settings = "momentum=0.9, eps=1e-05"
-    return (f"{caller}: dtype must be np.float64 or np.float32, got {bool(affine)}, a flag: "
-            f"PyTorch's order is {caller}(num_features, eps, momentum, affine, "
-            f"track_running_stats), the course's {caller}(n, momentum, eps, dtype); write "
-            f"{caller}({n}, {settings}, affine={bool(affine)}) (momentum is the weight of "
-            "the old statistics: PyTorch's 0.1 is 0.9)")
+    return pytorch_order_error(
+        caller, f"dtype must be np.float64 or np.float32, got {bool(affine)}, a flag",
+        "num_features, eps, momentum, affine, track_running_stats", "n, momentum, eps, dtype",
+        f"{caller}({n}, {settings}, affine={bool(affine)})",
+        note="momentum is the weight of the old statistics: PyTorch's 0.1 is 0.9")
 
 
 class _BatchNorm(Module):
@@ -485,7 +487,7 @@ class _BatchNorm(Module):
         super().__init__()
         caller = type(self).__name__
         if isinstance(dtype, (bool, np.bool_)):  # PyTorch's (n, eps, momentum, affine)
-            raise ArgumentError(_pytorch_order_message(caller, n, momentum, eps, dtype))
+            raise _pytorch_order_error(caller, n, momentum, eps, dtype)
         self.n = n
         self.momentum = _momentum(momentum, caller, f"{caller}(", stacklevel=4,
                                   cumulative=True)
@@ -905,10 +907,10 @@ class _InstanceNorm(GroupNorm):
         caller = type(self).__name__
         n_C = whole_number(num_features, "num_features", caller)
         if isinstance(momentum, (bool, np.bool_)):  # affine given third, in the old order
-            raise ArgumentError(
-                f"{caller}: momentum must be a number in [0, 1), got {momentum}: PyTorch's "
-                f"order is {caller}(num_features, eps, momentum, affine, "
-                f"track_running_stats); write {caller}({n_C}, affine={momentum})")
+            raise pytorch_order_error(
+                caller, f"momentum must be a number in [0, 1), got {momentum}",
+                "num_features, eps, momentum, affine, track_running_stats", None,
+                f"{caller}({n_C}, affine={momentum})")
         if momentum is None:
             raise ArgumentError(
                 f"{caller}: momentum=None, PyTorch's cumulative average for batch norm, is "
