@@ -1,6 +1,7 @@
 """Errors: every one subclasses gg.GraphgradError (and ValueError/TypeError where fitting),
 names the op and the operands (name, shape) and says what to do."""
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -681,3 +682,70 @@ def test_a_call_in_pytorchs_positional_order_is_refused_in_one_wording(call, mes
     with pytest.raises(gg.ArgumentError) as caught:
         call()
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: nn.Linear(4, 8, False),
+     "Linear: init must be an initialiser, got False: PyTorch's order is Linear(in_features, "
+     "out_features, bias), the course's Linear(n_in, n_out, init, bias, rng, dtype); write "
+     "Linear(4, 8, bias=False)"),
+    (lambda: nn.Linear(4, 8, True), ("Linear: init must be an initialiser, got True: ",
+                                     "; write Linear(4, 8)")),
+    (lambda: nn.LSTMCell(4, 8, False),
+     "LSTMCell: init must be an initialiser, got False: PyTorch's order is LSTMCell("
+     "input_size, hidden_size, bias), the course's LSTMCell(n_x, n_a, init, rng, dtype, bias, "
+     "proj_size); write LSTMCell(4, 8, bias=False)"),
+    (lambda: nn.GRUCell(4, 8, False), (
+        "GRUCell: init must be an initialiser, got False: PyTorch's order is GRUCell("
+        "input_size, hidden_size, bias), ", "; write GRUCell(4, 8, bias=False, "
+        "reset_after=True) (reset_after=True is PyTorch's candidate")),
+    (lambda: nn.RNNCell(4, 8, True, "relu"),
+     "RNNCell: init must be an initialiser, got True: PyTorch's order is RNNCell(input_size, "
+     "hidden_size, bias, nonlinearity), the course's RNNCell(n_x, n_a, init, rng, dtype, "
+     "nonlinearity, bias); write RNNCell(4, 8, nonlinearity='relu')"),
+    (lambda: nn.RNN(4, 8, 2, "relu"),
+     "RNN: cell must be 'rnn', 'lstm' or 'gru', got 2: PyTorch's order is RNN(input_size, "
+     "hidden_size, num_layers, nonlinearity, bias, batch_first, dropout, bidirectional), the "
+     "course's RNN(n_x, n_a, cell, num_layers, bidirectional, init, rng, dtype, nonlinearity, "
+     "dropout, reset_after, bias, proj_size); write RNN(4, 8, num_layers=2, "
+     "nonlinearity='relu') (X of shape (m, T_x, n_x), PyTorch's batch_first=True layout)"),
+    (lambda: nn.RNN(4, 8, 1, "tanh", False, True, 0.5, True), (
+        "; write RNN(4, 8, bidirectional=True, dropout=0.5, bias=False) (X of shape",)),
+    (lambda: nn.Dropout(0.2, True),
+     "Dropout: rng must be None, a seed (a whole number >= 0) or a np.random.Generator, "
+     "got True: PyTorch's order "
+     "is Dropout(p, inplace), the course's Dropout(keep_prob, rng); write Dropout(0.8) "
+     "(keep_prob is 1 - p; graphgrad never writes in place)"),
+    (lambda: nn.Dropout2d(0.5, False), (
+        "Dropout2d: rng must be None, a seed (a whole number >= 0) or a np.random.Generator, "
+        "got False: PyTorch's "
+        "order is Dropout2d(p, inplace), ", "; write Dropout2d(0.5) (")),
+    (lambda: nn.Upsample(None, 2, "bilinear"),
+     "Upsample: scale_factor must not be None when size follows by position, got None, 2: "
+     "PyTorch's order is Upsample(size, scale_factor, mode, align_corners), the course's "
+     "Upsample(scale_factor, size, mode, align_corners); write Upsample(scale_factor=2, "
+     "mode='bilinear') (or Upsample(size=2, mode='bilinear') for an output of that size)"),
+], ids=["Linear", "Linear bias=True", "LSTMCell", "GRUCell", "RNNCell", "RNN", "RNN all",
+        "Dropout", "Dropout2d", "Upsample"])
+def test_pytorchs_positional_calls_that_land_elsewhere_are_refused(call, message):
+    """PyTorch's Linear(4, 8, False) puts its bias in the course's init, LSTMCell's too,
+    RNN's num_layers in cell, Dropout's inplace in rng, Upsample(None, 2)'s scale factor in
+    size: each is refused with the two orders and the call that does what was meant."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the refusal comes alone, with no warning before it
+        with pytest.raises(gg.ArgumentError) as caught:
+            call()
+    if isinstance(message, tuple):  # fragments, the first at the start
+        assert str(caught.value).startswith(message[0]) or len(message) == 1, caught.value
+        assert all(part in str(caught.value) for part in message), caught.value
+    else:
+        assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("call, wanted", [
+    (lambda: nn.Upsample(2, None, "bilinear"), "Upsample(scale_factor=2, mode='bilinear')"),
+    (lambda: nn.Upsample(size=2), "Upsample(size=2, mode='nearest')"),
+    (lambda: nn.Upsample(None, size=3), "Upsample(size=3, mode='nearest')"),
+])
+def test_upsample_in_the_courses_order_or_by_name_is_taken(call, wanted):
+    assert repr(call()) == wanted

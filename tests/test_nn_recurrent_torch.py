@@ -188,7 +188,7 @@ def test_a_refused_state_dict_changes_nothing():
         np.testing.assert_array_equal(p.data, b)
 
 
-@pytest.mark.parametrize("layer", [nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("layer", [nn.LSTM, nn.GRU, nn.RNN])
 def test_dropout_with_one_layer_warns_naming_the_layer_at_the_users_line(layer):
     """nn.LSTM(3, 4, dropout=0.2), one layer, warns that the dropout changes nothing as
     nn.RNN does, naming LSTM (not RNN) and pointing at the line that made it, not at

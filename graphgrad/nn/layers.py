@@ -29,6 +29,7 @@ from graphgrad.errors import (
     flag,
     float_dtype,
     integer,
+    pytorch_order_error,
     setting_text,
     whole_number,
 )
@@ -199,6 +200,12 @@ class Linear(Module):
         super().__init__()
         self.n_in = whole_number(n_in, "n_in", "Linear")
         self.n_out = whole_number(n_out, "n_out", "Linear")
+        if isinstance(init, (bool, np.bool_)):  # PyTorch's Linear(in, out, bias)
+            setting = "" if init else ", bias=False"
+            raise pytorch_order_error(
+                "Linear", f"init must be an initialiser, got {init}",
+                "in_features, out_features, bias", "n_in, n_out, init, bias, rng, dtype",
+                f"Linear({self.n_in}, {self.n_out}{setting})")
         bias = flag(bias, "bias", "Linear")
         self.init = init
         self.W = Parameter(initializers.initialize(init, (self.n_out, self.n_in), rng, dtype,

@@ -22,7 +22,10 @@ through ``lengths``), `errors`.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +34,7 @@ from graphgrad.errors import (
     ArgumentError,
     ShapeError,
     flag,
+    pytorch_order_error,
     require_shape,
     shape_of,
     whole_number,
@@ -54,15 +58,35 @@ class _Cell(Module):
     checks of x_t and the states, and their repr. A subclass makes its weights in
     ``_make_weights``; the first one it registers gives the cell's dtype."""
 
+    # PyTorch's arguments, its order, and what else makes the cell PyTorch's, for refusals
+    pytorch_order = "input_size, hidden_size, bias"
+    pytorch_settings: tuple[str, ...] = ()
+    pytorch_note = ""
+
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64, bias: bool = True, proj_size: int = 0) -> None:
         super().__init__()
         self.n_x = whole_number(n_x, "n_x", type(self).__name__)
         self.n_a = whole_number(n_a, "n_a", type(self).__name__)
+        if isinstance(init, (bool, np.bool_)):  # PyTorch's bias, given third
+            raise self._pytorch_order_error(init, rng)
         self.bias = flag(bias, "bias", type(self).__name__)
         self.proj_size = proj_size  # checked by LSTMCell, the only cell that projects
         self.init = init
         self._make_weights(initializers.generator(rng, type(self).__name__), dtype)
+
+    def _pytorch_order_error(self, bias: bool, nonlinearity: Any) -> ArgumentError:
+        """The refusal of PyTorch's ``Cell(input_size, hidden_size, bias)`` (an RNNCell's
+        nonlinearity fourth, in the course's rng), with the call that does what it meant."""
+        caller = type(self).__name__
+        course = ", ".join(list(inspect.signature(type(self).__init__).parameters)[1:])
+        options = [] if bias else ["bias=False"]
+        if isinstance(nonlinearity, str) and nonlinearity != "tanh":
+            options.append(f"nonlinearity={nonlinearity!r}")
+        call = ", ".join([str(self.n_x), str(self.n_a), *options, *self.pytorch_settings])
+        return pytorch_order_error(caller, f"init must be an initialiser, got {bias}",
+                                   self.pytorch_order, course, f"{caller}({call})",
+                                   note=self.pytorch_note)
 
     @property
     def n_h(self) -> int:
@@ -151,6 +175,8 @@ class RNNCell(_Cell):
     Shapes: x_t (m, n_x), a_prev (m, n_a) -> a_next (m, n_a), the course's x<t> (n_x, m),
     a<t-1> (n_a, m) and a<t> (n_a, m) transposed.
     """
+
+    pytorch_order = "input_size, hidden_size, bias, nonlinearity"
 
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64, nonlinearity: str = "tanh", bias: bool = True) -> None:
@@ -291,6 +317,8 @@ class GRUCell(_GatedCell):
     """
 
     gates = "ruc"
+    pytorch_settings = ("reset_after=True",)
+    pytorch_note = "reset_after=True is PyTorch's candidate, r applied after the product"
 
     def __init__(self, n_x: int, n_a: int, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64, reset_after: bool = False, bias: bool = True) -> None:
@@ -319,6 +347,32 @@ class GRUCell(_GatedCell):
     def extra_repr(self) -> str:
         """``n_x=3, n_a=5, init='xavier'`` (and ``reset_after=True``), for the repr."""
         return super().extra_repr() + (", reset_after=True" if self.reset_after else "")
+
+
+def _refuses_pytorch_order(init: Callable) -> Callable:
+    """Refuse PyTorch's ``RNN(input_size, hidden_size, num_layers, nonlinearity, bias,
+    batch_first, dropout, bidirectional)``, whose num_layers lands in the course's cell, with
+    the call that does what it meant: the arguments given by position are PyTorch's."""
+    torch_names = ("num_layers", "nonlinearity", "bias", "batch_first", "dropout",
+                   "bidirectional")
+    defaults = (1, "tanh", True, False, 0.0, False)
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        if type(self) is RNN and len(args) > 2 and isinstance(args[2], (int, np.integer)):
+            given = zip(torch_names, args[2:], defaults)
+            meant = {name: value for name, value, default in given
+                     if name != "batch_first" and not (value is default or value == default)}
+            order = ("num_layers", "bidirectional", "nonlinearity", "dropout", "bias")
+            options = [f"{name}={meant[name]!r}" for name in order if name in meant]
+            course = ", ".join(list(inspect.signature(init).parameters)[1:])
+            raise pytorch_order_error(
+                "RNN", f"cell must be 'rnn', 'lstm' or 'gru', got {args[2]!r}",
+                ", ".join(("input_size", "hidden_size", *torch_names)), course,
+                f"RNN({', '.join([repr(args[0]), repr(args[1]), *options])})",
+                note="X of shape (m, T_x, n_x), PyTorch's batch_first=True layout")
+        init(self, *args, **kwargs)
+    return checked
 
 
 class RNN(Module):
@@ -377,6 +431,7 @@ class RNN(Module):
 
     _init_depth = 0  # the __init__ calls of subclasses above this one's, for warnings
 
+    @_refuses_pytorch_order
     def __init__(self, n_x: int, n_a: int, cell: str = "rnn", num_layers: int = 1,
                  bidirectional: bool = False, init: Any = "xavier", rng: Any = None,
                  dtype: Any = np.float64, nonlinearity: str = "tanh", dropout: float = 0.0,
@@ -415,7 +470,7 @@ class RNN(Module):
             warnings.warn(f"{label}(dropout={self.dropout:g}) drops units between "
                           "layers, and one layer has none between: it changes nothing "
                           "(num_layers=2 or more, or a Dropout on the output)", UserWarning,
-                          stacklevel=2 + self._init_depth)
+                          stacklevel=3 + self._init_depth)  # past _refuses_pytorch_order
         make = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}[cell]
         seeded = rng is not None
         # One generator for every cell: an int seed passed to each would draw them all alike.

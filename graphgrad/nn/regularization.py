@@ -25,6 +25,7 @@ from graphgrad.errors import (
     describe,
     flag,
     listed,
+    pytorch_order_error,
     real_number,
     seed_value,
     setting_text,
@@ -181,6 +182,14 @@ class Dropout(Module):
     def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
+        if isinstance(rng, (bool, np.bool_)):  # PyTorch's inplace, given second
+            number = isinstance(keep_prob, (int, float, np.number)) and not isinstance(
+                keep_prob, bool) and 0 <= keep_prob < 1
+            raise pytorch_order_error(
+                name, f"rng must be None, a seed (a whole number >= 0) or a "
+                f"np.random.Generator, got {rng}", "p, inplace", "keep_prob, rng",
+                f"{name}({1 - keep_prob:g})" if number else f"{name}(keep_prob=1 - p)",
+                note="keep_prob is 1 - p; graphgrad never writes in place")
         self.keep_prob = keep_probability(keep_prob, name, self.units, f"{name}(")
         self.rng = None if rng is None else initializers.generator(rng, type(self).__name__)
         self.D: Tensor | None = None

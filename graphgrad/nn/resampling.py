@@ -15,7 +15,9 @@ otherwise an index of rows and columns. Depends on `nn.module`, `ops`, `tensor`,
 """
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from graphgrad.errors import (
     array_of_numbers,
     describe,
     flag,
+    pytorch_order_error,
     setting_text,
     whole_number,
 )
@@ -319,6 +322,27 @@ def _resample(A: Any, shape: tuple[int, ...], size: Any, scale_factor: Any, mode
     return out
 
 
+def _refuses_size_first(init: Callable) -> Callable:
+    """Refuse ``Upsample(None, s, ...)``, PyTorch's Upsample(size=None, scale_factor=s), which
+    the course's order reads as a size s: a None first and a setting second, by position, can
+    only mean PyTorch's order; ``Upsample(size=s)`` by name is taken."""
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > 1 and args[0] is None and args[1] is not None:
+            settings = "".join(f", {name}={value!r}" for name, value in
+                               zip(("mode", "align_corners"), args[2:]))
+            settings += "".join(f", {name}={value!r}" for name, value in kwargs.items())
+            caller = type(self).__name__
+            raise pytorch_order_error(
+                caller, "scale_factor must not be None when size follows by position, got "
+                f"None, {setting_text(args[1])}", "size, scale_factor, mode, align_corners",
+                "scale_factor, size, mode, align_corners",
+                f"{caller}(scale_factor={args[1]!r}{settings})",
+                note=f"or {caller}(size={args[1]!r}{settings}) for an output of that size")
+        init(self, *args, **kwargs)
+    return checked
+
+
 class Upsample(Module):
     """Images made larger (or smaller) by ``scale_factor`` or to ``size`` (PyTorch's
     nn.Upsample; Keras's UpSampling2D in the course's U-Net is ``Upsample(scale_factor=2)``).
@@ -345,6 +369,7 @@ class Upsample(Module):
     No parameters. Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
     """
 
+    @_refuses_size_first
     def __init__(self, scale_factor: Any = None, size: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None) -> None:
         super().__init__()
