@@ -462,6 +462,29 @@ def test_pytorchs_kernel_size_keyword_is_refused_naming_f(call, words):
         call()
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda: gg.conv2d(_IMAGES, np.zeros((3, 3, 2, 4)), kernel_size=3),
+     "conv2d: takes no kernel_size=: the filter size f is W's, W (3, 3, 2, 4) float64 of "
+     "shape (f, f, n_C_prev / groups, n_C), as PyTorch's F.conv2d, which takes none either; "
+     "leave out kernel_size=3 (the layer nn.Conv2d(n_C_prev, n_C, f) takes f)"),
+    (lambda: nn.functional.conv1d(_IMAGES[0], np.zeros((3, 2, 4)), f=3),
+     "conv1d: takes no f=: the filter size f is W's, W (3, 2, 4) float64 of shape (f, "
+     "n_C_prev / groups, n_C), as PyTorch's F.conv1d, which takes none either; leave out f=3 "
+     "(the layer nn.Conv1d(n_C_prev, n_C, f) takes f)"),
+    (lambda: gg.conv_transpose2d(_IMAGES, W=np.zeros((2, 2, 2, 4)), kernel_size=(2, 2)),
+     "conv_transpose2d: takes no kernel_size=: the filter size f is W's, W (2, 2, 2, 4) "
+     "float64 of shape (f, f, n_C / groups, n_C_prev), as PyTorch's F.conv_transpose2d, "
+     "which takes none either; leave out kernel_size=(2, 2) (the layer "
+     "nn.ConvTranspose2d(n_C_prev, n_C, f) takes f)"),
+], ids=["conv2d", "conv1d f", "conv_transpose2d"])
+def test_a_convolution_function_refuses_a_filter_size_as_ws_shape_gives_it(call, message):
+    """F.conv2d takes the filters W, not a filter size: kernel_size= (or f=) is refused
+    saying so, not by asking for f=, which the function does not take either."""
+    with pytest.raises(gg.GraphgradTypeError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
 @pytest.mark.parametrize("call, words", [
     (lambda: gg.conv_transpose2d(_IMAGES, np.zeros((3, 3, 1, 2)), stride=(2, 1),
                                  output_padding=1),

@@ -33,11 +33,20 @@ Depends on `function`, `ops.windows`, `tensor`, `errors`.
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, renamed, whole_number
+from graphgrad.errors import (
+    ArgumentError,
+    GraphgradTypeError,
+    describe,
+    renamed,
+    setting_text,
+    whole_number,
+)
 from graphgrad.function import Function
 from graphgrad.ops.windows import (
     _check_fits,
@@ -53,7 +62,6 @@ from graphgrad.ops.windows import (
     compact,
     number_or_pair,
     padding_setting,
-    takes_f,
     transposed_padding_setting,
 )
 from graphgrad.tensor import Tensor
@@ -476,12 +484,34 @@ class Conv1d(Function):
         return dx, dw, db
 
 
+def _size_from_w(layout: str, layer: str) -> Callable[[Callable], Callable]:
+    """Refuse a filter size (PyTorch's kernel_size=, or f=) given to a convolution function,
+    which takes the filters W, whose ``layout`` gives the size, as PyTorch's F.conv2d takes
+    none either; ``layer``: the layer, which takes f. A ``TypeError``, as Python's own."""
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            for name in ("kernel_size", "f"):
+                if name in kwargs:
+                    W = args[1] if len(args) > 1 else kwargs.get("W")
+                    caller = func.__name__
+                    raise GraphgradTypeError(
+                        f"{caller}: takes no {name}=: the filter size f is W's, W "
+                        f"{describe(W).split(' ', 1)[1]} of shape {layout}, as PyTorch's "
+                        f"F.{caller}, which takes none either; leave out "
+                        f"{name}={setting_text(kwargs[name])} (the layer nn.{layer}(n_C_prev, "
+                        "n_C, f) takes f)")
+            return func(*args, **kwargs)
+        return checked
+    return decorate
+
+
 # The one spelling of the zeros around the input, the pooling functions' and the layers' too
 # (``pad`` names a padding token: nn.padding_mask, beam_search).
 _SPELLING = "as in max_pool2d, avg_pool2d and the layers, nn.Conv2d(..., padding=1)"
 
 
-@takes_f
+@_size_from_w("(f, f, n_C_prev / groups, n_C)", "Conv2d")
 @renamed(_SPELLING, pad="padding")
 def conv2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
            padding: int | tuple[int, int] | str = 0, *, groups: int = 1,
@@ -517,7 +547,7 @@ def conv2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
     return _convolution(Conv2d, "conv2d", A, W, b, stride, padding, groups, dilation)
 
 
-@takes_f
+@_size_from_w("(f, n_C_prev / groups, n_C)", "Conv1d")
 @renamed(_SPELLING, pad="padding")
 def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 0, *,
            groups: int = 1, dilation: int = 1) -> Tensor:
@@ -545,7 +575,7 @@ def conv1d(A: Any, W: Any, b: Any = None, stride: int = 1, padding: int | str = 
     return _convolution(Conv1d, "conv1d", A, W, b, stride, padding, groups, dilation)
 
 
-@takes_f
+@_size_from_w("(f, f, n_C / groups, n_C_prev)", "ConvTranspose2d")
 @renamed(_SPELLING, pad="padding")
 def conv_transpose2d(A: Any, W: Any, b: Any = None, stride: int | tuple[int, int] = 1,
                      padding: int | tuple[int, int] | str = 0,
