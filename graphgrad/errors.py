@@ -91,6 +91,11 @@ def renamed(why: str, **new_names: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
+# PyTorch's spellings of numpy's axis and keepdims, refused naming graphgrad's
+takes_axis = renamed("PyTorch's dim is numpy's axis, graphgrad's word", dim="axis")
+takes_keepdims = renamed("numpy's spelling, graphgrad's", keepdim="keepdims")
+
+
 def on_tensors(error: GraphgradError, reason: str) -> GraphgradError:
     """``error``, marked with ``reason``: what it means when a backward body that
     ``gg.grad(..., create_graph=True)`` runs on Tensors raised it. The engine then names the

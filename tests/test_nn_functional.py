@@ -3,6 +3,7 @@ copy), each function written for it gradient-checked in float64 over a table of 
 shapes hypothesis draws, each layer against its function (the same values and gradients, bit
 for bit), one_hot, normalize and pairwise_distance against the math, batch_norm's running
 statistics, and the errors (the function, the tensors' names and shapes)."""
+import re
 import warnings
 
 import numpy as np
@@ -542,3 +543,40 @@ def test_instance_norm_takes_pytorchs_positional_order_running_mean_second():
         sigma2[:, None, None] + 1e-3) + 1.0, rtol=1e-12)
     np.testing.assert_allclose(mean, 0.5 * mu[0], rtol=1e-12)
     np.testing.assert_allclose(var, 0.5 + 0.5 * sigma2[0], rtol=1e-12)
+
+
+_ROWS = np.arange(6.0).reshape(2, 3)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: F.softmax(_ROWS, dim=1), "softmax: the keyword is axis=, not dim= (PyTorch's dim "
+     "is numpy's axis, graphgrad's word): write softmax(..., axis=1)"),
+    (lambda: F.log_softmax(_ROWS, dim=-1), "write log_softmax(..., axis=-1)"),
+    (lambda: F.softmin(_ROWS, dim=0), "write softmin(..., axis=0)"),
+    (lambda: gg.softmax(_ROWS, dim=1), "write softmax(..., axis=1)"),
+    (lambda: F.normalize(_ROWS, dim=1), "write normalize(..., axis=1)"),
+    (lambda: F.cosine_similarity(_ROWS, _ROWS, dim=1), "write cosine_similarity(..., axis=1)"),
+    (lambda: F.glu(np.ones((2, 4)), dim=1), "write glu(..., axis=1)"),
+    (lambda: F.pairwise_distance(_ROWS, _ROWS, keepdim=True), "pairwise_distance: the keyword "
+     "is keepdims=, not keepdim= (numpy's spelling, graphgrad's): write pairwise_distance(..., "
+     "keepdims=True)"),
+    (lambda: nn.Softmax(dim=1), "Softmax: the keyword is axis=, not dim= (PyTorch's dim is "
+     "numpy's axis, graphgrad's word): write Softmax(..., axis=1)"),
+    (lambda: nn.LogSoftmax(dim=1), "write LogSoftmax(..., axis=1)"),
+    (lambda: nn.Softmin(dim=1), "write Softmin(..., axis=1)"),
+    (lambda: nn.GLU(dim=1), "write GLU(..., axis=1)"),
+    (lambda: nn.CosineSimilarity(dim=1), "write CosineSimilarity(..., axis=1)"),
+])
+def test_pytorchs_dim_and_keepdim_are_refused_naming_axis_and_keepdims(call, words):
+    """PyTorch's dim= and keepdim= raised Python's bare "unexpected keyword argument"; they
+    are refused naming graphgrad's words, a TypeError still."""
+    with pytest.raises(gg.GraphgradTypeError, match=re.escape(words)):
+        call()
+
+
+def test_the_functions_with_axis_give_pytorchs_values_for_its_dim():
+    x = _ROWS
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    np.testing.assert_allclose(F.softmax(x, axis=0).data, e / e.sum(axis=0))
+    np.testing.assert_allclose(F.pairwise_distance(x, 0 * x, keepdims=True).data,
+                               np.linalg.norm(x + 1e-6, axis=-1, keepdims=True))

@@ -28,6 +28,7 @@ from graphgrad.errors import (
     float_dtype,
     integer,
     real_number,
+    takes_axis,
     whole_number,
 )
 from graphgrad.nn.module import Module, Parameter, as_data_of
@@ -405,6 +406,7 @@ class GLU(Module):
     """A = a sigmoid(b), a and b the halves of Z along ``axis`` (the gated linear unit,
     PyTorch's nn.GLU, dim=-1 by default as here): Z (m, 2n) -> A (m, n)."""
 
+    @takes_axis
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = integer(axis, "axis", type(self).__name__)
@@ -427,6 +429,7 @@ class Softmax(Module):
 
     single_node = True
 
+    @takes_axis
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = _axis(axis, type(self).__name__)
@@ -462,6 +465,7 @@ class LogSoftmax(Module):
 
     single_node = True
 
+    @takes_axis
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = _axis(axis, type(self).__name__)
@@ -525,6 +529,7 @@ class Softmin(Module):
     """A = softmax(-Z) along ``axis`` (PyTorch's nn.Softmin; dim there, the last axis by
     default here): weights that favour the smallest values, as `gg.softmin`."""
 
+    @takes_axis
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = _axis(axis, type(self).__name__)

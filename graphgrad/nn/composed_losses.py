@@ -29,6 +29,8 @@ from graphgrad.errors import (
     flag,
     real_number,
     setting_text,
+    takes_axis,
+    takes_keepdims,
 )
 from graphgrad.linalg import vector_norm
 from graphgrad.nn.losses import (
@@ -340,6 +342,7 @@ def _plus_minus_one(loss: str, y: Tensor) -> None:
                             f"{setting_text(bad.item())}.{tip}")
 
 
+@takes_axis
 def cosine_similarity(x1: Any, x2: Any, axis: int = -1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between x1's and x2's vectors along ``axis``, PyTorch 2's
     cosine_similarity: sum((x1 / max(|x1|, eps)) * (x2 / max(|x2|, eps))) over the axis, each
@@ -382,6 +385,7 @@ def _distance(x1: Tensor, x2: Tensor, p: float, eps: float, keepdims: bool = Fal
     return vector_norm(x1 - x2 + eps, axis=-1, keepdims=keepdims, ord=p)
 
 
+@takes_keepdims
 def pairwise_distance(x1: Any, x2: Any, p: float = 2, eps: float = 1e-6,
                       keepdims: bool = False) -> Tensor:
     """PyTorch's pairwise_distance: |x1 - x2 + eps|_p along the last axis, the distance

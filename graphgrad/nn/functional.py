@@ -14,7 +14,9 @@ transformer's grid and sampler).
 
 Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
 
-- ``dim=`` is ``axis=`` (numpy's word, as every graphgrad op); ``keepdim`` is ``keepdims``.
+- ``dim=`` is ``axis=`` (numpy's word, as every graphgrad op); ``keepdim`` is ``keepdims``:
+  softmax, log_softmax, softmin, normalize, glu, cosine_similarity and pairwise_distance
+  (and their layers) refuse PyTorch's spelling naming this one.
 - Dropout's ``p`` (the probability of dropping) is ``keep_prob = 1 - p``, the course's:
   ``F.dropout(x, 0.2)`` in PyTorch is ``F.dropout(x, keep_prob=0.8)`` here (below 0.5 a
   `gg.ConventionWarning` says so).
@@ -50,6 +52,7 @@ from graphgrad.errors import (
     integer,
     real_number,
     setting_text,
+    takes_axis,
 )
 from graphgrad.linalg import vector_norm
 from graphgrad.nn.activations import hardtanh, prelu, relu6
@@ -147,6 +150,7 @@ mse_loss = mse
 logsigmoid = log_sigmoid
 
 
+@takes_axis
 def normalize(x: Any, p: float = 2, axis: int = 1, eps: float = 1e-12) -> Tensor:
     """x's vectors along ``axis`` scaled to length 1 in the p-norm (PyTorch's F.normalize,
     dim=1 there and axis=1 here): x / max(|x|_p, eps). x: any shape with that axis -> the same

@@ -29,6 +29,7 @@ from graphgrad.errors import (
     integer,
     real_number,
     setting_text,
+    takes_axis,
     whole_number,
 )
 from graphgrad.nn.composed_losses import (
@@ -502,6 +503,7 @@ class CosineSimilarity(_FunctionModule):
 
     function = staticmethod(cosine_similarity)
 
+    @takes_axis
     def __init__(self, axis: int = -1, eps: float = 1e-8) -> None:
         super().__init__()
         owner = type(self).__name__

@@ -21,6 +21,7 @@ from graphgrad.errors import (
     integer,
     real_number,
     setting_text,
+    takes_axis,
 )
 from graphgrad.function import Function
 from graphgrad.ops.elementwise import Clip, Sigmoid, Tanh, sigmoid_values
@@ -452,6 +453,7 @@ def tanhshrink(x: Any) -> Tensor:
     return x - Tanh.apply(x)
 
 
+@takes_axis
 def glu(x: Any, axis: int = -1) -> Tensor:
     """The gated linear unit (PyTorch's F.glu): x cut in two halves a and b along ``axis``,
     then a sigmoid(b). The axis must have an even length 2n; the output has n there:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad.errors import takes_axis
 from graphgrad.function import Function
 from graphgrad.ops.activations import input_tensor
 from graphgrad.ops.reductions import expand_reduced, settle_reduction
@@ -97,17 +98,20 @@ class LogSumExp(Function):
         return expand_reduced(grad, ctx.axes, ctx.keepdims) * Softmax.call(x, axis=ctx.axes)
 
 
+@takes_axis
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """Softmax along ``axis``: for logits Z of shape (m, n_classes), softmax(Z, axis=1)."""
     return Softmax.apply(x, axis=axis)
 
 
+@takes_axis
 def softmin(x: Any, axis: int = -1) -> Tensor:
     """softmax(-x) along ``axis`` (PyTorch's F.softmin): weights that favour the smallest
     values. Composed of ops (neg, softmax)."""
     return Softmax.apply(-input_tensor(x, "softmin"), axis=axis)
 
 
+@takes_axis
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, without the overflow/underflow of computing it so."""
     return LogSoftmax.apply(x, axis=axis)
