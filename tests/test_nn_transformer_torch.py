@@ -4,6 +4,7 @@ key, floats are added), gradient checks in float64, the course's names making Py
 layers when called as PyTorch's, loading a state dict and the errors. Comparisons with torch
 itself are in test_against_torch.py."""
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -452,3 +453,20 @@ def test_torch_transformer_is_its_encoder_then_its_decoder():
     with pytest.raises(gg.ArgumentError, match=r"Transformer\(8, 2, 1, 1, 16\) gives 5 of the "
                                                r"course's eight sizes.*nhead="):
         nn.Transformer(8, 2, 1, 1, 16)
+
+
+def test_transformer_with_no_arguments_is_pytorchs_default_model():
+    """PyTorch's nn.Transformer() is d_model=512, nhead=8, 6 + 6 layers, dim_feedforward
+    2048; the course's model has no defaults for its eight sizes, so the call can only be
+    PyTorch's. A copy or an unpickled course model stays the course's."""
+    model = nn.Transformer()
+    assert type(model) is nn.TorchTransformer
+    assert len(model.encoder.layers) == 6 and len(model.decoder.layers) == 6
+    layer = model.encoder.layers[0]
+    assert layer.self_attn.embed_dim == 512 and layer.self_attn.num_heads == 8
+    assert layer.linear1.W.shape == (2048, 512)
+    # PyTorch's count: 44,140,544 parameters
+    assert sum(p.data.size for p in model.parameters()) == 44_140_544
+    course = nn.Transformer(1, 8, 2, 16, 10, 10, 5, 5)
+    assert type(pickle.loads(pickle.dumps(course))) is nn.Transformer
+    assert type(copy.deepcopy(course)) is nn.Transformer

@@ -446,7 +446,18 @@ class TransformerDecoder(_Stack):
         return (Y, weights) if return_weights else Y
 
 
-class Transformer(Module):
+class _DefaultsArePyTorchs(type):
+    """`Transformer`'s metaclass: ``nn.Transformer()``, a call with no arguments, is
+    PyTorch's default model (the course's has no defaults for its eight sizes). Only a call
+    comes here; a copy or unpickling makes the class's instance through ``__new__``."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is Transformer and not args and not kwargs:
+            return TorchTransformer()
+        return super().__call__(*args, **kwargs)
+
+
+class Transformer(Module, metaclass=_DefaultsArePyTorchs):
     """The course's Transformer: an encoder reads the input sentence, a decoder reads the
     target sentence so far and attends to the encoder's output, and a last `Linear` scores
     every word of the target vocabulary at each target position.
@@ -488,7 +499,7 @@ class Transformer(Module):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's call (its keywords) makes PyTorch's model; with no arguments (a copy or
-        # unpickling) this class's. Fewer than the course's eight sizes without PyTorch's
+        # unpickling: a call with none is PyTorch's, routed by the metaclass) this class's. Fewer than the course's eight sizes without PyTorch's
         # keywords could be either, so they are refused.
         if cls is Transformer and (args or kwargs):
             if _TORCH_TRANSFORMER_KEYWORDS & set(kwargs):
