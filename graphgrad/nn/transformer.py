@@ -499,8 +499,9 @@ class Transformer(Module, metaclass=_DefaultsArePyTorchs):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # PyTorch's call (its keywords) makes PyTorch's model; with no arguments (a copy or
-        # unpickling: a call with none is PyTorch's, routed by the metaclass) this class's. Fewer than the course's eight sizes without PyTorch's
-        # keywords could be either, so they are refused.
+        # unpickling: a call with none is PyTorch's, routed by the metaclass) this class's.
+        # Fewer than the course's eight sizes without PyTorch's keywords could be either, so
+        # they are refused.
         if cls is Transformer and (args or kwargs):
             if _TORCH_TRANSFORMER_KEYWORDS & set(kwargs):
                 return TorchTransformer(*args, **kwargs)

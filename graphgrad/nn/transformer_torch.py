@@ -26,11 +26,12 @@ batch_first, norm_first, bias, device) or an activation as the fifth argument;
 num_layers)`` given a layer make PyTorch's stacks; ``nn.Transformer(d_model=...,
 nhead=...)`` called with PyTorch's keywords makes PyTorch's whole model
 (`TorchTransformer`), and so does ``nn.Transformer()``, PyTorch's defaults (d_model=512,
-nhead=8, 6 + 6 layers, dim_feedforward=2048; the course's model has no defaults). ``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's
-(batch-first, its masks): PyTorch code that writes it so takes ``batch_first=False`` to say
-it. A call that could be either, ``nn.TransformerEncoderLayer(8, 2)`` (no d_ff, none of
-PyTorch's keywords) or ``nn.Transformer(512, 8)`` (fewer than the course's eight sizes), is
-refused: the two read their input in other layouts.
+nhead=8, 6 + 6 layers, dim_feedforward=2048; the course's model has no defaults).
+``nn.TransformerEncoderLayer(8, 2, 16)`` alone is the course's (batch-first, its masks):
+PyTorch code that writes it so takes ``batch_first=False`` to say it. A call that could be
+either, ``nn.TransformerEncoderLayer(8, 2)`` (no d_ff, none of PyTorch's keywords) or
+``nn.Transformer(512, 8)`` (fewer than the course's eight sizes), is refused: the two read
+their input in other layouts.
 
 PyTorch's weights map onto these layers under PyTorch's names: in_proj_weight (3E, E) and
 in_proj_bias (3E,) (q_proj_weight, k_proj_weight, v_proj_weight with kdim or vdim), and
