@@ -1190,6 +1190,22 @@ def test_astype_takes_float64_or_float32_only_and_changes_nothing_otherwise(dtyp
     assert all(p.dtype == np.float64 for p in model.parameters())
 
 
+@pytest.mark.parametrize("method, words", [
+    ("half", "Sequential.half: graphgrad computes in np.float64 or np.float32 only: numpy's "
+     "float16 multiplies matrices without BLAS"),
+    ("bfloat16", "Sequential.bfloat16: graphgrad computes in np.float64 or np.float32 only: "
+     "numpy has no bfloat16"),
+])
+def test_half_and_bfloat16_are_refused_saying_why_and_change_nothing(method, words):
+    """PyTorch's model.half() and model.bfloat16() raised AttributeError; they are refused
+    saying why, and the model keeps its dtype."""
+    model = _normed_model()
+    with pytest.raises(gg.GraphgradTypeError, match=re.escape(words)) as caught:
+        getattr(model, method)()
+    assert "model.float()" in str(caught.value)
+    assert all(p.dtype == np.float64 for p in model.parameters())
+
+
 def test_apply_calls_the_function_on_each_module_once_children_first():
     shared = nn.Linear(2, 2)
     model = nn.Sequential(nn.Sequential(shared, nn.Tanh()), shared, nn.Linear(2, 1))

@@ -857,6 +857,22 @@ class Module:
         """PyTorch's name for ``astype(np.float32)``. Returns self."""
         return self.astype(np.float32)
 
+    def half(self) -> Module:
+        """PyTorch's ``model.half()`` (float16), refused: numpy's float16 multiplies matrices
+        without BLAS, hundreds of times slower than float32, and its 3 significant digits need
+        the loss scaling of PyTorch's mixed precision, which graphgrad has not."""
+        raise GraphgradTypeError(
+            f"{type(self).__name__}.half: graphgrad computes in np.float64 or np.float32 only: "
+            "numpy's float16 multiplies matrices without BLAS (hundreds of times slower than "
+            "float32) and its 3 significant digits need loss scaling, which graphgrad has "
+            "not; model.float() is float32, half float64's memory")
+
+    def bfloat16(self) -> Module:
+        """PyTorch's ``model.bfloat16()``, refused: numpy has no bfloat16."""
+        raise GraphgradTypeError(
+            f"{type(self).__name__}.bfloat16: graphgrad computes in np.float64 or np.float32 "
+            "only: numpy has no bfloat16; model.float() is float32, half float64's memory")
+
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """PyTorch's ``model.to(...)``: ``args`` and ``kwargs`` are a dtype, a device or a
         tensor. ``to(np.float32)``, ``to(dtype=...)``, ``to(tensor)`` (its dtype) is `astype`
