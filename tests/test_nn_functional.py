@@ -3,6 +3,7 @@ copy), each function written for it gradient-checked in float64 over a table of 
 shapes hypothesis draws, each layer against its function (the same values and gradients, bit
 for bit), one_hot, normalize and pairwise_distance against the math, batch_norm's running
 statistics, and the errors (the function, the tensors' names and shapes)."""
+import inspect
 import re
 import warnings
 
@@ -63,7 +64,18 @@ def test_it_is_imported_as_F_and_is_nn_functional():
     ("mse_loss", nn.mse), ("logsigmoid", gg.log_sigmoid),
 ])
 def test_what_exists_is_re_exported_not_copied(name, original):
-    assert getattr(F, name) is original
+    """The same function; those that take PyTorch's inplace flag wrap it (the flag checked
+    and dropped), their signature the op's with inplace last."""
+    if name in _TAKE_INPLACE:
+        assert getattr(F, name).__wrapped__ is original
+        parameters = list(inspect.signature(getattr(F, name)).parameters)
+        assert parameters == [*inspect.signature(original).parameters, "inplace"]
+    else:
+        assert getattr(F, name) is original
+
+
+_TAKE_INPLACE = {"relu", "leaky_relu", "elu", "selu", "celu", "silu", "mish", "hardswish",
+                 "hardsigmoid"}
 
 
 def test_every_activation_layer_has_its_function_in_F():
@@ -580,3 +592,45 @@ def test_the_functions_with_axis_give_pytorchs_values_for_its_dim():
     np.testing.assert_allclose(F.softmax(x, axis=0).data, e / e.sum(axis=0))
     np.testing.assert_allclose(F.pairwise_distance(x, 0 * x, keepdims=True).data,
                                np.linalg.norm(x + 1e-6, axis=-1, keepdims=True))
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("relu", {}), ("leaky_relu", {"alpha": 0.1}), ("elu", {}), ("selu", {}), ("celu", {}),
+    ("silu", {}), ("mish", {}), ("relu6", {}), ("hardtanh", {}), ("hardswish", {}),
+    ("hardsigmoid", {}), ("dropout", {"keep_prob": 0.75, "rng": 0}),
+    ("dropout2d", {"keep_prob": 0.75, "rng": 0}),
+])
+def test_inplace_is_taken_and_changes_nothing_as_graphgrad_never_writes_in_place(name,
+                                                                                 settings):
+    """PyTorch's F.relu(x, inplace=True) (and the other functions with that flag) gives the
+    values and gradients of F.relu(x); x is not written."""
+    values = np.linspace(-7.0, 7.0, 2 * 3 * 3 * 4).reshape(2, 3, 3, 4)
+    results = []
+    for inplace in ({}, {"inplace": True}):
+        x = gg.Tensor(values.copy(), requires_grad=True)
+        y = getattr(F, name)(x, **settings, **inplace)
+        (y * gg.Tensor(np.cos(values))).sum().backward()
+        np.testing.assert_array_equal(x.data, values)
+        results.append((y.data, x.grad))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    with pytest.raises(gg.ArgumentError, match=rf"^{name}: inplace must be True or False, "
+                                               "got 1"):
+        getattr(F, name)(gg.Tensor(values), **settings, inplace=1)
+
+
+@pytest.mark.parametrize("layer", [nn.Dropout, nn.Dropout2d])
+def test_a_dropout_layer_takes_inplace_and_changes_nothing(layer):
+    values = np.linspace(-1.0, 1.0, 48).reshape(2, 2, 3, 4)
+    outputs = []
+    for drop in (layer(0.75, rng=3), layer(0.75, rng=3, inplace=True)):
+        x = gg.Tensor(values.copy(), requires_grad=True)
+        drop(x).sum().backward()
+        np.testing.assert_array_equal(x.data, values)
+        outputs.append((drop.D.data, x.grad))
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+    assert repr(layer(0.75, inplace=True)) == f"{layer.__name__}(keep_prob=0.75, inplace=True)"
+    with pytest.raises(gg.ArgumentError, match=rf"^{layer.__name__}: inplace must be True or "
+                                               "False, got 'yes'"):
+        layer(0.75, inplace="yes")

@@ -17,6 +17,10 @@ Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
 - ``dim=`` is ``axis=`` (numpy's word, as every graphgrad op); ``keepdim`` is ``keepdims``:
   softmax, log_softmax, softmin, normalize, glu, cosine_similarity and pairwise_distance
   (and their layers) refuse PyTorch's spelling naming this one.
+- ``inplace=True`` (relu, leaky_relu, elu, selu, celu, silu, mish, relu6, hardtanh,
+  hardswish, hardsigmoid, dropout, dropout2d, and the layers' ``inplace``) is taken and
+  changes nothing: graphgrad never writes in place, so the output is a new tensor with the
+  same values and gradients, and x is left as it was.
 - Dropout's ``p`` (the probability of dropping) is ``keep_prob = 1 - p``, the course's:
   ``F.dropout(x, 0.2)`` in PyTorch is ``F.dropout(x, keep_prob=0.8)`` here (below 0.5 a
   `gg.ConventionWarning` says so).
@@ -39,6 +43,9 @@ Depends on `ops` and on the modules of `nn` that hold each layer.
 """
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,6 +56,7 @@ from graphgrad.errors import (
     ShapeError,
     array_of_numbers,
     describe,
+    flag,
     integer,
     real_number,
     setting_text,
@@ -144,6 +152,38 @@ __all__ = [
     # labels
     "one_hot",
 ]
+
+def _takes_inplace(func: Callable) -> Callable:
+    """``func`` (graphgrad's op, ``gg.relu``) taking PyTorch's ``inplace`` flag by name, as
+    ``F.relu(x, inplace=True)``: checked, and changing nothing, as graphgrad never writes in
+    place: the output is a new tensor with the values and gradients of the call without it,
+    and x is left as it was. The op itself, and its Tensor method, take no such flag."""
+    @functools.wraps(func)
+    def call(*args: Any, inplace: bool = False, **kwargs: Any) -> Any:
+        if inplace is not False:
+            flag(inplace, "inplace", func.__name__)
+        return func(*args, **kwargs)
+    signature = inspect.signature(func)
+    flag_parameter = inspect.Parameter("inplace", inspect.Parameter.KEYWORD_ONLY, default=False)
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), flag_parameter])
+    call.__doc__ = (f"{func.__doc__}\n\n    ``inplace``: PyTorch's flag, taken and changing "
+                    "nothing: graphgrad never writes in place.")
+    return call
+
+
+# PyTorch's functions with an inplace flag: graphgrad's ops, which take none, wrapped
+relu = _takes_inplace(relu)
+leaky_relu = _takes_inplace(leaky_relu)
+elu = _takes_inplace(elu)
+selu = _takes_inplace(selu)
+celu = _takes_inplace(celu)
+silu = _takes_inplace(silu)
+mish = _takes_inplace(mish)
+relu6 = _takes_inplace(relu6)
+hardtanh = _takes_inplace(hardtanh)
+hardswish = _takes_inplace(hardswish)
+hardsigmoid = _takes_inplace(hardsigmoid)
 
 # PyTorch's names for two functions graphgrad names as the course and numpy do.
 mse_loss = mse

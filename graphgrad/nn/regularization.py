@@ -113,7 +113,8 @@ def _float_numbers(x: Any, caller: str) -> Any:
 
 
 @refuses_p("dropout(x, ")
-def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None) -> Any:
+def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None, *,
+            inplace: bool = False) -> Any:
     """Inverted dropout, the function of `Dropout` (PyTorch's F.dropout(x, p) is
     dropout(x, keep_prob=1 - p)): x * D / keep_prob with a new mask D = rand < keep_prob
     when ``training``; x itself when not, or with keep_prob 1.
@@ -125,7 +126,10 @@ def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = No
         training: False returns x (``dropout(x, 0.8, training=self.training)`` in a forward).
         rng: a seed or np.random.Generator for the mask (default: the generator `nn.init.seed`
             resets). A seed draws the same mask on every call.
+        inplace: PyTorch's flag, taken and changing nothing: graphgrad never writes in place,
+            so the output is a new tensor, with the same values and gradients, and x is kept.
     """
+    flag(inplace, "inplace", "dropout")  # PyTorch's: x is never written here
     keep_prob = keep_probability(keep_prob, "dropout", "units", "dropout(x, ")
     if not flag(training, "training", "dropout") or keep_prob == 1.0:
         return x
@@ -134,12 +138,15 @@ def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = No
 
 
 @refuses_p("dropout2d(x, ")
-def dropout2d(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None) -> Any:
+def dropout2d(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = None, *,
+              inplace: bool = False) -> Any:
     """Inverted dropout of whole channels, the function of `Dropout2d`: images x (m, n_H, n_W,
     n_C), channels last, times D / keep_prob with D = rand(m, 1, 1, n_C) < keep_prob, each
     channel of each image kept or zeroed everywhere at once; x itself when not ``training``.
     PyTorch's F.dropout2d(x, p) is dropout2d(x, keep_prob=1 - p) on x moved to channels last.
-    x (m, n_H, n_W, n_C) -> the same shape; keep_prob, training, rng as for `dropout`."""
+    x (m, n_H, n_W, n_C) -> the same shape; keep_prob, training, rng and inplace as for
+    `dropout`."""
+    flag(inplace, "inplace", "dropout2d")  # PyTorch's: x is never written here
     keep_prob = keep_probability(keep_prob, "dropout2d", "channels", "dropout2d(x, ")
     if not flag(training, "training", "dropout2d") or keep_prob == 1.0:
         return x
@@ -163,6 +170,8 @@ class Dropout(Module):
         rng: a seed or np.random.Generator for the masks (default: the generator
             `nn.init.seed` resets). `fit(seed=...)` reseeds it before every epoch, from the
             seed and the epoch's number, for reproducible runs.
+        inplace: keyword; PyTorch's flag, kept and shown, changing nothing: graphgrad never
+            writes in place, so the output is a new tensor with the same values and gradients.
 
     The generator's state is not part of ``state_dict()`` (a file holds numbers, not a
     generator), so a model saved and loaded draws other masks than it would have drawn.
@@ -179,7 +188,8 @@ class Dropout(Module):
     units = "units"  # what one draw keeps or drops, in messages
 
     @refuses_p(None)
-    def __init__(self, keep_prob: float = 0.5, rng: Any = None) -> None:
+    def __init__(self, keep_prob: float = 0.5, rng: Any = None, *,
+                 inplace: bool = False) -> None:
         super().__init__()
         name = type(self).__name__
         if isinstance(rng, (bool, np.bool_)):  # PyTorch's inplace, given second
@@ -191,6 +201,8 @@ class Dropout(Module):
                 f"{name}({1 - keep_prob:g})" if number else f"{name}(keep_prob=1 - p)",
                 note="keep_prob is 1 - p; graphgrad never writes in place")
         self.keep_prob = keep_probability(keep_prob, name, self.units, f"{name}(")
+        # PyTorch's flag, kept and shown: the output is a new tensor all the same
+        self.inplace = flag(inplace, "inplace", name)
         self.rng = None if rng is None else initializers.generator(rng, type(self).__name__)
         self.D: Tensor | None = None
 
@@ -218,7 +230,8 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         """``keep_prob=0.8``, for the repr."""
-        return f"keep_prob={self.keep_prob:g}"
+        shown = f"keep_prob={self.keep_prob:g}"
+        return f"{shown}, inplace=True" if self.inplace else shown
 
 
 class Dropout2d(Dropout):
@@ -234,6 +247,7 @@ class Dropout2d(Dropout):
             0.5 a `gg.ConventionWarning` says so).
         rng: a seed or np.random.Generator for the masks, as for `Dropout` (``reseed``,
             and `fit(seed=...)` reseeds it each epoch).
+        inplace: keyword; PyTorch's flag, as `Dropout`'s: kept and shown, changing nothing.
 
     Only in training mode; ``model.eval()`` turns it into the identity. The mask of the last
     call is ``self.D``, of shape (m, 1, 1, n_C). Shapes: A (m, n_H, n_W, n_C) -> the same.
