@@ -2377,8 +2377,48 @@ def test_nadam_with_beta1_and_momentum_decay_changed_between_steps_steps_as_torc
         np.testing.assert_allclose(b.data, bt.detach().numpy(), rtol=1e-12, atol=1e-14)
     state = opt.state_dict()
     for i, p in enumerate((Wt, bt)):
-        assert state[f"group.{i}.mu_product"] == pytest.approx(
+        assert float(state[f"state.{i}.mu_product"]) == pytest.approx(
             opt_t.state[p]["mu_product"].item(), rel=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["NAdam", "RAdam"])
+def test_nadam_and_radam_count_steps_per_parameter_as_torchs(kind, torch_float64_default,
+                                                             tmp_path):
+    """PyTorch counts each parameter's steps (state["step"], and NAdam's mu_product) from its
+    first gradient: a parameter without a gradient at some steps, one whose first gradient
+    comes late, and one in a group added later each take torch's updates; resumed through a
+    file halfway, the same."""
+    ours = {"NAdam": lambda ps: gg.optim.NAdam(ps, lr=0.01, beta2=0.9, weight_decay=0.02),
+            "RAdam": lambda ps: gg.optim.RAdam(ps, lr=0.01, beta2=0.9, weight_decay=0.02)}
+    theirs = {"NAdam": lambda ps: torch.optim.NAdam(ps, lr=0.01, betas=(0.9, 0.9),
+                                                    weight_decay=0.02),
+              "RAdam": lambda ps: torch.optim.RAdam(ps, lr=0.01, betas=(0.9, 0.9),
+                                                    weight_decay=0.02)}
+    starts = [_OPTIM_W0.copy(), _OPTIM_W0[0].copy(), _OPTIM_W0[1].copy(), _OPTIM_W0[2].copy()]
+    ps = [gg.Tensor(x.copy(), requires_grad=True) for x in starts]
+    pts = [torch.tensor(x.copy(), requires_grad=True) for x in starts]
+    opt, opt_t = ours[kind](ps[:3]), theirs[kind](pts[:3])
+    # Which parameters have a gradient at each step: 1 skips steps, 2 starts late, 3 is added
+    # at step 3 in a group of its own.
+    has = [{0, 1}, {0}, {0, 1}, {0, 2, 3}, {0, 1, 2, 3}, {0, 2, 3}, {0, 1, 2, 3}] * 2
+    for t, which in enumerate(has):
+        if t == 3:
+            opt.add_param_group({"params": [ps[3]]})
+            opt_t.add_param_group({"params": [pts[3]]})
+        if t == 7:  # resumed from a file: a new optimizer with the same groups
+            gg.save(opt.state_dict(), tmp_path / "opt.npz")
+            opt = ours[kind](ps[:3])
+            opt.add_param_group({"params": [ps[3]]})
+            opt.load_state_dict(gg.load(tmp_path / "opt.npz"))
+        g = _OPTIM_GRADS[t % len(_OPTIM_GRADS)]
+        for i, (p, pt) in enumerate(zip(ps, pts)):
+            grad = g if i == 0 else g[i] * (i + 1)
+            p.grad = grad.copy() if i in which else None
+            pt.grad = torch.tensor(grad.copy()) if i in which else None
+        opt.step()
+        opt_t.step()
+        for p, pt in zip(ps, pts):
+            np.testing.assert_allclose(p.data, pt.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def _lbfgs_logistic(lib):

@@ -197,9 +197,9 @@ def test_nadams_product_of_the_mu_t_multiplies_in_each_steps_mu_t_with_its_beta1
     expected, product = _nadam_changing(BETA1S)
     for t, (a, b) in enumerate(zip(ours, expected), start=1):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15, err_msg=f"step {t}")
-    assert opt.state_dict()["group.0.mu_product"] == pytest.approx(product, rel=1e-15)
+    assert opt.state_dict()["state.0.mu_product"] == pytest.approx(product, rel=1e-15)
     recomputed = math.prod(_mu(BETA1S[-1], t) for t in range(1, 9))
-    assert opt.state_dict()["group.0.mu_product"] != pytest.approx(recomputed, rel=1e-3)
+    assert opt.state_dict()["state.0.mu_product"] != pytest.approx(recomputed, rel=1e-3)
 
 
 @pytest.mark.parametrize("stop", [1, 4, 7])
@@ -211,8 +211,8 @@ def test_nadam_resumed_amid_a_changing_beta1_ends_bit_for_bit_as_the_run_not_sto
     gg.save(stopped.state_dict(), tmp_path / "opt.npz")
     rest, resumed = _nadam_run(BETA1S[stop:], stop, gg.load(tmp_path / "opt.npz"), first[-1])
     np.testing.assert_array_equal(rest[-1], full[-1])
-    assert (resumed.state_dict()["group.0.mu_product"]
-            == opt.state_dict()["group.0.mu_product"])
+    assert (resumed.state_dict()["state.0.mu_product"]
+            == opt.state_dict()["state.0.mu_product"])
 
 
 def test_nadams_group_added_later_keeps_its_own_product_from_its_own_first_step():
@@ -221,7 +221,7 @@ def test_nadams_group_added_later_keeps_its_own_product_from_its_own_first_step(
     for t, (dW, db) in enumerate(STEPS, start=1):
         if t == 4:
             opt.add_param_group({"params": [b], "beta1": 0.6})
-            assert opt.state_dict()["group.1.mu_product"] == 1.0
+            assert opt.state_dict()["state.1.mu_product"] == 1.0
         W.grad, b.grad = dW, db
         opt.step()
     products = [1.0, 1.0]
@@ -229,7 +229,7 @@ def test_nadams_group_added_later_keeps_its_own_product_from_its_own_first_step(
         for t in range(1, steps + 1):
             products[i] *= _mu(beta1, t)
     state = opt.state_dict()
-    assert [state["group.0.mu_product"], state["group.1.mu_product"]] == products
+    assert [state["state.0.mu_product"], state["state.1.mu_product"]] == products
 
 
 def test_nadams_step_costs_the_same_at_step_500_as_at_step_3_with_beta1_changing(monkeypatch):
@@ -251,8 +251,27 @@ def test_nadams_step_costs_the_same_at_step_500_as_at_step_3_with_beta1_changing
 
 
 def _without_product(state):
-    """``state`` as NAdam saved it before it kept its product of the mu_t."""
-    return {key: value for key, value in state.items() if not key.endswith(".mu_product")}
+    """``state`` as NAdam saved it before it kept its product of the mu_t (and counted the
+    group's steps, not each parameter's)."""
+    return {key: value for key, value in state.items()
+            if not key.endswith((".mu_product", ".step"))}
+
+
+def _per_group(state):
+    """``state`` as NAdam saved it when it counted the group's steps and kept the group's
+    product of the mu_t (``"group.0.mu_product"``)."""
+    return {**_without_product(state), "group.0.mu_product": float(state["state.0.mu_product"])}
+
+
+@pytest.mark.parametrize("stop", [1, 5])
+def test_nadam_state_saved_with_the_groups_count_and_product_resumes_bit_for_bit(
+        stop, tmp_path):
+    full, _ = _nadam_run(BETA1S)
+    first, opt = _nadam_run(BETA1S[:stop])
+    gg.save(_per_group(opt.state_dict()), tmp_path / "old.npz")
+    rest, resumed = _nadam_run(BETA1S[stop:], stop, gg.load(tmp_path / "old.npz"), first[-1])
+    np.testing.assert_array_equal(rest[-1], full[-1])
+    assert resumed.state_dict()["state.0.step"] == 8
 
 
 def test_nadam_state_saved_before_the_product_was_kept_resumes_with_it_recomputed(tmp_path):
@@ -273,13 +292,13 @@ def test_nadam_state_saved_before_the_product_was_kept_resumes_with_it_recompute
     W = gg.Tensor(first[-1].copy(), requires_grad=True)
     opt = optim.NAdam([W], lr=0.01)
     opt.load_state_dict(old)
-    assert "group.0.mu_product" not in opt.state_dict()  # still unknown: saved as it came
+    product = 1.0
+    for t in range(1, 6):
+        product *= optim.NAdam._mu(0.5, 4e-3, t)
+    assert opt.state_dict()["state.0.mu_product"] == product
     W.grad = STEPS[5][0]
     opt.step()
-    product = 1.0
-    for t in range(1, 7):
-        product *= optim.NAdam._mu(0.5, 4e-3, t)
-    assert opt.state_dict()["group.0.mu_product"] == product
+    assert opt.state_dict()["state.0.mu_product"] == product * optim.NAdam._mu(0.5, 4e-3, 6)
 
 
 @pytest.mark.parametrize("value, message", [
@@ -289,14 +308,12 @@ def test_nadam_state_saved_before_the_product_was_kept_resumes_with_it_recompute
 ])
 def test_nadam_refuses_a_saved_product_that_is_not_one_and_changes_nothing(value, message):
     _, opt = _nadam_run(BETA1S[:3])
-    state = opt.state_dict()
-    state["group.0.mu_product"] = value
+    state = {**_per_group(opt.state_dict()), "group.0.mu_product": value}
     W = gg.Tensor(W0.copy(), requires_grad=True)
     fresh = optim.NAdam([W], lr=0.01)
     with pytest.raises(gg.ArgumentError, match=message):
         fresh.load_state_dict(state)
-    assert fresh.t == 0 and "group.0.mu_product" in fresh.state_dict()
-    assert fresh.state_dict()["group.0.mu_product"] == 1.0
+    assert fresh.t == 0 and fresh.state_dict()["state.0.mu_product"] == 1.0
 
 
 def test_nadam_refuses_a_product_for_a_group_it_does_not_have():
@@ -414,3 +431,33 @@ def test_the_variants_are_in_the_package_with_pytorchs_defaults():
         "RAdam(1 parameter, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.1)")
     assert repr(optim.Adadelta([W])) == "Adadelta(1 parameter, lr=1, beta=0.9, eps=1e-06)"
     assert {"Adamax", "NAdam", "RAdam", "Adadelta"} <= set(optim.__all__)
+
+
+def test_radam_counts_each_parameters_steps_from_its_first_gradient():
+    """As PyTorch's state["step"]: b, without a gradient until step 7, takes RAdam's first
+    step then (momentum SGD's: alpha v_dW / (1 - beta1) = alpha dW), not the rectified step
+    of t = 7; W, stepped throughout, is rectified from its sixth step."""
+    W, b = (gg.Tensor(a.copy(), requires_grad=True) for a in (W0, b0))
+    opt = optim.RAdam([W, b], lr=0.01, beta2=0.9)
+    for t, (dW, db) in enumerate(STEPS[:7], start=1):
+        W.grad, b.grad = dW, (db if t == 7 else None)
+        opt.step()
+    np.testing.assert_allclose(b.data, b0 - 0.01 * STEPS[6][1], rtol=1e-15, atol=1e-15)
+    assert [float(opt.state[0]["step"]), float(opt.state[1]["step"])] == [7.0, 1.0]
+
+
+def test_radam_state_saved_with_the_groups_count_resumes_bit_for_bit(tmp_path):
+    make = VARIANTS["RAdam"][0]
+    W_full, b_full, _ = optim_runs.run(make, (W0, b0), STEPS)
+    first = optim_runs.run(make, (W0, b0), STEPS[:3])[2]
+    old = {k: v for k, v in first.state_dict().items() if not k.endswith(".step")}
+    gg.save(old, tmp_path / "old.npz")
+    W, b = (gg.Tensor(a.copy(), requires_grad=True) for a in optim_runs.run(
+        make, (W0, b0), STEPS[:3])[:2])
+    opt = make([W, b])
+    opt.load_state_dict(gg.load(tmp_path / "old.npz"))
+    for dW, db in STEPS[3:]:
+        W.grad, b.grad = dW, db
+        opt.step()
+    np.testing.assert_array_equal(W.data, W_full)
+    np.testing.assert_array_equal(b.data, b_full)

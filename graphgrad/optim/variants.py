@@ -1,23 +1,26 @@
 """The variants of Adam and RMSprop that ``torch.optim`` offers besides them: Adamax, NAdam,
 RAdam and Adadelta, with PyTorch's formulas in the course's notation (v_dW, s_dW, beta1,
-beta2, the group's step count t: see `Adam`).
+beta2, and t: Adamax's the group's step count, see `Adam`; NAdam's and RAdam's the
+parameter's, as PyTorch's, see `_StepsPerParameter`).
 
 Each keeps its state per parameter as `Adam` does (``state.i.v`` ... in the state dict, saved
 and resumed exactly by ``gg.save`` / ``gg.load``), adds ``weight_decay * W`` to dW (L2, as
 PyTorch's default; NAdam and RAdam decay W itself with ``decoupled_weight_decay=True``, as
 `AdamW` and PyTorch's) and ascends J with ``maximize=True``. Updates are in place,
 with the parameter's scratch array, as in `optim.optimizers`. Depends on `optim.optimizer`,
-`tensor`.
+`optim.classic` (its per-parameter counts), `io` (a loaded state), `tensor`.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from graphgrad.errors import ArgumentError, not_a_state_error
+from graphgrad.errors import not_a_state_error
+from graphgrad.io import StateDict
+from graphgrad.optim.classic import _count
 from graphgrad.optim.optimizer import (
     Optimizer,
     _number,
@@ -25,6 +28,7 @@ from graphgrad.optim.optimizer import (
     _write,
     average_into,
     average_square_into,
+    zeros_of,
 )
 from graphgrad.tensor import Tensor
 
@@ -102,7 +106,58 @@ class Adamax(Optimizer):
         _write(p, np.subtract, scratch)
 
 
-class NAdam(Optimizer):
+class _StepsPerParameter(Optimizer):
+    """An optimizer whose step depends on each parameter's own step count t, as PyTorch's
+    ``state["step"]``: the steps at which the parameter had a gradient, from its first. A
+    parameter without a gradient at some steps, or given its first one late, counts its own
+    steps, as does one in a group added later. The count is kept in the state (``step``, an
+    array of shape () in the parameter's dtype, ``"state.0.step"`` in the state dict); a state
+    saved when the group's steps were counted instead loads with each parameter's count its
+    group's (what its next step would have used, plus one)."""
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        # Adam's averages v_dW and s_dW, and the count.
+        return {"v": zeros_of(p), "s": zeros_of(p), "step": _count(p)}
+
+    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
+        super()._step_group(_decay_decoupled(group, slots), slots, t)
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """`Optimizer.load_state_dict`; a state saved when steps were counted per group (no
+        ``"state.0.step"``) gives each parameter its group's count (`_with_steps`)."""
+        if not isinstance(state, Mapping):
+            raise not_a_state_error(f"{type(self).__name__}.load_state_dict", state,
+                                    "optimizer")
+        super().load_state_dict(self._with_steps(state))
+
+    def _with_steps(self, state: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``state``, or, when it has no per-parameter counts, a copy with each parameter's
+        (``"state.i.step"``) its group's count (``"group.g.t"``, or ``"t"``) and what
+        `_old_state` adds. A state whose counts are not whole numbers is returned as it is,
+        for `Optimizer.load_state_dict` to say what is wrong with it."""
+        if any(key.startswith("state.") and key.endswith(".step") for key in state):
+            return state
+        saved_groups = self._saved_groups(state)  # another optimizer's state is named first
+        try:
+            t = int(np.asarray(state.get("t", 0)))
+            counts = [int(np.asarray(state.get(f"group.{g}.t", t)))
+                      for g in range(len(self.param_groups))]
+        except (TypeError, ValueError):
+            return state
+        filled = StateDict(state)
+        filled.source = getattr(state, "source", None)
+        for g, indices in enumerate(self._indices()):
+            for i in indices:
+                filled[f"state.{i}.step"] = counts[g]
+        self._old_state(state, filled, saved_groups, counts)
+        return filled
+
+    def _old_state(self, state: Mapping[str, Any], filled: dict[str, Any],
+                   saved_groups: list[dict[str, Any]], counts: list[int]) -> None:
+        """What else a state saved with per-group counts lacks, added to ``filled``."""
+
+
+class NAdam(_StepsPerParameter):
     """NAdam (Dozat: Adam with Nesterov's momentum), as ``torch.optim.NAdam``: the step
     looks ahead as Nesterov's does, taking this step's gradient with the weight of the
     momentum it will have next, with a momentum beta1 mu_t that grows towards beta1 over the
@@ -114,17 +169,17 @@ class NAdam(Optimizer):
         W = W - alpha (1 - mu_t) / (1 - M_t) dW / D - alpha mu_(t+1) / (1 - M_(t+1)) v_dW / D
 
     ``torch.optim.NAdam(lr, betas=(b1, b2), momentum_decay=m)`` is ``NAdam(lr, beta1=b1,
-    beta2=b2, momentum_decay=m)``. t is the group's step count, as `Adam`'s, and M_t is kept
-    per group as t is: each step multiplies its mu_t, with its beta1 and momentum_decay, into
-    M_(t-1), one multiplication whatever t. So a beta1 changed during training (`OneCycle`'s
-    ``cycle_momentum``) enters M_t from the step it was changed at, as in PyTorch, which keeps
-    the product per parameter (``mu_product``, in its default dtype: float32 unless
-    ``torch.set_default_dtype(torch.float64)``; graphgrad's M_t is a Python float). The
-    state dict holds each group's (``"group.0.mu_product"``), so a resumed run takes the
-    same steps; a state saved before NAdam kept it has none, and the group's M_t is then
-    computed at its next step as the product of the mu_i of steps 1 to t with the group's
-    beta1 and momentum_decay, as NAdam computed it then. State: ``v`` and ``s`` per
-    parameter (PyTorch's exp_avg, exp_avg_sq).
+    beta2=b2, momentum_decay=m)``. t is the parameter's step count, as PyTorch's (the steps it
+    had a gradient at), and M_t is kept per parameter as t is (PyTorch's ``mu_product``): each
+    step multiplies its mu_t, with its beta1 and momentum_decay, into M_(t-1), so a beta1
+    changed during training (`OneCycle`'s ``cycle_momentum``) enters M_t from the step it was
+    changed at, as in PyTorch. M_t is kept in the parameter's dtype, as PyTorch keeps it in its
+    default dtype (float32 unless ``torch.set_default_dtype(torch.float64)``). A state saved
+    when NAdam counted the group's steps loads with each parameter's t and M_t its group's
+    (``"group.0.mu_product"``; or, saved before M_t was kept, the product of the mu_i of steps
+    1 to t with the group's beta1 and momentum_decay, as NAdam computed it then). State:
+    ``v``, ``s``, ``step`` and ``mu_product`` per parameter (PyTorch's exp_avg, exp_avg_sq,
+    step, mu_product).
 
     Args:
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
@@ -138,7 +193,7 @@ class NAdam(Optimizer):
         maximize: ascend J rather than descend it, as `SGD`'s.
     """
 
-    state_names = ("v", "s")
+    state_names = ("v", "s", "step", "mu_product")
     hyper_names = ("beta1", "beta2", "eps", "momentum_decay", "decoupled_weight_decay",
                    "maximize")
     beta1 = _Setting()
@@ -152,104 +207,83 @@ class NAdam(Optimizer):
                  lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3, *,
                  decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
-        # Each group's M_t, the product of its steps' mu_t, as _added_at holds each group's t:
-        # None when a state saved before it was kept was loaded (computed at the next step).
-        self._mu_products: list[float | None] = []
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
                          momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
-    def _add_groups(self, groups: list[tuple[dict[str, float], list[Any]]]) -> None:
-        super()._add_groups(groups)
-        self._mu_products += [1.0] * len(groups)  # M_0: no step yet
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
+        state = super()._new_state(p, group)
+        state["mu_product"] = np.ones((), p.data.dtype)  # M_0: no step yet, as _count
+        return state
 
     @staticmethod
-    def _mu(beta1: float, momentum_decay: float, t: int) -> float:
+    def _mu(beta1: float, momentum_decay: float, t: float) -> float:
         return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
 
-    def _number_of(self, group: dict[str, Any]) -> int:
-        """The number of ``group`` in param_groups, found by identity (not by ``==``, which
-        compares the settings, nor by id(group), which a copy of the optimizer changes)."""
-        for i, (held, _) in enumerate(self._groups):
-            if held is group:
-                return i
-        raise ArgumentError(f"{type(self).__name__}._step_group: the group is none of "
-                            "param_groups (a copy of one?), whose M_t it keeps: pass the "
-                            "group itself")
-
-    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
-        # The step's coefficients, once per group, as Python floats (a float32 step stays in
-        # float32): that of dW and that of v_dW, each over D.
-        beta1, decay, lr = group["beta1"], group["momentum_decay"], group["lr"]
-        mu, mu_next = self._mu(beta1, decay, t), self._mu(beta1, decay, t + 1)
-        i = self._number_of(group)
-        product = self._mu_products[i]
-        if product is None:  # loaded from a state without it: M_(t-1) as NAdam made it then
-            product = 1.0
-            for step in range(1, t):
-                product *= self._mu(beta1, decay, step)
-        product *= mu
-        self._mu_products[i] = product
-        self._grad_scale = lr * (1.0 - mu) / (1.0 - product)
-        self._avg_scale = lr * mu_next / (1.0 - product * mu_next)
-        self._correction2 = 1.0 - group["beta2"] ** t
-        super()._step_group(_decay_decoupled(group, slots), slots, t)
-
-    # -- saving and restoring M_t ------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        """`Optimizer.state_dict` and each group's M_t (``"group.1.mu_product"``), unless
-        it is not known yet (loaded from a state saved before it was kept, and no step since:
-        left out, as it came)."""
-        out = super().state_dict()
-        for i, product in enumerate(self._mu_products):
-            if product is not None:
-                out[f"group.{i}.mu_product"] = product
-        return out
-
+    # -- states saved when t and M_t were the group's ----------------------------------------
     def _own_keys(self, state: Mapping[str, Any]) -> list[str]:
         return [key for key in (f"group.{i}.mu_product" for i in range(len(self._groups)))
                 if key in state]
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """`Optimizer.load_state_dict` and each group's M_t, checked (a number in [0, 1])
-        before anything changes. A state saved before M_t was kept has none: the group's M_t
-        is then computed at its next step from its beta1 and momentum_decay then, as the
-        product of the mu_i of its steps 1 to t."""
-        if not isinstance(state, Mapping):
-            raise not_a_state_error("NAdam.load_state_dict", state, "optimizer")
-        self._saved_groups(state)  # another optimizer's state is named as such first
+    def _old_state(self, state: Mapping[str, Any], filled: dict[str, Any],
+                   saved_groups: list[dict[str, Any]], counts: list[int]) -> None:
+        """Each parameter's M_t, its group's: as saved (``"group.1.mu_product"``, checked as
+        a number in [0, 1]), or, in a state saved before it was kept, the product of the mu_i
+        of the group's steps 1 to t with the group's saved beta1 and momentum_decay."""
         where = self._where(state)
-        products = [None if key not in state else _number(
-            state[key], key, where, (lambda x: 0.0 <= x <= 1.0, "in [0, 1]"))
-            for key in (f"group.{i}.mu_product" for i in range(len(self._groups)))]
-        super().load_state_dict(state)
-        self._mu_products[:] = products
+        for g, indices in enumerate(self._indices()):
+            key = f"group.{g}.mu_product"
+            if key in state:
+                product = _number(state[key], key, where,
+                                  (lambda x: 0.0 <= x <= 1.0, "in [0, 1]"))
+            else:
+                settings = {**self.defaults, **saved_groups[g]}
+                beta1 = float(np.asarray(settings["beta1"]))
+                decay = float(np.asarray(settings["momentum_decay"]))
+                product = 1.0
+                for step in range(1, counts[g] + 1):
+                    product *= self._mu(beta1, decay, step)
+            for i in indices:
+                filled[f"state.{i}.mu_product"] = product
 
-    def _denominator(self, s: np.ndarray, eps: float, scratch: np.ndarray) -> None:
+    def _denominator(self, s: np.ndarray, correction2: float, eps: float,
+                     scratch: np.ndarray) -> None:
         """scratch = sqrt(s_dW / (1 - beta2**t)) + eps."""
-        np.divide(s, self._correction2, out=scratch)
+        np.divide(s, correction2, out=scratch)
         np.sqrt(scratch, out=scratch)
         scratch += eps
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
-        eps = group["eps"]
+        step, product = state["step"], state["mu_product"]
+        step += 1
+        t = float(step)
+        # The coefficients as Python floats (a float32 step stays in float32), from M_t as
+        # kept (rounded to its dtype, as PyTorch reads its mu_product).
+        beta1, decay, lr, eps = (group["beta1"], group["momentum_decay"], group["lr"],
+                                 group["eps"])
+        mu, mu_next = self._mu(beta1, decay, t), self._mu(beta1, decay, t + 1.0)
+        product *= mu
+        m_t = float(product)
+        grad_scale = lr * (1.0 - mu) / (1.0 - m_t)
+        avg_scale = lr * mu_next / (1.0 - m_t * mu_next)
+        correction2 = 1.0 - group["beta2"] ** t
         v, s = state["v"], state["s"]
-        average_into(v, g, group["beta1"], scratch)
+        average_into(v, g, beta1, scratch)
         average_square_into(s, g, group["beta2"], scratch)
         # The two terms in turn, as PyTorch's two addcdiv_: D is made twice, so that scratch
         # is the only array the step needs.
-        self._denominator(s, eps, scratch)
+        self._denominator(s, correction2, eps, scratch)
         np.divide(g, scratch, out=scratch)
-        scratch *= self._grad_scale
+        scratch *= grad_scale
         _write(p, np.subtract, scratch)
-        self._denominator(s, eps, scratch)
+        self._denominator(s, correction2, eps, scratch)
         np.divide(v, scratch, out=scratch)
-        scratch *= self._avg_scale
+        scratch *= avg_scale
         _write(p, np.subtract, scratch)
 
 
-class RAdam(Optimizer):
+class RAdam(_StepsPerParameter):
     """RAdam (Liu et al., Rectified Adam), as ``torch.optim.RAdam``: Adam whose adaptive step
     (dividing by sqrt(s_dW)) is switched on only once s_dW averages enough gradients to be
     trusted, and scaled down by a rectification r_t while it is still young. No warm-up of the
@@ -264,9 +298,10 @@ class RAdam(Optimizer):
         otherwise:  W = W - alpha v_dW / (1 - beta1**t)   (momentum SGD, Adam's first moment)
 
     rho_1 = 1, and rho_t passes 5 at t = 6 with beta2 = 0.999 (and with 0.99 or 0.9): the first
-    five steps are SGD with momentum. t is the group's step count, as `Adam`'s, so the switch is
-    made for the whole group at once. ``torch.optim.RAdam(lr, betas=(b1, b2))`` is
-    ``RAdam(lr, beta1=b1, beta2=b2)``. State: ``v`` and ``s`` per parameter.
+    five steps are SGD with momentum. t is the parameter's step count, as PyTorch's (the steps
+    it had a gradient at; see `NAdam`), so each parameter switches after its own first five.
+    ``torch.optim.RAdam(lr, betas=(b1, b2))`` is ``RAdam(lr, beta1=b1, beta2=b2)``. State:
+    ``v``, ``s`` and ``step`` per parameter.
 
     Args:
         params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
@@ -279,7 +314,7 @@ class RAdam(Optimizer):
         maximize: ascend J rather than descend it, as `SGD`'s.
     """
 
-    state_names = ("v", "s")
+    state_names = ("v", "s", "step")
     hyper_names = ("beta1", "beta2", "eps", "decoupled_weight_decay", "maximize")
     beta1 = _Setting()
     beta2 = _Setting()
@@ -294,48 +329,27 @@ class RAdam(Optimizer):
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
-    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
-        # rho_t, r_t and the corrections depend on the group's t and settings only: once per
-        # group and step, as Python floats (a float32 step stays in float32).
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        step = state["step"]
+        step += 1
+        t = float(step)
+        # rho_t, r_t and the corrections as Python floats (a float32 step stays in float32).
         b2 = group["beta2"]
         correction1, correction2 = 1.0 - group["beta1"] ** t, 1.0 - b2 ** t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
         rho_t = rho_inf - 2.0 * t * b2 ** t / correction2
-        self._rectified = rho_t > 5.0
-        if self._rectified:
+        average_into(state["v"], g, group["beta1"], scratch)
+        average_square_into(state["s"], g, b2, scratch)
+        if rho_t > 5.0:  # the rectified adaptive step
             r_t = math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf
                             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-            self._step_scale = group["lr"] * r_t * math.sqrt(correction2) / correction1
-        else:
-            self._step_scale = group["lr"] / correction1
-        super()._step_group(_decay_decoupled(group, slots), slots, t)
-
-    def _update_of(self, group: dict[str, Any]) -> Callable[..., None]:
-        # The adaptive step once rho_t > 5, chosen once per group and step.
-        return self._update if self._rectified else self._variant_update
-
-    @staticmethod
-    def _moments(g: np.ndarray, group: dict[str, Any], state: dict,
-                 scratch: np.ndarray) -> None:
-        """v_dW and s_dW, as Adam's."""
-        average_into(state["v"], g, group["beta1"], scratch)
-        average_square_into(state["s"], g, group["beta2"], scratch)
-
-    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                scratch: np.ndarray) -> None:
-        """The rectified adaptive step (rho_t > 5)."""
-        self._moments(g, group, state, scratch)
-        np.sqrt(state["s"], out=scratch)
-        scratch += group["eps"]
-        np.divide(state["v"], scratch, out=scratch)
-        scratch *= self._step_scale
-        _write(p, np.subtract, scratch)
-
-    def _variant_update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                        scratch: np.ndarray) -> None:
-        """The first steps' (rho_t <= 5): W = W - alpha v_dW / (1 - beta1**t)."""
-        self._moments(g, group, state, scratch)
-        np.multiply(state["v"], self._step_scale, out=scratch)
+            np.sqrt(state["s"], out=scratch)
+            scratch += group["eps"]
+            np.divide(state["v"], scratch, out=scratch)
+            scratch *= group["lr"] * r_t * math.sqrt(correction2) / correction1
+        else:  # the first steps': W = W - alpha v_dW / (1 - beta1**t)
+            np.multiply(state["v"], group["lr"] / correction1, out=scratch)
         _write(p, np.subtract, scratch)
 
 
