@@ -55,7 +55,7 @@ from graphgrad.nn.module import Module
 from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer, _rule
 from graphgrad.optim.schedules import LRScheduler, ReduceOnPlateau, Warmup
-from graphgrad.optim.schedules.scheduler import momentum_setting
+from graphgrad.optim.schedules.scheduler import momentum_setting, set_momentum
 from graphgrad.tensor import Tensor, _data
 
 __all__ = ["TrainingDiverged", "TrainingInterrupted", "accuracy", "evaluate", "fit"]
@@ -424,9 +424,9 @@ def fit(
             epoch later: `optim.schedules` says how to repeat it); a rate that is negative,
             NaN or Inf is refused. A schedule that cycles the momentum (`optim.OneCycle`
             with ``cycle_momentum=True``) also sets the optimizer's momentum, or its beta1,
-            to ``schedule.momentum(epoch)`` (or of the step) with the rate, in the groups
-            that did not give their own; an optimizer with neither, or whose groups all gave
-            their own, is refused. A schedule with a ``step(cost)`` method, such as
+            to ``schedule.momentum(epoch)`` (or of the step) with the rate, in every group
+            (those that gave their own too, as PyTorch's OneCycleLR); an optimizer with
+            neither is refused. A schedule with a ``step(cost)`` method, such as
             `optim.ReduceOnPlateau` (or `optim.Warmup` before one), is also told each epoch's
             dev cost once it is measured (the epoch's training cost, ``history["cost"]``,
             without dev_data), before the next epoch asks it for its rate; a ReduceOnPlateau
@@ -572,7 +572,7 @@ def fit(
             if schedule is not None and not per_step:
                 optimizer.lr = _checked_rate(schedule(epoch), f"schedule({epoch})")
                 if momentum:
-                    _set_momentum(optimizer, momentum, schedule.momentum(epoch))
+                    set_momentum(optimizer, momentum, schedule.momentum(epoch))
             if seed is not None:
                 _reseed(model, loader, seed, epoch)
             _restore_modes(training_modes)
@@ -638,13 +638,6 @@ def _checked_rate(rate: Any, what: str) -> float:
     ``optimizer.lr = alpha`` refuses one; ``what`` names it in the message."""
     test, _ = _rule("lr", later=True)
     return real_number(rate, what, "fit", test, "a learning rate, >= 0 and finite")
-
-
-def _set_momentum(optimizer: Optimizer, name: str, value: float | None) -> None:
-    """``optimizer.momentum`` (or ``beta1``, ``name``) = value, unless the schedule left it
-    (None)."""
-    if value is not None:
-        setattr(optimizer, name, value)
 
 
 SCHEDULE_EVERY = ("epoch", "step")
@@ -751,7 +744,7 @@ class _StepRates:
                              f"schedule({step}), the rate of epoch {epoch}'s batch {batch},")
         self.optimizer.lr = rate
         if self.momentum:
-            _set_momentum(self.optimizer, self.momentum, self.schedule.momentum(step))
+            set_momentum(self.optimizer, self.momentum, self.schedule.momentum(step))
         if batch == 0:
             self.first = rate
 

@@ -329,25 +329,27 @@ def test_fit_refuses_a_momentum_cycle_for_an_optimizer_without_momentum():
     assert opt.t == 0
 
 
-def test_fit_cycles_the_momentum_of_the_groups_without_their_own_and_refuses_none():
-    """optimizer.beta1 = m sets the groups that did not give their own beta1: those cycle it,
-    the others keep theirs; with every group giving its own, the cycle would set nothing, and
-    fit says so before training rather than train with fixed momenta."""
+def test_fit_and_lrscheduler_cycle_the_momentum_of_every_group_as_onecyclelr():
+    """PyTorch's OneCycleLR sets every group's betas[0] (or momentum), a group's own too: so
+    do fit and LRScheduler, in each group and step, and in the keyword's for a group added
+    later."""
     X, Y = _data()
     model = nn.Linear(3, 1, rng=0)
     W, b = model.parameters()
-    opt = optim.Adam([{"params": [W]}, {"params": [b], "beta1": 0.5}], lr=0.1)
     schedule = optim.OneCycle(0.1, 3, cycle_momentum=True)
-    gg.fit(model, nn.mse, opt, (X, Y), epochs=3, batch_size=24, schedule=schedule,
-           progress=False)
-    assert [g["beta1"] for g in opt.param_groups] == [schedule.momentum(2), 0.5]
-    opt = optim.Adam([{"params": [W], "beta1": 0.8}, {"params": [b], "beta1": 0.5}], lr=0.1)
-    with pytest.raises(gg.ArgumentError, match=r"fit: the schedule OneCycle cycles the momentum "
-                                               r"\(cycle_momentum=True\), which sets Adam's "
-                                               r"beta1 .* but all 2 gave their own beta1"):
+    for own in ({}, {"beta1": 0.8}):
+        opt = optim.Adam([{"params": [W], **own}, {"params": [b], "beta1": 0.5}], lr=0.1)
         gg.fit(model, nn.mse, opt, (X, Y), epochs=3, batch_size=24, schedule=schedule,
                progress=False)
-    assert opt.t == 0 and [g["beta1"] for g in opt.param_groups] == [0.8, 0.5]
+        assert [g["beta1"] for g in opt.param_groups] == [schedule.momentum(2)] * 2
+    opt = optim.SGD([{"params": [W], "momentum": 0.3}, {"params": [b]}], lr=0.1, momentum=0.9)
+    scheduler = optim.LRScheduler(opt, schedule)
+    seen = []
+    for _ in range(3):
+        seen.append([g["momentum"] for g in opt.param_groups])
+        scheduler.step()
+    assert seen == [[schedule.momentum(t)] * 2 for t in range(3)]
+    assert opt.defaults["momentum"] == schedule.momentum(2)
 
 
 @pytest.mark.parametrize("kind", [optim.Adam, optim.NAdam])

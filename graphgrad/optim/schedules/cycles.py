@@ -48,9 +48,9 @@ class OneCycle(Schedule):
     base_momentum while the rate goes up and back while it goes down (max_momentum in the
     three-phase cycle's last phase): ``momentum(step)`` gives it, and `fit` sets it, per
     epoch or per step as it sets the rate, as the optimizer's ``momentum`` (SGD, RMSprop) or
-    its ``beta1`` (Adam, AdamW, Adamax, NAdam, RAdam), in every group that did not give its
-    own (PyTorch's OneCycleLR sets every group's before each step); an optimizer with
-    neither, or whose groups all gave their own, is refused before training. Off by
+    its ``beta1`` (Adam, AdamW, Adamax, NAdam, RAdam), in every group, those that gave their
+    own too, as PyTorch's OneCycleLR sets every group's before each step (its betas[0]); an
+    optimizer with neither is refused before training. Off by
     default, where PyTorch's default is on: this schedule gave the rate alone before it had
     the option, and a run made so keeps its rates. With
     Adam, AdamW, Adamax, NAdam and RAdam (beta1) and RMSprop (its momentum is PyTorch's) the

@@ -53,22 +53,24 @@ def momentum_setting(schedule: Any, optimizer: Any, caller: str) -> str:
         return ""
     for name in ("momentum", "beta1"):
         if name in optimizer.defaults:
-            # optimizer.momentum = m sets the groups that did not give their own: with none
-            # such, the cycle would set nothing, and the run train with fixed momenta.
-            if all(name in own for own in optimizer._own):
-                raise ArgumentError(
-                    f"{caller}: the schedule {type(schedule).__name__} cycles the momentum "
-                    f"(cycle_momentum=True), which sets {type(optimizer).__name__}'s {name} in "
-                    f"the parameter groups that did not give their own, but all "
-                    f"{len(optimizer._own)} gave their own {name}: leave {name} out of the "
-                    "groups that should cycle it, or make the schedule with "
-                    "cycle_momentum=False")
             return name
     raise ArgumentError(
         f"{caller}: the schedule {type(schedule).__name__} cycles the momentum (cycle_momentum="
         f"True), but {type(optimizer).__name__} has no momentum or beta1 to set: make the "
         "schedule with cycle_momentum=False, or use an optimizer with one (SGD(momentum=...), "
         "RMSprop, Adam, AdamW, Adamax, NAdam, RAdam)")
+
+
+def set_momentum(optimizer: Any, name: str, value: float | None) -> None:
+    """The momentum a schedule cycles, ``name`` ("momentum" or "beta1", `momentum_setting`),
+    = ``value`` in every group, those that gave their own too, as PyTorch's OneCycleLR sets
+    every group's momentum or betas[0]; and as the keyword's (``optimizer.defaults``), which a
+    group added later takes. None (a schedule that leaves it): nothing changes."""
+    if value is None:
+        return
+    setattr(optimizer, name, value)  # checked, and the keyword's
+    for group in optimizer.param_groups:
+        group[name] = value
 
 
 class LRScheduler:
@@ -133,9 +135,7 @@ class LRScheduler:
                            lambda x: 0.0 <= x < math.inf, "a learning rate, >= 0 and finite")
         self.optimizer.lr = rate
         if self._momentum:
-            momentum = self.schedule.momentum(epoch)
-            if momentum is not None:
-                setattr(self.optimizer, self._momentum, momentum)
+            set_momentum(self.optimizer, self._momentum, self.schedule.momentum(epoch))
         self._last_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
 
     def step(self, metric: float | None = None) -> None:
