@@ -54,7 +54,8 @@ from graphgrad.nn.margin_losses import (
 from graphgrad.nn.module import Module
 from graphgrad.optim.lbfgs import LBFGS
 from graphgrad.optim.optimizer import Optimizer, _rule
-from graphgrad.optim.schedules import LRScheduler, ReduceOnPlateau, Warmup
+from graphgrad.optim.schedules import Chain, LRScheduler, ReduceOnPlateau, Warmup
+from graphgrad.optim.schedules.combined import steps_of
 from graphgrad.optim.schedules.scheduler import momentum_setting, set_momentum
 from graphgrad.tensor import Tensor, _data
 
@@ -709,6 +710,9 @@ class _StepRates:
             # Behind Warmups, the schedule is asked for the steps after them only: one made
             # for the whole run would never reach its end (OneCycle its least rate).
             inner, warmups = _under_warmups(self.schedule)
+            # A chain whose last schedule ends (the others' lengths are checked when it is made)
+            if isinstance(inner, Chain) and steps_of(inner.schedules[-1]) is not None:
+                self._refuse_chain(inner, warmups, steps, epochs, error)
             length = getattr(inner, "total_steps", None)
             made = f"made for total_steps = {length}" if isinstance(length, int) else ""
             hint = (f"Make it for the run's {steps} steps, epochs x batches per epoch: e.g. "
@@ -729,6 +733,25 @@ class _StepRates:
                 f"but the schedule{f' ({made})' if made else ''} fails at step {last}: "
                 f"{error}\n  {hint}") from error
         _checked_rate(rate, f"schedule({last}), the rate of the run's last step,")
+
+    def _refuse_chain(self, chain: Chain, warmups: list[int], steps: int, epochs: int,
+                      error: Exception) -> None:
+        """`_check_length`'s error for a `Chain` (behind ``warmups``) whose last schedule
+        ends before the run: the steps that schedule should have, the run's after the
+        warm-ups, the chain's last milestone and its own warm-ups."""
+        last, own = _under_warmups(chain.schedules[-1])
+        start = sum(warmups) + chain.milestones[-1]
+        after = steps - start - sum(own)
+        length = getattr(last, "total_steps", None)
+        made = f" (made for total_steps = {length})" if isinstance(length, int) else ""
+        before = f" after its {' + '.join(map(str, own))} warm-up steps" if own else ""
+        raise ArgumentError(
+            f"fit: with schedule_every='step', a run of epochs={epochs} with {self.per_epoch} "
+            f"batches per epoch takes {steps} optimizer steps, 0 to {steps - 1}, but the "
+            f"Chain's last schedule, a {type(last).__name__}{made} from step {start}, fails at "
+            f"the run's step {steps - 1}: {error}\n  Make it for the {after} steps from step "
+            f"{start}{before} to the run's end: e.g. optim.{type(last).__name__}(max_lr, "
+            f"total_steps={after}).") from error
 
     def set(self, epoch: int, batch: int) -> None:
         """Set the optimizer's rate for batch ``batch`` of epoch ``epoch``."""

@@ -130,6 +130,16 @@ def test_chain_takes_a_warmup_whose_schedule_does_not_follow_the_cost():
      gg.ArgumentError, r"Chain: schedule 1 \(ReduceOnPlateau\) follows the cost .* in place of "
      r"the Chain"),
     (optim.ExponentialDecay(0.1), [3], gg.GraphgradTypeError, r"Chain takes a list of "),
+    # A OneCycle (behind a Warmup too) shorter than its part: refused now, not at its end.
+    ([optim.OneCycle(0.1, 5), optim.ConstantWarmup(0.01, 1.0, 1)], [10], gg.ArgumentError,
+     r"Chain: schedule 0 \(OneCycle\(total_steps=5\)\) has rates for 5 epochs \(or steps\), "
+     r"but its part of the chain, epochs \(or steps\) 0 to 9, is 10 long: it would fail at the "
+     r"chain's epoch 5, .* Make it for 10 \(total_steps=10\), or put milestone 0 at 5"),
+    ([optim.ExponentialDecay(0.1), optim.Warmup(optim.OneCycle(0.1, 5), 2),
+      optim.ExponentialDecay(0.1)], [3, 11], gg.ArgumentError,
+     r"Chain: schedule 1 \(a Warmup before a OneCycle\(total_steps=5\)\) has rates for 7 "
+     r".* 3 to 10, is 8 long: .* chain's epoch 10, .* \(total_steps=6\), or put milestone 1 "
+     r"at 10"),
 ])
 def test_chain_refuses_settings_that_do_not_chain(schedules, milestones, error, message):
     with pytest.raises(error, match=message):

@@ -178,6 +178,34 @@ def test_a_schedule_too_short_for_the_run_is_refused_before_the_first_step():
     assert len(sgd.rates) == 9
 
 
+def test_a_chain_of_schedules_that_end_is_checked_before_the_first_step():
+    """A OneCycle in a Chain: one shorter than its part is refused when the chain is made
+    (it failed in the middle of training, at its end); one last in the chain, too short for
+    the run, is told the steps from the last milestone to the run's end (the hint named the
+    run's 9 steps), and the chain made so runs to its end."""
+    X, Y = _data()
+    model = _model()
+    sgd = RecordingSGD(model.parameters(), lr=0.1)
+    with pytest.raises(gg.ArgumentError, match=r"Chain: schedule 0 \(OneCycle\(total_steps=2\)"
+                                               r"\) .* is 4 long"):
+        optim.Chain([optim.OneCycle(0.1, 2), optim.ConstantWarmup(0.01, 1.0, 1)], [4])
+    short = optim.Chain([optim.ConstantWarmup(0.01, 1.0, 1), optim.OneCycle(0.1, 5)], [2])
+    with pytest.raises(gg.ArgumentError) as info:
+        gg.fit(model, nn.mse, sgd, (X, Y), epochs=3, batch_size=4, schedule=short,
+               schedule_every="step", progress=False)
+    message = str(info.value)
+    assert ("the Chain's last schedule, a OneCycle (made for total_steps = 5) from step 2, "
+            "fails at the run's step 8" in message)
+    assert "Make it for the 7 steps from step 2 to the run's end" in message
+    assert "total_steps=7)" in message and "total_steps=9" not in message
+    assert sgd.rates == []
+    chain = optim.Chain([optim.ConstantWarmup(0.01, 1.0, 1), optim.OneCycle(0.1, 7)], [2])
+    gg.fit(model, nn.mse, sgd, (X, Y), epochs=3, batch_size=4, schedule=chain,
+           schedule_every="step", progress=False)
+    assert sgd.rates == [chain(step) for step in range(9)]
+    assert sgd.rates[-1] == optim.OneCycle(0.1, 7)(6)
+
+
 def test_a_warmup_before_a_schedule_too_short_is_told_the_length_after_its_warmup():
     """Warmup(OneCycle(...), 2) asks the OneCycle for steps 0 to 6 of a 9-step run: the hint
     said total_steps=9, a cycle whose last two steps the run never takes, so it ended at

@@ -1,5 +1,6 @@
 """Schedules made of schedules: `Warmup` (a linear warm-up before one) and `Chain` (one after
-the other, PyTorch's SequentialLR). Depends on `errors` and `schedules.base`."""
+the other, PyTorch's SequentialLR), and `steps_of`, the length of one that ends. Depends on
+`errors`, `schedules.base` and `schedules.cycles` (OneCycle, a schedule that ends)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from graphgrad.errors import (
     whole_number,
 )
 from graphgrad.optim.schedules.base import Schedule
+from graphgrad.optim.schedules.cycles import OneCycle
 
 __all__ = ["Chain", "Warmup"]
 
@@ -97,6 +99,20 @@ class Warmup(Schedule):
         return top * (self.start_factor + (1.0 - self.start_factor) * epoch / self.warmup)
 
 
+def steps_of(schedule: Any) -> int | None:
+    """The steps a schedule that ends has rates for (a `OneCycle`'s total_steps, behind a
+    `Warmup`'s or at the end of a `Chain`), or None for one that goes on."""
+    if isinstance(schedule, OneCycle):
+        return schedule.total_steps
+    if isinstance(schedule, Warmup):
+        inner = steps_of(schedule.schedule)
+        return None if inner is None else schedule.warmup + inner
+    if isinstance(schedule, Chain):
+        last = steps_of(schedule.schedules[-1])
+        return None if last is None else schedule.milestones[-1] + last
+    return None
+
+
 class Chain(Schedule):
     """Schedules one after the other, each from its own epoch 0, as PyTorch's SequentialLR
     (not `nn.Sequential`, a model)::
@@ -149,6 +165,30 @@ class Chain(Schedule):
                 f"{len(self.milestones)}: {self.milestones}; chain two schedules or more")
         if any(a >= b for a, b in zip(self.milestones, self.milestones[1:])):
             raise ArgumentError(f"{name}: milestones must increase, got {self.milestones}")
+        self._check_lengths()
+
+    def _check_lengths(self) -> None:
+        """Refuse a schedule that ends (a `OneCycle`, alone or behind a `Warmup`) before its
+        part of the chain does: it would fail at the first epoch (or step) past its end, in
+        the middle of training, rather than now."""
+        starts = [0, *self.milestones]
+        for i, schedule in enumerate(self.schedules[:-1]):
+            length, ends = starts[i + 1] - starts[i], steps_of(schedule)
+            if ends is None or length <= ends:
+                continue
+            inner = schedule
+            while isinstance(inner, Warmup):
+                inner = inner.schedule
+            made = f"{type(inner).__name__}(total_steps={inner.total_steps})"
+            if inner is not schedule:
+                made = f"a Warmup before a {made}"
+            raise ArgumentError(
+                f"Chain: schedule {i} ({made}) has rates for {ends} epochs (or steps), but "
+                f"its part of the chain, epochs (or steps) {starts[i]} to {starts[i + 1] - 1}, "
+                f"is {length} long: it would fail at the chain's epoch {starts[i] + ends}, in "
+                f"the middle of training. Make it for {length} "
+                f"(total_steps={inner.total_steps + length - ends}), or put milestone {i} at "
+                f"{starts[i] + ends}")
 
     def _part(self, epoch: int) -> tuple[Any, int]:
         """The schedule of ``epoch`` and the epoch in its own count."""

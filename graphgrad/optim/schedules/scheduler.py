@@ -18,8 +18,7 @@ from graphgrad.errors import (
     setting_text,
     whole_number,
 )
-from graphgrad.optim.schedules.combined import Chain, Warmup
-from graphgrad.optim.schedules.cycles import OneCycle
+from graphgrad.optim.schedules.combined import Warmup, steps_of
 
 __all__ = ["LRScheduler"]
 
@@ -29,20 +28,6 @@ def under_warmups(schedule: Any) -> Any:
     while isinstance(schedule, Warmup):
         schedule = schedule.schedule
     return schedule
-
-
-def steps_of(schedule: Any) -> int | None:
-    """The steps a schedule that ends has rates for (a `OneCycle`'s total_steps, behind a
-    `Warmup`'s or at the end of a `Chain`), or None for one that goes on."""
-    if isinstance(schedule, OneCycle):
-        return schedule.total_steps
-    if isinstance(schedule, Warmup):
-        inner = steps_of(schedule.schedule)
-        return None if inner is None else schedule.warmup + inner
-    if isinstance(schedule, Chain):
-        last = steps_of(schedule.schedules[-1])
-        return None if last is None else schedule.milestones[-1] + last
-    return None
 
 
 def momentum_setting(schedule: Any, optimizer: Any, caller: str) -> str:
