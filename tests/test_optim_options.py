@@ -835,3 +835,48 @@ def test_a_state_saved_before_the_new_settings_loads_with_them_off(make, added):
     assert all(not getattr(again, key) for key in added)
     assert all(not group[key] for group in again.param_groups for key in added)
     assert again.state_dict().keys() == before.state_dict().keys()
+
+
+@pytest.mark.parametrize("make, options", [
+    (lambda p, **k: optim.SGD(p, lr=0.1, momentum=0.9, **k),
+     {"foreach": True, "fused": False, "differentiable": False}),
+    (lambda p, **k: optim.Adam(p, lr=0.01, **k),
+     {"foreach": False, "fused": True, "capturable": True, "differentiable": None}),
+    (lambda p, **k: optim.AdamW(p, lr=0.01, **k), {"fused": None, "capturable": False}),
+    (lambda p, **k: optim.Adagrad(p, lr=0.1, **k), {"foreach": True, "fused": True}),
+    (lambda p, **k: optim.RMSprop(p, lr=0.01, **k), {"foreach": True, "capturable": True}),
+    (lambda p, **k: optim.NAdam(p, **k), {"foreach": None, "capturable": True}),
+    (lambda p, **k: optim.ASGD(p, **k), {"foreach": False, "differentiable": False}),
+])
+def test_pytorchs_keywords_for_how_a_step_is_computed_change_nothing(make, options):
+    """foreach, fused and capturable (as PyTorch's optimizer of the name takes them) choose how
+    torch.optim computes a step, not what: the steps are those made without them."""
+    plain, given = _run(make), _run(lambda p: make(p, **options))
+    np.testing.assert_array_equal(given[0], plain[0])
+    np.testing.assert_array_equal(given[1], plain[1])
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p: optim.Adam(p, differentiable=True), gg.ArgumentError,
+     r"Adam: differentiable=True makes PyTorch's step a differentiable operation .* leave "
+     r"differentiable out"),
+    (lambda p: optim.RMSprop(p, fused=True), gg.GraphgradTypeError,
+     r"RMSprop.__init__\(\) got an unexpected keyword argument 'fused' \(of PyTorch's keywords "
+     r"for how its step is computed, RMSprop takes foreach, capturable, differentiable\)"),
+    (lambda p: optim.SGD(p, lr=0.1, capturable=False), gg.GraphgradTypeError,
+     r"unexpected keyword argument 'capturable'"),
+    (lambda p: optim.Adam(p, foreach="yes"), gg.ArgumentError, r"Adam: foreach must be True"),
+    (lambda p: optim.Adam(p, betas=(0.9, 0.99)), gg.GraphgradTypeError,
+     r"Adam: betas= is PyTorch's keyword; here betas=\(b1, b2\) is beta1=b1, beta2=b2"),
+    (lambda p: optim.NAdam(p, betas=(0.9, 0.99)), gg.GraphgradTypeError, r"beta1=b1, beta2=b2"),
+    (lambda p: optim.RMSprop(p, alpha=0.99), gg.GraphgradTypeError, r"alpha=a is beta=a"),
+    (lambda p: optim.Adadelta(p, rho=0.9), gg.GraphgradTypeError, r"rho=r is beta=r"),
+    (lambda p: optim.Rprop(p, step_sizes=(0.1, 1.0)), gg.GraphgradTypeError,
+     r"step_size_min=lo, step_size_max=hi"),
+    (lambda p: optim.Adam(p, decoupled_weight_decay=True), gg.GraphgradTypeError, r"is AdamW"),
+    (lambda p: optim.Adam(p, momentum=0.9), TypeError, r"unexpected keyword argument 'momentum'"),
+])
+def test_other_keywords_are_refused_saying_what_to_write(make, error, message):
+    W = gg.Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(error, match=message):
+        make([W])

@@ -333,7 +333,7 @@ def test_nadam_refuses_a_product_for_a_group_it_does_not_have():
     (optim.RAdam, {"weight_decay": math.inf}, r"RAdam: weight_decay must be >= 0 and finite"),
     (optim.Adadelta, {"beta": 1.0}, r"Adadelta: beta must be in \[0, 1\), got 1"),
     (optim.Adadelta, {"maximize": 1}, r"Adadelta: maximize must be True or False, got 1"),
-    (optim.Adadelta, {"rho": 0.9}, r"unexpected keyword argument 'rho'"),
+    (optim.Adadelta, {"rho": 0.9}, r"Adadelta: rho= is PyTorch's keyword; here rho=r is beta=r"),
 ], ids=["adamax beta1", "adamax eps", "nadam momentum_decay", "nadam beta2", "radam lr",
         "radam weight_decay", "adadelta beta", "adadelta maximize", "adadelta rho"])
 def test_bad_settings_are_refused_naming_the_optimizer_and_the_setting(kind, kwargs, message):

@@ -57,9 +57,13 @@ class Rprop(Optimizer):
         step_size_min, step_size_max: the step sizes' bounds (1e-6 and 50), at least 0 and
             the first at most the second.
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("prev", "step_size", "step")
+    torch_names = {"etas": "etas=(a, b) is eta_minus=a, eta_plus=b",
+                   "step_sizes": "step_sizes=(lo, hi) is step_size_min=lo, step_size_max=hi"}
     hyper_names = ("eta_minus", "eta_plus", "step_size_min", "step_size_max", "maximize")
     decay_in_gradient = False  # none: weight_decay is not a setting of Rprop
     eta_minus = _Setting()
@@ -71,10 +75,10 @@ class Rprop(Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.01, eta_minus: float = 0.5, eta_plus: float = 1.2,
                  step_size_min: float = 1e-6, step_size_max: float = 50.0, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, None, eta_minus=eta_minus, eta_plus=eta_plus,
                          step_size_min=step_size_min, step_size_max=step_size_max,
-                         maximize=maximize)
+                         maximize=maximize, options=options)
 
     def _add_groups(self, groups: list[tuple[dict[str, float], list[Any]]]) -> None:
         for i, (own, _) in enumerate(groups, start=len(self.param_groups)):
@@ -141,6 +145,8 @@ class ASGD(Optimizer):
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too (see `SGD`).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("step", "eta", "mu", "ax")
@@ -152,9 +158,9 @@ class ASGD(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.01, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, lambd=lambd, alpha=alpha, t0=t0,
-                         maximize=maximize)
+                         maximize=maximize, options=options)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         mu = _count(p)

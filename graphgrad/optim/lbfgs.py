@@ -321,6 +321,7 @@ class LBFGS(Optimizer):
         line_search_fn: None (the fixed step) or "strong_wolfe".
     """
 
+    torch_options = ()  # PyTorch's LBFGS takes none of them
     hyper_names = ("max_iter", "max_eval", "tolerance_grad", "tolerance_change",
                    "history_size", "line_search_fn")
     max_iter = _Setting()

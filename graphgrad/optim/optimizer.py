@@ -349,6 +349,9 @@ class Optimizer:
     ``_update`` tests no setting for every parameter. A setting added after states were
     first saved is in ``added_settings`` with the value that does what the optimizer did
     before it (an on/off one is False without being listed): a state without it loads so.
+    A subclass takes ``**options`` (PyTorch's keywords for how a step is computed, passed on as
+    ``options``: `check_torch_options`), sets ``torch_options`` to those PyTorch's optimizer of
+    its name takes and ``torch_names`` to PyTorch's names of its settings named otherwise.
     Those that need the group's step count override ``_step_group(group, slots, t)``; one that
     overrides ``step`` itself calls ``self._check_grads()`` first, so that a bad gradient
     changes nothing.
@@ -368,12 +371,19 @@ class Optimizer:
     # The numeric settings a state saved before they existed lacks (Adagrad's lr_decay), with
     # the value that does what the optimizer did then; shown in the repr when not that value.
     added_settings: Mapping[str, float] = {}
+    # PyTorch's keywords choosing how its step is computed that its optimizer of this name
+    # takes (`check_torch_options`), and its names of settings named otherwise here, with
+    # what to write instead.
+    torch_options: tuple[str, ...] = ("foreach", "capturable", "differentiable")
+    torch_names: Mapping[str, str] = {}
     lr = _Setting()
     weight_decay = _Setting()
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
-                 weight_decay: float | None = 0.0, **hypers: Any) -> None:
+                 weight_decay: float | None = 0.0, *, options: Mapping[str, Any] | None = None,
+                 **hypers: Any) -> None:
         name = type(self).__name__
+        check_torch_options(self, options or {})
         given = _listed(params, name)
         if not given:
             raise ArgumentError(f"{name}: got no parameters to optimize; pass "
@@ -907,6 +917,36 @@ class Optimizer:
                               if k in self.defaults and group[k] != getattr(self, k))
             lines.append(f"  group {i}: {_count(group['params'])}{changed}")
         return "\n".join(lines) + ")"
+
+
+def check_torch_options(optimizer: Optimizer, options: Mapping[str, Any]) -> None:
+    """Check the keywords an optimizer was given besides its own: PyTorch's that choose how
+    torch.optim computes a step, those its optimizer of that name takes (``torch_options``),
+    change nothing here, as numpy steps each parameter in place with whole-array operations,
+    one parameter after another: ``foreach`` and ``fused`` (True, False or None: the same
+    values, up to rounding, as PyTorch's every way of computing them) and ``capturable``
+    (for CUDA graphs). ``differentiable=True``, a step that autograd can differentiate
+    through, is refused: the step updates ``.data`` outside any graph. A setting PyTorch names
+    otherwise (``betas``, ``torch_names``) is refused saying how to write it; any other
+    keyword as Python refuses one."""
+    name = type(optimizer).__name__
+    for key, value in options.items():
+        if key in optimizer.torch_names:
+            raise GraphgradTypeError(f"{name}: {key}= is PyTorch's keyword; here "
+                                     f"{optimizer.torch_names[key]}")
+        if key not in optimizer.torch_options:
+            takes = (f" (of PyTorch's keywords for how its step is computed, {name} takes "
+                     f"{', '.join(optimizer.torch_options)})" if optimizer.torch_options else "")
+            raise GraphgradTypeError(
+                f"{name}.__init__() got an unexpected keyword argument {key!r}{takes}")
+        if value is None:
+            continue
+        on = flag(value, key, name)
+        if key == "differentiable" and on:
+            raise ArgumentError(
+                f"{name}: differentiable=True makes PyTorch's step a differentiable operation "
+                "(to learn through an optimizer's updates); graphgrad's step updates .data in "
+                "place, outside any graph: leave differentiable out (False)")
 
 
 def call_closure(closure: Any, caller: str) -> Any:

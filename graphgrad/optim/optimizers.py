@@ -90,10 +90,13 @@ class SGD(Optimizer):
             alone: give them a group with weight_decay 0 (see `AdamW`), or put
             ``nn.l2_penalty`` in the cost instead.
         maximize: ascend J rather than descend it (above).
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, fused; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("v",)
     optional_state = ("v",)  # kept for the groups with momentum only
+    torch_options = ("foreach", "fused", "differentiable")
     variant_flag = "nesterov"
     hyper_names = ("momentum", "dampening", "nesterov", "maximize")
     added_settings = {"dampening": 0.0}
@@ -104,9 +107,9 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]], lr: float,
                  momentum: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, dampening: float = 0.0, maximize: bool = False) -> None:
+                 *, dampening: float = 0.0, maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, momentum=momentum, dampening=dampening,
-                         nesterov=nesterov, maximize=maximize)
+                         nesterov=nesterov, maximize=maximize, options=options)
 
     def _add_groups(self, groups: list[tuple[dict[str, Any], list[Any]]]) -> None:
         # Refused before any group is added, as PyTorch refuses it: Nesterov's look-ahead is
@@ -226,6 +229,8 @@ class RMSprop(Optimizer):
         momentum: mu (above), in [0, 1); 0 turns it off.
         centered: divide by the gradients' spread (above).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
 
     v_dW is kept for the groups with ``centered`` only, m for those with momentum
     (``state.i.v``, ``state.i.m`` in the state dict, PyTorch's grad_avg and momentum_buffer).
@@ -233,6 +238,7 @@ class RMSprop(Optimizer):
 
     state_names = ("s",)
     optional_state = ("v", "m")  # v_dW with centered, m with momentum
+    torch_names = {"alpha": "alpha=a is beta=a (the squared gradients' averaging)"}
     hyper_names = ("beta", "eps", "momentum", "centered", "maximize")
     added_settings = {"momentum": 0.0}
     beta = _Setting()
@@ -244,9 +250,9 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta: float = 0.9, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 *, maximize: bool = False) -> None:
+                 *, maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, beta=beta, eps=eps, momentum=momentum,
-                         centered=centered, maximize=maximize)
+                         centered=centered, maximize=maximize, options=options)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         state = super()._new_state(p, group)
@@ -327,9 +333,12 @@ class Adagrad(Optimizer):
             group's step count, as Adam's (see `Adam`: PyTorch counts a parameter's steps
             with a gradient; the two differ for a parameter without one at some steps).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, fused; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("s",)
+    torch_options = ("foreach", "fused", "differentiable")
     hyper_names = ("eps", "initial_accumulator_value", "lr_decay", "maximize")
     added_settings = {"lr_decay": 0.0}
     eps = _Setting()
@@ -340,10 +349,10 @@ class Adagrad(Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, *, lr_decay: float = 0.0,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, eps=eps,
                          initial_accumulator_value=initial_accumulator_value,
-                         lr_decay=lr_decay, maximize=maximize)
+                         lr_decay=lr_decay, maximize=maximize, options=options)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         start = group["initial_accumulator_value"]
@@ -410,10 +419,17 @@ class Adam(Optimizer):
             group with weight_decay 0, see `SGD`; not AdamW's decoupled decay).
         amsgrad: AMSGrad (above), for every group that does not give its own.
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, fused, capturable; differentiable=True is refused
+            (`check_torch_options`).
     """
 
     state_names = ("v", "s")
     optional_state = ("s_max",)  # kept for the groups with amsgrad only
+    torch_options = ("foreach", "fused", "capturable", "differentiable")
+    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2",
+                   "decoupled_weight_decay": "decoupled_weight_decay=True is AdamW (False: "
+                                             "leave it out)"}
     variant_flag = "amsgrad"
     hyper_names = ("beta1", "beta2", "eps", "amsgrad", "maximize")
     beta1 = _Setting()
@@ -425,9 +441,9 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, options=options)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         state = super()._new_state(p, group)
@@ -497,19 +513,23 @@ class AdamW(Adam):
             does not give its own.
         amsgrad: Adam's AMSGrad (see `Adam`), as ``torch.optim.AdamW(amsgrad=True)``.
         maximize: ascend J rather than descend it, as `SGD`'s; the decay still shrinks W.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, fused, capturable; differentiable=True is refused
+            (`check_torch_options`).
 
     The state dict has Adam's keys (v, s, t and the settings), saved under the name AdamW: a
     state saved by Adam, whose weight_decay means L2, is refused.
     """
 
     decay_in_gradient = False
+    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2"}
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.01, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, **options)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray, amsgrad: bool = False) -> None:

@@ -72,9 +72,12 @@ class Adamax(Optimizer):
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too (see `SGD`).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("v", "u")
+    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2"}
     hyper_names = ("beta1", "beta2", "eps", "maximize")
     beta1 = _Setting()
     beta2 = _Setting()
@@ -83,9 +86,9 @@ class Adamax(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         maximize=maximize)
+                         maximize=maximize, options=options)
 
     def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
         # alpha / (1 - beta1**t), once per group and step; a Python float, so that a float32
@@ -191,9 +194,12 @@ class NAdam(_StepsPerParameter):
         momentum_decay: how fast mu_t grows towards beta1 (>= 0; 0 keeps it at beta1 / 2).
         decoupled_weight_decay: decay W itself rather than add to dW (False, PyTorch's).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("v", "s", "step", "mu_product")
+    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2"}
     hyper_names = ("beta1", "beta2", "eps", "momentum_decay", "decoupled_weight_decay",
                    "maximize")
     beta1 = _Setting()
@@ -206,10 +212,12 @@ class NAdam(_StepsPerParameter):
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3, *,
-                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, maximize: bool = False,
+                 **options: Any) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
                          momentum_decay=momentum_decay,
-                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                         options=options)
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         state = super()._new_state(p, group)
@@ -312,9 +320,12 @@ class RAdam(_StepsPerParameter):
             weight_decay) before the step instead, as `AdamW` (PyTorch's RAdamW).
         decoupled_weight_decay: decay W itself rather than add to dW (False, PyTorch's).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
     """
 
     state_names = ("v", "s", "step")
+    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2"}
     hyper_names = ("beta1", "beta2", "eps", "decoupled_weight_decay", "maximize")
     beta1 = _Setting()
     beta2 = _Setting()
@@ -325,9 +336,10 @@ class RAdam(_StepsPerParameter):
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, *, decoupled_weight_decay: bool = False,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, **options: Any) -> None:
         super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                         options=options)
 
     def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
                 scratch: np.ndarray) -> None:
@@ -380,12 +392,15 @@ class Adadelta(Optimizer):
         weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
             to, the biases' too (see `SGD`).
         maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
 
     delta is needed twice after s_delta's old value is read, so each parameter has a second
     work array besides its scratch (made at its first step, not saved).
     """
 
     state_names = ("s", "s_delta")
+    torch_names = {"rho": "rho=r is beta=r"}
     hyper_names = ("beta", "eps", "maximize")
     beta = _Setting()
     eps = _Setting()
@@ -393,9 +408,10 @@ class Adadelta(Optimizer):
 
     def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
                  lr: float = 1.0, beta: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, maximize: bool = False, **options: Any) -> None:
         self._work: dict[int, np.ndarray] = {}  # by id of the parameter
-        super().__init__(params, lr, weight_decay, beta=beta, eps=eps, maximize=maximize)
+        super().__init__(params, lr, weight_decay, beta=beta, eps=eps, maximize=maximize,
+                         options=options)
 
     def _work_of(self, p: Tensor, scratch: np.ndarray) -> np.ndarray:
         """The second work array of ``p``: scratch's shape and dtype (made anew when the
