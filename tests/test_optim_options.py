@@ -880,3 +880,17 @@ def test_other_keywords_are_refused_saying_what_to_write(make, error, message):
     W = gg.Tensor(np.ones(3), requires_grad=True)
     with pytest.raises(error, match=message):
         make([W])
+
+
+@pytest.mark.parametrize("kind", [optim.Adam, optim.SGD, optim.NAdam, optim.LBFGS])
+def test_pytorchs_optimizer_state_dict_is_refused_as_pytorchs(kind):
+    """torch.optim's state_dict ({"state": {0: {...}}, "param_groups": [...]}) was refused as
+    missing every key, 'a different number of parameters?'."""
+    W = gg.Tensor(np.ones(3), requires_grad=True)
+    opt = kind([W], lr=0.1)
+    torch_state = {"state": {0: {"step": 3.0, "exp_avg": np.zeros(3)}},
+                   "param_groups": [{"lr": 0.1, "params": [0]}]}
+    with pytest.raises(gg.ArgumentError, match=rf"{kind.__name__}.load_state_dict: the state is "
+                                               r"PyTorch's \(its keys 'state' and 'param_groups'"):
+        opt.load_state_dict(torch_state)
+    assert opt.t == 0

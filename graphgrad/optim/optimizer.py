@@ -728,6 +728,12 @@ class Optimizer:
         """Each group's settings in a saved state (those it has), once the state is known to be
         from this kind of optimizer, with the same groups."""
         name, where = type(self).__name__, self._where(state)
+        if "param_groups" in state and "state" in state and "optimizer" not in state:
+            raise ArgumentError(
+                f"{where} is PyTorch's (its keys 'state' and 'param_groups', with tensors "
+                "by parameter number): graphgrad keeps its optimizers' states in its own "
+                "form, flat by name ('state.0.v', 'lr', 't'), and loads only those. Load "
+                f"one saved by {name}.state_dict(), or start afresh (a new {name})")
         saved_kind = str(np.asarray(state.get("optimizer", name)))
         if saved_kind != name:
             raise ArgumentError(f"{where} is from {saved_kind}")
