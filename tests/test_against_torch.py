@@ -2381,16 +2381,18 @@ def test_nadam_with_beta1_and_momentum_decay_changed_between_steps_steps_as_torc
             opt_t.state[p]["mu_product"].item(), rel=1e-14)
 
 
-@pytest.mark.parametrize("kind", ["NAdam", "RAdam"])
-def test_nadam_and_radam_count_steps_per_parameter_as_torchs(kind, torch_float64_default,
-                                                             tmp_path):
+@pytest.mark.parametrize("kind", ["NAdam", "RAdam", "Adamax"])
+def test_nadam_radam_and_adamax_count_steps_per_parameter_as_torchs(kind, torch_float64_default,
+                                                                    tmp_path):
     """PyTorch counts each parameter's steps (state["step"], and NAdam's mu_product) from its
     first gradient: a parameter without a gradient at some steps, one whose first gradient
     comes late, and one in a group added later each take torch's updates; resumed through a
     file halfway, the same."""
-    ours = {"NAdam": lambda ps: gg.optim.NAdam(ps, lr=0.01, beta2=0.9, weight_decay=0.02),
+    ours = {"Adamax": lambda ps: gg.optim.Adamax(ps, lr=0.01, weight_decay=0.02),
+            "NAdam": lambda ps: gg.optim.NAdam(ps, lr=0.01, beta2=0.9, weight_decay=0.02),
             "RAdam": lambda ps: gg.optim.RAdam(ps, lr=0.01, beta2=0.9, weight_decay=0.02)}
-    theirs = {"NAdam": lambda ps: torch.optim.NAdam(ps, lr=0.01, betas=(0.9, 0.9),
+    theirs = {"Adamax": lambda ps: torch.optim.Adamax(ps, lr=0.01, weight_decay=0.02),
+              "NAdam": lambda ps: torch.optim.NAdam(ps, lr=0.01, betas=(0.9, 0.9),
                                                     weight_decay=0.02),
               "RAdam": lambda ps: torch.optim.RAdam(ps, lr=0.01, betas=(0.9, 0.9),
                                                     weight_decay=0.02)}

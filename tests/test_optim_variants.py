@@ -461,3 +461,20 @@ def test_radam_state_saved_with_the_groups_count_resumes_bit_for_bit(tmp_path):
         opt.step()
     np.testing.assert_array_equal(W.data, W_full)
     np.testing.assert_array_equal(b.data, b_full)
+
+
+def test_adamax_corrects_each_parameters_bias_from_its_first_gradient():
+    """As PyTorch's state["step"]: b, without a gradient until step 4, takes Adamax's first
+    step then, alpha v / (1 - beta1) / u = alpha dW / (|dW| + eps), not v / (1 - beta1**4)."""
+    W, b = (gg.Tensor(a.copy(), requires_grad=True) for a in (W0, b0))
+    opt = optim.Adamax([W, b], lr=0.01)
+    for t, (dW, db) in enumerate(STEPS[:4], start=1):
+        W.grad, b.grad = dW, (db if t == 4 else None)
+        opt.step()
+    db = STEPS[3][1]
+    np.testing.assert_allclose(b.data, b0 - 0.01 * db / (np.abs(db) + 1e-8), rtol=1e-14)
+    old = {k: v for k, v in opt.state_dict().items() if not k.endswith(".step")}
+    resumed = optim.Adamax([gg.Tensor(W.data.copy(), requires_grad=True),
+                            gg.Tensor(b.data.copy(), requires_grad=True)], lr=0.01)
+    resumed.load_state_dict(old)  # saved with the group's count: each parameter's is it
+    assert [float(s["step"]) for s in resumed.state] == [4.0, 4.0]

@@ -1,7 +1,6 @@
 """The variants of Adam and RMSprop that ``torch.optim`` offers besides them: Adamax, NAdam,
 RAdam and Adadelta, with PyTorch's formulas in the course's notation (v_dW, s_dW, beta1,
-beta2, and t: Adamax's the group's step count, see `Adam`; NAdam's and RAdam's the
-parameter's, as PyTorch's, see `_StepsPerParameter`).
+beta2, and t, the parameter's step count, as PyTorch's, see `_StepsPerParameter`).
 
 Each keeps its state per parameter as `Adam` does (``state.i.v`` ... in the state dict, saved
 and resumed exactly by ``gg.save`` / ``gg.load``), adds ``weight_decay * W`` to dW (L2, as
@@ -41,72 +40,13 @@ def _decay_decoupled(group: dict[str, Any], slots: list) -> dict[str, Any]:
     the group to step with then, without the decay in dW (a copy with weight_decay 0), or
     ``group`` itself when the group's decay is not decoupled."""
     decay = group["weight_decay"]
-    if not decay or not group["decoupled_weight_decay"]:
+    if not decay or not group.get("decoupled_weight_decay"):
         return group
     shrink = 1.0 - group["lr"] * decay
     for p, _, _ in slots:
         if p.grad is not None:
             _write(p, np.multiply, shrink)
     return {**group, "weight_decay": 0.0}
-
-
-class Adamax(Optimizer):
-    """Adamax (Kingma and Ba, section 7.1), as ``torch.optim.Adamax``: Adam with the root mean
-    square of the gradients replaced by a decaying maximum of their sizes (the infinity norm)::
-
-        v_dW = beta1 v_dW + (1 - beta1) dW
-        u_dW = max(beta2 u_dW, |dW| + eps)          (elementwise, from 0)
-        W = W - alpha / (1 - beta1**t) * v_dW / u_dW
-
-    u_dW needs no bias correction: a maximum is not pulled towards its zero start as an
-    average is. eps is added to |dW| (PyTorch's place for it), so that u_dW > 0.
-
-    ``torch.optim.Adamax(lr, betas=(b1, b2))`` is ``Adamax(lr, beta1=b1, beta2=b2)``; t is
-    the group's step count, as `Adam`'s (PyTorch counts per parameter: see `Adam` for when
-    they differ). State: ``v`` and ``u`` per parameter (PyTorch's exp_avg, exp_inf).
-
-    Args:
-        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
-        lr: alpha (PyTorch's default 0.002).
-        beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
-        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
-            to, the biases' too (see `SGD`).
-        maximize: ascend J rather than descend it, as `SGD`'s.
-        options: PyTorch's keywords for how its step is computed, which change nothing
-            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
-    """
-
-    state_names = ("v", "u")
-    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2"}
-    hyper_names = ("beta1", "beta2", "eps", "maximize")
-    beta1 = _Setting()
-    beta2 = _Setting()
-    eps = _Setting()
-    maximize = _Setting()
-
-    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
-                 lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False, **options: Any) -> None:
-        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
-                         maximize=maximize, options=options)
-
-    def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
-        # alpha / (1 - beta1**t), once per group and step; a Python float, so that a float32
-        # step stays in float32.
-        self._step_scale = group["lr"] / (1.0 - group["beta1"] ** t)
-        super()._step_group(group, slots, t)
-
-    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
-                scratch: np.ndarray) -> None:
-        v, u = state["v"], state["u"]
-        average_into(v, g, group["beta1"], scratch)
-        u *= group["beta2"]
-        np.abs(g, out=scratch)
-        scratch += group["eps"]
-        np.maximum(u, scratch, out=u)
-        np.divide(v, u, out=scratch)
-        scratch *= self._step_scale
-        _write(p, np.subtract, scratch)
 
 
 class _StepsPerParameter(Optimizer):
@@ -119,8 +59,9 @@ class _StepsPerParameter(Optimizer):
     group's (what its next step would have used, plus one)."""
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
-        # Adam's averages v_dW and s_dW, and the count.
-        return {"v": zeros_of(p), "s": zeros_of(p), "step": _count(p)}
+        # The averages, of p's shape, and the numbers of shape (): the count (and NAdam's M_t).
+        return {key: _count(p) if key in ("step", "mu_product") else zeros_of(p)
+                for key in self.state_names}
 
     def _step_group(self, group: dict[str, Any], slots: list, t: int) -> None:
         super()._step_group(_decay_decoupled(group, slots), slots, t)
@@ -158,6 +99,63 @@ class _StepsPerParameter(Optimizer):
     def _old_state(self, state: Mapping[str, Any], filled: dict[str, Any],
                    saved_groups: list[dict[str, Any]], counts: list[int]) -> None:
         """What else a state saved with per-group counts lacks, added to ``filled``."""
+
+
+class Adamax(_StepsPerParameter):
+    """Adamax (Kingma and Ba, section 7.1), as ``torch.optim.Adamax``: Adam with the root mean
+    square of the gradients replaced by a decaying maximum of their sizes (the infinity norm)::
+
+        v_dW = beta1 v_dW + (1 - beta1) dW
+        u_dW = max(beta2 u_dW, |dW| + eps)          (elementwise, from 0)
+        W = W - alpha / (1 - beta1**t) * v_dW / u_dW
+
+    u_dW needs no bias correction: a maximum is not pulled towards its zero start as an
+    average is. eps is added to |dW| (PyTorch's place for it), so that u_dW > 0.
+
+    ``torch.optim.Adamax(lr, betas=(b1, b2))`` is ``Adamax(lr, beta1=b1, beta2=b2)``; t is
+    the parameter's step count, as PyTorch's (the steps it had a gradient at, see
+    `_StepsPerParameter`). State: ``v``, ``u`` and ``step`` per parameter (PyTorch's exp_avg,
+    exp_inf, step).
+
+    Args:
+        params: model.parameters(), or groups of it with their own settings (see `Optimizer`).
+        lr: alpha (PyTorch's default 0.002).
+        beta1, beta2, eps: 0.9, 0.999, 1e-8, as PyTorch's.
+        weight_decay: adds weight_decay * p to the gradient of every parameter p it applies
+            to, the biases' too (see `SGD`).
+        maximize: ascend J rather than descend it, as `SGD`'s.
+        options: PyTorch's keywords for how its step is computed, which change nothing
+            here: foreach, capturable; differentiable=True is refused (`check_torch_options`).
+    """
+
+    state_names = ("v", "u", "step")
+    torch_names = {"betas": "betas=(b1, b2) is beta1=b1, beta2=b2"}
+    hyper_names = ("beta1", "beta2", "eps", "maximize")
+    beta1 = _Setting()
+    beta2 = _Setting()
+    eps = _Setting()
+    maximize = _Setting()
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[Mapping[str, Any]],
+                 lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, maximize: bool = False, **options: Any) -> None:
+        super().__init__(params, lr, weight_decay, beta1=beta1, beta2=beta2, eps=eps,
+                         maximize=maximize, options=options)
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict[str, Any], state: dict,
+                scratch: np.ndarray) -> None:
+        v, u, step = state["v"], state["u"], state["step"]
+        step += 1
+        # alpha / (1 - beta1**t), a Python float, so that a float32 step stays in float32.
+        step_scale = group["lr"] / (1.0 - group["beta1"] ** float(step))
+        average_into(v, g, group["beta1"], scratch)
+        u *= group["beta2"]
+        np.abs(g, out=scratch)
+        scratch += group["eps"]
+        np.maximum(u, scratch, out=u)
+        np.divide(v, u, out=scratch)
+        scratch *= step_scale
+        _write(p, np.subtract, scratch)
 
 
 class NAdam(_StepsPerParameter):
@@ -221,7 +219,7 @@ class NAdam(_StepsPerParameter):
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, np.ndarray]:
         state = super()._new_state(p, group)
-        state["mu_product"] = np.ones((), p.data.dtype)  # M_0: no step yet, as _count
+        state["mu_product"].fill(1.0)  # M_0: no step yet
         return state
 
     @staticmethod
