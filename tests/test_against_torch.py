@@ -2809,6 +2809,10 @@ IMAGE_LAYERS = {
         lambda: gg.nn.Upsample(size=(7, 3), mode="bicubic", align_corners=True),
         lambda: torch.nn.Upsample(size=(7, 3), mode="bicubic", align_corners=True),
         (2, 4, 5, 2)),
+    "Upsample bilinear 1.7, recompute_scale_factor": (
+        lambda: gg.nn.Upsample(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True),
+        lambda: torch.nn.Upsample(scale_factor=1.7, mode="bilinear",
+                                  recompute_scale_factor=True), (2, 3, 5, 2)),
     "PReLU per channel": (lambda: gg.nn.PReLU(3, init=0.1),
                           lambda: torch.nn.PReLU(3, init=0.1), (2, 4, 5, 3)),
     "MaxPool2d dilated": (lambda: gg.nn.MaxPool2d(3, stride=2, padding=1, dilation=2),
@@ -3129,6 +3133,12 @@ FUNCTIONAL = {
                                                align_corners=True),
         _nchw(lambda x: TF.interpolate(x, size=(7, 3), mode="bilinear", align_corners=True)),
         [(2, 4, 5, 2)]),
+    "interpolate, bicubic recompute_scale_factor": (
+        lambda x: gg.nn.functional.interpolate(x, scale_factor=(0.6, 2.3), mode="bicubic",
+                                               recompute_scale_factor=True),
+        _nchw(lambda x: TF.interpolate(x, scale_factor=(0.6, 2.3), mode="bicubic",
+                                       recompute_scale_factor=True)),
+        [(2, 5, 7, 2)]),
     "embedding, padding_idx": (
         lambda W: gg.nn.functional.embedding(np.array([[0, 2, 2], [4, 1, 0]]), W, padding_idx=2),
         lambda W: TF.embedding(torch.tensor([[0, 2, 2], [4, 1, 0]]), W, padding_idx=2),

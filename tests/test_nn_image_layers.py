@@ -504,3 +504,32 @@ def test_bicubic_upsampling_keeps_constants_and_weighs_by_keys_kernel():
     # row 0 reads source -0.25: taps -2..1 clamped to 0, 0, 0, 1
     np.testing.assert_allclose(out[0], (-9 + 67 + 225) / 256 * a[0] - 27 / 256 * a[1],
                                rtol=1e-14)
+
+
+def test_recompute_scale_factor_reads_source_rows_by_the_output_size():
+    """PyTorch's recompute_scale_factor=True: floor(5 x 1.7) = 8 rows, and source row
+    (dst + 0.5) 5 / 8 - 0.5, as for size=8, where the factor gives (dst + 0.5) / 1.7 - 0.5:
+    row 1 reads source 0.4375 (bilinear) with it, 0.382... without."""
+    a = np.array([1.0, -2.0, 4.0, 3.0, 0.5]).reshape(1, 5, 1, 1)
+    F = nn.functional
+    out = F.interpolate(a, scale_factor=(1.7, 1), mode="bilinear",
+                        recompute_scale_factor=True).data[:, :, 0, 0]
+    assert out.shape == (1, 8)
+    np.testing.assert_allclose(out[0, 1], 0.5625 * 1.0 + 0.4375 * -2.0, rtol=1e-14)
+    np.testing.assert_allclose(out, F.interpolate(a, size=(8, 1), mode="bilinear").data[..., 0, 0],
+                               rtol=1e-14)
+    plain = F.interpolate(a, scale_factor=(1.7, 1), mode="bilinear",
+                          recompute_scale_factor=False).data[:, :, 0, 0]
+    t = 1.5 / 1.7 - 0.5
+    np.testing.assert_allclose(plain[0, 1], (1 - t) * 1.0 + t * -2.0, rtol=1e-6)
+    for mode in ("nearest", "bicubic"):
+        layer = nn.Upsample(scale_factor=(1.7, 1), mode=mode, recompute_scale_factor=True)
+        np.testing.assert_allclose(layer(a).data, F.interpolate(a, size=(8, 1), mode=mode).data,
+                                   rtol=1e-14)
+        assert "recompute_scale_factor=True" in repr(layer)
+    np.testing.assert_allclose(F.interpolate(a, scale_factor=2, antialias=False).data,
+                               F.interpolate(a, scale_factor=2).data)
+    with pytest.raises(gg.ArgumentError, match="recompute_scale_factor.*explicit size"):
+        F.interpolate(a, size=4, recompute_scale_factor=True)
+    with pytest.raises(gg.ArgumentError, match="antialias=True"):
+        F.interpolate(a, size=2, mode="bilinear", antialias=True)

@@ -284,15 +284,30 @@ def _resample_settings(scale_factor: Any, size: Any, mode: Any, align_corners: A
     return scale_factor, size, mode, align_corners
 
 
+def _recompute_setting(recompute_scale_factor: Any, size: Any, caller: str) -> bool:
+    """PyTorch's recompute_scale_factor checked: True reads the source rows by the output
+    size (as ``size=`` does) rather than by the factor; it has no meaning with a size."""
+    if recompute_scale_factor is None:
+        return False
+    recompute = flag(recompute_scale_factor, "recompute_scale_factor", caller)
+    if recompute and size is not None:
+        raise ArgumentError(f"{caller}: recompute_scale_factor=True is not meaningful with an "
+                            "explicit size, as in PyTorch; leave it out, or pass scale_factor")
+    return recompute
+
+
 def _resample(A: Any, shape: tuple[int, ...], size: Any, scale_factor: Any, mode: str,
-              align_corners: bool | None, label: str) -> Tensor:
+              align_corners: bool | None, label: str, recompute: bool = False) -> Tensor:
     """Images A of ``shape`` brought to ``size`` or scaled by ``scale_factor`` (pairs, one
-    None), as `Upsample` and `interpolate` do; an error names ``label``."""
+    None), as `Upsample` and `interpolate` do; with ``recompute`` the factor gives only the
+    size; an error names ``label``."""
     if size is None:
         size = tuple(int(math.floor(n * f)) for n, f in zip(shape[1:3], scale_factor))
         if min(size) < 1:
             raise ShapeError(f"{label}: images of {shape[1]} x {shape[2]} pixels "
                              f"scaled by {_shown_pair(scale_factor)} have no pixel left")
+        if recompute:
+            scale_factor = None
     if mode == "bilinear":
         return UpsampleBilinear2d.apply(A, size=size, scale_factor=scale_factor,
                                         align_corners=bool(align_corners))
@@ -371,10 +386,14 @@ class Upsample(Module):
 
     @_refuses_size_first
     def __init__(self, scale_factor: Any = None, size: Any = None, mode: str = "nearest",
-                 align_corners: bool | None = None) -> None:
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         self.scale_factor, self.size, self.mode, self.align_corners = _resample_settings(
             scale_factor, size, mode, align_corners, "Upsample")
+        self.recompute_scale_factor = (
+            None if recompute_scale_factor is None
+            else _recompute_setting(recompute_scale_factor, size, "Upsample"))
 
     @property
     def single_node(self) -> bool:  # type: ignore[override]
@@ -385,7 +404,8 @@ class Upsample(Module):
         """A resampled to the output size.  A (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
         A, shape = images_of(A, self)
         return _resample(A, shape, self.size, self.scale_factor, self.mode,
-                         self.align_corners, self._label())
+                         self.align_corners, self._label(),
+                         bool(getattr(self, "recompute_scale_factor", None)))
 
     def extra_repr(self) -> str:
         """``scale_factor=2, mode='nearest'``, for the repr."""
@@ -394,6 +414,9 @@ class Upsample(Module):
         else:
             head = f"scale_factor={_shown_pair(tuple(f'{f:g}' for f in self.scale_factor))}"
         corners = "" if self.align_corners is None else f", align_corners={self.align_corners}"
+        recompute = getattr(self, "recompute_scale_factor", None)
+        if recompute is not None:
+            corners += f", recompute_scale_factor={recompute}"
         return f"{head}, mode={self.mode!r}{corners}"
 
 
@@ -424,12 +447,21 @@ def adaptive_max_pool2d(x: Any, output_size: Any, return_indices: bool = False) 
 
 
 def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None) -> Tensor:
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """Images resized to ``size`` or by ``scale_factor``, the function of `Upsample`
     (PyTorch's F.interpolate on 4-d input, channels last), with its modes "nearest",
-    "bilinear" and "bicubic" and their rules (see `Upsample`).
+    "bilinear" and "bicubic" and their rules (see `Upsample`). recompute_scale_factor=True
+    (PyTorch's) reads the source rows by the output size floor(H scale_factor), as
+    ``size=`` does, rather than by the factor; antialias=True is refused.
     x (m, H, W, n_C) -> (m, n_H, n_W, n_C)."""
     scale_factor, size, mode, align_corners = _resample_settings(
         scale_factor, size, mode, align_corners, "interpolate")
+    recompute = _recompute_setting(recompute_scale_factor, size, "interpolate")
+    if flag(antialias, "antialias", "interpolate"):
+        raise ArgumentError("interpolate: antialias=True (PyTorch's wider filter when "
+                            "shrinking) is not implemented; pass antialias=False, or shrink "
+                            "with F.adaptive_avg_pool2d or F.avg_pool2d")
     x, shape = _images(x, "interpolate")
-    return _resample(x, shape, size, scale_factor, mode, align_corners, "interpolate")
+    return _resample(x, shape, size, scale_factor, mode, align_corners, "interpolate",
+                     recompute)
