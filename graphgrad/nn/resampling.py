@@ -380,6 +380,9 @@ class Upsample(Module):
             read the edge pixel; values can overshoot the input's range, as PyTorch's).
         align_corners: for "bilinear" and "bicubic" only, True lines up the corner pixels
             (source row dst (H - 1) / (n_H - 1)); None (the default) is False, as in PyTorch.
+        recompute_scale_factor: True (PyTorch's) reads the source rows by the output size
+            floor(H scale_factor), as ``size=`` does, rather than by the factor; None (the
+            default) is False. It has no meaning with a size, and is refused with one.
 
     No parameters. Shapes: A (m, H, W, n_C) -> (m, n_H, n_W, n_C).
     """
