@@ -153,6 +153,18 @@ def flag(value: Any, what: str, caller: str) -> bool:
     raise ArgumentError(f"{caller}: {what} must be True or False, got {setting_text(value)}")
 
 
+def refuse_inplace(inplace: Any, caller: str) -> None:
+    """PyTorch's ``inplace`` flag of a function (``F.relu(x, inplace=True)``): False passes;
+    True is an `ArgumentError`, as graphgrad's tensors never change: x would keep its values
+    where PyTorch's changes, silently wrong for code that goes on using x. A layer's flag
+    (``nn.ReLU(inplace=True)``) is taken, as its output is what flows on."""
+    if inplace is not False and flag(inplace, "inplace", caller):
+        raise ArgumentError(
+            f"{caller}(x, inplace=True): graphgrad's tensors never change in place, so x would "
+            f"keep its values where PyTorch's changes; write x = {caller}(x), which gives the "
+            "values and gradients PyTorch's does")
+
+
 def real_values(value: Any, what: str, caller: str, bools: bool = False) -> Any:
     """A setting of real numbers (a bound, a fill value): a number or an array of numbers,
     returned as given, or a `GraphgradTypeError` naming it. Text, None, complex numbers and

@@ -600,20 +600,24 @@ def test_the_functions_with_axis_give_pytorchs_values_for_its_dim():
     ("hardsigmoid", {}), ("dropout", {"keep_prob": 0.75, "rng": 0}),
     ("dropout2d", {"keep_prob": 0.75, "rng": 0}),
 ])
-def test_inplace_is_taken_and_changes_nothing_as_graphgrad_never_writes_in_place(name,
-                                                                                 settings):
-    """PyTorch's F.relu(x, inplace=True) (and the other functions with that flag) gives the
-    values and gradients of F.relu(x); x is not written."""
+def test_inplace_false_is_taken_and_true_refused_as_x_would_keep_its_values(name, settings):
+    """PyTorch's F.relu(x, inplace=False) (and the other functions with that flag) is
+    F.relu(x); with inplace=True PyTorch's x changes, which graphgrad's never does: code going
+    on with x would read its old values, so it is refused, saying to write x = F.relu(x)."""
     values = np.linspace(-7.0, 7.0, 2 * 3 * 3 * 4).reshape(2, 3, 3, 4)
     results = []
-    for inplace in ({}, {"inplace": True}):
+    for inplace in ({}, {"inplace": False}):
         x = gg.Tensor(values.copy(), requires_grad=True)
         y = getattr(F, name)(x, **settings, **inplace)
         (y * gg.Tensor(np.cos(values))).sum().backward()
-        np.testing.assert_array_equal(x.data, values)
         results.append((y.data, x.grad))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+    x = gg.Tensor(values.copy())
+    with pytest.raises(gg.ArgumentError, match=rf"^{name}\(x, inplace=True\): graphgrad's "
+                                               rf"tensors never change in place.*x = {name}\(x\)"):
+        getattr(F, name)(x, **settings, inplace=True)
+    np.testing.assert_array_equal(x.data, values)
     with pytest.raises(gg.ArgumentError, match=rf"^{name}: inplace must be True or False, "
                                                "got 1"):
         getattr(F, name)(gg.Tensor(values), **settings, inplace=1)

@@ -17,10 +17,11 @@ Where graphgrad's conventions differ from PyTorch's, they are graphgrad's:
 - ``dim=`` is ``axis=`` (numpy's word, as every graphgrad op); ``keepdim`` is ``keepdims``:
   softmax, log_softmax, softmin, normalize, glu, cosine_similarity and pairwise_distance
   (and their layers) refuse PyTorch's spelling naming this one.
-- ``inplace=True`` (relu, leaky_relu, elu, selu, celu, silu, mish, relu6, hardtanh,
-  hardswish, hardsigmoid, dropout, dropout2d, and the layers' ``inplace``) is taken and
-  changes nothing: graphgrad never writes in place, so the output is a new tensor with the
-  same values and gradients, and x is left as it was.
+- ``inplace`` (relu, leaky_relu, elu, selu, celu, silu, mish, relu6, hardtanh, hardswish,
+  hardsigmoid, dropout, dropout2d): False is taken; True is refused, as graphgrad's tensors
+  never change, so x would keep its values where PyTorch's changes (write ``x = F.relu(x)``).
+  The layers' ``inplace`` (``nn.ReLU(inplace=True)``) is taken and changes nothing: their
+  output is what flows on.
 - Dropout's ``p`` (the probability of dropping) is ``keep_prob = 1 - p``, the course's:
   ``F.dropout(x, 0.2)`` in PyTorch is ``F.dropout(x, keep_prob=0.8)`` here (below 0.5 a
   `gg.ConventionWarning` says so).
@@ -56,9 +57,9 @@ from graphgrad.errors import (
     ShapeError,
     array_of_numbers,
     describe,
-    flag,
     integer,
     real_number,
+    refuse_inplace,
     setting_text,
     takes_axis,
 )
@@ -154,21 +155,20 @@ __all__ = [
 ]
 
 def _takes_inplace(func: Callable) -> Callable:
-    """``func`` (graphgrad's op, ``gg.relu``) taking PyTorch's ``inplace`` flag by name, as
-    ``F.relu(x, inplace=True)``: checked, and changing nothing, as graphgrad never writes in
-    place: the output is a new tensor with the values and gradients of the call without it,
-    and x is left as it was. The op itself, and its Tensor method, take no such flag."""
+    """``func`` (graphgrad's op, ``gg.relu``) taking PyTorch's ``inplace`` flag by name:
+    False is taken, True refused (`errors.refuse_inplace`: x would keep its values). The op
+    itself, and its Tensor method, take no such flag."""
     @functools.wraps(func)
     def call(*args: Any, inplace: bool = False, **kwargs: Any) -> Any:
         if inplace is not False:
-            flag(inplace, "inplace", func.__name__)
+            refuse_inplace(inplace, func.__name__)
         return func(*args, **kwargs)
     signature = inspect.signature(func)
     flag_parameter = inspect.Parameter("inplace", inspect.Parameter.KEYWORD_ONLY, default=False)
     call.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[*signature.parameters.values(), flag_parameter])
-    call.__doc__ = (f"{func.__doc__}\n\n    ``inplace``: PyTorch's flag, taken and changing "
-                    "nothing: graphgrad never writes in place.")
+    call.__doc__ = (f"{func.__doc__}\n\n    ``inplace``: PyTorch's flag; True is refused, as "
+                    "graphgrad's tensors never change in place.")
     return call
 
 

@@ -27,6 +27,7 @@ from graphgrad.errors import (
     listed,
     pytorch_order_error,
     real_number,
+    refuse_inplace,
     seed_value,
     setting_text,
     whole_number,
@@ -126,10 +127,10 @@ def dropout(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = No
         training: False returns x (``dropout(x, 0.8, training=self.training)`` in a forward).
         rng: a seed or np.random.Generator for the mask (default: the generator `nn.init.seed`
             resets). A seed draws the same mask on every call.
-        inplace: PyTorch's flag, taken and changing nothing: graphgrad never writes in place,
-            so the output is a new tensor, with the same values and gradients, and x is kept.
+        inplace: PyTorch's flag: False is taken, True refused, as graphgrad's tensors never
+            change in place (x would keep its values): write ``x = dropout(x, ...)``.
     """
-    flag(inplace, "inplace", "dropout")  # PyTorch's: x is never written here
+    refuse_inplace(inplace, "dropout")
     keep_prob = keep_probability(keep_prob, "dropout", "units", "dropout(x, ")
     if not flag(training, "training", "dropout") or keep_prob == 1.0:
         return x
@@ -146,7 +147,7 @@ def dropout2d(x: Any, keep_prob: float = 0.5, training: bool = True, rng: Any = 
     PyTorch's F.dropout2d(x, p) is dropout2d(x, keep_prob=1 - p) on x moved to channels last.
     x (m, n_H, n_W, n_C) -> the same shape; keep_prob, training, rng and inplace as for
     `dropout`."""
-    flag(inplace, "inplace", "dropout2d")  # PyTorch's: x is never written here
+    refuse_inplace(inplace, "dropout2d")
     keep_prob = keep_probability(keep_prob, "dropout2d", "channels", "dropout2d(x, ")
     if not flag(training, "training", "dropout2d") or keep_prob == 1.0:
         return x
