@@ -272,11 +272,9 @@ def _jacobian(func: Callable[..., Any], inputs: Inputs, create_graph: bool, stri
 def _columns_of(outputs: tuple[Tensor, ...], xs: tuple[Tensor, ...], create_graph: bool
                 ) -> list:
     """d(out)/d(x) for each output and each x of ``xs``, column by column: u -> u @ J is
-    recorded once (as in `_forward_product`), then one backward through it per element k
+    recorded once (`_transposed`, as for `jvp`), then one backward through it per element k
     of each x, with e_k as its gradient, gives column k of every output's block."""
-    us = tuple(Tensor(np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f"
-                                else np.float64), requires_grad=True) for out in outputs)
-    transposed = _grads(outputs, xs, us, True)
+    us, transposed = _transposed(outputs, xs)
     columns: list[list[list]] = [[[] for _ in xs] for _ in outputs]
     blocks = [[np.zeros(out.shape + (x.size,), dtype=x.dtype) for x in xs] for out in outputs]
     for j, (x, row) in enumerate(zip(xs, transposed)):
@@ -422,10 +420,7 @@ def _forward_product(outputs: Sequence[Tensor | None], xs: tuple[Tensor, ...], s
     g(u) = u @ J is linear in u, recorded from u = 0 (its value never matters: it appears
     in no derivative of g), and the vjp of g with v is J @ v. An output None (hvp: the
     gradient of an input the cost does not depend on) gets zeros of its input's shape."""
-    us = tuple(None if out is None else
-               Tensor(np.zeros(out.shape, dtype=out.dtype), requires_grad=True)
-               for out in outputs)
-    transposed = _grads(outputs, xs, us, True)
+    us, transposed = _transposed(outputs, xs)
     if strict:
         for j, g in enumerate(transposed):
             if g is None:
@@ -453,6 +448,17 @@ def _forward_product(outputs: Sequence[Tensor | None], xs: tuple[Tensor, ...], s
                 else f"input {i} ({describe(given[i])})"))
         result.append(_as_result(product, create_graph))
     return tuple(result)
+
+
+def _transposed(outputs: Sequence[Tensor | None], xs: tuple[Tensor, ...]) -> tuple[tuple, tuple]:
+    """(us, u @ J): a leaf u of zeros per output (None for an output None), and the graph of
+    u -> u @ J recorded from them, one result per x (None where no output reaches it), the
+    first backward of the double-vjp trick."""
+    us = tuple(None if out is None else
+               Tensor(np.zeros(out.shape, dtype=out.dtype if out.dtype.kind == "f"
+                               else np.float64), requires_grad=True)
+               for out in outputs)
+    return us, _grads(outputs, xs, us, True)
 
 
 def _grads(outputs: Sequence[Tensor | None], xs: Sequence[Tensor], seeds: Sequence[Any],
